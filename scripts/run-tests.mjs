@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under test/ with Node's built-in runner (via tsx), because Node 20's
+// `--test` does not expand globs itself. Pass folder names to run a subset: `node scripts/run-tests.mjs unit`.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const wanted = process.argv.slice(2);
+const dirs = wanted.length ? wanted.map((d) => join(root, 'test', d)) : [join(root, 'test')];
+
+/** @param {string} dir @returns {string[]} */
+function collect(dir) {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return dir.endsWith('.test.ts') ? [dir] : [];
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => collect(join(dir, name)));
+}
+
+const files = dirs.flatMap(collect).map((f) => relative(root, f));
+if (files.length === 0) {
+  console.error('no test files found in', dirs.join(', '));
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  { stdio: 'inherit', cwd: root, env: { ...process.env, CLAWBRIDGE_TEST: '1' } },
+);
+process.exit(result.status ?? 1);

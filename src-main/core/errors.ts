@@ -1,0 +1,51 @@
+/**
+ * Stable error codes (STYLE §7). Every error a user can meet carries a code that scripts can match on
+ * and a one-line message that says what failed and what to do.
+ */
+export type ErrorCode =
+  | 'BAD_FINGERPRINT'
+  | 'BAD_ARGUMENT'
+  | 'BAD_FRAME'
+  | 'FRAME_TOO_LARGE'
+  | 'PROTOCOL'
+  | 'HANDSHAKE_FAILED'
+  | 'FINGERPRINT_MISMATCH'
+  | 'DECRYPT_FAILED'
+  | 'UNKNOWN_PEER'
+  | 'PEER_OFFLINE'
+  | 'PEER_NOT_FOUND'
+  | 'RELAY_UNREACHABLE'
+  | 'RELAY_AUTH_FAILED'
+  | 'RELAY_UNPINNED'
+  | 'RELAY_FINGERPRINT_MISMATCH'
+  | 'RELAY_LIMIT'
+  | 'NO_AGENT'
+  | 'AGENT_RUNNING'
+  | 'STREAM_RESET'
+  | 'STREAM_REJECTED'
+  | 'LINK_CLOSED'
+  | 'TIMEOUT'
+  | 'CONFIG_INVALID'
+  | 'INTERNAL';
+
+export class ClawError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ClawError';
+  }
+}
+
+/** True when `err` is a ClawError, optionally with the given code. */
+export function isClawError(err: unknown, code?: ErrorCode): err is ClawError {
+  return err instanceof ClawError && (code === undefined || err.code === code);
+}
+
+/** The one line shown to a user for any thrown value. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,45 @@
+/**
+ * Identity signatures: ECDSA P-256 over SHA-256 with the node's identity key, checked against the
+ * public key inside the signer's certificate. Used by relay authentication and the E2E handshake.
+ * Signatures are IEEE P1363 (r‖s, 64 bytes) so their size is fixed on the wire.
+ */
+import { createHash, createPrivateKey, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { fingerprintFromDigest } from '../core/fingerprint.js';
+
+/** Size of an identity signature on the wire (P-256 r‖s). */
+export const SIGNATURE_BYTES = 64;
+
+/** Node ID of a certificate: SHA-256 over its DER (DESIGN §2). */
+export function fingerprintOfCert(certDer: Uint8Array): string {
+  return fingerprintFromDigest(createHash('sha256').update(certDer).digest());
+}
+
+export function privateKeyFrom(keyPem: string | KeyObject): KeyObject {
+  return typeof keyPem === 'string' ? createPrivateKey(keyPem) : keyPem;
+}
+
+/** Signs `data` with the identity key. `context` separates uses so one signature cannot serve another. */
+export function signIdentity(key: string | KeyObject, context: string, data: Uint8Array): Uint8Array {
+  const msg = Buffer.concat([Buffer.from(context + '\0', 'utf8'), data]);
+  return new Uint8Array(sign('sha256', msg, { key: privateKeyFrom(key), dsaEncoding: 'ieee-p1363' }));
+}
+
+/**
+ * Verifies a signature made by `signIdentity` against the key in `certDer`. Returns false (never throws)
+ * for a malformed certificate or signature, so callers at a boundary can reject with their own reason.
+ */
+export function verifyIdentity(
+  certDer: Uint8Array,
+  context: string,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  if (signature.length !== SIGNATURE_BYTES) return false;
+  try {
+    const cert = new X509Certificate(certDer);
+    const msg = Buffer.concat([Buffer.from(context + '\0', 'utf8'), data]);
+    return verify('sha256', msg, { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}
