@@ -26,7 +26,9 @@ export type ErrorCode =
   | 'LINK_CLOSED'
   | 'TIMEOUT'
   | 'CONFIG_INVALID'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'IDENTITY_INVALID'
+  | 'IPC_REJECTED';
 
 export class ClawError extends Error {
   constructor(

@@ -1,0 +1,325 @@
+/**
+ * The connector agent (DESIGN §3): composes identity, settings, the direct listener, relay clients and
+ * one PeerLinks per peer, and serves the API contract. It imports no Electron, so the desktop app, the
+ * CLI and tests all run the same agent.
+ */
+import type { Logger } from 'pino';
+import { Emitter } from '../core/emitter.js';
+import { ClawError } from '../core/errors.js';
+import { abbreviateFingerprint } from '../core/fingerprint.js';
+import { parseHostPort } from '../core/host-port.js';
+import type { Identity } from '../crypto/identity.js';
+import { Mux } from '../mux/mux.js';
+import { dialDirect, listenDirect, type DirectListener } from '../transport/direct.js';
+import { secureCircuit } from '../transport/e2e-link.js';
+import type { Link } from '../transport/link.js';
+import { RelayClient } from '../transport/relay-client.js';
+import type { Circuit } from '../transport/circuit.js';
+import { announceableAddresses } from './local-addresses.js';
+import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
+import { PeerLinks } from './peer-links.js';
+import { PathRetrier } from './peer-connector.js';
+import type { PeerRecord, SettingsStore } from './settings.js';
+
+/** Heartbeat on every link, in ms: a ping this often... */
+export const LINK_HEARTBEAT_MS = 5_000;
+/** ...and a link with no traffic for this long is dead (well under DESIGN's 45 s). */
+export const LINK_DEAD_AFTER_MS = 15_000;
+/** How long one relay circuit + E2E handshake may take, in ms. */
+export const RELAY_LINK_TIMEOUT_MS = 10_000;
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentOptions {
+  identity: Identity;
+  settings: SettingsStore;
+  logger: Logger;
+}
+
+interface PeerEntry {
+  record: PeerRecord;
+  links: PeerLinks;
+  direct: PathRetrier;
+  relay: PathRetrier;
+}
+
+export class Agent {
+  readonly events = new Emitter<{ changed: [] }>();
+  private listener: DirectListener | undefined;
+  private readonly relays = new Map<string, RelayClient>();
+  private readonly peers = new Map<string, PeerEntry>();
+  private stopped = false;
+
+  constructor(private readonly opts: AgentOptions) {}
+
+  get identity(): Identity {
+    return this.opts.identity;
+  }
+  get settings(): SettingsStore {
+    return this.opts.settings;
+  }
+  get log(): Logger {
+    return this.opts.logger;
+  }
+  get name(): string {
+    return this.settings.get().name ?? 'clawbridge';
+  }
+  get listenAddress(): string | null {
+    return this.listener ? `${this.listener.host}:${this.listener.port}` : null;
+  }
+  relayClients(): RelayClient[] {
+    return [...this.relays.values()];
+  }
+  peerEntries(): PeerEntry[] {
+    return [...this.peers.values()];
+  }
+
+  async start(): Promise<void> {
+    const s = this.settings.get();
+    if (s.listen !== null) await this.startListener(s.listen);
+    for (const relay of s.relays) this.addRelayClient(relay.url, relay.fingerprint, relay.token);
+    for (const record of s.peers) this.trackPeer(record);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const p of this.peers.values()) {
+      p.direct.stop();
+      p.relay.stop();
+      p.links.closeAll('agent stopping');
+    }
+    for (const r of this.relays.values()) r.stop();
+    await this.listener?.close();
+  }
+
+  private async startListener(listen: string): Promise<void> {
+    const { host, port } = parseHostPort(listen);
+    const open = (p: number) =>
+      listenDirect({
+        identity: this.identity,
+        host,
+        port: p,
+        admit: (fp) => this.admit(fp),
+        onRefused: (fp, remote, reason) =>
+          this.log.warn({ fingerprint: fp, remote, reason }, 'refused direct link'),
+        onLink: (link) => this.attach(link),
+      });
+    try {
+      this.listener = await open(port);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) {
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `cannot listen for direct links on ${listen}: ${(err as Error).message}`,
+        );
+      }
+      this.log.warn(`${listen} is in use; listening for direct links on a free port instead`);
+      this.listener = await open(0);
+    }
+    this.log.info({ listen: this.listenAddress }, 'direct listener up');
+  }
+
+  private addRelayClient(url: string, pinnedFingerprint?: string, token?: string): void {
+    const client = new RelayClient({
+      url,
+      identity: this.identity,
+      ...(pinnedFingerprint ? { pinnedFingerprint } : {}),
+      ...(token ? { token } : {}),
+      logger: this.log.child({ relay: url }),
+    });
+    client.on('state', (state) => {
+      this.log.info({ relay: url, state }, 'relay state');
+      if (state === 'connected') for (const p of this.peers.values()) p.relay.kick();
+      this.changed();
+    });
+    client.on('error', (err) => this.log.warn({ relay: url }, err.message));
+    client.on('incoming', (circuit) => void this.acceptCircuit(circuit));
+    this.relays.set(url, client);
+    client.start();
+  }
+
+  /** A refusal reason for a node that is not a peer, or undefined. */
+  admit(fingerprint: string): string | undefined {
+    if (this.peers.has(fingerprint)) return undefined;
+    return `node ${abbreviateFingerprint(fingerprint)} is not a peer of ${this.name}; ask its owner to run \`clawbridge peers add ${fingerprint} --name NAME\``;
+  }
+
+  private async acceptCircuit(circuit: Circuit): Promise<void> {
+    try {
+      const link = await secureCircuit(circuit, {
+        identity: this.identity,
+        timeoutMs: RELAY_LINK_TIMEOUT_MS,
+        verifyPeer: (fp) => {
+          const reason =
+            fp === circuit.claimedPeerId ? this.admit(fp) : 'relay-claimed identity does not match';
+          if (reason) throw new ClawError('UNKNOWN_PEER', reason);
+        },
+      });
+      this.attach(link);
+    } catch (err) {
+      this.log.warn(
+        { from: circuit.claimedPeerId, relay: circuit.relayUrl },
+        `refused relay link: ${(err as Error).message}`,
+      );
+      circuit.close((err as Error).message);
+    }
+  }
+
+  trackPeer(record: PeerRecord): PeerEntry {
+    const existing = this.peers.get(record.fingerprint);
+    if (existing) {
+      existing.record = record;
+      existing.direct.kick();
+      return existing;
+    }
+    const links = new PeerLinks(this.identity.fingerprint, record.fingerprint);
+    const onError = (path: string, message: string) =>
+      this.log.debug({ peer: record.name, path }, `link attempt failed: ${message}`);
+    const entry: PeerEntry = {
+      record,
+      links,
+      direct: new PathRetrier(
+        'direct',
+        () => this.dialDirect(entry),
+        () => !!links.get('direct'),
+        (l) => this.attach(l),
+        onError,
+      ),
+      relay: new PathRetrier(
+        'relay',
+        () => this.dialRelay(entry),
+        () => !!links.get('relay'),
+        (l) => this.attach(l),
+        onError,
+      ),
+    };
+    this.peers.set(record.fingerprint, entry);
+    entry.direct.kick();
+    entry.relay.kick();
+    return entry;
+  }
+
+  untrackPeer(fingerprint: string, reason: string): void {
+    const entry = this.peers.get(fingerprint);
+    if (!entry) return;
+    this.peers.delete(fingerprint);
+    entry.direct.stop();
+    entry.relay.stop();
+    entry.links.closeAll(reason);
+    this.changed();
+  }
+
+  private async dialDirect(entry: PeerEntry): Promise<Link | undefined> {
+    if (this.settings.get().listen === null) return undefined; // --no-direct: neither listen nor dial
+    const addresses = entry.record.addresses;
+    if (addresses.length === 0) return undefined;
+    const attempts = addresses.map((address) =>
+      dialDirect({ identity: this.identity, address, expectedPeer: entry.record.fingerprint }),
+    );
+    const link = await Promise.any(attempts).catch((err: AggregateError) => {
+      throw err.errors[0] as Error;
+    });
+    // Close the slower attempts that also succeeded.
+    for (const a of attempts)
+      void a.then(
+        (l) => l !== link && l.close('duplicate'),
+        () => undefined,
+      );
+    return link;
+  }
+
+  private async dialRelay(entry: PeerEntry): Promise<Link | undefined> {
+    const connected = [...this.relays.values()].filter((r) => r.state === 'connected');
+    let lastError: Error | undefined;
+    for (const relay of connected) {
+      try {
+        const circuit = await relay.openCircuit(entry.record.fingerprint, RELAY_LINK_TIMEOUT_MS);
+        return await secureCircuit(circuit, {
+          identity: this.identity,
+          expectedPeer: entry.record.fingerprint,
+          timeoutMs: RELAY_LINK_TIMEOUT_MS,
+        });
+      } catch (err) {
+        lastError = err as Error;
+      }
+    }
+    if (lastError) throw lastError;
+    return undefined;
+  }
+
+  /** Puts an authenticated link to work: mux, hello, path bookkeeping. */
+  attach(link: Link): void {
+    const entry = this.peers.get(link.peerId);
+    if (!entry || this.stopped) {
+      link.close(entry ? 'agent stopping' : 'not a peer');
+      return;
+    }
+    const mux = new Mux(link, {
+      heartbeatMs: LINK_HEARTBEAT_MS,
+      deadAfterMs: LINK_DEAD_AFTER_MS,
+      onStream: (req) => {
+        if (req.service === CONTROL_SERVICE) {
+          try {
+            this.onHello(entry, parseHello(req.args));
+            req.accept().resume();
+          } catch (err) {
+            req.reject((err as Error).message);
+          }
+          return;
+        }
+        req.reject(`unknown service '${req.service}'`);
+      },
+    });
+    const decision = entry.links.offer(link.path, { link, mux, since: new Date() });
+    decision.close?.mux.close('duplicate link');
+    if (!decision.keep) return;
+    this.log.info({ peer: entry.record.name, path: link.path, remote: link.remote }, 'link up');
+    mux.on('rtt', (ms: number) => {
+      if (entry.links.active?.mux === mux) entry.links.rttMs = ms;
+    });
+    mux.on('close', (err?: Error) => {
+      if (!entry.links.remove(link)) return;
+      this.log.info({ peer: entry.record.name, path: link.path, reason: err?.message }, 'link down');
+      (link.path === 'direct' ? entry.direct : entry.relay).lost();
+      this.changed();
+    });
+    void mux.open(CONTROL_SERVICE, this.hello()).then(
+      (stream) => stream.resume(),
+      (err: Error) => this.log.debug({ peer: entry.record.name }, `control stream failed: ${err.message}`),
+    );
+    void mux.ping().then(
+      (ms) => (entry.links.rttMs = ms),
+      () => undefined,
+    );
+    this.changed();
+  }
+
+  private hello(): Hello {
+    const homeRelay = this.settings.get().relays[0]?.url ?? null;
+    return {
+      v: 1,
+      name: this.name,
+      version: AGENT_VERSION,
+      addresses: this.listener ? announceableAddresses(this.listener.host, this.listener.port) : [],
+      homeRelay,
+    };
+  }
+
+  private onHello(entry: PeerEntry, hello: Hello): void {
+    const known = entry.record.addresses;
+    const merged = [
+      ...new Set([...known.filter((a) => !hello.addresses.includes(a)), ...hello.addresses]),
+    ].slice(-32);
+    if (merged.join() === known.join()) return;
+    const fp = entry.record.fingerprint;
+    this.settings.update((s) => ({
+      ...s,
+      peers: s.peers.map((p) => (p.fingerprint === fp ? { ...p, addresses: merged } : p)),
+    }));
+    entry.record = this.settings.get().peers.find((p) => p.fingerprint === fp) ?? entry.record;
+    if (!entry.links.get('direct')) entry.direct.kick();
+  }
+
+  changed(): void {
+    this.events.emit('changed');
+  }
+}

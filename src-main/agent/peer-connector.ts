@@ -1,0 +1,76 @@
+/**
+ * Keeps trying to bring up each path to one peer (DESIGN §5): direct and relay attempts run in parallel
+ * and independently, each with its own backoff (1, 2, 4 … 30 s + jitter), and start again by themselves
+ * when their link dies. Nothing here decides which path is used: PeerLinks does.
+ */
+import { backoffDelayMs } from '../core/backoff.js';
+import { errorMessage } from '../core/errors.js';
+import type { Link, PathKind } from '../transport/link.js';
+
+export interface PathAttempt {
+  /** Tries once; resolves with a link, or undefined when there is nothing to try right now. */
+  (): Promise<Link | undefined>;
+}
+
+export class PathRetrier {
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = false;
+  lastError: string | undefined;
+
+  constructor(
+    readonly path: PathKind,
+    private readonly tryOnce: PathAttempt,
+    private readonly isUp: () => boolean,
+    private readonly onLink: (link: Link) => void,
+    private readonly onError: (path: PathKind, message: string) => void,
+  ) {}
+
+  /** Try now (new information arrived: an address, a relay came back). */
+  kick(): void {
+    if (this.stopped) return;
+    this.attempt = 0;
+    this.schedule(0);
+  }
+
+  /** The path's link went down: start over with a short delay. */
+  lost(): void {
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(delay: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.run(), delay);
+    this.timer.unref();
+  }
+
+  private async run(): Promise<void> {
+    if (this.stopped || this.running || this.isUp()) return;
+    this.running = true;
+    try {
+      const link = await this.tryOnce();
+      if (this.stopped) {
+        link?.close('agent stopping');
+        return;
+      }
+      if (link) {
+        this.attempt = 0;
+        this.lastError = undefined;
+        this.onLink(link);
+        return;
+      }
+    } catch (err) {
+      this.lastError = errorMessage(err);
+      this.onError(this.path, this.lastError);
+    } finally {
+      this.running = false;
+    }
+    if (!this.isUp()) this.schedule(backoffDelayMs(this.attempt++));
+  }
+}

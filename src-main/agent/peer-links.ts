@@ -1,0 +1,86 @@
+/**
+ * The live links of one peer and which of them carries new streams (DESIGN §5): direct is preferred
+ * whenever it is up; relay stays up beside it as a warm standby so a dead direct path falls back at once.
+ */
+import type { Link, PathKind } from '../transport/link.js';
+import type { Mux } from '../mux/mux.js';
+
+export interface PathEntry {
+  link: Link;
+  mux: Mux;
+  since: Date;
+}
+
+/**
+ * When both sides dial at once there are two links for one path; both sides keep the one opened by the
+ * node with the lower fingerprint, so they agree without talking about it.
+ */
+export function preferredInitiator(selfId: string, peerId: string): 'self' | 'peer' {
+  return selfId < peerId ? 'self' : 'peer';
+}
+
+export class PeerLinks {
+  private readonly paths = new Map<PathKind, PathEntry>();
+  /** Last round-trip time measured on the active path, in ms. */
+  rttMs: number | null = null;
+  /** When the peer last went online or offline. */
+  since: Date | null = null;
+
+  constructor(
+    readonly selfId: string,
+    readonly peerId: string,
+  ) {}
+
+  get(path: PathKind): PathEntry | undefined {
+    return this.paths.get(path);
+  }
+
+  /** The path new streams use: direct when up, else relay. */
+  get active(): (PathEntry & { path: PathKind }) | undefined {
+    const direct = this.paths.get('direct');
+    if (direct) return { ...direct, path: 'direct' };
+    const relay = this.paths.get('relay');
+    return relay ? { ...relay, path: 'relay' } : undefined;
+  }
+
+  get online(): boolean {
+    return this.paths.size > 0;
+  }
+
+  /**
+   * Decides whether a new link for `path` replaces the current one. Returns the entry to close (the
+   * loser of a simultaneous dial), or undefined when nothing needs closing.
+   */
+  offer(path: PathKind, entry: PathEntry): { keep: boolean; close?: PathEntry } {
+    const current = this.paths.get(path);
+    const wasOnline = this.online;
+    if (current && !current.link.closed) {
+      const want = preferredInitiator(this.selfId, this.peerId) === 'self';
+      const newIsPreferred = entry.link.initiator === want;
+      const currentIsPreferred = current.link.initiator === want;
+      if (currentIsPreferred || !newIsPreferred) return { keep: false, close: entry };
+      this.paths.set(path, entry);
+      return { keep: true, close: current };
+    }
+    this.paths.set(path, entry);
+    if (!wasOnline) this.since = entry.since;
+    return { keep: true };
+  }
+
+  /** Forgets `link` if it is the current one for its path; returns true when it was. */
+  remove(link: Link): boolean {
+    const current = this.paths.get(link.path);
+    if (current?.link !== link) return false;
+    this.paths.delete(link.path);
+    if (!this.online) {
+      this.since = new Date();
+      this.rttMs = null;
+    }
+    return true;
+  }
+
+  closeAll(reason: string): void {
+    for (const entry of [...this.paths.values()]) entry.mux.close(reason);
+    this.paths.clear();
+  }
+}

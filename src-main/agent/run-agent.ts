@@ -1,0 +1,62 @@
+/**
+ * Starting and stopping a whole agent for one home: identity, settings, the Agent itself and its control
+ * socket. Shared by `clawbridge agent` and the desktop app's main process.
+ */
+import { pino, type Logger } from 'pino';
+import { ClawError } from '../core/errors.js';
+import { ControlClient } from '../api/control-client.js';
+import { startControlServer, type ControlServer } from '../api/control-server.js';
+import { Agent } from './agent.js';
+import { createApiHandler } from './agent-api.js';
+import { controlSocketPath } from './home-dir.js';
+import { loadOrCreateIdentity } from './identity-store.js';
+import { SettingsStore, type Settings } from './settings.js';
+import type { ApiHandler } from '../api/contract.js';
+
+export interface RunningAgent {
+  agent: Agent;
+  api: ApiHandler;
+  control: ControlServer;
+  stop(): Promise<void>;
+}
+
+export interface RunAgentOptions {
+  home: string;
+  /** Settings from the command line: saved, then used (DESIGN: given once, reused later). */
+  overrides?: Partial<Settings>;
+  logger?: Logger;
+}
+
+/** Fails with AGENT_RUNNING when another agent already serves this home. */
+async function assertNoAgent(path: string, home: string): Promise<void> {
+  const other = await ControlClient.connect(path, home).catch(() => undefined);
+  if (other) {
+    other.close();
+    throw new ClawError('AGENT_RUNNING', `an agent is already running for ${home}; stop it first, or use another --home`);
+  }
+}
+
+export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
+  const logger = opts.logger ?? pino({ level: process.env.CLAWBRIDGE_LOG ?? 'info' }, pino.destination(2));
+  const identity = await loadOrCreateIdentity(opts.home);
+  const settings = new SettingsStore(opts.home);
+  const socketPath = controlSocketPath(opts.home);
+  await assertNoAgent(socketPath, opts.home);
+  if (opts.overrides && Object.keys(opts.overrides).length > 0) {
+    settings.update((s) => ({ ...s, ...opts.overrides }));
+  }
+  const agent = new Agent({ identity, settings, logger });
+  await agent.start();
+  const api = createApiHandler(agent);
+  const control = await startControlServer(socketPath, api);
+  logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
+  return {
+    agent,
+    api,
+    control,
+    stop: async () => {
+      await control.close();
+      await agent.stop();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Client side of the control socket, used by every CLI command except `agent` and `relay`.
+ */
+import { connect, type Socket } from 'node:net';
+import { ClawError, type ErrorCode } from '../core/errors.js';
+import type { MethodName, MethodParams, MethodResults } from './contract.js';
+
+/** How long a CLI waits for the agent to answer one request, in ms (ping brings its own timeout). */
+export const CONTROL_REQUEST_TIMEOUT_MS = 65_000;
+
+interface Reply {
+  id: number;
+  ok: boolean;
+  result?: unknown;
+  error?: { code: ErrorCode; message: string };
+}
+
+export class ControlClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private buffered = '';
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('close', () => {
+      for (const p of this.pending.values())
+        p.reject(new ClawError('NO_AGENT', 'the agent closed the connection'));
+      this.pending.clear();
+    });
+  }
+
+  /** @throws ClawError('NO_AGENT') with what to do when no agent listens on `path`. */
+  static connect(path: string, home: string): Promise<ControlClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(path);
+      socket.once('connect', () => {
+        socket.removeAllListeners('error');
+        socket.on('error', () => socket.destroy());
+        resolve(new ControlClient(socket));
+      });
+      socket.once('error', () =>
+        reject(
+          new ClawError(
+            'NO_AGENT',
+            `no agent is running for ${home}: start one with \`clawbridge agent --home ${home}\` (or open the Clawbridge app)`,
+          ),
+        ),
+      );
+    });
+  }
+
+  call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResults[M]> {
+    const id = this.nextId++;
+    this.socket.write(JSON.stringify({ id, method, params }) + '\n');
+    return new Promise<MethodResults[M]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ClawError('TIMEOUT', `the agent did not answer ${method} in time`));
+      }, CONTROL_REQUEST_TIMEOUT_MS);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as MethodResults[M]);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+
+  private onData(chunk: string): void {
+    this.buffered += chunk;
+    let nl: number;
+    while ((nl = this.buffered.indexOf('\n')) >= 0) {
+      const line = this.buffered.slice(0, nl);
+      this.buffered = this.buffered.slice(nl + 1);
+      let reply: Reply;
+      try {
+        reply = JSON.parse(line) as Reply;
+      } catch {
+        continue;
+      }
+      const waiter = this.pending.get(reply.id);
+      if (!waiter) continue;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiter.resolve(reply.result);
+      else
+        waiter.reject(
+          new ClawError(reply.error?.code ?? 'INTERNAL', reply.error?.message ?? 'unknown error'),
+        );
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Boundary validation shared by every transport of the API contract: a request is checked for shape,
+ * a known method and that method's parameters before the agent sees it.
+ */
+import { z } from 'zod';
+import { ClawError } from '../core/errors.js';
+import { isMethodName, methodParams, type MethodName, type MethodParams } from './contract.js';
+
+const envelope = z.object({
+  id: z.number().int().nonnegative(),
+  method: z.string().min(1).max(64),
+  params: z.unknown().optional(),
+});
+
+export interface ValidRequest<M extends MethodName = MethodName> {
+  id: number;
+  method: M;
+  params: MethodParams<M>;
+}
+
+/** First issue of a zod error as `field: problem`. */
+export function describeZodError(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid input';
+  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  return `${where}${issue.message}`;
+}
+
+export function validateParams<M extends MethodName>(method: M, params: unknown): MethodParams<M> {
+  const parsed = methodParams[method].safeParse(params ?? {});
+  if (!parsed.success) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `invalid parameters for ${method}: ${describeZodError(parsed.error)}`,
+    );
+  }
+  return parsed.data as MethodParams<M>;
+}
+
+/** @throws ClawError('BAD_ARGUMENT') naming what is wrong. */
+export function validateRequest(raw: unknown): ValidRequest {
+  const parsed = envelope.safeParse(raw);
+  if (!parsed.success)
+    throw new ClawError('BAD_ARGUMENT', `malformed request: ${describeZodError(parsed.error)}`);
+  const { id, method, params } = parsed.data;
+  if (!isMethodName(method)) throw new ClawError('BAD_ARGUMENT', `unknown method '${method}'`);
+  return { id, method, params: validateParams(method, params) };
+}

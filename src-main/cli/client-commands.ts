@@ -1,0 +1,141 @@
+/**
+ * CLI commands that talk to the running agent over its control socket.
+ */
+import type { Command } from 'commander';
+import { ControlClient } from '../api/control-client.js';
+import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
+import { ClawError } from '../core/errors.js';
+import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
+import { age, formatRtt, printJson, table } from './output.js';
+
+interface HomeOpts {
+  home?: string;
+  json?: boolean;
+}
+
+async function withAgent<T>(opts: HomeOpts, fn: (c: ControlClient) => Promise<T>): Promise<T> {
+  const home = resolveHome(opts.home);
+  const client = await ControlClient.connect(controlSocketPath(home), home);
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+function call<M extends MethodName>(
+  opts: HomeOpts,
+  method: M,
+  params: MethodParams<M>,
+): Promise<MethodResults[M]> {
+  return withAgent(opts, (c) => c.call(method, params));
+}
+
+function peerTable(peers: PeerInfo[]): string {
+  if (peers.length === 0) return 'no peers yet: add one with `clawbridge peers add FINGERPRINT --name NAME`';
+  return table(
+    ['NAME', 'FINGERPRINT', 'STATUS', 'PATH', 'ADDRESS', 'RTT', 'SINCE'],
+    peers.map((p) => [
+      p.name,
+      p.fingerprint.slice(0, 8),
+      p.online ? 'online' : 'offline',
+      p.path ?? '-',
+      p.address ?? '-',
+      formatRtt(p.rttMs),
+      age(p.since),
+    ]),
+  );
+}
+
+export function registerClientCommands(program: Command): void {
+  program
+    .command('status')
+    .description('show this node, its relays and its peers (needs a running agent)')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts) => {
+      const s = await call(opts, 'status', {});
+      if (opts.json) return printJson(s);
+      console.log(`${s.name}  ${s.fingerprint}`);
+      console.log(`direct: ${s.listen ?? 'off'}`);
+      for (const r of s.relays)
+        console.log(
+          `relay:  ${r.url}  ${r.connected ? 'connected' : `not connected${r.error ? ` (${r.error})` : ''}`}`,
+        );
+      if (s.relays.length === 0) console.log('relay:  none (add one with `clawbridge agent --relay URL`)');
+      console.log('');
+      console.log(peerTable(s.peers));
+    });
+
+  const peers = program
+    .command('peers')
+    .description('list, add and remove peers (needs a running agent)')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts) => {
+      const list = await call(opts, 'peers.list', {});
+      if (opts.json) printJson(list);
+      else console.log(peerTable(list));
+    });
+
+  peers
+    .command('add <fingerprint>')
+    .description('trust a node by its fingerprint; a link comes up once it has added this node too')
+    .requiredOption('--name <name>', 'a short name for the peer')
+    .option('--address <host:port>', "hint for the peer's direct address (learned automatically otherwise)")
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(
+      async (fingerprint: string, opts: HomeOpts & { name: string; address?: string }, cmd: Command) => {
+        const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+        const peer = await call(all, 'peers.add', {
+          fingerprint,
+          name: opts.name,
+          ...(opts.address ? { address: opts.address } : {}),
+        });
+        if (all.json) printJson(peer);
+        else console.log(`added peer ${peer.name} (${peer.fingerprint})`);
+      },
+    );
+
+  peers
+    .command('remove <peer>')
+    .alias('rm')
+    .description('forget a peer (by name or fingerprint) and close its links')
+    .option('--home <dir>', 'node home directory')
+    .action(async (ref: string, opts: HomeOpts, cmd: Command) => {
+      const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+      const removed = await call(all, 'peers.remove', { peer: ref });
+      console.log(`removed peer ${removed.name} (${removed.fingerprint})`);
+    });
+
+  program
+    .command('ping <peer>')
+    .description('measure the round trip to a peer and show which path it takes')
+    .option('--count <n>', 'number of pings', '1')
+    .option('--home <dir>', 'node home directory')
+    .action(async (peer: string, opts: HomeOpts & { count: string }) => {
+      const count = Number(opts.count);
+      if (!Number.isInteger(count) || count < 1 || count > 10_000) {
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `--count must be a whole number from 1 to 10000, got '${opts.count}'`,
+        );
+      }
+      let replies = 0;
+      await withAgent(opts, async (c) => {
+        for (let i = 0; i < count; i++) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 1000));
+          try {
+            const r = await c.call('ping', { peer });
+            replies++;
+            console.log(`pong from ${r.peer} via ${r.path} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
+          } catch (err) {
+            if (count === 1) throw err;
+            console.log(`no reply: ${(err as Error).message}`);
+          }
+        }
+      });
+      if (replies === 0) process.exitCode = 1;
+    });
+}

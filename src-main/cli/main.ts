@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * `clawbridge` entry point. Every failure ends as one line on stderr, `clawbridge: <what failed and
+ * what to do>`, and exit status 1.
+ */
+import { Command, CommanderError } from 'commander';
+import { errorMessage } from '../core/errors.js';
+import { AGENT_VERSION } from '../agent/agent.js';
+import { registerClientCommands } from './client-commands.js';
+import { registerServerCommands } from './server-commands.js';
+
+const program = new Command('clawbridge')
+  .description(
+    'Reach your own machines: pair once, then connect directly or through an end-to-end encrypted relay.',
+  )
+  .version(AGENT_VERSION)
+  .showHelpAfterError('(run `clawbridge --help` for usage)')
+  .exitOverride();
+
+registerServerCommands(program);
+registerClientCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(`clawbridge: ${errorMessage(err)}\n`);
+  if (process.env.CLAWBRIDGE_DEBUG) console.error(err);
+  process.exit(1);
+}

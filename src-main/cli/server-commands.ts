@@ -1,0 +1,121 @@
+/**
+ * Commands that run in this process rather than asking an agent: `id`, `agent` and `relay`.
+ */
+import { Option, type Command } from 'commander';
+import { ClawError } from '../core/errors.js';
+import { parseFingerprint } from '../core/fingerprint.js';
+import { parseHostPort } from '../core/host-port.js';
+import { resolveHome } from '../agent/home-dir.js';
+import { loadOrCreateIdentity } from '../agent/identity-store.js';
+import { runAgent } from '../agent/run-agent.js';
+import { SettingsStore, type Settings } from '../agent/settings.js';
+import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
+import { printJson } from './output.js';
+
+interface AgentCliOptions {
+  home?: string;
+  name?: string;
+  relay?: string[];
+  relayFingerprint?: string;
+  relayToken?: string;
+  listen?: string;
+  direct?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Turns `agent` flags into the settings they change; flags not given leave saved settings alone. */
+export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<Settings> {
+  const out: Partial<Settings> = {};
+  if (opts.name !== undefined) {
+    if (!/^[\w.-]{1,64}$/.test(opts.name)) {
+      throw new ClawError('BAD_ARGUMENT', `--name '${opts.name}': use 1–64 letters, digits, '.', '_' or '-'`);
+    }
+    out.name = opts.name;
+  }
+  if (opts.direct === false && opts.listen !== undefined) {
+    throw new ClawError('BAD_ARGUMENT', '--listen and --no-direct contradict each other; pick one');
+  }
+  if (opts.direct === false) out.listen = null;
+  if (opts.listen !== undefined) {
+    parseHostPort(opts.listen);
+    out.listen = opts.listen;
+  }
+  const pin = opts.relayFingerprint !== undefined ? parseFingerprint(opts.relayFingerprint) : undefined;
+  if (opts.relay?.length) {
+    out.relays = opts.relay.map((url) => {
+      if (!/^wss?:\/\/[^/]+/.test(url)) {
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `--relay '${url}' must be a ws:// or wss:// URL, e.g. wss://relay.example.com:7474`,
+        );
+      }
+      const before = saved.relays.find((r) => r.url === url);
+      const fingerprint = pin ?? before?.fingerprint;
+      const token = opts.relayToken ?? before?.token;
+      return { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) };
+    });
+  } else if (pin !== undefined || opts.relayToken !== undefined) {
+    if (saved.relays.length === 0) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        '--relay-fingerprint and --relay-token need a relay: add --relay URL',
+      );
+    }
+    out.relays = saved.relays.map((r) => ({
+      ...r,
+      ...(pin ? { fingerprint: pin } : {}),
+      ...(opts.relayToken ? { token: opts.relayToken } : {}),
+    }));
+  }
+  return out;
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('id')
+    .description("print this node's name and fingerprint (creates the identity on first run)")
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: { home?: string; json?: boolean }) => {
+      const home = resolveHome(opts.home);
+      const identity = await loadOrCreateIdentity(home);
+      const name = new SettingsStore(home).get().name ?? 'clawbridge';
+      if (opts.json) printJson({ name, fingerprint: identity.fingerprint });
+      else console.log(`${name}  ${identity.fingerprint}`);
+    });
+
+  program
+    .command('agent')
+    .description('run the connector agent in the foreground (settings given once are saved)')
+    .option('--home <dir>', 'node home directory')
+    .option('--name <name>', 'name shown to peers')
+    .option('--relay <url>', 'relay to use (repeatable; replaces the saved list)', collect)
+    .option('--relay-fingerprint <hex>', "pin the relay's self-signed TLS certificate")
+    .option('--relay-token <token>', 'access token for the relay')
+    .option('--listen <host:port>', 'direct listener address (port 0 = any free port)')
+    .addOption(new Option('--no-direct', 'neither listen for nor dial direct links'))
+    .action(async (opts: AgentCliOptions) => {
+      const home = resolveHome(opts.home);
+      const saved = new SettingsStore(home).get();
+      const running = await runAgent({ home, overrides: agentOverrides(opts, saved) });
+      const s = await running.api.call('status', {});
+      console.log(`agent ${s.name} running, fingerprint ${s.fingerprint}, direct ${s.listen ?? 'off'}`);
+      const stop = () => {
+        void running.stop().finally(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('relay')
+    .description('run a relay server for nodes that cannot reach each other directly')
+    .option('--listen <host:port>', 'address to listen on', '0.0.0.0:7474')
+    .option('--home <dir>', 'home directory for the relay certificate')
+    .option('--token <token>', 'require this access token from nodes')
+    .option('--tls-cert <file>', 'TLS certificate (PEM) instead of the self-signed one')
+    .option('--tls-key <file>', 'TLS private key (PEM) for --tls-cert')
+    .addOption(new Option('--no-tls', 'plain ws:// (behind a TLS-terminating proxy)'))
+    .action((opts: RelayCliOptions) => startRelayFromCli(opts));
+}

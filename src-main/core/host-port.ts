@@ -1,0 +1,44 @@
+/**
+ * `HOST:PORT` parsing for listen addresses, dial targets and forward destinations. IPv6 literals are
+ * bracketed (`[::1]:7474`). Port 0 means "pick a free port" where listening.
+ */
+import { ClawError } from './errors.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses `host:port`, `[v6]:port`, or a bare `port` when `defaultHost` is given. */
+export function parseHostPort(input: string, defaultHost?: string): HostPort {
+  const text = input.trim();
+  let host: string | undefined;
+  let portText: string;
+  const v6 = /^\[([0-9a-fA-F:.%a-zA-Z]+)\]:(\d+)$/.exec(text);
+  if (v6) {
+    host = v6[1]!;
+    portText = v6[2]!;
+  } else if (/^\d+$/.test(text) && defaultHost !== undefined) {
+    host = defaultHost;
+    portText = text;
+  } else {
+    const idx = text.lastIndexOf(':');
+    if (idx <= 0 || text.indexOf(':') !== idx) {
+      throw new ClawError('BAD_ARGUMENT', `'${input}' is not HOST:PORT (write IPv6 as [::1]:7474)`);
+    }
+    host = text.slice(0, idx);
+    portText = text.slice(idx + 1);
+  }
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new ClawError('BAD_ARGUMENT', `'${input}': port must be a number from 0 to 65535`);
+  }
+  if (!/^[A-Za-z0-9.\-_:%]+$/.test(host)) {
+    throw new ClawError('BAD_ARGUMENT', `'${input}': '${host}' is not a host name or IP address`);
+  }
+  return { host, port: Number(portText) };
+}
+
+export function formatHostPort(host: string, port: number): string {
+  const bare = host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
+  return bare.includes(':') ? `[${bare}]:${port}` : `${bare}:${port}`;
+}

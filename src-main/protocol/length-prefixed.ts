@@ -1,0 +1,83 @@
+/**
+ * Length-prefixed framing for byte streams (direct TLS links): u32 big-endian length, then that many
+ * bytes. Frames larger than the limit are a protocol error: a peer cannot make us buffer without bound.
+ */
+import { ClawError } from '../core/errors.js';
+
+/** Bytes in the length header. */
+export const LENGTH_HEADER_BYTES = 4;
+
+/** Prepends the length header. One allocation: the payload is copied once into the output. */
+export function encodeLengthPrefixed(payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(LENGTH_HEADER_BYTES + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  out.set(payload, LENGTH_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * Incremental decoder: feed it chunks as they arrive, get whole frames back. Keeps at most one partial
+ * frame (≤ maxFrame + header) buffered.
+ */
+export class LengthPrefixedDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  /** @param maxFrame largest payload accepted, in bytes */
+  constructor(private readonly maxFrame: number) {}
+
+  /** @throws ClawError('FRAME_TOO_LARGE') when a header announces more than maxFrame bytes. */
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames: Buffer[] = [];
+    while (this.buffered >= LENGTH_HEADER_BYTES) {
+      const head = this.peekHeader();
+      if (head > this.maxFrame) {
+        throw new ClawError(
+          'FRAME_TOO_LARGE',
+          `frame of ${head} bytes exceeds the limit of ${this.maxFrame} bytes`,
+        );
+      }
+      if (this.buffered < LENGTH_HEADER_BYTES + head) break;
+      this.consume(LENGTH_HEADER_BYTES);
+      frames.push(this.consume(head));
+    }
+    return frames;
+  }
+
+  /** Bytes held for a frame that has not fully arrived. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  private peekHeader(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= LENGTH_HEADER_BYTES) return first.readUInt32BE(0);
+    return Buffer.concat(this.chunks).readUInt32BE(0);
+  }
+
+  private consume(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0]!;
+    if (first.length === n) {
+      this.chunks.shift();
+      return first;
+    }
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0]!;
+      const take = Math.min(c.length, n - off);
+      c.copy(out, off, 0, take);
+      off += take;
+      if (take === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(take);
+    }
+    return out;
+  }
+}

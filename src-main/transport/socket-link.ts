@@ -1,0 +1,91 @@
+/**
+ * A Link over a TLS socket carrying length-prefixed frames. The socket has already been authenticated
+ * (peer certificate pinned) by the time this object exists.
+ */
+import type { TLSSocket } from 'node:tls';
+import { Emitter } from '../core/emitter.js';
+import { ClawError } from '../core/errors.js';
+import { encodeLengthPrefixed, LengthPrefixedDecoder } from '../protocol/length-prefixed.js';
+import { MAX_LINK_FRAME, type Link, type PathKind } from './link.js';
+
+type Events = { frame: [Uint8Array]; drain: []; close: [Error | undefined] };
+
+export class SocketLink implements Link {
+  readonly path: PathKind = 'direct';
+  private readonly events = new Emitter<Events>();
+  private readonly decoder = new LengthPrefixedDecoder(MAX_LINK_FRAME);
+  private isClosed = false;
+
+  constructor(
+    private readonly socket: TLSSocket,
+    readonly peerId: string,
+    readonly remote: string,
+    readonly initiator: boolean,
+    /** Frames that arrived in the same chunk as the handshake preamble. */
+    leftover?: Buffer,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.events.emit('drain'));
+    socket.on('error', (err) =>
+      this.finish(new ClawError('LINK_CLOSED', `direct link to ${remote} failed: ${err.message}`)),
+    );
+    socket.on('close', () =>
+      this.finish(new ClawError('LINK_CLOSED', `direct link to ${remote} closed by peer`)),
+    );
+    if (leftover && leftover.length > 0) queueMicrotask(() => this.onData(leftover));
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.isClosed) return false;
+    if (frame.length > MAX_LINK_FRAME) {
+      throw new ClawError('FRAME_TOO_LARGE', `link frame of ${frame.length} bytes exceeds ${MAX_LINK_FRAME}`);
+    }
+    return this.socket.write(encodeLengthPrefixed(frame));
+  }
+
+  onFrame(listener: (frame: Uint8Array) => void) {
+    return this.events.on('frame', listener);
+  }
+  onDrain(listener: () => void) {
+    return this.events.on('drain', listener);
+  }
+  onClose(listener: (error?: Error) => void) {
+    return this.events.on('close', listener);
+  }
+
+  close(reason?: string): void {
+    if (this.isClosed) return;
+    this.socket.end();
+    // end() flushes queued frames; destroy after a grace period in case the peer never answers the FIN.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.finish(reason ? new ClawError('LINK_CLOSED', reason) : undefined, true);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.isClosed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.socket.destroy();
+      this.finish(err as Error);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.isClosed) return;
+      this.events.emit('frame', frame);
+    }
+  }
+
+  private finish(error: Error | undefined, local = false): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    if (!local) this.socket.destroy();
+    this.events.emit('close', local ? undefined : error);
+    this.events.removeAll();
+  }
+}
