@@ -28,8 +28,10 @@ export class LengthPrefixedDecoder {
 
   /** @throws ClawError('FRAME_TOO_LARGE') when a header announces more than maxFrame bytes. */
   push(chunk: Buffer): Buffer[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
     const frames: Buffer[] = [];
     while (this.buffered >= LENGTH_HEADER_BYTES) {
       const head = this.peekHeader();
@@ -58,6 +60,7 @@ export class LengthPrefixedDecoder {
   }
 
   private consume(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     this.buffered -= n;
     const first = this.chunks[0]!;
     if (first.length === n) {

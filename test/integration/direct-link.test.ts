@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dialDirect, listenDirect } from '../../src-main/transport/direct.js';
+import type { Link } from '../../src-main/transport/link.js';
+import { testIdentity } from '../helpers/identities.js';
+
+async function setup(admitAll = true) {
+  const a = await testIdentity('a');
+  const b = await testIdentity('b');
+  const accepted: Link[] = [];
+  const refused: string[] = [];
+  const listener = await listenDirect({
+    identity: b,
+    host: '127.0.0.1',
+    port: 0,
+    admit: (fp) => (admitAll && fp === a.fingerprint ? undefined : `node ${fp.slice(0, 8)} is not a peer`),
+    onLink: (l) => accepted.push(l),
+    onRefused: (fp) => refused.push(fp),
+  });
+  return { a, b, listener, accepted, refused, address: `127.0.0.1:${listener.port}` };
+}
+
+test('pinned TLS 1.3 both ways: frames flow in order, peer ids are the fingerprints', async () => {
+  const { a, b, listener, accepted, address } = await setup();
+  const link = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint });
+  assert.equal(link.peerId, b.fingerprint);
+  assert.equal(link.path, 'direct');
+  assert.equal(link.initiator, true);
+  await new Promise((r) => setTimeout(r, 20));
+  const server = accepted[0]!;
+  assert.equal(server.peerId, a.fingerprint);
+  const got: string[] = [];
+  const done = new Promise<void>((resolve) =>
+    server.onFrame((f) => {
+      got.push(Buffer.from(f).toString());
+      if (got.length === 100) resolve();
+    }),
+  );
+  for (let i = 0; i < 100; i++) link.send(Buffer.from(`frame ${i}`));
+  await done;
+  assert.deepEqual(
+    got,
+    Array.from({ length: 100 }, (_, i) => `frame ${i}`),
+  );
+  const closed = new Promise<Error | undefined>((r) => server.onClose(r));
+  link.close();
+  assert.match(String((await closed)?.message), /closed by peer/);
+  await listener.close();
+});
+
+test('a wrong pinned fingerprint is refused with tls fingerprint mismatch', async () => {
+  const { a, listener, address } = await setup();
+  const c = await testIdentity('c');
+  await assert.rejects(dialDirect({ identity: a, address, expectedPeer: c.fingerprint }), (err: Error) => {
+    assert.match(
+      err.message,
+      /^tls fingerprint mismatch: expected [0-9a-f]{4}…[0-9a-f]{4}, got [0-9a-f]{4}…[0-9a-f]{4}/,
+    );
+    return true;
+  });
+  await listener.close();
+});
+
+test("an unknown node is refused with the listener's reason, and the listener keeps serving", async () => {
+  const { a, b, listener, refused, address } = await setup(false);
+  await assert.rejects(
+    dialDirect({ identity: a, address, expectedPeer: b.fingerprint }),
+    /refused the link: node [0-9a-f]{8} is not a peer/,
+  );
+  assert.deepEqual(refused, [a.fingerprint]);
+  await listener.close();
+});
+
+test('a dial to a closed port fails with a clear line', async () => {
+  const a = await testIdentity('a');
+  const b = await testIdentity('b');
+  await assert.rejects(
+    dialDirect({ identity: a, address: '127.0.0.1:1', expectedPeer: b.fingerprint }),
+    /direct connection to 127.0.0.1:1 failed/,
+  );
+});

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src-main/protocol/length-prefixed.js';
+import { isClawError } from '../../src-main/core/errors.js';
+
+const MAX = 4096;
+
+function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of points) {
+    out.push(buf.subarray(prev, p));
+    prev = p;
+  }
+  out.push(buf.subarray(prev));
+  return out;
+}
+
+test('property: any chunking of encoded frames decodes to the same frames', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: MAX }), { maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      (frames, cuts) => {
+        const wire = Buffer.concat(frames.map((f) => encodeLengthPrefixed(f)));
+        const dec = new LengthPrefixedDecoder(MAX);
+        const got = splitAt(wire, cuts).flatMap((c) => dec.push(c));
+        assert.deepEqual(
+          got.map((g) => Buffer.from(g).toString('hex')),
+          frames.map((f) => Buffer.from(f).toString('hex')),
+        );
+        assert.equal(dec.pendingBytes, 0);
+      },
+    ),
+    { numRuns: 10_000 },
+  );
+});
+
+test('property: random bytes never crash, never buffer past one frame', () => {
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 10 }), (chunks) => {
+      const dec = new LengthPrefixedDecoder(MAX);
+      try {
+        for (const c of chunks) {
+          dec.push(Buffer.from(c));
+          assert.ok(dec.pendingBytes <= MAX + 4 + 600);
+        }
+      } catch (err) {
+        assert.ok(isClawError(err, 'FRAME_TOO_LARGE'));
+      }
+    }),
+    { numRuns: 10_000 },
+  );
+});
+
+test('an oversized header is refused before its body arrives', () => {
+  const dec = new LengthPrefixedDecoder(MAX);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(MAX + 1);
+  assert.throws(() => dec.push(head), /exceeds the limit of 4096 bytes/);
+});
