@@ -1,0 +1,64 @@
+/**
+ * `clawbridge agent` flags → the settings they change. Pure, so every combination is unit-tested.
+ */
+import { ClawError } from '../core/errors.js';
+import { parseFingerprint } from '../core/fingerprint.js';
+import { parseHostPort } from '../core/host-port.js';
+import type { Settings } from '../agent/settings.js';
+
+export interface AgentCliOptions {
+  home?: string;
+  name?: string;
+  relay?: string[];
+  relayFingerprint?: string;
+  relayToken?: string;
+  listen?: string;
+  direct?: boolean;
+}
+
+/** Turns `agent` flags into the settings they change; flags not given leave saved settings alone. */
+export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<Settings> {
+  const out: Partial<Settings> = {};
+  if (opts.name !== undefined) {
+    if (!/^[\w.-]{1,64}$/.test(opts.name)) {
+      throw new ClawError('BAD_ARGUMENT', `--name '${opts.name}': use 1–64 letters, digits, '.', '_' or '-'`);
+    }
+    out.name = opts.name;
+  }
+  if (opts.direct === false && opts.listen !== undefined) {
+    throw new ClawError('BAD_ARGUMENT', '--listen and --no-direct contradict each other; pick one');
+  }
+  if (opts.direct === false) out.listen = null;
+  if (opts.listen !== undefined) {
+    parseHostPort(opts.listen);
+    out.listen = opts.listen;
+  }
+  const pin = opts.relayFingerprint !== undefined ? parseFingerprint(opts.relayFingerprint) : undefined;
+  if (opts.relay?.length) {
+    out.relays = opts.relay.map((url) => {
+      if (!/^wss?:\/\/[^/]+/.test(url)) {
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `--relay '${url}' must be a ws:// or wss:// URL, e.g. wss://relay.example.com:7474`,
+        );
+      }
+      const before = saved.relays.find((r) => r.url === url);
+      const fingerprint = pin ?? before?.fingerprint;
+      const token = opts.relayToken ?? before?.token;
+      return { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) };
+    });
+  } else if (pin !== undefined || opts.relayToken !== undefined) {
+    if (saved.relays.length === 0) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        '--relay-fingerprint and --relay-token need a relay: add --relay URL',
+      );
+    }
+    out.relays = saved.relays.map((r) => ({
+      ...r,
+      ...(pin ? { fingerprint: pin } : {}),
+      ...(opts.relayToken ? { token: opts.relayToken } : {}),
+    }));
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SettingsStore, DEFAULT_DIRECT_LISTEN } from '../../../src-main/agent/settings.js';
+import { agentOverrides } from '../../../src-main/cli/agent-flags.js';
+
+const home = () => mkdtempSync(join(tmpdir(), 'cb-settings-'));
+
+test('defaults, saving, and a 0600 file', { skip: process.platform === 'win32' }, () => {
+  const dir = home();
+  const s = new SettingsStore(dir);
+  assert.equal(s.get().listen, DEFAULT_DIRECT_LISTEN);
+  s.update((x) => ({ ...x, name: 'laptop' }));
+  assert.equal(new SettingsStore(dir).get().name, 'laptop');
+  assert.equal(statSync(join(dir, 'config.json')).mode & 0o777, 0o600);
+});
+
+test('a corrupt or invalid file is reported with its path and left untouched', () => {
+  const dir = home();
+  writeFileSync(join(dir, 'config.json'), '{"peers": [{"fingerprint": "xyz"}]}');
+  assert.throws(
+    () => new SettingsStore(dir),
+    /config\.json are invalid \(peers\.0\.fingerprint: .*fix the file or move it away/,
+  );
+  writeFileSync(join(dir, 'config.json'), '{not json');
+  assert.throws(() => new SettingsStore(dir), /cannot read settings in .*config\.json/);
+  assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), '{not json');
+});
+
+test('agent flags become settings; absent flags keep saved ones', () => {
+  const saved = new SettingsStore(home()).get();
+  const pin = 'AB:'.repeat(31) + 'AB';
+  const o = agentOverrides(
+    { relay: ['ws://127.0.0.1:7474'], relayFingerprint: pin, relayToken: 't', name: 'box' },
+    saved,
+  );
+  assert.deepEqual(o.relays, [{ url: 'ws://127.0.0.1:7474', fingerprint: 'ab'.repeat(32), token: 't' }]);
+  assert.equal(o.name, 'box');
+  assert.equal(agentOverrides({ direct: false }, saved).listen, null);
+  assert.deepEqual(agentOverrides({}, saved), {});
+  assert.throws(() => agentOverrides({ relay: ['http://x'] }, saved), /must be a ws:\/\/ or wss:\/\/ URL/);
+  assert.throws(() => agentOverrides({ direct: false, listen: '1.2.3.4:5' }, saved), /contradict/);
+  assert.throws(() => agentOverrides({ relayToken: 'x' }, saved), /need a relay/);
+  assert.throws(
+    () => agentOverrides({ relay: ['ws://a:1'], relayFingerprint: 'abc' }, saved),
+    /64 hex characters, got 3/,
+  );
+});
