@@ -1,0 +1,116 @@
+/**
+ * The headless quick start, for real: a relay and two agents as separate processes with separate homes
+ * on loopback; peers added both ways with no address hints.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PeerInfo } from '../../src-main/api/contract.js';
+import { cli, cliJson, startProcess, stopAll, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+
+after(stopAll);
+
+const peerOf = async (home: string, name: string) =>
+  (await cliJson<PeerInfo[]>(['peers', '--home', home])).find((p) => p.name === name);
+
+async function startRelay(port = 0): Promise<{ proc: Proc; url: string; port: number }> {
+  const proc = startProcess([
+    'relay',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--no-tls',
+    '--home',
+    tempHome('relay'),
+  ]);
+  const m = await proc.waitForLine(/^relay listening on (ws:\/\/127\.0\.0\.1:(\d+))$/m);
+  return { proc, url: m[1]!, port: Number(m[2]) };
+}
+
+function startAgent(home: string, name: string, extra: string[]): Proc {
+  return startProcess(['agent', '--home', home, '--name', name, ...extra]);
+}
+
+test('direct within seconds, relay with --no-direct, relay restart heals, killed peer goes offline', async () => {
+  const relay = await startRelay();
+  const homeA = tempHome('a');
+  const homeB = tempHome('b');
+  const idA = await cliJson<{ name: string; fingerprint: string }>(['id', '--home', homeA]);
+  const idB = await cliJson<{ name: string; fingerprint: string }>(['id', '--home', homeB]);
+  assert.match(idA.fingerprint, /^[0-9a-f]{64}$/);
+
+  const a = startAgent(homeA, 'a', ['--relay', relay.url, '--listen', '127.0.0.1:0']);
+  let b = startAgent(homeB, 'b', ['--relay', relay.url, '--listen', '127.0.0.1:0']);
+  await a.waitForLine(/agent a running/);
+  await b.waitForLine(/agent b running/);
+  assert.equal((await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA])).code, 0);
+  // Colons and upper case are accepted on input.
+  const colonFp = idA.fingerprint.toUpperCase().match(/../g)!.join(':');
+  assert.equal((await cli(['peers', 'add', colonFp, '--name', 'a', '--home', homeB])).code, 0);
+
+  await waitFor('direct path a→b', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 10_000);
+  await waitFor('direct path b→a', async () => (await peerOf(homeB, 'a'))?.path === 'direct', 10_000);
+  const pingDirect = await cli(['ping', 'b', '--home', homeA]);
+  assert.equal(pingDirect.code, 0, pingDirect.stderr);
+  assert.match(pingDirect.stdout, /^pong from b via direct 127\.0\.0\.1:\d+ in \d+\.\d+ ms$/m);
+
+  const status = await cliJson<{
+    name: string;
+    fingerprint: string;
+    listen: string;
+    relays: { url: string; connected: boolean }[];
+    peers: PeerInfo[];
+  }>(['status', '--home', homeA]);
+  assert.equal(status.fingerprint, idA.fingerprint);
+  assert.deepEqual(status.relays, [{ url: relay.url, connected: true }]);
+  assert.equal(status.peers.length, 1);
+
+  // Restart B without direct: the link comes back over the relay.
+  await b.stop();
+  b = startAgent(homeB, 'b', ['--no-direct']);
+  await b.waitForLine(/agent b running/);
+  await waitFor('relay path a→b', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 10_000);
+  const pingRelay = await cli(['ping', 'a', '--home', homeB, '--count', '2']);
+  assert.equal(pingRelay.code, 0, pingRelay.stderr);
+  assert.equal(
+    pingRelay.stdout.match(/^pong from a via relay ws:\/\/127\.0\.0\.1:\d+ in \d+\.\d+ ms$/gm)?.length,
+    2,
+  );
+
+  // The relay restarts on the same port: the relay-only link heals by itself.
+  await relay.proc.stop();
+  await waitFor(
+    'b offline while the relay is down',
+    async () => (await peerOf(homeA, 'b'))?.online === false,
+    20_000,
+  );
+  const relay2 = await startRelay(relay.port);
+  await waitFor('relay link back', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 40_000);
+
+  // A killed peer shows offline (DESIGN: under 45 s).
+  b.child.kill('SIGKILL');
+  await waitFor('killed peer offline', async () => (await peerOf(homeA, 'b'))?.online === false, 45_000);
+  const offline = await cli(['ping', 'b', '--home', homeA]);
+  assert.equal(offline.code, 1);
+  assert.match(offline.stderr, /^clawbridge: peer b is offline/);
+  await relay2.proc.stop();
+  await a.stop();
+});
+
+test('commands without a running agent say so in one line', async () => {
+  const home = tempHome('none');
+  const r = await cli(['peers', '--home', home]);
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr,
+    `clawbridge: no agent is running for ${home}: start one with \`clawbridge agent --home ${home}\` (or open the Clawbridge app)\n`,
+  );
+});
+
+test('bad fingerprints are one-line errors', async () => {
+  const home = tempHome('badfp');
+  const a = startAgent(home, 'x', ['--listen', '127.0.0.1:0']);
+  await a.waitForLine(/agent x running/);
+  const r = await cli(['peers', 'add', 'abcd', '--name', 'y', '--home', home]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'clawbridge: fingerprint must be 64 hex characters, got 4\n');
+  await a.stop();
+});
