@@ -28,7 +28,8 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'INTERNAL'
   | 'IDENTITY_INVALID'
-  | 'IPC_REJECTED';
+  | 'IPC_REJECTED'
+  | 'RELAY_REPLACED';
 
 export class ClawError extends Error {
   constructor(

@@ -1,0 +1,35 @@
+/**
+ * Options of the one app window. Pure, so a test can read every security switch (DESIGN §10, STYLE
+ * "Avoid these": this app opens remote shells, so the renderer gets no Node and no raw IPC).
+ */
+import type { BrowserWindowConstructorOptions } from 'electron';
+
+/** Initial window size in CSS pixels: room for the peer list without feeling like a full app. */
+const WINDOW_WIDTH = 960;
+/** Initial window height in CSS pixels. */
+const WINDOW_HEIGHT = 640;
+
+/** File name of the compiled preload next to main.js (CommonJS: sandboxed preloads cannot be ESM). */
+export const PRELOAD_FILE = 'preload.cjs';
+
+export function mainWindowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+  return {
+    width: WINDOW_WIDTH,
+    height: WINDOW_HEIGHT,
+    title: 'Clawbridge',
+    // Shown on 'ready-to-show' so the user never sees an empty white frame.
+    show: false,
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  };
+}

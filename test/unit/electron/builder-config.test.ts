@@ -1,0 +1,50 @@
+/**
+ * Loads electron-builder.yml the way `electron-builder` does (app-builder-lib's getConfig) and checks it
+ * against electron-builder's own JSON schema (validateConfiguration), then pins the settings that
+ * DESIGN §10 depends on. Runs under Node 20: app-builder-lib 26 needs only Node ≥14 for this part.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config.js';
+import { DebugLogger } from 'builder-util';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+// Loaded once: getConfig logs a line every time it reads the file.
+const loaded = getConfig(root, 'electron-builder.yml', null);
+const load = () => loaded.then((c) => structuredClone(c));
+
+test('electron-builder.yml passes electron-builder schema validation', async () => {
+  await validateConfiguration(await load(), new DebugLogger(false));
+});
+
+test('the validator is live: an unknown option is rejected', async () => {
+  const config = { ...(await load()), notAnOption: true } as never;
+  await assert.rejects(
+    validateConfiguration(config, new DebugLogger(false)),
+    /unknown property 'notAnOption'/,
+  );
+});
+
+test('targets, tray-only mac app, packaged files and node-pty outside the asar', async () => {
+  const c = await load();
+  assert.equal(c.appId, 'dev.clawbridge.app');
+  assert.equal(c.productName, 'Clawbridge');
+  assert.equal(c.mac?.target, 'dmg');
+  assert.equal(c.mac?.extendInfo?.LSUIElement, true);
+  assert.equal(c.win?.target, 'nsis');
+  assert.equal(c.linux?.target, 'AppImage');
+  assert.deepEqual(c.files, [{ filter: ['dist/**', 'package.json', 'assets/trayTemplate*.png'] }]);
+  assert.deepEqual(c.asarUnpack, ['node_modules/node-pty/**']);
+});
+
+test('Electron fuses close run-as-node, NODE_OPTIONS, --inspect and non-asar loading', async () => {
+  assert.deepEqual((await load()).electronFuses, {
+    runAsNode: false,
+    enableCookieEncryption: true,
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    enableEmbeddedAsarIntegrityValidation: true,
+    onlyLoadAppFromAsar: true,
+  });
+});

@@ -1,0 +1,19 @@
+/**
+ * Renderer build: `vite build -c vite.config.ts` writes dist/renderer/, which main.ts loads from file://.
+ * No React plugin: esbuild's automatic JSX runtime is all a production build needs.
+ */
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  root: 'src-renderer',
+  // Relative asset URLs, because the page is loaded from file:// (and from inside app.asar when packaged).
+  base: './',
+  esbuild: { jsx: 'automatic' },
+  build: {
+    outDir: '../dist/renderer',
+    emptyOutDir: true,
+    // Electron's Chromium supports modulepreload; the polyfill would be an extra script for nothing.
+    modulePreload: { polyfill: false },
+    target: 'chrome140',
+  },
+});
