@@ -1,0 +1,219 @@
+/**
+ * Pure formatting of bench results: percentiles, the ratios and targets of the README's performance
+ * table, and the plain-text table. No I/O and no clocks here, so it is unit-tested
+ * (test/unit/bench/table.test.ts) while the measurements themselves are not.
+ */
+
+/** Names of the rows, in the order they are printed. */
+export const ROW_NAMES = ['raw-tcp', 'raw-tls', 'direct', 'bare-relay', 'relay', 'ssh-L'] as const;
+export type RowName = (typeof ROW_NAMES)[number];
+
+/** One measured path. A number is null when that part was not measured (skipped row, failed step). */
+export interface BenchResult {
+  name: string;
+  /** Bulk throughput through one stream, in MB/s (10^6 bytes per second). */
+  MBps: number | null;
+  /** Median round trip of a 1-byte ping-pong, in milliseconds. */
+  p50Ms: number | null;
+  /** 99th percentile round trip of the same ping-pong, in milliseconds. */
+  p99Ms: number | null;
+  /** Time from dial to the first usable stream, in milliseconds. */
+  setupMs: number | null;
+}
+
+/** Relay memory: RSS growth per idle authenticated connection, in KiB, keyed by connection count. */
+export interface MemoryResult {
+  /** `relay` (ours) or `bare-relay` (the minimal ws relay in bench/). */
+  name: string;
+  connections: number;
+  kibPerConnection: number | null;
+}
+
+/** The `ratios` object of `--json`: every value is a number or null when an input is missing. */
+export type Ratios = Record<string, number | null>;
+
+/** A target printed next to a ratio; `pass` is undefined when the ratio could not be computed. */
+export interface TargetLine {
+  key: string;
+  value: number | null;
+  unit: 'x' | 'ms' | 'KiB';
+  /** Human-readable target, e.g. `>= 1.0x`, or '' when the line has no target. */
+  target: string;
+  pass: boolean | undefined;
+}
+
+/**
+ * Nearest-rank percentile (p in 0..100) of unsorted samples; NaN for no samples. Nearest-rank, not
+ * interpolation, so p99 of 2000 samples is an actual observed round trip.
+ */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.ceil((Math.min(Math.max(p, 0), 100) / 100) * sorted.length);
+  return sorted[Math.max(rank - 1, 0)]!;
+}
+
+/** `a / b`, or null when either is missing or b is not positive. */
+export function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
+  if (a == null || b == null || !Number.isFinite(a) || !Number.isFinite(b) || b <= 0) return null;
+  return a / b;
+}
+
+/** `a - b`, or null when either is missing. */
+export function difference(a: number | null | undefined, b: number | null | undefined): number | null {
+  if (a == null || b == null || !Number.isFinite(a) || !Number.isFinite(b)) return null;
+  return a - b;
+}
+
+/** Target: direct link throughput at least ssh -L's (1.0x). */
+export const TARGET_DIRECT_OVER_SSH = 1.0;
+/** Target: relay path throughput at least 0.6x the bare ws relay's. */
+export const TARGET_RELAY_OVER_BARE = 0.6;
+/** Target: E2E + mux add at most 0.3 ms to the median round trip over the bare relay. */
+export const TARGET_RTT_OVERHEAD_MS = 0.3;
+/** Target: the relay holds at most 16 KiB of RSS per idle authenticated connection. */
+export const TARGET_KIB_PER_CONNECTION = 16;
+
+/** Computes the ratio lines (with targets) from the rows and memory results of one run. */
+export function computeTargets(results: readonly BenchResult[], memory: readonly MemoryResult[]): TargetLine[] {
+  const row = (name: RowName) => results.find((r) => r.name === name);
+  const atLeast = (value: number | null, min: number) => (value === null ? undefined : value >= min);
+  const atMost = (value: number | null, max: number) => (value === null ? undefined : value <= max);
+  const directSsh = ratio(row('direct')?.MBps, row('ssh-L')?.MBps);
+  const relayBare = ratio(row('relay')?.MBps, row('bare-relay')?.MBps);
+  const relayRtt = difference(row('relay')?.p50Ms, row('bare-relay')?.p50Ms);
+  const lines: TargetLine[] = [
+    {
+      key: 'direct/ssh-L',
+      value: directSsh,
+      unit: 'x',
+      target: `>= ${TARGET_DIRECT_OVER_SSH.toFixed(1)}x`,
+      pass: atLeast(directSsh, TARGET_DIRECT_OVER_SSH),
+    },
+    {
+      key: 'relay/bare-relay',
+      value: relayBare,
+      unit: 'x',
+      target: `>= ${TARGET_RELAY_OVER_BARE.toFixed(1)}x`,
+      pass: atLeast(relayBare, TARGET_RELAY_OVER_BARE),
+    },
+    {
+      key: 'direct/raw-tls',
+      value: ratio(row('direct')?.MBps, row('raw-tls')?.MBps),
+      unit: 'x',
+      target: '',
+      pass: undefined,
+    },
+    {
+      key: 'relay-bare-relay p50Ms',
+      value: relayRtt,
+      unit: 'ms',
+      target: `<= ${TARGET_RTT_OVERHEAD_MS} ms`,
+      pass: atMost(relayRtt, TARGET_RTT_OVERHEAD_MS),
+    },
+    {
+      key: 'direct-raw-tls p50Ms',
+      value: difference(row('direct')?.p50Ms, row('raw-tls')?.p50Ms),
+      unit: 'ms',
+      target: '',
+      pass: undefined,
+    },
+  ];
+  for (const m of memory) {
+    const isOurs = m.name === 'relay';
+    lines.push({
+      key: `${m.name} KiB/conn ${formatCount(m.connections)}`,
+      value: m.kibPerConnection,
+      unit: 'KiB',
+      target: isOurs ? `<= ${TARGET_KIB_PER_CONNECTION} KiB` : '',
+      pass: isOurs ? atMost(m.kibPerConnection, TARGET_KIB_PER_CONNECTION) : undefined,
+    });
+  }
+  return lines;
+}
+
+/** The `ratios` object for `--json`: key → value (null when not measured). */
+export function ratiosObject(lines: readonly TargetLine[]): Ratios {
+  return Object.fromEntries(lines.map((l) => [l.key, l.value === null ? null : round(l.value, 3)]));
+}
+
+/** `1000` → `1k`, `5000` → `5k`, `1500` → `1500`. */
+export function formatCount(n: number): string {
+  return n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n);
+}
+
+/** Rounds to `digits` decimals (for JSON, so the output is not full of float noise). */
+export function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** A number with a sensible precision for its size, or `-` when missing. */
+export function formatNumber(value: number | null | undefined): string {
+  if (value == null || !Number.isFinite(value)) return '-';
+  const abs = Math.abs(value);
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(1);
+  if (abs >= 1) return value.toFixed(2);
+  return value.toFixed(3);
+}
+
+/** Left-aligns the first column and right-aligns the others. */
+export function alignColumns(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/**
+ * The human-readable report: the rows, then the ratios with their targets and PASS/MISS, then notes
+ * (skipped rows, how things were measured). A miss is reported, never fatal.
+ */
+export function formatReport(
+  results: readonly BenchResult[],
+  lines: readonly TargetLine[],
+  notes: readonly string[] = [],
+): string {
+  const rows = alignColumns([
+    ['path', 'MB/s', 'p50 ms', 'p99 ms', 'setup ms'],
+    ...results.map((r) => [
+      r.name,
+      formatNumber(r.MBps),
+      formatNumber(r.p50Ms),
+      formatNumber(r.p99Ms),
+      formatNumber(r.setupMs),
+    ]),
+  ]);
+  const targets = alignColumns([
+    ['ratio', 'value', 'target', 'result'],
+    ...lines.map((l) => [
+      l.key,
+      l.value === null ? '-' : `${formatNumber(l.value)}${l.unit === 'x' ? 'x' : ` ${l.unit}`}`,
+      l.target || '-',
+      l.pass === undefined ? (l.target ? 'n/a' : '') : l.pass ? 'PASS' : 'MISS',
+    ]),
+  ]);
+  const out = [...rows, '', ...targets];
+  if (notes.length > 0) out.push('', ...notes.map((n) => `note: ${n}`));
+  return out.join('\n');
+}
+
+/** The `--json` document: exactly `{results, ratios}`, numbers rounded to 3 decimals. */
+export function jsonReport(results: readonly BenchResult[], lines: readonly TargetLine[]): string {
+  const r3 = (v: number | null) => (v === null || !Number.isFinite(v) ? null : round(v, 3));
+  return JSON.stringify({
+    results: results.map((r) => ({
+      name: r.name,
+      MBps: r3(r.MBps),
+      p50Ms: r3(r.p50Ms),
+      p99Ms: r3(r.p99Ms),
+      setupMs: r3(r.setupMs),
+    })),
+    ratios: ratiosObject(lines),
+  });
+}

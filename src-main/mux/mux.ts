@@ -1,0 +1,430 @@
+/**
+ * Many streams over one Link (DESIGN §6, docs/mux-protocol.md): OPEN with a service name and arguments,
+ * ACCEPT / REJECT with a reason, DATA under per-stream credit, FIN half-close, RST, PING, GOAWAY.
+ * Stream IDs never collide: the link's initiator opens odd IDs, the other side even ones, each increasing.
+ * Anything malformed or out of protocol from the peer closes the link with a clear error (fail closed);
+ * nothing throws out of the link's frame listener.
+ */
+import { Emitter, type Disposer } from '../core/emitter.js';
+import { ClawError, errorMessage, isClawError } from '../core/errors.js';
+import {
+  decodeFrame,
+  encodeFrame,
+  FrameType,
+  frameTypeName,
+  INITIAL_STREAM_WINDOW,
+  MAX_STREAM_ID,
+  MAX_STREAM_WINDOW,
+  type MuxFrame,
+} from '../protocol/mux-frames.js';
+import type { Link } from '../transport/link.js';
+import {
+  DEFAULT_DEAD_AFTER_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_OPEN_TIMEOUT_MS,
+  DEFAULT_PING_TIMEOUT_MS,
+  MAX_INBOUND_STREAMS,
+} from './constants.js';
+import { Heartbeat } from './heartbeat.js';
+import { SendQueue } from './send-queue.js';
+import { MuxStream, type StreamHost } from './stream.js';
+
+export { MuxStream } from './stream.js';
+
+/** A stream the peer wants to open; answer with exactly one of accept() or reject(). */
+export interface StreamRequest {
+  readonly service: string;
+  /** Parsed JSON from the OPEN frame; validate it before use. */
+  readonly args: unknown;
+  /**
+   * Accepts the stream (may be called later, asynchronously).
+   * @throws ClawError('STREAM_RESET') if the peer gave up meanwhile, ClawError('LINK_CLOSED') if the
+   *   link is gone, ClawError('BAD_ARGUMENT') if the request was already answered.
+   */
+  accept(): MuxStream;
+  /** Refuses the stream; the opener's `open()` rejects with ClawError('STREAM_REJECTED', reason). */
+  reject(reason: string): void;
+}
+
+/** The subset of a pino logger the mux uses. */
+export interface MuxLogger {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface MuxOptions {
+  /** Called for every stream the peer opens; without it every OPEN is rejected. */
+  onStream?: (req: StreamRequest) => void;
+  /** Milliseconds between PINGs (default DEFAULT_HEARTBEAT_MS). */
+  heartbeatMs?: number;
+  /** Milliseconds of silence after which the link is closed as dead (default DEFAULT_DEAD_AFTER_MS). */
+  deadAfterMs?: number;
+  /** Receive window per stream in bytes, INITIAL_STREAM_WINDOW..MAX_STREAM_WINDOW (default the initial). */
+  streamWindow?: number;
+  logger?: MuxLogger;
+}
+
+export type MuxEvents = {
+  /** The mux is closed; `error` says why, undefined after a local `close()`. Fires once. */
+  close: [error?: Error];
+  /** A round-trip time in milliseconds, from a heartbeat or `ping()`. */
+  rtt: [ms: number];
+};
+
+interface Opening {
+  service: string;
+  args: unknown;
+  timer: NodeJS.Timeout;
+  resolve(stream: MuxStream): void;
+  reject(error: Error): void;
+}
+
+interface Inbound {
+  state: 'pending' | 'answered' | 'cancelled';
+  reason?: string;
+}
+
+export class Mux {
+  private readonly events = new Emitter<MuxEvents>();
+  private readonly streams = new Map<number, MuxStream>();
+  private readonly opening = new Map<number, Opening>();
+  private readonly inbound = new Map<number, Inbound>();
+  private readonly queue = new SendQueue((frame) => this.send(frame));
+  private readonly heartbeat: Heartbeat;
+  private readonly host: StreamHost;
+  private readonly window: number;
+  private readonly disposers: Disposer[];
+  private readonly log: { peer: string; path: string };
+  private nextId: number;
+  private lastPeerId = 0;
+  private peerStreams = 0;
+  private isClosed = false;
+
+  constructor(
+    private readonly link: Link,
+    private readonly opts: MuxOptions = {},
+  ) {
+    this.nextId = link.initiator ? 1 : 2;
+    this.window = opts.streamWindow ?? INITIAL_STREAM_WINDOW;
+    if (!Number.isInteger(this.window) || this.window < INITIAL_STREAM_WINDOW || this.window > MAX_STREAM_WINDOW) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `streamWindow must be ${INITIAL_STREAM_WINDOW}..${MAX_STREAM_WINDOW} bytes, got ${this.window}`,
+      );
+    }
+    this.log = { peer: link.peerId.slice(0, 8), path: link.path };
+    this.host = {
+      sendControl: (frame) => void this.send(frame),
+      wake: (stream) => this.queue.wake(stream),
+      forget: (stream) => this.forget(stream),
+    };
+    this.heartbeat = new Heartbeat({
+      intervalMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      deadAfterMs: opts.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
+      sendPing: (nonce) => void this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce })),
+      onRtt: (ms) => this.emit('rtt', ms),
+      onDead: (error) => this.fail(error),
+    });
+    this.disposers = [
+      link.onFrame((frame) => this.onFrame(frame)),
+      link.onDrain(() => this.queue.drain()),
+      link.onClose((error) => this.onLinkClose(error)),
+    ];
+    if (link.closed) {
+      queueMicrotask(() => this.onLinkClose(new ClawError('LINK_CLOSED', 'the link was closed before the mux started')));
+    } else {
+      this.heartbeat.start();
+    }
+  }
+
+  /** True once the mux (and its link) is closed. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Streams currently open in either direction (not counting ones being opened). */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /** Subscribes to 'close' or 'rtt'; returns a disposer. */
+  on<K extends keyof MuxEvents>(event: K, listener: (...args: MuxEvents[K]) => void): Disposer {
+    return this.events.on(event, listener);
+  }
+
+  /**
+   * Opens a stream to `service` on the peer.
+   * @throws (rejects) ClawError('STREAM_REJECTED', reason) when the peer refuses, ClawError('TIMEOUT')
+   *   without an answer in `timeoutMs`, ClawError('LINK_CLOSED') when the link closes first,
+   *   ClawError('BAD_ARGUMENT') for a bad service name or oversized arguments.
+   */
+  open(service: string, args: unknown, opts: { timeoutMs?: number } = {}): Promise<MuxStream> {
+    if (this.isClosed) {
+      return Promise.reject(
+        new ClawError('LINK_CLOSED', `cannot open "${service}": the link to ${this.log.peer} is closed`),
+      );
+    }
+    if (this.nextId > MAX_STREAM_ID) {
+      return Promise.reject(new ClawError('PROTOCOL', 'stream IDs on this link are used up; reconnect'));
+    }
+    const id = this.nextId;
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame({ type: FrameType.Open, streamId: id, service, args });
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    this.nextId += 2;
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+    return new Promise<MuxStream>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!this.opening.delete(id)) return;
+        // Tell the peer to drop the request; a late ACCEPT for this ID is then ignored on both sides.
+        this.send(encodeFrame({ type: FrameType.Rst, streamId: id, reason: 'open timed out' }));
+        reject(new ClawError('TIMEOUT', `peer did not answer the "${service}" stream in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.opening.set(id, { service, args, timer, resolve, reject });
+      this.send(frame);
+    });
+  }
+
+  /**
+   * Measures the round-trip time in milliseconds (high resolution) and emits 'rtt'.
+   * @throws (rejects) ClawError('TIMEOUT') without a reply, ClawError('LINK_CLOSED') if the link closes.
+   */
+  ping(timeoutMs: number = DEFAULT_PING_TIMEOUT_MS): Promise<number> {
+    return this.heartbeat.ping(timeoutMs);
+  }
+
+  /** Closes every stream and the link, telling the peer why (GOAWAY). Idempotent. */
+  close(reason = 'link no longer needed'): void {
+    if (this.isClosed) return;
+    this.send(encodeFrame({ type: FrameType.GoAway, streamId: 0, reason }));
+    this.teardown(undefined, new ClawError('LINK_CLOSED', `link to ${this.log.peer} closed: ${reason}`));
+    this.link.close(reason);
+  }
+
+  private send(frame: Uint8Array): boolean {
+    if (this.isClosed || this.link.closed) return false;
+    let ok: boolean;
+    try {
+      ok = this.link.send(frame);
+    } catch (err) {
+      this.fail(new ClawError('INTERNAL', `mux could not send on the link: ${errorMessage(err)}`, { cause: err }));
+      return false;
+    }
+    if (!ok) this.queue.block();
+    return ok;
+  }
+
+  private onFrame(bytes: Uint8Array): void {
+    if (this.isClosed) return;
+    this.heartbeat.received();
+    try {
+      this.dispatch(decodeFrame(bytes));
+    } catch (err) {
+      if (isClawError(err)) {
+        this.fail(new ClawError(err.code, `${err.message} (from peer ${this.log.peer}); closing the link`));
+      } else {
+        this.fail(new ClawError('INTERNAL', `mux failed handling a frame: ${errorMessage(err)}`, { cause: err }));
+      }
+    }
+  }
+
+  private dispatch(frame: MuxFrame): void {
+    switch (frame.type) {
+      case FrameType.Ping:
+        this.send(encodeFrame({ type: FrameType.Pong, streamId: 0, nonce: frame.nonce }));
+        return;
+      case FrameType.Pong:
+        this.heartbeat.pong(frame.nonce);
+        return;
+      case FrameType.GoAway: {
+        const error = new ClawError('LINK_CLOSED', `peer closed the link: ${frame.reason || 'no reason given'}`);
+        this.teardown(error, error);
+        this.link.close('peer sent GOAWAY');
+        return;
+      }
+      case FrameType.Open:
+        this.onOpen(frame.streamId, frame.service, frame.args);
+        return;
+    }
+    const id = frame.streamId;
+    const stream = this.streams.get(id);
+    if (stream) return this.onStreamFrame(stream, frame);
+    const opening = this.opening.get(id);
+    if (opening) return this.onOpeningFrame(id, opening, frame);
+    const inbound = this.inbound.get(id);
+    if (inbound) {
+      if (frame.type !== FrameType.Rst) throw violation(`${frameTypeName(frame.type)} on stream ${id} before it was accepted`);
+      this.inbound.delete(id);
+      inbound.state = 'cancelled';
+      inbound.reason = frame.reason;
+      return;
+    }
+    // Frames may cross an RST or a timed-out open on the wire; for a finished stream they are dropped.
+    if (this.isFinished(id)) return;
+    throw violation(`${frameTypeName(frame.type)} for stream ${id}, which was never opened`);
+  }
+
+  private onStreamFrame(stream: MuxStream, frame: MuxFrame): void {
+    let problem: string | undefined;
+    switch (frame.type) {
+      case FrameType.Data:
+        problem = stream.receiveData(frame.payload as Buffer);
+        break;
+      case FrameType.Window:
+        problem = stream.receiveWindow(frame.increment);
+        break;
+      case FrameType.Fin:
+        problem = stream.receiveFin();
+        break;
+      case FrameType.Rst:
+        stream.receiveReset(frame.reason);
+        break;
+      default:
+        problem = `${frameTypeName(frame.type)} on stream ${stream.id}, which is already open`;
+    }
+    if (problem !== undefined) throw violation(problem);
+  }
+
+  private onOpeningFrame(id: number, opening: Opening, frame: MuxFrame): void {
+    if (frame.type !== FrameType.Accept && frame.type !== FrameType.Reject && frame.type !== FrameType.Rst) {
+      throw violation(`${frameTypeName(frame.type)} on stream ${id} before ACCEPT`);
+    }
+    this.opening.delete(id);
+    clearTimeout(opening.timer);
+    if (frame.type !== FrameType.Accept) {
+      opening.reject(
+        new ClawError('STREAM_REJECTED', `peer refused the "${opening.service}" stream: ${frame.reason || 'no reason given'}`),
+      );
+      return;
+    }
+    const stream = new MuxStream(this.host, id, opening.service, opening.args, this.window);
+    this.streams.set(id, stream);
+    stream.start();
+    opening.resolve(stream);
+  }
+
+  private onOpen(id: number, service: string, args: unknown): void {
+    if (this.isOwnId(id)) throw violation(`OPEN for stream ${id}, an ID of this side's parity`);
+    if (id <= this.lastPeerId) throw violation(`OPEN for stream ${id}, not above the last one (${this.lastPeerId})`);
+    this.lastPeerId = id;
+    const reject = (reason: string) => this.send(encodeFrame({ type: FrameType.Reject, streamId: id, reason }));
+    if (this.peerStreams + this.inbound.size >= MAX_INBOUND_STREAMS) {
+      reject(`too many streams: this node allows ${MAX_INBOUND_STREAMS} at once per link; close some and retry`);
+      return;
+    }
+    const onStream = this.opts.onStream;
+    if (!onStream) {
+      reject('this node offers no services on this link');
+      return;
+    }
+    const entry: Inbound = { state: 'pending' };
+    this.inbound.set(id, entry);
+    const answer = (): void => {
+      if (entry.state === 'cancelled') {
+        throw new ClawError(
+          'STREAM_RESET',
+          `the peer gave up on the "${service}" stream before it was answered: ${entry.reason ?? 'link closed'}`,
+        );
+      }
+      if (entry.state === 'answered') throw new ClawError('BAD_ARGUMENT', `the "${service}" stream was already answered`);
+      entry.state = 'answered';
+      this.inbound.delete(id);
+    };
+    const request: StreamRequest = {
+      service,
+      args,
+      accept: () => {
+        if (this.isClosed) {
+          throw new ClawError('LINK_CLOSED', `cannot accept the "${service}" stream: the link to ${this.log.peer} is closed`);
+        }
+        answer();
+        this.send(encodeFrame({ type: FrameType.Accept, streamId: id }));
+        const stream = new MuxStream(this.host, id, service, args, this.window);
+        this.streams.set(id, stream);
+        this.peerStreams++;
+        stream.start();
+        return stream;
+      },
+      reject: (reason) => {
+        if (entry.state !== 'pending') return;
+        answer();
+        reject(reason);
+      },
+    };
+    try {
+      onStream(request);
+    } catch (err) {
+      this.opts.logger?.warn({ ...this.log, service, err }, 'stream handler threw; rejecting the stream');
+      request.reject(`the "${service}" service failed: ${errorMessage(err)}`);
+    }
+  }
+
+  private isOwnId(id: number): boolean {
+    return id % 2 === (this.link.initiator ? 1 : 0);
+  }
+
+  /** True for an ID that was used on this link before (its stream is over). */
+  private isFinished(id: number): boolean {
+    return this.isOwnId(id) ? id < this.nextId : id <= this.lastPeerId;
+  }
+
+  private forget(stream: MuxStream): void {
+    if (this.streams.get(stream.id) !== stream) return;
+    this.streams.delete(stream.id);
+    this.queue.remove(stream);
+    if (!this.isOwnId(stream.id)) this.peerStreams--;
+  }
+
+  private onLinkClose(error?: Error): void {
+    const reason = error ? errorMessage(error) : 'link closed';
+    const streamError =
+      error && isClawError(error, 'LINK_CLOSED') ? error : new ClawError('LINK_CLOSED', reason, { cause: error });
+    this.teardown(error ? streamError : undefined, streamError);
+  }
+
+  /** Protocol violation, heartbeat timeout or internal failure: tell the peer, close everything. */
+  private fail(error: ClawError): void {
+    if (this.isClosed) return;
+    this.opts.logger?.warn({ ...this.log, code: error.code }, error.message);
+    this.send(encodeFrame({ type: FrameType.GoAway, streamId: 0, reason: error.message }));
+    this.teardown(error, error);
+    this.link.close(error.message);
+  }
+
+  private teardown(error: Error | undefined, streamError: Error): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const dispose of this.disposers) dispose();
+    this.heartbeat.stop(streamError);
+    for (const opening of this.opening.values()) {
+      clearTimeout(opening.timer);
+      opening.reject(streamError);
+    }
+    this.opening.clear();
+    for (const entry of this.inbound.values()) {
+      entry.state = 'cancelled';
+      entry.reason = errorMessage(streamError);
+    }
+    this.inbound.clear();
+    for (const stream of [...this.streams.values()]) stream.abort(streamError);
+    this.opts.logger?.debug({ ...this.log, reason: error?.message }, 'mux closed');
+    this.emit('close', error);
+    this.events.removeAll();
+  }
+
+  private emit<K extends keyof MuxEvents>(event: K, ...args: MuxEvents[K]): void {
+    try {
+      this.events.emit(event, ...args);
+    } catch (err) {
+      // A listener's bug must not take the link down (or escape into the link's frame listener).
+      this.opts.logger?.warn({ ...this.log, event, err }, 'mux event listener threw');
+    }
+  }
+}
+
+function violation(message: string): ClawError {
+  return new ClawError('PROTOCOL', `mux protocol violation: ${message}`);
+}

@@ -1,0 +1,246 @@
+/**
+ * One mux stream: a node:stream Duplex (so it pipes to sockets and PTYs with native backpressure) whose
+ * bytes travel as DATA frames under per-stream credit (DESIGN §6, docs/mux-protocol.md).
+ *
+ * Receive side: the peer may send only what this side granted. Credit goes back only when the application
+ * consumes (reads) bytes, in steps of half the window, so a slow reader stops the sender and the bytes
+ * buffered here never exceed the window. Send side: `_write` hands one chunk to the Mux's round-robin
+ * queue and completes once every byte of it is framed onto the link, so Writable's own high-water mark
+ * bounds what the application can queue.
+ */
+import { Duplex } from 'node:stream';
+import { ClawError } from '../core/errors.js';
+import {
+  encodeData,
+  encodeFrame,
+  FrameType,
+  INITIAL_STREAM_WINDOW,
+  MAX_DATA_PAYLOAD,
+  MAX_STREAM_WINDOW,
+} from '../protocol/mux-frames.js';
+import { CREDIT_RETURN_DIVISOR, STREAM_WRITE_HIGH_WATER } from './constants.js';
+
+/** What a stream needs from its Mux; kept narrow so the stream never touches the link directly. */
+export interface StreamHost {
+  /** Sends a control frame (WINDOW, FIN, RST) now; control frames ignore link backpressure. */
+  sendControl(frame: Uint8Array): void;
+  /** The stream has bytes and credit: put it in the round-robin DATA queue. */
+  wake(stream: MuxStream): void;
+  /** The stream is finished on the wire: forget it (stream table, DATA queue). */
+  forget(stream: MuxStream): void;
+}
+
+type WriteCallback = (error?: Error | null) => void;
+
+export class MuxStream extends Duplex {
+  private inBytes = 0;
+  private outBytes = 0;
+  /** Total credit granted to the peer so far: INITIAL_STREAM_WINDOW plus every WINDOW sent. */
+  private granted = INITIAL_STREAM_WINDOW;
+  /** Bytes this side may still send. */
+  private credit = INITIAL_STREAM_WINDOW;
+  private finReceived = false;
+  private finSent = false;
+  /** True once the stream is off the wire: nothing more is sent for it (no RST on destroy). */
+  private released = false;
+  private pending: Buffer | undefined;
+  private pendingOffset = 0;
+  private pendingCallback: WriteCallback | undefined;
+
+  /** @internal Created by Mux on ACCEPT; applications get streams from `Mux.open` or `accept()`. */
+  constructor(
+    private readonly host: StreamHost,
+    /** Stream ID on the link (odd when the link's initiator opened it, even otherwise). */
+    readonly id: number,
+    /** Service name from the OPEN frame, e.g. `terminal`. */
+    readonly service: string,
+    /** Arguments from the OPEN frame, parsed JSON; validate them before use. */
+    readonly args: unknown,
+    /** Receive window in bytes (≥ INITIAL_STREAM_WINDOW). */
+    private readonly window: number,
+  ) {
+    super({
+      allowHalfOpen: true,
+      // Credit bounds what is buffered; a mark equal to the window keeps _read from asking for more.
+      readableHighWaterMark: window,
+      writableHighWaterMark: STREAM_WRITE_HIGH_WATER,
+    });
+  }
+
+  /** Payload bytes received from the peer. */
+  get bytesIn(): number {
+    return this.inBytes;
+  }
+
+  /** Payload bytes framed onto the link towards the peer. */
+  get bytesOut(): number {
+    return this.outBytes;
+  }
+
+  /**
+   * Not supported: credit counts bytes, and a decoded string's length is not its byte count.
+   * @throws ClawError('BAD_ARGUMENT') always; decode chunks with a StringDecoder instead.
+   */
+  override setEncoding(_encoding: BufferEncoding): this {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      'MuxStream.setEncoding is not supported: flow control counts bytes; decode chunks with a StringDecoder',
+    );
+  }
+
+  /** Reads like any Readable, then returns credit to the peer if enough was consumed. */
+  override read(size?: number): Buffer | null {
+    const chunk = super.read(size) as Buffer | null;
+    this.returnCredit();
+    return chunk;
+  }
+
+  override _read(): void {
+    // Data arrives when the peer sends it; all this side can do to get more is return credit.
+    this.returnCredit();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
+    if (chunk.length === 0) {
+      callback();
+      return;
+    }
+    this.pending = chunk;
+    this.pendingOffset = 0;
+    this.pendingCallback = callback;
+    this.host.wake(this);
+  }
+
+  override _final(callback: WriteCallback): void {
+    // Runs after the last _write completed, i.e. after its last DATA frame was handed to the link,
+    // so the FIN follows every DATA frame of this stream on the wire.
+    this.finSent = true;
+    this.host.sendControl(encodeFrame({ type: FrameType.Fin, streamId: this.id }));
+    if (this.finReceived) this.release();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.released) {
+      this.release();
+      const reason = error ? error.message : 'stream closed by the application before it finished';
+      this.host.sendControl(encodeFrame({ type: FrameType.Rst, streamId: this.id, reason }));
+    }
+    // The pending write's callback is dropped on purpose: the stream is destroyed, Node errors the rest.
+    this.pending = undefined;
+    this.pendingCallback = undefined;
+    callback(error);
+  }
+
+  /** @internal Sends extra credit beyond the initial window when this side asked for a bigger one. */
+  start(): void {
+    if (this.window > this.granted) this.grant(this.window - this.granted);
+  }
+
+  /** @internal True when a chunk waits and the peer granted credit for at least one byte. */
+  get sendable(): boolean {
+    return this.pending !== undefined && this.credit > 0;
+  }
+
+  /**
+   * @internal Frames the next DATA (≤ credit, ≤ MAX_DATA_PAYLOAD) and passes it to `send` (the link).
+   * Completes the write callback only after `send`, so a FIN triggered by it follows the DATA.
+   * @returns what `send` returned (false = link above its high-water mark).
+   */
+  sendNext(send: (frame: Uint8Array) => boolean): boolean {
+    const chunk = this.pending;
+    if (chunk === undefined || this.credit <= 0) return true;
+    const size = Math.min(chunk.length - this.pendingOffset, this.credit, MAX_DATA_PAYLOAD);
+    const frame = encodeData(this.id, chunk.subarray(this.pendingOffset, this.pendingOffset + size));
+    this.pendingOffset += size;
+    this.credit -= size;
+    this.outBytes += size;
+    const ok = send(frame);
+    if (this.pending === chunk && this.pendingOffset === chunk.length) {
+      const callback = this.pendingCallback;
+      this.pending = undefined;
+      this.pendingCallback = undefined;
+      callback?.();
+    }
+    return ok;
+  }
+
+  /** @internal DATA from the peer. Returns a protocol-violation message, or undefined when fine. */
+  receiveData(payload: Buffer): string | undefined {
+    if (this.finReceived) return `DATA on stream ${this.id} after the peer's FIN`;
+    if (this.inBytes + payload.length > this.granted) {
+      return `${this.inBytes + payload.length} bytes on stream ${this.id}, over the ${this.granted} bytes of credit granted`;
+    }
+    this.inBytes += payload.length;
+    this.deliver(payload);
+    this.returnCredit();
+    return undefined;
+  }
+
+  /** @internal WINDOW from the peer. Returns a protocol-violation message, or undefined when fine. */
+  receiveWindow(increment: number): string | undefined {
+    if (this.credit + increment > MAX_STREAM_WINDOW) {
+      return `WINDOW on stream ${this.id} raises credit to ${this.credit + increment} bytes, over the ${MAX_STREAM_WINDOW}-byte maximum`;
+    }
+    this.credit += increment;
+    if (this.pending !== undefined) this.host.wake(this);
+    return undefined;
+  }
+
+  /** @internal FIN from the peer: end of the readable side; the writable side keeps working. */
+  receiveFin(): string | undefined {
+    if (this.finReceived) return `second FIN on stream ${this.id}`;
+    this.finReceived = true;
+    if (this.finSent) this.release();
+    this.deliver(null);
+    return undefined;
+  }
+
+  /** @internal RST from the peer: the stream fails with ClawError('STREAM_RESET'). */
+  receiveReset(reason: string): void {
+    this.release();
+    this.destroy(
+      new ClawError(
+        'STREAM_RESET',
+        `${this.service} stream ${this.id} was reset by the peer: ${reason || 'no reason given'}`,
+      ),
+    );
+  }
+
+  /** @internal The link is gone: the stream fails with the link's reason, never ends quietly. */
+  abort(error: Error): void {
+    this.release();
+    this.destroy(error);
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.host.forget(this);
+  }
+
+  private deliver(chunk: Buffer | null): void {
+    try {
+      this.push(chunk);
+    } catch (err) {
+      // A 'data' listener threw while we pushed: that is this stream's failure, not the link's.
+      this.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /**
+   * Grants the peer what the application consumed, once that reaches window / CREDIT_RETURN_DIVISOR.
+   * Invariant: granted − consumed ≤ window, and buffered + in flight = granted − consumed.
+   */
+  private returnCredit(): void {
+    if (this.finReceived || this.released) return;
+    const consumed = this.inBytes - this.readableLength;
+    const increment = consumed + this.window - this.granted;
+    if (increment >= this.window / CREDIT_RETURN_DIVISOR) this.grant(increment);
+  }
+
+  private grant(increment: number): void {
+    this.granted += increment;
+    this.host.sendControl(encodeFrame({ type: FrameType.Window, streamId: this.id, increment }));
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Why a relay connection or circuit ended, as stable numbers both ends share (STYLE §7). Connection
+ * codes go in the WebSocket close frame (with a short text reason); circuit codes go in a CLOSE frame's
+ * `code` field. Application codes are in 4000–4999, the range RFC 6455 leaves to applications; the
+ * 1000-range ones are the standard codes ws itself sends.
+ */
+export const RelayCloseCode = {
+  /** Normal close (connection: client or relay stopping; circuit: an endpoint closed it). */
+  NORMAL: 1000,
+  /** The relay is shutting down. */
+  GOING_AWAY: 1001,
+  /**
+   * Frame larger than maxFrameBytes. ws enforces maxPayload while reading the frame header, before it
+   * buffers the payload, and then closes with the standard 1009 itself: that memory bound is worth more
+   * than a 4000-range code, so this one stays standard.
+   */
+  FRAME_TOO_LARGE: 1009,
+  /** The relay hit a bug handling this connection (standard "internal error"). */
+  INTERNAL_ERROR: 1011,
+
+  /** A frame that does not decode (truncated, trailing bytes, bad lengths, invalid UTF-8, text message). */
+  MALFORMED_FRAME: 4000,
+  /** A frame type this relay does not know. */
+  UNKNOWN_FRAME_TYPE: 4001,
+  /** A protocol version this relay does not speak. */
+  UNSUPPORTED_VERSION: 4002,
+  /** A well-formed frame at the wrong time: OPEN before auth, a second HELLO, a circuit id already in use. */
+  PROTOCOL_VIOLATION: 4003,
+
+  /** HELLO's signature does not verify against its certificate (or the certificate does not parse). */
+  BAD_SIGNATURE: 4010,
+  /** The relay requires an access token and HELLO carried none. */
+  TOKEN_REQUIRED: 4011,
+  /** HELLO carried a wrong access token. */
+  TOKEN_REJECTED: 4012,
+  /** No valid HELLO within authTimeoutMs. */
+  AUTH_TIMEOUT: 4013,
+  /** This IP address exceeded authAttemptsPerMinute. */
+  AUTH_RATE_LIMITED: 4014,
+
+  /** This IP address already has connectionsPerIp connections. */
+  TOO_MANY_CONNECTIONS: 4020,
+  /** Data queued towards this node exceeded maxBufferedBytes, or stayed above high water too long. */
+  SLOW_CONSUMER: 4021,
+  /** No frame and no ping from this node for idleTimeoutMs. */
+  IDLE_TIMEOUT: 4022,
+  /** A newer connection authenticated with the same node ID. */
+  REPLACED: 4023,
+
+  /** Circuit: the opening node already has circuitsPerNode circuits, or the target has. */
+  TOO_MANY_CIRCUITS: 4030,
+  /** Circuit: the target node is not connected to this relay. */
+  PEER_OFFLINE: 4031,
+  /** Circuit: the other end's relay connection ended. */
+  PEER_DISCONNECTED: 4032,
+} as const;
+
+export type RelayCloseCodeName = keyof typeof RelayCloseCode;
+
+/** Reasons the relay sends with each code (≤ 123 bytes, the WebSocket limit). Clients match on the code. */
+export const RELAY_CLOSE_REASONS: Readonly<Record<RelayCloseCodeName, string>> = {
+  NORMAL: 'closed',
+  GOING_AWAY: 'relay shutting down',
+  FRAME_TOO_LARGE: 'frame too large',
+  INTERNAL_ERROR: 'internal error',
+  MALFORMED_FRAME: 'malformed frame',
+  UNKNOWN_FRAME_TYPE: 'unknown frame type',
+  UNSUPPORTED_VERSION: 'unsupported protocol version',
+  PROTOCOL_VIOLATION: 'protocol violation',
+  BAD_SIGNATURE: 'bad signature',
+  TOKEN_REQUIRED: 'access token required',
+  TOKEN_REJECTED: 'access token rejected',
+  AUTH_TIMEOUT: 'authentication timeout',
+  AUTH_RATE_LIMITED: 'auth rate limit exceeded',
+  TOO_MANY_CONNECTIONS: 'too many connections from this IP',
+  SLOW_CONSUMER: 'buffered bytes exceeded (slow consumer)',
+  IDLE_TIMEOUT: 'idle timeout',
+  REPLACED: 'replaced by newer connection',
+  TOO_MANY_CIRCUITS: 'too many circuits',
+  PEER_OFFLINE: 'peer offline',
+  PEER_DISCONNECTED: 'peer disconnected',
+};
+
+const NAMES = new Map<number, RelayCloseCodeName>(
+  (Object.entries(RelayCloseCode) as [RelayCloseCodeName, number][]).map(([name, code]) => [code, name]),
+);
+
+/** The constant's name for a code (`TOKEN_REJECTED`), or undefined for a code this build does not know. */
+export function relayCloseCodeName(code: number): RelayCloseCodeName | undefined {
+  return NAMES.get(code);
+}

@@ -1,0 +1,354 @@
+/**
+ * Relay wire protocol (DESIGN §4, STYLE §5): one frame per binary WebSocket message,
+ * `version u8 ‖ type u8 ‖ body`, integers big-endian. Version, type enum, size limits, encode/decode and
+ * nothing else; docs/relay-protocol.md has the layouts. Decoding never throws anything but RelayFrameError
+ * (a ClawError that carries the WebSocket close code the relay answers with).
+ */
+import { ClawError, type ErrorCode } from '../core/errors.js';
+import { RelayCloseCode } from './relay-close-codes.js';
+
+/** Protocol version carried in every frame's first byte. */
+export const RELAY_PROTOCOL_VERSION = 1;
+
+/** Frame type bytes. 0x0_ are the authentication phase, 0x1_ circuits. */
+export const RelayFrameType = {
+  CHALLENGE: 0x01,
+  HELLO: 0x02,
+  AUTH_OK: 0x03,
+  OPEN: 0x10,
+  OPEN_OK: 0x11,
+  INCOMING: 0x12,
+  DATA: 0x13,
+  CLOSE: 0x14,
+} as const;
+
+/** Bytes of the version + type header. */
+export const RELAY_HEADER_BYTES = 2;
+/** Bytes of the random challenge nonce. */
+export const CHALLENGE_NONCE_BYTES = 32;
+/** Bytes of a node ID on the wire (raw SHA-256; 64 hex characters in the API). */
+export const NODE_ID_BYTES = 32;
+/** Bytes of an identity signature (P-256 r‖s, crypto/signature.ts). */
+export const RELAY_SIGNATURE_BYTES = 64;
+/** Largest certificate DER in HELLO, in bytes: a P-256 self-signed cert is ~400 bytes. */
+export const MAX_CERT_BYTES = 4096;
+/** Largest access token, in UTF-8 bytes (u8 length prefix). */
+export const MAX_TOKEN_BYTES = 255;
+/** Largest relay info string in CHALLENGE, in UTF-8 bytes (u8 length prefix). */
+export const MAX_RELAY_INFO_BYTES = 255;
+/** Largest CLOSE reason, in UTF-8 bytes: the same bound as a WebSocket close reason, so it can be echoed as one. */
+export const MAX_REASON_BYTES = 123;
+/** Bytes before the payload of a DATA frame: header + circuit id. The relay rewrites only these. */
+export const DATA_HEADER_BYTES = RELAY_HEADER_BYTES + 4;
+/**
+ * Circuit ids with this bit set are assigned by the relay (INCOMING); ids a node picks for OPEN have it
+ * clear. Each connection has its own id space, so the two ends of a circuit never collide.
+ */
+export const RELAY_ASSIGNED_CIRCUIT_BIT = 0x8000_0000;
+/** Signature context for relay authentication (crypto/signature.ts separates uses by context). */
+export const RELAY_AUTH_CONTEXT = 'clawbridge relay auth v1';
+
+export type RelayFrame =
+  | { type: 'challenge'; nonce: Uint8Array; maxFrameBytes: number; relayInfo: string }
+  | { type: 'hello'; certDer: Uint8Array; signature: Uint8Array; token: string }
+  | { type: 'auth-ok'; nodeId: string; circuitsPerNode: number; idleTimeoutMs: number }
+  | { type: 'open'; circuitId: number; target: string }
+  | { type: 'open-ok'; circuitId: number }
+  | { type: 'incoming'; circuitId: number; source: string }
+  | { type: 'data'; circuitId: number; payload: Uint8Array }
+  | { type: 'close'; circuitId: number; code: number; reason: string };
+
+/** A frame the relay or a node cannot accept; `closeCode` is the WebSocket close code to answer with. */
+export class RelayFrameError extends ClawError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly closeCode: number,
+  ) {
+    super(code, message);
+    this.name = 'RelayFrameError';
+  }
+}
+
+const malformed = (why: string) =>
+  new RelayFrameError('BAD_FRAME', `malformed relay frame: ${why}`, RelayCloseCode.MALFORMED_FRAME);
+
+const utf8 = new TextEncoder();
+// fatal: invalid UTF-8 is a malformed frame, not a string with replacement characters.
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+const TYPE_NAMES = new Map<number, string>(Object.entries(RelayFrameType).map(([k, v]) => [v, k]));
+
+/** Name of a type byte for messages and metrics (`DATA`, or `0x7f` when unknown). */
+export function relayFrameTypeName(type: number): string {
+  return TYPE_NAMES.get(type) ?? `0x${type.toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * Cuts a reason to MAX_REASON_BYTES of UTF-8 on a character boundary, ending with '…' when cut. Fits
+ * both a CLOSE frame and a WebSocket close frame.
+ */
+export function fitReason(text: string): string {
+  if (Buffer.byteLength(text) <= MAX_REASON_BYTES) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch);
+    // Leave room for '…' (3 bytes in UTF-8).
+    if (bytes + n > MAX_REASON_BYTES - 3) break;
+    out += ch;
+    bytes += n;
+  }
+  return `${out}…`;
+}
+
+// ---- encoding -----------------------------------------------------------------------------------------
+
+function bad(why: string): ClawError {
+  return new ClawError('BAD_ARGUMENT', `cannot encode relay frame: ${why}`);
+}
+
+function nodeIdBytes(hex: string, what: string): Buffer {
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw bad(`${what} must be 64 lowercase hex characters`);
+  return Buffer.from(hex, 'hex');
+}
+
+function checkU32(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) throw bad(`${what} must be a u32`);
+}
+
+function stringBytes(value: string, max: number, what: string): Buffer {
+  const bytes = Buffer.from(utf8.encode(value));
+  if (bytes.length > max) throw bad(`${what} is ${bytes.length} bytes, at most ${max} allowed`);
+  return bytes;
+}
+
+function frame(type: number, bodyLength: number): Buffer {
+  const out = Buffer.allocUnsafe(RELAY_HEADER_BYTES + bodyLength);
+  out[0] = RELAY_PROTOCOL_VERSION;
+  out[1] = type;
+  return out;
+}
+
+/** Encodes one frame. @throws ClawError('BAD_ARGUMENT') when a field is out of range. */
+export function encodeRelayFrame(f: RelayFrame): Buffer {
+  switch (f.type) {
+    case 'challenge': {
+      if (f.nonce.length !== CHALLENGE_NONCE_BYTES) throw bad(`nonce must be ${CHALLENGE_NONCE_BYTES} bytes`);
+      checkU32(f.maxFrameBytes, 'maxFrameBytes');
+      const info = stringBytes(f.relayInfo, MAX_RELAY_INFO_BYTES, 'relay info');
+      const out = frame(RelayFrameType.CHALLENGE, CHALLENGE_NONCE_BYTES + 4 + 1 + info.length);
+      out.set(f.nonce, 2);
+      out.writeUInt32BE(f.maxFrameBytes, 34);
+      out[38] = info.length;
+      out.set(info, 39);
+      return out;
+    }
+    case 'hello': {
+      if (f.certDer.length === 0 || f.certDer.length > MAX_CERT_BYTES) {
+        throw bad(`certificate must be 1 to ${MAX_CERT_BYTES} bytes, got ${f.certDer.length}`);
+      }
+      if (f.signature.length !== RELAY_SIGNATURE_BYTES) throw bad(`signature must be ${RELAY_SIGNATURE_BYTES} bytes`);
+      const token = stringBytes(f.token, MAX_TOKEN_BYTES, 'access token');
+      const n = f.certDer.length;
+      const out = frame(RelayFrameType.HELLO, 2 + n + RELAY_SIGNATURE_BYTES + 1 + token.length);
+      out.writeUInt16BE(n, 2);
+      out.set(f.certDer, 4);
+      out.set(f.signature, 4 + n);
+      out[4 + n + RELAY_SIGNATURE_BYTES] = token.length;
+      out.set(token, 5 + n + RELAY_SIGNATURE_BYTES);
+      return out;
+    }
+    case 'auth-ok': {
+      checkU32(f.circuitsPerNode, 'circuitsPerNode');
+      checkU32(f.idleTimeoutMs, 'idleTimeoutMs');
+      const out = frame(RelayFrameType.AUTH_OK, NODE_ID_BYTES + 8);
+      out.set(nodeIdBytes(f.nodeId, 'node id'), 2);
+      out.writeUInt32BE(f.circuitsPerNode, 34);
+      out.writeUInt32BE(f.idleTimeoutMs, 38);
+      return out;
+    }
+    case 'open':
+    case 'incoming': {
+      checkU32(f.circuitId, 'circuit id');
+      const peer = f.type === 'open' ? f.target : f.source;
+      const out = frame(f.type === 'open' ? RelayFrameType.OPEN : RelayFrameType.INCOMING, 4 + NODE_ID_BYTES);
+      out.writeUInt32BE(f.circuitId, 2);
+      out.set(nodeIdBytes(peer, 'peer node id'), 6);
+      return out;
+    }
+    case 'open-ok': {
+      checkU32(f.circuitId, 'circuit id');
+      const out = frame(RelayFrameType.OPEN_OK, 4);
+      out.writeUInt32BE(f.circuitId, 2);
+      return out;
+    }
+    case 'data':
+      return encodeDataFrame(f.circuitId, f.payload);
+    case 'close': {
+      checkU32(f.circuitId, 'circuit id');
+      if (!Number.isInteger(f.code) || f.code < 0 || f.code > 0xffff) throw bad('close code must be a u16');
+      const reason = stringBytes(f.reason, MAX_REASON_BYTES, 'close reason');
+      const out = frame(RelayFrameType.CLOSE, 4 + 2 + 1 + reason.length);
+      out.writeUInt32BE(f.circuitId, 2);
+      out.writeUInt16BE(f.code, 6);
+      out[8] = reason.length;
+      out.set(reason, 9);
+      return out;
+    }
+  }
+}
+
+/** DATA encoder for the hot path: one allocation, one copy of the payload. */
+export function encodeDataFrame(circuitId: number, payload: Uint8Array): Buffer {
+  checkU32(circuitId, 'circuit id');
+  const out = frame(RelayFrameType.DATA, 4 + payload.length);
+  out.writeUInt32BE(circuitId, 2);
+  out.set(payload, DATA_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * Rewrites the circuit id of an encoded DATA or CLOSE frame in place, so the relay forwards a payload
+ * without copying or reading it. The caller has already decoded the frame (it is well formed).
+ */
+export function rewriteCircuitId(encoded: Uint8Array, circuitId: number): void {
+  checkU32(circuitId, 'circuit id');
+  new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength).setUint32(2, circuitId);
+}
+
+// ---- decoding -----------------------------------------------------------------------------------------
+
+/** Reads fields off a frame body; every read is bounds-checked and fails as a malformed frame. */
+class Reader {
+  private pos = RELAY_HEADER_BYTES;
+  private readonly view: DataView;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly what: string,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  private need(n: number, field: string): number {
+    if (this.bytes.length - this.pos < n) throw malformed(`${this.what} is truncated at ${field}`);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+  u8(field: string): number {
+    return this.view.getUint8(this.need(1, field));
+  }
+  u16(field: string): number {
+    return this.view.getUint16(this.need(2, field));
+  }
+  u32(field: string): number {
+    return this.view.getUint32(this.need(4, field));
+  }
+  bytesOf(n: number, field: string): Uint8Array {
+    const at = this.need(n, field);
+    return this.bytes.subarray(at, at + n);
+  }
+  nodeId(field: string): string {
+    return Buffer.from(this.bytesOf(NODE_ID_BYTES, field)).toString('hex');
+  }
+  string(n: number, field: string): string {
+    const raw = this.bytesOf(n, field);
+    try {
+      return utf8Strict.decode(raw);
+    } catch {
+      throw malformed(`${this.what} ${field} is not valid UTF-8`);
+    }
+  }
+  rest(): Uint8Array {
+    const out = this.bytes.subarray(this.pos);
+    this.pos = this.bytes.length;
+    return out;
+  }
+  end(): void {
+    if (this.pos !== this.bytes.length) {
+      throw malformed(`${this.what} has ${this.bytes.length - this.pos} unexpected trailing bytes`);
+    }
+  }
+}
+
+/**
+ * Decodes one frame. Byte fields (nonce, certDer, signature, payload) are views into `bytes`, not copies.
+ * @param maxFrameBytes frames longer than this are rejected (ws enforces it first on a live connection)
+ * @throws RelayFrameError for anything but a well-formed frame of a known type and this version.
+ */
+export function decodeRelayFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_SAFE_INTEGER): RelayFrame {
+  if (bytes.length > maxFrameBytes) {
+    throw new RelayFrameError(
+      'FRAME_TOO_LARGE',
+      `relay frame of ${bytes.length} bytes exceeds the limit of ${maxFrameBytes}`,
+      RelayCloseCode.FRAME_TOO_LARGE,
+    );
+  }
+  if (bytes.length < RELAY_HEADER_BYTES) throw malformed(`${bytes.length} bytes is shorter than the header`);
+  if (bytes[0] !== RELAY_PROTOCOL_VERSION) {
+    throw new RelayFrameError(
+      'PROTOCOL',
+      `unsupported relay protocol version ${bytes[0]} (this build speaks ${RELAY_PROTOCOL_VERSION})`,
+      RelayCloseCode.UNSUPPORTED_VERSION,
+    );
+  }
+  const type = bytes[1]!;
+  const r = new Reader(bytes, relayFrameTypeName(type));
+  let out: RelayFrame;
+  switch (type) {
+    case RelayFrameType.CHALLENGE: {
+      const nonce = r.bytesOf(CHALLENGE_NONCE_BYTES, 'nonce');
+      const maxFrame = r.u32('maxFrameBytes');
+      out = { type: 'challenge', nonce, maxFrameBytes: maxFrame, relayInfo: r.string(r.u8('info length'), 'info') };
+      break;
+    }
+    case RelayFrameType.HELLO: {
+      const certLength = r.u16('certificate length');
+      if (certLength === 0 || certLength > MAX_CERT_BYTES) {
+        throw malformed(`HELLO certificate length ${certLength} is outside 1..${MAX_CERT_BYTES}`);
+      }
+      const certDer = r.bytesOf(certLength, 'certificate');
+      const signature = r.bytesOf(RELAY_SIGNATURE_BYTES, 'signature');
+      out = { type: 'hello', certDer, signature, token: r.string(r.u8('token length'), 'token') };
+      break;
+    }
+    case RelayFrameType.AUTH_OK:
+      out = {
+        type: 'auth-ok',
+        nodeId: r.nodeId('node id'),
+        circuitsPerNode: r.u32('circuitsPerNode'),
+        idleTimeoutMs: r.u32('idleTimeoutMs'),
+      };
+      break;
+    case RelayFrameType.OPEN:
+      out = { type: 'open', circuitId: r.u32('circuit id'), target: r.nodeId('target') };
+      break;
+    case RelayFrameType.OPEN_OK:
+      out = { type: 'open-ok', circuitId: r.u32('circuit id') };
+      break;
+    case RelayFrameType.INCOMING:
+      out = { type: 'incoming', circuitId: r.u32('circuit id'), source: r.nodeId('source') };
+      break;
+    case RelayFrameType.DATA:
+      out = { type: 'data', circuitId: r.u32('circuit id'), payload: r.rest() };
+      break;
+    case RelayFrameType.CLOSE: {
+      const circuitId = r.u32('circuit id');
+      const code = r.u16('code');
+      const length = r.u8('reason length');
+      if (length > MAX_REASON_BYTES) throw malformed(`CLOSE reason length ${length} exceeds ${MAX_REASON_BYTES}`);
+      out = { type: 'close', circuitId, code, reason: r.string(length, 'reason') };
+      break;
+    }
+    default:
+      throw new RelayFrameError(
+        'PROTOCOL',
+        `unknown relay frame type ${relayFrameTypeName(type)}`,
+        RelayCloseCode.UNKNOWN_FRAME_TYPE,
+      );
+  }
+  r.end();
+  return out;
+}

@@ -1,0 +1,93 @@
+/**
+ * Relay limits (DESIGN §4, STYLE §8): every resource a client can make the relay spend is bounded by a
+ * named limit with a default. Shared by the relay server (enforces them) and the relay client (learns
+ * maxFrameBytes and idleTimeoutMs from the relay, uses the same heartbeat schedule).
+ */
+import { ClawError } from '../core/errors.js';
+
+export interface RelayLimits {
+  /** Largest relay frame (one WebSocket message), in bytes. Enforced by ws `maxPayload` from the frame header, before any payload is buffered. */
+  maxFrameBytes: number;
+  /** Circuits one node may have open at once, counting circuits it opened and circuits opened to it. */
+  circuitsPerNode: number;
+  /** Simultaneous WebSocket connections from one IP address, authenticated or not. */
+  connectionsPerIp: number;
+  /** New connections per IP address per minute; each connection is one authentication attempt (token bucket, burst = this value). */
+  authAttemptsPerMinute: number;
+  /** Bytes queued towards one node above which the relay stops reading from the nodes sending to it (backpressure). */
+  bufferHighWaterBytes: number;
+  /** Bytes queued towards one node above which that node is disconnected as a slow consumer. */
+  maxBufferedBytes: number;
+  /** Milliseconds a node may stay above bufferHighWaterBytes before it is disconnected as a slow consumer. */
+  slowConsumerTimeoutMs: number;
+  /** Milliseconds without any frame or WebSocket ping from an authenticated node before it is disconnected. */
+  idleTimeoutMs: number;
+  /** Milliseconds from connection to a valid HELLO. */
+  authTimeoutMs: number;
+  /** Milliseconds between WebSocket pings on every connection (heartbeat). */
+  pingIntervalMs: number;
+  /** Unanswered pings after which a connection is terminated: dead link detected within (this + 1) × pingIntervalMs. */
+  maxMissedPongs: number;
+}
+
+/** 1 MiB: a link frame is ≤ 64 KiB + header, so this leaves room while keeping one message's buffer small. */
+const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+
+/**
+ * Defaults. Heartbeat: a ping every 15 s and termination after 2 missed pongs detects a dead link in
+ * under 45 s (DESIGN §4). High water 256 KiB is four full link frames per destination, enough to keep a
+ * fast link busy; 4 MiB hard limit bounds what one slow node can make the relay hold.
+ */
+export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  circuitsPerNode: 256,
+  connectionsPerIp: 32,
+  authAttemptsPerMinute: 60,
+  bufferHighWaterBytes: 256 * 1024,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  slowConsumerTimeoutMs: 30_000,
+  idleTimeoutMs: 120_000,
+  authTimeoutMs: 10_000,
+  pingIntervalMs: 15_000,
+  maxMissedPongs: 2,
+});
+
+/** Smallest maxFrameBytes accepted, in bytes: a HELLO with the largest certificate and token must fit. */
+export const MIN_MAX_FRAME_BYTES = 8 * 1024;
+
+/** Largest value a u32 wire field can carry; limits advertised to clients must fit in one. */
+const U32_MAX = 0xffff_ffff;
+
+/**
+ * Fills in defaults and checks that the result is coherent.
+ * @throws ClawError('CONFIG_INVALID') naming the bad limit and its value.
+ */
+export function resolveRelayLimits(partial: Partial<RelayLimits> = {}): RelayLimits {
+  const limits: RelayLimits = { ...DEFAULT_RELAY_LIMITS };
+  for (const [name, value] of Object.entries(partial) as [keyof RelayLimits, unknown][]) {
+    if (value === undefined) continue;
+    if (!(name in DEFAULT_RELAY_LIMITS)) {
+      throw new ClawError('CONFIG_INVALID', `unknown relay limit '${String(name)}'`);
+    }
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > U32_MAX) {
+      throw new ClawError(
+        'CONFIG_INVALID',
+        `relay limit ${name} must be a whole number from 1 to ${U32_MAX}, got ${String(value)}`,
+      );
+    }
+    limits[name] = value;
+  }
+  if (limits.maxFrameBytes < MIN_MAX_FRAME_BYTES) {
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `relay limit maxFrameBytes must be at least ${MIN_MAX_FRAME_BYTES}, got ${limits.maxFrameBytes}`,
+    );
+  }
+  if (limits.bufferHighWaterBytes >= limits.maxBufferedBytes) {
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `relay limit bufferHighWaterBytes (${limits.bufferHighWaterBytes}) must be below maxBufferedBytes (${limits.maxBufferedBytes})`,
+    );
+  }
+  return limits;
+}

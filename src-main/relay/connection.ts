@@ -1,0 +1,68 @@
+/**
+ * The relay's state for one WebSocket connection. Kept deliberately small (DESIGN §4: many idle nodes
+ * per relay): no buffers, no timers, and the circuit map and backpressure set exist only once used.
+ */
+import type { WebSocket } from 'ws';
+import { fitReason, RELAY_ASSIGNED_CIRCUIT_BIT } from '../protocol/relay-frames.js';
+import { RELAY_CLOSE_REASONS, RelayCloseCode, type RelayCloseCodeName } from '../protocol/relay-close-codes.js';
+
+/** One side of a circuit as seen from a connection: where its frames go and under which id. */
+export interface CircuitEnd {
+  peer: RelayConn;
+  peerCircuitId: number;
+}
+
+export class RelayConn {
+  /** Node ID once authenticated. */
+  nodeId: string | undefined;
+  phase: 'auth' | 'ready' | 'closed' = 'auth';
+  /** The CHALLENGE frame as sent, until HELLO arrives: HELLO signs these exact bytes. */
+  challenge: Buffer | undefined;
+  readonly openedAt: number;
+  /** Last frame or WebSocket ping from the node, in ms; drives idleTimeoutMs. */
+  lastActive: number;
+  /** Pings sent since the last pong. */
+  missedPongs = 0;
+  /** Circuits by this connection's id for them; created on first use. */
+  circuits: Map<number, CircuitEnd> | undefined;
+  /** When queued bytes towards this node went above high water, in ms; 0 while below. */
+  pressuredSince = 0;
+  /** Connections whose reading is paused until this one drains. */
+  waitingSources: Set<RelayConn> | undefined;
+  /** How many destinations this connection is paused for; reading resumes at 0. */
+  pausedBy = 0;
+  /** Passed to every ws.send towards this node, so backpressure is re-checked as writes complete. */
+  readonly onWritten: () => void;
+  private nextIncomingId = 0;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly ip: string,
+    now: number,
+    written: (conn: RelayConn) => void,
+  ) {
+    this.openedAt = now;
+    this.lastActive = now;
+    this.onWritten = () => written(this);
+  }
+
+  get circuitCount(): number {
+    return this.circuits?.size ?? 0;
+  }
+
+  /** A fresh relay-assigned id (top bit set) not in use on this connection. */
+  allocateIncomingId(): number {
+    for (;;) {
+      const id = (RELAY_ASSIGNED_CIRCUIT_BIT | this.nextIncomingId) >>> 0;
+      this.nextIncomingId = (this.nextIncomingId + 1) & 0x7fff_ffff;
+      // circuitsPerNode is far below 2^31, so a free id is always a few steps away.
+      if (!this.circuits?.has(id)) return id;
+    }
+  }
+
+  /** Sends a WebSocket close with the code and a reason (the standard one when no detail is given). */
+  close(code: RelayCloseCodeName, detail?: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.close(RelayCloseCode[code], fitReason(detail ?? RELAY_CLOSE_REASONS[code]));
+  }
+}

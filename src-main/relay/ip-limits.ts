@@ -1,0 +1,72 @@
+/**
+ * Per-IP admission (DESIGN §4): at most `connectionsPerIp` open connections, and at most
+ * `authAttemptsPerMinute` new connections per minute (a token bucket with that burst, refilled
+ * continuously). Each connection is one authentication attempt: counting at connect time refuses an
+ * abusive address before the relay spends a random challenge or a signature check on it.
+ */
+
+/** Why an address was refused; the names match RelayCloseCode. */
+export type IpRefusal = 'TOO_MANY_CONNECTIONS' | 'AUTH_RATE_LIMITED';
+
+interface IpEntry {
+  connections: number;
+  /** Attempts still allowed; fractional between refills. */
+  tokens: number;
+  /** When `tokens` was last brought up to date, in ms (the clock passed to the constructor). */
+  refilledAt: number;
+}
+
+/** One minute in ms: the period of authAttemptsPerMinute. */
+const MINUTE_MS = 60_000;
+
+export class IpLimiter {
+  private readonly entries = new Map<string, IpEntry>();
+
+  constructor(
+    private readonly connectionsPerIp: number,
+    private readonly attemptsPerMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Admits a new connection from `ip` (and counts it) or says why not (and counts nothing). */
+  admit(ip: string): IpRefusal | undefined {
+    const entry = this.refill(ip);
+    if (entry.connections >= this.connectionsPerIp) return 'TOO_MANY_CONNECTIONS';
+    if (entry.tokens < 1) return 'AUTH_RATE_LIMITED';
+    entry.tokens -= 1;
+    entry.connections += 1;
+    return undefined;
+  }
+
+  /** A connection admitted earlier has closed. */
+  release(ip: string): void {
+    const entry = this.entries.get(ip);
+    if (entry && entry.connections > 0) entry.connections -= 1;
+  }
+
+  /** Forgets addresses with no connections and a full bucket, so the map only holds active addresses. */
+  sweep(): void {
+    for (const [ip, entry] of this.entries) {
+      if (entry.connections === 0 && this.refill(ip).tokens >= this.attemptsPerMinute) this.entries.delete(ip);
+    }
+  }
+
+  /** Addresses currently tracked (for tests and stats). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private refill(ip: string): IpEntry {
+    const now = this.now();
+    let entry = this.entries.get(ip);
+    if (!entry) {
+      entry = { connections: 0, tokens: this.attemptsPerMinute, refilledAt: now };
+      this.entries.set(ip, entry);
+      return entry;
+    }
+    const elapsed = Math.max(0, now - entry.refilledAt);
+    entry.tokens = Math.min(this.attemptsPerMinute, entry.tokens + (elapsed * this.attemptsPerMinute) / MINUTE_MS);
+    entry.refilledAt = now;
+    return entry;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Prometheus metrics of one relay (DESIGN §4), in a registry of its own so two relays in one process
+ * (tests, an agent that also relays) never share or clash on counters. Gauges read live state at scrape
+ * time instead of being kept in step on every change.
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/** Live counts the gauges read when scraped. */
+export interface RelayGaugeSource {
+  connections(): number;
+  nodes(): number;
+  circuits(): number;
+}
+
+export class RelayMetrics {
+  readonly registry = new Registry();
+  /** Payload bytes of DATA frames forwarded (headers excluded). */
+  readonly bytesForwarded: Counter;
+  /** DATA frames forwarded. */
+  readonly framesForwarded: Counter;
+  /** Frames that closed their sender's connection, by reason (close code name, lowercase). */
+  readonly framesRejected: Counter<'reason'>;
+  /** Frames ignored without closing anything, by reason (e.g. `unknown_circuit`). */
+  readonly framesDropped: Counter<'reason'>;
+  /** Failed authentications and refused connections, by reason. */
+  readonly authFailures: Counter<'reason'>;
+  /** Connections the relay ended for a limit or liveness reason (slow consumer, idle, heartbeat, replaced). */
+  readonly disconnects: Counter<'reason'>;
+  /** Successful authentications. */
+  readonly authSuccesses: Counter;
+  /** Circuits opened. */
+  readonly circuitsOpened: Counter;
+
+  constructor(source: RelayGaugeSource) {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('clawbridge_relay_connections', 'Open WebSocket connections, authenticated or not.', () =>
+      source.connections(),
+    );
+    gauge('clawbridge_relay_nodes', 'Authenticated nodes connected.', () => source.nodes());
+    gauge('clawbridge_relay_circuits', 'Open circuits.', () => source.circuits());
+    this.bytesForwarded = new Counter({
+      name: 'clawbridge_relay_bytes_forwarded_total',
+      help: 'Payload bytes of DATA frames forwarded.',
+      registers,
+    });
+    this.framesForwarded = new Counter({
+      name: 'clawbridge_relay_frames_forwarded_total',
+      help: 'DATA frames forwarded.',
+      registers,
+    });
+    this.framesRejected = new Counter({
+      name: 'clawbridge_relay_frames_rejected_total',
+      help: 'Frames that made the relay close the sender, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.framesDropped = new Counter({
+      name: 'clawbridge_relay_frames_dropped_total',
+      help: 'Frames ignored without closing the sender (e.g. DATA on a circuit that just closed), by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: 'clawbridge_relay_auth_failures_total',
+      help: 'Failed authentications and refused connections, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.disconnects = new Counter({
+      name: 'clawbridge_relay_disconnects_total',
+      help: 'Connections ended by the relay for a limit or liveness reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.authSuccesses = new Counter({
+      name: 'clawbridge_relay_auth_successes_total',
+      help: 'Successful node authentications.',
+      registers,
+    });
+    this.circuitsOpened = new Counter({
+      name: 'clawbridge_relay_circuits_opened_total',
+      help: 'Circuits opened.',
+      registers,
+    });
+  }
+}

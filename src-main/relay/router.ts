@@ -1,0 +1,176 @@
+/**
+ * Routing between authenticated nodes: who is connected, which circuit ids map to which, forwarding
+ * with backpressure (DESIGN §4). Payloads are never read or copied: a DATA or CLOSE frame is forwarded
+ * as the same buffer with only its circuit id rewritten for the other side.
+ */
+import { RelayCloseCode, RELAY_CLOSE_REASONS, type RelayCloseCodeName } from '../protocol/relay-close-codes.js';
+import {
+  DATA_HEADER_BYTES,
+  encodeRelayFrame,
+  RELAY_ASSIGNED_CIRCUIT_BIT,
+  RelayFrameError,
+  rewriteCircuitId,
+} from '../protocol/relay-frames.js';
+import type { RelayLimits } from '../protocol/relay-limits.js';
+import type { RelayConn } from './connection.js';
+import type { RelayMetrics } from './metrics.js';
+
+/** Backpressure releases once queued bytes fall to this fraction of the high-water mark (hysteresis, so a source is not paused and resumed on every frame). */
+const LOW_WATER_FRACTION = 0.5;
+
+function violation(what: string): RelayFrameError {
+  return new RelayFrameError('PROTOCOL', `protocol violation: ${what}`, RelayCloseCode.PROTOCOL_VIOLATION);
+}
+
+export class RelayRouter {
+  /** Authenticated connections by node ID. */
+  readonly nodes = new Map<string, RelayConn>();
+  /** Open circuits (each counted once, not once per end). */
+  circuits = 0;
+  /** Payload bytes forwarded, for stats(). */
+  bytesForwarded = 0;
+  private readonly lowWater: number;
+
+  constructor(
+    private readonly limits: RelayLimits,
+    private readonly metrics: RelayMetrics,
+    private readonly now: () => number,
+    /** Ends a connection the router gave up on (slow consumer); the server tears it down. */
+    private readonly disconnect: (conn: RelayConn, code: RelayCloseCodeName, detail?: string) => void,
+  ) {
+    this.lowWater = Math.floor(limits.bufferHighWaterBytes * LOW_WATER_FRACTION);
+  }
+
+  /** Makes `conn` the route for `nodeId`; returns the connection it replaced, if any. */
+  register(conn: RelayConn, nodeId: string): RelayConn | undefined {
+    const old = this.nodes.get(nodeId);
+    conn.nodeId = nodeId;
+    conn.phase = 'ready';
+    this.nodes.set(nodeId, conn);
+    return old;
+  }
+
+  /** OPEN: accept with OPEN_OK + INCOMING, or refuse the circuit with CLOSE. */
+  open(conn: RelayConn, circuitId: number, target: string): void {
+    if (circuitId >= RELAY_ASSIGNED_CIRCUIT_BIT) {
+      throw violation(`OPEN circuit id ${circuitId} has the relay-assigned bit set`);
+    }
+    if (conn.circuits?.has(circuitId)) throw violation(`OPEN circuit id ${circuitId} is already open`);
+    const refuse = (code: RelayCloseCodeName, reason: string) =>
+      this.send(conn, encodeRelayFrame({ type: 'close', circuitId, code: RelayCloseCode[code], reason }));
+    if (conn.circuitCount >= this.limits.circuitsPerNode) {
+      this.metrics.framesDropped.inc({ reason: 'too_many_circuits' });
+      return refuse('TOO_MANY_CIRCUITS', `too many circuits (limit ${this.limits.circuitsPerNode} per node)`);
+    }
+    const peer = this.nodes.get(target);
+    if (!peer || peer.phase !== 'ready') {
+      this.metrics.framesDropped.inc({ reason: 'peer_offline' });
+      return refuse('PEER_OFFLINE', RELAY_CLOSE_REASONS.PEER_OFFLINE);
+    }
+    if (peer.circuitCount >= this.limits.circuitsPerNode) {
+      this.metrics.framesDropped.inc({ reason: 'too_many_circuits' });
+      return refuse('TOO_MANY_CIRCUITS', `peer has too many circuits (limit ${this.limits.circuitsPerNode} per node)`);
+    }
+    const peerCircuitId = peer.allocateIncomingId();
+    (conn.circuits ??= new Map()).set(circuitId, { peer, peerCircuitId });
+    (peer.circuits ??= new Map()).set(peerCircuitId, { peer: conn, peerCircuitId: circuitId });
+    this.circuits += 1;
+    this.metrics.circuitsOpened.inc();
+    this.send(conn, encodeRelayFrame({ type: 'open-ok', circuitId }));
+    this.send(peer, encodeRelayFrame({ type: 'incoming', circuitId: peerCircuitId, source: conn.nodeId! }));
+  }
+
+  /** DATA: forward to the other end, or drop it when the circuit is unknown (it may have just closed). */
+  data(conn: RelayConn, circuitId: number, frame: Uint8Array): void {
+    const end = conn.circuits?.get(circuitId);
+    if (!end) {
+      this.metrics.framesDropped.inc({ reason: 'unknown_circuit' });
+      return;
+    }
+    const payload = frame.length - DATA_HEADER_BYTES;
+    rewriteCircuitId(frame, end.peerCircuitId);
+    this.bytesForwarded += payload;
+    this.metrics.bytesForwarded.inc(payload);
+    this.metrics.framesForwarded.inc();
+    this.forward(conn, end.peer, frame);
+  }
+
+  /** CLOSE from a node: forget both ends and pass the frame (code and reason untouched) to the other. */
+  close(conn: RelayConn, circuitId: number, frame: Uint8Array): void {
+    const end = conn.circuits?.get(circuitId);
+    // Both ends may close at once; the second CLOSE finds nothing, which is normal.
+    if (!end) return;
+    this.forget(conn, circuitId, end.peer, end.peerCircuitId);
+    rewriteCircuitId(frame, end.peerCircuitId);
+    this.send(end.peer, frame);
+  }
+
+  /** The connection is gone: close its circuits towards their other ends and undo its backpressure. */
+  teardown(conn: RelayConn): void {
+    if (conn.phase === 'closed') return;
+    conn.phase = 'closed';
+    if (conn.nodeId && this.nodes.get(conn.nodeId) === conn) this.nodes.delete(conn.nodeId);
+    const circuits = conn.circuits;
+    conn.circuits = undefined;
+    for (const [id, end] of circuits ?? []) {
+      if (end.peer === conn) {
+        // A circuit to itself has both ends in this map: count it once, at the opener's end.
+        if (id < RELAY_ASSIGNED_CIRCUIT_BIT) this.circuits -= 1;
+        continue;
+      }
+      end.peer.circuits?.delete(end.peerCircuitId);
+      this.circuits -= 1;
+      const reason = RELAY_CLOSE_REASONS.PEER_DISCONNECTED;
+      const code = RelayCloseCode.PEER_DISCONNECTED;
+      this.send(end.peer, encodeRelayFrame({ type: 'close', circuitId: end.peerCircuitId, code, reason }));
+    }
+    this.release(conn);
+    if (conn.pausedBy > 0) {
+      // Read again so the closing handshake completes; phase 'closed' makes the server ignore the rest.
+      // Destinations that still list it skip it when they release (pausedBy is already 0).
+      conn.pausedBy = 0;
+      conn.ws.resume();
+    }
+  }
+
+  /** After a write to `dst` completed: lift backpressure once its queue is low again. */
+  written(dst: RelayConn): void {
+    if (dst.pressuredSince !== 0 && dst.ws.bufferedAmount <= this.lowWater) this.release(dst);
+  }
+
+  private forget(conn: RelayConn, id: number, peer: RelayConn, peerId: number): void {
+    conn.circuits?.delete(id);
+    peer.circuits?.delete(peerId);
+    this.circuits -= 1;
+  }
+
+  /** Control frames: never pause anyone, but still count towards the destination's limits. */
+  private send(dst: RelayConn, frame: Uint8Array): void {
+    this.forward(undefined, dst, frame);
+  }
+
+  private forward(src: RelayConn | undefined, dst: RelayConn, frame: Uint8Array): void {
+    if (dst.phase === 'closed') return;
+    dst.ws.send(frame, dst.onWritten);
+    const queued = dst.ws.bufferedAmount;
+    if (queued <= this.limits.bufferHighWaterBytes) return;
+    if (queued > this.limits.maxBufferedBytes) {
+      this.disconnect(dst, 'SLOW_CONSUMER', `${RELAY_CLOSE_REASONS.SLOW_CONSUMER}: ${queued} bytes queued`);
+      return;
+    }
+    if (dst.pressuredSince === 0) dst.pressuredSince = this.now();
+    if (!src || dst.waitingSources?.has(src)) return;
+    (dst.waitingSources ??= new Set()).add(src);
+    // ws.pause() stops reading the socket: TCP flow control then slows the sender down.
+    if (src.pausedBy++ === 0) src.ws.pause();
+  }
+
+  private release(dst: RelayConn): void {
+    dst.pressuredSince = 0;
+    const sources = dst.waitingSources;
+    dst.waitingSources = undefined;
+    for (const src of sources ?? []) {
+      if (src.pausedBy > 0 && --src.pausedBy === 0 && src.phase !== 'closed') src.ws.resume();
+    }
+  }
+}

@@ -1,0 +1,379 @@
+/**
+ * The relay server (DESIGN §4): a dumb pipe. It authenticates nodes by a signed challenge, routes
+ * circuits between node IDs and forwards opaque frames; it never reads a payload beyond the frame header
+ * and keeps none. One HTTP(S) server carries the WebSocket endpoint, GET /healthz and GET /metrics.
+ * Every frame a client gets wrong closes that client only, with a code from RelayCloseCode, and is counted.
+ */
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
+import { ClawError } from '../core/errors.js';
+import { fingerprintOfCert } from '../crypto/signature.js';
+import {
+  RELAY_CLOSE_REASONS,
+  RelayCloseCode,
+  relayCloseCodeName,
+  type RelayCloseCodeName,
+} from '../protocol/relay-close-codes.js';
+import {
+  decodeRelayFrame,
+  encodeRelayFrame,
+  MAX_TOKEN_BYTES,
+  RelayFrameError,
+  RELAY_PROTOCOL_VERSION,
+  CHALLENGE_NONCE_BYTES,
+  type RelayFrame,
+} from '../protocol/relay-frames.js';
+import { resolveRelayLimits, type RelayLimits } from '../protocol/relay-limits.js';
+import { checkHello } from './auth.js';
+import { RelayConn } from './connection.js';
+import { IpLimiter } from './ip-limits.js';
+import { RelayMetrics } from './metrics.js';
+import { RelayRouter } from './router.js';
+
+export interface RelayServerOptions {
+  /** Address to listen on, e.g. `127.0.0.1` or `0.0.0.0`. */
+  host: string;
+  /** Port to listen on; 0 picks a free one (read it back from `RelayServer.port`). */
+  port: number;
+  /** Serve wss:// with this certificate; without it the relay speaks ws:// (e.g. behind a TLS proxy). */
+  tls?: { certPem: string; keyPem: string };
+  /** Access token every node must present in HELLO; undefined = open relay. */
+  token?: string;
+  /** Overrides of DEFAULT_RELAY_LIMITS. */
+  limits?: Partial<RelayLimits>;
+  logger?: Logger;
+}
+
+export interface RelayStats {
+  connections: number;
+  nodes: number;
+  circuits: number;
+  bytesForwarded: number;
+}
+
+export interface RelayServer {
+  /** `ws://host:port` or `wss://host:port`, with the real port. */
+  readonly url: string;
+  readonly port: number;
+  /** SHA-256 of the TLS certificate (64 hex) when serving wss://. */
+  readonly fingerprint?: string;
+  readonly limits: Readonly<RelayLimits>;
+  stats(): RelayStats;
+  /** Prometheus text, as GET /metrics serves it. */
+  metricsText(): Promise<string>;
+  /** Closes every connection (1001 going away), then the listener. */
+  close(): Promise<void>;
+}
+
+/** Sent in CHALLENGE so a node can log what it talks to. */
+export const RELAY_INFO = `clawbridge-relay/${RELAY_PROTOCOL_VERSION}`;
+
+/** How long a closing handshake may take before ws destroys the socket, in ms (ws default 30 s is long enough to pile up refused connections). */
+const CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
+/** Fragments one message may arrive in; our clients never fragment, so a flood of tiny fragments is abuse. */
+const MAX_FRAGMENTS = 64;
+/** How long close() waits for closing handshakes before terminating the rest, in ms. */
+const SHUTDOWN_GRACE_MS = 1_000;
+/** Upper bound of the sweep period (auth, idle and slow-consumer deadlines), in ms. */
+const MAX_SWEEP_MS = 1_000;
+
+const lower = (name: RelayCloseCodeName) => name.toLowerCase();
+
+/** `::ffff:1.2.3.4` and `1.2.3.4` are the same client for per-IP limits. */
+function normalizeIp(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+class Relay {
+  private readonly conns = new Set<RelayConn>();
+  /** Every accepted WebSocket, including refused ones still closing, so close() can end them all. */
+  private readonly sockets = new Set<WebSocket>();
+  readonly metrics: RelayMetrics;
+  private readonly router: RelayRouter;
+  private readonly ips: IpLimiter;
+  private readonly wss: WebSocketServer;
+  readonly http: Server;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closing = false;
+
+  constructor(
+    readonly limits: RelayLimits,
+    private readonly token: string | undefined,
+    tls: RelayServerOptions['tls'],
+    private readonly log: Logger,
+  ) {
+    this.metrics = new RelayMetrics({
+      connections: () => this.conns.size,
+      nodes: () => this.router.nodes.size,
+      circuits: () => this.router.circuits,
+    });
+    this.router = new RelayRouter(limits, this.metrics, Date.now, (conn, code, detail) => {
+      this.metrics.disconnects.inc({ reason: lower(code) });
+      this.drop(conn, code, detail);
+    });
+    this.ips = new IpLimiter(limits.connectionsPerIp, limits.authAttemptsPerMinute);
+    const wsOptions: ServerOptions & { closeTimeout: number; maxFragments: number } = {
+      noServer: true,
+      // Measured: compression cuts throughput 15× and costs 70–250 KiB per connection; payloads are ciphertext anyway.
+      perMessageDeflate: false,
+      maxPayload: limits.maxFrameBytes,
+      clientTracking: false,
+      closeTimeout: CLOSE_HANDSHAKE_TIMEOUT_MS,
+      maxFragments: MAX_FRAGMENTS,
+    };
+    this.wss = new WebSocketServer(wsOptions);
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => this.onHttp(req, res);
+    this.http = tls
+      ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, onRequest)
+      : createHttpServer(onRequest);
+    this.http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+      if (this.closing) return socket.destroy();
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+    });
+  }
+
+  start(): void {
+    const l = this.limits;
+    const sweepMs = Math.max(10, Math.min(MAX_SWEEP_MS, l.authTimeoutMs / 4, l.idleTimeoutMs / 4, l.slowConsumerTimeoutMs / 4));
+    this.timers.push(setInterval(() => this.heartbeat(), l.pingIntervalMs), setInterval(() => this.sweep(), sweepMs));
+    for (const t of this.timers) t.unref();
+  }
+
+  stats(): RelayStats {
+    return {
+      connections: this.conns.size,
+      nodes: this.router.nodes.size,
+      circuits: this.router.circuits,
+      bytesForwarded: this.router.bytesForwarded,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    const closed = [...this.sockets].map((ws) => new Promise((resolve) => ws.once('close', resolve)));
+    for (const conn of this.conns) this.drop(conn, 'GOING_AWAY');
+    const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+    await Promise.race([Promise.all(closed), grace]);
+    for (const ws of this.sockets) ws.terminate();
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+  }
+
+  private onHttp(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    } else if (req.method === 'GET' && path === '/metrics') {
+      this.metrics.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body),
+        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(err.message),
+      );
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: this is a clawbridge relay');
+    }
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    this.sockets.add(ws);
+    ws.once('close', () => this.sockets.delete(ws));
+    const ip = normalizeIp(req.socket.remoteAddress);
+    const refusal = this.ips.admit(ip);
+    if (refusal) {
+      ws.on('error', () => undefined);
+      this.metrics.authFailures.inc({ reason: lower(refusal) });
+      this.log.debug({ ip, refusal }, 'relay connection refused');
+      ws.close(RelayCloseCode[refusal], RELAY_CLOSE_REASONS[refusal]);
+      return;
+    }
+    const conn = new RelayConn(ws, ip, Date.now(), (c) => this.router.written(c));
+    this.conns.add(conn);
+    ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
+    ws.on('pong', () => {
+      conn.missedPongs = 0;
+    });
+    ws.on('ping', () => {
+      conn.lastActive = Date.now();
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws has already closed the connection with the matching standard code (1009, 1002, …).
+      const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : 'ws_protocol';
+      this.metrics.framesRejected.inc({ reason });
+      this.log.debug({ ip, node: conn.nodeId, err: err.message }, 'relay connection error');
+      this.router.teardown(conn);
+    });
+    ws.on('close', () => {
+      this.conns.delete(conn);
+      this.ips.release(ip);
+      this.router.teardown(conn);
+    });
+    const nonce = randomBytes(CHALLENGE_NONCE_BYTES);
+    conn.challenge = encodeRelayFrame({
+      type: 'challenge',
+      nonce,
+      maxFrameBytes: this.limits.maxFrameBytes,
+      relayInfo: RELAY_INFO,
+    });
+    ws.send(conn.challenge);
+  }
+
+  private onMessage(conn: RelayConn, data: RawData, isBinary: boolean): void {
+    if (conn.phase === 'closed') return;
+    conn.lastActive = Date.now();
+    try {
+      if (!isBinary || !Buffer.isBuffer(data)) {
+        throw new RelayFrameError('BAD_FRAME', 'malformed relay frame: text message', RelayCloseCode.MALFORMED_FRAME);
+      }
+      const frame = decodeRelayFrame(data, this.limits.maxFrameBytes);
+      if (conn.phase === 'auth') return this.onHello(conn, frame);
+      switch (frame.type) {
+        case 'data':
+          return this.router.data(conn, frame.circuitId, data);
+        case 'open':
+          return this.router.open(conn, frame.circuitId, frame.target);
+        case 'close':
+          return this.router.close(conn, frame.circuitId, data);
+        default:
+          throw new RelayFrameError(
+            'PROTOCOL',
+            `protocol violation: nodes do not send ${frame.type.toUpperCase()} after authentication`,
+            RelayCloseCode.PROTOCOL_VIOLATION,
+          );
+      }
+    } catch (err) {
+      if (err instanceof RelayFrameError) {
+        const name = relayCloseCodeName(err.closeCode) ?? 'MALFORMED_FRAME';
+        this.metrics.framesRejected.inc({ reason: lower(name) });
+        this.log.debug({ ip: conn.ip, node: conn.nodeId, err: err.message }, 'relay frame rejected');
+        return this.drop(conn, name, err.message);
+      }
+      this.log.error({ err, node: conn.nodeId }, 'relay bug while handling a frame');
+      this.drop(conn, 'INTERNAL_ERROR');
+    }
+  }
+
+  private onHello(conn: RelayConn, frame: RelayFrame): void {
+    if (frame.type !== 'hello') {
+      throw new RelayFrameError(
+        'PROTOCOL',
+        `protocol violation: ${frame.type.toUpperCase()} before authentication`,
+        RelayCloseCode.PROTOCOL_VIOLATION,
+      );
+    }
+    const challenge = conn.challenge!;
+    conn.challenge = undefined;
+    const result = checkHello(frame, challenge, this.token);
+    if (!result.ok) {
+      this.metrics.authFailures.inc({ reason: lower(result.refusal) });
+      this.log.debug({ ip: conn.ip, refusal: result.refusal }, 'relay authentication failed');
+      return this.drop(conn, result.refusal);
+    }
+    const old = this.router.register(conn, result.nodeId);
+    if (old && old !== conn) {
+      this.metrics.disconnects.inc({ reason: 'replaced' });
+      this.drop(old, 'REPLACED');
+    }
+    this.metrics.authSuccesses.inc();
+    this.log.debug({ ip: conn.ip, node: result.nodeId }, 'relay node authenticated');
+    const l = this.limits;
+    conn.ws.send(
+      encodeRelayFrame({
+        type: 'auth-ok',
+        nodeId: result.nodeId,
+        circuitsPerNode: l.circuitsPerNode,
+        idleTimeoutMs: l.idleTimeoutMs,
+      }),
+    );
+  }
+
+  /** Closes a connection with a code and stops routing to it at once (not when the socket finally closes). */
+  private drop(conn: RelayConn, code: RelayCloseCodeName, detail?: string): void {
+    conn.close(code, detail);
+    this.router.teardown(conn);
+  }
+
+  private heartbeat(): void {
+    for (const conn of this.conns) {
+      // A paused connection cannot read its pongs; the slow-consumer deadline bounds how long it stays paused.
+      if (conn.phase === 'closed' || conn.pausedBy > 0) continue;
+      if (conn.missedPongs >= this.limits.maxMissedPongs) {
+        this.metrics.disconnects.inc({ reason: 'heartbeat' });
+        conn.ws.terminate();
+        continue;
+      }
+      conn.missedPongs += 1;
+      conn.ws.ping();
+    }
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    const l = this.limits;
+    for (const conn of this.conns) {
+      if (conn.phase === 'auth' && now - conn.openedAt >= l.authTimeoutMs) {
+        this.metrics.authFailures.inc({ reason: 'auth_timeout' });
+        this.drop(conn, 'AUTH_TIMEOUT');
+      } else if (conn.phase === 'ready' && conn.pausedBy === 0 && now - conn.lastActive >= l.idleTimeoutMs) {
+        this.metrics.disconnects.inc({ reason: 'idle_timeout' });
+        this.drop(conn, 'IDLE_TIMEOUT');
+      } else if (conn.pressuredSince !== 0 && now - conn.pressuredSince >= l.slowConsumerTimeoutMs) {
+        this.metrics.disconnects.inc({ reason: 'slow_consumer' });
+        this.drop(conn, 'SLOW_CONSUMER');
+      }
+    }
+    this.ips.sweep();
+  }
+}
+
+/**
+ * Starts a relay. Resolves once listening.
+ * @throws ClawError('CONFIG_INVALID') for bad limits or token; the listen error (e.g. EADDRINUSE) as is.
+ */
+export async function startRelayServer(opts: RelayServerOptions): Promise<RelayServer> {
+  const limits = resolveRelayLimits(opts.limits);
+  if (opts.token !== undefined && (opts.token === '' || Buffer.byteLength(opts.token) > MAX_TOKEN_BYTES)) {
+    throw new ClawError('CONFIG_INVALID', `relay access token must be 1 to ${MAX_TOKEN_BYTES} bytes`);
+  }
+  let fingerprint: string | undefined;
+  if (opts.tls) {
+    try {
+      fingerprint = fingerprintOfCert(new X509Certificate(opts.tls.certPem).raw);
+    } catch (err) {
+      throw new ClawError('CONFIG_INVALID', 'relay TLS certificate is not a readable PEM certificate', {
+        cause: err,
+      });
+    }
+  }
+  const log = opts.logger ?? pino({ level: 'silent' });
+  const relay = new Relay(limits, opts.token, opts.tls, log);
+  await new Promise<void>((resolve, reject) => {
+    relay.http.once('error', reject);
+    relay.http.listen(opts.port, opts.host, () => {
+      relay.http.off('error', reject);
+      resolve();
+    });
+  });
+  relay.http.on('error', (err) => log.error({ err }, 'relay listener error'));
+  relay.start();
+  const port = (relay.http.address() as AddressInfo).port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `${opts.tls ? 'wss' : 'ws'}://${host}:${port}`;
+  log.info({ url, fingerprint }, 'relay listening');
+  return {
+    url,
+    port,
+    ...(fingerprint ? { fingerprint } : {}),
+    limits,
+    stats: () => relay.stats(),
+    metricsText: () => relay.metrics.registry.metrics(),
+    close: () => relay.close(),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Turns what a relay connection ends with (a close code, a socket error, a refused circuit) into one
+ * user-facing line that says what failed and what to do (STYLE §7).
+ */
+import { ClawError } from '../core/errors.js';
+import { abbreviateFingerprint } from '../core/fingerprint.js';
+import { RelayCloseCode, relayCloseCodeName } from '../protocol/relay-close-codes.js';
+
+/** The error for a relay connection the relay (or the network) closed with `code`. */
+export function relayCloseError(url: string, code: number, reason: string): ClawError {
+  const said = reason ? `: ${reason}` : '';
+  switch (relayCloseCodeName(code)) {
+    case 'TOKEN_REJECTED':
+      return new ClawError('RELAY_AUTH_FAILED', `relay ${url}: access token rejected — check --relay-token`);
+    case 'TOKEN_REQUIRED':
+      return new ClawError(
+        'RELAY_AUTH_FAILED',
+        `relay ${url} requires an access token — pass it with --relay-token`,
+      );
+    case 'BAD_SIGNATURE':
+      return new ClawError(
+        'RELAY_AUTH_FAILED',
+        `relay ${url} rejected this node's identity signature — the identity key does not match its certificate; restore the identity or generate a new one`,
+      );
+    case 'AUTH_TIMEOUT':
+      return new ClawError(
+        'RELAY_AUTH_FAILED',
+        `relay ${url}: authentication timed out — the network or this machine is very slow; retrying`,
+      );
+    case 'AUTH_RATE_LIMITED':
+      return new ClawError(
+        'RELAY_LIMIT',
+        `relay ${url}: too many connection attempts from this address — retrying more slowly`,
+      );
+    case 'TOO_MANY_CONNECTIONS':
+      return new ClawError(
+        'RELAY_LIMIT',
+        `relay ${url}: too many connections from this address — stop other clawbridge instances behind this IP or raise connectionsPerIp on the relay`,
+      );
+    case 'SLOW_CONSUMER':
+      return new ClawError(
+        'RELAY_LIMIT',
+        `relay ${url} dropped this node for reading too slowly (buffered bytes exceeded); reconnecting`,
+      );
+    case 'IDLE_TIMEOUT':
+      return new ClawError('LINK_CLOSED', `relay ${url} closed an idle connection; reconnecting`);
+    case 'REPLACED':
+      return new ClawError(
+        'RELAY_REPLACED',
+        `relay ${url}: another connection with this node's identity replaced this one — is clawbridge running twice with the same identity?`,
+      );
+    case 'GOING_AWAY':
+      return new ClawError('RELAY_UNREACHABLE', `relay ${url} is shutting down; reconnecting`);
+    case 'FRAME_TOO_LARGE':
+    case 'MALFORMED_FRAME':
+    case 'UNKNOWN_FRAME_TYPE':
+    case 'UNSUPPORTED_VERSION':
+    case 'PROTOCOL_VIOLATION':
+    case 'INTERNAL_ERROR':
+      return new ClawError(
+        'PROTOCOL',
+        `relay ${url} closed the connection (${code}${said}) — the relay and this node may run incompatible versions; update both`,
+      );
+    default:
+      return new ClawError('RELAY_UNREACHABLE', `connection to relay ${url} lost (${code}${said}); reconnecting`);
+  }
+}
+
+/** Why a connection attempt failed before the relay said anything. */
+export function relayConnectError(url: string, err: Error & { code?: string }): ClawError {
+  if (err instanceof ClawError) return err;
+  const advice = 'check the address and that the relay is running; retrying';
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return new ClawError('RELAY_UNREACHABLE', `relay ${url} is unreachable (connection refused) — ${advice}`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ClawError('RELAY_UNREACHABLE', `relay ${url} is unreachable (host not found) — check the relay address and DNS; retrying`);
+    case 'ETIMEDOUT':
+    case 'ECONNRESET':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new ClawError('RELAY_UNREACHABLE', `relay ${url} is unreachable (${err.code}) — ${advice}`);
+  }
+  const status = /Unexpected server response: (\d+)/.exec(err.message);
+  if (status) {
+    return new ClawError(
+      'RELAY_UNREACHABLE',
+      `relay ${url} answered HTTP ${status[1]} instead of a WebSocket — check that the URL points at a clawbridge relay`,
+    );
+  }
+  if (/handshake has timed out/i.test(err.message)) {
+    return new ClawError('RELAY_UNREACHABLE', `relay ${url} is unreachable (timed out) — ${advice}`);
+  }
+  return new ClawError('RELAY_UNREACHABLE', `relay ${url} is unreachable (${err.message}) — ${advice}`);
+}
+
+/** Why the relay refused or ended a circuit, for the opener (`openCircuit` rejects with this). */
+export function circuitRefusedError(url: string, peerId: string, code: number, reason: string): ClawError {
+  const peer = `peer ${abbreviateFingerprint(peerId)}`;
+  switch (code) {
+    case RelayCloseCode.PEER_OFFLINE:
+      return new ClawError('PEER_OFFLINE', `${peer} is not connected to relay ${url}`);
+    case RelayCloseCode.TOO_MANY_CIRCUITS:
+      return new ClawError(
+        'RELAY_LIMIT',
+        `relay ${url} refused a circuit to ${peer}: ${reason || 'too many circuits'} — close unused terminals or forwards`,
+      );
+    case RelayCloseCode.PEER_DISCONNECTED:
+      return new ClawError('LINK_CLOSED', `${peer} disconnected from relay ${url}`);
+    default:
+      return new ClawError('LINK_CLOSED', `${peer} closed the relay circuit${reason ? `: ${reason}` : ''}`);
+  }
+}

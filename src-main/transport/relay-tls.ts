@@ -1,0 +1,53 @@
+/**
+ * Trust decision for a wss:// relay (DESIGN §4). The client connects with CA verification reported but
+ * not enforced (`rejectUnauthorized: false`), then decides here, before the WebSocket opens and before
+ * anything is signed or a token is sent:
+ * - pinned: the certificate's SHA-256 must equal the pin; CA verification does not matter;
+ * - not pinned: normal CA verification (and host name check) must have passed; a self-signed or
+ *   otherwise untrusted certificate is refused with its fingerprint, so the user can pin it.
+ */
+import { createHash } from 'node:crypto';
+import { TLSSocket } from 'node:tls';
+import { ClawError } from '../core/errors.js';
+import { abbreviateFingerprint } from '../core/fingerprint.js';
+
+/** OpenSSL verification errors that mean "self-signed", as opposed to expired, wrong host, etc. */
+const SELF_SIGNED = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN']);
+
+/** SHA-256 of the peer certificate's DER as 64 lowercase hex, or undefined when there is none. */
+export function peerCertFingerprint(socket: TLSSocket): string | undefined {
+  const cert = socket.getPeerCertificate();
+  if (!cert || !('raw' in cert) || !cert.raw) return undefined;
+  return createHash('sha256').update(cert.raw).digest('hex');
+}
+
+/**
+ * Returns the reason to refuse the relay's certificate, or undefined to go on.
+ * @param socket the socket the upgrade response came on; a plain socket (ws://) is always accepted
+ * @param pinned canonical fingerprint (64 lowercase hex) or undefined
+ */
+export function checkRelayCertificate(url: string, socket: unknown, pinned: string | undefined): ClawError | undefined {
+  if (!(socket instanceof TLSSocket)) return undefined;
+  const got = peerCertFingerprint(socket);
+  if (!got) return new ClawError('RELAY_UNREACHABLE', `relay ${url} presented no TLS certificate — check the URL`);
+  const pinHint = `pin it with --relay-fingerprint ${got}`;
+  if (pinned) {
+    if (got === pinned) return undefined;
+    return new ClawError(
+      'RELAY_FINGERPRINT_MISMATCH',
+      `relay ${url}: tls fingerprint mismatch: expected ${abbreviateFingerprint(pinned)}, got ${abbreviateFingerprint(got)} — the relay's certificate changed or someone is in between; if you trust the new certificate, ${pinHint}`,
+    );
+  }
+  if (socket.authorized) return undefined;
+  const why = String(socket.authorizationError ?? 'unknown verification error');
+  if (SELF_SIGNED.has(why)) {
+    return new ClawError(
+      'RELAY_UNPINNED',
+      `relay ${url} presents an unpinned self-signed certificate with fingerprint ${got}; if that is your relay, ${pinHint}`,
+    );
+  }
+  return new ClawError(
+    'RELAY_UNPINNED',
+    `relay ${url} presents a certificate that does not verify (${why}) with fingerprint ${got}; if that is your relay, ${pinHint}`,
+  );
+}
