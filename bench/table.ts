@@ -75,7 +75,10 @@ export const TARGET_RTT_OVERHEAD_MS = 0.3;
 export const TARGET_KIB_PER_CONNECTION = 16;
 
 /** Computes the ratio lines (with targets) from the rows and memory results of one run. */
-export function computeTargets(results: readonly BenchResult[], memory: readonly MemoryResult[]): TargetLine[] {
+export function computeTargets(
+  results: readonly BenchResult[],
+  memory: readonly MemoryResult[],
+): TargetLine[] {
   const row = (name: RowName) => results.find((r) => r.name === name);
   const atLeast = (value: number | null, min: number) => (value === null ? undefined : value >= min);
   const atMost = (value: number | null, max: number) => (value === null ? undefined : value <= max);

@@ -3,6 +3,7 @@
  * one PeerLinks per peer, and serves the API contract. It imports no Electron, so the desktop app, the
  * CLI and tests all run the same agent.
  */
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Emitter } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
@@ -28,6 +29,15 @@ export const LINK_DEAD_AFTER_MS = 15_000;
 /** How long one relay circuit + E2E handshake may take, in ms. */
 export const RELAY_LINK_TIMEOUT_MS = 10_000;
 export const AGENT_VERSION = '0.1.0';
+
+/**
+ * Control streams live as long as their link; when the link dies they error with its reason, which the
+ * mux's 'close' event already reports, so the stream error itself needs no handling beyond not crashing.
+ */
+function holdControlStream(stream: Duplex): void {
+  stream.on('error', () => undefined);
+  stream.resume();
+}
 
 export interface AgentOptions {
   identity: Identity;
@@ -260,7 +270,7 @@ export class Agent {
         if (req.service === CONTROL_SERVICE) {
           try {
             this.onHello(entry, parseHello(req.args));
-            req.accept().resume();
+            holdControlStream(req.accept());
           } catch (err) {
             req.reject((err as Error).message);
           }
@@ -283,7 +293,7 @@ export class Agent {
       this.changed();
     });
     void mux.open(CONTROL_SERVICE, this.hello()).then(
-      (stream) => stream.resume(),
+      (stream) => holdControlStream(stream),
       (err: Error) => this.log.debug({ peer: entry.record.name }, `control stream failed: ${err.message}`),
     );
     void mux.ping().then(

@@ -91,7 +91,10 @@ abstract class HandshakeParty {
     this.transcript = new Transcript(opts.prologue);
     const fixed = opts.ephemeralPrivate;
     if (fixed && fixed.length !== X25519_KEY_BYTES) {
-      throw new ClawError('BAD_ARGUMENT', `ephemeral private key must be ${X25519_KEY_BYTES} bytes, got ${fixed.length}`);
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `ephemeral private key must be ${X25519_KEY_BYTES} bytes, got ${fixed.length}`,
+      );
     }
     this.ephemeralPrivate = fixed ? fixed.slice() : new Uint8Array(randomBytes(X25519_KEY_BYTES));
     encodeCertBlock(opts.identity.certDer); // validates the size early, at construction
@@ -123,11 +126,16 @@ abstract class HandshakeParty {
     try {
       shared = x25519.getSharedSecret(this.ephemeralPrivate, peerEphemeral);
     } catch (err) {
-      throw handshakeError('peer sent a low-order X25519 key (shared secret is zero) — refusing the handshake', err);
+      throw handshakeError(
+        'peer sent a low-order X25519 key (shared secret is zero) — refusing the handshake',
+        err,
+      );
     }
     // noble already refuses an all-zero result; checked again because accepting one would be fatal.
     if (shared.every((b) => b === 0)) {
-      throw handshakeError('peer sent a low-order X25519 key (shared secret is zero) — refusing the handshake');
+      throw handshakeError(
+        'peer sent a low-order X25519 key (shared secret is zero) — refusing the handshake',
+      );
     }
     this.ephemeralPrivate.fill(0); // forward secrecy: the ephemeral is used exactly once
     return shared;
@@ -153,7 +161,9 @@ abstract class HandshakeParty {
     const body = decodeBody(plain);
     beforeSignature?.(body.certDer);
     if (!verifyIdentity(body.certDer, context, this.transcript.add(body.certBlock).hash(), body.signature)) {
-      throw handshakeError(`${who}'s signature over the handshake does not verify — the handshake was tampered with`);
+      throw handshakeError(
+        `${who}'s signature over the handshake does not verify — the handshake was tampered with`,
+      );
     }
     if (!macEquals(confirmationMac(macKey, this.transcript.add(body.signature).hash()), body.mac)) {
       throw handshakeError(`${who}'s key confirmation does not verify — the handshake was tampered with`);
@@ -162,11 +172,7 @@ abstract class HandshakeParty {
     return body.certDer;
   }
 
-  protected makeSession(
-    peerCertDer: Uint8Array,
-    peerId: string,
-    direction: 'i2r' | 'r2i',
-  ): E2ESession {
+  protected makeSession(peerCertDer: Uint8Array, peerId: string, direction: 'i2r' | 'r2i'): E2ESession {
     const secrets = this.secrets!;
     const transcriptHash = this.transcript.hash();
     const traffic = deriveTrafficSecrets(secrets.handshakeSecret, transcriptHash);
@@ -219,16 +225,22 @@ export class HandshakeInitiator extends HandshakeParty {
     this.secrets = secrets;
     const plain = openHandshake(secrets.r2iKey, header, ciphertext, 2);
     let peerId = '';
-    const peerCert = this.checkIdentity(plain, RESPONDER_SIGNATURE_CONTEXT, secrets.r2iMacKey, 'peer', (der) => {
-      // Checked before the signature so a substituted certificate reports the actionable error.
-      peerId = fingerprintOfCert(der);
-      if (peerId !== this.expectedPeer) {
-        throw new ClawError(
-          'FINGERPRINT_MISMATCH',
-          `peer fingerprint mismatch: expected ${abbreviateFingerprint(this.expectedPeer)}, got ${abbreviateFingerprint(peerId)} — the peer's certificate changed; re-pair or re-approve`,
-        );
-      }
-    });
+    const peerCert = this.checkIdentity(
+      plain,
+      RESPONDER_SIGNATURE_CONTEXT,
+      secrets.r2iMacKey,
+      'peer',
+      (der) => {
+        // Checked before the signature so a substituted certificate reports the actionable error.
+        peerId = fingerprintOfCert(der);
+        if (peerId !== this.expectedPeer) {
+          throw new ClawError(
+            'FINGERPRINT_MISMATCH',
+            `peer fingerprint mismatch: expected ${abbreviateFingerprint(this.expectedPeer)}, got ${abbreviateFingerprint(peerId)} — the peer's certificate changed; re-pair or re-approve`,
+          );
+        }
+      },
+    );
     const header3 = encodeHeader(MessageType.Msg3);
     this.transcript.add(header3);
     const body = this.proveIdentity(INITIATOR_SIGNATURE_CONTEXT, secrets.i2rMacKey);
@@ -260,7 +272,11 @@ export class HandshakeResponder extends HandshakeParty {
     const secrets = deriveHandshakeSecrets(shared, this.transcript.add(msg1).add(header).hash());
     shared.fill(0);
     this.secrets = secrets;
-    const sealed = sealHandshake(secrets.r2iKey, header, this.proveIdentity(RESPONDER_SIGNATURE_CONTEXT, secrets.r2iMacKey));
+    const sealed = sealHandshake(
+      secrets.r2iKey,
+      header,
+      this.proveIdentity(RESPONDER_SIGNATURE_CONTEXT, secrets.r2iMacKey),
+    );
     const message = new Uint8Array(header.length + sealed.length);
     message.set(header, 0);
     message.set(sealed, header.length);

@@ -142,7 +142,12 @@ export function sealHandshake(key: Uint8Array, aad: Uint8Array, plain: Uint8Arra
  * Decrypts a handshake body (ciphertext ‖ tag).
  * @throws ClawError(`HANDSHAKE_FAILED`) when authentication fails.
  */
-export function openHandshake(key: Uint8Array, aad: Uint8Array, sealed: Uint8Array, which: number): Uint8Array {
+export function openHandshake(
+  key: Uint8Array,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+  which: number,
+): Uint8Array {
   const split = sealed.length - TAG_BYTES;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, HANDSHAKE_NONCE, { authTagLength: TAG_BYTES });

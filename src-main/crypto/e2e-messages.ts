@@ -65,7 +65,10 @@ export function encodeHeader(type: MessageType): Uint8Array {
 /** msg1 and msg2's cleartext part: version ‖ type ‖ ephemeral X25519 public key. */
 export function encodeEphemeralHeader(type: MessageType, ephemeral: Uint8Array): Uint8Array {
   if (ephemeral.length !== X25519_KEY_BYTES) {
-    throw new ClawError('INTERNAL', `ephemeral key must be ${X25519_KEY_BYTES} bytes, got ${ephemeral.length}`);
+    throw new ClawError(
+      'INTERNAL',
+      `ephemeral key must be ${X25519_KEY_BYTES} bytes, got ${ephemeral.length}`,
+    );
   }
   const out = new Uint8Array(EPHEMERAL_HEADER_BYTES);
   out[0] = E2E_VERSION;
@@ -110,7 +113,9 @@ function checkCiphertextLength(length: number, which: number): void {
     fail(`handshake message ${which} too short: ${length} bytes of ciphertext`);
   }
   if (length > MAX_BODY_BYTES + TAG_BYTES) {
-    fail(`handshake message ${which} too long: ${length} bytes of ciphertext (limit ${MAX_BODY_BYTES + TAG_BYTES})`);
+    fail(
+      `handshake message ${which} too long: ${length} bytes of ciphertext (limit ${MAX_BODY_BYTES + TAG_BYTES})`,
+    );
   }
 }
 

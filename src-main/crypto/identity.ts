@@ -66,7 +66,10 @@ export async function generateIdentity(commonName = 'clawbridge node'): Promise<
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+      new x509.ExtendedKeyUsageExtension([
+        x509.ExtendedKeyUsage.serverAuth,
+        x509.ExtendedKeyUsage.clientAuth,
+      ]),
     ],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
@@ -110,7 +113,7 @@ export function loadIdentity(certPem: string, keyPem: string): Identity {
   if (!cert.checkPrivateKey(key)) {
     throw new ClawError(
       'IDENTITY_INVALID',
-      "identity private key does not match its certificate — restore the matching key file or delete both to generate a new identity",
+      'identity private key does not match its certificate — restore the matching key file or delete both to generate a new identity',
     );
   }
   const certDer = new Uint8Array(cert.raw);

@@ -170,10 +170,16 @@ export class E2ESession {
     const rx = this.rx;
     const n = record.length;
     if (n < RECORD_OVERHEAD) {
-      this.fail('DECRYPT_FAILED', `end-to-end record too short: ${n} bytes, need at least ${RECORD_OVERHEAD}`);
+      this.fail(
+        'DECRYPT_FAILED',
+        `end-to-end record too short: ${n} bytes, need at least ${RECORD_OVERHEAD}`,
+      );
     }
     if (rx.counter >= this.limits.maxRecordsPerKey) {
-      this.fail('PROTOCOL', `peer sent more than ${this.limits.maxRecordsPerKey} records without a key update`);
+      this.fail(
+        'PROTOCOL',
+        `peer sent more than ${this.limits.maxRecordsPerKey} records without a key update`,
+      );
     }
     const index = rx.counter;
     const decipher = createDecipheriv('aes-256-gcm', rx.key, rx.nextNonce(), { authTagLength: TAG_BYTES });

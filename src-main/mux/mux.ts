@@ -29,47 +29,10 @@ import { Heartbeat } from './heartbeat.js';
 import { SendQueue } from './send-queue.js';
 import { MuxStream, type StreamHost } from './stream.js';
 
+import type { MuxEvents, MuxOptions, StreamRequest } from './types.js';
+
 export { MuxStream } from './stream.js';
-
-/** A stream the peer wants to open; answer with exactly one of accept() or reject(). */
-export interface StreamRequest {
-  readonly service: string;
-  /** Parsed JSON from the OPEN frame; validate it before use. */
-  readonly args: unknown;
-  /**
-   * Accepts the stream (may be called later, asynchronously).
-   * @throws ClawError('STREAM_RESET') if the peer gave up meanwhile, ClawError('LINK_CLOSED') if the
-   *   link is gone, ClawError('BAD_ARGUMENT') if the request was already answered.
-   */
-  accept(): MuxStream;
-  /** Refuses the stream; the opener's `open()` rejects with ClawError('STREAM_REJECTED', reason). */
-  reject(reason: string): void;
-}
-
-/** The subset of a pino logger the mux uses. */
-export interface MuxLogger {
-  debug(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
-export interface MuxOptions {
-  /** Called for every stream the peer opens; without it every OPEN is rejected. */
-  onStream?: (req: StreamRequest) => void;
-  /** Milliseconds between PINGs (default DEFAULT_HEARTBEAT_MS). */
-  heartbeatMs?: number;
-  /** Milliseconds of silence after which the link is closed as dead (default DEFAULT_DEAD_AFTER_MS). */
-  deadAfterMs?: number;
-  /** Receive window per stream in bytes, INITIAL_STREAM_WINDOW..MAX_STREAM_WINDOW (default the initial). */
-  streamWindow?: number;
-  logger?: MuxLogger;
-}
-
-export type MuxEvents = {
-  /** The mux is closed; `error` says why, undefined after a local `close()`. Fires once. */
-  close: [error?: Error];
-  /** A round-trip time in milliseconds, from a heartbeat or `ping()`. */
-  rtt: [ms: number];
-};
+export type { MuxEvents, MuxLogger, MuxOptions, StreamRequest } from './types.js';
 
 interface Opening {
   service: string;
@@ -106,7 +69,11 @@ export class Mux {
   ) {
     this.nextId = link.initiator ? 1 : 2;
     this.window = opts.streamWindow ?? INITIAL_STREAM_WINDOW;
-    if (!Number.isInteger(this.window) || this.window < INITIAL_STREAM_WINDOW || this.window > MAX_STREAM_WINDOW) {
+    if (
+      !Number.isInteger(this.window) ||
+      this.window < INITIAL_STREAM_WINDOW ||
+      this.window > MAX_STREAM_WINDOW
+    ) {
       throw new ClawError(
         'BAD_ARGUMENT',
         `streamWindow must be ${INITIAL_STREAM_WINDOW}..${MAX_STREAM_WINDOW} bytes, got ${this.window}`,
@@ -131,7 +98,9 @@ export class Mux {
       link.onClose((error) => this.onLinkClose(error)),
     ];
     if (link.closed) {
-      queueMicrotask(() => this.onLinkClose(new ClawError('LINK_CLOSED', 'the link was closed before the mux started')));
+      queueMicrotask(() =>
+        this.onLinkClose(new ClawError('LINK_CLOSED', 'the link was closed before the mux started')),
+      );
     } else {
       this.heartbeat.start();
     }
@@ -158,22 +127,16 @@ export class Mux {
    *   without an answer in `timeoutMs`, ClawError('LINK_CLOSED') when the link closes first,
    *   ClawError('BAD_ARGUMENT') for a bad service name or oversized arguments.
    */
-  open(service: string, args: unknown, opts: { timeoutMs?: number } = {}): Promise<MuxStream> {
+  async open(service: string, args: unknown, opts: { timeoutMs?: number } = {}): Promise<MuxStream> {
     if (this.isClosed) {
-      return Promise.reject(
-        new ClawError('LINK_CLOSED', `cannot open "${service}": the link to ${this.log.peer} is closed`),
-      );
+      throw new ClawError('LINK_CLOSED', `cannot open "${service}": the link to ${this.log.peer} is closed`);
     }
     if (this.nextId > MAX_STREAM_ID) {
-      return Promise.reject(new ClawError('PROTOCOL', 'stream IDs on this link are used up; reconnect'));
+      throw new ClawError('PROTOCOL', 'stream IDs on this link are used up; reconnect');
     }
     const id = this.nextId;
-    let frame: Uint8Array;
-    try {
-      frame = encodeFrame({ type: FrameType.Open, streamId: id, service, args });
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+    // Encoding validates the service name and argument size before an ID is spent.
+    const frame = encodeFrame({ type: FrameType.Open, streamId: id, service, args });
     this.nextId += 2;
     const timeoutMs = opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
     return new Promise<MuxStream>((resolve, reject) => {
@@ -210,7 +173,9 @@ export class Mux {
     try {
       ok = this.link.send(frame);
     } catch (err) {
-      this.fail(new ClawError('INTERNAL', `mux could not send on the link: ${errorMessage(err)}`, { cause: err }));
+      this.fail(
+        new ClawError('INTERNAL', `mux could not send on the link: ${errorMessage(err)}`, { cause: err }),
+      );
       return false;
     }
     if (!ok) this.queue.block();
@@ -226,7 +191,9 @@ export class Mux {
       if (isClawError(err)) {
         this.fail(new ClawError(err.code, `${err.message} (from peer ${this.log.peer}); closing the link`));
       } else {
-        this.fail(new ClawError('INTERNAL', `mux failed handling a frame: ${errorMessage(err)}`, { cause: err }));
+        this.fail(
+          new ClawError('INTERNAL', `mux failed handling a frame: ${errorMessage(err)}`, { cause: err }),
+        );
       }
     }
   }
@@ -240,7 +207,10 @@ export class Mux {
         this.heartbeat.pong(frame.nonce);
         return;
       case FrameType.GoAway: {
-        const error = new ClawError('LINK_CLOSED', `peer closed the link: ${frame.reason || 'no reason given'}`);
+        const error = new ClawError(
+          'LINK_CLOSED',
+          `peer closed the link: ${frame.reason || 'no reason given'}`,
+        );
         this.teardown(error, error);
         this.link.close('peer sent GOAWAY');
         return;
@@ -256,7 +226,8 @@ export class Mux {
     if (opening) return this.onOpeningFrame(id, opening, frame);
     const inbound = this.inbound.get(id);
     if (inbound) {
-      if (frame.type !== FrameType.Rst) throw violation(`${frameTypeName(frame.type)} on stream ${id} before it was accepted`);
+      if (frame.type !== FrameType.Rst)
+        throw violation(`${frameTypeName(frame.type)} on stream ${id} before it was accepted`);
       this.inbound.delete(id);
       inbound.state = 'cancelled';
       inbound.reason = frame.reason;
@@ -296,7 +267,10 @@ export class Mux {
     clearTimeout(opening.timer);
     if (frame.type !== FrameType.Accept) {
       opening.reject(
-        new ClawError('STREAM_REJECTED', `peer refused the "${opening.service}" stream: ${frame.reason || 'no reason given'}`),
+        new ClawError(
+          'STREAM_REJECTED',
+          `peer refused the "${opening.service}" stream: ${frame.reason || 'no reason given'}`,
+        ),
       );
       return;
     }
@@ -308,11 +282,15 @@ export class Mux {
 
   private onOpen(id: number, service: string, args: unknown): void {
     if (this.isOwnId(id)) throw violation(`OPEN for stream ${id}, an ID of this side's parity`);
-    if (id <= this.lastPeerId) throw violation(`OPEN for stream ${id}, not above the last one (${this.lastPeerId})`);
+    if (id <= this.lastPeerId)
+      throw violation(`OPEN for stream ${id}, not above the last one (${this.lastPeerId})`);
     this.lastPeerId = id;
-    const reject = (reason: string) => this.send(encodeFrame({ type: FrameType.Reject, streamId: id, reason }));
+    const reject = (reason: string) =>
+      this.send(encodeFrame({ type: FrameType.Reject, streamId: id, reason }));
     if (this.peerStreams + this.inbound.size >= MAX_INBOUND_STREAMS) {
-      reject(`too many streams: this node allows ${MAX_INBOUND_STREAMS} at once per link; close some and retry`);
+      reject(
+        `too many streams: this node allows ${MAX_INBOUND_STREAMS} at once per link; close some and retry`,
+      );
       return;
     }
     const onStream = this.opts.onStream;
@@ -329,7 +307,8 @@ export class Mux {
           `the peer gave up on the "${service}" stream before it was answered: ${entry.reason ?? 'link closed'}`,
         );
       }
-      if (entry.state === 'answered') throw new ClawError('BAD_ARGUMENT', `the "${service}" stream was already answered`);
+      if (entry.state === 'answered')
+        throw new ClawError('BAD_ARGUMENT', `the "${service}" stream was already answered`);
       entry.state = 'answered';
       this.inbound.delete(id);
     };
@@ -338,7 +317,10 @@ export class Mux {
       args,
       accept: () => {
         if (this.isClosed) {
-          throw new ClawError('LINK_CLOSED', `cannot accept the "${service}" stream: the link to ${this.log.peer} is closed`);
+          throw new ClawError(
+            'LINK_CLOSED',
+            `cannot accept the "${service}" stream: the link to ${this.log.peer} is closed`,
+          );
         }
         answer();
         this.send(encodeFrame({ type: FrameType.Accept, streamId: id }));
@@ -381,7 +363,9 @@ export class Mux {
   private onLinkClose(error?: Error): void {
     const reason = error ? errorMessage(error) : 'link closed';
     const streamError =
-      error && isClawError(error, 'LINK_CLOSED') ? error : new ClawError('LINK_CLOSED', reason, { cause: error });
+      error && isClawError(error, 'LINK_CLOSED')
+        ? error
+        : new ClawError('LINK_CLOSED', reason, { cause: error });
     this.teardown(error ? streamError : undefined, streamError);
   }
 

@@ -7,6 +7,9 @@
  * buffered here never exceed the window. Send side: `_write` hands one chunk to the Mux's round-robin
  * queue and completes once every byte of it is framed onto the link, so Writable's own high-water mark
  * bounds what the application can queue.
+ *
+ * Like any Node stream, give it an 'error' listener (pipeline() does): a peer reset (STREAM_RESET) or a
+ * link failure (LINK_CLOSED) is reported there, and an unhandled 'error' crashes the process.
  */
 import { Duplex } from 'node:stream';
 import { ClawError } from '../core/errors.js';

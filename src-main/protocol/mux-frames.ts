@@ -153,7 +153,10 @@ export function encodeFrame(frame: MuxFrame): Uint8Array {
     case FrameType.Window: {
       const inc = frame.increment;
       if (!Number.isInteger(inc) || inc < 1 || inc > MAX_WINDOW_INCREMENT) {
-        throw new ClawError('BAD_ARGUMENT', `WINDOW increment must be 1..${MAX_WINDOW_INCREMENT}, got ${inc}`);
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `WINDOW increment must be 1..${MAX_WINDOW_INCREMENT}, got ${inc}`,
+        );
       }
       const buf = header(MUX_HEADER_BYTES + 4, frame.type, frame.streamId);
       buf.writeUInt32BE(inc, MUX_HEADER_BYTES);
@@ -254,7 +257,9 @@ export function decodeFrame(bytes: Uint8Array): MuxFrame {
   const name = frameTypeName(type);
   if (TYPE_NAMES[type] === undefined) throw bad(`unknown frame ${name}`);
   if (isLinkFrameType(type) ? streamId !== 0 : streamId === 0) {
-    throw bad(`${name} frame has stream ID ${streamId}; ${isLinkFrameType(type) ? 'must be 0' : 'must not be 0'}`);
+    throw bad(
+      `${name} frame has stream ID ${streamId}; ${isLinkFrameType(type) ? 'must be 0' : 'must not be 0'}`,
+    );
   }
   const body = bytes.subarray(MUX_HEADER_BYTES);
   switch (type) {
@@ -279,7 +284,9 @@ export function decodeFrame(bytes: Uint8Array): MuxFrame {
       expectBody(body, 4, name);
       const increment = view.getUint32(MUX_HEADER_BYTES);
       if (increment < 1 || increment > MAX_WINDOW_INCREMENT) {
-        throw bad(`WINDOW increment ${increment} on stream ${streamId} is outside 1..${MAX_WINDOW_INCREMENT}`);
+        throw bad(
+          `WINDOW increment ${increment} on stream ${streamId} is outside 1..${MAX_WINDOW_INCREMENT}`,
+        );
       }
       return { type, streamId, increment };
     }
@@ -297,12 +304,16 @@ export function decodeFrame(bytes: Uint8Array): MuxFrame {
 function decodeOpen(body: Uint8Array, streamId: number): MuxFrame {
   const nameLen = body[0] ?? 0;
   if (nameLen < 1 || nameLen > MAX_SERVICE_NAME || body.length < 1 + nameLen) {
-    throw bad(`OPEN on stream ${streamId} has a service name length of ${nameLen} (need 1..${MAX_SERVICE_NAME})`);
+    throw bad(
+      `OPEN on stream ${streamId} has a service name length of ${nameLen} (need 1..${MAX_SERVICE_NAME})`,
+    );
   }
   let service = '';
   for (let i = 1; i <= nameLen; i++) service += String.fromCharCode(body[i] ?? 0);
   if (!SERVICE_NAME.test(service)) {
-    throw bad(`OPEN on stream ${streamId} names service ${JSON.stringify(service)}; allowed are a-z 0-9 . _ -`);
+    throw bad(
+      `OPEN on stream ${streamId} names service ${JSON.stringify(service)}; allowed are a-z 0-9 . _ -`,
+    );
   }
   const argBytes = body.subarray(1 + nameLen);
   if (argBytes.length > MAX_OPEN_ARGS_BYTES) {

@@ -74,8 +74,9 @@ const malformed = (why: string) =>
   new RelayFrameError('BAD_FRAME', `malformed relay frame: ${why}`, RelayCloseCode.MALFORMED_FRAME);
 
 const utf8 = new TextEncoder();
-// fatal: invalid UTF-8 is a malformed frame, not a string with replacement characters.
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// fatal: invalid UTF-8 is a malformed frame, not a string with replacement characters. ignoreBOM keeps
+// a leading U+FEFF as a character, so decoding is exact and every frame has one encoding.
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(RelayFrameType).map(([k, v]) => [v, k]));
 
@@ -148,7 +149,8 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
       if (f.certDer.length === 0 || f.certDer.length > MAX_CERT_BYTES) {
         throw bad(`certificate must be 1 to ${MAX_CERT_BYTES} bytes, got ${f.certDer.length}`);
       }
-      if (f.signature.length !== RELAY_SIGNATURE_BYTES) throw bad(`signature must be ${RELAY_SIGNATURE_BYTES} bytes`);
+      if (f.signature.length !== RELAY_SIGNATURE_BYTES)
+        throw bad(`signature must be ${RELAY_SIGNATURE_BYTES} bytes`);
       const token = stringBytes(f.token, MAX_TOKEN_BYTES, 'access token');
       const n = f.certDer.length;
       const out = frame(RelayFrameType.HELLO, 2 + n + RELAY_SIGNATURE_BYTES + 1 + token.length);
@@ -301,7 +303,12 @@ export function decodeRelayFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_S
     case RelayFrameType.CHALLENGE: {
       const nonce = r.bytesOf(CHALLENGE_NONCE_BYTES, 'nonce');
       const maxFrame = r.u32('maxFrameBytes');
-      out = { type: 'challenge', nonce, maxFrameBytes: maxFrame, relayInfo: r.string(r.u8('info length'), 'info') };
+      out = {
+        type: 'challenge',
+        nonce,
+        maxFrameBytes: maxFrame,
+        relayInfo: r.string(r.u8('info length'), 'info'),
+      };
       break;
     }
     case RelayFrameType.HELLO: {
@@ -338,7 +345,8 @@ export function decodeRelayFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_S
       const circuitId = r.u32('circuit id');
       const code = r.u16('code');
       const length = r.u8('reason length');
-      if (length > MAX_REASON_BYTES) throw malformed(`CLOSE reason length ${length} exceeds ${MAX_REASON_BYTES}`);
+      if (length > MAX_REASON_BYTES)
+        throw malformed(`CLOSE reason length ${length} exceeds ${MAX_REASON_BYTES}`);
       out = { type: 'close', circuitId, code, reason: r.string(length, 'reason') };
       break;
     }

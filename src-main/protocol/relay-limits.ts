@@ -72,7 +72,7 @@ export function resolveRelayLimits(partial: Partial<RelayLimits> = {}): RelayLim
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > U32_MAX) {
       throw new ClawError(
         'CONFIG_INVALID',
-        `relay limit ${name} must be a whole number from 1 to ${U32_MAX}, got ${String(value)}`,
+        `relay limit ${name} must be a whole number from 1 to ${U32_MAX}, got ${JSON.stringify(value) ?? typeof value}`,
       );
     }
     limits[name] = value;

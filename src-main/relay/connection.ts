@@ -4,7 +4,11 @@
  */
 import type { WebSocket } from 'ws';
 import { fitReason, RELAY_ASSIGNED_CIRCUIT_BIT } from '../protocol/relay-frames.js';
-import { RELAY_CLOSE_REASONS, RelayCloseCode, type RelayCloseCodeName } from '../protocol/relay-close-codes.js';
+import {
+  RELAY_CLOSE_REASONS,
+  RelayCloseCode,
+  type RelayCloseCodeName,
+} from '../protocol/relay-close-codes.js';
 
 /** One side of a circuit as seen from a connection: where its frames go and under which id. */
 export interface CircuitEnd {

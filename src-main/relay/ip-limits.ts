@@ -47,7 +47,8 @@ export class IpLimiter {
   /** Forgets addresses with no connections and a full bucket, so the map only holds active addresses. */
   sweep(): void {
     for (const [ip, entry] of this.entries) {
-      if (entry.connections === 0 && this.refill(ip).tokens >= this.attemptsPerMinute) this.entries.delete(ip);
+      if (entry.connections === 0 && this.refill(ip).tokens >= this.attemptsPerMinute)
+        this.entries.delete(ip);
     }
   }
 
@@ -65,7 +66,10 @@ export class IpLimiter {
       return entry;
     }
     const elapsed = Math.max(0, now - entry.refilledAt);
-    entry.tokens = Math.min(this.attemptsPerMinute, entry.tokens + (elapsed * this.attemptsPerMinute) / MINUTE_MS);
+    entry.tokens = Math.min(
+      this.attemptsPerMinute,
+      entry.tokens + (elapsed * this.attemptsPerMinute) / MINUTE_MS,
+    );
     entry.refilledAt = now;
     return entry;
   }

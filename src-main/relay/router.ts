@@ -3,7 +3,11 @@
  * with backpressure (DESIGN §4). Payloads are never read or copied: a DATA or CLOSE frame is forwarded
  * as the same buffer with only its circuit id rewritten for the other side.
  */
-import { RelayCloseCode, RELAY_CLOSE_REASONS, type RelayCloseCodeName } from '../protocol/relay-close-codes.js';
+import {
+  RelayCloseCode,
+  RELAY_CLOSE_REASONS,
+  type RelayCloseCodeName,
+} from '../protocol/relay-close-codes.js';
 import {
   DATA_HEADER_BYTES,
   encodeRelayFrame,
@@ -69,7 +73,10 @@ export class RelayRouter {
     }
     if (peer.circuitCount >= this.limits.circuitsPerNode) {
       this.metrics.framesDropped.inc({ reason: 'too_many_circuits' });
-      return refuse('TOO_MANY_CIRCUITS', `peer has too many circuits (limit ${this.limits.circuitsPerNode} per node)`);
+      return refuse(
+        'TOO_MANY_CIRCUITS',
+        `peer has too many circuits (limit ${this.limits.circuitsPerNode} per node)`,
+      );
     }
     const peerCircuitId = peer.allocateIncomingId();
     (conn.circuits ??= new Map()).set(circuitId, { peer, peerCircuitId });

@@ -5,7 +5,12 @@
  * Every frame a client gets wrong closes that client only, with a code from RelayCloseCode, and is counted.
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
@@ -139,8 +144,14 @@ class Relay {
 
   start(): void {
     const l = this.limits;
-    const sweepMs = Math.max(10, Math.min(MAX_SWEEP_MS, l.authTimeoutMs / 4, l.idleTimeoutMs / 4, l.slowConsumerTimeoutMs / 4));
-    this.timers.push(setInterval(() => this.heartbeat(), l.pingIntervalMs), setInterval(() => this.sweep(), sweepMs));
+    const sweepMs = Math.max(
+      10,
+      Math.min(MAX_SWEEP_MS, l.authTimeoutMs / 4, l.idleTimeoutMs / 4, l.slowConsumerTimeoutMs / 4),
+    );
+    this.timers.push(
+      setInterval(() => this.heartbeat(), l.pingIntervalMs),
+      setInterval(() => this.sweep(), sweepMs),
+    );
     for (const t of this.timers) t.unref();
   }
 
@@ -230,7 +241,11 @@ class Relay {
     conn.lastActive = Date.now();
     try {
       if (!isBinary || !Buffer.isBuffer(data)) {
-        throw new RelayFrameError('BAD_FRAME', 'malformed relay frame: text message', RelayCloseCode.MALFORMED_FRAME);
+        throw new RelayFrameError(
+          'BAD_FRAME',
+          'malformed relay frame: text message',
+          RelayCloseCode.MALFORMED_FRAME,
+        );
       }
       const frame = decodeRelayFrame(data, this.limits.maxFrameBytes);
       if (conn.phase === 'auth') return this.onHello(conn, frame);

@@ -7,11 +7,7 @@
 import { Emitter, type Disposer } from '../core/emitter.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
-import {
-  HandshakeInitiator,
-  HandshakeResponder,
-  type HandshakeIdentity,
-} from '../crypto/e2e-handshake.js';
+import { HandshakeInitiator, HandshakeResponder, type HandshakeIdentity } from '../crypto/e2e-handshake.js';
 import type { E2ESession, SessionOptions } from '../crypto/records.js';
 import type { Circuit } from './circuit.js';
 import { MAX_LINK_FRAME, type Link, type PathKind } from './link.js';
@@ -92,7 +88,8 @@ export function secureCircuit(circuit: Circuit, opts: SecureCircuitOptions): Pro
       ),
     );
     try {
-      if (circuit.closed) throw new ClawError('LINK_CLOSED', `relay circuit to ${peerName} is already closed`);
+      if (circuit.closed)
+        throw new ClawError('LINK_CLOSED', `relay circuit to ${peerName} is already closed`);
       const common = {
         identity: opts.identity,
         ...(opts.prologue ? { prologue: opts.prologue } : {}),
@@ -100,7 +97,10 @@ export function secureCircuit(circuit: Circuit, opts: SecureCircuitOptions): Pro
       };
       if (circuit.initiator) {
         if (!opts.expectedPeer) {
-          throw new ClawError('BAD_ARGUMENT', 'secureCircuit needs expectedPeer when this node opened the circuit');
+          throw new ClawError(
+            'BAD_ARGUMENT',
+            'secureCircuit needs expectedPeer when this node opened the circuit',
+          );
         }
         const hs = new HandshakeInitiator({ ...common, expectedPeer: opts.expectedPeer });
         disposers.push(
@@ -119,7 +119,10 @@ export function secureCircuit(circuit: Circuit, opts: SecureCircuitOptions): Pro
       } else {
         const verifyPeer = opts.verifyPeer;
         if (!verifyPeer) {
-          throw new ClawError('BAD_ARGUMENT', 'secureCircuit needs verifyPeer when this node accepted the circuit');
+          throw new ClawError(
+            'BAD_ARGUMENT',
+            'secureCircuit needs verifyPeer when this node accepted the circuit',
+          );
         }
         const hs = new HandshakeResponder({ ...common, verifyPeer });
         let gotMsg1 = false;
@@ -219,8 +222,9 @@ class E2ELink implements Link {
 
   close(reason?: string): void {
     if (this.isClosed) return;
-    this.circuit.close(reason);
+    // finish() first: it unsubscribes, so the circuit's own close event cannot relabel a clean close.
     this.finish(undefined);
+    this.circuit.close(reason);
   }
 
   private onRecord(record: Uint8Array): void {
@@ -229,7 +233,7 @@ class E2ELink implements Link {
     try {
       frame = this.session.open(record);
     } catch (err) {
-      // Fail closed: the circuit goes first so nothing more is read from it.
+      // Fail closed: stop reading, tell the owner, then close the circuit so the peer learns why.
       const error = isClawError(err) ? err : new ClawError('DECRYPT_FAILED', String(err));
       this.fail(error);
       return;
@@ -238,7 +242,12 @@ class E2ELink implements Link {
     if (this.early) {
       this.earlyBytes += frame.length;
       if (this.earlyBytes > MAX_EARLY_BYTES) {
-        this.fail(new ClawError('PROTOCOL', `relay link to ${this.peerId.slice(0, 8)} has no reader and buffered ${MAX_EARLY_BYTES} bytes`));
+        this.fail(
+          new ClawError(
+            'PROTOCOL',
+            `relay link to ${this.peerId.slice(0, 8)} has no reader and buffered ${MAX_EARLY_BYTES} bytes`,
+          ),
+        );
         return;
       }
       this.early.push(frame);
@@ -248,8 +257,8 @@ class E2ELink implements Link {
   }
 
   private fail(error: ClawError): void {
-    this.circuit.close(`end-to-end channel failed: ${error.message}`);
     this.finish(error);
+    this.circuit.close(`end-to-end channel failed: ${error.message}`);
   }
 
   private finish(error: Error | undefined): void {

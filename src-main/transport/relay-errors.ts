@@ -62,7 +62,10 @@ export function relayCloseError(url: string, code: number, reason: string): Claw
         `relay ${url} closed the connection (${code}${said}) — the relay and this node may run incompatible versions; update both`,
       );
     default:
-      return new ClawError('RELAY_UNREACHABLE', `connection to relay ${url} lost (${code}${said}); reconnecting`);
+      return new ClawError(
+        'RELAY_UNREACHABLE',
+        `connection to relay ${url} lost (${code}${said}); reconnecting`,
+      );
   }
 }
 
@@ -72,10 +75,16 @@ export function relayConnectError(url: string, err: Error & { code?: string }): 
   const advice = 'check the address and that the relay is running; retrying';
   switch (err.code) {
     case 'ECONNREFUSED':
-      return new ClawError('RELAY_UNREACHABLE', `relay ${url} is unreachable (connection refused) — ${advice}`);
+      return new ClawError(
+        'RELAY_UNREACHABLE',
+        `relay ${url} is unreachable (connection refused) — ${advice}`,
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new ClawError('RELAY_UNREACHABLE', `relay ${url} is unreachable (host not found) — check the relay address and DNS; retrying`);
+      return new ClawError(
+        'RELAY_UNREACHABLE',
+        `relay ${url} is unreachable (host not found) — check the relay address and DNS; retrying`,
+      );
     case 'ETIMEDOUT':
     case 'ECONNRESET':
     case 'EHOSTUNREACH':

@@ -26,10 +26,15 @@ export function peerCertFingerprint(socket: TLSSocket): string | undefined {
  * @param socket the socket the upgrade response came on; a plain socket (ws://) is always accepted
  * @param pinned canonical fingerprint (64 lowercase hex) or undefined
  */
-export function checkRelayCertificate(url: string, socket: unknown, pinned: string | undefined): ClawError | undefined {
+export function checkRelayCertificate(
+  url: string,
+  socket: unknown,
+  pinned: string | undefined,
+): ClawError | undefined {
   if (!(socket instanceof TLSSocket)) return undefined;
   const got = peerCertFingerprint(socket);
-  if (!got) return new ClawError('RELAY_UNREACHABLE', `relay ${url} presented no TLS certificate — check the URL`);
+  if (!got)
+    return new ClawError('RELAY_UNREACHABLE', `relay ${url} presented no TLS certificate — check the URL`);
   const pinHint = `pin it with --relay-fingerprint ${got}`;
   if (pinned) {
     if (got === pinned) return undefined;

@@ -122,7 +122,10 @@ export class MemoryLink implements Link {
     if (this.isClosed) return;
     this.finish(undefined);
     // The peer hears about it after the frames already in flight, as over a socket that was ended.
-    this.closeRemoteWhenFlushed = new ClawError('LINK_CLOSED', `link closed by peer${reason ? `: ${reason}` : ''}`);
+    this.closeRemoteWhenFlushed = new ClawError(
+      'LINK_CLOSED',
+      `link closed by peer${reason ? `: ${reason}` : ''}`,
+    );
     this.schedule();
   }
 

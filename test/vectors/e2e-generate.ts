@@ -49,8 +49,14 @@ const base = {
 };
 const { msg1, msg2, msg3, i, r } = runVectorHandshake(base);
 
-const shared = x25519.getSharedSecret(unhex(base.initiator.ephemeralPrivate), unhex(base.responder.ephemeralPublic));
-const th2 = new Transcript(unhex(base.prologue)).add(msg1).add(msg2.subarray(0, EPHEMERAL_HEADER_BYTES)).hash();
+const shared = x25519.getSharedSecret(
+  unhex(base.initiator.ephemeralPrivate),
+  unhex(base.responder.ephemeralPublic),
+);
+const th2 = new Transcript(unhex(base.prologue))
+  .add(msg1)
+  .add(msg2.subarray(0, EPHEMERAL_HEADER_BYTES))
+  .hash();
 const hs = deriveHandshakeSecrets(shared, th2);
 const traffic = deriveTrafficSecrets(hs.handshakeSecret, i.transcriptHash);
 

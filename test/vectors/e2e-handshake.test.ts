@@ -5,14 +5,7 @@
  *    AES-GCM/ECDSA instead of @noble/hashes), so the code, the document and the vector agree.
  */
 import { strict as assert } from 'node:assert';
-import {
-  createDecipheriv,
-  createHash,
-  createHmac,
-  hkdfSync,
-  verify,
-  X509Certificate,
-} from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, hkdfSync, verify, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -29,7 +22,7 @@ const v = JSON.parse(readFileSync(new URL('./e2e-handshake.json', import.meta.ur
 const buf = (h: string): Buffer => Buffer.from(h, 'hex');
 
 /** info = u8 len ‖ "clawbridge e2e v1 " ‖ label ‖ context (docs/protocol.md, "Key schedule"). */
-function info(label: string, context = Buffer.alloc(0)): Buffer {
+function info(label: string, context: Uint8Array = new Uint8Array(0)): Buffer {
   const full = Buffer.from(`clawbridge e2e v1 ${label}`, 'ascii');
   return Buffer.concat([Buffer.of(full.length), full, context]);
 }
@@ -118,13 +111,17 @@ describe('E2E vector: recomputed from docs/protocol.md with node:crypto', () => 
   });
 
   it('shared secret, TH2 and the handshake key schedule', () => {
-    const ss = x25519.getSharedSecret(unhex(v.responder.ephemeralPrivate), unhex(v.initiator.ephemeralPublic));
+    const ss = x25519.getSharedSecret(
+      unhex(v.responder.ephemeralPrivate),
+      unhex(v.initiator.ephemeralPublic),
+    );
     assert.equal(hex(ss), v.sharedSecret);
     const th2 = sha256(t0(), msg1, hdr2);
     assert.equal(th2.toString('hex'), v.th2);
     const prk = createHmac('sha256', th2).update(ss).digest(); // HKDF-Extract(salt = TH2, IKM = ss)
     assert.equal(prk.toString('hex'), v.handshakeSecret);
-    const derive = (label: string) => Buffer.from(hkdfSync('sha256', ss, th2, info(label), 32)).toString('hex');
+    const derive = (label: string) =>
+      Buffer.from(hkdfSync('sha256', ss, th2, info(label), 32)).toString('hex');
     assert.equal(derive('r2i hs key'), v.r2iHandshakeKey);
     assert.equal(derive('i2r hs key'), v.i2rHandshakeKey);
     assert.equal(derive('r2i finished'), v.r2iMacKey);
@@ -142,10 +139,15 @@ describe('E2E vector: recomputed from docs/protocol.md with node:crypto', () => 
       const mac = body.subarray(2 + certLength + 64);
       assert.equal(mac.length, 32);
       assert.deepEqual(new Uint8Array(certBlock.subarray(2)), certDerOf(p.certPem));
-      const signed = Buffer.concat([Buffer.from(`clawbridge e2e v1 ${role} signature\0`), sha256(...prefix, certBlock)]);
+      const signed = Buffer.concat([
+        Buffer.from(`clawbridge e2e v1 ${role} signature\0`),
+        sha256(...prefix, certBlock),
+      ]);
       const key = new X509Certificate(p.certPem).publicKey;
       assert.ok(verify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, sig), `${role} signature`);
-      const expectedMac = createHmac('sha256', buf(macKey)).update(sha256(...prefix, certBlock, sig)).digest();
+      const expectedMac = createHmac('sha256', buf(macKey))
+        .update(sha256(...prefix, certBlock, sig))
+        .digest();
       assert.equal(mac.toString('hex'), expectedMac.toString('hex'), `${role} MAC`);
     };
     check(body2, [t0(), msg1, hdr2], v.responder, 'responder', v.r2iMacKey);
@@ -162,7 +164,10 @@ describe('E2E vector: recomputed from docs/protocol.md with node:crypto', () => 
     assert.equal(traffic('r2i traffic').toString('hex'), v.r2iTrafficSecret);
     assert.equal(expand32(buf(v.i2rTrafficSecret), info('key')).toString('hex'), v.i2rRecordKey);
     assert.equal(expand32(buf(v.r2iTrafficSecret), info('key')).toString('hex'), v.r2iRecordKey);
-    assert.equal(expand32(buf(v.i2rTrafficSecret), info('traffic upd')).toString('hex'), v.i2rNextTrafficSecret);
+    assert.equal(
+      expand32(buf(v.i2rTrafficSecret), info('traffic upd')).toString('hex'),
+      v.i2rNextTrafficSecret,
+    );
   });
 
   it('records: AES-256-GCM, nonce 0^32 ‖ u64 counter, content ‖ type, no AAD', () => {
@@ -171,7 +176,12 @@ describe('E2E vector: recomputed from docs/protocol.md with node:crypto', () => 
       r2i: buf(v.r2iRecordKey),
     };
     for (const rec of v.records) {
-      const plain = aesGcmOpen(keys[rec.direction], recordNonce(rec.counter), Buffer.alloc(0), buf(rec.record));
+      const plain = aesGcmOpen(
+        keys[rec.direction],
+        recordNonce(rec.counter),
+        Buffer.alloc(0),
+        buf(rec.record),
+      );
       const type = plain[plain.length - 1];
       if (rec.kind === 'key-update') {
         assert.equal(plain.length, 1);

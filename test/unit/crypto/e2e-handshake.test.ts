@@ -68,7 +68,7 @@ describe('E2E handshake', () => {
     assert.deepEqual(a.peerCertDer, bob!.certDer);
     assert.deepEqual(a.transcriptHash, b.transcriptHash);
     const [record] = a.seal(new TextEncoder().encode('ping'));
-    assert.equal(new TextDecoder().decode(b.open(record!)!), 'ping');
+    assert.equal(new TextDecoder().decode(b.open(record!)), 'ping');
   });
 
   it('accepts the expected fingerprint in any human form', () => {
@@ -82,7 +82,10 @@ describe('E2E handshake', () => {
     const r = responder();
     const msg2 = r.receive(i.start());
     const msg3 = i.receive(msg2).message;
-    for (const [msg, der] of [[msg2, bob!.certDer], [msg3, alice!.certDer]] as const) {
+    for (const [msg, der] of [
+      [msg2, bob!.certDer],
+      [msg3, alice!.certDer],
+    ] as const) {
       assert.equal(Buffer.from(msg).indexOf(Buffer.from(der.subarray(0, 40))), -1);
     }
   });
@@ -100,24 +103,36 @@ describe('E2E handshake refuses', () => {
     const i = initiator();
     const impostor = responder({ identity: mallory! });
     const expected = `peer fingerprint mismatch: expected ${abbreviateFingerprint(bob!.fingerprint)}, got ${abbreviateFingerprint(mallory!.fingerprint)} — the peer's certificate changed; re-pair or re-approve`;
-    assert.throws(() => i.receive(impostor.receive(i.start())), (e) => isClawError(e, 'FINGERPRINT_MISMATCH') && e.message === expected);
+    assert.throws(
+      () => i.receive(impostor.receive(i.start())),
+      (e) => isClawError(e, 'FINGERPRINT_MISMATCH') && e.message === expected,
+    );
   });
 
-  it("a responder signature made with another key", () => {
+  it('a responder signature made with another key', () => {
     const i = initiator();
-    assert.throws(() => i.receive(forgedMsg2(i.start(), 'signature')), failedWith('HANDSHAKE_FAILED', /peer's signature over the handshake does not verify/));
+    assert.throws(
+      () => i.receive(forgedMsg2(i.start(), 'signature')),
+      failedWith('HANDSHAKE_FAILED', /peer's signature over the handshake does not verify/),
+    );
   });
 
   it('a key confirmation under the wrong key', () => {
     const i = initiator();
-    assert.throws(() => i.receive(forgedMsg2(i.start(), 'mac')), failedWith('HANDSHAKE_FAILED', /peer's key confirmation does not verify/));
+    assert.throws(
+      () => i.receive(forgedMsg2(i.start(), 'mac')),
+      failedWith('HANDSHAKE_FAILED', /peer's key confirmation does not verify/),
+    );
   });
 
-  it("an initiator signature made with another key", () => {
+  it('an initiator signature made with another key', () => {
     const i = initiator({ signer: (context, data) => signIdentity(mallory!.keyPem, context, data) });
     const r = responder();
     const { message } = i.receive(r.receive(i.start()));
-    assert.throws(() => r.finish(message), failedWith('HANDSHAKE_FAILED', /initiator's signature over the handshake does not verify/));
+    assert.throws(
+      () => r.finish(message),
+      failedWith('HANDSHAKE_FAILED', /initiator's signature over the handshake does not verify/),
+    );
   });
 
   it('any flipped bit in msg2 or msg3', () => {
@@ -129,10 +144,17 @@ describe('E2E handshake refuses', () => {
     for (let k = 0; k < msg2.length; k += 10) {
       const i = initiator();
       const fresh = responder().receive(i.start());
-      assert.throws(() => i.receive(flip(fresh, k)), (e) => isClawError(e, 'HANDSHAKE_FAILED'), `byte ${k}`);
+      assert.throws(
+        () => i.receive(flip(fresh, k)),
+        (e) => isClawError(e, 'HANDSHAKE_FAILED'),
+        `byte ${k}`,
+      );
     }
     const msg3 = i0.receive(msg2).message;
-    assert.throws(() => r0.finish(flip(msg3, msg3.length - 1)), failedWith('HANDSHAKE_FAILED', /message 3 failed to decrypt/));
+    assert.throws(
+      () => r0.finish(flip(msg3, msg3.length - 1)),
+      failedWith('HANDSHAKE_FAILED', /message 3 failed to decrypt/),
+    );
   });
 
   it('low-order X25519 points from either side', () => {
@@ -156,7 +178,10 @@ describe('E2E handshake refuses', () => {
       },
     });
     const { message } = i.receive(r.receive(i.start()));
-    assert.throws(() => r.finish(message), (e) => e === refusal);
+    assert.throws(
+      () => r.finish(message),
+      (e) => e === refusal,
+    );
   });
 
   it('messages from another handshake (replayed msg2, msg3)', () => {
@@ -166,21 +191,33 @@ describe('E2E handshake refuses', () => {
     const msg3 = i1.receive(msg2).message;
     const i2 = initiator();
     i2.start();
-    assert.throws(() => i2.receive(msg2), (e) => isClawError(e, 'HANDSHAKE_FAILED'));
+    assert.throws(
+      () => i2.receive(msg2),
+      (e) => isClawError(e, 'HANDSHAKE_FAILED'),
+    );
     const r2 = responder();
     r2.receive(initiator().start());
-    assert.throws(() => r2.finish(msg3), (e) => isClawError(e, 'HANDSHAKE_FAILED'));
+    assert.throws(
+      () => r2.finish(msg3),
+      (e) => isClawError(e, 'HANDSHAKE_FAILED'),
+    );
   });
 
   it('another protocol version with a line that says what to do', () => {
     const msg1 = initiator().start();
     msg1[0] = 2;
-    assert.throws(() => responder().receive(msg1), failedWith('HANDSHAKE_FAILED', /version 2, this node speaks 1 — update both nodes/));
+    assert.throws(
+      () => responder().receive(msg1),
+      failedWith('HANDSHAKE_FAILED', /version 2, this node speaks 1 — update both nodes/),
+    );
   });
 
   it('calls out of order, and any call after a failure', () => {
     const i = initiator();
-    assert.throws(() => i.receive(new Uint8Array(100)), failedWith('HANDSHAKE_FAILED', /receive\(msg2\) called out of order/));
+    assert.throws(
+      () => i.receive(new Uint8Array(100)),
+      failedWith('HANDSHAKE_FAILED', /receive\(msg2\) called out of order/),
+    );
     assert.throws(() => i.start(), /start\(\) called after the handshake failed/);
     const r = responder();
     assert.throws(() => r.finish(new Uint8Array(100)), /finish\(msg3\) called out of order/);
@@ -193,8 +230,17 @@ describe('E2E handshake refuses', () => {
   });
 
   it('bad options at construction', () => {
-    assert.throws(() => initiator({ expectedPeer: 'abc' }), (e) => isClawError(e, 'BAD_FINGERPRINT'));
-    assert.throws(() => initiator({ ephemeralPrivate: new Uint8Array(31) }), /ephemeral private key must be 32 bytes, got 31/);
-    assert.throws(() => responder({ identity: { certDer: new Uint8Array(0), keyPem: bob!.keyPem } }), (e) => isClawError(e, 'BAD_ARGUMENT'));
+    assert.throws(
+      () => initiator({ expectedPeer: 'abc' }),
+      (e) => isClawError(e, 'BAD_FINGERPRINT'),
+    );
+    assert.throws(
+      () => initiator({ ephemeralPrivate: new Uint8Array(31) }),
+      /ephemeral private key must be 32 bytes, got 31/,
+    );
+    assert.throws(
+      () => responder({ identity: { certDer: new Uint8Array(0), keyPem: bob!.keyPem } }),
+      (e) => isClawError(e, 'BAD_ARGUMENT'),
+    );
   });
 });

@@ -17,7 +17,8 @@ const key = new Uint8Array(32).fill(7);
 const cert = new Uint8Array(300).fill(3);
 const sig = new Uint8Array(64).fill(4);
 const mac = new Uint8Array(32).fill(5);
-const handshakeError = (pattern: RegExp) => (e: unknown) => isClawError(e, 'HANDSHAKE_FAILED') && pattern.test(e.message);
+const handshakeError = (pattern: RegExp) => (e: unknown) =>
+  isClawError(e, 'HANDSHAKE_FAILED') && pattern.test(e.message);
 
 describe('E2E message encoding', () => {
   it('msg1 is version ‖ type ‖ ephemeral, 34 bytes', () => {
@@ -36,15 +37,24 @@ describe('E2E message encoding', () => {
     assert.equal(decoded.header.length, 34);
     assert.deepEqual(decoded.ephemeral, key);
     assert.equal(decoded.ciphertext.length, body.length + 16);
-    assert.throws(() => decodeMsg2(msg2.subarray(0, 34 + 100)), handshakeError(/message 2 too short: 100 bytes of ciphertext/));
-    assert.throws(() => decodeMsg2(new Uint8Array(34 + 20000).fill(1, 0, 1).fill(2, 1, 2)), handshakeError(/too long/));
+    assert.throws(
+      () => decodeMsg2(msg2.subarray(0, 34 + 100)),
+      handshakeError(/message 2 too short: 100 bytes of ciphertext/),
+    );
+    assert.throws(
+      () => decodeMsg2(new Uint8Array(34 + 20000).fill(1, 0, 1).fill(2, 1, 2)),
+      handshakeError(/too long/),
+    );
   });
 
   it('msg3 splits into its 2-byte header and ciphertext; types are checked', () => {
     const ct = new Uint8Array(500);
     const msg3 = new Uint8Array([...encodeHeader(3), ...ct]);
     assert.equal(decodeMsg3(msg3).ciphertext.length, 500);
-    assert.throws(() => decodeMsg3(new Uint8Array([1, 2, ...ct])), handshakeError(/expected handshake message 3, got message type 2/));
+    assert.throws(
+      () => decodeMsg3(new Uint8Array([1, 2, ...ct])),
+      handshakeError(/expected handshake message 3, got message type 2/),
+    );
     assert.throws(() => decodeMsg2(msg3), handshakeError(/expected handshake message 2, got message type 3/));
   });
 
@@ -54,7 +64,10 @@ describe('E2E message encoding', () => {
     assert.deepEqual(decoded.certDer, cert);
     assert.deepEqual(decoded.signature, sig);
     assert.deepEqual(decoded.mac, mac);
-    assert.throws(() => decodeBody(body.subarray(0, body.length - 1)), handshakeError(/certificate length implies/));
+    assert.throws(
+      () => decodeBody(body.subarray(0, body.length - 1)),
+      handshakeError(/certificate length implies/),
+    );
     const zeroCert = body.slice();
     zeroCert[0] = 0;
     zeroCert[1] = 0;
@@ -64,7 +77,10 @@ describe('E2E message encoding', () => {
 
   it('certificates are limited in size on both ends', () => {
     assert.equal(encodeCertBlock(new Uint8Array(MAX_CERT_DER_BYTES)).length, MAX_CERT_DER_BYTES + 2);
-    assert.throws(() => encodeCertBlock(new Uint8Array(MAX_CERT_DER_BYTES + 1)), (e) => isClawError(e, 'BAD_ARGUMENT'));
+    assert.throws(
+      () => encodeCertBlock(new Uint8Array(MAX_CERT_DER_BYTES + 1)),
+      (e) => isClawError(e, 'BAD_ARGUMENT'),
+    );
     const big = new Uint8Array(2 + 9000 + 96);
     big[0] = 9000 >> 8;
     big[1] = 9000 & 0xff;

@@ -5,7 +5,11 @@ import { connect, createServer, type TLSSocket } from 'node:tls';
 import { describe, it } from 'node:test';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { fingerprintOfCert, signIdentity, verifyIdentity } from '../../../src-main/crypto/signature.js';
-import { generateIdentity, IDENTITY_VALIDITY_YEARS, loadIdentity } from '../../../src-main/crypto/identity.js';
+import {
+  generateIdentity,
+  IDENTITY_VALIDITY_YEARS,
+  loadIdentity,
+} from '../../../src-main/crypto/identity.js';
 
 const YEAR_MS = 365.25 * 24 * 60 * 60 * 1000;
 
@@ -80,7 +84,10 @@ describe('loadIdentity', () => {
     assert.throws(() => loadIdentity('not a cert', id.keyPem), /certificate is not a readable X\.509/);
     assert.throws(() => loadIdentity(id.certPem, 'garbage'), /private key is not a readable PEM key/);
     const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    assert.throws(() => loadIdentity(id.certPem, ed), (e) => isClawError(e, 'IDENTITY_INVALID') && /got ed25519/.test(e.message));
+    assert.throws(
+      () => loadIdentity(id.certPem, ed),
+      (e) => isClawError(e, 'IDENTITY_INVALID') && /got ed25519/.test(e.message),
+    );
     const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString();

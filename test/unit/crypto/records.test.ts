@@ -5,7 +5,8 @@ import { RECORD_OVERHEAD, REKEY_AFTER_MS } from '../../../src-main/crypto/record
 import { openAll, sessionPair } from './e2e-fixtures.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
-const decryptFailed = (pattern: RegExp) => (e: unknown) => isClawError(e, 'DECRYPT_FAILED') && pattern.test(e.message);
+const decryptFailed = (pattern: RegExp) => (e: unknown) =>
+  isClawError(e, 'DECRYPT_FAILED') && pattern.test(e.message);
 
 describe('E2E records', () => {
   it('round-trip both ways with 17 bytes of overhead, empty frames included', () => {
@@ -29,7 +30,10 @@ describe('E2E records', () => {
     const { a, b } = sessionPair();
     const record = a.seal(text('hello'))[0]!;
     record[2]! ^= 0x80;
-    assert.throws(() => b.open(record), decryptFailed(/tampered with, replayed, reordered or a record was dropped/));
+    assert.throws(
+      () => b.open(record),
+      decryptFailed(/tampered with, replayed, reordered or a record was dropped/),
+    );
     assert.ok(isClawError(b.failed, 'DECRYPT_FAILED'));
     const next = a.seal(text('next'))[0]!;
     assert.throws(() => b.open(next), decryptFailed(/^end-to-end channel already failed: /));
@@ -47,7 +51,10 @@ describe('E2E records', () => {
     const { a, b } = sessionPair();
     const first = a.seal(text('1'))[0]!;
     const second = a.seal(text('2'))[0]!;
-    assert.throws(() => b.open(second), (e) => isClawError(e, 'DECRYPT_FAILED'));
+    assert.throws(
+      () => b.open(second),
+      (e) => isClawError(e, 'DECRYPT_FAILED'),
+    );
     assert.throws(() => b.open(first), decryptFailed(/already failed/), 'no recovery once failed');
   });
 
@@ -61,13 +68,19 @@ describe('E2E records', () => {
     const { a, b } = sessionPair();
     const record = a.seal(text('hello'))[0]!;
     assert.throws(() => b.open(record.subarray(0, record.length - 1)), decryptFailed(/record 0 failed/));
-    assert.throws(() => sessionPair().b.open(new Uint8Array(16)), decryptFailed(/too short: 16 bytes, need at least 17/));
+    assert.throws(
+      () => sessionPair().b.open(new Uint8Array(16)),
+      decryptFailed(/too short: 16 bytes, need at least 17/),
+    );
   });
 
   it('fail under the keys of another session', () => {
     const one = sessionPair();
     const two = sessionPair();
-    assert.throws(() => two.b.open(one.a.seal(text('x'))[0]!), (e) => isClawError(e, 'DECRYPT_FAILED'));
+    assert.throws(
+      () => two.b.open(one.a.seal(text('x'))[0]!),
+      (e) => isClawError(e, 'DECRYPT_FAILED'),
+    );
   });
 
   it('update keys after the record limit, transparently to the reader', () => {
@@ -108,7 +121,11 @@ describe('E2E records', () => {
     const second = a.seal(text('b')); // [key update, data]
     assert.equal(second.length, 2);
     assert.deepEqual(openAll(b, first), [text('a')]);
-    assert.throws(() => b.open(second[1]!), (e) => isClawError(e, 'DECRYPT_FAILED'), 'data before its key update');
+    assert.throws(
+      () => b.open(second[1]!),
+      (e) => isClawError(e, 'DECRYPT_FAILED'),
+      'data before its key update',
+    );
   });
 
   it('refuse a peer that never updates its key', () => {
@@ -116,6 +133,9 @@ describe('E2E records', () => {
     const records = [0, 1, 2, 3].flatMap(() => a.seal(text('z')));
     assert.equal(records.length, 4);
     openAll(b, records.slice(0, 3));
-    assert.throws(() => b.open(records[3]!), (e) => isClawError(e, 'PROTOCOL') && /without a key update/.test(e.message));
+    assert.throws(
+      () => b.open(records[3]!),
+      (e) => isClawError(e, 'PROTOCOL') && /without a key update/.test(e.message),
+    );
   });
 });

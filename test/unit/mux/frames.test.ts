@@ -30,8 +30,16 @@ const FIXTURES: [string, MuxFrame, string][] = [
   ['WINDOW', { type: FrameType.Window, streamId: 7, increment: 65536 }, '01 05 00000007 00010000'],
   ['FIN', { type: FrameType.Fin, streamId: 9 }, '01 06 00000009'],
   ['RST', { type: FrameType.Rst, streamId: 0xfffffffe, reason: 'x' }, '01 07 fffffffe 78'],
-  ['PING', { type: FrameType.Ping, streamId: 0, nonce: 0x0102030405060708n }, '01 08 00000000 0102030405060708'],
-  ['PONG', { type: FrameType.Pong, streamId: 0, nonce: 0xffffffffffffffffn }, '01 09 00000000 ffffffffffffffff'],
+  [
+    'PING',
+    { type: FrameType.Ping, streamId: 0, nonce: 0x0102030405060708n },
+    '01 08 00000000 0102030405060708',
+  ],
+  [
+    'PONG',
+    { type: FrameType.Pong, streamId: 0, nonce: 0xffffffffffffffffn },
+    '01 09 00000000 ffffffffffffffff',
+  ],
   ['GOAWAY', { type: FrameType.GoAway, streamId: 0, reason: 'bye' }, '01 0a 00000000 627965'],
 ];
 
@@ -76,9 +84,19 @@ const NEGATIVE: [string, Uint8Array, ErrorCode, RegExp][] = [
   ['type 0', hex('01 00 00000001'), 'BAD_FRAME', /unknown frame type 0/],
   ['type 11', hex('01 0b 00000001'), 'BAD_FRAME', /unknown frame type 11/],
   ['DATA on stream 0', hex('01 04 00000000 00'), 'BAD_FRAME', /DATA frame has stream ID 0; must not be 0/],
-  ['PING on stream 1', hex('01 08 00000001 0000000000000000'), 'BAD_FRAME', /PING frame has stream ID 1; must be 0/],
+  [
+    'PING on stream 1',
+    hex('01 08 00000001 0000000000000000'),
+    'BAD_FRAME',
+    /PING frame has stream ID 1; must be 0/,
+  ],
   ['DATA without payload', hex('01 04 00000001'), 'BAD_FRAME', /empty payload/],
-  ['frame over the limit', new Uint8Array(MAX_MUX_FRAME + 1), 'FRAME_TOO_LARGE', /65543 bytes, the limit is 65542/],
+  [
+    'frame over the limit',
+    new Uint8Array(MAX_MUX_FRAME + 1),
+    'FRAME_TOO_LARGE',
+    /65543 bytes, the limit is 65542/,
+  ],
   ['ACCEPT with a body', hex('01 02 00000002 00'), 'BAD_FRAME', /ACCEPT body must be 0 bytes, got 1/],
   ['FIN with a body', hex('01 06 00000002 00'), 'BAD_FRAME', /FIN body must be 0 bytes/],
   ['WINDOW of 3 bytes', hex('01 05 00000001 000001'), 'BAD_FRAME', /WINDOW body must be 4 bytes, got 3/],
@@ -92,8 +110,18 @@ const NEGATIVE: [string, Uint8Array, ErrorCode, RegExp][] = [
   ['OPEN with an upper-case name', hex('01 01 00000001 04 4563686f 6e756c6c'), 'BAD_FRAME', /"Echo"/],
   ['OPEN with a control character', hex('01 01 00000001 02 610a 6e756c6c'), 'BAD_FRAME', /"a\\n"/],
   ['OPEN without args', hex('01 01 00000001 04 6563686f'), 'BAD_FRAME', /not valid JSON/],
-  ['OPEN with bad JSON', hex('01 01 00000001 04 6563686f 7b'), 'BAD_FRAME', /"echo" on stream 1 are not valid JSON/],
-  ['OPEN with bad UTF-8 args', hex('01 01 00000001 04 6563686f 22ff22'), 'BAD_FRAME', /arguments is not valid UTF-8/],
+  [
+    'OPEN with bad JSON',
+    hex('01 01 00000001 04 6563686f 7b'),
+    'BAD_FRAME',
+    /"echo" on stream 1 are not valid JSON/,
+  ],
+  [
+    'OPEN with bad UTF-8 args',
+    hex('01 01 00000001 04 6563686f 22ff22'),
+    'BAD_FRAME',
+    /arguments is not valid UTF-8/,
+  ],
 ];
 
 for (const [name, wire, code, pattern] of NEGATIVE) {
@@ -119,9 +147,18 @@ test('encode refuses bad arguments with BAD_ARGUMENT and a clear reason', () => 
     [() => encodeData(1, new Uint8Array(MAX_DATA_PAYLOAD + 1)), /got 65537/],
     [() => encodeFrame({ type: FrameType.Window, streamId: 1, increment: 0 }), /increment must be/],
     [() => encodeFrame({ type: FrameType.Open, streamId: 1, service: 'Bad', args: null }), /got "Bad"/],
-    [() => encodeFrame({ type: FrameType.Open, streamId: 1, service: 'a', args: 1n }), /not JSON-serializable/],
     [
-      () => encodeFrame({ type: FrameType.Open, streamId: 1, service: 'a', args: 'x'.repeat(MAX_OPEN_ARGS_BYTES) }),
+      () => encodeFrame({ type: FrameType.Open, streamId: 1, service: 'a', args: 1n }),
+      /not JSON-serializable/,
+    ],
+    [
+      () =>
+        encodeFrame({
+          type: FrameType.Open,
+          streamId: 1,
+          service: 'a',
+          args: 'x'.repeat(MAX_OPEN_ARGS_BYTES),
+        }),
       /8194 bytes of JSON, over the 8192-byte limit; send bulk data on the stream/,
     ],
     [() => encodeFrame({ type: FrameType.Ping, streamId: 0, nonce: -1n }), /nonce must be a u64/],
@@ -132,7 +169,9 @@ test('encode refuses bad arguments with BAD_ARGUMENT and a clear reason', () => 
 });
 
 test('undefined args travel as null', () => {
-  const frame = decodeFrame(encodeFrame({ type: FrameType.Open, streamId: 1, service: 'x', args: undefined }));
+  const frame = decodeFrame(
+    encodeFrame({ type: FrameType.Open, streamId: 1, service: 'x', args: undefined }),
+  );
   assert.equal(frame.type === FrameType.Open && frame.args, null);
 });
 

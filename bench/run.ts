@@ -1,0 +1,74 @@
+/**
+ * `npm run bench` (`tsx bench/run.ts [--json]`): measures every path side by side in one run on
+ * 127.0.0.1 and prints one table of throughput, round trip and setup time, the ratios with their
+ * targets (PASS/MISS, never a failing exit code for a miss) and relay memory per idle connection.
+ * Compare ratios, not absolute numbers: they depend on the machine. With --json, stdout carries only
+ * `{"results":[…],"ratios":{…}}` and progress and notes go to stderr.
+ */
+import { generateIdentity } from '../src-main/crypto/identity.js';
+import { bufferutilLoaded } from './bare-relay.js';
+import { measureDirect, measureRawTcp, measureRawTls } from './direct-paths.js';
+import { measureRelayMemory } from './relay-memory.js';
+import { measureBareRelay, measureRelay } from './relay-paths.js';
+import { measureSshForward } from './ssh.js';
+import { computeTargets, formatReport, jsonReport, type BenchResult, type RowName } from './table.js';
+
+const json = process.argv.includes('--json');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const notes: string[] = [];
+
+const empty = (name: string): BenchResult => ({ name, MBps: null, p50Ms: null, p99Ms: null, setupMs: null });
+
+async function row(name: RowName, measure: () => Promise<BenchResult>): Promise<BenchResult> {
+  log(`measuring ${name}…`);
+  const t0 = performance.now();
+  try {
+    const result = await measure();
+    log(`  ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return result;
+  } catch (err) {
+    notes.push(`${name} not available: ${(err as Error).message}`);
+    return empty(name);
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const [server, client] = await Promise.all([
+    generateIdentity('bench server'),
+    generateIdentity('bench client'),
+  ]);
+  if (!bufferutilLoaded()) notes.push('bufferutil is not installed: ws masks frames in JavaScript');
+  const results: BenchResult[] = [
+    await row('raw-tcp', measureRawTcp),
+    await row('raw-tls', () => measureRawTls(server, client)),
+    await row('direct', () => measureDirect(server, client)),
+    await row('bare-relay', measureBareRelay),
+    await row('relay', () => measureRelay(server, client)),
+  ];
+  log('measuring ssh-L…');
+  const ssh = await measureSshForward(log);
+  results.push(ssh.result ?? empty('ssh-L'));
+  if (ssh.note) notes.push(ssh.note);
+  const memory = await measureRelayMemory(log);
+  notes.push(...memory.notes);
+  const lines = computeTargets(results, memory.results);
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  notes.push(
+    `one run, ${seconds} s, all on 127.0.0.1; each far end in its own process; MB/s = 10^6 bytes/s through one stream; RTT = 1-byte ping-pong`,
+  );
+  if (json) {
+    for (const n of notes) log(`note: ${n}`);
+    process.stdout.write(`${jsonReport(results, lines)}\n`);
+  } else {
+    process.stdout.write(`${formatReport(results, lines, notes)}\n`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,228 @@
+/**
+ * The `ssh-L` row: OpenSSH's local forward, the thing a direct link replaces. A private sshd (own
+ * config, host key and authorized_keys in a temp dir, 127.0.0.1 on a free port) and `ssh -N -L` with
+ * aes256-gcm@openssh.com forward to the same bench server the other rows use (peer-child, tcp). Both are
+ * ended by PID. When sshd is missing and we are root it is installed with apt-get; otherwise the row is
+ * skipped with a note. Setup is local connect → first echoed byte: ssh opens the forwarded channel
+ * lazily, so that is the first moment the stream is known to work (the ssh login itself is excluded,
+ * as the relay rows exclude the relay login).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { startChild } from './child.js';
+import { measurePath, timed } from './path.js';
+import { MODE_ECHO } from './serve.js';
+import type { BenchResult } from './table.js';
+
+/** The cipher of the comparison: AES-256-GCM, as our TLS 1.3 and E2E records use. */
+export const SSH_CIPHER = 'aes256-gcm@openssh.com';
+/** How long apt-get may take to install OpenSSH, in ms. */
+const APT_TIMEOUT_MS = 240_000;
+/** How long sshd or the ssh forward may take to start listening, in ms. */
+const START_TIMEOUT_MS = 15_000;
+/** Pause between checks whether a port listens, in ms. */
+const POLL_MS = 50;
+const SSHD_CANDIDATES = ['/usr/sbin/sshd', '/usr/local/sbin/sshd'];
+
+export type SshOutcome = { result: BenchResult; note?: string } | { result?: undefined; note: string };
+
+function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
+}
+
+function findTools(): { sshd?: string; ssh?: string; keygen?: string } {
+  return {
+    sshd: SSHD_CANDIDATES.find((p) => existsSync(p)),
+    ssh: which('ssh'),
+    keygen: which('ssh-keygen'),
+  };
+}
+
+function apt(args: string[]): boolean {
+  const r = spawnSync('apt-get', args, {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    stdio: 'ignore',
+    timeout: APT_TIMEOUT_MS,
+  });
+  return r.status === 0;
+}
+
+/** Installs OpenSSH when missing and allowed; returns why not when it cannot. */
+function ensureOpenSsh(log: (line: string) => void): string | undefined {
+  const tools = findTools();
+  if (tools.sshd && tools.ssh && tools.keygen) return undefined;
+  if (process.getuid?.() !== 0)
+    return 'not available: sshd/ssh not installed and not root (apt-get install openssh-server openssh-client)';
+  log('installing openssh-server and openssh-client with apt-get (once)…');
+  const pkgs = ['install', '-y', '-qq', '--no-install-recommends', 'openssh-server', 'openssh-client'];
+  if (!apt(pkgs) && !(apt(['update', '-qq']) && apt(pkgs)))
+    return 'not available: apt-get install openssh-server failed';
+  const after = findTools();
+  return after.sshd && after.ssh && after.keygen
+    ? undefined
+    : 'not available: sshd still missing after apt-get';
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released; another process could take it, which fails the row). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function waitListening(
+  port: number,
+  proc: ChildProcess,
+  what: string,
+  stderr: () => string,
+): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited (${proc.exitCode}): ${stderr().trim()}`);
+    if (await canConnect(port)) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  throw new Error(`${what} did not listen on ${port} within ${START_TIMEOUT_MS} ms: ${stderr().trim()}`);
+}
+
+function launch(cmd: string, args: string[]): { proc: ChildProcess; stderr: () => string } {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-4000)));
+  return { proc, stderr: () => err };
+}
+
+async function killByPid(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc?.pid || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  process.kill(proc.pid, 'SIGTERM');
+  const timer = setTimeout(
+    () => proc.exitCode === null && proc.pid && process.kill(proc.pid, 'SIGKILL'),
+    2000,
+  );
+  await exited;
+  clearTimeout(timer);
+}
+
+function forwardStream(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.off('error', reject);
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Local connect, then one byte echoed through the forward: the channel is open end to end. */
+async function firstEcho(port: number): Promise<void> {
+  const socket = await forwardStream(port);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('data', () => resolve());
+    socket.once('error', reject);
+    socket.write(Buffer.of(MODE_ECHO, 0x2a));
+  });
+  socket.destroy();
+}
+
+/** Measures the ssh-L row, or says why it was skipped. Never throws. */
+export async function measureSshForward(log: (line: string) => void): Promise<SshOutcome> {
+  const missing = ensureOpenSsh(log);
+  if (missing) return { note: `ssh-L ${missing}` };
+  const { sshd, ssh, keygen } = findTools() as Required<ReturnType<typeof findTools>>;
+  const dir = mkdtempSync(join(tmpdir(), 'cb-bench-ssh-'));
+  let daemon: ChildProcess | undefined;
+  let client: ChildProcess | undefined;
+  const peer = startChild('./peer-child.ts');
+  try {
+    for (const name of ['host_key', 'id_client']) {
+      const r = spawnSync(keygen, ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, name)]);
+      if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr?.toString() ?? ''}`);
+    }
+    writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'id_client.pub')));
+    // sshd refuses to start as root without its privilege-separation directory.
+    if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    const sshPort = await freePort();
+    writeFileSync(
+      join(dir, 'sshd_config'),
+      [
+        `Port ${sshPort}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${join(dir, 'host_key')}`,
+        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+        `PidFile ${join(dir, 'sshd.pid')}`,
+        'UsePAM no',
+        'PermitRootLogin yes',
+        'StrictModes no',
+        'PubkeyAuthentication yes',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'AllowTcpForwarding yes',
+        `Ciphers ${SSH_CIPHER}`,
+        'LogLevel ERROR',
+        '',
+      ].join('\n'),
+    );
+    const d = launch(sshd, ['-f', join(dir, 'sshd_config'), '-D', '-e']);
+    daemon = d.proc;
+    await waitListening(sshPort, daemon, 'sshd', d.stderr);
+    const { port: sinkPort } = await peer.request<{ port: number }>('start', { kind: 'tcp' });
+    const fwdPort = await freePort();
+    const c = launch(ssh, [
+      '-N',
+      '-L',
+      `127.0.0.1:${fwdPort}:127.0.0.1:${sinkPort}`,
+      '-c',
+      SSH_CIPHER,
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ExitOnForwardFailure=yes',
+      '-o',
+      'LogLevel=ERROR',
+      '-i',
+      join(dir, 'id_client'),
+      '-p',
+      String(sshPort),
+      `${userInfo().username}@127.0.0.1`,
+    ]);
+    client = c.proc;
+    await waitListening(fwdPort, client, 'ssh -L', c.stderr);
+    const setup = await timed(() => firstEcho(fwdPort));
+    const result = await measurePath('ssh-L', {
+      open: () => forwardStream(fwdPort),
+      setupMs: setup.ms,
+      close: () => undefined,
+    });
+    return { result };
+  } catch (err) {
+    return { note: `ssh-L not available: ${(err as Error).message}` };
+  } finally {
+    await Promise.all([killByPid(client), killByPid(daemon), peer.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Public types of the mux: what `onStream` receives, the options, the events, the logger it uses.
+ * Import them from mux.ts, which re-exports them.
+ */
+import type { MuxStream } from './stream.js';
+
+/** A stream the peer wants to open; answer with exactly one of accept() or reject(). */
+export interface StreamRequest {
+  readonly service: string;
+  /** Parsed JSON from the OPEN frame; validate it before use. */
+  readonly args: unknown;
+  /**
+   * Accepts the stream (may be called later, asynchronously).
+   * @throws ClawError('STREAM_RESET') if the peer gave up meanwhile, ClawError('LINK_CLOSED') if the
+   *   link is gone, ClawError('BAD_ARGUMENT') if the request was already answered.
+   */
+  accept(): MuxStream;
+  /** Refuses the stream; the opener's `open()` rejects with ClawError('STREAM_REJECTED', reason). */
+  reject(reason: string): void;
+}
+
+/** The subset of a pino logger the mux uses. */
+export interface MuxLogger {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface MuxOptions {
+  /** Called for every stream the peer opens; without it every OPEN is rejected. */
+  onStream?: (req: StreamRequest) => void;
+  /** Milliseconds between PINGs (default DEFAULT_HEARTBEAT_MS). */
+  heartbeatMs?: number;
+  /** Milliseconds of silence after which the link is closed as dead (default DEFAULT_DEAD_AFTER_MS). */
+  deadAfterMs?: number;
+  /** Receive window per stream in bytes, INITIAL_STREAM_WINDOW..MAX_STREAM_WINDOW (default the initial). */
+  streamWindow?: number;
+  logger?: MuxLogger;
+}
+
+export type MuxEvents = {
+  /** The mux is closed; `error` says why, undefined after a local `close()`. Fires once. */
+  close: [error?: Error];
+  /** A round-trip time in milliseconds, from a heartbeat or `ping()`. */
+  rtt: [ms: number];
+};

@@ -1,0 +1,126 @@
+/**
+ * One relay circuit as the client sees it (transport/circuit.ts). Frames are the opaque payloads of DATA
+ * frames; backpressure is the relay connection's (one WebSocket carries every circuit), so `send` returns
+ * false and `drain` fires for all circuits of a connection together.
+ */
+import { Emitter, type Disposer } from '../core/emitter.js';
+import { ClawError } from '../core/errors.js';
+import { abbreviateFingerprint } from '../core/fingerprint.js';
+import { RelayCloseCode } from '../protocol/relay-close-codes.js';
+import { fitReason } from '../protocol/relay-frames.js';
+import type { Circuit } from './circuit.js';
+
+/** What a circuit needs from the relay connection it runs on. */
+export interface CircuitCarrier {
+  /** Sends one DATA frame; false when the connection is above its high-water mark. */
+  sendData(circuitId: number, payload: Uint8Array): boolean;
+  sendClose(circuitId: number, code: number, reason: string): void;
+  /** The circuit is over on this side; its id may be reused. */
+  forget(circuitId: number): void;
+}
+
+/**
+ * Bytes kept for a circuit whose owner has not called onFrame yet, e.g. the peer's first handshake
+ * message arriving in the same chunk as OPEN_OK, before the opener's promise continuation runs.
+ */
+export const EARLY_FRAME_BYTES = 1024 * 1024;
+
+type Events = { frame: [Uint8Array]; drain: []; close: [Error | undefined] };
+
+export class RelayCircuit implements Circuit {
+  private readonly events = new Emitter<Events>();
+  /** Frames received before the first onFrame listener; undefined once flushed. */
+  private early: Uint8Array[] | undefined = [];
+  private earlyBytes = 0;
+  private flushScheduled = false;
+  private isClosed = false;
+
+  constructor(
+    private readonly carrier: CircuitCarrier,
+    /** This side's circuit id on the relay connection. */
+    readonly id: number,
+    readonly claimedPeerId: string,
+    readonly relayUrl: string,
+    readonly initiator: boolean,
+  ) {}
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** @throws ClawError('FRAME_TOO_LARGE') when the frame does not fit in one relay frame. */
+  send(frame: Uint8Array): boolean {
+    if (this.isClosed) return false;
+    return this.carrier.sendData(this.id, frame);
+  }
+
+  onFrame(listener: (frame: Uint8Array) => void): Disposer {
+    const dispose = this.events.on('frame', listener);
+    if (this.early && !this.flushScheduled) {
+      this.flushScheduled = true;
+      // Not synchronously: a listener must not run before `onFrame` has returned its disposer.
+      queueMicrotask(() => this.flush());
+    }
+    return dispose;
+  }
+
+  onDrain(listener: () => void): Disposer {
+    return this.events.on('drain', listener);
+  }
+
+  onClose(listener: (error?: Error) => void): Disposer {
+    return this.events.on('close', listener);
+  }
+
+  close(reason = 'closed'): void {
+    if (this.isClosed) return;
+    this.carrier.sendClose(this.id, RelayCloseCode.NORMAL, fitReason(reason));
+    this.carrier.forget(this.id);
+    this.finish(undefined);
+  }
+
+  /** A DATA payload for this circuit arrived. */
+  deliver(payload: Uint8Array): void {
+    if (this.isClosed) return;
+    if (!this.early) return this.events.emit('frame', payload);
+    this.earlyBytes += payload.length;
+    if (this.earlyBytes > EARLY_FRAME_BYTES) {
+      const error = new ClawError(
+        'LINK_CLOSED',
+        `relay circuit to ${abbreviateFingerprint(this.claimedPeerId)} closed: more than ${EARLY_FRAME_BYTES} bytes arrived before anyone read it`,
+      );
+      this.carrier.sendClose(this.id, RelayCloseCode.NORMAL, 'frames not read');
+      this.carrier.forget(this.id);
+      return this.finish(error);
+    }
+    this.early.push(payload);
+  }
+
+  /** The connection has room again. */
+  drained(): void {
+    if (!this.isClosed) this.events.emit('drain');
+  }
+
+  /** The other end or the relay ended the circuit; the carrier has already forgotten it. */
+  ended(error: Error): void {
+    this.finish(error);
+  }
+
+  private flush(): void {
+    const queued = this.early ?? [];
+    this.early = undefined;
+    this.earlyBytes = 0;
+    for (const frame of queued) {
+      if (this.isClosed) return;
+      this.events.emit('frame', frame);
+    }
+  }
+
+  private finish(error: Error | undefined): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.early = undefined;
+    this.events.emit('close', error);
+    this.events.removeAll();
+  }
+}

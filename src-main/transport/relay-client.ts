@@ -1,0 +1,217 @@
+/**
+ * A node's connection to one relay (DESIGN §4, §5): dials out, authenticates with the node identity,
+ * keeps reconnecting with backoff (1, 2, 4, 8, 16, 30 s + jitter), opens circuits to other nodes and
+ * hands circuits others open to us to the 'incoming' listeners. Errors are reported as ClawErrors with
+ * one user-facing line; none of them stops the reconnect loop, only stop() does.
+ */
+import type { KeyObject } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import { backoffDelayMs } from '../core/backoff.js';
+import { Emitter, type Disposer } from '../core/emitter.js';
+import { ClawError } from '../core/errors.js';
+import { abbreviateFingerprint, parseFingerprint } from '../core/fingerprint.js';
+import { fingerprintOfCert, privateKeyFrom } from '../crypto/signature.js';
+import { DEFAULT_RELAY_LIMITS } from '../protocol/relay-limits.js';
+import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
+import type { Circuit } from './circuit.js';
+import { RelaySession } from './relay-session.js';
+
+export type RelayClientState = 'connecting' | 'connected' | 'disconnected';
+
+export interface RelayClientOptions {
+  /** `ws://host:port` or `wss://host:port`. */
+  url: string;
+  /** This node's certificate (DER) and private key (PEM or KeyObject). */
+  identity: { certDer: Uint8Array; keyPem: string | KeyObject };
+  /** SHA-256 of the relay's TLS certificate, any formatting; required for a self-signed wss:// relay. */
+  pinnedFingerprint?: string;
+  /** CA certificate(s), PEM, that an unpinned wss:// relay must chain to, instead of the system CAs. */
+  caPem?: string;
+  /** The relay's access token, when it has one. */
+  token?: string;
+  logger?: Logger;
+  /** Delay before reconnect attempt `n` (0-based), in ms; defaults to core/backoff.ts. Tests shorten it. */
+  retryDelayMs?: (attempt: number) => number;
+  /** Interval between heartbeat pings, in ms; the link is declared dead after 2 missed pongs. */
+  pingIntervalMs?: number;
+}
+
+type Events = { state: [RelayClientState]; incoming: [Circuit]; error: [ClawError] };
+
+/** Default time openCircuit waits for the relay to connect and accept, in ms. */
+export const OPEN_CIRCUIT_TIMEOUT_MS = 10_000;
+/** Attempt number used after REPLACED, so two processes sharing one identity do not evict each other every second. */
+const REPLACED_BACKOFF_ATTEMPT = 5;
+
+export class RelayClient {
+  readonly url: string;
+  /** This node's ID as the relay will see it. */
+  readonly nodeId: string;
+  /** The last error's one-line message, cleared once connected; for status displays. */
+  lastError: string | undefined;
+  private currentState: RelayClientState = 'disconnected';
+  private readonly events = new Emitter<Events>();
+  private readonly key: KeyObject;
+  private readonly pinned: string | undefined;
+  private readonly log: Logger;
+  private session: RelaySession | undefined;
+  private running = false;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Callers of openCircuit waiting for 'connected' (or for stop). */
+  private readonly waiters = new Set<(ready: boolean) => void>();
+
+  constructor(private readonly opts: RelayClientOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(opts.url);
+    } catch {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `relay URL '${opts.url}' is not a URL; use ws://host:port or wss://host:port`,
+      );
+    }
+    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+      throw new ClawError('BAD_ARGUMENT', `relay URL must start with ws:// or wss://, got '${opts.url}'`);
+    }
+    if (opts.token !== undefined && Buffer.byteLength(opts.token) > MAX_TOKEN_BYTES) {
+      throw new ClawError('BAD_ARGUMENT', `relay access token must be at most ${MAX_TOKEN_BYTES} bytes`);
+    }
+    this.url = opts.url;
+    this.pinned = opts.pinnedFingerprint ? parseFingerprint(opts.pinnedFingerprint) : undefined;
+    this.key = privateKeyFrom(opts.identity.keyPem);
+    this.nodeId = fingerprintOfCert(opts.identity.certDer);
+    this.log = opts.logger ?? pino({ level: 'silent' });
+  }
+
+  get state(): RelayClientState {
+    return this.currentState;
+  }
+
+  on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): Disposer {
+    return this.events.on(event, listener);
+  }
+
+  /** Connects, and keeps reconnecting until stop(). Idempotent. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.attempt = 0;
+    this.connect();
+  }
+
+  /** Closes the connection and every circuit on it, and stops reconnecting. */
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const session = this.session;
+    this.session = undefined;
+    session?.close();
+    this.setState('disconnected');
+    for (const wake of [...this.waiters]) wake(false);
+  }
+
+  /**
+   * Opens a circuit to `targetNodeId` (any fingerprint formatting). Waits for the relay connection when
+   * it is still coming up; resolves once the relay accepted the circuit (the peer is connected there).
+   * @throws ClawError('PEER_OFFLINE') when the peer is not connected to this relay, 'RELAY_UNREACHABLE'
+   *   when the relay cannot be reached in time, 'RELAY_LIMIT', 'TIMEOUT', 'BAD_FINGERPRINT'.
+   */
+  async openCircuit(targetNodeId: string, timeoutMs = OPEN_CIRCUIT_TIMEOUT_MS): Promise<Circuit> {
+    const target = parseFingerprint(targetNodeId);
+    const deadline = Date.now() + timeoutMs;
+    const session = await this.connectedSession(target, timeoutMs);
+    return session.open(target, Math.max(1, deadline - Date.now()));
+  }
+
+  private async connectedSession(target: string, timeoutMs: number): Promise<RelaySession> {
+    if (!this.running) {
+      throw new ClawError(
+        'RELAY_UNREACHABLE',
+        `relay client for ${this.url} is stopped; start it before opening circuits`,
+      );
+    }
+    if (this.currentState !== 'connected') {
+      const ready = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => wake(false), timeoutMs);
+        const wake = (ok: boolean) => {
+          clearTimeout(timer);
+          this.waiters.delete(wake);
+          resolve(ok);
+        };
+        this.waiters.add(wake);
+      });
+      if (!this.running) {
+        throw new ClawError(
+          'RELAY_UNREACHABLE',
+          `relay client for ${this.url} was stopped while opening a circuit`,
+        );
+      }
+      if (!ready || !this.session) {
+        const why = this.lastError ?? `not connected within ${timeoutMs} ms`;
+        throw new ClawError(
+          'RELAY_UNREACHABLE',
+          `cannot reach peer ${abbreviateFingerprint(target)} through relay ${this.url}: ${why}`,
+        );
+      }
+    }
+    return this.session!;
+  }
+
+  private connect(): void {
+    this.retryTimer = undefined;
+    this.setState('connecting');
+    this.log.debug({ url: this.url, attempt: this.attempt }, 'connecting to relay');
+    const session: RelaySession = new RelaySession(
+      {
+        url: this.url,
+        certDer: this.opts.identity.certDer,
+        key: this.key,
+        nodeId: this.nodeId,
+        pinned: this.pinned,
+        caPem: this.opts.caPem,
+        token: this.opts.token ?? '',
+        pingIntervalMs: this.opts.pingIntervalMs ?? DEFAULT_RELAY_LIMITS.pingIntervalMs,
+        log: this.log,
+      },
+      {
+        authenticated: () => {
+          this.attempt = 0;
+          this.lastError = undefined;
+          this.setState('connected');
+          for (const wake of [...this.waiters]) wake(true);
+        },
+        incoming: (circuit) => this.events.emit('incoming', circuit),
+        ended: (error) => {
+          if (this.session !== session) return;
+          this.session = undefined;
+          this.onSessionEnded(error);
+        },
+      },
+    );
+    this.session = session;
+  }
+
+  private onSessionEnded(error: ClawError | undefined): void {
+    if (!this.running) return;
+    if (error) {
+      this.lastError = error.message;
+      this.log.debug({ url: this.url, code: error.code }, error.message);
+      if (error.code === 'RELAY_REPLACED') this.attempt = Math.max(this.attempt, REPLACED_BACKOFF_ATTEMPT);
+    }
+    this.setState('disconnected');
+    const delay = (this.opts.retryDelayMs ?? backoffDelayMs)(this.attempt);
+    this.attempt += 1;
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+    // Emitted last: a listener may call stop(), which must find the retry timer to cancel.
+    if (error) this.events.emit('error', error);
+  }
+
+  private setState(state: RelayClientState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.events.emit('state', state);
+  }
+}

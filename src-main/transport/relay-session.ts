@@ -1,0 +1,318 @@
+/**
+ * One WebSocket connection from a node to a relay, from dial to close: certificate check, challenge
+ * signing, circuits, heartbeats. Reconnecting is RelayClient's job; a session ends exactly once and
+ * takes its circuits with it.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import { WebSocket, type ClientOptions, type RawData } from 'ws';
+import { ClawError } from '../core/errors.js';
+import { abbreviateFingerprint } from '../core/fingerprint.js';
+import { signIdentity } from '../crypto/signature.js';
+import { RelayCloseCode, relayCloseCodeName } from '../protocol/relay-close-codes.js';
+import {
+  DATA_HEADER_BYTES,
+  decodeRelayFrame,
+  encodeDataFrame,
+  encodeRelayFrame,
+  RELAY_ASSIGNED_CIRCUIT_BIT,
+  RELAY_AUTH_CONTEXT,
+  RelayFrameError,
+  type RelayFrame,
+} from '../protocol/relay-frames.js';
+import { DEFAULT_RELAY_LIMITS } from '../protocol/relay-limits.js';
+import { RelayCircuit, type CircuitCarrier } from './relay-circuit.js';
+import { circuitRefusedError, relayCloseError, relayConnectError } from './relay-errors.js';
+import { checkRelayCertificate } from './relay-tls.js';
+
+/** Bytes queued on the relay socket above which Circuit.send returns false (shared by all circuits). */
+export const RELAY_SEND_HIGH_WATER_BYTES = 512 * 1024;
+/** Bytes queued below which `drain` fires again; half the high-water mark, so drain does not flap. */
+export const RELAY_SEND_LOW_WATER_BYTES = 128 * 1024;
+/** Largest message accepted from a relay, in bytes: bounds what a misbehaving relay can make us buffer. */
+export const RELAY_CLIENT_MAX_PAYLOAD = 16 * 1024 * 1024;
+/** Time from dialing to AUTH_OK (TCP, TLS, upgrade, challenge, signature), in ms. */
+export const RELAY_CONNECT_TIMEOUT_MS = 15_000;
+/** How long a closing handshake may take before the socket is destroyed, in ms. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
+export interface SessionConfig {
+  url: string;
+  certDer: Uint8Array;
+  key: KeyObject;
+  nodeId: string;
+  pinned: string | undefined;
+  caPem: string | undefined;
+  token: string;
+  pingIntervalMs: number;
+  log: Logger;
+}
+
+export interface SessionHooks {
+  authenticated(): void;
+  incoming(circuit: RelayCircuit): void;
+  /** Once; `error` is undefined only after close() (a local stop). */
+  ended(error: ClawError | undefined): void;
+}
+
+interface PendingOpen {
+  target: string;
+  resolve: (circuit: RelayCircuit) => void;
+  reject: (err: ClawError) => void;
+  timer: NodeJS.Timeout;
+}
+
+const violation = (what: string) =>
+  new RelayFrameError('PROTOCOL', `protocol violation: ${what}`, RelayCloseCode.PROTOCOL_VIOLATION);
+
+export class RelaySession implements CircuitCarrier {
+  private readonly ws: WebSocket;
+  private readonly circuits = new Map<number, RelayCircuit>();
+  private readonly pending = new Map<number, PendingOpen>();
+  private helloSent = false;
+  private authed = false;
+  private done = false;
+  /** Why the session failed, when we know better than the close code (TLS check, protocol error, heartbeat). */
+  private failure: ClawError | undefined;
+  private maxFrameBytes = DEFAULT_RELAY_LIMITS.maxFrameBytes;
+  private nextId = 1;
+  private missedPongs = 0;
+  private needDrain = false;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly onWritten = () => {
+    if (this.needDrain && this.ws.bufferedAmount <= RELAY_SEND_LOW_WATER_BYTES) {
+      this.needDrain = false;
+      for (const circuit of [...this.circuits.values()]) circuit.drained();
+    }
+  };
+
+  constructor(
+    private readonly cfg: SessionConfig,
+    private readonly hooks: SessionHooks,
+  ) {
+    const options: ClientOptions & { closeTimeout: number } = {
+      perMessageDeflate: false,
+      maxPayload: RELAY_CLIENT_MAX_PAYLOAD,
+      handshakeTimeout: RELAY_CONNECT_TIMEOUT_MS,
+      // Verification still runs and is reported on the socket; relay-tls.ts decides (pin or CA) on upgrade.
+      rejectUnauthorized: false,
+      closeTimeout: CLOSE_TIMEOUT_MS,
+      // `ca` replaces Node's default CA list, so it is passed only when the user gave one.
+      ...(cfg.caPem ? { ca: cfg.caPem } : {}),
+    };
+    this.ws = new WebSocket(cfg.url, options);
+    this.connectTimer = setTimeout(() => {
+      this.fail(
+        new ClawError(
+          'RELAY_UNREACHABLE',
+          `relay ${cfg.url} did not complete authentication within ${RELAY_CONNECT_TIMEOUT_MS / 1000} s — check the address; retrying`,
+        ),
+      );
+    }, RELAY_CONNECT_TIMEOUT_MS);
+    this.ws.on('upgrade', (res) => {
+      const refusal = checkRelayCertificate(cfg.url, res.socket, cfg.pinned);
+      if (refusal) this.fail(refusal);
+    });
+    this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    this.ws.on('pong', () => {
+      this.missedPongs = 0;
+    });
+    this.ws.on('error', (err) => {
+      this.failure ??= relayConnectError(cfg.url, err);
+    });
+    this.ws.on('close', (code, reason) => {
+      this.end(this.failure ?? relayCloseError(cfg.url, code, reason.toString()));
+    });
+  }
+
+  /** Asks the relay for a circuit to `target` (canonical fingerprint); resolves on OPEN_OK. */
+  open(target: string, timeoutMs: number): Promise<RelayCircuit> {
+    if (!this.authed || this.done) {
+      return Promise.reject(new ClawError('RELAY_UNREACHABLE', `not connected to relay ${this.cfg.url}`));
+    }
+    const circuitId = this.allocateId();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(circuitId);
+        this.sendClose(circuitId, RelayCloseCode.NORMAL, 'open timed out');
+        reject(
+          new ClawError(
+            'TIMEOUT',
+            `relay ${this.cfg.url} did not answer a circuit request to peer ${abbreviateFingerprint(target)} within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.pending.set(circuitId, { target, resolve, reject, timer });
+      this.send(encodeRelayFrame({ type: 'open', circuitId, target }));
+    });
+  }
+
+  /** Local stop: closes the connection and ends the session without an error. */
+  close(): void {
+    if (this.done) return;
+    this.end(undefined);
+    if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
+    else this.ws.close(RelayCloseCode.NORMAL, 'node stopping');
+  }
+
+  sendData(circuitId: number, payload: Uint8Array): boolean {
+    if (this.done || this.ws.readyState !== WebSocket.OPEN) return false;
+    const limit = Math.min(this.maxFrameBytes, RELAY_CLIENT_MAX_PAYLOAD) - DATA_HEADER_BYTES;
+    if (payload.length > limit) {
+      throw new ClawError(
+        'FRAME_TOO_LARGE',
+        `relay circuit frame of ${payload.length} bytes exceeds the relay's limit of ${limit}`,
+      );
+    }
+    this.ws.send(encodeDataFrame(circuitId, payload), this.onWritten);
+    if (this.ws.bufferedAmount <= RELAY_SEND_HIGH_WATER_BYTES) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  sendClose(circuitId: number, code: number, reason: string): void {
+    this.send(encodeRelayFrame({ type: 'close', circuitId, code, reason }));
+  }
+
+  forget(circuitId: number): void {
+    this.circuits.delete(circuitId);
+  }
+
+  private send(frame: Uint8Array): void {
+    if (!this.done && this.ws.readyState === WebSocket.OPEN) this.ws.send(frame, this.onWritten);
+  }
+
+  private allocateId(): number {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = this.nextId >= RELAY_ASSIGNED_CIRCUIT_BIT - 1 ? 1 : this.nextId + 1;
+      if (!this.circuits.has(id) && !this.pending.has(id)) return id;
+    }
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.done) return;
+    try {
+      if (!isBinary || !Buffer.isBuffer(data)) {
+        throw new RelayFrameError(
+          'BAD_FRAME',
+          'malformed relay frame: text message',
+          RelayCloseCode.MALFORMED_FRAME,
+        );
+      }
+      this.handle(decodeRelayFrame(data, RELAY_CLIENT_MAX_PAYLOAD), data);
+    } catch (err) {
+      if (!(err instanceof RelayFrameError)) throw err;
+      const name = relayCloseCodeName(err.closeCode) ?? 'MALFORMED_FRAME';
+      this.failure ??= new ClawError(
+        'PROTOCOL',
+        `relay ${this.cfg.url} sent an invalid frame (${err.message}) — is it a clawbridge relay of a compatible version?`,
+      );
+      this.end(this.failure);
+      // A closing handshake (bounded by closeTimeout) so the relay learns why.
+      this.ws.close(err.closeCode, name.toLowerCase());
+    }
+  }
+
+  private handle(frame: RelayFrame, raw: Buffer): void {
+    switch (frame.type) {
+      case 'challenge': {
+        if (this.helloSent) throw violation('second CHALLENGE');
+        this.maxFrameBytes = frame.maxFrameBytes;
+        this.helloSent = true;
+        this.cfg.log.debug({ relay: frame.relayInfo }, 'relay challenge');
+        // The signature covers the whole CHALLENGE frame: nonce, limits and relay info as received.
+        const signature = signIdentity(this.cfg.key, RELAY_AUTH_CONTEXT, raw);
+        return this.send(
+          encodeRelayFrame({ type: 'hello', certDer: this.cfg.certDer, signature, token: this.cfg.token }),
+        );
+      }
+      case 'auth-ok': {
+        if (!this.helloSent || this.authed) throw violation('unexpected AUTH_OK');
+        if (frame.nodeId !== this.cfg.nodeId) throw violation(`AUTH_OK for node ${frame.nodeId}`);
+        this.authed = true;
+        clearTimeout(this.connectTimer);
+        this.heartbeatTimer = setInterval(() => this.heartbeat(), this.cfg.pingIntervalMs);
+        return this.hooks.authenticated();
+      }
+      case 'open-ok': {
+        const open = this.pending.get(frame.circuitId);
+        // Not pending: we gave up waiting and already sent CLOSE for it.
+        if (!open) return;
+        this.pending.delete(frame.circuitId);
+        clearTimeout(open.timer);
+        const circuit = new RelayCircuit(this, frame.circuitId, open.target, this.cfg.url, true);
+        this.circuits.set(frame.circuitId, circuit);
+        return open.resolve(circuit);
+      }
+      case 'incoming': {
+        if (!this.authed) throw violation('INCOMING before AUTH_OK');
+        const id = frame.circuitId;
+        if (id < RELAY_ASSIGNED_CIRCUIT_BIT || this.circuits.has(id))
+          throw violation(`INCOMING with circuit id ${id}`);
+        const circuit = new RelayCircuit(this, id, frame.source, this.cfg.url, false);
+        this.circuits.set(id, circuit);
+        return this.hooks.incoming(circuit);
+      }
+      case 'data':
+        return this.circuits.get(frame.circuitId)?.deliver(frame.payload);
+      case 'close': {
+        const open = this.pending.get(frame.circuitId);
+        if (open) {
+          this.pending.delete(frame.circuitId);
+          clearTimeout(open.timer);
+          return open.reject(circuitRefusedError(this.cfg.url, open.target, frame.code, frame.reason));
+        }
+        const circuit = this.circuits.get(frame.circuitId);
+        if (!circuit) return;
+        this.circuits.delete(frame.circuitId);
+        return circuit.ended(
+          circuitRefusedError(this.cfg.url, circuit.claimedPeerId, frame.code, frame.reason),
+        );
+      }
+      default:
+        throw violation(`relays do not send ${frame.type.toUpperCase()}`);
+    }
+  }
+
+  private heartbeat(): void {
+    if (this.missedPongs >= DEFAULT_RELAY_LIMITS.maxMissedPongs) {
+      return this.fail(
+        new ClawError(
+          'RELAY_UNREACHABLE',
+          `relay ${this.cfg.url} stopped answering heartbeats; reconnecting`,
+        ),
+      );
+    }
+    this.missedPongs += 1;
+    this.ws.ping();
+  }
+
+  /** Ends the session with `error` and drops the socket without a closing handshake. */
+  private fail(error: ClawError): void {
+    this.failure ??= error;
+    this.end(this.failure);
+    this.ws.terminate();
+  }
+
+  private end(error: ClawError | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.connectTimer);
+    clearInterval(this.heartbeatTimer);
+    const lost = new ClawError(
+      'LINK_CLOSED',
+      `relay ${this.cfg.url} connection ${error ? `lost: ${error.message}` : 'closed'}`,
+    );
+    for (const open of this.pending.values()) {
+      clearTimeout(open.timer);
+      open.reject(lost);
+    }
+    this.pending.clear();
+    const circuits = [...this.circuits.values()];
+    this.circuits.clear();
+    for (const circuit of circuits) circuit.ended(lost);
+    this.hooks.ended(error);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * RelayClient lifecycle on loopback: unreachable relay, reconnect after a relay restart, openCircuit
+ * waiting for the connection, stop() ending circuits, and argument errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isClawError, type ClawError } from '../../src-main/core/errors.js';
+import { RelayClient, type RelayClientState } from '../../src-main/transport/relay-client.js';
+import { testIdentity } from '../helpers/identities.js';
+import {
+  connectedClient,
+  exchange,
+  nextIncoming,
+  startTestRelay,
+  until,
+  within,
+} from '../helpers/relay-harness.js';
+
+/** A port nothing listens on: bound, then released. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+function collectErrors(client: RelayClient): ClawError[] {
+  const errors: ClawError[] = [];
+  client.on('error', (e) => errors.push(e));
+  return errors;
+}
+
+test('an unreachable relay is reported in one line and retried with backoff until stop()', async () => {
+  const url = `ws://127.0.0.1:${await freePort()}`;
+  const delays: number[] = [];
+  const client = new RelayClient({
+    url,
+    identity: await testIdentity('cl-a'),
+    retryDelayMs: (attempt) => (delays.push(attempt), 20),
+  });
+  const errors = collectErrors(client);
+  client.start();
+  await until('three attempts', () => errors.length >= 3);
+  client.stop();
+  assert.ok(isClawError(errors[0], 'RELAY_UNREACHABLE'));
+  assert.equal(
+    errors[0].message,
+    `relay ${url} is unreachable (connection refused) — check the address and that the relay is running; retrying`,
+  );
+  assert.deepEqual(delays.slice(0, 3), [0, 1, 2]);
+  assert.equal(client.state, 'disconnected');
+  assert.equal(client.lastError, errors[0].message);
+  const count = errors.length;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(errors.length, count, 'no attempts after stop()');
+});
+
+test('a server that is not a relay is named as such', async () => {
+  const server = createServer((_, res) => res.writeHead(404).end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new RelayClient({ url, identity: await testIdentity('cl-a'), retryDelayMs: () => 1000 });
+  const error = new Promise<ClawError>((resolve) => client.on('error', resolve));
+  client.start();
+  const err = await within('error', error);
+  client.stop();
+  server.close();
+  assert.match(
+    err.message,
+    /answered HTTP 404 instead of a WebSocket — check that the URL points at a clawbridge relay/,
+  );
+});
+
+test('after a relay restart the client reconnects and circuits work again; old circuits closed', async () => {
+  let relay = await startTestRelay();
+  const port = relay.port;
+  const a = await connectedClient(relay.url, await testIdentity('cl-restart-a'));
+  const b = await connectedClient(relay.url, await testIdentity('cl-restart-b'));
+  const states: RelayClientState[] = [];
+  a.on('state', (s) => states.push(s));
+  const errors = collectErrors(a);
+  const incoming = nextIncoming(b);
+  const circuit = await a.openCircuit(b.nodeId);
+  await incoming;
+  const circuitClosed = within('circuit close', new Promise<Error | undefined>((r) => circuit.onClose(r)));
+  await relay.close();
+  const err = await circuitClosed;
+  assert.ok(isClawError(err, 'LINK_CLOSED'));
+  assert.ok(isClawError(errors[0], 'RELAY_UNREACHABLE'));
+  assert.match(errors[0].message, /shutting down; reconnecting/);
+  relay = await startTestRelay({ port });
+  try {
+    await until('both reconnected', () => a.state === 'connected' && b.state === 'connected');
+    assert.deepEqual(states.slice(0, 2), ['disconnected', 'connecting']);
+    await exchange(a, b);
+  } finally {
+    a.stop();
+    b.stop();
+    await relay.close();
+  }
+});
+
+test('openCircuit waits for the relay connection to come up', async () => {
+  const port = await freePort();
+  const url = `ws://127.0.0.1:${port}`;
+  const a = new RelayClient({ url, identity: await testIdentity('cl-wait-a'), retryDelayMs: () => 50 });
+  a.start();
+  const target = await testIdentity('cl-wait-b');
+  const opening = a.openCircuit(target.fingerprint, 5000);
+  await new Promise((r) => setTimeout(r, 150));
+  const relay = await startTestRelay({ port });
+  const b = await connectedClient(url, target);
+  try {
+    const circuit = await within('circuit', opening);
+    assert.equal(circuit.claimedPeerId, target.fingerprint);
+  } finally {
+    a.stop();
+    b.stop();
+    await relay.close();
+  }
+});
+
+test('openCircuit fails clearly when the relay stays unreachable, when stopped, and for a bad node ID', async () => {
+  const url = `ws://127.0.0.1:${await freePort()}`;
+  const a = new RelayClient({ url, identity: await testIdentity('cl-fail-a'), retryDelayMs: () => 20 });
+  const target = (await testIdentity('cl-fail-b')).fingerprint;
+  await assert.rejects(a.openCircuit(target, 100), /relay client for .* is stopped/);
+  a.start();
+  await assert.rejects(a.openCircuit(target, 300), (err) => {
+    assert.ok(isClawError(err, 'RELAY_UNREACHABLE'));
+    assert.match(
+      err.message,
+      /^cannot reach peer [0-9a-f]{4}…[0-9a-f]{4} through relay ws:\/\/127\.0\.0\.1:\d+: relay .* is unreachable \(connection refused\)/,
+    );
+    return true;
+  });
+  await assert.rejects(a.openCircuit('abc', 100), (err) => isClawError(err, 'BAD_FINGERPRINT'));
+  const pending = a.openCircuit(target, 5000);
+  a.stop();
+  await assert.rejects(pending, /was stopped while opening a circuit/);
+});
+
+test('stop() closes every circuit and the peer sees them end', async () => {
+  const relay = await startTestRelay();
+  const a = await connectedClient(relay.url, await testIdentity('cl-stop-a'));
+  const b = await connectedClient(relay.url, await testIdentity('cl-stop-b'));
+  try {
+    const incoming = nextIncoming(b);
+    const ca = await a.openCircuit(b.nodeId);
+    const cb = await incoming;
+    const localClosed = new Promise<Error | undefined>((r) => ca.onClose(r));
+    const remoteClosed = within('remote close', new Promise<Error | undefined>((r) => cb.onClose(r)));
+    a.stop();
+    assert.equal(ca.closed, true);
+    assert.ok(isClawError(await localClosed, 'LINK_CLOSED'));
+    assert.match((await remoteClosed)!.message, /disconnected from relay/);
+    await until('relay forgot', () => relay.stats().circuits === 0 && relay.stats().nodes === 1);
+  } finally {
+    b.stop();
+    await relay.close();
+  }
+});
+
+test('constructor rejects bad URLs, pins and tokens with a clear line', async () => {
+  const identity = await testIdentity('cl-a');
+  assert.throws(
+    () => new RelayClient({ url: 'http://x:1', identity }),
+    /must start with ws:\/\/ or wss:\/\//,
+  );
+  assert.throws(() => new RelayClient({ url: 'not a url', identity }), /is not a URL/);
+  assert.throws(
+    () => new RelayClient({ url: 'wss://x:1', identity, pinnedFingerprint: 'abcd' }),
+    /fingerprint must be 64 hex characters, got 4/,
+  );
+  assert.throws(
+    () => new RelayClient({ url: 'ws://x:1', identity, token: 'x'.repeat(256) }),
+    /at most 255 bytes/,
+  );
+});

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { isClawError } from '../../src-main/core/errors.js';
+import {
+  decodeFrame,
+  encodeFrame,
+  FrameType,
+  MAX_OPEN_ARGS_BYTES,
+  MAX_REASON_BYTES,
+  MUX_VERSION,
+  type MuxFrame,
+} from '../../src-main/protocol/mux-frames.js';
+
+const RUNS = 10_000;
+
+const streamId = fc.integer({ min: 1, max: 0xffff_ffff });
+const reason = fc.string({ unit: 'grapheme', maxLength: 140 });
+const args = fc
+  .jsonValue({ maxDepth: 3 })
+  .filter((v) => Buffer.byteLength(JSON.stringify(v) ?? 'null') <= MAX_OPEN_ARGS_BYTES);
+const nonce = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+
+/** Any valid frame. */
+const frameArb: fc.Arbitrary<MuxFrame> = fc.oneof(
+  fc.record({
+    type: fc.constant(FrameType.Open),
+    streamId,
+    service: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,31}$/),
+    args,
+  }),
+  fc.record({ type: fc.constant(FrameType.Accept), streamId }),
+  fc.record({ type: fc.constant(FrameType.Reject), streamId, reason }),
+  fc.record({
+    type: fc.constant(FrameType.Data),
+    streamId,
+    payload: fc.uint8Array({ minLength: 1, maxLength: 2048 }),
+  }),
+  fc.record({
+    type: fc.constant(FrameType.Window),
+    streamId,
+    increment: fc.integer({ min: 1, max: 0x7fff_ffff }),
+  }),
+  fc.record({ type: fc.constant(FrameType.Fin), streamId }),
+  fc.record({ type: fc.constant(FrameType.Rst), streamId, reason }),
+  fc.record({ type: fc.constant(FrameType.Ping), streamId: fc.constant(0 as const), nonce }),
+  fc.record({ type: fc.constant(FrameType.Pong), streamId: fc.constant(0 as const), nonce }),
+  fc.record({ type: fc.constant(FrameType.GoAway), streamId: fc.constant(0 as const), reason }),
+);
+
+/** Decoding must either succeed or throw a ClawError with a frame code — nothing else, ever. */
+function decodeOrClawError(bytes: Uint8Array): void {
+  try {
+    decodeFrame(bytes);
+  } catch (err) {
+    if (!isClawError(err, 'BAD_FRAME') && !isClawError(err, 'FRAME_TOO_LARGE')) throw err;
+    assert.ok(err.message.length > 0 && !err.message.includes('\n'));
+  }
+}
+
+test('property: random bytes decode or throw BAD_FRAME / FRAME_TOO_LARGE', { timeout: 60_000 }, () => {
+  // Half the inputs start with a plausible header so the body checks are reached, not just the version.
+  const plausible = fc
+    .tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 6 }), fc.uint8Array({ maxLength: 300 }))
+    .map(([type, id, body]) => Uint8Array.from([MUX_VERSION, type, 0, 0, 0, id, ...body]));
+  fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), plausible), decodeOrClawError), {
+    numRuns: RUNS,
+  });
+});
+
+test(
+  'property: mutated valid frames (flipped, cut, extended) never throw anything else',
+  { timeout: 60_000 },
+  () => {
+    const mutation = fc.oneof(
+      fc.record({
+        kind: fc.constant('flip' as const),
+        at: fc.nat(),
+        value: fc.integer({ min: 0, max: 255 }),
+      }),
+      fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+      fc.record({
+        kind: fc.constant('extend' as const),
+        extra: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+      }),
+    );
+    fc.assert(
+      fc.property(frameArb, fc.array(mutation, { minLength: 1, maxLength: 4 }), (frame, mutations) => {
+        let bytes = Uint8Array.from(encodeFrame(frame));
+        for (const m of mutations) {
+          if (m.kind === 'flip' && bytes.length > 0) bytes[m.at % bytes.length] = m.value;
+          if (m.kind === 'cut') bytes = bytes.subarray(0, m.at % (bytes.length + 1));
+          if (m.kind === 'extend') bytes = Uint8Array.from([...bytes, ...m.extra]);
+        }
+        decodeOrClawError(bytes);
+      }),
+      { numRuns: RUNS },
+    );
+  },
+);
+
+test('property: encode → decode round-trips every valid frame', { timeout: 60_000 }, () => {
+  fc.assert(
+    fc.property(frameArb, (frame) => {
+      const back = decodeFrame(encodeFrame(frame));
+      assert.equal(back.type, frame.type);
+      assert.equal(back.streamId, frame.streamId);
+      if (frame.type === FrameType.Data && back.type === FrameType.Data) {
+        assert.deepEqual(Uint8Array.from(back.payload), frame.payload);
+      } else if (frame.type === FrameType.Open && back.type === FrameType.Open) {
+        assert.equal(back.service, frame.service);
+        assert.deepEqual(back.args, JSON.parse(JSON.stringify(frame.args) ?? 'null'));
+      } else if ('reason' in frame && 'reason' in back) {
+        // Reasons over the limit are cut on a character boundary: the result is a prefix that fits.
+        assert.ok(frame.reason.startsWith(back.reason));
+        assert.ok(Buffer.byteLength(back.reason) <= MAX_REASON_BYTES);
+        if (Buffer.byteLength(frame.reason) <= MAX_REASON_BYTES) assert.equal(back.reason, frame.reason);
+      } else {
+        assert.deepEqual(back, { ...frame }); // fc.record builds null-prototype objects
+      }
+    }),
+    { numRuns: RUNS },
+  );
+});

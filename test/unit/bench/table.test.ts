@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  alignColumns,
+  computeTargets,
+  difference,
+  formatCount,
+  formatNumber,
+  formatReport,
+  jsonReport,
+  percentile,
+  ratio,
+  ratiosObject,
+  type BenchResult,
+  type MemoryResult,
+} from '../../../bench/table.js';
+
+const row = (name: string, MBps: number | null, p50Ms: number | null): BenchResult => ({
+  name,
+  MBps,
+  p50Ms,
+  p99Ms: p50Ms === null ? null : p50Ms * 3,
+  setupMs: 1,
+});
+
+const results: BenchResult[] = [
+  row('raw-tcp', 2000, 0.05),
+  row('raw-tls', 800, 0.07),
+  row('direct', 600, 0.1),
+  row('bare-relay', 400, 0.2),
+  row('relay', 200, 0.6),
+  row('ssh-L', 500, 0.15),
+];
+const memory: MemoryResult[] = [
+  { name: 'relay', connections: 1000, kibPerConnection: 12 },
+  { name: 'relay', connections: 5000, kibPerConnection: 20 },
+  { name: 'bare-relay', connections: 1000, kibPerConnection: 7 },
+];
+
+describe('percentile', () => {
+  it('uses nearest rank on unsorted samples', () => {
+    const samples = [5, 1, 4, 2, 3];
+    assert.equal(percentile(samples, 50), 3);
+    assert.equal(percentile(samples, 0), 1);
+    assert.equal(percentile(samples, 100), 5);
+    assert.equal(percentile(samples, 99), 5);
+  });
+
+  it('picks an observed sample for p99 of 2000', () => {
+    const samples = Array.from({ length: 2000 }, (_, i) => i + 1);
+    assert.equal(percentile(samples, 99), 1980);
+    assert.equal(percentile(samples, 50), 1000);
+  });
+
+  it('is NaN without samples and does not reorder its input', () => {
+    assert.ok(Number.isNaN(percentile([], 50)));
+    const samples = [3, 1, 2];
+    percentile(samples, 50);
+    assert.deepEqual(samples, [3, 1, 2]);
+  });
+});
+
+describe('ratio and difference', () => {
+  it('divide and subtract when both sides exist', () => {
+    assert.equal(ratio(300, 600), 0.5);
+    assert.equal(difference(0.5, 0.2)?.toFixed(3), '0.300');
+  });
+
+  it('are null when a side is missing or the divisor is not positive', () => {
+    assert.equal(ratio(null, 1), null);
+    assert.equal(ratio(1, undefined), null);
+    assert.equal(ratio(1, 0), null);
+    assert.equal(ratio(1, Number.NaN), null);
+    assert.equal(difference(1, null), null);
+  });
+});
+
+describe('computeTargets', () => {
+  const lines = computeTargets(results, memory);
+  const line = (key: string) => lines.find((l) => l.key === key);
+
+  it('computes the throughput ratios with PASS/MISS against the targets', () => {
+    assert.equal(line('direct/ssh-L')?.value, 1.2);
+    assert.equal(line('direct/ssh-L')?.pass, true);
+    assert.equal(line('relay/bare-relay')?.value, 0.5);
+    assert.equal(line('relay/bare-relay')?.pass, false);
+    assert.equal(line('direct/raw-tls')?.value, 0.75);
+    assert.equal(line('direct/raw-tls')?.pass, undefined);
+  });
+
+  it('computes the RTT overheads in ms', () => {
+    assert.equal(line('relay-bare-relay p50Ms')?.value?.toFixed(3), '0.400');
+    assert.equal(line('relay-bare-relay p50Ms')?.pass, false);
+    assert.equal(line('direct-raw-tls p50Ms')?.value?.toFixed(3), '0.030');
+  });
+
+  it('checks only our relay against the memory target', () => {
+    assert.equal(line('relay KiB/conn 1k')?.pass, true);
+    assert.equal(line('relay KiB/conn 5k')?.pass, false);
+    assert.equal(line('bare-relay KiB/conn 1k')?.pass, undefined);
+    assert.equal(line('bare-relay KiB/conn 1k')?.target, '');
+  });
+
+  it('leaves a ratio unjudged when a row was skipped', () => {
+    const skipped = results.map((r) => (r.name === 'ssh-L' ? row('ssh-L', null, null) : r));
+    const l = computeTargets(skipped, []).find((x) => x.key === 'direct/ssh-L');
+    assert.equal(l?.value, null);
+    assert.equal(l?.pass, undefined);
+  });
+});
+
+describe('formatting', () => {
+  it('formats counts and numbers', () => {
+    assert.equal(formatCount(1000), '1k');
+    assert.equal(formatCount(5000), '5k');
+    assert.equal(formatCount(1500), '1500');
+    assert.equal(formatNumber(1234.5), '1235');
+    assert.equal(formatNumber(12.345), '12.3');
+    assert.equal(formatNumber(1.2345), '1.23');
+    assert.equal(formatNumber(0.12345), '0.123');
+    assert.equal(formatNumber(null), '-');
+    assert.equal(formatNumber(Number.NaN), '-');
+  });
+
+  it('aligns columns: first left, the rest right', () => {
+    assert.deepEqual(
+      alignColumns([
+        ['a', '1'],
+        ['bbb', '22'],
+      ]),
+      ['a     1', 'bbb  22'],
+    );
+  });
+
+  it('prints every row, every ratio with PASS/MISS, and the notes', () => {
+    const text = formatReport(results, computeTargets(results, memory), ['ssh-L skipped']);
+    const lines = text.split('\n');
+    assert.match(lines[0]!, /^path\s+MB\/s\s+p50 ms\s+p99 ms\s+setup ms$/);
+    for (const r of results)
+      assert.ok(
+        lines.some((l) => l.startsWith(r.name)),
+        r.name,
+      );
+    assert.ok(lines.some((l) => /^direct\/ssh-L\s+1\.20x\s+>= 1\.0x\s+PASS$/.test(l)));
+    assert.ok(lines.some((l) => /^relay\/bare-relay\s+0\.500x\s+>= 0\.6x\s+MISS$/.test(l)));
+    assert.ok(lines.some((l) => /^relay KiB\/conn 5k\s+20\.0 KiB\s+<= 16 KiB\s+MISS$/.test(l)));
+    assert.equal(lines.at(-1), 'note: ssh-L skipped');
+  });
+
+  it('prints n/a for a target whose inputs are missing', () => {
+    const text = formatReport([row('direct', null, null)], computeTargets([row('direct', null, null)], []));
+    assert.match(text, /^direct\/ssh-L\s+-\s+>= 1\.0x\s+n\/a$/m);
+  });
+});
+
+describe('jsonReport', () => {
+  it('has exactly results and ratios, rounded, with null for what is missing', () => {
+    const withSkip = [...results.slice(0, 5), row('ssh-L', null, null)];
+    const doc = JSON.parse(jsonReport(withSkip, computeTargets(withSkip, memory))) as {
+      results: Record<string, unknown>[];
+      ratios: Record<string, unknown>;
+    };
+    assert.deepEqual(Object.keys(doc), ['results', 'ratios']);
+    assert.deepEqual(Object.keys(doc.results[0]!), ['name', 'MBps', 'p50Ms', 'p99Ms', 'setupMs']);
+    assert.equal(doc.results[5]!.MBps, null);
+    assert.equal(doc.ratios['direct/ssh-L'], null);
+    assert.equal(doc.ratios['relay/bare-relay'], 0.5);
+    assert.equal(doc.ratios['relay-bare-relay p50Ms'], 0.4);
+    assert.equal(doc.ratios['relay KiB/conn 1k'], 12);
+  });
+
+  it('ratiosObject rounds to three decimals', () => {
+    assert.deepEqual(ratiosObject([{ key: 'k', value: 1 / 3, unit: 'x', target: '', pass: undefined }]), {
+      k: 0.333,
+    });
+  });
+});

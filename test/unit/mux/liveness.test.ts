@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isClawError } from '../../../src-main/core/errors.js';
+import { Mux } from '../../../src-main/mux/mux.js';
+import { createLinkPair } from '../../helpers/link-pair.js';
+import { closeOf, errorOf, muxPair, readAll, waitFor } from './mux-fixtures.js';
+
+test('ping() measures the round trip with sub-millisecond resolution and emits rtt', async () => {
+  const p = muxPair({ link: { latencyMs: 15 } });
+  const seen: number[] = [];
+  p.ma.on('rtt', (ms) => seen.push(ms));
+  const rtt = await p.ma.ping();
+  // Two one-way delays of 15 ms; timers never fire early by more than their 1 ms granularity.
+  assert.ok(rtt >= 29, `rtt ${rtt} < 2 × 15 ms`);
+  assert.ok(rtt < 1000, `rtt ${rtt}`);
+  assert.notEqual(rtt, Math.round(rtt), 'high-resolution, not whole milliseconds');
+  assert.deepEqual(seen, [rtt]);
+  p.close();
+});
+
+test('ping() times out with TIMEOUT when the peer does not answer', async () => {
+  const p = muxPair();
+  p.a.blackhole();
+  await assert.rejects(
+    p.ma.ping(30),
+    (err: unknown) => isClawError(err, 'TIMEOUT') && /no reply from peer in 0.03 s/.test(err.message),
+  );
+  p.close();
+});
+
+test('heartbeats keep an idle link alive and report rtt', async () => {
+  const p = muxPair({ a: { heartbeatMs: 10, deadAfterMs: 50 }, b: { heartbeatMs: 10, deadAfterMs: 50 } });
+  let rtts = 0;
+  p.ma.on('rtt', () => rtts++);
+  await new Promise((r) => setTimeout(r, 250)); // five dead-after periods of idleness
+  assert.equal(p.ma.closed, false);
+  assert.equal(p.mb.closed, false);
+  assert.ok(rtts >= 5, `only ${rtts} heartbeat rtts`);
+  p.close();
+});
+
+test('a dead path (nothing arrives) closes the link with a heartbeat timeout and fails its streams', async () => {
+  const p = muxPair({ a: { heartbeatMs: 10, deadAfterMs: 60 } });
+  const s = await p.ma.open('terminal', {});
+  const streamFailed = errorOf(s);
+  const closed = closeOf(p.ma);
+  const pending = p.ma.open('late', {}).catch((err: unknown) => err);
+  const started = performance.now();
+  p.a.blackhole();
+  const { error } = await closed;
+  const waited = performance.now() - started;
+  assert.ok(isClawError(error, 'LINK_CLOSED'));
+  assert.match(error.message, /^heartbeat timeout: no reply from peer for 0.06 s/);
+  assert.ok(waited >= 55 && waited < 500, `detected after ${waited} ms`);
+  assert.equal(p.a.closed, true, 'the link itself is closed');
+  assert.equal((await streamFailed).message, error.message);
+  assert.ok(isClawError(await pending, 'LINK_CLOSED'));
+  // The other side never heard anything (the path is dead); closing it fails its half of the stream too.
+  const otherFailed = errorOf(p.accepted[0]!);
+  p.close();
+  assert.ok(isClawError(await otherFailed, 'LINK_CLOSED'));
+});
+
+test('a link failure fails every unfinished stream with the link reason; nothing ends quietly', async () => {
+  const p = muxPair();
+  const s1 = await p.ma.open('a', {});
+  const s2 = await p.ma.open('b', {});
+  const [r1, r2] = p.accepted;
+  s1.write('half a message');
+  await waitFor(() => r1!.bytesIn === 14, 'data arrives');
+  const errors = [s1, s2, r1!, r2!].map((s) => errorOf(s));
+  const ends: string[] = [];
+  for (const s of [s1, s2, r1!, r2!]) s.on('end', () => ends.push(String(s.id)));
+  r1!.resume();
+  const closes = [closeOf(p.ma), closeOf(p.mb)];
+  p.a.fail(new Error('connection reset by peer'));
+  for (const err of await Promise.all(errors)) {
+    assert.ok(isClawError(err, 'LINK_CLOSED'), String(err));
+    assert.match(err.message, /connection reset by peer/);
+  }
+  assert.deepEqual(ends, [], 'no stream ended as if complete');
+  for (const { error } of await Promise.all(closes))
+    assert.match(String(error?.message), /connection reset by peer/);
+  await assert.rejects(
+    p.ma.open('c', {}),
+    (err: unknown) => isClawError(err, 'LINK_CLOSED') && /is closed/.test(err.message),
+  );
+  await assert.rejects(p.ma.ping(), (err: unknown) => isClawError(err, 'LINK_CLOSED'));
+});
+
+test('a stream finished in both directions survives a later link close', async () => {
+  const p = muxPair();
+  const s = await p.ma.open('x', {});
+  const r = p.accepted[0]!;
+  s.end('done');
+  r.end('done too');
+  await waitFor(() => p.ma.streamCount === 0 && p.mb.streamCount === 0, 'both FINs exchanged');
+  let failed = false;
+  s.on('error', () => (failed = true));
+  p.ma.close('bye');
+  assert.equal((await readAll(s)).toString(), 'done too', 'buffered data stays readable');
+  assert.equal((await readAll(r)).toString(), 'done');
+  assert.equal(failed, false);
+});
+
+test('close(reason) tells the peer why (GOAWAY) and emits close without an error locally', async () => {
+  const p = muxPair();
+  const s = await p.ma.open('x', {});
+  const localErr = errorOf(s);
+  const remoteErr = errorOf(p.accepted[0]!);
+  const local = closeOf(p.ma);
+  const remote = closeOf(p.mb);
+  p.ma.close('switching to the direct path');
+  assert.equal((await local).error, undefined);
+  const { error } = await remote;
+  assert.ok(isClawError(error, 'LINK_CLOSED'));
+  assert.equal(error.message, 'peer closed the link: switching to the direct path');
+  assert.match((await localErr).message, /closed: switching to the direct path/);
+  assert.equal((await remoteErr).message, error.message);
+  assert.equal(p.a.closed && p.b.closed, true);
+  p.ma.close('again'); // idempotent
+});
+
+test('a mux over an already closed link closes at once', async () => {
+  const { a } = createLinkPair();
+  a.close();
+  const mux = new Mux(a);
+  const { error } = await closeOf(mux);
+  assert.ok(isClawError(error, 'LINK_CLOSED'));
+});
+
+test('a throwing rtt listener does not take the link down', async () => {
+  const p = muxPair();
+  p.ma.on('rtt', () => {
+    throw new Error('listener bug');
+  });
+  assert.ok((await p.ma.ping()) >= 0);
+  assert.equal(p.ma.closed, false);
+  assert.deepEqual(p.a.listenerErrors, []);
+  p.close();
+});

@@ -1,0 +1,165 @@
+/** Relay frames: byte-level fixtures for every type, round trips, and each way a frame can be wrong. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isClawError } from '../../../src-main/core/errors.js';
+import { RelayCloseCode } from '../../../src-main/protocol/relay-close-codes.js';
+import {
+  decodeRelayFrame,
+  encodeDataFrame,
+  encodeRelayFrame,
+  fitReason,
+  MAX_REASON_BYTES,
+  RelayFrameError,
+  rewriteCircuitId,
+  type RelayFrame,
+} from '../../../src-main/protocol/relay-frames.js';
+
+const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+const rep = (byte: string, n: number) => byte.repeat(n);
+
+/** Each frame with its exact bytes (version 01, type, big-endian fields). */
+const fixtures: [RelayFrame, string][] = [
+  [
+    { type: 'challenge', nonce: new Uint8Array(32).fill(0x11), maxFrameBytes: 1024 * 1024, relayInfo: 'abc' },
+    `01 01 ${rep('11', 32)} 00100000 03 616263`,
+  ],
+  [
+    { type: 'hello', certDer: Uint8Array.of(1, 2, 3), signature: new Uint8Array(64).fill(0x5a), token: 'th' },
+    `01 02 0003 010203 ${rep('5a', 64)} 02 7468`,
+  ],
+  [
+    { type: 'auth-ok', nodeId: rep('bb', 32), circuitsPerNode: 256, idleTimeoutMs: 120_000 },
+    `01 03 ${rep('bb', 32)} 00000100 0001d4c0`,
+  ],
+  [{ type: 'open', circuitId: 7, target: rep('aa', 32) }, `01 10 00000007 ${rep('aa', 32)}`],
+  [{ type: 'open-ok', circuitId: 5 }, '01 11 00000005'],
+  [{ type: 'incoming', circuitId: 0x80000001, source: rep('cc', 32) }, `01 12 80000001 ${rep('cc', 32)}`],
+  [{ type: 'data', circuitId: 1, payload: Buffer.from('hi') }, '01 13 00000001 6869'],
+  [{ type: 'data', circuitId: 1, payload: new Uint8Array(0) }, '01 13 00000001'],
+  [
+    { type: 'close', circuitId: 2, code: RelayCloseCode.PEER_OFFLINE, reason: 'peer offline' },
+    '01 14 00000002 0fbf 0c 70656572206f66666c696e65',
+  ],
+];
+
+/** Compares decoded frames with byte fields as plain arrays (decoders return views). */
+function plain(f: RelayFrame): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v instanceof Uint8Array ? [...v] : v]));
+}
+
+test('every frame type encodes to its fixture bytes and decodes back', () => {
+  for (const [frame, bytes] of fixtures) {
+    assert.equal(encodeRelayFrame(frame).toString('hex'), hex(bytes).toString('hex'), frame.type);
+    assert.deepEqual(plain(decodeRelayFrame(hex(bytes))), plain(frame), frame.type);
+  }
+});
+
+test('encodeDataFrame and rewriteCircuitId touch only the header', () => {
+  const frame = encodeDataFrame(9, Buffer.from('payload'));
+  rewriteCircuitId(frame, 0x80000002);
+  assert.equal(
+    frame.toString('hex'),
+    hex('01 13 80000002').toString('hex') + Buffer.from('payload').toString('hex'),
+  );
+  // Works on a view into a larger buffer too (ws hands out such views).
+  const big = Buffer.concat([Buffer.from('xx'), encodeDataFrame(1, Uint8Array.of(7))]);
+  const view = big.subarray(2);
+  rewriteCircuitId(view, 3);
+  assert.deepEqual(plain(decodeRelayFrame(view)), { type: 'data', circuitId: 3, payload: [7] });
+  assert.equal(big.subarray(0, 2).toString(), 'xx');
+});
+
+/** Asserts decoding fails as a RelayFrameError with this close code and message pattern. */
+function rejects(bytes: Uint8Array, closeCode: number, message: RegExp, max?: number): void {
+  assert.throws(
+    () => decodeRelayFrame(bytes, max),
+    (err: unknown) => {
+      assert.ok(err instanceof RelayFrameError, String(err));
+      assert.equal(err.closeCode, closeCode);
+      assert.match(err.message, message);
+      return true;
+    },
+  );
+}
+
+test('decode errors carry the close code the relay answers with', () => {
+  rejects(hex(''), RelayCloseCode.MALFORMED_FRAME, /0 bytes is shorter than the header/);
+  rejects(hex('01'), RelayCloseCode.MALFORMED_FRAME, /shorter than the header/);
+  rejects(
+    hex('02 13 00000001'),
+    RelayCloseCode.UNSUPPORTED_VERSION,
+    /unsupported relay protocol version 2 \(this build speaks 1\)/,
+  );
+  rejects(hex('01 7f'), RelayCloseCode.UNKNOWN_FRAME_TYPE, /unknown relay frame type 0x7f/);
+  rejects(hex('01 13 000001'), RelayCloseCode.MALFORMED_FRAME, /DATA is truncated at circuit id/);
+  rejects(
+    hex('01 11 00000005 00'),
+    RelayCloseCode.MALFORMED_FRAME,
+    /OPEN_OK has 1 unexpected trailing bytes/,
+  );
+  rejects(
+    hex(`01 10 00000007 ${rep('aa', 31)}`),
+    RelayCloseCode.MALFORMED_FRAME,
+    /OPEN is truncated at target/,
+  );
+  rejects(hex('01 02 0000'), RelayCloseCode.MALFORMED_FRAME, /certificate length 0 is outside 1..4096/);
+  rejects(hex('01 02 1001'), RelayCloseCode.MALFORMED_FRAME, /certificate length 4097/);
+  rejects(
+    hex(`01 02 0001 01 ${rep('00', 64)} 01 ff`),
+    RelayCloseCode.MALFORMED_FRAME,
+    /HELLO token is not valid UTF-8/,
+  );
+  rejects(hex('01 14 00000001 03e8 7c'), RelayCloseCode.MALFORMED_FRAME, /reason length 124 exceeds 123/);
+  rejects(hex('01 13 00000001 0000'), RelayCloseCode.FRAME_TOO_LARGE, /8 bytes exceeds the limit of 7/, 7);
+});
+
+test('decode errors are ClawErrors with stable codes', () => {
+  const cases: [string, string][] = [
+    ['01', 'BAD_FRAME'],
+    ['09 01', 'PROTOCOL'],
+    ['01 99', 'PROTOCOL'],
+  ];
+  for (const [bytes, code] of cases) {
+    assert.throws(
+      () => decodeRelayFrame(hex(bytes)),
+      (err) => isClawError(err, code as 'BAD_FRAME'),
+    );
+  }
+});
+
+test('encoding refuses out-of-range fields with BAD_ARGUMENT', () => {
+  const bad: RelayFrame[] = [
+    { type: 'open', circuitId: -1, target: rep('aa', 32) },
+    { type: 'open', circuitId: 2 ** 32, target: rep('aa', 32) },
+    { type: 'open', circuitId: 1, target: 'AA'.repeat(32) },
+    { type: 'open-ok', circuitId: 1.5 },
+    { type: 'close', circuitId: 1, code: 70000, reason: '' },
+    { type: 'close', circuitId: 1, code: 1000, reason: 'x'.repeat(124) },
+    { type: 'hello', certDer: new Uint8Array(0), signature: new Uint8Array(64), token: '' },
+    { type: 'hello', certDer: Uint8Array.of(1), signature: new Uint8Array(63), token: '' },
+    { type: 'hello', certDer: Uint8Array.of(1), signature: new Uint8Array(64), token: 'é'.repeat(128) },
+    { type: 'challenge', nonce: new Uint8Array(31), maxFrameBytes: 1, relayInfo: '' },
+  ];
+  for (const frame of bad)
+    assert.throws(
+      () => encodeRelayFrame(frame),
+      (err) => isClawError(err, 'BAD_ARGUMENT'),
+      JSON.stringify(frame),
+    );
+});
+
+test('fitReason keeps short reasons and cuts long ones on a character boundary', () => {
+  assert.equal(fitReason('peer offline'), 'peer offline');
+  const cut = fitReason('é'.repeat(100));
+  assert.ok(Buffer.byteLength(cut) <= MAX_REASON_BYTES);
+  assert.ok(cut.endsWith('…'));
+  assert.doesNotThrow(() => encodeRelayFrame({ type: 'close', circuitId: 1, code: 1000, reason: cut }));
+  assert.equal(Buffer.byteLength(fitReason('x'.repeat(123))), 123);
+});
+
+test('strings decode exactly: a leading byte-order mark stays part of the token', () => {
+  const bytes = encodeRelayFrame({ type: 'close', circuitId: 1, code: 1000, reason: '\uFEFFx' });
+  const decoded = decodeRelayFrame(bytes);
+  assert.equal(decoded.type === 'close' && decoded.reason, '\uFEFFx');
+  assert.deepEqual(encodeRelayFrame(decoded), bytes);
+});

@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isClawError } from '../../../src-main/core/errors.js';
+import { DEFAULT_RELAY_LIMITS, resolveRelayLimits } from '../../../src-main/protocol/relay-limits.js';
+
+test('defaults: 1 MiB frames, 15 s pings, dead link detected in under 45 s', () => {
+  const limits = resolveRelayLimits();
+  assert.deepEqual(limits, DEFAULT_RELAY_LIMITS);
+  assert.equal(limits.maxFrameBytes, 1024 * 1024);
+  assert.equal(limits.pingIntervalMs, 15_000);
+  assert.ok((limits.maxMissedPongs + 1) * limits.pingIntervalMs <= 45_000);
+  assert.ok(limits.bufferHighWaterBytes < limits.maxBufferedBytes);
+});
+
+test('overrides apply; undefined keeps the default', () => {
+  const limits = resolveRelayLimits({ circuitsPerNode: 3, idleTimeoutMs: undefined });
+  assert.equal(limits.circuitsPerNode, 3);
+  assert.equal(limits.idleTimeoutMs, DEFAULT_RELAY_LIMITS.idleTimeoutMs);
+});
+
+test('bad limits are CONFIG_INVALID and name the limit', () => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ circuitsPerNode: 0 }, /circuitsPerNode must be a whole number from 1 to 4294967295, got 0/],
+    [{ circuitsPerNode: 1.5 }, /got 1.5/],
+    [{ idleTimeoutMs: '10' }, /idleTimeoutMs must be a whole number .* got "10"/],
+    [{ maxFrameBytes: 2 ** 32 }, /maxFrameBytes must be a whole number/],
+    [{ maxFrameBytes: 1000 }, /maxFrameBytes must be at least 8192, got 1000/],
+    [
+      { bufferHighWaterBytes: 10, maxBufferedBytes: 10 },
+      /bufferHighWaterBytes \(10\) must be below maxBufferedBytes \(10\)/,
+    ],
+    [{ nope: 1 }, /unknown relay limit 'nope'/],
+  ];
+  for (const [partial, message] of bad) {
+    assert.throws(
+      () => resolveRelayLimits(partial),
+      (err) => isClawError(err, 'CONFIG_INVALID') && message.test(err.message),
+      JSON.stringify(partial),
+    );
+  }
+});

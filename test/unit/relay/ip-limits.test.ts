@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IpLimiter } from '../../../src-main/relay/ip-limits.js';
+
+/** A clock the test moves by hand. */
+function fakeClock() {
+  let now = 1_000_000;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+test('connectionsPerIp: admits up to the limit, refuses the next, admits again after a release', () => {
+  const clock = fakeClock();
+  const ips = new IpLimiter(2, 100, clock.now);
+  assert.equal(ips.admit('1.1.1.1'), undefined);
+  assert.equal(ips.admit('1.1.1.1'), undefined);
+  assert.equal(ips.admit('1.1.1.1'), 'TOO_MANY_CONNECTIONS');
+  assert.equal(ips.admit('2.2.2.2'), undefined, 'other addresses are unaffected');
+  ips.release('1.1.1.1');
+  assert.equal(ips.admit('1.1.1.1'), undefined);
+});
+
+test('authAttemptsPerMinute: a burst of the limit, then one attempt per (60 s / limit)', () => {
+  const clock = fakeClock();
+  const ips = new IpLimiter(1000, 6, clock.now);
+  for (let i = 0; i < 6; i++) {
+    assert.equal(ips.admit('1.1.1.1'), undefined);
+    ips.release('1.1.1.1');
+  }
+  assert.equal(ips.admit('1.1.1.1'), 'AUTH_RATE_LIMITED');
+  clock.advance(9_999);
+  assert.equal(
+    ips.admit('1.1.1.1'),
+    'AUTH_RATE_LIMITED',
+    'refused attempts cost nothing, but 10 s are not up',
+  );
+  clock.advance(1);
+  assert.equal(ips.admit('1.1.1.1'), undefined);
+  assert.equal(ips.admit('1.1.1.1'), 'AUTH_RATE_LIMITED');
+  clock.advance(10 * 60_000);
+  for (let i = 0; i < 6; i++) assert.equal(ips.admit('1.1.1.1'), undefined, 'refill stops at the burst');
+  assert.equal(ips.admit('1.1.1.1'), 'AUTH_RATE_LIMITED');
+});
+
+test('sweep forgets idle addresses with a full bucket and keeps the rest', () => {
+  const clock = fakeClock();
+  const ips = new IpLimiter(10, 60, clock.now);
+  ips.admit('1.1.1.1');
+  ips.admit('2.2.2.2');
+  ips.release('2.2.2.2');
+  ips.sweep();
+  assert.equal(ips.size, 2, 'bucket of 2.2.2.2 is not full yet');
+  clock.advance(1_000);
+  ips.sweep();
+  assert.equal(ips.size, 1, '2.2.2.2 forgotten, 1.1.1.1 still connected');
+  ips.release('1.1.1.1');
+  ips.release('1.1.1.1');
+  clock.advance(60_000);
+  ips.sweep();
+  assert.equal(ips.size, 0);
+});
