@@ -28,7 +28,10 @@ export function createApiHandler(agent: Agent): ApiHandler {
     ping: (p) => ping(agent, p.peer, p.timeoutMs),
   };
   return {
-    call: (method, params) => Promise.resolve(handlers[method](params as never)) as never,
+    call: <M extends MethodName>(method: M, params: MethodParams<M>) =>
+      Promise.resolve(
+        (handlers[method] as (p: MethodParams<M>) => MethodResults[M] | Promise<MethodResults[M]>)(params),
+      ),
     onEvent: (listener) => agent.events.on('changed', () => listener('changed', {})),
   };
 }

@@ -32,7 +32,10 @@ async function assertNoAgent(path: string, home: string): Promise<void> {
   const other = await ControlClient.connect(path, home).catch(() => undefined);
   if (other) {
     other.close();
-    throw new ClawError('AGENT_RUNNING', `an agent is already running for ${home}; stop it first, or use another --home`);
+    throw new ClawError(
+      'AGENT_RUNNING',
+      `an agent is already running for ${home}; stop it first, or use another --home`,
+    );
   }
 }
 

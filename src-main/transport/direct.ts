@@ -141,7 +141,7 @@ export function dialDirect(opts: DialDirectOptions): Promise<Link> {
       opts.timeoutMs ?? DIRECT_DIAL_TIMEOUT_MS,
     );
     socket.setNoDelay(true);
-    socket.on('error', (err) =>
+    socket.on('error', (err: Error) =>
       fail(new ClawError('LINK_CLOSED', `direct connection to ${remote} failed: ${err.message}`)),
     );
     socket.on('close', () =>

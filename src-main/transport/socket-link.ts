@@ -26,7 +26,7 @@ export class SocketLink implements Link {
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.events.emit('drain'));
-    socket.on('error', (err) =>
+    socket.on('error', (err: Error) =>
       this.finish(new ClawError('LINK_CLOSED', `direct link to ${remote} failed: ${err.message}`)),
     );
     socket.on('close', () =>

@@ -135,3 +135,20 @@ test('frames that arrive before the owner listens are kept and delivered in orde
   cb.send(Uint8Array.of(3));
   assert.deepEqual([...(await echo)], [3]);
 });
+
+test('a node may open a circuit to itself; circuits are counted once and forgotten on disconnect', async () => {
+  const self = await connectedClient(relay.url, await testIdentity('circ-self'));
+  const incoming = nextIncoming(self);
+  const out = await self.openCircuit(self.nodeId, WAIT_MS);
+  const back = await incoming;
+  assert.equal(relay.stats().circuits, 1);
+  const got = nextFrame(back);
+  out.send(Uint8Array.of(42));
+  assert.deepEqual([...(await got)], [42]);
+  const second = await self.openCircuit(self.nodeId, WAIT_MS);
+  await until('two circuits', () => relay.stats().circuits === 2);
+  second.close();
+  await until('one circuit', () => relay.stats().circuits === 1);
+  self.stop();
+  await until('none', () => relay.stats().circuits === 0);
+});
