@@ -1,7 +1,7 @@
 /**
  * The two measurements every row makes through a Duplex (a socket, a TLS socket, a mux stream, a ws
  * stream): bulk throughput and a 1-byte ping-pong. The far end runs `serveBenchStream` (bench/serve.ts),
- * which reads one mode byte: SINK counts a announced number of bytes and answers once they are all
+ * which reads one mode byte: SINK counts an announced number of bytes and answers once they are all
  * in, ECHO sends every byte back. Announcing the size avoids relying on half-close, which a plain
  * WebSocket stream does not have. Every loop is bounded in count and in time.
  */

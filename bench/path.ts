@@ -17,11 +17,14 @@ export interface PathUnderTest {
 
 /** Measures RTT then bulk through `path` and closes it. */
 export async function measurePath(name: string, path: PathUnderTest): Promise<BenchResult> {
+  // Failures surface through the measurements (a closed stream rejects them); a stream error emitted
+  // while tearing down must not become an uncaught exception.
+  const open = async () => (await path.open()).on('error', () => undefined);
   try {
-    const rttStream = await path.open();
+    const rttStream = await open();
     const rtt = await measureRtt(rttStream);
     rttStream.destroy();
-    const bulkStream = await path.open();
+    const bulkStream = await open();
     const bulk = await measureBulk(bulkStream);
     bulkStream.destroy();
     return { name, MBps: bulk.MBps, p50Ms: rtt.p50Ms, p99Ms: rtt.p99Ms, setupMs: path.setupMs };

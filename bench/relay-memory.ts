@@ -135,6 +135,9 @@ async function measureOne(
   }
 }
 
+const unmeasured = (name: string, steps: readonly number[]): MemoryResult[] =>
+  steps.map((connections) => ({ name, connections, kibPerConnection: null }));
+
 /** Measures our relay and the bare relay at MEMORY_STEPS (fewer if the open-file limit is too low). */
 export async function measureRelayMemory(log: (line: string) => void): Promise<MemoryOutcome> {
   const notes: string[] = [];
@@ -158,12 +161,14 @@ export async function measureRelayMemory(log: (line: string) => void): Promise<M
     );
   } catch (err) {
     notes.push(`relay memory (ours) failed: ${(err as Error).message}`);
+    results.push(...unmeasured('relay', steps));
   }
   try {
     log('relay memory: bare relay…');
     results.push(...(await measureOne('bare-relay', steps, (url) => (i) => bareClient(url, i))));
   } catch (err) {
     notes.push(`relay memory (bare) failed: ${(err as Error).message}`);
+    results.push(...unmeasured('bare-relay', steps));
   }
   return { results, notes };
 }

@@ -5,6 +5,7 @@
  * Compare ratios, not absolute numbers: they depend on the machine. With --json, stdout carries only
  * `{"results":[…],"ratios":{…}}` and progress and notes go to stderr.
  */
+import { cpus, loadavg } from 'node:os';
 import { generateIdentity } from '../src-main/crypto/identity.js';
 import { bufferutilLoaded } from './bare-relay.js';
 import { measureDirect, measureRawTcp, measureRawTls } from './direct-paths.js';
@@ -34,6 +35,8 @@ async function row(name: RowName, measure: () => Promise<BenchResult>): Promise<
 
 async function main(): Promise<void> {
   const started = performance.now();
+  const load = loadavg()[0] ?? 0;
+  const cores = cpus().length;
   const [server, client] = await Promise.all([
     generateIdentity('bench server'),
     generateIdentity('bench client'),
@@ -57,6 +60,11 @@ async function main(): Promise<void> {
   notes.push(
     `one run, ${seconds} s, all on 127.0.0.1; each far end in its own process; MB/s = 10^6 bytes/s through one stream; RTT = 1-byte ping-pong`,
   );
+  if (load > cores / 2) {
+    notes.push(
+      `load average was ${load.toFixed(1)} on ${cores} cores when the bench started: other processes competed for the CPU; rerun on an idle machine for stable numbers`,
+    );
+  }
   if (json) {
     for (const n of notes) log(`note: ${n}`);
     process.stdout.write(`${jsonReport(results, lines)}\n`);

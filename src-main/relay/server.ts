@@ -133,9 +133,15 @@ class Relay {
     };
     this.wss = new WebSocketServer(wsOptions);
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.onHttp(req, res);
+    // A socket that never completes its upgrade request is not yet counted per IP: bound it by the
+    // auth deadline too (Node checks these every connectionsCheckingInterval, 30 s: coarse but finite).
+    const timeouts = { headersTimeout: limits.authTimeoutMs, requestTimeout: limits.authTimeoutMs };
     this.http = tls
-      ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, onRequest)
-      : createHttpServer(onRequest);
+      ? createHttpsServer(
+          { ...timeouts, cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' },
+          onRequest,
+        )
+      : createHttpServer(timeouts, onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       if (this.closing) return socket.destroy();
       this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
