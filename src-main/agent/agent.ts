@@ -53,7 +53,8 @@ interface PeerEntry {
 }
 
 export class Agent {
-  readonly events = new Emitter<{ changed: [] }>();
+  /** `changed`: status changed; `notice`: a one-line problem the user should see (e.g. a relay error). */
+  readonly events = new Emitter<{ changed: []; notice: [string] }>();
   private listener: DirectListener | undefined;
   private readonly relays = new Map<string, RelayClient>();
   private readonly peers = new Map<string, PeerEntry>();
@@ -141,7 +142,11 @@ export class Agent {
       if (state === 'connected') for (const p of this.peers.values()) p.relay.kick();
       this.changed();
     });
-    client.on('error', (err) => this.log.warn({ relay: url }, err.message));
+    client.on('error', (err) => {
+      this.log.info({ relay: url }, err.message);
+      this.events.emit('notice', err.message);
+      this.changed();
+    });
     client.on('incoming', (circuit) => void this.acceptCircuit(circuit));
     this.relays.set(url, client);
     client.start();

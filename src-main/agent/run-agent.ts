@@ -40,7 +40,7 @@ async function assertNoAgent(path: string, home: string): Promise<void> {
 }
 
 export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
-  const logger = opts.logger ?? pino({ level: process.env.CLAWBRIDGE_LOG ?? 'info' }, pino.destination(2));
+  const logger = opts.logger ?? pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn' }, pino.destination(2));
   const identity = await loadOrCreateIdentity(opts.home);
   const settings = new SettingsStore(opts.home);
   const socketPath = controlSocketPath(opts.home);

@@ -42,6 +42,12 @@ export function registerServerCommands(program: Command): void {
       const running = await runAgent({ home, overrides: agentOverrides(opts, saved) });
       const s = await running.api.call('status', {});
       console.log(`agent ${s.name} running, fingerprint ${s.fingerprint}, direct ${s.listen ?? 'off'}`);
+      // Problems the user must act on are plain lines; repeats of the same line (retries) are not reprinted.
+      let lastNotice = '';
+      running.agent.events.on('notice', (line) => {
+        if (line !== lastNotice) process.stderr.write(`clawbridge: ${line}\n`);
+        lastNotice = line;
+      });
       const stop = () => {
         void running.stop().finally(() => process.exit(0));
       };
