@@ -20,6 +20,8 @@ import { announceableAddresses } from './local-addresses.js';
 import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
 import { PeerLinks } from './peer-links.js';
 import { PathRetrier } from './peer-connector.js';
+import { attachPendingLink } from './pending-links.js';
+import { Approvals } from './approvals.js';
 import type { PeerRecord, SettingsStore } from './settings.js';
 
 /** Heartbeat on every link, in ms: a ping this often... */
@@ -45,8 +47,10 @@ export interface AgentOptions {
   logger: Logger;
 }
 
-interface PeerEntry {
+export interface PeerEntry {
   record: PeerRecord;
+  /** Why the peer refused our hello (e.g. it has not approved us yet), until it accepts one. */
+  refusal?: string | undefined;
   links: PeerLinks;
   direct: PathRetrier;
   relay: PathRetrier;
@@ -60,7 +64,11 @@ export class Agent {
   private readonly peers = new Map<string, PeerEntry>();
   private stopped = false;
 
-  constructor(private readonly opts: AgentOptions) {}
+  readonly approvals: Approvals;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.approvals = new Approvals(this);
+  }
 
   get identity(): Identity {
     return this.opts.identity;
@@ -152,10 +160,16 @@ export class Agent {
     client.start();
   }
 
-  /** A refusal reason for a node that is not a peer, or undefined. */
+  /**
+   * A refusal reason, or undefined to let the node in: peers link; other nodes may only say hello and
+   * become pending (pending-links.ts); nodes the owner removed or rejected are refused outright.
+   */
   admit(fingerprint: string): string | undefined {
     if (this.peers.has(fingerprint)) return undefined;
-    return `node ${abbreviateFingerprint(fingerprint)} is not a peer of ${this.name}; ask its owner to run \`clawbridge peers add ${fingerprint} --name NAME\``;
+    if (this.approvals.isBlocked(fingerprint)) {
+      return `node ${abbreviateFingerprint(fingerprint)} was removed by ${this.name}; to connect again, pair with a new code from its owner`;
+    }
+    return undefined;
   }
 
   private async acceptCircuit(circuit: Circuit): Promise<void> {
@@ -263,11 +277,9 @@ export class Agent {
 
   /** Puts an authenticated link to work: mux, hello, path bookkeeping. */
   attach(link: Link): void {
+    if (this.stopped) return link.close('agent stopping');
     const entry = this.peers.get(link.peerId);
-    if (!entry || this.stopped) {
-      link.close(entry ? 'agent stopping' : 'not a peer');
-      return;
-    }
+    if (!entry) return attachPendingLink(this.approvals, link);
     const mux = new Mux(link, {
       heartbeatMs: LINK_HEARTBEAT_MS,
       deadAfterMs: LINK_DEAD_AFTER_MS,
@@ -284,7 +296,8 @@ export class Agent {
         req.reject(`unknown service '${req.service}'`);
       },
     });
-    const decision = entry.links.offer(link.path, { link, mux, since: new Date() });
+    const since = new Date();
+    const decision = entry.links.offer(link.path, { link, mux, since });
     decision.close?.mux.close('duplicate link');
     if (!decision.keep) return;
     this.log.info({ peer: entry.record.name, path: link.path, remote: link.remote }, 'link up');
@@ -294,12 +307,19 @@ export class Agent {
     mux.on('close', (err?: Error) => {
       if (!entry.links.remove(link)) return;
       this.log.info({ peer: entry.record.name, path: link.path, reason: err?.message }, 'link down');
-      (link.path === 'direct' ? entry.direct : entry.relay).lost();
+      (link.path === 'direct' ? entry.direct : entry.relay).lost(Date.now() - since.getTime());
       this.changed();
     });
     void mux.open(CONTROL_SERVICE, this.hello()).then(
-      (stream) => holdControlStream(stream),
-      (err: Error) => this.log.debug({ peer: entry.record.name }, `control stream failed: ${err.message}`),
+      (stream) => {
+        entry.refusal = undefined;
+        holdControlStream(stream);
+      },
+      (err: Error) => {
+        // The peer has not approved us (yet): remember its answer for `ping` and `peers`.
+        entry.refusal = err.message;
+        this.log.info({ peer: entry.record.name }, `peer refused our hello: ${err.message}`);
+      },
     );
     void mux.ping().then(
       (ms) => (entry.links.rttMs = ms),

@@ -7,6 +7,9 @@ import { backoffDelayMs } from '../core/backoff.js';
 import { errorMessage } from '../core/errors.js';
 import type { Link, PathKind } from '../transport/link.js';
 
+/** A link that closes sooner than this, in ms, counts as a failed attempt for backoff. */
+export const SHORT_LIVED_LINK_MS = 10_000;
+
 export interface PathAttempt {
   /** Tries once; resolves with a link, or undefined when there is nothing to try right now. */
   (): Promise<Link | undefined>;
@@ -34,9 +37,14 @@ export class PathRetrier {
     this.schedule(0);
   }
 
-  /** The path's link went down: start over with a short delay. */
-  lost(): void {
-    this.kick();
+  /**
+   * The path's link went down. A link that lived a while starts over at once; one that died young
+   * (refused, waiting for approval) keeps backing off, so an unapproved node is not hammered.
+   */
+  lost(livedMs: number): void {
+    if (this.stopped) return;
+    if (livedMs >= SHORT_LIVED_LINK_MS) return this.kick();
+    this.schedule(backoffDelayMs(this.attempt++));
   }
 
   stop(): void {

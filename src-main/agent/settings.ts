@@ -20,12 +20,36 @@ const relaySchema = z.object({
   token: z.string().optional(),
 });
 
+/** What a peer may do on this node (enforced here, by the side that grants it). */
+export const PERMISSIONS = ['terminal', 'forward', 'relay'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+/** Granted by `approve` and `peers add` when --allow is not given. */
+export const DEFAULT_ALLOW: Permission[] = ['terminal', 'forward'];
+
+const fingerprintSchema = z.string().regex(/^[0-9a-f]{64}$/);
+
 const peerSchema = z.object({
-  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  fingerprint: fingerprintSchema,
   name: z.string().min(1).max(64),
+  allow: z.array(z.enum(PERMISSIONS)).default(DEFAULT_ALLOW),
+  /** The peer's certificate (base64 DER) when we have seen it: stored at approval. */
+  cert: z.string().max(12_000).optional(),
   /** Direct addresses: the user's hint first, then what the peer announced. */
   addresses: z.array(z.string()).max(32).default([]),
   addedAt: z.string(),
+});
+
+const pendingSchema = z.object({
+  id: z.string().regex(/^[a-z0-9]{1,16}$/),
+  fingerprint: fingerprintSchema,
+  name: z.string().min(1).max(64),
+  /** `code`: the node proved knowledge of a pairing code (PAKE); `fingerprint`: it only knew ours. */
+  via: z.enum(['code', 'fingerprint']),
+  address: z.string().max(300),
+  cert: z.string().max(12_000).optional(),
+  addresses: z.array(z.string().max(300)).max(32).default([]),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
 });
 
 export const settingsSchema = z.object({
@@ -34,11 +58,22 @@ export const settingsSchema = z.object({
   /** `HOST:PORT` of the direct listener, or null for --no-direct. */
   listen: z.string().nullable().default(DEFAULT_DIRECT_LISTEN),
   peers: z.array(peerSchema).default([]),
+  /** Requests waiting for the owner's decision; they survive restarts and expire (pending.ts). */
+  pending: z.array(pendingSchema).default([]),
+  /**
+   * Nodes removed or rejected by the owner: they are refused without becoming pending again, until they
+   * pair by code (which proves the owner handed them a fresh code).
+   */
+  blocked: z
+    .array(z.object({ fingerprint: fingerprintSchema, at: z.string() }))
+    .max(1024)
+    .default([]),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type RelaySetting = z.infer<typeof relaySchema>;
 export type PeerRecord = z.infer<typeof peerSchema>;
+export type PendingRecord = z.infer<typeof pendingSchema>;
 
 export class SettingsStore {
   private readonly conf: Conf<Settings>;

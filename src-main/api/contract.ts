@@ -7,6 +7,12 @@ import { z } from 'zod';
 import type { PathKind } from '../transport/link.js';
 
 const peerRef = z.string().min(1).max(200);
+/** What a peer may do on this node; see settings.ts PERMISSIONS. */
+export const permissionSchema = z.enum(['terminal', 'forward', 'relay']);
+export type Permission = z.infer<typeof permissionSchema>;
+const allowList = z.array(permissionSchema).max(3);
+/** Longest wait for a pairing decision, in ms (1 h): a join is interactive. */
+export const MAX_PAIR_JOIN_TIMEOUT_MS = 60 * 60 * 1000;
 
 /** Parameter schemas, one per method. */
 export const methodParams = {
@@ -17,6 +23,43 @@ export const methodParams = {
       fingerprint: z.string().min(1).max(200),
       name: z.string().min(1).max(64),
       address: z.string().min(1).max(300).optional(),
+      allow: allowList.optional(),
+    })
+    .strict(),
+  'peers.allow': z.object({ peer: peerRef, permission: permissionSchema }).strict(),
+  'peers.deny': z.object({ peer: peerRef, permission: permissionSchema }).strict(),
+  'pending.list': z.object({}).strict(),
+  'pending.approve': z
+    .object({
+      id: z.string().min(1).max(16).optional(),
+      latest: z.boolean().optional(),
+      allow: allowList.optional(),
+    })
+    .strict()
+    .refine((p) => (p.id === undefined) !== (p.latest !== true), {
+      message: 'give either an id or latest: true',
+    }),
+  'pending.reject': z
+    .object({ id: z.string().min(1).max(16).optional(), latest: z.boolean().optional() })
+    .strict()
+    .refine((p) => (p.id === undefined) !== (p.latest !== true), {
+      message: 'give either an id or latest: true',
+    }),
+  'pair.new': z
+    .object({
+      ttlMs: z
+        .number()
+        .int()
+        .min(10_000)
+        .max(24 * 60 * 60 * 1000)
+        .optional(),
+    })
+    .strict(),
+  'pair.join': z
+    .object({
+      code: z.string().min(1).max(2000),
+      timeoutMs: z.number().int().min(1000).max(MAX_PAIR_JOIN_TIMEOUT_MS).optional(),
+      allow: allowList.optional(),
     })
     .strict(),
   'peers.remove': z.object({ peer: peerRef }).strict(),
@@ -45,6 +88,33 @@ export interface PeerInfo {
   rttMs: number | null;
   /** ISO time since which the peer is in its current online/offline state. */
   since: string | null;
+  /** What this peer may do here. */
+  allow: Permission[];
+}
+
+export interface PendingInfo {
+  id: string;
+  name: string;
+  fingerprint: string;
+  /** `code`: proved knowledge of a pairing code (PAKE); `fingerprint`: only knew this node's fingerprint. */
+  via: 'code' | 'fingerprint';
+  /** Where the request came from: `host:port` (direct, LAN) or the relay URL. */
+  address: string;
+  /** Seconds since the request first arrived. */
+  age: number;
+}
+
+export interface PairNewResult {
+  /** The code to read aloud, e.g. `K7QX-M2RT-9WZA`. */
+  code: string;
+  /** A link that also carries the relay URL and its fingerprint, for a joiner that does not share it. */
+  invite: string;
+  expiresAt: string;
+}
+
+export interface PairJoinResult {
+  name: string;
+  fingerprint: string;
 }
 
 export interface StatusResult {
@@ -70,6 +140,13 @@ export interface MethodResults {
   'peers.add': PeerInfo;
   'peers.remove': { name: string; fingerprint: string };
   ping: PingResult;
+  'peers.allow': PeerInfo;
+  'peers.deny': PeerInfo;
+  'pending.list': PendingInfo[];
+  'pending.approve': PeerInfo;
+  'pending.reject': { name: string; fingerprint: string };
+  'pair.new': PairNewResult;
+  'pair.join': PairJoinResult;
 }
 
 /** Events pushed to subscribed clients. */

@@ -50,14 +50,18 @@ export class ControlClient {
     });
   }
 
-  call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResults[M]> {
+  call<M extends MethodName>(
+    method: M,
+    params: MethodParams<M>,
+    timeoutMs = CONTROL_REQUEST_TIMEOUT_MS,
+  ): Promise<MethodResults[M]> {
     const id = this.nextId++;
     this.socket.write(JSON.stringify({ id, method, params }) + '\n');
     return new Promise<MethodResults[M]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new ClawError('TIMEOUT', `the agent did not answer ${method} in time`));
-      }, CONTROL_REQUEST_TIMEOUT_MS);
+      }, timeoutMs);
       this.pending.set(id, {
         resolve: (v) => {
           clearTimeout(timer);

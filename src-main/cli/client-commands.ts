@@ -7,13 +7,14 @@ import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/c
 import { ClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
 import { age, formatRtt, printJson, table } from './output.js';
+import { describeAllow, parseAllow, parsePermission } from './permissions.js';
 
-interface HomeOpts {
+export interface HomeOpts {
   home?: string;
   json?: boolean;
 }
 
-async function withAgent<T>(opts: HomeOpts, fn: (c: ControlClient) => Promise<T>): Promise<T> {
+export async function withAgent<T>(opts: HomeOpts, fn: (c: ControlClient) => Promise<T>): Promise<T> {
   const home = resolveHome(opts.home);
   const client = await ControlClient.connect(controlSocketPath(home), home);
   try {
@@ -23,7 +24,7 @@ async function withAgent<T>(opts: HomeOpts, fn: (c: ControlClient) => Promise<T>
   }
 }
 
-function call<M extends MethodName>(
+export function call<M extends MethodName>(
   opts: HomeOpts,
   method: M,
   params: MethodParams<M>,
@@ -34,7 +35,7 @@ function call<M extends MethodName>(
 function peerTable(peers: PeerInfo[]): string {
   if (peers.length === 0) return 'no peers yet: add one with `clawbridge peers add FINGERPRINT --name NAME`';
   return table(
-    ['NAME', 'FINGERPRINT', 'STATUS', 'PATH', 'ADDRESS', 'RTT', 'SINCE'],
+    ['NAME', 'FINGERPRINT', 'STATUS', 'PATH', 'ADDRESS', 'RTT', 'SINCE', 'ALLOWED HERE'],
     peers.map((p) => [
       p.name,
       p.fingerprint.slice(0, 8),
@@ -43,6 +44,7 @@ function peerTable(peers: PeerInfo[]): string {
       p.address ?? '-',
       formatRtt(p.rttMs),
       age(p.since),
+      p.allow.join(',') || 'none',
     ]),
   );
 }
@@ -83,6 +85,7 @@ export function registerClientCommands(program: Command): void {
     .description('trust a node by its fingerprint; a link comes up once it has added this node too')
     .requiredOption('--name <name>', 'a short name for the peer')
     .option('--address <host:port>', "hint for the peer's direct address (learned automatically otherwise)")
+    .option('--allow <list>', 'what the peer may do here: terminal,forward,relay or none', 'terminal,forward')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(

@@ -8,6 +8,7 @@ import { errorMessage } from '../core/errors.js';
 import { AGENT_VERSION } from '../agent/agent.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerServerCommands } from './server-commands.js';
+import { registerPairCommands } from './pair-commands.js';
 
 const program = new Command('clawbridge')
   .description(
@@ -19,6 +20,7 @@ const program = new Command('clawbridge')
 
 registerServerCommands(program);
 registerClientCommands(program);
+registerPairCommands(program);
 
 try {
   await program.parseAsync(process.argv);

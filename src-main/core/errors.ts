@@ -29,7 +29,10 @@ export type ErrorCode =
   | 'INTERNAL'
   | 'IDENTITY_INVALID'
   | 'IPC_REJECTED'
-  | 'RELAY_REPLACED';
+  | 'RELAY_REPLACED'
+  | 'BAD_PAIR_CODE'
+  | 'BAD_INVITE'
+  | 'PAIRING_FAILED';
 
 export class ClawError extends Error {
   constructor(

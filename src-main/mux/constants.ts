@@ -3,7 +3,7 @@
  * Wire-level limits both ends must agree on (frame sizes, INITIAL_STREAM_WINDOW) live in
  * protocol/mux-frames.ts; these are local choices a node can tune without breaking its peers.
  */
-import { INITIAL_STREAM_WINDOW, MAX_DATA_PAYLOAD } from '../protocol/mux-frames.js';
+import { INITIAL_STREAM_WINDOW, MAX_DATA_PAYLOAD, MAX_STREAM_WINDOW } from '../protocol/mux-frames.js';
 
 /**
  * Fraction of the receive window the application must consume before credit is returned, as a divisor
@@ -20,14 +20,52 @@ export const CREDIT_RETURN_DIVISOR = 2;
 export const STREAM_WRITE_HIGH_WATER = MAX_DATA_PAYLOAD;
 
 /**
- * Readable high-water mark of a stream in bytes: the receive window. Credit, not this mark, bounds what
- * is buffered; setting it to the window keeps Node from asking for data it could never receive.
+ * Readable high-water mark of a stream in bytes: the starting receive window. Credit, not this mark,
+ * bounds what is buffered (the mux ignores push()'s return value), so a window grown by auto-tuning
+ * needs no new mark.
  */
 export const STREAM_READ_HIGH_WATER = INITIAL_STREAM_WINDOW;
 
 /**
+ * Largest receive window auto-tuning grows a stream to, in bytes (16 MiB, the protocol's
+ * MAX_STREAM_WINDOW). Tuning stops near 4 × the stream's bandwidth-delay product, so 16 MiB serves
+ * ~4 MiB in flight: 330 Mbit/s at 100 ms, 3 Gbit/s at 10 ms. Only a reader that keeps up gets there.
+ */
+export const MAX_AUTO_STREAM_WINDOW = MAX_STREAM_WINDOW;
+
+/**
+ * Bytes of receive window that auto-tuning may add, beyond the starting windows, to all streams of one
+ * link together (32 MiB = two streams at MAX_AUTO_STREAM_WINDOW). The streams of a link share its one
+ * bandwidth-delay product, so together they never need more than one stream alone could use; the
+ * budget bounds what fast readers that later stall can make a node buffer per peer.
+ */
+export const LINK_WINDOW_GROWTH_BUDGET = 32 * 1024 * 1024;
+
+/**
+ * Auto-tuning doubles a stream's window when the reader consumed half of it within this many credit
+ * round trips (2, quic-go's rule: a whole window in 4 RTTs). A reader that fast is held back by credit;
+ * one that is slower than the window allows gains nothing from more buffering.
+ */
+export const WINDOW_GROWTH_RTTS = 2;
+
+/**
+ * Shortest credit round trip auto-tuning assumes, in ms (1 ms). A WINDOW's round trip under load passes
+ * through at least two busy event loops (three on a relay path), each turn of which handles a batch of
+ * 64 KiB frames; an idle PING on loopback (~0.1 ms) underestimates it, and growth would stop early.
+ */
+export const MIN_CREDIT_RTT_MS = 1;
+
+/**
+ * Round-trip samples (heartbeats, pings) whose minimum is the path's RTT for auto-tuning (4, ~20 s of
+ * heartbeats). The minimum filters out samples inflated by queueing behind bulk data, as BBR's min-RTT
+ * filter does, so a stream's own traffic does not talk its window up.
+ */
+export const RTT_FILTER_SAMPLES = 4;
+
+/**
  * Streams the peer may have open (or waiting for accept) at once on one link; OPENs over the limit are
- * rejected, not fatal. Each stream may buffer a window, so this caps memory per peer (1024 × 256 KiB).
+ * rejected, not fatal. Each stream may buffer its window, so this caps memory per peer: 1024 × 256 KiB
+ * plus LINK_WINDOW_GROWTH_BUDGET for the windows auto-tuning grew.
  */
 export const MAX_INBOUND_STREAMS = 1024;
 

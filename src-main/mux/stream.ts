@@ -4,7 +4,9 @@
  *
  * Receive side: the peer may send only what this side granted. Credit goes back only when the application
  * consumes (reads) bytes, in steps of half the window, so a slow reader stops the sender and the bytes
- * buffered here never exceed the window. Send side: `_write` hands one chunk to the Mux's round-robin
+ * buffered here never exceed the window. The window starts at the mux's `streamWindow` and doubles when
+ * the application drains it fast (window-tuner.ts), so a fast reader is not held back by credit while a
+ * slow one keeps the window it started with. Send side: `_write` hands one chunk to the Mux's round-robin
  * queue and completes once every byte of it is framed onto the link, so Writable's own high-water mark
  * bounds what the application can queue.
  *
@@ -27,6 +29,11 @@ import { CREDIT_RETURN_DIVISOR, STREAM_WRITE_HIGH_WATER } from './constants.js';
 export interface StreamHost {
   /** Sends a control frame (WINDOW, FIN, RST) now; control frames ignore link backpressure. */
   sendControl(frame: Uint8Array): void;
+  /**
+   * Auto-tuning: the receive window to advertise next, given the current one and the milliseconds the
+   * application took to consume the last half of it (≥ `window`; growth is reserved from the link's budget).
+   */
+  tuneWindow(window: number, halfWindowMs: number): number;
   /** The stream has bytes and credit: put it in the round-robin DATA queue. */
   wake(stream: MuxStream): void;
   /** The stream is finished on the wire: forget it (stream table, DATA queue). */
@@ -40,6 +47,10 @@ export class MuxStream extends Duplex {
   private outBytes = 0;
   /** Total credit granted to the peer so far: INITIAL_STREAM_WINDOW plus every WINDOW sent. */
   private granted = INITIAL_STREAM_WINDOW;
+  /** Current receive window in bytes: the configured one, doubled by auto-tuning; never shrinks. */
+  private window: number;
+  /** performance.now() of the last grant (or of creation): the start of the current tuning epoch. */
+  private epochStart = performance.now();
   /** Bytes this side may still send. */
   private credit = INITIAL_STREAM_WINDOW;
   private finReceived = false;
@@ -59,15 +70,29 @@ export class MuxStream extends Duplex {
     readonly service: string,
     /** Arguments from the OPEN frame, parsed JSON; validate them before use. */
     readonly args: unknown,
-    /** Receive window in bytes (≥ INITIAL_STREAM_WINDOW). */
-    private readonly window: number,
+    /** Starting receive window in bytes (≥ INITIAL_STREAM_WINDOW); auto-tuning may grow it. */
+    private readonly startWindow: number,
   ) {
     super({
       allowHalfOpen: true,
-      // Credit bounds what is buffered; a mark equal to the window keeps _read from asking for more.
-      readableHighWaterMark: window,
+      // Credit, not this mark, bounds what is buffered (push()'s return value is ignored).
+      readableHighWaterMark: startWindow,
       writableHighWaterMark: STREAM_WRITE_HIGH_WATER,
     });
+    this.window = startWindow;
+  }
+
+  /**
+   * Current receive window in bytes: payload delivered to this stream but not yet read never exceeds
+   * it. Starts at the mux's `streamWindow` and only grows (auto-tuning, up to `maxStreamWindow`).
+   */
+  get receiveWindow(): number {
+    return this.window;
+  }
+
+  /** @internal Bytes auto-tuning added to this stream's window (returned to the link budget on release). */
+  get windowGrowth(): number {
+    return this.window - this.startWindow;
   }
 
   /** Payload bytes received from the peer. */
@@ -137,6 +162,7 @@ export class MuxStream extends Duplex {
 
   /** @internal Sends extra credit beyond the initial window when this side asked for a bigger one. */
   start(): void {
+    this.epochStart = performance.now();
     if (this.window > this.granted) this.grant(this.window - this.granted);
   }
 
@@ -234,12 +260,18 @@ export class MuxStream extends Duplex {
   /**
    * Grants the peer what the application consumed, once that reaches window / CREDIT_RETURN_DIVISOR.
    * Invariant: granted − consumed ≤ window, and buffered + in flight = granted − consumed.
+   * Auto-tuning runs here, once per half window: only when nothing is left unread (the application, not
+   * credit, was waiting) may the window grow, and then by the tuner's verdict on how fast it drained.
    */
   private returnCredit(): void {
     if (this.finReceived || this.released) return;
-    const consumed = this.inBytes - this.readableLength;
-    const increment = consumed + this.window - this.granted;
-    if (increment >= this.window / CREDIT_RETURN_DIVISOR) this.grant(increment);
+    const buffered = this.readableLength;
+    const consumed = this.inBytes - buffered;
+    if (consumed + this.window - this.granted < this.window / CREDIT_RETURN_DIVISOR) return;
+    const now = performance.now();
+    if (buffered === 0) this.window = this.host.tuneWindow(this.window, now - this.epochStart);
+    this.epochStart = now;
+    this.grant(consumed + this.window - this.granted);
   }
 
   private grant(increment: number): void {

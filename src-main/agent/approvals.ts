@@ -1,0 +1,154 @@
+/**
+ * The owner's side of trust (DESIGN §7): pending requests, approve, reject, and the blocked list. Every
+ * change is saved at once, so requests and decisions survive an agent restart.
+ */
+import { ClawError } from '../core/errors.js';
+import { abbreviateFingerprint } from '../core/fingerprint.js';
+import type { Link } from '../transport/link.js';
+import type { Agent } from './agent.js';
+import type { Hello } from './control-service.js';
+import { expirePending, MAX_BLOCKED, offerPending } from './pending.js';
+import type { PendingLinkHost } from './pending-links.js';
+import type { PeerRecord, PendingRecord, Permission } from './settings.js';
+
+export interface Decision {
+  approved: boolean;
+  record: PendingRecord;
+  peer?: PeerRecord;
+}
+
+export class Approvals implements PendingLinkHost {
+  /** Called when the owner decides on a request (the pairing layer answers a waiting joiner). */
+  onDecision: ((d: Decision) => void) | undefined;
+
+  constructor(private readonly agent: Agent) {}
+
+  get name(): string {
+    return this.agent.name;
+  }
+  get log() {
+    return this.agent.log;
+  }
+
+  list(now = Date.now()): PendingRecord[] {
+    const s = this.agent.settings.get();
+    const live = expirePending(s.pending, now);
+    if (live.length !== s.pending.length) this.agent.settings.update((x) => ({ ...x, pending: live }));
+    return live;
+  }
+
+  isBlocked(fingerprint: string): boolean {
+    return this.agent.settings.get().blocked.some((b) => b.fingerprint === fingerprint);
+  }
+
+  /** Records a request; returns the stored record, or throws with why it was refused. */
+  record(req: Omit<PendingRecord, 'id' | 'firstSeen' | 'lastSeen'>): PendingRecord {
+    if (req.via === 'fingerprint' && this.isBlocked(req.fingerprint)) {
+      throw new ClawError(
+        'UNKNOWN_PEER',
+        `node ${abbreviateFingerprint(req.fingerprint)} was removed by ${this.name}`,
+      );
+    }
+    const result = offerPending(this.agent.settings.get().pending, req, Date.now());
+    if ('refused' in result) throw new ClawError('RELAY_LIMIT', result.refused);
+    this.agent.settings.update((s) => ({
+      ...s,
+      pending: result.list,
+      // A code proves the owner handed this node a fresh code: it is no longer blocked.
+      blocked: req.via === 'code' ? s.blocked.filter((b) => b.fingerprint !== req.fingerprint) : s.blocked,
+    }));
+    if (result.added) {
+      this.log.warn(
+        { id: result.record.id, fingerprint: req.fingerprint, via: req.via },
+        'new pending request',
+      );
+      this.agent.events.emit(
+        'notice',
+        `${req.name} (${abbreviateFingerprint(req.fingerprint)}) asks to pair via ${req.via}: \`clawbridge pending\` to review`,
+      );
+    }
+    this.agent.changed();
+    return result.record;
+  }
+
+  onUnknownHello(link: Link, hello: Hello): string {
+    this.record({
+      fingerprint: link.peerId,
+      name: hello.name,
+      via: 'fingerprint',
+      address: link.remote,
+      addresses: hello.addresses,
+    });
+    return `waiting for approval by ${this.name}: its owner can run \`clawbridge approve --latest\``;
+  }
+
+  find(ref: { id?: string | undefined; latest?: boolean | undefined }): PendingRecord {
+    const list = this.list();
+    const found = ref.latest
+      ? [...list].sort((a, b) => Date.parse(b.firstSeen) - Date.parse(a.firstSeen))[0]
+      : list.find((p) => p.id === ref.id);
+    if (!found) {
+      throw new ClawError(
+        'PEER_NOT_FOUND',
+        ref.latest
+          ? 'no pending requests'
+          : `no pending request '${ref.id}'; \`clawbridge pending\` lists them`,
+      );
+    }
+    return found;
+  }
+
+  approve(ref: { id?: string; latest?: boolean }, allow: Permission[]): PeerRecord {
+    const req = this.find(ref);
+    const s = this.agent.settings.get();
+    const taken = new Set(s.peers.map((p) => p.name));
+    let name = req.name;
+    for (let i = 2; taken.has(name); i++) name = `${req.name}-${i}`;
+    const peer: PeerRecord = {
+      fingerprint: req.fingerprint,
+      name,
+      allow,
+      addresses: req.addresses,
+      addedAt: new Date().toISOString(),
+      ...(req.cert ? { cert: req.cert } : {}),
+    };
+    this.agent.settings.update((x) => ({
+      ...x,
+      pending: x.pending.filter((p) => p.id !== req.id),
+      peers: [...x.peers.filter((p) => p.fingerprint !== req.fingerprint), peer],
+      blocked: x.blocked.filter((b) => b.fingerprint !== req.fingerprint),
+    }));
+    this.agent.trackPeer(peer);
+    this.onDecision?.({ approved: true, record: req, peer });
+    this.agent.changed();
+    return peer;
+  }
+
+  reject(ref: { id?: string; latest?: boolean }): PendingRecord {
+    const req = this.find(ref);
+    this.agent.settings.update((x) => ({ ...x, pending: x.pending.filter((p) => p.id !== req.id) }));
+    this.block(req.fingerprint);
+    this.onDecision?.({ approved: false, record: req });
+    this.agent.changed();
+    return req;
+  }
+
+  /** Remembers a node the owner removed or rejected, so it does not come back as pending. */
+  block(fingerprint: string): void {
+    const at = new Date().toISOString();
+    this.agent.settings.update((x) => ({
+      ...x,
+      blocked: [...x.blocked.filter((b) => b.fingerprint !== fingerprint), { fingerprint, at }].slice(
+        -MAX_BLOCKED,
+      ),
+    }));
+  }
+
+  /** Explicit trust (`peers add`) lifts a block. */
+  unblock(fingerprint: string): void {
+    this.agent.settings.update((x) => ({
+      ...x,
+      blocked: x.blocked.filter((b) => b.fingerprint !== fingerprint),
+    }));
+  }
+}

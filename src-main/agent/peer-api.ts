@@ -1,0 +1,137 @@
+/**
+ * API methods about peers: list, add, remove, permissions, ping.
+ */
+import { ClawError } from '../core/errors.js';
+import { parseFingerprint } from '../core/fingerprint.js';
+import { formatHostPort, parseHostPort } from '../core/host-port.js';
+import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
+import type { Agent, PeerEntry } from './agent.js';
+import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from './settings.js';
+
+export function peerInfo({ record, links }: PeerEntry): PeerInfo {
+  const active = links.active;
+  return {
+    name: record.name,
+    fingerprint: record.fingerprint,
+    online: links.online,
+    path: active?.path ?? null,
+    address: active?.link.remote ?? null,
+    relay: active?.path === 'relay' ? active.link.remote : null,
+    rttMs: active ? links.rttMs : null,
+    since: links.since?.toISOString() ?? null,
+    allow: record.allow,
+  };
+}
+
+export function peerList(agent: Agent): PeerInfo[] {
+  return agent.peerEntries().map(peerInfo);
+}
+
+/** Finds a peer by name, full fingerprint (any formatting) or a unique fingerprint prefix. */
+export function resolvePeer(agent: Agent, ref: string): PeerEntry {
+  const entries = agent.peerEntries();
+  const byName = entries.filter((e) => e.record.name === ref);
+  if (byName.length === 1) return byName[0]!;
+  const compact = ref.replace(/[\s:-]/g, '').toLowerCase();
+  if (/^[0-9a-f]{4,64}$/.test(compact)) {
+    const matches = entries.filter((e) => e.record.fingerprint.startsWith(compact));
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `'${ref}' matches ${matches.length} peers; give more of the fingerprint`,
+      );
+    }
+  }
+  throw new ClawError('PEER_NOT_FOUND', `no peer named '${ref}'; \`clawbridge peers\` lists them`);
+}
+
+function normalizeAddress(address: string): string {
+  const { host, port } = parseHostPort(address);
+  if (port === 0) throw new ClawError('BAD_ARGUMENT', `address ${address}: port 0 cannot be dialed`);
+  return formatHostPort(host, port);
+}
+
+export function addPeer(agent: Agent, p: MethodParams<'peers.add'>): PeerInfo {
+  const fingerprint = parseFingerprint(p.fingerprint);
+  if (fingerprint === agent.identity.fingerprint) {
+    throw new ClawError('BAD_ARGUMENT', "that is this node's own fingerprint; add the other node's");
+  }
+  const address = p.address ? normalizeAddress(p.address) : undefined;
+  const s = agent.settings.get();
+  const clash = s.peers.find((x) => x.name === p.name && x.fingerprint !== fingerprint);
+  if (clash) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `a peer named '${p.name}' already exists (${clash.fingerprint.slice(0, 8)}); pick another name`,
+    );
+  }
+  const existing = s.peers.find((x) => x.fingerprint === fingerprint);
+  const pending = s.pending.find((x) => x.fingerprint === fingerprint);
+  const addresses = [
+    ...new Set([
+      ...(address ? [address] : []),
+      ...(existing?.addresses ?? []),
+      ...(pending?.addresses ?? []),
+    ]),
+  ];
+  const record = {
+    fingerprint,
+    name: p.name,
+    allow: p.allow ?? existing?.allow ?? DEFAULT_ALLOW,
+    addresses,
+    addedAt: existing?.addedAt ?? new Date().toISOString(),
+    ...(existing?.cert ? { cert: existing.cert } : {}),
+  };
+  agent.settings.update((cur) => ({
+    ...cur,
+    peers: [...cur.peers.filter((x) => x.fingerprint !== fingerprint), record],
+    // Adding a node by hand answers its pending request and lifts any block.
+    pending: cur.pending.filter((x) => x.fingerprint !== fingerprint),
+    blocked: cur.blocked.filter((x) => x.fingerprint !== fingerprint),
+  }));
+  const entry = agent.trackPeer(record);
+  agent.changed();
+  return peerInfo(entry);
+}
+
+export function removePeer(agent: Agent, ref: string): { name: string; fingerprint: string } {
+  const entry = resolvePeer(agent, ref);
+  const { name, fingerprint } = entry.record;
+  agent.settings.update((cur) => ({ ...cur, peers: cur.peers.filter((x) => x.fingerprint !== fingerprint) }));
+  agent.approvals.block(fingerprint);
+  agent.untrackPeer(fingerprint, `removed as a peer by ${agent.name}`);
+  return { name, fingerprint };
+}
+
+export function setPermission(agent: Agent, ref: string, permission: Permission, granted: boolean): PeerInfo {
+  if (!PERMISSIONS.includes(permission))
+    throw new ClawError('BAD_ARGUMENT', `unknown permission '${String(permission)}'`);
+  const entry = resolvePeer(agent, ref);
+  const fp = entry.record.fingerprint;
+  const allow = granted
+    ? [...new Set([...entry.record.allow, permission])]
+    : entry.record.allow.filter((x) => x !== permission);
+  agent.settings.update((cur) => ({
+    ...cur,
+    peers: cur.peers.map((x) => (x.fingerprint === fp ? { ...x, allow } : x)),
+  }));
+  entry.record = { ...entry.record, allow };
+  agent.changed();
+  return peerInfo(entry);
+}
+
+export async function ping(agent: Agent, ref: string, timeoutMs = 5000): Promise<PingResult> {
+  const entry = resolvePeer(agent, ref);
+  const active = entry.links.active;
+  if (!active) {
+    const why = entry.refusal ?? [entry.direct.lastError, entry.relay.lastError].filter(Boolean).join('; ');
+    throw new ClawError(
+      'PEER_OFFLINE',
+      `peer ${entry.record.name} is offline${why ? ` (${why})` : ''}; check that its agent runs and shares a relay or network with this one`,
+    );
+  }
+  const rttMs = await active.mux.ping(timeoutMs);
+  entry.links.rttMs = rttMs;
+  return { peer: entry.record.name, path: active.path, remote: active.link.remote, rttMs };
+}

@@ -1,0 +1,45 @@
+/**
+ * Links from nodes that are not (yet) peers. Such a node is authenticated (TLS or E2E) but may do
+ * nothing but say hello: its hello becomes a pending request (via "fingerprint") and the link is closed
+ * with the reason, so the other side learns it is waiting for approval (DESIGN §7).
+ */
+import type { Logger } from 'pino';
+import { Mux } from '../mux/mux.js';
+import type { Link } from '../transport/link.js';
+import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
+
+/** How long an unapproved node's link may stay open to deliver its hello, in ms. */
+export const PENDING_LINK_GRACE_MS = 5_000;
+/** Delay before closing after the hello, in ms, so the rejection reaches the other side first. */
+const CLOSE_AFTER_HELLO_MS = 200;
+
+export interface PendingLinkHost {
+  readonly name: string;
+  readonly log: Logger;
+  /** Records the request; returns the line to send back (why the node must wait, or why it is refused). */
+  onUnknownHello(link: Link, hello: Hello): string;
+}
+
+export function attachPendingLink(host: PendingLinkHost, link: Link): void {
+  let answer = `waiting for approval by ${host.name}: its owner can run \`clawbridge approve --latest\``;
+  const mux = new Mux(link, {
+    onStream: (req) => {
+      if (req.service === CONTROL_SERVICE) {
+        try {
+          answer = host.onUnknownHello(link, parseHello(req.args));
+        } catch (err) {
+          answer = (err as Error).message;
+        }
+        req.reject(answer);
+        setTimeout(() => mux.close(answer), CLOSE_AFTER_HELLO_MS).unref();
+        return;
+      }
+      req.reject(answer);
+    },
+  });
+  setTimeout(() => mux.close(answer), PENDING_LINK_GRACE_MS).unref();
+  host.log.info(
+    { fingerprint: link.peerId, remote: link.remote, path: link.path },
+    'link from a node that is not a peer',
+  );
+}

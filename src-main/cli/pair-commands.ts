@@ -1,0 +1,117 @@
+/**
+ * Pairing and approval commands: `pair new`, `pair join`, `pending`, `approve`, `reject`.
+ */
+import type { Command } from 'commander';
+import { ClawError } from '../core/errors.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { groupFingerprint } from '../core/fingerprint.js';
+import { MAX_PAIR_JOIN_TIMEOUT_MS } from '../api/contract.js';
+import { call, withAgent, type HomeOpts } from './client-commands.js';
+import { age, printJson, table } from './output.js';
+import { describeAllow, parseAllow } from './permissions.js';
+
+/** How long `pair join` waits for the issuer's decision by default, in ms. */
+const DEFAULT_JOIN_TIMEOUT_MS = 10 * 60 * 1000;
+
+export function registerPairCommands(program: Command): void {
+  const pair = program.command('pair').description('pair with another node using a one-time code');
+
+  pair
+    .command('new')
+    .description('show a one-time code (and an invite link) for another node to join with')
+    .option('--ttl <duration>', 'how long the code is valid, e.g. 10m', '10m')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts & { ttl: string }) => {
+      const ttlMs = parseDuration(opts.ttl, '--ttl');
+      const r = await call(opts, 'pair.new', { ttlMs });
+      if (opts.json) return printJson(r);
+      console.log(`code:    ${r.code}`);
+      console.log(`invite:  ${r.invite}`);
+      console.log(`expires: ${r.expiresAt} (in ${formatDuration(ttlMs)}); single use`);
+      console.log('on the other node run: clawbridge pair join <code or invite>');
+    });
+
+  pair
+    .command('join <code-or-invite>')
+    .description("join another node with its code; waits for its owner's approval")
+    .option('--timeout <duration>', 'how long to wait for approval, e.g. 10m', '10m')
+    .option('--allow <list>', 'what the other node may do here: terminal,forward,relay or none', 'none')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (code: string, opts: HomeOpts & { timeout: string; allow: string }) => {
+      const timeoutMs = parseDuration(opts.timeout, '--timeout');
+      if (timeoutMs < 1000 || timeoutMs > MAX_PAIR_JOIN_TIMEOUT_MS) {
+        throw new ClawError('BAD_ARGUMENT', '--timeout must be between 1s and 1h');
+      }
+      const allow = parseAllow(opts.allow);
+      // The agent gives up at timeoutMs; the socket waits a little longer so the agent's answer wins.
+      const r = await withAgent(opts, (c) =>
+        c.call('pair.join', { code, timeoutMs, allow }, timeoutMs + 15_000),
+      );
+      if (opts.json) return printJson(r);
+      console.log(`paired with ${r.name} (fingerprint ${groupFingerprint(r.fingerprint)})`);
+      console.log(`${r.name} may do here: ${describeAllow(allow)}`);
+    });
+
+  program
+    .command('pending')
+    .description('requests waiting for your approval')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts) => {
+      const list = await call(opts, 'pending.list', {});
+      if (opts.json) return printJson(list);
+      if (list.length === 0) return console.log('no pending requests');
+      console.log(
+        table(
+          ['ID', 'NAME', 'VIA', 'ADDRESS', 'AGE', 'FINGERPRINT'],
+          list.map((p) => [
+            p.id,
+            p.name,
+            p.via === 'code' ? 'code (verified)' : 'fingerprint',
+            p.address,
+            age(new Date(Date.now() - p.age * 1000).toISOString()),
+            groupFingerprint(p.fingerprint),
+          ]),
+        ),
+      );
+    });
+
+  program
+    .command('approve [id]')
+    .description('approve a pending request (compare its fingerprint with the other screen first)')
+    .option('--latest', 'the most recent request')
+    .option(
+      '--allow <list>',
+      'what the new peer may do here: terminal,forward,relay or none',
+      'terminal,forward',
+    )
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (id: string | undefined, opts: HomeOpts & { latest?: boolean; allow: string }) => {
+      const allow = parseAllow(opts.allow);
+      const peer = await call(opts, 'pending.approve', { ...target(id, opts.latest), allow });
+      if (opts.json) return printJson(peer);
+      console.log(`approved ${peer.name} (fingerprint ${groupFingerprint(peer.fingerprint)})`);
+      console.log(`${peer.name} may do here: ${describeAllow(peer.allow)}`);
+    });
+
+  program
+    .command('reject [id]')
+    .description('reject a pending request; that node will not be asked about again')
+    .option('--latest', 'the most recent request')
+    .option('--home <dir>', 'node home directory')
+    .action(async (id: string | undefined, opts: HomeOpts & { latest?: boolean }) => {
+      const r = await call(opts, 'pending.reject', target(id, opts.latest));
+      console.log(`rejected ${r.name} (${r.fingerprint})`);
+    });
+}
+
+function target(id: string | undefined, latest: boolean | undefined): { id: string } | { latest: true } {
+  if (latest && id) throw new ClawError('BAD_ARGUMENT', 'give either an id or --latest, not both');
+  if (latest) return { latest: true };
+  if (!id)
+    throw new ClawError('BAD_ARGUMENT', 'which request? give its id (see `clawbridge pending`) or --latest');
+  return { id };
+}

@@ -1,0 +1,34 @@
+/** `--allow terminal,forward|none` parsing, shared by `approve`, `peers add` and `pair join`. */
+import { ClawError } from '../core/errors.js';
+import { PERMISSIONS, type Permission } from '../agent/settings.js';
+
+export function parseAllow(input: string): Permission[] {
+  const text = input.trim().toLowerCase();
+  if (text === 'none' || text === '') return [];
+  const out: Permission[] = [];
+  for (const part of text.split(',').map((p) => p.trim())) {
+    if (!(PERMISSIONS as readonly string[]).includes(part)) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `--allow: unknown permission '${part}'; use ${PERMISSIONS.join(', ')} or none`,
+      );
+    }
+    if (!out.includes(part as Permission)) out.push(part as Permission);
+  }
+  return out;
+}
+
+export function parsePermission(input: string): Permission {
+  const [p] = parseAllow(input);
+  if (!p || input.includes(',')) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `permission must be one of ${PERMISSIONS.join(', ')}, got '${input}'`,
+    );
+  }
+  return p;
+}
+
+export function describeAllow(allow: readonly Permission[]): string {
+  return allow.length ? allow.join(', ') : 'nothing';
+}

@@ -1,0 +1,80 @@
+/**
+ * Receive-window auto-tuning for the streams of one mux (docs/mux-protocol.md, "Window auto-tuning"),
+ * in the spirit of quic-go's and HTTP/2's BDP-based tuning: every stream starts at its configured window;
+ * when the application consumed half of it within WINDOW_GROWTH_RTTS round trips, the window doubles,
+ * up to a per-stream cap and within a budget shared by all streams of the link. A window never shrinks,
+ * and what a stream grew goes back to the budget when the stream is forgotten.
+ *
+ * A slow reader never grows its window: half a window takes it longer than two round trips to consume,
+ * so what it buffers stays bounded by the window it started with.
+ */
+import {
+  LINK_WINDOW_GROWTH_BUDGET,
+  MAX_AUTO_STREAM_WINDOW,
+  MIN_CREDIT_RTT_MS,
+  RTT_FILTER_SAMPLES,
+  WINDOW_GROWTH_RTTS,
+} from './constants.js';
+
+/** Limits of one tuner; the defaults are the constants in constants.ts. */
+export interface WindowTunerOptions {
+  /** Largest window a stream may grow to, in bytes. */
+  maxWindow?: number;
+  /** Bytes of growth all streams together may hold, in bytes. */
+  budget?: number;
+}
+
+export class WindowTuner {
+  private readonly maxWindow: number;
+  private readonly budget: number;
+  private readonly samples: number[] = [];
+  private reserved = 0;
+
+  constructor(opts: WindowTunerOptions = {}) {
+    this.maxWindow = opts.maxWindow ?? MAX_AUTO_STREAM_WINDOW;
+    this.budget = opts.budget ?? LINK_WINDOW_GROWTH_BUDGET;
+  }
+
+  /** True once a round-trip sample arrived. */
+  get hasRtt(): boolean {
+    return this.samples.length > 0;
+  }
+
+  /** Bytes of growth currently held by streams (for tests and status). */
+  get reservedBytes(): number {
+    return this.reserved;
+  }
+
+  /** The credit round trip tuning assumes, in ms: the minimum recent sample, at least MIN_CREDIT_RTT_MS. */
+  get creditRttMs(): number {
+    let min = Infinity;
+    for (const sample of this.samples) if (sample < min) min = sample;
+    return min === Infinity ? MIN_CREDIT_RTT_MS : Math.max(MIN_CREDIT_RTT_MS, min);
+  }
+
+  /** Records a round-trip time in ms (from a heartbeat or ping). */
+  observeRtt(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    this.samples.push(ms);
+    if (this.samples.length > RTT_FILTER_SAMPLES) this.samples.shift();
+  }
+
+  /**
+   * The window a stream should advertise next, given its current window and the milliseconds the
+   * application took to consume the last half of it. Growth is reserved from the budget; give it back
+   * with `release` when the stream is over.
+   */
+  next(window: number, halfWindowMs: number): number {
+    if (window >= this.maxWindow) return window;
+    if (halfWindowMs >= WINDOW_GROWTH_RTTS * this.creditRttMs) return window;
+    const extra = Math.min(window, this.maxWindow - window, this.budget - this.reserved);
+    if (extra <= 0) return window;
+    this.reserved += extra;
+    return window + extra;
+  }
+
+  /** Returns growth a finished stream held to the budget. */
+  release(bytes: number): void {
+    this.reserved = Math.max(0, this.reserved - bytes);
+  }
+}
