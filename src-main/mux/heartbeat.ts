@@ -90,15 +90,21 @@ export class Heartbeat {
     this.pending.clear();
   }
 
-  private beat(): void {
+  /** Sends one PING nobody awaits, outside the schedule; its PONG reports an RTT through `onRtt`. */
+  probe(): void {
+    if (this.stopped) return;
     const now = performance.now();
-    // Heartbeat pings nobody awaits are forgotten once they could no longer matter.
+    // Pings nobody awaits are forgotten once they could no longer matter.
     for (const [nonce, entry] of this.pending) {
       if (!entry.resolve && now - entry.start > this.opts.deadAfterMs) this.pending.delete(nonce);
     }
     const nonce = this.nextNonce++;
     this.pending.set(nonce, { start: now });
     this.opts.sendPing(nonce);
+  }
+
+  private beat(): void {
+    this.probe();
   }
 
   private armDeadTimer(ms: number): void {

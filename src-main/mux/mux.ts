@@ -23,11 +23,13 @@ import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_OPEN_TIMEOUT_MS,
   DEFAULT_PING_TIMEOUT_MS,
+  MAX_AUTO_STREAM_WINDOW,
   MAX_INBOUND_STREAMS,
 } from './constants.js';
 import { Heartbeat } from './heartbeat.js';
 import { SendQueue } from './send-queue.js';
 import { MuxStream, type StreamHost } from './stream.js';
+import { WindowTuner } from './window-tuner.js';
 
 import type { MuxEvents, MuxOptions, StreamRequest } from './types.js';
 
@@ -56,6 +58,9 @@ export class Mux {
   private readonly heartbeat: Heartbeat;
   private readonly host: StreamHost;
   private readonly window: number;
+  private readonly tuner: WindowTuner;
+  /** True once auto-tuning asked for an RTT sample (one PING early, instead of waiting for a heartbeat). */
+  private probed = false;
   private readonly disposers: Disposer[];
   private readonly log: { peer: string; path: string };
   private nextId: number;
@@ -79,9 +84,18 @@ export class Mux {
         `streamWindow must be ${INITIAL_STREAM_WINDOW}..${MAX_STREAM_WINDOW} bytes, got ${this.window}`,
       );
     }
+    const maxWindow = opts.maxStreamWindow ?? Math.max(this.window, MAX_AUTO_STREAM_WINDOW);
+    if (!Number.isInteger(maxWindow) || maxWindow < this.window || maxWindow > MAX_STREAM_WINDOW) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `maxStreamWindow must be ${this.window} (streamWindow)..${MAX_STREAM_WINDOW} bytes, got ${maxWindow}`,
+      );
+    }
+    this.tuner = new WindowTuner({ maxWindow });
     this.log = { peer: link.peerId.slice(0, 8), path: link.path };
     this.host = {
       sendControl: (frame) => void this.send(frame),
+      tuneWindow: (window, halfWindowMs) => this.tuneWindow(window, halfWindowMs),
       wake: (stream) => this.queue.wake(stream),
       forget: (stream) => this.forget(stream),
     };
@@ -89,7 +103,10 @@ export class Mux {
       intervalMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
       deadAfterMs: opts.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
       sendPing: (nonce) => void this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce })),
-      onRtt: (ms) => this.emit('rtt', ms),
+      onRtt: (ms) => {
+        this.tuner.observeRtt(ms);
+        this.emit('rtt', ms);
+      },
       onDead: (error) => this.fail(error),
     });
     this.disposers = [
@@ -353,8 +370,18 @@ export class Mux {
     return this.isOwnId(id) ? id < this.nextId : id <= this.lastPeerId;
   }
 
+  private tuneWindow(window: number, halfWindowMs: number): number {
+    if (!this.probed && !this.tuner.hasRtt) {
+      // The first bulk transfer may start before the first heartbeat: measure the path now.
+      this.probed = true;
+      this.heartbeat.probe();
+    }
+    return this.tuner.next(window, halfWindowMs);
+  }
+
   private forget(stream: MuxStream): void {
     if (this.streams.get(stream.id) !== stream) return;
+    this.tuner.release(stream.windowGrowth);
     this.streams.delete(stream.id);
     this.queue.remove(stream);
     if (!this.isOwnId(stream.id)) this.peerStreams--;

@@ -86,7 +86,7 @@ export class MuxStream extends Duplex {
    * Current receive window in bytes: payload delivered to this stream but not yet read never exceeds
    * it. Starts at the mux's `streamWindow` and only grows (auto-tuning, up to `maxStreamWindow`).
    */
-  get receiveWindow(): number {
+  get receiveWindowSize(): number {
     return this.window;
   }
 
@@ -269,7 +269,7 @@ export class MuxStream extends Duplex {
     const consumed = this.inBytes - buffered;
     if (consumed + this.window - this.granted < this.window / CREDIT_RETURN_DIVISOR) return;
     const now = performance.now();
-    if (buffered === 0) this.window = this.host.tuneWindow(this.window, now - this.epochStart);
+    if (buffered === 0) { const w = this.host.tuneWindow(this.window, now - this.epochStart); if (process.env.DBGW && w !== this.window) console.error(`DBGW ${process.pid} ${this.id} ${w} ${(now - this.epochStart).toFixed(2)}`); this.window = w; } else if (process.env.DBGW) console.error(`DBGW-buffered ${buffered}`);
     this.epochStart = now;
     this.grant(consumed + this.window - this.granted);
   }

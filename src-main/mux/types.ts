@@ -34,6 +34,11 @@ export interface MuxOptions {
   deadAfterMs?: number;
   /** Receive window per stream in bytes, INITIAL_STREAM_WINDOW..MAX_STREAM_WINDOW (default the initial). */
   streamWindow?: number;
+  /**
+   * Largest window auto-tuning may grow a stream's receive window to, in bytes, streamWindow..MAX_STREAM_WINDOW
+   * (default MAX_AUTO_STREAM_WINDOW). Equal to streamWindow turns auto-tuning off.
+   */
+  maxStreamWindow?: number;
   logger?: MuxLogger;
 }
 

@@ -53,6 +53,8 @@ export const RelayCloseCode = {
   PEER_OFFLINE: 4031,
   /** Circuit: the other end's relay connection ended. */
   PEER_DISCONNECTED: 4032,
+  /** Circuit: too many rendezvous (pairing) attempts from this node; wait a minute. */
+  RENDEZVOUS_RATE_LIMITED: 4033,
 } as const;
 
 export type RelayCloseCodeName = keyof typeof RelayCloseCode;
@@ -79,6 +81,7 @@ export const RELAY_CLOSE_REASONS: Readonly<Record<RelayCloseCodeName, string>> =
   TOO_MANY_CIRCUITS: 'too many circuits',
   PEER_OFFLINE: 'peer offline',
   PEER_DISCONNECTED: 'peer disconnected',
+  RENDEZVOUS_RATE_LIMITED: 'too many pairing attempts; wait a minute',
 };
 
 const NAMES = new Map<number, RelayCloseCodeName>(

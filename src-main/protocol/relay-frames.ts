@@ -20,6 +20,7 @@ export const RelayFrameType = {
   INCOMING: 0x12,
   DATA: 0x13,
   CLOSE: 0x14,
+  LISTEN: 0x20,
 } as const;
 
 /** Bytes of the version + type header. */
@@ -56,7 +57,12 @@ export type RelayFrame =
   | { type: 'open-ok'; circuitId: number }
   | { type: 'incoming'; circuitId: number; source: string }
   | { type: 'data'; circuitId: number; payload: Uint8Array }
-  | { type: 'close'; circuitId: number; code: number; reason: string };
+  | { type: 'close'; circuitId: number; code: number; reason: string }
+  /**
+   * A rendezvous alias (a 32-byte ID that is not a node ID, derived from a pairing code's tag): while
+   * listening, OPENs to the alias reach this node. `listen: false` stops.
+   */
+  | { type: 'listen'; alias: string; listen: boolean };
 
 /** A frame the relay or a node cannot accept; `closeCode` is the WebSocket close code to answer with. */
 export class RelayFrameError extends ClawError {
@@ -187,6 +193,12 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
     }
     case 'data':
       return encodeDataFrame(f.circuitId, f.payload);
+    case 'listen': {
+      const out = frame(RelayFrameType.LISTEN, NODE_ID_BYTES + 1);
+      out.set(nodeIdBytes(f.alias, 'alias'), 2);
+      out[2 + NODE_ID_BYTES] = f.listen ? 1 : 0;
+      return out;
+    }
     case 'close': {
       checkU32(f.circuitId, 'circuit id');
       if (!Number.isInteger(f.code) || f.code < 0 || f.code > 0xffff) throw bad('close code must be a u16');
@@ -348,6 +360,13 @@ export function decodeRelayFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_S
       if (length > MAX_REASON_BYTES)
         throw malformed(`CLOSE reason length ${length} exceeds ${MAX_REASON_BYTES}`);
       out = { type: 'close', circuitId, code, reason: r.string(length, 'reason') };
+      break;
+    }
+    case RelayFrameType.LISTEN: {
+      const alias = r.nodeId('alias');
+      const flag = r.u8('listen flag');
+      if (flag > 1) throw malformed(`LISTEN flag must be 0 or 1, got ${flag}`);
+      out = { type: 'listen', alias, listen: flag === 1 };
       break;
     }
     default:

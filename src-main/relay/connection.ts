@@ -29,6 +29,10 @@ export class RelayConn {
   missedPongs = 0;
   /** Circuits by this connection's id for them; created on first use. */
   circuits: Map<number, CircuitEnd> | undefined;
+  /** Rendezvous aliases this node listens on (pairing codes it issued); created on first use. */
+  aliases: Set<string> | undefined;
+  /** Times of this node's recent OPENs to an alias, in ms, for the rendezvous rate limit. */
+  rendezvousTimes: number[] | undefined;
   /** When queued bytes towards this node went above high water, in ms; 0 while below. */
   pressuredSince = 0;
   /** Connections whose reading is paused until this one drains. */

@@ -26,9 +26,19 @@ function violation(what: string): RelayFrameError {
   return new RelayFrameError('PROTOCOL', `protocol violation: ${what}`, RelayCloseCode.PROTOCOL_VIOLATION);
 }
 
+/** Most rendezvous aliases one node may listen on at once (one per active pairing code). */
+export const MAX_ALIASES_PER_NODE = 8;
+/**
+ * Most OPENs to rendezvous aliases one node may make per minute. Each wrong guess also burns the
+ * issuer's code, so this mainly stops a node from scanning the (small) tag space.
+ */
+export const RENDEZVOUS_OPENS_PER_MINUTE = 10;
+
 export class RelayRouter {
   /** Authenticated connections by node ID. */
   readonly nodes = new Map<string, RelayConn>();
+  /** Rendezvous aliases (pairing code tags, hashed) → the node listening on them. */
+  readonly aliases = new Map<string, RelayConn>();
   /** Open circuits (each counted once, not once per end). */
   circuits = 0;
   /** Payload bytes forwarded, for stats(). */
@@ -66,7 +76,12 @@ export class RelayRouter {
       this.metrics.framesDropped.inc({ reason: 'too_many_circuits' });
       return refuse('TOO_MANY_CIRCUITS', `too many circuits (limit ${this.limits.circuitsPerNode} per node)`);
     }
-    const peer = this.nodes.get(target);
+    const alias = this.nodes.has(target) ? undefined : this.aliases.get(target);
+    if (alias && !this.allowRendezvous(conn)) {
+      this.metrics.framesDropped.inc({ reason: 'rendezvous_rate_limited' });
+      return refuse('RENDEZVOUS_RATE_LIMITED', RELAY_CLOSE_REASONS.RENDEZVOUS_RATE_LIMITED);
+    }
+    const peer = this.nodes.get(target) ?? alias;
     if (!peer || peer.phase !== 'ready') {
       this.metrics.framesDropped.inc({ reason: 'peer_offline' });
       return refuse('PEER_OFFLINE', RELAY_CLOSE_REASONS.PEER_OFFLINE);
@@ -85,6 +100,34 @@ export class RelayRouter {
     this.metrics.circuitsOpened.inc();
     this.send(conn, encodeRelayFrame({ type: 'open-ok', circuitId }));
     this.send(peer, encodeRelayFrame({ type: 'incoming', circuitId: peerCircuitId, source: conn.nodeId! }));
+  }
+
+  /** LISTEN: start or stop receiving OPENs addressed to a rendezvous alias. */
+  listen(conn: RelayConn, alias: string, on: boolean): void {
+    if (!on) {
+      if (this.aliases.get(alias) === conn) this.aliases.delete(alias);
+      conn.aliases?.delete(alias);
+      return;
+    }
+    const mine = (conn.aliases ??= new Set());
+    const holder = this.aliases.get(alias);
+    // First come, first served: a colliding or excess alias is ignored, and the joiner's OPEN then
+    // finds no one (or the first listener), which the PAKE turns into a clean failure.
+    if ((holder && holder !== conn) || (!mine.has(alias) && mine.size >= MAX_ALIASES_PER_NODE)) {
+      this.metrics.framesDropped.inc({ reason: 'alias_refused' });
+      return;
+    }
+    this.aliases.set(alias, conn);
+    mine.add(alias);
+  }
+
+  private allowRendezvous(conn: RelayConn): boolean {
+    const now = this.now();
+    const recent = (conn.rendezvousTimes ?? []).filter((t) => now - t < 60_000);
+    conn.rendezvousTimes = recent;
+    if (recent.length >= RENDEZVOUS_OPENS_PER_MINUTE) return false;
+    recent.push(now);
+    return true;
   }
 
   /** DATA: forward to the other end, or drop it when the circuit is unknown (it may have just closed). */
@@ -117,6 +160,8 @@ export class RelayRouter {
     if (conn.phase === 'closed') return;
     conn.phase = 'closed';
     if (conn.nodeId && this.nodes.get(conn.nodeId) === conn) this.nodes.delete(conn.nodeId);
+    for (const alias of conn.aliases ?? []) if (this.aliases.get(alias) === conn) this.aliases.delete(alias);
+    conn.aliases = undefined;
     const circuits = conn.circuits;
     conn.circuits = undefined;
     for (const [id, end] of circuits ?? []) {

@@ -262,6 +262,8 @@ class Relay {
           return this.router.open(conn, frame.circuitId, frame.target);
         case 'close':
           return this.router.close(conn, frame.circuitId, data);
+        case 'listen':
+          return this.router.listen(conn, frame.alias, frame.listen);
         default:
           throw new RelayFrameError(
             'PROTOCOL',

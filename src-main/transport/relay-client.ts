@@ -58,6 +58,8 @@ export class RelayClient {
   private running = false;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Rendezvous aliases to listen on; sent again after every reconnect. */
+  private readonly aliases = new Set<string>();
   /** Callers of openCircuit waiting for 'connected' (or for stop). */
   private readonly waiters = new Set<(ready: boolean) => void>();
 
@@ -126,6 +128,20 @@ export class RelayClient {
     return session.open(target, Math.max(1, deadline - Date.now()));
   }
 
+  /**
+   * Receives circuits opened to `alias` (64 hex, a pairing code's rendezvous alias) until unlistened,
+   * across reconnects. The relay tells nobody who listens; a joiner only reaches us by knowing the alias.
+   */
+  listenAlias(alias: string): void {
+    this.aliases.add(alias);
+    this.session?.listen(alias, true);
+  }
+
+  unlistenAlias(alias: string): void {
+    if (!this.aliases.delete(alias)) return;
+    this.session?.listen(alias, false);
+  }
+
   private async connectedSession(target: string, timeoutMs: number): Promise<RelaySession> {
     if (!this.running) {
       throw new ClawError(
@@ -178,6 +194,7 @@ export class RelayClient {
       },
       {
         authenticated: () => {
+          for (const alias of this.aliases) session.listen(alias, true);
           this.attempt = 0;
           this.lastError = undefined;
           this.setState('connected');

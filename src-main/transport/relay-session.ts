@@ -148,6 +148,11 @@ export class RelaySession implements CircuitCarrier {
     });
   }
 
+  /** Starts or stops receiving circuits addressed to a rendezvous alias (pairing). */
+  listen(alias: string, on: boolean): void {
+    if (this.authed) this.send(encodeRelayFrame({ type: 'listen', alias, listen: on }));
+  }
+
   /** Local stop: closes the connection and ends the session without an error. */
   close(): void {
     if (this.done) return;

@@ -45,6 +45,7 @@ const frame: fc.Arbitrary<RelayFrame> = fc.oneof(
   fc.record({ type: fc.constant('open' as const), circuitId: u32, target: nodeId }),
   fc.record({ type: fc.constant('open-ok' as const), circuitId: u32 }),
   fc.record({ type: fc.constant('incoming' as const), circuitId: u32, source: nodeId }),
+  fc.record({ type: fc.constant('listen' as const), alias: nodeId, listen: fc.boolean() }),
   fc.record({
     type: fc.constant('data' as const),
     circuitId: u32,

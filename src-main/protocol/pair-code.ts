@@ -1,0 +1,282 @@
+/**
+ * One-time pairing codes and invites (DESIGN §7; docs/protocol.md, "Pairing by code").
+ *
+ * A code is 13 Crockford base32 characters shown as `K7QX-M2RT-9WZA-B`:
+ *   - 4 characters of **tag** (20 bits): routes the meeting at the relay or on the LAN; not secret;
+ *   - 8 characters of **secret** (40 bits): the CPace password; never leaves the two nodes except
+ *     inside the PAKE, whose transcript reveals nothing about it beyond one online guess per run;
+ *   - 1 **check** character: catches typos before they burn the code on a failed pairing.
+ *
+ * Crockford's alphabet has no I, L, O or U, so what is read aloud is unambiguous; input is
+ * case-insensitive, takes I and L as 1 and O as 0, and ignores spaces and dashes.
+ *
+ * An invite wraps a code with where to meet: `clawbridge://pair/K7QX-M2RT-9WZA-B?relay=…&fp=…&token=…`.
+ */
+import { randomBytes } from 'node:crypto';
+import { ClawError } from '../core/errors.js';
+import { parseFingerprint } from '../core/fingerprint.js';
+import { MAX_TOKEN_BYTES } from './relay-frames.js';
+
+/** Crockford base32 digits, value = index. */
+export const PAIR_CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Characters of the rendezvous tag (5 bits each: 20 bits). */
+export const PAIR_TAG_CHARS = 4;
+/** Characters of the secret (5 bits each: 40 bits). */
+export const PAIR_SECRET_CHARS = 8;
+/** Characters of a whole code: tag, secret and one check character. */
+export const PAIR_CODE_CHARS = PAIR_TAG_CHARS + PAIR_SECRET_CHARS + 1;
+/** Longest input parsePairCode looks at, in characters: generous for separators, bounded for hostile input. */
+const MAX_CODE_INPUT_CHARS = 64;
+/** Longest invite accepted, in characters: a relay URL, a fingerprint and a 255-byte token fit easily. */
+export const MAX_INVITE_CHARS = 2048;
+/** Longest relay URL in an invite, in characters. */
+export const MAX_INVITE_RELAY_URL_CHARS = 512;
+/** Scheme and path that start every invite. */
+export const INVITE_PREFIX = 'clawbridge://pair/';
+
+/** A parsed pairing code. */
+export interface PairCode {
+  /** 4 canonical characters; the relay sees them. */
+  tag: string;
+  /** 8 canonical characters; the CPace password. */
+  secret: string;
+  /** Canonical display form, `TTTT-SSSS-SSSS-C`. */
+  text: string;
+}
+
+/** What an invite carries. */
+export interface Invite {
+  code: PairCode;
+  /** `ws://` or `wss://` URL of the relay where the issuer waits. */
+  relayUrl?: string;
+  /** The relay's certificate fingerprint, 64 lowercase hex: pins a `wss://` relay on first contact. */
+  relayFingerprint?: string;
+  /** The relay's access token, when it requires one. */
+  relayToken?: string;
+}
+
+const badCode = (message: string) => new ClawError('BAD_PAIR_CODE', message);
+const badInvite = (message: string) => new ClawError('BAD_INVITE', message);
+
+// GF(32) = GF(2)[x]/(x^5 + x^2 + 1): the check character is a weighted sum there (see checkValue).
+const GF_POLY = 0b100101;
+function gfMul(a: number, b: number): number {
+  let product = 0;
+  for (let i = 0; i < 5; i++) {
+    if ((b >> i) & 1) product ^= a << i;
+  }
+  for (let bit = 8; bit >= 5; bit--) {
+    if ((product >> bit) & 1) product ^= GF_POLY << (bit - 5);
+  }
+  return product;
+}
+
+/**
+ * Check value: Σ α^(i+1)·v_i over GF(32) with α = x, for the 12 tag and secret digits. Distinct nonzero
+ * weights catch every single wrong character; since α^i ≠ α^j for i ≠ j < 31, they also catch every
+ * swap of two different characters, adjacent or not. It is linear in the secret, so it is never sent
+ * anywhere; were it disclosed, 35 bits of the secret would remain.
+ */
+function checkValue(digits: readonly number[]): number {
+  let sum = 0;
+  let weight = 1;
+  for (const d of digits) {
+    weight = gfMul(weight, 2);
+    sum ^= gfMul(weight, d);
+  }
+  return sum;
+}
+
+function digitsOf(chars: string): number[] {
+  return [...chars].map((c) => PAIR_CODE_ALPHABET.indexOf(c));
+}
+
+function makeCode(tag: string, secret: string): PairCode {
+  const check = PAIR_CODE_ALPHABET[checkValue(digitsOf(tag + secret))]!;
+  return { tag, secret, text: `${tag}-${secret.slice(0, 4)}-${secret.slice(4)}-${check}` };
+}
+
+/** A fresh random code: 60 random bits for tag and secret from the system CSPRNG. */
+export function generatePairCode(): PairCode {
+  // 256 is a multiple of 32, so taking 5 bits of each byte is uniform.
+  const chars = [...randomBytes(PAIR_TAG_CHARS + PAIR_SECRET_CHARS)].map((b) => PAIR_CODE_ALPHABET[b & 31]!);
+  return makeCode(chars.slice(0, PAIR_TAG_CHARS).join(''), chars.slice(PAIR_TAG_CHARS).join(''));
+}
+
+/** Characters people type between groups, or that a copy may add. */
+const SEPARATORS = /[\s\u002d\u2010-\u2015\u2212]/gu;
+/** Look-alikes Crockford folds onto digits. */
+const FOLD: Readonly<Record<string, string>> = { I: '1', L: '1', O: '0' };
+
+/**
+ * Parses a code as typed or read aloud.
+ * @throws ClawError(`BAD_PAIR_CODE`) naming the problem: wrong length, invalid character, or a check
+ *   character that does not match (a typo).
+ */
+export function parsePairCode(input: string): PairCode {
+  if (input.length > MAX_CODE_INPUT_CHARS) {
+    throw badCode(
+      `pair code is too long (${input.length} characters) — expected ${PAIR_CODE_CHARS} characters like K7QX-M2RT-9WZA-B`,
+    );
+  }
+  // Only ASCII is upper-cased: toUpperCase would turn 'ß' into 'SS' or 'ı' into 'I'.
+  const compact = [...input.replace(SEPARATORS, '').replace(/[a-z]/g, (c) => c.toUpperCase())]
+    .map((c) => FOLD[c] ?? c)
+    .join('');
+  for (const c of compact) {
+    if (!PAIR_CODE_ALPHABET.includes(c)) {
+      const shown = /^[\x21-\x7e]$/.test(c) ? `'${c}'` : `U+${c.codePointAt(0)!.toString(16).toUpperCase()}`;
+      throw badCode(
+        `pair code contains ${shown}, which is not a code character — codes use digits and the letters A–Z except U`,
+      );
+    }
+  }
+  if (compact.length !== PAIR_CODE_CHARS) {
+    throw badCode(
+      `pair code must be ${PAIR_CODE_CHARS} characters (like K7QX-M2RT-9WZA-B), got ${compact.length}`,
+    );
+  }
+  const tag = compact.slice(0, PAIR_TAG_CHARS);
+  const secret = compact.slice(PAIR_TAG_CHARS, PAIR_TAG_CHARS + PAIR_SECRET_CHARS);
+  const code = makeCode(tag, secret);
+  if (code.text.at(-1) !== compact.at(-1)) {
+    throw badCode('code has a typo (check character does not match) — ask for the code again');
+  }
+  return code;
+}
+
+/**
+ * C0/C1 controls (nothing in an invite may rewrite a terminal line or a log entry) and lone surrogates
+ * (not text; percent-encoding would silently replace them).
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]|\p{Cs}/u;
+
+function checkRelayUrl(url: string): string {
+  if (url.length === 0 || url.length > MAX_INVITE_RELAY_URL_CHARS) {
+    throw badInvite(
+      `invite relay URL must be 1 to ${MAX_INVITE_RELAY_URL_CHARS} characters, got ${url.length}`,
+    );
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw badInvite('invite relay is not a URL — it must look like wss://relay.example:8443');
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw badInvite(`invite relay must be a ws:// or wss:// URL, got ${parsed.protocol}//`);
+  }
+  if (parsed.hostname === '') throw badInvite('invite relay URL has no host');
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw badInvite('invite relay URL must not contain a user name or password — use the token parameter');
+  }
+  if (CONTROL.test(url) || /[\s#]/.test(url)) {
+    throw badInvite('invite relay URL contains spaces, control characters or a #fragment');
+  }
+  return url;
+}
+
+function checkToken(token: string): string {
+  const bytes = Buffer.byteLength(token, 'utf8');
+  if (bytes === 0 || bytes > MAX_TOKEN_BYTES) {
+    throw badInvite(`invite relay token must be 1 to ${MAX_TOKEN_BYTES} bytes, got ${bytes}`);
+  }
+  if (CONTROL.test(token)) throw badInvite('invite relay token contains control characters');
+  return token;
+}
+
+function checkFingerprint(fp: string): string {
+  if (!/^[0-9a-fA-F]{64}$/.test(fp)) {
+    throw badInvite(`invite relay fingerprint must be 64 hex characters, got ${fp.length} characters`);
+  }
+  return parseFingerprint(fp);
+}
+
+/** Checks the parts that only make sense together. */
+function checkInviteShape(invite: Invite): void {
+  if (invite.relayUrl === undefined && (invite.relayFingerprint !== undefined || invite.relayToken !== undefined)) {
+    throw badInvite('invite has a relay fingerprint or token but no relay URL');
+  }
+  if (invite.relayFingerprint !== undefined && invite.relayUrl?.toLowerCase().startsWith('ws:')) {
+    throw badInvite('invite pins a relay fingerprint but its relay is ws://, which has no certificate to pin');
+  }
+}
+
+/**
+ * Encodes an invite as a `clawbridge://pair/<code>?relay=…&fp=…&token=…` URL (parameters
+ * percent-encoded, in that order, each only when set).
+ * @throws ClawError(`BAD_INVITE`) for a part that parseInvite would refuse.
+ */
+export function encodeInvite(invite: Invite): string {
+  checkInviteShape(invite);
+  const code = parsePairCode(invite.code.text);
+  const params = new URLSearchParams();
+  if (invite.relayUrl !== undefined) params.set('relay', checkRelayUrl(invite.relayUrl));
+  if (invite.relayFingerprint !== undefined) params.set('fp', checkFingerprint(invite.relayFingerprint));
+  if (invite.relayToken !== undefined) params.set('token', checkToken(invite.relayToken));
+  const query = params.toString();
+  const text = `${INVITE_PREFIX}${code.text}${query ? `?${query}` : ''}`;
+  if (text.length > MAX_INVITE_CHARS) {
+    throw badInvite(`invite would be ${text.length} characters, the limit is ${MAX_INVITE_CHARS}`);
+  }
+  return text;
+}
+
+/** Known invite parameters and the Invite field each fills. */
+const PARAMS = { relay: 'relayUrl', fp: 'relayFingerprint', token: 'relayToken' } as const;
+
+/**
+ * Parses an invite URL, checking every part: scheme and path, the code (with its check character),
+ * the relay URL (ws/wss), the fingerprint (64 hex), the token, lengths, and no unknown or repeated
+ * parameters.
+ * @throws ClawError(`BAD_INVITE`) naming the problem, or ClawError(`BAD_PAIR_CODE`) for the code inside.
+ */
+export function parseInvite(text: string): Invite {
+  const trimmed = text.trim();
+  if (trimmed.length > MAX_INVITE_CHARS) {
+    throw badInvite(`invite is ${trimmed.length} characters, the limit is ${MAX_INVITE_CHARS}`);
+  }
+  if (trimmed.slice(0, INVITE_PREFIX.length).toLowerCase() !== INVITE_PREFIX) {
+    throw badInvite(`invite must start with ${INVITE_PREFIX} — paste the whole invite, or just the code`);
+  }
+  const rest = trimmed.slice(INVITE_PREFIX.length);
+  if (/[#\s]/.test(rest) || CONTROL.test(rest)) {
+    throw badInvite('invite contains spaces, control characters or a #fragment — paste it exactly as given');
+  }
+  const queryAt = rest.indexOf('?');
+  const path = queryAt < 0 ? rest : rest.slice(0, queryAt);
+  let codeText: string;
+  try {
+    codeText = decodeURIComponent(path);
+  } catch {
+    throw badInvite('invite code is not valid percent-encoding');
+  }
+  if (codeText.includes('/')) throw badInvite('invite path must be just the code, like /K7QX-M2RT-9WZA-B');
+  const invite: Invite = { code: parsePairCode(codeText) };
+  const seen = new Set<string>();
+  const query = queryAt < 0 ? '' : rest.slice(queryAt + 1);
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (!Object.hasOwn(PARAMS, key)) {
+      // Shown in an error line, so only printable ASCII and bounded.
+      const shown = key.replace(/[^\x20-\x7e]/g, '?').slice(0, 24);
+      throw badInvite(`invite has an unknown parameter '${shown}' — update Clawbridge or ask for a new invite`);
+    }
+    if (seen.has(key)) throw badInvite(`invite repeats the parameter '${key}'`);
+    seen.add(key);
+    const field = PARAMS[key as keyof typeof PARAMS];
+    if (field === 'relayUrl') invite.relayUrl = checkRelayUrl(value);
+    else if (field === 'relayFingerprint') invite.relayFingerprint = checkFingerprint(value);
+    else invite.relayToken = checkToken(value);
+  }
+  checkInviteShape(invite);
+  return invite;
+}
+
+/**
+ * Accepts what a user pastes into "Join with code": an invite URL or a bare code.
+ * @throws ClawError(`BAD_INVITE`) or ClawError(`BAD_PAIR_CODE`).
+ */
+export function parseCodeOrInvite(text: string): Invite {
+  const trimmed = text.trim();
+  return /^clawbridge:/i.test(trimmed) ? parseInvite(trimmed) : { code: parsePairCode(trimmed) };
+}
