@@ -22,7 +22,10 @@ import { PeerLinks } from './peer-links.js';
 import { PathRetrier } from './peer-connector.js';
 import { attachPendingLink } from './pending-links.js';
 import { Approvals } from './approvals.js';
-import type { PeerRecord, SettingsStore } from './settings.js';
+import { isPairHello, Pairing } from './pairing.js';
+import { HeldCircuit } from '../transport/frame-queue.js';
+import type { PairingResult } from '../crypto/pairing.js';
+import type { Permission, PeerRecord, SettingsStore } from './settings.js';
 
 /** Heartbeat on every link, in ms: a ping this often... */
 export const LINK_HEARTBEAT_MS = 5_000;
@@ -65,9 +68,11 @@ export class Agent {
   private stopped = false;
 
   readonly approvals: Approvals;
+  readonly pairing: Pairing;
 
   constructor(private readonly opts: AgentOptions) {
     this.approvals = new Approvals(this);
+    this.pairing = new Pairing(this);
   }
 
   get identity(): Identity {
@@ -137,6 +142,51 @@ export class Agent {
     this.log.info({ listen: this.listenAddress }, 'direct listener up');
   }
 
+  /** Uses a relay from now on (an invite's relay), saving it; nothing changes if it is already used. */
+  ensureRelay(url: string, fingerprint?: string, token?: string): void {
+    if (this.relays.has(url)) return;
+    this.settings.update((s) => ({
+      ...s,
+      relays: [...s.relays, { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) }],
+    }));
+    this.addRelayClient(url, fingerprint, token);
+  }
+
+  /** The joiner's side of a successful pairing: the issuer becomes a peer with what the user allowed. */
+  addPairedPeer(result: PairingResult, allow: Permission[]): PeerRecord {
+    const s = this.settings.get();
+    const taken = new Set(s.peers.filter((p) => p.fingerprint !== result.peerFingerprint).map((p) => p.name));
+    let name = result.peerName;
+    for (let i = 2; taken.has(name); i++) name = `${result.peerName}-${i}`;
+    const record: PeerRecord = {
+      fingerprint: result.peerFingerprint,
+      name,
+      allow,
+      addresses: s.peers.find((p) => p.fingerprint === result.peerFingerprint)?.addresses ?? [],
+      addedAt: new Date().toISOString(),
+      cert: Buffer.from(result.peerCertDer).toString('base64'),
+    };
+    this.settings.update((x) => ({
+      ...x,
+      peers: [...x.peers.filter((p) => p.fingerprint !== record.fingerprint), record],
+      pending: x.pending.filter((p) => p.fingerprint !== record.fingerprint),
+      blocked: x.blocked.filter((b) => b.fingerprint !== record.fingerprint),
+    }));
+    this.trackPeer(record);
+    this.changed();
+    return record;
+  }
+
+  /** True when a joiner on the LAN could reach this node's direct listener to pair. */
+  lanPairingAvailable(): boolean {
+    return false;
+  }
+
+  /** Looks for an issuer of `tag` on the LAN; undefined when none answers. */
+  findLanIssuer(_tag: string): Promise<Circuit | undefined> {
+    return Promise.resolve(undefined);
+  }
+
   private addRelayClient(url: string, pinnedFingerprint?: string, token?: string): void {
     const client = new RelayClient({
       url,
@@ -172,8 +222,12 @@ export class Agent {
     return undefined;
   }
 
-  private async acceptCircuit(circuit: Circuit): Promise<void> {
+  /** An incoming relay circuit speaks either the E2E link handshake or pairing; its first frame says which. */
+  private async acceptCircuit(raw: Circuit): Promise<void> {
+    const circuit = new HeldCircuit(raw);
     try {
+      const first = await circuit.first(RELAY_LINK_TIMEOUT_MS);
+      if (isPairHello(first)) return await this.pairing.acceptPairing(circuit, first, raw.relayUrl);
       const link = await secureCircuit(circuit, {
         identity: this.identity,
         timeoutMs: RELAY_LINK_TIMEOUT_MS,

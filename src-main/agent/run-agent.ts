@@ -50,7 +50,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   }
   const agent = new Agent({ identity, settings, logger });
   await agent.start();
-  const api = createApiHandler(agent);
+  const api = createApiHandler(agent, agent.pairing);
   const control = await startControlServer(socketPath, api);
   logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
   return {

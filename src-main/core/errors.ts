@@ -32,7 +32,8 @@ export type ErrorCode =
   | 'RELAY_REPLACED'
   | 'BAD_PAIR_CODE'
   | 'BAD_INVITE'
-  | 'PAIRING_FAILED';
+  | 'PAIRING_FAILED'
+  | 'PAIRING_REJECTED';
 
 export class ClawError extends Error {
   constructor(

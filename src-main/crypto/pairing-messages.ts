@@ -78,15 +78,19 @@ export type PairMessage =
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-/** Control characters and lone surrogates: a name is shown in lists and prompts. */
-const NAME_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|\p{Cs}/u;
+/**
+ * Control characters (C0, DEL, C1), line and paragraph separators, bidirectional overrides and isolates,
+ * and lone surrogates: names and reasons are shown in lists, prompts and logs, where these could forge,
+ * reorder or hide text.
+ */
+export const CONTROL_CHARS = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u202a-\u202e\u2066-\u2069]/u;
 
 /** Why `name` cannot be a node name, or undefined when it can. */
 function nameProblem(bytes: number, name: string): string | undefined {
   if (bytes === 0 || bytes > MAX_PAIR_NAME_BYTES) {
     return `must be 1 to ${MAX_PAIR_NAME_BYTES} bytes of UTF-8, got ${bytes}`;
   }
-  if (NAME_FORBIDDEN.test(name)) return 'contains control characters';
+  if (CONTROL_CHARS.test(name)) return 'contains control characters';
   return undefined;
 }
 
@@ -210,12 +214,14 @@ export function decodePairMessage(bytes: Uint8Array): PairMessage {
   const body = bytes.subarray(PAIR_HEADER_BYTES);
   switch (bytes[1]) {
     case PairMessageType.Msg1: {
-      if (body.length <= PAIR_SID_BYTES) throw malformed(`pairing message 1 too short: ${bytes.length} bytes`);
+      if (body.length <= PAIR_SID_BYTES)
+        throw malformed(`pairing message 1 too short: ${bytes.length} bytes`);
       const msg = body.slice(PAIR_SID_BYTES);
       return { type: 'msg1', sid: body.slice(0, PAIR_SID_BYTES), ...decodeShare(msg, 'pairing message 1') };
     }
     case PairMessageType.Msg2: {
-      if (body.length <= PAIR_MAC_BYTES) throw malformed(`pairing message 2 too short: ${bytes.length} bytes`);
+      if (body.length <= PAIR_MAC_BYTES)
+        throw malformed(`pairing message 2 too short: ${bytes.length} bytes`);
       const split = body.length - PAIR_MAC_BYTES;
       const share = decodeShare(body.slice(0, split), 'pairing message 2');
       return { type: 'msg2', mac: body.slice(split), ...share };
@@ -242,7 +248,10 @@ export function abortError(reason: number): PairingError {
     );
   }
   if (reason === AbortReason.Cancelled) {
-    return new PairingError('pairing cancelled on the other node — ask for a new code', AbortReason.Cancelled);
+    return new PairingError(
+      'pairing cancelled on the other node — ask for a new code',
+      AbortReason.Cancelled,
+    );
   }
   return new PairingError(PAIRING_FAILED_LINE, AbortReason.Failed);
 }

@@ -9,6 +9,8 @@ import { Emitter, type Disposer } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import {
   decodeFrame,
+  encodeData,
+  encodeDataHeader,
   encodeFrame,
   FrameType,
   frameTypeName,
@@ -31,10 +33,10 @@ import { SendQueue } from './send-queue.js';
 import { MuxStream, type StreamHost } from './stream.js';
 import { WindowTuner } from './window-tuner.js';
 
-import type { MuxEvents, MuxOptions, StreamRequest } from './types.js';
+import type { MuxEvents, MuxOptions, PartsLink, StreamRequest } from './types.js';
 
 export { MuxStream } from './stream.js';
-export type { MuxEvents, MuxLogger, MuxOptions, StreamRequest } from './types.js';
+export type { MuxEvents, MuxLogger, MuxOptions, PartsLink, StreamRequest } from './types.js';
 
 interface Opening {
   service: string;
@@ -54,7 +56,9 @@ export class Mux {
   private readonly streams = new Map<number, MuxStream>();
   private readonly opening = new Map<number, Opening>();
   private readonly inbound = new Map<number, Inbound>();
-  private readonly queue = new SendQueue((frame) => this.send(frame));
+  private readonly queue = new SendQueue((streamId, payload) => this.sendData(streamId, payload));
+  /** The link's two-part send when it has one (E2ELink): DATA payloads are then never copied here. */
+  private readonly sendParts: PartsLink['sendParts'] | undefined;
   private readonly heartbeat: Heartbeat;
   private readonly host: StreamHost;
   private readonly window: number;
@@ -73,6 +77,8 @@ export class Mux {
     private readonly opts: MuxOptions = {},
   ) {
     this.nextId = link.initiator ? 1 : 2;
+    const parts = (link as Partial<PartsLink>).sendParts;
+    this.sendParts = typeof parts === 'function' ? parts.bind(link) : undefined;
     this.window = opts.streamWindow ?? INITIAL_STREAM_WINDOW;
     if (
       !Number.isInteger(this.window) ||
@@ -185,10 +191,22 @@ export class Mux {
   }
 
   private send(frame: Uint8Array): boolean {
+    return this.transmit(() => this.link.send(frame));
+  }
+
+  /** One DATA frame: header and payload go to the link separately when it can take them so. */
+  private sendData(streamId: number, payload: Uint8Array): boolean {
+    const parts = this.sendParts;
+    if (parts) return this.transmit(() => parts(encodeDataHeader(streamId, payload.length), payload));
+    return this.transmit(() => this.link.send(encodeData(streamId, payload)));
+  }
+
+  /** Runs one send on the link; a throwing link fails the mux, false blocks DATA until drain. */
+  private transmit(sendOnLink: () => boolean): boolean {
     if (this.isClosed || this.link.closed) return false;
     let ok: boolean;
     try {
-      ok = this.link.send(frame);
+      ok = sendOnLink();
     } catch (err) {
       this.fail(
         new ClawError('INTERNAL', `mux could not send on the link: ${errorMessage(err)}`, { cause: err }),

@@ -12,8 +12,12 @@ export class SendQueue {
   private blocked = false;
   private flushing = false;
 
-  /** @param send hands one frame to the link; false means the link is above its high-water mark. */
-  constructor(private readonly send: (frame: Uint8Array) => boolean) {}
+  /**
+   * @param sendData hands one DATA payload of a stream to the link; false means the link is above its
+   *   high-water mark. The payload may be a view of the application's chunk: it is framed (copied or
+   *   encrypted) before `sendData` returns.
+   */
+  constructor(private readonly sendData: (streamId: number, payload: Uint8Array) => boolean) {}
 
   /** True while DATA waits for the link to drain. */
   get isBlocked(): boolean {
@@ -55,7 +59,7 @@ export class SendQueue {
         const stream = next.value;
         this.ready.delete(stream);
         if (!stream.sendable) continue;
-        if (!stream.sendNext(this.send)) this.blocked = true;
+        if (!stream.sendNext(this.sendData)) this.blocked = true;
         if (stream.sendable) this.ready.add(stream);
       }
     } finally {

@@ -16,7 +16,6 @@
 import { Duplex } from 'node:stream';
 import { ClawError } from '../core/errors.js';
 import {
-  encodeData,
   encodeFrame,
   FrameType,
   INITIAL_STREAM_WINDOW,
@@ -172,19 +171,20 @@ export class MuxStream extends Duplex {
   }
 
   /**
-   * @internal Frames the next DATA (≤ credit, ≤ MAX_DATA_PAYLOAD) and passes it to `send` (the link).
-   * Completes the write callback only after `send`, so a FIN triggered by it follows the DATA.
-   * @returns what `send` returned (false = link above its high-water mark).
+   * @internal Passes the next DATA payload (≤ credit, ≤ MAX_DATA_PAYLOAD) to `sendData`, which frames it
+   * onto the link before returning. Completes the write callback only after that, so a FIN triggered by
+   * it follows the DATA, and the application may reuse its chunk once the callback ran.
+   * @returns what `sendData` returned (false = link above its high-water mark).
    */
-  sendNext(send: (frame: Uint8Array) => boolean): boolean {
+  sendNext(sendData: (streamId: number, payload: Uint8Array) => boolean): boolean {
     const chunk = this.pending;
     if (chunk === undefined || this.credit <= 0) return true;
     const size = Math.min(chunk.length - this.pendingOffset, this.credit, MAX_DATA_PAYLOAD);
-    const frame = encodeData(this.id, chunk.subarray(this.pendingOffset, this.pendingOffset + size));
+    const payload = chunk.subarray(this.pendingOffset, this.pendingOffset + size);
     this.pendingOffset += size;
     this.credit -= size;
     this.outBytes += size;
-    const ok = send(frame);
+    const ok = sendData(this.id, payload);
     if (this.pending === chunk && this.pendingOffset === chunk.length) {
       const callback = this.pendingCallback;
       this.pending = undefined;
@@ -269,7 +269,7 @@ export class MuxStream extends Duplex {
     const consumed = this.inBytes - buffered;
     if (consumed + this.window - this.granted < this.window / CREDIT_RETURN_DIVISOR) return;
     const now = performance.now();
-    if (buffered === 0) { const w = this.host.tuneWindow(this.window, now - this.epochStart); if (process.env.DBGW && w !== this.window) console.error(`DBGW ${process.pid} ${this.id} ${w} ${(now - this.epochStart).toFixed(2)}`); this.window = w; } else if (process.env.DBGW) console.error(`DBGW-buffered ${buffered}`);
+    if (buffered === 0) this.window = this.host.tuneWindow(this.window, now - this.epochStart);
     this.epochStart = now;
     this.grant(consumed + this.window - this.granted);
   }

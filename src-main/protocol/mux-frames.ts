@@ -113,21 +113,32 @@ function reasonBytes(reason: string): Uint8Array {
   return bytes.subarray(0, cut);
 }
 
+function checkData(streamId: number, length: number): void {
+  checkStreamId(FrameType.Data, streamId);
+  if (length === 0 || length > MAX_DATA_PAYLOAD) {
+    throw new ClawError('BAD_ARGUMENT', `DATA payload must be 1..${MAX_DATA_PAYLOAD} bytes, got ${length}`);
+  }
+}
+
 /**
  * Encodes one DATA frame with a single allocation and a single copy of the payload.
  * @throws ClawError('BAD_ARGUMENT') for an empty or oversized payload or a bad stream ID.
  */
 export function encodeData(streamId: number, payload: Uint8Array): Uint8Array {
-  checkStreamId(FrameType.Data, streamId);
-  if (payload.length === 0 || payload.length > MAX_DATA_PAYLOAD) {
-    throw new ClawError(
-      'BAD_ARGUMENT',
-      `DATA payload must be 1..${MAX_DATA_PAYLOAD} bytes, got ${payload.length}`,
-    );
-  }
+  checkData(streamId, payload.length);
   const buf = header(MUX_HEADER_BYTES + payload.length, FrameType.Data, streamId);
   buf.set(payload, MUX_HEADER_BYTES);
   return buf;
+}
+
+/**
+ * Encodes only the header of a DATA frame whose payload is `length` bytes: header ‖ payload is the
+ * frame, for a Link that takes the two parts separately (no copy of the payload).
+ * @throws ClawError('BAD_ARGUMENT') for an empty or oversized payload or a bad stream ID.
+ */
+export function encodeDataHeader(streamId: number, length: number): Uint8Array {
+  checkData(streamId, length);
+  return header(MUX_HEADER_BYTES, FrameType.Data, streamId);
 }
 
 /**

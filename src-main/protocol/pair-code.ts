@@ -1,16 +1,15 @@
 /**
  * One-time pairing codes and invites (DESIGN §7; docs/protocol.md, "Pairing by code").
  *
- * A code is 13 Crockford base32 characters shown as `K7QX-M2RT-9WZA-B`:
+ * A code is 12 Crockford base32 characters shown as `K7QX-M2RT-9WZA`:
  *   - 4 characters of **tag** (20 bits): routes the meeting at the relay or on the LAN; not secret;
  *   - 8 characters of **secret** (40 bits): the CPace password; never leaves the two nodes except
- *     inside the PAKE, whose transcript reveals nothing about it beyond one online guess per run;
- *   - 1 **check** character: catches typos before they burn the code on a failed pairing.
+ *     inside the PAKE, whose transcript reveals nothing about it beyond one online guess per run.
  *
  * Crockford's alphabet has no I, L, O or U, so what is read aloud is unambiguous; input is
  * case-insensitive, takes I and L as 1 and O as 0, and ignores spaces and dashes.
  *
- * An invite wraps a code with where to meet: `clawbridge://pair/K7QX-M2RT-9WZA-B?relay=…&fp=…&token=…`.
+ * An invite wraps a code with where to meet: `clawbridge://pair/K7QX-M2RT-9WZA?relay=…&fp=…&token=…`.
  */
 import { randomBytes } from 'node:crypto';
 import { ClawError } from '../core/errors.js';
@@ -23,8 +22,12 @@ export const PAIR_CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const PAIR_TAG_CHARS = 4;
 /** Characters of the secret (5 bits each: 40 bits). */
 export const PAIR_SECRET_CHARS = 8;
-/** Characters of a whole code: tag, secret and one check character. */
-export const PAIR_CODE_CHARS = PAIR_TAG_CHARS + PAIR_SECRET_CHARS + 1;
+/**
+ * Characters of a whole code: tag and secret. There is deliberately no check character: a mistyped
+ * secret must reach the issuer's PAKE so that it fails on both sides and burns the code (DESIGN §7,
+ * one online guess per code) instead of being caught silently on the joiner's side (docs/adr/0003).
+ */
+export const PAIR_CODE_CHARS = PAIR_TAG_CHARS + PAIR_SECRET_CHARS;
 /** Longest input parsePairCode looks at, in characters: generous for separators, bounded for hostile input. */
 const MAX_CODE_INPUT_CHARS = 64;
 /** Longest invite accepted, in characters: a relay URL, a fingerprint and a 255-byte token fit easily. */
@@ -40,7 +43,7 @@ export interface PairCode {
   tag: string;
   /** 8 canonical characters; the CPace password. */
   secret: string;
-  /** Canonical display form, `TTTT-SSSS-SSSS-C`. */
+  /** Canonical display form, `TTTT-SSSS-SSSS`. */
   text: string;
 }
 
@@ -58,42 +61,8 @@ export interface Invite {
 const badCode = (message: string) => new ClawError('BAD_PAIR_CODE', message);
 const badInvite = (message: string) => new ClawError('BAD_INVITE', message);
 
-// GF(32) = GF(2)[x]/(x^5 + x^2 + 1): the check character is a weighted sum there (see checkValue).
-const GF_POLY = 0b100101;
-function gfMul(a: number, b: number): number {
-  let product = 0;
-  for (let i = 0; i < 5; i++) {
-    if ((b >> i) & 1) product ^= a << i;
-  }
-  for (let bit = 8; bit >= 5; bit--) {
-    if ((product >> bit) & 1) product ^= GF_POLY << (bit - 5);
-  }
-  return product;
-}
-
-/**
- * Check value: Σ α^(i+1)·v_i over GF(32) with α = x, for the 12 tag and secret digits. Distinct nonzero
- * weights catch every single wrong character; since α^i ≠ α^j for i ≠ j < 31, they also catch every
- * swap of two different characters, adjacent or not. It is linear in the secret, so it is never sent
- * anywhere; were it disclosed, 35 bits of the secret would remain.
- */
-function checkValue(digits: readonly number[]): number {
-  let sum = 0;
-  let weight = 1;
-  for (const d of digits) {
-    weight = gfMul(weight, 2);
-    sum ^= gfMul(weight, d);
-  }
-  return sum;
-}
-
-function digitsOf(chars: string): number[] {
-  return [...chars].map((c) => PAIR_CODE_ALPHABET.indexOf(c));
-}
-
 function makeCode(tag: string, secret: string): PairCode {
-  const check = PAIR_CODE_ALPHABET[checkValue(digitsOf(tag + secret))]!;
-  return { tag, secret, text: `${tag}-${secret.slice(0, 4)}-${secret.slice(4)}-${check}` };
+  return { tag, secret, text: `${tag}-${secret.slice(0, 4)}-${secret.slice(4)}` };
 }
 
 /** A fresh random code: 60 random bits for tag and secret from the system CSPRNG. */
@@ -110,13 +79,12 @@ const FOLD: Readonly<Record<string, string>> = { I: '1', L: '1', O: '0' };
 
 /**
  * Parses a code as typed or read aloud.
- * @throws ClawError(`BAD_PAIR_CODE`) naming the problem: wrong length, invalid character, or a check
- *   character that does not match (a typo).
+ * @throws ClawError(`BAD_PAIR_CODE`) naming the problem: wrong length or an invalid character.
  */
 export function parsePairCode(input: string): PairCode {
   if (input.length > MAX_CODE_INPUT_CHARS) {
     throw badCode(
-      `pair code is too long (${input.length} characters) — expected ${PAIR_CODE_CHARS} characters like K7QX-M2RT-9WZA-B`,
+      `pair code is too long (${input.length} characters) — expected ${PAIR_CODE_CHARS} characters like K7QX-M2RT-9WZA`,
     );
   }
   // Only ASCII is upper-cased: toUpperCase would turn 'ß' into 'SS' or 'ı' into 'I'.
@@ -133,23 +101,17 @@ export function parsePairCode(input: string): PairCode {
   }
   if (compact.length !== PAIR_CODE_CHARS) {
     throw badCode(
-      `pair code must be ${PAIR_CODE_CHARS} characters (like K7QX-M2RT-9WZA-B), got ${compact.length}`,
+      `pair code must be ${PAIR_CODE_CHARS} characters (like K7QX-M2RT-9WZA), got ${compact.length}`,
     );
   }
-  const tag = compact.slice(0, PAIR_TAG_CHARS);
-  const secret = compact.slice(PAIR_TAG_CHARS, PAIR_TAG_CHARS + PAIR_SECRET_CHARS);
-  const code = makeCode(tag, secret);
-  if (code.text.at(-1) !== compact.at(-1)) {
-    throw badCode('code has a typo (check character does not match) — ask for the code again');
-  }
-  return code;
+  return makeCode(compact.slice(0, PAIR_TAG_CHARS), compact.slice(PAIR_TAG_CHARS));
 }
 
 /**
  * C0/C1 controls (nothing in an invite may rewrite a terminal line or a log entry) and lone surrogates
  * (not text; percent-encoding would silently replace them).
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]|\p{Cs}/u;
+const CONTROL = /[\p{Cc}\p{Cs}]/u;
 
 function checkRelayUrl(url: string): string {
   if (url.length === 0 || url.length > MAX_INVITE_RELAY_URL_CHARS) {
@@ -186,19 +148,27 @@ function checkToken(token: string): string {
 }
 
 function checkFingerprint(fp: string): string {
-  if (!/^[0-9a-fA-F]{64}$/.test(fp)) {
+  if (fp.length !== 64) {
     throw badInvite(`invite relay fingerprint must be 64 hex characters, got ${fp.length} characters`);
+  }
+  if (!/^[0-9a-fA-F]{64}$/.test(fp)) {
+    throw badInvite('invite relay fingerprint may contain only hex digits 0-9 and a-f');
   }
   return parseFingerprint(fp);
 }
 
 /** Checks the parts that only make sense together. */
 function checkInviteShape(invite: Invite): void {
-  if (invite.relayUrl === undefined && (invite.relayFingerprint !== undefined || invite.relayToken !== undefined)) {
+  if (
+    invite.relayUrl === undefined &&
+    (invite.relayFingerprint !== undefined || invite.relayToken !== undefined)
+  ) {
     throw badInvite('invite has a relay fingerprint or token but no relay URL');
   }
   if (invite.relayFingerprint !== undefined && invite.relayUrl?.toLowerCase().startsWith('ws:')) {
-    throw badInvite('invite pins a relay fingerprint but its relay is ws://, which has no certificate to pin');
+    throw badInvite(
+      'invite pins a relay fingerprint but its relay is ws://, which has no certificate to pin',
+    );
   }
 }
 
@@ -251,7 +221,7 @@ export function parseInvite(text: string): Invite {
   } catch {
     throw badInvite('invite code is not valid percent-encoding');
   }
-  if (codeText.includes('/')) throw badInvite('invite path must be just the code, like /K7QX-M2RT-9WZA-B');
+  if (codeText.includes('/')) throw badInvite('invite path must be just the code, like /K7QX-M2RT-9WZA');
   const invite: Invite = { code: parsePairCode(codeText) };
   const seen = new Set<string>();
   const query = queryAt < 0 ? '' : rest.slice(queryAt + 1);
@@ -259,7 +229,9 @@ export function parseInvite(text: string): Invite {
     if (!Object.hasOwn(PARAMS, key)) {
       // Shown in an error line, so only printable ASCII and bounded.
       const shown = key.replace(/[^\x20-\x7e]/g, '?').slice(0, 24);
-      throw badInvite(`invite has an unknown parameter '${shown}' — update Clawbridge or ask for a new invite`);
+      throw badInvite(
+        `invite has an unknown parameter '${shown}' — update Clawbridge or ask for a new invite`,
+      );
     }
     if (seen.has(key)) throw badInvite(`invite repeats the parameter '${key}'`);
     seen.add(key);

@@ -223,6 +223,19 @@ export function encodeDataFrame(circuitId: number, payload: Uint8Array): Buffer 
 }
 
 /**
+ * Writes a DATA header into the first DATA_HEADER_BYTES of `buf`, whose payload already follows it, so
+ * the whole buffer is the encoded frame without copying the payload (encode-into; see encodeDataFrame).
+ * @throws ClawError('BAD_ARGUMENT') for a bad circuit id or a buffer with no payload room.
+ */
+export function writeDataHeader(buf: Uint8Array, circuitId: number): void {
+  checkU32(circuitId, 'circuit id');
+  if (buf.length < DATA_HEADER_BYTES) throw bad(`DATA frame needs at least ${DATA_HEADER_BYTES} bytes`);
+  buf[0] = RELAY_PROTOCOL_VERSION;
+  buf[1] = RelayFrameType.DATA;
+  new DataView(buf.buffer, buf.byteOffset, buf.byteLength).setUint32(2, circuitId);
+}
+
+/**
  * Rewrites the circuit id of an encoded DATA or CLOSE frame in place, so the relay forwards a payload
  * without copying or reading it. The caller has already decoded the frame (it is well formed).
  */

@@ -11,6 +11,7 @@ import { HandshakeInitiator, HandshakeResponder, type HandshakeIdentity } from '
 import type { E2ESession, SessionOptions } from '../crypto/records.js';
 import type { Circuit } from './circuit.js';
 import { MAX_LINK_FRAME, type Link, type PathKind } from './link.js';
+import { isFramingCircuit } from './relay-circuit.js';
 
 /** Time in milliseconds the whole handshake may take (3 messages over two relay hops, one X25519 each). */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -184,14 +185,31 @@ class E2ELink implements Link {
 
   /** Seals and sends one frame. After close it drops the frame and returns false (onClose has fired). */
   send(frame: Uint8Array): boolean {
+    return this.sendSealed(frame, frame.length);
+  }
+
+  /**
+   * Seals and sends the frame `head ‖ body` without joining the parts first (the mux's DATA frames:
+   * header and payload), so the payload is read once, by the cipher. Both parts are read before it returns.
+   */
+  sendParts(head: Uint8Array, body: Uint8Array): boolean {
+    return this.sendSealed([head, body], head.length + body.length);
+  }
+
+  private sendSealed(frame: Uint8Array | readonly Uint8Array[], length: number): boolean {
     if (this.isClosed) return false;
-    if (frame.length > MAX_LINK_FRAME) {
-      throw new ClawError('FRAME_TOO_LARGE', `link frame of ${frame.length} bytes exceeds ${MAX_LINK_FRAME}`);
+    if (length > MAX_LINK_FRAME) {
+      throw new ClawError('FRAME_TOO_LARGE', `link frame of ${length} bytes exceeds ${MAX_LINK_FRAME}`);
     }
-    const records = this.session.seal(frame);
+    const circuit = this.circuit;
     let ok = true;
     // Usually one record; a due key update comes first and both must go out in order.
-    for (const record of records) ok = this.circuit.send(record) && ok;
+    if (isFramingCircuit(circuit)) {
+      // Sealed with room for the circuit's header: the record is not copied again to prepend it.
+      for (const record of this.session.seal(frame, circuit.headroom)) ok = circuit.sendFramed(record) && ok;
+    } else {
+      for (const record of this.session.seal(frame)) ok = circuit.send(record) && ok;
+    }
     return ok;
   }
 

@@ -7,13 +7,37 @@ import { Emitter, type Disposer } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { RelayCloseCode } from '../protocol/relay-close-codes.js';
-import { fitReason } from '../protocol/relay-frames.js';
+import { DATA_HEADER_BYTES, fitReason } from '../protocol/relay-frames.js';
 import type { Circuit } from './circuit.js';
+
+/**
+ * A Circuit that can send a frame built with room for the transport's header in front, so the frame is
+ * not copied once more just to prepend a few bytes (E2ELink seals records straight into such buffers).
+ */
+export interface FramingCircuit extends Circuit {
+  /** Bytes the caller leaves free at the start of every buffer passed to `sendFramed`. */
+  readonly headroom: number;
+  /**
+   * Sends `buf.subarray(headroom)` as one frame, like `send`, but writes the transport header into the
+   * first `headroom` bytes of `buf` and sends `buf` itself. The caller must not touch `buf` afterwards.
+   */
+  sendFramed(buf: Uint8Array): boolean;
+}
+
+/** True when `circuit` offers `sendFramed` (a relay circuit does; test pairs need not). */
+export function isFramingCircuit(circuit: Circuit): circuit is FramingCircuit {
+  return typeof (circuit as Partial<FramingCircuit>).sendFramed === 'function';
+}
 
 /** What a circuit needs from the relay connection it runs on. */
 export interface CircuitCarrier {
   /** Sends one DATA frame; false when the connection is above its high-water mark. */
   sendData(circuitId: number, payload: Uint8Array): boolean;
+  /**
+   * Sends one DATA frame whose payload already sits after DATA_HEADER_BYTES of headroom in `frame`
+   * (the header is written in place); false when the connection is above its high-water mark.
+   */
+  sendDataFramed(circuitId: number, frame: Uint8Array): boolean;
   sendClose(circuitId: number, code: number, reason: string): void;
   /** The circuit is over on this side; its id may be reused. */
   forget(circuitId: number): void;
@@ -27,7 +51,9 @@ export const EARLY_FRAME_BYTES = 1024 * 1024;
 
 type Events = { frame: [Uint8Array]; drain: []; close: [Error | undefined] };
 
-export class RelayCircuit implements Circuit {
+export class RelayCircuit implements FramingCircuit {
+  /** The relay DATA header (version, type, circuit id) goes in front of every frame. */
+  readonly headroom = DATA_HEADER_BYTES;
   private readonly events = new Emitter<Events>();
   /** Frames received before the first onFrame listener; undefined once flushed. */
   private early: Uint8Array[] | undefined = [];
@@ -52,6 +78,12 @@ export class RelayCircuit implements Circuit {
   send(frame: Uint8Array): boolean {
     if (this.isClosed) return false;
     return this.carrier.sendData(this.id, frame);
+  }
+
+  /** @throws ClawError('FRAME_TOO_LARGE') when the frame does not fit in one relay frame. */
+  sendFramed(buf: Uint8Array): boolean {
+    if (this.isClosed) return false;
+    return this.carrier.sendDataFramed(this.id, buf);
   }
 
   onFrame(listener: (frame: Uint8Array) => void): Disposer {

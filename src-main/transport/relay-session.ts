@@ -18,6 +18,7 @@ import {
   RELAY_ASSIGNED_CIRCUIT_BIT,
   RELAY_AUTH_CONTEXT,
   RelayFrameError,
+  writeDataHeader,
   type RelayFrame,
 } from '../protocol/relay-frames.js';
 import { DEFAULT_RELAY_LIMITS } from '../protocol/relay-limits.js';
@@ -35,6 +36,17 @@ export const RELAY_CLIENT_MAX_PAYLOAD = 16 * 1024 * 1024;
 export const RELAY_CONNECT_TIMEOUT_MS = 15_000;
 /** How long a closing handshake may take before the socket is destroyed, in ms. */
 const CLOSE_TIMEOUT_MS = 2_000;
+
+/**
+ * WebSocket masking key for every frame this client sends: all zero, so ws sends payloads as they are
+ * instead of copying each one to XOR it. Masking protects proxies from script-chosen bytes in browser
+ * traffic; a node's frames are relay headers and AEAD ciphertext, nothing a script chooses
+ * (docs/adr/0002-ws-client-zero-mask.md).
+ */
+function zeroMask(mask: Buffer): void {
+  // Four stores, not fill(): this runs once per frame sent.
+  mask[0] = mask[1] = mask[2] = mask[3] = 0;
+}
 
 export interface SessionConfig {
   url: string;
@@ -98,6 +110,7 @@ export class RelaySession implements CircuitCarrier {
       // Verification still runs and is reported on the socket; relay-tls.ts decides (pin or CA) on upgrade.
       rejectUnauthorized: false,
       closeTimeout: CLOSE_TIMEOUT_MS,
+      generateMask: zeroMask,
       // `ca` replaces Node's default CA list, so it is passed only when the user gave one.
       ...(cfg.caPem ? { ca: cfg.caPem } : {}),
     };
@@ -163,14 +176,29 @@ export class RelaySession implements CircuitCarrier {
 
   sendData(circuitId: number, payload: Uint8Array): boolean {
     if (this.done || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.checkPayload(payload.length);
+    return this.sendFrame(encodeDataFrame(circuitId, payload));
+  }
+
+  sendDataFramed(circuitId: number, frame: Uint8Array): boolean {
+    if (this.done || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.checkPayload(frame.length - DATA_HEADER_BYTES);
+    writeDataHeader(frame, circuitId);
+    return this.sendFrame(frame);
+  }
+
+  private checkPayload(length: number): void {
     const limit = Math.min(this.maxFrameBytes, RELAY_CLIENT_MAX_PAYLOAD) - DATA_HEADER_BYTES;
-    if (payload.length > limit) {
+    if (length > limit) {
       throw new ClawError(
         'FRAME_TOO_LARGE',
-        `relay circuit frame of ${payload.length} bytes exceeds the relay's limit of ${limit}`,
+        `relay circuit frame of ${length} bytes exceeds the relay's limit of ${limit}`,
       );
     }
-    this.ws.send(encodeDataFrame(circuitId, payload), this.onWritten);
+  }
+
+  private sendFrame(frame: Uint8Array): boolean {
+    this.ws.send(frame, this.onWritten);
     if (this.ws.bufferedAmount <= RELAY_SEND_HIGH_WATER_BYTES) return true;
     this.needDrain = true;
     return false;

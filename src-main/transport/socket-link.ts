@@ -5,7 +5,12 @@
 import type { TLSSocket } from 'node:tls';
 import { Emitter } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
-import { encodeLengthPrefixed, LengthPrefixedDecoder } from '../protocol/length-prefixed.js';
+import {
+  encodeLengthPrefixed,
+  LENGTH_HEADER_BYTES,
+  LengthPrefixedDecoder,
+} from '../protocol/length-prefixed.js';
+const SOCKET_LINK_HIGH_WATER_BYTES = 256 * 1024;
 import { MAX_LINK_FRAME, type Link, type PathKind } from './link.js';
 
 type Events = { frame: [Uint8Array]; drain: []; close: [Error | undefined] };
@@ -44,8 +49,24 @@ export class SocketLink implements Link {
     if (frame.length > MAX_LINK_FRAME) {
       throw new ClawError('FRAME_TOO_LARGE', `link frame of ${frame.length} bytes exceeds ${MAX_LINK_FRAME}`);
     }
-    return this.socket.write(encodeLengthPrefixed(frame));
+    const header = Buffer.allocUnsafe(LENGTH_HEADER_BYTES);
+    header.writeUInt32BE(frame.length, 0);
+    if (!this.corked) {
+      // Everything sent in this tick leaves in one writev: no copy to prepend the length, fewer syscalls.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.write(header);
+    this.socket.write(frame);
+    return this.socket.writableLength < SOCKET_LINK_HIGH_WATER_BYTES;
   }
+
+  private corked = false;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   onFrame(listener: (frame: Uint8Array) => void) {
     return this.events.on('frame', listener);

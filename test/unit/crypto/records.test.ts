@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { RECORD_OVERHEAD, REKEY_AFTER_MS } from '../../../src-main/crypto/records.js';
 import { openAll, sessionPair } from './e2e-fixtures.js';
@@ -136,6 +137,50 @@ describe('E2E records', () => {
     assert.throws(
       () => b.open(records[3]!),
       (e) => isClawError(e, 'PROTOCOL') && /without a key update/.test(e.message),
+    );
+  });
+  it('seal into headroom and from parts: the same records as sealing the joined frame', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 4 }),
+        fc.integer({ min: 0, max: 16 }),
+        (parts, headroom) => {
+          const { a, b } = sessionPair({ rekeyAfterRecords: 3 });
+          const joined = Buffer.concat(parts);
+          for (let round = 0; round < 3; round++) {
+            const records = a.seal(parts, headroom);
+            for (const record of records) {
+              assert.ok(record.length >= headroom + RECORD_OVERHEAD);
+            }
+            const opened = openAll(
+              b,
+              records.map((r) => r.subarray(headroom)),
+            );
+            assert.deepEqual(opened, [new Uint8Array(joined)]);
+            // A plain seal after a headroom seal continues the same record sequence.
+            assert.deepEqual(openAll(b, a.seal(joined)), [new Uint8Array(joined)]);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a key update sealed with headroom leaves the headroom in front of both records', () => {
+    const { a, b } = sessionPair({ rekeyAfterRecords: 2 });
+    openAll(b, a.seal(text('first')));
+    const records = a.seal([text('he'), text('llo')], 6);
+    assert.equal(records.length, 2, '[key update, data]');
+    assert.deepEqual(
+      records.map((r) => r.length),
+      [6 + RECORD_OVERHEAD, 6 + 5 + RECORD_OVERHEAD],
+    );
+    assert.deepEqual(
+      openAll(
+        b,
+        records.map((r) => r.subarray(6)),
+      ),
+      [text('hello')],
     );
   });
 });

@@ -3,7 +3,8 @@
  * random write chunk sizes, one deliberately slow reader. Every byte must arrive exactly once and in
  * order (SHA-256 and length per stream, checked on the receiver and echoed back over the same stream),
  * and the measured maxima must respect the constants: bytes delivered to a stream but not yet read by the
- * application ≤ the window; bytes the application handed a stream but not yet framed ≤ the stream's
+ * application ≤ that stream's advertised receive window at that moment (auto-tuning may grow the window
+ * of a fast reader, never of the slow one, and never beyond MAX_AUTO_STREAM_WINDOW); bytes the application handed a stream but not yet framed ≤ the stream's
  * high-water mark + one chunk; bytes queued on the link ≤ its high-water mark + one frame + control.
  */
 import { test } from 'node:test';
@@ -11,7 +12,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Mux, type MuxStream } from '../../../src-main/mux/mux.js';
-import { STREAM_WRITE_HIGH_WATER } from '../../../src-main/mux/constants.js';
+import { MAX_AUTO_STREAM_WINDOW, STREAM_WRITE_HIGH_WATER } from '../../../src-main/mux/constants.js';
 import {
   decodeFrame,
   FrameType,
@@ -58,6 +59,9 @@ test(
     const delivered = new Map<number, number>();
     const consumed = new Map<number, number>();
     const maxBuffered = new Map<number, number>();
+    /** Receiving streams by id, so the tap can read each one's advertised window as DATA arrives. */
+    const receiving = new Map<number, MuxStream>();
+    const overWindow: string[] = [];
     let maxWindowGrant = 0;
     b.onFrame((bytes) => {
       const f = decodeFrame(bytes);
@@ -66,6 +70,9 @@ test(
       delivered.set(f.streamId, d);
       const buffered = d - (consumed.get(f.streamId) ?? 0);
       if (buffered > (maxBuffered.get(f.streamId) ?? 0)) maxBuffered.set(f.streamId, buffered);
+      // Strict: against the window this stream advertised, as the frame arrives (before the mux sees it).
+      const window = receiving.get(f.streamId)?.receiveWindowSize ?? 0;
+      if (buffered > window) overWindow.push(`stream ${f.streamId} buffered ${buffered} > window ${window}`);
     });
     a.onFrame((bytes) => {
       const f = decodeFrame(bytes);
@@ -114,6 +121,7 @@ test(
     const mb = new Mux(b, {
       onStream: (req) => {
         const r = req.accept();
+        receiving.set(r.id, r);
         receivers.push(receive(r, (req.args as { index: number }).index === SLOW));
         acceptedCount++;
       },
@@ -152,21 +160,24 @@ test(
       assert.equal(s.bytesIn, 64);
     }
 
-    // Receive side: nothing buffered beyond the window, and the slow reader really filled it.
+    // Receive side: nothing buffered beyond each stream's advertised window, no window beyond the cap,
+    // and the slow reader kept the initial window and really filled it.
+    assert.deepEqual(overWindow, [], ctx);
     for (const [id, max] of maxBuffered) {
-      assert.ok(
-        max <= INITIAL_STREAM_WINDOW,
-        `stream ${id} buffered ${max} > ${INITIAL_STREAM_WINDOW} ${ctx}`,
-      );
+      const window = receiving.get(id)!.receiveWindowSize;
+      assert.ok(window <= MAX_AUTO_STREAM_WINDOW, `stream ${id} window ${window} ${ctx}`);
+      assert.ok(max <= window, `stream ${id} buffered ${max} > ${window} ${ctx}`);
     }
     const slowId = streams[SLOW]!.id;
     const slowMax = maxBuffered.get(slowId) ?? 0;
+    assert.equal(receiving.get(slowId)!.receiveWindowSize, INITIAL_STREAM_WINDOW, `slow reader's window ${ctx}`);
     assert.ok(
       slowMax > INITIAL_STREAM_WINDOW - MAX_DATA_PAYLOAD,
       `slow reader only buffered ${slowMax} ${ctx}`,
     );
+    assert.ok(slowMax <= INITIAL_STREAM_WINDOW, `slow reader buffered ${slowMax} ${ctx}`);
     assert.ok(received.get(slowId)!.maxReadable <= INITIAL_STREAM_WINDOW);
-    assert.ok(maxWindowGrant <= INITIAL_STREAM_WINDOW, `a WINDOW granted ${maxWindowGrant}`);
+    assert.ok(maxWindowGrant <= MAX_AUTO_STREAM_WINDOW, `a WINDOW granted ${maxWindowGrant}`);
 
     // Send side: the application's queue per stream and the link's queue stay bounded.
     assert.ok(maxWritable <= STREAM_WRITE_HIGH_WATER + MAX_CHUNK, `writable ${maxWritable} ${ctx}`);

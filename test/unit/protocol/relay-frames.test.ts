@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { RelayCloseCode } from '../../../src-main/protocol/relay-close-codes.js';
 import {
+  DATA_HEADER_BYTES,
   decodeRelayFrame,
   encodeDataFrame,
   encodeRelayFrame,
@@ -11,6 +12,7 @@ import {
   MAX_REASON_BYTES,
   RelayFrameError,
   rewriteCircuitId,
+  writeDataHeader,
   type RelayFrame,
 } from '../../../src-main/protocol/relay-frames.js';
 
@@ -67,6 +69,29 @@ test('encodeDataFrame and rewriteCircuitId touch only the header', () => {
   rewriteCircuitId(view, 3);
   assert.deepEqual(plain(decodeRelayFrame(view)), { type: 'data', circuitId: 3, payload: [7] });
   assert.equal(big.subarray(0, 2).toString(), 'xx');
+});
+
+test('writeDataHeader turns a buffer with payload after the header into the same frame as encodeDataFrame', () => {
+  const payload = Buffer.from('sealed record');
+  const buf = Buffer.alloc(DATA_HEADER_BYTES + payload.length, 0xee);
+  payload.copy(buf, DATA_HEADER_BYTES);
+  writeDataHeader(buf, 0x80000007);
+  assert.deepEqual(buf, encodeDataFrame(0x80000007, payload));
+  // A view into a larger buffer: only the view's first DATA_HEADER_BYTES are written.
+  const big = Buffer.alloc(4 + DATA_HEADER_BYTES + 1, 0xaa);
+  writeDataHeader(big.subarray(4), 5);
+  assert.equal(big.toString('hex'), `aaaaaaaa${hex('01 13 00000005').toString('hex')}aa`);
+  assert.deepEqual(plain(decodeRelayFrame(big.subarray(4))), { type: 'data', circuitId: 5, payload: [0xaa] });
+  for (const [bytes, id] of [
+    [Buffer.alloc(DATA_HEADER_BYTES - 1), 1],
+    [Buffer.alloc(DATA_HEADER_BYTES), -1],
+    [Buffer.alloc(DATA_HEADER_BYTES), 2 ** 32],
+  ] as const) {
+    assert.throws(
+      () => writeDataHeader(bytes, id),
+      (err: unknown) => isClawError(err, 'BAD_ARGUMENT'),
+    );
+  }
 });
 
 /** Asserts decoding fails as a RelayFrameError with this close code and message pattern. */

@@ -1,0 +1,251 @@
+/**
+ * Pairing by code, the agent's side (DESIGN §7). The issuer shows a one-time code and listens for it
+ * on its relays under a rendezvous alias derived from the code's tag; the joiner opens a circuit to
+ * that alias and both run CPace (crypto/pairing.ts) keyed by the code's secret, with both certificates
+ * bound into the transcript. The issuer's owner then approves or rejects; the sealed decision goes back
+ * over the same circuit. The relay sees the tag, the certificates and ciphertext, never the secret.
+ */
+import { createHash } from 'node:crypto';
+import { ClawError, isClawError } from '../core/errors.js';
+import { abbreviateFingerprint } from '../core/fingerprint.js';
+import { openDecision, sealDecision } from '../crypto/pairing-decision.js';
+import { PairingIssuer, PairingJoiner, type PairingResult } from '../crypto/pairing.js';
+import {
+  encodeInvite,
+  generatePairCode,
+  parseCodeOrInvite,
+  type Invite,
+  type PairCode,
+} from '../protocol/pair-code.js';
+import type { Circuit } from '../transport/circuit.js';
+import { FrameQueue, HeldCircuit } from '../transport/frame-queue.js';
+import type { PairJoinResult, PairNewResult, Permission } from '../api/contract.js';
+import type { Agent } from './agent.js';
+import type { Decision } from './approvals.js';
+
+/** Default lifetime of a code, in ms (DESIGN: 10 minutes). */
+export const PAIR_CODE_TTL_MS = 10 * 60 * 1000;
+/** Most codes one node has open at once (each is one relay alias). */
+export const MAX_ACTIVE_CODES = 8;
+/** How long each PAKE step may take, in ms. */
+const PAIR_STEP_TIMEOUT_MS = 15_000;
+/** First frame on a pairing circuit: this marker and the tag. E2E messages start with byte 1, never 'C'. */
+const PAIR_HELLO_MARKER = Buffer.from('CBPAIR1:', 'ascii');
+/** The user-facing line for a code nobody is waiting for. */
+export const CODE_INVALID_LINE = 'code invalid or expired';
+
+/** The relay alias a code's tag is reached under: hashed so it cannot collide with a node ID by accident. */
+export function rendezvousAlias(tag: string): string {
+  return createHash('sha256').update(`clawbridge rendezvous v1\0${tag}`).digest('hex');
+}
+
+export function isPairHello(frame: Uint8Array): boolean {
+  return (
+    frame.length > PAIR_HELLO_MARKER.length &&
+    Buffer.from(frame.subarray(0, PAIR_HELLO_MARKER.length)).equals(PAIR_HELLO_MARKER)
+  );
+}
+
+interface ActiveCode {
+  code: PairCode;
+  expiresAt: number;
+  timer: NodeJS.Timeout;
+}
+
+interface Waiting {
+  circuit: Circuit;
+  sessionKey: Uint8Array;
+}
+
+export class Pairing {
+  private readonly codes = new Map<string, ActiveCode>();
+  /** Joiners that passed the PAKE and wait for the owner's decision, by fingerprint. */
+  private readonly waiting = new Map<string, Waiting>();
+
+  constructor(private readonly agent: Agent) {
+    agent.approvals.onDecision = (d) => this.answer(d);
+  }
+
+  // ---- issuer ----
+
+  newCode(ttlMs = PAIR_CODE_TTL_MS): PairNewResult {
+    const relays = this.agent.relayClients();
+    if (relays.length === 0 && !this.agent.lanPairingAvailable()) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        'this node has no relay and no direct listener to meet a joiner on; start the agent with --relay URL (or without --no-direct for the LAN)',
+      );
+    }
+    if (this.codes.size >= MAX_ACTIVE_CODES) {
+      throw new ClawError(
+        'RELAY_LIMIT',
+        `already ${MAX_ACTIVE_CODES} codes open; use one or wait for them to expire`,
+      );
+    }
+    const code = generatePairCode();
+    const alias = rendezvousAlias(code.tag);
+    const expiresAt = Date.now() + ttlMs;
+    const timer = setTimeout(() => this.retire(code.tag), ttlMs);
+    timer.unref();
+    this.codes.set(code.tag, { code, expiresAt, timer });
+    for (const r of relays) r.listenAlias(alias);
+    this.agent.changed();
+    const first = this.agent.settings.get().relays[0];
+    const invite: Invite = {
+      code,
+      ...(first ? { relayUrl: first.url } : {}),
+      ...(first?.fingerprint ? { relayFingerprint: first.fingerprint } : {}),
+      ...(first?.token ? { relayToken: first.token } : {}),
+    };
+    return { code: code.text, invite: encodeInvite(invite), expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /** Tags of codes open right now (for LAN announcements). */
+  activeTags(): string[] {
+    return [...this.codes.keys()];
+  }
+
+  /** Forgets a code: expired or used (a code is single use, whatever the outcome). */
+  private retire(tag: string): void {
+    const active = this.codes.get(tag);
+    if (!active) return;
+    clearTimeout(active.timer);
+    this.codes.delete(tag);
+    for (const r of this.agent.relayClients()) r.unlistenAlias(rendezvousAlias(tag));
+  }
+
+  /** An incoming circuit whose first frame is a pairing hello (the joiner's side spoke first). */
+  async acceptPairing(held: HeldCircuit, hello: Uint8Array, source: string): Promise<void> {
+    const queue = new FrameQueue(held);
+    await queue.next(1000, 'pairing hello'); // the hello itself, already seen
+    const tag = Buffer.from(hello.subarray(PAIR_HELLO_MARKER.length)).toString('ascii');
+    const active = this.codes.get(tag);
+    if (!active || active.expiresAt < Date.now()) {
+      held.close(CODE_INVALID_LINE);
+      return;
+    }
+    this.retire(tag); // burn it now: one online guess per code
+    const issuer = new PairingIssuer({
+      code: active.code,
+      certDer: this.agent.identity.certDer,
+      name: this.agent.name,
+    });
+    let result: PairingResult;
+    try {
+      held.send(issuer.receive(await queue.next(PAIR_STEP_TIMEOUT_MS, 'the joiner’s first pairing message')));
+      result = issuer.finish(await queue.next(PAIR_STEP_TIMEOUT_MS, 'the joiner’s key confirmation'));
+    } catch (err) {
+      if (!held.closed) held.send(issuer.abort());
+      this.agent.log.warn({ tag, source }, `pairing failed: ${(err as Error).message}`);
+      this.agent.events.emit(
+        'notice',
+        `pairing with code ${active.code.text} failed (${(err as Error).message}); the code is used up`,
+      );
+      setTimeout(() => held.close('pairing failed'), 200).unref();
+      return;
+    }
+    if (result.peerFingerprint === this.agent.identity.fingerprint) {
+      held.close('cannot pair a node with itself');
+      return;
+    }
+    try {
+      this.agent.approvals.record({
+        fingerprint: result.peerFingerprint,
+        name: result.peerName,
+        via: 'code',
+        address: source,
+        addresses: [],
+        cert: Buffer.from(result.peerCertDer).toString('base64'),
+      });
+    } catch (err) {
+      held.close((err as Error).message);
+      return;
+    }
+    // An already-known peer re-pairing: it stays a peer; answer at once.
+    this.waiting.set(result.peerFingerprint, { circuit: held, sessionKey: result.sessionKey });
+    held.onClose(() => {
+      if (this.waiting.get(result.peerFingerprint)?.circuit === held)
+        this.waiting.delete(result.peerFingerprint);
+    });
+  }
+
+  private answer(d: Decision): void {
+    const w = this.waiting.get(d.record.fingerprint);
+    if (!w) return;
+    this.waiting.delete(d.record.fingerprint);
+    try {
+      w.circuit.send(sealDecision(w.sessionKey, { approved: d.approved, name: this.agent.name }));
+    } finally {
+      setTimeout(() => w.circuit.close(d.approved ? 'approved' : 'rejected'), 500).unref();
+    }
+  }
+
+  // ---- joiner ----
+
+  async join(text: string, timeoutMs = 10 * 60 * 1000, allow: Permission[] = []): Promise<PairJoinResult> {
+    const invite = parseCodeOrInvite(text);
+    if (invite.relayUrl) this.agent.ensureRelay(invite.relayUrl, invite.relayFingerprint, invite.relayToken);
+    const circuit = await this.findIssuer(invite.code);
+    const queue = new FrameQueue(circuit);
+    const joiner = new PairingJoiner({
+      code: invite.code,
+      certDer: this.agent.identity.certDer,
+      name: this.agent.name,
+    });
+    let result: PairingResult;
+    try {
+      circuit.send(Buffer.concat([PAIR_HELLO_MARKER, Buffer.from(invite.code.tag, 'ascii')]));
+      circuit.send(joiner.start());
+      const msg2 = await queue.next(PAIR_STEP_TIMEOUT_MS, 'the issuer’s answer').catch((err: Error) => {
+        // The issuer closes at once for a code it does not have (any more).
+        throw isClawError(err, 'LINK_CLOSED') ? new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE) : err;
+      });
+      const step = joiner.receive(msg2);
+      circuit.send(step.message);
+      result = step.result;
+    } catch (err) {
+      if (!circuit.closed && !isClawError(err, 'BAD_PAIR_CODE')) circuit.send(joiner.abort());
+      circuit.close('pairing failed');
+      throw err;
+    }
+    this.agent.events.emit(
+      'notice',
+      `code accepted by ${result.peerName} (${abbreviateFingerprint(result.peerFingerprint)}); waiting for approval`,
+    );
+    let bytes: Uint8Array;
+    try {
+      bytes = await queue.next(timeoutMs, 'approval');
+    } catch (err) {
+      circuit.close('gave up waiting');
+      if (isClawError(err, 'TIMEOUT')) throw new ClawError('TIMEOUT', 'timed out waiting for approval');
+      throw new ClawError(
+        'LINK_CLOSED',
+        `${result.peerName} went away before deciding (${(err as Error).message})`,
+      );
+    }
+    const decision = openDecision(result.sessionKey, bytes);
+    circuit.close('done');
+    if (!decision.approved)
+      throw new ClawError('PAIRING_REJECTED', `rejected by ${decision.name || result.peerName}`);
+    this.agent.addPairedPeer(result, allow);
+    return { name: result.peerName, fingerprint: result.peerFingerprint };
+  }
+
+  private async findIssuer(code: PairCode): Promise<HeldCircuit> {
+    const alias = rendezvousAlias(code.tag);
+    let lastError: Error | undefined;
+    for (const relay of this.agent.relayClients()) {
+      try {
+        return new HeldCircuit(await relay.openCircuit(alias, PAIR_STEP_TIMEOUT_MS));
+      } catch (err) {
+        lastError = err as Error;
+        if (isClawError(err, 'PEER_OFFLINE')) continue;
+      }
+    }
+    const lan = await this.agent.findLanIssuer(code.tag);
+    if (lan) return new HeldCircuit(lan);
+    if (!lastError || isClawError(lastError, 'PEER_OFFLINE'))
+      throw new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE);
+    throw lastError;
+  }
+}
