@@ -58,7 +58,7 @@ export class Approvals implements PendingLinkHost {
       blocked: req.via === 'code' ? s.blocked.filter((b) => b.fingerprint !== req.fingerprint) : s.blocked,
     }));
     if (result.added) {
-      this.log.warn(
+      this.log.info(
         { id: result.record.id, fingerprint: req.fingerprint, via: req.via },
         'new pending request',
       );

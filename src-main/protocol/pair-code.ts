@@ -196,7 +196,7 @@ export function encodeInvite(invite: Invite): string {
 const PARAMS = { relay: 'relayUrl', fp: 'relayFingerprint', token: 'relayToken' } as const;
 
 /**
- * Parses an invite URL, checking every part: scheme and path, the code (with its check character),
+ * Parses an invite URL, checking every part: scheme and path, the code,
  * the relay URL (ws/wss), the fingerprint (64 hex), the token, lengths, and no unknown or repeated
  * parameters.
  * @throws ClawError(`BAD_INVITE`) naming the problem, or ClawError(`BAD_PAIR_CODE`) for the code inside.

@@ -5,13 +5,15 @@
 import type { TLSSocket } from 'node:tls';
 import { Emitter } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
-import {
-  encodeLengthPrefixed,
-  LENGTH_HEADER_BYTES,
-  LengthPrefixedDecoder,
-} from '../protocol/length-prefixed.js';
-const SOCKET_LINK_HIGH_WATER_BYTES = 256 * 1024;
+import { LENGTH_HEADER_BYTES, LengthPrefixedDecoder } from '../protocol/length-prefixed.js';
 import { MAX_LINK_FRAME, type Link, type PathKind } from './link.js';
+
+/**
+ * Bytes queued on the socket above which `send` returns false (128 KiB, two full mux DATA frames).
+ * Frames sent in one tick leave together when the socket is uncorked, so the mark must let more than
+ * one frame queue; the kernel's socket buffer, not this mark, holds the bulk of what is in flight.
+ */
+export const SOCKET_LINK_HIGH_WATER_BYTES = 128 * 1024;
 
 type Events = { frame: [Uint8Array]; drain: []; close: [Error | undefined] };
 
@@ -20,6 +22,12 @@ export class SocketLink implements Link {
   private readonly events = new Emitter<Events>();
   private readonly decoder = new LengthPrefixedDecoder(MAX_LINK_FRAME);
   private isClosed = false;
+  /** True from the first send of a tick until the socket is uncorked at the end of it. */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   constructor(
     private readonly socket: TLSSocket,
@@ -49,24 +57,21 @@ export class SocketLink implements Link {
     if (frame.length > MAX_LINK_FRAME) {
       throw new ClawError('FRAME_TOO_LARGE', `link frame of ${frame.length} bytes exceeds ${MAX_LINK_FRAME}`);
     }
-    const header = Buffer.allocUnsafe(LENGTH_HEADER_BYTES);
-    header.writeUInt32BE(frame.length, 0);
     if (!this.corked) {
-      // Everything sent in this tick leaves in one writev: no copy to prepend the length, fewer syscalls.
+      // Every frame of this tick leaves in one writev when uncorked: the length prefix is written as
+      // its own small buffer instead of copying each frame to prepend it, and syscalls are fewer.
       this.corked = true;
       this.socket.cork();
       process.nextTick(this.uncork);
     }
+    // Small (pooled) allocation; the frame itself is queued by reference, as Link.send hands it over.
+    const header = Buffer.allocUnsafe(LENGTH_HEADER_BYTES);
+    header.writeUInt32BE(frame.length, 0);
     this.socket.write(header);
     this.socket.write(frame);
+    // Not write()'s own verdict: that turns false at the socket's 16 KiB mark, i.e. at every DATA frame.
     return this.socket.writableLength < SOCKET_LINK_HIGH_WATER_BYTES;
   }
-
-  private corked = false;
-  private readonly uncork = () => {
-    this.corked = false;
-    this.socket.uncork();
-  };
 
   onFrame(listener: (frame: Uint8Array) => void) {
     return this.events.on('frame', listener);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dialDirect, listenDirect } from '../../src-main/transport/direct.js';
-import type { Link } from '../../src-main/transport/link.js';
+import { MAX_LINK_FRAME, type Link } from '../../src-main/transport/link.js';
+import { SOCKET_LINK_HIGH_WATER_BYTES } from '../../src-main/transport/socket-link.js';
 import { testIdentity } from '../helpers/identities.js';
 
 async function setup(admitAll = true) {
@@ -78,4 +79,34 @@ test('a dial to a closed port fails with a clear line', async () => {
     dialDirect({ identity: a, address: '127.0.0.1:1', expectedPeer: b.fingerprint }),
     /direct connection to 127.0.0.1:1 failed/,
   );
+});
+
+test('frames sent in one tick leave together: large and small intact, in order; backpressure and drain', async () => {
+  const { a, b, listener, accepted, address } = await setup();
+  const link = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint });
+  await new Promise((r) => setTimeout(r, 20));
+  const server = accepted[0]!;
+  const sizes = [1, MAX_LINK_FRAME, 0, 70_000 - 64, 5, MAX_LINK_FRAME, 3];
+  const frames = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+  const got: Buffer[] = [];
+  const done = new Promise<void>((resolve) =>
+    server.onFrame((f) => {
+      got.push(Buffer.from(f));
+      if (got.length === frames.length) resolve();
+    }),
+  );
+  const verdicts = frames.map((f) => link.send(f));
+  // Above SOCKET_LINK_HIGH_WATER_BYTES queued in this tick send() says stop; drain follows.
+  assert.deepEqual(verdicts.slice(0, 2), [true, true]);
+  assert.equal(verdicts.at(-1), false);
+  const drained = new Promise<void>((resolve) => link.onDrain(resolve));
+  await Promise.all([done, drained]);
+  assert.deepEqual(
+    got.map((f) => f.length),
+    sizes,
+  );
+  for (const [i, f] of got.entries()) assert.ok(f.every((byte) => byte === i + 1), `frame ${i} intact`);
+  assert.ok(frames.reduce((n, f) => n + f.length, 0) > SOCKET_LINK_HIGH_WATER_BYTES);
+  link.close();
+  await listener.close();
 });

@@ -1,12 +1,14 @@
 /**
  * RelayClient lifecycle on loopback: unreachable relay, reconnect after a relay restart, openCircuit
- * waiting for the connection, stop() ending circuits, and argument errors.
+ * waiting for the connection, stop() ending circuits, argument errors, and its WebSocket masking.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { isClawError, type ClawError } from '../../src-main/core/errors.js';
+import { encodeRelayFrame } from '../../src-main/protocol/relay-frames.js';
 import { RelayClient, type RelayClientState } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
 import {
@@ -179,4 +181,36 @@ test('constructor rejects bad URLs, pins and tokens with a clear line', async ()
     () => new RelayClient({ url: 'ws://x:1', identity, token: 'x'.repeat(256) }),
     /at most 255 bytes/,
   );
+});
+
+test('the client masks its frames with an all-zero key (docs/adr/0002-ws-client-zero-mask.md)', async () => {
+  // A stand-in relay that records the raw bytes of the connection and sends one CHALLENGE.
+  const raw: Buffer[] = [];
+  const wss = new WebSocketServer({ noServer: true });
+  const server = createServer();
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('data', (chunk: Buffer) => raw.push(chunk));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.send(
+        encodeRelayFrame({ type: 'challenge', nonce: Buffer.alloc(32, 7), maxFrameBytes: 1 << 20, relayInfo: 't' }),
+      );
+      ws.once('message', () => ws.terminate());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new RelayClient({ url, identity: await testIdentity('cl-mask'), retryDelayMs: () => 1000 });
+  client.start();
+  await until('the HELLO frame', () => Buffer.concat(raw).includes(Buffer.of(0x01, 0x02)));
+  client.stop();
+  wss.close();
+  server.close();
+  // Recorded from after the upgrade request: the first WebSocket frame is the HELLO.
+  const frame = Buffer.concat(raw);
+  assert.equal(frame[0], 0x82, 'one final binary frame');
+  assert.equal(frame[1]! & 0x80, 0x80, 'the mask bit is set, as RFC 6455 requires of clients');
+  const len7 = frame[1]! & 0x7f;
+  const keyAt = len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
+  assert.deepEqual([...frame.subarray(keyAt, keyAt + 4)], [0, 0, 0, 0], 'the masking key is zero');
+  assert.deepEqual([...frame.subarray(keyAt + 4, keyAt + 6)], [0x01, 0x02], 'so the payload goes as is');
 });

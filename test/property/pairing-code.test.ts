@@ -127,7 +127,7 @@ describe('pair code properties', () => {
     // Nothing on the joiner's side catches the typo: the issuer's PAKE must see it and burn the code.
     fc.assert(
       fc.property(code, fc.nat({ max: 11 }), codeChar, (c, at, to) => {
-        const chars = [...c.tag + c.secret];
+        const chars = [...(c.tag + c.secret)];
         fc.pre(chars[at] !== to);
         chars[at] = to;
         const typo = parsePairCode(chars.join(''));

@@ -131,13 +131,10 @@ describe('invites', () => {
 
   it('parseCodeOrInvite takes either', () => {
     assert.deepEqual(parseCodeOrInvite(' k7qx m2rt 9wza '), { code: example });
-    assert.deepEqual(
-      parseCodeOrInvite('CLAWBRIDGE://pair/K7QX-M2RT-9WZA?relay=ws%3A%2F%2F10.0.0.2%3A7000'),
-      {
-        code: example,
-        relayUrl: 'ws://10.0.0.2:7000',
-      },
-    );
+    assert.deepEqual(parseCodeOrInvite('CLAWBRIDGE://pair/K7QX-M2RT-9WZA?relay=ws%3A%2F%2F10.0.0.2%3A7000'), {
+      code: example,
+      relayUrl: 'ws://10.0.0.2:7000',
+    });
     assert.throws(() => parseCodeOrInvite('clawbridge://pair/K7QX-M2RT-9WZA-5'), badCode(/got 13$/));
     assert.throws(() => parseCodeOrInvite('K7QX-M2RT-9WZA-5'), badCode(/got 13$/));
   });

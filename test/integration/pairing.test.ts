@@ -1,0 +1,185 @@
+/**
+ * Pairing for real (issue acceptance): a relay and three agents as separate processes on loopback.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PeerInfo, PendingInfo, PairNewResult } from '../../src-main/api/contract.js';
+import { cli, cliJson, startProcess, stopAll, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+
+after(stopAll);
+
+let relayUrl = '';
+const homes = { a: '', b: '', c: '' };
+const agents: Record<string, Proc> = {};
+
+const peers = (home: string) => cliJson<PeerInfo[]>(['peers', '--home', home]);
+const pending = (home: string) => cliJson<PendingInfo[]>(['pending', '--home', home]);
+
+before(async () => {
+  const relay = startProcess(['relay', '--listen', '127.0.0.1:0', '--no-tls', '--home', tempHome('relay')]);
+  relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
+  for (const name of ['a', 'b', 'c'] as const) {
+    homes[name] = tempHome(name);
+    agents[name] = startProcess([
+      'agent',
+      '--home',
+      homes[name],
+      '--name',
+      name,
+      '--relay',
+      relayUrl,
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+  }
+  await Promise.all(Object.entries(agents).map(([n, p]) => p.waitForLine(new RegExp(`agent ${n} running`))));
+});
+
+test('code → pending via code → approve → paired, both online; the code is single use', async () => {
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  assert.match(code.code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  assert.match(code.invite, /^clawbridge:\/\/pair\//);
+  const join = cli(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
+  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homes.b]);
+  const req = await waitFor(
+    'B pending on A',
+    async () => (await pending(homes.a)).find((p) => p.fingerprint === idB.fingerprint),
+    10_000,
+  );
+  assert.equal(req.via, 'code');
+  assert.equal(req.name, 'b');
+  const approve = await cli(['approve', '--latest', '--home', homes.a]);
+  assert.equal(approve.code, 0, approve.stderr);
+  assert.match(approve.stdout, /b may do here: terminal, forward/);
+  const joined = await join;
+  assert.equal(joined.code, 0, joined.stderr);
+  assert.match(joined.stdout, /^paired with a \(fingerprint [0-9a-f ]+\)$/m);
+  await waitFor(
+    'A sees B online',
+    async () => (await peers(homes.a)).find((p) => p.name === 'b')?.online,
+    10_000,
+  );
+  await waitFor(
+    'B sees A online',
+    async () => (await peers(homes.b)).find((p) => p.name === 'a')?.online,
+    10_000,
+  );
+  // The joiner granted the issuer nothing it did not choose.
+  assert.deepEqual((await peers(homes.b)).find((p) => p.name === 'a')?.allow, []);
+
+  const again = await cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '10s']);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /code invalid or expired/);
+});
+
+test('a code with one secret character changed fails on both sides and burns the code', async () => {
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const last = code.code.at(-1)!;
+  const wrong = code.code.slice(0, -1) + (last === 'A' ? 'B' : 'A');
+  const r = await cli(['pair', 'join', wrong, '--home', homes.c, '--timeout', '10s']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /pairing failed: the code was wrong or someone interfered/);
+  await waitFor(
+    'issuer reports the failure',
+    async () => /pairing with code .* failed/.test(agents.a!.stderr()),
+    5000,
+  );
+  const retry = await cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '10s']);
+  assert.match(retry.stderr, /code invalid or expired/, 'the right code no longer works either');
+  assert.equal(
+    (await pending(homes.a)).some((p) => p.name === 'c'),
+    false,
+    'nothing stored',
+  );
+});
+
+test('reject makes the joiner print "rejected by a" and exit non-zero', async () => {
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const join = cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '30s']);
+  const req = await waitFor(
+    'C pending',
+    async () => (await pending(homes.a)).find((p) => p.name === 'c'),
+    10_000,
+  );
+  const rej = await cli(['reject', req.id, '--home', homes.a]);
+  assert.equal(rej.code, 0, rej.stderr);
+  const r = await join;
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /rejected by a/);
+  assert.equal((await peers(homes.c)).length, 0);
+});
+
+test('peers remove: the removed node sees us offline within seconds and cannot link back', async () => {
+  const removed = await cli(['peers', 'remove', 'b', '--home', homes.a]);
+  assert.equal(removed.code, 0, removed.stderr);
+  await waitFor(
+    'B sees A offline',
+    async () => (await peers(homes.b)).find((p) => p.name === 'a')?.online === false,
+    10_000,
+  );
+  // B keeps trying; A refuses it and it does not come back as pending.
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.equal((await peers(homes.b)).find((p) => p.name === 'a')?.online, false);
+  assert.equal(
+    (await pending(homes.a)).some((p) => p.name === 'b'),
+    false,
+  );
+});
+
+test('adding a node by fingerprint on one side makes it pending via fingerprint on the other', async () => {
+  const homeD = tempHome('d');
+  const d = startProcess([
+    'agent',
+    '--home',
+    homeD,
+    '--name',
+    'd',
+    '--relay',
+    relayUrl,
+    '--listen',
+    '127.0.0.1:0',
+  ]);
+  await d.waitForLine(/agent d running/);
+  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homes.a]);
+  const idD = await cliJson<{ fingerprint: string }>(['id', '--home', homeD]);
+  assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeD])).code, 0);
+  const req = await waitFor(
+    'D pending on A via fingerprint',
+    async () => (await pending(homes.a)).find((p) => p.fingerprint === idD.fingerprint),
+    15_000,
+  );
+  assert.equal(req.via, 'fingerprint');
+  assert.equal(req.name, 'd');
+  // Unapproved, D can do nothing: it is not online for A's peers list, and D sees A offline.
+  assert.equal((await peers(homeD)).find((p) => p.name === 'a')?.online, false);
+  const approve = await cli(['approve', req.id, '--allow', 'none', '--home', homes.a]);
+  assert.equal(approve.code, 0, approve.stderr);
+  await waitFor('A–D link', async () => (await peers(homes.a)).find((p) => p.name === 'd')?.online, 15_000);
+  assert.deepEqual((await peers(homes.a)).find((p) => p.name === 'd')?.allow, []);
+
+  // C was rejected by A earlier: adding A by fingerprint does not make it pending again.
+  const idC = await cliJson<{ fingerprint: string }>(['id', '--home', homes.c]);
+  assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homes.c])).code, 0);
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.equal(
+    (await pending(homes.a)).some((p) => p.fingerprint === idC.fingerprint),
+    false,
+  );
+  await d.stop();
+});
+
+test('bad input: malformed codes and invites are one-line errors, nothing stored', async () => {
+  for (const [input, re] of [
+    ['ABC', /pair code must be 12 characters/],
+    ['K7QX-M2RT-9WZU', /not a code character/],
+    [
+      'clawbridge://pair/K7QX-M2RT-9WZA?relay=http%3A%2F%2Fx',
+      /invite relay must be a ws:\/\/ or wss:\/\/ URL/,
+    ],
+  ] as const) {
+    const r = await cli(['pair', 'join', input, '--home', homes.c, '--timeout', '5s']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
