@@ -21,6 +21,8 @@ import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
 import { PeerLinks } from './peer-links.js';
 import { PathRetrier } from './peer-connector.js';
 import { attachPendingLink } from './pending-links.js';
+import { LanDiscovery, type LanPeerSighting } from './lan-discovery.js';
+import { dialLanIssuer, learnPeerAddresses } from './peer-addresses.js';
 import { Approvals } from './approvals.js';
 import { isPairHello, Pairing } from './pairing.js';
 import { HeldCircuit } from '../transport/frame-queue.js';
@@ -34,6 +36,9 @@ export const LINK_DEAD_AFTER_MS = 15_000;
 /** How long one relay circuit + E2E handshake may take, in ms. */
 export const RELAY_LINK_TIMEOUT_MS = 10_000;
 export const AGENT_VERSION = '0.1.0';
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
 
 /**
  * Control streams live as long as their link; when the link dies they error with its reason, which the
@@ -63,6 +68,7 @@ export class Agent {
   /** `changed`: status changed; `notice`: a one-line problem the user should see (e.g. a relay error). */
   readonly events = new Emitter<{ changed: []; notice: [string] }>();
   private listener: DirectListener | undefined;
+  private lan: LanDiscovery | undefined;
   private readonly relays = new Map<string, RelayClient>();
   private readonly peers = new Map<string, PeerEntry>();
   private stopped = false;
@@ -106,6 +112,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.lan?.stop();
     for (const p of this.peers.values()) {
       p.direct.stop();
       p.relay.stop();
@@ -140,6 +147,16 @@ export class Agent {
       this.listener = await open(0);
     }
     this.log.info({ listen: this.listenAddress }, 'direct listener up');
+    // Announce on the LAN only when LAN hosts can reach the listener (not for loopback-only binds).
+    if (this.settings.get().lan && !isLoopbackHost(host)) {
+      this.lan = new LanDiscovery({
+        name: this.name,
+        fingerprint: this.identity.fingerprint,
+        port: this.listener.port,
+        log: this.log,
+        onSighting: (sighting) => this.onLanSighting(sighting),
+      });
+    }
   }
 
   /** Uses a relay from now on (an invite's relay), saving it; nothing changes if it is already used. */
@@ -179,12 +196,34 @@ export class Agent {
 
   /** True when a joiner on the LAN could reach this node's direct listener to pair. */
   lanPairingAvailable(): boolean {
-    return false;
+    return this.lan !== undefined;
   }
 
-  /** Looks for an issuer of `tag` on the LAN; undefined when none answers. */
-  findLanIssuer(_tag: string): Promise<Circuit | undefined> {
-    return Promise.resolve(undefined);
+  lanTagsChanged(): void {
+    this.lan?.setTags(this.pairing.activeTags());
+  }
+
+  /**
+   * Looks for an issuer of `tag` on the LAN for up to LAN_SEARCH_MS and opens a `pair` stream to it over
+   * a pinned direct link (the fingerprint comes from its announcement; the PAKE authenticates it).
+   */
+  findLanIssuer(tag: string): Promise<Circuit | undefined> {
+    if (!this.lan) return Promise.resolve(undefined);
+    return dialLanIssuer(this.lan, tag, {
+      identity: this.identity,
+      log: this.log,
+      addresses: this.directAddresses(),
+    });
+  }
+
+  private directAddresses(): string[] {
+    return this.listener ? announceableAddresses(this.listener.host, this.listener.port) : [];
+  }
+
+  /** A LAN announcement: a known peer's addresses are merged in and a direct dial is tried. */
+  private onLanSighting(s: LanPeerSighting): void {
+    const entry = this.peers.get(s.fingerprint);
+    if (entry) this.learnAddresses(entry, s.addresses);
   }
 
   private addRelayClient(url: string, pinnedFingerprint?: string, token?: string): void {
@@ -333,7 +372,16 @@ export class Agent {
   attach(link: Link): void {
     if (this.stopped) return link.close('agent stopping');
     const entry = this.peers.get(link.peerId);
-    if (!entry) return attachPendingLink(this.approvals, link);
+    if (!entry)
+      return attachPendingLink(
+        {
+          name: this.name,
+          log: this.log,
+          onUnknownHello: (l, hello) => this.approvals.onUnknownHello(l, hello),
+          onPairStream: (stream, l, args) => this.pairing.acceptLanPairing(stream, l, args),
+        },
+        link,
+      );
     const mux = new Mux(link, {
       heartbeatMs: LINK_HEARTBEAT_MS,
       deadAfterMs: LINK_DEAD_AFTER_MS,
@@ -388,23 +436,18 @@ export class Agent {
       v: 1,
       name: this.name,
       version: AGENT_VERSION,
-      addresses: this.listener ? announceableAddresses(this.listener.host, this.listener.port) : [],
+      addresses: this.directAddresses(),
       homeRelay,
     };
   }
 
   private onHello(entry: PeerEntry, hello: Hello): void {
-    const known = entry.record.addresses;
-    const merged = [
-      ...new Set([...known.filter((a) => !hello.addresses.includes(a)), ...hello.addresses]),
-    ].slice(-32);
-    if (merged.join() === known.join()) return;
-    const fp = entry.record.fingerprint;
-    this.settings.update((s) => ({
-      ...s,
-      peers: s.peers.map((p) => (p.fingerprint === fp ? { ...p, addresses: merged } : p)),
-    }));
-    entry.record = this.settings.get().peers.find((p) => p.fingerprint === fp) ?? entry.record;
+    this.learnAddresses(entry, hello.addresses);
+  }
+
+  /** Saves newly learned direct addresses of a peer and dials them when direct is not up. */
+  private learnAddresses(entry: PeerEntry, addresses: string[]): void {
+    if (!learnPeerAddresses(this.settings, entry, addresses)) return;
     if (!entry.links.get('direct')) entry.direct.kick();
   }
 

@@ -17,7 +17,7 @@ export interface Decision {
   peer?: PeerRecord;
 }
 
-export class Approvals implements PendingLinkHost {
+export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
   /** Called when the owner decides on a request (the pairing layer answers a waiting joiner). */
   onDecision: ((d: Decision) => void) | undefined;
 

@@ -22,6 +22,13 @@ import { FrameQueue, HeldCircuit } from '../transport/frame-queue.js';
 import type { PairJoinResult, PairNewResult, Permission } from '../api/contract.js';
 import type { Agent } from './agent.js';
 import type { Decision } from './approvals.js';
+import type { Duplex } from 'node:stream';
+import { z } from 'zod';
+import type { Link } from '../transport/link.js';
+import { streamCircuit } from '../transport/stream-circuit.js';
+
+/** What a LAN joiner sends when it opens the `pair` stream: its own direct addresses. */
+const lanPairArgs = z.object({ addresses: z.array(z.string().max(300)).max(32) }).strict();
 
 /** Default lifetime of a code, in ms (DESIGN: 10 minutes). */
 export const PAIR_CODE_TTL_MS = 10 * 60 * 1000;
@@ -89,6 +96,7 @@ export class Pairing {
     timer.unref();
     this.codes.set(code.tag, { code, expiresAt, timer });
     for (const r of relays) r.listenAlias(alias);
+    this.agent.lanTagsChanged();
     this.agent.changed();
     const first = this.agent.settings.get().relays[0];
     const invite: Invite = {
@@ -112,10 +120,35 @@ export class Pairing {
     clearTimeout(active.timer);
     this.codes.delete(tag);
     for (const r of this.agent.relayClients()) r.unlistenAlias(rendezvousAlias(tag));
+    this.agent.lanTagsChanged();
+  }
+
+  /** A `pair` stream on a LAN link (pending-links.ts): the same exchange as over a relay circuit. */
+  async acceptLanPairing(stream: Duplex, link: Link, args: unknown): Promise<void> {
+    const parsed = lanPairArgs.safeParse(args);
+    if (!parsed.success) return void stream.destroy();
+    const held = new HeldCircuit(
+      streamCircuit(stream, { peerId: link.peerId, remote: link.remote, initiator: false }),
+    );
+    const closed = new Promise<void>((resolve) => held.onClose(() => resolve()));
+    try {
+      const hello = await held.first(PAIR_STEP_TIMEOUT_MS);
+      if (!isPairHello(hello)) return held.close('expected a pairing hello');
+      await this.acceptPairing(held, hello, link.remote, parsed.data.addresses);
+    } catch (err) {
+      this.agent.log.info({ remote: link.remote }, `LAN pairing ended: ${(err as Error).message}`);
+      held.close('pairing failed');
+    }
+    await closed;
   }
 
   /** An incoming circuit whose first frame is a pairing hello (the joiner's side spoke first). */
-  async acceptPairing(held: HeldCircuit, hello: Uint8Array, source: string): Promise<void> {
+  async acceptPairing(
+    held: HeldCircuit,
+    hello: Uint8Array,
+    source: string,
+    addresses: string[] = [],
+  ): Promise<void> {
     const queue = new FrameQueue(held);
     await queue.next(1000, 'pairing hello'); // the hello itself, already seen
     const tag = Buffer.from(hello.subarray(PAIR_HELLO_MARKER.length)).toString('ascii');
@@ -154,7 +187,7 @@ export class Pairing {
         name: result.peerName,
         via: 'code',
         address: source,
-        addresses: [],
+        addresses,
         cert: Buffer.from(result.peerCertDer).toString('base64'),
       });
     } catch (err) {

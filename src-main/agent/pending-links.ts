@@ -3,6 +3,7 @@
  * nothing but say hello: its hello becomes a pending request (via "fingerprint") and the link is closed
  * with the reason, so the other side learns it is waiting for approval (DESIGN §7).
  */
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Mux } from '../mux/mux.js';
 import type { Link } from '../transport/link.js';
@@ -18,12 +19,25 @@ export interface PendingLinkHost {
   readonly log: Logger;
   /** Records the request; returns the line to send back (why the node must wait, or why it is refused). */
   onUnknownHello(link: Link, hello: Hello): string;
+  /** A `pair` stream: pairing by code over this (LAN) link; resolves when the exchange is over. */
+  onPairStream(stream: Duplex, link: Link, args: unknown): Promise<void>;
 }
+
+/** The service a joiner opens on a direct link to pair by code over the LAN. */
+export const PAIR_SERVICE = 'pair';
 
 export function attachPendingLink(host: PendingLinkHost, link: Link): void {
   let answer = `waiting for approval by ${host.name}: its owner can run \`clawbridge approve --latest\``;
+  let pairing = false;
   const mux = new Mux(link, {
     onStream: (req) => {
+      if (req.service === PAIR_SERVICE && !pairing) {
+        pairing = true;
+        const stream = req.accept();
+        stream.on('error', () => undefined);
+        void host.onPairStream(stream, link, req.args).finally(() => mux.close('pairing finished'));
+        return;
+      }
       if (req.service === CONTROL_SERVICE) {
         try {
           answer = host.onUnknownHello(link, parseHello(req.args));
@@ -37,7 +51,8 @@ export function attachPendingLink(host: PendingLinkHost, link: Link): void {
       req.reject(answer);
     },
   });
-  setTimeout(() => mux.close(answer), PENDING_LINK_GRACE_MS).unref();
+  // A pairing exchange may wait minutes for the owner's decision; anything else gets a few seconds.
+  setTimeout(() => pairing || mux.close(answer), PENDING_LINK_GRACE_MS).unref();
   host.log.info(
     { fingerprint: link.peerId, remote: link.remote, path: link.path },
     'link from a node that is not a peer',

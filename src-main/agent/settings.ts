@@ -57,6 +57,8 @@ export const settingsSchema = z.object({
   relays: z.array(relaySchema).default([]),
   /** `HOST:PORT` of the direct listener, or null for --no-direct. */
   listen: z.string().nullable().default(DEFAULT_DIRECT_LISTEN),
+  /** Announce and discover nodes on the LAN (mDNS) when the listener is reachable from it. */
+  lan: z.boolean().default(true),
   peers: z.array(peerSchema).default([]),
   /** Requests waiting for the owner's decision; they survive restarts and expire (pending.ts). */
   pending: z.array(pendingSchema).default([]),

@@ -89,17 +89,46 @@ export function registerClientCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(
-      async (fingerprint: string, opts: HomeOpts & { name: string; address?: string }, cmd: Command) => {
+      async (
+        fingerprint: string,
+        opts: HomeOpts & { name: string; address?: string; allow: string },
+        cmd: Command,
+      ) => {
         const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
         const peer = await call(all, 'peers.add', {
           fingerprint,
           name: opts.name,
+          allow: parseAllow(opts.allow),
           ...(opts.address ? { address: opts.address } : {}),
         });
         if (all.json) printJson(peer);
-        else console.log(`added peer ${peer.name} (${peer.fingerprint})`);
+        else
+          console.log(
+            `added peer ${peer.name} (${peer.fingerprint}), allowed here: ${describeAllow(peer.allow)}`,
+          );
       },
     );
+
+  for (const verb of ['allow', 'deny'] as const) {
+    peers
+      .command(`${verb} <peer> <permission>`)
+      .description(
+        verb === 'allow'
+          ? 'let a peer use terminal, forward or relay on this node'
+          : 'stop a peer using terminal, forward or relay on this node',
+      )
+      .option('--home <dir>', 'node home directory')
+      .option('--json', 'print JSON')
+      .action(async (ref: string, permission: string, opts: HomeOpts, cmd: Command) => {
+        const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+        const peer = await call(all, verb === 'allow' ? 'peers.allow' : 'peers.deny', {
+          peer: ref,
+          permission: parsePermission(permission),
+        });
+        if (all.json) printJson(peer);
+        else console.log(`${peer.name} may now do here: ${describeAllow(peer.allow)}`);
+      });
+  }
 
   peers
     .command('remove <peer>')

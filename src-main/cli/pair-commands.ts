@@ -10,9 +10,6 @@ import { call, withAgent, type HomeOpts } from './client-commands.js';
 import { age, printJson, table } from './output.js';
 import { describeAllow, parseAllow } from './permissions.js';
 
-/** How long `pair join` waits for the issuer's decision by default, in ms. */
-const DEFAULT_JOIN_TIMEOUT_MS = 10 * 60 * 1000;
-
 export function registerPairCommands(program: Command): void {
   const pair = program.command('pair').description('pair with another node using a one-time code');
 

@@ -115,7 +115,7 @@ export async function cliJson<T>(args: string[]): Promise<T> {
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
 export async function waitFor<T>(
   what: string,
-  check: () => Promise<T | undefined | false>,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs: number,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

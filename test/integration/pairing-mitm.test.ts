@@ -103,7 +103,7 @@ for (const target of ['msg1', 'msg2'] as const) {
     );
     await waitFor(
       'issuer reports the failure',
-      async () => /pairing with code \S+ failed/.test(a.stderr()),
+      () => /pairing with code \S+ failed/.test(a.stderr()),
       5000,
     );
     assert.deepEqual(await cliJson<PendingInfo[]>(['pending', '--home', homeA]), []);

@@ -81,7 +81,7 @@ test('a code with one secret character changed fails on both sides and burns the
   assert.match(r.stderr, /pairing failed: the code was wrong or someone interfered/);
   await waitFor(
     'issuer reports the failure',
-    async () => /pairing with code .* failed/.test(agents.a!.stderr()),
+    () => /pairing with code .* failed/.test(agents.a!.stderr()),
     5000,
   );
   const retry = await cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '10s']);
