@@ -25,8 +25,10 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], {
+/** @param prefix a command to run node under, e.g. `ip netns exec NS` (it must exec, keeping the PID). */
+export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): Proc {
+  const [cmd, ...pre] = [...prefix, process.execPath];
+  const child = spawn(cmd!, [...pre, CLI, ...args], {
     env: { ...process.env, CLAWBRIDGE_LOG: process.env.CLAWBRIDGE_LOG ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

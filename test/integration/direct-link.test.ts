@@ -105,7 +105,11 @@ test('frames sent in one tick leave together: large and small intact, in order; 
     got.map((f) => f.length),
     sizes,
   );
-  for (const [i, f] of got.entries()) assert.ok(f.every((byte) => byte === i + 1), `frame ${i} intact`);
+  for (const [i, f] of got.entries())
+    assert.ok(
+      f.every((byte) => byte === i + 1),
+      `frame ${i} intact`,
+    );
   assert.ok(frames.reduce((n, f) => n + f.length, 0) > SOCKET_LINK_HIGH_WATER_BYTES);
   link.close();
   await listener.close();

@@ -101,11 +101,7 @@ for (const target of ['msg1', 'msg2'] as const) {
       join.stderr,
       /^clawbridge: pairing failed: the code was wrong or someone interfered — ask for a new code\n$/,
     );
-    await waitFor(
-      'issuer reports the failure',
-      () => /pairing with code \S+ failed/.test(a.stderr()),
-      5000,
-    );
+    await waitFor('issuer reports the failure', () => /pairing with code \S+ failed/.test(a.stderr()), 5000);
     assert.deepEqual(await cliJson<PendingInfo[]>(['pending', '--home', homeA]), []);
     assert.deepEqual(await cliJson<PeerInfo[]>(['peers', '--home', homeA]), []);
     assert.deepEqual(await cliJson<PeerInfo[]>(['peers', '--home', homeB]), []);

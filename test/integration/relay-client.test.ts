@@ -192,7 +192,12 @@ test('the client masks its frames with an all-zero key (docs/adr/0002-ws-client-
     socket.on('data', (chunk: Buffer) => raw.push(chunk));
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.send(
-        encodeRelayFrame({ type: 'challenge', nonce: Buffer.alloc(32, 7), maxFrameBytes: 1 << 20, relayInfo: 't' }),
+        encodeRelayFrame({
+          type: 'challenge',
+          nonce: Buffer.alloc(32, 7),
+          maxFrameBytes: 1 << 20,
+          relayInfo: 't',
+        }),
       );
       ws.once('message', () => ws.terminate());
     });

@@ -170,7 +170,11 @@ test(
     }
     const slowId = streams[SLOW]!.id;
     const slowMax = maxBuffered.get(slowId) ?? 0;
-    assert.equal(receiving.get(slowId)!.receiveWindowSize, INITIAL_STREAM_WINDOW, `slow reader's window ${ctx}`);
+    assert.equal(
+      receiving.get(slowId)!.receiveWindowSize,
+      INITIAL_STREAM_WINDOW,
+      `slow reader's window ${ctx}`,
+    );
     assert.ok(
       slowMax > INITIAL_STREAM_WINDOW - MAX_DATA_PAYLOAD,
       `slow reader only buffered ${slowMax} ${ctx}`,
