@@ -38,6 +38,11 @@ export const MAX_ACTIVE_CODES = 8;
 const PAIR_STEP_TIMEOUT_MS = 15_000;
 /** First frame on a pairing circuit: this marker and the tag. E2E messages start with byte 1, never 'C'. */
 const PAIR_HELLO_MARKER = Buffer.from('CBPAIR1:', 'ascii');
+/**
+ * Most pairing attempts this node answers per minute, whatever the tag: each costs an X25519 exchange
+ * and a code, so a flood is cut off here as well as at the relay.
+ */
+export const PAIR_ATTEMPTS_PER_MINUTE = 20;
 /** The user-facing line for a code nobody is waiting for. */
 export const CODE_INVALID_LINE = 'code invalid or expired';
 
@@ -68,6 +73,8 @@ export class Pairing {
   private readonly codes = new Map<string, ActiveCode>();
   /** Joiners that passed the PAKE and wait for the owner's decision, by fingerprint. */
   private readonly waiting = new Map<string, Waiting>();
+  /** Times of recent pairing attempts, in ms, for PAIR_ATTEMPTS_PER_MINUTE. */
+  private attempts: number[] = [];
 
   constructor(private readonly agent: Agent) {
     agent.approvals.onDecision = (d) => this.answer(d);
@@ -151,6 +158,14 @@ export class Pairing {
   ): Promise<void> {
     const queue = new FrameQueue(held);
     await queue.next(1000, 'pairing hello'); // the hello itself, already seen
+    const now = Date.now();
+    this.attempts = this.attempts.filter((t) => now - t < 60_000);
+    if (this.attempts.length >= PAIR_ATTEMPTS_PER_MINUTE) {
+      this.agent.log.warn({ source }, 'pairing attempt refused: rate limit');
+      held.close('too many pairing attempts; try again in a minute');
+      return;
+    }
+    this.attempts.push(now);
     const tag = Buffer.from(hello.subarray(PAIR_HELLO_MARKER.length)).toString('ascii');
     const active = this.codes.get(tag);
     if (!active || active.expiresAt < Date.now()) {

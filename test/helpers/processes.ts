@@ -28,7 +28,7 @@ export interface Proc {
 /** @param prefix a command to run node under, e.g. `ip netns exec NS` (it must exec, keeping the PID). */
 export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): Proc {
   const [cmd, ...pre] = [...prefix, process.execPath];
-  const child = spawn(cmd!, [...pre, CLI, ...args], {
+  const child = spawn(cmd, [...pre, CLI, ...args], {
     env: { ...process.env, CLAWBRIDGE_LOG: process.env.CLAWBRIDGE_LOG ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
