@@ -46,7 +46,7 @@ test('an OPEN to a listened alias reaches the listener, and stops when it unlist
   issuer.unlistenAlias(alias('AAAA'));
   await until('alias gone', async () =>
     joiner.openCircuit(alias('AAAA'), 2000).then(
-      (c) => (c.close(), undefined),
+      (c) => (c.close(), false),
       (err) => isClawError(err, 'PEER_OFFLINE'),
     ),
   );
