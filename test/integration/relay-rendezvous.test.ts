@@ -64,7 +64,7 @@ test('a node may OPEN only a few aliases per minute; other nodes are unaffected'
     other
       .openCircuit(alias('BBBB'), 2000)
       .then((c) => (c.close(), true))
-      .catch(() => undefined),
+      .catch(() => false),
   );
   const outcomes: string[] = [];
   for (let i = 0; i < RENDEZVOUS_OPENS_PER_MINUTE + 3; i++) {
