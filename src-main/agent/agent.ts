@@ -13,7 +13,8 @@ import type { Identity } from '../crypto/identity.js';
 import { Mux } from '../mux/mux.js';
 import { dialDirect, listenDirect, type DirectListener } from '../transport/direct.js';
 import { secureCircuit } from '../transport/e2e-link.js';
-import type { Link } from '../transport/link.js';
+import type { Link, PathKind } from '../transport/link.js';
+import type { MuxStream } from '../mux/stream.js';
 import { RelayClient } from '../transport/relay-client.js';
 import type { Circuit } from '../transport/circuit.js';
 import { announceableAddresses } from './local-addresses.js';
@@ -21,6 +22,7 @@ import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
 import { PeerLinks } from './peer-links.js';
 import { PathRetrier } from './peer-connector.js';
 import { attachPendingLink } from './pending-links.js';
+import { ServiceRegistry } from './services.js';
 import { LanDiscovery, type LanPeerSighting } from './lan-discovery.js';
 import { dialLanIssuer, learnPeerAddresses } from './peer-addresses.js';
 import { Approvals } from './approvals.js';
@@ -75,6 +77,8 @@ export class Agent {
 
   readonly approvals: Approvals;
   readonly pairing: Pairing;
+  /** What peers may open here (terminal, tcp-connect…); `control` is handled by the agent itself. */
+  readonly services = new ServiceRegistry();
 
   constructor(private readonly opts: AgentOptions) {
     this.approvals = new Approvals(this);
@@ -395,7 +399,8 @@ export class Agent {
           }
           return;
         }
-        req.reject(`unknown service '${req.service}'`);
+        const { fingerprint, name, allow } = entry.record;
+        this.services.dispatch(this.name, { fingerprint, name, allow }, req);
       },
     });
     const since = new Date();
@@ -449,6 +454,26 @@ export class Agent {
   private learnAddresses(entry: PeerEntry, addresses: string[]): void {
     if (!learnPeerAddresses(this.settings, entry, addresses)) return;
     if (!entry.links.get('direct')) entry.direct.kick();
+  }
+
+  /**
+   * Opens a stream to a peer's service on its active path (direct when up).
+   * @throws ClawError('PEER_OFFLINE') with why, or 'STREAM_REJECTED' with the peer's reason.
+   */
+  async openStream(
+    entry: PeerEntry,
+    service: string,
+    args: unknown,
+  ): Promise<{ stream: MuxStream; path: PathKind; remote: string }> {
+    const active = entry.links.active;
+    if (!active) {
+      const why = entry.refusal ?? [entry.direct.lastError, entry.relay.lastError].filter(Boolean).join('; ');
+      throw new ClawError(
+        'PEER_OFFLINE',
+        `peer ${entry.record.name} is offline${why ? ` (${why})` : ''}; check that its agent runs and shares a relay or network with this one`,
+      );
+    }
+    return active;
   }
 
   changed(): void {

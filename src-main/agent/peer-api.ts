@@ -123,14 +123,7 @@ export function setPermission(agent: Agent, ref: string, permission: Permission,
 
 export async function ping(agent: Agent, ref: string, timeoutMs = 5000): Promise<PingResult> {
   const entry = resolvePeer(agent, ref);
-  const active = entry.links.active;
-  if (!active) {
-    const why = entry.refusal ?? [entry.direct.lastError, entry.relay.lastError].filter(Boolean).join('; ');
-    throw new ClawError(
-      'PEER_OFFLINE',
-      `peer ${entry.record.name} is offline${why ? ` (${why})` : ''}; check that its agent runs and shares a relay or network with this one`,
-    );
-  }
+  const active = agent.activePath(entry);
   const rttMs = await active.mux.ping(timeoutMs);
   entry.links.rttMs = rttMs;
   return { peer: entry.record.name, path: active.path, remote: active.link.remote, rttMs };

@@ -1,0 +1,47 @@
+/**
+ * Services peers can open on this node over a link (DESIGN §8): a registry from service name to handler,
+ * with the permission each needs checked here, by the side that grants it, before any handler runs.
+ */
+import type { StreamRequest } from '../mux/types.js';
+import type { Permission } from './settings.js';
+
+/** The peer a stream came from, as this node knows it. */
+export interface StreamPeer {
+  fingerprint: string;
+  /** This node's name for the peer. */
+  name: string;
+  allow: readonly Permission[];
+}
+
+/** An incoming stream request, already past the permission check. */
+export interface ServiceRequest extends StreamRequest {
+  peer: StreamPeer;
+}
+
+export type ServiceHandler = (req: ServiceRequest) => void;
+
+export interface ServiceDefinition {
+  /** The permission a peer needs to open this service, or null when every peer may. */
+  permission: Permission | null;
+  /** Plural noun for the refusal line: `B does not allow terminals from A`. */
+  noun: string;
+  handle: ServiceHandler;
+}
+
+export class ServiceRegistry {
+  private readonly services = new Map<string, ServiceDefinition>();
+
+  register(name: string, def: ServiceDefinition): void {
+    this.services.set(name, def);
+  }
+
+  /** Routes one request: refuses unknown services and missing permissions with a clear reason. */
+  dispatch(selfName: string, peer: StreamPeer, req: StreamRequest): void {
+    const def = this.services.get(req.service);
+    if (!def) return req.reject(`unknown service '${req.service}'`);
+    if (def.permission && !peer.allow.includes(def.permission)) {
+      return req.reject(`permission denied: ${selfName} does not allow ${def.noun} from ${peer.name}`);
+    }
+    def.handle(Object.assign(req, { peer }));
+  }
+}
