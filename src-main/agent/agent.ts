@@ -465,6 +465,13 @@ export class Agent {
     service: string,
     args: unknown,
   ): Promise<{ stream: MuxStream; path: PathKind; remote: string }> {
+    const active = this.activePath(entry);
+    const stream = await active.mux.open(service, args);
+    return { stream, path: active.path, remote: active.link.remote };
+  }
+
+  /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */
+  activePath(entry: PeerEntry): NonNullable<PeerLinks['active']> {
     const active = entry.links.active;
     if (!active) {
       const why = entry.refusal ?? [entry.direct.lastError, entry.relay.lastError].filter(Boolean).join('; ');
