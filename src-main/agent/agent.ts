@@ -11,8 +11,7 @@ import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
 import type { Identity } from '../crypto/identity.js';
 import { Mux } from '../mux/mux.js';
-import { dialDirect, listenDirect, type DirectListener } from '../transport/direct.js';
-import { secureCircuit } from '../transport/e2e-link.js';
+import { listenDirect, type DirectListener } from '../transport/direct.js';
 import type { Link, PathKind } from '../transport/link.js';
 import type { MuxStream } from '../mux/stream.js';
 import { RelayClient } from '../transport/relay-client.js';
@@ -21,15 +20,14 @@ import { announceableAddresses } from './local-addresses.js';
 import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
 import { PeerLinks } from './peer-links.js';
 import { PathRetrier } from './peer-connector.js';
+import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
 import { attachPendingLink } from './pending-links.js';
 import { ServiceRegistry } from './services.js';
 import { LanDiscovery, type LanPeerSighting } from './lan-discovery.js';
 import { dialLanIssuer, learnPeerAddresses } from './peer-addresses.js';
 import { Approvals } from './approvals.js';
-import { isPairHello, Pairing } from './pairing.js';
-import { HeldCircuit } from '../transport/frame-queue.js';
-import type { PairingResult } from '../crypto/pairing.js';
-import type { Permission, PeerRecord, SettingsStore } from './settings.js';
+import { Pairing } from './pairing.js';
+import type { PeerRecord, SettingsStore } from './settings.js';
 
 /** Heartbeat on every link, in ms: a ping this often... */
 export const LINK_HEARTBEAT_MS = 5_000;
@@ -173,31 +171,6 @@ export class Agent {
     this.addRelayClient(url, fingerprint, token);
   }
 
-  /** The joiner's side of a successful pairing: the issuer becomes a peer with what the user allowed. */
-  addPairedPeer(result: PairingResult, allow: Permission[]): PeerRecord {
-    const s = this.settings.get();
-    const taken = new Set(s.peers.filter((p) => p.fingerprint !== result.peerFingerprint).map((p) => p.name));
-    let name = result.peerName;
-    for (let i = 2; taken.has(name); i++) name = `${result.peerName}-${i}`;
-    const record: PeerRecord = {
-      fingerprint: result.peerFingerprint,
-      name,
-      allow,
-      addresses: s.peers.find((p) => p.fingerprint === result.peerFingerprint)?.addresses ?? [],
-      addedAt: new Date().toISOString(),
-      cert: Buffer.from(result.peerCertDer).toString('base64'),
-    };
-    this.settings.update((x) => ({
-      ...x,
-      peers: [...x.peers.filter((p) => p.fingerprint !== record.fingerprint), record],
-      pending: x.pending.filter((p) => p.fingerprint !== record.fingerprint),
-      blocked: x.blocked.filter((b) => b.fingerprint !== record.fingerprint),
-    }));
-    this.trackPeer(record);
-    this.changed();
-    return record;
-  }
-
   /** True when a joiner on the LAN could reach this node's direct listener to pair. */
   lanPairingAvailable(): boolean {
     return this.lan !== undefined;
@@ -248,7 +221,7 @@ export class Agent {
       this.events.emit('notice', err.message);
       this.changed();
     });
-    client.on('incoming', (circuit) => void this.acceptCircuit(circuit));
+    client.on('incoming', (circuit) => void acceptRelayCircuit(this, circuit));
     this.relays.set(url, client);
     client.start();
   }
@@ -263,31 +236,6 @@ export class Agent {
       return `node ${abbreviateFingerprint(fingerprint)} was removed by ${this.name}; to connect again, pair with a new code from its owner`;
     }
     return undefined;
-  }
-
-  /** An incoming relay circuit speaks either the E2E link handshake or pairing; its first frame says which. */
-  private async acceptCircuit(raw: Circuit): Promise<void> {
-    const circuit = new HeldCircuit(raw);
-    try {
-      const first = await circuit.first(RELAY_LINK_TIMEOUT_MS);
-      if (isPairHello(first)) return await this.pairing.acceptPairing(circuit, first, raw.relayUrl);
-      const link = await secureCircuit(circuit, {
-        identity: this.identity,
-        timeoutMs: RELAY_LINK_TIMEOUT_MS,
-        verifyPeer: (fp) => {
-          const reason =
-            fp === circuit.claimedPeerId ? this.admit(fp) : 'relay-claimed identity does not match';
-          if (reason) throw new ClawError('UNKNOWN_PEER', reason);
-        },
-      });
-      this.attach(link);
-    } catch (err) {
-      this.log.warn(
-        { from: circuit.claimedPeerId, relay: circuit.relayUrl },
-        `refused relay link: ${(err as Error).message}`,
-      );
-      circuit.close((err as Error).message);
-    }
   }
 
   trackPeer(record: PeerRecord): PeerEntry {
@@ -305,14 +253,17 @@ export class Agent {
       links,
       direct: new PathRetrier(
         'direct',
-        () => this.dialDirect(entry),
+        () =>
+          this.settings.get().listen === null
+            ? Promise.resolve(undefined)
+            : dialDirectPath(this.identity, entry.record),
         () => !!links.get('direct'),
         (l) => this.attach(l),
         onError,
       ),
       relay: new PathRetrier(
         'relay',
-        () => this.dialRelay(entry),
+        () => dialRelayPath(this.identity, this.relayClients(), entry.record.fingerprint),
         () => !!links.get('relay'),
         (l) => this.attach(l),
         onError,
@@ -332,44 +283,6 @@ export class Agent {
     entry.relay.stop();
     entry.links.closeAll(reason);
     this.changed();
-  }
-
-  private async dialDirect(entry: PeerEntry): Promise<Link | undefined> {
-    if (this.settings.get().listen === null) return undefined; // --no-direct: neither listen nor dial
-    const addresses = entry.record.addresses;
-    if (addresses.length === 0) return undefined;
-    const attempts = addresses.map((address) =>
-      dialDirect({ identity: this.identity, address, expectedPeer: entry.record.fingerprint }),
-    );
-    const link = await Promise.any(attempts).catch((err: AggregateError) => {
-      throw err.errors[0] as Error;
-    });
-    // Close the slower attempts that also succeeded.
-    for (const a of attempts)
-      void a.then(
-        (l) => l !== link && l.close('duplicate'),
-        () => undefined,
-      );
-    return link;
-  }
-
-  private async dialRelay(entry: PeerEntry): Promise<Link | undefined> {
-    const connected = [...this.relays.values()].filter((r) => r.state === 'connected');
-    let lastError: Error | undefined;
-    for (const relay of connected) {
-      try {
-        const circuit = await relay.openCircuit(entry.record.fingerprint, RELAY_LINK_TIMEOUT_MS);
-        return await secureCircuit(circuit, {
-          identity: this.identity,
-          expectedPeer: entry.record.fingerprint,
-          timeoutMs: RELAY_LINK_TIMEOUT_MS,
-        });
-      } catch (err) {
-        lastError = err as Error;
-      }
-    }
-    if (lastError) throw lastError;
-    return undefined;
   }
 
   /** Puts an authenticated link to work: mux, hello, path bookkeeping. */

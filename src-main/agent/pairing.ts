@@ -22,6 +22,7 @@ import { FrameQueue, HeldCircuit } from '../transport/frame-queue.js';
 import type { PairJoinResult, PairNewResult, Permission } from '../api/contract.js';
 import type { Agent } from './agent.js';
 import type { Decision } from './approvals.js';
+import type { PeerRecord } from './settings.js';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import type { Link } from '../transport/link.js';
@@ -230,6 +231,31 @@ export class Pairing {
 
   // ---- joiner ----
 
+  /** The joiner's side of a successful pairing: the issuer becomes a peer with what the user allowed. */
+  private addPairedPeer(result: PairingResult, allow: Permission[]): PeerRecord {
+    const s = this.agent.settings.get();
+    const taken = new Set(s.peers.filter((p) => p.fingerprint !== result.peerFingerprint).map((p) => p.name));
+    let name = result.peerName;
+    for (let i = 2; taken.has(name); i++) name = `${result.peerName}-${i}`;
+    const record: PeerRecord = {
+      fingerprint: result.peerFingerprint,
+      name,
+      allow,
+      addresses: s.peers.find((p) => p.fingerprint === result.peerFingerprint)?.addresses ?? [],
+      addedAt: new Date().toISOString(),
+      cert: Buffer.from(result.peerCertDer).toString('base64'),
+    };
+    this.agent.settings.update((x) => ({
+      ...x,
+      peers: [...x.peers.filter((p) => p.fingerprint !== record.fingerprint), record],
+      pending: x.pending.filter((p) => p.fingerprint !== record.fingerprint),
+      blocked: x.blocked.filter((b) => b.fingerprint !== record.fingerprint),
+    }));
+    this.agent.trackPeer(record);
+    this.agent.changed();
+    return record;
+  }
+
   async join(text: string, timeoutMs = 10 * 60 * 1000, allow: Permission[] = []): Promise<PairJoinResult> {
     const invite = parseCodeOrInvite(text);
     if (invite.relayUrl) this.agent.ensureRelay(invite.relayUrl, invite.relayFingerprint, invite.relayToken);
@@ -275,7 +301,7 @@ export class Pairing {
     circuit.close('done');
     if (!decision.approved)
       throw new ClawError('PAIRING_REJECTED', `rejected by ${decision.name || result.peerName}`);
-    this.agent.addPairedPeer(result, allow);
+    this.addPairedPeer(result, allow);
     return { name: result.peerName, fingerprint: result.peerFingerprint };
   }
 

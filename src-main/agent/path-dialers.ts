@@ -1,0 +1,81 @@
+/**
+ * One attempt at each path to a peer (DESIGN §5), and the receiving side of relay circuits. The agent's
+ * PathRetriers call these; PeerLinks decides which of the resulting links carries traffic.
+ */
+import { ClawError } from '../core/errors.js';
+import type { Identity } from '../crypto/identity.js';
+import type { Circuit } from '../transport/circuit.js';
+import { dialDirect } from '../transport/direct.js';
+import { secureCircuit } from '../transport/e2e-link.js';
+import { HeldCircuit } from '../transport/frame-queue.js';
+import type { Link } from '../transport/link.js';
+import type { RelayClient } from '../transport/relay-client.js';
+import { RELAY_LINK_TIMEOUT_MS, type Agent } from './agent.js';
+import { isPairHello } from './pairing.js';
+import type { PeerRecord } from './settings.js';
+
+/** Dials every known address of the peer at once; the first pinned TLS link wins. */
+export async function dialDirectPath(identity: Identity, peer: PeerRecord): Promise<Link | undefined> {
+  if (peer.addresses.length === 0) return undefined;
+  const attempts = peer.addresses.map((address) =>
+    dialDirect({ identity, address, expectedPeer: peer.fingerprint }),
+  );
+  const link = await Promise.any(attempts).catch((err: AggregateError) => {
+    throw err.errors[0] as Error;
+  });
+  // Close the slower attempts that also succeeded.
+  for (const a of attempts)
+    void a.then(
+      (l) => l !== link && l.close('duplicate'),
+      () => undefined,
+    );
+  return link;
+}
+
+/** Tries each connected relay in turn: a circuit to the peer, then the E2E handshake pinned to it. */
+export async function dialRelayPath(
+  identity: Identity,
+  relays: RelayClient[],
+  fingerprint: string,
+): Promise<Link | undefined> {
+  let lastError: Error | undefined;
+  for (const relay of relays.filter((r) => r.state === 'connected')) {
+    try {
+      const circuit = await relay.openCircuit(fingerprint, RELAY_LINK_TIMEOUT_MS);
+      return await secureCircuit(circuit, {
+        identity,
+        expectedPeer: fingerprint,
+        timeoutMs: RELAY_LINK_TIMEOUT_MS,
+      });
+    } catch (err) {
+      lastError = err as Error;
+    }
+  }
+  if (lastError) throw lastError;
+  return undefined;
+}
+
+/** An incoming relay circuit speaks either the E2E link handshake or pairing; its first frame says which. */
+export async function acceptRelayCircuit(agent: Agent, raw: Circuit): Promise<void> {
+  const circuit = new HeldCircuit(raw);
+  try {
+    const first = await circuit.first(RELAY_LINK_TIMEOUT_MS);
+    if (isPairHello(first)) return await agent.pairing.acceptPairing(circuit, first, raw.relayUrl);
+    const link = await secureCircuit(circuit, {
+      identity: agent.identity,
+      timeoutMs: RELAY_LINK_TIMEOUT_MS,
+      verifyPeer: (fp) => {
+        const reason =
+          fp === circuit.claimedPeerId ? agent.admit(fp) : 'relay-claimed identity does not match';
+        if (reason) throw new ClawError('UNKNOWN_PEER', reason);
+      },
+    });
+    agent.attach(link);
+  } catch (err) {
+    agent.log.warn(
+      { from: circuit.claimedPeerId, relay: circuit.relayUrl },
+      `refused relay link: ${(err as Error).message}`,
+    );
+    circuit.close((err as Error).message);
+  }
+}
