@@ -27,6 +27,8 @@ import { LanDiscovery, type LanPeerSighting } from './lan-discovery.js';
 import { dialLanIssuer, learnPeerAddresses } from './peer-addresses.js';
 import { Approvals } from './approvals.js';
 import { Pairing } from './pairing.js';
+import { startOwnRelay } from './own-relay.js';
+import type { RelayServer } from '../relay/server.js';
 import type { PeerRecord, SettingsStore } from './settings.js';
 
 /** Heartbeat on every link, in ms: a ping this often... */
@@ -69,6 +71,8 @@ export class Agent {
   readonly events = new Emitter<{ changed: []; notice: [string] }>();
   private listener: DirectListener | undefined;
   private lan: LanDiscovery | undefined;
+  /** The relay this node serves with --act-as-relay. */
+  ownRelay: RelayServer | undefined;
   private readonly relays = new Map<string, RelayClient>();
   private readonly peers = new Map<string, PeerEntry>();
   private stopped = false;
@@ -108,6 +112,7 @@ export class Agent {
   async start(): Promise<void> {
     const s = this.settings.get();
     if (s.listen !== null) await this.startListener(s.listen);
+    if (s.actAsRelay) this.ownRelay = await startOwnRelay(this, s.relayListen);
     for (const relay of s.relays) this.addRelayClient(relay.url, relay.fingerprint, relay.token);
     for (const record of s.peers) this.trackPeer(record);
   }
@@ -122,6 +127,7 @@ export class Agent {
     }
     for (const r of this.relays.values()) r.stop();
     await this.listener?.close();
+    await this.ownRelay?.close();
   }
 
   private async startListener(listen: string): Promise<void> {
@@ -159,6 +165,11 @@ export class Agent {
         onSighting: (sighting) => this.onLanSighting(sighting),
       });
     }
+  }
+
+  /** Joins this node's own relay (not saved: it exists only while this agent runs). */
+  useInternalRelay(url: string, fingerprint: string): void {
+    if (!this.relays.has(url)) this.addRelayClient(url, fingerprint);
   }
 
   /** Uses a relay from now on (an invite's relay), saving it; nothing changes if it is already used. */

@@ -57,6 +57,9 @@ export const settingsSchema = z.object({
   relays: z.array(relaySchema).default([]),
   /** `HOST:PORT` of the direct listener, or null for --no-direct. */
   listen: z.string().nullable().default(DEFAULT_DIRECT_LISTEN),
+  /** Also serve the relay for peers allowed `relay` (own-relay.ts), listening on relayListen. */
+  actAsRelay: z.boolean().default(false),
+  relayListen: z.string().default('0.0.0.0:7474'),
   /** Announce and discover nodes on the LAN (mDNS) when the listener is reachable from it. */
   lan: z.boolean().default(true),
   peers: z.array(peerSchema).default([]),

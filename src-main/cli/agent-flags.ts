@@ -14,6 +14,8 @@ export interface AgentCliOptions {
   relayToken?: string;
   listen?: string;
   direct?: boolean;
+  actAsRelay?: boolean;
+  relayListen?: string;
 }
 
 /** Turns `agent` flags into the settings they change; flags not given leave saved settings alone. */
@@ -29,6 +31,12 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
     throw new ClawError('BAD_ARGUMENT', '--listen and --no-direct contradict each other; pick one');
   }
   if (opts.direct === false) out.listen = null;
+  if (opts.actAsRelay !== undefined) out.actAsRelay = opts.actAsRelay;
+  if (opts.relayListen !== undefined) {
+    parseHostPort(opts.relayListen);
+    out.relayListen = opts.relayListen;
+    out.actAsRelay ??= true;
+  }
   if (opts.listen !== undefined) {
     parseHostPort(opts.listen);
     out.listen = opts.listen;

@@ -36,12 +36,20 @@ export function registerServerCommands(program: Command): void {
     .option('--relay-token <token>', 'access token for the relay')
     .option('--listen <host:port>', 'direct listener address (port 0 = any free port)')
     .addOption(new Option('--no-direct', 'neither listen for nor dial direct links'))
+    .option('--act-as-relay', "also serve the relay for peers allowed `relay` (uses this node's certificate)")
+    .option('--no-act-as-relay', 'stop serving the relay')
+    .option('--relay-listen <host:port>', 'address of the relay this node serves (default 0.0.0.0:7474)')
     .action(async (opts: AgentCliOptions) => {
       const home = resolveHome(opts.home);
       const saved = new SettingsStore(home).get();
       const running = await runAgent({ home, overrides: agentOverrides(opts, saved) });
       const s = await running.api.call('status', {});
       console.log(`agent ${s.name} running, fingerprint ${s.fingerprint}, direct ${s.listen ?? 'off'}`);
+      const own = running.agent.ownRelay;
+      if (own)
+        console.log(
+          `relay listening on ${own.url} fingerprint ${s.fingerprint} (for peers allowed \`relay\`)`,
+        );
       // Problems the user must act on are plain lines; repeats of the same line (retries) are not reprinted.
       let lastNotice = '';
       running.agent.events.on('notice', (line) => {

@@ -37,6 +37,8 @@ export const RelayCloseCode = {
   AUTH_TIMEOUT: 4013,
   /** This IP address exceeded authAttemptsPerMinute. */
   AUTH_RATE_LIMITED: 4014,
+  /** Connection: this relay serves only nodes its operator allowed (a node acting as relay for its peers). */
+  NOT_AUTHORIZED: 4015,
 
   /** This IP address already has connectionsPerIp connections. */
   TOO_MANY_CONNECTIONS: 4020,
@@ -74,6 +76,7 @@ export const RELAY_CLOSE_REASONS: Readonly<Record<RelayCloseCodeName, string>> =
   TOKEN_REJECTED: 'access token rejected',
   AUTH_TIMEOUT: 'authentication timeout',
   AUTH_RATE_LIMITED: 'auth rate limit exceeded',
+  NOT_AUTHORIZED: 'this relay serves only the peers its owner allowed',
   TOO_MANY_CONNECTIONS: 'too many connections from this IP',
   SLOW_CONSUMER: 'buffered bytes exceeded (slow consumer)',
   IDLE_TIMEOUT: 'idle timeout',

@@ -50,6 +50,11 @@ export interface RelayServerOptions {
   token?: string;
   /** Overrides of DEFAULT_RELAY_LIMITS. */
   limits?: Partial<RelayLimits>;
+  /**
+   * Decides, after a node proved its ID, whether this relay serves it (a node acting as relay serves
+   * only itself and the peers it allowed to relay). Undefined = every authenticated node.
+   */
+  authorize?: (nodeId: string) => boolean;
   logger?: Logger;
 }
 
@@ -111,6 +116,7 @@ class Relay {
     private readonly token: string | undefined,
     tls: RelayServerOptions['tls'],
     private readonly log: Logger,
+    private readonly authorize?: (nodeId: string) => boolean,
   ) {
     this.metrics = new RelayMetrics({
       connections: () => this.conns.size,
@@ -299,6 +305,11 @@ class Relay {
       this.log.debug({ ip: conn.ip, refusal: result.refusal }, 'relay authentication failed');
       return this.drop(conn, result.refusal);
     }
+    if (this.authorize && !this.authorize(result.nodeId)) {
+      this.metrics.authFailures.inc({ reason: 'not_authorized' });
+      this.log.info({ ip: conn.ip, node: result.nodeId }, 'relay refused a node its owner did not allow');
+      return this.drop(conn, 'NOT_AUTHORIZED');
+    }
     const old = this.router.register(conn, result.nodeId);
     if (old && old !== conn) {
       this.metrics.disconnects.inc({ reason: 'replaced' });
@@ -376,7 +387,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     }
   }
   const log = opts.logger ?? pino({ level: 'silent' });
-  const relay = new Relay(limits, opts.token, opts.tls, log);
+  const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize);
   await new Promise<void>((resolve, reject) => {
     relay.http.once('error', reject);
     relay.http.listen(opts.port, opts.host, () => {

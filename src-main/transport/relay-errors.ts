@@ -22,6 +22,11 @@ export function relayCloseError(url: string, code: number, reason: string): Claw
         'RELAY_AUTH_FAILED',
         `relay ${url} rejected this node's identity signature — the identity key does not match its certificate; restore the identity or generate a new one`,
       );
+    case 'NOT_AUTHORIZED':
+      return new ClawError(
+        'RELAY_AUTH_FAILED',
+        `relay ${url} serves only the peers its owner allowed — ask its owner to run \`clawbridge peers allow <this node> relay\``,
+      );
     case 'AUTH_TIMEOUT':
       return new ClawError(
         'RELAY_AUTH_FAILED',

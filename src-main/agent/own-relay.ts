@@ -1,0 +1,36 @@
+/**
+ * `--act-as-relay`: this node also runs the relay server (the same one as `clawbridge relay`) for its
+ * peers — a box with a public address relaying for a laptop behind carrier NAT. It serves only itself
+ * and peers granted `relay`, uses the node's own certificate for wss:// (so peers pin the node's
+ * fingerprint), and the node joins its own relay so peers that use it can reach it there.
+ */
+import { parseHostPort } from '../core/host-port.js';
+import { startRelayServer, type RelayServer } from '../relay/server.js';
+import type { Agent } from './agent.js';
+
+/** Default address of a node's own relay: all interfaces, the relay's usual port. */
+export const DEFAULT_RELAY_LISTEN = '0.0.0.0:7474';
+
+export async function startOwnRelay(agent: Agent, listen: string): Promise<RelayServer> {
+  const { host, port } = parseHostPort(listen);
+  const self = agent.identity.fingerprint;
+  const server = await startRelayServer({
+    host,
+    port,
+    tls: { certPem: agent.identity.certPem, keyPem: agent.identity.keyPem },
+    logger: agent.log.child({ component: 'own-relay' }),
+    authorize: (nodeId) =>
+      nodeId === self ||
+      agent.peerEntries().some((e) => e.record.fingerprint === nodeId && e.record.allow.includes('relay')),
+  }).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'EADDRINUSE'
+      ? new Error(`cannot act as relay: ${listen} is already in use; pick another --relay-listen`)
+      : err;
+  });
+  const local = host === '0.0.0.0' || host === '::' ? (host === '::' ? '[::1]' : '127.0.0.1') : host;
+  agent.useInternalRelay(
+    `wss://${local.includes(':') && !local.startsWith('[') ? `[${local}]` : local}:${server.port}`,
+    self,
+  );
+  return server;
+}

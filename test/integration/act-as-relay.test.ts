@@ -1,0 +1,67 @@
+/**
+ * `agent --act-as-relay`: a node serves the relay for the peers it allowed to relay; two other nodes
+ * with no direct path reach each other through it; a node it did not allow is refused.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PeerInfo } from '../../src-main/api/contract.js';
+import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+
+after(stopAll);
+
+const id = async (home: string) =>
+  (await cliJson<{ fingerprint: string }>(['id', '--home', home])).fingerprint;
+
+test('a node relays for its allowed peers and refuses others', async () => {
+  const [homeB, homeA, homeC, homeD] = ['b', 'a', 'c', 'd'].map((n) => tempHome(`aar-${n}`)) as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  const [fa, fb, fc] = await Promise.all([homeA, homeB, homeC].map(id));
+  const b = startProcess([
+    'agent',
+    '--home',
+    homeB,
+    '--name',
+    'b',
+    '--listen',
+    '127.0.0.1:0',
+    '--act-as-relay',
+    '--relay-listen',
+    '127.0.0.1:0',
+  ]);
+  const m = await b.waitForLine(/^relay listening on (wss:\/\/127\.0\.0\.1:\d+) fingerprint ([0-9a-f]{64})/m);
+  const relayUrl = m[1]!;
+  assert.equal(m[2], fb, "the relay's certificate is the node's own");
+  for (const [peer, name] of [
+    [fa, 'a'],
+    [fc, 'c'],
+  ] as const) {
+    assert.equal(
+      (await cli(['peers', 'add', peer, '--name', name, '--allow', 'relay', '--home', homeB])).code,
+      0,
+    );
+  }
+  const relayFlags = ['--relay', relayUrl, '--relay-fingerprint', fb, '--no-direct'];
+  const a = startProcess(['agent', '--home', homeA, '--name', 'a', ...relayFlags]);
+  const c = startProcess(['agent', '--home', homeC, '--name', 'c', ...relayFlags]);
+  await a.waitForLine(/agent a running/);
+  await c.waitForLine(/agent c running/);
+  await cli(['peers', 'add', fc, '--name', 'c', '--home', homeA]);
+  await cli(['peers', 'add', fa, '--name', 'a', '--home', homeC]);
+  const seen = await waitFor(
+    'A reaches C through B',
+    async () =>
+      (await cliJson<PeerInfo[]>(['peers', '--home', homeA])).find((p) => p.name === 'c' && p.online),
+    15_000,
+  );
+  assert.equal(seen.path, 'relay');
+  assert.equal(seen.relay, relayUrl);
+
+  // D is not one of B's peers allowed to relay.
+  const d = startProcess(['agent', '--home', homeD, '--name', 'd', ...relayFlags]);
+  await d.waitForLine(/agent d running/);
+  await waitFor('D refused', () => /serves only the peers its owner allowed/.test(d.stderr()), 10_000);
+});
