@@ -15,6 +15,14 @@ import type { PendingRecord } from './settings.js';
 import { DEFAULT_ALLOW } from './settings.js';
 import { addPeer, peerInfo, peerList, ping, removePeer, setPermission } from './peer-api.js';
 import type { Pairing } from './pairing.js';
+import {
+  addForward,
+  addProxy,
+  listForwards,
+  listProxies,
+  removeForward,
+  removeProxy,
+} from '../forwards/forward-api.js';
 
 type Handlers = {
   [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
@@ -40,6 +48,12 @@ export function createApiHandler(agent: Agent, pairing: Pairing): ApiHandler {
     },
     'pair.new': (p) => pairing.newCode(p.ttlMs),
     'pair.join': (p) => pairing.join(p.code, p.timeoutMs, p.allow ?? []),
+    'forward.add': (p) => addForward(agent, p),
+    'forward.list': () => listForwards(agent),
+    'forward.remove': (p) => removeForward(agent, p.name),
+    'proxy.add': (p) => addProxy(agent, p),
+    'proxy.list': () => listProxies(agent),
+    'proxy.remove': (p) => removeProxy(agent, p.name),
   };
   return {
     call: <M extends MethodName>(method: M, params: MethodParams<M>) =>

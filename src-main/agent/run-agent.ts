@@ -12,6 +12,7 @@ import { controlSocketPath } from './home-dir.js';
 import { loadOrCreateIdentity } from './identity-store.js';
 import { SettingsStore, type Settings } from './settings.js';
 import type { ApiHandler } from '../api/contract.js';
+import { startForwarding } from '../forwards/forwarding.js';
 
 export interface RunningAgent {
   agent: Agent;
@@ -49,6 +50,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
     settings.update((s) => ({ ...s, ...opts.overrides }));
   }
   const agent = new Agent({ identity, settings, logger });
+  const forwarding = await startForwarding(agent);
   await agent.start();
   const api = createApiHandler(agent, agent.pairing);
   const control = await startControlServer(socketPath, api);
@@ -59,6 +61,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
     control,
     stop: async () => {
       await control.close();
+      await forwarding.stop();
       await agent.stop();
     },
   };

@@ -37,6 +37,11 @@ const peerSchema = z.object({
   /** Direct addresses: the user's hint first, then what the peer announced. */
   addresses: z.array(z.string()).max(32).default([]),
   addedAt: z.string(),
+  /**
+   * Where this peer's forwards may go from here: `HOST:PORT` patterns with `*` wildcards (see
+   * forwards/destination-policy.ts). Absent = anywhere.
+   */
+  forwardTo: z.array(z.string().max(300)).max(64).optional(),
 });
 
 const pendingSchema = z.object({
@@ -50,6 +55,18 @@ const pendingSchema = z.object({
   addresses: z.array(z.string().max(300)).max(32).default([]),
   firstSeen: z.string(),
   lastSeen: z.string(),
+});
+
+/** A saved local listener: a TCP forward (`tcp`) or a proxy (`socks`, `http`); see src-main/forwards/. */
+const forwardSchema = z.object({
+  name: z.string().regex(/^[\w.-]{1,64}$/),
+  kind: z.enum(['tcp', 'socks', 'http']),
+  /** `HOST:PORT` to listen on. */
+  listen: z.string().min(1).max(300),
+  /** Exit peer (name or fingerprint); optional for SOCKS, where the user name may choose it. */
+  via: z.string().min(1).max(200).optional(),
+  /** `HOST:PORT` as seen from the peer (TCP forwards only). */
+  remote: z.string().min(1).max(300).optional(),
 });
 
 export const settingsSchema = z.object({
@@ -73,12 +90,15 @@ export const settingsSchema = z.object({
     .array(z.object({ fingerprint: fingerprintSchema, at: z.string() }))
     .max(1024)
     .default([]),
+  /** Local forwards and proxies, started with the agent. */
+  forwards: z.array(forwardSchema).max(256).default([]),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type RelaySetting = z.infer<typeof relaySchema>;
 export type PeerRecord = z.infer<typeof peerSchema>;
 export type PendingRecord = z.infer<typeof pendingSchema>;
+export type ForwardRecord = z.infer<typeof forwardSchema>;
 
 export class SettingsStore {
   private readonly conf: Conf<Settings>;

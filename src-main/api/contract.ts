@@ -11,6 +11,8 @@ const peerRef = z.string().min(1).max(200);
 export const permissionSchema = z.enum(['terminal', 'forward', 'relay']);
 export type Permission = z.infer<typeof permissionSchema>;
 const allowList = z.array(permissionSchema).max(3);
+/** Name of a forward or proxy: letters, digits, `.`, `_`, `-`. */
+const forwardName = z.string().regex(/^[\w.-]{1,64}$/, 'use 1–64 letters, digits, ".", "_" or "-"');
 /** Longest wait for a pairing decision, in ms (1 h): a join is interactive. */
 export const MAX_PAIR_JOIN_TIMEOUT_MS = 60 * 60 * 1000;
 
@@ -64,6 +66,35 @@ export const methodParams = {
     .strict(),
   'peers.remove': z.object({ peer: peerRef }).strict(),
   ping: z.object({ peer: peerRef, timeoutMs: z.number().int().min(100).max(60_000).optional() }).strict(),
+  'forward.add': z
+    .object({
+      /** `[HOST:]PORT` to listen on; HOST defaults to 127.0.0.1. */
+      local: z.string().min(1).max(300),
+      via: peerRef,
+      /** `HOST:PORT` as seen from the peer. */
+      remote: z.string().min(1).max(300),
+      name: forwardName.optional(),
+      /** Needed to listen on an address other machines can reach. */
+      allowRemoteBind: z.boolean().optional(),
+    })
+    .strict(),
+  'forward.list': z.object({}).strict(),
+  'forward.remove': z.object({ name: forwardName }).strict(),
+  'proxy.add': z
+    .object({
+      kind: z.enum(['socks', 'http']),
+      local: z.string().min(1).max(300),
+      /** Exit peer; a SOCKS client may name another as its user name, and must when this is absent. */
+      via: peerRef.optional(),
+      name: forwardName.optional(),
+      allowRemoteBind: z.boolean().optional(),
+    })
+    .strict()
+    .refine((p) => p.kind === 'socks' || p.via !== undefined, {
+      message: 'an HTTP proxy needs via: the peer where its connections exit',
+    }),
+  'proxy.list': z.object({}).strict(),
+  'proxy.remove': z.object({ name: forwardName }).strict(),
 } as const;
 
 export type MethodName = keyof typeof methodParams;
@@ -133,6 +164,41 @@ export interface PingResult {
   rttMs: number;
 }
 
+/** Whether a forward or proxy is accepting connections; `error` when its address could not be bound. */
+export type ForwardState = 'listening' | 'error';
+
+export interface ForwardInfo {
+  name: string;
+  /** The bound `host:port` (the configured one while in error). */
+  local: string;
+  /** Exit peer as configured. */
+  via: string;
+  /** `host:port` as seen from the peer. */
+  remote: string;
+  state: ForwardState;
+  /** Connections accepted since the agent started. */
+  connections: number;
+  /** Bytes from the remote side to local clients. */
+  bytesIn: number;
+  /** Bytes from local clients to the remote side. */
+  bytesOut: number;
+  /** Why the state is `error` (only then). */
+  error?: string;
+}
+
+export interface ProxyInfo {
+  name: string;
+  kind: 'socks' | 'http';
+  local: string;
+  /** Default exit peer, or null for a SOCKS proxy whose clients name it as their user name. */
+  via: string | null;
+  state: ForwardState;
+  connections: number;
+  bytesIn: number;
+  bytesOut: number;
+  error?: string;
+}
+
 /** Result type of each method. */
 export interface MethodResults {
   status: StatusResult;
@@ -147,6 +213,12 @@ export interface MethodResults {
   'pending.reject': { name: string; fingerprint: string };
   'pair.new': PairNewResult;
   'pair.join': PairJoinResult;
+  'forward.add': ForwardInfo;
+  'forward.list': ForwardInfo[];
+  'forward.remove': { name: string };
+  'proxy.add': ProxyInfo;
+  'proxy.list': ProxyInfo[];
+  'proxy.remove': { name: string };
 }
 
 /** Events pushed to subscribed clients. */

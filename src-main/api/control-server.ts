@@ -5,9 +5,11 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { errorMessage, isClawError } from '../core/errors.js';
 import type { ApiHandler } from './contract.js';
 import { validateRequest } from './validate.js';
+import { acceptStreamUpgrade, type StreamUpgradeHandlers } from './stream-upgrade.js';
 
 /** Longest accepted request line, in bytes: requests are small; this bounds a misbehaving client. */
 export const MAX_CONTROL_LINE = 1024 * 1024;
@@ -17,9 +19,14 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-export async function startControlServer(path: string, handler: ApiHandler): Promise<ControlServer> {
+/** @param upgrades streaming methods (terminal.open…) that take the socket over; see stream-upgrade.ts */
+export async function startControlServer(
+  path: string,
+  handler: ApiHandler,
+  upgrades?: StreamUpgradeHandlers,
+): Promise<ControlServer> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => serve(socket, handler, sockets));
+  const server: Server = createServer((socket) => serve(socket, handler, sockets, upgrades));
   if (process.platform !== 'win32') await unlink(path).catch(() => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -40,16 +47,19 @@ export async function startControlServer(path: string, handler: ApiHandler): Pro
   };
 }
 
-function serve(socket: Socket, handler: ApiHandler, sockets: Set<Socket>): void {
+function serve(socket: Socket, handler: ApiHandler, sockets: Set<Socket>, upgrades?: StreamUpgradeHandlers): void {
   sockets.add(socket);
   let buffered = '';
   let disposeEvents: (() => void) | undefined;
+  // After a stream upgrade the socket carries frames: no late reply or event may be written into them.
+  let upgraded = false;
   const send = (msg: unknown) => {
-    if (!socket.destroyed) socket.write(JSON.stringify(msg) + '\n');
+    if (!socket.destroyed && !upgraded) socket.write(JSON.stringify(msg) + '\n');
   };
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => {
-    buffered += chunk;
+  // Decoded here rather than with setEncoding, so an upgraded socket can go on reading raw bytes.
+  const decoder = new StringDecoder('utf8');
+  const onData = (data: Buffer) => {
+    buffered += decoder.write(data);
     if (buffered.length > MAX_CONTROL_LINE && !buffered.includes('\n')) {
       send({ id: null, ok: false, error: { code: 'BAD_ARGUMENT', message: 'request line too long' } });
       socket.destroy();
@@ -64,9 +74,16 @@ function serve(socket: Socket, handler: ApiHandler, sockets: Set<Socket>): void 
         disposeEvents ??= handler.onEvent((event, data) => send({ event, data }));
         continue;
       }
+      if (upgrades && acceptStreamUpgrade(socket, line, buffered, upgrades)) {
+        upgraded = true;
+        socket.off('data', onData);
+        disposeEvents?.();
+        return;
+      }
       void handleLine(line, handler).then(send);
     }
-  });
+  };
+  socket.on('data', onData);
   socket.on('error', () => socket.destroy());
   socket.on('close', () => {
     sockets.delete(socket);

@@ -9,6 +9,7 @@ import { AGENT_VERSION } from '../agent/agent.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerPairCommands } from './pair-commands.js';
+import { registerForwardCommands } from './forward-commands.js';
 
 const program = new Command('clawbridge')
   .description(
@@ -21,6 +22,7 @@ const program = new Command('clawbridge')
 registerServerCommands(program);
 registerClientCommands(program);
 registerPairCommands(program);
+registerForwardCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -33,7 +33,9 @@ export type ErrorCode =
   | 'BAD_PAIR_CODE'
   | 'BAD_INVITE'
   | 'PAIRING_FAILED'
-  | 'PAIRING_REJECTED';
+  | 'PAIRING_REJECTED'
+  | 'CONNECT_FAILED'
+  | 'ADDRESS_IN_USE';
 
 export class ClawError extends Error {
   constructor(

@@ -14,9 +14,7 @@ import {
   encodeFrame,
   FrameType,
   frameTypeName,
-  INITIAL_STREAM_WINDOW,
   MAX_STREAM_ID,
-  MAX_STREAM_WINDOW,
   type MuxFrame,
 } from '../protocol/mux-frames.js';
 import type { Link } from '../transport/link.js';
@@ -25,13 +23,12 @@ import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_OPEN_TIMEOUT_MS,
   DEFAULT_PING_TIMEOUT_MS,
-  MAX_AUTO_STREAM_WINDOW,
   MAX_INBOUND_STREAMS,
 } from './constants.js';
 import { Heartbeat } from './heartbeat.js';
 import { SendQueue } from './send-queue.js';
 import { MuxStream, type StreamHost } from './stream.js';
-import { WindowTuner } from './window-tuner.js';
+import { resolveStreamWindows, WindowTuner } from './window-tuner.js';
 
 import type { MuxEvents, MuxOptions, PartsLink, StreamRequest } from './types.js';
 
@@ -63,8 +60,6 @@ export class Mux {
   private readonly host: StreamHost;
   private readonly window: number;
   private readonly tuner: WindowTuner;
-  /** True once auto-tuning asked for an RTT sample (one PING early, instead of waiting for a heartbeat). */
-  private probed = false;
   private readonly disposers: Disposer[];
   private readonly log: { peer: string; path: string };
   private nextId: number;
@@ -79,29 +74,14 @@ export class Mux {
     this.nextId = link.initiator ? 1 : 2;
     const parts = (link as Partial<PartsLink>).sendParts;
     this.sendParts = typeof parts === 'function' ? parts.bind(link) : undefined;
-    this.window = opts.streamWindow ?? INITIAL_STREAM_WINDOW;
-    if (
-      !Number.isInteger(this.window) ||
-      this.window < INITIAL_STREAM_WINDOW ||
-      this.window > MAX_STREAM_WINDOW
-    ) {
-      throw new ClawError(
-        'BAD_ARGUMENT',
-        `streamWindow must be ${INITIAL_STREAM_WINDOW}..${MAX_STREAM_WINDOW} bytes, got ${this.window}`,
-      );
-    }
-    const maxWindow = opts.maxStreamWindow ?? Math.max(this.window, MAX_AUTO_STREAM_WINDOW);
-    if (!Number.isInteger(maxWindow) || maxWindow < this.window || maxWindow > MAX_STREAM_WINDOW) {
-      throw new ClawError(
-        'BAD_ARGUMENT',
-        `maxStreamWindow must be ${this.window} (streamWindow)..${MAX_STREAM_WINDOW} bytes, got ${maxWindow}`,
-      );
-    }
-    this.tuner = new WindowTuner({ maxWindow });
+    const { window, maxWindow } = resolveStreamWindows(opts);
+    this.window = window;
+    // The first bulk transfer may start before the first heartbeat: the tuner asks for one RTT sample.
+    this.tuner = new WindowTuner({ maxWindow, probe: () => this.heartbeat.probe() });
     this.log = { peer: link.peerId.slice(0, 8), path: link.path };
     this.host = {
       sendControl: (frame) => void this.send(frame),
-      tuneWindow: (window, halfWindowMs) => this.tuneWindow(window, halfWindowMs),
+      tuneWindow: (current, halfWindowMs) => this.tuner.next(current, halfWindowMs),
       wake: (stream) => this.queue.wake(stream),
       forget: (stream) => this.forget(stream),
     };
@@ -386,15 +366,6 @@ export class Mux {
   /** True for an ID that was used on this link before (its stream is over). */
   private isFinished(id: number): boolean {
     return this.isOwnId(id) ? id < this.nextId : id <= this.lastPeerId;
-  }
-
-  private tuneWindow(window: number, halfWindowMs: number): number {
-    if (!this.probed && !this.tuner.hasRtt) {
-      // The first bulk transfer may start before the first heartbeat: measure the path now.
-      this.probed = true;
-      this.heartbeat.probe();
-    }
-    return this.tuner.next(window, halfWindowMs);
   }
 
   private forget(stream: MuxStream): void {

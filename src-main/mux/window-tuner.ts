@@ -8,6 +8,8 @@
  * A slow reader never grows its window: half a window takes it longer than two round trips to consume,
  * so what it buffers stays bounded by the window it started with.
  */
+import { ClawError } from '../core/errors.js';
+import { INITIAL_STREAM_WINDOW, MAX_STREAM_WINDOW } from '../protocol/mux-frames.js';
 import {
   LINK_WINDOW_GROWTH_BUDGET,
   MAX_AUTO_STREAM_WINDOW,
@@ -22,6 +24,34 @@ export interface WindowTunerOptions {
   maxWindow?: number;
   /** Bytes of growth all streams together may hold, in bytes. */
   budget?: number;
+  /** Called once, the first time `next` runs without an RTT sample: send a PING now. */
+  probe?: () => void;
+}
+
+/**
+ * The starting and the largest receive window of a mux's streams, from its options, in bytes.
+ * @throws ClawError('BAD_ARGUMENT') for a streamWindow outside INITIAL_STREAM_WINDOW..MAX_STREAM_WINDOW
+ *   or a maxStreamWindow outside streamWindow..MAX_STREAM_WINDOW.
+ */
+export function resolveStreamWindows(opts: { streamWindow?: number; maxStreamWindow?: number }): {
+  window: number;
+  maxWindow: number;
+} {
+  const window = opts.streamWindow ?? INITIAL_STREAM_WINDOW;
+  if (!Number.isInteger(window) || window < INITIAL_STREAM_WINDOW || window > MAX_STREAM_WINDOW) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `streamWindow must be ${INITIAL_STREAM_WINDOW}..${MAX_STREAM_WINDOW} bytes, got ${window}`,
+    );
+  }
+  const maxWindow = opts.maxStreamWindow ?? Math.max(window, MAX_AUTO_STREAM_WINDOW);
+  if (!Number.isInteger(maxWindow) || maxWindow < window || maxWindow > MAX_STREAM_WINDOW) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `maxStreamWindow must be ${window} (streamWindow)..${MAX_STREAM_WINDOW} bytes, got ${maxWindow}`,
+    );
+  }
+  return { window, maxWindow };
 }
 
 export class WindowTuner {
@@ -29,10 +59,12 @@ export class WindowTuner {
   private readonly budget: number;
   private readonly samples: number[] = [];
   private reserved = 0;
+  private probe: (() => void) | undefined;
 
   constructor(opts: WindowTunerOptions = {}) {
     this.maxWindow = opts.maxWindow ?? MAX_AUTO_STREAM_WINDOW;
     this.budget = opts.budget ?? LINK_WINDOW_GROWTH_BUDGET;
+    this.probe = opts.probe;
   }
 
   /** True once a round-trip sample arrived. */
@@ -65,6 +97,11 @@ export class WindowTuner {
    * with `release` when the stream is over.
    */
   next(window: number, halfWindowMs: number): number {
+    if (this.probe && this.samples.length === 0) {
+      const probe = this.probe;
+      this.probe = undefined;
+      probe();
+    }
     if (window >= this.maxWindow) return window;
     if (halfWindowMs >= WINDOW_GROWTH_RTTS * this.creditRttMs) return window;
     const extra = Math.min(window, this.maxWindow - window, this.budget - this.reserved);

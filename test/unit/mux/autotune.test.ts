@@ -91,7 +91,7 @@ test('auto-tuning: a slow reader keeps the initial window and buffers at most th
       r.once('end', () => (ended = true));
       for (let turns = 0; !ended && turns < 5_000; turns++) {
         await sleep(1);
-        const c = (r.read(4096) ?? r.read()) as Buffer | null;
+        const c = r.read(4096) ?? r.read();
         if (c) consumed(c.length);
       }
     },

@@ -1,0 +1,163 @@
+/**
+ * Streaming methods on the control socket. The socket speaks NDJSON request/response; a request for a
+ * streaming method (`terminal.open`) is answered like any other — `{"id":1,"ok":true,"result":…}` — and
+ * from the byte after that reply's newline the socket carries the method's own frames both ways
+ * (terminal frames: protocol/terminal-frames.ts). An error reply ends the connection instead.
+ *
+ * Rules for clients: use a fresh connection, send nothing after the request line until the reply, and
+ * do not subscribe to events on it. Server: control-server.ts hands request lines here first;
+ * client: `requestStreamUpgrade` below.
+ */
+import type { Socket } from 'node:net';
+import { z } from 'zod';
+import { ClawError, errorMessage, isClawError, type ErrorCode } from '../core/errors.js';
+import { MAX_COMMAND_ARGS, MAX_TERMINAL_DIMENSION } from '../protocol/terminal-frames.js';
+import type { PathKind } from '../transport/link.js';
+import { describeZodError } from './validate.js';
+
+/** Longest reply line a client accepts before the frames start, in bytes (64 KiB; replies are small). */
+export const MAX_UPGRADE_REPLY_LINE = 64 * 1024;
+
+/** How long a client waits for the reply to a streaming request, in ms (40 s: opening may retry a path). */
+export const STREAM_UPGRADE_TIMEOUT_MS = 40_000;
+
+const dimension = z.number().int().min(1).max(MAX_TERMINAL_DIMENSION);
+
+/** Parameter schemas of the streaming methods. */
+export const streamMethodParams = {
+  /** A terminal on `peer`: its shell, or `command` (argv) in a PTY; the size of the local window. */
+  'terminal.open': z
+    .object({
+      peer: z.string().min(1).max(200),
+      command: z.array(z.string().max(8192)).min(1).max(MAX_COMMAND_ARGS).optional(),
+      cols: dimension,
+      rows: dimension,
+    })
+    .strict(),
+} as const;
+
+export type StreamMethodName = keyof typeof streamMethodParams;
+export type StreamMethodParams<M extends StreamMethodName> = z.infer<(typeof streamMethodParams)[M]>;
+
+/** The reply's `result` for each streaming method. */
+export interface StreamMethodResults {
+  /** The path the session started on and its address (direct `host:port` or the relay URL). */
+  'terminal.open': { path: PathKind; remote: string };
+}
+
+/** What a handler hands back once the stream is ready. */
+export interface UpgradedStream<M extends StreamMethodName> {
+  result: StreamMethodResults[M];
+  /** Takes over the socket, right after the reply was written; the socket is paused until then. */
+  attach(socket: Socket): void;
+  /** The client left before the reply could be written: release what was opened. */
+  cancel(): void;
+}
+
+export type StreamUpgradeHandlers = {
+  [M in StreamMethodName]?: (params: StreamMethodParams<M>) => Promise<UpgradedStream<M>>;
+};
+
+function isStreamMethod(name: unknown): name is StreamMethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(streamMethodParams, name);
+}
+
+/**
+ * Server side: takes over `socket` when `line` requests a streaming method. Returns false (and touches
+ * nothing) for any other line. `rest` is whatever the client sent after the line.
+ */
+export function acceptStreamUpgrade(
+  socket: Socket,
+  line: string,
+  rest: string,
+  handlers: StreamUpgradeHandlers,
+): boolean {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return false;
+  }
+  if (!raw || typeof raw !== 'object' || !('method' in raw) || !isStreamMethod(raw.method)) return false;
+  const method = raw.method;
+  const id = 'id' in raw && Number.isInteger(raw.id) && (raw.id as number) >= 0 ? (raw.id as number) : null;
+  socket.pause();
+  const fail = (err: unknown) => {
+    const code: ErrorCode = isClawError(err) ? err.code : 'INTERNAL';
+    if (!socket.destroyed) socket.end(JSON.stringify({ id, ok: false, error: { code, message: errorMessage(err) } }) + '\n');
+  };
+  const refuse = (message: string) => {
+    fail(new ClawError('BAD_ARGUMENT', message));
+    return true;
+  };
+  const handler = handlers[method];
+  if (id === null) return refuse('malformed request: id: expected a whole number');
+  if (!handler) return refuse(`this agent does not serve '${method}'`);
+  if (rest.trim() !== '') return refuse(`send nothing after a ${method} request until its reply`);
+  const parsed = streamMethodParams[method].safeParse('params' in raw ? raw.params : {});
+  if (!parsed.success) return refuse(`invalid parameters for ${method}: ${describeZodError(parsed.error)}`);
+  handler(parsed.data).then(
+    (up) => {
+      if (socket.destroyed) return up.cancel();
+      socket.write(JSON.stringify({ id, ok: true, result: up.result }) + '\n');
+      up.attach(socket);
+    },
+    (err: unknown) => fail(err),
+  );
+  return true;
+}
+
+/**
+ * Client side: sends a streaming request on a fresh, raw (no encoding set) control socket and waits
+ * for the reply. On success the socket is paused and belongs to the caller; `rest` holds the bytes
+ * that followed the reply (the first frames), to be processed before anything read later.
+ * @throws ClawError with the agent's code and message on an error reply (the socket is destroyed).
+ */
+export function requestStreamUpgrade<M extends StreamMethodName>(
+  socket: Socket,
+  method: M,
+  params: StreamMethodParams<M>,
+  timeoutMs = STREAM_UPGRADE_TIMEOUT_MS,
+): Promise<{ result: StreamMethodResults[M]; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let buffered = Buffer.alloc(0);
+    const done = (err: Error | undefined, value?: { result: StreamMethodResults[M]; rest: Buffer }) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      if (err) {
+        socket.destroy();
+        reject(err);
+      } else {
+        socket.pause();
+        resolve(value!);
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      const nl = buffered.indexOf(0x0a);
+      if (nl < 0) {
+        if (buffered.length > MAX_UPGRADE_REPLY_LINE) done(new ClawError('PROTOCOL', 'the agent sent an overlong reply'));
+        return;
+      }
+      let reply: { ok?: unknown; result?: unknown; error?: { code?: ErrorCode; message?: string } };
+      try {
+        reply = JSON.parse(buffered.subarray(0, nl).toString('utf8')) as typeof reply;
+      } catch {
+        return done(new ClawError('PROTOCOL', `the agent sent a reply that is not JSON to ${method}`));
+      }
+      if (reply.ok !== true) {
+        return done(new ClawError(reply.error?.code ?? 'INTERNAL', reply.error?.message ?? 'unknown error'));
+      }
+      done(undefined, { result: reply.result as StreamMethodResults[M], rest: buffered.subarray(nl + 1) });
+    };
+    const onClose = () => done(new ClawError('NO_AGENT', 'the agent closed the connection'));
+    const timer = setTimeout(
+      () => done(new ClawError('TIMEOUT', `the agent did not answer ${method} in time`)),
+      timeoutMs,
+    );
+    socket.on('data', onData);
+    socket.on('close', onClose);
+    socket.write(JSON.stringify({ id: 1, method, params }) + '\n');
+  });
+}

@@ -1,0 +1,214 @@
+/**
+ * `clawbridge forward …` (TCP forwards, like `ssh -L`) and `clawbridge proxy …` (SOCKS5 and HTTP proxies
+ * whose connections exit at a peer, like `ssh -D`). All talk to the running agent, which keeps them.
+ */
+import type { Command } from 'commander';
+import type { ForwardInfo, ProxyInfo } from '../api/contract.js';
+import { ClawError } from '../core/errors.js';
+import { parseHostPort } from '../core/host-port.js';
+import { isLoopbackHost } from '../forwards/listener.js';
+import { call, type HomeOpts } from './client-commands.js';
+import { printJson, table } from './output.js';
+
+/** `1.5 MiB` style sizes for the byte columns. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+function stateText(x: { state: string; error?: string }): string {
+  return x.state === 'error' ? `error: ${x.error ?? 'unknown'}` : x.state;
+}
+
+export function forwardTable(list: ForwardInfo[]): string {
+  if (list.length === 0) {
+    return 'no forwards yet: add one with `clawbridge forward add --local PORT --via PEER --remote HOST:PORT`';
+  }
+  return table(
+    ['NAME', 'LOCAL', 'VIA', 'REMOTE', 'CONNS', 'IN', 'OUT', 'STATE'],
+    list.map((f) => [
+      f.name,
+      f.local,
+      f.via,
+      f.remote,
+      String(f.connections),
+      formatBytes(f.bytesIn),
+      formatBytes(f.bytesOut),
+      stateText(f),
+    ]),
+  );
+}
+
+export function proxyTable(list: ProxyInfo[]): string {
+  if (list.length === 0) {
+    return 'no proxies yet: add one with `clawbridge proxy add --socks 1080 --via PEER`';
+  }
+  return table(
+    ['NAME', 'KIND', 'LOCAL', 'VIA', 'CONNS', 'IN', 'OUT', 'STATE'],
+    list.map((p) => [
+      p.name,
+      p.kind,
+      p.local,
+      p.via ?? '(user name)',
+      String(p.connections),
+      formatBytes(p.bytesIn),
+      formatBytes(p.bytesOut),
+      stateText(p),
+    ]),
+  );
+}
+
+/** The warning printed when a listener is reachable from other machines (given --allow-remote-bind). */
+function warnIfRemote(local: string, via: string | null): void {
+  const { host } = parseHostPort(local, '127.0.0.1');
+  if (isLoopbackHost(host)) return;
+  process.stderr.write(
+    `clawbridge: warning: ${local} accepts connections from other machines; anyone who can reach it can use ${
+      via ? `${via}'s network` : 'your peers’ networks'
+    }\n`,
+  );
+}
+
+type AddOpts = HomeOpts & { name?: string; allowRemoteBind?: boolean };
+
+const merged = <T extends HomeOpts>(opts: T, cmd: Command): T => ({
+  ...(cmd.parent?.opts<HomeOpts>() ?? {}),
+  ...opts,
+});
+
+export function registerForwardCommands(program: Command): void {
+  const forward = program
+    .command('forward')
+    .description('forward local TCP ports to host:port as seen from a peer (needs a running agent)')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts) => {
+      const list = await call(opts, 'forward.list', {});
+      if (opts.json) printJson(list);
+      else console.log(forwardTable(list));
+    });
+
+  forward
+    .command('add')
+    .description('listen on a local port; each connection goes to --remote HOST:PORT from --via PEER')
+    .requiredOption('--local <[host:]port>', 'where to listen (127.0.0.1 unless a host is given)')
+    .requiredOption('--via <peer>', 'the peer the connections exit from')
+    .requiredOption('--remote <host:port>', 'the destination, as seen from the peer')
+    .option('--name <name>', 'a name for the forward (default fwd-PORT)')
+    .option('--allow-remote-bind', 'allow a --local address other machines can reach')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: AddOpts & { local: string; via: string; remote: string }, cmd: Command) => {
+      const all = merged(opts, cmd);
+      const f = await call(all, 'forward.add', {
+        local: opts.local,
+        via: opts.via,
+        remote: opts.remote,
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(opts.allowRemoteBind ? { allowRemoteBind: true } : {}),
+      });
+      warnIfRemote(f.local, f.via);
+      if (all.json) printJson(f);
+      else console.log(`forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
+    });
+
+  forward
+    .command('list')
+    .description('list forwards with their connection and byte counts')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts, cmd: Command) => {
+      const all = merged(opts, cmd);
+      const list = await call(all, 'forward.list', {});
+      if (all.json) printJson(list);
+      else console.log(forwardTable(list));
+    });
+
+  forward
+    .command('rm <name>')
+    .alias('remove')
+    .description('stop a forward and free its port')
+    .option('--home <dir>', 'node home directory')
+    .action(async (name: string, opts: HomeOpts, cmd: Command) => {
+      const r = await call(merged(opts, cmd), 'forward.remove', { name });
+      console.log(`removed forward ${r.name}`);
+    });
+
+  const proxy = program
+    .command('proxy')
+    .description('local SOCKS5 / HTTP proxies whose connections exit at a peer (needs a running agent)')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts) => {
+      const list = await call(opts, 'proxy.list', {});
+      if (opts.json) printJson(list);
+      else console.log(proxyTable(list));
+    });
+
+  proxy
+    .command('add')
+    .description(
+      'start a SOCKS5 (--socks) or HTTP (--http) proxy; a SOCKS client may pick the exit peer as its user name (socks5h://PEER:x@127.0.0.1:1080)',
+    )
+    .option('--socks <[host:]port>', 'SOCKS5 proxy address (127.0.0.1 unless a host is given)')
+    .option('--http <[host:]port>', 'HTTP proxy address (127.0.0.1 unless a host is given)')
+    .option('--via <peer>', 'the peer connections exit from (required for --http)')
+    .option('--name <name>', 'a name for the proxy (default socks-PORT / http-PORT)')
+    .option('--allow-remote-bind', 'allow an address other machines can reach')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: AddOpts & { socks?: string; http?: string; via?: string }, cmd: Command) => {
+      const all = merged(opts, cmd);
+      if ((opts.socks === undefined) === (opts.http === undefined)) {
+        throw new ClawError('BAD_ARGUMENT', 'give exactly one of --socks [HOST:]PORT or --http [HOST:]PORT');
+      }
+      if (opts.http !== undefined && opts.via === undefined) {
+        throw new ClawError('BAD_ARGUMENT', '--http needs --via PEER: the peer where its connections exit');
+      }
+      const p = await call(all, 'proxy.add', {
+        kind: opts.socks !== undefined ? 'socks' : 'http',
+        local: (opts.socks ?? opts.http)!,
+        ...(opts.via !== undefined ? { via: opts.via } : {}),
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(opts.allowRemoteBind ? { allowRemoteBind: true } : {}),
+      });
+      warnIfRemote(p.local, p.via);
+      if (all.json) printJson(p);
+      else if (p.kind === 'socks') {
+        console.log(
+          `socks proxy ${p.name} on ${p.local}, exit ${p.via ?? 'named by the user name'}: curl --proxy socks5h://${
+            p.via ? '' : 'PEER:x@'
+          }${p.local} URL`,
+        );
+      } else
+        console.log(`http proxy ${p.name} on ${p.local}, exit ${p.via}: curl --proxy http://${p.local} URL`);
+    });
+
+  proxy
+    .command('list')
+    .description('list proxies with their connection and byte counts')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts, cmd: Command) => {
+      const all = merged(opts, cmd);
+      const list = await call(all, 'proxy.list', {});
+      if (all.json) printJson(list);
+      else console.log(proxyTable(list));
+    });
+
+  proxy
+    .command('rm <name>')
+    .alias('remove')
+    .description('stop a proxy and free its port')
+    .option('--home <dir>', 'node home directory')
+    .action(async (name: string, opts: HomeOpts, cmd: Command) => {
+      const r = await call(merged(opts, cmd), 'proxy.remove', { name });
+      console.log(`removed proxy ${r.name}`);
+    });
+}

@@ -1,0 +1,131 @@
+/**
+ * The opening side of `tcp-connect`: a Dialer turns "host:port, exiting at peer P" into a connected
+ * Duplex, or a ConnectError whose `failure` says why in terms each front end maps to its own protocol
+ * (SOCKS5 reply code, HTTP 502 body, a log line for a TCP forward).
+ */
+import type { Duplex } from 'node:stream';
+import type { Agent } from '../agent/agent.js';
+import { resolvePeer } from '../agent/peer-api.js';
+import { ClawError, errorMessage, isClawError } from '../core/errors.js';
+import { formatHostPort } from '../core/host-port.js';
+import { readMessage } from './read-message.js';
+import {
+  ConnectStatus,
+  decodeConnectResult,
+  failureOfStatus,
+  TCP_CONNECT_SERVICE,
+  type ConnectFailure,
+  type TcpConnectArgs,
+} from './tcp-connect-protocol.js';
+import { CONNECT_TIMEOUT_MS } from './tcp-connect-service.js';
+
+/**
+ * How long the opener waits for the exit peer's result, in ms: the exit's own dial timeout plus room for
+ * a slow path, so the exit's precise reason normally arrives before this fires.
+ */
+export const RESULT_TIMEOUT_MS = CONNECT_TIMEOUT_MS + 5_000;
+
+/** A connection through a peer that could not be made; `failure` says why, `message` is one line. */
+export class ConnectError extends ClawError {
+  constructor(
+    readonly failure: ConnectFailure,
+    message: string,
+  ) {
+    super('CONNECT_FAILED', message);
+  }
+}
+
+export interface Dialer {
+  /**
+   * Connects to `host:port` from `peer` (a name or fingerprint).
+   * @throws ConnectError
+   */
+  connect(peer: string, host: string, port: number): Promise<Duplex>;
+}
+
+/** The prefix Mux puts before a peer's reject reason; stripped so users see the peer's own words. */
+const REJECT_PREFIX = /^peer refused the "[^"]*" stream: /;
+
+/** Classifies a failure to open the stream (before any result message). */
+export function classifyOpenError(err: unknown, peer: string): ConnectError {
+  if (err instanceof ConnectError) return err;
+  const message = errorMessage(err);
+  if (isClawError(err, 'PEER_NOT_FOUND')) return new ConnectError('unknown-peer', message);
+  if (isClawError(err, 'PEER_OFFLINE')) return new ConnectError('peer-offline', message);
+  if (isClawError(err, 'STREAM_REJECTED')) {
+    const reason = message.replace(REJECT_PREFIX, '');
+    if (reason.startsWith('permission denied')) return new ConnectError('permission-denied', reason);
+    return new ConnectError('general', `peer ${peer} refused: ${reason}`);
+  }
+  if (isClawError(err, 'TIMEOUT')) return new ConnectError('timeout', message);
+  return new ConnectError('general', message);
+}
+
+/**
+ * Waits for the result message at the front of a tcp-connect stream. Leaves the stream paused with the
+ * bytes after the result pushed back. On a failure result the stream is destroyed.
+ * @throws ConnectError
+ */
+export async function awaitConnectResult(
+  stream: Duplex,
+  peer: string,
+  target: string,
+  timeoutMs = RESULT_TIMEOUT_MS,
+): Promise<void> {
+  let result;
+  try {
+    result = await readMessage(stream, decodeConnectResult, timeoutMs, 'tcp-connect result');
+  } catch (err) {
+    stream.destroy();
+    if (isClawError(err, 'TIMEOUT')) {
+      throw new ConnectError(
+        'timeout',
+        `cannot reach ${target} via ${peer}: no answer within ${timeoutMs / 1000} s`,
+      );
+    }
+    throw new ConnectError('general', `cannot reach ${target} via ${peer}: ${errorMessage(err)}`);
+  }
+  if (result.status === ConnectStatus.Ok) return;
+  stream.destroy();
+  const failure = failureOfStatus(result.status);
+  const reason = result.reason || failure.replace(/-/g, ' ');
+  throw new ConnectError(
+    failure,
+    failure === 'not-allowed' ? reason : `cannot reach ${target} via ${peer}: ${reason}`,
+  );
+}
+
+/** Opens a tcp-connect stream to a peer: the part of dialing that differs between an agent and tests. */
+export type OpenTcpConnect = (peer: string, args: TcpConnectArgs) => Promise<Duplex>;
+
+/** A Dialer over any way of opening tcp-connect streams; failures to open are classified here. */
+export function tcpConnectDialer(open: OpenTcpConnect): Dialer {
+  return {
+    async connect(peer, host, port) {
+      const target = formatHostPort(host, port);
+      let stream: Duplex;
+      try {
+        stream = await open(peer, { host, port });
+      } catch (err) {
+        throw classifyOpenError(err, peer);
+      }
+      // Errors after the result are handled by whoever splices the stream; until then, none may crash us.
+      const ignore = () => undefined;
+      stream.on('error', ignore);
+      try {
+        await awaitConnectResult(stream, peer, target);
+      } finally {
+        stream.off('error', ignore);
+      }
+      return stream;
+    },
+  };
+}
+
+/** A Dialer that opens tcp-connect streams to the agent's peers (by name or fingerprint). */
+export function agentDialer(agent: Agent): Dialer {
+  return tcpConnectDialer(
+    async (peer, args) =>
+      (await agent.openStream(resolvePeer(agent, peer), TCP_CONNECT_SERVICE, args)).stream,
+  );
+}

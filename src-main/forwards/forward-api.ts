@@ -1,0 +1,99 @@
+/**
+ * API methods about forwards and proxies (`forward.add/list/remove`, `proxy.add/list/remove`): checks
+ * what the user asked for, then hands it to the agent's ForwardManager.
+ */
+import type { Agent } from '../agent/agent.js';
+import { resolvePeer } from '../agent/peer-api.js';
+import type { ForwardRecord } from '../agent/settings.js';
+import type { ForwardInfo, MethodParams, ProxyInfo } from '../api/contract.js';
+import { ClawError } from '../core/errors.js';
+import { formatHostPort, parseHostPort } from '../core/host-port.js';
+import { forwardsOf } from './forwarding.js';
+import { isLoopbackHost } from './listener.js';
+
+/** Host a bare `PORT` listens on: loopback, so only this machine can use a forward unless told otherwise. */
+export const DEFAULT_LISTEN_HOST = '127.0.0.1';
+
+/** `[HOST:]PORT` → `host:port`, refusing non-loopback addresses unless `allowRemoteBind`. */
+export function localAddress(
+  local: string,
+  allowRemoteBind: boolean | undefined,
+): { listen: string; port: number } {
+  const { host, port } = parseHostPort(local, DEFAULT_LISTEN_HOST);
+  const listen = formatHostPort(host, port);
+  if (!isLoopbackHost(host) && !allowRemoteBind) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `${listen} is not a loopback address: other machines could connect through it; add --allow-remote-bind if that is what you want`,
+    );
+  }
+  return { listen, port };
+}
+
+function defaultName(agent: Agent, prefix: string, port: number): string {
+  const taken = forwardsOf(agent).names();
+  const base = `${prefix}-${port}`;
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
+  return name;
+}
+
+/** The peer's saved name (a fingerprint prefix given by the user is resolved once, here). */
+function viaName(agent: Agent, via: string): string {
+  return resolvePeer(agent, via).record.name;
+}
+
+export async function addForward(agent: Agent, p: MethodParams<'forward.add'>): Promise<ForwardInfo> {
+  const { listen, port } = localAddress(p.local, p.allowRemoteBind);
+  const remote = parseHostPort(p.remote);
+  if (remote.port === 0) {
+    throw new ClawError('BAD_ARGUMENT', `remote '${p.remote}': the port must be from 1 to 65535`);
+  }
+  const record: ForwardRecord = {
+    name: p.name ?? defaultName(agent, 'fwd', port),
+    kind: 'tcp',
+    listen,
+    via: viaName(agent, p.via),
+    remote: formatHostPort(remote.host, remote.port),
+  };
+  const manager = forwardsOf(agent);
+  await manager.add(record);
+  return manager.forwards().find((f) => f.name === record.name)!;
+}
+
+export function listForwards(agent: Agent): ForwardInfo[] {
+  return forwardsOf(agent).forwards();
+}
+
+export async function removeForward(agent: Agent, name: string): Promise<{ name: string }> {
+  await forwardsOf(agent).remove(name, ['tcp']);
+  return { name };
+}
+
+export async function addProxy(agent: Agent, p: MethodParams<'proxy.add'>): Promise<ProxyInfo> {
+  const { listen, port } = localAddress(p.local, p.allowRemoteBind);
+  if (p.kind === 'http' && p.via === undefined) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      'an HTTP proxy needs --via PEER: the peer where its connections exit',
+    );
+  }
+  const record: ForwardRecord = {
+    name: p.name ?? defaultName(agent, p.kind, port),
+    kind: p.kind,
+    listen,
+    ...(p.via !== undefined ? { via: viaName(agent, p.via) } : {}),
+  };
+  const manager = forwardsOf(agent);
+  await manager.add(record);
+  return manager.proxies().find((x) => x.name === record.name)!;
+}
+
+export function listProxies(agent: Agent): ProxyInfo[] {
+  return forwardsOf(agent).proxies();
+}
+
+export async function removeProxy(agent: Agent, name: string): Promise<{ name: string }> {
+  await forwardsOf(agent).remove(name, ['socks', 'http']);
+  return { name };
+}

@@ -1,0 +1,42 @@
+/**
+ * What the three local front ends (TCP forward, SOCKS5, HTTP proxy) share: how to reach a peer, where
+ * to count bytes, where to report, and how to close a client after a protocol-level refusal.
+ */
+import type { Socket } from 'node:net';
+import type { Dialer } from './dialer.js';
+import type { SpliceCounters } from './splice.js';
+
+/** The subset of a pino logger the front ends use. */
+export interface FrontEndLogger {
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface FrontEndContext {
+  /** The forward's or proxy's name, for log lines. */
+  name: string;
+  dialer: Dialer;
+  log: FrontEndLogger;
+  counters: SpliceCounters;
+  /** A one-line problem the user should see (TCP forwards have no protocol to report it in). */
+  notice(line: string): void;
+}
+
+/**
+ * Milliseconds a refused client gets to read our last reply and close before we close it: its half of
+ * the connection must not stay open forever because it never hangs up.
+ */
+export const LINGER_MS = 2_000;
+
+/** Sends a final reply and closes: gracefully if the client hangs up, by force after LINGER_MS. */
+export function endWith(socket: Socket, reply: Uint8Array | string): void {
+  if (socket.destroyed) return;
+  socket.end(reply);
+  socket.resume(); // read and drop whatever else it sends, so its FIN is seen
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/** `host:port` of the client, for logs. */
+export function clientOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}

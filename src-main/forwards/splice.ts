@@ -1,0 +1,54 @@
+/**
+ * Joins a local TCP connection and a tcp-connect mux stream: bytes both ways with backpressure (pipe),
+ * half-close honoured (one side's FIN ends only the other side's writing), and an abrupt end or error on
+ * either side tears down both, so a reset travels on as a reset (RST frame or TCP reset).
+ */
+import type { Duplex } from 'node:stream';
+
+/** Byte counts reported as they flow, for per-forward counters. */
+export interface SpliceCounters {
+  /** Bytes that came from the remote side and went to the local client. */
+  bytesIn(n: number): void;
+  /** Bytes from the local client towards the remote side. */
+  bytesOut(n: number): void;
+}
+
+/**
+ * Copies `local` ⇄ `remote` until both are closed. Never rejects: how the connection ended is not the
+ * caller's problem once the bytes stopped.
+ */
+export function splice(local: Duplex, remote: Duplex, counters?: SpliceCounters): Promise<void> {
+  // One side may have gone while the other was being set up (a client that hung up during the dial).
+  if (local.destroyed || remote.destroyed) {
+    local.destroy();
+    remote.destroy();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    let closed = 0;
+    const onClose = () => {
+      if (++closed === 2) resolve();
+    };
+    const tearDown = (from: Duplex, to: Duplex) => (err?: Error) => {
+      if (to.destroyed) return;
+      to.destroy(err ?? (from.readableEnded ? undefined : new Error('the other side closed abruptly')));
+    };
+    for (const [a, b] of [
+      [local, remote],
+      [remote, local],
+    ] as const) {
+      a.on('error', tearDown(a, b));
+      a.on('close', () => {
+        // A side that closed before its readable ended was cut off: do not let the other wait forever.
+        if (!a.readableEnded || !a.writableFinished) tearDown(a, b)();
+        onClose();
+      });
+    }
+    if (counters) {
+      local.on('data', (c: Buffer) => counters.bytesOut(c.length));
+      remote.on('data', (c: Buffer) => counters.bytesIn(c.length));
+    }
+    local.pipe(remote);
+    remote.pipe(local);
+  });
+}

@@ -1,0 +1,225 @@
+/**
+ * The serving side of `tcp-connect` (DESIGN §8): a peer with the `forward` permission (checked by the
+ * service registry before this runs) asks this node to dial host:port. Names are resolved here, at the
+ * exit; the peer's `forwardTo` limits (destination-policy.ts) apply to the name as asked and to the
+ * addresses it resolves to. The first bytes on the stream are the result message (ok, or why not); after
+ * an ok the stream and the socket are spliced, half-close included.
+ */
+import { lookup } from 'node:dns/promises';
+import { connect, isIP, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Agent } from '../agent/agent.js';
+import type { ServiceRequest } from '../agent/services.js';
+import { describeZodError } from '../api/validate.js';
+import { errorMessage } from '../core/errors.js';
+import { formatHostPort } from '../core/host-port.js';
+import type { MuxStream } from '../mux/stream.js';
+import { destinationAllowed } from './destination-policy.js';
+import { splice } from './splice.js';
+import {
+  ConnectStatus,
+  encodeConnectResult,
+  TCP_CONNECT_SERVICE,
+  tcpConnectArgsSchema,
+  type ConnectStatusCode,
+} from './tcp-connect-protocol.js';
+
+/** How long the exit peer tries to reach a destination, in ms (name lookup + TCP connect), like a browser. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** Most resolved addresses tried, in order, before giving up (a name with many records fails fast). */
+export const MAX_ADDRESSES_TRIED = 4;
+
+/** A dial that failed, with the result status that says why. */
+export class DialError extends Error {
+  constructor(
+    readonly status: ConnectStatusCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_OF_ERRNO: Record<string, ConnectStatusCode> = {
+  ECONNREFUSED: ConnectStatus.Refused,
+  ENETUNREACH: ConnectStatus.NetworkUnreachable,
+  ENETDOWN: ConnectStatus.NetworkUnreachable,
+  EHOSTUNREACH: ConnectStatus.HostUnreachable,
+  EHOSTDOWN: ConnectStatus.HostUnreachable,
+  ETIMEDOUT: ConnectStatus.Timeout,
+  ENOTFOUND: ConnectStatus.HostNotFound,
+  EAI_NONAME: ConnectStatus.HostNotFound,
+  EAI_NODATA: ConnectStatus.HostNotFound,
+  EAI_AGAIN: ConnectStatus.HostNotFound,
+  EAI_FAIL: ConnectStatus.HostNotFound,
+};
+
+const WORDS: Record<number, string> = {
+  [ConnectStatus.Refused]: 'connection refused',
+  [ConnectStatus.NetworkUnreachable]: 'network unreachable',
+  [ConnectStatus.HostUnreachable]: 'host unreachable',
+  [ConnectStatus.Timeout]: 'timed out',
+  [ConnectStatus.HostNotFound]: 'host not found',
+};
+
+/** Maps a socket or DNS error to a result status and a short reason (the opener adds the target). */
+export function classifyDialError(err: unknown): DialError {
+  if (err instanceof DialError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const status = STATUS_OF_ERRNO[code] ?? ConnectStatus.GeneralFailure;
+  return new DialError(status, WORDS[status] ?? errorMessage(err));
+}
+
+/** What serving tcp-connect needs from the node: its name, a logger, and each peer's limits. */
+export interface TcpConnectHost {
+  /** This node's name, for the "does not allow" reason. */
+  name: string;
+  log: Logger;
+  /** The peer's `forwardTo` patterns, or undefined for no limits. */
+  limitsFor(fingerprint: string): readonly string[] | undefined;
+}
+
+/** Registers `tcp-connect` on the agent: permission `forward`, refused as "does not allow forwards". */
+export function registerTcpConnectService(agent: Agent): void {
+  const host: TcpConnectHost = {
+    get name() {
+      return agent.name;
+    },
+    get log() {
+      return agent.log;
+    },
+    limitsFor: (fp) => agent.settings.get().peers.find((p) => p.fingerprint === fp)?.forwardTo,
+  };
+  agent.services.register(TCP_CONNECT_SERVICE, {
+    permission: 'forward',
+    noun: 'forwards',
+    handle: (req) => void serveTcpConnect(host, req),
+  });
+}
+
+/** Serves one tcp-connect request that passed the permission check. Never rejects. */
+export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest): Promise<void> {
+  const parsed = tcpConnectArgsSchema.safeParse(req.args);
+  if (!parsed.success) {
+    req.reject(`bad tcp-connect arguments: ${describeZodError(parsed.error)}`);
+    return;
+  }
+  const { host, port } = parsed.data;
+  const target = formatHostPort(host, port);
+  const limits = node.limitsFor(req.peer.fingerprint);
+  const log = node.log.child({ service: TCP_CONNECT_SERVICE, peer: req.peer.name, target });
+  let stream: MuxStream;
+  try {
+    stream = req.accept();
+  } catch (err) {
+    log.info(`tcp-connect gone before it was accepted: ${errorMessage(err)}`);
+    return;
+  }
+  const abort = new AbortController();
+  const onEarlyError = (err: Error) => abort.abort(err);
+  stream.on('error', onEarlyError);
+  stream.once('close', () => abort.abort());
+  let socket: Socket;
+  try {
+    const notAllowed = `${node.name} does not allow forwards from ${req.peer.name} to ${target}`;
+    socket = await dial(host, port, limits, abort.signal, notAllowed);
+  } catch (err) {
+    const failure = classifyDialError(err);
+    log.warn(`tcp-connect failed: ${failure.message}`);
+    if (!stream.destroyed) {
+      // The opener resets the stream when it reads a failure; draining keeps its credit flowing meanwhile.
+      stream.resume();
+      stream.end(encodeConnectResult(failure.status, failure.message));
+    }
+    return;
+  }
+  stream.off('error', onEarlyError);
+  if (stream.destroyed) {
+    socket.destroy();
+    return;
+  }
+  log.debug('tcp-connect up');
+  stream.write(encodeConnectResult(ConnectStatus.Ok));
+  await splice(socket, stream);
+  log.debug('tcp-connect closed');
+}
+
+/**
+ * Resolves `host` (unless it is an IP literal), keeps the addresses the limits allow, and connects to the
+ * first that answers within CONNECT_TIMEOUT_MS overall.
+ * @throws DialError, or the last socket/DNS error (classified by the caller)
+ */
+export async function dial(
+  host: string,
+  port: number,
+  limits: readonly string[] | undefined,
+  signal: AbortSignal,
+  notAllowedReason: string,
+): Promise<Socket> {
+  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+  const nameAllowed = destinationAllowed(limits, host, port);
+  let addresses: string[];
+  if (isIP(host)) {
+    addresses = [host];
+  } else {
+    const found = await withDeadline(lookup(host, { all: true }), deadline, host);
+    addresses = found.map((a) => a.address);
+  }
+  addresses = addresses.filter((a) => nameAllowed || destinationAllowed(limits, a, port));
+  if (addresses.length === 0) throw new DialError(ConnectStatus.NotAllowed, notAllowedReason);
+  const tried = addresses.slice(0, MAX_ADDRESSES_TRIED);
+  let lastError: unknown;
+  for (let i = 0; i < tried.length; i++) {
+    signal.throwIfAborted();
+    // Share what is left of the time between the addresses still to try, so one black hole cannot eat it all.
+    const budget = Math.max(1, Math.floor((deadline - Date.now()) / (tried.length - i)));
+    try {
+      return await connectOnce(tried[i]!, port, budget, signal);
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError instanceof Error ? lastError : new DialError(ConnectStatus.GeneralFailure, 'failed');
+}
+
+function connectOnce(address: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: address, port, allowHalfOpen: true, noDelay: true });
+    const fail = (err: Error) => {
+      cleanup();
+      socket.destroy();
+      reject(err);
+    };
+    const onAbort = () => fail(new DialError(ConnectStatus.GeneralFailure, 'the opener gave up'));
+    const timer = setTimeout(
+      () =>
+        fail(new DialError(ConnectStatus.Timeout, `timed out after ${Math.round(timeoutMs / 100) / 10} s`)),
+      timeoutMs,
+    );
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      socket.off('error', fail);
+    };
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      cleanup();
+      resolve(socket);
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function withDeadline<T>(promise: Promise<T>, deadline: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DialError(ConnectStatus.Timeout, `looking up ${name} timed out`)),
+      Math.max(1, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

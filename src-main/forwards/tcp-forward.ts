@@ -1,0 +1,41 @@
+/**
+ * One connection to a TCP forward (like `ssh -L`): every byte goes to host:port as seen from the peer.
+ * Plain TCP has no way to say why a connection failed, so a failure closes the client connection and is
+ * reported as a log line and a notice the user sees (`forward web: permission denied: …`).
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { errorMessage } from '../core/errors.js';
+import { formatHostPort } from '../core/host-port.js';
+import { clientOf, type FrontEndContext } from './front-end.js';
+import { splice } from './splice.js';
+
+export interface TcpForwardContext extends FrontEndContext {
+  via: string;
+  host: string;
+  port: number;
+}
+
+/** Serves one accepted connection to its end. Never rejects. */
+export async function handleTcpForwardConnection(socket: Socket, ctx: TcpForwardContext): Promise<void> {
+  socket.on('error', () => undefined); // a client reset ends this connection only
+  let remote: Duplex;
+  try {
+    remote = await ctx.dialer.connect(ctx.via, ctx.host, ctx.port);
+  } catch (err) {
+    const line = `forward ${ctx.name}: ${errorMessage(err)}`;
+    ctx.log.warn(
+      {
+        forward: ctx.name,
+        client: clientOf(socket),
+        peer: ctx.via,
+        target: formatHostPort(ctx.host, ctx.port),
+      },
+      line,
+    );
+    ctx.notice(line);
+    socket.destroy();
+    return;
+  }
+  await splice(socket, remote, ctx.counters);
+}

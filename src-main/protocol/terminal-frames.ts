@@ -1,0 +1,285 @@
+/**
+ * Wire format of the terminal service (DESIGN §8, docs/protocol.md "Terminal service"): the frames that
+ * travel on a `terminal` mux stream between two agents and on a CLI's upgraded control socket, and the
+ * stream's OPEN arguments. Both channels use one layout: u32 big-endian length of what follows, u8
+ * type, body. Version, type codes, limits, encode/decode — nothing else (STYLE §5).
+ */
+import { z } from 'zod';
+import { ClawError } from '../core/errors.js';
+import { LENGTH_HEADER_BYTES, LengthPrefixedDecoder } from './length-prefixed.js';
+
+/** Version of the OPEN arguments; a peer refuses other versions with a clear reason. */
+export const TERMINAL_PROTOCOL_VERSION = 1;
+
+/** Largest payload of one DATA frame, in bytes (64 KiB, one mux DATA payload). */
+export const MAX_TERMINAL_DATA = 64 * 1024;
+
+/** Largest frame after the length header, in bytes: the type byte plus the largest DATA payload. */
+export const MAX_TERMINAL_FRAME = 1 + MAX_TERMINAL_DATA;
+
+/** Longest STATUS detail or ERROR message, in UTF-8 bytes: one readable line, never a dump. */
+export const MAX_TERMINAL_TEXT = 1024;
+
+/** Largest terminal width or height, in character cells: far beyond any screen, small enough for u16. */
+export const MAX_TERMINAL_DIMENSION = 4096;
+
+/** Largest byte offset on the wire (ACK, SESSION): 2^53 − 1, so it stays exact as a JS number. */
+export const MAX_TERMINAL_OFFSET = Number.MAX_SAFE_INTEGER;
+
+/** Bytes of a session ID once written as lowercase hex (128 random bits). */
+export const SESSION_ID_HEX_LENGTH = 32;
+
+/** Type codes on the wire. */
+export const TerminalFrameType = {
+  Data: 1,
+  Resize: 2,
+  Exit: 3,
+  Ack: 4,
+  Session: 5,
+  Status: 6,
+  Error: 7,
+} as const;
+
+/** How a remote process ended: an exit code, or the name of the signal that killed it. */
+export type ExitStatus = { code: number } | { signal: string };
+
+/** Connection state the requesting agent reports to its CLI while it keeps a session across outages. */
+export type TerminalState = 'reconnecting' | 'resumed';
+
+export type TerminalFrame =
+  /** Output (server → client → CLI) or input (CLI → client → server). */
+  | { type: 'data'; data: Uint8Array }
+  /** New window size (CLI → client → server). */
+  | { type: 'resize'; cols: number; rows: number }
+  /** The process ended; nothing follows (server → client → CLI). */
+  | { type: 'exit'; status: ExitStatus }
+  /** The client has passed on every output byte before `offset` (client → server). */
+  | { type: 'ack'; offset: number }
+  /** Resume info, first frame on every stream: the session and the offset of the next DATA byte. */
+  | { type: 'session'; id: string; offset: number }
+  /** The session is reconnecting or has resumed, with a one-line detail (agent → CLI). */
+  | { type: 'status'; state: TerminalState; detail: string }
+  /** The session failed for good; the line says why (agent → CLI). */
+  | { type: 'error'; message: string };
+
+const EXIT_CODE = 0;
+const EXIT_SIGNAL = 1;
+const STATES: readonly TerminalState[] = ['reconnecting', 'resumed'];
+const SIGNAL_NAME = /^SIG[A-Z0-9]{1,13}$/;
+const SESSION_ID = /^[0-9a-f]{32}$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bad(message: string): ClawError {
+  return new ClawError('BAD_FRAME', `terminal frame: ${message}`);
+}
+
+function checkDimension(name: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TERMINAL_DIMENSION) {
+    throw bad(`${name} must be 1..${MAX_TERMINAL_DIMENSION}, got ${n}`);
+  }
+}
+
+function checkOffset(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw bad(`offset must be a whole number ≥ 0, got ${n}`);
+}
+
+function textBytes(what: string, text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length > MAX_TERMINAL_TEXT) throw bad(`${what} of ${bytes.length} bytes exceeds ${MAX_TERMINAL_TEXT}`);
+  return bytes;
+}
+
+function frameOf(type: number, body: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(LENGTH_HEADER_BYTES + 1 + body.length);
+  out.writeUInt32BE(1 + body.length, 0);
+  out[LENGTH_HEADER_BYTES] = type;
+  out.set(body, LENGTH_HEADER_BYTES + 1);
+  return out;
+}
+
+function u64(n: number): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64BE(BigInt(n));
+  return b;
+}
+
+/**
+ * Encodes one frame with its length header.
+ * @throws ClawError('BAD_FRAME') for a value the wire cannot carry (empty or oversized DATA, a size
+ *   out of range, a bad session ID or signal name, a text over MAX_TERMINAL_TEXT bytes).
+ */
+export function encodeTerminalFrame(frame: TerminalFrame): Buffer {
+  switch (frame.type) {
+    case 'data':
+      if (frame.data.length === 0 || frame.data.length > MAX_TERMINAL_DATA) {
+        throw bad(`DATA payload must be 1..${MAX_TERMINAL_DATA} bytes, got ${frame.data.length}`);
+      }
+      return frameOf(TerminalFrameType.Data, frame.data);
+    case 'resize': {
+      checkDimension('cols', frame.cols);
+      checkDimension('rows', frame.rows);
+      const b = Buffer.allocUnsafe(4);
+      b.writeUInt16BE(frame.cols, 0);
+      b.writeUInt16BE(frame.rows, 2);
+      return frameOf(TerminalFrameType.Resize, b);
+    }
+    case 'exit': {
+      if ('code' in frame.status) {
+        const code = frame.status.code;
+        if (!Number.isInteger(code) || code < 0 || code > 0xffffffff) throw bad(`exit code ${code} out of range`);
+        const b = Buffer.allocUnsafe(5);
+        b[0] = EXIT_CODE;
+        b.writeUInt32BE(code, 1);
+        return frameOf(TerminalFrameType.Exit, b);
+      }
+      if (!SIGNAL_NAME.test(frame.status.signal)) throw bad(`bad signal name '${frame.status.signal}'`);
+      return frameOf(
+        TerminalFrameType.Exit,
+        Buffer.concat([Buffer.of(EXIT_SIGNAL), Buffer.from(frame.status.signal, 'ascii')]),
+      );
+    }
+    case 'ack':
+      checkOffset(frame.offset);
+      return frameOf(TerminalFrameType.Ack, u64(frame.offset));
+    case 'session':
+      checkOffset(frame.offset);
+      if (!SESSION_ID.test(frame.id)) throw bad('session ID must be 32 lowercase hex characters');
+      return frameOf(TerminalFrameType.Session, Buffer.concat([u64(frame.offset), Buffer.from(frame.id, 'ascii')]));
+    case 'status':
+      return frameOf(
+        TerminalFrameType.Status,
+        Buffer.concat([Buffer.of(STATES.indexOf(frame.state)), textBytes('status detail', frame.detail)]),
+      );
+    case 'error':
+      return frameOf(TerminalFrameType.Error, textBytes('error message', frame.message));
+  }
+}
+
+function readOffset(body: Buffer): number {
+  const n = body.readBigUInt64BE(0);
+  if (n > BigInt(MAX_TERMINAL_OFFSET)) throw bad(`offset ${n} exceeds ${MAX_TERMINAL_OFFSET}`);
+  return Number(n);
+}
+
+function readText(what: string, bytes: Buffer): string {
+  if (bytes.length > MAX_TERMINAL_TEXT) throw bad(`${what} of ${bytes.length} bytes exceeds ${MAX_TERMINAL_TEXT}`);
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw bad(`${what} is not valid UTF-8`);
+  }
+}
+
+function expectLength(name: string, body: Buffer, length: number): void {
+  if (body.length !== length) throw bad(`${name} body must be ${length} bytes, got ${body.length}`);
+}
+
+/**
+ * Decodes one frame given without its length header (type byte + body). DATA payloads are views of
+ * `frame`, not copies.
+ * @throws ClawError('BAD_FRAME') naming what is wrong; nothing else.
+ */
+export function decodeTerminalFrame(frame: Buffer): TerminalFrame {
+  if (frame.length === 0) throw bad('empty frame');
+  if (frame.length > MAX_TERMINAL_FRAME) throw bad(`frame of ${frame.length} bytes exceeds ${MAX_TERMINAL_FRAME}`);
+  const type = frame[0]!;
+  const body = frame.subarray(1);
+  switch (type) {
+    case TerminalFrameType.Data:
+      if (body.length === 0) throw bad('empty DATA');
+      return { type: 'data', data: body };
+    case TerminalFrameType.Resize: {
+      expectLength('RESIZE', body, 4);
+      const cols = body.readUInt16BE(0);
+      const rows = body.readUInt16BE(2);
+      checkDimension('cols', cols);
+      checkDimension('rows', rows);
+      return { type: 'resize', cols, rows };
+    }
+    case TerminalFrameType.Exit: {
+      if (body[0] === EXIT_CODE) {
+        expectLength('EXIT', body, 5);
+        return { type: 'exit', status: { code: body.readUInt32BE(1) } };
+      }
+      if (body[0] !== EXIT_SIGNAL) throw bad(`unknown EXIT kind ${body[0] ?? 'none'}`);
+      const signal = body.subarray(1).toString('latin1');
+      if (!SIGNAL_NAME.test(signal)) throw bad('bad signal name in EXIT');
+      return { type: 'exit', status: { signal } };
+    }
+    case TerminalFrameType.Ack:
+      expectLength('ACK', body, 8);
+      return { type: 'ack', offset: readOffset(body) };
+    case TerminalFrameType.Session: {
+      expectLength('SESSION', body, 8 + SESSION_ID_HEX_LENGTH);
+      const id = body.subarray(8).toString('latin1');
+      if (!SESSION_ID.test(id)) throw bad('session ID must be 32 lowercase hex characters');
+      return { type: 'session', id, offset: readOffset(body) };
+    }
+    case TerminalFrameType.Status: {
+      const state = STATES[body[0] ?? -1];
+      if (!state) throw bad(`unknown STATUS state ${body[0] ?? 'none'}`);
+      return { type: 'status', state, detail: readText('status detail', body.subarray(1)) };
+    }
+    case TerminalFrameType.Error:
+      return { type: 'error', message: readText('error message', body) };
+    default:
+      throw bad(`unknown type ${type}`);
+  }
+}
+
+/**
+ * Incremental decoder for a byte stream of frames: feed chunks, get whole frames. Buffers at most one
+ * partial frame (≤ MAX_TERMINAL_FRAME + header), so a peer cannot make it hold more.
+ */
+export class TerminalFrameDecoder {
+  private readonly inner = new LengthPrefixedDecoder(MAX_TERMINAL_FRAME);
+
+  /** @throws ClawError('FRAME_TOO_LARGE' | 'BAD_FRAME'); after a throw the decoder is unusable. */
+  push(chunk: Buffer): TerminalFrame[] {
+    return this.inner.push(chunk).map(decodeTerminalFrame);
+  }
+
+  /** Bytes held for a frame that has not fully arrived. */
+  get pendingBytes(): number {
+    return this.inner.pendingBytes;
+  }
+}
+
+/** DATA frames for `bytes`, split at MAX_TERMINAL_DATA; none for an empty buffer. */
+export function encodeDataFrames(bytes: Uint8Array): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off < bytes.length; off += MAX_TERMINAL_DATA) {
+    out.push(encodeTerminalFrame({ type: 'data', data: bytes.subarray(off, off + MAX_TERMINAL_DATA) }));
+  }
+  return out;
+}
+
+const dimension = z.number().int().min(1).max(MAX_TERMINAL_DIMENSION);
+
+/** Longest command line accepted, in arguments: the OPEN frame's 8 KiB JSON limit binds first anyway. */
+export const MAX_COMMAND_ARGS = 512;
+
+/**
+ * OPEN arguments of a `terminal` stream: a new session (optionally running `command` instead of the
+ * shell), or a resume of session `resume` from output byte `offset` (what the client has received).
+ */
+export const terminalOpenArgs = z.union([
+  z
+    .object({
+      v: z.literal(TERMINAL_PROTOCOL_VERSION),
+      command: z.array(z.string().max(8192)).min(1).max(MAX_COMMAND_ARGS).optional(),
+      cols: dimension,
+      rows: dimension,
+    })
+    .strict(),
+  z
+    .object({
+      v: z.literal(TERMINAL_PROTOCOL_VERSION),
+      resume: z.string().regex(SESSION_ID),
+      offset: z.number().int().min(0).max(MAX_TERMINAL_OFFSET),
+      cols: dimension,
+      rows: dimension,
+    })
+    .strict(),
+]);
+export type TerminalOpenArgs = z.infer<typeof terminalOpenArgs>;

@@ -1,0 +1,219 @@
+/**
+ * One pseudo-terminal on the serving node (node-pty): the shell or a given command, its output as
+ * Buffers, input, resize, pause/resume for flow control, and its exit status — reported only after its
+ * last output byte, even when it exits while paused (see `pause`).
+ */
+import { constants, homedir } from 'node:os';
+import { spawn, type IPty } from 'node-pty';
+import { ClawError } from '../core/errors.js';
+import { Emitter, type Disposer } from '../core/emitter.js';
+import type { ExitStatus } from '../protocol/terminal-frames.js';
+
+/** What the remote terminal says it is: the xterm.js viewer and most terminals understand it. */
+export const TERMINAL_TYPE = 'xterm-256color';
+
+/**
+ * How often a paused PTY checks whether its process has exited, in ms (25). node-pty destroys the
+ * PTY's read side 200 ms after the process is reaped if it has not closed by then, and a paused read
+ * side never closes: whatever output was still unread would be lost. Polling a quarter of the way into
+ * that margin lets the session resume reading in time to take every byte.
+ */
+export const PTY_EXIT_POLL_MS = 25;
+
+/** How long a hung-up process may take to exit before it is killed, in ms (3 s). */
+export const PTY_KILL_GRACE_MS = 3_000;
+
+/** Output bytes gathered from one event-loop turn before they are handed on in one piece (64 KiB). */
+const COALESCE_BYTES = 64 * 1024;
+
+/** Environment variables of the agent's own terminal that would mislead programs in the new one. */
+const INHERITED_NOISE = ['TMUX', 'TMUX_PANE', 'STY', 'WINDOW', 'WINDOWID', 'TERMCAP', 'COLUMNS', 'LINES'];
+
+/** The program a session runs when no command is given: `$SHELL`, else the platform's default shell. */
+export function defaultShell(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (platform === 'win32') return 'powershell.exe';
+  return env.SHELL && env.SHELL.length > 0 ? env.SHELL : '/bin/sh';
+}
+
+/** The environment of the new terminal: the agent's, minus its own terminal's traces, TERM set. */
+export function terminalEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !INHERITED_NOISE.includes(k)) out[k] = v;
+  out.TERM = TERMINAL_TYPE;
+  return out;
+}
+
+function signalName(n: number): string {
+  const found = Object.entries(constants.signals).find(([, v]) => v === n);
+  return found ? found[0] : `SIG${n}`;
+}
+
+export interface PtySpawnOptions {
+  /** argv to run; the default shell when absent. */
+  command?: string[] | undefined;
+  cols: number;
+  rows: number;
+  /** Working directory (default: the agent user's home). */
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+type Events = { data: [Buffer]; exit: [ExitStatus] };
+
+/** node-pty's Unix write queue, which it does not expose: read to bound input (see `inputQueued`). */
+interface WriteQueueInternals {
+  _writeStream?: { _writeQueue?: { buffer: Buffer; offset: number }[] };
+}
+
+export class PtySession {
+  private readonly events = new Emitter<Events>();
+  private paused = false;
+  /** The process is gone: read everything that is left, pause no more. */
+  private draining = false;
+  private exited = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private gathered: Buffer[] = [];
+  private gatheredBytes = 0;
+  private flushScheduled = false;
+
+  private constructor(private readonly pty: IPty) {
+    // With `encoding: null` node-pty hands out Buffers; its typings only know strings.
+    pty.onData((chunk) => this.gather(chunk as unknown as Buffer));
+    pty.onExit(({ exitCode, signal }) => {
+      this.exited = true;
+      this.stopPolling();
+      clearTimeout(this.killTimer);
+      this.flush();
+      this.events.emit('exit', signal ? { signal: signalName(signal) } : { code: exitCode >>> 0 });
+    });
+  }
+
+  /**
+   * Starts the command (or the default shell) in a new PTY.
+   * @throws ClawError('BAD_ARGUMENT') when the PTY cannot be created.
+   */
+  static spawn(opts: PtySpawnOptions): PtySession {
+    const [file, ...args] = opts.command ?? [defaultShell()];
+    try {
+      const pty = spawn(file!, args, {
+        name: TERMINAL_TYPE,
+        cols: opts.cols,
+        rows: opts.rows,
+        cwd: opts.cwd ?? homedir(),
+        env: opts.env ?? terminalEnv(),
+        encoding: null,
+      });
+      return new PtySession(pty);
+    } catch (err) {
+      throw new ClawError('BAD_ARGUMENT', `cannot start ${file ?? 'a shell'} in a terminal: ${(err as Error).message}`);
+    }
+  }
+
+  get pid(): number {
+    return this.pty.pid;
+  }
+
+  /** Output, in order; a 'data' may still arrive in the turn after `pause()`. */
+  onData(listener: (chunk: Buffer) => void): Disposer {
+    return this.events.on('data', listener);
+  }
+
+  /** The process ended; fires once, after the last 'data'. */
+  onExit(listener: (status: ExitStatus) => void): Disposer {
+    return this.events.on('exit', listener);
+  }
+
+  write(data: Uint8Array): void {
+    if (!this.exited) this.pty.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  /**
+   * Input bytes node-pty still queues for the PTY (a program that does not read its input makes this
+   * grow); 0 where node-pty keeps no queue of its own (Windows).
+   */
+  get inputQueued(): number {
+    const queue = (this.pty as unknown as WriteQueueInternals)._writeStream?._writeQueue;
+    return queue ? queue.reduce((n, t) => n + t.buffer.length - t.offset, 0) : 0;
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.exited) return;
+    try {
+      this.pty.resize(cols, rows);
+    } catch {
+      // The PTY closed between the exit check and the ioctl; nothing to resize.
+    }
+  }
+
+  /** Stops reading output, so the kernel buffer fills and the process blocks on its next write. */
+  pause(): void {
+    if (this.paused || this.draining || this.exited) return;
+    this.paused = true;
+    this.pty.pause();
+    this.pollTimer = setInterval(() => this.checkGone(), PTY_EXIT_POLL_MS);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.stopPolling();
+    this.pty.resume();
+  }
+
+  /** Hangs up: closes the PTY (SIGHUP to its processes), then SIGKILL if the process lingers. */
+  hangup(): void {
+    if (this.exited) return;
+    const destroy = (this.pty as unknown as { destroy?: () => void }).destroy;
+    if (typeof destroy === 'function') destroy.call(this.pty);
+    else this.pty.kill();
+    this.killTimer ??= setTimeout(() => {
+      if (!this.exited && process.platform !== 'win32') this.pty.kill('SIGKILL');
+    }, PTY_KILL_GRACE_MS);
+    this.killTimer.unref();
+  }
+
+  private checkGone(): void {
+    try {
+      process.kill(this.pty.pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') return;
+      // Reaped: what is left in the PTY is bounded by the kernel's buffer; take it all now.
+      this.draining = true;
+      this.resume();
+    }
+  }
+
+  private stopPolling(): void {
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  /**
+   * PTY reads are small (a line-buffered program writes line by line); the reads of one event-loop
+   * turn go on as one chunk, so each hop frames and encrypts fewer, larger pieces.
+   */
+  private gather(chunk: Buffer): void {
+    this.gathered.push(chunk);
+    this.gatheredBytes += chunk.length;
+    if (this.gatheredBytes >= COALESCE_BYTES) return this.flush();
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  private flush(): void {
+    if (this.gatheredBytes === 0) return;
+    const chunk = this.gathered.length === 1 ? this.gathered[0]! : Buffer.concat(this.gathered);
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    this.events.emit('data', chunk);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The serving node's terminal sessions by ID. A session is found again only by the peer that opened it
+ * (its fingerprint is part of the lookup), so knowing an ID gains another peer nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ClawError } from '../core/errors.js';
+import type { PtySession } from './pty-session.js';
+import { ServerSession } from './server-session.js';
+import { MAX_SESSIONS_PER_PEER, TERMINAL_RESUME_MS } from './terminal-flow.js';
+
+export interface SessionRegistryOptions {
+  log: Logger;
+  /** How long a session waits for a resume after its stream is lost, in ms (read each time). */
+  resumeMs?: () => number;
+  maxPerPeer?: number;
+  replayBytes?: number;
+}
+
+export class SessionRegistry {
+  private readonly sessions = new Map<string, ServerSession>();
+
+  constructor(private readonly opts: SessionRegistryOptions) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  countFor(peer: string): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.peer === peer) n++;
+    return n;
+  }
+
+  /**
+   * Starts tracking a new session for `peer` around a PTY that `spawn` creates.
+   * @throws ClawError('BAD_ARGUMENT') when the peer already has the most sessions allowed, or the PTY
+   *   cannot be started.
+   */
+  create(peer: string, peerName: string, spawn: () => PtySession): ServerSession {
+    const max = this.opts.maxPerPeer ?? MAX_SESSIONS_PER_PEER;
+    if (this.countFor(peer) >= max) {
+      throw new ClawError('BAD_ARGUMENT', `${peerName} already has ${max} terminals open here; close some first`);
+    }
+    const id = randomBytes(16).toString('hex');
+    const session = new ServerSession({
+      id,
+      peer,
+      pty: spawn(),
+      log: this.opts.log,
+      resumeMs: this.opts.resumeMs ?? (() => TERMINAL_RESUME_MS),
+      onGone: (s) => {
+        if (this.sessions.get(s.id) === s) this.sessions.delete(s.id);
+      },
+      ...(this.opts.replayBytes ? { replayBytes: this.opts.replayBytes } : {}),
+    });
+    this.sessions.set(id, session);
+    return session;
+  }
+
+  /** The session `id` if `peer` opened it. */
+  find(id: string, peer: string): ServerSession | undefined {
+    const s = this.sessions.get(id);
+    return s && s.peer === peer ? s : undefined;
+  }
+
+  /** Hangs up every session (the agent is stopping). */
+  closeAll(reason: string): void {
+    for (const s of [...this.sessions.values()]) s.close(reason);
+  }
+}

@@ -1,0 +1,368 @@
+/**
+ * The requesting agent's side of one terminal session. It keeps the session across a lost stream (a
+ * path switch, a relay outage): when the stream dies it reports `reconnecting`, waits for the peer to
+ * be reachable, and re-opens `terminal` with `{resume: id, offset: bytesReceived}`; the serving agent
+ * replays its output from exactly that byte, so the viewer sees every byte once, in order.
+ *
+ * Output is handed to the viewer with 'data'; the viewer calls `consumed(n)` once it has passed bytes
+ * on, which is what the ACKs sent to the serving agent count — so a viewer that falls behind stops the
+ * remote program (terminal-flow.ts). `pauseOutput()` additionally stops reading the stream.
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { Emitter, type Disposer } from '../core/emitter.js';
+import { ClawError, errorMessage, isClawError } from '../core/errors.js';
+import {
+  encodeDataFrames,
+  encodeTerminalFrame,
+  TERMINAL_PROTOCOL_VERSION,
+  TerminalFrameDecoder,
+  type ExitStatus,
+  type TerminalFrame,
+  type TerminalOpenArgs,
+  type TerminalState,
+} from '../protocol/terminal-frames.js';
+import type { PathKind } from '../transport/link.js';
+import { ACK_STEP, INPUT_HIGH_WATER, RESUME_RETRY_MS } from './terminal-flow.js';
+
+/** How long a newly opened stream may take to send its SESSION frame, in ms (15 s, like a mux OPEN). */
+export const SESSION_FRAME_TIMEOUT_MS = 15_000;
+
+export interface OpenedStream {
+  stream: Duplex;
+  path: PathKind;
+  remote: string;
+}
+
+/** How the client reaches its peer; the agent provides one (viewer-bridge.ts), tests provide others. */
+export interface TerminalStreamOpener {
+  /** The peer's name, for messages. */
+  readonly peerName: string;
+  /**
+   * Opens a `terminal` stream on the peer's active path.
+   * @throws ClawError('STREAM_REJECTED', the peer's reason) when the peer refuses; others when it is unreachable.
+   */
+  open(args: TerminalOpenArgs): Promise<OpenedStream>;
+  /** Resolves once the peer has a path again, or after `maxMs`, whichever comes first. */
+  whenReachable(maxMs: number): Promise<void>;
+}
+
+export interface TerminalClientOptions {
+  /** How long to keep trying to resume after the stream is lost, in ms. */
+  resumeMs: number;
+  log?: Pick<Logger, 'info'>;
+}
+
+type Events = {
+  data: [Buffer];
+  status: [TerminalState, string];
+  exit: [ExitStatus];
+  failed: [ClawError];
+  /** Input may be written again after `write()` returned false. */
+  drain: [];
+};
+
+interface Attachment {
+  stream: Duplex;
+  /** Set once the SESSION frame arrived: only then is this the session's stream. */
+  ready: boolean;
+  exitSeen: boolean;
+  dispose: () => void;
+}
+
+export class TerminalClient {
+  private readonly events = new Emitter<Events>();
+  private sessionId: string | undefined;
+  /** Output bytes received (the resume offset); counted when decoded, so queued frames count too. */
+  private received = 0;
+  private consumedBytes = 0;
+  private ackSent = 0;
+  private inputSent = 0;
+  private inputAcked = 0;
+  private inputWaiting = false;
+  private pendingInput: Buffer[] = [];
+  private cur: Attachment | undefined;
+  /** Decoded frames the viewer has not taken yet (it paused); kept across a resume, in order. */
+  private inbox: TerminalFrame[] = [];
+  /** Starts paused: nothing goes to the viewer before it is attached. */
+  private outputPaused = true;
+  private over = false;
+  private cols = 80;
+  private rows = 24;
+  path: PathKind | undefined;
+  remote = '';
+
+  constructor(
+    private readonly opener: TerminalStreamOpener,
+    private readonly opts: TerminalClientOptions,
+  ) {}
+
+  on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): Disposer {
+    return this.events.on(event, listener);
+  }
+
+  /** The session ID, once the peer has sent it. */
+  get id(): string | undefined {
+    return this.sessionId;
+  }
+
+  /** Output bytes received from the peer so far. */
+  get bytesReceived(): number {
+    return this.received;
+  }
+
+  /**
+   * Opens a new session (the peer's shell, or `command`).
+   * @throws ClawError('STREAM_REJECTED', reason) when the peer refuses (e.g. permission denied).
+   */
+  async start(req: { command?: string[] | undefined; cols: number; rows: number }): Promise<void> {
+    this.cols = req.cols;
+    this.rows = req.rows;
+    await this.connect({
+      v: TERMINAL_PROTOCOL_VERSION,
+      ...(req.command ? { command: req.command } : {}),
+      cols: req.cols,
+      rows: req.rows,
+    });
+  }
+
+  /** Input for the remote program. Returns false when the caller should wait for 'drain'. */
+  write(data: Buffer): boolean {
+    if (this.over || data.length === 0) return true;
+    if (!this.cur) {
+      this.pendingInput.push(data);
+      this.inputWaiting = true;
+      return false;
+    }
+    this.inputSent += data.length;
+    let ok = true;
+    for (const frame of encodeDataFrames(data)) ok = this.cur.stream.write(frame);
+    if (ok && this.inputSent - this.inputAcked < INPUT_HIGH_WATER) return true;
+    this.inputWaiting = true;
+    if (!ok) this.cur.stream.once('drain', () => this.maybeDrain());
+    return false;
+  }
+
+  resize(cols: number, rows: number): void {
+    this.cols = cols;
+    this.rows = rows;
+    this.cur?.stream.write(encodeTerminalFrame({ type: 'resize', cols, rows }));
+  }
+
+  /** The viewer has passed on `n` more output bytes: acknowledge them in ACK_STEP steps. */
+  consumed(n: number): void {
+    this.consumedBytes += n;
+    if (this.cur && this.consumedBytes - this.ackSent >= ACK_STEP) {
+      this.ackSent = this.consumedBytes;
+      this.cur.stream.write(encodeTerminalFrame({ type: 'ack', offset: this.ackSent }));
+    }
+  }
+
+  /** Stops handing out output (the viewer is full); the stream is no longer read. */
+  pauseOutput(): void {
+    this.outputPaused = true;
+    this.cur?.stream.pause();
+  }
+
+  resumeOutput(): void {
+    this.outputPaused = false;
+    this.pump();
+  }
+
+  /** The viewer is gone: hang up (FIN), so the peer ends the session instead of keeping it for a resume. */
+  close(): void {
+    if (this.over) return;
+    this.over = true;
+    this.cur?.stream.end();
+    this.cur?.stream.resume();
+  }
+
+  private async connect(args: TerminalOpenArgs): Promise<void> {
+    const opened = await this.opener.open(args);
+    if (this.over) {
+      opened.stream.destroy();
+      throw new ClawError('TERMINAL_LOST', 'the terminal was closed while it was connecting');
+    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        settle(new ClawError('TIMEOUT', `${this.opener.peerName} did not start the terminal session in time`));
+      }, SESSION_FRAME_TIMEOUT_MS);
+      const settle = (err?: Error) => {
+        clearTimeout(timer);
+        if (!err) return resolve();
+        att.dispose();
+        opened.stream.destroy();
+        reject(err);
+      };
+      const att = this.wire(opened.stream, settle);
+    });
+    this.path = opened.path;
+    this.remote = opened.remote;
+  }
+
+  /** Listens to a new stream; `settle` hears about its SESSION frame (or its failure before one). */
+  private wire(stream: Duplex, settle: (err?: Error) => void): Attachment {
+    const decoder = new TerminalFrameDecoder();
+    const att: Attachment = { stream, ready: false, exitSeen: false, dispose: () => undefined };
+    const onData = (chunk: Buffer) => {
+      if (this.over && att.ready) return;
+      let frames: TerminalFrame[];
+      try {
+        frames = decoder.push(chunk);
+        for (const frame of frames) this.take(att, frame, settle);
+      } catch (err) {
+        const e = isClawError(err) ? err : new ClawError('PROTOCOL', errorMessage(err));
+        if (!att.ready) return settle(e);
+        return this.fail(new ClawError('PROTOCOL', `${this.opener.peerName} broke the terminal protocol: ${e.message}`));
+      }
+      this.pump();
+    };
+    const onGone = (err?: Error) => {
+      if (!att.ready) return settle(err ?? new ClawError('STREAM_RESET', 'the terminal stream closed before it started'));
+      if (!att.exitSeen) this.lost(att, err?.message ?? 'the stream closed');
+    };
+    const onEnd = () => onGone(new ClawError('PROTOCOL', `${this.opener.peerName} closed the terminal without an exit status`));
+    const onClose = () => onGone();
+    stream.on('data', onData);
+    stream.on('error', onGone);
+    stream.on('end', onEnd);
+    stream.on('close', onClose);
+    att.dispose = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('close', onClose);
+      stream.off('error', onGone);
+      stream.on('error', () => undefined);
+    };
+    return att;
+  }
+
+  /** One decoded frame: SESSION and ACK are handled at once, everything else waits for the viewer. */
+  private take(att: Attachment, frame: TerminalFrame, settle: (err?: Error) => void): void {
+    if (!att.ready) {
+      if (frame.type !== 'session') throw new ClawError('PROTOCOL', `expected SESSION, got ${frame.type.toUpperCase()}`);
+      const expected = this.sessionId === undefined ? 0 : this.received;
+      if ((this.sessionId !== undefined && frame.id !== this.sessionId) || frame.offset !== expected) {
+        throw new ClawError('PROTOCOL', `resumed the wrong session or offset (${frame.offset}, expected ${expected})`);
+      }
+      this.sessionId = frame.id;
+      att.ready = true;
+      this.cur = att;
+      this.inputSent = 0;
+      this.inputAcked = 0;
+      this.ackSent = Math.max(this.ackSent, frame.offset);
+      settle();
+      return;
+    }
+    switch (frame.type) {
+      case 'ack':
+        if (frame.offset > this.inputSent) throw new ClawError('PROTOCOL', 'ACK for input that was never sent');
+        this.inputAcked = Math.max(this.inputAcked, frame.offset);
+        return this.maybeDrain();
+      case 'data':
+        this.received += frame.data.length;
+        break;
+      case 'exit':
+        att.exitSeen = true;
+        break;
+      case 'error':
+        break;
+      default:
+        throw new ClawError('PROTOCOL', `unexpected ${frame.type.toUpperCase()} frame`);
+    }
+    this.inbox.push(frame);
+  }
+
+  /** Hands queued frames to the viewer while it is not paused; reads the stream only when all are out. */
+  private pump(): void {
+    while (!this.outputPaused && !this.over && this.inbox.length > 0) {
+      const frame = this.inbox.shift()!;
+      if (frame.type === 'data') {
+        this.events.emit('data', Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength));
+      } else if (frame.type === 'exit') {
+        this.over = true;
+        this.cur?.stream.end();
+        this.events.emit('exit', frame.status);
+      } else if (frame.type === 'error') {
+        this.fail(new ClawError('TERMINAL_LOST', frame.message));
+      }
+    }
+    if (!this.cur) return;
+    // Once over, read on to the peer's FIN (frames are dropped) so the stream can finish.
+    if (!this.over && (this.outputPaused || this.inbox.length > 0)) this.cur.stream.pause();
+    else this.cur.stream.resume();
+  }
+
+  private maybeDrain(): void {
+    if (!this.inputWaiting || !this.cur || this.cur.stream.writableNeedDrain) return;
+    if (this.inputSent - this.inputAcked >= INPUT_HIGH_WATER) return;
+    this.inputWaiting = false;
+    this.events.emit('drain');
+  }
+
+  private lost(att: Attachment, reason: string): void {
+    if (this.cur !== att || this.over) return;
+    att.dispose();
+    this.cur = undefined;
+    att.stream.destroy();
+    this.opts.log?.info({ peer: this.opener.peerName, session: this.sessionId, reason }, 'terminal stream lost; resuming');
+    this.events.emit('status', 'reconnecting', reason);
+    void this.reconnect(reason);
+  }
+
+  private async reconnect(reason: string): Promise<void> {
+    const deadline = Date.now() + this.opts.resumeMs;
+    let last = reason;
+    while (!this.over && Date.now() < deadline) {
+      await this.opener.whenReachable(deadline - Date.now());
+      if (this.over) return;
+      try {
+        await this.connect({
+          v: TERMINAL_PROTOCOL_VERSION,
+          resume: this.sessionId!,
+          offset: this.received,
+          cols: this.cols,
+          rows: this.rows,
+        });
+        if (this.over) {
+          // The viewer left while the resume was under way: hang up the resumed stream too.
+          this.cur?.stream.end();
+          return;
+        }
+        this.events.emit('status', 'resumed', `via ${this.path} ${this.remote}`);
+        const input = this.pendingInput;
+        this.pendingInput = [];
+        for (const chunk of input) this.write(chunk);
+        this.maybeDrain();
+        this.pump();
+        return;
+      } catch (err) {
+        if (this.over) return;
+        if (isClawError(err, 'STREAM_REJECTED') || isClawError(err, 'PROTOCOL') || isClawError(err, 'BAD_FRAME')) {
+          return this.fail(new ClawError('TERMINAL_LOST', `the terminal on ${this.opener.peerName} is gone: ${errorMessage(err)}`));
+        }
+        last = errorMessage(err);
+        await new Promise((r) => setTimeout(r, Math.max(0, Math.min(RESUME_RETRY_MS, deadline - Date.now()))));
+      }
+    }
+    if (this.over) return;
+    const seconds = Math.round(this.opts.resumeMs / 1000);
+    this.fail(
+      new ClawError(
+        'TERMINAL_LOST',
+        `lost the terminal on ${this.opener.peerName}: it could not be reached for ${seconds} s (${last})`,
+      ),
+    );
+  }
+
+  private fail(err: ClawError): void {
+    if (this.over) return;
+    this.over = true;
+    if (this.cur) {
+      this.cur.dispose();
+      this.cur.stream.destroy(err);
+      this.cur = undefined;
+    }
+    this.events.emit('failed', err);
+  }
+}
