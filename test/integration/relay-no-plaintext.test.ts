@@ -1,0 +1,140 @@
+/**
+ * The relay sees no plaintext (issue acceptance): a packet capture of a `--no-tls` relay's port while a
+ * relayed terminal prints one random marker and a relayed SOCKS download carries another. Neither marker
+ * may appear in the capture; the capture must contain the relay traffic itself (a node certificate sent
+ * in HELLO), so an empty capture cannot pass.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { PeerInfo } from '../../src-main/api/contract.js';
+import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+
+/** tcpdump, installed through apt when running as root and missing; why not, otherwise. */
+function tcpdumpUnavailable(): string | undefined {
+  const has = () => spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (has()) return process.getuid?.() === 0 ? undefined : 'capturing packets needs root';
+  if (process.getuid?.() !== 0) return 'tcpdump is not installed and installing it needs root';
+  spawnSync('apt-get', ['install', '-y', '-q', 'tcpdump'], {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  return has() ? undefined : 'tcpdump could not be installed with apt-get';
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const why = tcpdumpUnavailable();
+if (why) console.log(`# relay packet-capture test skipped: ${why}`);
+after(stopAll);
+
+test(
+  'a packet capture of a plain-ws relay contains neither the terminal nor the SOCKS marker',
+  { skip: why },
+  async () => {
+    const terminalMarker = `TERM${randomBytes(12).toString('hex')}`;
+    const socksMarker = `SOCK${randomBytes(12).toString('hex')}`;
+    const relayPort = await freePort();
+    const pcap = join(tempHome('pcap'), 'relay.pcap');
+    const homes = { a: '' };
+    const dump = spawn(
+      'tcpdump',
+      ['-i', 'lo', '-U', '-s', '0', '-w', pcap, 'tcp', 'port', String(relayPort)],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let dumpErr = '';
+    dump.stderr.setEncoding('utf8').on('data', (c: string) => (dumpErr += c));
+    await waitFor('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
+    try {
+      const relay = startProcess([
+        'relay',
+        '--listen',
+        `127.0.0.1:${relayPort}`,
+        '--no-tls',
+        '--home',
+        tempHome('r'),
+      ]);
+      await relay.waitForLine(/^relay listening on ws:/m);
+      const url = `ws://127.0.0.1:${relayPort}`;
+      const homeA = (homes.a = tempHome('pa'));
+      const homeB = tempHome('pb');
+      const a = startProcess(['agent', '--home', homeA, '--name', 'a', '--relay', url, '--no-direct']);
+      const b = startProcess(['agent', '--home', homeB, '--name', 'b', '--relay', url, '--no-direct']);
+      await a.waitForLine(/agent a running/);
+      await b.waitForLine(/agent b running/);
+      const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
+      const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+      await cli(['peers', 'add', fb, '--name', 'b', '--home', homeA]);
+      await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]);
+      await waitFor(
+        'relay link',
+        async () => (await cliJson<PeerInfo[]>(['peers', '--home', homeA]))[0]?.path === 'relay',
+        15_000,
+      );
+
+      // A relayed terminal prints the first marker.
+      const term = await cli(['term', 'b', '--home', homeA, '--', 'sh', '-c', `echo ${terminalMarker}`]);
+      assert.equal(term.code, 0, term.stderr);
+      assert.ok(term.stdout.includes(terminalMarker));
+
+      // A relayed SOCKS download carries the second.
+      const http = createServer((_req, res) => res.end(`${socksMarker}\n`.repeat(1000)));
+      await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+      const httpPort = (http.address() as AddressInfo).port;
+      const socksPort = await freePort();
+      const added = await cli([
+        'proxy',
+        'add',
+        '--socks',
+        `127.0.0.1:${socksPort}`,
+        '--via',
+        'b',
+        '--home',
+        homeA,
+      ]);
+      assert.equal(added.code, 0, added.stderr);
+      const body = execFileSync(
+        'curl',
+        [
+          '-s',
+          '--max-time',
+          '20',
+          '--socks5-hostname',
+          `127.0.0.1:${socksPort}`,
+          `http://127.0.0.1:${httpPort}/`,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.ok(body.includes(socksMarker), 'the download went through');
+      http.close();
+    } finally {
+      await new Promise((r) => setTimeout(r, 500));
+      dump.kill('SIGINT');
+      await new Promise((r) => dump.once('exit', r));
+    }
+    const captured = readFileSync(pcap);
+    // Positive control: A's certificate crosses the relay connection in the clear (relay HELLO).
+    assert.ok(
+      captured.includes(new X509Certificate(readFileSync(join(homes.a, 'identity.crt'))).raw),
+      'capture holds relay traffic',
+    );
+    assert.equal(captured.includes(terminalMarker), false, 'terminal marker found in the relay capture');
+    assert.equal(captured.includes(socksMarker), false, 'SOCKS marker found in the relay capture');
+  },
+);
