@@ -13,6 +13,7 @@ import { loadOrCreateIdentity } from './identity-store.js';
 import { SettingsStore, type Settings } from './settings.js';
 import type { ApiHandler } from '../api/contract.js';
 import { startForwarding } from '../forwards/forwarding.js';
+import { startTerminals } from '../terminal/terminal-service.js';
 
 export interface RunningAgent {
   agent: Agent;
@@ -51,9 +52,10 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   }
   const agent = new Agent({ identity, settings, logger });
   const forwarding = await startForwarding(agent);
+  const terminals = startTerminals(agent);
   await agent.start();
   const api = createApiHandler(agent, agent.pairing);
-  const control = await startControlServer(socketPath, api);
+  const control = await startControlServer(socketPath, api, terminals.upgrades);
   logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
   return {
     agent,
@@ -62,6 +64,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
     stop: async () => {
       await control.close();
       await forwarding.stop();
+      terminals.stop();
       await agent.stop();
     },
   };

@@ -92,6 +92,16 @@ export const settingsSchema = z.object({
     .default([]),
   /** Local forwards and proxies, started with the agent. */
   forwards: z.array(forwardSchema).max(256).default([]),
+  /**
+   * How long a terminal session waits for its client after the stream is lost (path switch, relay
+   * outage), in ms; the client keeps trying to resume for as long (src-main/terminal/).
+   */
+  terminalResumeMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(24 * 60 * 60 * 1000)
+    .default(60_000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -31,23 +31,8 @@ export class ControlClient {
   }
 
   /** @throws ClawError('NO_AGENT') with what to do when no agent listens on `path`. */
-  static connect(path: string, home: string): Promise<ControlClient> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(path);
-      socket.once('connect', () => {
-        socket.removeAllListeners('error');
-        socket.on('error', () => socket.destroy());
-        resolve(new ControlClient(socket));
-      });
-      socket.once('error', () =>
-        reject(
-          new ClawError(
-            'NO_AGENT',
-            `no agent is running for ${home}: start one with \`clawbridge agent --home ${home}\` (or open the Clawbridge app)`,
-          ),
-        ),
-      );
-    });
+  static async connect(path: string, home: string): Promise<ControlClient> {
+    return new ControlClient(await connectControlSocket(path, home));
   }
 
   call<M extends MethodName>(
@@ -101,4 +86,28 @@ export class ControlClient {
         );
     }
   }
+}
+
+/**
+ * A raw connection to the agent's control socket (no encoding set), for requests that upgrade the
+ * socket to a stream (api/stream-upgrade.ts); `ControlClient.connect` builds on it.
+ * @throws ClawError('NO_AGENT') with what to do when no agent listens on `path`.
+ */
+export function connectControlSocket(path: string, home: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      socket.on('error', () => socket.destroy());
+      resolve(socket);
+    });
+    socket.once('error', () =>
+      reject(
+        new ClawError(
+          'NO_AGENT',
+          `no agent is running for ${home}: start one with \`clawbridge agent --home ${home}\` (or open the Clawbridge app)`,
+        ),
+      ),
+    );
+  });
 }

@@ -47,7 +47,12 @@ export async function startControlServer(
   };
 }
 
-function serve(socket: Socket, handler: ApiHandler, sockets: Set<Socket>, upgrades?: StreamUpgradeHandlers): void {
+function serve(
+  socket: Socket,
+  handler: ApiHandler,
+  sockets: Set<Socket>,
+  upgrades?: StreamUpgradeHandlers,
+): void {
   sockets.add(socket);
   let buffered = '';
   let disposeEvents: (() => void) | undefined;

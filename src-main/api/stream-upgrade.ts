@@ -84,7 +84,8 @@ export function acceptStreamUpgrade(
   socket.pause();
   const fail = (err: unknown) => {
     const code: ErrorCode = isClawError(err) ? err.code : 'INTERNAL';
-    if (!socket.destroyed) socket.end(JSON.stringify({ id, ok: false, error: { code, message: errorMessage(err) } }) + '\n');
+    if (!socket.destroyed)
+      socket.end(JSON.stringify({ id, ok: false, error: { code, message: errorMessage(err) } }) + '\n');
   };
   const refuse = (message: string) => {
     fail(new ClawError('BAD_ARGUMENT', message));
@@ -137,7 +138,8 @@ export function requestStreamUpgrade<M extends StreamMethodName>(
       buffered = Buffer.concat([buffered, chunk]);
       const nl = buffered.indexOf(0x0a);
       if (nl < 0) {
-        if (buffered.length > MAX_UPGRADE_REPLY_LINE) done(new ClawError('PROTOCOL', 'the agent sent an overlong reply'));
+        if (buffered.length > MAX_UPGRADE_REPLY_LINE)
+          done(new ClawError('PROTOCOL', 'the agent sent an overlong reply'));
         return;
       }
       let reply: { ok?: unknown; result?: unknown; error?: { code?: ErrorCode; message?: string } };

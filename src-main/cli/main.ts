@@ -10,6 +10,7 @@ import { registerClientCommands } from './client-commands.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerPairCommands } from './pair-commands.js';
 import { registerForwardCommands } from './forward-commands.js';
+import { registerTermCommand } from './term-command.js';
 
 const program = new Command('clawbridge')
   .description(
@@ -23,6 +24,7 @@ registerServerCommands(program);
 registerClientCommands(program);
 registerPairCommands(program);
 registerForwardCommands(program);
+registerTermCommand(program);
 
 try {
   await program.parseAsync(process.argv);

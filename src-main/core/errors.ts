@@ -35,7 +35,8 @@ export type ErrorCode =
   | 'PAIRING_FAILED'
   | 'PAIRING_REJECTED'
   | 'CONNECT_FAILED'
-  | 'ADDRESS_IN_USE';
+  | 'ADDRESS_IN_USE'
+  | 'TERMINAL_LOST';
 
 export class ClawError extends Error {
   constructor(

@@ -37,7 +37,8 @@ export class ConnectError extends ClawError {
 
 export interface Dialer {
   /**
-   * Connects to `host:port` from `peer` (a name or fingerprint).
+   * Connects to `host:port` from `peer` (a name or fingerprint). The stream comes back paused (pipe()
+   * or resume() it), so no byte that followed the result message is lost before the caller reads.
    * @throws ConnectError
    */
   connect(peer: string, host: string, port: number): Promise<Duplex>;

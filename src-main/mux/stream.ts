@@ -270,7 +270,6 @@ export class MuxStream extends Duplex {
     if (consumed + this.window - this.granted < this.window / CREDIT_RETURN_DIVISOR) return;
     const now = performance.now();
     if (buffered === 0) this.window = this.host.tuneWindow(this.window, now - this.epochStart);
-    if (process.env.DBGW) console.error(`DBGW ${process.pid} s${this.id} w=${this.window} buf=${buffered} dt=${(now - this.epochStart).toFixed(2)}`);
     this.epochStart = now;
     this.grant(consumed + this.window - this.granted);
   }

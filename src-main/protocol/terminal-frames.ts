@@ -8,6 +8,9 @@ import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { LENGTH_HEADER_BYTES, LengthPrefixedDecoder } from './length-prefixed.js';
 
+/** Service name of terminal streams on the mux. */
+export const TERMINAL_SERVICE = 'terminal';
+
 /** Version of the OPEN arguments; a peer refuses other versions with a clear reason. */
 export const TERMINAL_PROTOCOL_VERSION = 1;
 
@@ -85,7 +88,8 @@ function checkOffset(n: number): void {
 
 function textBytes(what: string, text: string): Buffer {
   const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length > MAX_TERMINAL_TEXT) throw bad(`${what} of ${bytes.length} bytes exceeds ${MAX_TERMINAL_TEXT}`);
+  if (bytes.length > MAX_TERMINAL_TEXT)
+    throw bad(`${what} of ${bytes.length} bytes exceeds ${MAX_TERMINAL_TEXT}`);
   return bytes;
 }
 
@@ -126,7 +130,8 @@ export function encodeTerminalFrame(frame: TerminalFrame): Buffer {
     case 'exit': {
       if ('code' in frame.status) {
         const code = frame.status.code;
-        if (!Number.isInteger(code) || code < 0 || code > 0xffffffff) throw bad(`exit code ${code} out of range`);
+        if (!Number.isInteger(code) || code < 0 || code > 0xffffffff)
+          throw bad(`exit code ${code} out of range`);
         const b = Buffer.allocUnsafe(5);
         b[0] = EXIT_CODE;
         b.writeUInt32BE(code, 1);
@@ -144,7 +149,10 @@ export function encodeTerminalFrame(frame: TerminalFrame): Buffer {
     case 'session':
       checkOffset(frame.offset);
       if (!SESSION_ID.test(frame.id)) throw bad('session ID must be 32 lowercase hex characters');
-      return frameOf(TerminalFrameType.Session, Buffer.concat([u64(frame.offset), Buffer.from(frame.id, 'ascii')]));
+      return frameOf(
+        TerminalFrameType.Session,
+        Buffer.concat([u64(frame.offset), Buffer.from(frame.id, 'ascii')]),
+      );
     case 'status':
       return frameOf(
         TerminalFrameType.Status,
@@ -162,7 +170,8 @@ function readOffset(body: Buffer): number {
 }
 
 function readText(what: string, bytes: Buffer): string {
-  if (bytes.length > MAX_TERMINAL_TEXT) throw bad(`${what} of ${bytes.length} bytes exceeds ${MAX_TERMINAL_TEXT}`);
+  if (bytes.length > MAX_TERMINAL_TEXT)
+    throw bad(`${what} of ${bytes.length} bytes exceeds ${MAX_TERMINAL_TEXT}`);
   try {
     return utf8.decode(bytes);
   } catch {
@@ -181,7 +190,8 @@ function expectLength(name: string, body: Buffer, length: number): void {
  */
 export function decodeTerminalFrame(frame: Buffer): TerminalFrame {
   if (frame.length === 0) throw bad('empty frame');
-  if (frame.length > MAX_TERMINAL_FRAME) throw bad(`frame of ${frame.length} bytes exceeds ${MAX_TERMINAL_FRAME}`);
+  if (frame.length > MAX_TERMINAL_FRAME)
+    throw bad(`frame of ${frame.length} bytes exceeds ${MAX_TERMINAL_FRAME}`);
   const type = frame[0]!;
   const body = frame.subarray(1);
   switch (type) {
@@ -243,6 +253,20 @@ export class TerminalFrameDecoder {
   get pendingBytes(): number {
     return this.inner.pendingBytes;
   }
+}
+
+/** `text` cut to at most MAX_TERMINAL_TEXT UTF-8 bytes (on a character boundary), for STATUS and ERROR. */
+export function fitText(text: string): string {
+  if (Buffer.byteLength(text, 'utf8') <= MAX_TERMINAL_TEXT) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > MAX_TERMINAL_TEXT - 3) break;
+    out += ch;
+    bytes += n;
+  }
+  return out + '…';
 }
 
 /** DATA frames for `bytes`, split at MAX_TERMINAL_DATA; none for an empty buffer. */

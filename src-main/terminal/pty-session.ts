@@ -109,7 +109,10 @@ export class PtySession {
       });
       return new PtySession(pty);
     } catch (err) {
-      throw new ClawError('BAD_ARGUMENT', `cannot start ${file ?? 'a shell'} in a terminal: ${(err as Error).message}`);
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `cannot start ${file ?? 'a shell'} in a terminal: ${(err as Error).message}`,
+      );
     }
   }
 

@@ -23,7 +23,8 @@ export class ReplayBuffer {
 
   /** @param capacity bytes kept, at least 1 */
   constructor(readonly capacity: number = REPLAY_BUFFER_BYTES) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be ≥ 1, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`capacity must be ≥ 1, got ${capacity}`);
     this.ring = Buffer.alloc(Math.min(capacity, INITIAL_RING_BYTES));
   }
 

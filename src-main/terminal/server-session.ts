@@ -21,7 +21,12 @@ import {
 } from '../protocol/terminal-frames.js';
 import type { PtySession } from './pty-session.js';
 import { ReplayBuffer } from './replay-buffer.js';
-import { INPUT_DRAIN_POLL_MS, INPUT_HIGH_WATER, UNACKED_HIGH_WATER, UNACKED_LOW_WATER } from './terminal-flow.js';
+import {
+  INPUT_DRAIN_POLL_MS,
+  INPUT_HIGH_WATER,
+  UNACKED_HIGH_WATER,
+  UNACKED_LOW_WATER,
+} from './terminal-flow.js';
 
 export interface ServerSessionOptions {
   id: string;
@@ -148,7 +153,10 @@ export class ServerSession {
       this.streamBlocked = false;
       if (this.gone) return;
       const ms = this.opts.resumeMs();
-      this.opts.log.info({ session: this.id, reason: err?.message }, `terminal stream lost; waiting ${ms} ms for a resume`);
+      this.opts.log.info(
+        { session: this.id, reason: err?.message },
+        `terminal stream lost; waiting ${ms} ms for a resume`,
+      );
       this.expiry = setTimeout(() => {
         this.opts.log.info({ session: this.id }, 'terminal session not resumed in time; hanging up');
         this.finish();
@@ -177,7 +185,10 @@ export class ServerSession {
       case 'data':
         this.inputReceived += frame.data.length;
         if (this.inputReceived - this.inputAcked > INPUT_HIGH_WATER + MAX_TERMINAL_DATA) {
-          throw new ClawError('PROTOCOL', `over ${INPUT_HIGH_WATER} bytes of input sent without waiting for an ACK`);
+          throw new ClawError(
+            'PROTOCOL',
+            `over ${INPUT_HIGH_WATER} bytes of input sent without waiting for an ACK`,
+          );
         }
         this.opts.pty.write(frame.data);
         return this.ackInput();
@@ -185,7 +196,10 @@ export class ServerSession {
         return this.resize(frame.cols, frame.rows);
       case 'ack':
         if (frame.offset > this.ring.end) {
-          throw new ClawError('PROTOCOL', `ACK for byte ${frame.offset}, but only ${this.ring.end} were sent`);
+          throw new ClawError(
+            'PROTOCOL',
+            `ACK for byte ${frame.offset}, but only ${this.ring.end} were sent`,
+          );
         }
         this.acked = Math.max(this.acked, frame.offset);
         return this.updateFlow();

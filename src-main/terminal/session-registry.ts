@@ -40,7 +40,10 @@ export class SessionRegistry {
   create(peer: string, peerName: string, spawn: () => PtySession): ServerSession {
     const max = this.opts.maxPerPeer ?? MAX_SESSIONS_PER_PEER;
     if (this.countFor(peer) >= max) {
-      throw new ClawError('BAD_ARGUMENT', `${peerName} already has ${max} terminals open here; close some first`);
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `${peerName} already has ${max} terminals open here; close some first`,
+      );
     }
     const id = randomBytes(16).toString('hex');
     const session = new ServerSession({

@@ -185,7 +185,9 @@ export class TerminalClient {
     }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        settle(new ClawError('TIMEOUT', `${this.opener.peerName} did not start the terminal session in time`));
+        settle(
+          new ClawError('TIMEOUT', `${this.opener.peerName} did not start the terminal session in time`),
+        );
       }, SESSION_FRAME_TIMEOUT_MS);
       const settle = (err?: Error) => {
         clearTimeout(timer);
@@ -213,15 +215,19 @@ export class TerminalClient {
       } catch (err) {
         const e = isClawError(err) ? err : new ClawError('PROTOCOL', errorMessage(err));
         if (!att.ready) return settle(e);
-        return this.fail(new ClawError('PROTOCOL', `${this.opener.peerName} broke the terminal protocol: ${e.message}`));
+        return this.fail(
+          new ClawError('PROTOCOL', `${this.opener.peerName} broke the terminal protocol: ${e.message}`),
+        );
       }
       this.pump();
     };
     const onGone = (err?: Error) => {
-      if (!att.ready) return settle(err ?? new ClawError('STREAM_RESET', 'the terminal stream closed before it started'));
+      if (!att.ready)
+        return settle(err ?? new ClawError('STREAM_RESET', 'the terminal stream closed before it started'));
       if (!att.exitSeen) this.lost(att, err?.message ?? 'the stream closed');
     };
-    const onEnd = () => onGone(new ClawError('PROTOCOL', `${this.opener.peerName} closed the terminal without an exit status`));
+    const onEnd = () =>
+      onGone(new ClawError('PROTOCOL', `${this.opener.peerName} closed the terminal without an exit status`));
     const onClose = () => onGone();
     stream.on('data', onData);
     stream.on('error', onGone);
@@ -240,10 +246,14 @@ export class TerminalClient {
   /** One decoded frame: SESSION and ACK are handled at once, everything else waits for the viewer. */
   private take(att: Attachment, frame: TerminalFrame, settle: (err?: Error) => void): void {
     if (!att.ready) {
-      if (frame.type !== 'session') throw new ClawError('PROTOCOL', `expected SESSION, got ${frame.type.toUpperCase()}`);
+      if (frame.type !== 'session')
+        throw new ClawError('PROTOCOL', `expected SESSION, got ${frame.type.toUpperCase()}`);
       const expected = this.sessionId === undefined ? 0 : this.received;
       if ((this.sessionId !== undefined && frame.id !== this.sessionId) || frame.offset !== expected) {
-        throw new ClawError('PROTOCOL', `resumed the wrong session or offset (${frame.offset}, expected ${expected})`);
+        throw new ClawError(
+          'PROTOCOL',
+          `resumed the wrong session or offset (${frame.offset}, expected ${expected})`,
+        );
       }
       this.sessionId = frame.id;
       att.ready = true;
@@ -256,7 +266,8 @@ export class TerminalClient {
     }
     switch (frame.type) {
       case 'ack':
-        if (frame.offset > this.inputSent) throw new ClawError('PROTOCOL', 'ACK for input that was never sent');
+        if (frame.offset > this.inputSent)
+          throw new ClawError('PROTOCOL', 'ACK for input that was never sent');
         this.inputAcked = Math.max(this.inputAcked, frame.offset);
         return this.maybeDrain();
       case 'data':
@@ -278,7 +289,10 @@ export class TerminalClient {
     while (!this.outputPaused && !this.over && this.inbox.length > 0) {
       const frame = this.inbox.shift()!;
       if (frame.type === 'data') {
-        this.events.emit('data', Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength));
+        this.events.emit(
+          'data',
+          Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength),
+        );
       } else if (frame.type === 'exit') {
         this.over = true;
         this.cur?.stream.end();
@@ -305,7 +319,10 @@ export class TerminalClient {
     att.dispose();
     this.cur = undefined;
     att.stream.destroy();
-    this.opts.log?.info({ peer: this.opener.peerName, session: this.sessionId, reason }, 'terminal stream lost; resuming');
+    this.opts.log?.info(
+      { peer: this.opener.peerName, session: this.sessionId, reason },
+      'terminal stream lost; resuming',
+    );
     this.events.emit('status', 'reconnecting', reason);
     void this.reconnect(reason);
   }
@@ -338,11 +355,22 @@ export class TerminalClient {
         return;
       } catch (err) {
         if (this.over) return;
-        if (isClawError(err, 'STREAM_REJECTED') || isClawError(err, 'PROTOCOL') || isClawError(err, 'BAD_FRAME')) {
-          return this.fail(new ClawError('TERMINAL_LOST', `the terminal on ${this.opener.peerName} is gone: ${errorMessage(err)}`));
+        if (
+          isClawError(err, 'STREAM_REJECTED') ||
+          isClawError(err, 'PROTOCOL') ||
+          isClawError(err, 'BAD_FRAME')
+        ) {
+          return this.fail(
+            new ClawError(
+              'TERMINAL_LOST',
+              `the terminal on ${this.opener.peerName} is gone: ${errorMessage(err)}`,
+            ),
+          );
         }
         last = errorMessage(err);
-        await new Promise((r) => setTimeout(r, Math.max(0, Math.min(RESUME_RETRY_MS, deadline - Date.now()))));
+        await new Promise((r) =>
+          setTimeout(r, Math.max(0, Math.min(RESUME_RETRY_MS, deadline - Date.now()))),
+        );
       }
     }
     if (this.over) return;

@@ -1,0 +1,171 @@
+/**
+ * `clawbridge term PEER [-- COMMAND ARGS…]`: a terminal on a peer in this one. With a TTY the local
+ * terminal goes raw (every key goes to the remote side), follows window resizes, and is restored on
+ * exit; without one it works on pipes. stdout carries only the remote output, notes go to stderr, and
+ * the exit status is the remote program's (128 + signal number when a signal ended it).
+ */
+import { constants } from 'node:os';
+import type { Socket } from 'node:net';
+import type { Command } from 'commander';
+import { connectControlSocket } from '../api/control-client.js';
+import { requestStreamUpgrade } from '../api/stream-upgrade.js';
+import { errorMessage } from '../core/errors.js';
+import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
+import {
+  encodeDataFrames,
+  encodeTerminalFrame,
+  MAX_TERMINAL_DIMENSION,
+  TerminalFrameDecoder,
+  type ExitStatus,
+  type TerminalFrame,
+} from '../protocol/terminal-frames.js';
+
+/** Window size sent when stdout is not a terminal (the classic 80 × 24). */
+export const DEFAULT_COLS = 80;
+export const DEFAULT_ROWS = 24;
+
+/** The byte a terminal sends for Ctrl-D: end of input for a program reading the PTY in line mode. */
+const EOF_CHAR = 0x04;
+
+/** Signals that end the CLI; it restores the local terminal and hangs up the session first. */
+const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** The local exit status for a remote one: its code (clamped to 255), or 128 + the signal's number. */
+export function localExitCode(status: ExitStatus): number {
+  if ('code' in status) return Math.min(status.code, 255);
+  const n = (constants.signals as Record<string, number | undefined>)[status.signal];
+  return 128 + (n ?? 1);
+}
+
+export function registerTermCommand(program: Command): void {
+  program
+    .command('term <peer> [command...]')
+    .description(
+      "open a terminal on a peer: its shell, or the command after -- (its exit status becomes clawbridge's)",
+    )
+    .option('--home <dir>', 'node home directory')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  clawbridge term office\n  clawbridge term office -- sh -c 'uname -a'",
+    )
+    .action(async (peer: string, command: string[], opts: { home?: string }) => {
+      const home = resolveHome(opts.home);
+      const socket = await connectControlSocket(controlSocketPath(home), home);
+      const { rest } = await requestStreamUpgrade(socket, 'terminal.open', {
+        peer,
+        ...(command.length > 0 ? { command } : {}),
+        ...windowSize(),
+      });
+      const code = await runTerminal(socket, rest);
+      // Exit once everything written to stdout is out (pipes may be asynchronous).
+      process.stdout.write('', () => process.exit(code));
+    });
+}
+
+/** Runs the session on an upgraded socket until it ends; resolves with the local exit status. */
+function runTerminal(socket: Socket, rest: Buffer): Promise<number> {
+  const { stdin, stdout, stderr } = process;
+  const raw = stdin.isTTY;
+  if (raw) stdin.setRawMode(true);
+  const restore = () => {
+    if (raw && stdin.isTTY) stdin.setRawMode(false);
+  };
+  process.once('exit', restore);
+  const note = (line: string) => stderr.write(raw ? `\r\nclawbridge: ${line}\r\n` : `clawbridge: ${line}\n`);
+
+  return new Promise<number>((resolve) => {
+    const decoder = new TerminalFrameDecoder();
+    let finished = false;
+    let lastInput = 0x0a;
+    const onSignal = (signal: NodeJS.Signals) => finish(128 + (constants.signals[signal] ?? 1));
+    const finish = (code: number, message?: string) => {
+      if (finished) return;
+      finished = true;
+      restore();
+      for (const s of FATAL_SIGNALS) process.off(s, onSignal);
+      stdin.pause();
+      socket.destroy();
+      if (message) stderr.write(`clawbridge: ${message}\n`);
+      resolve(code);
+    };
+    const onFrame = (frame: TerminalFrame) => {
+      switch (frame.type) {
+        case 'data':
+          if (!stdout.write(frame.data) && !socket.isPaused()) {
+            socket.pause();
+            stdout.once('drain', () => socket.resume());
+          }
+          return;
+        case 'status':
+          return void note(
+            frame.state === 'reconnecting'
+              ? `reconnecting… (${frame.detail})`
+              : `reconnected ${frame.detail}`,
+          );
+        case 'exit': {
+          const s = frame.status;
+          return finish(
+            localExitCode(s),
+            'signal' in s ? `the remote program was ended by ${s.signal}` : undefined,
+          );
+        }
+        case 'error':
+          return finish(1, frame.message);
+        default:
+          return finish(1, `the agent sent an unexpected ${frame.type.toUpperCase()} frame`);
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      try {
+        for (const frame of decoder.push(chunk)) {
+          if (finished) return;
+          onFrame(frame);
+        }
+      } catch (err) {
+        finish(1, `bad terminal frame from the agent: ${errorMessage(err)}`);
+      }
+    };
+    const send = (bytes: Uint8Array) => {
+      let ok = true;
+      for (const frame of encodeDataFrames(bytes)) ok = socket.write(frame);
+      if (!ok) {
+        stdin.pause();
+        socket.once('drain', () => !finished && stdin.resume());
+      }
+    };
+
+    for (const s of FATAL_SIGNALS) process.once(s, onSignal);
+    socket.on('data', onData);
+    socket.on('close', () => finish(1, 'the agent closed the terminal (did it stop?)'));
+    if (rest.length > 0) onData(rest);
+    socket.resume();
+
+    stdin.on('data', (chunk: Buffer) => {
+      if (finished || chunk.length === 0) return;
+      lastInput = chunk[chunk.length - 1]!;
+      send(chunk);
+    });
+    // Without a TTY, the end of our input becomes Ctrl-D at the remote side (twice after a partial
+    // line: the first only hands that line over), so `cat` and friends see end-of-file.
+    stdin.on('end', () => {
+      if (!finished && !raw) send(lastInput === 0x0a ? Buffer.of(EOF_CHAR) : Buffer.of(EOF_CHAR, EOF_CHAR));
+    });
+    stdin.on('error', () => undefined);
+    // Node turns SIGWINCH into 'resize' on a TTY stdout.
+    if (stdout.isTTY) {
+      stdout.on('resize', () => {
+        if (!finished) socket.write(encodeTerminalFrame({ type: 'resize', ...windowSize() }));
+      });
+    }
+    stdin.resume();
+  });
+}
+
+/** The local window's size, within what the protocol carries; 80 × 24 when stdout is not a terminal. */
+function windowSize(): { cols: number; rows: number } {
+  const { stdout } = process;
+  if (!stdout.isTTY) return { cols: DEFAULT_COLS, rows: DEFAULT_ROWS };
+  const clamp = (n: number | undefined, dflt: number) =>
+    Math.min(MAX_TERMINAL_DIMENSION, Math.max(1, n || dflt));
+  return { cols: clamp(stdout.columns, DEFAULT_COLS), rows: clamp(stdout.rows, DEFAULT_ROWS) };
+}

@@ -1,0 +1,91 @@
+/**
+ * Terminals (DESIGN §8), wired into an agent: the `terminal` service peers open here (permission
+ * `terminal`, refused as `permission denied: B does not allow terminals from A`), and the
+ * `terminal.open` streaming method this node's CLI uses to open terminals on peers.
+ */
+import type { Agent } from '../agent/agent.js';
+import type { ServiceRequest } from '../agent/services.js';
+import { describeZodError } from '../api/validate.js';
+import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
+import { errorMessage } from '../core/errors.js';
+import { TERMINAL_SERVICE, terminalOpenArgs } from '../protocol/terminal-frames.js';
+import { PtySession } from './pty-session.js';
+import type { ServerSession } from './server-session.js';
+import { SessionRegistry } from './session-registry.js';
+import type { TerminalClient } from './terminal-client.js';
+import { terminalOpenHandler } from './viewer-bridge.js';
+
+export interface Terminals {
+  /** Sessions peers have open on this node. */
+  readonly sessions: SessionRegistry;
+  /** Streaming methods for the control server (`terminal.open`). */
+  readonly upgrades: StreamUpgradeHandlers;
+  /** Hangs up every session, served or opened (the agent is stopping). */
+  stop(): void;
+}
+
+/** Registers the `terminal` service on `agent` and returns the control-socket side. Call once. */
+export function startTerminals(agent: Agent): Terminals {
+  const sessions = new SessionRegistry({
+    log: agent.log.child({ service: TERMINAL_SERVICE }),
+    resumeMs: () => agent.settings.get().terminalResumeMs,
+  });
+  agent.services.register(TERMINAL_SERVICE, {
+    permission: 'terminal',
+    noun: 'terminals',
+    handle: (req) => serveTerminal(agent.name, sessions, req),
+  });
+  const clients = new Set<TerminalClient>();
+  return {
+    sessions,
+    upgrades: { 'terminal.open': terminalOpenHandler(agent, clients) },
+    stop: () => {
+      sessions.closeAll('the agent is stopping');
+      for (const c of clients) c.close();
+      clients.clear();
+    },
+  };
+}
+
+/**
+ * Answers one `terminal` stream request (already past the permission check): a new session, or the
+ * resume of one this peer opened. Refusals carry a reason the requesting CLI shows as is.
+ */
+export function serveTerminal(selfName: string, sessions: SessionRegistry, req: ServiceRequest): void {
+  const parsed = terminalOpenArgs.safeParse(req.args);
+  if (!parsed.success) return req.reject(`bad terminal request: ${describeZodError(parsed.error)}`);
+  const args = parsed.data;
+  if ('resume' in args) {
+    const session = sessions.find(args.resume, req.peer.fingerprint);
+    if (!session) {
+      return req.reject(`the session is no longer on ${selfName}: it ended, or was not resumed in time`);
+    }
+    const problem = session.resumeProblem(args.offset);
+    if (problem) return req.reject(problem);
+    const stream = acceptOrDrop(req);
+    if (!stream) return;
+    session.attach(stream, args.offset);
+    session.resize(args.cols, args.rows);
+    return;
+  }
+  let session: ServerSession;
+  try {
+    session = sessions.create(req.peer.fingerprint, req.peer.name, () =>
+      PtySession.spawn({ command: args.command, cols: args.cols, rows: args.rows }),
+    );
+  } catch (err) {
+    return req.reject(errorMessage(err));
+  }
+  const stream = acceptOrDrop(req);
+  if (!stream) return session.close('the client gave up before the session started');
+  session.attach(stream, 0);
+}
+
+/** Accepts the stream, or undefined when the requester gave up (or its link died) meanwhile. */
+function acceptOrDrop(req: ServiceRequest): ReturnType<ServiceRequest['accept']> | undefined {
+  try {
+    return req.accept();
+  } catch {
+    return undefined;
+  }
+}

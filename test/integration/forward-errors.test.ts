@@ -1,0 +1,182 @@
+/**
+ * Forwards and proxies with real agents when things go wrong, and across restarts: malformed SOCKS
+ * input, closed targets, unknown exit peers, taken ports, non-loopback binds, a peer that denies
+ * forwards, agent restart (listeners come back), `rm` and agent stop (ports freed).
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { get } from 'node:http';
+import { connect } from 'node:net';
+import type { ForwardInfo } from '../../src-main/api/contract.js';
+import { SocksReply } from '../../src-main/protocol/socks5.js';
+import { cli, cliJson, stopAll, waitFor } from '../helpers/processes.js';
+import {
+  fileServer,
+  freePort,
+  ok,
+  portFree,
+  socksReply,
+  startAgent,
+  startPair,
+  waitForPath,
+} from './forward-helpers.js';
+
+after(stopAll);
+
+/** GET through the HTTP proxy at `proxyPort` (or straight to `port` when no proxy): status and body. */
+function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path, timeout: 20_000 }, (res) => {
+      let body = '';
+      res.setEncoding('latin1').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+  });
+}
+
+/** Connects, sends `data`, and resolves with what came back before the server closed. */
+function rawExchange(port: number, data: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    let got = '';
+    const timer = setTimeout(() => reject(new Error('server did not close in 20 s')), 20_000);
+    s.on('connect', () => s.write(data));
+    s.on('data', (c: Buffer) => (got += c.toString('latin1')));
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+  });
+}
+
+test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 }, async () => {
+  const file = await fileServer(256 * 1024);
+  after(() => file.server.close());
+  const pair = await startPair();
+  const home = ['--home', pair.homeA];
+  const [socks, http, fwd, closed] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  await ok(['proxy', 'add', '--socks', String(socks), '--via', 'b', '--name', 's', ...home]);
+  await ok(['proxy', 'add', '--http', String(http), '--via', 'b', '--name', 'h', ...home]);
+  await ok([
+    'forward',
+    'add',
+    '--local',
+    String(fwd),
+    '--via',
+    'b',
+    '--remote',
+    `127.0.0.1:${file.port}`,
+    '--name',
+    'f',
+    ...home,
+  ]);
+  const target = { type: 'ipv4' as const, host: '127.0.0.1', port: file.port };
+
+  // A malformed greeting closes that connection without a reply; the proxy keeps serving.
+  assert.equal(await rawExchange(socks, 'hello, proxy\r\n\r\n'), '');
+  assert.equal(await socksReply(socks, target), SocksReply.Succeeded);
+  // A closed target port: connection refused (0x05).
+  assert.equal(await socksReply(socks, { ...target, port: closed }), SocksReply.ConnectionRefused);
+  // An unknown exit peer in the user name: not allowed (0x02) and a log line.
+  assert.equal(await socksReply(socks, target, 'office'), SocksReply.NotAllowed);
+  await waitFor(
+    'log line about office',
+    () => pair.a.stderr().includes("socks: no peer named 'office'"),
+    5_000,
+  );
+  // Malformed HTTP proxy request: 400; an unreachable target: 502 with the reason.
+  assert.match(
+    await rawExchange(http, 'GET /not-absolute HTTP/1.1\r\n\r\n'),
+    /^HTTP\/1\.1 400 Bad Request\r\n/,
+  );
+  const unreachable = await httpGet(http, `http://127.0.0.1:${closed}/`);
+  assert.deepEqual(unreachable, {
+    status: 502,
+    body: `cannot reach 127.0.0.1:${closed} via b: connection refused\n`,
+  });
+  assert.equal((await httpGet(http, `http://127.0.0.1:${file.port}/file`)).status, 200);
+
+  // A taken port, a non-loopback address without the flag, a missing peer: one line each, exit 1.
+  const taken = await cli([
+    'forward',
+    'add',
+    '--local',
+    String(socks),
+    '--via',
+    'b',
+    '--remote',
+    '127.0.0.1:1',
+    ...home,
+  ]);
+  assert.equal(taken.code, 1);
+  assert.equal(
+    taken.stderr,
+    `clawbridge: 127.0.0.1:${socks} is already in use; pick another port or stop the program that uses it\n`,
+  );
+  const wide = await cli(['proxy', 'add', '--socks', '0.0.0.0:0', '--via', 'b', ...home]);
+  assert.equal(wide.code, 1);
+  assert.match(wide.stderr, /^clawbridge: 0\.0\.0\.0:0 is not a loopback address: .* --allow-remote-bind/);
+  const wideOk = await cli([
+    'proxy',
+    'add',
+    '--socks',
+    '0.0.0.0:0',
+    '--via',
+    'b',
+    '--allow-remote-bind',
+    '--name',
+    'w',
+    ...home,
+  ]);
+  assert.equal(wideOk.code, 0, wideOk.stderr);
+  assert.match(wideOk.stderr, /^clawbridge: warning: 0\.0\.0\.0:\d+ accepts connections from other machines/);
+  await ok(['proxy', 'rm', 'w', ...home]);
+  const noPeer = await cli(['forward', 'add', '--local', '0', '--via', 'nobody', '--remote', 'x:1', ...home]);
+  assert.equal(noPeer.stderr, "clawbridge: no peer named 'nobody'; `clawbridge peers` lists them\n");
+
+  // B stops allowing forwards from A: every front end reports B's refusal in its own way.
+  await ok(['peers', 'deny', 'a', 'forward', '--home', pair.homeB]);
+  const denial = 'permission denied: b does not allow forwards from a';
+  assert.equal(await socksReply(socks, target), SocksReply.NotAllowed);
+  assert.deepEqual(await httpGet(http, `http://127.0.0.1:${file.port}/file`), {
+    status: 502,
+    body: `${denial}\n`,
+  });
+  assert.equal(await rawExchange(fwd, 'GET /file HTTP/1.0\r\n\r\n'), '');
+  await waitFor('notice', () => pair.a.stderr().includes(`clawbridge: forward f: ${denial}\n`), 5_000);
+  await ok(['peers', 'allow', 'a', 'forward', '--home', pair.homeB]);
+  assert.equal((await httpGet(fwd, '/file')).body.length, file.size);
+
+  // Restart A: the saved forward and proxies come back on the same ports, with fresh counters.
+  await pair.a.stop();
+  assert.deepEqual(await Promise.all([socks, http, fwd].map(portFree)), [true, true, true]);
+  pair.a = await startAgent(pair.homeA, 'a', []);
+  const after = await cliJson<ForwardInfo[]>(['forward', 'list', ...home]);
+  assert.deepEqual(after, [
+    {
+      name: 'f',
+      local: `127.0.0.1:${fwd}`,
+      via: 'b',
+      remote: `127.0.0.1:${file.port}`,
+      state: 'listening',
+      connections: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+    },
+  ]);
+  await waitForPath(pair.homeA, 'b', 'direct');
+  assert.equal((await httpGet(fwd, '/file')).body.length, file.size);
+  assert.equal((await httpGet(http, `http://127.0.0.1:${file.port}/file`)).status, 200);
+
+  // rm frees the port at once.
+  assert.equal(await ok(['forward', 'rm', 'f', ...home]), 'removed forward f\n');
+  assert.equal(await portFree(fwd), true);
+  const gone = await cli(['forward', 'rm', 'f', ...home]);
+  assert.equal(gone.stderr, "clawbridge: no forward named 'f'; `clawbridge forward list` shows them\n");
+  assert.deepEqual(await cliJson<ForwardInfo[]>(['forward', 'list', ...home]), []);
+  await pair.a.stop();
+  assert.deepEqual(await Promise.all([socks, http].map(portFree)), [true, true]);
+});

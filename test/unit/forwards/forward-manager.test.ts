@@ -1,0 +1,181 @@
+/**
+ * ForwardManager over a real (unstarted) Agent and its settings file, dialing through an in-memory exit
+ * peer: TCP forwards that count, ports that are freed, clear messages for taken ports, listeners that
+ * come back from settings, and TCP forward failures reported as log line + notice.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent } from '../../../src-main/agent/agent.js';
+import { SettingsStore } from '../../../src-main/agent/settings.js';
+import { isClawError } from '../../../src-main/core/errors.js';
+import { localAddress } from '../../../src-main/forwards/forward-api.js';
+import { ForwardManager } from '../../../src-main/forwards/forward-manager.js';
+import { testIdentity } from '../../helpers/identities.js';
+import { closedPort, echoServer, memoryExit, memoryLogger, RawClient, type ExitOptions } from './fixtures.js';
+
+const echo = await echoServer(' bye');
+const cleanups: (() => unknown)[] = [];
+after(async () => {
+  echo.server.close();
+  for (const c of cleanups) await c();
+});
+
+async function setup(home = mkdtempSync(join(tmpdir(), 'cb-fwd-')), exitOpts: ExitOptions = {}) {
+  const { log, lines } = memoryLogger();
+  const agent = new Agent({
+    identity: await testIdentity('fwd'),
+    settings: new SettingsStore(home),
+    logger: log,
+  });
+  const notices: string[] = [];
+  agent.events.on('notice', (l) => notices.push(l));
+  const exit = memoryExit(exitOpts);
+  const manager = new ForwardManager(agent, exit.dialer);
+  cleanups.push(() => manager.stop(), exit.close);
+  return { home, agent, manager, notices, lines };
+}
+
+const portOf = (address: string) => Number(address.split(':').pop());
+
+/** True when something can listen on 127.0.0.1:port right now. */
+async function portFree(port: number): Promise<boolean> {
+  const s = createServer();
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+test('a TCP forward carries bytes, counts them, lists in the documented shape, and is saved', async () => {
+  const { manager, agent } = await setup();
+  await manager.add({
+    name: 'web',
+    kind: 'tcp',
+    listen: '127.0.0.1:0',
+    via: 'b',
+    remote: `127.0.0.1:${echo.port}`,
+  });
+  const [info] = manager.forwards();
+  const client = await RawClient.open(portOf(info!.local));
+  client.write('hello');
+  assert.equal((await client.read(5)).toString(), 'hello');
+  client.end();
+  assert.equal((await client.readToEnd()).toString(), ' bye');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(manager.forwards(), [
+    {
+      name: 'web',
+      local: info!.local,
+      via: 'b',
+      remote: `127.0.0.1:${echo.port}`,
+      state: 'listening',
+      connections: 1,
+      bytesIn: 9,
+      bytesOut: 5,
+    },
+  ]);
+  assert.deepEqual(agent.settings.get().forwards, [
+    { name: 'web', kind: 'tcp', listen: '127.0.0.1:0', via: 'b', remote: `127.0.0.1:${echo.port}` },
+  ]);
+});
+
+test('a taken port is one clear line; a taken name too', async () => {
+  const { manager } = await setup();
+  await manager.add({ name: 's', kind: 'socks', listen: '127.0.0.1:0', via: 'b' });
+  const local = manager.proxies()[0]!.local;
+  await assert.rejects(
+    manager.add({ name: 'h', kind: 'http', listen: local, via: 'b' }),
+    (err) => isClawError(err, 'ADDRESS_IN_USE') && err.message.startsWith(`${local} is already in use`),
+  );
+  await assert.rejects(
+    manager.add({ name: 's', kind: 'http', listen: '127.0.0.1:0', via: 'b' }),
+    /named 's' already exists/,
+  );
+  assert.deepEqual(
+    manager.proxies().map((p) => p.name),
+    ['s'],
+  );
+});
+
+test('remove frees the port at once and forgets the listener; wrong kind or name is an error', async () => {
+  const { manager, agent } = await setup();
+  await manager.add({
+    name: 'web',
+    kind: 'tcp',
+    listen: '127.0.0.1:0',
+    via: 'b',
+    remote: `127.0.0.1:${echo.port}`,
+  });
+  const port = portOf(manager.forwards()[0]!.local);
+  const open = await RawClient.open(port); // an open connection must not keep the port
+  await assert.rejects(manager.remove('web', ['socks', 'http']), /no proxy named 'web'/);
+  await manager.remove('web', ['tcp']);
+  await open.closedByServer();
+  assert.equal(await portFree(port), true);
+  assert.deepEqual(manager.forwards(), []);
+  assert.deepEqual(agent.settings.get().forwards, []);
+  await assert.rejects(
+    manager.remove('web', ['tcp']),
+    /no forward named 'web'; `clawbridge forward list` shows them/,
+  );
+});
+
+test('saved listeners come back; one whose port is taken shows error and a notice; stop frees ports', async () => {
+  const first = await setup();
+  const port = await closedPort();
+  const blockedPort = await closedPort();
+  await first.manager.add({ name: 'p', kind: 'socks', listen: `127.0.0.1:${port}` });
+  await first.manager.add({ name: 'q', kind: 'http', listen: `127.0.0.1:${blockedPort}`, via: 'b' });
+  await first.manager.stop();
+  assert.equal(await portFree(port), true);
+
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(blockedPort, '127.0.0.1', () => r()));
+  cleanups.push(() => blocker.close());
+  const second = await setup(first.home);
+  await second.manager.restore();
+  assert.deepEqual(
+    second.manager.proxies().map(({ name, kind, local, via, state }) => ({ name, kind, local, via, state })),
+    [
+      { name: 'p', kind: 'socks', local: `127.0.0.1:${port}`, via: null, state: 'listening' },
+      { name: 'q', kind: 'http', local: `127.0.0.1:${blockedPort}`, via: 'b', state: 'error' },
+    ],
+  );
+  assert.match(second.manager.proxies()[1]!.error!, /is already in use/);
+  assert.deepEqual(second.notices, [
+    `proxy q: 127.0.0.1:${blockedPort} is already in use; pick another port or stop the program that uses it`,
+  ]);
+  await second.manager.stop();
+  assert.equal(await portFree(port), true);
+});
+
+test('a TCP forward that cannot connect closes the client and says why in a log line and a notice', async () => {
+  const { manager, notices, lines } = await setup(undefined, { allow: [] });
+  await manager.add({
+    name: 'db',
+    kind: 'tcp',
+    listen: '127.0.0.1:0',
+    via: 'b',
+    remote: `127.0.0.1:${echo.port}`,
+  });
+  const client = await RawClient.open(portOf(manager.forwards()[0]!.local));
+  client.write('x');
+  assert.equal((await client.readToEnd()).length, 0);
+  const line = 'forward db: permission denied: b does not allow forwards from a';
+  assert.deepEqual(notices, [line]);
+  assert.ok(lines.some((l) => l.level === 40 && l.msg === line));
+});
+
+test('listen addresses: a bare port is loopback; other addresses need the explicit flag', () => {
+  assert.deepEqual(localAddress('8080', undefined), { listen: '127.0.0.1:8080', port: 8080 });
+  assert.deepEqual(localAddress('[::1]:8080', undefined), { listen: '[::1]:8080', port: 8080 });
+  assert.throws(
+    () => localAddress('0.0.0.0:8080', undefined),
+    /^ClawError: 0\.0\.0\.0:8080 is not a loopback address: .*add --allow-remote-bind/,
+  );
+  assert.deepEqual(localAddress('0.0.0.0:8080', true), { listen: '0.0.0.0:8080', port: 8080 });
+});

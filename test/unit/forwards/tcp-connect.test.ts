@@ -1,0 +1,131 @@
+/**
+ * The tcp-connect service end to end over an in-memory link: the exit dials, answers with a result
+ * message, splices with half-close; failures arrive as ConnectErrors whose `failure` front ends map.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { ConnectError } from '../../../src-main/forwards/dialer.js';
+import { classifyDialError } from '../../../src-main/forwards/tcp-connect-service.js';
+import { ConnectStatus } from '../../../src-main/forwards/tcp-connect-protocol.js';
+import type { Duplex } from 'node:stream';
+import { readAll } from '../mux/mux-fixtures.js';
+import { closedPort, echoServer, memoryExit } from './fixtures.js';
+
+const echo = await echoServer(' bye');
+after(() => echo.server.close());
+
+/** The dialer hands streams over paused (nothing may be lost before a pipe); read the rest of one. */
+const readRest = (stream: Duplex) => {
+  const all = readAll(stream);
+  stream.resume();
+  return all;
+};
+
+async function failureOf(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof ConnectError, `expected a ConnectError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the connection to fail');
+}
+
+test('bytes go both ways; the opener’s FIN reaches the target and the target’s reply still arrives', async () => {
+  const exit = memoryExit();
+  const stream = await exit.dialer.connect('b', '127.0.0.1', echo.port);
+  stream.write('hello');
+  stream.end();
+  assert.equal((await readRest(stream)).toString(), 'hello bye');
+  exit.close();
+});
+
+test('names are resolved at the exit peer', async () => {
+  const exit = memoryExit();
+  const stream = await exit.dialer.connect('b', 'localhost', echo.port);
+  stream.end('x');
+  assert.equal((await readRest(stream)).toString(), 'x bye');
+  exit.close();
+});
+
+test('a closed port is "refused", with the exit naming the target in its log', async () => {
+  const exit = memoryExit();
+  const port = await closedPort();
+  const err = await failureOf(exit.dialer.connect('b', '127.0.0.1', port));
+  assert.equal(err.failure, 'refused');
+  assert.equal(err.message, `cannot reach 127.0.0.1:${port} via b: connection refused`);
+  assert.ok(
+    exit.exitLog.lines.some((l) => l.level === 40 && l.msg === 'tcp-connect failed: connection refused'),
+  );
+  exit.close();
+});
+
+test('without the forward permission the peer refuses with its own words', async () => {
+  const exit = memoryExit({ allow: ['terminal'] });
+  const err = await failureOf(exit.dialer.connect('b', '127.0.0.1', echo.port));
+  assert.equal(err.failure, 'permission-denied');
+  assert.equal(err.message, 'permission denied: b does not allow forwards from a');
+  exit.close();
+});
+
+test('forwardTo limits destinations, by the name asked for or the address it resolves to', async () => {
+  const strict = memoryExit({ forwardTo: ['127.0.0.1:1', '*.example:443'] });
+  const err = await failureOf(strict.dialer.connect('b', '127.0.0.1', echo.port));
+  assert.equal(err.failure, 'not-allowed');
+  assert.equal(err.message, `b does not allow forwards from a to 127.0.0.1:${echo.port}`);
+  strict.close();
+
+  const byAddress = memoryExit({ forwardTo: [`127.0.0.*:${echo.port}`] });
+  const s = await byAddress.dialer.connect('b', 'localhost', echo.port);
+  s.end('y');
+  assert.equal((await readRest(s)).toString(), 'y bye');
+  byAddress.close();
+});
+
+test('an unknown peer fails before anything is opened', async () => {
+  const exit = memoryExit();
+  const err = await failureOf(exit.dialer.connect('office', '127.0.0.1', echo.port));
+  assert.equal(err.failure, 'unknown-peer');
+  assert.match(err.message, /^no peer named 'office'/);
+  exit.close();
+});
+
+test('bad arguments are rejected by the exit, not dialed', async () => {
+  const exit = memoryExit();
+  const err = await failureOf(exit.dialer.connect('b', 'bad host!', 80));
+  assert.equal(err.failure, 'general');
+  assert.match(err.message, /^peer b refused: bad tcp-connect arguments: host: /);
+  exit.close();
+});
+
+test('a reset by the target resets the opener’s stream', async () => {
+  const rude = createServer((s) => s.on('data', () => s.resetAndDestroy()));
+  await new Promise<void>((r) => rude.listen(0, '127.0.0.1', () => r()));
+  const exit = memoryExit();
+  const stream = await exit.dialer.connect('b', '127.0.0.1', (rude.address() as { port: number }).port);
+  stream.write('x');
+  await assert.rejects(readRest(stream), /reset by the peer|ECONNRESET|closed abruptly/);
+  exit.close();
+  rude.close();
+});
+
+test('socket and DNS errors map to result statuses', () => {
+  const cases: [string, number][] = [
+    ['ECONNREFUSED', ConnectStatus.Refused],
+    ['ENETUNREACH', ConnectStatus.NetworkUnreachable],
+    ['EHOSTUNREACH', ConnectStatus.HostUnreachable],
+    ['ETIMEDOUT', ConnectStatus.Timeout],
+    ['ENOTFOUND', ConnectStatus.HostNotFound],
+    ['EAI_AGAIN', ConnectStatus.HostNotFound],
+    ['EWEIRD', ConnectStatus.GeneralFailure],
+  ];
+  for (const [code, status] of cases) {
+    const err = Object.assign(new Error(`x ${code}`), { code });
+    assert.equal(classifyDialError(err).status, status, code);
+  }
+  assert.equal(
+    classifyDialError(Object.assign(new Error(''), { code: 'ENOTFOUND' })).message,
+    'host not found',
+  );
+});
