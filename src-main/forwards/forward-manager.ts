@@ -61,7 +61,7 @@ export class ForwardManager {
    * @throws ClawError('BAD_ARGUMENT') when the name is taken, ClawError('ADDRESS_IN_USE') when the port is.
    */
   async add(record: ForwardRecord): Promise<void> {
-    if (this.stopped) throw new ClawError('AGENT_RUNNING', 'the agent is stopping; start it again first');
+    if (this.stopped) throw new ClawError('NO_AGENT', 'the agent is stopping; start it again first');
     if (this.running.has(record.name)) {
       throw new ClawError(
         'BAD_ARGUMENT',
@@ -129,11 +129,6 @@ export class ForwardManager {
         via: r.record.via ?? null,
         ...status(r),
       }));
-  }
-
-  /** Info about one listener by name (after add). */
-  info(name: string): ForwardInfo | ProxyInfo | undefined {
-    return [...this.forwards(), ...this.proxies()].find((x) => x.name === name);
   }
 
   /** Closes every listener and its connections; the saved list stays for the next start. */

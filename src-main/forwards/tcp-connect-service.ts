@@ -14,7 +14,7 @@ import { describeZodError } from '../api/validate.js';
 import { errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { MuxStream } from '../mux/stream.js';
-import { destinationAllowed } from './destination-policy.js';
+import { destinationAllowed, malformedPatterns } from './destination-policy.js';
 import { splice } from './splice.js';
 import {
   ConnectStatus,
@@ -107,6 +107,10 @@ export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest)
   const target = formatHostPort(host, port);
   const limits = node.limitsFor(req.peer.fingerprint);
   const log = node.log.child({ service: TCP_CONNECT_SERVICE, peer: req.peer.name, target });
+  const malformed = limits ? malformedPatterns(limits) : [];
+  if (malformed.length > 0) {
+    log.warn(`forwardTo patterns that match nothing (write HOST:PORT): ${malformed.join(', ')}`);
+  }
   let stream: MuxStream;
   try {
     stream = req.accept();

@@ -1,8 +1,15 @@
 /**
  * One pseudo-terminal on the serving node (node-pty): the shell or a given command, its output as
  * Buffers, input, resize, pause/resume for flow control, and its exit status — reported only after its
- * last output byte, even when it exits while paused (see `pause`).
+ * last output byte, even when the process exits while output is paused.
+ *
+ * Two traps lose the tail of the output otherwise, both seen with `head -c 150000000 /dev/zero | base64`
+ * behind a slow viewer: libuv reports end-of-file on a hang-up as soon as a read came back short — and
+ * PTY reads always do (4095 bytes) — so up to a kernel buffer of output is never read; and node-pty
+ * destroys a read side that has not closed 200 ms after the process was reaped, which a paused one
+ * never does. See `drainAfterHangup` and `checkGone`.
  */
+import { readSync } from 'node:fs';
 import { constants, homedir } from 'node:os';
 import { spawn, type IPty } from 'node-pty';
 import { ClawError } from '../core/errors.js';
@@ -22,6 +29,15 @@ export const PTY_EXIT_POLL_MS = 25;
 
 /** How long a hung-up process may take to exit before it is killed, in ms (3 s). */
 export const PTY_KILL_GRACE_MS = 3_000;
+
+/** Largest read when draining a hung-up PTY, in bytes (64 KiB, what libuv reads at a time). */
+const DRAIN_READ_BYTES = 64 * 1024;
+
+/**
+ * Most reads when draining a hung-up PTY: the kernel holds at most a few of its buffers (64 KiB flip
+ * buffers + 4 KiB line buffer) once the writer is gone; the bound only guards against a surprise.
+ */
+const MAX_DRAIN_READS = 256;
 
 /** Output bytes gathered from one event-loop turn before they are handed on in one piece (64 KiB). */
 const COALESCE_BYTES = 64 * 1024;
@@ -63,9 +79,11 @@ export interface PtySpawnOptions {
 
 type Events = { data: [Buffer]; exit: [ExitStatus] };
 
-/** node-pty's Unix write queue, which it does not expose: read to bound input (see `inputQueued`). */
-interface WriteQueueInternals {
+/** node-pty's Unix internals it does not expose: its write queue (`inputQueued`), the master fd and its read stream (`drainAfterHangup`). */
+interface PtyInternals {
   _writeStream?: { _writeQueue?: { buffer: Buffer; offset: number }[] };
+  _fd?: number;
+  _socket?: { on(event: 'end', listener: () => void): void };
 }
 
 export class PtySession {
@@ -83,6 +101,7 @@ export class PtySession {
   private constructor(private readonly pty: IPty) {
     // With `encoding: null` node-pty hands out Buffers; its typings only know strings.
     pty.onData((chunk) => this.gather(chunk as unknown as Buffer));
+    (pty as unknown as PtyInternals)._socket?.on('end', () => this.drainAfterHangup());
     pty.onExit(({ exitCode, signal }) => {
       this.exited = true;
       this.stopPolling();
@@ -139,7 +158,7 @@ export class PtySession {
    * grow); 0 where node-pty keeps no queue of its own (Windows).
    */
   get inputQueued(): number {
-    const queue = (this.pty as unknown as WriteQueueInternals)._writeStream?._writeQueue;
+    const queue = (this.pty as unknown as PtyInternals)._writeStream?._writeQueue;
     return queue ? queue.reduce((n, t) => n + t.buffer.length - t.offset, 0) : 0;
   }
 
@@ -179,12 +198,34 @@ export class PtySession {
     this.killTimer.unref();
   }
 
+  /**
+   * The read side reported end-of-file: every byte it read is out (end comes after the last 'data'),
+   * but libuv may have stopped short on the hang-up. Read the rest straight from the master fd (still
+   * open: it closes after 'end') until the kernel says EIO — the slave side is closed, so it never blocks.
+   */
+  private drainAfterHangup(): void {
+    const fd = (this.pty as unknown as PtyInternals)._fd;
+    if (typeof fd !== 'number') return;
+    const buf = Buffer.allocUnsafe(DRAIN_READ_BYTES);
+    for (let i = 0; i < MAX_DRAIN_READS; i++) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch {
+        return; // EIO: drained (or EAGAIN/EBADF: nothing more to take)
+      }
+      if (n <= 0) return;
+      this.gather(Buffer.from(buf.subarray(0, n)));
+    }
+  }
+
   private checkGone(): void {
     try {
       process.kill(this.pty.pid, 0);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') return;
-      // Reaped: what is left in the PTY is bounded by the kernel's buffer; take it all now.
+      // Reaped: what is left in the PTY is bounded by the kernel's buffer; read on to the hang-up
+      // (and drainAfterHangup) before node-pty's 200 ms timer destroys the read side.
       this.draining = true;
       this.resume();
     }

@@ -154,8 +154,8 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   await pair.a.stop();
   assert.deepEqual(await Promise.all([socks, http, fwd].map(portFree)), [true, true, true]);
   pair.a = await startAgent(pair.homeA, 'a', []);
-  const after = await cliJson<ForwardInfo[]>(['forward', 'list', ...home]);
-  assert.deepEqual(after, [
+  const restored = await cliJson<ForwardInfo[]>(['forward', 'list', ...home]);
+  assert.deepEqual(restored, [
     {
       name: 'f',
       local: `127.0.0.1:${fwd}`,

@@ -43,7 +43,7 @@ export interface ExitOptions {
 export function memoryExit(opts: ExitOptions = {}): {
   dialer: Dialer;
   exitLog: ReturnType<typeof memoryLogger>;
-  close(): void;
+  close: () => void;
 } {
   const registry = new ServiceRegistry();
   const exitLog = memoryLogger();

@@ -1,0 +1,131 @@
+/**
+ * A terminal client and a terminal server over in-memory links and real muxes, with a link that can be
+ * broken and replaced (a lost path), and a viewer that records output and may stop consuming it.
+ */
+import { pino } from 'pino';
+import { ClawError, isClawError } from '../../../src-main/core/errors.js';
+import { Mux } from '../../../src-main/mux/mux.js';
+import { TERMINAL_SERVICE, type ExitStatus } from '../../../src-main/protocol/terminal-frames.js';
+import { SessionRegistry } from '../../../src-main/terminal/session-registry.js';
+import { serveTerminal } from '../../../src-main/terminal/terminal-service.js';
+import { TerminalClient, type TerminalStreamOpener } from '../../../src-main/terminal/terminal-client.js';
+import { createLinkPair, type MemoryLink } from '../../helpers/link-pair.js';
+
+export const PEER_A = 'a'.repeat(64);
+
+/** Polls `check` every 5 ms until true; rejects after `timeoutMs`. */
+export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export interface PathOptions {
+  /** Milliseconds of silence after which each side declares the link dead. */
+  clientDeadAfterMs?: number;
+  serverDeadAfterMs?: number;
+}
+
+export class TerminalHarness {
+  readonly sessions: SessionRegistry;
+  link: { a: MemoryLink; b: MemoryLink } | undefined;
+  clientMux: Mux | undefined;
+  serverMux: Mux | undefined;
+  readonly opener: TerminalStreamOpener;
+
+  constructor(opts: { resumeMs?: number; replayBytes?: number; peer?: string } = {}) {
+    this.sessions = new SessionRegistry({
+      log: pino({ level: 'silent' }),
+      resumeMs: () => opts.resumeMs ?? 5_000,
+      ...(opts.replayBytes ? { replayBytes: opts.replayBytes } : {}),
+    });
+    const peer = opts.peer ?? PEER_A;
+    this.opener = {
+      peerName: 'b',
+      open: async (args) => {
+        const mux = this.clientMux;
+        if (!mux || mux.closed) throw new ClawError('PEER_OFFLINE', 'peer b is offline');
+        try {
+          return { stream: await mux.open(TERMINAL_SERVICE, args), path: 'direct', remote: 'memory' };
+        } catch (err) {
+          if (!isClawError(err, 'STREAM_REJECTED')) throw err;
+          throw new ClawError('STREAM_REJECTED', err.message.replace(/^peer refused the "terminal" stream: /, ''));
+        }
+      },
+      whenReachable: async (maxMs) => {
+        const deadline = Date.now() + maxMs;
+        while ((!this.clientMux || this.clientMux.closed) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      },
+    };
+    this.connect({}, peer);
+  }
+
+  /** A new path: fresh link pair and muxes (the old ones stay as they are). */
+  connect(opts: PathOptions = {}, peer = PEER_A): void {
+    this.link = createLinkPair();
+    this.clientMux = new Mux(this.link.a, { deadAfterMs: opts.clientDeadAfterMs ?? 60_000, heartbeatMs: 50 });
+    this.serverMux = new Mux(this.link.b, {
+      deadAfterMs: opts.serverDeadAfterMs ?? 60_000,
+      heartbeatMs: 50,
+      onStream: (req) =>
+        serveTerminal('b', this.sessions, Object.assign(req, { peer: { fingerprint: peer, name: 'a', allow: [] } })),
+    });
+  }
+
+  /** The path breaks: both sides see the link close at once. */
+  breakLink(): void {
+    this.link?.a.fail(new ClawError('LINK_CLOSED', 'test: the link broke'));
+  }
+
+  client(resumeMs = 5_000): TerminalClient {
+    return new TerminalClient(this.opener, { resumeMs });
+  }
+
+  close(): void {
+    this.sessions.closeAll('test over');
+    this.clientMux?.close('test over');
+    this.serverMux?.close('test over');
+  }
+}
+
+/** Records what a client hands to its viewer; consumes it at once unless `hold` is set. */
+export class Viewer {
+  readonly chunks: Buffer[] = [];
+  readonly statuses: string[] = [];
+  exit: ExitStatus | undefined;
+  failure: Error | undefined;
+  bytes = 0;
+  hold = false;
+  private unconsumed = 0;
+
+  constructor(private readonly client: TerminalClient) {
+    client.on('data', (c) => {
+      this.chunks.push(Buffer.from(c));
+      this.bytes += c.length;
+      if (this.hold) this.unconsumed += c.length;
+      else client.consumed(c.length);
+    });
+    client.on('status', (state) => this.statuses.push(state));
+    client.on('exit', (s) => (this.exit = s));
+    client.on('failed', (e) => (this.failure = e));
+  }
+
+  get text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+
+  get done(): boolean {
+    return this.exit !== undefined || this.failure !== undefined;
+  }
+
+  /** Stops holding output back and acknowledges everything received so far. */
+  release(): void {
+    this.hold = false;
+    this.client.consumed(this.unconsumed);
+    this.unconsumed = 0;
+  }
+}
