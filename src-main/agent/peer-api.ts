@@ -82,6 +82,7 @@ export function addPeer(agent: Agent, p: MethodParams<'peers.add'>): PeerInfo {
     addresses,
     addedAt: existing?.addedAt ?? new Date().toISOString(),
     ...(existing?.cert ? { cert: existing.cert } : {}),
+    ...(existing?.forwardTo ? { forwardTo: existing.forwardTo } : {}),
   };
   agent.settings.update((cur) => ({
     ...cur,

@@ -26,6 +26,11 @@ export class SessionRegistry {
     return this.sessions.size;
   }
 
+  /** Every live session, oldest first. */
+  list(): ServerSession[] {
+    return [...this.sessions.values()];
+  }
+
   countFor(peer: string): number {
     let n = 0;
     for (const s of this.sessions.values()) if (s.peer === peer) n++;

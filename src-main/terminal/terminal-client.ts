@@ -374,11 +374,12 @@ export class TerminalClient {
       }
     }
     if (this.over) return;
-    const seconds = Math.round(this.opts.resumeMs / 1000);
+    const ms = this.opts.resumeMs;
+    const span = ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
     this.fail(
       new ClawError(
         'TERMINAL_LOST',
-        `lost the terminal on ${this.opener.peerName}: it could not be reached for ${seconds} s (${last})`,
+        `lost the terminal on ${this.opener.peerName}: it could not be reached for ${span} (${last})`,
       ),
     );
   }

@@ -19,7 +19,7 @@ test('a node relays for its allowed peers and refuses others', async () => {
     string,
     string,
   ];
-  const [fa, fb, fc] = await Promise.all([homeA, homeB, homeC].map(id));
+  const [fa, fb, fc] = (await Promise.all([homeA, homeB, homeC].map(id))) as [string, string, string];
   const b = startProcess([
     'agent',
     '--home',

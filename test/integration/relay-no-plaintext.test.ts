@@ -6,11 +6,12 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { freePort } from './forward-helpers.js';
 import { join } from 'node:path';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
@@ -27,12 +28,17 @@ function tcpdumpUnavailable(): string | undefined {
   return has() ? undefined : 'tcpdump could not be installed with apt-get';
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
+/** Runs curl without blocking this process (the HTTP server it talks to lives here). */
+function curlText(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('curl', ['-sS', '--max-time', '20', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`curl failed (${code}): ${err}`)),
+    );
   });
 }
 
@@ -107,20 +113,11 @@ test(
         homeA,
       ]);
       assert.equal(added.code, 0, added.stderr);
-      const body = execFileSync(
-        'curl',
-        [
-          '-s',
-          '--max-time',
-          '20',
-          '--socks5-hostname',
-          `127.0.0.1:${socksPort}`,
-          `http://127.0.0.1:${httpPort}/`,
-        ],
-        {
-          encoding: 'utf8',
-        },
-      );
+      const body = await curlText([
+        '--socks5-hostname',
+        `127.0.0.1:${socksPort}`,
+        `http://127.0.0.1:${httpPort}/`,
+      ]);
       assert.ok(body.includes(socksMarker), 'the download went through');
       http.close();
     } finally {

@@ -51,7 +51,10 @@ export class TerminalHarness {
           return { stream: await mux.open(TERMINAL_SERVICE, args), path: 'direct', remote: 'memory' };
         } catch (err) {
           if (!isClawError(err, 'STREAM_REJECTED')) throw err;
-          throw new ClawError('STREAM_REJECTED', err.message.replace(/^peer refused the "terminal" stream: /, ''));
+          throw new ClawError(
+            'STREAM_REJECTED',
+            err.message.replace(/^peer refused the "terminal" stream: /, ''),
+          );
         }
       },
       whenReachable: async (maxMs) => {
@@ -72,7 +75,11 @@ export class TerminalHarness {
       deadAfterMs: opts.serverDeadAfterMs ?? 60_000,
       heartbeatMs: 50,
       onStream: (req) =>
-        serveTerminal('b', this.sessions, Object.assign(req, { peer: { fingerprint: peer, name: 'a', allow: [] } })),
+        serveTerminal(
+          'b',
+          this.sessions,
+          Object.assign(req, { peer: { fingerprint: peer, name: 'a', allow: [] } }),
+        ),
     });
   }
 

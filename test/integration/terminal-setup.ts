@@ -1,0 +1,143 @@
+/**
+ * Real processes for the terminal integration tests: a relay and two agents `a` and `b` that are peers,
+ * linked directly or — with `relayOnly` (b runs `--no-direct`) — through the relay only.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { PeerInfo } from '../../src-main/api/contract.js';
+import {
+  CLI,
+  cli,
+  cliJson,
+  startProcess,
+  tempHome,
+  waitFor,
+  type CliResult,
+  type Proc,
+} from '../helpers/processes.js';
+
+export interface Relay {
+  proc: Proc;
+  url: string;
+  port: number;
+}
+
+export async function startRelay(port = 0): Promise<Relay> {
+  const proc = startProcess([
+    'relay',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--no-tls',
+    '--home',
+    tempHome('relay'),
+  ]);
+  const m = await proc.waitForLine(/^relay listening on (ws:\/\/127\.0\.0\.1:(\d+))$/m);
+  return { proc, url: m[1]!, port: Number(m[2]) };
+}
+
+export interface Pair {
+  relay: Relay;
+  a: Proc;
+  b: Proc;
+  homeA: string;
+  homeB: string;
+}
+
+export const peerOf = async (home: string, name: string): Promise<PeerInfo | undefined> =>
+  (await cliJson<PeerInfo[]>(['peers', '--home', home])).find((p) => p.name === name);
+
+/** A relay and agents a, b that trust each other; resolves once a sees b on the expected path. */
+export async function startPair(opts: { relayOnly: boolean }): Promise<Pair> {
+  const relay = await startRelay();
+  const homeA = tempHome('term-a');
+  const homeB = tempHome('term-b');
+  const a = startProcess([
+    'agent',
+    '--home',
+    homeA,
+    '--name',
+    'a',
+    '--relay',
+    relay.url,
+    '--listen',
+    '127.0.0.1:0',
+  ]);
+  const b = startProcess([
+    'agent',
+    '--home',
+    homeB,
+    '--name',
+    'b',
+    '--relay',
+    relay.url,
+    ...(opts.relayOnly ? ['--no-direct'] : ['--listen', '127.0.0.1:0']),
+  ]);
+  await a.waitForLine(/agent a running/);
+  await b.waitForLine(/agent b running/);
+  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homeA]);
+  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
+  for (const [home, fp, name] of [
+    [homeA, idB.fingerprint, 'b'],
+    [homeB, idA.fingerprint, 'a'],
+  ] as const) {
+    const r = await cli(['peers', 'add', fp, '--name', name, '--home', home]);
+    if (r.code !== 0) throw new Error(`peers add failed: ${r.stderr}`);
+  }
+  const path = opts.relayOnly ? 'relay' : 'direct';
+  await waitFor(`a→b over ${path}`, async () => (await peerOf(homeA, 'b'))?.path === path, 20_000);
+  await waitFor(`b→a over ${path}`, async () => (await peerOf(homeB, 'a'))?.path === path, 20_000);
+  return { relay, a, b, homeA, homeB };
+}
+
+/** `clawbridge term b --home homeA -- …command` to completion (stdin is /dev/null). */
+export function term(pair: Pair, command: string[], timeoutMs = 30_000): Promise<CliResult> {
+  return cli(['term', 'b', '--home', pair.homeA, '--', ...command], timeoutMs);
+}
+
+/** Resident set size of a process in bytes, from /proc (Linux). */
+export function rssBytes(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/**
+ * Runs `term` with stdout counted instead of kept (it may be hundreds of MB): resolves with the exit
+ * code, how many bytes other than \r and \n arrived, the stderr text and the last bytes of stdout.
+ */
+export function termCounting(
+  pair: Pair,
+  command: string[],
+  timeoutMs: number,
+  onBytes: (total: number) => void = () => undefined,
+): Promise<{ code: number | null; chars: number; stderr: string; tail: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'term', 'b', '--home', pair.homeA, '--', ...command], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let chars = 0;
+    let total = 0;
+    let tail = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      total += c.length;
+      chars += c.length - occurrences(c, 0x0a) - occurrences(c, 0x0d);
+      tail = (tail + c.toString('latin1')).slice(-64);
+      onBytes(total);
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`term did not finish in ${timeoutMs} ms (${total} bytes so far)`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, chars, stderr, tail });
+    });
+  });
+}
+
+function occurrences(buf: Buffer, byte: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(byte); i >= 0; i = buf.indexOf(byte, i + 1)) n++;
+  return n;
+}

@@ -1,0 +1,76 @@
+/**
+ * `clawbridge term` between real agents, over a direct link and over the relay: output and exit status,
+ * several sessions at once, and the serving side's permission.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { CLI, cli, stopAll } from '../helpers/processes.js';
+import { startPair, term, type Pair } from './terminal-setup.js';
+
+after(stopAll);
+
+const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
+
+async function basics(pair: Pair): Promise<void> {
+  const answer = await term(pair, ['sh', '-c', 'echo $((6*7))']);
+  assert.equal(answer.code, 0, answer.stderr);
+  assert.equal(answer.stdout, '42\r\n');
+  assert.equal(answer.stderr, '');
+
+  const seven = await term(pair, ['sh', '-c', 'exit 7']);
+  assert.equal(seven.code, 7, seven.stderr);
+  assert.equal(seven.stdout, '');
+
+  const killed = await term(pair, ['sh', '-c', 'kill -KILL $$']);
+  assert.equal(killed.code, 128 + 9);
+  assert.equal(killed.stderr, 'clawbridge: the remote program was ended by SIGKILL\n');
+
+  const many = await Promise.all(
+    [1, 2, 3, 4, 5].map((n) => term(pair, ['sh', '-c', `sleep 0.3; echo session-${n}; exit ${n}`])),
+  );
+  many.forEach((r, i) => {
+    assert.equal(r.code, i + 1, r.stderr);
+    assert.equal(r.stdout, `session-${i + 1}\r\n`);
+  });
+}
+
+test('term over a direct link: output, exit status, concurrent sessions, permission', { skip }, async () => {
+  const pair = await startPair({ relayOnly: false });
+  await basics(pair);
+
+  // Without a command: the peer's shell, which ends at our end of input (stdin is /dev/null here).
+  const shell = await term(pair, []);
+  assert.equal(shell.code, 0, shell.stderr);
+
+  const deny = await cli(['peers', 'deny', 'a', 'terminal', '--home', pair.homeB]);
+  assert.equal(deny.code, 0, deny.stderr);
+  const refused = await term(pair, ['sh', '-c', 'echo $((6*7))']);
+  assert.equal(refused.code, 1);
+  assert.equal(refused.stdout, '');
+  assert.equal(refused.stderr, 'clawbridge: permission denied: b does not allow terminals from a\n');
+
+  assert.equal((await cli(['peers', 'allow', 'a', 'terminal', '--home', pair.homeB])).code, 0);
+  assert.equal((await term(pair, ['sh', '-c', 'echo back'])).stdout, 'back\r\n');
+
+  const unknown = await cli(['term', 'nobody', '--home', pair.homeA, '--', 'true']);
+  assert.equal(unknown.code, 1);
+  assert.equal(unknown.stderr, "clawbridge: no peer named 'nobody'; `clawbridge peers` lists them\n");
+  await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
+});
+
+test('term over the relay only', { skip }, async () => {
+  const pair = await startPair({ relayOnly: true });
+  await basics(pair);
+  // Input from a pipe reaches the program (echoed by its terminal); the end of it is end-of-file there.
+  const piped = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'term', 'b', '--home', pair.homeA, '--', 'wc', '-l']);
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.on('exit', (code) => resolve({ code, stdout }));
+    child.stdin.end('one\ntwo\nthree\n');
+  });
+  assert.equal(piped.code, 0);
+  assert.match(piped.stdout, /^one\r\ntwo\r\nthree\r\n\s*3\r\n$/);
+  await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
+});

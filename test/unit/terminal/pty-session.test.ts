@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ExitStatus } from '../../../src-main/protocol/terminal-frames.js';
+import { defaultShell, PtySession, terminalEnv } from '../../../src-main/terminal/pty-session.js';
+
+const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
+
+/** Runs `command`, letting `onChunk` pause/resume; resolves with all output and the exit status. */
+function collect(
+  command: string[],
+  onChunk: (pty: PtySession) => void = () => undefined,
+): Promise<{ out: string; status: ExitStatus }> {
+  const pty = PtySession.spawn({ command, cols: 80, rows: 24 });
+  const chunks: Buffer[] = [];
+  pty.onData((c) => {
+    chunks.push(c);
+    onChunk(pty);
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no exit within 30 s')), 30_000);
+    pty.onExit((status) => {
+      clearTimeout(timer);
+      resolve({ out: Buffer.concat(chunks).toString('latin1'), status });
+    });
+  });
+}
+
+function counted(out: string, n: number): void {
+  const lines = out.split('\r\n').filter(Boolean);
+  assert.equal(lines.length, n, `expected ${n} lines, got ${lines.length}`);
+  lines.forEach((l, i) => assert.equal(l, String(i + 1)));
+}
+
+test('the default shell: $SHELL, else /bin/sh; PowerShell on Windows', () => {
+  assert.equal(defaultShell('linux', { SHELL: '/bin/zsh' }), '/bin/zsh');
+  assert.equal(defaultShell('darwin', {}), '/bin/sh');
+  assert.equal(defaultShell('linux', { SHELL: '' }), '/bin/sh');
+  assert.equal(defaultShell('win32', { SHELL: '/bin/bash' }), 'powershell.exe');
+});
+
+test('the environment says xterm-256color and drops the agent terminal’s own traces', () => {
+  const env = terminalEnv({ TERM: 'dumb', TMUX: '/tmp/x', COLUMNS: '5', HOME: '/h' });
+  assert.deepEqual(env, { TERM: 'xterm-256color', HOME: '/h' });
+});
+
+test('output paused on every chunk still arrives whole, tail included', { skip }, async () => {
+  const { out, status } = await collect(['seq', '1', '100000'], (pty) => {
+    pty.pause();
+    setTimeout(() => pty.resume(), 5);
+  });
+  counted(out, 100_000);
+  assert.deepEqual(status, { code: 0 });
+});
+
+test(
+  'a process that exits while output is paused for good still reports all of it, then its status',
+  { skip },
+  async () => {
+    // ~9 KB fits the kernel's PTY buffers, so the process exits while nothing reads.
+    const { out, status } = await collect(['sh', '-c', 'seq 1 2000; exit 3'], (pty) => pty.pause());
+    counted(out, 2000);
+    assert.deepEqual(status, { code: 3 });
+  },
+);
+
+test('hang-up ends the program', { skip }, async () => {
+  const pty = PtySession.spawn({ command: ['sleep', '30'], cols: 80, rows: 24 });
+  const exited = new Promise<ExitStatus>((resolve) => pty.onExit(resolve));
+  pty.hangup();
+  const status = await exited;
+  assert.ok('signal' in status || status.code !== 0, JSON.stringify(status));
+});
+
+test('resize reaches the program', { skip }, async () => {
+  const pty = PtySession.spawn({ command: ['sh', '-c', 'read x; stty size'], cols: 80, rows: 24 });
+  const chunks: Buffer[] = [];
+  pty.onData((c) => chunks.push(c));
+  const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()));
+  pty.resize(132, 50);
+  pty.write(Buffer.from('go\r'));
+  await exited;
+  assert.match(Buffer.concat(chunks).toString(), /50 132/);
+});

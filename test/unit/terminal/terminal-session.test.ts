@@ -1,0 +1,209 @@
+/**
+ * Terminal client and server end to end over real muxes on in-memory links: commands and exit status,
+ * resume after a lost path with exactly-once output, end-to-end flow control, input larger than the
+ * input window, hang-up, expiry, and resumes that must be refused.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isClawError } from '../../../src-main/core/errors.js';
+import { UNACKED_HIGH_WATER } from '../../../src-main/terminal/terminal-flow.js';
+import { TerminalHarness, until, Viewer } from './terminal-fixtures.js';
+
+const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
+
+async function run(h: TerminalHarness, command: string[]): Promise<Viewer> {
+  const client = h.client();
+  const viewer = new Viewer(client);
+  await client.start({ command, cols: 80, rows: 24 });
+  client.resumeOutput();
+  await until('the command to finish', () => viewer.done);
+  return viewer;
+}
+
+test('a command runs in a PTY: output, exit code, TERM and window size', { skip }, async () => {
+  const h = new TerminalHarness();
+  try {
+    const v = await run(h, ['sh', '-c', 'echo $((6*7)); echo "$TERM"; stty size; exit 7']);
+    assert.equal(v.text, '42\r\nxterm-256color\r\n24 80\r\n');
+    assert.deepEqual(v.exit, { code: 7 });
+    const killed = await run(h, ['sh', '-c', 'kill -TERM $$']);
+    assert.deepEqual(killed.exit, { signal: 'SIGTERM' });
+    await until('sessions to be forgotten', () => h.sessions.size === 0);
+  } finally {
+    h.close();
+  }
+});
+
+test('a session survives a broken path: every counter line exactly once, in order', { skip }, async () => {
+  const h = new TerminalHarness();
+  try {
+    const client = h.client();
+    const v = new Viewer(client);
+    await client.start({
+      command: ['sh', '-c', 'i=0; while [ $i -lt 80 ]; do echo $i; i=$((i+1)); sleep 0.01; done'],
+      cols: 80,
+      rows: 24,
+    });
+    client.resumeOutput();
+    await until('some output', () => v.text.includes('\r\n20\r\n'));
+    h.breakLink();
+    await until('reconnecting', () => v.statuses.includes('reconnecting'));
+    await new Promise((r) => setTimeout(r, 150));
+    h.connect();
+    await until('the command to finish', () => v.done);
+    assert.deepEqual(v.statuses, ['reconnecting', 'resumed']);
+    assert.deepEqual(v.exit, { code: 0 });
+    const expected = Array.from({ length: 80 }, (_, i) => `${i}\r\n`).join('');
+    assert.equal(v.text, expected);
+  } finally {
+    h.close();
+  }
+});
+
+test('resume over a new path while the server still holds the dead stream', { skip }, async () => {
+  const h = new TerminalHarness();
+  try {
+    // The client notices the silent path after 300 ms, the server not for a minute.
+    h.connect({ clientDeadAfterMs: 300 });
+    const client = h.client();
+    const v = new Viewer(client);
+    await client.start({
+      command: ['sh', '-c', 'i=0; while [ $i -lt 60 ]; do echo $i; i=$((i+1)); sleep 0.01; done'],
+      cols: 80,
+      rows: 24,
+    });
+    client.resumeOutput();
+    await until('some output', () => v.text.includes('\r\n10\r\n'));
+    h.link!.a.blackhole();
+    await until('reconnecting', () => v.statuses.includes('reconnecting'));
+    h.connect();
+    await until('the command to finish', () => v.done);
+    assert.deepEqual(v.exit, { code: 0 });
+    assert.equal(v.text, Array.from({ length: 60 }, (_, i) => `${i}\r\n`).join(''));
+  } finally {
+    h.close();
+  }
+});
+
+test(
+  'a viewer that stops consuming pauses the PTY; everything arrives once it goes on',
+  { skip },
+  async () => {
+    const h = new TerminalHarness();
+    try {
+      const client = h.client();
+      const v = new Viewer(client);
+      v.hold = true;
+      await client.start({ command: ['sh', '-c', 'head -c 20000000 /dev/zero'], cols: 80, rows: 24 });
+      client.resumeOutput();
+      await until('output to stall', () => v.bytes >= UNACKED_HIGH_WATER / 2);
+      await new Promise((r) => setTimeout(r, 300));
+      const stalled = v.bytes;
+      const [session] = h.sessions.list();
+      // Produced output is bounded by the unacknowledged window plus a read or two.
+      assert.ok(session!.outputBytes <= UNACKED_HIGH_WATER + 256 * 1024, `produced ${session!.outputBytes}`);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(v.bytes, stalled, 'no output while the viewer holds back');
+      v.release();
+      await until('the command to finish', () => v.done, 30_000);
+      assert.deepEqual(v.exit, { code: 0 });
+      assert.equal(v.bytes, 20_000_000);
+    } finally {
+      h.close();
+    }
+  },
+);
+
+test('input larger than the input window reaches the program intact', { skip }, async () => {
+  const h = new TerminalHarness();
+  try {
+    const client = h.client();
+    const v = new Viewer(client);
+    // Raw mode first: a line in canonical mode holds at most 4095 bytes.
+    await client.start({
+      command: ['sh', '-c', 'stty raw -echo; echo ready; head -c 1000000 | wc -c'],
+      cols: 80,
+      rows: 24,
+    });
+    client.resumeOutput();
+    await until('raw mode', () => v.text.includes('ready'));
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let sent = 0;
+    while (sent < 1_000_000) {
+      const piece = chunk.subarray(0, Math.min(chunk.length, 1_000_000 - sent));
+      sent += piece.length;
+      if (!client.write(piece)) await new Promise<void>((r) => client.on('drain', () => r()));
+    }
+    await until('wc to answer', () => v.done, 20_000);
+    assert.match(v.text, /1000000/);
+  } finally {
+    h.close();
+  }
+});
+
+test('hang-up ends the remote program; an unresumed session expires', { skip }, async () => {
+  const h = new TerminalHarness({ resumeMs: 300 });
+  try {
+    const a = h.client();
+    await a.start({ command: ['sleep', '30'], cols: 80, rows: 24 });
+    assert.equal(h.sessions.size, 1);
+    a.close();
+    await until('the hung-up session to go', () => h.sessions.size === 0);
+
+    const b = h.client(300);
+    const v = new Viewer(b);
+    await b.start({ command: ['sleep', '30'], cols: 80, rows: 24 });
+    b.resumeOutput();
+    h.breakLink();
+    await until('the lost session to expire', () => h.sessions.size === 0, 5_000);
+    await until('the client to give up', () => v.failure !== undefined, 5_000);
+    assert.ok(isClawError(v.failure, 'TERMINAL_LOST'));
+    assert.match(v.failure.message, /^lost the terminal on b: it could not be reached for 300 ms/);
+  } finally {
+    h.close();
+  }
+});
+
+test(
+  'a resume is refused for an unknown session, another peer, or an offset not in the buffer',
+  { skip },
+  async () => {
+    const h = new TerminalHarness();
+    try {
+      const client = h.client();
+      await client.start({ command: ['sleep', '30'], cols: 80, rows: 24 });
+      const id = client.id!;
+      const open = (resume: string, offset: number) =>
+        h.opener.open({ v: 1, resume, offset, cols: 80, rows: 24 }).then(
+          ({ stream }) => {
+            stream.on('error', () => undefined);
+            stream.destroy();
+            return 'accepted';
+          },
+          (err: Error) => err.message,
+        );
+      assert.match(await open('0'.repeat(32), 0), /^the session is no longer on b/);
+      assert.match(await open(id, 5), /claims 5 output bytes, but the session produced only 0/);
+      // The same ID from another peer finds nothing.
+      assert.equal(h.sessions.find(id, 'c'.repeat(64)), undefined);
+      assert.ok(h.sessions.find(id, 'a'.repeat(64)));
+      assert.match(await open(id, 0), /accepted/);
+      client.close();
+    } finally {
+      h.close();
+    }
+  },
+);
+
+test('several sessions at once stay independent', { skip }, async () => {
+  const h = new TerminalHarness();
+  try {
+    const results = await Promise.all([1, 2, 3, 4].map((n) => run(h, ['sh', '-c', `echo s${n}; exit ${n}`])));
+    results.forEach((v, i) => {
+      assert.equal(v.text, `s${i + 1}\r\n`);
+      assert.deepEqual(v.exit, { code: i + 1 });
+    });
+  } finally {
+    h.close();
+  }
+});
