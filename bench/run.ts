@@ -7,12 +7,20 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { generateIdentity } from '../src-main/crypto/identity.js';
+import { measureAgentRows } from './agent-paths.js';
 import { bufferutilLoaded } from './bare-relay.js';
 import { measureDirect, measureRawTcp, measureRawTls } from './direct-paths.js';
 import { measureRelayMemory } from './relay-memory.js';
 import { measureBareRelay, measureRelay } from './relay-paths.js';
 import { measureSshForward } from './ssh.js';
-import { computeTargets, formatReport, jsonReport, type BenchResult, type RowName } from './table.js';
+import {
+  computeTargets,
+  formatReport,
+  jsonReport,
+  ROW_NAMES,
+  type BenchResult,
+  type RowName,
+} from './table.js';
 
 const json = process.argv.includes('--json');
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -51,8 +59,15 @@ async function main(): Promise<void> {
   ];
   log('measuring ssh-L…');
   const ssh = await measureSshForward(log);
-  results.push(ssh.result ?? empty('ssh-L'));
-  if (ssh.note) notes.push(ssh.note);
+  results.push(...ssh.results);
+  notes.push(...ssh.notes);
+  const agents = await measureAgentRows(log);
+  results.push(...agents.results);
+  notes.push(...agents.notes);
+  // Rows in the table's order, an empty one for any row that produced nothing at all.
+  const order = (name: string) => ROW_NAMES.indexOf(name as RowName);
+  for (const name of ROW_NAMES) if (!results.some((r) => r.name === name)) results.push(empty(name));
+  results.sort((a, b) => order(a.name) - order(b.name));
   const memory = await measureRelayMemory(log);
   notes.push(...memory.notes);
   const lines = computeTargets(results, memory.results);

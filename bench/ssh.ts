@@ -1,20 +1,22 @@
 /**
- * The `ssh-L` row: OpenSSH's local forward, the thing a direct link replaces. A private sshd (own
- * config, host key and authorized_keys in a temp dir, 127.0.0.1 on a free port) and `ssh -N -L` with
+ * The `ssh-L` and `ssh-D` rows: OpenSSH's local forward and dynamic (SOCKS) forward, the things a direct
+ * link, `clawbridge forward` and `clawbridge proxy --socks` replace. A private sshd (own config, host key
+ * and authorized_keys in a temp dir, 127.0.0.1 on a free port) and one `ssh -N -L … -D …` with
  * aes256-gcm@openssh.com forward to the same bench server the other rows use (peer-child, tcp). Both are
- * ended by PID. When sshd is missing and we are root it is installed with apt-get; otherwise the row is
- * skipped with a note. Setup is local connect → first echoed byte: ssh opens the forwarded channel
- * lazily, so that is the first moment the stream is known to work (the ssh login itself is excluded,
- * as the relay rows exclude the relay login).
+ * ended by PID. When sshd is missing and we are root it is installed with apt-get; otherwise the rows
+ * are skipped with a note. Setup is local connect (+ SOCKS handshake) → first echoed byte: ssh opens
+ * the forwarded channel lazily, so that is the first moment the stream is known to work (the ssh login
+ * itself is excluded, as the relay rows exclude the relay login).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { startChild } from './child.js';
 import { measurePath, timed } from './path.js';
-import { MODE_ECHO } from './serve.js';
+import { killByPid, launch } from './processes.js';
+import { firstEcho, socksStream, tcpStream } from './streams.js';
 import type { BenchResult } from './table.js';
 
 /** The cipher of the comparison: AES-256-GCM, as our TLS 1.3 and E2E records use. */
@@ -27,7 +29,11 @@ const START_TIMEOUT_MS = 15_000;
 const POLL_MS = 50;
 const SSHD_CANDIDATES = ['/usr/sbin/sshd', '/usr/local/sbin/sshd'];
 
-export type SshOutcome = { result: BenchResult; note?: string } | { result?: undefined; note: string };
+/** The measured rows (ssh-L, then ssh-D) and why any is missing. */
+export interface SshOutcome {
+  results: BenchResult[];
+  notes: string[];
+}
 
 function which(cmd: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
@@ -104,51 +110,10 @@ async function waitListening(
   throw new Error(`${what} did not listen on ${port} within ${START_TIMEOUT_MS} ms: ${stderr().trim()}`);
 }
 
-function launch(cmd: string, args: string[]): { proc: ChildProcess; stderr: () => string } {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-4000)));
-  return { proc, stderr: () => err };
-}
-
-async function killByPid(proc: ChildProcess | undefined): Promise<void> {
-  if (!proc?.pid || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  process.kill(proc.pid, 'SIGTERM');
-  const timer = setTimeout(
-    () => proc.exitCode === null && proc.pid && process.kill(proc.pid, 'SIGKILL'),
-    2000,
-  );
-  await exited;
-  clearTimeout(timer);
-}
-
-function forwardStream(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.off('error', reject);
-      socket.setNoDelay(true);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
-
-/** Local connect, then one byte echoed through the forward: the channel is open end to end. */
-async function firstEcho(port: number): Promise<void> {
-  const socket = await forwardStream(port);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('data', () => resolve());
-    socket.once('error', reject);
-    socket.write(Buffer.of(MODE_ECHO, 0x2a));
-  });
-  socket.destroy();
-}
-
-/** Measures the ssh-L row, or says why it was skipped. Never throws. */
+/** Measures the ssh-L and ssh-D rows, or says why they were skipped. Never throws. */
 export async function measureSshForward(log: (line: string) => void): Promise<SshOutcome> {
   const missing = ensureOpenSsh(log);
-  if (missing) return { note: `ssh-L ${missing}` };
+  if (missing) return { results: [], notes: [`ssh-L ${missing}`, `ssh-D ${missing}`] };
   const { sshd, ssh, keygen } = findTools() as Required<ReturnType<typeof findTools>>;
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-ssh-'));
   let daemon: ChildProcess | undefined;
@@ -188,10 +153,13 @@ export async function measureSshForward(log: (line: string) => void): Promise<Ss
     await waitListening(sshPort, daemon, 'sshd', d.stderr);
     const { port: sinkPort } = await peer.request<{ port: number }>('start', { kind: 'tcp' });
     const fwdPort = await freePort();
+    const socksPort = await freePort();
     const c = launch(ssh, [
       '-N',
       '-L',
       `127.0.0.1:${fwdPort}:127.0.0.1:${sinkPort}`,
+      '-D',
+      `127.0.0.1:${socksPort}`,
       '-c',
       SSH_CIPHER,
       '-o',
@@ -212,15 +180,27 @@ export async function measureSshForward(log: (line: string) => void): Promise<Ss
     ]);
     client = c.proc;
     await waitListening(fwdPort, client, 'ssh -L', c.stderr);
-    const setup = await timed(() => firstEcho(fwdPort));
-    const result = await measurePath('ssh-L', {
-      open: () => forwardStream(fwdPort),
-      setupMs: setup.ms,
-      close: () => undefined,
-    });
-    return { result };
+    await waitListening(socksPort, client, 'ssh -D', c.stderr);
+    const results: BenchResult[] = [];
+    const notes: string[] = [];
+    // One row failing (a forward refused) must not cost the other its measurement.
+    const rows = [
+      { name: 'ssh-L', open: () => tcpStream(fwdPort) },
+      { name: 'ssh-D', open: () => socksStream(socksPort, sinkPort) },
+    ];
+    for (const { name, open } of rows) {
+      if (name === 'ssh-D') log('measuring ssh-D…');
+      try {
+        const setup = await timed(() => firstEcho(open));
+        results.push(await measurePath(name, { open, setupMs: setup.ms, close: () => undefined }));
+      } catch (err) {
+        notes.push(`${name} not available: ${(err as Error).message}`);
+      }
+    }
+    return { results, notes };
   } catch (err) {
-    return { note: `ssh-L not available: ${(err as Error).message}` };
+    const why = (err as Error).message;
+    return { results: [], notes: [`ssh-L not available: ${why}`, `ssh-D not available: ${why}`] };
   } finally {
     await Promise.all([killByPid(client), killByPid(daemon), peer.stop()]);
     rmSync(dir, { recursive: true, force: true });

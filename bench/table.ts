@@ -5,7 +5,21 @@
  */
 
 /** Names of the rows, in the order they are printed. */
-export const ROW_NAMES = ['raw-tcp', 'raw-tls', 'direct', 'bare-relay', 'relay', 'ssh-L'] as const;
+export const ROW_NAMES = [
+  'raw-tcp',
+  'raw-tls',
+  'direct',
+  'bare-relay',
+  'relay',
+  'ssh-L',
+  'ssh-D',
+  'forward-direct',
+  'forward-relay',
+  'socks-direct',
+  'socks-relay',
+  'term-echo-idle',
+  'term-echo-load',
+] as const;
 export type RowName = (typeof ROW_NAMES)[number];
 
 /** One measured path. A number is null when that part was not measured (skipped row, failed step). */
@@ -73,6 +87,20 @@ export const TARGET_RELAY_OVER_BARE = 0.6;
 export const TARGET_RTT_OVERHEAD_MS = 0.3;
 /** Target: the relay holds at most 16 KiB of RSS per idle authenticated connection. */
 export const TARGET_KIB_PER_CONNECTION = 16;
+/** Target: `clawbridge forward` / SOCKS proxy over a direct link at least ssh -L / ssh -D's throughput. */
+export const TARGET_FORWARD_DIRECT_OVER_SSH = 1.0;
+/** Target: the same through a relay at least half of ssh's throughput. */
+export const TARGET_FORWARD_RELAY_OVER_SSH = 0.5;
+/** Target: keystroke echo p99 while another session on the same peer streams output, in ms. */
+export const TARGET_TERM_ECHO_LOAD_P99_MS = 50;
+
+/** The agent rows' ratios against OpenSSH (issue 4): [key, our row, ssh row, minimum]. */
+const FORWARD_RATIOS: readonly (readonly [string, RowName, RowName, number])[] = [
+  ['forward-direct/ssh-L', 'forward-direct', 'ssh-L', TARGET_FORWARD_DIRECT_OVER_SSH],
+  ['forward-relay/ssh-L', 'forward-relay', 'ssh-L', TARGET_FORWARD_RELAY_OVER_SSH],
+  ['socks-direct/ssh-D', 'socks-direct', 'ssh-D', TARGET_FORWARD_DIRECT_OVER_SSH],
+  ['socks-relay/ssh-D', 'socks-relay', 'ssh-D', TARGET_FORWARD_RELAY_OVER_SSH],
+];
 
 /** Computes the ratio lines (with targets) from the rows and memory results of one run. */
 export function computeTargets(
@@ -122,6 +150,19 @@ export function computeTargets(
       pass: undefined,
     },
   ];
+  for (const [key, ours, ssh, min] of FORWARD_RATIOS) {
+    const value = ratio(row(ours)?.MBps, row(ssh)?.MBps);
+    lines.push({ key, value, unit: 'x', target: `>= ${min.toFixed(1)}x`, pass: atLeast(value, min) });
+  }
+  const p99 = row('term-echo-load')?.p99Ms;
+  const echoLoad = p99 != null && Number.isFinite(p99) ? p99 : null;
+  lines.push({
+    key: 'term-echo-load p99Ms',
+    value: echoLoad,
+    unit: 'ms',
+    target: `<= ${TARGET_TERM_ECHO_LOAD_P99_MS} ms`,
+    pass: atMost(echoLoad, TARGET_TERM_ECHO_LOAD_P99_MS),
+  });
   for (const m of memory) {
     const isOurs = m.name === 'relay';
     lines.push({

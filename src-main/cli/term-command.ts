@@ -77,6 +77,7 @@ function runTerminal(socket: Socket, rest: Buffer): Promise<number> {
     const decoder = new TerminalFrameDecoder();
     let finished = false;
     let lastInput = 0x0a;
+    let eofAgain = false;
     const onSignal = (signal: NodeJS.Signals) => finish(128 + (constants.signals[signal] ?? 1));
     const finish = (code: number, message?: string) => {
       if (finished) return;
@@ -91,6 +92,10 @@ function runTerminal(socket: Socket, rest: Buffer): Promise<number> {
     const onFrame = (frame: TerminalFrame) => {
       switch (frame.type) {
         case 'data':
+          if (eofAgain) {
+            eofAgain = false;
+            send(Buffer.of(EOF_CHAR));
+          }
           if (!stdout.write(frame.data) && !socket.isPaused()) {
             socket.pause();
             stdout.once('drain', () => socket.resume());
@@ -146,9 +151,13 @@ function runTerminal(socket: Socket, rest: Buffer): Promise<number> {
       send(chunk);
     });
     // Without a TTY, the end of our input becomes Ctrl-D at the remote side (twice after a partial
-    // line: the first only hands that line over), so `cat` and friends see end-of-file.
+    // line: the first only hands that line over), so `cat` and friends see end-of-file. A shell that
+    // is still starting discards it (bash drops input that comes before its first prompt), so one more
+    // Ctrl-D follows the next output — on a pipe, end-of-file is there for every later read too.
     stdin.on('end', () => {
-      if (!finished && !raw) send(lastInput === 0x0a ? Buffer.of(EOF_CHAR) : Buffer.of(EOF_CHAR, EOF_CHAR));
+      if (finished || raw) return;
+      send(lastInput === 0x0a ? Buffer.of(EOF_CHAR) : Buffer.of(EOF_CHAR, EOF_CHAR));
+      eofAgain = true;
     });
     stdin.on('error', () => undefined);
     // Node turns SIGWINCH into 'resize' on a TTY stdout.

@@ -189,17 +189,21 @@ export class TerminalClient {
           new ClawError('TIMEOUT', `${this.opener.peerName} did not start the terminal session in time`),
         );
       }, SESSION_FRAME_TIMEOUT_MS);
+      // Runs in the middle of decoding, right at the SESSION frame: so 'resumed' comes before the replay.
       const settle = (err?: Error) => {
         clearTimeout(timer);
-        if (!err) return resolve();
+        if (!err) {
+          this.path = opened.path;
+          this.remote = opened.remote;
+          if ('resume' in args) this.events.emit('status', 'resumed', `via ${opened.path} ${opened.remote}`);
+          return resolve();
+        }
         att.dispose();
         opened.stream.destroy();
         reject(err);
       };
       const att = this.wire(opened.stream, settle);
     });
-    this.path = opened.path;
-    this.remote = opened.remote;
   }
 
   /** Listens to a new stream; `settle` hears about its SESSION frame (or its failure before one). */
@@ -346,7 +350,6 @@ export class TerminalClient {
           this.cur?.stream.end();
           return;
         }
-        this.events.emit('status', 'resumed', `via ${this.path} ${this.remote}`);
         const input = this.pendingInput;
         this.pendingInput = [];
         for (const chunk of input) this.write(chunk);

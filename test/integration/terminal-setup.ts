@@ -103,12 +103,14 @@ export function rssBytes(pid: number): number {
 /**
  * Runs `term` with stdout counted instead of kept (it may be hundreds of MB): resolves with the exit
  * code, how many bytes other than \r and \n arrived, the stderr text and the last bytes of stdout.
+ * With `stall`, stops reading stdout for `ms` once `afterBytes` arrived.
  */
 export function termCounting(
   pair: Pair,
   command: string[],
   timeoutMs: number,
   onBytes: (total: number) => void = () => undefined,
+  stall?: { afterBytes: number; ms: number },
 ): Promise<{ code: number | null; chars: number; stderr: string; tail: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'term', 'b', '--home', pair.homeA, '--', ...command], {
@@ -123,6 +125,13 @@ export function termCounting(
       chars += c.length - occurrences(c, 0x0a) - occurrences(c, 0x0d);
       tail = (tail + c.toString('latin1')).slice(-64);
       onBytes(total);
+      if (stall && total >= stall.afterBytes) {
+        // A viewer that falls behind: stop reading stdout for a while.
+        const ms = stall.ms;
+        stall = undefined;
+        child.stdout.pause();
+        setTimeout(() => child.stdout.resume(), ms);
+      }
     });
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     const timer = setTimeout(() => {

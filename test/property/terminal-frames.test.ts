@@ -205,3 +205,11 @@ test('property: OPEN arguments accept new sessions and resumes, and nothing else
     { numRuns: RUNS },
   );
 });
+
+test('the examples in docs/protocol.md, byte for byte', () => {
+  const hexOf = (f: TerminalFrame) => encodeTerminalFrame(f).toString('hex');
+  assert.equal(hexOf({ type: 'data', data: Buffer.from('hi') }), '00000003016869');
+  assert.equal(hexOf({ type: 'resize', cols: 80, rows: 24 }), '000000050200500018');
+  assert.equal(hexOf({ type: 'exit', status: { code: 7 } }), '00000006030000000007');
+  assert.equal(hexOf({ type: 'exit', status: { signal: 'SIGKILL' } }), '0000000903015349474b494c4c');
+});

@@ -175,3 +175,64 @@ describe('jsonReport', () => {
     });
   });
 });
+
+describe('agent rows against OpenSSH (issue 4)', () => {
+  const agentRows: BenchResult[] = [
+    row('ssh-L', 200, 0.15),
+    row('ssh-D', 100, 0.15),
+    row('forward-direct', 250, 0.2),
+    row('forward-relay', 90, 0.4),
+    row('socks-direct', 80, 0.2),
+    row('socks-relay', 60, 0.4),
+    { name: 'term-echo-idle', MBps: null, p50Ms: 1, p99Ms: 4, setupMs: 500 },
+    { name: 'term-echo-load', MBps: null, p50Ms: 3, p99Ms: 61, setupMs: null },
+  ];
+  const lines = computeTargets(agentRows, []);
+  const line = (key: string) => lines.find((l) => l.key === key);
+
+  it('compares forwards with ssh -L and SOCKS proxies with ssh -D', () => {
+    assert.equal(line('forward-direct/ssh-L')?.value, 1.25);
+    assert.equal(line('forward-direct/ssh-L')?.pass, true);
+    assert.equal(line('forward-relay/ssh-L')?.value, 0.45);
+    assert.equal(line('forward-relay/ssh-L')?.pass, false);
+    assert.equal(line('socks-direct/ssh-D')?.value, 0.8);
+    assert.equal(line('socks-direct/ssh-D')?.pass, false);
+    assert.equal(line('socks-relay/ssh-D')?.value, 0.6);
+    assert.equal(line('socks-relay/ssh-D')?.pass, true);
+  });
+
+  it('judges the echo p99 under load against 50 ms', () => {
+    assert.equal(line('term-echo-load p99Ms')?.value, 61);
+    assert.equal(line('term-echo-load p99Ms')?.pass, false);
+    const fast = agentRows.map((r) => (r.name === 'term-echo-load' ? { ...r, p99Ms: 50 } : r));
+    assert.equal(computeTargets(fast, []).find((l) => l.key === 'term-echo-load p99Ms')?.pass, true);
+  });
+
+  it('leaves the agent targets unjudged when a row is missing and prints them as n/a', () => {
+    const none = computeTargets([], []);
+    for (const key of [
+      'forward-direct/ssh-L',
+      'forward-relay/ssh-L',
+      'socks-direct/ssh-D',
+      'socks-relay/ssh-D',
+      'term-echo-load p99Ms',
+    ]) {
+      const l = none.find((x) => x.key === key);
+      assert.equal(l?.value, null, key);
+      assert.equal(l?.pass, undefined, key);
+    }
+    const text = formatReport([], none);
+    assert.match(text, /^socks-relay\/ssh-D\s+-\s+>= 0\.5x\s+n\/a$/m);
+    assert.match(text, /^term-echo-load p99Ms\s+-\s+<= 50 ms\s+n\/a$/m);
+  });
+
+  it('prints the echo rows with MB/s as - and PASS/MISS for each ratio', () => {
+    const text = formatReport(agentRows, lines);
+    assert.match(text, /^term-echo-load\s+-\s+3\.00\s+61\.0\s+-$/m);
+    assert.match(text, /^forward-direct\/ssh-L\s+1\.25x\s+>= 1\.0x\s+PASS$/m);
+    assert.match(text, /^term-echo-load p99Ms\s+61\.0 ms\s+<= 50 ms\s+MISS$/m);
+    const doc = JSON.parse(jsonReport(agentRows, lines)) as { ratios: Record<string, unknown> };
+    assert.equal(doc.ratios['socks-direct/ssh-D'], 0.8);
+    assert.equal(doc.ratios['term-echo-load p99Ms'], 61);
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * Two real `clawbridge agent` processes, `a` (the side the bench drives) and `b` (where forwards exit
+ * and terminals run), started from the built CLI (bin/clawbridge.js) as a user would: fresh homes in a
+ * temp dir, peers added both ways with `clawbridge peers add`, and ready once `peers --json` on `a`
+ * shows `b` online on the wanted path. `direct`: both listen on 127.0.0.1:0. `relay`: both run with
+ * `--no-direct` against a `clawbridge relay --no-tls` process. Every process is ended by its PID.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './child.js';
+import { killByPid, launch, runToEnd, type Launched } from './processes.js';
+
+/** The built CLI (`npm run bench` builds first). */
+export const CLI = join(REPO_ROOT, 'bin', 'clawbridge.js');
+/** How long one short CLI command (`peers add`, `forward add`…) may take, in ms. */
+export const CLI_TIMEOUT_MS = 20_000;
+/** How long an agent or the relay may take to print its ready line, in ms. */
+const START_TIMEOUT_MS = 20_000;
+/** How long `b` may take to show up online on the wanted path after the peers were added, in ms. */
+const PATH_TIMEOUT_MS = 30_000;
+/** Pause between two `peers --json` polls, in ms (each poll is a CLI start, ~0.3 s of CPU). */
+const PATH_POLL_MS = 250;
+
+export type PairMode = 'direct' | 'relay';
+
+export interface AgentPair {
+  readonly mode: PairMode;
+  /** Home of agent `a`, for `--home` of the CLI commands that drive it. */
+  readonly homeA: string;
+  /** Time from starting the processes to `b` being online on the path, in ms. */
+  readonly readyMs: number;
+  /** Runs `clawbridge ARGS --home A` to its end and returns its stdout. */
+  onA(args: string[]): Promise<string>;
+  /** Ends every process of the pair by its PID and removes the homes. */
+  stop(): Promise<void>;
+}
+
+/** Runs one `clawbridge` command to its end and returns its stdout. */
+export function runCli(args: string[]): Promise<string> {
+  return runToEnd(
+    process.execPath,
+    [CLI, ...args],
+    CLI_TIMEOUT_MS,
+    `clawbridge ${args.slice(0, 2).join(' ')}`,
+  );
+}
+
+/** The peer as `peers --json` lists it (only the fields the bench reads). */
+interface ListedPeer {
+  name: string;
+  online: boolean;
+  path: string | null;
+}
+
+async function waitForPath(homeA: string, peer: string, mode: PairMode): Promise<void> {
+  const deadline = performance.now() + PATH_TIMEOUT_MS;
+  let last = 'never listed';
+  while (performance.now() < deadline) {
+    const list = JSON.parse(await runCli(['peers', '--json', '--home', homeA])) as ListedPeer[];
+    const p = list.find((x) => x.name === peer);
+    if (p?.online && p.path === mode) return;
+    last = p ? `online ${p.online}, path ${p.path ?? 'none'}` : 'not listed';
+    await new Promise((r) => setTimeout(r, PATH_POLL_MS));
+  }
+  throw new Error(`peer ${peer} was not online on the ${mode} path within ${PATH_TIMEOUT_MS} ms (${last})`);
+}
+
+/** Starts the relay (relay mode), agents a and b, adds them as each other's peers, waits for the path. */
+export async function startAgentPair(mode: PairMode): Promise<AgentPair> {
+  const t0 = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), 'cb-bench-agents-'));
+  const homeA = join(dir, 'a');
+  const homeB = join(dir, 'b');
+  const procs: Launched[] = [];
+  const stop = async () => {
+    await Promise.all(procs.map((p) => killByPid(p.proc)));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // Warnings only: the agents and the relay log to stderr, and an info line per connection is noise.
+  const env = { ...process.env, CLAWBRIDGE_LOG: 'warn' };
+  try {
+    let pathArgs = ['--listen', '127.0.0.1:0'];
+    if (mode === 'relay') {
+      const relay = launch(process.execPath, [CLI, 'relay', '--no-tls', '--listen', '127.0.0.1:0'], env);
+      procs.push(relay);
+      const [, url] = await relay.waitFor(/relay listening on (ws:\/\/\S+)/, START_TIMEOUT_MS, 'relay');
+      pathArgs = ['--relay', url!, '--no-direct'];
+    }
+    const startAgent = async (name: string, home: string) => {
+      const agent = launch(
+        process.execPath,
+        [CLI, 'agent', '--home', home, '--name', name, ...pathArgs],
+        env,
+      );
+      procs.push(agent);
+      const m = await agent.waitFor(
+        /fingerprint ([0-9a-f]{64}), direct (\S+)/,
+        START_TIMEOUT_MS,
+        `agent ${name}`,
+      );
+      return { fingerprint: m[1]!, listen: m[2]! };
+    };
+    const [a, b] = await Promise.all([startAgent('a', homeA), startAgent('b', homeB)]);
+    const hint = (x: { listen: string }) => (mode === 'direct' ? ['--address', x.listen] : []);
+    await runCli(['peers', 'add', b.fingerprint, '--name', 'b', ...hint(b), '--home', homeA]);
+    await runCli(['peers', 'add', a.fingerprint, '--name', 'a', ...hint(a), '--home', homeB]);
+    await waitForPath(homeA, 'b', mode);
+    return {
+      mode,
+      homeA,
+      readyMs: performance.now() - t0,
+      onA: (args) => runCli([...args, '--home', homeA]),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

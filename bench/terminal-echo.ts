@@ -1,0 +1,198 @@
+/**
+ * Rows `term-echo-idle` and `term-echo-load`: keystroke echo through `clawbridge term b`, the way a
+ * person sees it. The CLI runs inside a PTY here (node-pty), so it sees a TTY and goes raw as it does
+ * for a user; at the far end `cat` runs in a raw, non-echoing PTY (as a shell's line editor sets it), so
+ * every key comes back as soon as the remote program read it. One key at a time, timed from the write
+ * into our PTY to its echo read back from it. Under load a second session on the same peer prints
+ * base64 of random data without pause (bench/term-load-child.ts reads it in another process), started
+ * before and stopped right after the measurement. MB/s is null; setup (idle row) is CLI start → the
+ * remote program's first output, which includes the CLI's own start-up.
+ */
+import { spawn as spawnPty, type IPty } from 'node-pty';
+import { startChild } from './child.js';
+import { CLI } from './cli-agents.js';
+import { withDeadline } from './measure.js';
+import { EXIT_GRACE_MS } from './processes.js';
+import { percentile, type BenchResult } from './table.js';
+import type { LoadProgress } from './term-load-child.js';
+
+/** Keystrokes counted per phase. */
+export const TERM_ECHO_COUNT = 300;
+/** Keystrokes sent first and not counted (JIT, buffers). */
+export const TERM_ECHO_WARMUP = 20;
+/**
+ * Pause between keystrokes, in ms: keys are timed one by one, never queued behind each other, and
+ * still land at many phases of the load's bursts (a fast typist's keys are ~100 ms apart).
+ */
+export const TERM_KEY_GAP_MS = 10;
+/** Upper bound of one phase, in ms; fewer keys are counted if it runs out. */
+export const TERM_PHASE_MAX_MS = 8_000;
+/** One echo that takes longer than this (ms) fails the row: the session is stuck, not slow. */
+export const TERM_ECHO_DEADLINE_MS = 5_000;
+/** How long the CLI may take to open the session and show the remote program's marker, in ms. */
+export const TERM_OPEN_TIMEOUT_MS = 20_000;
+/** Output the load session must have delivered before the timed keys start, in bytes. */
+export const LOAD_WARMUP_BYTES = 2_000_000;
+/** How long the load may take to deliver LOAD_WARMUP_BYTES, in ms. */
+const LOAD_START_TIMEOUT_MS = 15_000;
+/** Pause between two progress polls of the load, in ms. */
+const LOAD_POLL_MS = 100;
+/** Hard limit on the load's life, in ms: the load child ends it by itself after this. */
+const LOAD_MAX_MS = 40_000;
+
+/** Printed by the remote side once the PTY is raw: from then on the output is only our echoes. */
+const READY_MARKER = 'CB-READY';
+/** The remote program of the echo session: raw, no echo by the PTY, then `cat` echoes each byte. */
+export const ECHO_COMMAND = ['sh', '-c', `stty raw -echo && printf '%s' ${READY_MARKER} && exec cat`];
+
+interface EchoTerminal {
+  pty: IPty;
+  setupMs: number;
+  /** Sends one key and resolves with the ms until it came back. */
+  key(ch: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function openEchoTerminal(homeA: string): Promise<EchoTerminal> {
+  const t0 = performance.now();
+  const pty = spawnPty(process.execPath, [CLI, 'term', 'b', '--home', homeA, '--', ...ECHO_COMMAND], {
+    name: 'xterm-256color',
+    cols: 80,
+    rows: 24,
+    env: { ...process.env, TERM: 'xterm-256color' },
+  });
+  let seen = '';
+  let exitedWith: string | undefined;
+  let waiter: { ch: string; resolve: () => void } | undefined;
+  const exited = new Promise<void>((resolve) =>
+    pty.onExit(({ exitCode, signal }) => {
+      exitedWith = `the CLI exited (${signal ? `signal ${signal}` : exitCode}): ${seen.trim().slice(-300)}`;
+      resolve();
+    }),
+  );
+  pty.onData((d) => {
+    seen = (seen + d).slice(-1000);
+    if (waiter && seen.includes(waiter.ch)) {
+      const w = waiter;
+      waiter = undefined;
+      w.resolve();
+    }
+  });
+  const until = (ch: string, ms: number, what: string) =>
+    withDeadline(
+      Promise.race([
+        new Promise<void>((resolve) => {
+          waiter = { ch, resolve };
+          if (seen.includes(ch)) resolve();
+        }),
+        exited.then(() => Promise.reject(new Error(exitedWith))),
+      ]),
+      ms,
+      what,
+    );
+  const close = async () => {
+    if (exitedWith) return;
+    process.kill(pty.pid, 'SIGTERM');
+    const timer = setTimeout(() => !exitedWith && process.kill(pty.pid, 'SIGKILL'), EXIT_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await until(READY_MARKER, TERM_OPEN_TIMEOUT_MS, 'clawbridge term b (waiting for the remote program)');
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    pty,
+    setupMs: performance.now() - t0,
+    key: async (ch) => {
+      seen = '';
+      const t = performance.now();
+      pty.write(ch);
+      await until(ch, TERM_ECHO_DEADLINE_MS, 'keystroke echo');
+      return performance.now() - t;
+    },
+    close,
+  };
+}
+
+/** Times TERM_ECHO_COUNT keys (after the warm-up), bounded by TERM_PHASE_MAX_MS. */
+async function echoPhase(term: EchoTerminal): Promise<number[]> {
+  const samples: number[] = [];
+  const end = performance.now() + TERM_PHASE_MAX_MS;
+  for (let i = 0; i < TERM_ECHO_WARMUP + TERM_ECHO_COUNT && performance.now() < end; i++) {
+    // Letters in turn: each echo is told apart from a late one of the key before.
+    const ms = await term.key(String.fromCharCode(0x61 + (i % 26)));
+    if (i >= TERM_ECHO_WARMUP) samples.push(ms);
+    await new Promise((r) => setTimeout(r, TERM_KEY_GAP_MS));
+  }
+  if (samples.length === 0) throw new Error(`no echo was timed within ${TERM_PHASE_MAX_MS} ms`);
+  return samples;
+}
+
+const echoRow = (name: string, samples: number[], setupMs: number | null): BenchResult => ({
+  name,
+  MBps: null,
+  p50Ms: percentile(samples, 50),
+  p99Ms: percentile(samples, 99),
+  setupMs,
+});
+
+/** Runs the idle phase, then the load phase with the load session running; never throws. */
+export async function measureTerminalEcho(
+  homeA: string,
+  log: (line: string) => void,
+): Promise<{ results: BenchResult[]; notes: string[] }> {
+  const notes: string[] = [];
+  const missing = (name: string, why: string): BenchResult => {
+    notes.push(`${name} not available: ${why}`);
+    return { name, MBps: null, p50Ms: null, p99Ms: null, setupMs: null };
+  };
+  let term: EchoTerminal;
+  try {
+    term = await openEchoTerminal(homeA);
+  } catch (err) {
+    const why = (err as Error).message;
+    return { results: [missing('term-echo-idle', why), missing('term-echo-load', why)], notes };
+  }
+  const results: BenchResult[] = [];
+  try {
+    try {
+      results.push(echoRow('term-echo-idle', await echoPhase(term), term.setupMs));
+    } catch (err) {
+      results.push(missing('term-echo-idle', (err as Error).message));
+    }
+    log('measuring term-echo-load…');
+    const load = startChild('./term-load-child.ts');
+    try {
+      await load.request('start', { cli: CLI, home: homeA, maxMs: LOAD_MAX_MS });
+      const deadline = performance.now() + LOAD_START_TIMEOUT_MS;
+      let p = await load.request<LoadProgress>('bytes');
+      while (p.bytes < LOAD_WARMUP_BYTES && !p.exited && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, LOAD_POLL_MS));
+        p = await load.request<LoadProgress>('bytes');
+      }
+      if (p.exited) throw new Error(`the load session ended: ${p.exited}`);
+      if (p.bytes < LOAD_WARMUP_BYTES)
+        throw new Error(`the load session printed only ${p.bytes} bytes in ${LOAD_START_TIMEOUT_MS} ms`);
+      const before = p;
+      const samples = await echoPhase(term);
+      const still = await load.request<LoadProgress>('bytes');
+      if (still.exited) throw new Error(`the load session ended during the measurement: ${still.exited}`);
+      const after = await load.request<LoadProgress>('stop');
+      const mbps = (after.bytes - before.bytes) / 1e6 / ((after.ms - before.ms) / 1000);
+      notes.push(
+        `term-echo-load: the other session printed ${mbps.toFixed(1)} MB/s of base64 on the same peer meanwhile (${TERM_ECHO_COUNT} keys ${TERM_KEY_GAP_MS} ms apart per phase)`,
+      );
+      results.push(echoRow('term-echo-load', samples, null));
+    } catch (err) {
+      results.push(missing('term-echo-load', (err as Error).message));
+    } finally {
+      await load.stop();
+    }
+  } finally {
+    await term.close();
+  }
+  return { results, notes };
+}

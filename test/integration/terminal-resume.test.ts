@@ -1,0 +1,56 @@
+/**
+ * A terminal session outlives its path: the relay of a relay-only link restarts mid-session, the CLI
+ * says `reconnecting…`, the session resumes, and the remote counter arrives exactly once, in order.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { CLI, stopAll, waitFor } from '../helpers/processes.js';
+import { startPair, startRelay } from './terminal-setup.js';
+
+after(stopAll);
+
+const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
+
+/** Numbers the remote loop prints, one every ~20 ms: long enough to span the relay's restart. */
+const COUNT = 400;
+
+test('a session survives a relay restart with every byte exactly once', { skip }, async () => {
+  const pair = await startPair({ relayOnly: true });
+  const loop = `i=0; while [ $i -lt ${COUNT} ]; do echo $i; i=$((i+1)); sleep 0.02; done`;
+  const child = spawn(process.execPath, [CLI, 'term', 'b', '--home', pair.homeA, '--', 'sh', '-c', loop], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  try {
+    await waitFor('the counter to run', () => stdout.includes('\r\n20\r\n'), 20_000);
+    await pair.relay.proc.stop();
+    await waitFor('the CLI to say it reconnects', () => stderr.includes('reconnecting…'), 30_000);
+    const printedWhileDown = stdout.length;
+    await new Promise((r) => setTimeout(r, 1_000));
+    const relay = await startRelay(pair.relay.port);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no exit; stderr: ${stderr}`)), 90_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stderr,
+      /^clawbridge: reconnecting… \(.+\)\nclawbridge: reconnected via relay ws:\/\/127\.0\.0\.1:\d+\n$/,
+    );
+    assert.ok(printedWhileDown < stdout.length, 'output continued after the resume');
+    const expected = Array.from({ length: COUNT }, (_, i) => `${i}\r\n`).join('');
+    assert.equal(stdout, expected);
+    await relay.proc.stop();
+  } finally {
+    child.kill('SIGKILL');
+    await Promise.all([pair.a.stop(), pair.b.stop()]);
+  }
+});
