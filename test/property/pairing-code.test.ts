@@ -18,8 +18,11 @@ import {
 } from '../../src-main/protocol/pair-code.js';
 
 const RUNS = 10_000;
-/** Per-call time bound in ms: parsing is linear in a bounded input, so anything slower is a bug. */
-const CALL_BUDGET_MS = 50;
+/**
+ * Per-call hang detector in ms. Parsing is linear in a bounded input and takes microseconds; the bound
+ * is generous so a GC pause or a busy CI machine never fails it, while a real hang still does.
+ */
+const CALL_BUDGET_MS = 2000;
 
 /** Runs `f`; only the expected ClawErrors may escape, and only quickly. */
 function onlyCodeErrors(f: () => unknown): boolean {
@@ -29,7 +32,7 @@ function onlyCodeErrors(f: () => unknown): boolean {
   } catch (err) {
     if (!isClawError(err, 'BAD_PAIR_CODE') && !isClawError(err, 'BAD_INVITE')) throw err;
   }
-  assert.ok(performance.now() - started < CALL_BUDGET_MS, 'parse took too long');
+  assert.ok(performance.now() - started < CALL_BUDGET_MS, 'parse hung');
   return true;
 }
 

@@ -51,7 +51,8 @@ test('a dead path (nothing arrives) closes the link with a heartbeat timeout and
   const waited = performance.now() - started;
   assert.ok(isClawError(error, 'LINK_CLOSED'));
   assert.match(error.message, /^heartbeat timeout: no reply from peer for 0.06 s/);
-  assert.ok(waited >= 55 && waited < 500, `detected after ${waited} ms`);
+  // Not before the deadline; the upper bound only catches "never" (a busy machine may be slow).
+  assert.ok(waited >= 55 && waited < 10_000, `detected after ${waited} ms`);
   assert.equal(p.a.closed, true, 'the link itself is closed');
   assert.equal((await streamFailed).message, error.message);
   assert.ok(isClawError(await pending, 'LINK_CLOSED'));
