@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const lines = computeTargets(results, memory.results);
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   notes.push(
-    `one run, ${seconds} s, all on 127.0.0.1; each far end in its own process; MB/s = 10^6 bytes/s through one stream; RTT = 1-byte ping-pong`,
+    `one run, ${seconds} s, all on 127.0.0.1, load average ${load.toFixed(2)} on ${cores} cores at the start; each far end in its own process; MB/s = 10^6 bytes/s through one stream; RTT = 1-byte ping-pong`,
   );
   if (load > cores / 2) {
     notes.push(
