@@ -4,6 +4,7 @@
  */
 import { ClawError } from '../core/errors.js';
 import type { Circuit } from './circuit.js';
+import { isFramingCircuit } from './relay-circuit.js';
 
 export class FrameQueue {
   private readonly frames: Uint8Array[] = [];
@@ -57,8 +58,15 @@ export class HeldCircuit implements Circuit {
   private held: Uint8Array[] | undefined = [];
   private readonly listeners = new Set<(f: Uint8Array) => void>();
   private firstWaiter: ((f: Uint8Array) => void) | undefined;
+  /** Passed through from a relay circuit, so the E2E link can still seal records in place. */
+  readonly headroom?: number;
+  readonly sendFramed?: (buf: Uint8Array) => boolean;
 
   constructor(private readonly inner: Circuit) {
+    if (isFramingCircuit(inner)) {
+      this.headroom = inner.headroom;
+      this.sendFramed = (buf) => inner.sendFramed(buf);
+    }
     inner.onFrame((f) => {
       if (this.held) {
         this.held.push(f);

@@ -115,7 +115,7 @@ test('peers remove: the removed node sees us offline within seconds and cannot l
   await waitFor(
     'B sees A offline',
     async () => (await peers(homes.b)).find((p) => p.name === 'a')?.online === false,
-    10_000,
+    20_000,
   );
   // B keeps trying; A refuses it and it does not come back as pending.
   await new Promise((r) => setTimeout(r, 3000));
