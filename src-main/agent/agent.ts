@@ -345,6 +345,7 @@ export class Agent {
       (stream) => {
         entry.refusal = undefined;
         holdControlStream(stream);
+        if (entry.links.confirm(link)) this.changed();
       },
       (err: Error) => {
         // The peer has not approved us (yet): remember its answer for `ping` and `peers`.

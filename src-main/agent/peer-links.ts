@@ -9,6 +9,12 @@ export interface PathEntry {
   link: Link;
   mux: Mux;
   since: Date;
+  /**
+   * The peer accepted our hello on this link, i.e. it trusts us too. Until then the link may be one the
+   * peer only lets in to say hello (pending approval) or is about to refuse: it carries no streams and
+   * does not make the peer "online".
+   */
+  confirmed?: boolean;
 }
 
 /**
@@ -38,13 +44,23 @@ export class PeerLinks {
   /** The path new streams use: direct when up, else relay. */
   get active(): (PathEntry & { path: PathKind }) | undefined {
     const direct = this.paths.get('direct');
-    if (direct) return { ...direct, path: 'direct' };
+    if (direct?.confirmed) return { ...direct, path: 'direct' };
     const relay = this.paths.get('relay');
-    return relay ? { ...relay, path: 'relay' } : undefined;
+    return relay?.confirmed ? { ...relay, path: 'relay' } : undefined;
   }
 
   get online(): boolean {
-    return this.paths.size > 0;
+    return [...this.paths.values()].some((e) => e.confirmed);
+  }
+
+  /** The peer accepted our hello on `link`; returns true when that changed anything. */
+  confirm(link: Link): boolean {
+    const entry = this.paths.get(link.path);
+    if (entry?.link !== link || entry.confirmed) return false;
+    const wasOnline = this.online;
+    entry.confirmed = true;
+    if (!wasOnline) this.since = new Date();
+    return true;
   }
 
   /**
@@ -53,7 +69,6 @@ export class PeerLinks {
    */
   offer(path: PathKind, entry: PathEntry): { keep: boolean; close?: PathEntry } {
     const current = this.paths.get(path);
-    const wasOnline = this.online;
     if (current && !current.link.closed) {
       const want = preferredInitiator(this.selfId, this.peerId) === 'self';
       const newIsPreferred = entry.link.initiator === want;
@@ -63,7 +78,6 @@ export class PeerLinks {
       return { keep: true, close: current };
     }
     this.paths.set(path, entry);
-    if (!wasOnline) this.since = entry.since;
     return { keep: true };
   }
 
@@ -71,8 +85,9 @@ export class PeerLinks {
   remove(link: Link): boolean {
     const current = this.paths.get(link.path);
     if (current?.link !== link) return false;
+    const wasOnline = this.online;
     this.paths.delete(link.path);
-    if (!this.online) {
+    if (wasOnline && !this.online) {
       this.since = new Date();
       this.rttMs = null;
     }

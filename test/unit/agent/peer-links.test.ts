@@ -9,7 +9,7 @@ const HIGH = 'f'.repeat(64);
 
 function fakeEntry(path: PathKind, initiator: boolean) {
   const link = { path, initiator, closed: false, remote: path } as unknown as Link;
-  return { link, mux: { close() {} } as unknown as Mux, since: new Date() };
+  return { link, mux: { close() {} } as unknown as Mux, since: new Date(), confirmed: true };
 }
 
 test('both sides agree on which of two simultaneous links survives', () => {
@@ -34,12 +34,28 @@ test('both sides agree on which of two simultaneous links survives', () => {
   assert.equal(high.get('direct'), highIncoming);
 });
 
+test('a link counts only once the peer accepted our hello', () => {
+  const p = new PeerLinks(LOW, HIGH);
+  const relay = { ...fakeEntry('relay', true), confirmed: false };
+  p.offer('relay', relay);
+  assert.equal(p.online, false, 'a link the peer may still refuse (pending approval) is not online');
+  assert.equal(p.active, undefined);
+  assert.equal(p.since, null);
+  assert.equal(p.confirm(relay.link), true);
+  assert.equal(p.online, true);
+  const active: { path: string } | undefined = p.active;
+  assert.equal(active?.path, 'relay');
+  assert.notEqual(p.since, null);
+  assert.equal(p.confirm(relay.link), false, 'confirming twice changes nothing');
+});
+
 test('direct is preferred; relay takes over when direct goes', () => {
   const p = new PeerLinks(LOW, HIGH);
   assert.equal(p.online, false);
   const relay = fakeEntry('relay', true);
   const direct = fakeEntry('direct', true);
-  p.offer('relay', relay);
+  p.offer('relay', { ...relay, confirmed: false });
+  p.confirm(relay.link);
   assert.equal(p.active?.path, 'relay');
   const onlineSince = p.since;
   p.offer('direct', direct);
