@@ -39,7 +39,7 @@ test('a link counts only once the peer accepted our hello', () => {
   const relay = { ...fakeEntry('relay', true), confirmed: false };
   p.offer('relay', relay);
   assert.equal(p.online, false, 'a link the peer may still refuse (pending approval) is not online');
-  assert.ok(p.active === undefined);
+  assert.equal(p.active?.path, undefined);
   assert.ok(p.since === null);
   assert.equal(p.confirm(relay.link), true);
   assert.equal(p.online, true);
