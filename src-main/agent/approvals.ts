@@ -7,7 +7,7 @@ import { abbreviateFingerprint } from '../core/fingerprint.js';
 import type { Link } from '../transport/link.js';
 import type { Agent } from './agent.js';
 import type { Hello } from './control-service.js';
-import { expirePending, MAX_BLOCKED, offerPending } from './pending.js';
+import { expirePending, MAX_BLOCKED, offerPending, uniquePeerName } from './pending.js';
 import type { PendingLinkHost } from './pending-links.js';
 import type { PeerRecord, PendingRecord, Permission } from './settings.js';
 
@@ -101,12 +101,9 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
   approve(ref: { id?: string; latest?: boolean }, allow: Permission[]): PeerRecord {
     const req = this.find(ref);
     const s = this.agent.settings.get();
-    const taken = new Set(s.peers.map((p) => p.name));
-    let name = req.name;
-    for (let i = 2; taken.has(name); i++) name = `${req.name}-${i}`;
     const peer: PeerRecord = {
       fingerprint: req.fingerprint,
-      name,
+      name: uniquePeerName(s.peers, req.name, req.fingerprint),
       allow,
       addresses: req.addresses,
       addedAt: new Date().toISOString(),

@@ -23,6 +23,7 @@ import type { PairJoinResult, PairNewResult, Permission } from '../api/contract.
 import type { Agent } from './agent.js';
 import type { Decision } from './approvals.js';
 import type { PeerRecord } from './settings.js';
+import { uniquePeerName } from './pending.js';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import type { Link } from '../transport/link.js';
@@ -234,12 +235,9 @@ export class Pairing {
   /** The joiner's side of a successful pairing: the issuer becomes a peer with what the user allowed. */
   private addPairedPeer(result: PairingResult, allow: Permission[]): PeerRecord {
     const s = this.agent.settings.get();
-    const taken = new Set(s.peers.filter((p) => p.fingerprint !== result.peerFingerprint).map((p) => p.name));
-    let name = result.peerName;
-    for (let i = 2; taken.has(name); i++) name = `${result.peerName}-${i}`;
     const record: PeerRecord = {
       fingerprint: result.peerFingerprint,
-      name,
+      name: uniquePeerName(s.peers, result.peerName, result.peerFingerprint),
       allow,
       addresses: s.peers.find((p) => p.fingerprint === result.peerFingerprint)?.addresses ?? [],
       addedAt: new Date().toISOString(),

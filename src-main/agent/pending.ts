@@ -64,3 +64,18 @@ export function offerPending(
   const record: PendingRecord = { ...req, id: newPendingId(), firstSeen: at, lastSeen: at };
   return { list: [...live, record], record, added: true };
 }
+
+/**
+ * A local name for a new peer: the name it gave, or `name-2`, `name-3`… when another peer already has it
+ * (peer names are how commands refer to peers, so they must be unique).
+ */
+export function uniquePeerName(
+  peers: readonly { name: string; fingerprint: string }[],
+  wanted: string,
+  fingerprint: string,
+): string {
+  const taken = new Set(peers.filter((p) => p.fingerprint !== fingerprint).map((p) => p.name));
+  let name = wanted;
+  for (let i = 2; taken.has(name); i++) name = `${wanted}-${i}`;
+  return name;
+}
