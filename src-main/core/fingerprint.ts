@@ -29,11 +29,6 @@ export function parseFingerprint(input: string): string {
   return compact;
 }
 
-/** True when `value` is already a canonical fingerprint (64 lowercase hex). */
-export function isFingerprint(value: string): boolean {
-  return /^[0-9a-f]{64}$/.test(value);
-}
-
 /** Groups of four for comparing by eye: `8554 4cd4 2bcf …`. */
 export function groupFingerprint(fp: string): string {
   return (fp.match(/.{1,4}/g) ?? []).join(' ');

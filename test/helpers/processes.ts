@@ -69,6 +69,27 @@ export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, prefix
   };
 }
 
+export interface RelayProc {
+  proc: Proc;
+  /** `ws://127.0.0.1:PORT` as the relay printed it. */
+  url: string;
+  port: number;
+}
+
+/** A plain-ws relay process on 127.0.0.1 (port 0 = any free port), ready when it printed its URL. */
+export async function startRelay(port = 0): Promise<RelayProc> {
+  const proc = startProcess([
+    'relay',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--no-tls',
+    '--home',
+    tempHome('relay'),
+  ]);
+  const m = await proc.waitForLine(/^relay listening on (ws:\/\/127\.0\.0\.1:(\d+))$/m);
+  return { proc, url: m[1]!, port: Number(m[2]) };
+}
+
 /** Ends every process this helper started and that still runs (by its PID, nothing else). */
 export async function stopAll(): Promise<void> {
   await Promise.all(

@@ -5,25 +5,21 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import {
+  cli,
+  cliJson,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+} from '../helpers/processes.js';
 
 after(stopAll);
 
 const peerOf = async (home: string, name: string) =>
   (await cliJson<PeerInfo[]>(['peers', '--home', home])).find((p) => p.name === name);
-
-async function startRelay(port = 0): Promise<{ proc: Proc; url: string; port: number }> {
-  const proc = startProcess([
-    'relay',
-    '--listen',
-    `127.0.0.1:${port}`,
-    '--no-tls',
-    '--home',
-    tempHome('relay'),
-  ]);
-  const m = await proc.waitForLine(/^relay listening on (ws:\/\/127\.0\.0\.1:(\d+))$/m);
-  return { proc, url: m[1]!, port: Number(m[2]) };
-}
 
 function startAgent(home: string, name: string, extra: string[]): Proc {
   return startProcess(['agent', '--home', home, '--name', name, ...extra]);

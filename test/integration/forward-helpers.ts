@@ -17,7 +17,15 @@ import {
   SocksCommand,
   type SocksAddress,
 } from '../../src-main/protocol/socks5.js';
-import { cli, cliJson, startProcess, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import {
+  cli,
+  cliJson,
+  startProcess,
+  tempHome,
+  waitFor,
+  type Proc,
+  startRelay,
+} from '../helpers/processes.js';
 
 /** curl, installed through apt when running as root and missing; why not, otherwise. */
 export function curlUnavailable(): string | undefined {
@@ -100,11 +108,7 @@ export function curl(
   });
 }
 
-export async function startRelay(): Promise<{ proc: Proc; url: string }> {
-  const proc = startProcess(['relay', '--listen', '127.0.0.1:0', '--no-tls', '--home', tempHome('relay')]);
-  const m = await proc.waitForLine(/^relay listening on (ws:\/\/127\.0\.0\.1:\d+)$/m);
-  return { proc, url: m[1]! };
-}
+export { startRelay };
 
 export async function startAgent(home: string, name: string, extra: string[]): Promise<Proc> {
   const p = startProcess(['agent', '--home', home, '--name', name, ...extra]);

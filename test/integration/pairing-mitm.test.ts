@@ -15,7 +15,7 @@ import {
   encodeMsg2,
 } from '../../src-main/crypto/pairing-messages.js';
 import { prefixFreeCat } from '../../src-main/crypto/cpace.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 import { testIdentity } from '../helpers/identities.js';
 
 after(stopAll);
@@ -73,8 +73,7 @@ function swapCert(payload: Uint8Array, type: 'msg1' | 'msg2', cert: Uint8Array):
 
 for (const target of ['msg1', 'msg2'] as const) {
   test(`a relay that substitutes the ${target === 'msg1' ? "joiner's" : "issuer's"} certificate makes pairing fail on both sides`, async () => {
-    const relay = startProcess(['relay', '--listen', '127.0.0.1:0', '--no-tls', '--home', tempHome('relay')]);
-    const relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
+    const { proc: relay, url: relayUrl } = await startRelay();
     const cert = await substitutedCert();
     const id = (x: Uint8Array) => x;
     const swap = (p: Uint8Array) => swapCert(p, target, cert);

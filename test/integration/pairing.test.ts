@@ -4,7 +4,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerInfo, PendingInfo, PairNewResult } from '../../src-main/api/contract.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import {
+  cli,
+  cliJson,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+} from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -16,8 +25,7 @@ const peers = (home: string) => cliJson<PeerInfo[]>(['peers', '--home', home]);
 const pending = (home: string) => cliJson<PendingInfo[]>(['pending', '--home', home]);
 
 before(async () => {
-  const relay = startProcess(['relay', '--listen', '127.0.0.1:0', '--no-tls', '--home', tempHome('relay')]);
-  relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
+  relayUrl = (await startRelay()).url;
   for (const name of ['a', 'b', 'c'] as const) {
     homes[name] = tempHome(name);
     agents[name] = startProcess([

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { freePort } from './forward-helpers.js';
 import { join } from 'node:path';
 import type { PeerInfo } from '../../src-main/api/contract.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 
 /** tcpdump, installed through apt when running as root and missing; why not, otherwise. */
 function tcpdumpUnavailable(): string | undefined {
@@ -66,15 +66,7 @@ test(
     dump.stderr.setEncoding('utf8').on('data', (c: string) => (dumpErr += c));
     await waitFor('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
     try {
-      const relay = startProcess([
-        'relay',
-        '--listen',
-        `127.0.0.1:${relayPort}`,
-        '--no-tls',
-        '--home',
-        tempHome('r'),
-      ]);
-      await relay.waitForLine(/^relay listening on ws:/m);
+      await startRelay(relayPort);
       const url = `ws://127.0.0.1:${relayPort}`;
       const homeA = (homes.a = tempHome('pa'));
       const homeB = tempHome('pb');

@@ -10,30 +10,16 @@ import {
   cli,
   cliJson,
   startProcess,
+  startRelay,
   tempHome,
   waitFor,
   type CliResult,
   type Proc,
+  type RelayProc,
 } from '../helpers/processes.js';
 
-export interface Relay {
-  proc: Proc;
-  url: string;
-  port: number;
-}
-
-export async function startRelay(port = 0): Promise<Relay> {
-  const proc = startProcess([
-    'relay',
-    '--listen',
-    `127.0.0.1:${port}`,
-    '--no-tls',
-    '--home',
-    tempHome('relay'),
-  ]);
-  const m = await proc.waitForLine(/^relay listening on (ws:\/\/127\.0\.0\.1:(\d+))$/m);
-  return { proc, url: m[1]!, port: Number(m[2]) };
-}
+export type Relay = RelayProc;
+export { startRelay };
 
 export interface Pair {
   relay: Relay;
