@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
 
 /** Repository root: children run with it as cwd so `--import tsx` resolves. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -105,6 +106,9 @@ export function startChild(file: string, extraArgs: string[] = []): BenchChild {
  * when the parent disconnects, so an aborted bench leaves nothing behind.
  */
 export function serveParent(handle: (req: ChildRequest) => Promise<unknown>): void {
+  // A child runs clawbridge code (a relay, a mux end) or a sink shared by every row: it gets the same
+  // GC tuning as the clawbridge processes (ADR 0007), so each row measures what users run.
+  tuneGcForBulkTransfer();
   if (!process.send) throw new Error('bench children must be started by bench/child.ts (no IPC channel)');
   process.on('disconnect', () => process.exit(0));
   process.on('SIGTERM', () => process.exit(0));

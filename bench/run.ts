@@ -6,6 +6,7 @@
  * `{"results":[…],"ratios":{…}}` and progress and notes go to stderr.
  */
 import { cpus, loadavg } from 'node:os';
+import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
 import { generateIdentity } from '../src-main/crypto/identity.js';
 import { measureAgentRows } from './agent-paths.js';
 import { bufferutilLoaded } from './bare-relay.js';
@@ -21,6 +22,9 @@ import {
   type BenchResult,
   type RowName,
 } from './table.js';
+
+// The bench's own end of the in-process rows runs clawbridge code: tuned as the CLI is (ADR 0007).
+tuneGcForBulkTransfer();
 
 const json = process.argv.includes('--json');
 const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -5,12 +5,15 @@
  */
 import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../core/errors.js';
+import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { AGENT_VERSION } from '../agent/agent.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerPairCommands } from './pair-commands.js';
 import { registerForwardCommands } from './forward-commands.js';
 import { registerTermCommand } from './term-command.js';
+
+tuneGcForBulkTransfer();
 
 const program = new Command('clawbridge')
   .description(

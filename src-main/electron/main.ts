@@ -9,8 +9,12 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, session, Tray } from 'electron';
 import { errorMessage } from '../core/errors.js';
+import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { startShell } from './shell.js';
 import { PRELOAD_FILE } from './window-options.js';
+
+// The agent runs in this process and relays bulk data, as the CLI's agent does (ADR 0007).
+tuneGcForBulkTransfer();
 
 // The app folder (or app.asar) holding package.json, dist/ and assets/, in development and packaged.
 const root = app.getAppPath();

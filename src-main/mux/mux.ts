@@ -17,7 +17,7 @@ import {
   MAX_STREAM_ID,
   type MuxFrame,
 } from '../protocol/mux-frames.js';
-import type { Link } from '../transport/link.js';
+import type { Link, PartsLink } from '../transport/link.js';
 import {
   DEFAULT_DEAD_AFTER_MS,
   DEFAULT_HEARTBEAT_MS,
@@ -30,10 +30,11 @@ import { SendQueue } from './send-queue.js';
 import { MuxStream, type StreamHost } from './stream.js';
 import { resolveStreamWindows, WindowTuner } from './window-tuner.js';
 
-import type { MuxEvents, MuxOptions, PartsLink, StreamRequest } from './types.js';
+import type { MuxEvents, MuxOptions, StreamRequest } from './types.js';
 
 export { MuxStream } from './stream.js';
-export type { MuxEvents, MuxLogger, MuxOptions, PartsLink, StreamRequest } from './types.js';
+export type { MuxEvents, MuxLogger, MuxOptions, StreamRequest } from './types.js';
+export type { PartsLink } from '../transport/link.js';
 
 interface Opening {
   service: string;
@@ -54,7 +55,7 @@ export class Mux {
   private readonly opening = new Map<number, Opening>();
   private readonly inbound = new Map<number, Inbound>();
   private readonly queue = new SendQueue((streamId, payload) => this.sendData(streamId, payload));
-  /** The link's two-part send when it has one (E2ELink): DATA payloads are then never copied here. */
+  /** The link's two-part send (SocketLink, E2ELink): DATA payloads are then never copied here. */
   private readonly sendParts: PartsLink['sendParts'] | undefined;
   private readonly heartbeat: Heartbeat;
   private readonly host: StreamHost;

@@ -19,19 +19,6 @@ export interface StreamRequest {
   reject(reason: string): void;
 }
 
-/**
- * An optional capability of a Link: sending a frame given as two parts, `head ‖ body`, without the
- * caller joining them first. The Mux uses it for DATA frames (6-byte header, payload) when the link has
- * it, so a link that transforms each frame anyway (E2ELink encrypts it) saves one copy per frame.
- */
-export interface PartsLink {
-  /**
-   * Same contract as `Link.send(head ‖ body)`. Both parts must have been read when it returns: `body`
-   * may be a view of an application buffer that is reused afterwards.
-   */
-  sendParts(head: Uint8Array, body: Uint8Array): boolean;
-}
-
 /** The subset of a pino logger the mux uses. */
 export interface MuxLogger {
   debug(obj: object, msg: string): void;

@@ -29,3 +29,17 @@ export interface Link {
 
 /** Largest frame a Link carries; mux frames fit in this with their header. */
 export const MAX_LINK_FRAME = 64 * 1024 + 64;
+
+/**
+ * An optional capability of a Link: sending a frame given as two parts, `head ‖ body`, without the
+ * caller joining them first. The Mux uses it for DATA frames (6-byte header, payload) when the link has
+ * it, so no link copies a payload just to put a header in front of it.
+ */
+export interface PartsLink {
+  /**
+   * Same contract as `Link.send(head ‖ body)`. Both parts must have been read when it returns: `body`
+   * may be a view of an application buffer that is reused afterwards (Node's stream contract lets a
+   * writer reuse its chunk once the write's callback ran, and the mux calls it right after this).
+   */
+  sendParts(head: Uint8Array, body: Uint8Array): boolean;
+}

@@ -6,7 +6,8 @@ import type { TLSSocket } from 'node:tls';
 import { Emitter } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
 import { LENGTH_HEADER_BYTES, LengthPrefixedDecoder } from '../protocol/length-prefixed.js';
-import { MAX_LINK_FRAME, type Link, type PathKind } from './link.js';
+import { FrameBuffers } from './frame-buffers.js';
+import { MAX_LINK_FRAME, type Link, type PartsLink, type PathKind } from './link.js';
 
 /**
  * Bytes queued on the socket above which `send` returns false (128 KiB, two full mux DATA frames).
@@ -15,9 +16,23 @@ import { MAX_LINK_FRAME, type Link, type PathKind } from './link.js';
  */
 export const SOCKET_LINK_HIGH_WATER_BYTES = 128 * 1024;
 
+/**
+ * Frames up to this many bytes (with prefix) get a fresh buffer from Node's small-buffer pool; larger
+ * ones a reused frame buffer. Control frames are tens of bytes: a 64 KiB buffer each would be waste.
+ */
+const SMALL_FRAME_BYTES = 4096;
+
+/**
+ * Reused bulk-frame buffers of all direct links in this process: 16 × 64 KiB kept at most (1 MiB),
+ * enough for what the links' high-water marks let queue at once.
+ */
+const frameBuffers = new FrameBuffers(LENGTH_HEADER_BYTES + MAX_LINK_FRAME, 16);
+
+const EMPTY = new Uint8Array(0);
+
 type Events = { frame: [Uint8Array]; drain: []; close: [Error | undefined] };
 
-export class SocketLink implements Link {
+export class SocketLink implements Link, PartsLink {
   readonly path: PathKind = 'direct';
   private readonly events = new Emitter<Events>();
   private readonly decoder = new LengthPrefixedDecoder(MAX_LINK_FRAME);
@@ -53,22 +68,34 @@ export class SocketLink implements Link {
   }
 
   send(frame: Uint8Array): boolean {
+    return this.sendParts(EMPTY, frame);
+  }
+
+  /**
+   * `send(head ‖ body)` in one write: length prefix, head and body copied into one buffer — a reused
+   * one for bulk frames, so a DATA frame costs a copy but no allocation — and both parts are read
+   * before it returns (PartsLink).
+   */
+  sendParts(head: Uint8Array, body: Uint8Array): boolean {
     if (this.isClosed) return false;
-    if (frame.length > MAX_LINK_FRAME) {
-      throw new ClawError('FRAME_TOO_LARGE', `link frame of ${frame.length} bytes exceeds ${MAX_LINK_FRAME}`);
+    const length = head.length + body.length;
+    if (length > MAX_LINK_FRAME) {
+      throw new ClawError('FRAME_TOO_LARGE', `link frame of ${length} bytes exceeds ${MAX_LINK_FRAME}`);
     }
     if (!this.corked) {
-      // Every frame of this tick leaves in one writev when uncorked: the length prefix is written as
-      // its own small buffer instead of copying each frame to prepend it, and syscalls are fewer.
+      // Every frame of this tick leaves in one writev when uncorked: fewer syscalls and TLS records.
       this.corked = true;
       this.socket.cork();
       process.nextTick(this.uncork);
     }
-    // Small (pooled) allocation; the frame itself is queued by reference, as Link.send hands it over.
-    const header = Buffer.allocUnsafe(LENGTH_HEADER_BYTES);
-    header.writeUInt32BE(frame.length, 0);
-    this.socket.write(header);
-    this.socket.write(frame);
+    const size = LENGTH_HEADER_BYTES + length;
+    const pooled = size > SMALL_FRAME_BYTES;
+    const buffer = pooled ? frameBuffers.take() : Buffer.allocUnsafe(size);
+    buffer.writeUInt32BE(length, 0);
+    buffer.set(head, LENGTH_HEADER_BYTES);
+    buffer.set(body, LENGTH_HEADER_BYTES + head.length);
+    if (pooled) this.socket.write(buffer.subarray(0, size), () => frameBuffers.give(buffer));
+    else this.socket.write(buffer);
     // Not write()'s own verdict: that turns false at the socket's 16 KiB mark, i.e. at every DATA frame.
     return this.socket.writableLength < SOCKET_LINK_HIGH_WATER_BYTES;
   }

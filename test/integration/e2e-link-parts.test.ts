@@ -8,44 +8,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { isClawError } from '../../src-main/core/errors.js';
 import { Mux, type MuxStream } from '../../src-main/mux/mux.js';
-import type { PartsLink } from '../../src-main/mux/types.js';
+import type { PartsLink } from '../../src-main/transport/link.js';
 import type { RelayServer } from '../../src-main/relay/server.js';
 import { secureCircuit } from '../../src-main/transport/e2e-link.js';
 import { MAX_LINK_FRAME, type Link } from '../../src-main/transport/link.js';
 import { isFramingCircuit } from '../../src-main/transport/relay-circuit.js';
 import type { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
-import { connectedClient, nextIncoming, startTestRelay, within } from '../helpers/relay-harness.js';
+import { connectedClient, nextIncoming, startTestRelay } from '../helpers/relay-harness.js';
+import { readAll, sendReusingOneBuffer } from '../helpers/stream-bytes.js';
 import { collect, connect, settle, text } from './e2e-link-helpers.js';
 
 const parts = (link: Link) => link as Link & PartsLink;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** Sends `body` on a mux stream in chunks, overwriting each chunk as soon as its write completed. */
-async function sendReusingOneBuffer(stream: MuxStream, body: Buffer, chunk: number): Promise<void> {
-  const scratch = Buffer.alloc(chunk);
-  for (let at = 0; at < body.length; at += chunk) {
-    const n = body.copy(scratch, 0, at, Math.min(at + chunk, body.length));
-    await new Promise<void>((resolve, reject) =>
-      stream.write(scratch.subarray(0, n), (err) => (err ? reject(err) : resolve())),
-    );
-    scratch.fill(0xff); // Node's contract: after the callback the buffer is the caller's again
-  }
-  stream.end();
-}
-
-function readAll(stream: MuxStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return within(
-    'the stream to end',
-    new Promise((resolve, reject) => {
-      stream.once('end', () => resolve(Buffer.concat(chunks)));
-      stream.once('error', reject);
-    }),
-    10_000,
-  );
-}
 
 describe('E2E Link sendParts', () => {
   it('delivers head ‖ body as one frame, in order with send()', async () => {

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { KEEP_V8_DEFAULTS_ENV } from '../../../src-main/core/gc-tuning.js';
+
+const script = fileURLToPath(new URL('../../helpers/gc-kinds.ts', import.meta.url));
+
+/** GC kinds V8 ran in a child that applies the tuning (as the CLI does) under `env`. */
+function gcKinds(env: NodeJS.ProcessEnv, mode: 'tuned' | 'untouched' = 'tuned'): Record<string, number> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode], {
+    encoding: 'utf8',
+    env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, number>;
+}
+
+test('with the tuning, bulk Buffer churn runs no incremental marking; with V8 defaults it does', () => {
+  const defaults = gcKinds({}, 'untouched');
+  assert.ok(
+    (defaults.incremental ?? 0) > 0,
+    `control: V8 defaults mark incrementally (${JSON.stringify(defaults)})`,
+  );
+  const tuned = gcKinds({});
+  assert.equal(tuned.incremental ?? 0, 0, JSON.stringify(tuned));
+  assert.ok((tuned.major ?? 0) > 0, 'memory is still collected, by full collections');
+});
+
+test(`${KEEP_V8_DEFAULTS_ENV}=1 keeps V8's defaults`, () => {
+  const kept = gcKinds({ [KEEP_V8_DEFAULTS_ENV]: '1' });
+  assert.ok((kept.incremental ?? 0) > 0, JSON.stringify(kept));
+});
