@@ -17,7 +17,7 @@ const names: Record<number, string> = {
 const kinds: Record<string, number> = {};
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
-    const kind = names[(entry.detail as { kind: number }).kind] ?? 'other';
+    const kind = names[(entry as unknown as { detail: { kind: number } }).detail.kind] ?? 'other';
     kinds[kind] = (kinds[kind] ?? 0) + 1;
   }
 }).observe({ entryTypes: ['gc'] });
