@@ -1,7 +1,8 @@
 /**
  * Child script for the GC-tuning test: applies clawbridge's tuning as the CLI does (`tuned`, which
  * honours CLAWBRIDGE_V8_DEFAULTS) or not at all (`untouched`), allocates ~650 MB of
- * short-lived 64 KiB Buffers (what a busy relay does), and prints the kinds of the collections V8 ran
+ * 64 KiB Buffers, 32 MB of them alive at a time so they outlive young-generation collections (what a
+ * busy relay does), and prints the kinds of the collections V8 ran
  * as JSON (`{"incremental": n, ...}`).
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
@@ -26,7 +27,7 @@ for (let i = 0; i < 10_000; i++) {
   const b = Buffer.allocUnsafeSlow(64 * 1024);
   b[0] = i;
   live.push(b);
-  if (live.length > 64) live.shift();
+  if (live.length > 512) live.shift();
 }
 // GC entries are delivered asynchronously.
 setTimeout(() => process.stdout.write(JSON.stringify(kinds)), 100);
