@@ -13,7 +13,15 @@ import type {
 import type { Agent } from './agent.js';
 import type { PendingRecord } from './settings.js';
 import { DEFAULT_ALLOW } from './settings.js';
-import { addPeer, peerInfo, peerList, ping, removePeer, setPermission } from './peer-api.js';
+import {
+  addPeer,
+  peerInfo,
+  peerList,
+  ping,
+  removePeer,
+  setForwardLimits,
+  setPermission,
+} from './peer-api.js';
 import type { Pairing } from './pairing.js';
 import {
   addForward,
@@ -36,6 +44,7 @@ export function createApiHandler(agent: Agent, pairing: Pairing): ApiHandler {
     'peers.remove': (p) => removePeer(agent, p.peer),
     'peers.allow': (p) => setPermission(agent, p.peer, p.permission, true),
     'peers.deny': (p) => setPermission(agent, p.peer, p.permission, false),
+    'peers.limit': (p) => setForwardLimits(agent, p.peer, p.forwardTo),
     ping: (p) => ping(agent, p.peer, p.timeoutMs),
     'pending.list': () => agent.approvals.list().map(pendingInfo),
     'pending.approve': (p) => {

@@ -1,12 +1,13 @@
 /**
- * API methods about peers: list, add, remove, permissions, ping.
+ * API methods about peers: list, add, remove, permissions, forward limits, ping.
  */
 import { ClawError } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { Agent, PeerEntry } from './agent.js';
-import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from './settings.js';
+import { malformedPatterns } from '../forwards/destination-policy.js';
+import { DEFAULT_ALLOW, PERMISSIONS, type PeerRecord, type Permission } from './settings.js';
 
 export function peerInfo({ record, links }: PeerEntry): PeerInfo {
   const active = links.active;
@@ -20,6 +21,7 @@ export function peerInfo({ record, links }: PeerEntry): PeerInfo {
     rttMs: active ? links.rttMs : null,
     since: links.since?.toISOString() ?? null,
     allow: record.allow,
+    forwardTo: record.forwardTo ?? null,
   };
 }
 
@@ -118,6 +120,35 @@ export function setPermission(agent: Agent, ref: string, permission: Permission,
     peers: cur.peers.map((x) => (x.fingerprint === fp ? { ...x, allow } : x)),
   }));
   entry.record = { ...entry.record, allow };
+  agent.changed();
+  return peerInfo(entry);
+}
+
+/**
+ * Limits where a peer's forwards may go on this node (`forwardTo`), or lifts the limits (null). Takes
+ * effect for the next connection; open ones keep going.
+ * @throws ClawError('BAD_ARGUMENT') naming every pattern that is not HOST:PORT
+ */
+export function setForwardLimits(agent: Agent, ref: string, patterns: readonly string[] | null): PeerInfo {
+  const forwardTo = patterns === null ? undefined : [...new Set(patterns.map((p) => p.trim()))];
+  const bad = forwardTo ? malformedPatterns(forwardTo) : [];
+  if (bad.length > 0) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `not a HOST:PORT pattern: ${bad.map((b) => `'${b}'`).join(', ')} (e.g. *.corp.example:443, 10.0.0.*:22, [::1]:8080, *:*)`,
+    );
+  }
+  const entry = resolvePeer(agent, ref);
+  const fp = entry.record.fingerprint;
+  const limit = (record: PeerRecord): PeerRecord => {
+    const { forwardTo: _lifted, ...rest } = record;
+    return forwardTo ? { ...rest, forwardTo } : rest;
+  };
+  agent.settings.update((cur) => ({
+    ...cur,
+    peers: cur.peers.map((x) => (x.fingerprint === fp ? limit(x) : x)),
+  }));
+  entry.record = limit(entry.record);
   agent.changed();
   return peerInfo(entry);
 }

@@ -30,6 +30,13 @@ export const methodParams = {
     .strict(),
   'peers.allow': z.object({ peer: peerRef, permission: permissionSchema }).strict(),
   'peers.deny': z.object({ peer: peerRef, permission: permissionSchema }).strict(),
+  /** Where the peer's forwards may go here: HOST:PORT patterns, or null for anywhere. */
+  'peers.limit': z
+    .object({
+      peer: peerRef,
+      forwardTo: z.array(z.string().min(1).max(300)).min(1).max(64).nullable(),
+    })
+    .strict(),
   'pending.list': z.object({}).strict(),
   'pending.approve': z
     .object({
@@ -121,6 +128,8 @@ export interface PeerInfo {
   since: string | null;
   /** What this peer may do here. */
   allow: Permission[];
+  /** Where this peer's forwards may go here (`HOST:PORT` patterns with `*`), or null for anywhere. */
+  forwardTo: string[] | null;
 }
 
 export interface PendingInfo {
@@ -208,6 +217,7 @@ export interface MethodResults {
   ping: PingResult;
   'peers.allow': PeerInfo;
   'peers.deny': PeerInfo;
+  'peers.limit': PeerInfo;
   'pending.list': PendingInfo[];
   'pending.approve': PeerInfo;
   'pending.reject': { name: string; fingerprint: string };

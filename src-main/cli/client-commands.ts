@@ -7,7 +7,7 @@ import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/c
 import { ClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
 import { age, formatRtt, printJson, table } from './output.js';
-import { describeAllow, parseAllow, parsePermission } from './permissions.js';
+import { describeAllow, describeLimits, parseAllow, parsePermission } from './permissions.js';
 
 export interface HomeOpts {
   home?: string;
@@ -129,6 +129,30 @@ export function registerClientCommands(program: Command): void {
         else console.log(`${peer.name} may now do here: ${describeAllow(peer.allow)}`);
       });
   }
+
+  peers
+    .command('limit <peer> [patterns...]')
+    .description(
+      "limit where a peer's forwards and proxied connections may go on this node: HOST:PORT patterns with * (e.g. '*.corp.example:443' '10.0.0.*:22'), or --any",
+    )
+    .option('--any', 'lift the limits: the peer may forward anywhere (the default)')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, patterns: string[], opts: HomeOpts & { any?: boolean }, cmd: Command) => {
+      const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+      if (opts.any === true && patterns.length > 0) {
+        throw new ClawError('BAD_ARGUMENT', 'give HOST:PORT patterns or --any, not both');
+      }
+      if (opts.any !== true && patterns.length === 0) {
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          "give HOST:PORT patterns (e.g. '*.corp.example:443') or --any to lift the limits",
+        );
+      }
+      const peer = await call(all, 'peers.limit', { peer: ref, forwardTo: opts.any ? null : patterns });
+      if (all.json) printJson(peer);
+      else console.log(`${peer.name} may now forward ${describeLimits(peer.forwardTo)}`);
+    });
 
   peers
     .command('remove <peer>')

@@ -1,4 +1,7 @@
-/** `--allow terminal,forward|none` parsing, shared by `approve`, `peers add` and `pair join`. */
+/**
+ * `--allow terminal,forward|none` parsing, shared by `approve`, `peers add` and `pair join`, and how a
+ * peer's permissions and forward limits read in the CLI's output.
+ */
 import { ClawError } from '../core/errors.js';
 import { PERMISSIONS, type Permission } from '../agent/settings.js';
 
@@ -31,4 +34,9 @@ export function parsePermission(input: string): Permission {
 
 export function describeAllow(allow: readonly Permission[]): string {
   return allow.length ? allow.join(', ') : 'nothing';
+}
+
+/** `to anywhere` or `only to a:1, b:2` for a peer's forward limits (`forwardTo`). */
+export function describeLimits(forwardTo: readonly string[] | null): string {
+  return forwardTo === null ? 'to anywhere' : `only to ${forwardTo.join(', ')}`;
 }

@@ -1,7 +1,8 @@
 /**
  * Forwards and proxies with real agents when things go wrong, and across restarts: malformed SOCKS
  * input, closed targets, unknown exit peers, taken ports, non-loopback binds, a peer that denies
- * forwards, agent restart (listeners come back), `rm` and agent stop (ports freed).
+ * forwards, per-peer destination limits (`peers limit`), agent restart (listeners come back), `rm` and
+ * agent stop (ports freed).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import {
   fileServer,
   freePort,
   ok,
+  peerOf,
   portFree,
   socksReply,
   startAgent,
@@ -149,6 +151,25 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   await waitFor('notice', () => pair.a.stderr().includes(`clawbridge: forward f: ${denial}\n`), 5_000);
   await ok(['peers', 'allow', 'a', 'forward', '--home', pair.homeB]);
   assert.equal((await httpGet(fwd, '/file')).body.length, file.size);
+
+  // B limits where A's connections may go (`peers limit`): the file server only, then anywhere again.
+  const bad = await cli(['peers', 'limit', 'a', 'nonsense', '--home', pair.homeB]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^clawbridge: not a HOST:PORT pattern: 'nonsense' \(e\.g\. /);
+  const only = `127.0.0.1:${file.port}`;
+  assert.equal(
+    await ok(['peers', 'limit', 'a', only, '--home', pair.homeB]),
+    `a may now forward only to ${only}\n`,
+  );
+  assert.deepEqual((await peerOf(pair.homeB, 'a'))?.forwardTo, [only]);
+  assert.equal(await socksReply(socks, target), SocksReply.Succeeded);
+  assert.equal(await socksReply(socks, { ...target, port: closed }), SocksReply.NotAllowed);
+  assert.equal(
+    await ok(['peers', 'limit', 'a', '--any', '--home', pair.homeB]),
+    'a may now forward to anywhere\n',
+  );
+  assert.equal((await peerOf(pair.homeB, 'a'))?.forwardTo, null);
+  assert.equal(await socksReply(socks, { ...target, port: closed }), SocksReply.ConnectionRefused);
 
   // Restart A: the saved forward and proxies come back on the same ports, with fresh counters.
   await pair.a.stop();
