@@ -1,6 +1,7 @@
 /**
  * `clawbridge agent` flags → the settings they change. Pure, so every combination is unit-tested.
  */
+import { parseDuration } from '../core/duration.js';
 import { ClawError } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
@@ -16,7 +17,12 @@ export interface AgentCliOptions {
   direct?: boolean;
   actAsRelay?: boolean;
   relayListen?: string;
+  terminalResume?: string;
 }
+
+/** Bounds of `--terminal-resume` (those of the terminalResumeMs setting): 1 s to 24 h. */
+const TERMINAL_RESUME_MIN_MS = 1_000;
+const TERMINAL_RESUME_MAX_MS = 24 * 60 * 60 * 1000;
 
 /** Turns `agent` flags into the settings they change; flags not given leave saved settings alone. */
 export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<Settings> {
@@ -36,6 +42,16 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
     parseHostPort(opts.relayListen);
     out.relayListen = opts.relayListen;
     out.actAsRelay ??= true;
+  }
+  if (opts.terminalResume !== undefined) {
+    const ms = parseDuration(opts.terminalResume, '--terminal-resume');
+    if (ms < TERMINAL_RESUME_MIN_MS || ms > TERMINAL_RESUME_MAX_MS) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `--terminal-resume '${opts.terminalResume}' must be between 1s and 24h`,
+      );
+    }
+    out.terminalResumeMs = ms;
   }
   if (opts.listen !== undefined) {
     parseHostPort(opts.listen);

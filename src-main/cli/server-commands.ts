@@ -39,6 +39,10 @@ export function registerServerCommands(program: Command): void {
     .option('--act-as-relay', "also serve the relay for peers allowed `relay` (uses this node's certificate)")
     .option('--no-act-as-relay', 'stop serving the relay')
     .option('--relay-listen <host:port>', 'address of the relay this node serves (default 0.0.0.0:7474)')
+    .option(
+      '--terminal-resume <duration>',
+      'how long a terminal session waits for its client after the path is lost, e.g. 60s, 5m (default 60s)',
+    )
     .action(async (opts: AgentCliOptions) => {
       const home = resolveHome(opts.home);
       const saved = new SettingsStore(home).get();

@@ -48,3 +48,13 @@ test('agent flags become settings; absent flags keep saved ones', () => {
     /64 hex characters, got 3/,
   );
 });
+
+test('--terminal-resume becomes terminalResumeMs within 1 s … 24 h', () => {
+  const saved = new SettingsStore(home()).get();
+  assert.equal(saved.terminalResumeMs, 60_000);
+  assert.equal(agentOverrides({ terminalResume: '5m' }, saved).terminalResumeMs, 300_000);
+  assert.equal(agentOverrides({ terminalResume: '90' }, saved).terminalResumeMs, 90_000);
+  assert.throws(() => agentOverrides({ terminalResume: 'soon' }, saved), /is not a duration/);
+  assert.throws(() => agentOverrides({ terminalResume: '500ms' }, saved), /between 1s and 24h/);
+  assert.throws(() => agentOverrides({ terminalResume: '2d' }, saved), /between 1s and 24h/);
+});
