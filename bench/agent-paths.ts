@@ -1,15 +1,19 @@
 /**
- * Rows through real `clawbridge` agents (bench/cli-agents.ts) to the bench server in its own process
- * (bench/peer-child.ts, plain TCP): `forward-*` through `clawbridge forward add` (like ssh -L),
- * `socks-*` through `clawbridge proxy add --socks` (like ssh -D), over a direct link and over a relay;
- * and, on the direct pair, the terminal echo rows (bench/terminal-echo.ts). Setup is as for ssh-L:
- * local connect (+ SOCKS handshake) → first echoed byte, with the agents' link already up, as the ssh
- * login is excluded there.
+ * The rows that compare clawbridge forwarding with OpenSSH, through real `clawbridge` agents
+ * (bench/cli-agents.ts) and a private sshd (bench/ssh.ts), all towards one bench sink in its own
+ * process (bench/peer-child.ts, plain TCP): `forward-*` through `clawbridge forward add` against `ssh-L`,
+ * `socks-*` through `clawbridge proxy add --socks` against `ssh-D`, over a direct link and over a relay.
+ * Everything is set up first and then measured side by side (side-by-side.ts), so the ratios do not
+ * depend on which row ran while the machine was busy. Then, on the direct pair, the terminal echo rows
+ * (bench/terminal-echo.ts). Setup is as for ssh-L: local connect (+ SOCKS handshake) → first echoed
+ * byte, with the agents' link already up, as the ssh login is excluded there.
  */
 import { parseHostPort } from '../src-main/core/host-port.js';
 import { startChild } from './child.js';
 import { startAgentPair, type AgentPair, type PairMode } from './cli-agents.js';
-import { measurePath, timed } from './path.js';
+import { timed } from './path.js';
+import { measureSideBySide, type NamedPath } from './side-by-side.js';
+import { startSshForward } from './ssh.js';
 import { firstEcho, socksStream, tcpStream } from './streams.js';
 import type { BenchResult } from './table.js';
 import { measureTerminalEcho } from './terminal-echo.js';
@@ -24,7 +28,7 @@ function localPort(json: string): number {
   return parseHostPort((JSON.parse(json) as { local: string }).local).port;
 }
 
-async function measureForward(pair: AgentPair, sinkPort: number): Promise<BenchResult> {
+async function prepareForward(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
   const added = await pair.onA([
     'forward',
     'add',
@@ -39,70 +43,74 @@ async function measureForward(pair: AgentPair, sinkPort: number): Promise<BenchR
   const port = localPort(added);
   const open = () => tcpStream(port);
   const setup = await timed(() => firstEcho(open));
-  return measurePath(`forward-${pair.mode}`, { open, setupMs: setup.ms, close: () => undefined });
+  return { name: `forward-${pair.mode}`, open, setupMs: setup.ms, close: () => undefined };
 }
 
-async function measureSocks(pair: AgentPair, sinkPort: number): Promise<BenchResult> {
+async function prepareSocks(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
   const port = localPort(await pair.onA(['proxy', 'add', '--socks', '127.0.0.1:0', '--via', 'b', '--json']));
   const open = () => socksStream(port, sinkPort);
   const setup = await timed(() => firstEcho(open));
-  return measurePath(`socks-${pair.mode}`, { open, setupMs: setup.ms, close: () => undefined });
+  return { name: `socks-${pair.mode}`, open, setupMs: setup.ms, close: () => undefined };
 }
 
-const empty = (name: string): BenchResult => ({ name, MBps: null, p50Ms: null, p99Ms: null, setupMs: null });
+const PREPARE = [
+  { row: 'forward', prepare: prepareForward },
+  { row: 'socks', prepare: prepareSocks },
+] as const;
 
 /**
- * Measures forward-direct, socks-direct, term-echo-idle, term-echo-load (one direct pair), then
- * forward-relay and socks-relay (a relay pair). A row that fails is empty with a note; never throws.
+ * Measures ssh-L, ssh-D, forward-direct, socks-direct, forward-relay and socks-relay side by side,
+ * then term-echo-idle and term-echo-load. A row that cannot be measured is left out with a note (the
+ * caller prints it empty); never throws.
  */
 export async function measureAgentRows(log: (line: string) => void): Promise<AgentRows> {
   const results: BenchResult[] = [];
   const notes: string[] = [];
-  const row = async (name: string, measure: () => Promise<BenchResult>) => {
-    log(`measuring ${name}…`);
-    const t0 = performance.now();
-    try {
-      results.push(await measure());
-      log(`  ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    } catch (err) {
-      notes.push(`${name} not available: ${(err as Error).message}`);
-      results.push(empty(name));
-    }
-  };
+  const stops: Array<() => Promise<void>> = [];
   const sink = startChild('./peer-child.ts');
   try {
     const { port: sinkPort } = await sink.request<{ port: number }>('start', { kind: 'tcp' });
+    log('starting sshd and ssh -L/-D…');
+    const ssh = await startSshForward(sinkPort, log);
+    stops.push(() => ssh.stop());
+    notes.push(...ssh.notes);
+    const paths: NamedPath[] = [...ssh.paths];
+    let direct: AgentPair | undefined;
     for (const mode of ['direct', 'relay'] as const satisfies readonly PairMode[]) {
-      const names = [`forward-${mode}`, `socks-${mode}`];
-      if (mode === 'direct') names.push('term-echo-idle', 'term-echo-load');
       log(`starting two clawbridge agents (${mode})…`);
       let pair: AgentPair;
       try {
         pair = await startAgentPair(mode);
       } catch (err) {
-        for (const name of names) {
-          notes.push(`${name} not available: ${(err as Error).message}`);
-          results.push(empty(name));
-        }
+        for (const { row } of PREPARE) notes.push(`${row}-${mode} not available: ${(err as Error).message}`);
         continue;
       }
+      stops.push(() => pair.stop());
+      if (mode === 'direct') direct = pair;
       log(`  agents up, b online on the ${mode} path after ${(pair.readyMs / 1000).toFixed(1)} s`);
-      try {
-        await row(`forward-${mode}`, () => measureForward(pair, sinkPort));
-        await row(`socks-${mode}`, () => measureSocks(pair, sinkPort));
-        if (mode === 'direct') {
-          log('measuring term-echo-idle…');
-          const term = await measureTerminalEcho(pair.homeA, log);
-          results.push(...term.results);
-          notes.push(...term.notes);
+      for (const { row, prepare } of PREPARE) {
+        try {
+          paths.push(await prepare(pair, sinkPort));
+        } catch (err) {
+          notes.push(`${row}-${mode} not available: ${(err as Error).message}`);
         }
-      } finally {
-        await pair.stop();
       }
+    }
+    const measured = await measureSideBySide(paths, log);
+    results.push(...measured.results);
+    notes.push(...measured.notes);
+    if (direct) {
+      log('measuring term-echo-idle…');
+      const term = await measureTerminalEcho(direct.homeA, log);
+      results.push(...term.results);
+      notes.push(...term.notes);
+    } else {
+      notes.push('term-echo-idle and term-echo-load not available: the direct agent pair did not start');
     }
   } catch (err) {
     notes.push(`agent rows stopped early: ${(err as Error).message}`);
   } finally {
+    await Promise.all(stops.map((stop) => stop()));
     await sink.stop();
   }
   return { results, notes };

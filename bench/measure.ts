@@ -120,23 +120,51 @@ async function round(stream: Duplex, bytes: number, chunk: Buffer): Promise<void
 }
 
 /**
- * Bulk throughput through a fresh stream: one uncounted WARMUP_BYTES round, then ROUND_BYTES rounds
- * until BULK_MAX_BYTES or BULK_TARGET_MS, whichever comes first. Rounds (rather than one transfer of
- * a size guessed up front) keep the duration near the target on fast and slow paths alike; each round
- * costs one extra round trip, under 0.1 % of a round.
+ * Bulk throughput of one stream, measured in SINK rounds: `warmUp()` sends the uncounted WARMUP_BYTES,
+ * each `measureRound()` one timed ROUND_BYTES round. Rounds (rather than one transfer of a size guessed
+ * up front) keep the duration near the target on fast and slow paths alike, and let several paths take
+ * turns (side-by-side.ts); each round costs one extra round trip, under 0.1 % of a round.
+ */
+export class BulkMeter {
+  private bytes = 0;
+  private ms = 0;
+  // One shared buffer: writes are queued by reference, and nothing checks the payload.
+  private readonly chunk = Buffer.alloc(BULK_CHUNK_BYTES, 0x5a);
+
+  constructor(private readonly stream: Duplex) {}
+
+  warmUp(): Promise<void> {
+    return withDeadline(round(this.stream, WARMUP_BYTES, this.chunk), BULK_DEADLINE_MS, 'bulk warm-up');
+  }
+
+  async measureRound(): Promise<void> {
+    const t0 = performance.now();
+    await withDeadline(round(this.stream, ROUND_BYTES, this.chunk), BULK_DEADLINE_MS, 'bulk round');
+    this.ms += performance.now() - t0;
+    this.bytes += ROUND_BYTES;
+  }
+
+  /** Counted bytes and the time their rounds took. */
+  get result(): BulkResult {
+    return { bytes: this.bytes, ms: this.ms, MBps: this.bytes / 1e6 / (this.ms / 1000) };
+  }
+
+  /** True once BULK_MAX_BYTES were counted. */
+  get full(): boolean {
+    return this.bytes >= BULK_MAX_BYTES;
+  }
+}
+
+/**
+ * Bulk throughput through a fresh stream on its own: warm-up, then rounds until BULK_MAX_BYTES or
+ * BULK_TARGET_MS, whichever comes first.
  */
 export async function measureBulk(stream: Duplex): Promise<BulkResult> {
-  // One shared buffer: writes are queued by reference, and nothing checks the payload.
-  const chunk = Buffer.alloc(BULK_CHUNK_BYTES, 0x5a);
-  await withDeadline(round(stream, WARMUP_BYTES, chunk), BULK_DEADLINE_MS, 'bulk warm-up');
-  let bytes = 0;
+  const meter = new BulkMeter(stream);
+  await meter.warmUp();
   const start = performance.now();
-  while (bytes < BULK_MAX_BYTES && performance.now() - start < BULK_TARGET_MS) {
-    await withDeadline(round(stream, ROUND_BYTES, chunk), BULK_DEADLINE_MS, 'bulk round');
-    bytes += ROUND_BYTES;
-  }
-  const ms = performance.now() - start;
-  return { bytes, ms, MBps: bytes / 1e6 / (ms / 1000) };
+  while (!meter.full && performance.now() - start < BULK_TARGET_MS) await meter.measureRound();
+  return meter.result;
 }
 
 /** 1-byte ping-pong against an ECHO: RTT_WARMUP uncounted, then up to RTT_COUNT or RTT_MAX_MS. */

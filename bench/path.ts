@@ -11,8 +11,8 @@ export interface PathUnderTest {
   open(): Promise<Duplex>;
   /** Time from dial to the first usable stream, in ms (how each path defines it is in its file). */
   setupMs: number;
-  /** Closes what the path opened in this process (the far end's process is stopped by the caller). */
-  close(): void;
+  /** Closes what the path opened (some paths also end the processes they started). */
+  close(): void | Promise<void>;
 }
 
 /** Measures RTT then bulk through `path` and closes it. */
@@ -29,7 +29,7 @@ export async function measurePath(name: string, path: PathUnderTest): Promise<Be
     bulkStream.destroy();
     return { name, MBps: bulk.MBps, p50Ms: rtt.p50Ms, p99Ms: rtt.p99Ms, setupMs: path.setupMs };
   } finally {
-    path.close();
+    await path.close();
   }
 }
 

@@ -12,8 +12,8 @@ import { measureAgentRows } from './agent-paths.js';
 import { bufferutilLoaded } from './bare-relay.js';
 import { measureDirect, measureRawTcp, measureRawTls } from './direct-paths.js';
 import { measureRelayMemory } from './relay-memory.js';
-import { measureBareRelay, measureRelay } from './relay-paths.js';
-import { measureSshForward } from './ssh.js';
+import { prepareBareRelay, prepareRelay } from './relay-paths.js';
+import { measureSideBySide, type NamedPath } from './side-by-side.js';
 import {
   computeTargets,
   formatReport,
@@ -58,13 +58,23 @@ async function main(): Promise<void> {
     await row('raw-tcp', measureRawTcp),
     await row('raw-tls', () => measureRawTls(server, client)),
     await row('direct', () => measureDirect(server, client)),
-    await row('bare-relay', measureBareRelay),
-    await row('relay', () => measureRelay(server, client)),
   ];
-  log('measuring ssh-L…');
-  const ssh = await measureSshForward(log);
-  results.push(...ssh.results);
-  notes.push(...ssh.notes);
+  // The relay is compared with the bare relay: both are set up, then measured side by side.
+  const relayPaths: NamedPath[] = [];
+  for (const [name, prepare] of [
+    ['bare-relay', prepareBareRelay],
+    ['relay', () => prepareRelay(server, client)],
+  ] as const) {
+    log(`starting ${name}…`);
+    try {
+      relayPaths.push(await prepare());
+    } catch (err) {
+      notes.push(`${name} not available: ${(err as Error).message}`);
+    }
+  }
+  const relays = await measureSideBySide(relayPaths, log);
+  results.push(...relays.results);
+  notes.push(...relays.notes);
   const agents = await measureAgentRows(log);
   results.push(...agents.results);
   notes.push(...agents.notes);

@@ -2,8 +2,8 @@
  * The `ssh-L` and `ssh-D` rows: OpenSSH's local forward and dynamic (SOCKS) forward, the things a direct
  * link, `clawbridge forward` and `clawbridge proxy --socks` replace. A private sshd (own config, host key
  * and authorized_keys in a temp dir, 127.0.0.1 on a free port) and one `ssh -N -L … -D …` with
- * aes256-gcm@openssh.com forward to the same bench server the other rows use (peer-child, tcp). Both are
- * ended by PID. When sshd is missing and we are root it is installed with apt-get; otherwise the rows
+ * aes256-gcm@openssh.com forward to the bench sink the clawbridge forward rows use (peer-child, tcp),
+ * and are measured side by side with them (side-by-side.ts). Both are ended by PID. When sshd is missing and we are root it is installed with apt-get; otherwise the rows
  * are skipped with a note. Setup is local connect (+ SOCKS handshake) → first echoed byte: ssh opens
  * the forwarded channel lazily, so that is the first moment the stream is known to work (the ssh login
  * itself is excluded, as the relay rows exclude the relay login).
@@ -13,11 +13,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { startChild } from './child.js';
-import { measurePath, timed } from './path.js';
+import { timed } from './path.js';
 import { killByPid, launch } from './processes.js';
 import { firstEcho, socksStream, tcpStream } from './streams.js';
-import type { BenchResult } from './table.js';
+import type { NamedPath } from './side-by-side.js';
 
 /** The cipher of the comparison: AES-256-GCM, as our TLS 1.3 and E2E records use. */
 export const SSH_CIPHER = 'aes256-gcm@openssh.com';
@@ -28,12 +27,6 @@ const START_TIMEOUT_MS = 15_000;
 /** Pause between checks whether a port listens, in ms. */
 const POLL_MS = 50;
 const SSHD_CANDIDATES = ['/usr/sbin/sshd', '/usr/local/sbin/sshd'];
-
-/** The measured rows (ssh-L, then ssh-D) and why any is missing. */
-export interface SshOutcome {
-  results: BenchResult[];
-  notes: string[];
-}
 
 function which(cmd: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
@@ -110,15 +103,31 @@ async function waitListening(
   throw new Error(`${what} did not listen on ${port} within ${START_TIMEOUT_MS} ms: ${stderr().trim()}`);
 }
 
-/** Measures the ssh-L and ssh-D rows, or says why they were skipped. Never throws. */
-export async function measureSshForward(log: (line: string) => void): Promise<SshOutcome> {
+/** OpenSSH forwarding to the bench sink, ready to measure, or why it is not available. */
+export interface SshForward {
+  /** `ssh-L` and `ssh-D`, each with its setup time measured; empty when OpenSSH is not available. */
+  paths: NamedPath[];
+  notes: string[];
+  /** Ends sshd and ssh by their PIDs and removes the temp dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private sshd and `ssh -N -L … -D …` towards the bench sink at `sinkPort` (a peer-child in
+ * tcp mode). Never throws: when OpenSSH is missing or fails to start, `paths` is empty and `notes` say why.
+ */
+export async function startSshForward(sinkPort: number, log: (line: string) => void): Promise<SshForward> {
   const missing = ensureOpenSsh(log);
-  if (missing) return { results: [], notes: [`ssh-L ${missing}`, `ssh-D ${missing}`] };
+  const none = () => Promise.resolve();
+  if (missing) return { paths: [], notes: [`ssh-L ${missing}`, `ssh-D ${missing}`], stop: none };
   const { sshd, ssh, keygen } = findTools() as Required<ReturnType<typeof findTools>>;
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-ssh-'));
   let daemon: ChildProcess | undefined;
   let client: ChildProcess | undefined;
-  const peer = startChild('./peer-child.ts');
+  const stop = async () => {
+    await Promise.all([killByPid(client), killByPid(daemon)]);
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     for (const name of ['host_key', 'id_client']) {
       const r = spawnSync(keygen, ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, name)]);
@@ -151,7 +160,6 @@ export async function measureSshForward(log: (line: string) => void): Promise<Ss
     const d = launch(sshd, ['-f', join(dir, 'sshd_config'), '-D', '-e']);
     daemon = d.proc;
     await waitListening(sshPort, daemon, 'sshd', d.stderr);
-    const { port: sinkPort } = await peer.request<{ port: number }>('start', { kind: 'tcp' });
     const fwdPort = await freePort();
     const socksPort = await freePort();
     const c = launch(ssh, [
@@ -181,7 +189,7 @@ export async function measureSshForward(log: (line: string) => void): Promise<Ss
     client = c.proc;
     await waitListening(fwdPort, client, 'ssh -L', c.stderr);
     await waitListening(socksPort, client, 'ssh -D', c.stderr);
-    const results: BenchResult[] = [];
+    const paths: NamedPath[] = [];
     const notes: string[] = [];
     // One row failing (a forward refused) must not cost the other its measurement.
     const rows = [
@@ -189,20 +197,17 @@ export async function measureSshForward(log: (line: string) => void): Promise<Ss
       { name: 'ssh-D', open: () => socksStream(socksPort, sinkPort) },
     ];
     for (const { name, open } of rows) {
-      if (name === 'ssh-D') log('measuring ssh-D…');
       try {
         const setup = await timed(() => firstEcho(open));
-        results.push(await measurePath(name, { open, setupMs: setup.ms, close: () => undefined }));
+        paths.push({ name, open, setupMs: setup.ms, close: () => undefined });
       } catch (err) {
         notes.push(`${name} not available: ${(err as Error).message}`);
       }
     }
-    return { results, notes };
+    return { paths, notes, stop };
   } catch (err) {
+    await stop();
     const why = (err as Error).message;
-    return { results: [], notes: [`ssh-L not available: ${why}`, `ssh-D not available: ${why}`] };
-  } finally {
-    await Promise.all([killByPid(client), killByPid(daemon), peer.stop()]);
-    rmSync(dir, { recursive: true, force: true });
+    return { paths: [], notes: [`ssh-L not available: ${why}`, `ssh-D not available: ${why}`], stop: none };
   }
 }
