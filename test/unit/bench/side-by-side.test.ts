@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import { ROUND_BYTES } from '../../../bench/measure.js';
 import { serveBenchStream } from '../../../bench/serve.js';
@@ -26,11 +25,11 @@ test(
       setupMs: 1,
       open: async () => {
         const s = await tcpStream(port);
-        const write = s.write.bind(s) as (chunk: Buffer) => boolean;
-        (s as Duplex).write = ((chunk: Buffer) => {
+        const write = s.write.bind(s);
+        s.write = (chunk: Buffer, ...rest: []) => {
           if (chunk.length === 9) order.push(name);
-          return write(chunk);
-        }) as Duplex['write'];
+          return write(chunk, ...rest);
+        };
         return s;
       },
       close: () => void closed.push(name),
