@@ -2,12 +2,18 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { KEEP_V8_DEFAULTS_ENV } from '../../../src-main/core/gc-tuning.js';
+import {
+  INCREMENTAL_MARKING_ABOVE_BYTES,
+  KEEP_V8_DEFAULTS_ENV,
+  NO_INCREMENTAL_MARKING_BELOW_BYTES,
+  wantIncrementalMarking,
+} from '../../../src-main/core/gc-tuning.js';
 
 const script = fileURLToPath(new URL('../../helpers/gc-kinds.ts', import.meta.url));
+type Mode = 'tuned' | 'untouched' | 'big-heap';
 
-/** GC kinds V8 ran in a child that applies the tuning (as the CLI does) under `env`. */
-function gcKinds(env: NodeJS.ProcessEnv, mode: 'tuned' | 'untouched' = 'tuned'): Record<string, number> {
+/** GC kinds V8 ran in a child (see test/helpers/gc-kinds.ts) under `env`. */
+function gcKinds(env: NodeJS.ProcessEnv, mode: Mode = 'tuned'): Record<string, number> {
   const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode], {
     encoding: 'utf8',
     env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },
@@ -28,7 +34,20 @@ test('with the tuning, bulk Buffer churn runs no incremental marking; with V8 de
   assert.ok((tuned.major ?? 0) > 0, 'memory is still collected, by full collections');
 });
 
+test('a large heap brings incremental marking back, so full-heap pauses stay short', () => {
+  const big = gcKinds({}, 'big-heap');
+  assert.ok((big.incremental ?? 0) > 0, JSON.stringify(big));
+});
+
 test(`${KEEP_V8_DEFAULTS_ENV}=1 keeps V8's defaults`, () => {
   const kept = gcKinds({ [KEEP_V8_DEFAULTS_ENV]: '1' });
   assert.ok((kept.incremental ?? 0) > 0, JSON.stringify(kept));
+});
+
+test('incremental marking: on above the high mark, off below the low mark, unchanged between', () => {
+  const mid = (INCREMENTAL_MARKING_ABOVE_BYTES + NO_INCREMENTAL_MARKING_BELOW_BYTES) / 2;
+  assert.equal(wantIncrementalMarking(false, INCREMENTAL_MARKING_ABOVE_BYTES + 1), true);
+  assert.equal(wantIncrementalMarking(true, NO_INCREMENTAL_MARKING_BELOW_BYTES - 1), false);
+  assert.equal(wantIncrementalMarking(true, mid), true);
+  assert.equal(wantIncrementalMarking(false, mid), false);
 });
