@@ -12,6 +12,7 @@ import { HandshakeInitiator, HandshakeResponder } from '../../src-main/crypto/e2
 import { decodeBody, decodeMsg1, decodeMsg2, decodeMsg3 } from '../../src-main/crypto/e2e-messages.js';
 import { generateIdentity } from '../../src-main/crypto/identity.js';
 import { E2ESession, type SessionOptions } from '../../src-main/crypto/records.js';
+import { mutate, mutation } from '../helpers/byte-mutations.js';
 
 const DECODER_RUNS = 10_000;
 const STATEFUL_RUNS = 1_000;
@@ -35,39 +36,6 @@ const genuine = (() => {
   const msg3 = i.receive(msg2).message;
   return { msg1, msg2, msg3 };
 })();
-
-type Mutation =
-  | { kind: 'flip'; index: number; xor: number }
-  | { kind: 'truncate'; length: number }
-  | { kind: 'append'; extra: Uint8Array }
-  | { kind: 'splice'; index: number; bytes: Uint8Array };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), index: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), length: fc.nat() }),
-  fc.record({ kind: fc.constant('append' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
-  fc.record({
-    kind: fc.constant('splice' as const),
-    index: fc.nat(),
-    bytes: fc.uint8Array({ maxLength: 8 }),
-  }),
-);
-
-function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
-  const out = bytes.slice();
-  switch (m.kind) {
-    case 'flip':
-      out[m.index % out.length]! ^= m.xor;
-      return out;
-    case 'truncate':
-      return out.subarray(0, m.length % out.length);
-    case 'append':
-      return new Uint8Array([...out, ...m.extra]);
-    case 'splice':
-      out.set(m.bytes.subarray(0, Math.max(0, out.length - (m.index % out.length))), m.index % out.length);
-      return out;
-  }
-}
 
 /** Runs `f`; any exception that is not a ClawError fails the property. */
 function onlyClawErrors(f: () => unknown): boolean {

@@ -14,6 +14,7 @@ import { openDecision, sealDecision } from '../../src-main/crypto/pairing-decisi
 import { AbortReason, decodePairMessage, encodeAbort } from '../../src-main/crypto/pairing-messages.js';
 import { PAIR_CODE_ALPHABET, parsePairCode, type PairCode } from '../../src-main/protocol/pair-code.js';
 import { testIdentity } from '../helpers/identities.js';
+import { mutate, mutation } from '../helpers/byte-mutations.js';
 
 const DECODER_RUNS = 10_000;
 /** Each run costs one or two CPace generators and X25519 operations (≈ 3 ms). */
@@ -40,40 +41,6 @@ const genuine = (() => {
   return { msg1, msg2, msg3, decision, abort: encodeAbort(AbortReason.Failed), joinerKey: result.sessionKey };
 })();
 
-type Mutation =
-  | { kind: 'flip'; index: number; xor: number }
-  | { kind: 'truncate'; length: number }
-  | { kind: 'append'; extra: Uint8Array }
-  | { kind: 'splice'; index: number; bytes: Uint8Array };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), index: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), length: fc.nat() }),
-  fc.record({ kind: fc.constant('append' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
-  fc.record({
-    kind: fc.constant('splice' as const),
-    index: fc.nat(),
-    bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
-  }),
-);
-
-function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
-  const out = bytes.slice();
-  switch (m.kind) {
-    case 'flip':
-      out[m.index % out.length]! ^= m.xor;
-      return out;
-    case 'truncate':
-      return out.subarray(0, m.length % out.length);
-    case 'append':
-      return new Uint8Array([...out, ...m.extra]);
-    case 'splice': {
-      const at = m.index % out.length;
-      out.set(m.bytes.subarray(0, out.length - at), at);
-      return out;
-    }
-  }
-}
 const changed = (a: Uint8Array, b: Uint8Array) => a.length !== b.length || a.some((x, i) => x !== b[i]);
 
 /** Runs `f`; any exception that is not a ClawError fails the property. Returns whether it threw. */
