@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PeerInfo } from '../../src-main/api/contract.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/clawbridge.js', import.meta.url));
 
@@ -133,6 +134,11 @@ export async function cliJson<T>(args: string[]): Promise<T> {
   const r = await cli([...args, '--json']);
   if (r.code !== 0) throw new Error(`clawbridge ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
+}
+
+/** The peer `name` as `clawbridge peers --json --home HOME` lists it, or undefined. */
+export async function peerOf(home: string, name: string): Promise<PeerInfo | undefined> {
+  return (await cliJson<PeerInfo[]>(['peers', '--home', home])).find((p) => p.name === name);
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */

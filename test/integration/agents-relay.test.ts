@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import {
+  peerOf,
   cli,
   cliJson,
   startProcess,
@@ -17,9 +18,6 @@ import {
 } from '../helpers/processes.js';
 
 after(stopAll);
-
-const peerOf = async (home: string, name: string) =>
-  (await cliJson<PeerInfo[]>(['peers', '--home', home])).find((p) => p.name === name);
 
 function startAgent(home: string, name: string, extra: string[]): Proc {
   return startProcess(['agent', '--home', home, '--name', name, ...extra]);

@@ -7,7 +7,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import type { PeerInfo } from '../../src-main/api/contract.js';
 import {
   AuthMethod,
   decodeReply,
@@ -18,6 +17,7 @@ import {
   type SocksAddress,
 } from '../../src-main/protocol/socks5.js';
 import {
+  peerOf,
   cli,
   cliJson,
   startProcess,
@@ -26,6 +26,8 @@ import {
   type Proc,
   startRelay,
 } from '../helpers/processes.js';
+
+export { peerOf };
 
 /** curl, installed through apt when running as root and missing; why not, otherwise. */
 export function curlUnavailable(): string | undefined {
@@ -115,9 +117,6 @@ export async function startAgent(home: string, name: string, extra: string[]): P
   await p.waitForLine(new RegExp(`agent ${name} running`));
   return p;
 }
-
-export const peerOf = async (home: string, name: string): Promise<PeerInfo | undefined> =>
-  (await cliJson<PeerInfo[]>(['peers', '--home', home])).find((p) => p.name === name);
 
 export async function waitForPath(home: string, peer: string, path: 'direct' | 'relay'): Promise<void> {
   await waitFor(`${path} path to ${peer}`, async () => (await peerOf(home, peer))?.path === path, 20_000);

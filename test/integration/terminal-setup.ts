@@ -4,8 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { PeerInfo } from '../../src-main/api/contract.js';
 import {
+  peerOf,
   CLI,
   cli,
   cliJson,
@@ -18,6 +18,8 @@ import {
   type RelayProc,
 } from '../helpers/processes.js';
 
+export { peerOf };
+
 export type Relay = RelayProc;
 export { startRelay };
 
@@ -28,9 +30,6 @@ export interface Pair {
   homeA: string;
   homeB: string;
 }
-
-export const peerOf = async (home: string, name: string): Promise<PeerInfo | undefined> =>
-  (await cliJson<PeerInfo[]>(['peers', '--home', home])).find((p) => p.name === name);
 
 /** A relay and agents a, b that trust each other; resolves once a sees b on the expected path. */
 export async function startPair(opts: { relayOnly: boolean }): Promise<Pair> {
