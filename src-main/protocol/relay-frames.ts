@@ -301,6 +301,19 @@ class Reader {
 }
 
 /**
+ * The bytes of a WebSocket message that must carry a relay frame (both ends receive frames this way).
+ * @throws RelayFrameError(MALFORMED_FRAME) for a text message
+ */
+export function relayMessageBytes(data: unknown, isBinary: boolean): Buffer {
+  if (isBinary && Buffer.isBuffer(data)) return data;
+  throw new RelayFrameError(
+    'BAD_FRAME',
+    'malformed relay frame: text message',
+    RelayCloseCode.MALFORMED_FRAME,
+  );
+}
+
+/**
  * Decodes one frame. Byte fields (nonce, certDer, signature, payload) are views into `bytes`, not copies.
  * @param maxFrameBytes frames longer than this are rejected (ws enforces it first on a live connection)
  * @throws RelayFrameError for anything but a well-formed frame of a known type and this version.

@@ -25,6 +25,7 @@ import {
 } from '../protocol/relay-close-codes.js';
 import {
   decodeRelayFrame,
+  relayMessageBytes,
   encodeRelayFrame,
   MAX_TOKEN_BYTES,
   RelayFrameError,
@@ -252,22 +253,16 @@ class Relay {
     if (conn.phase === 'closed') return;
     conn.lastActive = Date.now();
     try {
-      if (!isBinary || !Buffer.isBuffer(data)) {
-        throw new RelayFrameError(
-          'BAD_FRAME',
-          'malformed relay frame: text message',
-          RelayCloseCode.MALFORMED_FRAME,
-        );
-      }
-      const frame = decodeRelayFrame(data, this.limits.maxFrameBytes);
+      const bytes = relayMessageBytes(data, isBinary);
+      const frame = decodeRelayFrame(bytes, this.limits.maxFrameBytes);
       if (conn.phase === 'auth') return this.onHello(conn, frame);
       switch (frame.type) {
         case 'data':
-          return this.router.data(conn, frame.circuitId, data);
+          return this.router.data(conn, frame.circuitId, bytes);
         case 'open':
           return this.router.open(conn, frame.circuitId, frame.target);
         case 'close':
-          return this.router.close(conn, frame.circuitId, data);
+          return this.router.close(conn, frame.circuitId, bytes);
         case 'listen':
           return this.router.listen(conn, frame.alias, frame.listen);
         default:

@@ -13,6 +13,7 @@ import { RelayCloseCode, relayCloseCodeName } from '../protocol/relay-close-code
 import {
   DATA_HEADER_BYTES,
   decodeRelayFrame,
+  relayMessageBytes,
   encodeDataFrame,
   encodeRelayFrame,
   RELAY_ASSIGNED_CIRCUIT_BIT,
@@ -227,14 +228,8 @@ export class RelaySession implements CircuitCarrier {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.done) return;
     try {
-      if (!isBinary || !Buffer.isBuffer(data)) {
-        throw new RelayFrameError(
-          'BAD_FRAME',
-          'malformed relay frame: text message',
-          RelayCloseCode.MALFORMED_FRAME,
-        );
-      }
-      this.handle(decodeRelayFrame(data, RELAY_CLIENT_MAX_PAYLOAD), data);
+      const bytes = relayMessageBytes(data, isBinary);
+      this.handle(decodeRelayFrame(bytes, RELAY_CLIENT_MAX_PAYLOAD), bytes);
     } catch (err) {
       if (!(err instanceof RelayFrameError)) throw err;
       const name = relayCloseCodeName(err.closeCode) ?? 'MALFORMED_FRAME';
