@@ -7,6 +7,7 @@ import Conf from 'conf';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { describeZodError } from '../api/validate.js';
+import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
@@ -41,7 +42,7 @@ const peerSchema = z.object({
    * Where this peer's forwards may go from here: `HOST:PORT` patterns with `*` wildcards (see
    * forwards/destination-policy.ts). Absent = anywhere.
    */
-  forwardTo: z.array(z.string().max(300)).max(64).optional(),
+  forwardTo: z.array(z.string().max(MAX_FORWARD_TO_PATTERN_CHARS)).max(MAX_FORWARD_TO_PATTERNS).optional(),
 });
 
 const pendingSchema = z.object({
@@ -68,6 +69,10 @@ const forwardSchema = z.object({
   /** `HOST:PORT` as seen from the peer (TCP forwards only). */
   remote: z.string().min(1).max(300).optional(),
 });
+
+/** Bounds of terminalResumeMs (and of `agent --terminal-resume`): 1 s to 24 h. */
+export const TERMINAL_RESUME_MIN_MS = 1_000;
+export const TERMINAL_RESUME_MAX_MS = 24 * 60 * 60 * 1000;
 
 export const settingsSchema = z.object({
   name: z.string().min(1).max(64).optional(),
@@ -96,12 +101,7 @@ export const settingsSchema = z.object({
    * How long a terminal session waits for its client after the stream is lost (path switch, relay
    * outage), in ms; the client keeps trying to resume for as long (src-main/terminal/).
    */
-  terminalResumeMs: z
-    .number()
-    .int()
-    .min(1_000)
-    .max(24 * 60 * 60 * 1000)
-    .default(60_000),
+  terminalResumeMs: z.number().int().min(TERMINAL_RESUME_MIN_MS).max(TERMINAL_RESUME_MAX_MS).default(60_000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -4,6 +4,7 @@
  * Transports only move `{ method, params }` and results; they never know what a method means.
  */
 import { z } from 'zod';
+import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import type { PathKind } from '../transport/link.js';
 
 const peerRef = z.string().min(1).max(200);
@@ -34,7 +35,11 @@ export const methodParams = {
   'peers.limit': z
     .object({
       peer: peerRef,
-      forwardTo: z.array(z.string().min(1).max(300)).min(1).max(64).nullable(),
+      forwardTo: z
+        .array(z.string().min(1).max(MAX_FORWARD_TO_PATTERN_CHARS))
+        .min(1)
+        .max(MAX_FORWARD_TO_PATTERNS)
+        .nullable(),
     })
     .strict(),
   'pending.list': z.object({}).strict(),

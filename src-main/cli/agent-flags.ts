@@ -5,7 +5,7 @@ import { parseDuration } from '../core/duration.js';
 import { ClawError } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
-import type { Settings } from '../agent/settings.js';
+import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type Settings } from '../agent/settings.js';
 
 export interface AgentCliOptions {
   home?: string;
@@ -19,10 +19,6 @@ export interface AgentCliOptions {
   relayListen?: string;
   terminalResume?: string;
 }
-
-/** Bounds of `--terminal-resume` (those of the terminalResumeMs setting): 1 s to 24 h. */
-const TERMINAL_RESUME_MIN_MS = 1_000;
-const TERMINAL_RESUME_MAX_MS = 24 * 60 * 60 * 1000;
 
 /** Turns `agent` flags into the settings they change; flags not given leave saved settings alone. */
 export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<Settings> {

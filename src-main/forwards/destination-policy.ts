@@ -6,6 +6,8 @@
 
 /** Most patterns one peer record may carry (they are tested per connection). */
 export const MAX_FORWARD_TO_PATTERNS = 64;
+/** Longest pattern, in characters (a host name is at most 253, plus port and brackets). */
+export const MAX_FORWARD_TO_PATTERN_CHARS = 300;
 
 interface Pattern {
   host: RegExp;
