@@ -13,6 +13,7 @@ import type {
 import type { Agent } from './agent.js';
 import type { PendingRecord } from './settings.js';
 import { DEFAULT_ALLOW } from './settings.js';
+import { pendingDisplayNames } from './pending.js';
 import {
   addPeer,
   peerInfo,
@@ -46,9 +47,16 @@ export function createApiHandler(agent: Agent, pairing: Pairing): ApiHandler {
     'peers.deny': (p) => setPermission(agent, p.peer, p.permission, false),
     'peers.limit': (p) => setForwardLimits(agent, p.peer, p.forwardTo),
     ping: (p) => ping(agent, p.peer, p.timeoutMs),
-    'pending.list': () => agent.approvals.list().map(pendingInfo),
+    'pending.list': () => {
+      const list = agent.approvals.list();
+      const names = pendingDisplayNames(list, agent.settings.get().peers);
+      return list.map((p) => pendingInfo(p, names.get(p.id) ?? p.name));
+    },
     'pending.approve': (p) => {
-      const peer = agent.approvals.approve(ref(p), p.allow ?? DEFAULT_ALLOW);
+      const peer = agent.approvals.approve(
+        { ...ref(p), ...(p.fingerprint !== undefined ? { fingerprint: p.fingerprint } : {}) },
+        p.allow ?? DEFAULT_ALLOW,
+      );
       return peerInfo(agent.peerEntries().find((e) => e.record.fingerprint === peer.fingerprint)!);
     },
     'pending.reject': (p) => {
@@ -80,10 +88,11 @@ function ref(p: { id?: string | undefined; latest?: boolean | undefined }): {
   return p.latest ? { latest: true } : { id: p.id! };
 }
 
-function pendingInfo(p: PendingRecord): PendingInfo {
+function pendingInfo(p: PendingRecord, displayName: string): PendingInfo {
   return {
     id: p.id,
     name: p.name,
+    displayName,
     fingerprint: p.fingerprint,
     via: p.via,
     address: p.address,

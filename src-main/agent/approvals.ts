@@ -3,13 +3,28 @@
  * change is saved at once, so requests and decisions survive an agent restart.
  */
 import { ClawError } from '../core/errors.js';
-import { abbreviateFingerprint } from '../core/fingerprint.js';
+import { abbreviateFingerprint, groupFingerprint, parseFingerprint } from '../core/fingerprint.js';
 import type { Link } from '../transport/link.js';
 import type { Agent } from './agent.js';
 import type { Hello } from './control-service.js';
-import { expirePending, MAX_BLOCKED, offerPending, uniquePeerName } from './pending.js';
+import {
+  expirePending,
+  latestVerified,
+  MAX_BLOCKED,
+  offerPending,
+  uniquePeerName,
+  waitingLine,
+} from './pending.js';
 import type { PendingLinkHost } from './pending-links.js';
 import type { PeerRecord, PendingRecord, Permission } from './settings.js';
+
+/** Which request: by id (with the compared fingerprint for a fingerprint-only one), or the latest verified. */
+export interface PendingRef {
+  id?: string;
+  latest?: boolean;
+  /** The fingerprint the owner compared (any accepted spelling); required to approve a fingerprint-only request. */
+  fingerprint?: string;
+}
 
 export interface Decision {
   approved: boolean;
@@ -79,27 +94,61 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
       address: link.remote,
       addresses: hello.addresses,
     });
-    return `waiting for approval by ${this.name}: its owner can run \`clawbridge approve --latest\``;
+    return waitingLine(this.name);
   }
 
-  find(ref: { id?: string | undefined; latest?: boolean | undefined }): PendingRecord {
+  find(ref: PendingRef): PendingRecord {
     const list = this.list();
-    const found = ref.latest
-      ? [...list].sort((a, b) => Date.parse(b.firstSeen) - Date.parse(a.firstSeen))[0]
-      : list.find((p) => p.id === ref.id);
+    if (ref.latest) {
+      const found = latestVerified(list);
+      if (found) return found;
+      throw new ClawError(
+        'PEER_NOT_FOUND',
+        list.length === 0
+          ? 'no pending requests'
+          : 'no code-verified request is pending; a request that came with only a fingerprint is approved by its id after comparing fingerprints (`clawbridge pending` lists them)',
+      );
+    }
+    const found = list.find((p) => p.id === ref.id);
     if (!found) {
       throw new ClawError(
         'PEER_NOT_FOUND',
-        ref.latest
-          ? 'no pending requests'
-          : `no pending request '${ref.id}'; \`clawbridge pending\` lists them`,
+        `no pending request '${ref.id}'; \`clawbridge pending\` lists them`,
       );
     }
     return found;
   }
 
-  approve(ref: { id?: string; latest?: boolean }, allow: Permission[]): PeerRecord {
+  /**
+   * Approving a fingerprint-only request needs the fingerprint the owner compared: anyone who knows this
+   * node's fingerprint can send such a request under any name, so its id alone is not enough.
+   */
+  private checkConfirmed(req: PendingRecord, confirmed: string | undefined): void {
+    if (req.via === 'code') return;
+    const fp = groupFingerprint(req.fingerprint);
+    if (confirmed === undefined) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `request ${req.id} (${req.name}) came with only a fingerprint, no pairing code: compare ${fp} with the fingerprint the other node shows (\`clawbridge status\` there), then run \`clawbridge approve ${req.id} --fingerprint ${req.fingerprint}\``,
+      );
+    }
+    let given: string;
+    try {
+      given = parseFingerprint(confirmed);
+    } catch (err) {
+      throw new ClawError('BAD_FINGERPRINT', (err as Error).message);
+    }
+    if (given !== req.fingerprint) {
+      throw new ClawError(
+        'FINGERPRINT_MISMATCH',
+        `request ${req.id} has fingerprint ${fp}, not ${groupFingerprint(given)}; nothing was approved`,
+      );
+    }
+  }
+
+  approve(ref: PendingRef, allow: Permission[]): PeerRecord {
     const req = this.find(ref);
+    this.checkConfirmed(req, ref.fingerprint);
     const s = this.agent.settings.get();
     const peer: PeerRecord = {
       fingerprint: req.fingerprint,
@@ -121,7 +170,7 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
     return peer;
   }
 
-  reject(ref: { id?: string; latest?: boolean }): PendingRecord {
+  reject(ref: PendingRef): PendingRecord {
     const req = this.find(ref);
     this.agent.settings.update((x) => ({ ...x, pending: x.pending.filter((p) => p.id !== req.id) }));
     this.block(req.fingerprint);

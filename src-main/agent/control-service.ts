@@ -6,12 +6,13 @@
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { describeZodError } from '../api/validate.js';
+import { nodeNameSchema } from '../api/contract.js';
 
 export const CONTROL_SERVICE = 'control';
 
 const helloSchema = z.object({
   v: z.literal(1),
-  name: z.string().min(1).max(64),
+  name: nodeNameSchema,
   version: z.string().max(32),
   /** Direct addresses to dial this node at, best first (empty with --no-direct). */
   addresses: z.array(z.string().max(300)).max(32),

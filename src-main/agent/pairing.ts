@@ -23,7 +23,8 @@ import type { PairJoinResult, PairNewResult, Permission } from '../api/contract.
 import type { Agent } from './agent.js';
 import type { Decision } from './approvals.js';
 import type { PeerRecord } from './settings.js';
-import { uniquePeerName } from './pending.js';
+import { sourceOf, uniquePeerName } from './pending.js';
+import { AttemptLimiter } from '../core/attempt-limiter.js';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import type { Link } from '../transport/link.js';
@@ -41,16 +42,62 @@ const PAIR_STEP_TIMEOUT_MS = 15_000;
 /** First frame on a pairing circuit: this marker and the tag. E2E messages start with byte 1, never 'C'. */
 const PAIR_HELLO_MARKER = Buffer.from('CBPAIR1:', 'ascii');
 /**
- * Most pairing attempts this node answers per minute, whatever the tag: each costs an X25519 exchange
- * and a code, so a flood is cut off here as well as at the relay.
+ * Most pairing attempts this node answers per minute from one source (a node on the relay, an IP on the
+ * LAN). Counted per source, not for the whole node: a global count let 25 junk hellos from one stranger
+ * lock everyone out. A wrong tag costs nothing but a lookup; a right one burns its code (one guess per
+ * code), so the total work stays bounded by the open codes without a node-wide cap.
  */
-export const PAIR_ATTEMPTS_PER_MINUTE = 20;
+export const PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE = 5;
+/** First frame of the issuer's answer when it will not run the exchange: this marker and a JSON refusal. */
+const PAIR_REFUSAL_MARKER = Buffer.from('CBPAIRX:', 'ascii');
+const refusalSchema = z.discriminatedUnion('reason', [
+  z.object({ reason: z.literal('code-invalid') }),
+  z.object({ reason: z.literal('rate-limited'), retryAfterSeconds: z.number().int().min(1).max(3600) }),
+]);
+type PairRefusal = z.infer<typeof refusalSchema>;
+
+function encodeRefusal(refusal: PairRefusal): Uint8Array {
+  return Buffer.concat([PAIR_REFUSAL_MARKER, Buffer.from(JSON.stringify(refusal), 'utf8')]);
+}
+
+/** The joiner's error for an issuer's refusal frame, or undefined when `frame` is not one. */
+export function refusalError(frame: Uint8Array): ClawError | undefined {
+  const bytes = Buffer.from(frame);
+  if (bytes.length > 256 || !bytes.subarray(0, PAIR_REFUSAL_MARKER.length).equals(PAIR_REFUSAL_MARKER)) {
+    return undefined;
+  }
+  let parsed: PairRefusal | undefined;
+  try {
+    parsed = refusalSchema.parse(JSON.parse(bytes.subarray(PAIR_REFUSAL_MARKER.length).toString('utf8')));
+  } catch {
+    return new ClawError('PAIRING_FAILED', 'the other node refused to pair and its answer was malformed');
+  }
+  return parsed.reason === 'rate-limited'
+    ? new ClawError(
+        'RELAY_LIMIT',
+        `too many pairing attempts, retry in ${parsed.retryAfterSeconds} s (the code is still good)`,
+      )
+    : new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE);
+}
+
+/** Who a pairing attempt came from: shown as `address` in the pending request, limited by `limitKey`. */
+export interface PairingSource {
+  /** `host:port` on the LAN, or the relay URL. */
+  address: string;
+  /** What the per-source rate limit counts: the relay-authenticated node ID, or the LAN IP. */
+  limitKey: string;
+}
 /** The user-facing line for a code nobody is waiting for. */
 export const CODE_INVALID_LINE = 'code invalid or expired';
 
 /** The relay alias a code's tag is reached under: hashed so it cannot collide with a node ID by accident. */
 export function rendezvousAlias(tag: string): string {
   return createHash('sha256').update(`clawbridge rendezvous v1\0${tag}`).digest('hex');
+}
+
+/** The joiner's first frame on a pairing circuit: the marker and the code's tag. */
+export function encodePairHello(tag: string): Uint8Array {
+  return Buffer.concat([PAIR_HELLO_MARKER, Buffer.from(tag, 'ascii')]);
 }
 
 export function isPairHello(frame: Uint8Array): boolean {
@@ -75,8 +122,7 @@ export class Pairing {
   private readonly codes = new Map<string, ActiveCode>();
   /** Joiners that passed the PAKE and wait for the owner's decision, by fingerprint. */
   private readonly waiting = new Map<string, Waiting>();
-  /** Times of recent pairing attempts, in ms, for PAIR_ATTEMPTS_PER_MINUTE. */
-  private attempts: number[] = [];
+  private readonly attempts = new AttemptLimiter(PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE, 60_000);
 
   constructor(private readonly agent: Agent) {
     agent.approvals.onDecision = (d) => this.answer(d);
@@ -143,7 +189,8 @@ export class Pairing {
     try {
       const hello = await held.first(PAIR_STEP_TIMEOUT_MS);
       if (!isPairHello(hello)) return held.close('expected a pairing hello');
-      await this.acceptPairing(held, hello, link.remote, parsed.data.addresses);
+      const source = { address: link.remote, limitKey: `ip:${sourceOf(link.remote) ?? link.remote}` };
+      await this.acceptPairing(held, hello, source, parsed.data.addresses);
     } catch (err) {
       this.agent.log.info({ remote: link.remote }, `LAN pairing ended: ${(err as Error).message}`);
       held.close('pairing failed');
@@ -155,25 +202,26 @@ export class Pairing {
   async acceptPairing(
     held: HeldCircuit,
     hello: Uint8Array,
-    source: string,
+    from: PairingSource,
     addresses: string[] = [],
   ): Promise<void> {
+    const source = from.address;
     const queue = new FrameQueue(held);
     await queue.next(1000, 'pairing hello'); // the hello itself, already seen
-    const now = Date.now();
-    this.attempts = this.attempts.filter((t) => now - t < 60_000);
-    if (this.attempts.length >= PAIR_ATTEMPTS_PER_MINUTE) {
-      this.agent.log.warn({ source }, 'pairing attempt refused: rate limit');
-      held.close('too many pairing attempts; try again in a minute');
-      return;
+    const refuse = (refusal: PairRefusal, reason: string) => {
+      held.send(encodeRefusal(refusal));
+      // Closed a moment later so the refusal arrives before the circuit's end.
+      setTimeout(() => held.close(reason), 200).unref();
+    };
+    const wait = this.attempts.attempt(from.limitKey);
+    if (wait > 0) {
+      this.agent.log.warn({ source: from.limitKey }, 'pairing attempt refused: rate limit');
+      return refuse({ reason: 'rate-limited', retryAfterSeconds: wait }, 'too many pairing attempts');
     }
-    this.attempts.push(now);
     const tag = Buffer.from(hello.subarray(PAIR_HELLO_MARKER.length)).toString('ascii');
     const active = this.codes.get(tag);
-    if (!active || active.expiresAt < Date.now()) {
-      held.close(CODE_INVALID_LINE);
-      return;
-    }
+    if (!active || active.expiresAt < Date.now())
+      return refuse({ reason: 'code-invalid' }, CODE_INVALID_LINE);
     this.retire(tag); // burn it now: one online guess per code
     const issuer = new PairingIssuer({
       code: active.code,
@@ -266,17 +314,20 @@ export class Pairing {
     });
     let result: PairingResult;
     try {
-      circuit.send(Buffer.concat([PAIR_HELLO_MARKER, Buffer.from(invite.code.tag, 'ascii')]));
+      circuit.send(encodePairHello(invite.code.tag));
       circuit.send(joiner.start());
       const msg2 = await queue.next(PAIR_STEP_TIMEOUT_MS, 'the issuer’s answer').catch((err: Error) => {
-        // The issuer closes at once for a code it does not have (any more).
+        // An issuer that refuses says why first; one that just closed did not have the code (any more).
         throw isClawError(err, 'LINK_CLOSED') ? new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE) : err;
       });
+      const refused = refusalError(msg2);
+      if (refused) throw refused;
       const step = joiner.receive(msg2);
       circuit.send(step.message);
       result = step.result;
     } catch (err) {
-      if (!circuit.closed && !isClawError(err, 'BAD_PAIR_CODE')) circuit.send(joiner.abort());
+      if (!circuit.closed && !isClawError(err, 'BAD_PAIR_CODE') && !isClawError(err, 'RELAY_LIMIT'))
+        circuit.send(joiner.abort());
       circuit.close('pairing failed');
       throw err;
     }

@@ -60,7 +60,11 @@ export async function acceptRelayCircuit(agent: Agent, raw: Circuit): Promise<vo
   const circuit = new HeldCircuit(raw);
   try {
     const first = await circuit.first(RELAY_LINK_TIMEOUT_MS);
-    if (isPairHello(first)) return await agent.pairing.acceptPairing(circuit, first, raw.relayUrl);
+    if (isPairHello(first)) {
+      // The relay authenticated the circuit's source by its key: limit attempts per source node.
+      const source = { address: raw.relayUrl, limitKey: `node:${raw.claimedPeerId}` };
+      return await agent.pairing.acceptPairing(circuit, first, source);
+    }
     const link = await secureCircuit(circuit, {
       identity: agent.identity,
       timeoutMs: RELAY_LINK_TIMEOUT_MS,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { Mux } from '../mux/mux.js';
 import type { Link } from '../transport/link.js';
 import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
+import { waitingLine } from './pending.js';
 
 /** How long an unapproved node's link may stay open to deliver its hello, in ms. */
 export const PENDING_LINK_GRACE_MS = 5_000;
@@ -27,7 +28,7 @@ export interface PendingLinkHost {
 export const PAIR_SERVICE = 'pair';
 
 export function attachPendingLink(host: PendingLinkHost, link: Link): void {
-  let answer = `waiting for approval by ${host.name}: its owner can run \`clawbridge approve --latest\``;
+  let answer = waitingLine(host.name);
   let pairing = false;
   const mux = new Mux(link, {
     onStream: (req) => {

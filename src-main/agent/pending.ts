@@ -5,25 +5,52 @@
 import { randomBytes } from 'node:crypto';
 import type { PendingRecord } from './settings.js';
 
-/** Most requests kept at once; beyond this new ones are refused until the owner decides or they expire. */
-export const MAX_PENDING_TOTAL = 32;
-/** Most requests from one source address (IP) at once: one noisy host cannot fill the list. */
+/**
+ * Most code-verified requests kept at once. Each needs a code this node's owner handed out (at most
+ * MAX_ACTIVE_CODES open at a time, single use), so strangers cannot fill this room.
+ */
+export const MAX_PENDING_CODE = 16;
+/**
+ * Most fingerprint-only requests kept at once. Anyone who knows this node's fingerprint can send one
+ * (a relay operator, anyone on the LAN), from as many fresh identities as they like: they get a room of
+ * their own so a flood of them never blocks pairing by code.
+ */
+export const MAX_PENDING_FINGERPRINT = 16;
+/** Most requests kept at once, of both kinds. */
+export const MAX_PENDING_TOTAL = MAX_PENDING_CODE + MAX_PENDING_FINGERPRINT;
+/**
+ * Most fingerprint-only requests from one IP address at once (direct and LAN links): one noisy host
+ * cannot take the whole room. Requests through a relay are counted per node instead (each is a distinct,
+ * authenticated node identity; the relay URL says nothing about who sent them).
+ */
 export const MAX_PENDING_PER_SOURCE = 4;
-/** A request not acted upon is forgotten after this long, in ms (24 h). */
-export const PENDING_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * A request not seen again for this long is forgotten, in ms (1 h). A node that really waits keeps
+ * retrying (at least every 30 s) and so keeps its request; a pairing joiner waits at most an hour.
+ */
+export const PENDING_TTL_MS = 60 * 60 * 1000;
 /** Most blocked fingerprints remembered; the oldest are forgotten first. */
 export const MAX_BLOCKED = 1024;
+
+/** What a node that is not a peer yet is told while it waits. */
+export function waitingLine(owner: string): string {
+  return `waiting for approval by ${owner}: its owner reviews requests with \`clawbridge pending\``;
+}
 
 export function newPendingId(): string {
   return randomBytes(4).toString('hex');
 }
 
-/** The IP part of `host:port` / `[v6]:port` / a relay URL: what the per-source cap counts. */
-export function sourceOf(address: string): string {
+/**
+ * What the per-source cap counts: the IP of `host:port` / `[v6]:port`, or undefined for a request that
+ * came through a relay (a relay URL is not a source; the node behind it is).
+ */
+export function sourceOf(address: string): string | undefined {
+  if (address.includes('//')) return undefined;
   const v6 = /^\[([^\]]+)\]/.exec(address);
   if (v6) return v6[1]!;
   const i = address.lastIndexOf(':');
-  return i > 0 && !address.includes('//') ? address.slice(0, i) : address;
+  return i > 0 ? address.slice(0, i) : address;
 }
 
 export function expirePending(list: PendingRecord[], now: number): PendingRecord[] {
@@ -35,7 +62,7 @@ export type OfferResult =
 
 /**
  * Records a request, or refreshes an existing one for the same fingerprint (a code-verified request
- * upgrades a fingerprint-only one, never the reverse). Refuses when a cap is reached.
+ * upgrades a fingerprint-only one, never the reverse). Refuses when its kind's room is full.
  */
 export function offerPending(
   list: PendingRecord[],
@@ -54,15 +81,58 @@ export function offerPending(
     };
     return { list: live.map((p) => (p === existing ? record : p)), record, added: false };
   }
-  if (live.length >= MAX_PENDING_TOTAL) {
+  const sameKind = live.filter((p) => p.via === req.via);
+  if (req.via === 'code' && sameKind.length >= MAX_PENDING_CODE) {
     return { refused: 'too many pending requests on this node; ask its owner to approve or reject some' };
   }
-  const source = sourceOf(req.address);
-  if (live.filter((p) => sourceOf(p.address) === source).length >= MAX_PENDING_PER_SOURCE) {
-    return { refused: `too many pending requests from ${source}; ask the owner to decide on them first` };
+  if (req.via === 'fingerprint') {
+    if (sameKind.length >= MAX_PENDING_FINGERPRINT) {
+      return {
+        refused:
+          'too many unverified pending requests on this node; ask its owner for a pairing code (`clawbridge pair new` there)',
+      };
+    }
+    const source = sourceOf(req.address);
+    if (
+      source !== undefined &&
+      sameKind.filter((p) => sourceOf(p.address) === source).length >= MAX_PENDING_PER_SOURCE
+    ) {
+      return { refused: `too many pending requests from ${source}; ask the owner to decide on them first` };
+    }
   }
   const record: PendingRecord = { ...req, id: newPendingId(), firstSeen: at, lastSeen: at };
   return { list: [...live, record], record, added: true };
+}
+
+/**
+ * The request `approve --latest` means: the newest code-verified one. A request that came with only a
+ * fingerprint is never picked by default: anyone who knows this node's fingerprint can send one under
+ * any name, so it is approved by id after its fingerprint was compared.
+ */
+export function latestVerified(list: readonly PendingRecord[]): PendingRecord | undefined {
+  return list
+    .filter((p) => p.via === 'code')
+    .sort((a, b) => Date.parse(b.firstSeen) - Date.parse(a.firstSeen))[0];
+}
+
+/**
+ * Names to show for pending requests, by id: the name each node gave, followed by its short fingerprint
+ * whenever another request or a peer has the same name, so two look-alikes are always told apart.
+ */
+export function pendingDisplayNames(
+  list: readonly PendingRecord[],
+  peers: readonly { name: string; fingerprint: string }[],
+): Map<string, string> {
+  const count = new Map<string, number>();
+  for (const n of [...list.map((p) => p.name), ...peers.map((p) => p.name)]) {
+    count.set(n, (count.get(n) ?? 0) + 1);
+  }
+  return new Map(
+    list.map((p) => [
+      p.id,
+      (count.get(p.name) ?? 0) > 1 ? `${p.name} (${p.fingerprint.slice(0, 8)})` : p.name,
+    ]),
+  );
 }
 
 /**

@@ -6,8 +6,13 @@
 import { z } from 'zod';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import type { PathKind } from '../transport/link.js';
+import { isValidNodeName, NODE_NAME_RULE } from '../core/names.js';
 
 const peerRef = z.string().min(1).max(200);
+/** A node name, from a person or another node: see core/names.ts. */
+export const nodeNameSchema = z
+  .string()
+  .refine(isValidNodeName, { message: `a node name must be ${NODE_NAME_RULE}` });
 /** What a peer may do on this node; see settings.ts PERMISSIONS. */
 export const permissionSchema = z.enum(['terminal', 'forward', 'relay']);
 export type Permission = z.infer<typeof permissionSchema>;
@@ -24,7 +29,7 @@ export const methodParams = {
   'peers.add': z
     .object({
       fingerprint: z.string().min(1).max(200),
-      name: z.string().min(1).max(64),
+      name: nodeNameSchema,
       address: z.string().min(1).max(300).optional(),
       allow: allowList.optional(),
     })
@@ -47,6 +52,8 @@ export const methodParams = {
     .object({
       id: z.string().min(1).max(16).optional(),
       latest: z.boolean().optional(),
+      /** The fingerprint the owner compared: required to approve a request that came without a code. */
+      fingerprint: z.string().min(1).max(200).optional(),
       allow: allowList.optional(),
     })
     .strict()
@@ -139,7 +146,10 @@ export interface PeerInfo {
 
 export interface PendingInfo {
   id: string;
+  /** The name the node gave (validated: no control characters). */
   name: string;
+  /** The name followed by the short fingerprint when another request or a peer has the same name. */
+  displayName: string;
   fingerprint: string;
   /** `code`: proved knowledge of a pairing code (PAKE); `fingerprint`: only knew this node's fingerprint. */
   via: 'code' | 'fingerprint';

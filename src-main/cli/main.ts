@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../core/errors.js';
+import { escapeControlChars } from '../core/names.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { AGENT_VERSION } from '../agent/agent.js';
 import { registerClientCommands } from './client-commands.js';
@@ -35,7 +36,8 @@ try {
   if (err instanceof CommanderError) {
     process.exit(err.exitCode);
   }
-  process.stderr.write(`clawbridge: ${errorMessage(err)}\n`);
+  // Errors may quote what another node sent (a refusal reason): never let it drive the terminal.
+  process.stderr.write(`clawbridge: ${escapeControlChars(errorMessage(err))}\n`);
   if (process.env.CLAWBRIDGE_DEBUG) console.error(err);
   process.exit(1);
 }

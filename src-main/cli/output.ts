@@ -1,8 +1,13 @@
 /** Human output helpers for the CLI: aligned tables and short durations. */
 
-/** Renders rows as columns separated by two spaces, padded to the widest cell. */
+import { escapeControlChars } from '../core/names.js';
+
+/**
+ * Renders rows as columns separated by two spaces, padded to the widest cell. Cells carry names other
+ * nodes chose: control characters are shown escaped, never sent to the terminal.
+ */
 export function table(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
+  const all = [header, ...rows.map((r) => r.map(escapeControlChars))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all
     .map((r) =>

@@ -65,8 +65,8 @@ export function registerPairCommands(program: Command): void {
           ['ID', 'NAME', 'VIA', 'ADDRESS', 'AGE', 'FINGERPRINT'],
           list.map((p) => [
             p.id,
-            p.name,
-            p.via === 'code' ? 'code (verified)' : 'fingerprint',
+            p.displayName,
+            p.via === 'code' ? 'code (verified)' : 'fingerprint only: compare!',
             p.address,
             age(new Date(Date.now() - p.age * 1000).toISOString()),
             groupFingerprint(p.fingerprint),
@@ -78,7 +78,11 @@ export function registerPairCommands(program: Command): void {
   program
     .command('approve [id]')
     .description('approve a pending request (compare its fingerprint with the other screen first)')
-    .option('--latest', 'the most recent request')
+    .option('--latest', 'the most recent code-verified request (never one that came with only a fingerprint)')
+    .option(
+      '--fingerprint <fp>',
+      'the fingerprint you compared; needed for a request that came without a code',
+    )
     .option(
       '--allow <list>',
       'what the new peer may do here: terminal,forward,relay or none',
@@ -86,18 +90,28 @@ export function registerPairCommands(program: Command): void {
     )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (id: string | undefined, opts: HomeOpts & { latest?: boolean; allow: string }) => {
-      const allow = parseAllow(opts.allow);
-      const peer = await call(opts, 'pending.approve', { ...target(id, opts.latest), allow });
-      if (opts.json) return printJson(peer);
-      console.log(`approved ${peer.name} (fingerprint ${groupFingerprint(peer.fingerprint)})`);
-      console.log(`${peer.name} may do here: ${describeAllow(peer.allow)}`);
-    });
+    .action(
+      async (
+        id: string | undefined,
+        opts: HomeOpts & { latest?: boolean; allow: string; fingerprint?: string },
+      ) => {
+        const allow = parseAllow(opts.allow);
+        const fingerprint = opts.fingerprint !== undefined ? { fingerprint: opts.fingerprint } : {};
+        const peer = await call(opts, 'pending.approve', {
+          ...target(id, opts.latest),
+          ...fingerprint,
+          allow,
+        });
+        if (opts.json) return printJson(peer);
+        console.log(`approved ${peer.name} (fingerprint ${groupFingerprint(peer.fingerprint)})`);
+        console.log(`${peer.name} may do here: ${describeAllow(peer.allow)}`);
+      },
+    );
 
   program
     .command('reject [id]')
     .description('reject a pending request; that node will not be asked about again')
-    .option('--latest', 'the most recent request')
+    .option('--latest', 'the most recent code-verified request')
     .option('--home <dir>', 'node home directory')
     .action(async (id: string | undefined, opts: HomeOpts & { latest?: boolean }) => {
       const r = await call(opts, 'pending.reject', target(id, opts.latest));

@@ -9,6 +9,7 @@ import { SettingsStore } from '../agent/settings.js';
 import { agentOverrides, type AgentCliOptions } from './agent-flags.js';
 import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
 import { printJson } from './output.js';
+import { escapeControlChars } from '../core/names.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -57,7 +58,7 @@ export function registerServerCommands(program: Command): void {
       // Problems the user must act on are plain lines; repeats of the same line (retries) are not reprinted.
       let lastNotice = '';
       running.agent.events.on('notice', (line) => {
-        if (line !== lastNotice) process.stderr.write(`clawbridge: ${line}\n`);
+        if (line !== lastNotice) process.stderr.write(`clawbridge: ${escapeControlChars(line)}\n`);
         lastNotice = line;
       });
       const stop = () => {

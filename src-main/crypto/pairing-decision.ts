@@ -10,12 +10,12 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
+import { CONTROL_CHARS } from '../core/names.js';
 import { PAIR_PROTOCOL_NAME, PAIR_SESSION_KEY_BYTES, type PairingRole } from './pairing.js';
 import {
   abortError,
   AbortReason,
   checkOwnName,
-  CONTROL_CHARS,
   decisionHeader,
   decodePairMessage,
   PairingError,

@@ -8,6 +8,7 @@
  * parsed here is exactly what the ISK hashes.
  */
 import { ClawError } from '../core/errors.js';
+import { CONTROL_CHARS, MAX_NODE_NAME_BYTES } from '../core/names.js';
 import { CPACE_POINT_BYTES, parsePrefixFree, prefixFreeCat } from './cpace.js';
 
 /** Pairing protocol version, byte 0 of every message. */
@@ -35,7 +36,7 @@ export const PAIR_ABORT_BYTES = 3;
  */
 export const MAX_PAIR_CERT_BYTES = 4096;
 /** Largest node name in UTF-8 bytes (the X.520 common-name bound). */
-export const MAX_PAIR_NAME_BYTES = 64;
+export const MAX_PAIR_NAME_BYTES = MAX_NODE_NAME_BYTES;
 /** Largest pairing message in bytes: msg2 with the largest certificate and name fits with room. */
 export const MAX_PAIR_MESSAGE_BYTES = 4608;
 
@@ -78,12 +79,6 @@ export type PairMessage =
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-/**
- * Control characters (C0, DEL, C1), line and paragraph separators, bidirectional overrides and isolates,
- * and lone surrogates: names and reasons are shown in lists, prompts and logs, where these could forge,
- * reorder or hide text.
- */
-export const CONTROL_CHARS = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u202a-\u202e\u2066-\u2069]/u;
 
 /** Why `name` cannot be a node name, or undefined when it can. */
 function nameProblem(bytes: number, name: string): string | undefined {

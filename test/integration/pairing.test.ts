@@ -160,7 +160,24 @@ test('adding a node by fingerprint on one side makes it pending via fingerprint 
   assert.equal(req.name, 'd');
   // Unapproved, D can do nothing: it is not online for A's peers list, and D sees A offline.
   assert.equal((await peers(homeD)).find((p) => p.name === 'a')?.online, false);
-  const approve = await cli(['approve', req.id, '--allow', 'none', '--home', homes.a]);
+  // A fingerprint-only request is approved by id only with the fingerprint the owner compared.
+  const unconfirmed = await cli(['approve', req.id, '--allow', 'none', '--home', homes.a]);
+  assert.equal(unconfirmed.code, 1);
+  assert.match(unconfirmed.stderr, /came with only a fingerprint, no pairing code: compare/);
+  assert.ok(unconfirmed.stderr.includes(`--fingerprint ${idD.fingerprint}`), unconfirmed.stderr);
+  const wrongFp = await cli(['approve', req.id, '--fingerprint', idA.fingerprint, '--home', homes.a]);
+  assert.equal(wrongFp.code, 1);
+  assert.match(wrongFp.stderr, /nothing was approved/);
+  const approve = await cli([
+    'approve',
+    req.id,
+    '--fingerprint',
+    idD.fingerprint.toUpperCase(),
+    '--allow',
+    'none',
+    '--home',
+    homes.a,
+  ]);
   assert.equal(approve.code, 0, approve.stderr);
   await waitFor('A–D link', async () => (await peers(homes.a)).find((p) => p.name === 'd')?.online, 15_000);
   assert.deepEqual((await peers(homes.a)).find((p) => p.name === 'd')?.allow, []);
@@ -190,4 +207,109 @@ test('bad input: malformed codes and invites are one-line errors, nothing stored
     assert.match(r.stderr, re);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+});
+
+test('approve --latest never approves a fingerprint-only stranger posing as the joiner', async () => {
+  // The attack: while C's code-verified join waits, a stranger who knows only A's fingerprint sends a
+  // hello under the name "c". `approve --latest` used to pick the newest request, whatever its kind.
+  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homes.a]);
+  const homeC2 = tempHome('c2');
+  const c2 = startProcess([
+    'agent',
+    '--home',
+    homeC2,
+    '--name',
+    'c2',
+    '--relay',
+    relayUrl,
+    '--listen',
+    '127.0.0.1:0',
+  ]);
+  const homeS = tempHome('s');
+  const stranger = startProcess([
+    'agent',
+    '--home',
+    homeS,
+    '--name',
+    'c2',
+    '--relay',
+    relayUrl,
+    '--no-direct',
+  ]);
+  await c2.waitForLine(/agent c2 running/);
+  await stranger.waitForLine(/agent c2 running/);
+  const idC2 = await cliJson<{ fingerprint: string }>(['id', '--home', homeC2]);
+  const idS = await cliJson<{ fingerprint: string }>(['id', '--home', homeS]);
+
+  assert.equal((await cli(['approve', '--latest', '--home', homes.a])).code, 1, 'nothing verified yet');
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const join = cli(['pair', 'join', code.code, '--home', homeC2, '--timeout', '60s']);
+  await waitFor(
+    'C2 pending',
+    async () => (await pending(homes.a)).find((p) => p.fingerprint === idC2.fingerprint),
+    10_000,
+  );
+  assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeS])).code, 0);
+  const list = await waitFor(
+    'stranger pending after C2',
+    async () => {
+      const l = await pending(homes.a);
+      return l.some((p) => p.fingerprint === idS.fingerprint) ? l : undefined;
+    },
+    15_000,
+  );
+  const fake = list.find((p) => p.fingerprint === idS.fingerprint)!;
+  const real = list.find((p) => p.fingerprint === idC2.fingerprint)!;
+  assert.equal(fake.via, 'fingerprint');
+  assert.equal(fake.name, real.name, 'the stranger took the same name');
+  assert.notEqual(fake.displayName, real.displayName, 'two requests with one name are told apart');
+  assert.ok(fake.displayName.includes(idS.fingerprint.slice(0, 8)));
+  const table = await cli(['pending', '--home', homes.a]);
+  assert.ok(table.stdout.includes(`c2 (${idS.fingerprint.slice(0, 8)})`), table.stdout);
+  assert.match(table.stdout, /fingerprint only: compare!/);
+
+  const approve = await cli(['approve', '--latest', '--home', homes.a]);
+  assert.equal(approve.code, 0, approve.stderr);
+  const joined = await join;
+  assert.equal(joined.code, 0, joined.stderr);
+  const paired = (await peers(homes.a)).map((p) => p.fingerprint);
+  assert.ok(paired.includes(idC2.fingerprint), 'the real joiner was approved');
+  assert.ok(!paired.includes(idS.fingerprint), 'the stranger was not');
+  assert.ok(
+    (await pending(homes.a)).some((p) => p.fingerprint === idS.fingerprint),
+    'still waiting',
+  );
+  // With only the fingerprint-only request left, --latest refuses and says how to proceed.
+  const again = await cli(['approve', '--latest', '--home', homes.a]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /no code-verified request is pending/);
+  await cli(['reject', fake.id, '--home', homes.a]);
+  await Promise.all([c2.stop(), stranger.stop()]);
+});
+
+test("pairing attempts are limited per source: a stranger's junk does not lock out a real joiner", async () => {
+  // The attack: hellos with junk tags on circuits opened straight to A's ID (bypassing the relay's
+  // rendezvous limit) used to use up A's node-wide budget, so a real joiner got "code invalid".
+  const { attackPairing } = await import('../helpers/pairing-attacker.js');
+  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homes.a]);
+  const outcomes = await attackPairing(relayUrl, idA.fingerprint, 25);
+  assert.equal(outcomes.filter((o) => o === 'code-invalid').length, 5, outcomes.join(','));
+  assert.ok(
+    outcomes.slice(5).every((o) => /^rate-limited \d+$/.test(o)),
+    outcomes.join(','),
+  );
+  const homeE = tempHome('e');
+  const e = startProcess(['agent', '--home', homeE, '--name', 'e', '--relay', relayUrl, '--no-direct']);
+  await e.waitForLine(/agent e running/);
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const join = cli(['pair', 'join', code.code, '--home', homeE, '--timeout', '30s']);
+  const req = await waitFor(
+    'E pending',
+    async () => (await pending(homes.a)).find((p) => p.name === 'e'),
+    10_000,
+  );
+  assert.equal(req.via, 'code');
+  assert.equal((await cli(['reject', req.id, '--home', homes.a])).code, 0);
+  assert.match((await join).stderr, /rejected by a/);
+  await e.stop();
 });
