@@ -1,12 +1,12 @@
 /**
  * The serving side of `tcp-connect` (DESIGN §8): a peer with the `forward` permission (checked by the
  * service registry before this runs) asks this node to dial host:port. Names are resolved here, at the
- * exit; the peer's `forwardTo` limits (destination-policy.ts) apply to the name as asked and to the
- * addresses it resolves to. The first bytes on the stream are the result message (ok, or why not); after
+ * exit, exactly once; the peer's `forwardTo` limits (destination-policy.ts) pick which of the resolved
+ * addresses may be dialed, and the exit connects to those addresses, never to the name again
+ * (destination-check.ts). The first bytes on the stream are the result message (ok, or why not); after
  * an ok the stream and the socket are spliced, half-close included.
  */
-import { lookup } from 'node:dns/promises';
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { Logger } from 'pino';
 import type { Agent } from '../agent/agent.js';
 import type { ServiceRequest } from '../agent/services.js';
@@ -14,7 +14,8 @@ import { describeZodError } from '../api/validate.js';
 import { errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { MuxStream } from '../mux/stream.js';
-import { destinationAllowed, malformedPatterns } from './destination-policy.js';
+import { checkDestination, describeAddresses, systemLookup, type LookupAll } from './destination-check.js';
+import { malformedPatterns } from './destination-policy.js';
 import { splice } from './splice.js';
 import {
   ConnectStatus,
@@ -69,6 +70,9 @@ export function classifyDialError(err: unknown): DialError {
   return new DialError(status, WORDS[status] ?? errorMessage(err));
 }
 
+/** Opens a TCP connection to an IP address, like net.connect (injectable for tests). */
+export type ConnectSocket = (options: TcpNetConnectOpts) => Socket;
+
 /** What serving tcp-connect needs from the node: its name, a logger, and each peer's limits. */
 export interface TcpConnectHost {
   /** This node's name, for the "does not allow" reason. */
@@ -76,6 +80,10 @@ export interface TcpConnectHost {
   log: Logger;
   /** The peer's `forwardTo` patterns, or undefined for no limits. */
   limitsFor(fingerprint: string): readonly string[] | undefined;
+  /** Resolves names (default: the system resolver). */
+  lookup?: LookupAll;
+  /** Connects to a resolved address (default: net.connect). */
+  connect?: ConnectSocket;
 }
 
 /** Registers `tcp-connect` on the agent: permission `forward`, refused as "does not allow forwards". */
@@ -125,7 +133,13 @@ export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest)
   let socket: Socket;
   try {
     const notAllowed = `${node.name} does not allow forwards from ${req.peer.name} to ${target}`;
-    socket = await dial(host, port, limits, abort.signal, notAllowed);
+    socket = await dial(host, port, {
+      limits,
+      signal: abort.signal,
+      notAllowed,
+      lookup: node.lookup,
+      connect: node.connect,
+    });
   } catch (err) {
     const failure = classifyDialError(err);
     log.warn(`tcp-connect failed: ${failure.message}`);
@@ -147,37 +161,37 @@ export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest)
   log.debug('tcp-connect closed');
 }
 
+export interface DialOptions extends Pick<TcpConnectHost, 'lookup' | 'connect'> {
+  /** The peer's `forwardTo` patterns, or undefined for no limits. */
+  limits: readonly string[] | undefined;
+  signal: AbortSignal;
+  /** The refusal reason; for a name, `, which resolves to …` is added. */
+  notAllowed: string;
+}
+
 /**
- * Resolves `host` (unless it is an IP literal), keeps the addresses the limits allow, and connects to the
- * first that answers within CONNECT_TIMEOUT_MS overall.
+ * Resolves `host` once (unless it is an IP literal), keeps the addresses the limits allow, and connects
+ * to the first of those addresses that answers within CONNECT_TIMEOUT_MS overall.
  * @throws DialError, or the last socket/DNS error (classified by the caller)
  */
-export async function dial(
-  host: string,
-  port: number,
-  limits: readonly string[] | undefined,
-  signal: AbortSignal,
-  notAllowedReason: string,
-): Promise<Socket> {
+export async function dial(host: string, port: number, opts: DialOptions): Promise<Socket> {
   const deadline = Date.now() + CONNECT_TIMEOUT_MS;
-  const nameAllowed = destinationAllowed(limits, host, port);
-  let addresses: string[];
-  if (isIP(host)) {
-    addresses = [host];
-  } else {
-    const found = await withDeadline(lookup(host, { all: true }), deadline, host);
-    addresses = found.map((a) => a.address);
+  const lookupAll = opts.lookup ?? systemLookup;
+  const check = await checkDestination(opts.limits, host, port, (name) =>
+    withDeadline(lookupAll(name), deadline, name),
+  );
+  if (!check.allowed) {
+    const why = check.resolvedTo ? `, which resolves to ${describeAddresses(check.resolvedTo)}` : '';
+    throw new DialError(ConnectStatus.NotAllowed, opts.notAllowed + why);
   }
-  addresses = addresses.filter((a) => nameAllowed || destinationAllowed(limits, a, port));
-  if (addresses.length === 0) throw new DialError(ConnectStatus.NotAllowed, notAllowedReason);
-  const tried = addresses.slice(0, MAX_ADDRESSES_TRIED);
+  const tried = check.addresses.slice(0, MAX_ADDRESSES_TRIED);
   let lastError: unknown;
   for (let i = 0; i < tried.length; i++) {
-    signal.throwIfAborted();
+    opts.signal.throwIfAborted();
     // Share what is left of the time between the addresses still to try, so one black hole cannot eat it all.
     const budget = Math.max(1, Math.floor((deadline - Date.now()) / (tried.length - i)));
     try {
-      return await connectOnce(tried[i]!, port, budget, signal);
+      return await connectOnce(opts.connect ?? connect, tried[i]!, port, budget, opts.signal);
     } catch (err) {
       lastError = err;
     }
@@ -185,9 +199,15 @@ export async function dial(
   throw lastError instanceof Error ? lastError : new DialError(ConnectStatus.GeneralFailure, 'failed');
 }
 
-function connectOnce(address: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
+function connectOnce(
+  open: ConnectSocket,
+  address: string,
+  port: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: address, port, allowHalfOpen: true, noDelay: true });
+    const socket = open({ host: address, port, allowHalfOpen: true, noDelay: true });
     const fail = (err: Error) => {
       cleanup();
       socket.destroy();

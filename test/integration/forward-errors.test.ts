@@ -1,8 +1,8 @@
 /**
  * Forwards and proxies with real agents when things go wrong, and across restarts: malformed SOCKS
  * input, closed targets, unknown exit peers, taken ports, non-loopback binds, a peer that denies
- * forwards, per-peer destination limits (`peers limit`), agent restart (listeners come back), `rm` and
- * agent stop (ports freed).
+ * forwards, per-peer destination limits (`peers limit`; a name pattern never reaches loopback), agent
+ * restart (listeners come back), `rm` and agent stop (ports freed).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -164,6 +164,18 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   assert.deepEqual((await peerOf(pair.homeB, 'a'))?.forwardTo, [only]);
   assert.equal(await socksReply(socks, target), SocksReply.Succeeded);
   assert.equal(await socksReply(socks, { ...target, port: closed }), SocksReply.NotAllowed);
+  // DNS does not decide what a limit allows: `localhost` matches the name pattern `local*` but resolves to
+  // loopback, which a name pattern never reaches on its own; naming the address explicitly allows it.
+  const byName = `local*:${file.port}`;
+  await ok(['peers', 'limit', 'a', byName, '--home', pair.homeB]);
+  const named = { type: 'domain' as const, host: 'localhost', port: file.port };
+  assert.equal(await socksReply(socks, named), SocksReply.NotAllowed);
+  const viaName = await httpGet(http, `http://localhost:${file.port}/file`);
+  assert.equal(viaName.status, 502);
+  const why = `b does not allow forwards from a to localhost:${file.port}, which resolves to `;
+  assert.ok(viaName.body.startsWith(why) && viaName.body.includes('(loopback)'), viaName.body);
+  await ok(['peers', 'limit', 'a', byName, only, '--home', pair.homeB]);
+  assert.equal(await socksReply(socks, named), SocksReply.Succeeded);
   assert.equal(
     await ok(['peers', 'limit', 'a', '--any', '--home', pair.homeB]),
     'a may now forward to anywhere\n',

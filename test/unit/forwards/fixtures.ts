@@ -11,7 +11,8 @@ import type { Permission } from '../../../src-main/agent/settings.js';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { tcpConnectDialer, type Dialer } from '../../../src-main/forwards/dialer.js';
 import type { FrontEndContext } from '../../../src-main/forwards/front-end.js';
-import { serveTcpConnect } from '../../../src-main/forwards/tcp-connect-service.js';
+import type { LookupAll } from '../../../src-main/forwards/destination-check.js';
+import { serveTcpConnect, type ConnectSocket } from '../../../src-main/forwards/tcp-connect-service.js';
 import { TCP_CONNECT_SERVICE } from '../../../src-main/forwards/tcp-connect-protocol.js';
 import { muxPair } from '../mux/mux-fixtures.js';
 
@@ -34,6 +35,10 @@ export interface ExitOptions {
   /** What the exit peer ("b") allows the opener ("a"); default ['forward']. */
   allow?: Permission[];
   forwardTo?: string[];
+  /** The exit's resolver (default: the system's); tests pass a fake so no real name is looked up. */
+  lookup?: LookupAll;
+  /** The exit's net.connect (default: the real one). */
+  connect?: ConnectSocket;
 }
 
 /**
@@ -51,7 +56,16 @@ export function memoryExit(opts: ExitOptions = {}): {
     permission: 'forward',
     noun: 'forwards',
     handle: (req) =>
-      void serveTcpConnect({ name: 'b', log: exitLog.log, limitsFor: () => opts.forwardTo }, req),
+      void serveTcpConnect(
+        {
+          name: 'b',
+          log: exitLog.log,
+          limitsFor: () => opts.forwardTo,
+          lookup: opts.lookup,
+          connect: opts.connect,
+        },
+        req,
+      ),
   });
   const pair = muxPair({
     b: {
