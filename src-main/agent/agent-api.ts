@@ -57,7 +57,7 @@ export function createApiHandler(agent: Agent, pairing: Pairing): ApiHandler {
         { ...ref(p), ...(p.fingerprint !== undefined ? { fingerprint: p.fingerprint } : {}) },
         p.allow ?? DEFAULT_ALLOW,
       );
-      return peerInfo(agent.peerEntries().find((e) => e.record.fingerprint === peer.fingerprint)!);
+      return peerInfo(agent, agent.peerEntries().find((e) => e.record.fingerprint === peer.fingerprint)!);
     },
     'pending.reject': (p) => {
       const r = agent.approvals.reject(ref(p));

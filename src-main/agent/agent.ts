@@ -19,6 +19,8 @@ import type { Circuit } from '../transport/circuit.js';
 import { announceableAddresses } from './local-addresses.js';
 import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
 import { PeerLinks } from './peer-links.js';
+import { peerStateView } from './peer-api.js';
+import { notOnlineLine } from './peer-state.js';
 import { PathRetrier } from './peer-connector.js';
 import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
 import { attachPendingLink } from './pending-links.js';
@@ -59,8 +61,10 @@ export interface AgentOptions {
 
 export interface PeerEntry {
   record: PeerRecord;
-  /** Why the peer refused our hello (e.g. it has not approved us yet), until it accepts one. */
-  refusal?: string | undefined;
+  /** Why the peer refused our hello (e.g. it has not approved us yet) and when, until it accepts one. */
+  refusal?: { message: string; at: number } | undefined;
+  /** The peer's last hello announced no direct address: its direct listener is off. */
+  directOffThere?: boolean | undefined;
   links: PeerLinks;
   direct: PathRetrier;
   relay: PathRetrier;
@@ -257,8 +261,10 @@ export class Agent {
       return existing;
     }
     const links = new PeerLinks(this.identity.fingerprint, record.fingerprint);
-    const onError = (path: string, message: string) =>
+    const onError = (path: string, message: string) => {
       this.log.debug({ peer: record.name, path }, `link attempt failed: ${message}`);
+      this.changed(); // the peer's state line says why (peer-state.ts)
+    };
     const entry: PeerEntry = {
       record,
       links,
@@ -348,9 +354,11 @@ export class Agent {
         if (entry.links.confirm(link)) this.changed();
       },
       (err: Error) => {
-        // The peer has not approved us (yet): remember its answer for `ping` and `peers`.
-        entry.refusal = err.message;
-        this.log.info({ peer: entry.record.name }, `peer refused our hello: ${err.message}`);
+        // The peer has not approved us (yet): remember its answer for `ping` and `peers` (peer-state.ts).
+        const message = err.message.replace(/^peer refused the "control" stream: /, '');
+        entry.refusal = { message, at: Date.now() };
+        this.log.info({ peer: entry.record.name }, `peer refused our hello: ${message}`);
+        this.changed();
       },
     );
     void mux.ping().then(
@@ -372,6 +380,7 @@ export class Agent {
   }
 
   private onHello(entry: PeerEntry, hello: Hello): void {
+    entry.directOffThere = hello.addresses.length === 0;
     this.learnAddresses(entry, hello.addresses);
   }
 
@@ -398,13 +407,8 @@ export class Agent {
   /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */
   activePath(entry: PeerEntry): NonNullable<PeerLinks['active']> {
     const active = entry.links.active;
-    if (!active) {
-      const why = entry.refusal ?? [entry.direct.lastError, entry.relay.lastError].filter(Boolean).join('; ');
-      throw new ClawError(
-        'PEER_OFFLINE',
-        `peer ${entry.record.name} is offline${why ? ` (${why})` : ''}; check that its agent runs and shares a relay or network with this one`,
-      );
-    }
+    if (!active)
+      throw new ClawError('PEER_OFFLINE', notOnlineLine(entry.record.name, peerStateView(this, entry)));
     return active;
   }
 

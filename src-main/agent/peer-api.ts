@@ -8,13 +8,42 @@ import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { Agent, PeerEntry } from './agent.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
 import { DEFAULT_ALLOW, PERMISSIONS, type PeerRecord, type Permission } from './settings.js';
+import { describePeerState, type PeerStateView } from './peer-state.js';
 
-export function peerInfo({ record, links }: PeerEntry): PeerInfo {
+/** What the agent knows about how a peer is (not) reachable, judged by peer-state.ts. */
+export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerStateView {
+  const active = entry.links.active;
+  const attempt = (r: PeerEntry['direct']) => ({
+    lastError: r.lastError,
+    lastCode: r.lastCode,
+    lastErrorAt: r.lastErrorAt,
+  });
+  return describePeerState({
+    active: active ? { path: active.path, remote: active.link.remote } : undefined,
+    refusal: entry.refusal,
+    direct: attempt(entry.direct),
+    relay: attempt(entry.relay),
+    relaysConnected: agent.relayClients().filter((r) => r.state === 'connected').length,
+    addressesKnown: entry.record.addresses.length,
+    directOffHere: agent.settings.get().listen === null,
+    directOffThere: entry.directOffThere === true,
+  });
+}
+
+/** What peerStateView reads from the agent. */
+export interface PeerStateSource {
+  relayClients(): readonly { state: string }[];
+  readonly settings: { get(): { listen: string | null } };
+}
+
+export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
+  const { record, links } = entry;
   const active = links.active;
   return {
     name: record.name,
     fingerprint: record.fingerprint,
     online: links.online,
+    ...peerStateView(agent, entry),
     path: active?.path ?? null,
     address: active?.link.remote ?? null,
     relay: active?.path === 'relay' ? active.link.remote : null,
@@ -26,7 +55,7 @@ export function peerInfo({ record, links }: PeerEntry): PeerInfo {
 }
 
 export function peerList(agent: Agent): PeerInfo[] {
-  return agent.peerEntries().map(peerInfo);
+  return agent.peerEntries().map((e) => peerInfo(agent, e));
 }
 
 /** Finds a peer by name, full fingerprint (any formatting) or a unique fingerprint prefix. */
@@ -95,7 +124,7 @@ export function addPeer(agent: Agent, p: MethodParams<'peers.add'>): PeerInfo {
   }));
   const entry = agent.trackPeer(record);
   agent.changed();
-  return peerInfo(entry);
+  return peerInfo(agent, entry);
 }
 
 export function removePeer(agent: Agent, ref: string): { name: string; fingerprint: string } {
@@ -121,7 +150,7 @@ export function setPermission(agent: Agent, ref: string, permission: Permission,
   }));
   entry.record = { ...entry.record, allow };
   agent.changed();
-  return peerInfo(entry);
+  return peerInfo(agent, entry);
 }
 
 /**
@@ -150,7 +179,7 @@ export function setForwardLimits(agent: Agent, ref: string, patterns: readonly s
   }));
   entry.record = limit(entry.record);
   agent.changed();
-  return peerInfo(entry);
+  return peerInfo(agent, entry);
 }
 
 export async function ping(agent: Agent, ref: string, timeoutMs = 5000): Promise<PingResult> {

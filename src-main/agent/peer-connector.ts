@@ -4,7 +4,7 @@
  * when their link dies. Nothing here decides which path is used: PeerLinks does.
  */
 import { backoffDelayMs } from '../core/backoff.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, isClawError, type ErrorCode } from '../core/errors.js';
 import type { Link, PathKind } from '../transport/link.js';
 
 /** A link that closes sooner than this, in ms, counts as a failed attempt for backoff. */
@@ -20,7 +20,12 @@ export class PathRetrier {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = false;
+  /** Why the last attempt failed, until one succeeds: shown as the peer's state (peer-state.ts). */
   lastError: string | undefined;
+  /** The ClawError code of that failure, when it had one (e.g. PEER_OFFLINE from the relay). */
+  lastCode: ErrorCode | undefined;
+  /** When it failed, in ms since the epoch: a newer failure outranks an older refusal. */
+  lastErrorAt: number | undefined;
 
   constructor(
     readonly path: PathKind,
@@ -70,11 +75,15 @@ export class PathRetrier {
       if (link) {
         this.attempt = 0;
         this.lastError = undefined;
+        this.lastCode = undefined;
+        this.lastErrorAt = undefined;
         this.onLink(link);
         return;
       }
     } catch (err) {
       this.lastError = errorMessage(err);
+      this.lastCode = isClawError(err) ? err.code : undefined;
+      this.lastErrorAt = Date.now();
       this.onError(this.path, this.lastError);
     } finally {
       this.running = false;

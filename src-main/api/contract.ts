@@ -126,10 +126,26 @@ export interface RelayStatus {
   error?: string;
 }
 
+/** How a peer is (not) reachable; see src-main/agent/peer-state.ts for each word's meaning. */
+export type PeerState = 'online' | 'waiting' | 'refused' | 'unreachable' | 'offline';
+
 export interface PeerInfo {
   name: string;
   fingerprint: string;
+  /** True exactly when `state` is `online`; kept for older clients. */
   online: boolean;
+  state: PeerState;
+  /**
+   * One line: online → path and address (`direct 10.0.0.5:7475`); waiting → `waiting for their
+   * approval`; refused → `refused by them (removed or rejected us)`; unreachable → why (`no shared relay
+   * and no direct address`, or the last dial error); offline → what the relay said, or null.
+   */
+  stateDetail: string | null;
+  /**
+   * "Why relayed?" when the path is relay: `no direct address known`, `direct dial failed: <error>`,
+   * `direct turned off here` / `on their side`, or `direct not up yet (still trying)`; null otherwise.
+   */
+  relayReason: string | null;
   path: PathKind | null;
   /** Direct address or relay URL of the path in use. */
   address: string | null;

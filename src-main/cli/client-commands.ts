@@ -35,18 +35,25 @@ export function call<M extends MethodName>(
 function peerTable(peers: PeerInfo[]): string {
   if (peers.length === 0) return 'no peers yet: add one with `clawbridge peers add FINGERPRINT --name NAME`';
   return table(
-    ['NAME', 'FINGERPRINT', 'STATUS', 'PATH', 'ADDRESS', 'RTT', 'SINCE', 'ALLOWED HERE'],
+    ['NAME', 'FINGERPRINT', 'STATUS', 'PATH', 'ADDRESS', 'RTT', 'SINCE', 'ALLOWED HERE', 'WHY'],
     peers.map((p) => [
       p.name,
       p.fingerprint.slice(0, 8),
-      p.online ? 'online' : 'offline',
+      p.state,
       p.path ?? '-',
       p.address ?? '-',
       formatRtt(p.rttMs),
       age(p.since),
       p.allow.join(',') || 'none',
+      peerWhy(p),
     ]),
   );
+}
+
+/** The last column of `peers`: why a peer is not online, or why it is relayed ("why relayed?"). */
+export function peerWhy(p: PeerInfo): string {
+  if (p.state !== 'online') return p.stateDetail ?? '-';
+  return p.relayReason ? `relayed: ${p.relayReason}` : '-';
 }
 
 export function registerClientCommands(program: Command): void {

@@ -1,0 +1,133 @@
+/**
+ * What a peer's state is and why, in words a person reads (the `peers` table, `ping`, the window's
+ * badges and "why relayed?"). Pure: the agent gathers the facts (its links, its dial attempts, what the
+ * peer answered to our hello) and this decides, so every rule is tested without a network.
+ */
+import type { ErrorCode } from '../core/errors.js';
+import type { PathKind } from '../transport/link.js';
+
+/**
+ * - `online`: a path is up and the peer accepted our hello;
+ * - `waiting`: the peer let us say hello but has not approved us (yet);
+ * - `refused`: the peer removed or rejected this node, and refuses its links;
+ * - `unreachable`: there is nothing to try (no shared relay, no direct address) or every try failed;
+ * - `offline`: the peer is not around (its relay says it is not connected) or nothing is known yet.
+ */
+export type PeerState = 'online' | 'waiting' | 'refused' | 'unreachable' | 'offline';
+
+/** The last outcome of one path's dial attempts (peer-connector.ts PathRetrier). */
+export interface PathAttemptFacts {
+  lastError?: string | undefined;
+  lastCode?: ErrorCode | undefined;
+  /** When the last attempt failed (ms since the epoch). */
+  lastErrorAt?: number | undefined;
+}
+
+export interface PeerStateFacts {
+  /** The path carrying streams, when the peer is online. */
+  active?: { path: PathKind; remote: string } | undefined;
+  /** What the peer answered when it refused our hello (mux REJECT), and when. */
+  refusal?: { message: string; at: number } | undefined;
+  direct: PathAttemptFacts;
+  relay: PathAttemptFacts;
+  /** Relays this node is connected to right now. */
+  relaysConnected: number;
+  /** Direct addresses of the peer this node knows (hint, announcements, LAN). */
+  addressesKnown: number;
+  /** This node dials no direct links (`--no-direct`). */
+  directOffHere: boolean;
+  /** The peer's hello announced no direct address: its listener is off (or loopback-only elsewhere). */
+  directOffThere: boolean;
+}
+
+export interface PeerStateView {
+  state: PeerState;
+  /** One line: for online the path and address; otherwise why the peer is not online. */
+  stateDetail: string | null;
+  /** Why the active path is relay and not direct (only when it is relay). */
+  relayReason: string | null;
+}
+
+/**
+ * The first words of the line a peer sends when it lets us say hello but has not approved us
+ * (pending.ts `waitingLine`). Mux REJECT carries no code yet (STYLE 14), so this prefix is the contract.
+ */
+const WAITING_PREFIX = /^waiting for approval by /;
+/** What a peer says when it removed or rejected this node (Agent.admit, Approvals.record). */
+const REMOVED = /\bwas removed by /;
+
+export const WAITING_DETAIL = 'waiting for their approval';
+export const REFUSED_DETAIL = 'refused by them (removed or rejected us)';
+export const NOTHING_TO_TRY_DETAIL = 'no shared relay and no direct address';
+
+/** Dial errors that say the peer is simply not there, rather than that something is broken. */
+const ABSENT_CODES: readonly ErrorCode[] = ['PEER_OFFLINE'];
+
+function newestError(facts: PeerStateFacts): PathAttemptFacts | undefined {
+  const tried = [facts.direct, facts.relay].filter((p) => p.lastError !== undefined);
+  return tried.sort((a, b) => (b.lastErrorAt ?? 0) - (a.lastErrorAt ?? 0))[0];
+}
+
+export function describePeerState(facts: PeerStateFacts): PeerStateView {
+  if (facts.active) {
+    const { path, remote } = facts.active;
+    return {
+      state: 'online',
+      stateDetail: `${path} ${remote}`,
+      relayReason: path === 'relay' ? relayReason(facts) : null,
+    };
+  }
+  const off = (state: PeerState, stateDetail: string | null): PeerStateView => ({
+    state,
+    stateDetail,
+    relayReason: null,
+  });
+  const newest = newestError(facts);
+  // A refusal counts until a newer failure says the peer is no longer even answering.
+  const refusal =
+    facts.refusal && (newest?.lastErrorAt ?? 0) <= facts.refusal.at ? facts.refusal.message : undefined;
+  if (refusal !== undefined) {
+    if (WAITING_PREFIX.test(refusal)) return off('waiting', WAITING_DETAIL);
+    if (REMOVED.test(refusal)) return off('refused', REFUSED_DETAIL);
+    return off('refused', `refused by them: ${refusal}`);
+  }
+  if (newest?.lastError !== undefined && REMOVED.test(newest.lastError)) {
+    return off('refused', REFUSED_DETAIL);
+  }
+  const canDirect = !facts.directOffHere && facts.addressesKnown > 0;
+  if (facts.relaysConnected === 0 && !canDirect) return off('unreachable', NOTHING_TO_TRY_DETAIL);
+  // The relay was reached and says the peer is not connected to it: its agent is not running (or uses
+  // other relays). Whatever direct dials say then, "offline" is the useful word.
+  if (facts.relay.lastCode !== undefined && ABSENT_CODES.includes(facts.relay.lastCode)) {
+    const direct = facts.direct.lastError !== undefined ? `; direct: ${facts.direct.lastError}` : '';
+    return off('offline', `not connected to a relay this node shares${direct}`);
+  }
+  if (!newest) return off('offline', null);
+  return off('unreachable', newest.lastError ?? null);
+}
+
+/** "Why relayed?": what keeps the direct path from carrying the traffic. */
+export function relayReason(facts: PeerStateFacts): string {
+  if (facts.directOffHere) return 'direct turned off here';
+  if (facts.directOffThere && facts.addressesKnown === 0) return 'direct turned off on their side';
+  if (facts.addressesKnown === 0) return 'no direct address known';
+  if (facts.direct.lastError !== undefined) return `direct dial failed: ${facts.direct.lastError}`;
+  return 'direct not up yet (still trying)';
+}
+
+/**
+ * The one line `ping` and opening a stream say when a peer has no path, e.g. `peer b is waiting for
+ * their approval`.
+ */
+export function notOnlineLine(name: string, view: PeerStateView): string {
+  switch (view.state) {
+    case 'waiting':
+      return `peer ${name} is ${WAITING_DETAIL}: its owner approves this node with \`clawbridge pending\``;
+    case 'refused':
+      return `peer ${name} is ${view.stateDetail ?? REFUSED_DETAIL}; pair again with a new code from its owner`;
+    case 'unreachable':
+      return `peer ${name} is unreachable: ${view.stateDetail ?? 'unknown'}; check its address, or use a relay both nodes share`;
+    default:
+      return `peer ${name} is offline${view.stateDetail ? ` (${view.stateDetail})` : ''}; check that its agent runs and shares a relay or network with this one`;
+  }
+}

@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  describePeerState,
+  notOnlineLine,
+  NOTHING_TO_TRY_DETAIL,
+  REFUSED_DETAIL,
+  WAITING_DETAIL,
+  type PeerStateFacts,
+} from '../../../src-main/agent/peer-state.js';
+import { waitingLine } from '../../../src-main/agent/pending.js';
+
+const base = (over: Partial<PeerStateFacts> = {}): PeerStateFacts => ({
+  direct: {},
+  relay: {},
+  relaysConnected: 1,
+  addressesKnown: 1,
+  directOffHere: false,
+  directOffThere: false,
+  ...over,
+});
+
+test('online: path and address in the detail; a relay path says why it is not direct', () => {
+  const direct = describePeerState(base({ active: { path: 'direct', remote: '10.0.0.5:7475' } }));
+  assert.deepEqual(direct, { state: 'online', stateDetail: 'direct 10.0.0.5:7475', relayReason: null });
+
+  const relay = (over: Partial<PeerStateFacts>) =>
+    describePeerState(base({ active: { path: 'relay', remote: 'wss://r.example' }, ...over })).relayReason;
+  assert.equal(relay({ addressesKnown: 0 }), 'no direct address known');
+  assert.equal(relay({ directOffHere: true }), 'direct turned off here');
+  assert.equal(relay({ addressesKnown: 0, directOffThere: true }), 'direct turned off on their side');
+  assert.equal(
+    relay({ direct: { lastError: 'connect ECONNREFUSED 10.0.0.5:7475', lastErrorAt: 1 } }),
+    'direct dial failed: connect ECONNREFUSED 10.0.0.5:7475',
+  );
+});
+
+test('a hello answered with the waiting line means waiting, whatever the peer is called', () => {
+  const view = describePeerState(base({ refusal: { message: waitingLine('bob’s box'), at: 10 } }));
+  assert.deepEqual(view, { state: 'waiting', stateDetail: WAITING_DETAIL, relayReason: null });
+  assert.equal(
+    notOnlineLine('b', view),
+    'peer b is waiting for their approval: its owner approves this node with `clawbridge pending`',
+  );
+});
+
+test('removed or rejected: from a refused hello or from the direct listener’s refusal', () => {
+  const removed = 'node 1234abcd was removed by b; to connect again, pair with a new code from its owner';
+  assert.equal(describePeerState(base({ refusal: { message: removed, at: 5 } })).state, 'refused');
+  const dial = describePeerState(
+    base({
+      direct: {
+        lastError: `127.0.0.1:7475 refused the link: ${removed}`,
+        lastCode: 'UNKNOWN_PEER',
+        lastErrorAt: 9,
+      },
+    }),
+  );
+  assert.deepEqual(dial, { state: 'refused', stateDetail: REFUSED_DETAIL, relayReason: null });
+  assert.match(notOnlineLine('b', dial), /^peer b is refused by them \(removed or rejected us\); pair again/);
+});
+
+test('a newer dial failure outranks an old refusal: the peer stopped answering since', () => {
+  const view = describePeerState(
+    base({
+      refusal: { message: waitingLine('b'), at: 10 },
+      direct: { lastError: 'connect ECONNREFUSED 127.0.0.1:7475', lastErrorAt: 20 },
+    }),
+  );
+  assert.deepEqual(view, {
+    state: 'unreachable',
+    stateDetail: 'connect ECONNREFUSED 127.0.0.1:7475',
+    relayReason: null,
+  });
+});
+
+test('nothing to try: no connected relay and no usable direct address', () => {
+  for (const over of [{ addressesKnown: 0 }, { directOffHere: true }]) {
+    const view = describePeerState(base({ relaysConnected: 0, ...over }));
+    assert.deepEqual(view, { state: 'unreachable', stateDetail: NOTHING_TO_TRY_DETAIL, relayReason: null });
+  }
+});
+
+test('offline: the relay says the peer is not connected, or nothing is known yet', () => {
+  const view = describePeerState(
+    base({
+      relay: { lastError: 'peer offline', lastCode: 'PEER_OFFLINE', lastErrorAt: 3 },
+      direct: { lastError: 'connect ECONNREFUSED 127.0.0.1:1', lastErrorAt: 4 },
+    }),
+  );
+  assert.equal(view.state, 'offline');
+  assert.equal(
+    view.stateDetail,
+    'not connected to a relay this node shares; direct: connect ECONNREFUSED 127.0.0.1:1',
+  );
+  assert.match(notOnlineLine('b', view), /^peer b is offline \(/);
+  assert.deepEqual(describePeerState(base()), { state: 'offline', stateDetail: null, relayReason: null });
+});
