@@ -1,0 +1,91 @@
+/**
+ * The API contract over the web UI's `/api` WebSocket (docs/web-ui.md "Messages"): after the token,
+ * `{"type":"request",id,method,params}` → `{"type":"response",id,ok,result|error}`, and after
+ * `{"type":"subscribe"}` the contract's events as `{"type":"event",event,data}`. Requests are checked by
+ * the same validateRequest as the control socket; a bad one gets an error reply and the socket goes on.
+ */
+import type { RawData, WebSocket } from 'ws';
+import { errorMessage, isClawError, type ErrorCode } from '../../core/errors.js';
+import type { ApiHandler } from '../contract.js';
+import { validateRequest } from '../validate.js';
+import {
+  CLOSE_BAD_DATA,
+  CLOSE_UNSUPPORTED_DATA,
+  sendJson,
+  textOf,
+  WEB_UI_PROTOCOL_VERSION,
+  type UiSessions,
+} from './ws-session.js';
+
+/** Requests of one socket handled at once; the socket is not read while this many are (backpressure). */
+export const MAX_IN_FLIGHT_REQUESTS = 64;
+
+/** Serves one `/api` socket: the token first (UiSessions), then requests and events. */
+export function serveApiSocket(ws: WebSocket, handler: ApiHandler, sessions: UiSessions): void {
+  sessions.admit(ws, () => {
+    sendJson(ws, { type: 'ready', version: WEB_UI_PROTOCOL_VERSION });
+    serveMessages(ws, handler);
+  });
+}
+
+function idOf(msg: object): number | null {
+  const id = (msg as { id?: unknown }).id;
+  return typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : null;
+}
+
+function failure(id: number | null, code: ErrorCode, message: string) {
+  return { type: 'response', id, ok: false, error: { code, message } };
+}
+
+function serveMessages(ws: WebSocket, handler: ApiHandler): void {
+  let disposeEvents: (() => void) | undefined;
+  let inFlight = 0;
+  const reply = (msg: unknown) => {
+    inFlight--;
+    sendJson(ws, msg);
+    // ws.resume() is a no-op unless paused; reading goes on once a request slot is free.
+    if (inFlight < MAX_IN_FLIGHT_REQUESTS) ws.resume();
+  };
+  const onMessage = (data: RawData, isBinary: boolean) => {
+    const text = textOf(data, isBinary);
+    if (text === undefined) return ws.close(CLOSE_UNSUPPORTED_DATA, 'the API takes JSON text messages');
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return ws.close(CLOSE_BAD_DATA, 'a message was not valid JSON');
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+      return sendJson(ws, failure(null, 'BAD_ARGUMENT', 'a message must be a JSON object with a type'));
+    }
+    const type = (msg as { type?: unknown }).type;
+    if (type === 'subscribe') {
+      disposeEvents ??= handler.onEvent((event, payload) =>
+        sendJson(ws, { type: 'event', event, data: payload }),
+      );
+      return;
+    }
+    if (type !== 'request') {
+      const what = typeof type === 'string' ? `'${type.slice(0, 40)}'` : 'missing';
+      return sendJson(
+        ws,
+        failure(idOf(msg), 'BAD_ARGUMENT', `message type ${what}: expected request or subscribe`),
+      );
+    }
+    inFlight++;
+    if (inFlight >= MAX_IN_FLIGHT_REQUESTS) ws.pause();
+    void handle(msg, handler).then(reply);
+  };
+  ws.on('message', onMessage);
+  ws.once('close', () => disposeEvents?.());
+}
+
+async function handle(msg: object, handler: ApiHandler): Promise<unknown> {
+  try {
+    const req = validateRequest(msg);
+    const result = await handler.call(req.method, req.params);
+    return { type: 'response', id: req.id, ok: true, result };
+  } catch (err) {
+    return failure(idOf(msg), isClawError(err) ? err.code : 'INTERNAL', errorMessage(err));
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Terminal streams over the web UI's `/api/stream` WebSocket, one socket per terminal (docs/web-ui.md
+ * "Terminal streams"): the token, then `{"type":"open","method":"terminal.open","params":…}` →
+ * `{"type":"opened","result":…}` (or `{"type":"error",…}` and a close); from then on binary messages
+ * carrying terminal frames both ways, handed to the terminal code as a ViewerChannel.
+ */
+import type { RawData, WebSocket } from 'ws';
+import { z } from 'zod';
+import type { Disposer } from '../../core/emitter.js';
+import { ClawError, errorMessage, isClawError } from '../../core/errors.js';
+import {
+  streamMethodParams,
+  type StreamMethodName,
+  type StreamMethodParams,
+  type StreamMethodResults,
+} from '../stream-upgrade.js';
+import { describeZodError } from '../validate.js';
+import type { ViewerChannel } from '../viewer-channel.js';
+import {
+  CLOSE_UNSUPPORTED_DATA,
+  MAX_SEND_BACKLOG_BYTES,
+  sendJson,
+  textOf,
+  type UiSessions,
+} from './ws-session.js';
+
+/** Unsent bytes above which write() returns false and the writer waits for onDrain (256 KiB). */
+export const STREAM_HIGH_WATER_BYTES = 256 * 1024;
+
+/** A stream the terminal code has opened for a viewer, waiting to be handed the viewer's channel. */
+export interface ChannelStream<M extends StreamMethodName> {
+  result: StreamMethodResults[M];
+  /** Takes the channel over, right after `opened` was sent. */
+  attach(channel: ViewerChannel): void;
+  /** The viewer left before `opened` could be sent: release what was opened. */
+  cancel(): void;
+}
+
+/** The streaming methods a transport that hands out ViewerChannels can serve. */
+export type ChannelStreamHandlers = {
+  [M in StreamMethodName]?: (params: StreamMethodParams<M>) => Promise<ChannelStream<M>>;
+};
+
+const openMessage = z.object({ type: z.literal('open'), method: z.string().max(64), params: z.unknown() });
+
+/**
+ * A WebSocket as a ViewerChannel: binary messages in and out, backpressure from the socket's unsent
+ * bytes, and `viewerAcks` because the page acknowledges output once xterm has drawn it. Messages that
+ * arrive before anyone listens are kept (the socket is paused meanwhile, so they are few).
+ */
+export function webSocketChannel(ws: WebSocket): ViewerChannel {
+  const data = new Set<(bytes: Uint8Array) => void>();
+  const drain = new Set<() => void>();
+  const closed = new Set<() => void>();
+  const early: Uint8Array[] = [];
+  let waitingForDrain = false;
+  const listen = <T>(set: Set<T>, l: T): Disposer => {
+    set.add(l);
+    return () => set.delete(l);
+  };
+  ws.on('message', (msg: RawData, isBinary: boolean) => {
+    if (!isBinary) return ws.close(CLOSE_UNSUPPORTED_DATA, 'terminal frames travel as binary messages');
+    const bytes = toBytes(msg);
+    if (data.size === 0) early.push(bytes);
+    for (const l of data) l(bytes);
+  });
+  ws.once('close', () => {
+    for (const l of closed) l();
+  });
+  return {
+    viewerAcks: true,
+    write(bytes) {
+      if (ws.readyState !== ws.OPEN) return true; // onClose follows; nothing to wait for
+      ws.send(bytes, { binary: true }, () => {
+        if (waitingForDrain && ws.bufferedAmount < STREAM_HIGH_WATER_BYTES) {
+          waitingForDrain = false;
+          for (const l of drain) l();
+        }
+      });
+      // A writer that ignores false must not grow memory without bound either.
+      if (ws.bufferedAmount > MAX_SEND_BACKLOG_BYTES) ws.terminate();
+      if (ws.bufferedAmount < STREAM_HIGH_WATER_BYTES) return true;
+      waitingForDrain = true;
+      return false;
+    },
+    onData(l) {
+      const dispose = listen(data, l);
+      for (const bytes of early.splice(0)) l(bytes);
+      return dispose;
+    },
+    onDrain: (l) => listen(drain, l),
+    onClose: (l) => listen(closed, l),
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+    close: () => ws.close(1000),
+  };
+}
+
+function toBytes(msg: RawData): Uint8Array {
+  if (Array.isArray(msg)) return Buffer.concat(msg);
+  return msg instanceof ArrayBuffer ? new Uint8Array(msg) : msg;
+}
+
+/**
+ * Serves one `/api/stream` socket. `handlers` undefined or without the method: the open is refused
+ * with a reason (this agent does not serve terminals over the web UI).
+ */
+export function serveStreamSocket(
+  ws: WebSocket,
+  handlers: ChannelStreamHandlers | undefined,
+  sessions: UiSessions,
+): void {
+  sessions.admit(ws, () => {
+    ws.once('message', (raw: RawData, isBinary: boolean) => {
+      // Nothing else is read until the stream is open: the channel then takes the socket over.
+      ws.pause();
+      void open(ws, textOf(raw, isBinary), handlers).catch((err: unknown) => {
+        const code = isClawError(err) ? err.code : 'INTERNAL';
+        sendJson(ws, { type: 'error', error: { code, message: errorMessage(err) } });
+        ws.close(1000);
+      });
+    });
+  });
+}
+
+async function open(
+  ws: WebSocket,
+  text: string | undefined,
+  handlers: ChannelStreamHandlers | undefined,
+): Promise<void> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text ?? '');
+  } catch {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      'the first message after auth must be {"type":"open",…} as JSON text',
+    );
+  }
+  const msg = openMessage.safeParse(raw);
+  if (!msg.success) throw new ClawError('BAD_ARGUMENT', `malformed open: ${describeZodError(msg.error)}`);
+  const method = msg.data.method;
+  if (!Object.prototype.hasOwnProperty.call(streamMethodParams, method)) {
+    throw new ClawError('BAD_ARGUMENT', `unknown streaming method '${method}'`);
+  }
+  const name = method as StreamMethodName;
+  const handler = handlers?.[name];
+  if (!handler) throw new ClawError('BAD_ARGUMENT', `this agent does not serve '${name}' over the web UI`);
+  const params = streamMethodParams[name].safeParse(msg.data.params ?? {});
+  if (!params.success) {
+    throw new ClawError('BAD_ARGUMENT', `invalid parameters for ${name}: ${describeZodError(params.error)}`);
+  }
+  const channel = webSocketChannel(ws);
+  const stream = await handler(params.data);
+  if (ws.readyState !== ws.OPEN) return stream.cancel();
+  sendJson(ws, { type: 'opened', result: stream.result });
+  // Resumed before attach, so a pause() the terminal code asks for in attach holds; nothing is emitted
+  // in between (socket events are asynchronous), and early frames wait in the channel for a listener.
+  ws.resume();
+  stream.attach(channel);
+}

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  hostAllowed,
+  isLoopbackHost,
+  originAllowed,
+  parseHostHeader,
+  SECURITY_HEADERS,
+  urlHost,
+} from '../../../src-main/api/web-ui/http-guard.js';
+
+const loopback = { listenHost: '127.0.0.1', port: 7476, localAddress: '127.0.0.1' };
+
+test('Host: the listen address, localhost and the loopback literals with the bound port pass', () => {
+  for (const host of ['127.0.0.1:7476', 'localhost:7476', 'LOCALHOST:7476', '[::1]:7476', '127.0.0.2:7476']) {
+    assert.equal(hostAllowed(host, loopback), true, host);
+  }
+});
+
+test('Host: foreign names (DNS rebinding), other ports, garbage and no Host are refused', () => {
+  for (const host of [
+    'evil.example:7476',
+    'evil.example',
+    '127.0.0.1.evil.example:7476',
+    'localhost.evil.example:7476',
+    '127.0.0.1:7477',
+    '127.0.0.1',
+    'localhost:99999',
+    '127.0.0.1:7476@evil.example',
+    '',
+    '[::1',
+  ]) {
+    assert.equal(hostAllowed(host, loopback), false, host);
+  }
+  assert.equal(hostAllowed(undefined, loopback), false);
+});
+
+test('Host: a port-less Host only on port 80', () => {
+  assert.equal(hostAllowed('localhost', { listenHost: '127.0.0.1', port: 80 }), true);
+  assert.equal(hostAllowed('localhost', loopback), false);
+});
+
+test('Host: a LAN listener accepts its own address; a wildcard one the IP the connection arrived on', () => {
+  assert.equal(hostAllowed('192.0.2.5:7476', { listenHost: '192.0.2.5', port: 7476 }), true);
+  assert.equal(hostAllowed('192.0.2.6:7476', { listenHost: '192.0.2.5', port: 7476 }), false);
+  const wild = { listenHost: '0.0.0.0', port: 7476, localAddress: '::ffff:192.0.2.5' };
+  assert.equal(hostAllowed('192.0.2.5:7476', wild), true);
+  assert.equal(hostAllowed('0.0.0.0:7476', wild), false);
+  assert.equal(hostAllowed('nas.lan:7476', wild), false, 'a name can be rebound; only IP literals');
+  assert.equal(hostAllowed('192.0.2.7:7476', wild), false);
+});
+
+test('Origin: exactly http:// plus the Host; anything else, or none, is refused', () => {
+  assert.equal(originAllowed('http://127.0.0.1:7476', '127.0.0.1:7476'), true);
+  assert.equal(originAllowed('http://localhost:7476', 'localhost:7476'), true);
+  assert.equal(originAllowed('http://evil.example', '127.0.0.1:7476'), false);
+  assert.equal(originAllowed('http://localhost:7476', '127.0.0.1:7476'), false);
+  assert.equal(originAllowed('https://127.0.0.1:7476', '127.0.0.1:7476'), false);
+  assert.equal(originAllowed('null', '127.0.0.1:7476'), false);
+  assert.equal(originAllowed(undefined, '127.0.0.1:7476'), false);
+  assert.equal(originAllowed('http://127.0.0.1:7476', undefined), false);
+});
+
+test('loopback, Host parsing and the URL host', () => {
+  assert.equal(isLoopbackHost('127.0.0.1'), true);
+  assert.equal(isLoopbackHost('[::1]'), true);
+  assert.equal(isLoopbackHost('::ffff:127.0.0.1'), true);
+  assert.equal(isLoopbackHost('0.0.0.0'), false);
+  assert.equal(isLoopbackHost('192.168.1.2'), false);
+  assert.equal(isLoopbackHost('127.evil.example'), false);
+  assert.deepEqual(parseHostHeader('[::1]:80'), { host: '::1', port: 80 });
+  assert.equal(parseHostHeader('a b:1'), undefined);
+  assert.equal(urlHost('0.0.0.0'), '127.0.0.1');
+  assert.equal(urlHost('::'), '127.0.0.1');
+  assert.equal(urlHost('::1'), '[::1]');
+  assert.equal(urlHost('127.0.0.1'), '127.0.0.1');
+});
+
+test('every answer carries the CSP of docs/web-ui.md and the other headers', () => {
+  assert.match(SECURITY_HEADERS['Content-Security-Policy']!, /frame-ancestors 'none'/);
+  assert.match(SECURITY_HEADERS['Content-Security-Policy']!, /^default-src 'self'; script-src 'self';/);
+  assert.equal(SECURITY_HEADERS['Referrer-Policy'], 'no-referrer');
+  assert.equal(SECURITY_HEADERS['X-Frame-Options'], 'DENY');
+  assert.equal(SECURITY_HEADERS['X-Content-Type-Options'], 'nosniff');
+  assert.equal(SECURITY_HEADERS['Cache-Control'], 'no-store');
+});
