@@ -1,0 +1,33 @@
+/**
+ * The typed face of a Transport: method names, parameters and results are the contract's
+ * (src-main/api/contract.ts, types only: the page never runs the agent's code), so a renamed method or
+ * a changed result breaks the renderer's typecheck instead of a screen.
+ */
+import type { MethodName, MethodParams, MethodResults } from '../../src-main/api/contract.js';
+import type { Disposer, StreamChannel, Transport } from './transport.js';
+
+export class ApiClient {
+  constructor(readonly transport: Transport) {}
+
+  call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResults[M]> {
+    return this.transport.request(method, params) as Promise<MethodResults[M]>;
+  }
+
+  /** Every event the agent pushes, by the contract's event name. */
+  onEvent(listener: (event: string, data: unknown) => void): Disposer {
+    return this.transport.subscribe(listener);
+  }
+
+  openStream(
+    method: 'terminal.open' | 'terminal.attach',
+    params: unknown,
+  ): Promise<{ result: unknown; channel: StreamChannel }> {
+    return this.transport.openStream(method, params);
+  }
+}
+
+/** The line to show for anything a call threw: the agent's own message when it sent one. */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

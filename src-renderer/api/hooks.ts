@@ -1,0 +1,22 @@
+/**
+ * React's side of the services: one context carries them (built once in main.tsx, or with fakes in a
+ * test), and `useAgent` reads the store with `useSyncExternalStore`, so a view re-renders only when
+ * the part it selects changed.
+ */
+import { createContext, useContext, useSyncExternalStore } from 'react';
+import type { Services } from '../services.js';
+import type { Snapshot } from './store.js';
+
+export const ServicesContext = createContext<Services | null>(null);
+
+export function useServices(): Services {
+  const services = useContext(ServicesContext);
+  if (!services) throw new Error('useServices outside <ServicesContext.Provider>');
+  return services;
+}
+
+/** The selected part of the agent snapshot; select something that keeps its identity between reads. */
+export function useAgent<T>(select: (s: Snapshot) => T): T {
+  const { store } = useServices();
+  return useSyncExternalStore(store.subscribe, () => select(store.get()));
+}

@@ -1,0 +1,131 @@
+/**
+ * The API over Electron IPC, through the preload's `window.clawbridge` bridge (DESIGN §10). The bridge
+ * is the only thing page script can reach: three functions, no `ipcRenderer`. Replies come back as the
+ * same `{ok, result | error}` envelope as the WebSocket's, because an Error thrown across
+ * `ipcRenderer.invoke` loses its code and gets its message rewritten.
+ *
+ * Terminal streams use a MessagePort per terminal. contextBridge cannot hand a MessagePort to page
+ * script, so the preload posts it to the window instead: `window.postMessage({type:
+ * 'clawbridge:stream', streamId}, '*', [port])`, with the `streamId` the page chose and passed to
+ * `openStream` (the page listens before it asks, so the port cannot arrive unseen).
+ * Messages on the port are ArrayBuffers (or Uint8Arrays) of whole terminal frames; a `null` message
+ * means the other end closed.
+ */
+import {
+  ApiError,
+  Listeners,
+  type ConnectionState,
+  type Disposer,
+  type EventListener,
+  type StreamChannel,
+  type StreamMethod,
+  type Transport,
+} from './transport.js';
+
+type Envelope<T> = { ok: true; result: T } | { ok: false; error: { code: string; message: string } };
+
+/** What the preload exposes as `window.clawbridge`. */
+export interface ClawbridgeBridge {
+  request(method: string, params: unknown): Promise<Envelope<unknown>>;
+  subscribe(listener: (event: string, data: unknown) => void): () => void;
+  openStream(method: StreamMethod, params: unknown, streamId: string): Promise<Envelope<unknown>>;
+}
+
+export function isBridge(value: unknown): value is ClawbridgeBridge {
+  const v = value as Partial<ClawbridgeBridge> | undefined;
+  return (
+    typeof v?.request === 'function' &&
+    typeof v.subscribe === 'function' &&
+    typeof v.openStream === 'function'
+  );
+}
+
+function unwrap<T>(env: Envelope<T>): T {
+  if (!env.ok) throw new ApiError(env.error.code, env.error.message);
+  return env.result;
+}
+
+/** Waits for the port the preload posts for `streamId`. */
+function portFor(streamId: string, timeoutMs = 10_000): Promise<MessagePort> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (e: MessageEvent) => {
+      const data = e.data as { type?: unknown; streamId?: unknown } | null;
+      if (e.source !== window || data?.type !== 'clawbridge:stream' || data.streamId !== streamId) return;
+      const port = e.ports[0];
+      if (!port) return;
+      window.removeEventListener('message', onMessage);
+      clearTimeout(timer);
+      resolve(port);
+    };
+    const timer = setTimeout(() => {
+      window.removeEventListener('message', onMessage);
+      reject(new ApiError('INTERNAL', 'the app did not hand over the terminal channel'));
+    }, timeoutMs);
+    window.addEventListener('message', onMessage);
+  });
+}
+
+function portChannel(port: MessagePort): StreamChannel {
+  const messages = new Listeners<[Uint8Array]>();
+  const closes = new Listeners<[string | null]>();
+  let open = true;
+  const end = (reason: string | null) => {
+    if (!open) return;
+    open = false;
+    closes.emit(reason);
+    messages.clear();
+    closes.clear();
+    port.close();
+  };
+  port.onmessage = (e: MessageEvent) => {
+    const data: unknown = e.data;
+    if (data === null) end(null);
+    else if (data instanceof ArrayBuffer) messages.emit(new Uint8Array(data));
+    else if (data instanceof Uint8Array) messages.emit(data);
+  };
+  port.start();
+  return {
+    send: (bytes) => {
+      if (open) port.postMessage(bytes);
+    },
+    onMessage: (l) => messages.add(l),
+    onClose: (l) => closes.add(l),
+    close: () => {
+      if (open) port.postMessage(null);
+      end(null);
+    },
+  };
+}
+
+export class IpcTransport implements Transport {
+  readonly state: ConnectionState = { kind: 'connected' };
+
+  constructor(private readonly bridge: ClawbridgeBridge) {}
+
+  async request(method: string, params: unknown): Promise<unknown> {
+    return unwrap(await this.bridge.request(method, params));
+  }
+
+  subscribe(listener: EventListener): Disposer {
+    return this.bridge.subscribe(listener);
+  }
+
+  async openStream(
+    method: StreamMethod,
+    params: unknown,
+  ): Promise<{ result: unknown; channel: StreamChannel }> {
+    const streamId = crypto.randomUUID();
+    const port = portFor(streamId);
+    // A refused open never posts a port: keep the waiting promise from reporting an unhandled rejection.
+    port.catch(() => undefined);
+    const result = unwrap(await this.bridge.openStream(method, params, streamId));
+    return { result, channel: portChannel(await port) };
+  }
+
+  /** The main process is always there while the window is: there is no connection to lose. */
+  onState(): Disposer {
+    return () => undefined;
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,61 @@
+/**
+ * Picks the platform once at start (Element's WebPlatform / ElectronPlatform): the preload's bridge in
+ * Electron, the agent's WebSocket in a browser. In a browser the token arrives in the URL fragment
+ * (`#token=…`, never sent to a server); it is moved to sessionStorage — so a reload of this tab still
+ * works — and removed from the address bar, so it is not left on screen, in history or in a bookmark.
+ */
+import { IpcTransport, isBridge } from './ipc-transport.js';
+import { ApiError, Listeners, type ConnectionState, type Transport } from './transport.js';
+import { WebSocketTransport } from './ws-transport.js';
+
+const TOKEN_KEY = 'clawbridge.token';
+
+/** The token from `#token=…` (then removed from the address bar), or the one this tab saved before. */
+export function takeToken(): string | null {
+  const match = /(?:^#|&)token=([0-9a-fA-F]+)/.exec(location.hash);
+  if (match) {
+    const token = match[1]!;
+    try {
+      sessionStorage.setItem(TOKEN_KEY, token);
+    } catch {
+      // Without sessionStorage the page works until it is reloaded.
+    }
+    history.replaceState(history.state, '', location.pathname + location.search);
+    return token;
+  }
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function pickTransport(): Transport {
+  const bridge: unknown = (window as { clawbridge?: unknown }).clawbridge;
+  if (isBridge(bridge)) return new IpcTransport(bridge);
+  const token = takeToken();
+  if (!token) return new RefusedTransport();
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return new WebSocketTransport({ baseUrl: `${scheme}//${location.host}`, token });
+}
+
+const NO_TOKEN = 'open the link that `clawbridge ui` prints';
+
+/** The page was opened without a token: nothing to connect to, and it says how to fix that. */
+class RefusedTransport implements Transport {
+  readonly state: ConnectionState = { kind: 'unauthorized', reason: NO_TOKEN };
+  private readonly none = new Listeners<[]>();
+  request(): Promise<never> {
+    return Promise.reject(new ApiError('UNAUTHORIZED', NO_TOKEN));
+  }
+  subscribe() {
+    return this.none.add(() => undefined);
+  }
+  openStream(): Promise<never> {
+    return Promise.reject(new ApiError('UNAUTHORIZED', NO_TOKEN));
+  }
+  onState() {
+    return this.none.add(() => undefined);
+  }
+  close(): void {}
+}

@@ -1,0 +1,79 @@
+/**
+ * How the window reaches its agent, whatever carries the bytes: a WebSocket in a browser
+ * (ws-transport.ts), IPC in Electron (ipc-transport.ts), or a fake in tests (fake-transport.ts). The
+ * platform is picked once at start (pick-transport.ts); nothing above this interface knows which.
+ * Methods and events are the API contract's (src-main/api/contract.ts); the transport only moves them.
+ */
+
+/** Called for every pushed event after subscribing: the contract's event name and its data. */
+export type EventListener = (event: string, data: unknown) => void;
+
+/** Returned by every subscription: call it to stop listening. */
+export type Disposer = () => void;
+
+/**
+ * Where the transport stands. `connecting` before the first success, `reconnecting` after a loss
+ * (with the retry delay), `unauthorized` when the agent refused the token (no retry can fix that).
+ */
+export type ConnectionState =
+  | { kind: 'connecting' }
+  | { kind: 'connected' }
+  | { kind: 'reconnecting'; retryInMs: number; reason: string }
+  | { kind: 'unauthorized'; reason: string };
+
+/** An error the agent answered with: a stable code and the line to show. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The binary channel of one streaming method (one terminal): terminal frames both ways. */
+export interface StreamChannel {
+  /** Sends bytes (whole terminal frames). Ignored once the channel closed. */
+  send(bytes: Uint8Array): void;
+  onMessage(listener: (bytes: Uint8Array) => void): Disposer;
+  /** Once, when the channel ended; `reason` says why when it did not end cleanly. */
+  onClose(listener: (reason: string | null) => void): Disposer;
+  close(): void;
+}
+
+export type StreamMethod = 'terminal.open' | 'terminal.attach';
+
+export interface Transport {
+  request(method: string, params: unknown): Promise<unknown>;
+  /** Every event the agent pushes; the transport subscribes (and re-subscribes after a reconnect). */
+  subscribe(listener: EventListener): Disposer;
+  openStream(method: StreamMethod, params: unknown): Promise<{ result: unknown; channel: StreamChannel }>;
+  readonly state: ConnectionState;
+  onState(listener: (state: ConnectionState) => void): Disposer;
+  close(): void;
+}
+
+/** A set of listeners that returns a disposer per add: all the event plumbing the renderer needs. */
+export class Listeners<A extends unknown[]> {
+  private readonly set = new Set<(...args: A) => void>();
+
+  add(listener: (...args: A) => void): Disposer {
+    this.set.add(listener);
+    return () => {
+      this.set.delete(listener);
+    };
+  }
+
+  emit(...args: A): void {
+    for (const l of [...this.set]) l(...args);
+  }
+
+  get size(): number {
+    return this.set.size;
+  }
+
+  clear(): void {
+    this.set.clear();
+  }
+}

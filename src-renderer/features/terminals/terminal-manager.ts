@@ -1,0 +1,180 @@
+/**
+ * The terminal tabs of this window: opening, closing, switching, and getting sessions back. Sessions are
+ * the agent's (`terminal.list`), so after a reload the page re-attaches to the ones it had (remembered
+ * in sessionStorage) and to any nobody is viewing; after the page lost its agent, each tab re-attaches
+ * once the transport is back. React reads `get()` with useSyncExternalStore; tabs own their bytes.
+ */
+import type { TerminalInfo } from '../../../src-main/api/contract.js';
+import type { ApiClient } from '../../api/client.js';
+import { Listeners, type Disposer } from '../../api/transport.js';
+import type { KeyValue } from '../../lib/navigation.js';
+import { TerminalTab, type TabTarget } from './terminal-tab.js';
+
+export interface TabsSnapshot {
+  tabs: readonly TerminalTab[];
+  active: number | null;
+}
+
+const KEY = 'clawbridge.terminals';
+
+export class TerminalManager {
+  private snapshot: TabsSnapshot = { tabs: [], active: null };
+  private readonly listeners = new Listeners<[]>();
+  private nextKey = 1;
+  private restored = false;
+  private readonly disposers: Disposer[] = [];
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly storage: KeyValue | null,
+  ) {
+    const transport = client.transport;
+    this.disposers.push(
+      transport.onState((s) => {
+        if (s.kind === 'connected') this.onConnected();
+      }),
+    );
+    if (transport.state.kind === 'connected') this.onConnected();
+  }
+
+  get = (): TabsSnapshot => this.snapshot;
+
+  subscribe = (listener: () => void): Disposer => this.listeners.add(listener);
+
+  private set(tabs: readonly TerminalTab[], active: number | null): void {
+    this.snapshot = { tabs, active };
+    this.remember();
+    this.listeners.emit();
+  }
+
+  /** Tells React a tab's state (path, phase) changed without changing the tab list. */
+  touch(): void {
+    this.snapshot = { ...this.snapshot };
+    this.listeners.emit();
+  }
+
+  private create(target: TabTarget, sessionId: string | null): TerminalTab {
+    const tab = new TerminalTab(this.client, this.nextKey++, target, sessionId);
+    tab.session.onChange(() => {
+      this.remember();
+      this.touch();
+    });
+    return tab;
+  }
+
+  private add(target: TabTarget, sessionId: string | null): TerminalTab {
+    const tab = this.create(target, sessionId);
+    this.set([...this.snapshot.tabs, tab], tab.key);
+    return tab;
+  }
+
+  /** A new session on `target`, in a new tab that becomes the active one. */
+  open(target: TabTarget): TerminalTab {
+    const tab = this.add(target, null);
+    tab.start().then(
+      () => this.touch(),
+      () => this.touch(),
+    );
+    return tab;
+  }
+
+  /** Replaces an ended tab with a new session on the same peer, in the same place. */
+  restart(key: number): void {
+    const old = this.snapshot.tabs.find((t) => t.key === key);
+    if (!old) return;
+    const tab = this.create(old.target, null);
+    old.dispose();
+    this.set(
+      this.snapshot.tabs.map((t) => (t === old ? tab : t)),
+      tab.key,
+    );
+    tab.start().then(
+      () => this.touch(),
+      () => this.touch(),
+    );
+  }
+
+  close(key: number): void {
+    const i = this.snapshot.tabs.findIndex((t) => t.key === key);
+    if (i < 0) return;
+    this.snapshot.tabs[i]!.dispose();
+    const tabs = this.snapshot.tabs.filter((t) => t.key !== key);
+    const active =
+      this.snapshot.active === key ? (tabs[Math.min(i, tabs.length - 1)]?.key ?? null) : this.snapshot.active;
+    this.set(tabs, active);
+  }
+
+  select(key: number): void {
+    if (this.snapshot.tabs.some((t) => t.key === key)) this.set(this.snapshot.tabs, key);
+  }
+
+  /** Next (+1) or previous (−1) tab, wrapping around. */
+  cycle(step: 1 | -1): void {
+    const { tabs, active } = this.snapshot;
+    if (tabs.length === 0) return;
+    const i = tabs.findIndex((t) => t.key === active);
+    this.select(tabs[(i + step + tabs.length) % tabs.length]!.key);
+  }
+
+  private remember(): void {
+    const live = this.snapshot.tabs
+      .filter((t) => t.sessionId && t.session.live)
+      .map((t) => ({ id: t.sessionId, ...t.target }));
+    try {
+      this.storage?.setItem(KEY, JSON.stringify(live));
+    } catch {
+      // Without storage a reload still finds sessions nobody views; it only cannot claim its own.
+    }
+  }
+
+  private remembered(): Set<string> {
+    try {
+      const raw = JSON.parse(this.storage?.getItem(KEY) ?? '[]') as { id?: unknown }[];
+      return new Set(raw.map((r) => r.id).filter((id): id is string => typeof id === 'string'));
+    } catch {
+      return new Set();
+    }
+  }
+
+  private onConnected(): void {
+    if (!this.restored) {
+      this.restored = true;
+      void this.restore();
+    }
+    for (const tab of this.snapshot.tabs) {
+      if (tab.session.state.phase === 'reconnecting' && tab.sessionId && !tab.session.attached) {
+        tab.start().then(
+          () => this.touch(),
+          () => this.touch(),
+        );
+      }
+    }
+  }
+
+  /** After a reload: a tab for each live session this page had, or that nobody is viewing. */
+  private async restore(): Promise<void> {
+    let sessions: TerminalInfo[];
+    try {
+      sessions = await this.client.call('terminal.list', {});
+    } catch {
+      return;
+    }
+    const mine = this.remembered();
+    const known = new Set(this.snapshot.tabs.map((t) => t.sessionId));
+    for (const s of sessions) {
+      const live = s.state === 'connected' || s.state === 'reconnecting';
+      if (!live || known.has(s.id) || (s.attached && !mine.has(s.id))) continue;
+      const tab = this.add({ peer: s.peer, peerName: s.peerName }, s.id);
+      tab.path = s.path;
+      tab.start().then(
+        () => this.touch(),
+        () => this.touch(),
+      );
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposers) d();
+    for (const t of this.snapshot.tabs) t.dispose();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * One terminal tab's connection: the stream channel, the frame codec and the flow control, kept out of
+ * React and out of xterm so node:test can drive it with a FakeChannel. Output goes to a `Screen`
+ * (xterm in the window) and is acknowledged only after the screen's write callback — the bytes have
+ * been drawn — so a page that falls behind pauses the remote PTY instead of growing memory
+ * (docs/web-ui.md, src-main/terminal/terminal-flow.ts).
+ */
+import { encodeFrame, encodeInput, FrameDecoder, type ExitStatus } from '../../api/terminal-codec.js';
+import { Listeners, type Disposer, type StreamChannel } from '../../api/transport.js';
+
+/** What the session writes to: xterm's `write(data, callback)`. */
+export interface Screen {
+  write(data: Uint8Array, drawn: () => void): void;
+}
+
+/**
+ * Drawn-but-unacknowledged output at which an ACK goes out at once, in bytes (32 KiB): a quarter of the
+ * agent's ACK_STEP, so the agent's 1 MiB high-water mark is never what limits a fast, healthy viewer.
+ */
+export const ACK_EVERY_BYTES = 32 * 1024;
+
+/** Longest an ACK for a smaller amount waits, in ms (50): idle sessions trim the agent's replay soon. */
+export const ACK_DELAY_MS = 50;
+
+export type SessionPhase = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'failed';
+
+export interface SessionState {
+  phase: SessionPhase;
+  /** One line: why reconnecting or failed, how it exited. */
+  detail: string;
+  exit: ExitStatus | null;
+}
+
+export class TerminalSession {
+  private channel: StreamChannel | null = null;
+  private decoder = new FrameDecoder();
+  private disposers: Disposer[] = [];
+  /** Absolute output offset of the next byte the agent sends (its session's count, from SESSION). */
+  private received = 0;
+  /** Offset up to which the screen has drawn. */
+  private drawn = 0;
+  private acked = 0;
+  private ackTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly changes = new Listeners<[]>();
+  state: SessionState = { phase: 'connecting', detail: 'connecting…', exit: null };
+
+  constructor(private readonly screen: Screen) {}
+
+  onChange(listener: () => void): Disposer {
+    return this.changes.add(listener);
+  }
+
+  private setState(phase: SessionPhase, detail: string, exit: ExitStatus | null = this.state.exit): void {
+    this.state = { phase, detail, exit };
+    this.changes.emit();
+  }
+
+  /** Takes over a freshly opened (or re-attached) channel. */
+  attach(channel: StreamChannel): void {
+    this.detach();
+    this.channel = channel;
+    this.decoder = new FrameDecoder();
+    this.disposers = [
+      channel.onMessage((bytes) => this.onBytes(bytes)),
+      channel.onClose((reason) => this.onClosed(reason)),
+    ];
+    this.setState('live', '');
+  }
+
+  private onBytes(bytes: Uint8Array): void {
+    let frames;
+    try {
+      frames = this.decoder.push(bytes);
+    } catch (err) {
+      this.fail(err instanceof Error ? err.message : String(err));
+      return;
+    }
+    for (const frame of frames) {
+      switch (frame.type) {
+        case 'data': {
+          this.received += frame.data.length;
+          const end = this.received;
+          this.screen.write(frame.data, () => this.onDrawn(end));
+          break;
+        }
+        case 'session':
+          // Where this stream starts in the session's output: ACKs count from there.
+          this.received = this.drawn = this.acked = frame.offset;
+          break;
+        case 'status':
+          this.setState(frame.state === 'reconnecting' ? 'reconnecting' : 'live', frame.detail);
+          break;
+        case 'exit':
+          this.setState('exited', describe(frame.status), frame.status);
+          break;
+        case 'error':
+          this.fail(frame.message);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private onDrawn(end: number): void {
+    if (end <= this.drawn) return;
+    this.drawn = end;
+    if (this.drawn - this.acked >= ACK_EVERY_BYTES) this.sendAck();
+    else this.ackTimer ??= setTimeout(() => this.sendAck(), ACK_DELAY_MS);
+  }
+
+  private sendAck(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    if (this.drawn <= this.acked || !this.channel) return;
+    this.acked = this.drawn;
+    this.channel.send(encodeFrame({ type: 'ack', offset: this.acked }));
+  }
+
+  private onClosed(reason: string | null): void {
+    this.detach();
+    if (this.state.phase === 'exited' || this.state.phase === 'failed') return;
+    // The page lost its stream (agent restart, network): the session may still live in the agent.
+    this.setState('reconnecting', reason ?? 'the connection to the agent closed');
+  }
+
+  private fail(message: string): void {
+    this.setState('failed', message);
+    this.channel?.close();
+    this.detach();
+  }
+
+  /** Typed or pasted text (xterm's onData), or raw bytes (onBinary). */
+  input(data: string | Uint8Array): void {
+    if (this.state.phase !== 'live' || !this.channel || data.length === 0) return;
+    this.channel.send(encodeInput(data));
+  }
+
+  resize(cols: number, rows: number): void {
+    if (!this.channel || cols < 1 || rows < 1) return;
+    this.channel.send(encodeFrame({ type: 'resize', cols, rows }));
+  }
+
+  /** True while a program runs there: closing the tab would end it, so ask first. */
+  get live(): boolean {
+    return (
+      this.state.phase === 'live' || this.state.phase === 'reconnecting' || this.state.phase === 'connecting'
+    );
+  }
+
+  /** A channel is attached (false while reconnecting after the page lost its stream). */
+  get attached(): boolean {
+    return this.channel !== null;
+  }
+
+  /** Marks a session that could not be (re)opened. */
+  failed(message: string): void {
+    this.setState('failed', message);
+  }
+
+  private detach(): void {
+    for (const d of this.disposers) d();
+    this.disposers = [];
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    this.channel = null;
+  }
+
+  close(): void {
+    const channel = this.channel;
+    this.detach();
+    channel?.close();
+    this.changes.clear();
+  }
+}
+
+function describe(status: ExitStatus): string {
+  return 'code' in status ? `exited with code ${status.code}` : `killed by ${status.signal}`;
+}

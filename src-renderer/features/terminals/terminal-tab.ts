@@ -1,0 +1,169 @@
+/**
+ * One terminal tab: an xterm.js instance with its addons and one TerminalSession, owned by this plain
+ * class and not by React (STYLE "The renderer"): a re-render never touches the terminal, and output
+ * bytes go from the channel to xterm without passing through component state. React only mounts the
+ * tab's element (TerminalPane) and reads `session.state` to draw the overlay.
+ */
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { Terminal } from '@xterm/xterm';
+import type { PathKind } from '../../../src-main/transport/link.js';
+import { messageOf, type ApiClient } from '../../api/client.js';
+import { terminalKeyAction } from './keys.js';
+import { TerminalSession } from './terminal-session.js';
+import { terminalTheme } from './theme.js';
+
+export interface TabTarget {
+  /** The peer's fingerprint. */
+  peer: string;
+  peerName: string;
+}
+
+/** What `terminal.open` / `terminal.attach` answer (fields a newer agent adds are optional here). */
+interface OpenResult {
+  id?: string;
+  path?: PathKind | null;
+  remote?: string;
+}
+
+/** Lines of scrollback kept per tab (5000): an hour of a chatty build without unbounded memory. */
+const SCROLLBACK_LINES = 5000;
+
+export class TerminalTab {
+  readonly term: Terminal;
+  readonly session: TerminalSession;
+  private readonly fitAddon = new FitAddon();
+  readonly search = new SearchAddon();
+  private readonly host: HTMLDivElement;
+  private opened = false;
+  private lastSize = { cols: 0, rows: 0 };
+  sessionId: string | null;
+  path: PathKind | null = null;
+  remote: string | null = null;
+  /** Called for Ctrl/Cmd+Shift+F inside the terminal: the pane shows its search box. */
+  onSearchRequest: () => void = () => undefined;
+
+  constructor(
+    private readonly client: ApiClient,
+    readonly key: number,
+    readonly target: TabTarget,
+    sessionId: string | null = null,
+  ) {
+    this.sessionId = sessionId;
+    this.host = document.createElement('div');
+    this.host.className = 'xterm-host';
+    this.term = new Terminal({
+      allowProposedApi: true,
+      scrollback: SCROLLBACK_LINES,
+      fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
+      fontSize: 14,
+      theme: terminalTheme(),
+    });
+    this.term.loadAddon(this.fitAddon);
+    this.term.loadAddon(this.search);
+    this.term.loadAddon(new Unicode11Addon());
+    this.term.unicode.activeVersion = '11';
+    // Links open in a new browsing context without access back to this page.
+    this.term.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener,noreferrer')));
+    this.session = new TerminalSession({
+      write: (data, drawn) => this.term.write(data, drawn),
+    });
+    this.term.onData((data) => this.session.input(data));
+    this.term.onBinary((data) => this.session.input(Uint8Array.from(data, (c) => c.charCodeAt(0))));
+    this.term.onResize(({ cols, rows }) => this.sendSize(cols, rows));
+    this.term.onSelectionChange(() => {
+      // Copy on selection, like most terminals; the clipboard may refuse without focus, which is fine.
+      if (this.term.hasSelection())
+        void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
+    });
+    this.term.attachCustomKeyEventHandler((e) => this.onKey(e));
+  }
+
+  private onKey(e: KeyboardEvent): boolean {
+    if (e.type !== 'keydown') return !terminalKeyAction(e);
+    const action = terminalKeyAction(e);
+    if (action === 'copy') {
+      void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
+    } else if (action === 'paste') {
+      void navigator.clipboard
+        ?.readText()
+        .then((text) => this.term.paste(text))
+        .catch(() => {});
+    } else if (action === 'search') {
+      this.onSearchRequest();
+    }
+    // Tab shortcuts are left to the window's handler (TerminalsView); xterm must not eat them.
+    return action === null;
+  }
+
+  private sendSize(cols: number, rows: number): void {
+    if (cols === this.lastSize.cols && rows === this.lastSize.rows) return;
+    this.lastSize = { cols, rows };
+    this.session.resize(cols, rows);
+  }
+
+  /** Puts the terminal into `container` (first time: xterm renders into it). */
+  mount(container: HTMLElement): void {
+    container.appendChild(this.host);
+    if (!this.opened) {
+      this.opened = true;
+      this.term.open(this.host);
+    }
+    this.fit();
+  }
+
+  unmount(): void {
+    this.host.remove();
+  }
+
+  /** Fits the terminal to its element; the size change reaches the PTY as a RESIZE frame. */
+  fit(): void {
+    if (!this.host.isConnected || this.host.clientWidth === 0) return;
+    this.fitAddon.fit();
+  }
+
+  focus(): void {
+    this.term.focus();
+  }
+
+  setTheme(): void {
+    this.term.options.theme = terminalTheme();
+  }
+
+  /** Size to ask for before the element exists: what fit would give, or a classic 80×24. */
+  private size(): { cols: number; rows: number } {
+    const d = this.host.isConnected ? this.fitAddon.proposeDimensions() : undefined;
+    return d && d.cols > 0 && d.rows > 0
+      ? { cols: d.cols, rows: d.rows }
+      : { cols: this.term.cols, rows: this.term.rows };
+  }
+
+  /** Opens a new session on the peer, or attaches to `sessionId` when there is one. */
+  async start(): Promise<void> {
+    const size = this.size();
+    try {
+      const { result, channel } = this.sessionId
+        ? await this.client.openStream('terminal.attach', { id: this.sessionId, ...size })
+        : await this.client.openStream('terminal.open', { peer: this.target.peer, ...size });
+      const r = (result ?? {}) as OpenResult;
+      this.sessionId = r.id ?? this.sessionId;
+      this.path = r.path ?? this.path;
+      this.remote = r.remote ?? this.remote;
+      this.lastSize = size;
+      this.session.attach(channel);
+      // The element may have been sized while the stream opened.
+      this.fit();
+    } catch (err) {
+      this.session.failed(messageOf(err));
+      throw err;
+    }
+  }
+
+  dispose(): void {
+    this.session.close();
+    this.term.dispose();
+    this.host.remove();
+  }
+}

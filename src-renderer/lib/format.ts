@@ -1,0 +1,71 @@
+/**
+ * Pure display helpers: fingerprints grouped for eyes, sizes, durations. No DOM, so node:test covers
+ * them directly.
+ */
+
+/** `8554 4cd4 2bcf …`: groups of four, so two screens are easy to compare by eye (DESIGN §2). */
+export function groupFingerprint(fingerprint: string): string[] {
+  return fingerprint.toLowerCase().match(/.{1,4}/g) ?? [];
+}
+
+/** The first 8 hex characters: names a peer where space is tight. */
+export function shortFingerprint(fingerprint: string): string {
+  return fingerprint.slice(0, 8).toLowerCase();
+}
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** `0 B`, `512 B`, `1.5 KiB`, `12 MiB`: one decimal below 10 of a unit. */
+export function formatBytes(bytes: number): string {
+  let n = bytes;
+  let unit = 0;
+  while (n >= 1024 && unit < UNITS.length - 1) {
+    n /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 || n >= 10 ? 0 : 1;
+  return `${n.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+/** `just now`, `42 s`, `5 min`, `3 h`, `2 d`: how long something has been so. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h`;
+  return `${Math.floor(s / 86400)} d`;
+}
+
+/** `5 min` since an ISO time, or null when there is none. */
+export function formatSince(iso: string | null, now: number = Date.now()): string | null {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return null;
+  return formatDuration((now - t) / 1000);
+}
+
+/** `9:41` left until an ISO time, for a code's countdown; `expired` once past. */
+export function formatCountdown(iso: string, now: number = Date.now()): string {
+  const left = Math.floor((Date.parse(iso) - now) / 1000);
+  if (!(left > 0)) return 'expired';
+  const m = Math.floor(left / 60);
+  const s = left % 60;
+  return `${m}:${String(s).padStart(2, '0')}`;
+}
+
+/** How an exit status reads: `exited with code 0`, `killed by SIGTERM`. */
+export function describeExit(status: { code: number } | { signal: string }): string {
+  return 'code' in status ? `exited with code ${status.code}` : `killed by ${status.signal}`;
+}
+
+/** Whether a pasted text is an invite link rather than a bare code (the agent accepts both). */
+export function looksLikeInvite(text: string): boolean {
+  return /^clawbridge:\/\//i.test(text.trim());
+}
+
+/** The code part of what a person typed: trimmed, upper-cased unless it is an invite link. */
+export function normalizeCode(text: string): string {
+  const t = text.trim();
+  return looksLikeInvite(t) ? t : t.toUpperCase();
+}

@@ -1,0 +1,49 @@
+/**
+ * Which view the window shows. A tiny store rather than a router: the views are few, there are no
+ * URLs to share (the address bar carries only the page), and the choice survives a reload through
+ * sessionStorage so a reloaded terminal tab comes back where it was.
+ */
+import { Listeners, type Disposer } from '../api/transport.js';
+
+export const VIEWS = ['peers', 'approvals', 'pair', 'terminals', 'forwards', 'settings'] as const;
+export type View = (typeof VIEWS)[number];
+
+/** What a view was opened for: a peer pre-selected in "Add forward", a join started from a link. */
+export interface Intent {
+  forwardVia?: string;
+  pairMode?: 'new' | 'join';
+  joinCode?: string;
+}
+
+const KEY = 'clawbridge.view';
+
+/** Storage that may be absent (node tests, a locked-down browser). */
+export interface KeyValue {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export class Navigation {
+  private current: { view: View; intent: Intent };
+  private readonly listeners = new Listeners<[]>();
+
+  constructor(private readonly storage: KeyValue | null) {
+    const saved = storage?.getItem(KEY);
+    const view = (VIEWS as readonly string[]).includes(saved ?? '') ? (saved as View) : 'peers';
+    this.current = { view, intent: {} };
+  }
+
+  get = (): { view: View; intent: Intent } => this.current;
+
+  subscribe = (listener: () => void): Disposer => this.listeners.add(listener);
+
+  go(view: View, intent: Intent = {}): void {
+    this.current = { view, intent };
+    try {
+      this.storage?.setItem(KEY, view);
+    } catch {
+      // Storage full or refused: the view still changes, it just will not survive a reload.
+    }
+    this.listeners.emit();
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The words shown for a peer's reachability: status is never colour alone (STYLE "The renderer"), and
+ * the path names where the bytes go (`direct 127.0.0.1:7475`, `relay ws://…`).
+ */
+import type { PeerInfo } from '../../src-main/api/contract.js';
+
+export type PeerTone = 'ok' | 'warn' | 'down';
+
+/** `online`, `waiting`, `refused`, `unreachable` or `offline` (older agents: from `online`). */
+export function peerState(peer: PeerInfo): string {
+  return peer.state ?? (peer.online ? 'online' : 'offline');
+}
+
+export function peerTone(peer: PeerInfo): PeerTone {
+  const state = peerState(peer);
+  if (state === 'online') return 'ok';
+  if (state === 'waiting' || state === 'unreachable') return 'warn';
+  return 'down';
+}
+
+/** `direct 127.0.0.1:7475`, `relay ws://relay:8443`, or the state's own words when not online. */
+export function pathText(peer: PeerInfo): string {
+  if (peerState(peer) === 'online' && peer.path) {
+    const where = peer.path === 'relay' ? (peer.relay ?? peer.address) : peer.address;
+    return where ? `${peer.path} ${where}` : peer.path;
+  }
+  return peer.stateDetail ?? peerState(peer);
+}
+
+/** `12 ms`, or null when unknown. */
+export function rttText(peer: PeerInfo): string | null {
+  return peer.rttMs === null ? null : `${Math.max(1, Math.round(peer.rttMs))} ms`;
+}

@@ -1,0 +1,29 @@
+/**
+ * The services container: everything the views use, built once with constructor injection (main.tsx
+ * with the real transport, a test with a FakeTransport). No framework: a plain object in a context.
+ */
+import { ApiClient } from './api/client.js';
+import { AgentStore } from './api/store.js';
+import type { Transport } from './api/transport.js';
+import { TerminalManager } from './features/terminals/terminal-manager.js';
+import { Navigation, type KeyValue } from './lib/navigation.js';
+import { Toasts } from './lib/toasts.js';
+
+export interface Services {
+  client: ApiClient;
+  store: AgentStore;
+  nav: Navigation;
+  toasts: Toasts;
+  terminals: TerminalManager;
+}
+
+export function createServices(transport: Transport, storage: KeyValue | null): Services {
+  const client = new ApiClient(transport);
+  return {
+    client,
+    store: new AgentStore(client),
+    nav: new Navigation(storage),
+    toasts: new Toasts(),
+    terminals: new TerminalManager(client, storage),
+  };
+}
