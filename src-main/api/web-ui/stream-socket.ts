@@ -27,6 +27,15 @@ import {
 /** Unsent bytes above which write() returns false and the writer waits for onDrain (256 KiB). */
 export const STREAM_HIGH_WATER_BYTES = 256 * 1024;
 
+/**
+ * Bytes a page may send before anything reads them (before `opened`), in bytes (1 MiB: a page types
+ * ahead a little, it does not stream before the terminal exists).
+ */
+export const MAX_EARLY_BYTES = 1024 * 1024;
+
+/** Close code for a page that breaks the stream's rules (RFC 6455 policy violation). */
+const CLOSE_POLICY = 1008;
+
 /** A stream the terminal code has opened for a viewer, waiting to be handed the viewer's channel. */
 export interface ChannelStream<M extends StreamMethodName> {
   result: StreamMethodResults[M];
@@ -46,13 +55,14 @@ const openMessage = z.object({ type: z.literal('open'), method: z.string().max(6
 /**
  * A WebSocket as a ViewerChannel: binary messages in and out, backpressure from the socket's unsent
  * bytes, and `viewerAcks` because the page acknowledges output once xterm has drawn it. Messages that
- * arrive before anyone listens are kept (the socket is paused meanwhile, so they are few).
+ * arrive before anyone listens are kept, up to MAX_EARLY_BYTES.
  */
 export function webSocketChannel(ws: WebSocket): ViewerChannel {
   const data = new Set<(bytes: Uint8Array) => void>();
   const drain = new Set<() => void>();
   const closed = new Set<() => void>();
   const early: Uint8Array[] = [];
+  let earlyBytes = 0;
   let waitingForDrain = false;
   const listen = <T>(set: Set<T>, l: T): Disposer => {
     set.add(l);
@@ -61,7 +71,12 @@ export function webSocketChannel(ws: WebSocket): ViewerChannel {
   ws.on('message', (msg: RawData, isBinary: boolean) => {
     if (!isBinary) return ws.close(CLOSE_UNSUPPORTED_DATA, 'terminal frames travel as binary messages');
     const bytes = toBytes(msg);
-    if (data.size === 0) early.push(bytes);
+    if (data.size === 0) {
+      early.push(bytes);
+      earlyBytes += bytes.byteLength;
+      if (earlyBytes > MAX_EARLY_BYTES)
+        ws.close(CLOSE_POLICY, 'too many terminal frames before the stream opened');
+    }
     for (const l of data) l(bytes);
   });
   ws.once('close', () => {
@@ -85,6 +100,7 @@ export function webSocketChannel(ws: WebSocket): ViewerChannel {
     },
     onData(l) {
       const dispose = listen(data, l);
+      earlyBytes = 0;
       for (const bytes of early.splice(0)) l(bytes);
       return dispose;
     },
@@ -112,8 +128,6 @@ export function serveStreamSocket(
 ): void {
   sessions.admit(ws, () => {
     ws.once('message', (raw: RawData, isBinary: boolean) => {
-      // Nothing else is read until the stream is open: the channel then takes the socket over.
-      ws.pause();
       void open(ws, textOf(raw, isBinary), handlers).catch((err: unknown) => {
         const code = isClawError(err) ? err.code : 'INTERNAL';
         sendJson(ws, { type: 'error', error: { code, message: errorMessage(err) } });
@@ -150,12 +164,11 @@ async function open(
   if (!params.success) {
     throw new ClawError('BAD_ARGUMENT', `invalid parameters for ${name}: ${describeZodError(params.error)}`);
   }
+  // Made before the stream opens, so frames a page sends early wait in it (the socket keeps being read
+  // meanwhile: a paused socket would not see the page's close either, and the open would not be cancelled).
   const channel = webSocketChannel(ws);
   const stream = await handler(params.data);
   if (ws.readyState !== ws.OPEN) return stream.cancel();
   sendJson(ws, { type: 'opened', result: stream.result });
-  // Resumed before attach, so a pause() the terminal code asks for in attach holds; nothing is emitted
-  // in between (socket events are asynchronous), and early frames wait in the channel for a listener.
-  ws.resume();
   stream.attach(channel);
 }
