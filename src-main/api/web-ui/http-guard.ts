@@ -58,17 +58,21 @@ export function parseHostHeader(value: string): { host: string; port: number | u
 const unmapped = (ip: string) => (ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip);
 
 /**
- * Whether a request's `Host` header names this server: the listen address, `localhost`, a loopback
- * literal, or the IP literal the connection arrived on, always with the bound port (browsers send it
- * for any port but 80, which the UI never uses by default; a port-less Host is accepted only on port 80).
+ * Whether a request's `Host` header names this server: `localhost` or a loopback literal with any port,
+ * or the listen address or the IP literal the connection arrived on with the bound port.
+ *
+ * Why any port for loopback names: a rebinding page's Host is its own name (`evil.example:7476`), never
+ * a loopback name, so the port adds nothing there; and a UI reached through a Clawbridge forward from
+ * another local port (`127.0.0.1:9000` → the peer's `127.0.0.1:7476`, DESIGN §12) arrives with that
+ * port. The Origin check still ties a WebSocket to the page the Host names. A port-less Host means 80.
  */
 export function hostAllowed(header: string | undefined, ctx: HostContext): boolean {
   if (header === undefined) return false;
   const parsed = parseHostHeader(header);
   if (!parsed) return false;
-  if ((parsed.port ?? 80) !== ctx.port) return false;
   const host = unmapped(parsed.host);
   if (isLoopbackHost(host)) return true;
+  if ((parsed.port ?? 80) !== ctx.port) return false;
   if (host === ctx.listenHost.toLowerCase().replace(/^\[|\]$/g, '')) return !isWildcardHost(host);
   return ctx.localAddress !== undefined && isIP(host) !== 0 && host === unmapped(ctx.localAddress);
 }
