@@ -12,6 +12,9 @@ import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwar
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
 
+/** Default web UI address: loopback only, a fixed port so its link stays the same (docs/web-ui.md). */
+export const DEFAULT_UI_LISTEN = '127.0.0.1:7476';
+
 const relaySchema = z.object({
   url: z.string().regex(/^wss?:\/\//, 'relay URL must start with ws:// or wss://'),
   fingerprint: z
@@ -102,6 +105,16 @@ export const settingsSchema = z.object({
    * outage), in ms; the client keeps trying to resume for as long (src-main/terminal/).
    */
   terminalResumeMs: z.number().int().min(TERMINAL_RESUME_MIN_MS).max(TERMINAL_RESUME_MAX_MS).default(60_000),
+  /**
+   * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
+   * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).
+   */
+  ui: z
+    .object({
+      listen: z.string().min(1).max(300).nullable().default(DEFAULT_UI_LISTEN),
+      allowRemote: z.boolean().default(false),
+    })
+    .default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
