@@ -17,9 +17,6 @@ import { serveStreamSocket, type ChannelStreamHandlers } from './stream-socket.j
 import { loadOrCreateUiToken, newUiToken, saveUiToken } from './ui-token.js';
 import { UiSessions } from './ws-session.js';
 
-/** Default address of the web UI: loopback, a fixed port so the link stays the same across restarts. */
-export const DEFAULT_UI_LISTEN = '127.0.0.1:7476';
-
 /** Largest WebSocket message accepted, in bytes (1 MiB; larger closes the socket with 1009). */
 export const MAX_UI_MESSAGE_BYTES = 1024 * 1024;
 
@@ -65,6 +62,17 @@ export function checkUiListen(listen: string, allowRemote: boolean): { host: str
     );
   }
   return hp;
+}
+
+/** The `ui.url` method: the link to `ui`, after replacing its token when asked. */
+export function webUiLink(ui: WebUiServer | null, newToken = false): { url: string } {
+  if (!ui) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      'the web UI is off (agent --no-ui): restart the agent with --ui-listen 127.0.0.1:7476 to serve it',
+    );
+  }
+  return { url: ui.url(newToken) };
 }
 
 /** Answers an upgrade that is refused, on the raw socket (no WebSocket exists yet). */
