@@ -1,6 +1,9 @@
 /**
- * The agent's implementation of the API contract: each method validated by the transport, answered
- * here from the agent's state. One place, so IPC, the control socket and the web UI behave alike.
+ * The agent's implementation of the API contract: the composition root that maps each method (already
+ * validated by the transport) to the domain module answering it — peers (peer-api.ts), pairing
+ * (pairing.ts), forwards (forwards/forward-api.ts), settings and relay probes (api/), terminals
+ * (terminal/viewer-sessions.ts) — and the events (api/events.ts). One place, so IPC, the control
+ * socket and the web UI behave alike.
  */
 import type {
   ApiHandler,
@@ -20,6 +23,7 @@ import {
   peerList,
   ping,
   removePeer,
+  renamePeer,
   setForwardLimits,
   setPermission,
 } from './peer-api.js';
@@ -31,13 +35,32 @@ import {
   listProxies,
   removeForward,
   removeProxy,
+  setForwardEnabled,
 } from '../forwards/forward-api.js';
+import { forwardsOf } from '../forwards/forwarding.js';
+import { terminalsOf, type Terminals } from '../terminal/terminal-service.js';
+import { ClawError } from '../core/errors.js';
+import { getSettings, setSettings } from './api/settings.js';
+import { probeRelay } from './api/relay-probe.js';
+import { ApiEventHub, type Clock, realClock } from './api/events.js';
 
 type Handlers = {
   [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
 };
 
-export function createApiHandler(agent: Agent, pairing: Pairing): ApiHandler {
+export function createApiHandler(agent: Agent, pairing: Pairing, clock: Clock = realClock): ApiHandler {
+  const terminals = (): Terminals | undefined => {
+    try {
+      return terminalsOf(agent);
+    } catch {
+      return undefined;
+    }
+  };
+  const requireTerminals = (): Terminals => {
+    const t = terminals();
+    if (!t) throw new ClawError('INTERNAL', 'terminals are not running in this agent; restart the agent');
+    return t;
+  };
   const handlers: Handlers = {
     status: () => status(agent),
     'peers.list': () => peerList(agent),
@@ -46,18 +69,23 @@ export function createApiHandler(agent: Agent, pairing: Pairing): ApiHandler {
     'peers.allow': (p) => setPermission(agent, p.peer, p.permission, true),
     'peers.deny': (p) => setPermission(agent, p.peer, p.permission, false),
     'peers.limit': (p) => setForwardLimits(agent, p.peer, p.forwardTo),
-    ping: (p) => ping(agent, p.peer, p.timeoutMs),
-    'pending.list': () => {
-      const list = agent.approvals.list();
-      const names = pendingDisplayNames(list, agent.settings.get().peers);
-      return list.map((p) => pendingInfo(p, names.get(p.id) ?? p.name));
+    'peers.rename': (p) => {
+      const { before, peer } = renamePeer(agent, p.peer, p.name);
+      // Forwards name their exit peer: they follow the rename.
+      if (before !== peer.name) forwardsOf(agent).renameVia(before, peer.name);
+      return peer;
     },
+    ping: (p) => ping(agent, p.peer, p.timeoutMs),
+    'pending.list': () => pendingList(agent),
     'pending.approve': (p) => {
       const peer = agent.approvals.approve(
         { ...ref(p), ...(p.fingerprint !== undefined ? { fingerprint: p.fingerprint } : {}) },
         p.allow ?? DEFAULT_ALLOW,
       );
-      return peerInfo(agent, agent.peerEntries().find((e) => e.record.fingerprint === peer.fingerprint)!);
+      return peerInfo(
+        agent,
+        agent.peerEntries().find((e) => e.record.fingerprint === peer.fingerprint)!,
+      );
     },
     'pending.reject': (p) => {
       const r = agent.approvals.reject(ref(p));
@@ -65,19 +93,55 @@ export function createApiHandler(agent: Agent, pairing: Pairing): ApiHandler {
     },
     'pair.new': (p) => pairing.newCode(p.ttlMs),
     'pair.join': (p) => pairing.join(p.code, p.timeoutMs, p.allow ?? []),
+    'pair.cancel': (p) => ({ code: pairing.cancel(p.code) }),
     'forward.add': (p) => addForward(agent, p),
     'forward.list': () => listForwards(agent),
     'forward.remove': (p) => removeForward(agent, p.name),
+    'forward.enable': (p) => setForwardEnabled(agent, p.name, true),
+    'forward.disable': (p) => setForwardEnabled(agent, p.name, false),
     'proxy.add': (p) => addProxy(agent, p),
     'proxy.list': () => listProxies(agent),
     'proxy.remove': (p) => removeProxy(agent, p.name),
+    // Answered by the web UI server, which run-agent starts around this handler (web-ui/server.ts).
+    'ui.url': () => {
+      throw new ClawError('BAD_ARGUMENT', 'this agent does not serve the web UI');
+    },
+    'settings.get': () => getSettings(agent),
+    'settings.set': (p) => setSettings(agent, p),
+    'relay.probe': (p) => probeRelay(p.url, p.timeoutMs),
+    'terminal.list': () => terminals()?.viewers.list() ?? [],
+    'terminal.close': (p) => requireTerminals().viewers.close(p.id),
   };
+  const forwards = () => {
+    try {
+      return forwardsOf(agent);
+    } catch {
+      return undefined;
+    }
+  };
+  const hub = new ApiEventHub(
+    {
+      onChanged: (l) => agent.events.on('changed', l),
+      onPairing: (l) => pairing.progress.on('step', l),
+      onTerminal: (l) => terminals()?.viewers.events.on('terminal', l) ?? (() => undefined),
+      snapshot: () => ({
+        status: status(agent),
+        pending: pendingList(agent),
+        forwards: forwards()?.forwards() ?? [],
+        proxies: forwards()?.proxies() ?? [],
+      }),
+      pending: () => pendingList(agent),
+      busy: () => (forwards()?.openConnections() ?? 0) > 0,
+      onError: (err) => agent.log.warn({ err }, 'API event failed'),
+    },
+    clock,
+  );
   return {
     call: <M extends MethodName>(method: M, params: MethodParams<M>) =>
-      Promise.resolve(
+      Promise.resolve().then(() =>
         (handlers[method] as (p: MethodParams<M>) => MethodResults[M] | Promise<MethodResults[M]>)(params),
       ),
-    onEvent: (listener) => agent.events.on('changed', () => listener('changed', {})),
+    onEvent: (listener) => hub.subscribe(listener),
   };
 }
 
@@ -86,6 +150,12 @@ function ref(p: { id?: string | undefined; latest?: boolean | undefined }): {
   latest?: boolean;
 } {
   return p.latest ? { latest: true } : { id: p.id! };
+}
+
+function pendingList(agent: Agent): PendingInfo[] {
+  const list = agent.approvals.list();
+  const names = pendingDisplayNames(list, agent.settings.get().peers);
+  return list.map((p) => pendingInfo(p, names.get(p.id) ?? p.name));
 }
 
 function pendingInfo(p: PendingRecord, displayName: string): PendingInfo {

@@ -186,6 +186,26 @@ export class Agent {
     this.addRelayClient(url, fingerprint, token);
   }
 
+  /**
+   * Stops using a relay and forgets it (links over it fall back to other paths).
+   * @throws ClawError('BAD_ARGUMENT') when this node does not use that relay.
+   */
+  removeRelay(url: string): void {
+    const client = this.relays.get(url);
+    const saved = this.settings.get().relays.some((r) => r.url === url);
+    if (!client && !saved) {
+      throw new ClawError('BAD_ARGUMENT', `removeRelay: this node does not use ${url}`);
+    }
+    this.settings.update((s) => ({ ...s, relays: s.relays.filter((r) => r.url !== url) }));
+    this.relays.delete(url);
+    client?.stop();
+    for (const p of this.peers.values()) {
+      const relayLink = p.links.get('relay');
+      if (relayLink && relayLink.link.remote === url) relayLink.mux.close(`relay ${url} removed`);
+    }
+    this.changed();
+  }
+
   /** True when a joiner on the LAN could reach this node's direct listener to pair. */
   lanPairingAvailable(): boolean {
     return this.lan !== undefined;

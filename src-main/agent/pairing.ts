@@ -19,7 +19,8 @@ import {
 } from '../protocol/pair-code.js';
 import type { Circuit } from '../transport/circuit.js';
 import { FrameQueue, HeldCircuit } from '../transport/frame-queue.js';
-import type { PairJoinResult, PairNewResult, Permission } from '../api/contract.js';
+import type { PairingEvent, PairJoinResult, PairNewResult, Permission } from '../api/contract.js';
+import { Emitter } from '../core/emitter.js';
 import type { Agent } from './agent.js';
 import type { Decision } from './approvals.js';
 import type { PeerRecord } from './settings.js';
@@ -123,6 +124,10 @@ export class Pairing {
   /** Joiners that passed the PAKE and wait for the owner's decision, by fingerprint. */
   private readonly waiting = new Map<string, Waiting>();
   private readonly attempts = new AttemptLimiter(PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE, 60_000);
+  /** Code text of the joiners waiting for a decision, by fingerprint: their progress events name it. */
+  private readonly waitingCodes = new Map<string, string>();
+  /** Each step of every pairing, for the window's live progress (API event `pairing`). */
+  readonly progress = new Emitter<{ step: [PairingEvent] }>();
 
   constructor(private readonly agent: Agent) {
     agent.approvals.onDecision = (d) => this.answer(d);
@@ -161,6 +166,28 @@ export class Pairing {
       ...(first?.token ? { relayToken: first.token } : {}),
     };
     return { code: code.text, invite: encodeInvite(invite), expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /**
+   * Retires an open code at the owner's request (`pair.cancel`): nobody can use it any more.
+   * @throws ClawError('BAD_PAIR_CODE') when it is not one of this node's open codes.
+   */
+  cancel(text: string): string {
+    const { code } = parseCodeOrInvite(text);
+    const active = this.codes.get(code.tag);
+    if (!active || active.code.text !== code.text) {
+      throw new ClawError(
+        'BAD_PAIR_CODE',
+        `${code.text} is not an open code of this node (used up, expired or cancelled)`,
+      );
+    }
+    this.retire(code.tag);
+    this.agent.changed();
+    return code.text;
+  }
+
+  private step(event: PairingEvent): void {
+    this.progress.emit('step', { ownFingerprint: this.agent.identity.fingerprint, ...event });
   }
 
   /** Tags of codes open right now (for LAN announcements). */
@@ -239,6 +266,7 @@ export class Pairing {
         'notice',
         `pairing with code ${active.code.text} failed (${(err as Error).message}); the code is used up`,
       );
+      this.step({ role: 'new', code: active.code.text, step: 'failed', message: (err as Error).message });
       setTimeout(() => held.close('pairing failed'), 200).unref();
       return;
     }
@@ -257,13 +285,24 @@ export class Pairing {
       });
     } catch (err) {
       held.close((err as Error).message);
+      this.step({ role: 'new', code: active.code.text, step: 'failed', message: (err as Error).message });
       return;
     }
+    this.step({
+      role: 'new',
+      code: active.code.text,
+      step: 'joined',
+      peerName: result.peerName,
+      fingerprint: result.peerFingerprint,
+    });
+    this.waitingCodes.set(result.peerFingerprint, active.code.text);
     // An already-known peer re-pairing: it stays a peer; answer at once.
     this.waiting.set(result.peerFingerprint, { circuit: held, sessionKey: result.sessionKey });
     held.onClose(() => {
-      if (this.waiting.get(result.peerFingerprint)?.circuit === held)
+      if (this.waiting.get(result.peerFingerprint)?.circuit === held) {
         this.waiting.delete(result.peerFingerprint);
+        this.waitingCodes.delete(result.peerFingerprint);
+      }
     });
   }
 
@@ -271,6 +310,15 @@ export class Pairing {
     const w = this.waiting.get(d.record.fingerprint);
     if (!w) return;
     this.waiting.delete(d.record.fingerprint);
+    const code = this.waitingCodes.get(d.record.fingerprint);
+    this.waitingCodes.delete(d.record.fingerprint);
+    this.step({
+      role: 'new',
+      ...(code ? { code } : {}),
+      step: d.approved ? 'paired' : 'rejected',
+      peerName: d.record.name,
+      fingerprint: d.record.fingerprint,
+    });
     try {
       w.circuit.send(sealDecision(w.sessionKey, { approved: d.approved, name: this.agent.name }));
     } finally {
@@ -304,8 +352,27 @@ export class Pairing {
 
   async join(text: string, timeoutMs = 10 * 60 * 1000, allow: Permission[] = []): Promise<PairJoinResult> {
     const invite = parseCodeOrInvite(text);
+    const code = invite.code.text;
+    try {
+      return await this.joinSteps(invite, timeoutMs, allow);
+    } catch (err) {
+      const rejected = isClawError(err, 'PAIRING_REJECTED');
+      this.step({
+        role: 'join',
+        code,
+        step: rejected ? 'rejected' : 'failed',
+        message: (err as Error).message,
+      });
+      throw err;
+    }
+  }
+
+  private async joinSteps(invite: Invite, timeoutMs: number, allow: Permission[]): Promise<PairJoinResult> {
+    const code = invite.code.text;
+    this.step({ role: 'join', code, step: 'finding' });
     if (invite.relayUrl) this.agent.ensureRelay(invite.relayUrl, invite.relayFingerprint, invite.relayToken);
     const circuit = await this.findIssuer(invite.code);
+    this.step({ role: 'join', code, step: 'checking' });
     const queue = new FrameQueue(circuit);
     const joiner = new PairingJoiner({
       code: invite.code,
@@ -335,6 +402,8 @@ export class Pairing {
       'notice',
       `code accepted by ${result.peerName} (${abbreviateFingerprint(result.peerFingerprint)}); waiting for approval`,
     );
+    const other = { peerName: result.peerName, fingerprint: result.peerFingerprint };
+    this.step({ role: 'join', code, step: 'waiting', ...other });
     let bytes: Uint8Array;
     try {
       bytes = await queue.next(timeoutMs, 'approval');
@@ -351,6 +420,7 @@ export class Pairing {
     if (!decision.approved)
       throw new ClawError('PAIRING_REJECTED', `rejected by ${decision.name || result.peerName}`);
     this.addPairedPeer(result, allow);
+    this.step({ role: 'join', code, step: 'paired', ...other });
     return { name: result.peerName, fingerprint: result.peerFingerprint };
   }
 

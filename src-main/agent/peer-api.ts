@@ -182,6 +182,30 @@ export function setForwardLimits(agent: Agent, ref: string, patterns: readonly s
   return peerInfo(agent, entry);
 }
 
+/**
+ * Gives a peer another local name (names are unique here; the peer is not told).
+ * @throws ClawError('BAD_ARGUMENT') when another peer has that name
+ */
+export function renamePeer(agent: Agent, ref: string, name: string): { before: string; peer: PeerInfo } {
+  const entry = resolvePeer(agent, ref);
+  const fp = entry.record.fingerprint;
+  const before = entry.record.name;
+  const clash = agent.settings.get().peers.find((x) => x.name === name && x.fingerprint !== fp);
+  if (clash) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `a peer named '${name}' already exists (${clash.fingerprint.slice(0, 8)}); pick another name`,
+    );
+  }
+  agent.settings.update((cur) => ({
+    ...cur,
+    peers: cur.peers.map((x) => (x.fingerprint === fp ? { ...x, name } : x)),
+  }));
+  entry.record = { ...entry.record, name };
+  agent.changed();
+  return { before, peer: peerInfo(agent, entry) };
+}
+
 export async function ping(agent: Agent, ref: string, timeoutMs = 5000): Promise<PingResult> {
   const entry = resolvePeer(agent, ref);
   const active = agent.activePath(entry);

@@ -19,6 +19,11 @@ export type Permission = z.infer<typeof permissionSchema>;
 const allowList = z.array(permissionSchema).max(3);
 /** Name of a forward or proxy: letters, digits, `.`, `_`, `-`. */
 const forwardName = z.string().regex(/^[\w.-]{1,64}$/, 'use 1–64 letters, digits, ".", "_" or "-"');
+/** A relay's address: ws:// or wss://. */
+const relayUrl = z
+  .string()
+  .max(2000)
+  .regex(/^wss?:\/\/[^\s/]+/, 'a relay URL starts with ws:// or wss:// and a host');
 /** Longest wait for a pairing decision, in ms (1 h): a join is interactive. */
 export const MAX_PAIR_JOIN_TIMEOUT_MS = 60 * 60 * 1000;
 
@@ -114,6 +119,47 @@ export const methodParams = {
     }),
   'proxy.list': z.object({}).strict(),
   'proxy.remove': z.object({ name: forwardName }).strict(),
+  /** The web UI's link (docs/web-ui.md); `newToken` replaces its token, closing every session that used it. */
+  'ui.url': z.object({ newToken: z.boolean().optional() }).strict(),
+  /** Switch a forward or proxy off (saved with `enabled: false`, its port freed) or on again. */
+  'forward.enable': z.object({ name: forwardName }).strict(),
+  'forward.disable': z.object({ name: forwardName }).strict(),
+  'peers.rename': z.object({ peer: peerRef, name: nodeNameSchema }).strict(),
+  /** Retires an open pairing code (the one `pair.new` returned), so nobody can use it any more. */
+  'pair.cancel': z.object({ code: z.string().min(1).max(2000) }).strict(),
+  'settings.get': z.object({}).strict(),
+  /** Changes only what is given; see SettingsSetResult for what applies at once. */
+  'settings.set': z
+    .object({
+      name: nodeNameSchema.optional(),
+      /** Direct listener `HOST:PORT`, or null to turn direct links off. */
+      listen: z.string().min(1).max(300).nullable().optional(),
+      actAsRelay: z.boolean().optional(),
+      relayListen: z.string().min(1).max(300).optional(),
+      /** Checked against the settings' bounds (1 s … 24 h) by the agent. */
+      terminalResumeMs: z.number().int().positive().optional(),
+      notifications: z.boolean().optional(),
+      addRelay: z
+        .object({
+          url: relayUrl,
+          fingerprint: z.string().min(1).max(200).optional(),
+          token: z.string().min(1).max(1000).optional(),
+        })
+        .strict()
+        .optional(),
+      removeRelay: relayUrl.optional(),
+    })
+    .strict(),
+  /** Dials a relay once and reports its TLS certificate, for the "trust this relay?" prompt. */
+  'relay.probe': z
+    .object({ url: relayUrl, timeoutMs: z.number().int().min(100).max(30_000).optional() })
+    .strict(),
+  /** The terminal sessions this node has open on its peers (agent-owned; see terminal.attach). */
+  'terminal.list': z.object({}).strict(),
+  /** Hangs up a session this node has open on a peer (its program gets a hang-up), or forgets an ended one. */
+  'terminal.close': z
+    .object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits') })
+    .strict(),
 } as const;
 
 export type MethodName = keyof typeof methodParams;
@@ -204,8 +250,11 @@ export interface PingResult {
   rttMs: number;
 }
 
-/** Whether a forward or proxy is accepting connections; `error` when its address could not be bound. */
-export type ForwardState = 'listening' | 'error';
+/**
+ * Whether a forward or proxy is accepting connections; `error` when its address could not be bound;
+ * `off` when the user switched it off (`forward.disable`): saved, its port free.
+ */
+export type ForwardState = 'listening' | 'error' | 'off';
 
 export interface ForwardInfo {
   name: string;
@@ -239,6 +288,11 @@ export interface ProxyInfo {
   error?: string;
 }
 
+/** The web UI's link: `http://127.0.0.1:PORT/#token=<64 hex>` (the token rides in the fragment). */
+export interface UiUrlResult {
+  url: string;
+}
+
 /** Result type of each method. */
 export interface MethodResults {
   status: StatusResult;
@@ -260,13 +314,61 @@ export interface MethodResults {
   'proxy.add': ProxyInfo;
   'proxy.list': ProxyInfo[];
   'proxy.remove': { name: string };
+  'ui.url': UiUrlResult;
+  'forward.enable': ToggleResult;
+  'forward.disable': ToggleResult;
+  'peers.rename': PeerInfo;
+  'pair.cancel': { code: string };
+  'settings.get': SettingsResult;
+  'settings.set': SettingsSetResult;
+  'relay.probe': RelayProbeResult;
+  'terminal.list': TerminalInfo[];
+  'terminal.close': { id: string };
 }
 
 /** Events pushed to subscribed clients. */
 export interface ApiEvents {
-  /** Something in the status changed; clients re-read what they show. */
+  /** Something in the status changed; clients re-read what they show (the CLI uses this one). */
   changed: Record<string, never>;
+  /**
+   * Everything a window shows, pushed at most every STATUS_EVENT_INTERVAL_MS while things change (and
+   * while forwards have open connections, so their byte counters move); once on subscribing.
+   */
+  status: StatusEvent;
+  /** A pairing (`pair.join` here, or a join to a code of ours) moved on a step. */
+  pairing: PairingEvent;
+  /** A new pending request arrived (a notification: "laptop asks to pair"). */
+  'pending.added': PendingInfo;
+  /** An agent-owned terminal session changed state. */
+  terminal: TerminalEvent;
 }
+
+/** Shortest interval between two `status` events, in ms (250): live counters without a flood. */
+export const STATUS_EVENT_INTERVAL_MS = 250;
+
+export type {
+  PairingEvent,
+  PairingStep,
+  RelayProbeResult,
+  RelaySettingInfo,
+  SettingsResult,
+  SettingsSetResult,
+  StatusEvent,
+  TerminalEvent,
+  TerminalInfo,
+  TerminalSessionState,
+  ToggleResult,
+} from './contract-types.js';
+import type {
+  PairingEvent,
+  RelayProbeResult,
+  SettingsResult,
+  SettingsSetResult,
+  StatusEvent,
+  TerminalEvent,
+  TerminalInfo,
+  ToggleResult,
+} from './contract-types.js';
 
 /** What a transport calls: the agent implements this. */
 export interface ApiHandler {

@@ -7,13 +7,19 @@
  * Rules for clients: use a fresh connection, send nothing after the request line until the reply, and
  * do not subscribe to events on it. Server: control-server.ts hands request lines here first;
  * client: `requestStreamUpgrade` below.
+ *
+ * Other transports (web UI `/api/stream`, Electron) use the same handlers through `startStreamMethod`:
+ * validate and open, send their own "opened" message with `result`, then `attach(channel)` with their
+ * ViewerChannel (or `cancel()` if the viewer left meanwhile).
  */
 import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { ClawError, errorMessage, isClawError, type ErrorCode } from '../core/errors.js';
 import { MAX_COMMAND_ARGS, MAX_TERMINAL_DIMENSION } from '../protocol/terminal-frames.js';
 import type { PathKind } from '../transport/link.js';
+import type { TerminalSessionState } from './contract-types.js';
 import { describeZodError } from './validate.js';
+import type { ViewerChannel } from './viewer-channel.js';
 
 /** Longest reply line a client accepts before the frames start, in bytes (64 KiB; replies are small). */
 export const MAX_UPGRADE_REPLY_LINE = 64 * 1024;
@@ -34,6 +40,17 @@ export const streamMethodParams = {
       rows: dimension,
     })
     .strict(),
+  /**
+   * A viewer (back) on a session this agent keeps (`terminal.list`): its scrollback is replayed as DATA
+   * frames, then live output follows; cols/rows resize the session.
+   */
+  'terminal.attach': z
+    .object({
+      id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits'),
+      cols: dimension,
+      rows: dimension,
+    })
+    .strict(),
 } as const;
 
 export type StreamMethodName = keyof typeof streamMethodParams;
@@ -41,15 +58,27 @@ export type StreamMethodParams<M extends StreamMethodName> = z.infer<(typeof str
 
 /** The reply's `result` for each streaming method. */
 export interface StreamMethodResults {
-  /** The path the session started on and its address (direct `host:port` or the relay URL). */
-  'terminal.open': { path: PathKind; remote: string };
+  /**
+   * The session's ID here (for `terminal.attach`, `terminal.close`), the path it started on and its
+   * address (direct `host:port` or the relay URL).
+   */
+  'terminal.open': { id: string; path: PathKind; remote: string };
+  'terminal.attach': {
+    id: string;
+    /** Null while the session has no stream (reconnecting, ended). */
+    path: PathKind | null;
+    remote: string;
+    state: TerminalSessionState;
+    /** Scrollback bytes replayed before live output. */
+    replayBytes: number;
+  };
 }
 
 /** What a handler hands back once the stream is ready. */
 export interface UpgradedStream<M extends StreamMethodName> {
   result: StreamMethodResults[M];
-  /** Takes over the socket, right after the reply was written; the socket is paused until then. */
-  attach(socket: Socket): void;
+  /** Takes over the viewer's channel, right after the reply was sent; the channel is paused until then. */
+  attach(channel: ViewerChannel): void;
   /** The client left before the reply could be written: release what was opened. */
   cancel(): void;
 }
@@ -58,8 +87,66 @@ export type StreamUpgradeHandlers = {
   [M in StreamMethodName]?: (params: StreamMethodParams<M>) => Promise<UpgradedStream<M>>;
 };
 
-function isStreamMethod(name: unknown): name is StreamMethodName {
+export function isStreamMethod(name: unknown): name is StreamMethodName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(streamMethodParams, name);
+}
+
+/**
+ * Validates a streaming request and runs its handler, for any transport.
+ * @throws ClawError('BAD_ARGUMENT') for an unknown method or bad params (naming the field); the
+ *   handler's own ClawError otherwise (PEER_NOT_FOUND, STREAM_REJECTED…)
+ */
+export function startStreamMethod(
+  handlers: StreamUpgradeHandlers,
+  method: string,
+  params: unknown,
+): Promise<UpgradedStream<StreamMethodName>> {
+  if (!isStreamMethod(method)) {
+    return Promise.reject(new ClawError('BAD_ARGUMENT', `unknown streaming method '${method}'`));
+  }
+  const handler = handlers[method] as ((p: unknown) => Promise<UpgradedStream<StreamMethodName>>) | undefined;
+  if (!handler) return Promise.reject(new ClawError('BAD_ARGUMENT', `this agent does not serve '${method}'`));
+  const parsed = streamMethodParams[method].safeParse(params ?? {});
+  if (!parsed.success) {
+    return Promise.reject(
+      new ClawError('BAD_ARGUMENT', `invalid parameters for ${method}: ${describeZodError(parsed.error)}`),
+    );
+  }
+  return handler(parsed.data);
+}
+
+/**
+ * The control socket as a ViewerChannel: the CLI writes output straight to its stdout, so it sends no
+ * ACK frames (`viewerAcks: false`) and a write the socket took counts as delivered.
+ */
+export function socketChannel(socket: Socket): ViewerChannel {
+  socket.on('error', () => socket.destroy());
+  return {
+    viewerAcks: false,
+    write: (bytes) => !socket.destroyed && socket.write(bytes),
+    onData: (listener) => {
+      socket.on('data', listener);
+      return () => void socket.off('data', listener);
+    },
+    onDrain: (listener) => {
+      socket.on('drain', listener);
+      return () => void socket.off('drain', listener);
+    },
+    onClose: (listener) => {
+      let fired = false;
+      const once = () => {
+        if (fired) return;
+        fired = true;
+        listener();
+      };
+      if (socket.destroyed) queueMicrotask(once);
+      else socket.once('close', once);
+      return () => void socket.off('close', once);
+    },
+    pause: () => void socket.pause(),
+    resume: () => void socket.resume(),
+    close: () => void socket.end(),
+  };
 }
 
 /**
@@ -91,17 +178,13 @@ export function acceptStreamUpgrade(
     fail(new ClawError('BAD_ARGUMENT', message));
     return true;
   };
-  const handler = handlers[method];
   if (id === null) return refuse('malformed request: id: expected a whole number');
-  if (!handler) return refuse(`this agent does not serve '${method}'`);
   if (rest.trim() !== '') return refuse(`send nothing after a ${method} request until its reply`);
-  const parsed = streamMethodParams[method].safeParse('params' in raw ? raw.params : {});
-  if (!parsed.success) return refuse(`invalid parameters for ${method}: ${describeZodError(parsed.error)}`);
-  handler(parsed.data).then(
+  startStreamMethod(handlers, method, 'params' in raw ? raw.params : {}).then(
     (up) => {
       if (socket.destroyed) return up.cancel();
       socket.write(JSON.stringify({ id, ok: true, result: up.result }) + '\n');
-      up.attach(socket);
+      up.attach(socketChannel(socket));
     },
     (err: unknown) => fail(err),
   );

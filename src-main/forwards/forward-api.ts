@@ -1,11 +1,11 @@
 /**
- * API methods about forwards and proxies (`forward.add/list/remove`, `proxy.add/list/remove`): checks
+ * API methods about forwards and proxies (`forward.add/list/remove/enable/disable`, `proxy.add/list/remove`): checks
  * what the user asked for, then hands it to the agent's ForwardManager.
  */
 import type { Agent } from '../agent/agent.js';
 import { resolvePeer } from '../agent/peer-api.js';
 import type { ForwardRecord } from '../agent/settings.js';
-import type { ForwardInfo, MethodParams, ProxyInfo } from '../api/contract.js';
+import type { ForwardInfo, MethodParams, ProxyInfo, ToggleResult } from '../api/contract.js';
 import { ClawError } from '../core/errors.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { forwardsOf } from './forwarding.js';
@@ -55,6 +55,7 @@ export async function addForward(agent: Agent, p: MethodParams<'forward.add'>): 
     listen,
     via: viaName(agent, p.via),
     remote: formatHostPort(remote.host, remote.port),
+    enabled: true,
   };
   const manager = forwardsOf(agent);
   await manager.add(record);
@@ -83,6 +84,7 @@ export async function addProxy(agent: Agent, p: MethodParams<'proxy.add'>): Prom
     kind: p.kind,
     listen,
     ...(p.via !== undefined ? { via: viaName(agent, p.via) } : {}),
+    enabled: true,
   };
   const manager = forwardsOf(agent);
   await manager.add(record);
@@ -96,4 +98,16 @@ export function listProxies(agent: Agent): ProxyInfo[] {
 export async function removeProxy(agent: Agent, name: string): Promise<{ name: string }> {
   await forwardsOf(agent).remove(name, ['socks', 'http']);
   return { name };
+}
+
+/** `forward.enable` / `forward.disable`, for forwards and proxies alike (they share one namespace). */
+export async function setForwardEnabled(agent: Agent, name: string, enabled: boolean): Promise<ToggleResult> {
+  const run = await forwardsOf(agent).setEnabled(name, enabled);
+  return {
+    name: run.record.name,
+    kind: run.record.kind,
+    state: run.state,
+    local: run.listener?.address ?? run.record.listen,
+    ...(run.state === 'error' && run.error ? { error: run.error } : {}),
+  };
 }

@@ -17,18 +17,21 @@ import { listenTcp, type TcpListener } from './listener.js';
 import { handleSocksConnection } from './socks-server.js';
 import { handleTcpForwardConnection } from './tcp-forward.js';
 
+/** A forward to add: `enabled` defaults to true, as in the saved settings. */
+export type ForwardRecordInput = Omit<ForwardRecord, 'enabled'> & { enabled?: boolean };
+
 interface Counters {
   connections: number;
   bytesIn: number;
   bytesOut: number;
 }
 
-interface Running {
+export interface Running {
   record: ForwardRecord;
   listener: TcpListener | undefined;
   state: ForwardState;
   error: string | undefined;
-  counters: Counters;
+  counters: Counters & { open: number };
 }
 
 export class ForwardManager {
@@ -40,10 +43,17 @@ export class ForwardManager {
     private readonly dialer: Dialer,
   ) {}
 
-  /** Starts every saved listener; one that cannot bind is kept in state `error` with a notice. */
+  /**
+   * Starts every saved listener; one that cannot bind is kept in state `error` with a notice, one the
+   * user switched off stays `off`.
+   */
   async restore(): Promise<void> {
     for (const record of this.agent.settings.get().forwards) {
       const run = this.track(record);
+      if (!record.enabled) {
+        run.state = 'off';
+        continue;
+      }
       try {
         await this.listen(run);
       } catch (err) {
@@ -60,7 +70,8 @@ export class ForwardManager {
    * Starts a new listener and saves it.
    * @throws ClawError('BAD_ARGUMENT') when the name is taken, ClawError('ADDRESS_IN_USE') when the port is.
    */
-  async add(record: ForwardRecord): Promise<void> {
+  async add(input: ForwardRecordInput): Promise<void> {
+    const record: ForwardRecord = { ...input, enabled: input.enabled ?? true };
     if (this.stopped) throw new ClawError('NO_AGENT', 'the agent is stopping; start it again first');
     if (this.running.has(record.name)) {
       throw new ClawError(
@@ -100,6 +111,63 @@ export class ForwardManager {
     this.agent.settings.update((s) => ({ ...s, forwards: s.forwards.filter((f) => f.name !== name) }));
     await run.listener?.close();
     this.agent.changed();
+  }
+
+  /**
+   * Switches a forward or proxy on or off. Off: its listener closes (connections reset), its port is
+   * free, and it stays saved with `enabled: false`. On: it binds again.
+   * @throws ClawError('BAD_ARGUMENT') when there is no such name; ClawError('ADDRESS_IN_USE') when
+   *   switching on finds the port taken (it stays off then).
+   */
+  async setEnabled(name: string, enabled: boolean): Promise<Running> {
+    const run = this.running.get(name);
+    if (!run) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `no forward or proxy named '${name}'; \`clawbridge forward list\` and \`proxy list\` show them`,
+      );
+    }
+    if (enabled && run.state !== 'listening') {
+      try {
+        await this.listen(run);
+      } catch (err) {
+        if (!run.record.enabled) run.state = 'off';
+        throw err;
+      }
+    } else if (!enabled && run.state !== 'off') {
+      const listener = run.listener;
+      run.listener = undefined;
+      run.state = 'off';
+      run.error = undefined;
+      await listener?.close();
+    }
+    if (run.record.enabled !== enabled) {
+      run.record = { ...run.record, enabled };
+      this.agent.settings.update((s) => ({
+        ...s,
+        forwards: s.forwards.map((f) => (f.name === name ? { ...f, enabled } : f)),
+      }));
+    }
+    this.agent.changed();
+    return run;
+  }
+
+  /** A peer was renamed: forwards and proxies that exit there follow it (they name their peer). */
+  renameVia(before: string, after: string): void {
+    for (const run of this.running.values()) {
+      if (run.record.via === before) run.record = { ...run.record, via: after };
+    }
+    this.agent.settings.update((s) => ({
+      ...s,
+      forwards: s.forwards.map((f) => (f.via === before ? { ...f, via: after } : f)),
+    }));
+  }
+
+  /** Connections open right now over all listeners (while any are, byte counters move). */
+  openConnections(): number {
+    let n = 0;
+    for (const r of this.running.values()) n += r.counters.open;
+    return n;
   }
 
   /** Names already in use (forwards and proxies share one namespace, so `rm NAME` is never ambiguous). */
@@ -157,6 +225,8 @@ export class ForwardManager {
 
   private accept(run: Running, socket: Socket): void {
     run.counters.connections++;
+    run.counters.open++;
+    socket.once('close', () => run.counters.open--);
     const { record } = run;
     const ctx: FrontEndContext = {
       name: record.name,
@@ -178,10 +248,17 @@ export class ForwardManager {
   }
 }
 
-function zero(): Counters {
-  return { connections: 0, bytesIn: 0, bytesOut: 0 };
+function zero(): Counters & { open: number } {
+  return { connections: 0, bytesIn: 0, bytesOut: 0, open: 0 };
 }
 
 function status(r: Running): { state: ForwardState; error?: string } & Counters {
-  return { state: r.state, ...r.counters, ...(r.state === 'error' && r.error ? { error: r.error } : {}) };
+  const { connections, bytesIn, bytesOut } = r.counters;
+  return {
+    state: r.state,
+    connections,
+    bytesIn,
+    bytesOut,
+    ...(r.state === 'error' && r.error ? { error: r.error } : {}),
+  };
 }

@@ -12,14 +12,18 @@ import { TERMINAL_SERVICE, terminalOpenArgs } from '../protocol/terminal-frames.
 import { PtySession } from './pty-session.js';
 import type { ServerSession } from './server-session.js';
 import { SessionRegistry } from './session-registry.js';
-import type { TerminalClient } from './terminal-client.js';
-import { terminalOpenHandler } from './viewer-bridge.js';
+import { agentOpener } from './viewer-bridge.js';
+import { ViewerSessions } from './viewer-sessions.js';
+import { resolvePeer } from '../agent/peer-api.js';
+import { ClawError } from '../core/errors.js';
 
 export interface Terminals {
   /** Sessions peers have open on this node. */
   readonly sessions: SessionRegistry;
-  /** Streaming methods for the control server (`terminal.open`). */
+  /** Streaming methods for every transport (`terminal.open`, `terminal.attach`; stream-upgrade.ts). */
   readonly upgrades: StreamUpgradeHandlers;
+  /** The sessions this node has open on its peers (agent-owned; `terminal.list`). */
+  readonly viewers: ViewerSessions;
   /** Hangs up every session, served or opened (the agent is stopping). */
   stop(): void;
 }
@@ -35,16 +39,39 @@ export function startTerminals(agent: Agent): Terminals {
     noun: 'terminals',
     handle: (req) => serveTerminal(agent.name, sessions, req),
   });
-  const clients = new Set<TerminalClient>();
-  return {
+  const viewers = new ViewerSessions({
+    opener: (peer) => {
+      const entry = resolvePeer(agent, peer);
+      return { fingerprint: entry.record.fingerprint, opener: agentOpener(agent, entry) };
+    },
+    resumeMs: () => agent.settings.get().terminalResumeMs,
+    log: agent.log,
+  });
+  const terminals: Terminals = {
     sessions,
-    upgrades: { 'terminal.open': terminalOpenHandler(agent, clients) },
+    upgrades: viewers.handlers,
+    viewers,
     stop: () => {
+      running.delete(agent);
       sessions.closeAll('the agent is stopping');
-      for (const c of clients) c.close();
-      clients.clear();
+      viewers.closeAll();
     },
   };
+  running.set(agent, terminals);
+  return terminals;
+}
+
+const running = new WeakMap<Agent, Terminals>();
+
+/**
+ * The terminals of a running agent: for the API handlers and for transports other than the control
+ * socket (the web UI's `/api/stream` serves `terminalsOf(agent).upgrades`).
+ * @throws ClawError('INTERNAL') when startTerminals was not called for it.
+ */
+export function terminalsOf(agent: Agent): Terminals {
+  const t = running.get(agent);
+  if (!t) throw new ClawError('INTERNAL', 'terminals are not running in this agent; restart the agent');
+  return t;
 }
 
 /**

@@ -1,14 +1,21 @@
 /**
- * The requesting agent's `terminal.open` streaming method: opens a session on the peer for a CLI (or
- * any control-socket client) and then relays terminal frames between the CLI's upgraded socket and the
- * session (terminal-client.ts). Backpressure runs through: a CLI that reads slowly leaves the socket's
- * writes pending, which withholds ACKs and pauses the stream, which pauses the remote PTY.
+ * Relays terminal frames between one viewer (a ViewerChannel: the CLI's upgraded control socket, a web
+ * UI WebSocket, an Electron port) and one agent-owned session (viewer-sessions.ts), and decides when
+ * output counts as consumed — which is what the serving agent's PTY waits for (terminal-flow.ts):
+ *
+ * - a channel with `viewerAcks: false` (the CLI socket): output is consumed once the channel took it
+ *   (a write below its high-water mark, or the drain after one above it);
+ * - a channel with `viewerAcks: true` (the window): only when the viewer sends an ACK frame saying it
+ *   has drawn the bytes, so a page that falls behind pauses the remote program.
+ *
+ * ACK offsets from a viewer count the DATA bytes this bridge sent on the channel, replay included,
+ * from 0 when the channel was attached. Replayed scrollback was consumed when it arrived; only live
+ * bytes are passed on to the session's `consumed`.
  */
-import type { Socket } from 'node:net';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
-import type { StreamMethodParams, UpgradedStream } from '../api/stream-upgrade.js';
+import type { Disposer } from '../core/emitter.js';
+import type { ViewerChannel } from '../api/viewer-channel.js';
 import type { Agent, PeerEntry } from '../agent/agent.js';
-import { resolvePeer } from '../agent/peer-api.js';
 import {
   encodeDataFrames,
   encodeTerminalFrame,
@@ -16,8 +23,160 @@ import {
   TERMINAL_SERVICE,
   TerminalFrameDecoder,
   type TerminalFrame,
+  type TerminalState,
 } from '../protocol/terminal-frames.js';
-import { TerminalClient, type TerminalStreamOpener } from './terminal-client.js';
+import type { TerminalStreamOpener } from './terminal-client.js';
+
+/** What the bridge drives: the session's input, size and output flow (TerminalClient's methods). */
+export interface BridgedSession {
+  /** Input; false when the caller should wait for inputDrained(). */
+  write(data: Buffer): boolean;
+  resize(cols: number, rows: number): void;
+  /** `n` more live output bytes reached the viewer (see the header). */
+  consumed(n: number): void;
+  pauseOutput(): void;
+  resumeOutput(): void;
+}
+
+export class ViewerBridge {
+  private readonly decoder = new TerminalFrameDecoder();
+  private readonly disposers: Disposer[] = [];
+  /** DATA bytes written on the channel (replay + live): what ACK offsets count. */
+  private sent = 0;
+  /** Of those, the replayed ones (already consumed before this viewer came). */
+  private replayed = 0;
+  private acked = 0;
+  /** Live bytes passed on to `session.consumed`. */
+  private liveConsumed = 0;
+  private waitingForDrain = false;
+  private over = false;
+
+  /** @param onGone the viewer left, or the bridge ended it: the session is detached (called once). */
+  constructor(
+    private readonly channel: ViewerChannel,
+    private readonly session: BridgedSession,
+    private readonly onGone: (bridge: ViewerBridge) => void,
+  ) {
+    this.disposers.push(
+      channel.onData((bytes) => this.fromViewer(bytes)),
+      channel.onDrain(() => this.drained()),
+      channel.onClose(() => this.gone()),
+    );
+  }
+
+  /** Sends what the viewer missed (scrollback) before anything live; counted as already consumed. */
+  replay(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.write(bytes);
+    this.replayed += bytes.length;
+  }
+
+  /** Starts the flow: the viewer's input is read, the session's output handed over. */
+  start(): void {
+    this.channel.resume();
+    this.session.resumeOutput();
+  }
+
+  /** One chunk of live output from the session. */
+  output(chunk: Buffer): void {
+    if (this.over) return;
+    const ok = this.write(chunk);
+    // Without viewer ACKs, a write the channel took below its high-water mark counts as delivered.
+    if (!this.channel.viewerAcks && ok) this.consumeLive(this.sent - this.replayed);
+    if (!ok && !this.waitingForDrain) {
+      this.waitingForDrain = true;
+      this.session.pauseOutput();
+    }
+  }
+
+  status(state: TerminalState, detail: string): void {
+    if (!this.over)
+      this.channel.write(encodeTerminalFrame({ type: 'status', state, detail: fitText(detail) }));
+  }
+
+  /** The session ended (EXIT or ERROR frame), or another viewer took it over: last frame, then close. */
+  end(frame: TerminalFrame): void {
+    if (this.over) return;
+    this.channel.write(encodeTerminalFrame(frame));
+    this.finish();
+    this.channel.close();
+  }
+
+  /** The session accepts input again after write() returned false. */
+  inputDrained(): void {
+    if (!this.over) this.channel.resume();
+  }
+
+  /** Live bytes sent but not yet passed on as consumed: the session consumes them itself on detach. */
+  get unconsumedLive(): number {
+    return this.sent - this.replayed - this.liveConsumed;
+  }
+
+  private write(bytes: Buffer): boolean {
+    const frames = encodeDataFrames(bytes);
+    let ok = true;
+    for (const frame of frames) ok = this.channel.write(frame);
+    this.sent += bytes.length;
+    return ok;
+  }
+
+  private consumeLive(upTo: number): void {
+    const n = upTo - this.liveConsumed;
+    if (n <= 0) return;
+    this.liveConsumed = upTo;
+    this.session.consumed(n);
+  }
+
+  private drained(): void {
+    if (this.over || !this.waitingForDrain) return;
+    this.waitingForDrain = false;
+    if (!this.channel.viewerAcks) this.consumeLive(this.sent - this.replayed);
+    this.session.resumeOutput();
+  }
+
+  private fromViewer(bytes: Uint8Array): void {
+    if (this.over) return;
+    try {
+      for (const frame of this.decoder.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)))
+        this.take(frame);
+    } catch (err) {
+      const message = isClawError(err) ? err.message : errorMessage(err);
+      this.end({ type: 'error', message: fitText(`bad terminal frame from the viewer: ${message}`) });
+    }
+  }
+
+  private take(frame: TerminalFrame): void {
+    switch (frame.type) {
+      case 'data':
+        if (!this.session.write(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength)))
+          this.channel.pause();
+        return;
+      case 'resize':
+        return this.session.resize(frame.cols, frame.rows);
+      case 'ack':
+        if (!this.channel.viewerAcks) break;
+        if (frame.offset < this.acked || frame.offset > this.sent) {
+          throw new ClawError('PROTOCOL', `ACK ${frame.offset} outside ${this.acked}..${this.sent}`);
+        }
+        this.acked = frame.offset;
+        return this.consumeLive(Math.max(0, frame.offset - this.replayed));
+      default:
+        break;
+    }
+    throw new ClawError('PROTOCOL', `unexpected ${frame.type.toUpperCase()} frame from the viewer`);
+  }
+
+  private finish(): void {
+    if (this.over) return;
+    this.over = true;
+    for (const d of this.disposers) d();
+    this.onGone(this);
+  }
+
+  private gone(): void {
+    this.finish();
+  }
+}
 
 /** Keeps the peer's own reason and drops the mux's "peer refused the … stream:" wrapper. */
 function refusal(err: unknown): unknown {
@@ -62,98 +221,4 @@ export function agentOpener(agent: Agent, entry: PeerEntry): TerminalStreamOpene
     },
     whenReachable: (maxMs) => whenReachable(agent, find, maxMs),
   };
-}
-
-/**
- * The `terminal.open` handler: starts the session, and once the reply is out, bridges the socket.
- * `clients` tracks live sessions so the agent can hang them up when it stops.
- */
-export function terminalOpenHandler(
-  agent: Agent,
-  clients: Set<TerminalClient>,
-): (params: StreamMethodParams<'terminal.open'>) => Promise<UpgradedStream<'terminal.open'>> {
-  return async (params) => {
-    const entry = resolvePeer(agent, params.peer);
-    const client = new TerminalClient(agentOpener(agent, entry), {
-      resumeMs: agent.settings.get().terminalResumeMs,
-      log: agent.log,
-    });
-    await client.start({ command: params.command, cols: params.cols, rows: params.rows });
-    clients.add(client);
-    const forget = () => clients.delete(client);
-    client.on('exit', forget);
-    client.on('failed', forget);
-    return {
-      result: { path: client.path!, remote: client.remote },
-      attach: (socket) => bridgeViewer(socket, client, forget),
-      cancel: () => {
-        forget();
-        client.close();
-      },
-    };
-  };
-}
-
-/** Relays frames between the viewer's socket and the session until either side ends. */
-export function bridgeViewer(
-  socket: Socket,
-  client: TerminalClient,
-  onClosed: () => void = () => undefined,
-): void {
-  const decoder = new TerminalFrameDecoder();
-  let ended = false;
-  let waitingForDrain = false;
-  const end = (frame: TerminalFrame) => {
-    if (ended) return;
-    ended = true;
-    if (!socket.destroyed) socket.end(encodeTerminalFrame(frame));
-  };
-  client.on('data', (chunk) => {
-    if (ended || socket.destroyed) return;
-    const frames = encodeDataFrames(chunk);
-    let ok = true;
-    frames.forEach((frame, i) => {
-      ok = socket.write(frame, i === frames.length - 1 ? () => client.consumed(chunk.length) : undefined);
-    });
-    if (!ok && !waitingForDrain) {
-      waitingForDrain = true;
-      client.pauseOutput();
-      socket.once('drain', () => {
-        waitingForDrain = false;
-        client.resumeOutput();
-      });
-    }
-  });
-  client.on('status', (state, detail) => {
-    if (!ended && !socket.destroyed)
-      socket.write(encodeTerminalFrame({ type: 'status', state, detail: fitText(detail) }));
-  });
-  client.on('exit', (status) => end({ type: 'exit', status }));
-  client.on('failed', (err) => end({ type: 'error', message: fitText(err.message) }));
-  client.on('drain', () => socket.resume());
-  socket.on('data', (chunk: Buffer) => {
-    try {
-      for (const frame of decoder.push(chunk)) {
-        if (frame.type === 'data') {
-          if (!client.write(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength))) {
-            socket.pause();
-          }
-        } else if (frame.type === 'resize') {
-          client.resize(frame.cols, frame.rows);
-        } else {
-          throw new ClawError('PROTOCOL', `unexpected ${frame.type.toUpperCase()} frame from the viewer`);
-        }
-      }
-    } catch (err) {
-      end({ type: 'error', message: fitText(`bad terminal frame from the viewer: ${errorMessage(err)}`) });
-      client.close();
-    }
-  });
-  socket.on('error', () => socket.destroy());
-  socket.on('close', () => {
-    onClosed();
-    client.close();
-  });
-  socket.resume();
-  client.resumeOutput();
 }

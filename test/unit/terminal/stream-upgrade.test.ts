@@ -12,6 +12,7 @@ import { startControlServer } from '../../../src-main/api/control-server.js';
 import { ControlClient, connectControlSocket } from '../../../src-main/api/control-client.js';
 import type { ApiHandler } from '../../../src-main/api/contract.js';
 import { requestStreamUpgrade, type StreamUpgradeHandlers } from '../../../src-main/api/stream-upgrade.js';
+import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
 import { controlSocketPath } from '../../../src-main/agent/home-dir.js';
 import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 import {
@@ -34,25 +35,27 @@ const upgrades: StreamUpgradeHandlers = {
       );
     }
     return Promise.resolve({
-      result: { path: 'relay', remote: `ws://relay for ${params.peer}` },
-      attach: (socket: Socket) => {
+      result: { id: '0123456789abcdef', path: 'relay', remote: `ws://relay for ${params.peer}` },
+      attach: (channel: ViewerChannel) => {
         // The first frame goes out right behind the reply: the client must keep it.
-        socket.write(encodeTerminalFrame({ type: 'status', state: 'resumed', detail: 'hello' }));
+        channel.write(encodeTerminalFrame({ type: 'status', state: 'resumed', detail: 'hello' }));
         const decoder = new TerminalFrameDecoder();
-        socket.on('data', (chunk: Buffer) => {
-          for (const f of decoder.push(chunk)) {
+        channel.onData((chunk) => {
+          for (const f of decoder.push(Buffer.from(chunk))) {
             if (f.type === 'data')
-              socket.write(
+              channel.write(
                 encodeTerminalFrame({
                   type: 'data',
                   data: Buffer.from(Buffer.from(f.data).toString().toUpperCase()),
                 }),
               );
-            if (f.type === 'resize')
-              socket.end(encodeTerminalFrame({ type: 'exit', status: { code: f.cols } }));
+            if (f.type === 'resize') {
+              channel.write(encodeTerminalFrame({ type: 'exit', status: { code: f.cols } }));
+              channel.close();
+            }
           }
         });
-        socket.resume();
+        channel.resume();
       },
       cancel: () => undefined,
     });
@@ -85,7 +88,7 @@ test('terminal.open: ok reply, then frames both ways on the same socket', async 
       cols: 80,
       rows: 24,
     });
-    assert.deepEqual(result, { path: 'relay', remote: 'ws://relay for b' });
+    assert.deepEqual(result, { id: '0123456789abcdef', path: 'relay', remote: 'ws://relay for b' });
     const all = frames(socket, rest);
     socket.write(encodeTerminalFrame({ type: 'data', data: Buffer.from('hi') }));
     await new Promise((r) => setTimeout(r, 50));

@@ -1,0 +1,148 @@
+/**
+ * The API's pushed events (contract.ts ApiEvents), fanned out to every subscribed client of every
+ * transport. `changed` goes out as it happens (the CLI re-reads); `status` carries the whole picture
+ * and is coalesced to one per STATUS_EVENT_INTERVAL_MS, and keeps ticking while forwards have open
+ * connections so their byte counters move; `pending.added` is found by comparing pending lists.
+ */
+import {
+  STATUS_EVENT_INTERVAL_MS,
+  type ApiEvents,
+  type PairingEvent,
+  type PendingInfo,
+  type StatusEvent,
+  type TerminalEvent,
+} from '../../api/contract.js';
+import type { Disposer } from '../../core/emitter.js';
+
+/** Timers, injectable so the coalescing is tested with a fake clock. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/**
+ * Runs `fire` at most once per `intervalMs` however often it is poked, never synchronously inside the
+ * poke (the agent pokes in the middle of its own updates), and again every interval while `busy()`.
+ */
+export class Coalescer {
+  private timer: unknown;
+  private last = -Infinity;
+
+  constructor(
+    private readonly fire: () => void,
+    private readonly busy: () => boolean,
+    private readonly clock: Clock,
+    private readonly intervalMs: number = STATUS_EVENT_INTERVAL_MS,
+  ) {}
+
+  poke(): void {
+    if (this.timer !== undefined) return;
+    this.schedule(Math.max(0, this.last + this.intervalMs - this.clock.now()));
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.last = this.clock.now();
+      this.fire();
+      if (this.busy()) this.schedule(this.intervalMs);
+    }, ms);
+  }
+}
+
+/** Where the events come from (STYLE 13): each returns a disposer. */
+export interface EventSources {
+  onChanged(listener: () => void): Disposer;
+  onPairing(listener: (e: PairingEvent) => void): Disposer;
+  onTerminal(listener: (e: TerminalEvent) => void): Disposer;
+  snapshot(): StatusEvent;
+  pending(): PendingInfo[];
+  /** Some forward or proxy has open connections (its counters move without a `changed`). */
+  busy(): boolean;
+  /** A listener threw or a snapshot failed: logged, never thrown into the agent. */
+  onError(err: unknown): void;
+}
+
+type Listener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
+
+export class ApiEventHub {
+  private readonly listeners = new Set<Listener>();
+  private readonly coalescer: Coalescer;
+  private sources: Disposer[] = [];
+  private knownPending = new Set<string>();
+
+  constructor(
+    private readonly from: EventSources,
+    clock: Clock = realClock,
+  ) {
+    this.coalescer = new Coalescer(
+      () => this.safely(() => this.emit('status', from.snapshot())),
+      () => this.listeners.size > 0 && from.busy(),
+      clock,
+    );
+  }
+
+  /** Adds a listener; the first one starts listening to the agent. Each new one soon gets a `status`. */
+  subscribe(listener: Listener): Disposer {
+    if (this.listeners.size === 0) this.start();
+    this.listeners.add(listener);
+    this.coalescer.poke();
+    return () => {
+      if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
+      for (const dispose of this.sources) dispose();
+      this.sources = [];
+      this.coalescer.stop();
+    };
+  }
+
+  private start(): void {
+    this.knownPending = new Set(this.from.pending().map((p) => p.id));
+    this.sources = [
+      this.from.onChanged(() => {
+        this.emit('changed', {});
+        this.coalescer.poke();
+        this.safely(() => this.checkPending());
+      }),
+      this.from.onPairing((e) => this.emit('pairing', e)),
+      this.from.onTerminal((e) => {
+        this.emit('terminal', e);
+        this.coalescer.poke();
+      }),
+    ];
+  }
+
+  private checkPending(): void {
+    const list = this.from.pending();
+    const added = list.filter((p) => !this.knownPending.has(p.id));
+    this.knownPending = new Set(list.map((p) => p.id));
+    for (const p of added) this.emit('pending.added', p);
+  }
+
+  private emit<E extends keyof ApiEvents>(event: E, data: ApiEvents[E]): void {
+    for (const l of [...this.listeners]) this.safely(() => l(event, data));
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.from.onError(err);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * `settings.get` / `settings.set`: the node's settings as the window's Settings view shows them. What the
+ * agent can change while running is applied at once (name, relays, terminal resume, notifications);
+ * the direct listener and the own relay are saved and reported as `restartNeeded`.
+ */
+import type { MethodParams, SettingsResult, SettingsSetResult } from '../../api/contract.js';
+import { ClawError, errorMessage } from '../../core/errors.js';
+import { parseFingerprint } from '../../core/fingerprint.js';
+import { parseHostPort } from '../../core/host-port.js';
+import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type SettingsStore } from '../settings.js';
+
+/** What these methods need from the agent (STYLE 13). */
+export interface SettingsHost {
+  readonly name: string;
+  readonly identity: { readonly fingerprint: string };
+  readonly settings: SettingsStore;
+  /** Where the direct listener is bound now, or null. */
+  readonly listenAddress: string | null;
+  relayClients(): readonly { url: string; state: string; lastError?: string | undefined }[];
+  /** Starts using a relay now and saves it. */
+  ensureRelay(url: string, fingerprint?: string, token?: string): void;
+  /** Stops using a relay now and forgets it. */
+  removeRelay(url: string): void;
+  changed(): void;
+}
+
+export function getSettings(host: SettingsHost): SettingsResult {
+  const s = host.settings.get();
+  const clients = new Map(host.relayClients().map((r) => [r.url, r]));
+  return {
+    name: host.name,
+    fingerprint: host.identity.fingerprint,
+    relays: s.relays.map((r) => {
+      const client = clients.get(r.url);
+      return {
+        url: r.url,
+        fingerprint: r.fingerprint ?? null,
+        hasToken: r.token !== undefined,
+        connected: client?.state === 'connected',
+        ...(client?.lastError ? { error: client.lastError } : {}),
+      };
+    }),
+    actAsRelay: s.actAsRelay,
+    relayListen: s.relayListen,
+    listen: s.listen,
+    listeningOn: host.listenAddress,
+    terminalResumeMs: s.terminalResumeMs,
+    notifications: s.notifications,
+  };
+}
+
+function fieldError(field: string, message: string): ClawError {
+  return new ClawError('BAD_ARGUMENT', `invalid parameters for settings.set: ${field}: ${message}`);
+}
+
+function checkHostPort(field: string, value: string): string {
+  try {
+    const { host, port } = parseHostPort(value);
+    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  } catch (err) {
+    throw fieldError(field, errorMessage(err));
+  }
+}
+
+function checkRelayUrl(field: string, url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new Error('use ws:// or wss://');
+  } catch (err) {
+    throw fieldError(field, `not a relay URL (${errorMessage(err)})`);
+  }
+  return url;
+}
+
+/**
+ * Applies what `p` gives. Everything is checked before anything changes, so a bad field changes
+ * nothing. @throws ClawError('BAD_ARGUMENT') naming the field.
+ */
+export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>): SettingsSetResult {
+  const before = host.settings.get();
+  const listen = p.listen === undefined || p.listen === null ? p.listen : checkHostPort('listen', p.listen);
+  const relayListen = p.relayListen === undefined ? undefined : checkHostPort('relayListen', p.relayListen);
+  const resume = p.terminalResumeMs;
+  if (resume !== undefined && (resume < TERMINAL_RESUME_MIN_MS || resume > TERMINAL_RESUME_MAX_MS)) {
+    throw fieldError(
+      'terminalResumeMs',
+      `must be from ${TERMINAL_RESUME_MIN_MS} (1 s) to ${TERMINAL_RESUME_MAX_MS} (24 h) ms, got ${resume}`,
+    );
+  }
+  let addFingerprint: string | undefined;
+  if (p.addRelay) {
+    checkRelayUrl('addRelay.url', p.addRelay.url);
+    if (before.relays.some((r) => r.url === p.addRelay!.url)) {
+      throw fieldError('addRelay.url', `${p.addRelay.url} is already used; remove it first to change it`);
+    }
+    if (p.addRelay.fingerprint !== undefined) {
+      try {
+        addFingerprint = parseFingerprint(p.addRelay.fingerprint);
+      } catch (err) {
+        throw fieldError('addRelay.fingerprint', errorMessage(err));
+      }
+    }
+  }
+  if (p.removeRelay !== undefined && !before.relays.some((r) => r.url === p.removeRelay)) {
+    throw fieldError('removeRelay', `this node does not use ${p.removeRelay}`);
+  }
+
+  const restartFor: string[] = [];
+  if (listen !== undefined && listen !== before.listen) restartFor.push('listen');
+  if (p.actAsRelay !== undefined && p.actAsRelay !== before.actAsRelay) restartFor.push('actAsRelay');
+  if (relayListen !== undefined && relayListen !== before.relayListen) restartFor.push('relayListen');
+  host.settings.update((s) => ({
+    ...s,
+    ...(p.name !== undefined ? { name: p.name } : {}),
+    ...(listen !== undefined ? { listen } : {}),
+    ...(p.actAsRelay !== undefined ? { actAsRelay: p.actAsRelay } : {}),
+    ...(relayListen !== undefined ? { relayListen } : {}),
+    ...(resume !== undefined ? { terminalResumeMs: resume } : {}),
+    ...(p.notifications !== undefined ? { notifications: p.notifications } : {}),
+  }));
+  // Relays are applied live by the agent, which also saves them.
+  if (p.removeRelay !== undefined) host.removeRelay(p.removeRelay);
+  if (p.addRelay) host.ensureRelay(p.addRelay.url, addFingerprint, p.addRelay.token);
+  host.changed();
+  return { ...getSettings(host), restartNeeded: restartFor.length > 0, restartFor };
+}

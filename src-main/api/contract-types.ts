@@ -1,0 +1,123 @@
+/**
+ * Result and event types of the API contract that contract.ts re-exports (kept apart so contract.ts
+ * stays one screen of methods). Types only: the renderer imports them with `import type`.
+ */
+import type { ExitStatus } from '../protocol/terminal-frames.js';
+import type { PathKind } from '../transport/link.js';
+import type { ForwardInfo, ForwardState, PendingInfo, ProxyInfo, StatusResult } from './contract.js';
+
+export interface RelaySettingInfo {
+  url: string;
+  /** The pinned SHA-256 of the relay's certificate (64 hex), or null (ws://, or trusted by a CA). */
+  fingerprint: string | null;
+  /** An access token is saved for this relay (the token itself never leaves the agent). */
+  hasToken: boolean;
+  connected: boolean;
+  /** One line explaining why it is not connected, when it is not. */
+  error?: string;
+}
+
+export interface SettingsResult {
+  name: string;
+  fingerprint: string;
+  relays: RelaySettingInfo[];
+  actAsRelay: boolean;
+  /** Where this node's own relay listens when actAsRelay is on. */
+  relayListen: string;
+  /** The saved direct listener `HOST:PORT`, or null when direct links are off. */
+  listen: string | null;
+  /** Where the direct listener is bound right now (may differ: a busy port falls back), or null. */
+  listeningOn: string | null;
+  terminalResumeMs: number;
+  /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
+  notifications: boolean;
+}
+
+export interface SettingsSetResult extends SettingsResult {
+  /** Some change is saved but takes effect only when the agent restarts. */
+  restartNeeded: boolean;
+  /** Which settings wait for the restart (`listen`, `actAsRelay`, `relayListen`). */
+  restartFor: string[];
+}
+
+export interface RelayProbeResult {
+  url: string;
+  /** SHA-256 of the relay's TLS certificate (64 lowercase hex), or null for ws:// or when unreachable. */
+  fingerprint: string | null;
+  /** A certificate authority this machine trusts vouches for the relay's certificate and host name. */
+  caTrusted: boolean;
+  /**
+   * One line: why the relay could not be reached (fingerprint null), or why no CA vouches for its
+   * certificate (fingerprint set, e.g. `not vouched for by a CA: DEPTH_ZERO_SELF_SIGNED_CERT`).
+   */
+  error?: string;
+}
+
+/** `forward.enable` / `forward.disable`: the forward or proxy as it is now. */
+export interface ToggleResult {
+  name: string;
+  kind: 'tcp' | 'socks' | 'http';
+  state: ForwardState;
+  local: string;
+  error?: string;
+}
+
+/**
+ * - `connected`: the session runs and its stream is up (a viewer may or may not be attached);
+ * - `reconnecting`: the stream was lost and the session is being resumed;
+ * - `exited`: the remote program ended (`exit` says how); `failed`: the session was lost for good.
+ */
+export type TerminalSessionState = 'connected' | 'reconnecting' | 'exited' | 'failed';
+
+export interface TerminalInfo {
+  /** This agent's ID for the session: what `terminal.attach` takes. */
+  id: string;
+  /** The peer's fingerprint. */
+  peer: string;
+  peerName: string;
+  state: TerminalSessionState;
+  /** The path the session's stream uses, or null while it has none. */
+  path: PathKind | null;
+  exit?: ExitStatus;
+  /** Why it failed, or what the reconnecting is about. */
+  message?: string;
+  /** A viewer is attached right now. */
+  attached: boolean;
+  startedAt: string;
+}
+
+export interface TerminalEvent {
+  id: string;
+  state: TerminalSessionState;
+  exit?: ExitStatus;
+  message?: string;
+}
+
+export interface StatusEvent {
+  status: StatusResult;
+  pending: PendingInfo[];
+  forwards: ForwardInfo[];
+  proxies: ProxyInfo[];
+}
+
+/**
+ * One step of a pairing. Joiner (`role: 'join'`): finding → checking → waiting (both fingerprints
+ * known) → paired | rejected | failed. Issuer (`role: 'new'`): joined (a node proved the code: its name
+ * and fingerprint; it is now a pending request) → paired | rejected | failed.
+ */
+export type PairingStep = 'finding' | 'checking' | 'waiting' | 'paired' | 'rejected' | 'failed' | 'joined';
+
+export interface PairingEvent {
+  role: 'join' | 'new';
+  /** The code (issuer side; the joiner's too, as typed): tells concurrent pairings apart. */
+  code?: string;
+  step: PairingStep;
+  /** The other node's name, once known. */
+  peerName?: string;
+  /** The other node's fingerprint, once known (from `waiting` / `joined` on). */
+  fingerprint?: string;
+  /** This node's own fingerprint, to compare side by side with the other screen. */
+  ownFingerprint?: string;
+  /** For `failed`: why, in one line. */
+  message?: string;
+}

@@ -1,0 +1,236 @@
+/**
+ * Terminal sessions this node has open on its peers, owned by the agent rather than by a viewer: the
+ * streaming methods `terminal.open` (a new session) and `terminal.attach` (a viewer comes back to one),
+ * `terminal.list` and `terminal.close`.
+ *
+ * A session opened by a viewer that acknowledges output itself (the window: `viewerAcks: true`)
+ * survives the viewer leaving (a reload, a closed tab): it keeps running, its output consumed into a
+ * bounded scrollback, and `terminal.attach` replays that scrollback before live output. A session
+ * opened from the CLI's control socket (`viewerAcks: false`) ends with the socket, as it always did.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { TerminalEvent, TerminalInfo, TerminalSessionState } from '../api/contract.js';
+import type { StreamUpgradeHandlers, UpgradedStream } from '../api/stream-upgrade.js';
+import type { ViewerChannel } from '../api/viewer-channel.js';
+import { Emitter } from '../core/emitter.js';
+import { ClawError } from '../core/errors.js';
+import { fitText, type ExitStatus } from '../protocol/terminal-frames.js';
+import { ReplayBuffer } from './replay-buffer.js';
+import { TerminalClient, type TerminalStreamOpener } from './terminal-client.js';
+import { ViewerBridge } from './viewer-bridge.js';
+
+/**
+ * Output kept per session for a viewer that attaches (again), in bytes (256 KiB): a few screens of
+ * history for a reloaded page; at most MAX_OWNED_SESSIONS × this in memory.
+ */
+export const SCROLLBACK_BYTES = 256 * 1024;
+/** How long an ended session stays listed (so a reloaded page sees how it ended), in ms (10 min). */
+export const ENDED_SESSION_KEEP_MS = 10 * 60 * 1000;
+/** Sessions this node keeps open on its peers at once (running or recently ended). */
+export const MAX_OWNED_SESSIONS = 64;
+
+/** What the sessions need from the agent (STYLE 13). */
+export interface ViewerSessionsHost {
+  /** Finds a peer by name or fingerprint and says how to reach it. @throws ClawError('PEER_NOT_FOUND') */
+  opener(peer: string): { fingerprint: string; opener: TerminalStreamOpener };
+  resumeMs(): number;
+  log: Pick<Logger, 'info'>;
+}
+
+class OwnedSession {
+  readonly id = randomBytes(8).toString('hex');
+  readonly startedAt = new Date().toISOString();
+  readonly scrollback = new ReplayBuffer(SCROLLBACK_BYTES);
+  state: TerminalSessionState = 'connected';
+  exit: ExitStatus | undefined;
+  message: string | undefined;
+  /** Whether the session outlives its viewer; decided by the first viewer's channel. */
+  keepAlive = false;
+  viewer: ViewerBridge | undefined;
+
+  constructor(
+    readonly peer: string,
+    readonly peerName: string,
+    readonly client: TerminalClient,
+  ) {}
+
+  get ended(): boolean {
+    return this.state === 'exited' || this.state === 'failed';
+  }
+
+  info(): TerminalInfo {
+    return {
+      id: this.id,
+      peer: this.peer,
+      peerName: this.peerName,
+      state: this.state,
+      path: this.ended || this.state === 'reconnecting' ? null : (this.client.path ?? null),
+      ...(this.exit ? { exit: this.exit } : {}),
+      ...(this.message !== undefined ? { message: this.message } : {}),
+      attached: this.viewer !== undefined,
+      startedAt: this.startedAt,
+    };
+  }
+}
+
+export class ViewerSessions {
+  private readonly sessions = new Map<string, OwnedSession>();
+  readonly events = new Emitter<{ terminal: [TerminalEvent] }>();
+
+  constructor(private readonly host: ViewerSessionsHost) {}
+
+  /** The streaming methods, for every transport (control socket, web UI, IPC). */
+  readonly handlers: StreamUpgradeHandlers = {
+    'terminal.open': (p) => this.open(p),
+    'terminal.attach': (p) => this.attach(p),
+  };
+
+  list(): TerminalInfo[] {
+    return [...this.sessions.values()].map((s) => s.info());
+  }
+
+  /** Hangs up a session (its program gets the hang-up) or forgets an ended one. */
+  close(id: string): { id: string } {
+    const s = this.find(id);
+    s.viewer?.end({ type: 'error', message: 'the terminal was closed' });
+    s.client.close();
+    this.sessions.delete(id);
+    return { id };
+  }
+
+  closeAll(): void {
+    for (const s of this.sessions.values()) s.client.close();
+    this.sessions.clear();
+  }
+
+  private find(id: string): OwnedSession {
+    const s = this.sessions.get(id);
+    if (!s) {
+      throw new ClawError('BAD_ARGUMENT', `no terminal session '${id}' here; terminal.list shows them`);
+    }
+    return s;
+  }
+
+  private async open(p: {
+    peer: string;
+    command?: string[] | undefined;
+    cols: number;
+    rows: number;
+  }): Promise<UpgradedStream<'terminal.open'>> {
+    this.prune();
+    if (this.sessions.size >= MAX_OWNED_SESSIONS) {
+      throw new ClawError('RELAY_LIMIT', `already ${MAX_OWNED_SESSIONS} terminals open; close one first`);
+    }
+    const { fingerprint, opener } = this.host.opener(p.peer);
+    const client = new TerminalClient(opener, { resumeMs: this.host.resumeMs(), log: this.host.log });
+    await client.start({ command: p.command, cols: p.cols, rows: p.rows });
+    const s = new OwnedSession(fingerprint, opener.peerName, client);
+    this.sessions.set(s.id, s);
+    this.wire(s);
+    this.emit(s);
+    return {
+      result: { id: s.id, path: client.path!, remote: client.remote },
+      attach: (channel) => this.connect(s, channel),
+      cancel: () => this.close(s.id),
+    };
+  }
+
+  private attach(p: { id: string; cols: number; rows: number }): Promise<UpgradedStream<'terminal.attach'>> {
+    const s = this.find(p.id);
+    return Promise.resolve({
+      result: {
+        id: s.id,
+        path: s.client.path ?? null,
+        remote: s.client.remote,
+        state: s.state,
+        replayBytes: s.scrollback.end - s.scrollback.start,
+      },
+      attach: (channel) => {
+        if (!s.ended) s.client.resize(p.cols, p.rows);
+        this.connect(s, channel);
+      },
+      cancel: () => undefined,
+    });
+  }
+
+  /** Puts a viewer on a session: a viewer already there is told and let go; scrollback, then live. */
+  private connect(s: OwnedSession, channel: ViewerChannel): void {
+    const previous = s.viewer;
+    if (previous) {
+      s.viewer = undefined; // so its end does not count as the session losing its viewer
+      previous.end({ type: 'error', message: 'this terminal was opened in another window' });
+      s.client.consumed(previous.unconsumedLive);
+    }
+    s.keepAlive ||= channel.viewerAcks;
+    const bridge = new ViewerBridge(channel, s.client, (b) => this.detached(s, b));
+    s.viewer = bridge;
+    bridge.replay(s.scrollback.since(s.scrollback.start) ?? Buffer.alloc(0));
+    if (s.exit) return bridge.end({ type: 'exit', status: s.exit });
+    if (s.state === 'failed') return bridge.end({ type: 'error', message: fitText(s.message ?? 'failed') });
+    bridge.start();
+  }
+
+  private detached(s: OwnedSession, bridge: ViewerBridge): void {
+    if (s.viewer !== bridge) return;
+    s.viewer = undefined;
+    if (s.ended) return;
+    if (!s.keepAlive) {
+      s.client.close();
+      this.sessions.delete(s.id);
+      return;
+    }
+    // Nobody draws the output now: it goes to the scrollback only, so the remote program keeps going.
+    s.client.consumed(bridge.unconsumedLive);
+    s.client.resumeOutput();
+  }
+
+  private wire(s: OwnedSession): void {
+    const { client } = s;
+    client.on('data', (chunk) => {
+      s.scrollback.append(chunk);
+      if (s.viewer) s.viewer.output(chunk);
+      else client.consumed(chunk.length);
+    });
+    client.on('status', (state, detail) => {
+      s.state = state === 'reconnecting' ? 'reconnecting' : 'connected';
+      s.message = state === 'reconnecting' ? detail : undefined;
+      s.viewer?.status(state, detail);
+      this.emit(s);
+    });
+    client.on('exit', (status) => {
+      s.state = 'exited';
+      s.exit = status;
+      s.viewer?.end({ type: 'exit', status });
+      this.ended(s);
+    });
+    client.on('failed', (err) => {
+      s.state = 'failed';
+      s.message = err.message;
+      s.viewer?.end({ type: 'error', message: fitText(err.message) });
+      this.ended(s);
+    });
+    client.on('drain', () => s.viewer?.inputDrained());
+  }
+
+  private ended(s: OwnedSession): void {
+    this.emit(s);
+    if (!s.keepAlive) this.sessions.delete(s.id);
+    else setTimeout(() => this.sessions.delete(s.id), ENDED_SESSION_KEEP_MS).unref();
+  }
+
+  /** Ended sessions make room for new ones first. */
+  private prune(): void {
+    if (this.sessions.size < MAX_OWNED_SESSIONS) return;
+    for (const [id, s] of this.sessions) if (s.ended) this.sessions.delete(id);
+  }
+
+  private emit(s: OwnedSession): void {
+    this.events.emit('terminal', {
+      id: s.id,
+      state: s.state,
+      ...(s.exit ? { exit: s.exit } : {}),
+      ...(s.message !== undefined ? { message: s.message } : {}),
+    });
+  }
+}
