@@ -71,6 +71,8 @@ const forwardSchema = z.object({
   via: z.string().min(1).max(200).optional(),
   /** `HOST:PORT` as seen from the peer (TCP forwards only). */
   remote: z.string().min(1).max(300).optional(),
+  /** Switched off by the user (`forward.disable`): kept, but not listening. */
+  enabled: z.boolean().default(true),
 });
 
 /** Bounds of terminalResumeMs (and of `agent --terminal-resume`): 1 s to 24 h. */
@@ -105,6 +107,8 @@ export const settingsSchema = z.object({
    * outage), in ms; the client keeps trying to resume for as long (src-main/terminal/).
    */
   terminalResumeMs: z.number().int().min(TERMINAL_RESUME_MIN_MS).max(TERMINAL_RESUME_MAX_MS).default(60_000),
+  /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
+  notifications: z.boolean().default(true),
   /**
    * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
    * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).
