@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { ClawError } from '../core/errors.js';
 import { ControlClient } from '../api/control-client.js';
 import { startControlServer, type ControlServer } from '../api/control-server.js';
+import { checkUiListen, startWebUi, withWebUiLink, type WebUiServer } from '../api/web-ui/server.js';
 import { Agent } from './agent.js';
 import { createApiHandler } from './agent-api.js';
 import { controlSocketPath } from './home-dir.js';
@@ -19,6 +20,8 @@ export interface RunningAgent {
   agent: Agent;
   api: ApiHandler;
   control: ControlServer;
+  /** The web UI server (docs/web-ui.md), or null when it is off (--no-ui). */
+  webUi: WebUiServer | null;
   stop(): Promise<void>;
 }
 
@@ -27,6 +30,8 @@ export interface RunAgentOptions {
   /** Settings from the command line: saved, then used (DESIGN: given once, reused later). */
   overrides?: Partial<Settings>;
   logger?: Logger;
+  /** A line for the user (web UI port fallback, remote-address warning); stderr by default. */
+  notice?: (line: string) => void;
 }
 
 /** Fails with AGENT_RUNNING when another agent already serves this home. */
@@ -50,18 +55,34 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   if (opts.overrides && Object.keys(opts.overrides).length > 0) {
     settings.update((s) => ({ ...s, ...opts.overrides }));
   }
+  // A web UI address other machines can reach needs the owner's say-so: refused before anything listens.
+  const ui = settings.get().ui;
+  if (ui.listen !== null) checkUiListen(ui.listen, ui.allowRemote);
   const agent = new Agent({ identity, settings, logger });
   const forwarding = await startForwarding(agent);
   const terminals = startTerminals(agent);
   await agent.start();
-  const api = createApiHandler(agent, agent.pairing);
+  let webUi: WebUiServer | null = null;
+  const api = withWebUiLink(createApiHandler(agent, agent.pairing), () => webUi);
   const control = await startControlServer(socketPath, api, terminals.upgrades);
+  webUi =
+    ui.listen === null
+      ? null
+      : await startWebUi({
+          listen: ui.listen,
+          allowRemote: ui.allowRemote,
+          home: opts.home,
+          handler: api,
+          notice: opts.notice ?? ((line) => process.stderr.write(`clawbridge: ${line}\n`)),
+        });
   logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
   return {
     agent,
     api,
     control,
+    webUi,
     stop: async () => {
+      await webUi?.close();
       await control.close();
       await forwarding.stop();
       terminals.stop();

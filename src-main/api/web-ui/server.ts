@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ClawError } from '../../core/errors.js';
 import { formatHostPort, parseHostPort } from '../../core/host-port.js';
-import type { ApiHandler } from '../contract.js';
+import type { ApiHandler, MethodName, MethodParams, MethodResults } from '../contract.js';
 import { serveApiSocket } from './api-socket.js';
 import { hostAllowed, isLoopbackHost, originAllowed, SECURITY_HEADERS, urlHost } from './http-guard.js';
 import { defaultRendererDir, serveStatic } from './static-files.js';
@@ -73,6 +73,25 @@ export function webUiLink(ui: WebUiServer | null, newToken = false): { url: stri
     );
   }
   return { url: ui.url(newToken) };
+}
+
+/**
+ * `api` with `ui.url` answered from the web UI server: the server needs the handler to start, so the
+ * agent's handler only refuses the method and this wrapper, made by run-agent, answers it.
+ */
+export function withWebUiLink(api: ApiHandler, ui: () => WebUiServer | null): ApiHandler {
+  return {
+    call: <M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResults[M]> => {
+      if (method !== 'ui.url') return api.call(method, params);
+      const { newToken } = params as MethodParams<'ui.url'>;
+      try {
+        return Promise.resolve(webUiLink(ui(), newToken) as MethodResults[M]);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    },
+    onEvent: (listener) => api.onEvent(listener),
+  };
 }
 
 /** Answers an upgrade that is refused, on the raw socket (no WebSocket exists yet). */

@@ -4,9 +4,8 @@
  * Whoever has the token drives the node, like whoever can reach the control socket.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureHomeDir } from '../../agent/home-dir.js';
 
 /** File name of the token in the home. */
 export const UI_TOKEN_FILE = 'ui-token';
@@ -33,7 +32,9 @@ export function tokenMatches(candidate: unknown, token: string): boolean {
 
 /** Writes `token` to the home's token file, mode 0600, replacing it in one step (rename). */
 export function saveUiToken(home: string, token: string): void {
-  ensureHomeDir(home);
+  // The agent made the home (private, home-dir.ts) before it starts the web UI; this only covers a
+  // caller that did not.
+  mkdirSync(home, { recursive: true, mode: 0o700 });
   const path = join(home, UI_TOKEN_FILE);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
