@@ -1,0 +1,185 @@
+/**
+ * The API's pushed events (agent/api/events.ts): `status` coalesced to one per interval with a fake
+ * clock, kept ticking while forwards are busy, `pending.added` found by comparing lists, `changed` as is.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Emitter } from '../../../src-main/core/emitter.js';
+import { ApiEventHub, Coalescer, type Clock } from '../../../src-main/agent/api/events.js';
+import type {
+  ApiEvents,
+  PairingEvent,
+  PendingInfo,
+  StatusEvent,
+  TerminalEvent,
+} from '../../../src-main/api/contract.js';
+
+/** A clock whose time only moves when the test says so. */
+class FakeClock implements Clock {
+  time = 0;
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private nextId = 1;
+  now = () => this.time;
+  setTimeout = (fn: () => void, ms: number) => {
+    const id = this.nextId++;
+    this.timers.push({ at: this.time + ms, fn, id });
+    return id;
+  };
+  clearTimeout = (handle: unknown) => {
+    this.timers = this.timers.filter((t) => t.id !== handle);
+  };
+  /** Moves time forward by `ms`, running due timers in order. */
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const next = this.timers[0];
+      if (!next || next.at > end) break;
+      this.timers.shift();
+      this.time = next.at;
+      next.fn();
+    }
+    this.time = end;
+  }
+}
+
+test('coalescer: a burst of pokes fires once at once, then at most once per interval', () => {
+  const clock = new FakeClock();
+  const fired: number[] = [];
+  const c = new Coalescer(
+    () => fired.push(clock.now()),
+    () => false,
+    clock,
+    250,
+  );
+  c.poke();
+  c.poke();
+  assert.deepEqual(fired, [], 'never inside the poke itself');
+  clock.advance(0);
+  assert.deepEqual(fired, [0]);
+  for (let t = 0; t < 10; t++) {
+    clock.advance(20);
+    c.poke();
+  }
+  clock.advance(30);
+  assert.deepEqual(fired, [0], 'nothing before 250 ms');
+  clock.advance(30);
+  assert.deepEqual(fired, [0, 250], 'the pokes of the burst become one, at 250 ms');
+  clock.advance(1000);
+  assert.deepEqual(fired, [0, 250], 'quiet without pokes');
+  c.poke();
+  clock.advance(0);
+  assert.deepEqual(fired, [0, 250, 1260], 'a poke after a quiet spell fires at once');
+});
+
+test('coalescer: keeps ticking every interval while busy, stops when not', () => {
+  const clock = new FakeClock();
+  let busy = true;
+  const fired: number[] = [];
+  const c = new Coalescer(
+    () => fired.push(clock.now()),
+    () => busy,
+    clock,
+    250,
+  );
+  c.poke();
+  clock.advance(800);
+  assert.deepEqual(fired, [0, 250, 500, 750]);
+  busy = false;
+  clock.advance(1000);
+  assert.deepEqual(fired, [0, 250, 500, 750, 1000]);
+  c.stop();
+});
+
+function fakeSources() {
+  const agent = new Emitter<{ changed: []; pairing: [PairingEvent]; terminal: [TerminalEvent] }>();
+  const state = { pending: [] as PendingInfo[], busy: false, snapshots: 0 };
+  const snapshot = (): StatusEvent => {
+    state.snapshots++;
+    return {
+      status: { name: 'a', fingerprint: 'f'.repeat(64), listen: null, relays: [], peers: [] },
+      pending: state.pending,
+      forwards: [],
+      proxies: [],
+    };
+  };
+  return {
+    agent,
+    state,
+    sources: {
+      onChanged: (l: () => void) => agent.on('changed', l),
+      onPairing: (l: (e: PairingEvent) => void) => agent.on('pairing', l),
+      onTerminal: (l: (e: TerminalEvent) => void) => agent.on('terminal', l),
+      snapshot,
+      pending: () => state.pending,
+      busy: () => state.busy,
+      onError: (err: unknown) => assert.fail(err as Error),
+    },
+  };
+}
+
+const pendingInfo = (id: string): PendingInfo => ({
+  id,
+  name: `n${id}`,
+  displayName: `n${id}`,
+  fingerprint: id.padEnd(64, '0'),
+  via: 'code',
+  address: 'ws://relay',
+  age: 0,
+});
+
+test('hub: a status on subscribing, one per interval under a storm of changes, each change as `changed`', () => {
+  const clock = new FakeClock();
+  const { agent, state, sources } = fakeSources();
+  const hub = new ApiEventHub(sources, clock);
+  const got: (keyof ApiEvents)[] = [];
+  const dispose = hub.subscribe((event) => got.push(event));
+  clock.advance(0);
+  assert.deepEqual(got, ['status']);
+  for (let i = 0; i < 50; i++) {
+    agent.emit('changed');
+    clock.advance(10);
+  }
+  // 500 ms of changes: 50 `changed`, and `status` at 250 and 500 only.
+  assert.equal(got.filter((e) => e === 'changed').length, 50);
+  assert.equal(got.filter((e) => e === 'status').length, 3);
+  assert.equal(state.snapshots, 3, 'a snapshot is built once per status event, not per change');
+  dispose();
+  agent.emit('changed');
+  clock.advance(1000);
+  assert.equal(got.length, 53, 'nothing after the last listener left');
+});
+
+test('hub: pending.added once per new request; pairing and terminal events pass through', () => {
+  const clock = new FakeClock();
+  const { agent, state, sources } = fakeSources();
+  state.pending = [pendingInfo('old')];
+  const hub = new ApiEventHub(sources, clock);
+  const got: { event: string; data: unknown }[] = [];
+  hub.subscribe((event, data) => got.push({ event, data }));
+  state.pending = [pendingInfo('old'), pendingInfo('new')];
+  agent.emit('changed');
+  agent.emit('changed');
+  const added = got.filter((g) => g.event === 'pending.added');
+  assert.deepEqual(
+    added.map((g) => (g.data as PendingInfo).id),
+    ['new'],
+  );
+  agent.emit('pairing', { role: 'join', step: 'finding', code: 'X' });
+  agent.emit('terminal', { id: '0123456789abcdef', state: 'reconnecting', message: 'link lost' });
+  assert.deepEqual(
+    got.slice(-2).map((g) => g.event),
+    ['pairing', 'terminal'],
+  );
+});
+
+test('hub: busy forwards keep status events coming without changes', () => {
+  const clock = new FakeClock();
+  const { state, sources } = fakeSources();
+  state.busy = true;
+  const hub = new ApiEventHub(sources, clock);
+  let statuses = 0;
+  hub.subscribe((event) => event === 'status' && statuses++);
+  clock.advance(1000);
+  assert.equal(statuses, 5, 'at 0, 250, 500, 750 and 1000 ms');
+});
