@@ -73,6 +73,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
           allowRemote: ui.allowRemote,
           home: opts.home,
           handler: api,
+          streams: terminals.upgrades,
           notice: opts.notice ?? ((line) => process.stderr.write(`clawbridge: ${line}\n`)),
         });
   logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');

@@ -13,7 +13,8 @@ import type { ApiHandler, MethodName, MethodParams, MethodResults } from '../con
 import { serveApiSocket } from './api-socket.js';
 import { hostAllowed, isLoopbackHost, originAllowed, SECURITY_HEADERS, urlHost } from './http-guard.js';
 import { defaultRendererDir, serveStatic } from './static-files.js';
-import { serveStreamSocket, type ChannelStreamHandlers } from './stream-socket.js';
+import type { StreamUpgradeHandlers } from '../stream-upgrade.js';
+import { serveStreamSocket } from './stream-socket.js';
 import { loadOrCreateUiToken, newUiToken, saveUiToken } from './ui-token.js';
 import { UiSessions } from './ws-session.js';
 
@@ -32,7 +33,7 @@ export interface WebUiOptions {
   home: string;
   handler: ApiHandler;
   /** Streaming methods for `/api/stream`; without them a terminal open is refused with a reason. */
-  streams?: ChannelStreamHandlers;
+  streams?: StreamUpgradeHandlers;
   /** The built renderer; defaults to dist/renderer next to this package's compiled code. */
   rendererDir?: string;
   /** One line the user should see (a port fallback, a remote-address warning). */

@@ -8,12 +8,7 @@ import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Disposer } from '../../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../../core/errors.js';
-import {
-  streamMethodParams,
-  type StreamMethodName,
-  type StreamMethodParams,
-  type StreamMethodResults,
-} from '../stream-upgrade.js';
+import { startStreamMethod, type StreamUpgradeHandlers } from '../stream-upgrade.js';
 import { describeZodError } from '../validate.js';
 import type { ViewerChannel } from '../viewer-channel.js';
 import {
@@ -35,20 +30,6 @@ export const MAX_EARLY_BYTES = 1024 * 1024;
 
 /** Close code for a page that breaks the stream's rules (RFC 6455 policy violation). */
 const CLOSE_POLICY = 1008;
-
-/** A stream the terminal code has opened for a viewer, waiting to be handed the viewer's channel. */
-export interface ChannelStream<M extends StreamMethodName> {
-  result: StreamMethodResults[M];
-  /** Takes the channel over, right after `opened` was sent. */
-  attach(channel: ViewerChannel): void;
-  /** The viewer left before `opened` could be sent: release what was opened. */
-  cancel(): void;
-}
-
-/** The streaming methods a transport that hands out ViewerChannels can serve. */
-export type ChannelStreamHandlers = {
-  [M in StreamMethodName]?: (params: StreamMethodParams<M>) => Promise<ChannelStream<M>>;
-};
 
 const openMessage = z.object({ type: z.literal('open'), method: z.string().max(64), params: z.unknown() });
 
@@ -123,7 +104,7 @@ function toBytes(msg: RawData): Uint8Array {
  */
 export function serveStreamSocket(
   ws: WebSocket,
-  handlers: ChannelStreamHandlers | undefined,
+  handlers: StreamUpgradeHandlers | undefined,
   sessions: UiSessions,
 ): void {
   sessions.admit(ws, () => {
@@ -140,7 +121,7 @@ export function serveStreamSocket(
 async function open(
   ws: WebSocket,
   text: string | undefined,
-  handlers: ChannelStreamHandlers | undefined,
+  handlers: StreamUpgradeHandlers | undefined,
 ): Promise<void> {
   let raw: unknown;
   try {
@@ -153,21 +134,10 @@ async function open(
   }
   const msg = openMessage.safeParse(raw);
   if (!msg.success) throw new ClawError('BAD_ARGUMENT', `malformed open: ${describeZodError(msg.error)}`);
-  const method = msg.data.method;
-  if (!Object.prototype.hasOwnProperty.call(streamMethodParams, method)) {
-    throw new ClawError('BAD_ARGUMENT', `unknown streaming method '${method}'`);
-  }
-  const name = method as StreamMethodName;
-  const handler = handlers?.[name];
-  if (!handler) throw new ClawError('BAD_ARGUMENT', `this agent does not serve '${name}' over the web UI`);
-  const params = streamMethodParams[name].safeParse(msg.data.params ?? {});
-  if (!params.success) {
-    throw new ClawError('BAD_ARGUMENT', `invalid parameters for ${name}: ${describeZodError(params.error)}`);
-  }
   // Made before the stream opens, so frames a page sends early wait in it (the socket keeps being read
   // meanwhile: a paused socket would not see the page's close either, and the open would not be cancelled).
   const channel = webSocketChannel(ws);
-  const stream = await handler(params.data);
+  const stream = await startStreamMethod(handlers ?? {}, msg.data.method, msg.data.params);
   if (ws.readyState !== ws.OPEN) return stream.cancel();
   sendJson(ws, { type: 'opened', result: stream.result });
   stream.attach(channel);

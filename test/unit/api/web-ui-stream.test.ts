@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { ApiEvents, ApiHandler } from '../../../src-main/api/contract.js';
 import { startWebUi, type WebUiServer } from '../../../src-main/api/web-ui/server.js';
-import type { ChannelStreamHandlers } from '../../../src-main/api/web-ui/stream-socket.js';
+import type { StreamUpgradeHandlers } from '../../../src-main/api/stream-upgrade.js';
 import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
 import { MAX_SEND_BACKLOG_BYTES } from '../../../src-main/api/web-ui/ws-session.js';
 
@@ -23,12 +23,12 @@ const handler: ApiHandler = {
 const channels: ViewerChannel[] = [];
 const cancelled: string[] = [];
 /** An echo "terminal": whatever the viewer sends comes back; `slow` peers take 200 ms to open. */
-const streams: ChannelStreamHandlers = {
+const streams: StreamUpgradeHandlers = {
   'terminal.open': async (params) => {
     if (params.peer === 'missing') throw Object.assign(new Error('no peer named missing'), {});
     if (params.peer === 'slow') await new Promise((r) => setTimeout(r, 200));
     return {
-      result: { path: 'direct', remote: `${params.peer}:7475` },
+      result: { id: '0123456789abcdef', path: 'direct', remote: `${params.peer}:7475` },
       attach: (channel) => {
         channels.push(channel);
         channel.onData((bytes) => channel.write(bytes));
@@ -84,7 +84,10 @@ async function openTerminal(s: Awaited<ReturnType<typeof start>>, peer: string) 
 test('terminal stream: opened with the result, then binary frames both ways through a ViewerChannel', async () => {
   const s = await start();
   const { ws, reply } = await openTerminal(s, 'nas');
-  assert.deepEqual(reply, { type: 'opened', result: { path: 'direct', remote: 'nas:7475' } });
+  assert.deepEqual(reply, {
+    type: 'opened',
+    result: { id: '0123456789abcdef', path: 'direct', remote: 'nas:7475' },
+  });
   const channel = channels.at(-1)!;
   assert.equal(channel.viewerAcks, true);
   const echoed = nextMessage(ws);
