@@ -136,9 +136,15 @@ export class ViewerSessions {
     };
   }
 
-  private attach(p: { id: string; cols: number; rows: number }): Promise<UpgradedStream<'terminal.attach'>> {
+  // async: an unknown id is a rejected promise, like every other refusal of a streaming method.
+  private async attach(p: {
+    id: string;
+    cols: number;
+    rows: number;
+  }): Promise<UpgradedStream<'terminal.attach'>> {
+    await Promise.resolve();
     const s = this.find(p.id);
-    return Promise.resolve({
+    return {
       result: {
         id: s.id,
         path: s.client.path ?? null,
@@ -151,7 +157,7 @@ export class ViewerSessions {
         this.connect(s, channel);
       },
       cancel: () => undefined,
-    });
+    };
   }
 
   /** Puts a viewer on a session: a viewer already there is told and let go; scrollback, then live. */

@@ -1,0 +1,230 @@
+/**
+ * Agent-owned terminal sessions (terminal/viewer-sessions.ts) over in-memory ViewerChannels and a real
+ * terminal server: a CLI-style viewer (no ACKs) ends its session when it leaves; a window-style viewer
+ * (ACKs) leaves the session running, and `terminal.attach` replays the scrollback, then goes live; a
+ * viewer that does not acknowledge output pauses the remote program.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
+import { Emitter } from '../../../src-main/core/emitter.js';
+import {
+  encodeTerminalFrame,
+  TerminalFrameDecoder,
+  type TerminalFrame,
+} from '../../../src-main/protocol/terminal-frames.js';
+import { UNACKED_HIGH_WATER } from '../../../src-main/terminal/terminal-flow.js';
+import { ViewerSessions } from '../../../src-main/terminal/viewer-sessions.js';
+import { PEER_A, TerminalHarness, until } from '../terminal/terminal-fixtures.js';
+
+const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
+
+/** A viewer on the far side of a ViewerChannel: records frames, may acknowledge output. */
+class MemoryViewer implements ViewerChannel {
+  readonly frames: TerminalFrame[] = [];
+  private readonly decoder = new TerminalFrameDecoder();
+  private readonly events = new Emitter<{ data: [Uint8Array]; drain: []; close: [] }>();
+  closed = false;
+  /** DATA bytes received: what an ACK offset counts. */
+  received = 0;
+
+  constructor(
+    readonly viewerAcks: boolean,
+    private readonly autoAck = true,
+  ) {}
+
+  write(bytes: Uint8Array): boolean {
+    for (const f of this.decoder.push(Buffer.from(bytes))) {
+      this.frames.push(f);
+      if (f.type === 'data') this.received += f.data.length;
+    }
+    if (this.viewerAcks && this.autoAck) queueMicrotask(() => this.ack());
+    return true;
+  }
+  onData = (l: (b: Uint8Array) => void) => this.events.on('data', l);
+  onDrain = (l: () => void) => this.events.on('drain', l);
+  onClose = (l: () => void) => this.events.on('close', l);
+  pause(): void {}
+  resume(): void {}
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.events.emit('close');
+  }
+
+  /** The viewer has drawn everything so far. */
+  ack(): void {
+    if (!this.closed) this.send({ type: 'ack', offset: this.received });
+  }
+  send(frame: TerminalFrame): void {
+    this.events.emit('data', encodeTerminalFrame(frame));
+  }
+  get text(): string {
+    return Buffer.concat(
+      this.frames.flatMap((f) => (f.type === 'data' ? [Buffer.from(f.data)] : [])),
+    ).toString('utf8');
+  }
+  get last(): TerminalFrame | undefined {
+    return this.frames.at(-1);
+  }
+}
+
+function sessions(h: TerminalHarness): ViewerSessions {
+  return new ViewerSessions({
+    opener: () => ({ fingerprint: PEER_A, opener: h.opener }),
+    resumeMs: () => 5_000,
+    log: pino({ level: 'silent' }),
+  });
+}
+
+async function open(vs: ViewerSessions, command: string[], viewer: MemoryViewer) {
+  const up = await vs.handlers['terminal.open']!({ peer: 'b', command, cols: 80, rows: 24 });
+  up.attach(viewer);
+  return up.result;
+}
+
+test('a viewer without ACKs (the CLI): output, exit status, and the session is gone', { skip }, async () => {
+  const h = new TerminalHarness();
+  const vs = sessions(h);
+  try {
+    const v = new MemoryViewer(false);
+    const r = await open(vs, ['sh', '-c', 'echo hi; exit 3'], v);
+    assert.match(r.id, /^[0-9a-f]{16}$/);
+    await until('exit', () => v.closed);
+    assert.equal(v.text, 'hi\r\n');
+    assert.deepEqual(v.last, { type: 'exit', status: { code: 3 } });
+    assert.deepEqual(vs.list(), []);
+  } finally {
+    vs.closeAll();
+    h.close();
+  }
+});
+
+test('a CLI viewer that leaves hangs its session up', { skip }, async () => {
+  const h = new TerminalHarness();
+  const vs = sessions(h);
+  try {
+    const v = new MemoryViewer(false);
+    await open(vs, ['sh', '-c', 'echo ready; sleep 30'], v);
+    await until('output', () => v.text.includes('ready'));
+    v.close();
+    assert.deepEqual(vs.list(), []);
+    await until('the served session to end', () => h.sessions.size === 0);
+  } finally {
+    vs.closeAll();
+    h.close();
+  }
+});
+
+test(
+  'a window viewer leaves; the session keeps running; attach replays the scrollback, then live',
+  { skip },
+  async () => {
+    const h = new TerminalHarness();
+    const vs = sessions(h);
+    const events: string[] = [];
+    vs.events.on('terminal', (e) => events.push(e.state));
+    try {
+      const first = new MemoryViewer(true);
+      const { id } = await open(
+        vs,
+        ['sh', '-c', 'echo one; sleep 0.3; echo two; read x; echo "got $x"; exit 0'],
+        first,
+      );
+      await until('first output', () => first.text.includes('one'));
+      first.close();
+      assert.deepEqual(
+        vs.list().map((s) => ({ id: s.id, state: s.state, attached: s.attached, path: s.path })),
+        [{ id, state: 'connected', attached: false, path: 'direct' }],
+      );
+      // Output while nobody watches goes to the scrollback (and is consumed: the program goes on).
+      await new Promise((r) => setTimeout(r, 600));
+      const second = new MemoryViewer(true);
+      const up = await vs.handlers['terminal.attach']!({ id, cols: 100, rows: 30 });
+      assert.equal(up.result.state, 'connected');
+      assert.ok(up.result.replayBytes >= 'one\r\ntwo\r\n'.length);
+      up.attach(second);
+      await until('replay', () => second.text.includes('two'));
+      assert.ok(second.text.startsWith('one\r\ntwo\r\n'), JSON.stringify(second.text));
+      second.send({ type: 'data', data: Buffer.from('hello\r') });
+      await until('exit', () => second.closed);
+      assert.match(second.text, /got hello/);
+      assert.deepEqual(second.last, { type: 'exit', status: { code: 0 } });
+      assert.deepEqual(events, ['connected', 'exited']);
+      // An ended session stays listed for a while, so a reloaded page sees how it ended.
+      assert.deepEqual(vs.list()[0]?.exit, { code: 0 });
+      assert.equal(vs.close(id).id, id);
+      assert.deepEqual(vs.list(), []);
+    } finally {
+      vs.closeAll();
+      h.close();
+    }
+  },
+);
+
+test('a second viewer takes the session over; the first is told why', { skip }, async () => {
+  const h = new TerminalHarness();
+  const vs = sessions(h);
+  try {
+    const first = new MemoryViewer(true);
+    const { id } = await open(vs, ['sh', '-c', 'echo one; sleep 30'], first);
+    await until('output', () => first.text.includes('one'));
+    const second = new MemoryViewer(true);
+    (await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24 })).attach(second);
+    assert.ok(first.closed);
+    assert.deepEqual(first.last, { type: 'error', message: 'this terminal was opened in another window' });
+    assert.equal(vs.list()[0]?.attached, true);
+    await assert.rejects(vs.handlers['terminal.attach']!({ id: 'f'.repeat(16), cols: 80, rows: 24 }), {
+      code: 'BAD_ARGUMENT',
+    });
+  } finally {
+    vs.closeAll();
+    h.close();
+  }
+});
+
+test('a window viewer that does not acknowledge output pauses the remote program', { skip }, async () => {
+  const h = new TerminalHarness();
+  const vs = sessions(h);
+  try {
+    const v = new MemoryViewer(true, false);
+    await open(vs, ['sh', '-c', 'yes | head -c 3000000; exit 0'], v);
+    await until('a first megabyte', () => v.received >= UNACKED_HIGH_WATER);
+    await new Promise((r) => setTimeout(r, 300));
+    const stalled = v.received;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(v.received, stalled, 'no output while nothing is acknowledged');
+    assert.ok(stalled < 3_000_000, `stalled at ${stalled}`);
+    // Drawing resumes: acknowledge as it comes, and the program runs to its end.
+    const timer = setInterval(() => v.ack(), 5);
+    try {
+      await until('exit', () => v.closed, 20_000);
+    } finally {
+      clearInterval(timer);
+    }
+    assert.deepEqual(v.last, { type: 'exit', status: { code: 0 } });
+    assert.ok(v.received >= 3_000_000);
+  } finally {
+    vs.closeAll();
+    h.close();
+  }
+});
+
+test('an ACK beyond what was sent is a protocol error: the viewer is let go', { skip }, async () => {
+  const h = new TerminalHarness();
+  const vs = sessions(h);
+  try {
+    const v = new MemoryViewer(true);
+    await open(vs, ['sh', '-c', 'echo one; sleep 30'], v);
+    await until('output', () => v.text.includes('one'));
+    v.send({ type: 'ack', offset: 1_000_000 });
+    assert.ok(v.closed);
+    assert.equal(v.last?.type, 'error');
+    assert.match((v.last as { message: string }).message, /^bad terminal frame from the viewer: ACK/);
+    assert.equal(vs.list()[0]?.attached, false, 'the session itself keeps running');
+  } finally {
+    vs.closeAll();
+    h.close();
+  }
+});
