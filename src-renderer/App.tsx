@@ -1,78 +1,93 @@
 /**
- * A deliberately small first window: this node's name, fingerprint and relays, and the peer list.
- * The real UI (approvals, pairing, terminals, forwards) replaces it later.
+ * The window: navigation, the connection banner and the current view. Every view reads the one store
+ * (api/store.ts); none fetches on mount.
  */
-import { useEffect, useState } from 'react';
-import type { AgentPeerStatus, AgentStatus, DesktopApi } from '../src-main/electron/bridge-api.js';
+import { useSyncExternalStore } from 'react';
+import { useAgent, useServices } from './api/hooks.js';
+import { ConnectionBanner } from './components/ConnectionBanner.js';
+import { Toasts } from './components/Toasts.js';
+import { ApprovalsView } from './features/approvals/ApprovalsView.js';
+import { ForwardsView } from './features/forwards/ForwardsView.js';
+import { PairView } from './features/pair/PairView.js';
+import { PeersView } from './features/peers/PeersView.js';
+import { SettingsView } from './features/settings/SettingsView.js';
+import { TerminalsView } from './features/terminals/TerminalsView.js';
+import type { View } from './lib/navigation.js';
 
-/** `8554 4cd4 2bcf …`: groups of four so two screens are easy to compare by eye. */
-function grouped(fingerprint: string): string {
-  return (fingerprint.match(/.{1,4}/g) ?? []).join(' ');
-}
+const LABELS: Record<View, string> = {
+  peers: 'Peers',
+  approvals: 'Approvals',
+  pair: 'Pair',
+  terminals: 'Terminals',
+  forwards: 'Forwards',
+  settings: 'Settings',
+};
 
-function pathLabel(peer: AgentPeerStatus): string {
-  if (!peer.online || peer.path === null) return 'offline';
-  return peer.rttMs === null ? peer.path : `${peer.path} · ${Math.round(peer.rttMs)} ms`;
-}
-
-export function App({ api }: { api: DesktopApi | undefined }) {
-  const [status, setStatus] = useState<AgentStatus | null>(null);
-  const [error, setError] = useState<string | null>(api ? null : 'The Clawbridge preload is missing.');
-
-  useEffect(() => {
-    if (!api) return;
-    let live = true;
-    const load = async () => {
-      try {
-        const next = await api.status();
-        if (!live) return;
-        setStatus(next);
-        setError(null);
-      } catch (err) {
-        if (live) setError(err instanceof Error ? err.message : String(err));
-      }
-    };
-    void load();
-    const dispose = api.onChange(() => void load());
-    return () => {
-      live = false;
-      dispose();
-    };
-  }, [api]);
-
-  if (error) return <p className="error">{error}</p>;
-  if (!status) return <p className="muted">Starting…</p>;
+function NavEntry({ view, current, count }: { view: View; current: View; count?: number }) {
+  const { nav } = useServices();
+  const countId = `nav-count-${view}`;
   return (
-    <main>
-      <header>
-        <h1>{status.name}</h1>
-        <code className="fingerprint">{grouped(status.fingerprint)}</code>
-        <ul className="relays">
-          {status.relays.map((r) => (
-            <li key={r.url} className={r.connected ? 'ok' : 'down'}>
-              {r.url} — {r.connected ? 'connected' : 'not connected'}
-            </li>
-          ))}
+    <li>
+      <button
+        type="button"
+        className="nav-entry"
+        aria-current={view === current ? 'page' : undefined}
+        aria-describedby={count ? countId : undefined}
+        onClick={() => nav.go(view)}
+      >
+        {LABELS[view]}
+        {count ? (
+          <span className="count" id={countId} aria-label={`${count} pending`}>
+            {count}
+          </span>
+        ) : null}
+      </button>
+    </li>
+  );
+}
+
+export function App() {
+  const { nav } = useServices();
+  const { view } = useSyncExternalStore(nav.subscribe, nav.get);
+  const status = useAgent((s) => s.status);
+  const pending = useAgent((s) => s.pending.length);
+  const terminals = useServices().terminals;
+  const tabs = useSyncExternalStore(terminals.subscribe, terminals.get).tabs.length;
+  return (
+    <div className="app">
+      <nav className="sidebar" aria-label="Views">
+        <div className="brand">
+          <span className="brand-name">Clawbridge</span>
+          {status ? (
+            <span className="node-name" title="This device">
+              {status.name}
+            </span>
+          ) : null}
+        </div>
+        <ul>
+          <NavEntry view="peers" current={view} />
+          <NavEntry view="approvals" current={view} count={pending} />
+          <NavEntry view="pair" current={view} />
+          <NavEntry view="terminals" current={view} count={undefined} />
+          <NavEntry view="forwards" current={view} />
+          <NavEntry view="settings" current={view} />
         </ul>
-      </header>
-      <h2>Peers</h2>
-      {status.peers.length === 0 ? (
-        <p className="muted">No peers yet. Pair a device from the tray menu.</p>
-      ) : (
-        <table>
-          <tbody>
-            {status.peers.map((p) => (
-              <tr key={p.fingerprint}>
-                <td>{p.name}</td>
-                <td>
-                  <code>{grouped(p.fingerprint).slice(0, 19)}…</code>
-                </td>
-                <td className={p.online ? 'ok' : 'down'}>{pathLabel(p)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </main>
+        {tabs > 0 ? (
+          <p className="muted small-text">{tabs === 1 ? '1 terminal open' : `${tabs} terminals open`}</p>
+        ) : null}
+      </nav>
+      <div className="content">
+        <ConnectionBanner />
+        <main className="view" aria-label={LABELS[view]}>
+          {view === 'peers' ? <PeersView /> : null}
+          {view === 'approvals' ? <ApprovalsView /> : null}
+          {view === 'pair' ? <PairView /> : null}
+          {view === 'terminals' ? <TerminalsView /> : null}
+          {view === 'forwards' ? <ForwardsView /> : null}
+          {view === 'settings' ? <SettingsView /> : null}
+        </main>
+      </div>
+      <Toasts />
+    </div>
   );
 }

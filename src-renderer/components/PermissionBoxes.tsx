@@ -1,0 +1,37 @@
+import type { Permission } from '../../src-main/api/contract.js';
+
+/** What each permission lets a peer do on this device, in the words the checkbox shows. */
+export const PERMISSION_TEXT: Record<Permission, string> = {
+  terminal: 'Open terminals here',
+  forward: 'Forward connections through here',
+  relay: 'Use this device as a relay',
+};
+
+const ALL: Permission[] = ['terminal', 'forward', 'relay'];
+
+/** The three permission checkboxes; `value` is the checked set. */
+export function PermissionBoxes({
+  value,
+  onChange,
+  legend = 'May do here',
+}: {
+  value: Permission[];
+  onChange: (next: Permission[]) => void;
+  legend?: string;
+}) {
+  return (
+    <fieldset className="permissions">
+      <legend>{legend}</legend>
+      {ALL.map((p) => (
+        <label key={p} className="check">
+          <input
+            type="checkbox"
+            checked={value.includes(p)}
+            onChange={(e) => onChange(e.target.checked ? [...value, p] : value.filter((v) => v !== p))}
+          />
+          {PERMISSION_TEXT[p]}
+        </label>
+      ))}
+    </fieldset>
+  );
+}

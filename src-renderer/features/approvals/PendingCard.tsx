@@ -1,0 +1,91 @@
+import { useId, useState } from 'react';
+import type { PendingInfo, Permission } from '../../../src-main/api/contract.js';
+import { useServices } from '../../api/hooks.js';
+import { ErrorText } from '../../components/ErrorText.js';
+import { Fingerprint } from '../../components/Fingerprint.js';
+import { PermissionBoxes } from '../../components/PermissionBoxes.js';
+import { formatDuration } from '../../lib/format.js';
+import { useAction } from '../../lib/use-action.js';
+import { approveParams } from './approve-params.js';
+
+/** What a new peer may do unless the owner unticks it: the CLI's default too. */
+const DEFAULT_ALLOW: Permission[] = ['terminal', 'forward'];
+
+/**
+ * One pending request. A request that came with a code proved it knew this device's code; one that
+ * came with only a fingerprint proved nothing, so its Approve stays disabled until the owner says they
+ * compared the fingerprint with the other screen, and the approval names that fingerprint, so the
+ * agent refuses it if the request behind the ID is not the one that was compared.
+ */
+export function PendingCard({
+  request,
+  ownFingerprint,
+}: {
+  request: PendingInfo;
+  ownFingerprint: string | null;
+}) {
+  const { client, toasts } = useServices();
+  const titleId = useId();
+  const [allow, setAllow] = useState<Permission[]>(DEFAULT_ALLOW);
+  const [compared, setCompared] = useState(false);
+  const action = useAction();
+  const byCode = request.via === 'code';
+
+  const approve = () =>
+    void action.run(async () => {
+      await client.call('pending.approve', approveParams(request, allow));
+      toasts.show(`${request.displayName} approved`);
+    });
+  const reject = () =>
+    void action.run(async () => {
+      await client.call('pending.reject', { id: request.id });
+      toasts.show(`${request.displayName} rejected`);
+    });
+
+  return (
+    <li className="card" aria-labelledby={titleId}>
+      <div className="card-head">
+        <h2 id={titleId}>{request.displayName}</h2>
+        {byCode ? (
+          <span className="badge badge-direct">code-verified</span>
+        ) : (
+          <span className="badge badge-warn">fingerprint only — compare before approving</span>
+        )}
+      </div>
+      <p className="meta">
+        <span>from {request.address}</span>
+        <span>asked {formatDuration(request.age)} ago</span>
+      </p>
+      <div className="fingerprints">
+        <Fingerprint value={request.fingerprint} label={`${request.name}'s fingerprint`} />
+        {ownFingerprint ? <Fingerprint value={ownFingerprint} label="This device's fingerprint" /> : null}
+      </div>
+      <p className="hint">
+        {byCode
+          ? `${request.name} entered this device's code. Check that the fingerprints match what its screen shows.`
+          : `${request.name} did not use a code. Approve only if its screen shows exactly this fingerprint.`}
+      </p>
+      <PermissionBoxes value={allow} onChange={setAllow} legend={`${request.name} may`} />
+      {byCode ? null : (
+        <label className="check attention">
+          <input type="checkbox" checked={compared} onChange={(e) => setCompared(e.target.checked)} />I
+          compared the fingerprints
+        </label>
+      )}
+      <ErrorText error={action.error} />
+      <div className="actions">
+        <button
+          type="button"
+          className="primary"
+          onClick={approve}
+          disabled={action.busy || (!byCode && !compared)}
+        >
+          Approve
+        </button>
+        <button type="button" className="danger" onClick={reject} disabled={action.busy}>
+          Reject
+        </button>
+      </div>
+    </li>
+  );
+}

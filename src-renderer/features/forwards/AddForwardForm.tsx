@@ -1,0 +1,125 @@
+import { useId, useState } from 'react';
+import { useAgent, useServices } from '../../api/hooks.js';
+import { ErrorText } from '../../components/ErrorText.js';
+import { ApiError } from '../../api/transport.js';
+import { messageOf } from '../../api/client.js';
+import { fieldOfError, type ForwardField, type ForwardValues } from './field-error.js';
+
+type Kind = 'tcp' | 'socks' | 'http';
+
+/** Adds a TCP forward, a SOCKS5 proxy or an HTTP proxy; the agent's refusal shows beside its field. */
+export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; onDone: () => void }) {
+  const { client, toasts } = useServices();
+  const peers = useAgent((s) => s.status?.peers ?? []);
+  const id = useId();
+  const [kind, setKind] = useState<Kind>('tcp');
+  const [values, setValues] = useState<ForwardValues>({
+    local: '',
+    via: initialVia ?? peers[0]?.fingerprint ?? '',
+    remote: '',
+    name: '',
+  });
+  const [error, setError] = useState<{ field: ForwardField; message: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (k: keyof ForwardValues) => (e: { target: { value: string } }) =>
+    setValues((v) => ({ ...v, [k]: e.target.value }));
+  const errorFor = (field: ForwardField) => (error?.field === field ? error.message : null);
+
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    const name = values.name.trim() || undefined;
+    const local = values.local.trim();
+    try {
+      if (kind === 'tcp') {
+        await client.call('forward.add', { local, via: values.via, remote: values.remote.trim(), name });
+      } else {
+        await client.call('proxy.add', { kind, local, via: values.via || undefined, name });
+      }
+      toasts.show(kind === 'tcp' ? `Forward on ${local} added` : `Proxy on ${local} added`);
+      onDone();
+    } catch (err) {
+      const code = err instanceof ApiError ? err.code : undefined;
+      setError({ field: fieldOfError(code, messageOf(err), values), message: messageOf(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const field = (key: 'local' | 'remote' | 'name', label: string, placeholder: string) => (
+    <div className="field">
+      <label htmlFor={`${id}-${key}`}>{label}</label>
+      <input
+        id={`${id}-${key}`}
+        value={values[key]}
+        onChange={set(key)}
+        placeholder={placeholder}
+        spellCheck={false}
+        aria-invalid={!!errorFor(key)}
+        aria-describedby={`${id}-${key}-error`}
+      />
+      <ErrorText error={errorFor(key)} id={`${id}-${key}-error`} />
+    </div>
+  );
+
+  return (
+    <form
+      className="card add-forward"
+      aria-label="Add forward"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <fieldset className="kind">
+        <legend>Type</legend>
+        {(
+          [
+            ['tcp', 'TCP forward'],
+            ['socks', 'SOCKS5 proxy'],
+            ['http', 'HTTP proxy'],
+          ] as const
+        ).map(([k, text]) => (
+          <label key={k} className="check">
+            <input type="radio" name={`${id}-kind`} checked={kind === k} onChange={() => setKind(k)} />
+            {text}
+          </label>
+        ))}
+      </fieldset>
+      <div className="form-grid">
+        {field('local', 'Local address', '127.0.0.1:8080 or 8080')}
+        <div className="field">
+          <label htmlFor={`${id}-via`}>Via</label>
+          <select
+            id={`${id}-via`}
+            value={values.via}
+            onChange={set('via')}
+            aria-invalid={!!errorFor('via')}
+            aria-describedby={`${id}-via-error`}
+          >
+            {kind === 'socks' ? <option value="">chosen by each client (SOCKS user name)</option> : null}
+            {peers.map((p) => (
+              <option key={p.fingerprint} value={p.fingerprint}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+          <ErrorText error={errorFor('via')} id={`${id}-via-error`} />
+        </div>
+        {kind === 'tcp'
+          ? field('remote', 'Remote address', 'HOST:PORT as the peer sees it, e.g. 127.0.0.1:80')
+          : null}
+        {field('name', 'Name (optional)', 'web')}
+      </div>
+      <ErrorText error={errorFor('form')} />
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy}>
+          Add forward
+        </button>
+        <button type="button" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

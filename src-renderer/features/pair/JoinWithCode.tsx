@@ -1,0 +1,133 @@
+import { useEffect, useRef, useState } from 'react';
+import type { PairingEvent } from '../../../src-main/api/contract.js';
+import { useServices } from '../../api/hooks.js';
+import { ErrorText } from '../../components/ErrorText.js';
+import { Fingerprint } from '../../components/Fingerprint.js';
+import { normalizeCode } from '../../lib/format.js';
+import { JOIN_IDLE, JOIN_STEPS, nextJoin, stepState, type JoinProgress } from './pair-steps.js';
+import { messageOf } from '../../api/client.js';
+
+/**
+ * Enters another device's code (or invite link) and follows the join: finding → checking → waiting
+ * for approval → paired / rejected / wrong or expired code.
+ */
+export function JoinWithCode({ initial, onDone }: { initial: string; onDone: () => void }) {
+  const { client, store } = useServices();
+  const [code, setCode] = useState(initial);
+  const [progress, setProgress] = useState<JoinProgress>(JOIN_IDLE);
+  const [error, setError] = useState<string | null>(null);
+  /** Bumped by Cancel, so the answer to an abandoned join is ignored. */
+  const attempt = useRef(0);
+
+  useEffect(
+    () =>
+      store.onAgentEvent((event, data) => {
+        if (event === 'pairing')
+          setProgress((p) => (p.phase === 'idle' ? p : nextJoin(p, data as PairingEvent)));
+      }),
+    [store],
+  );
+
+  const join = () => {
+    const mine = ++attempt.current;
+    setError(null);
+    setProgress({ ...JOIN_IDLE, phase: 'finding' });
+    client.call('pair.join', { code: normalizeCode(code) }).then(
+      (r) => {
+        if (mine !== attempt.current) return;
+        setProgress((p) => ({ ...p, phase: 'paired', peerName: r.name, fingerprint: r.fingerprint }));
+      },
+      (err: unknown) => {
+        if (mine !== attempt.current) return;
+        const rejected = (err as { code?: string }).code === 'PAIRING_REJECTED';
+        setProgress((p) => ({ ...p, phase: rejected ? 'rejected' : 'failed', message: messageOf(err) }));
+        if (!rejected) setError(messageOf(err));
+      },
+    );
+  };
+  const cancel = () => {
+    attempt.current++;
+    setProgress(JOIN_IDLE);
+    onDone();
+  };
+
+  const busy = progress.phase === 'finding' || progress.phase === 'checking' || progress.phase === 'waiting';
+  return (
+    <section className="pair-panel" aria-label="Join with code">
+      <form
+        className="join-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          join();
+        }}
+      >
+        <label className="field">
+          <span>Code</span>
+          <input
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+            placeholder="K7QX-M2RT-9WZA or clawbridge://pair/…"
+            autoComplete="off"
+            spellCheck={false}
+            autoFocus
+            disabled={busy}
+            aria-invalid={!!error}
+            aria-describedby="join-error"
+          />
+        </label>
+        <button type="submit" className="primary" disabled={busy || code.trim() === ''}>
+          Join
+        </button>
+      </form>
+      <ErrorText error={error} id="join-error" />
+      {progress.phase !== 'idle' ? (
+        <ol className="steps" aria-label="Progress">
+          {JOIN_STEPS.map((s) => {
+            const state =
+              progress.phase === 'failed' || progress.phase === 'rejected'
+                ? 'todo'
+                : stepState(progress, s.phase);
+            return (
+              <li
+                key={s.phase}
+                className={`step step-${state}`}
+                aria-current={state === 'current' ? 'step' : undefined}
+              >
+                <span aria-hidden="true">{state === 'done' ? '✓' : state === 'current' ? '…' : '·'}</span>{' '}
+                {s.text}
+                {s.phase === 'waiting' && state !== 'todo' && progress.peerName
+                  ? ` from ${progress.peerName}`
+                  : ''}
+              </li>
+            );
+          })}
+        </ol>
+      ) : null}
+      {progress.phase === 'waiting' && progress.fingerprint ? (
+        <div className="fingerprints">
+          <Fingerprint value={progress.fingerprint} label={`${progress.peerName ?? 'Their'} fingerprint`} />
+          {progress.ownFingerprint ? (
+            <Fingerprint value={progress.ownFingerprint} label="This device's fingerprint" />
+          ) : null}
+        </div>
+      ) : null}
+      {progress.phase === 'paired' ? (
+        <p className="outcome ok" role="status">
+          ✓ Paired with {progress.peerName}.
+        </p>
+      ) : null}
+      {progress.phase === 'rejected' ? (
+        <p className="outcome bad" role="alert">
+          {progress.peerName ?? 'The other device'} rejected this device.
+        </p>
+      ) : null}
+      {busy ? (
+        <div className="actions">
+          <button type="button" onClick={cancel}>
+            Cancel
+          </button>
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,139 @@
+import { useEffect, useState } from 'react';
+import type { PairingEvent, PairNewResult, Permission } from '../../../src-main/api/contract.js';
+import { useAgent, useServices } from '../../api/hooks.js';
+import { CopyButton } from '../../components/CopyButton.js';
+import { ErrorText } from '../../components/ErrorText.js';
+import { Fingerprint } from '../../components/Fingerprint.js';
+import { PermissionBoxes } from '../../components/PermissionBoxes.js';
+import { QrCode } from '../../components/QrCode.js';
+import { formatCountdown } from '../../lib/format.js';
+import { useAction } from '../../lib/use-action.js';
+import { nextNew, type NewProgress } from './pair-steps.js';
+
+const START: NewProgress = { phase: 'showing', peerName: null, fingerprint: null, message: null };
+
+/** Shows a fresh one-time code with its invite link and QR code, then follows who uses it. */
+export function PairNew({ onDone }: { onDone: () => void }) {
+  const { client, store } = useServices();
+  const [code, setCode] = useState<PairNewResult | null>(null);
+  const [progress, setProgress] = useState<NewProgress>(START);
+  const [now, setNow] = useState(Date.now());
+  const [allow, setAllow] = useState<Permission[]>(['terminal', 'forward']);
+  const create = useAction();
+  const act = useAction();
+  const own = useAgent((s) => s.status?.fingerprint ?? null);
+  const pending = useAgent((s) => s.pending);
+
+  useEffect(() => {
+    void create.run(async () => setCode(await client.call('pair.new', {})));
+    // Only once per mount: PairView remounts this for a new code.
+  }, [client, create.run]);
+  useEffect(() => {
+    if (!code) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    const off = store.onAgentEvent((event, data) => {
+      if (event === 'pairing') setProgress((p) => nextNew(p, code.code, data as PairingEvent));
+    });
+    return () => {
+      clearInterval(t);
+      off();
+    };
+  }, [code, store]);
+
+  const request = pending.find((p) => p.fingerprint === progress.fingerprint && p.via === 'code');
+  const approve = () =>
+    void act.run(async () => {
+      if (!request) throw new Error('the request is no longer pending (it expired or was answered)');
+      await client.call('pending.approve', { id: request.id, allow });
+    });
+  const reject = () =>
+    void act.run(async () => {
+      if (request) await client.call('pending.reject', { id: request.id });
+    });
+  const cancel = () =>
+    void act.run(async () => {
+      if (code && progress.phase === 'showing' && Date.parse(code.expiresAt) > Date.now()) {
+        await client.call('pair.cancel', { code: code.code });
+      }
+      onDone();
+    });
+
+  if (!code)
+    return create.error ? <ErrorText error={create.error} /> : <p className="muted">Creating a code…</p>;
+  const left = formatCountdown(code.expiresAt, now);
+  return (
+    <section className="pair-panel" aria-label="Pair new device">
+      {progress.phase === 'showing' ? (
+        <>
+          <p>On the other device, choose “Join with code” and enter:</p>
+          <div className="code-row">
+            <output className="pair-code" aria-label="Pairing code">
+              {code.code}
+            </output>
+            <CopyButton text={code.code} label="Copy pairing code" />
+          </div>
+          <p className="muted" role="timer" aria-live="off">
+            {left === 'expired' ? 'This code has expired.' : `Valid for ${left} · single use`}
+          </p>
+          <div className="invite">
+            <QrCode text={code.invite} label="Invite link as a QR code" />
+            <div>
+              <p>Or send this invite link (it also tells the other device which relay to use):</p>
+              <code className="invite-link">{code.invite}</code>
+              <CopyButton text={code.invite} label="Copy invite link" />
+            </div>
+          </div>
+          <p className="muted" role="status">
+            Waiting for the other device…
+          </p>
+        </>
+      ) : null}
+      {progress.phase === 'joined' ? (
+        <div role="status">
+          <h2>{progress.peerName ?? 'A device'} wants to pair</h2>
+          <p>It entered the code. Check that its screen shows the same two fingerprints, then approve.</p>
+          <div className="fingerprints">
+            {progress.fingerprint ? (
+              <Fingerprint
+                value={progress.fingerprint}
+                label={`${progress.peerName ?? 'Their'} fingerprint`}
+              />
+            ) : null}
+            {own ? <Fingerprint value={own} label="This device's fingerprint" /> : null}
+          </div>
+          <PermissionBoxes value={allow} onChange={setAllow} legend={`${progress.peerName ?? 'It'} may`} />
+          <div className="actions">
+            <button type="button" className="primary" onClick={approve} disabled={act.busy}>
+              Approve
+            </button>
+            <button type="button" className="danger" onClick={reject} disabled={act.busy}>
+              Reject
+            </button>
+          </div>
+        </div>
+      ) : null}
+      {progress.phase === 'paired' ? (
+        <p className="outcome ok" role="status">
+          ✓ Paired with {progress.peerName}.
+        </p>
+      ) : null}
+      {progress.phase === 'rejected' ? (
+        <p className="outcome" role="status">
+          Rejected {progress.peerName ?? 'the device'}.
+        </p>
+      ) : null}
+      {progress.phase === 'failed' ? (
+        <p className="outcome bad" role="alert">
+          Pairing failed: {progress.message ?? 'the code was wrong or someone interfered'}. Create a new code
+          to try again.
+        </p>
+      ) : null}
+      <ErrorText error={act.error} />
+      <div className="actions">
+        <button type="button" onClick={cancel}>
+          {progress.phase === 'showing' ? 'Cancel' : 'Done'}
+        </button>
+      </div>
+    </section>
+  );
+}

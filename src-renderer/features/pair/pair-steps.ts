@@ -1,0 +1,76 @@
+/**
+ * Where a pairing stands, from the agent's `pairing` events (and from the request's own answer, which
+ * is what counts if an event was missed). Pure: the views render it, node:test checks it.
+ */
+import type { PairingEvent } from '../../../src-main/api/contract.js';
+
+export type JoinPhase = 'idle' | 'finding' | 'checking' | 'waiting' | 'paired' | 'rejected' | 'failed';
+
+export interface JoinProgress {
+  phase: JoinPhase;
+  peerName: string | null;
+  fingerprint: string | null;
+  ownFingerprint: string | null;
+  message: string | null;
+}
+
+export const JOIN_IDLE: JoinProgress = {
+  phase: 'idle',
+  peerName: null,
+  fingerprint: null,
+  ownFingerprint: null,
+  message: null,
+};
+
+/** The three steps shown while joining, in order, with the words for each. */
+export const JOIN_STEPS: { phase: JoinPhase; text: string }[] = [
+  { phase: 'finding', text: 'Finding the other device' },
+  { phase: 'checking', text: 'Checking the code' },
+  { phase: 'waiting', text: 'Waiting for approval' },
+];
+
+const ORDER: JoinPhase[] = ['idle', 'finding', 'checking', 'waiting', 'paired', 'rejected', 'failed'];
+
+/** Applies one event of a join; events of other pairings, or that would go backwards, are ignored. */
+export function nextJoin(p: JoinProgress, e: PairingEvent): JoinProgress {
+  if (e.role !== 'join' || e.step === 'joined') return p;
+  const done = p.phase === 'paired' || p.phase === 'rejected' || p.phase === 'failed';
+  if (done || ORDER.indexOf(e.step) < ORDER.indexOf(p.phase)) return p;
+  return {
+    phase: e.step,
+    peerName: e.peerName ?? p.peerName,
+    fingerprint: e.fingerprint ?? p.fingerprint,
+    ownFingerprint: e.ownFingerprint ?? p.ownFingerprint,
+    message: e.message ?? p.message,
+  };
+}
+
+/** The state of a step in the list: done, happening now, or still to come. */
+export function stepState(p: JoinProgress, step: JoinPhase): 'done' | 'current' | 'todo' {
+  const at = ORDER.indexOf(p.phase);
+  const i = ORDER.indexOf(step);
+  if (p.phase === 'paired' || i < at) return 'done';
+  if (i === at) return 'current';
+  return 'todo';
+}
+
+export type NewPhase = 'showing' | 'joined' | 'paired' | 'rejected' | 'failed';
+
+export interface NewProgress {
+  phase: NewPhase;
+  peerName: string | null;
+  fingerprint: string | null;
+  message: string | null;
+}
+
+/** Applies one event to the code on show; events about other codes are ignored. */
+export function nextNew(p: NewProgress, code: string, e: PairingEvent): NewProgress {
+  if (e.role !== 'new' || (e.code !== undefined && e.code !== code)) return p;
+  if (e.step !== 'joined' && e.step !== 'paired' && e.step !== 'rejected' && e.step !== 'failed') return p;
+  return {
+    phase: e.step,
+    peerName: e.peerName ?? p.peerName,
+    fingerprint: e.fingerprint ?? p.fingerprint,
+    message: e.message ?? p.message,
+  };
+}

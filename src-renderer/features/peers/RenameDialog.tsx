@@ -1,0 +1,46 @@
+import { useState } from 'react';
+import type { PeerInfo } from '../../../src-main/api/contract.js';
+import { useServices } from '../../api/hooks.js';
+import { Dialog } from '../../components/Dialog.js';
+import { ErrorText } from '../../components/ErrorText.js';
+import { useAction } from '../../lib/use-action.js';
+
+export function RenameDialog({ peer, onClose }: { peer: PeerInfo; onClose: () => void }) {
+  const { client } = useServices();
+  const [name, setName] = useState(peer.name);
+  const action = useAction();
+  const save = () =>
+    void action.run(async () => {
+      await client.call('peers.rename', { peer: peer.fingerprint, name: name.trim() });
+      onClose();
+    });
+  return (
+    <Dialog title={`Rename ${peer.name}`} onClose={onClose}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          save();
+        }}
+      >
+        <label className="field">
+          <span>Name</span>
+          <input
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            autoFocus
+            aria-invalid={!!action.error}
+          />
+        </label>
+        <ErrorText error={action.error} />
+        <div className="actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={action.busy}>
+            Rename
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,124 @@
+import { useState } from 'react';
+import type { RelayProbeResult, SettingsResult } from '../../../src-main/api/contract.js';
+import { useServices } from '../../api/hooks.js';
+import { ConfirmDialog } from '../../components/Dialog.js';
+import { ErrorText } from '../../components/ErrorText.js';
+import { Fingerprint } from '../../components/Fingerprint.js';
+import { StatusDot } from '../../components/StatusDot.js';
+import { useAction } from '../../lib/use-action.js';
+
+/**
+ * Relays: add by URL after probing it. A wss:// relay whose certificate no trusted authority vouches
+ * for is shown with its fingerprint and added only when the owner trusts it, which pins it.
+ */
+export function RelaysSection({ settings }: { settings: SettingsResult }) {
+  const { client, store, toasts } = useServices();
+  const [url, setUrl] = useState('');
+  const [probe, setProbe] = useState<RelayProbeResult | null>(null);
+  const [removing, setRemoving] = useState<string | null>(null);
+  const add = useAction();
+  const remove = useAction();
+
+  const save = async (fingerprint?: string) => {
+    await store.saveSettings({
+      addRelay: { url: probe?.url ?? url.trim(), ...(fingerprint ? { fingerprint } : {}) },
+    });
+    toasts.show('Relay added');
+    setUrl('');
+    setProbe(null);
+  };
+  const check = () =>
+    void add.run(async () => {
+      setProbe(null);
+      const p = await client.call('relay.probe', { url: url.trim() });
+      if (p.error) throw new Error(p.error);
+      // A self-signed wss:// relay needs the owner's trust; ws:// or a CA-vouched one is added at once.
+      if (p.fingerprint && !p.caTrusted) setProbe(p);
+      else await save();
+    });
+
+  return (
+    <section className="card" aria-labelledby="set-relays">
+      <h2 id="set-relays">Relays</h2>
+      {settings.relays.length === 0 ? (
+        <p className="muted">No relay: peers are reached only directly.</p>
+      ) : null}
+      <ul className="plain-list">
+        {settings.relays.map((r) => (
+          <li key={r.url} className="relay-row">
+            <code>{r.url}</code>
+            <StatusDot
+              tone={r.connected ? 'ok' : 'down'}
+              text={r.connected ? 'connected' : 'not connected'}
+            />
+            {r.error ? <span className="error-text">{r.error}</span> : null}
+            {r.fingerprint ? (
+              <span className="muted small-text">pinned {r.fingerprint.slice(0, 8)}…</span>
+            ) : null}
+            <button
+              type="button"
+              className="small danger"
+              onClick={() => setRemoving(r.url)}
+              aria-label={`Remove relay ${r.url}`}
+            >
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      <ErrorText error={remove.error} />
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          check();
+        }}
+      >
+        <label className="field">
+          <span>Relay URL</span>
+          <input
+            value={url}
+            onChange={(e) => setUrl(e.target.value)}
+            placeholder="wss://relay.example.net:8443"
+            spellCheck={false}
+            aria-invalid={!!add.error}
+          />
+        </label>
+        <button type="submit" disabled={add.busy || url.trim() === ''}>
+          Add relay
+        </button>
+      </form>
+      <ErrorText error={add.error} />
+      {probe?.fingerprint ? (
+        <div className="trust" role="group" aria-label="Trust this relay?">
+          <p>
+            <strong>{probe.url}</strong> presents a certificate no trusted authority vouches for. Trust it
+            only if this fingerprint is the one its owner gave you:
+          </p>
+          <Fingerprint value={probe.fingerprint} label="Relay certificate fingerprint" />
+          <div className="actions">
+            <button
+              type="button"
+              className="primary"
+              onClick={() => void add.run(() => save(probe.fingerprint!))}
+            >
+              Trust and add
+            </button>
+            <button type="button" onClick={() => setProbe(null)}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      ) : null}
+      {removing ? (
+        <ConfirmDialog
+          title="Remove this relay?"
+          message={<p>Peers reached only through {removing} go offline until another path is found.</p>}
+          confirmLabel="Remove"
+          onConfirm={() => void remove.run(() => store.saveSettings({ removeRelay: removing }))}
+          onClose={() => setRemoving(null)}
+        />
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,172 @@
+import { useState } from 'react';
+import type { MethodParams, SettingsResult } from '../../../src-main/api/contract.js';
+import { useAgent, useServices } from '../../api/hooks.js';
+import { ErrorText } from '../../components/ErrorText.js';
+import { Fingerprint } from '../../components/Fingerprint.js';
+import { useAction } from '../../lib/use-action.js';
+import { RelaysSection } from './RelaysSection.js';
+
+/** Saves one part of the settings; says when the change waits for an agent restart. */
+function useSave() {
+  const { store, toasts } = useServices();
+  const action = useAction();
+  const save = (params: MethodParams<'settings.set'>, what: string) =>
+    action.run(async () => {
+      const r = await store.saveSettings(params);
+      toasts.show(r.restartNeeded ? `${what} saved — takes effect when the agent restarts` : `${what} saved`);
+      return r;
+    });
+  return { ...action, save };
+}
+
+export function SettingsView() {
+  const settings = useAgent((s) => s.settings);
+  if (!settings) return <p className="muted">Loading…</p>;
+  return (
+    <>
+      <header className="view-header">
+        <h1>Settings</h1>
+      </header>
+      <div className="settings">
+        <DeviceSection settings={settings} />
+        <RelaysSection settings={settings} />
+        <NetworkSection settings={settings} />
+        <BehaviourSection settings={settings} />
+      </div>
+    </>
+  );
+}
+
+function DeviceSection({ settings }: { settings: SettingsResult }) {
+  const [name, setName] = useState(settings.name);
+  const s = useSave();
+  return (
+    <section className="card" aria-labelledby="set-device">
+      <h2 id="set-device">This device</h2>
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void s.save({ name: name.trim() }, 'Name');
+        }}
+      >
+        <label className="field">
+          <span>Name</span>
+          <input value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!s.error} />
+        </label>
+        <button type="submit" disabled={s.busy || name.trim() === settings.name}>
+          Save name
+        </button>
+      </form>
+      <ErrorText error={s.error} />
+      <Fingerprint value={settings.fingerprint} label="This device's fingerprint" />
+      <p className="hint">Other devices show this fingerprint when they pair with this one: compare them.</p>
+    </section>
+  );
+}
+
+function NetworkSection({ settings }: { settings: SettingsResult }) {
+  const [directOn, setDirectOn] = useState(settings.listen !== null);
+  const [listen, setListen] = useState(settings.listen ?? '0.0.0.0:7475');
+  const [relayOn, setRelayOn] = useState(settings.actAsRelay);
+  const [relayListen, setRelayListen] = useState(settings.relayListen);
+  const direct = useSave();
+  const relay = useSave();
+  return (
+    <section className="card" aria-labelledby="set-network">
+      <h2 id="set-network">Connections</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void direct.save({ listen: directOn ? listen.trim() : null }, 'Direct listener');
+        }}
+      >
+        <label className="check">
+          <input type="checkbox" checked={directOn} onChange={(e) => setDirectOn(e.target.checked)} />
+          Accept direct connections from peers
+        </label>
+        <div className="inline-form">
+          <label className="field">
+            <span>Direct listener address</span>
+            <input value={listen} onChange={(e) => setListen(e.target.value)} disabled={!directOn} />
+          </label>
+          <button type="submit" disabled={direct.busy}>
+            Save
+          </button>
+        </div>
+        <p className="hint">
+          {settings.listeningOn
+            ? `Listening on ${settings.listeningOn} now.`
+            : 'Not listening for direct connections now.'}
+        </p>
+        <ErrorText error={direct.error} />
+      </form>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void relay.save({ actAsRelay: relayOn, relayListen: relayListen.trim() }, 'Relay setting');
+        }}
+      >
+        <label className="check">
+          <input type="checkbox" checked={relayOn} onChange={(e) => setRelayOn(e.target.checked)} />
+          Act as a relay for my other devices
+        </label>
+        <div className="inline-form">
+          <label className="field">
+            <span>Relay listen address</span>
+            <input value={relayListen} onChange={(e) => setRelayListen(e.target.value)} disabled={!relayOn} />
+          </label>
+          <button type="submit" disabled={relay.busy}>
+            Save
+          </button>
+        </div>
+        <ErrorText error={relay.error} />
+      </form>
+    </section>
+  );
+}
+
+function BehaviourSection({ settings }: { settings: SettingsResult }) {
+  const [resume, setResume] = useState(String(Math.round(settings.terminalResumeMs / 1000)));
+  const resumeSave = useSave();
+  const notify = useSave();
+  return (
+    <section className="card" aria-labelledby="set-behaviour">
+      <h2 id="set-behaviour">Behaviour</h2>
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void resumeSave.save(
+            { terminalResumeMs: Math.round(Number(resume) * 1000) },
+            'Terminal resume window',
+          );
+        }}
+      >
+        <label className="field">
+          <span>Terminal resume window (seconds)</span>
+          <input type="number" min={1} value={resume} onChange={(e) => setResume(e.target.value)} />
+        </label>
+        <button type="submit" disabled={resumeSave.busy}>
+          Save
+        </button>
+      </form>
+      <p className="hint">
+        How long a terminal session waits for its window to come back after a lost connection.
+      </p>
+      <ErrorText error={resumeSave.error} />
+      <label className="check">
+        <input
+          type="checkbox"
+          role="switch"
+          checked={settings.notifications}
+          disabled={notify.busy}
+          onChange={(e) => void notify.save({ notifications: e.target.checked }, 'Notifications')}
+        />
+        Notifications (a device asks to pair, pairing done, a forward cannot listen)
+      </label>
+      <ErrorText error={notify.error} />
+      <p className="hint">Light and dark themes follow your system setting.</p>
+    </section>
+  );
+}

@@ -1,0 +1,133 @@
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useAgent, useServices } from '../../api/hooks.js';
+import { ConfirmDialog } from '../../components/Dialog.js';
+import { PathBadge } from '../../components/PathBadge.js';
+import { terminalKeyAction } from './keys.js';
+import { TerminalPane } from './TerminalPane.js';
+import type { TerminalTab } from './terminal-tab.js';
+
+/** Tabs of terminals: each names its peer and path; shortcuts open, close and switch them. */
+export function TerminalsView() {
+  const { terminals } = useServices();
+  const { tabs, active } = useSyncExternalStore(terminals.subscribe, terminals.get);
+  const [closing, setClosing] = useState<TerminalTab | null>(null);
+  const [picking, setPicking] = useState(false);
+  const current = tabs.find((t) => t.key === active) ?? null;
+
+  const askClose = (tab: TerminalTab) => {
+    if (tab.session.live) setClosing(tab);
+    else terminals.close(tab.key);
+  };
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const action = terminalKeyAction(e);
+      if (action === 'next-tab' || action === 'prev-tab') terminals.cycle(action === 'next-tab' ? 1 : -1);
+      else if (action === 'new-tab') setPicking(true);
+      else if (action === 'close-tab' && current) askClose(current);
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  return (
+    <div className="terminals">
+      <div className="tabbar">
+        <div role="tablist" aria-label="Terminals">
+          {tabs.map((t) => (
+            <div key={t.key} className="tab" data-active={t.key === active}>
+              <button
+                type="button"
+                role="tab"
+                aria-selected={t.key === active}
+                aria-controls={`term-${t.key}`}
+                onClick={() => terminals.select(t.key)}
+              >
+                {t.target.peerName}
+                <PathBadge
+                  kind={t.path}
+                  text={t.session.state.phase === 'live' ? (t.path ?? 'connecting') : t.session.state.phase}
+                />
+              </button>
+              <button
+                type="button"
+                className="plain small"
+                aria-label={`Close terminal on ${t.target.peerName}`}
+                onClick={() => askClose(t)}
+              >
+                ✕
+              </button>
+            </div>
+          ))}
+        </div>
+        <NewTerminal open={picking} setOpen={setPicking} />
+      </div>
+      {current ? (
+        <TerminalPane key={current.key} tab={current} onRestart={() => terminals.restart(current.key)} />
+      ) : (
+        <p className="empty">
+          No terminal open. Open one from a peer in Peers, or with “New terminal” above. Shortcuts:
+          Ctrl+Shift+T new, Ctrl+Shift+W close, Ctrl+PageUp/PageDown switch, Ctrl+Shift+C/V copy/paste,
+          Ctrl+Shift+F search.
+        </p>
+      )}
+      {closing ? (
+        <ConfirmDialog
+          title={`Close the terminal on ${closing.target.peerName}?`}
+          message={<p>The program running there will be ended.</p>}
+          confirmLabel="Close terminal"
+          onConfirm={() => terminals.close(closing.key)}
+          onClose={() => setClosing(null)}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+/** "New terminal": pick an online peer that lets this device open terminals. */
+function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boolean) => void }) {
+  const { terminals } = useServices();
+  const peers = useAgent((s) => s.status?.peers ?? []);
+  const [peer, setPeer] = useState('');
+  const choice = peer || peers[0]?.fingerprint || '';
+  if (!open) {
+    return (
+      <button type="button" className="small" onClick={() => setOpen(true)} disabled={peers.length === 0}>
+        New terminal
+      </button>
+    );
+  }
+  const go = () => {
+    const p = peers.find((x) => x.fingerprint === choice);
+    if (p) terminals.open({ peer: p.fingerprint, peerName: p.name });
+    setOpen(false);
+  };
+  return (
+    <form
+      className="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        go();
+      }}
+    >
+      <label>
+        <span className="visually-hidden">Peer</span>
+        <select value={choice} onChange={(e) => setPeer(e.target.value)} autoFocus>
+          {peers.map((p) => (
+            <option key={p.fingerprint} value={p.fingerprint}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit" className="small primary">
+        Open terminal
+      </button>
+      <button type="button" className="small" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+    </form>
+  );
+}
