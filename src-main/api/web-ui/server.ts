@@ -85,11 +85,7 @@ export function withWebUiLink(api: ApiHandler, ui: () => WebUiServer | null): Ap
     call: <M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResults[M]> => {
       if (method !== 'ui.url') return api.call(method, params);
       const { newToken } = params as MethodParams<'ui.url'>;
-      try {
-        return Promise.resolve(webUiLink(ui(), newToken) as MethodResults[M]);
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
+      return Promise.resolve().then(() => webUiLink(ui(), newToken) as MethodResults[M]);
     },
     onEvent: (listener) => api.onEvent(listener),
   };
