@@ -1,0 +1,72 @@
+/**
+ * `relay.probe` (agent/api/relay-probe.ts) against real relays on loopback: a wss:// relay with a
+ * self-signed certificate reports that certificate's fingerprint and no CA trust; a ws:// relay has no
+ * fingerprint; a port nobody listens on is an error in one line, never a throw.
+ */
+import 'reflect-metadata';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { probeRelay } from '../../../src-main/agent/api/relay-probe.js';
+import type { Identity } from '../../../src-main/crypto/identity.js';
+import type { RelayServer } from '../../../src-main/relay/server.js';
+import { testIdentity } from '../../helpers/identities.js';
+import { startTestRelay } from '../../helpers/relay-harness.js';
+
+let tlsRelay: RelayServer;
+let plainRelay: RelayServer;
+let relayCert: Identity;
+
+before(async () => {
+  relayCert = await testIdentity('probe-relay');
+  tlsRelay = await startTestRelay({ tls: { certPem: relayCert.certPem, keyPem: relayCert.keyPem } });
+  plainRelay = await startTestRelay();
+});
+after(async () => {
+  await tlsRelay.close();
+  await plainRelay.close();
+});
+
+test('wss:// relay: the SHA-256 of its certificate, and no CA vouches for a self-signed one', async () => {
+  const r = await probeRelay(tlsRelay.url);
+  assert.equal(r.url, tlsRelay.url);
+  assert.equal(r.fingerprint, relayCert.fingerprint);
+  assert.equal(r.fingerprint, tlsRelay.fingerprint);
+  assert.equal(r.caTrusted, false);
+  assert.match(r.error ?? '', /^not vouched for by a CA: /);
+});
+
+test('ws:// relay: reachable, no fingerprint, no CA', async () => {
+  assert.deepEqual(await probeRelay(plainRelay.url), {
+    url: plainRelay.url,
+    fingerprint: null,
+    caTrusted: false,
+  });
+});
+
+test('nobody listening, or silence: an error line, not a throw', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const refused = await probeRelay(`wss://127.0.0.1:${port}`);
+  assert.equal(refused.fingerprint, null);
+  assert.match(
+    refused.error ?? '',
+    new RegExp(`^cannot reach wss://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`),
+  );
+
+  // A server that accepts but never speaks TLS: the probe gives up after its timeout.
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+  const silentPort = (silent.address() as { port: number }).port;
+  try {
+    const r = await probeRelay(`wss://127.0.0.1:${silentPort}`, 200);
+    assert.equal(r.error, `wss://127.0.0.1:${silentPort} did not answer within 0.2 s`);
+  } finally {
+    silent.close();
+  }
+});
