@@ -1,0 +1,120 @@
+/**
+ * `settings.get` / `settings.set` (agent/api/settings.ts) over a real SettingsStore and a fake host:
+ * live changes, restart-needed changes, relays added and removed through the host, and validation
+ * errors that name the field and change nothing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getSettings, setSettings, type SettingsHost } from '../../../src-main/agent/api/settings.js';
+import { SettingsStore } from '../../../src-main/agent/settings.js';
+import { isClawError } from '../../../src-main/core/errors.js';
+
+const FP = 'ab'.repeat(32);
+
+function host() {
+  const settings = new SettingsStore(mkdtempSync(join(tmpdir(), 'cb-set-')));
+  const calls: string[] = [];
+  const h: SettingsHost = {
+    get name() {
+      return settings.get().name ?? 'clawbridge';
+    },
+    identity: { fingerprint: FP },
+    settings,
+    listenAddress: '0.0.0.0:7475',
+    relayClients: () =>
+      settings.get().relays.map((r) => ({ url: r.url, state: 'connecting', lastError: 'not yet' })),
+    ensureRelay: (url, fingerprint, token) => {
+      calls.push(`add ${url} ${fingerprint ?? '-'} ${token ? 'token' : '-'}`);
+      settings.update((s) => ({
+        ...s,
+        relays: [...s.relays, { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) }],
+      }));
+    },
+    removeRelay: (url) => {
+      calls.push(`remove ${url}`);
+      settings.update((s) => ({ ...s, relays: s.relays.filter((r) => r.url !== url) }));
+    },
+    changed: () => calls.push('changed'),
+  };
+  return { h, calls, settings };
+}
+
+test('settings.get: defaults, relays without their tokens', () => {
+  const { h, settings } = host();
+  settings.update((s) => ({ ...s, relays: [{ url: 'wss://r.example', token: 'secret' }] }));
+  const got = getSettings(h);
+  assert.deepEqual(got, {
+    name: 'clawbridge',
+    fingerprint: FP,
+    relays: [
+      { url: 'wss://r.example', fingerprint: null, hasToken: true, connected: false, error: 'not yet' },
+    ],
+    actAsRelay: false,
+    relayListen: '0.0.0.0:7474',
+    listen: '0.0.0.0:7475',
+    listeningOn: '0.0.0.0:7475',
+    terminalResumeMs: 60_000,
+    notifications: true,
+  });
+  assert.ok(!JSON.stringify(got).includes('secret'));
+});
+
+test('settings.set: live changes apply, listener changes ask for a restart', () => {
+  const { h, calls } = host();
+  const live = setSettings(h, { name: 'desk', terminalResumeMs: 5_000, notifications: false });
+  assert.equal(live.name, 'desk');
+  assert.equal(live.terminalResumeMs, 5_000);
+  assert.equal(live.notifications, false);
+  assert.equal(live.restartNeeded, false);
+  assert.deepEqual(live.restartFor, []);
+
+  const restart = setSettings(h, { listen: null, actAsRelay: true, relayListen: '127.0.0.1:9000' });
+  assert.equal(restart.listen, null);
+  assert.equal(restart.restartNeeded, true);
+  assert.deepEqual(restart.restartFor, ['listen', 'actAsRelay', 'relayListen']);
+  // Setting what is already set needs no restart.
+  assert.equal(setSettings(h, { listen: null }).restartNeeded, false);
+  assert.equal(calls.filter((c) => c === 'changed').length, 3);
+});
+
+test('settings.set: relays are added (fingerprint normalised) and removed through the agent', () => {
+  const { h, calls } = host();
+  const pin = 'CD:'.repeat(31) + 'CD';
+  const added = setSettings(h, { addRelay: { url: 'wss://r.example:8443', fingerprint: pin, token: 't' } });
+  assert.deepEqual(
+    added.relays.map((r) => [r.url, r.fingerprint, r.hasToken]),
+    [['wss://r.example:8443', 'cd'.repeat(32), true]],
+  );
+  const removed = setSettings(h, { removeRelay: 'wss://r.example:8443' });
+  assert.deepEqual(removed.relays, []);
+  assert.deepEqual(
+    calls.filter((c) => c !== 'changed'),
+    [`add wss://r.example:8443 ${'cd'.repeat(32)} token`, 'remove wss://r.example:8443'],
+  );
+});
+
+test('settings.set: a bad field is named and nothing changes', () => {
+  const { h, settings } = host();
+  const before = JSON.stringify(settings.get());
+  const cases: [Parameters<typeof setSettings>[1], RegExp][] = [
+    [{ name: 'ok', listen: 'nonsense' }, /^invalid parameters for settings\.set: listen: /],
+    [{ relayListen: '1.2.3.4:99999' }, /^invalid parameters for settings\.set: relayListen: /],
+    [
+      { terminalResumeMs: 10 },
+      /terminalResumeMs: must be from 1000 \(1 s\) to 86400000 \(24 h\) ms, got 10$/,
+    ],
+    [{ addRelay: { url: 'wss://r', fingerprint: 'abc' } }, /addRelay\.fingerprint: fingerprint must be 64/],
+    [{ removeRelay: 'wss://nowhere' }, /removeRelay: this node does not use wss:\/\/nowhere$/],
+  ];
+  for (const [params, message] of cases) {
+    assert.throws(
+      () => setSettings(h, params),
+      (err: unknown) => isClawError(err, 'BAD_ARGUMENT') && message.test(err.message),
+      JSON.stringify(params),
+    );
+  }
+  assert.equal(JSON.stringify(settings.get()), before);
+});
