@@ -162,6 +162,18 @@ export function registerClientCommands(program: Command): void {
     });
 
   peers
+    .command('rename <peer> <name>')
+    .description('give a peer another local name (forwards through it follow)')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, name: string, opts: HomeOpts, cmd: Command) => {
+      const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+      const peer = await call(all, 'peers.rename', { peer: ref, name });
+      if (all.json) printJson(peer);
+      else console.log(`renamed ${ref} to ${peer.name} (${peer.fingerprint})`);
+    });
+
+  peers
     .command('remove <peer>')
     .alias('rm')
     .description('forget a peer (by name or fingerprint) and close its links')

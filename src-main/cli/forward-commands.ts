@@ -26,6 +26,28 @@ function stateText(x: { state: string; error?: string }): string {
   return x.state === 'error' ? `error: ${x.error ?? 'unknown'}` : x.state;
 }
 
+/** `forward|proxy enable|disable NAME`: switch one on or off (an off one stays saved, its port free). */
+function registerToggles(parent: Command, what: 'forward' | 'proxy'): void {
+  for (const verb of ['enable', 'disable'] as const) {
+    parent
+      .command(`${verb} <name>`)
+      .alias(verb === 'enable' ? 'on' : 'off')
+      .description(
+        verb === 'enable'
+          ? `start a ${what} that was switched off (binds its port again)`
+          : `switch a ${what} off: it stays saved, its port is freed`,
+      )
+      .option('--home <dir>', 'node home directory')
+      .option('--json', 'print JSON')
+      .action(async (name: string, opts: HomeOpts, cmd: Command) => {
+        const all = merged(opts, cmd);
+        const r = await call(all, verb === 'enable' ? 'forward.enable' : 'forward.disable', { name });
+        if (all.json) printJson(r);
+        else console.log(`${what} ${r.name} (${r.local}): ${stateText(r)}`);
+      });
+  }
+}
+
 export function forwardTable(list: ForwardInfo[]): string {
   if (list.length === 0) {
     return 'no forwards yet: add one with `clawbridge forward add --local PORT --via PEER --remote HOST:PORT`';
@@ -140,6 +162,8 @@ export function registerForwardCommands(program: Command): void {
       console.log(`removed forward ${r.name}`);
     });
 
+  registerToggles(forward, 'forward');
+
   const proxy = program
     .command('proxy')
     .description('local SOCKS5 / HTTP proxies whose connections exit at a peer (needs a running agent)')
@@ -211,4 +235,6 @@ export function registerForwardCommands(program: Command): void {
       const r = await call(merged(opts, cmd), 'proxy.remove', { name });
       console.log(`removed proxy ${r.name}`);
     });
+
+  registerToggles(proxy, 'proxy');
 }
