@@ -6,6 +6,7 @@ import { ClawError } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
 import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type Settings } from '../agent/settings.js';
+import { isLoopbackHost } from '../api/web-ui/http-guard.js';
 
 export interface AgentCliOptions {
   home?: string;
@@ -18,11 +19,51 @@ export interface AgentCliOptions {
   actAsRelay?: boolean;
   relayListen?: string;
   terminalResume?: string;
+  /** `--ui-listen HOST:PORT`: where the web UI is served. */
+  uiListen?: string;
+  /** false with `--no-ui`. */
+  ui?: boolean;
+  /** `--allow-remote-ui`: consent to a web UI address other machines can reach. */
+  allowRemoteUi?: boolean;
+}
+
+/**
+ * The web UI flags on their own, before anything reads or writes the home: contradictions, and an
+ * address other machines can reach without `--allow-remote-ui`.
+ * @throws ClawError('BAD_ARGUMENT') saying which flag to change
+ */
+export function checkUiFlags(opts: AgentCliOptions): void {
+  if (opts.ui === false && (opts.uiListen !== undefined || opts.allowRemoteUi === true)) {
+    throw new ClawError('BAD_ARGUMENT', '--no-ui contradicts --ui-listen and --allow-remote-ui; pick one');
+  }
+  if (opts.uiListen === undefined) return;
+  const { host } = parseHostPort(opts.uiListen);
+  if (!isLoopbackHost(host) && opts.allowRemoteUi !== true) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `--ui-listen ${opts.uiListen} is reachable from other machines, and whoever opens the web UI's link ` +
+        'drives this node: add --allow-remote-ui to mean it, or use --ui-listen 127.0.0.1:PORT',
+    );
+  }
+}
+
+/**
+ * The `ui` settings the web UI flags change. `--ui-listen` saves the address with the consent given
+ * alongside it (none: loopback only again); `--allow-remote-ui` alone applies to the saved address.
+ */
+function uiOverrides(opts: AgentCliOptions, saved: Settings): Settings['ui'] | undefined {
+  checkUiFlags(opts);
+  if (opts.ui === false) return { ...saved.ui, listen: null };
+  if (opts.uiListen !== undefined) return { listen: opts.uiListen, allowRemote: opts.allowRemoteUi === true };
+  if (opts.allowRemoteUi === true) return { ...saved.ui, allowRemote: true };
+  return undefined;
 }
 
 /** Turns `agent` flags into the settings they change; flags not given leave saved settings alone. */
 export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<Settings> {
   const out: Partial<Settings> = {};
+  const ui = uiOverrides(opts, saved);
+  if (ui) out.ui = ui;
   if (opts.name !== undefined) {
     if (!/^[\w.-]{1,64}$/.test(opts.name)) {
       throw new ClawError('BAD_ARGUMENT', `--name '${opts.name}': use 1–64 letters, digits, '.', '_' or '-'`);

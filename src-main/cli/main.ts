@@ -13,6 +13,7 @@ import { registerServerCommands } from './server-commands.js';
 import { registerPairCommands } from './pair-commands.js';
 import { registerForwardCommands } from './forward-commands.js';
 import { registerTermCommand } from './term-command.js';
+import { registerUiCommand } from './ui-command.js';
 
 tuneGcForBulkTransfer();
 
@@ -29,6 +30,7 @@ registerClientCommands(program);
 registerPairCommands(program);
 registerForwardCommands(program);
 registerTermCommand(program);
+registerUiCommand(program);
 
 try {
   await program.parseAsync(process.argv);

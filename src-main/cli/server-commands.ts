@@ -6,7 +6,7 @@ import { resolveHome } from '../agent/home-dir.js';
 import { loadOrCreateIdentity } from '../agent/identity-store.js';
 import { runAgent } from '../agent/run-agent.js';
 import { SettingsStore } from '../agent/settings.js';
-import { agentOverrides, type AgentCliOptions } from './agent-flags.js';
+import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
 import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
 import { printJson } from './output.js';
 import { escapeControlChars } from '../core/names.js';
@@ -44,12 +44,17 @@ export function registerServerCommands(program: Command): void {
       '--terminal-resume <duration>',
       'how long a terminal session waits for its client after the path is lost, e.g. 60s, 5m (default 60s)',
     )
+    .option('--ui-listen <host:port>', 'web UI address (default 127.0.0.1:7476; a free port when taken)')
+    .addOption(new Option('--no-ui', 'do not serve the web UI'))
+    .option('--allow-remote-ui', 'let --ui-listen be an address other machines can reach')
     .action(async (opts: AgentCliOptions) => {
+      checkUiFlags(opts); // before the home is created or read
       const home = resolveHome(opts.home);
       const saved = new SettingsStore(home).get();
       const running = await runAgent({ home, overrides: agentOverrides(opts, saved) });
       const s = await running.api.call('status', {});
       console.log(`agent ${s.name} running, fingerprint ${s.fingerprint}, direct ${s.listen ?? 'off'}`);
+      if (running.webUi) console.log(`web UI on ${running.webUi.address} (open it with \`clawbridge ui\`)`);
       const own = running.agent.ownRelay;
       if (own)
         console.log(
