@@ -91,7 +91,8 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
     if (REMOVED.test(refusal)) return off('refused', REFUSED_DETAIL);
     return off('refused', `refused by them: ${refusal}`);
   }
-  if (newest?.lastError !== undefined && REMOVED.test(newest.lastError)) {
+  // Either path being refused that way is enough: the other may only say that its circuit closed.
+  if ([facts.direct, facts.relay].some((p) => p.lastError !== undefined && REMOVED.test(p.lastError))) {
     return off('refused', REFUSED_DETAIL);
   }
   const canDirect = !facts.directOffHere && facts.addressesKnown > 0;

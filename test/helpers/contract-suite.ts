@@ -1,0 +1,307 @@
+/**
+ * One test suite for the API contract (src-main/api/contract.ts), run against every transport: the
+ * control socket (test/integration/api-contract-control-socket.test.ts), the web UI WebSocket, IPC.
+ *
+ * Usage, in an integration test file:
+ *
+ *   contractSuite('control socket', async ({ home }) => myConnection(home));
+ *
+ * `connect({ home })` opens one connection to the agent whose home is `home` (a real agent process
+ * the suite started; `clawbridge ui --home HOME --json` gives its web UI link) and returns:
+ *
+ * - `call(method, params)`: resolves with the result; rejects with an Error whose `code` property is
+ *   the contract's error code (BAD_ARGUMENT, PEER_NOT_FOUND…) and whose message is the agent's line;
+ * - `onEvent(listener)`: subscribes to pushed events (`listener(event, data)` for every event of
+ *   ApiEvents); returns a function that unsubscribes;
+ * - `close()`: ends the connection.
+ *
+ * The suite starts a relay and three agents (a: under test, b: a mutual peer, c: a node that asks a
+ * to pair) with the built CLI (`npx tsc -p tsconfig.build.json` first), and ends them by PID.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type {
+  ForwardInfo,
+  PeerInfo,
+  PendingInfo,
+  SettingsResult,
+  SettingsSetResult,
+  StatusEvent,
+  StatusResult,
+  ToggleResult,
+} from '../../src-main/api/contract.js';
+import {
+  cli,
+  cliJson,
+  peerOf,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+} from './processes.js';
+
+export interface ContractConnection {
+  call(method: string, params: unknown): Promise<unknown>;
+  onEvent(listener: (event: string, data: unknown) => void): () => void;
+  close(): Promise<void>;
+}
+
+export type ContractConnect = (target: { home: string }) => Promise<ContractConnection>;
+
+interface Node {
+  home: string;
+  fingerprint: string;
+  proc: Proc;
+}
+
+async function startNode(name: string, relayUrl: string): Promise<Node> {
+  const home = tempHome(`contract-${name}`);
+  const proc = startProcess([
+    'agent',
+    '--home',
+    home,
+    '--name',
+    name,
+    '--relay',
+    relayUrl,
+    '--listen',
+    '127.0.0.1:0',
+  ]);
+  await proc.waitForLine(new RegExp(`agent ${name} running`));
+  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
+  return { home, fingerprint, proc };
+}
+
+async function must(args: string[]): Promise<void> {
+  const r = await cli(args);
+  if (r.code !== 0) throw new Error(`clawbridge ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when something accepts connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(true));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
+  });
+}
+
+async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: Error & { code?: string }) => {
+    assert.equal(err.code, code, err.message);
+    if (message) assert.match(err.message, message);
+    return true;
+  });
+}
+
+/** Registers the suite's tests (node:test) under `describe(name)`. */
+export function contractSuite(name: string, connect: ContractConnect): void {
+  describe(`API contract over ${name}`, { timeout: 240_000 }, () => {
+    let relayUrl = '';
+    let a: Node;
+    let b: Node;
+    let c: Node;
+    let api: ContractConnection;
+
+    before(async () => {
+      relayUrl = (await startRelay()).url;
+      [a, b, c] = await Promise.all([
+        startNode('a', relayUrl),
+        startNode('b', relayUrl),
+        startNode('c', relayUrl),
+      ]);
+      await must(['peers', 'add', b.fingerprint, '--name', 'b', '--home', a.home]);
+      await must(['peers', 'add', a.fingerprint, '--name', 'a', '--home', b.home]);
+      api = await connect({ home: a.home });
+    });
+    after(async () => {
+      await api?.close();
+      await stopAll();
+    });
+
+    const call = <T>(method: string, params: unknown = {}) => api.call(method, params) as Promise<T>;
+    const peer = async (peerName: string) =>
+      (await call<PeerInfo[]>('peers.list')).find((p) => p.name === peerName);
+
+    test('status: this node, its relay and its peers', async () => {
+      const s = await call<StatusResult>('status');
+      assert.equal(s.name, 'a');
+      assert.equal(s.fingerprint, a.fingerprint);
+      assert.deepEqual(
+        s.relays.map((r) => r.url),
+        [relayUrl],
+      );
+      assert.deepEqual(
+        s.peers.map((p) => p.name),
+        ['b'],
+      );
+    });
+
+    test('peers.list: a mutual peer is online, with the path in its state line', async () => {
+      const p = await waitFor(
+        'b online',
+        async () => ((await peer('b'))?.state === 'online' ? peer('b') : undefined),
+        20_000,
+      );
+      assert.equal(p.online, true);
+      assert.match(p.stateDetail ?? '', /^(direct 127\.0\.0\.1:\d+|relay ws:\/\/127\.0\.0\.1:\d+)$/);
+      assert.equal(p.relayReason === null, p.path === 'direct');
+    });
+
+    test('bad method and bad params: BAD_ARGUMENT, and the connection goes on', async () => {
+      await refused(call('no.such.method'), 'BAD_ARGUMENT', /unknown method 'no\.such\.method'/);
+      await refused(
+        call('peers.rename', { peer: 'b' }),
+        'BAD_ARGUMENT',
+        /invalid parameters for peers\.rename: name: /,
+      );
+      await refused(call('status', { extra: 1 }), 'BAD_ARGUMENT');
+      await refused(call('peers.remove', { peer: 'nobody' }), 'PEER_NOT_FOUND');
+      assert.equal((await call<StatusResult>('status')).name, 'a');
+    });
+
+    test('settings.get / settings.set round trip; a bad field is named and changes nothing', async () => {
+      const before = await call<SettingsResult>('settings.get');
+      assert.equal(before.fingerprint, a.fingerprint);
+      assert.deepEqual(
+        before.relays.map((r) => ({ url: r.url, hasToken: r.hasToken })),
+        [{ url: relayUrl, hasToken: false }],
+      );
+      const set = await call<SettingsSetResult>('settings.set', {
+        terminalResumeMs: 5_000,
+        notifications: false,
+      });
+      assert.equal(set.terminalResumeMs, 5_000);
+      assert.equal(set.notifications, false);
+      assert.equal(set.restartNeeded, false);
+      await refused(
+        call('settings.set', { notifications: true, terminalResumeMs: 10 }),
+        'BAD_ARGUMENT',
+        /terminalResumeMs/,
+      );
+      await refused(call('settings.set', { listen: 42 }), 'BAD_ARGUMENT', /listen/);
+      const after = await call<SettingsResult>('settings.get');
+      assert.deepEqual(
+        { ...after, relays: [] },
+        { ...before, relays: [], terminalResumeMs: 5_000, notifications: false },
+      );
+      await call('settings.set', { terminalResumeMs: before.terminalResumeMs, notifications: true });
+    });
+
+    test('forward add, disable (port freed), enable (bound again), remove', async () => {
+      const port = await freePort();
+      const f = await call<ForwardInfo>('forward.add', {
+        local: String(port),
+        via: 'b',
+        remote: '127.0.0.1:9',
+        name: 'contract-fwd',
+      });
+      assert.equal(f.state, 'listening');
+      assert.equal(await listening(port), true);
+      const off = await call<ToggleResult>('forward.disable', { name: 'contract-fwd' });
+      assert.deepEqual([off.state, off.kind], ['off', 'tcp']);
+      assert.equal(await listening(port), false, 'a switched-off forward frees its port');
+      const listed = (await call<ForwardInfo[]>('forward.list')).find((x) => x.name === 'contract-fwd');
+      assert.equal(listed?.state, 'off', 'it stays saved');
+      assert.equal((await call<ToggleResult>('forward.enable', { name: 'contract-fwd' })).state, 'listening');
+      assert.equal(await listening(port), true);
+      await refused(
+        call('forward.enable', { name: 'no-such-forward' }),
+        'BAD_ARGUMENT',
+        /no forward or proxy named/,
+      );
+      await call('forward.remove', { name: 'contract-fwd' });
+      assert.equal(await listening(port), false);
+    });
+
+    test('events: a status event follows a change', async () => {
+      const events: { event: string; data: unknown }[] = [];
+      const stop = api.onEvent((event, data) => events.push({ event, data }));
+      try {
+        await call('forward.add', {
+          local: String(await freePort()),
+          via: 'b',
+          remote: '127.0.0.1:9',
+          name: 'evt-fwd',
+        });
+        await waitFor(
+          'a status event showing the new forward',
+          () =>
+            events.some(
+              (e) =>
+                e.event === 'status' && (e.data as StatusEvent).forwards.some((f) => f.name === 'evt-fwd'),
+            ),
+          10_000,
+        );
+        assert.ok(events.some((e) => e.event === 'changed'));
+      } finally {
+        stop();
+        await call('forward.remove', { name: 'evt-fwd' });
+      }
+    });
+
+    test('pending: a node asks, approving it makes it a peer; when it removes us, it shows refused', async () => {
+      const events: { event: string; data: unknown }[] = [];
+      const stop = api.onEvent((event, data) => events.push({ event, data }));
+      try {
+        await must(['peers', 'add', a.fingerprint, '--name', 'a', '--home', c.home]);
+        const req = await waitFor(
+          'c pending at a',
+          async () =>
+            (await call<PendingInfo[]>('pending.list')).find((p) => p.fingerprint === c.fingerprint),
+          20_000,
+        );
+        assert.equal(req.via, 'fingerprint');
+        await waitFor('pending.added event', () => events.some((e) => e.event === 'pending.added'), 5_000);
+        await waitFor(
+          'c waiting for a',
+          async () => (await peerOf(c.home, 'a'))?.state === 'waiting',
+          20_000,
+        );
+        await refused(
+          call('pending.approve', { id: req.id }),
+          'BAD_ARGUMENT',
+          /came with only a fingerprint/,
+        );
+        const approved = await call<PeerInfo>('pending.approve', { id: req.id, fingerprint: c.fingerprint });
+        assert.equal(approved.fingerprint, c.fingerprint);
+        await waitFor('c online at a', async () => (await peer(approved.name))?.state === 'online', 20_000);
+        const renamed = await call<PeerInfo>('peers.rename', { peer: approved.name, name: 'carol' });
+        assert.equal(renamed.name, 'carol');
+        await refused(call('peers.rename', { peer: 'carol', name: 'b' }), 'BAD_ARGUMENT', /already exists/);
+        await must(['peers', 'remove', 'a', '--home', c.home]);
+        const gone = await waitFor(
+          'c refuses a',
+          async () => ((await peer('carol'))?.state === 'refused' ? peer('carol') : undefined),
+          45_000,
+        );
+        assert.equal(gone.stateDetail, 'refused by them (removed or rejected us)');
+      } finally {
+        stop();
+      }
+    });
+
+    test('terminal.list and relay.probe answer', async () => {
+      assert.deepEqual(await call('terminal.list'), []);
+      assert.deepEqual(await call('relay.probe', { url: relayUrl }), {
+        url: relayUrl,
+        fingerprint: null,
+        caTrusted: false,
+      });
+      await refused(call('relay.probe', { url: 'http://x' }), 'BAD_ARGUMENT', /url/);
+    });
+  });
+}
