@@ -3,8 +3,10 @@
  * the other's fingerprint (DESIGN §5). There is no CA and no hostname check: the fingerprint is the name.
  *
  * After the TLS handshake the listener sends one preamble frame, ACCEPT or REFUSE+reason, so a dialer
- * that is not (yet) a peer learns why instead of seeing a bare reset.
+ * that is not (yet) a peer learns why instead of seeing a bare reset. Until then a connection is anonymous:
+ * such connections are capped per source address and in total, and closed if not a link by the deadline.
  */
+import type { Socket } from 'node:net';
 import { createServer, connect, type TLSSocket, type Server } from 'node:tls';
 import { ClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
@@ -12,6 +14,7 @@ import { encodeLengthPrefixed, LengthPrefixedDecoder } from '../protocol/length-
 import { fingerprintOfCert } from '../crypto/signature.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { SocketLink } from './socket-link.js';
+import { HandshakeGuard } from './handshake-guard.js';
 import type { Link } from './link.js';
 
 export interface TlsIdentity {
@@ -21,6 +24,18 @@ export interface TlsIdentity {
 
 /** How long a dialer waits for TCP + TLS + preamble, in ms. */
 export const DIRECT_DIAL_TIMEOUT_MS = 5000;
+/**
+ * Most connections from one source IP address that may be unauthenticated at once (TCP accepted, not yet
+ * admitted as a link), in connections. A node dials a peer once at a time, so 16 covers several nodes
+ * behind one NAT address and their retries, while one address can take at most 1/16 of the total.
+ */
+export const MAX_PENDING_HANDSHAKES_PER_SOURCE = 16;
+/**
+ * Most unauthenticated connections at once from all sources, in connections. Each holds a file
+ * descriptor and TLS state (~45 KB: 1500 half-sent ClientHellos cost 68 MB), so 256 bound a flood to
+ * ~12 MB and 256 fds, a quarter of the common 1024 soft fd limit, leaving room for links and terminals.
+ */
+export const MAX_PENDING_HANDSHAKES = 256;
 /** Largest preamble frame (a refusal reason), in bytes. */
 const MAX_PREAMBLE = 1024;
 const PREAMBLE_ACCEPT = 0x00;
@@ -48,15 +63,35 @@ export interface DirectListenerOptions {
   admit(fingerprint: string, remote: string): string | undefined;
   onLink(link: Link): void;
   onRefused?(fingerprint: string, remote: string, reason: string): void;
+  /** Deadline from TCP accept to an admitted link, in ms; DIRECT_DIAL_TIMEOUT_MS unless set (tests). */
+  handshakeTimeoutMs?: number;
+  /** Overrides MAX_PENDING_HANDSHAKES_PER_SOURCE (tests). */
+  maxPendingPerSource?: number;
+  /** Overrides MAX_PENDING_HANDSHAKES (tests). */
+  maxPendingTotal?: number;
 }
 
 export interface DirectListener {
   readonly host: string;
   readonly port: number;
+  /** Sockets open on the listener now, links and unauthenticated ones alike (tests, stats). */
+  openConnections(): Promise<number>;
   close(): Promise<void>;
 }
 
+/** The TCP 4-tuple: the same for the raw socket and the TLSSocket wrapping it (they share one handle). */
+function connectionKey(s: Socket): string {
+  return `${s.remoteAddress}|${s.remotePort}|${s.localAddress}|${s.localPort}`;
+}
+
 export async function listenDirect(opts: DirectListenerOptions): Promise<DirectListener> {
+  const deadlineMs = opts.handshakeTimeoutMs ?? DIRECT_DIAL_TIMEOUT_MS;
+  const guard = new HandshakeGuard(
+    opts.maxPendingPerSource ?? MAX_PENDING_HANDSHAKES_PER_SOURCE,
+    opts.maxPendingTotal ?? MAX_PENDING_HANDSHAKES,
+  );
+  /** Unauthenticated connections by connectionKey; calling the value takes one off the caps and the clock. */
+  const pending = new Map<string, () => void>();
   const server: Server = createServer({
     ...tlsBase,
     cert: opts.identity.certPem,
@@ -64,7 +99,32 @@ export async function listenDirect(opts: DirectListenerOptions): Promise<DirectL
     requestCert: true,
     // Pinning replaces CA validation: the admit() callback checks the fingerprint instead.
     rejectUnauthorized: false,
-    handshakeTimeout: DIRECT_DIAL_TIMEOUT_MS,
+    // An idle timeout that Node only reports as tlsClientError (handled below); the absolute deadline
+    // on the raw socket is what bounds a connection's life before it becomes a link.
+    handshakeTimeout: deadlineMs,
+  });
+  // The raw socket, before TLS: tls.Server's own 'connection' listener has just wrapped it in a TLSSocket,
+  // and destroying the raw socket destroys that too.
+  server.on('connection', (raw: Socket) => {
+    const source = raw.remoteAddress;
+    if (source === undefined || !guard.tryAdmit(source)) {
+      raw.destroy(); // over a cap (or already gone): spend nothing more on it
+      return;
+    }
+    const key = connectionKey(raw);
+    // Absolute, unlike handshakeTimeout, so trickling bytes cannot stretch it. Refused nodes stay
+    // counted and under this deadline too: socket.end() alone waits forever for a peer that never reads.
+    const timer = setTimeout(() => raw.destroy(), deadlineMs);
+    let counted = true;
+    const settle = () => {
+      if (!counted) return;
+      counted = false;
+      clearTimeout(timer);
+      if (pending.get(key) === settle) pending.delete(key);
+      guard.release(source);
+    };
+    pending.set(key, settle);
+    raw.once('close', settle);
   });
   server.on('secureConnection', (socket) => {
     socket.setNoDelay(true);
@@ -81,10 +141,13 @@ export async function listenDirect(opts: DirectListenerOptions): Promise<DirectL
       socket.end(encodeLengthPrefixed(refusal(reason)));
       return;
     }
+    pending.get(connectionKey(socket))?.(); // a link now: off the caps and the deadline
     socket.write(encodeLengthPrefixed(Uint8Array.of(PREAMBLE_ACCEPT)));
     opts.onLink(new SocketLink(socket, fp, remote, false));
   });
-  server.on('tlsClientError', () => undefined); // a failed handshake is the client's problem; keep serving
+  // A failed or timed-out handshake. Node (20) does not close the socket itself, even on handshakeTimeout:
+  // without this destroy an idle or half-sent ClientHello held its fd and TLS state forever.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -97,6 +160,10 @@ export async function listenDirect(opts: DirectListenerOptions): Promise<DirectL
   return {
     host: opts.host,
     port,
+    openConnections: () =>
+      new Promise<number>((resolve, reject) =>
+        server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+      ),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
