@@ -79,8 +79,38 @@ test('a TCP forward carries bytes, counts them, lists in the documented shape, a
     },
   ]);
   assert.deepEqual(agent.settings.get().forwards, [
-    { name: 'web', kind: 'tcp', listen: '127.0.0.1:0', via: 'b', remote: `127.0.0.1:${echo.port}` },
+    {
+      name: 'web',
+      kind: 'tcp',
+      listen: '127.0.0.1:0',
+      via: 'b',
+      remote: `127.0.0.1:${echo.port}`,
+      enabled: true,
+    },
   ]);
+});
+
+test('switched off: port freed and saved with enabled false; a failed switch-on stays off; on binds again', async () => {
+  const { agent, manager } = await setup();
+  // A fixed port (a free one found through port 0), so switching on binds the same one again.
+  await manager.add({ name: 'probe', kind: 'socks', listen: '127.0.0.1:0', via: 'b' });
+  const local = manager.proxies()[0]!.local;
+  await manager.remove('probe', ['socks']);
+  await manager.add({ name: 's', kind: 'socks', listen: local, via: 'b' });
+  const off = await manager.setEnabled('s', false);
+  assert.equal(await portFree(portOf(local)), true);
+  assert.equal(off.state, 'off');
+  assert.equal(manager.proxies()[0]!.state, 'off');
+  assert.equal(agent.settings.get().forwards[0]!.enabled, false);
+  // The port is free: another listener can take it (and give it back).
+  await manager.add({ name: 'h', kind: 'http', listen: local, via: 'b' });
+  await assert.rejects(manager.setEnabled('s', true), (err) => isClawError(err, 'ADDRESS_IN_USE'));
+  assert.equal(manager.proxies().find((p) => p.name === 's')!.state, 'off', 'a failed switch-on stays off');
+  await manager.remove('h', ['http']);
+  assert.equal((await manager.setEnabled('s', true)).state, 'listening');
+  assert.equal(agent.settings.get().forwards[0]!.enabled, true);
+  await assert.rejects(manager.setEnabled('nope', true), /no forward or proxy named 'nope'/);
+  await manager.stop();
 });
 
 test('a taken port is one clear line; a taken name too', async () => {
