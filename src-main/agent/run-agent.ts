@@ -3,7 +3,7 @@
  * socket. Shared by `clawbridge agent` and the desktop app's main process.
  */
 import { pino, type Logger } from 'pino';
-import { ClawError } from '../core/errors.js';
+import { ClawError, isClawError } from '../core/errors.js';
 import { ControlClient } from '../api/control-client.js';
 import { startControlServer, type ControlServer } from '../api/control-server.js';
 import { checkUiListen, startWebUi, withWebUiLink, type WebUiServer } from '../api/web-ui/server.js';
@@ -36,7 +36,11 @@ export interface RunAgentOptions {
 
 /** Fails with AGENT_RUNNING when another agent already serves this home. */
 async function assertNoAgent(path: string, home: string): Promise<void> {
-  const other = await ControlClient.connect(path, home).catch(() => undefined);
+  const other = await ControlClient.connect(path, home).catch((err: unknown) => {
+    // A socket, or socket directory, of another user: refused before anything starts (home-dir.ts).
+    if (isClawError(err, 'CONFIG_INVALID')) throw err;
+    return undefined;
+  });
   if (other) {
     other.close();
     throw new ClawError(

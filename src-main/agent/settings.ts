@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { describeZodError } from '../api/validate.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
+import { ensureHomeDir } from './home-dir.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
@@ -132,6 +133,8 @@ export class SettingsStore {
   private current: Settings;
 
   constructor(readonly home: string) {
+    // Before conf, which would create the home with the default mode (0755): the home holds the key.
+    ensureHomeDir(home);
     try {
       this.conf = new Conf<Settings>({
         cwd: home,

@@ -2,7 +2,8 @@
  * Client side of the control socket, used by every CLI command except `agent` and `relay`.
  */
 import { connect, type Socket } from 'node:net';
-import { ClawError, type ErrorCode } from '../core/errors.js';
+import { ClawError, isClawError, type ErrorCode } from '../core/errors.js';
+import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../agent/home-dir.js';
 import type { MethodName, MethodParams, MethodResults } from './contract.js';
 
 /** How long a CLI waits for the agent to answer one request, in ms (ping brings its own timeout). */
@@ -89,11 +90,34 @@ export class ControlClient {
 }
 
 /**
+ * Before connecting (Unix): the socket must be one of ours, and a socket outside the home must be in a
+ * private directory of ours — else another user could have bound it first and would get our requests.
+ * @throws ClawError('CONFIG_INVALID') saying whose it is; fs errors (no socket: ENOENT) as they are
+ */
+export function checkControlSocket(path: string): void {
+  if (process.platform === 'win32') return;
+  const dir = socketPrivateDir(path);
+  if (dir !== undefined) checkPrivateDir(dir);
+  checkSocketOwner(path);
+}
+
+/**
  * A raw connection to the agent's control socket (no encoding set), for requests that upgrade the
  * socket to a stream (api/stream-upgrade.ts); `ControlClient.connect` builds on it.
- * @throws ClawError('NO_AGENT') with what to do when no agent listens on `path`.
+ * @throws ClawError('NO_AGENT') with what to do when no agent listens on `path`;
+ *   ClawError('CONFIG_INVALID') when the socket or its directory belongs to someone else (checkControlSocket)
  */
 export function connectControlSocket(path: string, home: string): Promise<Socket> {
+  const noAgent = () =>
+    new ClawError(
+      'NO_AGENT',
+      `no agent is running for ${home}: start one with \`clawbridge agent --home ${home}\` (or open the Clawbridge app)`,
+    );
+  try {
+    checkControlSocket(path);
+  } catch (err) {
+    return Promise.reject(isClawError(err) ? err : noAgent());
+  }
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     socket.once('connect', () => {
@@ -101,13 +125,6 @@ export function connectControlSocket(path: string, home: string): Promise<Socket
       socket.on('error', () => socket.destroy());
       resolve(socket);
     });
-    socket.once('error', () =>
-      reject(
-        new ClawError(
-          'NO_AGENT',
-          `no agent is running for ${home}: start one with \`clawbridge agent --home ${home}\` (or open the Clawbridge app)`,
-        ),
-      ),
-    );
+    socket.once('error', () => reject(noAgent()));
   });
 }

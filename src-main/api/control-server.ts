@@ -2,17 +2,32 @@
  * The agent's local control socket: newline-delimited JSON over a Unix socket (named pipe on Windows)
  * that only this user can reach. Request `{id, method, params}` → `{id, ok, result | error}`; pushed
  * events are `{event, data}`. A bad line gets an error reply; the connection and the agent keep going.
+ *
+ * A client that does not read its replies is not read either (backpressure): a connection stops being
+ * read while MAX_IN_FLIGHT_REQUESTS requests are being handled or its unsent replies exceed
+ * REPLY_BACKLOG_HIGH_WATER, so its memory use stays bounded. A subscribed client that lets events pile
+ * up beyond MAX_EVENT_BACKLOG is disconnected.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { errorMessage, isClawError } from '../core/errors.js';
+import { ensurePrivateDir, socketPrivateDir } from '../agent/home-dir.js';
 import type { ApiHandler } from './contract.js';
 import { validateRequest } from './validate.js';
 import { acceptStreamUpgrade, type StreamUpgradeHandlers } from './stream-upgrade.js';
 
 /** Longest accepted request line, in bytes: requests are small; this bounds a misbehaving client. */
 export const MAX_CONTROL_LINE = 1024 * 1024;
+
+/** Requests of one connection handled at once; the connection is not read while this many are. */
+export const MAX_IN_FLIGHT_REQUESTS = 64;
+
+/** Unsent bytes (replies, events) above which a connection is not read until they drain: 1 MiB. */
+export const REPLY_BACKLOG_HIGH_WATER = 1024 * 1024;
+
+/** Unsent bytes at which a subscribed connection is dropped (it does not read its events): 8 MiB. */
+export const MAX_EVENT_BACKLOG = 8 * 1024 * 1024;
 
 export interface ControlServer {
   readonly path: string;
@@ -27,6 +42,10 @@ export async function startControlServer(
 ): Promise<ControlServer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => serve(socket, handler, sockets, upgrades));
+  // Outside the home the socket lives in a directory of ours (mode 0700), made here; one that another
+  // user made first, or that others can enter, is refused (home-dir.ts).
+  const privateDir = socketPrivateDir(path);
+  if (privateDir !== undefined) ensurePrivateDir(privateDir);
   if (process.platform !== 'win32') await unlink(path).catch(() => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -58,37 +77,69 @@ function serve(
   let disposeEvents: (() => void) | undefined;
   // After a stream upgrade the socket carries frames: no late reply or event may be written into them.
   let upgraded = false;
+  // Requests being handled, and whether reading is paused until replies are out (backpressure).
+  let inFlight = 0;
+  let paused = false;
   const send = (msg: unknown) => {
     if (!socket.destroyed && !upgraded) socket.write(JSON.stringify(msg) + '\n');
   };
+  const sendEvent = (event: string, data: unknown) => {
+    send({ event, data });
+    if (socket.writableLength > MAX_EVENT_BACKLOG) socket.destroy();
+  };
+  const blocked = () =>
+    inFlight >= MAX_IN_FLIGHT_REQUESTS || socket.writableLength > REPLY_BACKLOG_HIGH_WATER;
   // Decoded here rather than with setEncoding, so an upgraded socket can go on reading raw bytes.
   const decoder = new StringDecoder('utf8');
-  const onData = (data: Buffer) => {
-    buffered += decoder.write(data);
-    if (buffered.length > MAX_CONTROL_LINE && !buffered.includes('\n')) {
-      send({ id: null, ok: false, error: { code: 'BAD_ARGUMENT', message: 'request line too long' } });
-      socket.destroy();
-      return;
-    }
+  /**
+   * Handles the complete lines in `buffered`, in order, while the connection is not blocked; reads on
+   * once they are all handed out, pauses reading otherwise. Called on data, on each reply and on drain.
+   */
+  const pump = () => {
     let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
+    while (!upgraded && !socket.destroyed && !blocked() && (nl = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
       if (line.trim() === '') continue;
       if (line.trim() === '"subscribe"') {
-        disposeEvents ??= handler.onEvent((event, data) => send({ event, data }));
+        disposeEvents ??= handler.onEvent(sendEvent);
         continue;
       }
       if (upgrades && acceptStreamUpgrade(socket, line, buffered, upgrades)) {
         upgraded = true;
         socket.off('data', onData);
+        socket.off('drain', pump);
         disposeEvents?.();
         return;
       }
-      void handleLine(line, handler).then(send);
+      inFlight++;
+      void handleLine(line, handler).then((reply) => {
+        inFlight--;
+        send(reply);
+        pump();
+      });
     }
+    if (upgraded || socket.destroyed) return;
+    if (blocked()) {
+      if (!paused) socket.pause();
+      paused = true;
+      return;
+    }
+    // Every complete line is handed out: what is left is the start of one line.
+    if (buffered.length > MAX_CONTROL_LINE) {
+      send({ id: null, ok: false, error: { code: 'BAD_ARGUMENT', message: 'request line too long' } });
+      socket.destroy();
+      return;
+    }
+    if (paused) socket.resume();
+    paused = false;
+  };
+  const onData = (data: Buffer) => {
+    buffered += decoder.write(data);
+    pump();
   };
   socket.on('data', onData);
+  socket.on('drain', pump);
   socket.on('error', () => socket.destroy());
   socket.on('close', () => {
     sockets.delete(socket);

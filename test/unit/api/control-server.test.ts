@@ -4,7 +4,12 @@ import { connect } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startControlServer } from '../../../src-main/api/control-server.js';
+import {
+  MAX_EVENT_BACKLOG,
+  MAX_IN_FLIGHT_REQUESTS,
+  REPLY_BACKLOG_HIGH_WATER,
+  startControlServer,
+} from '../../../src-main/api/control-server.js';
 import { ControlClient } from '../../../src-main/api/control-client.js';
 import type { ApiHandler } from '../../../src-main/api/contract.js';
 import { controlSocketPath } from '../../../src-main/agent/home-dir.js';
@@ -63,4 +68,155 @@ test('no agent: one line with what to do', async () => {
     );
     return true;
   });
+});
+
+/** Resolves when `read()` has not changed for `quietMs` (or after `maxMs`), with its last value. */
+async function settled(read: () => number, quietMs = 400, maxMs = 15_000): Promise<number> {
+  const end = Date.now() + maxMs;
+  let last = read();
+  let since = Date.now();
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = read();
+    if (now !== last) [last, since] = [now, Date.now()];
+    else if (Date.now() - since >= quietMs) break;
+  }
+  return last;
+}
+
+function tempSocket(): { home: string; path: string } {
+  const home = mkdtempSync(join(tmpdir(), 'cb-ctl-'));
+  return { home, path: controlSocketPath(home) };
+}
+
+test('a client that never reads its replies is not read either; once it reads, every reply comes in order', async () => {
+  const REQUESTS = 20_000;
+  const pad = 'x'.repeat(1024);
+  let calls = 0;
+  const counting: ApiHandler = {
+    call: () => {
+      calls++;
+      return Promise.resolve({ pad } as never);
+    },
+    onEvent: () => () => undefined,
+  };
+  const { path } = tempSocket();
+  const server = await startControlServer(path, counting);
+  const s = connect(path);
+  s.pause(); // not reading
+  let lines = '';
+  for (let id = 1; id <= REQUESTS; id++) lines += JSON.stringify({ id, method: 'status', params: {} }) + '\n';
+  s.write(lines);
+  const handled = await settled(() => calls);
+  // What the server may hand out: the in-flight limit, the reply backlog, and what the kernel and the
+  // client's stream buffer hold (generously 2 MiB) — a few thousand ~1 KiB replies, not 20 000.
+  const replyBytes = JSON.stringify({ id: REQUESTS, ok: true, result: { pad } }).length + 1;
+  const bound = MAX_IN_FLIGHT_REQUESTS + Math.ceil((REPLY_BACKLOG_HIGH_WATER + 2 * 1024 * 1024) / replyBytes);
+  assert.ok(handled < bound, `handled ${handled} requests of a client that reads nothing (bound ${bound})`);
+  assert.ok(handled < REQUESTS / 4);
+
+  const ids: number[] = [];
+  let buf = '';
+  await new Promise<void>((resolve) => {
+    s.setEncoding('utf8');
+    s.on('data', (c: string) => {
+      buf += c;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const reply = JSON.parse(buf.slice(0, nl)) as { id: number; ok: boolean };
+        buf = buf.slice(nl + 1);
+        assert.equal(reply.ok, true);
+        ids.push(reply.id);
+      }
+      if (ids.length === REQUESTS) resolve();
+    });
+    s.resume();
+  });
+  assert.equal(calls, REQUESTS);
+  assert.deepEqual(
+    ids,
+    Array.from({ length: REQUESTS }, (_, i) => i + 1),
+  );
+  s.destroy();
+  await server.close();
+});
+
+test('at most MAX_IN_FLIGHT_REQUESTS requests of one connection are handled at once', async () => {
+  let calls = 0;
+  const gate: (() => void)[] = [];
+  const slow: ApiHandler = {
+    call: () => {
+      calls++;
+      return new Promise((resolve) => gate.push(() => resolve({} as never)));
+    },
+    onEvent: () => () => undefined,
+  };
+  const { path } = tempSocket();
+  const server = await startControlServer(path, slow);
+  const total = MAX_IN_FLIGHT_REQUESTS * 3 + 5;
+  const replies = rawExchange(
+    path,
+    Array.from({ length: total }, (_, i) => JSON.stringify({ id: i + 1, method: 'status', params: {} })),
+  );
+  assert.equal(await settled(() => calls, 200), MAX_IN_FLIGHT_REQUESTS);
+  while (calls < total || gate.length > 0) {
+    gate.splice(0).forEach((release) => release());
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const got = (await replies) as { id: number; ok: boolean }[];
+  assert.equal(got.length, total);
+  assert.ok(got.every((r) => r.ok));
+  assert.deepEqual(
+    got.map((r) => r.id),
+    Array.from({ length: total }, (_, i) => i + 1),
+  );
+  await server.close();
+});
+
+test('a subscriber that never reads its events is disconnected, not buffered for without bound', async () => {
+  let listener: ((event: 'changed', data: unknown) => void) | undefined;
+  let disposed = false;
+  const events: ApiHandler = {
+    call: () => Promise.resolve({} as never),
+    onEvent: (l) => {
+      listener = l as typeof listener;
+      return () => {
+        disposed = true;
+        listener = undefined;
+      };
+    },
+  };
+  const { path } = tempSocket();
+  const server = await startControlServer(path, events);
+  const s = connect(path);
+  s.on('error', () => undefined);
+  s.pause(); // reads nothing
+  s.write('"subscribe"\n');
+  while (!listener) await new Promise((r) => setTimeout(r, 10));
+  const big = { blob: 'e'.repeat(64 * 1024) };
+  let sent = 0;
+  // 400 × 64 KiB = 25 MiB, three times the cap: the connection must be dropped well before.
+  while (sent < 400 && listener) {
+    listener('changed', big);
+    sent++;
+    if (sent % 16 === 0) await new Promise((r) => setImmediate(r));
+  }
+  assert.ok(disposed, `the server still buffers events for a client that reads none (${sent} sent)`);
+  const capEvents = Math.ceil(MAX_EVENT_BACKLOG / (64 * 1024));
+  assert.ok(sent <= capEvents + 64, `dropped only after ${sent} events of 64 KiB`);
+  s.destroy();
+  await server.close();
+});
+
+test('a connection that reads nothing does not hold up another one', async () => {
+  const { path, home } = tempSocket();
+  const server = await startControlServer(path, handler);
+  const stuck = connect(path);
+  stuck.pause();
+  stuck.write(`${JSON.stringify({ id: 1, method: 'status', params: {} })}\n`.repeat(5000));
+  const client = await ControlClient.connect(path, home);
+  assert.deepEqual(await client.call('status', {}), { method: 'status', params: {} });
+  client.close();
+  stuck.destroy();
+  await server.close();
 });

@@ -1,0 +1,83 @@
+/**
+ * The home and the identity key on disk (agent/identity-store.ts, settings.ts): the home is 0700 from
+ * the start, whichever module creates it first, and a key readable by others is set back to 0600 with
+ * a warning.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CERT_FILE, KEY_FILE, loadOrCreateIdentity } from '../../../src-main/agent/identity-store.js';
+import { SettingsStore } from '../../../src-main/agent/settings.js';
+
+const unix = process.platform !== 'win32';
+const newHome = () => join(mkdtempSync(join(tmpdir(), 'cb-idstore-')), 'deep', 'Clawbridge');
+const mode = (path: string) => statSync(path).mode & 0o777;
+
+test(
+  'agent start from no home (settings first, as `clawbridge agent` does): home 0700, key 0600',
+  { skip: !unix },
+  async () => {
+    const home = newHome();
+    // server-commands.ts reads the saved settings before runAgent loads or creates the identity.
+    new SettingsStore(home).update((s) => ({ ...s, name: 'laptop' }));
+    assert.equal(mode(home), 0o700, 'the settings store must not create the home with the default mode');
+    const warnings: string[] = [];
+    const identity = await loadOrCreateIdentity(home, { warn: (l) => warnings.push(l) });
+    assert.equal(mode(home), 0o700);
+    assert.equal(mode(join(home, KEY_FILE)), 0o600);
+    assert.equal(mode(join(home, CERT_FILE)), 0o644);
+    assert.equal(mode(join(home, 'config.json')), 0o600);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(
+      readdirSync(home).sort(),
+      [CERT_FILE, KEY_FILE, 'config.json'].sort(),
+      'no temp file left',
+    );
+    // Loading again gives the same identity, silently.
+    assert.equal(
+      (await loadOrCreateIdentity(home, { warn: (l) => warnings.push(l) })).fingerprint,
+      identity.fingerprint,
+    );
+    assert.deepEqual(warnings, []);
+  },
+);
+
+test('identity first (`clawbridge id`): home 0700 too', { skip: !unix }, async () => {
+  const home = newHome();
+  await loadOrCreateIdentity(home, { warn: () => assert.fail('no warning expected') });
+  assert.equal(mode(home), 0o700);
+  assert.equal(mode(join(home, KEY_FILE)), 0o600);
+});
+
+test('a home left 0755 by an older version is tightened to 0700', { skip: !unix }, async () => {
+  const home = newHome();
+  await loadOrCreateIdentity(home);
+  chmodSync(home, 0o755);
+  new SettingsStore(home);
+  assert.equal(mode(home), 0o700);
+});
+
+test('a key readable by others is changed to 0600, with a warning', { skip: !unix }, async () => {
+  const home = newHome();
+  const { fingerprint } = await loadOrCreateIdentity(home);
+  const keyPath = join(home, KEY_FILE);
+  chmodSync(keyPath, 0o644);
+  const warnings: string[] = [];
+  const again = await loadOrCreateIdentity(home, { warn: (l) => warnings.push(l) });
+  assert.equal(again.fingerprint, fingerprint);
+  assert.equal(mode(keyPath), 0o600);
+  assert.deepEqual(warnings, [
+    `identity key ${keyPath} was readable by others (mode 0644); changed to 0600 — if others could read it, re-create the identity`,
+  ]);
+  // Group-readable counts too; a fixed key is quiet afterwards.
+  chmodSync(keyPath, 0o640);
+  warnings.length = 0;
+  await loadOrCreateIdentity(home, { warn: (l) => warnings.push(l) });
+  assert.equal(mode(keyPath), 0o600);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /\(mode 0640\); changed to 0600/);
+  await loadOrCreateIdentity(home, { warn: (l) => warnings.push(l) });
+  assert.equal(warnings.length, 1);
+});
