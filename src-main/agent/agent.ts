@@ -14,7 +14,8 @@ import { Mux } from '../mux/mux.js';
 import { listenDirect, type DirectListener } from '../transport/direct.js';
 import type { Link, PathKind } from '../transport/link.js';
 import type { MuxStream } from '../mux/stream.js';
-import { RelayClient } from '../transport/relay-client.js';
+import type { RelayClient } from '../transport/relay-client.js';
+import { RelaySet } from './relay-set.js';
 import type { Circuit } from '../transport/circuit.js';
 import { announceableAddresses } from './local-addresses.js';
 import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
@@ -77,7 +78,7 @@ export class Agent {
   private lan: LanDiscovery | undefined;
   /** The relay this node serves with --act-as-relay. */
   ownRelay: RelayServer | undefined;
-  private readonly relays = new Map<string, RelayClient>();
+  private readonly relays: RelaySet;
   private readonly peers = new Map<string, PeerEntry>();
   private stopped = false;
 
@@ -87,6 +88,21 @@ export class Agent {
   readonly services = new ServiceRegistry();
 
   constructor(private readonly opts: AgentOptions) {
+    this.relays = new RelaySet({
+      identity: opts.identity,
+      log: opts.logger,
+      onState: (url, state) => {
+        this.log.info({ relay: url, state }, 'relay state');
+        if (state === 'connected') for (const p of this.peers.values()) p.relay.kick();
+        this.changed();
+      },
+      onError: (url, err) => {
+        this.log.info({ relay: url }, err.message);
+        this.events.emit('notice', err.message);
+        this.changed();
+      },
+      onIncoming: (circuit) => void acceptRelayCircuit(this, circuit),
+    });
     this.approvals = new Approvals(this);
     this.pairing = new Pairing(this);
   }
@@ -107,7 +123,7 @@ export class Agent {
     return this.listener ? `${this.listener.host}:${this.listener.port}` : null;
   }
   relayClients(): RelayClient[] {
-    return [...this.relays.values()];
+    return this.relays.list();
   }
   peerEntries(): PeerEntry[] {
     return [...this.peers.values()];
@@ -117,7 +133,7 @@ export class Agent {
     const s = this.settings.get();
     if (s.listen !== null) await this.startListener(s.listen);
     if (s.actAsRelay) this.ownRelay = await startOwnRelay(this, s.relayListen);
-    for (const relay of s.relays) this.addRelayClient(relay.url, relay.fingerprint, relay.token);
+    for (const relay of s.relays) this.relays.add(relay.url, relay.fingerprint, relay.token);
     for (const record of s.peers) this.trackPeer(record);
   }
 
@@ -129,7 +145,7 @@ export class Agent {
       p.relay.stop();
       p.links.closeAll('agent stopping');
     }
-    for (const r of this.relays.values()) r.stop();
+    this.relays.stopAll();
     await this.listener?.close();
     await this.ownRelay?.close();
   }
@@ -173,7 +189,7 @@ export class Agent {
 
   /** Joins this node's own relay (not saved: it exists only while this agent runs). */
   useInternalRelay(url: string, fingerprint: string): void {
-    if (!this.relays.has(url)) this.addRelayClient(url, fingerprint);
+    this.relays.add(url, fingerprint);
   }
 
   /** Uses a relay from now on (an invite's relay), saving it; nothing changes if it is already used. */
@@ -183,7 +199,7 @@ export class Agent {
       ...s,
       relays: [...s.relays, { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) }],
     }));
-    this.addRelayClient(url, fingerprint, token);
+    this.relays.add(url, fingerprint, token);
   }
 
   /**
@@ -191,14 +207,12 @@ export class Agent {
    * @throws ClawError('BAD_ARGUMENT') when this node does not use that relay.
    */
   removeRelay(url: string): void {
-    const client = this.relays.get(url);
     const saved = this.settings.get().relays.some((r) => r.url === url);
-    if (!client && !saved) {
+    if (!this.relays.has(url) && !saved) {
       throw new ClawError('BAD_ARGUMENT', `removeRelay: this node does not use ${url}`);
     }
     this.settings.update((s) => ({ ...s, relays: s.relays.filter((r) => r.url !== url) }));
-    this.relays.delete(url);
-    client?.stop();
+    this.relays.remove(url);
     for (const p of this.peers.values()) {
       const relayLink = p.links.get('relay');
       if (relayLink && relayLink.link.remote === url) relayLink.mux.close(`relay ${url} removed`);
@@ -236,29 +250,6 @@ export class Agent {
   private onLanSighting(s: LanPeerSighting): void {
     const entry = this.peers.get(s.fingerprint);
     if (entry) this.learnAddresses(entry, s.addresses);
-  }
-
-  private addRelayClient(url: string, pinnedFingerprint?: string, token?: string): void {
-    const client = new RelayClient({
-      url,
-      identity: this.identity,
-      ...(pinnedFingerprint ? { pinnedFingerprint } : {}),
-      ...(token ? { token } : {}),
-      logger: this.log.child({ relay: url }),
-    });
-    client.on('state', (state) => {
-      this.log.info({ relay: url, state }, 'relay state');
-      if (state === 'connected') for (const p of this.peers.values()) p.relay.kick();
-      this.changed();
-    });
-    client.on('error', (err) => {
-      this.log.info({ relay: url }, err.message);
-      this.events.emit('notice', err.message);
-      this.changed();
-    });
-    client.on('incoming', (circuit) => void acceptRelayCircuit(this, circuit));
-    this.relays.set(url, client);
-    client.start();
   }
 
   /**

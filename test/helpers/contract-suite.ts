@@ -23,6 +23,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type {
   ForwardInfo,
+  PairingEvent,
+  PairNewResult,
   PeerInfo,
   PendingInfo,
   SettingsResult,
@@ -289,6 +291,63 @@ export function contractSuite(name: string, connect: ContractConnect): void {
           45_000,
         );
         assert.equal(gone.stateDetail, 'refused by them (removed or rejected us)');
+      } finally {
+        stop();
+      }
+    });
+
+    test('pairing by code: cancel retires a code; a join shows step by step, approval pairs', async () => {
+      const events: PairingEvent[] = [];
+      const stop = api.onEvent((event, data) => event === 'pairing' && events.push(data as PairingEvent));
+      try {
+        const first = await call<PairNewResult>('pair.new');
+        assert.deepEqual(await call('pair.cancel', { code: first.code }), { code: first.code });
+        await refused(call('pair.cancel', { code: first.code }), 'BAD_PAIR_CODE');
+        const d = await startNode('d', relayUrl);
+        const { code } = await call<PairNewResult>('pair.new');
+        const join = cli(['pair', 'join', code, '--home', d.home, '--json'], 60_000);
+        const joined = await waitFor('a joined event', () => events.find((e) => e.step === 'joined'), 20_000);
+        assert.deepEqual(
+          {
+            role: joined.role,
+            code: joined.code,
+            fingerprint: joined.fingerprint,
+            own: joined.ownFingerprint,
+          },
+          { role: 'new', code, fingerprint: d.fingerprint, own: a.fingerprint },
+        );
+        const req = (await call<PendingInfo[]>('pending.list')).find((p) => p.fingerprint === d.fingerprint);
+        assert.equal(req?.via, 'code');
+        await call('pending.approve', { id: req.id });
+        await waitFor(
+          'a paired event',
+          () => events.some((e) => e.step === 'paired' && e.code === code),
+          10_000,
+        );
+        const r = await join;
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal((JSON.parse(r.stdout) as { fingerprint: string }).fingerprint, a.fingerprint);
+
+        // The other way round: this node joins d's code and reports each step.
+        const theirs = await cliJson<PairNewResult>(['pair', 'new', '--home', d.home]);
+        events.length = 0;
+        const joining = call<{ name: string; fingerprint: string }>('pair.join', { code: theirs.code });
+        const waiting = await waitFor(
+          'a waiting event',
+          () => events.find((e) => e.step === 'waiting'),
+          20_000,
+        );
+        assert.deepEqual(
+          { fingerprint: waiting.fingerprint, own: waiting.ownFingerprint, name: waiting.peerName },
+          { fingerprint: d.fingerprint, own: a.fingerprint, name: 'd' },
+        );
+        await must(['approve', '--latest', '--home', d.home]);
+        assert.equal((await joining).fingerprint, d.fingerprint);
+        await waitFor('a paired step', () => events.some((e) => e.step === 'paired'), 5_000);
+        assert.deepEqual(
+          events.map((e) => `${e.role} ${e.step}`),
+          ['join finding', 'join checking', 'join waiting', 'join paired'],
+        );
       } finally {
         stop();
       }
