@@ -29,7 +29,7 @@ test(
     assert.equal(mode(join(home, KEY_FILE)), 0o600);
     assert.equal(mode(join(home, CERT_FILE)), 0o644);
     assert.equal(mode(join(home, 'config.json')), 0o600);
-    assert.deepEqual(warnings, []);
+    assert.equal(warnings.length, 0);
     assert.deepEqual(
       readdirSync(home).sort(),
       [CERT_FILE, KEY_FILE, 'config.json'].sort(),
@@ -40,7 +40,7 @@ test(
       (await loadOrCreateIdentity(home, { warn: (l) => warnings.push(l) })).fingerprint,
       identity.fingerprint,
     );
-    assert.deepEqual(warnings, []);
+    assert.equal(warnings.length, 0);
   },
 );
 
