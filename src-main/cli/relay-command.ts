@@ -17,6 +17,8 @@ export interface RelayCliOptions {
   listen: string;
   home?: string;
   token?: string;
+  /** `--metrics-token-required`: GET /metrics asks for `Authorization: Bearer <--token>`. */
+  metricsTokenRequired?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   tls?: boolean;
@@ -56,6 +58,12 @@ async function relayTls(opts: RelayCliOptions): Promise<{ certPem: string; keyPe
 
 export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   const { host, port } = parseHostPort(opts.listen);
+  if (opts.metricsTokenRequired && !opts.token) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      '--metrics-token-required needs --token: /metrics then asks for that token (Authorization: Bearer)',
+    );
+  }
   const tls = await relayTls(opts);
   const logger = pino({ level: process.env.CLAWBRIDGE_LOG ?? 'info' }, pino.destination(2));
   const server = await startRelayServer({
@@ -63,6 +71,7 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     port,
     ...(tls ? { tls } : {}),
     ...(opts.token ? { token: opts.token } : {}),
+    ...(opts.metricsTokenRequired ? { metricsTokenRequired: true } : {}),
     logger,
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE')

@@ -57,6 +57,11 @@ export const RelayCloseCode = {
   PEER_DISCONNECTED: 4032,
   /** Circuit: too many rendezvous (pairing) attempts from this node; wait a minute. */
   RENDEZVOUS_RATE_LIMITED: 4033,
+  /**
+   * Circuit: the opening node already has circuitsPerPair circuits open to this target. Separate from
+   * TOO_MANY_CIRCUITS so the opener learns it is its own circuits to this one peer, not the peer being full.
+   */
+  TOO_MANY_CIRCUITS_TO_PEER: 4034,
 } as const;
 
 export type RelayCloseCodeName = keyof typeof RelayCloseCode;
@@ -85,6 +90,7 @@ export const RELAY_CLOSE_REASONS: Readonly<Record<RelayCloseCodeName, string>> =
   PEER_OFFLINE: 'peer offline',
   PEER_DISCONNECTED: 'peer disconnected',
   RENDEZVOUS_RATE_LIMITED: 'too many pairing attempts; wait a minute',
+  TOO_MANY_CIRCUITS_TO_PEER: 'too many circuits to this peer',
 };
 
 const NAMES = new Map<number, RelayCloseCodeName>(

@@ -10,6 +10,14 @@ export interface RelayLimits {
   maxFrameBytes: number;
   /** Circuits one node may have open at once, counting circuits it opened and circuits opened to it. */
   circuitsPerNode: number;
+  /**
+   * Circuits one node may have open at once that it opened to one other node (or alias listener), in
+   * circuits. A link needs one; pairing and reconnect races (both ends dialing, an old circuit still
+   * closing while the new one opens) need a few more. Kept well below circuitsPerNode so that no single
+   * node can hold the whole of a target's circuitsPerNode budget: filling it takes
+   * ceil(circuitsPerNode / circuitsPerPair) authenticated node IDs (16 at the defaults).
+   */
+  circuitsPerPair: number;
   /** Simultaneous WebSocket connections from one IP address, authenticated or not. */
   connectionsPerIp: number;
   /** New connections per IP address per minute; each connection is one authentication attempt (token bucket, burst = this value). */
@@ -34,6 +42,12 @@ export interface RelayLimits {
 const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
 /**
+ * 16 circuits from one node to one other: 16× what a link needs, so legitimate races never meet it, yet
+ * 1/16 of circuitsPerNode, so one node alone cannot make a target unreachable through this relay.
+ */
+const DEFAULT_CIRCUITS_PER_PAIR = 16;
+
+/**
  * Defaults. Heartbeat: a ping every 15 s and termination after 2 missed pongs detects a dead link in
  * under 45 s (DESIGN §4). High water 256 KiB is four full link frames per destination, enough to keep a
  * fast link busy; 4 MiB hard limit bounds what one slow node can make the relay hold.
@@ -41,6 +55,7 @@ const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   circuitsPerNode: 256,
+  circuitsPerPair: DEFAULT_CIRCUITS_PER_PAIR,
   connectionsPerIp: 32,
   authAttemptsPerMinute: 60,
   bufferHighWaterBytes: 256 * 1024,

@@ -13,7 +13,7 @@ export type AuthResult = { ok: true; nodeId: string } | { ok: false; refusal: Re
 type Hello = Extract<RelayFrame, { type: 'hello' }>;
 
 /** Compares digests, not the strings, so timing says nothing about the token's length or prefix. */
-function tokenMatches(given: string, expected: string): boolean {
+export function tokenMatches(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);

@@ -29,6 +29,12 @@ export class RelayConn {
   missedPongs = 0;
   /** Circuits by this connection's id for them; created on first use. */
   circuits: Map<number, CircuitEnd> | undefined;
+  /**
+   * Circuits this connection opened and that are still open, by the connection at their other end, for
+   * circuitsPerPair; created on first use. Keyed by connection, not node ID: when either end's
+   * connection goes, so do all circuits between the two.
+   */
+  openedTo: Map<RelayConn, number> | undefined;
   /** Rendezvous aliases this node listens on (pairing codes it issued); created on first use. */
   aliases: Set<string> | undefined;
   /** Times of this node's recent OPENs to an alias, in ms, for the rendezvous rate limit. */

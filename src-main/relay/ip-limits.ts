@@ -16,6 +16,12 @@ interface IpEntry {
   refilledAt: number;
 }
 
+/** `::ffff:1.2.3.4` and `1.2.3.4` are the same client for per-IP limits. */
+export function normalizeIp(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
 /** One minute in ms: the period of authAttemptsPerMinute. */
 const MINUTE_MS = 60_000;
 
@@ -36,6 +42,21 @@ export class IpLimiter {
     entry.tokens -= 1;
     entry.connections += 1;
     return undefined;
+  }
+
+  /**
+   * Whether `ip` may make one more authentication attempt that is not a connection (a GET /metrics
+   * with a token); charge it with spendAttempt when it fails. Shares the connections' bucket, so the
+   * relay token cannot be guessed faster over HTTP than over HELLO.
+   */
+  canAttempt(ip: string): boolean {
+    return this.refill(ip).tokens >= 1;
+  }
+
+  /** Counts one failed non-connection attempt from `ip` (see canAttempt). */
+  spendAttempt(ip: string): void {
+    const entry = this.refill(ip);
+    entry.tokens = Math.max(0, entry.tokens - 1);
   }
 
   /** A connection admitted earlier has closed. */

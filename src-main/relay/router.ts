@@ -18,6 +18,7 @@ import {
 import type { RelayLimits } from '../protocol/relay-limits.js';
 import type { RelayConn } from './connection.js';
 import type { RelayMetrics } from './metrics.js';
+import { RecentNodes } from './recent-nodes.js';
 
 /** Backpressure releases once queued bytes fall to this fraction of the high-water mark (hysteresis, so a source is not paused and resumed on every frame). */
 const LOW_WATER_FRACTION = 0.5;
@@ -43,6 +44,8 @@ export class RelayRouter {
   circuits = 0;
   /** Payload bytes forwarded, for stats(). */
   bytesForwarded = 0;
+  /** Node IDs seen lately: never accepted as aliases, even while their node is offline. */
+  readonly recentNodes: RecentNodes;
   private readonly lowWater: number;
 
   constructor(
@@ -53,6 +56,7 @@ export class RelayRouter {
     private readonly disconnect: (conn: RelayConn, code: RelayCloseCodeName, detail?: string) => void,
   ) {
     this.lowWater = Math.floor(limits.bufferHighWaterBytes * LOW_WATER_FRACTION);
+    this.recentNodes = new RecentNodes(now);
   }
 
   /** Makes `conn` the route for `nodeId`; returns the connection it replaced, if any. */
@@ -61,6 +65,14 @@ export class RelayRouter {
     conn.nodeId = nodeId;
     conn.phase = 'ready';
     this.nodes.set(nodeId, conn);
+    this.recentNodes.add(nodeId);
+    // Someone listened on this ID while its node was away (or unknown here): the node owns it now.
+    const squatter = this.aliases.get(nodeId);
+    if (squatter) {
+      this.aliases.delete(nodeId);
+      squatter.aliases?.delete(nodeId);
+      this.metrics.framesDropped.inc({ reason: 'alias_displaced_by_node' });
+    }
     return old;
   }
 
@@ -86,6 +98,15 @@ export class RelayRouter {
       this.metrics.framesDropped.inc({ reason: 'peer_offline' });
       return refuse('PEER_OFFLINE', RELAY_CLOSE_REASONS.PEER_OFFLINE);
     }
+    // Before the target's own limit: one opener must not be able to fill that budget by itself.
+    const toPeer = conn.openedTo?.get(peer) ?? 0;
+    if (toPeer >= this.limits.circuitsPerPair) {
+      this.metrics.framesDropped.inc({ reason: 'too_many_circuits_to_peer' });
+      return refuse(
+        'TOO_MANY_CIRCUITS_TO_PEER',
+        `${RELAY_CLOSE_REASONS.TOO_MANY_CIRCUITS_TO_PEER} (limit ${this.limits.circuitsPerPair} per pair)`,
+      );
+    }
     if (peer.circuitCount >= this.limits.circuitsPerNode) {
       this.metrics.framesDropped.inc({ reason: 'too_many_circuits' });
       return refuse(
@@ -96,6 +117,7 @@ export class RelayRouter {
     const peerCircuitId = peer.allocateIncomingId();
     (conn.circuits ??= new Map()).set(circuitId, { peer, peerCircuitId });
     (peer.circuits ??= new Map()).set(peerCircuitId, { peer: conn, peerCircuitId: circuitId });
+    (conn.openedTo ??= new Map()).set(peer, toPeer + 1);
     this.circuits += 1;
     this.metrics.circuitsOpened.inc();
     this.send(conn, encodeRelayFrame({ type: 'open-ok', circuitId }));
@@ -107,6 +129,12 @@ export class RelayRouter {
     if (!on) {
       if (this.aliases.get(alias) === conn) this.aliases.delete(alias);
       conn.aliases?.delete(alias);
+      return;
+    }
+    // Aliases and node IDs share OPEN's target: an alias equal to a node ID seen here would let the
+    // listener receive (and learn the source of) circuits meant for that node while it is offline.
+    if (this.nodes.has(alias) || this.recentNodes.has(alias)) {
+      this.metrics.framesDropped.inc({ reason: 'alias_is_node_id' });
       return;
     }
     const mine = (conn.aliases ??= new Set());
@@ -164,6 +192,7 @@ export class RelayRouter {
     conn.aliases = undefined;
     const circuits = conn.circuits;
     conn.circuits = undefined;
+    conn.openedTo = undefined;
     for (const [id, end] of circuits ?? []) {
       if (end.peer === conn) {
         // A circuit to itself has both ends in this map: count it once, at the opener's end.
@@ -171,6 +200,8 @@ export class RelayRouter {
         continue;
       }
       end.peer.circuits?.delete(end.peerCircuitId);
+      // Every circuit between the two ends now, so the other end's count towards this one goes.
+      end.peer.openedTo?.delete(conn);
       this.circuits -= 1;
       const reason = RELAY_CLOSE_REASONS.PEER_DISCONNECTED;
       const code = RelayCloseCode.PEER_DISCONNECTED;
@@ -194,6 +225,11 @@ export class RelayRouter {
     conn.circuits?.delete(id);
     peer.circuits?.delete(peerId);
     this.circuits -= 1;
+    // The opener's end is the one whose id it chose (below the relay-assigned bit).
+    const [opener, target] = id < RELAY_ASSIGNED_CIRCUIT_BIT ? [conn, peer] : [peer, conn];
+    const left = (opener.openedTo?.get(target) ?? 1) - 1;
+    if (left > 0) opener.openedTo!.set(target, left);
+    else opener.openedTo?.delete(target);
   }
 
   /** Control frames: never pause anyone, but still count towards the destination's limits. */

@@ -5,12 +5,7 @@
  * Every frame a client gets wrong closes that client only, with a code from RelayCloseCode, and is counted.
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
@@ -36,7 +31,8 @@ import {
 import { resolveRelayLimits, type RelayLimits } from '../protocol/relay-limits.js';
 import { checkHello } from './auth.js';
 import { RelayConn } from './connection.js';
-import { IpLimiter } from './ip-limits.js';
+import { relayHttpHandler } from './http-endpoints.js';
+import { IpLimiter, normalizeIp } from './ip-limits.js';
 import { RelayMetrics } from './metrics.js';
 import { RelayRouter } from './router.js';
 
@@ -49,6 +45,11 @@ export interface RelayServerOptions {
   tls?: { certPem: string; keyPem: string };
   /** Access token every node must present in HELLO; undefined = open relay. */
   token?: string;
+  /**
+   * GET /metrics answers 401 unless it carries `Authorization: Bearer <token>` (the access token above,
+   * which it then requires). Off by default: /metrics serves totals only, no node IDs or addresses.
+   */
+  metricsTokenRequired?: boolean;
   /** Overrides of DEFAULT_RELAY_LIMITS. */
   limits?: Partial<RelayLimits>;
   /**
@@ -94,12 +95,6 @@ const MAX_SWEEP_MS = 1_000;
 
 const lower = (name: RelayCloseCodeName) => name.toLowerCase();
 
-/** `::ffff:1.2.3.4` and `1.2.3.4` are the same client for per-IP limits. */
-function normalizeIp(address: string | undefined): string {
-  if (!address) return 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
 class Relay {
   private readonly conns = new Set<RelayConn>();
   /** Every accepted WebSocket, including refused ones still closing, so close() can end them all. */
@@ -117,7 +112,8 @@ class Relay {
     private readonly token: string | undefined,
     tls: RelayServerOptions['tls'],
     private readonly log: Logger,
-    private readonly authorize?: (nodeId: string) => boolean,
+    private readonly authorize: ((nodeId: string) => boolean) | undefined,
+    metricsToken: string | undefined,
   ) {
     this.metrics = new RelayMetrics({
       connections: () => this.conns.size,
@@ -139,7 +135,7 @@ class Relay {
       maxFragments: MAX_FRAGMENTS,
     };
     this.wss = new WebSocketServer(wsOptions);
-    const onRequest = (req: IncomingMessage, res: ServerResponse) => this.onHttp(req, res);
+    const onRequest = relayHttpHandler({ metrics: this.metrics, metricsToken, ips: this.ips });
     // A socket that never completes its upgrade request is not yet counted per IP: bound it by the
     // auth deadline too (Node checks these every connectionsCheckingInterval, 30 s: coarse but finite).
     const timeouts = { headersTimeout: limits.authTimeoutMs, requestTimeout: limits.authTimeoutMs };
@@ -190,20 +186,6 @@ class Relay {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
     });
-  }
-
-  private onHttp(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    } else if (req.method === 'GET' && path === '/metrics') {
-      this.metrics.registry.metrics().then(
-        (body) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body),
-        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(err.message),
-      );
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: this is a clawbridge relay');
-    }
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
@@ -371,6 +353,12 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
   if (opts.token !== undefined && (opts.token === '' || Buffer.byteLength(opts.token) > MAX_TOKEN_BYTES)) {
     throw new ClawError('CONFIG_INVALID', `relay access token must be 1 to ${MAX_TOKEN_BYTES} bytes`);
   }
+  if (opts.metricsTokenRequired && opts.token === undefined) {
+    throw new ClawError(
+      'CONFIG_INVALID',
+      'metricsTokenRequired needs a relay access token: /metrics asks for that same token',
+    );
+  }
   let fingerprint: string | undefined;
   if (opts.tls) {
     try {
@@ -382,7 +370,8 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     }
   }
   const log = opts.logger ?? pino({ level: 'silent' });
-  const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize);
+  const metricsToken = opts.metricsTokenRequired ? opts.token : undefined;
+  const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize, metricsToken);
   await new Promise<void>((resolve, reject) => {
     relay.http.once('error', reject);
     relay.http.listen(opts.port, opts.host, () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IpLimiter } from '../../../src-main/relay/ip-limits.js';
+import { IpLimiter, normalizeIp } from '../../../src-main/relay/ip-limits.js';
 
 /** A clock the test moves by hand. */
 function fakeClock() {
@@ -57,4 +57,26 @@ test('sweep forgets idle addresses with a full bucket and keeps the rest', () =>
   clock.advance(60_000);
   ips.sweep();
   assert.equal(ips.size, 0);
+});
+
+test('attempts that are not connections (GET /metrics with a token) share the bucket', () => {
+  const clock = fakeClock();
+  const ips = new IpLimiter(10, 3, clock.now);
+  assert.equal(ips.canAttempt('1.1.1.1'), true);
+  assert.equal(ips.admit('1.1.1.1'), undefined);
+  ips.spendAttempt('1.1.1.1');
+  ips.spendAttempt('1.1.1.1');
+  assert.equal(ips.canAttempt('1.1.1.1'), false);
+  assert.equal(ips.admit('1.1.1.1'), 'AUTH_RATE_LIMITED', 'a connection cannot follow the failed attempts');
+  assert.equal(ips.canAttempt('2.2.2.2'), true, 'other addresses are unaffected');
+  ips.spendAttempt('1.1.1.1');
+  clock.advance(20_000);
+  assert.equal(ips.canAttempt('1.1.1.1'), true, 'the bucket refills as usual (and never went below 0)');
+});
+
+test('normalizeIp: IPv4-mapped IPv6 is the same client as plain IPv4', () => {
+  assert.equal(normalizeIp('::ffff:10.0.0.1'), '10.0.0.1');
+  assert.equal(normalizeIp('10.0.0.1'), '10.0.0.1');
+  assert.equal(normalizeIp('::1'), '::1');
+  assert.equal(normalizeIp(undefined), 'unknown');
 });

@@ -1,0 +1,73 @@
+/**
+ * The relay's plain HTTP endpoints, next to its WebSocket: GET /healthz and GET /metrics.
+ *
+ * /metrics is open by default on purpose: it serves totals only (connections, nodes, circuits, bytes,
+ * refusals by reason), never a node ID or an address, so it tells an outsider little more than that the
+ * relay is busy. An operator who wants even that private sets `metricsTokenRequired`: then /metrics asks
+ * for the relay access token as `Authorization: Bearer <token>`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tokenMatches } from './auth.js';
+import { normalizeIp, type IpLimiter } from './ip-limits.js';
+import type { RelayMetrics } from './metrics.js';
+
+/** Sent with 429: the per-IP attempt bucket refills continuously, a minute refills it completely. */
+const RETRY_AFTER_S = 60;
+
+export interface RelayHttpOptions {
+  metrics: RelayMetrics;
+  /** The token GET /metrics requires as a Bearer credential; undefined = /metrics is open. */
+  metricsToken: string | undefined;
+  /** Per-IP authentication attempts: a wrong /metrics token costs one, like a connection does. */
+  ips: IpLimiter;
+}
+
+const BEARER = /^bearer\s+(\S+)\s*$/i;
+
+/** The request handler for everything on the relay's port that is not a WebSocket upgrade. */
+export function relayHttpHandler(
+  opts: RelayHttpOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const text = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) =>
+    res.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(body);
+
+  /** Whether the request may read /metrics; answers it (401 or 429) when not. */
+  const authorized = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const token = opts.metricsToken;
+    if (token === undefined) return true;
+    const ip = normalizeIp(req.socket.remoteAddress);
+    if (!opts.ips.canAttempt(ip)) {
+      opts.metrics.authFailures.inc({ reason: 'metrics_rate_limited' });
+      text(res, 429, 'too many authentication attempts from this address', {
+        'retry-after': String(RETRY_AFTER_S),
+      });
+      return false;
+    }
+    const given = BEARER.exec(req.headers.authorization ?? '')?.[1];
+    if (given !== undefined && tokenMatches(given, token)) return true;
+    // Only a wrong token is a guess worth charging; a scraper with none configured must not use up the
+    // address's attempts and lock out nodes connecting from the same host.
+    if (given !== undefined) opts.ips.spendAttempt(ip);
+    opts.metrics.authFailures.inc({ reason: 'metrics_unauthorized' });
+    text(res, 401, 'GET /metrics needs the relay access token: Authorization: Bearer <token>', {
+      'www-authenticate': 'Bearer realm="clawbridge relay"',
+    });
+    return false;
+  };
+
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') {
+      text(res, 200, 'ok');
+    } else if (req.method === 'GET' && path === '/metrics') {
+      if (!authorized(req, res)) return;
+      const registry = opts.metrics.registry;
+      registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        (err: Error) => text(res, 500, err.message),
+      );
+    } else {
+      text(res, 404, 'not found: this is a clawbridge relay');
+    }
+  };
+}
