@@ -4,6 +4,7 @@
  * the part it selects changed.
  */
 import { createContext, useContext, useSyncExternalStore } from 'react';
+import type { PeerInfo } from '../../src-main/api/contract.js';
 import type { Services } from '../services.js';
 import type { Snapshot } from './store.js';
 
@@ -19,4 +20,12 @@ export function useServices(): Services {
 export function useAgent<T>(select: (s: Snapshot) => T): T {
   const { store } = useServices();
   return useSyncExternalStore(store.subscribe, () => select(store.get()));
+}
+
+/** One empty list, so a selector never returns a new array for "nothing yet" (React would loop). */
+const NO_PEERS: PeerInfo[] = [];
+
+/** The peers, or the same empty list until the first status arrives. */
+export function usePeers(): PeerInfo[] {
+  return useAgent((s) => s.status?.peers ?? NO_PEERS);
 }

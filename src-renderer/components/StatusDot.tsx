@@ -9,7 +9,7 @@ export function StatusDot({ tone, text }: { tone: Tone; text: string }) {
       <span className="status-glyph" aria-hidden="true">
         {GLYPH[tone]}
       </span>
-      {text}
+      <span>{text}</span>
     </span>
   );
 }

@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { useAgent, useServices } from '../../api/hooks.js';
+import { usePeers, useServices } from '../../api/hooks.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { ApiError } from '../../api/transport.js';
 import { messageOf } from '../../api/client.js';
@@ -10,7 +10,7 @@ type Kind = 'tcp' | 'socks' | 'http';
 /** Adds a TCP forward, a SOCKS5 proxy or an HTTP proxy; the agent's refusal shows beside its field. */
 export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; onDone: () => void }) {
   const { client, toasts } = useServices();
-  const peers = useAgent((s) => s.status?.peers ?? []);
+  const peers = usePeers();
   const id = useId();
   const [kind, setKind] = useState<Kind>('tcp');
   const [values, setValues] = useState<ForwardValues>({

@@ -1,6 +1,6 @@
 import { useState, useSyncExternalStore } from 'react';
 import type { ForwardInfo, ProxyInfo } from '../../../src-main/api/contract.js';
-import { useAgent, useServices } from '../../api/hooks.js';
+import { useAgent, usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { StatusDot } from '../../components/StatusDot.js';
@@ -16,7 +16,7 @@ const KIND_TEXT = { tcp: 'TCP forward', socks: 'SOCKS5 proxy', http: 'HTTP proxy
 export function ForwardsView() {
   const forwards = useAgent((s) => s.forwards);
   const proxies = useAgent((s) => s.proxies);
-  const peers = useAgent((s) => s.status?.peers ?? []);
+  const peers = usePeers();
   const { nav } = useServices();
   const { intent } = useSyncExternalStore(nav.subscribe, nav.get);
   const [adding, setAdding] = useState(intent.forwardVia !== undefined);

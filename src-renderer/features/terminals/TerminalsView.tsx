@@ -1,5 +1,5 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { useAgent, useServices } from '../../api/hooks.js';
+import { usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { PathBadge } from '../../components/PathBadge.js';
 import { terminalKeyAction } from './keys.js';
@@ -89,7 +89,7 @@ export function TerminalsView() {
 /** "New terminal": pick an online peer that lets this device open terminals. */
 function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boolean) => void }) {
   const { terminals } = useServices();
-  const peers = useAgent((s) => s.status?.peers ?? []);
+  const peers = usePeers();
   const [peer, setPeer] = useState('');
   const choice = peer || peers[0]?.fingerprint || '';
   if (!open) {

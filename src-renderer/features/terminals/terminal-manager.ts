@@ -83,6 +83,8 @@ export class TerminalManager {
     const old = this.snapshot.tabs.find((t) => t.key === key);
     if (!old) return;
     const tab = this.create(old.target, null);
+    // The old session has ended; forget it in the agent's list too.
+    if (old.sessionId) void this.client.call('terminal.close', { id: old.sessionId }).catch(() => undefined);
     old.dispose();
     this.set(
       this.snapshot.tabs.map((t) => (t === old ? tab : t)),
@@ -94,10 +96,16 @@ export class TerminalManager {
     );
   }
 
+  /**
+   * Closes a tab and hangs up its session: sessions opened from the window outlive the page (for
+   * reloads), so only an explicit close ends the program on the peer.
+   */
   close(key: number): void {
     const i = this.snapshot.tabs.findIndex((t) => t.key === key);
     if (i < 0) return;
-    this.snapshot.tabs[i]!.dispose();
+    const tab = this.snapshot.tabs[i]!;
+    if (tab.sessionId) void this.client.call('terminal.close', { id: tab.sessionId }).catch(() => undefined);
+    tab.dispose();
     const tabs = this.snapshot.tabs.filter((t) => t.key !== key);
     const active =
       this.snapshot.active === key ? (tabs[Math.min(i, tabs.length - 1)]?.key ?? null) : this.snapshot.active;

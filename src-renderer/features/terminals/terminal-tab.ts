@@ -143,6 +143,8 @@ export class TerminalTab {
   /** Opens a new session on the peer, or attaches to `sessionId` when there is one. */
   async start(): Promise<void> {
     const size = this.size();
+    // The agent replays the session's scrollback on attach: start from a clean screen, not twice.
+    if (this.sessionId && this.opened) this.term.reset();
     try {
       const { result, channel } = this.sessionId
         ? await this.client.openStream('terminal.attach', { id: this.sessionId, ...size })

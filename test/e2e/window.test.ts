@@ -1,0 +1,261 @@
+/**
+ * The window end to end (DESIGN §12): a relay and two agents as real processes on loopback, each
+ * agent's web UI opened in Chromium, driven only through what a person sees — roles and accessible
+ * names. Pairing through both UIs, a terminal from A on B that survives a page reload, and a forward
+ * whose bytes arrive exact while its counters move. Screenshots of every view, light and dark, go to
+ * test-results/screenshots/.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Page } from 'playwright-core';
+import {
+  browserMissing,
+  launchBrowser,
+  openUi,
+  screenshotThemes,
+  uiUrl,
+  type UiPage,
+} from '../helpers/browser.js';
+import { cliJson, startProcess, startRelay, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+
+const skip = browserMissing();
+if (skip) console.log(`# ${skip}`);
+
+const homes = { a: '', b: '' };
+const ids = { a: '', b: '' };
+let browser: Browser | undefined;
+let A: UiPage;
+let B: UiPage;
+let httpServer: Server | undefined;
+const body = randomBytes(3 * 1024 * 1024 + 17);
+
+/** `8554 4cd4 …` as the window groups it. */
+const grouped = (fp: string) => fp.match(/.{4}/g)!.join(' ');
+
+async function startAgent(name: 'a' | 'b', relayUrl: string): Promise<Proc> {
+  homes[name] = tempHome(`e2e-${name}`);
+  const proc = startProcess([
+    'agent',
+    '--home',
+    homes[name],
+    '--name',
+    name,
+    '--relay',
+    relayUrl,
+    '--listen',
+    '127.0.0.1:0',
+    '--ui-listen',
+    '127.0.0.1:0',
+  ]);
+  await proc.waitForLine(new RegExp(`agent ${name} running`));
+  ids[name] = (await cliJson<{ fingerprint: string }>(['id', '--home', homes[name]])).fingerprint;
+  return proc;
+}
+
+function nav(page: Page, name: string | RegExp) {
+  return page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name });
+}
+
+/** The card (list item) of the peer or request named `name`. */
+function card(page: Page, name: string) {
+  return page.getByRole('listitem', { name, exact: true });
+}
+
+before(async () => {
+  if (skip) return;
+  const relay = await startRelay();
+  await Promise.all([startAgent('a', relay.url), startAgent('b', relay.url)]);
+  browser = await launchBrowser();
+  A = await openUi(browser, await uiUrl(homes.a));
+  B = await openUi(browser, await uiUrl(homes.b));
+});
+
+after(async () => {
+  await browser?.close();
+  httpServer?.close();
+  await stopAll();
+});
+
+test('the token leaves the address bar, and the page is connected', { skip: skip ?? false }, async () => {
+  for (const { page } of [A, B]) {
+    assert.doesNotMatch(page.url(), /token/);
+    await page.getByRole('heading', { name: 'Peers' }).waitFor();
+  }
+  await A.page.getByText('No peers yet').waitFor();
+  await screenshotThemes(A.page, 'peers-empty');
+});
+
+test(
+  'pairing through both windows: code, join, approve with both fingerprints, paired',
+  { skip: skip ?? false },
+  async () => {
+    await A.page.getByRole('button', { name: 'Pair new device' }).click();
+    const codeBox = A.page.getByLabel('Pairing code', { exact: true });
+    await codeBox.waitFor();
+    const code = (await codeBox.textContent())!.trim();
+    assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    await A.page.getByRole('img', { name: 'Invite link as a QR code' }).waitFor();
+    await screenshotThemes(A.page, 'pair-new');
+
+    await B.page.getByRole('button', { name: 'Join with code' }).click();
+    await B.page.getByLabel('Code', { exact: true }).fill(code);
+    await B.page.getByRole('button', { name: 'Join', exact: true }).click();
+
+    await nav(A.page, 'Approvals').click();
+    const request = card(A.page, 'b');
+    await request.waitFor({ timeout: 15_000 });
+    await request.getByText('code-verified').waitFor();
+    // Both fingerprints side by side, grouped in fours.
+    await request.getByLabel(`b's fingerprint: ${grouped(ids.b)}`).waitFor();
+    await request.getByLabel(`This device's fingerprint: ${grouped(ids.a)}`).waitFor();
+    await B.page.getByText('Waiting for approval').waitFor();
+    await screenshotThemes(A.page, 'approvals');
+    await screenshotThemes(B.page, 'pair-join-waiting');
+    await request.getByRole('button', { name: 'Approve' }).click();
+
+    await B.page.getByText('Paired with a.').waitFor({ timeout: 15_000 });
+    await screenshotThemes(B.page, 'pair-join-paired');
+
+    // Both windows list the other online, with its path.
+    for (const [ui, other] of [
+      [A, 'b'],
+      [B, 'a'],
+    ] as const) {
+      await nav(ui.page, 'Peers').click();
+      const peer = card(ui.page, other);
+      await peer.getByText('online', { exact: true }).waitFor({ timeout: 20_000 });
+      await peer.getByText(/^(direct 127\.0\.0\.1:\d+|relay ws:\/\/127\.0\.0\.1:\d+)$/).waitFor();
+    }
+    await screenshotThemes(A.page, 'peers');
+  },
+);
+
+test("B lets A in through B's own Permissions dialog", { skip: skip ?? false }, async () => {
+  const peer = card(B.page, 'a');
+  await peer.getByRole('button', { name: 'Permissions' }).click();
+  const dialog = B.page.getByRole('dialog', { name: 'Permissions of a' });
+  await dialog.getByLabel('Open terminals here').check();
+  await dialog.getByLabel('Forward connections through here').check();
+  await screenshotThemes(B.page, 'peers-permissions');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await peer.getByText('may here: terminal, forward').waitFor();
+});
+
+/** The text xterm shows (its DOM renderer's rows). */
+function screenText(page: Page): Promise<string> {
+  return page.locator('.terminal-pane .xterm-rows').innerText();
+}
+
+async function waitForScreen(page: Page, re: RegExp, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await screenText(page).catch(() => '');
+    if (re.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`terminal never showed ${re}; it shows:\n${text}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+test(
+  'a terminal from A on B: typed arithmetic answers 42, and a reload re-attaches',
+  { skip: skip ?? false },
+  async () => {
+    await nav(A.page, 'Peers').click();
+    await card(A.page, 'b').getByRole('button', { name: 'Open terminal' }).click();
+    await A.page.getByRole('tab', { name: /^b/ }).waitFor();
+    await A.page.locator('.terminal-pane .xterm').waitFor();
+    // The overlay goes once the session is live; then keys reach the shell.
+    await A.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 15_000 });
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.type('echo $((6*7))\n');
+    await waitForScreen(A.page, /^42\s*$/m);
+    await screenshotThemes(A.page, 'terminals');
+
+    await A.page.reload();
+    await A.page.getByRole('tab', { name: /^b/ }).waitFor({ timeout: 15_000 });
+    // The scrollback came back, and the session is the same live shell.
+    await waitForScreen(A.page, /^42\s*$/m);
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.type('echo $((6*7))1\n');
+    await waitForScreen(A.page, /^421\s*$/m);
+  },
+);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+test(
+  'Add forward on A via B to a loopback HTTP server: bytes exact, counters move',
+  { skip: skip ?? false },
+  async () => {
+    httpServer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => httpServer!.listen(0, '127.0.0.1', resolve));
+    const target = (httpServer.address() as AddressInfo).port;
+    const local = await freePort();
+
+    await nav(A.page, 'Forwards').click();
+    await A.page.getByRole('button', { name: 'Add forward' }).click();
+    const form = A.page.getByRole('form', { name: 'Add forward' });
+    // A refusal shows beside its field, and what was typed stays.
+    await form.getByLabel('Local address').fill(`127.0.0.1:${local}`);
+    await form.getByLabel('Via').selectOption({ label: 'b' });
+    await form.getByLabel('Remote address').fill('127.0.0.1:99999');
+    await form.getByRole('button', { name: 'Add forward' }).click();
+    await form.getByText(/remote.*65535|port must be/).waitFor();
+    assert.equal(await form.getByLabel('Local address').inputValue(), `127.0.0.1:${local}`);
+    await screenshotThemes(A.page, 'forwards-add-error');
+
+    await form.getByLabel('Remote address').fill(`127.0.0.1:${target}`);
+    await form.getByRole('button', { name: 'Add forward' }).click();
+    await form.waitFor({ state: 'detached' });
+    const row = A.page.getByRole('row').filter({ hasText: `127.0.0.1:${local}` });
+    await row.getByText('listening').waitFor();
+
+    const res = await fetch(`http://127.0.0.1:${local}/`);
+    const got = Buffer.from(await res.arrayBuffer());
+    assert.equal(got.length, body.length);
+    assert.equal(
+      createHash('sha256').update(got).digest('hex'),
+      createHash('sha256').update(body).digest('hex'),
+    );
+
+    await row.getByRole('cell', { name: '1', exact: true }).waitFor({ timeout: 10_000 });
+    await row.getByText(/^3\.0 MiB \/ \d+ B$/).waitFor({ timeout: 10_000 });
+    await screenshotThemes(A.page, 'forwards');
+
+    // Off frees the port; on listens again.
+    await row.getByRole('switch').uncheck();
+    await row.getByText('off', { exact: true }).waitFor();
+    await row.getByRole('switch').check();
+    await row.getByText('listening').waitFor();
+  },
+);
+
+test('Settings shows this node and its relay; no page logged an error', { skip: skip ?? false }, async () => {
+  await nav(A.page, 'Settings').click();
+  await A.page.getByLabel(`This device's fingerprint: ${grouped(ids.a)}`).waitFor();
+  await A.page.getByText('connected', { exact: true }).first().waitFor();
+  await screenshotThemes(A.page, 'settings');
+  await A.page.setViewportSize({ width: 800, height: 600 });
+  for (const view of ['Peers', 'Terminals', 'Forwards', 'Settings']) {
+    await nav(A.page, view).click();
+    await A.page.waitForTimeout(200);
+    await screenshotThemes(A.page, `small-${view.toLowerCase()}`);
+  }
+  assert.deepEqual(A.errors, []);
+  assert.deepEqual(B.errors, []);
+});
