@@ -58,6 +58,9 @@ export async function dialRelayPath(
 /** An incoming relay circuit speaks either the E2E link handshake or pairing; its first frame says which. */
 export async function acceptRelayCircuit(agent: Agent, raw: Circuit): Promise<void> {
   const circuit = new HeldCircuit(raw);
+  // One deadline for the first frame and the handshake together: a circuit that trickles cannot hold
+  // a slot for twice the timeout.
+  const deadline = Date.now() + RELAY_LINK_TIMEOUT_MS;
   try {
     const first = await circuit.first(RELAY_LINK_TIMEOUT_MS);
     if (isPairHello(first)) {
@@ -67,7 +70,7 @@ export async function acceptRelayCircuit(agent: Agent, raw: Circuit): Promise<vo
     }
     const link = await secureCircuit(circuit, {
       identity: agent.identity,
-      timeoutMs: RELAY_LINK_TIMEOUT_MS,
+      timeoutMs: Math.max(1, deadline - Date.now()),
       verifyPeer: (fp) => {
         const reason =
           fp === circuit.claimedPeerId ? agent.admit(fp) : 'relay-claimed identity does not match';

@@ -7,6 +7,7 @@ import Conf from 'conf';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { describeZodError } from '../api/validate.js';
+import { nodeNameSchema } from '../api/contract.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import { ensureHomeDir } from './home-dir.js';
 
@@ -35,7 +36,7 @@ const fingerprintSchema = z.string().regex(/^[0-9a-f]{64}$/);
 
 const peerSchema = z.object({
   fingerprint: fingerprintSchema,
-  name: z.string().min(1).max(64),
+  name: nodeNameSchema,
   allow: z.array(z.enum(PERMISSIONS)).default(DEFAULT_ALLOW),
   /** The peer's certificate (base64 DER) when we have seen it: stored at approval. */
   cert: z.string().max(12_000).optional(),
@@ -52,7 +53,7 @@ const peerSchema = z.object({
 const pendingSchema = z.object({
   id: z.string().regex(/^[a-z0-9]{1,16}$/),
   fingerprint: fingerprintSchema,
-  name: z.string().min(1).max(64),
+  name: nodeNameSchema,
   /** `code`: the node proved knowledge of a pairing code (PAKE); `fingerprint`: it only knew ours. */
   via: z.enum(['code', 'fingerprint']),
   address: z.string().max(300),
@@ -81,7 +82,7 @@ export const TERMINAL_RESUME_MIN_MS = 1_000;
 export const TERMINAL_RESUME_MAX_MS = 24 * 60 * 60 * 1000;
 
 export const settingsSchema = z.object({
-  name: z.string().min(1).max(64).optional(),
+  name: nodeNameSchema.optional(),
   relays: z.array(relaySchema).default([]),
   /** `HOST:PORT` of the direct listener, or null for --no-direct. */
   listen: z.string().nullable().default(DEFAULT_DIRECT_LISTEN),
@@ -108,8 +109,6 @@ export const settingsSchema = z.object({
    * outage), in ms; the client keeps trying to resume for as long (src-main/terminal/).
    */
   terminalResumeMs: z.number().int().min(TERMINAL_RESUME_MIN_MS).max(TERMINAL_RESUME_MAX_MS).default(60_000),
-  /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
-  notifications: z.boolean().default(true),
   /**
    * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
    * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).
@@ -120,6 +119,8 @@ export const settingsSchema = z.object({
       allowRemote: z.boolean().default(false),
     })
     .default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
+  /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
+  notifications: z.boolean().default(true),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -79,6 +79,10 @@ export function registerServerCommands(program: Command): void {
     .option('--listen <host:port>', 'address to listen on', '0.0.0.0:7474')
     .option('--home <dir>', 'home directory for the relay certificate')
     .option('--token <token>', 'require this access token from nodes')
+    .option(
+      '--metrics-token-required',
+      'GET /metrics requires Authorization: Bearer <token> (the --token); default: open, totals only',
+    )
     .option('--tls-cert <file>', 'TLS certificate (PEM) instead of the self-signed one')
     .option('--tls-key <file>', 'TLS private key (PEM) for --tls-cert')
     .addOption(new Option('--no-tls', 'plain ws:// (behind a TLS-terminating proxy)'))

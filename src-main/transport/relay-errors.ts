@@ -120,6 +120,11 @@ export function circuitRefusedError(url: string, peerId: string, code: number, r
         'RELAY_LIMIT',
         `relay ${url} refused a circuit to ${peer}: ${reason || 'too many circuits'} — close unused terminals or forwards`,
       );
+    case RelayCloseCode.TOO_MANY_CIRCUITS_TO_PEER:
+      return new ClawError(
+        'RELAY_LIMIT',
+        `relay ${url} refused a circuit to ${peer}: ${reason || 'too many circuits to this peer'} — this node already has that many circuits open to it`,
+      );
     case RelayCloseCode.PEER_DISCONNECTED:
       return new ClawError('LINK_CLOSED', `${peer} disconnected from relay ${url}`);
     default:

@@ -73,6 +73,9 @@ test('refused circuits: offline peer is one clear line', () => {
   assert.equal(offline.code, 'PEER_OFFLINE');
   assert.equal(offline.message, `peer 1a2b…9f0c is not connected to relay ${URL}`);
   assert.equal(circuitRefusedError(URL, PEER, RelayCloseCode.TOO_MANY_CIRCUITS, '').code, 'RELAY_LIMIT');
+  const perPair = circuitRefusedError(URL, PEER, RelayCloseCode.TOO_MANY_CIRCUITS_TO_PEER, '');
+  assert.equal(perPair.code, 'RELAY_LIMIT');
+  assert.match(perPair.message, /too many circuits to this peer/);
   assert.equal(
     circuitRefusedError(URL, PEER, 1000, 'bye').message,
     'peer 1a2b…9f0c closed the relay circuit: bye',
