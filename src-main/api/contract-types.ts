@@ -65,9 +65,11 @@ export interface ToggleResult {
 /**
  * - `connected`: the session runs and its stream is up (a viewer may or may not be attached);
  * - `reconnecting`: the stream was lost and the session is being resumed;
- * - `exited`: the remote program ended (`exit` says how); `failed`: the session was lost for good.
+ * - `exited`: the remote program ended (`exit` says how); `failed`: the session was lost for good;
+ * - `closed` (events only, the session is gone from the list): hung up from this side —
+ *   `terminal.close`, or the CLI viewer that owned it left.
  */
-export type TerminalSessionState = 'connected' | 'reconnecting' | 'exited' | 'failed';
+export type TerminalSessionState = 'connected' | 'reconnecting' | 'exited' | 'failed' | 'closed';
 
 export interface TerminalInfo {
   /** This agent's ID for the session: what `terminal.attach` takes. */

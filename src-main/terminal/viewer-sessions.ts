@@ -95,7 +95,7 @@ export class ViewerSessions {
     const s = this.find(id);
     s.viewer?.end({ type: 'error', message: 'the terminal was closed' });
     s.client.close();
-    this.sessions.delete(id);
+    this.forget(s);
     return { id };
   }
 
@@ -183,7 +183,7 @@ export class ViewerSessions {
     if (s.ended) return;
     if (!s.keepAlive) {
       s.client.close();
-      this.sessions.delete(s.id);
+      this.forget(s);
       return;
     }
     // Nobody draws the output now: it goes to the scrollback only, so the remote program keeps going.
@@ -223,6 +223,13 @@ export class ViewerSessions {
     this.emit(s);
     if (!s.keepAlive) this.sessions.delete(s.id);
     else setTimeout(() => this.sessions.delete(s.id), ENDED_SESSION_KEEP_MS).unref();
+  }
+
+  /** Hung up from this side: gone from the list, and said so (a running session only). */
+  private forget(s: OwnedSession): void {
+    if (!this.sessions.delete(s.id) || s.ended) return;
+    s.state = 'closed';
+    this.emit(s);
   }
 
   /** Ended sessions make room for new ones first. */

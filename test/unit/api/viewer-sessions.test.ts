@@ -105,11 +105,14 @@ test('a CLI viewer that leaves hangs its session up', { skip }, async () => {
   const h = new TerminalHarness();
   const vs = sessions(h);
   try {
+    const events: string[] = [];
+    vs.events.on('terminal', (e) => events.push(e.state));
     const v = new MemoryViewer(false);
     await open(vs, ['sh', '-c', 'echo ready; sleep 30'], v);
     await until('output', () => v.text.includes('ready'));
     v.close();
     assert.deepEqual(vs.list(), []);
+    assert.deepEqual(events, ['connected', 'closed']);
     await until('the served session to end', () => h.sessions.size === 0);
   } finally {
     vs.closeAll();
