@@ -37,6 +37,12 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 86400)} d`;
 }
 
+/** `just now` or `5 min ago`: when something happened, `seconds` back. */
+export function formatAgo(seconds: number): string {
+  const d = formatDuration(seconds);
+  return d === 'just now' ? d : `${d} ago`;
+}
+
 /** `5 min` since an ISO time, or null when there is none. */
 export function formatSince(iso: string | null, now: number = Date.now()): string | null {
   if (!iso) return null;

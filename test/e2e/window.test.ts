@@ -245,7 +245,7 @@ test(
     );
 
     // One connection, the body in, the request out: the counters the agent pushes with its status.
-    await waitForText(row, /\b1\b[\s\S]*3\.0 MiB \/ \d+ B/);
+    await waitForText(row, /\b1 connection\b[\s\S]*3\.0 MiB in · \d+ B out/);
     await screenshotThemes(A.page, 'forwards');
 
     // Off frees the port; on listens again.

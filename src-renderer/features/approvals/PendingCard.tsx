@@ -4,7 +4,7 @@ import { useServices } from '../../api/hooks.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
 import { PermissionBoxes } from '../../components/PermissionBoxes.js';
-import { formatDuration } from '../../lib/format.js';
+import { formatAgo } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
 import { approveParams } from './approve-params.js';
 
@@ -54,7 +54,7 @@ export function PendingCard({
       </div>
       <p className="meta">
         <span>from {request.address}</span>
-        <span>asked {formatDuration(request.age)} ago</span>
+        <span>asked {formatAgo(request.age)}</span>
       </p>
       <div className="fingerprints">
         <Fingerprint value={request.fingerprint} label={`${request.name}'s fingerprint`} />

@@ -52,12 +52,9 @@ export function ForwardsView() {
           <thead>
             <tr>
               <th scope="col">Kind</th>
-              <th scope="col">Local address</th>
-              <th scope="col">Via</th>
-              <th scope="col">Remote</th>
+              <th scope="col">Local address → via → remote</th>
               <th scope="col">State</th>
-              <th scope="col">Connections</th>
-              <th scope="col">In / out</th>
+              <th scope="col">Traffic</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
               </th>
@@ -95,36 +92,51 @@ function ForwardRow({ row, via }: { row: Row; via: string }) {
         <div className="muted small-text">{info.name}</div>
       </td>
       <td>
-        <code>{info.local}</code>
+        <div className="route">
+          <code>{info.local}</code>
+          <span>
+            <span aria-hidden="true">→ </span>via {via}
+          </span>
+          {row.kind === 'tcp' ? (
+            <span>
+              <span aria-hidden="true">→ </span>
+              <code>{row.info.remote}</code>
+            </span>
+          ) : (
+            <span className="muted">→ any address the client asks for</span>
+          )}
+        </div>
       </td>
-      <td>{via}</td>
-      <td>{row.kind === 'tcp' ? <code>{row.info.remote}</code> : <span className="muted">any</span>}</td>
       <td>
         <StatusDot tone={tone} text={info.state} />
         {info.error ? <div className="error-text">{info.error}</div> : null}
         <ErrorText error={action.error} />
       </td>
-      <td className="num">{info.connections}</td>
       <td className="num">
-        {formatBytes(info.bytesIn)} / {formatBytes(info.bytesOut)}
+        <div>{info.connections === 1 ? '1 connection' : `${info.connections} connections`}</div>
+        <div>
+          {formatBytes(info.bytesIn)} in · {formatBytes(info.bytesOut)} out
+        </div>
       </td>
-      <td className="row-actions">
-        <label className="switch">
-          <input type="checkbox" role="switch" checked={on} onChange={toggle} disabled={action.busy} />
-          <span className="visually-hidden">{info.name} on</span>
-        </label>
-        <button type="button" className="small danger" onClick={() => setConfirm(true)}>
-          Remove
-        </button>
-        {confirm ? (
-          <ConfirmDialog
-            title={`Remove ${info.name}?`}
-            message={<p>Its port {info.local} is freed and open connections through it close.</p>}
-            confirmLabel="Remove"
-            onConfirm={remove}
-            onClose={() => setConfirm(false)}
-          />
-        ) : null}
+      <td>
+        <div className="row-actions">
+          <label className="switch">
+            <input type="checkbox" role="switch" checked={on} onChange={toggle} disabled={action.busy} />
+            <span className="visually-hidden">{info.name} on</span>
+          </label>
+          <button type="button" className="small danger" onClick={() => setConfirm(true)}>
+            Remove
+          </button>
+          {confirm ? (
+            <ConfirmDialog
+              title={`Remove ${info.name}?`}
+              message={<p>Its port {info.local} is freed and open connections through it close.</p>}
+              confirmLabel="Remove"
+              onConfirm={remove}
+              onClose={() => setConfirm(false)}
+            />
+          ) : null}
+        </div>
       </td>
     </tr>
   );

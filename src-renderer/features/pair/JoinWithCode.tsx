@@ -105,7 +105,10 @@ export function JoinWithCode({ initial, onDone }: { initial: string; onDone: () 
       ) : null}
       {progress.phase === 'waiting' && progress.fingerprint ? (
         <div className="fingerprints">
-          <Fingerprint value={progress.fingerprint} label={`${progress.peerName ?? 'Their'} fingerprint`} />
+          <Fingerprint
+            value={progress.fingerprint}
+            label={progress.peerName ? `${progress.peerName}'s fingerprint` : 'Their fingerprint'}
+          />
           {progress.ownFingerprint ? (
             <Fingerprint value={progress.ownFingerprint} label="This device's fingerprint" />
           ) : null}

@@ -96,7 +96,7 @@ export function PairNew({ onDone }: { onDone: () => void }) {
             {progress.fingerprint ? (
               <Fingerprint
                 value={progress.fingerprint}
-                label={`${progress.peerName ?? 'Their'} fingerprint`}
+                label={progress.peerName ? `${progress.peerName}'s fingerprint` : 'Their fingerprint'}
               />
             ) : null}
             {own ? <Fingerprint value={own} label="This device's fingerprint" /> : null}

@@ -50,7 +50,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         {rtt ? <span>RTT {rtt}</span> : null}
         {since ? (
           <span>
-            {online ? 'online' : peerState(peer)} for {since}
+            {peerState(peer)} {since === 'just now' ? 'since just now' : `for ${since}`}
           </span>
         ) : null}
         <span>may here: {peer.allow.length ? peer.allow.join(', ') : 'nothing'}</span>
