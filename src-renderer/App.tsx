@@ -46,11 +46,29 @@ function NavEntry({ view, current, count }: { view: View; current: View; count?:
   );
 }
 
+function CurrentView({ view }: { view: View }) {
+  switch (view) {
+    case 'peers':
+      return <PeersView />;
+    case 'approvals':
+      return <ApprovalsView />;
+    case 'pair':
+      return <PairView />;
+    case 'terminals':
+      return <TerminalsView />;
+    case 'forwards':
+      return <ForwardsView />;
+    case 'settings':
+      return <SettingsView />;
+  }
+}
+
 export function App() {
   const { nav } = useServices();
   const { view } = useSyncExternalStore(nav.subscribe, nav.get);
   const status = useAgent((s) => s.status);
   const pending = useAgent((s) => s.pending.length);
+  const connection = useAgent((s) => s.connection.kind);
   const terminals = useServices().terminals;
   const tabs = useSyncExternalStore(terminals.subscribe, terminals.get).tabs.length;
   return (
@@ -78,13 +96,12 @@ export function App() {
       </nav>
       <div className="content">
         <ConnectionBanner />
-        <main className="view" aria-label={LABELS[view]}>
-          {view === 'peers' ? <PeersView /> : null}
-          {view === 'approvals' ? <ApprovalsView /> : null}
-          {view === 'pair' ? <PairView /> : null}
-          {view === 'terminals' ? <TerminalsView /> : null}
-          {view === 'forwards' ? <ForwardsView /> : null}
-          {view === 'settings' ? <SettingsView /> : null}
+        <main
+          className={connection === 'connected' ? 'view' : 'view stale'}
+          aria-label={LABELS[view]}
+          aria-busy={connection !== 'connected'}
+        >
+          {connection === 'unauthorized' ? null : <CurrentView view={view} />}
         </main>
       </div>
       <Toasts />

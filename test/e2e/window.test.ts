@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Locator, Page } from 'playwright-core';
 import {
   browserMissing,
+  freePort,
   launchBrowser,
   openUi,
   screenshotThemes,
@@ -193,17 +194,6 @@ async function waitForText(locator: Locator, re: RegExp, timeoutMs = 10_000): Pr
     if (Date.now() > deadline) throw new Error(`never matched ${re}; it says:\n${text}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 test(

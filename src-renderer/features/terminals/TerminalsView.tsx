@@ -47,7 +47,7 @@ export function TerminalsView() {
               >
                 {t.target.peerName}
                 <PathBadge
-                  kind={t.path}
+                  kind={t.session.state.phase === 'live' ? t.path : null}
                   text={t.session.state.phase === 'live' ? (t.path ?? 'connecting') : t.session.state.phase}
                 />
               </button>

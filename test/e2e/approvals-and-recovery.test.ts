@@ -1,0 +1,180 @@
+/**
+ * The window where it must be careful or must recover: a page without the right token says what to do;
+ * a request that came with only a fingerprint cannot be approved until the owner says they compared
+ * it; a terminal whose shell exits offers a new session; an agent that restarts under an open page
+ * shows "unreachable — retrying…" and the page recovers by itself.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import {
+  browserMissing,
+  freePort,
+  launchBrowser,
+  openUi,
+  screenshotThemes,
+  uiUrl,
+  type UiPage,
+} from '../helpers/browser.js';
+import {
+  cli,
+  cliJson,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  type Proc,
+} from '../helpers/processes.js';
+
+const skip = browserMissing();
+if (skip) console.log(`# ${skip}`);
+
+let relayUrl = '';
+const homes = { a: '', c: '' };
+const ids = { a: '', c: '' };
+let agentA: Proc;
+let uiPort = 0;
+let browser: Browser | undefined;
+let A: UiPage;
+
+const grouped = (fp: string) => fp.match(/.{4}/g)!.join(' ');
+
+function startA(): Proc {
+  return startProcess([
+    'agent',
+    '--home',
+    homes.a,
+    '--name',
+    'a',
+    '--relay',
+    relayUrl,
+    '--listen',
+    '127.0.0.1:0',
+    '--ui-listen',
+    `127.0.0.1:${uiPort}`,
+  ]);
+}
+
+function nav(page: Page, name: string) {
+  return page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name });
+}
+
+before(async () => {
+  if (skip) return;
+  relayUrl = (await startRelay()).url;
+  homes.a = tempHome('e2e-a');
+  homes.c = tempHome('e2e-c');
+  // A fixed UI port, so the page can find the agent again after it restarts.
+  uiPort = await freePort();
+  agentA = startA();
+  const c = startProcess([
+    'agent',
+    '--home',
+    homes.c,
+    '--name',
+    'c',
+    '--relay',
+    relayUrl,
+    '--listen',
+    '127.0.0.1:0',
+  ]);
+  await Promise.all([agentA.waitForLine(/agent a running/), c.waitForLine(/agent c running/)]);
+  ids.a = (await cliJson<{ fingerprint: string }>(['id', '--home', homes.a])).fingerprint;
+  ids.c = (await cliJson<{ fingerprint: string }>(['id', '--home', homes.c])).fingerprint;
+  browser = await launchBrowser();
+  A = await openUi(browser, await uiUrl(homes.a));
+});
+
+after(async () => {
+  await browser?.close();
+  await stopAll();
+});
+
+test(
+  'a page with a wrong token says to open the link `clawbridge ui` prints',
+  { skip: skip ?? false },
+  async () => {
+    const wrong = await openUi(browser!, `http://127.0.0.1:${uiPort}/#token=${'0'.repeat(64)}`);
+    await wrong.page.getByText('open the link that `clawbridge ui` prints').waitFor();
+    await screenshotThemes(wrong.page, 'unauthorized');
+    await wrong.context.close();
+  },
+);
+
+test(
+  'a fingerprint-only request: Approve waits for "I compared the fingerprints"',
+  { skip: skip ?? false },
+  async () => {
+    const added = await cli(['peers', 'add', ids.a, '--name', 'a', '--home', homes.c]);
+    assert.equal(added.code, 0, added.stderr);
+    await nav(A.page, 'Approvals').click();
+    const request = A.page.getByRole('listitem', { name: 'c', exact: true });
+    await request.waitFor({ timeout: 15_000 });
+    await request.getByText('fingerprint only — compare before approving').waitFor();
+    await request.getByLabel(`c's fingerprint: ${grouped(ids.c)}`).waitFor();
+    await request.getByLabel(`This device's fingerprint: ${grouped(ids.a)}`).waitFor();
+    const approve = request.getByRole('button', { name: 'Approve' });
+    assert.equal(await approve.isDisabled(), true, 'not before the owner compared');
+    await screenshotThemes(A.page, 'approvals-fingerprint-only');
+    await request.getByLabel('I compared the fingerprints').check();
+    await approve.click();
+    await nav(A.page, 'Peers').click();
+    await A.page
+      .getByRole('listitem', { name: 'c', exact: true })
+      .getByText('online', { exact: true })
+      .waitFor({ timeout: 20_000 });
+  },
+);
+
+/** The text xterm shows (its DOM renderer's rows). */
+async function waitForScreen(page: Page, re: RegExp, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await page
+      .locator('.terminal-pane .xterm-rows')
+      .innerText()
+      .catch(() => '');
+    if (re.test(text)) return;
+    if (Date.now() > deadline) throw new Error(`terminal never showed ${re}; it shows:\n${text}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+test('a shell that exits says how, and "New session" starts another', { skip: skip ?? false }, async () => {
+  await A.page
+    .getByRole('listitem', { name: 'c', exact: true })
+    .getByRole('button', { name: 'Open terminal' })
+    .click();
+  await A.page.getByText('Connecting to c…').waitFor({ state: 'detached', timeout: 15_000 });
+  await A.page.locator('.terminal-pane .xterm').click();
+  await A.page.keyboard.type('exit 3\n');
+  await A.page.getByText('The session exited with code 3.').waitFor({ timeout: 15_000 });
+  await screenshotThemes(A.page, 'terminals-exited');
+  await A.page.getByRole('button', { name: 'New session' }).click();
+  await A.page.getByText('Connecting to c…').waitFor({ state: 'detached', timeout: 15_000 });
+  await A.page.locator('.terminal-pane .xterm').click();
+  await A.page.keyboard.type('echo again-$((40+2))\n');
+  await waitForScreen(A.page, /^again-42\s*$/m);
+});
+
+test(
+  'the agent restarts under the open page: a banner, then it recovers by itself',
+  { skip: skip ?? false },
+  async () => {
+    await nav(A.page, 'Peers').click();
+    await agentA.stop();
+    await A.page.getByText('Clawbridge agent unreachable — retrying…').waitFor({ timeout: 10_000 });
+    await screenshotThemes(A.page, 'agent-unreachable');
+    agentA = startA();
+    await agentA.waitForLine(/agent a running/);
+    await A.page
+      .getByText('Clawbridge agent unreachable — retrying…')
+      .waitFor({ state: 'detached', timeout: 15_000 });
+    await A.page.getByRole('listitem', { name: 'c', exact: true }).waitFor();
+    assert.deepEqual(
+      A.errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e)),
+      [],
+      'nothing but the expected connection errors while the agent was away',
+    );
+  },
+);
