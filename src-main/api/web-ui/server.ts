@@ -7,7 +7,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ClawError } from '../../core/errors.js';
+import { ClawError, errorMessage } from '../../core/errors.js';
 import { formatHostPort, parseHostPort } from '../../core/host-port.js';
 import type { ApiHandler, MethodName, MethodParams, MethodResults } from '../contract.js';
 import { serveApiSocket } from './api-socket.js';
@@ -159,12 +159,18 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
   server.on('clientError', (_err, socket) => socket.destroy());
 
   try {
-    await listenOn(server, host, wanted);
+    await listenOn(server, host, wanted).catch(async (err: NodeJS.ErrnoException) => {
+      // The link comes from `clawbridge ui`, which asks the agent: any free port serves as well.
+      if (err.code !== 'EADDRINUSE' || wanted === 0) throw err;
+      await listenOn(server, host, 0);
+      opts.notice?.(
+        `web UI port ${wanted} is taken; serving it on port ${(server.address() as { port: number }).port}`,
+      );
+    });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || wanted === 0) throw err;
-    await listenOn(server, host, 0);
-    opts.notice?.(
-      `web UI port ${wanted} is taken; serving it on port ${(server.address() as { port: number }).port}`,
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `cannot serve the web UI on ${opts.listen}: ${errorMessage(err)} — change --ui-listen, or --no-ui`,
     );
   }
   port = (server.address() as { port: number }).port;

@@ -297,3 +297,16 @@ test('a taken port falls back to a free one and says so; a remote address needs 
     /reachable from other machines: add --allow-remote-ui/,
   );
 });
+
+test('an address that cannot be bound is a clear error naming the flag', async () => {
+  await assert.rejects(
+    startWebUi({
+      // TEST-NET-1 (RFC 5737): on no interface of this machine, so nothing is ever bound
+      listen: '192.0.2.1:0',
+      allowRemote: true,
+      home: mkdtempSync(join(tmpdir(), 'cb-webui-')),
+      handler,
+    }),
+    /cannot serve the web UI on 192\.0\.2\.1:0: .*EADDRNOTAVAIL.* — change --ui-listen, or --no-ui/,
+  );
+});
