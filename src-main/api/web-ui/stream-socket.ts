@@ -86,7 +86,11 @@ export function webSocketChannel(ws: WebSocket): ViewerChannel {
       return dispose;
     },
     onDrain: (l) => listen(drain, l),
-    onClose: (l) => listen(closed, l),
+    onClose: (l) => {
+      if (ws.readyState === ws.CLOSED) queueMicrotask(l);
+      return listen(closed, l);
+    },
+    // While paused the socket is not read at all, a close from the page included: it is seen on resume.
     pause: () => ws.pause(),
     resume: () => ws.resume(),
     close: () => ws.close(1000),
