@@ -4,10 +4,19 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { cli, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import {
+  CLI,
+  cli,
+  startProcess,
+  stopAll,
+  tempHome,
+  type CliResult,
+  type Proc,
+} from '../helpers/processes.js';
 import { apiSession, httpGet, openSocket, parseLink, whenClosed } from './web-ui-helpers.js';
 
 after(stopAll);
@@ -138,3 +147,44 @@ test('an address other machines can reach is refused without --allow-remote-ui, 
   );
   assert.equal(existsSync(home), false);
 });
+
+/** `clawbridge ui --home HOME` with a stand-in `xdg-open` first on PATH (Linux; never a real browser). */
+function uiWithOpener(home: string, opener: string): Promise<CliResult> {
+  const bin = tempHome('opener');
+  writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\n${opener}\n`);
+  chmodSync(join(bin, 'xdg-open'), 0o755);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'ui', '--home', home], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test(
+  'clawbridge ui opens the link with xdg-open; an opener that fails is a hint, not an error',
+  { skip: process.platform !== 'linux' },
+  async () => {
+    const home = tempHome('webui-open');
+    await startAgent(home);
+    const { token } = await uiLink(home);
+    const seen = join(home, 'opened-url');
+    const ok = await uiWithOpener(home, `printf '%s' "$1" > '${seen}'`);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(readFileSync(seen, 'utf8'), ok.stdout.trim());
+    assert.match(ok.stdout, new RegExp(`#token=${token}$`, 'm'));
+    assert.equal(ok.stderr, '');
+    const failing = await uiWithOpener(home, 'exit 3');
+    assert.equal(failing.code, 0);
+    assert.match(failing.stdout, /^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}$/m);
+    assert.match(
+      failing.stderr,
+      /could not open a browser \(xdg-open exited with status 3\); open the link above/,
+    );
+  },
+);
