@@ -2,7 +2,8 @@
  * The window: navigation, the connection banner and the current view. Every view reads the one store
  * (api/store.ts); none fetches on mount.
  */
-import { useSyncExternalStore } from 'react';
+import { useEffect, useSyncExternalStore } from 'react';
+import type { PendingInfo } from '../src-main/api/contract.js';
 import { useAgent, useServices } from './api/hooks.js';
 import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { Toasts } from './components/Toasts.js';
@@ -63,7 +64,21 @@ function CurrentView({ view }: { view: View }) {
   }
 }
 
+/** A device asking to pair is worth a word wherever the window is (the count alone is easy to miss). */
+function useRequestNotices(): void {
+  const { store, toasts } = useServices();
+  useEffect(
+    () =>
+      store.onAgentEvent((event, data) => {
+        if (event === 'pending.added')
+          toasts.show(`${(data as PendingInfo).displayName} asks to pair — see Approvals`);
+      }),
+    [store, toasts],
+  );
+}
+
 export function App() {
+  useRequestNotices();
   const { nav } = useServices();
   const { view } = useSyncExternalStore(nav.subscribe, nav.get);
   const status = useAgent((s) => s.status);

@@ -178,3 +178,64 @@ test(
     );
   },
 );
+
+test(
+  'Settings adds a self-signed wss:// relay only after showing its fingerprint, and pins it',
+  { skip: skip ?? false },
+  async () => {
+    const relay = startProcess(['relay', '--listen', '127.0.0.1:0', '--home', tempHome('e2e-tls-relay')]);
+    const [, url, fingerprint] = await relay.waitForLine(
+      /^relay listening on (wss:\/\/127\.0\.0\.1:\d+) fingerprint ([0-9a-f]{64})$/m,
+    );
+    await nav(A.page, 'Settings').click();
+    await A.page.getByLabel('Relay URL').fill(url!);
+    await A.page.getByRole('button', { name: 'Add relay' }).click();
+    const trust = A.page.getByRole('group', { name: 'Trust this relay?' });
+    await trust
+      .getByLabel(`Relay certificate fingerprint: ${grouped(fingerprint!)}`)
+      .waitFor({ timeout: 15_000 });
+    await screenshotThemes(A.page, 'settings-relay-trust');
+    await trust.getByRole('button', { name: 'Trust and add' }).click();
+    const row = A.page.getByRole('listitem').filter({ hasText: url! });
+    await row.getByText(`pinned ${fingerprint!.slice(0, 8)}…`).waitFor();
+    await row.getByText('connected', { exact: true }).waitFor({ timeout: 15_000 });
+    await screenshotThemes(A.page, 'settings-relays');
+  },
+);
+
+test(
+  'Pair new device in the window, joined from a CLI: "d wants to pair", approved there',
+  { skip: skip ?? false },
+  async () => {
+    const homeD = tempHome('e2e-d');
+    const d = startProcess([
+      'agent',
+      '--home',
+      homeD,
+      '--name',
+      'd',
+      '--relay',
+      relayUrl,
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    await d.waitForLine(/agent d running/);
+    await nav(A.page, 'Pair').click();
+    await A.page.getByRole('button', { name: 'Pair new device' }).click();
+    const code = (await A.page.getByLabel('Pairing code', { exact: true }).textContent())!.trim();
+    const join = cli(['pair', 'join', code, '--home', homeD, '--timeout', '30s']);
+    // Wherever the window is, a new request says so.
+    await A.page.getByText('d asks to pair').waitFor({ timeout: 15_000 });
+    await A.page.getByRole('heading', { name: 'd wants to pair' }).waitFor();
+    await screenshotThemes(A.page, 'pair-new-joined');
+    await A.page.getByRole('button', { name: 'Approve' }).click();
+    await A.page.getByText('Paired with d.').waitFor({ timeout: 15_000 });
+    const joined = await join;
+    assert.equal(joined.code, 0, joined.stderr);
+    await d.stop();
+    await nav(A.page, 'Peers').click();
+    const peer = A.page.getByRole('listitem', { name: 'd', exact: true });
+    await peer.getByText(/^(offline|unreachable)$/).waitFor({ timeout: 60_000 });
+    await screenshotThemes(A.page, 'peers-offline');
+  },
+);

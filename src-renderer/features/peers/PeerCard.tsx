@@ -43,8 +43,9 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
       <div className="card-head">
         <h2 id={titleId}>{peer.name}</h2>
         <StatusDot tone={peerTone(peer)} text={peerState(peer)} />
-        <PathBadge kind={online ? peer.path : null} text={pathText(peer)} />
+        {online ? <PathBadge kind={peer.path} text={pathText(peer)} /> : null}
       </div>
+      {online ? null : <p className="state-detail">{pathText(peer)}</p>}
       <p className="meta">
         <code title={peer.fingerprint}>{shortFingerprint(peer.fingerprint)}</code>
         {rtt ? <span>RTT {rtt}</span> : null}

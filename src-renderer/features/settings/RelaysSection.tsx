@@ -31,9 +31,10 @@ export function RelaysSection({ settings }: { settings: SettingsResult }) {
     void add.run(async () => {
       setProbe(null);
       const p = await client.call('relay.probe', { url: url.trim() });
-      if (p.error) throw new Error(p.error);
-      // A self-signed wss:// relay needs the owner's trust; ws:// or a CA-vouched one is added at once.
+      // A wss:// relay no CA vouches for needs the owner's trust (the probe says why in `error`, next
+      // to the fingerprint); ws:// or a CA-vouched one is added at once; no certificate at all is an error.
       if (p.fingerprint && !p.caTrusted) setProbe(p);
+      else if (p.error) throw new Error(p.error);
       else await save();
     });
 
