@@ -65,6 +65,15 @@ export function checkUiListen(listen: string, allowRemote: boolean): { host: str
   return hp;
 }
 
+/** The line printed at every start when the UI listens where other machines can reach it. */
+export function remoteWarning(host: string, port: number): string | undefined {
+  if (isLoopbackHost(host)) return undefined;
+  return (
+    `warning: the web UI listens on ${formatHostPort(host, port)}, reachable from other machines; ` +
+    'anyone with its link drives this node'
+  );
+}
+
 /** The `ui.url` method: the link to `ui`, after replacing its token when asked. */
 export function webUiLink(ui: WebUiServer | null, newToken = false): { url: string } {
   if (!ui) {
@@ -174,12 +183,8 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
     );
   }
   port = (server.address() as { port: number }).port;
-  if (!isLoopbackHost(host)) {
-    opts.notice?.(
-      `warning: the web UI listens on ${formatHostPort(host, port)}, reachable from other machines; ` +
-        'anyone with its link drives this node',
-    );
-  }
+  const warning = remoteWarning(host, port);
+  if (warning) opts.notice?.(warning);
   return {
     address: formatHostPort(host, port),
     port,

@@ -8,6 +8,7 @@ import {
   SECURITY_HEADERS,
   urlHost,
 } from '../../../src-main/api/web-ui/http-guard.js';
+import { remoteWarning } from '../../../src-main/api/web-ui/server.js';
 
 const loopback = { listenHost: '127.0.0.1', port: 7476, localAddress: '127.0.0.1' };
 
@@ -90,4 +91,14 @@ test('every answer carries the CSP of docs/web-ui.md and the other headers', () 
   assert.equal(SECURITY_HEADERS['X-Frame-Options'], 'DENY');
   assert.equal(SECURITY_HEADERS['X-Content-Type-Options'], 'nosniff');
   assert.equal(SECURITY_HEADERS['Cache-Control'], 'no-store');
+});
+
+test('a web UI other machines can reach gets a warning line; loopback none', () => {
+  assert.equal(remoteWarning('127.0.0.1', 7476), undefined);
+  assert.equal(remoteWarning('::1', 7476), undefined);
+  assert.equal(
+    remoteWarning('0.0.0.0', 7476),
+    'warning: the web UI listens on 0.0.0.0:7476, reachable from other machines; anyone with its link drives this node',
+  );
+  assert.match(remoteWarning('::', 7476)!, /listens on \[::\]:7476, reachable from other machines/);
 });
