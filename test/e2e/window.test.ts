@@ -185,6 +185,53 @@ test(
   },
 );
 
+/** The PTY's size as `stty size` reports it in the active terminal: [rows, cols]. */
+async function sttySize(page: Page, marker: string): Promise<[number, number]> {
+  await page.keyboard.type(`clear; echo ${marker} $(stty size)\n`);
+  const text = await waitForScreen(page, new RegExp(`^${marker} \\d+ \\d+\\s*$`, 'm'));
+  const m = new RegExp(`^${marker} (\\d+) (\\d+)\\s*$`, 'm').exec(text)!;
+  return [Number(m[1]), Number(m[2])];
+}
+
+test(
+  'the terminal follows the window size, searches, and tabs open, switch and close (asking first) by keyboard',
+  { skip: skip ?? false },
+  async () => {
+    const pane = A.page.locator('.terminal-pane .xterm');
+    await pane.click();
+    const [rows, cols] = await sttySize(A.page, 'big');
+    await A.page.setViewportSize({ width: 900, height: 600 });
+    await A.page.waitForTimeout(300);
+    const [rows2, cols2] = await sttySize(A.page, 'small');
+    assert.ok(rows2 < rows && cols2 < cols, `${rows}×${cols} → ${rows2}×${cols2}`);
+    await A.page.setViewportSize({ width: 1280, height: 800 });
+
+    await A.page.keyboard.press('Control+Shift+F');
+    const search = A.page.getByRole('search');
+    await search.getByLabel('Search the terminal').fill('small');
+    await search.getByRole('button', { name: 'Next' }).click();
+    await search.getByLabel('Search the terminal').press('Escape');
+    await search.waitFor({ state: 'detached' });
+
+    await pane.click();
+    await A.page.keyboard.press('Alt+Shift+T');
+    await A.page.getByRole('button', { name: 'Open terminal' }).click();
+    await A.page.getByRole('tab').nth(1).waitFor();
+    assert.equal(await A.page.getByRole('tab').count(), 2);
+    assert.equal(await A.page.getByRole('tab').nth(1).getAttribute('aria-selected'), 'true');
+    await A.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 15_000 });
+    await pane.click();
+    await A.page.keyboard.press('Alt+Shift+ArrowLeft');
+    assert.equal(await A.page.getByRole('tab').nth(0).getAttribute('aria-selected'), 'true');
+    await A.page.keyboard.press('Alt+Shift+ArrowRight');
+    await A.page.keyboard.press('Alt+Shift+W');
+    const confirm = A.page.getByRole('dialog', { name: 'Close the terminal on b?' });
+    await confirm.getByRole('button', { name: 'Close terminal' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    assert.equal(await A.page.getByRole('tab').count(), 1);
+  },
+);
+
 /** Polls a locator's text until it matches; the error shows what it said instead. */
 async function waitForText(locator: Locator, re: RegExp, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

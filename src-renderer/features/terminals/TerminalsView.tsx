@@ -2,7 +2,7 @@ import { useEffect, useState, useSyncExternalStore } from 'react';
 import { usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { PathBadge } from '../../components/PathBadge.js';
-import { terminalKeyAction } from './keys.js';
+import { SHORTCUT_HELP, terminalKeyAction } from './keys.js';
 import { TerminalPane } from './TerminalPane.js';
 import type { TerminalTab } from './terminal-tab.js';
 
@@ -68,9 +68,7 @@ export function TerminalsView() {
         <TerminalPane key={current.key} tab={current} onRestart={() => terminals.restart(current.key)} />
       ) : (
         <p className="empty">
-          No terminal open. Open one from a peer in Peers, or with “New terminal” above. Shortcuts:
-          Ctrl+Shift+T new, Ctrl+Shift+W close, Ctrl+PageUp/PageDown switch, Ctrl+Shift+C/V copy/paste,
-          Ctrl+Shift+F search.
+          No terminal open. Open one from a peer in Peers, or with “New terminal” above. {SHORTCUT_HELP}
         </p>
       )}
       {closing ? (

@@ -155,8 +155,10 @@ export class TerminalTab {
       this.remote = r.remote ?? this.remote;
       this.lastSize = size;
       this.session.attach(channel);
-      // The element may have been sized while the stream opened.
+      // The element may have been sized while the stream opened (a reload attaches before it is laid
+      // out): whatever xterm's size is now, the PTY gets it.
       this.fit();
+      this.sendSize(this.term.cols, this.term.rows);
     } catch (err) {
       this.session.failed(messageOf(err));
       throw err;

@@ -75,20 +75,33 @@ test('an API refusal is shown beside the field it is about', () => {
   assert.equal(fieldOfError('INTERNAL', 'something else', v), 'form');
 });
 
-test('terminal shortcuts take Shift; plain Ctrl+C stays the shell’s interrupt', () => {
-  const key = (k: string, mods: Partial<{ ctrl: boolean; shift: boolean; meta: boolean }> = {}) => ({
+test('terminal shortcuts take Shift; plain Ctrl+C stays the shell’s interrupt; tabs use Alt+Shift', () => {
+  const key = (
+    k: string,
+    mods: Partial<{ ctrl: boolean; shift: boolean; meta: boolean; alt: boolean }> = {},
+    code?: string,
+  ) => ({
     key: k,
+    code,
     ctrlKey: !!mods.ctrl,
     shiftKey: !!mods.shift,
     metaKey: !!mods.meta,
-    altKey: false,
+    altKey: !!mods.alt,
   });
   assert.equal(terminalKeyAction(key('c', { ctrl: true })), null);
   assert.equal(terminalKeyAction(key('C', { ctrl: true, shift: true })), 'copy');
   assert.equal(terminalKeyAction(key('v', { meta: true, shift: true })), 'paste');
   assert.equal(terminalKeyAction(key('F', { ctrl: true, shift: true })), 'search');
-  assert.equal(terminalKeyAction(key('PageDown', { ctrl: true })), 'next-tab');
-  assert.equal(terminalKeyAction(key('w', { ctrl: true })), null);
+  assert.equal(terminalKeyAction(key('T', { alt: true, shift: true })), 'new-tab');
+  // Option+Shift+T on a Mac types a symbol; its code still says T.
+  assert.equal(terminalKeyAction(key('ˇ', { alt: true, shift: true }, 'KeyT')), 'new-tab');
+  assert.equal(terminalKeyAction(key('W', { alt: true, shift: true })), 'close-tab');
+  assert.equal(terminalKeyAction(key('ArrowRight', { alt: true, shift: true })), 'next-tab');
+  assert.equal(
+    terminalKeyAction(key('T', { ctrl: true, shift: true })),
+    null,
+    'the browser keeps Ctrl+Shift+T',
+  );
 });
 
 test('join steps move forward only, and the answer to the request wins over late events', () => {
