@@ -1,5 +1,6 @@
 /**
- * API methods about peers: list, add, remove, permissions, forward limits, ping.
+ * API methods about peers: list, add, remove, rename, permissions, forward limits, ping. Each takes only
+ * the part of the agent it uses (PeersHost, STYLE 13).
  */
 import { ClawError } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
@@ -30,6 +31,21 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
   });
 }
 
+/** What the peer methods use of the agent. */
+export type PeersHost = Pick<
+  Agent,
+  | 'identity'
+  | 'settings'
+  | 'name'
+  | 'approvals'
+  | 'peerEntries'
+  | 'relayClients'
+  | 'trackPeer'
+  | 'untrackPeer'
+  | 'activePath'
+  | 'changed'
+>;
+
 /** What peerStateView reads from the agent. */
 export interface PeerStateSource {
   relayClients(): readonly { state: string }[];
@@ -54,12 +70,12 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
   };
 }
 
-export function peerList(agent: Agent): PeerInfo[] {
+export function peerList(agent: PeersHost): PeerInfo[] {
   return agent.peerEntries().map((e) => peerInfo(agent, e));
 }
 
 /** Finds a peer by name, full fingerprint (any formatting) or a unique fingerprint prefix. */
-export function resolvePeer(agent: Agent, ref: string): PeerEntry {
+export function resolvePeer(agent: PeersHost, ref: string): PeerEntry {
   const entries = agent.peerEntries();
   const byName = entries.filter((e) => e.record.name === ref);
   if (byName.length === 1) return byName[0]!;
@@ -83,7 +99,7 @@ function normalizeAddress(address: string): string {
   return formatHostPort(host, port);
 }
 
-export function addPeer(agent: Agent, p: MethodParams<'peers.add'>): PeerInfo {
+export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInfo {
   const fingerprint = parseFingerprint(p.fingerprint);
   if (fingerprint === agent.identity.fingerprint) {
     throw new ClawError('BAD_ARGUMENT', "that is this node's own fingerprint; add the other node's");
@@ -127,7 +143,7 @@ export function addPeer(agent: Agent, p: MethodParams<'peers.add'>): PeerInfo {
   return peerInfo(agent, entry);
 }
 
-export function removePeer(agent: Agent, ref: string): { name: string; fingerprint: string } {
+export function removePeer(agent: PeersHost, ref: string): { name: string; fingerprint: string } {
   const entry = resolvePeer(agent, ref);
   const { name, fingerprint } = entry.record;
   agent.settings.update((cur) => ({ ...cur, peers: cur.peers.filter((x) => x.fingerprint !== fingerprint) }));
@@ -136,7 +152,12 @@ export function removePeer(agent: Agent, ref: string): { name: string; fingerpri
   return { name, fingerprint };
 }
 
-export function setPermission(agent: Agent, ref: string, permission: Permission, granted: boolean): PeerInfo {
+export function setPermission(
+  agent: PeersHost,
+  ref: string,
+  permission: Permission,
+  granted: boolean,
+): PeerInfo {
   if (!PERMISSIONS.includes(permission))
     throw new ClawError('BAD_ARGUMENT', `unknown permission '${String(permission)}'`);
   const entry = resolvePeer(agent, ref);
@@ -158,7 +179,11 @@ export function setPermission(agent: Agent, ref: string, permission: Permission,
  * effect for the next connection; open ones keep going.
  * @throws ClawError('BAD_ARGUMENT') naming every pattern that is not HOST:PORT
  */
-export function setForwardLimits(agent: Agent, ref: string, patterns: readonly string[] | null): PeerInfo {
+export function setForwardLimits(
+  agent: PeersHost,
+  ref: string,
+  patterns: readonly string[] | null,
+): PeerInfo {
   const forwardTo = patterns === null ? undefined : [...new Set(patterns.map((p) => p.trim()))];
   const bad = forwardTo ? malformedPatterns(forwardTo) : [];
   if (bad.length > 0) {
@@ -186,7 +211,7 @@ export function setForwardLimits(agent: Agent, ref: string, patterns: readonly s
  * Gives a peer another local name (names are unique here; the peer is not told).
  * @throws ClawError('BAD_ARGUMENT') when another peer has that name
  */
-export function renamePeer(agent: Agent, ref: string, name: string): { before: string; peer: PeerInfo } {
+export function renamePeer(agent: PeersHost, ref: string, name: string): { before: string; peer: PeerInfo } {
   const entry = resolvePeer(agent, ref);
   const fp = entry.record.fingerprint;
   const before = entry.record.name;
@@ -206,7 +231,7 @@ export function renamePeer(agent: Agent, ref: string, name: string): { before: s
   return { before, peer: peerInfo(agent, entry) };
 }
 
-export async function ping(agent: Agent, ref: string, timeoutMs = 5000): Promise<PingResult> {
+export async function ping(agent: PeersHost, ref: string, timeoutMs = 5000): Promise<PingResult> {
   const entry = resolvePeer(agent, ref);
   const active = agent.activePath(entry);
   const rttMs = await active.mux.ping(timeoutMs);
