@@ -34,13 +34,20 @@ class MemoryViewer implements ViewerChannel {
     private readonly autoAck = true,
   ) {}
 
+  /** Writes return false (the channel's buffer is "full") until drain(). */
+  full = false;
+
   write(bytes: Uint8Array): boolean {
     for (const f of this.decoder.push(Buffer.from(bytes))) {
       this.frames.push(f);
       if (f.type === 'data') this.received += f.data.length;
     }
     if (this.viewerAcks && this.autoAck) queueMicrotask(() => this.ack());
-    return true;
+    return !this.full;
+  }
+  drain(): void {
+    this.full = false;
+    this.events.emit('drain');
   }
   onData = (l: (b: Uint8Array) => void) => this.events.on('data', l);
   onDrain = (l: () => void) => this.events.on('drain', l);
@@ -226,6 +233,27 @@ test('an ACK beyond what was sent is a protocol error: the viewer is let go', { 
     assert.equal(v.last?.type, 'error');
     assert.match((v.last as { message: string }).message, /^bad terminal frame from the viewer: ACK/);
     assert.equal(vs.list()[0]?.attached, false, 'the session itself keeps running');
+  } finally {
+    vs.closeAll();
+    h.close();
+  }
+});
+
+test('a channel above its high-water mark stops the output until it drains', { skip }, async () => {
+  const h = new TerminalHarness();
+  const vs = sessions(h);
+  try {
+    const v = new MemoryViewer(false);
+    v.full = true;
+    await open(vs, ['sh', '-c', 'yes | head -c 2000000; exit 0'], v);
+    await until('some output', () => v.received > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const stalled = v.received;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(v.received, stalled, 'nothing more is written while the channel is full');
+    v.drain();
+    await until('exit', () => v.closed, 20_000);
+    assert.deepEqual(v.last, { type: 'exit', status: { code: 0 } });
   } finally {
     vs.closeAll();
     h.close();
