@@ -67,17 +67,8 @@ before(async () => {
   // A fixed UI port, so the page can find the agent again after it restarts.
   uiPort = await freePort();
   agentA = startA();
-  const c = startProcess([
-    'agent',
-    '--home',
-    homes.c,
-    '--name',
-    'c',
-    '--relay',
-    relayUrl,
-    '--listen',
-    '127.0.0.1:0',
-  ]);
+  // C takes no direct links, so A reaches it through the relay, and the window says why.
+  const c = startProcess(['agent', '--home', homes.c, '--name', 'c', '--relay', relayUrl, '--no-direct']);
   await Promise.all([agentA.waitForLine(/agent a running/), c.waitForLine(/agent c running/)]);
   ids.a = (await cliJson<{ fingerprint: string }>(['id', '--home', homes.a])).fingerprint;
   ids.c = (await cliJson<{ fingerprint: string }>(['id', '--home', homes.c])).fingerprint;
@@ -237,5 +228,37 @@ test(
     const peer = A.page.getByRole('listitem', { name: 'd', exact: true });
     await peer.getByText(/^(offline|unreachable)$/).waitFor({ timeout: 60_000 });
     await screenshotThemes(A.page, 'peers-offline');
+  },
+);
+
+test(
+  'a relayed peer says why; Ping answers; Rename and Remove (after a confirmation) work',
+  { skip: skip ?? false },
+  async () => {
+    await nav(A.page, 'Peers').click();
+    const c = A.page.getByRole('listitem', { name: 'c', exact: true });
+    await c.getByText(/^relay ws:\/\/127\.0\.0\.1:\d+$/).waitFor();
+    await c.getByText('why relayed?').waitFor();
+    await c.getByRole('button', { name: 'Ping' }).click();
+    await c.getByText(/^Ping: \d+ ms over relay /).waitFor({ timeout: 15_000 });
+    await screenshotThemes(A.page, 'peers-relayed');
+
+    await c.getByRole('button', { name: 'Rename' }).click();
+    const rename = A.page.getByRole('dialog', { name: 'Rename c' });
+    await rename.getByLabel('Name').fill('c\u0007bad');
+    await rename.getByRole('button', { name: 'Rename' }).click();
+    // The agent's refusal shows in the dialog, and what was typed stays.
+    await rename.getByRole('alert').waitFor();
+    assert.equal(await rename.getByLabel('Name').inputValue(), 'c\u0007bad');
+    await rename.getByLabel('Name').fill('cedar');
+    await rename.getByRole('button', { name: 'Rename' }).click();
+    await A.page.getByRole('listitem', { name: 'cedar', exact: true }).waitFor();
+
+    const d = A.page.getByRole('listitem', { name: 'd', exact: true });
+    await d.getByRole('button', { name: 'Remove' }).click();
+    const confirm = A.page.getByRole('dialog', { name: 'Remove d?' });
+    await screenshotThemes(A.page, 'peers-remove-confirm');
+    await confirm.getByRole('button', { name: 'Remove' }).click();
+    await d.waitFor({ state: 'detached' });
   },
 );
