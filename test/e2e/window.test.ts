@@ -307,3 +307,22 @@ test('Settings shows this node and its relay; no page logged an error', { skip: 
   assert.deepEqual(A.errors, []);
   assert.deepEqual(B.errors, []);
 });
+
+test(
+  'a wrong code says so beside the field, and the code stays to correct',
+  { skip: skip ?? false },
+  async () => {
+    await nav(B.page, 'Pair').click();
+    await B.page.getByRole('button', { name: 'Join with code' }).click();
+    const field = B.page.getByLabel('Code', { exact: true });
+    await field.fill('AAAA-BBBB-CCCC');
+    await B.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await B.page
+      .getByRole('alert')
+      .filter({ hasText: 'code invalid or expired' })
+      .waitFor({ timeout: 15_000 });
+    assert.equal(await field.inputValue(), 'AAAA-BBBB-CCCC');
+    await screenshotThemes(B.page, 'pair-join-failed');
+    assert.deepEqual(B.errors, []);
+  },
+);

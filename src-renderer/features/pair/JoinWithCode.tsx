@@ -80,7 +80,7 @@ export function JoinWithCode({ initial, onDone }: { initial: string; onDone: () 
         </button>
       </form>
       <ErrorText error={error} id="join-error" />
-      {progress.phase !== 'idle' ? (
+      {progress.phase !== 'idle' && progress.phase !== 'failed' ? (
         <ol className="steps" aria-label="Progress">
           {JOIN_STEPS.map((s) => {
             const state =
