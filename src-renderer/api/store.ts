@@ -113,14 +113,19 @@ export class AgentStore {
 
   private async load(): Promise<void> {
     try {
-      const [status, pending, forwards, proxies, settings] = await Promise.all([
+      // Settings apart: a failure there must not blank the peers (and the reverse).
+      const settings = this.client.call('settings.get', {}).then(
+        (value) => this.set({ settings: value }),
+        () => undefined,
+      );
+      const [status, pending, forwards, proxies] = await Promise.all([
         this.client.call('status', {}),
         this.client.call('pending.list', {}),
         this.client.call('forward.list', {}),
         this.client.call('proxy.list', {}),
-        this.client.call('settings.get', {}),
       ]);
-      this.set({ status, pending, forwards, proxies, settings, loadError: null });
+      this.set({ status, pending, forwards, proxies, loadError: null });
+      await settings;
     } catch (err) {
       this.set({ loadError: messageOf(err) });
     }

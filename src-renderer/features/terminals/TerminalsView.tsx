@@ -43,7 +43,17 @@ export function TerminalsView() {
                 role="tab"
                 aria-selected={t.key === active}
                 aria-controls={`term-${t.key}`}
+                tabIndex={t.key === active ? 0 : -1}
                 onClick={() => terminals.select(t.key)}
+                onKeyDown={(e) => {
+                  // The tabs pattern: arrows move between tabs, one tab stop for the whole list.
+                  if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+                  e.preventDefault();
+                  terminals.cycle(e.key === 'ArrowRight' ? 1 : -1);
+                  requestAnimationFrame(() =>
+                    document.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus(),
+                  );
+                }}
               >
                 {t.target.peerName}
                 <PathBadge
