@@ -8,9 +8,11 @@
  * - a channel with `viewerAcks: true` (the window): only when the viewer sends an ACK frame saying it
  *   has drawn the bytes, so a page that falls behind pauses the remote program.
  *
- * ACK offsets from a viewer count the DATA bytes this bridge sent on the channel, replay included,
- * from 0 when the channel was attached. Replayed scrollback was consumed when it arrived; only live
- * bytes are passed on to the session's `consumed`.
+ * An acknowledging channel first gets a SESSION frame: the session's ID and the output offset of the
+ * first byte that follows (the start of the replayed scrollback). ACK offsets from the viewer are in
+ * that same numbering, so a viewer that re-attaches on a new channel simply starts over from the new
+ * SESSION frame. Replayed scrollback was consumed when it arrived; only live bytes the viewer
+ * acknowledges are passed on to the session's `consumed`. (The CLI gets no SESSION frame, as before.)
  */
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import type { Disposer } from '../core/emitter.js';
@@ -41,7 +43,9 @@ export interface BridgedSession {
 export class ViewerBridge {
   private readonly decoder = new TerminalFrameDecoder();
   private readonly disposers: Disposer[] = [];
-  /** DATA bytes written on the channel (replay + live): what ACK offsets count. */
+  /** Output offset of the first byte written on this channel (what the SESSION frame said). */
+  private base = 0;
+  /** DATA bytes written on the channel (replay + live), counted from `base`. */
   private sent = 0;
   /** Of those, the replayed ones (already consumed before this viewer came). */
   private replayed = 0;
@@ -62,6 +66,16 @@ export class ViewerBridge {
       channel.onDrain(() => this.drained()),
       channel.onClose(() => this.gone()),
     );
+  }
+
+  /**
+   * Tells an acknowledging viewer which session this is and the offset its first DATA byte has; a
+   * viewer without ACKs is told nothing. Call before replay().
+   */
+  begin(sessionId: string | undefined, offset: number): void {
+    this.base = offset;
+    if (this.channel.viewerAcks && sessionId !== undefined)
+      this.channel.write(encodeTerminalFrame({ type: 'session', id: sessionId, offset }));
   }
 
   /** Sends what the viewer missed (scrollback) before anything live; counted as already consumed. */
@@ -155,11 +169,14 @@ export class ViewerBridge {
         return this.session.resize(frame.cols, frame.rows);
       case 'ack':
         if (!this.channel.viewerAcks) break;
-        if (frame.offset < this.acked || frame.offset > this.sent) {
-          throw new ClawError('PROTOCOL', `ACK ${frame.offset} outside ${this.acked}..${this.sent}`);
+        if (frame.offset < this.base + this.acked || frame.offset > this.base + this.sent) {
+          throw new ClawError(
+            'PROTOCOL',
+            `ACK ${frame.offset} outside ${this.base + this.acked}..${this.base + this.sent}`,
+          );
         }
-        this.acked = frame.offset;
-        return this.consumeLive(Math.max(0, frame.offset - this.replayed));
+        this.acked = frame.offset - this.base;
+        return this.consumeLive(Math.max(0, this.acked - this.replayed));
       default:
         break;
     }

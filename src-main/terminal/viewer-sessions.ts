@@ -171,6 +171,7 @@ export class ViewerSessions {
     s.keepAlive ||= channel.viewerAcks;
     const bridge = new ViewerBridge(channel, s.client, (b) => this.detached(s, b));
     s.viewer = bridge;
+    bridge.begin(s.client.id, s.scrollback.start);
     bridge.replay(s.scrollback.since(s.scrollback.start) ?? Buffer.alloc(0));
     if (s.exit) return bridge.end({ type: 'exit', status: s.exit });
     if (s.state === 'failed') return bridge.end({ type: 'error', message: fitText(s.message ?? 'failed') });

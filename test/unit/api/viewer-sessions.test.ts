@@ -15,7 +15,7 @@ import {
   type TerminalFrame,
 } from '../../../src-main/protocol/terminal-frames.js';
 import { UNACKED_HIGH_WATER } from '../../../src-main/terminal/terminal-flow.js';
-import { ViewerSessions } from '../../../src-main/terminal/viewer-sessions.js';
+import { SCROLLBACK_BYTES, ViewerSessions } from '../../../src-main/terminal/viewer-sessions.js';
 import { PEER_A, TerminalHarness, until } from '../terminal/terminal-fixtures.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
@@ -26,7 +26,7 @@ class MemoryViewer implements ViewerChannel {
   private readonly decoder = new TerminalFrameDecoder();
   private readonly events = new Emitter<{ data: [Uint8Array]; drain: []; close: [] }>();
   closed = false;
-  /** DATA bytes received: what an ACK offset counts. */
+  /** Output offset after the last DATA byte received (from the SESSION frame on): what ACKs say. */
   received = 0;
 
   constructor(
@@ -41,6 +41,8 @@ class MemoryViewer implements ViewerChannel {
     for (const f of this.decoder.push(Buffer.from(bytes))) {
       this.frames.push(f);
       if (f.type === 'data') this.received += f.data.length;
+      // ACKs count in the session's output numbering, from where this channel starts.
+      if (f.type === 'session') this.received = f.offset;
     }
     if (this.viewerAcks && this.autoAck) queueMicrotask(() => this.ack());
     return !this.full;
@@ -155,6 +157,8 @@ test(
       assert.equal(up.result.state, 'connected');
       assert.ok(up.result.replayBytes >= 'one\r\ntwo\r\n'.length);
       up.attach(second);
+      assert.equal(second.frames[0]?.type, 'session', 'an acknowledging viewer learns where it starts');
+      assert.equal((second.frames[0] as { offset: number }).offset, 0);
       await until('replay', () => second.text.includes('two'));
       assert.ok(second.text.startsWith('one\r\ntwo\r\n'), JSON.stringify(second.text));
       second.send({ type: 'data', data: Buffer.from('hello\r') });
@@ -259,3 +263,42 @@ test('a channel above its high-water mark stops the output until it drains', { s
     h.close();
   }
 });
+
+test(
+  're-attach after more than the scrollback: the last SCROLLBACK_BYTES, numbered from where they start',
+  { skip },
+  async () => {
+    const h = new TerminalHarness();
+    const vs = sessions(h);
+    try {
+      const first = new MemoryViewer(true);
+      const script = "read x; head -c 409600 /dev/zero | tr '\\0' x; read y";
+      const { id } = await open(vs, ['sh', '-c', script], first);
+      first.close();
+      // The session is detached now; its input comes through a second attach.
+      const typist = new MemoryViewer(true);
+      (await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24 })).attach(typist);
+      typist.send({ type: 'data', data: Buffer.from('go\r') });
+      await until('the output', () => typist.received >= 409600);
+      typist.close();
+      const third = new MemoryViewer(true);
+      const up = await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24 });
+      assert.equal(up.result.replayBytes, SCROLLBACK_BYTES);
+      up.attach(third);
+      const session = third.frames[0] as { type: string; offset: number };
+      assert.equal(session.type, 'session');
+      assert.ok(session.offset > 0);
+      assert.equal(
+        session.offset + SCROLLBACK_BYTES,
+        third.received,
+        'the replay ends where the output ends',
+      );
+      third.send({ type: 'data', data: Buffer.from('end\r') });
+      await until('exit', () => third.closed);
+      assert.deepEqual(third.last, { type: 'exit', status: { code: 0 } });
+    } finally {
+      vs.closeAll();
+      h.close();
+    }
+  },
+);
