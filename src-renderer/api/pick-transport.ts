@@ -33,26 +33,33 @@ export function takeToken(): string | null {
 export function pickTransport(): Transport {
   const bridge: unknown = (window as { clawbridge?: unknown }).clawbridge;
   if (isBridge(bridge)) return new IpcTransport(bridge);
+  // In the app, but its preload offers no API bridge: the window and the app come from different builds.
+  if (bridge !== undefined) return new RefusedTransport(OLD_PRELOAD);
   const token = takeToken();
-  if (!token) return new RefusedTransport();
+  if (!token) return new RefusedTransport(NO_TOKEN);
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return new WebSocketTransport({ baseUrl: `${scheme}//${location.host}`, token });
 }
 
 const NO_TOKEN = 'open the link that `clawbridge ui` prints';
+const OLD_PRELOAD =
+  "this app's preload has no API bridge (window.clawbridge.request); reinstall or rebuild the app";
 
-/** The page was opened without a token: nothing to connect to, and it says how to fix that. */
+/** Nothing to connect to: the page says why, and how to fix it. */
 class RefusedTransport implements Transport {
-  readonly state: ConnectionState = { kind: 'unauthorized', reason: NO_TOKEN };
+  readonly state: ConnectionState;
+  constructor(private readonly reason: string) {
+    this.state = { kind: 'unauthorized', reason };
+  }
   private readonly none = new Listeners<[]>();
   request(): Promise<never> {
-    return Promise.reject(new ApiError('UNAUTHORIZED', NO_TOKEN));
+    return Promise.reject(new ApiError('UNAUTHORIZED', this.reason));
   }
   subscribe() {
     return this.none.add(() => undefined);
   }
   openStream(): Promise<never> {
-    return Promise.reject(new ApiError('UNAUTHORIZED', NO_TOKEN));
+    return Promise.reject(new ApiError('UNAUTHORIZED', this.reason));
   }
   onState() {
     return this.none.add(() => undefined);

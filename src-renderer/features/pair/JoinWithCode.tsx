@@ -12,7 +12,7 @@ import { messageOf } from '../../api/client.js';
  * for approval → paired / rejected / wrong or expired code.
  */
 export function JoinWithCode({ initial, onDone }: { initial: string; onDone: () => void }) {
-  const { client, store } = useServices();
+  const { client, store, nav } = useServices();
   const [code, setCode] = useState(initial);
   const [progress, setProgress] = useState<JoinProgress>(JOIN_IDLE);
   const [error, setError] = useState<string | null>(null);
@@ -115,9 +115,14 @@ export function JoinWithCode({ initial, onDone }: { initial: string; onDone: () 
         </div>
       ) : null}
       {progress.phase === 'paired' ? (
-        <p className="outcome ok" role="status">
-          ✓ Paired with {progress.peerName}.
-        </p>
+        <>
+          <p className="outcome ok" role="status">
+            ✓ Paired with {progress.peerName}.
+          </p>
+          <button type="button" onClick={() => nav.go('peers')}>
+            Show peers
+          </button>
+        </>
       ) : null}
       {progress.phase === 'rejected' ? (
         <p className="outcome bad" role="alert">
