@@ -11,7 +11,8 @@ import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
 import type { Identity } from '../crypto/identity.js';
 import { Mux } from '../mux/mux.js';
-import { listenDirect, type DirectListener } from '../transport/direct.js';
+import type { DirectListener } from '../transport/direct.js';
+import { openDirectListener } from './direct-listener.js';
 import type { Link, PathKind } from '../transport/link.js';
 import type { MuxStream } from '../mux/stream.js';
 import type { RelayClient } from '../transport/relay-client.js';
@@ -151,29 +152,18 @@ export class Agent {
   }
 
   private async startListener(listen: string): Promise<void> {
-    const { host, port } = parseHostPort(listen);
-    const open = (p: number) =>
-      listenDirect({
+    const { host } = parseHostPort(listen);
+    this.listener = await openDirectListener(
+      listen,
+      {
         identity: this.identity,
-        host,
-        port: p,
         admit: (fp) => this.admit(fp),
         onRefused: (fp, remote, reason) =>
           this.log.warn({ fingerprint: fp, remote, reason }, 'refused direct link'),
         onLink: (link) => this.attach(link),
-      });
-    try {
-      this.listener = await open(port);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) {
-        throw new ClawError(
-          'BAD_ARGUMENT',
-          `cannot listen for direct links on ${listen}: ${(err as Error).message}`,
-        );
-      }
-      this.log.warn(`${listen} is in use; listening for direct links on a free port instead`);
-      this.listener = await open(0);
-    }
+      },
+      this.log,
+    );
     this.log.info({ listen: this.listenAddress }, 'direct listener up');
     // Announce on the LAN only when LAN hosts can reach the listener (not for loopback-only binds).
     if (this.settings.get().lan && !isLoopbackHost(host)) {

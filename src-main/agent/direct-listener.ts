@@ -1,0 +1,30 @@
+/**
+ * The agent's direct listener (DESIGN §5): pinned TLS on `HOST:PORT`, falling back to a free port when
+ * the configured one is taken (a second agent on one machine, a test), so a busy port never keeps the
+ * agent from starting; any other failure is one line naming the address.
+ */
+import type { Logger } from 'pino';
+import { ClawError } from '../core/errors.js';
+import { parseHostPort } from '../core/host-port.js';
+import { listenDirect, type DirectListener, type DirectListenerOptions } from '../transport/direct.js';
+
+/** @throws ClawError('BAD_ARGUMENT') `cannot listen for direct links on …: <why>` */
+export async function openDirectListener(
+  listen: string,
+  opts: Omit<DirectListenerOptions, 'host' | 'port'>,
+  log: Pick<Logger, 'warn'>,
+): Promise<DirectListener> {
+  const { host, port } = parseHostPort(listen);
+  try {
+    return await listenDirect({ ...opts, host, port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `cannot listen for direct links on ${listen}: ${(err as Error).message}`,
+      );
+    }
+    log.warn(`${listen} is in use; listening for direct links on a free port instead`);
+    return listenDirect({ ...opts, host, port: 0 });
+  }
+}
