@@ -124,6 +124,7 @@ export function createApiHandler(agent: Agent, pairing: Pairing, clock: Clock = 
       onChanged: (l) => agent.events.on('changed', l),
       onPairing: (l) => pairing.progress.on('step', l),
       onTerminal: (l) => terminals()?.viewers.events.on('terminal', l) ?? (() => undefined),
+      onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
       snapshot: () => ({
         status: status(agent),
         pending: pendingList(agent),

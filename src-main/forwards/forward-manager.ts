@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Agent } from '../agent/agent.js';
 import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
+import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import type { Dialer } from './dialer.js';
@@ -36,6 +37,11 @@ export interface Running {
 
 export class ForwardManager {
   private readonly running = new Map<string, Running>();
+  /**
+   * `moved`: a connection opened or closed, so counters changed without anything else changing (not
+   * an agent `changed`: that would be one CLI event per proxied connection). Drives the status event.
+   */
+  readonly activity = new Emitter<{ moved: [] }>();
   private stopped = false;
 
   constructor(
@@ -226,7 +232,11 @@ export class ForwardManager {
   private accept(run: Running, socket: Socket): void {
     run.counters.connections++;
     run.counters.open++;
-    socket.once('close', () => run.counters.open--);
+    this.activity.emit('moved');
+    socket.once('close', () => {
+      run.counters.open--;
+      this.activity.emit('moved');
+    });
     const { record } = run;
     const ctx: FrontEndContext = {
       name: record.name,

@@ -2,7 +2,8 @@
  * The API's pushed events (contract.ts ApiEvents), fanned out to every subscribed client of every
  * transport. `changed` goes out as it happens (the CLI re-reads); `status` carries the whole picture
  * and is coalesced to one per STATUS_EVENT_INTERVAL_MS, and keeps ticking while forwards have open
- * connections so their byte counters move; `pending.added` is found by comparing pending lists.
+ * connections so their byte counters move (and after a connection that opened and closed between two
+ * ticks); `pending.added` is found by comparing pending lists.
  */
 import {
   STATUS_EVENT_INTERVAL_MS,
@@ -71,6 +72,8 @@ export interface EventSources {
   onChanged(listener: () => void): Disposer;
   onPairing(listener: (e: PairingEvent) => void): Disposer;
   onTerminal(listener: (e: TerminalEvent) => void): Disposer;
+  /** Forward counters moved (a connection opened or closed): only the status event cares. */
+  onActivity(listener: () => void): Disposer;
   snapshot(): StatusEvent;
   pending(): PendingInfo[];
   /** Some forward or proxy has open connections (its counters move without a `changed`). */
@@ -124,6 +127,7 @@ export class ApiEventHub {
         this.emit('terminal', e);
         this.coalescer.poke();
       }),
+      this.from.onActivity(() => this.coalescer.poke()),
     ];
   }
 

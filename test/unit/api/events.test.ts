@@ -92,7 +92,12 @@ test('coalescer: keeps ticking every interval while busy, stops when not', () =>
 });
 
 function fakeSources() {
-  const agent = new Emitter<{ changed: []; pairing: [PairingEvent]; terminal: [TerminalEvent] }>();
+  const agent = new Emitter<{
+    changed: [];
+    pairing: [PairingEvent];
+    terminal: [TerminalEvent];
+    moved: [];
+  }>();
   const state = { pending: [] as PendingInfo[], busy: false, snapshots: 0 };
   const snapshot = (): StatusEvent => {
     state.snapshots++;
@@ -110,6 +115,7 @@ function fakeSources() {
       onChanged: (l: () => void) => agent.on('changed', l),
       onPairing: (l: (e: PairingEvent) => void) => agent.on('pairing', l),
       onTerminal: (l: (e: TerminalEvent) => void) => agent.on('terminal', l),
+      onActivity: (l: () => void) => agent.on('moved', l),
       snapshot,
       pending: () => state.pending,
       busy: () => state.busy,
@@ -182,4 +188,18 @@ test('hub: busy forwards keep status events coming without changes', () => {
   hub.subscribe((event) => event === 'status' && statuses++);
   clock.advance(1000);
   assert.equal(statuses, 5, 'at 0, 250, 500, 750 and 1000 ms');
+});
+
+test('hub: a connection that opens and closes between ticks still brings a status event', () => {
+  const clock = new FakeClock();
+  const { agent, sources } = fakeSources();
+  const hub = new ApiEventHub(sources, clock);
+  const got: string[] = [];
+  hub.subscribe((event) => got.push(event));
+  clock.advance(1000);
+  assert.deepEqual(got, ['status']);
+  agent.emit('moved');
+  agent.emit('moved');
+  clock.advance(0);
+  assert.deepEqual(got, ['status', 'status'], 'one status, and no `changed` for the CLI');
 });
