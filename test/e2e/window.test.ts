@@ -326,3 +326,15 @@ test(
     assert.deepEqual(B.errors, []);
   },
 );
+
+test(
+  'megabytes of output flow through: the page acknowledges what it drew, so the PTY never stalls',
+  { skip: skip ?? false },
+  async () => {
+    await nav(A.page, 'Terminals').click();
+    await A.page.locator('.terminal-pane .xterm').click();
+    // ~2.4 MB: more than twice the agent's 1 MiB of unacknowledged output, after which it pauses the PTY.
+    await A.page.keyboard.type('seq 1 350000; echo flowed-$((20+22))\n');
+    await waitForScreen(A.page, /^flowed-42\s*$/m, 30_000);
+  },
+);
