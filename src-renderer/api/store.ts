@@ -32,12 +32,7 @@ export interface Snapshot {
   loadError: string | null;
 }
 
-/** How often forward counters are re-read while the Forwards view shows them, in ms (2 s). */
-export const COUNTER_POLL_MS = 2000;
-
 export class AgentStore {
-  private counterWatchers = 0;
-  private counterTimer: ReturnType<typeof setInterval> | null = null;
   private snapshot: Snapshot;
   private readonly listeners = new Listeners<[]>();
   private readonly eventListeners = new Listeners<[string, unknown]>();
@@ -139,39 +134,7 @@ export class AgentStore {
     return result;
   }
 
-  /**
-   * Re-reads the forward and proxy lists every COUNTER_POLL_MS while someone watches (the Forwards
-   * view). The agent pushes counters only while a connection is open at one of its 250 ms ticks, so a
-   * short connection that opens and closes between two ticks would otherwise never show up.
-   */
-  watchCounters(): Disposer {
-    this.counterWatchers++;
-    this.counterTimer ??= setInterval(() => void this.loadCounters(), COUNTER_POLL_MS);
-    let stopped = false;
-    return () => {
-      if (stopped) return;
-      stopped = true;
-      if (--this.counterWatchers > 0 || !this.counterTimer) return;
-      clearInterval(this.counterTimer);
-      this.counterTimer = null;
-    };
-  }
-
-  private async loadCounters(): Promise<void> {
-    if (this.snapshot.connection.kind !== 'connected') return;
-    try {
-      const [forwards, proxies] = await Promise.all([
-        this.client.call('forward.list', {}),
-        this.client.call('proxy.list', {}),
-      ]);
-      this.set({ forwards, proxies });
-    } catch {
-      // The next tick tries again; a counter a moment late is not worth a banner.
-    }
-  }
-
   dispose(): void {
-    if (this.counterTimer) clearInterval(this.counterTimer);
     for (const d of this.disposers) d();
     this.listeners.clear();
     this.eventListeners.clear();

@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useState, useSyncExternalStore } from 'react';
 import type { ForwardInfo, ProxyInfo } from '../../../src-main/api/contract.js';
 import { useAgent, usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
@@ -17,8 +17,7 @@ export function ForwardsView() {
   const forwards = useAgent((s) => s.forwards);
   const proxies = useAgent((s) => s.proxies);
   const peers = usePeers();
-  const { nav, store } = useServices();
-  useEffect(() => store.watchCounters(), [store]);
+  const { nav } = useServices();
   const { intent } = useSyncExternalStore(nav.subscribe, nav.get);
   const [adding, setAdding] = useState(intent.forwardVia !== undefined);
   const rows: Row[] = [
