@@ -338,3 +338,55 @@ test(
     await waitForScreen(A.page, /^flowed-42\s*$/m, 30_000);
   },
 );
+
+/** Controls on the page without an accessible name: labels, aria-label(ledby), or text. */
+const UNNAMED = `(() => {
+  const named = (el) =>
+    (el.getAttribute('aria-label') || '').trim() ||
+    (el.getAttribute('aria-labelledby') || '').trim() ||
+    (el.labels && el.labels.length > 0) ||
+    (el.tagName === 'BUTTON' && el.textContent.trim());
+  return [...document.querySelectorAll('button, input, select, textarea, [role="tab"], [role="switch"]')]
+    .filter((el) => !el.closest('.xterm') && !named(el))
+    .map((el) => el.outerHTML.slice(0, 120));
+})()`;
+
+test(
+  'a SOCKS5 proxy is added and removed; every control on every view has a name',
+  { skip: skip ?? false },
+  async () => {
+    await A.page.setViewportSize({ width: 1280, height: 800 });
+    await nav(A.page, 'Forwards').click();
+    await A.page.getByRole('button', { name: 'Add forward' }).click();
+    const form = A.page.getByRole('form', { name: 'Add forward' });
+    await form.getByLabel('SOCKS5 proxy').check();
+    const port = await freePort();
+    await form.getByLabel('Local address').fill(String(port));
+    await form.getByLabel('Via').selectOption({ label: 'b' });
+    assert.equal(await form.getByLabel('Remote address').count(), 0, 'a proxy has no fixed remote');
+    await form.getByRole('button', { name: 'Add forward' }).click();
+    const row = A.page.getByRole('row').filter({ hasText: `127.0.0.1:${port}` });
+    await row.getByText('SOCKS5 proxy').waitFor();
+    await row.getByText('listening').waitFor();
+
+    for (const view of ['Peers', 'Approvals', 'Pair', 'Terminals', 'Forwards', 'Settings']) {
+      await nav(A.page, view).click();
+      await A.page.waitForTimeout(200);
+      assert.deepEqual(await A.page.evaluate(UNNAMED), [], `unnamed controls in ${view}`);
+    }
+    await A.page.setViewportSize({ width: 800, height: 600 });
+    for (const view of ['Approvals', 'Pair']) {
+      await nav(A.page, view).click();
+      await screenshotThemes(A.page, `small-${view.toLowerCase()}`);
+    }
+    await A.page.setViewportSize({ width: 1280, height: 800 });
+
+    await nav(A.page, 'Forwards').click();
+    await row.getByRole('button', { name: 'Remove' }).click();
+    await A.page
+      .getByRole('dialog', { name: /^Remove / })
+      .getByRole('button', { name: 'Remove' })
+      .click();
+    await row.waitFor({ state: 'detached' });
+  },
+);
