@@ -1,11 +1,13 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+// Base styles first: the views' own sheets (imported by each view) build on them.
 import '@xterm/xterm/css/xterm.css';
+import './style.css';
+import './components/components.css';
 import { App } from './App.js';
 import { ServicesContext } from './api/hooks.js';
 import { pickTransport } from './api/pick-transport.js';
 import { createServices } from './services.js';
-import './style.css';
 
 function session(): Storage | null {
   try {

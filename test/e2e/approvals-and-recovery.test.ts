@@ -6,14 +6,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import {
   browserMissing,
   freePort,
+  grouped,
   launchBrowser,
+  nav,
   openUi,
   screenshotThemes,
   uiUrl,
+  waitForScreen,
   type UiPage,
 } from '../helpers/browser.js';
 import {
@@ -37,8 +40,6 @@ let uiPort = 0;
 let browser: Browser | undefined;
 let A: UiPage;
 
-const grouped = (fp: string) => fp.match(/.{4}/g)!.join(' ');
-
 function startA(): Proc {
   return startProcess([
     'agent',
@@ -53,10 +54,6 @@ function startA(): Proc {
     '--ui-listen',
     `127.0.0.1:${uiPort}`,
   ]);
-}
-
-function nav(page: Page, name: string) {
-  return page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name });
 }
 
 before(async () => {
@@ -116,20 +113,6 @@ test(
       .waitFor({ timeout: 20_000 });
   },
 );
-
-/** The text xterm shows (its DOM renderer's rows). */
-async function waitForScreen(page: Page, re: RegExp, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await page
-      .locator('.terminal-pane .xterm-rows')
-      .innerText()
-      .catch(() => '');
-    if (re.test(text)) return;
-    if (Date.now() > deadline) throw new Error(`terminal never showed ${re}; it shows:\n${text}`);
-    await page.waitForTimeout(100);
-  }
-}
 
 test('a shell that exits says how, and "New session" starts another', { skip: skip ?? false }, async () => {
   await A.page

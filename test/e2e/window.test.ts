@@ -10,14 +10,20 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import {
   browserMissing,
+  card,
   freePort,
+  grouped,
   launchBrowser,
+  nav,
   openUi,
   screenshotThemes,
   uiUrl,
+  UNNAMED,
+  waitForScreen,
+  waitForText,
   type UiPage,
 } from '../helpers/browser.js';
 import { cliJson, startProcess, startRelay, stopAll, tempHome, type Proc } from '../helpers/processes.js';
@@ -32,9 +38,6 @@ let A: UiPage;
 let B: UiPage;
 let httpServer: Server | undefined;
 const body = randomBytes(3 * 1024 * 1024 + 17);
-
-/** `8554 4cd4 …` as the window groups it. */
-const grouped = (fp: string) => fp.match(/.{4}/g)!.join(' ');
 
 async function startAgent(name: 'a' | 'b', relayUrl: string): Promise<Proc> {
   homes[name] = tempHome(`e2e-${name}`);
@@ -54,15 +57,6 @@ async function startAgent(name: 'a' | 'b', relayUrl: string): Promise<Proc> {
   await proc.waitForLine(new RegExp(`agent ${name} running`));
   ids[name] = (await cliJson<{ fingerprint: string }>(['id', '--home', homes[name]])).fingerprint;
   return proc;
-}
-
-function nav(page: Page, name: string | RegExp) {
-  return page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name });
-}
-
-/** The card (list item) of the peer or request named `name`. */
-function card(page: Page, name: string) {
-  return page.getByRole('listitem', { name, exact: true });
 }
 
 before(async () => {
@@ -145,21 +139,6 @@ test("B lets A in through B's own Permissions dialog", { skip: skip ?? false }, 
   await peer.getByText('may here: terminal, forward').waitFor();
 });
 
-/** The text xterm shows (its DOM renderer's rows). */
-function screenText(page: Page): Promise<string> {
-  return page.locator('.terminal-pane .xterm-rows').innerText();
-}
-
-async function waitForScreen(page: Page, re: RegExp, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await screenText(page).catch(() => '');
-    if (re.test(text)) return text;
-    if (Date.now() > deadline) throw new Error(`terminal never showed ${re}; it shows:\n${text}`);
-    await page.waitForTimeout(100);
-  }
-}
-
 test(
   'a terminal from A on B: typed arithmetic answers 42, and a reload re-attaches',
   { skip: skip ?? false },
@@ -184,64 +163,6 @@ test(
     await waitForScreen(A.page, /^421\s*$/m);
   },
 );
-
-/** The PTY's size as `stty size` reports it in the active terminal: [rows, cols]. */
-async function sttySize(page: Page, marker: string): Promise<[number, number]> {
-  await page.keyboard.type(`clear; echo ${marker} $(stty size)\n`);
-  const text = await waitForScreen(page, new RegExp(`^${marker} \\d+ \\d+\\s*$`, 'm'));
-  const m = new RegExp(`^${marker} (\\d+) (\\d+)\\s*$`, 'm').exec(text)!;
-  return [Number(m[1]), Number(m[2])];
-}
-
-test(
-  'the terminal follows the window size, searches, and tabs open, switch and close (asking first) by keyboard',
-  { skip: skip ?? false },
-  async () => {
-    const pane = A.page.locator('.terminal-pane .xterm');
-    await pane.click();
-    const [rows, cols] = await sttySize(A.page, 'big');
-    await A.page.setViewportSize({ width: 900, height: 600 });
-    await A.page.waitForTimeout(300);
-    const [rows2, cols2] = await sttySize(A.page, 'small');
-    assert.ok(rows2 < rows && cols2 < cols, `${rows}×${cols} → ${rows2}×${cols2}`);
-    await A.page.setViewportSize({ width: 1280, height: 800 });
-
-    await A.page.keyboard.press('Control+Shift+F');
-    const search = A.page.getByRole('search');
-    await search.getByLabel('Search the terminal').fill('small');
-    await search.getByRole('button', { name: 'Next' }).click();
-    await search.getByLabel('Search the terminal').press('Escape');
-    await search.waitFor({ state: 'detached' });
-
-    await pane.click();
-    await A.page.keyboard.press('Alt+Shift+T');
-    await A.page.getByRole('button', { name: 'Open terminal' }).click();
-    await A.page.getByRole('tab').nth(1).waitFor();
-    assert.equal(await A.page.getByRole('tab').count(), 2);
-    assert.equal(await A.page.getByRole('tab').nth(1).getAttribute('aria-selected'), 'true');
-    await A.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 15_000 });
-    await pane.click();
-    await A.page.keyboard.press('Alt+Shift+ArrowLeft');
-    assert.equal(await A.page.getByRole('tab').nth(0).getAttribute('aria-selected'), 'true');
-    await A.page.keyboard.press('Alt+Shift+ArrowRight');
-    await A.page.keyboard.press('Alt+Shift+W');
-    const confirm = A.page.getByRole('dialog', { name: 'Close the terminal on b?' });
-    await confirm.getByRole('button', { name: 'Close terminal' }).click();
-    await confirm.waitFor({ state: 'detached' });
-    assert.equal(await A.page.getByRole('tab').count(), 1);
-  },
-);
-
-/** Polls a locator's text until it matches; the error shows what it said instead. */
-async function waitForText(locator: Locator, re: RegExp, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await locator.innerText().catch(() => '');
-    if (re.test(text)) return;
-    if (Date.now() > deadline) throw new Error(`never matched ${re}; it says:\n${text}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test(
   'Add forward on A via B to a loopback HTTP server: bytes exact, counters move',
@@ -326,30 +247,6 @@ test(
     assert.deepEqual(B.errors, []);
   },
 );
-
-test(
-  'megabytes of output flow through: the page acknowledges what it drew, so the PTY never stalls',
-  { skip: skip ?? false },
-  async () => {
-    await nav(A.page, 'Terminals').click();
-    await A.page.locator('.terminal-pane .xterm').click();
-    // ~2.4 MB: more than twice the agent's 1 MiB of unacknowledged output, after which it pauses the PTY.
-    await A.page.keyboard.type('seq 1 350000; echo flowed-$((20+22))\n');
-    await waitForScreen(A.page, /^flowed-42\s*$/m, 30_000);
-  },
-);
-
-/** Controls on the page without an accessible name: labels, aria-label(ledby), or text. */
-const UNNAMED = `(() => {
-  const named = (el) =>
-    (el.getAttribute('aria-label') || '').trim() ||
-    (el.getAttribute('aria-labelledby') || '').trim() ||
-    (el.labels && el.labels.length > 0) ||
-    (el.tagName === 'BUTTON' && el.textContent.trim());
-  return [...document.querySelectorAll('button, input, select, textarea, [role="tab"], [role="switch"]')]
-    .filter((el) => !el.closest('.xterm') && !named(el))
-    .map((el) => el.outerHTML.slice(0, 120));
-})()`;
 
 test(
   'a SOCKS5 proxy is added and removed; every control on every view has a name',

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { cliJson } from './processes.js';
 
 export const CHROMIUM = process.env.CLAWBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
@@ -97,3 +97,44 @@ export function freePort(): Promise<number> {
     s.on('error', reject);
   });
 }
+
+/** `8554 4cd4 …`: a fingerprint as the window groups it. */
+export const grouped = (fp: string): string => fp.match(/.{4}/g)!.join(' ');
+
+/** A navigation entry of the window ("Peers", "Approvals", …). */
+export function nav(page: Page, name: string | RegExp): Locator {
+  return page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name });
+}
+
+/** The card (list item) of the peer or pending request named `name`. */
+export function card(page: Page, name: string): Locator {
+  return page.getByRole('listitem', { name, exact: true });
+}
+
+/** Polls a locator's text until it matches; the error shows what it said instead. */
+export async function waitForText(locator: Locator, re: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await locator.innerText().catch(() => '');
+    if (re.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`never matched ${re}; it says:\n${text}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits until the active terminal (xterm's DOM rows) shows `re`; returns the screen's text. */
+export function waitForScreen(page: Page, re: RegExp, timeoutMs = 15_000): Promise<string> {
+  return waitForText(page.locator('.terminal-pane .xterm-rows'), re, timeoutMs);
+}
+
+/** Controls on the page without an accessible name: labels, aria-label(ledby), or text. */
+export const UNNAMED = `(() => {
+  const named = (el) =>
+    (el.getAttribute('aria-label') || '').trim() ||
+    (el.getAttribute('aria-labelledby') || '').trim() ||
+    (el.labels && el.labels.length > 0) ||
+    (el.tagName === 'BUTTON' && el.textContent.trim());
+  return [...document.querySelectorAll('button, input, select, textarea, [role="tab"], [role="switch"]')]
+    .filter((el) => !el.closest('.xterm') && !named(el))
+    .map((el) => el.outerHTML.slice(0, 120));
+})()`;

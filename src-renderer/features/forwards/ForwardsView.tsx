@@ -7,6 +7,7 @@ import { StatusDot } from '../../components/StatusDot.js';
 import { formatBytes } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
 import { AddForwardForm } from './AddForwardForm.js';
+import './forwards.css';
 
 type Row = { kind: 'tcp'; info: ForwardInfo } | { kind: 'socks' | 'http'; info: ProxyInfo };
 

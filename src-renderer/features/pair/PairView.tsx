@@ -2,6 +2,7 @@ import { useState, useSyncExternalStore } from 'react';
 import { useServices } from '../../api/hooks.js';
 import { JoinWithCode } from './JoinWithCode.js';
 import { PairNew } from './PairNew.js';
+import './pair.css';
 
 /** Pairing both ways: show a code for another device to enter, or enter the other device's code. */
 export function PairView() {

@@ -45,7 +45,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         <StatusDot tone={peerTone(peer)} text={peerState(peer)} />
         {online ? <PathBadge kind={peer.path} text={pathText(peer)} /> : null}
       </div>
-      {online ? null : <p className="state-detail">{pathText(peer)}</p>}
+      {!online && peer.stateDetail ? <p className="state-detail">{peer.stateDetail}</p> : null}
       <p className="meta">
         <code title={peer.fingerprint}>{shortFingerprint(peer.fingerprint)}</code>
         {rtt ? <span>RTT {rtt}</span> : null}

@@ -5,6 +5,7 @@ import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
 import { useAction } from '../../lib/use-action.js';
 import { RelaysSection } from './RelaysSection.js';
+import './settings.css';
 
 /** Saves one part of the settings; says when the change waits for an agent restart. */
 function useSave() {

@@ -5,6 +5,7 @@ import { PathBadge } from '../../components/PathBadge.js';
 import { SHORTCUT_HELP, terminalKeyAction } from './keys.js';
 import { TerminalPane } from './TerminalPane.js';
 import type { TerminalTab } from './terminal-tab.js';
+import './terminals.css';
 
 /** Tabs of terminals: each names its peer and path; shortcuts open, close and switch them. */
 export function TerminalsView() {

@@ -1,0 +1,126 @@
+/**
+ * The window's terminals under load and by keyboard: two agents paired through the CLI (the window's
+ * pairing is window.test.ts's subject), A's web UI in Chromium with a terminal on B. The PTY follows
+ * the window's size, search and tab shortcuts work, closing a live tab asks, and megabytes of output
+ * flow because the page acknowledges what xterm drew.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import {
+  browserMissing,
+  card,
+  launchBrowser,
+  openUi,
+  uiUrl,
+  waitForScreen,
+  type UiPage,
+} from '../helpers/browser.js';
+import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+
+const skip = browserMissing();
+if (skip) console.log(`# ${skip}`);
+
+let browser: Browser | undefined;
+let A: UiPage;
+
+before(async () => {
+  if (skip) return;
+  const relay = await startRelay();
+  const homeA = tempHome('e2e-ta');
+  const homeB = tempHome('e2e-tb');
+  const agent = (home: string, name: string) =>
+    startProcess([
+      'agent',
+      '--home',
+      home,
+      '--name',
+      name,
+      '--relay',
+      relay.url,
+      '--listen',
+      '127.0.0.1:0',
+      '--ui-listen',
+      '127.0.0.1:0',
+    ]);
+  const [a, b] = [agent(homeA, 'a'), agent(homeB, 'b')];
+  await Promise.all([a.waitForLine(/agent a running/), b.waitForLine(/agent b running/)]);
+  const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', homeA]);
+  // B lets A open terminals on it: that is what this file drives.
+  const join = cli(['pair', 'join', code, '--home', homeB, '--timeout', '30s', '--allow', 'terminal']);
+  await waitFor(
+    'B pending on A',
+    async () => (await cliJson<unknown[]>(['pending', '--home', homeA])).length > 0,
+    15_000,
+  );
+  assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);
+  assert.equal((await join).code, 0);
+  browser = await launchBrowser();
+  A = await openUi(browser, await uiUrl(homeA));
+  await card(A.page, 'b').getByText('online', { exact: true }).waitFor({ timeout: 20_000 });
+  await card(A.page, 'b').getByRole('button', { name: 'Open terminal' }).click();
+  await A.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 15_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  await stopAll();
+});
+
+/** The PTY's size as `stty size` reports it in the active terminal: [rows, cols]. */
+async function sttySize(page: Page, marker: string): Promise<[number, number]> {
+  await page.keyboard.type(`clear; echo ${marker} $(stty size)\n`);
+  const text = await waitForScreen(page, new RegExp(`^${marker} \\d+ \\d+\\s*$`, 'm'));
+  const m = new RegExp(`^${marker} (\\d+) (\\d+)\\s*$`, 'm').exec(text)!;
+  return [Number(m[1]), Number(m[2])];
+}
+
+test(
+  'the terminal follows the window size, searches, and tabs open, switch and close (asking first) by keyboard',
+  { skip: skip ?? false },
+  async () => {
+    const pane = A.page.locator('.terminal-pane .xterm');
+    await pane.click();
+    const [rows, cols] = await sttySize(A.page, 'big');
+    await A.page.setViewportSize({ width: 900, height: 600 });
+    await A.page.waitForTimeout(300);
+    const [rows2, cols2] = await sttySize(A.page, 'small');
+    assert.ok(rows2 < rows && cols2 < cols, `${rows}×${cols} → ${rows2}×${cols2}`);
+    await A.page.setViewportSize({ width: 1280, height: 800 });
+
+    await A.page.keyboard.press('Control+Shift+F');
+    const search = A.page.getByRole('search');
+    await search.getByLabel('Search the terminal').fill('small');
+    await search.getByRole('button', { name: 'Next' }).click();
+    await search.getByLabel('Search the terminal').press('Escape');
+    await search.waitFor({ state: 'detached' });
+
+    await pane.click();
+    await A.page.keyboard.press('Alt+Shift+T');
+    await A.page.getByRole('button', { name: 'Open terminal' }).click();
+    await A.page.getByRole('tab').nth(1).waitFor();
+    assert.equal(await A.page.getByRole('tab').count(), 2);
+    assert.equal(await A.page.getByRole('tab').nth(1).getAttribute('aria-selected'), 'true');
+    await A.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 15_000 });
+    await pane.click();
+    await A.page.keyboard.press('Alt+Shift+ArrowLeft');
+    assert.equal(await A.page.getByRole('tab').nth(0).getAttribute('aria-selected'), 'true');
+    await A.page.keyboard.press('Alt+Shift+ArrowRight');
+    await A.page.keyboard.press('Alt+Shift+W');
+    const confirm = A.page.getByRole('dialog', { name: 'Close the terminal on b?' });
+    await confirm.getByRole('button', { name: 'Close terminal' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    assert.equal(await A.page.getByRole('tab').count(), 1);
+  },
+);
+
+test(
+  'megabytes of output flow through: the page acknowledges what it drew, so the PTY never stalls',
+  { skip: skip ?? false },
+  async () => {
+    await A.page.locator('.terminal-pane .xterm').click();
+    // ~2.4 MB: more than twice the agent's 1 MiB of unacknowledged output, after which it pauses the PTY.
+    await A.page.keyboard.type('seq 1 350000; echo flowed-$((20+22))\n');
+    await waitForScreen(A.page, /^flowed-42\s*$/m, 30_000);
+  },
+);
