@@ -145,6 +145,11 @@ test(
       .getByText('Clawbridge agent unreachable — retrying…')
       .waitFor({ state: 'detached', timeout: 15_000 });
     await A.page.getByRole('listitem', { name: 'c', exact: true }).waitFor();
+    // The terminal on c ended with the agent; its tab says so and offers a new session.
+    await nav(A.page, 'Terminals').click();
+    await A.page.getByText(/The session ended: the agent no longer has it/).waitFor({ timeout: 15_000 });
+    await A.page.getByRole('button', { name: 'New session' }).waitFor();
+    await screenshotThemes(A.page, 'terminals-after-agent-restart');
     assert.deepEqual(
       A.errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e)),
       [],

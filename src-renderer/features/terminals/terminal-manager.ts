@@ -153,7 +153,12 @@ export class TerminalManager {
       if (tab.session.state.phase === 'reconnecting' && tab.sessionId && !tab.session.attached) {
         tab.start().then(
           () => this.touch(),
-          () => this.touch(),
+          () => {
+            // Typically the agent restarted, and its sessions ended with it: say that in plain words
+            // rather than the agent's "no terminal session '…' here".
+            tab.session.failed('the agent no longer has it — it probably restarted while this page was away');
+            this.touch();
+          },
         );
       }
     }

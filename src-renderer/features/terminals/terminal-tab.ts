@@ -143,10 +143,9 @@ export class TerminalTab {
   /** Opens a new session on the peer, or attaches to `sessionId` when there is one. */
   async start(): Promise<void> {
     const size = this.size();
-    // The agent replays the session's scrollback on attach: start from a clean screen, not twice.
-    if (this.sessionId && this.opened) this.term.reset();
+    const attaching = this.sessionId !== null;
     try {
-      const { result, channel } = this.sessionId
+      const { result, channel } = attaching
         ? await this.client.openStream('terminal.attach', { id: this.sessionId, ...size })
         : await this.client.openStream('terminal.open', { peer: this.target.peer, ...size });
       const r = (result ?? {}) as OpenResult;
@@ -154,6 +153,9 @@ export class TerminalTab {
       this.path = r.path ?? this.path;
       this.remote = r.remote ?? this.remote;
       this.lastSize = size;
+      // The agent replays the session's scrollback on attach: start from a clean screen, not twice.
+      // (Only now: had the attach failed, what the tab showed would stay.)
+      if (attaching && this.opened) this.term.reset();
       this.session.attach(channel);
       // The element may have been sized while the stream opened (a reload attaches before it is laid
       // out): whatever xterm's size is now, the PTY gets it.
