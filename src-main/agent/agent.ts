@@ -32,6 +32,7 @@ import { dialLanIssuer, learnPeerAddresses } from './peer-addresses.js';
 import { Approvals } from './approvals.js';
 import { Pairing } from './pairing.js';
 import { startOwnRelay } from './own-relay.js';
+import { TrustStore } from './trust-store.js';
 import type { RelayServer } from '../relay/server.js';
 import type { PeerRecord, SettingsStore } from './settings.js';
 
@@ -83,6 +84,8 @@ export class Agent {
   private readonly peers = new Map<string, PeerEntry>();
   private stopped = false;
 
+  /** The only writer of saved peers, pending requests and the blocked list. */
+  readonly trust: TrustStore;
   readonly approvals: Approvals;
   readonly pairing: Pairing;
   /** What peers may open here (terminal, tcp-connect…); `control` is handled by the agent itself. */
@@ -104,6 +107,7 @@ export class Agent {
       },
       onIncoming: (circuit) => void acceptRelayCircuit(this, circuit),
     });
+    this.trust = new TrustStore(opts.settings);
     this.approvals = new Approvals(this);
     this.pairing = new Pairing(this);
   }
@@ -387,7 +391,7 @@ export class Agent {
 
   /** Saves newly learned direct addresses of a peer and dials them when direct is not up. */
   private learnAddresses(entry: PeerEntry, addresses: string[]): void {
-    if (!learnPeerAddresses(this.settings, entry, addresses)) return;
+    if (!learnPeerAddresses(this.trust, entry, addresses)) return;
     if (!entry.links.get('direct')) entry.direct.kick();
   }
 

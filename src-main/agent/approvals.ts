@@ -7,14 +7,7 @@ import { abbreviateFingerprint, groupFingerprint, parseFingerprint } from '../co
 import type { Link } from '../transport/link.js';
 import type { Agent } from './agent.js';
 import type { Hello } from './control-service.js';
-import {
-  expirePending,
-  latestVerified,
-  MAX_BLOCKED,
-  offerPending,
-  uniquePeerName,
-  waitingLine,
-} from './pending.js';
+import { latestVerified, uniquePeerName, waitingLine } from './pending.js';
 import type { PendingLinkHost } from './pending-links.js';
 import type { PeerRecord, PendingRecord, Permission } from './settings.js';
 
@@ -46,14 +39,11 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
   }
 
   list(now = Date.now()): PendingRecord[] {
-    const s = this.agent.settings.get();
-    const live = expirePending(s.pending, now);
-    if (live.length !== s.pending.length) this.agent.settings.update((x) => ({ ...x, pending: live }));
-    return live;
+    return this.agent.trust.pending(now);
   }
 
   isBlocked(fingerprint: string): boolean {
-    return this.agent.settings.get().blocked.some((b) => b.fingerprint === fingerprint);
+    return this.agent.trust.isBlocked(fingerprint);
   }
 
   /** Records a request; returns the stored record, or throws with why it was refused. */
@@ -64,14 +54,8 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
         `node ${abbreviateFingerprint(req.fingerprint)} was removed by ${this.name}`,
       );
     }
-    const result = offerPending(this.agent.settings.get().pending, req, Date.now());
+    const result = this.agent.trust.recordPending(req);
     if ('refused' in result) throw new ClawError('RELAY_LIMIT', result.refused);
-    this.agent.settings.update((s) => ({
-      ...s,
-      pending: result.list,
-      // A code proves the owner handed this node a fresh code: it is no longer blocked.
-      blocked: req.via === 'code' ? s.blocked.filter((b) => b.fingerprint !== req.fingerprint) : s.blocked,
-    }));
     if (result.added) {
       this.log.info(
         { id: result.record.id, fingerprint: req.fingerprint, via: req.via },
@@ -149,21 +133,15 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
   approve(ref: PendingRef, allow: Permission[]): PeerRecord {
     const req = this.find(ref);
     this.checkConfirmed(req, ref.fingerprint);
-    const s = this.agent.settings.get();
     const peer: PeerRecord = {
       fingerprint: req.fingerprint,
-      name: uniquePeerName(s.peers, req.name, req.fingerprint),
+      name: uniquePeerName(this.agent.trust.peers(), req.name, req.fingerprint),
       allow,
       addresses: req.addresses,
       addedAt: new Date().toISOString(),
       ...(req.cert ? { cert: req.cert } : {}),
     };
-    this.agent.settings.update((x) => ({
-      ...x,
-      pending: x.pending.filter((p) => p.id !== req.id),
-      peers: [...x.peers.filter((p) => p.fingerprint !== req.fingerprint), peer],
-      blocked: x.blocked.filter((b) => b.fingerprint !== req.fingerprint),
-    }));
+    this.agent.trust.addPeer(peer);
     this.agent.trackPeer(peer);
     this.onDecision?.({ approved: true, record: req, peer });
     this.agent.changed();
@@ -172,29 +150,10 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
 
   reject(ref: PendingRef): PendingRecord {
     const req = this.find(ref);
-    this.agent.settings.update((x) => ({ ...x, pending: x.pending.filter((p) => p.id !== req.id) }));
-    this.block(req.fingerprint);
+    this.agent.trust.dropPending(req.id);
+    this.agent.trust.block(req.fingerprint);
     this.onDecision?.({ approved: false, record: req });
     this.agent.changed();
     return req;
-  }
-
-  /** Remembers a node the owner removed or rejected, so it does not come back as pending. */
-  block(fingerprint: string): void {
-    const at = new Date().toISOString();
-    this.agent.settings.update((x) => ({
-      ...x,
-      blocked: [...x.blocked.filter((b) => b.fingerprint !== fingerprint), { fingerprint, at }].slice(
-        -MAX_BLOCKED,
-      ),
-    }));
-  }
-
-  /** Explicit trust (`peers add`) lifts a block. */
-  unblock(fingerprint: string): void {
-    this.agent.settings.update((x) => ({
-      ...x,
-      blocked: x.blocked.filter((b) => b.fingerprint !== fingerprint),
-    }));
   }
 }

@@ -330,21 +330,16 @@ export class Pairing {
 
   /** The joiner's side of a successful pairing: the issuer becomes a peer with what the user allowed. */
   private addPairedPeer(result: PairingResult, allow: Permission[]): PeerRecord {
-    const s = this.agent.settings.get();
+    const trust = this.agent.trust;
     const record: PeerRecord = {
       fingerprint: result.peerFingerprint,
-      name: uniquePeerName(s.peers, result.peerName, result.peerFingerprint),
+      name: uniquePeerName(trust.peers(), result.peerName, result.peerFingerprint),
       allow,
-      addresses: s.peers.find((p) => p.fingerprint === result.peerFingerprint)?.addresses ?? [],
+      addresses: trust.peer(result.peerFingerprint)?.addresses ?? [],
       addedAt: new Date().toISOString(),
       cert: Buffer.from(result.peerCertDer).toString('base64'),
     };
-    this.agent.settings.update((x) => ({
-      ...x,
-      peers: [...x.peers.filter((p) => p.fingerprint !== record.fingerprint), record],
-      pending: x.pending.filter((p) => p.fingerprint !== record.fingerprint),
-      blocked: x.blocked.filter((b) => b.fingerprint !== record.fingerprint),
-    }));
+    trust.addPeer(record);
     this.agent.trackPeer(record);
     this.agent.changed();
     return record;

@@ -10,7 +10,7 @@ import { streamCircuit } from '../transport/stream-circuit.js';
 import type { PeerEntry } from './agent.js';
 import type { LanDiscovery } from './lan-discovery.js';
 import { PAIR_SERVICE } from './pending-links.js';
-import type { SettingsStore } from './settings.js';
+import type { TrustStore } from './trust-store.js';
 
 /** Most direct addresses remembered per peer (newest kept). */
 export const MAX_PEER_ADDRESSES = 32;
@@ -18,18 +18,13 @@ export const MAX_PEER_ADDRESSES = 32;
 export const LAN_SEARCH_MS = 4000;
 
 /** Merges `addresses` into the peer's saved list; returns true when something new was learned. */
-export function learnPeerAddresses(settings: SettingsStore, entry: PeerEntry, addresses: string[]): boolean {
+export function learnPeerAddresses(trust: TrustStore, entry: PeerEntry, addresses: string[]): boolean {
   const known = entry.record.addresses;
   const merged = [...new Set([...known.filter((a) => !addresses.includes(a)), ...addresses])].slice(
     -MAX_PEER_ADDRESSES,
   );
   if (merged.join() === known.join()) return false;
-  const fp = entry.record.fingerprint;
-  settings.update((s) => ({
-    ...s,
-    peers: s.peers.map((p) => (p.fingerprint === fp ? { ...p, addresses: merged } : p)),
-  }));
-  entry.record = settings.get().peers.find((p) => p.fingerprint === fp) ?? entry.record;
+  entry.record = trust.setAddresses(entry.record.fingerprint, merged) ?? entry.record;
   return true;
 }
 

@@ -8,7 +8,7 @@ import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { Agent, PeerEntry } from './agent.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
-import { DEFAULT_ALLOW, PERMISSIONS, type PeerRecord, type Permission } from './settings.js';
+import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from './settings.js';
 import { describePeerState, type PeerStateView } from './peer-state.js';
 
 /** What the agent knows about how a peer is (not) reachable, judged by peer-state.ts. */
@@ -37,7 +37,7 @@ export type PeersHost = Pick<
   | 'identity'
   | 'settings'
   | 'name'
-  | 'approvals'
+  | 'trust'
   | 'peerEntries'
   | 'relayClients'
   | 'trackPeer'
@@ -105,16 +105,15 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
     throw new ClawError('BAD_ARGUMENT', "that is this node's own fingerprint; add the other node's");
   }
   const address = p.address ? normalizeAddress(p.address) : undefined;
-  const s = agent.settings.get();
-  const clash = s.peers.find((x) => x.name === p.name && x.fingerprint !== fingerprint);
+  const clash = agent.trust.peers().find((x) => x.name === p.name && x.fingerprint !== fingerprint);
   if (clash) {
     throw new ClawError(
       'BAD_ARGUMENT',
       `a peer named '${p.name}' already exists (${clash.fingerprint.slice(0, 8)}); pick another name`,
     );
   }
-  const existing = s.peers.find((x) => x.fingerprint === fingerprint);
-  const pending = s.pending.find((x) => x.fingerprint === fingerprint);
+  const existing = agent.trust.peer(fingerprint);
+  const pending = agent.trust.pending().find((x) => x.fingerprint === fingerprint);
   const addresses = [
     ...new Set([
       ...(address ? [address] : []),
@@ -131,13 +130,8 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
     ...(existing?.cert ? { cert: existing.cert } : {}),
     ...(existing?.forwardTo ? { forwardTo: existing.forwardTo } : {}),
   };
-  agent.settings.update((cur) => ({
-    ...cur,
-    peers: [...cur.peers.filter((x) => x.fingerprint !== fingerprint), record],
-    // Adding a node by hand answers its pending request and lifts any block.
-    pending: cur.pending.filter((x) => x.fingerprint !== fingerprint),
-    blocked: cur.blocked.filter((x) => x.fingerprint !== fingerprint),
-  }));
+  // Adding a node by hand answers its pending request and lifts any block (the store does all three).
+  agent.trust.addPeer(record);
   const entry = agent.trackPeer(record);
   agent.changed();
   return peerInfo(agent, entry);
@@ -146,8 +140,7 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
 export function removePeer(agent: PeersHost, ref: string): { name: string; fingerprint: string } {
   const entry = resolvePeer(agent, ref);
   const { name, fingerprint } = entry.record;
-  agent.settings.update((cur) => ({ ...cur, peers: cur.peers.filter((x) => x.fingerprint !== fingerprint) }));
-  agent.approvals.block(fingerprint);
+  agent.trust.removePeer(fingerprint);
   agent.untrackPeer(fingerprint, `removed as a peer by ${agent.name}`);
   return { name, fingerprint };
 }
@@ -165,10 +158,7 @@ export function setPermission(
   const allow = granted
     ? [...new Set([...entry.record.allow, permission])]
     : entry.record.allow.filter((x) => x !== permission);
-  agent.settings.update((cur) => ({
-    ...cur,
-    peers: cur.peers.map((x) => (x.fingerprint === fp ? { ...x, allow } : x)),
-  }));
+  agent.trust.setPermissions(fp, allow);
   entry.record = { ...entry.record, allow };
   agent.changed();
   return peerInfo(agent, entry);
@@ -194,15 +184,9 @@ export function setForwardLimits(
   }
   const entry = resolvePeer(agent, ref);
   const fp = entry.record.fingerprint;
-  const limit = (record: PeerRecord): PeerRecord => {
-    const { forwardTo: _lifted, ...rest } = record;
-    return forwardTo ? { ...rest, forwardTo } : rest;
-  };
-  agent.settings.update((cur) => ({
-    ...cur,
-    peers: cur.peers.map((x) => (x.fingerprint === fp ? limit(x) : x)),
-  }));
-  entry.record = limit(entry.record);
+  agent.trust.setForwardTo(fp, forwardTo);
+  const { forwardTo: _lifted, ...rest } = entry.record;
+  entry.record = forwardTo ? { ...rest, forwardTo } : rest;
   agent.changed();
   return peerInfo(agent, entry);
 }
@@ -215,17 +199,7 @@ export function renamePeer(agent: PeersHost, ref: string, name: string): { befor
   const entry = resolvePeer(agent, ref);
   const fp = entry.record.fingerprint;
   const before = entry.record.name;
-  const clash = agent.settings.get().peers.find((x) => x.name === name && x.fingerprint !== fp);
-  if (clash) {
-    throw new ClawError(
-      'BAD_ARGUMENT',
-      `a peer named '${name}' already exists (${clash.fingerprint.slice(0, 8)}); pick another name`,
-    );
-  }
-  agent.settings.update((cur) => ({
-    ...cur,
-    peers: cur.peers.map((x) => (x.fingerprint === fp ? { ...x, name } : x)),
-  }));
+  agent.trust.rename(fp, name);
   entry.record = { ...entry.record, name };
   agent.changed();
   return { before, peer: peerInfo(agent, entry) };
