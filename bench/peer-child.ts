@@ -56,7 +56,7 @@ async function start(req: ChildRequest): Promise<unknown> {
         identity,
         host: '127.0.0.1',
         port: 0,
-        admit: (fp) => (fp === client ? undefined : 'not the bench client'),
+        admit: (fp) => (fp === client ? undefined : { code: 'UNSPECIFIED', reason: 'not the bench client' }),
         onLink: (link) => void serveLink(link),
       });
       return { port: listener.port };

@@ -6,7 +6,8 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Emitter } from '../core/emitter.js';
-import { ClawError } from '../core/errors.js';
+import { ClawError, refusalOf } from '../core/errors.js';
+import type { Refusal, RefusalCode } from '../core/refusal-codes.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
 import type { Identity } from '../crypto/identity.js';
@@ -65,7 +66,7 @@ export interface AgentOptions {
 export interface PeerEntry {
   record: PeerRecord;
   /** Why the peer refused our hello (e.g. it has not approved us yet) and when, until it accepts one. */
-  refusal?: { message: string; at: number } | undefined;
+  refusal?: { code: RefusalCode; message: string; at: number } | undefined;
   /** The peer's last hello announced no direct address: its direct listener is off. */
   directOffThere?: boolean | undefined;
   links: PeerLinks;
@@ -250,10 +251,13 @@ export class Agent {
    * A refusal reason, or undefined to let the node in: peers link; other nodes may only say hello and
    * become pending (pending-links.ts); nodes the owner removed or rejected are refused outright.
    */
-  admit(fingerprint: string): string | undefined {
+  admit(fingerprint: string): Refusal | undefined {
     if (this.peers.has(fingerprint)) return undefined;
     if (this.approvals.isBlocked(fingerprint)) {
-      return `node ${abbreviateFingerprint(fingerprint)} was removed by ${this.name}; to connect again, pair with a new code from its owner`;
+      return {
+        code: 'REMOVED',
+        reason: `node ${abbreviateFingerprint(fingerprint)} was removed by ${this.name}; to connect again, pair with a new code from its owner`,
+      };
     }
     return undefined;
   }
@@ -330,7 +334,7 @@ export class Agent {
             this.onHello(entry, parseHello(req.args));
             holdControlStream(req.accept());
           } catch (err) {
-            req.reject((err as Error).message);
+            req.reject('BAD_REQUEST', (err as Error).message);
           }
           return;
         }
@@ -360,8 +364,8 @@ export class Agent {
       },
       (err: Error) => {
         // The peer has not approved us (yet): remember its answer for `ping` and `peers` (peer-state.ts).
-        const message = err.message.replace(/^peer refused the "control" stream: /, '');
-        entry.refusal = { message, at: Date.now() };
+        const message = err.message;
+        entry.refusal = { code: refusalOf(err) ?? 'UNSPECIFIED', message, at: Date.now() };
         this.log.info({ peer: entry.record.name }, `peer refused our hello: ${message}`);
         this.changed();
       },

@@ -52,6 +52,7 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
       throw new ClawError(
         'UNKNOWN_PEER',
         `node ${abbreviateFingerprint(req.fingerprint)} was removed by ${this.name}`,
+        { refusal: 'REMOVED' },
       );
     }
     const result = this.agent.trust.recordPending(req);

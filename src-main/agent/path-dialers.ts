@@ -2,7 +2,8 @@
  * One attempt at each path to a peer (DESIGN §5), and the receiving side of relay circuits. The agent's
  * PathRetriers call these; PeerLinks decides which of the resulting links carries traffic.
  */
-import { ClawError } from '../core/errors.js';
+import type { Refusal } from '../core/refusal-codes.js';
+import { ClawError, refusalOf } from '../core/errors.js';
 import type { Identity } from '../crypto/identity.js';
 import type { Circuit } from '../transport/circuit.js';
 import { dialDirect } from '../transport/direct.js';
@@ -72,9 +73,11 @@ export async function acceptRelayCircuit(agent: Agent, raw: Circuit): Promise<vo
       identity: agent.identity,
       timeoutMs: Math.max(1, deadline - Date.now()),
       verifyPeer: (fp) => {
-        const reason =
-          fp === circuit.claimedPeerId ? agent.admit(fp) : 'relay-claimed identity does not match';
-        if (reason) throw new ClawError('UNKNOWN_PEER', reason);
+        const refusal: Refusal | undefined =
+          fp === circuit.claimedPeerId
+            ? agent.admit(fp)
+            : { code: 'BAD_REQUEST', reason: 'relay-claimed identity does not match' };
+        if (refusal) throw new ClawError('UNKNOWN_PEER', refusal.reason, { refusal: refusal.code });
       },
     });
     agent.attach(link);
@@ -83,6 +86,6 @@ export async function acceptRelayCircuit(agent: Agent, raw: Circuit): Promise<vo
       { from: circuit.claimedPeerId, relay: circuit.relayUrl },
       `refused relay link: ${(err as Error).message}`,
     );
-    circuit.close((err as Error).message);
+    circuit.close((err as Error).message, refusalOf(err));
   }
 }

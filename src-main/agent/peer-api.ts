@@ -17,6 +17,7 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
   const attempt = (r: PeerEntry['direct']) => ({
     lastError: r.lastError,
     lastCode: r.lastCode,
+    lastRefusal: r.lastRefusal,
     lastErrorAt: r.lastErrorAt,
   });
   return describePeerState({

@@ -4,7 +4,8 @@
  * when their link dies. Nothing here decides which path is used: PeerLinks does.
  */
 import { backoffDelayMs } from '../core/backoff.js';
-import { errorMessage, isClawError, type ErrorCode } from '../core/errors.js';
+import { errorMessage, isClawError, type ErrorCode, refusalOf } from '../core/errors.js';
+import type { RefusalCode } from '../core/refusal-codes.js';
 import type { Link, PathKind } from '../transport/link.js';
 
 /** A link that closes sooner than this, in ms, counts as a failed attempt for backoff. */
@@ -24,6 +25,8 @@ export class PathRetrier {
   lastError: string | undefined;
   /** The ClawError code of that failure, when it had one (e.g. PEER_OFFLINE from the relay). */
   lastCode: ErrorCode | undefined;
+  /** The other side's refusal code, when it refused the link (e.g. REMOVED). */
+  lastRefusal: RefusalCode | undefined;
   /** When it failed, in ms since the epoch: a newer failure outranks an older refusal. */
   lastErrorAt: number | undefined;
 
@@ -76,6 +79,7 @@ export class PathRetrier {
         this.attempt = 0;
         this.lastError = undefined;
         this.lastCode = undefined;
+        this.lastRefusal = undefined;
         this.lastErrorAt = undefined;
         this.onLink(link);
         return;
@@ -83,6 +87,7 @@ export class PathRetrier {
     } catch (err) {
       this.lastError = errorMessage(err);
       this.lastCode = isClawError(err) ? err.code : undefined;
+      this.lastRefusal = refusalOf(err);
       this.lastErrorAt = Date.now();
       this.onError(this.path, this.lastError);
     } finally {

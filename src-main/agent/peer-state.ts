@@ -4,6 +4,7 @@
  * peer answered to our hello) and this decides, so every rule is tested without a network.
  */
 import type { ErrorCode } from '../core/errors.js';
+import type { RefusalCode } from '../core/refusal-codes.js';
 import type { PathKind } from '../transport/link.js';
 
 /**
@@ -19,6 +20,8 @@ export type PeerState = 'online' | 'waiting' | 'refused' | 'unreachable' | 'offl
 export interface PathAttemptFacts {
   lastError?: string | undefined;
   lastCode?: ErrorCode | undefined;
+  /** The other side's refusal code, when it refused the link. */
+  lastRefusal?: RefusalCode | undefined;
   /** When the last attempt failed (ms since the epoch). */
   lastErrorAt?: number | undefined;
 }
@@ -27,7 +30,7 @@ export interface PeerStateFacts {
   /** The path carrying streams, when the peer is online. */
   active?: { path: PathKind; remote: string } | undefined;
   /** What the peer answered when it refused our hello (mux REJECT), and when. */
-  refusal?: { message: string; at: number } | undefined;
+  refusal?: { code: RefusalCode; message: string; at: number } | undefined;
   direct: PathAttemptFacts;
   relay: PathAttemptFacts;
   /** Relays this node is connected to right now. */
@@ -47,14 +50,6 @@ export interface PeerStateView {
   /** Why the active path is relay and not direct (only when it is relay). */
   relayReason: string | null;
 }
-
-/**
- * The first words of the line a peer sends when it lets us say hello but has not approved us
- * (pending.ts `waitingLine`). Mux REJECT carries no code yet (STYLE 14), so this prefix is the contract.
- */
-const WAITING_PREFIX = /^waiting for approval by /;
-/** What a peer says when it removed or rejected this node (Agent.admit, Approvals.record). */
-const REMOVED = /\bwas removed by /;
 
 export const WAITING_DETAIL = 'waiting for their approval';
 export const REFUSED_DETAIL = 'refused by them (removed or rejected us)';
@@ -84,15 +79,14 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
   });
   const newest = newestError(facts);
   // A refusal counts until a newer failure says the peer is no longer even answering.
-  const refusal =
-    facts.refusal && (newest?.lastErrorAt ?? 0) <= facts.refusal.at ? facts.refusal.message : undefined;
+  const refusal = facts.refusal && (newest?.lastErrorAt ?? 0) <= facts.refusal.at ? facts.refusal : undefined;
   if (refusal !== undefined) {
-    if (WAITING_PREFIX.test(refusal)) return off('waiting', WAITING_DETAIL);
-    if (REMOVED.test(refusal)) return off('refused', REFUSED_DETAIL);
-    return off('refused', `refused by them: ${refusal}`);
+    if (refusal.code === 'NOT_APPROVED') return off('waiting', WAITING_DETAIL);
+    if (refusal.code === 'REMOVED') return off('refused', REFUSED_DETAIL);
+    return off('refused', `refused by them: ${refusal.message}`);
   }
   // Either path being refused that way is enough: the other may only say that its circuit closed.
-  if ([facts.direct, facts.relay].some((p) => p.lastError !== undefined && REMOVED.test(p.lastError))) {
+  if ([facts.direct, facts.relay].some((p) => p.lastRefusal === 'REMOVED')) {
     return off('refused', REFUSED_DETAIL);
   }
   const canDirect = !facts.directOffHere && facts.addressesKnown > 0;

@@ -5,6 +5,8 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { isClawError, refusalOf } from '../core/errors.js';
+import type { RefusalCode } from '../core/refusal-codes.js';
 import { Mux } from '../mux/mux.js';
 import type { Link } from '../transport/link.js';
 import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
@@ -29,6 +31,7 @@ export const PAIR_SERVICE = 'pair';
 
 export function attachPendingLink(host: PendingLinkHost, link: Link): void {
   let answer = waitingLine(host.name);
+  let code: RefusalCode = 'NOT_APPROVED';
   let pairing = false;
   const mux = new Mux(link, {
     onStream: (req) => {
@@ -44,12 +47,13 @@ export function attachPendingLink(host: PendingLinkHost, link: Link): void {
           answer = host.onUnknownHello(link, parseHello(req.args));
         } catch (err) {
           answer = (err as Error).message;
+          code = refusalOf(err) ?? (isClawError(err, 'PROTOCOL') ? 'BAD_REQUEST' : 'UNSPECIFIED');
         }
-        req.reject(answer);
+        req.reject(code, answer);
         setTimeout(() => mux.close(answer), CLOSE_AFTER_HELLO_MS).unref();
         return;
       }
-      req.reject(answer);
+      req.reject(code, answer);
     },
   });
   // A pairing exchange may wait minutes for the owner's decision; anything else gets a few seconds.

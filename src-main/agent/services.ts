@@ -38,9 +38,12 @@ export class ServiceRegistry {
   /** Routes one request: refuses unknown services and missing permissions with a clear reason. */
   dispatch(selfName: string, peer: StreamPeer, req: StreamRequest): void {
     const def = this.services.get(req.service);
-    if (!def) return req.reject(`unknown service '${req.service}'`);
+    if (!def) return req.reject('UNKNOWN_SERVICE', `unknown service '${req.service}'`);
     if (def.permission && !peer.allow.includes(def.permission)) {
-      return req.reject(`permission denied: ${selfName} does not allow ${def.noun} from ${peer.name}`);
+      return req.reject(
+        'PERMISSION_DENIED',
+        `permission denied: ${selfName} does not allow ${def.noun} from ${peer.name}`,
+      );
     }
     def.handle(Object.assign(req, { peer }));
   }

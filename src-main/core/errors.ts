@@ -2,6 +2,8 @@
  * Stable error codes (STYLE §7). Every error a user can meet carries a code that scripts can match on
  * and a one-line message that says what failed and what to do.
  */
+import type { RefusalCode } from './refusal-codes.js';
+
 export type ErrorCode =
   | 'BAD_FINGERPRINT'
   | 'BAD_ARGUMENT'
@@ -39,14 +41,26 @@ export type ErrorCode =
   | 'TERMINAL_LOST';
 
 export class ClawError extends Error {
+  /**
+   * When the other side refused (STREAM_REJECTED, STREAM_RESET, UNKNOWN_PEER from a link refusal): its
+   * machine-readable reason (protocol/refusal-codes.ts), so callers decide by code, never by text.
+   */
+  readonly refusal: RefusalCode | undefined;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; refusal?: RefusalCode },
   ) {
     super(message, options);
     this.name = 'ClawError';
+    this.refusal = options?.refusal;
   }
+}
+
+/** The refusal code `err` carries, if it is a ClawError from a refusal. */
+export function refusalOf(err: unknown): RefusalCode | undefined {
+  return err instanceof ClawError ? err.refusal : undefined;
 }
 
 /** True when `err` is a ClawError, optionally with the given code. */

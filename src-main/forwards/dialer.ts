@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type { Agent } from '../agent/agent.js';
 import { resolvePeer } from '../agent/peer-api.js';
-import { ClawError, errorMessage, isClawError } from '../core/errors.js';
+import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import { readMessage } from './read-message.js';
 import {
@@ -44,9 +44,6 @@ export interface Dialer {
   connect(peer: string, host: string, port: number): Promise<Duplex>;
 }
 
-/** The prefix Mux puts before a peer's reject reason; stripped so users see the peer's own words. */
-const REJECT_PREFIX = /^peer refused the "[^"]*" stream: /;
-
 /** Classifies a failure to open the stream (before any result message). */
 export function classifyOpenError(err: unknown, peer: string): ConnectError {
   if (err instanceof ConnectError) return err;
@@ -54,9 +51,8 @@ export function classifyOpenError(err: unknown, peer: string): ConnectError {
   if (isClawError(err, 'PEER_NOT_FOUND')) return new ConnectError('unknown-peer', message);
   if (isClawError(err, 'PEER_OFFLINE')) return new ConnectError('peer-offline', message);
   if (isClawError(err, 'STREAM_REJECTED')) {
-    const reason = message.replace(REJECT_PREFIX, '');
-    if (reason.startsWith('permission denied')) return new ConnectError('permission-denied', reason);
-    return new ConnectError('general', `peer ${peer} refused: ${reason}`);
+    if (refusalOf(err) === 'PERMISSION_DENIED') return new ConnectError('permission-denied', message);
+    return new ConnectError('general', `peer ${peer} refused: ${message}`);
   }
   if (isClawError(err, 'TIMEOUT')) return new ConnectError('timeout', message);
   return new ConnectError('general', message);

@@ -108,7 +108,7 @@ export function registerTcpConnectService(agent: Agent): void {
 export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest): Promise<void> {
   const parsed = tcpConnectArgsSchema.safeParse(req.args);
   if (!parsed.success) {
-    req.reject(`bad tcp-connect arguments: ${describeZodError(parsed.error)}`);
+    req.reject('BAD_REQUEST', `bad tcp-connect arguments: ${describeZodError(parsed.error)}`);
     return;
   }
   const { host, port } = parsed.data;

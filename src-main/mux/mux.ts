@@ -6,6 +6,7 @@
  * nothing throws out of the link's frame listener.
  */
 import { Emitter, type Disposer } from '../core/emitter.js';
+import type { RefusalCode } from '../core/refusal-codes.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import {
   decodeFrame,
@@ -147,7 +148,9 @@ export class Mux {
       const timer = setTimeout(() => {
         if (!this.opening.delete(id)) return;
         // Tell the peer to drop the request; a late ACCEPT for this ID is then ignored on both sides.
-        this.send(encodeFrame({ type: FrameType.Rst, streamId: id, reason: 'open timed out' }));
+        this.send(
+          encodeFrame({ type: FrameType.Rst, streamId: id, code: 'TIMEOUT', reason: 'open timed out' }),
+        );
         reject(new ClawError('TIMEOUT', `peer did not answer the "${service}" stream in ${timeoutMs} ms`));
       }, timeoutMs);
       this.opening.set(id, { service, args, timer, resolve, reject });
@@ -267,7 +270,7 @@ export class Mux {
         problem = stream.receiveFin();
         break;
       case FrameType.Rst:
-        stream.receiveReset(frame.reason);
+        stream.receiveReset(frame.code, frame.reason);
         break;
       default:
         problem = `${frameTypeName(frame.type)} on stream ${stream.id}, which is already open`;
@@ -282,11 +285,11 @@ export class Mux {
     this.opening.delete(id);
     clearTimeout(opening.timer);
     if (frame.type !== FrameType.Accept) {
+      // The peer's own reason is the message (it is written for people); the code is for deciding.
       opening.reject(
-        new ClawError(
-          'STREAM_REJECTED',
-          `peer refused the "${opening.service}" stream: ${frame.reason || 'no reason given'}`,
-        ),
+        new ClawError('STREAM_REJECTED', frame.reason || `peer refused the "${opening.service}" stream`, {
+          refusal: frame.code,
+        }),
       );
       return;
     }
@@ -301,17 +304,18 @@ export class Mux {
     if (id <= this.lastPeerId)
       throw violation(`OPEN for stream ${id}, not above the last one (${this.lastPeerId})`);
     this.lastPeerId = id;
-    const reject = (reason: string) =>
-      this.send(encodeFrame({ type: FrameType.Reject, streamId: id, reason }));
+    const reject = (code: RefusalCode, reason: string) =>
+      this.send(encodeFrame({ type: FrameType.Reject, streamId: id, code, reason }));
     if (this.peerStreams + this.inbound.size >= MAX_INBOUND_STREAMS) {
       reject(
+        'TOO_MANY_STREAMS',
         `too many streams: this node allows ${MAX_INBOUND_STREAMS} at once per link; close some and retry`,
       );
       return;
     }
     const onStream = this.opts.onStream;
     if (!onStream) {
-      reject('this node offers no services on this link');
+      reject('UNKNOWN_SERVICE', 'this node offers no services on this link');
       return;
     }
     const entry: Inbound = { state: 'pending' };
@@ -346,17 +350,17 @@ export class Mux {
         stream.start();
         return stream;
       },
-      reject: (reason) => {
+      reject: (code, reason) => {
         if (entry.state !== 'pending') return;
         answer();
-        reject(reason);
+        reject(code, reason);
       },
     };
     try {
       onStream(request);
     } catch (err) {
       this.opts.logger?.warn({ ...this.log, service, err }, 'stream handler threw; rejecting the stream');
-      request.reject(`the "${service}" service failed: ${errorMessage(err)}`);
+      request.reject('SERVICE_FAILED', `the "${service}" service failed: ${errorMessage(err)}`);
     }
   }
 

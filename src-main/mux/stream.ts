@@ -14,7 +14,8 @@
  * link failure (LINK_CLOSED) is reported there, and an unhandled 'error' crashes the process.
  */
 import { Duplex } from 'node:stream';
-import { ClawError } from '../core/errors.js';
+import { ClawError, refusalOf } from '../core/errors.js';
+import type { RefusalCode } from '../core/refusal-codes.js';
 import {
   encodeFrame,
   FrameType,
@@ -151,7 +152,8 @@ export class MuxStream extends Duplex {
     if (!this.released) {
       this.release();
       const reason = error ? error.message : 'stream closed by the application before it finished';
-      this.host.sendControl(encodeFrame({ type: FrameType.Rst, streamId: this.id, reason }));
+      const code = refusalOf(error) ?? (error ? 'UNSPECIFIED' : 'CANCELLED');
+      this.host.sendControl(encodeFrame({ type: FrameType.Rst, streamId: this.id, code, reason }));
     }
     // The pending write's callback is dropped on purpose: the stream is destroyed, Node errors the rest.
     this.pending = undefined;
@@ -226,12 +228,13 @@ export class MuxStream extends Duplex {
   }
 
   /** @internal RST from the peer: the stream fails with ClawError('STREAM_RESET'). */
-  receiveReset(reason: string): void {
+  receiveReset(code: RefusalCode, reason: string): void {
     this.release();
     this.destroy(
       new ClawError(
         'STREAM_RESET',
         `${this.service} stream ${this.id} was reset by the peer: ${reason || 'no reason given'}`,
+        { refusal: code },
       ),
     );
   }

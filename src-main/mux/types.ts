@@ -2,6 +2,7 @@
  * Public types of the mux: what `onStream` receives, the options, the events, the logger it uses.
  * Import them from mux.ts, which re-exports them.
  */
+import type { RefusalCode } from '../core/refusal-codes.js';
 import type { MuxStream } from './stream.js';
 
 /** A stream the peer wants to open; answer with exactly one of accept() or reject(). */
@@ -15,8 +16,11 @@ export interface StreamRequest {
    *   link is gone, ClawError('BAD_ARGUMENT') if the request was already answered.
    */
   accept(): MuxStream;
-  /** Refuses the stream; the opener's `open()` rejects with ClawError('STREAM_REJECTED', reason). */
-  reject(reason: string): void;
+  /**
+   * Refuses the stream; the opener's `open()` rejects with ClawError('STREAM_REJECTED', reason) whose
+   * `refusal` is `code`.
+   */
+  reject(code: RefusalCode, reason: string): void;
 }
 
 /** The subset of a pino logger the mux uses. */

@@ -5,9 +5,13 @@
  * ClawError('BAD_FRAME' | 'FRAME_TOO_LARGE'); encoding rejects bad arguments with ClawError('BAD_ARGUMENT').
  */
 import { ClawError } from '../core/errors.js';
+import { refusalFromWire, refusalToWire, type RefusalCode } from '../core/refusal-codes.js';
 
-/** Protocol version carried in every frame; a peer speaking another version is refused frame by frame. */
-export const MUX_VERSION = 1;
+/**
+ * Protocol version carried in every frame; a peer speaking another version is refused frame by frame.
+ * 2: REJECT and RST carry a refusal code before the reason.
+ */
+export const MUX_VERSION = 2;
 
 /** Frame types. Stream frames carry a stream ID ≥ 1; link frames (PING, PONG, GOAWAY) carry 0. */
 export const FrameType = {
@@ -40,6 +44,8 @@ export const MAX_DATA_PAYLOAD = 64 * 1024;
 export const MAX_SERVICE_NAME = 32;
 /** Largest OPEN arguments, in bytes of UTF-8 JSON (8 KiB): arguments describe a stream, bulk data goes on it. */
 export const MAX_OPEN_ARGS_BYTES = 8 * 1024;
+/** Size of the refusal code at the start of a REJECT or RST body (u16 BE; core/refusal-codes.ts). */
+export const REFUSAL_CODE_BYTES = 2;
 /** Longest REJECT / RST / GOAWAY reason in bytes of UTF-8; longer reasons are cut on encode. */
 export const MAX_REASON_BYTES = 256;
 /** Largest WINDOW increment (2^31 − 1 bytes), as in HTTP/2, so credit sums stay exact in a double. */
@@ -62,11 +68,11 @@ const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 export type MuxFrame =
   | { type: typeof FrameType.Open; streamId: number; service: string; args: unknown }
   | { type: typeof FrameType.Accept; streamId: number }
-  | { type: typeof FrameType.Reject; streamId: number; reason: string }
+  | { type: typeof FrameType.Reject; streamId: number; code: RefusalCode; reason: string }
   | { type: typeof FrameType.Data; streamId: number; payload: Uint8Array }
   | { type: typeof FrameType.Window; streamId: number; increment: number }
   | { type: typeof FrameType.Fin; streamId: number }
-  | { type: typeof FrameType.Rst; streamId: number; reason: string }
+  | { type: typeof FrameType.Rst; streamId: number; code: RefusalCode; reason: string }
   | { type: typeof FrameType.Ping; streamId: 0; nonce: bigint }
   | { type: typeof FrameType.Pong; streamId: 0; nonce: bigint }
   | { type: typeof FrameType.GoAway; streamId: 0; reason: string };
@@ -154,7 +160,13 @@ export function encodeFrame(frame: MuxFrame): Uint8Array {
     case FrameType.Fin:
       return header(MUX_HEADER_BYTES, frame.type, frame.streamId);
     case FrameType.Reject:
-    case FrameType.Rst:
+    case FrameType.Rst: {
+      const reason = reasonBytes(frame.reason);
+      const buf = header(MUX_HEADER_BYTES + REFUSAL_CODE_BYTES + reason.length, frame.type, frame.streamId);
+      buf.writeUInt16BE(refusalToWire(frame.code), MUX_HEADER_BYTES);
+      buf.set(reason, MUX_HEADER_BYTES + REFUSAL_CODE_BYTES);
+      return buf;
+    }
     case FrameType.GoAway: {
       const reason = reasonBytes(frame.reason);
       const buf = header(MUX_HEADER_BYTES + reason.length, frame.type, frame.streamId);
@@ -287,8 +299,13 @@ export function decodeFrame(bytes: Uint8Array): MuxFrame {
       expectBody(body, 0, name);
       return { type, streamId };
     case FrameType.Reject:
-    case FrameType.Rst:
-      return { type, streamId, reason: decodeReason(body, name) };
+    case FrameType.Rst: {
+      if (body.length < REFUSAL_CODE_BYTES) {
+        throw bad(`${name} body must start with a ${REFUSAL_CODE_BYTES}-byte code, got ${body.length} bytes`);
+      }
+      const code = refusalFromWire(view.getUint16(MUX_HEADER_BYTES));
+      return { type, streamId, code, reason: decodeReason(body.subarray(REFUSAL_CODE_BYTES), name) };
+    }
     case FrameType.GoAway:
       return { type, streamId: 0, reason: decodeReason(body, name) };
     case FrameType.Window: {

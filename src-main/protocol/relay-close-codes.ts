@@ -64,6 +64,13 @@ export const RelayCloseCode = {
   TOO_MANY_CIRCUITS_TO_PEER: 4034,
 } as const;
 
+/**
+ * Circuit CLOSE codes from 4100 to 4199 are not the relay's: the node at the other end refused the link,
+ * and `code − 4100` is its refusal code (core/refusal-codes.ts). The relay passes them on untouched.
+ */
+export const NODE_REFUSAL_BASE = 4100;
+export const NODE_REFUSAL_MAX = 4199;
+
 export type RelayCloseCodeName = keyof typeof RelayCloseCode;
 
 /** Reasons the relay sends with each code (≤ 123 bytes, the WebSocket limit). Clients match on the code. */

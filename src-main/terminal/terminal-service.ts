@@ -80,15 +80,19 @@ export function terminalsOf(agent: Agent): Terminals {
  */
 export function serveTerminal(selfName: string, sessions: SessionRegistry, req: ServiceRequest): void {
   const parsed = terminalOpenArgs.safeParse(req.args);
-  if (!parsed.success) return req.reject(`bad terminal request: ${describeZodError(parsed.error)}`);
+  if (!parsed.success)
+    return req.reject('BAD_REQUEST', `bad terminal request: ${describeZodError(parsed.error)}`);
   const args = parsed.data;
   if ('resume' in args) {
     const session = sessions.find(args.resume, req.peer.fingerprint);
     if (!session) {
-      return req.reject(`the session is no longer on ${selfName}: it ended, or was not resumed in time`);
+      return req.reject(
+        'SESSION_GONE',
+        `the session is no longer on ${selfName}: it ended, or was not resumed in time`,
+      );
     }
     const problem = session.resumeProblem(args.offset);
-    if (problem) return req.reject(problem);
+    if (problem) return req.reject('SESSION_GONE', problem);
     const stream = acceptOrDrop(req);
     if (!stream) return;
     session.attach(stream, args.offset);
@@ -101,7 +105,7 @@ export function serveTerminal(selfName: string, sessions: SessionRegistry, req: 
       PtySession.spawn({ command: args.command, cols: args.cols, rows: args.rows }),
     );
   } catch (err) {
-    return req.reject(errorMessage(err));
+    return req.reject('SERVICE_FAILED', errorMessage(err));
   }
   const stream = acceptOrDrop(req);
   if (!stream) return session.close('the client gave up before the session started');

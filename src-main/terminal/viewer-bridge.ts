@@ -195,12 +195,6 @@ export class ViewerBridge {
   }
 }
 
-/** Keeps the peer's own reason and drops the mux's "peer refused the … stream:" wrapper. */
-function refusal(err: unknown): unknown {
-  if (!isClawError(err, 'STREAM_REJECTED')) return err;
-  return new ClawError('STREAM_REJECTED', err.message.replace(/^peer refused the "terminal" stream: /, ''));
-}
-
 /** Resolves once `fingerprint` has a live path (or is no longer a peer), or after `maxMs`. */
 function whenReachable(agent: Agent, find: () => PeerEntry | undefined, maxMs: number): Promise<void> {
   const ready = () => {
@@ -230,11 +224,7 @@ export function agentOpener(agent: Agent, entry: PeerEntry): TerminalStreamOpene
     open: async (args) => {
       const current = find();
       if (!current) throw new ClawError('PEER_NOT_FOUND', `${entry.record.name} is no longer a peer`);
-      try {
-        return await agent.openStream(current, TERMINAL_SERVICE, args);
-      } catch (err) {
-        throw refusal(err);
-      }
+      return agent.openStream(current, TERMINAL_SERVICE, args);
     },
     whenReachable: (maxMs) => whenReachable(agent, find, maxMs),
   };

@@ -4,6 +4,7 @@
  * handshake (transport/e2e-link.ts) has proven the peer's identity; `claimedPeerId` is only a routing hint.
  */
 import type { Disposer } from '../core/emitter.js';
+import type { RefusalCode } from '../core/refusal-codes.js';
 
 export interface Circuit {
   /** Node ID the relay says is on the other end (unverified until the E2E handshake). */
@@ -19,5 +20,6 @@ export interface Circuit {
   /** Fires once; `error` explains why the circuit ended when it was not closed locally. */
   onClose(listener: (error?: Error) => void): Disposer;
   readonly closed: boolean;
-  close(reason?: string): void;
+  /** Ends the circuit; `refusal` tells the other node why in a machine-readable way (a link refusal). */
+  close(reason?: string, refusal?: RefusalCode): void;
 }

@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import { createServer, connect, type TLSSocket, type Server } from 'node:tls';
 import { ClawError } from '../core/errors.js';
+import { refusalFromWire, refusalToWire, type Refusal } from '../core/refusal-codes.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { encodeLengthPrefixed, LengthPrefixedDecoder } from '../protocol/length-prefixed.js';
 import { fingerprintOfCert } from '../crypto/signature.js';
@@ -39,7 +40,8 @@ export const MAX_PENDING_HANDSHAKES = 256;
 /** Largest preamble frame (a refusal reason), in bytes. */
 const MAX_PREAMBLE = 1024;
 const PREAMBLE_ACCEPT = 0x00;
-const PREAMBLE_REFUSE = 0x01;
+/** A refusal with a u16 refusal code (core/refusal-codes.ts), then the reason. 0x01 was a refusal with only a reason (older listeners); any byte other than ACCEPT still reads as a refusal. */
+const PREAMBLE_REFUSE = 0x02;
 
 const tlsBase = { minVersion: 'TLSv1.3' as const, maxVersion: 'TLSv1.3' as const };
 
@@ -59,8 +61,8 @@ export interface DirectListenerOptions {
   identity: TlsIdentity;
   host: string;
   port: number;
-  /** Returns a refusal reason for a node that may not link, or undefined to accept it. */
-  admit(fingerprint: string, remote: string): string | undefined;
+  /** Returns why a node may not link, or undefined to accept it. */
+  admit(fingerprint: string, remote: string): Refusal | undefined;
   onLink(link: Link): void;
   onRefused?(fingerprint: string, remote: string, reason: string): void;
   /** Deadline from TCP accept to an admitted link, in ms; DIRECT_DIAL_TIMEOUT_MS unless set (tests). */
@@ -132,12 +134,14 @@ export async function listenDirect(opts: DirectListenerOptions): Promise<DirectL
     const remote = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
     const fp = peerFingerprint(socket);
     if (!fp) {
-      socket.end(encodeLengthPrefixed(refusal('no client certificate presented')));
+      socket.end(
+        encodeLengthPrefixed(refusal({ code: 'BAD_REQUEST', reason: 'no client certificate presented' })),
+      );
       return;
     }
     const reason = opts.admit(fp, remote);
     if (reason !== undefined) {
-      opts.onRefused?.(fp, remote, reason);
+      opts.onRefused?.(fp, remote, reason.reason);
       socket.end(encodeLengthPrefixed(refusal(reason)));
       return;
     }
@@ -168,11 +172,19 @@ export async function listenDirect(opts: DirectListenerOptions): Promise<DirectL
   };
 }
 
-function refusal(reason: string): Uint8Array {
-  return Buffer.concat([
-    Uint8Array.of(PREAMBLE_REFUSE),
-    Buffer.from(reason.slice(0, MAX_PREAMBLE - 1), 'utf8'),
-  ]);
+function refusal(r: Refusal): Uint8Array {
+  const head = Buffer.alloc(3);
+  head[0] = PREAMBLE_REFUSE;
+  head.writeUInt16BE(refusalToWire(r.code), 1);
+  return Buffer.concat([head, Buffer.from(r.reason.slice(0, MAX_PREAMBLE - 3), 'utf8')]);
+}
+
+/** The dialer's error for a REFUSE preamble (coded, or text only from an older listener). */
+function refusedError(remote: string, frame: Buffer | undefined): ClawError {
+  const coded = frame?.[0] === PREAMBLE_REFUSE && frame.length >= 3;
+  const text = frame?.subarray(coded ? 3 : 1).toString('utf8') || 'no reason given';
+  const refusal = coded ? refusalFromWire(frame.readUInt16BE(1)) : 'UNSPECIFIED';
+  return new ClawError('UNKNOWN_PEER', `${remote} refused the link: ${text}`, { refusal });
 }
 
 export interface DialDirectOptions {
@@ -232,9 +244,8 @@ export function dialDirect(opts: DialDirectOptions): Promise<Link> {
       clearTimeout(timer);
       const [first] = frames;
       if (first?.[0] !== PREAMBLE_ACCEPT) {
-        const reason = first?.subarray(1).toString('utf8') || 'no reason given';
         socket.destroy();
-        reject(new ClawError('UNKNOWN_PEER', `${remote} refused the link: ${reason}`));
+        reject(refusedError(remote, first));
         return;
       }
       // Anything after the preamble in this chunk already belongs to the link.

@@ -5,7 +5,7 @@
  * is no recovery inside a session, the agent reconnects and a fresh handshake makes fresh keys.
  */
 import { Emitter, type Disposer } from '../core/emitter.js';
-import { ClawError, isClawError } from '../core/errors.js';
+import { ClawError, isClawError, refusalOf } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { HandshakeInitiator, HandshakeResponder, type HandshakeIdentity } from '../crypto/e2e-handshake.js';
 import type { E2ESession, SessionOptions } from '../crypto/records.js';
@@ -59,7 +59,8 @@ export function secureCircuit(circuit: Circuit, opts: SecureCircuitOptions): Pro
       settled = true;
       cleanup();
       const error = err instanceof Error ? err : new ClawError('INTERNAL', String(err));
-      circuit.close(`end-to-end handshake failed: ${error.message}`);
+      // A refusal (verifyPeer threw one) travels as a code too, so the other side never parses text.
+      circuit.close(`end-to-end handshake failed: ${error.message}`, refusalOf(error));
       reject(error);
     };
     const succeed = (session: E2ESession): void => {

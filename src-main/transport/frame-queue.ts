@@ -3,6 +3,7 @@
  * after the other) consumes a circuit. Frames that arrive before they are asked for wait in order.
  */
 import { ClawError } from '../core/errors.js';
+import type { RefusalCode } from '../core/refusal-codes.js';
 import type { Circuit } from './circuit.js';
 import { isFramingCircuit } from './relay-circuit.js';
 
@@ -133,7 +134,7 @@ export class HeldCircuit implements Circuit {
   onClose(listener: (error?: Error) => void) {
     return this.inner.onClose(listener);
   }
-  close(reason?: string): void {
-    this.inner.close(reason);
+  close(reason?: string, refusal?: RefusalCode): void {
+    this.inner.close(reason, refusal);
   }
 }

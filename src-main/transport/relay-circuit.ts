@@ -6,7 +6,8 @@
 import { Emitter, type Disposer } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
-import { RelayCloseCode } from '../protocol/relay-close-codes.js';
+import { refusalToWire, type RefusalCode } from '../core/refusal-codes.js';
+import { NODE_REFUSAL_BASE, RelayCloseCode } from '../protocol/relay-close-codes.js';
 import { DATA_HEADER_BYTES, fitReason } from '../protocol/relay-frames.js';
 import type { Circuit } from './circuit.js';
 
@@ -104,9 +105,10 @@ export class RelayCircuit implements FramingCircuit {
     return this.events.on('close', listener);
   }
 
-  close(reason = 'closed'): void {
+  close(reason = 'closed', refusal?: RefusalCode): void {
     if (this.isClosed) return;
-    this.carrier.sendClose(this.id, RelayCloseCode.NORMAL, fitReason(reason));
+    const code = refusal ? NODE_REFUSAL_BASE + refusalToWire(refusal) : RelayCloseCode.NORMAL;
+    this.carrier.sendClose(this.id, code, fitReason(reason));
     this.carrier.forget(this.id);
     this.finish(undefined);
   }

@@ -4,7 +4,13 @@
  */
 import { ClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
-import { RelayCloseCode, relayCloseCodeName } from '../protocol/relay-close-codes.js';
+import { refusalFromWire } from '../core/refusal-codes.js';
+import {
+  NODE_REFUSAL_BASE,
+  NODE_REFUSAL_MAX,
+  RelayCloseCode,
+  relayCloseCodeName,
+} from '../protocol/relay-close-codes.js';
 
 /** The error for a relay connection the relay (or the network) closed with `code`. */
 export function relayCloseError(url: string, code: number, reason: string): ClawError {
@@ -112,6 +118,11 @@ export function relayConnectError(url: string, err: Error & { code?: string }): 
 /** Why the relay refused or ended a circuit, for the opener (`openCircuit` rejects with this). */
 export function circuitRefusedError(url: string, peerId: string, code: number, reason: string): ClawError {
   const peer = `peer ${abbreviateFingerprint(peerId)}`;
+  if (code >= NODE_REFUSAL_BASE && code <= NODE_REFUSAL_MAX) {
+    return new ClawError('UNKNOWN_PEER', `${peer} refused the link: ${reason || 'no reason given'}`, {
+      refusal: refusalFromWire(code - NODE_REFUSAL_BASE),
+    });
+  }
   switch (code) {
     case RelayCloseCode.PEER_OFFLINE:
       return new ClawError('PEER_OFFLINE', `${peer} is not connected to relay ${url}`);

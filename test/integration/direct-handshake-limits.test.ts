@@ -40,7 +40,7 @@ async function setup(over: Partial<DirectListenerOptions>) {
     identity: b,
     host: '127.0.0.1',
     port: 0,
-    admit: (fp) => (fp === a.fingerprint ? undefined : 'not a peer'),
+    admit: (fp) => (fp === a.fingerprint ? undefined : { code: 'UNSPECIFIED', reason: 'not a peer' }),
     onLink: (l) => links.push(l),
     ...over,
   });

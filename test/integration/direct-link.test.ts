@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isClawError } from '../../src-main/core/errors.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { Mux, type MuxStream } from '../../src-main/mux/mux.js';
 import { dialDirect, listenDirect } from '../../src-main/transport/direct.js';
@@ -17,7 +18,10 @@ async function setup(admitAll = true) {
     identity: b,
     host: '127.0.0.1',
     port: 0,
-    admit: (fp) => (admitAll && fp === a.fingerprint ? undefined : `node ${fp.slice(0, 8)} is not a peer`),
+    admit: (fp) =>
+      admitAll && fp === a.fingerprint
+        ? undefined
+        : { code: 'REMOVED', reason: `node ${fp.slice(0, 8)} is not a peer` },
     onLink: (l) => accepted.push(l),
     onRefused: (fp) => refused.push(fp),
   });
@@ -69,7 +73,10 @@ test("an unknown node is refused with the listener's reason, and the listener ke
   const { a, b, listener, refused, address } = await setup(false);
   await assert.rejects(
     dialDirect({ identity: a, address, expectedPeer: b.fingerprint }),
-    /refused the link: node [0-9a-f]{8} is not a peer/,
+    (err: unknown) =>
+      isClawError(err, 'UNKNOWN_PEER') &&
+      err.refusal === 'REMOVED' &&
+      /refused the link: node [0-9a-f]{8} is not a peer/.test(err.message),
   );
   assert.deepEqual(refused, [a.fingerprint]);
   await listener.close();

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { REFUSAL_CODES } from '../../src-main/core/refusal-codes.js';
 import { isClawError } from '../../src-main/core/errors.js';
 import {
   decodeFrame,
@@ -19,6 +20,7 @@ const reason = fc.string({ unit: 'grapheme', maxLength: 140 });
 const args = fc
   .jsonValue({ maxDepth: 3 })
   .filter((v) => Buffer.byteLength(JSON.stringify(v) ?? 'null') <= MAX_OPEN_ARGS_BYTES);
+const refusalCode = fc.constantFrom(...REFUSAL_CODES);
 const nonce = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
 
 /** Any valid frame. */
@@ -30,7 +32,7 @@ const frameArb: fc.Arbitrary<MuxFrame> = fc.oneof(
     args,
   }),
   fc.record({ type: fc.constant(FrameType.Accept), streamId }),
-  fc.record({ type: fc.constant(FrameType.Reject), streamId, reason }),
+  fc.record({ type: fc.constant(FrameType.Reject), streamId, code: refusalCode, reason }),
   fc.record({
     type: fc.constant(FrameType.Data),
     streamId,
@@ -42,7 +44,7 @@ const frameArb: fc.Arbitrary<MuxFrame> = fc.oneof(
     increment: fc.integer({ min: 1, max: 0x7fff_ffff }),
   }),
   fc.record({ type: fc.constant(FrameType.Fin), streamId }),
-  fc.record({ type: fc.constant(FrameType.Rst), streamId, reason }),
+  fc.record({ type: fc.constant(FrameType.Rst), streamId, code: refusalCode, reason }),
   fc.record({ type: fc.constant(FrameType.Ping), streamId: fc.constant(0 as const), nonce }),
   fc.record({ type: fc.constant(FrameType.Pong), streamId: fc.constant(0 as const), nonce }),
   fc.record({ type: fc.constant(FrameType.GoAway), streamId: fc.constant(0 as const), reason }),

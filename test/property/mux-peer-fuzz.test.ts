@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { REFUSAL_CODES } from '../../src-main/core/refusal-codes.js';
 import { isClawError } from '../../src-main/core/errors.js';
 import { Mux, type MuxStream } from '../../src-main/mux/mux.js';
 import { encodeFrame, FrameType, type MuxFrame } from '../../src-main/protocol/mux-frames.js';
@@ -9,6 +10,7 @@ import { createLinkPair } from '../helpers/link-pair.js';
 // Small stream IDs so random frames hit real stream states (open, half-closed, reset, never opened).
 const id = fc.integer({ min: 1, max: 6 });
 const reason = fc.string({ maxLength: 20 });
+const refusalCode = fc.constantFrom(...REFUSAL_CODES);
 const frame: fc.Arbitrary<MuxFrame> = fc.oneof(
   fc.record({
     type: fc.constant(FrameType.Open),
@@ -17,7 +19,7 @@ const frame: fc.Arbitrary<MuxFrame> = fc.oneof(
     args: fc.jsonValue({ maxDepth: 1 }),
   }),
   fc.record({ type: fc.constant(FrameType.Accept), streamId: id }),
-  fc.record({ type: fc.constant(FrameType.Reject), streamId: id, reason }),
+  fc.record({ type: fc.constant(FrameType.Reject), streamId: id, code: refusalCode, reason }),
   fc.record({
     type: fc.constant(FrameType.Data),
     streamId: id,
@@ -29,7 +31,7 @@ const frame: fc.Arbitrary<MuxFrame> = fc.oneof(
     increment: fc.integer({ min: 1, max: 0x7fff_ffff }),
   }),
   fc.record({ type: fc.constant(FrameType.Fin), streamId: id }),
-  fc.record({ type: fc.constant(FrameType.Rst), streamId: id, reason }),
+  fc.record({ type: fc.constant(FrameType.Rst), streamId: id, code: refusalCode, reason }),
   fc.record({
     type: fc.constant(FrameType.Ping),
     streamId: fc.constant(0 as const),

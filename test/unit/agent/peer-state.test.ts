@@ -35,8 +35,10 @@ test('online: path and address in the detail; a relay path says why it is not di
   );
 });
 
-test('a hello answered with the waiting line means waiting, whatever the peer is called', () => {
-  const view = describePeerState(base({ refusal: { message: waitingLine('bob’s box'), at: 10 } }));
+test('a hello refused as NOT_APPROVED means waiting, whatever the words', () => {
+  const view = describePeerState(
+    base({ refusal: { code: 'NOT_APPROVED', message: 'was removed by (a name chosen to confuse)', at: 10 } }),
+  );
   assert.deepEqual(view, { state: 'waiting', stateDetail: WAITING_DETAIL, relayReason: null });
   assert.equal(
     notOnlineLine('b', view),
@@ -44,18 +46,29 @@ test('a hello answered with the waiting line means waiting, whatever the peer is
   );
 });
 
-test('removed or rejected: from a refused hello or from the direct listener’s refusal', () => {
+test('removed or rejected: decided by the refusal code, from a refused hello or a refused link', () => {
   const removed = 'node 1234abcd was removed by b; to connect again, pair with a new code from its owner';
-  assert.equal(describePeerState(base({ refusal: { message: removed, at: 5 } })).state, 'refused');
+  assert.equal(
+    describePeerState(base({ refusal: { code: 'REMOVED', message: removed, at: 5 } })).state,
+    'refused',
+  );
   const dial = describePeerState(
     base({
       direct: {
         lastError: `127.0.0.1:7475 refused the link: ${removed}`,
         lastCode: 'UNKNOWN_PEER',
+        lastRefusal: 'REMOVED',
         lastErrorAt: 9,
       },
     }),
   );
+  // Text alone decides nothing: a link error that only *says* "was removed by" is not a refusal.
+  const text = describePeerState(
+    base({
+      direct: { lastError: `x refused the link: ${removed}`, lastCode: 'UNKNOWN_PEER', lastErrorAt: 9 },
+    }),
+  );
+  assert.notEqual(text.state, 'refused');
   assert.deepEqual(dial, { state: 'refused', stateDetail: REFUSED_DETAIL, relayReason: null });
   assert.match(notOnlineLine('b', dial), /^peer b is refused by them \(removed or rejected us\); pair again/);
 });
@@ -63,7 +76,7 @@ test('removed or rejected: from a refused hello or from the direct listener’s 
 test('a newer dial failure outranks an old refusal: the peer stopped answering since', () => {
   const view = describePeerState(
     base({
-      refusal: { message: waitingLine('b'), at: 10 },
+      refusal: { code: 'NOT_APPROVED', message: waitingLine('b'), at: 10 },
       direct: { lastError: 'connect ECONNREFUSED 127.0.0.1:7475', lastErrorAt: 20 },
     }),
   );

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { REFUSAL_CODES } from '../../../src-main/core/refusal-codes.js';
 import { isClawError, type ErrorCode } from '../../../src-main/core/errors.js';
 import {
   decodeFrame,
@@ -22,25 +23,33 @@ const FIXTURES: [string, MuxFrame, string][] = [
   [
     'OPEN',
     { type: FrameType.Open, streamId: 1, service: 'echo', args: { a: 1 } },
-    '01 01 00000001 04 6563686f 7b2261223a317d',
+    '02 01 00000001 04 6563686f 7b2261223a317d',
   ],
-  ['ACCEPT', { type: FrameType.Accept, streamId: 2 }, '01 02 00000002'],
-  ['REJECT', { type: FrameType.Reject, streamId: 3, reason: 'no' }, '01 03 00000003 6e6f'],
-  ['DATA', { type: FrameType.Data, streamId: 5, payload: Buffer.from('hi') }, '01 04 00000005 6869'],
-  ['WINDOW', { type: FrameType.Window, streamId: 7, increment: 65536 }, '01 05 00000007 00010000'],
-  ['FIN', { type: FrameType.Fin, streamId: 9 }, '01 06 00000009'],
-  ['RST', { type: FrameType.Rst, streamId: 0xfffffffe, reason: 'x' }, '01 07 fffffffe 78'],
+  ['ACCEPT', { type: FrameType.Accept, streamId: 2 }, '02 02 00000002'],
+  [
+    'REJECT',
+    { type: FrameType.Reject, streamId: 3, code: 'PERMISSION_DENIED', reason: 'no' },
+    '02 03 00000003 0003 6e6f',
+  ],
+  ['DATA', { type: FrameType.Data, streamId: 5, payload: Buffer.from('hi') }, '02 04 00000005 6869'],
+  ['WINDOW', { type: FrameType.Window, streamId: 7, increment: 65536 }, '02 05 00000007 00010000'],
+  ['FIN', { type: FrameType.Fin, streamId: 9 }, '02 06 00000009'],
+  [
+    'RST',
+    { type: FrameType.Rst, streamId: 0xfffffffe, code: 'CANCELLED', reason: 'x' },
+    '02 07 fffffffe 000a 78',
+  ],
   [
     'PING',
     { type: FrameType.Ping, streamId: 0, nonce: 0x0102030405060708n },
-    '01 08 00000000 0102030405060708',
+    '02 08 00000000 0102030405060708',
   ],
   [
     'PONG',
     { type: FrameType.Pong, streamId: 0, nonce: 0xffffffffffffffffn },
-    '01 09 00000000 ffffffffffffffff',
+    '02 09 00000000 ffffffffffffffff',
   ],
-  ['GOAWAY', { type: FrameType.GoAway, streamId: 0, reason: 'bye' }, '01 0a 00000000 627965'],
+  ['GOAWAY', { type: FrameType.GoAway, streamId: 0, reason: 'bye' }, '02 0a 00000000 627965'],
 ];
 
 for (const [name, frame, wire] of FIXTURES) {
@@ -76,49 +85,60 @@ function assertDecodeFails(wire: Uint8Array, code: ErrorCode, pattern: RegExp): 
   );
 }
 
-const bigReason = Buffer.concat([hex('01 07 00000001'), Buffer.alloc(MAX_REASON_BYTES + 1, 0x61)]);
+const bigReason = Buffer.concat([hex('02 07 00000001 0000'), Buffer.alloc(MAX_REASON_BYTES + 1, 0x61)]);
 const NEGATIVE: [string, Uint8Array, ErrorCode, RegExp][] = [
   ['empty', new Uint8Array(0), 'BAD_FRAME', /shorter than the 6-byte header/],
   ['5 bytes', hex('0104000000'), 'BAD_FRAME', /5 bytes is shorter/],
-  ['version 2', hex('02 04 00000001 00'), 'BAD_FRAME', /version 2 is not supported.*update Clawbridge/],
-  ['type 0', hex('01 00 00000001'), 'BAD_FRAME', /unknown frame type 0/],
-  ['type 11', hex('01 0b 00000001'), 'BAD_FRAME', /unknown frame type 11/],
-  ['DATA on stream 0', hex('01 04 00000000 00'), 'BAD_FRAME', /DATA frame has stream ID 0; must not be 0/],
+  ['version 1', hex('01 04 00000001 00'), 'BAD_FRAME', /version 1 is not supported/],
+  ['type 0', hex('02 00 00000001'), 'BAD_FRAME', /unknown frame type 0/],
+  ['type 11', hex('02 0b 00000001'), 'BAD_FRAME', /unknown frame type 11/],
+  ['DATA on stream 0', hex('02 04 00000000 00'), 'BAD_FRAME', /DATA frame has stream ID 0; must not be 0/],
   [
     'PING on stream 1',
-    hex('01 08 00000001 0000000000000000'),
+    hex('02 08 00000001 0000000000000000'),
     'BAD_FRAME',
     /PING frame has stream ID 1; must be 0/,
   ],
-  ['DATA without payload', hex('01 04 00000001'), 'BAD_FRAME', /empty payload/],
+  ['DATA without payload', hex('02 04 00000001'), 'BAD_FRAME', /empty payload/],
   [
     'frame over the limit',
     new Uint8Array(MAX_MUX_FRAME + 1),
     'FRAME_TOO_LARGE',
     /65543 bytes, the limit is 65542/,
   ],
-  ['ACCEPT with a body', hex('01 02 00000002 00'), 'BAD_FRAME', /ACCEPT body must be 0 bytes, got 1/],
-  ['FIN with a body', hex('01 06 00000002 00'), 'BAD_FRAME', /FIN body must be 0 bytes/],
-  ['WINDOW of 3 bytes', hex('01 05 00000001 000001'), 'BAD_FRAME', /WINDOW body must be 4 bytes, got 3/],
-  ['WINDOW of 0', hex('01 05 00000001 00000000'), 'BAD_FRAME', /increment 0 .* outside 1\.\.2147483647/],
-  ['WINDOW of 2^31', hex('01 05 00000001 80000000'), 'BAD_FRAME', /increment 2147483648/],
-  ['PING of 7 bytes', hex('01 08 00000000 00000000000000'), 'BAD_FRAME', /PING body must be 8 bytes, got 7/],
-  ['REJECT with invalid UTF-8', hex('01 03 00000001 c3'), 'BAD_FRAME', /REJECT reason is not valid UTF-8/],
+  ['ACCEPT with a body', hex('02 02 00000002 00'), 'BAD_FRAME', /ACCEPT body must be 0 bytes, got 1/],
+  ['FIN with a body', hex('02 06 00000002 00'), 'BAD_FRAME', /FIN body must be 0 bytes/],
+  ['WINDOW of 3 bytes', hex('02 05 00000001 000001'), 'BAD_FRAME', /WINDOW body must be 4 bytes, got 3/],
+  ['WINDOW of 0', hex('02 05 00000001 00000000'), 'BAD_FRAME', /increment 0 .* outside 1\.\.2147483647/],
+  ['WINDOW of 2^31', hex('02 05 00000001 80000000'), 'BAD_FRAME', /increment 2147483648/],
+  ['PING of 7 bytes', hex('02 08 00000000 00000000000000'), 'BAD_FRAME', /PING body must be 8 bytes, got 7/],
+  [
+    'REJECT with invalid UTF-8',
+    hex('02 03 00000001 0000 c3'),
+    'BAD_FRAME',
+    /REJECT reason is not valid UTF-8/,
+  ],
+  [
+    'REJECT without its code',
+    hex('02 03 00000001 00'),
+    'BAD_FRAME',
+    /REJECT body must start with a 2-byte code/,
+  ],
   ['RST reason over the limit', bigReason, 'FRAME_TOO_LARGE', /RST reason is 257 bytes, the limit is 256/],
-  ['OPEN without a name', hex('01 01 00000001 00 6e756c6c'), 'BAD_FRAME', /service name length of 0/],
-  ['OPEN with a body shorter than its name', hex('01 01 00000001 05 6563686f'), 'BAD_FRAME', /length of 5/],
-  ['OPEN with an upper-case name', hex('01 01 00000001 04 4563686f 6e756c6c'), 'BAD_FRAME', /"Echo"/],
-  ['OPEN with a control character', hex('01 01 00000001 02 610a 6e756c6c'), 'BAD_FRAME', /"a\\n"/],
-  ['OPEN without args', hex('01 01 00000001 04 6563686f'), 'BAD_FRAME', /not valid JSON/],
+  ['OPEN without a name', hex('02 01 00000001 00 6e756c6c'), 'BAD_FRAME', /service name length of 0/],
+  ['OPEN with a body shorter than its name', hex('02 01 00000001 05 6563686f'), 'BAD_FRAME', /length of 5/],
+  ['OPEN with an upper-case name', hex('02 01 00000001 04 4563686f 6e756c6c'), 'BAD_FRAME', /"Echo"/],
+  ['OPEN with a control character', hex('02 01 00000001 02 610a 6e756c6c'), 'BAD_FRAME', /"a\\n"/],
+  ['OPEN without args', hex('02 01 00000001 04 6563686f'), 'BAD_FRAME', /not valid JSON/],
   [
     'OPEN with bad JSON',
-    hex('01 01 00000001 04 6563686f 7b'),
+    hex('02 01 00000001 04 6563686f 7b'),
     'BAD_FRAME',
     /"echo" on stream 1 are not valid JSON/,
   ],
   [
     'OPEN with bad UTF-8 args',
-    hex('01 01 00000001 04 6563686f 22ff22'),
+    hex('02 01 00000001 04 6563686f 22ff22'),
     'BAD_FRAME',
     /arguments is not valid UTF-8/,
   ],
@@ -134,9 +154,9 @@ test('OPEN limits hold at their edges', () => {
   const open = encodeFrame({ type: FrameType.Open, streamId: 1, service: name, args: okArgs });
   const back = decodeFrame(open);
   assert.equal(back.type === FrameType.Open && back.args, okArgs);
-  const overName = Buffer.concat([hex('01 01 00000001 21'), Buffer.alloc(33, 0x61), Buffer.from('1')]);
+  const overName = Buffer.concat([hex('02 01 00000001 21'), Buffer.alloc(33, 0x61), Buffer.from('1')]);
   assertDecodeFails(overName, 'BAD_FRAME', /service name length of 33 \(need 1\.\.32\)/);
-  const overArgs = Buffer.concat([hex('01 01 00000001 01 61'), Buffer.alloc(MAX_OPEN_ARGS_BYTES + 1, 0x20)]);
+  const overArgs = Buffer.concat([hex('02 01 00000001 01 61'), Buffer.alloc(MAX_OPEN_ARGS_BYTES + 1, 0x20)]);
   assertDecodeFails(overArgs, 'FRAME_TOO_LARGE', /OPEN arguments are 8193 bytes, the limit is 8192/);
 });
 
@@ -177,11 +197,20 @@ test('undefined args travel as null', () => {
 
 test('long reasons are cut to the limit on a UTF-8 character boundary', () => {
   const reason = 'é'.repeat(200) + '!'; // 401 bytes
-  const wire = encodeFrame({ type: FrameType.Rst, streamId: 1, reason });
-  assert.equal(wire.length, 6 + MAX_REASON_BYTES);
+  const wire = encodeFrame({ type: FrameType.Rst, streamId: 1, code: 'UNSPECIFIED', reason });
+  assert.equal(wire.length, 6 + 2 + MAX_REASON_BYTES); // header, code, reason
   const back = decodeFrame(wire);
   assert.equal(back.type === FrameType.Rst && back.reason, 'é'.repeat(128));
   const odd = encodeFrame({ type: FrameType.GoAway, streamId: 0, reason: 'a' + '€'.repeat(100) });
   const oddBack = decodeFrame(odd);
   assert.equal(oddBack.type === FrameType.GoAway && oddBack.reason, 'a' + '€'.repeat(85)); // 1 + 85×3 = 256
+});
+
+test('refusal codes: known ones round-trip; a value this side does not know reads as UNSPECIFIED', () => {
+  for (const code of REFUSAL_CODES) {
+    const back = decodeFrame(encodeFrame({ type: FrameType.Reject, streamId: 1, code, reason: 'r' }));
+    assert.equal(back.type === FrameType.Reject && back.code, code);
+  }
+  const future = decodeFrame(hex('02 07 00000001 7fff 78'));
+  assert.equal(future.type === FrameType.Rst && future.code, 'UNSPECIFIED');
 });

@@ -29,13 +29,14 @@ test('accepted stream carries service, args and bytes both ways', async () => {
   p.close();
 });
 
-test('reject() makes open() fail with STREAM_REJECTED and the reason', async () => {
-  const p = muxPair({ b: { onStream: (req) => req.reject('no terminals for you') } });
+test("reject() makes open() fail with STREAM_REJECTED, the peer's reason and its code", async () => {
+  const p = muxPair({ b: { onStream: (req) => req.reject('PERMISSION_DENIED', 'no terminals for you') } });
   await assert.rejects(
     p.ma.open('terminal', {}),
     (err: unknown) =>
       isClawError(err, 'STREAM_REJECTED') &&
-      err.message === 'peer refused the "terminal" stream: no terminals for you',
+      err.refusal === 'PERMISSION_DENIED' &&
+      err.message === 'no terminals for you',
   );
   p.close();
 });
@@ -82,7 +83,7 @@ test('async accept works; an open that times out is cancelled and a late accept(
     () => requests[0]!.accept(),
     (err: unknown) => isClawError(err, 'STREAM_RESET') && /gave up on the "slow" stream/.test(err.message),
   );
-  requests[0]!.reject('too late'); // harmless no-op
+  requests[0]!.reject('CANCELLED', 'too late'); // harmless no-op
 
   const later = p.ma.open('later', 2);
   await waitFor(() => requests.length === 2, 'second request');
@@ -155,7 +156,7 @@ test(`OPENs beyond ${MAX_INBOUND_STREAMS} waiting or open streams are rejected, 
   assert.equal(rej!.streamId, 1 + 2 * MAX_INBOUND_STREAMS);
   assert.match(rej!.reason, /too many streams: this node allows 1024/);
   // Answering one frees a slot.
-  held[0]!.reject('done');
+  held[0]!.reject('UNSPECIFIED', 'done');
   raw.send({ type: FrameType.Open, streamId: 3 + 2 * MAX_INBOUND_STREAMS, service: 'x', args: 'again' });
   await waitFor(() => held.length === MAX_INBOUND_STREAMS + 1, 'slot reused');
   assert.equal(mb.closed, false);

@@ -150,7 +150,7 @@ test('frames for finished streams are dropped, not fatal (they cross an RST on t
   await settle(2);
   const s = accepted[0]!;
   const failed = errorOf(s);
-  raw.send({ type: FrameType.Rst, streamId: 1, reason: 'bye' });
+  raw.send({ type: FrameType.Rst, streamId: 1, code: 'CANCELLED', reason: 'bye' });
   raw.send(data(1, 10));
   raw.send({ type: FrameType.Window, streamId: 1, increment: 10 });
   raw.send({ type: FrameType.Fin, streamId: 1 });
@@ -175,16 +175,20 @@ test('a REJECT or RST for an opening stream rejects open(); unknown PONGs are ig
   const first = mux.open('x', {});
   const second = mux.open('y', {});
   await settle(2);
-  raw.send({ type: FrameType.Reject, streamId: 1, reason: '' });
-  raw.send({ type: FrameType.Rst, streamId: 3, reason: 'crashed' });
+  raw.send({ type: FrameType.Reject, streamId: 1, code: 'UNSPECIFIED', reason: '' });
+  raw.send({ type: FrameType.Rst, streamId: 3, code: 'SERVICE_FAILED', reason: 'crashed' });
   raw.send({ type: FrameType.Pong, streamId: 0, nonce: 999n });
   await assert.rejects(
     first,
-    (err: unknown) => isClawError(err, 'STREAM_REJECTED') && /"x" stream: no reason given$/.test(err.message),
+    (err: unknown) =>
+      isClawError(err, 'STREAM_REJECTED') &&
+      err.refusal === 'UNSPECIFIED' &&
+      err.message === 'peer refused the "x" stream',
   );
   await assert.rejects(
     second,
-    (err: unknown) => isClawError(err, 'STREAM_REJECTED') && /"y" stream: crashed$/.test(err.message),
+    (err: unknown) =>
+      isClawError(err, 'STREAM_REJECTED') && err.refusal === 'SERVICE_FAILED' && err.message === 'crashed',
   );
   assert.equal(mux.closed, false);
   mux.close();
