@@ -9,11 +9,14 @@ import { SearchAddon } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
-import type { PathKind } from '../../../src-main/transport/link.js';
+import type { PeerInfo } from '../../../src-main/api/contract.js';
 import { messageOf, type ApiClient } from '../../api/client.js';
 import { terminalKeyAction } from './keys.js';
 import { TerminalSession } from './terminal-session.js';
 import { terminalTheme } from './theme.js';
+
+/** `direct` or `relay`, as the contract names a path. */
+type PathKind = NonNullable<PeerInfo['path']>;
 
 export interface TabTarget {
   /** The peer's fingerprint. */
