@@ -11,10 +11,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { errorMessage, isClawError } from '../core/errors.js';
 import { ensurePrivateDir, socketPrivateDir } from '../agent/home-dir.js';
 import type { ApiHandler } from './contract.js';
-import { validateRequest } from './validate.js';
+import { apiErrorBody, validateRequest } from './validate.js';
 import { acceptStreamUpgrade, type StreamUpgradeHandlers } from './stream-upgrade.js';
 
 /** Longest accepted request line, in bytes: requests are small; this bounds a misbehaving client. */
@@ -156,9 +155,6 @@ async function handleLine(line: string, handler: ApiHandler): Promise<unknown> {
     const result = await handler.call(req.method, req.params);
     return { id: req.id, ok: true, result };
   } catch (err) {
-    const code = isClawError(err) ? err.code : err instanceof SyntaxError ? 'BAD_ARGUMENT' : 'INTERNAL';
-    const message =
-      err instanceof SyntaxError ? `request is not valid JSON: ${err.message}` : errorMessage(err);
-    return { id, ok: false, error: { code, message } };
+    return { id, ok: false, error: apiErrorBody(err) };
   }
 }

@@ -14,11 +14,11 @@
  */
 import type { Socket } from 'node:net';
 import { z } from 'zod';
-import { ClawError, errorMessage, isClawError, type ErrorCode } from '../core/errors.js';
+import { ClawError, type ErrorCode } from '../core/errors.js';
 import { MAX_COMMAND_ARGS, MAX_TERMINAL_DIMENSION } from '../protocol/terminal-frames.js';
 import type { PathKind } from '../transport/link.js';
 import type { TerminalSessionState } from './contract-types.js';
-import { describeZodError } from './validate.js';
+import { apiErrorBody, describeZodError } from './validate.js';
 import type { ViewerChannel } from './viewer-channel.js';
 
 /** Longest reply line a client accepts before the frames start, in bytes (64 KiB; replies are small). */
@@ -170,9 +170,7 @@ export function acceptStreamUpgrade(
   const id = 'id' in raw && Number.isInteger(raw.id) && (raw.id as number) >= 0 ? (raw.id as number) : null;
   socket.pause();
   const fail = (err: unknown) => {
-    const code: ErrorCode = isClawError(err) ? err.code : 'INTERNAL';
-    if (!socket.destroyed)
-      socket.end(JSON.stringify({ id, ok: false, error: { code, message: errorMessage(err) } }) + '\n');
+    if (!socket.destroyed) socket.end(JSON.stringify({ id, ok: false, error: apiErrorBody(err) }) + '\n');
   };
   const refuse = (message: string) => {
     fail(new ClawError('BAD_ARGUMENT', message));

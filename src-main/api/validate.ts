@@ -3,7 +3,8 @@
  * a known method and that method's parameters before the agent sees it.
  */
 import { z } from 'zod';
-import { ClawError } from '../core/errors.js';
+import { ClawError, errorMessage, isClawError, refusalOf, type ErrorCode } from '../core/errors.js';
+import type { RefusalCode } from '../core/refusal-codes.js';
 import { isMethodName, methodParams, type MethodName, type MethodParams } from './contract.js';
 
 const envelope = z.object({
@@ -45,4 +46,26 @@ export function validateRequest(raw: unknown): ValidRequest {
   const { id, method, params } = parsed.data;
   if (!isMethodName(method)) throw new ClawError('BAD_ARGUMENT', `unknown method '${method}'`);
   return { id, method, params: validateParams(method, params) };
+}
+
+/**
+ * How every transport answers a failed request: the stable code, the one line for people, and — when the
+ * failure was another node's refusal — its refusal code, so a client shows its own words for it.
+ */
+export interface ApiErrorBody {
+  code: ErrorCode;
+  message: string;
+  refusal?: RefusalCode;
+}
+
+export function apiErrorBody(err: unknown): ApiErrorBody {
+  if (err instanceof SyntaxError) {
+    return { code: 'BAD_ARGUMENT', message: `request is not valid JSON: ${err.message}` };
+  }
+  const refusal = refusalOf(err);
+  return {
+    code: isClawError(err) ? err.code : 'INTERNAL',
+    message: errorMessage(err),
+    ...(refusal ? { refusal } : {}),
+  };
 }

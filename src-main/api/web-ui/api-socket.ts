@@ -5,9 +5,9 @@
  * the same validateRequest as the control socket; a bad one gets an error reply and the socket goes on.
  */
 import type { RawData, WebSocket } from 'ws';
-import { errorMessage, isClawError, type ErrorCode } from '../../core/errors.js';
+import type { ErrorCode } from '../../core/errors.js';
 import type { ApiHandler } from '../contract.js';
-import { validateRequest } from '../validate.js';
+import { apiErrorBody, validateRequest } from '../validate.js';
 import {
   CLOSE_BAD_DATA,
   CLOSE_UNSUPPORTED_DATA,
@@ -86,6 +86,6 @@ async function handle(msg: object, handler: ApiHandler): Promise<unknown> {
     const result = await handler.call(req.method, req.params);
     return { type: 'response', id: req.id, ok: true, result };
   } catch (err) {
-    return failure(idOf(msg), isClawError(err) ? err.code : 'INTERNAL', errorMessage(err));
+    return { type: 'response', id: idOf(msg), ok: false, error: apiErrorBody(err) };
   }
 }

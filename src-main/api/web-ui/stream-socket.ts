@@ -7,9 +7,9 @@
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Disposer } from '../../core/emitter.js';
-import { ClawError, errorMessage, isClawError } from '../../core/errors.js';
+import { ClawError } from '../../core/errors.js';
 import { startStreamMethod, type StreamUpgradeHandlers } from '../stream-upgrade.js';
-import { describeZodError } from '../validate.js';
+import { apiErrorBody, describeZodError } from '../validate.js';
 import type { ViewerChannel } from '../viewer-channel.js';
 import {
   CLOSE_UNSUPPORTED_DATA,
@@ -114,8 +114,7 @@ export function serveStreamSocket(
   sessions.admit(ws, () => {
     ws.once('message', (raw: RawData, isBinary: boolean) => {
       void open(ws, textOf(raw, isBinary), handlers).catch((err: unknown) => {
-        const code = isClawError(err) ? err.code : 'INTERNAL';
-        sendJson(ws, { type: 'error', error: { code, message: errorMessage(err) } });
+        sendJson(ws, { type: 'error', error: apiErrorBody(err) });
         ws.close(1000);
       });
     });
