@@ -1,0 +1,150 @@
+/**
+ * The window over its Electron-style bridge (`window.clawbridge`, api/ipc-transport.ts) instead of the
+ * WebSocket: a stand-in preload, injected before the page's scripts, implements the bridge exactly as
+ * ipc-transport.ts documents it — `{ok, result | error}` envelopes, events through `subscribe`, and one
+ * MessagePort per terminal posted to the window with the page's streamId — on top of the agent's web
+ * UI sockets. So the page's IPC path (requests, events, terminal frames over a MessagePort) runs for
+ * real in Chromium, and the stand-in is a reference for the app's preload.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { browserMissing, card, launchBrowser, uiUrl, waitForScreen } from '../helpers/browser.js';
+import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+
+const skip = browserMissing();
+if (skip) console.log(`# ${skip}`);
+
+/** The stand-in preload: page script, so a string (it runs in the browser, not under tsc). */
+const BRIDGE = `(token) => {
+  const base = 'ws://' + location.host;
+  const calls = { request: 0, subscribe: 0, openStream: 0 };
+  let api, ready, nextId = 1;
+  const waiting = new Map();
+  const listeners = new Set();
+  const connect = () => {
+    api = new WebSocket(base + '/api');
+    ready = new Promise((resolve) => {
+      api.onopen = () => api.send(JSON.stringify({ type: 'auth', token }));
+      api.onmessage = (e) => {
+        const m = JSON.parse(e.data);
+        if (m.type === 'ready') { api.send(JSON.stringify({ type: 'subscribe' })); resolve(); }
+        else if (m.type === 'response') {
+          const w = waiting.get(m.id); waiting.delete(m.id);
+          if (w) w(m.ok ? { ok: true, result: m.result } : { ok: false, error: m.error });
+        } else if (m.type === 'event') for (const l of listeners) l(m.event, m.data);
+      };
+    });
+  };
+  connect();
+  window.__bridgeCalls = calls;
+  window.clawbridge = {
+    async request(method, params) {
+      calls.request++;
+      await ready;
+      const id = nextId++;
+      return new Promise((resolve) => {
+        waiting.set(id, resolve);
+        api.send(JSON.stringify({ type: 'request', id, method, params }));
+      });
+    },
+    subscribe(listener) {
+      calls.subscribe++;
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    openStream(method, params, streamId) {
+      calls.openStream++;
+      return new Promise((resolve) => {
+        const ws = new WebSocket(base + '/api/stream');
+        ws.binaryType = 'arraybuffer';
+        let port = null;
+        ws.onopen = () => {
+          ws.send(JSON.stringify({ type: 'auth', token }));
+          ws.send(JSON.stringify({ type: 'open', method, params }));
+        };
+        ws.onmessage = (e) => {
+          if (port) { port.postMessage(e.data, [e.data]); return; }
+          const m = JSON.parse(e.data);
+          if (m.type === 'error') { resolve({ ok: false, error: m.error }); return; }
+          const channel = new MessageChannel();
+          port = channel.port2;
+          port.onmessage = (p) => {
+            if (p.data === null) ws.close(1000);
+            else ws.send(p.data);
+          };
+          ws.onclose = () => { if (port) port.postMessage(null); };
+          window.postMessage({ type: 'clawbridge:stream', streamId }, '*', [channel.port1]);
+          resolve({ ok: true, result: m.result });
+        };
+      });
+    },
+  };
+}`;
+
+let browser: Browser | undefined;
+let context: BrowserContext;
+let page: Page;
+const errors: string[] = [];
+
+before(async () => {
+  if (skip) return;
+  const relay = await startRelay();
+  const [homeA, homeB] = [tempHome('e2e-ia'), tempHome('e2e-ib')];
+  const agent = (home: string, name: string) =>
+    startProcess([
+      'agent',
+      '--home',
+      home,
+      '--name',
+      name,
+      '--relay',
+      relay.url,
+      '--listen',
+      '127.0.0.1:0',
+      '--ui-listen',
+      '127.0.0.1:0',
+    ]);
+  const [a, b] = [agent(homeA, 'a'), agent(homeB, 'b')];
+  await Promise.all([a.waitForLine(/agent a running/), b.waitForLine(/agent b running/)]);
+  const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', homeA]);
+  const join = cli(['pair', 'join', code, '--home', homeB, '--timeout', '30s', '--allow', 'terminal']);
+  await waitFor(
+    'B pending on A',
+    async () => (await cliJson<unknown[]>(['pending', '--home', homeA])).length > 0,
+    15_000,
+  );
+  assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);
+  assert.equal((await join).code, 0);
+
+  const url = new URL(await uiUrl(homeA));
+  const token = /token=([0-9a-f]+)/.exec(url.hash)![1]!;
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(`(${BRIDGE})(${JSON.stringify(token)})`);
+  page = await context.newPage();
+  page.on('pageerror', (err) => errors.push(err.message));
+  // No token in the address: only the bridge can reach the agent.
+  await page.goto(`${url.origin}/`);
+});
+
+after(async () => {
+  await browser?.close();
+  await stopAll();
+});
+
+test(
+  'through the bridge: peers and their live state, then a terminal over a MessagePort',
+  { skip: skip ?? false },
+  async () => {
+    await card(page, 'b').getByText('online', { exact: true }).waitFor({ timeout: 20_000 });
+    await card(page, 'b').getByRole('button', { name: 'Open terminal' }).click();
+    await page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 15_000 });
+    await page.locator('.terminal-pane .xterm').click();
+    await page.keyboard.type('echo bridge-$((6*7))\n');
+    await waitForScreen(page, /^bridge-42\s*$/m);
+    const calls = await page.evaluate<Record<string, number>>('window.__bridgeCalls');
+    assert.ok(calls.request! > 0 && calls.subscribe === 1 && calls.openStream === 1, JSON.stringify(calls));
+    assert.deepEqual(errors, []);
+  },
+);
