@@ -5,11 +5,13 @@
  * `socks-*` through `clawbridge proxy add --socks` against `ssh-D`, over a direct link and over a relay.
  * Everything is set up first and then measured side by side (side-by-side.ts), so the ratios do not
  * depend on which row ran while the machine was busy. Then, on the direct pair, the terminal echo rows
- * (bench/terminal-echo.ts). Setup is as for ssh-L: local connect (+ SOCKS handshake) → first echoed
+ * (bench/terminal-echo.ts) and the same echo in the web UI's terminal in Chromium (bench/ui-echo.ts).
+ * `--only` (bench/only.ts) leaves out what no selected row needs. Setup is as for ssh-L: local connect (+ SOCKS handshake) → first echoed
  * byte, with the agents' link already up, as the ssh login is excluded there.
  */
 import { parseHostPort } from '../src-main/core/host-port.js';
 import { startChild } from './child.js';
+import { selects, type RowSelection } from './only.js';
 import { startAgentPair, type AgentPair, type PairMode } from './cli-agents.js';
 import { timed } from './path.js';
 import { measureSideBySide, type NamedPath } from './side-by-side.js';
@@ -17,6 +19,7 @@ import { startSshForward } from './ssh.js';
 import { firstEcho, socksStream, tcpStream } from './streams.js';
 import type { BenchResult } from './table.js';
 import { measureTerminalEcho } from './terminal-echo.js';
+import { measureUiEcho } from './ui-echo.js';
 
 export interface AgentRows {
   results: BenchResult[];
@@ -63,20 +66,40 @@ const PREPARE = [
  * then term-echo-idle and term-echo-load. A row that cannot be measured is left out with a note (the
  * caller prints it empty); never throws.
  */
-export async function measureAgentRows(log: (line: string) => void): Promise<AgentRows> {
+export async function measureAgentRows(
+  log: (line: string) => void,
+  only: RowSelection = null,
+): Promise<AgentRows> {
   const results: BenchResult[] = [];
   const notes: string[] = [];
   const stops: Array<() => Promise<void>> = [];
   const sink = startChild('./peer-child.ts');
+  const wantsEcho = ['term-echo-idle', 'term-echo-load', 'ui-echo', 'ui-echo-bytes'].some((r) =>
+    selects(only, r),
+  );
+  const wantsPaths = [
+    'ssh-L',
+    'ssh-D',
+    'forward-direct',
+    'forward-relay',
+    'socks-direct',
+    'socks-relay',
+  ].some((r) => selects(only, r));
   try {
     const { port: sinkPort } = await sink.request<{ port: number }>('start', { kind: 'tcp' });
-    log('starting sshd and ssh -L/-D…');
-    const ssh = await startSshForward(sinkPort, log);
-    stops.push(() => ssh.stop());
-    notes.push(...ssh.notes);
-    const paths: NamedPath[] = [...ssh.paths];
+    const paths: NamedPath[] = [];
+    if (wantsPaths) {
+      log('starting sshd and ssh -L/-D…');
+      const ssh = await startSshForward(sinkPort, log);
+      stops.push(() => ssh.stop());
+      notes.push(...ssh.notes);
+      paths.push(...ssh.paths);
+    }
     let direct: AgentPair | undefined;
     for (const mode of ['direct', 'relay'] as const satisfies readonly PairMode[]) {
+      const needed =
+        PREPARE.some(({ row }) => selects(only, `${row}-${mode}`)) || (mode === 'direct' && wantsEcho);
+      if (!needed) continue;
       log(`starting two clawbridge agents (${mode})…`);
       let pair: AgentPair;
       try {
@@ -89,6 +112,7 @@ export async function measureAgentRows(log: (line: string) => void): Promise<Age
       if (mode === 'direct') direct = pair;
       log(`  agents up, b online on the ${mode} path after ${(pair.readyMs / 1000).toFixed(1)} s`);
       for (const { row, prepare } of PREPARE) {
+        if (!selects(only, `${row}-${mode}`)) continue;
         try {
           paths.push(await prepare(pair, sinkPort));
         } catch (err) {
@@ -96,16 +120,31 @@ export async function measureAgentRows(log: (line: string) => void): Promise<Age
         }
       }
     }
-    const measured = await measureSideBySide(paths, log);
-    results.push(...measured.results);
-    notes.push(...measured.notes);
-    if (direct) {
-      log('measuring term-echo-idle…');
-      const term = await measureTerminalEcho(direct.homeA, log);
-      results.push(...term.results);
-      notes.push(...term.notes);
+    if (paths.length > 0) {
+      const measured = await measureSideBySide(paths, log);
+      results.push(...measured.results);
+      notes.push(...measured.notes);
+    }
+    if (!wantsEcho) {
+      // Nothing more to measure on the direct pair.
+    } else if (direct) {
+      if (selects(only, 'term-echo-idle') || selects(only, 'term-echo-load')) {
+        log('measuring term-echo-idle…');
+        const term = await measureTerminalEcho(direct.homeA, log, selects(only, 'term-echo-load'));
+        results.push(...term.results);
+        notes.push(...term.notes);
+      }
+      if (selects(only, 'ui-echo') || selects(only, 'ui-echo-bytes')) {
+        // Right after term-echo, on the same pair, to the same `cat` on b.
+        log('measuring ui-echo…');
+        const t0 = performance.now();
+        const ui = await measureUiEcho(direct.homeA, log);
+        log(`  ui-echo done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        results.push(...ui.results);
+        notes.push(...ui.notes);
+      }
     } else {
-      notes.push('term-echo-idle and term-echo-load not available: the direct agent pair did not start');
+      notes.push('the echo rows are not available: the direct agent pair did not start');
     }
   } catch (err) {
     notes.push(`agent rows stopped early: ${(err as Error).message}`);

@@ -1,7 +1,9 @@
 /**
- * `npm run bench` (`tsx bench/run.ts [--json]`): measures every path side by side in one run on
- * 127.0.0.1 and prints one table of throughput, round trip and setup time, the ratios with their
- * targets (PASS/MISS, never a failing exit code for a miss) and relay memory per idle connection.
+ * `npm run bench` (`tsx bench/run.ts [--json] [--only ROW,ROW…]`): measures every path side by side in
+ * one run on 127.0.0.1 and prints one table of throughput, round trip and setup time, the size of the
+ * built renderer's JavaScript, the ratios with their targets (PASS/MISS, never a failing exit code for
+ * a miss) and relay memory per idle connection. `--only` measures only the rows it names (bench/only.ts,
+ * e.g. `--only term-echo,ui-echo,renderer-js`; `relay-memory` for the memory lines).
  * Compare ratios, not absolute numbers: they depend on the machine. With --json, stdout carries only
  * `{"results":[…],"ratios":{…}}` and progress and notes go to stderr.
  */
@@ -11,8 +13,10 @@ import { generateIdentity } from '../src-main/crypto/identity.js';
 import { measureAgentRows } from './agent-paths.js';
 import { bufferutilLoaded } from './bare-relay.js';
 import { measureDirect, measureRawTcp, measureRawTls } from './direct-paths.js';
+import { parseOnly, selects, unknownNames } from './only.js';
 import { measureRelayMemory } from './relay-memory.js';
 import { prepareBareRelay, prepareRelay } from './relay-paths.js';
+import { measureRendererJs } from './renderer-size.js';
 import { measureSideBySide, type NamedPath } from './side-by-side.js';
 import {
   computeTargets,
@@ -21,12 +25,16 @@ import {
   ROW_NAMES,
   type BenchResult,
   type RowName,
+  type SizeResult,
 } from './table.js';
 
 // The bench's own end of the in-process rows runs clawbridge code: tuned as the CLI is (ADR 0007).
 tuneGcForBulkTransfer();
 
 const json = process.argv.includes('--json');
+const only = parseOnly(process.argv.slice(2));
+/** Rows and lines that are not rows of the table but can be selected with --only. */
+const OTHER_NAMES = ['renderer-js', 'relay-memory'];
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const notes: string[] = [];
 
@@ -54,17 +62,19 @@ async function main(): Promise<void> {
     generateIdentity('bench client'),
   ]);
   if (!bufferutilLoaded()) notes.push('bufferutil is not installed: ws masks frames in JavaScript');
-  const results: BenchResult[] = [
-    await row('raw-tcp', measureRawTcp),
-    await row('raw-tls', () => measureRawTls(server, client)),
-    await row('direct', () => measureDirect(server, client)),
-  ];
+  const unknown = unknownNames(only, [...ROW_NAMES, ...OTHER_NAMES]);
+  if (unknown.length > 0) notes.push(`--only: no row is called ${unknown.join(', ')}`);
+  const results: BenchResult[] = [];
+  if (selects(only, 'raw-tcp')) results.push(await row('raw-tcp', measureRawTcp));
+  if (selects(only, 'raw-tls')) results.push(await row('raw-tls', () => measureRawTls(server, client)));
+  if (selects(only, 'direct')) results.push(await row('direct', () => measureDirect(server, client)));
   // The relay is compared with the bare relay: both are set up, then measured side by side.
   const relayPaths: NamedPath[] = [];
   for (const [name, prepare] of [
     ['bare-relay', prepareBareRelay],
     ['relay', () => prepareRelay(server, client)],
   ] as const) {
+    if (!selects(only, name)) continue;
     log(`starting ${name}…`);
     try {
       relayPaths.push(await prepare());
@@ -75,16 +85,30 @@ async function main(): Promise<void> {
   const relays = await measureSideBySide(relayPaths, log);
   results.push(...relays.results);
   notes.push(...relays.notes);
-  const agents = await measureAgentRows(log);
+  const agents = await measureAgentRows(log, only);
   results.push(...agents.results);
   notes.push(...agents.notes);
-  // Rows in the table's order, an empty one for any row that produced nothing at all.
+  // Rows in the table's order, an empty one for any (selected) row that produced nothing at all.
   const order = (name: string) => ROW_NAMES.indexOf(name as RowName);
-  for (const name of ROW_NAMES) if (!results.some((r) => r.name === name)) results.push(empty(name));
+  for (const name of ROW_NAMES) {
+    if (selects(only, name) && !results.some((r) => r.name === name)) results.push(empty(name));
+  }
   results.sort((a, b) => order(a.name) - order(b.name));
-  const memory = await measureRelayMemory(log);
+  const sizes: SizeResult[] = [];
+  if (selects(only, 'renderer-js')) {
+    try {
+      sizes.push(measureRendererJs());
+    } catch (err) {
+      notes.push(`renderer-js not available: ${(err as Error).message}`);
+      sizes.push({ name: 'renderer-js', bytes: null, gzipBytes: null, files: 0 });
+    }
+  }
+  const memory = selects(only, 'relay-memory') ? await measureRelayMemory(log) : { results: [], notes: [] };
   notes.push(...memory.notes);
-  const lines = computeTargets(results, memory.results);
+  // With --only, the lines whose inputs were not measured are left out instead of printed as n/a.
+  const lines = computeTargets(results, memory.results, sizes).filter(
+    (l) => only === null || l.value !== null,
+  );
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   notes.push(
     `one run, ${seconds} s, all on 127.0.0.1, load average ${load.toFixed(2)} on ${cores} cores at the start; each far end in its own process; MB/s = 10^6 bytes/s through one stream; RTT = 1-byte ping-pong`,
@@ -98,7 +122,7 @@ async function main(): Promise<void> {
     for (const n of notes) log(`note: ${n}`);
     process.stdout.write(`${jsonReport(results, lines)}\n`);
   } else {
-    process.stdout.write(`${formatReport(results, lines, notes)}\n`);
+    process.stdout.write(`${formatReport(results, lines, notes, sizes)}\n`);
   }
 }
 

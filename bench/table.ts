@@ -19,6 +19,8 @@ export const ROW_NAMES = [
   'socks-relay',
   'term-echo-idle',
   'term-echo-load',
+  'ui-echo',
+  'ui-echo-bytes',
 ] as const;
 export type RowName = (typeof ROW_NAMES)[number];
 
@@ -33,6 +35,17 @@ export interface BenchResult {
   p99Ms: number | null;
   /** Time from dial to the first usable stream, in milliseconds. */
   setupMs: number | null;
+}
+
+/** A size of something built (row `renderer-js`), in bytes; null when it could not be measured. */
+export interface SizeResult {
+  name: string;
+  /** Sum of the files' sizes before compression. */
+  bytes: number | null;
+  /** Sum of each file gzipped on its own. */
+  gzipBytes: number | null;
+  /** How many files were counted. */
+  files: number;
 }
 
 /** Relay memory: RSS growth per idle authenticated connection, in KiB, keyed by connection count. */
@@ -50,7 +63,7 @@ export type Ratios = Record<string, number | null>;
 export interface TargetLine {
   key: string;
   value: number | null;
-  unit: 'x' | 'ms' | 'KiB';
+  unit: 'x' | 'ms' | 'KiB' | 'B';
   /** Human-readable target, e.g. `>= 1.0x`, or '' when the line has no target. */
   target: string;
   pass: boolean | undefined;
@@ -93,6 +106,10 @@ export const TARGET_FORWARD_DIRECT_OVER_SSH = 1.0;
 export const TARGET_FORWARD_RELAY_OVER_SSH = 0.5;
 /** Target: keystroke echo p99 while another session on the same peer streams output, in ms. */
 export const TARGET_TERM_ECHO_LOAD_P99_MS = 50;
+/** Target: keystroke → glyph in the web UI's terminal at most this much slower (p50) than the CLI's echo. */
+export const TARGET_UI_ECHO_OVER_TERM_P50_MS = 2;
+/** Target: the built renderer's JavaScript, before compression, in bytes (1 MB). */
+export const TARGET_RENDERER_JS_BYTES = 1_000_000;
 
 /** The agent rows' ratios against OpenSSH (issue 4): [key, our row, ssh row, minimum]. */
 const FORWARD_RATIOS: readonly (readonly [string, RowName, RowName, number])[] = [
@@ -106,6 +123,7 @@ const FORWARD_RATIOS: readonly (readonly [string, RowName, RowName, number])[] =
 export function computeTargets(
   results: readonly BenchResult[],
   memory: readonly MemoryResult[],
+  sizes: readonly SizeResult[] = [],
 ): TargetLine[] {
   const row = (name: RowName) => results.find((r) => r.name === name);
   const atLeast = (value: number | null, min: number) => (value === null ? undefined : value >= min);
@@ -163,6 +181,23 @@ export function computeTargets(
     target: `<= ${TARGET_TERM_ECHO_LOAD_P99_MS} ms`,
     pass: atMost(echoLoad, TARGET_TERM_ECHO_LOAD_P99_MS),
   });
+  const uiOverTerm = difference(row('ui-echo')?.p50Ms, row('term-echo-idle')?.p50Ms);
+  lines.push(
+    {
+      key: 'ui-echo-term-echo-idle p50Ms',
+      value: uiOverTerm,
+      unit: 'ms',
+      target: `<= ${TARGET_UI_ECHO_OVER_TERM_P50_MS} ms`,
+      pass: atMost(uiOverTerm, TARGET_UI_ECHO_OVER_TERM_P50_MS),
+    },
+    {
+      key: 'ui-echo-bytes-term-echo-idle p50Ms',
+      value: difference(row('ui-echo-bytes')?.p50Ms, row('term-echo-idle')?.p50Ms),
+      unit: 'ms',
+      target: '',
+      pass: undefined,
+    },
+  );
   for (const m of memory) {
     const isOurs = m.name === 'relay';
     lines.push({
@@ -172,6 +207,19 @@ export function computeTargets(
       target: isOurs ? `<= ${TARGET_KIB_PER_CONNECTION} KiB` : '',
       pass: isOurs ? atMost(m.kibPerConnection, TARGET_KIB_PER_CONNECTION) : undefined,
     });
+  }
+  for (const size of sizes) {
+    const isRenderer = size.name === 'renderer-js';
+    lines.push(
+      {
+        key: `${size.name} bytes`,
+        value: size.bytes,
+        unit: 'B',
+        target: isRenderer ? `<= ${TARGET_RENDERER_JS_BYTES} B` : '',
+        pass: isRenderer ? atMost(size.bytes, TARGET_RENDERER_JS_BYTES) : undefined,
+      },
+      { key: `${size.name} gzip bytes`, value: size.gzipBytes, unit: 'B', target: '', pass: undefined },
+    );
   }
   return lines;
 }
@@ -202,6 +250,13 @@ export function formatNumber(value: number | null | undefined): string {
   return value.toFixed(3);
 }
 
+/** A ratio line's value with its unit: `1.25x`, `0.130 ms`, `695079 B` (bytes are whole). */
+export function formatValue(value: number, unit: TargetLine['unit']): string {
+  if (unit === 'x') return `${formatNumber(value)}x`;
+  if (unit === 'B') return `${Number.isFinite(value) ? Math.round(value) : '-'} B`;
+  return `${formatNumber(value)} ${unit}`;
+}
+
 /** Left-aligns the first column and right-aligns the others. */
 export function alignColumns(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
@@ -222,6 +277,7 @@ export function formatReport(
   results: readonly BenchResult[],
   lines: readonly TargetLine[],
   notes: readonly string[] = [],
+  sizes: readonly SizeResult[] = [],
 ): string {
   const rows = alignColumns([
     ['path', 'MB/s', 'p50 ms', 'p99 ms', 'setup ms'],
@@ -237,12 +293,25 @@ export function formatReport(
     ['ratio', 'value', 'target', 'result'],
     ...lines.map((l) => [
       l.key,
-      l.value === null ? '-' : `${formatNumber(l.value)}${l.unit === 'x' ? 'x' : ` ${l.unit}`}`,
+      l.value === null ? '-' : formatValue(l.value, l.unit),
       l.target || '-',
       l.pass === undefined ? (l.target ? 'n/a' : '') : l.pass ? 'PASS' : 'MISS',
     ]),
   ]);
-  const out = [...rows, '', ...targets];
+  const out = [...rows, ''];
+  if (sizes.length > 0) {
+    const bytes = (v: number | null) => (v === null ? '-' : String(Math.round(v)));
+    out.push(
+      ...alignColumns([
+        ['size', 'bytes', 'gzip bytes', 'files'],
+        ...sizes.map((s) => [s.name, bytes(s.bytes), bytes(s.gzipBytes), String(s.files)]),
+      ]),
+      '',
+    );
+  }
+  // With --only, a run may have no ratio at all: no header for an empty list.
+  if (lines.length > 0) out.push(...targets);
+  else out.pop();
   if (notes.length > 0) out.push('', ...notes.map((n) => `note: ${n}`));
   return out.join('\n');
 }

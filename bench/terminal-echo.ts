@@ -41,11 +41,11 @@ const LOAD_POLL_MS = 100;
 const LOAD_MAX_MS = 40_000;
 
 /** Printed by the remote side once the PTY is raw: from then on the output is only our echoes. */
-const READY_MARKER = 'CB-READY';
+export const READY_MARKER = 'CB-READY';
 /** The remote program of the echo session: raw, no echo by the PTY, then `cat` echoes each byte. */
 export const ECHO_COMMAND = ['sh', '-c', `stty raw -echo && printf '%s' ${READY_MARKER} && exec cat`];
 
-interface EchoTerminal {
+export interface EchoTerminal {
   pty: IPty;
   setupMs: number;
   /** Sends one key and resolves with the ms until it came back. */
@@ -53,7 +53,8 @@ interface EchoTerminal {
   close(): Promise<void>;
 }
 
-async function openEchoTerminal(homeA: string): Promise<EchoTerminal> {
+/** Opens `clawbridge term b` on `cat` (ECHO_COMMAND) in a PTY and waits for the remote program. */
+export async function openEchoTerminal(homeA: string): Promise<EchoTerminal> {
   const t0 = performance.now();
   const pty = spawnPty(process.execPath, [CLI, 'term', 'b', '--home', homeA, '--', ...ECHO_COMMAND], {
     name: 'xterm-256color',
@@ -139,10 +140,14 @@ const echoRow = (name: string, samples: number[], setupMs: number | null): Bench
   setupMs,
 });
 
-/** Runs the idle phase, then the load phase with the load session running; never throws. */
+/**
+ * Runs the idle phase, then (unless `load` is false, e.g. `--only term-echo-idle`) the load phase with
+ * the load session running; never throws.
+ */
 export async function measureTerminalEcho(
   homeA: string,
   log: (line: string) => void,
+  load = true,
 ): Promise<{ results: BenchResult[]; notes: string[] }> {
   const notes: string[] = [];
   const missing = (name: string, why: string): BenchResult => {
@@ -154,7 +159,9 @@ export async function measureTerminalEcho(
     term = await openEchoTerminal(homeA);
   } catch (err) {
     const why = (err as Error).message;
-    return { results: [missing('term-echo-idle', why), missing('term-echo-load', why)], notes };
+    const results = [missing('term-echo-idle', why)];
+    if (load) results.push(missing('term-echo-load', why));
+    return { results, notes };
   }
   const results: BenchResult[] = [];
   try {
@@ -163,24 +170,25 @@ export async function measureTerminalEcho(
     } catch (err) {
       results.push(missing('term-echo-idle', (err as Error).message));
     }
+    if (!load) return { results, notes };
     log('measuring term-echo-load…');
-    const load = startChild('./term-load-child.ts');
+    const loader = startChild('./term-load-child.ts');
     try {
-      await load.request('start', { cli: CLI, home: homeA, maxMs: LOAD_MAX_MS });
+      await loader.request('start', { cli: CLI, home: homeA, maxMs: LOAD_MAX_MS });
       const deadline = performance.now() + LOAD_START_TIMEOUT_MS;
-      let p = await load.request<LoadProgress>('bytes');
+      let p = await loader.request<LoadProgress>('bytes');
       while (p.bytes < LOAD_WARMUP_BYTES && !p.exited && performance.now() < deadline) {
         await new Promise((r) => setTimeout(r, LOAD_POLL_MS));
-        p = await load.request<LoadProgress>('bytes');
+        p = await loader.request<LoadProgress>('bytes');
       }
       if (p.exited) throw new Error(`the load session ended: ${p.exited}`);
       if (p.bytes < LOAD_WARMUP_BYTES)
         throw new Error(`the load session printed only ${p.bytes} bytes in ${LOAD_START_TIMEOUT_MS} ms`);
       const before = p;
       const samples = await echoPhase(term);
-      const still = await load.request<LoadProgress>('bytes');
+      const still = await loader.request<LoadProgress>('bytes');
       if (still.exited) throw new Error(`the load session ended during the measurement: ${still.exited}`);
-      const after = await load.request<LoadProgress>('stop');
+      const after = await loader.request<LoadProgress>('stop');
       const mbps = (after.bytes - before.bytes) / 1e6 / ((after.ms - before.ms) / 1000);
       notes.push(
         `term-echo-load: the other session printed ${mbps.toFixed(1)} MB/s of base64 on the same peer meanwhile (${TERM_ECHO_COUNT} keys ${TERM_KEY_GAP_MS} ms apart per phase)`,
@@ -189,7 +197,7 @@ export async function measureTerminalEcho(
     } catch (err) {
       results.push(missing('term-echo-load', (err as Error).message));
     } finally {
-      await load.stop();
+      await loader.stop();
     }
   } finally {
     await term.close();

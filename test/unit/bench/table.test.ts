@@ -7,6 +7,7 @@ import {
   formatCount,
   formatNumber,
   formatReport,
+  formatValue,
   jsonReport,
   percentile,
   ratio,
@@ -234,5 +235,54 @@ describe('agent rows against OpenSSH (issue 4)', () => {
     const doc = JSON.parse(jsonReport(agentRows, lines)) as { ratios: Record<string, unknown> };
     assert.equal(doc.ratios['socks-direct/ssh-D'], 0.8);
     assert.equal(doc.ratios['term-echo-load p99Ms'], 61);
+  });
+});
+
+describe('renderer-js size', () => {
+  const size = (bytes: number | null) => ({
+    name: 'renderer-js',
+    bytes,
+    gzipBytes: bytes && 200_000,
+    files: 1,
+  });
+
+  it('judges the uncompressed JavaScript against 1,000,000 bytes and prints gzip beside it', () => {
+    const lines = computeTargets([], [], [size(695_183)]);
+    const raw = lines.find((l) => l.key === 'renderer-js bytes');
+    assert.equal(raw?.value, 695_183);
+    assert.equal(raw?.pass, true);
+    assert.equal(lines.find((l) => l.key === 'renderer-js gzip bytes')?.pass, undefined);
+    assert.equal(
+      computeTargets([], [], [size(1_000_001)]).find((l) => l.key === 'renderer-js bytes')?.pass,
+      false,
+    );
+    assert.equal(
+      computeTargets([], [], [size(1_000_000)]).find((l) => l.key === 'renderer-js bytes')?.pass,
+      true,
+    );
+    const text = formatReport([], lines, [], [size(695_183)]);
+    assert.match(text, /^renderer-js\s+695183\s+200000\s+1$/m);
+    assert.match(text, /^renderer-js bytes\s+695183 B\s+<= 1000000 B\s+PASS$/m);
+    const doc = JSON.parse(jsonReport([], lines)) as { ratios: Record<string, unknown> };
+    assert.equal(doc.ratios['renderer-js bytes'], 695_183);
+    assert.equal(doc.ratios['renderer-js gzip bytes'], 200_000);
+  });
+
+  it('leaves the target unjudged when the renderer was not built', () => {
+    const lines = computeTargets([], [], [size(null)]);
+    assert.equal(lines.find((l) => l.key === 'renderer-js bytes')?.pass, undefined);
+    assert.match(formatReport([], lines, [], [size(null)]), /^renderer-js\s+-\s+-\s+1$/m);
+  });
+
+  it('formats values with their unit, bytes as whole numbers', () => {
+    assert.equal(formatValue(1.25, 'x'), '1.25x');
+    assert.equal(formatValue(0.13, 'ms'), '0.130 ms');
+    assert.equal(formatValue(695183.4, 'B'), '695183 B');
+  });
+
+  it('prints no ratio header when a run (--only) has no ratio', () => {
+    const text = formatReport([row('raw-tcp', 100, 0.1)], []);
+    assert.doesNotMatch(text, /^ratio/m);
+    assert.equal(text.endsWith('\n'), false);
   });
 });
