@@ -12,7 +12,10 @@
  * after its echo: with `keyboard.press` (key up ~1 ms after down) and the wait asked for afterwards,
  * both ran in the page while the echo was on its way and added ~1.5 ms to the p50 in trials, which a
  * person (key up ~100 ms later) does not pay. Times:
- * - start: the page's `keydown` (a capture listener on window, before xterm's own);
+ * - start: the `keydown` event's own timeStamp (same clock as performance.now()), i.e. when the browser
+ *   made the event, before it was routed to the page: in trials ~0.5 ms p50 before a capture listener
+ *   on window ran, which would have flattered the page (term-echo's start is the write into the PTY,
+ *   before the CLI reads it);
  * - `ui-echo-bytes`: the echo's WebSocket message arriving in the page (the like-for-like counterpart
  *   of term-echo, which stops when the echo's bytes are read back from the CLI's PTY and draws nothing);
  * - `ui-echo`: the echoed glyph in xterm's rows (a MutationObserver on `.xterm-rows` sees the screen
@@ -74,7 +77,7 @@ export const UI_ECHO_SHELL_LINE = `stty raw -echo && printf '\\033[H\\033[2J%s%s
 
 /** One key's times in the page, in ms from its keydown; null where the hook saw nothing. */
 export interface UiKeySample {
-  /** keydown → the echoed glyph in xterm's rows. */
+  /** keydown (the event's timeStamp) → the echoed glyph in xterm's rows. */
   glyphMs: number;
   /** keydown → the input's WebSocket send. */
   sendMs: number | null;
@@ -114,9 +117,9 @@ const PROBE_SCRIPT = `(() => {
     }
     return send.call(this, data);
   };
-  window.addEventListener('keydown', () => {
+  window.addEventListener('keydown', (e) => {
     const a = probe.armed;
-    if (a && a.t0 === undefined) a.t0 = performance.now();
+    if (a && a.t0 === undefined) a.t0 = e.timeStamp;
   }, true);
   window.cbEchoProbe = probe;
 })()`;
@@ -340,7 +343,7 @@ export function uiEchoRows(
   const missingBytes = rounds.ui.filter((s) => s.bytesMs === null).length;
   const f = (v: number | null) => (v === null ? '-' : v.toFixed(2));
   const notes = [
-    `ui-echo: ${rounds.ui.length} keys in Chromium (keydown → glyph in xterm's rows; -bytes: → the echo's WebSocket message; keydown → input sent p50 ${f(send.p50)} ms), interleaved in blocks of ${UI_ECHO_BLOCK} with ${rounds.cli.length} keys through a second \`clawbridge term b\`, whose echo took p50 ${f(cli.p50)} ms, p99 ${f(cli.p99)} ms in the same rounds; ui-echo's glyph waits for xterm's next animation frame, term-echo draws nothing`,
+    `ui-echo: ${rounds.ui.length} keys in Chromium (the keydown event's timeStamp → glyph in xterm's rows; -bytes: → the echo's WebSocket message; → input sent p50 ${f(send.p50)} ms), interleaved in blocks of ${UI_ECHO_BLOCK} with ${rounds.cli.length} keys through a second \`clawbridge term b\`, whose echo took p50 ${f(cli.p50)} ms, p99 ${f(cli.p99)} ms in the same rounds; ui-echo's glyph includes xterm's parse and its next animation frame (headless: not paced by a display), term-echo draws nothing`,
   ];
   const api = rounds.ui.reduce((n, s) => n + s.apiMessages, 0);
   if (api > 0)
