@@ -13,7 +13,9 @@
  */
 import {
   ApiError,
+  apiError,
   Listeners,
+  type ErrorBody,
   type ConnectionState,
   type Disposer,
   type EventListener,
@@ -22,7 +24,7 @@ import {
   type Transport,
 } from './transport.js';
 
-type Envelope<T> = { ok: true; result: T } | { ok: false; error: { code: string; message: string } };
+type Envelope<T> = { ok: true; result: T } | { ok: false; error: ErrorBody };
 
 /** What the preload exposes as `window.clawbridge`. */
 export interface ClawbridgeBridge {
@@ -41,7 +43,7 @@ export function isBridge(value: unknown): value is ClawbridgeBridge {
 }
 
 function unwrap<T>(env: Envelope<T>): T {
-  if (!env.ok) throw new ApiError(env.error.code, env.error.message);
+  if (!env.ok) throw apiError(env.error);
   return env.result;
 }
 

@@ -21,15 +21,31 @@ export type ConnectionState =
   | { kind: 'reconnecting'; retryInMs: number; reason: string }
   | { kind: 'unauthorized'; reason: string };
 
-/** An error the agent answered with: a stable code and the line to show. */
+/**
+ * An error the agent answered with: a stable code, the line to show, and — when another node refused —
+ * that node's refusal code (`PERMISSION_DENIED`, `REMOVED`, …; docs/mux-protocol.md), so the window can
+ * say it in its own words (lib/refusal-text.ts) instead of parsing the message.
+ */
 export class ApiError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly refusal?: string,
   ) {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/** The error body every transport carries (docs/web-ui.md). */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  refusal?: string;
+}
+
+export function apiError(body: ErrorBody): ApiError {
+  return new ApiError(body.code, body.message, body.refusal);
 }
 
 /** The binary channel of one streaming method (one terminal): terminal frames both ways. */

@@ -8,7 +8,9 @@
 import { reconnectDelay } from './backoff.js';
 import {
   ApiError,
+  apiError,
   Listeners,
+  type ErrorBody,
   type ConnectionState,
   type Disposer,
   type EventListener,
@@ -31,7 +33,7 @@ interface Pending {
 type ServerMessage =
   | { type: 'ready'; version: number }
   | { type: 'response'; id: number; ok: true; result: unknown }
-  | { type: 'response'; id: number; ok: false; error: { code: string; message: string } }
+  | { type: 'response'; id: number; ok: false; error: ErrorBody }
   | { type: 'event'; event: string; data: unknown };
 
 export interface WebSocketTransportOptions {
@@ -92,7 +94,7 @@ export class WebSocketTransport implements Transport {
       this.inFlight.delete(msg.id);
       if (!pending) return;
       if (msg.ok) pending.resolve(msg.result);
-      else pending.reject(new ApiError(msg.error.code, msg.error.message));
+      else pending.reject(apiError(msg.error));
     } else if (msg.type === 'event') {
       this.events.emit(msg.event, msg.data);
     }
@@ -193,10 +195,10 @@ function openWebSocketStream(
       }
       if (typeof e.data !== 'string') return;
       const msg = JSON.parse(e.data) as
-        { type: 'opened'; result: unknown } | { type: 'error'; error: { code: string; message: string } };
+        { type: 'opened'; result: unknown } | { type: 'error'; error: ErrorBody };
       if (msg.type === 'error') {
         closeReason = msg.error.message;
-        reject(new ApiError(msg.error.code, msg.error.message));
+        reject(apiError(msg.error));
         return;
       }
       opened = true;

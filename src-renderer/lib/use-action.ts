@@ -5,7 +5,7 @@ import { messageOf } from '../api/client.js';
  * Runs one user action at a time and keeps its error to show beside the control that caused it. The
  * form's own state is untouched on failure, so nothing typed is lost.
  */
-export function useAction(): {
+export function useAction(explain: (err: unknown) => string = messageOf): {
   run: <T>(action: () => Promise<T>) => Promise<T | undefined>;
   busy: boolean;
   error: string | null;
@@ -14,6 +14,9 @@ export function useAction(): {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const running = useRef(false);
+  // A ref, so a new `explain` each render does not make a new `run`.
+  const explainRef = useRef(explain);
+  explainRef.current = explain;
   const run = useCallback(async <T>(action: () => Promise<T>): Promise<T | undefined> => {
     if (running.current) return undefined;
     running.current = true;
@@ -22,7 +25,7 @@ export function useAction(): {
     try {
       return await action();
     } catch (err) {
-      setError(messageOf(err));
+      setError(explainRef.current(err));
       return undefined;
     } finally {
       running.current = false;

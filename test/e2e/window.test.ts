@@ -128,16 +128,31 @@ test(
   },
 );
 
-test("B lets A in through B's own Permissions dialog", { skip: skip ?? false }, async () => {
-  const peer = card(B.page, 'a');
-  await peer.getByRole('button', { name: 'Permissions' }).click();
-  const dialog = B.page.getByRole('dialog', { name: 'Permissions of a' });
-  await dialog.getByLabel('Open terminals here').check();
-  await dialog.getByLabel('Forward connections through here').check();
-  await screenshotThemes(B.page, 'peers-permissions');
-  await dialog.getByRole('button', { name: 'Save' }).click();
-  await peer.getByText('may here: terminal, forward').waitFor();
-});
+test(
+  "A's terminal on B is refused in plain words until B lets A in through its Permissions dialog",
+  { skip: skip ?? false },
+  async () => {
+    // B granted A nothing when it joined: the refusal names who and what to do, from its refusal code.
+    await card(A.page, 'b').getByRole('button', { name: 'Open terminal' }).click();
+    await waitForText(
+      A.page.locator('.terminal-pane'),
+      /b does not allow this device to do that — on b, open Peers → Permissions for this device/,
+      20_000,
+    );
+    await screenshotThemes(A.page, 'terminals-refused');
+    await A.page.getByRole('button', { name: 'Close terminal on b' }).click();
+    await nav(A.page, 'Peers').click();
+
+    const peer = card(B.page, 'a');
+    await peer.getByRole('button', { name: 'Permissions' }).click();
+    const dialog = B.page.getByRole('dialog', { name: 'Permissions of a' });
+    await dialog.getByLabel('Open terminals here').check();
+    await dialog.getByLabel('Forward connections through here').check();
+    await screenshotThemes(B.page, 'peers-permissions');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await peer.getByText('may here: terminal, forward').waitFor();
+  },
+);
 
 test(
   'a terminal from A on B: typed arithmetic answers 42, and a reload re-attaches',

@@ -7,6 +7,7 @@ import { PathBadge } from '../../components/PathBadge.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { formatSince, shortFingerprint } from '../../lib/format.js';
 import { pathText, peerState, peerTone, rttText } from '../../lib/peer-text.js';
+import { explainError } from '../../lib/refusal-text.js';
 import { useAction } from '../../lib/use-action.js';
 import { PermissionsDialog } from './PermissionsDialog.js';
 import { RenameDialog } from './RenameDialog.js';
@@ -18,7 +19,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
   const titleId = useId();
   const [open, setOpen] = useState<Open>(null);
   const [ping, setPing] = useState<PingResult | null>(null);
-  const action = useAction();
+  const action = useAction((err) => explainError(err, peer.name));
   const online = peerState(peer) === 'online';
   const since = formatSince(peer.since);
   const rtt = rttText(peer);

@@ -10,7 +10,8 @@ import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
-import { messageOf, type ApiClient } from '../../api/client.js';
+import type { ApiClient } from '../../api/client.js';
+import { explainError } from '../../lib/refusal-text.js';
 import { terminalKeyAction } from './keys.js';
 import { TerminalSession } from './terminal-session.js';
 import { terminalTheme } from './theme.js';
@@ -165,7 +166,7 @@ export class TerminalTab {
       this.fit();
       this.sendSize(this.term.cols, this.term.rows);
     } catch (err) {
-      this.session.failed(messageOf(err));
+      this.session.failed(explainError(err, this.target.peerName));
       throw err;
     }
   }
