@@ -110,10 +110,14 @@ export function TerminalPane({ tab, onRestart }: { tab: TerminalTab; onRestart: 
       {state.phase === 'exited' || state.phase === 'failed' ? (
         <div className="overlay overlay-end" role="status">
           <p>
-            {state.phase === 'exited' ? `The session ${state.detail}.` : `The session ended: ${state.detail}`}
+            {state.phase === 'exited'
+              ? `The session ${state.detail}.`
+              : tab.session.started
+                ? `The session ended: ${state.detail}`
+                : `Could not open a terminal on ${tab.target.peerName}: ${state.detail}`}
           </p>
           <button type="button" className="primary" onClick={onRestart}>
-            New session
+            {tab.session.started ? 'New session' : 'Try again'}
           </button>
         </div>
       ) : null}

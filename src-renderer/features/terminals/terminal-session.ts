@@ -55,9 +55,13 @@ export class TerminalSession {
     this.changes.emit();
   }
 
+  /** Whether a stream ever opened: a session that never started failed to open, it did not end. */
+  started = false;
+
   /** Takes over a freshly opened (or re-attached) channel. */
   attach(channel: StreamChannel): void {
     this.detach();
+    this.started = true;
     this.channel = channel;
     this.decoder = new FrameDecoder();
     this.disposers = [
