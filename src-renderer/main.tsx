@@ -7,6 +7,7 @@ import './components/components.css';
 import { App } from './App.js';
 import { ServicesContext } from './api/hooks.js';
 import { pickTransport } from './api/pick-transport.js';
+import { parseFragment } from './lib/fragment.js';
 import { createServices } from './services.js';
 
 function session(): Storage | null {
@@ -17,7 +18,13 @@ function session(): Storage | null {
   }
 }
 
+// Read before pickTransport clears the fragment (it holds the token in a browser).
+const { join } = parseFragment(location.hash);
 const services = createServices(pickTransport(), session());
+if (join) {
+  history.replaceState(history.state, '', location.pathname + location.search);
+  services.nav.go('pair', { pairMode: 'join', joinCode: join });
+}
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(

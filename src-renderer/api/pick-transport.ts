@@ -4,6 +4,7 @@
  * (`#token=…`, never sent to a server); it is moved to sessionStorage — so a reload of this tab still
  * works — and removed from the address bar, so it is not left on screen, in history or in a bookmark.
  */
+import { parseFragment } from '../lib/fragment.js';
 import { IpcTransport, isBridge } from './ipc-transport.js';
 import { ApiError, Listeners, type ConnectionState, type Transport } from './transport.js';
 import { WebSocketTransport } from './ws-transport.js';
@@ -12,9 +13,8 @@ const TOKEN_KEY = 'clawbridge.token';
 
 /** The token from `#token=…` (then removed from the address bar), or the one this tab saved before. */
 export function takeToken(): string | null {
-  const match = /(?:^#|&)token=([0-9a-fA-F]+)/.exec(location.hash);
-  if (match) {
-    const token = match[1]!;
+  const { token } = parseFragment(location.hash);
+  if (token) {
     try {
       sessionStorage.setItem(TOKEN_KEY, token);
     } catch {
