@@ -28,7 +28,9 @@
  *
  * CLI keys through `clawbridge term b` (a second session) are interleaved with the page's in blocks,
  * as a control: both see the same moments of a shared machine, and the note says how the CLI fared in
- * these rounds next to the `term-echo-idle` row measured just before. Setup of `ui-echo` is the click
+ * these rounds next to the `term-echo-idle` row measured just before. A third session takes turns too:
+ * the page's own WebSocket path driven from Node (bench/ws-viewer.ts), to tell what clawbridge's web
+ * path costs from what Chromium adds. Setup of `ui-echo` is the click
  * on "Open terminal" → the shell's first output drawn in the page (the page is already loaded). When
  * Chromium or the built renderer is missing, the rows are empty with a note.
  */
@@ -46,6 +48,7 @@ import {
   TERM_KEY_GAP_MS,
   type EchoTerminal,
 } from './terminal-echo.js';
+import { openWsViewer, type WsViewer } from './ws-viewer.js';
 
 /** Debian's Chromium, as the browser tests use it (CLAWBRIDGE_CHROMIUM overrides). */
 export const CHROMIUM = process.env.CLAWBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
@@ -288,10 +291,12 @@ async function openUiTerminal(homeA: string, log: (line: string) => void): Promi
   }
 }
 
-/** The interleaved samples of both sides. */
+/** The interleaved samples of every side. */
 export interface EchoRounds {
   ui: UiKeySample[];
   cli: number[];
+  /** The same WebSocket stream path from a Node client (bench/ws-viewer.ts); empty if it did not open. */
+  ws: number[];
 }
 
 /**
@@ -299,15 +304,16 @@ export interface EchoRounds {
  * UI_ECHO_WARMUP + UI_ECHO_COUNT keys or UI_PHASE_MAX_MS passed; the first UI_ECHO_WARMUP of each side
  * are not kept. Letters in turn on each side, as term-echo does.
  */
-async function interleave(ui: UiTerminal, cli: EchoTerminal): Promise<EchoRounds> {
-  const rounds: EchoRounds = { ui: [], cli: [] };
+async function interleave(ui: UiTerminal, cli: EchoTerminal, ws: WsViewer | null): Promise<EchoRounds> {
+  const rounds: EchoRounds = { ui: [], cli: [], ws: [] };
   const total = UI_ECHO_WARMUP + UI_ECHO_COUNT;
   let uiKeys = 0;
   let cliKeys = 0;
+  let wsKeys = ws ? 0 : total;
   const end = performance.now() + UI_PHASE_MAX_MS;
   const letter = (i: number) => String.fromCharCode(0x61 + (i % 26));
   const pause = () => new Promise((r) => setTimeout(r, TERM_KEY_GAP_MS));
-  while ((uiKeys < total || cliKeys < total) && performance.now() < end) {
+  while ((uiKeys < total || cliKeys < total || wsKeys < total) && performance.now() < end) {
     for (let k = 0; k < UI_ECHO_BLOCK && uiKeys < total && performance.now() < end; k++) {
       const s = await ui.key(letter(uiKeys));
       if (uiKeys++ >= UI_ECHO_WARMUP) rounds.ui.push(s);
@@ -316,6 +322,11 @@ async function interleave(ui: UiTerminal, cli: EchoTerminal): Promise<EchoRounds
     for (let k = 0; k < UI_ECHO_BLOCK && cliKeys < total && performance.now() < end; k++) {
       const ms = await cli.key(letter(cliKeys));
       if (cliKeys++ >= UI_ECHO_WARMUP) rounds.cli.push(ms);
+      await pause();
+    }
+    for (let k = 0; ws && k < UI_ECHO_BLOCK && wsKeys < total && performance.now() < end; k++) {
+      const ms = await ws.key(letter(wsKeys));
+      if (wsKeys++ >= UI_ECHO_WARMUP) rounds.ws.push(ms);
       await pause();
     }
   }
@@ -340,11 +351,16 @@ export function uiEchoRows(
   const bytes = summarize(rounds.ui.map((s) => s.bytesMs));
   const send = summarize(rounds.ui.map((s) => s.sendMs));
   const cli = summarize(rounds.cli);
+  const ws = summarize(rounds.ws);
   const missingBytes = rounds.ui.filter((s) => s.bytesMs === null).length;
   const f = (v: number | null) => (v === null ? '-' : v.toFixed(2));
   const notes = [
     `ui-echo: ${rounds.ui.length} keys in Chromium (the keydown event's timeStamp → glyph in xterm's rows; -bytes: → the echo's WebSocket message; → input sent p50 ${f(send.p50)} ms), interleaved in blocks of ${UI_ECHO_BLOCK} with ${rounds.cli.length} keys through a second \`clawbridge term b\`, whose echo took p50 ${f(cli.p50)} ms, p99 ${f(cli.p99)} ms in the same rounds; ui-echo's glyph includes xterm's parse and its next animation frame (headless: not paced by a display), term-echo draws nothing`,
   ];
+  if (rounds.ws.length > 0)
+    notes.push(
+      `ui-echo: the same /api/stream path driven by a Node ws client instead of Chromium (same rounds, same cat): p50 ${f(ws.p50)} ms, p99 ${f(ws.p99)} ms over ${rounds.ws.length} keys`,
+    );
   const api = rounds.ui.reduce((n, s) => n + s.apiMessages, 0);
   if (api > 0)
     notes.push(
@@ -394,11 +410,18 @@ export async function measureUiEcho(
   if (missing) return empty(missing);
   let ui: UiTerminal | undefined;
   let cli: EchoTerminal | undefined;
+  let ws: WsViewer | null = null;
   try {
     log('  opening the web UI in Chromium…');
     ui = await openUiTerminal(homeA, log);
     cli = await openEchoTerminal(homeA);
-    const rounds = await interleave(ui, cli);
+    ws = await openWsViewer(homeA).catch((err: Error) => {
+      log(`  the Node ws control did not open: ${err.message}`);
+      return null;
+    });
+    const rounds = await interleave(ui, cli, ws);
+    ws?.close();
+    ws = null;
     await cli.close();
     cli = undefined;
     let floor: number[] = [];
@@ -415,6 +438,7 @@ export async function measureUiEcho(
   } catch (err) {
     return empty((err as Error).message);
   } finally {
+    ws?.close();
     await cli?.close();
     await ui?.close();
   }

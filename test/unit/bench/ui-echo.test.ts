@@ -26,7 +26,7 @@ describe('summarize', () => {
 describe('uiEchoRows', () => {
   it('makes ui-echo from the glyph times and ui-echo-bytes from the WebSocket times', () => {
     const ui = [sample(3, 2), sample(4, 2.5), sample(5, null, 2), sample(30, 20)];
-    const { results, notes } = uiEchoRows({ ui, cli: [1, 1.2, 1.4, 9] }, 500, [0.5, 0.6]);
+    const { results, notes } = uiEchoRows({ ui, cli: [1, 1.2, 1.4, 9], ws: [1.1, 1.3] }, 500, [0.5, 0.6]);
     assert.deepEqual(results, [
       { name: 'ui-echo', MBps: null, p50Ms: 4, p99Ms: 30, setupMs: 500 },
       { name: 'ui-echo-bytes', MBps: null, p50Ms: 2.5, p99Ms: 20, setupMs: null },
@@ -37,10 +37,11 @@ describe('uiEchoRows', () => {
     assert.match(text, /floor: .* p50 0\.50 ms, p99 0\.60 ms over 2 messages/);
     assert.match(text, /API socket received 2 messages/);
     assert.match(text, /missed 1 of 4 echoes/);
+    assert.match(text, /Node ws client .*: p50 1\.10 ms, p99 1\.30 ms over 2 keys/);
   });
 
   it('feeds the ui-echo target: p50 at most 2 ms over term-echo-idle', () => {
-    const { results } = uiEchoRows({ ui: [sample(3.4, 2)], cli: [1] }, null);
+    const { results } = uiEchoRows({ ui: [sample(3.4, 2)], cli: [1], ws: [] }, null);
     const rows: BenchResult[] = [
       { name: 'term-echo-idle', MBps: null, p50Ms: 1.4, p99Ms: 4, setupMs: 480 },
       ...results,
