@@ -9,6 +9,23 @@ const dark: ITheme = {
   foreground: '#d8dde4',
   cursor: '#d8dde4',
   selectionBackground: '#3a5377',
+  // xterm's default red and blue are too dark to read on this background.
+  black: '#3b4048',
+  red: '#ff6b6b',
+  green: '#5fd38d',
+  yellow: '#f0c674',
+  blue: '#6ea8ff',
+  magenta: '#d291e4',
+  cyan: '#56c8d8',
+  white: '#d8dde4',
+  brightBlack: '#6b7280',
+  brightRed: '#ff8f8f',
+  brightGreen: '#86efac',
+  brightYellow: '#fde68a',
+  brightBlue: '#93c5fd',
+  brightMagenta: '#e9b5f5',
+  brightCyan: '#8be3ef',
+  brightWhite: '#ffffff',
 };
 
 const light: ITheme = {
