@@ -265,13 +265,14 @@ test(
 );
 
 test(
-  'a SOCKS5 proxy is added and removed; every control on every view has a name',
+  "a peer's 'Forward a port…' opens the form with it as Via; a SOCKS5 proxy is added and removed; every control has a name",
   { skip: skip ?? false },
   async () => {
     await A.page.setViewportSize({ width: 1280, height: 800 });
-    await nav(A.page, 'Forwards').click();
-    await A.page.getByRole('button', { name: 'Add forward' }).click();
+    await nav(A.page, 'Peers').click();
+    await card(A.page, 'b').getByRole('button', { name: 'Forward a port…' }).click();
     const form = A.page.getByRole('form', { name: 'Add forward' });
+    assert.equal(await form.getByLabel('Via').inputValue(), ids.b);
     await form.getByLabel('SOCKS5 proxy').check();
     const port = await freePort();
     await form.getByLabel('Local address').fill(String(port));
