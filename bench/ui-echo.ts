@@ -20,7 +20,8 @@
  *   of term-echo, which stops when the echo's bytes are read back from the CLI's PTY and draws nothing);
  * - `ui-echo`: the echoed glyph in xterm's rows (a MutationObserver on `.xterm-rows` sees the screen
  *   text become exactly what was typed so far). xterm parses in a task and draws in the next animation
- *   frame, so this includes both; the pixels reach the screen at the end of that same frame. Headless
+ *   frame, so this includes both; the pixels reach the screen at the end of that same frame (a note
+ *   gives keydown → a task right after that frame: its style, layout and paint done). Headless
  *   Chromium's frames are not paced by a display (glyph − bytes was ~1.5 ms p50 in trials, not the
  *   ~8 ms of a 60 Hz screen): on a real screen add the wait for vsync, as for any terminal emulator
  *   that shows the CLI's echo, which term-echo does not count either.
@@ -82,6 +83,8 @@ export const UI_ECHO_SHELL_LINE = `stty raw -echo && printf '\\033[H\\033[2J%s%s
 export interface UiKeySample {
   /** keydown (the event's timeStamp) → the echoed glyph in xterm's rows. */
   glyphMs: number;
+  /** keydown → a task right after the frame that drew the glyph (its style, layout and paint done). */
+  paintedMs: number | null;
   /** keydown → the input's WebSocket send. */
   sendMs: number | null;
   /** keydown → the echo's WebSocket message (the first one holding a DATA frame). */
@@ -150,7 +153,14 @@ function armScript(expected: string, deadlineMs: number): string {
       observer.disconnect();
       clearTimeout(timer);
       window.cbEchoProbe.armed = null;
-      resolve({ glyphMs: glyph - armed.t0, sendMs: since(armed.send), bytesMs: since(armed.recv), apiMessages: armed.texts ?? 0 });
+      // xterm changed its rows in an animation frame callback; a message posted now is handled after
+      // that frame's style, layout and paint on the main thread.
+      const after = new MessageChannel();
+      after.port1.onmessage = () => {
+        after.port1.close();
+        resolve({ glyphMs: glyph - armed.t0, paintedMs: performance.now() - armed.t0, sendMs: since(armed.send), bytesMs: since(armed.recv), apiMessages: armed.texts ?? 0 });
+      };
+      after.port2.postMessage(0);
     });
     observer.observe(rows, { childList: true, subtree: true, characterData: true });
     const timer = setTimeout(() => {
@@ -350,6 +360,7 @@ export function uiEchoRows(
   const glyph = summarize(rounds.ui.map((s) => s.glyphMs));
   const bytes = summarize(rounds.ui.map((s) => s.bytesMs));
   const send = summarize(rounds.ui.map((s) => s.sendMs));
+  const painted = summarize(rounds.ui.map((s) => s.paintedMs));
   const cli = summarize(rounds.cli);
   const ws = summarize(rounds.ws);
   const missingBytes = rounds.ui.filter((s) => s.bytesMs === null).length;
@@ -357,6 +368,10 @@ export function uiEchoRows(
   const notes = [
     `ui-echo: ${rounds.ui.length} keys in Chromium (the keydown event's timeStamp → glyph in xterm's rows; -bytes: → the echo's WebSocket message; → input sent p50 ${f(send.p50)} ms), interleaved in blocks of ${UI_ECHO_BLOCK} with ${rounds.cli.length} keys through a second \`clawbridge term b\`, whose echo took p50 ${f(cli.p50)} ms, p99 ${f(cli.p99)} ms in the same rounds; ui-echo's glyph includes xterm's parse and its next animation frame (headless: not paced by a display), term-echo draws nothing`,
   ];
+  if (painted.p50 !== null)
+    notes.push(
+      `ui-echo: keydown → the glyph's frame painted on the main thread (a task right after it) p50 ${f(painted.p50)} ms, p99 ${f(painted.p99)} ms`,
+    );
   if (rounds.ws.length > 0)
     notes.push(
       `ui-echo: the same /api/stream path driven by a Node ws client instead of Chromium (same rounds, same cat): p50 ${f(ws.p50)} ms, p99 ${f(ws.p99)} ms over ${rounds.ws.length} keys`,

@@ -6,6 +6,7 @@ import { READY_MARKER } from '../../../bench/terminal-echo.js';
 
 const sample = (glyphMs: number, bytesMs: number | null, apiMessages = 0): UiKeySample => ({
   glyphMs,
+  paintedMs: glyphMs + 1,
   sendMs: 0.1,
   bytesMs,
   apiMessages,
@@ -37,6 +38,7 @@ describe('uiEchoRows', () => {
     assert.match(text, /floor: .* p50 0\.50 ms, p99 0\.60 ms over 2 messages/);
     assert.match(text, /API socket received 2 messages/);
     assert.match(text, /missed 1 of 4 echoes/);
+    assert.match(text, /frame painted .* p50 5\.00 ms, p99 31\.00 ms/);
     assert.match(text, /Node ws client .*: p50 1\.10 ms, p99 1\.30 ms over 2 keys/);
   });
 
