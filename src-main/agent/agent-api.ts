@@ -13,10 +13,12 @@ import type {
   PendingInfo,
   StatusResult,
 } from '../api/contract.js';
-import type { Agent } from './agent.js';
 import type { PendingRecord } from './settings.js';
+import type { TrustStore } from './trust-store.js';
 import { DEFAULT_ALLOW } from './settings.js';
 import { pendingDisplayNames } from './pending.js';
+import type { Approvals } from './approvals.js';
+import type { ChangeSource, LoggerPort } from './ports.js';
 import {
   addPeer,
   peerInfo,
@@ -26,6 +28,7 @@ import {
   renamePeer,
   setForwardLimits,
   setPermission,
+  type PeersHost,
 } from './peer-api.js';
 import type { Pairing } from './pairing.js';
 import {
@@ -37,10 +40,10 @@ import {
   removeProxy,
   setForwardEnabled,
 } from '../forwards/forward-api.js';
-import { forwardsOf } from '../forwards/forwarding.js';
-import { terminalsOf, type Terminals } from '../terminal/terminal-service.js';
+import type { ForwardManager } from '../forwards/forward-manager.js';
+import type { Terminals } from '../terminal/terminal-service.js';
 import { ClawError } from '../core/errors.js';
-import { getSettings, setSettings } from './api/settings.js';
+import { getSettings, setSettings, type SettingsHost } from './api/settings.js';
 import { probeRelay } from './api/relay-probe.js';
 import { ApiEventHub, type Clock, realClock } from './api/events.js';
 
@@ -48,19 +51,44 @@ type Handlers = {
   [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
 };
 
-export function createApiHandler(agent: Agent, pairing: Pairing, clock: Clock = realClock): ApiHandler {
-  const terminals = (): Terminals | undefined => {
-    try {
-      return terminalsOf(agent);
-    } catch {
-      return undefined;
-    }
+/**
+ * The node as the API methods see it: what peer-api.ts and api/settings.ts need, and status. SettingsHost
+ * comes first because its relayClients() (with url and error) is the overload status() must get.
+ */
+export type ApiNode = SettingsHost &
+  PeersHost &
+  ChangeSource &
+  LoggerPort & {
+    /** Where the direct listener is bound now, or null. */
+    readonly listenAddress: string | null;
   };
+
+/** What the API handler is built from (run-agent.ts wires it); each method reaches only its part. */
+export interface ApiParts {
+  node: ApiNode;
+  approvals: Pick<Approvals, 'list' | 'approve' | 'reject'>;
+  pairing: Pick<Pairing, 'newCode' | 'join' | 'cancel' | 'progress'>;
+  /** The running forward manager, or undefined once forwarding stopped. */
+  forwards: () => ForwardManager | undefined;
+  /** The running terminals, or undefined once they stopped. */
+  terminals: () => Terminals | undefined;
+}
+
+export function createApiHandler(parts: ApiParts, clock: Clock = realClock): ApiHandler {
+  const { node: agent, approvals, pairing, terminals, forwards } = parts;
   const requireTerminals = (): Terminals => {
     const t = terminals();
     if (!t) throw new ClawError('INTERNAL', 'terminals are not running in this agent; restart the agent');
     return t;
   };
+  const requireForwards = (): ForwardManager => {
+    const f = forwards();
+    if (!f) throw new ClawError('INTERNAL', 'forwarding is not running in this agent; restart the agent');
+    return f;
+  };
+  // The forward methods name exit peers: they see the peers and the running manager.
+  const fwd = () => ({ forwards: requireForwards(), peerEntries: () => agent.peerEntries() });
+  const pendingList = () => pendingInfoList(approvals, agent);
   const handlers: Handlers = {
     status: () => status(agent),
     'peers.list': () => peerList(agent),
@@ -72,13 +100,13 @@ export function createApiHandler(agent: Agent, pairing: Pairing, clock: Clock = 
     'peers.rename': (p) => {
       const { before, peer } = renamePeer(agent, p.peer, p.name);
       // Forwards name their exit peer: they follow the rename.
-      if (before !== peer.name) forwardsOf(agent).renameVia(before, peer.name);
+      if (before !== peer.name) requireForwards().renameVia(before, peer.name);
       return peer;
     },
     ping: (p) => ping(agent, p.peer, p.timeoutMs),
-    'pending.list': () => pendingList(agent),
+    'pending.list': () => pendingList(),
     'pending.approve': (p) => {
-      const peer = agent.approvals.approve(
+      const peer = approvals.approve(
         { ...ref(p), ...(p.fingerprint !== undefined ? { fingerprint: p.fingerprint } : {}) },
         p.allow ?? DEFAULT_ALLOW,
       );
@@ -88,20 +116,20 @@ export function createApiHandler(agent: Agent, pairing: Pairing, clock: Clock = 
       );
     },
     'pending.reject': (p) => {
-      const r = agent.approvals.reject(ref(p));
+      const r = approvals.reject(ref(p));
       return { name: r.name, fingerprint: r.fingerprint };
     },
     'pair.new': (p) => pairing.newCode(p.ttlMs),
     'pair.join': (p) => pairing.join(p.code, p.timeoutMs, p.allow ?? []),
     'pair.cancel': (p) => ({ code: pairing.cancel(p.code) }),
-    'forward.add': (p) => addForward(agent, p),
-    'forward.list': () => listForwards(agent),
-    'forward.remove': (p) => removeForward(agent, p.name),
-    'forward.enable': (p) => setForwardEnabled(agent, p.name, true),
-    'forward.disable': (p) => setForwardEnabled(agent, p.name, false),
-    'proxy.add': (p) => addProxy(agent, p),
-    'proxy.list': () => listProxies(agent),
-    'proxy.remove': (p) => removeProxy(agent, p.name),
+    'forward.add': (p) => addForward(fwd(), p),
+    'forward.list': () => listForwards(fwd()),
+    'forward.remove': (p) => removeForward(fwd(), p.name),
+    'forward.enable': (p) => setForwardEnabled(fwd(), p.name, true),
+    'forward.disable': (p) => setForwardEnabled(fwd(), p.name, false),
+    'proxy.add': (p) => addProxy(fwd(), p),
+    'proxy.list': () => listProxies(fwd()),
+    'proxy.remove': (p) => removeProxy(fwd(), p.name),
     // Answered by the web UI server, which run-agent starts around this handler (web-ui/server.ts).
     'ui.url': () => {
       throw new ClawError('BAD_ARGUMENT', 'this agent does not serve the web UI');
@@ -112,26 +140,19 @@ export function createApiHandler(agent: Agent, pairing: Pairing, clock: Clock = 
     'terminal.list': () => terminals()?.viewers.list() ?? [],
     'terminal.close': (p) => requireTerminals().viewers.close(p.id),
   };
-  const forwards = () => {
-    try {
-      return forwardsOf(agent);
-    } catch {
-      return undefined;
-    }
-  };
   const hub = new ApiEventHub(
     {
-      onChanged: (l) => agent.events.on('changed', l),
+      onChanged: (l) => agent.onChanged(l),
       onPairing: (l) => pairing.progress.on('step', l),
       onTerminal: (l) => terminals()?.viewers.events.on('terminal', l) ?? (() => undefined),
       onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
       snapshot: () => ({
         status: status(agent),
-        pending: pendingList(agent),
+        pending: pendingList(),
         forwards: forwards()?.forwards() ?? [],
         proxies: forwards()?.proxies() ?? [],
       }),
-      pending: () => pendingList(agent),
+      pending: () => pendingList(),
       busy: () => (forwards()?.openConnections() ?? 0) > 0,
       onError: (err) => agent.log.warn({ err }, 'API event failed'),
     },
@@ -153,9 +174,12 @@ function ref(p: { id?: string | undefined; latest?: boolean | undefined }): {
   return p.latest ? { latest: true } : { id: p.id! };
 }
 
-function pendingList(agent: Agent): PendingInfo[] {
-  const list = agent.approvals.list();
-  const names = pendingDisplayNames(list, agent.settings.get().peers);
+function pendingInfoList(
+  approvals: Pick<Approvals, 'list'>,
+  node: { readonly trust: TrustStore },
+): PendingInfo[] {
+  const list = approvals.list();
+  const names = pendingDisplayNames(list, node.trust.peers());
   return list.map((p) => pendingInfo(p, names.get(p.id) ?? p.name));
 }
 
@@ -171,7 +195,7 @@ function pendingInfo(p: PendingRecord, displayName: string): PendingInfo {
   };
 }
 
-function status(agent: Agent): StatusResult {
+function status(agent: ApiNode): StatusResult {
   return {
     name: agent.name,
     fingerprint: agent.identity.fingerprint,

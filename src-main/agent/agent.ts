@@ -7,46 +7,51 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, refusalOf } from '../core/errors.js';
-import type { Refusal, RefusalCode } from '../core/refusal-codes.js';
+import type { Refusal } from '../core/refusal-codes.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
-import { parseHostPort } from '../core/host-port.js';
 import type { Identity } from '../crypto/identity.js';
 import { Mux } from '../mux/mux.js';
-import type { DirectListener } from '../transport/direct.js';
-import { openDirectListener } from './direct-listener.js';
+import { LocalNetwork } from './local-network.js';
 import type { Link, PathKind } from '../transport/link.js';
 import type { MuxStream } from '../mux/stream.js';
 import type { RelayClient } from '../transport/relay-client.js';
 import { RelaySet } from './relay-set.js';
 import type { Circuit } from '../transport/circuit.js';
-import { announceableAddresses } from './local-addresses.js';
 import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
-import { PeerLinks } from './peer-links.js';
+import { newPeerEntry } from './peer-entry.js';
 import { peerStateView } from './peer-api.js';
 import { notOnlineLine } from './peer-state.js';
-import { PathRetrier } from './peer-connector.js';
 import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
 import { attachPendingLink } from './pending-links.js';
 import { ServiceRegistry } from './services.js';
-import { LanDiscovery, type LanPeerSighting } from './lan-discovery.js';
-import { dialLanIssuer, learnPeerAddresses } from './peer-addresses.js';
+import type { LanPeerSighting } from './lan-discovery.js';
+import { learnPeerAddresses } from './peer-addresses.js';
 import { Approvals } from './approvals.js';
 import { Pairing } from './pairing.js';
 import { startOwnRelay } from './own-relay.js';
+import { AGENT_VERSION } from './version.js';
 import { TrustStore } from './trust-store.js';
 import type { RelayServer } from '../relay/server.js';
-import type { PeerRecord, SettingsStore } from './settings.js';
+import type { PeerRecord, RelaySetting, SettingsStore } from './settings.js';
+import type {
+  ActivePath,
+  LanPairingPort,
+  LoggerPort,
+  NodeIdentityPort,
+  Notifier,
+  PeerDirectory,
+  PeerEntry,
+  PeerStreams,
+  RelayPort,
+} from './ports.js';
 
 /** Heartbeat on every link, in ms: a ping this often... */
 export const LINK_HEARTBEAT_MS = 5_000;
 /** ...and a link with no traffic for this long is dead (well under DESIGN's 45 s). */
 export const LINK_DEAD_AFTER_MS = 15_000;
-/** How long one relay circuit + E2E handshake may take, in ms. */
-export const RELAY_LINK_TIMEOUT_MS = 10_000;
-export const AGENT_VERSION = '0.1.0';
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
+// Where they are used; re-exported because tests and the CLI know them as the agent's.
+export { RELAY_LINK_TIMEOUT_MS } from './path-dialers.js';
+export { AGENT_VERSION } from './version.js';
 
 /**
  * Control streams live as long as their link; when the link dies they error with its reason, which the
@@ -63,22 +68,14 @@ export interface AgentOptions {
   logger: Logger;
 }
 
-export interface PeerEntry {
-  record: PeerRecord;
-  /** Why the peer refused our hello (e.g. it has not approved us yet) and when, until it accepts one. */
-  refusal?: { code: RefusalCode; message: string; at: number } | undefined;
-  /** The peer's last hello announced no direct address: its direct listener is off. */
-  directOffThere?: boolean | undefined;
-  links: PeerLinks;
-  direct: PathRetrier;
-  relay: PathRetrier;
-}
+export type { PeerEntry } from './ports.js';
 
-export class Agent {
+export class Agent
+  implements NodeIdentityPort, LoggerPort, Notifier, PeerDirectory, RelayPort, PeerStreams, LanPairingPort
+{
   /** `changed`: status changed; `notice`: a one-line problem the user should see (e.g. a relay error). */
   readonly events = new Emitter<{ changed: []; notice: [string] }>();
-  private listener: DirectListener | undefined;
-  private lan: LanDiscovery | undefined;
+  private readonly local: LocalNetwork;
   /** The relay this node serves with --act-as-relay. */
   ownRelay: RelayServer | undefined;
   private readonly relays: RelaySet;
@@ -103,14 +100,31 @@ export class Agent {
       },
       onError: (url, err) => {
         this.log.info({ relay: url }, err.message);
-        this.events.emit('notice', err.message);
+        this.notice(err.message);
         this.changed();
       },
       onIncoming: (circuit) => void acceptRelayCircuit(this, circuit),
     });
     this.trust = new TrustStore(opts.settings);
-    this.approvals = new Approvals(this);
-    this.pairing = new Pairing(this);
+    this.local = new LocalNetwork({
+      node: this,
+      log: opts.logger,
+      links: { admit: (fp) => this.admit(fp), onLink: (link) => this.attach(link) },
+      onSighting: (sighting) => this.onLanSighting(sighting),
+    });
+    // The agent is the ports its parts need (ports.ts); each part sees only the ones it names.
+    const log = opts.logger;
+    this.approvals = new Approvals({ node: this, log, trust: this.trust, peers: this, notifier: this });
+    this.pairing = new Pairing({
+      node: this,
+      log,
+      notifier: this,
+      relays: this,
+      lan: this,
+      approvals: this.approvals,
+      trust: this.trust,
+      peers: this,
+    });
   }
 
   get identity(): Identity {
@@ -126,10 +140,13 @@ export class Agent {
     return this.settings.get().name ?? 'clawbridge';
   }
   get listenAddress(): string | null {
-    return this.listener ? `${this.listener.host}:${this.listener.port}` : null;
+    return this.local.listenAddress;
   }
   relayClients(): RelayClient[] {
     return this.relays.list();
+  }
+  savedRelays(): readonly RelaySetting[] {
+    return this.settings.get().relays;
   }
   peerEntries(): PeerEntry[] {
     return [...this.peers.values()];
@@ -137,7 +154,7 @@ export class Agent {
 
   async start(): Promise<void> {
     const s = this.settings.get();
-    if (s.listen !== null) await this.startListener(s.listen);
+    if (s.listen !== null) await this.local.start(s.listen, s.lan);
     if (s.actAsRelay) this.ownRelay = await startOwnRelay(this, s.relayListen);
     for (const relay of s.relays) this.relays.add(relay.url, relay.fingerprint, relay.token);
     for (const record of s.peers) this.trackPeer(record);
@@ -145,41 +162,15 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.lan?.stop();
+    this.local.stopLan();
     for (const p of this.peers.values()) {
       p.direct.stop();
       p.relay.stop();
       p.links.closeAll('agent stopping');
     }
     this.relays.stopAll();
-    await this.listener?.close();
+    await this.local.closeListener();
     await this.ownRelay?.close();
-  }
-
-  private async startListener(listen: string): Promise<void> {
-    const { host } = parseHostPort(listen);
-    this.listener = await openDirectListener(
-      listen,
-      {
-        identity: this.identity,
-        admit: (fp) => this.admit(fp),
-        onRefused: (fp, remote, reason) =>
-          this.log.warn({ fingerprint: fp, remote, reason }, 'refused direct link'),
-        onLink: (link) => this.attach(link),
-      },
-      this.log,
-    );
-    this.log.info({ listen: this.listenAddress }, 'direct listener up');
-    // Announce on the LAN only when LAN hosts can reach the listener (not for loopback-only binds).
-    if (this.settings.get().lan && !isLoopbackHost(host)) {
-      this.lan = new LanDiscovery({
-        name: this.name,
-        fingerprint: this.identity.fingerprint,
-        port: this.listener.port,
-        log: this.log,
-        onSighting: (sighting) => this.onLanSighting(sighting),
-      });
-    }
   }
 
   /** Joins this node's own relay (not saved: it exists only while this agent runs). */
@@ -215,30 +206,16 @@ export class Agent {
     this.changed();
   }
 
-  /** True when a joiner on the LAN could reach this node's direct listener to pair. */
   lanPairingAvailable(): boolean {
-    return this.lan !== undefined;
+    return this.local.lanPairingAvailable();
   }
 
   lanTagsChanged(): void {
-    this.lan?.setTags(this.pairing.activeTags());
+    this.local.setTags(this.pairing.activeTags());
   }
 
-  /**
-   * Looks for an issuer of `tag` on the LAN for up to LAN_SEARCH_MS and opens a `pair` stream to it over
-   * a pinned direct link (the fingerprint comes from its announcement; the PAKE authenticates it).
-   */
   findLanIssuer(tag: string): Promise<Circuit | undefined> {
-    if (!this.lan) return Promise.resolve(undefined);
-    return dialLanIssuer(this.lan, tag, {
-      identity: this.identity,
-      log: this.log,
-      addresses: this.directAddresses(),
-    });
-  }
-
-  private directAddresses(): string[] {
-    return this.listener ? announceableAddresses(this.listener.host, this.listener.port) : [];
+    return this.local.findLanIssuer(tag);
   }
 
   /** A LAN announcement: a known peer's addresses are merged in and a direct dial is tried. */
@@ -269,32 +246,18 @@ export class Agent {
       existing.direct.kick();
       return existing;
     }
-    const links = new PeerLinks(this.identity.fingerprint, record.fingerprint);
-    const onError = (path: string, message: string) => {
-      this.log.debug({ peer: record.name, path }, `link attempt failed: ${message}`);
-      this.changed(); // the peer's state line says why (peer-state.ts)
-    };
-    const entry: PeerEntry = {
-      record,
-      links,
-      direct: new PathRetrier(
-        'direct',
-        () =>
-          this.settings.get().listen === null
-            ? Promise.resolve(undefined)
-            : dialDirectPath(this.identity, entry.record),
-        () => !!links.get('direct'),
-        (l) => this.attach(l),
-        onError,
-      ),
-      relay: new PathRetrier(
-        'relay',
-        () => dialRelayPath(this.identity, this.relayClients(), entry.record.fingerprint),
-        () => !!links.get('relay'),
-        (l) => this.attach(l),
-        onError,
-      ),
-    };
+    const entry = newPeerEntry(this.identity.fingerprint, record, {
+      dialDirect: (e) =>
+        this.settings.get().listen === null
+          ? Promise.resolve(undefined)
+          : dialDirectPath(this.identity, e.record),
+      dialRelay: (e) => dialRelayPath(this.identity, this.relayClients(), e.record.fingerprint),
+      attach: (l) => this.attach(l),
+      onError: (path, message) => {
+        this.log.debug({ peer: record.name, path }, `link attempt failed: ${message}`);
+        this.changed(); // the peer's state line says why (peer-state.ts)
+      },
+    });
     this.peers.set(record.fingerprint, entry);
     entry.direct.kick();
     entry.relay.kick();
@@ -383,7 +346,7 @@ export class Agent {
       v: 1,
       name: this.name,
       version: AGENT_VERSION,
-      addresses: this.directAddresses(),
+      addresses: this.local.directAddresses(),
       homeRelay,
     };
   }
@@ -414,7 +377,7 @@ export class Agent {
   }
 
   /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */
-  activePath(entry: PeerEntry): NonNullable<PeerLinks['active']> {
+  activePath(entry: PeerEntry): ActivePath {
     const active = entry.links.active;
     if (!active)
       throw new ClawError('PEER_OFFLINE', notOnlineLine(entry.record.name, peerStateView(this, entry)));
@@ -423,5 +386,13 @@ export class Agent {
 
   changed(): void {
     this.events.emit('changed');
+  }
+
+  notice(line: string): void {
+    this.events.emit('notice', line);
+  }
+
+  onChanged(listener: () => void): () => void {
+    return this.events.on('changed', listener);
   }
 }

@@ -5,11 +5,13 @@
 import { ClawError } from '../core/errors.js';
 import { abbreviateFingerprint, groupFingerprint, parseFingerprint } from '../core/fingerprint.js';
 import type { Link } from '../transport/link.js';
-import type { Agent } from './agent.js';
+import type { Logger } from 'pino';
 import type { Hello } from './control-service.js';
 import { latestVerified, uniquePeerName, waitingLine } from './pending.js';
 import type { PendingLinkHost } from './pending-links.js';
+import type { NodeIdentityPort, Notifier, PeerDirectory } from './ports.js';
 import type { PeerRecord, PendingRecord, Permission } from './settings.js';
+import type { TrustStore } from './trust-store.js';
 
 /** Which request: by id (with the compared fingerprint for a fingerprint-only one), or the latest verified. */
 export interface PendingRef {
@@ -25,25 +27,35 @@ export interface Decision {
   peer?: PeerRecord;
 }
 
+/** What approvals use of the rest of the agent (STYLE 13). */
+export interface ApprovalsDeps {
+  node: Pick<NodeIdentityPort, 'name'>;
+  log: Logger;
+  trust: TrustStore;
+  /** Approved peers start being dialed at once. */
+  peers: Pick<PeerDirectory, 'trackPeer'>;
+  notifier: Notifier;
+}
+
 export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
   /** Called when the owner decides on a request (the pairing layer answers a waiting joiner). */
   onDecision: ((d: Decision) => void) | undefined;
 
-  constructor(private readonly agent: Agent) {}
+  constructor(private readonly deps: ApprovalsDeps) {}
 
   get name(): string {
-    return this.agent.name;
+    return this.deps.node.name;
   }
-  get log() {
-    return this.agent.log;
+  get log(): Logger {
+    return this.deps.log;
   }
 
   list(now = Date.now()): PendingRecord[] {
-    return this.agent.trust.pending(now);
+    return this.deps.trust.pending(now);
   }
 
   isBlocked(fingerprint: string): boolean {
-    return this.agent.trust.isBlocked(fingerprint);
+    return this.deps.trust.isBlocked(fingerprint);
   }
 
   /** Records a request; returns the stored record, or throws with why it was refused. */
@@ -55,19 +67,18 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
         { refusal: 'REMOVED' },
       );
     }
-    const result = this.agent.trust.recordPending(req);
+    const result = this.deps.trust.recordPending(req);
     if ('refused' in result) throw new ClawError('RELAY_LIMIT', result.refused);
     if (result.added) {
       this.log.info(
         { id: result.record.id, fingerprint: req.fingerprint, via: req.via },
         'new pending request',
       );
-      this.agent.events.emit(
-        'notice',
+      this.deps.notifier.notice(
         `${req.name} (${abbreviateFingerprint(req.fingerprint)}) asks to pair via ${req.via}: \`clawbridge pending\` to review`,
       );
     }
-    this.agent.changed();
+    this.deps.notifier.changed();
     return result.record;
   }
 
@@ -136,25 +147,25 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
     this.checkConfirmed(req, ref.fingerprint);
     const peer: PeerRecord = {
       fingerprint: req.fingerprint,
-      name: uniquePeerName(this.agent.trust.peers(), req.name, req.fingerprint),
+      name: uniquePeerName(this.deps.trust.peers(), req.name, req.fingerprint),
       allow,
       addresses: req.addresses,
       addedAt: new Date().toISOString(),
       ...(req.cert ? { cert: req.cert } : {}),
     };
-    this.agent.trust.addPeer(peer);
-    this.agent.trackPeer(peer);
+    this.deps.trust.addPeer(peer);
+    this.deps.peers.trackPeer(peer);
     this.onDecision?.({ approved: true, record: req, peer });
-    this.agent.changed();
+    this.deps.notifier.changed();
     return peer;
   }
 
   reject(ref: PendingRef): PendingRecord {
     const req = this.find(ref);
-    this.agent.trust.dropPending(req.id);
-    this.agent.trust.block(req.fingerprint);
+    this.deps.trust.dropPending(req.id);
+    this.deps.trust.block(req.fingerprint);
     this.onDecision?.({ approved: false, record: req });
-    this.agent.changed();
+    this.deps.notifier.changed();
     return req;
   }
 }

@@ -6,12 +6,19 @@
  */
 import { parseHostPort } from '../core/host-port.js';
 import { startRelayServer, type RelayServer } from '../relay/server.js';
-import type { Agent } from './agent.js';
+import type { LoggerPort, NodeIdentityPort, PeerDirectory } from './ports.js';
+
+/** What the own relay uses of the agent (STYLE 13): who it is, and which peers may relay. */
+export interface OwnRelayHost
+  extends Pick<NodeIdentityPort, 'identity'>, LoggerPort, Pick<PeerDirectory, 'peerEntries'> {
+  /** Joins the relay just started, without saving it. */
+  useInternalRelay(url: string, fingerprint: string): void;
+}
 
 /** Default address of a node's own relay: all interfaces, the relay's usual port. */
 export const DEFAULT_RELAY_LISTEN = '0.0.0.0:7474';
 
-export async function startOwnRelay(agent: Agent, listen: string): Promise<RelayServer> {
+export async function startOwnRelay(agent: OwnRelayHost, listen: string): Promise<RelayServer> {
   const { host, port } = parseHostPort(listen);
   const self = agent.identity.fingerprint;
   const server = await startRelayServer({

@@ -5,7 +5,6 @@
  * bound into the transcript. The issuer's owner then approves or rejects; the sealed decision goes back
  * over the same circuit. The relay sees the tag, the certificates and ciphertext, never the secret.
  */
-import { createHash } from 'node:crypto';
 import { ClawError, isClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { openDecision, sealDecision } from '../crypto/pairing-decision.js';
@@ -21,27 +20,32 @@ import type { Circuit } from '../transport/circuit.js';
 import { FrameQueue, HeldCircuit } from '../transport/frame-queue.js';
 import type { PairingEvent, PairJoinResult, PairNewResult, Permission } from '../api/contract.js';
 import { Emitter } from '../core/emitter.js';
-import type { Agent } from './agent.js';
 import type { Decision } from './approvals.js';
+import {
+  CODE_INVALID_LINE,
+  encodePairHello,
+  encodeRefusal,
+  isPairHello,
+  lanPairArgs,
+  PAIR_STEP_TIMEOUT_MS,
+  pairHelloTag,
+  refusalError,
+  rendezvousAlias,
+  type PairingSource,
+  type PairRefusal,
+} from './pairing-wire.js';
+import type { PairingDeps } from './ports.js';
 import type { PeerRecord } from './settings.js';
 import { sourceOf, uniquePeerName } from './pending.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
 import type { Duplex } from 'node:stream';
-import { z } from 'zod';
 import type { Link } from '../transport/link.js';
 import { streamCircuit } from '../transport/stream-circuit.js';
-
-/** What a LAN joiner sends when it opens the `pair` stream: its own direct addresses. */
-const lanPairArgs = z.object({ addresses: z.array(z.string().max(300)).max(32) }).strict();
 
 /** Default lifetime of a code, in ms (DESIGN: 10 minutes). */
 export const PAIR_CODE_TTL_MS = 10 * 60 * 1000;
 /** Most codes one node has open at once (each is one relay alias). */
 export const MAX_ACTIVE_CODES = 8;
-/** How long each PAKE step may take, in ms. */
-const PAIR_STEP_TIMEOUT_MS = 15_000;
-/** First frame on a pairing circuit: this marker and the tag. E2E messages start with byte 1, never 'C'. */
-const PAIR_HELLO_MARKER = Buffer.from('CBPAIR1:', 'ascii');
 /**
  * Most pairing attempts this node answers per minute from one source (a node on the relay, an IP on the
  * LAN). Counted per source, not for the whole node: a global count let 25 junk hellos from one stranger
@@ -49,64 +53,6 @@ const PAIR_HELLO_MARKER = Buffer.from('CBPAIR1:', 'ascii');
  * code), so the total work stays bounded by the open codes without a node-wide cap.
  */
 export const PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE = 5;
-/** First frame of the issuer's answer when it will not run the exchange: this marker and a JSON refusal. */
-const PAIR_REFUSAL_MARKER = Buffer.from('CBPAIRX:', 'ascii');
-const refusalSchema = z.discriminatedUnion('reason', [
-  z.object({ reason: z.literal('code-invalid') }),
-  z.object({ reason: z.literal('rate-limited'), retryAfterSeconds: z.number().int().min(1).max(3600) }),
-]);
-type PairRefusal = z.infer<typeof refusalSchema>;
-
-function encodeRefusal(refusal: PairRefusal): Uint8Array {
-  return Buffer.concat([PAIR_REFUSAL_MARKER, Buffer.from(JSON.stringify(refusal), 'utf8')]);
-}
-
-/** The joiner's error for an issuer's refusal frame, or undefined when `frame` is not one. */
-export function refusalError(frame: Uint8Array): ClawError | undefined {
-  const bytes = Buffer.from(frame);
-  if (bytes.length > 256 || !bytes.subarray(0, PAIR_REFUSAL_MARKER.length).equals(PAIR_REFUSAL_MARKER)) {
-    return undefined;
-  }
-  let parsed: PairRefusal | undefined;
-  try {
-    parsed = refusalSchema.parse(JSON.parse(bytes.subarray(PAIR_REFUSAL_MARKER.length).toString('utf8')));
-  } catch {
-    return new ClawError('PAIRING_FAILED', 'the other node refused to pair and its answer was malformed');
-  }
-  return parsed.reason === 'rate-limited'
-    ? new ClawError(
-        'RELAY_LIMIT',
-        `too many pairing attempts, retry in ${parsed.retryAfterSeconds} s (the code is still good)`,
-      )
-    : new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE);
-}
-
-/** Who a pairing attempt came from: shown as `address` in the pending request, limited by `limitKey`. */
-export interface PairingSource {
-  /** `host:port` on the LAN, or the relay URL. */
-  address: string;
-  /** What the per-source rate limit counts: the relay-authenticated node ID, or the LAN IP. */
-  limitKey: string;
-}
-/** The user-facing line for a code nobody is waiting for. */
-export const CODE_INVALID_LINE = 'code invalid or expired';
-
-/** The relay alias a code's tag is reached under: hashed so it cannot collide with a node ID by accident. */
-export function rendezvousAlias(tag: string): string {
-  return createHash('sha256').update(`clawbridge rendezvous v1\0${tag}`).digest('hex');
-}
-
-/** The joiner's first frame on a pairing circuit: the marker and the code's tag. */
-export function encodePairHello(tag: string): Uint8Array {
-  return Buffer.concat([PAIR_HELLO_MARKER, Buffer.from(tag, 'ascii')]);
-}
-
-export function isPairHello(frame: Uint8Array): boolean {
-  return (
-    frame.length > PAIR_HELLO_MARKER.length &&
-    Buffer.from(frame.subarray(0, PAIR_HELLO_MARKER.length)).equals(PAIR_HELLO_MARKER)
-  );
-}
 
 interface ActiveCode {
   code: PairCode;
@@ -129,15 +75,15 @@ export class Pairing {
   /** Each step of every pairing, for the window's live progress (API event `pairing`). */
   readonly progress = new Emitter<{ step: [PairingEvent] }>();
 
-  constructor(private readonly agent: Agent) {
-    agent.approvals.onDecision = (d) => this.answer(d);
+  constructor(private readonly deps: PairingDeps) {
+    deps.approvals.onDecision = (d) => this.answer(d);
   }
 
   // ---- issuer ----
 
   newCode(ttlMs = PAIR_CODE_TTL_MS): PairNewResult {
-    const relays = this.agent.relayClients();
-    if (relays.length === 0 && !this.agent.lanPairingAvailable()) {
+    const relays = this.deps.relays.relayClients();
+    if (relays.length === 0 && !this.deps.lan.lanPairingAvailable()) {
       throw new ClawError(
         'BAD_ARGUMENT',
         'this node has no relay and no direct listener to meet a joiner on; start the agent with --relay URL (or without --no-direct for the LAN)',
@@ -156,9 +102,9 @@ export class Pairing {
     timer.unref();
     this.codes.set(code.tag, { code, expiresAt, timer });
     for (const r of relays) r.listenAlias(alias);
-    this.agent.lanTagsChanged();
-    this.agent.changed();
-    const first = this.agent.settings.get().relays[0];
+    this.deps.lan.lanTagsChanged();
+    this.deps.notifier.changed();
+    const first = this.deps.relays.savedRelays()[0];
     const invite: Invite = {
       code,
       ...(first ? { relayUrl: first.url } : {}),
@@ -182,12 +128,12 @@ export class Pairing {
       );
     }
     this.retire(code.tag);
-    this.agent.changed();
+    this.deps.notifier.changed();
     return code.text;
   }
 
   private step(event: PairingEvent): void {
-    this.progress.emit('step', { ownFingerprint: this.agent.identity.fingerprint, ...event });
+    this.progress.emit('step', { ownFingerprint: this.deps.node.identity.fingerprint, ...event });
   }
 
   /** Tags of codes open right now (for LAN announcements). */
@@ -201,8 +147,8 @@ export class Pairing {
     if (!active) return;
     clearTimeout(active.timer);
     this.codes.delete(tag);
-    for (const r of this.agent.relayClients()) r.unlistenAlias(rendezvousAlias(tag));
-    this.agent.lanTagsChanged();
+    for (const r of this.deps.relays.relayClients()) r.unlistenAlias(rendezvousAlias(tag));
+    this.deps.lan.lanTagsChanged();
   }
 
   /** A `pair` stream on a LAN link (pending-links.ts): the same exchange as over a relay circuit. */
@@ -219,7 +165,7 @@ export class Pairing {
       const source = { address: link.remote, limitKey: `ip:${sourceOf(link.remote) ?? link.remote}` };
       await this.acceptPairing(held, hello, source, parsed.data.addresses);
     } catch (err) {
-      this.agent.log.info({ remote: link.remote }, `LAN pairing ended: ${(err as Error).message}`);
+      this.deps.log.info({ remote: link.remote }, `LAN pairing ended: ${(err as Error).message}`);
       held.close('pairing failed');
     }
     await closed;
@@ -242,18 +188,18 @@ export class Pairing {
     };
     const wait = this.attempts.attempt(from.limitKey);
     if (wait > 0) {
-      this.agent.log.warn({ source: from.limitKey }, 'pairing attempt refused: rate limit');
+      this.deps.log.warn({ source: from.limitKey }, 'pairing attempt refused: rate limit');
       return refuse({ reason: 'rate-limited', retryAfterSeconds: wait }, 'too many pairing attempts');
     }
-    const tag = Buffer.from(hello.subarray(PAIR_HELLO_MARKER.length)).toString('ascii');
+    const tag = pairHelloTag(hello);
     const active = this.codes.get(tag);
     if (!active || active.expiresAt < Date.now())
       return refuse({ reason: 'code-invalid' }, CODE_INVALID_LINE);
     this.retire(tag); // burn it now: one online guess per code
     const issuer = new PairingIssuer({
       code: active.code,
-      certDer: this.agent.identity.certDer,
-      name: this.agent.name,
+      certDer: this.deps.node.identity.certDer,
+      name: this.deps.node.name,
     });
     let result: PairingResult;
     try {
@@ -261,21 +207,20 @@ export class Pairing {
       result = issuer.finish(await queue.next(PAIR_STEP_TIMEOUT_MS, 'the joiner’s key confirmation'));
     } catch (err) {
       if (!held.closed) held.send(issuer.abort());
-      this.agent.log.warn({ tag, source }, `pairing failed: ${(err as Error).message}`);
-      this.agent.events.emit(
-        'notice',
+      this.deps.log.warn({ tag, source }, `pairing failed: ${(err as Error).message}`);
+      this.deps.notifier.notice(
         `pairing with code ${active.code.text} failed (${(err as Error).message}); the code is used up`,
       );
       this.step({ role: 'new', code: active.code.text, step: 'failed', message: (err as Error).message });
       setTimeout(() => held.close('pairing failed'), 200).unref();
       return;
     }
-    if (result.peerFingerprint === this.agent.identity.fingerprint) {
+    if (result.peerFingerprint === this.deps.node.identity.fingerprint) {
       held.close('cannot pair a node with itself');
       return;
     }
     try {
-      this.agent.approvals.record({
+      this.deps.approvals.record({
         fingerprint: result.peerFingerprint,
         name: result.peerName,
         via: 'code',
@@ -320,7 +265,7 @@ export class Pairing {
       fingerprint: d.record.fingerprint,
     });
     try {
-      w.circuit.send(sealDecision(w.sessionKey, { approved: d.approved, name: this.agent.name }));
+      w.circuit.send(sealDecision(w.sessionKey, { approved: d.approved, name: this.deps.node.name }));
     } finally {
       setTimeout(() => w.circuit.close(d.approved ? 'approved' : 'rejected'), 500).unref();
     }
@@ -330,7 +275,7 @@ export class Pairing {
 
   /** The joiner's side of a successful pairing: the issuer becomes a peer with what the user allowed. */
   private addPairedPeer(result: PairingResult, allow: Permission[]): PeerRecord {
-    const trust = this.agent.trust;
+    const trust = this.deps.trust;
     const record: PeerRecord = {
       fingerprint: result.peerFingerprint,
       name: uniquePeerName(trust.peers(), result.peerName, result.peerFingerprint),
@@ -340,8 +285,8 @@ export class Pairing {
       cert: Buffer.from(result.peerCertDer).toString('base64'),
     };
     trust.addPeer(record);
-    this.agent.trackPeer(record);
-    this.agent.changed();
+    this.deps.peers.trackPeer(record);
+    this.deps.notifier.changed();
     return record;
   }
 
@@ -365,14 +310,15 @@ export class Pairing {
   private async joinSteps(invite: Invite, timeoutMs: number, allow: Permission[]): Promise<PairJoinResult> {
     const code = invite.code.text;
     this.step({ role: 'join', code, step: 'finding' });
-    if (invite.relayUrl) this.agent.ensureRelay(invite.relayUrl, invite.relayFingerprint, invite.relayToken);
+    if (invite.relayUrl)
+      this.deps.relays.ensureRelay(invite.relayUrl, invite.relayFingerprint, invite.relayToken);
     const circuit = await this.findIssuer(invite.code);
     this.step({ role: 'join', code, step: 'checking' });
     const queue = new FrameQueue(circuit);
     const joiner = new PairingJoiner({
       code: invite.code,
-      certDer: this.agent.identity.certDer,
-      name: this.agent.name,
+      certDer: this.deps.node.identity.certDer,
+      name: this.deps.node.name,
     });
     let result: PairingResult;
     try {
@@ -393,8 +339,7 @@ export class Pairing {
       circuit.close('pairing failed');
       throw err;
     }
-    this.agent.events.emit(
-      'notice',
+    this.deps.notifier.notice(
       `code accepted by ${result.peerName} (${abbreviateFingerprint(result.peerFingerprint)}); waiting for approval`,
     );
     const other = { peerName: result.peerName, fingerprint: result.peerFingerprint };
@@ -422,7 +367,7 @@ export class Pairing {
   private async findIssuer(code: PairCode): Promise<HeldCircuit> {
     const alias = rendezvousAlias(code.tag);
     let lastError: Error | undefined;
-    for (const relay of this.agent.relayClients()) {
+    for (const relay of this.deps.relays.relayClients()) {
       try {
         return new HeldCircuit(await relay.openCircuit(alias, PAIR_STEP_TIMEOUT_MS));
       } catch (err) {
@@ -430,7 +375,7 @@ export class Pairing {
         if (isClawError(err, 'PEER_OFFLINE')) continue;
       }
     }
-    const lan = await this.agent.findLanIssuer(code.tag);
+    const lan = await this.deps.lan.findLanIssuer(code.tag);
     if (lan) return new HeldCircuit(lan);
     if (!lastError || isClawError(lastError, 'PEER_OFFLINE'))
       throw new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE);

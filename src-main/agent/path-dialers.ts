@@ -11,9 +11,22 @@ import { secureCircuit } from '../transport/e2e-link.js';
 import { HeldCircuit } from '../transport/frame-queue.js';
 import type { Link } from '../transport/link.js';
 import type { RelayClient } from '../transport/relay-client.js';
-import { RELAY_LINK_TIMEOUT_MS, type Agent } from './agent.js';
-import { isPairHello } from './pairing.js';
+import type { Pairing } from './pairing.js';
+import { isPairHello } from './pairing-wire.js';
+import type { LoggerPort, NodeIdentityPort } from './ports.js';
 import type { PeerRecord } from './settings.js';
+
+/** How long one relay circuit + E2E handshake may take, in ms. */
+export const RELAY_LINK_TIMEOUT_MS = 10_000;
+
+/** What the receiving side of a relay circuit uses of the agent (STYLE 13). */
+export interface RelayCircuitHost extends Pick<NodeIdentityPort, 'identity'>, LoggerPort {
+  /** Why a node may not link (a code and a reason), or undefined to let it in. */
+  admit(fingerprint: string): Refusal | undefined;
+  /** Puts an authenticated link to work. */
+  attach(link: Link): void;
+  readonly pairing: Pick<Pairing, 'acceptPairing'>;
+}
 
 /** Dials every known address of the peer at once; the first pinned TLS link wins. */
 export async function dialDirectPath(identity: Identity, peer: PeerRecord): Promise<Link | undefined> {
@@ -57,7 +70,7 @@ export async function dialRelayPath(
 }
 
 /** An incoming relay circuit speaks either the E2E link handshake or pairing; its first frame says which. */
-export async function acceptRelayCircuit(agent: Agent, raw: Circuit): Promise<void> {
+export async function acceptRelayCircuit(agent: RelayCircuitHost, raw: Circuit): Promise<void> {
   const circuit = new HeldCircuit(raw);
   // One deadline for the first frame and the handshake together: a circuit that trickles cannot hold
   // a slot for twice the timeout.

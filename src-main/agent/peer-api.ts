@@ -6,7 +6,8 @@ import { ClawError } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
-import type { Agent, PeerEntry } from './agent.js';
+import type { NodeIdentityPort, Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
+import type { TrustStore } from './trust-store.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
 import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from './settings.js';
 import { describePeerState, type PeerStateView } from './peer-state.js';
@@ -32,20 +33,16 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
   });
 }
 
-/** What the peer methods use of the agent. */
-export type PeersHost = Pick<
-  Agent,
-  | 'identity'
-  | 'settings'
-  | 'name'
-  | 'trust'
-  | 'peerEntries'
-  | 'relayClients'
-  | 'trackPeer'
-  | 'untrackPeer'
-  | 'activePath'
-  | 'changed'
->;
+/** What the peer methods use of the agent (STYLE 13). */
+export interface PeersHost
+  extends
+    NodeIdentityPort,
+    PeerDirectory,
+    PeerStateSource,
+    Pick<PeerStreams, 'activePath'>,
+    Pick<Notifier, 'changed'> {
+  readonly trust: TrustStore;
+}
 
 /** What peerStateView reads from the agent. */
 export interface PeerStateSource {
@@ -76,7 +73,7 @@ export function peerList(agent: PeersHost): PeerInfo[] {
 }
 
 /** Finds a peer by name, full fingerprint (any formatting) or a unique fingerprint prefix. */
-export function resolvePeer(agent: PeersHost, ref: string): PeerEntry {
+export function resolvePeer(agent: Pick<PeerDirectory, 'peerEntries'>, ref: string): PeerEntry {
   const entries = agent.peerEntries();
   const byName = entries.filter((e) => e.record.name === ref);
   if (byName.length === 1) return byName[0]!;

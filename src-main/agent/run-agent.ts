@@ -63,11 +63,21 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const ui = settings.get().ui;
   if (ui.listen !== null) checkUiListen(ui.listen, ui.allowRemote);
   const agent = new Agent({ identity, settings, logger });
+  // The composition root: each part gets the agent as the narrow ports it declares (ports.ts).
   const forwarding = await startForwarding(agent);
   const terminals = startTerminals(agent);
   await agent.start();
+  let stopped = false;
   let webUi: WebUiServer | null = null;
-  const api = withWebUiLink(createApiHandler(agent, agent.pairing), () => webUi);
+  const handler = createApiHandler({
+    node: agent,
+    approvals: agent.approvals,
+    pairing: agent.pairing,
+    // After stop() the methods answer that forwarding / terminals are not running, as before.
+    forwards: () => (stopped ? undefined : forwarding.manager),
+    terminals: () => (stopped ? undefined : terminals),
+  });
+  const api = withWebUiLink(handler, () => webUi);
   const control = await startControlServer(socketPath, api, terminals.upgrades);
   webUi =
     ui.listen === null
@@ -87,6 +97,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
     control,
     webUi,
     stop: async () => {
+      stopped = true;
       await webUi?.close();
       await control.close();
       await forwarding.stop();

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../core/errors.js';
 import { escapeControlChars } from '../core/names.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
-import { AGENT_VERSION } from '../agent/agent.js';
+import { AGENT_VERSION } from '../agent/version.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerPairCommands } from './pair-commands.js';

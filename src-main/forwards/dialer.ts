@@ -4,7 +4,7 @@
  * (SOCKS5 reply code, HTTP 502 body, a log line for a TCP forward).
  */
 import type { Duplex } from 'node:stream';
-import type { Agent } from '../agent/agent.js';
+import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
 import { resolvePeer } from '../agent/peer-api.js';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
@@ -120,7 +120,9 @@ export function tcpConnectDialer(open: OpenTcpConnect): Dialer {
 }
 
 /** A Dialer that opens tcp-connect streams to the agent's peers (by name or fingerprint). */
-export function agentDialer(agent: Agent): Dialer {
+export function agentDialer(
+  agent: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>,
+): Dialer {
   return tcpConnectDialer(
     async (peer, args) =>
       (await agent.openStream(resolvePeer(agent, peer), TCP_CONNECT_SERVICE, args)).stream,

@@ -2,14 +2,19 @@
  * API methods about forwards and proxies (`forward.add/list/remove/enable/disable`, `proxy.add/list/remove`): checks
  * what the user asked for, then hands it to the agent's ForwardManager.
  */
-import type { Agent } from '../agent/agent.js';
 import { resolvePeer } from '../agent/peer-api.js';
+import type { PeerDirectory } from '../agent/ports.js';
 import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, MethodParams, ProxyInfo, ToggleResult } from '../api/contract.js';
 import { ClawError } from '../core/errors.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
-import { forwardsOf } from './forwarding.js';
+import type { ForwardManager } from './forward-manager.js';
 import { isLoopbackHost } from './listener.js';
+
+/** What the forward methods use (STYLE 13): the running forward manager and the peers, to name exits. */
+export interface ForwardApiHost extends Pick<PeerDirectory, 'peerEntries'> {
+  readonly forwards: ForwardManager;
+}
 
 /** Host a bare `PORT` listens on: loopback, so only this machine can use a forward unless told otherwise. */
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
@@ -30,8 +35,8 @@ export function localAddress(
   return { listen, port };
 }
 
-function defaultName(agent: Agent, prefix: string, port: number): string {
-  const taken = forwardsOf(agent).names();
+function defaultName(agent: ForwardApiHost, prefix: string, port: number): string {
+  const taken = agent.forwards.names();
   const base = `${prefix}-${port}`;
   let name = base;
   for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
@@ -39,11 +44,14 @@ function defaultName(agent: Agent, prefix: string, port: number): string {
 }
 
 /** The peer's saved name (a fingerprint prefix given by the user is resolved once, here). */
-function viaName(agent: Agent, via: string): string {
+function viaName(agent: ForwardApiHost, via: string): string {
   return resolvePeer(agent, via).record.name;
 }
 
-export async function addForward(agent: Agent, p: MethodParams<'forward.add'>): Promise<ForwardInfo> {
+export async function addForward(
+  agent: ForwardApiHost,
+  p: MethodParams<'forward.add'>,
+): Promise<ForwardInfo> {
   const { listen, port } = localAddress(p.local, p.allowRemoteBind);
   const remote = parseHostPort(p.remote);
   if (remote.port === 0) {
@@ -57,21 +65,21 @@ export async function addForward(agent: Agent, p: MethodParams<'forward.add'>): 
     remote: formatHostPort(remote.host, remote.port),
     enabled: true,
   };
-  const manager = forwardsOf(agent);
+  const manager = agent.forwards;
   await manager.add(record);
   return manager.forwards().find((f) => f.name === record.name)!;
 }
 
-export function listForwards(agent: Agent): ForwardInfo[] {
-  return forwardsOf(agent).forwards();
+export function listForwards(agent: ForwardApiHost): ForwardInfo[] {
+  return agent.forwards.forwards();
 }
 
-export async function removeForward(agent: Agent, name: string): Promise<{ name: string }> {
-  await forwardsOf(agent).remove(name, ['tcp']);
+export async function removeForward(agent: ForwardApiHost, name: string): Promise<{ name: string }> {
+  await agent.forwards.remove(name, ['tcp']);
   return { name };
 }
 
-export async function addProxy(agent: Agent, p: MethodParams<'proxy.add'>): Promise<ProxyInfo> {
+export async function addProxy(agent: ForwardApiHost, p: MethodParams<'proxy.add'>): Promise<ProxyInfo> {
   const { listen, port } = localAddress(p.local, p.allowRemoteBind);
   if (p.kind === 'http' && p.via === undefined) {
     throw new ClawError(
@@ -86,23 +94,27 @@ export async function addProxy(agent: Agent, p: MethodParams<'proxy.add'>): Prom
     ...(p.via !== undefined ? { via: viaName(agent, p.via) } : {}),
     enabled: true,
   };
-  const manager = forwardsOf(agent);
+  const manager = agent.forwards;
   await manager.add(record);
   return manager.proxies().find((x) => x.name === record.name)!;
 }
 
-export function listProxies(agent: Agent): ProxyInfo[] {
-  return forwardsOf(agent).proxies();
+export function listProxies(agent: ForwardApiHost): ProxyInfo[] {
+  return agent.forwards.proxies();
 }
 
-export async function removeProxy(agent: Agent, name: string): Promise<{ name: string }> {
-  await forwardsOf(agent).remove(name, ['socks', 'http']);
+export async function removeProxy(agent: ForwardApiHost, name: string): Promise<{ name: string }> {
+  await agent.forwards.remove(name, ['socks', 'http']);
   return { name };
 }
 
 /** `forward.enable` / `forward.disable`, for forwards and proxies alike (they share one namespace). */
-export async function setForwardEnabled(agent: Agent, name: string, enabled: boolean): Promise<ToggleResult> {
-  const run = await forwardsOf(agent).setEnabled(name, enabled);
+export async function setForwardEnabled(
+  agent: ForwardApiHost,
+  name: string,
+  enabled: boolean,
+): Promise<ToggleResult> {
+  const run = await agent.forwards.setEnabled(name, enabled);
   return {
     name: run.record.name,
     kind: run.record.kind,

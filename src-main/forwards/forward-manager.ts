@@ -5,7 +5,13 @@
  * connections and bytes.
  */
 import type { Socket } from 'node:net';
-import type { Agent } from '../agent/agent.js';
+import type { LoggerPort, Notifier } from '../agent/ports.js';
+import type { SettingsPort } from '../agent/trust-store.js';
+
+/** What the forward manager uses of the agent (STYLE 13): its saved `forwards`, a log and a notifier. */
+export interface ForwardManagerHost extends LoggerPort, Notifier {
+  readonly settings: SettingsPort;
+}
 import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
 import { Emitter } from '../core/emitter.js';
@@ -45,7 +51,7 @@ export class ForwardManager {
   private stopped = false;
 
   constructor(
-    private readonly agent: Agent,
+    private readonly agent: ForwardManagerHost,
     private readonly dialer: Dialer,
   ) {}
 
@@ -67,7 +73,7 @@ export class ForwardManager {
         run.error = errorMessage(err);
         const line = `${record.kind === 'tcp' ? 'forward' : 'proxy'} ${record.name}: ${run.error}`;
         this.agent.log.warn({ forward: record.name }, line);
-        this.agent.events.emit('notice', line);
+        this.agent.notice(line);
       }
     }
   }
@@ -246,7 +252,7 @@ export class ForwardManager {
         bytesIn: (n) => (run.counters.bytesIn += n),
         bytesOut: (n) => (run.counters.bytesOut += n),
       },
-      notice: (line) => this.agent.events.emit('notice', line),
+      notice: (line) => this.agent.notice(line),
     };
     if (record.kind === 'socks') void handleSocksConnection(socket, { ...ctx, via: record.via });
     else if (record.kind === 'http')

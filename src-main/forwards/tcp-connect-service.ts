@@ -8,7 +8,7 @@
  */
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { Logger } from 'pino';
-import type { Agent } from '../agent/agent.js';
+import type { LoggerPort, NodeIdentityPort, ServicePort, SettingsReader } from '../agent/ports.js';
 import type { ServiceRequest } from '../agent/services.js';
 import { describeZodError } from '../api/validate.js';
 import { errorMessage } from '../core/errors.js';
@@ -87,7 +87,9 @@ export interface TcpConnectHost {
 }
 
 /** Registers `tcp-connect` on the agent: permission `forward`, refused as "does not allow forwards". */
-export function registerTcpConnectService(agent: Agent): void {
+export function registerTcpConnectService(
+  agent: Pick<NodeIdentityPort, 'name'> & LoggerPort & SettingsReader & ServicePort,
+): void {
   const host: TcpConnectHost = {
     get name() {
       return agent.name;

@@ -3,7 +3,7 @@
  * `terminal`, refused as `permission denied: B does not allow terminals from A`), and the
  * `terminal.open` streaming method this node's CLI uses to open terminals on peers.
  */
-import type { Agent } from '../agent/agent.js';
+import type { LoggerPort, NodeIdentityPort, ServicePort, SettingsReader } from '../agent/ports.js';
 import type { ServiceRequest } from '../agent/services.js';
 import { describeZodError } from '../api/validate.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
@@ -12,10 +12,9 @@ import { TERMINAL_SERVICE, terminalOpenArgs } from '../protocol/terminal-frames.
 import { PtySession } from './pty-session.js';
 import type { ServerSession } from './server-session.js';
 import { SessionRegistry } from './session-registry.js';
-import { agentOpener } from './viewer-bridge.js';
+import { agentOpener, type TerminalPeers } from './viewer-bridge.js';
 import { ViewerSessions } from './viewer-sessions.js';
 import { resolvePeer } from '../agent/peer-api.js';
-import { ClawError } from '../core/errors.js';
 
 export interface Terminals {
   /** Sessions peers have open on this node. */
@@ -28,8 +27,15 @@ export interface Terminals {
   stop(): void;
 }
 
+/** What terminals use of the agent (STYLE 13). */
+export type TerminalsHost = Pick<NodeIdentityPort, 'name'> &
+  LoggerPort &
+  SettingsReader &
+  ServicePort &
+  TerminalPeers;
+
 /** Registers the `terminal` service on `agent` and returns the control-socket side. Call once. */
-export function startTerminals(agent: Agent): Terminals {
+export function startTerminals(agent: TerminalsHost): Terminals {
   const sessions = new SessionRegistry({
     log: agent.log.child({ service: TERMINAL_SERVICE }),
     resumeMs: () => agent.settings.get().terminalResumeMs,
@@ -52,26 +58,11 @@ export function startTerminals(agent: Agent): Terminals {
     upgrades: viewers.handlers,
     viewers,
     stop: () => {
-      running.delete(agent);
       sessions.closeAll('the agent is stopping');
       viewers.closeAll();
     },
   };
-  running.set(agent, terminals);
   return terminals;
-}
-
-const running = new WeakMap<Agent, Terminals>();
-
-/**
- * The terminals of a running agent: for the API handlers and for transports other than the control
- * socket (the web UI's `/api/stream` serves `terminalsOf(agent).upgrades`).
- * @throws ClawError('INTERNAL') when startTerminals was not called for it.
- */
-export function terminalsOf(agent: Agent): Terminals {
-  const t = running.get(agent);
-  if (!t) throw new ClawError('INTERNAL', 'terminals are not running in this agent; restart the agent');
-  return t;
 }
 
 /**

@@ -17,7 +17,12 @@
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import type { Disposer } from '../core/emitter.js';
 import type { ViewerChannel } from '../api/viewer-channel.js';
-import type { Agent, PeerEntry } from '../agent/agent.js';
+import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../agent/ports.js';
+
+/** What reaching a peer's terminal uses of the agent (STYLE 13). */
+export type TerminalPeers = Pick<PeerDirectory, 'peerEntries'> &
+  Pick<PeerStreams, 'openStream'> &
+  ChangeSource;
 import {
   encodeDataFrames,
   encodeTerminalFrame,
@@ -196,7 +201,7 @@ export class ViewerBridge {
 }
 
 /** Resolves once `fingerprint` has a live path (or is no longer a peer), or after `maxMs`. */
-function whenReachable(agent: Agent, find: () => PeerEntry | undefined, maxMs: number): Promise<void> {
+function whenReachable(agent: ChangeSource, find: () => PeerEntry | undefined, maxMs: number): Promise<void> {
   const ready = () => {
     const entry = find();
     return !entry || entry.links.active !== undefined;
@@ -209,14 +214,14 @@ function whenReachable(agent: Agent, find: () => PeerEntry | undefined, maxMs: n
       resolve();
     };
     const timer = setTimeout(finish, Math.max(0, maxMs));
-    const dispose = agent.events.on('changed', () => {
+    const dispose = agent.onChanged(() => {
       if (ready()) finish();
     });
   });
 }
 
 /** An opener that reaches the peer `entry` through the agent's links, whichever path is up. */
-export function agentOpener(agent: Agent, entry: PeerEntry): TerminalStreamOpener {
+export function agentOpener(agent: TerminalPeers, entry: PeerEntry): TerminalStreamOpener {
   const fingerprint = entry.record.fingerprint;
   const find = () => agent.peerEntries().find((e) => e.record.fingerprint === fingerprint);
   return {

@@ -1,0 +1,103 @@
+/**
+ * This node on its local network: the direct listener (direct-listener.ts) and, when LAN hosts can reach
+ * it, the mDNS announcement and discovery (lan-discovery.ts) that LAN pairing and address learning use.
+ * Its own module so the agent composes it instead of carrying the details (agent.ts stays small).
+ */
+import type { Logger } from 'pino';
+import { parseHostPort } from '../core/host-port.js';
+import type { Circuit } from '../transport/circuit.js';
+import type { DirectListener, DirectListenerOptions } from '../transport/direct.js';
+import { openDirectListener } from './direct-listener.js';
+import { LanDiscovery, type LanPeerSighting } from './lan-discovery.js';
+import { announceableAddresses } from './local-addresses.js';
+import { dialLanIssuer } from './peer-addresses.js';
+import type { NodeIdentityPort } from './ports.js';
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+export interface LocalNetworkOptions {
+  node: NodeIdentityPort;
+  log: Logger;
+  /** Who may link, and what to do with a link: handed to the listener as they are. */
+  links: Pick<DirectListenerOptions, 'admit' | 'onLink'>;
+  /** A node announced itself on the LAN. */
+  onSighting(sighting: LanPeerSighting): void;
+}
+
+export class LocalNetwork {
+  private listener: DirectListener | undefined;
+  private lan: LanDiscovery | undefined;
+
+  constructor(private readonly opts: LocalNetworkOptions) {}
+
+  /** Listens for direct links on `listen`; with `lan`, also announces and discovers on the LAN. */
+  async start(listen: string, lan: boolean): Promise<void> {
+    const { node, log, links } = this.opts;
+    const { host } = parseHostPort(listen);
+    this.listener = await openDirectListener(
+      listen,
+      {
+        identity: node.identity,
+        admit: (fp, remote) => links.admit(fp, remote),
+        onRefused: (fp, remote, reason) =>
+          log.warn({ fingerprint: fp, remote, reason }, 'refused direct link'),
+        onLink: (link) => links.onLink(link),
+      },
+      log,
+    );
+    log.info({ listen: this.listenAddress }, 'direct listener up');
+    // Announce on the LAN only when LAN hosts can reach the listener (not for loopback-only binds).
+    if (lan && !isLoopbackHost(host)) {
+      this.lan = new LanDiscovery({
+        name: node.name,
+        fingerprint: node.identity.fingerprint,
+        port: this.listener.port,
+        log,
+        onSighting: (sighting) => this.opts.onSighting(sighting),
+      });
+    }
+  }
+
+  get listenAddress(): string | null {
+    return this.listener ? `${this.listener.host}:${this.listener.port}` : null;
+  }
+
+  /** What this node announces in its hello: where peers can dial it directly. */
+  directAddresses(): string[] {
+    return this.listener ? announceableAddresses(this.listener.host, this.listener.port) : [];
+  }
+
+  /** True when a joiner on the LAN could reach this node's direct listener to pair. */
+  lanPairingAvailable(): boolean {
+    return this.lan !== undefined;
+  }
+
+  /** Announces the tags of the open pairing codes. */
+  setTags(tags: string[]): void {
+    this.lan?.setTags(tags);
+  }
+
+  /**
+   * Looks for an issuer of `tag` on the LAN for up to LAN_SEARCH_MS and opens a `pair` stream to it over
+   * a pinned direct link (the fingerprint comes from its announcement; the PAKE authenticates it).
+   */
+  findLanIssuer(tag: string): Promise<Circuit | undefined> {
+    if (!this.lan) return Promise.resolve(undefined);
+    return dialLanIssuer(this.lan, tag, {
+      identity: this.opts.node.identity,
+      log: this.opts.log,
+      addresses: this.directAddresses(),
+    });
+  }
+
+  /** Stops announcing (first, so peers stop dialing a node that is going away). */
+  stopLan(): void {
+    this.lan?.stop();
+  }
+
+  async closeListener(): Promise<void> {
+    await this.listener?.close();
+  }
+}

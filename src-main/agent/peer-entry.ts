@@ -1,0 +1,39 @@
+/**
+ * A new PeerEntry: the peer's links and one retrier per path (DESIGN §5). The dialing itself stays with
+ * the agent (which knows whether direct is on and which relays are up); this only ties each path's
+ * retrier to its slot in PeerLinks, so a path is redialed exactly while it has no link.
+ */
+import type { Link } from '../transport/link.js';
+import { PathRetrier } from './peer-connector.js';
+import { PeerLinks } from './peer-links.js';
+import type { PeerEntry } from './ports.js';
+import type { PeerRecord } from './settings.js';
+
+export interface PeerPaths {
+  /** One attempt at each path to the entry's peer; undefined = nothing to try now. */
+  dialDirect(entry: PeerEntry): Promise<Link | undefined>;
+  dialRelay(entry: PeerEntry): Promise<Link | undefined>;
+  /** Puts a new link to work. */
+  attach(link: Link): void;
+  /** An attempt failed (the retrier keeps the reason for the peer's state line). */
+  onError(path: string, message: string): void;
+}
+
+export function newPeerEntry(selfFingerprint: string, record: PeerRecord, paths: PeerPaths): PeerEntry {
+  const links = new PeerLinks(selfFingerprint, record.fingerprint);
+  const retrier = (path: 'direct' | 'relay', dial: (e: PeerEntry) => Promise<Link | undefined>) =>
+    new PathRetrier(
+      path,
+      () => dial(entry),
+      () => !!links.get(path),
+      (l) => paths.attach(l),
+      (p, message) => paths.onError(p, message),
+    );
+  const entry: PeerEntry = {
+    record,
+    links,
+    direct: retrier('direct', (e) => paths.dialDirect(e)),
+    relay: retrier('relay', (e) => paths.dialRelay(e)),
+  };
+  return entry;
+}
