@@ -80,7 +80,9 @@ function useRequestNotices(): void {
 export function App() {
   useRequestNotices();
   const { nav } = useServices();
-  const { view } = useSyncExternalStore(nav.subscribe, nav.get);
+  const { view, intent, seq } = useSyncExternalStore(nav.subscribe, nav.get);
+  // A view opened for something (a deep link, a peer's "Forward a port…") starts afresh with it.
+  const viewKey = Object.keys(intent).length > 0 ? `${view}-${seq}` : view;
   const status = useAgent((s) => s.status);
   const pending = useAgent((s) => s.pending.length);
   const connection = useAgent((s) => s.connection.kind);
@@ -116,7 +118,7 @@ export function App() {
           aria-label={LABELS[view]}
           aria-busy={connection !== 'connected'}
         >
-          {connection === 'unauthorized' ? null : <CurrentView view={view} />}
+          {connection === 'unauthorized' ? null : <CurrentView key={viewKey} view={view} />}
         </main>
       </div>
       <Toasts />

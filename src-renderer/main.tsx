@@ -21,10 +21,14 @@ function session(): Storage | null {
 // Read before pickTransport clears the fragment (it holds the token in a browser).
 const { join } = parseFragment(location.hash);
 const services = createServices(pickTransport(), session());
-if (join) {
+/** A join deep link (#join=…), at start or arriving while the window is open. */
+function followJoinLink(code: string | null): void {
+  if (!code) return;
   history.replaceState(history.state, '', location.pathname + location.search);
-  services.nav.go('pair', { pairMode: 'join', joinCode: join });
+  services.nav.go('pair', { pairMode: 'join', joinCode: code });
 }
+followJoinLink(join);
+window.addEventListener('hashchange', () => followJoinLink(parseFragment(location.hash).join));
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(

@@ -17,6 +17,13 @@ export interface Intent {
 
 const KEY = 'clawbridge.view';
 
+/** Where the window is: the view, what it was opened for, and a count that changes on every go(). */
+export interface Place {
+  view: View;
+  intent: Intent;
+  seq: number;
+}
+
 /** Storage that may be absent (node tests, a locked-down browser). */
 export interface KeyValue {
   getItem(key: string): string | null;
@@ -24,21 +31,21 @@ export interface KeyValue {
 }
 
 export class Navigation {
-  private current: { view: View; intent: Intent };
+  private current: Place;
   private readonly listeners = new Listeners<[]>();
 
   constructor(private readonly storage: KeyValue | null) {
     const saved = storage?.getItem(KEY);
     const view = (VIEWS as readonly string[]).includes(saved ?? '') ? (saved as View) : 'peers';
-    this.current = { view, intent: {} };
+    this.current = { view, intent: {}, seq: 0 };
   }
 
-  get = (): { view: View; intent: Intent } => this.current;
+  get = (): Place => this.current;
 
   subscribe = (listener: () => void): Disposer => this.listeners.add(listener);
 
   go(view: View, intent: Intent = {}): void {
-    this.current = { view, intent };
+    this.current = { view, intent, seq: this.current.seq + 1 };
     try {
       this.storage?.setItem(KEY, view);
     } catch {

@@ -253,6 +253,11 @@ test(
     const field = B.page.getByLabel('Code', { exact: true });
     assert.equal(await field.inputValue(), 'AAAA-BBBB-CCCC');
     assert.doesNotMatch(B.page.url(), /#/, 'the fragment is consumed');
+    // A link arriving while the window is open does the same (the app sets the fragment).
+    await nav(B.page, 'Peers').click();
+    await B.page.evaluate(`location.hash = 'join=' + encodeURIComponent('BBBB-CCCC-DDDD')`);
+    assert.equal(await field.inputValue(), 'BBBB-CCCC-DDDD');
+    await field.fill('AAAA-BBBB-CCCC');
     await B.page.getByRole('button', { name: 'Join', exact: true }).click();
     await B.page
       .getByRole('alert')
