@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 
 /** Imports that would break the layering of DESIGN §11: pure layers stay free of I/O and Electron. */
 const io = [
@@ -85,6 +86,63 @@ export default tseslint.config(
         'the renderer is a sandboxed web page: no Node or Electron imports',
       ),
       '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports' }],
+    },
+  },
+  {
+    // No import cycles in the app's own code (docs/architecture.md §Rules): a cycle means two modules
+    // each need the other, which is what ports.ts and a composition root are for. Type-only imports do
+    // not count (they vanish at run time). Limited to the two source trees to keep lint fast.
+    files: ['src-main/**/*.ts', 'src-renderer/**/*.ts', 'src-renderer/**/*.tsx'],
+    plugins: { 'import-x': importX },
+    settings: {
+      // Without these the plugin skips .ts files when it follows imports, and sees no cycle at all.
+      'import-x/extensions': ['.ts', '.tsx'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+      // Sources import `./x.js` and mean `./x.ts` (NodeNext resolution).
+      'import-x/resolver-next': [
+        createNodeResolver({
+          extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'],
+          extensionAlias: { '.js': ['.ts', '.tsx', '.js'] },
+        }),
+      ],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    // The agent's parts take the narrow interfaces of ports.ts; only the composition root builds an Agent.
+    files: ['src-main/**/*.ts'],
+    ignores: ['src-main/agent/agent.ts', 'src-main/agent/run-agent.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['./agent.js', '**/agent/agent.js'],
+              message:
+                'only the composition root (run-agent.ts) imports agent.ts; declare what you need in agent/ports.ts (STYLE 13)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The window talks to the agent only through the API contract: types from src-main, never code.
+    files: ['src-renderer/**/*.ts', 'src-renderer/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/src-main/**'],
+              allowTypeImports: true,
+              message: 'the renderer may only `import type` from src-main/ (the API contract)',
+            },
+          ],
+        },
+      ],
     },
   },
   {
