@@ -16,6 +16,7 @@ import {
   openUi,
   screenshotThemes,
   uiUrl,
+  waitForText,
   waitForScreen,
   type UiPage,
 } from '../helpers/browser.js';
@@ -228,7 +229,7 @@ test(
     await c.getByText(/^relay ws:\/\/127\.0\.0\.1:\d+$/).waitFor();
     await c.getByText('why relayed?').waitFor();
     await c.getByRole('button', { name: 'Ping' }).click();
-    await c.getByText(/^Ping: \d+ ms over relay /).waitFor({ timeout: 15_000 });
+    await waitForText(c, /Ping: \d+ ms over relay /, 30_000);
     await screenshotThemes(A.page, 'peers-relayed');
 
     await c.getByRole('button', { name: 'Rename' }).click();
@@ -248,5 +249,34 @@ test(
     await screenshotThemes(A.page, 'peers-remove-confirm');
     await confirm.getByRole('button', { name: 'Remove' }).click();
     await d.waitFor({ state: 'detached' });
+  },
+);
+
+test(
+  'joining from the window: the other side rejects, and the window says so',
+  { skip: skip ?? false },
+  async () => {
+    const homeE = tempHome('e2e-e');
+    const e = startProcess([
+      'agent',
+      '--home',
+      homeE,
+      '--name',
+      'e',
+      '--relay',
+      relayUrl,
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    await e.waitForLine(/agent e running/);
+    const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', homeE]);
+    await nav(A.page, 'Pair').click();
+    await A.page.getByRole('button', { name: 'Join with code' }).click();
+    await A.page.getByLabel('Code', { exact: true }).fill(code);
+    await A.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await waitForText(A.page.locator('main'), /Waiting for approval from e/, 30_000);
+    assert.equal((await cli(['reject', '--latest', '--home', homeE])).code, 0);
+    await A.page.getByText('e rejected this device.').waitFor({ timeout: 15_000 });
+    await screenshotThemes(A.page, 'pair-join-rejected');
   },
 );
