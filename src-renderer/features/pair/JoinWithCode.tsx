@@ -83,10 +83,7 @@ export function JoinWithCode({ initial, onDone }: { initial: string; onDone: () 
       {progress.phase !== 'idle' && progress.phase !== 'failed' ? (
         <ol className="steps" aria-label="Progress">
           {JOIN_STEPS.map((s) => {
-            const state =
-              progress.phase === 'failed' || progress.phase === 'rejected'
-                ? 'todo'
-                : stepState(progress, s.phase);
+            const state = stepState(progress, s.phase);
             return (
               <li
                 key={s.phase}
