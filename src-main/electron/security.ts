@@ -12,7 +12,8 @@ import type { Session, WebContents } from 'electron';
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self'",
+  // xterm.js themes itself with <style> elements; scripts stay strictly 'self'.
+  "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",

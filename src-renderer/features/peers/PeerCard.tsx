@@ -55,7 +55,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
             {peerState(peer)} {since === 'just now' ? 'since just now' : `for ${since}`}
           </span>
         ) : null}
-        <span>may here: {peer.allow.length ? peer.allow.join(', ') : 'nothing'}</span>
+        <span>may do here: {peer.allow.length ? peer.allow.join(', ') : 'nothing'}</span>
       </p>
       {peer.path === 'relay' && peer.relayReason ? (
         <p className="why">
