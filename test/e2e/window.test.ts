@@ -150,7 +150,7 @@ test(
     await dialog.getByLabel('Forward connections through here').check();
     await screenshotThemes(B.page, 'peers-permissions');
     await dialog.getByRole('button', { name: 'Save' }).click();
-    await peer.getByText('may here: terminal, forward').waitFor();
+    await peer.getByText('may do here: terminal, forward').waitFor();
   },
 );
 
