@@ -13,39 +13,16 @@
  */
 import {
   ApiError,
-  apiError,
   Listeners,
-  type ErrorBody,
   type ConnectionState,
   type Disposer,
-  type EventListener,
   type StreamChannel,
   type StreamMethod,
   type Transport,
 } from './transport.js';
+import { BridgeRequests, unwrap } from './ipc-bridge.js';
 
-type Envelope<T> = { ok: true; result: T } | { ok: false; error: ErrorBody };
-
-/** What the preload exposes as `window.clawbridge`. */
-export interface ClawbridgeBridge {
-  request(method: string, params: unknown): Promise<Envelope<unknown>>;
-  subscribe(listener: (event: string, data: unknown) => void): () => void;
-  openStream(method: StreamMethod, params: unknown, streamId: string): Promise<Envelope<unknown>>;
-}
-
-export function isBridge(value: unknown): value is ClawbridgeBridge {
-  const v = value as Partial<ClawbridgeBridge> | undefined;
-  return (
-    typeof v?.request === 'function' &&
-    typeof v.subscribe === 'function' &&
-    typeof v.openStream === 'function'
-  );
-}
-
-function unwrap<T>(env: Envelope<T>): T {
-  if (!env.ok) throw apiError(env.error);
-  return env.result;
-}
+export { isBridge, type ClawbridgeBridge } from './ipc-bridge.js';
 
 /** Waits for the port the preload posts for `streamId`. */
 function portFor(streamId: string, timeoutMs = 10_000): Promise<MessagePort> {
@@ -99,18 +76,8 @@ function portChannel(port: MessagePort): StreamChannel {
   };
 }
 
-export class IpcTransport implements Transport {
+export class IpcTransport extends BridgeRequests implements Transport {
   readonly state: ConnectionState = { kind: 'connected' };
-
-  constructor(private readonly bridge: ClawbridgeBridge) {}
-
-  async request(method: string, params: unknown): Promise<unknown> {
-    return unwrap(await this.bridge.request(method, params));
-  }
-
-  subscribe(listener: EventListener): Disposer {
-    return this.bridge.subscribe(listener);
-  }
 
   async openStream(
     method: StreamMethod,
