@@ -138,7 +138,7 @@ test(
     let received = Buffer.alloc(0);
     socket.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
     await until('the REFUSE preamble arrives', () => received.includes('not a peer'));
-    assert.equal(received[4], 0x01, 'the wire is unchanged: a REFUSE preamble frame with the reason');
+    assert.equal(received[4], 0x02, 'a REFUSE preamble frame with its code and the reason');
     assert.equal(await open(), 1, 'the refused socket is still open just after the refusal');
     await until('the listener closed the refused socket', async () => (await open()) === 0);
     socket.destroy();
