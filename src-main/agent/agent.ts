@@ -326,10 +326,12 @@ export class Agent
         if (entry.links.confirm(link)) this.changed();
       },
       (err: Error) => {
+        // Only an answer is a refusal; a link that dropped while we said hello is just gone.
+        const code = refusalOf(err);
+        if (code === undefined) return;
         // The peer has not approved us (yet): remember its answer for `ping` and `peers` (peer-state.ts).
-        const message = err.message;
-        entry.refusal = { code: refusalOf(err) ?? 'UNSPECIFIED', message, at: Date.now() };
-        this.log.info({ peer: entry.record.name }, `peer refused our hello: ${message}`);
+        entry.refusal = { code, message: err.message, at: Date.now() };
+        this.log.info({ peer: entry.record.name }, `peer refused our hello: ${err.message}`);
         this.changed();
       },
     );
