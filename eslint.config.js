@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 
-/** Imports that would break the layering of DESIGN §11: pure layers stay free of I/O and Electron. */
+/** Imports that would break the layering of architecture.md §Where things live: pure layers stay free of I/O and Electron. */
 const io = [
   'node:net',
   'net',
@@ -70,13 +70,16 @@ export default tseslint.config(
     files: ['src-main/core/**/*.ts', 'src-main/protocol/**/*.ts', 'src-main/crypto/**/*.ts'],
     rules: forbid(
       [...io, ...electron, 'node:fs', 'fs', 'node:fs/promises'],
-      'core/, protocol/ and crypto/ are pure: no network, file system or Electron (DESIGN §11)',
+      'core/, protocol/ and crypto/ are pure: no network, file system or Electron (architecture.md §Where things live)',
     ),
   },
   {
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/electron/**', 'src-main/core/**', 'src-main/protocol/**', 'src-main/crypto/**'],
-    rules: forbid(electron, "only src-main/electron/ may import 'electron' (DESIGN §11)"),
+    rules: forbid(
+      electron,
+      "only src-main/electron/ may import 'electron' (architecture.md §Where things live)",
+    ),
   },
   {
     files: ['src-renderer/**/*.ts', 'src-renderer/**/*.tsx'],
@@ -120,7 +123,7 @@ export default tseslint.config(
             {
               group: ['./agent.js', '**/agent/agent.js'],
               message:
-                'only the composition root (run-agent.ts) imports agent.ts; declare what you need in agent/ports.ts (STYLE 13)',
+                'only the composition root (run-agent.ts) imports agent.ts; declare what you need in agent/ports.ts (architecture.md §Rules the code keeps)',
             },
           ],
         },

@@ -1,5 +1,5 @@
 /**
- * The connector agent (DESIGN §3): composes identity, settings, the direct listener, relay clients and
+ * The connector agent (architecture.md §Layers): composes identity, settings, the direct listener, relay clients and
  * one PeerLinks per peer, and serves the API contract. It imports no Electron, so the desktop app, the
  * CLI and tests all run the same agent.
  */
@@ -47,7 +47,7 @@ import type {
 
 /** Heartbeat on every link, in ms: a ping this often... */
 export const LINK_HEARTBEAT_MS = 5_000;
-/** ...and a link with no traffic for this long is dead (well under DESIGN's 45 s). */
+/** ...and a link with no traffic for this long is dead (well under the 45 s of architecture.md §Relay). */
 export const LINK_DEAD_AFTER_MS = 15_000;
 // Where they are used; re-exported because tests and the CLI know them as the agent's.
 export { RELAY_LINK_TIMEOUT_MS } from './path-dialers.js';

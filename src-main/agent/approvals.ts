@@ -1,5 +1,5 @@
 /**
- * The owner's side of trust (DESIGN §7): pending requests, approve, reject, and the blocked list. Every
+ * The owner's side of trust (architecture.md §Pairing and approval): pending requests, approve, reject, and the blocked list. Every
  * change is saved at once, so requests and decisions survive an agent restart.
  */
 import { ClawError } from '../core/errors.js';
@@ -27,7 +27,7 @@ export interface Decision {
   peer?: PeerRecord;
 }
 
-/** What approvals use of the rest of the agent (STYLE 13). */
+/** What approvals use of the rest of the agent (architecture.md §Rules the code keeps). */
 export interface ApprovalsDeps {
   node: Pick<NodeIdentityPort, 'name'>;
   log: Logger;

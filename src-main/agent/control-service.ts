@@ -1,7 +1,7 @@
 /**
  * The `control` service: right after a link comes up each side opens one control stream whose OPEN
  * arguments are its hello — name, direct addresses, home relay — so a peer learns where to dial us
- * directly without any configuration (DESIGN §5, §8).
+ * directly without any configuration (architecture.md §Links and paths, architecture.md §Services).
  */
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';

@@ -1,5 +1,5 @@
 /**
- * The agent's direct listener (DESIGN §5): pinned TLS on `HOST:PORT`, falling back to a free port when
+ * The agent's direct listener (architecture.md §Links and paths): pinned TLS on `HOST:PORT`, falling back to a free port when
  * the configured one is taken (a second agent on one machine, a test), so a busy port never keeps the
  * agent from starting; any other failure is one line naming the address.
  */

@@ -8,7 +8,7 @@ import { parseHostPort } from '../core/host-port.js';
 import { startRelayServer, type RelayServer } from '../relay/server.js';
 import type { LoggerPort, NodeIdentityPort, PeerDirectory } from './ports.js';
 
-/** What the own relay uses of the agent (STYLE 13): who it is, and which peers may relay. */
+/** What the own relay uses of the agent (architecture.md §Rules the code keeps): who it is, and which peers may relay. */
 export interface OwnRelayHost
   extends Pick<NodeIdentityPort, 'identity'>, LoggerPort, Pick<PeerDirectory, 'peerEntries'> {
   /** Joins the relay just started, without saving it. */

@@ -1,5 +1,5 @@
 /**
- * Pairing by code, the agent's side (DESIGN §7). The issuer shows a one-time code and listens for it
+ * Pairing by code, the agent's side (architecture.md §Pairing and approval). The issuer shows a one-time code and listens for it
  * on its relays under a rendezvous alias derived from the code's tag; the joiner opens a circuit to
  * that alias and both run CPace (crypto/pairing.ts) keyed by the code's secret, with both certificates
  * bound into the transcript. The issuer's owner then approves or rejects; the sealed decision goes back
@@ -42,7 +42,7 @@ import type { Duplex } from 'node:stream';
 import type { Link } from '../transport/link.js';
 import { streamCircuit } from '../transport/stream-circuit.js';
 
-/** Default lifetime of a code, in ms (DESIGN: 10 minutes). */
+/** Default lifetime of a code, in ms (architecture.md §Pairing and approval: 10 minutes). */
 export const PAIR_CODE_TTL_MS = 10 * 60 * 1000;
 /** Most codes one node has open at once (each is one relay alias). */
 export const MAX_ACTIVE_CODES = 8;

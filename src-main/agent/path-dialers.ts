@@ -1,5 +1,5 @@
 /**
- * One attempt at each path to a peer (DESIGN §5), and the receiving side of relay circuits. The agent's
+ * One attempt at each path to a peer (architecture.md §Links and paths), and the receiving side of relay circuits. The agent's
  * PathRetriers call these; PeerLinks decides which of the resulting links carries traffic.
  */
 import type { Refusal } from '../core/refusal-codes.js';
@@ -19,7 +19,7 @@ import type { PeerRecord } from './settings.js';
 /** How long one relay circuit + E2E handshake may take, in ms. */
 export const RELAY_LINK_TIMEOUT_MS = 10_000;
 
-/** What the receiving side of a relay circuit uses of the agent (STYLE 13). */
+/** What the receiving side of a relay circuit uses of the agent (architecture.md §Rules the code keeps). */
 export interface RelayCircuitHost extends Pick<NodeIdentityPort, 'identity'>, LoggerPort {
   /** Why a node may not link (a code and a reason), or undefined to let it in. */
   admit(fingerprint: string): Refusal | undefined;

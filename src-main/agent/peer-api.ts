@@ -1,6 +1,6 @@
 /**
  * API methods about peers: list, add, remove, rename, permissions, forward limits, ping. Each takes only
- * the part of the agent it uses (PeersHost, STYLE 13).
+ * the part of the agent it uses (PeersHost, architecture.md §Rules the code keeps).
  */
 import { ClawError } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
@@ -33,7 +33,7 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
   });
 }
 
-/** What the peer methods use of the agent (STYLE 13). */
+/** What the peer methods use of the agent (architecture.md §Rules the code keeps). */
 export interface PeersHost
   extends
     NodeIdentityPort,

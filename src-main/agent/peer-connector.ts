@@ -1,5 +1,5 @@
 /**
- * Keeps trying to bring up each path to one peer (DESIGN §5): direct and relay attempts run in parallel
+ * Keeps trying to bring up each path to one peer (architecture.md §Links and paths): direct and relay attempts run in parallel
  * and independently, each with its own backoff (1, 2, 4 … 30 s + jitter), and start again by themselves
  * when their link dies. Nothing here decides which path is used: PeerLinks does.
  */

@@ -1,5 +1,5 @@
 /**
- * A new PeerEntry: the peer's links and one retrier per path (DESIGN §5). The dialing itself stays with
+ * A new PeerEntry: the peer's links and one retrier per path (architecture.md §Links and paths). The dialing itself stays with
  * the agent (which knows whether direct is on and which relays are up); this only ties each path's
  * retrier to its slot in PeerLinks, so a path is redialed exactly while it has no link.
  */

@@ -1,5 +1,5 @@
 /**
- * The live links of one peer and which of them carries new streams (DESIGN §5): direct is preferred
+ * The live links of one peer and which of them carries new streams (architecture.md §Links and paths): direct is preferred
  * whenever it is up; relay stays up beside it as a warm standby so a dead direct path falls back at once.
  */
 import type { Link, PathKind } from '../transport/link.js';

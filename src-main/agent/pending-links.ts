@@ -1,7 +1,7 @@
 /**
  * Links from nodes that are not (yet) peers. Such a node is authenticated (TLS or E2E) but may do
  * nothing but say hello: its hello becomes a pending request (via "fingerprint") and the link is closed
- * with the reason, so the other side learns it is waiting for approval (DESIGN §7).
+ * with the reason, so the other side learns it is waiting for approval (architecture.md §Pairing and approval).
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';

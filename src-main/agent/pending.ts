@@ -1,5 +1,5 @@
 /**
- * Pending requests (DESIGN §7): nodes that want to become peers wait here for the owner's decision.
+ * Pending requests (architecture.md §Pairing and approval): nodes that want to become peers wait here for the owner's decision.
  * Pure functions over the saved list, so the caps and expiry rules are tested without a network.
  */
 import { randomBytes } from 'node:crypto';

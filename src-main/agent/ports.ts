@@ -1,5 +1,5 @@
 /**
- * The small interfaces the agent's parts declare instead of taking the whole Agent (STYLE 13,
+ * The small interfaces the agent's parts declare instead of taking the whole Agent (architecture.md §Rules the code keeps,
  * docs/architecture.md §Rules). Each part names only what it uses, so it can be built and tested with a
  * few fakes, and no part imports agent.ts: only the composition (agent.ts, run-agent.ts) knows how the
  * parts fit together. Type-only: importing this module costs nothing at run time and makes no cycle.

@@ -1,5 +1,5 @@
 /**
- * The relays this node uses (DESIGN §4): one RelayClient per URL, started, stopped, added and removed
+ * The relays this node uses (architecture.md §Relay): one RelayClient per URL, started, stopped, added and removed
  * while the agent runs. It owns the clients; the settings store owns what is saved, and the agent
  * decides what a relay's events mean (retry peers, accept circuits, tell the user).
  */
@@ -9,7 +9,7 @@ import type { Circuit } from '../transport/circuit.js';
 import { RelayClient, type RelayClientState } from '../transport/relay-client.js';
 import type { ClawError } from '../core/errors.js';
 
-/** What the relay set needs from the agent (STYLE 13). */
+/** What the relay set needs from the agent (architecture.md §Rules the code keeps). */
 export interface RelaySetHost {
   readonly identity: Identity;
   readonly log: Logger;

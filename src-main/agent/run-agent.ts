@@ -27,7 +27,7 @@ export interface RunningAgent {
 
 export interface RunAgentOptions {
   home: string;
-  /** Settings from the command line: saved, then used (DESIGN: given once, reused later). */
+  /** Settings from the command line: saved, then used (given once, reused later). */
   overrides?: Partial<Settings>;
   logger?: Logger;
   /** A line for the user (web UI port fallback, remote-address warning); stderr by default. */

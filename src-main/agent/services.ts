@@ -1,5 +1,5 @@
 /**
- * Services peers can open on this node over a link (DESIGN §8): a registry from service name to handler,
+ * Services peers can open on this node over a link (architecture.md §Services): a registry from service name to handler,
  * with the permission each needs checked here, by the side that grants it, before any handler runs.
  */
 import type { StreamRequest } from '../mux/types.js';

@@ -1,5 +1,5 @@
 /**
- * The one API contract (DESIGN §3): every command a client (CLI, Electron renderer, web UI) can send to
+ * The one API contract (architecture.md §Layers): every command a client (CLI, Electron renderer, web UI) can send to
  * the agent, with its parameter schema (validated at every transport boundary) and its result type.
  * Transports only move `{ method, params }` and results; they never know what a method means.
  */

@@ -1,5 +1,5 @@
 /**
- * Reconnect schedule (DESIGN §5): 1, 2, 4, 8, 16, 30 s (max), each with up to 20 % random jitter so a
+ * Reconnect schedule (architecture.md §Links and paths): 1, 2, 4, 8, 16, 30 s (max), each with up to 20 % random jitter so a
  * relay restart does not bring every node back in the same millisecond.
  */
 

@@ -1,5 +1,5 @@
 /**
- * A small typed event emitter whose `on` returns a disposer (STYLE: no reactive-stream libraries).
+ * A small typed event emitter whose `on` returns a disposer (no reactive-stream libraries: a disposer is enough here).
  * Listener errors are not caught: they surface where the event was emitted, like Node's EventEmitter.
  */
 export type Disposer = () => void;

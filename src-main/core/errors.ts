@@ -1,5 +1,5 @@
 /**
- * Stable error codes (STYLE §7). Every error a user can meet carries a code that scripts can match on
+ * Stable error codes (architecture.md §Rules the code keeps). Every error a user can meet carries a code that scripts can match on
  * and a one-line message that says what failed and what to do.
  */
 import type { RefusalCode } from './refusal-codes.js';

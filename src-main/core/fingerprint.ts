@@ -1,6 +1,6 @@
 /**
  * Node IDs ("TLS fingerprints"): SHA-256 of a node certificate's DER, as 64 lowercase hex characters
- * (DESIGN §2). Input is forgiving about separators and case; output is always canonical.
+ * (architecture.md §Identity). Input is forgiving about separators and case; output is always canonical.
  */
 import { ClawError } from './errors.js';
 

@@ -1,6 +1,6 @@
 /**
  * Wire formats of the E2E handshake (docs/protocol.md, "End-to-end channel"): version, type, sizes,
- * encode/decode and nothing else (STYLE §5). Every decoder checks lengths, version and type and throws
+ * encode/decode and nothing else (architecture.md §Rules the code keeps). Every decoder checks lengths, version and type and throws
  * ClawError('HANDSHAKE_FAILED') with one line that names what was wrong; none of them trusts a length field
  * before checking it against the bytes actually present.
  */

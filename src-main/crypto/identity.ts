@@ -1,8 +1,8 @@
 /**
- * Node identity (DESIGN §2): an ECDSA P-256 key and a self-signed X.509 certificate for it. The Node ID is
+ * Node identity (architecture.md §Identity): an ECDSA P-256 key and a self-signed X.509 certificate for it. The Node ID is
  * the SHA-256 of the certificate's DER. P-256 rather than Ed25519 because Electron's BoringSSL rejects
  * Ed25519 TLS certificates, and the same certificate serves direct TLS, relay auth and the E2E handshake.
- * Certificate building is @peculiar/x509's job (STYLE: no hand-written ASN.1); parsing and key checks use
+ * Certificate building is @peculiar/x509's job (no hand-written ASN.1); parsing and key checks use
  * node:crypto. No I/O here: storing the key at rest is the agent's job.
  */
 import 'reflect-metadata';

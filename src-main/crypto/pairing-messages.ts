@@ -1,6 +1,6 @@
 /**
  * Wire formats of pairing by code (docs/protocol.md, "Pairing by code"): version, type, sizes,
- * encode/decode and nothing else (STYLE §5). Every decoder checks the version, the type and every
+ * encode/decode and nothing else (architecture.md §Rules the code keeps). Every decoder checks the version, the type and every
  * length against the bytes present, and throws only PairingError (a ClawError, code `PAIRING_FAILED`)
  * with one line naming the problem.
  *

@@ -1,5 +1,5 @@
 /**
- * Pairing by code (DESIGN §7; docs/protocol.md, "Pairing by code"): CPace (cpace.ts) keyed by the code's
+ * Pairing by code (architecture.md §Pairing and approval; docs/protocol.md, "Pairing by code"): CPace (cpace.ts) keyed by the code's
  * secret, in the draft's initiator-responder setting, followed by explicit key confirmation:
  *
  *   msg1 J→I  sid, MSGa = (Ya, ADa = (cert_J, name_J))

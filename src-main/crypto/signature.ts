@@ -9,7 +9,7 @@ import { fingerprintFromDigest } from '../core/fingerprint.js';
 /** Size of an identity signature on the wire (P-256 r‖s). */
 export const SIGNATURE_BYTES = 64;
 
-/** Node ID of a certificate: SHA-256 over its DER (DESIGN §2). */
+/** Node ID of a certificate: SHA-256 over its DER (architecture.md §Identity). */
 export function fingerprintOfCert(certDer: Uint8Array): string {
   return fingerprintFromDigest(createHash('sha256').update(certDer).digest());
 }

@@ -1,6 +1,6 @@
 /**
  * What the desktop shell needs from the connector agent, and nothing more: the shell codes against this
- * port so it never depends on the agent's internals (DESIGN §3: the agent has no Electron import, the
+ * port so it never depends on the agent's internals (architecture.md §Layers: the agent has no Electron import, the
  * shell has no agent logic).
  */
 

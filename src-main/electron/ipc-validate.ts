@@ -1,5 +1,5 @@
 /**
- * Every IPC message is checked before a handler runs (STYLE §3, after VS Code's `validatedIpcMain`):
+ * Every IPC message is checked before a handler runs (architecture.md §Rules the code keeps, after VS Code's `validatedIpcMain`):
  * the channel is in the app's namespace, the sender is the main frame of our own page, and the
  * arguments match the channel's zod schema. A rejected message gets a reason that names the problem.
  */

@@ -1,6 +1,6 @@
 /**
  * The preload: the only code with a foot in both worlds. It exposes `window.clawbridge` (DesktopApi) and
- * never `ipcRenderer` itself, so page script can reach exactly these two channels (STYLE "Avoid these").
+ * never `ipcRenderer` itself, so page script can reach exactly these two channels.
  * CommonJS because sandboxed preloads cannot be ES modules, and self-contained because a sandboxed
  * preload can `require` only 'electron' and a few built-ins: the channel names are repeated here and
  * a unit test checks them against bridge-api.ts.

@@ -1,5 +1,5 @@
 /**
- * Web-content lockdown (DESIGN §10): the app shows one local page, so every navigation, new window,
+ * Web-content lockdown (architecture.md §The desktop app and the window): the app shows one local page, so every navigation, new window,
  * webview and permission request is refused, and responses carry a strict Content-Security-Policy.
  */
 import type { Session, WebContents } from 'electron';

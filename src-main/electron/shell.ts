@@ -1,5 +1,5 @@
 /**
- * The desktop shell's lifecycle (DESIGN §10): one instance, no dock icon, lives in the tray, runs the
+ * The desktop shell's lifecycle (architecture.md §The desktop app and the window): one instance, no dock icon, lives in the tray, runs the
  * agent in-process and keeps running when the window closes. Electron comes in as a parameter so tests
  * can pass fakes; main.ts passes the real module.
  */

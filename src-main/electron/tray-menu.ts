@@ -1,5 +1,5 @@
 /**
- * The tray menu as data (DESIGN §10): `trayMenuModel` is a pure function of the agent's state, so tests
+ * The tray menu as data (architecture.md §The desktop app and the window): `trayMenuModel` is a pure function of the agent's state, so tests
  * read exactly what the user will see; `buildTrayMenu` only turns that model into an Electron Menu.
  */
 import type { Menu, MenuItemConstructorOptions } from 'electron';

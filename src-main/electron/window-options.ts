@@ -1,6 +1,6 @@
 /**
- * Options of the one app window. Pure, so a test can read every security switch (DESIGN §10, STYLE
- * "Avoid these": this app opens remote shells, so the renderer gets no Node and no raw IPC).
+ * Options of the one app window. Pure, so a test can read every security switch (architecture.md §The desktop app and the window:
+ * this app opens remote shells, so the renderer gets no Node and no raw IPC).
  */
 import type { BrowserWindowConstructorOptions } from 'electron';
 

@@ -11,7 +11,7 @@ import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { ForwardManager } from './forward-manager.js';
 import { isLoopbackHost } from './listener.js';
 
-/** What the forward methods use (STYLE 13): the running forward manager and the peers, to name exits. */
+/** What the forward methods use (architecture.md §Rules the code keeps): the running forward manager and the peers, to name exits. */
 export interface ForwardApiHost extends Pick<PeerDirectory, 'peerEntries'> {
   readonly forwards: ForwardManager;
 }

@@ -1,5 +1,5 @@
 /**
- * The node's local listeners — TCP forwards, SOCKS5 and HTTP proxies (DESIGN §9): saved in settings as
+ * The node's local listeners — TCP forwards, SOCKS5 and HTTP proxies (architecture.md §Forwards): saved in settings as
  * `forwards`, started with the agent (a saved one whose port is taken shows state `error` and a notice
  * instead of stopping the agent), stopped with it, and removed with their port freed at once. Each counts
  * connections and bytes.
@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { LoggerPort, Notifier } from '../agent/ports.js';
 import type { SettingsPort } from '../agent/trust-store.js';
 
-/** What the forward manager uses of the agent (STYLE 13): its saved `forwards`, a log and a notifier. */
+/** What the forward manager uses of the agent (architecture.md §Rules the code keeps): its saved `forwards`, a log and a notifier. */
 export interface ForwardManagerHost extends LoggerPort, Notifier {
   readonly settings: SettingsPort;
 }

@@ -13,7 +13,7 @@ export interface Forwarding {
   stop(): Promise<void>;
 }
 
-/** What forwarding uses of the agent (STYLE 13): the forward manager's needs, services and peer streams. */
+/** What forwarding uses of the agent (architecture.md §Rules the code keeps): the forward manager's needs, services and peer streams. */
 export type ForwardingHost = ForwardManagerHost &
   Parameters<typeof registerTcpConnectService>[0] &
   Pick<PeerDirectory, 'peerEntries'> &

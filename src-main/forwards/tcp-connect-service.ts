@@ -1,5 +1,5 @@
 /**
- * The serving side of `tcp-connect` (DESIGN §8): a peer with the `forward` permission (checked by the
+ * The serving side of `tcp-connect` (architecture.md §Services): a peer with the `forward` permission (checked by the
  * service registry before this runs) asks this node to dial host:port. Names are resolved here, at the
  * exit, exactly once; the peer's `forwardTo` limits (destination-policy.ts) pick which of the resolved
  * addresses may be dialed, and the exit connects to those addresses, never to the name again

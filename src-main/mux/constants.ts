@@ -1,5 +1,5 @@
 /**
- * Flow-control and liveness constants of the mux (STYLE §6), each with the reason for its value.
+ * Flow-control and liveness constants of the mux (architecture.md §Rules the code keeps), each with the reason for its value.
  * Wire-level limits both ends must agree on (frame sizes, INITIAL_STREAM_WINDOW) live in
  * protocol/mux-frames.ts; these are local choices a node can tune without breaking its peers.
  */
@@ -74,7 +74,7 @@ export const DEFAULT_HEARTBEAT_MS = 5_000;
 
 /**
  * Milliseconds without any frame from the peer after which the link is declared dead (15 s = three
- * missed heartbeats), well inside DESIGN §4's 45 s, so path selection falls back to the relay quickly.
+ * missed heartbeats), well inside architecture.md §Relay's 45 s, so path selection falls back to the relay quickly.
  */
 export const DEFAULT_DEAD_AFTER_MS = 15_000;
 

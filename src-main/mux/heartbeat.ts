@@ -1,6 +1,6 @@
 /**
  * Liveness and round-trip time for one mux: PING every interval, PONG matching by nonce, and a dead-link
- * verdict when nothing at all arrived from the peer for `deadAfterMs` (DESIGN §5: a dead direct path is
+ * verdict when nothing at all arrived from the peer for `deadAfterMs` (architecture.md §Links and paths: a dead direct path is
  * detected by heartbeat, not by kernel timeouts). Any frame counts as a sign of life, so a busy link
  * never times out because a PONG queued behind bulk data.
  */

@@ -1,5 +1,5 @@
 /**
- * Many streams over one Link (DESIGN §6, docs/mux-protocol.md): OPEN with a service name and arguments,
+ * Many streams over one Link (architecture.md §Mux, docs/mux-protocol.md): OPEN with a service name and arguments,
  * ACCEPT / REJECT with a reason, DATA under per-stream credit, FIN half-close, RST, PING, GOAWAY.
  * Stream IDs never collide: the link's initiator opens odd IDs, the other side even ones, each increasing.
  * Anything malformed or out of protocol from the peer closes the link with a clear error (fail closed);

@@ -1,6 +1,6 @@
 /**
  * One mux stream: a node:stream Duplex (so it pipes to sockets and PTYs with native backpressure) whose
- * bytes travel as DATA frames under per-stream credit (DESIGN §6, docs/mux-protocol.md).
+ * bytes travel as DATA frames under per-stream credit (architecture.md §Mux, docs/mux-protocol.md).
  *
  * Receive side: the peer may send only what this side granted. Credit goes back only when the application
  * consumes (reads) bytes, in steps of half the window, so a slow reader stops the sender and the bytes

@@ -1,5 +1,5 @@
 /**
- * Mux wire format (DESIGN §6, STYLE §5): version, frame types, limits, encode and decode — nothing else.
+ * Mux wire format (architecture.md §Mux, architecture.md §Rules the code keeps): version, frame types, limits, encode and decode — nothing else.
  * Every frame is one Link frame: a 6-byte header `[version u8][type u8][streamId u32 BE]` and a body
  * whose layout depends on the type (docs/mux-protocol.md). Decoding validates everything and throws
  * ClawError('BAD_FRAME' | 'FRAME_TOO_LARGE'); encoding rejects bad arguments with ClawError('BAD_ARGUMENT').

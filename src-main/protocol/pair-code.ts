@@ -1,5 +1,5 @@
 /**
- * One-time pairing codes and invites (DESIGN §7; docs/protocol.md, "Pairing by code").
+ * One-time pairing codes and invites (architecture.md §Pairing and approval; docs/protocol.md, "Pairing by code").
  *
  * A code is 12 Crockford base32 characters shown as `K7QX-M2RT-9WZA`:
  *   - 4 characters of **tag** (20 bits): routes the meeting at the relay or on the LAN; not secret;
@@ -24,7 +24,7 @@ export const PAIR_TAG_CHARS = 4;
 export const PAIR_SECRET_CHARS = 8;
 /**
  * Characters of a whole code: tag and secret. There is deliberately no check character: a mistyped
- * secret must reach the issuer's PAKE so that it fails on both sides and burns the code (DESIGN §7,
+ * secret must reach the issuer's PAKE so that it fails on both sides and burns the code (architecture.md §Pairing and approval,
  * one online guess per code) instead of being caught silently on the joiner's side (docs/adr/0003).
  */
 export const PAIR_CODE_CHARS = PAIR_TAG_CHARS + PAIR_SECRET_CHARS;

@@ -1,5 +1,5 @@
 /**
- * Why a relay connection or circuit ended, as stable numbers both ends share (STYLE §7). Connection
+ * Why a relay connection or circuit ended, as stable numbers both ends share (architecture.md §Rules the code keeps). Connection
  * codes go in the WebSocket close frame (with a short text reason); circuit codes go in a CLOSE frame's
  * `code` field. Application codes are in 4000–4999, the range RFC 6455 leaves to applications; the
  * 1000-range ones are the standard codes ws itself sends.

@@ -1,5 +1,5 @@
 /**
- * Relay wire protocol (DESIGN §4, STYLE §5): one frame per binary WebSocket message,
+ * Relay wire protocol (architecture.md §Relay, architecture.md §Rules the code keeps): one frame per binary WebSocket message,
  * `version u8 ‖ type u8 ‖ body`, integers big-endian. Version, type enum, size limits, encode/decode and
  * nothing else; docs/relay-protocol.md has the layouts. Decoding never throws anything but RelayFrameError
  * (a ClawError that carries the WebSocket close code the relay answers with).

@@ -1,5 +1,5 @@
 /**
- * Relay limits (DESIGN §4, STYLE §8): every resource a client can make the relay spend is bounded by a
+ * Relay limits (architecture.md §Relay, architecture.md §Rules the code keeps): every resource a client can make the relay spend is bounded by a
  * named limit with a default. Shared by the relay server (enforces them) and the relay client (learns
  * maxFrameBytes and idleTimeoutMs from the relay, uses the same heartbeat schedule).
  */
@@ -49,7 +49,7 @@ const DEFAULT_CIRCUITS_PER_PAIR = 16;
 
 /**
  * Defaults. Heartbeat: a ping every 15 s and termination after 2 missed pongs detects a dead link in
- * under 45 s (DESIGN §4). High water 256 KiB is four full link frames per destination, enough to keep a
+ * under 45 s (architecture.md §Relay). High water 256 KiB is four full link frames per destination, enough to keep a
  * fast link busy; 4 MiB hard limit bounds what one slow node can make the relay hold.
  */
 export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({

@@ -1,8 +1,8 @@
 /**
- * Wire format of the terminal service (DESIGN §8, docs/protocol.md "Terminal service"): the frames that
+ * Wire format of the terminal service (architecture.md §Services, docs/protocol.md "Terminal service"): the frames that
  * travel on a `terminal` mux stream between two agents and on a CLI's upgraded control socket, and the
  * stream's OPEN arguments. Both channels use one layout: u32 big-endian length of what follows, u8
- * type, body. Version, type codes, limits, encode/decode — nothing else (STYLE §5).
+ * type, body. Version, type codes, limits, encode/decode — nothing else (architecture.md §Rules the code keeps).
  */
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';

@@ -1,5 +1,5 @@
 /**
- * Checks a node's HELLO against the CHALLENGE it answers (DESIGN §4): the access token when the relay
+ * Checks a node's HELLO against the CHALLENGE it answers (architecture.md §Relay): the access token when the relay
  * has one, then the identity signature over the exact CHALLENGE bytes, so nobody can register under a
  * node ID whose key they do not hold and no signature serves twice (the nonce is fresh per connection).
  */

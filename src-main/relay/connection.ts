@@ -1,5 +1,5 @@
 /**
- * The relay's state for one WebSocket connection. Kept deliberately small (DESIGN §4: many idle nodes
+ * The relay's state for one WebSocket connection. Kept deliberately small (architecture.md §Relay: many idle nodes
  * per relay): no buffers, no timers, and the circuit map and backpressure set exist only once used.
  */
 import type { WebSocket } from 'ws';

@@ -1,5 +1,5 @@
 /**
- * Per-IP admission (DESIGN §4): at most `connectionsPerIp` open connections, and at most
+ * Per-IP admission (architecture.md §Relay): at most `connectionsPerIp` open connections, and at most
  * `authAttemptsPerMinute` new connections per minute (a token bucket with that burst, refilled
  * continuously). Each connection is one authentication attempt: counting at connect time refuses an
  * abusive address before the relay spends a random challenge or a signature check on it.

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics of one relay (DESIGN §4), in a registry of its own so two relays in one process
+ * Prometheus metrics of one relay (architecture.md §Relay), in a registry of its own so two relays in one process
  * (tests, an agent that also relays) never share or clash on counters. Gauges read live state at scrape
  * time instead of being kept in step on every change.
  */

@@ -1,6 +1,6 @@
 /**
  * Routing between authenticated nodes: who is connected, which circuit ids map to which, forwarding
- * with backpressure (DESIGN §4). Payloads are never read or copied: a DATA or CLOSE frame is forwarded
+ * with backpressure (architecture.md §Relay). Payloads are never read or copied: a DATA or CLOSE frame is forwarded
  * as the same buffer with only its circuit id rewritten for the other side.
  */
 import {

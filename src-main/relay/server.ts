@@ -1,5 +1,5 @@
 /**
- * The relay server (DESIGN §4): a dumb pipe. It authenticates nodes by a signed challenge, routes
+ * The relay server (architecture.md §Relay): a dumb pipe. It authenticates nodes by a signed challenge, routes
  * circuits between node IDs and forwards opaque frames; it never reads a payload beyond the frame header
  * and keeps none. One HTTP(S) server carries the WebSocket endpoint, GET /healthz and GET /metrics.
  * Every frame a client gets wrong closes that client only, with a code from RelayCloseCode, and is counted.

@@ -1,6 +1,6 @@
 /**
  * The last bytes of a terminal's output, by absolute offset, so a client that lost its stream can ask
- * for "everything from byte N" and get exactly that (DESIGN §8: replay what was missed, bounded buffer).
+ * for "everything from byte N" and get exactly that (architecture.md §Services: replay what was missed, bounded buffer).
  * A byte ring: memory is the capacity at most, however small the chunks (a list of chunks would cost an
  * object per keystroke echo). It starts small and doubles, so an idle shell does not hold 2 MiB.
  */
@@ -9,7 +9,7 @@
  * Bytes of output a session keeps for replay (2 MiB). The server pauses the PTY once
  * UNACKED_HIGH_WATER bytes are unacknowledged (terminal-flow.ts), so every byte a client may still
  * ask for is within the last UNACKED_HIGH_WATER + one read + what the kernel holds at exit; twice the
- * high-water mark covers that with room to spare. DESIGN asks for at least 1 MiB.
+ * high-water mark covers that with room to spare.
  */
 export const REPLAY_BUFFER_BYTES = 2 * 1024 * 1024;
 

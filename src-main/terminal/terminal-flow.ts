@@ -1,9 +1,9 @@
 /**
- * Flow-control and session constants of the terminal service (STYLE §6), each with its reason.
+ * Flow-control and session constants of the terminal service (architecture.md §Rules the code keeps), each with its reason.
  *
  * Output is acknowledged end to end: the requesting agent ACKs output once its viewer (the CLI socket)
  * has taken it, and the serving agent pauses the PTY while more than UNACKED_HIGH_WATER bytes are
- * unacknowledged. That one rule gives both properties DESIGN §8 asks for: a viewer that falls behind
+ * unacknowledged. That one rule gives both properties architecture.md §Services asks for: a viewer that falls behind
  * pauses the remote program (nothing on the way buffers more than the high-water mark), and every byte
  * a client may still be missing after a lost stream is still in the replay buffer.
  */

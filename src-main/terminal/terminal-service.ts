@@ -1,5 +1,5 @@
 /**
- * Terminals (DESIGN §8), wired into an agent: the `terminal` service peers open here (permission
+ * Terminals (architecture.md §Services), wired into an agent: the `terminal` service peers open here (permission
  * `terminal`, refused as `permission denied: B does not allow terminals from A`), and the
  * `terminal.open` streaming method this node's CLI uses to open terminals on peers.
  */
@@ -27,7 +27,7 @@ export interface Terminals {
   stop(): void;
 }
 
-/** What terminals use of the agent (STYLE 13). */
+/** What terminals use of the agent (architecture.md §Rules the code keeps). */
 export type TerminalsHost = Pick<NodeIdentityPort, 'name'> &
   LoggerPort &
   SettingsReader &

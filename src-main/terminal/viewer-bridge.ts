@@ -19,7 +19,7 @@ import type { Disposer } from '../core/emitter.js';
 import type { ViewerChannel } from '../api/viewer-channel.js';
 import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../agent/ports.js';
 
-/** What reaching a peer's terminal uses of the agent (STYLE 13). */
+/** What reaching a peer's terminal uses of the agent (architecture.md §Rules the code keeps). */
 export type TerminalPeers = Pick<PeerDirectory, 'peerEntries'> &
   Pick<PeerStreams, 'openStream'> &
   ChangeSource;

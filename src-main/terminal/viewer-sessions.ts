@@ -30,7 +30,7 @@ export const ENDED_SESSION_KEEP_MS = 10 * 60 * 1000;
 /** Sessions this node keeps open on its peers at once (running or recently ended). */
 export const MAX_OWNED_SESSIONS = 64;
 
-/** What the sessions need from the agent (STYLE 13). */
+/** What the sessions need from the agent (architecture.md §Rules the code keeps). */
 export interface ViewerSessionsHost {
   /** Finds a peer by name or fingerprint and says how to reach it. @throws ClawError('PEER_NOT_FOUND') */
   opener(peer: string): { fingerprint: string; opener: TerminalStreamOpener };

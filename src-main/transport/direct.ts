@@ -1,6 +1,6 @@
 /**
  * Direct paths: TLS 1.3 between two nodes, both presenting their identity certificates and both pinning
- * the other's fingerprint (DESIGN §5). There is no CA and no hostname check: the fingerprint is the name.
+ * the other's fingerprint (architecture.md §Links and paths). There is no CA and no hostname check: the fingerprint is the name.
  *
  * After the TLS handshake the listener sends one preamble frame, ACCEPT or REFUSE+reason, so a dialer
  * that is not (yet) a peer learns why instead of seeing a bare reset. Until then a connection is anonymous:

@@ -1,5 +1,5 @@
 /**
- * A Link is a secure, ordered, reliable frame channel to one authenticated peer (STYLE §4). Direct TLS
+ * A Link is a secure, ordered, reliable frame channel to one authenticated peer (architecture.md §Rules the code keeps). Direct TLS
  * and relay circuits (E2E channel) both yield a Link; nothing above this interface knows how bytes travel.
  */
 import type { Disposer } from '../core/emitter.js';

@@ -1,5 +1,5 @@
 /**
- * A node's connection to one relay (DESIGN §4, §5): dials out, authenticates with the node identity,
+ * A node's connection to one relay (architecture.md §Relay, architecture.md §Links and paths): dials out, authenticates with the node identity,
  * keeps reconnecting with backoff (1, 2, 4, 8, 16, 30 s + jitter), opens circuits to other nodes and
  * hands circuits others open to us to the 'incoming' listeners. Errors are reported as ClawErrors with
  * one user-facing line; none of them stops the reconnect loop, only stop() does.

@@ -1,6 +1,6 @@
 /**
  * Turns what a relay connection ends with (a close code, a socket error, a refused circuit) into one
- * user-facing line that says what failed and what to do (STYLE §7).
+ * user-facing line that says what failed and what to do (architecture.md §Rules the code keeps).
  */
 import { ClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';

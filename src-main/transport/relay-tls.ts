@@ -1,5 +1,5 @@
 /**
- * Trust decision for a wss:// relay (DESIGN §4). The client connects with CA verification reported but
+ * Trust decision for a wss:// relay (architecture.md §Relay). The client connects with CA verification reported but
  * not enforced (`rejectUnauthorized: false`), then decides here, before the WebSocket opens and before
  * anything is signed or a token is sent:
  * - pinned: the certificate's SHA-256 must equal the pin; CA verification does not matter;

@@ -1,5 +1,5 @@
 /**
- * Reconnect delays towards the local agent. Shorter than the links' 1…30 s (DESIGN §5): the agent is on
+ * Reconnect delays towards the local agent. Shorter than the links' 1…30 s (architecture.md §Links and paths): the agent is on
  * this machine, so it is usually back within seconds (a restart), and the banner should go away soon
  * after. Jitter keeps several open windows from knocking at the same instant.
  */

@@ -1,5 +1,5 @@
 /**
- * The API over Electron IPC, through the preload's `window.clawbridge` bridge (DESIGN §10). The bridge
+ * The API over Electron IPC, through the preload's `window.clawbridge` bridge (architecture.md §The desktop app and the window). The bridge
  * is the only thing page script can reach: three functions, no `ipcRenderer`. Replies come back as the
  * same `{ok, result | error}` envelope as the WebSocket's, because an Error thrown across
  * `ipcRenderer.invoke` loses its code and gets its message rewritten.

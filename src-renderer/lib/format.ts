@@ -3,7 +3,7 @@
  * them directly.
  */
 
-/** `8554 4cd4 2bcf …`: groups of four, so two screens are easy to compare by eye (DESIGN §2). */
+/** `8554 4cd4 2bcf …`: groups of four, so two screens are easy to compare by eye (architecture.md §Identity). */
 export function groupFingerprint(fingerprint: string): string[] {
   return fingerprint.toLowerCase().match(/.{1,4}/g) ?? [];
 }

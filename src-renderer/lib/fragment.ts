@@ -1,6 +1,6 @@
 /**
  * What the page's URL fragment carries — never sent to a server: `token=<hex>` (the web UI link that
- * `clawbridge ui` prints) and `join=<code or invite>` (a deep link, DESIGN §10: the app opens the window
+ * `clawbridge ui` prints) and `join=<code or invite>` (a deep link, architecture.md §The desktop app and the window: the app opens the window
  * at `index.html#join=<invite>` for `clawbridge://join?invite=…`, and the Pair view starts a join with
  * it filled in). Pure, so it is unit-tested.
  */

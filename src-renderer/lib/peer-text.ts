@@ -1,5 +1,5 @@
 /**
- * The words shown for a peer's reachability: status is never colour alone (STYLE "The renderer"), and
+ * The words shown for a peer's reachability: status is never colour alone, and
  * the path names where the bytes go (`direct 127.0.0.1:7475`, `relay ws://…`).
  */
 import type { PeerInfo } from '../../src-main/api/contract.js';

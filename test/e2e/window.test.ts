@@ -1,5 +1,5 @@
 /**
- * The window end to end (DESIGN §12): a relay and two agents as real processes on loopback, each
+ * The window end to end (docs/web-ui.md): a relay and two agents as real processes on loopback, each
  * agent's web UI opened in Chromium, driven only through what a person sees — roles and accessible
  * names. Pairing through both UIs, a terminal from A on B that survives a page reload, and a forward
  * whose bytes arrive exact while its counters move. Screenshots of every view, light and dark, go to

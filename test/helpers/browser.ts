@@ -1,5 +1,5 @@
 /**
- * The window in a real browser for end-to-end tests (DESIGN §12): Debian's Chromium driven by
+ * The window in a real browser for end-to-end tests (docs/web-ui.md): Debian's Chromium driven by
  * playwright-core, opening an agent's web UI link. Nothing is downloaded: when /usr/bin/chromium is
  * missing the tests skip and say why (.ci/run installs it where it can).
  */

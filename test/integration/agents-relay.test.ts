@@ -79,7 +79,7 @@ test('direct within seconds, relay with --no-direct, relay restart heals, killed
   const relay2 = await startRelay(relay.port);
   await waitFor('relay link back', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 40_000);
 
-  // A killed peer shows offline (DESIGN: under 45 s).
+  // A killed peer shows offline (architecture.md §Relay: under 45 s).
   b.child.kill('SIGKILL');
   await waitFor('killed peer offline', async () => (await peerOf(homeA, 'b'))?.online === false, 45_000);
   const offline = await cli(['ping', 'b', '--home', homeA]);

@@ -67,7 +67,7 @@ export class Coalescer {
   }
 }
 
-/** Where the events come from (STYLE 13): each returns a disposer. */
+/** Where the events come from (architecture.md §Rules the code keeps): each returns a disposer. */
 export interface EventSources {
   onChanged(listener: () => void): Disposer;
   onPairing(listener: (e: PairingEvent) => void): Disposer;

@@ -9,7 +9,7 @@ import { parseFingerprint } from '../../core/fingerprint.js';
 import { parseHostPort } from '../../core/host-port.js';
 import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type SettingsStore } from '../settings.js';
 
-/** What these methods need from the agent (STYLE 13). */
+/** What these methods need from the agent (architecture.md §Rules the code keeps). */
 export interface SettingsHost {
   readonly name: string;
   readonly identity: { readonly fingerprint: string };

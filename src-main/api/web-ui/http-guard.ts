@@ -63,7 +63,7 @@ const unmapped = (ip: string) => (ip.startsWith('::ffff:') && ip.includes('.') ?
  *
  * Why any port for loopback names: a rebinding page's Host is its own name (`evil.example:7476`), never
  * a loopback name, so the port adds nothing there; and a UI reached through a Clawbridge forward from
- * another local port (`127.0.0.1:9000` → the peer's `127.0.0.1:7476`, DESIGN §12) arrives with that
+ * another local port (`127.0.0.1:9000` → the peer's `127.0.0.1:7476`, docs/web-ui.md) arrives with that
  * port. The Origin check still ties a WebSocket to the page the Host names. A port-less Host means 80.
  */
 export function hostAllowed(header: string | undefined, ctx: HostContext): boolean {

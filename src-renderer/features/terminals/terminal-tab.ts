@@ -1,6 +1,6 @@
 /**
  * One terminal tab: an xterm.js instance with its addons and one TerminalSession, owned by this plain
- * class and not by React (STYLE "The renderer"): a re-render never touches the terminal, and output
+ * class and not by React (architecture.md §The desktop app and the window): a re-render never touches the terminal, and output
  * bytes go from the channel to xterm without passing through component state. React only mounts the
  * tab's element (TerminalPane) and reads `session.state` to draw the overlay.
  */

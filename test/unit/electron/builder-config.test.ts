@@ -1,7 +1,7 @@
 /**
  * Loads electron-builder.yml the way `electron-builder` does (app-builder-lib's getConfig) and checks it
  * against electron-builder's own JSON schema (validateConfiguration), then pins the settings that
- * DESIGN §10 depends on. Runs under Node 20: app-builder-lib 26 needs only Node ≥14 for this part.
+ * architecture.md §The desktop app and the window depends on. Runs under Node 20: app-builder-lib 26 needs only Node ≥14 for this part.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

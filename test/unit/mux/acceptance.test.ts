@@ -1,5 +1,5 @@
 /**
- * Acceptance test for the mux (DESIGN §6): 100 concurrent streams × 1 MiB over the in-memory link pair,
+ * Acceptance test for the mux (architecture.md §Mux): 100 concurrent streams × 1 MiB over the in-memory link pair,
  * random write chunk sizes, one deliberately slow reader. Every byte must arrive exactly once and in
  * order (SHA-256 and length per stream, checked on the receiver and echoed back over the same stream),
  * and the measured maxima must respect the constants: bytes delivered to a stream but not yet read by the
