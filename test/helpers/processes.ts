@@ -3,7 +3,7 @@
  * home, ended by PID when the test ends. Uses the built CLI (`npm test` builds first).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +12,20 @@ import type { PeerInfo } from '../../src-main/api/contract.js';
 export const CLI = fileURLToPath(new URL('../../bin/clawbridge.js', import.meta.url));
 
 const started = new Set<ChildProcess>();
+/** Temp homes made by tempHome, removed by stopAll once their processes have ended. */
+const homes = new Set<string>();
 
+/** A fresh home under the temp directory; stopAll() removes it. */
 export function tempHome(label: string): string {
-  return mkdtempSync(join(tmpdir(), `cb-${label}-`));
+  const home = mkdtempSync(join(tmpdir(), `cb-${label}-`));
+  homes.add(home);
+  return home;
+}
+
+/** Removes every home tempHome made (only after the processes using them have ended). */
+export function removeTempHomes(): void {
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+  homes.clear();
 }
 
 export interface Proc {
@@ -91,7 +102,10 @@ export async function startRelay(port = 0): Promise<RelayProc> {
   return { proc, url: m[1]!, port: Number(m[2]) };
 }
 
-/** Ends every process this helper started and that still runs (by its PID, nothing else). */
+/**
+ * Ends every process this helper started and that still runs (by its PID, nothing else), then removes
+ * the temp homes tempHome made.
+ */
 export async function stopAll(): Promise<void> {
   await Promise.all(
     [...started].map(
@@ -103,6 +117,7 @@ export async function stopAll(): Promise<void> {
         }),
     ),
   );
+  removeTempHomes();
 }
 
 export interface CliResult {

@@ -3,9 +3,9 @@
  * socket goes to a private per-user directory under the temp directory, which the agent creates 0700,
  * and a directory another user made there first is refused before the agent starts anything.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { controlSocketPath } from '../../src-main/agent/home-dir.js';
@@ -16,9 +16,15 @@ import { ControlClient } from '../../src-main/api/control-client.js';
 const unix = process.platform !== 'win32';
 const asRoot = unix && process.getuid?.() === 0;
 
+const sandboxes: string[] = [];
+after(() => {
+  for (const dir of sandboxes) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A private temp directory for the fallback (TMPDIR), so the test never touches the real /tmp/clawbridge-UID. */
 function sandbox(): { tmp: string; home: string } {
   const tmp = mkdtempSync(join(tmpdir(), 'cb-sockfb-'));
+  sandboxes.push(tmp);
   process.env.TMPDIR = tmp;
   delete process.env.XDG_RUNTIME_DIR;
   const home = join(tmp, 'a-rather-long-directory-name-for-a-home'.repeat(3), 'Clawbridge');
