@@ -24,7 +24,18 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=2',
+    // A test that hangs fails after 10 minutes instead of holding CI to its own limit, and a failed
+    // test that leaked a socket cannot keep its file's process (and the whole run) from ending.
+    '--test-timeout=600000',
+    '--test-force-exit',
+    ...files,
+  ],
   { stdio: 'inherit', cwd: root, env: { ...process.env, CLAWBRIDGE_TEST: '1' } },
 );
 process.exit(result.status ?? 1);
