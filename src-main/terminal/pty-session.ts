@@ -9,8 +9,9 @@
  * destroys a read side that has not closed 200 ms after the process was reaped, which a paused one
  * never does. See `drainAfterHangup` and `checkGone`.
  */
-import { readSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readSync } from 'node:fs';
 import { constants, homedir } from 'node:os';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { spawn, type IPty } from 'node-pty';
 import { ClawError } from '../core/errors.js';
 import { Emitter, type Disposer } from '../core/emitter.js';
@@ -60,6 +61,55 @@ export function terminalEnv(env: NodeJS.ProcessEnv = process.env): Record<string
   for (const [k, v] of Object.entries(env)) if (v !== undefined && !INHERITED_NOISE.includes(k)) out[k] = v;
   out.TERM = TERMINAL_TYPE;
   return out;
+}
+
+/** The exit status a POSIX shell gives a command it cannot find. */
+export const COMMAND_NOT_FOUND_STATUS = 127;
+
+/**
+ * A command that is not there fails as in a shell: one line naming it, exit status 127. Otherwise
+ * node-pty's child would report `execvp(3) failed.: No such file or directory` and exit 1.
+ * @returns a /bin/sh command line that prints the line and exits 127, or undefined when `command`
+ *   can be started (or on Windows, where node-pty reports a missing program itself)
+ */
+function notFoundLikeAShell(
+  command: string[] | undefined,
+  cwd: string,
+  env: Record<string, string>,
+): string[] | undefined {
+  const file = command?.[0];
+  if (file === undefined || process.platform === 'win32') return undefined;
+  if (findExecutable(file, cwd, env.PATH ?? '') !== undefined) return undefined;
+  const why = file.includes('/') ? 'no such file or directory' : 'command not found';
+  return [
+    '/bin/sh',
+    '-c',
+    `printf 'clawbridge: %s: ${why}\\n' "$1" >&2; exit ${COMMAND_NOT_FOUND_STATUS}`,
+    'sh',
+    file,
+  ];
+}
+
+/** Where execvp would find `file`: the path itself when it has a slash, else the first match on PATH. */
+export function findExecutable(file: string, cwd: string, path: string): string | undefined {
+  const executable = (candidate: string) => {
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (file === '') return undefined;
+  if (file.includes('/')) {
+    const full = isAbsolute(file) ? file : resolve(cwd, file);
+    return executable(full) ? full : undefined;
+  }
+  // An empty PATH entry means the current directory, as for execvp.
+  return path
+    .split(delimiter)
+    .map((dir) => join(dir === '' ? cwd : dir, file))
+    .find(executable);
 }
 
 function signalName(n: number): string {
@@ -116,14 +166,16 @@ export class PtySession {
    * @throws ClawError('BAD_ARGUMENT') when the PTY cannot be created.
    */
   static spawn(opts: PtySpawnOptions): PtySession {
-    const [file, ...args] = opts.command ?? [defaultShell()];
+    const cwd = opts.cwd ?? homedir();
+    const env = opts.env ?? terminalEnv();
+    const [file, ...args] = notFoundLikeAShell(opts.command, cwd, env) ?? opts.command ?? [defaultShell()];
     try {
       const pty = spawn(file!, args, {
         name: TERMINAL_TYPE,
         cols: opts.cols,
         rows: opts.rows,
-        cwd: opts.cwd ?? homedir(),
-        env: opts.env ?? terminalEnv(),
+        cwd,
+        env,
         encoding: null,
       });
       return new PtySession(pty);

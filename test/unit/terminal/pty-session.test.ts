@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExitStatus } from '../../../src-main/protocol/terminal-frames.js';
-import { defaultShell, PtySession, terminalEnv } from '../../../src-main/terminal/pty-session.js';
+import {
+  defaultShell,
+  findExecutable,
+  PtySession,
+  terminalEnv,
+} from '../../../src-main/terminal/pty-session.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
@@ -80,4 +85,25 @@ test('resize reaches the program', { skip }, async () => {
   pty.write(Buffer.from('go\r'));
   await exited;
   assert.match(Buffer.concat(chunks).toString(), /50 132/);
+});
+
+test(
+  'a command that is not there: one line naming it and exit status 127, as in a shell',
+  { skip },
+  async () => {
+    const { out, status } = await collect(['clawbridge-no-such-command']);
+    assert.equal(out, 'clawbridge: clawbridge-no-such-command: command not found\r\n');
+    assert.deepEqual(status, { code: 127 });
+    const missing = await collect(['./no/such/program']);
+    assert.equal(missing.out, 'clawbridge: ./no/such/program: no such file or directory\r\n');
+    assert.deepEqual(missing.status, { code: 127 });
+  },
+);
+
+test('findExecutable looks where execvp would', { skip }, () => {
+  assert.equal(findExecutable('sh', '/', '/nonexistent:/bin'), '/bin/sh');
+  assert.equal(findExecutable('sh', '/', '/nonexistent'), undefined);
+  assert.equal(findExecutable('/bin/sh', '/', ''), '/bin/sh');
+  assert.equal(findExecutable('bin/sh', '/', ''), '/bin/sh');
+  assert.equal(findExecutable('', '/', '/bin'), undefined);
 });
