@@ -31,6 +31,16 @@ registerPairCommands(program);
 registerForwardCommands(program);
 registerTermCommand(program);
 registerUiCommand(program);
+pointUsageErrorsAtOwnHelp(program);
+
+/** A usage error in `clawbridge peers add` points at `clawbridge peers add --help`, not the top-level help. */
+function pointUsageErrorsAtOwnHelp(cmd: Command, path: string[] = []): void {
+  for (const sub of cmd.commands) {
+    const subPath = [...path, sub.name()];
+    sub.showHelpAfterError(`(run \`clawbridge ${subPath.join(' ')} --help\` for usage)`);
+    pointUsageErrorsAtOwnHelp(sub, subPath);
+  }
+}
 
 try {
   await program.parseAsync(process.argv);
