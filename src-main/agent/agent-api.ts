@@ -72,6 +72,8 @@ export interface ApiParts {
   forwards: () => ForwardManager | undefined;
   /** The running terminals, or undefined once they stopped. */
   terminals: () => Terminals | undefined;
+  /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
+  requestStop?: () => void;
 }
 
 export function createApiHandler(parts: ApiParts, clock: Clock = realClock): ApiHandler {
@@ -139,6 +141,13 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'relay.probe': (p) => probeRelay(p.url, p.timeoutMs),
     'terminal.list': () => terminals()?.viewers.list() ?? [],
     'terminal.close': (p) => requireTerminals().viewers.close(p.id),
+    'agent.stop': () => {
+      const stop = parts.requestStop;
+      if (!stop) throw new ClawError('BAD_ARGUMENT', 'this agent cannot be stopped through its API');
+      // Answer first: the caller learns the name, then watches the control socket disappear.
+      setTimeout(stop, 50);
+      return { name: agent.name };
+    },
   };
   const hub = new ApiEventHub(
     {

@@ -32,6 +32,11 @@ export interface RunAgentOptions {
   logger?: Logger;
   /** A line for the user (web UI port fallback, remote-address warning); stderr by default. */
   notice?: (line: string) => void;
+  /**
+   * A client asked the agent to stop (`agent.stop`, e.g. `clawbridge stop`). By default the agent stops;
+   * a process that should end with it (the CLI) stops it itself and exits.
+   */
+  onStopRequested?: (stop: () => Promise<void>) => void;
 }
 
 /** Fails with AGENT_RUNNING when another agent already serves this home. */
@@ -76,6 +81,11 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
     // After stop() the methods answer that forwarding / terminals are not running, as before.
     forwards: () => (stopped ? undefined : forwarding.manager),
     terminals: () => (stopped ? undefined : terminals),
+    requestStop: () => {
+      if (stopped) return;
+      if (opts.onStopRequested) opts.onStopRequested(stopAll);
+      else void stopAll().catch((err: unknown) => logger.error({ err }, 'stopping the agent failed'));
+    },
   });
   const api = withWebUiLink(handler, () => webUi);
   const control = await startControlServer(socketPath, api, terminals.upgrades);
@@ -91,18 +101,17 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
           notice: opts.notice ?? ((line) => process.stderr.write(`clawbridge: ${line}\n`)),
         });
   logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
-  return {
-    agent,
-    api,
-    control,
-    webUi,
-    stop: async () => {
+  let stopping: Promise<void> | undefined;
+  // Once only, whoever asks first (a signal, `agent.stop`, the desktop app). The control socket goes
+  // last: `clawbridge stop` waits for it to vanish, and by then the forwards' ports are free.
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
       stopped = true;
       await webUi?.close();
-      await control.close();
       await forwarding.stop();
       terminals.stop();
       await agent.stop();
-    },
-  };
+      await control.close();
+    })());
+  return { agent, api, control, webUi, stop: stopAll };
 }

@@ -160,6 +160,8 @@ export const methodParams = {
   'terminal.close': z
     .object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits') })
     .strict(),
+  /** Asks the agent to shut down cleanly (forwards closed, peers told, ports freed); answered before it stops. */
+  'agent.stop': z.object({}).strict(),
 } as const;
 
 export type MethodName = keyof typeof methodParams;
@@ -273,6 +275,8 @@ export interface ForwardInfo {
   bytesOut: number;
   /** Why the state is `error` (only then). */
   error?: string;
+  /** When a listener whose port was taken tries to bind again (ISO time; only in state `error`). */
+  retryAt?: string;
 }
 
 export interface ProxyInfo {
@@ -286,6 +290,7 @@ export interface ProxyInfo {
   bytesIn: number;
   bytesOut: number;
   error?: string;
+  retryAt?: string;
 }
 
 /** The web UI's link: `http://127.0.0.1:PORT/#token=<64 hex>` (the token rides in the fragment). */
@@ -324,6 +329,7 @@ export interface MethodResults {
   'relay.probe': RelayProbeResult;
   'terminal.list': TerminalInfo[];
   'terminal.close': { id: string };
+  'agent.stop': { name: string };
 }
 
 /** Events pushed to subscribed clients. */

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { ControlClient } from '../api/control-client.js';
 import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
-import { ClawError } from '../core/errors.js';
+import { ClawError, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
 import { age, formatRtt, printJson, table } from './output.js';
 import { describeAllow, describeLimits, parseAllow, parsePermission } from './permissions.js';
@@ -30,6 +30,19 @@ export function call<M extends MethodName>(
   params: MethodParams<M>,
 ): Promise<MethodResults[M]> {
   return withAgent(opts, (c) => c.call(method, params));
+}
+
+/** How long `clawbridge stop` waits for the agent to finish stopping (closing links and listeners). */
+const STOP_WAIT_MS = 30_000;
+
+/** Whether an agent still listens on the control socket at `path`. */
+async function agentAnswers(path: string, home: string): Promise<boolean> {
+  try {
+    (await ControlClient.connect(path, home)).close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function peerTable(peers: PeerInfo[]): string {
@@ -178,10 +191,39 @@ export function registerClientCommands(program: Command): void {
     .alias('rm')
     .description('forget a peer (by name or fingerprint) and close its links')
     .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
     .action(async (ref: string, opts: HomeOpts, cmd: Command) => {
       const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
       const removed = await call(all, 'peers.remove', { peer: ref });
-      console.log(`removed peer ${removed.name} (${removed.fingerprint})`);
+      if (all.json) printJson(removed);
+      else console.log(`removed peer ${removed.name} (${removed.fingerprint})`);
+    });
+
+  program
+    .command('stop')
+    .description('ask the running agent to shut down cleanly and wait until it has')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts) => {
+      const home = resolveHome(opts.home);
+      const path = controlSocketPath(home);
+      const r = await call(opts, 'agent.stop', {}).catch((err: unknown) => {
+        if (isClawError(err, 'NO_AGENT')) throw new ClawError('NO_AGENT', `no agent is running for ${home}`);
+        throw err;
+      });
+      // The agent closes its control socket last (after forwards, terminals and peers): gone means done.
+      const deadline = Date.now() + STOP_WAIT_MS;
+      while (await agentAnswers(path, home)) {
+        if (Date.now() > deadline) {
+          throw new ClawError(
+            'INTERNAL',
+            `agent ${r.name} did not stop within ${STOP_WAIT_MS / 1000} s; end its process (Ctrl-C, kill)`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      if (opts.json) printJson(r);
+      else console.log(`agent ${r.name} stopped`);
     });
 
   program
@@ -189,6 +231,10 @@ export function registerClientCommands(program: Command): void {
     .description('measure the round trip to a peer and show which path it takes')
     .option('--count <n>', 'number of pings', '1')
     .option('--home <dir>', 'node home directory')
+    .option(
+      '--json',
+      'print JSON: the reply; with --count above 1, an array of replies and {"error"} entries',
+    )
     .action(async (peer: string, opts: HomeOpts & { count: string }) => {
       const count = Number(opts.count);
       if (!Number.isInteger(count) || count < 1 || count > 10_000) {
@@ -198,19 +244,23 @@ export function registerClientCommands(program: Command): void {
         );
       }
       let replies = 0;
+      const results: unknown[] = [];
       await withAgent(opts, async (c) => {
         for (let i = 0; i < count; i++) {
           if (i > 0) await new Promise((r) => setTimeout(r, 1000));
           try {
             const r = await c.call('ping', { peer });
             replies++;
-            console.log(`pong from ${r.peer} via ${r.path} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
+            if (opts.json) results.push(r);
+            else console.log(`pong from ${r.peer} via ${r.path} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
           } catch (err) {
             if (count === 1) throw err;
-            console.log(`no reply: ${(err as Error).message}`);
+            if (opts.json) results.push({ error: (err as Error).message });
+            else console.log(`no reply: ${(err as Error).message}`);
           }
         }
       });
+      if (opts.json) printJson(count === 1 ? results[0] : results);
       if (replies === 0) process.exitCode = 1;
     });
 }

@@ -157,9 +157,12 @@ export function registerForwardCommands(program: Command): void {
     .alias('remove')
     .description('stop a forward and free its port')
     .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
     .action(async (name: string, opts: HomeOpts, cmd: Command) => {
-      const r = await call(merged(opts, cmd), 'forward.remove', { name });
-      console.log(`removed forward ${r.name}`);
+      const all = merged(opts, cmd);
+      const r = await call(all, 'forward.remove', { name });
+      if (all.json) printJson(r);
+      else console.log(`removed forward ${r.name}`);
     });
 
   registerToggles(forward, 'forward');
@@ -231,9 +234,12 @@ export function registerForwardCommands(program: Command): void {
     .alias('remove')
     .description('stop a proxy and free its port')
     .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
     .action(async (name: string, opts: HomeOpts, cmd: Command) => {
-      const r = await call(merged(opts, cmd), 'proxy.remove', { name });
-      console.log(`removed proxy ${r.name}`);
+      const all = merged(opts, cmd);
+      const r = await call(all, 'proxy.remove', { name });
+      if (all.json) printJson(r);
+      else console.log(`removed proxy ${r.name}`);
     });
 
   registerToggles(proxy, 'proxy');

@@ -1,11 +1,12 @@
 /**
  * Commands that run in this process rather than asking an agent: `id`, `agent` and `relay`.
  */
+import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { resolveHome } from '../agent/home-dir.js';
 import { loadOrCreateIdentity } from '../agent/identity-store.js';
 import { runAgent } from '../agent/run-agent.js';
-import { SettingsStore } from '../agent/settings.js';
+import { SettingsStore, settingsSchema } from '../agent/settings.js';
 import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
 import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
 import { printJson } from './output.js';
@@ -48,10 +49,19 @@ export function registerServerCommands(program: Command): void {
     .addOption(new Option('--no-ui', 'do not serve the web UI'))
     .option('--allow-remote-ui', 'let --ui-listen be an address other machines can reach')
     .action(async (opts: AgentCliOptions) => {
-      checkUiFlags(opts); // before the home is created or read
+      // Every flag is checked before the home is created: a refused flag leaves nothing on disk.
+      checkUiFlags(opts);
       const home = resolveHome(opts.home);
-      const saved = new SettingsStore(home).get();
-      const running = await runAgent({ home, overrides: agentOverrides(opts, saved) });
+      const saved = existsSync(home) ? new SettingsStore(home).get() : settingsSchema.parse({});
+      const overrides = agentOverrides(opts, saved);
+      let stopping = false;
+      const stop = (stopAgent: () => Promise<void>) => {
+        if (stopping) return;
+        stopping = true;
+        void stopAgent().finally(() => process.exit(0));
+      };
+      // `clawbridge stop` (agent.stop): the same clean shutdown as Ctrl-C, then this process ends.
+      const running = await runAgent({ home, overrides, onStopRequested: stop });
       const s = await running.api.call('status', {});
       console.log(`agent ${s.name} running, fingerprint ${s.fingerprint}, direct ${s.listen ?? 'off'}`);
       if (running.webUi) console.log(`web UI on ${running.webUi.address} (open it with \`clawbridge ui\`)`);
@@ -66,11 +76,8 @@ export function registerServerCommands(program: Command): void {
         if (line !== lastNotice) process.stderr.write(`clawbridge: ${escapeControlChars(line)}\n`);
         lastNotice = line;
       });
-      const stop = () => {
-        void running.stop().finally(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.once('SIGINT', () => stop(() => running.stop()));
+      process.once('SIGTERM', () => stop(() => running.stop()));
     });
 
   program

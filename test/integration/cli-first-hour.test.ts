@@ -1,0 +1,127 @@
+/**
+ * The CLI as a new user meets it ("the first hour"): a missing command on a peer, refused agent flags,
+ * usage errors, `--json` on the commands that change things, and `clawbridge stop`.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, stopAll, tempHome } from '../helpers/processes.js';
+import { freePort, ok, portFree, startPair, type Pair } from './forward-helpers.js';
+
+after(stopAll);
+
+test('agent: a refused flag leaves no home and no identity behind', async () => {
+  const home = join(tempHome('refused'), 'home');
+  for (const flags of [
+    ['--listen', 'nonsense'],
+    ['--relay', 'http://x'],
+    ['--terminal-resume', 'soon'],
+  ]) {
+    const r = await cli(['agent', '--home', home, ...flags]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^clawbridge: /);
+    assert.equal(existsSync(home), false, `agent ${flags.join(' ')} created ${home}`);
+  }
+});
+
+test("a usage error points at the subcommand's own help", async () => {
+  const r = await cli(['peers', 'add', 'abc']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /required option '--name <name>'/);
+  assert.match(r.stderr, /run `clawbridge peers add --help` for usage/);
+  assert.doesNotMatch(r.stderr, /run `clawbridge --help`/);
+  const f = await cli(['forward', 'add', '--via', 'b']);
+  assert.match(f.stderr, /run `clawbridge forward add --help` for usage/);
+  const top = await cli(['--no-such-flag']);
+  assert.match(top.stderr, /run `clawbridge --help` for usage/);
+});
+
+test('stop with no agent running: one line, exit 1', async () => {
+  const home = tempHome('noagent');
+  const r = await cli(['stop', '--home', home]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `clawbridge: no agent is running for ${home}\n`);
+});
+
+let pair: Pair;
+
+before(async () => {
+  pair = await startPair();
+});
+
+test('term on a command the peer does not have: one line naming it, exit status 127', async () => {
+  const r = await cli(['term', 'b', '--home', pair.homeA, '--', 'clawbridge-no-such-command']);
+  assert.equal(r.code, 127, r.stderr);
+  assert.match(r.stdout + r.stderr, /clawbridge: clawbridge-no-such-command: command not found/);
+  assert.doesNotMatch(r.stdout + r.stderr, /execvp/);
+});
+
+test('--json on ping, forward rm, proxy rm and peers remove', async () => {
+  const ping = JSON.parse(await ok(['ping', 'b', '--home', pair.homeA, '--json'])) as Record<string, unknown>;
+  assert.equal(ping.peer, 'b');
+  assert.equal(typeof ping.rttMs, 'number');
+  const pings = JSON.parse(
+    await ok(['ping', 'b', '--count', '2', '--home', pair.homeA, '--json']),
+  ) as unknown[];
+  assert.equal(pings.length, 2);
+
+  const port = await freePort();
+  await ok([
+    'forward',
+    'add',
+    '--local',
+    String(port),
+    '--via',
+    'b',
+    '--remote',
+    '127.0.0.1:9',
+    '--name',
+    'j',
+    '--home',
+    pair.homeA,
+  ]);
+  assert.deepEqual(JSON.parse(await ok(['forward', 'rm', 'j', '--home', pair.homeA, '--json'])), {
+    name: 'j',
+  });
+  const proxyPort = await freePort();
+  const p = JSON.parse(
+    await ok(['proxy', 'add', '--socks', String(proxyPort), '--via', 'b', '--home', pair.homeA, '--json']),
+  ) as { name: string };
+  assert.deepEqual(JSON.parse(await ok(['proxy', 'rm', p.name, '--home', pair.homeA, '--json'])), {
+    name: p.name,
+  });
+
+  const removed = JSON.parse(await ok(['peers', 'remove', 'a', '--home', pair.homeB, '--json'])) as Record<
+    string,
+    unknown
+  >;
+  assert.equal(removed.name, 'a');
+  assert.match(String(removed.fingerprint), /^[0-9a-f]{64}$/);
+});
+
+test('stop: the agent closes its forwards, exits 0, and stop returns once it is gone', async () => {
+  const port = await freePort();
+  await ok([
+    'forward',
+    'add',
+    '--local',
+    String(port),
+    '--via',
+    'b',
+    '--remote',
+    '127.0.0.1:9',
+    '--name',
+    'web',
+    '--home',
+    pair.homeA,
+  ]);
+  assert.equal(await portFree(port), false, 'the forward listens');
+  const r = await cli(['stop', '--home', pair.homeA]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'agent a stopped\n');
+  assert.equal(await portFree(port), true, "the forward's port is free once stop returned");
+  assert.equal(await pair.a.stop(), 0, 'the agent process exited with 0');
+  const again = await cli(['stop', '--home', pair.homeA]);
+  assert.equal(again.code, 1);
+});
