@@ -5,16 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  chmodSync,
-  chownSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -29,6 +20,7 @@ import {
   type OwnerStats,
   type SocketPlace,
 } from '../../../src-main/agent/home-dir.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const unix = process.platform !== 'win32';
 const asRoot = unix && process.getuid?.() === 0;
@@ -148,7 +140,7 @@ test(
   'ensurePrivateDir: creates 0700; refuses a directory of another user, a link, or an open one',
   { skip: !asRoot },
   () => {
-    const base = mkdtempSync(join(tmpdir(), 'cb-priv-'));
+    const base = tempDir('cb-priv-');
     const mine = join(base, 'clawbridge-0');
     ensurePrivateDir(mine);
     assert.equal(statSync(mine).mode & 0o777, 0o700);
@@ -182,7 +174,7 @@ test(
   'ensureHomeDir: a new home is 0700, an open one of ours is tightened, one of another user refused',
   { skip: !unix },
   () => {
-    const base = mkdtempSync(join(tmpdir(), 'cb-home-'));
+    const base = tempDir('cb-home-');
     const fresh = join(base, 'a', 'Clawbridge');
     ensureHomeDir(fresh);
     assert.equal(statSync(fresh).mode & 0o777, 0o700);

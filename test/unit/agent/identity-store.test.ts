@@ -5,14 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CERT_FILE, KEY_FILE, loadOrCreateIdentity } from '../../../src-main/agent/identity-store.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const unix = process.platform !== 'win32';
-const newHome = () => join(mkdtempSync(join(tmpdir(), 'cb-idstore-')), 'deep', 'Clawbridge');
+const newHome = () => join(tempDir('cb-idstore-'), 'deep', 'Clawbridge');
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 test(

@@ -5,17 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { getSettings, setSettings, type SettingsHost } from '../../../src-main/agent/api/settings.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
 import { isClawError } from '../../../src-main/core/errors.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const FP = 'ab'.repeat(32);
 
 function host() {
-  const settings = new SettingsStore(mkdtempSync(join(tmpdir(), 'cb-set-')));
+  const settings = new SettingsStore(tempDir('cb-set-'));
   const calls: string[] = [];
   const h: SettingsHost = {
     get name() {

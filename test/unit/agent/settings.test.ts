@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SettingsStore, DEFAULT_DIRECT_LISTEN } from '../../../src-main/agent/settings.js';
 import { agentOverrides } from '../../../src-main/cli/agent-flags.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
-const home = () => mkdtempSync(join(tmpdir(), 'cb-settings-'));
+const home = () => tempDir('cb-settings-');
 
 test('defaults, saving, and a 0600 file', { skip: process.platform === 'win32' }, () => {
   const dir = home();

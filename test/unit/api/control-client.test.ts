@@ -8,12 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient, connectControlSocket } from '../../../src-main/api/control-client.js';
 import { startControlServer } from '../../../src-main/api/control-server.js';
 import type { ApiHandler } from '../../../src-main/api/contract.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const asRoot = process.platform !== 'win32' && process.getuid?.() === 0;
 const OTHER_UID = 65534;
@@ -39,7 +39,7 @@ const close = (server: Server) => new Promise<void>((resolve) => server.close(()
 const fallbackName = 'clawbridge-0123456789abcdef.sock';
 
 test('a fallback socket bound by another user is refused before connecting', { skip: !asRoot }, async () => {
-  const base = mkdtempSync(join(tmpdir(), 'cb-cli-'));
+  const base = tempDir('cb-cli-');
   const dir = join(base, 'clawbridge-0');
   mkdirSync(dir, { mode: 0o700 });
   const path = join(dir, fallbackName);
@@ -58,7 +58,7 @@ test(
   "a fallback socket in another user's directory is refused, whoever owns the socket",
   { skip: !asRoot },
   async () => {
-    const base = mkdtempSync(join(tmpdir(), 'cb-cli-'));
+    const base = tempDir('cb-cli-');
     const dir = join(base, 'clawbridge-0');
     mkdirSync(dir, { mode: 0o700 });
     const path = join(dir, fallbackName);
@@ -79,7 +79,7 @@ test(
 );
 
 test("a socket in the home that is another user's is refused too", { skip: !asRoot }, async () => {
-  const home = mkdtempSync(join(tmpdir(), 'cb-cli-'));
+  const home = tempDir('cb-cli-');
   const path = join(home, 'agent.sock');
   const other = await impostor(path);
   chownSync(path, OTHER_UID, OTHER_UID);
@@ -92,7 +92,7 @@ test("a socket in the home that is another user's is refused too", { skip: !asRo
 });
 
 test('no socket, or no socket directory yet: the usual "no agent" line', async () => {
-  const base = mkdtempSync(join(tmpdir(), 'cb-cli-'));
+  const base = tempDir('cb-cli-');
   const path = join(base, 'clawbridge-0', fallbackName);
   await assert.rejects(ControlClient.connect(path, '/deep/home'), {
     code: 'NO_AGENT',
@@ -105,7 +105,7 @@ test(
   'the agent creates the fallback directory 0700 and the CLI reaches it',
   { skip: process.platform === 'win32' },
   async () => {
-    const base = mkdtempSync(join(tmpdir(), 'cb-cli-'));
+    const base = tempDir('cb-cli-');
     const dir = join(base, 'clawbridge-0');
     const path = join(dir, fallbackName);
     const server = await startControlServer(path, handler);
@@ -122,7 +122,7 @@ test(
 );
 
 test("the agent will not listen in another user's directory", { skip: !asRoot }, async () => {
-  const base = mkdtempSync(join(tmpdir(), 'cb-cli-'));
+  const base = tempDir('cb-cli-');
   const dir = join(base, 'clawbridge-0');
   mkdirSync(dir, { mode: 0o777 });
   chownSync(dir, OTHER_UID, OTHER_UID);

@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   MAX_EVENT_BACKLOG,
   MAX_IN_FLIGHT_REQUESTS,
@@ -13,6 +10,7 @@ import {
 import { ControlClient } from '../../../src-main/api/control-client.js';
 import type { ApiHandler } from '../../../src-main/api/contract.js';
 import { controlSocketPath } from '../../../src-main/agent/home-dir.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const handler: ApiHandler = {
   call: (method, params) => Promise.resolve({ method, params } as never),
@@ -37,7 +35,7 @@ function rawExchange(path: string, lines: string[]): Promise<unknown[]> {
 }
 
 test('bad requests get clear error replies and the socket keeps serving', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'cb-ctl-'));
+  const home = tempDir('cb-ctl-');
   const path = controlSocketPath(home);
   const server = await startControlServer(path, handler);
   const replies = (await rawExchange(path, [
@@ -60,7 +58,7 @@ test('bad requests get clear error replies and the socket keeps serving', async 
 });
 
 test('no agent: one line with what to do', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'cb-ctl-'));
+  const home = tempDir('cb-ctl-');
   await assert.rejects(ControlClient.connect(controlSocketPath(home), home), (err: Error) => {
     assert.equal(
       err.message,
@@ -85,7 +83,7 @@ async function settled(read: () => number, quietMs = 400, maxMs = 15_000): Promi
 }
 
 function tempSocket(): { home: string; path: string } {
-  const home = mkdtempSync(join(tmpdir(), 'cb-ctl-'));
+  const home = tempDir('cb-ctl-');
   return { home, path: controlSocketPath(home) };
 }
 

@@ -2,14 +2,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { mkdirSync, mkdtempSync, statSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { ApiEvents, ApiHandler } from '../../../src-main/api/contract.js';
 import { startWebUi, type WebUiServer } from '../../../src-main/api/web-ui/server.js';
 import { UI_TOKEN_FILE } from '../../../src-main/api/web-ui/ui-token.js';
 import { CLOSE_UNAUTHORIZED, UNAUTHORIZED_REASON } from '../../../src-main/api/web-ui/ws-session.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 type Listener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
 const listeners = new Set<Listener>();
@@ -22,7 +22,7 @@ const handler: ApiHandler = {
 };
 
 function rendererDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cb-renderer-'));
+  const dir = tempDir('cb-renderer-');
   mkdirSync(join(dir, 'assets'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>Clawbridge</title>');
   writeFileSync(join(dir, 'assets', 'app.js'), 'console.log(1)');
@@ -33,7 +33,7 @@ const servers: WebUiServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
 
 async function start(extra: { rendererDir?: string; listen?: string } = {}) {
-  const home = mkdtempSync(join(tmpdir(), 'cb-webui-'));
+  const home = tempDir('cb-webui-');
   const notices: string[] = [];
   const ui = await startWebUi({
     listen: extra.listen ?? '127.0.0.1:0',
@@ -172,7 +172,7 @@ test('/ serves index.html with the CSP and headers; assets get their types; trav
 });
 
 test('without a built renderer / answers 503 saying to run npm run build', async () => {
-  const s = await start({ rendererDir: mkdtempSync(join(tmpdir(), 'cb-empty-')) });
+  const s = await start({ rendererDir: tempDir('cb-empty-') });
   const res = await get(s.ui.port, '/');
   assert.equal(res.status, 503);
   assert.match(res.body, /run npm run build/);
@@ -304,7 +304,7 @@ test('an address that cannot be bound is a clear error naming the flag', async (
       // TEST-NET-1 (RFC 5737): on no interface of this machine, so nothing is ever bound
       listen: '192.0.2.1:0',
       allowRemote: true,
-      home: mkdtempSync(join(tmpdir(), 'cb-webui-')),
+      home: tempDir('cb-webui-'),
       handler,
     }),
     /cannot serve the web UI on 192\.0\.2\.1:0: .*EADDRNOTAVAIL.* — change --ui-listen, or --no-ui/,

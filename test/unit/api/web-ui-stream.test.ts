@@ -1,14 +1,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { ApiEvents, ApiHandler } from '../../../src-main/api/contract.js';
 import { startWebUi, type WebUiServer } from '../../../src-main/api/web-ui/server.js';
 import type { StreamUpgradeHandlers } from '../../../src-main/api/stream-upgrade.js';
 import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
 import { MAX_SEND_BACKLOG_BYTES } from '../../../src-main/api/web-ui/ws-session.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 type Listener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
 const listeners = new Set<Listener>();
@@ -45,10 +43,10 @@ async function start() {
   const ui = await startWebUi({
     listen: '127.0.0.1:0',
     allowRemote: false,
-    home: mkdtempSync(join(tmpdir(), 'cb-webui-')),
+    home: tempDir('cb-webui-'),
     handler,
     streams,
-    rendererDir: mkdtempSync(join(tmpdir(), 'cb-empty-')),
+    rendererDir: tempDir('cb-empty-'),
   });
   servers.push(ui);
   return { ui, token: /#token=([0-9a-f]+)$/.exec(ui.url())![1]!, origin: `http://127.0.0.1:${ui.port}` };

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   loadOrCreateUiToken,
@@ -10,8 +9,9 @@ import {
   tokenMatches,
   UI_TOKEN_FILE,
 } from '../../../src-main/api/web-ui/ui-token.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
-const home = () => mkdtempSync(join(tmpdir(), 'cb-token-'));
+const home = () => tempDir('cb-token-');
 
 test('a token is 32 random bytes in hex, matched only exactly', () => {
   const token = newUiToken();

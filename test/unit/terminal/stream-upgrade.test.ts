@@ -4,9 +4,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { startControlServer } from '../../../src-main/api/control-server.js';
 import { ControlClient, connectControlSocket } from '../../../src-main/api/control-client.js';
@@ -20,6 +17,7 @@ import {
   TerminalFrameDecoder,
   type TerminalFrame,
 } from '../../../src-main/protocol/terminal-frames.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const api: ApiHandler = {
   call: (method, params) => Promise.resolve({ method, params } as never),
@@ -63,7 +61,7 @@ const upgrades: StreamUpgradeHandlers = {
 };
 
 async function server(withUpgrades = true) {
-  const home = mkdtempSync(join(tmpdir(), 'cb-up-'));
+  const home = tempDir('cb-up-');
   const path = controlSocketPath(home);
   const control = await startControlServer(path, api, withUpgrades ? upgrades : undefined);
   return { home, path, control };
