@@ -11,7 +11,8 @@ export const createAgent: CreateAgent = (home) => {
   const listeners = new Set<() => void>();
   const port: AgentPort = {
     start: async () => {
-      running ??= await runAgent({ home });
+      // `clawbridge stop` on the app's home stops the app's agent as the tray's stop would.
+      running ??= await runAgent({ home, onStopRequested: () => void port.stop() });
       running.agent.events.on('changed', () => listeners.forEach((l) => l()));
     },
     stop: async () => {
