@@ -1,8 +1,9 @@
 /**
  * The node's local listeners — TCP forwards, SOCKS5 and HTTP proxies (architecture.md §Forwards): saved in settings as
  * `forwards`, started with the agent (a saved one whose port is taken shows state `error` and a notice
- * instead of stopping the agent), stopped with it, and removed with their port freed at once. Each counts
- * connections and bytes.
+ * instead of stopping the agent, and retries on the backoff schedule of retry-schedule.ts until the port
+ * is free, it is switched off or removed), stopped with it, and removed with their port freed at once.
+ * Each counts connections and bytes.
  */
 import type { Socket } from 'node:net';
 import type { LoggerPort, Notifier } from '../agent/ports.js';
@@ -15,12 +16,13 @@ export interface ForwardManagerHost extends LoggerPort, Notifier {
 import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
 import { Emitter } from '../core/emitter.js';
-import { ClawError, errorMessage } from '../core/errors.js';
+import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import type { Dialer } from './dialer.js';
 import type { FrontEndContext } from './front-end.js';
 import { handleHttpProxyConnection } from './http-proxy.js';
 import { listenTcp, type TcpListener } from './listener.js';
+import { realTimers, RETRY_MAX_S, RetrySchedule, type RetryTimers } from './retry-schedule.js';
 import { handleSocksConnection } from './socks-server.js';
 import { handleTcpForwardConnection } from './tcp-forward.js';
 
@@ -39,6 +41,8 @@ export interface Running {
   state: ForwardState;
   error: string | undefined;
   counters: Counters & { open: number };
+  /** While the port is taken: the schedule that binds it again. */
+  retry?: RetrySchedule;
 }
 
 export class ForwardManager {
@@ -53,6 +57,7 @@ export class ForwardManager {
   constructor(
     private readonly agent: ForwardManagerHost,
     private readonly dialer: Dialer,
+    private readonly timers: RetryTimers = realTimers,
   ) {}
 
   /**
@@ -71,11 +76,66 @@ export class ForwardManager {
       } catch (err) {
         run.state = 'error';
         run.error = errorMessage(err);
-        const line = `${record.kind === 'tcp' ? 'forward' : 'proxy'} ${record.name}: ${run.error}`;
+        if (isClawError(err) && err.code === 'ADDRESS_IN_USE') {
+          this.startRetry(run);
+          continue;
+        }
+        const line = `${noun(record)} ${record.name}: ${run.error}`;
         this.agent.log.warn({ forward: record.name }, line);
         this.agent.notice(line);
       }
     }
+  }
+
+  /**
+   * The port was taken: one readable notice, then attempts on the backoff schedule until it binds
+   * (another notice says so), or it is switched off, removed or the manager stops.
+   */
+  private startRetry(run: Running): void {
+    run.retry?.cancel();
+    const address = run.record.listen;
+    const line = `${noun(run.record)} ${run.record.name}: ${address} is in use; retrying every ${RETRY_MAX_S} s at most`;
+    this.agent.log.info({ forward: run.record.name }, line);
+    this.agent.notice(line);
+    const retry = new RetrySchedule(
+      async () => {
+        if (!this.current(run, retry)) return true;
+        try {
+          await this.listen(run, () => this.current(run, retry));
+        } catch (err) {
+          if (!this.current(run, retry)) return true;
+          this.agent.log.debug({ forward: run.record.name }, errorMessage(err));
+          return false;
+        }
+        if (!this.current(run, retry)) return true;
+        run.retry = undefined;
+        this.agent.notice(
+          `${noun(run.record)} ${run.record.name}: listening on ${run.listener?.address ?? address} now`,
+        );
+        this.agent.changed();
+        return true;
+      },
+      this.timers,
+      (delay) => {
+        // The listed error says when the next attempt is.
+        run.state = 'error';
+        run.error = `address ${address} in use; retrying in ${Math.round(delay / 1000)} s`;
+        this.agent.changed();
+      },
+    );
+    run.retry = retry;
+    retry.next();
+  }
+
+  /** True while `retry` is still the one this listener wants (not removed, off, stopped or bound). */
+  private current(run: Running, retry: RetrySchedule): boolean {
+    return (
+      !this.stopped &&
+      retry.active &&
+      run.retry === retry &&
+      run.record.enabled &&
+      this.running.get(run.record.name) === run
+    );
   }
 
   /**
@@ -120,6 +180,8 @@ export class ForwardManager {
       );
     }
     this.running.delete(name);
+    run.retry?.cancel();
+    run.retry = undefined;
     this.agent.settings.update((s) => ({ ...s, forwards: s.forwards.filter((f) => f.name !== name) }));
     await run.listener?.close();
     this.agent.changed();
@@ -146,7 +208,11 @@ export class ForwardManager {
         if (!run.record.enabled) run.state = 'off';
         throw err;
       }
+      run.retry?.cancel();
+      run.retry = undefined;
     } else if (!enabled && run.state !== 'off') {
+      run.retry?.cancel();
+      run.retry = undefined;
       const listener = run.listener;
       run.listener = undefined;
       run.state = 'off';
@@ -214,6 +280,7 @@ export class ForwardManager {
   /** Closes every listener and its connections; the saved list stays for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const r of this.running.values()) r.retry?.cancel();
     await Promise.all([...this.running.values()].map((r) => r.listener?.close() ?? Promise.resolve()));
     this.running.clear();
   }
@@ -224,9 +291,15 @@ export class ForwardManager {
     return run;
   }
 
-  private async listen(run: Running): Promise<void> {
+  /** Binds `run`; `stillWanted` (for retries) is asked after binding, and a false answer unbinds. */
+  private async listen(run: Running, stillWanted: () => boolean = () => true): Promise<void> {
     const { host, port } = parseHostPort(run.record.listen, '127.0.0.1');
-    run.listener = await listenTcp(host, port, (socket) => this.accept(run, socket));
+    const listener = await listenTcp(host, port, (socket) => this.accept(run, socket));
+    if (!stillWanted()) {
+      await listener.close();
+      return;
+    }
+    run.listener = listener;
     run.state = 'listening';
     run.error = undefined;
     this.agent.log.info(
@@ -264,17 +337,23 @@ export class ForwardManager {
   }
 }
 
+function noun(record: ForwardRecord): string {
+  return record.kind === 'tcp' ? 'forward' : 'proxy';
+}
+
 function zero(): Counters & { open: number } {
   return { connections: 0, bytesIn: 0, bytesOut: 0, open: 0 };
 }
 
-function status(r: Running): { state: ForwardState; error?: string } & Counters {
+function status(r: Running): { state: ForwardState; error?: string; retryAt?: string } & Counters {
   const { connections, bytesIn, bytesOut } = r.counters;
+  const retryAt = r.state === 'error' ? r.retry?.retryAt : undefined;
   return {
     state: r.state,
     connections,
     bytesIn,
     bytesOut,
     ...(r.state === 'error' && r.error ? { error: r.error } : {}),
+    ...(retryAt !== undefined ? { retryAt: new Date(retryAt).toISOString() } : {}),
   };
 }

@@ -14,6 +14,8 @@ import { SettingsStore } from '../../../src-main/agent/settings.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { localAddress } from '../../../src-main/forwards/forward-api.js';
 import { ForwardManager } from '../../../src-main/forwards/forward-manager.js';
+import type { RetryTimers } from '../../../src-main/forwards/retry-schedule.js';
+import { fakeClock } from './fake-clock.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { closedPort, echoServer, memoryExit, memoryLogger, RawClient, type ExitOptions } from './fixtures.js';
 
@@ -24,7 +26,11 @@ after(async () => {
   for (const c of cleanups) await c();
 });
 
-async function setup(home = mkdtempSync(join(tmpdir(), 'cb-fwd-')), exitOpts: ExitOptions = {}) {
+async function setup(
+  home = mkdtempSync(join(tmpdir(), 'cb-fwd-')),
+  exitOpts: ExitOptions = {},
+  timers?: RetryTimers,
+) {
   const { log, lines } = memoryLogger();
   const agent = new Agent({
     identity: await testIdentity('fwd'),
@@ -34,7 +40,7 @@ async function setup(home = mkdtempSync(join(tmpdir(), 'cb-fwd-')), exitOpts: Ex
   const notices: string[] = [];
   agent.events.on('notice', (l) => notices.push(l));
   const exit = memoryExit(exitOpts);
-  const manager = new ForwardManager(agent, exit.dialer);
+  const manager = new ForwardManager(agent, exit.dialer, timers);
   cleanups.push(() => manager.stop(), exit.close);
   return { home, agent, manager, notices, lines };
 }
@@ -154,7 +160,7 @@ test('remove frees the port at once and forgets the listener; wrong kind or name
   );
 });
 
-test('saved listeners come back; one whose port is taken shows error and a notice; stop frees ports', async () => {
+test('saved listeners come back; one whose port is taken shows error, a retry and a notice; stop frees ports', async () => {
   const first = await setup();
   const port = await closedPort();
   const blockedPort = await closedPort();
@@ -175,10 +181,19 @@ test('saved listeners come back; one whose port is taken shows error and a notic
       { name: 'q', kind: 'http', local: `127.0.0.1:${blockedPort}`, via: 'b', state: 'error' },
     ],
   );
-  assert.match(second.manager.proxies()[1]!.error!, /is already in use/);
+  assert.equal(
+    second.manager.proxies()[1]!.error,
+    `address 127.0.0.1:${blockedPort} in use; retrying in 1 s`,
+  );
+  assert.ok(second.manager.proxies()[1]!.retryAt);
   assert.deepEqual(second.notices, [
-    `proxy q: 127.0.0.1:${blockedPort} is already in use; pick another port or stop the program that uses it`,
+    `proxy q: 127.0.0.1:${blockedPort} is in use; retrying every 30 s at most`,
   ]);
+  assert.equal(
+    second.lines.some((l) => l.level >= 40),
+    false,
+    'the taken port is a notice, not a warning log line',
+  );
   await second.manager.stop();
   assert.equal(await portFree(port), true);
 });
@@ -209,3 +224,86 @@ test('listen addresses: a bare port is loopback; other addresses need the explic
   );
   assert.deepEqual(localAddress('0.0.0.0:8080', true), { listen: '0.0.0.0:8080', port: 8080 });
 });
+
+test('a saved forward whose port was taken retries with backoff and comes up by itself once the port is free', async () => {
+  const first = await setup();
+  const port = await closedPort();
+  await first.manager.add({
+    name: 'web',
+    kind: 'tcp',
+    listen: `127.0.0.1:${port}`,
+    via: 'b',
+    remote: `127.0.0.1:${echo.port}`,
+  });
+  await first.manager.stop();
+
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
+  cleanups.push(() => blocker.listening && blocker.close());
+  const clock = fakeClock();
+  const second = await setup(first.home, {}, clock);
+  await second.manager.restore();
+  const web = () => second.manager.forwards()[0]!;
+  assert.equal(web().state, 'error');
+  assert.equal(web().error, `address 127.0.0.1:${port} in use; retrying in 1 s`);
+  assert.equal(web().retryAt, new Date(clock.now() + 1000).toISOString());
+
+  // Still taken: the waits grow 1, 2, 4 s and the listed error follows.
+  assert.equal(await clock.runNext(), 1000);
+  await waitFor(() => web().error?.endsWith('retrying in 2 s') ?? false);
+  assert.equal(await clock.runNext(), 2000);
+  await waitFor(() => web().error?.endsWith('retrying in 4 s') ?? false);
+
+  await new Promise<void>((r) => blocker.close(() => r()));
+  assert.equal(await clock.runNext(), 4000);
+  await waitFor(
+    () => web().state === 'listening',
+    3000,
+    () => JSON.stringify(web()),
+  );
+  assert.equal(web().error, undefined);
+  assert.equal(web().retryAt, undefined);
+  assert.equal(clock.pending(), 0, 'no retry left once it listens');
+  assert.deepEqual(second.notices, [
+    `forward web: 127.0.0.1:${port} is in use; retrying every 30 s at most`,
+    `forward web: listening on 127.0.0.1:${port} now`,
+  ]);
+  const client = await RawClient.open(port);
+  client.write('hi');
+  assert.equal((await client.read(2)).toString(), 'hi');
+  client.end();
+  assert.equal((await client.readToEnd()).toString(), ' bye');
+});
+
+test('a retrying forward that is switched off or removed stops retrying', async () => {
+  const first = await setup();
+  const [p1, p2] = [await closedPort(), await closedPort()];
+  await first.manager.add({ name: 'a', kind: 'socks', listen: `127.0.0.1:${p1}` });
+  await first.manager.add({ name: 'b', kind: 'http', listen: `127.0.0.1:${p2}`, via: 'b' });
+  await first.manager.stop();
+  const blockers = [createServer(), createServer()];
+  await Promise.all(
+    blockers.map((b, i) => new Promise<void>((r) => b.listen([p1, p2][i], '127.0.0.1', () => r()))),
+  );
+  const clock = fakeClock();
+  const second = await setup(first.home, {}, clock);
+  await second.manager.restore();
+  assert.equal(clock.pending(), 2);
+  await second.manager.setEnabled('a', false);
+  assert.equal(clock.pending(), 1);
+  assert.equal(second.manager.proxies().find((p) => p.name === 'a')!.state, 'off');
+  await second.manager.remove('b', ['http']);
+  assert.equal(clock.pending(), 0);
+  for (const b of blockers) await new Promise<void>((r) => b.close(() => r()));
+  assert.equal(await clock.runNext(), undefined);
+  assert.equal(await portFree(p1), true);
+  assert.equal(await portFree(p2), true);
+});
+
+async function waitFor(cond: () => boolean, ms = 3000, show = () => ''): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${String(cond)} ${show()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
