@@ -94,7 +94,14 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
   const handlers: Handlers = {
     status: () => status(agent),
     'peers.list': () => peerList(agent),
-    'peers.add': (p) => addPeer(agent, p),
+    'peers.add': (p) => {
+      const names = new Map(agent.trust.peers().map((x) => [x.fingerprint, x.name]));
+      const peer = addPeer(agent, p);
+      // `peers add --rename`: forwards through the peer follow, as with `peers rename`.
+      const before = names.get(peer.fingerprint);
+      if (before !== undefined && before !== peer.name) forwards()?.renameVia(before, peer.name);
+      return peer;
+    },
     'peers.remove': (p) => removePeer(agent, p.peer),
     'peers.allow': (p) => setPermission(agent, p.peer, p.permission, true),
     'peers.deny': (p) => setPermission(agent, p.peer, p.permission, false),

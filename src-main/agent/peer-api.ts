@@ -111,6 +111,12 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
     );
   }
   const existing = agent.trust.peer(fingerprint);
+  if (existing && existing.name !== p.name && !p.rename) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `${fingerprint.slice(0, 8)} is already the peer '${existing.name}'; add --rename to call it '${p.name}'`,
+    );
+  }
   const pending = agent.trust.pending().find((x) => x.fingerprint === fingerprint);
   const addresses = [
     ...new Set([

@@ -37,6 +37,8 @@ export const methodParams = {
       name: nodeNameSchema,
       address: z.string().min(1).max(300).optional(),
       allow: allowList.optional(),
+      /** Allowed to rename a node that is already a peer under another name (else BAD_ARGUMENT). */
+      rename: z.boolean().optional(),
     })
     .strict(),
   'peers.allow': z.object({ peer: peerRef, permission: permissionSchema }).strict(),

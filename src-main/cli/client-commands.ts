@@ -106,12 +106,13 @@ export function registerClientCommands(program: Command): void {
     .requiredOption('--name <name>', 'a short name for the peer')
     .option('--address <host:port>', "hint for the peer's direct address (learned automatically otherwise)")
     .option('--allow <list>', 'what the peer may do here: terminal,forward,relay or none', 'terminal,forward')
+    .option('--rename', 'the node is already a peer under another name: call it --name now')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(
       async (
         fingerprint: string,
-        opts: HomeOpts & { name: string; address?: string; allow: string },
+        opts: HomeOpts & { name: string; address?: string; allow: string; rename?: boolean },
         cmd: Command,
       ) => {
         const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
@@ -120,6 +121,7 @@ export function registerClientCommands(program: Command): void {
           name: opts.name,
           allow: parseAllow(opts.allow),
           ...(opts.address ? { address: opts.address } : {}),
+          ...(opts.rename ? { rename: true } : {}),
         });
         if (all.json) printJson(peer);
         else
