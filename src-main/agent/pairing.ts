@@ -312,8 +312,8 @@ export class Pairing {
     this.step({ role: 'join', code, step: 'finding' });
     if (invite.relayUrl)
       this.deps.relays.ensureRelay(invite.relayUrl, invite.relayFingerprint, invite.relayToken);
-    const circuit = await this.findIssuer(invite.code);
-    this.step({ role: 'join', code, step: 'checking' });
+    const { circuit, via } = await this.findIssuer(invite.code);
+    this.step({ role: 'join', code, step: 'checking', via });
     const queue = new FrameQueue(circuit);
     const joiner = new PairingJoiner({
       code: invite.code,
@@ -364,19 +364,21 @@ export class Pairing {
     return { name: result.peerName, fingerprint: result.peerFingerprint };
   }
 
-  private async findIssuer(code: PairCode): Promise<HeldCircuit> {
+  /** The issuer's circuit and how it was found (`relay ws://…` or `lan`). */
+  private async findIssuer(code: PairCode): Promise<{ circuit: HeldCircuit; via: string }> {
     const alias = rendezvousAlias(code.tag);
     let lastError: Error | undefined;
     for (const relay of this.deps.relays.relayClients()) {
       try {
-        return new HeldCircuit(await relay.openCircuit(alias, PAIR_STEP_TIMEOUT_MS));
+        const circuit = new HeldCircuit(await relay.openCircuit(alias, PAIR_STEP_TIMEOUT_MS));
+        return { circuit, via: `relay ${relay.url}` };
       } catch (err) {
         lastError = err as Error;
         if (isClawError(err, 'PEER_OFFLINE')) continue;
       }
     }
     const lan = await this.deps.lan.findLanIssuer(code.tag);
-    if (lan) return new HeldCircuit(lan);
+    if (lan) return { circuit: new HeldCircuit(lan), via: 'lan' };
     if (!lastError || isClawError(lastError, 'PEER_OFFLINE'))
       throw new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE);
     throw lastError;

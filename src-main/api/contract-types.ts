@@ -122,4 +122,6 @@ export interface PairingEvent {
   ownFingerprint?: string;
   /** For `failed`: why, in one line. */
   message?: string;
+  /** Joiner, from `checking` on: how the other node was found (`relay ws://…` or `lan`). */
+  via?: string;
 }

@@ -8,6 +8,7 @@ import { groupFingerprint } from '../core/fingerprint.js';
 import { MAX_PAIR_JOIN_TIMEOUT_MS } from '../api/contract.js';
 import { call, withAgent, type HomeOpts } from './client-commands.js';
 import { age, printJson, table } from './output.js';
+import { followJoin } from './pair-progress.js';
 import { describeAllow, parseAllow } from './permissions.js';
 
 export function registerPairCommands(program: Command): void {
@@ -27,6 +28,9 @@ export function registerPairCommands(program: Command): void {
       console.log(`invite:  ${r.invite}`);
       console.log(`expires: ${r.expiresAt} (in ${formatDuration(ttlMs)}); single use`);
       console.log('on the other node run: clawbridge pair join <code or invite>');
+      console.log(
+        'when a device joins, `clawbridge pending` shows it; compare its fingerprint, then `clawbridge approve --latest`',
+      );
     });
 
   pair
@@ -42,10 +46,14 @@ export function registerPairCommands(program: Command): void {
         throw new ClawError('BAD_ARGUMENT', '--timeout must be between 1s and 1h');
       }
       const allow = parseAllow(opts.allow);
+      // Each step as it happens (stderr): how the other device was found, the fingerprints to compare.
+      const progress = opts.json
+        ? { stop: () => undefined }
+        : await followJoin(opts.home, (line) => process.stderr.write(`${line}\n`));
       // The agent gives up at timeoutMs; the socket waits a little longer so the agent's answer wins.
       const r = await withAgent(opts, (c) =>
         c.call('pair.join', { code, timeoutMs, allow }, timeoutMs + 15_000),
-      );
+      ).finally(() => progress.stop());
       if (opts.json) return printJson(r);
       console.log(`paired with ${r.name} (fingerprint ${groupFingerprint(r.fingerprint)})`);
       console.log(`${r.name} may do here: ${describeAllow(allow)}`);

@@ -1,0 +1,78 @@
+/**
+ * `pair join` tells the joiner each step on stderr as it happens (issue "The first hour"): how the other
+ * device was found, that the code was accepted, both fingerprints to compare — before the owner approves
+ * — and then the final line as before. `pair new` says what to do when a device joins.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PairNewResult } from '../../src-main/api/contract.js';
+import { groupFingerprint } from '../../src-main/core/fingerprint.js';
+import {
+  cli,
+  cliJson,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+} from '../helpers/processes.js';
+
+after(stopAll);
+
+let relayUrl = '';
+const homes = { a: '', b: '' };
+const agents: Record<string, Proc> = {};
+
+before(async () => {
+  relayUrl = (await startRelay()).url;
+  for (const name of ['a', 'b'] as const) {
+    homes[name] = tempHome(name);
+    agents[name] = startProcess([
+      'agent',
+      '--home',
+      homes[name],
+      '--name',
+      name,
+      '--relay',
+      relayUrl,
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+  }
+  await Promise.all(Object.entries(agents).map(([n, p]) => p.waitForLine(new RegExp(`agent ${n} running`))));
+});
+
+test('pair new says how to approve; pair join shows the fingerprints to compare before approval', async () => {
+  const shown = await cli(['pair', 'new', '--home', homes.a]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(
+    shown.stdout,
+    /when a device joins, `clawbridge pending` shows it; compare its fingerprint, then `clawbridge approve --latest`/,
+  );
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homes.a]);
+  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homes.b]);
+
+  const join = startProcess(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
+  const compare = `compare with the other screen: ${groupFingerprint(idB.fingerprint)} (this device) and ${groupFingerprint(idA.fingerprint)} (a)`;
+  await waitFor(
+    'the joiner shows the fingerprints',
+    () => join.stderr().includes('waiting for approval…') || undefined,
+    20_000,
+  );
+  const lines = join.stderr().split('\n');
+  assert.deepEqual(lines.slice(0, 4), [
+    `found the other device (via relay ${relayUrl})`,
+    'code accepted by a',
+    compare,
+    'waiting for approval…',
+  ]);
+  assert.equal(join.stdout(), '', 'nothing final before approval');
+
+  const approve = await cli(['approve', '--latest', '--home', homes.a]);
+  assert.equal(approve.code, 0, approve.stderr);
+  await waitFor('the join ends', () => (join.child.exitCode !== null ? true : undefined), 20_000);
+  assert.equal(join.child.exitCode, 0, join.stderr());
+  assert.match(join.stdout(), /^paired with a \(fingerprint [0-9a-f ]+\)$/m);
+});
