@@ -68,6 +68,11 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const ui = settings.get().ui;
   if (ui.listen !== null) checkUiListen(ui.listen, ui.allowRemote);
   const agent = new Agent({ identity, settings, logger });
+  const say = opts.notice ?? ((line: string) => process.stderr.write(`clawbridge: ${line}\n`));
+  // Lines said while starting (a saved forward's port is taken) come before anyone can listen for
+  // notices: they are written once the agent runs.
+  const early: string[] = [];
+  const offEarly = agent.events.on('notice', (line) => early.push(line));
   // The composition root: each part gets the agent as the narrow ports it declares (ports.ts).
   const forwarding = await startForwarding(agent);
   const terminals = startTerminals(agent);
@@ -98,8 +103,10 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
           home: opts.home,
           handler: api,
           streams: terminals.upgrades,
-          notice: opts.notice ?? ((line) => process.stderr.write(`clawbridge: ${line}\n`)),
+          notice: say,
         });
+  offEarly();
+  for (const line of early) say(line);
   logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
   let stopping: Promise<void> | undefined;
   // Once only, whoever asks first (a signal, `agent.stop`, the desktop app). The control socket goes
