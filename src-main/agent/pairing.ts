@@ -207,10 +207,10 @@ export class Pairing {
       result = issuer.finish(await queue.next(PAIR_STEP_TIMEOUT_MS, 'the joiner’s key confirmation'));
     } catch (err) {
       if (!held.closed) held.send(issuer.abort());
-      this.deps.log.warn({ tag, source }, `pairing failed: ${(err as Error).message}`);
-      this.deps.notifier.notice(
-        `pairing with code ${active.code.text} failed (${(err as Error).message}); the code is used up`,
-      );
+      // The PAKE's own line already starts with "pairing failed:"; say it once.
+      const why = (err as Error).message.replace(/^pairing failed: /, '');
+      this.deps.log.warn({ tag, source, reason: why }, 'pairing failed');
+      this.deps.notifier.notice(`pairing with code ${active.code.text} failed (${why}); the code is used up`);
       this.step({ role: 'new', code: active.code.text, step: 'failed', message: (err as Error).message });
       setTimeout(() => held.close('pairing failed'), 200).unref();
       return;

@@ -121,8 +121,10 @@ export function registerPairCommands(program: Command): void {
     .description('reject a pending request; that node will not be asked about again')
     .option('--latest', 'the most recent code-verified request')
     .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
     .action(async (id: string | undefined, opts: HomeOpts & { latest?: boolean }) => {
       const r = await call(opts, 'pending.reject', target(id, opts.latest));
+      if (opts.json) return printJson(r);
       console.log(`rejected ${r.name} (${r.fingerprint})`);
     });
 }

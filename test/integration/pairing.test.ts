@@ -92,6 +92,7 @@ test('a code with one secret character changed fails on both sides and burns the
     () => /pairing with code .* failed/.test(agents.a!.stderr()),
     5000,
   );
+  assert.doesNotMatch(agents.a!.stderr(), /pairing failed: pairing failed/, 'said once');
   const retry = await cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '10s']);
   assert.match(retry.stderr, /code invalid or expired/, 'the right code no longer works either');
   assert.equal(
@@ -109,8 +110,9 @@ test('reject makes the joiner print "rejected by a" and exit non-zero', async ()
     async () => (await pending(homes.a)).find((p) => p.name === 'c'),
     10_000,
   );
-  const rej = await cli(['reject', req.id, '--home', homes.a]);
+  const rej = await cli(['reject', req.id, '--json', '--home', homes.a]);
   assert.equal(rej.code, 0, rej.stderr);
+  assert.equal((JSON.parse(rej.stdout) as { name: string }).name, 'c');
   const r = await join;
   assert.equal(r.code, 1);
   assert.match(r.stderr, /rejected by a/);
