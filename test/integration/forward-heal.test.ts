@@ -51,6 +51,7 @@ test(
 
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
+    after(() => void (blocker.listening && blocker.close()));
     pair.a = await startAgent(pair.homeA, 'a', []);
     const [listed] = await cliJson<ForwardInfo[]>(['forward', 'list', ...home]);
     assert.equal(listed?.state, 'error');
