@@ -49,6 +49,7 @@ test('pairing by code over the LAN (mDNS) with no relay, then a direct link', { 
   const joined = await join;
   assert.equal(joined.code, 0, joined.stderr);
   assert.match(joined.stdout, /^paired with a /m);
+  assert.match(joined.stderr, /^found the other device \(on the LAN\)$/m);
   const online = async (home: string, name: string) =>
     (await cliJson<PeerInfo[]>(['peers', '--home', home])).find((p) => p.name === name);
   const seenByA = await waitFor(
