@@ -11,6 +11,21 @@ import { TerminalHarness, until, Viewer } from './terminal-fixtures.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
+/**
+ * Resolves on the client's next 'drain'. Bounded, so a drain that never comes fails the test with a
+ * reason instead of leaving node:test with an empty event loop (and cancelling the rest of the file).
+ */
+function drained(client: ReturnType<TerminalHarness['client']>, timeoutMs = 20_000): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no 'drain' within ${timeoutMs} ms`)), timeoutMs);
+    const dispose = client.on('drain', () => {
+      clearTimeout(timer);
+      dispose();
+      resolve();
+    });
+  });
+}
+
 async function run(h: TerminalHarness, command: string[]): Promise<Viewer> {
   const client = h.client();
   const viewer = new Viewer(client);
@@ -132,7 +147,7 @@ test('input larger than the input window reaches the program intact', { skip }, 
     while (sent < 1_000_000) {
       const piece = chunk.subarray(0, Math.min(chunk.length, 1_000_000 - sent));
       sent += piece.length;
-      if (!client.write(piece)) await new Promise<void>((r) => client.on('drain', () => r()));
+      if (!client.write(piece)) await drained(client);
     }
     await until('wc to answer', () => v.done, 20_000);
     assert.match(v.text, /1000000/);
