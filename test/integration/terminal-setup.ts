@@ -69,8 +69,17 @@ export async function startPair(opts: { relayOnly: boolean }): Promise<Pair> {
     if (r.code !== 0) throw new Error(`peers add failed: ${r.stderr}`);
   }
   const path = opts.relayOnly ? 'relay' : 'direct';
-  await waitFor(`a→b over ${path}`, async () => (await peerOf(homeA, 'b'))?.path === path, 20_000);
-  await waitFor(`b→a over ${path}`, async () => (await peerOf(homeB, 'a'))?.path === path, 20_000);
+  // On failure, say what the agents printed: an agent that died leaves only "no agent is running".
+  const withStderr = (err: unknown) => {
+    const tail = (p: Proc) => p.stderr().split('\n').slice(-15).join('\n');
+    throw new Error(`${(err as Error).message}\n--- a stderr ---\n${tail(a)}\n--- b stderr ---\n${tail(b)}`);
+  };
+  await waitFor(`a→b over ${path}`, async () => (await peerOf(homeA, 'b'))?.path === path, 20_000).catch(
+    withStderr,
+  );
+  await waitFor(`b→a over ${path}`, async () => (await peerOf(homeB, 'a'))?.path === path, 20_000).catch(
+    withStderr,
+  );
   return { relay, a, b, homeA, homeB };
 }
 
