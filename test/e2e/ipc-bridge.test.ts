@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserMissing, card, launchBrowser, uiUrl, waitForScreen } from '../helpers/browser.js';
-import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -90,32 +90,7 @@ const errors: string[] = [];
 before(async () => {
   if (skip) return;
   const relay = await startRelay();
-  const [homeA, homeB] = [tempHome('e2e-ia'), tempHome('e2e-ib')];
-  const agent = (home: string, name: string) =>
-    startProcess([
-      'agent',
-      '--home',
-      home,
-      '--name',
-      name,
-      '--relay',
-      relay.url,
-      '--listen',
-      '127.0.0.1:0',
-      '--ui-listen',
-      '127.0.0.1:0',
-    ]);
-  const [a, b] = [agent(homeA, 'a'), agent(homeB, 'b')];
-  await Promise.all([a.waitForLine(/agent a running/), b.waitForLine(/agent b running/)]);
-  const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', homeA]);
-  const join = cli(['pair', 'join', code, '--home', homeB, '--timeout', '30s', '--allow', 'terminal']);
-  await waitFor(
-    'B pending on A',
-    async () => (await cliJson<unknown[]>(['pending', '--home', homeA])).length > 0,
-    15_000,
-  );
-  assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);
-  assert.equal((await join).code, 0);
+  const { homeA } = await pairedAgents(relay.url, ['e2e-ia', 'e2e-ib']);
 
   const url = new URL(await uiUrl(homeA));
   const token = /token=([0-9a-f]+)/.exec(url.hash)![1]!;

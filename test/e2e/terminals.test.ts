@@ -16,7 +16,7 @@ import {
   waitForScreen,
   type UiPage,
 } from '../helpers/browser.js';
-import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -27,34 +27,8 @@ let A: UiPage;
 before(async () => {
   if (skip) return;
   const relay = await startRelay();
-  const homeA = tempHome('e2e-ta');
-  const homeB = tempHome('e2e-tb');
-  const agent = (home: string, name: string) =>
-    startProcess([
-      'agent',
-      '--home',
-      home,
-      '--name',
-      name,
-      '--relay',
-      relay.url,
-      '--listen',
-      '127.0.0.1:0',
-      '--ui-listen',
-      '127.0.0.1:0',
-    ]);
-  const [a, b] = [agent(homeA, 'a'), agent(homeB, 'b')];
-  await Promise.all([a.waitForLine(/agent a running/), b.waitForLine(/agent b running/)]);
-  const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', homeA]);
   // B lets A open terminals on it: that is what this file drives.
-  const join = cli(['pair', 'join', code, '--home', homeB, '--timeout', '30s', '--allow', 'terminal']);
-  await waitFor(
-    'B pending on A',
-    async () => (await cliJson<unknown[]>(['pending', '--home', homeA])).length > 0,
-    15_000,
-  );
-  assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);
-  assert.equal((await join).code, 0);
+  const { homeA } = await pairedAgents(relay.url, ['e2e-ta', 'e2e-tb']);
   browser = await launchBrowser();
   A = await openUi(browser, await uiUrl(homeA));
   await card(A.page, 'b').getByText('online', { exact: true }).waitFor({ timeout: 20_000 });

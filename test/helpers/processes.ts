@@ -177,3 +177,38 @@ export async function waitFor<T>(
     `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
   );
 }
+
+/**
+ * Two agents `a` and `b` on `relayUrl` (direct listener and web UI on free ports), paired by code from
+ * the CLI: `b` joins `a`'s code with `--allow` (what `a` may do on `b`) and `a` approves it.
+ */
+export async function pairedAgents(
+  relayUrl: string,
+  labels: [string, string],
+  allow = 'terminal',
+): Promise<{ homeA: string; homeB: string; a: Proc; b: Proc }> {
+  const [homeA, homeB] = labels.map((l) => tempHome(l)) as [string, string];
+  const agent = (home: string, name: string) =>
+    startProcess(
+      ['agent', '--home', home, '--name', name, '--relay', relayUrl].concat([
+        '--listen',
+        '127.0.0.1:0',
+        '--ui-listen',
+        '127.0.0.1:0',
+      ]),
+    );
+  const [a, b] = [agent(homeA, 'a'), agent(homeB, 'b')];
+  await Promise.all([a.waitForLine(/agent a running/), b.waitForLine(/agent b running/)]);
+  const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', homeA]);
+  const join = cli(['pair', 'join', code, '--home', homeB, '--timeout', '30s', '--allow', allow]);
+  await waitFor(
+    'B pending on A',
+    async () => (await cliJson<unknown[]>(['pending', '--home', homeA])).length > 0,
+    15_000,
+  );
+  const approved = await cli(['approve', '--latest', '--home', homeA]);
+  if (approved.code !== 0) throw new Error(`approve failed: ${approved.stderr}`);
+  const joined = await join;
+  if (joined.code !== 0) throw new Error(`pair join failed: ${joined.stderr}`);
+  return { homeA, homeB, a, b };
+}
