@@ -11,6 +11,7 @@ import { Agent } from './agent.js';
 import { createApiHandler } from './agent-api.js';
 import { controlSocketPath } from './home-dir.js';
 import { loadOrCreateIdentity } from './identity-store.js';
+import type { Identity } from '../crypto/identity.js';
 import { SettingsStore, type Settings } from './settings.js';
 import type { ApiHandler } from '../api/contract.js';
 import { startForwarding } from '../forwards/forwarding.js';
@@ -27,6 +28,11 @@ export interface RunningAgent {
 
 export interface RunAgentOptions {
   home: string;
+  /**
+   * This node's identity when the caller has already loaded it (the desktop app decrypts a key kept
+   * with the OS keychain); otherwise it is read from, or created in, the home.
+   */
+  identity?: Identity;
   /** Settings from the command line: saved, then used (given once, reused later). */
   overrides?: Partial<Settings>;
   logger?: Logger;
@@ -57,7 +63,7 @@ async function assertNoAgent(path: string, home: string): Promise<void> {
 
 export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const logger = opts.logger ?? pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn' }, pino.destination(2));
-  const identity = await loadOrCreateIdentity(opts.home);
+  const identity = opts.identity ?? (await loadOrCreateIdentity(opts.home));
   const settings = new SettingsStore(opts.home);
   const socketPath = controlSocketPath(opts.home);
   await assertNoAgent(socketPath, opts.home);

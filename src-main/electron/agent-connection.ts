@@ -1,0 +1,35 @@
+/**
+ * What the desktop shell (tray, notifications, IPC transport) holds of the connector agent: the API
+ * contract itself (ApiHandler: requests and typed events), terminal streams, and the lifecycle of the
+ * process that hosts the agent. The shell never sees the agent's internals, and nothing here says
+ * where the agent runs (docs/adr: where the agent runs), so the shell's tests can pass a fake.
+ */
+import type { Disposer } from '../core/emitter.js';
+import type { ApiHandler } from '../api/contract.js';
+import type { StreamMethodName, StreamMethodParams, StreamMethodResults } from '../api/stream-upgrade.js';
+import type { ViewerChannel } from '../api/viewer-channel.js';
+
+/** The agent host as the tray shows it. */
+export type AgentHostState =
+  | { kind: 'starting' }
+  | { kind: 'running' }
+  /** The agent ended unexpectedly; it is started again at `retryAt` (epoch ms), with backoff. */
+  | { kind: 'restarting'; reason: string; retryAt: number }
+  | { kind: 'stopped' };
+
+/** A streaming method's reply and the byte channel of its frames (protocol/terminal-frames.ts). */
+export interface AgentStream<M extends StreamMethodName> {
+  result: StreamMethodResults[M];
+  channel: ViewerChannel;
+}
+
+export interface AgentConnection extends ApiHandler {
+  hostState(): AgentHostState;
+  onHostState(listener: (state: AgentHostState) => void): Disposer;
+  openStream<M extends StreamMethodName>(method: M, params: StreamMethodParams<M>): Promise<AgentStream<M>>;
+  /**
+   * Quit: the agent stops its forwards (ports freed), tells terminal viewers and peers, closes links;
+   * resolves once it is gone, ending it by force after at most 5 s.
+   */
+  stop(): Promise<void>;
+}
