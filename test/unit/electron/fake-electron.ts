@@ -95,7 +95,11 @@ export function fakeElectron() {
   const handlers = new Map<string, Handler>();
   const ipcMain = { handle: (channel: string, handler: Handler) => void handlers.set(channel, handler) };
   const session = {
-    defaultSession: { webRequest: { onHeadersReceived() {} }, setPermissionRequestHandler() {} },
+    defaultSession: {
+      webRequest: { onHeadersReceived() {} },
+      setPermissionRequestHandler() {},
+      setPermissionCheckHandler() {},
+    },
   };
   const electron = {
     app,
