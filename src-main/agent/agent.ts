@@ -26,11 +26,11 @@ import { attachPendingLink } from './pending-links.js';
 import { ServiceRegistry } from './services.js';
 import type { LanPeerSighting } from './lan-discovery.js';
 import { learnPeerAddresses } from './peer-addresses.js';
-import { Approvals } from './approvals.js';
-import { Pairing } from './pairing.js';
+import type { Approvals } from './approvals.js';
+import type { Pairing } from './pairing.js';
 import { startOwnRelay } from './own-relay.js';
 import { AGENT_VERSION } from './version.js';
-import { TrustStore } from './trust-store.js';
+import type { TrustStore } from './trust-store.js';
 import type { RelayServer } from '../relay/server.js';
 import type { PeerRecord, RelaySetting, SettingsStore } from './settings.js';
 import type {
@@ -62,10 +62,24 @@ function holdControlStream(stream: Duplex): void {
   stream.resume();
 }
 
+/** The parts that answer for the agent's peers: approvals of requests, and pairing by code. */
+export interface AgentParts {
+  approvals: Approvals;
+  pairing: Pairing;
+}
+
 export interface AgentOptions {
   identity: Identity;
   settings: SettingsStore;
   logger: Logger;
+  /** The only writer of saved peers, pending requests and the blocked list. */
+  trust: TrustStore;
+  /**
+   * Builds approvals and pairing around this agent, given as the narrow ports they declare. A factory
+   * because they and the agent use each other (links bring hellos and pairing streams to them; they
+   * add peers to it): the composition root (compose-agent.ts) decides how they are made and wired.
+   */
+  parts: (agent: Agent) => AgentParts;
 }
 
 export type { PeerEntry } from './ports.js';
@@ -105,26 +119,14 @@ export class Agent
       },
       onIncoming: (circuit) => void acceptRelayCircuit(this, circuit),
     });
-    this.trust = new TrustStore(opts.settings);
+    this.trust = opts.trust;
     this.local = new LocalNetwork({
       node: this,
       log: opts.logger,
       links: { admit: (fp) => this.admit(fp), onLink: (link) => this.attach(link) },
       onSighting: (sighting) => this.onLanSighting(sighting),
     });
-    // The agent is the ports its parts need (ports.ts); each part sees only the ones it names.
-    const log = opts.logger;
-    this.approvals = new Approvals({ node: this, log, trust: this.trust, peers: this, notifier: this });
-    this.pairing = new Pairing({
-      node: this,
-      log,
-      notifier: this,
-      relays: this,
-      lan: this,
-      approvals: this.approvals,
-      trust: this.trust,
-      peers: this,
-    });
+    ({ approvals: this.approvals, pairing: this.pairing } = opts.parts(this));
   }
 
   get identity(): Identity {

@@ -7,7 +7,8 @@ import { ClawError, isClawError } from '../core/errors.js';
 import { ControlClient } from '../api/control-client.js';
 import { startControlServer, type ControlServer } from '../api/control-server.js';
 import { checkUiListen, startWebUi, withWebUiLink, type WebUiServer } from '../api/web-ui/server.js';
-import { Agent } from './agent.js';
+import type { Agent } from './agent.js';
+import { composeAgent } from './compose-agent.js';
 import { createApiHandler } from './agent-api.js';
 import { controlSocketPath } from './home-dir.js';
 import { loadOrCreateIdentity } from './identity-store.js';
@@ -73,7 +74,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   // A web UI address other machines can reach needs the owner's say-so: refused before anything listens.
   const ui = settings.get().ui;
   if (ui.listen !== null) checkUiListen(ui.listen, ui.allowRemote);
-  const agent = new Agent({ identity, settings, logger });
+  const agent = composeAgent({ identity, settings, logger });
   const say = opts.notice ?? ((line: string) => process.stderr.write(`clawbridge: ${line}\n`));
   // Lines said while starting (a saved forward's port is taken) come before anyone can listen for
   // notices: they are written once the agent runs.

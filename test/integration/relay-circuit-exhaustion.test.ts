@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { Agent, RELAY_LINK_TIMEOUT_MS } from '../../src-main/agent/agent.js';
+import { RELAY_LINK_TIMEOUT_MS } from '../../src-main/agent/agent.js';
+import { composeAgent } from '../../src-main/agent/compose-agent.js';
 import { SettingsStore } from '../../src-main/agent/settings.js';
 import { HandshakeInitiator } from '../../src-main/crypto/e2e-handshake.js';
 import { RelayCloseCode } from '../../src-main/protocol/relay-close-codes.js';
@@ -132,7 +133,7 @@ test('the target agent closes relay circuits that never finish the E2E handshake
   const settings = new SettingsStore(home);
   settings.update((s) => ({ ...s, relays: [{ url: relay.url }], listen: null, lan: false }));
   const identity = await testIdentity('exh-agent');
-  const agent = new Agent({ identity, settings, logger: pino({ level: 'silent' }) });
+  const agent = composeAgent({ identity, settings, logger: pino({ level: 'silent' }) });
   await agent.start();
   t.after(() => agent.stop());
   await until('agent on the relay', () => agent.relayClients()[0]?.state === 'connected');

@@ -8,14 +8,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { Agent } from '../../../src-main/agent/agent.js';
+import { composeAgent } from '../../../src-main/agent/compose-agent.js';
 import { addPeer } from '../../../src-main/agent/peer-api.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
 import { methodParams } from '../../../src-main/api/contract.js';
 import { testIdentity } from '../../helpers/identities.js';
 
 async function agentWithPeer() {
-  const agent = new Agent({
+  const agent = composeAgent({
     identity: await testIdentity('rename-a'),
     settings: new SettingsStore(mkdtempSync(join(tmpdir(), 'cb-peer-add-'))),
     logger: pino({ level: 'silent' }),

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent } from '../../../src-main/agent/agent.js';
+import { composeAgent } from '../../../src-main/agent/compose-agent.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { localAddress } from '../../../src-main/forwards/forward-api.js';
@@ -32,7 +32,7 @@ async function setup(
   timers?: RetryTimers,
 ) {
   const { log, lines } = memoryLogger();
-  const agent = new Agent({
+  const agent = composeAgent({
     identity: await testIdentity('fwd'),
     settings: new SettingsStore(home),
     logger: log,
