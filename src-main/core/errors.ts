@@ -38,7 +38,8 @@ export type ErrorCode =
   | 'PAIRING_REJECTED'
   | 'CONNECT_FAILED'
   | 'ADDRESS_IN_USE'
-  | 'TERMINAL_LOST';
+  | 'TERMINAL_LOST'
+  | 'KEY_IN_DESKTOP_APP';
 
 export class ClawError extends Error {
   /**
