@@ -9,7 +9,9 @@
  * Crockford's alphabet has no I, L, O or U, so what is read aloud is unambiguous; input is
  * case-insensitive, takes I and L as 1 and O as 0, and ignores spaces and dashes.
  *
- * An invite wraps a code with where to meet: `clawbridge://pair/K7QX-M2RT-9WZA?relay=…&fp=…&token=…`.
+ * An invite wraps a code with where to meet: `clawbridge://join?invite=K7QX-M2RT-9WZA&relay=…&fp=…&token=…`,
+ * a link the desktop app opens (it is registered for the `clawbridge:` scheme). The first invites
+ * were `clawbridge://pair/K7QX-M2RT-9WZA?relay=…`; those are still accepted wherever an invite is.
  */
 import { randomBytes } from 'node:crypto';
 import { ClawError } from '../core/errors.js';
@@ -34,8 +36,10 @@ const MAX_CODE_INPUT_CHARS = 64;
 export const MAX_INVITE_CHARS = 2048;
 /** Longest relay URL in an invite, in characters. */
 export const MAX_INVITE_RELAY_URL_CHARS = 512;
-/** Scheme and path that start every invite. */
-export const INVITE_PREFIX = 'clawbridge://pair/';
+/** What starts every invite this version writes; the code is its `invite` parameter. */
+export const INVITE_PREFIX = 'clawbridge://join?';
+/** What started the first invites (`clawbridge://pair/<code>?relay=…`), still accepted. */
+export const LEGACY_INVITE_PREFIX = 'clawbridge://pair/';
 
 /** A parsed pairing code. */
 export interface PairCode {
@@ -173,32 +177,31 @@ function checkInviteShape(invite: Invite): void {
 }
 
 /**
- * Encodes an invite as a `clawbridge://pair/<code>?relay=…&fp=…&token=…` URL (parameters
+ * Encodes an invite as a `clawbridge://join?invite=<code>&relay=…&fp=…&token=…` URL (parameters
  * percent-encoded, in that order, each only when set).
  * @throws ClawError(`BAD_INVITE`) for a part that parseInvite would refuse.
  */
 export function encodeInvite(invite: Invite): string {
   checkInviteShape(invite);
   const code = parsePairCode(invite.code.text);
-  const params = new URLSearchParams();
+  const params = new URLSearchParams({ invite: code.text });
   if (invite.relayUrl !== undefined) params.set('relay', checkRelayUrl(invite.relayUrl));
   if (invite.relayFingerprint !== undefined) params.set('fp', checkFingerprint(invite.relayFingerprint));
   if (invite.relayToken !== undefined) params.set('token', checkToken(invite.relayToken));
-  const query = params.toString();
-  const text = `${INVITE_PREFIX}${code.text}${query ? `?${query}` : ''}`;
+  const text = `${INVITE_PREFIX}${params.toString()}`;
   if (text.length > MAX_INVITE_CHARS) {
     throw badInvite(`invite would be ${text.length} characters, the limit is ${MAX_INVITE_CHARS}`);
   }
   return text;
 }
 
-/** Known invite parameters and the Invite field each fills. */
-const PARAMS = { relay: 'relayUrl', fp: 'relayFingerprint', token: 'relayToken' } as const;
+/** Known invite parameters and the Invite field each fills (`invite` is the code itself). */
+const PARAMS = { relay: 'relayUrl', fp: 'relayFingerprint', token: 'relayToken', invite: 'code' } as const;
 
 /**
- * Parses an invite URL, checking every part: scheme and path, the code,
- * the relay URL (ws/wss), the fingerprint (64 hex), the token, lengths, and no unknown or repeated
- * parameters.
+ * Parses an invite URL, checking every part: scheme and path, the code, the relay URL (ws/wss), the
+ * fingerprint (64 hex), the token, lengths, and no unknown or repeated parameters. Takes both
+ * `clawbridge://join?invite=<code>&…` and the first form, `clawbridge://pair/<code>?…`.
  * @throws ClawError(`BAD_INVITE`) naming the problem, or ClawError(`BAD_PAIR_CODE`) for the code inside.
  */
 export function parseInvite(text: string): Invite {
@@ -206,15 +209,48 @@ export function parseInvite(text: string): Invite {
   if (trimmed.length > MAX_INVITE_CHARS) {
     throw badInvite(`invite is ${trimmed.length} characters, the limit is ${MAX_INVITE_CHARS}`);
   }
-  if (trimmed.slice(0, INVITE_PREFIX.length).toLowerCase() !== INVITE_PREFIX) {
-    throw badInvite(`invite must start with ${INVITE_PREFIX} — paste the whole invite, or just the code`);
+  const lower = trimmed.toLowerCase();
+  const legacy = lower.startsWith(LEGACY_INVITE_PREFIX);
+  if (!legacy && !lower.startsWith(INVITE_PREFIX)) {
+    throw badInvite(
+      `invite must start with ${INVITE_PREFIX.slice(0, -1)} — paste the whole invite, or just the code`,
+    );
   }
-  const rest = trimmed.slice(INVITE_PREFIX.length);
+  const rest = trimmed.slice((legacy ? LEGACY_INVITE_PREFIX : INVITE_PREFIX).length);
   if (/[#\s]/.test(rest) || CONTROL.test(rest)) {
     throw badInvite('invite contains spaces, control characters or a #fragment — paste it exactly as given');
   }
-  const queryAt = rest.indexOf('?');
-  const path = queryAt < 0 ? rest : rest.slice(0, queryAt);
+  // The first form carries the code in the path and the rest in a query; the current one is all query.
+  const queryAt = legacy ? rest.indexOf('?') : -1;
+  const path = legacy && queryAt >= 0 ? rest.slice(0, queryAt) : rest;
+  let codeText = legacy ? legacyCode(path) : undefined;
+  const query = !legacy ? rest : queryAt < 0 ? '' : rest.slice(queryAt + 1);
+  const fields: Partial<Record<(typeof PARAMS)[keyof typeof PARAMS], string>> = {};
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (!Object.hasOwn(PARAMS, key) || (legacy && key === 'invite')) {
+      // Shown in an error line, so only printable ASCII and bounded.
+      const shown = key.replace(/[^\x20-\x7e]/g, '?').slice(0, 24);
+      throw badInvite(
+        `invite has an unknown parameter '${shown}' — update Clawbridge or ask for a new invite`,
+      );
+    }
+    const field = PARAMS[key as keyof typeof PARAMS];
+    if (fields[field] !== undefined) throw badInvite(`invite repeats the parameter '${key}'`);
+    fields[field] = value;
+  }
+  codeText ??= fields.code;
+  if (codeText === undefined) throw badInvite('invite has no code — it must carry invite=<code>');
+  const invite: Invite = { code: parsePairCode(codeText) };
+  if (fields.relayUrl !== undefined) invite.relayUrl = checkRelayUrl(fields.relayUrl);
+  if (fields.relayFingerprint !== undefined)
+    invite.relayFingerprint = checkFingerprint(fields.relayFingerprint);
+  if (fields.relayToken !== undefined) invite.relayToken = checkToken(fields.relayToken);
+  checkInviteShape(invite);
+  return invite;
+}
+
+/** The code in a first-form invite's path (`clawbridge://pair/<code>`). */
+function legacyCode(path: string): string {
   let codeText: string;
   try {
     codeText = decodeURIComponent(path);
@@ -222,26 +258,7 @@ export function parseInvite(text: string): Invite {
     throw badInvite('invite code is not valid percent-encoding');
   }
   if (codeText.includes('/')) throw badInvite('invite path must be just the code, like /K7QX-M2RT-9WZA');
-  const invite: Invite = { code: parsePairCode(codeText) };
-  const seen = new Set<string>();
-  const query = queryAt < 0 ? '' : rest.slice(queryAt + 1);
-  for (const [key, value] of new URLSearchParams(query)) {
-    if (!Object.hasOwn(PARAMS, key)) {
-      // Shown in an error line, so only printable ASCII and bounded.
-      const shown = key.replace(/[^\x20-\x7e]/g, '?').slice(0, 24);
-      throw badInvite(
-        `invite has an unknown parameter '${shown}' — update Clawbridge or ask for a new invite`,
-      );
-    }
-    if (seen.has(key)) throw badInvite(`invite repeats the parameter '${key}'`);
-    seen.add(key);
-    const field = PARAMS[key as keyof typeof PARAMS];
-    if (field === 'relayUrl') invite.relayUrl = checkRelayUrl(value);
-    else if (field === 'relayFingerprint') invite.relayFingerprint = checkFingerprint(value);
-    else invite.relayToken = checkToken(value);
-  }
-  checkInviteShape(invite);
-  return invite;
+  return codeText;
 }
 
 /**

@@ -170,6 +170,8 @@ describe('invite properties', () => {
     const text = fc.oneof(
       fc.string({ maxLength: 200 }),
       fc.string({ maxLength: 120 }).map((s) => `clawbridge://pair/${s}`),
+      fc.string({ maxLength: 120 }).map((s) => `clawbridge://join?${s}`),
+      fc.string({ maxLength: 120 }).map((s) => `clawbridge://join?invite=${s}`),
     );
     fc.assert(
       fc.property(text, (s) => onlyCodeErrors(() => parseCodeOrInvite(s))),

@@ -109,7 +109,7 @@ describe('pair codes', () => {
 describe('invites', () => {
   const fp = 'ab'.repeat(32);
 
-  it('encodes code, relay, fingerprint and token as a clawbridge:// URL', () => {
+  it('encodes code, relay, fingerprint and token as a clawbridge://join link', () => {
     const text = encodeInvite({
       code: example,
       relayUrl: 'wss://relay.example:8443/r',
@@ -118,7 +118,7 @@ describe('invites', () => {
     });
     assert.equal(
       text,
-      `clawbridge://pair/K7QX-M2RT-9WZA?relay=wss%3A%2F%2Frelay.example%3A8443%2Fr&fp=${fp}&token=t%2Bk+n`,
+      `clawbridge://join?invite=K7QX-M2RT-9WZA&relay=wss%3A%2F%2Frelay.example%3A8443%2Fr&fp=${fp}&token=t%2Bk+n`,
     );
     assert.deepEqual(parseInvite(text), {
       code: example,
@@ -126,7 +126,21 @@ describe('invites', () => {
       relayFingerprint: fp,
       relayToken: 't+k n',
     });
-    assert.equal(encodeInvite({ code: example }), 'clawbridge://pair/K7QX-M2RT-9WZA');
+    assert.equal(encodeInvite({ code: example }), 'clawbridge://join?invite=K7QX-M2RT-9WZA');
+  });
+
+  it('still takes the first form, clawbridge://pair/<code>?…', () => {
+    assert.deepEqual(parseInvite(`clawbridge://pair/K7QX-M2RT-9WZA?relay=wss%3A%2F%2Fh&fp=${fp}&token=t`), {
+      code: example,
+      relayUrl: 'wss://h',
+      relayFingerprint: fp,
+      relayToken: 't',
+    });
+    assert.deepEqual(parseInvite('clawbridge://pair/k7qx-m2rt-9wza'), { code: example });
+    assert.throws(
+      () => parseInvite('clawbridge://pair/K7QX-M2RT-9WZA?invite=K7QX-M2RT-9WZA'),
+      badInvite(/unknown parameter 'invite'/),
+    );
   });
 
   it('parseCodeOrInvite takes either', () => {
@@ -140,26 +154,29 @@ describe('invites', () => {
   });
 
   it('refuses each malformed part with a clear line', () => {
-    const base = 'clawbridge://pair/K7QX-M2RT-9WZA';
+    const base = 'clawbridge://join?invite=K7QX-M2RT-9WZA';
+    const legacy = 'clawbridge://pair/K7QX-M2RT-9WZA';
     const cases: [string, RegExp][] = [
-      ['https://example.com/K7QX-M2RT-9WZA', /must start with clawbridge:\/\/pair\//],
-      [`${base}?relay=http%3A%2F%2Fx`, /must be a ws:\/\/ or wss:\/\/ URL, got http:\/\//],
-      [`${base}?relay=not%20a%20url`, /relay is not a URL/],
-      [`${base}?relay=wss%3A%2F%2Fu%3Ap%40h`, /must not contain a user name or password/],
-      [`${base}?relay=wss%3A%2F%2Fh&fp=abc`, /fingerprint must be 64 hex characters, got 3 characters/],
-      [`${base}?relay=wss%3A%2F%2Fh&fp=${'g'.repeat(64)}`, /fingerprint may contain only hex digits/],
-      [`${base}?relay=ws%3A%2F%2Fh&fp=${fp}`, /relay is ws:\/\/, which has no certificate to pin/],
-      [`${base}?fp=${fp}`, /fingerprint or token but no relay URL/],
-      [`${base}?relay=wss%3A%2F%2Fh&token=`, /token must be 1 to 255 bytes, got 0/],
-      [`${base}?relay=wss%3A%2F%2Fh&token=${'x'.repeat(256)}`, /token must be 1 to 255 bytes, got 256/],
-      [`${base}?relay=wss%3A%2F%2Fh&token=a%07`, /token contains control characters/],
-      [`${base}?relay=wss%3A%2F%2Fh&relay=wss%3A%2F%2Fh`, /repeats the parameter 'relay'/],
-      [`${base}?relay=wss%3A%2F%2Fh&colour=blue`, /unknown parameter 'colour'/],
-      [`${base}?relay=wss%3A%2F%2F${'h'.repeat(600)}`, /relay URL must be 1 to 512 characters, got 606/],
+      ['https://example.com/K7QX-M2RT-9WZA', /must start with clawbridge:\/\/join — paste the whole invite/],
+      ['clawbridge://join?relay=wss%3A%2F%2Fh', /invite has no code — it must carry invite=<code>/],
+      [`${base}&invite=K7QX-M2RT-9WZA`, /repeats the parameter 'invite'/],
+      [`${base}&relay=http%3A%2F%2Fx`, /must be a ws:\/\/ or wss:\/\/ URL, got http:\/\//],
+      [`${base}&relay=not%20a%20url`, /relay is not a URL/],
+      [`${base}&relay=wss%3A%2F%2Fu%3Ap%40h`, /must not contain a user name or password/],
+      [`${base}&relay=wss%3A%2F%2Fh&fp=abc`, /fingerprint must be 64 hex characters, got 3 characters/],
+      [`${base}&relay=wss%3A%2F%2Fh&fp=${'g'.repeat(64)}`, /fingerprint may contain only hex digits/],
+      [`${base}&relay=ws%3A%2F%2Fh&fp=${fp}`, /relay is ws:\/\/, which has no certificate to pin/],
+      [`${base}&fp=${fp}`, /fingerprint or token but no relay URL/],
+      [`${base}&relay=wss%3A%2F%2Fh&token=`, /token must be 1 to 255 bytes, got 0/],
+      [`${base}&relay=wss%3A%2F%2Fh&token=${'x'.repeat(256)}`, /token must be 1 to 255 bytes, got 256/],
+      [`${base}&relay=wss%3A%2F%2Fh&token=a%07`, /token contains control characters/],
+      [`${base}&relay=wss%3A%2F%2Fh&relay=wss%3A%2F%2Fh`, /repeats the parameter 'relay'/],
+      [`${base}&relay=wss%3A%2F%2Fh&colour=blue`, /unknown parameter 'colour'/],
+      [`${base}&relay=wss%3A%2F%2F${'h'.repeat(600)}`, /relay URL must be 1 to 512 characters, got 606/],
       [`${base}#x`, /#fragment/],
-      [`${base}/extra`, /path must be just the code, like \/K7QX-M2RT-9WZA$/],
-      [`${base}%zz`, /not valid percent-encoding/],
-      [`${base}?token=${'a'.repeat(2100)}`, /limit is 2048/],
+      [`${legacy}/extra`, /path must be just the code, like \/K7QX-M2RT-9WZA$/],
+      [`${legacy}%zz`, /not valid percent-encoding/],
+      [`${base}&token=${'a'.repeat(2100)}`, /limit is 2048/],
     ];
     for (const [text, pattern] of cases) {
       assert.throws(
@@ -169,6 +186,10 @@ describe('invites', () => {
         text,
       );
     }
+    assert.throws(
+      () => parseInvite('clawbridge://join?invite=K7QX'),
+      badCode(/must be 12 characters .*, got 4$/),
+    );
     assert.throws(() => parseInvite('clawbridge://pair/K7QX'), badCode(/must be 12 characters .*, got 4$/));
   });
 
