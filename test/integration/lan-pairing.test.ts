@@ -36,7 +36,11 @@ test('pairing by code over the LAN (mDNS) with no relay, then a direct link', { 
   await b.waitForLine(/agent b running/);
 
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homeA]);
-  assert.equal(code.invite, `clawbridge://join?invite=${code.code}`, 'no relay: the invite carries only the code');
+  assert.equal(
+    code.invite,
+    `clawbridge://join?invite=${code.code}`,
+    'no relay: the invite carries only the code',
+  );
   const join = cli(['pair', 'join', code.code, '--home', homeB, '--timeout', '30s']);
   const req = await waitFor(
     'B pending on A',
