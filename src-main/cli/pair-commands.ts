@@ -10,6 +10,7 @@ import { call, withAgent, type HomeOpts } from './client-commands.js';
 import { age, printJson, table } from './output.js';
 import { followJoin } from './pair-progress.js';
 import { describeAllow, parseAllow } from './permissions.js';
+import { parseWait, retryFor } from './wait-for.js';
 
 export function registerPairCommands(program: Command): void {
   const pair = program.command('pair').description('pair with another node using a one-time code');
@@ -27,7 +28,9 @@ export function registerPairCommands(program: Command): void {
       console.log(`code:    ${r.code}`);
       console.log(`invite:  ${r.invite}`);
       console.log(`expires: ${r.expiresAt} (in ${formatDuration(ttlMs)}); single use`);
-      console.log('on the other node run: clawbridge pair join <code or invite>');
+      console.log(
+        'on the other node run: clawbridge pair join <code or invite>, or open the invite link there',
+      );
       console.log(
         'when a device joins, `clawbridge pending` shows it; compare its fingerprint, then `clawbridge approve --latest`',
       );
@@ -62,10 +65,16 @@ export function registerPairCommands(program: Command): void {
   program
     .command('pending')
     .description('requests waiting for your approval')
+    .option('--wait <duration>', 'wait this long (e.g. 30s) for a request when there is none yet')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (opts: HomeOpts) => {
-      const list = await call(opts, 'pending.list', {});
+    .action(async (opts: HomeOpts & { wait?: string }) => {
+      const waitMs = parseWait(opts.wait);
+      const list =
+        (await retryFor(waitMs, ['NO_AGENT'], async () => {
+          const l = await call(opts, 'pending.list', {});
+          return l.length > 0 ? l : undefined;
+        })) ?? [];
       if (opts.json) return printJson(list);
       if (list.length === 0) return console.log('no pending requests');
       console.log(
