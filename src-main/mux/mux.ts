@@ -296,6 +296,11 @@ export class Mux {
     const stream = new MuxStream(this.host, id, opening.service, opening.args, this.window);
     this.streams.set(id, stream);
     stream.start();
+    // The caller gets the stream in a promise reaction, which runs after process.nextTick callbacks:
+    // when the link's GOAWAY arrives in the same read as this ACCEPT, the stream's 'error' is emitted
+    // before the caller could listen, and an unheard 'error' would end the whole process. Callers that
+    // listen still get it.
+    stream.once('error', () => undefined);
     opening.resolve(stream);
   }
 
