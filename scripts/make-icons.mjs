@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Draws the tray and app icons as PNGs with nothing but node:zlib, so the icons are reproducible from
+// Draws every icon the app ships as PNGs with nothing but node:zlib, so they are reproducible from one
 // source: `node scripts/make-icons.mjs` rewrites assets/*.png. The glyph is two nodes joined by a link.
+// electron-builder makes the macOS .icns, the Windows .ico and the Linux sizes from assets/icon.png.
+// The tray files are the ones src-main/electron/tray-icons.ts names (a test checks they all exist).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { deflateSync, crc32 } from 'node:zlib';
 
@@ -9,13 +11,36 @@ const out = new URL('../assets/', import.meta.url);
 const SUPERSAMPLE = 4;
 const TEAL = [42, 157, 143];
 const NAVY = [20, 33, 61];
+/** Attention (a pairing request waits for the owner): amber reads on light and dark task bars. */
+const AMBER = [231, 149, 0];
+/** Offline (the agent is not running): a neutral grey. */
+const GREY = [128, 128, 128];
+/** Template images: macOS uses only their alpha, so the colour is irrelevant; black by convention. */
+const BLACK = [0, 0, 0];
 
-/** The glyph in unit coordinates: true when (x, y) is inside one of the two nodes or the link. */
+/** Distance from (x, y) to a node's centre; the two nodes sit at x = 0.25 and 0.75 on the middle line. */
+const fromNode = (x, y, cx) => Math.sqrt((x - cx) ** 2 + (y - 0.5) ** 2);
+/** Node radius and half the link's thickness, in unit coordinates. */
+const NODE_R = 0.19;
+const LINK_HALF = 0.07;
+
+/** Online: two solid nodes joined by a link. */
 function glyph(x, y) {
-  const node = (cx) => (x - cx) ** 2 + (y - 0.5) ** 2 <= 0.19 ** 2;
-  const link = x >= 0.3 && x <= 0.7 && Math.abs(y - 0.5) <= 0.07;
-  return node(0.25) || node(0.75) || link;
+  const link = x >= 0.3 && x <= 0.7 && Math.abs(y - 0.5) <= LINK_HALF;
+  return fromNode(x, y, 0.25) <= NODE_R || fromNode(x, y, 0.75) <= NODE_R || link;
 }
+
+/**
+ * Offline: the nodes hollow and no link between them. The shape differs, not only the colour,
+ * because a macOS template image keeps nothing but its alpha.
+ */
+function brokenGlyph(x, y) {
+  const ring = (cx) => fromNode(x, y, cx) <= NODE_R && fromNode(x, y, cx) >= 0.1;
+  return ring(0.25) || ring(0.75);
+}
+
+/** Attention's badge: a dot in the top-right corner, with a clear ring cut out of the glyph around it. */
+const BADGE = { cx: 0.8, cy: 0.2, r: 0.17, gap: 0.06 };
 
 /** True inside a rounded square with corner radius `r`, in unit coordinates. */
 function roundedSquare(x, y, r) {
@@ -73,21 +98,47 @@ function png(size, rgba) {
   ]);
 }
 
-// Tray: the glyph alone. macOS uses only the alpha of a "Template" image; elsewhere teal shows on both
-// light and dark task bars.
-const tray = (x, y) => (glyph(x, y) ? [...TEAL, 1] : null);
+/** Paints `shape` in `colour`. */
+const solid = (shape, colour) => (x, y) => (shape(x, y) ? [...colour, 1] : null);
+
+/** The online glyph in `colour` with the badge in `badgeColour`; the two never touch. */
+function withBadge(colour, badgeColour) {
+  return (x, y) => {
+    const d = Math.sqrt((x - BADGE.cx) ** 2 + (y - BADGE.cy) ** 2);
+    if (d <= BADGE.r) return [...badgeColour, 1];
+    if (d <= BADGE.r + BADGE.gap) return null;
+    return glyph(x, y) ? [...colour, 1] : null;
+  };
+}
+
 // App icon: the glyph inset on a navy rounded square.
 const icon = (x, y) => {
   if (!roundedSquare(x, y, 0.2)) return null;
   return glyph((x - 0.5) / 0.8 + 0.5, (y - 0.5) / 0.8 + 0.5) ? [...TEAL, 1] : [...NAVY, 1];
 };
 
+// Tray: "…Template" images for the macOS menu bar; the same shapes in colour for Windows and Linux
+// task bars (teal online, amber badge when a request waits, grey offline).
+const TRAY = [
+  ['trayTemplate', solid(glyph, BLACK)],
+  ['trayAttentionTemplate', withBadge(BLACK, BLACK)],
+  ['trayOfflineTemplate', solid(brokenGlyph, BLACK)],
+  ['tray', solid(glyph, TEAL)],
+  ['trayAttention', withBadge(TEAL, AMBER)],
+  ['trayOffline', solid(brokenGlyph, GREY)],
+];
+
 mkdirSync(out, { recursive: true });
-for (const [name, size, shade] of [
-  ['trayTemplate.png', 16, tray],
-  ['trayTemplate@2x.png', 32, tray],
+const images = [
+  // Each tray image at 1x (16 px) and 2x (32 px), which nativeImage picks on HiDPI screens.
+  ...TRAY.flatMap(([name, shade]) => [
+    [`${name}.png`, 16, shade],
+    [`${name}@2x.png`, 32, shade],
+  ]),
+  // 512 px is the smallest electron-builder accepts to make every platform's icon from one PNG.
   ['icon.png', 512, icon],
-]) {
+];
+for (const [name, size, shade] of images) {
   writeFileSync(new URL(name, out), png(size, render(size, shade)));
   console.log(`assets/${name} ${size}×${size}`);
 }
