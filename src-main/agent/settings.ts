@@ -48,6 +48,11 @@ const peerSchema = z.object({
    * forwards/destination-policy.ts). Absent = anywhere.
    */
   forwardTo: z.array(z.string().max(MAX_FORWARD_TO_PATTERN_CHARS)).max(MAX_FORWARD_TO_PATTERNS).optional(),
+  /**
+   * The peer's home relay: what its hello announced, or the relay its invite named. Dialed on demand
+   * when this node shares no relay with the peer (relay-set.ts; docs/relay-protocol.md §Home relays).
+   */
+  homeRelay: relaySchema.optional(),
 });
 
 const pendingSchema = z.object({
