@@ -1,0 +1,118 @@
+/**
+ * Bundles the desktop app's Node side (docs/adr/0009-bundled-desktop-app.md): the main process, the
+ * agent's utility process and the preload, each with its pure-JavaScript dependencies inlined, so the
+ * packaged app.asar ships these bundles instead of dist/src-main/ and node_modules/.
+ *
+ *   vite build -c scripts/vite-desktop.config.ts --mode main      → dist/app/electron/{main,agent-process}.js
+ *   vite build -c scripts/vite-desktop.config.ts --mode preload   → dist/app/electron/preload.cjs
+ *
+ * Two builds because Rollup writes one format per build: the main side is ES modules (package.json
+ * "type": "module"), the preload must be one CommonJS file that requires only 'electron' (a sandboxed
+ * preload can load nothing else). The CLI is not part of the app and keeps tsc's dist/src-main/.
+ */
+import { existsSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The bundle folder, relative to the repository. Three levels deep on purpose: code that finds the
+ * renderer relative to its own file (static-files.ts: `../../../dist/renderer/`) resolves to the
+ * same dist/renderer/ from here as from src-main/api/web-ui/, so it needs no bundle-specific path.
+ */
+export const DESKTOP_OUT_DIR = 'dist/app/electron';
+
+/**
+ * Every entry of the main side, by output name. The main process starts the agent's utility process
+ * from `agent-process.js` next to `main.js`; an entry whose source does not exist yet is skipped
+ * with a warning, so the build works while it is being written.
+ */
+export const MAIN_SIDE_ENTRIES: Readonly<Record<string, string>> = {
+  main: 'src-main/electron/main.ts',
+  'agent-process': 'src-main/electron/agent-process.ts',
+};
+
+/** The preload's source; its output is `preload.cjs`, the name main.ts passes to BrowserWindow. */
+export const PRELOAD_ENTRY = 'src-main/electron/preload.cts';
+
+/**
+ * Loaded at run time from node_modules, never inlined: Electron itself, and the native addons, whose
+ * `.node` files cannot be bundled (app.asar ships them with their JavaScript). `utf-8-validate` is
+ * ws's other optional addon; it is not installed, and ws falls back to JavaScript without it.
+ */
+export const RUNTIME_EXTERNALS: readonly string[] = ['electron', 'node-pty', 'bufferutil', 'utf-8-validate'];
+
+const builtins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/**
+ * The bundles are ES modules, but the CommonJS dependencies inlined into them keep a few `require()`
+ * calls that Rollup cannot turn into imports: ws's `try { require('bufferutil') }` (optional addons
+ * are loaded inside try/catch) and node-gyp-build's. A module-scoped `require` resolves those from the
+ * bundle's folder, i.e. the app's node_modules, instead of failing as an undefined global.
+ */
+const REQUIRE_SHIM =
+  "import { createRequire as __cbCreateRequire } from 'node:module';\nconst require = __cbCreateRequire(import.meta.url);";
+
+function mainSideInput(): Record<string, string> {
+  const input: Record<string, string> = {};
+  for (const [name, source] of Object.entries(MAIN_SIDE_ENTRIES)) {
+    if (existsSync(new URL(`../${source}`, import.meta.url))) input[name] = `${root}${source}`;
+    else console.warn(`vite-desktop: ${source} does not exist yet; ${name}.js is not built`);
+  }
+  return input;
+}
+
+export default defineConfig(({ mode }) => {
+  if (mode !== 'main' && mode !== 'preload') {
+    throw new Error(`vite-desktop: --mode must be 'main' or 'preload', got '${mode}'`);
+  }
+  const preload = mode === 'preload';
+  return {
+    root,
+    // Nothing from public/ or .env files belongs in the main process.
+    publicDir: false,
+    envFile: false,
+    // esbuild strips types; its default filter skips .cts, which the preload is.
+    esbuild: { include: /\.[cm]?tsx?$/, target: 'node22' },
+    ssr: {
+      target: 'node',
+      // Inline every dependency except the runtime externals: that is what keeps node_modules out of
+      // app.asar (electron-builder.yml ships only the native addons').
+      noExternal: true,
+      external: [...RUNTIME_EXTERNALS],
+    },
+    build: {
+      ssr: true,
+      outDir: DESKTOP_OUT_DIR,
+      // Both builds write into the same folder; the main build runs first and empties it.
+      emptyOutDir: !preload,
+      // Electron 45 runs Node 22.
+      target: 'node22',
+      // Keeps stack traces in user reports readable; the bundles are a few MB either way.
+      minify: false,
+      sourcemap: false,
+      reportCompressedSize: false,
+      copyPublicDir: false,
+      rollupOptions: {
+        // zod's sources carry `@__PURE__` comments where Rollup cannot use them; it drops them, harmlessly.
+        onwarn(warning, warn) {
+          if (warning.code === 'INVALID_ANNOTATION' && warning.id?.includes('/node_modules/')) return;
+          warn(warning);
+        },
+        input: preload ? { preload: `${root}${PRELOAD_ENTRY}` } : mainSideInput(),
+        external: [...builtins, ...RUNTIME_EXTERNALS, /^electron\//],
+        output: preload
+          ? { format: 'cjs', entryFileNames: '[name].cjs', inlineDynamicImports: true }
+          : {
+              format: 'es',
+              entryFileNames: '[name].js',
+              // Chunks sit next to the entries, so a chunk's import.meta.url has the same depth (see DESKTOP_OUT_DIR).
+              chunkFileNames: '[name]-[hash].js',
+              banner: REQUIRE_SHIM,
+            },
+      },
+    },
+  };
+});
