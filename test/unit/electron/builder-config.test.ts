@@ -26,15 +26,18 @@ test('the validator is live: an unknown option is rejected', async () => {
   );
 });
 
-test('targets, tray-only mac app, packaged files and node-pty outside the asar', async () => {
+test('targets, tray-only mac app, per-user installer, deep links and node-pty outside the asar', async () => {
   const c = await load();
   assert.equal(c.appId, 'dev.clawbridge.app');
   assert.equal(c.productName, 'Clawbridge');
-  assert.equal(c.mac?.target, 'dmg');
+  assert.deepEqual(c.mac?.target, [{ target: 'dmg', arch: ['x64', 'arm64'] }]);
   assert.equal(c.mac?.extendInfo?.LSUIElement, true);
   assert.equal(c.win?.target, 'nsis');
-  assert.equal(c.linux?.target, 'AppImage');
-  assert.deepEqual(c.files, [{ filter: ['dist/**', 'package.json', 'assets/trayTemplate*.png'] }]);
+  assert.equal(c.nsis?.perMachine, false);
+  assert.equal(c.nsis?.createStartMenuShortcut, true);
+  assert.deepEqual(c.linux?.target, ['AppImage', 'deb']);
+  assert.deepEqual(c.protocols, [{ name: 'Clawbridge', schemes: ['clawbridge'] }]);
+  // What the packed app holds is checked on a real pack in test/packaging/app-bundle.test.ts.
   assert.deepEqual(c.asarUnpack, ['node_modules/node-pty/**']);
 });
 
