@@ -1,10 +1,20 @@
 /**
- * Client side of the control socket, used by every CLI command except `agent` and `relay`.
+ * Client side of the control socket, used by every CLI command except `agent` and `relay`, and by the
+ * desktop app's main process to reach the agent it hosts in a utility process (electron/agent-client.ts).
  */
 import { connect, type Socket } from 'node:net';
 import { ClawError, isClawError, type ErrorCode } from '../core/errors.js';
+import { isRefusalCode, type RefusalCode } from '../core/refusal-codes.js';
 import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../agent/home-dir.js';
-import type { MethodName, MethodParams, MethodResults } from './contract.js';
+import type { ApiEvents, MethodName, MethodParams, MethodResults } from './contract.js';
+import {
+  requestStreamUpgrade,
+  socketChannel,
+  type StreamMethodName,
+  type StreamMethodParams,
+  type StreamMethodResults,
+} from './stream-upgrade.js';
+import type { ViewerChannel } from './viewer-channel.js';
 
 /** How long a CLI waits for the agent to answer one request, in ms (ping brings its own timeout). */
 export const CONTROL_REQUEST_TIMEOUT_MS = 65_000;
@@ -13,13 +23,24 @@ interface Reply {
   id: number;
   ok: boolean;
   result?: unknown;
-  error?: { code: ErrorCode; message: string };
+  error?: { code: ErrorCode; message: string; refusal?: unknown };
 }
+
+/** A pushed event line (after `"subscribe"`): `{event, data}`. */
+interface EventLine {
+  event: string;
+  data: unknown;
+}
+
+/** Receives the contract's events (ApiEvents), as the agent pushed them. */
+export type ControlEventListener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
 
 export class ControlClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private buffered = '';
+  private readonly eventListeners = new Set<ControlEventListener>();
+  private subscribed = false;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
@@ -28,7 +49,34 @@ export class ControlClient {
       for (const p of this.pending.values())
         p.reject(new ClawError('NO_AGENT', 'the agent closed the connection'));
       this.pending.clear();
+      this.eventListeners.clear();
     });
+  }
+
+  /** True once the connection is gone (the agent stopped, or close() was called). */
+  get closed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  /** Once, when the connection ends for any reason. */
+  onClose(listener: () => void): () => void {
+    if (this.socket.destroyed) {
+      queueMicrotask(listener);
+      return () => undefined;
+    }
+    this.socket.once('close', listener);
+    return () => void this.socket.off('close', listener);
+  }
+
+  /**
+   * Subscribes this connection to the agent's events (the `"subscribe"` line of control-server.ts; the
+   * agent then pushes a `status` event at once). Returns a disposer for `listener`.
+   */
+  onEvent(listener: ControlEventListener): () => void {
+    if (!this.subscribed && !this.socket.destroyed) this.socket.write('"subscribe"\n');
+    this.subscribed = true;
+    this.eventListeners.add(listener);
+    return () => void this.eventListeners.delete(listener);
   }
 
   /** @throws ClawError('NO_AGENT') with what to do when no agent listens on `path`. */
@@ -71,22 +119,40 @@ export class ControlClient {
     while ((nl = this.buffered.indexOf('\n')) >= 0) {
       const line = this.buffered.slice(0, nl);
       this.buffered = this.buffered.slice(nl + 1);
-      let reply: Reply;
+      let reply: Reply | EventLine;
       try {
-        reply = JSON.parse(line) as Reply;
+        reply = JSON.parse(line) as Reply | EventLine;
       } catch {
+        continue;
+      }
+      if ('event' in reply) {
+        if (typeof reply.event === 'string') this.emitEvent(reply);
         continue;
       }
       const waiter = this.pending.get(reply.id);
       if (!waiter) continue;
       this.pending.delete(reply.id);
       if (reply.ok) waiter.resolve(reply.result);
-      else
-        waiter.reject(
-          new ClawError(reply.error?.code ?? 'INTERNAL', reply.error?.message ?? 'unknown error'),
-        );
+      else waiter.reject(replyError(reply.error));
     }
   }
+
+  private emitEvent(line: EventLine): void {
+    // The agent is trusted to send ApiEvents (it is our own process); the listener checks what it uses.
+    const emit = (l: ControlEventListener) =>
+      (l as (event: string, data: unknown) => void)(line.event, line.data);
+    for (const l of [...this.eventListeners]) emit(l);
+  }
+}
+
+/** An error reply as a ClawError with the agent's code, its line and, when another node refused, the refusal. */
+function replyError(error: Reply['error']): ClawError {
+  const refusal: RefusalCode | undefined = isRefusalCode(error?.refusal) ? error.refusal : undefined;
+  return new ClawError(
+    error?.code ?? 'INTERNAL',
+    error?.message ?? 'unknown error',
+    refusal ? { refusal } : undefined,
+  );
 }
 
 /**
@@ -127,4 +193,39 @@ export function connectControlSocket(path: string, home: string): Promise<Socket
     });
     socket.once('error', () => reject(noAgent()));
   });
+}
+
+/**
+ * Opens a streaming method (terminal.open / terminal.attach) on a fresh control connection and hands
+ * back its byte channel (api/stream-upgrade.ts). The channel starts paused: bytes that came with the
+ * reply go to the first onData listener, and the rest flow after resume(). With `viewerAcks` the agent
+ * waits for the viewer's ACK frames before counting output as delivered (a window relayed by main).
+ * @throws ClawError('NO_AGENT') when nothing listens; the agent's ClawError for a refused open
+ */
+export async function openControlStream<M extends StreamMethodName>(
+  path: string,
+  home: string,
+  method: M,
+  params: StreamMethodParams<M>,
+  viewerAcks: boolean,
+): Promise<{ result: StreamMethodResults[M]; channel: ViewerChannel }> {
+  const socket = await connectControlSocket(path, home);
+  const { result, rest } = await requestStreamUpgrade(socket, method, params, undefined, viewerAcks);
+  return { result, channel: withFirstBytes(socketChannel(socket, viewerAcks), rest) };
+}
+
+/** `channel`, whose first onData listener also gets `first` (read along with the upgrade's reply). */
+function withFirstBytes(channel: ViewerChannel, first: Uint8Array): ViewerChannel {
+  let pending: Uint8Array | undefined = first.byteLength > 0 ? first : undefined;
+  return {
+    ...channel,
+    viewerAcks: channel.viewerAcks,
+    onData(listener) {
+      const dispose = channel.onData(listener);
+      const bytes = pending;
+      pending = undefined;
+      if (bytes) listener(bytes);
+      return dispose;
+    },
+  };
 }

@@ -117,12 +117,14 @@ export function startStreamMethod(
 
 /**
  * The control socket as a ViewerChannel: the CLI writes output straight to its stdout, so it sends no
- * ACK frames (`viewerAcks: false`) and a write the socket took counts as delivered.
+ * ACK frames (`viewerAcks: false`) and a write the socket took counts as delivered. The desktop app's
+ * main process relays a window's terminal over this socket and asks for `viewerAcks: true` in its
+ * request line: the window acknowledges what xterm drew, as over the web UI.
  */
-export function socketChannel(socket: Socket): ViewerChannel {
+export function socketChannel(socket: Socket, viewerAcks = false): ViewerChannel {
   socket.on('error', () => socket.destroy());
   return {
-    viewerAcks: false,
+    viewerAcks,
     write: (bytes) => !socket.destroyed && socket.write(bytes),
     onData: (listener) => {
       socket.on('data', listener);
@@ -168,6 +170,7 @@ export function acceptStreamUpgrade(
   if (!raw || typeof raw !== 'object' || !('method' in raw) || !isStreamMethod(raw.method)) return false;
   const method = raw.method;
   const id = 'id' in raw && Number.isInteger(raw.id) && (raw.id as number) >= 0 ? (raw.id as number) : null;
+  const viewerAcks = 'viewerAcks' in raw && raw.viewerAcks === true;
   socket.pause();
   const fail = (err: unknown) => {
     if (!socket.destroyed) socket.end(JSON.stringify({ id, ok: false, error: apiErrorBody(err) }) + '\n');
@@ -182,7 +185,7 @@ export function acceptStreamUpgrade(
     (up) => {
       if (socket.destroyed) return up.cancel();
       socket.write(JSON.stringify({ id, ok: true, result: up.result }) + '\n');
-      up.attach(socketChannel(socket));
+      up.attach(socketChannel(socket, viewerAcks));
     },
     (err: unknown) => fail(err),
   );
@@ -200,6 +203,8 @@ export function requestStreamUpgrade<M extends StreamMethodName>(
   method: M,
   params: StreamMethodParams<M>,
   timeoutMs = STREAM_UPGRADE_TIMEOUT_MS,
+  /** The viewer behind this socket acknowledges output with ACK frames (a window relayed by main). */
+  viewerAcks = false,
 ): Promise<{ result: StreamMethodResults[M]; rest: Buffer }> {
   return new Promise((resolve, reject) => {
     let buffered = Buffer.alloc(0);
@@ -241,6 +246,6 @@ export function requestStreamUpgrade<M extends StreamMethodName>(
     );
     socket.on('data', onData);
     socket.on('close', onClose);
-    socket.write(JSON.stringify({ id: 1, method, params }) + '\n');
+    socket.write(JSON.stringify({ id: 1, method, params, ...(viewerAcks ? { viewerAcks } : {}) }) + '\n');
   });
 }

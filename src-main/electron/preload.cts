@@ -1,30 +1,67 @@
 /**
- * The preload: the only code with a foot in both worlds. It exposes `window.clawbridge` (DesktopApi) and
- * never `ipcRenderer` itself, so page script can reach exactly these two channels.
+ * The preload: the only code with a foot in both worlds. It exposes `window.clawbridge` — exactly
+ * `request`, `subscribe` and `openStream`, the bridge src-renderer/api/ipc-bridge.ts describes — and
+ * never `ipcRenderer` or an IPC event object, so page script reaches the API contract and nothing else
+ * of Electron or Node. Main validates every message (api-ipc.ts); this file only moves them.
  * CommonJS because sandboxed preloads cannot be ES modules, and self-contained because a sandboxed
- * preload can `require` only 'electron' and a few built-ins: the channel names are repeated here and
- * a unit test checks them against bridge-api.ts.
+ * preload can `require` only 'electron': the channel names repeat api-ipc-channels.ts, and a unit
+ * test checks both copies agree.
  */
 // `import x = require()` is how a .cts under verbatimModuleSyntax says require(); ESM syntax is refused.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import electron = require('electron');
-import type { DesktopApi } from './bridge-api.js';
+import type { IpcEnvelope, WindowBridge } from './api-ipc-channels.js';
 
 const { contextBridge, ipcRenderer } = electron;
 
-const STATUS_CHANNEL = 'clawbridge:status';
-const CHANGED_CHANNEL = 'clawbridge:changed';
+const REQUEST = 'clawbridge:request';
+const SUBSCRIBE = 'clawbridge:subscribe';
+const UNSUBSCRIBE = 'clawbridge:unsubscribe';
+const EVENT = 'clawbridge:event';
+const OPEN_STREAM = 'clawbridge:open-stream';
+const STREAM = 'clawbridge:stream';
 
-const api: DesktopApi = {
-  status: () => ipcRenderer.invoke(STATUS_CHANNEL) as ReturnType<DesktopApi['status']>,
-  onChange(listener) {
-    // The IPC event object is dropped: it carries `sender`, which must not reach page script.
-    const wrapped = (): void => listener();
-    ipcRenderer.on(CHANGED_CHANNEL, wrapped);
-    return () => {
-      ipcRenderer.removeListener(CHANGED_CHANNEL, wrapped);
-    };
-  },
+type Listener = Parameters<WindowBridge['subscribe']>[0];
+
+/** The page's window, as far as handing it a MessagePort goes (no DOM types in main's build). */
+const page = globalThis as unknown as {
+  postMessage(message: unknown, targetOrigin: string, transfer: unknown[]): void;
 };
 
-contextBridge.exposeInMainWorld('clawbridge', api);
+// One subscription in main per page, however many listeners the page adds.
+const listeners = new Set<Listener>();
+ipcRenderer.on(EVENT, (_event, name: unknown, data: unknown) => {
+  if (typeof name !== 'string') return;
+  for (const l of [...listeners]) l(name, data);
+});
+
+// The port for a stream the page opened goes to the page's own window; the page picks it up by the
+// streamId it chose (ipc-transport.ts). The IPC event itself stays here: it carries `sender`.
+ipcRenderer.on(STREAM, (event, message: unknown) => {
+  const streamId = (message as { streamId?: unknown } | null)?.streamId;
+  // Typed as the DOM's MessagePort, which main's build has no types for: only handed on.
+  const port: unknown = (event as { ports?: unknown[] }).ports?.[0];
+  if (typeof streamId !== 'string' || !port) return;
+  page.postMessage({ type: 'clawbridge:stream', streamId }, '*', [port]);
+});
+
+const bridge: WindowBridge = {
+  request: (method, params) => ipcRenderer.invoke(REQUEST, method, params) as Promise<IpcEnvelope>,
+  subscribe(listener) {
+    if (typeof listener !== 'function') throw new TypeError('subscribe takes a function');
+    listeners.add(listener);
+    if (listeners.size === 1) {
+      void (ipcRenderer.invoke(SUBSCRIBE) as Promise<IpcEnvelope>).then((reply) => {
+        // Refused (not the app's page): the page learns why instead of waiting for events forever.
+        if (!reply.ok) listener('app.refused', reply.error);
+      });
+    }
+    return () => {
+      if (listeners.delete(listener) && listeners.size === 0) void ipcRenderer.invoke(UNSUBSCRIBE);
+    };
+  },
+  openStream: (method, params, streamId) =>
+    ipcRenderer.invoke(OPEN_STREAM, method, params, streamId) as Promise<IpcEnvelope>,
+};
+
+contextBridge.exposeInMainWorld('clawbridge', bridge);

@@ -1,0 +1,77 @@
+/**
+ * Entry of the utility process that hosts the desktop app's agent (agent-host.ts starts it; ADR 0009).
+ * It waits for main's start message, runs the agent for that home — with the identity main decrypted,
+ * when it sent one — and says when the control socket is up or why the agent could not start. The
+ * agent then serves main over its control socket like any other client; this port carries only the
+ * lifecycle (agent-process-messages.ts). No `electron` import: Electron gives utility processes
+ * `process.parentPort`, and the tests give a child_process stand-in the same shape.
+ */
+import { errorMessage, isClawError } from '../core/errors.js';
+import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
+import { loadIdentity } from '../crypto/identity.js';
+import type { RunAgentOptions, RunningAgent } from '../agent/run-agent.js';
+import { hostToAgentMessage, type AgentToHostMessage } from './agent-process-messages.js';
+
+/** The part of Electron's `process.parentPort` used here. */
+export interface ParentPortLike {
+  on(event: 'message', listener: (messageEvent: { data: unknown }) => void): unknown;
+  postMessage(message: unknown): void;
+}
+
+export interface AgentProcessDeps {
+  runAgent(opts: RunAgentOptions): Promise<RunningAgent>;
+  /** Ends the process (process.exit). */
+  exit(code: number): void;
+}
+
+/** Serves main's messages on `port` until the agent stops; then the process exits. */
+export function serveAgentProcess(port: ParentPortLike, deps: AgentProcessDeps): void {
+  const say = (msg: AgentToHostMessage) => port.postMessage(msg);
+  let running: RunningAgent | undefined;
+  let started = false;
+  let ending = false;
+  const end = (code: number, stop?: () => Promise<void>) => {
+    if (ending) return;
+    ending = true;
+    void (stop ?? (() => Promise.resolve()))()
+      .catch((err: unknown) => console.error(`clawbridge: stopping the agent failed: ${errorMessage(err)}`))
+      .finally(() => deps.exit(code));
+  };
+  port.on('message', ({ data }) => {
+    const parsed = hostToAgentMessage.safeParse(data);
+    if (!parsed.success)
+      return console.error('clawbridge: ignored a message from main that is not understood');
+    const msg = parsed.data;
+    if (msg.type === 'stop') return end(0, running && (() => running!.stop()));
+    if (started) return;
+    started = true;
+    void (async () => {
+      const identity = msg.identity ? loadIdentity(msg.identity.certPem, msg.identity.keyPem) : undefined;
+      running = await deps.runAgent({
+        home: msg.home,
+        ...(identity ? { identity } : {}),
+        // agent.stop (Quit, or `clawbridge stop` on the app's home): main must not start it again.
+        onStopRequested: (stop) => {
+          say({ type: 'stopping' });
+          end(0, stop);
+        },
+      });
+      say({ type: 'running', socketPath: running.control.path });
+    })().catch((err: unknown) => {
+      say({
+        type: 'failed',
+        code: isClawError(err) ? err.code : 'INTERNAL',
+        reason: errorMessage(err).slice(0, 2000),
+      });
+      end(1);
+    });
+  });
+}
+
+const parentPort = (process as { parentPort?: ParentPortLike }).parentPort;
+if (parentPort) {
+  // The agent relays bulk data here now, not in main (ADR 0007).
+  tuneGcForBulkTransfer();
+  const { runAgent } = await import('../agent/run-agent.js');
+  serveAgentProcess(parentPort, { runAgent, exit: (code) => process.exit(code) });
+}

@@ -1,0 +1,49 @@
+/**
+ * The IPC channels of the window's transport (docs/architecture.md §The API contract and its
+ * transports). The sandboxed preload cannot require this file at run time, so it repeats the strings;
+ * test/unit/electron/preload.test.ts checks both copies agree.
+ *
+ * - `request` (invoke: method, params) → `{ok, result} | {ok: false, error}`: one API call;
+ * - `subscribe` / `unsubscribe` (invoke, no arguments) → envelope: this page wants events or no more;
+ * - `event` (main → page: event, data): the agent's events, and the app's own (`app.*`, see api-ipc.ts);
+ * - `openStream` (invoke: method, params, streamId) → envelope with the stream's result; before it
+ *   answers, main posts a MessagePort on `stream` with `{streamId}`, which the preload hands to the page.
+ */
+export const API_IPC_CHANNELS = {
+  request: 'clawbridge:request',
+  subscribe: 'clawbridge:subscribe',
+  unsubscribe: 'clawbridge:unsubscribe',
+  event: 'clawbridge:event',
+  openStream: 'clawbridge:open-stream',
+  stream: 'clawbridge:stream',
+} as const;
+
+/**
+ * Events main itself sends the window over the same subscription; their names start with `app.` so
+ * they can never collide with the agent's (ApiEvents).
+ */
+export interface AppEvents {
+  /** Show a view (a tray item or a notification was clicked): 'approvals', 'pair', 'terminals'…, and an optional detail (a peer name). */
+  'app.navigate': { view: string; detail?: string };
+  /** The agent's host changed state (restarting, stopped…): the window can say why calls fail meanwhile. */
+  'app.host': { kind: string; reason?: string; retryAt?: number };
+  /** The page's subscription was refused (the error main gave), sent to that page's listener only. */
+  'app.refused': { code: string; message: string };
+}
+
+export type AppEventName = keyof AppEvents;
+
+/** What main answers on `request`, `subscribe`, `unsubscribe` and `openStream`. */
+export type IpcEnvelope =
+  { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; refusal?: string } };
+
+/**
+ * What the preload exposes as `window.clawbridge`: the renderer's ClawbridgeBridge
+ * (src-renderer/api/ipc-bridge.ts), restated here because main's build cannot reach the renderer's
+ * files; test/unit/electron/preload.test.ts checks the two types fit together.
+ */
+export interface WindowBridge {
+  request(method: string, params: unknown): Promise<IpcEnvelope>;
+  subscribe(listener: (event: string, data: unknown) => void): () => void;
+  openStream(method: string, params: unknown, streamId: string): Promise<IpcEnvelope>;
+}
