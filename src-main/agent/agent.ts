@@ -15,9 +15,9 @@ import { LocalNetwork } from './local-network.js';
 import type { Link, PathKind } from '../transport/link.js';
 import type { MuxStream } from '../mux/stream.js';
 import type { RelayClient } from '../transport/relay-client.js';
-import { RelaySet } from './relay-set.js';
+import { RelaySet, relayIdleMsFrom } from './relay-set.js';
 import type { Circuit } from '../transport/circuit.js';
-import { CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
+import { announcedHomeRelay, CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
 import { newPeerEntry } from './peer-entry.js';
 import { peerStateView } from './peer-api.js';
 import { notOnlineLine } from './peer-state.js';
@@ -80,6 +80,11 @@ export interface AgentOptions {
    * add peers to it): the composition root (compose-agent.ts) decides how they are made and wired.
    */
   parts: (agent: Agent) => AgentParts;
+  /**
+   * How long a relay used only on demand (a peer's home relay) may carry nothing before it is dropped,
+   * in ms; default: the CLAWBRIDGE_RELAY_IDLE_MS environment variable, else ON_DEMAND_RELAY_IDLE_MS.
+   */
+  relayIdleMs?: number;
 }
 
 export type { PeerEntry } from './ports.js';
@@ -104,21 +109,24 @@ export class Agent
   readonly services = new ServiceRegistry();
 
   constructor(private readonly opts: AgentOptions) {
-    this.relays = new RelaySet({
-      identity: opts.identity,
-      log: opts.logger,
-      onState: (url, state) => {
-        this.log.info({ relay: url, state }, 'relay state');
-        if (state === 'connected') for (const p of this.peers.values()) p.relay.kick();
-        this.changed();
+    this.relays = new RelaySet(
+      {
+        identity: opts.identity,
+        log: opts.logger,
+        onState: (url, state) => {
+          this.log.info({ relay: url, state }, 'relay state');
+          if (state === 'connected') for (const p of this.peers.values()) p.relay.kick();
+          this.changed();
+        },
+        onError: (url, err) => {
+          this.log.info({ relay: url }, err.message);
+          this.notice(err.message);
+          this.changed();
+        },
+        onIncoming: (circuit) => void acceptRelayCircuit(this, circuit),
       },
-      onError: (url, err) => {
-        this.log.info({ relay: url }, err.message);
-        this.notice(err.message);
-        this.changed();
-      },
-      onIncoming: (circuit) => void acceptRelayCircuit(this, circuit),
-    });
+      { idleMs: opts.relayIdleMs ?? relayIdleMsFrom(process.env) },
+    );
     this.trust = opts.trust;
     this.local = new LocalNetwork({
       node: this,
@@ -180,14 +188,27 @@ export class Agent
     this.relays.add(url, fingerprint);
   }
 
-  /** Uses a relay from now on (an invite's relay), saving it; nothing changes if it is already used. */
+  /**
+   * Uses a relay from now on, saving it; nothing changes if it is saved already. A relay used on demand
+   * until now becomes saved (relay-set.ts).
+   */
   ensureRelay(url: string, fingerprint?: string, token?: string): void {
-    if (this.relays.has(url)) return;
+    if (this.savedRelays().some((r) => r.url === url)) return;
     this.settings.update((s) => ({
       ...s,
       relays: [...s.relays, { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) }],
     }));
     this.relays.add(url, fingerprint, token);
+  }
+
+  /** A relay this node is not on, reached on demand and dropped when idle (docs/relay-protocol.md §Home relays). */
+  acquireRelay(url: string, fingerprint?: string, token?: string): RelayClient {
+    return this.relays.acquire(url, fingerprint, token);
+  }
+
+  /** True when this node uses `url` only on demand (to reach a peer's home relay), not as a saved relay. */
+  isOnDemandRelay(url: string): boolean {
+    return this.relays.isOnDemand(url);
   }
 
   /**
@@ -253,7 +274,7 @@ export class Agent
         this.settings.get().listen === null
           ? Promise.resolve(undefined)
           : dialDirectPath(this.identity, e.record),
-      dialRelay: (e) => dialRelayPath(this.identity, this.relayClients(), e.record.fingerprint),
+      dialRelay: (e) => dialRelayPath(this.identity, this.relays, e.record),
       attach: (l) => this.attach(l),
       onError: (path, message) => {
         this.log.debug({ peer: record.name, path }, `link attempt failed: ${message}`);
@@ -344,20 +365,24 @@ export class Agent
     this.changed();
   }
 
+  /** Our hello: the home relay is the first saved one, with its pin, so peers reach us there on demand. */
   private hello(): Hello {
-    const homeRelay = this.settings.get().relays[0]?.url ?? null;
+    const home = this.savedRelays()[0];
     return {
       v: 1,
       name: this.name,
       version: AGENT_VERSION,
       addresses: this.local.directAddresses(),
-      homeRelay,
+      homeRelay: home?.url ?? null,
+      ...(home?.fingerprint ? { homeRelayFingerprint: home.fingerprint } : {}),
     };
   }
 
   private onHello(entry: PeerEntry, hello: Hello): void {
     entry.directOffThere = hello.addresses.length === 0;
     this.learnAddresses(entry, hello.addresses);
+    const home = announcedHomeRelay(hello);
+    if (home) entry.record = this.trust.setHomeRelay(entry.record.fingerprint, home) ?? entry.record;
   }
 
   /** Saves newly learned direct addresses of a peer and dials them when direct is not up. */

@@ -1,6 +1,6 @@
 /**
  * The `control` service: right after a link comes up each side opens one control stream whose OPEN
- * arguments are its hello — name, direct addresses, home relay — so a peer learns where to dial us
+ * arguments are its hello — name, direct addresses, home relay and its fingerprint — so a peer learns where to dial us
  * directly without any configuration (architecture.md §Links and paths, architecture.md §Services).
  */
 import { z } from 'zod';
@@ -16,7 +16,17 @@ const helloSchema = z.object({
   version: z.string().max(32),
   /** Direct addresses to dial this node at, best first (empty with --no-direct). */
   addresses: z.array(z.string().max(300)).max(32),
+  /** The relay peers dial on demand to reach this node (its first saved relay), or null. */
   homeRelay: z.string().max(300).nullable(),
+  /**
+   * The home relay's pinned certificate fingerprint, when this node pins one: peers pin exactly what
+   * was announced, and an unpinned wss:// home relay must have a CA-valid certificate
+   * (docs/relay-protocol.md §Home relays). Absent in hellos from older nodes.
+   */
+  homeRelayFingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'homeRelayFingerprint must be 64 lowercase hex characters')
+    .optional(),
 });
 
 export type Hello = z.infer<typeof helloSchema>;
@@ -27,4 +37,28 @@ export function parseHello(args: unknown): Hello {
     throw new ClawError('PROTOCOL', `peer sent a malformed hello: ${describeZodError(parsed.error)}`);
   }
   return parsed.data;
+}
+
+/** A relay a peer announced as its home: where to dial it on demand, pinned to what it announced. */
+export interface AnnouncedRelay {
+  url: string;
+  fingerprint?: string;
+}
+
+/**
+ * The home relay a hello announces, or undefined when it names none or something that is not a ws:// or
+ * wss:// URL (an older or odd peer: the rest of its hello still counts). A fingerprint is kept only
+ * for wss://, the only scheme with a certificate to pin.
+ */
+export function announcedHomeRelay(hello: Hello): AnnouncedRelay | undefined {
+  if (hello.homeRelay === null) return undefined;
+  let url: URL;
+  try {
+    url = new URL(hello.homeRelay);
+  } catch {
+    return undefined;
+  }
+  if ((url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '') return undefined;
+  const fingerprint = url.protocol === 'wss:' ? hello.homeRelayFingerprint : undefined;
+  return { url: hello.homeRelay, ...(fingerprint ? { fingerprint } : {}) };
 }

@@ -35,7 +35,7 @@ import {
   type PairRefusal,
 } from './pairing-wire.js';
 import type { PairingDeps } from './ports.js';
-import type { PeerRecord } from './settings.js';
+import type { PeerRecord, RelaySetting } from './settings.js';
 import { sourceOf, uniquePeerName } from './pending.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
 import type { Duplex } from 'node:stream';
@@ -53,6 +53,9 @@ export const MAX_ACTIVE_CODES = 8;
  * code), so the total work stays bounded by the open codes without a node-wide cap.
  */
 export const PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE = 5;
+/** Why a join found no issuer when it had no relay to look on (a bare code) and the LAN had none. */
+export const NO_PATH_TO_ISSUER_LINE =
+  "no relay or LAN path to the issuer; add the issuer's relay, or use the invite link";
 
 interface ActiveCode {
   code: PairCode;
@@ -274,15 +277,23 @@ export class Pairing {
   // ---- joiner ----
 
   /** The joiner's side of a successful pairing: the issuer becomes a peer with what the user allowed. */
-  private addPairedPeer(result: PairingResult, allow: Permission[]): PeerRecord {
+  private addPairedPeer(
+    result: PairingResult,
+    allow: Permission[],
+    issuerRelay: RelaySetting | undefined,
+  ): PeerRecord {
     const trust = this.deps.trust;
+    const known = trust.peer(result.peerFingerprint);
+    // The invite's relay is where the issuer waits: its home relay, until its hello says otherwise.
+    const homeRelay = issuerRelay ?? known?.homeRelay;
     const record: PeerRecord = {
       fingerprint: result.peerFingerprint,
       name: uniquePeerName(trust.peers(), result.peerName, result.peerFingerprint),
       allow,
-      addresses: trust.peer(result.peerFingerprint)?.addresses ?? [],
+      addresses: known?.addresses ?? [],
       addedAt: new Date().toISOString(),
       cert: Buffer.from(result.peerCertDer).toString('base64'),
+      ...(homeRelay ? { homeRelay } : {}),
     };
     trust.addPeer(record);
     this.deps.peers.trackPeer(record);
@@ -310,9 +321,7 @@ export class Pairing {
   private async joinSteps(invite: Invite, timeoutMs: number, allow: Permission[]): Promise<PairJoinResult> {
     const code = invite.code.text;
     this.step({ role: 'join', code, step: 'finding' });
-    if (invite.relayUrl)
-      this.deps.relays.ensureRelay(invite.relayUrl, invite.relayFingerprint, invite.relayToken);
-    const { circuit, via } = await this.findIssuer(invite.code);
+    const { circuit, via } = await this.findIssuer(invite);
     this.step({ role: 'join', code, step: 'checking', via });
     const queue = new FrameQueue(circuit);
     const joiner = new PairingJoiner({
@@ -359,16 +368,26 @@ export class Pairing {
     circuit.close('done');
     if (!decision.approved)
       throw new ClawError('PAIRING_REJECTED', `rejected by ${decision.name || result.peerName}`);
-    this.addPairedPeer(result, allow);
+    this.addPairedPeer(result, allow, inviteRelay(invite));
     this.step({ role: 'join', code, step: 'paired', ...other });
     return { name: result.peerName, fingerprint: result.peerFingerprint };
   }
 
-  /** The issuer's circuit and how it was found (`relay ws://…` or `lan`). */
-  private async findIssuer(code: PairCode): Promise<{ circuit: HeldCircuit; via: string }> {
-    const alias = rendezvousAlias(code.tag);
+  /**
+   * The issuer's circuit and how it was found (`relay ws://…` or `lan`): first the invite's relay,
+   * reached on demand when this node is not on it (nothing is saved: docs/relay-protocol.md §Home
+   * relays), then this node's own relays, then the LAN.
+   */
+  private async findIssuer(invite: Invite): Promise<{ circuit: HeldCircuit; via: string }> {
+    const alias = rendezvousAlias(invite.code.tag);
+    const relays = this.deps.relays.relayClients().filter((r) => r.url !== invite.relayUrl);
+    if (invite.relayUrl) {
+      relays.unshift(
+        this.deps.relays.acquireRelay(invite.relayUrl, invite.relayFingerprint, invite.relayToken),
+      );
+    }
     let lastError: Error | undefined;
-    for (const relay of this.deps.relays.relayClients()) {
+    for (const relay of relays) {
       try {
         const circuit = new HeldCircuit(await relay.openCircuit(alias, PAIR_STEP_TIMEOUT_MS));
         return { circuit, via: `relay ${relay.url}` };
@@ -377,10 +396,22 @@ export class Pairing {
         if (isClawError(err, 'PEER_OFFLINE')) continue;
       }
     }
-    const lan = await this.deps.lan.findLanIssuer(code.tag);
+    const lan = await this.deps.lan.findLanIssuer(invite.code.tag);
     if (lan) return { circuit: new HeldCircuit(lan), via: 'lan' };
+    // With no relay to ask, not finding the code on the LAN says nothing about the code itself.
+    if (relays.length === 0) throw new ClawError('PEER_OFFLINE', NO_PATH_TO_ISSUER_LINE);
     if (!lastError || isClawError(lastError, 'PEER_OFFLINE'))
       throw new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE);
     throw lastError;
   }
+}
+
+/** The relay an invite names, as the issuer's home relay on the joiner's new peer record. */
+function inviteRelay(invite: Invite): RelaySetting | undefined {
+  if (!invite.relayUrl) return undefined;
+  return {
+    url: invite.relayUrl,
+    ...(invite.relayFingerprint ? { fingerprint: invite.relayFingerprint } : {}),
+    ...(invite.relayToken ? { token: invite.relayToken } : {}),
+  };
 }

@@ -46,21 +46,42 @@ export async function dialDirectPath(identity: Identity, peer: PeerRecord): Prom
   return link;
 }
 
-/** Tries each connected relay in turn: a circuit to the peer, then the E2E handshake pinned to it. */
+/** The relays a relay path can use: those this node is on, and a peer's home relay on demand (relay-set.ts). */
+export interface RelayDialer {
+  list(): RelayClient[];
+  acquire(url: string, pinnedFingerprint?: string, token?: string): RelayClient;
+}
+
+/** A circuit to the peer through `relay`, then the E2E handshake pinned to it. */
+async function linkThrough(identity: Identity, relay: RelayClient, fingerprint: string): Promise<Link> {
+  const circuit = await relay.openCircuit(fingerprint, RELAY_LINK_TIMEOUT_MS);
+  return secureCircuit(circuit, { identity, expectedPeer: fingerprint, timeoutMs: RELAY_LINK_TIMEOUT_MS });
+}
+
+/**
+ * Tries each connected relay this node is on, in turn; when none reaches the peer, its home relay
+ * (docs/relay-protocol.md §Home relays), dialed on demand and pinned to what the peer announced. The
+ * peer does the same the other way, so whichever side gets through first makes the link.
+ */
 export async function dialRelayPath(
   identity: Identity,
-  relays: RelayClient[],
-  fingerprint: string,
+  relays: RelayDialer,
+  peer: Pick<PeerRecord, 'fingerprint' | 'homeRelay'>,
 ): Promise<Link | undefined> {
   let lastError: Error | undefined;
-  for (const relay of relays.filter((r) => r.state === 'connected')) {
+  const connected = relays.list().filter((r) => r.state === 'connected');
+  for (const relay of connected) {
     try {
-      const circuit = await relay.openCircuit(fingerprint, RELAY_LINK_TIMEOUT_MS);
-      return await secureCircuit(circuit, {
-        identity,
-        expectedPeer: fingerprint,
-        timeoutMs: RELAY_LINK_TIMEOUT_MS,
-      });
+      return await linkThrough(identity, relay, peer.fingerprint);
+    } catch (err) {
+      lastError = err as Error;
+    }
+  }
+  const home = peer.homeRelay;
+  if (home && !connected.some((r) => r.url === home.url)) {
+    try {
+      const relay = relays.acquire(home.url, home.fingerprint, home.token);
+      return await linkThrough(identity, relay, peer.fingerprint);
     } catch (err) {
       lastError = err as Error;
     }

@@ -60,8 +60,11 @@ export interface RelayPort {
   relayClients(): RelayClient[];
   /** The relays saved in settings, first = the one invites and hellos name. */
   savedRelays(): readonly RelaySetting[];
-  /** Uses a relay from now on and saves it; nothing changes if it is already used. */
-  ensureRelay(url: string, fingerprint?: string, token?: string): void;
+  /**
+   * The client for a relay this node may not be on (an invite's, a peer's home relay): started on
+   * demand, not saved, dropped when idle (docs/relay-protocol.md §Home relays).
+   */
+  acquireRelay(url: string, fingerprint?: string, token?: string): RelayClient;
 }
 
 /** The active path to a peer: which one, its link's far end, and the mux streams go over. */
@@ -107,7 +110,7 @@ export interface PairingDeps {
   node: NodeIdentityPort;
   log: Logger;
   notifier: Notifier;
-  /** Codes are listened for on every relay; a joiner adopts the relay its invite names. */
+  /** Codes are listened for on every relay; a joiner reaches the relay its invite names on demand. */
   relays: RelayPort;
   lan: LanPairingPort;
   /** The issuer records a joiner that passed the PAKE as a request, and answers it on the decision. */

@@ -2,12 +2,31 @@
  * The relays this node uses (architecture.md §Relay): one RelayClient per URL, started, stopped, added and removed
  * while the agent runs. It owns the clients; the settings store owns what is saved, and the agent
  * decides what a relay's events mean (retry peers, accept circuits, tell the user).
+ *
+ * Two kinds of member (docs/relay-protocol.md §Home relays): **saved** relays, kept until removed, and
+ * **on-demand** relays, a peer's home relay this node dialed only to reach that peer. An on-demand relay
+ * is kept while circuits run through it and stopped once it has carried none for `idleMs`, so
+ * reaching a peer on another relay costs a connection only while it is used, and no relay needs to
+ * know about any other.
  */
 import type { Logger } from 'pino';
 import type { Identity } from '../crypto/identity.js';
 import type { Circuit } from '../transport/circuit.js';
 import { RelayClient, type RelayClientState } from '../transport/relay-client.js';
-import type { ClawError } from '../core/errors.js';
+import { ClawError } from '../core/errors.js';
+
+/**
+ * How long an on-demand relay may carry no circuit before it is dropped, in ms. Long enough to outlive
+ * the gap between a link dying and its retrier dialing again (backoff reaches 30 s), so a short outage
+ * does not cost a reconnect to the relay; short enough that a peer reached once does not pin a
+ * connection for good.
+ */
+export const ON_DEMAND_RELAY_IDLE_MS = 60_000;
+/** Bounds of the idle time (and of CLAWBRIDGE_RELAY_IDLE_MS): 100 ms for tests, up to one day. */
+export const ON_DEMAND_RELAY_IDLE_MIN_MS = 100;
+export const ON_DEMAND_RELAY_IDLE_MAX_MS = 24 * 60 * 60 * 1000;
+/** The environment variable that overrides ON_DEMAND_RELAY_IDLE_MS (tests shorten it). */
+export const RELAY_IDLE_ENV = 'CLAWBRIDGE_RELAY_IDLE_MS';
 
 /** What the relay set needs from the agent (architecture.md §Rules the code keeps). */
 export interface RelaySetHost {
@@ -18,46 +37,158 @@ export interface RelaySetHost {
   onIncoming(circuit: Circuit): void;
 }
 
-export class RelaySet {
-  private readonly clients = new Map<string, RelayClient>();
+export interface RelaySetOptions {
+  /** How long an on-demand relay may carry nothing before it is stopped, in ms. */
+  idleMs?: number;
+  /** Delay before reconnect attempt n, in ms (RelayClient's default when absent; tests shorten it). */
+  retryDelayMs?: (attempt: number) => number;
+}
 
-  constructor(private readonly host: RelaySetHost) {}
+interface Member {
+  client: RelayClient;
+  pinned: string | undefined;
+  token: string | undefined;
+  onDemand: boolean;
+  /** Circuits open through this relay now, both ways. */
+  circuits: number;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * The idle time from the environment, or the default.
+ * @throws ClawError('BAD_ARGUMENT') when the variable is set but not a whole number of ms within bounds.
+ */
+export function relayIdleMsFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env[RELAY_IDLE_ENV];
+  if (raw === undefined || raw === '') return ON_DEMAND_RELAY_IDLE_MS;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(ms >= ON_DEMAND_RELAY_IDLE_MIN_MS && ms <= ON_DEMAND_RELAY_IDLE_MAX_MS)) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `${RELAY_IDLE_ENV} must be a whole number of milliseconds from ${ON_DEMAND_RELAY_IDLE_MIN_MS} to ${ON_DEMAND_RELAY_IDLE_MAX_MS}, got '${raw}'`,
+    );
+  }
+  return ms;
+}
+
+export class RelaySet {
+  private readonly members = new Map<string, Member>();
+  private readonly idleMs: number;
+
+  constructor(
+    private readonly host: RelaySetHost,
+    private readonly opts: RelaySetOptions = {},
+  ) {
+    this.idleMs = opts.idleMs ?? ON_DEMAND_RELAY_IDLE_MS;
+  }
 
   has(url: string): boolean {
-    return this.clients.has(url);
+    return this.members.has(url);
   }
 
   list(): RelayClient[] {
-    return [...this.clients.values()];
+    return [...this.members.values()].map((m) => m.client);
   }
 
-  /** Starts a client for `url` (nothing happens when there is one already). */
+  /** True when `url` is used only on demand (it is dropped when idle). */
+  isOnDemand(url: string): boolean {
+    return this.members.get(url)?.onDemand === true;
+  }
+
+  /**
+   * Starts a saved client for `url`. An on-demand client for it becomes saved (restarted when the
+   * pin or token differ); a saved one is left as it is.
+   */
   add(url: string, pinnedFingerprint?: string, token?: string): void {
-    if (this.clients.has(url)) return;
-    const client = new RelayClient({
-      url,
-      identity: this.host.identity,
-      ...(pinnedFingerprint ? { pinnedFingerprint } : {}),
-      ...(token ? { token } : {}),
-      logger: this.host.log.child({ relay: url }),
-    });
-    client.on('state', (state) => this.host.onState(url, state));
-    client.on('error', (err) => this.host.onError(url, err));
-    client.on('incoming', (circuit) => this.host.onIncoming(circuit));
-    this.clients.set(url, client);
-    client.start();
+    const existing = this.members.get(url);
+    if (existing && !existing.onDemand) return;
+    if (existing && existing.pinned === pinnedFingerprint && existing.token === token) {
+      existing.onDemand = false;
+      clearTimeout(existing.idleTimer);
+      existing.idleTimer = undefined;
+      return;
+    }
+    if (existing) this.remove(url);
+    this.start(url, pinnedFingerprint, token, false);
+  }
+
+  /**
+   * The client for `url`, starting an on-demand one when this node does not use that relay yet. The
+   * pin applies only to a new client: a relay this node already uses keeps its own. Acquiring an idle
+   * on-demand relay restarts its idle time, since a circuit is about to be opened through it.
+   */
+  acquire(url: string, pinnedFingerprint?: string, token?: string): RelayClient {
+    const existing = this.members.get(url);
+    if (existing) {
+      if (existing.onDemand && existing.circuits === 0) this.armIdle(existing);
+      return existing.client;
+    }
+    const member = this.start(url, pinnedFingerprint, token, true);
+    this.host.log.info({ relay: url }, 'using relay on demand');
+    return member.client;
   }
 
   /** Stops and forgets the client for `url`; false when there was none. */
   remove(url: string): boolean {
-    const client = this.clients.get(url);
-    if (!client) return false;
-    this.clients.delete(url);
-    client.stop();
+    const member = this.members.get(url);
+    if (!member) return false;
+    this.members.delete(url);
+    clearTimeout(member.idleTimer);
+    member.client.stop();
     return true;
   }
 
   stopAll(): void {
-    for (const c of this.clients.values()) c.stop();
+    for (const m of this.members.values()) {
+      clearTimeout(m.idleTimer);
+      m.client.stop();
+    }
+  }
+
+  private start(url: string, pinned: string | undefined, token: string | undefined, onDemand: boolean) {
+    const client = new RelayClient({
+      url,
+      identity: this.host.identity,
+      ...(pinned ? { pinnedFingerprint: pinned } : {}),
+      ...(token ? { token } : {}),
+      ...(this.opts.retryDelayMs ? { retryDelayMs: this.opts.retryDelayMs } : {}),
+      logger: this.host.log.child({ relay: url }),
+    });
+    const member: Member = { client, pinned, token, onDemand, circuits: 0, idleTimer: undefined };
+    client.on('state', (state) => this.host.onState(url, state));
+    client.on('error', (err) => this.host.onError(url, err));
+    client.on('incoming', (circuit) => {
+      this.track(member, circuit);
+      this.host.onIncoming(circuit);
+    });
+    client.on('opened', (circuit) => this.track(member, circuit));
+    this.members.set(url, member);
+    client.start();
+    if (onDemand) this.armIdle(member);
+    return member;
+  }
+
+  /** Counts a circuit while it is open; the last one closing starts an on-demand relay's idle time. */
+  private track(member: Member, circuit: Circuit): void {
+    if (circuit.closed) return; // its close event has fired already: nothing to count
+    member.circuits += 1;
+    clearTimeout(member.idleTimer);
+    member.idleTimer = undefined;
+    circuit.onClose(() => {
+      member.circuits -= 1;
+      if (member.circuits === 0 && member.onDemand) this.armIdle(member);
+    });
+  }
+
+  private armIdle(member: Member): void {
+    clearTimeout(member.idleTimer);
+    member.idleTimer = setTimeout(() => {
+      member.idleTimer = undefined;
+      // Still ours, still on demand and still carrying nothing: a saved relay is never dropped.
+      if (this.members.get(member.client.url) !== member || !member.onDemand || member.circuits > 0) return;
+      this.host.log.info({ relay: member.client.url }, `dropping on-demand relay: idle ${this.idleMs} ms`);
+      this.remove(member.client.url);
+    }, this.idleMs);
+    member.idleTimer.unref();
   }
 }

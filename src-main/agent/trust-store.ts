@@ -7,7 +7,7 @@
  */
 import { ClawError } from '../core/errors.js';
 import { expirePending, MAX_BLOCKED, offerPending, type OfferResult } from './pending.js';
-import type { PeerRecord, PendingRecord, Permission, Settings } from './settings.js';
+import type { PeerRecord, PendingRecord, Permission, RelaySetting, Settings } from './settings.js';
 
 /** The part of SettingsStore the trust store needs: a fake in tests, conf on disk in the agent. */
 export interface SettingsPort {
@@ -131,6 +131,28 @@ export class TrustStore {
   setAddresses(fingerprint: string, addresses: readonly string[]): PeerRecord | undefined {
     if (!this.peer(fingerprint)) return undefined;
     return this.change(fingerprint, (p) => ({ ...p, addresses: [...addresses] }));
+  }
+
+  /**
+   * Records where the peer lives (its home relay, dialed on demand: relay-set.ts). A token saved for the
+   * same URL (an invite's) is kept: hellos never carry tokens. Nothing is written when nothing changed,
+   * since every hello brings it again. Returns undefined, without throwing, when the peer was removed.
+   */
+  setHomeRelay(fingerprint: string, home: RelaySetting): PeerRecord | undefined {
+    const peer = this.peer(fingerprint);
+    if (!peer) return undefined;
+    const token = home.token ?? (peer.homeRelay?.url === home.url ? peer.homeRelay.token : undefined);
+    const next: RelaySetting = {
+      url: home.url,
+      ...(home.fingerprint ? { fingerprint: home.fingerprint } : {}),
+      ...(token ? { token } : {}),
+    };
+    const same =
+      peer.homeRelay?.url === next.url &&
+      peer.homeRelay.fingerprint === next.fingerprint &&
+      peer.homeRelay.token === next.token;
+    if (same) return peer;
+    return this.change(fingerprint, (p) => ({ ...p, homeRelay: next }));
   }
 
   /** @throws ClawError('PEER_NOT_FOUND') when no saved peer has `fingerprint` */

@@ -36,7 +36,8 @@ export interface RelayClientOptions {
   pingIntervalMs?: number;
 }
 
-type Events = { state: [RelayClientState]; incoming: [Circuit]; error: [ClawError] };
+/** `opened`: a circuit this node opened (`incoming` are the others'); together they say what the relay carries. */
+type Events = { state: [RelayClientState]; incoming: [Circuit]; opened: [Circuit]; error: [ClawError] };
 
 /** Default time openCircuit waits for the relay to connect and accept, in ms. */
 export const OPEN_CIRCUIT_TIMEOUT_MS = 10_000;
@@ -125,7 +126,9 @@ export class RelayClient {
     const target = parseFingerprint(targetNodeId);
     const deadline = Date.now() + timeoutMs;
     const session = await this.connectedSession(target, timeoutMs);
-    return session.open(target, Math.max(1, deadline - Date.now()));
+    const circuit = await session.open(target, Math.max(1, deadline - Date.now()));
+    this.events.emit('opened', circuit);
+    return circuit;
   }
 
   /**
