@@ -1,23 +1,83 @@
 /**
- * Loads this node's identity from its home, creating it on first run. The private key is written with
- * mode 0600 via a temp file + rename, so a crash never leaves half a key behind; a key found readable
- * by group/others is set back to 0600, with a warning.
+ * Loads this node's identity from its home, creating it on first run (docs/security.md §Where the key
+ * is kept). The private key is a 0600 file written durably (temp file, fsync, rename, fsync of the
+ * folder), so a crash never leaves half a key behind; a key found readable by group/others is set back
+ * to 0600, with a warning. The desktop app keeps the key encrypted instead (electron/key-at-rest.ts);
+ * the CLI cannot decrypt it and says so in one line.
  */
-import { chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { ClawError } from '../core/errors.js';
 import { generateIdentity, loadIdentity, type Identity } from '../crypto/identity.js';
 import { ensureHomeDir } from './home-dir.js';
 
 export const CERT_FILE = 'identity.crt';
 export const KEY_FILE = 'identity.key';
+/** The key as the desktop app keeps it: encrypted with the OS keychain (Electron safeStorage). */
+export const ENCRYPTED_KEY_FILE = 'identity.key.enc';
 
-async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
+/**
+ * The file operations that storing a key needs, one call per step, so a test can fail any single step
+ * and check what a crash at that point leaves on disk.
+ */
+export interface KeyFileSystem {
+  /** The file's bytes, or undefined when it does not exist. */
+  read: (path: string) => Promise<Buffer | undefined>;
+  /** Creates `path` (which must not exist) with `mode`, writes `data` and fsyncs it. */
+  createSynced: (path: string, data: string | Uint8Array, mode: number) => Promise<void>;
+  rename: (from: string, to: string) => Promise<void>;
+  /** Removes `path`; a missing file is not an error. */
+  remove: (path: string) => Promise<void>;
+  /** Makes the renames and removals in `dir` durable (no-op where folders cannot be fsynced). */
+  syncDir: (dir: string) => Promise<void>;
+}
+
+/** KeyFileSystem on node:fs. */
+export const nodeKeyFileSystem: KeyFileSystem = {
+  read: (path) =>
+    readFile(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    }),
+  async createSynced(path, data, mode) {
+    const handle = await open(path, 'wx', mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  rename: (from, to) => rename(from, to),
+  remove: (path) => rm(path, { force: true }),
+  async syncDir(dir) {
+    // Windows cannot open a folder for fsync; NTFS journals the rename itself.
+    if (process.platform === 'win32') return;
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+};
+
+/**
+ * Replaces `path` with `data` so that a reader sees the old file or the whole new one, never a part,
+ * and the new one survives a power cut once this resolves.
+ */
+export async function writeFileDurably(
+  fs: KeyFileSystem,
+  path: string,
+  data: string | Uint8Array,
+  mode: number,
+): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   // A leftover temp file would keep its old mode: start from a new file.
-  await rm(tmp, { force: true });
-  await writeFile(tmp, data, { mode, flag: 'wx' });
-  await rename(tmp, path);
+  await fs.remove(tmp);
+  await fs.createSynced(tmp, data, mode);
+  await fs.rename(tmp, path);
+  await fs.syncDir(dirname(path));
 }
 
 /** Creates the home (mode 0700) if needed; see ensureHomeDir. */
@@ -54,33 +114,61 @@ async function protectKey(keyPath: string, warn: (line: string) => void): Promis
   );
 }
 
-export async function loadOrCreateIdentity(home: string, opts: IdentityStoreOptions = {}): Promise<Identity> {
-  ensureHomeDir(home);
-  const certPath = join(home, CERT_FILE);
-  const keyPath = join(home, KEY_FILE);
-  const [certPem, keyPem] = await Promise.all([
-    readFile(certPath, 'utf8').catch(() => undefined),
-    readFile(keyPath, 'utf8').catch(() => undefined),
-  ]);
-  if (keyPem !== undefined) await protectKey(keyPath, opts.warn ?? warnOnStderr);
-  if (certPem !== undefined && keyPem !== undefined) {
-    try {
-      return loadIdentity(certPem, keyPem);
-    } catch (err) {
-      throw new ClawError(
-        'CONFIG_INVALID',
-        `identity in ${home} is damaged (${(err as Error).message}); restore ${CERT_FILE} and ${KEY_FILE} from a backup, or move both away to create a new identity (peers will have to re-pair)`,
-      );
-    }
-  }
-  if (certPem !== undefined || keyPem !== undefined) {
+/** The one line a CLI meets when the desktop app holds this home's key (see docs/security.md). */
+export const KEY_IN_DESKTOP_APP_MESSAGE =
+  "the desktop app keeps this node's key encrypted with the system keychain; CLI commands go through the running app (start Clawbridge), or use another --home for a separate node";
+
+/** Checks a loaded certificate and key belong together, naming the files to restore when not. */
+export function checkedIdentity(home: string, certPem: string, keyPem: string, keyFile: string): Identity {
+  try {
+    return loadIdentity(certPem, keyPem);
+  } catch (err) {
     throw new ClawError(
       'CONFIG_INVALID',
-      `identity in ${home} is incomplete: found only ${certPem !== undefined ? CERT_FILE : KEY_FILE}; restore the other file, or move it away to create a new identity`,
+      `identity in ${home} is damaged (${(err as Error).message}); restore ${CERT_FILE} and ${keyFile} from a backup, or move both away to create a new identity (peers will have to re-pair)`,
     );
   }
+}
+
+/** The error for a home holding one half of an identity. */
+export function incompleteIdentity(home: string, found: string, missing: string): ClawError {
+  return new ClawError(
+    'CONFIG_INVALID',
+    `identity in ${home} is incomplete: found only ${found}; restore ${missing}, or move ${found} away to create a new identity`,
+  );
+}
+
+/**
+ * Generates a new identity for `home` and stores it: the key through `storeKey` (a 0600 file here,
+ * encrypted in the desktop app), then the certificate. The key goes first so a crash in between
+ * leaves no certificate without its key.
+ */
+export async function createIdentity(
+  home: string,
+  storeKey: (keyPem: string) => Promise<void>,
+  fs: KeyFileSystem = nodeKeyFileSystem,
+): Promise<Identity> {
   const identity = await generateIdentity();
-  await writeAtomic(keyPath, identity.keyPem, 0o600);
-  await writeAtomic(certPath, identity.certPem, 0o644);
+  await storeKey(identity.keyPem);
+  await writeFileDurably(fs, join(home, CERT_FILE), identity.certPem, 0o644);
   return identity;
+}
+
+export async function loadOrCreateIdentity(home: string, opts: IdentityStoreOptions = {}): Promise<Identity> {
+  ensureHomeDir(home);
+  const fs = nodeKeyFileSystem;
+  const certPath = join(home, CERT_FILE);
+  const keyPath = join(home, KEY_FILE);
+  const [cert, key] = await Promise.all([fs.read(certPath), fs.read(keyPath)]);
+  if (key === undefined && (await fs.read(join(home, ENCRYPTED_KEY_FILE))) !== undefined) {
+    // Only the desktop app's main process can ask the keychain to decrypt it (Electron safeStorage).
+    throw new ClawError('KEY_IN_DESKTOP_APP', KEY_IN_DESKTOP_APP_MESSAGE);
+  }
+  if (key !== undefined) await protectKey(keyPath, opts.warn ?? warnOnStderr);
+  if (cert !== undefined && key !== undefined) {
+    return checkedIdentity(home, cert.toString('utf8'), key.toString('utf8'), KEY_FILE);
+  }
+  if (cert !== undefined) throw incompleteIdentity(home, CERT_FILE, KEY_FILE);
+  if (key !== undefined) throw incompleteIdentity(home, KEY_FILE, CERT_FILE);
+  return createIdentity(home, (keyPem) => writeFileDurably(fs, keyPath, keyPem, 0o600), fs);
 }
