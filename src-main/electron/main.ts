@@ -1,33 +1,81 @@
 /**
- * Electron entry point (package.json "main"): wires the real `electron` module and the agent into the
- * shell. Everything testable lives in shell.ts; this file only knows paths.
+ * Electron entry point (package.json "main"): wires the real `electron` module, the agent's host
+ * (agent-host.ts: the agent in a utility process) and the window's IPC transport (api-ipc.ts) into the
+ * shell. Everything testable lives in shell.ts and the modules it composes; this file only knows paths.
  *
  * Packaging hardens the binary with Electron fuses (electron-builder.yml `electronFuses`): no
  * ELECTRON_RUN_AS_NODE, no NODE_OPTIONS, no --inspect, cookies encrypted, and the app loads only
  * from an integrity-checked app.asar. `npm start` runs unpackaged Electron, where fuses are off.
  */
-import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, session, Tray } from 'electron';
+import { join, resolve } from 'node:path';
+import {
+  app,
+  BrowserWindow,
+  clipboard,
+  ipcMain,
+  Menu,
+  MessageChannelMain,
+  nativeImage,
+  Notification,
+  safeStorage,
+  screen,
+  session,
+  shell,
+  Tray,
+  utilityProcess,
+} from 'electron';
 import { errorMessage } from '../core/errors.js';
-import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
+import { AGENT_PROCESS_FILE, startAgentHost } from './agent-host.js';
+import { registerApiIpc } from './api-ipc.js';
+import { loadDesktopIdentity } from './key-at-rest.js';
+import { autostartDir, autostartExec, loginItemFor } from './login-item.js';
 import { startShell } from './shell.js';
+import { trayIconFile, type TrayIconState } from './tray-icons.js';
 import { PRELOAD_FILE } from './window-options.js';
-
-// The agent runs in this process and relays bulk data, as the CLI's agent does (ADR 0007).
-tuneGcForBulkTransfer();
 
 // The app folder (or app.asar) holding package.json, dist/ and assets/, in development and packaged.
 const root = app.getAppPath();
+const platform = process.platform;
+
+const trayImage = (state: TrayIconState) => {
+  const image = nativeImage.createFromPath(join(root, 'assets', trayIconFile(state, platform)));
+  // macOS tints a template image for light and dark menu bars (tray-icons.ts).
+  if (platform === 'darwin') image.setTemplateImage(true);
+  return image;
+};
 
 startShell(
-  { app, BrowserWindow, ipcMain, Menu, nativeImage, session, Tray },
+  { app, BrowserWindow, Tray, Menu, Notification, clipboard, screen, session, shell },
   {
-    // Loaded lazily so the tray appears before the agent's modules are parsed.
-    createAgent: async (home) => (await import('../agent/index.js')).createAgent(home),
+    connect: () => {
+      const home = app.getPath('userData');
+      return startAgentHost(
+        { utilityProcess },
+        {
+          home,
+          entry: join(import.meta.dirname, AGENT_PROCESS_FILE),
+          identity: async () => {
+            const { certPem, keyPem } = await loadDesktopIdentity(home, safeStorage);
+            return { certPem, keyPem };
+          },
+        },
+      );
+    },
+    registerIpc: (connection, trustedUrl) =>
+      registerApiIpc({ ipcMain, MessageChannelMain }, connection, trustedUrl),
     rendererHtml: join(root, 'dist', 'renderer', 'index.html'),
     preload: join(import.meta.dirname, PRELOAD_FILE),
-    // macOS treats a "…Template" image as a monochrome menu-bar icon; nativeImage picks @2x on HiDPI.
-    trayIcon: join(root, 'assets', 'trayTemplate.png'),
+    trayIcon: trayImage,
+    loginItem: loginItemFor(platform, app, {
+      dir: autostartDir(process.env),
+      exec: autostartExec(process.env, process.execPath),
+    }),
+    argv: process.argv,
+    platform,
+    // Unpackaged (`electron .`), the OS must start Electron with the app's folder to open a link.
+    ...(process.defaultApp && process.argv[1]
+      ? { protocolClient: { path: process.execPath, args: [resolve(process.argv[1])] } }
+      : {}),
   },
 ).catch((err: unknown) => {
   console.error(`Clawbridge failed to start: ${errorMessage(err)}`);

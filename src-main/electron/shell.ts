@@ -1,41 +1,71 @@
 /**
- * The desktop shell's lifecycle (architecture.md §The desktop app and the window): one instance, no dock icon, lives in the tray, runs the
- * agent in-process and keeps running when the window closes. Electron comes in as a parameter so tests
- * can pass fakes; main.ts passes the real module.
+ * The desktop shell's lifecycle (architecture.md §The desktop app and the window): one instance, no
+ * dock icon, lives in the tray, keeps running when the window closes, opens `clawbridge://` links, and
+ * on Quit stops the agent before it exits. It reaches the agent only through an AgentConnection, and
+ * Electron comes in as a parameter, so tests pass fakes; main.ts passes the real ones.
  */
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
 import type * as electron from 'electron';
-import { ClawError, errorMessage } from '../core/errors.js';
-import type { AgentPort, CreateAgent } from './agent-port.js';
-import { IPC_CHANNELS } from './bridge-api.js';
-import { handleValidated } from './ipc-validate.js';
+import type { ApiEvents } from '../api/contract.js';
+import { errorMessage } from '../core/errors.js';
+import type { AgentConnection } from './agent-connection.js';
+import type { AppEvents } from './api-ipc-channels.js';
+import { appMenuTemplate } from './app-menu.js';
+import { DEEP_LINK_SCHEME, deepLinkInArgv, deepLinkPlace, parseDeepLink } from './deep-link.js';
+import { HIDDEN_FLAG, type LoginItem } from './login-item.js';
+import { createMainWindow, type MainWindow } from './main-window.js';
+import { notificationCenter } from './notification-center.js';
 import { hardenSession, hardenWebContents } from './security.js';
-import { buildTrayMenu, statusLine, trayMenuModel, type TrayAction, type TrayState } from './tray-menu.js';
-import { mainWindowOptions } from './window-options.js';
+import { trayController, type TrayController } from './tray-controller.js';
+import type { TrayIconState } from './tray-icons.js';
+import type { TrayAction } from './tray-menu.js';
+import { loadWindowState, WINDOW_STATE_FILE } from './window-state.js';
+import { placeNavigation, type WindowPlace } from './window-place.js';
 
 /** The parts of the `electron` module the shell uses. */
 export type ShellElectron = Pick<
   typeof electron,
-  'app' | 'BrowserWindow' | 'Tray' | 'Menu' | 'ipcMain' | 'nativeImage' | 'session'
+  'app' | 'BrowserWindow' | 'Tray' | 'Menu' | 'Notification' | 'clipboard' | 'screen' | 'session' | 'shell'
 >;
 
+/** What the window's IPC transport (api-ipc.ts) gives the shell. */
+export interface WindowIpc {
+  broadcast<E extends keyof AppEvents>(event: E, data: AppEvents[E]): void;
+  dispose(): void;
+}
+
 export interface ShellOptions {
-  createAgent: CreateAgent;
-  /** Absolute paths: the renderer page, the compiled preload and the tray icon. */
+  /** Starts the agent's host; called once the app is ready. */
+  connect: () => AgentConnection;
+  /** Registers the window's API transport for pages loaded from `trustedUrl`. */
+  registerIpc: (connection: AgentConnection, trustedUrl: string) => WindowIpc;
+  /** Absolute paths: the renderer page and the compiled preload. */
   rendererHtml: string;
   preload: string;
-  trayIcon: string;
+  /** The tray image for an icon state. */
+  trayIcon: (state: TrayIconState) => electron.NativeImage | string;
+  loginItem: LoginItem;
+  /** This process's command line (a deep link or HIDDEN_FLAG may be in it). */
+  argv: readonly string[];
+  platform: NodeJS.Platform;
+  /**
+   * How to register the `clawbridge:` scheme: unpackaged (`electron .`), the OS must start Electron
+   * with the app's folder, so main.ts passes both; packaged, nothing.
+   */
+  protocolClient?: { path: string; args: string[] };
   log?: (line: string) => void;
+  /** Longest wait for the agent to stop on Quit, in ms (AGENT_STOP_TIMEOUT_MS). */
+  stopTimeoutMs?: number;
 }
 
 export interface Shell {
-  openWindow(): void;
-  /** What the tray currently shows. */
-  state(): TrayState;
+  window: MainWindow;
+  tray: TrayController;
+  quit(): Promise<void>;
 }
 
-/** How long quitting waits for the agent to close its links, in milliseconds, before exiting anyway. */
+/** Longest wait for Quit, in ms (5 s): the agent frees its ports well within it; a hung one is left. */
 export const AGENT_STOP_TIMEOUT_MS = 5_000;
 
 /** Starts the shell; resolves to null when another instance already runs (this one then quits). */
@@ -49,91 +79,138 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
   app.enableSandbox();
   app.dock?.hide();
 
-  const trustedUrl = pathToFileURL(options.rendererHtml).href;
-  let state: TrayState = { kind: 'starting' };
-  let agent: AgentPort | null = null;
-  let window: electron.BrowserWindow | null = null;
-  let tray: electron.Tray | null = null;
-
-  const openWindow = (): void => {
-    if (window && !window.isDestroyed()) {
-      window.show();
-      window.focus();
-      return;
-    }
-    const win = new e.BrowserWindow(mainWindowOptions(options.preload));
-    window = win;
-    win.once('ready-to-show', () => win.show());
-    win.on('closed', () => {
-      if (window === win) window = null;
-    });
-    win
-      .loadFile(options.rendererHtml)
-      .catch((err: unknown) => log(`window load failed: ${errorMessage(err)}`));
-  };
-  const run = (action: TrayAction): void => (action === 'quit' ? app.quit() : openWindow());
-
-  const render = async (): Promise<void> => {
-    if (agent) {
-      try {
-        state = { kind: 'running', status: await agent.status() };
-      } catch (err) {
-        state = { kind: 'error', message: errorMessage(err) };
-      }
-    }
-    tray?.setContextMenu(buildTrayMenu(e.Menu, trayMenuModel(state), run));
-    tray?.setToolTip(`Clawbridge — ${statusLine(state)}`);
-    if (window && !window.isDestroyed()) window.webContents.send(IPC_CHANNELS.changed);
-  };
-  // Change bursts coalesce: at most one render runs and one waits, so the newest snapshot always lands last.
-  let queue: Promise<void> = Promise.resolve();
-  let waiting = false;
-  const refresh = (): Promise<void> => {
-    if (waiting) return queue;
-    waiting = true;
-    queue = queue
-      .then(() => {
-        waiting = false;
-        return render();
-      })
-      .catch((err: unknown) => log(`tray refresh failed: ${errorMessage(err)}`));
-    return queue;
-  };
-
-  app.on('second-instance', openWindow);
-  // Closing the window leaves the app in the tray; only "Quit" ends it.
-  app.on('window-all-closed', () => {});
-  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
-  let stopping = false;
-  app.on('before-quit', (event) => {
-    if (stopping || !agent) return;
-    stopping = true;
+  // Links that arrive before the window can open wait here (macOS sends open-url before 'ready').
+  const early: string[] = [];
+  let openLink: (url: string) => void = (url) => void early.push(url);
+  app.on('open-url', (event, url) => {
     event.preventDefault();
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, AGENT_STOP_TIMEOUT_MS).unref());
-    Promise.race([agent.stop(), timeout])
-      .catch((err: unknown) => log(`agent stop failed: ${errorMessage(err)}`))
-      .finally(() => app.quit());
+    openLink(url);
   });
+  const { path: protocolPath, args: protocolArgs } = options.protocolClient ?? {};
+  if (
+    protocolPath
+      ? !app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME, protocolPath, protocolArgs)
+      : !app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME)
+  ) {
+    log(`could not register ${DEEP_LINK_SCHEME}:// links with the system`);
+  }
+  // Closing the window leaves the app in the tray; only Quit ends it.
+  app.on('window-all-closed', () => {});
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, e.shell, log));
 
   await app.whenReady();
   hardenSession(e.session.defaultSession);
-  handleValidated(e.ipcMain, IPC_CHANNELS.status, z.tuple([]), trustedUrl, () =>
-    agent
-      ? agent.status()
-      : Promise.reject(new ClawError('NO_AGENT', 'the agent is not running; see the tray menu for why')),
-  );
-  tray = new e.Tray(e.nativeImage.createFromPath(options.trayIcon));
-  await refresh();
+  e.Menu.setApplicationMenu(menuOrNull(e, options.platform));
+  const trustedUrl = pathToFileURL(options.rendererHtml).href;
+  const connection = options.connect();
+  const ipc = options.registerIpc(connection, trustedUrl);
 
-  try {
-    const started = await options.createAgent(app.getPath('userData'));
-    await started.start();
-    agent = started;
-    started.onChange(() => void refresh());
-  } catch (err) {
-    state = { kind: 'error', message: errorMessage(err) };
-    log(`agent failed to start: ${errorMessage(err)}`);
-  }
-  await refresh();
-  return { openWindow, state: () => state };
+  const window = createMainWindow(e, {
+    rendererHtml: options.rendererHtml,
+    preload: options.preload,
+    stateFile: join(app.getPath('userData'), WINDOW_STATE_FILE),
+    saved: await loadWindowState(join(app.getPath('userData'), WINDOW_STATE_FILE)),
+    navigate: (place) => ipc.broadcast('app.navigate', placeNavigation(place)),
+    log,
+  });
+
+  let quitting: Promise<void> | null = null;
+  const quit = (): Promise<void> => {
+    quitting ??= (async () => {
+      window.allowClose();
+      const stopTimeoutMs = options.stopTimeoutMs ?? AGENT_STOP_TIMEOUT_MS;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, stopTimeoutMs)));
+      await Promise.race([
+        connection.stop().catch((err: unknown) => log(`agent stop failed: ${errorMessage(err)}`)),
+        timeout,
+      ]);
+      clearTimeout(timer);
+      ipc.dispose();
+      tray.destroy();
+      // exit, not quit: 'before-quit' already ran its course, and a hung agent must not keep us here.
+      app.exit(0);
+    })();
+    return quitting;
+  };
+  // Cmd+Q, the app menu's Quit, logging out: all go through the same stop as the tray's Quit.
+  app.on('before-quit', (event) => {
+    event.preventDefault();
+    void quit();
+  });
+
+  const run = (action: TrayAction): void => {
+    switch (action.do) {
+      case 'open':
+        return window.open(action.place);
+      case 'copy':
+        void e.clipboard.writeText(action.text);
+        return;
+      case 'switch-forward':
+        connection
+          .call(action.on ? 'forward.enable' : 'forward.disable', { name: action.name })
+          .catch((err: unknown) => log(`forward ${action.name}: ${errorMessage(err)}`));
+        return;
+      case 'open-at-login':
+        options.loginItem
+          .set(action.on)
+          .then(() => tray.setOpenAtLogin(action.on))
+          .catch((err: unknown) => log(`start at login: ${errorMessage(err)}`));
+        return;
+      case 'quit':
+        void quit();
+        return;
+    }
+  };
+
+  const tray = trayController({
+    tray: new e.Tray(options.trayIcon('offline')),
+    Menu: e.Menu,
+    icon: options.trayIcon,
+    run,
+    initial: { host: connection.hostState(), agent: null, openAtLogin: false },
+  });
+  options.loginItem
+    .isOn()
+    .then((on) => tray.setOpenAtLogin(on))
+    .catch((err: unknown) => log(`start at login unreadable: ${errorMessage(err)}`));
+  connection.onHostState((host) => tray.setHost(host));
+  const notify = notificationCenter({
+    Notification: e.Notification,
+    connection,
+    open: (place) => window.open(place),
+    log,
+  });
+  connection.onEvent(<E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => {
+    if (event === 'status') tray.setAgent(data as ApiEvents['status']);
+    notify(event, data);
+  });
+
+  openLink = (url) => {
+    try {
+      window.open(deepLinkPlace(parseDeepLink(url)));
+    } catch (err) {
+      log(`ignored a link that is not a Clawbridge invite: ${errorMessage(err)}`);
+      window.open({ view: 'pair', mode: 'join' });
+    }
+  };
+  app.on('second-instance', (_event, argv) => {
+    const link = deepLinkInArgv(argv);
+    if (link) openLink(link);
+    else window.open();
+  });
+
+  // The first window: on Join for a link this instance was started with, none when started at login.
+  const startLink = deepLinkInArgv(options.argv);
+  if (startLink) early.push(startLink);
+  if (early.length > 0) for (const url of early.splice(0)) openLink(url);
+  else if (!options.argv.includes(HIDDEN_FLAG)) window.open();
+  return { window, tray, quit };
 }
+
+function menuOrNull(e: ShellElectron, platform: NodeJS.Platform): electron.Menu | null {
+  const template = appMenuTemplate(platform);
+  return template ? e.Menu.buildFromTemplate(template) : null;
+}
+
+export type { WindowPlace };

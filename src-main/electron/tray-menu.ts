@@ -1,63 +1,122 @@
 /**
- * The tray menu as data (architecture.md §The desktop app and the window): `trayMenuModel` is a pure function of the agent's state, so tests
- * read exactly what the user will see; `buildTrayMenu` only turns that model into an Electron Menu.
+ * The tray menu as data (architecture.md §The desktop app and the window): `trayMenuModel` is a pure
+ * function of the tray state, so tests read exactly what the user will see and click what they would
+ * click; `buildTrayMenu` only turns the model into an Electron Menu. docs/desktop-app.md describes
+ * each item.
  */
 import type { Menu, MenuItemConstructorOptions } from 'electron';
-import type { AgentPeerStatus, AgentStatus } from './agent-port.js';
+import type { ForwardInfo, PeerInfo, PendingInfo, ProxyInfo } from '../api/contract.js';
+import { agentReady, peerStateText, statusLine, type TrayState } from './tray-status.js';
+import type { WindowPlace } from './window-place.js';
 
-/** What the shell knows about the agent. */
-export type TrayState =
-  { kind: 'starting' } | { kind: 'running'; status: AgentStatus } | { kind: 'error'; message: string };
+export { statusLine, trayIconState, type TrayState } from './tray-status.js';
 
-export type TrayAction = 'open-window' | 'quit';
+/** Pending requests listed one by one; the rest share one "N more…" line so the menu stays short. */
+export const MAX_PENDING_ITEMS = 5;
 
-/** One menu line; `action: null` shows it greyed out (information only). */
-export type TrayItem = { type: 'separator' } | { type: 'item'; label: string; action: TrayAction | null };
+/** What clicking an item does; the shell carries it out (tray-actions.ts). */
+export type TrayAction =
+  /** Shows the window, on `place` when given (else where it was). */
+  | { do: 'open'; place?: WindowPlace }
+  | { do: 'copy'; text: string }
+  /** Switches a forward or proxy on (`forward.enable`) or off (`forward.disable`). */
+  | { do: 'switch-forward'; name: string; on: boolean }
+  | { do: 'open-at-login'; on: boolean }
+  | { do: 'quit' };
 
-/** One-line summary, used as the menu's first line and as the tray tooltip. */
-export function statusLine(state: TrayState): string {
-  if (state.kind === 'starting') return 'Starting…';
-  if (state.kind === 'error') return `Agent stopped: ${state.message}`;
-  const { relays, peers } = state.status;
-  const online = peers.filter((p) => p.online);
-  const reachable = relays.some((r) => r.connected) || online.length > 0;
-  const head = reachable ? 'Online' : 'Offline';
-  if (peers.length === 0) return `${head} · no peers yet`;
-  const direct = online.filter((p) => p.path === 'direct').length;
-  const relay = online.filter((p) => p.path === 'relay').length;
-  const noun = peers.length === 1 ? 'peer' : 'peers';
-  return `${head} · ${online.length}/${peers.length} ${noun} online (${direct} direct, ${relay} relay)`;
-}
+/** One menu line. `action: null` shows it greyed out (information only). */
+export type TrayItem =
+  | { type: 'separator' }
+  | { type: 'item'; label: string; action: TrayAction | null; checked?: boolean }
+  | { type: 'submenu'; label: string; items: TrayItem[] };
 
-/** `laptop — direct, 12 ms`, `laptop — relay`, `laptop — offline`. */
-export function peerLine(peer: AgentPeerStatus): string {
-  if (!peer.online || peer.path === null) return `${peer.name} — offline`;
-  const rtt = peer.rttMs === null ? '' : `, ${Math.round(peer.rttMs)} ms`;
-  return `${peer.name} — ${peer.path}${rtt}`;
-}
+const separator: TrayItem = { type: 'separator' };
+const info = (label: string): TrayItem => ({ type: 'item', label, action: null });
+const item = (label: string, action: TrayAction, checked?: boolean): TrayItem =>
+  checked === undefined ? { type: 'item', label, action } : { type: 'item', label, action, checked };
 
 export function trayMenuModel(state: TrayState): TrayItem[] {
-  const peers = state.kind === 'running' ? state.status.peers : [];
-  return [
-    { type: 'item', label: statusLine(state), action: null },
-    ...(peers.length > 0 ? [{ type: 'separator' } as const] : []),
-    ...peers.map((peer): TrayItem => ({ type: 'item', label: peerLine(peer), action: null })),
-    { type: 'separator' },
-    { type: 'item', label: 'Open Clawbridge', action: 'open-window' },
-    { type: 'item', label: 'Quit Clawbridge', action: 'quit' },
+  const head = [info(statusLine(state))];
+  const tail = [
+    separator,
+    item('Open Clawbridge', { do: 'open' }),
+    item('Start at login', { do: 'open-at-login', on: !state.openAtLogin }, state.openAtLogin),
+    separator,
+    item('Quit', { do: 'quit' }),
   ];
+  if (!agentReady(state)) return [...head, ...tail];
+  const { pending, status, forwards, proxies } = state.agent;
+  return [
+    ...head,
+    ...pendingItems(pending),
+    separator,
+    { type: 'submenu', label: 'Peers', items: peersItems(status.peers) },
+    item('Pair new device…', { do: 'open', place: { view: 'pair', mode: 'new' } }),
+    item('Join with code…', { do: 'open', place: { view: 'pair', mode: 'join' } }),
+    { type: 'submenu', label: 'Forwards', items: forwardsItems(forwards, proxies) },
+    ...tail,
+  ];
+}
+
+function pendingItems(pending: readonly PendingInfo[]): TrayItem[] {
+  if (pending.length === 0) return [];
+  const shown = pending
+    .slice(0, MAX_PENDING_ITEMS)
+    .map((p) =>
+      item(`Approve ${p.displayName}…`, { do: 'open', place: { view: 'approvals', request: p.id } }),
+    );
+  const rest = pending.length - shown.length;
+  const more = rest > 0 ? [item(`${rest} more…`, { do: 'open', place: { view: 'approvals' } })] : [];
+  return [separator, ...shown, ...more];
+}
+
+function peersItems(peers: readonly PeerInfo[]): TrayItem[] {
+  if (peers.length === 0) return [info('No peers yet')];
+  return peers.map((peer): TrayItem => ({
+    type: 'submenu',
+    label: `${peer.name} — ${peerStateText(peer)}`,
+    items: [
+      item('Open terminal', {
+        do: 'open',
+        place: { view: 'terminal', peer: peer.fingerprint, name: peer.name },
+      }),
+      item('Copy fingerprint', { do: 'copy', text: peer.fingerprint }),
+    ],
+  }));
+}
+
+/** `web 127.0.0.1:8080 → desk:80 — listening`, `socks 127.0.0.1:1080 (SOCKS) — cannot listen: …`. */
+function forwardLabel(f: ForwardInfo | ProxyInfo): string {
+  const what = 'remote' in f ? `${f.local} → ${f.via}:${f.remote}` : `${f.local} (${f.kind.toUpperCase()})`;
+  const state =
+    f.state === 'error' ? `cannot listen${f.error ? `: ${f.error}` : ''}` : f.state === 'off' ? 'off' : 'on';
+  return `${f.name} ${what} — ${state}`;
+}
+
+function forwardsItems(forwards: readonly ForwardInfo[], proxies: readonly ProxyInfo[]): TrayItem[] {
+  const all = [...forwards, ...proxies];
+  if (all.length === 0)
+    return [info('No forwards yet'), item('Add a forward…', { do: 'open', place: { view: 'forwards' } })];
+  // Checked means "meant to be on": an erroring forward is on and still retrying, so a click turns it off.
+  return all.map((f) =>
+    item(forwardLabel(f), { do: 'switch-forward', name: f.name, on: f.state === 'off' }, f.state !== 'off'),
+  );
 }
 
 /** Turns the model into a native menu; clicking an item calls `run` with its action. */
 export function buildTrayMenu(
   menu: Pick<typeof Menu, 'buildFromTemplate'>,
-  items: TrayItem[],
+  items: readonly TrayItem[],
   run: (action: TrayAction) => void,
 ): Menu {
-  const template = items.map((item): MenuItemConstructorOptions => {
-    if (item.type === 'separator') return { type: 'separator' };
-    const { label, action } = item;
-    return action === null ? { label, enabled: false } : { label, click: () => run(action) };
-  });
-  return menu.buildFromTemplate(template);
+  return menu.buildFromTemplate(items.map((i) => template(i, run)));
+}
+
+function template(i: TrayItem, run: (action: TrayAction) => void): MenuItemConstructorOptions {
+  if (i.type === 'separator') return { type: 'separator' };
+  if (i.type === 'submenu') return { label: i.label, submenu: i.items.map((sub) => template(sub, run)) };
+  const { label, action, checked } = i;
+  if (action === null) return { label, enabled: false };
+  const click = () => run(action);
+  return checked === undefined ? { label, click } : { label, type: 'checkbox', checked, click };
 }

@@ -1,0 +1,101 @@
+/**
+ * "Start at login" (architecture.md §The desktop app and the window). macOS and Windows keep the
+ * setting themselves (`app.setLoginItemSettings`); Linux desktops start what has a `.desktop` entry
+ * in `$XDG_CONFIG_HOME/autostart` (the XDG Autostart specification), so there the setting is that file.
+ * Started at login, the app passes HIDDEN_FLAG and stays in the tray instead of opening its window.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { App } from 'electron';
+import { writeFileAtomic } from './atomic-file.js';
+
+/** Command-line flag of a launch at login: no window, just the tray. */
+export const HIDDEN_FLAG = '--hidden';
+/** The autostart entry's file name. */
+export const AUTOSTART_FILE = 'clawbridge.desktop';
+
+export interface LoginItem {
+  isOn(): Promise<boolean>;
+  set(on: boolean): Promise<void>;
+}
+
+/** Where and what to start on Linux: the AppImage when running from one (its path survives updates). */
+export interface XdgTarget {
+  /** The autostart directory. */
+  dir: string;
+  /** The program to start. */
+  exec: string;
+}
+
+/** `$XDG_CONFIG_HOME/autostart`, `~/.config/autostart` when unset or not absolute (as the spec says). */
+export function autostartDir(env: NodeJS.ProcessEnv, home = homedir()): string {
+  const config = env.XDG_CONFIG_HOME;
+  return join(config?.startsWith('/') ? config : join(home, '.config'), 'autostart');
+}
+
+/** The program a Linux autostart entry runs: `$APPIMAGE` when set, else the executable. */
+export function autostartExec(env: NodeJS.ProcessEnv, execPath: string): string {
+  return env.APPIMAGE && env.APPIMAGE.startsWith('/') ? env.APPIMAGE : execPath;
+}
+
+export function loginItemFor(
+  platform: NodeJS.Platform,
+  app: Pick<App, 'getLoginItemSettings' | 'setLoginItemSettings'>,
+  xdg: XdgTarget,
+): LoginItem {
+  if (platform === 'darwin' || platform === 'win32') {
+    return {
+      isOn: () => Promise.resolve(app.getLoginItemSettings({ args: [HIDDEN_FLAG] }).openAtLogin),
+      set(on) {
+        app.setLoginItemSettings({ openAtLogin: on, args: [HIDDEN_FLAG] });
+        return Promise.resolve();
+      },
+    };
+  }
+  return xdgLoginItem(xdg);
+}
+
+/** Linux and other XDG desktops: the setting is the presence of our autostart entry. */
+export function xdgLoginItem({ dir, exec }: XdgTarget): LoginItem {
+  const file = join(dir, AUTOSTART_FILE);
+  return {
+    async isOn() {
+      try {
+        return /^Exec=/m.test(await readFile(file, 'utf8'));
+      } catch {
+        return false;
+      }
+    },
+    async set(on) {
+      if (on) await writeFileAtomic(file, desktopEntry(exec));
+      else await rm(file, { force: true });
+    },
+  };
+}
+
+/** The autostart entry (Desktop Entry Specification 1.5). */
+export function desktopEntry(exec: string): string {
+  return [
+    '[Desktop Entry]',
+    'Type=Application',
+    'Name=Clawbridge',
+    'Comment=Reach your own machines',
+    `Exec=${execArgument(exec)} ${HIDDEN_FLAG}`,
+    'Terminal=false',
+    'X-GNOME-Autostart-enabled=true',
+    '',
+  ].join('\n');
+}
+
+/**
+ * One argument of an Exec line: quoted, with `"`, `` ` ``, `$` and `\` backslash-escaped inside the
+ * quotes, `%` doubled (field codes), and then every backslash doubled again because an Exec value is
+ * itself a string value with escapes. Line breaks cannot be expressed, so a path with one is refused.
+ */
+export function execArgument(arg: string): string {
+  if (/[\n\r]/.test(arg))
+    throw new Error(`cannot start a program whose path has a line break: ${JSON.stringify(arg)}`);
+  const quoted = `"${arg.replace(/["`$\\]/g, (c) => `\\${c}`).replace(/%/g, '%%')}"`;
+  return quoted.replace(/\\/g, '\\\\');
+}
