@@ -1,23 +1,34 @@
 /**
- * In-memory stand-ins for the parts of `electron` the shell uses. They record what the shell did in
- * plain fields (menus, windows, handlers) so tests assert on results, not on calls.
+ * In-memory stand-ins for the parts of `electron` the shell uses, and an AgentConnection the test
+ * drives. They record what the shell did in plain fields (the tray's menu and tooltip, windows and
+ * the page each loaded, notifications shown, the clipboard, calls the agent received) so tests assert
+ * on what the user would see, and click menu items and notifications the way a user would.
  */
 import { EventEmitter } from 'node:events';
 import type { ShellElectron } from '../../../src-main/electron/shell.js';
-import type { AgentPort, AgentStatus } from '../../../src-main/electron/agent-port.js';
+import type { AgentConnection, AgentHostState } from '../../../src-main/electron/agent-connection.js';
+import type { ApiEvents, MethodName, MethodParams, MethodResults } from '../../../src-main/api/contract.js';
 
 export interface FakeMenuItem {
   label?: string;
   type?: string;
+  role?: string;
   enabled?: boolean;
+  checked?: boolean;
   click?: () => void;
+  submenu?: FakeMenuItem[];
 }
 
 class FakeApp extends EventEmitter {
   hasLock = true;
   sandboxed = false;
-  exited = false;
+  exitCode: number | null = null;
+  readonly protocols: { scheme: string; path?: string; args?: string[] }[] = [];
+  appMenu: { items: FakeMenuItem[] } | null | undefined = undefined;
   readonly dock = { hidden: false, hide: () => void (this.dock.hidden = true) };
+  constructor(private readonly userData: string) {
+    super();
+  }
   requestSingleInstanceLock(): boolean {
     return this.hasLock;
   }
@@ -28,45 +39,94 @@ class FakeApp extends EventEmitter {
     return Promise.resolve();
   }
   getPath(name: string): string {
-    return `/fake/${name}/Clawbridge`;
+    if (name !== 'userData') throw new Error(`unexpected getPath(${name})`);
+    return this.userData;
+  }
+  setAsDefaultProtocolClient(scheme: string, path?: string, args?: string[]): boolean {
+    this.protocols.push({ scheme, ...(path ? { path } : {}), ...(args ? { args } : {}) });
+    return true;
   }
   /** Like Electron: 'before-quit' listeners may call preventDefault to keep the app alive. */
   quit(): void {
     let prevented = false;
     this.emit('before-quit', { preventDefault: () => (prevented = true) });
-    if (!prevented) this.exited = true;
+    if (!prevented) this.exitCode = 0;
+  }
+  exit(code: number): void {
+    this.exitCode = code;
+  }
+  get exited(): boolean {
+    return this.exitCode !== null;
+  }
+  /** macOS hands a link to the running app. */
+  openUrl(url: string): void {
+    this.emit('open-url', { preventDefault() {} }, url);
   }
 }
 
 export class FakeWindow extends EventEmitter {
   static all: FakeWindow[] = [];
-  loaded: string | null = null;
+  loaded: { file: string; hash: string | undefined } | null = null;
   visible = false;
-  readonly sent: string[] = [];
-  readonly webContents = { send: (channel: string) => void this.sent.push(channel) };
+  maximized = false;
+  destroyed = false;
+  bounds = { x: 0, y: 0, width: 0, height: 0 };
   constructor(readonly options: Record<string, unknown>) {
     super();
+    const { x, y, width, height } = options as Record<string, number>;
+    this.bounds = { x: x ?? 100, y: y ?? 100, width: width ?? 0, height: height ?? 0 };
     FakeWindow.all.push(this);
   }
-  loadFile(path: string): Promise<void> {
-    this.loaded = path;
+  loadFile(file: string, options: { hash?: string } = {}): Promise<void> {
+    this.loaded = { file, hash: options.hash };
     this.emit('ready-to-show');
     return Promise.resolve();
   }
   isDestroyed(): boolean {
+    return this.destroyed;
+  }
+  isMinimized(): boolean {
     return false;
   }
+  restore(): void {}
   show(): void {
     this.visible = true;
   }
+  hide(): void {
+    this.visible = false;
+  }
   focus(): void {}
+  maximize(): void {
+    this.maximized = true;
+  }
+  isMaximized(): boolean {
+    return this.maximized;
+  }
+  getNormalBounds() {
+    return { ...this.bounds };
+  }
+  /** The user drags the window somewhere. */
+  moveTo(bounds: { x: number; y: number; width: number; height: number }): void {
+    this.bounds = bounds;
+    this.emit('move');
+  }
+  /** The user clicks the close button: closes unless a 'close' listener prevents it. */
+  userClose(): void {
+    let prevented = false;
+    this.emit('close', { preventDefault: () => (prevented = true) });
+    if (prevented) return;
+    this.visible = false;
+    this.destroyed = true;
+    this.emit('closed');
+  }
 }
 
 export class FakeTray {
   static all: FakeTray[] = [];
   menu: FakeMenuItem[] = [];
   tooltip = '';
-  constructor(readonly image: unknown) {
+  destroyed = false;
+  constructor(public image: unknown) {
     FakeTray.all.push(this);
   }
   setContextMenu(menu: { items: FakeMenuItem[] }): void {
@@ -75,74 +135,134 @@ export class FakeTray {
   setToolTip(text: string): void {
     this.tooltip = text;
   }
-  /** Enabled labels and greyed-out ones, in menu order ('—' for separators). */
-  labels(): string[] {
-    return this.menu.map((i) => (i.type === 'separator' ? '—' : i.label!));
+  setImage(image: unknown): void {
+    this.image = image;
   }
-  click(label: string): void {
-    const item = this.menu.find((i) => i.label === label);
-    if (!item?.click) throw new Error(`no clickable '${label}' in the tray menu`);
+  destroy(): void {
+    this.destroyed = true;
+  }
+  /** Top-level lines in menu order ('—' for separators). */
+  labels(): string[] {
+    return labelsOf(this.menu);
+  }
+  /** The item at a path of labels (`['Peers', 'laptop — direct', 'Open terminal']`). */
+  find(path: readonly string[]): FakeMenuItem {
+    let items = this.menu;
+    let found: FakeMenuItem | undefined;
+    for (const label of path) {
+      found = items.find((i) => i.label === label);
+      if (!found) throw new Error(`no '${label}' in [${labelsOf(items).join(', ')}]`);
+      items = found.submenu ?? [];
+    }
+    return found!;
+  }
+  click(...path: string[]): void {
+    const item = this.find(path);
+    if (!item.click || item.enabled === false) throw new Error(`'${path.join(' › ')}' is not clickable`);
     item.click();
   }
 }
 
-type Handler = (event: { senderFrame: unknown }, ...args: unknown[]) => Promise<unknown>;
+export const labelsOf = (items: readonly FakeMenuItem[]) =>
+  items.map((i) => (i.type === 'separator' ? '—' : i.label!));
 
-export function fakeElectron() {
+export class FakeNotification extends EventEmitter {
+  static all: FakeNotification[] = [];
+  static supported = true;
+  shown = false;
+  constructor(readonly options: { title: string; body: string }) {
+    super();
+  }
+  static isSupported(): boolean {
+    return FakeNotification.supported;
+  }
+  show(): void {
+    this.shown = true;
+    FakeNotification.all.push(this);
+  }
+  click(): void {
+    this.emit('click');
+  }
+}
+
+export function fakeElectron(userData: string) {
   FakeWindow.all = [];
   FakeTray.all = [];
-  const app = new FakeApp();
-  const handlers = new Map<string, Handler>();
-  const ipcMain = { handle: (channel: string, handler: Handler) => void handlers.set(channel, handler) };
-  const session = {
-    defaultSession: {
-      webRequest: { onHeadersReceived() {} },
-      setPermissionRequestHandler() {},
-      setPermissionCheckHandler() {},
-    },
+  FakeNotification.all = [];
+  FakeNotification.supported = true;
+  const app = new FakeApp(userData);
+  const clipboard = { text: '', writeText: (text: string) => void (clipboard.text = text) };
+  const Menu = {
+    buildFromTemplate: (items: FakeMenuItem[]) => ({ items }),
+    setApplicationMenu: (menu: { items: FakeMenuItem[] } | null) => void (app.appMenu = menu),
   };
   const electron = {
     app,
     BrowserWindow: FakeWindow,
     Tray: FakeTray,
-    Menu: { buildFromTemplate: (items: FakeMenuItem[]) => ({ items }) },
-    ipcMain,
-    nativeImage: { createFromPath: (path: string) => ({ path }) },
-    session,
+    Menu,
+    Notification: FakeNotification,
+    clipboard,
+    screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
+    session: {
+      defaultSession: {
+        webRequest: { onHeadersReceived() {} },
+        setPermissionRequestHandler() {},
+        setPermissionCheckHandler() {},
+      },
+    },
+    shell: { openExternal: () => Promise.resolve() },
   };
-  /** Calls an IPC handler the way Electron would for `ipcRenderer.invoke` from `frame`. */
-  const invoke = (channel: string, frame: unknown, ...args: unknown[]) => {
-    const handler = handlers.get(channel);
-    if (!handler) throw new Error(`no handler for ${channel}`);
-    return handler({ senderFrame: frame }, ...args);
-  };
-  return { app, invoke, electron: electron as unknown as ShellElectron };
+  return { app, clipboard, electron: electron as unknown as ShellElectron };
 }
 
-/** An agent whose status the test sets; `change()` notifies listeners like the real one. */
-export class FakeAgent implements AgentPort {
-  running = false;
+type EventListener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
+
+/**
+ * An agent the test drives: it pushes events and host states, answers calls from `answers` (recording
+ * each), and stops the way the test says (at once, or never).
+ */
+export class FakeConnection implements AgentConnection {
+  host: AgentHostState = { kind: 'running' };
+  readonly calls: { method: string; params: unknown }[] = [];
   stopped = false;
-  private readonly listeners = new Set<() => void>();
-  constructor(public snapshot: AgentStatus) {}
-  start(): Promise<void> {
-    this.running = true;
-    return Promise.resolve();
+  stopHangs = false;
+  settings = { notifications: true };
+  private readonly events = new Set<EventListener>();
+  private readonly hostListeners = new Set<(s: AgentHostState) => void>();
+
+  call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResults[M]> {
+    this.calls.push({ method, params });
+    if (method === 'settings.get') return Promise.resolve(this.settings as MethodResults[M]);
+    return Promise.resolve({} as MethodResults[M]);
+  }
+  onEvent(listener: EventListener): () => void {
+    this.events.add(listener);
+    return () => this.events.delete(listener);
+  }
+  emit<E extends keyof ApiEvents>(event: E, data: ApiEvents[E]): void {
+    for (const l of this.events) l(event, data);
+  }
+  hostState(): AgentHostState {
+    return this.host;
+  }
+  onHostState(listener: (state: AgentHostState) => void): () => void {
+    this.hostListeners.add(listener);
+    return () => this.hostListeners.delete(listener);
+  }
+  setHost(state: AgentHostState): void {
+    this.host = state;
+    for (const l of this.hostListeners) l(state);
+  }
+  openStream(): Promise<never> {
+    return Promise.reject(new Error('no streams in the fake'));
   }
   stop(): Promise<void> {
-    this.running = false;
     this.stopped = true;
-    return Promise.resolve();
+    return this.stopHangs ? new Promise<void>(() => {}) : Promise.resolve();
   }
-  status(): Promise<AgentStatus> {
-    return Promise.resolve(structuredClone(this.snapshot));
-  }
-  onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  change(next: AgentStatus): void {
-    this.snapshot = next;
-    for (const l of this.listeners) l();
+  /** Methods called, without settings reads (the notification switch is read before each one). */
+  actions(): { method: string; params: unknown }[] {
+    return this.calls.filter((c) => c.method !== 'settings.get');
   }
 }

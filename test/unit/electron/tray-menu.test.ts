@@ -1,77 +1,251 @@
+/** The tray menu model in every state the agent and its host can be in, read as the user reads it. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  MAX_PENDING_ITEMS,
   buildTrayMenu,
+  statusLine,
+  trayIconState,
   trayMenuModel,
   type TrayAction,
   type TrayItem,
   type TrayState,
 } from '../../../src-main/electron/tray-menu.js';
-import type { AgentPeerStatus, AgentStatus } from '../../../src-main/electron/agent-port.js';
+import type { StatusEvent } from '../../../src-main/api/contract.js';
+import { forward, peer, pending, proxy, relay, statusEvent } from './status-fixtures.js';
 
-const me = { name: 'desk', fingerprint: 'a'.repeat(64) };
-const relay = (connected: boolean) => ({ url: 'wss://relay.example', connected });
-const peer = (name: string, path: AgentPeerStatus['path'], rttMs: number | null = null): AgentPeerStatus => ({
-  name,
-  fingerprint: name.padEnd(64, '0').replace(/[^0-9a-f]/g, 'b'),
-  online: path !== null,
-  path,
-  rttMs,
-});
-const running = (status: Partial<AgentStatus>): TrayState => ({
-  kind: 'running',
-  status: { ...me, relays: [], peers: [], ...status },
-});
-/** The menu as the user reads it: greyed-out lines in brackets, separators as '—'. */
-const lines = (items: TrayItem[]) =>
-  items.map((i) => (i.type === 'separator' ? '—' : i.action ? i.label : `[${i.label}]`));
-
-test('no peers: status line says so, then Open and Quit', () => {
-  assert.deepEqual(lines(trayMenuModel(running({ relays: [relay(true)] }))), [
-    '[Online · no peers yet]',
-    '—',
-    'Open Clawbridge',
-    'Quit Clawbridge',
-  ]);
-  assert.equal(lines(trayMenuModel(running({ relays: [relay(false)] })))[0], '[Offline · no peers yet]');
+const running = (agent: StatusEvent, openAtLogin = false): TrayState => ({
+  host: { kind: 'running' },
+  agent,
+  openAtLogin,
 });
 
-test('peers online direct and by relay, and one offline, each on its own line', () => {
-  const state = running({
-    relays: [relay(false)],
-    peers: [peer('laptop', 'direct', 11.6), peer('nas', 'relay', 48), peer('pi', null)],
+/** The menu as the user reads it: greyed-out lines in brackets, separators '—', submenus nested, ☑/☐ checkboxes. */
+function lines(items: readonly TrayItem[]): unknown[] {
+  return items.map((i) => {
+    if (i.type === 'separator') return '—';
+    if (i.type === 'submenu') return { [i.label]: lines(i.items) };
+    const box = i.checked === undefined ? '' : i.checked ? '☑ ' : '☐ ';
+    return i.action ? `${box}${i.label}` : `[${i.label}]`;
   });
-  assert.deepEqual(lines(trayMenuModel(state)), [
-    '[Online · 2/3 peers online (1 direct, 1 relay)]',
-    '—',
-    '[laptop — direct, 12 ms]',
-    '[nas — relay, 48 ms]',
-    '[pi — offline]',
+}
+
+/** The action behind a top-level or nested label. */
+function actionOf(items: readonly TrayItem[], ...path: string[]): TrayAction | null {
+  let list = items;
+  for (const [n, label] of path.entries()) {
+    const found = list.find((i) => i.type !== 'separator' && i.label === label);
+    if (!found || found.type === 'separator') throw new Error(`no '${label}'`);
+    if (n === path.length - 1) return found.type === 'item' ? found.action : null;
+    if (found.type !== 'submenu') throw new Error(`'${label}' has no submenu`);
+    list = found.items;
+  }
+  return null;
+}
+
+const tail = ['—', 'Open Clawbridge', '☐ Start at login', '—', 'Quit'];
+
+test('while the host is not running: the reason, then only Open, Start at login and Quit', () => {
+  const host = (h: TrayState['host']): TrayState => ({ host: h, agent: null, openAtLogin: false });
+  assert.deepEqual(lines(trayMenuModel(host({ kind: 'starting' }))), ['[Starting…]', ...tail]);
+  assert.deepEqual(
+    lines(trayMenuModel(host({ kind: 'restarting', reason: 'it exited with code 1', retryAt: 0 }))),
+    ['[Agent restarting: it exited with code 1…]', ...tail],
+  );
+  assert.deepEqual(lines(trayMenuModel(host({ kind: 'stopped' }))), ['[Agent stopped]', ...tail]);
+  // Running but no status event yet: still starting as far as the user can tell.
+  assert.deepEqual(lines(trayMenuModel(host({ kind: 'running' }))), ['[Starting…]', ...tail]);
+  // A last status from before a restart is not offered while the host restarts.
+  const stale: TrayState = {
+    host: { kind: 'restarting', reason: 'x', retryAt: 0 },
+    agent: statusEvent({ pending: [pending('laptop')] }),
+    openAtLogin: true,
+  };
+  assert.deepEqual(lines(trayMenuModel(stale)), [
+    '[Agent restarting: x…]',
     '—',
     'Open Clawbridge',
-    'Quit Clawbridge',
+    '☑ Start at login',
+    '—',
+    'Quit',
+  ]);
+  assert.equal(trayIconState(stale), 'offline');
+});
+
+test('status line: online with path counts, connecting, offline with the reason', () => {
+  const line = (parts: Parameters<typeof statusEvent>[0]) => statusLine(running(statusEvent(parts)));
+  const peers = [
+    peer('a', 'online', 'direct'),
+    peer('bb', 'online', 'direct'),
+    peer('ccc', 'online', 'relay'),
+    peer('dddd', 'offline'),
+  ];
+  assert.equal(line({ relays: [relay(true)], peers }), 'Online — 2 direct, 1 relay');
+  assert.equal(line({ relays: [relay(true)] }), 'Online — 0 direct, 0 relay');
+  // Peers reached directly count as online even with the relay down.
+  assert.equal(
+    line({ relays: [relay(false, 'refused')], peers: peers.slice(0, 1) }),
+    'Online — 1 direct, 0 relay',
+  );
+  assert.equal(line({ relays: [relay(false)] }), 'Connecting to relay…');
+  assert.equal(
+    line({ relays: [relay(false, 'connect ECONNREFUSED 10.0.0.1:443')] }),
+    'Offline: connect ECONNREFUSED 10.0.0.1:443',
+  );
+  assert.equal(line({ relays: [] }), 'Offline: no relay configured');
+});
+
+test('icon: online, attention while requests wait, offline otherwise', () => {
+  assert.equal(trayIconState(running(statusEvent({ relays: [relay(true)] }))), 'online');
+  assert.equal(
+    trayIconState(running(statusEvent({ relays: [relay(true)], pending: [pending('x')] }))),
+    'attention',
+  );
+  assert.equal(trayIconState(running(statusEvent({ relays: [relay(false)] }))), 'offline');
+  assert.equal(trayIconState({ host: { kind: 'starting' }, agent: null, openAtLogin: false }), 'offline');
+});
+
+test('running with nothing yet: status, empty Peers and Forwards, pairing entries', () => {
+  assert.deepEqual(lines(trayMenuModel(running(statusEvent({ relays: [relay(true)] })))), [
+    '[Online — 0 direct, 0 relay]',
+    '—',
+    { Peers: ['[No peers yet]'] },
+    'Pair new device…',
+    'Join with code…',
+    { Forwards: ['[No forwards yet]', 'Add a forward…'] },
+    ...tail,
   ]);
 });
 
-test('agent error and start-up are shown on the status line, Quit stays available', () => {
-  assert.deepEqual(lines(trayMenuModel({ kind: 'error', message: 'identity file is corrupt' })), [
-    '[Agent stopped: identity file is corrupt]',
-    '—',
-    'Open Clawbridge',
-    'Quit Clawbridge',
+test('pending requests: one entry each up to 5, then "N more…", each opening Approvals', () => {
+  const menuWith = (n: number) =>
+    trayMenuModel(
+      running(statusEvent({ pending: Array.from({ length: n }, (_, i) => pending(`dev${i}`, i)) })),
+    );
+  const approveLines = (n: number) =>
+    (lines(menuWith(n)) as string[]).filter((l) => typeof l === 'string' && /^Approve|more…$/.test(l));
+  assert.deepEqual(approveLines(0), []);
+  assert.deepEqual(approveLines(1), ['Approve dev0…']);
+  assert.deepEqual(approveLines(5), [
+    'Approve dev0…',
+    'Approve dev1…',
+    'Approve dev2…',
+    'Approve dev3…',
+    'Approve dev4…',
   ]);
-  assert.equal(lines(trayMenuModel({ kind: 'starting' }))[0], '[Starting…]');
+  assert.deepEqual(approveLines(8), [...approveLines(5), '3 more…']);
+  assert.equal(MAX_PENDING_ITEMS, 5);
+  assert.deepEqual(actionOf(menuWith(8), 'Approve dev2…'), {
+    do: 'open',
+    place: { view: 'approvals', request: 'req2' },
+  });
+  assert.deepEqual(actionOf(menuWith(8), '3 more…'), { do: 'open', place: { view: 'approvals' } });
 });
 
-test('buildTrayMenu disables information lines and wires actions to clicks', () => {
+test('peers in every state, each with Open terminal and Copy fingerprint', () => {
+  const peers = [
+    peer('laptop', 'online', 'direct'),
+    peer('nas', 'online', 'relay'),
+    peer('old', 'offline'),
+    peer('new', 'waiting'),
+    peer('gone', 'refused'),
+    peer('far', 'unreachable'),
+  ];
+  const menu = trayMenuModel(running(statusEvent({ relays: [relay(true)], peers })));
+  const actions = ['Open terminal', 'Copy fingerprint'];
+  assert.deepEqual(lines(menu)[2], {
+    Peers: [
+      { 'laptop — direct': actions },
+      { 'nas — relay': actions },
+      { 'old — offline': actions },
+      { 'new — waiting for their approval': actions },
+      { 'gone — refused by them': actions },
+      { 'far — unreachable': actions },
+    ],
+  });
+  assert.deepEqual(actionOf(menu, 'Peers', 'nas — relay', 'Open terminal'), {
+    do: 'open',
+    place: { view: 'terminal', peer: peers[1]!.fingerprint, name: 'nas' },
+  });
+  assert.deepEqual(actionOf(menu, 'Peers', 'laptop — direct', 'Copy fingerprint'), {
+    do: 'copy',
+    text: peers[0]!.fingerprint,
+  });
+});
+
+test('forwards and proxies on, off and in error; a click switches each the other way', () => {
+  const menu = trayMenuModel(
+    running(
+      statusEvent({
+        forwards: [
+          forward('web', 'listening'),
+          forward('db', 'off'),
+          forward('ssh', 'error', 'port 8080 is taken'),
+        ],
+        proxies: [proxy('socks', 'listening')],
+      }),
+    ),
+  );
+  assert.deepEqual(lines(menu)[5], {
+    Forwards: [
+      '☑ web 127.0.0.1:8080 → laptop:localhost:80 — on',
+      '☐ db 127.0.0.1:8080 → laptop:localhost:80 — off',
+      '☑ ssh 127.0.0.1:8080 → laptop:localhost:80 — cannot listen: port 8080 is taken',
+      '☑ socks 127.0.0.1:1080 (SOCKS) — on',
+    ],
+  });
+  const click = (label: string) => actionOf(menu, 'Forwards', label);
+  assert.deepEqual(click('web 127.0.0.1:8080 → laptop:localhost:80 — on'), {
+    do: 'switch-forward',
+    name: 'web',
+    on: false,
+  });
+  assert.deepEqual(click('db 127.0.0.1:8080 → laptop:localhost:80 — off'), {
+    do: 'switch-forward',
+    name: 'db',
+    on: true,
+  });
+  assert.deepEqual(click('ssh 127.0.0.1:8080 → laptop:localhost:80 — cannot listen: port 8080 is taken'), {
+    do: 'switch-forward',
+    name: 'ssh',
+    on: false,
+  });
+});
+
+test('pairing entries, Start at login both ways, Quit', () => {
+  const menu = (on: boolean) => trayMenuModel(running(statusEvent(), on));
+  assert.deepEqual(actionOf(menu(false), 'Pair new device…'), {
+    do: 'open',
+    place: { view: 'pair', mode: 'new' },
+  });
+  assert.deepEqual(actionOf(menu(false), 'Join with code…'), {
+    do: 'open',
+    place: { view: 'pair', mode: 'join' },
+  });
+  assert.deepEqual(actionOf(menu(false), 'Start at login'), { do: 'open-at-login', on: true });
+  assert.deepEqual(actionOf(menu(true), 'Start at login'), { do: 'open-at-login', on: false });
+  assert.deepEqual(actionOf(menu(true), 'Quit'), { do: 'quit' });
+  assert.deepEqual(actionOf(menu(true), 'Open Clawbridge'), { do: 'open' });
+});
+
+test('buildTrayMenu: info lines disabled, checkboxes, submenus, clicks run the action', () => {
   const ran: TrayAction[] = [];
-  const fakeMenu = { buildFromTemplate: (template: unknown) => template };
-  const template = buildTrayMenu(fakeMenu as never, trayMenuModel({ kind: 'starting' }), (a) =>
-    ran.push(a),
-  ) as unknown as { label?: string; enabled?: boolean; type?: string; click?: () => void }[];
-  assert.equal(template[0]?.enabled, false);
-  assert.equal(template[1]?.type, 'separator');
-  template[2]?.click?.();
-  template[3]?.click?.();
-  assert.deepEqual(ran, ['open-window', 'quit']);
+  const built = buildTrayMenu(
+    { buildFromTemplate: (t) => t as never },
+    trayMenuModel(running(statusEvent({ peers: [peer('laptop', 'online', 'direct')] }), true)),
+    (a) => ran.push(a),
+  ) as unknown as {
+    label?: string;
+    enabled?: boolean;
+    type?: string;
+    checked?: boolean;
+    click?: () => void;
+    submenu?: { label: string; submenu?: { label: string; click: () => void }[] }[];
+  }[];
+  assert.equal(built[0]!.enabled, false);
+  const login = built.find((i) => i.label === 'Start at login')!;
+  assert.equal(login.type, 'checkbox');
+  assert.equal(login.checked, true);
+  built.find((i) => i.label === 'Peers')!.submenu![0]!.submenu![1]!.click();
+  assert.deepEqual(ran, [{ do: 'copy', text: peer('laptop', 'online').fingerprint }]);
 });

@@ -1,0 +1,87 @@
+/** Builders for the agent's status events as the shell receives them, with only what a test varies. */
+import type {
+  ForwardInfo,
+  PeerInfo,
+  PeerState,
+  PendingInfo,
+  ProxyInfo,
+  RelayStatus,
+  StatusEvent,
+} from '../../../src-main/api/contract.js';
+
+export const fp = (seed: string) => seed.repeat(64).slice(0, 64);
+
+export function peer(name: string, state: PeerState, path: 'direct' | 'relay' | null = null): PeerInfo {
+  return {
+    name,
+    fingerprint: Buffer.from(name).toString('hex').padEnd(64, '0').slice(0, 64),
+    online: state === 'online',
+    state,
+    stateDetail: null,
+    relayReason: null,
+    path: state === 'online' ? path : null,
+    address: null,
+    relay: null,
+    rttMs: null,
+    since: null,
+    allow: ['terminal'],
+    forwardTo: null,
+  };
+}
+
+export function pending(name: string, index = 0): PendingInfo {
+  return {
+    id: `req${index}`,
+    name,
+    displayName: name,
+    fingerprint: fp(String(index % 10)),
+    via: 'code',
+    address: 'wss://relay.example',
+    age: 1,
+  };
+}
+
+export function forward(name: string, state: ForwardInfo['state'], error?: string): ForwardInfo {
+  return {
+    name,
+    local: '127.0.0.1:8080',
+    via: 'laptop',
+    remote: 'localhost:80',
+    state,
+    connections: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    ...(error ? { error } : {}),
+  };
+}
+
+export function proxy(name: string, state: ProxyInfo['state']): ProxyInfo {
+  return {
+    name,
+    kind: 'socks',
+    local: '127.0.0.1:1080',
+    via: null,
+    state,
+    connections: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+  };
+}
+
+export const relay = (connected: boolean, error?: string): RelayStatus => ({
+  url: 'wss://relay.example',
+  connected,
+  ...(error ? { error } : {}),
+});
+
+export function statusEvent(
+  parts: Partial<StatusEvent['status']> & Partial<Omit<StatusEvent, 'status'>> = {},
+): StatusEvent {
+  const { pending = [], forwards = [], proxies = [], ...status } = parts;
+  return {
+    status: { name: 'desk', fingerprint: fp('a'), listen: null, relays: [], peers: [], ...status },
+    pending,
+    forwards,
+    proxies,
+  };
+}
