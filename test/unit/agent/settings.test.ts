@@ -29,6 +29,20 @@ test('a corrupt or invalid file is reported with its path and left untouched', (
   assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), '{not json');
 });
 
+test("a peer's home relay is optional in the file and checked like a saved relay", () => {
+  const dir = home();
+  const peer = { fingerprint: 'ab'.repeat(32), name: 'b', addedAt: '2026-11-22T00:00:00.000Z' };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ peers: [peer] }));
+  assert.equal(new SettingsStore(dir).get().peers[0]?.homeRelay, undefined, 'older files load');
+  const homeRelay = { url: 'wss://relay.example:8443', fingerprint: 'cd'.repeat(32), token: 't' };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ peers: [{ ...peer, homeRelay }] }));
+  assert.deepEqual(new SettingsStore(dir).get().peers[0]?.homeRelay, homeRelay);
+  for (const bad of [{ url: 'http://relay.example' }, { url: 'wss://r.example', fingerprint: 'CD' }]) {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ peers: [{ ...peer, homeRelay: bad }] }));
+    assert.throws(() => new SettingsStore(dir), /config\.json are invalid \(peers\.0\.homeRelay\./);
+  }
+});
+
 test('agent flags become settings; absent flags keep saved ones', () => {
   const saved = new SettingsStore(home()).get();
   const pin = 'AB:'.repeat(31) + 'AB';

@@ -161,3 +161,19 @@ test('changing an unknown peer throws PEER_NOT_FOUND, except addresses learned a
   assert.equal(trust.setAddresses(fp(9), ['10.0.0.1:1']), undefined);
   assert.deepEqual(trust.peers(), []);
 });
+
+test("setHomeRelay saves a peer's home relay once, keeps an invite's token for the same URL", () => {
+  const settings = memorySettings({
+    peers: [peer(1, { homeRelay: { url: 'wss://r1.example', token: 'secret' } })],
+  });
+  const trust = new TrustStore(settings);
+  const pin = 'cd'.repeat(32);
+  const saved = trust.setHomeRelay(fp(1), { url: 'wss://r1.example', fingerprint: pin });
+  assert.deepEqual(saved?.homeRelay, { url: 'wss://r1.example', fingerprint: pin, token: 'secret' });
+  const writes = settings.writes;
+  trust.setHomeRelay(fp(1), { url: 'wss://r1.example', fingerprint: pin });
+  assert.equal(settings.writes, writes, 'the same hello again writes nothing');
+  const moved = trust.setHomeRelay(fp(1), { url: 'ws://r2.example:7474' });
+  assert.deepEqual(moved?.homeRelay, { url: 'ws://r2.example:7474' }, 'another relay: no old token or pin');
+  assert.equal(trust.setHomeRelay(fp(9), { url: 'ws://r2.example:7474' }), undefined, 'not a peer');
+});
