@@ -1,0 +1,198 @@
+/**
+ * Packs the desktop app with electron-builder's Linux `dir` target (a stand-in Electron; see
+ * pack-linux-dir.ts) and checks resources/, what an installer ships besides Electron itself
+ * (docs/adr/0009-bundled-desktop-app.md): the bundles and the renderer in app.asar, node-pty's addon
+ * unpacked, no sources, tests, type files or development dependencies, no other platform's native
+ * binaries, and the whole within the size budget. Needs `npm run build` first (`npm test` does it).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtinModules } from 'node:module';
+import asar from '@electron/asar';
+import { packLinuxDir, type LinuxDirPack } from './pack-linux-dir.js';
+import { inventory, type ResourcesInventory } from './resources-inventory.js';
+import { writeStandInElectron } from './stand-in-electron.js';
+import { allTrayIconFiles } from '../../src-main/electron/tray-icons.js';
+
+const projectDir = fileURLToPath(new URL('../../', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')) as {
+  main: string;
+  devDependencies: Record<string, string>;
+};
+
+/** The budget for resources/ in bytes (8 MiB): the bundles, the renderer and two native addons. */
+const RESOURCES_BUDGET_BYTES = 8 * 1024 * 1024;
+/** The only packages app.asar may hold: the native addons and bufferutil's loader. */
+const SHIPPED_PACKAGES = ['node-pty', 'bufferutil', 'node-gyp-build'];
+/** Modules a bundle may load at run time besides Node's own and its sibling chunks. */
+const RUNTIME_MODULES = new Set(['electron', 'node-pty', 'bufferutil', 'utf-8-validate']);
+/** The desktop bundles (scripts/vite-desktop.config.ts), by their source: built when the source exists. */
+const BUNDLES: Record<string, string> = {
+  'dist/app/electron/main.js': 'src-main/electron/main.ts',
+  'dist/app/electron/preload.cjs': 'src-main/electron/preload.cts',
+  'dist/app/electron/agent-process.js': 'src-main/electron/agent-process.ts',
+};
+/** How long packing may take: a couple of seconds normally; the bound keeps a stall from holding CI. */
+const PACK_TIMEOUT_MS = 120_000;
+
+let work: string;
+let packed: LinuxDirPack;
+let files: ResourcesInventory;
+
+before(
+  async () => {
+    assert.ok(
+      existsSync(join(projectDir, pkg.main)),
+      `${pkg.main} (package.json "main") is missing: run \`npm run build\` before this test`,
+    );
+    work = mkdtempSync(join(tmpdir(), 'clawbridge-pack-'));
+    const started = Date.now();
+    packed = await packLinuxDir(
+      projectDir,
+      writeStandInElectron(mkdtempSync(join(work, 'electron-'))),
+      join(work, 'out'),
+    );
+    files = inventory(packed.resources);
+    const mib = (files.totalBytes / 1024 / 1024).toFixed(2);
+    console.log(
+      `packed in ${Date.now() - started} ms: resources/ ${mib} MiB (${files.totalBytes} bytes), ` +
+        `${files.diskFiles.length} files on disk, ${files.asarFiles.length} files in app.asar`,
+    );
+  },
+  { timeout: PACK_TIMEOUT_MS },
+);
+
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('app.asar holds the entry point package.json names, every desktop bundle and the renderer', () => {
+  const packedPkg = JSON.parse(
+    asar.extractFile(join(packed.resources, 'app.asar'), 'package.json').toString(),
+  ) as {
+    main: string;
+  };
+  assert.equal(packedPkg.main, pkg.main);
+  assert.ok(files.asarFiles.includes(pkg.main), `${pkg.main} is not in app.asar`);
+  for (const [bundle, source] of Object.entries(BUNDLES)) {
+    if (existsSync(join(projectDir, source)))
+      assert.ok(files.asarFiles.includes(bundle), `${bundle} is not in app.asar`);
+  }
+  assert.ok(files.asarFiles.includes('dist/renderer/index.html'));
+  assert.ok(
+    files.asarFiles.some((f) => /^dist\/renderer\/assets\/.+\.js$/.test(f)),
+    'no renderer script',
+  );
+  for (const icon of allTrayIconFiles())
+    assert.ok(files.asarFiles.includes(`assets/${icon}`), `assets/${icon}`);
+});
+
+test("node-pty's addon for this platform is unpacked next to app.asar, as a loadable ELF file", () => {
+  const addon = files.diskFiles.find((f) =>
+    /^app\.asar\.unpacked\/node_modules\/node-pty\/(build\/Release|prebuilds\/linux-[^/]+)\/pty\.node$/.test(
+      f,
+    ),
+  );
+  assert.ok(addon, `no pty.node in app.asar.unpacked; unpacked: ${files.diskFiles.join(', ')}`);
+  const head = readFileSync(join(packed.resources, addon)).subarray(0, 4);
+  assert.deepEqual([...head], [0x7f, 0x45, 0x4c, 0x46], `${addon} is not an ELF shared object`);
+  assert.ok(files.diskFiles.includes('app.asar.unpacked/node_modules/node-pty/lib/index.js'));
+});
+
+test('no sources, source maps, type files, tests or build files are shipped', () => {
+  const unwanted = [...files.asarFiles, ...files.diskFiles].filter(
+    (f) =>
+      /\.(ts|mts|cts|map|cc|cpp|h|gyp|gypi|pdb|md)$/.test(f) ||
+      /(^|\/)(test|tests|__tests__|src|deps|third_party|typings)\//.test(f) ||
+      /\.test\.js$/.test(f) ||
+      f.startsWith('dist/src-main/') ||
+      f.startsWith('src-main/') ||
+      f.startsWith('src-renderer/'),
+  );
+  assert.deepEqual(unwanted, []);
+});
+
+test('of node_modules only the native addons ship; no development dependency', () => {
+  const packages = new Set(
+    [...files.asarFiles, ...files.diskFiles]
+      .map((f) => /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1])
+      .filter((name): name is string => name !== undefined),
+  );
+  assert.deepEqual([...packages].sort(), [...SHIPPED_PACKAGES].sort());
+  for (const dev of Object.keys(pkg.devDependencies)) assert.ok(!packages.has(dev), `${dev} is shipped`);
+});
+
+test("no other platform's or architecture's native binaries", () => {
+  const all = [...files.asarFiles, ...files.diskFiles];
+  const foreign = all.filter(
+    (f) =>
+      /(darwin|win32|\.dll$|\.exe$|\.dylib$|spawn-helper$)/.test(f) ||
+      (/prebuilds\/[^/]+/.test(f) && !f.includes(`prebuilds/linux-${process.arch}/`)),
+  );
+  assert.deepEqual(foreign, []);
+  // Every addon on disk is an ELF file (not Mach-O or PE), as the Linux loader needs.
+  const addons = files.diskFiles.filter((f) => f.endsWith('.node'));
+  assert.ok(addons.length >= 1);
+  for (const f of addons) {
+    assert.deepEqual(
+      [...readFileSync(join(packed.resources, f)).subarray(0, 4)],
+      [0x7f, 0x45, 0x4c, 0x46],
+      f,
+    );
+  }
+});
+
+test('the bundles load nothing that is not shipped: only Node built-ins, electron, the addons and their own chunks', () => {
+  const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+  const archive = join(packed.resources, 'app.asar');
+  const bundles = files.asarFiles.filter((f) => /^dist\/app\/electron\/[^/]+\.c?js$/.test(f));
+  const missing: string[] = [];
+  for (const bundle of bundles) {
+    const code = asar.extractFile(archive, bundle).toString();
+    // Rollup writes static imports as whole lines at the top; a CommonJS dependency's leftover
+    // require() goes through the module-scoped require the config's banner creates.
+    const shim = /const (\w+) = __cbCreateRequire\(import\.meta\.url\)/.exec(code)?.[1];
+    const specifiers = [
+      ...code.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)";?$/gm),
+      ...code.matchAll(/^import\s*"([^"]+)";?$/gm),
+      ...code.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g),
+      ...(shim ? code.matchAll(new RegExp(`\\b${shim}\\(\\s*"([^"]+)"\\s*\\)`, 'g')) : []),
+    ].map((m) => m[1]!);
+    // In an ES module a bare require() is an undefined global: every call must go through the shim.
+    if (bundle.endsWith('.js') && shim !== 'require') {
+      for (const m of code.matchAll(/(?<![\w$.`'"])require\s*\(\s*"([^"]+)"/g))
+        missing.push(`${bundle}: bare require("${m[1]}")`);
+    }
+    for (const s of specifiers) {
+      const chunk = s.startsWith('./') && files.asarFiles.includes(`dist/app/electron/${s.slice(2)}`);
+      if (!chunk && !builtins.has(s) && !RUNTIME_MODULES.has(s)) missing.push(`${bundle}: ${s}`);
+    }
+  }
+  assert.ok(bundles.length >= 2, `bundles found: ${bundles.join(', ')}`);
+  assert.deepEqual(missing, []);
+});
+
+test('the preload is one CommonJS file that requires only electron (a sandboxed preload can load nothing else)', () => {
+  const code = asar
+    .extractFile(join(packed.resources, 'app.asar'), 'dist/app/electron/preload.cjs')
+    .toString();
+  const required = [...code.matchAll(/\brequire\s*\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
+  assert.deepEqual(required, ['electron']);
+  assert.doesNotMatch(code, /^\s*(import|export)\s/m);
+});
+
+test('resources/ fits the size budget', () => {
+  assert.ok(
+    files.totalBytes <= RESOURCES_BUDGET_BYTES,
+    `resources/ is ${files.totalBytes} bytes, over the ${RESOURCES_BUDGET_BYTES}-byte budget`,
+  );
+});
+
+test('the Linux app is named clawbridge and keeps Electron’s licence', () => {
+  assert.ok(existsSync(join(packed.appOutDir, 'clawbridge')));
+  assert.ok(existsSync(join(packed.appOutDir, 'LICENSE.electron.txt')));
+});
