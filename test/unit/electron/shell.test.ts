@@ -1,44 +1,77 @@
+/**
+ * The shell with Electron faked and a driven AgentConnection: what the tray shows, which window view
+ * opens, what the agent is asked, and that Quit stops the agent and exits.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pathToFileURL } from 'node:url';
-import { startShell, type ShellOptions } from '../../../src-main/electron/shell.js';
-import { IPC_CHANNELS } from '../../../src-main/electron/bridge-api.js';
-import { isClawError } from '../../../src-main/core/errors.js';
-import type { AgentStatus } from '../../../src-main/electron/agent-port.js';
-import { FakeAgent, FakeTray, FakeWindow, fakeElectron } from './fake-electron.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startShell, type ShellOptions, type WindowIpc } from '../../../src-main/electron/shell.js';
+import { HIDDEN_FLAG, type LoginItem } from '../../../src-main/electron/login-item.js';
+import { WINDOW_STATE_FILE } from '../../../src-main/electron/window-state.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { FakeConnection, FakeNotification, FakeTray, FakeWindow, fakeElectron } from './fake-electron.js';
+import { forward, peer, pending, relay, statusEvent } from './status-fixtures.js';
 
 const RENDERER = '/app/dist/renderer/index.html';
-const PAGE_FRAME = { url: pathToFileURL(RENDERER).href, parent: null };
-const desk: AgentStatus = {
-  name: 'desk',
-  fingerprint: 'a'.repeat(64),
-  relays: [{ url: 'wss://relay.example', connected: true }],
-  peers: [],
-};
+const INVITE = 'clawbridge://join?invite=K7QX-M2RT-9WZA&relay=wss%3A%2F%2Frelay.example';
 
-function setup(createAgent?: ShellOptions['createAgent']) {
-  const fake = fakeElectron();
-  const agent = new FakeAgent(desk);
-  const homes: string[] = [];
-  const logs: string[] = [];
-  const options: ShellOptions = {
-    createAgent:
-      createAgent ??
-      ((home) => {
-        homes.push(home);
-        return Promise.resolve(agent);
-      }),
+function setup(options: Partial<ShellOptions> = {}, home = tempDir('shell-')) {
+  const fake = fakeElectron(home);
+  const connection = new FakeConnection();
+  const navigated: unknown[] = [];
+  const ipc = { trustedUrl: '', disposed: false };
+  let loginOn = false;
+  const loginItem: LoginItem = {
+    isOn: () => Promise.resolve(loginOn),
+    set: (on) => Promise.resolve(void (loginOn = on)),
+  };
+  const shellOptions: ShellOptions = {
+    connect: () => connection,
+    registerIpc: (_c, trustedUrl): WindowIpc => {
+      ipc.trustedUrl = trustedUrl;
+      return {
+        broadcast: (event, data) => void navigated.push({ event, data }),
+        dispose: () => void (ipc.disposed = true),
+      };
+    },
     rendererHtml: RENDERER,
     preload: '/app/dist/src-main/electron/preload.cjs',
-    trayIcon: '/app/assets/trayTemplate.png',
-    log: (line) => logs.push(line),
+    trayIcon: (state) => `/assets/${state}.png`,
+    loginItem,
+    argv: ['/opt/Clawbridge/clawbridge'],
+    platform: 'linux',
+    log: () => {},
+    ...options,
   };
-  return { ...fake, agent, homes, logs, start: () => startShell(fake.electron, options) };
+  return {
+    ...fake,
+    home,
+    connection,
+    navigated,
+    ipc,
+    loginOn: () => loginOn,
+    start: () => startShell(fake.electron, shellOptions),
+    tray: () => FakeTray.all[0]!,
+    window: () => FakeWindow.all.at(-1)!,
+  };
 }
 
-/** Lets queued promise callbacks (a tray refresh) run; bounded to a few turns of the event loop. */
+/** Lets queued callbacks (a tray render, a settings read) run; bounded to a few turns of the loop. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The value once `read` stops failing (the file is written in the background), within 2 s. */
+async function eventually<T>(read: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (i >= 40) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 test('a second instance quits at once and creates no tray', async () => {
@@ -49,77 +82,219 @@ test('a second instance quits at once and creates no tray', async () => {
   assert.equal(FakeTray.all.length, 0);
 });
 
-test('start: sandbox on, no dock icon, agent started in userData, tray shows its status', async () => {
+test('start: sandbox, no dock icon, the scheme registered, the window open, tray follows the host', async () => {
   const s = setup();
-  const shell = await s.start();
+  s.connection.host = { kind: 'starting' };
+  await s.start();
   assert.equal(s.app.sandboxed, true);
   assert.equal(s.app.dock.hidden, true);
-  assert.deepEqual(s.homes, ['/fake/userData/Clawbridge']);
-  assert.equal(s.agent.running, true);
-  assert.equal(shell?.state().kind, 'running');
-  assert.deepEqual(FakeTray.all[0]?.labels(), [
-    'Online · no peers yet',
-    '—',
-    'Open Clawbridge',
-    'Quit Clawbridge',
-  ]);
-  assert.equal(FakeTray.all[0]?.tooltip, 'Clawbridge — Online · no peers yet');
-});
+  assert.deepEqual(s.app.protocols, [{ scheme: 'clawbridge' }]);
+  assert.equal(s.ipc.trustedUrl, 'file:///app/dist/renderer/index.html');
+  assert.deepEqual(s.window().loaded, { file: RENDERER, hash: undefined });
+  assert.equal(s.window().visible, true);
+  assert.equal(s.tray().tooltip, 'Starting…');
+  assert.equal(s.tray().image, '/assets/offline.png');
 
-test('an agent change updates the tray and tells an open window to re-read', async () => {
-  const s = setup();
-  await s.start();
-  FakeTray.all[0]!.click('Open Clawbridge');
-  const win = FakeWindow.all[0]!;
-  assert.equal(win.loaded, RENDERER);
-  assert.equal(win.visible, true);
-  s.agent.change({
-    ...desk,
-    peers: [{ name: 'laptop', fingerprint: 'b'.repeat(64), online: true, path: 'relay', rttMs: 40 }],
-  });
+  s.connection.setHost({ kind: 'restarting', reason: 'it exited with code 1', retryAt: 0 });
   await settle();
-  assert.deepEqual(FakeTray.all[0]?.labels().slice(0, 3), [
-    'Online · 1/1 peer online (0 direct, 1 relay)',
-    '—',
-    'laptop — relay, 40 ms',
-  ]);
-  assert.deepEqual(win.sent, [IPC_CHANNELS.changed]);
-});
+  assert.equal(s.tray().labels()[0], 'Agent restarting: it exited with code 1…');
 
-test('the status channel answers the app page and refuses other senders', async () => {
-  const s = setup();
-  await s.start();
-  assert.deepEqual(await s.invoke(IPC_CHANNELS.status, PAGE_FRAME), desk);
-  await assert.rejects(s.invoke(IPC_CHANNELS.status, { url: 'https://evil.example/', parent: null }), (err) =>
-    isClawError(err, 'IPC_REJECTED'),
+  s.connection.setHost({ kind: 'running' });
+  s.connection.emit(
+    'status',
+    statusEvent({ relays: [relay(true)], peers: [peer('laptop', 'online', 'direct')] }),
   );
-  await assert.rejects(s.invoke(IPC_CHANNELS.status, PAGE_FRAME, 'extra'), /bad arguments/);
+  await settle();
+  assert.equal(s.tray().tooltip, 'Online — 1 direct, 0 relay');
+  assert.equal(s.tray().image, '/assets/online.png');
 });
 
-test('an agent that fails to start is reported in the tray and over IPC', async () => {
-  const s = setup(() => Promise.reject(new Error('identity file is corrupt')));
+test('started at login: no window, only the tray', async () => {
+  const s = setup({ argv: ['/opt/Clawbridge/clawbridge', HIDDEN_FLAG] });
   await s.start();
-  assert.equal(FakeTray.all[0]?.labels()[0], 'Agent stopped: identity file is corrupt');
-  await assert.rejects(s.invoke(IPC_CHANNELS.status, PAGE_FRAME), (err) => isClawError(err, 'NO_AGENT'));
-  assert.deepEqual(s.logs, ['agent failed to start: identity file is corrupt']);
+  assert.equal(FakeWindow.all.length, 0);
+  assert.equal(FakeTray.all.length, 1);
 });
 
-test('a second launch shows the one existing window; closing it keeps the app in the tray', async () => {
+test('a new pending request: a notification and a tray entry, both opening Approvals on it', async () => {
+  const s = setup({ argv: ['/x', HIDDEN_FLAG] });
+  await s.start();
+  const laptop = pending('laptop', 7);
+  s.connection.emit('status', statusEvent({ relays: [relay(true)], pending: [laptop] }));
+  s.connection.emit('pending.added', laptop);
+  await settle();
+  assert.equal(s.tray().image, '/assets/attention.png');
+  assert.deepEqual(
+    FakeNotification.all.map((n) => n.options.title),
+    ['laptop wants to pair'],
+  );
+
+  FakeNotification.all[0]!.click();
+  assert.deepEqual(s.window().loaded?.hash, 'approvals?request=req7');
+  assert.equal(s.window().visible, true);
+
+  // The window is open now: the tray entry moves the open page instead of loading another.
+  s.tray().click('Approve laptop…');
+  assert.equal(FakeWindow.all.length, 1);
+  assert.deepEqual(s.navigated, [
+    { event: 'app.navigate', data: { view: 'approvals', detail: 'request=req7' } },
+  ]);
+});
+
+test('notifications off in Settings: none shown, the tray entry still there', async () => {
   const s = setup();
   await s.start();
-  s.app.emit('second-instance');
-  s.app.emit('second-instance');
+  s.connection.settings.notifications = false;
+  s.connection.emit('status', statusEvent({ pending: [pending('laptop')] }));
+  s.connection.emit('pending.added', pending('laptop'));
+  await settle();
+  assert.deepEqual(FakeNotification.all, []);
+  assert.ok(s.tray().labels().includes('Approve laptop…'));
+});
+
+test('a forward that cannot listen is notified once, pairing done once, path changes never', async () => {
+  const s = setup();
+  await s.start();
+  const broken = statusEvent({ forwards: [forward('web', 'error', 'port 8080 is taken')] });
+  s.connection.emit('status', broken);
+  s.connection.emit('status', broken);
+  s.connection.emit(
+    'status',
+    statusEvent({ peers: [peer('laptop', 'online', 'relay')], forwards: broken.forwards }),
+  );
+  s.connection.emit(
+    'status',
+    statusEvent({ peers: [peer('laptop', 'online', 'direct')], forwards: broken.forwards }),
+  );
+  s.connection.emit('pairing', { role: 'join', step: 'paired', peerName: 'nas' });
+  await settle();
+  assert.deepEqual(
+    FakeNotification.all.map((n) => n.options.title),
+    ['web cannot listen on 127.0.0.1:8080', 'Paired with nas'],
+  );
+  FakeNotification.all[0]!.click();
+  assert.equal(s.navigated.length, 1);
+  assert.deepEqual(s.navigated[0], { event: 'app.navigate', data: { view: 'forwards' } });
+});
+
+test('Open terminal on a peer opens a terminal tab to it; Copy fingerprint copies it', async () => {
+  const s = setup({ argv: ['/x', HIDDEN_FLAG] });
+  await s.start();
+  const laptop = peer('laptop', 'online', 'direct');
+  s.connection.emit('status', statusEvent({ relays: [relay(true)], peers: [laptop] }));
+  await settle();
+  s.tray().click('Peers', 'laptop — direct', 'Open terminal');
+  assert.equal(s.window().loaded?.hash, `terminals?open=${laptop.fingerprint}&name=laptop`);
+  s.tray().click('Peers', 'laptop — direct', 'Copy fingerprint');
+  assert.equal(s.clipboard.text, laptop.fingerprint);
+});
+
+test('Pair new device opens Pair with a fresh code; a forward click switches it through the agent', async () => {
+  const s = setup({ argv: ['/x', HIDDEN_FLAG] });
+  await s.start();
+  s.connection.emit('status', statusEvent({ forwards: [forward('web', 'listening'), forward('db', 'off')] }));
+  await settle();
+  s.tray().click('Pair new device…');
+  assert.equal(s.window().loaded?.hash, 'pair/new');
+  s.tray().click('Forwards', 'web 127.0.0.1:8080 → laptop:localhost:80 — on');
+  s.tray().click('Forwards', 'db 127.0.0.1:8080 → laptop:localhost:80 — off');
+  assert.deepEqual(s.connection.actions(), [
+    { method: 'forward.disable', params: { name: 'web' } },
+    { method: 'forward.enable', params: { name: 'db' } },
+  ]);
+});
+
+test('Start at login: the checkbox sets it and shows it', async () => {
+  const s = setup();
+  await s.start();
+  await settle();
+  assert.equal(s.tray().find(['Start at login']).checked, false);
+  s.tray().click('Start at login');
+  await settle();
+  assert.equal(s.loginOn(), true);
+  assert.equal(s.tray().find(['Start at login']).checked, true);
+});
+
+test('deep links: at start (argv), from a second instance, and macOS open-url before and after ready', async () => {
+  const s = setup({ argv: ['/x', INVITE] });
+  await s.start();
+  assert.equal(s.window().loaded?.hash, `join?invite=${encodeURIComponent(INVITE)}`);
+  s.app.emit('second-instance', {}, ['/x', 'clawbridge://pair/K7QX-M2RT-9WZA']);
+  assert.deepEqual(s.navigated.at(-1), {
+    event: 'app.navigate',
+    data: { view: 'join', detail: `invite=${encodeURIComponent('clawbridge://join?invite=K7QX-M2RT-9WZA')}` },
+  });
+  s.app.openUrl('clawbridge://evil?x=1');
+  assert.deepEqual(s.navigated.at(-1), { event: 'app.navigate', data: { view: 'pair/join' } });
+  s.app.emit('second-instance', {}, ['/x']);
   assert.equal(FakeWindow.all.length, 1);
+
+  // macOS: the link arrives before 'ready'; the first window opens on it.
+  const mac = setup({ argv: ['/x'], platform: 'darwin' });
+  const started = mac.start();
+  mac.app.openUrl(INVITE);
+  await started;
+  assert.equal(FakeWindow.all.length, 1);
+  assert.equal(mac.window().loaded?.hash, `join?invite=${encodeURIComponent(INVITE)}`);
+  assert.deepEqual(
+    (mac.app.appMenu?.items ?? []).map((i) => i.role ?? i.label),
+    ['appMenu', 'Edit', 'windowMenu'],
+  );
+});
+
+test('closing the window hides it and the app stays; it reopens where it was', async () => {
+  const s = setup();
+  await s.start();
+  const win = s.window();
+  win.moveTo({ x: 300, y: 200, width: 1000, height: 700 });
+  win.userClose();
+  assert.equal(win.visible, false);
+  assert.equal(win.isDestroyed(), false);
+  assert.equal(s.app.exited, false);
   s.app.emit('window-all-closed');
   assert.equal(s.app.exited, false);
+  s.tray().click('Open Clawbridge');
+  assert.equal(win.visible, true);
+  assert.equal(FakeWindow.all.length, 1);
+  const saved = JSON.parse(
+    await eventually(() => readFile(join(s.home, WINDOW_STATE_FILE), 'utf8')),
+  ) as unknown;
+  assert.deepEqual(saved, { x: 300, y: 200, width: 1000, height: 700, maximized: false });
+
+  // Next launch: the window opens with those bounds.
+  const next = setup({}, s.home);
+  await next.start();
+  const { x, y, width, height } = next.window().options;
+  assert.deepEqual({ x, y, width, height }, { x: 300, y: 200, width: 1000, height: 700 });
 });
 
-test('Quit stops the agent before the app exits', async () => {
+test('Quit stops the agent, then exits; Cmd+Q goes the same way', async () => {
   const s = setup();
   await s.start();
-  FakeTray.all[0]!.click('Quit Clawbridge');
-  assert.equal(s.app.exited, false, 'waits for the agent');
+  s.tray().click('Quit');
   await settle();
-  assert.equal(s.agent.stopped, true);
-  assert.equal(s.app.exited, true);
+  assert.equal(s.connection.stopped, true);
+  assert.equal(s.ipc.disposed, true);
+  assert.equal(s.tray().destroyed, true);
+  assert.equal(s.app.exitCode, 0);
+
+  const mac = setup({ platform: 'darwin' });
+  await mac.start();
+  mac.app.quit();
+  await settle();
+  assert.equal(mac.connection.stopped, true);
+  assert.equal(mac.app.exitCode, 0);
+});
+
+test('Quit exits within 5 s even when the agent never stops', async () => {
+  const s = setup();
+  await s.start();
+  s.connection.stopHangs = true;
+  const began = Date.now();
+  s.tray().click('Quit');
+  const deadline = Date.now() + 6_000;
+  while (!s.app.exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(s.app.exitCode, 0);
+  assert.ok(Date.now() - began <= 5_500, `exited after ${Date.now() - began} ms`);
+  assert.equal(s.connection.stopped, true);
 });
