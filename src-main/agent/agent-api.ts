@@ -61,6 +61,8 @@ export type ApiNode = SettingsHost &
   LoggerPort & {
     /** Where the direct listener is bound now, or null. */
     readonly listenAddress: string | null;
+    /** True for a relay used only to reach a peer's home relay (relay-set.ts). */
+    isOnDemandRelay(url: string): boolean;
   };
 
 /** What the API handler is built from (run-agent.ts wires it); each method reaches only its part. */
@@ -220,6 +222,7 @@ function status(agent: ApiNode): StatusResult {
       url: r.url,
       connected: r.state === 'connected',
       ...(r.lastError ? { error: r.lastError } : {}),
+      ...(agent.isOnDemandRelay(r.url) ? { onDemand: true as const } : {}),
     })),
     peers: peerList(agent),
   };

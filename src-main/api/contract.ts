@@ -174,6 +174,11 @@ export interface RelayStatus {
   connected: boolean;
   /** One line explaining why the relay is not connected, when it is not. */
   error?: string;
+  /**
+   * Present when this node is on the relay only to reach a peer whose home relay it is: not saved,
+   * dropped once idle (docs/relay-protocol.md §Home relays).
+   */
+  onDemand?: true;
 }
 
 /** How a peer is (not) reachable; see src-main/agent/peer-state.ts for each word's meaning. */
