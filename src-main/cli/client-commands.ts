@@ -8,6 +8,7 @@ import { ClawError, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
 import { age, formatRtt, printJson, table } from './output.js';
 import { describeAllow, describeLimits, parseAllow, parsePermission } from './permissions.js';
+import { parseWait, retryFor } from './wait-for.js';
 
 export interface HomeOpts {
   home?: string;
@@ -73,10 +74,12 @@ export function registerClientCommands(program: Command): void {
   program
     .command('status')
     .description('show this node, its relays and its peers (needs a running agent)')
+    .option('--wait <duration>', 'wait this long (e.g. 10s) for an agent that is still starting')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (opts: HomeOpts) => {
-      const s = await call(opts, 'status', {});
+    .action(async (opts: HomeOpts & { wait?: string }) => {
+      const waitMs = parseWait(opts.wait);
+      const s = (await retryFor(waitMs, ['NO_AGENT'], () => call(opts, 'status', {})))!;
       if (opts.json) return printJson(s);
       console.log(`${s.name}  ${s.fingerprint}`);
       console.log(`direct: ${s.listen ?? 'off'}`);
@@ -232,12 +235,17 @@ export function registerClientCommands(program: Command): void {
     .command('ping <peer>')
     .description('measure the round trip to a peer and show which path it takes')
     .option('--count <n>', 'number of pings', '1')
+    .option(
+      '--wait <duration>',
+      'wait this long (e.g. 30s) for the peer (and the agent) to come online first',
+    )
     .option('--home <dir>', 'node home directory')
     .option(
       '--json',
       'print JSON: the reply; with --count above 1, an array of replies and {"error"} entries',
     )
-    .action(async (peer: string, opts: HomeOpts & { count: string }) => {
+    .action(async (peer: string, opts: HomeOpts & { count: string; wait?: string }) => {
+      const waitMs = parseWait(opts.wait);
       const count = Number(opts.count);
       if (!Number.isInteger(count) || count < 1 || count > 10_000) {
         throw new ClawError(
@@ -247,6 +255,11 @@ export function registerClientCommands(program: Command): void {
       }
       let replies = 0;
       const results: unknown[] = [];
+      // Only the first ping waits: once the peer has answered, a missing reply is a result to report.
+      if (waitMs > 0)
+        await retryFor(waitMs, ['NO_AGENT', 'PEER_OFFLINE'], () =>
+          withAgent(opts, (c) => c.call('ping', { peer })).then(() => true),
+        );
       await withAgent(opts, async (c) => {
         for (let i = 0; i < count; i++) {
           if (i > 0) await new Promise((r) => setTimeout(r, 1000));
