@@ -84,7 +84,7 @@ export function fitOnScreen(
   const limit = best ?? workAreas[0];
   const width = Math.max(MIN_WINDOW_WIDTH, limit ? Math.min(saved.width, limit.width) : saved.width);
   const height = Math.max(MIN_WINDOW_HEIGHT, limit ? Math.min(saved.height, limit.height) : saved.height);
-  if (!best || bestOverlap < Math.min(MIN_VISIBLE_PX, width)) return { width, height };
+  if (!best || bestOverlap < Math.min(MIN_VISIBLE_PX, saved.width)) return { width, height };
   // Keep the title bar inside the work area vertically, so it can always be grabbed.
   const y = Math.min(Math.max(saved.y, best.y), best.y + best.height - MIN_VISIBLE_PX);
   return { width, height, x: saved.x, y };
