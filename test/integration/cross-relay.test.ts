@@ -1,0 +1,203 @@
+/**
+ * Reach across relays (docs/relay-protocol.md §Home relays): two relays on loopback, node A homed on
+ * relay 1 (wss, pinned), node B on relay 2 (ws), no direct path. They pair by invite, link through a
+ * relay, run a terminal command; B never saves relay 1; each relay restarts in turn and the link comes
+ * back through the other node's home relay; an on-demand relay left idle is dropped.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PairNewResult, PeerInfo, PendingInfo, StatusResult } from '../../src-main/api/contract.js';
+import { RELAY_IDLE_ENV } from '../../src-main/agent/relay-set.js';
+import {
+  cli,
+  cliJson,
+  peerOf,
+  startProcess,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+} from '../helpers/processes.js';
+
+after(stopAll);
+
+/** On-demand relays idle this long are dropped here, in ms (60 s by default: too slow for a test). */
+const IDLE_MS = 1_500;
+
+interface TestRelay {
+  proc: Proc;
+  url: string;
+  port: number;
+  fingerprint: string | undefined;
+}
+
+/** A relay process; with the same home and port it comes back with the same certificate and URL. */
+async function startTestRelay(home: string, tls: boolean, port = 0): Promise<TestRelay> {
+  const proc = startProcess([
+    'relay',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--home',
+    home,
+    ...(tls ? [] : ['--no-tls']),
+  ]);
+  const m = await proc.waitForLine(
+    /^relay listening on (wss?:\/\/127\.0\.0\.1:(\d+))(?: fingerprint ([0-9a-f]{64}))?$/m,
+  );
+  return { proc, url: m[1]!, port: Number(m[2]), fingerprint: m[3] };
+}
+
+function startAgent(home: string, name: string, relay: string[]): Proc {
+  return startProcess(
+    ['agent', '--home', home, '--name', name, ...relay, '--no-direct', '--ui-listen', '127.0.0.1:0'],
+    { [RELAY_IDLE_ENV]: String(IDLE_MS) },
+  );
+}
+
+const status = (home: string) => cliJson<StatusResult>(['status', '--home', home]);
+const savedConfig = (home: string) =>
+  JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as {
+    relays: { url: string }[];
+    peers: { name: string; homeRelay?: { url: string; fingerprint?: string } }[];
+  };
+
+/** The peer `name` online over a relay whose URL is one of `urls`. */
+async function linkedVia(home: string, name: string, urls: string[]): Promise<PeerInfo | undefined> {
+  const p = await peerOf(home, name);
+  return p?.online && p.path === 'relay' && p.relay !== null && urls.includes(p.relay) ? p : undefined;
+}
+
+test('nodes on two relays pair by invite, link, survive each relay restarting', async () => {
+  const relay1Home = tempHome('relay1');
+  const relay2Home = tempHome('relay2');
+  let relay1 = await startTestRelay(relay1Home, true);
+  let relay2 = await startTestRelay(relay2Home, false);
+  assert.match(relay1.fingerprint ?? '', /^[0-9a-f]{64}$/);
+  const homeA = tempHome('xa');
+  const homeB = tempHome('xb');
+  const a = startAgent(homeA, 'a', ['--relay', relay1.url, '--relay-fingerprint', relay1.fingerprint!]);
+  const b = startAgent(homeB, 'b', ['--relay', relay2.url]);
+  const agentLogs = () => `\n--- a ---\n${a.stderr()}\n--- b ---\n${b.stderr()}`;
+  await a.waitForLine(/agent a running/);
+  await b.waitForLine(/agent b running/);
+
+  // Pairing by invite: B is not on relay 1, it reaches it on demand for the rendezvous.
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homeA]);
+  assert.ok(code.invite.includes(encodeURIComponent(relay1.url)), code.invite);
+  const join = cli(['pair', 'join', code.invite, '--home', homeB, '--timeout', '30s'], 45_000);
+  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
+  await waitFor(
+    'B pending on A',
+    async () =>
+      (await cliJson<PendingInfo[]>(['pending', '--home', homeA])).find(
+        (p) => p.fingerprint === idB.fingerprint,
+      ),
+    15_000,
+  );
+  const approve = await cli(['approve', '--latest', '--home', homeA]);
+  assert.equal(approve.code, 0, approve.stderr);
+  const joined = await join;
+  assert.equal(joined.code, 0, joined.stderr + agentLogs());
+  assert.match(joined.stdout, /^paired with a /m);
+
+  // Both sides link through relay 1: B dials A's home relay; A finds B there while B is on it.
+  const viaA = await waitFor(
+    'A sees b over a relay',
+    () => linkedVia(homeA, 'b', [relay1.url]),
+    20_000,
+  ).catch((err: Error) => assert.fail(err.message + agentLogs()));
+  assert.equal(viaA.relay, relay1.url, '`peers --json` names the relay the link uses');
+  const viaB = await waitFor('B sees a over a relay', () => linkedVia(homeB, 'a', [relay1.url]), 20_000);
+  assert.equal(viaB.address, relay1.url);
+  const statusB = await status(homeB);
+  assert.deepEqual(
+    statusB.relays.map((r) => ({ url: r.url, onDemand: r.onDemand ?? false })),
+    [
+      { url: relay2.url, onDemand: false },
+      { url: relay1.url, onDemand: true },
+    ],
+  );
+
+  // A terminal through the cross-relay link runs a command on A.
+  const term = await cli(['term', 'a', '--home', homeB, '--', 'sh', '-c', 'echo cross-$((40+2))']);
+  assert.equal(term.code, 0, term.stderr);
+  assert.match(term.stdout, /cross-42/);
+
+  // B adopted nothing: its saved relays are its own; A's pinned relay is only on its record of A.
+  const configB = savedConfig(homeB);
+  assert.deepEqual(
+    configB.relays.map((r) => r.url),
+    [relay2.url],
+  );
+  assert.deepEqual(configB.peers.find((p) => p.name === 'a')?.homeRelay, {
+    url: relay1.url,
+    fingerprint: relay1.fingerprint,
+  });
+  await waitFor(
+    "A saves B's announced home relay",
+    () => savedConfig(homeA).peers.find((p) => p.name === 'b')?.homeRelay?.url === relay2.url,
+    10_000,
+  );
+
+  // Relay 1 goes down: A reaches B on B's home relay (relay 2) instead, and B's on-demand client
+  // for relay 1, carrying nothing now, is dropped after the idle time.
+  await relay1.proc.stop();
+  await waitFor('A back to b through relay 2', () => linkedVia(homeA, 'b', [relay2.url]), 30_000).catch(
+    (err: Error) => assert.fail(err.message + agentLogs()),
+  );
+  await waitFor('B back to a through relay 2', () => linkedVia(homeB, 'a', [relay2.url]), 30_000);
+  await waitFor(
+    'B drops relay 1 once idle',
+    async () => !(await status(homeB)).relays.some((r) => r.url === relay1.url),
+    IDLE_MS + 15_000,
+  );
+  relay1 = await startTestRelay(relay1Home, true, relay1.port);
+  await waitFor(
+    'A back on its restarted home relay (same certificate)',
+    async () => (await status(homeA)).relays.find((r) => r.url === relay1.url)?.connected === true,
+    40_000,
+  );
+
+  // Relay 2 goes down: B reaches A on A's home relay (relay 1) again, on demand.
+  await relay2.proc.stop();
+  await waitFor('B back to a through relay 1', () => linkedVia(homeB, 'a', [relay1.url]), 40_000).catch(
+    (err: Error) => assert.fail(err.message + agentLogs()),
+  );
+  await waitFor('A back to b through relay 1', () => linkedVia(homeA, 'b', [relay1.url]), 20_000);
+  relay2 = await startTestRelay(relay2Home, false, relay2.port);
+  const again = await cli(['term', 'a', '--home', homeB, '--', 'sh', '-c', 'echo still-$((6*7))']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /still-42/);
+  assert.deepEqual(
+    savedConfig(homeB).relays.map((r) => r.url),
+    [relay2.url],
+    'still only its own relay saved',
+  );
+
+  await Promise.all([a.stop(), b.stop()]);
+  await Promise.all([relay1.proc.stop(), relay2.proc.stop()]);
+});
+
+test('a bare code with no relay and no LAN listener says there is no path to the issuer', async () => {
+  const home = tempHome('xc');
+  const c = startProcess([
+    'agent',
+    '--home',
+    home,
+    '--name',
+    'c',
+    '--no-direct',
+    '--ui-listen',
+    '127.0.0.1:0',
+  ]);
+  await c.waitForLine(/agent c running/);
+  const r = await cli(['pair', 'join', 'K7QX-M2RT-9WZA', '--home', home, '--timeout', '5s']);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /no relay or LAN path to the issuer; add the issuer's relay, or use the invite link/,
+  );
+  await c.stop();
+});
