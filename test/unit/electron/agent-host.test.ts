@@ -1,0 +1,216 @@
+/**
+ * The agent host (src-main/electron/agent-host.ts) supervising a real agent process: Electron's
+ * utilityProcess is faked over child_process.fork (test/helpers/fake-electron-utility.ts), everything
+ * else is the app's code — agent-process.ts runs runAgent for a temp home, main reaches it over the
+ * control socket.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { SettingsStore } from '../../../src-main/agent/settings.js';
+import { generateIdentity } from '../../../src-main/crypto/identity.js';
+import { startAgentHost, type AgentHostOptions } from '../../../src-main/electron/agent-host.js';
+import type { AgentConnection, AgentHostState } from '../../../src-main/electron/agent-connection.js';
+import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+
+const ENTRY = fileURLToPath(new URL('../../../src-main/electron/agent-process.ts', import.meta.url));
+
+/** Short waits so a test sees two restarts in a few seconds; the app uses 1 s … 30 s. */
+const FAST = { firstMs: 300, maxMs: 2_000, stableAfterMs: 60_000 };
+
+/** A home whose agent listens on loopback only and announces nothing (no LAN, no web UI). */
+function quietHome(name: string): string {
+  const home = tempDir(`cb-host-${name}-`);
+  new SettingsStore(home).update((s) => ({
+    ...s,
+    name,
+    listen: '127.0.0.1:0',
+    lan: false,
+    ui: { listen: null, allowRemote: false },
+  }));
+  return home;
+}
+
+function host(home: string, extra: Partial<AgentHostOptions> = {}) {
+  const fake = fakeUtilityProcess();
+  const states: AgentHostState[] = [];
+  const conn = startAgentHost(fake.electron, {
+    home,
+    entry: ENTRY,
+    restartDelays: FAST,
+    log: () => undefined,
+    ...extra,
+  });
+  conn.onHostState((s) => states.push(s));
+  return { conn, fake, states };
+}
+
+/** Resolves with the first host state (now or later) that matches, within `timeoutMs`. */
+function stateWhere(
+  conn: AgentConnection,
+  match: (s: AgentHostState) => boolean,
+  timeoutMs = 30_000,
+): Promise<AgentHostState> {
+  if (match(conn.hostState())) return Promise.resolve(conn.hostState());
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`host state still ${JSON.stringify(conn.hostState())} after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = conn.onHostState((s) => {
+      if (!match(s)) return;
+      clearTimeout(timer);
+      off();
+      resolve(s);
+    });
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when a TCP connection to 127.0.0.1:port is accepted. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+test(
+  'the host runs the agent with the identity main gives it, and restarts it with backoff when it dies',
+  { timeout: 90_000 },
+  async () => {
+    const identity = await generateIdentity('host test');
+    const { conn, fake, states } = host(quietHome('desk'), {
+      identity: () => Promise.resolve({ certPem: identity.certPem, keyPem: identity.keyPem }),
+    });
+    try {
+      await stateWhere(conn, (s) => s.kind === 'running');
+      const status = await conn.call('status', {});
+      assert.equal(status.name, 'desk');
+      assert.equal(status.fingerprint, identity.fingerprint);
+
+      // Events reach a host-level listener, and keep reaching it across a restart.
+      const events: string[] = [];
+      conn.onEvent((event) => events.push(event));
+
+      const restarts: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const before = fake.forked.length;
+        const killedAt = Date.now();
+        fake.forked.at(-1)!.child.kill('SIGKILL');
+        const restarting = await stateWhere(conn, (s) => s.kind === 'restarting');
+        assert.ok(restarting.kind === 'restarting');
+        assert.match(restarting.reason, /the agent process ended unexpectedly \(exit code 137\)/);
+        restarts.push(restarting.retryAt - killedAt);
+        await assert.rejects(conn.call('status', {}), (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'NO_AGENT');
+          assert.match(err.message, /the agent is restarting \(the agent process ended unexpectedly/);
+          return true;
+        });
+        await stateWhere(conn, (s) => s.kind === 'running');
+        assert.equal(fake.forked.length, before + 1);
+        assert.equal((await conn.call('status', {})).fingerprint, identity.fingerprint);
+      }
+      // 300 ms, then 600 ms: the second wait doubled.
+      assert.ok(
+        restarts[0]! >= FAST.firstMs && restarts[0]! < FAST.firstMs * 2 + 500,
+        `first wait ${restarts[0]} ms`,
+      );
+      assert.ok(restarts[1]! >= FAST.firstMs * 2, `second wait ${restarts[1]} ms`);
+      assert.deepEqual(
+        states.map((s) => s.kind),
+        ['running', 'restarting', 'starting', 'running', 'restarting', 'starting', 'running'],
+      );
+      await waitUntil(() => events.includes('status'), 10_000, 'a status event after the restart');
+    } finally {
+      await conn.stop();
+    }
+  },
+);
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`no ${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test(
+  "stop() (Quit) frees a forward's port and ends the agent process within 5 s",
+  { timeout: 60_000 },
+  async () => {
+    const { conn, fake } = host(quietHome('quit'));
+    await stateWhere(conn, (s) => s.kind === 'running');
+    const peer = await generateIdentity('peer');
+    await conn.call('peers.add', { fingerprint: peer.fingerprint, name: 'far' });
+    const port = await freePort();
+    await conn.call('forward.add', {
+      local: `127.0.0.1:${port}`,
+      via: 'far',
+      remote: '127.0.0.1:22',
+      name: 'ssh',
+    });
+    assert.equal(await accepts(port), true, 'the forward listens');
+
+    const began = Date.now();
+    await conn.stop();
+    assert.ok(Date.now() - began < 5_000, `stop took ${Date.now() - began} ms`);
+    assert.equal(conn.hostState().kind, 'stopped');
+    assert.equal(fake.forked[0]!.exitCode, 0, 'the agent stopped cleanly, not killed');
+    assert.equal(await accepts(port), false, 'the port is free after Quit');
+    await assert.rejects(conn.call('status', {}), /the agent has stopped/);
+    // Stopped on purpose: nothing starts it again.
+    await new Promise((r) => setTimeout(r, FAST.firstMs * 2));
+    assert.equal(fake.forked.length, 1);
+  },
+);
+
+test(
+  'an agent that cannot start (another agent has the home) is retried with the reason shown',
+  { timeout: 60_000 },
+  async () => {
+    const home = quietHome('busy');
+    const first = host(home);
+    await stateWhere(first.conn, (s) => s.kind === 'running');
+    const second = host(home);
+    try {
+      const state = await stateWhere(second.conn, (s) => s.kind === 'restarting');
+      assert.ok(state.kind === 'restarting');
+      assert.match(state.reason, /an agent is already running for .*; stop it first/);
+      // The first one quits: the second takes over on its next try.
+      await first.conn.stop();
+      await stateWhere(second.conn, (s) => s.kind === 'running', 20_000);
+      assert.equal((await second.conn.call('status', {})).name, 'busy');
+    } finally {
+      await first.conn.stop();
+      await second.conn.stop();
+    }
+  },
+);
+
+test(
+  'stop() while the agent is restarting ends the wait and starts nothing',
+  { timeout: 30_000 },
+  async () => {
+    const { conn, fake } = host(quietHome('waiting'), { restartDelays: { ...FAST, firstMs: 10_000 } });
+    await stateWhere(conn, (s) => s.kind === 'running');
+    fake.forked[0]!.child.kill('SIGKILL');
+    await stateWhere(conn, (s) => s.kind === 'restarting');
+    await conn.stop();
+    assert.equal(conn.hostState().kind, 'stopped');
+    assert.equal(fake.forked.length, 1);
+  },
+);
