@@ -18,7 +18,14 @@ import { measureSideBySide, type NamedPath } from './side-by-side.js';
 import { startSshForward } from './ssh.js';
 import { firstEcho, socksStream, tcpStream } from './streams.js';
 import type { BenchResult } from './table.js';
-import { measureTerminalEcho } from './terminal-echo.js';
+import { measureStartRows, START_ROWS } from './start-rows.js';
+import {
+  ECHO_SHELL_LINE,
+  measureTerminalEcho,
+  openEchoPty,
+  openEchoTerminal,
+  type EchoClient,
+} from './terminal-echo.js';
 import { measureUiEcho } from './ui-echo.js';
 
 export interface AgentRows {
@@ -46,14 +53,14 @@ async function prepareForward(pair: AgentPair, sinkPort: number): Promise<NamedP
   const port = localPort(added);
   const open = () => tcpStream(port);
   const setup = await timed(() => firstEcho(open));
-  return { name: `forward-${pair.mode}`, open, setupMs: setup.ms, close: () => undefined };
+  return { name: `forward-${pair.mode}`, open, setupMs: setup.ms, short: true, close: () => undefined };
 }
 
 async function prepareSocks(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
   const port = localPort(await pair.onA(['proxy', 'add', '--socks', '127.0.0.1:0', '--via', 'b', '--json']));
   const open = () => socksStream(port, sinkPort);
   const setup = await timed(() => firstEcho(open));
-  return { name: `socks-${pair.mode}`, open, setupMs: setup.ms, close: () => undefined };
+  return { name: `socks-${pair.mode}`, open, setupMs: setup.ms, short: true, close: () => undefined };
 }
 
 const PREPARE = [
@@ -74,31 +81,39 @@ export async function measureAgentRows(
   const notes: string[] = [];
   const stops: Array<() => Promise<void>> = [];
   const sink = startChild('./peer-child.ts');
-  const wantsEcho = ['term-echo-idle', 'term-echo-load', 'ui-echo', 'ui-echo-bytes'].some((r) =>
-    selects(only, r),
-  );
-  const wantsPaths = [
-    'ssh-L',
-    'ssh-D',
-    'forward-direct',
-    'forward-relay',
-    'socks-direct',
-    'socks-relay',
-  ].some((r) => selects(only, r));
+  const any = (rows: readonly string[]) => rows.some((r) => selects(only, r));
+  const wantsTermEcho = any(['term-echo-idle', 'term-echo-relay', 'ssh-echo', 'term-echo-load']);
+  const wantsUiEcho = any(['ui-echo', 'ui-echo-bytes']);
+  const wantsStart = any(START_ROWS);
+  const wantsEcho = wantsTermEcho || wantsUiEcho || wantsStart;
+  const sshRows = ['ssh-L', 'ssh-D', 'ssh-L-short', 'ssh-D-short'];
+  const wantsPaths = any([
+    ...sshRows,
+    ...['forward', 'socks'].flatMap((k) =>
+      ['direct', 'relay'].flatMap((m) => [`${k}-${m}`, `${k}-${m}-short`]),
+    ),
+  ]);
+  const wantsSsh = any([...sshRows, 'ssh-echo', 'ssh-true']);
   try {
     const { port: sinkPort } = await sink.request<{ port: number }>('start', { kind: 'tcp' });
     const paths: NamedPath[] = [];
-    if (wantsPaths) {
+    let ssh: Awaited<ReturnType<typeof startSshForward>> | undefined;
+    if (wantsSsh) {
       log('starting sshd and ssh -L/-D…');
-      const ssh = await startSshForward(sinkPort, log);
-      stops.push(() => ssh.stop());
+      ssh = await startSshForward(sinkPort, log);
+      stops.push(() => ssh!.stop());
       notes.push(...ssh.notes);
-      paths.push(...ssh.paths);
+      if (wantsPaths) paths.push(...ssh.paths);
     }
     let direct: AgentPair | undefined;
+    let relayed: AgentPair | undefined;
+    const wanted = (row: string, mode: PairMode) =>
+      selects(only, `${row}-${mode}`) || selects(only, `${row}-${mode}-short`);
     for (const mode of ['direct', 'relay'] as const satisfies readonly PairMode[]) {
       const needed =
-        PREPARE.some(({ row }) => selects(only, `${row}-${mode}`)) || (mode === 'direct' && wantsEcho);
+        PREPARE.some(({ row }) => wanted(row, mode)) ||
+        (mode === 'direct' && wantsEcho) ||
+        (mode === 'relay' && selects(only, 'term-echo-relay'));
       if (!needed) continue;
       log(`starting two clawbridge agents (${mode})…`);
       let pair: AgentPair;
@@ -110,9 +125,10 @@ export async function measureAgentRows(
       }
       stops.push(() => pair.stop());
       if (mode === 'direct') direct = pair;
+      else relayed = pair;
       log(`  agents up, b online on the ${mode} path after ${(pair.readyMs / 1000).toFixed(1)} s`);
       for (const { row, prepare } of PREPARE) {
-        if (!selects(only, `${row}-${mode}`)) continue;
+        if (!wanted(row, mode)) continue;
         try {
           paths.push(await prepare(pair, sinkPort));
         } catch (err) {
@@ -128,11 +144,38 @@ export async function measureAgentRows(
     if (!wantsEcho) {
       // Nothing more to measure on the direct pair.
     } else if (direct) {
-      if (selects(only, 'term-echo-idle') || selects(only, 'term-echo-load')) {
-        log('measuring term-echo-idle…');
-        const term = await measureTerminalEcho(direct.homeA, log, selects(only, 'term-echo-load'));
+      if (wantsTermEcho) {
+        const clients: EchoClient[] = [];
+        const pairs = [
+          ['term-echo-idle', direct],
+          ['term-echo-relay', relayed],
+        ] as const;
+        for (const [name, pair] of pairs) {
+          if (!selects(only, name) && !(name === 'term-echo-idle' && selects(only, 'term-echo-load')))
+            continue;
+          if (pair) clients.push({ name, open: () => openEchoTerminal(pair.homeA) });
+          else notes.push(`${name} not available: its agent pair did not start`);
+        }
+        const sshCommand = ssh?.command;
+        if (selects(only, 'ssh-echo')) {
+          if (sshCommand) {
+            const { file, args } = sshCommand(ECHO_SHELL_LINE, true);
+            clients.push({ name: 'ssh-echo', open: () => openEchoPty(file, args, 'ssh -tt') });
+          } else notes.push('ssh-echo not available: OpenSSH did not start');
+        }
+        log('measuring the terminal echo rows…');
+        const term = await measureTerminalEcho(
+          clients,
+          selects(only, 'term-echo-load') ? direct.homeA : null,
+          log,
+        );
         results.push(...term.results);
         notes.push(...term.notes);
+      }
+      if (wantsStart) {
+        const start = await measureStartRows({ homeA: direct.homeA, ssh: ssh?.command ?? null, only, log });
+        results.push(...start.results);
+        notes.push(...start.notes);
       }
       if (selects(only, 'ui-echo') || selects(only, 'ui-echo-bytes')) {
         // Right after term-echo, on the same pair, to the same `cat` on b.

@@ -1,65 +1,70 @@
 /**
- * The far end of every measurement (see bench/measure.ts): the first byte of a stream picks the mode.
- * SINK (`S` + u64 byte count) discards that many bytes and then answers with the count as u64; ECHO
- * (`E`) sends every later byte straight back. Also the mux settings and link server both ends use.
+ * The far end of every measurement (bench/measure.ts, bench/transfers.ts): the first byte of a stream
+ * picks the mode. SOURCE (`D` + u64 byte count) sends that many bytes, as a server does for a download,
+ * and then reads the next mode byte, so one stream carries several downloads; ECHO (`E`) sends every
+ * later byte straight back. Announcing the size avoids relying on half-close, which a plain WebSocket
+ * stream does not have. Also the mux settings and link server both ends use.
  */
 import type { Duplex } from 'node:stream';
 import { Mux } from '../src-main/mux/mux.js';
 import type { Link } from '../src-main/transport/link.js';
 
-/** Mode byte: discard the announced number of bytes, then confirm. */
-export const MODE_SINK = 0x53;
+/** Mode byte: send the announced number of bytes (a download). */
+export const MODE_SOURCE = 0x44;
 /** Mode byte: echo every byte. */
 export const MODE_ECHO = 0x45;
-/** Bytes of the SINK header: mode + u64 count. */
-export const SINK_HEADER_BYTES = 9;
+/** Bytes of the SOURCE header: mode + u64 count. */
+export const SOURCE_HEADER_BYTES = 9;
+/** Size of each write of a download (64 KiB: one mux DATA payload, one relay frame). */
+const SOURCE_CHUNK_BYTES = 64 * 1024;
+// One shared buffer: writes are queued by reference, and nothing checks the payload.
+const SOURCE_CHUNK = Buffer.alloc(SOURCE_CHUNK_BYTES, 0x5a);
 
-/**
- * Serves one stream until it closes. After a SINK round is confirmed the next byte is a mode byte
- * again, so one stream carries several rounds. Unknown modes destroy the stream.
- */
+/** Writes `total` bytes to `stream` as fast as it drains, then calls `done`. */
+function sendSource(stream: Duplex, total: number, done: () => void): void {
+  let left = total;
+  const pump = (): void => {
+    while (left > 0) {
+      const n = Math.min(left, SOURCE_CHUNK_BYTES);
+      left -= n;
+      const more = stream.write(n === SOURCE_CHUNK_BYTES ? SOURCE_CHUNK : SOURCE_CHUNK.subarray(0, n));
+      if (!more && left > 0) {
+        stream.once('drain', pump);
+        return;
+      }
+    }
+    done();
+  };
+  pump();
+}
+
+/** Serves one stream until it closes. Unknown modes destroy the stream. */
 export function serveBenchStream(stream: Duplex): void {
   let head: Buffer = Buffer.alloc(0);
-  /** Bytes still to discard in the current SINK round; -1 while reading a header. */
-  let remaining = -1;
-  let announced = 0;
   stream.on('error', () => stream.destroy());
-  const onData = (chunk: Buffer) => {
-    let data: Buffer = chunk;
-    while (data.length > 0) {
-      if (remaining > 0) {
-        const used = Math.min(remaining, data.length);
-        remaining -= used;
-        data = data.subarray(used);
-        if (remaining === 0) confirm();
-        continue;
-      }
-      head = head.length === 0 ? data : Buffer.concat([head, data]);
-      data = Buffer.alloc(0);
-      if (head[0] === MODE_ECHO) {
-        stream.off('data', onData);
-        const rest = head.subarray(1);
-        if (rest.length > 0) stream.write(rest);
-        stream.on('data', (c: Buffer) => stream.write(c));
-        return;
-      }
-      if (head[0] !== MODE_SINK) {
-        stream.destroy();
-        return;
-      }
-      if (head.length < SINK_HEADER_BYTES) return;
-      announced = Number(head.readBigUInt64BE(1));
-      remaining = announced;
-      data = head.subarray(SINK_HEADER_BYTES);
-      head = Buffer.alloc(0);
-      if (remaining === 0) confirm();
+  const onData = (chunk: Buffer): void => {
+    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    if (head[0] === MODE_ECHO) {
+      stream.off('data', onData);
+      const rest = head.subarray(1);
+      if (rest.length > 0) stream.write(rest);
+      stream.on('data', (c: Buffer) => stream.write(c));
+      return;
     }
-  };
-  const confirm = () => {
-    const reply = Buffer.alloc(8);
-    reply.writeBigUInt64BE(BigInt(announced));
-    stream.write(reply);
-    remaining = -1;
+    if (head[0] !== MODE_SOURCE) {
+      stream.destroy();
+      return;
+    }
+    if (head.length < SOURCE_HEADER_BYTES) return;
+    const total = Number(head.readBigUInt64BE(1));
+    const rest = head.subarray(SOURCE_HEADER_BYTES);
+    head = Buffer.alloc(0);
+    // The client asks for the next download only after this one arrived whole.
+    stream.pause();
+    sendSource(stream, total, () => {
+      stream.resume();
+      if (rest.length > 0) onData(rest);
+    });
   };
   stream.on('data', onData);
 }

@@ -107,6 +107,11 @@ async function waitListening(
 export interface SshForward {
   /** `ssh-L` and `ssh-D`, each with its setup time measured; empty when OpenSSH is not available. */
   paths: NamedPath[];
+  /**
+   * The `ssh` command line that runs `remote` (a shell command line) on the same sshd with the same
+   * key and cipher, `-tt` when `tty`; null when OpenSSH is not available.
+   */
+  command: ((remote: string, tty: boolean) => { file: string; args: string[] }) | null;
   notes: string[];
   /** Ends sshd and ssh by their PIDs and removes the temp dir. */
   stop(): Promise<void>;
@@ -119,7 +124,8 @@ export interface SshForward {
 export async function startSshForward(sinkPort: number, log: (line: string) => void): Promise<SshForward> {
   const missing = ensureOpenSsh(log);
   const none = () => Promise.resolve();
-  if (missing) return { paths: [], notes: [`ssh-L ${missing}`, `ssh-D ${missing}`], stop: none };
+  if (missing)
+    return { paths: [], command: null, notes: [`ssh-L ${missing}`, `ssh-D ${missing}`], stop: none };
   const { sshd, ssh, keygen } = findTools() as Required<ReturnType<typeof findTools>>;
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-ssh-'));
   let daemon: ChildProcess | undefined;
@@ -162,12 +168,8 @@ export async function startSshForward(sinkPort: number, log: (line: string) => v
     await waitListening(sshPort, daemon, 'sshd', d.stderr);
     const fwdPort = await freePort();
     const socksPort = await freePort();
-    const c = launch(ssh, [
-      '-N',
-      '-L',
-      `127.0.0.1:${fwdPort}:127.0.0.1:${sinkPort}`,
-      '-D',
-      `127.0.0.1:${socksPort}`,
+    // Everything but what to do: the same for the forwards and for the commands.
+    const login = [
       '-c',
       SSH_CIPHER,
       '-o',
@@ -177,14 +179,22 @@ export async function startSshForward(sinkPort: number, log: (line: string) => v
       '-o',
       'BatchMode=yes',
       '-o',
-      'ExitOnForwardFailure=yes',
-      '-o',
       'LogLevel=ERROR',
       '-i',
       join(dir, 'id_client'),
       '-p',
       String(sshPort),
       `${userInfo().username}@127.0.0.1`,
+    ];
+    const c = launch(ssh, [
+      '-N',
+      '-L',
+      `127.0.0.1:${fwdPort}:127.0.0.1:${sinkPort}`,
+      '-D',
+      `127.0.0.1:${socksPort}`,
+      '-o',
+      'ExitOnForwardFailure=yes',
+      ...login,
     ]);
     client = c.proc;
     await waitListening(fwdPort, client, 'ssh -L', c.stderr);
@@ -199,15 +209,24 @@ export async function startSshForward(sinkPort: number, log: (line: string) => v
     for (const { name, open } of rows) {
       try {
         const setup = await timed(() => firstEcho(open));
-        paths.push({ name, open, setupMs: setup.ms, close: () => undefined });
+        paths.push({ name, open, setupMs: setup.ms, short: true, close: () => undefined });
       } catch (err) {
         notes.push(`${name} not available: ${(err as Error).message}`);
       }
     }
-    return { paths, notes, stop };
+    const command = (remote: string, tty: boolean) => ({
+      file: ssh,
+      args: [...(tty ? ['-tt'] : ['-T']), ...login, remote],
+    });
+    return { paths, command, notes, stop };
   } catch (err) {
     await stop();
     const why = (err as Error).message;
-    return { paths: [], notes: [`ssh-L not available: ${why}`, `ssh-D not available: ${why}`], stop: none };
+    return {
+      paths: [],
+      command: null,
+      notes: [`ssh-L not available: ${why}`, `ssh-D not available: ${why}`],
+      stop: none,
+    };
   }
 }

@@ -17,10 +17,23 @@ export const ROW_NAMES = [
   'forward-relay',
   'socks-direct',
   'socks-relay',
+  'ssh-L-short',
+  'ssh-D-short',
+  'forward-direct-short',
+  'forward-relay-short',
+  'socks-direct-short',
+  'socks-relay-short',
+  'ssh-echo',
   'term-echo-idle',
+  'term-echo-relay',
   'term-echo-load',
   'ui-echo',
   'ui-echo-bytes',
+  'node-start',
+  'cli-status',
+  'ssh-true',
+  'term-true',
+  'term-open',
 ] as const;
 export type RowName = (typeof ROW_NAMES)[number];
 
@@ -102,8 +115,22 @@ export const TARGET_RTT_OVERHEAD_MS = 0.3;
 export const TARGET_KIB_PER_CONNECTION = 16;
 /** Target: `clawbridge forward` / SOCKS proxy over a direct link at least ssh -L / ssh -D's throughput. */
 export const TARGET_FORWARD_DIRECT_OVER_SSH = 1.0;
-/** Target: the same through a relay at least half of ssh's throughput. */
-export const TARGET_FORWARD_RELAY_OVER_SSH = 0.5;
+/** Target: the same through a relay at least 0.6x ssh's throughput. */
+export const TARGET_FORWARD_RELAY_OVER_SSH = 0.6;
+/** Target: keystroke echo p50 over a direct link at most ssh -tt's (1.0x)… */
+export const TARGET_ECHO_DIRECT_OVER_SSH = 1.0;
+/** …and over the relay at most 1.5x ssh -tt's. */
+export const TARGET_ECHO_RELAY_OVER_SSH = 1.5;
+/** Target: keystroke echo p99 on an idle machine, in ms (direct and relay). */
+export const TARGET_ECHO_IDLE_P99_MS = 5;
+/** Target: a client command's wall time at most 2.5x `node -e 0`'s (p50). */
+export const TARGET_CLI_OVER_NODE = 2.5;
+/** Target: `clawbridge term b -- true` at most `ssh host true`'s wall time (p50). */
+export const TARGET_TERM_TRUE_OVER_SSH = 1.0;
+/** Target: the relay link up (circuit + E2E handshake + first stream), nodes already on the relay, in ms. */
+export const TARGET_RELAY_SETUP_MS = 30;
+/** Target: terminal request → the remote program's first output, in ms (p50). */
+export const TARGET_TERM_OPEN_MS = 100;
 /** Target: keystroke echo p99 while another session on the same peer streams output, in ms. */
 export const TARGET_TERM_ECHO_LOAD_P99_MS = 50;
 /** Target: keystroke → glyph in the web UI's terminal at most this much slower (p50) than the CLI's echo. */
@@ -111,12 +138,26 @@ export const TARGET_UI_ECHO_OVER_TERM_P50_MS = 2;
 /** Target: the built renderer's JavaScript, before compression, in bytes (1 MB). */
 export const TARGET_RENDERER_JS_BYTES = 1_000_000;
 
-/** The agent rows' ratios against OpenSSH (issue 4): [key, our row, ssh row, minimum]. */
+/** The agent rows' ratios against OpenSSH (long downloads): [key, our row, ssh row, minimum]. */
 const FORWARD_RATIOS: readonly (readonly [string, RowName, RowName, number])[] = [
   ['forward-direct/ssh-L', 'forward-direct', 'ssh-L', TARGET_FORWARD_DIRECT_OVER_SSH],
   ['forward-relay/ssh-L', 'forward-relay', 'ssh-L', TARGET_FORWARD_RELAY_OVER_SSH],
   ['socks-direct/ssh-D', 'socks-direct', 'ssh-D', TARGET_FORWARD_DIRECT_OVER_SSH],
   ['socks-relay/ssh-D', 'socks-relay', 'ssh-D', TARGET_FORWARD_RELAY_OVER_SSH],
+];
+/** The same for many short connections: shown, with no target. */
+const SHORT_RATIOS: readonly (readonly [string, RowName, RowName])[] = [
+  ['forward-direct-short/ssh-L-short', 'forward-direct-short', 'ssh-L-short'],
+  ['forward-relay-short/ssh-L-short', 'forward-relay-short', 'ssh-L-short'],
+  ['socks-direct-short/ssh-D-short', 'socks-direct-short', 'ssh-D-short'],
+  ['socks-relay-short/ssh-D-short', 'socks-relay-short', 'ssh-D-short'],
+];
+/** p50 ratios of times (lower is better): [key, our row, the other row, maximum]. */
+const TIME_RATIOS: readonly (readonly [string, RowName, RowName, number])[] = [
+  ['term-echo-idle/ssh-echo p50', 'term-echo-idle', 'ssh-echo', TARGET_ECHO_DIRECT_OVER_SSH],
+  ['term-echo-relay/ssh-echo p50', 'term-echo-relay', 'ssh-echo', TARGET_ECHO_RELAY_OVER_SSH],
+  ['cli-status/node-start p50', 'cli-status', 'node-start', TARGET_CLI_OVER_NODE],
+  ['term-true/ssh-true p50', 'term-true', 'ssh-true', TARGET_TERM_TRUE_OVER_SSH],
 ];
 
 /** Computes the ratio lines (with targets) from the rows and memory results of one run. */
@@ -172,6 +213,48 @@ export function computeTargets(
     const value = ratio(row(ours)?.MBps, row(ssh)?.MBps);
     lines.push({ key, value, unit: 'x', target: `>= ${min.toFixed(1)}x`, pass: atLeast(value, min) });
   }
+  for (const [key, ours, other] of SHORT_RATIOS) {
+    lines.push({
+      key,
+      value: ratio(row(ours)?.MBps, row(other)?.MBps),
+      unit: 'x',
+      target: '',
+      pass: undefined,
+    });
+  }
+  for (const [key, ours, other, max] of TIME_RATIOS) {
+    const value = ratio(row(ours)?.p50Ms, row(other)?.p50Ms);
+    lines.push({ key, value, unit: 'x', target: `<= ${max.toFixed(1)}x`, pass: atMost(value, max) });
+  }
+  const finite = (v: number | null | undefined) => (v != null && Number.isFinite(v) ? v : null);
+  for (const name of ['term-echo-idle', 'term-echo-relay'] as const) {
+    const value = finite(row(name)?.p99Ms);
+    lines.push({
+      key: `${name} p99Ms`,
+      value,
+      unit: 'ms',
+      target: `<= ${TARGET_ECHO_IDLE_P99_MS} ms`,
+      pass: atMost(value, TARGET_ECHO_IDLE_P99_MS),
+    });
+  }
+  const relaySetup = finite(row('relay')?.setupMs);
+  const termOpen = finite(row('term-open')?.p50Ms);
+  lines.push(
+    {
+      key: 'relay setupMs',
+      value: relaySetup,
+      unit: 'ms',
+      target: `<= ${TARGET_RELAY_SETUP_MS} ms`,
+      pass: atMost(relaySetup, TARGET_RELAY_SETUP_MS),
+    },
+    {
+      key: 'term-open p50Ms',
+      value: termOpen,
+      unit: 'ms',
+      target: `<= ${TARGET_TERM_OPEN_MS} ms`,
+      pass: atMost(termOpen, TARGET_TERM_OPEN_MS),
+    },
+  );
   const p99 = row('term-echo-load')?.p99Ms;
   const echoLoad = p99 != null && Number.isFinite(p99) ? p99 : null;
   lines.push({

@@ -1,12 +1,14 @@
 /**
- * Rows `term-echo-idle` and `term-echo-load`: keystroke echo through `clawbridge term b`, the way a
- * person sees it. The CLI runs inside a PTY here (node-pty), so it sees a TTY and goes raw as it does
- * for a user; at the far end `cat` runs in a raw, non-echoing PTY (as a shell's line editor sets it), so
+ * Rows `term-echo-idle` (over the direct link), `term-echo-relay`, `ssh-echo` and `term-echo-load`:
+ * keystroke echo the way a person sees it, the same way for each. The client (`clawbridge term b`, or
+ * `ssh -tt host`) runs inside a PTY here (node-pty), so it sees a TTY and goes raw as it does for a
+ * user; at the far end `cat` runs in a raw, non-echoing PTY (as a shell's line editor sets it), so
  * every key comes back as soon as the remote program read it. One key at a time, timed from the write
- * into our PTY to its echo read back from it. Under load a second session on the same peer prints
- * base64 of random data without pause (bench/term-load-child.ts reads it in another process), started
- * before and stopped right after the measurement. MB/s is null; setup (idle row) is CLI start → the
- * remote program's first output, which includes the CLI's own start-up.
+ * into our PTY to its echo read back from it; the idle sessions take turns in blocks of keys, so a
+ * busy moment of the shared machine reaches all of them. Under load a second session on the same peer
+ * prints base64 of random data without pause (bench/term-load-child.ts reads it in another process),
+ * started before and stopped right after the measurement. MB/s is null; setup is client start → the
+ * remote program's first output, which includes the client's own start-up (and ssh's login).
  */
 import { spawn as spawnPty, type IPty } from 'node-pty';
 import { startChild } from './child.js';
@@ -35,6 +37,8 @@ export const TERM_OPEN_TIMEOUT_MS = 20_000;
 export const LOAD_WARMUP_BYTES = 2_000_000;
 /** How long the load may take to deliver LOAD_WARMUP_BYTES, in ms. */
 const LOAD_START_TIMEOUT_MS = 15_000;
+/** Keys a session types before the next idle session takes its turn. */
+export const TERM_ECHO_BLOCK = 10;
 /** Pause between two progress polls of the load, in ms. */
 const LOAD_POLL_MS = 100;
 /** Hard limit on the load's life, in ms: the load child ends it by itself after this. */
@@ -42,8 +46,10 @@ const LOAD_MAX_MS = 40_000;
 
 /** Printed by the remote side once the PTY is raw: from then on the output is only our echoes. */
 export const READY_MARKER = 'CB-READY';
-/** The remote program of the echo session: raw, no echo by the PTY, then `cat` echoes each byte. */
-export const ECHO_COMMAND = ['sh', '-c', `stty raw -echo && printf '%s' ${READY_MARKER} && exec cat`];
+/** The remote program's shell line: raw, no echo by the PTY, then `cat` echoes each byte. */
+export const ECHO_SHELL_LINE = `stty raw -echo && printf '%s' ${READY_MARKER} && exec cat`;
+/** The remote program of the echo session. */
+export const ECHO_COMMAND = ['sh', '-c', ECHO_SHELL_LINE];
 
 export interface EchoTerminal {
   pty: IPty;
@@ -54,9 +60,18 @@ export interface EchoTerminal {
 }
 
 /** Opens `clawbridge term b` on `cat` (ECHO_COMMAND) in a PTY and waits for the remote program. */
-export async function openEchoTerminal(homeA: string): Promise<EchoTerminal> {
+export function openEchoTerminal(homeA: string): Promise<EchoTerminal> {
+  return openEchoPty(
+    process.execPath,
+    [CLI, 'term', 'b', '--home', homeA, '--', ...ECHO_COMMAND],
+    'clawbridge term b',
+  );
+}
+
+/** Runs `file args` (a terminal client whose remote program is ECHO_SHELL_LINE) in a PTY and waits for it. */
+export async function openEchoPty(file: string, args: string[], what: string): Promise<EchoTerminal> {
   const t0 = performance.now();
-  const pty = spawnPty(process.execPath, [CLI, 'term', 'b', '--home', homeA, '--', ...ECHO_COMMAND], {
+  const pty = spawnPty(file, args, {
     name: 'xterm-256color',
     cols: 80,
     rows: 24,
@@ -67,7 +82,7 @@ export async function openEchoTerminal(homeA: string): Promise<EchoTerminal> {
   let waiter: { ch: string; resolve: () => void } | undefined;
   const exited = new Promise<void>((resolve) =>
     pty.onExit(({ exitCode, signal }) => {
-      exitedWith = `the CLI exited (${signal ? `signal ${signal}` : exitCode}): ${seen.trim().slice(-300)}`;
+      exitedWith = `${what} exited (${signal ? `signal ${signal}` : exitCode}): ${seen.trim().slice(-300)}`;
       resolve();
     }),
   );
@@ -99,7 +114,7 @@ export async function openEchoTerminal(homeA: string): Promise<EchoTerminal> {
     clearTimeout(timer);
   };
   try {
-    await until(READY_MARKER, TERM_OPEN_TIMEOUT_MS, 'clawbridge term b (waiting for the remote program)');
+    await until(READY_MARKER, TERM_OPEN_TIMEOUT_MS, `${what} (waiting for the remote program)`);
   } catch (err) {
     await close();
     throw err;
@@ -118,18 +133,58 @@ export async function openEchoTerminal(homeA: string): Promise<EchoTerminal> {
   };
 }
 
+/** One key typed and timed: letters in turn, so each echo is told apart from a late one of the key before. */
+async function typeKey(term: EchoTerminal, i: number): Promise<number> {
+  const ms = await term.key(String.fromCharCode(0x61 + (i % 26)));
+  await new Promise((r) => setTimeout(r, TERM_KEY_GAP_MS));
+  return ms;
+}
+
 /** Times TERM_ECHO_COUNT keys (after the warm-up), bounded by TERM_PHASE_MAX_MS. */
 async function echoPhase(term: EchoTerminal): Promise<number[]> {
   const samples: number[] = [];
   const end = performance.now() + TERM_PHASE_MAX_MS;
   for (let i = 0; i < TERM_ECHO_WARMUP + TERM_ECHO_COUNT && performance.now() < end; i++) {
-    // Letters in turn: each echo is told apart from a late one of the key before.
-    const ms = await term.key(String.fromCharCode(0x61 + (i % 26)));
+    const ms = await typeKey(term, i);
     if (i >= TERM_ECHO_WARMUP) samples.push(ms);
-    await new Promise((r) => setTimeout(r, TERM_KEY_GAP_MS));
   }
   if (samples.length === 0) throw new Error(`no echo was timed within ${TERM_PHASE_MAX_MS} ms`);
   return samples;
+}
+
+/**
+ * The idle sessions side by side: each types its warm-up, then they take turns in blocks of
+ * TERM_ECHO_BLOCK keys until each has TERM_ECHO_COUNT (bounded by TERM_PHASE_MAX_MS per session).
+ * A session that fails keeps its error; the others go on.
+ */
+async function interleavedEcho(terms: readonly EchoTerminal[]): Promise<Array<number[] | Error>> {
+  const out: Array<number[] | Error> = terms.map(() => []);
+  const typed = terms.map(() => 0);
+  const end = performance.now() + TERM_PHASE_MAX_MS * Math.max(1, terms.length);
+  const active = () => terms.map((_, i) => i).filter((i) => Array.isArray(out[i]));
+  for (const i of active()) {
+    try {
+      for (; typed[i]! < TERM_ECHO_WARMUP; typed[i]!++) await typeKey(terms[i]!, typed[i]!);
+    } catch (err) {
+      out[i] = err as Error;
+    }
+  }
+  while (performance.now() < end) {
+    const turn = active().filter((i) => (out[i] as number[]).length < TERM_ECHO_COUNT);
+    if (turn.length === 0) break;
+    for (const i of turn) {
+      try {
+        for (let k = 0; k < TERM_ECHO_BLOCK && (out[i] as number[]).length < TERM_ECHO_COUNT; k++) {
+          (out[i] as number[]).push(await typeKey(terms[i]!, typed[i]!++));
+        }
+      } catch (err) {
+        out[i] = err as Error;
+      }
+    }
+  }
+  return out.map((o) =>
+    Array.isArray(o) && o.length === 0 ? new Error(`no echo was timed within the phase`) : o,
+  );
 }
 
 const echoRow = (name: string, samples: number[], setupMs: number | null): BenchResult => ({
@@ -140,41 +195,52 @@ const echoRow = (name: string, samples: number[], setupMs: number | null): Bench
   setupMs,
 });
 
+/** A client to time next to the others: its row name and how to open it. */
+export interface EchoClient {
+  name: string;
+  open(): Promise<EchoTerminal>;
+}
+
 /**
- * Runs the idle phase, then (unless `load` is false, e.g. `--only term-echo-idle`) the load phase with
- * the load session running; never throws.
+ * Opens every client, runs their idle phase side by side, then (when `loadHome` is given, the home of
+ * the direct pair's `a`) the load phase on the first client with the load session running; never throws.
  */
 export async function measureTerminalEcho(
-  homeA: string,
+  clients: readonly EchoClient[],
+  loadHome: string | null,
   log: (line: string) => void,
-  load = true,
 ): Promise<{ results: BenchResult[]; notes: string[] }> {
   const notes: string[] = [];
   const missing = (name: string, why: string): BenchResult => {
     notes.push(`${name} not available: ${why}`);
     return { name, MBps: null, p50Ms: null, p99Ms: null, setupMs: null };
   };
-  let term: EchoTerminal;
-  try {
-    term = await openEchoTerminal(homeA);
-  } catch (err) {
-    const why = (err as Error).message;
-    const results = [missing('term-echo-idle', why)];
-    if (load) results.push(missing('term-echo-load', why));
-    return { results, notes };
-  }
+  const opened: Array<{ client: EchoClient; term: EchoTerminal }> = [];
   const results: BenchResult[] = [];
-  try {
+  for (const client of clients) {
     try {
-      results.push(echoRow('term-echo-idle', await echoPhase(term), term.setupMs));
+      opened.push({ client, term: await client.open() });
     } catch (err) {
-      results.push(missing('term-echo-idle', (err as Error).message));
+      results.push(missing(client.name, (err as Error).message));
     }
-    if (!load) return { results, notes };
+  }
+  try {
+    log(`measuring ${opened.map((o) => o.client.name).join(', ')} side by side…`);
+    const samples = await interleavedEcho(opened.map((o) => o.term));
+    opened.forEach(({ client, term }, i) => {
+      const s = samples[i]!;
+      results.push(
+        s instanceof Error ? missing(client.name, s.message) : echoRow(client.name, s, term.setupMs),
+      );
+    });
+    const first = opened[0];
+    if (loadHome === null) return { results, notes };
+    if (!first) return { results: [...results, missing('term-echo-load', 'no echo session opened')], notes };
+    const term = first.term;
     log('measuring term-echo-load…');
     const loader = startChild('./term-load-child.ts');
     try {
-      await loader.request('start', { cli: CLI, home: homeA, maxMs: LOAD_MAX_MS });
+      await loader.request('start', { cli: CLI, home: loadHome, maxMs: LOAD_MAX_MS });
       const deadline = performance.now() + LOAD_START_TIMEOUT_MS;
       let p = await loader.request<LoadProgress>('bytes');
       while (p.bytes < LOAD_WARMUP_BYTES && !p.exited && performance.now() < deadline) {
@@ -200,7 +266,7 @@ export async function measureTerminalEcho(
       await loader.stop();
     }
   } finally {
-    await term.close();
+    await Promise.all(opened.map(({ term }) => term.close()));
   }
   return { results, notes };
 }

@@ -202,6 +202,39 @@ describe('agent rows against OpenSSH (issue 4)', () => {
     assert.equal(line('socks-relay/ssh-D')?.pass, true);
   });
 
+  it('judges typing, start-up and setup times against their targets (lower is better)', () => {
+    const rows: BenchResult[] = [
+      { name: 'ssh-echo', MBps: null, p50Ms: 0.5, p99Ms: 1, setupMs: 300 },
+      { name: 'term-echo-idle', MBps: null, p50Ms: 0.5, p99Ms: 5, setupMs: 400 },
+      { name: 'term-echo-relay', MBps: null, p50Ms: 0.8, p99Ms: 6, setupMs: 400 },
+      { name: 'node-start', MBps: null, p50Ms: 40, p99Ms: 50, setupMs: null },
+      { name: 'cli-status', MBps: null, p50Ms: 120, p99Ms: 150, setupMs: null },
+      { name: 'ssh-true', MBps: null, p50Ms: 300, p99Ms: 320, setupMs: null },
+      { name: 'term-true', MBps: null, p50Ms: 330, p99Ms: 400, setupMs: null },
+      { name: 'term-open', MBps: null, p50Ms: 100, p99Ms: 140, setupMs: null },
+      { name: 'relay', MBps: 100, p50Ms: 0.3, p99Ms: 1, setupMs: 31 },
+    ];
+    const got = computeTargets(rows, []);
+    const judged = (key: string) => {
+      const l = got.find((x) => x.key === key);
+      return [l?.value, l?.pass];
+    };
+    assert.deepEqual(judged('term-echo-idle/ssh-echo p50'), [1, true]);
+    assert.deepEqual(judged('term-echo-relay/ssh-echo p50'), [1.6, false]);
+    assert.deepEqual(judged('cli-status/node-start p50'), [3, false]);
+    assert.deepEqual(judged('term-true/ssh-true p50'), [1.1, false]);
+    assert.deepEqual(judged('term-echo-idle p99Ms'), [5, true]);
+    assert.deepEqual(judged('term-echo-relay p99Ms'), [6, false]);
+    assert.deepEqual(judged('relay setupMs'), [31, false]);
+    assert.deepEqual(judged('term-open p50Ms'), [100, true]);
+  });
+
+  it('shows the short-connection ratios with no target', () => {
+    const rows: BenchResult[] = [row('ssh-L-short', 100, 1), row('forward-direct-short', 150, 1)];
+    const l = computeTargets(rows, []).find((x) => x.key === 'forward-direct-short/ssh-L-short');
+    assert.deepEqual([l?.value, l?.target, l?.pass], [1.5, '', undefined]);
+  });
+
   it('judges the echo p99 under load against 50 ms', () => {
     assert.equal(line('term-echo-load p99Ms')?.value, 61);
     assert.equal(line('term-echo-load p99Ms')?.pass, false);
@@ -223,7 +256,7 @@ describe('agent rows against OpenSSH (issue 4)', () => {
       assert.equal(l?.pass, undefined, key);
     }
     const text = formatReport([], none);
-    assert.match(text, /^socks-relay\/ssh-D\s+-\s+>= 0\.5x\s+n\/a$/m);
+    assert.match(text, /^socks-relay\/ssh-D\s+-\s+>= 0\.6x\s+n\/a$/m);
     assert.match(text, /^term-echo-load p99Ms\s+-\s+<= 50 ms\s+n\/a$/m);
   });
 
