@@ -201,7 +201,10 @@ export class Agent
     this.relays.add(url, fingerprint, token);
   }
 
-  /** A relay this node is not on, reached on demand and dropped when idle (docs/relay-protocol.md §Home relays). */
+  /**
+   * A relay this node is not on, reached on demand and dropped when idle (docs/relay-protocol.md §Home
+   * relays).
+   */
   acquireRelay(url: string, fingerprint?: string, token?: string): RelayClient {
     return this.relays.acquire(url, fingerprint, token);
   }

@@ -1,7 +1,8 @@
 /**
  * The `control` service: right after a link comes up each side opens one control stream whose OPEN
- * arguments are its hello — name, direct addresses, home relay and its fingerprint — so a peer learns where to dial us
- * directly without any configuration (architecture.md §Links and paths, architecture.md §Services).
+ * arguments are its hello — name, direct addresses, home relay and its pin — so a peer learns where to
+ * dial us, directly or on our home relay, without any configuration (architecture.md §Links and paths,
+ * architecture.md §Services, docs/relay-protocol.md §Home relays).
  */
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';

@@ -46,7 +46,10 @@ export async function dialDirectPath(identity: Identity, peer: PeerRecord): Prom
   return link;
 }
 
-/** The relays a relay path can use: those this node is on, and a peer's home relay on demand (relay-set.ts). */
+/**
+ * The relays a relay path can use: those this node is on, and a peer's home relay on demand
+ * (relay-set.ts).
+ */
 export interface RelayDialer {
   list(): RelayClient[];
   acquire(url: string, pinnedFingerprint?: string, token?: string): RelayClient;
