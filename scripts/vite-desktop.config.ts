@@ -1,5 +1,5 @@
 /**
- * Bundles the desktop app's Node side (docs/adr/0009-bundled-desktop-app.md): the main process, the
+ * Bundles the desktop app's Node side (docs/adr/0010-bundled-desktop-app.md): the main process, the
  * agent's utility process and the preload, each with its pure-JavaScript dependencies inlined, so the
  * packaged app.asar ships these bundles instead of dist/src-main/ and node_modules/.
  *

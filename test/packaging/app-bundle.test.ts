@@ -1,7 +1,7 @@
 /**
  * Packs the desktop app with electron-builder's Linux `dir` target (a stand-in Electron; see
  * pack-linux-dir.ts) and checks resources/, what an installer ships besides Electron itself
- * (docs/adr/0009-bundled-desktop-app.md): the bundles and the renderer in app.asar, node-pty's addon
+ * (docs/adr/0010-bundled-desktop-app.md): the bundles and the renderer in app.asar, node-pty's addon
  * unpacked, no sources, tests, type files or development dependencies, no other platform's native
  * binaries, and the whole within the size budget. Needs `npm run build` first (`npm test` does it).
  */
