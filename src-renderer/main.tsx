@@ -7,7 +7,8 @@ import './components/components.css';
 import { App } from './App.js';
 import { ServicesContext } from './api/hooks.js';
 import { pickTransport } from './api/pick-transport.js';
-import { parseFragment } from './lib/fragment.js';
+import { followLink } from './lib/follow-link.js';
+import { navigateLink, parseFragment, type AppLink } from './lib/fragment.js';
 import { createServices } from './services.js';
 
 function session(): Storage | null {
@@ -19,16 +20,21 @@ function session(): Storage | null {
 }
 
 // Read before pickTransport clears the fragment (it holds the token in a browser).
-const { join } = parseFragment(location.hash);
+const { link } = parseFragment(location.hash);
 const services = createServices(pickTransport(), session());
-/** A join deep link (#join=…), at start or arriving while the window is open. */
-function followJoinLink(code: string | null): void {
-  if (!code) return;
+/** An app link in the fragment (lib/fragment.ts), at start or arriving while the page is open. */
+function followFragment(target: AppLink | null): void {
+  if (!target) return;
+  // Followed once: a reload must not open another terminal tab or start another join.
   history.replaceState(history.state, '', location.pathname + location.search);
-  services.nav.go('pair', { pairMode: 'join', joinCode: code });
+  followLink(services, target);
 }
-followJoinLink(join);
-window.addEventListener('hashchange', () => followJoinLink(parseFragment(location.hash).join));
+followFragment(link);
+window.addEventListener('hashchange', () => followFragment(parseFragment(location.hash).link));
+// The desktop app moves an open window with an `app.navigate` event (a tray item, a notification).
+services.store.onAgentEvent((event, data) => {
+  if (event === 'app.navigate') followLink(services, navigateLink(data));
+});
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(

@@ -8,11 +8,18 @@ import { Listeners, type Disposer } from '../api/transport.js';
 export const VIEWS = ['peers', 'approvals', 'pair', 'terminals', 'forwards', 'settings'] as const;
 export type View = (typeof VIEWS)[number];
 
-/** What a view was opened for: a peer pre-selected in "Add forward", a join started from a link. */
+/**
+ * What a view was opened for: a peer pre-selected in "Add forward", a join started from a link, the
+ * request a notification was about, a terminal to open (a tray item, lib/fragment.ts).
+ */
 export interface Intent {
   forwardVia?: string;
   pairMode?: 'new' | 'join';
   joinCode?: string;
+  /** Approvals: the pending request (its id or fingerprint) to show first. */
+  request?: string;
+  /** Terminals: open a new tab to this peer (fingerprint), called `name` until the agent names it. */
+  openTerminal?: { peer: string; name: string };
 }
 
 const KEY = 'clawbridge.view';

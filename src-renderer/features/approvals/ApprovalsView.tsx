@@ -1,9 +1,16 @@
-import { useAgent } from '../../api/hooks.js';
+import { useSyncExternalStore } from 'react';
+import { useAgent, useServices } from '../../api/hooks.js';
 import { PendingCard } from './PendingCard.js';
 
+/** Approvals; opened for one request (a notification, a tray entry), that one comes first and stands out. */
 export function ApprovalsView() {
-  const pending = useAgent((s) => s.pending);
+  const { nav } = useServices();
+  const { intent } = useSyncExternalStore(nav.subscribe, nav.get);
+  const all = useAgent((s) => s.pending);
   const own = useAgent((s) => s.status?.fingerprint ?? null);
+  const asked = (p: { id: string; fingerprint: string }) =>
+    intent.request !== undefined && (p.id === intent.request || p.fingerprint === intent.request);
+  const pending = [...all.filter(asked), ...all.filter((p) => !asked(p))];
   return (
     <>
       <header className="view-header">
@@ -17,7 +24,7 @@ export function ApprovalsView() {
       ) : (
         <ul className="cards">
           {pending.map((p) => (
-            <PendingCard key={p.id} request={p} ownFingerprint={own} />
+            <PendingCard key={p.id} request={p} ownFingerprint={own} asked={asked(p)} />
           ))}
         </ul>
       )}

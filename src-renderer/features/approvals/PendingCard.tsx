@@ -20,9 +20,12 @@ const DEFAULT_ALLOW: Permission[] = ['terminal', 'forward'];
 export function PendingCard({
   request,
   ownFingerprint,
+  asked = false,
 }: {
   request: PendingInfo;
   ownFingerprint: string | null;
+  /** The window was opened for this request: it is marked as the current one. */
+  asked?: boolean;
 }) {
   const { client, toasts } = useServices();
   const titleId = useId();
@@ -43,7 +46,7 @@ export function PendingCard({
     });
 
   return (
-    <li className="card" aria-labelledby={titleId}>
+    <li className={asked ? 'card asked' : 'card'} aria-labelledby={titleId} aria-current={asked || undefined}>
       <div className="card-head">
         <h2 id={titleId}>{request.displayName}</h2>
         {byCode ? (

@@ -66,7 +66,7 @@ export function JoinWithCode({ initial, onDone }: { initial: string; onDone: () 
           <input
             value={code}
             onChange={(e) => setCode(e.target.value)}
-            placeholder="K7QX-M2RT-9WZA or clawbridge://pair/…"
+            placeholder="K7QX-M2RT-9WZA or clawbridge://join?invite=…"
             autoComplete="off"
             spellCheck={false}
             autoFocus

@@ -162,9 +162,9 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
           role="switch"
           checked={settings.notifications}
           disabled={notify.busy}
-          onChange={(e) => void notify.save({ notifications: e.target.checked }, 'Notifications')}
+          onChange={(e) => void notify.save({ notifications: e.target.checked }, 'Desktop notifications')}
         />
-        Notifications (a device asks to pair, pairing done, a forward cannot listen)
+        Desktop notifications (a device asks to pair, pairing done, a forward cannot listen)
       </label>
       <ErrorText error={notify.error} />
       <p className="hint">Light and dark themes follow your system setting.</p>

@@ -1,12 +1,83 @@
-/** The URL fragment: the web UI token and a deep link's join code, and nothing else. */
+/** The URL fragment: the web UI token, app links (the window's places), and the first join form. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFragment } from '../../../src-renderer/lib/fragment.js';
+import { navigateLink, parseFragment } from '../../../src-renderer/lib/fragment.js';
+import { followLink } from '../../../src-renderer/lib/follow-link.js';
+import { Navigation } from '../../../src-renderer/lib/navigation.js';
+import { placeLink, placeNavigation, type WindowPlace } from '../../../src-main/electron/window-place.js';
 
-test('token and join are read from the fragment; anything malformed is ignored', () => {
-  assert.deepEqual(parseFragment('#token=ab12CD'), { token: 'ab12CD', join: null });
-  const invite = 'clawbridge://pair/K7QX-M2RT-9WZA?relay=ws%3A%2F%2Frelay%3A7474';
-  assert.deepEqual(parseFragment(`#join=${encodeURIComponent(invite)}`), { token: null, join: invite });
-  assert.deepEqual(parseFragment('#token=not-hex&join=%20'), { token: null, join: null });
-  assert.deepEqual(parseFragment(''), { token: null, join: null });
+const INVITE = 'clawbridge://join?invite=K7QX-M2RT-9WZA&relay=ws%3A%2F%2Frelay%3A7474';
+
+test('token and the first join form are read; anything malformed is ignored', () => {
+  assert.deepEqual(parseFragment('#token=ab12CD'), { token: 'ab12CD', link: null });
+  assert.deepEqual(parseFragment(`#join=${encodeURIComponent(INVITE)}`), {
+    token: null,
+    link: { view: 'pair', intent: { pairMode: 'join', joinCode: INVITE } },
+  });
+  assert.deepEqual(parseFragment('#token=not-hex&join=%20'), { token: null, link: null });
+  assert.deepEqual(parseFragment(''), { token: null, link: null });
+  assert.deepEqual(parseFragment('#nowhere?x=1'), { token: null, link: null });
+  assert.deepEqual(parseFragment('#approvals?request=%07'), {
+    token: null,
+    link: { view: 'approvals', intent: {} },
+  });
+});
+
+test('app links open views with what they were opened for, with or without a token', () => {
+  const link = (hash: string) => parseFragment(hash).link;
+  assert.deepEqual(link('#approvals'), { view: 'approvals', intent: {} });
+  assert.deepEqual(parseFragment('#approvals?request=3f2a&token=ab'), {
+    token: 'ab',
+    link: { view: 'approvals', intent: { request: '3f2a' } },
+  });
+  assert.deepEqual(link('#pair/new'), { view: 'pair', intent: { pairMode: 'new' } });
+  assert.deepEqual(link('#pair/join'), { view: 'pair', intent: { pairMode: 'join' } });
+  assert.deepEqual(link(`#join?invite=${encodeURIComponent(INVITE)}`), {
+    view: 'pair',
+    intent: { pairMode: 'join', joinCode: INVITE },
+  });
+  assert.deepEqual(link(`#terminals?open=${'b'.repeat(64)}&name=laptop`), {
+    view: 'terminals',
+    intent: { openTerminal: { peer: 'b'.repeat(64), name: 'laptop' } },
+  });
+  for (const view of ['peers', 'forwards', 'settings', 'terminals', 'pair'])
+    assert.deepEqual(link(`#${view}`), { view, intent: {} });
+});
+
+test("every place main opens reads back in the renderer, as a new page's fragment and as an app.navigate event", () => {
+  const places: WindowPlace[] = [
+    { view: 'peers' },
+    { view: 'forwards' },
+    { view: 'settings' },
+    { view: 'terminals' },
+    { view: 'approvals' },
+    { view: 'approvals', request: 'req&7=?' },
+    { view: 'pair', mode: 'new' },
+    { view: 'pair', mode: 'join' },
+    { view: 'pair', mode: 'join', invite: INVITE },
+    { view: 'terminal', peer: 'c'.repeat(64), name: 'my nas & co' },
+  ];
+  for (const place of places) {
+    const fromHash = parseFragment(`#${placeLink(place)}`).link;
+    assert.ok(fromHash, placeLink(place));
+    assert.deepEqual(navigateLink(placeNavigation(place)), fromHash, placeLink(place));
+  }
+  assert.deepEqual(parseFragment(`#${placeLink(places[9]!)}`).link?.intent, {
+    openTerminal: { peer: 'c'.repeat(64), name: 'my nas & co' },
+  });
+  assert.equal(navigateLink({ view: 42 }), null);
+  assert.equal(navigateLink('approvals'), null);
+});
+
+test('following a link: the view and intent, or a new terminal tab to the peer', () => {
+  const nav = new Navigation(null);
+  const opened: unknown[] = [];
+  const terminals = { open: (t: unknown) => opened.push(t) } as never;
+  followLink({ nav, terminals }, parseFragment('#approvals?request=r1').link);
+  assert.deepEqual([nav.get().view, nav.get().intent], ['approvals', { request: 'r1' }]);
+  followLink({ nav, terminals }, parseFragment(`#terminals?open=${'b'.repeat(64)}&name=laptop`).link);
+  assert.equal(nav.get().view, 'terminals');
+  assert.deepEqual(opened, [{ peer: 'b'.repeat(64), peerName: 'laptop' }]);
+  followLink({ nav, terminals }, null);
+  assert.equal(nav.get().view, 'terminals');
 });
