@@ -43,6 +43,7 @@ test('targets, tray-only mac app, per-user installer, deep links and node-pty ou
 
 test('Electron fuses close run-as-node, NODE_OPTIONS, --inspect and non-asar loading', async () => {
   assert.deepEqual((await load()).electronFuses, {
+    resetAdHocDarwinSignature: true,
     runAsNode: false,
     enableCookieEncryption: true,
     enableNodeOptionsEnvironmentVariable: false,
