@@ -1,51 +1,34 @@
+/**
+ * The preload repeats the IPC channel names (a sandboxed preload can require only 'electron'): both
+ * copies must agree, and what it exposes must be the bridge the renderer expects. Its behaviour runs
+ * in test/unit/electron/ipc-api.test.ts, evaluated as a sandboxed preload (test/helpers/fake-electron-ipc.ts).
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-import { IPC_CHANNELS, type DesktopApi } from '../../../src-main/electron/bridge-api.js';
+import { readFileSync } from 'node:fs';
+import type { ClawbridgeBridge } from '../../../src-renderer/api/ipc-bridge.js';
+import { API_IPC_CHANNELS, type WindowBridge } from '../../../src-main/electron/api-ipc-channels.js';
 
-/** Loads the real preload with a fake `electron` in the require cache, as the sandbox would run it. */
-async function loadPreload() {
-  const exposed = new Map<string, unknown>();
-  const invoked: unknown[][] = [];
-  const ipcRenderer = Object.assign(new EventEmitter(), {
-    invoke: (...args: unknown[]) => {
-      invoked.push(args);
-      return Promise.resolve({ name: 'desk' });
-    },
-  });
-  const fake = {
-    contextBridge: { exposeInMainWorld: (k: string, v: unknown) => exposed.set(k, v) },
-    ipcRenderer,
-  };
-  const require = createRequire(import.meta.url);
-  // The real package would try to download the Electron binary; the preload only needs these two objects.
-  const id = require.resolve('electron');
-  require.cache[id] = { id, filename: id, loaded: true, exports: fake } as NodeJS.Module;
-  try {
-    await import('../../../src-main/electron/preload.cjs');
-  } finally {
-    delete require.cache[id];
-  }
-  return { exposed, invoked, ipcRenderer };
-}
+const source = readFileSync(new URL('../../../src-main/electron/preload.cts', import.meta.url), 'utf8');
 
-test('the preload exposes only window.clawbridge, with status and onChange, never ipcRenderer', async () => {
-  const { exposed, invoked, ipcRenderer } = await loadPreload();
-  assert.deepEqual([...exposed.keys()], ['clawbridge']);
-  const api = exposed.get('clawbridge') as DesktopApi;
-  assert.deepEqual(Object.keys(api).sort(), ['onChange', 'status']);
-  assert.ok(!Object.values(api).includes(ipcRenderer));
+test('the preload names every channel of api-ipc-channels.ts, and no other', () => {
+  const named = [...source.matchAll(/'(clawbridge:[\w-]+)'/g)].map((m) => m[1]).sort();
+  // 'clawbridge:stream' is also the page message type (ipc-transport.ts), hence twice.
+  assert.deepEqual([...new Set(named)], Object.values(API_IPC_CHANNELS).sort());
+});
 
-  assert.deepEqual(await api.status(), { name: 'desk' });
-  assert.deepEqual(invoked, [[IPC_CHANNELS.status]]);
+test("the preload requires only 'electron' and exposes no ipcRenderer", () => {
+  assert.deepEqual(
+    [...source.matchAll(/require\('([^']+)'\)/g)].map((m) => m[1]),
+    ['electron'],
+  );
+  assert.doesNotMatch(source, /exposeInMainWorld\([^)]*ipcRenderer/);
+});
 
-  const received: unknown[][] = [];
-  const dispose = api.onChange((...args: unknown[]) => void received.push(args));
-  // Main sends on the channel in bridge-api.ts; the renderer must not see the IPC event (it holds `sender`).
-  ipcRenderer.emit(IPC_CHANNELS.changed, { sender: 'secret' });
-  dispose();
-  ipcRenderer.emit(IPC_CHANNELS.changed, { sender: 'secret' });
-  assert.deepEqual(received, [[]]);
-  assert.equal(ipcRenderer.listenerCount(IPC_CHANNELS.changed), 0);
+test("main's WindowBridge is the renderer's ClawbridgeBridge (checked by the compiler)", () => {
+  // Both directions: the preload's object is what the page takes, and nothing more.
+  const fromMain = (b: WindowBridge): ClawbridgeBridge => b;
+  const fromPage = (b: ClawbridgeBridge): WindowBridge => b;
+  assert.equal(typeof fromMain, 'function');
+  assert.equal(typeof fromPage, 'function');
 });
