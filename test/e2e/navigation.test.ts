@@ -1,0 +1,119 @@
+/**
+ * Window links end to end (docs/desktop-app.md, "Links into the window"): one agent as a real process
+ * on loopback, its web UI in Chromium. A page loaded at an app link opens on that view — what the
+ * desktop app does when it creates its window for a tray item, a notification or a clawbridge:// link
+ * — and a link set while the page is open moves it. The Settings switch for desktop notifications
+ * saves to the agent's config.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { browserMissing, launchBrowser, nav, openUi, uiUrl, type UiPage } from '../helpers/browser.js';
+import { startProcess, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+
+const skip = browserMissing();
+if (skip) console.log(`# ${skip}`);
+
+let home = '';
+let browser: Browser | undefined;
+let A: UiPage;
+let origin = '';
+
+before(async () => {
+  if (skip) return;
+  home = tempHome('e2e-nav');
+  // A relay to meet joiners at: without one (or LAN discovery) the agent makes no code.
+  const relay = await startRelay();
+  const proc = startProcess([
+    'agent',
+    '--relay',
+    relay.url,
+    '--home',
+    home,
+    '--name',
+    'a',
+    '--listen',
+    '127.0.0.1:0',
+    '--ui-listen',
+    '127.0.0.1:0',
+  ]);
+  await proc.waitForLine(/agent a running/);
+  browser = await launchBrowser();
+  A = await openUi(browser, await uiUrl(home));
+  await A.page.getByRole('heading', { name: 'Peers' }).waitFor();
+  origin = new URL(A.page.url()).origin;
+});
+
+after(async () => {
+  await browser?.close();
+  await stopAll();
+});
+
+/** Loads the page afresh at `#link` (the token stays in this tab's sessionStorage). */
+async function load(link: string): Promise<void> {
+  await A.page.goto(`${origin}/?load=${Date.now()}#${link}`);
+}
+
+const heading = (name: string) => A.page.getByRole('heading', { name, level: 1 });
+
+test(
+  'a page loaded at an app link opens on that view, and the fragment is consumed',
+  { skip: skip ?? false },
+  async () => {
+    await load('approvals?request=nobody');
+    await heading('Approvals').waitFor();
+    assert.equal(await nav(A.page, 'Approvals').getAttribute('aria-current'), 'page');
+    assert.doesNotMatch(A.page.url(), /#/);
+
+    await load('settings');
+    await heading('Settings').waitFor();
+
+    await load('forwards');
+    await heading('Forwards').waitFor();
+  },
+);
+
+test('#pair/new shows a fresh code with a clawbridge://join invite', { skip: skip ?? false }, async () => {
+  await load('pair/new');
+  const code = A.page.getByLabel('Pairing code', { exact: true });
+  await code.waitFor({ timeout: 5000 }).catch(async (err: unknown) => {
+    throw new Error(`no code; the page says: ${await A.page.locator('main').innerText()}`, { cause: err });
+  });
+  assert.match((await code.textContent())!.trim(), /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  const invite = (await A.page.locator('.invite-link').textContent())!.trim();
+  assert.match(invite, /^clawbridge:\/\/join\?invite=[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/);
+});
+
+test(
+  '#join?invite=… opens Join with the invite filled in, at load and while open',
+  { skip: skip ?? false },
+  async () => {
+    const invite = 'clawbridge://join?invite=K7QX-M2RT-9WZA&relay=ws%3A%2F%2F127.0.0.1%3A9';
+    await load(`join?invite=${encodeURIComponent(invite)}`);
+    const field = A.page.getByLabel('Code', { exact: true });
+    assert.equal(await field.inputValue(), invite);
+
+    await nav(A.page, 'Peers').click();
+    await A.page.evaluate(`location.hash = 'join?invite=' + encodeURIComponent('AAAA-BBBB-CCCC')`);
+    assert.equal(await field.inputValue(), 'AAAA-BBBB-CCCC');
+    assert.doesNotMatch(A.page.url(), /#/);
+  },
+);
+
+test('the Desktop notifications switch saves to the agent', { skip: skip ?? false }, async () => {
+  await load('settings');
+  const toggle = A.page.getByRole('switch', { name: /Desktop notifications/ });
+  assert.equal(await toggle.isChecked(), true, 'on by default');
+  await toggle.click();
+  await A.page.getByText('Desktop notifications saved').waitFor();
+  const config = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { notifications?: boolean };
+  assert.equal(config.notifications, false);
+
+  await load('settings');
+  assert.equal(await A.page.getByRole('switch', { name: /Desktop notifications/ }).isChecked(), false);
+  await A.page.getByRole('switch', { name: /Desktop notifications/ }).click();
+  await A.page.getByText('Desktop notifications saved').waitFor();
+  assert.deepEqual(A.errors, []);
+});
