@@ -17,8 +17,13 @@ export const MAX_PEER_ADDRESSES = 32;
 /** How long a joiner looks for an issuer's announcement on the LAN, in ms. */
 export const LAN_SEARCH_MS = 4000;
 
-/** Merges `addresses` into the peer's saved list; returns true when something new was learned. */
+/**
+ * Takes the direct addresses a peer's hello announced: they are where it listens now (`peers` shows
+ * the first, peer-state.ts describePeerAddress), and they are merged into its saved list.
+ * @returns true when something new was learned
+ */
 export function learnPeerAddresses(trust: TrustStore, entry: PeerEntry, addresses: string[]): boolean {
+  entry.announcedAddresses = addresses;
   const known = entry.record.addresses;
   const merged = [...new Set([...known.filter((a) => !addresses.includes(a)), ...addresses])].slice(
     -MAX_PEER_ADDRESSES,

@@ -10,7 +10,12 @@ import type { NodeIdentityPort, Notifier, PeerDirectory, PeerEntry, PeerStreams 
 import type { TrustStore } from './trust-store.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
 import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from './settings.js';
-import { describePeerState, type PeerStateView } from './peer-state.js';
+import {
+  describePeerAddress,
+  describePeerState,
+  type PeerAddressView,
+  type PeerStateView,
+} from './peer-state.js';
 
 /** What the agent knows about how a peer is (not) reachable, judged by peer-state.ts. */
 export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerStateView {
@@ -22,7 +27,9 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
     lastErrorAt: r.lastErrorAt,
   });
   return describePeerState({
-    active: active ? { path: active.path, remote: active.link.remote } : undefined,
+    active: active
+      ? { path: active.path, remote: addressOf(entry).address ?? active.link.remote }
+      : undefined,
     refusal: entry.refusal,
     direct: attempt(entry.direct),
     relay: attempt(entry.relay),
@@ -50,6 +57,13 @@ export interface PeerStateSource {
   readonly settings: { get(): { listen: string | null } };
 }
 
+/** The peer's listening address, the path's address and where the link came from (peer-state.ts). */
+function addressOf(entry: PeerEntry): PeerAddressView {
+  const active = entry.links.active;
+  const link = active && { path: active.path, remote: active.link.remote, initiator: active.link.initiator };
+  return describePeerAddress(link, entry.announcedAddresses);
+}
+
 export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
   const { record, links } = entry;
   const active = links.active;
@@ -59,7 +73,7 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
     online: links.online,
     ...peerStateView(agent, entry),
     path: active?.path ?? null,
-    address: active?.link.remote ?? null,
+    ...addressOf(entry),
     relay: active?.path === 'relay' ? active.link.remote : null,
     rttMs: active ? links.rttMs : null,
     since: links.since?.toISOString() ?? null,
@@ -214,5 +228,7 @@ export async function ping(agent: PeersHost, ref: string, timeoutMs = 5000): Pro
   const active = agent.activePath(entry);
   const rttMs = await active.mux.ping(timeoutMs);
   entry.links.rttMs = rttMs;
-  return { peer: entry.record.name, path: active.path, remote: active.link.remote, rttMs };
+  // A link the peer dialed has an ephemeral far end: name the address it listens on instead.
+  const remote = addressOf(entry).address ?? active.link.remote;
+  return { peer: entry.record.name, path: active.path, remote, rttMs };
 }

@@ -126,3 +126,39 @@ export function notOnlineLine(name: string, view: PeerStateView): string {
       return `peer ${name} is offline${view.stateDetail ? ` (${view.stateDetail})` : ''}; check that its agent runs and shares a relay or network with this one`;
   }
 }
+
+/** Who dialed the link in use, and its far end as the socket sees it. */
+export interface LinkFrom {
+  /** `us`: this node dialed; `peer`: the peer dialed this node (or opened the relay circuit). */
+  dialedBy: 'us' | 'peer';
+  /** For a link the peer dialed directly, its outgoing address and (ephemeral) port; a relay's URL. */
+  remote: string;
+}
+
+export interface PeerAddressView {
+  /** Where the path in use reaches the peer: its listening address (direct), or the relay URL. */
+  address: string | null;
+  /** Where the peer listens for direct links, whatever the path in use; null when not known. */
+  listenAddress: string | null;
+  linkFrom: LinkFrom | null;
+}
+
+/**
+ * The addresses `peers` shows. A link the peer dialed comes from an ephemeral port nobody can dial
+ * back, so the address shown is the one the peer announced in its hello (docs/protocol.md §Hello),
+ * and the link's own far end is reported apart, as `linkFrom`.
+ * @param announced the direct addresses of the peer's last hello, best first (undefined before one)
+ */
+export function describePeerAddress(
+  active: { path: PathKind; remote: string; initiator: boolean } | undefined,
+  announced: readonly string[] | undefined,
+): PeerAddressView {
+  const dialedDirect = active?.path === 'direct' && active.initiator ? active.remote : undefined;
+  const listenAddress = dialedDirect ?? announced?.[0] ?? null;
+  if (!active) return { address: null, listenAddress, linkFrom: null };
+  return {
+    address: active.path === 'relay' ? active.remote : listenAddress,
+    listenAddress,
+    linkFrom: { dialedBy: active.initiator ? 'us' : 'peer', remote: active.remote },
+  };
+}

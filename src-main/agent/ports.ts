@@ -25,6 +25,8 @@ export interface PeerEntry {
   refusal?: { code: RefusalCode; message: string; at: number } | undefined;
   /** The peer's last hello announced no direct address: its direct listener is off. */
   directOffThere?: boolean | undefined;
+  /** The direct addresses the peer's last hello announced, best first: where it listens. */
+  announcedAddresses?: readonly string[] | undefined;
   links: PeerLinks;
   direct: PathRetrier;
   relay: PathRetrier;

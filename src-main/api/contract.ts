@@ -202,8 +202,19 @@ export interface PeerInfo {
    */
   relayReason: string | null;
   path: PathKind | null;
-  /** Direct address or relay URL of the path in use. */
+  /**
+   * Where the path in use reaches the peer: for direct, the address it listens on (the one we dialed,
+   * or for a link it dialed the first address its hello announced; null until that hello), for relay
+   * the relay URL.
+   */
   address: string | null;
+  /** Where the peer listens for direct links (docs/protocol.md §Hello), whatever the path; null if unknown. */
+  listenAddress: string | null;
+  /**
+   * Who dialed the link in use and its far end as the socket sees it (a peer that dialed us: its
+   * outgoing address and ephemeral port); null when offline.
+   */
+  linkFrom: { dialedBy: 'us' | 'peer'; remote: string } | null;
   /** Relay URL when the path is relay (null otherwise). */
   relay: string | null;
   rttMs: number | null;

@@ -49,19 +49,29 @@ async function agentAnswers(path: string, home: string): Promise<boolean> {
 function peerTable(peers: PeerInfo[]): string {
   if (peers.length === 0) return 'no peers yet: add one with `clawbridge peers add FINGERPRINT --name NAME`';
   return table(
-    ['NAME', 'FINGERPRINT', 'STATUS', 'PATH', 'ADDRESS', 'RTT', 'SINCE', 'ALLOWED HERE', 'WHY'],
+    ['NAME', 'FINGERPRINT', 'STATUS', 'PATH', 'ADDRESS', 'LINK FROM', 'RTT', 'SINCE', 'ALLOWED HERE', 'WHY'],
     peers.map((p) => [
       p.name,
       p.fingerprint.slice(0, 8),
       p.state,
       p.path ?? '-',
-      p.address ?? '-',
+      p.address ?? p.listenAddress ?? '-',
+      linkFrom(p),
       formatRtt(p.rttMs),
       age(p.since),
       p.allow.join(',') || 'none',
       peerWhy(p),
     ]),
   );
+}
+
+/**
+ * The LINK FROM column of `peers`: `this node` when we dialed, else where the peer's link came from (for
+ * a direct link, its outgoing port, which is not where it listens: that is ADDRESS).
+ */
+export function linkFrom(p: PeerInfo): string {
+  if (!p.linkFrom) return '-';
+  return p.linkFrom.dialedBy === 'us' ? 'this node' : p.linkFrom.remote;
 }
 
 /** The last column of `peers`: why a peer is not online, or why it is relayed ("why relayed?"). */

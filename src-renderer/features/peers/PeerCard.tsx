@@ -56,6 +56,8 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
           </span>
         ) : null}
         <span>may do here: {peer.allow.length ? peer.allow.join(', ') : 'nothing'}</span>
+        {/* Where it listens (from its hello), even while relayed or when it dialed us from another port. */}
+        {peer.listenAddress ? <span>listens on {peer.listenAddress}</span> : null}
       </p>
       {peer.path === 'relay' && peer.relayReason ? (
         <p className="why">

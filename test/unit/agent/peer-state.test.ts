@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  describePeerAddress,
   describePeerState,
   notOnlineLine,
   NOTHING_TO_TRY_DETAIL,
@@ -108,4 +109,35 @@ test('offline: the relay says the peer is not connected, or nothing is known yet
   );
   assert.match(notOnlineLine('b', view), /^peer b is offline \(/);
   assert.deepEqual(describePeerState(base()), { state: 'offline', stateDetail: null, relayReason: null });
+});
+
+test('a peer that dialed us shows where it listens (its hello), and its ephemeral port as linkFrom', () => {
+  const incoming = { path: 'direct' as const, remote: '10.0.0.5:53012', initiator: false };
+  assert.deepEqual(describePeerAddress(incoming, ['10.0.0.5:7475', '192.168.1.4:7475']), {
+    address: '10.0.0.5:7475',
+    listenAddress: '10.0.0.5:7475',
+    linkFrom: { dialedBy: 'peer', remote: '10.0.0.5:53012' },
+  });
+  // Before its hello arrives nothing says where it listens: no address rather than the wrong one.
+  assert.equal(describePeerAddress(incoming, undefined).address, null);
+});
+
+test('a link we dialed: the dialed address is where the peer listens; relay shows the relay', () => {
+  const outgoing = { path: 'direct' as const, remote: '192.168.1.4:7475', initiator: true };
+  assert.deepEqual(describePeerAddress(outgoing, ['10.0.0.5:7475']), {
+    address: '192.168.1.4:7475',
+    listenAddress: '192.168.1.4:7475',
+    linkFrom: { dialedBy: 'us', remote: '192.168.1.4:7475' },
+  });
+  const relay = { path: 'relay' as const, remote: 'wss://relay.example:7474', initiator: false };
+  assert.deepEqual(describePeerAddress(relay, ['10.0.0.5:7475']), {
+    address: 'wss://relay.example:7474',
+    listenAddress: '10.0.0.5:7475',
+    linkFrom: { dialedBy: 'peer', remote: 'wss://relay.example:7474' },
+  });
+  assert.deepEqual(describePeerAddress(undefined, []), {
+    address: null,
+    listenAddress: null,
+    linkFrom: null,
+  });
 });

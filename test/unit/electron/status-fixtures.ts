@@ -21,6 +21,8 @@ export function peer(name: string, state: PeerState, path: 'direct' | 'relay' | 
     relayReason: null,
     path: state === 'online' ? path : null,
     address: null,
+    listenAddress: null,
+    linkFrom: null,
     relay: null,
     rttMs: null,
     since: null,
