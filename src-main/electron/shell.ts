@@ -163,8 +163,12 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
     }
   };
 
+  const trayIcon = new e.Tray(options.trayIcon('offline'));
+  // Windows users expect a click on the icon to open the app (the menu is on right-click); macOS and
+  // Linux open the menu on click, so a handler there would pop the window up with every look at it.
+  if (options.platform === 'win32') trayIcon.on('click', () => window.open());
   const tray = trayController({
-    tray: new e.Tray(options.trayIcon('offline')),
+    tray: trayIcon,
     Menu: e.Menu,
     icon: options.trayIcon,
     run,

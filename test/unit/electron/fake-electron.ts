@@ -121,12 +121,13 @@ export class FakeWindow extends EventEmitter {
   }
 }
 
-export class FakeTray {
+export class FakeTray extends EventEmitter {
   static all: FakeTray[] = [];
   menu: FakeMenuItem[] = [];
   tooltip = '';
   destroyed = false;
   constructor(public image: unknown) {
+    super();
     FakeTray.all.push(this);
   }
   setContextMenu(menu: { items: FakeMenuItem[] }): void {

@@ -242,6 +242,17 @@ test('deep links: at start (argv), from a second instance, and macOS open-url be
   );
 });
 
+test('Windows: a click on the tray icon opens the window; elsewhere the click is the menu', async () => {
+  const win = setup({ platform: 'win32', argv: ['/x', HIDDEN_FLAG] });
+  await win.start();
+  win.tray().emit('click');
+  assert.equal(win.window().visible, true);
+  const linux = setup({ argv: ['/x', HIDDEN_FLAG] });
+  await linux.start();
+  linux.tray().emit('click');
+  assert.equal(FakeWindow.all.length, 0);
+});
+
 test('closing the window hides it and the app stays; it reopens where it was', async () => {
   const s = setup();
   await s.start();
