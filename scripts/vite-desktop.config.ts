@@ -25,9 +25,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const DESKTOP_OUT_DIR = 'dist/app/electron';
 
 /**
- * Every entry of the main side, by output name. The main process starts the agent's utility process
- * from `agent-process.js` next to `main.js`; an entry whose source does not exist yet is skipped
- * with a warning, so the build works while it is being written.
+ * Every entry of the main side, by output name: main.ts starts the agent's utility process from
+ * `agent-process.js` next to `main.js` (agent-host.ts AGENT_PROCESS_FILE).
  */
 export const MAIN_SIDE_ENTRIES: Readonly<Record<string, string>> = {
   main: 'src-main/electron/main.ts',
@@ -58,8 +57,11 @@ const REQUIRE_SHIM =
 function mainSideInput(): Record<string, string> {
   const input: Record<string, string> = {};
   for (const [name, source] of Object.entries(MAIN_SIDE_ENTRIES)) {
-    if (existsSync(new URL(`../${source}`, import.meta.url))) input[name] = `${root}${source}`;
-    else console.warn(`vite-desktop: ${source} does not exist yet; ${name}.js is not built`);
+    // A renamed or moved entry must fail the build, not leave the app without that bundle.
+    if (!existsSync(new URL(`../${source}`, import.meta.url))) {
+      throw new Error(`vite-desktop: entry ${name} has no source at ${source}`);
+    }
+    input[name] = `${root}${source}`;
   }
   return input;
 }

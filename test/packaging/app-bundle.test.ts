@@ -10,13 +10,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { builtinModules } from 'node:module';
 import asar from '@electron/asar';
 import { packLinuxDir, type LinuxDirPack } from './pack-linux-dir.js';
 import { inventory, type ResourcesInventory } from './resources-inventory.js';
 import { writeStandInElectron } from './stand-in-electron.js';
 import { allTrayIconFiles } from '../../src-main/electron/tray-icons.js';
+import { DESKTOP_OUT_DIR, MAIN_SIDE_ENTRIES, PRELOAD_ENTRY } from '../../scripts/vite-desktop.config.js';
 
 const projectDir = fileURLToPath(new URL('../../', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')) as {
@@ -30,11 +31,12 @@ const RESOURCES_BUDGET_BYTES = 8 * 1024 * 1024;
 const SHIPPED_PACKAGES = ['node-pty', 'bufferutil', 'node-gyp-build'];
 /** Modules a bundle may load at run time besides Node's own and its sibling chunks. */
 const RUNTIME_MODULES = new Set(['electron', 'node-pty', 'bufferutil', 'utf-8-validate']);
-/** The desktop bundles (scripts/vite-desktop.config.ts), by their source: built when the source exists. */
+/** Every desktop bundle by its source, from the bundle config's one list. */
 const BUNDLES: Record<string, string> = {
-  'dist/app/electron/main.js': 'src-main/electron/main.ts',
-  'dist/app/electron/preload.cjs': 'src-main/electron/preload.cts',
-  'dist/app/electron/agent-process.js': 'src-main/electron/agent-process.ts',
+  ...Object.fromEntries(
+    Object.entries(MAIN_SIDE_ENTRIES).map(([name, source]) => [`${DESKTOP_OUT_DIR}/${name}.js`, source]),
+  ),
+  [`${DESKTOP_OUT_DIR}/preload.cjs`]: PRELOAD_ENTRY,
 };
 /** How long packing may take: a couple of seconds normally; the bound keeps a stall from holding CI. */
 const PACK_TIMEOUT_MS = 120_000;
@@ -79,8 +81,7 @@ test('app.asar holds the entry point package.json names, every desktop bundle an
   assert.equal(packedPkg.main, pkg.main);
   assert.ok(files.asarFiles.includes(pkg.main), `${pkg.main} is not in app.asar`);
   for (const [bundle, source] of Object.entries(BUNDLES)) {
-    if (existsSync(join(projectDir, source)))
-      assert.ok(files.asarFiles.includes(bundle), `${bundle} is not in app.asar`);
+    assert.ok(files.asarFiles.includes(bundle), `${bundle} (from ${source}) is not in app.asar`);
   }
   assert.ok(files.asarFiles.includes('dist/renderer/index.html'));
   assert.ok(
@@ -89,6 +90,13 @@ test('app.asar holds the entry point package.json names, every desktop bundle an
   );
   for (const icon of allTrayIconFiles())
     assert.ok(files.asarFiles.includes(`assets/${icon}`), `assets/${icon}`);
+});
+
+test('code in the bundle folder finds the renderer where static-files.ts looks (three folders up, then dist/renderer/)', () => {
+  const bundleFile = pathToFileURL(join(projectDir, DESKTOP_OUT_DIR, 'chunk.js'));
+  const found = fileURLToPath(new URL('../../../dist/renderer/index.html', bundleFile));
+  assert.equal(found, join(projectDir, 'dist', 'renderer', 'index.html'));
+  assert.ok(files.asarFiles.includes('dist/renderer/index.html'));
 });
 
 test("node-pty's addon for this platform is unpacked next to app.asar, as a loadable ELF file", () => {
@@ -149,7 +157,7 @@ test("no other platform's or architecture's native binaries", () => {
 test('the bundles load nothing that is not shipped: only Node built-ins, electron, the addons and their own chunks', () => {
   const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
   const archive = join(packed.resources, 'app.asar');
-  const bundles = files.asarFiles.filter((f) => /^dist\/app\/electron\/[^/]+\.c?js$/.test(f));
+  const bundles = files.asarFiles.filter((f) => f.startsWith(`${DESKTOP_OUT_DIR}/`) && /\.c?js$/.test(f));
   const missing: string[] = [];
   for (const bundle of bundles) {
     const code = asar.extractFile(archive, bundle).toString();
@@ -168,7 +176,7 @@ test('the bundles load nothing that is not shipped: only Node built-ins, electro
         missing.push(`${bundle}: bare require("${m[1]}")`);
     }
     for (const s of specifiers) {
-      const chunk = s.startsWith('./') && files.asarFiles.includes(`dist/app/electron/${s.slice(2)}`);
+      const chunk = s.startsWith('./') && files.asarFiles.includes(`${DESKTOP_OUT_DIR}/${s.slice(2)}`);
       if (!chunk && !builtins.has(s) && !RUNTIME_MODULES.has(s)) missing.push(`${bundle}: ${s}`);
     }
   }
@@ -178,7 +186,7 @@ test('the bundles load nothing that is not shipped: only Node built-ins, electro
 
 test('the preload is one CommonJS file that requires only electron (a sandboxed preload can load nothing else)', () => {
   const code = asar
-    .extractFile(join(packed.resources, 'app.asar'), 'dist/app/electron/preload.cjs')
+    .extractFile(join(packed.resources, 'app.asar'), `${DESKTOP_OUT_DIR}/preload.cjs`)
     .toString();
   const required = [...code.matchAll(/\brequire\s*\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
   assert.deepEqual(required, ['electron']);
