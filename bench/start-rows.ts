@@ -10,7 +10,7 @@
  * p50/p99 are of the wall times; MB/s and setup are empty.
  */
 import { connectControlSocket } from '../src-main/api/control-client.js';
-import { requestStreamUpgrade } from '../src-main/api/stream-upgrade.js';
+import { requestStreamUpgrade } from '../src-main/api/stream-client.js';
 import { controlSocketPath } from '../src-main/agent/home-dir.js';
 import { CLI } from './cli-agents.js';
 import { withDeadline } from './measure.js';

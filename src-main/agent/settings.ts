@@ -10,6 +10,7 @@ import { describeZodError } from '../api/validate.js';
 import { nodeNameSchema } from '../api/contract.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import { ensureHomeDir } from './home-dir.js';
+import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../core/permissions.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
@@ -26,11 +27,7 @@ const relaySchema = z.object({
   token: z.string().optional(),
 });
 
-/** What a peer may do on this node (enforced here, by the side that grants it). */
-export const PERMISSIONS = ['terminal', 'forward', 'relay'] as const;
-export type Permission = (typeof PERMISSIONS)[number];
-/** Granted by `approve` and `peers add` when --allow is not given. */
-export const DEFAULT_ALLOW: Permission[] = ['terminal', 'forward'];
+export { DEFAULT_ALLOW, PERMISSIONS, type Permission };
 
 const fingerprintSchema = z.string().regex(/^[0-9a-f]{64}$/);
 

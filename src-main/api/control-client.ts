@@ -7,13 +7,9 @@ import { ClawError, isClawError, type ErrorCode } from '../core/errors.js';
 import { isRefusalCode, type RefusalCode } from '../core/refusal-codes.js';
 import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../agent/home-dir.js';
 import type { ApiEvents, MethodName, MethodParams, MethodResults } from './contract.js';
-import {
-  requestStreamUpgrade,
-  socketChannel,
-  type StreamMethodName,
-  type StreamMethodParams,
-  type StreamMethodResults,
-} from './stream-upgrade.js';
+// The client's half only: stream-upgrade.ts loads zod, which a CLI command should not pay for.
+import { requestStreamUpgrade, socketChannel } from './stream-client.js';
+import type { StreamMethodName, StreamMethodParams, StreamMethodResults } from './stream-upgrade.js';
 import type { ViewerChannel } from './viewer-channel.js';
 
 /** How long a CLI waits for the agent to answer one request, in ms (ping brings its own timeout). */

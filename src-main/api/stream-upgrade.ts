@@ -6,7 +6,8 @@
  *
  * Rules for clients: use a fresh connection, send nothing after the request line until the reply, and
  * do not subscribe to events on it. Server: control-server.ts hands request lines here first;
- * client: `requestStreamUpgrade` below.
+ * client: `requestStreamUpgrade` in stream-client.ts (no zod there: a CLI command loads it on every
+ * start).
  *
  * Other transports (web UI `/api/stream`, Electron) use the same handlers through `startStreamMethod`:
  * validate and open, send their own "opened" message with `result`, then `attach(channel)` with their
@@ -14,18 +15,13 @@
  */
 import type { Socket } from 'node:net';
 import { z } from 'zod';
-import { ClawError, type ErrorCode } from '../core/errors.js';
+import { ClawError } from '../core/errors.js';
 import { MAX_COMMAND_ARGS, MAX_TERMINAL_DIMENSION } from '../protocol/terminal-frames.js';
 import type { PathKind } from '../transport/link.js';
 import type { TerminalSessionState } from './contract-types.js';
 import { apiErrorBody, describeZodError } from './validate.js';
+import { socketChannel } from './stream-client.js';
 import type { ViewerChannel } from './viewer-channel.js';
-
-/** Longest reply line a client accepts before the frames start, in bytes (64 KiB; replies are small). */
-export const MAX_UPGRADE_REPLY_LINE = 64 * 1024;
-
-/** How long a client waits for the reply to a streaming request, in ms (40 s: opening may retry a path). */
-export const STREAM_UPGRADE_TIMEOUT_MS = 40_000;
 
 const dimension = z.number().int().min(1).max(MAX_TERMINAL_DIMENSION);
 
@@ -116,42 +112,6 @@ export function startStreamMethod(
 }
 
 /**
- * The control socket as a ViewerChannel: the CLI writes output straight to its stdout, so it sends no
- * ACK frames (`viewerAcks: false`) and a write the socket took counts as delivered. The desktop app's
- * main process relays a window's terminal over this socket and asks for `viewerAcks: true` in its
- * request line: the window acknowledges what xterm drew, as over the web UI.
- */
-export function socketChannel(socket: Socket, viewerAcks = false): ViewerChannel {
-  socket.on('error', () => socket.destroy());
-  return {
-    viewerAcks,
-    write: (bytes) => !socket.destroyed && socket.write(bytes),
-    onData: (listener) => {
-      socket.on('data', listener);
-      return () => void socket.off('data', listener);
-    },
-    onDrain: (listener) => {
-      socket.on('drain', listener);
-      return () => void socket.off('drain', listener);
-    },
-    onClose: (listener) => {
-      let fired = false;
-      const once = () => {
-        if (fired) return;
-        fired = true;
-        listener();
-      };
-      if (socket.destroyed) queueMicrotask(once);
-      else socket.once('close', once);
-      return () => void socket.off('close', once);
-    },
-    pause: () => void socket.pause(),
-    resume: () => void socket.resume(),
-    close: () => void socket.end(),
-  };
-}
-
-/**
  * Server side: takes over `socket` when `line` requests a streaming method. Returns false (and touches
  * nothing) for any other line. `rest` is whatever the client sent after the line.
  */
@@ -192,60 +152,9 @@ export function acceptStreamUpgrade(
   return true;
 }
 
-/**
- * Client side: sends a streaming request on a fresh, raw (no encoding set) control socket and waits
- * for the reply. On success the socket is paused and belongs to the caller; `rest` holds the bytes
- * that followed the reply (the first frames), to be processed before anything read later.
- * @throws ClawError with the agent's code and message on an error reply (the socket is destroyed).
- */
-export function requestStreamUpgrade<M extends StreamMethodName>(
-  socket: Socket,
-  method: M,
-  params: StreamMethodParams<M>,
-  timeoutMs = STREAM_UPGRADE_TIMEOUT_MS,
-  /** The viewer behind this socket acknowledges output with ACK frames (a window relayed by main). */
-  viewerAcks = false,
-): Promise<{ result: StreamMethodResults[M]; rest: Buffer }> {
-  return new Promise((resolve, reject) => {
-    let buffered = Buffer.alloc(0);
-    const done = (err: Error | undefined, value?: { result: StreamMethodResults[M]; rest: Buffer }) => {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('close', onClose);
-      if (err) {
-        socket.destroy();
-        reject(err);
-      } else {
-        socket.pause();
-        resolve(value!);
-      }
-    };
-    const onData = (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      const nl = buffered.indexOf(0x0a);
-      if (nl < 0) {
-        if (buffered.length > MAX_UPGRADE_REPLY_LINE)
-          done(new ClawError('PROTOCOL', 'the agent sent an overlong reply'));
-        return;
-      }
-      let reply: { ok?: unknown; result?: unknown; error?: { code?: ErrorCode; message?: string } };
-      try {
-        reply = JSON.parse(buffered.subarray(0, nl).toString('utf8')) as typeof reply;
-      } catch {
-        return done(new ClawError('PROTOCOL', `the agent sent a reply that is not JSON to ${method}`));
-      }
-      if (reply.ok !== true) {
-        return done(new ClawError(reply.error?.code ?? 'INTERNAL', reply.error?.message ?? 'unknown error'));
-      }
-      done(undefined, { result: reply.result as StreamMethodResults[M], rest: buffered.subarray(nl + 1) });
-    };
-    const onClose = () => done(new ClawError('NO_AGENT', 'the agent closed the connection'));
-    const timer = setTimeout(
-      () => done(new ClawError('TIMEOUT', `the agent did not answer ${method} in time`)),
-      timeoutMs,
-    );
-    socket.on('data', onData);
-    socket.on('close', onClose);
-    socket.write(JSON.stringify({ id: 1, method, params, ...(viewerAcks ? { viewerAcks } : {}) }) + '\n');
-  });
-}
+export {
+  MAX_UPGRADE_REPLY_LINE,
+  STREAM_UPGRADE_TIMEOUT_MS,
+  requestStreamUpgrade,
+  socketChannel,
+} from './stream-client.js';

@@ -8,12 +8,7 @@ import { errorMessage } from '../core/errors.js';
 import { escapeControlChars } from '../core/names.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { AGENT_VERSION } from '../agent/version.js';
-import { registerClientCommands } from './client-commands.js';
-import { registerServerCommands } from './server-commands.js';
-import { registerPairCommands } from './pair-commands.js';
-import { registerForwardCommands } from './forward-commands.js';
-import { registerTermCommand } from './term-command.js';
-import { registerUiCommand } from './ui-command.js';
+import { registerCommandsFor } from './command-modules.js';
 
 tuneGcForBulkTransfer();
 
@@ -25,12 +20,8 @@ const program = new Command('clawbridge')
   .showHelpAfterError('(run `clawbridge --help` for usage)')
   .exitOverride();
 
-registerServerCommands(program);
-registerClientCommands(program);
-registerPairCommands(program);
-registerForwardCommands(program);
-registerTermCommand(program);
-registerUiCommand(program);
+// Only the modules this command line needs (command-modules.ts): a client command starts fast.
+await registerCommandsFor(program, process.argv.slice(2));
 pointUsageErrorsAtOwnHelp(program);
 
 /** A usage error in `clawbridge peers add` points at `clawbridge peers add --help`, not the top-level help. */

@@ -3,7 +3,7 @@
  * peer's permissions and forward limits read in the CLI's output.
  */
 import { ClawError } from '../core/errors.js';
-import { PERMISSIONS, type Permission } from '../agent/settings.js';
+import { PERMISSIONS, type Permission } from '../core/permissions.js';
 
 export function parseAllow(input: string): Permission[] {
   const text = input.trim().toLowerCase();

@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 import type { Socket } from 'node:net';
 import type { Command } from 'commander';
 import { connectControlSocket } from '../api/control-client.js';
-import { requestStreamUpgrade } from '../api/stream-upgrade.js';
+import { requestStreamUpgrade } from '../api/stream-client.js';
 import { errorMessage } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
 import {

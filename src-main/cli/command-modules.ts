@@ -1,0 +1,55 @@
+/**
+ * Which module registers each top-level command, so `clawbridge status` loads the few modules status
+ * needs rather than the whole agent (a client command's start-up is most of its wall time: the
+ * agent's modules cost ~0.3 s of parsing on every call). The help, `--version` and unknown commands
+ * load them all. A unit test registers each module and checks this table against what it defines.
+ */
+import type { Command } from 'commander';
+
+type Register = (program: Command) => void;
+
+export const COMMAND_MODULES = {
+  // In the order the help lists them.
+  server: async (): Promise<Register> => (await import('./server-commands.js')).registerServerCommands,
+  client: async (): Promise<Register> => (await import('./client-commands.js')).registerClientCommands,
+  pair: async (): Promise<Register> => (await import('./pair-commands.js')).registerPairCommands,
+  forward: async (): Promise<Register> => (await import('./forward-commands.js')).registerForwardCommands,
+  term: async (): Promise<Register> => (await import('./term-command.js')).registerTermCommand,
+  ui: async (): Promise<Register> => (await import('./ui-command.js')).registerUiCommand,
+} as const;
+
+export type CommandModule = keyof typeof COMMAND_MODULES;
+
+/** Top-level command → the module that registers it. */
+export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = {
+  status: 'client',
+  peers: 'client',
+  stop: 'client',
+  ping: 'client',
+  id: 'server',
+  agent: 'server',
+  relay: 'server',
+  pair: 'pair',
+  pending: 'pair',
+  approve: 'pair',
+  reject: 'pair',
+  forward: 'forward',
+  proxy: 'forward',
+  term: 'term',
+  ui: 'ui',
+};
+
+/**
+ * The modules to load for this command line: the one owning its command (the first word not starting
+ * with `-`), or all of them when there is none or it is not a command (help, --version, a typo).
+ */
+export function modulesFor(args: readonly string[]): CommandModule[] {
+  const word = args.find((a) => !a.startsWith('-'));
+  const owner = word !== undefined && Object.hasOwn(COMMAND_OWNERS, word) ? COMMAND_OWNERS[word] : undefined;
+  return owner ? [owner] : (Object.keys(COMMAND_MODULES) as CommandModule[]);
+}
+
+/** Registers the commands `args` needs on `program`. */
+export async function registerCommandsFor(program: Command, args: readonly string[]): Promise<void> {
+  for (const name of modulesFor(args)) (await COMMAND_MODULES[name]())(program);
+}
