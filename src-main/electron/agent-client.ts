@@ -1,9 +1,9 @@
 /**
  * The API contract of an agent reached over its control socket, as the desktop main process uses it:
- * requests on one connection, events on one connection per listener (each subscription gets the
- * agent's first `status` event, as every other transport's subscriber does), and terminal streams on
- * fresh upgraded connections whose viewer — the window — acknowledges output itself
- * (docs/architecture.md §The API contract and its transports).
+ * requests and events on one connection (a subscription is in order with the requests around it, as
+ * on the other transports), every listener getting the latest `status` event when it subscribes, and
+ * terminal streams on fresh upgraded connections whose viewer — the window — acknowledges output
+ * itself (docs/architecture.md §The API contract and its transports).
  */
 import type { Disposer } from '../core/emitter.js';
 import type { ApiEvents, ApiHandler, MethodName, MethodParams, MethodResults } from '../api/contract.js';
@@ -17,7 +17,7 @@ export interface AgentClient extends ApiHandler {
   openStream<M extends StreamMethodName>(method: M, params: StreamMethodParams<M>): Promise<AgentStream<M>>;
   /** Once, when the request connection ends (the agent stopped or died). */
   onClose(listener: () => void): Disposer;
-  /** Ends every connection this client holds (open streams stay: they belong to their viewers). */
+  /** Ends the request and event connection (open streams stay: they belong to their viewers). */
   close(): void;
 }
 
@@ -27,42 +27,33 @@ export interface AgentClient extends ApiHandler {
  */
 export async function connectAgentClient(socketPath: string, home: string): Promise<AgentClient> {
   const requests = await ControlClient.connect(socketPath, home);
-  const subscriptions = new Set<ControlClient>();
-  let closed = false;
+  const listeners = new Set<EventListener>();
+  let lastStatus: ApiEvents['status'] | undefined;
+  let subscribed = false;
+  const fanOut: EventListener = (event, data) => {
+    if (event === 'status') lastStatus = data as ApiEvents['status'];
+    for (const l of [...listeners]) l(event, data);
+  };
   return {
     call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResults[M]> {
       return requests.call(method, params);
     },
     onEvent(listener: EventListener): Disposer {
-      let client: ControlClient | undefined;
-      let disposed = false;
-      // A listener added before the connection is up still gets every event from then on.
-      void ControlClient.connect(socketPath, home).then(
-        (c) => {
-          if (disposed || closed) return c.close();
-          client = c;
-          subscriptions.add(c);
-          c.onEvent(listener);
-          c.onClose(() => subscriptions.delete(c));
-        },
-        // The agent went away meanwhile: the host reconnects listeners once it runs again.
-        () => undefined,
-      );
-      return () => {
-        disposed = true;
-        if (client) {
-          subscriptions.delete(client);
-          client.close();
-        }
-      };
+      listeners.add(listener);
+      if (!subscribed) {
+        // On the request connection, so the subscription is in place before any later request is
+        // handled: an event caused by a call made right after subscribing is never missed.
+        subscribed = true;
+        requests.onEvent(fanOut);
+      } else if (lastStatus) {
+        // The agent pushes `status` once to each new subscriber; later listeners get the latest one.
+        const status = lastStatus;
+        queueMicrotask(() => listeners.has(listener) && listener('status', status));
+      }
+      return () => void listeners.delete(listener);
     },
     openStream: (method, params) => openControlStream(socketPath, home, method, params, true),
     onClose: (listener) => requests.onClose(listener),
-    close() {
-      closed = true;
-      requests.close();
-      for (const c of subscriptions) c.close();
-      subscriptions.clear();
-    },
+    close: () => requests.close(),
   };
 }

@@ -1,46 +1,164 @@
 /**
- * The shared API contract suite (test/helpers/contract-suite.ts) through the window's IPC transport
- * (src-renderer/api/ipc-transport.ts, whose requests and events are ipc-bridge.ts) over a stand-in
- * preload bridge. The stand-in does what the
- * Electron main process does with each message — validates it against the contract (api/validate.ts),
- * then hands it to the agent — except that the agent is a separate process here, reached over its
- * control socket. Terminal streams over MessagePorts are covered in the browser (test/e2e/ipc-bridge).
+ * The window's transport end to end, with only Electron's pieces faked in-process
+ * (test/helpers/fake-electron-ipc.ts, fake-electron-utility.ts): the page's IpcTransport
+ * (src-renderer/api/ipc-transport.ts) → the real preload (evaluated as a sandboxed preload) → main's
+ * api-ipc.ts → the agent host (agent-host.ts) → a real agent process (agent-process.ts under a
+ * child_process stand-in for utilityProcess) over its control socket.
+ *
+ * 1. The shared contract suite (test/helpers/contract-suite.ts): the suite starts node `a` with the CLI;
+ *    `connect` stops that process and hosts the same home in the app's agent process instead, so
+ *    every request and event of the suite crosses main the way the desktop app's do.
+ * 2. A terminal between two real agents through a MessagePort, with the window's ACK flow control:
+ *    a page that does not acknowledge stalls the remote program; acknowledging lets it finish.
  */
-import { BridgeRequests, type ClawbridgeBridge } from '../../src-renderer/api/ipc-bridge.js';
-import { apiErrorBody, validateRequest } from '../../src-main/api/validate.js';
-import { ClawError, type ErrorCode } from '../../src-main/core/errors.js';
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { SettingsStore } from '../../src-main/agent/settings.js';
+import type { PeerInfo, StatusResult } from '../../src-main/api/contract.js';
+import { startAgentHost } from '../../src-main/electron/agent-host.js';
+import type { AgentConnection, AgentHostState } from '../../src-main/electron/agent-connection.js';
+import { registerApiIpc } from '../../src-main/electron/api-ipc.js';
+import { IpcTransport } from '../../src-renderer/api/ipc-transport.js';
+import { encodeFrame, encodeInput, FrameDecoder } from '../../src-renderer/api/terminal-codec.js';
 import { contractSuite } from '../helpers/contract-suite.js';
-import { controlConnection } from '../helpers/control-connection.js';
+import { fakeElectronIpc } from '../helpers/fake-electron-ipc.js';
+import { fakeUtilityProcess } from '../helpers/fake-electron-utility.js';
+import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 
-/** The agent's error as it crossed the control socket: a plain Error with the contract's code. */
-function asClawError(err: unknown): unknown {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? new ClawError(code as ErrorCode, (err as Error).message) : err;
+const ENTRY = fileURLToPath(new URL('../../src-main/electron/agent-process.ts', import.meta.url));
+const PAGE = 'file:///opt/Clawbridge/resources/app.asar/dist/renderer/index.html';
+
+function running(conn: AgentConnection, timeoutMs = 30_000): Promise<void> {
+  return waitFor(
+    'the hosted agent running',
+    () => {
+      const s: AgentHostState = conn.hostState();
+      if (s.kind === 'restarting') throw new Error(`agent restarting: ${s.reason}`);
+      return s.kind === 'running';
+    },
+    timeoutMs,
+  ).then(() => undefined);
 }
 
-contractSuite('the IPC transport (fake preload bridge)', async ({ home }) => {
-  const agent = await controlConnection(home);
-  const bridge: ClawbridgeBridge = {
-    request: async (method, params) => {
-      try {
-        validateRequest({ id: 0, method, params });
-        return { ok: true, result: await agent.call(method, params) };
-      } catch (err) {
-        return { ok: false, error: apiErrorBody(asClawError(err)) };
-      }
-    },
-    subscribe: (listener) => agent.onEvent(listener),
-    openStream: () =>
-      Promise.resolve({
-        ok: false,
-        error: { code: 'BAD_ARGUMENT', message: 'streams travel over MessagePorts in the browser tests' },
-      }),
-  };
-  // IpcTransport's requests and events are BridgeRequests' (it only adds MessagePort streams).
-  const transport = new BridgeRequests(bridge);
+/** The app's main process in miniature: the agent host and the IPC transport, and one page on it. */
+async function desktop(home: string) {
+  const host = startAgentHost(fakeUtilityProcess().electron, { home, entry: ENTRY, log: () => undefined });
+  await running(host);
+  const electron = fakeElectronIpc();
+  const ipc = registerApiIpc(electron.electron, host, PAGE, () => undefined);
+  const page = electron.loadPage(PAGE);
   return {
-    call: (method, params) => transport.request(method, params),
-    onEvent: (listener) => transport.subscribe(listener),
-    close: () => agent.close(),
+    host,
+    page,
+    transport: new IpcTransport(page.bridge),
+    close: async () => {
+      ipc.dispose();
+      await host.stop();
+    },
   };
+}
+
+contractSuite('the IPC transport (preload, main and the agent host)', async ({ home }) => {
+  // The suite's node `a` runs under the CLI: stop it and host its home the app's way.
+  const stopped = await cli(['stop', '--home', home]);
+  if (stopped.code !== 0) throw new Error(`clawbridge stop failed: ${stopped.stderr}`);
+  const app = await desktop(home);
+  return {
+    call: (method, params) => app.transport.request(method, params),
+    onEvent: (listener) => app.transport.subscribe(listener),
+    close: app.close,
+  };
+});
+
+const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
+
+describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, () => {
+  after(stopAll);
+
+  test('output flows only as the page acknowledges it; typed input reaches the program', async () => {
+    const homeA = tempHome('ipc-a');
+    new SettingsStore(homeA).update((s) => ({
+      ...s,
+      name: 'a',
+      listen: '127.0.0.1:0',
+      lan: false,
+      ui: { listen: null, allowRemote: false },
+    }));
+    const homeB = tempHome('ipc-b');
+    const b = startProcess(['agent', '--home', homeB, '--name', 'b', '--listen', '127.0.0.1:0', '--no-ui']);
+    await b.waitForLine(/agent b running/);
+    const app = await desktop(homeA);
+    try {
+      const statusB = await cliJson<StatusResult>(['status', '--home', homeB]);
+      const statusA = (await app.transport.request('status', {})) as StatusResult;
+      await app.transport.request('peers.add', {
+        fingerprint: statusB.fingerprint,
+        name: 'b',
+        address: statusB.listen,
+      });
+      const added = await cli([
+        'peers',
+        'add',
+        statusA.fingerprint,
+        '--name',
+        'a',
+        '--address',
+        statusA.listen!,
+        '--home',
+        homeB,
+      ]);
+      assert.equal(added.code, 0, added.stderr);
+      await waitFor(
+        'b online',
+        async () =>
+          ((await app.transport.request('peers.list', {})) as PeerInfo[]).find((p) => p.name === 'b')?.online,
+        20_000,
+      );
+
+      const FLOOD = 3_000_000;
+      Object.assign(globalThis, { window: app.page.window });
+      const { channel } = await app.transport.openStream('terminal.open', {
+        peer: 'b',
+        command: ['sh', '-c', `head -c ${FLOOD} /dev/zero | tr '\\0' x; read line; echo "got:$line"`],
+        cols: 80,
+        rows: 24,
+      });
+      const decoder = new FrameDecoder();
+      let offset = 0;
+      let received = 0;
+      let text = '';
+      let acking = false;
+      channel.onMessage((bytes) => {
+        for (const frame of decoder.push(bytes)) {
+          if (frame.type === 'session') offset = frame.offset;
+          if (frame.type !== 'data') continue;
+          received += frame.data.byteLength;
+          offset += frame.data.byteLength;
+          if (received > FLOOD) text += Buffer.from(frame.data).toString();
+          if (acking) channel.send(encodeFrame({ type: 'ack', offset }));
+        }
+      });
+      // Not acknowledged: the remote program is paused once a window's worth is in flight (1 MiB).
+      await waitFor(
+        'output to stall',
+        async () => {
+          const before = received;
+          await new Promise((r) => setTimeout(r, 700));
+          return received > 0 && received === before;
+        },
+        20_000,
+      );
+      assert.ok(received < 2 * 1024 * 1024, `${received} bytes arrived without one ACK`);
+      // Acknowledged: the rest arrives, then the program reads what the page types.
+      acking = true;
+      channel.send(encodeFrame({ type: 'ack', offset }));
+      await waitFor('the whole flood', () => received >= FLOOD, 30_000);
+      channel.send(encodeInput('over ipc\r'));
+      await waitFor('the echo', () => text.includes('got:over ipc'), 15_000);
+      channel.close();
+    } finally {
+      await app.close();
+    }
+  });
 });
