@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { builtinModules } from 'node:module';
 import asar from '@electron/asar';
 import { packLinuxDir, type LinuxDirPack } from './pack-linux-dir.js';
+import { bundleImports } from './bundle-imports.js';
 import { inventory, type ResourcesInventory } from './resources-inventory.js';
 import { writeStandInElectron } from './stand-in-electron.js';
 import { allTrayIconFiles } from '../../src-main/electron/tray-icons.js';
@@ -67,6 +68,11 @@ before(
   },
   { timeout: PACK_TIMEOUT_MS },
 );
+
+/** A file of the packed app.asar as text. */
+function bundleCode(path: string): string {
+  return asar.extractFile(join(packed.resources, 'app.asar'), path).toString();
+}
 
 after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
@@ -156,25 +162,11 @@ test("no other platform's or architecture's native binaries", () => {
 
 test('the bundles load nothing that is not shipped: only Node built-ins, electron, the addons and their own chunks', () => {
   const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-  const archive = join(packed.resources, 'app.asar');
   const bundles = files.asarFiles.filter((f) => f.startsWith(`${DESKTOP_OUT_DIR}/`) && /\.c?js$/.test(f));
   const missing: string[] = [];
   for (const bundle of bundles) {
-    const code = asar.extractFile(archive, bundle).toString();
-    // Rollup writes static imports as whole lines at the top; a CommonJS dependency's leftover
-    // require() goes through the module-scoped require the config's banner creates.
-    const shim = /const (\w+) = __cbCreateRequire\(import\.meta\.url\)/.exec(code)?.[1];
-    const specifiers = [
-      ...code.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)";?$/gm),
-      ...code.matchAll(/^import\s*"([^"]+)";?$/gm),
-      ...code.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g),
-      ...(shim ? code.matchAll(new RegExp(`\\b${shim}\\(\\s*"([^"]+)"\\s*\\)`, 'g')) : []),
-    ].map((m) => m[1]!);
-    // In an ES module a bare require() is an undefined global: every call must go through the shim.
-    if (bundle.endsWith('.js') && shim !== 'require') {
-      for (const m of code.matchAll(/(?<![\w$.`'"])require\s*\(\s*"([^"]+)"/g))
-        missing.push(`${bundle}: bare require("${m[1]}")`);
-    }
+    const { specifiers, bareRequires } = bundleImports(bundleCode(bundle), bundle.endsWith('.js'));
+    missing.push(...bareRequires.map((r) => `${bundle}: bare require("${r}")`));
     for (const s of specifiers) {
       const chunk = s.startsWith('./') && files.asarFiles.includes(`${DESKTOP_OUT_DIR}/${s.slice(2)}`);
       if (!chunk && !builtins.has(s) && !RUNTIME_MODULES.has(s)) missing.push(`${bundle}: ${s}`);
@@ -182,6 +174,22 @@ test('the bundles load nothing that is not shipped: only Node built-ins, electro
   }
   assert.ok(bundles.length >= 2, `bundles found: ${bundles.join(', ')}`);
   assert.deepEqual(missing, []);
+});
+
+test("the agent process's bundle never loads electron, directly or through a chunk (a utility process has no app or windows)", () => {
+  const seen = new Set<string>();
+  const reached: string[] = [];
+  const visit = (bundle: string) => {
+    if (seen.has(bundle)) return;
+    seen.add(bundle);
+    for (const s of bundleImports(bundleCode(bundle), true).specifiers) {
+      if (s === 'electron' || s.startsWith('electron/')) reached.push(bundle);
+      else if (s.startsWith('./')) visit(`${DESKTOP_OUT_DIR}/${s.slice(2)}`);
+    }
+  };
+  visit(`${DESKTOP_OUT_DIR}/agent-process.js`);
+  assert.ok(seen.size >= 2, `agent-process.js loads no chunk: ${[...seen].join(', ')}`);
+  assert.deepEqual(reached, []);
 });
 
 test('the preload is one CommonJS file that requires only electron (a sandboxed preload can load nothing else)', () => {
