@@ -6,7 +6,7 @@ import { ControlClient } from '../api/control-client.js';
 import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
-import { age, formatRtt, printJson, table } from './output.js';
+import { age, formatRtt, hintCommand, printJson, table } from './output.js';
 import { describeAllow, describeLimits, parseAllow, parsePermission } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 
@@ -46,8 +46,9 @@ async function agentAnswers(path: string, home: string): Promise<boolean> {
   }
 }
 
-function peerTable(peers: PeerInfo[]): string {
-  if (peers.length === 0) return 'no peers yet: add one with `clawbridge peers add FINGERPRINT --name NAME`';
+function peerTable(peers: PeerInfo[], home: string | undefined): string {
+  if (peers.length === 0)
+    return `no peers yet: add one with \`${hintCommand('peers add FINGERPRINT --name NAME', home)}\``;
   return table(
     ['NAME', 'FINGERPRINT', 'STATUS', 'PATH', 'ADDRESS', 'LINK FROM', 'RTT', 'SINCE', 'ALLOWED HERE', 'WHY'],
     peers.map((p) => [
@@ -97,9 +98,13 @@ export function registerClientCommands(program: Command): void {
         console.log(
           `relay:  ${r.url}  ${r.connected ? 'connected' : `not connected${r.error ? ` (${r.error})` : ''}`}`,
         );
-      if (s.relays.length === 0) console.log('relay:  none (add one with `clawbridge agent --relay URL`)');
+      // Relays are agent flags: the running agent is stopped and started again with one.
+      if (s.relays.length === 0)
+        console.log(
+          `relay:  none (add one: \`${hintCommand('stop', opts.home)}\`, then \`${hintCommand('agent', opts.home)} --relay URL\`)`,
+        );
       console.log('');
-      console.log(peerTable(s.peers));
+      console.log(peerTable(s.peers, opts.home));
     });
 
   const peers = program
@@ -110,7 +115,7 @@ export function registerClientCommands(program: Command): void {
     .action(async (opts: HomeOpts) => {
       const list = await call(opts, 'peers.list', {});
       if (opts.json) printJson(list);
-      else console.log(peerTable(list));
+      else console.log(peerTable(list, opts.home));
     });
 
   peers

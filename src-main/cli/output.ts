@@ -37,3 +37,16 @@ export function formatRtt(ms: number | null): string {
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
+
+/** A word as a POSIX shell reads it back unchanged: bare when it is plain, else in single quotes. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A `clawbridge …` command for a hint, with `--home DIR` when the command that prints it was given one:
+ * every hint must work when pasted as it is, and without the home it would talk to another node.
+ */
+export function hintCommand(args: string, home?: string): string {
+  return `clawbridge ${args}${home === undefined ? '' : ` --home ${shellWord(home)}`}`;
+}

@@ -7,7 +7,7 @@ import { formatDuration, parseDuration } from '../core/duration.js';
 import { groupFingerprint } from '../core/fingerprint.js';
 import { MAX_PAIR_JOIN_TIMEOUT_MS } from '../api/contract.js';
 import { call, withAgent, type HomeOpts } from './client-commands.js';
-import { age, printJson, table } from './output.js';
+import { age, hintCommand, printJson, table } from './output.js';
 import { followJoin } from './pair-progress.js';
 import { describeAllow, parseAllow } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
@@ -32,7 +32,7 @@ export function registerPairCommands(program: Command): void {
         'on the other node run: clawbridge pair join <code or invite>, or open the invite link there',
       );
       console.log(
-        'when a device joins, `clawbridge pending` shows it; compare its fingerprint, then `clawbridge approve --latest`',
+        `when a device joins, \`${hintCommand('pending', opts.home)}\` shows it; compare its fingerprint, then \`${hintCommand('approve --latest', opts.home)}\``,
       );
     });
 
@@ -115,7 +115,7 @@ export function registerPairCommands(program: Command): void {
         const allow = parseAllow(opts.allow);
         const fingerprint = opts.fingerprint !== undefined ? { fingerprint: opts.fingerprint } : {};
         const peer = await call(opts, 'pending.approve', {
-          ...target(id, opts.latest),
+          ...target(id, opts.latest, opts.home),
           ...fingerprint,
           allow,
         });
@@ -132,16 +132,23 @@ export function registerPairCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (id: string | undefined, opts: HomeOpts & { latest?: boolean }) => {
-      const r = await call(opts, 'pending.reject', target(id, opts.latest));
+      const r = await call(opts, 'pending.reject', target(id, opts.latest, opts.home));
       if (opts.json) return printJson(r);
       console.log(`rejected ${r.name} (${r.fingerprint})`);
     });
 }
 
-function target(id: string | undefined, latest: boolean | undefined): { id: string } | { latest: true } {
+function target(
+  id: string | undefined,
+  latest: boolean | undefined,
+  home: string | undefined,
+): { id: string } | { latest: true } {
   if (latest && id) throw new ClawError('BAD_ARGUMENT', 'give either an id or --latest, not both');
   if (latest) return { latest: true };
   if (!id)
-    throw new ClawError('BAD_ARGUMENT', 'which request? give its id (see `clawbridge pending`) or --latest');
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `which request? give its id (see \`${hintCommand('pending', home)}\`) or --latest`,
+    );
   return { id };
 }

@@ -9,7 +9,7 @@ import { runAgent } from '../agent/run-agent.js';
 import { SettingsStore, settingsSchema } from '../agent/settings.js';
 import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
 import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
-import { printJson } from './output.js';
+import { hintCommand, printJson } from './output.js';
 import { escapeControlChars } from '../core/names.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -64,7 +64,8 @@ export function registerServerCommands(program: Command): void {
       const running = await runAgent({ home, overrides, onStopRequested: stop });
       const s = await running.api.call('status', {});
       console.log(`agent ${s.name} running, fingerprint ${s.fingerprint}, direct ${s.listen ?? 'off'}`);
-      if (running.webUi) console.log(`web UI on ${running.webUi.address} (open it with \`clawbridge ui\`)`);
+      if (running.webUi)
+        console.log(`web UI on ${running.webUi.address} (open it with \`${hintCommand('ui', opts.home)}\`)`);
       const own = running.agent.ownRelay;
       if (own)
         console.log(

@@ -46,9 +46,12 @@ before(async () => {
 test('pair new says how to approve; pair join shows the fingerprints to compare before approval', async () => {
   const shown = await cli(['pair', 'new', '--home', homes.a]);
   assert.equal(shown.code, 0, shown.stderr);
-  assert.match(
+  // The hints name the home the command was given, so they work when pasted.
+  assert.ok(
+    shown.stdout.includes(
+      `when a device joins, \`clawbridge pending --home ${homes.a}\` shows it; compare its fingerprint, then \`clawbridge approve --latest --home ${homes.a}\``,
+    ),
     shown.stdout,
-    /when a device joins, `clawbridge pending` shows it; compare its fingerprint, then `clawbridge approve --latest`/,
   );
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homes.a]);

@@ -1,0 +1,107 @@
+/**
+ * Hints the CLI prints work when followed as printed: the commands they name are run as they stand
+ * (placeholders such as FINGERPRINT and NAME filled in, `there` meaning on the other node) and do what
+ * the hint promises.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StatusResult } from '../../src-main/api/contract.js';
+import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+
+after(stopAll);
+
+const id = async (home: string) =>
+  (await cliJson<{ fingerprint: string }>(['id', '--home', home])).fingerprint;
+
+/** The `clawbridge …` commands quoted in a hint, as argument lists (hints quote no spaces in words). */
+function quotedCommands(hint: string): string[][] {
+  return [...hint.matchAll(/`clawbridge ([^`]+)`/g)].map((m) => m[1]!.trim().split(/\s+/));
+}
+
+test('status with no relay: stopping the agent and starting it with --relay, as the hint says', async () => {
+  const relay = await startRelay();
+  const home = tempHome('hint-norelay');
+  const agent = startProcess(['agent', '--home', home, '--name', 'n', '--no-direct', '--no-ui']);
+  await agent.waitForLine(/agent n running/);
+  const status = await cli(['status', '--home', home]);
+  const line = status.stdout.split('\n').find((l) => l.startsWith('relay:')) ?? '';
+  const [stop, start] = quotedCommands(line);
+  assert.deepEqual(stop, ['stop', '--home', home], line);
+  assert.deepEqual(start, ['agent', '--home', home, '--relay', 'URL'], line);
+  assert.equal((await cli(stop)).code, 0);
+  const restarted = startProcess(start.map((w) => (w === 'URL' ? relay.url : w)));
+  await restarted.waitForLine(/agent n running/);
+  await waitFor(
+    'the relay connected',
+    async () => (await cliJson<StatusResult>(['status', '--home', home])).relays[0]?.connected,
+    15_000,
+  );
+});
+
+test('no peers yet, and approve without an id: the hints name this home and run', async () => {
+  const home = tempHome('hint-home');
+  const agent = startProcess(['agent', '--home', home, '--name', 'h', '--no-direct', '--no-ui']);
+  await agent.waitForLine(/agent h running/);
+  const [add] = quotedCommands((await cli(['peers', '--home', home])).stdout);
+  assert.deepEqual(add, ['peers', 'add', 'FINGERPRINT', '--name', 'NAME', '--home', home]);
+  const other = await id(tempHome('hint-other'));
+  const added = await cli(add.map((w) => (w === 'FINGERPRINT' ? other : w === 'NAME' ? 'o' : w)));
+  assert.equal(added.code, 0, added.stderr);
+
+  const approve = await cli(['approve', '--home', home]);
+  assert.equal(approve.code, 1);
+  const [pending] = quotedCommands(approve.stderr);
+  assert.deepEqual(pending, ['pending', '--home', home]);
+  const listed = await cli(pending);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /no pending requests/);
+});
+
+test("a node the relaying node has not allowed: the hint's peers add, run there, lets it in", async () => {
+  const homeR = tempHome('hint-r');
+  const homeD = tempHome('hint-d');
+  const r = startProcess([
+    'agent',
+    '--home',
+    homeR,
+    '--name',
+    'r',
+    '--no-direct',
+    '--no-ui',
+    '--act-as-relay',
+    '--relay-listen',
+    '127.0.0.1:0',
+  ]);
+  const m = await r.waitForLine(/^relay listening on (wss:\/\/127\.0\.0\.1:\d+) fingerprint ([0-9a-f]{64})/m);
+  const d = startProcess([
+    'agent',
+    '--home',
+    homeD,
+    '--name',
+    'd',
+    '--no-direct',
+    '--no-ui',
+    '--relay',
+    m[1]!,
+    '--relay-fingerprint',
+    m[2]!,
+  ]);
+  const hint = await waitFor(
+    'the refusal with its hint',
+    () => /serves only the peers its owner allowed.*/.exec(d.stderr())?.[0],
+    15_000,
+  );
+  const [idHere, addThere] = quotedCommands(hint);
+  assert.deepEqual(idHere, ['id'], hint);
+  assert.deepEqual(addThere?.slice(0, 5), ['peers', 'add', 'FINGERPRINT', '--name', 'NAME'], hint);
+  // `clawbridge id` here prints `NAME  FINGERPRINT`; the owner runs the add on the relaying node.
+  const fingerprint = (await cli([...idHere, '--home', homeD])).stdout.trim().split(/\s+/)[1]!;
+  const filled = addThere.map((w) => (w === 'FINGERPRINT' ? fingerprint : w === 'NAME' ? 'd' : w));
+  const added = await cli([...filled, '--home', homeR]);
+  assert.equal(added.code, 0, added.stderr);
+  await waitFor(
+    'd connected to the relay it was refused by',
+    async () => (await cliJson<StatusResult>(['status', '--home', homeD])).relays[0]?.connected,
+    40_000,
+  );
+});
