@@ -130,6 +130,19 @@ test('no sources, source maps, type files, tests or build files are shipped', ()
   assert.deepEqual(unwanted, []);
 });
 
+test('outside node_modules, app.asar holds only package.json, the bundles, the renderer and the tray images', () => {
+  const allowed = [
+    /^package\.json$/,
+    new RegExp(`^${DESKTOP_OUT_DIR}/[^/]+\\.c?js$`),
+    /^dist\/renderer\//,
+    /^assets\/tray[A-Za-z]*(@2x)?\.png$/,
+  ];
+  const extra = files.asarFiles.filter(
+    (f) => !f.startsWith('node_modules/') && !allowed.some((re) => re.test(f)),
+  );
+  assert.deepEqual(extra, []);
+});
+
 test('of node_modules only the native addons ship; no development dependency', () => {
   const packages = new Set(
     [...files.asarFiles, ...files.diskFiles]
