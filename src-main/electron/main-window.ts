@@ -77,12 +77,19 @@ export function createMainWindow(e: WindowElectron, options: MainWindowOptions):
     win.on('closed', () => {
       if (window === win) window = null;
     });
+    win.webContents.on('did-finish-load', () => (pageLoaded = true));
+    load(win, place);
+    return win;
+  };
+  /** A page that is still loading has not subscribed to events yet, so an `app.navigate` would be lost. */
+  let pageLoaded = false;
+  const load = (win: electron.BrowserWindow, place: WindowPlace | undefined) => {
+    pageLoaded = false;
     // A new page reads its place from the fragment (src-renderer/lib/fragment.ts), so it opens there.
     const hash = place ? placeLink(place) : undefined;
     win
       .loadFile(options.rendererHtml, hash ? { hash } : {})
       .catch((err: unknown) => options.log(`window load failed: ${errorMessage(err)}`));
-    return win;
   };
 
   return {
@@ -91,7 +98,8 @@ export function createMainWindow(e: WindowElectron, options: MainWindowOptions):
         if (window.isMinimized()) window.restore();
         window.show();
         window.focus();
-        if (place) options.navigate(place);
+        if (place && pageLoaded) options.navigate(place);
+        else if (place) load(window, place);
         return;
       }
       window = create(place);

@@ -77,10 +77,17 @@ export class FakeWindow extends EventEmitter {
     this.bounds = { x: x ?? 100, y: y ?? 100, width: width ?? 0, height: height ?? 0 };
     FakeWindow.all.push(this);
   }
+  /** Pages load at once unless a test holds them (`holdLoads`), then finish with finishLoad(). */
+  static holdLoads = false;
+  readonly webContents = new EventEmitter();
   loadFile(file: string, options: { hash?: string } = {}): Promise<void> {
     this.loaded = { file, hash: options.hash };
     this.emit('ready-to-show');
+    if (!FakeWindow.holdLoads) this.finishLoad();
     return Promise.resolve();
+  }
+  finishLoad(): void {
+    this.webContents.emit('did-finish-load');
   }
   isDestroyed(): boolean {
     return this.destroyed;
@@ -188,6 +195,7 @@ export class FakeNotification extends EventEmitter {
 
 export function fakeElectron(userData: string) {
   FakeWindow.all = [];
+  FakeWindow.holdLoads = false;
   FakeTray.all = [];
   FakeNotification.all = [];
   FakeNotification.supported = true;

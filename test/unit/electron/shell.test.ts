@@ -242,6 +242,20 @@ test('deep links: at start (argv), from a second instance, and macOS open-url be
   );
 });
 
+test('a place asked for while the page still loads reloads it there (it could not hear app.navigate yet)', async () => {
+  const s = setup();
+  FakeWindow.holdLoads = true;
+  await s.start();
+  s.app.emit('second-instance', {}, ['/x', INVITE]);
+  assert.equal(s.window().loaded?.hash, `join?invite=${encodeURIComponent(INVITE)}`);
+  assert.deepEqual(s.navigated, []);
+  s.window().finishLoad();
+  s.tray().click('Open Clawbridge');
+  s.app.emit('second-instance', {}, ['/x', INVITE]);
+  assert.equal(s.navigated.length, 1);
+  assert.equal(FakeWindow.all.length, 1);
+});
+
 test('Windows: a click on the tray icon opens the window; elsewhere the click is the menu', async () => {
   const win = setup({ platform: 'win32', argv: ['/x', HIDDEN_FLAG] });
   await win.start();
