@@ -16,7 +16,6 @@
  * Pure state machines, no I/O: the caller moves bytes (transport/e2e-link.ts).
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { x25519 } from '@noble/curves/ed25519.js';
 import { ClawError } from '../core/errors.js';
 import { abbreviateFingerprint, parseFingerprint } from '../core/fingerprint.js';
 import {
@@ -44,6 +43,7 @@ import {
   X25519_KEY_BYTES,
 } from './e2e-messages.js';
 import { E2ESession, type SessionOptions } from './records.js';
+import { x25519PublicKey, x25519SharedSecret } from './x25519.js';
 import { fingerprintOfCert, privateKeyFrom, signIdentity, verifyIdentity } from './signature.js';
 
 /** This node's identity as the handshake needs it. */
@@ -117,21 +117,21 @@ abstract class HandshakeParty {
   }
 
   protected ephemeralPublic(): Uint8Array {
-    return x25519.getPublicKey(this.ephemeralPrivate);
+    return x25519PublicKey(this.ephemeralPrivate);
   }
 
   /** X25519 with the peer's ephemeral; rejects low-order points (all-zero shared secret). */
   protected agree(peerEphemeral: Uint8Array): Uint8Array {
     let shared: Uint8Array;
     try {
-      shared = x25519.getSharedSecret(this.ephemeralPrivate, peerEphemeral);
+      shared = x25519SharedSecret(this.ephemeralPrivate, peerEphemeral);
     } catch (err) {
       throw handshakeError(
         'peer sent a low-order X25519 key (shared secret is zero) — refusing the handshake',
         err,
       );
     }
-    // noble already refuses an all-zero result; checked again because accepting one would be fatal.
+    // OpenSSL already refuses an all-zero result; checked again because accepting one would be fatal.
     if (shared.every((b) => b === 0)) {
       throw handshakeError(
         'peer sent a low-order X25519 key (shared secret is zero) — refusing the handshake',
