@@ -16,7 +16,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -80,6 +80,13 @@ test('README.md: every sh block runs verbatim, top to bottom, and prints what th
     blocks.every((b) => !b.script.startsWith(NOT_RUN_MARK)),
     'skipped blocks are not part of the tour',
   );
+  // The tour's commands beyond clawbridge itself: a machine without them cannot run it as written.
+  for (const tool of ['bash', 'curl', 'awk']) {
+    if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).error) {
+      t.skip(`${tool} is not installed; the README's tour uses it`);
+      return;
+    }
+  }
   for (const port of TOUR_PORTS) {
     if (!(await portFree(port))) {
       t.skip(`127.0.0.1:${port} is in use by another program; the README's tour needs it`);
