@@ -173,6 +173,7 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
     icon: options.trayIcon,
     run,
     initial: { host: connection.hostState(), agent: null, openAtLogin: false },
+    platform: options.platform,
   });
   options.loginItem
     .isOn()

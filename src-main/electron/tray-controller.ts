@@ -25,6 +25,7 @@ export interface TrayControllerOptions {
   icon: (state: TrayIconState) => electron.NativeImage | string;
   run: (action: TrayAction) => void;
   initial: TrayState;
+  platform: NodeJS.Platform;
 }
 
 export function trayController(options: TrayControllerOptions): TrayController {
@@ -37,7 +38,7 @@ export function trayController(options: TrayControllerOptions): TrayController {
     scheduled = false;
     if (destroyed) return;
     const { tray } = options;
-    tray.setContextMenu(buildTrayMenu(options.Menu, trayMenuModel(state), options.run));
+    tray.setContextMenu(buildTrayMenu(options.Menu, trayMenuModel(state), options.run, options.platform));
     tray.setToolTip(statusLine(state));
     const icon = trayIconState(state);
     if (icon !== shownIcon) {

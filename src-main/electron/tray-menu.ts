@@ -103,20 +103,26 @@ function forwardsItems(forwards: readonly ForwardInfo[], proxies: readonly Proxy
   );
 }
 
-/** Turns the model into a native menu; clicking an item calls `run` with its action. */
+/**
+ * Turns the model into a native menu; clicking an item calls `run` with its action. Labels carry
+ * peer and forward names, so on Windows and Linux, where `&` marks a keyboard mnemonic, each `&` is
+ * doubled to show as itself.
+ */
 export function buildTrayMenu(
   menu: Pick<typeof Menu, 'buildFromTemplate'>,
   items: readonly TrayItem[],
   run: (action: TrayAction) => void,
+  platform: NodeJS.Platform = process.platform,
 ): Menu {
-  return menu.buildFromTemplate(items.map((i) => template(i, run)));
-}
-
-function template(i: TrayItem, run: (action: TrayAction) => void): MenuItemConstructorOptions {
-  if (i.type === 'separator') return { type: 'separator' };
-  if (i.type === 'submenu') return { label: i.label, submenu: i.items.map((sub) => template(sub, run)) };
-  const { label, action, checked } = i;
-  if (action === null) return { label, enabled: false };
-  const click = () => run(action);
-  return checked === undefined ? { label, click } : { label, type: 'checkbox', checked, click };
+  const text = (label: string) => (platform === 'darwin' ? label : label.replace(/&/g, '&&'));
+  const template = (i: TrayItem): MenuItemConstructorOptions => {
+    if (i.type === 'separator') return { type: 'separator' };
+    if (i.type === 'submenu') return { label: text(i.label), submenu: i.items.map(template) };
+    const { action, checked } = i;
+    const label = text(i.label);
+    if (action === null) return { label, enabled: false };
+    const click = () => run(action);
+    return checked === undefined ? { label, click } : { label, type: 'checkbox', checked, click };
+  };
+  return menu.buildFromTemplate(items.map(template));
 }

@@ -3,6 +3,7 @@
  * this app opens remote shells, so the renderer gets no Node and no raw IPC).
  */
 import type { BrowserWindowConstructorOptions } from 'electron';
+import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from './window-state.js';
 
 /** Initial window size in CSS pixels: room for the peer list without feeling like a full app. */
 const WINDOW_WIDTH = 960;
@@ -16,6 +17,9 @@ export function mainWindowOptions(preloadPath: string): BrowserWindowConstructor
   return {
     width: WINDOW_WIDTH,
     height: WINDOW_HEIGHT,
+    // The views lay out down to this size; window-state.ts restores nothing smaller either.
+    minWidth: MIN_WINDOW_WIDTH,
+    minHeight: MIN_WINDOW_HEIGHT,
     title: 'Clawbridge',
     // Shown on 'ready-to-show' so the user never sees an empty white frame.
     show: false,

@@ -234,6 +234,7 @@ test('buildTrayMenu: info lines disabled, checkboxes, submenus, clicks run the a
     { buildFromTemplate: (t) => t as never },
     trayMenuModel(running(statusEvent({ peers: [peer('laptop', 'online', 'direct')] }), true)),
     (a) => ran.push(a),
+    'darwin',
   ) as unknown as {
     label?: string;
     enabled?: boolean;
@@ -248,4 +249,18 @@ test('buildTrayMenu: info lines disabled, checkboxes, submenus, clicks run the a
   assert.equal(login.checked, true);
   built.find((i) => i.label === 'Peers')!.submenu![0]!.submenu![1]!.click();
   assert.deepEqual(ran, [{ do: 'copy', text: peer('laptop', 'online').fingerprint }]);
+});
+
+test('on Windows and Linux an & in a name shows as itself, not as a mnemonic', () => {
+  const model = trayMenuModel(running(statusEvent({ peers: [peer('R&D box', 'offline')] })));
+  const peersMenu = (platform: NodeJS.Platform) =>
+    (
+      buildTrayMenu({ buildFromTemplate: (t) => t as never }, model, () => {}, platform) as unknown as {
+        label?: string;
+        submenu?: { label: string }[];
+      }[]
+    ).find((i) => i.label === 'Peers')!.submenu![0]!.label;
+  assert.equal(peersMenu('win32'), 'R&&D box — offline');
+  assert.equal(peersMenu('linux'), 'R&&D box — offline');
+  assert.equal(peersMenu('darwin'), 'R&D box — offline');
 });

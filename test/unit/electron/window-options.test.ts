@@ -32,5 +32,6 @@ test('the window runs a sandboxed, isolated renderer with no Node and the given 
 
 test('the window starts hidden (shown when ready) and the preload is CommonJS', () => {
   assert.equal(mainWindowOptions('/p').show, false);
+  assert.deepEqual([mainWindowOptions('/p').minWidth, mainWindowOptions('/p').minHeight], [480, 360]);
   assert.match(PRELOAD_FILE, /\.cjs$/);
 });
