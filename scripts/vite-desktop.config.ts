@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type UserConfig } from 'vite';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -66,7 +66,7 @@ function mainSideInput(): Record<string, string> {
   return input;
 }
 
-export default defineConfig(({ mode }) => {
+export default defineConfig(({ mode }): UserConfig => {
   if (mode !== 'main' && mode !== 'preload') {
     throw new Error(`vite-desktop: --mode must be 'main' or 'preload', got '${mode}'`);
   }
@@ -75,7 +75,7 @@ export default defineConfig(({ mode }) => {
     root,
     // Nothing from public/ or .env files belongs in the main process.
     publicDir: false,
-    envFile: false,
+    envDir: false,
     // esbuild strips types; its default filter skips .cts, which the preload is.
     esbuild: { include: /\.[cm]?tsx?$/, target: 'node22' },
     ssr: {
