@@ -1,14 +1,8 @@
 /**
- * Every IPC message is checked before a handler runs (architecture.md §Rules the code keeps, after VS Code's `validatedIpcMain`):
- * the channel is in the app's namespace, the sender is the main frame of our own page, and the
- * arguments match the channel's zod schema. A rejected message gets a reason that names the problem.
+ * Who may talk to main over IPC (architecture.md §Rules the code keeps, after VS Code's
+ * `validatedIpcMain`): only the main frame of the app's own page. api-ipc.ts checks every message's
+ * sender with this before it looks at the method and params; a refused message gets the reason.
  */
-import type { z } from 'zod';
-import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import { ClawError } from '../core/errors.js';
-
-/** Prefix of every channel the app handles. */
-export const CHANNEL_PREFIX = 'clawbridge:';
 
 /** The parts of a sender frame the validator looks at (Electron's WebFrameMain has these). */
 export interface SenderFrame {
@@ -36,36 +30,4 @@ export function checkSender(frame: SenderFrame | null | undefined, trustedUrl: s
     return { ok: false, reason: `sender URL '${url.origin}${url.pathname}' is not the app's page` };
   }
   return { ok: true };
-}
-
-/** Checks the channel namespace, then `args` against `schema`; the reason names the first bad field. */
-export function checkMessage(channel: string, args: unknown[], schema: z.ZodType): Verdict {
-  if (!channel.startsWith(CHANNEL_PREFIX)) {
-    return { ok: false, reason: `channel '${channel}' is outside '${CHANNEL_PREFIX}'` };
-  }
-  const parsed = schema.safeParse(args);
-  if (parsed.success) return { ok: true };
-  const issue = parsed.error.issues[0];
-  const where = issue && issue.path.length ? `argument ${issue.path.join('.')}: ` : '';
-  return { ok: false, reason: `bad arguments on ${channel}: ${where}${issue?.message ?? 'invalid'}` };
-}
-
-/**
- * Registers `handler` for `ipcRenderer.invoke(channel, ...args)`, running it only for a trusted sender
- * with valid arguments. Otherwise the renderer's promise rejects with ClawError('IPC_REJECTED').
- */
-export function handleValidated<S extends z.ZodType<unknown[]>, R>(
-  ipcMain: Pick<IpcMain, 'handle'>,
-  channel: string,
-  schema: S,
-  trustedUrl: string,
-  handler: (...args: z.infer<S>) => Promise<R>,
-): void {
-  ipcMain.handle(channel, (event: IpcMainInvokeEvent, ...args: unknown[]) => {
-    const sender = checkSender(event.senderFrame, trustedUrl);
-    const message = sender.ok ? checkMessage(channel, args, schema) : sender;
-    if (!message.ok) return Promise.reject(new ClawError('IPC_REJECTED', `IPC refused: ${message.reason}`));
-    // Parsed again (cheap) so the handler gets zod's output, including any defaults or transforms.
-    return handler(...schema.parse(args));
-  });
 }
