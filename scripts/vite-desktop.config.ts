@@ -100,7 +100,8 @@ export default defineConfig(({ mode }): UserConfig => {
       rollupOptions: {
         // zod's sources carry `@__PURE__` comments where Rollup cannot use them; it drops them, harmlessly.
         onwarn(warning, warn) {
-          if (warning.code === 'INVALID_ANNOTATION' && /[\\/]node_modules[\\/]/.test(warning.id ?? '')) return;
+          if (warning.code === 'INVALID_ANNOTATION' && /[\\/]node_modules[\\/]/.test(warning.id ?? ''))
+            return;
           warn(warning);
         },
         input: preload ? { preload: `${root}${PRELOAD_ENTRY}` } : mainSideInput(),
