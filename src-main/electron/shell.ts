@@ -79,13 +79,15 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
   app.enableSandbox();
   app.dock?.hide();
 
-  // Links that arrive before the window can open wait here (macOS sends open-url before 'ready').
-  const early: string[] = [];
-  let openLink: (url: string) => void = (url) => void early.push(url);
+  // What arrives before the window can open waits here: a link (macOS sends open-url before 'ready'),
+  // or null for a second launch without one.
+  const early: (string | null)[] = [];
+  let openLink: (url: string | null) => void = (url) => void early.push(url);
   app.on('open-url', (event, url) => {
     event.preventDefault();
     openLink(url);
   });
+  app.on('second-instance', (_event, argv) => openLink(deepLinkInArgv(argv)));
   const { path: protocolPath, args: protocolArgs } = options.protocolClient ?? {};
   if (
     protocolPath
@@ -192,6 +194,7 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
   });
 
   openLink = (url) => {
+    if (url === null) return window.open();
     try {
       window.open(deepLinkPlace(parseDeepLink(url)));
     } catch (err) {
@@ -199,11 +202,6 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
       window.open({ view: 'pair', mode: 'join' });
     }
   };
-  app.on('second-instance', (_event, argv) => {
-    const link = deepLinkInArgv(argv);
-    if (link) openLink(link);
-    else window.open();
-  });
 
   // The first window: on Join for a link this instance was started with, none when started at login.
   const startLink = deepLinkInArgv(options.argv);

@@ -229,6 +229,14 @@ test('deep links: at start (argv), from a second instance, and macOS open-url be
   s.app.emit('second-instance', {}, ['/x']);
   assert.equal(FakeWindow.all.length, 1);
 
+  // A second launch while this one is still starting: its window opens once the app is ready.
+  const starting = setup({ argv: ['/x', HIDDEN_FLAG] });
+  const launch = starting.start();
+  starting.app.emit('second-instance', {}, ['/x']);
+  await launch;
+  assert.equal(FakeWindow.all.length, 1);
+  assert.equal(starting.window().visible, true);
+
   // macOS: the link arrives before 'ready'; the first window opens on it.
   const mac = setup({ argv: ['/x'], platform: 'darwin' });
   const started = mac.start();
