@@ -46,7 +46,7 @@ before(async () => {
 test('code → pending via code → approve → paired, both online; the code is single use', async () => {
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   assert.match(code.code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
-  assert.match(code.invite, /^clawbridge:\/\/pair\//);
+  assert.match(code.invite, /^clawbridge:\/\/join\?invite=[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}(&|$)/);
   const join = cli(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
   const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homes.b]);
   const req = await waitFor(
