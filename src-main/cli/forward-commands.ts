@@ -8,7 +8,7 @@ import { ClawError } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import { isLoopbackHost } from '../forwards/listener.js';
 import { call, type HomeOpts } from './client-commands.js';
-import { printJson, table } from './output.js';
+import { hintCommand, printJson, table } from './output.js';
 
 /** `1.5 MiB` style sizes for the byte columns. */
 export function formatBytes(n: number): string {
@@ -48,9 +48,9 @@ function registerToggles(parent: Command, what: 'forward' | 'proxy'): void {
   }
 }
 
-export function forwardTable(list: ForwardInfo[]): string {
+export function forwardTable(list: ForwardInfo[], home?: string): string {
   if (list.length === 0) {
-    return 'no forwards yet: add one with `clawbridge forward add --local PORT --via PEER --remote HOST:PORT`';
+    return `no forwards yet: add one with \`${hintCommand('forward add --local PORT --via PEER --remote HOST:PORT', home)}\``;
   }
   return table(
     ['NAME', 'LOCAL', 'VIA', 'REMOTE', 'CONNS', 'IN', 'OUT', 'STATE'],
@@ -67,9 +67,9 @@ export function forwardTable(list: ForwardInfo[]): string {
   );
 }
 
-export function proxyTable(list: ProxyInfo[]): string {
+export function proxyTable(list: ProxyInfo[], home?: string): string {
   if (list.length === 0) {
-    return 'no proxies yet: add one with `clawbridge proxy add --socks 1080 --via PEER`';
+    return `no proxies yet: add one with \`${hintCommand('proxy add --socks 1080 --via PEER', home)}\``;
   }
   return table(
     ['NAME', 'KIND', 'LOCAL', 'VIA', 'CONNS', 'IN', 'OUT', 'STATE'],
@@ -113,7 +113,7 @@ export function registerForwardCommands(program: Command): void {
     .action(async (opts: HomeOpts) => {
       const list = await call(opts, 'forward.list', {});
       if (opts.json) printJson(list);
-      else console.log(forwardTable(list));
+      else console.log(forwardTable(list, opts.home));
     });
 
   forward
@@ -149,7 +149,7 @@ export function registerForwardCommands(program: Command): void {
       const all = merged(opts, cmd);
       const list = await call(all, 'forward.list', {});
       if (all.json) printJson(list);
-      else console.log(forwardTable(list));
+      else console.log(forwardTable(list, all.home));
     });
 
   forward
@@ -175,7 +175,7 @@ export function registerForwardCommands(program: Command): void {
     .action(async (opts: HomeOpts) => {
       const list = await call(opts, 'proxy.list', {});
       if (opts.json) printJson(list);
-      else console.log(proxyTable(list));
+      else console.log(proxyTable(list, opts.home));
     });
 
   proxy
@@ -226,7 +226,7 @@ export function registerForwardCommands(program: Command): void {
       const all = merged(opts, cmd);
       const list = await call(all, 'proxy.list', {});
       if (all.json) printJson(list);
-      else console.log(proxyTable(list));
+      else console.log(proxyTable(list, all.home));
     });
 
   proxy

@@ -48,6 +48,22 @@ test('no peers yet, and approve without an id: the hints name this home and run'
   const added = await cli(add.map((w) => (w === 'FINGERPRINT' ? other : w === 'NAME' ? 'o' : w)));
   assert.equal(added.code, 0, added.stderr);
 
+  const listings: [string[], string[]][] = [
+    [
+      ['forward', 'list'],
+      ['forward', 'add'],
+    ],
+    [
+      ['proxy', 'list'],
+      ['proxy', 'add'],
+    ],
+  ];
+  for (const [list, add] of listings) {
+    const [hint] = quotedCommands((await cli([...list, '--home', home])).stdout);
+    assert.deepEqual(hint?.slice(0, 2), add);
+    assert.deepEqual(hint?.slice(-2), ['--home', home], `${list.join(' ')}: the hint names the home`);
+  }
+
   const approve = await cli(['approve', '--home', home]);
   assert.equal(approve.code, 1);
   const [pending] = quotedCommands(approve.stderr);
