@@ -2,7 +2,7 @@
  * `tsx bench/main-responsiveness.ts [--json] [--mib N]`: how responsive the desktop app's main
  * process stays while the agent moves bulk data, with the agent (a) inside that process, as the app
  * had it, or (b) in a child process reached over its control socket, as agent-host.ts runs it
- * (docs/adr/0009-agent-in-a-utility-process.md). Electron cannot run here, so "main" is a Node process
+ * (docs/adr/0011-agent-in-a-utility-process.md). Electron cannot run here, so "main" is a Node process
  * doing what main does per window message and per tray rebuild:
  *
  * - IPC round trip: a message to a worker thread and back through a MessageChannel (as a window's
@@ -123,7 +123,7 @@ async function quietHome(dir: string, name: string): Promise<string> {
 
 async function startMainSide(mode: Mode, home: string): Promise<MainSide> {
   if (mode === 'in-process') {
-    // As main.ts ran it before ADR 0009: the agent in this process, tuned for bulk data (ADR 0007).
+    // As main.ts ran it before ADR 0011: the agent in this process, tuned for bulk data (ADR 0007).
     tuneGcForBulkTransfer();
     const { runAgent } = await import('../src-main/agent/run-agent.js');
     const running = await runAgent({ home, notice: () => undefined });

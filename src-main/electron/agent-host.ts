@@ -2,7 +2,7 @@
  * Where the desktop app's agent runs: in an Electron utility process (agent-process.ts) that main
  * starts, watches and starts again with backoff when it dies, so node-pty and bulk forwards can crash
  * or pause for garbage collection without taking the tray and the window along
- * (docs/adr/0009-agent-in-a-utility-process.md). Main reaches the agent only through the API
+ * (docs/adr/0011-agent-in-a-utility-process.md). Main reaches the agent only through the API
  * contract over its control socket (agent-client.ts); the shell sees an AgentConnection.
  */
 import { ClawError, errorMessage } from '../core/errors.js';
@@ -24,6 +24,12 @@ export const AGENT_STOP_TIMEOUT_MS = 5_000;
  * binding its listeners takes well under a second; a process stuck longer is killed and started again).
  */
 export const AGENT_START_TIMEOUT_MS = 60_000;
+
+/**
+ * How long after its control connection closed the agent process must be gone, in ms (2 s: a dying
+ * process's exit follows its sockets' close within milliseconds), before main ends it as unreachable.
+ */
+export const LOST_CONNECTION_GRACE_MS = 2_000;
 
 /** The parts of Electron's UtilityProcess the host uses (a `child_process` stand-in has them too). */
 export interface AgentChildProcess {
@@ -137,6 +143,16 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
             useClient(c);
             runningSince = Date.now();
             setState({ kind: 'running' });
+            // The connection ends first when the process dies; if the process is still there a
+            // moment later, main lost its way to a live agent: start it afresh rather than limp on.
+            c.onClose(() => {
+              const check = setTimeout(() => {
+                if (child !== proc || stopping || client !== c) return;
+                failureReason = "main lost its connection to the agent's control socket";
+                proc.kill();
+              }, LOST_CONNECTION_GRACE_MS);
+              check.unref();
+            });
           },
           (err: unknown) => {
             failureReason = `main could not reach the agent's control socket: ${errorMessage(err)}`;

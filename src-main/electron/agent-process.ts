@@ -1,5 +1,5 @@
 /**
- * Entry of the utility process that hosts the desktop app's agent (agent-host.ts starts it; ADR 0009).
+ * Entry of the utility process that hosts the desktop app's agent (agent-host.ts starts it; ADR 0011).
  * It waits for main's start message, runs the agent for that home — with the identity main decrypted,
  * when it sent one — and says when the control socket is up or why the agent could not start. The
  * agent then serves main over its control socket like any other client; this port carries only the

@@ -9,6 +9,8 @@
  * - `openStream` (invoke: method, params, streamId) → envelope with the stream's result; before it
  *   answers, main posts a MessagePort on `stream` with `{streamId}`, which the preload hands to the page.
  */
+import type { AgentHostState } from './agent-connection.js';
+
 export const API_IPC_CHANNELS = {
   request: 'clawbridge:request',
   subscribe: 'clawbridge:subscribe',
@@ -26,7 +28,7 @@ export interface AppEvents {
   /** Show a view (a tray item or a notification was clicked): 'approvals', 'pair', 'terminals'…, and an optional detail (a peer name). */
   'app.navigate': { view: string; detail?: string };
   /** The agent's host changed state (restarting, stopped…): the window can say why calls fail meanwhile. */
-  'app.host': { kind: string; reason?: string; retryAt?: number };
+  'app.host': AgentHostState;
   /** The page's subscription was refused (the error main gave), sent to that page's listener only. */
   'app.refused': { code: string; message: string };
 }

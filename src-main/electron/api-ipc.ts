@@ -150,18 +150,23 @@ export function registerApiIpc(
     return { ok: true, result: stream.result };
   });
 
-  return {
-    broadcast(event, data) {
-      if (!event.startsWith('app.')) throw new RangeError(`app events start with 'app.', got '${event}'`);
-      for (const { sender } of subscribers.values()) {
-        try {
-          if (!sender.isDestroyed()) sender.send(API_IPC_CHANNELS.event, event, data);
-        } catch (err) {
-          log(`IPC: sending ${event} failed: ${errorMessage(err)}`);
-        }
+  const broadcast: ApiIpc['broadcast'] = (event, data) => {
+    if (!event.startsWith('app.')) throw new RangeError(`app events start with 'app.', got '${event}'`);
+    for (const { sender } of subscribers.values()) {
+      try {
+        if (!sender.isDestroyed()) sender.send(API_IPC_CHANNELS.event, event, data);
+      } catch (err) {
+        log(`IPC: sending ${event} failed: ${errorMessage(err)}`);
       }
-    },
+    }
+  };
+  // While the agent restarts every call fails; the window hears why and when it comes back.
+  const offHostState = connection.onHostState((state) => broadcast('app.host', state));
+
+  return {
+    broadcast,
     dispose() {
+      offHostState();
       for (const channel of [
         API_IPC_CHANNELS.request,
         API_IPC_CHANNELS.subscribe,

@@ -30,6 +30,8 @@ export interface FakeAgent {
   calls: { method: string; params: unknown }[];
   streams: FakeStreamEnd[];
   emit<E extends keyof ApiEvents>(event: E, data: ApiEvents[E]): void;
+  /** Moves the host to `state`, as the supervisor would. */
+  setHostState(state: AgentHostState): void;
   listenerCount(): number;
 }
 
@@ -79,10 +81,14 @@ export function fakeAgent(): FakeAgent {
   const calls: FakeAgent['calls'] = [];
   const streams: FakeStreamEnd[] = [];
   const listeners = new Set<(event: string, data: unknown) => void>();
-  const state: AgentHostState = { kind: 'running' };
+  let state: AgentHostState = { kind: 'running' };
+  const stateListeners = new Set<(s: AgentHostState) => void>();
   const connection: AgentConnection = {
     hostState: () => state,
-    onHostState: () => () => undefined,
+    onHostState(listener) {
+      stateListeners.add(listener);
+      return () => void stateListeners.delete(listener);
+    },
     call(method, params) {
       calls.push({ method, params });
       if (method === 'status') return Promise.resolve({ name: 'desk' } as never);
@@ -124,5 +130,9 @@ export function fakeAgent(): FakeAgent {
       for (const l of [...listeners]) l(event, data);
     },
     listenerCount: () => listeners.size,
+    setHostState(next) {
+      state = next;
+      for (const l of [...stateListeners]) l(next);
+    },
   };
 }

@@ -126,6 +126,16 @@ test('events go to each subscribed page until it unsubscribes or goes away; app 
   assert.deepEqual(seen.two, ['changed', 'app.navigate']);
   assert.throws(() => ipc.broadcast('changed' as never, {} as never), /app events start with 'app\.'/);
 
+  // The host's state reaches the window too: calls fail while the agent restarts, and it says why.
+  agent.setHostState({ kind: 'restarting', reason: 'the agent process ended unexpectedly', retryAt: 1 });
+  await until(() => seen.one.length === 3 && seen.two.length === 3, 'host state delivered');
+  assert.deepEqual(one.received.at(-1), [
+    'clawbridge:event',
+    'app.host',
+    { kind: 'restarting', reason: 'the agent process ended unexpectedly', retryAt: 1 },
+  ]);
+  seen.one.pop();
+
   offOne();
   await until(() => agent.listenerCount() === 1, 'page one unsubscribed');
   two.webContents.destroy();
@@ -133,6 +143,7 @@ test('events go to each subscribed page until it unsubscribes or goes away; app 
   agent.emit('changed', {});
   await tick();
   assert.deepEqual(seen.one, ['changed', 'app.navigate']);
+  assert.deepEqual(seen.two, ['changed', 'app.navigate', 'app.host']);
 
   // A foreign page's subscription is refused, and its listener is told why.
   const foreign = fake.loadPage('https://evil.example/');
