@@ -117,7 +117,7 @@ export function relayReason(facts: PeerStateFacts): string {
 export function notOnlineLine(name: string, view: PeerStateView): string {
   switch (view.state) {
     case 'waiting':
-      return `peer ${name} is ${WAITING_DETAIL}: its owner approves this node with \`clawbridge pending\``;
+      return `peer ${name} is ${WAITING_DETAIL}: its owner reviews this node's request in \`clawbridge pending\` there`;
     case 'refused':
       return `peer ${name} is ${view.stateDetail ?? REFUSED_DETAIL}; pair again with a new code from its owner`;
     case 'unreachable':

@@ -43,7 +43,7 @@ test('a hello refused as NOT_APPROVED means waiting, whatever the words', () => 
   assert.deepEqual(view, { state: 'waiting', stateDetail: WAITING_DETAIL, relayReason: null });
   assert.equal(
     notOnlineLine('b', view),
-    'peer b is waiting for their approval: its owner approves this node with `clawbridge pending`',
+    "peer b is waiting for their approval: its owner reviews this node's request in `clawbridge pending` there",
   );
 });
 
