@@ -13,6 +13,8 @@ import type { BenchIdentity } from './relay-node.js';
 
 /** The cache file (bump the version when the identity format changes). */
 export const IDENTITY_CACHE = join(tmpdir(), 'clawbridge-bench-identities-v1.json');
+/** Identities asked of a generator child in one request. */
+const GENERATE_CHUNK = 500;
 /** Child processes generating identities at once (the machine has 2 cores). */
 const GENERATORS = 2;
 
@@ -49,12 +51,17 @@ export async function nodeIdentities(count: number): Promise<IdentityBatch> {
     const children = Array.from({ length: GENERATORS }, () => startChild('./identity-child.ts'));
     try {
       const share = Math.ceil(missing / GENERATORS);
+      // In requests of GENERATE_CHUNK, each well within a child request's timeout on a busy machine.
+      const generate = async (c: (typeof children)[number], count: number) => {
+        const out: BenchIdentity[] = [];
+        while (out.length < count) {
+          const n = Math.min(GENERATE_CHUNK, count - out.length);
+          out.push(...(await c.request<BenchIdentity[]>('generate', { count: n })));
+        }
+        return out;
+      };
       const parts = await Promise.all(
-        children.map((c, i) =>
-          c.request<BenchIdentity[]>('generate', {
-            count: Math.max(0, Math.min(share, missing - i * share)),
-          }),
-        ),
+        children.map((c, i) => generate(c, Math.max(0, Math.min(share, missing - i * share)))),
       );
       all.push(...parts.flat());
     } finally {

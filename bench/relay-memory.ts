@@ -14,7 +14,7 @@ import { nodeIdentities, type NodeCredential } from './identities.js';
 import type { MemoryResult } from './table.js';
 
 /** Connection counts at which RSS is read. */
-export const MEMORY_STEPS = [1000, 5000] as const;
+export const MEMORY_STEPS = [1000, 10_000] as const;
 /** Connections opened and closed before RSS_0, so code paths and pools exist before the baseline. */
 const WARMUP_CONNECTIONS = 50;
 /** Connection attempts in flight at once. */
