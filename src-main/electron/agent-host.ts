@@ -119,14 +119,16 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
       return scheduleRestart(`the identity could not be loaded: ${errorMessage(err)}`);
     }
     if (stopping) return;
-    const proc = e.utilityProcess.fork(options.entry, [], {
-      serviceName: 'Clawbridge agent',
-      stdio: 'inherit',
-    });
+    let proc: AgentChildProcess;
+    try {
+      proc = e.utilityProcess.fork(options.entry, [], { serviceName: 'Clawbridge agent', stdio: 'inherit' });
+    } catch (err) {
+      return scheduleRestart(`the agent process could not be started: ${errorMessage(err)}`);
+    }
     child = proc;
     exited = new Promise<void>((resolve) => proc.on('exit', (code) => (onExit(proc, code), resolve())));
     const startTimer = setTimeout(() => {
-      failureReason = `the agent did not start within ${Math.round(startTimeoutMs / 1000)} s`;
+      failureReason = `the agent did not start within ${startTimeoutMs / 1000} s`;
       proc.kill();
     }, startTimeoutMs);
     proc.on('message', (raw) => {
@@ -193,12 +195,10 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
 
   const current = (): AgentClient => {
     if (client) return client;
+    if (state.kind === 'stopped')
+      throw new ClawError('NO_AGENT', 'the agent has stopped; restart Clawbridge');
     const why =
-      state.kind === 'restarting'
-        ? `the agent is restarting (${state.reason})`
-        : state.kind === 'stopped'
-          ? 'the agent has stopped'
-          : 'the agent is starting';
+      state.kind === 'restarting' ? `the agent is restarting (${state.reason})` : 'the agent is starting';
     throw new ClawError('NO_AGENT', `${why}; try again in a moment`);
   };
 

@@ -1,0 +1,118 @@
+/**
+ * The supervisor's decisions with an in-memory agent process (no real process: the full round trip is
+ * agent-host.test.ts): the backoff schedule, the reason shown for each kind of failure, and what main
+ * sends the process.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { RESTART_DELAYS, restartDelayMs } from '../../../src-main/electron/agent-restart.js';
+import { startAgentHost, type AgentChildProcess } from '../../../src-main/electron/agent-host.js';
+import type { AgentHostState } from '../../../src-main/electron/agent-connection.js';
+
+test('restart delays: 1, 2, 4, 8, 16, 30, 30 s', () => {
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 6, 50].map((n) => restartDelayMs(n)),
+    [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000],
+  );
+  assert.equal(RESTART_DELAYS.stableAfterMs, 60_000);
+  assert.throws(() => restartDelayMs(-1), /attempt must be a whole number ≥ 0, got -1/);
+  assert.throws(() => restartDelayMs(1.5), RangeError);
+});
+
+class MemoryChild extends EventEmitter implements AgentChildProcess {
+  readonly pid = 4242;
+  readonly sent: unknown[] = [];
+  killed = false;
+  postMessage(message: unknown): void {
+    this.sent.push(message);
+  }
+  kill(): boolean {
+    this.killed = true;
+    setImmediate(() => this.emit('exit', 143));
+    return true;
+  }
+}
+
+function memoryHost(fork: () => MemoryChild, extra: { startTimeoutMs?: number } = {}) {
+  const children: MemoryChild[] = [];
+  const states: AgentHostState[] = [];
+  const conn = startAgentHost(
+    {
+      utilityProcess: {
+        fork: () => {
+          const c = fork();
+          children.push(c);
+          return c;
+        },
+      },
+    },
+    {
+      home: '/home/me/.config/Clawbridge',
+      entry: '/app/agent-process.js',
+      identity: () => Promise.resolve({ certPem: 'CERT', keyPem: 'KEY' }),
+      restartDelays: { firstMs: 20, maxMs: 40, stableAfterMs: 60_000 },
+      log: () => undefined,
+      ...extra,
+    },
+  );
+  conn.onHostState((s) => states.push(s));
+  return { conn, children, states };
+}
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('main sends the start message with the identity; an agent that fails is restarted with its reason', async () => {
+  const { conn, children, states } = memoryHost(() => new MemoryChild());
+  await settle(5);
+  assert.deepEqual(children[0]!.sent, [
+    { type: 'start', home: '/home/me/.config/Clawbridge', identity: { certPem: 'CERT', keyPem: 'KEY' } },
+  ]);
+  children[0]!.emit('message', { type: 'nonsense' });
+  children[0]!.emit('message', {
+    type: 'failed',
+    code: 'IDENTITY_INVALID',
+    reason: 'identity key must be ECDSA P-256',
+  });
+  children[0]!.emit('exit', 1);
+  const restarting = states.at(-1);
+  assert.ok(restarting?.kind === 'restarting');
+  assert.equal(restarting.reason, 'identity key must be ECDSA P-256');
+  await settle(60);
+  assert.equal(children.length, 2, 'started again after the delay');
+  await conn.stop();
+  assert.equal(conn.hostState().kind, 'stopped');
+  assert.deepEqual(children[1]!.sent.at(-1), { type: 'stop' }, 'not running yet: told to stop over the port');
+});
+
+test('a fork that throws and a process that never says running are retried with the reason', async () => {
+  let forks = 0;
+  const { conn, children, states } = memoryHost(
+    () => {
+      if (forks++ === 0) throw new Error('ENOENT: /app/agent-process.js');
+      return new MemoryChild();
+    },
+    { startTimeoutMs: 30 },
+  );
+  await settle(5);
+  const first = states.find((s) => s.kind === 'restarting');
+  assert.ok(first?.kind === 'restarting');
+  assert.equal(first.reason, 'the agent process could not be started: ENOENT: /app/agent-process.js');
+  await settle(100);
+  assert.equal(children[0]!.killed, true, 'the silent process was ended');
+  const second = states.filter((s) => s.kind === 'restarting')[1];
+  assert.ok(second?.kind === 'restarting');
+  assert.match(second.reason, /^the agent did not start within 0.03 s$/);
+  await conn.stop();
+});
+
+test('an agent that says it is stopping (clawbridge stop) is not started again', async () => {
+  const { conn, children } = memoryHost(() => new MemoryChild());
+  await settle(5);
+  children[0]!.emit('message', { type: 'stopping' });
+  children[0]!.emit('exit', 0);
+  await settle(60);
+  assert.equal(children.length, 1);
+  assert.equal(conn.hostState().kind, 'stopped');
+  await assert.rejects(conn.call('status', {}), /the agent has stopped; restart Clawbridge/);
+});
