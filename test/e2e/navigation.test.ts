@@ -10,8 +10,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { browserMissing, launchBrowser, nav, openUi, uiUrl, type UiPage } from '../helpers/browser.js';
-import { startProcess, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import {
+  browserMissing,
+  card,
+  launchBrowser,
+  nav,
+  openUi,
+  uiUrl,
+  waitForScreen,
+  type UiPage,
+} from '../helpers/browser.js';
+import { cliJson, pairedAgents, startProcess, startRelay, stopAll, tempHome } from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -20,12 +29,14 @@ let home = '';
 let browser: Browser | undefined;
 let A: UiPage;
 let origin = '';
+let relayUrl = '';
 
 before(async () => {
   if (skip) return;
   home = tempHome('e2e-nav');
   // A relay to meet joiners at: without one (or LAN discovery) the agent makes no code.
   const relay = await startRelay();
+  relayUrl = relay.url;
   const proc = startProcess([
     'agent',
     '--relay',
@@ -117,3 +128,29 @@ test('the Desktop notifications switch saves to the agent', { skip: skip ?? fals
   await A.page.getByText('Desktop notifications saved').waitFor();
   assert.deepEqual(A.errors, []);
 });
+
+test(
+  "#terminals?open=<peer>&name=… opens a new terminal tab to that peer (the tray's Open terminal)",
+  { skip: skip ?? false },
+  async () => {
+    const { homeA, homeB } = await pairedAgents(relayUrl, ['e2e-nav-ta', 'e2e-nav-tb']);
+    const idB = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+    const T = await openUi(browser!, await uiUrl(homeA));
+    await card(T.page, 'b').getByText('online', { exact: true }).waitFor({ timeout: 20_000 });
+    const at = new URL(T.page.url()).origin;
+    await T.page.goto(`${at}/?load=terminal#terminals?open=${idB}&name=b`);
+    await T.page.getByRole('tab').first().waitFor();
+    assert.equal(await T.page.getByRole('tab').count(), 1);
+    assert.match((await T.page.getByRole('tab').first().textContent()) ?? '', /^b/, 'named after the peer');
+    await T.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 15_000 });
+    await T.page.locator('.terminal-pane .xterm').click();
+    await T.page.keyboard.type('echo $((6 * 7))\n');
+    await waitForScreen(T.page, /^42\s*$/m);
+    // Followed once: a reload re-attaches the tab it opened and opens no second one.
+    await T.page.reload();
+    await T.page.getByRole('tab').first().waitFor();
+    assert.equal(await T.page.getByRole('tab').count(), 1);
+    assert.deepEqual(T.errors, []);
+    await T.context.close();
+  },
+);
