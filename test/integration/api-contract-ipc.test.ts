@@ -9,7 +9,8 @@
  *    `connect` stops that process and hosts the same home in the app's agent process instead, so
  *    every request and event of the suite crosses main the way the desktop app's do.
  * 2. A terminal between two real agents through a MessagePort, with the window's ACK flow control:
- *    a page that does not acknowledge stalls the remote program; acknowledging lets it finish.
+ *    a page that does not acknowledge stalls the remote program; acknowledging lets it finish. Quit
+ *    with a terminal open closes the window's end and stops the agent within 5 s.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -157,6 +158,21 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
       channel.send(encodeInput('over ipc\r'));
       await waitFor('the echo', () => text.includes('got:over ipc'), 15_000);
       channel.close();
+
+      // Quit with a terminal open: its window is told (the port closes), and the agent is gone in 5 s.
+      const open = await app.transport.openStream('terminal.open', {
+        peer: 'b',
+        command: ['sh', '-c', 'echo ready; sleep 60'],
+        cols: 80,
+        rows: 24,
+      });
+      let closedAt = 0;
+      open.channel.onClose(() => (closedAt = Date.now()));
+      const quitAt = Date.now();
+      await app.close();
+      assert.ok(Date.now() - quitAt < 5_000, `Quit took ${Date.now() - quitAt} ms`);
+      await waitFor('the window to see its terminal end', () => closedAt > 0, 5_000);
+      assert.equal(app.host.hostState().kind, 'stopped');
     } finally {
       await app.close();
     }
