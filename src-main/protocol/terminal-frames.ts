@@ -4,7 +4,6 @@
  * stream's OPEN arguments. Both channels use one layout: u32 big-endian length of what follows, u8
  * type, body. Version, type codes, limits, encode/decode — nothing else (architecture.md §Rules the code keeps).
  */
-import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { LENGTH_HEADER_BYTES, LengthPrefixedDecoder } from './length-prefixed.js';
 
@@ -69,7 +68,7 @@ const EXIT_CODE = 0;
 const EXIT_SIGNAL = 1;
 const STATES: readonly TerminalState[] = ['reconnecting', 'resumed'];
 const SIGNAL_NAME = /^SIG[A-Z0-9]{1,13}$/;
-const SESSION_ID = /^[0-9a-f]{32}$/;
+export const SESSION_ID = /^[0-9a-f]{32}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function bad(message: string): ClawError {
@@ -278,32 +277,5 @@ export function encodeDataFrames(bytes: Uint8Array): Buffer[] {
   return out;
 }
 
-const dimension = z.number().int().min(1).max(MAX_TERMINAL_DIMENSION);
-
 /** Longest command line accepted, in arguments: the OPEN frame's 8 KiB JSON limit binds first anyway. */
 export const MAX_COMMAND_ARGS = 512;
-
-/**
- * OPEN arguments of a `terminal` stream: a new session (optionally running `command` instead of the
- * shell), or a resume of session `resume` from output byte `offset` (what the client has received).
- */
-export const terminalOpenArgs = z.union([
-  z
-    .object({
-      v: z.literal(TERMINAL_PROTOCOL_VERSION),
-      command: z.array(z.string().max(8192)).min(1).max(MAX_COMMAND_ARGS).optional(),
-      cols: dimension,
-      rows: dimension,
-    })
-    .strict(),
-  z
-    .object({
-      v: z.literal(TERMINAL_PROTOCOL_VERSION),
-      resume: z.string().regex(SESSION_ID),
-      offset: z.number().int().min(0).max(MAX_TERMINAL_OFFSET),
-      cols: dimension,
-      rows: dimension,
-    })
-    .strict(),
-]);
-export type TerminalOpenArgs = z.infer<typeof terminalOpenArgs>;

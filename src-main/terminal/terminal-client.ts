@@ -19,9 +19,9 @@ import {
   TerminalFrameDecoder,
   type ExitStatus,
   type TerminalFrame,
-  type TerminalOpenArgs,
   type TerminalState,
 } from '../protocol/terminal-frames.js';
+import type { TerminalOpenArgs } from '../protocol/terminal-open-args.js';
 import type { PathKind } from '../transport/link.js';
 import { ACK_STEP, INPUT_HIGH_WATER, RESUME_RETRY_MS } from './terminal-flow.js';
 

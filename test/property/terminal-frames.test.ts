@@ -17,9 +17,9 @@ import {
   MAX_TERMINAL_FRAME,
   MAX_TERMINAL_TEXT,
   TerminalFrameDecoder,
-  terminalOpenArgs,
   type TerminalFrame,
 } from '../../src-main/protocol/terminal-frames.js';
+import { terminalOpenArgs } from '../../src-main/protocol/terminal-open-args.js';
 
 const RUNS = 10_000;
 
