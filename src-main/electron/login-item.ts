@@ -28,6 +28,19 @@ export interface XdgTarget {
   exec: string;
 }
 
+/**
+ * Whether this launch is the one at login (then the app stays in the tray): Windows and Linux pass
+ * HIDDEN_FLAG; macOS starts login items without arguments but says whether this launch was one.
+ */
+export function launchedAtLogin(
+  platform: NodeJS.Platform,
+  argv: readonly string[],
+  app: Pick<App, 'getLoginItemSettings'>,
+): boolean {
+  if (argv.includes(HIDDEN_FLAG)) return true;
+  return platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin === true;
+}
+
 /** `$XDG_CONFIG_HOME/autostart`, `~/.config/autostart` when unset or not absolute (as the spec says). */
 export function autostartDir(env: NodeJS.ProcessEnv, home = homedir()): string {
   const config = env.XDG_CONFIG_HOME;

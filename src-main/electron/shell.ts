@@ -13,7 +13,7 @@ import type { AgentConnection } from './agent-connection.js';
 import type { AppEvents } from './api-ipc-channels.js';
 import { appMenuTemplate } from './app-menu.js';
 import { DEEP_LINK_SCHEME, deepLinkInArgv, deepLinkPlace, parseDeepLink } from './deep-link.js';
-import { HIDDEN_FLAG, type LoginItem } from './login-item.js';
+import { launchedAtLogin, type LoginItem } from './login-item.js';
 import { createMainWindow, type MainWindow } from './main-window.js';
 import { notificationCenter } from './notification-center.js';
 import { hardenSession, hardenWebContents } from './security.js';
@@ -21,7 +21,7 @@ import { trayController, type TrayController } from './tray-controller.js';
 import type { TrayIconState } from './tray-icons.js';
 import type { TrayAction } from './tray-menu.js';
 import { loadWindowState, WINDOW_STATE_FILE } from './window-state.js';
-import { placeNavigation, type WindowPlace } from './window-place.js';
+import { placeNavigation } from './window-place.js';
 
 /** The parts of the `electron` module the shell uses. */
 export type ShellElectron = Pick<
@@ -207,7 +207,7 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
   const startLink = deepLinkInArgv(options.argv);
   if (startLink) early.push(startLink);
   if (early.length > 0) for (const url of early.splice(0)) openLink(url);
-  else if (!options.argv.includes(HIDDEN_FLAG)) window.open();
+  else if (!launchedAtLogin(options.platform, options.argv, app)) window.open();
   return { window, tray, quit };
 }
 
@@ -215,5 +215,3 @@ function menuOrNull(e: ShellElectron, platform: NodeJS.Platform): electron.Menu 
   const template = appMenuTemplate(platform);
   return template ? e.Menu.buildFromTemplate(template) : null;
 }
-
-export type { WindowPlace };

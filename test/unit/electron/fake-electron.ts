@@ -26,6 +26,11 @@ class FakeApp extends EventEmitter {
   readonly protocols: { scheme: string; path?: string; args?: string[] }[] = [];
   appMenu: { items: FakeMenuItem[] } | null | undefined = undefined;
   readonly dock = { hidden: false, hide: () => void (this.dock.hidden = true) };
+  /** macOS: this launch was the login item's. */
+  wasOpenedAtLogin = false;
+  getLoginItemSettings() {
+    return { openAtLogin: false, wasOpenedAtLogin: this.wasOpenedAtLogin };
+  }
   constructor(private readonly userData: string) {
     super();
   }

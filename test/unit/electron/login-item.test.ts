@@ -10,6 +10,7 @@ import {
   autostartExec,
   desktopEntry,
   execArgument,
+  launchedAtLogin,
   loginItemFor,
 } from '../../../src-main/electron/login-item.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -71,4 +72,14 @@ test('Exec quoting: spaces, quotes, $, backslashes and % survive the two levels 
   assert.equal(execArgument('/100%/x'), '"/100%%/x"');
   assert.throws(() => execArgument('/a\nb'), /line break/);
   assert.match(desktopEntry('/x y'), /^Exec="\/x y" --hidden$/m);
+});
+
+test('a launch at login: --hidden on Windows and Linux, the system says so on macOS', () => {
+  const app = (wasOpenedAtLogin: boolean) => ({
+    getLoginItemSettings: () => ({ wasOpenedAtLogin }) as never,
+  });
+  assert.equal(launchedAtLogin('linux', ['/x', HIDDEN_FLAG], app(false)), true);
+  assert.equal(launchedAtLogin('win32', ['C:\\x.exe'], app(true)), false);
+  assert.equal(launchedAtLogin('darwin', ['/x'], app(true)), true);
+  assert.equal(launchedAtLogin('darwin', ['/x'], app(false)), false);
 });

@@ -114,6 +114,12 @@ test('started at login: no window, only the tray', async () => {
   await s.start();
   assert.equal(FakeWindow.all.length, 0);
   assert.equal(FakeTray.all.length, 1);
+
+  // macOS passes no arguments to login items; it says so instead.
+  const mac = setup({ platform: 'darwin' });
+  mac.app.wasOpenedAtLogin = true;
+  await mac.start();
+  assert.equal(FakeWindow.all.length, 0);
 });
 
 test('a new pending request: a notification and a tray entry, both opening Approvals on it', async () => {
