@@ -117,16 +117,18 @@ function runInstaller(/** @type {string} */ electronDir) {
 /** Runs Electron on the app, passing our signals on and exiting with its status. */
 function runElectron(/** @type {string} */ binary, /** @type {string} */ root) {
   const child = spawn(binary, ['.'], { cwd: root, stdio: 'inherit' });
-  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
-    process.on(signal, () => child.kill(signal));
-  }
+  const signals = /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP']);
+  const forward = (/** @type {NodeJS.Signals} */ signal) => child.kill(signal);
+  for (const signal of signals) process.on(signal, forward);
   child.on('error', (err) => {
     process.stderr.write(`npm start: could not run Electron (${binary}): ${err.message}\n`);
     process.exit(1);
   });
   child.on('exit', (code, signal) => {
-    if (signal) process.kill(process.pid, signal);
-    else process.exit(code ?? 1);
+    if (!signal) process.exit(code ?? 1);
+    // End the way Electron ended: our own handlers off first, or they would catch the signal again.
+    for (const s of signals) process.off(s, forward);
+    process.kill(process.pid, signal);
   });
 }
 
