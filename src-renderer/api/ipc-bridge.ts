@@ -5,6 +5,7 @@
  */
 import {
   apiError,
+  type ConnectionState,
   type Disposer,
   type ErrorBody,
   type EventListener,
@@ -44,5 +45,30 @@ export class BridgeRequests {
 
   subscribe(listener: EventListener): Disposer {
     return this.bridge.subscribe(listener);
+  }
+}
+
+/**
+ * Where the window stands, from main's `app.host` event (the agent's host: src-main/electron/agent-host.ts).
+ * Main itself is always there, but the agent it hosts restarts after a crash: meanwhile the window says
+ * so, and once it runs again the store reloads as after any reconnect. Null for data that is not a host state.
+ */
+export function connectionOfHost(data: unknown, now = Date.now()): ConnectionState | null {
+  const host = data as { kind?: unknown; reason?: unknown; retryAt?: unknown } | null;
+  switch (host?.kind) {
+    case 'running':
+      return { kind: 'connected' };
+    case 'starting':
+      return { kind: 'connecting' };
+    case 'restarting':
+      return {
+        kind: 'reconnecting',
+        retryInMs: typeof host.retryAt === 'number' ? Math.max(0, host.retryAt - now) : 0,
+        reason: typeof host.reason === 'string' ? host.reason : 'the agent ended',
+      };
+    case 'stopped':
+      return { kind: 'reconnecting', retryInMs: 0, reason: 'the agent has stopped' };
+    default:
+      return null;
   }
 }

@@ -16,11 +16,12 @@ import {
   Listeners,
   type ConnectionState,
   type Disposer,
+  type EventListener,
   type StreamChannel,
   type StreamMethod,
   type Transport,
 } from './transport.js';
-import { BridgeRequests, unwrap } from './ipc-bridge.js';
+import { BridgeRequests, connectionOfHost, unwrap, type ClawbridgeBridge } from './ipc-bridge.js';
 
 export { isBridge, type ClawbridgeBridge } from './ipc-bridge.js';
 
@@ -77,7 +78,32 @@ function portChannel(port: MessagePort): StreamChannel {
 }
 
 export class IpcTransport extends BridgeRequests implements Transport {
-  readonly state: ConnectionState = { kind: 'connected' };
+  private current: ConnectionState = { kind: 'connected' };
+  private readonly states = new Listeners<[ConnectionState]>();
+  private readonly events = new Listeners<[string, unknown]>();
+  private readonly offBridge: Disposer;
+
+  constructor(bridge: ClawbridgeBridge) {
+    super(bridge);
+    // One subscription on the bridge for the window's lifetime; listeners here come and go. Main is
+    // always there while the window is, but the agent it hosts may be restarting (`app.host`).
+    this.offBridge = bridge.subscribe((event, data) => {
+      const next = event === 'app.host' ? connectionOfHost(data) : null;
+      if (next && next.kind !== this.current.kind) {
+        this.current = next;
+        this.states.emit(next);
+      }
+      this.events.emit(event, data);
+    });
+  }
+
+  override subscribe(listener: EventListener): Disposer {
+    return this.events.add(listener);
+  }
+
+  get state(): ConnectionState {
+    return this.current;
+  }
 
   async openStream(
     method: StreamMethod,
@@ -91,10 +117,13 @@ export class IpcTransport extends BridgeRequests implements Transport {
     return { result, channel: portChannel(await port) };
   }
 
-  /** The main process is always there while the window is: there is no connection to lose. */
-  onState(): Disposer {
-    return () => undefined;
+  onState(listener: (state: ConnectionState) => void): Disposer {
+    return this.states.add(listener);
   }
 
-  close(): void {}
+  close(): void {
+    this.offBridge();
+    this.states.clear();
+    this.events.clear();
+  }
 }

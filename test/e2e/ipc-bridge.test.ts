@@ -4,7 +4,8 @@
  * ipc-transport.ts documents it — `{ok, result | error}` envelopes, events through `subscribe`, and one
  * MessagePort per terminal posted to the window with the page's streamId — on top of the agent's web
  * UI sockets. So the page's IPC path (requests, events, terminal frames over a MessagePort) runs for
- * real in Chromium, and the stand-in is a reference for the app's preload.
+ * real in Chromium. The app's own preload (src-main/electron/preload.cts) and main's side run in Node with
+ * Electron's IPC faked (test/unit/electron/ipc-api.test.ts, test/integration/api-contract-ipc.test.ts).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -218,3 +218,25 @@ test('dispose removes every handler', () => {
   ipc.dispose();
   assert.deepEqual(fake.handled(), []);
 });
+
+test("the window's connection state follows the agent's host: restarting, then connected again", async () => {
+  const { fake, agent } = setup();
+  const transport = new IpcTransport(fake.loadPage(PAGE).bridge);
+  await until(() => agent.listenerCount() === 1, 'the transport subscribed');
+  const seen: string[] = [];
+  transport.onState((s) => seen.push(s.kind === 'reconnecting' ? `reconnecting: ${s.reason}` : s.kind));
+  agent.setHostState({
+    kind: 'restarting',
+    reason: 'the agent process ended unexpectedly',
+    retryAt: Date.now() + 1_000,
+  });
+  await until(() => seen.length === 1, 'restarting seen');
+  const state = transport.state;
+  assert.ok(state.kind === 'reconnecting' && state.retryInMs > 0 && state.retryInMs <= 1_000);
+  agent.setHostState({ kind: 'starting' });
+  agent.setHostState({ kind: 'running' });
+  await until(() => seen.length === 3, 'running seen');
+  assert.deepEqual(seen, ['reconnecting: the agent process ended unexpectedly', 'connecting', 'connected']);
+  transport.close();
+  await until(() => agent.listenerCount() === 0, 'the transport unsubscribed');
+});
