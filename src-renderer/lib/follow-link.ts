@@ -3,10 +3,19 @@
  * `terminals?open=<peer>` a new terminal tab to that peer, opened here rather than by the view so a
  * re-render never opens a second one.
  */
-import type { Services } from '../services.js';
 import type { AppLink } from './fragment.js';
+import type { Navigation } from './navigation.js';
 
-export function followLink(services: Pick<Services, 'nav' | 'terminals'>, link: AppLink | null): void {
+/**
+ * What following a link uses of the window's services. Declared here, not taken from services.ts,
+ * so this module (and its Node unit test) does not pull in xterm and the DOM typings behind it.
+ */
+export interface LinkTargets {
+  nav: Pick<Navigation, 'go'>;
+  terminals: { open(opts: { peer: string; peerName: string }): unknown };
+}
+
+export function followLink(services: LinkTargets, link: AppLink | null): void {
   if (!link) return;
   const { openTerminal, ...intent } = link.intent;
   if (openTerminal) {
