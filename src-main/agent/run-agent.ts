@@ -57,7 +57,7 @@ async function assertNoAgent(path: string, home: string): Promise<void> {
     other.close();
     throw new ClawError(
       'AGENT_RUNNING',
-      `an agent is already running for ${home}; stop it first, or use another --home`,
+      `an agent is already running for ${home}; stop it first with \`clawbridge stop --home ${home}\`, or use another --home`,
     );
   }
 }

@@ -121,3 +121,16 @@ test("a node the relaying node has not allowed: the hint's peers add, run there,
     40_000,
   );
 });
+
+test('a second agent for the same home: the hint stops the first, and then the second starts', async () => {
+  const home = tempHome('hint-running');
+  const first = startProcess(['agent', '--home', home, '--name', 'r', '--no-direct', '--no-ui']);
+  await first.waitForLine(/agent r running/);
+  const second = await cli(['agent', '--home', home, '--no-direct', '--no-ui']);
+  assert.notEqual(second.code, 0);
+  const [stop] = quotedCommands(second.stderr);
+  assert.deepEqual(stop, ['stop', '--home', home], second.stderr);
+  assert.equal((await cli(stop)).code, 0);
+  const again = startProcess(['agent', '--home', home, '--name', 'r', '--no-direct', '--no-ui']);
+  await again.waitForLine(/agent r running/);
+});
