@@ -25,27 +25,54 @@ import { BridgeRequests, connectionOfHost, unwrap, type ClawbridgeBridge } from 
 
 export { isBridge, type ClawbridgeBridge } from './ipc-bridge.js';
 
+/**
+ * What this file uses of the page's window and its MessagePorts, declared here rather than taken from
+ * the DOM typings: its Node tests (test/unit/electron/ipc-api.test.ts) type-check with main's config,
+ * which has no DOM.
+ */
+interface PagePort {
+  onmessage: ((event: { data: unknown }) => void) | null;
+  postMessage(message: unknown): void;
+  start(): void;
+  close(): void;
+}
+
+interface PageMessage {
+  source: unknown;
+  data: unknown;
+  ports: readonly PagePort[];
+}
+
+interface PageWindow {
+  addEventListener(type: 'message', listener: (event: PageMessage) => void): void;
+  removeEventListener(type: 'message', listener: (event: PageMessage) => void): void;
+}
+
+/** The page's window (`window.window` is the window itself; a Node test puts a stand-in there). */
+const pageWindow = (): PageWindow => (globalThis as unknown as { window: PageWindow }).window;
+
 /** Waits for the port the preload posts for `streamId`. */
-function portFor(streamId: string, timeoutMs = 10_000): Promise<MessagePort> {
+function portFor(streamId: string, timeoutMs = 10_000): Promise<PagePort> {
+  const page = pageWindow();
   return new Promise((resolve, reject) => {
-    const onMessage = (e: MessageEvent) => {
+    const onMessage = (e: PageMessage) => {
       const data = e.data as { type?: unknown; streamId?: unknown } | null;
-      if (e.source !== window || data?.type !== 'clawbridge:stream' || data.streamId !== streamId) return;
+      if (e.source !== page || data?.type !== 'clawbridge:stream' || data.streamId !== streamId) return;
       const port = e.ports[0];
       if (!port) return;
-      window.removeEventListener('message', onMessage);
+      page.removeEventListener('message', onMessage);
       clearTimeout(timer);
       resolve(port);
     };
     const timer = setTimeout(() => {
-      window.removeEventListener('message', onMessage);
+      page.removeEventListener('message', onMessage);
       reject(new ApiError('INTERNAL', 'the app did not hand over the terminal channel'));
     }, timeoutMs);
-    window.addEventListener('message', onMessage);
+    page.addEventListener('message', onMessage);
   });
 }
 
-function portChannel(port: MessagePort): StreamChannel {
+function portChannel(port: PagePort): StreamChannel {
   const messages = new Listeners<[Uint8Array]>();
   const closes = new Listeners<[string | null]>();
   let open = true;
@@ -57,8 +84,8 @@ function portChannel(port: MessagePort): StreamChannel {
     closes.clear();
     port.close();
   };
-  port.onmessage = (e: MessageEvent) => {
-    const data: unknown = e.data;
+  port.onmessage = (e) => {
+    const data = e.data;
     if (data === null) end(null);
     else if (data instanceof ArrayBuffer) messages.emit(new Uint8Array(data));
     else if (data instanceof Uint8Array) messages.emit(data);
