@@ -17,6 +17,12 @@ export const CLI = join(REPO_ROOT, 'bin', 'clawbridge.js');
 export const CLI_TIMEOUT_MS = 20_000;
 /** How long an agent or the relay may take to print its ready line, in ms. */
 const START_TIMEOUT_MS = 20_000;
+/**
+ * Extra Node options for the agents only, from CLAWBRIDGE_BENCH_AGENT_NODE_ARGS (space-separated), to
+ * find where their time goes: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` writes a CPU profile of each
+ * agent when it stops (NODE_OPTIONS does not allow --cpu-prof).
+ */
+const AGENT_NODE_ARGS = (process.env.CLAWBRIDGE_BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** How long `b` may take to show up online on the wanted path after the peers were added, in ms. */
 const PATH_TIMEOUT_MS = 30_000;
 /** Pause between two `peers --json` polls, in ms (each poll is a CLI start, ~0.3 s of CPU). */
@@ -90,7 +96,7 @@ export async function startAgentPair(mode: PairMode): Promise<AgentPair> {
     const startAgent = async (name: string, home: string) => {
       const agent = launch(
         process.execPath,
-        [CLI, 'agent', '--home', home, '--name', name, ...pathArgs],
+        [...AGENT_NODE_ARGS, CLI, 'agent', '--home', home, '--name', name, ...pathArgs],
         env,
       );
       procs.push(agent);
