@@ -37,6 +37,7 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
     addressesKnown: entry.record.addresses.length,
     directOffHere: agent.settings.get().listen === null,
     directOffThere: entry.directOffThere === true,
+    lostAt: !active && entry.links.since ? entry.links.since.getTime() : undefined,
   });
 }
 

@@ -12,7 +12,8 @@ import type { PathKind } from '../transport/link.js';
  * - `waiting`: the peer let us say hello but has not approved us (yet);
  * - `refused`: the peer removed or rejected this node, and refuses its links;
  * - `unreachable`: there is nothing to try (no shared relay, no direct address) or every try failed;
- * - `offline`: the peer is not around (its relay says it is not connected) or nothing is known yet.
+ * - `offline`: the peer is not around (its relay says it is not connected, or it was linked and its
+ *   link is gone) or nothing is known yet.
  */
 export type PeerState = 'online' | 'waiting' | 'refused' | 'unreachable' | 'offline';
 
@@ -41,6 +42,11 @@ export interface PeerStateFacts {
   directOffHere: boolean;
   /** The peer's hello announced no direct address: its listener is off (or loopback-only elsewhere). */
   directOffThere: boolean;
+  /**
+   * When the peer's last link went down, if it was linked while this agent runs: dials failing after
+   * that mean it went away (offline), not that it cannot be reached (unreachable).
+   */
+  lostAt?: number | undefined;
 }
 
 export interface PeerStateView {
@@ -98,6 +104,9 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
     return off('offline', `not connected to a relay this node shares${direct}`);
   }
   if (!newest) return off('offline', null);
+  if (facts.lostAt !== undefined) {
+    return off('offline', `link lost${newest.lastError ? `; last try: ${newest.lastError}` : ''}`);
+  }
   return off('unreachable', newest.lastError ?? null);
 }
 

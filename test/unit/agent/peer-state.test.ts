@@ -141,3 +141,19 @@ test('a link we dialed: the dialed address is where the peer listens; relay show
     linkFrom: null,
   });
 });
+
+test('a peer that was linked and is gone is offline, even while dials to it fail; one never reached is unreachable', () => {
+  const refused = {
+    lastError: 'direct connection to 10.0.0.5:7475 failed: connect ECONNREFUSED',
+    lastErrorAt: 20,
+  };
+  assert.deepEqual(describePeerState(base({ direct: refused, lostAt: 10 })), {
+    state: 'offline',
+    stateDetail: `link lost; last try: ${refused.lastError}`,
+    relayReason: null,
+  });
+  assert.equal(describePeerState(base({ direct: refused })).state, 'unreachable');
+  // A refusal still wins: the peer answered.
+  const refusal = { code: 'REMOVED' as const, message: 'removed', at: 30 };
+  assert.equal(describePeerState(base({ direct: refused, lostAt: 10, refusal })).state, 'refused');
+});
