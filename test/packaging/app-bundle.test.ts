@@ -16,7 +16,7 @@ import asar from '@electron/asar';
 import { packLinuxDir, type LinuxDirPack } from './pack-linux-dir.js';
 import { bundleImports } from './bundle-imports.js';
 import { inventory, type ResourcesInventory } from './resources-inventory.js';
-import { writeStandInElectron } from './stand-in-electron.js';
+import { readFuseWire, writeStandInElectron } from './stand-in-electron.js';
 import { allTrayIconFiles } from '../../src-main/electron/tray-icons.js';
 import { DESKTOP_OUT_DIR, MAIN_SIDE_ENTRIES, PRELOAD_ENTRY } from '../../scripts/vite-desktop.config.js';
 
@@ -224,4 +224,12 @@ test('resources/ fits the size budget', () => {
 test('the Linux app is named clawbridge and keeps Electron’s licence', () => {
   assert.ok(existsSync(join(packed.appOutDir, 'clawbridge')));
   assert.ok(existsSync(join(packed.appOutDir, 'LICENSE.electron.txt')));
+});
+
+test("the packed binary's fuses are electron-builder.yml's: no run-as-node, NODE_OPTIONS or --inspect; cookies encrypted; only an integrity-checked app.asar", () => {
+  // FuseV1Options order: RunAsNode, EnableCookieEncryption, EnableNodeOptionsEnvironmentVariable,
+  // EnableNodeCliInspectArguments, EnableEmbeddedAsarIntegrityValidation, OnlyLoadAppFromAsar, then
+  // two the config leaves at Electron's default (the stand-in's: off, on).
+  const wire = readFuseWire(readFileSync(join(packed.appOutDir, 'clawbridge')));
+  assert.equal(wire, '01001101');
 });

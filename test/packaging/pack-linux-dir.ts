@@ -1,9 +1,9 @@
 /**
  * Runs electron-builder's Linux `dir` target on the repository as `npm run dist -- --linux dir` would,
- * with four overrides that only the check needs: a stand-in Electron (stand-in-electron.ts), no native
- * rebuild (that would compile node-pty again for Electron's headers, which need a download), fuses off
- * (@electron/fuses rewrites the real Electron binary, which the stand-in is not) and output in a
- * temporary folder. Everything else, above all `files` and `asarUnpack`, is electron-builder.yml's.
+ * with the overrides only the check needs: a stand-in Electron (scripts/stand-in-electron.mjs, whose
+ * binary carries a fuse wire, so the fuses are flipped as on Electron), no native rebuild (that would
+ * compile node-pty again for Electron's headers, which need a download) and output in a temporary
+ * folder. Everything else, above all `files`, `asarUnpack` and `electronFuses`, is electron-builder.yml's.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +53,6 @@ export async function packLinuxDir(
     electronDist,
     electronVersion: pinnedElectronVersion(projectDir),
     npmRebuild: false,
-    electronFuses: null,
     directories: { output: outDir },
   };
   await build({ projectDir, targets: Platform.LINUX.createTarget('dir', arch), config, publish: 'never' });
