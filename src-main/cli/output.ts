@@ -50,3 +50,26 @@ export function shellWord(word: string): string {
 export function hintCommand(args: string, home?: string): string {
   return `clawbridge ${args}${home === undefined ? '' : ` --home ${shellWord(home)}`}`;
 }
+
+/**
+ * An agent's error names commands to run here (`clawbridge pending` to review) without knowing which
+ * `--home` the user gave: the CLI adds it to each quoted command that has none, unless the hint says
+ * to run it `there` (on the other node), so the hint works when pasted as it is.
+ */
+export function withHomeInHints(message: string, home: string | undefined): string {
+  if (home === undefined) return message;
+  return message.replace(/`clawbridge ([^`]*)`( there)?/g, (whole, args: string, there?: string) =>
+    there !== undefined || /(^|\s)--home(\s|=|$)/.test(args) ? whole : `\`${hintCommand(args, home)}\``,
+  );
+}
+
+/** The `--home DIR` (or `--home=DIR`) of a command line, if it has one. */
+export function homeArgument(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return undefined;
+    if (arg === '--home') return argv[i + 1];
+    if (arg.startsWith('--home=')) return arg.slice('--home='.length);
+  }
+  return undefined;
+}

@@ -134,3 +134,15 @@ test('a second agent for the same home: the hint stops the first, and then the s
   const again = startProcess(['agent', '--home', home, '--name', 'r', '--no-direct', '--no-ui']);
   await again.waitForLine(/agent r running/);
 });
+
+test("the agent's own hints name this command's --home, so they work as printed", async () => {
+  const home = tempHome('hint-agent-home');
+  const agent = startProcess(['agent', '--home', home, '--name', 'q', '--no-direct', '--no-ui']);
+  await agent.waitForLine(/agent q running/);
+  const missing = await cli(['approve', 'nosuchid', '--home', home]);
+  assert.equal(missing.code, 1);
+  const [pending] = quotedCommands(missing.stderr);
+  assert.deepEqual(pending, ['pending', '--home', home], missing.stderr);
+  const listed = await cli(pending);
+  assert.equal(listed.code, 0, listed.stderr);
+});
