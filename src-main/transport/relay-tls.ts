@@ -35,7 +35,8 @@ export function checkRelayCertificate(
   const got = peerCertFingerprint(socket);
   if (!got)
     return new ClawError('RELAY_UNREACHABLE', `relay ${url} presented no TLS certificate — check the URL`);
-  const pinHint = `pin it with --relay-fingerprint ${got}`;
+  // Flags are read when an agent starts: the hint says so, or following it would change nothing.
+  const pinHint = `pin it: stop the agent and start it again with --relay ${url} --relay-fingerprint ${got}`;
   if (pinned) {
     if (got === pinned) return undefined;
     return new ClawError(
