@@ -2,6 +2,7 @@
  * Services peers can open on this node over a link (architecture.md §Services): a registry from service name to handler,
  * with the permission each needs checked here, by the side that grants it, before any handler runs.
  */
+import { MAX_REASON_BYTES } from '../protocol/mux-frames.js';
 import type { StreamRequest } from '../mux/types.js';
 import type { Permission } from './settings.js';
 
@@ -40,10 +41,12 @@ export class ServiceRegistry {
     const def = this.services.get(req.service);
     if (!def) return req.reject('UNKNOWN_SERVICE', `unknown service '${req.service}'`);
     if (def.permission && !peer.allow.includes(def.permission)) {
-      return req.reject(
-        'PERMISSION_DENIED',
-        `permission denied: ${selfName} does not allow ${def.noun} from ${peer.name}`,
-      );
+      const denied = `permission denied: ${selfName} does not allow ${def.noun} from ${peer.name}`;
+      // The command is for the owner of this node, under the name this node knows the peer by; left
+      // out when long names would push it past what a REJECT carries (it would arrive cut).
+      const hint = ` (its owner can run \`clawbridge peers allow ${peer.name} ${def.permission}\` there)`;
+      const fits = Buffer.byteLength(denied + hint) <= MAX_REASON_BYTES;
+      return req.reject('PERMISSION_DENIED', fits ? denied + hint : denied);
     }
     def.handle(Object.assign(req, { peer }));
   }

@@ -137,11 +137,15 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   assert.match(wideOk.stderr, /^clawbridge: warning: 0\.0\.0\.0:\d+ accepts connections from other machines/);
   await ok(['proxy', 'rm', 'w', ...home]);
   const noPeer = await cli(['forward', 'add', '--local', '0', '--via', 'nobody', '--remote', 'x:1', ...home]);
-  assert.equal(noPeer.stderr, "clawbridge: no peer named 'nobody'; `clawbridge peers` lists them\n");
+  assert.equal(
+    noPeer.stderr,
+    `clawbridge: no peer named 'nobody'; \`clawbridge peers --home ${home[1]}\` lists them\n`,
+  );
 
   // B stops allowing forwards from A: every front end reports B's refusal in its own way.
   await ok(['peers', 'deny', 'a', 'forward', '--home', pair.homeB]);
-  const denial = 'permission denied: b does not allow forwards from a';
+  const denial =
+    'permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)';
   assert.equal(await socksReply(socks, target), SocksReply.NotAllowed);
   assert.deepEqual(await httpGet(http, `http://127.0.0.1:${file.port}/file`), {
     status: 502,
@@ -208,7 +212,10 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   assert.equal(await ok(['forward', 'rm', 'f', ...home]), 'removed forward f\n');
   assert.equal(await portFree(fwd), true);
   const gone = await cli(['forward', 'rm', 'f', ...home]);
-  assert.equal(gone.stderr, "clawbridge: no forward named 'f'; `clawbridge forward list` shows them\n");
+  assert.equal(
+    gone.stderr,
+    `clawbridge: no forward named 'f'; \`clawbridge forward list --home ${home[1]}\` shows them\n`,
+  );
   assert.deepEqual(await cliJson<ForwardInfo[]>(['forward', 'list', ...home]), []);
   await pair.a.stop();
   assert.deepEqual(await Promise.all([socks, http].map(portFree)), [true, true]);

@@ -48,14 +48,20 @@ test('term over a direct link: output, exit status, concurrent sessions, permiss
   const refused = await term(pair, ['sh', '-c', 'echo $((6*7))']);
   assert.equal(refused.code, 1);
   assert.equal(refused.stdout, '');
-  assert.equal(refused.stderr, 'clawbridge: permission denied: b does not allow terminals from a\n');
+  assert.equal(
+    refused.stderr,
+    'clawbridge: permission denied: b does not allow terminals from a (its owner can run `clawbridge peers allow a terminal` there)\n',
+  );
 
   assert.equal((await cli(['peers', 'allow', 'a', 'terminal', '--home', pair.homeB])).code, 0);
   assert.equal((await term(pair, ['sh', '-c', 'echo back'])).stdout, 'back\r\n');
 
   const unknown = await cli(['term', 'nobody', '--home', pair.homeA, '--', 'true']);
   assert.equal(unknown.code, 1);
-  assert.equal(unknown.stderr, "clawbridge: no peer named 'nobody'; `clawbridge peers` lists them\n");
+  assert.equal(
+    unknown.stderr,
+    `clawbridge: no peer named 'nobody'; \`clawbridge peers --home ${pair.homeA}\` lists them\n`,
+  );
   await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
 });
 

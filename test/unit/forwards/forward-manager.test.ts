@@ -210,7 +210,8 @@ test('a TCP forward that cannot connect closes the client and says why in a log 
   const client = await RawClient.open(portOf(manager.forwards()[0]!.local));
   client.write('x');
   assert.equal((await client.readToEnd()).length, 0);
-  const line = 'forward db: permission denied: b does not allow forwards from a';
+  const line =
+    'forward db: permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)';
   assert.deepEqual(notices, [line]);
   assert.ok(lines.some((l) => l.level === 40 && l.msg === line));
 });

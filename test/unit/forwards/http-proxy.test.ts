@@ -135,5 +135,8 @@ test('an unreachable target or a refusing peer is 502 with the reason as the bod
     await exchange(denied.port, `GET http://127.0.0.1:${originPort}/ HTTP/1.1\r\n\r\n`),
   );
   assert.equal(res.status, 502);
-  assert.equal(res.body, 'permission denied: b does not allow forwards from a\n');
+  assert.equal(
+    res.body,
+    'permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)\n',
+  );
 });

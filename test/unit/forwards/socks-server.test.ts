@@ -141,7 +141,13 @@ test('failures map to RFC 1928 reply codes', async () => {
   const denied = await socksProxy('b', { allow: [] });
   const d = await socksConnect(denied.port, { type: 'ipv4', host: '127.0.0.1', port: echo.port });
   assert.equal(d.reply, SocksReply.NotAllowed);
-  assert.ok(denied.lines.some((l) => l.msg === 'socks: permission denied: b does not allow forwards from a'));
+  assert.ok(
+    denied.lines.some(
+      (l) =>
+        l.msg ===
+        'socks: permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)',
+    ),
+  );
 
   const limited = await socksProxy('b', { forwardTo: ['10.*:*'] });
   const l = await socksConnect(limited.port, { type: 'ipv4', host: '127.0.0.1', port: echo.port });

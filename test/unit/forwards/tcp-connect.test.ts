@@ -65,7 +65,10 @@ test('without the forward permission the peer refuses with its own words', async
   const exit = memoryExit({ allow: ['terminal'] });
   const err = await failureOf(exit.dialer.connect('b', '127.0.0.1', echo.port));
   assert.equal(err.failure, 'permission-denied');
-  assert.equal(err.message, 'permission denied: b does not allow forwards from a');
+  assert.equal(
+    err.message,
+    'permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)',
+  );
   exit.close();
 });
 
