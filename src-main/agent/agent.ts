@@ -19,7 +19,7 @@ import { RelaySet, relayIdleMsFrom } from './relay-set.js';
 import type { Circuit } from '../transport/circuit.js';
 import { announcedHomeRelay, CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
 import { newPeerEntry } from './peer-entry.js';
-import { peerStateView } from './peer-api.js';
+import { addressOf, peerStateView } from './peer-api.js';
 import { notOnlineLine } from './peer-state.js';
 import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
 import { attachPendingLink } from './pending-links.js';
@@ -405,7 +405,8 @@ export class Agent
   ): Promise<{ stream: MuxStream; path: PathKind; remote: string }> {
     const active = this.activePath(entry);
     const stream = await active.mux.open(service, args);
-    return { stream, path: active.path, remote: active.link.remote };
+    // A link the peer dialed has an ephemeral far end: name the address it listens on, as `peers` does.
+    return { stream, path: active.path, remote: addressOf(entry).address ?? active.link.remote };
   }
 
   /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */

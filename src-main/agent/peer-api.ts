@@ -59,7 +59,7 @@ export interface PeerStateSource {
 }
 
 /** The peer's listening address, the path's address and where the link came from (peer-state.ts). */
-function addressOf(entry: PeerEntry): PeerAddressView {
+export function addressOf(entry: PeerEntry): PeerAddressView {
   const active = entry.links.active;
   const link = active && { path: active.path, remote: active.link.remote, initiator: active.link.initiator };
   return describePeerAddress(link, entry.announcedAddresses);
