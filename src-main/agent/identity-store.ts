@@ -8,7 +8,9 @@
 import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ClawError } from '../core/errors.js';
+import { X509Certificate } from 'node:crypto';
 import { generateIdentity, loadIdentity, type Identity } from '../crypto/identity.js';
+import { fingerprintOfCert } from '../crypto/signature.js';
 import { ensureHomeDir } from './home-dir.js';
 
 export const CERT_FILE = 'identity.crt';
@@ -171,4 +173,29 @@ export async function loadOrCreateIdentity(home: string, opts: IdentityStoreOpti
   if (cert !== undefined) throw incompleteIdentity(home, CERT_FILE, KEY_FILE);
   if (key !== undefined) throw incompleteIdentity(home, KEY_FILE, CERT_FILE);
   return createIdentity(home, (keyPem) => writeFileDurably(fs, keyPath, keyPem, 0o600), fs);
+}
+
+/**
+ * This node's fingerprint for `clawbridge id`: from the certificate alone when the desktop app keeps
+ * the key (the fingerprint is the certificate's; the key is not needed to say who the node is),
+ * otherwise from the identity loaded, or created on first run, as the agent would.
+ */
+export async function nodeFingerprint(home: string): Promise<string> {
+  const fs = nodeKeyFileSystem;
+  const [cert, plainKey, encryptedKey] = await Promise.all([
+    fs.read(join(home, CERT_FILE)),
+    fs.read(join(home, KEY_FILE)),
+    fs.read(join(home, ENCRYPTED_KEY_FILE)),
+  ]);
+  if (cert !== undefined && plainKey === undefined && encryptedKey !== undefined) {
+    try {
+      return fingerprintOfCert(new Uint8Array(new X509Certificate(cert).raw));
+    } catch (err) {
+      throw new ClawError(
+        'CONFIG_INVALID',
+        `identity in ${home} is damaged (${(err as Error).message}); restore ${CERT_FILE} from a backup`,
+      );
+    }
+  }
+  return (await loadOrCreateIdentity(home)).fingerprint;
 }

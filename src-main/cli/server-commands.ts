@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { resolveHome } from '../agent/home-dir.js';
-import { loadOrCreateIdentity } from '../agent/identity-store.js';
+import { nodeFingerprint } from '../agent/identity-store.js';
 import { runAgent } from '../agent/run-agent.js';
 import { SettingsStore, settingsSchema } from '../agent/settings.js';
 import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
@@ -22,10 +22,10 @@ export function registerServerCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { home?: string; json?: boolean }) => {
       const home = resolveHome(opts.home);
-      const identity = await loadOrCreateIdentity(home);
+      const fingerprint = await nodeFingerprint(home);
       const name = new SettingsStore(home).get().name ?? 'clawbridge';
-      if (opts.json) printJson({ name, fingerprint: identity.fingerprint });
-      else console.log(`${name}  ${identity.fingerprint}`);
+      if (opts.json) printJson({ name, fingerprint });
+      else console.log(`${name}  ${fingerprint}`);
     });
 
   program
