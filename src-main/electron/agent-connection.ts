@@ -28,6 +28,11 @@ export interface AgentConnection extends ApiHandler {
   onHostState(listener: (state: AgentHostState) => void): Disposer;
   openStream<M extends StreamMethodName>(method: M, params: StreamMethodParams<M>): Promise<AgentStream<M>>;
   /**
+   * Starts the agent again after it stopped on request (`clawbridge stop`, `agent.stop`): the tray's
+   * "Start agent". Does nothing while it runs, starts or restarts, and after Quit.
+   */
+  start(): void;
+  /**
    * Quit: the agent stops its forwards (ports freed), tells terminal viewers and peers, closes links;
    * resolves once it is gone, ending it by force after at most 5 s.
    */

@@ -196,7 +196,7 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
   const current = (): AgentClient => {
     if (client) return client;
     if (state.kind === 'stopped')
-      throw new ClawError('NO_AGENT', 'the agent has stopped; restart Clawbridge');
+      throw new ClawError('NO_AGENT', 'the agent has stopped; start it from the tray menu (Start agent)');
     const why =
       state.kind === 'restarting' ? `the agent is restarting (${state.reason})` : 'the agent is starting';
     throw new ClawError('NO_AGENT', `${why}; try again in a moment`);
@@ -229,8 +229,17 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
       setState({ kind: 'stopped' });
     })());
 
+  const start = (): void => {
+    // Only a stop the agent was asked for is undone here; Quit (`stopping`) is final.
+    if (stopping || state.kind !== 'stopped' || child) return;
+    stopRequestedByAgent = false;
+    attempt = 0;
+    void spawn();
+  };
+
   return {
     hostState: () => state,
+    start,
     onHostState(listener) {
       stateListeners.add(listener);
       return () => void stateListeners.delete(listener);

@@ -159,6 +159,9 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
           .then(() => tray.setOpenAtLogin(action.on))
           .catch((err: unknown) => log(`start at login: ${errorMessage(err)}`));
         return;
+      case 'start-agent':
+        connection.start();
+        return;
       case 'quit':
         void quit();
         return;

@@ -22,6 +22,8 @@ export type TrayAction =
   /** Switches a forward or proxy on (`forward.enable`) or off (`forward.disable`). */
   | { do: 'switch-forward'; name: string; on: boolean }
   | { do: 'open-at-login'; on: boolean }
+  /** Starts the agent again after it was stopped on request (`clawbridge stop`). */
+  | { do: 'start-agent' }
   | { do: 'quit' };
 
 /** One menu line. `action: null` shows it greyed out (information only). */
@@ -44,6 +46,7 @@ export function trayMenuModel(state: TrayState): TrayItem[] {
     separator,
     item('Quit', { do: 'quit' }),
   ];
+  if (state.host.kind === 'stopped') return [...head, item('Start agent', { do: 'start-agent' }), ...tail];
   if (!agentReady(state)) return [...head, ...tail];
   const { pending, status, forwards, proxies } = state.agent;
   return [

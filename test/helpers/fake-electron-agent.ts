@@ -85,6 +85,7 @@ export function fakeAgent(): FakeAgent {
   const stateListeners = new Set<(s: AgentHostState) => void>();
   const connection: AgentConnection = {
     hostState: () => state,
+    start: () => undefined,
     onHostState(listener) {
       stateListeners.add(listener);
       return () => void stateListeners.delete(listener);

@@ -179,6 +179,32 @@ test(
 );
 
 test(
+  'an agent stopped on request (agent.stop, as clawbridge stop sends) stays stopped until start(); Quit is final',
+  { timeout: 60_000 },
+  async () => {
+    const { conn, fake } = host(quietHome('stopreq'));
+    try {
+      await stateWhere(conn, (s) => s.kind === 'running');
+      await conn.call('agent.stop', {});
+      await stateWhere(conn, (s) => s.kind === 'stopped');
+      await new Promise((r) => setTimeout(r, FAST.firstMs * 2));
+      assert.equal(fake.forked.length, 1, 'not restarted by itself');
+      await assert.rejects(conn.call('status', {}), /start it from the tray menu \(Start agent\)/);
+      conn.start();
+      await stateWhere(conn, (s) => s.kind === 'running');
+      assert.equal(fake.forked.length, 2);
+      assert.equal((await conn.call('status', {})).name, 'stopreq');
+    } finally {
+      await conn.stop();
+    }
+    conn.start();
+    await new Promise((r) => setTimeout(r, FAST.firstMs * 2));
+    assert.equal(conn.hostState().kind, 'stopped', 'after Quit, start() does nothing');
+    assert.equal(fake.forked.length, 2);
+  },
+);
+
+test(
   'an agent that cannot start (another agent has the home) is retried with the reason shown',
   { timeout: 60_000 },
   async () => {

@@ -271,6 +271,12 @@ export class FakeConnection implements AgentConnection {
   openStream(): Promise<never> {
     return Promise.reject(new Error('no streams in the fake'));
   }
+  /** "Start agent": a stopped fake agent starts and runs. */
+  start(): void {
+    this.started += 1;
+    if (this.host.kind === 'stopped') this.setHost({ kind: 'running' });
+  }
+  started = 0;
   stop(): Promise<void> {
     this.stopped = true;
     return this.stopHangs ? new Promise<void>(() => {}) : Promise.resolve();

@@ -210,6 +210,18 @@ test('Pair new device opens Pair with a fresh code; a forward click switches it 
   ]);
 });
 
+test('an agent stopped on request (clawbridge stop) is started again from the tray', async () => {
+  const s = setup({ argv: ['/x', HIDDEN_FLAG] });
+  await s.start();
+  s.connection.setHost({ kind: 'stopped' });
+  await settle();
+  s.tray().click('Start agent');
+  await settle();
+  assert.equal(s.connection.started, 1);
+  assert.equal(s.connection.hostState().kind, 'running');
+  assert.throws(() => s.tray().find(['Start agent']));
+});
+
 test('Start at login: the checkbox sets it and shows it', async () => {
   const s = setup();
   await s.start();

@@ -45,14 +45,18 @@ function actionOf(items: readonly TrayItem[], ...path: string[]): TrayAction | n
 
 const tail = ['—', 'Open Clawbridge', '☐ Start at login', '—', 'Quit'];
 
-test('while the host is not running: the reason, then only Open, Start at login and Quit', () => {
+test('while the host is not running: the reason, Start agent when it was stopped, then only Open, Start at login and Quit', () => {
   const host = (h: TrayState['host']): TrayState => ({ host: h, agent: null, openAtLogin: false });
   assert.deepEqual(lines(trayMenuModel(host({ kind: 'starting' }))), ['[Starting…]', ...tail]);
   assert.deepEqual(
     lines(trayMenuModel(host({ kind: 'restarting', reason: 'it exited with code 1', retryAt: 0 }))),
     ['[Agent restarting: it exited with code 1…]', ...tail],
   );
-  assert.deepEqual(lines(trayMenuModel(host({ kind: 'stopped' }))), ['[Agent stopped]', ...tail]);
+  assert.deepEqual(lines(trayMenuModel(host({ kind: 'stopped' }))), [
+    '[Agent stopped]',
+    'Start agent',
+    ...tail,
+  ]);
   // Running but no status event yet: still starting as far as the user can tell.
   assert.deepEqual(lines(trayMenuModel(host({ kind: 'running' }))), ['[Starting…]', ...tail]);
   // A last status from before a restart is not offered while the host restarts.
