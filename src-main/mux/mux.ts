@@ -9,6 +9,7 @@ import { Emitter, type Disposer } from '../core/emitter.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import {
+  decodeDataPieces,
   decodeFrame,
   encodeData,
   encodeDataHeader,
@@ -18,7 +19,7 @@ import {
   MAX_STREAM_ID,
   type MuxFrame,
 } from '../protocol/mux-frames.js';
-import type { Link, PartsLink } from '../transport/link.js';
+import type { Link, PartsLink, PiecesLink } from '../transport/link.js';
 import {
   DEFAULT_DEAD_AFTER_MS,
   DEFAULT_HEARTBEAT_MS,
@@ -97,8 +98,12 @@ export class Mux {
       },
       onDead: (error) => this.fail(error),
     });
+    const pieces = (link as Partial<PiecesLink>).onFramePieces;
     this.disposers = [
-      link.onFrame((frame) => this.onFrame(frame)),
+      // A link that can give frames in the pieces they arrived in saves copying each DATA payload.
+      typeof pieces === 'function'
+        ? pieces.call(link, (p: readonly Buffer[]) => this.onFramePieces(p))
+        : link.onFrame((frame) => this.onFrame(frame)),
       link.onDrain(() => this.queue.drain()),
       link.onClose((error) => this.onLinkClose(error)),
     ];
@@ -202,10 +207,26 @@ export class Mux {
   }
 
   private onFrame(bytes: Uint8Array): void {
+    this.receive(() => ({ frame: decodeFrame(bytes) }));
+  }
+
+  /** A frame in the pieces it arrived in: DATA keeps them (no copy); anything else is joined first. */
+  private onFramePieces(pieces: readonly Buffer[]): void {
+    if (pieces.length === 1) return this.onFrame(pieces[0]!);
+    this.receive(() => {
+      const data = decodeDataPieces(pieces);
+      if (!data) return { frame: decodeFrame(Buffer.concat(pieces)) };
+      const frame: MuxFrame = { type: FrameType.Data, streamId: data.streamId, payload: data.payload[0]! };
+      return { frame, dataPieces: data.payload };
+    });
+  }
+
+  private receive(decode: () => { frame: MuxFrame; dataPieces?: readonly Buffer[] }): void {
     if (this.isClosed) return;
     this.heartbeat.received();
     try {
-      this.dispatch(decodeFrame(bytes));
+      const { frame, dataPieces } = decode();
+      this.dispatch(frame, dataPieces);
     } catch (err) {
       if (isClawError(err)) {
         this.fail(new ClawError(err.code, `${err.message} (from peer ${this.log.peer}); closing the link`));
@@ -217,7 +238,8 @@ export class Mux {
     }
   }
 
-  private dispatch(frame: MuxFrame): void {
+  /** `dataPieces`: a DATA frame's payload in the pieces it arrived in (then `frame.payload` is not used). */
+  private dispatch(frame: MuxFrame, dataPieces?: readonly Buffer[]): void {
     switch (frame.type) {
       case FrameType.Ping:
         this.send(encodeFrame({ type: FrameType.Pong, streamId: 0, nonce: frame.nonce }));
@@ -240,7 +262,7 @@ export class Mux {
     }
     const id = frame.streamId;
     const stream = this.streams.get(id);
-    if (stream) return this.onStreamFrame(stream, frame);
+    if (stream) return this.onStreamFrame(stream, frame, dataPieces);
     const opening = this.opening.get(id);
     if (opening) return this.onOpeningFrame(id, opening, frame);
     const inbound = this.inbound.get(id);
@@ -257,11 +279,11 @@ export class Mux {
     throw violation(`${frameTypeName(frame.type)} for stream ${id}, which was never opened`);
   }
 
-  private onStreamFrame(stream: MuxStream, frame: MuxFrame): void {
+  private onStreamFrame(stream: MuxStream, frame: MuxFrame, dataPieces?: readonly Buffer[]): void {
     let problem: string | undefined;
     switch (frame.type) {
       case FrameType.Data:
-        problem = stream.receiveData(frame.payload as Buffer);
+        problem = stream.receiveData(dataPieces ?? (frame.payload as Buffer));
         break;
       case FrameType.Window:
         problem = stream.receiveWindow(frame.increment);

@@ -196,14 +196,20 @@ export class MuxStream extends Duplex {
     return ok;
   }
 
-  /** @internal DATA from the peer. Returns a protocol-violation message, or undefined when fine. */
-  receiveData(payload: Buffer): string | undefined {
+  /**
+   * @internal DATA from the peer, in one buffer or in the pieces it arrived in (delivered in order,
+   * uncopied). Returns a protocol-violation message, or undefined when fine.
+   */
+  receiveData(payload: Buffer | readonly Buffer[]): string | undefined {
     if (this.finReceived) return `DATA on stream ${this.id} after the peer's FIN`;
-    if (this.inBytes + payload.length > this.granted) {
-      return `${this.inBytes + payload.length} bytes on stream ${this.id}, over the ${this.granted} bytes of credit granted`;
+    const pieces = Buffer.isBuffer(payload) ? [payload] : payload;
+    let length = 0;
+    for (const p of pieces) length += p.length;
+    if (this.inBytes + length > this.granted) {
+      return `${this.inBytes + length} bytes on stream ${this.id}, over the ${this.granted} bytes of credit granted`;
     }
-    this.inBytes += payload.length;
-    this.deliver(payload);
+    this.inBytes += length;
+    for (const p of pieces) if (!this.destroyed) this.deliver(p);
     this.returnCredit();
     return undefined;
   }

@@ -256,6 +256,27 @@ function expectBody(body: Uint8Array, size: number, name: string): void {
 }
 
 /**
+ * A DATA frame that arrived in pieces (a link's reads: PiecesLink), decoded without joining them: the
+ * stream ID and the payload as views of the pieces. Undefined for anything that is not a valid DATA
+ * frame with its header in the first piece; the caller then joins the pieces and uses `decodeFrame`,
+ * which says what is wrong, so both paths accept and refuse exactly the same frames.
+ */
+export function decodeDataPieces(
+  pieces: readonly Buffer[],
+): { streamId: number; payload: Buffer[] } | undefined {
+  const first = pieces[0];
+  if (!first || first.length < MUX_HEADER_BYTES) return undefined;
+  if (first[0] !== MUX_VERSION || first[1] !== FrameType.Data) return undefined;
+  let total = 0;
+  for (const p of pieces) total += p.length;
+  if (total > MAX_MUX_FRAME || total === MUX_HEADER_BYTES) return undefined;
+  const streamId = first.readUInt32BE(2);
+  if (streamId === 0) return undefined;
+  const payload = [first.subarray(MUX_HEADER_BYTES), ...pieces.slice(1)].filter((p) => p.length > 0);
+  return { streamId, payload };
+}
+
+/**
  * Decodes and validates one frame received from the peer. DATA payloads are views into `bytes` (no copy).
  * Checks the version, type, stream ID range for the type, exact body sizes, limits, UTF-8 and JSON.
  * Does not check stream state (that is the Mux's job).

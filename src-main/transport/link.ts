@@ -35,6 +35,15 @@ export const MAX_LINK_FRAME = 64 * 1024 + 64;
  * caller joining them first. The Mux uses it for DATA frames (6-byte header, payload) when the link has
  * it, so no link copies a payload just to put a header in front of it.
  */
+/**
+ * A link that can hand over each received frame as the pieces it arrived in (SocketLink: a TLS socket
+ * gives JavaScript 16 KiB at a time), so the mux delivers a DATA payload without copying it into one
+ * buffer first. Once a listener is registered here, frames come only this way, never to `onFrame`.
+ */
+export interface PiecesLink {
+  onFramePieces(listener: (pieces: readonly Buffer[]) => void): () => void;
+}
+
 export interface PartsLink {
   /**
    * Same contract as `Link.send(head ‖ body)`. Both parts must have been read when it returns: `body`

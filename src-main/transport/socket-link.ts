@@ -7,7 +7,7 @@ import { Emitter } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
 import { LENGTH_HEADER_BYTES, LengthPrefixedDecoder } from '../protocol/length-prefixed.js';
 import { FrameBuffers } from './frame-buffers.js';
-import { MAX_LINK_FRAME, type Link, type PartsLink, type PathKind } from './link.js';
+import { MAX_LINK_FRAME, type Link, type PartsLink, type PathKind, type PiecesLink } from './link.js';
 
 /**
  * Bytes queued on the socket above which `send` returns false (128 KiB, two full mux DATA frames).
@@ -30,13 +30,15 @@ const frameBuffers = new FrameBuffers(LENGTH_HEADER_BYTES + MAX_LINK_FRAME, 16);
 
 const EMPTY = new Uint8Array(0);
 
-type Events = { frame: [Uint8Array]; drain: []; close: [Error | undefined] };
+type Events = { frame: [Uint8Array]; pieces: [readonly Buffer[]]; drain: []; close: [Error | undefined] };
 
-export class SocketLink implements Link, PartsLink {
+export class SocketLink implements Link, PartsLink, PiecesLink {
   readonly path: PathKind = 'direct';
   private readonly events = new Emitter<Events>();
   private readonly decoder = new LengthPrefixedDecoder(MAX_LINK_FRAME);
   private isClosed = false;
+  /** A reader takes frames as pieces (onFramePieces): they are then never copied into one buffer. */
+  private piecesWanted = false;
   /** True from the first send of a tick until the socket is uncorked at the end of it. */
   private corked = false;
   private readonly uncork = (): void => {
@@ -103,6 +105,10 @@ export class SocketLink implements Link, PartsLink {
   onFrame(listener: (frame: Uint8Array) => void) {
     return this.events.on('frame', listener);
   }
+  onFramePieces(listener: (pieces: readonly Buffer[]) => void) {
+    this.piecesWanted = true;
+    return this.events.on('pieces', listener);
+  }
   onDrain(listener: () => void) {
     return this.events.on('drain', listener);
   }
@@ -120,15 +126,21 @@ export class SocketLink implements Link, PartsLink {
 
   private onData(chunk: Buffer): void {
     if (this.isClosed) return;
-    let frames: Buffer[];
+    let frames: Buffer[] | undefined;
+    let pieceLists: Buffer[][] | undefined;
     try {
-      frames = this.decoder.push(chunk);
+      if (this.piecesWanted) pieceLists = this.decoder.pushPieces(chunk);
+      else frames = this.decoder.push(chunk);
     } catch (err) {
       this.socket.destroy();
       this.finish(err as Error);
       return;
     }
-    for (const frame of frames) {
+    for (const pieces of pieceLists ?? []) {
+      if (this.isClosed) return;
+      this.events.emit('pieces', pieces);
+    }
+    for (const frame of frames ?? []) {
       if (this.isClosed) return;
       this.events.emit('frame', frame);
     }

@@ -11,7 +11,7 @@
  */
 import { Emitter } from '../../src-main/core/emitter.js';
 import { ClawError } from '../../src-main/core/errors.js';
-import { MAX_LINK_FRAME, type Link, type PathKind } from '../../src-main/transport/link.js';
+import { MAX_LINK_FRAME, type Link, type PathKind, type PiecesLink } from '../../src-main/transport/link.js';
 
 export interface LinkPairOptions {
   /** Queued bytes (one direction) above which send() returns false. Default 256 KiB. */
@@ -21,6 +21,11 @@ export interface LinkPairOptions {
   /** Bytes delivered per macrotask turn, at least one frame. Default unlimited. */
   bytesPerTick?: number;
   path?: PathKind;
+  /**
+   * Hands frames to the mux in pieces of at most this many bytes (PiecesLink), as a TLS socket's 16 KiB
+   * reads do over a direct link. Default: whole frames (onFrame only).
+   */
+  pieceBytes?: number;
 }
 
 export interface LinkStats {
@@ -60,7 +65,7 @@ export class MemoryLink implements Link {
     readonly initiator: boolean,
     readonly path: PathKind,
     readonly remote: string,
-    private readonly opts: Required<Omit<LinkPairOptions, 'path'>>,
+    private readonly opts: Required<Omit<LinkPairOptions, 'path' | 'pieceBytes'>>,
   ) {}
 
   get closed(): boolean {
@@ -180,6 +185,22 @@ export class MemoryLink implements Link {
   }
 }
 
+/** A MemoryLink whose frames arrive in pieces of at most `pieceBytes` (views, not copies). */
+class PiecesMemoryLink extends MemoryLink implements PiecesLink {
+  pieceBytes = 1;
+
+  onFramePieces(listener: (pieces: readonly Buffer[]) => void) {
+    return this.onFrame((frame) => {
+      const whole = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+      const pieces: Buffer[] = [];
+      for (let off = 0; off < whole.length; off += this.pieceBytes) {
+        pieces.push(whole.subarray(off, off + this.pieceBytes));
+      }
+      listener(pieces.length > 0 ? pieces : [whole]);
+    });
+  }
+}
+
 /** Two connected links; `a` is the initiator (opens odd stream IDs), `b` the responder. */
 export function createLinkPair(opts: LinkPairOptions = {}): { a: MemoryLink; b: MemoryLink } {
   const full = {
@@ -188,8 +209,14 @@ export function createLinkPair(opts: LinkPairOptions = {}): { a: MemoryLink; b: 
     bytesPerTick: opts.bytesPerTick ?? Number.POSITIVE_INFINITY,
   };
   const path = opts.path ?? 'direct';
-  const a = new MemoryLink('b'.repeat(64), true, path, '127.0.0.1:2', full);
-  const b = new MemoryLink('a'.repeat(64), false, path, '127.0.0.1:1', full);
+  const make = (peerId: string, initiator: boolean, remote: string): MemoryLink => {
+    if (opts.pieceBytes === undefined) return new MemoryLink(peerId, initiator, path, remote, full);
+    const link = new PiecesMemoryLink(peerId, initiator, path, remote, full);
+    link.pieceBytes = opts.pieceBytes;
+    return link;
+  };
+  const a = make('b'.repeat(64), true, '127.0.0.1:2');
+  const b = make('a'.repeat(64), false, '127.0.0.1:1');
   a.other = b;
   b.other = a;
   return { a, b };

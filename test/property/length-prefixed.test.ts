@@ -38,6 +38,31 @@ test('property: any chunking of encoded frames decodes to the same frames', () =
   );
 });
 
+test('property: pushPieces gives the same frames as push, as views of the chunks, without copying', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: MAX }), { maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      (frames, cuts) => {
+        const wire = Buffer.concat(frames.map((f) => encodeLengthPrefixed(f)));
+        const chunks = splitAt(wire, cuts);
+        const dec = new LengthPrefixedDecoder(MAX);
+        const got = chunks.flatMap((c) => dec.pushPieces(c));
+        assert.deepEqual(
+          got.map((pieces) => Buffer.concat(pieces).toString('hex')),
+          frames.map((f) => Buffer.from(f).toString('hex')),
+        );
+        // Every non-empty piece is a view of the wire's memory: nothing was copied.
+        for (const piece of got.flat()) {
+          if (piece.length > 0) assert.equal(piece.buffer, wire.buffer);
+        }
+        assert.equal(dec.pendingBytes, 0);
+      },
+    ),
+    { numRuns: 10_000 },
+  );
+});
+
 test('property: random bytes never crash, never buffer past one frame', () => {
   fc.assert(
     fc.property(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 10 }), (chunks) => {

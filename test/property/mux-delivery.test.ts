@@ -22,6 +22,8 @@ const plan = fc.record({
   highWaterMark: fc.integer({ min: 1, max: 512 * 1024 }),
   bytesPerTick: fc.oneof(fc.constant(Number.POSITIVE_INFINITY), fc.integer({ min: 1, max: 256 * 1024 })),
   streamWindow: fc.constantFrom(INITIAL_STREAM_WINDOW, 2 * INITIAL_STREAM_WINDOW),
+  /** Frames handed to the mux whole, or in pieces of this size (a direct link's TLS reads). */
+  pieceBytes: fc.option(fc.integer({ min: 1, max: 70_000 }), { nil: undefined }),
 });
 
 /** Deterministic content: stream index, direction and offset are all visible in the bytes. */
@@ -49,12 +51,16 @@ function collect(stream: MuxStream, paused: boolean, readSize: number): Promise<
 }
 
 test(
-  'property: random interleavings and chunkings deliver exact bytes both ways',
+  'property: random interleavings and chunkings, frames whole or in pieces, deliver exact bytes both ways',
   { timeout: 120_000 },
   async () => {
     await fc.assert(
       fc.asyncProperty(plan, async (pl) => {
-        const { a, b } = createLinkPair({ highWaterMark: pl.highWaterMark, bytesPerTick: pl.bytesPerTick });
+        const { a, b } = createLinkPair({
+          highWaterMark: pl.highWaterMark,
+          bytesPerTick: pl.bytesPerTick,
+          ...(pl.pieceBytes === undefined ? {} : { pieceBytes: pl.pieceBytes }),
+        });
         const accepted: MuxStream[] = [];
         const ma = new Mux(a, { streamWindow: pl.streamWindow });
         const mb = new Mux(b, {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { REFUSAL_CODES } from '../../src-main/core/refusal-codes.js';
 import { isClawError } from '../../src-main/core/errors.js';
 import {
+  decodeDataPieces,
   decodeFrame,
   encodeFrame,
   FrameType,
@@ -120,6 +121,42 @@ test('property: encode → decode round-trips every valid frame', { timeout: 60_
       } else {
         assert.deepEqual(back, { ...frame }); // fc.record builds null-prototype objects
       }
+    }),
+    { numRuns: RUNS },
+  );
+});
+
+test('property: a frame in pieces decodes as the joined frame would; DATA keeps its pieces, uncopied', () => {
+  const bytes = fc.oneof(
+    frameArb.map((f) => Buffer.from(encodeFrame(f))),
+    fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+  );
+  fc.assert(
+    fc.property(bytes, fc.array(fc.nat(), { maxLength: 6 }), (whole, cuts) => {
+      const points = [...new Set(cuts.map((c) => c % (whole.length + 1)))].sort((x, y) => x - y);
+      const pieces: Buffer[] = [];
+      let prev = 0;
+      for (const p of [...points, whole.length]) {
+        pieces.push(whole.subarray(prev, p));
+        prev = p;
+      }
+      let joined: MuxFrame | undefined;
+      try {
+        joined = decodeFrame(whole);
+      } catch {
+        joined = undefined;
+      }
+      const data = decodeDataPieces(pieces);
+      if (data === undefined) {
+        // Not decoded in pieces: the caller joins them, and decodeFrame decides (maybe a DATA frame
+        // whose header was split).
+        if (joined?.type === FrameType.Data) assert.ok(pieces[0]!.length < 6);
+        return;
+      }
+      assert.ok(joined && joined.type === FrameType.Data, 'only valid DATA frames decode in pieces');
+      assert.equal(data.streamId, joined.streamId);
+      assert.deepEqual(Buffer.concat(data.payload), Buffer.from(joined.payload));
+      for (const p of data.payload) assert.equal(p.buffer, whole.buffer);
     }),
     { numRuns: RUNS },
   );
