@@ -106,7 +106,7 @@ test('a fork that throws and a process that never says running are retried with 
   await conn.stop();
 });
 
-test('an agent that says it is stopping (clawbridge stop) is not started again', async () => {
+test('an agent that says it is stopping (clawbridge stop) is not started again by itself, only by start()', async () => {
   const { conn, children } = memoryHost(() => new MemoryChild());
   await settle(5);
   children[0]!.emit('message', { type: 'stopping' });
@@ -114,5 +114,12 @@ test('an agent that says it is stopping (clawbridge stop) is not started again',
   await settle(60);
   assert.equal(children.length, 1);
   assert.equal(conn.hostState().kind, 'stopped');
-  await assert.rejects(conn.call('status', {}), /the agent has stopped; restart Clawbridge/);
+  await assert.rejects(
+    conn.call('status', {}),
+    /the agent has stopped; start it from the tray menu \(Start agent\)/,
+  );
+  conn.start();
+  await settle(5);
+  assert.equal(children.length, 2, 'Start agent forks a new agent process');
+  await conn.stop();
 });
