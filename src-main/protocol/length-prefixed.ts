@@ -26,30 +26,17 @@ export class LengthPrefixedDecoder {
   /** @param maxFrame largest payload accepted, in bytes */
   constructor(private readonly maxFrame: number) {}
 
-  /** @throws ClawError('FRAME_TOO_LARGE') when a header announces more than maxFrame bytes. */
+  /**
+   * Whole frames, each in one buffer: a frame within one chunk is a view of it, one that spans chunks
+   * is joined (copied). See pushPieces for the copy-free form.
+   * @throws ClawError('FRAME_TOO_LARGE') when a header announces more than maxFrame bytes.
+   */
   push(chunk: Buffer): Buffer[] {
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
-    const frames: Buffer[] = [];
-    while (this.buffered >= LENGTH_HEADER_BYTES) {
-      const head = this.peekHeader();
-      if (head > this.maxFrame) {
-        throw new ClawError(
-          'FRAME_TOO_LARGE',
-          `frame of ${head} bytes exceeds the limit of ${this.maxFrame} bytes`,
-        );
-      }
-      if (this.buffered < LENGTH_HEADER_BYTES + head) break;
-      this.consume(LENGTH_HEADER_BYTES);
-      frames.push(this.consume(head));
-    }
-    return frames;
+    return this.pushPieces(chunk).map((pieces) => (pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)));
   }
 
   /**
-   * Like `push`, but a frame that arrived across several chunks comes back as the list of its pieces
+   * The frames completed by `chunk`; one that arrived across several chunks comes back as the list of its pieces
    * (views into those chunks, in order) instead of being copied into one buffer: a TLS socket hands
    * out 16 KiB at a time, so a 64 KiB frame is four or five pieces, and copying them cost a receiving
    * agent ~18 % of its CPU in a bulk transfer. A frame within one chunk is a list of one.
@@ -105,30 +92,5 @@ export class LengthPrefixedDecoder {
       }
     }
     return pieces;
-  }
-
-  private consume(n: number): Buffer {
-    if (n === 0) return Buffer.alloc(0);
-    this.buffered -= n;
-    const first = this.chunks[0]!;
-    if (first.length === n) {
-      this.chunks.shift();
-      return first;
-    }
-    if (first.length > n) {
-      this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let off = 0;
-    while (off < n) {
-      const c = this.chunks[0]!;
-      const take = Math.min(c.length, n - off);
-      c.copy(out, off, 0, take);
-      off += take;
-      if (take === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(take);
-    }
-    return out;
   }
 }
