@@ -26,7 +26,7 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import { cliJson, startProcess, startRelay, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { cliJson, startRelay, startRelayAgent, stopAll, tempHome, type Proc } from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -41,20 +41,7 @@ const body = randomBytes(3 * 1024 * 1024 + 17);
 
 async function startAgent(name: 'a' | 'b', relayUrl: string): Promise<Proc> {
   homes[name] = tempHome(`e2e-${name}`);
-  const proc = startProcess([
-    'agent',
-    '--home',
-    homes[name],
-    '--name',
-    name,
-    '--relay',
-    relayUrl,
-    '--listen',
-    '127.0.0.1:0',
-    '--ui-listen',
-    '127.0.0.1:0',
-  ]);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
+  const proc = await startRelayAgent(homes[name], name, relayUrl, ['--ui-listen', '127.0.0.1:0']);
   ids[name] = (await cliJson<{ fingerprint: string }>(['id', '--home', homes[name]])).fingerprint;
   return proc;
 }

@@ -37,8 +37,8 @@ import {
   cli,
   cliJson,
   peerOf,
-  startProcess,
   startRelay,
+  startRelayAgent,
   stopAll,
   tempHome,
   waitFor,
@@ -61,18 +61,7 @@ interface Node {
 
 async function startNode(name: string, relayUrl: string): Promise<Node> {
   const home = tempHome(`contract-${name}`);
-  const proc = startProcess([
-    'agent',
-    '--home',
-    home,
-    '--name',
-    name,
-    '--relay',
-    relayUrl,
-    '--listen',
-    '127.0.0.1:0',
-  ]);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
+  const proc = await startRelayAgent(home, name, relayUrl);
   const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
   return { home, fingerprint, proc };
 }

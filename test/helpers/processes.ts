@@ -179,6 +179,32 @@ export async function waitFor<T>(
 }
 
 /**
+ * `clawbridge agent` for `home` named `name` on `relayUrl`, its direct listener on a free loopback port
+ * (and `extra` flags, e.g. `--ui-listen 127.0.0.1:0`); resolves once it says it runs.
+ */
+export async function startRelayAgent(
+  home: string,
+  name: string,
+  relayUrl: string,
+  extra: string[] = [],
+): Promise<Proc> {
+  const proc = startProcess([
+    'agent',
+    '--home',
+    home,
+    '--name',
+    name,
+    '--relay',
+    relayUrl,
+    '--listen',
+    '127.0.0.1:0',
+    ...extra,
+  ]);
+  await proc.waitForLine(new RegExp(`agent ${name} running`));
+  return proc;
+}
+
+/**
  * Two agents `a` and `b` on `relayUrl` (direct listener and web UI on free ports), paired by code from
  * the CLI: `b` joins `a`'s code with `--allow` (what `a` may do on `b`) and `a` approves it.
  */
@@ -188,17 +214,11 @@ export async function pairedAgents(
   allow = 'terminal',
 ): Promise<{ homeA: string; homeB: string; a: Proc; b: Proc }> {
   const [homeA, homeB] = labels.map((l) => tempHome(l)) as [string, string];
-  const agent = (home: string, name: string) =>
-    startProcess(
-      ['agent', '--home', home, '--name', name, '--relay', relayUrl].concat([
-        '--listen',
-        '127.0.0.1:0',
-        '--ui-listen',
-        '127.0.0.1:0',
-      ]),
-    );
-  const [a, b] = [agent(homeA, 'a'), agent(homeB, 'b')];
-  await Promise.all([a.waitForLine(/agent a running/), b.waitForLine(/agent b running/)]);
+  const ui = ['--ui-listen', '127.0.0.1:0'];
+  const [a, b] = await Promise.all([
+    startRelayAgent(homeA, 'a', relayUrl, ui),
+    startRelayAgent(homeB, 'b', relayUrl, ui),
+  ]);
   const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', homeA]);
   const join = cli(['pair', 'join', code, '--home', homeB, '--timeout', '30s', '--allow', allow]);
   await waitFor(

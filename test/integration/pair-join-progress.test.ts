@@ -12,6 +12,7 @@ import {
   cliJson,
   startProcess,
   startRelay,
+  startRelayAgent,
   stopAll,
   tempHome,
   waitFor,
@@ -26,21 +27,12 @@ const agents: Record<string, Proc> = {};
 
 before(async () => {
   relayUrl = (await startRelay()).url;
-  for (const name of ['a', 'b'] as const) {
-    homes[name] = tempHome(name);
-    agents[name] = startProcess([
-      'agent',
-      '--home',
-      homes[name],
-      '--name',
-      name,
-      '--relay',
-      relayUrl,
-      '--listen',
-      '127.0.0.1:0',
-    ]);
-  }
-  await Promise.all(Object.entries(agents).map(([n, p]) => p.waitForLine(new RegExp(`agent ${n} running`))));
+  await Promise.all(
+    (['a', 'b'] as const).map(async (name) => {
+      homes[name] = tempHome(name);
+      agents[name] = await startRelayAgent(homes[name], name, relayUrl);
+    }),
+  );
 });
 
 test('pair new says how to approve; pair join shows the fingerprints to compare before approval', async () => {

@@ -9,6 +9,7 @@ import {
   cliJson,
   startProcess,
   startRelay,
+  startRelayAgent,
   stopAll,
   tempHome,
   waitFor,
@@ -26,21 +27,12 @@ const pending = (home: string) => cliJson<PendingInfo[]>(['pending', '--home', h
 
 before(async () => {
   relayUrl = (await startRelay()).url;
-  for (const name of ['a', 'b', 'c'] as const) {
-    homes[name] = tempHome(name);
-    agents[name] = startProcess([
-      'agent',
-      '--home',
-      homes[name],
-      '--name',
-      name,
-      '--relay',
-      relayUrl,
-      '--listen',
-      '127.0.0.1:0',
-    ]);
-  }
-  await Promise.all(Object.entries(agents).map(([n, p]) => p.waitForLine(new RegExp(`agent ${n} running`))));
+  await Promise.all(
+    (['a', 'b', 'c'] as const).map(async (name) => {
+      homes[name] = tempHome(name);
+      agents[name] = await startRelayAgent(homes[name], name, relayUrl);
+    }),
+  );
 });
 
 test('code → pending via code → approve → paired, both online; the code is single use', async () => {
