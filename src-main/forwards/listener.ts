@@ -3,6 +3,7 @@
  * address is taken or not local, half-open sockets (a client's FIN must not close our write side) that
  * start paused (nothing is read before the handler is ready for it).
  */
+import { LOCAL_SOCKET_HIGH_WATER_BYTES } from './splice.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ClawError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
@@ -32,12 +33,15 @@ export async function listenTcp(
   onConnection: (socket: Socket) => void,
 ): Promise<TcpListener> {
   const sockets = new Set<Socket>();
-  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    socket.setNoDelay(true);
-    onConnection(socket);
-  });
+  const server = createServer(
+    { allowHalfOpen: true, pauseOnConnect: true, highWaterMark: LOCAL_SOCKET_HIGH_WATER_BYTES },
+    (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      socket.setNoDelay(true);
+      onConnection(socket);
+    },
+  );
   const wanted = formatHostPort(host, port);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, wanted)));

@@ -5,6 +5,13 @@
  */
 import type { Duplex } from 'node:stream';
 
+/**
+ * Write buffer of the local TCP sockets of forwards and exits, in bytes (256 KiB: four mux DATA frames).
+ * A frame from a direct link arrives as the 16 KiB pieces the TLS socket decrypted; with the default
+ * 16 KiB mark `pipe` would pause after each piece and every piece would cost its own write(2).
+ */
+export const LOCAL_SOCKET_HIGH_WATER_BYTES = 256 * 1024;
+
 /** Byte counts reported as they flow, for per-forward counters. */
 export interface SpliceCounters {
   /** Bytes that came from the remote side and went to the local client. */
@@ -48,7 +55,24 @@ export function splice(local: Duplex, remote: Duplex, counters?: SpliceCounters)
       local.on('data', (c: Buffer) => counters.bytesOut(c.length));
       remote.on('data', (c: Buffer) => counters.bytesIn(c.length));
     }
+    // Registered before pipe's own listener: what one tick delivers leaves in one writev, not a write each.
+    remote.on('data', corkUntilNextTick(local));
     local.pipe(remote);
     remote.pipe(local);
   });
+}
+
+/** A 'data' listener that corks `dest` on a tick's first chunk and uncorks it when the tick is over. */
+function corkUntilNextTick(dest: Duplex): () => void {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    dest.uncork();
+  };
+  return () => {
+    if (corked || dest.destroyed) return;
+    corked = true;
+    dest.cork();
+    process.nextTick(uncork);
+  };
 }

@@ -16,7 +16,7 @@ import { formatHostPort } from '../core/host-port.js';
 import type { MuxStream } from '../mux/stream.js';
 import { checkDestination, describeAddresses, systemLookup, type LookupAll } from './destination-check.js';
 import { malformedPatterns } from './destination-policy.js';
-import { splice } from './splice.js';
+import { LOCAL_SOCKET_HIGH_WATER_BYTES, splice } from './splice.js';
 import {
   ConnectStatus,
   encodeConnectResult,
@@ -209,7 +209,14 @@ function connectOnce(
   signal: AbortSignal,
 ): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = open({ host: address, port, allowHalfOpen: true, noDelay: true });
+    const socket = open({
+      host: address,
+      port,
+      allowHalfOpen: true,
+      noDelay: true,
+      // net.Socket hands its options to stream.Duplex, which takes the mark; @types/node omits it here.
+      highWaterMark: LOCAL_SOCKET_HIGH_WATER_BYTES,
+    } as TcpNetConnectOpts);
     const fail = (err: Error) => {
       cleanup();
       socket.destroy();
