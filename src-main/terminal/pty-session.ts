@@ -9,7 +9,7 @@
  * destroys a read side that has not closed 200 ms after the process was reaped, which a paused one
  * never does. See `drainAfterHangup` and `checkGone`.
  */
-import { accessSync, constants as fsConstants, readSync, writeSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readSync } from 'node:fs';
 import { constants, homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { spawn, type IPty } from 'node-pty';
@@ -201,26 +201,8 @@ export class PtySession {
     return this.events.on('exit', listener);
   }
 
-  /**
-   * Input for the process. node-pty (Unix) writes every chunk with fs.write on libuv's thread pool, so
-   * a keystroke waits for a pool thread to wake and costs the agent a thread hand-off both ways. While
-   * node-pty has nothing queued (so nothing of ours can be overtaken) the bytes go straight to the
-   * master, which node-pty opened non-blocking; what the PTY cannot take now (EAGAIN, a short write)
-   * or an error goes to node-pty's queue, which retries and reports as before.
-   */
   write(data: Uint8Array): void {
-    if (this.exited) return;
-    let bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const internals = this.pty as unknown as PtyInternals;
-    if (internals._writeStream?._writeQueue?.length === 0 && typeof internals._fd === 'number') {
-      try {
-        bytes = bytes.subarray(writeSync(internals._fd, bytes));
-      } catch {
-        // EAGAIN (the PTY's input buffer is full) or a closed PTY: node-pty's queue takes it from here.
-      }
-      if (bytes.length === 0) return;
-    }
-    this.pty.write(bytes);
+    if (!this.exited) this.pty.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
   /**

@@ -22,8 +22,6 @@ import {
 import type { PtySession } from './pty-session.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import {
-  INPUT_ACK_DELAY_MS,
-  INPUT_ACK_STEP,
   INPUT_DRAIN_POLL_MS,
   INPUT_HIGH_WATER,
   UNACKED_HIGH_WATER,
@@ -193,7 +191,7 @@ export class ServerSession {
           );
         }
         this.opts.pty.write(frame.data);
-        return this.scheduleInputAck();
+        return this.ackInput();
       case 'resize':
         return this.resize(frame.cols, frame.rows);
       case 'ack':
@@ -210,46 +208,29 @@ export class ServerSession {
     }
   }
 
-  /** Written input is ACKed at once when it reaches INPUT_ACK_STEP, else with the next output or a timer. */
-  private scheduleInputAck(): void {
-    if (this.inputWritten() - this.inputAcked >= INPUT_ACK_STEP) return this.ackInput();
-    this.armInputTimer(INPUT_ACK_DELAY_MS);
-  }
-
   /**
-   * Acknowledges the input node-pty has handed to the PTY, then polls while some is still queued,
-   * because node-pty does not say when its queue drains. The client sends at most INPUT_HIGH_WATER
-   * unacknowledged bytes, so the stream is never paused for input — a paused stream would also hold
-   * back the output ACKs behind it, and a program blocked on output would never read its input again.
+   * Acknowledges input once node-pty has handed it to the PTY, polling because node-pty does not say
+   * when its queue drains. The client sends at most INPUT_HIGH_WATER unacknowledged bytes, so the stream
+   * is never paused for input — a paused stream would also hold back the output ACKs behind it, and a
+   * program blocked on output would never read its input again.
    */
   private ackInput(): void {
-    clearTimeout(this.inputPoll);
-    this.inputPoll = undefined;
-    const done = this.inputWritten();
+    const done = this.inputReceived - this.opts.pty.inputQueued;
     if (done > this.inputAcked && this.stream) {
       this.inputAcked = done;
       this.stream.write(encodeTerminalFrame({ type: 'ack', offset: done }));
     }
-    if (this.inputAcked < this.inputReceived) this.armInputTimer(INPUT_DRAIN_POLL_MS);
-  }
-
-  private inputWritten(): number {
-    return this.inputReceived - this.opts.pty.inputQueued;
-  }
-
-  private armInputTimer(ms: number): void {
-    if (this.gone || !this.stream) return;
-    this.inputPoll ??= setTimeout(() => {
-      this.inputPoll = undefined;
-      this.ackInput();
-    }, ms);
+    if (this.inputAcked < this.inputReceived && !this.gone && this.stream) {
+      this.inputPoll ??= setTimeout(() => {
+        this.inputPoll = undefined;
+        this.ackInput();
+      }, INPUT_DRAIN_POLL_MS);
+    }
   }
 
   private onOutput(chunk: Buffer): void {
     this.ring.append(chunk);
     if (this.stream) for (const frame of encodeDataFrames(chunk)) this.send(frame);
-    // After the output, in the same write: the client passes the echo on before it reads the ACK.
-    if (this.inputReceived > this.inputAcked) this.ackInput();
     this.updateFlow();
   }
 

@@ -40,18 +40,5 @@ export const INPUT_HIGH_WATER = 256 * 1024;
 /** How often the serving agent checks whether node-pty has written queued input, in ms (10). */
 export const INPUT_DRAIN_POLL_MS = 10;
 
-/**
- * Input written to the PTY and not yet acknowledged after which the serving agent ACKs at once, in
- * bytes (64 KiB, a quarter of INPUT_HIGH_WATER): a paste keeps flowing with most of its window open.
- */
-export const INPUT_ACK_STEP = 64 * 1024;
-
-/**
- * Longest the serving agent holds back the ACK of written input, in ms (50). A key's ACK leaves with its
- * echo, which follows within a millisecond, instead of as a message of its own that both agents must
- * handle while the echo is on its way; this timer is for input that prints nothing.
- */
-export const INPUT_ACK_DELAY_MS = 50;
-
 /** Pause between attempts to resume a session while its peer is unreachable, in ms (500). */
 export const RESUME_RETRY_MS = 500;

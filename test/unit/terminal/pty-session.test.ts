@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExitStatus } from '../../../src-main/protocol/terminal-frames.js';
@@ -108,36 +107,3 @@ test('findExecutable looks where execvp would', { skip }, () => {
   assert.equal(findExecutable('bin/sh', '/', ''), '/bin/sh');
   assert.equal(findExecutable('', '/', '/bin'), undefined);
 });
-
-test(
-  'input written straight to the PTY and input node-pty queues arrive whole and in order',
-  { skip },
-  async () => {
-    // 1 MiB in chunks of several sizes, written at once: the first chunks go straight to the master
-    // until it is full; from then on node-pty's queue takes them (and later ones) in order.
-    const sizes = [1, 5000, 65_536, 3, 200_000, 17, 100_000];
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (let i = 0; total < 1024 * 1024; i++) {
-      const size = Math.min(sizes[i % sizes.length]!, 1024 * 1024 - total);
-      chunks.push(Buffer.from(Array.from({ length: size }, (_, j) => 0x21 + ((total + j) % 90))));
-      total += size;
-    }
-    const expected = Buffer.concat(chunks);
-    const digest = createHash('sha256').update(expected).digest('hex');
-    const pty = PtySession.spawn({
-      command: ['sh', '-c', `stty raw -echo && head -c ${total} | sha256sum`],
-      cols: 80,
-      rows: 24,
-    });
-    const out: Buffer[] = [];
-    pty.onData((c) => out.push(c));
-    const exited = new Promise<ExitStatus>((resolve) => pty.onExit(resolve));
-    // Let stty take effect before the first byte, or the line discipline would cook it.
-    await new Promise((r) => setTimeout(r, 300));
-    for (const c of chunks) pty.write(c);
-    assert.ok(pty.inputQueued > 0, 'the PTY filled up and node-pty queued the rest');
-    assert.deepEqual(await exited, { code: 0 });
-    assert.match(Buffer.concat(out).toString(), new RegExp(digest));
-  },
-);
