@@ -38,7 +38,8 @@ function localPort(json: string): number {
   return parseHostPort((JSON.parse(json) as { local: string }).local).port;
 }
 
-async function prepareForward(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
+/** A TCP forward on `pair`'s agent a to the sink through b: the path of the forward rows. */
+export async function prepareForward(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
   const added = await pair.onA([
     'forward',
     'add',
@@ -56,7 +57,8 @@ async function prepareForward(pair: AgentPair, sinkPort: number): Promise<NamedP
   return { name: `forward-${pair.mode}`, open, setupMs: setup.ms, short: true, close: () => undefined };
 }
 
-async function prepareSocks(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
+/** A SOCKS5 proxy on `pair`'s agent a exiting at b: the path of the socks rows. */
+export async function prepareSocks(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
   const port = localPort(await pair.onA(['proxy', 'add', '--socks', '127.0.0.1:0', '--via', 'b', '--json']));
   const open = () => socksStream(port, sinkPort);
   const setup = await timed(() => firstEcho(open));

@@ -34,6 +34,8 @@ export interface AgentPair {
   readonly mode: PairMode;
   /** Home of agent `a`, for `--home` of the CLI commands that drive it. */
   readonly homeA: string;
+  /** The built CLI the pair runs. */
+  readonly cli: string;
   /** Time from starting the processes to `b` being online on the path, in ms. */
   readonly readyMs: number;
   /** Runs `clawbridge ARGS --home A` to its end and returns its stdout. */
@@ -42,11 +44,11 @@ export interface AgentPair {
   stop(): Promise<void>;
 }
 
-/** Runs one `clawbridge` command to its end and returns its stdout. */
-export function runCli(args: string[]): Promise<string> {
+/** Runs one `clawbridge` command (of the build at `cli`) to its end and returns its stdout. */
+export function runCli(args: string[], cli = CLI): Promise<string> {
   return runToEnd(
     process.execPath,
-    [CLI, ...args],
+    [cli, ...args],
     CLI_TIMEOUT_MS,
     `clawbridge ${args.slice(0, 2).join(' ')}`,
   );
@@ -59,11 +61,11 @@ interface ListedPeer {
   path: string | null;
 }
 
-async function waitForPath(homeA: string, peer: string, mode: PairMode): Promise<void> {
+async function waitForPath(homeA: string, peer: string, mode: PairMode, cli: string): Promise<void> {
   const deadline = performance.now() + PATH_TIMEOUT_MS;
   let last = 'never listed';
   while (performance.now() < deadline) {
-    const list = JSON.parse(await runCli(['peers', '--json', '--home', homeA])) as ListedPeer[];
+    const list = JSON.parse(await runCli(['peers', '--json', '--home', homeA], cli)) as ListedPeer[];
     const p = list.find((x) => x.name === peer);
     if (p?.online && p.path === mode) return;
     last = p ? `online ${p.online}, path ${p.path ?? 'none'}` : 'not listed';
@@ -72,8 +74,11 @@ async function waitForPath(homeA: string, peer: string, mode: PairMode): Promise
   throw new Error(`peer ${peer} was not online on the ${mode} path within ${PATH_TIMEOUT_MS} ms (${last})`);
 }
 
-/** Starts the relay (relay mode), agents a and b, adds them as each other's peers, waits for the path. */
-export async function startAgentPair(mode: PairMode): Promise<AgentPair> {
+/**
+ * Starts the relay (relay mode), agents a and b, adds them as each other's peers, waits for the path.
+ * `cli` is the build to run: bench/compare.ts starts a pair of another commit's build next to ours.
+ */
+export async function startAgentPair(mode: PairMode, cli = CLI): Promise<AgentPair> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-agents-'));
   const homeA = join(dir, 'a');
@@ -88,7 +93,7 @@ export async function startAgentPair(mode: PairMode): Promise<AgentPair> {
   try {
     let pathArgs = ['--listen', '127.0.0.1:0'];
     if (mode === 'relay') {
-      const relay = launch(process.execPath, [CLI, 'relay', '--no-tls', '--listen', '127.0.0.1:0'], env);
+      const relay = launch(process.execPath, [cli, 'relay', '--no-tls', '--listen', '127.0.0.1:0'], env);
       procs.push(relay);
       const [, url] = await relay.waitFor(/relay listening on (ws:\/\/\S+)/, START_TIMEOUT_MS, 'relay');
       pathArgs = ['--relay', url!, '--no-direct'];
@@ -96,7 +101,7 @@ export async function startAgentPair(mode: PairMode): Promise<AgentPair> {
     const startAgent = async (name: string, home: string) => {
       const agent = launch(
         process.execPath,
-        [...AGENT_NODE_ARGS, CLI, 'agent', '--home', home, '--name', name, ...pathArgs],
+        [...AGENT_NODE_ARGS, cli, 'agent', '--home', home, '--name', name, ...pathArgs],
         env,
       );
       procs.push(agent);
@@ -109,14 +114,15 @@ export async function startAgentPair(mode: PairMode): Promise<AgentPair> {
     };
     const [a, b] = await Promise.all([startAgent('a', homeA), startAgent('b', homeB)]);
     const hint = (x: { listen: string }) => (mode === 'direct' ? ['--address', x.listen] : []);
-    await runCli(['peers', 'add', b.fingerprint, '--name', 'b', ...hint(b), '--home', homeA]);
-    await runCli(['peers', 'add', a.fingerprint, '--name', 'a', ...hint(a), '--home', homeB]);
-    await waitForPath(homeA, 'b', mode);
+    await runCli(['peers', 'add', b.fingerprint, '--name', 'b', ...hint(b), '--home', homeA], cli);
+    await runCli(['peers', 'add', a.fingerprint, '--name', 'a', ...hint(a), '--home', homeB], cli);
+    await waitForPath(homeA, 'b', mode, cli);
     return {
       mode,
       homeA,
       readyMs: performance.now() - t0,
-      onA: (args) => runCli([...args, '--home', homeA]),
+      cli,
+      onA: (args) => runCli([...args, '--home', homeA], cli),
       stop,
     };
   } catch (err) {

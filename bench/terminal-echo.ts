@@ -59,11 +59,11 @@ export interface EchoTerminal {
   close(): Promise<void>;
 }
 
-/** Opens `clawbridge term b` on `cat` (ECHO_COMMAND) in a PTY and waits for the remote program. */
-export function openEchoTerminal(homeA: string): Promise<EchoTerminal> {
+/** Opens `clawbridge term b` (of the build at `cli`) on `cat` (ECHO_COMMAND) in a PTY and waits for it. */
+export function openEchoTerminal(homeA: string, cli = CLI): Promise<EchoTerminal> {
   return openEchoPty(
     process.execPath,
-    [CLI, 'term', 'b', '--home', homeA, '--', ...ECHO_COMMAND],
+    [cli, 'term', 'b', '--home', homeA, '--', ...ECHO_COMMAND],
     'clawbridge term b',
   );
 }

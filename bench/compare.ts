@@ -1,0 +1,106 @@
+/**
+ * `npm run bench:compare -- REF [--only ROW,…]`: the same rows for the build of git revision REF and for
+ * this checkout's build, measured side by side in one run — the two builds' downloads taking turns,
+ * their keystrokes in alternating blocks — so a change is judged against its baseline under the same
+ * load of the machine. Two `npm run bench` runs minutes apart differ by ±20 % here, more than most
+ * changes do. REF is built (tsc only) in a temporary git worktree that shares node_modules; each build
+ * gets its own pair of agents (and relay), started from its own CLI.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareForward, prepareSocks } from './agent-paths.js';
+import { REPO_ROOT, startChild } from './child.js';
+import { CLI, startAgentPair, type AgentPair, type PairMode } from './cli-agents.js';
+import { COMPARE_ROWS, formatComparison, parseCompareArgs } from './compare-report.js';
+import { measureSideBySide, type NamedPath } from './side-by-side.js';
+import type { BenchResult } from './table.js';
+import { measureTerminalEcho, openEchoTerminal, type EchoClient } from './terminal-echo.js';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Checks REF out into a temporary worktree and builds its CLI; returns the worktree and the CLI. */
+function buildRevision(ref: string): { dir: string; cli: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-bench-compare-'));
+  execFileSync('git', ['worktree', 'add', '--detach', '--force', dir, ref], {
+    cwd: REPO_ROOT,
+    stdio: 'ignore',
+  });
+  const remove = () => {
+    spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: REPO_ROOT, stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    log(`building ${ref} in ${dir}…`);
+    const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+      cwd: dir,
+      stdio: 'inherit',
+    });
+    const cli = join(dir, 'bin', 'clawbridge.js');
+    if (built.status !== 0 || !existsSync(cli))
+      throw new Error(`${ref} did not build (tsc exit ${built.status})`);
+    return { dir, cli, remove };
+  } catch (err) {
+    remove();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const { ref, rows } = parseCompareArgs(process.argv.slice(2));
+  const base = buildRevision(ref);
+  const stops: Array<() => Promise<void> | void> = [base.remove];
+  const sink = startChild('./peer-child.ts');
+  stops.unshift(() => sink.stop());
+  const baseResults: BenchResult[] = [];
+  const headResults: BenchResult[] = [];
+  try {
+    const { port: sinkPort } = await sink.request<{ port: number }>('start', { kind: 'tcp' });
+    for (const mode of ['direct', 'relay'] as const satisfies readonly PairMode[]) {
+      const wanted = rows.filter(
+        (r) => r.endsWith(`-${mode}`) || (mode === 'direct' && r === 'term-echo-idle'),
+      );
+      if (wanted.length === 0) continue;
+      log(`starting agents of ${ref} and of this checkout (${mode})…`);
+      const pairs: [AgentPair, AgentPair] = [
+        await startAgentPair(mode, base.cli),
+        await startAgentPair(mode, CLI),
+      ];
+      stops.unshift(...pairs.map((p) => () => p.stop()));
+      const tag = (name: string, i: number) => (i === 0 ? `${name}@base` : name);
+      const paths: NamedPath[] = [];
+      for (const row of wanted.filter((r) => !r.startsWith('term-echo'))) {
+        const prepare = row.startsWith('forward') ? prepareForward : prepareSocks;
+        for (const [i, pair] of pairs.entries())
+          paths.push({ ...(await prepare(pair, sinkPort)), name: tag(row, i), short: false });
+      }
+      if (paths.length > 0) collect((await measureSideBySide(paths, log)).results);
+      const echoRow = wanted.find((r) => r.startsWith('term-echo'));
+      if (echoRow) {
+        const clients: EchoClient[] = pairs.map((pair, i) => ({
+          name: tag(echoRow, i),
+          open: () => openEchoTerminal(pair.homeA, pair.cli),
+        }));
+        collect((await measureTerminalEcho(clients, null, log)).results);
+      }
+    }
+  } finally {
+    for (const stop of stops) await stop();
+  }
+  process.stdout.write(`${formatComparison(ref, rows, baseResults, headResults)}\n`);
+
+  function collect(results: readonly BenchResult[]): void {
+    for (const r of results) {
+      if (r.name.endsWith('@base')) baseResults.push({ ...r, name: r.name.slice(0, -'@base'.length) });
+      else if ((COMPARE_ROWS as readonly string[]).includes(r.name)) headResults.push(r);
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});
