@@ -12,8 +12,6 @@ import {
   timingSafeEqual,
   type Hash,
 } from 'node:crypto';
-import { expand, extract } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { ClawError } from '../core/errors.js';
 import { MAC_BYTES, TAG_BYTES } from './e2e-messages.js';
 
@@ -45,7 +43,30 @@ export function expandLabel(
   info[0] = full.length;
   info.set(full, 1);
   info.set(context, 1 + full.length);
-  return expand(sha256, secret, info, length);
+  return hkdfExpand(secret, info, length);
+}
+
+/*
+ * HKDF-SHA256 (RFC 5869) on node:crypto's HMAC, not a JavaScript hash: a process's first link runs the
+ * key schedule cold, where @noble/hashes took ~15 ms on each side of a relay link's set-up (profiled);
+ * OpenSSL's HMAC takes microseconds from the first call. The known-answer vectors pin the result.
+ */
+
+/** HKDF-Extract(salt, IKM) = HMAC-SHA256(salt, IKM). */
+function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac('sha256', salt).update(ikm).digest());
+}
+
+/** HKDF-Expand(PRK, info, L): T(i) = HMAC-SHA256(PRK, T(i−1) ‖ info ‖ i), the first L bytes of T(1) ‖ T(2)…. */
+function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  if (length > 255 * SECRET_BYTES) throw new RangeError(`HKDF-Expand cannot make ${length} bytes`);
+  const out = new Uint8Array(length);
+  let block: Uint8Array = new Uint8Array(0);
+  for (let i = 1, at = 0; at < length; i++, at += SECRET_BYTES) {
+    block = createHmac('sha256', prk).update(block).update(info).update(Uint8Array.of(i)).digest();
+    out.set(block.subarray(0, Math.min(SECRET_BYTES, length - at)), at);
+  }
+  return out;
 }
 
 /** Secrets and keys of the handshake phase, all derived from the X25519 secret and TH2. */
@@ -64,7 +85,7 @@ export interface HandshakeSecrets {
 
 /** Derives the handshake secrets. `th2` is the transcript hash through msg2's cleartext header. */
 export function deriveHandshakeSecrets(sharedSecret: Uint8Array, th2: Uint8Array): HandshakeSecrets {
-  const handshakeSecret = extract(sha256, sharedSecret, th2);
+  const handshakeSecret = hkdfExtract(th2, sharedSecret);
   return {
     handshakeSecret,
     r2iKey: expandLabel(handshakeSecret, 'r2i hs key'),
