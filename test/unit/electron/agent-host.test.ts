@@ -182,7 +182,7 @@ test(
   'an agent stopped on request (agent.stop, as clawbridge stop sends) stays stopped until start(); Quit is final',
   { timeout: 60_000 },
   async () => {
-    const { conn, fake } = host(quietHome('stopreq'));
+    const { conn, fake, states } = host(quietHome('stopreq'));
     try {
       await stateWhere(conn, (s) => s.kind === 'running');
       await conn.call('agent.stop', {});
@@ -190,17 +190,22 @@ test(
       await new Promise((r) => setTimeout(r, FAST.firstMs * 2));
       assert.equal(fake.forked.length, 1, 'not restarted by itself');
       await assert.rejects(conn.call('status', {}), /start it from the tray menu \(Start agent\)/);
+      const before = states.length;
       conn.start();
       await stateWhere(conn, (s) => s.kind === 'running');
-      assert.equal(fake.forked.length, 2);
+      // One new process; on a loaded machine a start may fail and be retried like any other start
+      // (CI once saw a third fork), but only through 'restarting' with its reason, never silently.
+      const retries = states.slice(before).filter((s) => s.kind === 'restarting');
+      assert.equal(fake.forked.length, 2 + retries.length, JSON.stringify(states.slice(before)));
       assert.equal((await conn.call('status', {})).name, 'stopreq');
     } finally {
       await conn.stop();
     }
+    const forks = fake.forked.length;
     conn.start();
     await new Promise((r) => setTimeout(r, FAST.firstMs * 2));
     assert.equal(conn.hostState().kind, 'stopped', 'after Quit, start() does nothing');
-    assert.equal(fake.forked.length, 2);
+    assert.equal(fake.forked.length, forks);
   },
 );
 
