@@ -37,6 +37,7 @@ import {
 import type { PairingDeps } from './ports.js';
 import type { PeerRecord, RelaySetting } from './settings.js';
 import { sourceOf, uniquePeerName } from './pending.js';
+import { addressBlock } from '../core/address-block.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
 import type { Duplex } from 'node:stream';
 import type { Link } from '../transport/link.js';
@@ -165,7 +166,10 @@ export class Pairing {
     try {
       const hello = await held.first(PAIR_STEP_TIMEOUT_MS);
       if (!isPairHello(hello)) return held.close('expected a pairing hello');
-      const source = { address: link.remote, limitKey: `ip:${sourceOf(link.remote) ?? link.remote}` };
+      const source = {
+        address: link.remote,
+        limitKey: `ip:${addressBlock(sourceOf(link.remote) ?? link.remote)}`,
+      };
       await this.acceptPairing(held, hello, source, parsed.data.addresses);
     } catch (err) {
       this.deps.log.info({ remote: link.remote }, `LAN pairing ended: ${(err as Error).message}`);

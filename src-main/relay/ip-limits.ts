@@ -1,8 +1,11 @@
+import { addressBlock } from '../core/address-block.js';
+
 /**
  * Per-IP admission (architecture.md §Relay): at most `connectionsPerIp` open connections, and at most
  * `authAttemptsPerMinute` new connections per minute (a token bucket with that burst, refilled
  * continuously). Each connection is one authentication attempt: counting at connect time refuses an
- * abusive address before the relay spends a random challenge or a signature check on it.
+ * abusive address before the relay spends a random challenge or a signature check on it. An IPv6
+ * client is counted by its /64 (core/address-block.ts): a host can use any address of its /64.
  */
 
 /** Why an address was refused; the names match RelayCloseCode. */
@@ -61,7 +64,7 @@ export class IpLimiter {
 
   /** A connection admitted earlier has closed. */
   release(ip: string): void {
-    const entry = this.entries.get(ip);
+    const entry = this.entries.get(addressBlock(ip));
     if (entry && entry.connections > 0) entry.connections -= 1;
   }
 
@@ -73,17 +76,18 @@ export class IpLimiter {
     }
   }
 
-  /** Addresses currently tracked (for tests and stats). */
+  /** Addresses (IPv6: /64 blocks) currently tracked (for tests and stats). */
   get size(): number {
     return this.entries.size;
   }
 
   private refill(ip: string): IpEntry {
     const now = this.now();
-    let entry = this.entries.get(ip);
+    const key = addressBlock(ip);
+    let entry = this.entries.get(key);
     if (!entry) {
       entry = { connections: 0, tokens: this.attemptsPerMinute, refilledAt: now };
-      this.entries.set(ip, entry);
+      this.entries.set(key, entry);
       return entry;
     }
     const elapsed = Math.max(0, now - entry.refilledAt);

@@ -1,19 +1,14 @@
 /**
  * Admission for connections to the direct listener that are not yet a link (TCP accepted, TLS and the
  * admit step not done). Until then the remote is anonymous and every connection costs a file descriptor
- * and TLS state, so the listener counts them per source address and in total and turns away the excess
+ * and TLS state, so the listener counts them per source (an IPv4 address or an IPv6 /64, core/address-block.ts) and in total and turns away the excess
  * before spending anything more on them. Pure bookkeeping: the listener owns the sockets and the timers.
  */
 
-/** `::ffff:1.2.3.4` (IPv4 seen through a dual-stack socket) and `1.2.3.4` are the same source. */
-export function sourceAddress(address: string): string {
-  const lower = address.toLowerCase();
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(lower);
-  return mapped ? mapped[1]! : lower;
-}
+import { addressBlock } from '../core/address-block.js';
 
 export class HandshakeGuard {
-  /** Connections counted per normalised source; a source leaves the map when its count drops to 0. */
+  /** Connections counted per source block; a source leaves the map when its count drops to 0. */
   private readonly bySource = new Map<string, number>();
   private count = 0;
 
@@ -31,7 +26,7 @@ export class HandshakeGuard {
 
   /** Counts a new connection from `source` and returns true, or returns false (counting nothing) if a cap is reached. */
   tryAdmit(source: string): boolean {
-    const key = sourceAddress(source);
+    const key = addressBlock(source);
     const n = this.bySource.get(key) ?? 0;
     if (n >= this.maxPerSource || this.count >= this.maxTotal) return false;
     this.bySource.set(key, n + 1);
@@ -41,7 +36,7 @@ export class HandshakeGuard {
 
   /** A connection admitted earlier became a link or closed. Call exactly once per admitted connection. */
   release(source: string): void {
-    const key = sourceAddress(source);
+    const key = addressBlock(source);
     const n = this.bySource.get(key);
     if (n === undefined) return; // never admitted: nothing to give back
     if (n <= 1) this.bySource.delete(key);
@@ -54,9 +49,9 @@ export class HandshakeGuard {
     return this.count;
   }
 
-  /** Connections counted now from one source (normalised like tryAdmit). */
+  /** Connections counted now from the source's block (an IPv4 address or an IPv6 /64). */
   from(source: string): number {
-    return this.bySource.get(sourceAddress(source)) ?? 0;
+    return this.bySource.get(addressBlock(source)) ?? 0;
   }
 
   /** Sources with at least one connection counted (the map never keeps idle sources). */

@@ -80,3 +80,16 @@ test('normalizeIp: IPv4-mapped IPv6 is the same client as plain IPv4', () => {
   assert.equal(normalizeIp('::1'), '::1');
   assert.equal(normalizeIp(undefined), 'unknown');
 });
+
+test('IPv6 clients count by /64: fresh addresses of one block share its connections and attempts', () => {
+  const clock = fakeClock();
+  const ips = new IpLimiter(2, 3, clock.now);
+  assert.equal(ips.admit('2001:db8:aa:1::1'), undefined);
+  assert.equal(ips.admit('2001:db8:aa:1::2'), undefined);
+  assert.equal(ips.admit('2001:db8:aa:1::3'), 'TOO_MANY_CONNECTIONS');
+  ips.release('2001:db8:aa:1::1');
+  assert.equal(ips.admit('2001:db8:aa:1:1:2:3:4'), undefined, 'a slot of the block, freed');
+  assert.equal(ips.canAttempt('2001:db8:aa:1::9'), false, 'the block has spent its 3 attempts');
+  assert.equal(ips.admit('2001:db8:aa:2::1'), undefined, 'the neighbouring /64 is another client');
+  assert.equal(ips.size, 2);
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HandshakeGuard, sourceAddress } from '../../../src-main/transport/handshake-guard.js';
+import { HandshakeGuard } from '../../../src-main/transport/handshake-guard.js';
 
 test('HandshakeGuard: the (K+1)th connection from one source is refused; other sources still get in', () => {
   const guard = new HandshakeGuard(3, 100);
@@ -49,12 +49,14 @@ test('HandshakeGuard: an IPv4-mapped IPv6 address counts as its IPv4 address', (
   assert.equal(guard.sources, 0);
 });
 
-test('sourceAddress: normalises mapped IPv4 and case; leaves other addresses alone', () => {
-  assert.equal(sourceAddress('::ffff:127.0.0.1'), '127.0.0.1');
-  assert.equal(sourceAddress('127.0.0.1'), '127.0.0.1');
-  assert.equal(sourceAddress('2001:DB8::1'), '2001:db8::1');
-  assert.equal(sourceAddress('::1'), '::1');
-  assert.equal(sourceAddress('::ffff:7f00:1'), '::ffff:7f00:1', 'hex form is not dotted IPv4: left as is');
+test('HandshakeGuard: IPv6 sources count by /64 — a host cannot spread over its own block', () => {
+  const guard = new HandshakeGuard(2, 10);
+  assert.equal(guard.tryAdmit('2001:db8:1:2::a'), true);
+  assert.equal(guard.tryAdmit('2001:DB8:1:2:ffff:ffff:ffff:ffff'), true);
+  assert.equal(guard.tryAdmit('2001:db8:1:2:dead:beef::1'), false, 'a third address of the same /64');
+  assert.equal(guard.tryAdmit('2001:db8:1:3::a'), true, 'the next /64 is another source');
+  guard.release('2001:0db8:0001:0002:0000:0000:0000:000a');
+  assert.equal(guard.from('2001:db8:1:2::77'), 1);
 });
 
 test('HandshakeGuard: caps must be positive integers', () => {
