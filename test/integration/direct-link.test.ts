@@ -56,6 +56,26 @@ test('pinned TLS 1.3 both ways: frames flow in order, peer ids are the fingerpri
   await listener.close();
 });
 
+test('each dialing identity presents its own certificate, redial after redial (contexts are per identity)', async () => {
+  const { a, b, listener, accepted, refused, address } = await setup();
+  const c = await testIdentity('c');
+  for (const who of [a, c, a, c]) {
+    const link = await dialDirect({ identity: who, address, expectedPeer: b.fingerprint }).catch(
+      (err: unknown) => err as Error,
+    );
+    if (who === a) assert.ok(!(link instanceof Error), 'a is admitted');
+    else assert.ok(link instanceof Error, 'c is refused: it is not a peer');
+    if (!(link instanceof Error)) link.close();
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    accepted.map((l) => l.peerId),
+    [a.fingerprint, a.fingerprint],
+  );
+  assert.deepEqual(refused, [c.fingerprint, c.fingerprint]);
+  await listener.close();
+});
+
 test('a wrong pinned fingerprint is refused with tls fingerprint mismatch', async () => {
   const { a, listener, address } = await setup();
   const c = await testIdentity('c');
