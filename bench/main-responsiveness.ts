@@ -109,7 +109,7 @@ interface MainSide {
   stop(): Promise<void>;
 }
 
-async function quietHome(dir: string, name: string): Promise<string> {
+function quietHome(dir: string, name: string): string {
   const home = join(dir, name);
   new SettingsStore(home).update((s) => ({
     ...s,
@@ -118,7 +118,7 @@ async function quietHome(dir: string, name: string): Promise<string> {
     lan: false,
     ui: { listen: null, allowRemote: false },
   }));
-  return Promise.resolve(home);
+  return home;
 }
 
 async function startMainSide(mode: Mode, home: string): Promise<MainSide> {
@@ -165,8 +165,8 @@ async function measureMode(mode: Mode, mib: number): Promise<ModeResult> {
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-main-'));
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
-    const homeA = await quietHome(dir, 'a');
-    const homeB = await quietHome(dir, 'b');
+    const homeA = quietHome(dir, 'a');
+    const homeB = quietHome(dir, 'b');
     const b = launch(process.execPath, [CLI, 'agent', '--home', homeB], {
       ...process.env,
       CLAWBRIDGE_LOG: 'warn',

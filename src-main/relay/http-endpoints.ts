@@ -8,7 +8,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokenMatches } from './auth.js';
-import { normalizeIp, type IpLimiter } from './ip-limits.js';
+import { addressBlock } from '../core/address-block.js';
+import type { IpLimiter } from './ip-limits.js';
 import type { RelayMetrics } from './metrics.js';
 
 /** Sent with 429: the per-IP attempt bucket refills continuously, a minute refills it completely. */
@@ -35,7 +36,8 @@ export function relayHttpHandler(
   const authorized = (req: IncomingMessage, res: ServerResponse): boolean => {
     const token = opts.metricsToken;
     if (token === undefined) return true;
-    const ip = normalizeIp(req.socket.remoteAddress);
+    // The client's IPv4 address or IPv6 /64: what the per-IP limits count, and what the logs name.
+    const ip = addressBlock(req.socket.remoteAddress);
     if (!opts.ips.canAttempt(ip)) {
       opts.metrics.authFailures.inc({ reason: 'metrics_rate_limited' });
       text(res, 429, 'too many authentication attempts from this address', {

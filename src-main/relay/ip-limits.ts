@@ -19,12 +19,6 @@ interface IpEntry {
   refilledAt: number;
 }
 
-/** `::ffff:1.2.3.4` and `1.2.3.4` are the same client for per-IP limits. */
-export function normalizeIp(address: string | undefined): string {
-  if (!address) return 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
 /** One minute in ms: the period of authAttemptsPerMinute. */
 const MINUTE_MS = 60_000;
 

@@ -32,7 +32,8 @@ import { resolveRelayLimits, type RelayLimits } from '../protocol/relay-limits.j
 import { checkHello } from './auth.js';
 import { RelayConn } from './connection.js';
 import { relayHttpHandler } from './http-endpoints.js';
-import { IpLimiter, normalizeIp } from './ip-limits.js';
+import { addressBlock } from '../core/address-block.js';
+import { IpLimiter } from './ip-limits.js';
 import { RelayMetrics } from './metrics.js';
 import { RelayRouter } from './router.js';
 
@@ -191,7 +192,8 @@ class Relay {
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     this.sockets.add(ws);
     ws.once('close', () => this.sockets.delete(ws));
-    const ip = normalizeIp(req.socket.remoteAddress);
+    // The client's IPv4 address or IPv6 /64: what the per-IP limits count, and what the logs name.
+    const ip = addressBlock(req.socket.remoteAddress);
     const refusal = this.ips.admit(ip);
     if (refusal) {
       ws.on('error', () => undefined);

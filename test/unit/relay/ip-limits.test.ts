@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IpLimiter, normalizeIp } from '../../../src-main/relay/ip-limits.js';
+import { IpLimiter } from '../../../src-main/relay/ip-limits.js';
 
 /** A clock the test moves by hand. */
 function fakeClock() {
@@ -74,11 +74,12 @@ test('attempts that are not connections (GET /metrics with a token) share the bu
   assert.equal(ips.canAttempt('1.1.1.1'), true, 'the bucket refills as usual (and never went below 0)');
 });
 
-test('normalizeIp: IPv4-mapped IPv6 is the same client as plain IPv4', () => {
-  assert.equal(normalizeIp('::ffff:10.0.0.1'), '10.0.0.1');
-  assert.equal(normalizeIp('10.0.0.1'), '10.0.0.1');
-  assert.equal(normalizeIp('::1'), '::1');
-  assert.equal(normalizeIp(undefined), 'unknown');
+test('an IPv4-mapped IPv6 address is the same client as plain IPv4', () => {
+  const ips = new IpLimiter(1, 100, fakeClock().now);
+  assert.equal(ips.admit('::ffff:10.0.0.1'), undefined);
+  assert.equal(ips.admit('10.0.0.1'), 'TOO_MANY_CONNECTIONS');
+  ips.release('10.0.0.1');
+  assert.equal(ips.admit('::ffff:10.0.0.1'), undefined);
 });
 
 test('IPv6 clients count by /64: fresh addresses of one block share its connections and attempts', () => {
