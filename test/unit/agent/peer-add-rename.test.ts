@@ -4,20 +4,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { composeAgent } from '../../../src-main/agent/compose-agent.js';
 import { addPeer } from '../../../src-main/agent/peer-api.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
 import { methodParams } from '../../../src-main/api/contract.js';
 import { testIdentity } from '../../helpers/identities.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 async function agentWithPeer() {
   const agent = composeAgent({
     identity: await testIdentity('rename-a'),
-    settings: new SettingsStore(mkdtempSync(join(tmpdir(), 'cb-peer-add-'))),
+    settings: new SettingsStore(tempDir('cb-peer-add-')),
     logger: pino({ level: 'silent' }),
   });
   const fp = (await testIdentity('rename-b')).fingerprint;

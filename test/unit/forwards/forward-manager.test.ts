@@ -5,10 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { composeAgent } from '../../../src-main/agent/compose-agent.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
 import { isClawError } from '../../../src-main/core/errors.js';
@@ -18,6 +15,7 @@ import type { RetryTimers } from '../../../src-main/forwards/retry-schedule.js';
 import { fakeClock } from './fake-clock.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { closedPort, echoServer, memoryExit, memoryLogger, RawClient, type ExitOptions } from './fixtures.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const echo = await echoServer(' bye');
 const cleanups: (() => unknown)[] = [];
@@ -26,11 +24,7 @@ after(async () => {
   for (const c of cleanups) await c();
 });
 
-async function setup(
-  home = mkdtempSync(join(tmpdir(), 'cb-fwd-')),
-  exitOpts: ExitOptions = {},
-  timers?: RetryTimers,
-) {
+async function setup(home = tempDir('cb-fwd-'), exitOpts: ExitOptions = {}, timers?: RetryTimers) {
   const { log, lines } = memoryLogger();
   const agent = composeAgent({
     identity: await testIdentity('fwd'),
