@@ -2,14 +2,15 @@
  * `clawbridge relay`: loads or creates the relay's TLS certificate, starts the server, prints the one
  * line scripts wait for, and logs to stderr.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { ClawError } from '../core/errors.js';
+import { ClawError, errorMessage } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
-import { generateIdentity } from '../crypto/identity.js';
+import { generateIdentity, loadIdentity } from '../crypto/identity.js';
 import { fingerprintOfCert } from '../crypto/signature.js';
 import { resolveHome } from '../agent/home-dir.js';
+import { nodeKeyFileSystem, writeFileDurably } from '../agent/identity-store.js';
 import { startRelayServer } from '../relay/server.js';
 import { X509Certificate } from 'node:crypto';
 
@@ -41,18 +42,46 @@ async function relayTls(opts: RelayCliOptions): Promise<{ certPem: string; keyPe
     });
     return { certPem, keyPem };
   }
-  const home = resolveHome(opts.home);
+  return loadOrCreateRelayTls(resolveHome(opts.home));
+}
+
+/** Files of the relay's own self-signed TLS identity in its home: clients pin its fingerprint. */
+export const RELAY_CERT_FILE = 'relay-tls.crt';
+export const RELAY_KEY_FILE = 'relay-tls.key';
+
+/**
+ * The relay's self-signed certificate and key from `home`, created on first start. Clients pin its
+ * fingerprint, so a damaged or half-present pair is an error naming the files, never silently replaced
+ * by a new identity; a new pair is written key first, each file whole or not at all (a crash in
+ * between leaves a key without a certificate, which the next start replaces: nobody pinned it yet).
+ */
+export async function loadOrCreateRelayTls(home: string): Promise<{ certPem: string; keyPem: string }> {
   await mkdir(home, { recursive: true, mode: 0o700 });
-  const certPath = join(home, 'relay-tls.crt');
-  const keyPath = join(home, 'relay-tls.key');
-  const existing = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]).catch(
-    () => undefined,
-  );
-  if (existing) return { certPem: existing[0], keyPem: existing[1] };
+  const fs = nodeKeyFileSystem;
+  const certPath = join(home, RELAY_CERT_FILE);
+  const keyPath = join(home, RELAY_KEY_FILE);
+  const [cert, key] = await Promise.all([fs.read(certPath), fs.read(keyPath)]);
+  if (cert !== undefined && key !== undefined) {
+    const [certPem, keyPem] = [cert.toString('utf8'), key.toString('utf8')];
+    try {
+      loadIdentity(certPem, keyPem);
+    } catch (err) {
+      throw new ClawError(
+        'CONFIG_INVALID',
+        `relay TLS identity in ${home} is damaged (${errorMessage(err)}); restore ${RELAY_CERT_FILE} and ${RELAY_KEY_FILE} from a backup, or move both away to create a new one (clients pinned the old fingerprint and will need the new one)`,
+      );
+    }
+    return { certPem, keyPem };
+  }
+  if (cert !== undefined) {
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `relay TLS identity in ${home} is incomplete: found only ${RELAY_CERT_FILE}; restore ${RELAY_KEY_FILE}, or move ${RELAY_CERT_FILE} away to create a new identity`,
+    );
+  }
   const id = await generateIdentity('clawbridge relay');
-  await writeFile(`${keyPath}.tmp`, id.keyPem, { mode: 0o600 });
-  await rename(`${keyPath}.tmp`, keyPath);
-  await writeFile(certPath, id.certPem, { mode: 0o644 });
+  await writeFileDurably(fs, keyPath, id.keyPem, 0o600);
+  await writeFileDurably(fs, certPath, id.certPem, 0o644);
   return { certPem: id.certPem, keyPem: id.keyPem };
 }
 
