@@ -22,7 +22,7 @@ export const LONG_BYTES = Number(process.env.CLAWBRIDGE_BENCH_LONG_MIB ?? 1024) 
  */
 export const LONG_WARMUP_BYTES = Math.min(64 * MiB, LONG_BYTES);
 /** Long downloads per path; the paths take turns (a, b, c, a, b, c) and the row is their median. */
-export const LONG_TURNS = 2;
+export const LONG_TURNS = 3;
 /** A long download that takes longer than this (ms) fails the row: at 20 MB/s 1 GiB takes 54 s. */
 export const LONG_DEADLINE_MS = 120_000;
 /** Bytes of one short download, each on a new connection (4 MiB). */
