@@ -9,7 +9,13 @@ import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { NodeIdentityPort, Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
 import type { TrustStore } from './trust-store.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
-import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from './settings.js';
+import {
+  DEFAULT_ALLOW,
+  PERMISSIONS,
+  type PeerRecord,
+  type Permission,
+  type RelaySetting,
+} from './settings.js';
 import {
   describePeerAddress,
   describePeerState,
@@ -37,6 +43,7 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
     addressesKnown: entry.record.addresses.length,
     directOffHere: agent.settings.get().listen === null,
     directOffThere: entry.directOffThere === true,
+    homeRelayKnown: entry.record.homeRelay !== undefined,
     lostAt: !active && entry.links.since ? entry.links.since.getTime() : undefined,
   });
 }
@@ -132,6 +139,10 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
       `${fingerprint.slice(0, 8)} is already the peer '${existing.name}'; add --rename to call it '${p.name}'`,
     );
   }
+  const homeRelay = p.relay !== undefined ? givenHomeRelay(p, existing?.homeRelay) : existing?.homeRelay;
+  if (p.relay === undefined && p.relayFingerprint !== undefined) {
+    throw new ClawError('BAD_ARGUMENT', "--relay-fingerprint pins the peer's relay: add --relay URL");
+  }
   const pending = agent.trust.pending().find((x) => x.fingerprint === fingerprint);
   const addresses = [
     ...new Set([
@@ -140,20 +151,51 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
       ...(pending?.addresses ?? []),
     ]),
   ];
-  const record = {
+  // A known peer keeps what was set or learned about it (permissions unless given, certificate, forward
+  // limits, home relay): adding it again renames it or adds an address, nothing else.
+  const record: PeerRecord = {
+    ...existing,
     fingerprint,
     name: p.name,
     allow: p.allow ?? existing?.allow ?? DEFAULT_ALLOW,
     addresses,
     addedAt: existing?.addedAt ?? new Date().toISOString(),
-    ...(existing?.cert ? { cert: existing.cert } : {}),
-    ...(existing?.forwardTo ? { forwardTo: existing.forwardTo } : {}),
+    ...(homeRelay ? { homeRelay } : {}),
   };
   // Adding a node by hand answers its pending request and lifts any block (the store does all three).
   agent.trust.addPeer(record);
   const entry = agent.trackPeer(record);
   agent.changed();
   return peerInfo(agent, entry);
+}
+
+/**
+ * The home relay given with `peers add --relay`: a ws:// or wss:// URL, pinned only when wss:// (ws://
+ * has no certificate). The token an invite saved for the same URL is kept.
+ */
+function givenHomeRelay(
+  p: Pick<MethodParams<'peers.add'>, 'relay' | 'relayFingerprint'>,
+  known: RelaySetting | undefined,
+): RelaySetting {
+  const raw = p.relay!;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '') {
+    throw new ClawError('BAD_ARGUMENT', `--relay must be a ws:// or wss:// URL, got '${raw}'`);
+  }
+  if (url.protocol === 'ws:' && p.relayFingerprint !== undefined) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      'a ws:// relay has no certificate to pin: use its wss:// URL or leave out --relay-fingerprint',
+    );
+  }
+  const fingerprint = p.relayFingerprint !== undefined ? parseFingerprint(p.relayFingerprint) : undefined;
+  const token = known?.url === raw ? known.token : undefined;
+  return { url: raw, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) };
 }
 
 export function removePeer(agent: PeersHost, ref: string): { name: string; fingerprint: string } {

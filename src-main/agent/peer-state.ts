@@ -42,6 +42,8 @@ export interface PeerStateFacts {
   directOffHere: boolean;
   /** The peer's hello announced no direct address: its listener is off (or loopback-only elsewhere). */
   directOffThere: boolean;
+  /** The peer's home relay is known (its hello, its invite, or `peers add --relay`): dialed on demand. */
+  homeRelayKnown: boolean;
   /**
    * When the peer's last link went down, if it was linked while this agent runs: dials failing after
    * that mean it went away (offline), not that it cannot be reached (unreachable).
@@ -60,6 +62,8 @@ export interface PeerStateView {
 export const WAITING_DETAIL = 'waiting for their approval';
 export const REFUSED_DETAIL = 'refused by them (removed or rejected us)';
 export const NOTHING_TO_TRY_DETAIL = 'no shared relay and no direct address';
+/** How to reach a peer homed on a relay this node does not use, before its hello could say so. */
+export const OTHER_RELAY_HINT = 'peers add FINGERPRINT --name NAME --relay URL';
 
 /** Dial errors that say the peer is simply not there, rather than that something is broken. */
 const ABSENT_CODES: readonly ErrorCode[] = ['PEER_OFFLINE'];
@@ -101,7 +105,9 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
   // other relays). Whatever direct dials say then, "offline" is the useful word.
   if (facts.relay.lastCode !== undefined && ABSENT_CODES.includes(facts.relay.lastCode)) {
     const direct = facts.direct.lastError !== undefined ? `; direct: ${facts.direct.lastError}` : '';
-    return off('offline', `not connected to a relay this node shares${direct}`);
+    // Never linked, so we cannot know its relay: it may be on one of its own rather than not running.
+    const elsewhere = facts.homeRelayKnown ? '' : ` (or it uses another relay: ${OTHER_RELAY_HINT})`;
+    return off('offline', `not connected to a relay this node shares${elsewhere}${direct}`);
   }
   if (!newest) return off('offline', null);
   if (facts.lostAt !== undefined) {

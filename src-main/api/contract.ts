@@ -39,6 +39,13 @@ export const methodParams = {
       allow: allowList.optional(),
       /** Allowed to rename a node that is already a peer under another name (else BAD_ARGUMENT). */
       rename: z.boolean().optional(),
+      /**
+       * The peer's home relay (ws:// or wss:// URL), for a node on a relay this one does not use: dialed
+       * on demand until the peer's hello says where it lives. Without it, learned from that hello.
+       */
+      relay: z.string().min(1).max(300).optional(),
+      /** Pin of that relay's self-signed certificate (wss:// only). */
+      relayFingerprint: z.string().min(1).max(200).optional(),
     })
     .strict(),
   'peers.allow': z.object({ peer: peerRef, permission: permissionSchema }).strict(),

@@ -123,23 +123,37 @@ export function registerClientCommands(program: Command): void {
     .description('trust a node by its fingerprint; a link comes up once it has added this node too')
     .requiredOption('--name <name>', 'a short name for the peer')
     .option('--address <host:port>', "hint for the peer's direct address (learned automatically otherwise)")
-    .option('--allow <list>', 'what the peer may do here: terminal,forward,relay or none', 'terminal,forward')
+    .option(
+      '--allow <list>',
+      'what the peer may do here: terminal,forward,relay or none (a new peer: terminal,forward; a known one keeps its own)',
+    )
     .option('--rename', 'the node is already a peer under another name: call it --name now')
+    .option('--relay <url>', "the peer's relay, when it is not on one this node uses (learned otherwise)")
+    .option('--relay-fingerprint <hex>', "pin that relay's self-signed TLS certificate")
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(
       async (
         fingerprint: string,
-        opts: HomeOpts & { name: string; address?: string; allow: string; rename?: boolean },
+        opts: HomeOpts & {
+          name: string;
+          address?: string;
+          allow?: string;
+          rename?: boolean;
+          relay?: string;
+          relayFingerprint?: string;
+        },
         cmd: Command,
       ) => {
         const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
         const peer = await call(all, 'peers.add', {
           fingerprint,
           name: opts.name,
-          allow: parseAllow(opts.allow),
+          ...(opts.allow !== undefined ? { allow: parseAllow(opts.allow) } : {}),
           ...(opts.address ? { address: opts.address } : {}),
           ...(opts.rename ? { rename: true } : {}),
+          ...(opts.relay !== undefined ? { relay: opts.relay } : {}),
+          ...(opts.relayFingerprint !== undefined ? { relayFingerprint: opts.relayFingerprint } : {}),
         });
         if (all.json) printJson(peer);
         else

@@ -201,3 +201,76 @@ test('a bare code with no relay and no LAN listener says there is no path to the
   );
   await c.stop();
 });
+
+test('peers added by fingerprint on two relays link once one side names the other relay (--relay)', async () => {
+  const relay1 = await startTestRelay(tempHome('relay3'), false);
+  const relay2 = await startTestRelay(tempHome('relay4'), false);
+  const homeA = tempHome('xd');
+  const homeB = tempHome('xe');
+  const a = startAgent(homeA, 'a', ['--relay', relay1.url]);
+  const b = startAgent(homeB, 'b', ['--relay', relay2.url]);
+  await a.waitForLine(/agent a running/);
+  await b.waitForLine(/agent b running/);
+  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homeA]);
+  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
+
+  // By fingerprint alone neither can learn where the other lives: the line says what to do.
+  assert.equal((await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA])).code, 0);
+  assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeB])).code, 0);
+  const stuck = await waitFor(
+    'A gives up on b for now',
+    async () => {
+      const p = await peerOf(homeA, 'b');
+      return p?.stateDetail?.includes('uses another relay') ? p : undefined;
+    },
+    20_000,
+  );
+  assert.match(stuck.stateDetail ?? '', /--relay URL/);
+
+  // One side naming the other's relay is enough: A dials it on demand, and B learns A's from the hello.
+  const bad = await cli([
+    'peers',
+    'add',
+    idB.fingerprint,
+    '--name',
+    'b',
+    '--relay',
+    'http://x',
+    '--home',
+    homeA,
+  ]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--relay must be a ws:\/\/ or wss:\/\/ URL/);
+  const named = await cli([
+    'peers',
+    'add',
+    idB.fingerprint,
+    '--name',
+    'b',
+    '--relay',
+    relay2.url,
+    '--home',
+    homeA,
+  ]);
+  assert.equal(named.code, 0, named.stderr);
+  const via = await waitFor(
+    'A reaches b on its relay',
+    () => linkedVia(homeA, 'b', [relay2.url]),
+    30_000,
+  ).catch((err: Error) => assert.fail(`${err.message}\n--- a ---\n${a.stderr()}\n--- b ---\n${b.stderr()}`));
+  assert.equal(via.relay, relay2.url);
+  const term = await cli(['term', 'b', '--home', homeA, '--', 'sh', '-c', 'echo named-$((40+2))']);
+  assert.equal(term.code, 0, term.stderr);
+  assert.match(term.stdout, /named-42/);
+
+  // Adding a known peer again (a rename) keeps what it may do and where it lives.
+  assert.equal((await cli(['peers', 'deny', 'b', 'forward', '--home', homeA])).code, 0);
+  const renamed = await cli(['peers', 'add', idB.fingerprint, '--name', 'bee', '--rename', '--home', homeA]);
+  assert.equal(renamed.code, 0, renamed.stderr);
+  const bee = await peerOf(homeA, 'bee');
+  assert.deepEqual(bee?.allow, ['terminal']);
+  assert.equal(savedConfig(homeA).peers.find((p) => p.name === 'bee')?.homeRelay?.url, relay2.url);
+
+  await Promise.all([a.stop(), b.stop()]);
+  await Promise.all([relay1.proc.stop(), relay2.proc.stop()]);
+});

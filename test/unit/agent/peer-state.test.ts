@@ -18,6 +18,7 @@ const base = (over: Partial<PeerStateFacts> = {}): PeerStateFacts => ({
   addressesKnown: 1,
   directOffHere: false,
   directOffThere: false,
+  homeRelayKnown: true,
   ...over,
 });
 
@@ -108,6 +109,17 @@ test('offline: the relay says the peer is not connected, or nothing is known yet
     'not connected to a relay this node shares; direct: connect ECONNREFUSED 127.0.0.1:1',
   );
   assert.match(notOnlineLine('b', view), /^peer b is offline \(/);
+  // Never linked and no home relay known: it may simply live on another relay, and the line says how.
+  const elsewhere = describePeerState(
+    base({
+      homeRelayKnown: false,
+      relay: { lastError: 'peer offline', lastCode: 'PEER_OFFLINE', lastErrorAt: 3 },
+    }),
+  );
+  assert.equal(
+    elsewhere.stateDetail,
+    'not connected to a relay this node shares (or it uses another relay: peers add FINGERPRINT --name NAME --relay URL)',
+  );
   assert.deepEqual(describePeerState(base()), { state: 'offline', stateDetail: null, relayReason: null });
 });
 
