@@ -23,6 +23,8 @@ import { fingerprintOfCert } from '../crypto/signature.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { SocketLink } from './socket-link.js';
 import { HandshakeGuard } from './handshake-guard.js';
+import { AttemptLimiter } from '../core/attempt-limiter.js';
+import { addressBlock } from '../core/address-block.js';
 import type { Link } from './link.js';
 
 export interface TlsIdentity {
@@ -44,6 +46,16 @@ export const MAX_PENDING_HANDSHAKES_PER_SOURCE = 16;
  * ~12 MB and 256 fds, a quarter of the common 1024 soft fd limit, leaving room for links and terminals.
  */
 export const MAX_PENDING_HANDSHAKES = 256;
+/**
+ * Connections one source (an IPv4 address or an IPv6 /64) may open to the direct listener per
+ * HANDSHAKE_RATE_WINDOW_MS (120 a minute). Each costs a TLS handshake (ECDHE and a signature, 1–2 ms of
+ * CPU) before its node is known, so the pending caps alone would let one address keep the agent busy
+ * by connecting in a loop, holding only a few at a time. A node redials with backoff (1 s and up), so
+ * even a dozen nodes behind one NAT address stay well below it.
+ */
+export const MAX_HANDSHAKES_PER_SOURCE_PER_WINDOW = 120;
+/** The window of MAX_HANDSHAKES_PER_SOURCE_PER_WINDOW, in ms (one minute). */
+export const HANDSHAKE_RATE_WINDOW_MS = 60_000;
 /** Largest preamble frame (a refusal reason), in bytes. */
 const MAX_PREAMBLE = 1024;
 const PREAMBLE_ACCEPT = 0x00;
@@ -94,6 +106,8 @@ export interface DirectListenerOptions {
   maxPendingPerSource?: number;
   /** Overrides MAX_PENDING_HANDSHAKES (tests). */
   maxPendingTotal?: number;
+  /** Overrides MAX_HANDSHAKES_PER_SOURCE_PER_WINDOW and HANDSHAKE_RATE_WINDOW_MS (tests). */
+  handshakeRate?: { perWindow: number; windowMs: number };
 }
 
 export interface DirectListener {
@@ -115,6 +129,10 @@ export async function listenDirect(opts: DirectListenerOptions): Promise<DirectL
     opts.maxPendingPerSource ?? MAX_PENDING_HANDSHAKES_PER_SOURCE,
     opts.maxPendingTotal ?? MAX_PENDING_HANDSHAKES,
   );
+  const rate = new AttemptLimiter(
+    opts.handshakeRate?.perWindow ?? MAX_HANDSHAKES_PER_SOURCE_PER_WINDOW,
+    opts.handshakeRate?.windowMs ?? HANDSHAKE_RATE_WINDOW_MS,
+  );
   /** Unauthenticated connections by connectionKey; calling the value takes one off the caps and the clock. */
   const pending = new Map<string, () => void>();
   const server: Server = createServer({
@@ -132,8 +150,9 @@ export async function listenDirect(opts: DirectListenerOptions): Promise<DirectL
   // and destroying the raw socket destroys that too.
   server.on('connection', (raw: Socket) => {
     const source = raw.remoteAddress;
-    if (source === undefined || !guard.tryAdmit(source)) {
-      raw.destroy(); // over a cap (or already gone): spend nothing more on it
+    // Over the rate or a cap (or already gone): spend nothing more on it, not even a handshake.
+    if (source === undefined || rate.attempt(addressBlock(source)) > 0 || !guard.tryAdmit(source)) {
+      raw.destroy();
       return;
     }
     const key = connectionKey(raw);

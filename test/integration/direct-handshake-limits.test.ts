@@ -214,3 +214,34 @@ test(
     await listener.close();
   },
 );
+
+test(
+  'rate: one address connecting in a loop is closed at once after its quota, before any handshake; others still link; the quota comes back',
+  { timeout: 20_000 },
+  async () => {
+    const windowMs = 1500;
+    const { a, b, listener, links, address } = await setup({ handshakeRate: { perWindow: 3, windowMs } });
+    const port = listener.port;
+    // Three connections that close at once, as a loop would: they count though none held a slot long.
+    for (let i = 0; i < 3; i++) {
+      const x = await attacker(port, { from: '127.0.0.2' });
+      x.socket.destroy();
+    }
+    const t0 = Date.now();
+    const fourth = await attacker(port, { from: '127.0.0.2', send: HALF_CLIENT_HELLO });
+    const ms = await fourth.closedAfter;
+    assert.ok(ms !== undefined && ms < 1000, `the fourth from 127.0.0.2 was closed after ${ms} ms`);
+    // Another address is not affected.
+    const link = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint, timeoutMs: BOUND_MS });
+    assert.equal(link.peerId, b.fingerprint);
+    link.close();
+    // Once the window has passed, 127.0.0.2 is admitted again: its half-sent handshake is waited for.
+    await sleep(Math.max(0, windowMs + 100 - (Date.now() - t0)));
+    const later = await attacker(port, { from: '127.0.0.2', send: HALF_CLIENT_HELLO });
+    const closedSoon = await Promise.race([later.closedAfter, sleep(700).then(() => 'open' as const)]);
+    assert.equal(closedSoon, 'open', 'admitted again after the window');
+    later.socket.destroy();
+    assert.equal(links.length, 1);
+    await listener.close();
+  },
+);
