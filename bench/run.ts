@@ -8,6 +8,7 @@
  * `{"results":[…],"ratios":{…}}` and progress and notes go to stderr.
  */
 import { cpus, loadavg } from 'node:os';
+import { settle } from './settle.js';
 import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
 import { generateIdentity } from '../src-main/crypto/identity.js';
 import { measureAgentRows } from './agent-paths.js';
@@ -54,9 +55,15 @@ async function row(name: RowName, measure: () => Promise<BenchResult>): Promise<
 }
 
 async function main(): Promise<void> {
-  const started = performance.now();
-  const load = loadavg()[0] ?? 0;
   const cores = cpus().length;
+  const load = await settle({
+    load: () => loadavg()[0] ?? 0,
+    cores,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    now: () => performance.now(),
+    log,
+  });
+  const started = performance.now();
   const [server, client] = await Promise.all([
     generateIdentity('bench server'),
     generateIdentity('bench client'),
