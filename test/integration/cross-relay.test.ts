@@ -228,30 +228,12 @@ test('peers added by fingerprint on two relays link once one side names the othe
   assert.match(stuck.stateDetail ?? '', /--relay URL/);
 
   // One side naming the other's relay is enough: A dials it on demand, and B learns A's from the hello.
-  const bad = await cli([
-    'peers',
-    'add',
-    idB.fingerprint,
-    '--name',
-    'b',
-    '--relay',
-    'http://x',
-    '--home',
-    homeA,
-  ]);
+  const addB = (relay: string) =>
+    cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--relay', relay, '--home', homeA]);
+  const bad = await addB('http://x');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--relay must be a ws:\/\/ or wss:\/\/ URL/);
-  const named = await cli([
-    'peers',
-    'add',
-    idB.fingerprint,
-    '--name',
-    'b',
-    '--relay',
-    relay2.url,
-    '--home',
-    homeA,
-  ]);
+  const named = await addB(relay2.url);
   assert.equal(named.code, 0, named.stderr);
   const via = await waitFor(
     'A reaches b on its relay',
