@@ -71,17 +71,21 @@ const PREPARE = [
 ] as const;
 
 /**
- * Measures ssh-L, ssh-D, forward-direct, socks-direct, forward-relay and socks-relay side by side,
+ * Measures ssh-L, ssh-D, forward-direct, socks-direct, forward-relay and socks-relay (and `alongside`) side by side,
  * then term-echo-idle and term-echo-load. A row that cannot be measured is left out with a note (the
  * caller prints it empty); never throws.
  */
 export async function measureAgentRows(
   log: (line: string) => void,
   only: RowSelection = null,
+  /** Paths prepared elsewhere (raw-tls, direct) that are compared with ssh-L: measured in the same turns. */
+  alongside: readonly NamedPath[] = [],
 ): Promise<AgentRows> {
   const results: BenchResult[] = [];
   const notes: string[] = [];
   const stops: Array<() => Promise<void>> = [];
+  // measureSideBySide closes what it is given; until then `alongside` is ours to close.
+  let handedOver = false;
   const sink = startChild('./peer-child.ts');
   const any = (rows: readonly string[]) => rows.some((r) => selects(only, r));
   const wantsTermEcho = any(['term-echo-idle', 'term-echo-relay', 'ssh-echo', 'term-echo-load']);
@@ -138,6 +142,8 @@ export async function measureAgentRows(
         }
       }
     }
+    paths.unshift(...alongside);
+    handedOver = true;
     if (paths.length > 0) {
       const measured = await measureSideBySide(paths, log);
       results.push(...measured.results);
@@ -194,6 +200,7 @@ export async function measureAgentRows(
   } catch (err) {
     notes.push(`agent rows stopped early: ${(err as Error).message}`);
   } finally {
+    if (!handedOver) await Promise.allSettled(alongside.map(async (p) => p.close()));
     await Promise.all(stops.map((stop) => stop()));
     await sink.stop();
   }

@@ -2,7 +2,8 @@
  * Rows over a direct connection to bench/peer-child.ts: `raw-tcp` (node:net), `raw-tls` (node:tls, TLS
  * 1.3, both sides presenting certificates as our direct link does) and `direct` (our listenDirect /
  * dialDirect Link with our Mux on top). Setup: TCP connect; TCP + TLS handshake; TCP + TLS + preamble
- * + mux OPEN/ACCEPT of the first stream.
+ * + mux OPEN/ACCEPT of the first stream. raw-tls and direct are prepared here and measured side by side
+ * with `ssh -L` (agent-paths.ts), the row `direct` is compared with.
  */
 import { connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -10,10 +11,11 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Identity } from '../src-main/crypto/identity.js';
 import { Mux } from '../src-main/mux/mux.js';
 import { dialDirect } from '../src-main/transport/direct.js';
-import { startChild, type BenchChild } from './child.js';
+import { startChild } from './child.js';
 import { measurePath, timed, type PathUnderTest } from './path.js';
 import { BENCH_MUX_OPTIONS } from './serve.js';
 import { benchIdentity } from './relay-node.js';
+import type { NamedPath } from './side-by-side.js';
 import type { BenchResult } from './table.js';
 
 /** Stream-open timeout for the bench's mux streams, in ms. */
@@ -53,39 +55,53 @@ function tlsStream(port: number, client: Identity): Promise<Duplex> {
   });
 }
 
-async function withPeer(
+/**
+ * Starts a peer child serving `start`, connects to it, and returns the path; closing the path also ends
+ * the child. Prepared paths are measured side by side with the ones they are compared with (run.ts).
+ */
+async function preparePeerPath(
   name: string,
   start: Record<string, unknown>,
-  connect: (child: BenchChild, info: { port: number }) => Promise<PathUnderTest>,
-): Promise<BenchResult> {
+  connect: (port: number) => Promise<PathUnderTest>,
+): Promise<NamedPath> {
   const child = startChild('./peer-child.ts');
   try {
-    const info = await child.request<{ port: number }>('start', start);
-    return await measurePath(name, await connect(child, info));
-  } finally {
+    const { port } = await child.request<{ port: number }>('start', start);
+    const path = await connect(port);
+    return {
+      name,
+      ...path,
+      close: async () => {
+        await path.close();
+        await child.stop();
+      },
+    };
+  } catch (err) {
     await child.stop();
+    throw err;
   }
 }
 
-export function measureRawTcp(): Promise<BenchResult> {
-  return withPeer('raw-tcp', { kind: 'tcp' }, async (_child, { port }) => {
+export async function measureRawTcp(): Promise<BenchResult> {
+  const path = await preparePeerPath('raw-tcp', { kind: 'tcp' }, async (port) => {
     const first = await timed(() => tcpStream(port));
     first.value.destroy();
     return { open: () => tcpStream(port), setupMs: first.ms, close: () => undefined };
   });
+  return measurePath(path.name, path);
 }
 
-export function measureRawTls(server: Identity, client: Identity): Promise<BenchResult> {
-  return withPeer('raw-tls', { kind: 'tls', identity: benchIdentity(server) }, async (_child, { port }) => {
+export function prepareRawTls(server: Identity, client: Identity): Promise<NamedPath> {
+  return preparePeerPath('raw-tls', { kind: 'tls', identity: benchIdentity(server) }, async (port) => {
     const first = await timed(() => tlsStream(port, client));
     first.value.destroy();
     return { open: () => tlsStream(port, client), setupMs: first.ms, close: () => undefined };
   });
 }
 
-export function measureDirect(server: Identity, client: Identity): Promise<BenchResult> {
+export function prepareDirect(server: Identity, client: Identity): Promise<NamedPath> {
   const start = { kind: 'direct', identity: benchIdentity(server), clientFingerprint: client.fingerprint };
-  return withPeer('direct', start, async (_child, { port }) => {
+  return preparePeerPath('direct', start, async (port) => {
     const first = await timed(async () => {
       const link = await dialDirect({
         identity: client,

@@ -13,7 +13,7 @@ import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
 import { generateIdentity } from '../src-main/crypto/identity.js';
 import { measureAgentRows } from './agent-paths.js';
 import { bufferutilLoaded } from './bare-relay.js';
-import { measureDirect, measureRawTcp, measureRawTls } from './direct-paths.js';
+import { measureRawTcp, prepareDirect, prepareRawTls } from './direct-paths.js';
 import { parseOnly, selects, unknownNames } from './only.js';
 import { measureRelayMemory } from './relay-memory.js';
 import { prepareBareRelay, prepareRelay } from './relay-paths.js';
@@ -73,8 +73,19 @@ async function main(): Promise<void> {
   if (unknown.length > 0) notes.push(`--only: no row is called ${unknown.join(', ')}`);
   const results: BenchResult[] = [];
   if (selects(only, 'raw-tcp')) results.push(await row('raw-tcp', measureRawTcp));
-  if (selects(only, 'raw-tls')) results.push(await row('raw-tls', () => measureRawTls(server, client)));
-  if (selects(only, 'direct')) results.push(await row('direct', () => measureDirect(server, client)));
+  // raw-tls and direct are compared with ssh-L: prepared now, measured in turns with it (agent-paths.ts).
+  const alongside: NamedPath[] = [];
+  for (const [name, prepare] of [
+    ['raw-tls', () => prepareRawTls(server, client)],
+    ['direct', () => prepareDirect(server, client)],
+  ] as const) {
+    if (!selects(only, name)) continue;
+    try {
+      alongside.push(await prepare());
+    } catch (err) {
+      notes.push(`${name} not available: ${(err as Error).message}`);
+    }
+  }
   // The relay is compared with the bare relay: both are set up, then measured side by side.
   const relayPaths: NamedPath[] = [];
   for (const [name, prepare] of [
@@ -92,7 +103,7 @@ async function main(): Promise<void> {
   const relays = await measureSideBySide(relayPaths, log);
   results.push(...relays.results);
   notes.push(...relays.notes);
-  const agents = await measureAgentRows(log, only);
+  const agents = await measureAgentRows(log, only, alongside);
   results.push(...agents.results);
   notes.push(...agents.notes);
   // Rows in the table's order, an empty one for any (selected) row that produced nothing at all.
