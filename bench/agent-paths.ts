@@ -38,8 +38,8 @@ function localPort(json: string): number {
   return parseHostPort((JSON.parse(json) as { local: string }).local).port;
 }
 
-/** A TCP forward on `pair`'s agent a to the sink through b: the path of the forward rows. */
-export async function prepareForward(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
+/** Adds a TCP forward on `pair`'s agent a to 127.0.0.1:`remotePort` as b sees it; its local port. */
+export async function addForward(pair: AgentPair, remotePort: number): Promise<number> {
   const added = await pair.onA([
     'forward',
     'add',
@@ -48,10 +48,15 @@ export async function prepareForward(pair: AgentPair, sinkPort: number): Promise
     '--via',
     'b',
     '--remote',
-    `127.0.0.1:${sinkPort}`,
+    `127.0.0.1:${remotePort}`,
     '--json',
   ]);
-  const port = localPort(added);
+  return localPort(added);
+}
+
+/** A TCP forward on `pair`'s agent a to the sink through b: the path of the forward rows. */
+export async function prepareForward(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
+  const port = await addForward(pair, sinkPort);
   const open = () => tcpStream(port);
   const setup = await timed(() => firstEcho(open));
   return { name: `forward-${pair.mode}`, open, setupMs: setup.ms, short: true, close: () => undefined };

@@ -113,6 +113,8 @@ export interface SshForward {
    */
   command: ((remote: string, tty: boolean) => { file: string; args: string[] }) | null;
   notes: string[];
+  /** Local ports of `ssh -L` (to the sink) and `ssh -D`; null when OpenSSH is not available. */
+  ports: { forward: number; socks: number } | null;
   /** Ends sshd and ssh by their PIDs and removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -120,12 +122,24 @@ export interface SshForward {
 /**
  * Starts a private sshd and `ssh -N -L … -D …` towards the bench sink at `sinkPort` (a peer-child in
  * tcp mode). Never throws: when OpenSSH is missing or fails to start, `paths` is empty and `notes` say why.
+ * With `probe: false` the far end is not the bench sink (bench/curl-check.ts: an HTTP server): the
+ * forwards are started but not probed, and `paths` stays empty.
  */
-export async function startSshForward(sinkPort: number, log: (line: string) => void): Promise<SshForward> {
+export async function startSshForward(
+  sinkPort: number,
+  log: (line: string) => void,
+  { probe = true }: { probe?: boolean } = {},
+): Promise<SshForward> {
   const missing = ensureOpenSsh(log);
   const none = () => Promise.resolve();
   if (missing)
-    return { paths: [], command: null, notes: [`ssh-L ${missing}`, `ssh-D ${missing}`], stop: none };
+    return {
+      paths: [],
+      command: null,
+      ports: null,
+      notes: [`ssh-L ${missing}`, `ssh-D ${missing}`],
+      stop: none,
+    };
   const { sshd, ssh, keygen } = findTools() as Required<ReturnType<typeof findTools>>;
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-ssh-'));
   let daemon: ChildProcess | undefined;
@@ -206,7 +220,7 @@ export async function startSshForward(sinkPort: number, log: (line: string) => v
       { name: 'ssh-L', open: () => tcpStream(fwdPort) },
       { name: 'ssh-D', open: () => socksStream(socksPort, sinkPort) },
     ];
-    for (const { name, open } of rows) {
+    for (const { name, open } of probe ? rows : []) {
       try {
         const setup = await timed(() => firstEcho(open));
         paths.push({ name, open, setupMs: setup.ms, short: true, close: () => undefined });
@@ -218,13 +232,14 @@ export async function startSshForward(sinkPort: number, log: (line: string) => v
       file: ssh,
       args: [...(tty ? ['-tt'] : ['-T']), ...login, remote],
     });
-    return { paths, command, notes, stop };
+    return { paths, command, ports: { forward: fwdPort, socks: socksPort }, notes, stop };
   } catch (err) {
     await stop();
     const why = (err as Error).message;
     return {
       paths: [],
       command: null,
+      ports: null,
       notes: [`ssh-L not available: ${why}`, `ssh-D not available: ${why}`],
       stop: none,
     };
