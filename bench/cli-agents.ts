@@ -3,7 +3,10 @@
  * and terminals run), started from the built CLI (bin/clawbridge.js) as a user would: fresh homes in a
  * temp dir, peers added both ways with `clawbridge peers add`, and ready once `peers --json` on `a`
  * shows `b` online on the wanted path. `direct`: both listen on 127.0.0.1:0. `relay`: both run with
- * `--no-direct` against a `clawbridge relay --no-tls` process. Every process is ended by its PID.
+ * `--no-direct` against a `clawbridge relay` process as a user runs one, over wss:// with its own
+ * self-signed certificate, pinned by `--relay-fingerprint`: the TLS to the relay costs every process on
+ * the path CPU (a `--no-tls` relay made the relay rows ~25 % faster than what users get). Every process
+ * is ended by its PID.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,10 +96,18 @@ export async function startAgentPair(mode: PairMode, cli = CLI): Promise<AgentPa
   try {
     let pathArgs = ['--listen', '127.0.0.1:0'];
     if (mode === 'relay') {
-      const relay = launch(process.execPath, [cli, 'relay', '--no-tls', '--listen', '127.0.0.1:0'], env);
+      const relay = launch(
+        process.execPath,
+        [cli, 'relay', '--home', join(dir, 'relay'), '--listen', '127.0.0.1:0'],
+        env,
+      );
       procs.push(relay);
-      const [, url] = await relay.waitFor(/relay listening on (ws:\/\/\S+)/, START_TIMEOUT_MS, 'relay');
-      pathArgs = ['--relay', url!, '--no-direct'];
+      const [, url, fingerprint] = await relay.waitFor(
+        /relay listening on (wss:\/\/\S+) fingerprint ([0-9a-f]{64})/,
+        START_TIMEOUT_MS,
+        'relay',
+      );
+      pathArgs = ['--relay', url!, '--relay-fingerprint', fingerprint!, '--no-direct'];
     }
     const startAgent = async (name: string, home: string) => {
       const agent = launch(
