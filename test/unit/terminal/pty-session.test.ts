@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExitStatus } from '../../../src-main/protocol/terminal-frames.js';
@@ -86,6 +87,40 @@ test('resize reaches the program', { skip }, async () => {
   await exited;
   assert.match(Buffer.concat(chunks).toString(), /50 132/);
 });
+
+test(
+  'input in bursts larger than the PTY takes at once reaches a slow reader whole and in order',
+  { skip },
+  async () => {
+    // Printable bytes only: the raw-mode line discipline passes them as they are. Each 32 KiB burst
+    // overflows the kernel's 4 KiB input buffer, so writes meet EAGAIN and wait in node-pty's queue
+    // while the reader frees room between them: nothing may be lost, doubled or reordered.
+    const bursts = 8;
+    const burstBytes = 32 * 1024;
+    const input = Buffer.alloc(bursts * burstBytes);
+    for (let i = 0; i < input.length; i++) input[i] = 0x20 + ((i * 7 + (i >> 9)) % 95);
+    const pty = PtySession.spawn({
+      command: ['sh', '-c', `stty raw -echo; sleep 0.3; head -c ${input.length} | sha256sum`],
+      cols: 80,
+      rows: 24,
+    });
+    const chunks: Buffer[] = [];
+    pty.onData((c) => chunks.push(c));
+    const exited = new Promise<ExitStatus>((resolve) => pty.onExit(resolve));
+    await new Promise((r) => setTimeout(r, 100)); // stty has run
+    for (let b = 0; b < bursts; b++) {
+      for (let off = 0; off < burstBytes; off += 512) {
+        pty.write(input.subarray(b * burstBytes + off, b * burstBytes + off + 512));
+        // Every other piece a turn passes, so the reader frees room while a queue is still held.
+        if (off % 1024 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    assert.deepEqual(await exited, { code: 0 });
+    const expected = createHash('sha256').update(input).digest('hex');
+    assert.match(Buffer.concat(chunks).toString(), new RegExp(expected));
+  },
+);
 
 test(
   'a command that is not there: one line naming it and exit status 127, as in a shell',
