@@ -12,11 +12,14 @@ import { X509Certificate } from 'node:crypto';
 import { generateIdentity, loadIdentity, type Identity } from '../crypto/identity.js';
 import { fingerprintOfCert } from '../crypto/signature.js';
 import { ensureHomeDir } from './home-dir.js';
+import { removeStaleTempFiles } from './stale-temp-files.js';
 
 export const CERT_FILE = 'identity.crt';
 export const KEY_FILE = 'identity.key';
 /** The key as the desktop app keeps it: encrypted with the OS keychain (Electron safeStorage). */
 export const ENCRYPTED_KEY_FILE = 'identity.key.enc';
+/** Every file of the identity, as its temp files are named after them (stale-temp-files.ts). */
+export const IDENTITY_FILES = [CERT_FILE, KEY_FILE, ENCRYPTED_KEY_FILE] as const;
 
 /**
  * The file operations that storing a key needs, one call per step, so a test can fail any single step
@@ -158,6 +161,7 @@ export async function createIdentity(
 
 export async function loadOrCreateIdentity(home: string, opts: IdentityStoreOptions = {}): Promise<Identity> {
   ensureHomeDir(home);
+  removeStaleTempFiles(home, IDENTITY_FILES);
   const fs = nodeKeyFileSystem;
   const certPath = join(home, CERT_FILE);
   const keyPath = join(home, KEY_FILE);

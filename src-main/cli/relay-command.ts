@@ -11,6 +11,7 @@ import { generateIdentity, loadIdentity } from '../crypto/identity.js';
 import { fingerprintOfCert } from '../crypto/signature.js';
 import { resolveHome } from '../agent/home-dir.js';
 import { nodeKeyFileSystem, writeFileDurably } from '../agent/identity-store.js';
+import { removeStaleTempFiles } from '../agent/stale-temp-files.js';
 import { startRelayServer } from '../relay/server.js';
 import { X509Certificate } from 'node:crypto';
 
@@ -57,6 +58,7 @@ export const RELAY_KEY_FILE = 'relay-tls.key';
  */
 export async function loadOrCreateRelayTls(home: string): Promise<{ certPem: string; keyPem: string }> {
   await mkdir(home, { recursive: true, mode: 0o700 });
+  removeStaleTempFiles(home, [RELAY_CERT_FILE, RELAY_KEY_FILE]);
   const fs = nodeKeyFileSystem;
   const certPath = join(home, RELAY_CERT_FILE);
   const keyPath = join(home, RELAY_KEY_FILE);

@@ -10,11 +10,13 @@ import type { SafeStorage } from 'electron';
 import { ClawError, errorMessage } from '../core/errors.js';
 import type { Identity } from '../crypto/identity.js';
 import { ensureHomeDir } from '../agent/home-dir.js';
+import { removeStaleTempFiles } from '../agent/stale-temp-files.js';
 import {
   CERT_FILE,
   checkedIdentity,
   createIdentity,
   ENCRYPTED_KEY_FILE,
+  IDENTITY_FILES,
   incompleteIdentity,
   KEY_FILE,
   loadOrCreateIdentity,
@@ -83,6 +85,7 @@ export async function loadDesktopIdentity(
   const fs = options.fs ?? nodeKeyFileSystem;
   const warn = options.warn ?? warnOnStderr;
   ensureHomeDir(home);
+  removeStaleTempFiles(home, IDENTITY_FILES);
   const encPath = join(home, ENCRYPTED_KEY_FILE);
   const plainPath = join(home, KEY_FILE);
   const [cert, plain, enc] = await Promise.all([

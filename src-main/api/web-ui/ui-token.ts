@@ -6,6 +6,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeStaleTempFiles } from '../../agent/stale-temp-files.js';
 
 /** File name of the token in the home. */
 export const UI_TOKEN_FILE = 'ui-token';
@@ -57,6 +58,7 @@ export function saveUiToken(home: string, token: string): void {
  * could read the file (then it may have leaked: replaced rather than just re-moded).
  */
 export function loadOrCreateUiToken(home: string): string {
+  removeStaleTempFiles(home, [UI_TOKEN_FILE]);
   const path = join(home, UI_TOKEN_FILE);
   try {
     const text = readFileSync(path, 'utf8').trim();

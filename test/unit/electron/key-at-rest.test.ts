@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CERT_FILE,
@@ -131,6 +132,8 @@ test('a crash before any step of the migration leaves a key that loads with the 
   await loadDesktopIdentity(first.home, new FakeKeychain(), { ...quiet, fs: counting });
   const total = counting.steps;
   assert.ok(total >= 8, `a migration has at least 8 file steps, counted ${total}`);
+  // The PID of a process that has ended, as a crashed one has.
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
 
   for (let failAt = 1; failAt <= total; failAt += 1) {
     for (const torn of [false, true]) {
@@ -146,11 +149,14 @@ test('a crash before any step of the migration leaves a key that loads with the 
         left.includes(KEY_FILE) || left.includes(ENCRYPTED_KEY_FILE),
         `step ${failAt}: ${left.join(',')}`,
       );
-      // The next start finishes the migration.
+      // The crashed process is gone: its temp file names a PID that no process has now.
+      for (const f of files(home).filter((x) => x.endsWith(`.${process.pid}.tmp`))) {
+        renameSync(join(home, f), join(home, f.replace(`.${process.pid}.tmp`, `.${dead}.tmp`)));
+      }
+      // The next start finishes the migration and removes the crashed write's temp file.
       const loaded = await loadDesktopIdentity(home, keychain, quiet);
       assert.equal(loaded.fingerprint, fingerprint, `crash before step ${failAt}${torn ? ' (torn)' : ''}`);
-      const after = files(home).filter((f) => !f.endsWith('.tmp'));
-      assert.deepEqual(after, [CERT_FILE, ENCRYPTED_KEY_FILE], `crash before step ${failAt}`);
+      assert.deepEqual(files(home), [CERT_FILE, ENCRYPTED_KEY_FILE], `crash before step ${failAt}`);
     }
   }
 });
