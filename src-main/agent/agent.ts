@@ -30,6 +30,7 @@ import type { Approvals } from './approvals.js';
 import type { Pairing } from './pairing.js';
 import { startOwnRelay } from './own-relay.js';
 import { AGENT_VERSION } from './version.js';
+import { FEATURE_SPLICE, RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
 import type { TrustStore } from './trust-store.js';
 import type { RelayServer } from '../relay/server.js';
 import type { PeerRecord, RelaySetting, SettingsStore } from './settings.js';
@@ -99,6 +100,8 @@ export class Agent
   ownRelay: RelayServer | undefined;
   private readonly relays: RelaySet;
   private readonly peers = new Map<string, PeerEntry>();
+  /** Moves relay links onto splices where the relay and the peer can (ADR 0013). */
+  private readonly splicer: RelaySplicer;
   private stopped = false;
 
   /** The only writer of saved peers, pending requests and the blocked list. */
@@ -135,6 +138,7 @@ export class Agent
       onSighting: (sighting) => this.onLanSighting(sighting),
     });
     ({ approvals: this.approvals, pairing: this.pairing } = opts.parts(this));
+    this.splicer = new RelaySplicer({ identity: opts.identity, log: opts.logger });
   }
 
   get identity(): Identity {
@@ -320,13 +324,16 @@ export class Agent
       onStream: (req) => {
         if (req.service === CONTROL_SERVICE) {
           try {
-            this.onHello(entry, parseHello(req.args));
+            const hello = parseHello(req.args);
+            this.onHello(entry, hello);
             holdControlStream(req.accept());
+            this.splicer.onPeerHello(link, mux, hello.features);
           } catch (err) {
             req.reject('BAD_REQUEST', (err as Error).message);
           }
           return;
         }
+        if (req.service === SPLICE_SERVICE) return this.splicer.accept(link, req);
         const { fingerprint, name, allow } = entry.record;
         this.services.dispatch(this.name, { fingerprint, name, allow }, req);
       },
@@ -378,6 +385,7 @@ export class Agent
       addresses: this.local.directAddresses(),
       homeRelay: home?.url ?? null,
       ...(home?.fingerprint ? { homeRelayFingerprint: home.fingerprint } : {}),
+      features: [FEATURE_SPLICE],
     };
   }
 

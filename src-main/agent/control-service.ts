@@ -28,6 +28,8 @@ const helloSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/, 'homeRelayFingerprint must be 64 lowercase hex characters')
     .optional(),
+  /** What this node can do beyond version 1, e.g. `splice` (agent/relay-splice.ts). Absent in older hellos. */
+  features: z.array(z.string().max(32)).max(16).optional(),
 });
 
 export type Hello = z.infer<typeof helloSchema>;

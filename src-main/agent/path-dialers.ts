@@ -10,6 +10,7 @@ import { dialDirect } from '../transport/direct.js';
 import { secureCircuit } from '../transport/e2e-link.js';
 import { HeldCircuit } from '../transport/frame-queue.js';
 import type { Link } from '../transport/link.js';
+import { UpgradableLink } from '../transport/upgradable-link.js';
 import type { RelayClient } from '../transport/relay-client.js';
 import type { Pairing } from './pairing.js';
 import { isPairHello } from './pairing-wire.js';
@@ -58,7 +59,13 @@ export interface RelayDialer {
 /** A circuit to the peer through `relay`, then the E2E handshake pinned to it. */
 async function linkThrough(identity: Identity, relay: RelayClient, fingerprint: string): Promise<Link> {
   const circuit = await relay.openCircuit(fingerprint, RELAY_LINK_TIMEOUT_MS);
-  return secureCircuit(circuit, { identity, expectedPeer: fingerprint, timeoutMs: RELAY_LINK_TIMEOUT_MS });
+  const link = await secureCircuit(circuit, {
+    identity,
+    expectedPeer: fingerprint,
+    timeoutMs: RELAY_LINK_TIMEOUT_MS,
+  });
+  // Upgradable: the link may move to a splice through the same relay (agent/relay-splice.ts).
+  return new UpgradableLink(link);
 }
 
 /**
@@ -117,7 +124,7 @@ export async function acceptRelayCircuit(agent: RelayCircuitHost, raw: Circuit):
         if (refusal) throw new ClawError('UNKNOWN_PEER', refusal.reason, { refusal: refusal.code });
       },
     });
-    agent.attach(link);
+    agent.attach(new UpgradableLink(link));
   } catch (err) {
     agent.log.warn(
       { from: circuit.claimedPeerId, relay: circuit.relayUrl },

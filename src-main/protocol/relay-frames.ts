@@ -20,6 +20,7 @@ export const RelayFrameType = {
   INCOMING: 0x12,
   DATA: 0x13,
   CLOSE: 0x14,
+  SPLICE: 0x15,
   LISTEN: 0x20,
 } as const;
 
@@ -46,6 +47,16 @@ export const DATA_HEADER_BYTES = RELAY_HEADER_BYTES + 4;
  * clear. Each connection has its own id space, so the two ends of a circuit never collide.
  */
 export const RELAY_ASSIGNED_CIRCUIT_BIT = 0x8000_0000;
+/** Bytes of a splice token (SPLICE and the splice line, protocol/relay-splice.ts). */
+export const SPLICE_TOKEN_BYTES = 32;
+/** The word a relay puts in CHALLENGE's relay info when it takes SPLICE frames and splice lines. */
+export const RELAY_FEATURE_SPLICE = 'splice';
+
+/** The feature words of a CHALLENGE's relay info (`clawbridge-relay/1 splice`: the words after the first). */
+export function relayFeatures(relayInfo: string): string[] {
+  return relayInfo.split(' ').slice(1).filter(Boolean);
+}
+
 /** Signature context for relay authentication (crypto/signature.ts separates uses by context). */
 export const RELAY_AUTH_CONTEXT = 'clawbridge relay auth v1';
 
@@ -58,6 +69,12 @@ export type RelayFrame =
   | { type: 'incoming'; circuitId: number; source: string }
   | { type: 'data'; circuitId: number; payload: Uint8Array }
   | { type: 'close'; circuitId: number; code: number; reason: string }
+  /**
+   * Node → relay, only to a relay that announced RELAY_FEATURE_SPLICE: this end of circuit `circuitId`
+   * agrees to splice under `token`. Once both ends of one circuit named the same token, two TCP
+   * connections that present it are piped together (docs/relay-protocol.md §Splices).
+   */
+  | { type: 'splice'; circuitId: number; token: Uint8Array }
   /**
    * A rendezvous alias (a 32-byte ID that is not a node ID, derived from a pairing code's tag): while
    * listening, OPENs to the alias reach this node. `listen: false` stops.
@@ -193,6 +210,15 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
     }
     case 'data':
       return encodeDataFrame(f.circuitId, f.payload);
+    case 'splice': {
+      checkU32(f.circuitId, 'circuit id');
+      if (f.token.length !== SPLICE_TOKEN_BYTES)
+        throw bad(`splice token must be ${SPLICE_TOKEN_BYTES} bytes`);
+      const out = frame(RelayFrameType.SPLICE, 4 + SPLICE_TOKEN_BYTES);
+      out.writeUInt32BE(f.circuitId, 2);
+      out.set(f.token, 6);
+      return out;
+    }
     case 'listen': {
       const out = frame(RelayFrameType.LISTEN, NODE_ID_BYTES + 1);
       out.set(nodeIdBytes(f.alias, 'alias'), 2);
@@ -388,6 +414,13 @@ export function decodeRelayFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_S
       out = { type: 'close', circuitId, code, reason: r.string(length, 'reason') };
       break;
     }
+    case RelayFrameType.SPLICE:
+      out = {
+        type: 'splice',
+        circuitId: r.u32('circuit id'),
+        token: r.bytesOf(SPLICE_TOKEN_BYTES, 'token'),
+      };
+      break;
     case RelayFrameType.LISTEN: {
       const alias = r.nodeId('alias');
       const flag = r.u8('listen flag');

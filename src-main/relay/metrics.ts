@@ -10,6 +10,7 @@ export interface RelayGaugeSource {
   connections(): number;
   nodes(): number;
   circuits(): number;
+  splices(): number;
 }
 
 export class RelayMetrics {
@@ -47,6 +48,7 @@ export class RelayMetrics {
     );
     gauge('clawbridge_relay_nodes', 'Authenticated nodes connected.', () => source.nodes());
     gauge('clawbridge_relay_circuits', 'Open circuits.', () => source.circuits());
+    gauge('clawbridge_relay_splices', 'Splices piping now (two connections each).', () => source.splices());
     this.bytesForwarded = new Counter({
       name: 'clawbridge_relay_bytes_forwarded_total',
       help: 'Payload bytes of DATA frames forwarded.',

@@ -7,7 +7,12 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
 import { ClawError } from '../core/errors.js';
@@ -25,6 +30,7 @@ import {
   MAX_TOKEN_BYTES,
   RelayFrameError,
   RELAY_PROTOCOL_VERSION,
+  RELAY_FEATURE_SPLICE,
   CHALLENGE_NONCE_BYTES,
   type RelayFrame,
 } from '../protocol/relay-frames.js';
@@ -36,6 +42,8 @@ import { addressBlock } from '../core/address-block.js';
 import { IpLimiter } from './ip-limits.js';
 import { RelayMetrics } from './metrics.js';
 import { RelayRouter } from './router.js';
+import { SpliceBroker } from './splices.js';
+import { classifyFirstBytes, parseSpliceLine, SPLICE_LINE_BYTES } from '../protocol/relay-splice.js';
 
 export interface RelayServerOptions {
   /** Address to listen on, e.g. `127.0.0.1` or `0.0.0.0`. */
@@ -65,6 +73,8 @@ export interface RelayStats {
   connections: number;
   nodes: number;
   circuits: number;
+  /** Splices piping now. */
+  splices: number;
   bytesForwarded: number;
 }
 
@@ -82,8 +92,8 @@ export interface RelayServer {
   close(): Promise<void>;
 }
 
-/** Sent in CHALLENGE so a node can log what it talks to. */
-export const RELAY_INFO = `clawbridge-relay/${RELAY_PROTOCOL_VERSION}`;
+/** Sent in CHALLENGE so a node can log what it talks to; the words after the first are features. */
+export const RELAY_INFO = `clawbridge-relay/${RELAY_PROTOCOL_VERSION} ${RELAY_FEATURE_SPLICE}`;
 
 /** How long a closing handshake may take before ws destroys the socket, in ms (ws default 30 s is long enough to pile up refused connections). */
 const CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
@@ -104,7 +114,11 @@ class Relay {
   private readonly router: RelayRouter;
   private readonly ips: IpLimiter;
   private readonly wss: WebSocketServer;
+  private readonly splices: SpliceBroker;
+  /** The HTTP(S) server: it never listens itself, the listener hands it every connection that is not a splice. */
   readonly http: Server;
+  /** What listens on the port: tells splice lines from TLS and HTTP by their first bytes. */
+  readonly listener: NetServer;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
 
@@ -120,12 +134,17 @@ class Relay {
       connections: () => this.conns.size,
       nodes: () => this.router.nodes.size,
       circuits: () => this.router.circuits,
+      splices: () => this.splices.active,
     });
     this.router = new RelayRouter(limits, this.metrics, Date.now, (conn, code, detail) => {
       this.metrics.disconnects.inc({ reason: lower(code) });
       this.drop(conn, code, detail);
     });
     this.ips = new IpLimiter(limits.connectionsPerIp, limits.authAttemptsPerMinute);
+    this.splices = new SpliceBroker(this.metrics, Date.now, (bytes) => {
+      this.router.bytesForwarded += bytes;
+    });
+    this.listener = createNetServer((socket) => this.sniff(socket, tls !== undefined));
     const wsOptions: ServerOptions & { closeTimeout: number; maxFragments: number } = {
       noServer: true,
       // Measured: compression cuts throughput 15× and costs 70–250 KiB per connection; payloads are ciphertext anyway.
@@ -152,6 +171,53 @@ class Relay {
     });
   }
 
+  /**
+   * A new connection on the port: a splice line goes to the splice broker, anything else to the HTTP(S)
+   * server with its first bytes put back. Until its first bytes say which, the auth deadline bounds it.
+   */
+  private sniff(socket: Socket, tls: boolean): void {
+    if (this.closing) return void socket.destroy();
+    socket.on('error', () => socket.destroy());
+    const deadline = setTimeout(() => socket.destroy(), this.limits.authTimeoutMs);
+    deadline.unref();
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const kind = classifyFirstBytes(head);
+      if (kind === 'more' || (kind === 'splice' && head.length < SPLICE_LINE_BYTES)) return;
+      clearTimeout(deadline);
+      socket.off('data', onData);
+      socket.pause();
+      if (kind !== 'splice') {
+        socket.unshift(head);
+        this.http.emit('connection', socket);
+        // TLS takes the bytes put back by itself; the HTTP parser needs the socket flowing again.
+        if (!tls) socket.resume();
+        return;
+      }
+      this.joinSplice(socket, head);
+    };
+    socket.on('data', onData);
+  }
+
+  private joinSplice(socket: Socket, head: Buffer): void {
+    let token: string;
+    try {
+      token = parseSpliceLine(head.subarray(0, SPLICE_LINE_BYTES));
+    } catch {
+      this.metrics.framesRejected.inc({ reason: 'malformed_splice_line' });
+      return void socket.destroy();
+    }
+    const ip = addressBlock(socket.remoteAddress);
+    const refusal = this.ips.admit(ip);
+    if (refusal) {
+      this.metrics.authFailures.inc({ reason: lower(refusal) });
+      return void socket.destroy();
+    }
+    socket.once('close', () => this.ips.release(ip));
+    this.splices.join(socket, token, head.subarray(SPLICE_LINE_BYTES));
+  }
+
   start(): void {
     const l = this.limits;
     const sweepMs = Math.max(
@@ -170,6 +236,7 @@ class Relay {
       connections: this.conns.size,
       nodes: this.router.nodes.size,
       circuits: this.router.circuits,
+      splices: this.splices.active,
       bytesForwarded: this.router.bytesForwarded,
     };
   }
@@ -183,8 +250,9 @@ class Relay {
     const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     await Promise.race([Promise.all(closed), grace]);
     for (const ws of this.sockets) ws.terminate();
+    this.splices.closeAll();
     await new Promise<void>((resolve) => {
-      this.http.close(() => resolve());
+      this.listener.close(() => resolve());
       this.http.closeAllConnections();
     });
   }
@@ -222,6 +290,7 @@ class Relay {
       this.conns.delete(conn);
       this.ips.release(ip);
       this.router.teardown(conn);
+      this.splices.teardown(conn);
     });
     const nonce = randomBytes(CHALLENGE_NONCE_BYTES);
     conn.challenge = encodeRelayFrame({
@@ -249,6 +318,8 @@ class Relay {
           return this.router.close(conn, frame.circuitId, bytes);
         case 'listen':
           return this.router.listen(conn, frame.alias, frame.listen);
+        case 'splice':
+          return this.splices.offer(conn, frame.circuitId, Buffer.from(frame.token).toString('hex'));
         default:
           throw new RelayFrameError(
             'PROTOCOL',
@@ -311,6 +382,7 @@ class Relay {
   private drop(conn: RelayConn, code: RelayCloseCodeName, detail?: string): void {
     conn.close(code, detail);
     this.router.teardown(conn);
+    this.splices.teardown(conn);
   }
 
   private heartbeat(): void {
@@ -343,6 +415,7 @@ class Relay {
       }
     }
     this.ips.sweep();
+    this.splices.sweep();
   }
 }
 
@@ -375,15 +448,16 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
   const metricsToken = opts.metricsTokenRequired ? opts.token : undefined;
   const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize, metricsToken);
   await new Promise<void>((resolve, reject) => {
-    relay.http.once('error', reject);
-    relay.http.listen(opts.port, opts.host, () => {
-      relay.http.off('error', reject);
+    relay.listener.once('error', reject);
+    relay.listener.listen(opts.port, opts.host, () => {
+      relay.listener.off('error', reject);
       resolve();
     });
   });
-  relay.http.on('error', (err) => log.error({ err }, 'relay listener error'));
+  relay.listener.on('error', (err) => log.error({ err }, 'relay listener error'));
+  relay.http.on('error', (err) => log.error({ err }, 'relay HTTP server error'));
   relay.start();
-  const port = (relay.http.address() as AddressInfo).port;
+  const port = (relay.listener.address() as AddressInfo).port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `${opts.tls ? 'wss' : 'ws'}://${host}:${port}`;
   log.info({ url, fingerprint }, 'relay listening');

@@ -22,4 +22,9 @@ export interface Circuit {
   readonly closed: boolean;
   /** Ends the circuit; `refusal` tells the other node why in a machine-readable way (a link refusal). */
   close(reason?: string, refusal?: RefusalCode): void;
+  /**
+   * Tells the relay that this end agrees to splice the circuit under `token` (relay/splices.ts).
+   * False when the relay did not announce splices (or this is no relay circuit): then nothing was sent.
+   */
+  offerSplice?(token: Uint8Array): boolean;
 }

@@ -62,7 +62,7 @@ const PREAMBLE_ACCEPT = 0x00;
 /** A refusal with a u16 refusal code (core/refusal-codes.ts), then the reason. 0x01 was a refusal with only a reason (older listeners); any byte other than ACCEPT still reads as a refusal. */
 const PREAMBLE_REFUSE = 0x02;
 
-const tlsBase = { minVersion: 'TLSv1.3' as const, maxVersion: 'TLSv1.3' as const };
+export const tlsBase = { minVersion: 'TLSv1.3' as const, maxVersion: 'TLSv1.3' as const };
 
 /**
  * The dialer's TLS context per identity (by object): building one parses the certificate and key
@@ -71,7 +71,7 @@ const tlsBase = { minVersion: 'TLSv1.3' as const, maxVersion: 'TLSv1.3' as const
  */
 const dialContexts = new WeakMap<TlsIdentity, SecureContext>();
 
-function dialContext(identity: TlsIdentity): SecureContext {
+export function dialContext(identity: TlsIdentity): SecureContext {
   let context = dialContexts.get(identity);
   if (!context) {
     context = createSecureContext({ ...tlsBase, cert: identity.certPem, key: identity.keyPem });
@@ -80,7 +80,7 @@ function dialContext(identity: TlsIdentity): SecureContext {
   return context;
 }
 
-function peerFingerprint(socket: TLSSocket): string | undefined {
+export function peerFingerprint(socket: TLSSocket): string | undefined {
   const cert = socket.getPeerX509Certificate();
   return cert ? fingerprintOfCert(cert.raw) : undefined;
 }

@@ -214,6 +214,11 @@ class E2ELink implements Link {
     return ok;
   }
 
+  /** Tells the relay this end agrees to splice the circuit (Circuit.offerSplice). */
+  offerSplice(token: Uint8Array): boolean {
+    return !this.isClosed && (this.circuit.offerSplice?.(token) ?? false);
+  }
+
   onFrame(listener: (frame: Uint8Array) => void): Disposer {
     const dispose = this.events.on('frame', listener);
     if (this.early && !this.flushScheduled) {

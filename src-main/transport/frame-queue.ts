@@ -62,8 +62,10 @@ export class HeldCircuit implements Circuit {
   /** Passed through from a relay circuit, so the E2E link can still seal records in place. */
   readonly headroom?: number;
   readonly sendFramed?: (buf: Uint8Array) => boolean;
+  readonly offerSplice?: (token: Uint8Array) => boolean;
 
   constructor(private readonly inner: Circuit) {
+    if (inner.offerSplice) this.offerSplice = (token) => inner.offerSplice?.(token) ?? false;
     if (isFramingCircuit(inner)) {
       this.headroom = inner.headroom;
       this.sendFramed = (buf) => inner.sendFramed(buf);

@@ -42,6 +42,8 @@ export interface CircuitCarrier {
   sendClose(circuitId: number, code: number, reason: string): void;
   /** The circuit is over on this side; its id may be reused. */
   forget(circuitId: number): void;
+  /** Sends SPLICE for `circuitId`; false (and nothing sent) when the relay did not announce splices. */
+  offerSplice?(circuitId: number, token: Uint8Array): boolean;
 }
 
 /**
@@ -85,6 +87,9 @@ export class RelayCircuit implements FramingCircuit {
   sendFramed(buf: Uint8Array): boolean {
     if (this.isClosed) return false;
     return this.carrier.sendDataFramed(this.id, buf);
+  }
+  offerSplice(token: Uint8Array): boolean {
+    return !this.isClosed && (this.carrier.offerSplice?.(this.id, token) ?? false);
   }
 
   onFrame(listener: (frame: Uint8Array) => void): Disposer {

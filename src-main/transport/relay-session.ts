@@ -18,6 +18,8 @@ import {
   encodeRelayFrame,
   RELAY_ASSIGNED_CIRCUIT_BIT,
   RELAY_AUTH_CONTEXT,
+  RELAY_FEATURE_SPLICE,
+  relayFeatures,
   RelayFrameError,
   writeDataHeader,
   type RelayFrame,
@@ -88,6 +90,8 @@ export class RelaySession implements CircuitCarrier {
   /** Why the session failed, when we know better than the close code (TLS check, protocol error, heartbeat). */
   private failure: ClawError | undefined;
   private maxFrameBytes = DEFAULT_RELAY_LIMITS.maxFrameBytes;
+  /** The relay's feature words from its CHALLENGE (`splice`). */
+  private features: string[] = [];
   private nextId = 1;
   private missedPongs = 0;
   private needDrain = false;
@@ -213,6 +217,13 @@ export class RelaySession implements CircuitCarrier {
     this.circuits.delete(circuitId);
   }
 
+  offerSplice(circuitId: number, token: Uint8Array): boolean {
+    if (!this.authed || !this.features.includes(RELAY_FEATURE_SPLICE)) return false;
+    if (this.done || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.send(encodeRelayFrame({ type: 'splice', circuitId, token }));
+    return true;
+  }
+
   private send(frame: Uint8Array): void {
     if (!this.done && this.ws.readyState === WebSocket.OPEN) this.ws.send(frame, this.onWritten);
   }
@@ -248,6 +259,7 @@ export class RelaySession implements CircuitCarrier {
       case 'challenge': {
         if (this.helloSent) throw violation('second CHALLENGE');
         this.maxFrameBytes = frame.maxFrameBytes;
+        this.features = relayFeatures(frame.relayInfo);
         this.helloSent = true;
         this.cfg.log.debug({ relay: frame.relayInfo }, 'relay challenge');
         // The signature covers the whole CHALLENGE frame: nonce, limits and relay info as received.

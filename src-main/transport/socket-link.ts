@@ -33,7 +33,6 @@ const EMPTY = new Uint8Array(0);
 type Events = { frame: [Uint8Array]; pieces: [readonly Buffer[]]; drain: []; close: [Error | undefined] };
 
 export class SocketLink implements Link, PartsLink, PiecesLink {
-  readonly path: PathKind = 'direct';
   private readonly events = new Emitter<Events>();
   private readonly decoder = new LengthPrefixedDecoder(MAX_LINK_FRAME);
   private isClosed = false;
@@ -53,14 +52,16 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
     readonly initiator: boolean,
     /** Frames that arrived in the same chunk as the handshake preamble. */
     leftover?: Buffer,
+    /** `relay` for TLS through a relay's splice (transport/splice-link.ts). */
+    readonly path: PathKind = 'direct',
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.events.emit('drain'));
     socket.on('error', (err: Error) =>
-      this.finish(new ClawError('LINK_CLOSED', `direct link to ${remote} failed: ${err.message}`)),
+      this.finish(new ClawError('LINK_CLOSED', `${path} link to ${remote} failed: ${err.message}`)),
     );
     socket.on('close', () =>
-      this.finish(new ClawError('LINK_CLOSED', `direct link to ${remote} closed by peer`)),
+      this.finish(new ClawError('LINK_CLOSED', `${path} link to ${remote} closed by peer`)),
     );
     if (leftover && leftover.length > 0) queueMicrotask(() => this.onData(leftover));
   }
