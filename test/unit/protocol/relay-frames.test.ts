@@ -1,6 +1,7 @@
 /** Relay frames: byte-level fixtures for every type, round trips, and each way a frame can be wrong. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { RelayCloseCode } from '../../../src-main/protocol/relay-close-codes.js';
 import {
@@ -10,8 +11,11 @@ import {
   encodeRelayFrame,
   fitReason,
   MAX_REASON_BYTES,
+  RELAY_FEATURE_SPLICE,
+  relayFeatures,
   RelayFrameError,
   rewriteCircuitId,
+  SPLICE_TOKEN_BYTES,
   writeDataHeader,
   type RelayFrame,
 } from '../../../src-main/protocol/relay-frames.js';
@@ -41,6 +45,10 @@ const fixtures: [RelayFrame, string][] = [
   [
     { type: 'close', circuitId: 2, code: RelayCloseCode.PEER_OFFLINE, reason: 'peer offline' },
     '01 14 00000002 0fbf 0c 70656572206f66666c696e65',
+  ],
+  [
+    { type: 'splice', circuitId: 0x80000003, token: new Uint8Array(32).fill(0x5c) },
+    `01 15 80000003 ${rep('5c', 32)}`,
   ],
 ];
 
@@ -164,6 +172,8 @@ test('encoding refuses out-of-range fields with BAD_ARGUMENT', () => {
     { type: 'hello', certDer: Uint8Array.of(1), signature: new Uint8Array(63), token: '' },
     { type: 'hello', certDer: Uint8Array.of(1), signature: new Uint8Array(64), token: 'é'.repeat(128) },
     { type: 'challenge', nonce: new Uint8Array(31), maxFrameBytes: 1, relayInfo: '' },
+    { type: 'splice', circuitId: -1, token: new Uint8Array(32) },
+    { type: 'splice', circuitId: 2 ** 32, token: new Uint8Array(32) },
   ];
   for (const frame of bad)
     assert.throws(
@@ -187,4 +197,75 @@ test('strings decode exactly: a leading byte-order mark stays part of the token'
   const decoded = decodeRelayFrame(bytes);
   assert.equal(decoded.type === 'close' && decoded.reason, '\uFEFFx');
   assert.deepEqual(encodeRelayFrame(decoded), bytes);
+});
+
+// ---- SPLICE ---------------------------------------------------------------------------------------------
+
+const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
+const spliceToken = fc.uint8Array({ minLength: SPLICE_TOKEN_BYTES, maxLength: SPLICE_TOKEN_BYTES });
+const spliceFrame = fc.record({ type: fc.constant('splice' as const), circuitId: u32, token: spliceToken });
+
+test('SPLICE is version, type 0x15, circuit id (u32 BE) and the 32-byte token, byte for byte', () => {
+  const token = Uint8Array.from({ length: 32 }, (_, i) => i);
+  assert.equal(
+    encodeRelayFrame({ type: 'splice', circuitId: 0x01020304, token }).toString('hex'),
+    '0115' + '01020304' + '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+  );
+});
+
+test('any SPLICE frame decodes back to itself, and is 38 bytes long', () => {
+  fc.assert(
+    fc.property(spliceFrame, (frame) => {
+      const bytes = encodeRelayFrame(frame);
+      assert.equal(bytes.length, 2 + 4 + SPLICE_TOKEN_BYTES);
+      assert.deepEqual(plain(decodeRelayFrame(bytes)), plain(frame));
+    }),
+  );
+});
+
+test('a SPLICE token of any length but 32 bytes is refused by the encoder with BAD_ARGUMENT', () => {
+  for (const length of [0, 31, 33, 64]) {
+    assert.throws(
+      () => encodeRelayFrame({ type: 'splice', circuitId: 1, token: new Uint8Array(length) }),
+      (err) => isClawError(err, 'BAD_ARGUMENT') && /splice token must be 32 bytes/.test(err.message),
+      `${length}-byte token`,
+    );
+  }
+});
+
+test('a SPLICE cut short at any length is a malformed frame', () => {
+  fc.assert(
+    fc.property(spliceFrame, fc.nat({ max: 2 + 4 + SPLICE_TOKEN_BYTES - 1 }), (frame, length) => {
+      const why =
+        length < 2
+          ? /shorter than the header/
+          : length < 6
+            ? /SPLICE is truncated at circuit id/
+            : /SPLICE is truncated at token/;
+      rejects(encodeRelayFrame(frame).subarray(0, length), RelayCloseCode.MALFORMED_FRAME, why);
+    }),
+  );
+});
+
+test('a SPLICE with bytes after the token is a malformed frame', () => {
+  fc.assert(
+    fc.property(spliceFrame, fc.uint8Array({ minLength: 1, maxLength: 64 }), (frame, extra) => {
+      const bytes = Buffer.concat([encodeRelayFrame(frame), extra]);
+      rejects(
+        bytes,
+        RelayCloseCode.MALFORMED_FRAME,
+        new RegExp(`SPLICE has ${extra.length} unexpected trailing bytes`),
+      );
+    }),
+  );
+});
+
+test('relayFeatures is the words of the relay info after the first, extra spaces ignored', () => {
+  assert.deepEqual(relayFeatures('clawbridge-relay/1 splice'), [RELAY_FEATURE_SPLICE]);
+  assert.deepEqual(relayFeatures('clawbridge-relay/1'), []);
+  assert.deepEqual(relayFeatures(''), []);
+  assert.deepEqual(relayFeatures('clawbridge-relay/1  splice   '), ['splice']);
+  assert.deepEqual(relayFeatures('clawbridge-relay/1 splice  later'), ['splice', 'later']);
+  // A feature is a whole word: nothing that merely contains 'splice' counts as it.
+  assert.ok(!relayFeatures('clawbridge-relay/1 splices').includes(RELAY_FEATURE_SPLICE));
 });

@@ -1,0 +1,89 @@
+/**
+ * Two agents that reach each other only through a relay as users run one (wss://, its certificate
+ * pinned) move their link onto a splice (ADR 0013): the relay says it pipes one splice, and a forward
+ * and a terminal work through it, bytes intact.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { get } from 'node:https';
+import { cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+
+after(stopAll);
+
+/** GET /metrics of the relay at `port` (open by default), as text. */
+function metrics(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(`https://127.0.0.1:${port}/metrics`, { rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+test('a relay link moves onto a splice; a forward and a terminal run through it', async () => {
+  const relay = startProcess(['relay', '--listen', '127.0.0.1:0', '--home', tempHome('splice-relay')]);
+  const [, url, port, fingerprint] = await relay.waitForLine(
+    /^relay listening on (wss:\/\/127\.0\.0\.1:(\d+)) fingerprint ([0-9a-f]{64})$/m,
+  );
+  const homeA = tempHome('splice-a');
+  const homeB = tempHome('splice-b');
+  const flags = ['--relay', url!, '--relay-fingerprint', fingerprint!, '--no-direct'];
+  const a = startProcess(['agent', '--home', homeA, '--name', 'a', ...flags]);
+  const b = startProcess(['agent', '--home', homeB, '--name', 'b', ...flags]);
+  await a.waitForLine(/agent a running/);
+  await b.waitForLine(/agent b running/);
+  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homeA]);
+  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
+  assert.equal((await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA])).code, 0);
+  assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeB])).code, 0);
+  await waitFor('b online over the relay', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 20_000);
+  await waitFor(
+    'the relay to pipe one splice',
+    async () => /^clawbridge_relay_splices 1$/m.test(await metrics(Number(port))),
+    10_000,
+  );
+  assert.equal((await peerOf(homeA, 'b'))?.relay, url, 'the peer still shows the relay it goes through');
+
+  // A forward through the splice: 8 MiB from a server on b's side arrive whole.
+  const payload = randomBytes(8 * 1024 * 1024);
+  const server = createServer((s) => s.end(payload));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const remote = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const added = await cliJson<{ local: string }>([
+      'forward',
+      'add',
+      '--local',
+      '127.0.0.1:0',
+      '--via',
+      'b',
+      '--remote',
+      remote,
+      '--json',
+      '--home',
+      homeA,
+    ]);
+    const localPort = Number(added.local.split(':').pop());
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const s = connect(localPort, '127.0.0.1');
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('end', () => resolve(Buffer.concat(chunks)));
+      s.on('error', reject);
+    });
+    assert.equal(got.length, payload.length);
+    assert.equal(
+      createHash('sha256').update(got).digest('hex'),
+      createHash('sha256').update(payload).digest('hex'),
+    );
+  } finally {
+    server.close();
+  }
+
+  const term = await cli(['term', 'b', '--home', homeA, '--', 'echo', 'through the splice']);
+  assert.equal(term.code, 0, term.stderr);
+  assert.match(term.stdout, /through the splice/);
+});

@@ -1,0 +1,209 @@
+/**
+ * Splices on a real relay (relay/splices.ts, docs/relay-protocol.md §Splices), over ws:// and wss://:
+ * two connections that present a token are piped only once both ends of one circuit named it, and
+ * nothing else on the relay's port changes (WebSocket and HTTP still answer there).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { get as httpsGet } from 'node:https';
+import { get as httpGet } from 'node:http';
+import { encodeSpliceLine } from '../../src-main/protocol/relay-splice.js';
+import type { Circuit } from '../../src-main/transport/circuit.js';
+import type { RelayClient } from '../../src-main/transport/relay-client.js';
+import type { RelayServer } from '../../src-main/relay/server.js';
+import { generateIdentity } from '../../src-main/crypto/identity.js';
+import {
+  connectedClient,
+  nextIncoming,
+  startTestRelay,
+  until,
+  within,
+  WAIT_MS,
+} from '../helpers/relay-harness.js';
+import { testIdentity } from '../helpers/identities.js';
+
+/** How long a test waits to be sure something does NOT happen, in ms. */
+const QUIET_MS = 300;
+
+interface Setup {
+  relay: RelayServer;
+  a: RelayClient;
+  b: RelayClient;
+  ca: Circuit;
+  cb: Circuit;
+  stop(): Promise<void>;
+}
+
+async function setup(tls: boolean): Promise<Setup> {
+  const relayId = await generateIdentity();
+  const relay = await startTestRelay(
+    tls ? { tls: { certPem: relayId.certPem, keyPem: relayId.keyPem } } : {},
+  );
+  const pin = tls ? { pinnedFingerprint: relay.fingerprint! } : {};
+  const a = await connectedClient(relay.url, await testIdentity('splice-a'), pin);
+  const b = await connectedClient(relay.url, await testIdentity('splice-b'), pin);
+  const incoming = nextIncoming(b);
+  const ca = await a.openCircuit(b.nodeId, WAIT_MS);
+  const cb = await incoming;
+  return {
+    relay,
+    a,
+    b,
+    ca,
+    cb,
+    async stop() {
+      a.stop();
+      b.stop();
+      await relay.close();
+    },
+  };
+}
+
+/** A TCP connection to the relay's port that has sent the splice line of `token`. */
+async function join(relay: RelayServer, token: Uint8Array): Promise<Socket & { got: () => string }> {
+  const socket = connect(relay.port, '127.0.0.1');
+  let received = '';
+  socket.on('data', (d: Buffer) => (received += d.toString()));
+  socket.on('error', () => undefined);
+  await within('a TCP connection to the relay', new Promise((r) => socket.once('connect', r)));
+  socket.write(encodeSpliceLine(token));
+  return Object.assign(socket, { got: () => received });
+}
+
+const closed = (s: Socket) =>
+  within('the relay to close the connection', new Promise((r) => s.once('close', r)));
+
+for (const tls of [false, true]) {
+  const scheme = tls ? 'wss' : 'ws';
+
+  test(`${scheme}: both ends of a circuit name a token, and two connections with it are piped both ways`, async () => {
+    const s = await setup(tls);
+    try {
+      const token = randomBytes(32);
+      assert.equal(s.ca.offerSplice?.(token), true);
+      assert.equal(s.cb.offerSplice?.(token), true);
+      const x = await join(s.relay, token);
+      // Sent right after the line, before the other end is there: it waits in the pipe, not lost.
+      x.write('early bytes from x;');
+      const y = await join(s.relay, token);
+      y.write('hello from y');
+      await until('y to reach x', () => x.got() === 'hello from y');
+      x.write('hello from x');
+      await until('x to reach y', () => y.got() === 'early bytes from x;hello from x');
+      assert.equal(s.relay.stats().splices, 1);
+      const before = s.relay.stats().bytesForwarded;
+      x.end();
+      await closed(y);
+      await until('the splice to end', () => s.relay.stats().splices === 0);
+      assert.equal(
+        s.relay.stats().bytesForwarded - before,
+        'early bytes from x;hello from xhello from y'.length,
+      );
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test(`${scheme}: the WebSocket endpoint and /healthz still answer on the same port`, async () => {
+    const s = await setup(tls);
+    try {
+      // setup() itself connected two clients over WebSocket through the sniffing listener.
+      const status = await within(
+        'GET /healthz',
+        new Promise<number>((resolve, reject) => {
+          const url = `${tls ? 'https' : 'http'}://127.0.0.1:${s.relay.port}/healthz`;
+          const req = tls
+            ? httpsGet(url, { rejectUnauthorized: false }, (res) => resolve(res.statusCode ?? 0))
+            : httpGet(url, (res) => resolve(res.statusCode ?? 0));
+          req.on('error', reject);
+        }),
+      );
+      assert.equal(status, 200);
+    } finally {
+      await s.stop();
+    }
+  });
+}
+
+test('a token only one end named pipes nothing, and goes when that end leaves the relay', async () => {
+  const s = await setup(false);
+  try {
+    const token = randomBytes(32);
+    assert.equal(s.ca.offerSplice?.(token), true);
+    const x = await join(s.relay, token);
+    const y = await join(s.relay, token);
+    x.write('should not pass');
+    await new Promise((r) => setTimeout(r, QUIET_MS));
+    assert.equal(y.got(), '');
+    assert.equal(s.relay.stats().splices, 0);
+    s.a.stop(); // the offering node's connection ends: its offer and both waiting connections go
+    await Promise.all([closed(x), closed(y)]);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a token no circuit named is closed at once; a third connection for a piped token too', async () => {
+  const s = await setup(false);
+  try {
+    const stranger = await join(s.relay, randomBytes(32));
+    await closed(stranger);
+    const token = randomBytes(32);
+    s.ca.offerSplice?.(token);
+    s.cb.offerSplice?.(token);
+    const x = await join(s.relay, token);
+    const y = await join(s.relay, token);
+    await until('the splice', () => s.relay.stats().splices === 1);
+    const third = await join(s.relay, token);
+    await closed(third);
+    x.write('still piped');
+    await until('x to reach y', () => y.got() === 'still piped');
+    x.destroy();
+    y.destroy();
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a node that is not the other end of the circuit cannot agree to its token', async () => {
+  const s = await setup(false);
+  const c = await connectedClient(s.relay.url, await testIdentity('splice-c'));
+  try {
+    const incoming = nextIncoming(s.b);
+    const cc = await c.openCircuit(s.b.nodeId, WAIT_MS);
+    await incoming;
+    const token = randomBytes(32);
+    assert.equal(s.ca.offerSplice?.(token), true);
+    assert.equal(cc.offerSplice?.(token), true); // C repeats A's token on its own circuit to B
+    const x = await join(s.relay, token);
+    const y = await join(s.relay, token);
+    x.write('should not pass');
+    await new Promise((r) => setTimeout(r, QUIET_MS));
+    assert.equal(y.got(), '');
+    assert.equal(s.relay.stats().splices, 0);
+    x.destroy();
+    y.destroy();
+  } finally {
+    c.stop();
+    await s.stop();
+  }
+});
+
+test('a malformed splice line is closed and counted', async () => {
+  const s = await setup(false);
+  try {
+    const socket = connect(s.relay.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await within('connect', new Promise((r) => socket.once('connect', r)));
+    socket.write(`CLAWBRIDGE-SPLICE/1 ${'G'.repeat(64)}\n`);
+    await closed(socket);
+    assert.match(
+      await s.relay.metricsText(),
+      /clawbridge_relay_frames_rejected_total\{reason="malformed_splice_line"\} 1/,
+    );
+  } finally {
+    await s.stop();
+  }
+});
