@@ -115,6 +115,8 @@ class Relay {
   private readonly ips: IpLimiter;
   private readonly wss: WebSocketServer;
   private readonly splices: SpliceBroker;
+  /** Connections whose first bytes have not yet said what they speak, so close() can end them. */
+  private readonly sniffing = new Set<Socket>();
   /** The HTTP(S) server: it never listens itself, the listener hands it every connection that is not a splice. */
   readonly http: Server;
   /** What listens on the port: tells splice lines from TLS and HTTP by their first bytes. */
@@ -180,12 +182,18 @@ class Relay {
     socket.on('error', () => socket.destroy());
     const deadline = setTimeout(() => socket.destroy(), this.limits.authTimeoutMs);
     deadline.unref();
+    this.sniffing.add(socket);
+    socket.once('close', () => {
+      clearTimeout(deadline);
+      this.sniffing.delete(socket);
+    });
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
       const kind = classifyFirstBytes(head);
       if (kind === 'more' || (kind === 'splice' && head.length < SPLICE_LINE_BYTES)) return;
       clearTimeout(deadline);
+      this.sniffing.delete(socket);
       socket.off('data', onData);
       socket.pause();
       if (kind !== 'splice') {
@@ -251,6 +259,7 @@ class Relay {
     await Promise.race([Promise.all(closed), grace]);
     for (const ws of this.sockets) ws.terminate();
     this.splices.closeAll();
+    for (const socket of this.sniffing) socket.destroy();
     await new Promise<void>((resolve) => {
       this.listener.close(() => resolve());
       this.http.closeAllConnections();
