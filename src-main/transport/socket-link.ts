@@ -38,6 +38,10 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
   private isClosed = false;
   /** A reader takes frames as pieces (onFramePieces): they are then never copied into one buffer. */
   private piecesWanted = false;
+  /** True once a frame listener came and the socket is read. */
+  private reading = false;
+  /** Frames that arrived with the handshake preamble, until reading starts. */
+  private leftover: Buffer | undefined;
   /** True from the first send of a tick until the socket is uncorked at the end of it. */
   private corked = false;
   private readonly uncork = (): void => {
@@ -55,7 +59,9 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
     /** `relay` for TLS through a relay's splice (transport/splice-link.ts). */
     readonly path: PathKind = 'direct',
   ) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Reading starts with the first frame listener (startReading): until then the socket holds what
+    // arrives, so a link handed over a few turns after its handshake (a splice) loses no frame.
+    this.leftover = leftover && leftover.length > 0 ? leftover : undefined;
     socket.on('drain', () => this.events.emit('drain'));
     socket.on('error', (err: Error) =>
       this.finish(new ClawError('LINK_CLOSED', `${path} link to ${remote} failed: ${err.message}`)),
@@ -63,7 +69,17 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
     socket.on('close', () =>
       this.finish(new ClawError('LINK_CLOSED', `${path} link to ${remote} closed by peer`)),
     );
-    if (leftover && leftover.length > 0) queueMicrotask(() => this.onData(leftover));
+  }
+
+  private startReading(): void {
+    if (this.reading) return;
+    this.reading = true;
+    const leftover = this.leftover;
+    this.leftover = undefined;
+    // The socket starts flowing on a later tick (nextTick), and nextTicks run in order: the bytes that
+    // came with the preamble are handled before anything the socket held.
+    if (leftover) process.nextTick(() => this.onData(leftover));
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
   }
 
   get closed(): boolean {
@@ -104,11 +120,15 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
   }
 
   onFrame(listener: (frame: Uint8Array) => void) {
-    return this.events.on('frame', listener);
+    const dispose = this.events.on('frame', listener);
+    this.startReading();
+    return dispose;
   }
   onFramePieces(listener: (pieces: readonly Buffer[]) => void) {
     this.piecesWanted = true;
-    return this.events.on('pieces', listener);
+    const dispose = this.events.on('pieces', listener);
+    this.startReading();
+    return dispose;
   }
   onDrain(listener: () => void) {
     return this.events.on('drain', listener);

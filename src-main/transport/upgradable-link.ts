@@ -99,6 +99,9 @@ export class UpgradableLink implements Link, PartsLink, PiecesLink {
     this.first.send(SWITCH_MARKER);
     this.markerSent = true;
     this.sending = next;
+    // A writer waiting for the old transport's drain would wait for good: that drain is no longer
+    // passed on, and the new transport refused nothing, so it will not send one. Tell it to go on.
+    queueMicrotask(() => !this.isClosed && this.events.emit('drain'));
     this.retireFirst();
   }
 
@@ -153,9 +156,10 @@ export class UpgradableLink implements Link, PartsLink, PiecesLink {
 
   close(reason?: string): void {
     if (this.isClosed) return;
-    this.finish(undefined);
+    // The transports first, with the reason, so the peer learns it (finish() would close them without).
     this.first.close(reason);
     this.next?.close(reason);
+    this.finish(undefined);
   }
 
   private finish(error: Error | undefined): void {
