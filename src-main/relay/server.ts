@@ -143,7 +143,7 @@ class Relay {
       this.drop(conn, code, detail);
     });
     this.ips = new IpLimiter(limits.connectionsPerIp, limits.authAttemptsPerMinute);
-    this.splices = new SpliceBroker(this.metrics, Date.now, (bytes) => {
+    this.splices = new SpliceBroker(limits.circuitsPerNode, this.metrics, Date.now, (bytes) => {
       this.router.bytesForwarded += bytes;
     });
     this.listener = createNetServer((socket) => this.sniff(socket, tls !== undefined));
@@ -216,13 +216,8 @@ class Relay {
       this.metrics.framesRejected.inc({ reason: 'malformed_splice_line' });
       return void socket.destroy();
     }
-    const ip = addressBlock(socket.remoteAddress);
-    const refusal = this.ips.admit(ip);
-    if (refusal) {
-      this.metrics.authFailures.inc({ reason: lower(refusal) });
-      return void socket.destroy();
-    }
-    socket.once('close', () => this.ips.release(ip));
+    // Not counted per IP: a splice line names a token only two authenticated nodes agreed on, and a
+    // node behind a NAT address opens one per link, which would eat the address's connection budget.
     this.splices.join(socket, token, head.subarray(SPLICE_LINE_BYTES));
   }
 

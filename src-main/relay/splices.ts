@@ -22,6 +22,8 @@ interface End {
 }
 
 interface Offer {
+  /** The node IDs of the two ends, for the per-node count of splices. */
+  nodes: [string, string];
   /** The end that named the token first. */
   first: End;
   /** The other end of that circuit, which must name the same token. */
@@ -36,8 +38,12 @@ export class SpliceBroker {
   private readonly offers = new Map<string, Offer>();
   private readonly pendingByConn = new Map<RelayConn, number>();
   private readonly pipes = new Set<Socket>();
+  /** Splices piping now per node ID: a pipe outlives its circuit, so circuitsPerNode does not bound them. */
+  private readonly activeByNode = new Map<string, number>();
 
   constructor(
+    /** Most splices one node may have piping at once. */
+    private readonly perNode: number,
     private readonly metrics: RelayMetrics,
     private readonly now: () => number,
     /** Adds forwarded bytes to the relay's stats when a pipe ends. */
@@ -57,8 +63,13 @@ export class SpliceBroker {
     if (!existing) {
       const pending = this.pendingByConn.get(conn) ?? 0;
       if (pending >= MAX_PENDING_SPLICES_PER_NODE) return this.dropped('splice_too_many_pending');
+      const nodes: [string, string] = [conn.nodeId ?? '', end.peer.nodeId ?? ''];
+      if (nodes.some((n) => (this.activeByNode.get(n) ?? 0) >= this.perNode)) {
+        return this.dropped('splice_too_many');
+      }
       this.pendingByConn.set(conn, pending + 1);
       this.offers.set(token, {
+        nodes,
         first: { conn, circuitId },
         second: { conn: end.peer, circuitId: end.peerCircuitId },
         agreed: false,
@@ -124,10 +135,15 @@ export class SpliceBroker {
     if (!offer.agreed || offer.sockets.length < 2) return;
     this.forget(token, offer);
     const [a, b] = offer.sockets as [Offer['sockets'][0], Offer['sockets'][0]];
-    this.pipe(a, b);
+    this.pipe(a, b, offer.nodes);
   }
 
-  private pipe(a: { socket: Socket; rest: Buffer }, b: { socket: Socket; rest: Buffer }): void {
+  private pipe(
+    a: { socket: Socket; rest: Buffer },
+    b: { socket: Socket; rest: Buffer },
+    nodes: [string, string],
+  ): void {
+    for (const n of nodes) this.activeByNode.set(n, (this.activeByNode.get(n) ?? 0) + 1);
     for (const s of [a.socket, b.socket]) {
       this.pipes.add(s);
       s.setNoDelay(true);
@@ -141,6 +157,11 @@ export class SpliceBroker {
       for (const s of [a.socket, b.socket]) {
         this.pipes.delete(s);
         s.destroy();
+      }
+      for (const n of nodes) {
+        const left = (this.activeByNode.get(n) ?? 1) - 1;
+        if (left > 0) this.activeByNode.set(n, left);
+        else this.activeByNode.delete(n);
       }
       const bytes = a.socket.bytesRead + b.socket.bytesRead - 2 * SPLICE_LINE_BYTES;
       this.metrics.bytesForwarded.inc(bytes);

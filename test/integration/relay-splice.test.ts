@@ -13,6 +13,7 @@ import { encodeSpliceLine } from '../../src-main/protocol/relay-splice.js';
 import type { Circuit } from '../../src-main/transport/circuit.js';
 import type { RelayClient } from '../../src-main/transport/relay-client.js';
 import type { RelayServer } from '../../src-main/relay/server.js';
+import type { RelayLimits } from '../../src-main/protocol/relay-limits.js';
 import { generateIdentity } from '../../src-main/crypto/identity.js';
 import {
   connectedClient,
@@ -36,11 +37,12 @@ interface Setup {
   stop(): Promise<void>;
 }
 
-async function setup(tls: boolean): Promise<Setup> {
+async function setup(tls: boolean, limits: Partial<RelayLimits> = {}): Promise<Setup> {
   const relayId = await generateIdentity();
-  const relay = await startTestRelay(
-    tls ? { tls: { certPem: relayId.certPem, keyPem: relayId.keyPem } } : {},
-  );
+  const relay = await startTestRelay({
+    limits,
+    ...(tls ? { tls: { certPem: relayId.certPem, keyPem: relayId.keyPem } } : {}),
+  });
   const pin = tls ? { pinnedFingerprint: relay.fingerprint! } : {};
   const a = await connectedClient(relay.url, await testIdentity('splice-a'), pin);
   const b = await connectedClient(relay.url, await testIdentity('splice-b'), pin);
@@ -204,6 +206,40 @@ test('a malformed splice line is closed and counted', async () => {
       /clawbridge_relay_frames_rejected_total\{reason="malformed_splice_line"\} 1/,
     );
   } finally {
+    await s.stop();
+  }
+});
+
+test('a node may have circuitsPerNode splices piping at once, even once their circuits are closed', async () => {
+  const s = await setup(false, { circuitsPerNode: 2, circuitsPerPair: 2 });
+  const pipes: Socket[] = [];
+  try {
+    let circuit = s.ca;
+    let other = s.cb;
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) {
+        const incoming = nextIncoming(s.b);
+        circuit = await s.a.openCircuit(s.b.nodeId, WAIT_MS);
+        other = await incoming;
+      }
+      const token = randomBytes(32);
+      circuit.offerSplice?.(token);
+      other.offerSplice?.(token);
+      const x = await join(s.relay, token);
+      const y = await join(s.relay, token);
+      pipes.push(x, y);
+      x.write(`pipe ${i}`);
+      if (i < 2) {
+        await until(`splice ${i} to pipe`, () => y.got() === `pipe ${i}`);
+        circuit.close(); // the pipe goes on without its circuit
+      } else {
+        await new Promise((r) => setTimeout(r, QUIET_MS));
+        assert.equal(y.got(), '', 'a third splice is refused');
+      }
+    }
+    assert.equal(s.relay.stats().splices, 2);
+  } finally {
+    for (const p of pipes) p.destroy();
     await s.stop();
   }
 });
