@@ -99,6 +99,7 @@ export class SpliceBroker {
       return;
     }
     offer.sockets.push({ socket, rest });
+    socket.on('error', () => socket.destroy());
     socket.once('close', () => {
       if (this.offers.get(token) !== offer) return;
       offer.sockets = offer.sockets.filter((s) => s.socket !== socket);
