@@ -8,6 +8,7 @@ import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { NodeIdentityPort, Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
 import type { TrustStore } from './trust-store.js';
+import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
 import {
   DEFAULT_ALLOW,
@@ -83,6 +84,8 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
     path: active?.path ?? null,
     ...addressOf(entry),
     relay: active?.path === 'relay' ? active.link.remote : null,
+    relaySpliced:
+      active?.path === 'relay' ? active.link instanceof UpgradableLink && active.link.upgraded : null,
     rttMs: active ? links.rttMs : null,
     since: links.since?.toISOString() ?? null,
     allow: record.allow,

@@ -224,6 +224,11 @@ export interface PeerInfo {
   linkFrom: { dialedBy: 'us' | 'peer'; remote: string } | null;
   /** Relay URL when the path is relay (null otherwise). */
   relay: string | null;
+  /**
+   * On the relay path: true once the link runs on a splice (node-to-node TLS through the relay,
+   * docs/relay-protocol.md §Splices), false while it is on its E2E circuit; null on other paths.
+   */
+  relaySpliced: boolean | null;
   rttMs: number | null;
   /** ISO time since which the peer is in its current online/offline state. */
   since: string | null;

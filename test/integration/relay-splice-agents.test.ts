@@ -45,7 +45,9 @@ test('a relay link moves onto a splice; a forward and a terminal run through it'
     async () => /^clawbridge_relay_splices 1$/m.test(await metrics(Number(port))),
     10_000,
   );
-  assert.equal((await peerOf(homeA, 'b'))?.relay, url, 'the peer still shows the relay it goes through');
+  const listed = await peerOf(homeA, 'b');
+  assert.equal(listed?.relay, url, 'the peer still shows the relay it goes through');
+  assert.equal(listed?.relaySpliced, true, 'peers --json says the link runs on a splice');
 
   // A forward through the splice: 8 MiB from a server on b's side arrive whole.
   const payload = randomBytes(8 * 1024 * 1024);

@@ -24,6 +24,7 @@ export function peer(name: string, state: PeerState, path: 'direct' | 'relay' | 
     listenAddress: null,
     linkFrom: null,
     relay: null,
+    relaySpliced: null,
     rttMs: null,
     since: null,
     allow: ['terminal'],
