@@ -65,17 +65,18 @@ const PREAMBLE_REFUSE = 0x02;
 export const tlsBase = { minVersion: 'TLSv1.3' as const, maxVersion: 'TLSv1.3' as const };
 
 /**
- * The dialer's TLS context per identity (by object): building one parses the certificate and key
- * PEM, ~18 % of a dial's CPU, and an agent dials the same identity again on every reconnect and to every
- * peer. A WeakMap: a replaced identity object takes its context with it.
+ * This node's TLS context per identity (by object), for either end of a handshake: building one parses
+ * the certificate and key PEM, ~18 % of a dial's CPU, and an agent dials the same identity again on
+ * every reconnect and to every peer (and accepts splices with it). A WeakMap: a replaced identity
+ * object takes its context with it.
  */
-const dialContexts = new WeakMap<TlsIdentity, SecureContext>();
+const identityContexts = new WeakMap<TlsIdentity, SecureContext>();
 
-export function dialContext(identity: TlsIdentity): SecureContext {
-  let context = dialContexts.get(identity);
+export function identityContext(identity: TlsIdentity): SecureContext {
+  let context = identityContexts.get(identity);
   if (!context) {
     context = createSecureContext({ ...tlsBase, cert: identity.certPem, key: identity.keyPem });
-    dialContexts.set(identity, context);
+    identityContexts.set(identity, context);
   }
   return context;
 }
@@ -245,7 +246,7 @@ export function dialDirect(opts: DialDirectOptions): Promise<Link> {
       ...tlsBase,
       host,
       port,
-      secureContext: dialContext(opts.identity),
+      secureContext: identityContext(opts.identity),
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
       servername: undefined,

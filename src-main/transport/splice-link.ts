@@ -6,11 +6,17 @@
  * opened the relay circuit is the TLS client.
  */
 import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls, createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
+import { connect as connectTls, TLSSocket } from 'node:tls';
 import { ClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { encodeSpliceLine } from '../protocol/relay-splice.js';
-import { dialContext, fingerprintMismatch, peerFingerprint, tlsBase, type TlsIdentity } from './direct.js';
+import {
+  identityContext,
+  fingerprintMismatch,
+  peerFingerprint,
+  tlsBase,
+  type TlsIdentity,
+} from './direct.js';
 import type { Link } from './link.js';
 import { SocketLink } from './socket-link.js';
 
@@ -27,18 +33,6 @@ export interface SpliceLinkOptions {
   /** True on the end that opened the circuit: it is the TLS client. */
   initiator: boolean;
   timeoutMs?: number;
-}
-
-/** The accepting end's TLS context per identity, as direct.ts keeps the dialer's. */
-const acceptContexts = new WeakMap<TlsIdentity, SecureContext>();
-
-function acceptContext(identity: TlsIdentity): SecureContext {
-  let context = acceptContexts.get(identity);
-  if (!context) {
-    context = createSecureContext({ ...tlsBase, cert: identity.certPem, key: identity.keyPem });
-    acceptContexts.set(identity, context);
-  }
-  return context;
 }
 
 /** Where a relay URL's splices go: its host and port (443/80 when the URL names none). */
@@ -95,7 +89,7 @@ export function spliceLink(opts: SpliceLinkOptions): Promise<Link> {
       tls = connectTls({
         ...tlsBase,
         socket: raw,
-        secureContext: dialContext(opts.identity),
+        secureContext: identityContext(opts.identity),
         rejectUnauthorized: false,
         checkServerIdentity: () => undefined,
       });
@@ -103,7 +97,7 @@ export function spliceLink(opts: SpliceLinkOptions): Promise<Link> {
     } else {
       tls = new TLSSocket(raw, {
         isServer: true,
-        secureContext: acceptContext(opts.identity),
+        secureContext: identityContext(opts.identity),
         requestCert: true,
         // Pinning replaces CA validation: secured() checks the fingerprint.
         rejectUnauthorized: false,

@@ -31,7 +31,6 @@ export class UpgradableLink implements Link, PartsLink, PiecesLink {
   private next: Link | undefined;
   /** Frames from `next` that came before the peer's marker on the old transport. */
   private held: (readonly Buffer[])[] = [];
-  private markerSent = false;
   private markerReceived = false;
   private readonly disposers: Disposer[] = [];
   private isClosed = false;
@@ -97,7 +96,6 @@ export class UpgradableLink implements Link, PartsLink, PiecesLink {
       ),
     );
     this.first.send(SWITCH_MARKER);
-    this.markerSent = true;
     this.sending = next;
     // A writer waiting for the old transport's drain would wait for good: that drain is no longer
     // passed on, and the new transport refused nothing, so it will not send one. Tell it to go on.
@@ -122,7 +120,7 @@ export class UpgradableLink implements Link, PartsLink, PiecesLink {
 
   /** The old transport goes once this side sent its marker and the peer's has arrived. */
   private retireFirst(): void {
-    if (this.markerSent && this.markerReceived && !this.first.closed) this.first.close('moved to a splice');
+    if (this.next && this.markerReceived && !this.first.closed) this.first.close('moved to a splice');
   }
 
   send(frame: Uint8Array): boolean {

@@ -74,6 +74,17 @@ async function join(relay: RelayServer, token: Uint8Array): Promise<Socket & { g
   return Object.assign(socket, { got: () => received });
 }
 
+/** Two connections for `token` that the relay must not pipe: nothing x sends reaches y. */
+async function joinUnpiped(relay: RelayServer, token: Uint8Array): Promise<[Socket, Socket]> {
+  const x = await join(relay, token);
+  const y = await join(relay, token);
+  x.write('should not pass');
+  await new Promise((r) => setTimeout(r, QUIET_MS));
+  assert.equal(y.got(), '');
+  assert.equal(relay.stats().splices, 0);
+  return [x, y];
+}
+
 const closed = (s: Socket) =>
   within('the relay to close the connection', new Promise((r) => s.once('close', r)));
 
@@ -134,12 +145,7 @@ test('a token only one end named pipes nothing, and goes when that end leaves th
   try {
     const token = randomBytes(32);
     assert.equal(s.ca.offerSplice?.(token), true);
-    const x = await join(s.relay, token);
-    const y = await join(s.relay, token);
-    x.write('should not pass');
-    await new Promise((r) => setTimeout(r, QUIET_MS));
-    assert.equal(y.got(), '');
-    assert.equal(s.relay.stats().splices, 0);
+    const [x, y] = await joinUnpiped(s.relay, token);
     s.a.stop(); // the offering node's connection ends: its offer and both waiting connections go
     await Promise.all([closed(x), closed(y)]);
   } finally {
@@ -179,12 +185,7 @@ test('a node that is not the other end of the circuit cannot agree to its token'
     const token = randomBytes(32);
     assert.equal(s.ca.offerSplice?.(token), true);
     assert.equal(cc.offerSplice?.(token), true); // C repeats A's token on its own circuit to B
-    const x = await join(s.relay, token);
-    const y = await join(s.relay, token);
-    x.write('should not pass');
-    await new Promise((r) => setTimeout(r, QUIET_MS));
-    assert.equal(y.got(), '');
-    assert.equal(s.relay.stats().splices, 0);
+    const [x, y] = await joinUnpiped(s.relay, token);
     x.destroy();
     y.destroy();
   } finally {
