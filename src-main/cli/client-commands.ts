@@ -55,7 +55,7 @@ function peerTable(peers: PeerInfo[], home: string | undefined): string {
       p.name,
       p.fingerprint.slice(0, 8),
       p.state,
-      p.path ?? '-',
+      pathLabel(p),
       p.address ?? p.listenAddress ?? '-',
       linkFrom(p),
       formatRtt(p.rttMs),
@@ -73,6 +73,17 @@ function peerTable(peers: PeerInfo[], home: string | undefined): string {
 export function linkFrom(p: PeerInfo): string {
   if (!p.linkFrom) return '-';
   return p.linkFrom.dialedBy === 'us' ? 'this node' : p.linkFrom.remote;
+}
+
+/**
+ * The PATH column of `peers`: `direct`, `relay`, or `relay (spliced)` once a relay link moved onto a
+ * splice (node-to-node TLS piped by the relay, docs/relay-protocol.md §Splices). A relay link that
+ * stays `relay` has something in the way of splices (an older peer or relay, a TLS proxy in front of
+ * the relay) and runs at the E2E channel's slower pace.
+ */
+export function pathLabel(p: PeerInfo): string {
+  if (!p.path) return '-';
+  return p.path === 'relay' && p.relaySpliced ? 'relay (spliced)' : p.path;
 }
 
 /** The last column of `peers`: why a peer is not online, or why it is relayed ("why relayed?"). */

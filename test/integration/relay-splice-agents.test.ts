@@ -48,6 +48,8 @@ test('a relay link moves onto a splice; a forward and a terminal run through it'
   const listed = await peerOf(homeA, 'b');
   assert.equal(listed?.relay, url, 'the peer still shows the relay it goes through');
   assert.equal(listed?.relaySpliced, true, 'peers --json says the link runs on a splice');
+  const shown = await cli(['peers', '--home', homeA]);
+  assert.match(shown.stdout, /^b\s+\S+\s+online\s+relay \(spliced\)\s/m, 'the peers table says so too');
 
   // A forward through the splice: 8 MiB from a server on b's side arrive whole.
   const payload = randomBytes(8 * 1024 * 1024);
