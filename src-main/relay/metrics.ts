@@ -11,6 +11,8 @@ export interface RelayGaugeSource {
   nodes(): number;
   circuits(): number;
   splices(): number;
+  /** Brings bytes-forwarded up to date with what splices piped so far (they are counted in bulk). */
+  countPiped(): void;
 }
 
 export class RelayMetrics {
@@ -51,8 +53,11 @@ export class RelayMetrics {
     gauge('clawbridge_relay_splices', 'Splices piping now (two connections each).', () => source.splices());
     this.bytesForwarded = new Counter({
       name: 'clawbridge_relay_bytes_forwarded_total',
-      help: 'Payload bytes of DATA frames forwarded.',
+      help: 'Payload bytes forwarded: DATA frames on circuits and bytes piped by splices.',
       registers,
+      collect() {
+        source.countPiped();
+      },
     });
     this.framesForwarded = new Counter({
       name: 'clawbridge_relay_frames_forwarded_total',

@@ -137,6 +137,7 @@ class Relay {
       nodes: () => this.router.nodes.size,
       circuits: () => this.router.circuits,
       splices: () => this.splices.active,
+      countPiped: () => this.splices.countPiped(),
     });
     this.router = new RelayRouter(limits, this.metrics, Date.now, (conn, code, detail) => {
       this.metrics.disconnects.inc({ reason: lower(code) });
@@ -241,6 +242,7 @@ class Relay {
   }
 
   stats(): RelayStats {
+    this.splices.countPiped();
     return {
       connections: this.conns.size,
       nodes: this.router.nodes.size,

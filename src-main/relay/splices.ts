@@ -34,10 +34,17 @@ interface Offer {
   sockets: { socket: Socket; rest: Buffer }[];
 }
 
+/** Two connections piped into each other, and how many of their bytes the counters have. */
+interface Pipe {
+  a: Socket;
+  b: Socket;
+  counted: number;
+}
+
 export class SpliceBroker {
   private readonly offers = new Map<string, Offer>();
   private readonly pendingByConn = new Map<RelayConn, number>();
-  private readonly pipes = new Set<Socket>();
+  private readonly pipes = new Set<Pipe>();
   /** Splices piping now per node ID: a pipe outlives its circuit, so circuitsPerNode does not bound them. */
   private readonly activeByNode = new Map<string, number>();
 
@@ -46,13 +53,30 @@ export class SpliceBroker {
     private readonly perNode: number,
     private readonly metrics: RelayMetrics,
     private readonly now: () => number,
-    /** Adds forwarded bytes to the relay's stats when a pipe ends. */
+    /** Adds piped bytes to the relay's stats (countPiped, and when a pipe ends). */
     private readonly counted: (bytes: number) => void,
   ) {}
 
   /** Splices piping now (two sockets each). */
   get active(): number {
-    return this.pipes.size / 2;
+    return this.pipes.size;
+  }
+
+  /**
+   * Adds what the pipes carried since the last count to the forwarded-bytes counters, so a long
+   * transfer shows in /metrics while it runs (called on every scrape), not only when its pipe ends.
+   */
+  countPiped(): void {
+    for (const pipe of this.pipes) this.count(pipe);
+  }
+
+  private count(pipe: Pipe): void {
+    const total = pipe.a.bytesRead + pipe.b.bytesRead - 2 * SPLICE_LINE_BYTES;
+    if (total <= pipe.counted) return;
+    const bytes = total - pipe.counted;
+    pipe.counted = total;
+    this.metrics.bytesForwarded.inc(bytes);
+    this.counted(bytes);
   }
 
   /** A SPLICE frame from `conn`: its end of circuit `circuitId` agrees to `token` (64 hex). */
@@ -129,7 +153,10 @@ export class SpliceBroker {
   /** Ends every offer and every pipe (relay shutdown). */
   closeAll(): void {
     for (const [token, offer] of this.offers) this.cancel(token, offer);
-    for (const socket of this.pipes) socket.destroy();
+    for (const { a, b } of this.pipes) {
+      a.destroy();
+      b.destroy();
+    }
   }
 
   private tryPair(token: string, offer: Offer): void {
@@ -145,8 +172,9 @@ export class SpliceBroker {
     nodes: [string, string],
   ): void {
     for (const n of nodes) this.activeByNode.set(n, (this.activeByNode.get(n) ?? 0) + 1);
+    const pipe: Pipe = { a: a.socket, b: b.socket, counted: 0 };
+    this.pipes.add(pipe);
     for (const s of [a.socket, b.socket]) {
-      this.pipes.add(s);
       s.setNoDelay(true);
       // The ends' own heartbeats find a dead peer; keepalive only frees a pipe whose ends both vanished.
       s.setKeepAlive(true, 30_000);
@@ -155,18 +183,14 @@ export class SpliceBroker {
     const end = () => {
       if (ended) return;
       ended = true;
-      for (const s of [a.socket, b.socket]) {
-        this.pipes.delete(s);
-        s.destroy();
-      }
+      this.pipes.delete(pipe);
+      for (const s of [a.socket, b.socket]) s.destroy();
       for (const n of nodes) {
         const left = (this.activeByNode.get(n) ?? 1) - 1;
         if (left > 0) this.activeByNode.set(n, left);
         else this.activeByNode.delete(n);
       }
-      const bytes = a.socket.bytesRead + b.socket.bytesRead - 2 * SPLICE_LINE_BYTES;
-      this.metrics.bytesForwarded.inc(bytes);
-      this.counted(bytes);
+      this.count(pipe);
     };
     for (const s of [a.socket, b.socket]) {
       s.on('error', end);

@@ -94,6 +94,7 @@ for (const tls of [false, true]) {
   test(`${scheme}: both ends of a circuit name a token, and two connections with it are piped both ways`, async () => {
     const s = await setup(tls);
     try {
+      const base = s.relay.stats().bytesForwarded;
       const token = randomBytes(32);
       assert.equal(s.ca.offerSplice?.(token), true);
       assert.equal(s.cb.offerSplice?.(token), true);
@@ -106,14 +107,18 @@ for (const tls of [false, true]) {
       x.write('hello from x');
       await until('x to reach y', () => y.got() === 'early bytes from x;hello from x');
       assert.equal(s.relay.stats().splices, 1);
-      const before = s.relay.stats().bytesForwarded;
+      const piped = 'early bytes from x;hello from xhello from y'.length;
+      // Counted while the pipe runs (a long transfer shows in /metrics), not only when it ends…
+      assert.equal(s.relay.stats().bytesForwarded - base, piped);
+      assert.match(
+        await s.relay.metricsText(),
+        new RegExp(`^clawbridge_relay_bytes_forwarded_total ${base + piped}$`, 'm'),
+      );
       x.end();
       await closed(y);
       await until('the splice to end', () => s.relay.stats().splices === 0);
-      assert.equal(
-        s.relay.stats().bytesForwarded - before,
-        'early bytes from x;hello from xhello from y'.length,
-      );
+      // …and not twice.
+      assert.equal(s.relay.stats().bytesForwarded - base, piped);
     } finally {
       await s.stop();
     }
