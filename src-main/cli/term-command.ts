@@ -4,6 +4,7 @@
  * exit; without one it works on pipes. stdout carries only the remote output, notes go to stderr, and
  * the exit status is the remote program's (128 + signal number when a signal ended it).
  */
+import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Socket } from 'node:net';
 import type { Command } from 'commander';
@@ -67,6 +68,7 @@ function runTerminal(socket: Socket, rest: Buffer): Promise<number> {
   const { stdin, stdout, stderr } = process;
   const raw = stdin.isTTY;
   if (raw) stdin.setRawMode(true);
+  if (raw && stdout.isTTY) rawOutput();
   const restore = () => {
     if (raw && stdin.isTTY) stdin.setRawMode(false);
   };
@@ -168,6 +170,20 @@ function runTerminal(socket: Socket, rest: Buffer): Promise<number> {
     }
     stdin.resume();
   });
+}
+
+/**
+ * Turns off the local terminal's output processing (OPOST) once stdin is raw. Node's raw mode (libuv's
+ * UV_TTY_MODE_RAW) leaves it on, so each "\n" from the peer reached the screen as "\r\n": a full-screen
+ * program over there (vim, less, htop) that moves the cursor down with a bare "\n" saw it jump to the
+ * first column. The peer's own PTY already did the output processing its program asked for; ssh's
+ * client leaves its terminal fully raw too. setRawMode(false) restores the terminal libuv saved before
+ * raw mode, OPOST included (and Node restores it at exit, even after a crash). POSIX only: without
+ * `stty` the output stays processed, as before.
+ */
+function rawOutput(): void {
+  if (process.platform === 'win32') return;
+  spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
 }
 
 /** The local window's size, within what the protocol carries; 80 × 24 when stdout is not a terminal. */

@@ -1,0 +1,56 @@
+/**
+ * `clawbridge term` run from a terminal, as a person runs it: the CLI sits in a local PTY, so its stdin
+ * and stdout are TTYs and it goes raw. What the peer's program writes reaches the local terminal byte
+ * for byte (no "\n" → "\r\n" on our side: the peer's PTY did its own output processing), and on exit
+ * the local terminal is as it was.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn as spawnPty } from 'node-pty';
+import { CLI, stopAll } from '../helpers/processes.js';
+import { startPair } from './terminal-setup.js';
+
+after(stopAll);
+
+const skip = process.platform === 'win32' ? 'POSIX terminals' : false;
+
+/** Runs `sh -c line` in a fresh PTY to its end; resolves with everything the PTY showed. */
+function inPty(line: string, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const pty = spawnPty('sh', ['-c', line], { cols: 100, rows: 30, env: process.env });
+    let seen = '';
+    const timer = setTimeout(() => {
+      pty.kill('SIGKILL');
+      reject(new Error(`the PTY did not finish in ${timeoutMs} ms; it showed ${JSON.stringify(seen)}`));
+    }, timeoutMs);
+    pty.onData((d) => (seen += d));
+    pty.onExit(() => {
+      clearTimeout(timer);
+      resolve(seen);
+    });
+  });
+}
+
+test(
+  'from a terminal: the peer program’s bytes arrive unchanged, and the terminal is restored',
+  { skip },
+  async () => {
+    const pair = await startPair({ relayOnly: false });
+    try {
+      // The remote program turns its own output processing off (as vim or less do) and moves down with
+      // a bare "\n"; then, back in the local shell, `stty -a` shows the terminal's modes.
+      const remote = `stty -opost; printf 'ab\\ncd|'`;
+      const shown = await inPty(
+        `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} term b --home ${JSON.stringify(pair.homeA)} -- sh -c ${JSON.stringify(remote)}; echo "status $?"; stty -a`,
+      );
+      assert.ok(shown.includes('ab\ncd|'), `a bare "\\n" stays bare: ${JSON.stringify(shown.slice(0, 200))}`);
+      assert.match(shown, /status 0\r\n/);
+      const modes = shown.slice(shown.indexOf('status 0'));
+      for (const mode of ['opost', 'onlcr', 'icanon', 'echo', 'isig', 'icrnl']) {
+        assert.match(modes, new RegExp(`(^|\\s)${mode}(\\s|$)`), `${mode} is back on after the session`);
+      }
+    } finally {
+      await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
+    }
+  },
+);
