@@ -31,6 +31,7 @@ import type { Pairing } from './pairing.js';
 import { startOwnRelay } from './own-relay.js';
 import { AGENT_VERSION } from './version.js';
 import { FEATURE_SPLICE, RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
+import { FEATURE_TERMINAL_TYPE } from '../protocol/terminal-frames.js';
 import type { TrustStore } from './trust-store.js';
 import type { RelayServer } from '../relay/server.js';
 import type { PeerRecord, RelaySetting, SettingsStore } from './settings.js';
@@ -385,12 +386,13 @@ export class Agent
       addresses: this.local.directAddresses(),
       homeRelay: home?.url ?? null,
       ...(home?.fingerprint ? { homeRelayFingerprint: home.fingerprint } : {}),
-      features: [FEATURE_SPLICE],
+      features: [FEATURE_SPLICE, FEATURE_TERMINAL_TYPE],
     };
   }
 
   private onHello(entry: PeerEntry, hello: Hello): void {
     entry.directOffThere = hello.addresses.length === 0;
+    entry.features = hello.features ?? [];
     this.learnAddresses(entry, hello.addresses);
     const home = announcedHomeRelay(hello);
     if (home) entry.record = this.trust.setHomeRelay(entry.record.fingerprint, home) ?? entry.record;

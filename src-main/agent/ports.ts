@@ -27,6 +27,8 @@ export interface PeerEntry {
   directOffThere?: boolean | undefined;
   /** The direct addresses the peer's last hello announced, best first: where it listens. */
   announcedAddresses?: readonly string[] | undefined;
+  /** The `features` of the peer's last hello: what it can do beyond protocol version 1. */
+  features?: readonly string[] | undefined;
   links: PeerLinks;
   direct: PathRetrier;
   relay: PathRetrier;

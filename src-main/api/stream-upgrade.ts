@@ -16,7 +16,7 @@
 import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
-import { MAX_COMMAND_ARGS, MAX_TERMINAL_DIMENSION } from '../protocol/terminal-frames.js';
+import { MAX_COMMAND_ARGS, MAX_TERMINAL_DIMENSION, TERMINAL_TYPE_NAME } from '../protocol/terminal-frames.js';
 import type { PathKind } from '../transport/link.js';
 import type { TerminalSessionState } from './contract-types.js';
 import { apiErrorBody, describeZodError } from './validate.js';
@@ -27,13 +27,17 @@ const dimension = z.number().int().min(1).max(MAX_TERMINAL_DIMENSION);
 
 /** Parameter schemas of the streaming methods. */
 export const streamMethodParams = {
-  /** A terminal on `peer`: its shell, or `command` (argv) in a PTY; the size of the local window. */
+  /**
+   * A terminal on `peer`: its shell, or `command` (argv) in a PTY; the size of the local window and, from
+   * a terminal other than the window's xterm.js, its type (the CLI's $TERM; terminal-type.ts).
+   */
   'terminal.open': z
     .object({
       peer: z.string().min(1).max(200),
       command: z.array(z.string().max(8192)).min(1).max(MAX_COMMAND_ARGS).optional(),
       cols: dimension,
       rows: dimension,
+      term: z.string().regex(TERMINAL_TYPE_NAME, 'a terminal type is a terminfo name').optional(),
     })
     .strict(),
   /**

@@ -10,12 +10,13 @@ import type { Socket } from 'node:net';
 import type { Command } from 'commander';
 import { connectControlSocket } from '../api/control-client.js';
 import { requestStreamUpgrade } from '../api/stream-client.js';
-import { errorMessage } from '../core/errors.js';
+import { ClawError, errorMessage } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
 import {
   encodeDataFrames,
   encodeTerminalFrame,
   MAX_TERMINAL_DIMENSION,
+  TERMINAL_TYPE_NAME,
   TerminalFrameDecoder,
   type ExitStatus,
   type TerminalFrame,
@@ -51,11 +52,21 @@ export function registerTermCommand(program: Command): void {
     )
     .action(async (peer: string, command: string[], opts: { home?: string }) => {
       const home = resolveHome(opts.home);
-      const socket = await connectControlSocket(controlSocketPath(home), home);
-      const { rest } = await requestStreamUpgrade(socket, 'terminal.open', {
-        peer,
-        ...(command.length > 0 ? { command } : {}),
-        ...windowSize(),
+      const open = async (term: string | undefined) => {
+        const socket = await connectControlSocket(controlSocketPath(home), home);
+        const params = { peer, ...(command.length > 0 ? { command } : {}), ...windowSize() };
+        const { rest } = await requestStreamUpgrade(
+          socket,
+          'terminal.open',
+          term ? { ...params, term } : params,
+        );
+        return { socket, rest };
+      };
+      const term = localTerminalType();
+      // An agent started before an upgrade does not know `term` yet: open without it rather than fail.
+      const { socket, rest } = await open(term).catch((err: unknown) => {
+        if (term && isUnknownTermParam(err)) return open(undefined);
+        throw err;
       });
       const code = await runTerminal(socket, rest);
       // Exit once everything written to stdout is out (pipes may be asynchronous).
@@ -184,6 +195,24 @@ function runTerminal(socket: Socket, rest: Buffer): Promise<number> {
 function rawOutput(): void {
   if (process.platform === 'win32') return;
   spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+}
+
+/**
+ * This terminal's type ($TERM) for the remote program, when stdout is a terminal and TERM is a plain
+ * terminfo name; undefined otherwise (the peer then uses xterm-256color). Output to a pipe or a file
+ * has no terminal to describe.
+ */
+export function localTerminalType(
+  env: NodeJS.ProcessEnv = process.env,
+  isTTY = process.stdout.isTTY === true,
+): string | undefined {
+  const term = env.TERM;
+  return isTTY && term && TERMINAL_TYPE_NAME.test(term) ? term : undefined;
+}
+
+/** The agent refused `term` as an unknown parameter (it predates it). */
+export function isUnknownTermParam(err: unknown): boolean {
+  return err instanceof ClawError && err.code === 'BAD_ARGUMENT' && /"term"|'term'/.test(err.message);
 }
 
 /** The local window's size, within what the protocol carries; 80 × 24 when stdout is not a terminal. */

@@ -13,6 +13,18 @@ export const TERMINAL_SERVICE = 'terminal';
 /** Version of the OPEN arguments; a peer refuses other versions with a clear reason. */
 export const TERMINAL_PROTOCOL_VERSION = 1;
 
+/**
+ * A terminal type (TERM) a viewer may ask for in OPEN: a terminfo name, 1 to 64 characters, nothing that
+ * could name a path or reach a shell (`xterm-256color`, `screen.xterm-256color`, `vt100`, `linux`).
+ */
+export const TERMINAL_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+/**
+ * The word in a hello's `features` that says a node takes `term` in a terminal's OPEN arguments (older
+ * nodes refuse unknown arguments, so it is sent only to a peer that lists this).
+ */
+export const FEATURE_TERMINAL_TYPE = 'term';
+
 /** Largest payload of one DATA frame, in bytes (64 KiB, one mux DATA payload). */
 export const MAX_TERMINAL_DATA = 64 * 1024;
 

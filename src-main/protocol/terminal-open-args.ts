@@ -9,13 +9,15 @@ import {
   MAX_TERMINAL_OFFSET,
   SESSION_ID,
   TERMINAL_PROTOCOL_VERSION,
+  TERMINAL_TYPE_NAME,
 } from './terminal-frames.js';
 
 const dimension = z.number().int().min(1).max(MAX_TERMINAL_DIMENSION);
 
 /**
  * OPEN arguments of a `terminal` stream: a new session (optionally running `command` instead of the
- * shell), or a resume of session `resume` from output byte `offset` (what the client has received).
+ * shell, with `term` the viewer's terminal type), or a resume of session `resume` from output byte
+ * `offset` (what the client has received).
  */
 export const terminalOpenArgs = z.union([
   z
@@ -24,6 +26,7 @@ export const terminalOpenArgs = z.union([
       command: z.array(z.string().max(8192)).min(1).max(MAX_COMMAND_ARGS).optional(),
       cols: dimension,
       rows: dimension,
+      term: z.string().regex(TERMINAL_TYPE_NAME, 'a terminal type is a terminfo name').optional(),
     })
     .strict(),
   z

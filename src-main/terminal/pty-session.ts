@@ -16,9 +16,7 @@ import { spawn, type IPty } from 'node-pty';
 import { ClawError } from '../core/errors.js';
 import { Emitter, type Disposer } from '../core/emitter.js';
 import type { ExitStatus } from '../protocol/terminal-frames.js';
-
-/** What the remote terminal says it is: the xterm.js viewer and most terminals understand it. */
-export const TERMINAL_TYPE = 'xterm-256color';
+import { sessionTerminalType, TERMINAL_TYPE } from './terminal-type.js';
 
 /**
  * How often a paused PTY checks whether its process has exited, in ms (25). node-pty destroys the
@@ -56,10 +54,13 @@ export function defaultShell(
 }
 
 /** The environment of the new terminal: the agent's, minus its own terminal's traces, TERM set. */
-export function terminalEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function terminalEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  term: string = TERMINAL_TYPE,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && !INHERITED_NOISE.includes(k)) out[k] = v;
-  out.TERM = TERMINAL_TYPE;
+  out.TERM = term;
   return out;
 }
 
@@ -125,6 +126,8 @@ export interface PtySpawnOptions {
   /** Working directory (default: the agent user's home). */
   cwd?: string;
   env?: Record<string, string>;
+  /** The viewer's terminal type; used when this host has its terminfo (terminal-type.ts). */
+  term?: string | undefined;
 }
 
 type Events = { data: [Buffer]; exit: [ExitStatus] };
@@ -167,11 +170,12 @@ export class PtySession {
    */
   static spawn(opts: PtySpawnOptions): PtySession {
     const cwd = opts.cwd ?? homedir();
-    const env = opts.env ?? terminalEnv();
+    const term = sessionTerminalType(opts.term);
+    const env = opts.env ?? terminalEnv(process.env, term);
     const [file, ...args] = notFoundLikeAShell(opts.command, cwd, env) ?? opts.command ?? [defaultShell()];
     try {
       const pty = spawn(file!, args, {
-        name: TERMINAL_TYPE,
+        name: term,
         cols: opts.cols,
         rows: opts.rows,
         cwd,

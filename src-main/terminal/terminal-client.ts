@@ -112,10 +112,15 @@ export class TerminalClient {
   }
 
   /**
-   * Opens a new session (the peer's shell, or `command`).
+   * Opens a new session (the peer's shell, or `command`; `term`: the viewer's terminal type).
    * @throws ClawError('STREAM_REJECTED', reason) when the peer refuses (e.g. permission denied).
    */
-  async start(req: { command?: string[] | undefined; cols: number; rows: number }): Promise<void> {
+  async start(req: {
+    command?: string[] | undefined;
+    cols: number;
+    rows: number;
+    term?: string | undefined;
+  }): Promise<void> {
     this.cols = req.cols;
     this.rows = req.rows;
     await this.connect({
@@ -123,6 +128,7 @@ export class TerminalClient {
       ...(req.command ? { command: req.command } : {}),
       cols: req.cols,
       rows: req.rows,
+      ...(req.term ? { term: req.term } : {}),
     });
   }
 

@@ -26,12 +26,14 @@ export type TerminalPeers = Pick<PeerDirectory, 'peerEntries'> &
 import {
   encodeDataFrames,
   encodeTerminalFrame,
+  FEATURE_TERMINAL_TYPE,
   fitText,
   TERMINAL_SERVICE,
   TerminalFrameDecoder,
   type TerminalFrame,
   type TerminalState,
 } from '../protocol/terminal-frames.js';
+import type { TerminalOpenArgs } from '../protocol/terminal-open-args.js';
 import type { TerminalStreamOpener } from './terminal-client.js';
 
 /** What the bridge drives: the session's input, size and output flow (TerminalClient's methods). */
@@ -220,6 +222,19 @@ function whenReachable(agent: ChangeSource, find: () => PeerEntry | undefined, m
   });
 }
 
+/**
+ * OPEN arguments as the peer takes them: `term` only for a peer whose hello lists the feature (older
+ * nodes refuse arguments they do not know, and would refuse the whole terminal). Pure.
+ */
+export function argsForPeer(
+  args: TerminalOpenArgs,
+  features: readonly string[] | undefined,
+): TerminalOpenArgs {
+  if (!('term' in args) || features?.includes(FEATURE_TERMINAL_TYPE)) return args;
+  const { term: _dropped, ...rest } = args;
+  return rest;
+}
+
 /** An opener that reaches the peer `entry` through the agent's links, whichever path is up. */
 export function agentOpener(agent: TerminalPeers, entry: PeerEntry): TerminalStreamOpener {
   const fingerprint = entry.record.fingerprint;
@@ -229,7 +244,7 @@ export function agentOpener(agent: TerminalPeers, entry: PeerEntry): TerminalStr
     open: async (args) => {
       const current = find();
       if (!current) throw new ClawError('PEER_NOT_FOUND', `${entry.record.name} is no longer a peer`);
-      return agent.openStream(current, TERMINAL_SERVICE, args);
+      return agent.openStream(current, TERMINAL_SERVICE, argsForPeer(args, current.features));
     },
     whenReachable: (maxMs) => whenReachable(agent, find, maxMs),
   };

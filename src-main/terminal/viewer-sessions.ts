@@ -117,6 +117,7 @@ export class ViewerSessions {
     command?: string[] | undefined;
     cols: number;
     rows: number;
+    term?: string | undefined;
   }): Promise<UpgradedStream<'terminal.open'>> {
     this.prune();
     if (this.sessions.size >= MAX_OWNED_SESSIONS) {
@@ -124,7 +125,7 @@ export class ViewerSessions {
     }
     const { fingerprint, opener } = this.host.opener(p.peer);
     const client = new TerminalClient(opener, { resumeMs: this.host.resumeMs(), log: this.host.log });
-    await client.start({ command: p.command, cols: p.cols, rows: p.rows });
+    await client.start({ command: p.command, cols: p.cols, rows: p.rows, term: p.term });
     const s = new OwnedSession(fingerprint, opener.peerName, client);
     this.sessions.set(s.id, s);
     this.wire(s);

@@ -1,8 +1,8 @@
 /**
  * `clawbridge term` run from a terminal, as a person runs it: the CLI sits in a local PTY, so its stdin
  * and stdout are TTYs and it goes raw. What the peer's program writes reaches the local terminal byte
- * for byte (no "\n" → "\r\n" on our side: the peer's PTY did its own output processing), and on exit
- * the local terminal is as it was.
+ * for byte (no "\n" → "\r\n" on our side: the peer's PTY did its own output processing), the program
+ * is told the local terminal's type, and on exit the local terminal is as it was.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,9 +15,9 @@ after(stopAll);
 const skip = process.platform === 'win32' ? 'POSIX terminals' : false;
 
 /** Runs `sh -c line` in a fresh PTY to its end; resolves with everything the PTY showed. */
-function inPty(line: string, timeoutMs = 30_000): Promise<string> {
+function inPty(line: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const pty = spawnPty('sh', ['-c', line], { cols: 100, rows: 30, env: process.env });
+    const pty = spawnPty('sh', ['-c', line], { cols: 100, rows: 30, env });
     let seen = '';
     const timer = setTimeout(() => {
       pty.kill('SIGKILL');
@@ -32,7 +32,7 @@ function inPty(line: string, timeoutMs = 30_000): Promise<string> {
 }
 
 test(
-  'from a terminal: the peer program’s bytes arrive unchanged, and the terminal is restored',
+  'from a terminal: the peer program’s bytes arrive unchanged, it is told our terminal type, and the terminal is restored',
   { skip },
   async () => {
     const pair = await startPair({ relayOnly: false });
@@ -49,6 +49,16 @@ test(
       for (const mode of ['opost', 'onlcr', 'icanon', 'echo', 'isig', 'icrnl']) {
         assert.match(modes, new RegExp(`(^|\\s)${mode}(\\s|$)`), `${mode} is back on after the session`);
       }
+
+      // The program is told this terminal's type, as ssh does, when the peer has its terminfo
+      // (vt100 is in every ncurses install); a type the peer cannot look up becomes xterm-256color.
+      const termOf = (TERM: string) =>
+        inPty(
+          `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} term b --home ${JSON.stringify(pair.homeA)} -- sh -c 'printf "<%s>" "$TERM"'`,
+          { ...process.env, TERM },
+        );
+      assert.match(await termOf('vt100'), /<vt100>/);
+      assert.match(await termOf('no-such-terminal-type'), /<xterm-256color>/);
     } finally {
       await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
     }

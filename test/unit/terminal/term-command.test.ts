@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
-import { localExitCode } from '../../../src-main/cli/term-command.js';
+import { ClawError } from '../../../src-main/core/errors.js';
+import { isUnknownTermParam, localExitCode, localTerminalType } from '../../../src-main/cli/term-command.js';
+import { streamMethodParams } from '../../../src-main/api/stream-upgrade.js';
+import { describeZodError } from '../../../src-main/api/validate.js';
 
 test('the remote exit status becomes ours: code (at most 255), or 128 + the signal number', () => {
   assert.equal(localExitCode({ code: 0 }), 0);
@@ -9,4 +12,25 @@ test('the remote exit status becomes ours: code (at most 255), or 128 + the sign
   assert.equal(localExitCode({ code: 0xc000013a }), 255);
   assert.equal(localExitCode({ signal: 'SIGKILL' }), 128 + constants.signals.SIGKILL);
   assert.equal(localExitCode({ signal: 'SIGNOPE' }), 129);
+});
+
+test('the remote program is told our terminal type, when stdout is a terminal and TERM is a terminfo name', () => {
+  assert.equal(localTerminalType({ TERM: 'screen-256color' }, true), 'screen-256color');
+  assert.equal(localTerminalType({ TERM: 'screen-256color' }, false), undefined);
+  assert.equal(localTerminalType({}, true), undefined);
+  assert.equal(localTerminalType({ TERM: 'xterm;reboot' }, true), undefined);
+});
+
+test('an agent that predates `term` refuses it in a way the CLI recognises (and then opens without it)', () => {
+  // What an older agent's strict schema says: the same validator, without the field.
+  const older = streamMethodParams['terminal.open'].omit({ term: true }).strict();
+  const parsed = older.safeParse({ peer: 'b', cols: 80, rows: 24, term: 'vt100' });
+  assert.ok(!parsed.success);
+  const refusal = new ClawError(
+    'BAD_ARGUMENT',
+    `invalid parameters for terminal.open: ${describeZodError(parsed.error)}`,
+  );
+  assert.equal(isUnknownTermParam(refusal), true);
+  assert.equal(isUnknownTermParam(new ClawError('BAD_ARGUMENT', 'no peer named b')), false);
+  assert.equal(isUnknownTermParam(new ClawError('PEER_OFFLINE', 'b is offline ("term")')), false);
 });
