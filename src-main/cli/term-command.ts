@@ -9,6 +9,7 @@ import { constants } from 'node:os';
 import type { Socket } from 'node:net';
 import type { Command } from 'commander';
 import { connectControlSocket } from '../api/control-client.js';
+import { ESCAPE_HELP, EscapeFilter } from './term-escape.js';
 import { requestStreamUpgrade } from '../api/stream-client.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
@@ -29,6 +30,9 @@ export const DEFAULT_ROWS = 24;
 /** The byte a terminal sends for Ctrl-D: end of input for a program reading the PTY in line mode. */
 const EOF_CHAR = 0x04;
 
+/** Exit status after `~.` (ssh's when its connection is closed). */
+export const LEFT_BY_ESCAPE_STATUS = 255;
+
 /** Signals that end the CLI; it restores the local terminal and hangs up the session first. */
 const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -46,11 +50,12 @@ export function registerTermCommand(program: Command): void {
       "open a terminal on a peer: its shell, or the command after -- (its exit status becomes clawbridge's)",
     )
     .option('--home <dir>', 'node home directory')
+    .option('--no-escape', 'no escape sequences (~. ~~ ~?): every key goes to the remote program')
     .addHelpText(
       'after',
-      "\nExamples:\n  clawbridge term office\n  clawbridge term office -- sh -c 'uname -a'",
+      "\nTyped first on a line, ~. leaves the session (when the peer stopped answering), ~~ sends ~, and\n~? lists these.\n\nExamples:\n  clawbridge term office\n  clawbridge term office -- sh -c 'uname -a'",
     )
-    .action(async (peer: string, command: string[], opts: { home?: string }) => {
+    .action(async (peer: string, command: string[], opts: { home?: string; escape: boolean }) => {
       const home = resolveHome(opts.home);
       const open = async (term: string | undefined) => {
         const socket = await connectControlSocket(controlSocketPath(home), home);
@@ -68,14 +73,17 @@ export function registerTermCommand(program: Command): void {
         if (term && isUnknownTermParam(err)) return open(undefined);
         throw err;
       });
-      const code = await runTerminal(socket, rest);
+      const code = await runTerminal(socket, rest, opts.escape, peer);
       // Exit once everything written to stdout is out (pipes may be asynchronous).
       process.stdout.write('', () => process.exit(code));
     });
 }
 
-/** Runs the session on an upgraded socket until it ends; resolves with the local exit status. */
-function runTerminal(socket: Socket, rest: Buffer): Promise<number> {
+/**
+ * Runs the session on an upgraded socket until it ends; resolves with the local exit status. With a
+ * TTY and `escapes`, `~.` and friends work (term-escape.ts).
+ */
+function runTerminal(socket: Socket, rest: Buffer, escapes: boolean, peer: string): Promise<number> {
   const { stdin, stdout, stderr } = process;
   const raw = stdin.isTTY;
   if (raw) stdin.setRawMode(true);
@@ -158,10 +166,17 @@ function runTerminal(socket: Socket, rest: Buffer): Promise<number> {
     if (rest.length > 0) onData(rest);
     socket.resume();
 
+    const filter = raw && escapes ? new EscapeFilter() : undefined;
     stdin.on('data', (chunk: Buffer) => {
       if (finished || chunk.length === 0) return;
       lastInput = chunk[chunk.length - 1]!;
-      send(chunk);
+      if (!filter) return send(chunk);
+      const typed = filter.push(chunk);
+      if (typed.send.length > 0) send(typed.send);
+      for (const action of typed.actions) {
+        if (action === 'help') stderr.write(`\r\n${ESCAPE_HELP}`);
+        else finish(LEFT_BY_ESCAPE_STATUS, `left the session (~.); ${peer} hangs it up`);
+      }
     });
     // Without a TTY, the end of our input becomes Ctrl-D at the remote side (twice after a partial
     // line: the first only hands that line over), so `cat` and friends see end-of-file. A shell that

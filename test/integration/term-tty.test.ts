@@ -7,7 +7,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn as spawnPty } from 'node-pty';
-import { CLI, stopAll } from '../helpers/processes.js';
+import { CLI, stopAll, waitFor } from '../helpers/processes.js';
+import { LEFT_BY_ESCAPE_STATUS } from '../../src-main/cli/term-command.js';
 import { startPair } from './terminal-setup.js';
 
 after(stopAll);
@@ -30,6 +31,50 @@ function inPty(line: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 3
     });
   });
 }
+
+/** The CLI itself in a PTY on `sh -c 'printf READY; exec cat'` at b, once READY showed. */
+async function catSession(homeA: string, extra: string[] = []) {
+  const pty = spawnPty(
+    process.execPath,
+    [CLI, 'term', 'b', '--home', homeA, ...extra, '--', 'sh', '-c', 'printf READY; exec cat'],
+    { cols: 100, rows: 30, env: process.env },
+  );
+  let seen = '';
+  pty.onData((d) => (seen += d));
+  const exited = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
+  await waitFor('the remote cat', () => Promise.resolve(seen.includes('READY')), 20_000);
+  return { pty, exited, seen: () => seen };
+}
+
+test(
+  'escape sequences: ~~ sends one ~, ~. leaves a session; --no-escape sends them as typed',
+  { skip },
+  async () => {
+    const pair = await startPair({ relayOnly: false });
+    try {
+      const s = await catSession(pair.homeA);
+      s.pty.write('~~x\r');
+      // The remote terminal echoes the line, then cat prints it: one ~ each time.
+      await waitFor('the line back', () => Promise.resolve(/~x\r\n~x\r\n/.test(s.seen())), 10_000);
+      assert.ok(!s.seen().includes('~~'), JSON.stringify(s.seen()));
+      s.pty.write('~.');
+      assert.equal(await s.exited, LEFT_BY_ESCAPE_STATUS);
+      assert.match(s.seen(), /clawbridge: left the session \(~\.\); b hangs it up/);
+
+      const plain = await catSession(pair.homeA, ['--no-escape']);
+      plain.pty.write('~.\r');
+      await waitFor(
+        '~. echoed by the remote',
+        () => Promise.resolve(/~\.\r\n~\.\r\n/.test(plain.seen())),
+        10_000,
+      );
+      plain.pty.kill('SIGTERM');
+      await plain.exited;
+    } finally {
+      await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
+    }
+  },
+);
 
 test(
   'from a terminal: the peer program’s bytes arrive unchanged, it is told our terminal type, and the terminal is restored',
