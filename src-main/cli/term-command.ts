@@ -1,8 +1,9 @@
 /**
  * `clawbridge term PEER [-- COMMAND ARGS…]`: a terminal on a peer in this one. With a TTY the local
- * terminal goes raw (every key goes to the remote side), follows window resizes, and is restored on
- * exit; without one it works on pipes. stdout carries only the remote output, notes go to stderr, and
- * the exit status is the remote program's (128 + signal number when a signal ended it).
+ * terminal goes raw, input and output (every key goes to the remote side but the escape sequences of
+ * term-escape.ts), the remote program is told its type, it follows window resizes, and it is restored
+ * on exit; without one it works on pipes. stdout carries only the remote output, notes go to stderr,
+ * and the exit status is the remote program's (128 + signal number when a signal ended it).
  */
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
