@@ -30,6 +30,8 @@ export const streamMethodParams = {
   /**
    * A terminal on `peer`: its shell, or `command` (argv) in a PTY; the size of the local window and, from
    * a terminal other than the window's xterm.js, its type (the CLI's $TERM; terminal-type.ts).
+   * `echo: false` / `opost: false`: the viewer's input / output is a pipe, so the remote PTY neither
+   * echoes input nor turns "\n" into "\r\n" (pty-session.ts `withPtyModes`).
    */
   'terminal.open': z
     .object({
@@ -38,6 +40,8 @@ export const streamMethodParams = {
       cols: dimension,
       rows: dimension,
       term: z.string().regex(TERMINAL_TYPE_NAME, 'a terminal type is a terminfo name').optional(),
+      echo: z.boolean().optional(),
+      opost: z.boolean().optional(),
     })
     .strict(),
   /**

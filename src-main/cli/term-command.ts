@@ -58,20 +58,16 @@ export function registerTermCommand(program: Command): void {
     )
     .action(async (peer: string, command: string[], opts: { home?: string; escape: boolean }) => {
       const home = resolveHome(opts.home);
-      const open = async (term: string | undefined) => {
+      const open = async (extras: LocalTerminal) => {
         const socket = await connectControlSocket(controlSocketPath(home), home);
-        const params = { peer, ...(command.length > 0 ? { command } : {}), ...windowSize() };
-        const { rest } = await requestStreamUpgrade(
-          socket,
-          'terminal.open',
-          term ? { ...params, term } : params,
-        );
+        const params = { peer, ...(command.length > 0 ? { command } : {}), ...windowSize(), ...extras };
+        const { rest } = await requestStreamUpgrade(socket, 'terminal.open', params);
         return { socket, rest };
       };
-      const term = localTerminalType();
-      // An agent started before an upgrade does not know `term` yet: open without it rather than fail.
-      const { socket, rest } = await open(term).catch((err: unknown) => {
-        if (term && isUnknownTermParam(err)) return open(undefined);
+      const extras = localTerminal();
+      // An agent started before an upgrade does not know these yet: open without them rather than fail.
+      const { socket, rest } = await open(extras).catch((err: unknown) => {
+        if (Object.keys(extras).length > 0 && isUnknownTermParam(err)) return open({});
         throw err;
       });
       const code = await runTerminal(socket, rest, opts.escape, peer);
@@ -226,9 +222,32 @@ export function localTerminalType(
   return isTTY && term && TERMINAL_TYPE_NAME.test(term) ? term : undefined;
 }
 
-/** The agent refused `term` as an unknown parameter (it predates it). */
+/** What `terminal.open` is told about the local side besides its size. */
+export type LocalTerminal = { term?: string; echo?: false; opost?: false };
+
+/**
+ * The local side for `terminal.open`: this terminal's type, and which ends are pipes — piped input is
+ * not echoed back by the remote PTY (`echo: false`), and output to a pipe or a file gets the program's
+ * bytes as they are, no "\r" added before each "\n" (`opost: false`), as with `ssh host cmd`.
+ */
+export function localTerminal(
+  env: NodeJS.ProcessEnv = process.env,
+  stdinIsTTY = process.stdin.isTTY === true,
+  stdoutIsTTY = process.stdout.isTTY === true,
+): LocalTerminal {
+  const term = localTerminalType(env, stdoutIsTTY);
+  return {
+    ...(term ? { term } : {}),
+    ...(stdinIsTTY ? {} : { echo: false as const }),
+    ...(stdoutIsTTY ? {} : { opost: false as const }),
+  };
+}
+
+/** The agent refused `term`, `echo` or `opost` as an unknown parameter (it predates them). */
 export function isUnknownTermParam(err: unknown): boolean {
-  return err instanceof ClawError && err.code === 'BAD_ARGUMENT' && /"term"|'term'/.test(err.message);
+  return (
+    err instanceof ClawError && err.code === 'BAD_ARGUMENT' && /["'](term|echo|opost)["']/.test(err.message)
+  );
 }
 
 /** The local window's size, within what the protocol carries; 80 × 24 when stdout is not a terminal. */

@@ -25,6 +25,9 @@ export const TERMINAL_TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
  */
 export const FEATURE_TERMINAL_TYPE = 'term';
 
+/** The word in a hello's `features` that says a node takes `echo` and `opost` in a terminal's OPEN. */
+export const FEATURE_PTY_MODES = 'pty-modes';
+
 /** Largest payload of one DATA frame, in bytes (64 KiB, one mux DATA payload). */
 export const MAX_TERMINAL_DATA = 64 * 1024;
 

@@ -128,6 +128,28 @@ export interface PtySpawnOptions {
   env?: Record<string, string>;
   /** The viewer's terminal type; used when this host has its terminfo (terminal-type.ts). */
   term?: string | undefined;
+  /** False: the viewer's input is a pipe; the PTY does not echo it (withPtyModes). */
+  echo?: boolean | undefined;
+  /** False: the viewer's output is a pipe or a file; the PTY does no output processing. */
+  opost?: boolean | undefined;
+}
+
+/**
+ * argv that first sets the PTY modes a viewer without a terminal asks for, then runs `argv`: with
+ * `echo: false` the PTY does not echo input that came from a pipe into the output, with `opost: false`
+ * it does not turn each "\n" into "\r\n" (so `term PEER -- cat FILE > COPY` copies the file as it is).
+ * POSIX: `stty` in a /bin/sh that then execs the program, so the modes are set before it starts; the
+ * script is fixed and the program's argv are its positional arguments, never part of it. Unchanged
+ * when nothing is asked, and on Windows. Pure.
+ */
+export function withPtyModes(
+  argv: string[],
+  modes: { echo?: boolean | undefined; opost?: boolean | undefined },
+  platform: NodeJS.Platform = process.platform,
+): string[] {
+  const flags = [...(modes.echo === false ? ['-echo'] : []), ...(modes.opost === false ? ['-opost'] : [])];
+  if (flags.length === 0 || platform === 'win32') return argv;
+  return ['/bin/sh', '-c', `stty ${flags.join(' ')} 2>/dev/null; exec "$@"`, 'sh', ...argv];
 }
 
 type Events = { data: [Buffer]; exit: [ExitStatus] };
@@ -172,7 +194,10 @@ export class PtySession {
     const cwd = opts.cwd ?? homedir();
     const term = sessionTerminalType(opts.term);
     const env = opts.env ?? terminalEnv(process.env, term);
-    const [file, ...args] = notFoundLikeAShell(opts.command, cwd, env) ?? opts.command ?? [defaultShell()];
+    const [file, ...args] = withPtyModes(
+      notFoundLikeAShell(opts.command, cwd, env) ?? opts.command ?? [defaultShell()],
+      opts,
+    );
     try {
       const pty = spawn(file!, args, {
         name: term,

@@ -112,7 +112,8 @@ export class TerminalClient {
   }
 
   /**
-   * Opens a new session (the peer's shell, or `command`; `term`: the viewer's terminal type).
+   * Opens a new session (the peer's shell, or `command`; `term`: the viewer's terminal type; `echo`,
+   * `opost` false: the viewer's input, output is a pipe).
    * @throws ClawError('STREAM_REJECTED', reason) when the peer refuses (e.g. permission denied).
    */
   async start(req: {
@@ -120,6 +121,8 @@ export class TerminalClient {
     cols: number;
     rows: number;
     term?: string | undefined;
+    echo?: boolean | undefined;
+    opost?: boolean | undefined;
   }): Promise<void> {
     this.cols = req.cols;
     this.rows = req.rows;
@@ -129,6 +132,8 @@ export class TerminalClient {
       cols: req.cols,
       rows: req.rows,
       ...(req.term ? { term: req.term } : {}),
+      ...(req.echo === false ? { echo: false } : {}),
+      ...(req.opost === false ? { opost: false } : {}),
     });
   }
 

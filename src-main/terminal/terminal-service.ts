@@ -93,9 +93,7 @@ export function serveTerminal(selfName: string, sessions: SessionRegistry, req: 
   }
   let session: ServerSession;
   try {
-    session = sessions.create(req.peer.fingerprint, req.peer.name, () =>
-      PtySession.spawn({ command: args.command, cols: args.cols, rows: args.rows, term: args.term }),
-    );
+    session = sessions.create(req.peer.fingerprint, req.peer.name, () => PtySession.spawn(args));
   } catch (err) {
     return req.reject('SERVICE_FAILED', errorMessage(err));
   }

@@ -26,6 +26,7 @@ export type TerminalPeers = Pick<PeerDirectory, 'peerEntries'> &
 import {
   encodeDataFrames,
   encodeTerminalFrame,
+  FEATURE_PTY_MODES,
   FEATURE_TERMINAL_TYPE,
   fitText,
   TERMINAL_SERVICE,
@@ -223,16 +224,24 @@ function whenReachable(agent: ChangeSource, find: () => PeerEntry | undefined, m
 }
 
 /**
- * OPEN arguments as the peer takes them: `term` only for a peer whose hello lists the feature (older
- * nodes refuse arguments they do not know, and would refuse the whole terminal). Pure.
+ * OPEN arguments as the peer takes them: `term`, `echo` and `opost` only for a peer whose hello lists
+ * their feature (older nodes refuse arguments they do not know, and would refuse the whole terminal).
+ * Pure.
  */
 export function argsForPeer(
   args: TerminalOpenArgs,
   features: readonly string[] | undefined,
 ): TerminalOpenArgs {
-  if (!('term' in args) || features?.includes(FEATURE_TERMINAL_TYPE)) return args;
-  const { term: _dropped, ...rest } = args;
-  return rest;
+  if ('resume' in args) return args;
+  const { term, echo, opost, ...rest } = args;
+  const takesTerm = features?.includes(FEATURE_TERMINAL_TYPE) === true;
+  const takesModes = features?.includes(FEATURE_PTY_MODES) === true;
+  return {
+    ...rest,
+    ...(takesTerm && term !== undefined ? { term } : {}),
+    ...(takesModes && echo !== undefined ? { echo } : {}),
+    ...(takesModes && opost !== undefined ? { opost } : {}),
+  };
 }
 
 /** An opener that reaches the peer `entry` through the agent's links, whichever path is up. */

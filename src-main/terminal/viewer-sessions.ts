@@ -118,6 +118,8 @@ export class ViewerSessions {
     cols: number;
     rows: number;
     term?: string | undefined;
+    echo?: boolean | undefined;
+    opost?: boolean | undefined;
   }): Promise<UpgradedStream<'terminal.open'>> {
     this.prune();
     if (this.sessions.size >= MAX_OWNED_SESSIONS) {
@@ -125,7 +127,8 @@ export class ViewerSessions {
     }
     const { fingerprint, opener } = this.host.opener(p.peer);
     const client = new TerminalClient(opener, { resumeMs: this.host.resumeMs(), log: this.host.log });
-    await client.start({ command: p.command, cols: p.cols, rows: p.rows, term: p.term });
+    const { command, cols, rows, term, echo, opost } = p;
+    await client.start({ command, cols, rows, term, echo, opost });
     const s = new OwnedSession(fingerprint, opener.peerName, client);
     this.sessions.set(s.id, s);
     this.wire(s);

@@ -27,7 +27,7 @@ test('a session survives a relay restart with every byte exactly once', { skip }
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   try {
-    await waitFor('the counter to run', () => stdout.includes('\r\n20\r\n'), 20_000);
+    await waitFor('the counter to run', () => stdout.includes('\n20\n'), 20_000);
     await pair.relay.proc.stop();
     await waitFor('the CLI to say it reconnects', () => stderr.includes('reconnecting…'), 30_000);
     const printedWhileDown = stdout.length;
@@ -46,7 +46,7 @@ test('a session survives a relay restart with every byte exactly once', { skip }
       /^clawbridge: reconnecting… \(.+\)\nclawbridge: reconnected via relay ws:\/\/127\.0\.0\.1:\d+\n$/,
     );
     assert.ok(printedWhileDown < stdout.length, 'output continued after the resume');
-    const expected = Array.from({ length: COUNT }, (_, i) => `${i}\r\n`).join('');
+    const expected = Array.from({ length: COUNT }, (_, i) => `${i}\n`).join('');
     assert.equal(stdout, expected);
     await relay.proc.stop();
   } finally {

@@ -202,6 +202,10 @@ test('property: OPEN arguments accept new sessions and resumes, and nothing else
     assert.ok(terminalOpenArgs.safeParse({ v: 1, cols: 80, rows: 24, term }).success, term);
   for (const term of ['', '../vt100', 'x/y', 'xterm;reboot', 'xterm 256', '-x', 'a'.repeat(65), 7])
     assert.ok(!terminalOpenArgs.safeParse({ v: 1, cols: 80, rows: 24, term }).success, String(term));
+  // A viewer whose ends are pipes asks for PTY modes: booleans, nothing else.
+  assert.ok(terminalOpenArgs.safeParse({ v: 1, cols: 80, rows: 24, echo: false, opost: false }).success);
+  assert.ok(!terminalOpenArgs.safeParse({ v: 1, cols: 80, rows: 24, echo: 'off' }).success);
+  assert.ok(!terminalOpenArgs.safeParse({ v: 1, cols: 80, rows: 24, opost: 0 }).success);
   const resume = { v: 1, resume: 'a'.repeat(32), offset: 5, cols: 1, rows: 1 };
   assert.ok(!terminalOpenArgs.safeParse({ ...resume, term: 'vt100' }).success, 'a resume keeps its type');
   fc.assert(

@@ -7,6 +7,7 @@ import {
   findExecutable,
   PtySession,
   terminalEnv,
+  withPtyModes,
 } from '../../../src-main/terminal/pty-session.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
@@ -141,4 +142,23 @@ test('findExecutable looks where execvp would', { skip }, () => {
   assert.equal(findExecutable('/bin/sh', '/', ''), '/bin/sh');
   assert.equal(findExecutable('bin/sh', '/', ''), '/bin/sh');
   assert.equal(findExecutable('', '/', '/bin'), undefined);
+});
+
+test('PTY modes for a viewer without a terminal are set by stty before the program runs, its argv untouched', () => {
+  assert.deepEqual(withPtyModes(['cat', 'a b'], {}), ['cat', 'a b']);
+  assert.deepEqual(withPtyModes(['cat'], { echo: true, opost: true }), ['cat']);
+  assert.deepEqual(withPtyModes(['cat', "it's; rm -rf /"], { echo: false, opost: false }, 'linux'), [
+    '/bin/sh',
+    '-c',
+    'stty -echo -opost 2>/dev/null; exec "$@"',
+    'sh',
+    'cat',
+    "it's; rm -rf /",
+  ]);
+  assert.deepEqual(withPtyModes(['cat'], { opost: false }, 'darwin').slice(0, 3), [
+    '/bin/sh',
+    '-c',
+    'stty -opost 2>/dev/null; exec "$@"',
+  ]);
+  assert.deepEqual(withPtyModes(['cat'], { echo: false }, 'win32'), ['cat']);
 });

@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { ClawError } from '../../../src-main/core/errors.js';
-import { isUnknownTermParam, localExitCode, localTerminalType } from '../../../src-main/cli/term-command.js';
+import {
+  isUnknownTermParam,
+  localExitCode,
+  localTerminal,
+  localTerminalType,
+} from '../../../src-main/cli/term-command.js';
 import { streamMethodParams } from '../../../src-main/api/stream-upgrade.js';
 import { describeZodError } from '../../../src-main/api/validate.js';
 
@@ -31,6 +36,27 @@ test('an agent that predates `term` refuses it in a way the CLI recognises (and 
     `invalid parameters for terminal.open: ${describeZodError(parsed.error)}`,
   );
   assert.equal(isUnknownTermParam(refusal), true);
+  const current = streamMethodParams['terminal.open'];
+  const withoutModes = [
+    current.omit({ echo: true }).strict().safeParse({ peer: 'b', cols: 1, rows: 1, echo: false }),
+    current.omit({ opost: true }).strict().safeParse({ peer: 'b', cols: 1, rows: 1, opost: false }),
+  ];
+  for (const r of withoutModes) {
+    assert.ok(!r.success);
+    const e = new ClawError(
+      'BAD_ARGUMENT',
+      `invalid parameters for terminal.open: ${describeZodError(r.error)}`,
+    );
+    assert.equal(isUnknownTermParam(e), true, e.message);
+  }
   assert.equal(isUnknownTermParam(new ClawError('BAD_ARGUMENT', 'no peer named b')), false);
   assert.equal(isUnknownTermParam(new ClawError('PEER_OFFLINE', 'b is offline ("term")')), false);
+});
+
+test('pipes on our side: piped input is not echoed, output to a pipe or file is not processed', () => {
+  const env = { TERM: 'vt100' };
+  assert.deepEqual(localTerminal(env, true, true), { term: 'vt100' });
+  assert.deepEqual(localTerminal(env, false, true), { term: 'vt100', echo: false });
+  assert.deepEqual(localTerminal(env, true, false), { opost: false });
+  assert.deepEqual(localTerminal(env, false, false), { echo: false, opost: false });
 });

@@ -10,7 +10,7 @@ import {
   terminfoDirs,
 } from '../../../src-main/terminal/terminal-type.js';
 import { argsForPeer } from '../../../src-main/terminal/viewer-bridge.js';
-import { FEATURE_TERMINAL_TYPE } from '../../../src-main/protocol/terminal-frames.js';
+import { FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../../../src-main/protocol/terminal-frames.js';
 
 test('terminfo is looked up where ncurses looks: $TERMINFO, ~/.terminfo, $TERMINFO_DIRS, then the system', () => {
   const dirs = terminfoDirs({ TERMINFO: '/t', TERMINFO_DIRS: '/a::/b' }, '/home/u');
@@ -40,11 +40,14 @@ test('an entry counts under its first letter (Linux) or that letter in hex (macO
   }
 });
 
-test('a terminal type goes only to a peer whose hello says it takes one', () => {
-  const args = { v: 1 as const, cols: 80, rows: 24, term: 'vt100' };
-  assert.deepEqual(argsForPeer(args, [FEATURE_TERMINAL_TYPE, 'splice']), args);
-  assert.deepEqual(argsForPeer(args, ['splice']), { v: 1, cols: 80, rows: 24 });
-  assert.deepEqual(argsForPeer(args, undefined), { v: 1, cols: 80, rows: 24 });
+test('a terminal type and PTY modes go only to a peer whose hello says it takes them', () => {
+  const args = { v: 1 as const, cols: 80, rows: 24, term: 'vt100', echo: false, opost: false };
+  const bare = { v: 1, cols: 80, rows: 24 };
+  assert.deepEqual(argsForPeer(args, [FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES, 'splice']), args);
+  assert.deepEqual(argsForPeer(args, [FEATURE_TERMINAL_TYPE]), { ...bare, term: 'vt100' });
+  assert.deepEqual(argsForPeer(args, [FEATURE_PTY_MODES]), { ...bare, echo: false, opost: false });
+  assert.deepEqual(argsForPeer(args, ['splice']), bare);
+  assert.deepEqual(argsForPeer(args, undefined), bare);
   const resume = { v: 1 as const, resume: 'a'.repeat(32), offset: 0, cols: 80, rows: 24 };
   assert.equal(argsForPeer(resume, undefined), resume);
 });
