@@ -53,6 +53,24 @@ export function defaultShell(
   return env.SHELL && env.SHELL.length > 0 ? env.SHELL : '/bin/sh';
 }
 
+/**
+ * Shells that take `-l` for a login shell. A session without a command runs one, as ssh and macOS's
+ * Terminal do: it reads the login profile (/etc/profile, ~/.profile, ~/.bash_profile, ~/.zprofile…),
+ * where PATH and the like are set up. An agent started by a service manager has a minimal environment,
+ * and a shell that only inherited it would lack ~/.local/bin and the rest.
+ */
+const LOGIN_FLAG_SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'mksh', 'fish', 'tcsh', 'csh']);
+
+/** argv of a session without a command: the default shell, as a login shell where it takes `-l`. */
+export function defaultShellArgv(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const shell = defaultShell(platform, env);
+  const name = shell.split(/[\\/]/).pop() ?? shell;
+  return platform !== 'win32' && LOGIN_FLAG_SHELLS.has(name) ? [shell, '-l'] : [shell];
+}
+
 /** The environment of the new terminal: the agent's, minus its own terminal's traces, TERM set. */
 export function terminalEnv(
   env: NodeJS.ProcessEnv = process.env,
@@ -195,7 +213,7 @@ export class PtySession {
     const term = sessionTerminalType(opts.term);
     const env = opts.env ?? terminalEnv(process.env, term);
     const [file, ...args] = withPtyModes(
-      notFoundLikeAShell(opts.command, cwd, env) ?? opts.command ?? [defaultShell()],
+      notFoundLikeAShell(opts.command, cwd, env) ?? opts.command ?? defaultShellArgv(),
       opts,
     );
     try {

@@ -31,8 +31,11 @@ export interface Pair {
   homeB: string;
 }
 
-/** A relay and agents a, b that trust each other; resolves once a sees b on the expected path. */
-export async function startPair(opts: { relayOnly: boolean }): Promise<Pair> {
+/**
+ * A relay and agents a, b that trust each other; resolves once a sees b on the expected path. `envB`:
+ * extra environment of agent b (its sessions inherit it).
+ */
+export async function startPair(opts: { relayOnly: boolean; envB?: NodeJS.ProcessEnv }): Promise<Pair> {
   const relay = await startRelay();
   const homeA = tempHome('term-a');
   const homeB = tempHome('term-b');
@@ -47,16 +50,19 @@ export async function startPair(opts: { relayOnly: boolean }): Promise<Pair> {
     '--listen',
     '127.0.0.1:0',
   ]);
-  const b = startProcess([
-    'agent',
-    '--home',
-    homeB,
-    '--name',
-    'b',
-    '--relay',
-    relay.url,
-    ...(opts.relayOnly ? ['--no-direct'] : ['--listen', '127.0.0.1:0']),
-  ]);
+  const b = startProcess(
+    [
+      'agent',
+      '--home',
+      homeB,
+      '--name',
+      'b',
+      '--relay',
+      relay.url,
+      ...(opts.relayOnly ? ['--no-direct'] : ['--listen', '127.0.0.1:0']),
+    ],
+    opts.envB,
+  );
   await a.waitForLine(/agent a running/);
   await b.waitForLine(/agent b running/);
   const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homeA]);

@@ -101,3 +101,27 @@ test('term over the relay only', { skip }, async () => {
   assert.match(piped.stdout, /^\s*3\n$/);
   await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
 });
+
+test(
+  'without a command the peer runs a login shell, which reads the login profile (as ssh)',
+  { skip },
+  async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cb-term-home-'));
+    writeFileSync(join(home, '.profile'), 'export CB_LOGIN_PROFILE=read\n');
+    const pair = await startPair({ relayOnly: false, envB: { HOME: home, SHELL: '/bin/sh' } });
+    try {
+      const shell = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, 'term', 'b', '--home', pair.homeA]);
+        let stdout = '';
+        child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+        child.on('exit', (code) => resolve({ code, stdout }));
+        child.stdin.end('echo "profile: [$CB_LOGIN_PROFILE] in $PWD"\n');
+      });
+      assert.equal(shell.code, 0);
+      assert.match(shell.stdout, new RegExp(`profile: \\[read\\] in ${home}`));
+    } finally {
+      await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
+      rmSync(home, { recursive: true, force: true });
+    }
+  },
+);

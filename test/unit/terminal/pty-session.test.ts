@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { ExitStatus } from '../../../src-main/protocol/terminal-frames.js';
 import {
   defaultShell,
+  defaultShellArgv,
   findExecutable,
   PtySession,
   terminalEnv,
@@ -43,6 +44,11 @@ test('the default shell: $SHELL, else /bin/sh; PowerShell on Windows', () => {
   assert.equal(defaultShell('darwin', {}), '/bin/sh');
   assert.equal(defaultShell('linux', { SHELL: '' }), '/bin/sh');
   assert.equal(defaultShell('win32', { SHELL: '/bin/bash' }), 'powershell.exe');
+  // Without a command a session runs a login shell, as ssh does, where the shell takes -l.
+  assert.deepEqual(defaultShellArgv('linux', { SHELL: '/usr/bin/zsh' }), ['/usr/bin/zsh', '-l']);
+  assert.deepEqual(defaultShellArgv('darwin', {}), ['/bin/sh', '-l']);
+  assert.deepEqual(defaultShellArgv('linux', { SHELL: '/opt/nu/bin/nu' }), ['/opt/nu/bin/nu']);
+  assert.deepEqual(defaultShellArgv('win32', { SHELL: '/bin/bash' }), ['powershell.exe']);
 });
 
 test('the environment says xterm-256color and drops the agent terminal’s own traces', () => {
