@@ -35,6 +35,16 @@ export interface OpenedStream {
 }
 
 /** How the client reaches its peer; the agent provides one (viewer-bridge.ts), tests provide others. */
+/** What a viewer asks of a new session (the OPEN arguments of terminal-open-args.ts, without `v`). */
+export interface NewSessionRequest {
+  command?: string[] | undefined;
+  cols: number;
+  rows: number;
+  term?: string | undefined;
+  echo?: boolean | undefined;
+  opost?: boolean | undefined;
+}
+
 export interface TerminalStreamOpener {
   /** The peer's name, for messages. */
   readonly peerName: string;
@@ -116,14 +126,7 @@ export class TerminalClient {
    * `opost` false: the viewer's input, output is a pipe).
    * @throws ClawError('STREAM_REJECTED', reason) when the peer refuses (e.g. permission denied).
    */
-  async start(req: {
-    command?: string[] | undefined;
-    cols: number;
-    rows: number;
-    term?: string | undefined;
-    echo?: boolean | undefined;
-    opost?: boolean | undefined;
-  }): Promise<void> {
+  async start(req: NewSessionRequest): Promise<void> {
     this.cols = req.cols;
     this.rows = req.rows;
     await this.connect({

@@ -17,7 +17,7 @@ import { Emitter } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
 import { fitText, type ExitStatus } from '../protocol/terminal-frames.js';
 import { ReplayBuffer } from './replay-buffer.js';
-import { TerminalClient, type TerminalStreamOpener } from './terminal-client.js';
+import { TerminalClient, type NewSessionRequest, type TerminalStreamOpener } from './terminal-client.js';
 import { ViewerBridge } from './viewer-bridge.js';
 
 /**
@@ -112,23 +112,17 @@ export class ViewerSessions {
     return s;
   }
 
-  private async open(p: {
-    peer: string;
-    command?: string[] | undefined;
-    cols: number;
-    rows: number;
-    term?: string | undefined;
-    echo?: boolean | undefined;
-    opost?: boolean | undefined;
-  }): Promise<UpgradedStream<'terminal.open'>> {
+  private async open({
+    peer,
+    ...request
+  }: NewSessionRequest & { peer: string }): Promise<UpgradedStream<'terminal.open'>> {
     this.prune();
     if (this.sessions.size >= MAX_OWNED_SESSIONS) {
       throw new ClawError('RELAY_LIMIT', `already ${MAX_OWNED_SESSIONS} terminals open; close one first`);
     }
-    const { fingerprint, opener } = this.host.opener(p.peer);
+    const { fingerprint, opener } = this.host.opener(peer);
     const client = new TerminalClient(opener, { resumeMs: this.host.resumeMs(), log: this.host.log });
-    const { command, cols, rows, term, echo, opost } = p;
-    await client.start({ command, cols, rows, term, echo, opost });
+    await client.start(request);
     const s = new OwnedSession(fingerprint, opener.peerName, client);
     this.sessions.set(s.id, s);
     this.wire(s);
