@@ -405,9 +405,25 @@ export class Pairing {
     // With no relay to ask, not finding the code on the LAN says nothing about the code itself.
     if (relays.length === 0) throw new ClawError('PEER_OFFLINE', NO_PATH_TO_ISSUER_LINE);
     if (!lastError || isClawError(lastError, 'PEER_OFFLINE'))
-      throw new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE);
+      throw codeNotFound(invite, [
+        ...relays.map((r) => r.url),
+        ...(this.deps.lan.lanPairingAvailable() ? ['this network'] : []),
+      ]);
     throw lastError;
   }
+}
+
+/**
+ * Nobody was found waiting for the code. Says where this node looked, because a bare code cannot
+ * reach an issuer on a relay this node does not use: only the invite names that relay.
+ */
+export function codeNotFound(invite: Invite, searched: readonly string[]): ClawError {
+  const where =
+    searched.length > 1 ? `${searched.slice(0, -1).join(', ')} or ${searched.at(-1)}` : searched[0];
+  const hint = invite.relayUrl
+    ? ' (or its node is offline)'
+    : '; if the other node uses another relay, join with the invite link shown with the code';
+  return new ClawError('BAD_PAIR_CODE', `${CODE_INVALID_LINE}: no node on ${where} is waiting for it${hint}`);
 }
 
 /** The relay an invite names, as the issuer's home relay on the joiner's new peer record. */

@@ -29,7 +29,7 @@ export function registerPairCommands(program: Command): void {
       console.log(`invite:  ${r.invite}`);
       console.log(`expires: ${r.expiresAt} (in ${formatDuration(ttlMs)}); single use`);
       console.log(
-        'on the other node run: clawbridge pair join <code or invite>, or open the invite link there',
+        'on the other node run: clawbridge pair join <invite>, or open the invite link there (the code alone finds this node only on a relay or network you share)',
       );
       console.log(
         `when a device joins, \`${hintCommand('pending', opts.home)}\` shows it; compare its fingerprint, then \`${hintCommand('approve --latest', opts.home)}\``,

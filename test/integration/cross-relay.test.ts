@@ -86,6 +86,10 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
   // Pairing by invite: B is not on relay 1, it reaches it on demand for the rendezvous.
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homeA]);
   assert.ok(code.invite.includes(encodeURIComponent(relay1.url)), code.invite);
+  // The bare code cannot reach A from B's relay: the error says where B looked and what to use instead.
+  const bare = await cli(['pair', 'join', code.code, '--home', homeB, '--timeout', '10s']);
+  assert.equal(bare.code, 1);
+  assert.match(bare.stderr, new RegExp(`no node on ${relay2.url} is waiting for it; .*invite link`));
   const join = cli(['pair', 'join', code.invite, '--home', homeB, '--timeout', '30s'], 45_000);
   const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
   await waitFor(
