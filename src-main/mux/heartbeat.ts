@@ -72,7 +72,8 @@ export class Heartbeat {
     if (!entry) return;
     this.pending.delete(nonce);
     clearTimeout(entry.timer);
-    const rtt = performance.now() - entry.start;
+    // Microseconds are all a loopback RTT needs; the rest is float noise in `peers --json` and the API.
+    const rtt = Math.round((performance.now() - entry.start) * 1000) / 1000;
     this.opts.onRtt(rtt);
     entry.resolve?.(rtt);
   }
