@@ -31,7 +31,7 @@ import type { Pairing } from './pairing.js';
 import { startOwnRelay } from './own-relay.js';
 import { AGENT_VERSION } from './version.js';
 import { FEATURE_SPLICE, RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
-import { FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../protocol/terminal-frames.js';
+import { FEATURE_PIPES, FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../protocol/terminal-frames.js';
 import type { TrustStore } from './trust-store.js';
 import type { RelayServer } from '../relay/server.js';
 import type { PeerRecord, RelaySetting, SettingsStore } from './settings.js';
@@ -386,7 +386,7 @@ export class Agent
       addresses: this.local.directAddresses(),
       homeRelay: home?.url ?? null,
       ...(home?.fingerprint ? { homeRelayFingerprint: home.fingerprint } : {}),
-      features: [FEATURE_SPLICE, FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES],
+      features: [FEATURE_SPLICE, FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES, FEATURE_PIPES],
     };
   }
 

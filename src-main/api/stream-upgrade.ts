@@ -31,7 +31,9 @@ export const streamMethodParams = {
    * A terminal on `peer`: its shell, or `command` (argv) in a PTY; the size of the local window and, from
    * a terminal other than the window's xterm.js, its type (the CLI's $TERM; terminal-type.ts).
    * `echo: false` / `opost: false`: the viewer's input / output is a pipe, so the remote PTY neither
-   * echoes input nor turns "\n" into "\r\n" (pty-session.ts `withPtyModes`).
+   * echoes input nor turns "\n" into "\r\n" (pty-session.ts `withPtyModes`). `pty: false`: no terminal,
+   * the program runs on pipes where the peer can (pipe-session.ts): input byte for byte, an EOF frame
+   * closes its stdin, its stderr comes as STDERR frames; `result.pty` says what the session got.
    */
   'terminal.open': z
     .object({
@@ -42,6 +44,7 @@ export const streamMethodParams = {
       term: z.string().regex(TERMINAL_TYPE_NAME, 'a terminal type is a terminfo name').optional(),
       echo: z.boolean().optional(),
       opost: z.boolean().optional(),
+      pty: z.boolean().optional(),
     })
     .strict(),
   /**
@@ -64,9 +67,9 @@ export type StreamMethodParams<M extends StreamMethodName> = z.infer<(typeof str
 export interface StreamMethodResults {
   /**
    * The session's ID here (for `terminal.attach`, `terminal.close`), the path it started on and its
-   * address (direct `host:port` or the relay URL).
+   * address (direct `host:port` or the relay URL), and whether it runs in a terminal (false: on pipes).
    */
-  'terminal.open': { id: string; path: PathKind; remote: string };
+  'terminal.open': { id: string; path: PathKind; remote: string; pty: boolean };
   'terminal.attach': {
     id: string;
     /** Null while the session has no stream (reconnecting, ended). */

@@ -1,9 +1,11 @@
 /**
- * `clawbridge term PEER [-- COMMAND ARGS…]`: a terminal on a peer in this one. With a TTY the local
- * terminal goes raw, input and output (every key goes to the remote side but the escape sequences of
- * term-escape.ts), the remote program is told its type, it follows window resizes, and it is restored
- * on exit; without one it works on pipes. stdout carries only the remote output, notes go to stderr,
- * and the exit status is the remote program's (128 + signal number when a signal ended it).
+ * `clawbridge term PEER [-- COMMAND ARGS…]`: a terminal on a peer in this one. With a TTY on both stdin
+ * and stdout the local terminal goes raw, input and output (every key goes to the remote side but the
+ * escape sequences of term-escape.ts), the remote program gets a PTY and is told its type, it follows
+ * window resizes, and the local terminal is restored on exit. Otherwise (or with -T) the remote program
+ * runs on pipes, as with `ssh host cmd`: input byte for byte and end-of-file when it ends, its stdout on
+ * stdout and its stderr on stderr. Notes go to stderr, and the exit status is the remote program's (128 +
+ * signal number when a signal ended it).
  */
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
@@ -52,37 +54,47 @@ export function registerTermCommand(program: Command): void {
     )
     .option('--home <dir>', 'node home directory')
     .option('--no-escape', 'no escape sequences (~. ~~ ~?): every key goes to the remote program')
+    .option('-t, --tty', 'run the remote program in a terminal even when stdin or stdout is not one')
+    .option('-T, --no-tty', 'run the remote program on pipes, without a terminal, even in a terminal')
     .addHelpText(
       'after',
-      "\nTyped first on a line, ~. leaves the session (when the peer stopped answering), ~~ sends ~, and\n~? lists these.\n\nExamples:\n  clawbridge term office\n  clawbridge term office -- sh -c 'uname -a'",
+      "\nThe remote program gets a terminal when stdin and stdout are both one here (or with -t); otherwise\nit runs on pipes: input arrives byte for byte and ends when this side's ends, and its stderr comes\nback on stderr.\n\nTyped first on a line, ~. leaves the session (when the peer stopped answering), ~~ sends ~, and\n~? lists these.\n\nExamples:\n  clawbridge term office\n  clawbridge term office -- sh -c 'uname -a'\n  clawbridge term office -- tar -C /srv -cf - data | tar -xf -\n  clawbridge term office -- sh -c 'cat > notes.txt' < notes.txt",
     )
-    .action(async (peer: string, command: string[], opts: { home?: string; escape: boolean }) => {
-      const home = resolveHome(opts.home);
-      const open = async (extras: LocalTerminal) => {
-        const socket = await connectControlSocket(controlSocketPath(home), home);
-        const params = { peer, ...(command.length > 0 ? { command } : {}), ...windowSize(), ...extras };
-        const { rest } = await requestStreamUpgrade(socket, 'terminal.open', params);
-        return { socket, rest };
-      };
-      const extras = localTerminal();
-      // An agent started before an upgrade does not know these yet: open without them rather than fail.
-      const { socket, rest } = await open(extras).catch((err: unknown) => {
-        if (Object.keys(extras).length > 0 && isUnknownTermParam(err)) return open({});
-        throw err;
-      });
-      const code = await runTerminal(socket, rest, opts.escape, peer);
-      // Exit once everything written to stdout is out (pipes may be asynchronous).
-      process.stdout.write('', () => process.exit(code));
-    });
+    .action(
+      async (peer: string, command: string[], opts: { home?: string; escape: boolean; tty?: boolean }) => {
+        const home = resolveHome(opts.home);
+        const open = async (extras: LocalTerminal) => {
+          const socket = await connectControlSocket(controlSocketPath(home), home);
+          const params = { peer, ...(command.length > 0 ? { command } : {}), ...windowSize(), ...extras };
+          const { result, rest } = await requestStreamUpgrade(socket, 'terminal.open', params);
+          // An agent that predates `pty` says nothing: it always runs a PTY.
+          return { socket, rest, pty: result.pty !== false };
+        };
+        const extras = localTerminal(process.env, process.stdin.isTTY, process.stdout.isTTY, opts.tty);
+        // An agent started before an upgrade does not know these yet: open without them rather than fail.
+        const { socket, rest, pty } = await open(extras).catch((err: unknown) => {
+          if (Object.keys(extras).length > 0 && isUnknownTermParam(err)) return open({});
+          throw err;
+        });
+        const code = await runTerminal(socket, rest, { escapes: opts.escape, peer, pty });
+        // Exit once everything written to stdout and stderr is out (pipes may be asynchronous).
+        process.stderr.write('', () => process.stdout.write('', () => process.exit(code)));
+      },
+    );
 }
 
 /**
- * Runs the session on an upgraded socket until it ends; resolves with the local exit status. With a
- * TTY and `escapes`, `~.` and friends work (term-escape.ts).
+ * Runs the session on an upgraded socket until it ends; resolves with the local exit status. `pty`:
+ * the remote program has a terminal (else it runs on pipes). With a PTY, a local TTY and `escapes`,
+ * `~.` and friends work (term-escape.ts).
  */
-function runTerminal(socket: Socket, rest: Buffer, escapes: boolean, peer: string): Promise<number> {
+function runTerminal(
+  socket: Socket,
+  rest: Buffer,
+  { escapes, peer, pty }: { escapes: boolean; peer: string; pty: boolean },
+): Promise<number> {
   const { stdin, stdout, stderr } = process;
-  const raw = stdin.isTTY;
+  const raw = pty && stdin.isTTY;
   if (raw) stdin.setRawMode(true);
   if (raw && stdout.isTTY) rawOutput();
   const restore = () => {
@@ -114,11 +126,9 @@ function runTerminal(socket: Socket, rest: Buffer, escapes: boolean, peer: strin
             eofAgain = false;
             send(Buffer.of(EOF_CHAR));
           }
-          if (!stdout.write(frame.data) && !socket.isPaused()) {
-            socket.pause();
-            stdout.once('drain', () => socket.resume());
-          }
-          return;
+          return toLocal(stdout, frame.data);
+        case 'stderr':
+          return toLocal(stderr, frame.data);
         case 'status':
           return void note(
             frame.state === 'reconnecting'
@@ -136,6 +146,13 @@ function runTerminal(socket: Socket, rest: Buffer, escapes: boolean, peer: strin
           return finish(1, frame.message);
         default:
           return finish(1, `the agent sent an unexpected ${frame.type.toUpperCase()} frame`);
+      }
+    };
+    // Output waits for a full local pipe: the agent's ACKs then stop, and so does the remote program.
+    const toLocal = (out: NodeJS.WriteStream, data: Uint8Array) => {
+      if (!out.write(data) && !socket.isPaused()) {
+        socket.pause();
+        out.once('drain', () => socket.resume());
       }
     };
     const onData = (chunk: Buffer) => {
@@ -179,14 +196,21 @@ function runTerminal(socket: Socket, rest: Buffer, escapes: boolean, peer: strin
     // line: the first only hands that line over), so `cat` and friends see end-of-file. A shell that
     // is still starting discards it (bash drops input that comes before its first prompt), so one more
     // Ctrl-D follows the next output — on a pipe, end-of-file is there for every later read too.
+    // On pipes the end of our input closes the program's stdin (an EOF frame).
     stdin.on('end', () => {
       if (finished || raw) return;
+      if (!pty) return void socket.write(encodeTerminalFrame({ type: 'eof' }));
       send(lastInput === 0x0a ? Buffer.of(EOF_CHAR) : Buffer.of(EOF_CHAR, EOF_CHAR));
       eofAgain = true;
     });
     stdin.on('error', () => undefined);
+    // Whoever reads our output went away (`term b -- yes | head -1`): stop, as a program killed by
+    // SIGPIPE would (Node ignores the signal, so the write fails with EPIPE instead), and hang up.
+    const sigpipe = 128 + constants.signals.SIGPIPE;
+    stdout.on('error', () => finish(sigpipe));
+    stderr.on('error', () => finish(sigpipe));
     // Node turns SIGWINCH into 'resize' on a TTY stdout.
-    if (stdout.isTTY) {
+    if (stdout.isTTY && pty) {
       stdout.on('resize', () => {
         if (!finished) socket.write(encodeTerminalFrame({ type: 'resize', ...windowSize() }));
       });
@@ -223,30 +247,37 @@ export function localTerminalType(
 }
 
 /** What `terminal.open` is told about the local side besides its size. */
-export type LocalTerminal = { term?: string; echo?: false; opost?: false };
+export type LocalTerminal = { term?: string; echo?: false; opost?: false; pty?: false };
 
 /**
- * The local side for `terminal.open`: this terminal's type, and which ends are pipes — piped input is
- * not echoed back by the remote PTY (`echo: false`), and output to a pipe or a file gets the program's
- * bytes as they are, no "\r" added before each "\n" (`opost: false`), as with `ssh host cmd`.
+ * The local side for `terminal.open`: no terminal at all (`pty: false`, the program runs on pipes as
+ * with `ssh host cmd`) unless stdin and stdout are both terminals, or `tty` says otherwise (-t / -T);
+ * this terminal's type; and, for a peer that can only run a PTY, which ends are pipes — piped input is
+ * not echoed back (`echo: false`), and output to a pipe or a file gets no "\r" before each "\n"
+ * (`opost: false`). Pure.
  */
 export function localTerminal(
   env: NodeJS.ProcessEnv = process.env,
   stdinIsTTY = process.stdin.isTTY === true,
   stdoutIsTTY = process.stdout.isTTY === true,
+  tty?: boolean,
 ): LocalTerminal {
   const term = localTerminalType(env, stdoutIsTTY);
+  const pipes = tty === false || (tty === undefined && !(stdinIsTTY && stdoutIsTTY));
   return {
     ...(term ? { term } : {}),
     ...(stdinIsTTY ? {} : { echo: false as const }),
     ...(stdoutIsTTY ? {} : { opost: false as const }),
+    ...(pipes ? { pty: false as const } : {}),
   };
 }
 
-/** The agent refused `term`, `echo` or `opost` as an unknown parameter (it predates them). */
+/** The agent refused `term`, `echo`, `opost` or `pty` as an unknown parameter (it predates them). */
 export function isUnknownTermParam(err: unknown): boolean {
   return (
-    err instanceof ClawError && err.code === 'BAD_ARGUMENT' && /["'](term|echo|opost)["']/.test(err.message)
+    err instanceof ClawError &&
+    err.code === 'BAD_ARGUMENT' &&
+    /["'](term|echo|opost|pty)["']/.test(err.message)
   );
 }
 

@@ -28,6 +28,12 @@ export const FEATURE_TERMINAL_TYPE = 'term';
 /** The word in a hello's `features` that says a node takes `echo` and `opost` in a terminal's OPEN. */
 export const FEATURE_PTY_MODES = 'pty-modes';
 
+/**
+ * The word in a hello's `features` that says a node takes `pty: false` in a terminal's OPEN: the program
+ * runs on pipes instead of a terminal, its stderr comes back as STDERR frames, and EOF ends its input.
+ */
+export const FEATURE_PIPES = 'pipes';
+
 /** Largest payload of one DATA frame, in bytes (64 KiB, one mux DATA payload). */
 export const MAX_TERMINAL_DATA = 64 * 1024;
 
@@ -55,6 +61,8 @@ export const TerminalFrameType = {
   Session: 5,
   Status: 6,
   Error: 7,
+  Eof: 8,
+  Stderr: 9,
 } as const;
 
 /** How a remote process ended: an exit code, or the name of the signal that killed it. */
@@ -77,7 +85,14 @@ export type TerminalFrame =
   /** The session is reconnecting or has resumed, with a one-line detail (agent → CLI). */
   | { type: 'status'; state: TerminalState; detail: string }
   /** The session failed for good; the line says why (agent → CLI). */
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** No more input: the program's stdin is closed (CLI → client → server; sessions on pipes). */
+  | { type: 'eof' }
+  /**
+   * What the program wrote to stderr (server → client → CLI; sessions on pipes). Its bytes count in
+   * the output offsets (ACK, SESSION, resume) like DATA's, in the order they were sent.
+   */
+  | { type: 'stderr'; data: Uint8Array };
 
 const EXIT_CODE = 0;
 const EXIT_SIGNAL = 1;
@@ -133,6 +148,13 @@ export function encodeTerminalFrame(frame: TerminalFrame): Buffer {
         throw bad(`DATA payload must be 1..${MAX_TERMINAL_DATA} bytes, got ${frame.data.length}`);
       }
       return frameOf(TerminalFrameType.Data, frame.data);
+    case 'stderr':
+      if (frame.data.length === 0 || frame.data.length > MAX_TERMINAL_DATA) {
+        throw bad(`STDERR payload must be 1..${MAX_TERMINAL_DATA} bytes, got ${frame.data.length}`);
+      }
+      return frameOf(TerminalFrameType.Stderr, frame.data);
+    case 'eof':
+      return frameOf(TerminalFrameType.Eof, new Uint8Array(0));
     case 'resize': {
       checkDimension('cols', frame.cols);
       checkDimension('rows', frame.rows);
@@ -212,6 +234,12 @@ export function decodeTerminalFrame(frame: Buffer): TerminalFrame {
     case TerminalFrameType.Data:
       if (body.length === 0) throw bad('empty DATA');
       return { type: 'data', data: body };
+    case TerminalFrameType.Stderr:
+      if (body.length === 0) throw bad('empty STDERR');
+      return { type: 'stderr', data: body };
+    case TerminalFrameType.Eof:
+      expectLength('EOF', body, 0);
+      return { type: 'eof' };
     case TerminalFrameType.Resize: {
       expectLength('RESIZE', body, 4);
       const cols = body.readUInt16BE(0);
@@ -283,11 +311,15 @@ export function fitText(text: string): string {
   return out + '…';
 }
 
-/** DATA frames for `bytes`, split at MAX_TERMINAL_DATA; none for an empty buffer. */
-export function encodeDataFrames(bytes: Uint8Array): Buffer[] {
+/** Which output a chunk is: the terminal's (or a program's stdout), or a program's stderr. */
+export type OutputChannel = 'stdout' | 'stderr';
+
+/** DATA (or STDERR) frames for `bytes`, split at MAX_TERMINAL_DATA; none for an empty buffer. */
+export function encodeDataFrames(bytes: Uint8Array, channel: OutputChannel = 'stdout'): Buffer[] {
   const out: Buffer[] = [];
+  const type = channel === 'stderr' ? 'stderr' : 'data';
   for (let off = 0; off < bytes.length; off += MAX_TERMINAL_DATA) {
-    out.push(encodeTerminalFrame({ type: 'data', data: bytes.subarray(off, off + MAX_TERMINAL_DATA) }));
+    out.push(encodeTerminalFrame({ type, data: bytes.subarray(off, off + MAX_TERMINAL_DATA) }));
   }
   return out;
 }

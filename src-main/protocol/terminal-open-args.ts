@@ -17,7 +17,8 @@ const dimension = z.number().int().min(1).max(MAX_TERMINAL_DIMENSION);
 /**
  * OPEN arguments of a `terminal` stream: a new session (optionally running `command` instead of the
  * shell, with `term` the viewer's terminal type, and `echo: false` / `opost: false` for a viewer whose
- * input / output is a pipe: pty-session.ts `withPtyModes`), or a resume of session `resume` from
+ * input / output is a pipe: pty-session.ts `withPtyModes`; `pty: false`: no terminal at all, the
+ * program runs on pipes, pipe-session.ts), or a resume of session `resume` from
  * output byte `offset` (what the client has received).
  */
 export const terminalOpenArgs = z.union([
@@ -30,6 +31,7 @@ export const terminalOpenArgs = z.union([
       term: z.string().regex(TERMINAL_TYPE_NAME, 'a terminal type is a terminfo name').optional(),
       echo: z.boolean().optional(),
       opost: z.boolean().optional(),
+      pty: z.boolean().optional(),
     })
     .strict(),
   z

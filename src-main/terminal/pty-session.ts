@@ -38,6 +38,9 @@ const DRAIN_READ_BYTES = 64 * 1024;
  */
 const MAX_DRAIN_READS = 256;
 
+/** The byte a terminal sends for Ctrl-D (VEOF). */
+const EOF_CHAR = 0x04;
+
 /** Output bytes gathered from one event-loop turn before they are handed on in one piece (64 KiB). */
 const COALESCE_BYTES = 64 * 1024;
 
@@ -91,7 +94,7 @@ export const COMMAND_NOT_FOUND_STATUS = 127;
  * @returns a /bin/sh command line that prints the line and exits 127, or undefined when `command`
  *   can be started (or on Windows, where node-pty reports a missing program itself)
  */
-function notFoundLikeAShell(
+export function notFoundLikeAShell(
   command: string[] | undefined,
   cwd: string,
   env: Record<string, string>,
@@ -250,6 +253,11 @@ export class PtySession {
 
   write(data: Uint8Array): void {
     if (!this.exited) this.pty.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  /** End of input: Ctrl-D, which a program reading the terminal in line mode takes as end-of-file. */
+  endInput(): void {
+    this.write(Buffer.of(EOF_CHAR));
   }
 
   /**

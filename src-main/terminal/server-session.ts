@@ -17,9 +17,10 @@ import {
   MAX_TERMINAL_DATA,
   TerminalFrameDecoder,
   type ExitStatus,
+  type OutputChannel,
   type TerminalFrame,
 } from '../protocol/terminal-frames.js';
-import type { PtySession } from './pty-session.js';
+import type { Disposer } from '../core/emitter.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import {
   INPUT_DRAIN_POLL_MS,
@@ -28,11 +29,28 @@ import {
   UNACKED_LOW_WATER,
 } from './terminal-flow.js';
 
+/** What a session runs: a program in a PTY (pty-session.ts) or on pipes (pipe-session.ts). */
+export interface TerminalProcess {
+  /** Output in order; `channel` is 'stderr' only for a program on pipes. */
+  onData(listener: (chunk: Buffer, channel?: OutputChannel) => void): Disposer;
+  /** Fires once, after the last output. */
+  onExit(listener: (status: ExitStatus) => void): Disposer;
+  write(data: Uint8Array): void;
+  /** The client's input ended (EOF frame). */
+  endInput(): void;
+  /** Input written but not yet taken by the program's side. */
+  readonly inputQueued: number;
+  resize(cols: number, rows: number): void;
+  pause(): void;
+  resume(): void;
+  hangup(): void;
+}
+
 export interface ServerSessionOptions {
   id: string;
   /** Fingerprint of the peer that opened the session: only it may resume it. */
   peer: string;
-  pty: PtySession;
+  pty: TerminalProcess;
   log: Logger;
   /** How long to wait for a resume after the stream is lost, in ms (read when the stream is lost). */
   resumeMs: () => number;
@@ -57,10 +75,15 @@ export class ServerSession {
   /** Paused because too much output is unacknowledged (hysteresis between the two water marks). */
   private ackHold = false;
   private gone = false;
+  /**
+   * Output ranges [start, end) that were stderr, oldest first, trimmed to what the replay buffer still
+   * holds: a resume replays them as STDERR frames again. Empty for a PTY.
+   */
+  private stderrSpans: [number, number][] = [];
 
   constructor(private readonly opts: ServerSessionOptions) {
     this.ring = new ReplayBuffer(opts.replayBytes);
-    opts.pty.onData((chunk) => this.onOutput(chunk));
+    opts.pty.onData((chunk, channel) => this.onOutput(chunk, channel ?? 'stdout'));
     opts.pty.onExit((status) => this.onExit(status));
   }
 
@@ -110,7 +133,7 @@ export class ServerSession {
     this.acked = Math.max(this.acked, offset);
     this.detach = this.wire(stream);
     stream.write(encodeTerminalFrame({ type: 'session', id: this.id, offset }));
-    for (const frame of encodeDataFrames(replay)) this.send(frame);
+    this.replay(replay, offset);
     if (this.exitStatus) this.sendExit(this.exitStatus);
     this.updateFlow();
   }
@@ -194,6 +217,8 @@ export class ServerSession {
         return this.ackInput();
       case 'resize':
         return this.resize(frame.cols, frame.rows);
+      case 'eof':
+        return this.opts.pty.endInput();
       case 'ack':
         if (frame.offset > this.ring.end) {
           throw new ClawError(
@@ -228,10 +253,32 @@ export class ServerSession {
     }
   }
 
-  private onOutput(chunk: Buffer): void {
+  private onOutput(chunk: Buffer, channel: OutputChannel): void {
+    if (channel === 'stderr') {
+      const last = this.stderrSpans.at(-1);
+      if (last && last[1] === this.ring.end) last[1] += chunk.length;
+      else this.stderrSpans.push([this.ring.end, this.ring.end + chunk.length]);
+    }
     this.ring.append(chunk);
-    if (this.stream) for (const frame of encodeDataFrames(chunk)) this.send(frame);
+    while (this.stderrSpans.length > 0 && this.stderrSpans[0]![1] <= this.ring.start)
+      this.stderrSpans.shift();
+    if (this.stream) for (const frame of encodeDataFrames(chunk, channel)) this.send(frame);
     this.updateFlow();
+  }
+
+  /** Sends `bytes`, the output from `offset` on, as DATA frames and STDERR frames where it was stderr. */
+  private replay(bytes: Buffer, offset: number): void {
+    let at = offset;
+    const end = offset + bytes.length;
+    const slice = (from: number, to: number) => bytes.subarray(from - offset, to - offset);
+    for (const [s, e] of this.stderrSpans) {
+      if (e <= at) continue;
+      const from = Math.max(s, at);
+      for (const frame of encodeDataFrames(slice(at, from))) this.send(frame);
+      for (const frame of encodeDataFrames(slice(from, Math.min(e, end)), 'stderr')) this.send(frame);
+      at = Math.min(e, end);
+    }
+    for (const frame of encodeDataFrames(slice(at, end))) this.send(frame);
   }
 
   private onExit(status: ExitStatus): void {

@@ -5,8 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ClawError } from '../core/errors.js';
-import type { PtySession } from './pty-session.js';
-import { ServerSession } from './server-session.js';
+import { ServerSession, type TerminalProcess } from './server-session.js';
 import { MAX_SESSIONS_PER_PEER, TERMINAL_RESUME_MS } from './terminal-flow.js';
 
 export interface SessionRegistryOptions {
@@ -42,7 +41,7 @@ export class SessionRegistry {
    * @throws ClawError('BAD_ARGUMENT') when the peer already has the most sessions allowed, or the PTY
    *   cannot be started.
    */
-  create(peer: string, peerName: string, spawn: () => PtySession): ServerSession {
+  create(peer: string, peerName: string, spawn: () => TerminalProcess): ServerSession {
     const max = this.opts.maxPerPeer ?? MAX_SESSIONS_PER_PEER;
     if (this.countFor(peer) >= max) {
       throw new ClawError(

@@ -18,6 +18,7 @@ import {
   TERMINAL_PROTOCOL_VERSION,
   TerminalFrameDecoder,
   type ExitStatus,
+  type OutputChannel,
   type TerminalFrame,
   type TerminalState,
 } from '../protocol/terminal-frames.js';
@@ -32,6 +33,8 @@ export interface OpenedStream {
   stream: Duplex;
   path: PathKind;
   remote: string;
+  /** Whether the peer was asked for `pty: false` (an older peer is not: viewer-bridge.ts argsForPeer); default: as requested. */
+  pipes?: boolean;
 }
 
 /** How the client reaches its peer; the agent provides one (viewer-bridge.ts), tests provide others. */
@@ -43,6 +46,8 @@ export interface NewSessionRequest {
   term?: string | undefined;
   echo?: boolean | undefined;
   opost?: boolean | undefined;
+  /** False: run the program on pipes, without a terminal (pipe-session.ts), where the peer can. */
+  pty?: boolean | undefined;
 }
 
 export interface TerminalStreamOpener {
@@ -64,7 +69,7 @@ export interface TerminalClientOptions {
 }
 
 type Events = {
-  data: [Buffer];
+  data: [Buffer, OutputChannel];
   status: [TerminalState, string];
   exit: [ExitStatus];
   failed: [ClawError];
@@ -91,6 +96,10 @@ export class TerminalClient {
   private inputAcked = 0;
   private inputWaiting = false;
   private pendingInput: Buffer[] = [];
+  /** The viewer's input ended: EOF is sent after the last input, and again on a resumed stream. */
+  private inputEnded = false;
+  /** The session runs on pipes (no PTY) on the peer. */
+  private onPipes = false;
   private cur: Attachment | undefined;
   /** Decoded frames the viewer has not taken yet (it paused); kept across a resume, in order. */
   private inbox: TerminalFrame[] = [];
@@ -116,6 +125,11 @@ export class TerminalClient {
     return this.sessionId;
   }
 
+  /** Whether the session runs on pipes, without a terminal (known once started). */
+  get pipes(): boolean {
+    return this.onPipes;
+  }
+
   /** Output bytes received from the peer so far. */
   get bytesReceived(): number {
     return this.received;
@@ -137,6 +151,7 @@ export class TerminalClient {
       ...(req.term ? { term: req.term } : {}),
       ...(req.echo === false ? { echo: false } : {}),
       ...(req.opost === false ? { opost: false } : {}),
+      ...(req.pty === false ? { pty: false } : {}),
     });
   }
 
@@ -155,6 +170,13 @@ export class TerminalClient {
     this.inputWaiting = true;
     if (!ok) this.cur.stream.once('drain', () => this.maybeDrain());
     return false;
+  }
+
+  /** The viewer's input ended: the program's stdin is closed after what was written (pipes; Ctrl-D on a PTY). */
+  endInput(): void {
+    if (this.over || this.inputEnded) return;
+    this.inputEnded = true;
+    this.cur?.stream.write(encodeTerminalFrame({ type: 'eof' }));
   }
 
   resize(cols: number, rows: number): void {
@@ -209,6 +231,7 @@ export class TerminalClient {
         if (!err) {
           this.path = opened.path;
           this.remote = opened.remote;
+          if (!('resume' in args)) this.onPipes = opened.pipes ?? args.pty === false;
           if ('resume' in args) this.events.emit('status', 'resumed', `via ${opened.path} ${opened.remote}`);
           return resolve();
         }
@@ -289,6 +312,7 @@ export class TerminalClient {
         this.inputAcked = Math.max(this.inputAcked, frame.offset);
         return this.maybeDrain();
       case 'data':
+      case 'stderr':
         this.received += frame.data.length;
         break;
       case 'exit':
@@ -306,10 +330,11 @@ export class TerminalClient {
   private pump(): void {
     while (!this.outputPaused && !this.over && this.inbox.length > 0) {
       const frame = this.inbox.shift()!;
-      if (frame.type === 'data') {
+      if (frame.type === 'data' || frame.type === 'stderr') {
         this.events.emit(
           'data',
           Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength),
+          frame.type === 'stderr' ? 'stderr' : 'stdout',
         );
       } else if (frame.type === 'exit') {
         this.over = true;
@@ -334,6 +359,16 @@ export class TerminalClient {
 
   private lost(att: Attachment, reason: string): void {
     if (this.cur !== att || this.over) return;
+    if (this.onPipes && (this.inputSent > this.inputAcked || this.pendingInput.length > 0)) {
+      // Input in flight may or may not have reached the program, and a resume cannot tell which: end
+      // the session rather than let piped data arrive with a hole in it.
+      return this.fail(
+        new ClawError(
+          'TERMINAL_LOST',
+          `lost the connection to ${this.opener.peerName} while sending input (${reason}); the input may be incomplete, so the remote program is hung up`,
+        ),
+      );
+    }
     att.dispose();
     this.cur = undefined;
     att.stream.destroy();
@@ -367,6 +402,7 @@ export class TerminalClient {
         const input = this.pendingInput;
         this.pendingInput = [];
         for (const chunk of input) this.write(chunk);
+        if (this.inputEnded) this.cur?.stream.write(encodeTerminalFrame({ type: 'eof' }));
         this.maybeDrain();
         this.pump();
         return;

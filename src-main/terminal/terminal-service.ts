@@ -10,6 +10,7 @@ import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import { errorMessage } from '../core/errors.js';
 import { TERMINAL_SERVICE } from '../protocol/terminal-frames.js';
 import { terminalOpenArgs } from '../protocol/terminal-open-args.js';
+import { PipeSession } from './pipe-session.js';
 import { PtySession } from './pty-session.js';
 import type { ServerSession } from './server-session.js';
 import { SessionRegistry } from './session-registry.js';
@@ -93,7 +94,9 @@ export function serveTerminal(selfName: string, sessions: SessionRegistry, req: 
   }
   let session: ServerSession;
   try {
-    session = sessions.create(req.peer.fingerprint, req.peer.name, () => PtySession.spawn(args));
+    session = sessions.create(req.peer.fingerprint, req.peer.name, () =>
+      args.pty === false ? PipeSession.spawn(args) : PtySession.spawn(args),
+    );
   } catch (err) {
     return req.reject('SERVICE_FAILED', errorMessage(err));
   }

@@ -26,11 +26,13 @@ export type TerminalPeers = Pick<PeerDirectory, 'peerEntries'> &
 import {
   encodeDataFrames,
   encodeTerminalFrame,
+  FEATURE_PIPES,
   FEATURE_PTY_MODES,
   FEATURE_TERMINAL_TYPE,
   fitText,
   TERMINAL_SERVICE,
   TerminalFrameDecoder,
+  type OutputChannel,
   type TerminalFrame,
   type TerminalState,
 } from '../protocol/terminal-frames.js';
@@ -41,6 +43,8 @@ import type { TerminalStreamOpener } from './terminal-client.js';
 export interface BridgedSession {
   /** Input; false when the caller should wait for inputDrained(). */
   write(data: Buffer): boolean;
+  /** The viewer's input ended (EOF frame). */
+  endInput(): void;
   resize(cols: number, rows: number): void;
   /** `n` more live output bytes reached the viewer (see the header). */
   consumed(n: number): void;
@@ -99,10 +103,10 @@ export class ViewerBridge {
     this.session.resumeOutput();
   }
 
-  /** One chunk of live output from the session. */
-  output(chunk: Buffer): void {
+  /** One chunk of live output from the session (STDERR frames for a program's stderr). */
+  output(chunk: Buffer, channel: OutputChannel = 'stdout'): void {
     if (this.over) return;
-    const ok = this.write(chunk);
+    const ok = this.write(chunk, channel);
     // Without viewer ACKs, a write the channel took below its high-water mark counts as delivered.
     if (!this.channel.viewerAcks && ok) this.consumeLive(this.sent - this.replayed);
     if (!ok && !this.waitingForDrain) {
@@ -134,8 +138,8 @@ export class ViewerBridge {
     return this.sent - this.replayed - this.liveConsumed;
   }
 
-  private write(bytes: Buffer): boolean {
-    const frames = encodeDataFrames(bytes);
+  private write(bytes: Buffer, channel: OutputChannel = 'stdout'): boolean {
+    const frames = encodeDataFrames(bytes, channel);
     let ok = true;
     for (const frame of frames) ok = this.channel.write(frame);
     this.sent += bytes.length;
@@ -175,6 +179,8 @@ export class ViewerBridge {
         return;
       case 'resize':
         return this.session.resize(frame.cols, frame.rows);
+      case 'eof':
+        return this.session.endInput();
       case 'ack':
         if (!this.channel.viewerAcks) break;
         if (frame.offset < this.base + this.acked || frame.offset > this.base + this.sent) {
@@ -224,20 +230,22 @@ function whenReachable(agent: ChangeSource, find: () => PeerEntry | undefined, m
 }
 
 /**
- * OPEN arguments as the peer takes them: `term`, `echo` and `opost` only for a peer whose hello lists
- * their feature (older nodes refuse arguments they do not know, and would refuse the whole terminal).
- * Pure.
+ * OPEN arguments as the peer takes them: `term`, `echo`, `opost` and `pty` only for a peer whose hello
+ * lists their feature (older nodes refuse arguments they do not know, and would refuse the whole
+ * terminal). Without `pty: false` the session gets a PTY, set up by `echo`/`opost` for pipes. Pure.
  */
 export function argsForPeer(
   args: TerminalOpenArgs,
   features: readonly string[] | undefined,
 ): TerminalOpenArgs {
   if ('resume' in args) return args;
-  const { term, echo, opost, ...rest } = args;
+  const { term, echo, opost, pty, ...rest } = args;
   const takesTerm = features?.includes(FEATURE_TERMINAL_TYPE) === true;
   const takesModes = features?.includes(FEATURE_PTY_MODES) === true;
+  const takesPipes = features?.includes(FEATURE_PIPES) === true;
   return {
     ...rest,
+    ...(takesPipes && pty !== undefined ? { pty } : {}),
     ...(takesTerm && term !== undefined ? { term } : {}),
     ...(takesModes && echo !== undefined ? { echo } : {}),
     ...(takesModes && opost !== undefined ? { opost } : {}),
@@ -253,7 +261,9 @@ export function agentOpener(agent: TerminalPeers, entry: PeerEntry): TerminalStr
     open: async (args) => {
       const current = find();
       if (!current) throw new ClawError('PEER_NOT_FOUND', `${entry.record.name} is no longer a peer`);
-      return agent.openStream(current, TERMINAL_SERVICE, argsForPeer(args, current.features));
+      const sent = argsForPeer(args, current.features);
+      const opened = await agent.openStream(current, TERMINAL_SERVICE, sent);
+      return { ...opened, pipes: 'pty' in sent && sent.pty === false };
     },
     whenReachable: (maxMs) => whenReachable(agent, find, maxMs),
   };

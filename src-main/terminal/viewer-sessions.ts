@@ -128,7 +128,7 @@ export class ViewerSessions {
     this.wire(s);
     this.emit(s);
     return {
-      result: { id: s.id, path: client.path!, remote: client.remote },
+      result: { id: s.id, path: client.path!, remote: client.remote, pty: !client.pipes },
       attach: (channel) => this.connect(s, channel),
       cancel: () => this.close(s.id),
     };
@@ -192,9 +192,9 @@ export class ViewerSessions {
 
   private wire(s: OwnedSession): void {
     const { client } = s;
-    client.on('data', (chunk) => {
+    client.on('data', (chunk, channel) => {
       s.scrollback.append(chunk);
-      if (s.viewer) s.viewer.output(chunk);
+      if (s.viewer) s.viewer.output(chunk, channel);
       else client.consumed(chunk.length);
     });
     client.on('status', (state, detail) => {

@@ -45,12 +45,14 @@ const frameArb: fc.Arbitrary<TerminalFrame> = fc.oneof(
     detail: text,
   }),
   fc.record({ type: fc.constant('error' as const), message: text }),
+  fc.uint8Array({ minLength: 1, maxLength: 2048 }).map((data) => ({ type: 'stderr' as const, data })),
+  fc.constant({ type: 'eof' as const }),
 );
 
 /** Frames compare by value (fast-check builds null-prototype records; DATA comes back as Buffer views). */
 function plain(f: TerminalFrame): unknown {
-  return f.type === 'data'
-    ? { type: 'data', data: Buffer.from(f.data).toString('hex') }
+  return f.type === 'data' || f.type === 'stderr'
+    ? { type: f.type, data: Buffer.from(f.data).toString('hex') }
     : JSON.parse(JSON.stringify(f));
 }
 
@@ -230,4 +232,6 @@ test('the examples in docs/protocol.md, byte for byte', () => {
   assert.equal(hexOf({ type: 'resize', cols: 80, rows: 24 }), '000000050200500018');
   assert.equal(hexOf({ type: 'exit', status: { code: 7 } }), '00000006030000000007');
   assert.equal(hexOf({ type: 'exit', status: { signal: 'SIGKILL' } }), '0000000903015349474b494c4c');
+  assert.equal(hexOf({ type: 'eof' }), '0000000108');
+  assert.equal(hexOf({ type: 'stderr', data: Buffer.from('no') }), '00000003096e6f');
 });

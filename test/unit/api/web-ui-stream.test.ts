@@ -26,7 +26,7 @@ const streams: StreamUpgradeHandlers = {
     if (params.peer === 'missing') throw Object.assign(new Error('no peer named missing'), {});
     if (params.peer === 'slow') await new Promise((r) => setTimeout(r, 200));
     return {
-      result: { id: '0123456789abcdef', path: 'direct', remote: `${params.peer}:7475` },
+      result: { id: '0123456789abcdef', path: 'direct', remote: `${params.peer}:7475`, pty: true },
       attach: (channel) => {
         channels.push(channel);
         channel.onData((bytes) => channel.write(bytes));
@@ -84,7 +84,7 @@ test('terminal stream: opened with the result, then binary frames both ways thro
   const { ws, reply } = await openTerminal(s, 'nas');
   assert.deepEqual(reply, {
     type: 'opened',
-    result: { id: '0123456789abcdef', path: 'direct', remote: 'nas:7475' },
+    result: { id: '0123456789abcdef', path: 'direct', remote: 'nas:7475', pty: true },
   });
   const channel = channels.at(-1)!;
   assert.equal(channel.viewerAcks, true);

@@ -49,7 +49,7 @@ test('events, refusals and a terminal stream through the control socket', async 
   const upgrades: StreamUpgradeHandlers = {
     'terminal.open': () =>
       Promise.resolve({
-        result: { id: '0123456789abcdef', path: 'direct', remote: '127.0.0.1:1' },
+        result: { id: '0123456789abcdef', path: 'direct', remote: '127.0.0.1:1', pty: true },
         attach: (channel) => {
           opened.push(channel);
           channel.onData((bytes) => channel.write(Buffer.concat([Buffer.from('echo:'), bytes])));

@@ -33,7 +33,7 @@ const upgrades: StreamUpgradeHandlers = {
       );
     }
     return Promise.resolve({
-      result: { id: '0123456789abcdef', path: 'relay', remote: `ws://relay for ${params.peer}` },
+      result: { id: '0123456789abcdef', path: 'relay', remote: `ws://relay for ${params.peer}`, pty: true },
       attach: (channel: ViewerChannel) => {
         // The first frame goes out right behind the reply: the client must keep it.
         channel.write(encodeTerminalFrame({ type: 'status', state: 'resumed', detail: 'hello' }));
@@ -86,7 +86,12 @@ test('terminal.open: ok reply, then frames both ways on the same socket', async 
       cols: 80,
       rows: 24,
     });
-    assert.deepEqual(result, { id: '0123456789abcdef', path: 'relay', remote: 'ws://relay for b' });
+    assert.deepEqual(result, {
+      id: '0123456789abcdef',
+      path: 'relay',
+      remote: 'ws://relay for b',
+      pty: true,
+    });
     const all = frames(socket, rest);
     socket.write(encodeTerminalFrame({ type: 'data', data: Buffer.from('hi') }));
     await new Promise((r) => setTimeout(r, 50));

@@ -40,6 +40,7 @@ test('an agent that predates `term` refuses it in a way the CLI recognises (and 
   const withoutModes = [
     current.omit({ echo: true }).strict().safeParse({ peer: 'b', cols: 1, rows: 1, echo: false }),
     current.omit({ opost: true }).strict().safeParse({ peer: 'b', cols: 1, rows: 1, opost: false }),
+    current.omit({ pty: true }).strict().safeParse({ peer: 'b', cols: 1, rows: 1, pty: false }),
   ];
   for (const r of withoutModes) {
     assert.ok(!r.success);
@@ -53,10 +54,13 @@ test('an agent that predates `term` refuses it in a way the CLI recognises (and 
   assert.equal(isUnknownTermParam(new ClawError('PEER_OFFLINE', 'b is offline ("term")')), false);
 });
 
-test('pipes on our side: piped input is not echoed, output to a pipe or file is not processed', () => {
+test('pipes on our side: no remote terminal, unless -t; a peer that can only run one neither echoes nor processes output', () => {
   const env = { TERM: 'vt100' };
   assert.deepEqual(localTerminal(env, true, true), { term: 'vt100' });
-  assert.deepEqual(localTerminal(env, false, true), { term: 'vt100', echo: false });
-  assert.deepEqual(localTerminal(env, true, false), { opost: false });
-  assert.deepEqual(localTerminal(env, false, false), { echo: false, opost: false });
+  assert.deepEqual(localTerminal(env, false, true), { term: 'vt100', echo: false, pty: false });
+  assert.deepEqual(localTerminal(env, true, false), { opost: false, pty: false });
+  assert.deepEqual(localTerminal(env, false, false), { echo: false, opost: false, pty: false });
+  // -t: a terminal over there all the same (a password prompt behind a pipe); -T: pipes in a terminal.
+  assert.deepEqual(localTerminal(env, false, false, true), { echo: false, opost: false });
+  assert.deepEqual(localTerminal(env, true, true, false), { term: 'vt100', pty: false });
 });

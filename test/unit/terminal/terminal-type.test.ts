@@ -10,7 +10,11 @@ import {
   terminfoDirs,
 } from '../../../src-main/terminal/terminal-type.js';
 import { argsForPeer } from '../../../src-main/terminal/viewer-bridge.js';
-import { FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../../../src-main/protocol/terminal-frames.js';
+import {
+  FEATURE_PIPES,
+  FEATURE_PTY_MODES,
+  FEATURE_TERMINAL_TYPE,
+} from '../../../src-main/protocol/terminal-frames.js';
 
 test('terminfo is looked up where ncurses looks: $TERMINFO, ~/.terminfo, $TERMINFO_DIRS, then the system', () => {
   const dirs = terminfoDirs({ TERMINFO: '/t', TERMINFO_DIRS: '/a::/b' }, '/home/u');
@@ -50,4 +54,17 @@ test('a terminal type and PTY modes go only to a peer whose hello says it takes 
   assert.deepEqual(argsForPeer(args, undefined), bare);
   const resume = { v: 1 as const, resume: 'a'.repeat(32), offset: 0, cols: 80, rows: 24 };
   assert.equal(argsForPeer(resume, undefined), resume);
+});
+
+test('pipes (pty: false) go only to a peer whose hello says it runs programs on pipes; others get a PTY set up for pipes', () => {
+  const args = { v: 1 as const, cols: 80, rows: 24, echo: false, opost: false, pty: false };
+  const all = [FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES, FEATURE_PIPES];
+  assert.deepEqual(argsForPeer(args, all), args);
+  assert.deepEqual(argsForPeer(args, [FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES]), {
+    v: 1,
+    cols: 80,
+    rows: 24,
+    echo: false,
+    opost: false,
+  });
 });
