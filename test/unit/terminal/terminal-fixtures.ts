@@ -102,6 +102,8 @@ export class TerminalHarness {
 /** Records what a client hands to its viewer; consumes it at once unless `hold` is set. */
 export class Viewer {
   readonly chunks: Buffer[] = [];
+  /** What came as stderr (a session on pipes); also in `chunks`, in order. */
+  readonly stderrChunks: Buffer[] = [];
   readonly statuses: string[] = [];
   exit: ExitStatus | undefined;
   failure: Error | undefined;
@@ -110,8 +112,10 @@ export class Viewer {
   private unconsumed = 0;
 
   constructor(private readonly client: TerminalClient) {
-    client.on('data', (c) => {
-      this.chunks.push(Buffer.from(c));
+    client.on('data', (c, channel) => {
+      const copy = Buffer.from(c);
+      this.chunks.push(copy);
+      if (channel === 'stderr') this.stderrChunks.push(copy);
       this.bytes += c.length;
       if (this.hold) this.unconsumed += c.length;
       else client.consumed(c.length);
@@ -123,6 +127,16 @@ export class Viewer {
 
   get text(): string {
     return Buffer.concat(this.chunks).toString('utf8');
+  }
+
+  /** What came on stdout only. */
+  get stdout(): Buffer {
+    const err = new Set(this.stderrChunks);
+    return Buffer.concat(this.chunks.filter((c) => !err.has(c)));
+  }
+
+  get stderr(): string {
+    return Buffer.concat(this.stderrChunks).toString('utf8');
   }
 
   get done(): boolean {

@@ -1,0 +1,132 @@
+/**
+ * Sessions on pipes (`pty: false`, terminal/pipe-session.ts), client and server over real muxes on
+ * in-memory links: input byte for byte with end-of-file, stdout and stderr apart (also across a
+ * resume), exit status after the last byte, hang-up of the whole process group, and a lost path while
+ * input is in flight ending the session instead of leaving a hole in the program's input.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TerminalHarness, until, Viewer } from './terminal-fixtures.js';
+
+const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('every byte value goes in as it is, EOF ends the input, no terminal is involved', { skip }, async () => {
+  const h = new TerminalHarness();
+  try {
+    const client = h.client();
+    const v = new Viewer(client);
+    await client.start({
+      command: ['sh', '-c', '[ -t 0 ] || echo no-tty >&2; od -An -tx1 -v'],
+      cols: 80,
+      rows: 24,
+      pty: false,
+    });
+    assert.equal(client.pipes, true);
+    client.resumeOutput();
+    // Ctrl-C, Ctrl-\, Ctrl-D, Ctrl-Z and \r among them: a PTY would turn those into signals and line ends.
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    client.write(all);
+    client.endInput();
+    await until('the command to finish', () => v.done, 10_000);
+    assert.deepEqual(v.exit, { code: 0 });
+    assert.equal(v.stderr, 'no-tty\n');
+    const hex = v.stdout.toString('utf8').trim().split(/\s+/);
+    assert.deepEqual(
+      hex,
+      [...all].map((b) => b.toString(16).padStart(2, '0')),
+    );
+  } finally {
+    h.close();
+  }
+});
+
+test('stdout and stderr stay apart across a broken path, each line once', { skip }, async () => {
+  const h = new TerminalHarness();
+  try {
+    const client = h.client();
+    const v = new Viewer(client);
+    await client.start({
+      command: [
+        'sh',
+        '-c',
+        'i=0; while [ $i -lt 40 ]; do echo out$i; echo err$i >&2; i=$((i+1)); sleep 0.01; done',
+      ],
+      cols: 80,
+      rows: 24,
+      pty: false,
+    });
+    client.endInput();
+    client.resumeOutput();
+    await until('some output', () => v.bytes > 40);
+    h.breakLink();
+    h.connect();
+    await until('the command to finish', () => v.done, 15_000);
+    assert.deepEqual(v.exit, { code: 0 }, v.failure?.message);
+    assert.ok(v.statuses.includes('resumed'), 'it did resume');
+    const lines = (text: string) => text.split('\n').filter(Boolean);
+    const want = (p: string) => Array.from({ length: 40 }, (_, i) => `${p}${i}`);
+    assert.deepEqual(lines(v.stdout.toString('utf8')), want('out'));
+    assert.deepEqual(lines(v.stderr), want('err'));
+  } finally {
+    h.close();
+  }
+});
+
+test('hanging up ends the program and what it started; a missing command exits 127', { skip }, async () => {
+  const h = new TerminalHarness();
+  try {
+    const client = h.client();
+    const v = new Viewer(client);
+    await client.start({ command: ['sh', '-c', 'sleep 30 & echo $!; wait'], cols: 80, rows: 24, pty: false });
+    client.resumeOutput();
+    await until('the pid of the background sleep', () => /^\d+\n/.test(v.text));
+    const pid = Number(v.text.trim());
+    assert.ok(alive(pid));
+    client.close();
+    await until('the background sleep to be gone', () => !alive(pid), 10_000);
+
+    const missing = h.client();
+    const m = new Viewer(missing);
+    await missing.start({ command: ['no-such-command-here'], cols: 80, rows: 24, pty: false });
+    missing.resumeOutput();
+    await until('the command to finish', () => m.done);
+    assert.deepEqual(m.exit, { code: 127 });
+    assert.equal(m.stderr, 'clawbridge: no-such-command-here: command not found\n');
+    assert.equal(m.stdout.length, 0);
+  } finally {
+    h.close();
+  }
+});
+
+test(
+  'a path lost while input is in flight ends the session and says the input may be incomplete',
+  { skip },
+  async () => {
+    const h = new TerminalHarness();
+    try {
+      const client = h.client();
+      const v = new Viewer(client);
+      // It never reads: the input stays unacknowledged.
+      await client.start({ command: ['sleep', '30'], cols: 80, rows: 24, pty: false });
+      client.resumeOutput();
+      client.write(Buffer.alloc(256 * 1024, 0x61));
+      await new Promise((r) => setTimeout(r, 100));
+      h.breakLink();
+      h.connect();
+      await until('the session to fail', () => v.done, 10_000);
+      assert.equal(v.exit, undefined);
+      assert.match(v.failure?.message ?? '', /while sending input .*the input may be incomplete/);
+    } finally {
+      h.close();
+    }
+  },
+);
