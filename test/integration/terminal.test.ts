@@ -5,7 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CLI, cli, stopAll } from '../helpers/processes.js';
@@ -36,8 +36,39 @@ async function basics(pair: Pair): Promise<void> {
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('exit', () => resolve(Buffer.concat(chunks)));
   });
-  rmSync(dirname(file), { recursive: true, force: true });
   assert.ok(copy.equals(bytes), `${copy.length} bytes came back, ${bytes.length} were sent`);
+
+  // The other way: piped input reaches the program byte for byte (Ctrl-C, Ctrl-D, \r… included: no
+  // terminal turns them into signals or line ends), and its end closes the program's stdin.
+  const upload = join(dirname(file), 'upload');
+  const sent = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [
+      CLI,
+      'term',
+      'b',
+      '--home',
+      pair.homeA,
+      '--',
+      'sh',
+      '-c',
+      'cat > "$1"',
+      'sh',
+      upload,
+    ]);
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('exit', (code) => resolve({ code, stderr }));
+    child.stdin.end(bytes);
+  });
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.ok(readFileSync(upload).equals(bytes), 'the upload arrived byte for byte');
+  rmSync(dirname(file), { recursive: true, force: true });
+
+  // On pipes stderr comes back on stderr; -t asks for a terminal all the same.
+  const split = await term(pair, ['sh', '-c', '[ -t 0 ] || echo no-tty; echo oops >&2; exit 3']);
+  assert.deepEqual([split.code, split.stdout, split.stderr], [3, 'no-tty\n', 'oops\n']);
+  const tty = await cli(['term', 'b', '-t', '--home', pair.homeA, '--', 'sh', '-c', '[ -t 0 ] && echo tty']);
+  assert.equal(tty.stdout, 'tty\n', tty.stderr);
 
   const seven = await term(pair, ['sh', '-c', 'exit 7']);
   assert.equal(seven.code, 7, seven.stderr);
