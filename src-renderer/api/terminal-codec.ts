@@ -14,6 +14,8 @@ export const FrameType = {
   Session: 5,
   Status: 6,
   Error: 7,
+  Eof: 8,
+  Stderr: 9,
 } as const;
 
 /** Largest DATA payload, in bytes (64 KiB): what the agent accepts in one frame. */
@@ -119,6 +121,10 @@ export function decodeFrame(frame: Uint8Array): Frame {
   switch (frame[0]) {
     case FrameType.Data:
       if (body.length === 0) throw new FrameError('empty DATA');
+      return { type: 'data', data: body };
+    // A program on pipes (a session the CLI opened, taken over here): its stderr is drawn like the rest.
+    case FrameType.Stderr:
+      if (body.length === 0) throw new FrameError('empty STDERR');
       return { type: 'data', data: body };
     case FrameType.Resize:
       need('RESIZE', 4);

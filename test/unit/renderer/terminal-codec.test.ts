@@ -60,6 +60,9 @@ test('every frame the agent sends decodes in the browser, one byte at a time too
   const got = [];
   for (const byte of all) got.push(...slow.push(Uint8Array.of(byte)));
   assert.deepEqual(got.map(norm), expected.map(norm));
+  // A session on pipes also sends STDERR; the window draws it as it draws DATA.
+  const stderr = new FrameDecoder().push(encodeTerminalFrame({ type: 'stderr', data: Buffer.from('oops') }));
+  assert.deepEqual(stderr.map(norm), [{ type: 'data', data: Buffer.from('oops').toString('hex') }]);
 });
 
 test('a paste larger than one DATA frame is split, and the agent reassembles it exactly', () => {
