@@ -38,8 +38,12 @@ export class PipeSession {
   private constructor(private readonly child: ChildProcess & { stdout: Readable; stderr: Readable }) {
     child.stdout.on('data', (chunk: Buffer) => this.events.emit('data', chunk, 'stdout'));
     child.stderr.on('data', (chunk: Buffer) => this.events.emit('data', chunk, 'stderr'));
-    // A program that exits without reading all its input: the rest has nowhere to go.
+    // A program that exits without reading all its input: the rest has nowhere to go. Errors on the
+    // pipes or on signalling end in 'close' all the same; unheard, they would end the agent.
     child.stdin?.on('error', () => undefined);
+    child.stdout.on('error', () => undefined);
+    child.stderr.on('error', () => undefined);
+    child.on('error', () => undefined);
     // 'close' comes after the process exited and both pipes ended: no output is left behind.
     child.on('close', (code, signal) => {
       this.exited = true;
