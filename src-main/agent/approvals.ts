@@ -160,6 +160,21 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
     return peer;
   }
 
+  /**
+   * A joiner stopped waiting for the decision (it cancelled, timed out or went away): its code-verified
+   * request goes too, so a late approval cannot pair one side only. A request by fingerprint stays.
+   */
+  withdraw(fingerprint: string): void {
+    const req = this.list().find((r) => r.fingerprint === fingerprint && r.via === 'code');
+    if (!req) return;
+    this.deps.trust.dropPending(req.id);
+    this.log.info({ id: req.id, fingerprint }, 'pending request withdrawn by the joiner');
+    this.deps.notifier.notice(
+      `${req.name} (${abbreviateFingerprint(fingerprint)}) stopped waiting; its request to pair is withdrawn`,
+    );
+    this.deps.notifier.changed();
+  }
+
   reject(ref: PendingRef): PendingRecord {
     const req = this.find(ref);
     this.deps.trust.dropPending(req.id);

@@ -76,6 +76,8 @@ export class Pairing {
   private readonly attempts = new AttemptLimiter(PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE, 60_000);
   /** Code text of the joiners waiting for a decision, by fingerprint: their progress events name it. */
   private readonly waitingCodes = new Map<string, string>();
+  /** Joins under way on this node, by code text: each entry cancels its join. */
+  private readonly joins = new Map<string, () => void>();
   /** Each step of every pairing, for the window's live progress (API event `pairing`). */
   readonly progress = new Emitter<{ step: [PairingEvent] }>();
 
@@ -119,11 +121,17 @@ export class Pairing {
   }
 
   /**
-   * Retires an open code at the owner's request (`pair.cancel`): nobody can use it any more.
-   * @throws ClawError('BAD_PAIR_CODE') when it is not one of this node's open codes.
+   * Retires an open code at the owner's request (`pair.cancel`): nobody can use it any more. For a code
+   * this node is joining with, cancels the join instead: the issuer's request is withdrawn.
+   * @throws ClawError('BAD_PAIR_CODE') when it is neither an open code nor a join under way here.
    */
   cancel(text: string): string {
     const { code } = parseCodeOrInvite(text);
+    const join = this.joins.get(code.text);
+    if (join) {
+      join();
+      return code.text;
+    }
     const active = this.codes.get(code.tag);
     if (!active || active.code.text !== code.text) {
       throw new ClawError(
@@ -218,7 +226,13 @@ export class Pairing {
       const why = (err as Error).message.replace(/^pairing failed: /, '');
       this.deps.log.warn({ tag, source, reason: why }, 'pairing failed');
       this.deps.notifier.notice(`pairing with code ${active.code.text} failed (${why}); the code is used up`);
-      this.step({ role: 'new', code: active.code.text, step: 'failed', message: (err as Error).message });
+      // The issuer's screen has no code to ask for; it makes a new one.
+      this.step({
+        role: 'new',
+        code: active.code.text,
+        step: 'failed',
+        message: why.replace(/ — ask for a new code$/, ''),
+      });
       setTimeout(() => held.close('pairing failed'), 200).unref();
       return;
     }
@@ -251,10 +265,19 @@ export class Pairing {
     // An already-known peer re-pairing: it stays a peer; answer at once.
     this.waiting.set(result.peerFingerprint, { circuit: held, sessionKey: result.sessionKey });
     held.onClose(() => {
-      if (this.waiting.get(result.peerFingerprint)?.circuit === held) {
-        this.waiting.delete(result.peerFingerprint);
-        this.waitingCodes.delete(result.peerFingerprint);
-      }
+      if (this.waiting.get(result.peerFingerprint)?.circuit !== held) return;
+      // Gone before the owner decided: approving now would pair this side only.
+      this.waiting.delete(result.peerFingerprint);
+      this.waitingCodes.delete(result.peerFingerprint);
+      this.deps.approvals.withdraw(result.peerFingerprint);
+      this.step({
+        role: 'new',
+        code: active.code.text,
+        step: 'failed',
+        peerName: result.peerName,
+        fingerprint: result.peerFingerprint,
+        message: `${result.peerName} stopped waiting (cancelled, timed out or lost its connection) before you decided`,
+      });
     });
   }
 
@@ -308,8 +331,12 @@ export class Pairing {
   async join(text: string, timeoutMs = 10 * 60 * 1000, allow: Permission[] = []): Promise<PairJoinResult> {
     const invite = parseCodeOrInvite(text);
     const code = invite.code.text;
+    if (this.joins.has(code))
+      throw new ClawError('BAD_ARGUMENT', `already joining with ${code} here; wait for it, or cancel it`);
+    const cancel = new JoinCancel();
+    this.joins.set(code, () => cancel.cancel());
     try {
-      return await this.joinSteps(invite, timeoutMs, allow);
+      return await this.joinSteps(invite, timeoutMs, allow, cancel);
     } catch (err) {
       const rejected = isClawError(err, 'PAIRING_REJECTED');
       this.step({
@@ -319,13 +346,21 @@ export class Pairing {
         message: (err as Error).message,
       });
       throw err;
+    } finally {
+      this.joins.delete(code);
     }
   }
 
-  private async joinSteps(invite: Invite, timeoutMs: number, allow: Permission[]): Promise<PairJoinResult> {
+  private async joinSteps(
+    invite: Invite,
+    timeoutMs: number,
+    allow: Permission[],
+    cancel: JoinCancel,
+  ): Promise<PairJoinResult> {
     const code = invite.code.text;
     this.step({ role: 'join', code, step: 'finding' });
     const { circuit, via } = await this.findIssuer(invite);
+    cancel.hold(circuit);
     this.step({ role: 'join', code, step: 'checking', via });
     const queue = new FrameQueue(circuit);
     const joiner = new PairingJoiner({
@@ -350,7 +385,7 @@ export class Pairing {
       if (!circuit.closed && !isClawError(err, 'BAD_PAIR_CODE') && !isClawError(err, 'RELAY_LIMIT'))
         circuit.send(joiner.abort());
       circuit.close('pairing failed');
-      throw err;
+      throw cancel.cancelled ? JOIN_CANCELLED() : err;
     }
     this.deps.notifier.notice(
       `code accepted by ${result.peerName} (${abbreviateFingerprint(result.peerFingerprint)}); waiting for approval`,
@@ -362,6 +397,7 @@ export class Pairing {
       bytes = await queue.next(timeoutMs, 'approval');
     } catch (err) {
       circuit.close('gave up waiting');
+      if (cancel.cancelled) throw JOIN_CANCELLED();
       if (isClawError(err, 'TIMEOUT')) throw new ClawError('TIMEOUT', 'timed out waiting for approval');
       throw new ClawError(
         'LINK_CLOSED',
@@ -424,6 +460,28 @@ export function codeNotFound(invite: Invite, searched: readonly string[]): ClawE
     ? ' (or its node is offline)'
     : '; if the other node uses another relay, join with the invite link shown with the code';
   return new ClawError('BAD_PAIR_CODE', `${CODE_INVALID_LINE}: no node on ${where} is waiting for it${hint}`);
+}
+
+const JOIN_CANCELLED = () => new ClawError('PAIRING_FAILED', 'pairing cancelled on this device');
+
+/** Cancels one join: before the issuer is found, the circuit found is closed at once; after, it is closed. */
+class JoinCancel {
+  cancelled = false;
+  private circuit: HeldCircuit | undefined;
+
+  cancel(): void {
+    this.cancelled = true;
+    this.circuit?.close('the joiner cancelled');
+  }
+
+  /** The join's circuit; closed at once when the join was cancelled while looking for the issuer. */
+  hold(circuit: HeldCircuit): void {
+    this.circuit = circuit;
+    if (this.cancelled) {
+      circuit.close('the joiner cancelled');
+      throw JOIN_CANCELLED();
+    }
+  }
 }
 
 /** The relay an invite names, as the issuer's home relay on the joiner's new peer record. */

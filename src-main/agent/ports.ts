@@ -118,7 +118,7 @@ export interface PairingDeps {
   relays: RelayPort;
   lan: LanPairingPort;
   /** The issuer records a joiner that passed the PAKE as a request, and answers it on the decision. */
-  approvals: Pick<Approvals, 'record' | 'onDecision'>;
+  approvals: Pick<Approvals, 'record' | 'onDecision' | 'withdraw'>;
   trust: TrustStore;
   /** The joiner starts linking to the issuer as soon as it approved. */
   peers: Pick<PeerDirectory, 'trackPeer'>;

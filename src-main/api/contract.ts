@@ -134,7 +134,10 @@ export const methodParams = {
   'forward.enable': z.object({ name: forwardName }).strict(),
   'forward.disable': z.object({ name: forwardName }).strict(),
   'peers.rename': z.object({ peer: peerRef, name: nodeNameSchema }).strict(),
-  /** Retires an open pairing code (the one `pair.new` returned), so nobody can use it any more. */
+  /**
+   * Retires an open pairing code (the one `pair.new` returned), so nobody can use it any more; or cancels
+   * this node's `pair.join` with that code (the issuer then withdraws the request).
+   */
   'pair.cancel': z.object({ code: z.string().min(1).max(2000) }).strict(),
   'settings.get': z.object({}).strict(),
   /** Changes only what is given; see SettingsSetResult for what applies at once. */

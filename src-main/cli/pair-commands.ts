@@ -53,10 +53,23 @@ export function registerPairCommands(program: Command): void {
       const progress = opts.json
         ? { stop: () => undefined }
         : await followJoin(opts.home, (line) => process.stderr.write(`${line}\n`));
+      // Ctrl-C stops the join in the agent too (which runs it), so a late approval cannot pair us.
+      const interrupted = (signal: NodeJS.Signals) => {
+        void call(opts, 'pair.cancel', { code })
+          .catch(() => undefined)
+          .finally(() => {
+            process.stderr.write('clawbridge: pairing cancelled\n');
+            process.exit(signal === 'SIGINT' ? 130 : 143);
+          });
+      };
+      process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
       // The agent gives up at timeoutMs; the socket waits a little longer so the agent's answer wins.
       const r = await withAgent(opts, (c) =>
         c.call('pair.join', { code, timeoutMs, allow }, timeoutMs + 15_000),
-      ).finally(() => progress.stop());
+      ).finally(() => {
+        progress.stop();
+        process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+      });
       if (opts.json) return printJson(r);
       console.log(`paired with ${r.name} (fingerprint ${groupFingerprint(r.fingerprint)})`);
       console.log(`${r.name} may do here: ${describeAllow(allow)}`);

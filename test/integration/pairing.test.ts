@@ -94,6 +94,34 @@ test('a code with one secret character changed fails on both sides and burns the
   );
 });
 
+test('Ctrl-C in pair join cancels it: the request on the issuer is withdrawn, and nothing pairs', async () => {
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const join = startProcess(['pair', 'join', code.code, '--home', homes.c, '--timeout', '30s']);
+  await waitFor(
+    'C pending on A',
+    async () => (await pending(homes.a)).find((p) => p.name === 'c' && p.via === 'code'),
+    10_000,
+  );
+  assert.equal(await join.stop('SIGINT'), 130);
+  assert.match(join.stderr(), /pairing cancelled/);
+  await waitFor(
+    'the request withdrawn on A',
+    async () => !(await pending(homes.a)).some((p) => p.name === 'c' && p.via === 'code'),
+    10_000,
+  );
+  const late = await cli(['approve', '--latest', '--home', homes.a]);
+  assert.notEqual(late.code, 0, 'nothing left to approve');
+  assert.equal(
+    (await peers(homes.a)).some((p) => p.name === 'c'),
+    false,
+  );
+  assert.equal(
+    (await peers(homes.c)).some((p) => p.name === 'a'),
+    false,
+  );
+  assert.match(agents.a!.stderr(), /c .* stopped waiting; its request to pair is withdrawn/);
+});
+
 test('reject makes the joiner print "rejected by a" and exit non-zero', async () => {
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const join = cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '30s']);

@@ -45,13 +45,16 @@ export function JoinWithCode({ initial, onDone }: { initial: string; onDone: () 
       },
     );
   };
+  const busy = progress.phase === 'finding' || progress.phase === 'checking' || progress.phase === 'waiting';
   const cancel = () => {
     attempt.current++;
+    // The agent stops the join too, and the other device's request is withdrawn: no late approval
+    // can pair this device after all. (A join that has just ended has nothing left to cancel.)
+    if (busy) client.call('pair.cancel', { code: normalizeCode(code) }).catch(() => undefined);
     setProgress(JOIN_IDLE);
     onDone();
   };
 
-  const busy = progress.phase === 'finding' || progress.phase === 'checking' || progress.phase === 'waiting';
   return (
     <section className="pair-panel" aria-label="Join with code">
       <form
