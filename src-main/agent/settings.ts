@@ -3,6 +3,8 @@
  * is validated: a hand-edited or corrupt file is reported with its path and what is wrong, and is never
  * overwritten silently.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Conf from 'conf';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
@@ -83,53 +85,109 @@ const forwardSchema = z.object({
 export const TERMINAL_RESUME_MIN_MS = 1_000;
 export const TERMINAL_RESUME_MAX_MS = 24 * 60 * 60 * 1000;
 
-export const settingsSchema = z.object({
-  name: nodeNameSchema.optional(),
-  relays: z.array(relaySchema).default([]),
-  /** `HOST:PORT` of the direct listener, or null for --no-direct. */
-  listen: z.string().nullable().default(DEFAULT_DIRECT_LISTEN),
-  /** Also serve the relay for peers allowed `relay` (own-relay.ts), listening on relayListen. */
-  actAsRelay: z.boolean().default(false),
-  relayListen: z.string().default('0.0.0.0:7474'),
-  /** Announce and discover nodes on the LAN (mDNS) when the listener is reachable from it. */
-  lan: z.boolean().default(true),
-  peers: z.array(peerSchema).default([]),
-  /** Requests waiting for the owner's decision; they survive restarts and expire (pending.ts). */
-  pending: z.array(pendingSchema).default([]),
-  /**
-   * Nodes removed or rejected by the owner: they are refused without becoming pending again, until they
-   * pair by code (which proves the owner handed them a fresh code).
-   */
-  blocked: z
-    .array(z.object({ fingerprint: fingerprintSchema, at: z.string() }))
-    .max(1024)
-    .default([]),
-  /** Local forwards and proxies, started with the agent. */
-  forwards: z.array(forwardSchema).max(256).default([]),
-  /**
-   * How long a terminal session waits for its client after the stream is lost (path switch, relay
-   * outage), in ms; the client keeps trying to resume for as long (src-main/terminal/).
-   */
-  terminalResumeMs: z.number().int().min(TERMINAL_RESUME_MIN_MS).max(TERMINAL_RESUME_MAX_MS).default(60_000),
-  /**
-   * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
-   * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).
-   */
-  ui: z
-    .object({
-      listen: z.string().min(1).max(300).nullable().default(DEFAULT_UI_LISTEN),
-      allowRemote: z.boolean().default(false),
-    })
-    .default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
-  /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
-  notifications: z.boolean().default(true),
-});
+export const settingsSchema = z
+  .object({
+    name: nodeNameSchema.optional(),
+    relays: z.array(relaySchema).default([]),
+    /** `HOST:PORT` of the direct listener, or null for --no-direct. */
+    listen: z.string().nullable().default(DEFAULT_DIRECT_LISTEN),
+    /** Also serve the relay for peers allowed `relay` (own-relay.ts), listening on relayListen. */
+    actAsRelay: z.boolean().default(false),
+    relayListen: z.string().default('0.0.0.0:7474'),
+    /** Announce and discover nodes on the LAN (mDNS) when the listener is reachable from it. */
+    lan: z.boolean().default(true),
+    peers: z.array(peerSchema).default([]),
+    /** Requests waiting for the owner's decision; they survive restarts and expire (pending.ts). */
+    pending: z.array(pendingSchema).default([]),
+    /**
+     * Nodes removed or rejected by the owner: they are refused without becoming pending again, until they
+     * pair by code (which proves the owner handed them a fresh code).
+     */
+    blocked: z
+      .array(z.object({ fingerprint: fingerprintSchema, at: z.string() }))
+      .max(1024)
+      .default([]),
+    /** Local forwards and proxies, started with the agent. */
+    forwards: z.array(forwardSchema).max(256).default([]),
+    /**
+     * How long a terminal session waits for its client after the stream is lost (path switch, relay
+     * outage), in ms; the client keeps trying to resume for as long (src-main/terminal/).
+     */
+    terminalResumeMs: z
+      .number()
+      .int()
+      .min(TERMINAL_RESUME_MIN_MS)
+      .max(TERMINAL_RESUME_MAX_MS)
+      .default(60_000),
+    /**
+     * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
+     * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).
+     */
+    ui: z
+      .object({
+        listen: z.string().min(1).max(300).nullable().default(DEFAULT_UI_LISTEN),
+        allowRemote: z.boolean().default(false),
+      })
+      .default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
+    /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
+    notifications: z.boolean().default(true),
+  })
+  .superRefine((s, ctx) => {
+    // Peers and forwards are found by name (and peers by fingerprint): a second one under the same key
+    // could not be reached, removed or stopped. The agent never writes one; a hand edit can.
+    const repeated = (path: string, keys: string[]) => {
+      const seen = new Set<string>();
+      for (const [i, key] of keys.entries()) {
+        if (seen.has(key))
+          ctx.addIssue({ code: 'custom', path: [path, i], message: `'${key}' appears twice` });
+        seen.add(key);
+      }
+    };
+    repeated(
+      'peers',
+      s.peers.map((p) => p.name),
+    );
+    repeated(
+      'peers',
+      s.peers.map((p) => p.fingerprint),
+    );
+    repeated(
+      'forwards',
+      s.forwards.map((f) => f.name),
+    );
+  });
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type RelaySetting = z.infer<typeof relaySchema>;
 export type PeerRecord = z.infer<typeof peerSchema>;
 export type PendingRecord = z.infer<typeof pendingSchema>;
 export type ForwardRecord = z.infer<typeof forwardSchema>;
+
+/**
+ * conf reads a config.json whose top level is not an object (an array, null, a string) as `{}`, and
+ * the first save would then replace the user's file with defaults: refuse it like any other bad file.
+ */
+function refuseNonObjectFile(path: string): void {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return; // none yet (or unreadable: conf says so)
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return; // conf reports the syntax error
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `settings in ${path} are invalid (the file holds ${what}, not an object of settings) — fix the file or move it away`,
+    );
+  }
+}
 
 export class SettingsStore {
   private readonly conf: Conf<Settings>;
@@ -138,6 +196,7 @@ export class SettingsStore {
   constructor(readonly home: string) {
     // Before conf, which would create the home with the default mode (0755): the home holds the key.
     ensureHomeDir(home);
+    refuseNonObjectFile(join(home, 'config.json'));
     try {
       this.conf = new Conf<Settings>({
         cwd: home,

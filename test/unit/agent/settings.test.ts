@@ -27,6 +27,43 @@ test('a corrupt or invalid file is reported with its path and left untouched', (
   writeFileSync(join(dir, 'config.json'), '{not json');
   assert.throws(() => new SettingsStore(dir), /cannot read settings in .*config\.json/);
   assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), '{not json');
+  // A top level that is not an object would read as {} and be saved over as defaults.
+  for (const [text, what] of [
+    ['[{"name":"mine"}]', 'an array'],
+    ['null', 'null'],
+    ['"x"', 'a string'],
+  ]) {
+    writeFileSync(join(dir, 'config.json'), text!);
+    assert.throws(() => new SettingsStore(dir), new RegExp(`the file holds ${what}, not an object`));
+    assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), text);
+  }
+});
+
+test('two peers or two forwards under one name, or one fingerprint twice, are refused with the place', () => {
+  const dir = home();
+  const peer = (name: string, fp: string) => ({
+    name,
+    fingerprint: fp.repeat(64),
+    addedAt: '2026-01-01T00:00:00Z',
+  });
+  const forward = (name: string, port: number) => ({
+    name,
+    kind: 'tcp',
+    listen: `127.0.0.1:${port}`,
+    via: 'x',
+    remote: '127.0.0.1:1',
+  });
+  const cases: [object, RegExp][] = [
+    [{ peers: [peer('x', 'a'), peer('x', 'b')] }, /peers\.1: 'x' appears twice/],
+    [{ peers: [peer('x', 'a'), peer('y', 'a')] }, /peers\.1: 'a{64}' appears twice/],
+    [{ forwards: [forward('f', 7761), forward('f', 7762)] }, /forwards\.1: 'f' appears twice/],
+  ];
+  for (const [settings, message] of cases) {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(settings));
+    assert.throws(() => new SettingsStore(dir), message);
+  }
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ peers: [peer('x', 'a'), peer('y', 'b')] }));
+  assert.equal(new SettingsStore(dir).get().peers.length, 2);
 });
 
 test("a peer's home relay is optional in the file and checked like a saved relay", () => {
