@@ -299,10 +299,12 @@ export class Agent
     const entry = this.peers.get(fingerprint);
     if (!entry) return;
     this.peers.delete(fingerprint);
+    // Told first, while the links are up: services hang up what the peer had open (terminals say why
+    // on their streams) before the links close.
+    this.changed();
     entry.direct.stop();
     entry.relay.stop();
     entry.links.closeAll(reason);
-    this.changed();
   }
 
   /** Puts an authenticated link to work: mux, hello, path bookkeeping. */

@@ -14,6 +14,7 @@ import { ClawError, errorMessage } from '../core/errors.js';
 import {
   encodeDataFrames,
   encodeTerminalFrame,
+  fitText,
   MAX_TERMINAL_DATA,
   TerminalFrameDecoder,
   type ExitStatus,
@@ -45,6 +46,9 @@ export interface TerminalProcess {
   resume(): void;
   hangup(): void;
 }
+
+/** How long a closed session's stream may wait for the client's side to close, in ms. */
+const CLOSE_GRACE_MS = 5_000;
 
 export interface ServerSessionOptions {
   id: string;
@@ -142,10 +146,21 @@ export class ServerSession {
     this.opts.pty.resize(cols, rows);
   }
 
-  /** Ends the session now: hangs up the PTY, resets the stream, forgets the session. */
+  /**
+   * Ends the session now: hangs up the program and forgets the session. An attached client is told
+   * `reason` in an ERROR frame, then FIN, so it ends with that line instead of trying to resume.
+   */
   close(reason: string): void {
     if (this.gone) return;
-    this.stream?.destroy(new ClawError('STREAM_RESET', reason));
+    const stream = this.stream;
+    if (stream) {
+      this.detach?.();
+      this.stream = undefined;
+      this.detach = undefined;
+      stream.end(encodeTerminalFrame({ type: 'error', message: fitText(reason) }));
+      // A client that never closes its side does not keep the stream forever.
+      setTimeout(() => stream.destroy(), CLOSE_GRACE_MS).unref();
+    }
     this.finish();
   }
 

@@ -55,12 +55,29 @@ export function startTerminals(agent: TerminalsHost): Terminals {
     resumeMs: () => agent.settings.get().terminalResumeMs,
     log: agent.log,
   });
+  // A peer removed, or no longer allowed terminals, loses the sessions it has open here at once (not
+  // after the resume window): what the owner took away is taken away now.
+  const allowed = (fingerprint: string) =>
+    agent
+      .peerEntries()
+      .find((e) => e.record.fingerprint === fingerprint)
+      ?.record.allow.includes('terminal') === true;
+  const disposeWatch = agent.onChanged(() =>
+    sessions.closeWhere(
+      (peer) => !allowed(peer),
+      (peer) =>
+        agent.peerEntries().some((e) => e.record.fingerprint === peer)
+          ? `${agent.name} no longer allows terminals from this node; the session is hung up`
+          : `${agent.name} removed this node as a peer; the session is hung up`,
+    ),
+  );
   const terminals: Terminals = {
     sessions,
     upgrades: viewers.handlers,
     viewers,
     stop: () => {
-      sessions.closeAll('the agent is stopping');
+      disposeWatch();
+      sessions.closeAll(`${agent.name} is stopping; the session is hung up`);
       viewers.closeAll();
     },
   };

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CLI, cli, stopAll } from '../helpers/processes.js';
+import { CLI, cli, startProcess, stopAll, waitFor, type Proc } from '../helpers/processes.js';
 import { startPair, term, type Pair } from './terminal-setup.js';
 
 after(stopAll);
@@ -153,6 +153,74 @@ test(
     } finally {
       await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
       rmSync(home, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'what the owner takes away ends at once: denied terminals, removed as a peer, the agent stopping',
+  { skip },
+  async () => {
+    const pair = await startPair({ relayOnly: false });
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    /** A session whose program prints its pid and sleeps; resolves with the CLI process and that pid. */
+    const session = async () => {
+      const p = startProcess([
+        'term',
+        'b',
+        '--home',
+        pair.homeA,
+        '--',
+        'sh',
+        '-c',
+        'echo $$; exec sleep 300',
+      ]);
+      const pid = Number((await p.waitForLine(/^(\d+)$/m))[1]);
+      return { p, pid };
+    };
+    const ended = async (p: Proc, pid: number, line: RegExp) => {
+      const exited = await new Promise<number | null>((resolve) => {
+        if (p.child.exitCode !== null) return resolve(p.child.exitCode);
+        const timer = setTimeout(() => resolve(null), 10_000);
+        p.child.once('exit', (code) => (clearTimeout(timer), resolve(code)));
+      });
+      assert.equal(exited, 1, `term still running after 10 s; stderr: ${p.stderr()}`);
+      assert.match(p.stderr(), line);
+      await waitFor('the remote program to be gone', () => !alive(pid), 5_000);
+    };
+    try {
+      const denied = await session();
+      assert.equal((await cli(['peers', 'deny', 'a', 'terminal', '--home', pair.homeB])).code, 0);
+      await ended(
+        denied.p,
+        denied.pid,
+        /b no longer allows terminals from this node; the session is hung up/,
+      );
+      assert.equal((await cli(['peers', 'allow', 'a', 'terminal', '--home', pair.homeB])).code, 0);
+
+      const removed = await session();
+      assert.equal((await cli(['peers', 'remove', 'a', '--home', pair.homeB])).code, 0);
+      await ended(removed.p, removed.pid, /b removed this node as a peer; the session is hung up/);
+      const fpA = (await cli(['id', '--home', pair.homeA])).stdout.split(/\s+/)[1]!;
+      assert.equal((await cli(['peers', 'add', fpA, '--name', 'a', '--home', pair.homeB])).code, 0);
+      await waitFor(
+        'a and b linked again',
+        async () => (await cli(['ping', 'b', '--home', pair.homeA])).code === 0,
+        20_000,
+      );
+
+      const stopping = await session();
+      assert.equal((await cli(['stop', '--home', pair.homeB])).code, 0);
+      await ended(stopping.p, stopping.pid, /b is stopping; the session is hung up/);
+    } finally {
+      await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
     }
   },
 );
