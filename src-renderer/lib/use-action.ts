@@ -1,9 +1,12 @@
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { messageOf } from '../api/client.js';
+import { useAgent } from '../api/hooks.js';
+import { ApiError } from '../api/transport.js';
 
 /**
  * Runs one user action at a time and keeps its error to show beside the control that caused it. The
- * form's own state is untouched on failure, so nothing typed is lost.
+ * form's own state is untouched on failure, so nothing typed is lost. An error that only said the agent
+ * was unreachable goes once it is back (the banner said so meanwhile).
  */
 export function useAction(explain: (err: unknown) => string = messageOf): {
   run: <T>(action: () => Promise<T>) => Promise<T | undefined>;
@@ -13,7 +16,18 @@ export function useAction(explain: (err: unknown) => string = messageOf): {
 } {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [offlineError, setOfflineError] = useState(false);
   const running = useRef(false);
+  const connected = useAgent((s) => s.connection.kind === 'connected');
+  const wasConnected = useRef(connected);
+  useEffect(() => {
+    // On the way back only: the call may fail a moment before the connection state says so.
+    if (connected && !wasConnected.current && offlineError) {
+      setError(null);
+      setOfflineError(false);
+    }
+    wasConnected.current = connected;
+  }, [connected, offlineError]);
   // A ref, so a new `explain` each render does not make a new `run`.
   const explainRef = useRef(explain);
   explainRef.current = explain;
@@ -22,10 +36,12 @@ export function useAction(explain: (err: unknown) => string = messageOf): {
     running.current = true;
     setBusy(true);
     setError(null);
+    setOfflineError(false);
     try {
       return await action();
     } catch (err) {
       setError(explainRef.current(err));
+      setOfflineError(err instanceof ApiError && err.code === 'AGENT_UNREACHABLE');
       return undefined;
     } finally {
       running.current = false;

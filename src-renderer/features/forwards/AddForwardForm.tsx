@@ -24,17 +24,29 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
   const set = (k: keyof ForwardValues) => (e: { target: { value: string } }) =>
     setValues((v) => ({ ...v, [k]: e.target.value }));
   const errorFor = (field: ForwardField) => (error?.field === field ? error.message : null);
+  // Only a SOCKS proxy may leave the peer to each client; any other kind needs one (the first, unless
+  // chosen), also when the peer list arrived after the form opened.
+  const via = values.via || (kind === 'socks' ? '' : (peers[0]?.fingerprint ?? ''));
 
   const submit = async () => {
-    setBusy(true);
-    setError(null);
     const name = values.name.trim() || undefined;
     const local = values.local.trim();
+    const remote = values.remote.trim();
+    // What the form can tell by itself, said in its own words beside the field.
+    if (local === '')
+      return setError({ field: 'local', message: 'Enter a port (8080) or an address (127.0.0.1:8080).' });
+    if (kind === 'tcp' && remote === '')
+      return setError({
+        field: 'remote',
+        message: 'Enter the address as the peer sees it, e.g. 127.0.0.1:80.',
+      });
+    setBusy(true);
+    setError(null);
     try {
       if (kind === 'tcp') {
-        await client.call('forward.add', { local, via: values.via, remote: values.remote.trim(), name });
+        await client.call('forward.add', { local, via, remote, name });
       } else {
-        await client.call('proxy.add', { kind, local, via: values.via || undefined, name });
+        await client.call('proxy.add', { kind, local, via: via || undefined, name });
       }
       toasts.show(kind === 'tcp' ? `Forward on ${local} added` : `Proxy on ${local} added`);
       onDone();
@@ -53,6 +65,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
         id={`${id}-${key}`}
         value={values[key]}
         onChange={set(key)}
+        autoFocus={key === 'local'}
         placeholder={placeholder}
         spellCheck={false}
         aria-invalid={!!errorFor(key)}
@@ -69,6 +82,12 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
       onSubmit={(e) => {
         e.preventDefault();
         void submit();
+      }}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && !busy) {
+          e.preventDefault();
+          onDone();
+        }
       }}
     >
       <fieldset className="kind">
@@ -92,7 +111,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
           <label htmlFor={`${id}-via`}>Via</label>
           <select
             id={`${id}-via`}
-            value={values.via}
+            value={via}
             onChange={set('via')}
             aria-invalid={!!errorFor('via')}
             aria-describedby={`${id}-via-error`}
@@ -104,7 +123,15 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
               </option>
             ))}
           </select>
-          <ErrorText error={errorFor('via')} id={`${id}-via-error`} />
+          <ErrorText
+            error={
+              errorFor('via') ??
+              (peers.length === 0
+                ? 'No peers yet: pair a device first (Pair), then forward through it.'
+                : null)
+            }
+            id={`${id}-via-error`}
+          />
         </div>
         {kind === 'tcp'
           ? field('remote', 'Remote address', 'HOST:PORT as the peer sees it, e.g. 127.0.0.1:80')
@@ -113,7 +140,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
       </div>
       <ErrorText error={errorFor('form')} />
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy}>
+        <button type="submit" className="primary" disabled={busy || (peers.length === 0 && kind !== 'socks')}>
           Add forward
         </button>
         <button type="button" onClick={onDone}>

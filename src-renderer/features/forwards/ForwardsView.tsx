@@ -25,6 +25,11 @@ export function ForwardsView() {
     ...forwards.map((f) => ({ kind: 'tcp' as const, info: f })),
     ...proxies.map((p) => ({ kind: p.kind, info: p })),
   ];
+  /** The fixed peer a forward goes through is not online: its port listens, but connections fail. */
+  const offline = (via: string | null) => {
+    const peer = via === null ? undefined : peers.find((p) => p.fingerprint === via || p.name === via);
+    return peer !== undefined && peer.state !== 'online';
+  };
   const peerName = (via: string | null) =>
     via === null
       ? 'chosen by the client'
@@ -62,7 +67,12 @@ export function ForwardsView() {
           </thead>
           <tbody>
             {rows.map((r) => (
-              <ForwardRow key={r.info.name} row={r} via={peerName(r.info.via)} />
+              <ForwardRow
+                key={r.info.name}
+                row={r}
+                via={peerName(r.info.via)}
+                viaOffline={offline(r.info.via)}
+              />
             ))}
           </tbody>
         </table>
@@ -71,7 +81,7 @@ export function ForwardsView() {
   );
 }
 
-function ForwardRow({ row, via }: { row: Row; via: string }) {
+function ForwardRow({ row, via, viaOffline }: { row: Row; via: string; viaOffline: boolean }) {
   const { client, toasts } = useServices();
   const [confirm, setConfirm] = useState(false);
   const action = useAction();
@@ -84,7 +94,7 @@ function ForwardRow({ row, via }: { row: Row; via: string }) {
       await client.call(row.kind === 'tcp' ? 'forward.remove' : 'proxy.remove', { name: info.name });
       toasts.show(`${info.name} removed`);
     });
-  const tone = info.state === 'listening' ? 'ok' : info.state === 'error' ? 'down' : 'warn';
+  const tone = info.state === 'error' ? 'down' : info.state === 'listening' && !viaOffline ? 'ok' : 'warn';
   return (
     <tr aria-label={info.name}>
       <td>
@@ -110,6 +120,11 @@ function ForwardRow({ row, via }: { row: Row; via: string }) {
       <td>
         <StatusDot tone={tone} text={info.state} />
         {info.error ? <div className="error-text">{info.error}</div> : null}
+        {info.state === 'listening' && viaOffline ? (
+          <div className="muted small-text">
+            {via} is offline: connections through it fail until it is back
+          </div>
+        ) : null}
         <ErrorText error={action.error} />
       </td>
       <td className="num">
@@ -121,7 +136,19 @@ function ForwardRow({ row, via }: { row: Row; via: string }) {
       <td>
         <div className="row-actions">
           <label className="switch">
-            <input type="checkbox" role="switch" checked={on} onChange={toggle} disabled={action.busy} />
+            {/* aria-disabled, not disabled: a disabled control drops keyboard focus to the page. */}
+            <input
+              type="checkbox"
+              role="switch"
+              checked={on}
+              onChange={() => {
+                if (!action.busy) toggle();
+              }}
+              aria-disabled={action.busy}
+            />
+            <span className="switch-state" aria-hidden="true">
+              {on ? 'On' : 'Off'}
+            </span>
             <span className="visually-hidden">{info.name} on</span>
           </label>
           <button type="button" className="small danger" onClick={() => setConfirm(true)}>
