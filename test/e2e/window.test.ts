@@ -181,6 +181,14 @@ test(
     await nav(A.page, 'Forwards').click();
     await A.page.getByRole('button', { name: 'Add forward' }).click();
     const form = A.page.getByRole('form', { name: 'Add forward' });
+    // The first field has the focus; nothing typed: the form says what it needs beside the field, in
+    // its own words; Escape closes it.
+    assert.ok(await form.getByLabel('Local address').evaluate((el) => el === document.activeElement));
+    await form.getByRole('button', { name: 'Add forward' }).click();
+    await form.getByText('Enter a port (8080) or an address (127.0.0.1:8080).').waitFor();
+    await A.page.keyboard.press('Escape');
+    await form.waitFor({ state: 'detached' });
+    await A.page.getByRole('button', { name: 'Add forward' }).click();
     // A refusal shows beside its field, and what was typed stays.
     await form.getByLabel('Local address').fill(`127.0.0.1:${local}`);
     await form.getByLabel('Via').selectOption({ label: 'b' });
@@ -208,10 +216,14 @@ test(
     await waitForText(row, /\b1 connection\b[\s\S]*3\.0 MiB in · \d+ B out/);
     await screenshotThemes(A.page, 'forwards');
 
-    // Off frees the port; on listens again.
-    await row.getByRole('switch').click();
+    // Off frees the port; on listens again. By keyboard, and the switch keeps the focus meanwhile.
+    const toggle = row.getByRole('switch', { name: /on$/ });
+    await toggle.focus();
+    await A.page.keyboard.press('Space');
     await row.getByText('off', { exact: true }).waitFor();
-    await row.getByRole('switch').click();
+    assert.ok(await toggle.evaluate((el) => el === document.activeElement), 'the switch kept the focus');
+    assert.equal(await toggle.isChecked(), false);
+    await A.page.keyboard.press('Space');
     await row.getByText('listening').waitFor();
   },
 );
@@ -264,6 +276,11 @@ test(
     await nav(A.page, 'Peers').click();
     await card(A.page, 'b').getByRole('button', { name: 'Forward a port…' }).click();
     const form = A.page.getByRole('form', { name: 'Add forward' });
+    assert.equal(await form.getByLabel('Via').inputValue(), ids.b);
+    // A SOCKS proxy may leave the peer to each client; back on TCP, Via is a peer again (not empty).
+    await form.getByLabel('SOCKS5 proxy').check();
+    await form.getByLabel('Via').selectOption({ label: 'chosen by each client (SOCKS user name)' });
+    await form.getByLabel('TCP forward').check();
     assert.equal(await form.getByLabel('Via').inputValue(), ids.b);
     await form.getByLabel('SOCKS5 proxy').check();
     const port = await freePort();
