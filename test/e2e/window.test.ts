@@ -183,7 +183,7 @@ test(
     const form = A.page.getByRole('form', { name: 'Add forward' });
     // The first field has the focus; nothing typed: the form says what it needs beside the field, in
     // its own words; Escape closes it.
-    assert.ok(await form.getByLabel('Local address').evaluate((el) => el === document.activeElement));
+    assert.ok(await form.getByLabel('Local address').evaluate('el => el === document.activeElement'));
     await form.getByRole('button', { name: 'Add forward' }).click();
     await form.getByText('Enter a port (8080) or an address (127.0.0.1:8080).').waitFor();
     await A.page.keyboard.press('Escape');
@@ -221,7 +221,7 @@ test(
     await toggle.focus();
     await A.page.keyboard.press('Space');
     await row.getByText('off', { exact: true }).waitFor();
-    assert.ok(await toggle.evaluate((el) => el === document.activeElement), 'the switch kept the focus');
+    assert.ok(await toggle.evaluate('el => el === document.activeElement'), 'the switch kept the focus');
     assert.equal(await toggle.isChecked(), false);
     await A.page.keyboard.press('Space');
     await row.getByText('listening').waitFor();
