@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   browserMissing,
   card,
@@ -69,6 +69,11 @@ test('the token leaves the address bar, and the page is connected', { skip: skip
   await A.page.getByText('No peers yet').waitFor();
   await screenshotThemes(A.page, 'peers-empty');
 });
+
+/** The id of the element that has the keyboard focus in `page`. */
+function focusedId(page: Page): Promise<string | undefined> {
+  return page.evaluate('document.activeElement?.id') as Promise<string | undefined>;
+}
 
 test(
   'pairing through both windows: code, join, approve with both fingerprints, paired',
@@ -183,7 +188,7 @@ test(
     const form = A.page.getByRole('form', { name: 'Add forward' });
     // The first field has the focus; nothing typed: the form says what it needs beside the field, in
     // its own words; Escape closes it.
-    assert.ok(await form.getByLabel('Local address').evaluate('el => el === document.activeElement'));
+    assert.equal(await focusedId(A.page), await form.getByLabel('Local address').getAttribute('id'));
     await form.getByRole('button', { name: 'Add forward' }).click();
     await form.getByText('Enter a port (8080) or an address (127.0.0.1:8080).').waitFor();
     await A.page.keyboard.press('Escape');
@@ -221,7 +226,12 @@ test(
     await toggle.focus();
     await A.page.keyboard.press('Space');
     await row.getByText('off', { exact: true }).waitFor();
-    assert.ok(await toggle.evaluate('el => el === document.activeElement'), 'the switch kept the focus');
+    await toggle.evaluate('el => el.setAttribute("data-probe", "switch")');
+    assert.equal(
+      await A.page.evaluate('document.activeElement?.dataset.probe'),
+      'switch',
+      'the switch kept the focus',
+    );
     assert.equal(await toggle.isChecked(), false);
     await A.page.keyboard.press('Space');
     await row.getByText('listening').waitFor();
