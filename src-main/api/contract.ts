@@ -26,6 +26,9 @@ const relayUrl = z
   .regex(/^wss?:\/\/[^\s/]+/, 'a relay URL starts with ws:// or wss:// and a host');
 /** Longest wait for a pairing decision, in ms (1 h): a join is interactive. */
 export const MAX_PAIR_JOIN_TIMEOUT_MS = 60 * 60 * 1000;
+/** How long a pairing code may live: 10 s to 24 h (`pair new --ttl`). */
+export const MIN_PAIR_CODE_TTL_MS = 10_000;
+export const MAX_PAIR_CODE_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Parameter schemas, one per method. */
 export const methodParams = {
@@ -82,12 +85,7 @@ export const methodParams = {
     }),
   'pair.new': z
     .object({
-      ttlMs: z
-        .number()
-        .int()
-        .min(10_000)
-        .max(24 * 60 * 60 * 1000)
-        .optional(),
+      ttlMs: z.number().int().min(MIN_PAIR_CODE_TTL_MS).max(MAX_PAIR_CODE_TTL_MS).optional(),
     })
     .strict(),
   'pair.join': z

@@ -9,7 +9,7 @@ import { escapeControlChars } from '../core/names.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import { registerCommandsFor } from './command-modules.js';
-import { homeArgument, withHomeInHints } from './output.js';
+import { homeArgument, inFlagTerms, withHomeInHints } from './output.js';
 
 tuneGcForBulkTransfer();
 
@@ -42,7 +42,7 @@ try {
   }
   // Errors may quote what another node sent (a refusal reason): never let it drive the terminal.
   // The agent's hints name commands for this node: they get the --home this command was given.
-  const message = withHomeInHints(errorMessage(err), homeArgument(process.argv.slice(2)));
+  const message = withHomeInHints(inFlagTerms(errorMessage(err)), homeArgument(process.argv.slice(2)));
   process.stderr.write(`clawbridge: ${escapeControlChars(message)}\n`);
   if (process.env.CLAWBRIDGE_DEBUG) console.error(err);
   process.exit(1);

@@ -63,6 +63,18 @@ export function withHomeInHints(message: string, home: string | undefined): stri
   );
 }
 
+/** API parameters that the CLI takes as a flag of the same name. */
+const FLAG_PARAMS = new Set(['name', 'local', 'remote', 'via', 'address', 'relay', 'listen']);
+
+/**
+ * The agent's refusal of a parameter (`invalid parameters for forward.add: name: use 1–64 letters…`),
+ * said about the flag the user typed (`--name: use 1–64 letters…`). Other messages are unchanged.
+ */
+export function inFlagTerms(message: string): string {
+  const m = /^invalid parameters for [\w.]+: (\w+): (.*)$/s.exec(message);
+  return m && FLAG_PARAMS.has(m[1]!) ? `--${m[1]}: ${m[2]}` : message;
+}
+
 /** The `--home DIR` (or `--home=DIR`) of a command line, if it has one. */
 export function homeArgument(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { ClawError } from '../core/errors.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { groupFingerprint } from '../core/fingerprint.js';
-import { MAX_PAIR_JOIN_TIMEOUT_MS } from '../api/contract.js';
+import { MAX_PAIR_CODE_TTL_MS, MAX_PAIR_JOIN_TIMEOUT_MS, MIN_PAIR_CODE_TTL_MS } from '../api/contract.js';
 import { call, withAgent, type HomeOpts } from './client-commands.js';
 import { age, hintCommand, printJson, table } from './output.js';
 import { followJoin } from './pair-progress.js';
@@ -23,6 +23,8 @@ export function registerPairCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: HomeOpts & { ttl: string }) => {
       const ttlMs = parseDuration(opts.ttl, '--ttl');
+      if (ttlMs < MIN_PAIR_CODE_TTL_MS || ttlMs > MAX_PAIR_CODE_TTL_MS)
+        throw new ClawError('BAD_ARGUMENT', `--ttl must be between 10s and 24h, got ${opts.ttl}`);
       const r = await call(opts, 'pair.new', { ttlMs });
       if (opts.json) return printJson(r);
       console.log(`code:    ${r.code}`);

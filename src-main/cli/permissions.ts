@@ -5,31 +5,36 @@
 import { ClawError } from '../core/errors.js';
 import { PERMISSIONS, type Permission } from '../core/permissions.js';
 
+/**
+ * `--allow`'s list: `none` alone for nothing, else permissions separated by commas. Empty is refused:
+ * `--allow "$UNSET"` would otherwise grant nothing without a word.
+ */
 export function parseAllow(input: string): Permission[] {
   const text = input.trim().toLowerCase();
-  if (text === 'none' || text === '') return [];
+  const choices = `${PERMISSIONS.join(', ')}, or none alone`;
+  if (text === 'none') return [];
+  if (text === '') throw new ClawError('BAD_ARGUMENT', `--allow needs a list: ${choices}`);
   const out: Permission[] = [];
   for (const part of text.split(',').map((p) => p.trim())) {
-    if (!(PERMISSIONS as readonly string[]).includes(part)) {
-      throw new ClawError(
-        'BAD_ARGUMENT',
-        `--allow: unknown permission '${part}'; use ${PERMISSIONS.join(', ')} or none`,
-      );
-    }
+    if (part === 'none')
+      throw new ClawError('BAD_ARGUMENT', `--allow: 'none' cannot be combined with permissions`);
+    if (!(PERMISSIONS as readonly string[]).includes(part))
+      throw new ClawError('BAD_ARGUMENT', `--allow: unknown permission '${part}'; use ${choices}`);
     if (!out.includes(part as Permission)) out.push(part as Permission);
   }
   return out;
 }
 
+/** One permission, as `peers allow|deny PEER PERMISSION` takes it. */
 export function parsePermission(input: string): Permission {
-  const [p] = parseAllow(input);
-  if (!p || input.includes(',')) {
+  const p = input.trim().toLowerCase();
+  if (!(PERMISSIONS as readonly string[]).includes(p)) {
     throw new ClawError(
       'BAD_ARGUMENT',
-      `permission must be one of ${PERMISSIONS.join(', ')}, got '${input}'`,
+      `unknown permission '${input}'; use one of ${PERMISSIONS.join(', ')}`,
     );
   }
-  return p;
+  return p as Permission;
 }
 
 export function describeAllow(allow: readonly Permission[]): string {

@@ -1,7 +1,7 @@
 /** Hints name commands a user can paste: `hintCommand` adds the home the command was given, quoted. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hintCommand, shellWord } from '../../../src-main/cli/output.js';
+import { hintCommand, inFlagTerms, shellWord } from '../../../src-main/cli/output.js';
 
 test('a hint carries --home only when the command had one', () => {
   assert.equal(hintCommand('pending'), 'clawbridge pending');
@@ -13,4 +13,21 @@ test('a home a shell would split or expand is single-quoted, and reads back unch
   assert.equal(shellWord("/tmp/it's"), `'/tmp/it'\\''s'`);
   assert.equal(shellWord('/tmp/$HOME'), `'/tmp/$HOME'`);
   assert.equal(shellWord('C:/Users/me'), 'C:/Users/me');
+});
+
+test("the agent's refusal of a parameter is said about the flag the user typed", () => {
+  assert.equal(
+    inFlagTerms('invalid parameters for forward.add: name: use 1–64 letters, digits, . _ -'),
+    '--name: use 1–64 letters, digits, . _ -',
+  );
+  assert.equal(
+    inFlagTerms('invalid parameters for peers.add: name: must not be empty'),
+    '--name: must not be empty',
+  );
+  // Not a flag of that name: left as the agent said it.
+  assert.equal(
+    inFlagTerms('invalid parameters for pair.new: ttlMs: Too small'),
+    'invalid parameters for pair.new: ttlMs: Too small',
+  );
+  assert.equal(inFlagTerms('no peer named b'), 'no peer named b');
 });
