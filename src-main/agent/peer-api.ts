@@ -243,7 +243,7 @@ export function setForwardLimits(
   if (bad.length > 0) {
     throw new ClawError(
       'BAD_ARGUMENT',
-      `not a HOST:PORT pattern: ${bad.map((b) => `'${b}'`).join(', ')} (e.g. *.corp.example:443, 10.0.0.*:22, [::1]:8080, *:*)`,
+      `not a HOST:PORT pattern with a port of 1–65535 or a glob: ${bad.map((b) => `'${b}'`).join(', ')} (e.g. *.corp.example:443, 10.0.0.*:22, [::1]:8080, *:*)`,
     );
   }
   const entry = resolvePeer(agent, ref);

@@ -51,17 +51,28 @@ function glob(text: string): RegExp {
 
 const ANY = /^/;
 
-/** Parses one pattern, or returns undefined when it is not `HOST:PORT` (such a pattern matches nothing). */
+/** A port part is a glob, or a port a connection can have (1–65535): `:99999` or `:0` would match nothing. */
+function portPartOk(port: string): boolean {
+  if (port.includes('*')) return true;
+  const n = Number(port);
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+
+/**
+ * Parses one pattern, or returns undefined when it is not `HOST:PORT` with a port glob or a port of
+ * 1–65535 (such a pattern matches nothing).
+ */
 export function parseDestinationPattern(pattern: string): DestinationPattern | undefined {
   const text = pattern.trim();
   if (text === '*') return { kind: 'any', host: ANY, port: ANY };
   const v6 = /^\[([0-9A-Fa-f:.*]+)\]:([0-9*]+)$/.exec(text);
   if (v6) {
+    if (!portPartOk(v6[2]!)) return undefined;
     const host = isIP(v6[1]!) === 6 ? canonicalAddress(v6[1]!) : v6[1]!;
     return { kind: isIP(host) === 4 ? 'ipv4' : 'ipv6', host: glob(host), port: glob(v6[2]!) };
   }
   const m = /^([A-Za-z0-9._*-]+):([0-9*]+)$/.exec(text);
-  if (!m) return undefined;
+  if (!m || !portPartOk(m[2]!)) return undefined;
   const host = m[1]!;
   const kind: PatternKind = host === '*' ? 'any' : /^[0-9.*]+$/.test(host) ? 'ipv4' : 'name';
   return { kind, host: kind === 'any' ? ANY : glob(host), port: glob(m[2]!) };

@@ -45,6 +45,12 @@ test('patterns match host and port with * wildcards, names case-insensitively', 
 test('regex characters in patterns are literal, and malformed patterns match nothing', () => {
   assert.equal(allowed(['a.b:1'], 'axb', 1, ['10.0.0.1']), false);
   assert.deepEqual(malformedPatterns(['host', 'a:b', '*:80', 'x y:1', '[::1]:22']), ['host', 'a:b', 'x y:1']);
+  // A port no connection can have matches nothing, so it is refused rather than saved.
+  assert.deepEqual(malformedPatterns(['127.0.0.1:99999', '*:0', '[::1]:70000', '*:8*', 'h:65535']), [
+    '127.0.0.1:99999',
+    '*:0',
+    '[::1]:70000',
+  ]);
   assert.equal(allowed(['host'], 'host', 80, ['10.0.0.1']), false);
 });
 
