@@ -137,6 +137,7 @@ export class Agent
       log: opts.logger,
       links: { admit: (fp) => this.admit(fp), onLink: (link) => this.attach(link) },
       onSighting: (sighting) => this.onLanSighting(sighting),
+      notice: (line) => this.notice(line),
     });
     ({ approvals: this.approvals, pairing: this.pairing } = opts.parts(this));
     this.splicer = new RelaySplicer({ identity: opts.identity, log: opts.logger });

@@ -3,16 +3,15 @@
  * the configured one is taken (a second agent on one machine, a test), so a busy port never keeps the
  * agent from starting; any other failure is one line naming the address.
  */
-import type { Logger } from 'pino';
 import { ClawError } from '../core/errors.js';
-import { parseHostPort } from '../core/host-port.js';
+import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { listenDirect, type DirectListener, type DirectListenerOptions } from '../transport/direct.js';
 
 /** @throws ClawError('BAD_ARGUMENT') `cannot listen for direct links on …: <why>` */
 export async function openDirectListener(
   listen: string,
   opts: Omit<DirectListenerOptions, 'host' | 'port'>,
-  log: Pick<Logger, 'warn'>,
+  warn: (line: string) => void,
 ): Promise<DirectListener> {
   const { host, port } = parseHostPort(listen);
   try {
@@ -24,7 +23,10 @@ export async function openDirectListener(
         `cannot listen for direct links on ${listen}: ${(err as Error).message}`,
       );
     }
-    log.warn(`${listen} is in use; listening for direct links on a free port instead`);
-    return listenDirect({ ...opts, host, port: 0 });
+    const listener = await listenDirect({ ...opts, host, port: 0 });
+    warn(
+      `${listen} is in use (another agent, or another program); listening for direct links on ${formatHostPort(host, listener.port)} instead`,
+    );
+    return listener;
   }
 }

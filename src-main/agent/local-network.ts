@@ -22,6 +22,8 @@ export interface LocalNetworkOptions {
   log: Logger;
   /** Who may link, and what to do with a link: handed to the listener as they are. */
   links: Pick<DirectListenerOptions, 'admit' | 'onLink'>;
+  /** A line for the user (the agent prints it, the desktop app shows it). */
+  notice: (line: string) => void;
   /** A node announced itself on the LAN. */
   onSighting(sighting: LanPeerSighting): void;
 }
@@ -45,7 +47,10 @@ export class LocalNetwork {
           log.warn({ fingerprint: fp, remote, reason }, 'refused direct link'),
         onLink: (link) => links.onLink(link),
       },
-      log,
+      (line) => {
+        log.warn(line);
+        this.opts.notice(line);
+      },
     );
     log.info({ listen: this.listenAddress }, 'direct listener up');
     // Announce on the LAN only when LAN hosts can reach the listener (not for loopback-only binds).
