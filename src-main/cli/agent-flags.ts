@@ -1,6 +1,7 @@
 /**
  * `clawbridge agent` flags → the settings they change. Pure, so every combination is unit-tested.
  */
+import { sameRelayUrl } from '../core/relay-url.js';
 import { parseDuration } from '../core/duration.js';
 import { ClawError } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
@@ -96,14 +97,17 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
   }
   const pin = opts.relayFingerprint !== undefined ? parseFingerprint(opts.relayFingerprint) : undefined;
   if (opts.relay?.length) {
-    out.relays = opts.relay.map((url) => {
+    // One relay given twice (`wss://h:7474` and `wss://h:7474/`) is one entry: two would knock each
+    // other's connection off.
+    const given = opts.relay.filter((url, i, all) => all.findIndex((u) => sameRelayUrl(u, url)) === i);
+    out.relays = given.map((url) => {
       if (!/^wss?:\/\/[^/]+/.test(url)) {
         throw new ClawError(
           'BAD_ARGUMENT',
           `--relay '${url}' must be a ws:// or wss:// URL, e.g. wss://relay.example.com:7474`,
         );
       }
-      const before = saved.relays.find((r) => r.url === url);
+      const before = saved.relays.find((r) => sameRelayUrl(r.url, url));
       const fingerprint = pin ?? before?.fingerprint;
       const token = opts.relayToken ?? before?.token;
       return { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) };

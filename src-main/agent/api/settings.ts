@@ -3,6 +3,7 @@
  * agent can change while running is applied at once (name, relays, terminal resume, notifications);
  * the direct listener and the own relay are saved and reported as `restartNeeded`.
  */
+import { sameRelayUrl } from '../../core/relay-url.js';
 import type { MethodParams, SettingsResult, SettingsSetResult } from '../../api/contract.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { parseFingerprint } from '../../core/fingerprint.js';
@@ -90,8 +91,12 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
   let addFingerprint: string | undefined;
   if (p.addRelay) {
     checkRelayUrl('addRelay.url', p.addRelay.url);
-    if (before.relays.some((r) => r.url === p.addRelay!.url)) {
-      throw fieldError('addRelay.url', `${p.addRelay.url} is already used; remove it first to change it`);
+    const same = before.relays.find((r) => sameRelayUrl(r.url, p.addRelay!.url));
+    if (same) {
+      throw fieldError(
+        'addRelay.url',
+        `${same.url} is already one of this node's relays; remove it first to change it`,
+      );
     }
     if (p.addRelay.fingerprint !== undefined) {
       try {

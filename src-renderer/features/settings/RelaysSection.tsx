@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { RelayProbeResult, SettingsResult } from '../../../src-main/api/contract.js';
+import { sameRelayUrl } from '../../../src-main/core/relay-url.js';
 import { useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
@@ -30,6 +31,9 @@ export function RelaysSection({ settings }: { settings: SettingsResult }) {
   const check = () =>
     void add.run(async () => {
       setProbe(null);
+      // Said before probing: a trust prompt for a relay that is already here would lead nowhere.
+      const same = settings.relays.find((r) => sameRelayUrl(r.url, url));
+      if (same) throw new Error(`${same.url} is already one of this device's relays.`);
       const p = await client.call('relay.probe', { url: url.trim() });
       // A wss:// relay no CA vouches for needs the owner's trust (the probe says why in `error`, next
       // to the fingerprint); ws:// or a CA-vouched one is added at once; no certificate at all is an error.

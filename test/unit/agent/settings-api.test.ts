@@ -116,3 +116,18 @@ test('settings.set: a bad field is named and nothing changes', () => {
   }
   assert.equal(JSON.stringify(settings.get()), before);
 });
+
+test('settings.set: a relay already here under another spelling is refused, naming the one saved', () => {
+  const { h } = host();
+  setSettings(h, { addRelay: { url: 'wss://r.example:8443' } });
+  for (const same of ['wss://r.example:8443/', 'wss://R.EXAMPLE:8443', ' wss://r.example:8443']) {
+    assert.throws(
+      () => setSettings(h, { addRelay: { url: same } }),
+      (err: unknown) =>
+        isClawError(err, 'BAD_ARGUMENT') &&
+        /wss:\/\/r\.example:8443 is already one of this node's relays/.test(err.message),
+    );
+  }
+  setSettings(h, { addRelay: { url: 'wss://r.example:8444' } });
+  assert.equal(getSettings(h).relays.length, 2);
+});
