@@ -2,7 +2,7 @@
  * The window: navigation, the connection banner and the current view. Every view reads the one store
  * (api/store.ts); none fetches on mount.
  */
-import { useEffect, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useSyncExternalStore } from 'react';
 import type { PendingInfo } from '../src-main/api/contract.js';
 import { useAgent, useServices } from './api/hooks.js';
 import { ConnectionBanner } from './components/ConnectionBanner.js';
@@ -14,6 +14,7 @@ import { PeersView } from './features/peers/PeersView.js';
 import { SettingsView } from './features/settings/SettingsView.js';
 import { TerminalsView } from './features/terminals/TerminalsView.js';
 import type { View } from './lib/navigation.js';
+import { useFocusRescue } from './lib/use-focus-rescue.js';
 
 const LABELS: Record<View, string> = {
   peers: 'Peers',
@@ -88,6 +89,8 @@ export function App() {
   const connection = useAgent((s) => s.connection.kind);
   const terminals = useServices().terminals;
   const tabs = useSyncExternalStore(terminals.subscribe, terminals.get).tabs.length;
+  const main = useRef<HTMLElement>(null);
+  useFocusRescue(main);
   return (
     <div className="app">
       <nav className="sidebar" aria-label="Views">
@@ -114,6 +117,8 @@ export function App() {
       <div className="content">
         <ConnectionBanner />
         <main
+          ref={main}
+          tabIndex={-1}
           className={connection === 'connected' ? 'view' : 'view stale'}
           aria-label={LABELS[view]}
           aria-busy={connection !== 'connected'}

@@ -322,5 +322,7 @@ test(
       .getByRole('button', { name: 'Remove' })
       .click();
     await row.waitFor({ state: 'detached' });
+    // Its Remove button went with it: the focus stays in the view, so Tab goes on from there.
+    await A.page.waitForFunction("document.activeElement?.tagName === 'MAIN'", undefined, { timeout: 5_000 });
   },
 );
