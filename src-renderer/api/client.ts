@@ -28,6 +28,10 @@ export class ApiClient {
 
 /** The line to show for anything a call threw: the agent's own message when it sent one. */
 export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  const text = err instanceof Error ? err.message : String(err);
+  // The agent's refusal of a parameter names the method and the field (`invalid parameters for
+  // peers.rename: name: use 1–64 letters…`); the window shows it beside that field, so the problem is
+  // enough.
+  const m = /^invalid parameters for [\w.]+: (?:[\w.]+: )?(.+)$/s.exec(text);
+  return m ? m[1]!.charAt(0).toUpperCase() + m[1]!.slice(1) : text;
 }

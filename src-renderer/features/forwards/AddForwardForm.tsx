@@ -52,7 +52,9 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
       onDone();
     } catch (err) {
       const code = err instanceof ApiError ? err.code : undefined;
-      setError({ field: fieldOfError(code, messageOf(err), values), message: messageOf(err) });
+      // The field comes from the agent's own words (they name it); the text shown leaves the name out.
+      const said = err instanceof Error ? err.message : String(err);
+      setError({ field: fieldOfError(code, said, values), message: messageOf(err) });
     } finally {
       setBusy(false);
     }

@@ -36,7 +36,7 @@ export function RenameDialog({ peer, onClose }: { peer: PeerInfo; onClose: () =>
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={action.busy}>
+          <button type="submit" className="primary" disabled={action.busy || name.trim() === ''}>
             Rename
           </button>
         </div>

@@ -55,7 +55,7 @@ function DeviceSection({ settings }: { settings: SettingsResult }) {
           <span>Name</span>
           <input value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!s.error} />
         </label>
-        <button type="submit" disabled={s.busy || name.trim() === settings.name}>
+        <button type="submit" disabled={s.busy || name.trim() === '' || name.trim() === settings.name}>
           Save name
         </button>
       </form>
