@@ -19,17 +19,18 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A session on pipes running `command`, with a viewer that records it. */
+async function onPipes(h: TerminalHarness, command: string[]) {
+  const client = h.client();
+  const v = new Viewer(client);
+  await client.start({ command, cols: 80, rows: 24, pty: false });
+  return { client, v };
+}
+
 test('every byte value goes in as it is, EOF ends the input, no terminal is involved', { skip }, async () => {
   const h = new TerminalHarness();
   try {
-    const client = h.client();
-    const v = new Viewer(client);
-    await client.start({
-      command: ['sh', '-c', '[ -t 0 ] || echo no-tty >&2; od -An -tx1 -v'],
-      cols: 80,
-      rows: 24,
-      pty: false,
-    });
+    const { client, v } = await onPipes(h, ['sh', '-c', '[ -t 0 ] || echo no-tty >&2; od -An -tx1 -v']);
     assert.equal(client.pipes, true);
     client.resumeOutput();
     // Ctrl-C, Ctrl-\, Ctrl-D, Ctrl-Z and \r among them: a PTY would turn those into signals and line ends.
@@ -52,18 +53,11 @@ test('every byte value goes in as it is, EOF ends the input, no terminal is invo
 test('stdout and stderr stay apart across a broken path, each line once', { skip }, async () => {
   const h = new TerminalHarness();
   try {
-    const client = h.client();
-    const v = new Viewer(client);
-    await client.start({
-      command: [
-        'sh',
-        '-c',
-        'i=0; while [ $i -lt 40 ]; do echo out$i; echo err$i >&2; i=$((i+1)); sleep 0.01; done',
-      ],
-      cols: 80,
-      rows: 24,
-      pty: false,
-    });
+    const { client, v } = await onPipes(h, [
+      'sh',
+      '-c',
+      'i=0; while [ $i -lt 40 ]; do echo out$i; echo err$i >&2; i=$((i+1)); sleep 0.01; done',
+    ]);
     client.endInput();
     client.resumeOutput();
     await until('some output', () => v.bytes > 40);
@@ -84,9 +78,7 @@ test('stdout and stderr stay apart across a broken path, each line once', { skip
 test('hanging up ends the program and what it started; a missing command exits 127', { skip }, async () => {
   const h = new TerminalHarness();
   try {
-    const client = h.client();
-    const v = new Viewer(client);
-    await client.start({ command: ['sh', '-c', 'sleep 30 & echo $!; wait'], cols: 80, rows: 24, pty: false });
+    const { client, v } = await onPipes(h, ['sh', '-c', 'sleep 30 & echo $!; wait']);
     client.resumeOutput();
     await until('the pid of the background sleep', () => /^\d+\n/.test(v.text));
     const pid = Number(v.text.trim());
@@ -94,9 +86,7 @@ test('hanging up ends the program and what it started; a missing command exits 1
     client.close();
     await until('the background sleep to be gone', () => !alive(pid), 10_000);
 
-    const missing = h.client();
-    const m = new Viewer(missing);
-    await missing.start({ command: ['no-such-command-here'], cols: 80, rows: 24, pty: false });
+    const { client: missing, v: m } = await onPipes(h, ['no-such-command-here']);
     missing.resumeOutput();
     await until('the command to finish', () => m.done);
     assert.deepEqual(m.exit, { code: 127 });
@@ -113,10 +103,8 @@ test(
   async () => {
     const h = new TerminalHarness();
     try {
-      const client = h.client();
-      const v = new Viewer(client);
       // It never reads: the input stays unacknowledged.
-      await client.start({ command: ['sleep', '30'], cols: 80, rows: 24, pty: false });
+      const { client, v } = await onPipes(h, ['sleep', '30']);
       client.resumeOutput();
       client.write(Buffer.alloc(256 * 1024, 0x61));
       await new Promise((r) => setTimeout(r, 100));
