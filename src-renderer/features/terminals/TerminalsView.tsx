@@ -35,6 +35,8 @@ export function TerminalsView() {
 
   return (
     <div className="terminals">
+      {/* The tabs fill the view; the heading is for those who navigate by headings. */}
+      <h1 className="visually-hidden">Terminals</h1>
       <div className="tabbar">
         <div role="tablist" aria-label="Terminals">
           {tabs.map((t) => (
