@@ -98,15 +98,7 @@ export function TerminalPane({ tab, onRestart }: { tab: TerminalTab; onRestart: 
           </button>
         </form>
       ) : null}
-      <div className="terminal-host" ref={host} />
-      {state.phase === 'connecting' ? (
-        <div className="overlay">Connecting to {tab.target.peerName}…</div>
-      ) : null}
-      {state.phase === 'reconnecting' ? (
-        <div className="overlay" role="status">
-          reconnecting… <span className="muted">{state.detail}</span>
-        </div>
-      ) : null}
+      {/* Above the output, in the flow: it covers no line of it, nor sits under the toasts. */}
       {state.phase === 'exited' || state.phase === 'failed' ? (
         <div className="overlay overlay-end" role="status">
           <p>
@@ -119,6 +111,15 @@ export function TerminalPane({ tab, onRestart }: { tab: TerminalTab; onRestart: 
           <button type="button" className="primary" onClick={onRestart}>
             {tab.session.started ? 'New session' : 'Try again'}
           </button>
+        </div>
+      ) : null}
+      <div className="terminal-host" ref={host} />
+      {state.phase === 'connecting' ? (
+        <div className="overlay">Connecting to {tab.target.peerName}…</div>
+      ) : null}
+      {state.phase === 'reconnecting' ? (
+        <div className="overlay" role="status">
+          reconnecting… <span className="muted">{state.detail}</span>
         </div>
       ) : null}
     </div>
