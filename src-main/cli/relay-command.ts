@@ -2,18 +2,20 @@
  * `clawbridge relay`: loads or creates the relay's TLS certificate, starts the server, prints the one
  * line scripts wait for, and logs to stderr.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { pino } from 'pino';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import { generateIdentity, loadIdentity } from '../crypto/identity.js';
 import { fingerprintOfCert } from '../crypto/signature.js';
-import { resolveHome } from '../agent/home-dir.js';
+import { ensureHomeDir, resolveHome } from '../agent/home-dir.js';
 import { nodeKeyFileSystem, writeFileDurably } from '../agent/identity-store.js';
 import { removeStaleTempFiles } from '../agent/stale-temp-files.js';
+import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { startRelayServer } from '../relay/server.js';
-import { X509Certificate } from 'node:crypto';
 
 export interface RelayCliOptions {
   listen: string;
@@ -35,13 +37,7 @@ async function relayTls(opts: RelayCliOptions): Promise<{ certPem: string; keyPe
   if (opts.tlsCert || opts.tlsKey) {
     if (!opts.tlsCert || !opts.tlsKey)
       throw new ClawError('BAD_ARGUMENT', '--tls-cert and --tls-key go together');
-    const [certPem, keyPem] = await Promise.all([
-      readFile(opts.tlsCert, 'utf8'),
-      readFile(opts.tlsKey, 'utf8'),
-    ]).catch((err: Error) => {
-      throw new ClawError('BAD_ARGUMENT', `cannot read TLS files: ${err.message}`);
-    });
-    return { certPem, keyPem };
+    return readTlsFiles(opts.tlsCert, opts.tlsKey);
   }
   return loadOrCreateRelayTls(resolveHome(opts.home));
 }
@@ -50,19 +46,134 @@ async function relayTls(opts: RelayCliOptions): Promise<{ certPem: string; keyPe
 export const RELAY_CERT_FILE = 'relay-tls.crt';
 export const RELAY_KEY_FILE = 'relay-tls.key';
 
+const octal = (mode: number) => `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
+
+async function readNamed(flag: string, path: string): Promise<string> {
+  return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `cannot read ${flag} ${path} (${err.code === 'ENOENT' ? 'no such file' : (err.code ?? err.message)}); check the path`,
+    );
+  });
+}
+
+/**
+ * The operator's own certificate and key, checked here so that a wrong file is named in one line
+ * rather than surfacing as a bare OpenSSL error (`key values mismatch`) from the HTTPS server.
+ */
+export async function readTlsFiles(
+  certPath: string,
+  keyPath: string,
+): Promise<{ certPem: string; keyPem: string }> {
+  const certPem = await readNamed('--tls-cert', certPath);
+  const keyPem = await readNamed('--tls-key', keyPath);
+  try {
+    new X509Certificate(certPem);
+  } catch {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `--tls-cert ${certPath} is not a PEM certificate; pass the certificate file (BEGIN CERTIFICATE)`,
+    );
+  }
+  try {
+    createPrivateKey(keyPem);
+  } catch {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `--tls-key ${keyPath} is not an unencrypted PEM private key; pass the key file (BEGIN PRIVATE KEY)`,
+    );
+  }
+  try {
+    createSecureContext({ cert: certPem, key: keyPem });
+  } catch {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `--tls-key ${keyPath} does not belong to --tls-cert ${certPath}; pass the key the certificate was issued for`,
+    );
+  }
+  return { certPem, keyPem };
+}
+
+/** Where the relay's one-line warnings go; stderr by default. */
+export type WarnLine = (line: string) => void;
+const warnOnStderr: WarnLine = (line) => void process.stderr.write(`clawbridge: ${line}\n`);
+
+/**
+ * The relay's home as the node's (home-dir.ts ensureHomeDir: created 0700, ours, group/other access
+ * removed), saying so when it was open; a file or a directory we may not use is one line naming it.
+ */
+async function ensureRelayHome(home: string, warn: WarnLine): Promise<void> {
+  const before = await stat(home).catch(() => undefined);
+  try {
+    ensureHomeDir(home);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      const why =
+        code === 'EEXIST' ? 'is a file, not a directory' : 'cannot be created: part of its path is a file';
+      throw new ClawError('CONFIG_INVALID', `relay home ${home} ${why}; pick another with --home`);
+    }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new ClawError(
+        'CONFIG_INVALID',
+        `cannot create or use relay home ${home} (${code}); pick a directory you can write with --home`,
+      );
+    }
+    throw err;
+  }
+  if (process.platform !== 'win32' && before?.isDirectory() && (before.mode & 0o077) !== 0) {
+    warn(`relay home ${home} was open to other users (mode ${octal(before.mode)}); changed to 0700`);
+  }
+}
+
+/**
+ * A relay key readable by group/others is set back to 0600, with a warning, as the node's identity key
+ * is (identity-store.ts; its helper is private there and words its warning for a node's identity).
+ */
+async function protectRelayKey(keyPath: string, warn: WarnLine): Promise<void> {
+  if (process.platform === 'win32') return;
+  const mode = (await stat(keyPath)).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  try {
+    await chmod(keyPath, 0o600);
+  } catch (err) {
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `relay TLS key ${keyPath} is readable by others (mode ${octal(mode)}) and cannot be changed (${errorMessage(err)}); run chmod 600 on it`,
+    );
+  }
+  warn(
+    `relay TLS key ${keyPath} was readable by others (mode ${octal(mode)}); changed to 0600 — if others could read it, move ${RELAY_CERT_FILE} and ${RELAY_KEY_FILE} away to create a new identity (clients will need its new fingerprint)`,
+  );
+}
+
 /**
  * The relay's self-signed certificate and key from `home`, created on first start. Clients pin its
  * fingerprint, so a damaged or half-present pair is an error naming the files, never silently replaced
  * by a new identity; a new pair is written key first, each file whole or not at all (a crash in
  * between leaves a key without a certificate, which the next start replaces: nobody pinned it yet).
  */
-export async function loadOrCreateRelayTls(home: string): Promise<{ certPem: string; keyPem: string }> {
-  await mkdir(home, { recursive: true, mode: 0o700 });
+export async function loadOrCreateRelayTls(
+  home: string,
+  warn: WarnLine = warnOnStderr,
+): Promise<{ certPem: string; keyPem: string }> {
+  await ensureRelayHome(home, warn);
+  return loadOrCreateIn(home, warn).catch((err: NodeJS.ErrnoException) => {
+    if (err instanceof ClawError || err.code === undefined) throw err;
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `cannot read or write the relay TLS identity in ${home} (${err.code}${err.path ? ` on ${err.path}` : ''}); fix its permissions or pick another --home`,
+    );
+  });
+}
+
+async function loadOrCreateIn(home: string, warn: WarnLine): Promise<{ certPem: string; keyPem: string }> {
   removeStaleTempFiles(home, [RELAY_CERT_FILE, RELAY_KEY_FILE]);
   const fs = nodeKeyFileSystem;
   const certPath = join(home, RELAY_CERT_FILE);
   const keyPath = join(home, RELAY_KEY_FILE);
   const [cert, key] = await Promise.all([fs.read(certPath), fs.read(keyPath)]);
+  if (key !== undefined) await protectRelayKey(keyPath, warn);
   if (cert !== undefined && key !== undefined) {
     const [certPem, keyPem] = [cert.toString('utf8'), key.toString('utf8')];
     try {
@@ -89,7 +200,14 @@ export async function loadOrCreateRelayTls(home: string): Promise<{ certPem: str
 
 export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   const { host, port } = parseHostPort(opts.listen);
-  if (opts.metricsTokenRequired && !opts.token) {
+  // Checked here, not left to the server: an empty --token used to be dropped, running an open relay.
+  if (opts.token !== undefined && (opts.token === '' || Buffer.byteLength(opts.token) > MAX_TOKEN_BYTES)) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `--token must be 1 to ${MAX_TOKEN_BYTES} bytes (leave --token out to run an open relay)`,
+    );
+  }
+  if (opts.metricsTokenRequired && opts.token === undefined) {
     throw new ClawError(
       'BAD_ARGUMENT',
       '--metrics-token-required needs --token: /metrics then asks for that token (Authorization: Bearer)',
@@ -101,7 +219,7 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     host,
     port,
     ...(tls ? { tls } : {}),
-    ...(opts.token ? { token: opts.token } : {}),
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
     ...(opts.metricsTokenRequired ? { metricsTokenRequired: true } : {}),
     logger,
   }).catch((err: NodeJS.ErrnoException) => {

@@ -23,7 +23,22 @@ export interface RelayHttpOptions {
   ips: IpLimiter;
 }
 
-const BEARER = /^bearer\s+(\S+)\s*$/i;
+/**
+ * The scheme and the one space before the token (RFC 6750); the token is everything after it, spaces
+ * inside included, since a relay access token is any 1–255 bytes of UTF-8 (Node already trimmed the
+ * header value's surrounding whitespace).
+ */
+const BEARER = /^bearer (.+)$/is;
+
+/**
+ * The Bearer token of an Authorization header, or undefined without one. Node hands header values over
+ * decoded as latin1, one char per byte; the bytes are UTF-8 (the token is UTF-8 in HELLO too), so a
+ * token like `pässwörd` is decoded again from those bytes before it is compared.
+ */
+export function bearerToken(header: string | undefined): string | undefined {
+  const value = BEARER.exec(header ?? '')?.[1];
+  return value === undefined ? undefined : Buffer.from(value, 'latin1').toString('utf8');
+}
 
 /** The request handler for everything on the relay's port that is not a WebSocket upgrade. */
 export function relayHttpHandler(
@@ -45,7 +60,7 @@ export function relayHttpHandler(
       });
       return false;
     }
-    const given = BEARER.exec(req.headers.authorization ?? '')?.[1];
+    const given = bearerToken(req.headers.authorization);
     if (given !== undefined && tokenMatches(given, token)) return true;
     // Only a wrong token is a guess worth charging; a scraper with none configured must not use up the
     // address's attempts and lock out nodes connecting from the same host.

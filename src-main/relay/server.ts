@@ -7,12 +7,7 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import {
-  createServer as createNetServer,
-  type AddressInfo,
-  type Server as NetServer,
-  type Socket,
-} from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
 import { ClawError } from '../core/errors.js';
@@ -39,11 +34,11 @@ import { checkHello } from './auth.js';
 import { RelayConn } from './connection.js';
 import { relayHttpHandler } from './http-endpoints.js';
 import { addressBlock } from '../core/address-block.js';
-import { IpLimiter } from './ip-limits.js';
+import { RelayAcceptor, type AcceptRefusal } from './accept.js';
+import { IpLimiter, type IpRefusal } from './ip-limits.js';
 import { RelayMetrics } from './metrics.js';
 import { RelayRouter } from './router.js';
 import { SpliceBroker } from './splices.js';
-import { classifyFirstBytes, parseSpliceLine, SPLICE_LINE_BYTES } from '../protocol/relay-splice.js';
 
 export interface RelayServerOptions {
   /** Address to listen on, e.g. `127.0.0.1` or `0.0.0.0`. */
@@ -61,6 +56,11 @@ export interface RelayServerOptions {
   metricsTokenRequired?: boolean;
   /** Overrides of DEFAULT_RELAY_LIMITS. */
   limits?: Partial<RelayLimits>;
+  /**
+   * Splice connections from one address (IPv4, or IPv6 /64) open at once, waiting or piping; more are
+   * closed as they present their splice line. Default DEFAULT_SPLICES_PER_IP.
+   */
+  splicesPerIp?: number;
   /**
    * Decides, after a node proved its ID, whether this relay serves it (a node acting as relay serves
    * only itself and the peers it allowed to relay). Undefined = every authenticated node.
@@ -103,6 +103,12 @@ const MAX_FRAGMENTS = 64;
 const SHUTDOWN_GRACE_MS = 1_000;
 /** Upper bound of the sweep period (auth, idle and slow-consumer deadlines), in ms. */
 const MAX_SWEEP_MS = 1_000;
+/**
+ * Default splice connections per address, waiting or piping: as many as one node may have piping
+ * (circuitsPerNode at its default), so a node behind a NAT is not limited by its address before its
+ * own cap, while throwaway identities from one address cannot pile up thousands of sockets.
+ */
+export const DEFAULT_SPLICES_PER_IP = 256;
 
 const lower = (name: RelayCloseCodeName) => name.toLowerCase();
 
@@ -115,9 +121,9 @@ class Relay {
   private readonly ips: IpLimiter;
   private readonly wss: WebSocketServer;
   private readonly splices: SpliceBroker;
-  /** Connections whose first bytes have not yet said what they speak, so close() can end them. */
-  private readonly sniffing = new Set<Socket>();
-  /** The HTTP(S) server: it never listens itself, the listener hands it every connection that is not a splice. */
+  /** Every TCP connection from its accept until it is a WebSocket or a splice (accept.ts). */
+  private readonly acceptor: RelayAcceptor;
+  /** The HTTP(S) server: it never listens itself, the acceptor hands it every connection that is not a splice. */
   readonly http: Server;
   /** What listens on the port: tells splice lines from TLS and HTTP by their first bytes. */
   readonly listener: NetServer;
@@ -131,6 +137,7 @@ class Relay {
     private readonly log: Logger,
     private readonly authorize: ((nodeId: string) => boolean) | undefined,
     metricsToken: string | undefined,
+    splicesPerIp: number,
   ) {
     this.metrics = new RelayMetrics({
       connections: () => this.conns.size,
@@ -143,11 +150,20 @@ class Relay {
       this.metrics.disconnects.inc({ reason: lower(code) });
       this.drop(conn, code, detail);
     });
-    this.ips = new IpLimiter(limits.connectionsPerIp, limits.authAttemptsPerMinute);
+    this.ips = new IpLimiter({
+      connectionsPerIp: limits.connectionsPerIp,
+      authAttemptsPerMinute: limits.authAttemptsPerMinute,
+      splicesPerIp,
+    });
     this.splices = new SpliceBroker(limits.circuitsPerNode, this.metrics, Date.now, (bytes) => {
       this.router.bytesForwarded += bytes;
     });
-    this.listener = createNetServer((socket) => this.sniff(socket, tls !== undefined));
+    this.acceptor = new RelayAcceptor(this.ips, limits.authTimeoutMs, tls !== undefined, {
+      http: (socket) => this.http.emit('connection', socket),
+      splice: (socket, token, rest) => this.splices.join(socket, token, rest),
+      refused: (reason, ip) => this.refusedAtAccept(reason, ip),
+    });
+    this.listener = createNetServer((socket) => this.acceptor.accept(socket));
     const wsOptions: ServerOptions & { closeTimeout: number; maxFragments: number } = {
       noServer: true,
       // Measured: compression cuts throughput 15× and costs 70–250 KiB per connection; payloads are ciphertext anyway.
@@ -159,73 +175,22 @@ class Relay {
     };
     this.wss = new WebSocketServer(wsOptions);
     const onRequest = relayHttpHandler({ metrics: this.metrics, metricsToken, ips: this.ips });
-    // A socket that never completes its upgrade request is not yet counted per IP: bound it by the
-    // auth deadline too (Node checks these every connectionsCheckingInterval, 30 s: coarse but finite).
-    const timeouts = { headersTimeout: limits.authTimeoutMs, requestTimeout: limits.authTimeoutMs };
+    // No headersTimeout/requestTimeout/handshakeTimeout here: Node enforces them only for a server that
+    // listens itself, and the acceptor's deadline bounds every connection until its upgrade instead.
     this.http = tls
-      ? createHttpsServer(
-          { ...timeouts, cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' },
-          onRequest,
-        )
-      : createHttpServer(timeouts, onRequest);
+      ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, onRequest)
+      : createHttpServer(onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       if (this.closing) return socket.destroy();
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+      const overLimit = this.acceptor.upgraded(req.socket);
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, overLimit));
     });
   }
 
-  /**
-   * A new connection on the port: a splice line goes to the splice broker, anything else to the HTTP(S)
-   * server with its first bytes put back. Until its first bytes say which, the auth deadline bounds it.
-   */
-  private sniff(socket: Socket, tls: boolean): void {
-    if (this.closing) return void socket.destroy();
-    // Everything set up here is taken down again once the connection is classified: 10 000 idle nodes
-    // each hold a connection, and what is left on it is paid for each of them.
-    const onError = (): void => void socket.destroy();
-    const deadline = setTimeout(onError, this.limits.authTimeoutMs);
-    deadline.unref();
-    const settled = (): void => {
-      clearTimeout(deadline);
-      this.sniffing.delete(socket);
-      socket.off('data', onData);
-      socket.off('error', onError);
-      socket.off('close', settled);
-    };
-    let head: Buffer = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-      const kind = classifyFirstBytes(head);
-      if (kind === 'more' || (kind === 'splice' && head.length < SPLICE_LINE_BYTES)) return;
-      settled();
-      socket.pause();
-      if (kind !== 'splice') {
-        socket.unshift(head);
-        // The HTTP(S) server puts its own error handler on it, as on any connection it accepts.
-        this.http.emit('connection', socket);
-        // TLS takes the bytes put back by itself; the HTTP parser needs the socket flowing again.
-        if (!tls) socket.resume();
-        return;
-      }
-      this.joinSplice(socket, head);
-    };
-    this.sniffing.add(socket);
-    socket.on('data', onData);
-    socket.on('error', onError);
-    socket.once('close', settled);
-  }
-
-  private joinSplice(socket: Socket, head: Buffer): void {
-    let token: string;
-    try {
-      token = parseSpliceLine(head.subarray(0, SPLICE_LINE_BYTES));
-    } catch {
-      this.metrics.framesRejected.inc({ reason: 'malformed_splice_line' });
-      return void socket.destroy();
-    }
-    // Not counted per IP: a splice line names a token only two authenticated nodes agreed on, and a
-    // node behind a NAT address opens one per link, which would eat the address's connection budget.
-    this.splices.join(socket, token, head.subarray(SPLICE_LINE_BYTES));
+  private refusedAtAccept(reason: AcceptRefusal, ip: string): void {
+    if (reason === 'malformed_splice_line') this.metrics.framesRejected.inc({ reason });
+    else this.metrics.authFailures.inc({ reason });
+    this.log.debug({ ip, reason }, 'relay connection closed before its upgrade');
   }
 
   start(): void {
@@ -258,23 +223,28 @@ class Relay {
     for (const t of this.timers) clearInterval(t);
     const closed = [...this.sockets].map((ws) => new Promise((resolve) => ws.once('close', resolve)));
     for (const conn of this.conns) this.drop(conn, 'GOING_AWAY');
+    // Stop accepting now; the callback comes once every accepted connection has closed.
+    const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
     const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     await Promise.race([Promise.all(closed), grace]);
     for (const ws of this.sockets) ws.terminate();
     this.splices.closeAll();
-    for (const socket of this.sniffing) socket.destroy();
-    await new Promise<void>((resolve) => {
-      this.listener.close(() => resolve());
-      this.http.closeAllConnections();
-    });
+    // What is left: TLS handshakes, HTTP requests and splice lines in progress, sockets still closing.
+    this.acceptor.destroyAll();
+    await listenerClosed;
   }
 
-  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+  /**
+   * A new WebSocket; its TCP connection was counted per IP when accepted (accept.ts), `overLimit` when
+   * it came in beyond connectionsPerIp. The upgrade is the node's authentication attempt.
+   */
+  private onConnection(ws: WebSocket, req: IncomingMessage, overLimit: IpRefusal | undefined): void {
     this.sockets.add(ws);
     ws.once('close', () => this.sockets.delete(ws));
     // The client's IPv4 address or IPv6 /64: what the per-IP limits count, and what the logs name.
     const ip = addressBlock(req.socket.remoteAddress);
-    const refusal = this.ips.admit(ip);
+    // Refused attempts cost nothing: an address over its connections does not also drain its bucket.
+    const refusal = overLimit ?? (this.ips.attempt(ip) ? undefined : 'AUTH_RATE_LIMITED');
     if (refusal) {
       ws.on('error', () => undefined);
       this.metrics.authFailures.inc({ reason: lower(refusal) });
@@ -300,7 +270,6 @@ class Relay {
     });
     ws.on('close', () => {
       this.conns.delete(conn);
-      this.ips.release(ip);
       this.router.teardown(conn);
       this.splices.teardown(conn);
     });
@@ -458,7 +427,11 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
   }
   const log = opts.logger ?? pino({ level: 'silent' });
   const metricsToken = opts.metricsTokenRequired ? opts.token : undefined;
-  const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize, metricsToken);
+  const splicesPerIp = opts.splicesPerIp ?? DEFAULT_SPLICES_PER_IP;
+  if (!Number.isSafeInteger(splicesPerIp) || splicesPerIp < 1) {
+    throw new ClawError('CONFIG_INVALID', `splicesPerIp must be a positive integer, got ${splicesPerIp}`);
+  }
+  const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize, metricsToken, splicesPerIp);
   await new Promise<void>((resolve, reject) => {
     relay.listener.once('error', reject);
     relay.listener.listen(opts.port, opts.host, () => {

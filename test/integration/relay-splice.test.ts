@@ -12,7 +12,7 @@ import { get as httpGet } from 'node:http';
 import { encodeSpliceLine } from '../../src-main/protocol/relay-splice.js';
 import type { Circuit } from '../../src-main/transport/circuit.js';
 import type { RelayClient } from '../../src-main/transport/relay-client.js';
-import type { RelayServer } from '../../src-main/relay/server.js';
+import type { RelayServer, RelayServerOptions } from '../../src-main/relay/server.js';
 import type { RelayLimits } from '../../src-main/protocol/relay-limits.js';
 import { generateIdentity } from '../../src-main/crypto/identity.js';
 import {
@@ -37,9 +37,14 @@ interface Setup {
   stop(): Promise<void>;
 }
 
-async function setup(tls: boolean, limits: Partial<RelayLimits> = {}): Promise<Setup> {
+async function setup(
+  tls: boolean,
+  limits: Partial<RelayLimits> = {},
+  opts: Partial<RelayServerOptions> = {},
+): Promise<Setup> {
   const relayId = await generateIdentity();
   const relay = await startTestRelay({
+    ...opts,
     limits,
     ...(tls ? { tls: { certPem: relayId.certPem, keyPem: relayId.keyPem } } : {}),
   });
@@ -246,6 +251,48 @@ test('a node may have circuitsPerNode splices piping at once, even once their ci
     assert.equal(s.relay.stats().splices, 2);
   } finally {
     for (const p of pipes) p.destroy();
+    await s.stop();
+  }
+});
+
+test('splicesPerIp: splice connections from one address beyond it are closed, and the budget comes back', async () => {
+  // Throwaway identities are free, so the per-node cap alone let one address hold any number of pipes.
+  const s = await setup(false, {}, { splicesPerIp: 3 });
+  const sockets: Socket[] = [];
+  const agreed = async (): Promise<Uint8Array> => {
+    const incoming = nextIncoming(s.b);
+    const circuit = await s.a.openCircuit(s.b.nodeId, WAIT_MS);
+    const other = await incoming;
+    const token = randomBytes(32);
+    assert.equal(circuit.offerSplice?.(token), true);
+    assert.equal(other.offerSplice?.(token), true);
+    return token;
+  };
+  try {
+    const first = await agreed();
+    const [x1, y1] = [await join(s.relay, first), await join(s.relay, first)];
+    sockets.push(x1, y1);
+    x1.write('one');
+    await until('the first splice to pipe', () => y1.got() === 'one');
+
+    const second = await agreed();
+    const x2 = await join(s.relay, second);
+    sockets.push(x2);
+    const y2 = await join(s.relay, second);
+    sockets.push(y2);
+    await closed(y2); // the fourth splice connection from 127.0.0.1
+    assert.match(await s.relay.metricsText(), /auth_failures_total\{reason="too_many_splices"\} 1/);
+    assert.equal(s.relay.stats().splices, 1);
+    assert.equal(s.relay.stats().connections, 2, 'the nodes themselves stay connected');
+
+    x1.destroy();
+    await until('the first splice to end', () => s.relay.stats().splices === 0);
+    const y3 = await join(s.relay, second);
+    sockets.push(y3);
+    x2.write('two');
+    await until('the freed budget to take a splice again', () => y3.got() === 'two');
+  } finally {
+    for (const socket of sockets) socket.destroy();
     await s.stop();
   }
 });

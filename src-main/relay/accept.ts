@@ -1,0 +1,158 @@
+/**
+ * Everything the relay does with a TCP connection before it is a WebSocket or a splice
+ * (docs/relay-protocol.md §Transport, §Limits). The relay's HTTP(S) server never listens itself: this
+ * module owns every accepted socket, because Node tracks and times out only connections that a listening
+ * http.Server accepted (headersTimeout, requestTimeout, closeAllConnections), and none of those cover a
+ * TLS handshake. So, per accepted socket:
+ *
+ * - it is counted for its address at once (ip-limits.ts), before any TLS or HTTP work;
+ * - it has `deadlineMs` (the auth timeout) from accept to become a WebSocket or a splice: a half-sent
+ *   ClientHello or HTTP request, or an idle keep-alive HTTP connection, is closed then;
+ * - its first bytes say what it is: a splice line goes to the splice broker, TLS or HTTP to the
+ *   HTTP(S) server with the bytes put back;
+ * - close() of the relay destroys whatever is still here.
+ */
+import type { Socket } from 'node:net';
+import { addressBlock } from '../core/address-block.js';
+import { classifyFirstBytes, parseSpliceLine, SPLICE_LINE_BYTES } from '../protocol/relay-splice.js';
+import type { IpLimiter, IpRefusal, IpSlot } from './ip-limits.js';
+
+/** Why the acceptor closed a connection itself, as counted in the relay's metrics. */
+export type AcceptRefusal =
+  'too_many_connections' | 'too_many_splices' | 'upgrade_timeout' | 'malformed_splice_line';
+
+export interface AcceptHandlers {
+  /** TLS or HTTP, first bytes put back: the HTTP(S) server takes it from here. */
+  http(socket: Socket): void;
+  /** A splice line with `token` (64 hex); `rest` is what followed the line. */
+  splice(socket: Socket, token: string, rest: Buffer): void;
+  /** The acceptor closed `socket` for `reason` (counted and logged by the caller). */
+  refused(reason: AcceptRefusal, ip: string): void;
+}
+
+interface Accepted {
+  socket: Socket;
+  /** The client's IPv4 address or IPv6 /64: what the per-IP limits count. */
+  ip: string;
+  slot: IpSlot;
+  /** Until the socket is a WebSocket or a splice. */
+  deadline: NodeJS.Timeout | undefined;
+}
+
+/** The connection's own 4-tuple: the same on a TLS socket as on the TCP socket it wraps. */
+const tuple = (s: Socket) => `${s.remoteAddress}|${s.remotePort}|${s.localAddress}|${s.localPort}`;
+
+export class RelayAcceptor {
+  /** Every accepted socket still open, by 4-tuple (an upgrade sees the TLS socket, not ours). */
+  private readonly live = new Map<string, Accepted>();
+  private closing = false;
+
+  constructor(
+    private readonly ips: IpLimiter,
+    /** How long a connection may take to become a WebSocket or a splice, in ms. */
+    private readonly deadlineMs: number,
+    /** Whether the HTTP server is HTTPS: a TLS socket reads the bytes put back by itself. */
+    private readonly tls: boolean,
+    private readonly handlers: AcceptHandlers,
+  ) {}
+
+  /** Open accepted sockets (for tests and stats). */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** A new connection on the relay's port. */
+  accept(socket: Socket): void {
+    const ip = addressBlock(socket.remoteAddress);
+    const slot = this.closing ? undefined : this.ips.accept(ip);
+    if (slot === undefined) {
+      socket.on('error', () => undefined);
+      socket.destroy();
+      if (!this.closing) this.handlers.refused('too_many_connections', ip);
+      return;
+    }
+    const key = tuple(socket);
+    const entry: Accepted = { socket, ip, slot, deadline: undefined };
+    entry.deadline = setTimeout(() => {
+      this.handlers.refused('upgrade_timeout', ip);
+      socket.destroy();
+    }, this.deadlineMs);
+    entry.deadline.unref();
+    this.live.set(key, entry);
+    // The one place a slot is given back: the TCP socket closes after any TLS socket or WebSocket on it.
+    socket.once('close', () => {
+      clearTimeout(entry.deadline);
+      this.live.delete(key);
+      this.ips.release(ip, entry.slot);
+    });
+    this.sniff(entry);
+  }
+
+  /**
+   * `socket` (the HTTP server's, so a TLS socket on wss) completed a WebSocket upgrade. Its deadline
+   * ends (the WebSocket has its own auth timeout); the refusal says whether it came in over the limit.
+   */
+  upgraded(socket: Socket): IpRefusal | undefined {
+    const entry = this.live.get(tuple(socket));
+    if (!entry) return undefined;
+    // An over-limit socket keeps its deadline: it is about to be closed with 4020 anyway.
+    if (entry.slot === 'over-limit') return 'TOO_MANY_CONNECTIONS';
+    clearTimeout(entry.deadline);
+    entry.deadline = undefined;
+    return undefined;
+  }
+
+  /** Refuses new connections and destroys every accepted one still open (relay shutdown). */
+  destroyAll(): void {
+    this.closing = true;
+    for (const { socket } of this.live.values()) socket.destroy();
+  }
+
+  /** Reads the first bytes until they say what the connection speaks. */
+  private sniff(entry: Accepted): void {
+    const { socket } = entry;
+    // Everything set up here is taken down once the connection is classified: 10 000 idle nodes each
+    // hold a connection, and what is left on it is paid for each of them.
+    const onError = (): void => void socket.destroy();
+    const settled = (): void => {
+      socket.off('data', onData);
+      socket.off('error', onError);
+    };
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const kind = classifyFirstBytes(head);
+      if (kind === 'more' || (kind === 'splice' && head.length < SPLICE_LINE_BYTES)) return;
+      settled();
+      socket.pause();
+      if (kind === 'splice') return this.splice(entry, head);
+      socket.unshift(head);
+      // The HTTP(S) server puts its own error handler on it, as on any connection it accepts.
+      this.handlers.http(socket);
+      // TLS takes the bytes put back by itself; the HTTP parser needs the socket flowing again.
+      if (!this.tls) socket.resume();
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+  }
+
+  private splice(entry: Accepted, head: Buffer): void {
+    const { socket, ip } = entry;
+    let token: string;
+    try {
+      token = parseSpliceLine(head.subarray(0, SPLICE_LINE_BYTES));
+    } catch {
+      this.handlers.refused('malformed_splice_line', ip);
+      return void socket.destroy();
+    }
+    if (entry.slot === 'splice' || !this.ips.toSplice(ip, entry.slot)) {
+      this.handlers.refused('too_many_splices', ip);
+      return void socket.destroy();
+    }
+    entry.slot = 'splice';
+    // The splice broker bounds a waiting splice connection by its offer's deadline from here on.
+    clearTimeout(entry.deadline);
+    entry.deadline = undefined;
+    this.handlers.splice(socket, token, head.subarray(SPLICE_LINE_BYTES));
+  }
+}
