@@ -100,8 +100,16 @@ const warnOnStderr = (line: string) => {
   process.stderr.write(`clawbridge: ${line}\n`);
 };
 
-/** Sets a key file readable by group/others back to 0600 and says so (ssh refuses such keys; we repair). */
-async function protectKey(keyPath: string, warn: (line: string) => void): Promise<void> {
+/**
+ * Sets a key file readable by group/others back to 0600 and says so (ssh refuses such keys; we repair).
+ * `what` names the key in the lines (`identity key`), `remedy` says what to do if others read it.
+ */
+export async function protectKey(
+  keyPath: string,
+  warn: (line: string) => void,
+  what = 'identity key',
+  remedy = 're-create the identity',
+): Promise<void> {
   if (process.platform === 'win32') return;
   const mode = (await stat(keyPath)).mode & 0o777;
   if ((mode & 0o077) === 0) return;
@@ -111,11 +119,11 @@ async function protectKey(keyPath: string, warn: (line: string) => void): Promis
   } catch (err) {
     throw new ClawError(
       'CONFIG_INVALID',
-      `identity key ${keyPath} is readable by others (mode ${was}) and cannot be changed (${(err as Error).message}); run chmod 600 on it`,
+      `${what} ${keyPath} is readable by others (mode ${was}) and cannot be changed (${(err as Error).message}); run chmod 600 on it`,
     );
   }
   warn(
-    `identity key ${keyPath} was readable by others (mode ${was}); changed to 0600 — if others could read it, re-create the identity`,
+    `${what} ${keyPath} was readable by others (mode ${was}); changed to 0600 — if others could read it, ${remedy}`,
   );
 }
 

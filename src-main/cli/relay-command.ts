@@ -3,7 +3,7 @@
  * line scripts wait for, and logs to stderr.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { chmod, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { pino } from 'pino';
@@ -12,7 +12,7 @@ import { parseHostPort } from '../core/host-port.js';
 import { generateIdentity, loadIdentity } from '../crypto/identity.js';
 import { fingerprintOfCert } from '../crypto/signature.js';
 import { ensureHomeDir, resolveHome } from '../agent/home-dir.js';
-import { nodeKeyFileSystem, writeFileDurably } from '../agent/identity-store.js';
+import { nodeKeyFileSystem, protectKey, writeFileDurably } from '../agent/identity-store.js';
 import { removeStaleTempFiles } from '../agent/stale-temp-files.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { startRelayServer } from '../relay/server.js';
@@ -127,27 +127,6 @@ async function ensureRelayHome(home: string, warn: WarnLine): Promise<void> {
 }
 
 /**
- * A relay key readable by group/others is set back to 0600, with a warning, as the node's identity key
- * is (identity-store.ts; its helper is private there and words its warning for a node's identity).
- */
-async function protectRelayKey(keyPath: string, warn: WarnLine): Promise<void> {
-  if (process.platform === 'win32') return;
-  const mode = (await stat(keyPath)).mode & 0o777;
-  if ((mode & 0o077) === 0) return;
-  try {
-    await chmod(keyPath, 0o600);
-  } catch (err) {
-    throw new ClawError(
-      'CONFIG_INVALID',
-      `relay TLS key ${keyPath} is readable by others (mode ${octal(mode)}) and cannot be changed (${errorMessage(err)}); run chmod 600 on it`,
-    );
-  }
-  warn(
-    `relay TLS key ${keyPath} was readable by others (mode ${octal(mode)}); changed to 0600 — if others could read it, move ${RELAY_CERT_FILE} and ${RELAY_KEY_FILE} away to create a new identity (clients will need its new fingerprint)`,
-  );
-}
-
-/**
  * The relay's self-signed certificate and key from `home`, created on first start. Clients pin its
  * fingerprint, so a damaged or half-present pair is an error naming the files, never silently replaced
  * by a new identity; a new pair is written key first, each file whole or not at all (a crash in
@@ -173,7 +152,13 @@ async function loadOrCreateIn(home: string, warn: WarnLine): Promise<{ certPem: 
   const certPath = join(home, RELAY_CERT_FILE);
   const keyPath = join(home, RELAY_KEY_FILE);
   const [cert, key] = await Promise.all([fs.read(certPath), fs.read(keyPath)]);
-  if (key !== undefined) await protectRelayKey(keyPath, warn);
+  if (key !== undefined)
+    await protectKey(
+      keyPath,
+      warn,
+      'relay TLS key',
+      `move ${RELAY_CERT_FILE} and ${RELAY_KEY_FILE} away to create a new identity (clients will need its new fingerprint)`,
+    );
   if (cert !== undefined && key !== undefined) {
     const [certPem, keyPem] = [cert.toString('utf8'), key.toString('utf8')];
     try {
