@@ -29,7 +29,7 @@ export function localAddress(
   if (!isLoopbackHost(host) && !allowRemoteBind) {
     throw new ClawError(
       'BAD_ARGUMENT',
-      `${listen} is not a loopback address: other machines could connect through it; add --allow-remote-bind if that is what you want`,
+      `${listen} is not a loopback address: other machines could connect through it; add --allow-remote-bind (in the window: tick 'Other machines may connect') if that is what you want`,
     );
   }
   return { listen, port };

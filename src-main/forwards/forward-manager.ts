@@ -148,7 +148,7 @@ export class ForwardManager {
     if (this.running.has(record.name)) {
       throw new ClawError(
         'BAD_ARGUMENT',
-        `a forward or proxy named '${record.name}' already exists; pick another --name or remove it first`,
+        `a forward or proxy named '${record.name}' already exists; pick another name (--name) or remove it first`,
       );
     }
     const run: Running = { record, listener: undefined, state: 'error', error: undefined, counters: zero() };

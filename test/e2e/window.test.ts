@@ -194,6 +194,12 @@ test(
     await A.page.keyboard.press('Escape');
     await form.waitFor({ state: 'detached' });
     await A.page.getByRole('button', { name: 'Add forward' }).click();
+    // An address other machines could reach needs the box ticked; the refusal says which box.
+    await form.getByLabel('Local address').fill('0.0.0.0:1');
+    await form.getByLabel('Remote address').fill('127.0.0.1:1');
+    await form.getByRole('button', { name: 'Add forward' }).click();
+    await form.getByText(/not a loopback address.*tick 'Other machines may connect'/).waitFor();
+    assert.equal(await form.getByLabel(/^Other machines may connect/).isChecked(), false);
     // A refusal shows beside its field, and what was typed stays.
     await form.getByLabel('Local address').fill(`127.0.0.1:${local}`);
     await form.getByLabel('Via').selectOption({ label: 'b' });

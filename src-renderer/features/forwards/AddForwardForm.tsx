@@ -21,6 +21,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
   });
   const [error, setError] = useState<{ field: ForwardField; message: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [remoteBind, setRemoteBind] = useState(false);
   const set = (k: keyof ForwardValues) => (e: { target: { value: string } }) =>
     setValues((v) => ({ ...v, [k]: e.target.value }));
   const errorFor = (field: ForwardField) => (error?.field === field ? error.message : null);
@@ -42,11 +43,12 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
       });
     setBusy(true);
     setError(null);
+    const bind = remoteBind ? { allowRemoteBind: true } : {};
     try {
       if (kind === 'tcp') {
-        await client.call('forward.add', { local, via, remote, name });
+        await client.call('forward.add', { local, via, remote, name, ...bind });
       } else {
-        await client.call('proxy.add', { kind, local, via: via || undefined, name });
+        await client.call('proxy.add', { kind, local, via: via || undefined, name, ...bind });
       }
       toasts.show(kind === 'tcp' ? `Forward on ${local} added` : `Proxy on ${local} added`);
       onDone();
@@ -140,6 +142,10 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
           : null}
         {field('name', 'Name (optional)', 'web')}
       </div>
+      <label className="check">
+        <input type="checkbox" checked={remoteBind} onChange={(e) => setRemoteBind(e.target.checked)} />
+        Other machines may connect (a local address such as 0.0.0.0 that they can reach)
+      </label>
       <ErrorText error={errorFor('form')} />
       <div className="actions">
         <button type="submit" className="primary" disabled={busy || (peers.length === 0 && kind !== 'socks')}>

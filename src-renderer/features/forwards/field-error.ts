@@ -19,7 +19,7 @@ export function fieldOfError(code: string | undefined, message: string, values: 
   const named = /(?:^|: )(local|via|remote|name)\b/.exec(message);
   if (named) return named[1] as ForwardField;
   if (/^remote\b|\bremote '/.test(message)) return 'remote';
-  if (/cannot listen on|already in use/.test(message)) return 'local';
+  if (/cannot listen on|already in use|is not a loopback address/.test(message)) return 'local';
   if (/named '.*' already exists/.test(message)) return 'name';
   const quoted = (v: string) => v.trim() !== '' && message.includes(`'${v.trim()}'`);
   if (quoted(values.local)) return 'local';

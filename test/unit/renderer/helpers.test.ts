@@ -72,6 +72,10 @@ test('an API refusal is shown beside the field it is about', () => {
     fieldOfError('BAD_ARGUMENT', 'invalid parameters for forward.add: name: use 1–64 letters', v),
     'name',
   );
+  assert.equal(
+    fieldOfError('BAD_ARGUMENT', '0.0.0.0:8080 is not a loopback address: other machines could connect', v),
+    'local',
+  );
   assert.equal(fieldOfError('INTERNAL', 'something else', v), 'form');
 });
 
