@@ -74,7 +74,8 @@ export function relayHttpHandler(
 
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/healthz') {
+    // HEAD too: load balancers probe with it (Node sends the headers without the body).
+    if ((req.method === 'GET' || req.method === 'HEAD') && path === '/healthz') {
       text(res, 200, 'ok');
     } else if (req.method === 'GET' && path === '/metrics') {
       if (!authorized(req, res)) return;

@@ -183,6 +183,8 @@ test('healthz and metrics answer over HTTP with the counters', async () => {
   const health = await fetch(relay.url.replace('ws:', 'http:') + '/healthz');
   assert.equal(health.status, 200);
   assert.equal(await health.text(), 'ok');
+  const probe = await fetch(relay.url.replace('ws:', 'http:') + '/healthz', { method: 'HEAD' });
+  assert.equal(probe.status, 200, 'a load balancer that probes with HEAD sees it up');
   const metrics = await fetch(relay.url.replace('ws:', 'http:') + '/metrics');
   assert.equal(metrics.status, 200);
   const text = await metrics.text();
