@@ -72,7 +72,7 @@ test('the token leaves the address bar, and the page is connected', { skip: skip
 
 /** The id of the element that has the keyboard focus in `page`. */
 function focusedId(page: Page): Promise<string | undefined> {
-  return page.evaluate('document.activeElement?.id') as Promise<string | undefined>;
+  return page.evaluate<string | undefined>('document.activeElement?.id');
 }
 
 test(

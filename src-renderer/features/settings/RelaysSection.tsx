@@ -1,12 +1,12 @@
 import { useState } from 'react';
 import type { RelayProbeResult, SettingsResult } from '../../../src-main/api/contract.js';
-import { sameRelayUrl } from '../../../src-main/core/relay-url.js';
 import { useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { useAction } from '../../lib/use-action.js';
+import { relayUrlKey } from '../../lib/format.js';
 
 /**
  * Relays: add by URL after probing it. A wss:// relay whose certificate no trusted authority vouches
@@ -32,7 +32,7 @@ export function RelaysSection({ settings }: { settings: SettingsResult }) {
     void add.run(async () => {
       setProbe(null);
       // Said before probing: a trust prompt for a relay that is already here would lead nowhere.
-      const same = settings.relays.find((r) => sameRelayUrl(r.url, url));
+      const same = settings.relays.find((r) => relayUrlKey(r.url) === relayUrlKey(url));
       if (same) throw new Error(`${same.url} is already one of this device's relays.`);
       const p = await client.call('relay.probe', { url: url.trim() });
       // A wss:// relay no CA vouches for needs the owner's trust (the probe says why in `error`, next
