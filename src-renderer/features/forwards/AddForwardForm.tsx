@@ -144,7 +144,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
       </div>
       <label className="check">
         <input type="checkbox" checked={remoteBind} onChange={(e) => setRemoteBind(e.target.checked)} />
-        Other machines may connect (a local address such as 0.0.0.0 that they can reach)
+        Other machines may connect (for a listening address such as 0.0.0.0)
       </label>
       <ErrorText error={errorFor('form')} />
       <div className="actions">
