@@ -168,6 +168,13 @@ test(
     await A.page.locator('.terminal-pane .xterm').click();
     await A.page.keyboard.type('echo $((6*7))1\n');
     await waitForScreen(A.page, /^421\s*$/m);
+
+    // "New terminal" opens a peer picker that Escape closes again, as the other inline forms.
+    await A.page.getByRole('button', { name: 'New terminal' }).click();
+    await A.page.getByRole('combobox', { name: 'Peer' }).waitFor();
+    await A.page.keyboard.press('Escape');
+    await A.page.getByRole('button', { name: 'New terminal' }).waitFor();
+    assert.equal(await A.page.getByRole('combobox', { name: 'Peer' }).count(), 0);
   },
 );
 

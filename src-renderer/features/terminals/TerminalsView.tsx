@@ -122,6 +122,11 @@ function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boolean) =
         e.preventDefault();
         go();
       }}
+      onKeyDown={(e) => {
+        if (e.key !== 'Escape') return;
+        e.preventDefault();
+        setOpen(false);
+      }}
     >
       <label>
         <span className="visually-hidden">Peer</span>
