@@ -36,7 +36,7 @@ export async function dialDirectPath(identity: Identity, peer: PeerRecord): Prom
     dialDirect({ identity, address, expectedPeer: peer.fingerprint }),
   );
   const link = await Promise.any(attempts).catch((err: AggregateError) => {
-    throw err.errors[0] as Error;
+    throw reportedDialError(err.errors as Error[]);
   });
   // Close the slower attempts that also succeeded.
   for (const a of attempts)
@@ -45,6 +45,16 @@ export async function dialDirectPath(identity: Identity, peer: PeerRecord): Prom
       () => undefined,
     );
   return link;
+}
+
+/**
+ * Which of the failed dials to all of a peer's addresses speaks for them: a refusal (the peer answered,
+ * and said no: REMOVED, NOT_APPROVED), else the newest address's failure (addresses are saved oldest
+ * first, and an old port failing says little). Before, the oldest address's error won, and a peer that
+ * had removed this node read as offline behind a port it left long ago.
+ */
+export function reportedDialError(errors: readonly Error[]): Error {
+  return errors.find((e) => refusalOf(e) !== undefined) ?? errors.at(-1) ?? new Error('no address to dial');
 }
 
 /**

@@ -88,8 +88,13 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
     relayReason: null,
   });
   const newest = newestError(facts);
-  // A refusal counts until a newer failure says the peer is no longer even answering.
-  const refusal = facts.refusal && (newest?.lastErrorAt ?? 0) <= facts.refusal.at ? facts.refusal : undefined;
+  // A refusal counts until a newer failure says the peer is no longer even answering. Being removed
+  // stays true whatever later dials say (a dial to an address it no longer listens on fails too): only
+  // a link, which clears the refusal, ends it.
+  const refusal =
+    facts.refusal && (facts.refusal.code === 'REMOVED' || (newest?.lastErrorAt ?? 0) <= facts.refusal.at)
+      ? facts.refusal
+      : undefined;
   if (refusal !== undefined) {
     if (refusal.code === 'NOT_APPROVED') return off('waiting', WAITING_DETAIL);
     if (refusal.code === 'REMOVED') return off('refused', REFUSED_DETAIL);

@@ -89,6 +89,17 @@ test('a newer dial failure outranks an old refusal: the peer stopped answering s
   });
 });
 
+test('being removed outranks later dial failures: a stale address failing says nothing new', () => {
+  const view = describePeerState(
+    base({
+      refusal: { code: 'REMOVED', message: 'removed', at: 10 },
+      direct: { lastError: 'connect ECONNREFUSED 127.0.0.1:41489', lastErrorAt: 20 },
+      lostAt: 5,
+    }),
+  );
+  assert.deepEqual(view, { state: 'refused', stateDetail: REFUSED_DETAIL, relayReason: null });
+});
+
 test('nothing to try: no connected relay and no usable direct address', () => {
   for (const over of [{ addressesKnown: 0 }, { directOffHere: true }]) {
     const view = describePeerState(base({ relaysConnected: 0, ...over }));
