@@ -83,7 +83,12 @@ test('events, refusals and a terminal stream through the control socket', async 
     );
 
     const stream = await client.openStream('terminal.open', { peer: 'b', cols: 80, rows: 24 });
-    assert.deepEqual(stream.result, { id: '0123456789abcdef', path: 'direct', remote: '127.0.0.1:1' });
+    assert.deepEqual(stream.result, {
+      id: '0123456789abcdef',
+      path: 'direct',
+      remote: '127.0.0.1:1',
+      pty: true,
+    });
     const got: Buffer[] = [];
     stream.channel.onData((b) => got.push(Buffer.from(b)));
     stream.channel.resume();
