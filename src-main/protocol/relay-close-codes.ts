@@ -62,6 +62,11 @@ export const RelayCloseCode = {
    * TOO_MANY_CIRCUITS so the opener learns it is its own circuits to this one peer, not the peer being full.
    */
   TOO_MANY_CIRCUITS_TO_PEER: 4034,
+  /**
+   * Circuit: a frame on it would have taken the other end's queue past maxBufferedBytes, so the relay
+   * closed this circuit instead of that node's connection (router.ts).
+   */
+  DESTINATION_FULL: 4035,
 } as const;
 
 /**
@@ -98,6 +103,7 @@ export const RELAY_CLOSE_REASONS: Readonly<Record<RelayCloseCodeName, string>> =
   PEER_DISCONNECTED: 'peer disconnected',
   RENDEZVOUS_RATE_LIMITED: 'too many pairing attempts; wait a minute',
   TOO_MANY_CIRCUITS_TO_PEER: 'too many circuits to this peer',
+  DESTINATION_FULL: 'the other end is not reading fast enough (its queue is full)',
 };
 
 const NAMES = new Map<number, RelayCloseCodeName>(

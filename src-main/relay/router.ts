@@ -23,6 +23,9 @@ import { RecentNodes } from './recent-nodes.js';
 /** Backpressure releases once queued bytes fall to this fraction of the high-water mark (hysteresis, so a source is not paused and resumed on every frame). */
 const LOW_WATER_FRACTION = 0.5;
 
+/** Bytes of control frames (CLOSE, INCOMING) a destination's queue may hold beyond maxBufferedBytes. */
+const CONTROL_SLACK_BYTES = 64 * 1024;
+
 function violation(what: string): RelayFrameError {
   return new RelayFrameError('PROTOCOL', `protocol violation: ${what}`, RelayCloseCode.PROTOCOL_VIOLATION);
 }
@@ -165,12 +168,27 @@ export class RelayRouter {
       this.metrics.framesDropped.inc({ reason: 'unknown_circuit' });
       return;
     }
+    const dst = end.peer;
+    // A frame that would take the destination's queue past maxBufferedBytes is not sent: this circuit
+    // is closed on both ends instead. Its sender pays, not the destination, whose connection carries
+    // every other circuit too: several senders at once (a few throwaway identities) could otherwise push
+    // any node off the relay. A destination that stays backed up is still cut off after
+    // slowConsumerTimeoutMs (server.ts).
+    if (dst.phase !== 'closed' && dst.ws.bufferedAmount + frame.length > this.limits.maxBufferedBytes) {
+      this.metrics.framesDropped.inc({ reason: 'destination_full' });
+      this.forget(conn, circuitId, dst, end.peerCircuitId);
+      const code = RelayCloseCode.DESTINATION_FULL;
+      const reason = RELAY_CLOSE_REASONS.DESTINATION_FULL;
+      this.send(conn, encodeRelayFrame({ type: 'close', circuitId, code, reason }));
+      this.send(dst, encodeRelayFrame({ type: 'close', circuitId: end.peerCircuitId, code, reason }));
+      return;
+    }
     const payload = frame.length - DATA_HEADER_BYTES;
     rewriteCircuitId(frame, end.peerCircuitId);
     this.bytesForwarded += payload;
     this.metrics.bytesForwarded.inc(payload);
     this.metrics.framesForwarded.inc();
-    this.forward(conn, end.peer, frame);
+    this.forward(conn, dst, frame);
   }
 
   /** CLOSE from a node: forget both ends and pass the frame (code and reason untouched) to the other. */
@@ -242,7 +260,9 @@ export class RelayRouter {
     dst.ws.send(frame, dst.onWritten);
     const queued = dst.ws.bufferedAmount;
     if (queued <= this.limits.bufferHighWaterBytes) return;
-    if (queued > this.limits.maxBufferedBytes) {
+    // Data never gets here past the limit (data() closes its circuit first); control frames are small
+    // and may go a little over, so a CLOSE sent to a full queue does not cost its connection.
+    if (queued > this.limits.maxBufferedBytes + (src ? 0 : CONTROL_SLACK_BYTES)) {
       this.disconnect(dst, 'SLOW_CONSUMER', `${RELAY_CLOSE_REASONS.SLOW_CONSUMER}: ${queued} bytes queued`);
       return;
     }

@@ -139,6 +139,11 @@ export function circuitRefusedError(url: string, peerId: string, code: number, r
       );
     case RelayCloseCode.PEER_DISCONNECTED:
       return new ClawError('LINK_CLOSED', `${peer} disconnected from relay ${url}`);
+    case RelayCloseCode.DESTINATION_FULL:
+      return new ClawError(
+        'LINK_CLOSED',
+        `relay ${url} closed the circuit to ${peer}: ${peer} is not reading fast enough (its queue is full)`,
+      );
     default:
       return new ClawError('LINK_CLOSED', `${peer} closed the relay circuit${reason ? `: ${reason}` : ''}`);
   }

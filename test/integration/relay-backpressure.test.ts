@@ -1,7 +1,8 @@
 /**
  * Backpressure on loopback: a node that stops reading makes the relay stop reading its senders (they
- * see Circuit.send return false), and is disconnected as a slow consumer after slowConsumerTimeoutMs or
- * at once above maxBufferedBytes; its senders then resume and keep working. Bounded in bytes and time.
+ * see Circuit.send return false), and is disconnected as a slow consumer after slowConsumerTimeoutMs;
+ * a frame that would take its queue past maxBufferedBytes closes its own circuit instead; senders then
+ * resume and keep working. Bounded in bytes and time.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,7 +62,8 @@ async function scenario(limits: Partial<RelayLimits>, label: string) {
     new Promise<Error | undefined>((r) => circuit.onClose(r)),
     10_000,
   );
-  return { relay, sender, other, slow, circuit, circuitClosed };
+  const slowId = ok.type === 'auth-ok' ? ok.nodeId : '';
+  return { relay, sender, other, slow, slowId, circuit, circuitClosed };
 }
 
 test('a reader that stalls makes senders wait, then is disconnected after slowConsumerTimeoutMs', async () => {
@@ -90,7 +92,7 @@ test('a reader that stalls makes senders wait, then is disconnected after slowCo
   }
 });
 
-test('a reader whose queue passes maxBufferedBytes is disconnected at once', async () => {
+test('frames that would pass maxBufferedBytes close their circuit, not the reader: several senders cannot push it off', async () => {
   const s = await scenario(
     { bufferHighWaterBytes: 16 * 1024, maxBufferedBytes: 32 * 1024, slowConsumerTimeoutMs: 60_000 },
     'bp-hard',
@@ -98,10 +100,35 @@ test('a reader whose queue passes maxBufferedBytes is disconnected at once', asy
   try {
     const started = Date.now();
     await pushUntilStalled(s.circuit);
-    await s.circuitClosed;
+    const err = await s.circuitClosed;
     assert.ok(Date.now() - started < 10_000);
-    assert.match(await s.relay.metricsText(), /disconnects_total\{reason="slow_consumer"\} 1/);
-    await exchange(s.sender, s.other);
+    assert.match(err?.message ?? '', /is not reading fast enough \(its queue is full\)/);
+    // More senders, each with a circuit of its own to the stalled reader: each loses only its circuit.
+    const others = await Promise.all(
+      [1, 2, 3].map(async (i) => connectedClient(s.relay.url, await testIdentity(`bp-hard-extra-${i}`))),
+    );
+    try {
+      for (const extra of others) {
+        const c = await extra.openCircuit(s.slowId, 5000);
+        const closed = within(
+          'the extra circuit to close',
+          new Promise<Error | undefined>((r) => c.onClose(r)),
+          10_000,
+        );
+        await pushUntilStalled(c);
+        assert.match((await closed)?.message ?? '', /its queue is full/);
+      }
+      const metrics = await s.relay.metricsText();
+      assert.match(metrics, /frames_dropped_total\{reason="destination_full"\} [1-9]/);
+      assert.doesNotMatch(metrics, /disconnects_total\{reason="slow_consumer"\} [1-9]/);
+      // The reader kept its connection: once it reads again, it is still on the relay.
+      s.slow.ws.resume();
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(s.slow.ws.readyState, s.slow.ws.OPEN, 'the reader is still connected');
+      await exchange(s.sender, s.other);
+    } finally {
+      for (const extra of others) extra.stop();
+    }
   } finally {
     s.sender.stop();
     s.other.stop();
