@@ -2,7 +2,7 @@
  * API methods about peers: list, add, remove, rename, permissions, forward limits, ping. Each takes only
  * the part of the agent it uses (PeersHost, architecture.md §Rules the code keeps).
  */
-import { ClawError } from '../core/errors.js';
+import { ClawError, isClawError } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
@@ -271,8 +271,18 @@ export function renamePeer(agent: PeersHost, ref: string, name: string): { befor
 
 export async function ping(agent: PeersHost, ref: string, timeoutMs = 5000): Promise<PingResult> {
   const entry = resolvePeer(agent, ref);
-  const active = agent.activePath(entry);
-  const rttMs = await active.mux.ping(timeoutMs);
+  let active = agent.activePath(entry);
+  let rttMs: number;
+  try {
+    rttMs = await active.mux.ping(timeoutMs);
+  } catch (err) {
+    // Two nodes that dial each other at once (right after pairing) keep one link and close the other
+    // as a duplicate: a ping that went out on the closed one asks again on the one that stays.
+    const now = entry.links.active;
+    if (!isClawError(err, 'LINK_CLOSED') || !now || now.mux === active.mux) throw err;
+    active = agent.activePath(entry);
+    rttMs = await active.mux.ping(timeoutMs);
+  }
   entry.links.rttMs = rttMs;
   // A link the peer dialed has an ephemeral far end: name the address it listens on instead.
   const remote = addressOf(entry).address ?? active.link.remote;

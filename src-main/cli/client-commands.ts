@@ -297,7 +297,9 @@ export function registerClientCommands(program: Command): void {
       const results: unknown[] = [];
       // Only the first ping waits: once the peer has answered, a missing reply is a result to report.
       if (waitMs > 0)
-        await retryFor(waitMs, ['NO_AGENT', 'PEER_OFFLINE'], () =>
+        // LINK_CLOSED: the link it asked on closed meanwhile (one of two links dialed at once right
+        // after pairing): the next try uses the one that stays.
+        await retryFor(waitMs, ['NO_AGENT', 'PEER_OFFLINE', 'LINK_CLOSED'], () =>
           withAgent(opts, (c) => c.call('ping', { peer })).then(() => true),
         );
       await withAgent(opts, async (c) => {
