@@ -79,10 +79,27 @@ test(
   'pairing through both windows: code, join, approve with both fingerprints, paired',
   { skip: skip ?? false },
   async () => {
+    // A join cancelled while it waits is withdrawn on A: nothing is left there to approve.
+    await A.page.getByRole('button', { name: 'Pair new device' }).click();
+    const firstBox = A.page.getByLabel('Pairing code', { exact: true });
+    await firstBox.waitFor();
+    const first = (await firstBox.textContent())!.trim();
+    await B.page.getByRole('button', { name: 'Join with code' }).click();
+    await B.page.getByLabel('Code', { exact: true }).fill(first);
+    await B.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await B.page.getByText('Waiting for approval').waitFor({ timeout: 15_000 });
+    await B.page.getByRole('button', { name: 'Cancel' }).click();
+    await A.page.getByText(/b stopped waiting/).waitFor({ timeout: 10_000 });
+    await nav(A.page, 'Approvals').click();
+    await A.page.getByText('No device is waiting.').waitFor({ timeout: 5_000 });
+    assert.equal(await card(A.page, 'b').count(), 0, 'the cancelled request is gone');
+    await nav(A.page, 'Pair').click();
+
     await A.page.getByRole('button', { name: 'Pair new device' }).click();
     const codeBox = A.page.getByLabel('Pairing code', { exact: true });
     await codeBox.waitFor();
     const code = (await codeBox.textContent())!.trim();
+    assert.notEqual(code, first);
     assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     await A.page.getByRole('img', { name: 'Invite link as a QR code' }).waitFor();
     await screenshotThemes(A.page, 'pair-new');
