@@ -87,7 +87,8 @@ test(
     await B.page.getByRole('button', { name: 'Join with code' }).click();
     await B.page.getByLabel('Code', { exact: true }).fill(first);
     await B.page.getByRole('button', { name: 'Join', exact: true }).click();
-    await B.page.getByText('Waiting for approval').waitFor({ timeout: 15_000 });
+    // Cancel once the request reached A (B's step list names "Waiting for approval" from the start).
+    await A.page.getByRole('heading', { name: 'b wants to pair' }).waitFor({ timeout: 15_000 });
     await B.page.getByRole('button', { name: 'Cancel' }).click();
     await A.page.getByText(/b stopped waiting/).waitFor({ timeout: 10_000 });
     await nav(A.page, 'Approvals').click();
