@@ -22,6 +22,13 @@ export interface RelayLimits {
   connectionsPerIp: number;
   /** New connections per IP address per minute; each connection is one authentication attempt (token bucket, burst = this value). */
   authAttemptsPerMinute: number;
+  /**
+   * Splice connections from one IP address (IPv4, or IPv6 /64) open at once, waiting or piping; more
+   * are closed as they present their splice line. Counted apart from connectionsPerIp: a node behind a
+   * NAT opens one per link. As many as one node may have piping (circuitsPerNode at its default), so
+   * such a node meets its own cap first, while throwaway identities cannot pile up thousands of sockets.
+   */
+  splicesPerIp: number;
   /** Bytes queued towards one node above which the relay stops reading from the nodes sending to it (backpressure). */
   bufferHighWaterBytes: number;
   /** Bytes queued towards one node above which that node is disconnected as a slow consumer. */
@@ -58,6 +65,7 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   circuitsPerPair: DEFAULT_CIRCUITS_PER_PAIR,
   connectionsPerIp: 32,
   authAttemptsPerMinute: 60,
+  splicesPerIp: 256,
   bufferHighWaterBytes: 256 * 1024,
   maxBufferedBytes: 4 * 1024 * 1024,
   slowConsumerTimeoutMs: 30_000,

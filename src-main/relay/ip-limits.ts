@@ -1,4 +1,5 @@
 import { addressBlock } from '../core/address-block.js';
+import type { RelayLimits } from '../protocol/relay-limits.js';
 
 /**
  * Per-IP admission (docs/relay-protocol.md §Limits). Every TCP connection on the relay's port is counted
@@ -30,11 +31,8 @@ export type IpSlot = 'connection' | 'over-limit' | 'splice';
  */
 export const OVER_LIMIT_PER_IP = 4;
 
-export interface IpLimits {
-  connectionsPerIp: number;
-  authAttemptsPerMinute: number;
-  splicesPerIp: number;
-}
+/** The per-address limits of RelayLimits (protocol/relay-limits.ts). */
+export type IpLimits = Pick<RelayLimits, 'connectionsPerIp' | 'authAttemptsPerMinute' | 'splicesPerIp'>;
 
 interface IpEntry {
   connections: number;

@@ -57,11 +57,6 @@ export interface RelayServerOptions {
   /** Overrides of DEFAULT_RELAY_LIMITS. */
   limits?: Partial<RelayLimits>;
   /**
-   * Splice connections from one address (IPv4, or IPv6 /64) open at once, waiting or piping; more are
-   * closed as they present their splice line. Default DEFAULT_SPLICES_PER_IP.
-   */
-  splicesPerIp?: number;
-  /**
    * Decides, after a node proved its ID, whether this relay serves it (a node acting as relay serves
    * only itself and the peers it allowed to relay). Undefined = every authenticated node.
    */
@@ -103,12 +98,6 @@ const MAX_FRAGMENTS = 64;
 const SHUTDOWN_GRACE_MS = 1_000;
 /** Upper bound of the sweep period (auth, idle and slow-consumer deadlines), in ms. */
 const MAX_SWEEP_MS = 1_000;
-/**
- * Default splice connections per address, waiting or piping: as many as one node may have piping
- * (circuitsPerNode at its default), so a node behind a NAT is not limited by its address before its
- * own cap, while throwaway identities from one address cannot pile up thousands of sockets.
- */
-export const DEFAULT_SPLICES_PER_IP = 256;
 
 const lower = (name: RelayCloseCodeName) => name.toLowerCase();
 
@@ -137,7 +126,6 @@ class Relay {
     private readonly log: Logger,
     private readonly authorize: ((nodeId: string) => boolean) | undefined,
     metricsToken: string | undefined,
-    splicesPerIp: number,
   ) {
     this.metrics = new RelayMetrics({
       connections: () => this.conns.size,
@@ -150,11 +138,7 @@ class Relay {
       this.metrics.disconnects.inc({ reason: lower(code) });
       this.drop(conn, code, detail);
     });
-    this.ips = new IpLimiter({
-      connectionsPerIp: limits.connectionsPerIp,
-      authAttemptsPerMinute: limits.authAttemptsPerMinute,
-      splicesPerIp,
-    });
+    this.ips = new IpLimiter(limits);
     this.splices = new SpliceBroker(limits.circuitsPerNode, this.metrics, Date.now, (bytes) => {
       this.router.bytesForwarded += bytes;
     });
@@ -427,11 +411,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
   }
   const log = opts.logger ?? pino({ level: 'silent' });
   const metricsToken = opts.metricsTokenRequired ? opts.token : undefined;
-  const splicesPerIp = opts.splicesPerIp ?? DEFAULT_SPLICES_PER_IP;
-  if (!Number.isSafeInteger(splicesPerIp) || splicesPerIp < 1) {
-    throw new ClawError('CONFIG_INVALID', `splicesPerIp must be a positive integer, got ${splicesPerIp}`);
-  }
-  const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize, metricsToken, splicesPerIp);
+  const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize, metricsToken);
   await new Promise<void>((resolve, reject) => {
     relay.listener.once('error', reject);
     relay.listener.listen(opts.port, opts.host, () => {

@@ -12,7 +12,7 @@ import { get as httpGet } from 'node:http';
 import { encodeSpliceLine } from '../../src-main/protocol/relay-splice.js';
 import type { Circuit } from '../../src-main/transport/circuit.js';
 import type { RelayClient } from '../../src-main/transport/relay-client.js';
-import type { RelayServer, RelayServerOptions } from '../../src-main/relay/server.js';
+import type { RelayServer } from '../../src-main/relay/server.js';
 import type { RelayLimits } from '../../src-main/protocol/relay-limits.js';
 import { generateIdentity } from '../../src-main/crypto/identity.js';
 import {
@@ -37,14 +37,9 @@ interface Setup {
   stop(): Promise<void>;
 }
 
-async function setup(
-  tls: boolean,
-  limits: Partial<RelayLimits> = {},
-  opts: Partial<RelayServerOptions> = {},
-): Promise<Setup> {
+async function setup(tls: boolean, limits: Partial<RelayLimits> = {}): Promise<Setup> {
   const relayId = await generateIdentity();
   const relay = await startTestRelay({
-    ...opts,
     limits,
     ...(tls ? { tls: { certPem: relayId.certPem, keyPem: relayId.keyPem } } : {}),
   });
@@ -257,7 +252,7 @@ test('a node may have circuitsPerNode splices piping at once, even once their ci
 
 test('splicesPerIp: splice connections from one address beyond it are closed, and the budget comes back', async () => {
   // Throwaway identities are free, so the per-node cap alone let one address hold any number of pipes.
-  const s = await setup(false, {}, { splicesPerIp: 3 });
+  const s = await setup(false, { splicesPerIp: 3 });
   const sockets: Socket[] = [];
   const agreed = async (): Promise<Uint8Array> => {
     const incoming = nextIncoming(s.b);
