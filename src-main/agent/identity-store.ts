@@ -96,7 +96,8 @@ export interface IdentityStoreOptions {
   warn?: (line: string) => void;
 }
 
-const warnOnStderr = (line: string) => {
+/** Where one-line warnings about key files go by default (the CLI's `clawbridge: …` lines). */
+export const warnOnStderr = (line: string) => {
   process.stderr.write(`clawbridge: ${line}\n`);
 };
 

@@ -12,10 +12,10 @@ import { parseHostPort } from '../core/host-port.js';
 import { generateIdentity, loadIdentity } from '../crypto/identity.js';
 import { fingerprintOfCert } from '../crypto/signature.js';
 import { ensureHomeDir, resolveHome } from '../agent/home-dir.js';
-import { nodeKeyFileSystem, protectKey, writeFileDurably } from '../agent/identity-store.js';
+import { nodeKeyFileSystem, protectKey, warnOnStderr, writeFileDurably } from '../agent/identity-store.js';
 import { removeStaleTempFiles } from '../agent/stale-temp-files.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
-import { startRelayServer } from '../relay/server.js';
+import { isRelayToken, startRelayServer } from '../relay/server.js';
 
 export interface RelayCliOptions {
   listen: string;
@@ -96,7 +96,6 @@ export async function readTlsFiles(
 
 /** Where the relay's one-line warnings go; stderr by default. */
 export type WarnLine = (line: string) => void;
-const warnOnStderr: WarnLine = (line) => void process.stderr.write(`clawbridge: ${line}\n`);
 
 /**
  * The relay's home as the node's (home-dir.ts ensureHomeDir: created 0700, ours, group/other access
@@ -185,8 +184,9 @@ async function loadOrCreateIn(home: string, warn: WarnLine): Promise<{ certPem: 
 
 export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   const { host, port } = parseHostPort(opts.listen);
-  // Checked here, not left to the server: an empty --token used to be dropped, running an open relay.
-  if (opts.token !== undefined && (opts.token === '' || Buffer.byteLength(opts.token) > MAX_TOKEN_BYTES)) {
+  // Checked before the home is touched, in the flag's terms (the server checks the same rule). An
+  // empty --token used to be dropped, running an open relay.
+  if (opts.token !== undefined && !isRelayToken(opts.token)) {
     throw new ClawError(
       'BAD_ARGUMENT',
       `--token must be 1 to ${MAX_TOKEN_BYTES} bytes (leave --token out to run an open relay)`,

@@ -384,13 +384,18 @@ class Relay {
   }
 }
 
+/** A relay access token the relay takes: 1 to MAX_TOKEN_BYTES bytes (an empty one would be no token). */
+export function isRelayToken(token: string): boolean {
+  return token !== '' && Buffer.byteLength(token) <= MAX_TOKEN_BYTES;
+}
+
 /**
  * Starts a relay. Resolves once listening.
  * @throws ClawError('CONFIG_INVALID') for bad limits or token; the listen error (e.g. EADDRINUSE) as is.
  */
 export async function startRelayServer(opts: RelayServerOptions): Promise<RelayServer> {
   const limits = resolveRelayLimits(opts.limits);
-  if (opts.token !== undefined && (opts.token === '' || Buffer.byteLength(opts.token) > MAX_TOKEN_BYTES)) {
+  if (opts.token !== undefined && !isRelayToken(opts.token)) {
     throw new ClawError('CONFIG_INVALID', `relay access token must be 1 to ${MAX_TOKEN_BYTES} bytes`);
   }
   if (opts.metricsTokenRequired && opts.token === undefined) {
