@@ -453,7 +453,7 @@ export class Pairing {
  * Nobody was found waiting for the code. Says where this node looked, because a bare code cannot
  * reach an issuer on a relay this node does not use: only the invite names that relay.
  */
-export function codeNotFound(invite: Invite, searched: readonly string[]): ClawError {
+function codeNotFound(invite: Invite, searched: readonly string[]): ClawError {
   const where =
     searched.length > 1 ? `${searched.slice(0, -1).join(', ')} or ${searched.at(-1)}` : searched[0];
   const hint = invite.relayUrl

@@ -71,7 +71,7 @@ export class SessionRegistry {
     return s && s.peer === peer ? s : undefined;
   }
 
-  /** Hangs up the sessions of peers `keep` says no to, telling each client `reason(peer)`. */
+  /** Hangs up the sessions of the peers `drop` names, telling each client `reason(peer)`. */
   closeWhere(drop: (peer: string) => boolean, reason: (peer: string) => string): void {
     for (const s of [...this.sessions.values()]) if (drop(s.peer)) s.close(reason(s.peer));
   }
