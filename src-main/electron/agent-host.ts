@@ -217,8 +217,15 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
       // agent.stop frees the forwards' ports, tells terminal viewers and peers; the process exits after.
       if (client) {
         void client.call('agent.stop', {}).catch((err: unknown) => {
-          log(`agent: asking it to stop failed (${errorMessage(err)}); ending it`);
-          proc.kill();
+          // The reply can be lost to the agent closing its socket as it stops: ask again over the
+          // process channel (the agent stops once either way) rather than kill a process that may be
+          // exiting cleanly. The deadline below still ends one that does not.
+          log(`agent: asking it to stop over its socket failed (${errorMessage(err)}); asking over IPC`);
+          try {
+            proc.postMessage({ type: 'stop' } satisfies HostToAgentMessage);
+          } catch {
+            // Its channel is closed: the process is on its way out already.
+          }
         });
       } else proc.postMessage({ type: 'stop' } satisfies HostToAgentMessage);
       if ((await Promise.race([exited.then(() => 'exited' as const), deadline])) === 'late') {
