@@ -47,15 +47,18 @@ export class ClawError extends Error {
    * machine-readable reason (protocol/refusal-codes.ts), so callers decide by code, never by text.
    */
   readonly refusal: RefusalCode | undefined;
+  /** With `refusal`: the other side's reason in its own words, for a line that adds its own context. */
+  readonly peerReason: string | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown; refusal?: RefusalCode },
+    options?: { cause?: unknown; refusal?: RefusalCode; peerReason?: string },
   ) {
     super(message, options);
     this.name = 'ClawError';
     this.refusal = options?.refusal;
+    this.peerReason = options?.peerReason;
   }
 }
 

@@ -21,8 +21,14 @@ export type ForwardingHost = ForwardManagerHost &
 
 /** Registers tcp-connect on `agent` and starts its saved listeners (one that cannot bind shows `error`). */
 export async function startForwarding(agent: ForwardingHost): Promise<Forwarding> {
-  registerTcpConnectService(agent);
+  const stopWatching = registerTcpConnectService(agent);
   const manager = new ForwardManager(agent, agentDialer(agent));
   await manager.restore();
-  return { manager, stop: () => manager.stop() };
+  return {
+    manager,
+    stop: () => {
+      stopWatching();
+      return manager.stop();
+    },
+  };
 }

@@ -3,6 +3,8 @@
  * to count bytes, where to report, and how to close a client after a protocol-level refusal.
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ClawError } from '../core/errors.js';
 import type { Dialer } from './dialer.js';
 import type { SpliceCounters } from './splice.js';
 
@@ -34,6 +36,19 @@ export function endWith(socket: Socket, reply: Uint8Array | string): void {
   socket.end(reply);
   socket.resume(); // read and drop whatever else it sends, so its FIN is seen
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/**
+ * Reports a connection the exit ended because its owner took the permission away (a reset with
+ * PERMISSION_DENIED, exit-connections.ts): the client only sees its connection close, so the user hears why.
+ */
+export function reportRevocation(remote: Duplex, ctx: FrontEndContext, fields: object): void {
+  remote.once('error', (err) => {
+    if (!(err instanceof ClawError) || err.refusal !== 'PERMISSION_DENIED') return;
+    const line = `forward ${ctx.name}: ${err.peerReason ?? err.message}`;
+    ctx.log.warn(fields, line);
+    ctx.notice(line);
+  });
 }
 
 /** `host:port` of the client, for logs. */

@@ -8,13 +8,20 @@
  */
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { Logger } from 'pino';
-import type { LoggerPort, NodeIdentityPort, ServicePort, SettingsReader } from '../agent/ports.js';
+import type {
+  ChangeSource,
+  LoggerPort,
+  NodeIdentityPort,
+  ServicePort,
+  SettingsReader,
+} from '../agent/ports.js';
 import type { ServiceRequest } from '../agent/services.js';
 import { describeZodError } from '../api/validate.js';
 import { errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { MuxStream } from '../mux/stream.js';
 import { checkDestination, describeAddresses, systemLookup, type LookupAll } from './destination-check.js';
+import { ExitConnections, revokedReason } from './exit-connections.js';
 import { malformedPatterns } from './destination-policy.js';
 import { LOCAL_SOCKET_HIGH_WATER_BYTES, splice } from './splice.js';
 import {
@@ -84,13 +91,20 @@ export interface TcpConnectHost {
   lookup?: LookupAll;
   /** Connects to a resolved address (default: net.connect). */
   connect?: ConnectSocket;
+  /** Where open connections are kept, so a permission taken away can end them. */
+  open?: ExitConnections;
 }
 
-/** Registers `tcp-connect` on the agent: permission `forward`, refused as "does not allow forwards". */
+/**
+ * Registers `tcp-connect` on the agent: permission `forward`, refused as "does not allow forwards".
+ * Open connections end as soon as the settings no longer allow them. Returns the disposer of that watch.
+ */
 export function registerTcpConnectService(
-  agent: Pick<NodeIdentityPort, 'name'> & LoggerPort & SettingsReader & ServicePort,
-): void {
+  agent: Pick<NodeIdentityPort, 'name'> & LoggerPort & SettingsReader & ServicePort & ChangeSource,
+): () => void {
+  const open = new ExitConnections();
   const host: TcpConnectHost = {
+    open,
     get name() {
       return agent.name;
     },
@@ -103,6 +117,12 @@ export function registerTcpConnectService(
     permission: 'forward',
     noun: 'forwards',
     handle: (req) => void serveTcpConnect(host, req),
+  });
+  return agent.onChanged(() => {
+    if (open.size === 0) return;
+    const peers = agent.settings.get().peers;
+    const ended = open.endWhere((c) => revokedReason(agent.name, peers, c));
+    if (ended > 0) agent.log.info(`ended ${ended} forwarded connection(s) the settings no longer allow`);
   });
 }
 
@@ -158,6 +178,14 @@ export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest)
     return;
   }
   log.debug('tcp-connect up');
+  node.open?.add({
+    peer: req.peer.fingerprint,
+    peerName: req.peer.name,
+    host,
+    port,
+    address: socket.remoteAddress ?? host,
+    stream,
+  });
   stream.write(encodeConnectResult(ConnectStatus.Ok));
   await splice(socket, stream);
   log.debug('tcp-connect closed');

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
-import { clientOf, type FrontEndContext } from './front-end.js';
+import { clientOf, reportRevocation, type FrontEndContext } from './front-end.js';
 import { splice } from './splice.js';
 
 export interface TcpForwardContext extends FrontEndContext {
@@ -37,5 +37,11 @@ export async function handleTcpForwardConnection(socket: Socket, ctx: TcpForward
     socket.destroy();
     return;
   }
+  reportRevocation(remote, ctx, {
+    forward: ctx.name,
+    client: clientOf(socket),
+    peer: ctx.via,
+    target: formatHostPort(ctx.host, ctx.port),
+  });
   await splice(socket, remote, ctx.counters);
 }

@@ -240,7 +240,7 @@ export class MuxStream extends Duplex {
       new ClawError(
         'STREAM_RESET',
         `${this.service} stream ${this.id} was reset by the peer: ${reason || 'no reason given'}`,
-        { refusal: code },
+        { refusal: code, peerReason: reason },
       ),
     );
   }
