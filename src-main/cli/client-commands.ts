@@ -157,6 +157,8 @@ export function registerClientCommands(program: Command): void {
         cmd: Command,
       ) => {
         const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+        // Adding a known peer again renames it, adds an address or changes what it may do: say so.
+        const known = new Set((await call(all, 'peers.list', {})).map((x) => x.fingerprint));
         const peer = await call(all, 'peers.add', {
           fingerprint,
           name: opts.name,
@@ -169,7 +171,7 @@ export function registerClientCommands(program: Command): void {
         if (all.json) printJson(peer);
         else
           console.log(
-            `added peer ${peer.name} (${peer.fingerprint}), allowed here: ${describeAllow(peer.allow)}`,
+            `${known.has(peer.fingerprint) ? 'updated' : 'added'} peer ${peer.name} (${peer.fingerprint}), allowed here: ${describeAllow(peer.allow)}`,
           );
       },
     );

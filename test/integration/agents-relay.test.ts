@@ -35,7 +35,11 @@ test('direct within seconds, relay with --no-direct, relay restart heals, killed
   let b = startAgent(homeB, 'b', ['--relay', relay.url, '--listen', '127.0.0.1:0']);
   await a.waitForLine(/agent a running/);
   await b.waitForLine(/agent b running/);
-  assert.equal((await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA])).code, 0);
+  const added = await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA]);
+  assert.match(added.stdout, /^added peer b \(/);
+  // Adding a known peer again changes nothing new here, and says it updated the peer.
+  const again = await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA]);
+  assert.match(again.stdout, /^updated peer b \(/);
   // Colons and upper case are accepted on input.
   const colonFp = idA.fingerprint.toUpperCase().match(/../g)!.join(':');
   assert.equal((await cli(['peers', 'add', colonFp, '--name', 'a', '--home', homeB])).code, 0);
