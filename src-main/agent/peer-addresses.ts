@@ -3,6 +3,7 @@
  * LAN side of pairing (finding an issuer by its code's tag and opening a `pair` stream to it).
  */
 import type { Logger } from 'pino';
+import { parseHostPort } from '../core/host-port.js';
 import { Mux } from '../mux/mux.js';
 import type { Circuit } from '../transport/circuit.js';
 import { dialDirect, type TlsIdentity } from '../transport/direct.js';
@@ -25,12 +26,33 @@ export const LAN_SEARCH_MS = 4000;
 export function learnPeerAddresses(trust: TrustStore, entry: PeerEntry, addresses: string[]): boolean {
   entry.announcedAddresses = addresses;
   const known = entry.record.addresses;
-  const merged = [...new Set([...known.filter((a) => !addresses.includes(a)), ...addresses])].slice(
-    -MAX_PEER_ADDRESSES,
-  );
+  const merged = mergePeerAddresses(known, addresses);
   if (merged.join() === known.join()) return false;
   entry.record = trust.setAddresses(entry.record.fingerprint, merged) ?? entry.record;
   return true;
+}
+
+/**
+ * A peer's saved addresses after it announced `announced` (where it listens now), newest last, at most
+ * MAX_PEER_ADDRESSES. A node listens on one port, so a saved address on a host it now announces with
+ * another port is where it listened before a restart (a `:0` listener moves each time) and is dropped;
+ * addresses on other hosts (another network the peer may return to) are kept.
+ */
+export function mergePeerAddresses(known: readonly string[], announced: readonly string[]): string[] {
+  const hostOf = (address: string) => {
+    try {
+      return parseHostPort(address).host.toLowerCase();
+    } catch {
+      return undefined;
+    }
+  };
+  const announcedHosts = new Set(announced.map(hostOf).filter((h) => h !== undefined));
+  const moved = (a: string) => {
+    const host = hostOf(a);
+    return host !== undefined && announcedHosts.has(host);
+  };
+  const older = known.filter((a) => !announced.includes(a) && !moved(a));
+  return [...new Set([...older, ...announced])].slice(-MAX_PEER_ADDRESSES);
 }
 
 /**
