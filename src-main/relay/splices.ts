@@ -175,6 +175,9 @@ export class SpliceBroker {
     const pipe: Pipe = { a: a.socket, b: b.socket, counted: 0 };
     this.pipes.add(pipe);
     for (const s of [a.socket, b.socket]) {
+      // One end's FIN ends only its direction (pipe passes it on as the other end's FIN): what the other
+      // end still sends gets through, like any TCP connection. Each socket closes once both directions ended.
+      s.allowHalfOpen = true;
       s.setNoDelay(true);
       // The ends' own heartbeats find a dead peer; keepalive only frees a pipe whose ends both vanished.
       s.setKeepAlive(true, 30_000);

@@ -64,8 +64,12 @@ async function setup(tls: boolean, limits: Partial<RelayLimits> = {}): Promise<S
 }
 
 /** A TCP connection to the relay's port that has sent the splice line of `token`. */
-async function join(relay: RelayServer, token: Uint8Array): Promise<Socket & { got: () => string }> {
-  const socket = connect(relay.port, '127.0.0.1');
+async function join(
+  relay: RelayServer,
+  token: Uint8Array,
+  opts: { allowHalfOpen?: boolean } = {},
+): Promise<Socket & { got: () => string }> {
+  const socket = connect({ port: relay.port, host: '127.0.0.1', ...opts });
   let received = '';
   socket.on('data', (d: Buffer) => (received += d.toString()));
   socket.on('error', () => undefined);
@@ -119,6 +123,26 @@ for (const tls of [false, true]) {
       await until('the splice to end', () => s.relay.stats().splices === 0);
       // …and not twice.
       assert.equal(s.relay.stats().bytesForwarded - base, piped);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test(`${scheme}: one end's FIN ends only its direction; the other end's reply still arrives`, async () => {
+    const s = await setup(tls);
+    try {
+      const token = randomBytes(32);
+      assert.equal(s.ca.offerSplice?.(token), true);
+      assert.equal(s.cb.offerSplice?.(token), true);
+      const x = await join(s.relay, token, { allowHalfOpen: true });
+      const y = await join(s.relay, token, { allowHalfOpen: true });
+      x.end('last words from x');
+      await within('x’s FIN to reach y', new Promise((r) => y.once('end', r)));
+      assert.equal(y.got(), 'last words from x');
+      y.end('a reply after x finished');
+      await closed(x);
+      assert.equal(x.got(), 'a reply after x finished');
+      await until('the splice to end', () => s.relay.stats().splices === 0);
     } finally {
       await s.stop();
     }
