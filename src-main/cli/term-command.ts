@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { connectControlSocket } from '../api/control-client.js';
 import { ESCAPE_HELP, EscapeFilter } from './term-escape.js';
@@ -56,12 +57,20 @@ export function registerTermCommand(program: Command): void {
     .option('--no-escape', 'no escape sequences (~. ~~ ~?): every key goes to the remote program')
     .option('-t, --tty', 'run the remote program in a terminal even when stdin or stdout is not one')
     .option('-T, --no-tty', 'run the remote program on pipes, without a terminal, even in a terminal')
+    .option(
+      '-n, --no-stdin',
+      'read nothing from stdin: its input ends at once (for `term` in the background, like ssh -n)',
+    )
     .addHelpText(
       'after',
       "\nThe remote program gets a terminal when stdin and stdout are both one here (or with -t); otherwise\nit runs on pipes: input arrives byte for byte and ends when this side's ends, and its stderr comes\nback on stderr.\n\nTyped first on a line, ~. leaves the session (when the peer stopped answering), ~~ sends ~, and\n~? lists these.\n\nExamples:\n  clawbridge term office\n  clawbridge term office -- sh -c 'uname -a'\n  clawbridge term office -- tar -C /srv -cf - data | tar -xf -\n  clawbridge term office -- sh -c 'cat > notes.txt' < notes.txt",
     )
     .action(
-      async (peer: string, command: string[], opts: { home?: string; escape: boolean; tty?: boolean }) => {
+      async (
+        peer: string,
+        command: string[],
+        opts: { home?: string; escape: boolean; tty?: boolean; stdin: boolean },
+      ) => {
         const home = resolveHome(opts.home);
         const open = async (extras: LocalTerminal) => {
           const socket = await connectControlSocket(controlSocketPath(home), home);
@@ -70,18 +79,23 @@ export function registerTermCommand(program: Command): void {
           // An agent that predates `pty` says nothing: it always runs a PTY.
           return { socket, rest, pty: result.pty !== false };
         };
-        const extras = localTerminal(process.env, process.stdin.isTTY, process.stdout.isTTY, opts.tty);
+        // -n: an empty input that ends at once, so a background `term` never reads the terminal (SIGTTIN).
+        const stdin: LocalInput = opts.stdin ? process.stdin : Readable.from([]);
+        const extras = localTerminal(process.env, stdin.isTTY === true, process.stdout.isTTY, opts.tty);
         // An agent started before an upgrade does not know these yet: open without them rather than fail.
         const { socket, rest, pty } = await open(extras).catch((err: unknown) => {
           if (Object.keys(extras).length > 0 && isUnknownTermParam(err)) return open({});
           throw err;
         });
-        const code = await runTerminal(socket, rest, { escapes: opts.escape, peer, pty });
+        const code = await runTerminal(socket, rest, stdin, { escapes: opts.escape, peer, pty });
         // Exit once everything written to stdout and stderr is out (pipes may be asynchronous).
         process.stderr.write('', () => process.stdout.write('', () => process.exit(code)));
       },
     );
 }
+
+/** Where typed or piped input comes from: process.stdin, or nothing at all (-n). */
+type LocalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
 
 /**
  * Runs the session on an upgraded socket until it ends; resolves with the local exit status. `pty`:
@@ -91,14 +105,15 @@ export function registerTermCommand(program: Command): void {
 function runTerminal(
   socket: Socket,
   rest: Buffer,
+  stdin: LocalInput,
   { escapes, peer, pty }: { escapes: boolean; peer: string; pty: boolean },
 ): Promise<number> {
-  const { stdin, stdout, stderr } = process;
-  const raw = pty && stdin.isTTY;
-  if (raw) stdin.setRawMode(true);
+  const { stdout, stderr } = process;
+  const raw = pty && stdin.isTTY === true;
+  if (raw) stdin.setRawMode?.(true);
   if (raw && stdout.isTTY) rawOutput();
   const restore = () => {
-    if (raw && stdin.isTTY) stdin.setRawMode(false);
+    if (raw && stdin.isTTY) stdin.setRawMode?.(false);
   };
   process.once('exit', restore);
   const note = (line: string) => stderr.write(raw ? `\r\nclawbridge: ${line}\r\n` : `clawbridge: ${line}\n`);

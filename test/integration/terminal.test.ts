@@ -70,6 +70,27 @@ async function basics(pair: Pair): Promise<void> {
   const tty = await cli(['term', 'b', '-t', '--home', pair.homeA, '--', 'sh', '-c', '[ -t 0 ] && echo tty']);
   assert.equal(tty.stdout, 'tty\n', tty.stderr);
 
+  // -n reads nothing: the program's input ends at once though ours stays open (a background `term`).
+  const detached = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, [
+      CLI,
+      'term',
+      'b',
+      '-n',
+      '--home',
+      pair.homeA,
+      '--',
+      'sh',
+      '-c',
+      'cat; echo done',
+    ]);
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.on('exit', (code) => resolve({ code, stdout }));
+    child.stdin.write('never read\n'); // and never ended
+  });
+  assert.deepEqual(detached, { code: 0, stdout: 'done\n' });
+
   const seven = await term(pair, ['sh', '-c', 'exit 7']);
   assert.equal(seven.code, 7, seven.stderr);
   assert.equal(seven.stdout, '');
