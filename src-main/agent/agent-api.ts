@@ -101,7 +101,8 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       const peer = addPeer(agent, p);
       // `peers add --rename`: forwards through the peer follow, as with `peers rename`.
       const before = names.get(peer.fingerprint);
-      if (before !== undefined && before !== peer.name) forwards()?.renameVia(before, peer.name);
+      if (before !== undefined && before !== peer.name)
+        forwards()?.renameVia(peer.fingerprint, before, peer.name);
       return peer;
     },
     'peers.remove': (p) => removePeer(agent, p.peer),
@@ -111,7 +112,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'peers.rename': (p) => {
       const { before, peer } = renamePeer(agent, p.peer, p.name);
       // Forwards name their exit peer: they follow the rename.
-      if (before !== peer.name) requireForwards().renameVia(before, peer.name);
+      if (before !== peer.name) requireForwards().renameVia(peer.fingerprint, before, peer.name);
       return peer;
     },
     ping: (p) => ping(agent, p.peer, p.timeoutMs),

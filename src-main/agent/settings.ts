@@ -75,6 +75,14 @@ const forwardSchema = z.object({
   listen: z.string().min(1).max(300),
   /** Exit peer (name or fingerprint); optional for SOCKS, where the user name may choose it. */
   via: z.string().min(1).max(200).optional(),
+  /**
+   * The exit peer's fingerprint, saved with `via` since this release: the forward is bound to that
+   * machine, never to whichever peer holds the name later. Absent in older files (filled in at start).
+   */
+  viaFingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   /** `HOST:PORT` as seen from the peer (TCP forwards only). */
   remote: z.string().min(1).max(300).optional(),
   /** Switched off by the user (`forward.disable`): kept, but not listening. */

@@ -293,11 +293,18 @@ export interface ForwardInfo {
   name: string;
   /** The bound `host:port` (the configured one while in error). */
   local: string;
-  /** Exit peer as configured. */
+  /** Exit peer, by the name it has now. */
   via: string;
+  /**
+   * The exit peer's fingerprint: the forward is bound to that machine. Null for a forward saved by an
+   * older release whose peer was gone at start.
+   */
+  viaFingerprint: string | null;
   /** `host:port` as seen from the peer. */
   remote: string;
   state: ForwardState;
+  /** Connections open now. */
+  open: number;
   /** Connections accepted since the agent started. */
   connections: number;
   /** Bytes from the remote side to local clients. */
@@ -316,7 +323,12 @@ export interface ProxyInfo {
   local: string;
   /** Default exit peer, or null for a SOCKS proxy whose clients name it as their user name. */
   via: string | null;
+  /** The default exit peer's fingerprint (null without one, or as for ForwardInfo). */
+  viaFingerprint: string | null;
   state: ForwardState;
+  /** Connections open now. */
+  open: number;
+  /** Connections accepted since the agent started. */
   connections: number;
   bytesIn: number;
   bytesOut: number;

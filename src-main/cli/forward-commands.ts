@@ -53,12 +53,13 @@ export function forwardTable(list: ForwardInfo[], home?: string): string {
     return `no forwards yet: add one with \`${hintCommand('forward add --local PORT --via PEER --remote HOST:PORT', home)}\``;
   }
   return table(
-    ['NAME', 'LOCAL', 'VIA', 'REMOTE', 'CONNS', 'IN', 'OUT', 'STATE'],
+    ['NAME', 'LOCAL', 'VIA', 'REMOTE', 'OPEN', 'TOTAL', 'IN', 'OUT', 'STATE'],
     list.map((f) => [
       f.name,
       f.local,
       f.via,
       f.remote,
+      String(f.open),
       String(f.connections),
       formatBytes(f.bytesIn),
       formatBytes(f.bytesOut),
@@ -72,12 +73,13 @@ export function proxyTable(list: ProxyInfo[], home?: string): string {
     return `no proxies yet: add one with \`${hintCommand('proxy add --socks 1080 --via PEER', home)}\``;
   }
   return table(
-    ['NAME', 'KIND', 'LOCAL', 'VIA', 'CONNS', 'IN', 'OUT', 'STATE'],
+    ['NAME', 'KIND', 'LOCAL', 'VIA', 'OPEN', 'TOTAL', 'IN', 'OUT', 'STATE'],
     list.map((p) => [
       p.name,
       p.kind,
       p.local,
       p.via ?? '(user name)',
+      String(p.open),
       String(p.connections),
       formatBytes(p.bytesIn),
       formatBytes(p.bytesOut),

@@ -43,9 +43,13 @@ function defaultName(agent: ForwardApiHost, prefix: string, port: number): strin
   return name;
 }
 
-/** The peer's saved name (a fingerprint prefix given by the user is resolved once, here). */
-function viaName(agent: ForwardApiHost, via: string): string {
-  return resolvePeer(agent, via).record.name;
+/**
+ * The exit peer as saved: its name, and its fingerprint, which binds the forward to that machine (a
+ * fingerprint prefix given by the user is resolved once, here).
+ */
+function viaPeer(agent: ForwardApiHost, via: string): { via: string; viaFingerprint: string } {
+  const { record } = resolvePeer(agent, via);
+  return { via: record.name, viaFingerprint: record.fingerprint };
 }
 
 export async function addForward(
@@ -61,7 +65,7 @@ export async function addForward(
     name: p.name ?? defaultName(agent, 'fwd', port),
     kind: 'tcp',
     listen,
-    via: viaName(agent, p.via),
+    ...viaPeer(agent, p.via),
     remote: formatHostPort(remote.host, remote.port),
     enabled: true,
   };
@@ -91,7 +95,7 @@ export async function addProxy(agent: ForwardApiHost, p: MethodParams<'proxy.add
     name: p.name ?? defaultName(agent, p.kind, port),
     kind: p.kind,
     listen,
-    ...(p.via !== undefined ? { via: viaName(agent, p.via) } : {}),
+    ...(p.via !== undefined ? viaPeer(agent, p.via) : {}),
     enabled: true,
   };
   const manager = agent.forwards;

@@ -6,11 +6,14 @@
  * Each counts connections and bytes.
  */
 import type { Socket } from 'node:net';
-import type { LoggerPort, Notifier } from '../agent/ports.js';
+import type { LoggerPort, Notifier, PeerDirectory } from '../agent/ports.js';
 import type { SettingsPort } from '../agent/trust-store.js';
 
-/** What the forward manager uses of the agent (architecture.md §Rules the code keeps): its saved `forwards`, a log and a notifier. */
-export interface ForwardManagerHost extends LoggerPort, Notifier {
+/**
+ * What the forward manager uses of the agent (architecture.md §Rules the code keeps): its saved
+ * `forwards`, a log, a notifier, and the peers (a forward is bound to its exit peer's fingerprint).
+ */
+export interface ForwardManagerHost extends LoggerPort, Notifier, Pick<PeerDirectory, 'peerEntries'> {
   readonly settings: SettingsPort;
 }
 import type { ForwardRecord } from '../agent/settings.js';
@@ -18,7 +21,7 @@ import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
-import type { Dialer } from './dialer.js';
+import { ConnectError, type Dialer } from './dialer.js';
 import type { FrontEndContext } from './front-end.js';
 import { handleHttpProxyConnection } from './http-proxy.js';
 import { listenTcp, type TcpListener } from './listener.js';
@@ -65,6 +68,7 @@ export class ForwardManager {
    * user switched off stays `off`.
    */
   async restore(): Promise<void> {
+    this.bindLegacyForwards();
     for (const record of this.agent.settings.get().forwards) {
       const run = this.track(record);
       if (!record.enabled) {
@@ -230,15 +234,59 @@ export class ForwardManager {
     return run;
   }
 
-  /** A peer was renamed: forwards and proxies that exit there follow it (they name their peer). */
-  renameVia(before: string, after: string): void {
-    for (const run of this.running.values()) {
-      if (run.record.via === before) run.record = { ...run.record, via: after };
-    }
-    this.agent.settings.update((s) => ({
-      ...s,
-      forwards: s.forwards.map((f) => (f.via === before ? { ...f, via: after } : f)),
-    }));
+  /**
+   * The peer with `fingerprint` is now called `after`: forwards and proxies bound to it follow (a
+   * record from before fingerprints were saved is matched by its old name `before`).
+   */
+  renameVia(fingerprint: string, before: string, after: string): void {
+    const follow = (f: ForwardRecord): ForwardRecord =>
+      f.viaFingerprint === fingerprint || (f.viaFingerprint === undefined && f.via === before)
+        ? { ...f, via: after, viaFingerprint: fingerprint }
+        : f;
+    for (const run of this.running.values()) run.record = follow(run.record);
+    this.agent.settings.update((s) => ({ ...s, forwards: s.forwards.map(follow) }));
+  }
+
+  /**
+   * Saved forwards from before exit peers were saved by fingerprint are bound to the peer that holds
+   * their `via` name now, once, so a peer paired later under that name can never take them over.
+   */
+  private bindLegacyForwards(): void {
+    // The saved peers: this runs before the agent starts tracking them.
+    const byName = new Map(this.agent.settings.get().peers.map((p) => [p.name, p.fingerprint]));
+    const bind = (f: ForwardRecord): ForwardRecord => {
+      const fingerprint =
+        f.via !== undefined && f.viaFingerprint === undefined ? byName.get(f.via) : undefined;
+      return fingerprint ? { ...f, viaFingerprint: fingerprint } : f;
+    };
+    if (!this.agent.settings.get().forwards.some((f) => bind(f) !== f)) return;
+    this.agent.settings.update((s) => ({ ...s, forwards: s.forwards.map(bind) }));
+  }
+
+  /**
+   * The dialer for `record`'s connections: its own exit peer is reached by fingerprint, under the name
+   * that peer has now, and a peer that is gone is refused with why (a SOCKS client that names another
+   * peer as its user name gets that peer, as it asked).
+   */
+  private dialerFor(record: ForwardRecord): Dialer {
+    const { via, viaFingerprint } = record;
+    if (via === undefined || viaFingerprint === undefined) return this.dialer;
+    return {
+      connect: (peer, host, port) => {
+        if (peer !== via) return this.dialer.connect(peer, host, port);
+        const entry = this.agent.peerEntries().find((e) => e.record.fingerprint === viaFingerprint);
+        if (!entry) {
+          const what = record.kind === 'tcp' ? 'forward' : 'proxy';
+          return Promise.reject(
+            new ConnectError(
+              'unknown-peer',
+              `${via} (${viaFingerprint.slice(0, 8)}…), the peer this ${what} goes through, is no longer a peer here: pair it again, or remove the ${what} and add it via another peer`,
+            ),
+          );
+        }
+        return this.dialer.connect(entry.record.name, host, port);
+      },
+    };
   }
 
   /** Connections open right now over all listeners (while any are, byte counters move). */
@@ -260,6 +308,7 @@ export class ForwardManager {
         name: r.record.name,
         local: r.listener?.address ?? r.record.listen,
         via: r.record.via ?? '',
+        viaFingerprint: r.record.viaFingerprint ?? null,
         remote: r.record.remote ?? '',
         ...status(r),
       }));
@@ -273,6 +322,7 @@ export class ForwardManager {
         kind: r.record.kind as 'socks' | 'http',
         local: r.listener?.address ?? r.record.listen,
         via: r.record.via ?? null,
+        viaFingerprint: r.record.viaFingerprint ?? null,
         ...status(r),
       }));
   }
@@ -319,7 +369,7 @@ export class ForwardManager {
     const { record } = run;
     const ctx: FrontEndContext = {
       name: record.name,
-      dialer: this.dialer,
+      dialer: this.dialerFor(record),
       log: this.agent.log,
       counters: {
         bytesIn: (n) => (run.counters.bytesIn += n),
@@ -345,11 +395,17 @@ function zero(): Counters & { open: number } {
   return { connections: 0, bytesIn: 0, bytesOut: 0, open: 0 };
 }
 
-function status(r: Running): { state: ForwardState; error?: string; retryAt?: string } & Counters {
-  const { connections, bytesIn, bytesOut } = r.counters;
+function status(r: Running): {
+  state: ForwardState;
+  open: number;
+  error?: string;
+  retryAt?: string;
+} & Counters {
+  const { open, connections, bytesIn, bytesOut } = r.counters;
   const retryAt = r.state === 'error' ? r.retry?.retryAt : undefined;
   return {
     state: r.state,
+    open,
     connections,
     bytesIn,
     bytesOut,

@@ -249,7 +249,7 @@ test(
     );
 
     // One connection, the body in, the request out: the counters the agent pushes with its status.
-    await waitForText(row, /\b1 connection\b[\s\S]*3\.0 MiB in · \d+ B out/);
+    await waitForText(row, /\b0 open · 1 in all\b[\s\S]*3\.0 MiB in · \d+ B out/);
     await screenshotThemes(A.page, 'forwards');
 
     // Off frees the port; on listens again. By keyboard, and the switch keeps the focus meanwhile.

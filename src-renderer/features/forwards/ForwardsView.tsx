@@ -25,15 +25,19 @@ export function ForwardsView() {
     ...forwards.map((f) => ({ kind: 'tcp' as const, info: f })),
     ...proxies.map((p) => ({ kind: p.kind, info: p })),
   ];
-  /** The fixed peer a forward goes through is not online: its port listens, but connections fail. */
-  const offline = (via: string | null) => {
-    const peer = via === null ? undefined : peers.find((p) => p.fingerprint === via || p.name === via);
-    return peer !== undefined && peer.state !== 'online';
+  /**
+   * The fixed peer a forward goes through (bound by fingerprint), and whether its connections can get
+   * there: the port listens either way, but they fail while it is offline or no longer a peer.
+   */
+  const exit = (info: ForwardInfo | ProxyInfo): Exit => {
+    if (info.via === null) return { name: 'chosen by the client', reach: 'ok' };
+    const peer =
+      info.viaFingerprint !== null
+        ? peers.find((p) => p.fingerprint === info.viaFingerprint)
+        : peers.find((p) => p.name === info.via);
+    if (!peer) return { name: info.via, reach: info.viaFingerprint !== null ? 'gone' : 'ok' };
+    return { name: peer.name, reach: peer.state === 'online' ? 'ok' : 'offline' };
   };
-  const peerName = (via: string | null) =>
-    via === null
-      ? 'chosen by the client'
-      : (peers.find((p) => p.fingerprint === via || p.name === via)?.name ?? via);
 
   return (
     <>
@@ -67,12 +71,7 @@ export function ForwardsView() {
           </thead>
           <tbody>
             {rows.map((r) => (
-              <ForwardRow
-                key={r.info.name}
-                row={r}
-                via={peerName(r.info.via)}
-                viaOffline={offline(r.info.via)}
-              />
+              <ForwardRow key={r.info.name} row={r} exit={exit(r.info)} />
             ))}
           </tbody>
         </table>
@@ -81,7 +80,20 @@ export function ForwardsView() {
   );
 }
 
-function ForwardRow({ row, via, viaOffline }: { row: Row; via: string; viaOffline: boolean }) {
+/** Where a row's connections exit: the peer's name, and whether they can get there now. */
+interface Exit {
+  name: string;
+  reach: 'ok' | 'offline' | 'gone';
+}
+
+const REACH_TEXT = {
+  offline: (via: string) => `${via} is offline: connections through it fail until it is back`,
+  gone: (via: string) =>
+    `${via} is no longer a peer: connections through it fail until it is paired again (or remove this and add it via another peer)`,
+} as const;
+
+function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
+  const via = exit.name;
   const { client, toasts } = useServices();
   const [confirm, setConfirm] = useState(false);
   const action = useAction();
@@ -94,7 +106,8 @@ function ForwardRow({ row, via, viaOffline }: { row: Row; via: string; viaOfflin
       await client.call(row.kind === 'tcp' ? 'forward.remove' : 'proxy.remove', { name: info.name });
       toasts.show(`${info.name} removed`);
     });
-  const tone = info.state === 'error' ? 'down' : info.state === 'listening' && !viaOffline ? 'ok' : 'warn';
+  const tone =
+    info.state === 'error' ? 'down' : info.state === 'listening' && exit.reach === 'ok' ? 'ok' : 'warn';
   return (
     <tr aria-label={info.name}>
       <td>
@@ -120,15 +133,15 @@ function ForwardRow({ row, via, viaOffline }: { row: Row; via: string; viaOfflin
       <td>
         <StatusDot tone={tone} text={info.state} />
         {info.error ? <div className="error-text">{info.error}</div> : null}
-        {info.state === 'listening' && viaOffline ? (
-          <div className="muted small-text">
-            {via} is offline: connections through it fail until it is back
-          </div>
+        {info.state === 'listening' && exit.reach !== 'ok' ? (
+          <div className="muted small-text">{REACH_TEXT[exit.reach](via)}</div>
         ) : null}
         <ErrorText error={action.error} />
       </td>
       <td className="num">
-        <div>{info.connections === 1 ? '1 connection' : `${info.connections} connections`}</div>
+        <div>
+          {info.open} open · {info.connections} in all
+        </div>
         <div>
           {formatBytes(info.bytesIn)} in · {formatBytes(info.bytesOut)} out
         </div>
