@@ -7,7 +7,7 @@
  * can reach the socket drives the node, and whoever can read the home has its key.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ClawError } from '../core/errors.js';
@@ -98,7 +98,15 @@ export function chooseControlSocketPath(home: string, place: SocketPlace): strin
 
 export function controlSocketPath(home: string, platform: NodeJS.Platform = process.platform): string {
   const uid = currentUid();
-  return chooseControlSocketPath(home, {
+  // Symlinks resolved: a home reached by two paths must have one socket (one agent), also when its
+  // socket lives outside it under a hash of the path.
+  let real: string;
+  try {
+    real = realpathSync(home);
+  } catch {
+    real = home; // not made yet
+  }
+  return chooseControlSocketPath(real, {
     platform,
     env: process.env,
     uid,

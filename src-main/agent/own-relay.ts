@@ -4,6 +4,7 @@
  * and peers granted `relay`, uses the node's own certificate for wss:// (so peers pin the node's
  * fingerprint), and the node joins its own relay so peers that use it can reach it there.
  */
+import { ClawError, errorMessage } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import { startRelayServer, type RelayServer } from '../relay/server.js';
 import type { LoggerPort, NodeIdentityPort, PeerDirectory } from './ports.js';
@@ -30,9 +31,11 @@ export async function startOwnRelay(agent: OwnRelayHost, listen: string): Promis
       nodeId === self ||
       agent.peerEntries().some((e) => e.record.fingerprint === nodeId && e.record.allow.includes('relay')),
   }).catch((err: NodeJS.ErrnoException) => {
-    throw err.code === 'EADDRINUSE'
-      ? new Error(`cannot act as relay: ${listen} is already in use; pick another --relay-listen`)
-      : err;
+    const why = err.code === 'EADDRINUSE' ? 'it is already in use' : errorMessage(err);
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `cannot act as relay on ${listen}: ${why}; pick another --relay-listen, or start with --no-act-as-relay`,
+    );
   });
   const local = host === '0.0.0.0' || host === '::' ? (host === '::' ? '[::1]' : '127.0.0.1') : host;
   agent.useInternalRelay(

@@ -5,7 +5,7 @@
 import { pino, type Logger } from 'pino';
 import { ClawError, isClawError } from '../core/errors.js';
 import { ControlClient } from '../api/control-client.js';
-import { startControlServer, type ControlServer } from '../api/control-server.js';
+import { claimControlSocket, type ControlServer } from '../api/control-server.js';
 import { checkUiListen, startWebUi, withWebUiLink, type WebUiServer } from '../api/web-ui/server.js';
 import type { Agent } from './agent.js';
 import { composeAgent } from './compose-agent.js';
@@ -68,9 +68,34 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const settings = new SettingsStore(opts.home);
   const socketPath = controlSocketPath(opts.home);
   await assertNoAgent(socketPath, opts.home);
-  if (opts.overrides && Object.keys(opts.overrides).length > 0) {
-    settings.update((s) => ({ ...s, ...opts.overrides }));
+  // Held from here on: a second agent started on this home at the same moment is refused.
+  const claim = await claimControlSocket(socketPath, opts.home);
+  const before = settings.get();
+  const overridden = opts.overrides !== undefined && Object.keys(opts.overrides).length > 0;
+  try {
+    if (overridden) settings.update((s) => ({ ...s, ...opts.overrides }));
+    return await startAgent(opts, identity, settings, logger, claim);
+  } catch (err) {
+    // A flag this start could not use (an address it cannot listen on) is not kept for the next one.
+    if (overridden) {
+      try {
+        settings.update(() => before);
+      } catch (restoreErr) {
+        logger.error({ err: restoreErr }, 'could not restore the settings from before this start');
+      }
+    }
+    await claim.close();
+    throw err;
   }
+}
+
+async function startAgent(
+  opts: RunAgentOptions,
+  identity: Identity,
+  settings: SettingsStore,
+  logger: Logger,
+  claim: Awaited<ReturnType<typeof claimControlSocket>>,
+): Promise<RunningAgent> {
   // A web UI address other machines can reach needs the owner's say-so: refused before anything listens.
   const ui = settings.get().ui;
   if (ui.listen !== null) checkUiListen(ui.listen, ui.allowRemote);
@@ -83,9 +108,30 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   // The composition root: each part gets the agent as the narrow ports it declares (ports.ts).
   const forwarding = await startForwarding(agent);
   const terminals = startTerminals(agent);
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (err) {
+    // Nothing that started may outlive a failed start (a desktop app would go on with it).
+    terminals.stop();
+    await forwarding.stop();
+    await agent.stop().catch(() => undefined);
+    throw err;
+  }
   let stopped = false;
   let webUi: WebUiServer | null = null;
+  let control: ControlServer | undefined;
+  let stopping: Promise<void> | undefined;
+  // Once only, whoever asks first (a signal, `agent.stop`, the desktop app). The control socket goes
+  // last: `clawbridge stop` waits for it to vanish, and by then the forwards' ports are free.
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      stopped = true;
+      await webUi?.close();
+      await forwarding.stop();
+      terminals.stop();
+      await agent.stop();
+      await control?.close();
+    })());
   const handler = createApiHandler({
     node: agent,
     approvals: agent.approvals,
@@ -100,32 +146,25 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
     },
   });
   const api = withWebUiLink(handler, () => webUi);
-  const control = await startControlServer(socketPath, api, terminals.upgrades);
-  webUi =
-    ui.listen === null
-      ? null
-      : await startWebUi({
-          listen: ui.listen,
-          allowRemote: ui.allowRemote,
-          home: opts.home,
-          handler: api,
-          streams: terminals.upgrades,
-          notice: say,
-        });
+  control = claim.serve(api, terminals.upgrades);
+  try {
+    webUi =
+      ui.listen === null
+        ? null
+        : await startWebUi({
+            listen: ui.listen,
+            allowRemote: ui.allowRemote,
+            home: opts.home,
+            handler: api,
+            streams: terminals.upgrades,
+            notice: say,
+          });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
   offEarly();
   for (const line of early) say(line);
   logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
-  let stopping: Promise<void> | undefined;
-  // Once only, whoever asks first (a signal, `agent.stop`, the desktop app). The control socket goes
-  // last: `clawbridge stop` waits for it to vanish, and by then the forwards' ports are free.
-  const stopAll = (): Promise<void> =>
-    (stopping ??= (async () => {
-      stopped = true;
-      await webUi?.close();
-      await forwarding.stop();
-      terminals.stop();
-      await agent.stop();
-      await control.close();
-    })());
   return { agent, api, control, webUi, stop: stopAll };
 }

@@ -8,10 +8,11 @@
  * REPLY_BACKLOG_HIGH_WATER, so its memory use stays bounded. A subscribed client that lets events pile
  * up beyond MAX_EVENT_BACKLOG is disconnected.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { ensurePrivateDir, socketPrivateDir } from '../agent/home-dir.js';
+import { ClawError, errorMessage } from '../core/errors.js';
 import type { ApiHandler } from './contract.js';
 import { apiErrorBody, validateRequest } from './validate.js';
 import { acceptStreamUpgrade, type StreamUpgradeHandlers } from './stream-upgrade.js';
@@ -33,36 +34,111 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+/**
+ * The control socket bound before the agent is ready: it is the home's lock (one agent per home), and
+ * clients that connect meanwhile wait, unread, until `serve` hands them to the API.
+ */
+export interface ClaimedControlSocket extends ControlServer {
+  serve(handler: ApiHandler, upgrades?: StreamUpgradeHandlers): ControlServer;
+}
+
+/**
+ * Binds the control socket at `path`, which only one agent can hold: a socket another agent listens
+ * on is refused (AGENT_RUNNING), a stale one (left by a crash: nothing answers) is replaced. Binding
+ * first and replacing only what is provably stale is what keeps two agents started at once on one
+ * home from both running (the second would have unlinked the first's socket).
+ */
+export async function claimControlSocket(path: string, home = path): Promise<ClaimedControlSocket> {
+  const sockets = new Set<Socket>();
+  let waiting: Socket[] | undefined = [];
+  let served: ((socket: Socket) => void) | undefined;
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    if (served) served(socket);
+    else {
+      socket.pause();
+      waiting?.push(socket);
+    }
+  });
+  // Outside the home the socket lives in a directory of ours (mode 0700), made here; one that another
+  // user made first, or that others can enter, is refused (home-dir.ts).
+  const privateDir = socketPrivateDir(path);
+  if (privateDir !== undefined) ensurePrivateDir(privateDir);
+  const running = () =>
+    new ClawError(
+      'AGENT_RUNNING',
+      `an agent is already running for ${home}; stop it first with \`clawbridge stop --home ${home}\`, or use another --home`,
+    );
+  try {
+    await listen(server, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    if (process.platform === 'win32' || (await answers(path))) throw running();
+    await unlink(path).catch(() => undefined);
+    // Another agent that found the same stale socket got there first.
+    await listen(server, path).catch((again: NodeJS.ErrnoException) => {
+      throw again.code === 'EADDRINUSE' ? running() : again;
+    });
+  }
+  // Owner-only: the socket drives a node that can open shells elsewhere.
+  if (process.platform !== 'win32') await chmod(path, 0o600);
+  const close = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (process.platform !== 'win32') await unlink(path).catch(() => undefined);
+  };
+  return {
+    path,
+    close,
+    serve(handler, upgrades) {
+      served = (socket) => serve(socket, handler, sockets, upgrades);
+      for (const socket of waiting ?? []) {
+        if (socket.destroyed) continue;
+        served(socket);
+        socket.resume();
+      }
+      waiting = undefined;
+      return { path, close };
+    },
+  };
+}
+
 /** @param upgrades streaming methods (terminal.open…) that take the socket over; see stream-upgrade.ts */
 export async function startControlServer(
   path: string,
   handler: ApiHandler,
   upgrades?: StreamUpgradeHandlers,
 ): Promise<ControlServer> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => serve(socket, handler, sockets, upgrades));
-  // Outside the home the socket lives in a directory of ours (mode 0700), made here; one that another
-  // user made first, or that others can enter, is refused (home-dir.ts).
-  const privateDir = socketPrivateDir(path);
-  if (privateDir !== undefined) ensurePrivateDir(privateDir);
-  if (process.platform !== 'win32') await unlink(path).catch(() => undefined);
-  await new Promise<void>((resolve, reject) => {
+  return (await claimControlSocket(path)).serve(handler, upgrades);
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  // Owner-only: the socket drives a node that can open shells elsewhere.
-  if (process.platform !== 'win32') await chmod(path, 0o600);
-  return {
-    path,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (process.platform !== 'win32') await unlink(path).catch(() => undefined);
-    },
-  };
+}
+
+/** True when something accepts connections on the Unix socket at `path` (an agent runs there). */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve(false);
+      else
+        reject(
+          new ClawError('CONFIG_INVALID', `cannot check the control socket ${path}: ${errorMessage(err)}`),
+        );
+    });
+  });
 }
 
 function serve(

@@ -1,0 +1,64 @@
+/**
+ * One agent per home, however it is started: two `clawbridge agent` on one home at the same moment
+ * leave exactly one running, also when the home is reached through a symlink; and a flag the agent
+ * could not use is not saved for the next start.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+
+after(stopAll);
+
+const skip = process.platform === 'win32' ? 'symlinks and Unix sockets' : false;
+
+/** Waits until each agent either runs or exited; the exit codes, null for one still running. */
+async function settle(agents: Proc[]): Promise<(number | null)[]> {
+  await Promise.all(
+    agents.map((a) =>
+      a.waitForLine(/^agent .* running/m, 20_000).catch(() => {
+        if (a.child.exitCode === null) throw new Error(`neither running nor exited: ${a.stderr()}`);
+      }),
+    ),
+  );
+  return agents.map((a) => a.child.exitCode);
+}
+
+test(
+  'two agents started at once on one home (one by a symlink): one runs, the other says why',
+  { skip },
+  async () => {
+    for (let round = 0; round < 3; round++) {
+      const home = join(tempHome(`one-${round}`), 'home');
+      await cli(['id', '--home', home]); // the home exists, so the symlink can point at it
+      const link = join(tempHome(`one-link-${round}`), 'link');
+      symlinkSync(home, link);
+      const agents = [home, link].map((h) => startProcess(['agent', '--home', h, '--no-direct', '--no-ui']));
+      const codes = await settle(agents);
+      assert.deepEqual(
+        [...codes].sort(),
+        [1, null],
+        `round ${round}: ${agents.map((a) => a.stderr()).join(' | ')}`,
+      );
+      const loser = agents.find((a) => a.child.exitCode === 1)!;
+      assert.match(loser.stderr(), /an agent is already running for /);
+      const status = await cli(['status', '--home', link]);
+      assert.equal(status.code, 0, status.stderr);
+      await Promise.all(agents.map((a) => a.stop()));
+    }
+  },
+);
+
+test('a flag the agent could not start with is not saved', async () => {
+  const home = join(tempHome('bad-flag'), 'home');
+  const first = startProcess(['agent', '--home', home, '--no-direct', '--no-ui', '--name', 'keep']);
+  await first.waitForLine(/^agent keep running/m);
+  await first.stop();
+  const before = readFileSync(join(home, 'config.json'), 'utf8');
+  // 192.0.2.1 (TEST-NET-1) is no address of this machine: binding it fails, nothing is sent.
+  const r = await cli(['agent', '--home', home, '--listen', '192.0.2.1:7475', '--no-ui']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^clawbridge: cannot listen for direct links on 192\.0\.2\.1:7475: /);
+  assert.equal(readFileSync(join(home, 'config.json'), 'utf8'), before);
+});

@@ -1,0 +1,93 @@
+/**
+ * The control socket is the home's lock (control-server.ts claimControlSocket): of two agents that
+ * claim it at once exactly one gets it, a socket left by a crashed agent is taken over, and a client
+ * that connects while the agent is still starting is answered once it serves.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { claimControlSocket } from '../../../src-main/api/control-server.js';
+import { ControlClient } from '../../../src-main/api/control-client.js';
+import type { ApiHandler } from '../../../src-main/api/contract.js';
+import { isClawError } from '../../../src-main/core/errors.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+
+const skip = process.platform === 'win32' ? 'Unix sockets' : false;
+
+const handler: ApiHandler = {
+  call: (method) => Promise.resolve({ method } as never),
+  onEvent: () => () => undefined,
+};
+
+test(
+  'of claims made at the same moment exactly one wins; the others are told an agent runs',
+  { skip },
+  async () => {
+    for (let round = 0; round < 5; round++) {
+      const home = tempDir('cb-claim-');
+      const path = join(home, 'agent.sock');
+      const results = await Promise.allSettled([1, 2, 3].map(() => claimControlSocket(path, home)));
+      const won = results.filter((r) => r.status === 'fulfilled');
+      assert.equal(won.length, 1, `round ${round}: ${won.length} claims won`);
+      for (const r of results) {
+        if (r.status === 'rejected') {
+          assert.ok(isClawError(r.reason, 'AGENT_RUNNING'), String(r.reason));
+          assert.match((r.reason as Error).message, /^an agent is already running for /);
+        }
+      }
+      await won[0]!.value.close();
+      assert.equal(existsSync(path), false);
+    }
+  },
+);
+
+test(
+  'a claim while an agent holds the socket is refused, and that agent keeps answering',
+  { skip },
+  async () => {
+    const home = tempDir('cb-claim-held-');
+    const path = join(home, 'agent.sock');
+    const first = await claimControlSocket(path, home);
+    first.serve(handler);
+    await assert.rejects(claimControlSocket(path, home), (err) => isClawError(err, 'AGENT_RUNNING'));
+    const client = await ControlClient.connect(path, home);
+    assert.deepEqual(await client.call('status', {}), { method: 'status' });
+    client.close();
+    await first.close();
+  },
+);
+
+test('a socket left behind by a crashed agent is taken over', { skip }, async () => {
+  const home = tempDir('cb-claim-stale-');
+  const path = join(home, 'agent.sock');
+  // A process that listens and dies without cleaning up, as a crash (kill -9) leaves it.
+  const child = spawn(process.execPath, [
+    '-e',
+    `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
+  await new Promise((r) => child.once('exit', r));
+  assert.equal(existsSync(path), true, 'the crash left its socket');
+  const claim = await claimControlSocket(path, home);
+  claim.serve(handler);
+  const client = await ControlClient.connect(path, home);
+  assert.deepEqual(await client.call('status', {}), { method: 'status' });
+  client.close();
+  await claim.close();
+});
+
+test('a client that connects while the agent starts is answered once it serves', { skip }, async () => {
+  const home = tempDir('cb-claim-early-');
+  const path = join(home, 'agent.sock');
+  const claim = await claimControlSocket(path, home);
+  const client = await ControlClient.connect(path, home);
+  let answered = false;
+  const reply = client.call('status', {}).then((r) => ((answered = true), r));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(answered, false, 'nothing answers before the agent serves');
+  claim.serve(handler);
+  assert.deepEqual(await reply, { method: 'status' });
+  client.close();
+  await claim.close();
+});
