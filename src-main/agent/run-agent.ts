@@ -119,19 +119,6 @@ async function startAgent(
   }
   let stopped = false;
   let webUi: WebUiServer | null = null;
-  let control: ControlServer | undefined;
-  let stopping: Promise<void> | undefined;
-  // Once only, whoever asks first (a signal, `agent.stop`, the desktop app). The control socket goes
-  // last: `clawbridge stop` waits for it to vanish, and by then the forwards' ports are free.
-  const stopAll = (): Promise<void> =>
-    (stopping ??= (async () => {
-      stopped = true;
-      await webUi?.close();
-      await forwarding.stop();
-      terminals.stop();
-      await agent.stop();
-      await control?.close();
-    })());
   const handler = createApiHandler({
     node: agent,
     approvals: agent.approvals,
@@ -146,7 +133,19 @@ async function startAgent(
     },
   });
   const api = withWebUiLink(handler, () => webUi);
-  control = claim.serve(api, terminals.upgrades);
+  const control = claim.serve(api, terminals.upgrades);
+  let stopping: Promise<void> | undefined;
+  // Once only, whoever asks first (a signal, `agent.stop`, the desktop app). The control socket goes
+  // last: `clawbridge stop` waits for it to vanish, and by then the forwards' ports are free.
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      stopped = true;
+      await webUi?.close();
+      await forwarding.stop();
+      terminals.stop();
+      await agent.stop();
+      await control.close();
+    })());
   try {
     webUi =
       ui.listen === null
