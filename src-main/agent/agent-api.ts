@@ -132,7 +132,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       return { name: r.name, fingerprint: r.fingerprint };
     },
     'pair.new': (p) => pairing.newCode(p.ttlMs),
-    'pair.join': (p) => pairing.join(p.code, p.timeoutMs, p.allow ?? []),
+    'pair.join': (p) => pairing.join(p.code, p.timeoutMs, p.allow),
     'pair.cancel': (p) => ({ code: pairing.cancel(p.code) }),
     'forward.add': (p) => addForward(fwd(), p),
     'forward.list': () => listForwards(fwd()),

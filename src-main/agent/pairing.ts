@@ -303,10 +303,14 @@ export class Pairing {
 
   // ---- joiner ----
 
-  /** The joiner's side of a successful pairing: the issuer becomes a peer with what the user allowed. */
+  /**
+   * The joiner's side of a successful pairing: the issuer becomes a peer with what the user allowed
+   * (`allow`; nothing when not given). A node that is already a peer here (paired again after it
+   * removed us) keeps the name it has here, its permissions unless `allow` is given, and its limits.
+   */
   private addPairedPeer(
     result: PairingResult,
-    allow: Permission[],
+    allow: Permission[] | undefined,
     issuerRelay: RelaySetting | undefined,
   ): PeerRecord {
     const trust = this.deps.trust;
@@ -314,11 +318,12 @@ export class Pairing {
     // The invite's relay is where the issuer waits: its home relay, until its hello says otherwise.
     const homeRelay = issuerRelay ?? known?.homeRelay;
     const record: PeerRecord = {
+      ...known,
       fingerprint: result.peerFingerprint,
-      name: uniquePeerName(trust.peers(), result.peerName, result.peerFingerprint),
-      allow,
+      name: known?.name ?? uniquePeerName(trust.peers(), result.peerName, result.peerFingerprint),
+      allow: allow ?? known?.allow ?? [],
       addresses: known?.addresses ?? [],
-      addedAt: new Date().toISOString(),
+      addedAt: known?.addedAt ?? new Date().toISOString(),
       cert: Buffer.from(result.peerCertDer).toString('base64'),
       ...(homeRelay ? { homeRelay } : {}),
     };
@@ -328,7 +333,7 @@ export class Pairing {
     return record;
   }
 
-  async join(text: string, timeoutMs = 10 * 60 * 1000, allow: Permission[] = []): Promise<PairJoinResult> {
+  async join(text: string, timeoutMs = 10 * 60 * 1000, allow?: Permission[]): Promise<PairJoinResult> {
     const invite = parseCodeOrInvite(text);
     const code = invite.code.text;
     if (this.joins.has(code))
@@ -354,7 +359,7 @@ export class Pairing {
   private async joinSteps(
     invite: Invite,
     timeoutMs: number,
-    allow: Permission[],
+    allow: Permission[] | undefined,
     cancel: JoinCancel,
   ): Promise<PairJoinResult> {
     const code = invite.code.text;
@@ -408,9 +413,9 @@ export class Pairing {
     circuit.close('done');
     if (!decision.approved)
       throw new ClawError('PAIRING_REJECTED', `rejected by ${decision.name || result.peerName}`);
-    this.addPairedPeer(result, allow, inviteRelay(invite));
+    const peer = this.addPairedPeer(result, allow, inviteRelay(invite));
     this.step({ role: 'join', code, step: 'paired', ...other });
-    return { name: result.peerName, fingerprint: result.peerFingerprint };
+    return { name: peer.name, fingerprint: peer.fingerprint, allow: peer.allow };
   }
 
   /**

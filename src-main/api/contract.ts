@@ -263,8 +263,11 @@ export interface PairNewResult {
 }
 
 export interface PairJoinResult {
+  /** This node's name for the new peer (a known peer keeps the one it has here). */
   name: string;
   fingerprint: string;
+  /** What the new peer may do here. */
+  allow: Permission[];
 }
 
 export interface StatusResult {

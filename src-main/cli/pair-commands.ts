@@ -42,15 +42,18 @@ export function registerPairCommands(program: Command): void {
     .command('join <code-or-invite>')
     .description("join another node with its code; waits for its owner's approval")
     .option('--timeout <duration>', 'how long to wait for approval, e.g. 10m', '10m')
-    .option('--allow <list>', 'what the other node may do here: terminal,forward,relay or none', 'none')
+    .option(
+      '--allow <list>',
+      'what the other node may do here: terminal,forward,relay or none (default: none; a node that is already a peer keeps what it may do)',
+    )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (code: string, opts: HomeOpts & { timeout: string; allow: string }) => {
+    .action(async (code: string, opts: HomeOpts & { timeout: string; allow?: string }) => {
       const timeoutMs = parseDuration(opts.timeout, '--timeout');
       if (timeoutMs < 1000 || timeoutMs > MAX_PAIR_JOIN_TIMEOUT_MS) {
         throw new ClawError('BAD_ARGUMENT', '--timeout must be between 1s and 1h');
       }
-      const allow = parseAllow(opts.allow);
+      const allow = opts.allow === undefined ? undefined : parseAllow(opts.allow);
       // Each step as it happens (stderr): how the other device was found, the fingerprints to compare.
       const progress = opts.json
         ? { stop: () => undefined }
@@ -67,14 +70,14 @@ export function registerPairCommands(program: Command): void {
       process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
       // The agent gives up at timeoutMs; the socket waits a little longer so the agent's answer wins.
       const r = await withAgent(opts, (c) =>
-        c.call('pair.join', { code, timeoutMs, allow }, timeoutMs + 15_000),
+        c.call('pair.join', { code, timeoutMs, ...(allow ? { allow } : {}) }, timeoutMs + 15_000),
       ).finally(() => {
         progress.stop();
         process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
       });
       if (opts.json) return printJson(r);
       console.log(`paired with ${r.name} (fingerprint ${groupFingerprint(r.fingerprint)})`);
-      console.log(`${r.name} may do here: ${describeAllow(allow)}`);
+      console.log(`${r.name} may do here: ${describeAllow(r.allow)}`);
     });
 
   program

@@ -156,6 +156,25 @@ test('peers remove: the removed node sees us offline within seconds and cannot l
   );
 });
 
+test('paired again after a removal: the joiner keeps its own name and permissions for the issuer', async () => {
+  // B calls A "office" and lets it open terminals; A removed B (the test before) and pairs again.
+  assert.equal((await cli(['peers', 'rename', 'a', 'office', '--home', homes.b])).code, 0);
+  assert.equal((await cli(['peers', 'allow', 'office', 'terminal', '--home', homes.b])).code, 0);
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const join = cli(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
+  await waitFor('B pending on A', async () => (await pending(homes.a)).find((p) => p.name === 'b'), 10_000);
+  assert.equal((await cli(['approve', '--latest', '--home', homes.a])).code, 0);
+  const joined = await join;
+  assert.equal(joined.code, 0, joined.stderr);
+  assert.match(joined.stdout, /^office may do here: terminal$/m);
+  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homes.a]);
+  const a = (await peers(homes.b)).filter((p) => p.fingerprint === idA.fingerprint);
+  assert.deepEqual(
+    a.map((p) => [p.name, p.allow]),
+    [['office', ['terminal']]],
+  );
+});
+
 test('adding a node by fingerprint on one side makes it pending via fingerprint on the other', async () => {
   const homeD = tempHome('d');
   const d = startProcess([
