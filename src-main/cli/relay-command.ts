@@ -170,10 +170,13 @@ async function loadOrCreateIn(home: string, warn: WarnLine): Promise<{ certPem: 
     }
     return { certPem, keyPem };
   }
-  if (cert !== undefined) {
+  // Half a pair is never completed with a new half: clients pinned the fingerprint of the old pair.
+  if (cert !== undefined || key !== undefined) {
+    const [found, missing] =
+      cert !== undefined ? [RELAY_CERT_FILE, RELAY_KEY_FILE] : [RELAY_KEY_FILE, RELAY_CERT_FILE];
     throw new ClawError(
       'CONFIG_INVALID',
-      `relay TLS identity in ${home} is incomplete: found only ${RELAY_CERT_FILE}; restore ${RELAY_KEY_FILE}, or move ${RELAY_CERT_FILE} away to create a new identity`,
+      `relay TLS identity in ${home} is incomplete: found only ${found}; restore ${missing}, or move ${found} away to create a new identity (clients pinned the old fingerprint and will need the new one)`,
     );
   }
   const id = await generateIdentity('clawbridge relay');

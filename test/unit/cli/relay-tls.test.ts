@@ -57,16 +57,23 @@ test('a key from another identity is refused, not used with this certificate', a
   await assert.rejects(loadOrCreateRelayTls(home), /damaged/);
 });
 
-test('a certificate without its key is an error; a key without its certificate is replaced', async () => {
+test('half a pair is an error naming what is missing, and is never completed with a new half', async () => {
   const home = tempDir('cb-relay-tls-');
   const made = await loadOrCreateRelayTls(home);
   rmSync(join(home, RELAY_KEY_FILE));
-  await assert.rejects(loadOrCreateRelayTls(home), /incomplete: found only relay-tls\.crt/);
+  await assert.rejects(
+    loadOrCreateRelayTls(home),
+    /incomplete: found only relay-tls\.crt; restore relay-tls\.key/,
+  );
 
-  // A crash between the two writes leaves the key alone: nobody can have pinned it yet.
+  // Only the key left (the certificate deleted): clients pinned the old fingerprint, so nothing new
+  // is made behind their backs.
   rmSync(join(home, RELAY_CERT_FILE));
   writeFileSync(join(home, RELAY_KEY_FILE), made.keyPem, { mode: 0o600 });
-  const fresh = await loadOrCreateRelayTls(home);
-  assert.ok(existsSync(join(home, RELAY_CERT_FILE)));
-  assert.notEqual(fingerprint(fresh.certPem), fingerprint(made.certPem));
+  await assert.rejects(
+    loadOrCreateRelayTls(home),
+    /incomplete: found only relay-tls\.key; restore relay-tls\.crt/,
+  );
+  assert.equal(existsSync(join(home, RELAY_CERT_FILE)), false);
+  assert.equal(readFileSync(join(home, RELAY_KEY_FILE), 'utf8'), made.keyPem);
 });
