@@ -153,6 +153,31 @@ export function incompleteIdentity(home: string, found: string, missing: string)
 }
 
 /**
+ * Refuses to make a new identity in a home whose config.json already has peers: they know this node by
+ * the fingerprint of the identity that is missing, and a new one would be a stranger to all of them
+ * (identity files deleted or lost in a restore that took only part of the home).
+ */
+export async function refuseNewIdentityWithPeers(
+  home: string,
+  fs: KeyFileSystem = nodeKeyFileSystem,
+): Promise<void> {
+  const config = await fs.read(join(home, 'config.json'));
+  if (config === undefined) return;
+  let peers = 0;
+  try {
+    const parsed = JSON.parse(config.toString('utf8')) as { peers?: unknown };
+    peers = Array.isArray(parsed.peers) ? parsed.peers.length : 0;
+  } catch {
+    return; // the settings store says what is wrong with the file
+  }
+  if (peers === 0) return;
+  throw new ClawError(
+    'CONFIG_INVALID',
+    `${home} has ${peers === 1 ? 'a peer' : `${peers} peers`} in config.json but no identity (${CERT_FILE} and its key): they know this node by that identity's fingerprint, and a new one would be a stranger to them. Restore the identity files from a backup, or move config.json away to start as a new node`,
+  );
+}
+
+/**
  * Generates a new identity for `home` and stores it: the key through `storeKey` (a 0600 file here,
  * encrypted in the desktop app), then the certificate. The key goes first so a crash in between
  * leaves no certificate without its key.
@@ -185,6 +210,7 @@ export async function loadOrCreateIdentity(home: string, opts: IdentityStoreOpti
   }
   if (cert !== undefined) throw incompleteIdentity(home, CERT_FILE, KEY_FILE);
   if (key !== undefined) throw incompleteIdentity(home, KEY_FILE, CERT_FILE);
+  await refuseNewIdentityWithPeers(home, fs);
   return createIdentity(home, (keyPem) => writeFileDurably(fs, keyPath, keyPem, 0o600), fs);
 }
 

@@ -22,6 +22,7 @@ import {
   loadOrCreateIdentity,
   nodeKeyFileSystem,
   writeFileDurably,
+  refuseNewIdentityWithPeers,
   type KeyFileSystem,
 } from '../agent/identity-store.js';
 
@@ -125,6 +126,7 @@ export async function loadDesktopIdentity(
     return identity;
   }
   if (cert !== undefined) throw incompleteIdentity(home, CERT_FILE, ENCRYPTED_KEY_FILE);
+  await refuseNewIdentityWithPeers(home, fs);
   try {
     return await createIdentity(home, (keyPem) => store.write(keyPem), fs);
   } catch (err) {

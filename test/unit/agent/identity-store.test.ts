@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CERT_FILE, KEY_FILE, loadOrCreateIdentity } from '../../../src-main/agent/identity-store.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
@@ -80,4 +80,34 @@ test('a key readable by others is changed to 0600, with a warning', { skip: !uni
   assert.match(warnings[0]!, /\(mode 0640\); changed to 0600/);
   await loadOrCreateIdentity(home, { warn: (l) => warnings.push(l) });
   assert.equal(warnings.length, 1);
+});
+
+test('a home whose identity is gone but whose config.json has peers is refused, not given a new identity', async () => {
+  const home = newHome();
+  const first = await loadOrCreateIdentity(home);
+  new SettingsStore(home).update((s) => ({
+    ...s,
+    peers: [
+      {
+        fingerprint: 'b'.repeat(64),
+        name: 'office',
+        allow: ['terminal'],
+        addresses: [],
+        addedAt: new Date(0).toISOString(),
+      },
+    ],
+  }));
+  for (const f of [CERT_FILE, KEY_FILE]) rmSync(join(home, f));
+  await assert.rejects(loadOrCreateIdentity(home), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'CONFIG_INVALID');
+    assert.match(
+      err.message,
+      /has a peer in config\.json but no identity .*Restore the identity files from a backup, or move config\.json away/,
+    );
+    return true;
+  });
+  assert.deepEqual(readdirSync(home), ['config.json'], 'nothing was created');
+  // Without peers (a fresh home, or config.json moved away) a new identity is made as usual.
+  renameSync(join(home, 'config.json'), join(home, 'config.json.old'));
+  assert.notEqual((await loadOrCreateIdentity(home)).fingerprint, first.fingerprint);
 });
