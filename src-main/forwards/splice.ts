@@ -3,6 +3,7 @@
  * half-close honoured (one side's FIN ends only the other side's writing), and an abrupt end or error on
  * either side tears down both, so a reset travels on as a reset (RST frame or TCP reset).
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 /**
@@ -38,7 +39,11 @@ export function splice(local: Duplex, remote: Duplex, counters?: SpliceCounters)
     };
     const tearDown = (from: Duplex, to: Duplex) => (err?: Error) => {
       if (to.destroyed) return;
-      to.destroy(err ?? (from.readableEnded ? undefined : new Error('the other side closed abruptly')));
+      const abrupt = err ?? (from.readableEnded ? undefined : new Error('the other side closed abruptly'));
+      // A TCP socket is reset (RST), not closed with a FIN that would pass for a clean end: a
+      // close-delimited download cut short must not look complete. A mux stream sends RST by itself.
+      if (abrupt && to instanceof Socket) to.resetAndDestroy();
+      else to.destroy(abrupt);
     };
     for (const [a, b] of [
       [local, remote],
