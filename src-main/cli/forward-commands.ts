@@ -43,7 +43,8 @@ function registerToggles(parent: Command, what: 'forward' | 'proxy'): void {
         const all = merged(opts, cmd);
         const r = await call(all, verb === 'enable' ? 'forward.enable' : 'forward.disable', { name });
         if (all.json) printJson(r);
-        else console.log(`${what} ${r.name} (${r.local}): ${stateText(r)}`);
+        // Forwards and proxies share one namespace: name the one that was switched by what it is.
+        else console.log(`${r.kind === 'tcp' ? 'forward' : 'proxy'} ${r.name} (${r.local}): ${stateText(r)}`);
       });
   }
 }

@@ -4,15 +4,23 @@
  * start paused (nothing is read before the handler is ready for it).
  */
 import { LOCAL_SOCKET_HIGH_WATER_BYTES } from './splice.js';
-import { createServer, type Server, type Socket } from 'node:net';
+import { BlockList, createServer, isIP, type Server, type Socket } from 'node:net';
 import { ClawError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 
 /** True for addresses only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+  if (h === 'localhost') return true;
+  const family = isIP(h);
+  // BlockList compares addresses, not spellings: 0:0:0:0:0:0:0:1 is ::1, ::ffff:7f00:1 is 127.0.0.1.
+  return family !== 0 && LOOPBACK.check(h, family === 4 ? 'ipv4' : 'ipv6');
 }
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
 
 export interface TcpListener {
   server: Server;

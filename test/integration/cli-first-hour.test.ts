@@ -81,6 +81,12 @@ test('--json on ping, forward rm, proxy rm and peers remove', async () => {
     '--home',
     pair.homeA,
   ]);
+  // Forwards and proxies share one namespace; switching one says what it is, whichever word was used.
+  assert.equal(await ok(['proxy', 'off', 'j', '--home', pair.homeA]), `forward j (127.0.0.1:${port}): off\n`);
+  assert.match(
+    await ok(['forward', 'on', 'j', '--home', pair.homeA]),
+    /^forward j \(127\.0\.0\.1:\d+\): listening/,
+  );
   assert.deepEqual(JSON.parse(await ok(['forward', 'rm', 'j', '--home', pair.homeA, '--json'])), {
     name: 'j',
   });

@@ -215,6 +215,16 @@ test('a TCP forward that cannot connect closes the client and says why in a log 
 test('listen addresses: a bare port is loopback; other addresses need the explicit flag', () => {
   assert.deepEqual(localAddress('8080', undefined), { listen: '127.0.0.1:8080', port: 8080 });
   assert.deepEqual(localAddress('[::1]:8080', undefined), { listen: '[::1]:8080', port: 8080 });
+  // Loopback however it is spelled: the address counts, not the text.
+  for (const spelled of [
+    '[0:0:0:0:0:0:0:1]:8080',
+    '[::ffff:7f00:1]:8080',
+    '127.3.2.1:8080',
+    'LOCALHOST:8080',
+  ]) {
+    assert.equal(localAddress(spelled, undefined).port, 8080, spelled);
+  }
+  assert.throws(() => localAddress('[::2]:8080', undefined), /is not a loopback address/);
   assert.throws(
     () => localAddress('0.0.0.0:8080', undefined),
     /^ClawError: 0\.0\.0\.0:8080 is not a loopback address: .*add --allow-remote-bind/,
