@@ -9,7 +9,7 @@
  * destroys a read side that has not closed 200 ms after the process was reaped, which a paused one
  * never does. See `drainAfterHangup` and `checkGone`.
  */
-import { accessSync, constants as fsConstants, readSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
 import { constants, homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { spawn, type IPty } from 'node-pty';
@@ -180,6 +180,10 @@ interface PtyInternals {
   _writeStream?: { _writeQueue?: { buffer: Buffer; offset: number }[] };
   _fd?: number;
   _socket?: { on(event: 'end', listener: () => void): void };
+  /** The terminal side's path (/dev/pts/N). */
+  _pty?: string;
+  /** Set to true when node-pty reaps the process while the read side is still open. */
+  _boundClose?: boolean;
 }
 
 export class PtySession {
@@ -193,12 +197,16 @@ export class PtySession {
   private gathered: Buffer[] = [];
   private gatheredBytes = 0;
   private flushScheduled = false;
+  /** This agent's own fd on the terminal side, held until the process is reaped (holdTerminalSide). */
+  private terminalSide: number | undefined;
 
   private constructor(private readonly pty: IPty) {
+    this.holdTerminalSide();
     // With `encoding: null` node-pty hands out Buffers; its typings only know strings.
     pty.onData((chunk) => this.gather(chunk as unknown as Buffer));
     (pty as unknown as PtyInternals)._socket?.on('end', () => this.drainAfterHangup());
     pty.onExit(({ exitCode, signal }) => {
+      this.releaseTerminalSide();
       this.exited = true;
       this.stopPolling();
       clearTimeout(this.killTimer);
@@ -296,6 +304,7 @@ export class PtySession {
   /** Hangs up: closes the PTY (SIGHUP to its processes), then SIGKILL if the process lingers. */
   hangup(): void {
     if (this.exited) return;
+    this.releaseTerminalSide();
     const destroy = (this.pty as unknown as { destroy?: () => void }).destroy;
     if (typeof destroy === 'function') destroy.call(this.pty);
     else this.pty.kill();
@@ -323,6 +332,46 @@ export class PtySession {
       }
       if (n <= 0) return;
       this.gather(Buffer.from(buf.subarray(0, n)));
+    }
+  }
+
+  /**
+   * Keeps the terminal side of the PTY open here until the process is reaped, as sshd does. A program
+   * that closes its terminal just before it exits (cat and head do) would otherwise make the master
+   * read end-of-file; node-pty then closes the master at once, and the kernel hangs the terminal up
+   * with SIGHUP to a program that was exiting normally: "ended by SIGHUP", exit 129, in a race that
+   * a busy machine loses one time in ten. node-pty sets `_boundClose` the moment it reaps the process
+   * (its read side still open): letting go then ends the read side at once, after every byte.
+   */
+  private holdTerminalSide(): void {
+    const internals = this.pty as unknown as PtyInternals;
+    if (process.platform === 'win32' || typeof internals._pty !== 'string' || internals._boundClose !== false)
+      return;
+    try {
+      this.terminalSide = openSync(internals._pty, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
+    } catch {
+      return; // as before: node-pty alone
+    }
+    let bound = false;
+    Object.defineProperty(internals, '_boundClose', {
+      configurable: true,
+      enumerable: true,
+      get: () => bound,
+      set: (value: boolean) => {
+        bound = value;
+        if (value) this.releaseTerminalSide();
+      },
+    });
+  }
+
+  private releaseTerminalSide(): void {
+    if (this.terminalSide === undefined) return;
+    const fd = this.terminalSide;
+    this.terminalSide = undefined;
+    try {
+      closeSync(fd);
+    } catch {
+      // already gone with the PTY
     }
   }
 

@@ -76,6 +76,17 @@ test(
   },
 );
 
+test(
+  'a program that closes its terminal before it exits reports its own status, not SIGHUP',
+  { skip },
+  async () => {
+    // What cat and head do at exit, with time in between: the PTY must stay up until it is reaped.
+    const { out, status } = await collect(['sh', '-c', 'echo bye; exec 0<&- 1>&- 2>&-; sleep 0.3; exit 3']);
+    assert.equal(out, 'bye\r\n');
+    assert.deepEqual(status, { code: 3 });
+  },
+);
+
 test('hang-up ends the program', { skip }, async () => {
   const pty = PtySession.spawn({ command: ['sleep', '30'], cols: 80, rows: 24 });
   const exited = new Promise<ExitStatus>((resolve) => pty.onExit(resolve));
