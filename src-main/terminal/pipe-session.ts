@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { ClawError } from '../core/errors.js';
 import { Emitter, type Disposer } from '../core/emitter.js';
 import type { ExitStatus, OutputChannel } from '../protocol/terminal-frames.js';
-import { defaultShellArgv, notFoundLikeAShell, PTY_KILL_GRACE_MS, terminalEnv } from './pty-session.js';
+import { defaultShellArgv, PTY_KILL_GRACE_MS, terminalEnv, unstartableLikeAShell } from './pty-session.js';
 
 export interface PipeSpawnOptions {
   /** argv to run; the default shell (reading its commands from stdin) when absent. */
@@ -60,7 +60,8 @@ export class PipeSession {
   static spawn(opts: PipeSpawnOptions): PipeSession {
     const cwd = opts.cwd ?? homedir();
     const env = opts.env ?? pipeEnv();
-    const [file, ...args] = notFoundLikeAShell(opts.command, cwd, env) ?? opts.command ?? defaultShellArgv();
+    const [file, ...args] =
+      unstartableLikeAShell(opts.command, cwd, env) ?? opts.command ?? defaultShellArgv();
     const child = spawn(file!, args, {
       cwd,
       env,

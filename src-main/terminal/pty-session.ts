@@ -9,7 +9,8 @@
  * destroys a read side that has not closed 200 ms after the process was reaped, which a paused one
  * never does. See `drainAfterHangup` and `checkGone`.
  */
-import { accessSync, closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
+import { spawn as spawnChild } from 'node:child_process';
+import { accessSync, closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
 import { constants, homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { spawn, type IPty } from 'node-pty';
@@ -87,37 +88,55 @@ export function terminalEnv(
 
 /** The exit status a POSIX shell gives a command it cannot find. */
 export const COMMAND_NOT_FOUND_STATUS = 127;
+/** The exit status a POSIX shell gives a command it found but cannot run (not executable, a directory). */
+export const COMMAND_NOT_EXECUTABLE_STATUS = 126;
 
 /**
- * A command that is not there fails as in a shell: one line naming it, exit status 127. Otherwise
- * node-pty's child would report `execvp(3) failed.: No such file or directory` and exit 1.
- * @returns a /bin/sh command line that prints the line and exits 127, or undefined when `command`
- *   can be started (or on Windows, where node-pty reports a missing program itself)
+ * A command that cannot be started fails as in a shell, with one line naming it: 127 when it is not
+ * there, 126 when it is there but cannot be run. Otherwise node-pty's child would report
+ * `execvp(3) failed.: No such file or directory` and exit 1.
+ * @returns a /bin/sh command line that prints the line and exits so, or undefined when `command` can
+ *   be started (or on Windows, where node-pty reports a missing program itself)
  */
-export function notFoundLikeAShell(
+export function unstartableLikeAShell(
   command: string[] | undefined,
   cwd: string,
   env: Record<string, string>,
 ): string[] | undefined {
   const file = command?.[0];
   if (file === undefined || process.platform === 'win32') return undefined;
-  if (findExecutable(file, cwd, env.PATH ?? '') !== undefined) return undefined;
-  const why = file.includes('/') ? 'no such file or directory' : 'command not found';
-  return [
-    '/bin/sh',
-    '-c',
-    `printf 'clawbridge: %s: ${why}\\n' "$1" >&2; exit ${COMMAND_NOT_FOUND_STATUS}`,
-    'sh',
-    file,
-  ];
+  const path = env.PATH ?? '';
+  if (findExecutable(file, cwd, path) !== undefined) return undefined;
+  const [why, status] = whyNotRunnable(file, cwd, path);
+  return ['/bin/sh', '-c', `printf 'clawbridge: %s: ${why}\\n' "$1" >&2; exit ${status}`, 'sh', file];
+}
+
+/** Why execvp would fail on `file` that findExecutable did not find, in a shell's words, and the status. */
+function whyNotRunnable(file: string, cwd: string, path: string): [string, number] {
+  const candidates = file.includes('/')
+    ? [isAbsolute(file) ? file : resolve(cwd, file)]
+    : path.split(delimiter).map((dir) => join(dir === '' ? cwd : dir, file));
+  for (const candidate of candidates) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(candidate).isDirectory();
+    } catch {
+      continue;
+    }
+    // A directory on PATH with the command's name is skipped by execvp; named by its path, it fails.
+    if (isDirectory && !file.includes('/')) continue;
+    return [isDirectory ? 'is a directory' : 'permission denied', COMMAND_NOT_EXECUTABLE_STATUS];
+  }
+  return [file.includes('/') ? 'no such file or directory' : 'command not found', COMMAND_NOT_FOUND_STATUS];
 }
 
 /** Where execvp would find `file`: the path itself when it has a slash, else the first match on PATH. */
 export function findExecutable(file: string, cwd: string, path: string): string | undefined {
+  // A directory has its x bit too, but execvp cannot run it.
   const executable = (candidate: string) => {
     try {
       accessSync(candidate, fsConstants.X_OK);
-      return true;
+      return !statSync(candidate).isDirectory();
     } catch {
       return false;
     }
@@ -170,7 +189,22 @@ export function withPtyModes(
 ): string[] {
   const flags = [...(modes.echo === false ? ['-echo'] : []), ...(modes.opost === false ? ['-opost'] : [])];
   if (flags.length === 0 || platform === 'win32') return argv;
+  // With the other modes, in the same stty (two at once could undo each other's change): see utf8Input.
+  if (platform === 'linux') flags.push('iutf8');
   return ['/bin/sh', '-c', `stty ${flags.join(' ')} 2>/dev/null; exec "$@"`, 'sh', ...argv];
+}
+
+/**
+ * Turns on IUTF8 on a Linux PTY (`stty iutf8` on its terminal side), as ssh does for a UTF-8 client:
+ * without it, Backspace in line input erases one byte of a multi-byte character and leaves the rest
+ * (`read`, password prompts, `cat > file`). Every viewer sends UTF-8 (terminals today, xterm.js).
+ * Asynchronous: it takes effect within milliseconds, long before anyone types, and costs the session
+ * start nothing.
+ */
+function utf8Input(terminalSide: number): void {
+  if (process.platform !== 'linux') return;
+  const stty = spawnChild('stty', ['iutf8'], { stdio: [terminalSide, 'ignore', 'ignore'] });
+  stty.on('error', () => undefined); // no stty: as before
 }
 
 type Events = { data: [Buffer]; exit: [ExitStatus] };
@@ -200,8 +234,13 @@ export class PtySession {
   /** This agent's own fd on the terminal side, held until the process is reaped (holdTerminalSide). */
   private terminalSide: number | undefined;
 
-  private constructor(private readonly pty: IPty) {
+  /** @param setUtf8Input set IUTF8 here (unless withPtyModes' stty does, with the other modes) */
+  private constructor(
+    private readonly pty: IPty,
+    setUtf8Input: boolean,
+  ) {
     this.holdTerminalSide();
+    if (setUtf8Input && this.terminalSide !== undefined) utf8Input(this.terminalSide);
     // With `encoding: null` node-pty hands out Buffers; its typings only know strings.
     pty.onData((chunk) => this.gather(chunk as unknown as Buffer));
     (pty as unknown as PtyInternals)._socket?.on('end', () => this.drainAfterHangup());
@@ -223,10 +262,9 @@ export class PtySession {
     const cwd = opts.cwd ?? homedir();
     const term = sessionTerminalType(opts.term);
     const env = opts.env ?? terminalEnv(process.env, term);
-    const [file, ...args] = withPtyModes(
-      notFoundLikeAShell(opts.command, cwd, env) ?? opts.command ?? defaultShellArgv(),
-      opts,
-    );
+    const argv = unstartableLikeAShell(opts.command, cwd, env) ?? opts.command ?? defaultShellArgv();
+    const withModes = withPtyModes(argv, opts);
+    const [file, ...args] = withModes;
     try {
       const pty = spawn(file!, args, {
         name: term,
@@ -236,7 +274,7 @@ export class PtySession {
         env,
         encoding: null,
       });
-      return new PtySession(pty);
+      return new PtySession(pty, withModes === argv);
     } catch (err) {
       throw new ClawError(
         'BAD_ARGUMENT',

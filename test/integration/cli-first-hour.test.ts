@@ -4,8 +4,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { cli, stopAll, tempHome } from '../helpers/processes.js';
 import { freePort, ok, portFree, startPair, type Pair } from './forward-helpers.js';
 
@@ -55,6 +55,17 @@ test('term on a command the peer does not have: one line naming it, exit status 
   assert.equal(r.code, 127, r.stderr);
   assert.match(r.stdout + r.stderr, /clawbridge: clawbridge-no-such-command: command not found/);
   assert.doesNotMatch(r.stdout + r.stderr, /execvp/);
+  // There but not runnable: 126, in a shell's words.
+  const notExecutable = join(tempHome('not-executable'), 'script.sh');
+  writeFileSync(notExecutable, 'echo hi\n', { mode: 0o644 });
+  for (const [target, why] of [
+    [notExecutable, 'permission denied'],
+    [dirname(notExecutable), 'is a directory'],
+  ] as const) {
+    const t = await cli(['term', 'b', '--home', pair.homeA, '--', target]);
+    assert.equal(t.code, 126, t.stderr);
+    assert.equal(t.stderr, `clawbridge: ${target}: ${why}\n`);
+  }
 });
 
 test('--json on ping, forward rm, proxy rm and peers remove', async () => {

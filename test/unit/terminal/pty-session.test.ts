@@ -87,6 +87,25 @@ test(
   },
 );
 
+test(
+  'line input is UTF-8 aware (IUTF8): Backspace erases a whole é',
+  { skip: process.platform !== 'linux' && 'Linux only' },
+  async () => {
+    // é, Backspace, x, Enter: the program must read "x" alone, not a stray first byte of é.
+    const pty = PtySession.spawn({
+      command: ['sh', '-c', 'sleep 0.3; read line; printf "[%s]" "$line" | od -An -c'],
+      cols: 80,
+      rows: 24,
+    });
+    const chunks: Buffer[] = [];
+    pty.onData((c) => chunks.push(c));
+    const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()));
+    setTimeout(() => pty.write(Buffer.from('é\x7fx\r')), 500);
+    await exited;
+    assert.match(Buffer.concat(chunks).toString(), /\[\s+x\s+\]/);
+  },
+);
+
 test('hang-up ends the program', { skip }, async () => {
   const pty = PtySession.spawn({ command: ['sleep', '30'], cols: 80, rows: 24 });
   const exited = new Promise<ExitStatus>((resolve) => pty.onExit(resolve));
@@ -167,7 +186,7 @@ test('PTY modes for a viewer without a terminal are set by stty before the progr
   assert.deepEqual(withPtyModes(['cat', "it's; rm -rf /"], { echo: false, opost: false }, 'linux'), [
     '/bin/sh',
     '-c',
-    'stty -echo -opost 2>/dev/null; exec "$@"',
+    'stty -echo -opost iutf8 2>/dev/null; exec "$@"',
     'sh',
     'cat',
     "it's; rm -rf /",
