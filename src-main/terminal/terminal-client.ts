@@ -369,14 +369,21 @@ export class TerminalClient {
         ),
       );
     }
+    // Typed input the peer had not acknowledged is not sent again (a resume carries no input offset,
+    // so it could arrive twice): say so, rather than let keys vanish unnoticed.
+    const unacked = this.inputSent - this.inputAcked;
     att.dispose();
     this.cur = undefined;
     att.stream.destroy();
     this.opts.log?.info(
-      { peer: this.opener.peerName, session: this.sessionId, reason },
+      { peer: this.opener.peerName, session: this.sessionId, reason, unacked },
       'terminal stream lost; resuming',
     );
-    this.events.emit('status', 'reconnecting', reason);
+    const lostInput =
+      unacked > 0
+        ? `; the last ${unacked === 1 ? 'byte' : `${unacked} bytes`} typed may not have arrived`
+        : '';
+    this.events.emit('status', 'reconnecting', reason + lostInput);
     void this.reconnect(reason);
   }
 

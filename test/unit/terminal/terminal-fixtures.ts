@@ -105,6 +105,8 @@ export class Viewer {
   /** What came as stderr (a session on pipes); also in `chunks`, in order. */
   readonly stderrChunks: Buffer[] = [];
   readonly statuses: string[] = [];
+  /** Each status's detail (the reason for `reconnecting`), in order. */
+  readonly details: string[] = [];
   exit: ExitStatus | undefined;
   failure: Error | undefined;
   bytes = 0;
@@ -120,7 +122,10 @@ export class Viewer {
       if (this.hold) this.unconsumed += c.length;
       else client.consumed(c.length);
     });
-    client.on('status', (state) => this.statuses.push(state));
+    client.on('status', (state, detail) => {
+      this.statuses.push(state);
+      this.details.push(detail);
+    });
     client.on('exit', (s) => (this.exit = s));
     client.on('failed', (e) => (this.failure = e));
   }

@@ -101,6 +101,31 @@ test('resume over a new path while the server still holds the dead stream', { sk
 });
 
 test(
+  'keys the peer had not acknowledged when the path broke are reported, not silently lost',
+  { skip },
+  async () => {
+    const h = new TerminalHarness();
+    try {
+      h.connect({ clientDeadAfterMs: 300 });
+      const client = h.client();
+      const v = new Viewer(client);
+      await client.start({ command: ['sh', '-c', 'cat >/dev/null; echo done'], cols: 80, rows: 24 });
+      client.resumeOutput();
+      h.link!.a.blackhole();
+      client.write(Buffer.from('abc'));
+      await until('reconnecting', () => v.statuses.includes('reconnecting'));
+      assert.match(v.details[0] ?? '', /; the last 3 bytes typed may not have arrived$/);
+      h.connect();
+      await until('resumed', () => v.statuses.includes('resumed'));
+      client.write(Buffer.of(0x04));
+      await until('the command to finish', () => v.done);
+    } finally {
+      h.close();
+    }
+  },
+);
+
+test(
   'a viewer that stops consuming pauses the PTY; everything arrives once it goes on',
   { skip },
   async () => {
