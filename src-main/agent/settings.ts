@@ -238,9 +238,19 @@ export class SettingsStore {
     return this.current;
   }
 
+  /** @throws ClawError('CONFIG_INVALID') naming the file when it cannot be written; nothing changes then. */
   update(change: (s: Settings) => Settings): Settings {
     const next = settingsSchema.parse(change(structuredClone(this.current)));
-    this.conf.store = next;
+    try {
+      this.conf.store = next;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ClawError(
+        'CONFIG_INVALID',
+        `cannot save the settings to ${this.path}${code ? ` (${code})` : ''}: ${code === 'ENOSPC' ? 'free some disk space' : 'make its folder writable'} and try again; nothing was changed`,
+        { cause: err },
+      );
+    }
     this.current = next;
     return next;
   }

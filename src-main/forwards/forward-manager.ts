@@ -162,11 +162,18 @@ export class ForwardManager {
       await run.listener?.close();
       throw new ClawError('BAD_ARGUMENT', `a forward or proxy named '${record.name}' already exists`);
     }
+    // Saved before it counts as added: a save that fails (a full disk, a read-only home) leaves
+    // nothing running that the next start would not bring back.
+    try {
+      this.agent.settings.update((s) => ({
+        ...s,
+        forwards: [...s.forwards.filter((f) => f.name !== record.name), record],
+      }));
+    } catch (err) {
+      await run.listener?.close();
+      throw err;
+    }
     this.running.set(record.name, run);
-    this.agent.settings.update((s) => ({
-      ...s,
-      forwards: [...s.forwards.filter((f) => f.name !== record.name), record],
-    }));
     this.agent.changed();
   }
 
@@ -183,10 +190,11 @@ export class ForwardManager {
         `no ${what} named '${name}'; \`clawbridge ${what} list\` shows them`,
       );
     }
+    // Forgotten on disk first: if that fails, the forward is still there, running and listed.
+    this.agent.settings.update((s) => ({ ...s, forwards: s.forwards.filter((f) => f.name !== name) }));
     this.running.delete(name);
     run.retry?.cancel();
     run.retry = undefined;
-    this.agent.settings.update((s) => ({ ...s, forwards: s.forwards.filter((f) => f.name !== name) }));
     await run.listener?.close();
     this.agent.changed();
   }
@@ -205,6 +213,9 @@ export class ForwardManager {
         `no forward or proxy named '${name}'; \`clawbridge forward list\` and \`proxy list\` show them`,
       );
     }
+    // Switching off is saved first; switching on once the port is bound. Either way a save that
+    // fails leaves the forward as it was, running or not, as the next start would have it.
+    if (!enabled && run.record.enabled) this.saveEnabled(name, false);
     if (enabled && run.state !== 'listening') {
       try {
         await this.listen(run);
@@ -223,15 +234,27 @@ export class ForwardManager {
       run.error = undefined;
       await listener?.close();
     }
-    if (run.record.enabled !== enabled) {
-      run.record = { ...run.record, enabled };
-      this.agent.settings.update((s) => ({
-        ...s,
-        forwards: s.forwards.map((f) => (f.name === name ? { ...f, enabled } : f)),
-      }));
+    if (enabled && !run.record.enabled) {
+      try {
+        this.saveEnabled(name, true);
+      } catch (err) {
+        const listener = run.listener;
+        run.listener = undefined;
+        run.state = 'off';
+        await listener?.close();
+        throw err;
+      }
     }
+    run.record = { ...run.record, enabled };
     this.agent.changed();
     return run;
+  }
+
+  private saveEnabled(name: string, enabled: boolean): void {
+    this.agent.settings.update((s) => ({
+      ...s,
+      forwards: s.forwards.map((f) => (f.name === name ? { ...f, enabled } : f)),
+    }));
   }
 
   /**

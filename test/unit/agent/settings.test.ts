@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SettingsStore, DEFAULT_DIRECT_LISTEN } from '../../../src-main/agent/settings.js';
 import { agentOverrides } from '../../../src-main/cli/agent-flags.js';
@@ -108,4 +108,21 @@ test('--terminal-resume becomes terminalResumeMs within 1 s … 24 h', () => {
   assert.throws(() => agentOverrides({ terminalResume: 'soon' }, saved), /is not a duration/);
   assert.throws(() => agentOverrides({ terminalResume: '500ms' }, saved), /between 1s and 24h/);
   assert.throws(() => agentOverrides({ terminalResume: '2d' }, saved), /between 1s and 24h/);
+});
+
+test('a save that cannot be written names the file and what to do, and changes nothing', () => {
+  const home = tempDir('cb-settings-');
+  const store = new SettingsStore(home);
+  store.update((s) => ({ ...s, name: 'before' }));
+  // A directory where the file goes: the write fails the way a read-only home or a full disk does.
+  rmSync(join(home, 'config.json'));
+  mkdirSync(join(home, 'config.json'));
+  assert.throws(
+    () => store.update((s) => ({ ...s, name: 'after' })),
+    (err: Error & { code?: string }) =>
+      err.code === 'CONFIG_INVALID' &&
+      err.message.startsWith(`cannot save the settings to ${join(home, 'config.json')} (`) &&
+      err.message.endsWith('and try again; nothing was changed'),
+  );
+  assert.equal(store.get().name, 'before');
 });

@@ -314,3 +314,44 @@ async function waitFor(cond: () => boolean, ms = 3000, show = () => ''): Promise
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+test('a save that fails changes nothing: no unsaved forward runs, a removed one stays, a switch stays', async () => {
+  const { manager, agent } = await setup();
+  const realUpdate = agent.settings.update.bind(agent.settings);
+  let failNext = false;
+  agent.settings.update = (change) => {
+    if (failNext) {
+      failNext = false;
+      throw new Error('EACCES: the disk said no');
+    }
+    return realUpdate(change);
+  };
+  const port = await closedPort();
+  const web = {
+    name: 'web',
+    kind: 'tcp' as const,
+    listen: `127.0.0.1:${port}`,
+    via: 'b',
+    remote: `127.0.0.1:${echo.port}`,
+  };
+
+  failNext = true;
+  await assert.rejects(manager.add(web), /the disk said no/);
+  assert.deepEqual(manager.forwards(), []);
+  assert.equal(await portFree(port), true, 'the port of the forward that was not saved is free');
+
+  await manager.add(web);
+  failNext = true;
+  await assert.rejects(manager.remove('web', ['tcp']), /the disk said no/);
+  assert.equal(manager.forwards()[0]?.state, 'listening');
+  failNext = true;
+  await assert.rejects(manager.setEnabled('web', false), /the disk said no/);
+  assert.equal(manager.forwards()[0]?.state, 'listening');
+  assert.equal(agent.settings.get().forwards[0]?.enabled, true);
+
+  await manager.setEnabled('web', false);
+  failNext = true;
+  await assert.rejects(manager.setEnabled('web', true), /the disk said no/);
+  assert.equal(manager.forwards()[0]?.state, 'off');
+  assert.equal(await portFree(port), true);
+});
