@@ -175,10 +175,21 @@ export function connectControlSocket(path: string, home: string): Promise<Socket
       'NO_AGENT',
       `no agent is running for ${home}: start one with \`clawbridge agent --home ${home}\` (or open the Clawbridge app)`,
     );
+  // Not allowed to look or to connect: an agent may well run there, under another user.
+  const denied = (err: NodeJS.ErrnoException) =>
+    new ClawError(
+      'CONFIG_INVALID',
+      `cannot reach the agent of ${home}: ${err.code === 'EPERM' ? 'operation not permitted' : 'permission denied'} on ${err.path ?? path}; run the command as the user that owns that home, or use your own --home`,
+    );
+  const isDenied = (err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM';
+  };
   try {
     checkControlSocket(path);
   } catch (err) {
-    return Promise.reject(isClawError(err) ? err : noAgent());
+    if (isClawError(err)) return Promise.reject(err);
+    return Promise.reject(isDenied(err) ? denied(err as NodeJS.ErrnoException) : noAgent());
   }
   return new Promise((resolve, reject) => {
     const socket = connect(path);
@@ -187,7 +198,7 @@ export function connectControlSocket(path: string, home: string): Promise<Socket
       socket.on('error', () => socket.destroy());
       resolve(socket);
     });
-    socket.once('error', () => reject(noAgent()));
+    socket.once('error', (err: NodeJS.ErrnoException) => reject(isDenied(err) ? denied(err) : noAgent()));
   });
 }
 

@@ -7,7 +7,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { spawnSync } from 'node:child_process';
+import { CLI, cli, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -62,3 +63,29 @@ test('a flag the agent could not start with is not saved', async () => {
   assert.match(r.stderr, /^clawbridge: cannot listen for direct links on 192\.0\.2\.1:7475: /);
   assert.equal(readFileSync(join(home, 'config.json'), 'utf8'), before);
 });
+
+const asNobody =
+  process.platform === 'win32' || process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0
+    ? 'needs root and setpriv'
+    : false;
+
+test(
+  'another user asking about this home is told it may not, not that no agent runs',
+  { skip: asNobody },
+  async () => {
+    const home = join(tempHome('other-user'), 'home');
+    const agent = startProcess(['agent', '--home', home, '--no-direct', '--no-ui']);
+    await agent.waitForLine(/^agent .* running/m);
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'status', '--home', home],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /^clawbridge: cannot reach the agent of .*: permission denied on .*; run the command as the user that owns that home, or use your own --home\n$/,
+    );
+    await agent.stop();
+  },
+);
