@@ -3,7 +3,7 @@
  * is validated: a hand-edited or corrupt file is reported with its path and what is wrong, and is never
  * overwritten silently.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Conf from 'conf';
 import { z } from 'zod';
@@ -172,6 +172,23 @@ export type PendingRecord = z.infer<typeof pendingSchema>;
 export type ForwardRecord = z.infer<typeof forwardSchema>;
 
 /**
+ * A config.json that is a link to nothing (settings kept elsewhere, on a disk not mounted yet) would
+ * read as no settings at all: the node would start as new, with defaults, and overwrite the link.
+ */
+function refuseDanglingLink(path: string): void {
+  let target: string;
+  try {
+    target = readlinkSync(path);
+  } catch {
+    return; // no file, no link: a first start
+  }
+  throw new ClawError(
+    'CONFIG_INVALID',
+    `${path} is a link to ${target}, which does not exist; make it reachable again (or remove the link to start with default settings)`,
+  );
+}
+
+/**
  * conf reads a config.json whose top level is not an object (an array, null, a string) as `{}`, and
  * the first save would then replace the user's file with defaults: refuse it like any other bad file.
  */
@@ -179,7 +196,8 @@ function refuseNonObjectFile(path: string): void {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') refuseDanglingLink(path);
     return; // none yet (or unreadable: conf says so)
   }
   let value: unknown;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SettingsStore, DEFAULT_DIRECT_LISTEN } from '../../../src-main/agent/settings.js';
 import { agentOverrides } from '../../../src-main/cli/agent-flags.js';
@@ -126,3 +126,19 @@ test('a save that cannot be written names the file and what to do, and changes n
   );
   assert.equal(store.get().name, 'before');
 });
+
+test(
+  'a config.json that links to nothing is refused, not read as a new node’s defaults',
+  { skip: process.platform === 'win32' },
+  () => {
+    const home = tempDir('cb-settings-');
+    const target = join(tempDir('cb-settings-elsewhere-'), 'gone', 'config.json');
+    symlinkSync(target, join(home, 'config.json'));
+    assert.throws(
+      () => new SettingsStore(home),
+      (err: Error & { code?: string }) =>
+        err.code === 'CONFIG_INVALID' && err.message.includes(`is a link to ${target}, which does not exist`),
+    );
+    assert.equal(readlinkSync(join(home, 'config.json')), target, 'the link is left as it was');
+  },
+);
