@@ -43,7 +43,22 @@ export function currentUid(): number {
  * @throws ClawError('CONFIG_INVALID') when the home belongs to another user or is not a directory
  */
 export function ensureHomeDir(home: string, uid: number = currentUid()): void {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // EEXIST: a file is where the home (or a folder on its way) should be.
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new ClawError('CONFIG_INVALID', `home ${home} is not a directory (a file is in the way)`);
+    }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new ClawError(
+        'CONFIG_INVALID',
+        `cannot create the home ${home} (${code}): pick a home you can write to (--home)`,
+      );
+    }
+    throw err;
+  }
   if (process.platform === 'win32') return;
   // stat, not lstat: a home reached through a symbolic link (dotfiles) is fine; its target must be ours.
   const st = statSync(home);

@@ -38,11 +38,23 @@ export interface KeyFileSystem {
 }
 
 /** KeyFileSystem on node:fs. */
+/** A key or certificate that exists but cannot be read, in words that name it and say what to do. */
+function unreadable(path: string, err: NodeJS.ErrnoException): Error {
+  if (err.code === 'EISDIR')
+    return new ClawError('CONFIG_INVALID', `${path} is a directory, not a file: move it away`);
+  if (err.code === 'EACCES' || err.code === 'EPERM')
+    return new ClawError(
+      'CONFIG_INVALID',
+      `cannot read ${path} (permission denied): run as the user that owns this home, or use your own --home`,
+    );
+  return err;
+}
+
 export const nodeKeyFileSystem: KeyFileSystem = {
   read: (path) =>
     readFile(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
-      throw err;
+      throw unreadable(path, err);
     }),
   async createSynced(path, data, mode) {
     const handle = await open(path, 'wx', mode);

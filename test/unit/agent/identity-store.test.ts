@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CERT_FILE, KEY_FILE, loadOrCreateIdentity } from '../../../src-main/agent/identity-store.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
@@ -110,4 +110,20 @@ test('a home whose identity is gone but whose config.json has peers is refused, 
   // Without peers (a fresh home, or config.json moved away) a new identity is made as usual.
   renameSync(join(home, 'config.json'), join(home, 'config.json.old'));
   assert.notEqual((await loadOrCreateIdentity(home)).fingerprint, first.fingerprint);
+});
+
+test('a home that is a file, or an identity file that is a directory, is named in a clear line', async () => {
+  const parent = tempDir('cb-idstore-');
+  const fileHome = join(parent, 'home');
+  writeFileSync(fileHome, 'not a folder');
+  await assert.rejects(loadOrCreateIdentity(fileHome), {
+    message: `home ${fileHome} is not a directory (a file is in the way)`,
+  });
+  const home = join(parent, 'real');
+  await loadOrCreateIdentity(home);
+  rmSync(join(home, KEY_FILE));
+  mkdirSync(join(home, KEY_FILE));
+  await assert.rejects(loadOrCreateIdentity(home), {
+    message: `${join(home, KEY_FILE)} is a directory, not a file: move it away`,
+  });
 });
