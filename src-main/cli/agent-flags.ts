@@ -13,7 +13,9 @@ export interface AgentCliOptions {
   home?: string;
   name?: string;
   relay?: string[];
-  relayFingerprint?: string;
+  /** `HEX`, `URL=HEX`, or `none` / `URL=none` to drop a pin (repeatable). */
+  relayFingerprint?: string[];
+  /** An access token for the relays given (or saved); '' removes it. */
   relayToken?: string;
   listen?: string;
   direct?: boolean;
@@ -95,12 +97,28 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
     parseHostPort(opts.listen);
     out.listen = opts.listen;
   }
-  const pin = opts.relayFingerprint !== undefined ? parseFingerprint(opts.relayFingerprint) : undefined;
+  const relays = relayOverrides(opts, saved);
+  if (relays) out.relays = relays;
+  return out;
+}
+
+type RelayList = Settings['relays'];
+
+/**
+ * The relays `--relay`, `--relay-fingerprint` and `--relay-token` make. `--relay` replaces the list
+ * (a relay given again keeps its pin and token); without it, the pin and token flags change the saved
+ * relays and the list stays. A pin names its relay (`URL=HEX`), or is bare when only one relay is
+ * concerned; `none` drops a pin. `--relay-token ''` removes the token.
+ */
+function relayOverrides(opts: AgentCliOptions, saved: Settings): RelayList | undefined {
+  const pins = opts.relayFingerprint ?? [];
+  if (!opts.relay?.length && pins.length === 0 && opts.relayToken === undefined) return undefined;
+  let list: RelayList;
   if (opts.relay?.length) {
     // One relay given twice (`wss://h:7474` and `wss://h:7474/`) is one entry: two would knock each
     // other's connection off.
     const given = opts.relay.filter((url, i, all) => all.findIndex((u) => sameRelayUrl(u, url)) === i);
-    out.relays = given.map((url) => {
+    list = given.map((url) => {
       if (!/^wss?:\/\/[^/]+/.test(url)) {
         throw new ClawError(
           'BAD_ARGUMENT',
@@ -108,22 +126,51 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
         );
       }
       const before = saved.relays.find((r) => sameRelayUrl(r.url, url));
-      const fingerprint = pin ?? before?.fingerprint;
-      const token = opts.relayToken ?? before?.token;
-      return { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) };
+      return { ...before, url };
     });
-  } else if (pin !== undefined || opts.relayToken !== undefined) {
-    if (saved.relays.length === 0) {
+  } else if (saved.relays.length === 0) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      '--relay-fingerprint and --relay-token need a relay: add --relay URL',
+    );
+  } else {
+    list = saved.relays.map((r) => ({ ...r }));
+  }
+  for (const pin of pins) {
+    const { relay, fingerprint } = pinTarget(pin, list);
+    if (fingerprint === undefined) delete relay.fingerprint;
+    else relay.fingerprint = fingerprint;
+  }
+  if (opts.relayToken !== undefined) {
+    for (const relay of list) {
+      if (opts.relayToken === '') delete relay.token;
+      else relay.token = opts.relayToken;
+    }
+  }
+  return list;
+}
+
+/** The relay of `list` a `--relay-fingerprint` value pins, and the pin (undefined: `none`, drop it). */
+function pinTarget(value: string, list: RelayList): { relay: RelayList[number]; fingerprint?: string } {
+  const eq = value.lastIndexOf('=');
+  const url = eq > 0 ? value.slice(0, eq) : undefined;
+  const hex = eq > 0 ? value.slice(eq + 1) : value;
+  const fingerprint = hex === 'none' ? undefined : parseFingerprint(hex);
+  if (url === undefined) {
+    if (list.length !== 1) {
       throw new ClawError(
         'BAD_ARGUMENT',
-        '--relay-fingerprint and --relay-token need a relay: add --relay URL',
+        `--relay-fingerprint ${value}: which of the ${list.length} relays? write --relay-fingerprint URL=${hex}`,
       );
     }
-    out.relays = saved.relays.map((r) => ({
-      ...r,
-      ...(pin ? { fingerprint: pin } : {}),
-      ...(opts.relayToken ? { token: opts.relayToken } : {}),
-    }));
+    return { relay: list[0]!, ...(fingerprint ? { fingerprint } : {}) };
   }
-  return out;
+  const relay = list.find((r) => sameRelayUrl(r.url, url));
+  if (!relay) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `--relay-fingerprint ${value}: ${url} is not one of this node's relays (${list.map((r) => r.url).join(', ')}); add --relay ${url}`,
+    );
+  }
+  return { relay, ...(fingerprint ? { fingerprint } : {}) };
 }

@@ -34,8 +34,12 @@ export function registerServerCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--name <name>', 'name shown to peers')
     .option('--relay <url>', 'relay to use (repeatable; replaces the saved list)', collect)
-    .option('--relay-fingerprint <hex>', "pin the relay's self-signed TLS certificate")
-    .option('--relay-token <token>', 'access token for the relay')
+    .option(
+      '--relay-fingerprint <[url=]hex>',
+      "pin a relay's self-signed TLS certificate: URL=HEX, or HEX with one relay; none drops a pin (repeatable)",
+      collect,
+    )
+    .option('--relay-token <token>', "access token for the relays ('' removes it)")
     .option('--listen <host:port>', 'direct listener address (port 0 = any free port)')
     .addOption(new Option('--no-direct', 'neither listen for nor dial direct links'))
     .option('--act-as-relay', "also serve the relay for peers allowed `relay` (uses this node's certificate)")

@@ -36,7 +36,7 @@ export function checkRelayCertificate(
   if (!got)
     return new ClawError('RELAY_UNREACHABLE', `relay ${url} presented no TLS certificate — check the URL`);
   // Flags are read when an agent starts: the hint says so, or following it would change nothing.
-  const pinHint = `pin it: stop the agent and start it again with --relay ${url} --relay-fingerprint ${got}`;
+  const pinHint = `pin it: stop the agent and start it again with --relay-fingerprint ${url}=${got}`;
   if (pinned) {
     if (got === pinned) return undefined;
     return new ClawError(

@@ -76,7 +76,7 @@ test('without a pin the self-signed relay is refused with the fingerprint to pin
   assert.ok(isClawError(err, 'RELAY_UNPINNED'));
   assert.equal(
     err.message,
-    `relay ${relay.url} presents an unpinned self-signed certificate with fingerprint ${relayCert.fingerprint}; if that is your relay, pin it: stop the agent and start it again with --relay ${relay.url} --relay-fingerprint ${relayCert.fingerprint}`,
+    `relay ${relay.url} presents an unpinned self-signed certificate with fingerprint ${relayCert.fingerprint}; if that is your relay, pin it: stop the agent and start it again with --relay-fingerprint ${relay.url}=${relayCert.fingerprint}`,
   );
   // The refusal happened before HELLO: the relay saw no authentication.
   assert.equal(await authSuccesses(), before);
@@ -99,7 +99,7 @@ test('a wrong pin is refused as a fingerprint mismatch', async () => {
       `tls fingerprint mismatch: expected ${abbreviateFingerprint(other)}, got ${abbreviateFingerprint(relayCert.fingerprint)}`,
     ),
   );
-  assert.ok(err.message.includes(`--relay-fingerprint ${relayCert.fingerprint}`));
+  assert.ok(err.message.includes(`--relay-fingerprint ${relay.url}=${relayCert.fingerprint}`));
 });
 
 test('healthz is served over https on the same port', async () => {

@@ -84,7 +84,7 @@ test('agent flags become settings; absent flags keep saved ones', () => {
   const saved = new SettingsStore(home()).get();
   const pin = 'AB:'.repeat(31) + 'AB';
   const o = agentOverrides(
-    { relay: ['ws://127.0.0.1:7474'], relayFingerprint: pin, relayToken: 't', name: 'box' },
+    { relay: ['ws://127.0.0.1:7474'], relayFingerprint: [pin], relayToken: 't', name: 'box' },
     saved,
   );
   assert.deepEqual(o.relays, [{ url: 'ws://127.0.0.1:7474', fingerprint: 'ab'.repeat(32), token: 't' }]);
@@ -95,8 +95,45 @@ test('agent flags become settings; absent flags keep saved ones', () => {
   assert.throws(() => agentOverrides({ direct: false, listen: '1.2.3.4:5' }, saved), /contradict/);
   assert.throws(() => agentOverrides({ relayToken: 'x' }, saved), /need a relay/);
   assert.throws(
-    () => agentOverrides({ relay: ['ws://a:1'], relayFingerprint: 'abc' }, saved),
+    () => agentOverrides({ relay: ['ws://a:1'], relayFingerprint: ['abc'] }, saved),
     /64 hex characters, got 3/,
+  );
+});
+
+test('relay pins name their relay; the saved list is kept unless --relay replaces it', () => {
+  const [x, y] = ['a'.repeat(64), 'b'.repeat(64)];
+  const saved = {
+    ...new SettingsStore(home()).get(),
+    relays: [
+      { url: 'wss://one:7474', fingerprint: x, token: 't1' },
+      { url: 'wss://two:7474', fingerprint: y },
+    ],
+  };
+  // The hint a changed certificate prints: re-pins that relay, keeps the other.
+  assert.deepEqual(agentOverrides({ relayFingerprint: [`wss://two:7474=${x}`] }, saved).relays, [
+    { url: 'wss://one:7474', fingerprint: x, token: 't1' },
+    { url: 'wss://two:7474', fingerprint: x },
+  ]);
+  // A bare pin with two relays is refused rather than pinning both to one certificate.
+  assert.throws(
+    () => agentOverrides({ relayFingerprint: [y] }, saved),
+    /which of the 2 relays\? write --relay-fingerprint URL=/,
+  );
+  assert.throws(
+    () => agentOverrides({ relayFingerprint: [`wss://three:1=${y}`] }, saved),
+    /is not one of this node's relays/,
+  );
+  // none drops a pin, '' a token; listing the relays again keeps what they had.
+  assert.deepEqual(
+    agentOverrides(
+      {
+        relay: ['wss://one:7474', 'wss://two:7474/'],
+        relayFingerprint: ['wss://one:7474=none'],
+        relayToken: '',
+      },
+      saved,
+    ).relays,
+    [{ url: 'wss://one:7474' }, { url: 'wss://two:7474/', fingerprint: y }],
   );
 });
 
