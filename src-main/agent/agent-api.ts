@@ -69,7 +69,7 @@ export type ApiNode = SettingsHost &
 export interface ApiParts {
   node: ApiNode;
   approvals: Pick<Approvals, 'list' | 'approve' | 'reject'>;
-  pairing: Pick<Pairing, 'newCode' | 'join' | 'cancel' | 'progress'>;
+  pairing: Pick<Pairing, 'newCode' | 'join' | 'cancel' | 'list' | 'progress'>;
   /** The running forward manager, or undefined once forwarding stopped. */
   forwards: () => ForwardManager | undefined;
   /** The running terminals, or undefined once they stopped. */
@@ -134,6 +134,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'pair.new': (p) => pairing.newCode(p.ttlMs),
     'pair.join': (p) => pairing.join(p.code, p.timeoutMs, p.allow),
     'pair.cancel': (p) => ({ code: pairing.cancel(p.code) }),
+    'pair.list': () => pairing.list(),
     'forward.add': (p) => addForward(fwd(), p),
     'forward.list': () => listForwards(fwd()),
     'forward.remove': (p) => removeForward(fwd(), p.name),

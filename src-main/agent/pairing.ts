@@ -18,7 +18,13 @@ import {
 } from '../protocol/pair-code.js';
 import type { Circuit } from '../transport/circuit.js';
 import { FrameQueue, HeldCircuit } from '../transport/frame-queue.js';
-import type { PairingEvent, PairJoinResult, PairNewResult, Permission } from '../api/contract.js';
+import type {
+  PairingEvent,
+  PairJoinResult,
+  PairListResult,
+  PairNewResult,
+  Permission,
+} from '../api/contract.js';
 import { Emitter } from '../core/emitter.js';
 import type { Decision } from './approvals.js';
 import {
@@ -62,6 +68,8 @@ interface ActiveCode {
   code: PairCode;
   expiresAt: number;
   timer: NodeJS.Timeout;
+  /** What `pair.new` answered, for `pair.list`. */
+  shown: PairNewResult;
 }
 
 interface Waiting {
@@ -78,6 +86,8 @@ export class Pairing {
   private readonly waitingCodes = new Map<string, string>();
   /** Joins under way on this node, by code text: each entry cancels its join. */
   private readonly joins = new Map<string, () => void>();
+  /** Where each join under way stands: its `pairing` events so far, merged (for `pair.list`). */
+  private readonly joinState = new Map<string, PairingEvent>();
   /** Each step of every pairing, for the window's live progress (API event `pairing`). */
   readonly progress = new Emitter<{ step: [PairingEvent] }>();
 
@@ -106,7 +116,6 @@ export class Pairing {
     const expiresAt = Date.now() + ttlMs;
     const timer = setTimeout(() => this.retire(code.tag), ttlMs);
     timer.unref();
-    this.codes.set(code.tag, { code, expiresAt, timer });
     for (const r of relays) r.listenAlias(alias);
     this.deps.lan.lanTagsChanged();
     this.deps.notifier.changed();
@@ -117,7 +126,21 @@ export class Pairing {
       ...(first?.fingerprint ? { relayFingerprint: first.fingerprint } : {}),
       ...(first?.token ? { relayToken: first.token } : {}),
     };
-    return { code: code.text, invite: encodeInvite(invite), expiresAt: new Date(expiresAt).toISOString() };
+    const shown = {
+      code: code.text,
+      invite: encodeInvite(invite),
+      expiresAt: new Date(expiresAt).toISOString(),
+    };
+    this.codes.set(code.tag, { code, expiresAt, timer, shown });
+    return shown;
+  }
+
+  /** Codes nobody has used yet, newest first, and joins under way (`pair.list`). */
+  list(): PairListResult {
+    return {
+      codes: [...this.codes.values()].map((c) => c.shown).reverse(),
+      joins: [...this.joinState.values()],
+    };
   }
 
   /**
@@ -145,7 +168,11 @@ export class Pairing {
   }
 
   private step(event: PairingEvent): void {
-    this.progress.emit('step', { ownFingerprint: this.deps.node.identity.fingerprint, ...event });
+    const full = { ownFingerprint: this.deps.node.identity.fingerprint, ...event };
+    if (event.role === 'join' && event.code !== undefined && this.joins.has(event.code)) {
+      this.joinState.set(event.code, { ...this.joinState.get(event.code), ...full });
+    }
+    this.progress.emit('step', full);
   }
 
   /** Tags of codes open right now (for LAN announcements). */
@@ -353,6 +380,7 @@ export class Pairing {
       throw err;
     } finally {
       this.joins.delete(code);
+      this.joinState.delete(code);
     }
   }
 

@@ -137,6 +137,7 @@ export const methodParams = {
    * this node's `pair.join` with that code (the issuer then withdraws the request).
    */
   'pair.cancel': z.object({ code: z.string().min(1).max(2000) }).strict(),
+  'pair.list': z.object({}).strict(),
   'settings.get': z.object({}).strict(),
   /** Changes only what is given; see SettingsSetResult for what applies at once. */
   'settings.set': z
@@ -262,6 +263,16 @@ export interface PairNewResult {
   expiresAt: string;
 }
 
+/**
+ * The pairings under way on this node, for a window that opens (or reloads) in the middle of one:
+ * codes it shows that nobody has used yet, and joins still running, each with where it stands (the
+ * `pairing` events so far, merged).
+ */
+export interface PairListResult {
+  codes: PairNewResult[];
+  joins: PairingEvent[];
+}
+
 export interface PairJoinResult {
   /** This node's name for the new peer (a known peer keeps the one it has here). */
   name: string;
@@ -370,6 +381,7 @@ export interface MethodResults {
   'forward.disable': ToggleResult;
   'peers.rename': PeerInfo;
   'pair.cancel': { code: string };
+  'pair.list': PairListResult;
   'settings.get': SettingsResult;
   'settings.set': SettingsSetResult;
   'relay.probe': RelayProbeResult;

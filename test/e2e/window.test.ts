@@ -104,6 +104,12 @@ test(
     assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     await A.page.getByRole('img', { name: 'Invite link as a QR code' }).waitFor();
     await screenshotThemes(A.page, 'pair-new');
+    // A reload (or the window closed and opened again) shows the code still open, not an empty view.
+    await A.page.reload();
+    await nav(A.page, 'Pair').click();
+    const shownAgain = A.page.getByLabel('Pairing code', { exact: true });
+    await shownAgain.waitFor();
+    assert.equal((await shownAgain.textContent())!.trim(), code);
 
     await B.page.getByRole('button', { name: 'Join with code' }).click();
     await B.page.getByLabel('Code', { exact: true }).fill(code);
@@ -116,7 +122,13 @@ test(
     // Both fingerprints side by side, grouped in fours.
     await request.getByLabel(`b's fingerprint: ${grouped(ids.b)}`).waitFor();
     await request.getByLabel(`This device's fingerprint: ${grouped(ids.a)}`).waitFor();
-    await B.page.getByText('Waiting for approval').waitFor();
+    // B's window reloaded while it waits: the join is shown again where it stands, with its Cancel.
+    await B.page.reload();
+    await nav(B.page, 'Pair').click();
+    await B.page.getByText('Waiting for approval from a').waitFor();
+    await B.page.getByRole('button', { name: 'Cancel' }).waitFor();
+    await B.page.getByLabel(`a's fingerprint: ${grouped(ids.a)}`).waitFor();
+    await B.page.getByLabel(`This device's fingerprint: ${grouped(ids.b)}`).waitFor();
     await screenshotThemes(A.page, 'approvals');
     await screenshotThemes(B.page, 'pair-join-waiting');
     await request.getByRole('button', { name: 'Approve' }).click();

@@ -24,6 +24,7 @@ import { createServer } from 'node:net';
 import type {
   ForwardInfo,
   PairingEvent,
+  PairListResult,
   PairNewResult,
   PeerInfo,
   PendingInfo,
@@ -290,7 +291,10 @@ export function contractSuite(name: string, connect: ContractConnect): void {
       const stop = api.onEvent((event, data) => event === 'pairing' && events.push(data as PairingEvent));
       try {
         const first = await call<PairNewResult>('pair.new');
+        // A window that opens now finds the code it would have shown.
+        assert.deepEqual(await call('pair.list'), { codes: [first], joins: [] });
         assert.deepEqual(await call('pair.cancel', { code: first.code }), { code: first.code });
+        assert.deepEqual(await call('pair.list'), { codes: [], joins: [] });
         await refused(call('pair.cancel', { code: first.code }), 'BAD_PAIR_CODE');
         const d = await startNode('d', relayUrl);
         const { code } = await call<PairNewResult>('pair.new');
@@ -330,8 +334,15 @@ export function contractSuite(name: string, connect: ContractConnect): void {
           { fingerprint: waiting.fingerprint, own: waiting.ownFingerprint, name: waiting.peerName },
           { fingerprint: d.fingerprint, own: a.fingerprint, name: 'd' },
         );
+        // A window that opens now finds the join and where it stands (to show it, and to cancel it).
+        const { joins } = await call<PairListResult>('pair.list');
+        assert.deepEqual(
+          joins.map((j) => [j.code, j.step, j.peerName, j.fingerprint]),
+          [[theirs.code, 'waiting', 'd', d.fingerprint]],
+        );
         await must(['approve', '--latest', '--home', d.home]);
         assert.equal((await joining).fingerprint, d.fingerprint);
+        assert.deepEqual((await call<PairListResult>('pair.list')).joins, []);
         await waitFor('a paired step', () => events.some((e) => e.step === 'paired'), 5_000);
         assert.deepEqual(
           events.map((e) => `${e.role} ${e.step}`),

@@ -11,10 +11,21 @@ import { messageOf } from '../../api/client.js';
  * Enters another device's code (or invite link) and follows the join: finding → checking → waiting
  * for approval → paired / rejected / wrong or expired code.
  */
-export function JoinWithCode({ initial, onDone }: { initial: string; onDone: () => void }) {
+export function JoinWithCode({
+  initial,
+  running,
+  onDone,
+}: {
+  initial: string;
+  /** A join the agent is running already (the window was reloaded): followed from where it stands. */
+  running?: PairingEvent | undefined;
+  onDone: () => void;
+}) {
   const { client, store, nav } = useServices();
   const [code, setCode] = useState(initial);
-  const [progress, setProgress] = useState<JoinProgress>(JOIN_IDLE);
+  const [progress, setProgress] = useState<JoinProgress>(() =>
+    running ? nextJoin({ ...JOIN_IDLE, phase: 'finding' }, running) : JOIN_IDLE,
+  );
   const [error, setError] = useState<string | null>(null);
   /** Bumped by Cancel, so the answer to an abandoned join is ignored. */
   const attempt = useRef(0);
@@ -82,7 +93,8 @@ export function JoinWithCode({ initial, onDone }: { initial: string; onDone: () 
           Join
         </button>
       </form>
-      <ErrorText error={error} id="join-error" />
+      {/* A join followed after a reload learns its failure from the agent's event, not from a reply. */}
+      <ErrorText error={error ?? (progress.phase === 'failed' ? progress.message : null)} id="join-error" />
       {progress.phase !== 'idle' && progress.phase !== 'failed' ? (
         <ol className="steps" aria-label="Progress">
           {JOIN_STEPS.map((s) => {

@@ -12,10 +12,13 @@ import { nextNew, type NewProgress } from './pair-steps.js';
 
 const START: NewProgress = { phase: 'showing', peerName: null, fingerprint: null, message: null };
 
-/** Shows a fresh one-time code with its invite link and QR code, then follows who uses it. */
-export function PairNew({ onDone }: { onDone: () => void }) {
+/**
+ * Shows a fresh one-time code with its invite link and QR code, then follows who uses it. `existing`:
+ * a code the agent shows already (the window was reloaded), shown again instead of a new one.
+ */
+export function PairNew({ existing, onDone }: { existing?: PairNewResult | undefined; onDone: () => void }) {
   const { client, store } = useServices();
-  const [code, setCode] = useState<PairNewResult | null>(null);
+  const [code, setCode] = useState<PairNewResult | null>(existing ?? null);
   const [progress, setProgress] = useState<NewProgress>(START);
   const [now, setNow] = useState(Date.now());
   const [allow, setAllow] = useState<Permission[]>(['terminal', 'forward']);
@@ -25,9 +28,10 @@ export function PairNew({ onDone }: { onDone: () => void }) {
   const pending = useAgent((s) => s.pending);
 
   useEffect(() => {
+    if (existing) return;
     void create.run(async () => setCode(await client.call('pair.new', {})));
     // Only once per mount: PairView remounts this for a new code.
-  }, [client, create.run]);
+  }, [client, create.run, existing]);
   useEffect(() => {
     if (!code) return;
     const t = setInterval(() => setNow(Date.now()), 1000);

@@ -1,4 +1,5 @@
-import { useState, useSyncExternalStore } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import type { PairingEvent, PairNewResult } from '../../../src-main/api/contract.js';
 import { useServices } from '../../api/hooks.js';
 import { JoinWithCode } from './JoinWithCode.js';
 import { PairNew } from './PairNew.js';
@@ -6,11 +7,35 @@ import './pair.css';
 
 /** Pairing both ways: show a code for another device to enter, or enter the other device's code. */
 export function PairView() {
-  const { nav } = useServices();
+  const { nav, client } = useServices();
   const { intent } = useSyncExternalStore(nav.subscribe, nav.get);
   // A fresh "Pair new device" from elsewhere starts a code at once: that is what the click asked for.
   const [mode, setMode] = useState<'new' | 'join' | null>(intent.pairMode ?? null);
   const [generation, setGeneration] = useState(intent.pairMode === 'new' ? 1 : 0);
+  // A pairing the agent is running already (the window was reloaded or closed meanwhile) is shown
+  // again, with its Cancel, instead of an empty view while it goes on unseen.
+  const [shownCode, setShownCode] = useState<PairNewResult | undefined>();
+  const [runningJoin, setRunningJoin] = useState<PairingEvent | undefined>();
+  useEffect(() => {
+    if (intent.pairMode !== undefined) return;
+    let live = true;
+    client.call('pair.list', {}).then(
+      ({ codes, joins }) => {
+        if (!live) return;
+        if (joins[0]) {
+          setRunningJoin(joins[0]);
+          setMode((m) => m ?? 'join');
+        } else if (codes[0]) {
+          setShownCode(codes[0]);
+          setMode((m) => m ?? 'new');
+        }
+      },
+      () => undefined, // an older agent: nothing to show again
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, intent.pairMode]);
   return (
     <>
       <header className="view-header">
@@ -20,6 +45,7 @@ export function PairView() {
             type="button"
             className={mode === 'new' ? 'primary' : undefined}
             onClick={() => {
+              setShownCode(undefined);
               setMode('new');
               setGeneration((g) => g + 1);
             }}
@@ -35,8 +61,27 @@ export function PairView() {
           </button>
         </div>
       </header>
-      {mode === 'new' ? <PairNew key={generation} onDone={() => setMode(null)} /> : null}
-      {mode === 'join' ? <JoinWithCode initial={intent.joinCode ?? ''} onDone={() => setMode(null)} /> : null}
+      {mode === 'new' ? (
+        <PairNew
+          key={generation}
+          existing={shownCode}
+          onDone={() => {
+            setShownCode(undefined);
+            setMode(null);
+          }}
+        />
+      ) : null}
+      {mode === 'join' ? (
+        <JoinWithCode
+          key={runningJoin?.code ?? 'new'}
+          initial={runningJoin?.code ?? intent.joinCode ?? ''}
+          running={runningJoin}
+          onDone={() => {
+            setRunningJoin(undefined);
+            setMode(null);
+          }}
+        />
+      ) : null}
       {mode === null ? (
         <div className="empty">
           <p>
