@@ -49,7 +49,10 @@ export function ensureHomeDir(home: string, uid: number = currentUid()): void {
     const code = (err as NodeJS.ErrnoException).code;
     // EEXIST: a file is where the home (or a folder on its way) should be.
     if (code === 'EEXIST' || code === 'ENOTDIR') {
-      throw new ClawError('CONFIG_INVALID', `home ${home} is not a directory (a file is in the way)`);
+      throw new ClawError(
+        'CONFIG_INVALID',
+        `home ${home} is not a directory (a file is in the way): move the file, or pick another --home`,
+      );
     }
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       throw new ClawError(

@@ -117,7 +117,7 @@ test('a home that is a file, or an identity file that is a directory, is named i
   const fileHome = join(parent, 'home');
   writeFileSync(fileHome, 'not a folder');
   await assert.rejects(loadOrCreateIdentity(fileHome), {
-    message: `home ${fileHome} is not a directory (a file is in the way)`,
+    message: `home ${fileHome} is not a directory (a file is in the way): move the file, or pick another --home`,
   });
   const home = join(parent, 'real');
   await loadOrCreateIdentity(home);
