@@ -11,7 +11,7 @@ import type { PathKind } from '../transport/link.js';
  * - `online`: a path is up and the peer accepted our hello;
  * - `waiting`: the peer let us say hello but has not approved us (yet);
  * - `refused`: the peer removed or rejected this node, and refuses its links;
- * - `unreachable`: there is nothing to try (no shared relay, no direct address) or every try failed;
+ * - `unreachable`: there is nothing to try (no relay connected here, no direct address) or every try failed;
  * - `offline`: the peer is not around (its relay says it is not connected, or it was linked and its
  *   link is gone) or nothing is known yet.
  */
@@ -61,7 +61,8 @@ export interface PeerStateView {
 
 export const WAITING_DETAIL = 'waiting for their approval';
 export const REFUSED_DETAIL = 'refused by them (removed or rejected us)';
-export const NOTHING_TO_TRY_DETAIL = 'no shared relay and no direct address';
+/** Nothing to dial: no relay connected here (none saved, or all down) and no direct address known. */
+export const NOTHING_TO_TRY_DETAIL = 'no relay connected here and no direct address known';
 /** How to reach a peer homed on a relay this node does not use, before its hello could say so. */
 export const OTHER_RELAY_HINT = 'peers add FINGERPRINT --name NAME --relay URL';
 
@@ -111,8 +112,12 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
   if (facts.relay.lastCode !== undefined && ABSENT_CODES.includes(facts.relay.lastCode)) {
     const direct = facts.direct.lastError !== undefined ? `; direct: ${facts.direct.lastError}` : '';
     // Never linked, so we cannot know its relay: it may be on one of its own rather than not running.
-    const elsewhere = facts.homeRelayKnown ? '' : ` (or it uses another relay: ${OTHER_RELAY_HINT})`;
-    return off('offline', `not connected to a relay this node shares${elsewhere}${direct}`);
+    return off(
+      'offline',
+      facts.homeRelayKnown
+        ? `its agent is not running: the relay it uses does not see it${direct}`
+        : `it is on none of this node's relays: its agent is not running, or it uses another relay — \`${OTHER_RELAY_HINT}\`${direct}`,
+    );
   }
   if (!newest) return off('offline', null);
   if (facts.lostAt !== undefined) {

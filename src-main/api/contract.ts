@@ -201,8 +201,8 @@ export interface PeerInfo {
   state: PeerState;
   /**
    * One line: online → path and address (`direct 10.0.0.5:7475`); waiting → `waiting for their
-   * approval`; refused → `refused by them (removed or rejected us)`; unreachable → why (`no shared relay
-   * and no direct address`, or the last dial error); offline → what the relay said, or null.
+   * approval`; refused → `refused by them (removed or rejected us)`; unreachable → why (`no relay connected
+   * here and no direct address known`, or the last dial error); offline → what the relay said, or null.
    */
   stateDetail: string | null;
   /**

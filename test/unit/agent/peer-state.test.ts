@@ -117,7 +117,7 @@ test('offline: the relay says the peer is not connected, or nothing is known yet
   assert.equal(view.state, 'offline');
   assert.equal(
     view.stateDetail,
-    'not connected to a relay this node shares; direct: connect ECONNREFUSED 127.0.0.1:1',
+    'its agent is not running: the relay it uses does not see it; direct: connect ECONNREFUSED 127.0.0.1:1',
   );
   assert.match(notOnlineLine('b', view), /^peer b is offline \(/);
   // Never linked and no home relay known: it may simply live on another relay, and the line says how.
@@ -129,7 +129,7 @@ test('offline: the relay says the peer is not connected, or nothing is known yet
   );
   assert.equal(
     elsewhere.stateDetail,
-    'not connected to a relay this node shares (or it uses another relay: peers add FINGERPRINT --name NAME --relay URL)',
+    "it is on none of this node's relays: its agent is not running, or it uses another relay — `peers add FINGERPRINT --name NAME --relay URL`",
   );
   assert.deepEqual(describePeerState(base()), { state: 'offline', stateDetail: null, relayReason: null });
 });
