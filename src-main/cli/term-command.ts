@@ -122,6 +122,8 @@ function runTerminal(
     const decoder = new TerminalFrameDecoder();
     let finished = false;
     let lastInput = 0x0a;
+    /** The last byte the remote program wrote here: a closing note starts on a line of its own. */
+    let lastOutput = 0x0a;
     let eofAgain = false;
     const onSignal = (signal: NodeJS.Signals) => finish(128 + (constants.signals[signal] ?? 1));
     const finish = (code: number, message?: string) => {
@@ -131,7 +133,10 @@ function runTerminal(
       for (const s of FATAL_SIGNALS) process.off(s, onSignal);
       stdin.pause();
       socket.destroy();
-      if (message) stderr.write(`clawbridge: ${message}\n`);
+      // On a terminal (cooked again: "\n" is a new line), after output that did not end its line, the
+      // note starts a line of its own.
+      const newline = stdout.isTTY && lastOutput !== 0x0a ? '\n' : '';
+      if (message) stderr.write(`${newline}clawbridge: ${message}\n`);
       resolve(code);
     };
     const onFrame = (frame: TerminalFrame) => {
@@ -165,6 +170,7 @@ function runTerminal(
     };
     // Output waits for a full local pipe: the agent's ACKs then stop, and so does the remote program.
     const toLocal = (out: NodeJS.WriteStream, data: Uint8Array) => {
+      if (data.length > 0) lastOutput = data[data.length - 1]!;
       if (!out.write(data) && !socket.isPaused()) {
         socket.pause();
         out.once('drain', () => socket.resume());

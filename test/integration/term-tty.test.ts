@@ -61,6 +61,12 @@ test(
       assert.equal(await s.exited, LEFT_BY_ESCAPE_STATUS);
       assert.match(s.seen(), /clawbridge: left the session \(~\.\); b hangs it up/);
 
+      // Left right after output that did not end its line: the note starts a line of its own.
+      const mid = await catSession(pair.homeA);
+      mid.pty.write('~.');
+      assert.equal(await mid.exited, LEFT_BY_ESCAPE_STATUS);
+      assert.match(mid.seen(), /READY\r\nclawbridge: left the session/);
+
       const plain = await catSession(pair.homeA, ['--no-escape']);
       plain.pty.write('~.\r');
       await waitFor(
