@@ -112,7 +112,7 @@ async function startAgent(
     await agent.start();
   } catch (err) {
     // Nothing that started may outlive a failed start (a desktop app would go on with it).
-    terminals.stop();
+    await terminals.stop();
     await forwarding.stop();
     await agent.stop().catch(() => undefined);
     throw err;
@@ -142,7 +142,7 @@ async function startAgent(
       stopped = true;
       await webUi?.close();
       await forwarding.stop();
-      terminals.stop();
+      await terminals.stop();
       await agent.stop();
       await control.close();
     })());

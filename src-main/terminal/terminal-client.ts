@@ -29,6 +29,9 @@ import { ACK_STEP, INPUT_HIGH_WATER, RESUME_RETRY_MS } from './terminal-flow.js'
 /** How long a newly opened stream may take to send its SESSION frame, in ms (15 s, like a mux OPEN). */
 export const SESSION_FRAME_TIMEOUT_MS = 15_000;
 
+/** How long hanging up waits for the stream to finish (its FIN to leave), in ms: see `close`. */
+export const CLOSE_FLUSH_MS = 1_000;
+
 export interface OpenedStream {
   stream: Duplex;
   path: PathKind;
@@ -92,6 +95,8 @@ export class TerminalClient {
   private received = 0;
   private consumedBytes = 0;
   private ackSent = 0;
+  /** The hang-up under way (close): every caller waits for the same one. */
+  private closing: Promise<void> | undefined;
   private inputSent = 0;
   private inputAcked = 0;
   private inputWaiting = false;
@@ -206,11 +211,31 @@ export class TerminalClient {
   }
 
   /** The viewer is gone: hang up (FIN), so the peer ends the session instead of keeping it for a resume. */
-  close(): void {
-    if (this.over) return;
+  /**
+   * Hangs the session up (the stream's FIN tells the peer). Resolves once the stream is done, or after
+   * CLOSE_FLUSH_MS: an agent that stops waits that long for its FINs to leave before closing its links,
+   * or the peer would take the lost link for a path switch and keep the program for the resume window.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.hangUp();
+    return this.closing;
+  }
+
+  private hangUp(): Promise<void> {
+    const stream = this.cur?.stream;
+    const wasOver = this.over;
     this.over = true;
-    this.cur?.stream.end();
-    this.cur?.stream.resume();
+    if (!stream || stream.destroyed) return Promise.resolve();
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, CLOSE_FLUSH_MS);
+      timer.unref();
+      stream.once('close', () => (clearTimeout(timer), resolve()));
+    });
+    if (!wasOver) {
+      stream.end();
+      stream.resume();
+    }
+    return done;
   }
 
   private async connect(args: TerminalOpenArgs): Promise<void> {

@@ -25,8 +25,8 @@ export interface Terminals {
   readonly upgrades: StreamUpgradeHandlers;
   /** The sessions this node has open on its peers (agent-owned; `terminal.list`). */
   readonly viewers: ViewerSessions;
-  /** Hangs up every session, served or opened (the agent is stopping). */
-  stop(): void;
+  /** Hangs up every session, served or opened (the agent is stopping); resolves once peers were told. */
+  stop(): Promise<void>;
 }
 
 /** What terminals use of the agent (architecture.md §Rules the code keeps). */
@@ -75,10 +75,10 @@ export function startTerminals(agent: TerminalsHost): Terminals {
     sessions,
     upgrades: viewers.handlers,
     viewers,
-    stop: () => {
+    stop: async () => {
       disposeWatch();
       sessions.closeAll(`${agent.name} is stopping; the session is hung up`);
-      viewers.closeAll();
+      await viewers.closeAll(`the agent here (${agent.name}) is stopping; the session is hung up`);
     },
   };
   return terminals;

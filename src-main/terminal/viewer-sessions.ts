@@ -94,14 +94,23 @@ export class ViewerSessions {
   close(id: string): { id: string } {
     const s = this.find(id);
     s.viewer?.end({ type: 'error', message: 'the terminal was closed' });
-    s.client.close();
+    void s.client.close();
     this.forget(s);
     return { id };
   }
 
-  closeAll(): void {
-    for (const s of this.sessions.values()) s.client.close();
+  /**
+   * Ends every session; a viewer still attached is told `reason` first (not just a closed socket).
+   * Resolves once the peers were told (TerminalClient.close).
+   */
+  async closeAll(reason?: string): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const s of this.sessions.values()) {
+      if (reason !== undefined) s.viewer?.end({ type: 'error', message: fitText(reason) });
+      closing.push(s.client.close());
+    }
     this.sessions.clear();
+    await Promise.all(closing);
   }
 
   private find(id: string): OwnedSession {
@@ -181,7 +190,7 @@ export class ViewerSessions {
     s.viewer = undefined;
     if (s.ended) return;
     if (!s.keepAlive) {
-      s.client.close();
+      void s.client.close();
       this.forget(s);
       return;
     }

@@ -240,6 +240,18 @@ test(
       const stopping = await session();
       assert.equal((await cli(['stop', '--home', pair.homeB])).code, 0);
       await ended(stopping.p, stopping.pid, /b is stopping; the session is hung up/);
+
+      // The agent this CLI goes through stops: the CLI says so (not "did it stop?"), the program ends.
+      pair.b = startProcess(['agent', '--home', pair.homeB]); // its saved flags
+      await pair.b.waitForLine(/agent b running/);
+      await waitFor(
+        'a and b linked again',
+        async () => (await cli(['ping', 'b', '--home', pair.homeA])).code === 0,
+        20_000,
+      );
+      const local = await session();
+      assert.equal((await cli(['stop', '--home', pair.homeA])).code, 0);
+      await ended(local.p, local.pid, /the agent here \(a\) is stopping; the session is hung up/);
     } finally {
       await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
     }

@@ -105,7 +105,7 @@ test('a viewer without ACKs (the CLI): output, exit status, and the session is g
     assert.deepEqual(v.last, { type: 'exit', status: { code: 3 } });
     assert.deepEqual(vs.list(), []);
   } finally {
-    vs.closeAll();
+    await vs.closeAll();
     h.close();
   }
 });
@@ -124,7 +124,7 @@ test('a CLI viewer that leaves hangs its session up', { skip }, async () => {
     assert.deepEqual(events, ['connected', 'closed']);
     await until('the served session to end', () => h.sessions.size === 0);
   } finally {
-    vs.closeAll();
+    await vs.closeAll();
     h.close();
   }
 });
@@ -171,7 +171,7 @@ test(
       assert.equal(vs.close(id).id, id);
       assert.deepEqual(vs.list(), []);
     } finally {
-      vs.closeAll();
+      await vs.closeAll();
       h.close();
     }
   },
@@ -193,7 +193,7 @@ test('a second viewer takes the session over; the first is told why', { skip }, 
       code: 'BAD_ARGUMENT',
     });
   } finally {
-    vs.closeAll();
+    await vs.closeAll();
     h.close();
   }
 });
@@ -220,7 +220,7 @@ test('a window viewer that does not acknowledge output pauses the remote program
     assert.deepEqual(v.last, { type: 'exit', status: { code: 0 } });
     assert.ok(v.received >= 3_000_000);
   } finally {
-    vs.closeAll();
+    await vs.closeAll();
     h.close();
   }
 });
@@ -238,7 +238,7 @@ test('an ACK beyond what was sent is a protocol error: the viewer is let go', { 
     assert.match((v.last as { message: string }).message, /^bad terminal frame from the viewer: ACK/);
     assert.equal(vs.list()[0]?.attached, false, 'the session itself keeps running');
   } finally {
-    vs.closeAll();
+    await vs.closeAll();
     h.close();
   }
 });
@@ -259,7 +259,7 @@ test('a channel above its high-water mark stops the output until it drains', { s
     await until('exit', () => v.closed, 20_000);
     assert.deepEqual(v.last, { type: 'exit', status: { code: 0 } });
   } finally {
-    vs.closeAll();
+    await vs.closeAll();
     h.close();
   }
 });
@@ -297,7 +297,7 @@ test(
       await until('exit', () => third.closed);
       assert.deepEqual(third.last, { type: 'exit', status: { code: 0 } });
     } finally {
-      vs.closeAll();
+      await vs.closeAll();
       h.close();
     }
   },
