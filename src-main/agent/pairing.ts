@@ -116,9 +116,6 @@ export class Pairing {
     const expiresAt = Date.now() + ttlMs;
     const timer = setTimeout(() => this.retire(code.tag), ttlMs);
     timer.unref();
-    for (const r of relays) r.listenAlias(alias);
-    this.deps.lan.lanTagsChanged();
-    this.deps.notifier.changed();
     const first = this.deps.relays.savedRelays()[0];
     const invite: Invite = {
       code,
@@ -131,7 +128,11 @@ export class Pairing {
       invite: encodeInvite(invite),
       expiresAt: new Date(expiresAt).toISOString(),
     };
+    // Open before it is announced: the LAN announcement lists the open codes' tags.
     this.codes.set(code.tag, { code, expiresAt, timer, shown });
+    for (const r of relays) r.listenAlias(alias);
+    this.deps.lan.lanTagsChanged();
+    this.deps.notifier.changed();
     return shown;
   }
 
