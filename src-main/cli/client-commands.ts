@@ -114,7 +114,8 @@ export function registerClientCommands(program: Command): void {
         console.log(
           `relay:  none (add one: \`${hintCommand('stop', opts.home)}\`, then \`${hintCommand('agent', opts.home)} --relay URL\`)`,
         );
-      console.log('');
+      // A blank line sets the table apart; the one-line hint for no peers follows the header as is.
+      if (s.peers.length > 0) console.log('');
       console.log(peerTable(s.peers, opts.home));
     });
 
