@@ -83,7 +83,7 @@ test('hanging up ends the program and what it started; a missing command exits 1
     await until('the pid of the background sleep', () => /^\d+\n/.test(v.text));
     const pid = Number(v.text.trim());
     assert.ok(alive(pid));
-    client.close();
+    void client.close();
     await until('the background sleep to be gone', () => !alive(pid), 10_000);
 
     const { client: missing, v: m } = await onPipes(h, ['no-such-command-here']);

@@ -189,7 +189,7 @@ test('hang-up ends the remote program; an unresumed session expires', { skip }, 
     const a = h.client();
     await a.start({ command: ['sleep', '30'], cols: 80, rows: 24 });
     assert.equal(h.sessions.size, 1);
-    a.close();
+    void a.close();
     await until('the hung-up session to go', () => h.sessions.size === 0);
 
     const b = h.client(300);
@@ -230,7 +230,7 @@ test(
       assert.equal(h.sessions.find(id, 'c'.repeat(64)), undefined);
       assert.ok(h.sessions.find(id, 'a'.repeat(64)));
       assert.match(await open(id, 0), /accepted/);
-      client.close();
+      void client.close();
     } finally {
       h.close();
     }
