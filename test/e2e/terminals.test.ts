@@ -6,12 +6,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import {
   browserMissing,
   card,
   launchBrowser,
   openUi,
+  screenshotThemes,
   uiUrl,
   waitForScreen,
   type UiPage,
@@ -85,6 +86,46 @@ test(
     await confirm.getByRole('button', { name: 'Close terminal' }).click();
     await confirm.waitFor({ state: 'detached' });
     assert.equal(await A.page.getByRole('tab').count(), 1);
+  },
+);
+
+/** Whether the element `locator` finds has the keyboard focus. */
+function focused(locator: Locator): Promise<boolean> {
+  return locator
+    .and(locator.page().locator(':focus'))
+    .count()
+    .then((n) => n === 1);
+}
+
+test(
+  'Tab and Escape stay in the terminal, and Alt+Shift+↑ (said in the tab bar) moves the focus to its tab',
+  { skip: skip ?? false },
+  async () => {
+    const input = A.page.getByRole('textbox', { name: 'Terminal input' });
+    const tab = A.page.getByRole('tab', { name: /^b/ });
+    await A.page.locator('.terminal-pane .xterm').click();
+    assert.ok(await focused(input), 'typing goes to the terminal');
+    // The shell's keys: completion and Escape do not move the focus, so the way out must be said.
+    await A.page.keyboard.press('Tab');
+    await A.page.keyboard.press('Escape');
+    assert.ok(await focused(input), 'Tab and Escape stay in the terminal');
+    const hint = A.page.getByText('Alt+Shift+↑ leaves the terminal');
+    assert.ok(await hint.isVisible(), 'the way out is on screen');
+    assert.equal(
+      await A.page.locator(`#${await input.getAttribute('aria-describedby')}`).textContent(),
+      'Alt+Shift+↑ leaves the terminal',
+      "and is the terminal input's description, for a screen reader",
+    );
+    await screenshotThemes(A.page, 'terminals-leave-hint');
+
+    await A.page.keyboard.press('Alt+Shift+ArrowUp');
+    assert.ok(await focused(tab), 'the focus is on the terminal’s tab');
+    // From there the page's own order goes on: the tab's close button is next.
+    await A.page.keyboard.press('Tab');
+    assert.ok(await focused(A.page.getByRole('button', { name: 'Close terminal on b' })));
+    // Back in, the shell still has its Ctrl+C (clears the Tab's completion, if any).
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.press('Control+C');
   },
 );
 
