@@ -50,8 +50,16 @@ async function sttySize(page: Page, marker: string): Promise<[number, number]> {
   return [Number(m[1]), Number(m[2])];
 }
 
+/** Whether the element `locator` finds has the keyboard focus. */
+function focused(locator: Locator): Promise<boolean> {
+  return locator
+    .and(locator.page().locator(':focus'))
+    .count()
+    .then((n) => n === 1);
+}
+
 test(
-  'the terminal follows the window size, searches, and tabs open, switch and close (asking first) by keyboard',
+  'the terminal follows the window size, searches, and tabs open (Enter on the peer picker), switch and close (asking first) by keyboard',
   { skip: skip ?? false },
   async () => {
     const pane = A.page.locator('.terminal-pane .xterm');
@@ -72,8 +80,12 @@ test(
 
     await pane.click();
     await A.page.keyboard.press('Alt+Shift+T');
-    await A.page.getByRole('button', { name: 'Open terminal' }).click();
-    await A.page.getByRole('tab').nth(1).waitFor();
+    // The shortcut puts the focus on the peer picker, where Enter opens the terminal.
+    const picker = A.page.getByRole('combobox', { name: 'Peer' });
+    assert.ok(await focused(picker), 'Alt+Shift+T focuses the peer picker');
+    await A.page.keyboard.press('Enter');
+    await A.page.getByRole('tab').nth(1).waitFor({ timeout: 5_000 });
+    await picker.waitFor({ state: 'detached' });
     assert.equal(await A.page.getByRole('tab').count(), 2);
     assert.equal(await A.page.getByRole('tab').nth(1).getAttribute('aria-selected'), 'true');
     await A.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 15_000 });
@@ -88,14 +100,6 @@ test(
     assert.equal(await A.page.getByRole('tab').count(), 1);
   },
 );
-
-/** Whether the element `locator` finds has the keyboard focus. */
-function focused(locator: Locator): Promise<boolean> {
-  return locator
-    .and(locator.page().locator(':focus'))
-    .count()
-    .then((n) => n === 1);
-}
 
 test(
   'Tab and Escape stay in the terminal, and Alt+Shift+↑ (said in the tab bar) moves the focus to its tab',

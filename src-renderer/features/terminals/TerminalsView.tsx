@@ -141,7 +141,18 @@ function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boolean) =
     >
       <label>
         <span className="visually-hidden">Peer</span>
-        <select value={choice} onChange={(e) => setPeer(e.target.value)} autoFocus>
+        <select
+          value={choice}
+          onChange={(e) => setPeer(e.target.value)}
+          onKeyDown={(e) => {
+            // A closed select takes Enter to open its list, and never submits its form: Enter here
+            // means "open the terminal", as the button does (Alt+Shift+T lands here).
+            if (e.key !== 'Enter' || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+            e.preventDefault();
+            go();
+          }}
+          autoFocus
+        >
           {peers.map((p) => (
             <option key={p.fingerprint} value={p.fingerprint}>
               {p.name}
