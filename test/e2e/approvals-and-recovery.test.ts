@@ -6,8 +6,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
+import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from '../../src-main/electron/window-state.js';
 import {
+  assertWithin,
   browserMissing,
   freePort,
   grouped,
@@ -105,6 +107,27 @@ test(
     const approve = request.getByRole('button', { name: 'Approve' });
     assert.equal(await approve.isDisabled(), true, 'not before the owner compared');
     await screenshotThemes(A.page, 'approvals-fingerprint-only');
+
+    // At the desktop app's smallest window both fingerprints and their Copy buttons stay in the card,
+    // and so does this device's in Settings.
+    await A.page.setViewportSize({ width: MIN_WINDOW_WIDTH, height: MIN_WINDOW_HEIGHT });
+    const fits = async (within: Locator, label: string) => {
+      await within.getByLabel(`${label}: `, { exact: false }).scrollIntoViewIfNeeded();
+      await assertWithin(within.getByLabel(`${label}: `, { exact: false }), within, label);
+      const copy = within.getByRole('button', { name: `Copy ${label.toLowerCase()}` });
+      await copy.scrollIntoViewIfNeeded();
+      await assertWithin(copy, within, `Copy ${label.toLowerCase()}`);
+      // …and the card itself in the view: nothing to scroll sideways to.
+      await assertWithin(within, A.page.getByRole('main'), `the card of ${label}`);
+    };
+    await fits(request, "c's fingerprint");
+    await fits(request, "This device's fingerprint");
+    await screenshotThemes(A.page, 'approvals-min-width');
+    await nav(A.page, 'Settings').click();
+    await fits(A.page.getByRole('region', { name: 'This device' }), "This device's fingerprint");
+    await screenshotThemes(A.page, 'settings-min-width');
+    await A.page.setViewportSize({ width: 1280, height: 800 });
+    await nav(A.page, 'Approvals').click();
     await request.getByLabel('I compared the fingerprints').check();
     await approve.click();
     await nav(A.page, 'Peers').click();
