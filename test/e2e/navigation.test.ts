@@ -16,6 +16,7 @@ import {
   launchBrowser,
   nav,
   openUi,
+  screenshotThemes,
   uiUrl,
   waitForScreen,
   type UiPage,
@@ -128,6 +129,36 @@ test('the Desktop notifications switch saves to the agent', { skip: skip ?? fals
   await A.page.getByText('Desktop notifications saved').waitFor();
   assert.deepEqual(A.errors, []);
 });
+
+test(
+  'the terminal resume window: an error in seconds beside the field, gone after a valid save',
+  { skip: skip ?? false },
+  async () => {
+    await load('settings');
+    const field = A.page.getByLabel('Terminal resume window (seconds)');
+    const section = A.page.getByRole('region', { name: 'Behaviour' });
+    const save = section.getByRole('button', { name: 'Save' });
+    await field.fill('99999999');
+    await save.click();
+    const alert = section.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(await alert.textContent(), 'Must be from 1 to 86400 seconds (24 h), got 99999999');
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
+    await screenshotThemes(A.page, 'settings-resume-error');
+
+    // A fraction of a second is a valid number of seconds: the browser does not refuse it either.
+    await field.fill('120.5');
+    await save.click();
+    await A.page.getByText('Terminal resume window saved').waitFor();
+    assert.equal(await alert.count(), 0, 'the old error is gone');
+    assert.equal(await field.getAttribute('aria-invalid'), 'false');
+    const config = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as {
+      terminalResumeMs?: number;
+    };
+    assert.equal(config.terminalResumeMs, 120_500);
+    assert.deepEqual(A.errors, []);
+  },
+);
 
 test(
   "#terminals?open=<peer>&name=… opens a new terminal tab to that peer (the tray's Open terminal)",

@@ -5,6 +5,7 @@ import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
 import { useAction } from '../../lib/use-action.js';
 import { RelaysSection } from './RelaysSection.js';
+import { parseResumeSeconds, RESUME_MAX_S, RESUME_MIN_S } from './resume-window.js';
 import './settings.css';
 
 /** Saves one part of the settings; says when the change waits for an agent restart. */
@@ -130,32 +131,51 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
 function BehaviourSection({ settings }: { settings: SettingsResult }) {
   const [resume, setResume] = useState(String(Math.round(settings.terminalResumeMs / 1000)));
   const resumeSave = useSave();
+  // What the window found wrong before asking the agent; the agent's own refusal is resumeSave.error.
+  const [resumeInvalid, setResumeInvalid] = useState<string | null>(null);
+  const resumeError = resumeInvalid ?? resumeSave.error;
   const notify = useSave();
   return (
     <section className="card" aria-labelledby="set-behaviour">
       <h2 id="set-behaviour">Behaviour</h2>
       <form
         className="inline-form"
+        // The range is checked here, in the field's unit, instead of by the browser: its bubble goes
+        // away by itself and would leave an earlier error on the page as if it still held.
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
-          void resumeSave.save(
-            { terminalResumeMs: Math.round(Number(resume) * 1000) },
-            'Terminal resume window',
-          );
+          const parsed = parseResumeSeconds(resume);
+          if ('error' in parsed) {
+            resumeSave.clear();
+            setResumeInvalid(parsed.error);
+            return;
+          }
+          setResumeInvalid(null);
+          void resumeSave.save({ terminalResumeMs: parsed.ms }, 'Terminal resume window');
         }}
       >
         <label className="field">
           <span>Terminal resume window (seconds)</span>
-          <input type="number" min={1} value={resume} onChange={(e) => setResume(e.target.value)} />
+          <input
+            type="number"
+            min={RESUME_MIN_S}
+            max={RESUME_MAX_S}
+            step="any"
+            value={resume}
+            onChange={(e) => setResume(e.target.value)}
+            aria-invalid={resumeError !== null}
+            aria-describedby="resume-error"
+          />
         </label>
         <button type="submit" disabled={resumeSave.busy}>
           Save
         </button>
       </form>
+      <ErrorText error={resumeError} id="resume-error" />
       <p className="hint">
         How long a terminal session waits for its window to come back after a lost connection.
       </p>
-      <ErrorText error={resumeSave.error} />
       <label className="check">
         <input
           type="checkbox"
