@@ -82,11 +82,15 @@ after(async () => {
 });
 
 test(
-  'a page with a wrong token says to open the link `clawbridge ui` prints',
+  'a page with a wrong token says to open the link clawbridge ui prints, the command as code',
   { skip: skip ?? false },
   async () => {
     const wrong = await openUi(browser!, `http://127.0.0.1:${uiPort}/#token=${'0'.repeat(64)}`);
-    await wrong.page.getByText('open the link that `clawbridge ui` prints').waitFor();
+    const banner = wrong.page.getByRole('alert');
+    await waitForText(banner, /open the link that clawbridge ui prints/);
+    // The command is shown as code, not between the agent's literal backticks.
+    assert.equal(await banner.getByRole('code').textContent(), 'clawbridge ui');
+    assert.doesNotMatch(await banner.innerText(), /`/);
     await screenshotThemes(wrong.page, 'unauthorized');
     await wrong.context.close();
   },
