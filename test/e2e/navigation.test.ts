@@ -2,8 +2,8 @@
  * Window links end to end (docs/desktop-app.md, "Links into the window"): one agent as a real process
  * on loopback, its web UI in Chromium. A page loaded at an app link opens on that view — what the
  * desktop app does when it creates its window for a tray item, a notification or a clawbridge:// link
- * — and a link set while the page is open moves it. The Settings switch for desktop notifications
- * saves to the agent's config.
+ * — and a link set while the page is open moves it. Settings in a browser tab: no switch for the
+ * desktop app's notifications (ipc-bridge.test.ts has it), and the terminal resume window in seconds.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -114,21 +114,17 @@ test(
   },
 );
 
-test('the Desktop notifications switch saves to the agent', { skip: skip ?? false }, async () => {
-  await load('settings');
-  const toggle = A.page.getByRole('switch', { name: /Desktop notifications/ });
-  assert.equal(await toggle.isChecked(), true, 'on by default');
-  await toggle.click();
-  await A.page.getByText('Desktop notifications saved').waitFor();
-  const config = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { notifications?: boolean };
-  assert.equal(config.notifications, false);
-
-  await load('settings');
-  assert.equal(await A.page.getByRole('switch', { name: /Desktop notifications/ }).isChecked(), false);
-  await A.page.getByRole('switch', { name: /Desktop notifications/ }).click();
-  await A.page.getByText('Desktop notifications saved').waitFor();
-  assert.deepEqual(A.errors, []);
-});
+test(
+  'a browser tab offers no Desktop notifications switch: only the desktop app shows them',
+  { skip: skip ?? false },
+  async () => {
+    await load('settings');
+    await A.page.getByRole('region', { name: 'Behaviour' }).scrollIntoViewIfNeeded();
+    assert.equal(await A.page.getByRole('switch', { name: /Desktop notifications/ }).count(), 0);
+    assert.equal(await A.page.getByText(/notifications/i).count(), 0, 'nor a word about them');
+    await screenshotThemes(A.page, 'settings-web-behaviour');
+  },
+);
 
 test(
   'the terminal resume window: an error in seconds beside the field, gone after a valid save',

@@ -135,6 +135,9 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
   const [resumeInvalid, setResumeInvalid] = useState<string | null>(null);
   const resumeError = resumeInvalid ?? resumeSave.error;
   const notify = useSave();
+  // Only the desktop app shows notifications; a browser tab on the web UI never does, so it does not
+  // offer to switch them.
+  const desktop = useServices().platform === 'desktop';
   return (
     <section className="card" aria-labelledby="set-behaviour">
       <h2 id="set-behaviour">Behaviour</h2>
@@ -176,17 +179,21 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
       <p className="hint">
         How long a terminal session waits for its window to come back after a lost connection.
       </p>
-      <label className="check">
-        <input
-          type="checkbox"
-          role="switch"
-          checked={settings.notifications}
-          disabled={notify.busy}
-          onChange={(e) => void notify.save({ notifications: e.target.checked }, 'Desktop notifications')}
-        />
-        Desktop notifications (a device asks to pair, pairing done, a forward cannot listen)
-      </label>
-      <ErrorText error={notify.error} />
+      {desktop ? (
+        <>
+          <label className="check">
+            <input
+              type="checkbox"
+              role="switch"
+              checked={settings.notifications}
+              disabled={notify.busy}
+              onChange={(e) => void notify.save({ notifications: e.target.checked }, 'Desktop notifications')}
+            />
+            Desktop notifications (a device asks to pair, pairing done, a forward cannot listen)
+          </label>
+          <ErrorText error={notify.error} />
+        </>
+      ) : null}
       <p className="hint">Light and dark themes follow your system setting.</p>
     </section>
   );
