@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Locator } from 'playwright-core';
 import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from '../../src-main/electron/window-state.js';
+import { TOAST_MS } from '../../src-renderer/lib/toasts.js';
 import {
   assertWithin,
   browserMissing,
@@ -232,10 +233,16 @@ test(
     const code = (await A.page.getByLabel('Pairing code', { exact: true }).textContent())!.trim();
     const join = cli(['pair', 'join', code, '--home', homeD, '--timeout', '30s']);
     // Wherever the window is, a new request says so.
-    await A.page.getByText('d asks to pair').waitFor({ timeout: 15_000 });
+    const notice = A.page.getByText('d asks to pair — see Approvals');
+    await notice.waitFor({ timeout: 15_000 });
+    const shownAt = Date.now();
     await A.page.getByRole('heading', { name: 'd wants to pair' }).waitFor();
     await screenshotThemes(A.page, 'pair-new-joined');
     await A.page.getByRole('button', { name: 'Approve' }).click();
+    // The request is gone, and so is the notice about it: at once, not when toasts time out anyway.
+    const left = shownAt + TOAST_MS - 500 - Date.now();
+    assert.ok(left > 1_000, `approved ${TOAST_MS - left} ms after the notice: too late to tell`);
+    await notice.waitFor({ state: 'detached', timeout: left });
     await A.page.getByText('Paired with d.').waitFor({ timeout: 15_000 });
     const joined = await join;
     assert.equal(joined.code, 0, joined.stderr);
