@@ -157,6 +157,45 @@ test(
 );
 
 test(
+  'the direct listener: Save only once something changed; an equal address says it is unchanged',
+  { skip: skip ?? false },
+  async () => {
+    await load('settings');
+    const section = A.page.getByRole('region', { name: 'Connections' });
+    const address = section.getByLabel('Direct listener address');
+    const accept = section.getByLabel('Accept direct connections from peers');
+    const save = section.getByRole('button', { name: 'Save direct listener' });
+    const saved = await address.inputValue();
+    assert.equal(await save.isDisabled(), true, 'nothing to save yet');
+    await address.fill('127.0.0.1:7999');
+    assert.equal(await save.isDisabled(), false);
+    await address.fill(saved);
+    assert.equal(await save.isDisabled(), true, 'back to what is saved');
+    await accept.uncheck();
+    assert.equal(await save.isDisabled(), false);
+    await accept.check();
+    assert.equal(await save.isDisabled(), true);
+
+    // The same address written otherwise: the agent keeps what it had, and the window says so.
+    await address.fill(saved.replace(/:(\d+)$/, ':0$1'));
+    await save.click();
+    await A.page.getByText('Direct listener unchanged').waitFor();
+    assert.equal(await A.page.getByText(/Direct listener saved/).count(), 0);
+
+    await address.fill('127.0.0.1:7999');
+    await save.click();
+    await A.page.getByText('Direct listener saved — takes effect when the agent restarts').waitFor();
+    // Saved: nothing left to save.
+    const saveOff = section.getByRole('button', { name: 'Save direct listener', disabled: true });
+    await saveOff.waitFor();
+    await address.fill(saved);
+    await save.click();
+    await saveOff.waitFor();
+    assert.deepEqual(A.errors, []);
+  },
+);
+
+test(
   "#terminals?open=<peer>&name=… opens a new terminal tab to that peer (the tray's Open terminal)",
   { skip: skip ?? false },
   async () => {

@@ -8,14 +8,24 @@ import { RelaysSection } from './RelaysSection.js';
 import { parseResumeSeconds, RESUME_MAX_S, RESUME_MIN_S } from './resume-window.js';
 import './settings.css';
 
-/** Saves one part of the settings; says when the change waits for an agent restart. */
+/**
+ * Saves one part of the settings; says when the change waits for an agent restart. For a part that only
+ * takes effect at a restart (`atRestart`), the agent needing none means the saved value was already
+ * that one (the agent normalizes addresses), so the toast says nothing changed.
+ */
 function useSave() {
   const { store, toasts } = useServices();
   const action = useAction();
-  const save = (params: MethodParams<'settings.set'>, what: string) =>
+  const save = (params: MethodParams<'settings.set'>, what: string, atRestart = false) =>
     action.run(async () => {
       const r = await store.saveSettings(params);
-      toasts.show(r.restartNeeded ? `${what} saved — takes effect when the agent restarts` : `${what} saved`);
+      toasts.show(
+        r.restartNeeded
+          ? `${what} saved — takes effect when the agent restarts`
+          : atRestart
+            ? `${what} unchanged`
+            : `${what} saved`,
+      );
       return r;
     });
   return { ...action, save };
@@ -74,13 +84,17 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
   const [relayListen, setRelayListen] = useState(settings.relayListen);
   const direct = useSave();
   const relay = useSave();
+  // Save stays off while the form says what is saved already, as "Save name" does.
+  const directSaved =
+    directOn === (settings.listen !== null) && (!directOn || listen.trim() === settings.listen);
+  const relaySaved = relayOn === settings.actAsRelay && relayListen.trim() === settings.relayListen;
   return (
     <section className="card" aria-labelledby="set-network">
       <h2 id="set-network">Connections</h2>
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void direct.save({ listen: directOn ? listen.trim() : null }, 'Direct listener');
+          void direct.save({ listen: directOn ? listen.trim() : null }, 'Direct listener', true);
         }}
       >
         <label className="check">
@@ -92,7 +106,7 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
             <span>Direct listener address</span>
             <input value={listen} onChange={(e) => setListen(e.target.value)} disabled={!directOn} />
           </label>
-          <button type="submit" disabled={direct.busy}>
+          <button type="submit" disabled={direct.busy || directSaved} aria-label="Save direct listener">
             Save
           </button>
         </div>
@@ -106,7 +120,7 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void relay.save({ actAsRelay: relayOn, relayListen: relayListen.trim() }, 'Relay setting');
+          void relay.save({ actAsRelay: relayOn, relayListen: relayListen.trim() }, 'Relay setting', true);
         }}
       >
         <label className="check">
@@ -118,7 +132,7 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
             <span>Relay listen address</span>
             <input value={relayListen} onChange={(e) => setRelayListen(e.target.value)} disabled={!relayOn} />
           </label>
-          <button type="submit" disabled={relay.busy}>
+          <button type="submit" disabled={relay.busy || relaySaved} aria-label="Save relay setting">
             Save
           </button>
         </div>
