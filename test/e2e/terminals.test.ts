@@ -7,7 +7,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Locator, Page } from 'playwright-core';
+import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from '../../src-main/electron/window-state.js';
 import {
+  assertWithin,
   browserMissing,
   card,
   launchBrowser,
@@ -121,6 +123,12 @@ test(
       "and is the terminal input's description, for a screen reader",
     );
     await screenshotThemes(A.page, 'terminals-leave-hint');
+    // At the desktop app's smallest window the hint wraps below the tabs, still on screen.
+    await A.page.setViewportSize({ width: MIN_WINDOW_WIDTH, height: MIN_WINDOW_HEIGHT });
+    assert.ok(await hint.isVisible());
+    await assertWithin(hint, A.page.getByRole('main'), 'the hint');
+    await screenshotThemes(A.page, 'terminals-leave-hint-min-width');
+    await A.page.setViewportSize({ width: 1280, height: 800 });
 
     await A.page.keyboard.press('Alt+Shift+ArrowUp');
     assert.ok(await focused(tab), 'the focus is on the terminal’s tab');
