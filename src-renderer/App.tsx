@@ -3,7 +3,6 @@
  * (api/store.ts); none fetches on mount.
  */
 import { useEffect, useRef, useSyncExternalStore } from 'react';
-import type { PendingInfo } from '../src-main/api/contract.js';
 import { useAgent, useServices } from './api/hooks.js';
 import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { Toasts } from './components/Toasts.js';
@@ -14,6 +13,7 @@ import { PeersView } from './features/peers/PeersView.js';
 import { SettingsView } from './features/settings/SettingsView.js';
 import { TerminalsView } from './features/terminals/TerminalsView.js';
 import type { View } from './lib/navigation.js';
+import { followRequestNotices } from './lib/request-notices.js';
 import { useFocusRescue } from './lib/use-focus-rescue.js';
 
 const LABELS: Record<View, string> = {
@@ -65,17 +65,10 @@ function CurrentView({ view }: { view: View }) {
   }
 }
 
-/** A device asking to pair is worth a word wherever the window is (the count alone is easy to miss). */
+/** A device asking to pair is worth a word wherever the window is (lib/request-notices.ts). */
 function useRequestNotices(): void {
   const { store, toasts } = useServices();
-  useEffect(
-    () =>
-      store.onAgentEvent((event, data) => {
-        if (event === 'pending.added')
-          toasts.show(`${(data as PendingInfo).displayName} asks to pair — see Approvals`);
-      }),
-    [store, toasts],
-  );
+  useEffect(() => followRequestNotices(store, toasts), [store, toasts]);
 }
 
 export function App() {

@@ -6,7 +6,7 @@ import './style.css';
 import './components/components.css';
 import { App } from './App.js';
 import { ServicesContext } from './api/hooks.js';
-import { pickTransport } from './api/pick-transport.js';
+import { currentPlatform, pickTransport } from './api/pick-transport.js';
 import { followLink } from './lib/follow-link.js';
 import { navigateLink, parseFragment, type AppLink } from './lib/fragment.js';
 import { createServices } from './services.js';
@@ -21,7 +21,7 @@ function session(): Storage | null {
 
 // Read before pickTransport clears the fragment (it holds the token in a browser).
 const { link } = parseFragment(location.hash);
-const services = createServices(pickTransport(), session());
+const services = createServices(pickTransport(), session(), currentPlatform());
 /** An app link in the fragment (lib/fragment.ts), at start or arriving while the page is open. */
 function followFragment(target: AppLink | null): void {
   if (!target) return;

@@ -3,6 +3,7 @@
  * with the real transport, a test with a FakeTransport). No framework: a plain object in a context.
  */
 import { ApiClient } from './api/client.js';
+import type { Platform } from './api/pick-transport.js';
 import { AgentStore } from './api/store.js';
 import type { Transport } from './api/transport.js';
 import { TerminalManager } from './features/terminals/terminal-manager.js';
@@ -15,11 +16,18 @@ export interface Services {
   nav: Navigation;
   toasts: Toasts;
   terminals: TerminalManager;
+  /** The desktop app or a browser tab (pick-transport.ts). */
+  platform: Platform;
 }
 
-export function createServices(transport: Transport, storage: KeyValue | null): Services {
+export function createServices(
+  transport: Transport,
+  storage: KeyValue | null,
+  platform: Platform = 'web',
+): Services {
   const client = new ApiClient(transport);
   return {
+    platform,
     client,
     store: new AgentStore(client),
     nav: new Navigation(storage),

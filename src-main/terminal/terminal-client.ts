@@ -11,7 +11,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Emitter, type Disposer } from '../core/emitter.js';
-import { ClawError, errorMessage, isClawError } from '../core/errors.js';
+import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import {
   encodeDataFrames,
   encodeTerminalFrame,
@@ -440,6 +440,11 @@ export class TerminalClient {
         return;
       } catch (err) {
         if (this.over) return;
+        if (refusalOf(err) === 'SESSION_GONE') {
+          // The peer's reason already says, in one sentence naming it, that the session is gone; the
+          // window puts "The session ended:" before it and the CLI "clawbridge:", so add nothing.
+          return this.fail(new ClawError('TERMINAL_LOST', errorMessage(err), { cause: err }));
+        }
         if (
           isClawError(err, 'STREAM_REJECTED') ||
           isClawError(err, 'PROTOCOL') ||
@@ -448,7 +453,8 @@ export class TerminalClient {
           return this.fail(
             new ClawError(
               'TERMINAL_LOST',
-              `the terminal on ${this.opener.peerName} is gone: ${errorMessage(err)}`,
+              `could not resume the terminal on ${this.opener.peerName}: ${errorMessage(err)}`,
+              { cause: err },
             ),
           );
         }

@@ -95,14 +95,17 @@ export function serveTerminal(selfName: string, sessions: SessionRegistry, req: 
   const args = parsed.data;
   if ('resume' in args) {
     const session = sessions.find(args.resume, req.peer.fingerprint);
+    // Each reason is a whole sentence naming this node: the client shows it as is (terminal-client.ts).
     if (!session) {
       return req.reject(
         'SESSION_GONE',
-        `the session is no longer on ${selfName}: it ended, or was not resumed in time`,
+        `${selfName} no longer has this terminal session (it was closed there, or not resumed in time)`,
       );
     }
     const problem = session.resumeProblem(args.offset);
-    if (problem) return req.reject('SESSION_GONE', problem);
+    if (problem) {
+      return req.reject('SESSION_GONE', `cannot resume the terminal session on ${selfName}: ${problem}`);
+    }
     const stream = acceptOrDrop(req);
     if (!stream) return;
     session.attach(stream, args.offset);

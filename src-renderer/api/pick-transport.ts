@@ -30,6 +30,17 @@ export function takeToken(): string | null {
   }
 }
 
+/**
+ * Where the window runs: in the desktop app (its preload put `window.clawbridge` there) or in a
+ * browser tab on the agent's web UI. What only the app can do (desktop notifications) is offered there
+ * only.
+ */
+export type Platform = 'desktop' | 'web';
+
+export function currentPlatform(): Platform {
+  return (window as { clawbridge?: unknown }).clawbridge !== undefined ? 'desktop' : 'web';
+}
+
 export function pickTransport(): Transport {
   const bridge: unknown = (window as { clawbridge?: unknown }).clawbridge;
   if (isBridge(bridge)) return new IpcTransport(bridge);

@@ -1,4 +1,5 @@
 import { useAgent } from '../api/hooks.js';
+import { MessageText } from './MessageText.js';
 
 /**
  * Says when the window cannot reach its agent. A lost agent is retried by the transport and the banner
@@ -17,7 +18,7 @@ export function ConnectionBanner() {
   if (connection.kind === 'unauthorized') {
     return (
       <div className="banner banner-error" role="alert">
-        This page is not connected to an agent: {connection.reason}.
+        This page is not connected to an agent: <MessageText text={connection.reason} />.
       </div>
     );
   }
@@ -31,7 +32,7 @@ export function ConnectionBanner() {
   if (loadError) {
     return (
       <div className="banner banner-error" role="alert">
-        Could not read the agent's state: {loadError}
+        Could not read the agent's state: <MessageText text={loadError} />
       </div>
     );
   }

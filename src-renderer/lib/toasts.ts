@@ -21,11 +21,13 @@ export class Toasts {
 
   subscribe = (listener: () => void): Disposer => this.listeners.add(listener);
 
-  show(text: string): void {
+  /** Shows `text`; returns its id, for taking it down early when what it said no longer holds. */
+  show(text: string): number {
     const toast = { id: this.nextId++, text };
     this.list = [...this.list.slice(-2), toast];
     this.listeners.emit();
     setTimeout(() => this.dismiss(toast.id), TOAST_MS);
+    return toast.id;
   }
 
   dismiss(id: number): void {

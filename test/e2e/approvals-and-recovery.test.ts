@@ -6,8 +6,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
+import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from '../../src-main/electron/window-state.js';
+import { TOAST_MS } from '../../src-renderer/lib/toasts.js';
 import {
+  assertWithin,
   browserMissing,
   freePort,
   grouped,
@@ -80,11 +83,15 @@ after(async () => {
 });
 
 test(
-  'a page with a wrong token says to open the link `clawbridge ui` prints',
+  'a page with a wrong token says to open the link clawbridge ui prints, the command as code',
   { skip: skip ?? false },
   async () => {
     const wrong = await openUi(browser!, `http://127.0.0.1:${uiPort}/#token=${'0'.repeat(64)}`);
-    await wrong.page.getByText('open the link that `clawbridge ui` prints').waitFor();
+    const banner = wrong.page.getByRole('alert');
+    await waitForText(banner, /open the link that clawbridge ui prints/);
+    // The command is shown as code, not between the agent's literal backticks.
+    assert.equal(await banner.getByRole('code').textContent(), 'clawbridge ui');
+    assert.doesNotMatch(await banner.innerText(), /`/);
     await screenshotThemes(wrong.page, 'unauthorized');
     await wrong.context.close();
   },
@@ -105,6 +112,27 @@ test(
     const approve = request.getByRole('button', { name: 'Approve' });
     assert.equal(await approve.isDisabled(), true, 'not before the owner compared');
     await screenshotThemes(A.page, 'approvals-fingerprint-only');
+
+    // At the desktop app's smallest window both fingerprints and their Copy buttons stay in the card,
+    // and so does this device's in Settings.
+    await A.page.setViewportSize({ width: MIN_WINDOW_WIDTH, height: MIN_WINDOW_HEIGHT });
+    const fits = async (within: Locator, label: string) => {
+      await within.getByLabel(`${label}: `, { exact: false }).scrollIntoViewIfNeeded();
+      await assertWithin(within.getByLabel(`${label}: `, { exact: false }), within, label);
+      const copy = within.getByRole('button', { name: `Copy ${label.toLowerCase()}` });
+      await copy.scrollIntoViewIfNeeded();
+      await assertWithin(copy, within, `Copy ${label.toLowerCase()}`);
+      // …and the card itself in the view: nothing to scroll sideways to.
+      await assertWithin(within, A.page.getByRole('main'), `the card of ${label}`);
+    };
+    await fits(request, "c's fingerprint");
+    await fits(request, "This device's fingerprint");
+    await screenshotThemes(A.page, 'approvals-min-width');
+    await nav(A.page, 'Settings').click();
+    await fits(A.page.getByRole('region', { name: 'This device' }), "This device's fingerprint");
+    await screenshotThemes(A.page, 'settings-min-width');
+    await A.page.setViewportSize({ width: 1280, height: 800 });
+    await nav(A.page, 'Approvals').click();
     await request.getByLabel('I compared the fingerprints').check();
     await approve.click();
     await nav(A.page, 'Peers').click();
@@ -205,10 +233,16 @@ test(
     const code = (await A.page.getByLabel('Pairing code', { exact: true }).textContent())!.trim();
     const join = cli(['pair', 'join', code, '--home', homeD, '--timeout', '30s']);
     // Wherever the window is, a new request says so.
-    await A.page.getByText('d asks to pair').waitFor({ timeout: 15_000 });
+    const notice = A.page.getByText('d asks to pair — see Approvals');
+    await notice.waitFor({ timeout: 15_000 });
+    const shownAt = Date.now();
     await A.page.getByRole('heading', { name: 'd wants to pair' }).waitFor();
     await screenshotThemes(A.page, 'pair-new-joined');
     await A.page.getByRole('button', { name: 'Approve' }).click();
+    // The request is gone, and so is the notice about it: at once, not when toasts time out anyway.
+    const left = shownAt + TOAST_MS - 500 - Date.now();
+    assert.ok(left > 1_000, `approved ${TOAST_MS - left} ms after the notice: too late to tell`);
+    await notice.waitFor({ state: 'detached', timeout: left });
     await A.page.getByText('Paired with d.').waitFor({ timeout: 15_000 });
     const joined = await join;
     assert.equal(joined.code, 0, joined.stderr);

@@ -9,8 +9,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { browserMissing, card, launchBrowser, uiUrl, waitForScreen } from '../helpers/browser.js';
+import { browserMissing, card, launchBrowser, nav, uiUrl, waitForScreen } from '../helpers/browser.js';
 import { pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
 
 const skip = browserMissing();
@@ -86,12 +88,14 @@ const BRIDGE = `(token) => {
 let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
+let home = '';
 const errors: string[] = [];
 
 before(async () => {
   if (skip) return;
   const relay = await startRelay();
   const { homeA } = await pairedAgents(relay.url, ['e2e-ia', 'e2e-ib']);
+  home = homeA;
 
   const url = new URL(await uiUrl(homeA));
   const token = /token=([0-9a-f]+)/.exec(url.hash)![1]!;
@@ -121,6 +125,27 @@ test(
     await waitForScreen(page, /^bridge-42\s*$/m);
     const calls = await page.evaluate<Record<string, number>>('window.__bridgeCalls');
     assert.ok(calls.request! > 0 && calls.subscribe === 1 && calls.openStream === 1, JSON.stringify(calls));
+    assert.deepEqual(errors, []);
+  },
+);
+
+test(
+  'in the desktop app (over the bridge) the Desktop notifications switch saves to the agent',
+  { skip: skip ?? false },
+  async () => {
+    const config = () =>
+      (JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { notifications?: boolean })
+        .notifications;
+    await nav(page, 'Settings').click();
+    const toggle = page.getByRole('switch', { name: /Desktop notifications/ });
+    assert.equal(await toggle.isChecked(), true, 'on by default');
+    await toggle.click();
+    await page.getByText('Desktop notifications saved').waitFor();
+    assert.equal(config(), false);
+    await toggle.click();
+    // Checked again once the agent answered (the switch shows what the agent saved).
+    await page.getByRole('switch', { name: /Desktop notifications/, checked: true }).waitFor();
+    assert.equal(config(), true);
     assert.deepEqual(errors, []);
   },
 );

@@ -2,8 +2,8 @@
  * Window links end to end (docs/desktop-app.md, "Links into the window"): one agent as a real process
  * on loopback, its web UI in Chromium. A page loaded at an app link opens on that view — what the
  * desktop app does when it creates its window for a tray item, a notification or a clawbridge:// link
- * — and a link set while the page is open moves it. The Settings switch for desktop notifications
- * saves to the agent's config.
+ * — and a link set while the page is open moves it. Settings in a browser tab: no switch for the
+ * desktop app's notifications (ipc-bridge.test.ts has it), and the terminal resume window in seconds.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import {
   launchBrowser,
   nav,
   openUi,
+  screenshotThemes,
   uiUrl,
   waitForScreen,
   type UiPage,
@@ -113,21 +114,86 @@ test(
   },
 );
 
-test('the Desktop notifications switch saves to the agent', { skip: skip ?? false }, async () => {
-  await load('settings');
-  const toggle = A.page.getByRole('switch', { name: /Desktop notifications/ });
-  assert.equal(await toggle.isChecked(), true, 'on by default');
-  await toggle.click();
-  await A.page.getByText('Desktop notifications saved').waitFor();
-  const config = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { notifications?: boolean };
-  assert.equal(config.notifications, false);
+test(
+  'a browser tab offers no Desktop notifications switch: only the desktop app shows them',
+  { skip: skip ?? false },
+  async () => {
+    await load('settings');
+    await A.page.getByRole('region', { name: 'Behaviour' }).scrollIntoViewIfNeeded();
+    assert.equal(await A.page.getByRole('switch', { name: /Desktop notifications/ }).count(), 0);
+    assert.equal(await A.page.getByText(/notifications/i).count(), 0, 'nor a word about them');
+    await screenshotThemes(A.page, 'settings-web-behaviour');
+  },
+);
 
-  await load('settings');
-  assert.equal(await A.page.getByRole('switch', { name: /Desktop notifications/ }).isChecked(), false);
-  await A.page.getByRole('switch', { name: /Desktop notifications/ }).click();
-  await A.page.getByText('Desktop notifications saved').waitFor();
-  assert.deepEqual(A.errors, []);
-});
+test(
+  'the terminal resume window: an error in seconds beside the field, gone after a valid save',
+  { skip: skip ?? false },
+  async () => {
+    await load('settings');
+    const field = A.page.getByLabel('Terminal resume window (seconds)');
+    const section = A.page.getByRole('region', { name: 'Behaviour' });
+    const save = section.getByRole('button', { name: 'Save' });
+    await field.fill('99999999');
+    await save.click();
+    const alert = section.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(await alert.textContent(), 'Must be from 1 to 86400 seconds (24 h), got 99999999');
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
+    await screenshotThemes(A.page, 'settings-resume-error');
+
+    // A fraction of a second is a valid number of seconds: the browser does not refuse it either.
+    await field.fill('120.5');
+    await save.click();
+    await A.page.getByText('Terminal resume window saved').waitFor();
+    assert.equal(await alert.count(), 0, 'the old error is gone');
+    assert.equal(await field.getAttribute('aria-invalid'), 'false');
+    const config = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as {
+      terminalResumeMs?: number;
+    };
+    assert.equal(config.terminalResumeMs, 120_500);
+    assert.deepEqual(A.errors, []);
+  },
+);
+
+test(
+  'the direct listener: Save only once something changed; an equal address says it is unchanged',
+  { skip: skip ?? false },
+  async () => {
+    await load('settings');
+    const section = A.page.getByRole('region', { name: 'Connections' });
+    const address = section.getByLabel('Direct listener address');
+    const accept = section.getByLabel('Accept direct connections from peers');
+    const save = section.getByRole('button', { name: 'Save direct listener' });
+    const saved = await address.inputValue();
+    assert.equal(await save.isDisabled(), true, 'nothing to save yet');
+    await address.fill('127.0.0.1:7999');
+    assert.equal(await save.isDisabled(), false);
+    await address.fill(saved);
+    assert.equal(await save.isDisabled(), true, 'back to what is saved');
+    await accept.uncheck();
+    assert.equal(await save.isDisabled(), false);
+    await accept.check();
+    assert.equal(await save.isDisabled(), true);
+
+    // The same address written otherwise: the agent keeps what it had, and the window says so.
+    await address.fill(saved.replace(/:(\d+)$/, ':0$1'));
+    await save.click();
+    await A.page.getByText('Direct listener unchanged').waitFor();
+    assert.equal(await A.page.getByText(/Direct listener saved/).count(), 0);
+
+    await address.fill('127.0.0.1:7999');
+    await save.click();
+    await A.page.getByText('Direct listener saved — takes effect when the agent restarts').waitFor();
+    // Saved: nothing left to save.
+    const saveOff = section.getByRole('button', { name: 'Save direct listener', disabled: true });
+    await saveOff.waitFor();
+    await address.fill(saved);
+    await save.click();
+    await saveOff.waitFor();
+    assert.deepEqual(A.errors, []);
+  },
+);
 
 test(
   "#terminals?open=<peer>&name=… opens a new terminal tab to that peer (the tray's Open terminal)",

@@ -6,12 +6,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from '../../src-main/electron/window-state.js';
 import {
+  assertWithin,
   browserMissing,
   card,
   launchBrowser,
   openUi,
+  screenshotThemes,
   uiUrl,
   waitForScreen,
   type UiPage,
@@ -49,8 +52,16 @@ async function sttySize(page: Page, marker: string): Promise<[number, number]> {
   return [Number(m[1]), Number(m[2])];
 }
 
+/** Whether the element `locator` finds has the keyboard focus. */
+function focused(locator: Locator): Promise<boolean> {
+  return locator
+    .and(locator.page().locator(':focus'))
+    .count()
+    .then((n) => n === 1);
+}
+
 test(
-  'the terminal follows the window size, searches, and tabs open, switch and close (asking first) by keyboard',
+  'the terminal follows the window size, searches, and tabs open (Enter on the peer picker), switch and close (asking first) by keyboard',
   { skip: skip ?? false },
   async () => {
     const pane = A.page.locator('.terminal-pane .xterm');
@@ -71,8 +82,12 @@ test(
 
     await pane.click();
     await A.page.keyboard.press('Alt+Shift+T');
-    await A.page.getByRole('button', { name: 'Open terminal' }).click();
-    await A.page.getByRole('tab').nth(1).waitFor();
+    // The shortcut puts the focus on the peer picker, where Enter opens the terminal.
+    const picker = A.page.getByRole('combobox', { name: 'Peer' });
+    assert.ok(await focused(picker), 'Alt+Shift+T focuses the peer picker');
+    await A.page.keyboard.press('Enter');
+    await A.page.getByRole('tab').nth(1).waitFor({ timeout: 5_000 });
+    await picker.waitFor({ state: 'detached' });
     assert.equal(await A.page.getByRole('tab').count(), 2);
     assert.equal(await A.page.getByRole('tab').nth(1).getAttribute('aria-selected'), 'true');
     await A.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 15_000 });
@@ -85,6 +100,44 @@ test(
     await confirm.getByRole('button', { name: 'Close terminal' }).click();
     await confirm.waitFor({ state: 'detached' });
     assert.equal(await A.page.getByRole('tab').count(), 1);
+  },
+);
+
+test(
+  'Tab and Escape stay in the terminal, and Alt+Shift+↑ (said in the tab bar) moves the focus to its tab',
+  { skip: skip ?? false },
+  async () => {
+    const input = A.page.getByRole('textbox', { name: 'Terminal input' });
+    const tab = A.page.getByRole('tab', { name: /^b/ });
+    await A.page.locator('.terminal-pane .xterm').click();
+    assert.ok(await focused(input), 'typing goes to the terminal');
+    // The shell's keys: completion and Escape do not move the focus, so the way out must be said.
+    await A.page.keyboard.press('Tab');
+    await A.page.keyboard.press('Escape');
+    assert.ok(await focused(input), 'Tab and Escape stay in the terminal');
+    const hint = A.page.getByText('Alt+Shift+↑ leaves the terminal');
+    assert.ok(await hint.isVisible(), 'the way out is on screen');
+    assert.equal(
+      await A.page.locator(`#${await input.getAttribute('aria-describedby')}`).textContent(),
+      'Alt+Shift+↑ leaves the terminal',
+      "and is the terminal input's description, for a screen reader",
+    );
+    await screenshotThemes(A.page, 'terminals-leave-hint');
+    // At the desktop app's smallest window the hint wraps below the tabs, still on screen.
+    await A.page.setViewportSize({ width: MIN_WINDOW_WIDTH, height: MIN_WINDOW_HEIGHT });
+    assert.ok(await hint.isVisible());
+    await assertWithin(hint, A.page.getByRole('main'), 'the hint');
+    await screenshotThemes(A.page, 'terminals-leave-hint-min-width');
+    await A.page.setViewportSize({ width: 1280, height: 800 });
+
+    await A.page.keyboard.press('Alt+Shift+ArrowUp');
+    assert.ok(await focused(tab), 'the focus is on the terminal’s tab');
+    // From there the page's own order goes on: the tab's close button is next.
+    await A.page.keyboard.press('Tab');
+    assert.ok(await focused(A.page.getByRole('button', { name: 'Close terminal on b' })));
+    // Back in, the shell still has its Ctrl+C (clears the Tab's completion, if any).
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.press('Control+C');
   },
 );
 

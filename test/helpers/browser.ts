@@ -138,3 +138,18 @@ export const UNNAMED = `(() => {
     .filter((el) => !el.closest('.xterm') && !named(el))
     .map((el) => el.outerHTML.slice(0, 120));
 })()`;
+
+/**
+ * Throws unless all of `inner` lies within `outer` (both on screen now): for layouts at a small window,
+ * where a fixed-width row would run past its card's edge, be cut off, or hide behind a scroll bar.
+ */
+export async function assertWithin(inner: Locator, outer: Locator, what: string): Promise<void> {
+  const [i, o] = await Promise.all([inner.boundingBox(), outer.boundingBox()]);
+  if (!i || !o) throw new Error(`${what}: not on screen`);
+  const slack = 0.5;
+  if (i.x < o.x - slack || i.x + i.width > o.x + o.width + slack) {
+    throw new Error(
+      `${what}: spans x ${Math.round(i.x)}–${Math.round(i.x + i.width)}, outside ${Math.round(o.x)}–${Math.round(o.x + o.width)}`,
+    );
+  }
+}

@@ -5,7 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { CLI, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, startProcess, stopAll, waitFor } from '../helpers/processes.js';
 import { startPair, startRelay } from './terminal-setup.js';
 
 after(stopAll);
@@ -54,3 +54,44 @@ test('a session survives a relay restart with every byte exactly once', { skip }
     await Promise.all([pair.a.stop(), pair.b.stop()]);
   }
 });
+
+test(
+  'a peer that restarted meanwhile no longer has the session: term says so in one sentence',
+  { skip },
+  async () => {
+    const pair = await startPair({ relayOnly: true });
+    const child = spawn(process.execPath, [CLI, 'term', 'b', '--home', pair.homeA, '--', 'sleep', '100'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      // b dies without a word (its sessions with it) and comes back under the same home.
+      await new Promise((r) => setTimeout(r, 1_000));
+      await pair.b.stop('SIGKILL');
+      await waitFor('the CLI to say it reconnects', () => stderr.includes('reconnecting…'), 30_000);
+      const b = startProcess([
+        'agent',
+        '--home',
+        pair.homeB,
+        '--name',
+        'b',
+        '--relay',
+        pair.relay.url,
+        '--no-direct',
+      ]);
+      await b.waitForLine(/agent b running/);
+      const code = await exited;
+      assert.equal(code, 1, stderr);
+      assert.match(
+        stderr,
+        /\nclawbridge: b no longer has this terminal session \(it was closed there, or not resumed in time\)\n$/,
+      );
+      await b.stop();
+    } finally {
+      child.kill('SIGKILL');
+      await pair.a.stop();
+    }
+  },
+);

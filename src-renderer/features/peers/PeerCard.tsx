@@ -3,6 +3,7 @@ import type { PeerInfo, PingResult } from '../../../src-main/api/contract.js';
 import { useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
+import { MessageText } from '../../components/MessageText.js';
 import { PathBadge } from '../../components/PathBadge.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { formatSince, shortFingerprint } from '../../lib/format.js';
@@ -46,7 +47,11 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         <StatusDot tone={peerTone(peer)} text={peerState(peer)} />
         {online ? <PathBadge kind={peer.path} text={pathText(peer)} /> : null}
       </div>
-      {!online && peer.stateDetail ? <p className="state-detail">{peer.stateDetail}</p> : null}
+      {!online && peer.stateDetail ? (
+        <p className="state-detail">
+          <MessageText text={peer.stateDetail} />
+        </p>
+      ) : null}
       <p className="meta">
         <code title={peer.fingerprint}>{shortFingerprint(peer.fingerprint)}</code>
         {rtt ? <span>RTT {rtt}</span> : null}

@@ -5,16 +5,27 @@ import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
 import { useAction } from '../../lib/use-action.js';
 import { RelaysSection } from './RelaysSection.js';
+import { parseResumeSeconds, RESUME_MAX_S, RESUME_MIN_S } from './resume-window.js';
 import './settings.css';
 
-/** Saves one part of the settings; says when the change waits for an agent restart. */
+/**
+ * Saves one part of the settings; says when the change waits for an agent restart. For a part that only
+ * takes effect at a restart (`atRestart`), the agent needing none means the saved value was already
+ * that one (the agent normalizes addresses), so the toast says nothing changed.
+ */
 function useSave() {
   const { store, toasts } = useServices();
   const action = useAction();
-  const save = (params: MethodParams<'settings.set'>, what: string) =>
+  const save = (params: MethodParams<'settings.set'>, what: string, atRestart = false) =>
     action.run(async () => {
       const r = await store.saveSettings(params);
-      toasts.show(r.restartNeeded ? `${what} saved — takes effect when the agent restarts` : `${what} saved`);
+      toasts.show(
+        r.restartNeeded
+          ? `${what} saved — takes effect when the agent restarts`
+          : atRestart
+            ? `${what} unchanged`
+            : `${what} saved`,
+      );
       return r;
     });
   return { ...action, save };
@@ -73,13 +84,17 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
   const [relayListen, setRelayListen] = useState(settings.relayListen);
   const direct = useSave();
   const relay = useSave();
+  // Save stays off while the form says what is saved already, as "Save name" does.
+  const directSaved =
+    directOn === (settings.listen !== null) && (!directOn || listen.trim() === settings.listen);
+  const relaySaved = relayOn === settings.actAsRelay && relayListen.trim() === settings.relayListen;
   return (
     <section className="card" aria-labelledby="set-network">
       <h2 id="set-network">Connections</h2>
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void direct.save({ listen: directOn ? listen.trim() : null }, 'Direct listener');
+          void direct.save({ listen: directOn ? listen.trim() : null }, 'Direct listener', true);
         }}
       >
         <label className="check">
@@ -91,7 +106,7 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
             <span>Direct listener address</span>
             <input value={listen} onChange={(e) => setListen(e.target.value)} disabled={!directOn} />
           </label>
-          <button type="submit" disabled={direct.busy}>
+          <button type="submit" disabled={direct.busy || directSaved} aria-label="Save direct listener">
             Save
           </button>
         </div>
@@ -105,7 +120,7 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void relay.save({ actAsRelay: relayOn, relayListen: relayListen.trim() }, 'Relay setting');
+          void relay.save({ actAsRelay: relayOn, relayListen: relayListen.trim() }, 'Relay setting', true);
         }}
       >
         <label className="check">
@@ -117,7 +132,7 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
             <span>Relay listen address</span>
             <input value={relayListen} onChange={(e) => setRelayListen(e.target.value)} disabled={!relayOn} />
           </label>
-          <button type="submit" disabled={relay.busy}>
+          <button type="submit" disabled={relay.busy || relaySaved} aria-label="Save relay setting">
             Save
           </button>
         </div>
@@ -130,43 +145,69 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
 function BehaviourSection({ settings }: { settings: SettingsResult }) {
   const [resume, setResume] = useState(String(Math.round(settings.terminalResumeMs / 1000)));
   const resumeSave = useSave();
+  // What the window found wrong before asking the agent; the agent's own refusal is resumeSave.error.
+  const [resumeInvalid, setResumeInvalid] = useState<string | null>(null);
+  const resumeError = resumeInvalid ?? resumeSave.error;
   const notify = useSave();
+  // Only the desktop app shows notifications; a browser tab on the web UI never does, so it does not
+  // offer to switch them.
+  const desktop = useServices().platform === 'desktop';
   return (
     <section className="card" aria-labelledby="set-behaviour">
       <h2 id="set-behaviour">Behaviour</h2>
       <form
         className="inline-form"
+        // The range is checked here, in the field's unit, instead of by the browser: its bubble goes
+        // away by itself and would leave an earlier error on the page as if it still held.
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
-          void resumeSave.save(
-            { terminalResumeMs: Math.round(Number(resume) * 1000) },
-            'Terminal resume window',
-          );
+          const parsed = parseResumeSeconds(resume);
+          if ('error' in parsed) {
+            resumeSave.clear();
+            setResumeInvalid(parsed.error);
+            return;
+          }
+          setResumeInvalid(null);
+          void resumeSave.save({ terminalResumeMs: parsed.ms }, 'Terminal resume window');
         }}
       >
         <label className="field">
           <span>Terminal resume window (seconds)</span>
-          <input type="number" min={1} value={resume} onChange={(e) => setResume(e.target.value)} />
+          <input
+            type="number"
+            min={RESUME_MIN_S}
+            max={RESUME_MAX_S}
+            step="any"
+            value={resume}
+            onChange={(e) => setResume(e.target.value)}
+            aria-invalid={resumeError !== null}
+            aria-describedby="resume-error"
+          />
         </label>
         <button type="submit" disabled={resumeSave.busy}>
           Save
         </button>
       </form>
+      <ErrorText error={resumeError} id="resume-error" />
       <p className="hint">
         How long a terminal session waits for its window to come back after a lost connection.
       </p>
-      <ErrorText error={resumeSave.error} />
-      <label className="check">
-        <input
-          type="checkbox"
-          role="switch"
-          checked={settings.notifications}
-          disabled={notify.busy}
-          onChange={(e) => void notify.save({ notifications: e.target.checked }, 'Desktop notifications')}
-        />
-        Desktop notifications (a device asks to pair, pairing done, a forward cannot listen)
-      </label>
-      <ErrorText error={notify.error} />
+      {desktop ? (
+        <>
+          <label className="check">
+            <input
+              type="checkbox"
+              role="switch"
+              checked={settings.notifications}
+              disabled={notify.busy}
+              onChange={(e) => void notify.save({ notifications: e.target.checked }, 'Desktop notifications')}
+            />
+            Desktop notifications (a device asks to pair, pairing done, a forward cannot listen)
+          </label>
+          <ErrorText error={notify.error} />
+        </>
+      ) : null}
       <p className="hint">Light and dark themes follow your system setting.</p>
     </section>
   );

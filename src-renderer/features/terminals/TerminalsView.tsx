@@ -2,7 +2,7 @@ import { useEffect, useState, useSyncExternalStore } from 'react';
 import { usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { PathBadge } from '../../components/PathBadge.js';
-import { SHORTCUT_HELP, terminalKeyAction } from './keys.js';
+import { LEAVE_HINT, LEAVE_HINT_ID, SHORTCUT_HELP, terminalKeyAction } from './keys.js';
 import { TerminalPane } from './TerminalPane.js';
 import type { TerminalTab } from './terminal-tab.js';
 import './terminals.css';
@@ -26,6 +26,7 @@ export function TerminalsView() {
       if (action === 'next-tab' || action === 'prev-tab') terminals.cycle(action === 'next-tab' ? 1 : -1);
       else if (action === 'new-tab') setPicking(true);
       else if (action === 'close-tab' && current) askClose(current);
+      else if (action === 'leave-terminal') focusActiveTab();
       else return;
       e.preventDefault();
     };
@@ -53,9 +54,7 @@ export function TerminalsView() {
                   if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
                   e.preventDefault();
                   terminals.cycle(e.key === 'ArrowRight' ? 1 : -1);
-                  requestAnimationFrame(() =>
-                    document.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus(),
-                  );
+                  requestAnimationFrame(focusActiveTab);
                 }}
               >
                 {t.target.peerName}
@@ -76,6 +75,13 @@ export function TerminalsView() {
           ))}
         </div>
         <NewTerminal open={picking} setOpen={setPicking} />
+        {current ? (
+          // Said where the terminal is, and as its input's description (terminal-tab.ts): Tab and
+          // Escape stay in the shell, so this is the one way out by keyboard.
+          <span className="tabbar-hint" id={LEAVE_HINT_ID} title={SHORTCUT_HELP}>
+            {LEAVE_HINT}
+          </span>
+        ) : null}
       </div>
       {current ? (
         <TerminalPane key={current.key} tab={current} onRestart={() => terminals.restart(current.key)} />
@@ -95,6 +101,11 @@ export function TerminalsView() {
       ) : null}
     </div>
   );
+}
+
+/** The selected tab takes the focus (after a switch by keyboard, or on the way out of the terminal). */
+function focusActiveTab(): void {
+  document.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus();
 }
 
 /** "New terminal": pick an online peer that lets this device open terminals. */
@@ -130,7 +141,18 @@ function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boolean) =
     >
       <label>
         <span className="visually-hidden">Peer</span>
-        <select value={choice} onChange={(e) => setPeer(e.target.value)} autoFocus>
+        <select
+          value={choice}
+          onChange={(e) => setPeer(e.target.value)}
+          onKeyDown={(e) => {
+            // A closed select takes Enter to open its list, and never submits its form: Enter here
+            // means "open the terminal", as the button does (Alt+Shift+T lands here).
+            if (e.key !== 'Enter' || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+            e.preventDefault();
+            go();
+          }}
+          autoFocus
+        >
           {peers.map((p) => (
             <option key={p.fingerprint} value={p.fingerprint}>
               {p.name}

@@ -12,7 +12,7 @@ import { Terminal } from '@xterm/xterm';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import type { ApiClient } from '../../api/client.js';
 import { explainError } from '../../lib/refusal-text.js';
-import { terminalKeyAction } from './keys.js';
+import { LEAVE_HINT_ID, terminalKeyAction } from './keys.js';
 import { TerminalSession } from './terminal-session.js';
 import { terminalTheme } from './theme.js';
 
@@ -98,7 +98,8 @@ export class TerminalTab {
     } else if (action === 'search') {
       this.onSearchRequest();
     }
-    // Tab shortcuts are left to the window's handler (TerminalsView); xterm must not eat them.
+    // Tab shortcuts and the way out are left to the window's handler (TerminalsView); xterm must not
+    // eat them.
     return action === null;
   }
 
@@ -114,6 +115,8 @@ export class TerminalTab {
     if (!this.opened) {
       this.opened = true;
       this.term.open(this.host);
+      // A screen reader says how to leave when the input is focused (the hint is in the tab bar).
+      this.term.textarea?.setAttribute('aria-describedby', LEAVE_HINT_ID);
     }
     this.fit();
   }

@@ -111,6 +111,11 @@ test('terminal shortcuts take Shift; plain Ctrl+C stays the shell’s interrupt;
   assert.equal(terminalKeyAction(key('ˇ', { alt: true, shift: true }, 'KeyT')), 'new-tab');
   assert.equal(terminalKeyAction(key('W', { alt: true, shift: true })), 'close-tab');
   assert.equal(terminalKeyAction(key('ArrowRight', { alt: true, shift: true })), 'next-tab');
+  // The way out of the terminal; Tab, Escape and a plain Alt+↑ stay the shell's.
+  assert.equal(terminalKeyAction(key('ArrowUp', { alt: true, shift: true })), 'leave-terminal');
+  assert.equal(terminalKeyAction(key('ArrowUp', { alt: true })), null);
+  assert.equal(terminalKeyAction(key('Tab', { shift: true })), null);
+  assert.equal(terminalKeyAction(key('Escape', {})), null);
   assert.equal(
     terminalKeyAction(key('T', { ctrl: true, shift: true })),
     null,

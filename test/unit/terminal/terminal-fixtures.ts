@@ -54,6 +54,8 @@ export class TerminalHarness {
           throw new ClawError(
             'STREAM_REJECTED',
             err.message.replace(/^peer refused the "terminal" stream: /, ''),
+            // As the agent's opener does: the client decides by the refusal code, not the text.
+            err.refusal ? { refusal: err.refusal } : undefined,
           );
         }
       },

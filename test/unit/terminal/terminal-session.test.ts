@@ -207,6 +207,33 @@ test('hang-up ends the remote program; an unresumed session expires', { skip }, 
 });
 
 test(
+  "a session the peer let expire: the client fails with the peer's one sentence, said once",
+  { skip },
+  async () => {
+    // The peer keeps a lost session 300 ms; this client would go on trying for 5 s.
+    const h = new TerminalHarness({ resumeMs: 300 });
+    try {
+      const client = h.client(5_000);
+      const v = new Viewer(client);
+      await client.start({ command: ['sleep', '30'], cols: 80, rows: 24 });
+      client.resumeOutput();
+      h.breakLink();
+      await until('the peer to let the session expire', () => h.sessions.size === 0, 5_000);
+      h.connect();
+      await until('the client to give up', () => v.failure !== undefined, 5_000);
+      assert.ok(isClawError(v.failure, 'TERMINAL_LOST'));
+      // What `clawbridge term` prints after "clawbridge: ", and the window after "The session ended: ".
+      assert.equal(
+        v.failure.message,
+        'b no longer has this terminal session (it was closed there, or not resumed in time)',
+      );
+    } finally {
+      h.close();
+    }
+  },
+);
+
+test(
   'a resume is refused for an unknown session, another peer, or an offset not in the buffer',
   { skip },
   async () => {
@@ -224,8 +251,14 @@ test(
           },
           (err: Error) => err.message,
         );
-      assert.match(await open('0'.repeat(32), 0), /^the session is no longer on b/);
-      assert.match(await open(id, 5), /claims 5 output bytes, but the session produced only 0/);
+      assert.equal(
+        await open('0'.repeat(32), 0),
+        'b no longer has this terminal session (it was closed there, or not resumed in time)',
+      );
+      assert.equal(
+        await open(id, 5),
+        'cannot resume the terminal session on b: the client claims 5 output bytes, but the session produced only 0',
+      );
       // The same ID from another peer finds nothing.
       assert.equal(h.sessions.find(id, 'c'.repeat(64)), undefined);
       assert.ok(h.sessions.find(id, 'a'.repeat(64)));
