@@ -216,6 +216,12 @@ test(
       assert.match(p.stderr(), line);
       await waitFor('the remote program to be gone', () => !alive(pid), 5_000);
     };
+    const linkedAgain = () =>
+      waitFor(
+        'a and b linked again',
+        async () => (await cli(['ping', 'b', '--home', pair.homeA])).code === 0,
+        20_000,
+      );
     try {
       const denied = await session();
       assert.equal((await cli(['peers', 'deny', 'a', 'terminal', '--home', pair.homeB])).code, 0);
@@ -231,11 +237,7 @@ test(
       await ended(removed.p, removed.pid, /b removed this node as a peer; the session is hung up/);
       const fpA = (await cli(['id', '--home', pair.homeA])).stdout.split(/\s+/)[1]!;
       assert.equal((await cli(['peers', 'add', fpA, '--name', 'a', '--home', pair.homeB])).code, 0);
-      await waitFor(
-        'a and b linked again',
-        async () => (await cli(['ping', 'b', '--home', pair.homeA])).code === 0,
-        20_000,
-      );
+      await linkedAgain();
 
       const stopping = await session();
       assert.equal((await cli(['stop', '--home', pair.homeB])).code, 0);
@@ -244,11 +246,7 @@ test(
       // The agent this CLI goes through stops: the CLI says so (not "did it stop?"), the program ends.
       pair.b = startProcess(['agent', '--home', pair.homeB]); // its saved flags
       await pair.b.waitForLine(/agent b running/);
-      await waitFor(
-        'a and b linked again',
-        async () => (await cli(['ping', 'b', '--home', pair.homeA])).code === 0,
-        20_000,
-      );
+      await linkedAgain();
       const local = await session();
       assert.equal((await cli(['stop', '--home', pair.homeA])).code, 0);
       await ended(local.p, local.pid, /the agent here \(a\) is stopping; the session is hung up/);
