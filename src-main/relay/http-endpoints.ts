@@ -84,6 +84,11 @@ export function relayHttpHandler(
         (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
         (err: Error) => text(res, 500, err.message),
       );
+    } else if (path === '/healthz' || path === '/metrics') {
+      // The path is right, the method is not: say so (405 with Allow), not "not found".
+      text(res, 405, `method ${req.method ?? '?'} not allowed on ${path}`, {
+        allow: path === '/healthz' ? 'GET, HEAD' : 'GET',
+      });
     } else {
       text(res, 404, 'not found: this is a clawbridge relay');
     }

@@ -185,6 +185,8 @@ test('healthz and metrics answer over HTTP with the counters', async () => {
   assert.equal(await health.text(), 'ok');
   const probe = await fetch(relay.url.replace('ws:', 'http:') + '/healthz', { method: 'HEAD' });
   assert.equal(probe.status, 200, 'a load balancer that probes with HEAD sees it up');
+  const posted = await fetch(relay.url.replace('ws:', 'http:') + '/healthz', { method: 'POST' });
+  assert.deepEqual([posted.status, posted.headers.get('allow')], [405, 'GET, HEAD']);
   const metrics = await fetch(relay.url.replace('ws:', 'http:') + '/metrics');
   assert.equal(metrics.status, 200);
   const text = await metrics.text();
