@@ -79,6 +79,9 @@ export function registerTermCommand(program: Command): void {
           // An agent that predates `pty` says nothing: it always runs a PTY.
           return { socket, rest, pty: result.pty !== false };
         };
+        if (asksForBoth(process.argv.slice(2))) {
+          throw new ClawError('BAD_ARGUMENT', '-t asks for a terminal and -T for none: give one of them');
+        }
         // -n: an empty input that ends at once, so a background `term` never reads the terminal (SIGTTIN).
         const stdin: LocalInput = opts.stdin ? process.stdin : Readable.from([]);
         const extras = localTerminal(process.env, stdin.isTTY === true, process.stdout.isTTY, opts.tty);
@@ -92,6 +95,17 @@ export function registerTermCommand(program: Command): void {
         process.stderr.write('', () => process.stdout.write('', () => process.exit(code)));
       },
     );
+}
+
+/**
+ * True when the options before `--` give both -t/--tty and -T/--no-tty (commander would let the last
+ * one win in silence). Short options may be grouped (`-tn`). Pure.
+ */
+export function asksForBoth(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  const options = (end < 0 ? args : args.slice(0, end)).filter((a) => a.startsWith('-'));
+  const short = (letter: string) => options.some((a) => /^-[A-Za-z]+$/.test(a) && a.includes(letter));
+  return (short('t') || options.includes('--tty')) && (short('T') || options.includes('--no-tty'));
 }
 
 /** Where typed or piped input comes from: process.stdin, or nothing at all (-n). */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { ClawError } from '../../../src-main/core/errors.js';
 import {
+  asksForBoth,
   isUnknownTermParam,
   localExitCode,
   localTerminal,
@@ -63,4 +64,22 @@ test('pipes on our side: no remote terminal, unless -t; a peer that can only run
   // -t: a terminal over there all the same (a password prompt behind a pipe); -T: pipes in a terminal.
   assert.deepEqual(localTerminal(env, false, false, true), { echo: false, opost: false });
   assert.deepEqual(localTerminal(env, true, true, false), { term: 'vt100', pty: false });
+});
+
+test('-t and -T together are refused however they are written; after -- they belong to the command', () => {
+  for (const args of [
+    ['term', 'b', '-t', '-T'],
+    ['term', '-tT', 'b'],
+    ['term', 'b', '--tty', '--no-tty'],
+    ['term', '-nt', 'b', '-T'],
+  ]) {
+    assert.equal(asksForBoth(args), true, args.join(' '));
+  }
+  for (const args of [
+    ['term', 'b', '-t'],
+    ['term', 'b', '-T', '-n'],
+    ['term', 'b', '-t', '--', 'ls', '-T'],
+  ]) {
+    assert.equal(asksForBoth(args), false, args.join(' '));
+  }
 });
