@@ -13,9 +13,8 @@ import type {
   PendingInfo,
   StatusResult,
 } from '../api/contract.js';
-import type { PendingRecord } from './settings.js';
+import type { PeerRecord, PendingRecord } from './settings.js';
 import type { TrustStore } from './trust-store.js';
-import { DEFAULT_ALLOW } from './settings.js';
 import { pendingDisplayNames } from './pending.js';
 import type { Approvals } from './approvals.js';
 import type { ChangeSource, LoggerPort } from './ports.js';
@@ -120,7 +119,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'pending.approve': (p) => {
       const peer = approvals.approve(
         { ...ref(p), ...(p.fingerprint !== undefined ? { fingerprint: p.fingerprint } : {}) },
-        p.allow ?? DEFAULT_ALLOW,
+        p.allow,
       );
       return peerInfo(
         agent,
@@ -200,10 +199,10 @@ function pendingInfoList(
 ): PendingInfo[] {
   const list = approvals.list();
   const names = pendingDisplayNames(list, node.trust.peers());
-  return list.map((p) => pendingInfo(p, names.get(p.id) ?? p.name));
+  return list.map((p) => pendingInfo(p, names.get(p.id) ?? p.name, node.trust.peer(p.fingerprint)));
 }
 
-function pendingInfo(p: PendingRecord, displayName: string): PendingInfo {
+function pendingInfo(p: PendingRecord, displayName: string, known: PeerRecord | undefined): PendingInfo {
   return {
     id: p.id,
     name: p.name,
@@ -212,6 +211,7 @@ function pendingInfo(p: PendingRecord, displayName: string): PendingInfo {
     via: p.via,
     address: p.address,
     age: Math.max(0, Math.round((Date.now() - Date.parse(p.firstSeen)) / 1000)),
+    knownAs: known ? { name: known.name, allow: known.allow } : null,
   };
 }
 

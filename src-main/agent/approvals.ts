@@ -10,7 +10,7 @@ import type { Hello } from './control-service.js';
 import { latestVerified, uniquePeerName, waitingLine } from './pending.js';
 import type { PendingLinkHost } from './pending-links.js';
 import type { NodeIdentityPort, Notifier, PeerDirectory } from './ports.js';
-import type { PeerRecord, PendingRecord, Permission } from './settings.js';
+import { DEFAULT_ALLOW, type PeerRecord, type PendingRecord, type Permission } from './settings.js';
 import type { TrustStore } from './trust-store.js';
 
 /** Which request: by id (with the compared fingerprint for a fingerprint-only one), or the latest verified. */
@@ -142,15 +142,22 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
     }
   }
 
-  approve(ref: PendingRef, allow: Permission[]): PeerRecord {
+  /**
+   * Approves a request: its node becomes a peer with `allow` (default: terminal and forward). A node
+   * that is already a peer here (it removed this node and pairs again) keeps its name here, its
+   * permissions unless `allow` is given, and its limits.
+   */
+  approve(ref: PendingRef, allow?: Permission[]): PeerRecord {
     const req = this.find(ref);
     this.checkConfirmed(req, ref.fingerprint);
+    const known = this.deps.trust.peer(req.fingerprint);
     const peer: PeerRecord = {
+      ...known,
       fingerprint: req.fingerprint,
-      name: uniquePeerName(this.deps.trust.peers(), req.name, req.fingerprint),
-      allow,
-      addresses: req.addresses,
-      addedAt: new Date().toISOString(),
+      name: known?.name ?? uniquePeerName(this.deps.trust.peers(), req.name, req.fingerprint),
+      allow: allow ?? known?.allow ?? DEFAULT_ALLOW,
+      addresses: [...new Set([...(known?.addresses ?? []), ...req.addresses])],
+      addedAt: known?.addedAt ?? new Date().toISOString(),
       ...(req.cert ? { cert: req.cert } : {}),
     };
     this.deps.trust.addPeer(peer);

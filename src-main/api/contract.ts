@@ -253,6 +253,11 @@ export interface PendingInfo {
   address: string;
   /** Seconds since the request first arrived. */
   age: number;
+  /**
+   * When the node is already a peer here (it removed this node and pairs again): the name and
+   * permissions it has here, which an approval keeps unless it gives `allow`.
+   */
+  knownAs: { name: string; allow: Permission[] } | null;
 }
 
 export interface PairNewResult {

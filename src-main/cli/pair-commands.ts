@@ -120,22 +120,21 @@ export function registerPairCommands(program: Command): void {
     )
     .option(
       '--allow <list>',
-      'what the new peer may do here: terminal,forward,relay or none',
-      'terminal,forward',
+      'what the new peer may do here: terminal,forward,relay or none (default: terminal,forward; a node that is already a peer keeps what it may do)',
     )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(
       async (
         id: string | undefined,
-        opts: HomeOpts & { latest?: boolean; allow: string; fingerprint?: string },
+        opts: HomeOpts & { latest?: boolean; allow?: string; fingerprint?: string },
       ) => {
-        const allow = parseAllow(opts.allow);
+        const allow = opts.allow === undefined ? {} : { allow: parseAllow(opts.allow) };
         const fingerprint = opts.fingerprint !== undefined ? { fingerprint: opts.fingerprint } : {};
         const peer = await call(opts, 'pending.approve', {
           ...target(id, opts.latest, opts.home),
           ...fingerprint,
-          allow,
+          ...allow,
         });
         if (opts.json) return printJson(peer);
         console.log(`approved ${peer.name} (fingerprint ${groupFingerprint(peer.fingerprint)})`);

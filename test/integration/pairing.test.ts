@@ -175,6 +175,28 @@ test('paired again after a removal: the joiner keeps its own name and permission
   );
 });
 
+test('paired again after a removal: the approver keeps its own name, permissions and limits too', async () => {
+  // A calls B "laptop", lets it forward only to one place; B removes A, then pairs again by A's code.
+  assert.equal((await cli(['peers', 'rename', 'b', 'laptop', '--home', homes.a])).code, 0);
+  assert.equal((await cli(['peers', 'deny', 'laptop', 'terminal', '--home', homes.a])).code, 0);
+  assert.equal((await cli(['peers', 'limit', 'laptop', '10.0.0.5:22', '--home', homes.a])).code, 0);
+  assert.equal((await cli(['peers', 'remove', 'office', '--home', homes.b])).code, 0);
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const join = cli(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
+  const req = await waitFor(
+    'B pending on A',
+    async () => (await pending(homes.a)).find((p) => p.name === 'b'),
+    10_000,
+  );
+  assert.deepEqual(req.knownAs, { name: 'laptop', allow: ['forward'] });
+  const approved = await cli(['approve', '--latest', '--home', homes.a]);
+  assert.equal(approved.code, 0, approved.stderr);
+  assert.match(approved.stdout, /^laptop may do here: forward$/m);
+  assert.equal((await join).code, 0);
+  const b = (await peers(homes.a)).find((p) => p.name === 'laptop');
+  assert.deepEqual([b?.allow, b?.forwardTo], [['forward'], ['10.0.0.5:22']]);
+});
+
 test('adding a node by fingerprint on one side makes it pending via fingerprint on the other', async () => {
   const homeD = tempHome('d');
   const d = startProcess([

@@ -29,7 +29,9 @@ export function PendingCard({
 }) {
   const { client, toasts } = useServices();
   const titleId = useId();
-  const [allow, setAllow] = useState<Permission[]>(DEFAULT_ALLOW);
+  // A node that is already a peer here keeps what it may do unless the boxes are changed.
+  const [chosen, setChosen] = useState<Permission[] | null>(null);
+  const allow = chosen ?? request.knownAs?.allow ?? DEFAULT_ALLOW;
   const [compared, setCompared] = useState(false);
   const action = useAction();
   const byCode = request.via === 'code';
@@ -68,7 +70,13 @@ export function PendingCard({
           ? `${request.name} entered this device's code. Check that the fingerprints match what its screen shows.`
           : `${request.name} did not use a code. Approve only if its screen shows exactly this fingerprint.`}
       </p>
-      <PermissionBoxes value={allow} onChange={setAllow} legend={`${request.name} may`} />
+      {request.knownAs ? (
+        <p className="hint" role="note">
+          Already a peer here as “{request.knownAs.name}” (it removed this device and pairs again): it keeps
+          that name and what it may do here, as ticked below.
+        </p>
+      ) : null}
+      <PermissionBoxes value={allow} onChange={setChosen} legend={`${request.name} may`} />
       {byCode ? null : (
         <label className="check attention">
           <input type="checkbox" checked={compared} onChange={(e) => setCompared(e.target.checked)} />I

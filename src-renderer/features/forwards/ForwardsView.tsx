@@ -36,6 +36,7 @@ export function ForwardsView() {
         ? peers.find((p) => p.fingerprint === info.viaFingerprint)
         : peers.find((p) => p.name === info.via);
     if (!peer) return { name: info.via, reach: info.viaFingerprint !== null ? 'gone' : 'ok' };
+    if (peer.state === 'refused') return { name: peer.name, reach: 'refused' };
     return { name: peer.name, reach: peer.state === 'online' ? 'ok' : 'offline' };
   };
 
@@ -83,11 +84,13 @@ export function ForwardsView() {
 /** Where a row's connections exit: the peer's name, and whether they can get there now. */
 interface Exit {
   name: string;
-  reach: 'ok' | 'offline' | 'gone';
+  reach: 'ok' | 'offline' | 'gone' | 'refused';
 }
 
 const REACH_TEXT = {
   offline: (via: string) => `${via} is offline: connections through it fail until it is back`,
+  refused: (via: string) =>
+    `${via} refused this device (removed or rejected it): connections through it fail until it pairs with this device again`,
   gone: (via: string) =>
     `${via} is no longer a peer: connections through it fail until it is paired again (or remove this and add it via another peer)`,
 } as const;

@@ -143,7 +143,8 @@ export function JoinWithCode({
       ) : null}
       {busy ? (
         <div className="actions">
-          <button type="button" onClick={cancel}>
+          {/* The code field is disabled while joining: the focus moves here, not to the page. */}
+          <button type="button" onClick={cancel} autoFocus>
             Cancel
           </button>
         </div>

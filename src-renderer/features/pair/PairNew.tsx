@@ -16,12 +16,21 @@ const START: NewProgress = { phase: 'showing', peerName: null, fingerprint: null
  * Shows a fresh one-time code with its invite link and QR code, then follows who uses it. `existing`:
  * a code the agent shows already (the window was reloaded), shown again instead of a new one.
  */
-export function PairNew({ existing, onDone }: { existing?: PairNewResult | undefined; onDone: () => void }) {
+export function PairNew({
+  existing,
+  onCode,
+  onDone,
+}: {
+  existing?: PairNewResult | undefined;
+  /** Told the code on show (to cancel it when a new one replaces it). */
+  onCode?: (code: string) => void;
+  onDone: () => void;
+}) {
   const { client, store } = useServices();
   const [code, setCode] = useState<PairNewResult | null>(existing ?? null);
   const [progress, setProgress] = useState<NewProgress>(START);
   const [now, setNow] = useState(Date.now());
-  const [allow, setAllow] = useState<Permission[]>(['terminal', 'forward']);
+  const [chosen, setChosen] = useState<Permission[] | null>(null);
   const create = useAction();
   const act = useAction();
   const own = useAgent((s) => s.status?.fingerprint ?? null);
@@ -32,6 +41,9 @@ export function PairNew({ existing, onDone }: { existing?: PairNewResult | undef
     void create.run(async () => setCode(await client.call('pair.new', {})));
     // Only once per mount: PairView remounts this for a new code.
   }, [client, create.run, existing]);
+  useEffect(() => {
+    if (code) onCode?.(code.code);
+  }, [code, onCode]);
   useEffect(() => {
     if (!code) return;
     const t = setInterval(() => setNow(Date.now()), 1000);
@@ -45,6 +57,8 @@ export function PairNew({ existing, onDone }: { existing?: PairNewResult | undef
   }, [code, store]);
 
   const request = pending.find((p) => p.fingerprint === progress.fingerprint && p.via === 'code');
+  // A node that is already a peer here keeps what it may do unless the boxes are changed.
+  const allow = chosen ?? request?.knownAs?.allow ?? (['terminal', 'forward'] as Permission[]);
   const approve = () =>
     void act.run(async () => {
       if (!request) throw new Error('the request is no longer pending (it expired or was answered)');
@@ -105,7 +119,13 @@ export function PairNew({ existing, onDone }: { existing?: PairNewResult | undef
             ) : null}
             {own ? <Fingerprint value={own} label="This device's fingerprint" /> : null}
           </div>
-          <PermissionBoxes value={allow} onChange={setAllow} legend={`${progress.peerName ?? 'It'} may`} />
+          {request?.knownAs ? (
+            <p className="hint" role="note">
+              Already a peer here as “{request.knownAs.name}”: it keeps that name and what it may do here, as
+              ticked below.
+            </p>
+          ) : null}
+          <PermissionBoxes value={allow} onChange={setChosen} legend={`${progress.peerName ?? 'It'} may`} />
           <div className="actions">
             <button type="button" className="primary" onClick={approve} disabled={act.busy}>
               Approve

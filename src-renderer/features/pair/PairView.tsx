@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { PairingEvent, PairNewResult } from '../../../src-main/api/contract.js';
 import { useServices } from '../../api/hooks.js';
 import { JoinWithCode } from './JoinWithCode.js';
@@ -15,6 +15,8 @@ export function PairView() {
   // A pairing the agent is running already (the window was reloaded or closed meanwhile) is shown
   // again, with its Cancel, instead of an empty view while it goes on unseen.
   const [shownCode, setShownCode] = useState<PairNewResult | undefined>();
+  /** The code on show now, so a new one replaces it rather than leaving it open unseen. */
+  const onShow = useRef<string | undefined>(undefined);
   const [runningJoin, setRunningJoin] = useState<PairingEvent | undefined>();
   useEffect(() => {
     if (intent.pairMode !== undefined) return;
@@ -45,6 +47,10 @@ export function PairView() {
             type="button"
             className={mode === 'new' ? 'primary' : undefined}
             onClick={() => {
+              if (mode === 'new' && onShow.current !== undefined) {
+                client.call('pair.cancel', { code: onShow.current }).catch(() => undefined);
+              }
+              onShow.current = undefined;
               setShownCode(undefined);
               setMode('new');
               setGeneration((g) => g + 1);
@@ -65,7 +71,9 @@ export function PairView() {
         <PairNew
           key={generation}
           existing={shownCode}
+          onCode={(code) => (onShow.current = code)}
           onDone={() => {
+            onShow.current = undefined;
             setShownCode(undefined);
             setMode(null);
           }}

@@ -132,6 +132,7 @@ const pendingInfo = (id: string): PendingInfo => ({
   via: 'code',
   address: 'ws://relay',
   age: 0,
+  knownAs: null,
 });
 
 test('hub: a status on subscribing, one per interval under a storm of changes, each change as `changed`', () => {

@@ -41,6 +41,7 @@ export function pending(name: string, index = 0): PendingInfo {
     via: 'code',
     address: 'wss://relay.example',
     age: 1,
+    knownAs: null,
   };
 }
 

@@ -30,6 +30,7 @@ const request = (via: 'code' | 'fingerprint'): PendingInfo => ({
   via,
   address: 'ws://127.0.0.1:1',
   age: 3,
+  knownAs: null,
 });
 
 test('a fingerprint-only request is approved with the compared fingerprint; a code-verified one by id', () => {

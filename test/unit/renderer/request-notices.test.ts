@@ -19,6 +19,7 @@ const request = (id: string, name: string): PendingInfo => ({
   via: 'code',
   address: 'ws://127.0.0.1:1',
   age: 0,
+  knownAs: null,
 });
 
 /** What the store looks at in a status event (the rest of `status` does not matter here). */
