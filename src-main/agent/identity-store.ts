@@ -5,7 +5,7 @@
  * to 0600, with a warning. The desktop app keeps the key encrypted instead (electron/key-at-rest.ts);
  * the CLI cannot decrypt it and says so in one line.
  */
-import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, open, readFile, readlink, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ClawError } from '../core/errors.js';
 import { X509Certificate } from 'node:crypto';
@@ -52,9 +52,16 @@ function unreadable(path: string, err: NodeJS.ErrnoException): Error {
 
 export const nodeKeyFileSystem: KeyFileSystem = {
   read: (path) =>
-    readFile(path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw unreadable(path, err);
+    readFile(path).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw unreadable(path, err);
+      // A link to nothing (keys kept on a disk not mounted yet) is not "no key": a new identity
+      // written over it would replace the one every peer pinned.
+      const target = await readlink(path).catch(() => undefined);
+      if (target === undefined) return undefined;
+      throw new ClawError(
+        'CONFIG_INVALID',
+        `${path} is a link to ${target}, which does not exist; make it reachable again (or remove the link)`,
+      );
     }),
   async createSynced(path, data, mode) {
     const handle = await open(path, 'wx', mode);

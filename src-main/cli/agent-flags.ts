@@ -138,6 +138,12 @@ function relayOverrides(opts: AgentCliOptions, saved: Settings): RelayList | und
   }
   for (const pin of pins) {
     const { relay, fingerprint } = pinTarget(pin, list);
+    if (fingerprint !== undefined && /^ws:\/\//i.test(relay.url)) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `--relay-fingerprint: ${relay.url} is ws://, which has no certificate to pin; use its wss:// URL, or leave the pin out`,
+      );
+    }
     if (fingerprint === undefined) delete relay.fingerprint;
     else relay.fingerprint = fingerprint;
   }

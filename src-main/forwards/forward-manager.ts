@@ -330,7 +330,7 @@ export class ForwardManager {
       .map((r) => ({
         name: r.record.name,
         local: r.listener?.address ?? r.record.listen,
-        via: r.record.via ?? '',
+        via: this.viaName(r.record) ?? '',
         viaFingerprint: r.record.viaFingerprint ?? null,
         remote: r.record.remote ?? '',
         ...status(r),
@@ -344,10 +344,18 @@ export class ForwardManager {
         name: r.record.name,
         kind: r.record.kind as 'socks' | 'http',
         local: r.listener?.address ?? r.record.listen,
-        via: r.record.via ?? null,
+        via: this.viaName(r.record) ?? null,
         viaFingerprint: r.record.viaFingerprint ?? null,
         ...status(r),
       }));
+  }
+
+  /** The exit peer's name now (it may have been paired again under another name), else the saved one. */
+  private viaName(record: ForwardRecord): string | undefined {
+    const fp = record.viaFingerprint;
+    const entry =
+      fp === undefined ? undefined : this.agent.peerEntries().find((e) => e.record.fingerprint === fp);
+    return entry?.record.name ?? record.via;
   }
 
   /** Closes every listener and its connections; the saved list stays for the next start. */

@@ -5,7 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { CERT_FILE, KEY_FILE, loadOrCreateIdentity } from '../../../src-main/agent/identity-store.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
@@ -127,3 +137,19 @@ test('a home that is a file, or an identity file that is a directory, is named i
     message: `${join(home, KEY_FILE)} is a directory, not a file: move it away`,
   });
 });
+
+test(
+  'identity files that are links to nothing are refused, not replaced by a new identity',
+  { skip: !unix },
+  async () => {
+    const home = newHome();
+    await loadOrCreateIdentity(home);
+    const gone = join(tempDir('cb-idstore-gone-'), 'unmounted');
+    for (const f of [CERT_FILE, KEY_FILE]) {
+      rmSync(join(home, f));
+      symlinkSync(join(gone, f), join(home, f));
+    }
+    await assert.rejects(loadOrCreateIdentity(home), /is a link to .*unmounted.*, which does not exist/);
+    assert.ok(lstatSync(join(home, KEY_FILE)).isSymbolicLink(), 'the link is left as it was');
+  },
+);

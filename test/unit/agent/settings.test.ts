@@ -84,10 +84,10 @@ test('agent flags become settings; absent flags keep saved ones', () => {
   const saved = new SettingsStore(home()).get();
   const pin = 'AB:'.repeat(31) + 'AB';
   const o = agentOverrides(
-    { relay: ['ws://127.0.0.1:7474'], relayFingerprint: [pin], relayToken: 't', name: 'box' },
+    { relay: ['wss://127.0.0.1:7474'], relayFingerprint: [pin], relayToken: 't', name: 'box' },
     saved,
   );
-  assert.deepEqual(o.relays, [{ url: 'ws://127.0.0.1:7474', fingerprint: 'ab'.repeat(32), token: 't' }]);
+  assert.deepEqual(o.relays, [{ url: 'wss://127.0.0.1:7474', fingerprint: 'ab'.repeat(32), token: 't' }]);
   assert.equal(o.name, 'box');
   assert.equal(agentOverrides({ direct: false }, saved).listen, null);
   assert.deepEqual(agentOverrides({}, saved), {});
@@ -122,6 +122,10 @@ test('relay pins name their relay; the saved list is kept unless --relay replace
   assert.throws(
     () => agentOverrides({ relayFingerprint: [`wss://three:1=${y}`] }, saved),
     /is not one of this node's relays/,
+  );
+  assert.throws(
+    () => agentOverrides({ relay: ['ws://plain:7474'], relayFingerprint: [y] }, saved),
+    /ws:\/\/plain:7474 is ws:\/\/, which has no certificate to pin/,
   );
   // none drops a pin, '' a token; listing the relays again keeps what they had.
   assert.deepEqual(

@@ -72,10 +72,14 @@ test('a removed peer’s name taken by another node does not take over the forwa
     `forward web: b (${FP_B.slice(0, 8)}…), the peer this forward goes through, is no longer a peer here: pair it again, or remove the forward and add it via another peer`,
   );
 
-  // The same machine paired again (its own fingerprint) gets its forward back.
+  // The same machine paired again (its own fingerprint) gets its forward back; under another name,
+  // the list names it as it is called now.
   removePeer(agent, 'b');
   addPeer(agent, { fingerprint: FP_B, name: 'b' });
   assert.equal(await carries(port), true);
+  removePeer(agent, 'b');
+  addPeer(agent, { fingerprint: FP_B, name: 'bee' });
+  assert.equal(manager.forwards()[0]?.via, 'bee');
 });
 
 test('a rename carries the forward; a node paired later under the old name does not', async () => {
