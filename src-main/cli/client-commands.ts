@@ -179,20 +179,22 @@ export function registerClientCommands(program: Command): void {
 
   for (const verb of ['allow', 'deny'] as const) {
     peers
-      .command(`${verb} <peer> <permission>`)
+      .command(`${verb} <peer> <permissions>`)
       .description(
         verb === 'allow'
-          ? 'let a peer use terminal, forward or relay on this node'
-          : 'stop a peer using terminal, forward or relay on this node',
+          ? 'let a peer use terminal, forward or relay on this node (one, or a list: terminal,forward)'
+          : 'stop a peer using terminal, forward or relay on this node (one, or a list: terminal,forward)',
       )
       .option('--home <dir>', 'node home directory')
       .option('--json', 'print JSON')
-      .action(async (ref: string, permission: string, opts: HomeOpts, cmd: Command) => {
+      .action(async (ref: string, permissions: string, opts: HomeOpts, cmd: Command) => {
         const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
-        const peer = await call(all, verb === 'allow' ? 'peers.allow' : 'peers.deny', {
-          peer: ref,
-          permission: parsePermission(permission),
-        });
+        // A list as `approve --allow` takes it: every name is checked before anything changes.
+        const list = [...new Set(permissions.split(',').map(parsePermission))];
+        let peer!: PeerInfo;
+        for (const permission of list) {
+          peer = await call(all, verb === 'allow' ? 'peers.allow' : 'peers.deny', { peer: ref, permission });
+        }
         if (all.json) printJson(peer);
         else console.log(`${peer.name} may now do here: ${describeAllow(peer.allow)}`);
       });

@@ -109,6 +109,16 @@ test('--json on ping, forward rm, proxy rm and peers remove', async () => {
     name: p.name,
   });
 
+  // A list of permissions, as approve --allow takes it.
+  assert.equal(
+    await ok(['peers', 'deny', 'a', 'terminal,forward', '--home', pair.homeB]),
+    'a may now do here: nothing\n',
+  );
+  assert.equal(
+    await ok(['peers', 'allow', 'a', 'forward,terminal', '--home', pair.homeB]),
+    'a may now do here: forward, terminal\n',
+  );
+
   const removed = JSON.parse(await ok(['peers', 'remove', 'a', '--home', pair.homeB, '--json'])) as Record<
     string,
     unknown
