@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Identity } from '../crypto/identity.js';
 import type { Circuit } from '../transport/circuit.js';
 import { RelayClient, type RelayClientState } from '../transport/relay-client.js';
+import { peerRelayPinHint } from '../transport/relay-tls.js';
 import { ClawError } from '../core/errors.js';
 
 /**
@@ -151,6 +152,8 @@ export class RelaySet {
       identity: this.host.identity,
       ...(pinned ? { pinnedFingerprint: pinned } : {}),
       ...(token ? { token } : {}),
+      // A flag cannot pin a relay this node does not save: say what can.
+      ...(onDemand ? { pinHint: peerRelayPinHint } : {}),
       ...(this.opts.retryDelayMs ? { retryDelayMs: this.opts.retryDelayMs } : {}),
       logger: this.host.log.child({ relay: url }),
     });

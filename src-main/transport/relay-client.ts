@@ -27,6 +27,11 @@ export interface RelayClientOptions {
   pinnedFingerprint?: string;
   /** CA certificate(s), PEM, that an unpinned wss:// relay must chain to, instead of the system CAs. */
   caPem?: string;
+  /**
+   * What to tell the user to do about a certificate that does not match (or is unpinned): how this
+   * relay came to be pinned decides. Default: the agent flag that pins a saved relay.
+   */
+  pinHint?: (url: string, got: string) => string;
   /** The relay's access token, when it has one. */
   token?: string;
   logger?: Logger;
@@ -190,6 +195,7 @@ export class RelayClient {
         key: this.key,
         nodeId: this.nodeId,
         pinned: this.pinned,
+        pinHint: this.opts.pinHint,
         caPem: this.opts.caPem,
         token: this.opts.token ?? '',
         pingIntervalMs: this.opts.pingIntervalMs ?? DEFAULT_RELAY_LIMITS.pingIntervalMs,

@@ -57,6 +57,7 @@ export interface SessionConfig {
   key: KeyObject;
   nodeId: string;
   pinned: string | undefined;
+  pinHint: ((url: string, got: string) => string) | undefined;
   caPem: string | undefined;
   token: string;
   pingIntervalMs: number;
@@ -129,7 +130,7 @@ export class RelaySession implements CircuitCarrier {
       );
     }, RELAY_CONNECT_TIMEOUT_MS);
     this.ws.on('upgrade', (res) => {
-      const refusal = checkRelayCertificate(cfg.url, res.socket, cfg.pinned);
+      const refusal = checkRelayCertificate(cfg.url, res.socket, cfg.pinned, cfg.pinHint);
       if (refusal) this.fail(refusal);
     });
     this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));

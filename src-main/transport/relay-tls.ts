@@ -26,17 +26,27 @@ export function peerCertFingerprint(socket: TLSSocket): string | undefined {
  * @param socket the socket the upgrade response came on; a plain socket (ws://) is always accepted
  * @param pinned canonical fingerprint (64 lowercase hex) or undefined
  */
+/** For a relay this node saved: the agent flag (read when an agent starts: the hint says so). */
+export function savedRelayPinHint(url: string, got: string): string {
+  return `pin it: stop the agent and start it again with --relay-fingerprint ${url}=${got}`;
+}
+
+/** For a peer's home relay reached on demand: its pin is the one the peer announced. */
+export function peerRelayPinHint(url: string, got: string): string {
+  return `this relay is a peer's, used on demand and pinned as that peer announced it: once the peer pins the new certificate, its next hello brings the pin here; to pin it yourself, run \`clawbridge peers add FINGERPRINT --name NAME --relay ${url} --relay-fingerprint ${got}\` for that peer`;
+}
+
 export function checkRelayCertificate(
   url: string,
   socket: unknown,
   pinned: string | undefined,
+  hint: (url: string, got: string) => string = savedRelayPinHint,
 ): ClawError | undefined {
   if (!(socket instanceof TLSSocket)) return undefined;
   const got = peerCertFingerprint(socket);
   if (!got)
     return new ClawError('RELAY_UNREACHABLE', `relay ${url} presented no TLS certificate — check the URL`);
-  // Flags are read when an agent starts: the hint says so, or following it would change nothing.
-  const pinHint = `pin it: stop the agent and start it again with --relay-fingerprint ${url}=${got}`;
+  const pinHint = hint(url, got);
   if (pinned) {
     if (got === pinned) return undefined;
     return new ClawError(

@@ -14,6 +14,7 @@ import { abbreviateFingerprint, groupFingerprint } from '../../src-main/core/fin
 import type { Identity } from '../../src-main/crypto/identity.js';
 import type { RelayServer } from '../../src-main/relay/server.js';
 import { RelayClient } from '../../src-main/transport/relay-client.js';
+import { peerRelayPinHint } from '../../src-main/transport/relay-tls.js';
 import { testIdentity } from '../helpers/identities.js';
 import { connectedClient, exchange, startTestRelay, within } from '../helpers/relay-harness.js';
 
@@ -100,6 +101,26 @@ test('a wrong pin is refused as a fingerprint mismatch', async () => {
     ),
   );
   assert.ok(err.message.includes(`--relay-fingerprint ${relay.url}=${relayCert.fingerprint}`));
+});
+
+test('a peer’s relay used on demand gets the hint that applies to it, not the agent flag', async () => {
+  const client = new RelayClient({
+    url: relay.url,
+    identity: await testIdentity('tls-e'),
+    pinnedFingerprint: (await testIdentity('tls-other')).fingerprint,
+    pinHint: peerRelayPinHint,
+    token: 't',
+    retryDelayMs: () => 50,
+  });
+  const err = await firstError(client);
+  assert.ok(isClawError(err, 'RELAY_FINGERPRINT_MISMATCH'));
+  assert.ok(
+    err.message.endsWith(
+      `clawbridge peers add FINGERPRINT --name NAME --relay ${relay.url} --relay-fingerprint ${relayCert.fingerprint}\` for that peer`,
+    ),
+    err.message,
+  );
+  assert.ok(!err.message.includes('start it again with'), err.message);
 });
 
 test('healthz is served over https on the same port', async () => {
