@@ -7,6 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from '../../src-main/electron/window-state.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -293,6 +294,17 @@ test('Settings shows this node and its relay; no page logged an error', { skip: 
     await A.page.waitForTimeout(200);
     await screenshotThemes(A.page, `small-${view.toLowerCase()}`);
   }
+  // The desktop app's smallest window: the forwards fit it, no sideways scrolling to reach a switch.
+  await A.page.setViewportSize({ width: MIN_WINDOW_WIDTH, height: MIN_WINDOW_HEIGHT });
+  await nav(A.page, 'Forwards').click();
+  await A.page.getByRole('switch').first().waitFor();
+  assert.equal(
+    await A.page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'),
+    true,
+    'the Forwards view is wider than the smallest window',
+  );
+  await screenshotThemes(A.page, 'forwards-min-width');
+  await A.page.setViewportSize({ width: 800, height: 600 });
   assert.deepEqual(A.errors, []);
   assert.deepEqual(B.errors, []);
 });
