@@ -7,7 +7,7 @@ import { abbreviateFingerprint, groupFingerprint, parseFingerprint } from '../co
 import type { Link } from '../transport/link.js';
 import type { Logger } from 'pino';
 import type { Hello } from './control-service.js';
-import { latestVerified, uniquePeerName, waitingLine } from './pending.js';
+import { latestVerified, pairedPeerRecord, waitingLine } from './pending.js';
 import type { PendingLinkHost } from './pending-links.js';
 import type { NodeIdentityPort, Notifier, PeerDirectory } from './ports.js';
 import { DEFAULT_ALLOW, type PeerRecord, type PendingRecord, type Permission } from './settings.js';
@@ -150,16 +150,7 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
   approve(ref: PendingRef, allow?: Permission[]): PeerRecord {
     const req = this.find(ref);
     this.checkConfirmed(req, ref.fingerprint);
-    const known = this.deps.trust.peer(req.fingerprint);
-    const peer: PeerRecord = {
-      ...known,
-      fingerprint: req.fingerprint,
-      name: known?.name ?? uniquePeerName(this.deps.trust.peers(), req.name, req.fingerprint),
-      allow: allow ?? known?.allow ?? DEFAULT_ALLOW,
-      addresses: [...new Set([...(known?.addresses ?? []), ...req.addresses])],
-      addedAt: known?.addedAt ?? new Date().toISOString(),
-      ...(req.cert ? { cert: req.cert } : {}),
-    };
+    const peer = pairedPeerRecord(this.deps.trust.peers(), req, allow, DEFAULT_ALLOW);
     this.deps.trust.addPeer(peer);
     this.deps.peers.trackPeer(peer);
     this.onDecision?.({ approved: true, record: req, peer });

@@ -42,7 +42,7 @@ import {
 } from './pairing-wire.js';
 import type { PairingDeps } from './ports.js';
 import type { PeerRecord, RelaySetting } from './settings.js';
-import { sourceOf, uniquePeerName } from './pending.js';
+import { pairedPeerRecord, sourceOf } from './pending.js';
 import { addressBlock } from '../core/address-block.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
 import type { Duplex } from 'node:stream';
@@ -342,19 +342,20 @@ export class Pairing {
     issuerRelay: RelaySetting | undefined,
   ): PeerRecord {
     const trust = this.deps.trust;
-    const known = trust.peer(result.peerFingerprint);
+    const paired = pairedPeerRecord(
+      trust.peers(),
+      {
+        fingerprint: result.peerFingerprint,
+        name: result.peerName,
+        addresses: [],
+        cert: Buffer.from(result.peerCertDer).toString('base64'),
+      },
+      allow,
+      [],
+    );
     // The invite's relay is where the issuer waits: its home relay, until its hello says otherwise.
-    const homeRelay = issuerRelay ?? known?.homeRelay;
-    const record: PeerRecord = {
-      ...known,
-      fingerprint: result.peerFingerprint,
-      name: known?.name ?? uniquePeerName(trust.peers(), result.peerName, result.peerFingerprint),
-      allow: allow ?? known?.allow ?? [],
-      addresses: known?.addresses ?? [],
-      addedAt: known?.addedAt ?? new Date().toISOString(),
-      cert: Buffer.from(result.peerCertDer).toString('base64'),
-      ...(homeRelay ? { homeRelay } : {}),
-    };
+    const homeRelay = issuerRelay ?? paired.homeRelay;
+    const record: PeerRecord = { ...paired, ...(homeRelay ? { homeRelay } : {}) };
     trust.addPeer(record);
     this.deps.peers.trackPeer(record);
     this.deps.notifier.changed();

@@ -3,7 +3,7 @@
  * Pure functions over the saved list, so the caps and expiry rules are tested without a network.
  */
 import { randomBytes } from 'node:crypto';
-import type { PendingRecord } from './settings.js';
+import type { PeerRecord, PendingRecord, Permission } from './settings.js';
 
 /**
  * Most code-verified requests kept at once. Each needs a code this node's owner handed out (at most
@@ -133,6 +133,29 @@ export function pendingDisplayNames(
       (count.get(p.name) ?? 0) > 1 ? `${p.name} (${p.fingerprint.slice(0, 8)})` : p.name,
     ]),
   );
+}
+
+/**
+ * The record of a node that becomes a peer by pairing or approval. A node that is already a peer here
+ * (it removed this node and pairs again) keeps its local name, its permissions unless `allow` is
+ * given, its limits and addresses; a new one gets a unique name and `allow`, else `defaultAllow`.
+ */
+export function pairedPeerRecord(
+  peers: readonly PeerRecord[],
+  fresh: { fingerprint: string; name: string; addresses: readonly string[]; cert?: string | undefined },
+  allow: Permission[] | undefined,
+  defaultAllow: Permission[],
+): PeerRecord {
+  const known = peers.find((p) => p.fingerprint === fresh.fingerprint);
+  return {
+    ...known,
+    fingerprint: fresh.fingerprint,
+    name: known?.name ?? uniquePeerName(peers, fresh.name, fresh.fingerprint),
+    allow: allow ?? known?.allow ?? defaultAllow,
+    addresses: [...new Set([...(known?.addresses ?? []), ...fresh.addresses])],
+    addedAt: known?.addedAt ?? new Date().toISOString(),
+    ...(fresh.cert ? { cert: fresh.cert } : {}),
+  };
 }
 
 /**

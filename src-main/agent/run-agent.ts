@@ -3,8 +3,8 @@
  * socket. Shared by `clawbridge agent` and the desktop app's main process.
  */
 import { pino, type Logger } from 'pino';
-import { ClawError, isClawError } from '../core/errors.js';
-import { ControlClient } from '../api/control-client.js';
+import { isClawError } from '../core/errors.js';
+import { checkControlSocket } from '../api/control-client.js';
 import { claimControlSocket, type ControlServer } from '../api/control-server.js';
 import { checkUiListen, startWebUi, withWebUiLink, type WebUiServer } from '../api/web-ui/server.js';
 import type { Agent } from './agent.js';
@@ -46,19 +46,15 @@ export interface RunAgentOptions {
   onStopRequested?: (stop: () => Promise<void>) => void;
 }
 
-/** Fails with AGENT_RUNNING when another agent already serves this home. */
-async function assertNoAgent(path: string, home: string): Promise<void> {
-  const other = await ControlClient.connect(path, home).catch((err: unknown) => {
-    // A socket, or socket directory, of another user: refused before anything starts (home-dir.ts).
-    if (isClawError(err, 'CONFIG_INVALID')) throw err;
-    return undefined;
-  });
-  if (other) {
-    other.close();
-    throw new ClawError(
-      'AGENT_RUNNING',
-      `an agent is already running for ${home}; stop it first with \`clawbridge stop --home ${home}\`, or use another --home`,
-    );
+/**
+ * A control socket (or its directory) of another user is refused before anything starts
+ * (home-dir.ts); an agent already serving this home is found by claiming the socket.
+ */
+function refuseForeignSocket(path: string): void {
+  try {
+    checkControlSocket(path);
+  } catch (err) {
+    if (isClawError(err)) throw err; // no socket yet (ENOENT) is the usual case
   }
 }
 
@@ -67,7 +63,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const identity = opts.identity ?? (await loadOrCreateIdentity(opts.home));
   const settings = new SettingsStore(opts.home);
   const socketPath = controlSocketPath(opts.home);
-  await assertNoAgent(socketPath, opts.home);
+  refuseForeignSocket(socketPath);
   // Held from here on: a second agent started on this home at the same moment is refused.
   const claim = await claimControlSocket(socketPath, opts.home);
   const before = settings.get();

@@ -6,7 +6,7 @@
  * Each counts connections and bytes.
  */
 import type { Socket } from 'node:net';
-import type { LoggerPort, Notifier, PeerDirectory } from '../agent/ports.js';
+import type { LoggerPort, Notifier, PeerDirectory, PeerEntry } from '../agent/ports.js';
 import type { SettingsPort } from '../agent/trust-store.js';
 
 /**
@@ -297,7 +297,7 @@ export class ForwardManager {
     return {
       connect: (peer, host, port) => {
         if (peer !== via) return this.dialer.connect(peer, host, port);
-        const entry = this.agent.peerEntries().find((e) => e.record.fingerprint === viaFingerprint);
+        const entry = this.boundPeer(record);
         if (!entry) {
           const what = record.kind === 'tcp' ? 'forward' : 'proxy';
           return Promise.reject(
@@ -350,12 +350,15 @@ export class ForwardManager {
       }));
   }
 
+  /** The peer `record` is bound to, while it is one (undefined: gone, or no fingerprint saved). */
+  private boundPeer(record: ForwardRecord): PeerEntry | undefined {
+    const fp = record.viaFingerprint;
+    return fp === undefined ? undefined : this.agent.peerEntries().find((e) => e.record.fingerprint === fp);
+  }
+
   /** The exit peer's name now (it may have been paired again under another name), else the saved one. */
   private viaName(record: ForwardRecord): string | undefined {
-    const fp = record.viaFingerprint;
-    const entry =
-      fp === undefined ? undefined : this.agent.peerEntries().find((e) => e.record.fingerprint === fp);
-    return entry?.record.name ?? record.via;
+    return this.boundPeer(record)?.record.name ?? record.via;
   }
 
   /** Closes every listener and its connections; the saved list stays for the next start. */
