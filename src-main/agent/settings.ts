@@ -218,6 +218,11 @@ function refuseNonObjectFile(path: string): void {
 export class SettingsStore {
   private readonly conf: Conf<Settings>;
   private current: Settings;
+  /**
+   * Top-level settings this release does not know (written by a newer release, or by hand), written
+   * back as they were: a save would otherwise drop them, and the newer release would lose them.
+   */
+  private readonly unknown: Record<string, unknown>;
 
   constructor(readonly home: string) {
     // Before conf, which would create the home with the default mode (0755): the home holds the key.
@@ -246,6 +251,8 @@ export class SettingsStore {
       );
     }
     this.current = parsed.data;
+    const known = new Set(Object.keys(settingsSchema.shape));
+    this.unknown = Object.fromEntries(Object.entries(this.conf.store).filter(([key]) => !known.has(key)));
   }
 
   get path(): string {
@@ -260,7 +267,7 @@ export class SettingsStore {
   update(change: (s: Settings) => Settings): Settings {
     const next = settingsSchema.parse(change(structuredClone(this.current)));
     try {
-      this.conf.store = next;
+      this.conf.store = { ...this.unknown, ...next };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new ClawError(

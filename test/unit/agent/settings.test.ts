@@ -17,6 +17,17 @@ test('defaults, saving, and a 0600 file', { skip: process.platform === 'win32' }
   assert.equal(statSync(join(dir, 'config.json')).mode & 0o777, 0o600);
 });
 
+test('settings this release does not know survive a save', () => {
+  const dir = home();
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ name: 'old', fromNewerRelease: { on: true } }));
+  const s = new SettingsStore(dir);
+  s.update((x) => ({ ...x, name: 'laptop' }));
+  const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(saved.name, 'laptop');
+  assert.deepEqual(saved.fromNewerRelease, { on: true });
+  assert.equal('fromNewerRelease' in s.get(), false);
+});
+
 test('a corrupt or invalid file is reported with its path and left untouched', () => {
   const dir = home();
   writeFileSync(join(dir, 'config.json'), '{"peers": [{"fingerprint": "xyz"}]}');
