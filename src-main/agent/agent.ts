@@ -123,8 +123,7 @@ export class Agent
           this.changed();
         },
         onError: (url, err) => {
-          this.log.info({ relay: url }, err.message);
-          this.notice(err.message);
+          this.notice(err.message, { relay: url });
           this.changed();
         },
         onIncoming: (circuit) => void acceptRelayCircuit(this, circuit),
@@ -137,7 +136,7 @@ export class Agent
       log: opts.logger,
       links: { admit: (fp) => this.admit(fp), onLink: (link) => this.attach(link) },
       onSighting: (sighting) => this.onLanSighting(sighting),
-      notice: (line) => this.notice(line),
+      notice: (line, fields) => this.notice(line, fields),
     });
     ({ approvals: this.approvals, pairing: this.pairing } = opts.parts(this));
     this.splicer = new RelaySplicer({ identity: opts.identity, log: opts.logger });
@@ -434,8 +433,16 @@ export class Agent
     this.events.emit('changed');
   }
 
-  notice(line: string): void {
+  /**
+   * A one-line problem the user should see. It is logged too, at `warn` when nothing shows notices
+   * (the desktop app reads the log) and at `info` when something does: the CLI prints notices on the
+   * stderr its log also goes to, and a warning there would print every one twice.
+   */
+  notice(line: string, fields: object = {}): void {
+    const shown = this.events.listenerCount('notice') > 0;
     this.events.emit('notice', line);
+    if (shown) this.log.info(fields, line);
+    else this.log.warn(fields, line);
   }
 
   onChanged(listener: () => void): () => void {

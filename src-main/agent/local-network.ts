@@ -23,7 +23,7 @@ export interface LocalNetworkOptions {
   /** Who may link, and what to do with a link: handed to the listener as they are. */
   links: Pick<DirectListenerOptions, 'admit' | 'onLink'>;
   /** A line for the user (the agent prints it, the desktop app shows it). */
-  notice: (line: string) => void;
+  notice: (line: string, fields?: object) => void;
   /** A node announced itself on the LAN. */
   onSighting(sighting: LanPeerSighting): void;
 }
@@ -47,10 +47,7 @@ export class LocalNetwork {
           log.warn({ fingerprint: fp, remote, reason }, 'refused direct link'),
         onLink: (link) => links.onLink(link),
       },
-      (line) => {
-        log.warn(line);
-        this.opts.notice(line);
-      },
+      (line) => this.opts.notice(line),
     );
     log.info({ listen: this.listenAddress }, 'direct listener up');
     // Announce on the LAN only when LAN hosts can reach the listener (not for loopback-only binds).

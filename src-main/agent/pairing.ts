@@ -252,8 +252,13 @@ export class Pairing {
       if (!held.closed) held.send(issuer.abort());
       // The PAKE's own line already starts with "pairing failed:"; say it once.
       const why = (err as Error).message.replace(/^pairing failed: /, '');
-      this.deps.log.warn({ tag, source, reason: why }, 'pairing failed');
-      this.deps.notifier.notice(`pairing with code ${active.code.text} failed (${why}); the code is used up`);
+      this.deps.notifier.notice(
+        `pairing with code ${active.code.text} failed (${why}); the code is used up`,
+        {
+          tag,
+          source,
+        },
+      );
       // The issuer's screen has no code to ask for; it makes a new one.
       this.step({
         role: 'new',

@@ -47,7 +47,8 @@ export interface LoggerPort {
 /** How a part tells the user something changed (status, events) or went wrong (a one-line notice). */
 export interface Notifier {
   changed(): void;
-  notice(line: string): void;
+  /** `fields` go to the log with the line. */
+  notice(line: string, fields?: object): void;
 }
 
 /** The peers the agent keeps links to (not the saved list: that is the TrustStore's). */

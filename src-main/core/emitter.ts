@@ -35,6 +35,11 @@ export class Emitter<Events extends Record<string, unknown[]>> {
     for (const listener of [...set]) listener(...args);
   }
 
+  /** How many listeners `event` has now (whether anyone hears it). */
+  listenerCount<K extends keyof Events>(event: K): number {
+    return this.listeners.get(event)?.size ?? 0;
+  }
+
   removeAll(): void {
     this.listeners.clear();
   }

@@ -85,8 +85,7 @@ export class ForwardManager {
           continue;
         }
         const line = `${noun(record)} ${record.name}: ${run.error}`;
-        this.agent.log.warn({ forward: record.name }, line);
-        this.agent.notice(line);
+        this.agent.notice(line, { forward: record.name });
       }
     }
   }
@@ -99,8 +98,7 @@ export class ForwardManager {
     run.retry?.cancel();
     const address = run.record.listen;
     const line = `${noun(run.record)} ${run.record.name}: ${address} is in use; retrying every ${RETRY_MAX_S} s at most`;
-    this.agent.log.info({ forward: run.record.name }, line);
-    this.agent.notice(line);
+    this.agent.notice(line, { forward: run.record.name });
     const retry = new RetrySchedule(
       async () => {
         if (!this.current(run, retry)) return true;
@@ -409,7 +407,7 @@ export class ForwardManager {
         bytesIn: (n) => (run.counters.bytesIn += n),
         bytesOut: (n) => (run.counters.bytesOut += n),
       },
-      notice: (line) => this.agent.notice(line),
+      notice: (line, fields) => this.agent.notice(line, fields),
     };
     if (record.kind === 'socks') void handleSocksConnection(socket, { ...ctx, via: record.via });
     else if (record.kind === 'http')

@@ -21,7 +21,7 @@ export interface FrontEndContext {
   log: FrontEndLogger;
   counters: SpliceCounters;
   /** A one-line problem the user should see (TCP forwards have no protocol to report it in). */
-  notice(line: string): void;
+  notice(line: string, fields?: object): void;
 }
 
 /**
@@ -46,8 +46,7 @@ export function reportRevocation(remote: Duplex, ctx: FrontEndContext, fields: o
   remote.once('error', (err) => {
     if (!(err instanceof ClawError) || err.refusal !== 'PERMISSION_DENIED') return;
     const line = `forward ${ctx.name}: ${err.peerReason ?? err.message}`;
-    ctx.log.warn(fields, line);
-    ctx.notice(line);
+    ctx.notice(line, fields);
   });
 }
 

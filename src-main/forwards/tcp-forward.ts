@@ -19,29 +19,20 @@ export interface TcpForwardContext extends FrontEndContext {
 /** Serves one accepted connection to its end. Never rejects. */
 export async function handleTcpForwardConnection(socket: Socket, ctx: TcpForwardContext): Promise<void> {
   socket.on('error', () => undefined); // a client reset ends this connection only
-  let remote: Duplex;
-  try {
-    remote = await ctx.dialer.connect(ctx.via, ctx.host, ctx.port);
-  } catch (err) {
-    const line = `forward ${ctx.name}: ${errorMessage(err)}`;
-    ctx.log.warn(
-      {
-        forward: ctx.name,
-        client: clientOf(socket),
-        peer: ctx.via,
-        target: formatHostPort(ctx.host, ctx.port),
-      },
-      line,
-    );
-    ctx.notice(line);
-    socket.destroy();
-    return;
-  }
-  reportRevocation(remote, ctx, {
+  const fields = {
     forward: ctx.name,
     client: clientOf(socket),
     peer: ctx.via,
     target: formatHostPort(ctx.host, ctx.port),
-  });
+  };
+  let remote: Duplex;
+  try {
+    remote = await ctx.dialer.connect(ctx.via, ctx.host, ctx.port);
+  } catch (err) {
+    ctx.notice(`forward ${ctx.name}: ${errorMessage(err)}`, fields);
+    socket.destroy();
+    return;
+  }
+  reportRevocation(remote, ctx, fields);
   await splice(socket, remote, ctx.counters);
 }

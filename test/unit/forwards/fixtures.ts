@@ -17,13 +17,15 @@ import { TCP_CONNECT_SERVICE } from '../../../src-main/forwards/tcp-connect-prot
 import { muxPair } from '../mux/mux-fixtures.js';
 
 /** A pino logger that keeps every line's message (and level) in memory. */
-export function memoryLogger(): { log: Logger; lines: { level: number; msg: string }[] } {
-  const lines: { level: number; msg: string }[] = [];
+/** A log line as pino wrote it: its level, message and fields. */
+export type LogLine = { level: number; msg: string } & Record<string, unknown>;
+
+export function memoryLogger(): { log: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
       for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        const o = JSON.parse(line) as { level: number; msg: string };
-        lines.push({ level: o.level, msg: o.msg });
+        lines.push(JSON.parse(line) as LogLine);
       }
       cb();
     },

@@ -194,7 +194,7 @@ test('saved listeners come back; one whose port is taken shows error, a retry an
   assert.equal(await portFree(port), true);
 });
 
-test('a TCP forward that cannot connect closes the client and says why in a log line and a notice', async () => {
+test('a TCP forward that cannot connect closes the client and says why in a notice, logged once', async () => {
   const { manager, notices, lines } = await setup(undefined, { allow: [] });
   await manager.add({
     name: 'db',
@@ -209,7 +209,31 @@ test('a TCP forward that cannot connect closes the client and says why in a log 
   const line =
     'forward db: permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)';
   assert.deepEqual(notices, [line]);
-  assert.ok(lines.some((l) => l.level === 40 && l.msg === line));
+  // Shown as a notice, so logged at info: a warning would print it twice on the CLI agent's stderr.
+  assert.deepEqual(
+    lines.filter((l) => l.msg === line).map((l) => l.level),
+    [30],
+  );
+});
+
+test('a notice nothing shows (the desktop app has no stderr reader) is logged as a warning', async () => {
+  const { log, lines } = memoryLogger();
+  const agent = composeAgent({
+    identity: await testIdentity('fwd'),
+    settings: new SettingsStore(tempDir('cb-fwd-')),
+    logger: log,
+  });
+  agent.notice('relay x is unreachable', { relay: 'x' });
+  const off = agent.events.on('notice', () => undefined);
+  agent.notice('relay y is unreachable', { relay: 'y' });
+  off();
+  assert.deepEqual(
+    lines.filter((l) => /^relay . is unreachable$/.test(String(l.msg))).map((l) => [l.msg, l.level, l.relay]),
+    [
+      ['relay x is unreachable', 40, 'x'],
+      ['relay y is unreachable', 30, 'y'],
+    ],
+  );
 });
 
 test('listen addresses: a bare port is loopback; other addresses need the explicit flag', () => {
