@@ -352,6 +352,10 @@ export class Agent
     mux.on('close', (err?: Error) => {
       if (!entry.links.remove(link)) return;
       this.log.info({ peer: entry.record.name, path: link.path, reason: err?.message }, 'link down');
+      // Through a relay the other side can only refuse us once our end of the handshake is done, so
+      // its refusal (removed, rejected) arrives as the close of a link that came up.
+      const code = refusalOf(err);
+      if (err && code !== undefined) entry.refusal = { code, message: err.message, at: Date.now() };
       (link.path === 'direct' ? entry.direct : entry.relay).lost(Date.now() - since.getTime());
       this.changed();
     });

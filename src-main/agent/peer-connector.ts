@@ -76,7 +76,8 @@ export class PathRetrier {
         return;
       }
       if (link) {
-        this.attempt = 0;
+        // The count of attempts is not reset here but when the link proves itself (lost() after a
+        // while): a link the other side closes at once (not approved, removed) came up every second.
         this.lastError = undefined;
         this.lastCode = undefined;
         this.lastRefusal = undefined;

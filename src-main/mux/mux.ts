@@ -7,7 +7,7 @@
  */
 import { Emitter, type Disposer } from '../core/emitter.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
-import { ClawError, errorMessage, isClawError } from '../core/errors.js';
+import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import {
   decodeDataPieces,
   decodeFrame,
@@ -413,7 +413,8 @@ export class Mux {
     const streamError =
       error && isClawError(error, 'LINK_CLOSED')
         ? error
-        : new ClawError('LINK_CLOSED', reason, { cause: error });
+        : // A refusal the link closed with (a relay circuit the peer refused) stays readable as one.
+          new ClawError('LINK_CLOSED', reason, { cause: error, refusal: refusalOf(error) });
     this.teardown(error ? streamError : undefined, streamError);
   }
 
