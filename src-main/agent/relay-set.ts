@@ -115,18 +115,32 @@ export class RelaySet {
 
   /**
    * The client for `url`, starting an on-demand one when this node does not use that relay yet. The
-   * pin applies only to a new client: a relay this node already uses keeps its own. Acquiring an idle
+   * pin applies to a new client, and to an on-demand one that is not connected (its pin was missing or
+   * wrong): a relay this node already uses keeps its own. Acquiring an idle
    * on-demand relay restarts its idle time, since a circuit is about to be opened through it.
    */
   acquire(url: string, pinnedFingerprint?: string, token?: string): RelayClient {
     const existing = this.members.get(url);
-    if (existing) {
+    if (existing && existing.onDemand && this.outdated(existing, pinnedFingerprint, token)) {
+      // Not connected with what it was started with (no pin, a wrong one from a bad invite) and asked
+      // for with something else (the pin the user just saved): start over with that.
+      this.host.log.info({ relay: url }, 'restarting on-demand relay with a new pin or token');
+      this.remove(url);
+    } else if (existing) {
       if (existing.onDemand && existing.circuits === 0) this.armIdle(existing);
       return existing.client;
     }
     const member = this.start(url, pinnedFingerprint, token, true);
     this.host.log.info({ relay: url }, 'using relay on demand');
     return member.client;
+  }
+
+  /** True when `member` is not connected and the caller brings a pin or token it was not started with. */
+  private outdated(member: Member, pinned: string | undefined, token: string | undefined): boolean {
+    if (member.client.state === 'connected' || member.circuits > 0) return false;
+    return (
+      (pinned !== undefined && pinned !== member.pinned) || (token !== undefined && token !== member.token)
+    );
   }
 
   /** Stops and forgets the client for `url`; false when there was none. */

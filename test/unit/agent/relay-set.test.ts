@@ -168,3 +168,21 @@ test('the idle time comes from CLAWBRIDGE_RELAY_IDLE_MS within bounds, else the 
     );
   }
 });
+
+test('an on-demand relay that cannot connect with its pin starts over with the pin asked for next', async () => {
+  const cert = await testIdentity('set-tls-relay');
+  const server = await startTestRelay({ tls: { certPem: cert.certPem, keyPem: cert.keyPem } });
+  servers.push(server);
+  const set = newSet(await testIdentity('set-pin'));
+  const wrong = (await testIdentity('set-wrong-pin')).fingerprint;
+  // A bad invite's pin, then (or no pin, then) the one the user saved: the second acquire must use it.
+  const first = set.acquire(server.url, wrong);
+  await sleep(200);
+  assert.notEqual(first.state, 'connected');
+  const second = set.acquire(server.url, cert.fingerprint);
+  assert.notEqual(second, first, 'a new client, with the new pin');
+  await until('the relay to connect with the right pin', () => second.state === 'connected');
+  // Connected, it keeps its pin: another caller's different pin does not tear it down.
+  assert.equal(set.acquire(server.url, wrong), second);
+  assert.equal(set.acquire(server.url), second);
+});
