@@ -2,7 +2,7 @@
  * `clawbridge relay`: loads or creates the relay's TLS certificate, starts the server, prints the one
  * line scripts wait for, and logs to stderr.
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
@@ -67,25 +67,34 @@ export async function readTlsFiles(
 ): Promise<{ certPem: string; keyPem: string }> {
   const certPem = await readNamed('--tls-cert', certPath);
   const keyPem = await readNamed('--tls-key', keyPath);
+  let cert: X509Certificate;
   try {
-    new X509Certificate(certPem);
+    cert = new X509Certificate(certPem);
   } catch {
     throw new ClawError(
       'BAD_ARGUMENT',
       `--tls-cert ${certPath} is not a PEM certificate; pass the certificate file (BEGIN CERTIFICATE)`,
     );
   }
+  let key: KeyObject;
   try {
-    createPrivateKey(keyPem);
+    key = createPrivateKey(keyPem);
   } catch {
     throw new ClawError(
       'BAD_ARGUMENT',
       `--tls-key ${keyPath} is not an unencrypted PEM private key; pass the key file (BEGIN PRIVATE KEY)`,
     );
   }
+  // checkPrivateKey, not a TLS context: OpenSSL takes a key of another algorithm than the
+  // certificate's (an RSA key for an EC certificate) and then fails every handshake.
+  let belongs = false;
   try {
+    belongs = cert.checkPrivateKey(key);
     createSecureContext({ cert: certPem, key: keyPem });
   } catch {
+    belongs = false;
+  }
+  if (!belongs) {
     throw new ClawError(
       'BAD_ARGUMENT',
       `--tls-key ${keyPath} does not belong to --tls-cert ${certPath}; pass the key the certificate was issued for`,

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
@@ -56,6 +57,14 @@ test('a --tls-key that is not the --tls-cert key, or not a key, or missing, is n
   const mismatch = await refusal({ listen: '127.0.0.1:0', tlsCert: cert, tlsKey: otherKey });
   assertOneLine(mismatch, otherKey);
   assert.match(mismatch.message, /does not belong to --tls-cert/);
+  // A key of another algorithm (RSA for this EC certificate): OpenSSL builds a context with it and
+  // then fails every handshake.
+  const rsaKey = join(dir, 'rsa.key');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(rsaKey, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const otherAlgorithm = await refusal({ listen: '127.0.0.1:0', tlsCert: cert, tlsKey: rsaKey });
+  assertOneLine(otherAlgorithm, rsaKey);
+  assert.match(otherAlgorithm.message, /does not belong to --tls-cert/);
   assertOneLine(await refusal({ listen: '127.0.0.1:0', tlsCert: cert, tlsKey: notKey }), notKey);
   assertOneLine(await refusal({ listen: '127.0.0.1:0', tlsCert: notKey, tlsKey: otherKey }), notKey);
   const missing = join(dir, 'missing.pem');
