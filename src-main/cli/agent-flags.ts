@@ -16,7 +16,7 @@ export interface AgentCliOptions {
   /** `HEX`, `URL=HEX`, or `none` / `URL=none` to drop a pin (repeatable). */
   relayFingerprint?: string[];
   /** An access token for the relays given (or saved); '' removes it. */
-  relayToken?: string;
+  relayToken?: string[];
   listen?: string;
   direct?: boolean;
   actAsRelay?: boolean;
@@ -107,12 +107,14 @@ type RelayList = Settings['relays'];
 /**
  * The relays `--relay`, `--relay-fingerprint` and `--relay-token` make. `--relay` replaces the list
  * (a relay given again keeps its pin and token); without it, the pin and token flags change the saved
- * relays and the list stays. A pin names its relay (`URL=HEX`), or is bare when only one relay is
- * concerned; `none` drops a pin. `--relay-token ''` removes the token.
+ * relays and the list stays. A pin or token names its relay (`URL=HEX`, `URL=TOKEN`), or is bare when
+ * only one relay is concerned; `none` drops a pin, an empty token the token. A token is a secret
+ * between this node and one relay: given bare to several, every one of them would learn it.
  */
 function relayOverrides(opts: AgentCliOptions, saved: Settings): RelayList | undefined {
   const pins = opts.relayFingerprint ?? [];
-  if (!opts.relay?.length && pins.length === 0 && opts.relayToken === undefined) return undefined;
+  const tokens = opts.relayToken ?? [];
+  if (!opts.relay?.length && pins.length === 0 && tokens.length === 0) return undefined;
   let list: RelayList;
   if (opts.relay?.length) {
     // One relay given twice (`wss://h:7474` and `wss://h:7474/`) is one entry: two would knock each
@@ -137,7 +139,8 @@ function relayOverrides(opts: AgentCliOptions, saved: Settings): RelayList | und
     list = saved.relays.map((r) => ({ ...r }));
   }
   for (const pin of pins) {
-    const { relay, fingerprint } = pinTarget(pin, list);
+    const { relay, value: hex } = relayTarget('--relay-fingerprint', pin, list, /=(?=[^=]*$)/);
+    const fingerprint = hex === 'none' ? undefined : parseFingerprint(hex);
     if (fingerprint !== undefined && /^ws:\/\//i.test(relay.url)) {
       throw new ClawError(
         'BAD_ARGUMENT',
@@ -147,36 +150,42 @@ function relayOverrides(opts: AgentCliOptions, saved: Settings): RelayList | und
     if (fingerprint === undefined) delete relay.fingerprint;
     else relay.fingerprint = fingerprint;
   }
-  if (opts.relayToken !== undefined) {
-    for (const relay of list) {
-      if (opts.relayToken === '') delete relay.token;
-      else relay.token = opts.relayToken;
-    }
+  for (const given of tokens) {
+    // A token may hold '=' itself: its relay's URL ends at the first one.
+    const { relay, value: token } = relayTarget('--relay-token', given, list, /=/);
+    if (token === '') delete relay.token;
+    else relay.token = token;
   }
   return list;
 }
 
-/** The relay of `list` a `--relay-fingerprint` value pins, and the pin (undefined: `none`, drop it). */
-function pinTarget(value: string, list: RelayList): { relay: RelayList[number]; fingerprint?: string } {
-  const eq = value.lastIndexOf('=');
-  const url = eq > 0 ? value.slice(0, eq) : undefined;
-  const hex = eq > 0 ? value.slice(eq + 1) : value;
-  const fingerprint = hex === 'none' ? undefined : parseFingerprint(hex);
-  if (url === undefined) {
+/**
+ * The relay of `list` that a `--relay-fingerprint` or `--relay-token` value is for (`URL=VALUE`, or a
+ * bare VALUE when there is one relay), and the value; `split` finds the `=` after the URL.
+ */
+function relayTarget(
+  flag: string,
+  given: string,
+  list: RelayList,
+  split: RegExp,
+): { relay: RelayList[number]; value: string } {
+  const named = /^wss?:\/\//i.test(given) ? split.exec(given) : null;
+  if (!named) {
     if (list.length !== 1) {
       throw new ClawError(
         'BAD_ARGUMENT',
-        `--relay-fingerprint ${value}: which of the ${list.length} relays? write --relay-fingerprint URL=${hex}`,
+        `${flag} ${flag === '--relay-token' ? '…' : given}: which of the ${list.length} relays? write ${flag} URL=${flag === '--relay-token' ? 'TOKEN' : given}`,
       );
     }
-    return { relay: list[0]!, ...(fingerprint ? { fingerprint } : {}) };
+    return { relay: list[0]!, value: given };
   }
+  const url = given.slice(0, named.index);
   const relay = list.find((r) => sameRelayUrl(r.url, url));
   if (!relay) {
     throw new ClawError(
       'BAD_ARGUMENT',
-      `--relay-fingerprint ${value}: ${url} is not one of this node's relays (${list.map((r) => r.url).join(', ')}); add --relay ${url}`,
+      `${flag} ${url}=…: ${url} is not one of this node's relays (${list.map((r) => r.url).join(', ')}); add --relay ${url}`,
     );
   }
-  return { relay, ...(fingerprint ? { fingerprint } : {}) };
+  return { relay, value: given.slice(named.index + 1) };
 }

@@ -39,7 +39,11 @@ export function registerServerCommands(program: Command): void {
       "pin a relay's self-signed TLS certificate: URL=HEX, or HEX with one relay; none drops a pin (repeatable)",
       collect,
     )
-    .option('--relay-token <token>', "access token for the relays ('' removes it)")
+    .option(
+      '--relay-token <[url=]token>',
+      "access token for a relay: URL=TOKEN, or TOKEN with one relay; URL= or '' removes it (repeatable)",
+      collect,
+    )
     .option('--listen <host:port>', 'direct listener address (port 0 = any free port)')
     .addOption(new Option('--no-direct', 'neither listen for nor dial direct links'))
     .option('--act-as-relay', "also serve the relay for peers allowed `relay` (uses this node's certificate)")

@@ -95,7 +95,7 @@ test('agent flags become settings; absent flags keep saved ones', () => {
   const saved = new SettingsStore(home()).get();
   const pin = 'AB:'.repeat(31) + 'AB';
   const o = agentOverrides(
-    { relay: ['wss://127.0.0.1:7474'], relayFingerprint: [pin], relayToken: 't', name: 'box' },
+    { relay: ['wss://127.0.0.1:7474'], relayFingerprint: [pin], relayToken: ['t'], name: 'box' },
     saved,
   );
   assert.deepEqual(o.relays, [{ url: 'wss://127.0.0.1:7474', fingerprint: 'ab'.repeat(32), token: 't' }]);
@@ -104,7 +104,7 @@ test('agent flags become settings; absent flags keep saved ones', () => {
   assert.deepEqual(agentOverrides({}, saved), {});
   assert.throws(() => agentOverrides({ relay: ['http://x'] }, saved), /must be a ws:\/\/ or wss:\/\/ URL/);
   assert.throws(() => agentOverrides({ direct: false, listen: '1.2.3.4:5' }, saved), /contradict/);
-  assert.throws(() => agentOverrides({ relayToken: 'x' }, saved), /need a relay/);
+  assert.throws(() => agentOverrides({ relayToken: ['x'] }, saved), /need a relay/);
   assert.throws(
     () => agentOverrides({ relay: ['ws://a:1'], relayFingerprint: ['abc'] }, saved),
     /64 hex characters, got 3/,
@@ -144,12 +144,44 @@ test('relay pins name their relay; the saved list is kept unless --relay replace
       {
         relay: ['wss://one:7474', 'wss://two:7474/'],
         relayFingerprint: ['wss://one:7474=none'],
-        relayToken: '',
+        relayToken: ['wss://one:7474='],
       },
       saved,
     ).relays,
     [{ url: 'wss://one:7474' }, { url: 'wss://two:7474/', fingerprint: y }],
   );
+});
+
+test('relay tokens name their relay: a token given bare to two relays would reach both', () => {
+  const saved = {
+    ...new SettingsStore(home()).get(),
+    relays: [{ url: 'wss://one:7474', token: 't1' }, { url: 'ws://two:7474' }],
+  };
+  // A token may hold '=' itself: the relay's URL ends at the first one.
+  assert.deepEqual(agentOverrides({ relayToken: ['ws://two:7474=a=b'] }, saved).relays, [
+    { url: 'wss://one:7474', token: 't1' },
+    { url: 'ws://two:7474', token: 'a=b' },
+  ]);
+  const bare = (() => {
+    try {
+      agentOverrides({ relayToken: ['s3cret'] }, saved);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return 'accepted';
+  })();
+  assert.match(bare, /which of the 2 relays\? write --relay-token URL=TOKEN/);
+  assert.ok(!bare.includes('s3cret'), 'the refusal does not print the secret');
+  assert.throws(
+    () => agentOverrides({ relayToken: ['wss://three:1=x'] }, saved),
+    /--relay-token wss:\/\/three:1=…: wss:\/\/three:1 is not one of this node's relays/,
+  );
+  // One relay: a bare token is its token, and '' removes it.
+  const one = { ...saved, relays: [{ url: 'wss://one:7474', token: 't1' }] };
+  assert.deepEqual(agentOverrides({ relayToken: ['t2'] }, one).relays, [
+    { url: 'wss://one:7474', token: 't2' },
+  ]);
+  assert.deepEqual(agentOverrides({ relayToken: [''] }, one).relays, [{ url: 'wss://one:7474' }]);
 });
 
 test('--terminal-resume becomes terminalResumeMs within 1 s … 24 h', () => {
