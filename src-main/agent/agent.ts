@@ -168,6 +168,7 @@ export class Agent
   }
 
   async start(): Promise<void> {
+    this.approvals.dropOrphanedCodeRequests();
     const s = this.settings.get();
     if (s.listen !== null) await this.local.start(s.listen, s.lan);
     if (s.actAsRelay) this.ownRelay = await startOwnRelay(this, s.relayListen);

@@ -173,6 +173,18 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
     this.deps.notifier.changed();
   }
 
+  /**
+   * At start: code-verified requests saved by an earlier run go. Their joiners waited on a pairing
+   * connection that ended with that run (a crash skips withdraw()), so approving one would pair this
+   * side only. Requests by fingerprint stay: those nodes ask again by themselves.
+   */
+  dropOrphanedCodeRequests(): void {
+    const orphaned = this.list().filter((r) => r.via === 'code');
+    if (orphaned.length === 0) return;
+    this.deps.trust.dropPendingWhere((r) => r.via === 'code');
+    this.log.info({ ids: orphaned.map((r) => r.id) }, 'dropped pairing requests of an earlier run');
+  }
+
   reject(ref: PendingRef): PendingRecord {
     const req = this.find(ref);
     this.deps.trust.dropPending(req.id);

@@ -81,7 +81,11 @@ export class TrustStore {
   }
 
   dropPending(id: string): void {
-    this.settings.update((s) => ({ ...s, pending: s.pending.filter((p) => p.id !== id) }));
+    this.dropPendingWhere((p) => p.id === id);
+  }
+
+  dropPendingWhere(matches: (p: PendingRecord) => boolean): void {
+    this.settings.update((s) => ({ ...s, pending: s.pending.filter((p) => !matches(p)) }));
   }
 
   /** Remembers a node the owner removed or rejected; the oldest entries go past MAX_BLOCKED. */

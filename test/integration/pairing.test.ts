@@ -376,3 +376,17 @@ test("pairing attempts are limited per source: a stranger's junk does not lock o
   assert.match((await join).stderr, /rejected by a/);
   await e.stop();
 });
+
+test('an issuer killed while a joiner waits forgets that request when it starts again (approving it would pair one side)', async () => {
+  const home = tempHome('crashing-issuer');
+  let issuer = await startRelayAgent(home, 'issuer', relayUrl);
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+  const join = cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '30s']);
+  await waitFor('C pending on the issuer', async () => (await pending(home)).length > 0, 10_000);
+  await issuer.stop('SIGKILL');
+  const joined = await join;
+  assert.equal(joined.code, 1);
+  issuer = await startRelayAgent(home, 'issuer', relayUrl);
+  assert.deepEqual(await pending(home), []);
+  await issuer.stop();
+});

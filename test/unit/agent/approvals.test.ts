@@ -133,3 +133,14 @@ test('an unknown id says how to list the requests', () => {
     (err) => isClawError(err, 'PEER_NOT_FOUND') && /clawbridge pending/.test(err.message),
   );
 });
+
+test('at start, code-verified requests of an earlier run go (their joiners are gone); fingerprint ones stay', () => {
+  const { approvals } = setup();
+  approvals.record(request(1, 'code'));
+  approvals.record(request(2, 'fingerprint'));
+  approvals.dropOrphanedCodeRequests();
+  assert.deepEqual(
+    approvals.list().map((r) => [r.name, r.via]),
+    [['n2', 'fingerprint']],
+  );
+});
