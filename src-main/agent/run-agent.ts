@@ -101,6 +101,13 @@ async function startAgent(
   // notices: they are written once the agent runs.
   const early: string[] = [];
   const offEarly = agent.events.on('notice', (line) => early.push(line));
+  // A misspelt key (`relay` for `relays`) would otherwise be ignored without a word.
+  const unknown = settings.unknownKeys;
+  if (unknown.length > 0) {
+    agent.notice(
+      `${settings.path} has settings this release does not know: ${unknown.join(', ')} (kept in the file, not used; check their spelling)`,
+    );
+  }
   // The composition root: each part gets the agent as the narrow ports it declares (ports.ts).
   const forwarding = await startForwarding(agent);
   const terminals = startTerminals(agent);

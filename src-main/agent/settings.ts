@@ -3,7 +3,7 @@
  * is validated: a hand-edited or corrupt file is reported with its path and what is wrong, and is never
  * overwritten silently.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Conf from 'conf';
 import { z } from 'zod';
@@ -193,6 +193,13 @@ function refuseDanglingLink(path: string): void {
  * the first save would then replace the user's file with defaults: refuse it like any other bad file.
  */
 function refuseNonObjectFile(path: string): void {
+  // Not a regular file (a FIFO would block the read for good, a device could be endless).
+  if (statSync(path, { throwIfNoEntry: false })?.isFile() === false) {
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `${path} is not a regular file; move it away (the agent then starts with default settings)`,
+    );
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -222,7 +229,9 @@ export class SettingsStore {
    * Top-level settings this release does not know (written by a newer release, or by hand), written
    * back as they were: a save would otherwise drop them, and the newer release would lose them.
    */
-  private readonly unknown: Record<string, unknown>;
+  private unknown: Record<string, unknown> = {};
+  /** The file's text as last read or written here: another text means someone edited it meanwhile. */
+  private seen: string | undefined;
 
   constructor(readonly home: string) {
     // Before conf, which would create the home with the default mode (0755): the home holds the key.
@@ -243,16 +252,8 @@ export class SettingsStore {
         `cannot read settings in ${home}/config.json: ${(err as Error).message} — fix the file or move it away`,
       );
     }
-    const parsed = settingsSchema.safeParse(this.conf.store);
-    if (!parsed.success) {
-      throw new ClawError(
-        'CONFIG_INVALID',
-        `settings in ${this.conf.path} are invalid (${describeZodError(parsed.error)}) — fix the file or move it away`,
-      );
-    }
-    this.current = parsed.data;
-    const known = new Set(Object.keys(settingsSchema.shape));
-    this.unknown = Object.fromEntries(Object.entries(this.conf.store).filter(([key]) => !known.has(key)));
+    this.current = this.adopt(this.conf.store, 'fix the file or move it away');
+    this.seen = this.readText();
   }
 
   get path(): string {
@@ -263,8 +264,22 @@ export class SettingsStore {
     return this.current;
   }
 
-  /** @throws ClawError('CONFIG_INVALID') naming the file when it cannot be written; nothing changes then. */
+  /**
+   * Top-level keys of the file this release does not know (a newer release's settings, or a typo such
+   * as `relay` for `relays`): kept when saving, but not used.
+   */
+  get unknownKeys(): string[] {
+    return Object.keys(this.unknown);
+  }
+
+  /**
+   * Applies `change` to the settings as the file holds them now: an edit by hand while the agent runs
+   * is kept rather than overwritten by this process's older copy.
+   * @throws ClawError('CONFIG_INVALID') naming the file when it was edited into something invalid or
+   *   cannot be written; nothing changes then.
+   */
   update(change: (s: Settings) => Settings): Settings {
+    this.reloadIfEdited();
     const next = settingsSchema.parse(change(structuredClone(this.current)));
     try {
       this.conf.store = { ...this.unknown, ...next };
@@ -277,6 +292,47 @@ export class SettingsStore {
       );
     }
     this.current = next;
+    this.seen = this.readText();
     return next;
+  }
+
+  private readText(): string | undefined {
+    try {
+      return readFileSync(this.path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A file that is gone is not an edit to adopt: saving then writes what this process holds. */
+  private reloadIfEdited(): void {
+    const text = this.readText();
+    if (text === undefined || text === this.seen) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new ClawError(
+        'CONFIG_INVALID',
+        `${this.path} was edited and is not valid JSON now (${(err as Error).message}); fix it and try again — nothing was changed`,
+      );
+    }
+    this.current = this.adopt(raw, 'fix it and try again — nothing was changed');
+    this.seen = text;
+  }
+
+  private adopt(raw: unknown, whatToDo: string): Settings {
+    const parsed = settingsSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new ClawError(
+        'CONFIG_INVALID',
+        `settings in ${this.path} are invalid (${describeZodError(parsed.error)}) — ${whatToDo}`,
+      );
+    }
+    const known = new Set(Object.keys(settingsSchema.shape));
+    this.unknown = Object.fromEntries(
+      Object.entries(raw as Record<string, unknown>).filter(([key]) => !known.has(key)),
+    );
+    return parsed.data;
   }
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { SettingsStore, DEFAULT_DIRECT_LISTEN } from '../../../src-main/agent/settings.js';
 import { agentOverrides } from '../../../src-main/cli/agent-flags.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -27,6 +28,42 @@ test('settings this release does not know survive a save', () => {
   assert.deepEqual(saved.fromNewerRelease, { on: true });
   assert.equal('fromNewerRelease' in s.get(), false);
 });
+
+test('an edit by hand while the agent runs is kept by its next save; an edit into something invalid is refused', () => {
+  const dir = home();
+  const s = new SettingsStore(dir);
+  s.update((x) => ({ ...x, name: 'laptop' }));
+  const file = join(dir, 'config.json');
+  const edited = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...edited, terminalResumeMs: 300_000, relay: [{ url: 'ws://x:1' }] }));
+  s.update((x) => ({ ...x, notifications: false }));
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  assert.equal(saved.terminalResumeMs, 300_000);
+  assert.equal(saved.notifications, false);
+  assert.equal(s.get().terminalResumeMs, 300_000);
+  assert.deepEqual(s.unknownKeys, ['relay']);
+  writeFileSync(file, '{"name": ');
+  assert.throws(
+    () => s.update((x) => ({ ...x, name: 'other' })),
+    /config\.json was edited and is not valid JSON now .*nothing was changed/,
+  );
+  assert.equal(readFileSync(file, 'utf8'), '{"name": ');
+  writeFileSync(file, '{"terminalResumeMs": "soon"}');
+  assert.throws(
+    () => s.update((x) => x),
+    /config\.json are invalid \(terminalResumeMs: .*nothing was changed/,
+  );
+});
+
+test(
+  'a config.json that is not a regular file (a FIFO) is refused instead of blocking the start',
+  { skip: process.platform === 'win32' },
+  () => {
+    const dir = home();
+    execFileSync('mkfifo', [join(dir, 'config.json')]);
+    assert.throws(() => new SettingsStore(dir), /config\.json is not a regular file; move it away/);
+  },
+);
 
 test('a corrupt or invalid file is reported with its path and left untouched', () => {
   const dir = home();
