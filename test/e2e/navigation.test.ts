@@ -220,3 +220,29 @@ test(
     await T.context.close();
   },
 );
+
+test(
+  'a new `clawbridge ui` link opened in the tab already on the UI connects with its token, which leaves the address bar',
+  { skip: skip ?? false },
+  async () => {
+    // The tab is on the UI (its address holds no token any more); a new token closes its connection.
+    await A.page.goto(`${origin}/#peers`);
+    await heading('Peers').waitFor();
+    assert.equal(A.page.url(), `${origin}/`);
+    const fresh = (await cliJson<{ url: string }>(['ui', '--no-open', '--new-token', '--home', home])).url;
+    await A.page.getByText(/This page is not connected to an agent/).waitFor({ timeout: 10_000 });
+    // The new link differs from the page's address only in its fragment: no load, only a hashchange.
+    assert.equal(new URL(fresh).origin + new URL(fresh).pathname, `${origin}/`);
+    await A.page.goto(fresh);
+    await A.page
+      .getByText(/This page is not connected to an agent/)
+      .waitFor({ state: 'detached', timeout: 10_000 });
+    await A.page.getByRole('heading', { name: 'Peers' }).waitFor();
+    await A.page.getByText(/No peers yet/).waitFor({ timeout: 10_000 });
+    assert.doesNotMatch(A.page.url(), /token/);
+    // And it stays connected: the agent answers (the settings view reads the agent's name).
+    await load('settings');
+    await heading('Settings').waitFor();
+    assert.equal(await A.page.getByText(/This page is not connected/).count(), 0);
+  },
+);
