@@ -151,3 +151,54 @@ test(
     await waitForScreen(A.page, /^flowed-42\s*$/m, 30_000);
   },
 );
+
+/**
+ * How many pixels of `png` (a screenshot) differ clearly from its most common colour, the background:
+ * decoded by the page itself (a data: image on a canvas), so no image library is needed here.
+ */
+function inkPixels(page: Page, png: Buffer): Promise<number> {
+  return page.evaluate(async (b64: string) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.width;
+    canvas.height = img.height;
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const { data } = ctx.getImageData(0, 0, img.width, img.height);
+    const counts = new Map<number, number>();
+    for (let i = 0; i < data.length; i += 4) {
+      const key = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const bg = [...counts].sort((x, y) => y[1] - x[1])[0]![0];
+    const [r, g, b] = [bg >> 16, (bg >> 8) & 255, bg & 255];
+    let ink = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) > 96) ink++;
+    }
+    return ink;
+  }, png.toString('base64'));
+}
+
+test(
+  'an underscore is drawn in its cell (light and dark): `a_b.json` does not read `a b.json`',
+  { skip: skip ?? false },
+  async () => {
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.type("clear; printf '%s\\n' '' UNDERSCORES: ________________ ''\n");
+    await waitForScreen(A.page, /^_{16}\s*$/m);
+    const row = A.page.locator('.terminal-pane .xterm-rows > div').filter({ hasText: /^_{16}\s*$/ });
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await A.page.emulateMedia({ colorScheme });
+      await A.page.waitForTimeout(200);
+      const ink = await inkPixels(A.page, await row.screenshot());
+      // 16 cells of a line at least one pixel high, about 8 pixels wide each.
+      assert.ok(ink >= 16 * 6, `${colorScheme}: only ${ink} pixels of the underscores are drawn`);
+    }
+    await A.page.keyboard.type('clear; ls /nonexistent_dir/container_info.json\n');
+    await screenshotThemes(A.page, 'terminals-underscore');
+    await A.page.emulateMedia({ colorScheme: 'light' });
+  },
+);
