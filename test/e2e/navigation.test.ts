@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
 import {
   browserMissing,
   card,
@@ -19,6 +19,7 @@ import {
   screenshotThemes,
   uiUrl,
   waitForScreen,
+  waitForText,
   type UiPage,
 } from '../helpers/browser.js';
 import { cliJson, pairedAgents, startProcess, startRelay, stopAll, tempHome } from '../helpers/processes.js';
@@ -191,6 +192,57 @@ test(
     await address.fill(saved);
     await save.click();
     await saveOff.waitFor();
+    assert.deepEqual(A.errors, []);
+  },
+);
+
+/** Whether the element `locator` finds has the keyboard focus. */
+function focused(locator: Locator): Promise<boolean> {
+  return locator
+    .and(locator.page().locator(':focus'))
+    .count()
+    .then((n) => n === 1);
+}
+
+test(
+  'buttons that wait for the agent keep the keyboard focus (Save name, Save), and a failed join returns it to the code',
+  { skip: skip ?? false },
+  async () => {
+    await load('settings');
+    const name = A.page.getByLabel('Name', { exact: true });
+    const saveName = A.page.getByRole('button', { name: 'Save name' });
+    assert.equal(await saveName.getAttribute('aria-disabled'), 'true', 'nothing to save yet');
+    await name.fill('a2');
+    await name.press('Tab');
+    assert.ok(await focused(saveName));
+    await A.page.keyboard.press('Enter');
+    await A.page.getByText('Name saved').first().waitFor();
+    assert.ok(await focused(saveName), 'Save name keeps the focus, while busy and once saved');
+    assert.equal(await saveName.getAttribute('aria-disabled'), 'true', 'saved: nothing left to save');
+    await waitForText(A.page.locator('.brand'), /\na2$/);
+    await name.fill('a');
+    await name.press('Enter');
+    await waitForText(A.page.locator('.brand'), /\na$/);
+
+    const resume = A.page.getByLabel('Terminal resume window (seconds)');
+    const save = A.page.getByRole('region', { name: 'Behaviour' }).getByRole('button', { name: 'Save' });
+    await resume.fill('60');
+    await save.focus();
+    await A.page.keyboard.press('Enter');
+    await A.page.getByText('Terminal resume window saved').first().waitFor();
+    assert.ok(await focused(save), 'the resume window’s Save keeps the focus');
+    await screenshotThemes(A.page, 'settings-save-focus');
+
+    await load('pair/join');
+    const code = A.page.getByLabel('Code', { exact: true });
+    await code.fill('not a code');
+    await code.press('Enter');
+    await A.page.locator('#join-error').getByText(/./).first().waitFor({ timeout: 20_000 });
+    assert.ok(
+      await focused(code),
+      `after a failed join the focus is back on the code, not on ${await A.page.evaluate('document.activeElement?.outerHTML.slice(0, 80) + " " + document.getElementById("join-error")?.textContent')}`,
+    );
+    await screenshotThemes(A.page, 'join-failed-focus');
     assert.deepEqual(A.errors, []);
   },
 );

@@ -202,3 +202,20 @@ test(
     await A.page.emulateMedia({ colorScheme: 'light' });
   },
 );
+
+test('Ping keeps the keyboard focus while it waits for the answer', { skip: skip ?? false }, async () => {
+  await A.page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Peers' }).click();
+  const ping = card(A.page, 'b').getByRole('button', { name: 'Ping' });
+  await ping.focus();
+  await A.page.keyboard.press('Enter');
+  await card(A.page, 'b')
+    .getByText(/^Ping: \d+ ms/)
+    .waitFor({ timeout: 10_000 });
+  assert.ok(await focused(ping), 'the focus stays on Ping');
+  await A.page.keyboard.press('Enter');
+  await card(A.page, 'b')
+    .getByText(/^Ping: \d+ ms/)
+    .waitFor({ timeout: 10_000 });
+  assert.ok(await focused(ping), 'and again');
+  await A.page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Terminals' }).click();
+});

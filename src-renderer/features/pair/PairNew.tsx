@@ -9,6 +9,7 @@ import { QrCode } from '../../components/QrCode.js';
 import { formatCountdown } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
 import { nextNew, type NewProgress } from './pair-steps.js';
+import { ActionButton } from '../../components/ActionButton.js';
 
 const START: NewProgress = { phase: 'showing', peerName: null, fingerprint: null, message: null };
 
@@ -127,12 +128,12 @@ export function PairNew({
           ) : null}
           <PermissionBoxes value={allow} onChange={setChosen} legend={`${progress.peerName ?? 'It'} may`} />
           <div className="actions">
-            <button type="button" className="primary" onClick={approve} disabled={act.busy}>
+            <ActionButton className="primary" onClick={approve} unavailable={act.busy}>
               Approve
-            </button>
-            <button type="button" className="danger" onClick={reject} disabled={act.busy}>
+            </ActionButton>
+            <ActionButton className="danger" onClick={reject} unavailable={act.busy}>
               Reject
-            </button>
+            </ActionButton>
           </div>
         </div>
       ) : null}
