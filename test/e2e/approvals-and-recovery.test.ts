@@ -311,6 +311,15 @@ test(
     await waitForText(A.page.locator('main'), /Waiting for approval from e/, 30_000);
     assert.equal((await cli(['reject', '--latest', '--home', homeE])).code, 0);
     await A.page.getByText('e rejected this device.').waitFor({ timeout: 15_000 });
+    // The step that failed says so: the approval did not come, it is not ticked off.
+    const steps = A.page.getByRole('list', { name: 'Progress' }).getByRole('listitem');
+    assert.equal(await steps.nth(0).textContent(), '✓ Finding the other device');
+    assert.equal(await steps.nth(2).textContent(), '✗ Waiting for approval from e — failed');
+    // Cancel, which had the focus while waiting, is gone: the focus is back on the code.
+    const codeHasFocus = await A.page
+      .getByLabel('Code', { exact: true })
+      .evaluate((el) => el === document.activeElement);
+    assert.ok(codeHasFocus, 'the focus is back on the code');
     await screenshotThemes(A.page, 'pair-join-rejected');
   },
 );
