@@ -152,6 +152,9 @@ test('a shell that exits says how, and "New session" starts another', { skip: sk
   await A.page.locator('.terminal-pane .xterm').click();
   await A.page.keyboard.type('exit 3\n');
   await A.page.getByText('The session exited with code 3.').waitFor({ timeout: 15_000 });
+  // The dead terminal takes no input: the focus moves out of it, to what can be done now.
+  const again = A.page.getByRole('button', { name: 'New session' });
+  assert.ok(await again.evaluate((el) => el === document.activeElement), 'the focus is on New session');
   await screenshotThemes(A.page, 'terminals-exited');
   await A.page.getByRole('button', { name: 'New session' }).click();
   await A.page.getByText('Connecting to c…').waitFor({ state: 'detached', timeout: 15_000 });
@@ -177,7 +180,15 @@ test(
     // The terminal on c ended with the agent; its tab says so and offers a new session.
     await nav(A.page, 'Terminals').click();
     await A.page.getByText(/The session ended: the agent no longer has it/).waitFor({ timeout: 15_000 });
-    await A.page.getByRole('button', { name: 'New session' }).waitFor();
+    const again = A.page.getByRole('button', { name: 'New session' });
+    await again.waitFor();
+    // It ended (it had been open): the tab does not say it failed.
+    assert.equal(await A.page.getByRole('tab', { name: 'c ended' }).count(), 1);
+    // Entering the view with a dead terminal puts the focus on New session, not in the terminal.
+    await nav(A.page, 'Peers').click();
+    await nav(A.page, 'Terminals').click();
+    await again.waitFor();
+    assert.ok(await again.evaluate((el) => el === document.activeElement), 'the focus is on New session');
     await screenshotThemes(A.page, 'terminals-after-agent-restart');
     assert.deepEqual(
       A.errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e)),

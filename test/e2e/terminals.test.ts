@@ -90,13 +90,19 @@ test(
     await picker.waitFor({ state: 'detached' });
     assert.equal(await A.page.getByRole('tab').count(), 2);
     assert.equal(await A.page.getByRole('tab').nth(1).getAttribute('aria-selected'), 'true');
+    // Two tabs on one peer: each is called by its own name, and so is its close button.
+    assert.match((await A.page.getByRole('tab').nth(0).textContent()) ?? '', /^b(?! 2)/);
+    assert.match((await A.page.getByRole('tab').nth(1).textContent()) ?? '', /^b 2/);
+    await A.page.getByRole('button', { name: 'Close terminal on b', exact: true }).waitFor();
+    await A.page.getByRole('button', { name: 'Close terminal 2 on b', exact: true }).waitFor();
+    await A.page.getByRole('tabpanel', { name: 'Terminal 2 on b' }).waitFor();
     await A.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 15_000 });
     await pane.click();
     await A.page.keyboard.press('Alt+Shift+ArrowLeft');
     assert.equal(await A.page.getByRole('tab').nth(0).getAttribute('aria-selected'), 'true');
     await A.page.keyboard.press('Alt+Shift+ArrowRight');
     await A.page.keyboard.press('Alt+Shift+W');
-    const confirm = A.page.getByRole('dialog', { name: 'Close the terminal on b?' });
+    const confirm = A.page.getByRole('dialog', { name: 'Close the terminal 2 on b?' });
     await confirm.getByRole('button', { name: 'Close terminal' }).click();
     await confirm.waitFor({ state: 'detached' });
     assert.equal(await A.page.getByRole('tab').count(), 1);
