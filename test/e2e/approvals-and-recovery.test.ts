@@ -241,13 +241,38 @@ test(
     await d.waitForLine(/agent d running/);
     await nav(A.page, 'Pair').click();
     await A.page.getByRole('button', { name: 'Pair new device' }).click();
-    const code = (await A.page.getByLabel('Pairing code', { exact: true }).textContent())!.trim();
+    const codeBox = A.page.getByLabel('Pairing code', { exact: true });
+    const code = (await codeBox.textContent())!.trim();
+    // In a small window the code stays on one line (it is read aloud and typed), inside the view.
+    for (const [width, height] of [
+      [480, 640],
+      [320, 640],
+    ] as const) {
+      await A.page.setViewportSize({ width, height });
+      const lines = await codeBox.evaluate((el) => el.getClientRects().length);
+      assert.equal(lines, 1, `at ${width}×${height} the code is on ${lines} lines`);
+      await assertWithin(codeBox, A.page.getByRole('main'), `the code at ${width}×${height}`);
+      await screenshotThemes(A.page, `pair-new-${width}`);
+    }
+    await A.page.setViewportSize({ width: 1280, height: 800 });
     const join = cli(['pair', 'join', code, '--home', homeD, '--timeout', '30s']);
     // Wherever the window is, a new request says so.
     const notice = A.page.getByText('d asks to pair — see Approvals');
     await notice.waitFor({ timeout: 15_000 });
     const shownAt = Date.now();
-    await A.page.getByRole('heading', { name: 'd wants to pair' }).waitFor();
+    const heading = A.page.getByRole('heading', { name: 'd wants to pair' });
+    await heading.waitFor();
+    // Only a short announcement is live; the fingerprints, boxes and buttons are not read out with it.
+    const live = A.page.getByRole('status').filter({ hasText: 'wants to pair' });
+    assert.equal(await live.count(), 1);
+    assert.equal(await live.textContent(), 'd wants to pair');
+    assert.equal(await heading.evaluate((el) => el.closest('[role="status"], [aria-live]') === null), true);
+    assert.equal(
+      await A.page
+        .getByRole('button', { name: 'Approve' })
+        .evaluate((el) => el.closest('[role="status"]') === null),
+      true,
+    );
     await screenshotThemes(A.page, 'pair-new-joined');
     await A.page.getByRole('button', { name: 'Approve' }).click();
     // The request is gone, and so is the notice about it: at once, not when toasts time out anyway.

@@ -107,8 +107,13 @@ export function PairNew({
           </p>
         </>
       ) : null}
+      {/* Only the news is live (said once, in a few words); the details below are read at will. The
+          region is always there, so a screen reader notices its text change. */}
+      <p className="visually-hidden" role="status">
+        {progress.phase === 'joined' ? `${progress.peerName ?? 'A device'} wants to pair` : ''}
+      </p>
       {progress.phase === 'joined' ? (
-        <div role="status">
+        <div className="pair-request">
           <h2>{progress.peerName ?? 'A device'} wants to pair</h2>
           <p>It entered the code. Check that its screen shows the same two fingerprints, then approve.</p>
           <div className="fingerprints">
