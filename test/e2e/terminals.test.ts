@@ -6,11 +6,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from '../../src-main/electron/window-state.js';
 import {
   assertWithin,
   browserMissing,
+  focused,
   card,
   launchBrowser,
   openUi,
@@ -50,14 +51,6 @@ async function sttySize(page: Page, marker: string): Promise<[number, number]> {
   const text = await waitForScreen(page, new RegExp(`^${marker} \\d+ \\d+\\s*$`, 'm'));
   const m = new RegExp(`^${marker} (\\d+) (\\d+)\\s*$`, 'm').exec(text)!;
   return [Number(m[1]), Number(m[2])];
-}
-
-/** Whether the element `locator` finds has the keyboard focus. */
-function focused(locator: Locator): Promise<boolean> {
-  return locator
-    .and(locator.page().locator(':focus'))
-    .count()
-    .then((n) => n === 1);
 }
 
 test(
@@ -163,29 +156,30 @@ test(
  * decoded by the page itself (a data: image on a canvas), so no image library is needed here.
  */
 function inkPixels(page: Page, png: Buffer): Promise<number> {
-  return page.evaluate(async (b64: string) => {
+  // A string, run in the page: this file is type-checked without the DOM's types.
+  return page.evaluate<number>(`(async (b64) => {
     const img = new Image();
-    img.src = `data:image/png;base64,${b64}`;
+    img.src = 'data:image/png;base64,' + b64;
     await img.decode();
     const canvas = document.createElement('canvas');
     canvas.width = img.width;
     canvas.height = img.height;
-    const ctx = canvas.getContext('2d')!;
+    const ctx = canvas.getContext('2d');
     ctx.drawImage(img, 0, 0);
     const { data } = ctx.getImageData(0, 0, img.width, img.height);
-    const counts = new Map<number, number>();
+    const counts = new Map();
     for (let i = 0; i < data.length; i += 4) {
-      const key = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
+      const key = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    const bg = [...counts].sort((x, y) => y[1] - x[1])[0]![0];
+    const bg = [...counts].sort((x, y) => y[1] - x[1])[0][0];
     const [r, g, b] = [bg >> 16, (bg >> 8) & 255, bg & 255];
     let ink = 0;
     for (let i = 0; i < data.length; i += 4) {
-      if (Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) > 96) ink++;
+      if (Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) > 96) ink++;
     }
     return ink;
-  }, png.toString('base64'));
+  })(${JSON.stringify(png.toString('base64'))})`);
 }
 
 test(
