@@ -250,7 +250,9 @@ test(
       [320, 640],
     ] as const) {
       await A.page.setViewportSize({ width, height });
-      const lines = await codeBox.evaluate<number, undefined>('(el) => el.getClientRects().length');
+      const lines = await A.page.evaluate<number>(
+        "document.querySelector('.pair-code').getClientRects().length",
+      );
       assert.equal(lines, 1, `at ${width}×${height} the code is on ${lines} lines`);
       await assertWithin(codeBox, A.page.getByRole('main'), `the code at ${width}×${height}`);
       await screenshotThemes(A.page, `pair-new-${width}`);
@@ -296,6 +298,11 @@ test(
     const c = A.page.getByRole('listitem', { name: 'c', exact: true });
     await c.getByText(/^relay ws:\/\/127\.0\.0\.1:\d+$/).waitFor();
     await c.getByText('why relayed?').waitFor();
+    // c runs with --no-direct: its hello announces no listener, and that is the reason given.
+    await waitForText(
+      c,
+      /why relayed\? they do not accept direct connections \(their agent announces no listener\)/,
+    );
     await c.getByRole('button', { name: 'Ping' }).click();
     await waitForText(c, /Ping: \d+ ms over relay /, 30_000);
     await screenshotThemes(A.page, 'peers-relayed');
