@@ -6,7 +6,7 @@ import './style.css';
 import './components/components.css';
 import { App } from './App.js';
 import { ServicesContext } from './api/hooks.js';
-import { currentPlatform, pickTransport } from './api/pick-transport.js';
+import { currentPlatform, pickTransport, reloadWithNewToken } from './api/pick-transport.js';
 import { followLink } from './lib/follow-link.js';
 import { navigateLink, parseFragment, type AppLink } from './lib/fragment.js';
 import { createServices } from './services.js';
@@ -30,7 +30,10 @@ function followFragment(target: AppLink | null): void {
   followLink(services, target);
 }
 followFragment(link);
-window.addEventListener('hashchange', () => followFragment(parseFragment(location.hash).link));
+window.addEventListener('hashchange', () => {
+  if (reloadWithNewToken()) return;
+  followFragment(parseFragment(location.hash).link);
+});
 // The desktop app moves an open window with an `app.navigate` event (a tray item, a notification).
 services.store.onAgentEvent((event, data) => {
   if (event === 'app.navigate') followLink(services, navigateLink(data));

@@ -20,10 +20,19 @@ export const LAN_SEARCH_MS = 4000;
 
 /**
  * Takes the direct addresses a peer's hello announced: they are where it listens now (`peers` shows
- * the first, peer-state.ts describePeerAddress), and they are merged into its saved list.
+ * the first, peer-state.ts describePeerAddress), and they are merged into its saved list. When they
+ * differ from what it announced before (it restarted on another port, or with no listener), the direct
+ * path's last dial failure is forgotten: it was about where the peer no longer listens.
  * @returns true when something new was learned
  */
-export function learnPeerAddresses(trust: TrustStore, entry: PeerEntry, addresses: string[]): boolean {
+export function learnPeerAddresses(
+  trust: Pick<TrustStore, 'setAddresses'>,
+  entry: Pick<PeerEntry, 'record' | 'announcedAddresses'> & {
+    direct: Pick<PeerEntry['direct'], 'forgetFailure'>;
+  },
+  addresses: string[],
+): boolean {
+  if (entry.announcedAddresses?.join() !== addresses.join()) entry.direct.forgetFailure();
   entry.announcedAddresses = addresses;
   const known = entry.record.addresses;
   const merged = mergePeerAddresses(known, addresses);

@@ -38,6 +38,17 @@ export class PathRetrier {
     private readonly onError: (path: PathKind, message: string) => void,
   ) {}
 
+  /**
+   * Forgets why the last attempt failed: what it tried is no longer what the peer offers (it
+   * announced other addresses), so that error would describe a peer that is gone.
+   */
+  forgetFailure(): void {
+    this.lastError = undefined;
+    this.lastCode = undefined;
+    this.lastRefusal = undefined;
+    this.lastErrorAt = undefined;
+  }
+
   /** Try now (new information arrived: an address, a relay came back). */
   kick(): void {
     if (this.stopped) return;

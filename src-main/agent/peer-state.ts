@@ -126,10 +126,16 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
   return off('unreachable', newest.lastError ?? null);
 }
 
+/** "Why relayed?" when the peer's hello announced no direct listener (`agent --no-direct` there). */
+export const DIRECT_OFF_THERE_REASON =
+  'they do not accept direct connections (their agent announces no listener)';
+
 /** "Why relayed?": what keeps the direct path from carrying the traffic. */
 export function relayReason(facts: PeerStateFacts): string {
   if (facts.directOffHere) return 'direct turned off here';
-  if (facts.directOffThere && facts.addressesKnown === 0) return 'direct turned off on their side';
+  // Its hello is the peer's word now: addresses saved from before (an old listener's port) and the
+  // dials that failed on them say nothing about why it is relayed.
+  if (facts.directOffThere) return DIRECT_OFF_THERE_REASON;
   if (facts.addressesKnown === 0) return 'no direct address known';
   if (facts.direct.lastError !== undefined) return `direct dial failed: ${facts.direct.lastError}`;
   return 'direct not up yet (still trying)';

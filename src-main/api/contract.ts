@@ -207,7 +207,8 @@ export interface PeerInfo {
   stateDetail: string | null;
   /**
    * "Why relayed?" when the path is relay: `no direct address known`, `direct dial failed: <error>`,
-   * `direct turned off here` / `on their side`, or `direct not up yet (still trying)`; null otherwise.
+   * `direct turned off here`, `they do not accept direct connections (…)` (its hello announced no
+   * listener), or `direct not up yet (still trying)`; null otherwise.
    */
   relayReason: string | null;
   path: PathKind | null;

@@ -4,7 +4,7 @@
  * (`#token=…`, never sent to a server); it is moved to sessionStorage — so a reload of this tab still
  * works — and removed from the address bar, so it is not left on screen, in history or in a bookmark.
  */
-import { parseFragment } from '../lib/fragment.js';
+import { parseFragment, withoutToken } from '../lib/fragment.js';
 import { IpcTransport, isBridge } from './ipc-transport.js';
 import { ApiError, Listeners, type ConnectionState, type Transport } from './transport.js';
 import { WebSocketTransport } from './ws-transport.js';
@@ -20,7 +20,12 @@ export function takeToken(): string | null {
     } catch {
       // Without sessionStorage the page works until it is reloaded.
     }
-    history.replaceState(history.state, '', location.pathname + location.search);
+    // A link that rode along with the token stays, for main.tsx to follow.
+    history.replaceState(
+      history.state,
+      '',
+      location.pathname + location.search + withoutToken(location.hash),
+    );
     return token;
   }
   try {
@@ -28,6 +33,19 @@ export function takeToken(): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A `#token=…` link opened in this tab while the page is open (a new `clawbridge ui` link, e.g. after
+ * `--new-token` closed this page): a fragment change does not load the page again, and the transport
+ * was picked with the old token, so the new one is saved and the page reloads with it. Returns whether
+ * it reloads (the fragment then holds only the link that rode along, which the reloaded page follows).
+ */
+export function reloadWithNewToken(): boolean {
+  if (currentPlatform() !== 'web' || !parseFragment(location.hash).token) return false;
+  takeToken();
+  location.reload();
+  return true;
 }
 
 /**

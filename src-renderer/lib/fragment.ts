@@ -46,6 +46,23 @@ export function parseFragment(hash: string): Fragment {
   };
 }
 
+/**
+ * The fragment without its `token` parameter (`#approvals?request=1&token=ab` → `#approvals?request=1`,
+ * `#token=ab` → ``): what stays in the address bar once the page has taken the token, so a link that
+ * rode along is still followed and the token is not left on screen, in history or in a bookmark.
+ */
+export function withoutToken(hash: string): string {
+  const text = hash.replace(/^#/, '');
+  const queryAt = text.indexOf('?');
+  const firstForm = queryAt < 0 && text.includes('=');
+  const route = firstForm ? '' : queryAt < 0 ? text : text.slice(0, queryAt);
+  const params = new URLSearchParams(firstForm ? text : queryAt < 0 ? '' : text.slice(queryAt + 1));
+  params.delete('token');
+  const query = params.toString();
+  const rest = firstForm ? query : query ? `${route}?${query}` : route;
+  return rest ? `#${rest}` : '';
+}
+
 /** The link an `app.navigate` event names (`view` is the route, `detail` its parameters). */
 export function navigateLink(data: unknown): AppLink | null {
   if (typeof data !== 'object' || data === null) return null;

@@ -12,6 +12,7 @@ import { TOAST_MS } from '../../src-renderer/lib/toasts.js';
 import {
   assertWithin,
   browserMissing,
+  focused,
   freePort,
   grouped,
   launchBrowser,
@@ -152,6 +153,9 @@ test('a shell that exits says how, and "New session" starts another', { skip: sk
   await A.page.locator('.terminal-pane .xterm').click();
   await A.page.keyboard.type('exit 3\n');
   await A.page.getByText('The session exited with code 3.').waitFor({ timeout: 15_000 });
+  // The dead terminal takes no input: the focus moves out of it, to what can be done now.
+  const again = A.page.getByRole('button', { name: 'New session' });
+  assert.ok(await focused(again), 'the focus is on New session');
   await screenshotThemes(A.page, 'terminals-exited');
   await A.page.getByRole('button', { name: 'New session' }).click();
   await A.page.getByText('Connecting to c…').waitFor({ state: 'detached', timeout: 15_000 });
@@ -177,7 +181,15 @@ test(
     // The terminal on c ended with the agent; its tab says so and offers a new session.
     await nav(A.page, 'Terminals').click();
     await A.page.getByText(/The session ended: the agent no longer has it/).waitFor({ timeout: 15_000 });
-    await A.page.getByRole('button', { name: 'New session' }).waitFor();
+    const again = A.page.getByRole('button', { name: 'New session' });
+    await again.waitFor();
+    // It ended (it had been open): the tab does not say it failed.
+    assert.equal(await A.page.getByRole('tab', { name: 'c ended' }).count(), 1);
+    // Entering the view with a dead terminal puts the focus on New session, not in the terminal.
+    await nav(A.page, 'Peers').click();
+    await nav(A.page, 'Terminals').click();
+    await again.waitFor();
+    assert.ok(await focused(again), 'the focus is on New session');
     await screenshotThemes(A.page, 'terminals-after-agent-restart');
     assert.deepEqual(
       A.errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e)),
@@ -230,13 +242,37 @@ test(
     await d.waitForLine(/agent d running/);
     await nav(A.page, 'Pair').click();
     await A.page.getByRole('button', { name: 'Pair new device' }).click();
-    const code = (await A.page.getByLabel('Pairing code', { exact: true }).textContent())!.trim();
+    const codeBox = A.page.getByLabel('Pairing code', { exact: true });
+    const code = (await codeBox.textContent())!.trim();
+    // In a small window the code stays on one line (it is read aloud and typed), inside the view.
+    for (const [width, height] of [
+      [480, 640],
+      [320, 640],
+    ] as const) {
+      await A.page.setViewportSize({ width, height });
+      const lines = await A.page.evaluate<number>(
+        "document.querySelector('.pair-code').getClientRects().length",
+      );
+      assert.equal(lines, 1, `at ${width}×${height} the code is on ${lines} lines`);
+      await assertWithin(codeBox, A.page.getByRole('main'), `the code at ${width}×${height}`);
+      await screenshotThemes(A.page, `pair-new-${width}`);
+    }
+    await A.page.setViewportSize({ width: 1280, height: 800 });
     const join = cli(['pair', 'join', code, '--home', homeD, '--timeout', '30s']);
     // Wherever the window is, a new request says so.
     const notice = A.page.getByText('d asks to pair — see Approvals');
     await notice.waitFor({ timeout: 15_000 });
     const shownAt = Date.now();
-    await A.page.getByRole('heading', { name: 'd wants to pair' }).waitFor();
+    const heading = A.page.getByRole('heading', { name: 'd wants to pair' });
+    await heading.waitFor();
+    // Only a short announcement is live; the fingerprints, boxes and buttons are not read out with it.
+    const live = A.page.getByRole('status').filter({ hasText: 'wants to pair' });
+    assert.equal(await live.count(), 1);
+    assert.equal(await live.textContent(), 'd wants to pair');
+    const inLive = A.page.locator('[role="status"], [role="alert"], [aria-live]');
+    assert.equal(await inLive.getByRole('heading', { name: 'd wants to pair' }).count(), 0);
+    assert.equal(await inLive.getByRole('button', { name: 'Approve' }).count(), 0);
+    assert.equal(await inLive.getByText("d's fingerprint").count(), 0);
     await screenshotThemes(A.page, 'pair-new-joined');
     await A.page.getByRole('button', { name: 'Approve' }).click();
     // The request is gone, and so is the notice about it: at once, not when toasts time out anyway.
@@ -262,6 +298,11 @@ test(
     const c = A.page.getByRole('listitem', { name: 'c', exact: true });
     await c.getByText(/^relay ws:\/\/127\.0\.0\.1:\d+$/).waitFor();
     await c.getByText('why relayed?').waitFor();
+    // c runs with --no-direct: its hello announces no listener, and that is the reason given.
+    await waitForText(
+      c,
+      /why relayed\? they do not accept direct connections \(their agent announces no listener\)/,
+    );
     await c.getByRole('button', { name: 'Ping' }).click();
     await waitForText(c, /Ping: \d+ ms over relay /, 30_000);
     await screenshotThemes(A.page, 'peers-relayed');
@@ -311,6 +352,12 @@ test(
     await waitForText(A.page.locator('main'), /Waiting for approval from e/, 30_000);
     assert.equal((await cli(['reject', '--latest', '--home', homeE])).code, 0);
     await A.page.getByText('e rejected this device.').waitFor({ timeout: 15_000 });
+    // The step that failed says so: the approval did not come, it is not ticked off.
+    const steps = A.page.getByRole('list', { name: 'Progress' }).getByRole('listitem');
+    assert.equal(await steps.nth(0).textContent(), '✓ Finding the other device');
+    assert.equal(await steps.nth(2).textContent(), '✗ Waiting for approval from e — failed');
+    // Cancel, which had the focus while waiting, is gone: the focus is back on the code.
+    assert.ok(await focused(A.page.getByLabel('Code', { exact: true })), 'the focus is back on the code');
     await screenshotThemes(A.page, 'pair-join-rejected');
   },
 );

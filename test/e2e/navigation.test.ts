@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import {
   browserMissing,
+  focused,
   card,
   launchBrowser,
   nav,
@@ -19,6 +20,7 @@ import {
   screenshotThemes,
   uiUrl,
   waitForScreen,
+  waitForText,
   type UiPage,
 } from '../helpers/browser.js';
 import { cliJson, pairedAgents, startProcess, startRelay, stopAll, tempHome } from '../helpers/processes.js';
@@ -196,6 +198,46 @@ test(
 );
 
 test(
+  'buttons that wait for the agent keep the keyboard focus (Save name, Save), and a failed join returns it to the code',
+  { skip: skip ?? false },
+  async () => {
+    await load('settings');
+    const name = A.page.getByLabel('Name', { exact: true });
+    const saveName = A.page.getByRole('button', { name: 'Save name' });
+    assert.equal(await saveName.getAttribute('aria-disabled'), 'true', 'nothing to save yet');
+    await name.fill('a2');
+    await name.press('Tab');
+    assert.ok(await focused(saveName));
+    await A.page.keyboard.press('Enter');
+    await A.page.getByText('Name saved').first().waitFor();
+    assert.ok(await focused(saveName), 'Save name keeps the focus, while busy and once saved');
+    assert.equal(await saveName.getAttribute('aria-disabled'), 'true', 'saved: nothing left to save');
+    await waitForText(A.page.locator('.brand'), /\na2$/);
+    await name.fill('a');
+    await name.press('Enter');
+    await waitForText(A.page.locator('.brand'), /\na$/);
+
+    const resume = A.page.getByLabel('Terminal resume window (seconds)');
+    const save = A.page.getByRole('region', { name: 'Behaviour' }).getByRole('button', { name: 'Save' });
+    await resume.fill('60');
+    await save.focus();
+    await A.page.keyboard.press('Enter');
+    await A.page.getByText('Terminal resume window saved').first().waitFor();
+    assert.ok(await focused(save), 'the resume window’s Save keeps the focus');
+    await screenshotThemes(A.page, 'settings-save-focus');
+
+    await load('pair/join');
+    const code = A.page.getByLabel('Code', { exact: true });
+    await code.fill('not a code');
+    await code.press('Enter');
+    await A.page.locator('#join-error').getByText(/./).first().waitFor({ timeout: 20_000 });
+    assert.ok(await focused(code), 'after a failed join the focus is back on the code');
+    await screenshotThemes(A.page, 'join-failed-focus');
+    assert.deepEqual(A.errors, []);
+  },
+);
+
+test(
   "#terminals?open=<peer>&name=… opens a new terminal tab to that peer (the tray's Open terminal)",
   { skip: skip ?? false },
   async () => {
@@ -218,5 +260,31 @@ test(
     assert.equal(await T.page.getByRole('tab').count(), 1);
     assert.deepEqual(T.errors, []);
     await T.context.close();
+  },
+);
+
+test(
+  'a new `clawbridge ui` link opened in the tab already on the UI connects with its token, which leaves the address bar',
+  { skip: skip ?? false },
+  async () => {
+    // The tab is on the UI (its address holds no token any more); a new token closes its connection.
+    await A.page.goto(`${origin}/#peers`);
+    await heading('Peers').waitFor();
+    assert.equal(A.page.url(), `${origin}/`);
+    const fresh = (await cliJson<{ url: string }>(['ui', '--no-open', '--new-token', '--home', home])).url;
+    await A.page.getByText(/This page is not connected to an agent/).waitFor({ timeout: 10_000 });
+    // The new link differs from the page's address only in its fragment: no load, only a hashchange.
+    assert.equal(new URL(fresh).origin + new URL(fresh).pathname, `${origin}/`);
+    await A.page.goto(fresh);
+    await A.page
+      .getByText(/This page is not connected to an agent/)
+      .waitFor({ state: 'detached', timeout: 10_000 });
+    await A.page.getByRole('heading', { name: 'Peers' }).waitFor();
+    await A.page.getByText(/No peers yet/).waitFor({ timeout: 10_000 });
+    assert.doesNotMatch(A.page.url(), /token/);
+    // And it stays connected: the agent answers (the settings view reads the agent's name).
+    await load('settings');
+    await heading('Settings').waitFor();
+    assert.equal(await A.page.getByText(/This page is not connected/).count(), 0);
   },
 );

@@ -6,11 +6,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from '../../src-main/electron/window-state.js';
 import {
   assertWithin,
   browserMissing,
+  focused,
   card,
   launchBrowser,
   openUi,
@@ -52,14 +53,6 @@ async function sttySize(page: Page, marker: string): Promise<[number, number]> {
   return [Number(m[1]), Number(m[2])];
 }
 
-/** Whether the element `locator` finds has the keyboard focus. */
-function focused(locator: Locator): Promise<boolean> {
-  return locator
-    .and(locator.page().locator(':focus'))
-    .count()
-    .then((n) => n === 1);
-}
-
 test(
   'the terminal follows the window size, searches, and tabs open (Enter on the peer picker), switch and close (asking first) by keyboard',
   { skip: skip ?? false },
@@ -90,13 +83,19 @@ test(
     await picker.waitFor({ state: 'detached' });
     assert.equal(await A.page.getByRole('tab').count(), 2);
     assert.equal(await A.page.getByRole('tab').nth(1).getAttribute('aria-selected'), 'true');
+    // Two tabs on one peer: each is called by its own name, and so is its close button.
+    assert.match((await A.page.getByRole('tab').nth(0).textContent()) ?? '', /^b(?! 2)/);
+    assert.match((await A.page.getByRole('tab').nth(1).textContent()) ?? '', /^b 2/);
+    await A.page.getByRole('button', { name: 'Close terminal on b', exact: true }).waitFor();
+    await A.page.getByRole('button', { name: 'Close terminal 2 on b', exact: true }).waitFor();
+    await A.page.getByRole('tabpanel', { name: 'Terminal 2 on b' }).waitFor();
     await A.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 15_000 });
     await pane.click();
     await A.page.keyboard.press('Alt+Shift+ArrowLeft');
     assert.equal(await A.page.getByRole('tab').nth(0).getAttribute('aria-selected'), 'true');
     await A.page.keyboard.press('Alt+Shift+ArrowRight');
     await A.page.keyboard.press('Alt+Shift+W');
-    const confirm = A.page.getByRole('dialog', { name: 'Close the terminal on b?' });
+    const confirm = A.page.getByRole('dialog', { name: 'Close the terminal 2 on b?' });
     await confirm.getByRole('button', { name: 'Close terminal' }).click();
     await confirm.waitFor({ state: 'detached' });
     assert.equal(await A.page.getByRole('tab').count(), 1);
@@ -151,3 +150,72 @@ test(
     await waitForScreen(A.page, /^flowed-42\s*$/m, 30_000);
   },
 );
+
+/**
+ * How many pixels of `png` (a screenshot) differ clearly from its most common colour, the background:
+ * decoded by the page itself (a data: image on a canvas), so no image library is needed here.
+ */
+function inkPixels(page: Page, png: Buffer): Promise<number> {
+  // A string, run in the page: this file is type-checked without the DOM's types.
+  return page.evaluate<number>(`(async (b64) => {
+    const img = new Image();
+    img.src = 'data:image/png;base64,' + b64;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.width;
+    canvas.height = img.height;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const { data } = ctx.getImageData(0, 0, img.width, img.height);
+    const counts = new Map();
+    for (let i = 0; i < data.length; i += 4) {
+      const key = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const bg = [...counts].sort((x, y) => y[1] - x[1])[0][0];
+    const [r, g, b] = [bg >> 16, (bg >> 8) & 255, bg & 255];
+    let ink = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) > 96) ink++;
+    }
+    return ink;
+  })(${JSON.stringify(png.toString('base64'))})`);
+}
+
+test(
+  'an underscore is drawn in its cell (light and dark): `a_b.json` does not read `a b.json`',
+  { skip: skip ?? false },
+  async () => {
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.type("clear; printf '%s\\n' '' UNDERSCORES: ________________ ''\n");
+    await waitForScreen(A.page, /^_{16}\s*$/m);
+    const row = A.page.locator('.terminal-pane .xterm-rows > div').filter({ hasText: /^_{16}\s*$/ });
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await A.page.emulateMedia({ colorScheme });
+      await A.page.waitForTimeout(200);
+      const ink = await inkPixels(A.page, await row.screenshot());
+      // 16 cells of a line at least one pixel high, about 8 pixels wide each.
+      assert.ok(ink >= 16 * 6, `${colorScheme}: only ${ink} pixels of the underscores are drawn`);
+    }
+    await A.page.keyboard.type('clear; ls /nonexistent_dir/container_info.json\n');
+    await screenshotThemes(A.page, 'terminals-underscore');
+    await A.page.emulateMedia({ colorScheme: 'light' });
+  },
+);
+
+test('Ping keeps the keyboard focus while it waits for the answer', { skip: skip ?? false }, async () => {
+  await A.page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Peers' }).click();
+  const ping = card(A.page, 'b').getByRole('button', { name: 'Ping' });
+  await ping.focus();
+  await A.page.keyboard.press('Enter');
+  await card(A.page, 'b')
+    .getByText(/^Ping: \d+ ms/)
+    .waitFor({ timeout: 10_000 });
+  assert.ok(await focused(ping), 'the focus stays on Ping');
+  await A.page.keyboard.press('Enter');
+  await card(A.page, 'b')
+    .getByText(/^Ping: \d+ ms/)
+    .waitFor({ timeout: 10_000 });
+  assert.ok(await focused(ping), 'and again');
+  await A.page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Terminals' }).click();
+});

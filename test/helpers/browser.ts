@@ -111,6 +111,14 @@ export function card(page: Page, name: string): Locator {
   return page.getByRole('listitem', { name, exact: true });
 }
 
+/** Whether the element `locator` finds has the keyboard focus. */
+export function focused(locator: Locator): Promise<boolean> {
+  return locator
+    .and(locator.page().locator(':focus'))
+    .count()
+    .then((n) => n === 1);
+}
+
 /** Polls a locator's text until it matches; the error shows what it said instead. */
 export async function waitForText(locator: Locator, re: RegExp, timeoutMs = 10_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;

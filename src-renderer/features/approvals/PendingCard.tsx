@@ -7,6 +7,7 @@ import { PermissionBoxes } from '../../components/PermissionBoxes.js';
 import { formatAgo } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
 import { approveParams } from './approve-params.js';
+import { ActionButton } from '../../components/ActionButton.js';
 
 /** What a new peer may do unless the owner unticks it: the CLI's default too. */
 const DEFAULT_ALLOW: Permission[] = ['terminal', 'forward'];
@@ -85,17 +86,16 @@ export function PendingCard({
       )}
       <ErrorText error={action.error} />
       <div className="actions">
-        <button
-          type="button"
+        <ActionButton
           className="primary"
           onClick={approve}
-          disabled={action.busy || (!byCode && !compared)}
+          unavailable={action.busy || (!byCode && !compared)}
         >
           Approve
-        </button>
-        <button type="button" className="danger" onClick={reject} disabled={action.busy}>
+        </ActionButton>
+        <ActionButton className="danger" onClick={reject} unavailable={action.busy}>
           Reject
-        </button>
+        </ActionButton>
       </div>
     </li>
   );

@@ -4,6 +4,7 @@ import { ErrorText } from '../../components/ErrorText.js';
 import { ApiError } from '../../api/transport.js';
 import { messageOf } from '../../api/client.js';
 import { fieldOfError, type ForwardField, type ForwardValues } from './field-error.js';
+import { ActionButton } from '../../components/ActionButton.js';
 
 type Kind = 'tcp' | 'socks' | 'http';
 
@@ -148,9 +149,13 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
       </label>
       <ErrorText error={errorFor('form')} />
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy || (peers.length === 0 && kind !== 'socks')}>
+        <ActionButton
+          type="submit"
+          className="primary"
+          unavailable={busy || (peers.length === 0 && kind !== 'socks')}
+        >
           Add forward
-        </button>
+        </ActionButton>
         <button type="button" onClick={onDone}>
           Cancel
         </button>

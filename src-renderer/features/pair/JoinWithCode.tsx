@@ -6,6 +6,10 @@ import { Fingerprint } from '../../components/Fingerprint.js';
 import { normalizeCode } from '../../lib/format.js';
 import { JOIN_IDLE, JOIN_STEPS, nextJoin, stepState, type JoinProgress } from './pair-steps.js';
 import { messageOf } from '../../api/client.js';
+import { ActionButton } from '../../components/ActionButton.js';
+
+/** The mark before each step (hidden from screen readers: the words and aria-current say it). */
+const STEP_GLYPH = { done: '✓', current: '…', todo: '·', failed: '✗' } as const;
 
 /**
  * Enters another device's code (or invite link) and follows the join: finding → checking → waiting
@@ -57,6 +61,16 @@ export function JoinWithCode({
     );
   };
   const busy = progress.phase === 'finding' || progress.phase === 'checking' || progress.phase === 'waiting';
+  const codeField = useRef<HTMLInputElement>(null);
+  const ended = progress.phase === 'failed' || progress.phase === 'rejected';
+  useEffect(() => {
+    // The join failed or was refused: Cancel, which had the focus, is gone. Back to the code, to fix
+    // or replace it — unless the focus went somewhere on purpose meanwhile (not to the page, nor to
+    // the view that useFocusRescue falls back to).
+    const active = document.activeElement;
+    const lost = active === null || active === document.body || active.contains(codeField.current);
+    if (ended && lost) codeField.current?.focus();
+  }, [ended]);
   const cancel = () => {
     attempt.current++;
     // The agent stops the join too, and the other device's request is withdrawn: no late approval
@@ -84,14 +98,17 @@ export function JoinWithCode({
             autoComplete="off"
             spellCheck={false}
             autoFocus
-            disabled={busy}
+            ref={codeField}
+            // Read-only, not disabled, while joining: a disabled field would drop the focus to the page.
+            readOnly={busy}
+            aria-disabled={busy}
             aria-invalid={!!error}
             aria-describedby="join-error"
           />
         </label>
-        <button type="submit" className="primary" disabled={busy || code.trim() === ''}>
+        <ActionButton type="submit" className="primary" unavailable={busy || code.trim() === ''}>
           Join
-        </button>
+        </ActionButton>
       </form>
       {/* A join followed after a reload learns its failure from the agent's event, not from a reply. */}
       <ErrorText error={error ?? (progress.phase === 'failed' ? progress.message : null)} id="join-error" />
@@ -105,11 +122,11 @@ export function JoinWithCode({
                 className={`step step-${state}`}
                 aria-current={state === 'current' ? 'step' : undefined}
               >
-                <span aria-hidden="true">{state === 'done' ? '✓' : state === 'current' ? '…' : '·'}</span>{' '}
-                {s.text}
+                <span aria-hidden="true">{STEP_GLYPH[state]}</span> {s.text}
                 {s.phase === 'waiting' && state !== 'todo' && progress.peerName
                   ? ` from ${progress.peerName}`
                   : ''}
+                {state === 'failed' ? <span className="visually-hidden"> — failed</span> : null}
               </li>
             );
           })}
@@ -143,7 +160,7 @@ export function JoinWithCode({
       ) : null}
       {busy ? (
         <div className="actions">
-          {/* The code field is disabled while joining: the focus moves here, not to the page. */}
+          {/* While joining this is what can be done: the focus moves here (back to the code after). */}
           <button type="button" onClick={cancel} autoFocus>
             Cancel
           </button>

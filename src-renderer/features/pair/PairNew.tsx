@@ -9,6 +9,7 @@ import { QrCode } from '../../components/QrCode.js';
 import { formatCountdown } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
 import { nextNew, type NewProgress } from './pair-steps.js';
+import { ActionButton } from '../../components/ActionButton.js';
 
 const START: NewProgress = { phase: 'showing', peerName: null, fingerprint: null, message: null };
 
@@ -106,8 +107,13 @@ export function PairNew({
           </p>
         </>
       ) : null}
+      {/* Only the news is live (said once, in a few words); the details below are read at will. The
+          region is always there, so a screen reader notices its text change. */}
+      <p className="visually-hidden" role="status">
+        {progress.phase === 'joined' ? `${progress.peerName ?? 'A device'} wants to pair` : ''}
+      </p>
       {progress.phase === 'joined' ? (
-        <div role="status">
+        <div className="pair-request">
           <h2>{progress.peerName ?? 'A device'} wants to pair</h2>
           <p>It entered the code. Check that its screen shows the same two fingerprints, then approve.</p>
           <div className="fingerprints">
@@ -127,12 +133,12 @@ export function PairNew({
           ) : null}
           <PermissionBoxes value={allow} onChange={setChosen} legend={`${progress.peerName ?? 'It'} may`} />
           <div className="actions">
-            <button type="button" className="primary" onClick={approve} disabled={act.busy}>
+            <ActionButton className="primary" onClick={approve} unavailable={act.busy}>
               Approve
-            </button>
-            <button type="button" className="danger" onClick={reject} disabled={act.busy}>
+            </ActionButton>
+            <ActionButton className="danger" onClick={reject} unavailable={act.busy}>
               Reject
-            </button>
+            </ActionButton>
           </div>
         </div>
       ) : null}

@@ -45,8 +45,12 @@ export function nextJoin(p: JoinProgress, e: PairingEvent): JoinProgress {
   };
 }
 
-/** The state of a step in the list: done, happening now, or still to come. */
-export function stepState(p: JoinProgress, step: JoinPhase): 'done' | 'current' | 'todo' {
+/**
+ * The state of a step in the list: done, happening now, still to come, or the one that failed — a
+ * rejection is the approval step failing, not a step ticked off.
+ */
+export function stepState(p: JoinProgress, step: JoinPhase): 'done' | 'current' | 'todo' | 'failed' {
+  if (p.phase === 'rejected') return step === 'waiting' ? 'failed' : 'done';
   const at = ORDER.indexOf(p.phase);
   const i = ORDER.indexOf(step);
   if (p.phase === 'paired' || i < at) return 'done';

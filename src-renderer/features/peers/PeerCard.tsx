@@ -12,6 +12,7 @@ import { explainError } from '../../lib/refusal-text.js';
 import { useAction } from '../../lib/use-action.js';
 import { PermissionsDialog } from './PermissionsDialog.js';
 import { RenameDialog } from './RenameDialog.js';
+import { ActionButton } from '../../components/ActionButton.js';
 
 type Open = 'permissions' | 'rename' | 'remove' | null;
 
@@ -76,9 +77,9 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         <button type="button" onClick={() => nav.go('forwards', { forwardVia: peer.fingerprint })}>
           Forward a port…
         </button>
-        <button type="button" onClick={doPing} disabled={action.busy}>
+        <ActionButton onClick={doPing} unavailable={action.busy}>
           Ping
-        </button>
+        </ActionButton>
         <button type="button" onClick={() => setOpen('permissions')}>
           Permissions
         </button>

@@ -5,6 +5,7 @@ import { Dialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { PermissionBoxes } from '../../components/PermissionBoxes.js';
 import { useAction } from '../../lib/use-action.js';
+import { ActionButton } from '../../components/ActionButton.js';
 
 /**
  * What a peer may do here, and where its forwards may go. Saved as the few calls that differ; on an
@@ -67,9 +68,9 @@ export function PermissionsDialog({ peer, onClose }: { peer: PeerInfo; onClose: 
         <button type="button" onClick={onClose}>
           Cancel
         </button>
-        <button type="button" className="primary" onClick={save} disabled={action.busy}>
+        <ActionButton className="primary" onClick={save} unavailable={action.busy}>
           Save
-        </button>
+        </ActionButton>
       </div>
     </Dialog>
   );

@@ -4,6 +4,7 @@ import { useServices } from '../../api/hooks.js';
 import { Dialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { useAction } from '../../lib/use-action.js';
+import { ActionButton } from '../../components/ActionButton.js';
 
 export function RenameDialog({ peer, onClose }: { peer: PeerInfo; onClose: () => void }) {
   const { client } = useServices();
@@ -36,9 +37,9 @@ export function RenameDialog({ peer, onClose }: { peer: PeerInfo; onClose: () =>
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={action.busy || name.trim() === ''}>
+          <ActionButton type="submit" className="primary" unavailable={action.busy || name.trim() === ''}>
             Rename
-          </button>
+          </ActionButton>
         </div>
       </form>
     </Dialog>

@@ -7,6 +7,7 @@ import { Fingerprint } from '../../components/Fingerprint.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { useAction } from '../../lib/use-action.js';
 import { relayUrlKey } from '../../lib/format.js';
+import { ActionButton } from '../../components/ActionButton.js';
 
 /**
  * Relays: add by URL after probing it. A wss:// relay whose certificate no trusted authority vouches
@@ -89,9 +90,9 @@ export function RelaysSection({ settings }: { settings: SettingsResult }) {
             aria-invalid={!!add.error}
           />
         </label>
-        <button type="submit" disabled={add.busy || url.trim() === ''}>
+        <ActionButton type="submit" unavailable={add.busy || url.trim() === ''}>
           Add relay
-        </button>
+        </ActionButton>
       </form>
       <ErrorText error={add.error} />
       {probe?.fingerprint ? (

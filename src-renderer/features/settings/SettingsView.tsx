@@ -7,6 +7,7 @@ import { useAction } from '../../lib/use-action.js';
 import { RelaysSection } from './RelaysSection.js';
 import { parseResumeSeconds, RESUME_MAX_S, RESUME_MIN_S } from './resume-window.js';
 import './settings.css';
+import { ActionButton } from '../../components/ActionButton.js';
 
 /**
  * Saves one part of the settings; says when the change waits for an agent restart. For a part that only
@@ -66,9 +67,12 @@ function DeviceSection({ settings }: { settings: SettingsResult }) {
           <span>Name</span>
           <input value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!s.error} />
         </label>
-        <button type="submit" disabled={s.busy || name.trim() === '' || name.trim() === settings.name}>
+        <ActionButton
+          type="submit"
+          unavailable={s.busy || name.trim() === '' || name.trim() === settings.name}
+        >
           Save name
-        </button>
+        </ActionButton>
       </form>
       <ErrorText error={s.error} />
       <Fingerprint value={settings.fingerprint} label="This device's fingerprint" />
@@ -106,9 +110,13 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
             <span>Direct listener address</span>
             <input value={listen} onChange={(e) => setListen(e.target.value)} disabled={!directOn} />
           </label>
-          <button type="submit" disabled={direct.busy || directSaved} aria-label="Save direct listener">
+          <ActionButton
+            type="submit"
+            unavailable={direct.busy || directSaved}
+            aria-label="Save direct listener"
+          >
             Save
-          </button>
+          </ActionButton>
         </div>
         <p className="hint">
           {settings.listeningOn
@@ -132,9 +140,9 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
             <span>Relay listen address</span>
             <input value={relayListen} onChange={(e) => setRelayListen(e.target.value)} disabled={!relayOn} />
           </label>
-          <button type="submit" disabled={relay.busy || relaySaved} aria-label="Save relay setting">
+          <ActionButton type="submit" unavailable={relay.busy || relaySaved} aria-label="Save relay setting">
             Save
-          </button>
+          </ActionButton>
         </div>
         <ErrorText error={relay.error} />
       </form>
@@ -185,9 +193,9 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
             aria-describedby="resume-error"
           />
         </label>
-        <button type="submit" disabled={resumeSave.busy}>
+        <ActionButton type="submit" unavailable={resumeSave.busy}>
           Save
-        </button>
+        </ActionButton>
       </form>
       <ErrorText error={resumeError} id="resume-error" />
       <p className="hint">
@@ -200,8 +208,11 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
               type="checkbox"
               role="switch"
               checked={settings.notifications}
-              disabled={notify.busy}
-              onChange={(e) => void notify.save({ notifications: e.target.checked }, 'Desktop notifications')}
+              aria-disabled={notify.busy}
+              onChange={(e) => {
+                if (!notify.busy)
+                  void notify.save({ notifications: e.target.checked }, 'Desktop notifications');
+              }}
             />
             Desktop notifications (a device asks to pair, pairing done, a forward cannot listen)
           </label>

@@ -5,8 +5,18 @@ import type { TerminalTab } from './terminal-tab.js';
  * Mounts a tab's terminal element and keeps it fitted to the window; draws the overlays (connecting,
  * reconnecting, exited, failed) from the session's state. The bytes never come through here.
  */
-export function TerminalPane({ tab, onRestart }: { tab: TerminalTab; onRestart: () => void }) {
+export function TerminalPane({
+  tab,
+  name,
+  onRestart,
+}: {
+  tab: TerminalTab;
+  /** The panel's accessible name, as tab-labels.ts words it ("Terminal 2 on b"). */
+  name: string;
+  onRestart: () => void;
+}) {
   const host = useRef<HTMLDivElement>(null);
+  const restart = useRef<HTMLButtonElement>(null);
   const state = useSyncExternalStore(
     (l) => tab.session.onChange(l),
     () => tab.session.state,
@@ -18,7 +28,10 @@ export function TerminalPane({ tab, onRestart }: { tab: TerminalTab; onRestart: 
     const el = host.current;
     if (!el) return;
     tab.mount(el);
-    tab.focus();
+    // A dead session takes no input: its Try again / New session button takes the focus instead
+    // (the effect below), so Tab is not kept inside a terminal that does nothing.
+    if (!isDead(tab.session.state.phase)) tab.focus();
+    else restart.current?.focus();
     tab.onSearchRequest = () => setSearching(true);
     // Fit on every size change of the pane (window resize, sidebar, devtools), one frame later.
     let frame = 0;
@@ -39,6 +52,18 @@ export function TerminalPane({ tab, onRestart }: { tab: TerminalTab; onRestart: 
     };
   }, [tab]);
 
+  const dead = isDead(state.phase);
+  useEffect(() => {
+    if (!dead) return;
+    // The session failed or ended while shown: the focus was in its terminal (or nowhere, or on the
+    // view) — it moves to the one thing to do here. Focus the user put elsewhere stays there.
+    const active = document.activeElement;
+    const pane = host.current?.parentElement;
+    const lost =
+      !active || active === document.body || active.contains(pane ?? null) || !!pane?.contains(active);
+    if (lost) restart.current?.focus();
+  }, [dead]);
+
   const find = (backwards = false) => {
     if (!query) return;
     if (backwards) tab.search.findPrevious(query);
@@ -46,12 +71,7 @@ export function TerminalPane({ tab, onRestart }: { tab: TerminalTab; onRestart: 
   };
 
   return (
-    <div
-      className="terminal-pane"
-      id={`term-${tab.key}`}
-      role="tabpanel"
-      aria-label={`Terminal on ${tab.target.peerName}`}
-    >
+    <div className="terminal-pane" id={`term-${tab.key}`} role="tabpanel" aria-label={name}>
       {searching ? (
         <form
           className="search-bar"
@@ -99,7 +119,7 @@ export function TerminalPane({ tab, onRestart }: { tab: TerminalTab; onRestart: 
         </form>
       ) : null}
       {/* Above the output, in the flow: it covers no line of it, nor sits under the toasts. */}
-      {state.phase === 'exited' || state.phase === 'failed' ? (
+      {dead ? (
         <div className="overlay overlay-end" role="status">
           <p>
             {state.phase === 'exited'
@@ -108,7 +128,7 @@ export function TerminalPane({ tab, onRestart }: { tab: TerminalTab; onRestart: 
                 ? `The session ended: ${state.detail}`
                 : `Could not open a terminal on ${tab.target.peerName}: ${state.detail}`}
           </p>
-          <button type="button" className="primary" onClick={onRestart}>
+          <button type="button" className="primary" onClick={onRestart} ref={restart}>
             {tab.session.started ? 'New session' : 'Try again'}
           </button>
         </div>
@@ -124,4 +144,9 @@ export function TerminalPane({ tab, onRestart }: { tab: TerminalTab; onRestart: 
       ) : null}
     </div>
   );
+}
+
+/** A session that takes no more input: its shell exited, or it failed or ended. */
+function isDead(phase: string): boolean {
+  return phase === 'exited' || phase === 'failed';
 }

@@ -4,6 +4,7 @@ import { ConfirmDialog } from '../../components/Dialog.js';
 import { PathBadge } from '../../components/PathBadge.js';
 import { LEAVE_HINT, LEAVE_HINT_ID, SHORTCUT_HELP, terminalKeyAction } from './keys.js';
 import { TerminalPane } from './TerminalPane.js';
+import { tabBadge, tabNames } from './tab-labels.js';
 import type { TerminalTab } from './terminal-tab.js';
 import './terminals.css';
 
@@ -14,6 +15,8 @@ export function TerminalsView() {
   const [closing, setClosing] = useState<TerminalTab | null>(null);
   const [picking, setPicking] = useState(false);
   const current = tabs.find((t) => t.key === active) ?? null;
+  const names = tabNames(tabs.map((t) => ({ key: t.key, peerName: t.target.peerName })));
+  const nameOf = (t: TerminalTab) => names.get(t.key)!;
 
   const askClose = (tab: TerminalTab) => {
     if (tab.session.live) setClosing(tab);
@@ -57,16 +60,16 @@ export function TerminalsView() {
                   requestAnimationFrame(focusActiveTab);
                 }}
               >
-                {t.target.peerName}
+                {nameOf(t).label}
                 <PathBadge
                   kind={t.session.state.phase === 'live' ? t.path : null}
-                  text={t.session.state.phase === 'live' ? (t.path ?? 'connecting') : t.session.state.phase}
+                  text={tabBadge(t.session.state.phase, t.session.started, t.path)}
                 />
               </button>
               <button
                 type="button"
                 className="plain small"
-                aria-label={`Close terminal on ${t.target.peerName}`}
+                aria-label={nameOf(t).close}
                 onClick={() => askClose(t)}
               >
                 ✕
@@ -84,7 +87,12 @@ export function TerminalsView() {
         ) : null}
       </div>
       {current ? (
-        <TerminalPane key={current.key} tab={current} onRestart={() => terminals.restart(current.key)} />
+        <TerminalPane
+          key={current.key}
+          tab={current}
+          name={nameOf(current).panel}
+          onRestart={() => terminals.restart(current.key)}
+        />
       ) : (
         <p className="empty">
           No terminal open. Open one from a peer in Peers, or with “New terminal” above. {SHORTCUT_HELP}
@@ -92,7 +100,7 @@ export function TerminalsView() {
       )}
       {closing ? (
         <ConfirmDialog
-          title={`Close the terminal on ${closing.target.peerName}?`}
+          title={names.get(closing.key)?.confirm ?? `Close the terminal on ${closing.target.peerName}?`}
           message={<p>The program running there will be ended.</p>}
           confirmLabel="Close terminal"
           onConfirm={() => terminals.close(closing.key)}

@@ -35,6 +35,12 @@ interface OpenResult {
 /** Lines of scrollback kept per tab (5000): an hour of a chatty build without unbounded memory. */
 const SCROLLBACK_LINES = 5000;
 
+/**
+ * Row height as a multiple of the font's (1.2): at 14 px, DejaVu Sans Mono's underscore lies below
+ * the 16 px row xterm makes at 1.0 and was clipped (`a_b.json` read `a b.json`); 1.2 gives it room.
+ */
+const LINE_HEIGHT = 1.2;
+
 export class TerminalTab {
   readonly term: Terminal;
   readonly session: TerminalSession;
@@ -63,6 +69,7 @@ export class TerminalTab {
       scrollback: SCROLLBACK_LINES,
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
       fontSize: 14,
+      lineHeight: LINE_HEIGHT,
       theme: terminalTheme(),
     });
     this.term.loadAddon(this.fitAddon);

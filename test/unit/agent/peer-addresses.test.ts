@@ -6,7 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MAX_PEER_ADDRESSES, mergePeerAddresses } from '../../../src-main/agent/peer-addresses.js';
+import {
+  learnPeerAddresses,
+  MAX_PEER_ADDRESSES,
+  mergePeerAddresses,
+} from '../../../src-main/agent/peer-addresses.js';
+import { PathRetrier } from '../../../src-main/agent/peer-connector.js';
+import type { PeerEntry } from '../../../src-main/agent/ports.js';
 import { parseHostPort } from '../../../src-main/core/host-port.js';
 
 test('a restart on a new port replaces the old port on that host; other hosts are kept', () => {
@@ -57,4 +63,36 @@ test('property: announced addresses all stay, no moved port survives, no duplica
       },
     ),
   );
+});
+
+test('a changed announcement forgets the direct path’s last dial failure; the same one keeps it', () => {
+  const retrier = new PathRetrier(
+    'direct',
+    () => Promise.resolve(undefined),
+    () => false,
+    () => undefined,
+    () => undefined,
+  );
+  retrier.lastError = 'connect ECONNREFUSED 127.0.0.1:40001';
+  retrier.lastErrorAt = 1;
+  const saved: string[][] = [];
+  const trust = {
+    setAddresses: (_fp: string, addresses: string[]) => {
+      saved.push(addresses);
+      return undefined;
+    },
+  };
+  const entry = {
+    record: { fingerprint: 'f'.repeat(64), addresses: ['127.0.0.1:40001'] } as PeerEntry['record'],
+    announcedAddresses: ['127.0.0.1:40001'] as readonly string[] | undefined,
+    direct: retrier,
+  };
+  learnPeerAddresses(trust, entry, ['127.0.0.1:40001']);
+  assert.equal(retrier.lastError, 'connect ECONNREFUSED 127.0.0.1:40001', 'nothing new: the failure stands');
+  // The peer restarted with `agent --no-direct`: it announces no listener now.
+  learnPeerAddresses(trust, entry, []);
+  assert.equal(retrier.lastError, undefined);
+  assert.equal(retrier.lastErrorAt, undefined);
+  assert.deepEqual(entry.announcedAddresses, []);
+  retrier.stop();
 });

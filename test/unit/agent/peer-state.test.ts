@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   describePeerAddress,
   describePeerState,
+  DIRECT_OFF_THERE_REASON,
   notOnlineLine,
   NOTHING_TO_TRY_DETAIL,
   REFUSED_DETAIL,
@@ -30,7 +31,17 @@ test('online: path and address in the detail; a relay path says why it is not di
     describePeerState(base({ active: { path: 'relay', remote: 'wss://r.example' }, ...over })).relayReason;
   assert.equal(relay({ addressesKnown: 0 }), 'no direct address known');
   assert.equal(relay({ directOffHere: true }), 'direct turned off here');
-  assert.equal(relay({ addressesKnown: 0, directOffThere: true }), 'direct turned off on their side');
+  assert.equal(relay({ addressesKnown: 0, directOffThere: true }), DIRECT_OFF_THERE_REASON);
+  // Restarted with `agent --no-direct`: its old address is still saved and the last dial to it failed,
+  // but its hello now announces no listener — that is the reason, not the stale dial error.
+  assert.equal(
+    relay({
+      addressesKnown: 1,
+      directOffThere: true,
+      direct: { lastError: 'connect ECONNREFUSED 127.0.0.1:40001', lastErrorAt: 1 },
+    }),
+    'they do not accept direct connections (their agent announces no listener)',
+  );
   assert.equal(
     relay({ direct: { lastError: 'connect ECONNREFUSED 10.0.0.5:7475', lastErrorAt: 1 } }),
     'direct dial failed: connect ECONNREFUSED 10.0.0.5:7475',

@@ -1,7 +1,7 @@
 /** The URL fragment: the web UI token, app links (the window's places), and the first join form. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { navigateLink, parseFragment } from '../../../src-renderer/lib/fragment.js';
+import { navigateLink, parseFragment, withoutToken } from '../../../src-renderer/lib/fragment.js';
 import { followLink } from '../../../src-renderer/lib/follow-link.js';
 import { Navigation } from '../../../src-renderer/lib/navigation.js';
 import { placeLink, placeNavigation, type WindowPlace } from '../../../src-main/electron/window-place.js';
@@ -20,6 +20,21 @@ test('token and the first join form are read; anything malformed is ignored', ()
   assert.deepEqual(parseFragment('#approvals?request=%07'), {
     token: null,
     link: { view: 'approvals', intent: {} },
+  });
+});
+
+test('taking the token leaves the link that rode along in the fragment, for the page to follow', () => {
+  assert.equal(withoutToken('#token=ab12'), '');
+  assert.equal(withoutToken(''), '');
+  assert.equal(withoutToken('#approvals?request=3f2a&token=ab'), '#approvals?request=3f2a');
+  assert.equal(withoutToken('#pair/new?token=ab'), '#pair/new');
+  assert.equal(
+    withoutToken(`#token=ab&join=${encodeURIComponent(INVITE)}`),
+    `#join=${encodeURIComponent(INVITE)}`,
+  );
+  assert.deepEqual(parseFragment(withoutToken(`#join?invite=x&token=ab`)), {
+    token: null,
+    link: { view: 'pair', intent: { pairMode: 'join', joinCode: 'x' } },
   });
 });
 

@@ -137,6 +137,18 @@ test('join steps move forward only, and the answer to the request wins over late
   assert.equal(nextJoin(paired, { role: 'join', step: 'failed' }), paired);
 });
 
+test('a rejected join shows the approval step as failed, not ticked', () => {
+  let p: JoinProgress = { ...JOIN_IDLE, phase: 'finding' };
+  p = nextJoin(p, { role: 'join', step: 'waiting', peerName: 'bravo' });
+  p = nextJoin(p, { role: 'join', step: 'rejected' });
+  assert.equal(p.phase, 'rejected');
+  assert.equal(stepState(p, 'finding'), 'done');
+  assert.equal(stepState(p, 'checking'), 'done');
+  assert.equal(stepState(p, 'waiting'), 'failed');
+  const paired = nextJoin({ ...JOIN_IDLE, phase: 'waiting' }, { role: 'join', step: 'paired' });
+  assert.equal(stepState(paired, 'waiting'), 'done');
+});
+
 test('the code on show follows only events about that code', () => {
   const start = { phase: 'showing' as const, peerName: null, fingerprint: null, message: null };
   assert.equal(nextNew(start, 'AAAA', { role: 'new', code: 'BBBB', step: 'joined' }), start);
