@@ -283,8 +283,15 @@ export class Pairing {
         cert: Buffer.from(result.peerCertDer).toString('base64'),
       });
     } catch (err) {
-      held.close((err as Error).message);
-      this.step({ role: 'new', code: active.code.text, step: 'failed', message: (err as Error).message });
+      const message = (err as Error).message;
+      // A limit is the joiner's to know; a failure to save (a path, a disk) is only this owner's.
+      held.close(
+        isClawError(err, 'RELAY_LIMIT')
+          ? message
+          : `${this.deps.node.name} could not record the request (its owner sees why there); try again later`,
+      );
+      this.deps.notifier.notice(`pairing with ${result.peerName} failed: ${message}`);
+      this.step({ role: 'new', code: active.code.text, step: 'failed', message });
       return;
     }
     this.step({
