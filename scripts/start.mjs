@@ -79,7 +79,7 @@ export function nextStep(facts) {
       line:
         `npm start: Electron's binary is not installed and its installer needs Node ≥ ${MIN_NODE_FOR_ELECTRON}` +
         ` (this is Node ${facts.nodeVersion}): run npm start with Node ≥ 22.12 (e.g. "nvm install 22");` +
-        ' the CLI and the relay (clawbridge) work on this Node',
+        ' meanwhile the same window runs in a browser: node bin/clawbridge.js agent, then node bin/clawbridge.js ui',
     };
   }
   if (facts.downloadError === undefined) return { action: 'download' };
@@ -87,7 +87,8 @@ export function nextStep(facts) {
     action: 'fail',
     line:
       `npm start: Electron's binary is not installed: its download failed (${facts.downloadError}):` +
-      ' with network access run "npx --no install-electron" here, then npm start',
+      ' with network access run "npx --no install-electron" here, then npm start' +
+      ' (meanwhile the same window runs in a browser: node bin/clawbridge.js agent, then node bin/clawbridge.js ui)',
   };
 }
 

@@ -102,7 +102,7 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
         'PEER_NOT_FOUND',
         list.length === 0
           ? 'no pending requests'
-          : 'no code-verified request is pending; a request that came with only a fingerprint is approved by its id after comparing fingerprints (`clawbridge pending` lists them)',
+          : 'no code-verified request is pending; --latest picks only those. A request that came with only a fingerprint is named by its id (`clawbridge pending` lists them)',
       );
     }
     const found = list.find((p) => p.id === ref.id);
@@ -125,7 +125,7 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
     if (confirmed === undefined) {
       throw new ClawError(
         'BAD_ARGUMENT',
-        `request ${req.id} (${req.name}) came with only a fingerprint, no pairing code: compare ${fp} with the fingerprint the other node shows (\`clawbridge status\` there), then run \`clawbridge approve ${req.id} --fingerprint ${req.fingerprint}\``,
+        `request ${req.id} (${req.name}) came with only a fingerprint, no pairing code: compare ${fp} with the fingerprint the other node shows (\`clawbridge id\` there), then give the one it shows: \`clawbridge approve ${req.id} --fingerprint FINGERPRINT\``,
       );
     }
     let given: string;

@@ -27,6 +27,14 @@ export function defaultHome(
 
 /** The home in effect: explicit flag, then CLAWBRIDGE_HOME, then the app's data directory. */
 export function resolveHome(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  // An empty --home (an unset variable in a script: `--home "$DIR"`) must not mean the default home,
+  // the desktop app's, where a command would act on another node.
+  if (flag !== undefined && flag.trim() === '') {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      '--home is empty; give a directory, or leave --home out for the default home',
+    );
+  }
   const chosen = flag ?? env.CLAWBRIDGE_HOME;
   return chosen ? resolve(chosen) : defaultHome(process.platform, env);
 }

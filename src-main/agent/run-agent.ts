@@ -14,6 +14,7 @@ import { controlSocketPath } from './home-dir.js';
 import { loadOrCreateIdentity } from './identity-store.js';
 import type { Identity } from '../crypto/identity.js';
 import { SettingsStore, type Settings } from './settings.js';
+import { removeStaleSettingsTempFiles } from './stale-temp-files.js';
 import type { ApiHandler } from '../api/contract.js';
 import { startForwarding } from '../forwards/forwarding.js';
 import { startTerminals } from '../terminal/terminal-service.js';
@@ -66,6 +67,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   refuseForeignSocket(socketPath);
   // Held from here on: a second agent started on this home at the same moment is refused.
   const claim = await claimControlSocket(socketPath, opts.home);
+  const cleaned = removeStaleSettingsTempFiles(opts.home);
+  if (cleaned.length > 0) logger.info({ files: cleaned }, 'removed settings temp files a crash left');
   const before = settings.get();
   const overridden = opts.overrides !== undefined && Object.keys(opts.overrides).length > 0;
   try {

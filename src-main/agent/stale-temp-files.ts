@@ -5,7 +5,7 @@
  * PID). For a key file that is a stray copy of the private key. A start removes those of processes
  * that are gone, and only those: a live process may be writing its temp file right now.
  */
-import { readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 const TEMP_NAME = /^(.+)\.(\d+)\.tmp$/;
@@ -42,6 +42,37 @@ export function removeStaleTempFiles(dir: string, names: readonly string[]): str
       removed.push(entry);
     } catch {
       // Gone already, or not ours to remove: nothing to clean.
+    }
+  }
+  return removed;
+}
+
+/** conf's atomic save of config.json writes `config.json.tmp-HEX` first (no PID in the name). */
+const SETTINGS_TEMP_NAME = /^config\.json\.tmp-[0-9a-f]+$/;
+/** Older than this, in ms, a settings temp file is no save in progress: saves take milliseconds. */
+const SETTINGS_TEMP_STALE_MS = 60_000;
+
+/**
+ * Removes the settings temp files a crash during a save left in `home` (each a full copy of the
+ * settings, relay tokens included). Call it while holding the home (the control socket): only the agent
+ * that holds it saves settings there; an age check spares a save in progress all the same.
+ */
+export function removeStaleSettingsTempFiles(home: string, now = Date.now()): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(home);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const entry of entries.filter((e) => SETTINGS_TEMP_NAME.test(e))) {
+    const path = join(home, entry);
+    try {
+      if (now - statSync(path).mtimeMs < SETTINGS_TEMP_STALE_MS) continue;
+      unlinkSync(path);
+      removed.push(entry);
+    } catch {
+      // Gone already: nothing to clean.
     }
   }
   return removed;

@@ -93,8 +93,11 @@ export function registerPairCommands(program: Command): void {
           const l = await call(opts, 'pending.list', {});
           return l.length > 0 ? l : undefined;
         })) ?? [];
+      // A script waiting for a request learns from the exit status that none came.
+      if (list.length === 0 && waitMs > 0) process.exitCode = 1;
       if (opts.json) return printJson(list);
-      if (list.length === 0) return console.log('no pending requests');
+      if (list.length === 0)
+        return console.log(waitMs > 0 ? `no pending requests after ${opts.wait}` : 'no pending requests');
       console.log(
         table(
           ['ID', 'NAME', 'VIA', 'ADDRESS', 'AGE', 'FINGERPRINT'],

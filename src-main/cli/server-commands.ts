@@ -9,7 +9,7 @@ import { runAgent } from '../agent/run-agent.js';
 import { SettingsStore, settingsSchema } from '../agent/settings.js';
 import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
 import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
-import { hintCommand, printJson } from './output.js';
+import { hintCommand, printJson, withHomeInHints } from './output.js';
 import { escapeControlChars } from '../core/names.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -68,8 +68,16 @@ export function registerServerCommands(program: Command): void {
         stopping = true;
         void stopAgent().finally(() => process.exit(0));
       };
+      // Problems the user must act on are plain lines, their commands with this --home so they can be
+      // pasted; repeats of the same line (retries) are not reprinted.
+      let lastNotice = '';
+      const notice = (line: string) => {
+        if (line !== lastNotice)
+          process.stderr.write(`clawbridge: ${escapeControlChars(withHomeInHints(line, opts.home))}\n`);
+        lastNotice = line;
+      };
       // `clawbridge stop` (agent.stop): the same clean shutdown as Ctrl-C, then this process ends.
-      const running = await runAgent({ home, overrides, onStopRequested: stop });
+      const running = await runAgent({ home, overrides, onStopRequested: stop, notice });
       const s = await running.api.call('status', {});
       console.log(`agent ${s.name} running, fingerprint ${s.fingerprint}, direct ${s.listen ?? 'off'}`);
       if (running.webUi)
@@ -79,12 +87,7 @@ export function registerServerCommands(program: Command): void {
         console.log(
           `relay listening on ${own.url} fingerprint ${s.fingerprint} (for peers allowed \`relay\`)`,
         );
-      // Problems the user must act on are plain lines; repeats of the same line (retries) are not reprinted.
-      let lastNotice = '';
-      running.agent.events.on('notice', (line) => {
-        if (line !== lastNotice) process.stderr.write(`clawbridge: ${escapeControlChars(line)}\n`);
-        lastNotice = line;
-      });
+      running.agent.events.on('notice', notice);
       process.once('SIGINT', () => stop(() => running.stop()));
       process.once('SIGTERM', () => stop(() => running.stop()));
     });

@@ -48,6 +48,12 @@ test('code → pending via code → approve → paired, both online; the code is
   );
   assert.equal(req.via, 'code');
   assert.equal(req.name, 'b');
+  // The agent's notice names the command with this home, so it works when pasted.
+  await waitFor('the notice on A', () => /asks to pair/.test(agents.a!.stderr()), 5000);
+  assert.ok(
+    agents.a!.stderr().includes(`\`clawbridge pending --home ${homes.a}\` to review`),
+    agents.a!.stderr(),
+  );
   const approve = await cli(['approve', '--latest', '--home', homes.a]);
   assert.equal(approve.code, 0, approve.stderr);
   assert.match(approve.stdout, /b may do here: terminal, forward/);
@@ -227,7 +233,9 @@ test('adding a node by fingerprint on one side makes it pending via fingerprint 
   const unconfirmed = await cli(['approve', req.id, '--allow', 'none', '--home', homes.a]);
   assert.equal(unconfirmed.code, 1);
   assert.match(unconfirmed.stderr, /came with only a fingerprint, no pairing code: compare/);
-  assert.ok(unconfirmed.stderr.includes(`--fingerprint ${idD.fingerprint}`), unconfirmed.stderr);
+  // The command it suggests does not carry the fingerprint: pasting it must not skip the comparison.
+  assert.ok(!unconfirmed.stderr.includes(`--fingerprint ${idD.fingerprint}`), unconfirmed.stderr);
+  assert.match(unconfirmed.stderr, /`clawbridge approve \S+ --fingerprint FINGERPRINT --home /);
   const wrongFp = await cli(['approve', req.id, '--fingerprint', idA.fingerprint, '--home', homes.a]);
   assert.equal(wrongFp.code, 1);
   assert.match(wrongFp.stderr, /nothing was approved/);
@@ -388,5 +396,9 @@ test('an issuer killed while a joiner waits forgets that request when it starts 
   assert.equal(joined.code, 1);
   issuer = await startRelayAgent(home, 'issuer', relayUrl);
   assert.deepEqual(await pending(home), []);
+  // For scripts: waiting for a request that does not come ends with exit 1.
+  const waited = await cli(['pending', '--wait', '1s', '--home', home]);
+  assert.equal(waited.code, 1);
+  assert.equal(waited.stdout.trim(), 'no pending requests after 1s');
   await issuer.stop();
 });

@@ -16,6 +16,7 @@ import {
   ensureHomeDir,
   ensurePrivateDir,
   privateDirProblem,
+  resolveHome,
   socketPrivateDir,
   type OwnerStats,
   type SocketPlace,
@@ -201,3 +202,9 @@ test(
     }
   },
 );
+
+test('an empty --home is refused, not taken for the default home (another node)', () => {
+  assert.throws(() => resolveHome('', { CLAWBRIDGE_HOME: '/tmp/x' }), /--home is empty/);
+  assert.throws(() => resolveHome('  ', {}), /--home is empty/);
+  assert.equal(resolveHome(undefined, { CLAWBRIDGE_HOME: '/tmp/x' }), '/tmp/x');
+});

@@ -5,9 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeStaleTempFiles } from '../../../src-main/agent/stale-temp-files.js';
+import {
+  removeStaleSettingsTempFiles,
+  removeStaleTempFiles,
+} from '../../../src-main/agent/stale-temp-files.js';
 import { KEY_FILE, loadOrCreateIdentity } from '../../../src-main/agent/identity-store.js';
 import { loadOrCreateUiToken, UI_TOKEN_FILE } from '../../../src-main/api/web-ui/ui-token.js';
 import { loadOrCreateRelayTls, RELAY_KEY_FILE } from '../../../src-main/cli/relay-command.js';
@@ -52,4 +55,17 @@ test('the identity, the web UI token and the relay certificate clean up after a 
   await loadOrCreateRelayTls(home);
   const left = readdirSync(home).filter((f) => f.endsWith('.tmp'));
   assert.deepEqual(left, []);
+});
+
+test("settings temp files a crashed save left are removed; one younger than a minute (a save in progress) and others' files stay", () => {
+  const home = tempDir('cb-settings-tmp-');
+  const old = join(home, 'config.json.tmp-5404453678ccb846');
+  const fresh = join(home, 'config.json.tmp-0123abcd');
+  const other = join(home, 'notes.json.tmp-5404453678ccb846');
+  for (const f of [old, fresh, other]) writeFileSync(f, '{}');
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  utimesSync(old, hourAgo, hourAgo);
+  utimesSync(other, hourAgo, hourAgo);
+  assert.deepEqual(removeStaleSettingsTempFiles(home), ['config.json.tmp-5404453678ccb846']);
+  assert.deepEqual(readdirSync(home).sort(), ['config.json.tmp-0123abcd', 'notes.json.tmp-5404453678ccb846']);
 });
