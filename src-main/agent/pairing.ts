@@ -448,7 +448,8 @@ export class Pairing {
       if (isClawError(err, 'TIMEOUT')) throw new ClawError('TIMEOUT', 'timed out waiting for approval');
       throw new ClawError(
         'LINK_CLOSED',
-        `${result.peerName} went away before deciding (${(err as Error).message})`,
+        // The relay restarting ends the wait as surely as the issuer leaving: say what is known.
+        `lost the connection to ${result.peerName} before it decided (${withoutAlias((err as Error).message, rendezvousAlias(invite.code.tag))}); its request there is withdrawn: pair again with a new code`,
       );
     }
     const decision = openDecision(result.sessionKey, bytes);
@@ -492,8 +493,34 @@ export class Pairing {
         ...relays.map((r) => r.url),
         ...(this.deps.lan.lanPairingAvailable() ? ['this network'] : []),
       ]);
-    throw lastError;
+    throw issuerSearchError(lastError, alias, invite);
   }
+}
+
+/** How the joiner's messages name the issuer before it is known: not by the code's rendezvous alias. */
+const ISSUER = 'the device that showed the code';
+
+/**
+ * A relay's failure while looking for the issuer, in the joiner's words: the relay's messages name the
+ * circuit's target, here a rendezvous alias no node has, and say "retrying" though the join has given
+ * up; a relay whose certificate is not the invite's gets no hint to pin it (the invite says otherwise).
+ */
+export function issuerSearchError(err: Error, alias: string, invite: Invite): Error {
+  if (!(err instanceof ClawError)) return err;
+  if (invite.relayFingerprint && err.code === 'RELAY_FINGERPRINT_MISMATCH') {
+    return new ClawError(
+      'RELAY_FINGERPRINT_MISMATCH',
+      `relay ${invite.relayUrl} does not present the certificate the invite names (${abbreviateFingerprint(invite.relayFingerprint)}): the invite was altered or the relay changed its certificate — ask for a new invite`,
+    );
+  }
+  return new ClawError(err.code, withoutAlias(err.message, alias).replace(/; retrying$/, ''), {
+    cause: err,
+  });
+}
+
+/** `message` with the rendezvous alias (as relay messages abbreviate it) named as the issuer. */
+export function withoutAlias(message: string, alias: string): string {
+  return message.split(`peer ${abbreviateFingerprint(alias)}`).join(ISSUER);
 }
 
 /**
