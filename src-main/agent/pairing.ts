@@ -108,7 +108,7 @@ export class Pairing {
     if (this.codes.size >= MAX_ACTIVE_CODES) {
       throw new ClawError(
         'RELAY_LIMIT',
-        `already ${MAX_ACTIVE_CODES} codes open; use one or wait for them to expire`,
+        `already ${MAX_ACTIVE_CODES} codes open; use one, wait for them to expire, or cancel one (\`clawbridge pair list\`, \`clawbridge pair cancel CODE\`)`,
       );
     }
     const code = generatePairCode();

@@ -80,6 +80,34 @@ export function registerPairCommands(program: Command): void {
       console.log(`${r.name} may do here: ${describeAllow(r.allow)}`);
     });
 
+  pair
+    .command('list')
+    .description('codes this node shows that nobody used yet')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts) => {
+      const { codes } = await call(opts, 'pair.list', {});
+      if (opts.json) return printJson(codes);
+      if (codes.length === 0) return console.log('no open codes');
+      console.log(
+        table(
+          ['CODE', 'EXPIRES', 'INVITE'],
+          codes.map((c) => [c.code, c.expiresAt, c.invite]),
+        ),
+      );
+    });
+
+  pair
+    .command('cancel <code>')
+    .description('retire an open code of this node (nobody can join with it after)')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (code: string, opts: HomeOpts) => {
+      const r = await call(opts, 'pair.cancel', { code });
+      if (opts.json) return printJson(r);
+      console.log(`code ${r.code} cancelled`);
+    });
+
   program
     .command('pending')
     .description('requests waiting for your approval')

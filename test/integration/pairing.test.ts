@@ -402,3 +402,23 @@ test('an issuer killed while a joiner waits forgets that request when it starts 
   assert.equal(waited.stdout.trim(), 'no pending requests after 1s');
   await issuer.stop();
 });
+
+test('pair list shows open codes and pair cancel retires one: nobody can join with it after', async () => {
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const listed = await cliJson<PairNewResult[]>(['pair', 'list', '--home', homes.a]);
+  assert.ok(listed.some((c) => c.code === code.code));
+  const table = await cli(['pair', 'list', '--home', homes.a]);
+  assert.match(table.stdout, new RegExp(`^${code.code}\\s`, 'm'));
+  const cancelled = await cli(['pair', 'cancel', code.code, '--home', homes.a]);
+  assert.equal(cancelled.code, 0, cancelled.stderr);
+  assert.equal(cancelled.stdout.trim(), `code ${code.code} cancelled`);
+  assert.ok(
+    !(await cliJson<PairNewResult[]>(['pair', 'list', '--home', homes.a])).some((c) => c.code === code.code),
+  );
+  const again = await cli(['pair', 'cancel', code.code, '--home', homes.a]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /is not an open code of this node/);
+  const join = await cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '5s']);
+  assert.equal(join.code, 1);
+  assert.match(join.stderr, /code invalid or expired/);
+});
