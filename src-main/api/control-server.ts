@@ -148,6 +148,10 @@ function serve(
   upgrades?: StreamUpgradeHandlers,
 ): void {
   sockets.add(socket);
+  // A client may send its last request and close its side at once (`printf … | nc -U`): the reply
+  // must still go out, so this side ends only once every request is answered (finishIfEnded).
+  socket.allowHalfOpen = true;
+  let ended = false;
   let buffered = '';
   let disposeEvents: (() => void) | undefined;
   // After a stream upgrade the socket carries frames: no late reply or event may be written into them.
@@ -182,6 +186,7 @@ function serve(
       }
       if (upgrades && acceptStreamUpgrade(socket, line, buffered, upgrades)) {
         upgraded = true;
+        socket.allowHalfOpen = false; // a stream ends both ways, as it always did
         socket.off('data', onData);
         socket.off('drain', pump);
         disposeEvents?.();
@@ -195,6 +200,10 @@ function serve(
       });
     }
     if (upgraded || socket.destroyed) return;
+    if (ended && inFlight === 0 && !buffered.includes('\n')) {
+      socket.end();
+      return;
+    }
     if (blocked()) {
       if (!paused) socket.pause();
       paused = true;
@@ -215,6 +224,13 @@ function serve(
   };
   socket.on('data', onData);
   socket.on('drain', pump);
+  socket.on('end', () => {
+    ended = true;
+    // A last line without its newline is still a request.
+    buffered += decoder.end();
+    if (buffered.trim() !== '' && !buffered.endsWith('\n')) buffered += '\n';
+    pump();
+  });
   socket.on('error', () => socket.destroy());
   socket.on('close', () => {
     sockets.delete(socket);

@@ -57,6 +57,30 @@ test('bad requests get clear error replies and the socket keeps serving', async 
   await server.close();
 });
 
+test('a client that sends its last request and closes its side still gets every reply, then the end', async () => {
+  const home = tempDir('cb-ctl-');
+  const path = controlSocketPath(home);
+  const server = await startControlServer(path, handler);
+  const replies = await new Promise<string>((resolve) => {
+    const s = connect(path);
+    let buf = '';
+    s.setEncoding('utf8');
+    s.on('data', (c: string) => (buf += c));
+    s.on('end', () => resolve(buf));
+    // The second request has no newline: the end of the input ends it.
+    s.end('{"id":1,"method":"status","params":{}}\n{"id":2,"method":"peers.list","params":{}}');
+  });
+  assert.deepEqual(
+    replies
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { id: number; ok: boolean }).id)
+      .sort(),
+    [1, 2],
+  );
+  await server.close();
+});
+
 test('no agent: one line with what to do', async () => {
   const home = tempDir('cb-ctl-');
   await assert.rejects(ControlClient.connect(controlSocketPath(home), home), (err: Error) => {
