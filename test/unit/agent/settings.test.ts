@@ -137,6 +137,16 @@ test('agent flags become settings; absent flags keep saved ones', () => {
   );
   assert.deepEqual(o.relays, [{ url: 'wss://127.0.0.1:7474', fingerprint: 'ab'.repeat(32), token: 't' }]);
   assert.equal(o.name, 'box');
+  // One rule for node names, the window's and the API's: spaces and any script, no control characters.
+  assert.equal(agentOverrides({ name: 'My Laptöp' }, saved).name, 'My Laptöp');
+  assert.throws(
+    () => agentOverrides({ name: 'a\u202eb' }, saved),
+    /--name: a node name contains control characters/,
+  );
+  assert.throws(
+    () => agentOverrides({ name: 'x'.repeat(65) }, saved),
+    /--name: a node name must be 1 to 64 bytes/,
+  );
   assert.equal(agentOverrides({ direct: false }, saved).listen, null);
   assert.deepEqual(agentOverrides({}, saved), {});
   assert.throws(() => agentOverrides({ relay: ['http://x'] }, saved), /must be a ws:\/\/ or wss:\/\/ URL/);
