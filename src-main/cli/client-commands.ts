@@ -6,6 +6,7 @@ import { ControlClient } from '../api/control-client.js';
 import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
+import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { age, formatRtt, hintCommand, printJson, table } from './output.js';
 import { describeAllow, describeLimits, parseAllow, parsePermission } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
@@ -124,7 +125,8 @@ export function registerClientCommands(program: Command): void {
     .description('list, add and remove peers (needs a running agent)')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (opts: HomeOpts) => {
+    .action(async (opts: HomeOpts, cmd: Command) => {
+      refuseStrayWords(cmd);
       const list = await call(opts, 'peers.list', {});
       if (opts.json) printJson(list);
       else console.log(peerTable(list, opts.home));
@@ -325,4 +327,5 @@ export function registerClientCommands(program: Command): void {
       if (opts.json) printJson(count === 1 ? results[0] : results);
       if (replies === 0) process.exitCode = 1;
     });
+  allowStrayWords(peers);
 }

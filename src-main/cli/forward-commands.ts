@@ -8,6 +8,7 @@ import { ClawError } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import { isLoopbackHost } from '../forwards/listener.js';
 import { call, type HomeOpts } from './client-commands.js';
+import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { hintCommand, printJson, table } from './output.js';
 
 /** `1.5 MiB` style sizes for the byte columns. */
@@ -113,7 +114,8 @@ export function registerForwardCommands(program: Command): void {
     .description('forward local TCP ports to host:port as seen from a peer (needs a running agent)')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (opts: HomeOpts) => {
+    .action(async (opts: HomeOpts, cmd: Command) => {
+      refuseStrayWords(cmd);
       const list = await call(opts, 'forward.list', {});
       if (opts.json) printJson(list);
       else console.log(forwardTable(list, opts.home));
@@ -175,7 +177,8 @@ export function registerForwardCommands(program: Command): void {
     .description('local SOCKS5 / HTTP proxies whose connections exit at a peer (needs a running agent)')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (opts: HomeOpts) => {
+    .action(async (opts: HomeOpts, cmd: Command) => {
+      refuseStrayWords(cmd);
       const list = await call(opts, 'proxy.list', {});
       if (opts.json) printJson(list);
       else console.log(proxyTable(list, opts.home));
@@ -246,4 +249,6 @@ export function registerForwardCommands(program: Command): void {
     });
 
   registerToggles(proxy, 'proxy');
+  allowStrayWords(forward);
+  allowStrayWords(proxy);
 }

@@ -25,6 +25,21 @@ test('agent: a refused flag leaves no home and no identity behind', async () => 
   }
 });
 
+test('a mistyped subcommand of peers, forward or proxy is named, with a suggestion; subcommands still refuse extra words', async () => {
+  for (const [args, typo, meant] of [
+    [['peers', 'ad', 'abc'], 'ad', 'add'],
+    [['forward', 'ad'], 'ad', 'add'],
+    [['proxy', 'lst'], 'lst', 'list'],
+  ] as const) {
+    const r = await cli([...args]);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, new RegExp(`unknown command '${typo}'`));
+    assert.match(r.stderr, new RegExp(`Did you mean ${meant}\\?`));
+  }
+  const extra = await cli(['peers', 'add', 'abc', 'def', '--name', 'x']);
+  assert.match(extra.stderr, /too many arguments for 'add'/);
+});
+
 test("a usage error points at the subcommand's own help", async () => {
   const r = await cli(['peers', 'add', 'abc']);
   assert.equal(r.code, 1);
