@@ -235,7 +235,7 @@ export function registerClientCommands(program: Command): void {
       const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
       const peer = await call(all, 'peers.rename', { peer: ref, name });
       if (all.json) printJson(peer);
-      else console.log(`renamed ${ref} to ${peer.name} (${peer.fingerprint})`);
+      else console.log(`renamed peer to ${peer.name} (${peer.fingerprint})`);
     });
 
   peers

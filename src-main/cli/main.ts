@@ -29,7 +29,10 @@ pointUsageErrorsAtOwnHelp(program);
 function pointUsageErrorsAtOwnHelp(cmd: Command, path: string[] = []): void {
   for (const sub of cmd.commands) {
     const subPath = [...path, sub.name()];
-    sub.showHelpAfterError(`(run \`clawbridge ${subPath.join(' ')} --help\` for usage)`);
+    // `term b ls -d /` reads -d as term's own option: the usual mistake is a missing `--`.
+    const dashes =
+      sub.name() === 'term' ? 'a command for the peer goes after --: `clawbridge term PEER -- ls -l`; ' : '';
+    sub.showHelpAfterError(`(${dashes}run \`clawbridge ${subPath.join(' ')} --help\` for usage)`);
     pointUsageErrorsAtOwnHelp(sub, subPath);
   }
 }

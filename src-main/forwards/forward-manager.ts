@@ -183,9 +183,13 @@ export class ForwardManager {
     const run = this.running.get(name);
     if (!run || !kinds.includes(run.record.kind)) {
       const what = kinds.includes('tcp') ? 'forward' : 'proxy';
+      // The other kind under that name: say which command removes it.
+      const other = run ? (run.record.kind === 'tcp' ? 'forward' : 'proxy') : undefined;
       throw new ClawError(
         'BAD_ARGUMENT',
-        `no ${what} named '${name}'; \`clawbridge ${what} list\` shows them`,
+        other
+          ? `'${name}' is a ${other}, not a ${what}: \`clawbridge ${other} rm ${name}\` removes it`
+          : `no ${what} named '${name}'; \`clawbridge ${what} list\` shows them`,
       );
     }
     // Forgotten on disk first: if that fails, the forward is still there, running and listed.

@@ -36,6 +36,12 @@ test('a mistyped subcommand of peers, forward or proxy is named, with a suggesti
     assert.match(r.stderr, new RegExp(`unknown command '${typo}'`));
     assert.match(r.stderr, new RegExp(`Did you mean ${meant}\\?`));
   }
+  // term's options end where the peer's command starts only after --: say so when one is missed.
+  const term = await cli(['term', 'a', 'ls', '-d', '/']);
+  assert.match(
+    term.stderr,
+    /unknown option '-d'\n\(a command for the peer goes after --: `clawbridge term PEER -- ls -l`/,
+  );
   const extra = await cli(['peers', 'add', 'abc', 'def', '--name', 'x']);
   assert.match(extra.stderr, /too many arguments for 'add'/);
 });

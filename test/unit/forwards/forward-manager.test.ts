@@ -144,7 +144,10 @@ test('remove frees the port at once and forgets the listener; wrong kind or name
   });
   const port = portOf(manager.forwards()[0]!.local);
   const open = await RawClient.open(port); // an open connection must not keep the port
-  await assert.rejects(manager.remove('web', ['socks', 'http']), /no proxy named 'web'/);
+  await assert.rejects(
+    manager.remove('web', ['socks', 'http']),
+    /'web' is a forward, not a proxy: `clawbridge forward rm web` removes it/,
+  );
   await manager.remove('web', ['tcp']);
   await open.closedByServer();
   assert.equal(await portFree(port), true);
