@@ -13,6 +13,7 @@ import { generateIdentity, loadIdentity, type Identity } from '../crypto/identit
 import { fingerprintOfCert } from '../crypto/signature.js';
 import { ensureHomeDir } from './home-dir.js';
 import { removeStaleTempFiles } from './stale-temp-files.js';
+import { fileProblem } from '../core/file-errors.js';
 
 export const CERT_FILE = 'identity.crt';
 export const KEY_FILE = 'identity.key';
@@ -38,22 +39,10 @@ export interface KeyFileSystem {
 }
 
 /** KeyFileSystem on node:fs. */
-/** A key or certificate that exists but cannot be read, in words that name it and say what to do. */
-function unreadable(path: string, err: NodeJS.ErrnoException): Error {
-  if (err.code === 'EISDIR')
-    return new ClawError('CONFIG_INVALID', `${path} is a directory, not a file: move it away`);
-  if (err.code === 'EACCES' || err.code === 'EPERM')
-    return new ClawError(
-      'CONFIG_INVALID',
-      `cannot read ${path} (permission denied): run as the user that owns this home, or use your own --home`,
-    );
-  return err;
-}
-
 export const nodeKeyFileSystem: KeyFileSystem = {
   read: (path) =>
     readFile(path).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw unreadable(path, err);
+      if (err.code !== 'ENOENT') throw fileProblem(path, err, 'read');
       // A link to nothing (keys kept on a disk not mounted yet) is not "no key": a new identity
       // written over it would replace the one every peer pinned.
       const target = await readlink(path).catch(() => undefined);

@@ -12,6 +12,7 @@ import { describeZodError } from '../api/validate.js';
 import { nodeNameSchema } from '../api/contract.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import { ensureHomeDir } from './home-dir.js';
+import { parseHostPort } from '../core/host-port.js';
 import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../core/permissions.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
@@ -89,6 +90,15 @@ const forwardSchema = z.object({
   enabled: z.boolean().default(true),
 });
 
+/** A `HOST:PORT` to listen on, checked when the file is read so a bad one names the file and the key. */
+const listenAddress = z.string().superRefine((value, ctx) => {
+  try {
+    parseHostPort(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
 /** Bounds of terminalResumeMs (and of `agent --terminal-resume`): 1 s to 24 h. */
 export const TERMINAL_RESUME_MIN_MS = 1_000;
 export const TERMINAL_RESUME_MAX_MS = 24 * 60 * 60 * 1000;
@@ -98,10 +108,10 @@ export const settingsSchema = z
     name: nodeNameSchema.optional(),
     relays: z.array(relaySchema).default([]),
     /** `HOST:PORT` of the direct listener, or null for --no-direct. */
-    listen: z.string().nullable().default(DEFAULT_DIRECT_LISTEN),
+    listen: listenAddress.nullable().default(DEFAULT_DIRECT_LISTEN),
     /** Also serve the relay for peers allowed `relay` (own-relay.ts), listening on relayListen. */
     actAsRelay: z.boolean().default(false),
-    relayListen: z.string().default('0.0.0.0:7474'),
+    relayListen: listenAddress.default('0.0.0.0:7474'),
     /** Announce and discover nodes on the LAN (mDNS) when the listener is reachable from it. */
     lan: z.boolean().default(true),
     peers: z.array(peerSchema).default([]),
@@ -133,7 +143,7 @@ export const settingsSchema = z
      */
     ui: z
       .object({
-        listen: z.string().min(1).max(300).nullable().default(DEFAULT_UI_LISTEN),
+        listen: listenAddress.nullable().default(DEFAULT_UI_LISTEN),
         allowRemote: z.boolean().default(false),
       })
       .default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
@@ -206,6 +216,13 @@ function refuseNonObjectFile(path: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') refuseDanglingLink(path);
     return; // none yet (or unreadable: conf says so)
+  }
+  if (text.startsWith('\ufeff')) {
+    // Invisible in an editor and in JSON.parse's complaint ("Unexpected token ''").
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `${path} starts with a byte-order mark (BOM): save it as UTF-8 without BOM`,
+    );
   }
   let value: unknown;
   try {

@@ -9,6 +9,7 @@
  * up beyond MAX_EVENT_BACKLOG is disconnected.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { fileProblem } from '../core/file-errors.js';
 import { chmod, unlink } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { ensurePrivateDir, socketPrivateDir } from '../agent/home-dir.js';
@@ -73,7 +74,7 @@ export async function claimControlSocket(path: string, home = path): Promise<Cla
   try {
     await listen(server, path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw fileProblem(path, err, 'write');
     if (process.platform === 'win32' || (await answers(path))) throw running();
     await unlink(path).catch(() => undefined);
     // Another agent that found the same stale socket got there first.

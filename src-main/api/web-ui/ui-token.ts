@@ -7,6 +7,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeStaleTempFiles } from '../../agent/stale-temp-files.js';
+import { fileProblem } from '../../core/file-errors.js';
 
 /** File name of the token in the home. */
 export const UI_TOKEN_FILE = 'ui-token';
@@ -49,7 +50,8 @@ export function saveUiToken(home: string, token: string): void {
     } catch {
       // nothing was written
     }
-    throw err;
+    // The rename fails on the token's own path (a directory there), the write on the temp file's.
+    throw fileProblem((err as NodeJS.ErrnoException).code === 'EISDIR' ? path : tmp, err, 'write');
   }
 }
 

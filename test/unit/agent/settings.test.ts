@@ -75,6 +75,15 @@ test('a corrupt or invalid file is reported with its path and left untouched', (
   writeFileSync(join(dir, 'config.json'), '{not json');
   assert.throws(() => new SettingsStore(dir), /cannot read settings in .*config\.json/);
   assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), '{not json');
+  // A byte-order mark is invisible in the editor and in JSON.parse's message: named.
+  writeFileSync(join(dir, 'config.json'), '\ufeff{}');
+  assert.throws(() => new SettingsStore(dir), /starts with a byte-order mark \(BOM\)/);
+  // A bad address names the file and the key, not just the value.
+  writeFileSync(join(dir, 'config.json'), '{"listen": "not-an-address"}');
+  assert.throws(
+    () => new SettingsStore(dir),
+    /config\.json are invalid \(listen: 'not-an-address' is not HOST:PORT/,
+  );
   // A top level that is not an object would read as {} and be saved over as defaults.
   for (const [text, what] of [
     ['[{"name":"mine"}]', 'an array'],
