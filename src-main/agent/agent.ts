@@ -173,7 +173,14 @@ export class Agent
     if (s.listen !== null) await this.local.start(s.listen, s.lan);
     if (s.actAsRelay) this.ownRelay = await startOwnRelay(this, s.relayListen);
     for (const relay of s.relays) this.relays.add(relay.url, relay.fingerprint, relay.token);
-    for (const record of s.peers) this.trackPeer(record);
+    for (const record of s.peers) {
+      // Only a hand edit puts this node among its own peers (the CLI and the window refuse it).
+      if (record.fingerprint === this.identity.fingerprint) {
+        this.notice(`${this.settings.path} lists this node itself as peer '${record.name}'; ignored`);
+        continue;
+      }
+      this.trackPeer(record);
+    }
   }
 
   async stop(): Promise<void> {

@@ -36,6 +36,13 @@ export function registerPairCommands(program: Command): void {
       console.log(
         `when a device joins, \`${hintCommand('pending', opts.home)}\` shows it; compare its fingerprint, then \`${hintCommand('approve --latest', opts.home)}\``,
       );
+      // The invite names the home relay: if it is down, a joiner waits for nothing there.
+      const home = (await call(opts, 'status', {})).relays.find((r) => !r.onDemand);
+      if (home && !home.connected) {
+        process.stderr.write(
+          `clawbridge: note: relay ${home.url} is not connected now${home.error ? ` (${home.error})` : ''}; until it is, a joiner finds this node only on this network\n`,
+        );
+      }
     });
 
   pair

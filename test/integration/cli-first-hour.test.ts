@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cli, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
 import { freePort, ok, portFree, startPair, type Pair } from './forward-helpers.js';
 
 after(stopAll);
@@ -172,4 +172,30 @@ test('stop: the agent closes its forwards, exits 0, and stop returns once it is 
   assert.equal(await pair.a.stop(), 0, 'the agent process exited with 0');
   const again = await cli(['stop', '--home', pair.homeA]);
   assert.equal(again.code, 1);
+});
+
+test('pair new while the home relay is down prints the code and a note that joiners cannot find it there', async () => {
+  const home = tempHome('relay-down');
+  const port = await freePort();
+  const agent = startProcess([
+    'agent',
+    '--home',
+    home,
+    '--relay',
+    `ws://127.0.0.1:${port}`,
+    '--listen',
+    '127.0.0.1:0',
+    '--no-ui',
+  ]);
+  await agent.waitForLine(/agent .* running/);
+  const r = await cli(['pair', 'new', '--home', home]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^code: /m);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `note: relay ws://127\\.0\\.0\\.1:${port} is not connected now.*a joiner finds this node only on this network`,
+    ),
+  );
+  await agent.stop();
 });
