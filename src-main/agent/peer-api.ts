@@ -3,7 +3,7 @@
  * the part of the agent it uses (PeersHost, architecture.md §Rules the code keeps).
  */
 import { ClawError, isClawError } from '../core/errors.js';
-import { parseFingerprint } from '../core/fingerprint.js';
+import { abbreviateFingerprint, parseFingerprint } from '../core/fingerprint.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { NodeIdentityPort, Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
@@ -100,11 +100,26 @@ export function peerList(agent: PeersHost): PeerInfo[] {
 /** Finds a peer by name, full fingerprint (any formatting) or a unique fingerprint prefix. */
 export function resolvePeer(agent: Pick<PeerDirectory, 'peerEntries'>, ref: string): PeerEntry {
   const entries = agent.peerEntries();
-  const byName = entries.filter((e) => e.record.name === ref);
-  if (byName.length === 1) return byName[0]!;
   const compact = ref.replace(/[\s:-]/g, '').toLowerCase();
-  if (/^[0-9a-f]{4,64}$/.test(compact)) {
-    const matches = entries.filter((e) => e.record.fingerprint.startsWith(compact));
+  const byFingerprint = /^[0-9a-f]{4,64}$/.test(compact)
+    ? entries.filter((e) => e.record.fingerprint.startsWith(compact))
+    : [];
+  // A whole fingerprint is the machine itself: a peer that calls itself by another's fingerprint
+  // (names are chosen by their nodes) must not receive what was meant for that machine.
+  if (compact.length === 64 && byFingerprint.length === 1) return byFingerprint[0]!;
+  const byName = entries.filter((e) => e.record.name === ref);
+  if (byName.length === 1) {
+    const other = byFingerprint.find((e) => e !== byName[0]);
+    if (other) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `'${ref}' is the name of one peer (${abbreviateFingerprint(byName[0]!.record.fingerprint)}) and the start of another's fingerprint (${abbreviateFingerprint(other.record.fingerprint)}); give the whole fingerprint`,
+      );
+    }
+    return byName[0]!;
+  }
+  if (byFingerprint.length > 0) {
+    const matches = byFingerprint;
     if (matches.length === 1) return matches[0]!;
     if (matches.length > 1) {
       throw new ClawError(

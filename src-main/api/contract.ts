@@ -6,13 +6,18 @@
 import { z } from 'zod';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import type { PathKind } from '../transport/link.js';
-import { isValidNodeName, NODE_NAME_RULE } from '../core/names.js';
+import { isValidNodeName, NODE_NAME_RULE, typedNameProblem } from '../core/names.js';
 
 const peerRef = z.string().min(1).max(200);
 /** A node name, from a person or another node: see core/names.ts. */
 export const nodeNameSchema = z
   .string()
   .refine(isValidNodeName, { message: `a node name must be ${NODE_NAME_RULE}` });
+/** A name a person gives here (a rename, the window's name field): see typedNameProblem. */
+const typedNodeName = z.string().superRefine((name, ctx) => {
+  const problem = typedNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: `a node name ${problem}` });
+});
 /** What a peer may do on this node; see settings.ts PERMISSIONS. */
 export const permissionSchema = z.enum(['terminal', 'forward', 'relay']);
 export type Permission = z.infer<typeof permissionSchema>;
@@ -37,7 +42,7 @@ export const methodParams = {
   'peers.add': z
     .object({
       fingerprint: z.string().min(1).max(200),
-      name: nodeNameSchema,
+      name: typedNodeName,
       address: z.string().min(1).max(300).optional(),
       allow: allowList.optional(),
       /** Allowed to rename a node that is already a peer under another name (else BAD_ARGUMENT). */
@@ -131,7 +136,7 @@ export const methodParams = {
   /** Switch a forward or proxy off (saved with `enabled: false`, its port freed) or on again. */
   'forward.enable': z.object({ name: forwardName }).strict(),
   'forward.disable': z.object({ name: forwardName }).strict(),
-  'peers.rename': z.object({ peer: peerRef, name: nodeNameSchema }).strict(),
+  'peers.rename': z.object({ peer: peerRef, name: typedNodeName }).strict(),
   /**
    * Retires an open pairing code (the one `pair.new` returned), so nobody can use it any more; or cancels
    * this node's `pair.join` with that code (the issuer then withdraws the request).
@@ -142,7 +147,7 @@ export const methodParams = {
   /** Changes only what is given; see SettingsSetResult for what applies at once. */
   'settings.set': z
     .object({
-      name: nodeNameSchema.optional(),
+      name: typedNodeName.optional(),
       /** Direct listener `HOST:PORT`, or null to turn direct links off. */
       listen: z.string().min(1).max(300).nullable().optional(),
       actAsRelay: z.boolean().optional(),

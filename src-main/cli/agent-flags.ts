@@ -6,7 +6,7 @@ import { parseDuration } from '../core/duration.js';
 import { ClawError } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
-import { nodeNameProblem } from '../core/names.js';
+import { typedNameProblem } from '../core/names.js';
 import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type Settings } from '../agent/settings.js';
 import { isLoopbackHost } from '../api/web-ui/http-guard.js';
 
@@ -70,7 +70,7 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
   if (ui) out.ui = ui;
   if (opts.name !== undefined) {
     // The one rule for node names (core/names.ts), as the window and the API apply it.
-    const problem = nodeNameProblem(opts.name);
+    const problem = typedNameProblem(opts.name);
     if (problem) throw new ClawError('BAD_ARGUMENT', `--name: a node name ${problem}`);
     out.name = opts.name;
   }

@@ -28,6 +28,21 @@ export function nodeNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a name a person typed here (agent --name, a rename, the window) cannot be used, or undefined.
+ * Stricter than what other nodes may send (nodeNameProblem, which older releases' names must pass):
+ * a blank name, one with spaces at its ends, or one with invisible format characters (a zero-width
+ * space) would show as something else than it is.
+ */
+export function typedNameProblem(name: string): string | undefined {
+  const problem = nodeNameProblem(name);
+  if (problem) return problem;
+  if (name.trim() === '') return 'is blank';
+  if (name.trim() !== name) return 'starts or ends with a space';
+  if (/\p{Cf}/u.test(name)) return 'contains invisible characters (zero-width or format characters)';
+  return undefined;
+}
+
 export function isValidNodeName(name: string): boolean {
   return nodeNameProblem(name) === undefined;
 }

@@ -1,0 +1,37 @@
+/**
+ * resolvePeer: names are chosen by the nodes themselves, fingerprints are the machines. A peer named
+ * like another peer's fingerprint must never receive what was meant for that machine.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolvePeer } from '../../../src-main/agent/peer-api.js';
+import type { PeerEntry } from '../../../src-main/agent/ports.js';
+import { typedNameProblem } from '../../../src-main/core/names.js';
+
+const c = 'c'.repeat(64);
+const d = 'd'.repeat(64);
+const entry = (name: string, fingerprint: string) => ({ record: { name, fingerprint } }) as PeerEntry;
+
+test('a whole fingerprint resolves to that machine even when another peer is named by it', () => {
+  const agent = { peerEntries: () => [entry('c', c), entry(c, d)] };
+  assert.equal(resolvePeer(agent, c).record.fingerprint, c);
+  assert.equal(resolvePeer(agent, c.toUpperCase().match(/../g)!.join(':')).record.fingerprint, c);
+  assert.equal(resolvePeer(agent, 'c').record.fingerprint, c);
+  assert.equal(resolvePeer(agent, d).record.fingerprint, d);
+});
+
+test("a name that is also the start of another peer's fingerprint is refused as ambiguous", () => {
+  const agent = { peerEntries: () => [entry('c', c), entry('cccc', d)] };
+  assert.throws(
+    () => resolvePeer(agent, 'cccc'),
+    /is the name of one peer .* and the start of another's fingerprint/,
+  );
+  assert.equal(resolvePeer(agent, 'cccccccc').record.fingerprint, c);
+});
+
+test('a name typed here may hold spaces and any script, but not be blank, padded or invisible', () => {
+  assert.equal(typedNameProblem('My Laptöp'), undefined);
+  assert.equal(typedNameProblem('   '), 'is blank');
+  assert.equal(typedNameProblem(' x '), 'starts or ends with a space');
+  assert.match(typedNameProblem('a\u200bb') ?? '', /invisible characters/);
+});
