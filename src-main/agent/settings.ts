@@ -269,7 +269,7 @@ export class SettingsStore {
         `cannot read settings in ${home}/config.json: ${(err as Error).message} — fix the file or move it away`,
       );
     }
-    this.current = this.adopt(this.conf.store, 'fix the file or move it away');
+    this.current = this.adopt(this.conf.store);
     this.seen = this.readText();
   }
 
@@ -290,13 +290,13 @@ export class SettingsStore {
   }
 
   /**
-   * Applies `change` to the settings as the file holds them now: an edit by hand while the agent runs
-   * is kept rather than overwritten by this process's older copy.
-   * @throws ClawError('CONFIG_INVALID') naming the file when it was edited into something invalid or
+   * Applies `change` and saves. An edit by hand while the agent runs is never overwritten: the save is
+   * refused until the agent restarts (refuseIfEdited).
+   * @throws ClawError('CONFIG_INVALID') naming the file when it was changed since it was read, or
    *   cannot be written; nothing changes then.
    */
   update(change: (s: Settings) => Settings): Settings {
-    this.reloadIfEdited();
+    this.refuseIfEdited();
     const next = settingsSchema.parse(change(structuredClone(this.current)));
     try {
       this.conf.store = { ...this.unknown, ...next };
@@ -321,29 +321,27 @@ export class SettingsStore {
     }
   }
 
-  /** A file that is gone is not an edit to adopt: saving then writes what this process holds. */
-  private reloadIfEdited(): void {
+  /**
+   * The agent acts on what it read at start (its peers, forwards, limits): a save over a file changed
+   * since would drop the change, and adopting it here would leave the running agent out of step with
+   * its own file. So it refuses, and the file stays as edited until a restart reads it. A file that is
+   * gone is no edit: saving then writes what this process holds.
+   */
+  private refuseIfEdited(): void {
     const text = this.readText();
     if (text === undefined || text === this.seen) return;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      throw new ClawError(
-        'CONFIG_INVALID',
-        `${this.path} was edited and is not valid JSON now (${(err as Error).message}); fix it and try again — nothing was changed`,
-      );
-    }
-    this.current = this.adopt(raw, 'fix it and try again — nothing was changed');
-    this.seen = text;
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `${this.path} was changed since this agent read it (by hand, or by another program); restart the agent so it uses the file as it is now (\`clawbridge stop\`, then start it) — nothing was changed`,
+    );
   }
 
-  private adopt(raw: unknown, whatToDo: string): Settings {
+  private adopt(raw: unknown): Settings {
     const parsed = settingsSchema.safeParse(raw);
     if (!parsed.success) {
       throw new ClawError(
         'CONFIG_INVALID',
-        `settings in ${this.path} are invalid (${describeZodError(parsed.error)}) — ${whatToDo}`,
+        `settings in ${this.path} are invalid (${describeZodError(parsed.error)}) — fix the file or move it away`,
       );
     }
     const known = new Set(Object.keys(settingsSchema.shape));
