@@ -56,7 +56,9 @@ export function trayController(options: TrayControllerOptions): TrayController {
 
   return {
     state: () => state,
-    setHost: (host) => update({ ...state, host }),
+    // The last status belongs to the agent process that was running: once the host leaves 'running'
+    // it is forgotten, so a restarted agent shows `Starting…` until its own first status arrives.
+    setHost: (host) => update({ ...state, host, agent: host.kind === 'running' ? state.agent : null }),
     setAgent: (agent) => update({ ...state, agent }),
     setOpenAtLogin: (openAtLogin) => update({ ...state, openAtLogin }),
     destroy() {

@@ -132,7 +132,7 @@ test('a new pending request: a notification and a tray entry, both opening Appro
   assert.equal(s.tray().image, '/assets/attention.png');
   assert.deepEqual(
     FakeNotification.all.map((n) => n.options.title),
-    ['laptop wants to pair'],
+    ['laptop entered your code'],
   );
 
   FakeNotification.all[0]!.click();
