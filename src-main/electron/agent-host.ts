@@ -71,6 +71,8 @@ export interface AgentHostOptions {
   entry: string;
   /** Asked before every start; undefined lets the agent read or create the identity in its home. */
   identity?: () => Promise<AgentIdentityPem | undefined>;
+  /** Where the agent writes `agent.log` (`app.getPath('logs')`); absent: its stderr. */
+  logDir?: string;
   log?: (line: string) => void;
   /** Tests shorten these; the app uses the defaults. */
   restartDelays?: RestartDelays;
@@ -180,6 +182,7 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
       type: 'start',
       home: options.home,
       ...(identity ? { identity } : {}),
+      ...(options.logDir ? { logDir: options.logDir } : {}),
     };
     proc.postMessage(start);
   };

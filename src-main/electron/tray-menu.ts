@@ -24,6 +24,8 @@ export type TrayAction =
   | { do: 'open-at-login'; on: boolean }
   /** Starts the agent again after it was stopped on request (`clawbridge stop`). */
   | { do: 'start-agent' }
+  /** Shows the folder of main.log and agent.log in the file manager. */
+  | { do: 'open-logs' }
   | { do: 'quit' };
 
 /** One menu line. `action: null` shows it greyed out (information only). */
@@ -43,6 +45,7 @@ export function trayMenuModel(state: TrayState): TrayItem[] {
     separator,
     item('Open Clawbridge', { do: 'open' }),
     item('Start at login', { do: 'open-at-login', on: !state.openAtLogin }, state.openAtLogin),
+    item('Open log folder', { do: 'open-logs' }),
     separator,
     item('Quit', { do: 'quit' }),
   ];

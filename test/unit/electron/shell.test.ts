@@ -222,6 +222,20 @@ test('an agent stopped on request (clawbridge stop) is started again from the tr
   assert.throws(() => s.tray().find(['Start agent']));
 });
 
+test('Open log folder shows the logs folder; a failure to open it is logged', async () => {
+  const logs: string[] = [];
+  const s = setup({ logDir: '/home/me/.config/Clawbridge/logs', log: (l) => logs.push(l) });
+  await s.start();
+  await settle();
+  s.tray().click('Open log folder');
+  await settle();
+  assert.deepEqual(s.openedPaths, ['/home/me/.config/Clawbridge/logs']);
+  s.failOpenPath('no file manager');
+  s.tray().click('Open log folder');
+  await settle();
+  assert.deepEqual(logs, ['could not open the log folder /home/me/.config/Clawbridge/logs: no file manager']);
+});
+
 test('Start at login: the checkbox sets it and shows it', async () => {
   const s = setup();
   await s.start();

@@ -45,7 +45,7 @@ function actionOf(items: readonly TrayItem[], ...path: string[]): TrayAction | n
   return null;
 }
 
-const tail = ['—', 'Open Clawbridge', '☐ Start at login', '—', 'Quit'];
+const tail = ['—', 'Open Clawbridge', '☐ Start at login', 'Open log folder', '—', 'Quit'];
 
 test('an agent that could not start (bad config.json): a short line, its reason cut to one line, Start agent', () => {
   const reason =
@@ -127,6 +127,7 @@ test('while the host is not running: the reason, Start agent when it was stopped
     '—',
     'Open Clawbridge',
     '☑ Start at login',
+    'Open log folder',
     '—',
     'Quit',
   ]);
