@@ -447,8 +447,9 @@ export class Agent
 
   /**
    * A one-line problem the user should see. It is logged too, at `warn` when nothing shows notices
-   * (the desktop app reads the log) and at `info` when something does: the CLI prints notices on the
-   * stderr its log also goes to, and a warning there would print every one twice.
+   * (the desktop app's agent logs to `agent.log`, where the user finds it with the tray's "Open log
+   * folder") and at `info` when something does: the CLI prints notices on the stderr its log also
+   * goes to, and a warning there would print every one twice.
    */
   notice(line: string, fields: object = {}): void {
     const shown = this.events.listenerCount('notice') > 0;

@@ -15,7 +15,18 @@ export type AgentHostState =
   | { kind: 'running' }
   /** The agent ended unexpectedly; it is started again at `retryAt` (epoch ms), with backoff. */
   | { kind: 'restarting'; reason: string; retryAt: number }
-  | { kind: 'stopped' };
+  /**
+   * Not running, and not started again by itself: it stopped on request, or it could not start for a
+   * reason that retrying cannot fix (`failure`: a bad config.json and the like, code CONFIG_INVALID),
+   * until "Start agent".
+   */
+  | { kind: 'stopped'; failure?: AgentFailure };
+
+/** Why the agent could not start: its ClawError code and its own words (up to 2000 characters). */
+export interface AgentFailure {
+  code: string;
+  reason: string;
+}
 
 /** A streaming method's reply and the byte channel of its frames (protocol/terminal-frames.ts). */
 export interface AgentStream<M extends StreamMethodName> {
@@ -28,8 +39,9 @@ export interface AgentConnection extends ApiHandler {
   onHostState(listener: (state: AgentHostState) => void): Disposer;
   openStream<M extends StreamMethodName>(method: M, params: StreamMethodParams<M>): Promise<AgentStream<M>>;
   /**
-   * Starts the agent again after it stopped on request (`clawbridge stop`, `agent.stop`): the tray's
-   * "Start agent". Does nothing while it runs, starts or restarts, and after Quit.
+   * Starts the agent again after it stopped on request (`clawbridge stop`, `agent.stop`) or on a start
+   * failure that retrying cannot fix: the tray's "Start agent". Does nothing while it runs, starts or
+   * restarts, and after Quit.
    */
   start(): void;
   /**

@@ -10,7 +10,7 @@ import type { Disposer } from '../core/emitter.js';
 import type { ApiEvents, MethodName, MethodParams, MethodResults } from '../api/contract.js';
 import { agentToHostMessage, type HostToAgentMessage } from './agent-process-messages.js';
 import { connectAgentClient, type AgentClient } from './agent-client.js';
-import type { AgentConnection, AgentHostState } from './agent-connection.js';
+import type { AgentConnection, AgentFailure, AgentHostState } from './agent-connection.js';
 import { restartDelayMs, RESTART_DELAYS, type RestartDelays } from './agent-restart.js';
 
 /** File name of the compiled utility-process entry next to main.js. */
@@ -30,6 +30,13 @@ export const AGENT_START_TIMEOUT_MS = 60_000;
  * process's exit follows its sockets' close within milliseconds), before main ends it as unreachable.
  */
 export const LOST_CONNECTION_GRACE_MS = 2_000;
+
+/**
+ * Start failures that starting again cannot fix: the agent's files need a person (a config.json edited
+ * into something invalid, a home owned by someone else). The host stops and waits for "Start agent"
+ * instead of failing every 30 s for good.
+ */
+export const NOT_RETRIED_FAILURES: ReadonlySet<string> = new Set(['CONFIG_INVALID']);
 
 /** The parts of Electron's UtilityProcess the host uses (a `child_process` stand-in has them too). */
 export interface AgentChildProcess {
@@ -64,6 +71,8 @@ export interface AgentHostOptions {
   entry: string;
   /** Asked before every start; undefined lets the agent read or create the identity in its home. */
   identity?: () => Promise<AgentIdentityPem | undefined>;
+  /** Where the agent writes `agent.log` (`app.getPath('logs')`); absent: its stderr. */
+  logDir?: string;
   log?: (line: string) => void;
   /** Tests shorten these; the app uses the defaults. */
   restartDelays?: RestartDelays;
@@ -96,6 +105,8 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
   let stopping = false;
   let stopRequestedByAgent = false;
   let failureReason: string | undefined;
+  /** The agent's own 'failed' message of this run, when it sent one. */
+  let failure: AgentFailure | undefined;
   let runningSince: number | undefined;
   let attempt = 0;
   let restartTimer: NodeJS.Timeout | undefined;
@@ -111,6 +122,7 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
     if (stopping) return;
     setState({ kind: 'starting' });
     failureReason = undefined;
+    failure = undefined;
     let identity: AgentIdentityPem | undefined;
     try {
       identity = await options.identity?.();
@@ -135,8 +147,10 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
       const parsed = agentToHostMessage.safeParse(raw);
       if (!parsed.success) return log(`agent process sent a message that is not understood; ignored`);
       const msg = parsed.data;
-      if (msg.type === 'failed') failureReason = msg.reason;
-      else if (msg.type === 'stopping') stopRequestedByAgent = true;
+      if (msg.type === 'failed') {
+        failureReason = msg.reason;
+        failure = { code: msg.code, reason: msg.reason };
+      } else if (msg.type === 'stopping') stopRequestedByAgent = true;
       else {
         clearTimeout(startTimer);
         void connectAgentClient(msg.socketPath, options.home).then(
@@ -168,6 +182,7 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
       type: 'start',
       home: options.home,
       ...(identity ? { identity } : {}),
+      ...(options.logDir ? { logDir: options.logDir } : {}),
     };
     proc.postMessage(start);
   };
@@ -190,13 +205,24 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
       setState({ kind: 'stopped' });
       return;
     }
+    if (failure && NOT_RETRIED_FAILURES.has(failure.code)) {
+      log(`agent: ${failure.reason}; not starting it again until Start agent`);
+      runningSince = undefined;
+      setState({ kind: 'stopped', failure });
+      return;
+    }
     scheduleRestart(failureReason ?? `the agent process ended unexpectedly (exit code ${code})`);
   };
 
   const current = (): AgentClient => {
     if (client) return client;
     if (state.kind === 'stopped')
-      throw new ClawError('NO_AGENT', 'the agent has stopped; start it from the tray menu (Start agent)');
+      throw new ClawError(
+        'NO_AGENT',
+        state.failure
+          ? `the agent could not start: ${state.failure.reason}; fix that, then start it from the tray menu (Start agent)`
+          : 'the agent has stopped; start it from the tray menu (Start agent)',
+      );
     const why =
       state.kind === 'restarting' ? `the agent is restarting (${state.reason})` : 'the agent is starting';
     throw new ClawError('NO_AGENT', `${why}; try again in a moment`);
@@ -237,7 +263,8 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
     })());
 
   const start = (): void => {
-    // Only a stop the agent was asked for is undone here; Quit (`stopping`) is final.
+    // Only a stop the agent was asked for, or a start failure left for the user to fix, is undone
+    // here; Quit (`stopping`) is final.
     if (stopping || state.kind !== 'stopped' || child) return;
     stopRequestedByAgent = false;
     attempt = 0;

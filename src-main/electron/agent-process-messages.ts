@@ -21,6 +21,8 @@ export const hostToAgentMessage = z.discriminatedUnion('type', [
       home: z.string().min(1).max(4096),
       /** The identity main decrypted (safeStorage); absent: read from, or created in, the home. */
       identity: z.object({ certPem: pem, keyPem: pem }).strict().optional(),
+      /** Where the agent writes its log (`app.getPath('logs')`); absent: stderr, as the CLI. */
+      logDir: z.string().min(1).max(4096).optional(),
     })
     .strict(),
   /** Stop now (the control socket is not up yet, so `agent.stop` cannot be asked). */

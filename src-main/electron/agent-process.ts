@@ -1,7 +1,7 @@
 /**
  * Entry of the utility process that hosts the desktop app's agent (agent-host.ts starts it; ADR 0011).
  * It waits for main's start message, runs the agent for that home — with the identity main decrypted,
- * when it sent one — and says when the control socket is up or why the agent could not start. The
+ * when it sent one, logging to `agent.log` in the logs folder main names — and says when the control socket is up or why the agent could not start. The
  * agent then serves main over its control socket like any other client; this port carries only the
  * lifecycle (agent-process-messages.ts). No `electron` import: Electron gives utility processes
  * `process.parentPort`, and the tests give a child_process stand-in the same shape.
@@ -9,8 +9,10 @@
 import { errorMessage, isClawError } from '../core/errors.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { loadIdentity } from '../crypto/identity.js';
+import { pino, type Logger } from 'pino';
 import type { RunAgentOptions, RunningAgent } from '../agent/run-agent.js';
 import { hostToAgentMessage, type AgentToHostMessage } from './agent-process-messages.js';
+import { AGENT_LOG_FILE, openLogFile } from './log-file.js';
 
 /** The part of Electron's `process.parentPort` used here. */
 export interface ParentPortLike {
@@ -27,6 +29,8 @@ export interface AgentProcessDeps {
 /** Serves main's messages on `port` until the agent stops; then the process exits. */
 export function serveAgentProcess(port: ParentPortLike, deps: AgentProcessDeps): void {
   const say = (msg: AgentToHostMessage) => port.postMessage(msg);
+  // stderr until main names the logs folder: nothing reads a packaged app's stderr.
+  let problem = (line: string) => console.error(`clawbridge: ${line}`);
   let running: RunningAgent | undefined;
   let started = false;
   let ending = false;
@@ -34,22 +38,30 @@ export function serveAgentProcess(port: ParentPortLike, deps: AgentProcessDeps):
     if (ending) return;
     ending = true;
     void (stop ?? (() => Promise.resolve()))()
-      .catch((err: unknown) => console.error(`clawbridge: stopping the agent failed: ${errorMessage(err)}`))
+      .catch((err: unknown) => problem(`stopping the agent failed: ${errorMessage(err)}`))
       .finally(() => deps.exit(code));
   };
   port.on('message', ({ data }) => {
     const parsed = hostToAgentMessage.safeParse(data);
-    if (!parsed.success)
-      return console.error('clawbridge: ignored a message from main that is not understood');
+    if (!parsed.success) return problem('ignored a message from main that is not understood');
     const msg = parsed.data;
     if (msg.type === 'stop') return end(0, running && (() => running!.stop()));
     if (started) return;
     started = true;
+    let logger: Logger | undefined;
     void (async () => {
+      if (msg.logDir) {
+        logger = agentFileLogger(msg.logDir);
+        const log = logger;
+        problem = (line) => log.error(line);
+      }
       const identity = msg.identity ? loadIdentity(msg.identity.certPem, msg.identity.keyPem) : undefined;
       running = await deps.runAgent({
         home: msg.home,
         ...(identity ? { identity } : {}),
+        // Notices nobody listens for (no window open) are logged at warn by the agent itself; these
+        // are the lines said while starting, which the CLI prints.
+        ...(logger ? { logger, notice: (line: string) => logger!.warn(line) } : {}),
         // agent.stop (Quit, or `clawbridge stop` on the app's home): main must not start it again.
         onStopRequested: (stop) => {
           say({ type: 'stopping' });
@@ -58,14 +70,31 @@ export function serveAgentProcess(port: ParentPortLike, deps: AgentProcessDeps):
       });
       say({ type: 'running', socketPath: running.control.path });
     })().catch((err: unknown) => {
+      const code = isClawError(err) ? err.code : 'INTERNAL';
+      logger?.error({ code }, `the agent could not start: ${errorMessage(err)}`);
       say({
         type: 'failed',
-        code: isClawError(err) ? err.code : 'INTERNAL',
+        code,
         reason: errorMessage(err).slice(0, 2000),
       });
       end(1);
     });
   });
+}
+
+/**
+ * The agent's pino logger writing to `agent.log` in `dir` (log-file.ts: set aside as `agent.log.1` past
+ * 4 MiB), at CLAWBRIDGE_LOG's level or `warn` — the level the CLI logs at. When the file cannot be
+ * opened, stderr, as before.
+ */
+export function agentFileLogger(dir: string): Logger {
+  const level = process.env.CLAWBRIDGE_LOG ?? 'warn';
+  try {
+    return pino({ level }, openLogFile(dir, AGENT_LOG_FILE));
+  } catch (err) {
+    console.error(`clawbridge: cannot write the log in ${dir} (${errorMessage(err)}); logging to stderr`);
+    return pino({ level }, pino.destination(2));
+  }
 }
 
 const parentPort = (process as { parentPort?: ParentPortLike }).parentPort;

@@ -21,6 +21,7 @@ import {
   KEY_FILE,
   loadOrCreateIdentity,
   nodeKeyFileSystem,
+  protectKey,
   writeFileDurably,
   refuseNewIdentityWithPeers,
   type KeyFileSystem,
@@ -65,6 +66,7 @@ const warnOnStderr = (line: string) => {
 /**
  * Loads this node's identity for the desktop app, creating it on first run.
  * - With usable encryption: reads `identity.key.enc`; a plain `identity.key` is migrated into it
+ *   (first set back to 0600 with a warning when others could read it, as the CLI does)
  *   (written durably, read back and decrypted to the same key, and only then the plain file removed),
  *   so a crash at any point leaves the plain key, both, or the encrypted one — always a readable key.
  *   A new identity's key is stored encrypted only.
@@ -116,6 +118,8 @@ export async function loadDesktopIdentity(
   if (plain !== undefined) {
     if (cert === undefined) throw incompleteIdentity(home, KEY_FILE, CERT_FILE);
     const identity = checkedIdentity(home, cert.toString('utf8'), plain.toString('utf8'), KEY_FILE);
+    // Encrypting it now does not undo that others could read it: say so, as the CLI does.
+    await protectKey(plainPath, warn);
     try {
       await store.write(identity.keyPem);
     } catch (err) {
@@ -150,6 +154,8 @@ async function finishMigration(
   fs: KeyFileSystem,
   warn: (line: string) => void,
 ): Promise<void> {
+  // Whoever's key it is, it must not stay open to others while it waits here.
+  await protectKey(join(home, KEY_FILE), warn);
   let samePlain = false;
   try {
     samePlain =

@@ -69,13 +69,16 @@ export function loginItemFor(
   return xdgLoginItem(xdg);
 }
 
-/** Linux and other XDG desktops: the setting is the presence of our autostart entry. */
+/**
+ * Linux and other XDG desktops: the setting is our autostart entry — present and not switched off by
+ * the desktop (autostartEntryIsOn). Switching on writes a fresh entry over one switched off elsewhere.
+ */
 export function xdgLoginItem({ dir, exec }: XdgTarget): LoginItem {
   const file = join(dir, AUTOSTART_FILE);
   return {
     async isOn() {
       try {
-        return /^Exec=/m.test(await readFile(file, 'utf8'));
+        return autostartEntryIsOn(await readFile(file, 'utf8'));
       } catch {
         return false;
       }
@@ -85,6 +88,33 @@ export function xdgLoginItem({ dir, exec }: XdgTarget): LoginItem {
       else await rm(file, { force: true });
     },
   };
+}
+
+/**
+ * Whether an autostart entry starts anything: it needs an Exec line, and the XDG Autostart
+ * specification reads `Hidden=true` as "this entry is deleted", while GNOME (and desktops that follow
+ * it) reads `X-GNOME-Autostart-enabled=false` as switched off in its own settings. Only keys of the
+ * `[Desktop Entry]` group count; spaces around `=` are allowed, as the Desktop Entry spec says.
+ */
+export function autostartEntryIsOn(text: string): boolean {
+  const keys = new Map<string, string>();
+  let group: string | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (line.startsWith('[')) {
+      group = line;
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (group !== '[Desktop Entry]' || eq < 0) continue;
+    keys.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+  }
+  return (
+    (keys.get('Exec') ?? '') !== '' &&
+    keys.get('Hidden') !== 'true' &&
+    keys.get('X-GNOME-Autostart-enabled') !== 'false'
+  );
 }
 
 /** The autostart entry (Desktop Entry Specification 1.5). */

@@ -28,6 +28,7 @@ import { errorMessage } from '../core/errors.js';
 import { AGENT_PROCESS_FILE, startAgentHost } from './agent-host.js';
 import { registerApiIpc } from './api-ipc.js';
 import { loadDesktopIdentity } from './key-at-rest.js';
+import { MAIN_LOG_FILE, openLogFile, type LogFile } from './log-file.js';
 import { autostartDir, autostartExec, loginItemFor } from './login-item.js';
 import { startShell } from './shell.js';
 import { trayIconFile, type TrayIconState } from './tray-icons.js';
@@ -36,6 +37,21 @@ import { PRELOAD_FILE } from './window-options.js';
 // The app folder (or app.asar) holding package.json, dist/ and assets/, in development and packaged.
 const root = app.getAppPath();
 const platform = process.platform;
+
+// Logs: `~/Library/Logs/Clawbridge` on macOS, `logs` in the app's data folder on Windows and Linux.
+// Main's lines go to main.log as well as stderr (which nothing reads in a packaged app); the agent
+// writes agent.log there itself (docs/desktop-app.md §Logs).
+const logDir = app.getPath('logs');
+let mainLog: LogFile | undefined;
+try {
+  mainLog = openLogFile(logDir, MAIN_LOG_FILE);
+} catch (err) {
+  console.error(`Clawbridge cannot write ${MAIN_LOG_FILE} in ${logDir}: ${errorMessage(err)}`);
+}
+const log = (line: string) => {
+  console.error(line);
+  mainLog?.line(line);
+};
 
 const trayImage = (state: TrayIconState) => {
   const image = nativeImage.createFromPath(join(root, 'assets', trayIconFile(state, platform)));
@@ -55,9 +71,13 @@ startShell(
           home,
           entry: join(import.meta.dirname, AGENT_PROCESS_FILE),
           identity: async () => {
-            const { certPem, keyPem } = await loadDesktopIdentity(home, safeStorage);
+            const { certPem, keyPem } = await loadDesktopIdentity(home, safeStorage, {
+              warn: (line) => log(`clawbridge: ${line}`),
+            });
             return { certPem, keyPem };
           },
+          logDir,
+          log,
         },
       );
     },
@@ -72,12 +92,14 @@ startShell(
     }),
     argv: process.argv,
     platform,
+    logDir,
+    log,
     // Unpackaged (`electron .`), the OS must start Electron with the app's folder to open a link.
     ...(process.defaultApp && process.argv[1]
       ? { protocolClient: { path: process.execPath, args: [resolve(process.argv[1])] } }
       : {}),
   },
 ).catch((err: unknown) => {
-  console.error(`Clawbridge failed to start: ${errorMessage(err)}`);
+  log(`Clawbridge failed to start: ${errorMessage(err)}`);
   app.exit(1);
 });

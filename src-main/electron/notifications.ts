@@ -15,8 +15,8 @@ export interface DesktopNotice {
 }
 
 /**
- * How long a request stays announced, in ms (1 min): an issuer's `joined` step and the
- * `pending.added` that follows describe the same request, and one notification is enough; the same
+ * How long a request stays announced, in ms (1 min): an issuer's `pending.added` and the `joined`
+ * step that follows it describe the same request, and one notification is enough; the same
  * device asking again later is news again.
  */
 export const ANNOUNCED_REQUEST_MS = 60_000;
@@ -43,16 +43,20 @@ export class NoticeDecider {
     }
   }
 
+  /**
+   * A request made with this node's code is announced as the code being entered, whichever of the two
+   * events that describe it comes first (the agent records the request, `pending.added`, before its
+   * pairing step `joined`); one that knew only the fingerprint asks to pair.
+   */
   private pendingAdded(p: PendingInfo): DesktopNotice[] {
     if (!this.announce(p.fingerprint)) return [];
+    const open: WindowPlace = { view: 'approvals', request: p.id };
+    if (p.via === 'code') return [codeEntered(p.displayName, open)];
     return [
       {
         title: `${p.displayName} wants to pair`,
-        body:
-          p.via === 'code'
-            ? 'Compare fingerprints on both screens, then approve or reject it.'
-            : 'It knows only your fingerprint, not a code — compare fingerprints before approving.',
-        open: { view: 'approvals', request: p.id },
+        body: 'It knows only your fingerprint, not a code — compare fingerprints before approving.',
+        open,
       },
     ];
   }
@@ -69,13 +73,7 @@ export class NoticeDecider {
       ];
     }
     if (e.step === 'joined' && e.fingerprint !== undefined && this.announce(e.fingerprint)) {
-      return [
-        {
-          title: `${who} entered your code`,
-          body: 'Compare fingerprints on both screens, then approve or reject it.',
-          open: { view: 'approvals', request: e.fingerprint },
-        },
-      ];
+      return [codeEntered(who, { view: 'approvals', request: e.fingerprint })];
     }
     return [];
   }
@@ -107,4 +105,13 @@ export class NoticeDecider {
     this.announced.set(fingerprint, now);
     return true;
   }
+}
+
+/** `laptop entered your code`: a device proved it has this node's pairing code and waits for approval. */
+function codeEntered(name: string, open: WindowPlace): DesktopNotice {
+  return {
+    title: `${name} entered your code`,
+    body: 'Compare fingerprints on both screens, then approve or reject it.',
+    open,
+  };
 }

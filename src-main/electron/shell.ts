@@ -54,6 +54,8 @@ export interface ShellOptions {
    * with the app's folder, so main.ts passes both; packaged, nothing.
    */
   protocolClient?: { path: string; args: string[] };
+  /** The folder of main.log and agent.log (`app.getPath('logs')`), opened by "Open log folder". */
+  logDir?: string;
   log?: (line: string) => void;
   /** Longest wait for the agent to stop on Quit, in ms (AGENT_STOP_TIMEOUT_MS). */
   stopTimeoutMs?: number;
@@ -161,6 +163,13 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
         return;
       case 'start-agent':
         connection.start();
+        return;
+      case 'open-logs':
+        if (!options.logDir) return log('there is no log folder: the logs go to stderr');
+        // openPath answers with an error message, '' when the folder opened.
+        void e.shell.openPath(options.logDir).then((error) => {
+          if (error) log(`could not open the log folder ${options.logDir}: ${error}`);
+        });
         return;
       case 'quit':
         void quit();

@@ -7,7 +7,7 @@ import type * as electron from 'electron';
 import type { AgentHostState } from './agent-connection.js';
 import type { StatusEvent } from '../api/contract.js';
 import type { TrayIconState } from './tray-icons.js';
-import { buildTrayMenu, statusLine, trayIconState, trayMenuModel, type TrayAction } from './tray-menu.js';
+import { buildTrayMenu, trayIconState, trayMenuModel, trayTooltip, type TrayAction } from './tray-menu.js';
 import type { TrayState } from './tray-status.js';
 
 export interface TrayController {
@@ -39,7 +39,7 @@ export function trayController(options: TrayControllerOptions): TrayController {
     if (destroyed) return;
     const { tray } = options;
     tray.setContextMenu(buildTrayMenu(options.Menu, trayMenuModel(state), options.run, options.platform));
-    tray.setToolTip(statusLine(state));
+    tray.setToolTip(trayTooltip(state));
     const icon = trayIconState(state);
     if (icon !== shownIcon) {
       tray.setImage(options.icon(icon));
@@ -56,7 +56,9 @@ export function trayController(options: TrayControllerOptions): TrayController {
 
   return {
     state: () => state,
-    setHost: (host) => update({ ...state, host }),
+    // The last status belongs to the agent process that was running: once the host leaves 'running'
+    // it is forgotten, so a restarted agent shows `Starting…` until its own first status arrives.
+    setHost: (host) => update({ ...state, host, agent: host.kind === 'running' ? state.agent : null }),
     setAgent: (agent) => update({ ...state, agent }),
     setOpenAtLogin: (openAtLogin) => update({ ...state, openAtLogin }),
     destroy() {

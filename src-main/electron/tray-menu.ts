@@ -6,10 +6,10 @@
  */
 import type { Menu, MenuItemConstructorOptions } from 'electron';
 import type { ForwardInfo, PeerInfo, PendingInfo, ProxyInfo } from '../api/contract.js';
-import { agentReady, peerStateText, statusLine, type TrayState } from './tray-status.js';
+import { agentReady, capText, peerStateText, statusLine, type TrayState } from './tray-status.js';
 import type { WindowPlace } from './window-place.js';
 
-export { statusLine, trayIconState, type TrayState } from './tray-status.js';
+export { statusLine, trayIconState, trayTooltip, type TrayState } from './tray-status.js';
 
 /** Pending requests listed one by one; the rest share one "N more…" line so the menu stays short. */
 export const MAX_PENDING_ITEMS = 5;
@@ -24,6 +24,8 @@ export type TrayAction =
   | { do: 'open-at-login'; on: boolean }
   /** Starts the agent again after it was stopped on request (`clawbridge stop`). */
   | { do: 'start-agent' }
+  /** Shows the folder of main.log and agent.log in the file manager. */
+  | { do: 'open-logs' }
   | { do: 'quit' };
 
 /** One menu line. `action: null` shows it greyed out (information only). */
@@ -43,10 +45,15 @@ export function trayMenuModel(state: TrayState): TrayItem[] {
     separator,
     item('Open Clawbridge', { do: 'open' }),
     item('Start at login', { do: 'open-at-login', on: !state.openAtLogin }, state.openAtLogin),
+    item('Open log folder', { do: 'open-logs' }),
     separator,
     item('Quit', { do: 'quit' }),
   ];
-  if (state.host.kind === 'stopped') return [...head, item('Start agent', { do: 'start-agent' }), ...tail];
+  if (state.host.kind === 'stopped') {
+    // A start that failed shows its own words (cut to one line; the window and the log have them whole).
+    const why = state.host.failure ? [info(capText(state.host.failure.reason))] : [];
+    return [...head, ...why, item('Start agent', { do: 'start-agent' }), ...tail];
+  }
   if (!agentReady(state)) return [...head, ...tail];
   const { pending, status, forwards, proxies } = state.agent;
   return [
@@ -92,7 +99,11 @@ function peersItems(peers: readonly PeerInfo[]): TrayItem[] {
 function forwardLabel(f: ForwardInfo | ProxyInfo): string {
   const what = 'remote' in f ? `${f.local} → ${f.via}:${f.remote}` : `${f.local} (${f.kind.toUpperCase()})`;
   const state =
-    f.state === 'error' ? `cannot listen${f.error ? `: ${f.error}` : ''}` : f.state === 'off' ? 'off' : 'on';
+    f.state === 'error'
+      ? `cannot listen${f.error ? `: ${capText(f.error)}` : ''}`
+      : f.state === 'off'
+        ? 'off'
+        : 'on';
   return `${f.name} ${what} — ${state}`;
 }
 

@@ -22,13 +22,57 @@ export function agentReady(state: TrayState): state is TrayState & { agent: Stat
 }
 
 /**
+ * Longest tray menu line, in characters (80): a reason can run to 2000 characters (a config.json
+ * error quotes paths and values), and a menu as wide as the screen helps no one. Longer lines end in `…`.
+ */
+export const MAX_LABEL_CHARS = 80;
+
+/**
+ * Longest tooltip, in characters (127): Windows cuts a tray tooltip there (128 with its terminator);
+ * macOS and Linux show it whole, and the same text everywhere is simpler to describe.
+ */
+export const MAX_TOOLTIP_CHARS = 127;
+
+/** `text` cut to `max` characters (code points, so no emoji is split), ending in `…` when it was cut. */
+export function capText(text: string, max: number = MAX_LABEL_CHARS): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  return `${chars
+    .slice(0, max - 1)
+    .join('')
+    .trimEnd()}…`;
+}
+
+/**
  * `Online — 2 direct, 1 relay`, `Connecting to relay…`, `Offline: <reason>`, and while the host is
- * not running `Starting…` / `Agent restarting: <reason>…` / `Agent stopped`.
+ * not running `Starting…` / `Agent restarting: <reason>…` / `Agent stopped` /
+ * `Agent stopped: settings file is invalid`. At most MAX_LABEL_CHARS long.
  */
 export function statusLine(state: TrayState): string {
+  return capText(fullStatusLine(state));
+}
+
+/** The tooltip: the status line and, when the agent could not start, its reason, within MAX_TOOLTIP_CHARS. */
+export function trayTooltip(state: TrayState): string {
+  const line = statusLine(state);
+  const { host } = state;
+  if (host.kind !== 'stopped' || !host.failure) return line;
+  return `${line}\n${capText(host.failure.reason, MAX_TOOLTIP_CHARS - [...line].length - 1)}`;
+}
+
+/**
+ * Why a failed agent stopped, in a few words: a settings file that does not read as settings, or else
+ * something else in its data folder (its owner, a key file) that needs a person.
+ */
+export function failureSummary(reason: string): string {
+  return /config\.json/.test(reason) ? 'settings file is invalid' : 'its data folder needs fixing';
+}
+
+function fullStatusLine(state: TrayState): string {
   const { host } = state;
   if (host.kind === 'restarting') return `Agent restarting: ${host.reason}…`;
-  if (host.kind === 'stopped') return 'Agent stopped';
+  if (host.kind === 'stopped')
+    return host.failure ? `Agent stopped: ${failureSummary(host.failure.reason)}` : 'Agent stopped';
   if (!agentReady(state)) return 'Starting…';
   const { relays, peers } = state.agent.status;
   const online = peers.filter((p) => p.state === 'online');

@@ -118,10 +118,11 @@ export class ForwardManager {
         return true;
       },
       this.timers,
-      (delay) => {
-        // The listed error says when the next attempt is.
+      () => {
+        // The listed error stays true until it binds (a countdown in it would go stale between
+        // status events); `retryAt` says when the next attempt is.
         run.state = 'error';
-        run.error = `address ${address} in use; retrying in ${Math.round(delay / 1000)} s`;
+        run.error = `address ${address} in use; retrying every ${RETRY_MAX_S} s at most`;
         this.agent.changed();
       },
     );

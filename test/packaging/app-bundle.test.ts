@@ -83,8 +83,15 @@ test('app.asar holds the entry point package.json names, every desktop bundle an
     asar.extractFile(join(packed.resources, 'app.asar'), 'package.json').toString(),
   ) as {
     main: string;
+    bin?: unknown;
   };
   assert.equal(packedPkg.main, pkg.main);
+  // The CLI's entry is not shipped in the app: the packed metadata must not point at it.
+  assert.equal(
+    packedPkg.bin ?? null,
+    null,
+    `"bin": ${JSON.stringify(packedPkg.bin)} names a file not shipped`,
+  );
   assert.ok(files.asarFiles.includes(pkg.main), `${pkg.main} is not in app.asar`);
   for (const [bundle, source] of Object.entries(BUNDLES)) {
     assert.ok(files.asarFiles.includes(bundle), `${bundle} (from ${source}) is not in app.asar`);

@@ -123,3 +123,29 @@ test('an agent that says it is stopping (clawbridge stop) is not started again b
   assert.equal(children.length, 2, 'Start agent forks a new agent process');
   await conn.stop();
 });
+
+test('an agent that cannot start because its settings are invalid is not restarted: stopped with the reason, until start()', async () => {
+  const { conn, children, states } = memoryHost(() => new MemoryChild());
+  await settle(5);
+  const reason = `settings in /home/me/.config/Clawbridge/config.json are invalid: ${'x'.repeat(150)}`;
+  children[0]!.emit('message', { type: 'failed', code: 'CONFIG_INVALID', reason });
+  children[0]!.emit('exit', 1);
+  await settle(150);
+  assert.equal(children.length, 1, 'not started again: retrying cannot fix a bad config.json');
+  assert.equal(
+    states.some((s) => s.kind === 'restarting'),
+    false,
+  );
+  assert.deepEqual(conn.hostState(), { kind: 'stopped', failure: { code: 'CONFIG_INVALID', reason } });
+  await assert.rejects(
+    conn.call('status', {}),
+    (err: Error) =>
+      err.message.startsWith(`the agent could not start: ${reason}; fix that`) &&
+      err.message.endsWith('start it from the tray menu (Start agent)'),
+  );
+  conn.start();
+  await settle(5);
+  assert.equal(children.length, 2, 'Start agent tries again');
+  assert.equal(conn.hostState().kind, 'starting');
+  await conn.stop();
+});

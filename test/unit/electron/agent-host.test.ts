@@ -6,12 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
 import { startAgentHost, type AgentHostOptions } from '../../../src-main/electron/agent-host.js';
 import type { AgentConnection, AgentHostState } from '../../../src-main/electron/agent-connection.js';
+import { AGENT_LOG_FILE } from '../../../src-main/electron/log-file.js';
 import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
@@ -243,5 +246,54 @@ test(
     await conn.stop();
     assert.equal(conn.hostState().kind, 'stopped');
     assert.equal(fake.forked.length, 1);
+  },
+);
+
+/** Resolves once `path` holds text that matches, within `timeoutMs` (polled every 50 ms). */
+async function fileMatches(path: string, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    if (pattern.test(text)) return text;
+    if (Date.now() > until)
+      throw new Error(`${path} does not match ${String(pattern)}: ${JSON.stringify(text)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test(
+  "the agent's notices and a start failure go to agent.log in the logs folder main names",
+  { timeout: 60_000 },
+  async () => {
+    const home = quietHome('logging');
+    const config = join(home, 'config.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), relay: 'x' }));
+    const logDir = join(tempDir('cb-host-logs-'), 'logs');
+    const { conn } = host(home, { logDir });
+    try {
+      await stateWhere(conn, (s) => s.kind === 'running');
+      const text = await fileMatches(
+        join(logDir, AGENT_LOG_FILE),
+        /settings this release does not know: relay/,
+      );
+      const line = JSON.parse(text.trim().split('\n').at(-1)!) as { level: number; msg: string };
+      assert.equal(line.level, 40, 'a warning, the level the log keeps by default');
+    } finally {
+      await conn.stop();
+    }
+    // A config.json that is not settings: the agent says why in its log and is not started again.
+    writeFileSync(config, '[]');
+    const failing = host(home, { logDir });
+    try {
+      const state = await stateWhere(failing.conn, (s) => s.kind === 'stopped');
+      assert.ok(state.kind === 'stopped' && state.failure?.code === 'CONFIG_INVALID', JSON.stringify(state));
+      await fileMatches(
+        join(logDir, AGENT_LOG_FILE),
+        /the agent could not start: settings in .*config\.json are invalid/,
+      );
+      assert.equal(failing.fake.forked.length, 1);
+    } finally {
+      await failing.conn.stop();
+    }
   },
 );

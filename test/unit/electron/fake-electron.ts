@@ -205,6 +205,8 @@ export function fakeElectron(userData: string) {
   FakeNotification.all = [];
   FakeNotification.supported = true;
   const app = new FakeApp(userData);
+  const opened: string[] = [];
+  let openPathError = '';
   const clipboard = { text: '', writeText: (text: string) => void (clipboard.text = text) };
   const Menu = {
     buildFromTemplate: (items: FakeMenuItem[]) => ({ items }),
@@ -225,9 +227,20 @@ export function fakeElectron(userData: string) {
         setPermissionCheckHandler() {},
       },
     },
-    shell: { openExternal: () => Promise.resolve() },
+    shell: {
+      openExternal: () => Promise.resolve(),
+      openPath: (path: string) => (opened.push(path), Promise.resolve(openPathError)),
+    },
   };
-  return { app, clipboard, electron: electron as unknown as ShellElectron };
+  return {
+    app,
+    clipboard,
+    electron: electron as unknown as ShellElectron,
+    /** Folders shown with shell.openPath, in order. */
+    openedPaths: opened,
+    /** What the next openPath answers ('' = opened). */
+    failOpenPath: (error: string) => void (openPathError = error),
+  };
 }
 
 type EventListener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;

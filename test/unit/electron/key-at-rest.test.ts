@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CERT_FILE,
@@ -125,6 +125,28 @@ test('a plain key is migrated: same fingerprint, only the encrypted key remains'
   assert.equal((await loadDesktopIdentity(home, keychain, quiet)).fingerprint, fingerprint);
 });
 
+test(
+  'a plain key readable by others is set to 0600 with the warning, then migrated',
+  { skip: !unix },
+  async () => {
+    const { home, fingerprint } = await plainHome();
+    chmodSync(join(home, KEY_FILE), 0o644);
+    const keychain = new FakeKeychain();
+    const warnings: string[] = [];
+    const loaded = await loadDesktopIdentity(home, keychain, {
+      platform: 'linux',
+      warn: (l) => warnings.push(l),
+    });
+    assert.equal(loaded.fingerprint, fingerprint);
+    assert.deepEqual(files(home), [CERT_FILE, ENCRYPTED_KEY_FILE]);
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]!,
+      /identity key .*identity\.key was readable by others \(mode 0644\); changed to 0600 .*re-create the identity/,
+    );
+  },
+);
+
 test('a crash before any step of the migration leaves a key that loads with the same fingerprint', async () => {
   // Count the steps of one whole migration, then crash before each of them in turn.
   const counting = crashingFs(0);
@@ -224,6 +246,25 @@ test('a plain key that is not this node’s is left beside the encrypted one, wi
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /identity\.key in .* is not this node's key .* left in place/);
 });
+
+test(
+  'a plain key left beside the encrypted one and readable by others is set to 0600 with the warning',
+  { skip: !unix },
+  async () => {
+    const home = newHome();
+    const keychain = new FakeKeychain();
+    await loadDesktopIdentity(home, keychain, quiet);
+    const stranger = await plainHome();
+    writeFileSync(join(home, KEY_FILE), readFileSync(join(stranger.home, KEY_FILE)));
+    chmodSync(join(home, KEY_FILE), 0o644);
+    const warnings: string[] = [];
+    await loadDesktopIdentity(home, keychain, { platform: 'linux', warn: (l) => warnings.push(l) });
+    assert.equal(statSync(join(home, KEY_FILE)).mode & 0o777, 0o600);
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0]!, /was readable by others \(mode 0644\); changed to 0600/);
+    assert.match(warnings[1]!, /is not this node's key/);
+  },
+);
 
 test('a keychain that gives back a different key keeps the plain key and says so', async () => {
   const { home, fingerprint } = await plainHome();

@@ -1,7 +1,7 @@
 /** Start at login: the OS setting on macOS and Windows, an XDG autostart entry on Linux (in a temp dir). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AUTOSTART_FILE,
@@ -52,6 +52,29 @@ test('Linux: an autostart entry written atomically, removed when switched off', 
   assert.equal(await item.isOn(), false);
   assert.deepEqual(await readdir(dir), []);
   await item.set(false);
+});
+
+test('Linux: an entry switched off by the desktop (Hidden=true, X-GNOME-Autostart-enabled=false) is off', async () => {
+  const dir = join(tempDir('autostart-'), 'autostart');
+  const item = loginItemFor('linux', fakeApp(), { dir, exec: '/opt/Clawbridge/clawbridge' });
+  await item.set(true);
+  const file = join(dir, AUTOSTART_FILE);
+  const entry = await readFile(file, 'utf8');
+  for (const [edited, on] of [
+    [entry.replace('X-GNOME-Autostart-enabled=true', 'X-GNOME-Autostart-enabled=false'), false],
+    [entry.replace('X-GNOME-Autostart-enabled=true', 'X-GNOME-Autostart-enabled = false'), false],
+    [`${entry}Hidden=true\n`, false],
+    [`${entry}Hidden=false\n`, true],
+    [entry.replace(/^Exec=.*$/m, ''), false],
+    // Keys of another group do not switch the entry.
+    [`${entry}[Desktop Action other]\nHidden=true\n`, true],
+  ] as const) {
+    await writeFile(file, edited);
+    assert.equal(await item.isOn(), on, edited);
+  }
+  // Switching on again writes a fresh entry that is on.
+  await item.set(true);
+  assert.equal(await item.isOn(), true);
 });
 
 test('where the entry goes and what it starts', () => {

@@ -8,13 +8,32 @@ test('a pending request: who, what to do, and Approvals on it', () => {
   const d = new NoticeDecider();
   assert.deepEqual(d.decide('pending.added', pending('laptop', 3)), [
     {
-      title: 'laptop wants to pair',
+      title: 'laptop entered your code',
       body: 'Compare fingerprints on both screens, then approve or reject it.',
       open: { view: 'approvals', request: 'req3' },
     },
   ]);
   const byFingerprint = { ...pending('nas', 4), via: 'fingerprint' as const };
-  assert.match(d.decide('pending.added', byFingerprint)[0]!.body, /knows only your fingerprint/);
+  assert.deepEqual(d.decide('pending.added', byFingerprint), [
+    {
+      title: 'nas wants to pair',
+      body: 'It knows only your fingerprint, not a code — compare fingerprints before approving.',
+      open: { view: 'approvals', request: 'req4' },
+    },
+  ]);
+});
+
+test('an issuer\'s request by code, as the agent sends it (pending.added, then joined): one "entered your code"', () => {
+  const d = new NoticeDecider();
+  const req = pending('laptop', 1);
+  const shown = [
+    ...d.decide('pending.added', req),
+    ...d.decide('pairing', { role: 'new', step: 'joined', peerName: 'laptop', fingerprint: req.fingerprint }),
+  ];
+  assert.deepEqual(
+    shown.map((n) => n.title),
+    ['laptop entered your code'],
+  );
 });
 
 test("an issuer's joined step and the request it creates are announced once; again after a while", () => {

@@ -132,7 +132,7 @@ test('a new pending request: a notification and a tray entry, both opening Appro
   assert.equal(s.tray().image, '/assets/attention.png');
   assert.deepEqual(
     FakeNotification.all.map((n) => n.options.title),
-    ['laptop wants to pair'],
+    ['laptop entered your code'],
   );
 
   FakeNotification.all[0]!.click();
@@ -220,6 +220,20 @@ test('an agent stopped on request (clawbridge stop) is started again from the tr
   assert.equal(s.connection.started, 1);
   assert.equal(s.connection.hostState().kind, 'running');
   assert.throws(() => s.tray().find(['Start agent']));
+});
+
+test('Open log folder shows the logs folder; a failure to open it is logged', async () => {
+  const logs: string[] = [];
+  const s = setup({ logDir: '/home/me/.config/Clawbridge/logs', log: (l) => logs.push(l) });
+  await s.start();
+  await settle();
+  s.tray().click('Open log folder');
+  await settle();
+  assert.deepEqual(s.openedPaths, ['/home/me/.config/Clawbridge/logs']);
+  s.failOpenPath('no file manager');
+  s.tray().click('Open log folder');
+  await settle();
+  assert.deepEqual(logs, ['could not open the log folder /home/me/.config/Clawbridge/logs: no file manager']);
 });
 
 test('Start at login: the checkbox sets it and shows it', async () => {

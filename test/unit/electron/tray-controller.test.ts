@@ -53,6 +53,32 @@ test('a burst of status events rebuilds the menu once, with the newest state', a
   assert.equal(seen.destroyed, true);
 });
 
+test("after a restart the tray shows Starting… until the new agent's first status, not the old agent's state", async () => {
+  const { seen, tray } = recordingTray();
+  const controller = trayController({
+    tray: tray,
+    Menu: { buildFromTemplate: (items) => ({ items }) as never },
+    icon: (state) => state,
+    run: () => {},
+    initial: { host: { kind: 'running' }, agent: null, openAtLogin: false },
+    platform: 'linux',
+  });
+  controller.setAgent(statusEvent({ relays: [relay(true)], pending: [pending('laptop')] }));
+  await settle();
+  assert.equal(seen.firstLine, 'Online — 0 direct, 0 relay');
+  controller.setHost({ kind: 'restarting', reason: 'the agent process ended unexpectedly', retryAt: 0 });
+  controller.setHost({ kind: 'starting' });
+  controller.setHost({ kind: 'running' });
+  await settle();
+  assert.equal(seen.firstLine, 'Starting…');
+  assert.equal(seen.tooltip, 'Starting…');
+  assert.equal(seen.images.at(-1), 'offline');
+  assert.equal(controller.state().agent, null);
+  controller.setAgent(statusEvent({ relays: [relay(false, 'refused')] }));
+  await settle();
+  assert.equal(seen.firstLine, 'Offline: refused');
+});
+
 test('notifications: none where the system has none; shown when the switch cannot be read', async () => {
   const { electron } = fakeElectron('/unused');
   const opened: unknown[] = [];
@@ -72,7 +98,7 @@ test('notifications: none where the system has none; shown when the switch canno
   await settle();
   assert.deepEqual(
     FakeNotification.all.map((n) => n.options.title),
-    ['nas wants to pair'],
+    ['nas entered your code'],
   );
   assert.match(logs.join('\n'), /notification settings unreadable \(agent restarting\)/);
   FakeNotification.all[0]!.click();

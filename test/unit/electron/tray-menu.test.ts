@@ -7,11 +7,13 @@ import {
   statusLine,
   trayIconState,
   trayMenuModel,
+  trayTooltip,
   type TrayAction,
   type TrayItem,
   type TrayState,
 } from '../../../src-main/electron/tray-menu.js';
 import type { StatusEvent } from '../../../src-main/api/contract.js';
+import { MAX_LABEL_CHARS, MAX_TOOLTIP_CHARS } from '../../../src-main/electron/tray-status.js';
 import { forward, peer, pending, proxy, relay, statusEvent } from './status-fixtures.js';
 
 const running = (agent: StatusEvent, openAtLogin = false): TrayState => ({
@@ -43,7 +45,62 @@ function actionOf(items: readonly TrayItem[], ...path: string[]): TrayAction | n
   return null;
 }
 
-const tail = ['—', 'Open Clawbridge', '☐ Start at login', '—', 'Quit'];
+const tail = ['—', 'Open Clawbridge', '☐ Start at login', 'Open log folder', '—', 'Quit'];
+
+test('an agent that could not start (bad config.json): a short line, its reason cut to one line, Start agent', () => {
+  const reason =
+    'settings in /home/someone/.config/Clawbridge/config.json are invalid: relays.0.url: must be a ws:// or wss:// URL, got "htps://relay.example.com:7474" — fix the file or move it away';
+  const state: TrayState = {
+    host: { kind: 'stopped', failure: { code: 'CONFIG_INVALID', reason } },
+    agent: null,
+    openAtLogin: false,
+  };
+  const menu = lines(trayMenuModel(state));
+  assert.equal(menu[0], '[Agent stopped: settings file is invalid]');
+  const why = menu[1] as string;
+  assert.equal([...why].length, MAX_LABEL_CHARS + 2, 'the reason line is capped (plus its brackets)');
+  assert.ok(why.startsWith('[settings in /home/someone/.config/Clawbridge/config.json are'), why);
+  assert.ok(why.endsWith('…]'), why);
+  assert.deepEqual(menu.slice(2), ['Start agent', ...tail]);
+  const tooltip = trayTooltip(state);
+  assert.ok([...tooltip].length <= MAX_TOOLTIP_CHARS, tooltip);
+  assert.match(tooltip, /^Agent stopped: settings file is invalid\nsettings in \/home\/someone\/.*…$/);
+  // Something else than config.json: its data folder.
+  const home = {
+    kind: 'stopped',
+    failure: { code: 'CONFIG_INVALID', reason: 'home /x belongs to uid 0' },
+  } as const;
+  assert.equal(statusLine({ ...state, host: home }), 'Agent stopped: its data folder needs fixing');
+});
+
+test('tray lines are capped: a long restart reason, relay error or forward error ends in … within 80 characters', () => {
+  const long = `address ${'x'.repeat(300)}`;
+  const restarting: TrayState = {
+    host: { kind: 'restarting', reason: long, retryAt: 0 },
+    agent: null,
+    openAtLogin: false,
+  };
+  const line = statusLine(restarting);
+  assert.equal([...line].length, MAX_LABEL_CHARS);
+  assert.ok(line.startsWith('Agent restarting: address xxx') && line.endsWith('…'), line);
+  assert.equal(trayTooltip(restarting), line);
+  const offline = running(statusEvent({ relays: [relay(false, long)] }));
+  assert.equal([...statusLine(offline)].length, MAX_LABEL_CHARS);
+  const withForward = running(
+    statusEvent({ relays: [relay(true)], forwards: [forward('web', 'error', long)] }),
+  );
+  const forwards = lines(trayMenuModel(withForward)).find(
+    (l): l is { Forwards: string[] } => typeof l === 'object' && l !== null && 'Forwards' in l,
+  );
+  const label = forwards!.Forwards[0]!;
+  assert.ok(label.endsWith('…'), label);
+  assert.ok(label.length < 160, label);
+  // Short lines are left alone.
+  assert.equal(
+    statusLine({ ...restarting, host: { kind: 'restarting', reason: 'exit 1', retryAt: 0 } }),
+    'Agent restarting: exit 1…',
+  );
+});
 
 test('while the host is not running: the reason, Start agent when it was stopped, then only Open, Start at login and Quit', () => {
   const host = (h: TrayState['host']): TrayState => ({ host: h, agent: null, openAtLogin: false });
@@ -70,6 +127,7 @@ test('while the host is not running: the reason, Start agent when it was stopped
     '—',
     'Open Clawbridge',
     '☑ Start at login',
+    'Open log folder',
     '—',
     'Quit',
   ]);
