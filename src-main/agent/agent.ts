@@ -6,6 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Emitter } from '../core/emitter.js';
+import { sameRelayUrl } from '../core/relay-url.js';
 import { ClawError, refusalOf } from '../core/errors.js';
 import type { Refusal } from '../core/refusal-codes.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
@@ -206,7 +207,7 @@ export class Agent
    * until now becomes saved (relay-set.ts).
    */
   ensureRelay(url: string, fingerprint?: string, token?: string): void {
-    if (this.savedRelays().some((r) => r.url === url)) return;
+    if (this.savedRelays().some((r) => sameRelayUrl(r.url, url))) return;
     this.settings.update((s) => ({
       ...s,
       relays: [...s.relays, { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) }],
@@ -232,15 +233,15 @@ export class Agent
    * @throws ClawError('BAD_ARGUMENT') when this node does not use that relay.
    */
   removeRelay(url: string): void {
-    const saved = this.settings.get().relays.some((r) => r.url === url);
+    const saved = this.settings.get().relays.some((r) => sameRelayUrl(r.url, url));
     if (!this.relays.has(url) && !saved) {
       throw new ClawError('BAD_ARGUMENT', `removeRelay: this node does not use ${url}`);
     }
-    this.settings.update((s) => ({ ...s, relays: s.relays.filter((r) => r.url !== url) }));
+    this.settings.update((s) => ({ ...s, relays: s.relays.filter((r) => !sameRelayUrl(r.url, url)) }));
     this.relays.remove(url);
     for (const p of this.peers.values()) {
       const relayLink = p.links.get('relay');
-      if (relayLink && relayLink.link.remote === url) relayLink.mux.close(`relay ${url} removed`);
+      if (relayLink && sameRelayUrl(relayLink.link.remote, url)) relayLink.mux.close(`relay ${url} removed`);
     }
     this.changed();
   }
@@ -282,7 +283,9 @@ export class Agent
     const existing = this.peers.get(record.fingerprint);
     if (existing) {
       existing.record = record;
+      // New facts (an address, a home relay or its pin): try both paths now, not after the backoff.
       existing.direct.kick();
+      existing.relay.kick();
       return existing;
     }
     const entry = newPeerEntry(this.identity.fingerprint, record, {

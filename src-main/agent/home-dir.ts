@@ -35,6 +35,13 @@ export function resolveHome(flag?: string, env: NodeJS.ProcessEnv = process.env)
       '--home is empty; give a directory, or leave --home out for the default home',
     );
   }
+  // The variable set but blank (`CLAWBRIDGE_HOME=`, an unset shell variable) is refused the same way.
+  if (flag === undefined && env.CLAWBRIDGE_HOME !== undefined && env.CLAWBRIDGE_HOME.trim() === '') {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      'CLAWBRIDGE_HOME is set but empty; give it a directory, or unset it for the default home',
+    );
+  }
   const chosen = flag ?? env.CLAWBRIDGE_HOME;
   return chosen ? resolve(chosen) : defaultHome(process.platform, env);
 }

@@ -3,6 +3,7 @@
  * PathRetriers call these; PeerLinks decides which of the resulting links carries traffic.
  */
 import type { Refusal } from '../core/refusal-codes.js';
+import { sameRelayUrl } from '../core/relay-url.js';
 import { ClawError, refusalOf } from '../core/errors.js';
 import type { Identity } from '../crypto/identity.js';
 import type { Circuit } from '../transport/circuit.js';
@@ -98,7 +99,7 @@ export async function dialRelayPath(
     }
   }
   const home = peer.homeRelay;
-  if (home && !connected.some((r) => r.url === home.url)) {
+  if (home && !connected.some((r) => sameRelayUrl(r.url, home.url))) {
     try {
       const relay = relays.acquire(home.url, home.fingerprint, home.token);
       return await linkThrough(identity, relay, peer.fingerprint);

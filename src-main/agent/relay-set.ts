@@ -15,6 +15,7 @@ import type { Circuit } from '../transport/circuit.js';
 import { RelayClient, type RelayClientState } from '../transport/relay-client.js';
 import { peerRelayPinHint } from '../transport/relay-tls.js';
 import { ClawError } from '../core/errors.js';
+import { relayUrlKey } from '../core/relay-url.js';
 
 /**
  * How long an on-demand relay may carry no circuit before it is dropped, in ms. Long enough to outlive
@@ -73,6 +74,7 @@ export function relayIdleMsFrom(env: NodeJS.ProcessEnv): number {
 }
 
 export class RelaySet {
+  /** By relayUrlKey: `ws://h:7474` and `ws://h:7474/` are one relay, so one connection (and one token). */
   private readonly members = new Map<string, Member>();
   private readonly idleMs: number;
 
@@ -84,7 +86,7 @@ export class RelaySet {
   }
 
   has(url: string): boolean {
-    return this.members.has(url);
+    return this.members.has(relayUrlKey(url));
   }
 
   list(): RelayClient[] {
@@ -93,7 +95,7 @@ export class RelaySet {
 
   /** True when `url` is used only on demand (it is dropped when idle). */
   isOnDemand(url: string): boolean {
-    return this.members.get(url)?.onDemand === true;
+    return this.members.get(relayUrlKey(url))?.onDemand === true;
   }
 
   /**
@@ -101,7 +103,7 @@ export class RelaySet {
    * pin or token differ); a saved one is left as it is.
    */
   add(url: string, pinnedFingerprint?: string, token?: string): void {
-    const existing = this.members.get(url);
+    const existing = this.members.get(relayUrlKey(url));
     if (existing && !existing.onDemand) return;
     if (existing && existing.pinned === pinnedFingerprint && existing.token === token) {
       existing.onDemand = false;
@@ -120,7 +122,7 @@ export class RelaySet {
    * on-demand relay restarts its idle time, since a circuit is about to be opened through it.
    */
   acquire(url: string, pinnedFingerprint?: string, token?: string): RelayClient {
-    const existing = this.members.get(url);
+    const existing = this.members.get(relayUrlKey(url));
     if (existing && existing.onDemand && this.outdated(existing, pinnedFingerprint, token)) {
       // Not connected with what it was started with (no pin, a wrong one from a bad invite) and asked
       // for with something else (the pin the user just saved): start over with that.
@@ -145,9 +147,9 @@ export class RelaySet {
 
   /** Stops and forgets the client for `url`; false when there was none. */
   remove(url: string): boolean {
-    const member = this.members.get(url);
+    const member = this.members.get(relayUrlKey(url));
     if (!member) return false;
-    this.members.delete(url);
+    this.members.delete(relayUrlKey(url));
     clearTimeout(member.idleTimer);
     member.client.stop();
     return true;
@@ -179,7 +181,7 @@ export class RelaySet {
       this.host.onIncoming(circuit);
     });
     client.on('opened', (circuit) => this.track(member, circuit));
-    this.members.set(url, member);
+    this.members.set(relayUrlKey(url), member);
     client.start();
     if (onDemand) this.armIdle(member);
     return member;
@@ -202,7 +204,12 @@ export class RelaySet {
     member.idleTimer = setTimeout(() => {
       member.idleTimer = undefined;
       // Still ours, still on demand and still carrying nothing: a saved relay is never dropped.
-      if (this.members.get(member.client.url) !== member || !member.onDemand || member.circuits > 0) return;
+      if (
+        this.members.get(relayUrlKey(member.client.url)) !== member ||
+        !member.onDemand ||
+        member.circuits > 0
+      )
+        return;
       this.host.log.info({ relay: member.client.url }, `dropping on-demand relay: idle ${this.idleMs} ms`);
       this.remove(member.client.url);
     }, this.idleMs);

@@ -7,6 +7,7 @@
  */
 import { ClawError } from '../core/errors.js';
 import { expirePending, MAX_BLOCKED, offerPending, type OfferResult } from './pending.js';
+import { sameRelayUrl } from '../core/relay-url.js';
 import type { PeerRecord, PendingRecord, Permission, RelaySetting, Settings } from './settings.js';
 
 /** The part of SettingsStore the trust store needs: a fake in tests, conf on disk in the agent. */
@@ -145,7 +146,9 @@ export class TrustStore {
   setHomeRelay(fingerprint: string, home: RelaySetting): PeerRecord | undefined {
     const peer = this.peer(fingerprint);
     if (!peer) return undefined;
-    const token = home.token ?? (peer.homeRelay?.url === home.url ? peer.homeRelay.token : undefined);
+    const token =
+      home.token ??
+      (peer.homeRelay && sameRelayUrl(peer.homeRelay.url, home.url) ? peer.homeRelay.token : undefined);
     const next: RelaySetting = {
       url: home.url,
       ...(home.fingerprint ? { fingerprint: home.fingerprint } : {}),

@@ -3,6 +3,7 @@
  * desktop app's main process to reach the agent it hosts in a utility process (electron/agent-client.ts).
  */
 import { connect, type Socket } from 'node:net';
+import { shellWord } from '../core/shell-word.js';
 import { ClawError, isClawError, type ErrorCode } from '../core/errors.js';
 import { isRefusalCode, type RefusalCode } from '../core/refusal-codes.js';
 import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../agent/home-dir.js';
@@ -173,7 +174,7 @@ export function connectControlSocket(path: string, home: string): Promise<Socket
   const noAgent = () =>
     new ClawError(
       'NO_AGENT',
-      `no agent is running for ${home}: start one with \`clawbridge agent --home ${home}\` (or open the Clawbridge app)`,
+      `no agent is running for ${home}: start one with \`clawbridge agent --home ${shellWord(home)}\` (or open the Clawbridge app)`,
     );
   // Not allowed to look or to connect: an agent may well run there, under another user.
   const denied = (err: NodeJS.ErrnoException) =>

@@ -180,12 +180,17 @@ function relayTarget(
     }
     return { relay: list[0]!, value: given };
   }
+  // A relay URL may hold '=' itself (a query string): a relay of the list the value starts with wins.
+  const spelled = list
+    .filter((r) => given.startsWith(`${r.url}=`))
+    .sort((a, b) => b.url.length - a.url.length)[0];
+  if (spelled) return { relay: spelled, value: given.slice(spelled.url.length + 1) };
   const url = given.slice(0, named.index);
   const relay = list.find((r) => sameRelayUrl(r.url, url));
   if (!relay) {
     throw new ClawError(
       'BAD_ARGUMENT',
-      `${flag} ${url}=…: ${url} is not one of this node's relays (${list.map((r) => r.url).join(', ')}); add --relay ${url}`,
+      `${flag} ${url}=…: ${url} is not one of this node's relays (${list.map((r) => r.url).join(', ')}); to add it, give --relay once for each relay to use (--relay replaces the list)`,
     );
   }
   return { relay, value: given.slice(named.index + 1) };

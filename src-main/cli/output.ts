@@ -1,6 +1,7 @@
 /** Human output helpers for the CLI: aligned tables and short durations. */
 
 import { escapeControlChars } from '../core/names.js';
+import { shellWord } from '../core/shell-word.js';
 
 /**
  * Renders rows as columns separated by two spaces, padded to the widest cell. Cells carry names other
@@ -38,10 +39,7 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-/** A word as a POSIX shell reads it back unchanged: bare when it is plain, else in single quotes. */
-export function shellWord(word: string): string {
-  return /^[\w@%+=:,./~-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+export { shellWord };
 
 /**
  * A `clawbridge …` command for a hint, with `--home DIR` when the command that prints it was given one:

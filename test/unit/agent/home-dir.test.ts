@@ -207,4 +207,5 @@ test('an empty --home is refused, not taken for the default home (another node)'
   assert.throws(() => resolveHome('', { CLAWBRIDGE_HOME: '/tmp/x' }), /--home is empty/);
   assert.throws(() => resolveHome('  ', {}), /--home is empty/);
   assert.equal(resolveHome(undefined, { CLAWBRIDGE_HOME: '/tmp/x' }), '/tmp/x');
+  assert.throws(() => resolveHome(undefined, { CLAWBRIDGE_HOME: ' ' }), /CLAWBRIDGE_HOME is set but empty/);
 });

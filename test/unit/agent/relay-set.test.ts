@@ -186,3 +186,13 @@ test('an on-demand relay that cannot connect with its pin starts over with the p
   assert.equal(set.acquire(server.url, wrong), second);
   assert.equal(set.acquire(server.url), second);
 });
+
+test('one relay spelled two ways (a trailing slash) is one member: a peer’s home relay reuses the saved connection', async () => {
+  const r = await relay();
+  const set = newSet(await testIdentity('set-slash'));
+  set.add(`${r.url}/`);
+  const saved = set.list()[0]!;
+  assert.equal(set.acquire(r.url), saved);
+  assert.equal(set.isOnDemand(r.url), false);
+  assert.equal(set.list().length, 1);
+});

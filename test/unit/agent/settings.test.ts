@@ -223,6 +223,11 @@ test('relay tokens name their relay: a token given bare to two relays would reac
     () => agentOverrides({ relayToken: ['wss://three:1=x'] }, saved),
     /--relay-token wss:\/\/three:1=…: wss:\/\/three:1 is not one of this node's relays/,
   );
+  // A URL with a query string: the relay it names is found whole.
+  const query = { ...saved, relays: [{ url: 'ws://127.0.0.1:7474/r?x=1' }] };
+  assert.deepEqual(agentOverrides({ relayToken: ['ws://127.0.0.1:7474/r?x=1=S=2'] }, query).relays, [
+    { url: 'ws://127.0.0.1:7474/r?x=1', token: 'S=2' },
+  ]);
   // One relay: a bare token is its token, and '' removes it.
   const one = { ...saved, relays: [{ url: 'wss://one:7474', token: 't1' }] };
   assert.deepEqual(agentOverrides({ relayToken: ['t2'] }, one).relays, [

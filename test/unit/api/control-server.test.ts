@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import {
   MAX_EVENT_BACKLOG,
   MAX_IN_FLIGHT_REQUESTS,
@@ -88,6 +89,12 @@ test('no agent: one line with what to do', async () => {
       err.message,
       `no agent is running for ${home}: start one with \`clawbridge agent --home ${home}\` (or open the Clawbridge app)`,
     );
+    return true;
+  });
+  // A home with a space: the command in the hint is quoted, so it works when pasted.
+  const spaced = join(tempDir('cb-ctl-'), 'my home');
+  await assert.rejects(ControlClient.connect(controlSocketPath(spaced), spaced), (err: Error) => {
+    assert.ok(err.message.includes(`\`clawbridge agent --home '${spaced}'\``), err.message);
     return true;
   });
 });
