@@ -4,6 +4,7 @@
  */
 import { ClawError, isClawError } from '../core/errors.js';
 import { abbreviateFingerprint, parseFingerprint } from '../core/fingerprint.js';
+import { sameRelayUrl } from '../core/relay-url.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { NodeIdentityPort, Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
@@ -158,8 +159,11 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
     );
   }
   const homeRelay = p.relay !== undefined ? givenHomeRelay(p, existing?.homeRelay) : existing?.homeRelay;
-  if (p.relay === undefined && p.relayFingerprint !== undefined) {
-    throw new ClawError('BAD_ARGUMENT', "--relay-fingerprint pins the peer's relay: add --relay URL");
+  if (p.relay === undefined && (p.relayFingerprint !== undefined || p.relayToken !== undefined)) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      "--relay-fingerprint and --relay-token are for the peer's relay: add --relay URL",
+    );
   }
   const pending = agent.trust.pending().find((x) => x.fingerprint === fingerprint);
   const addresses = [
@@ -192,7 +196,7 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
  * has no certificate). The token an invite saved for the same URL is kept.
  */
 function givenHomeRelay(
-  p: Pick<MethodParams<'peers.add'>, 'relay' | 'relayFingerprint'>,
+  p: Pick<MethodParams<'peers.add'>, 'relay' | 'relayFingerprint' | 'relayToken'>,
   known: RelaySetting | undefined,
 ): RelaySetting {
   const raw = p.relay!;
@@ -212,7 +216,13 @@ function givenHomeRelay(
     );
   }
   const fingerprint = p.relayFingerprint !== undefined ? parseFingerprint(p.relayFingerprint) : undefined;
-  const token = known?.url === raw ? known.token : undefined;
+  // A token given now wins; else one saved for the same relay (an invite's) is kept.
+  const token =
+    p.relayToken !== undefined
+      ? p.relayToken
+      : known && sameRelayUrl(known.url, raw)
+        ? known.token
+        : undefined;
   return { url: raw, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) };
 }
 

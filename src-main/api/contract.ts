@@ -54,6 +54,8 @@ export const methodParams = {
       relay: z.string().min(1).max(300).optional(),
       /** Pin of that relay's self-signed certificate (wss:// only). */
       relayFingerprint: z.string().min(1).max(200).optional(),
+      /** Access token of that relay, when it asks for one ('' removes a saved one). */
+      relayToken: z.string().max(255).optional(),
     })
     .strict(),
   'peers.allow': z.object({ peer: peerRef, permission: permissionSchema }).strict(),

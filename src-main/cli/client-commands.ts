@@ -144,6 +144,7 @@ export function registerClientCommands(program: Command): void {
     .option('--rename', 'the node is already a peer under another name: call it --name now')
     .option('--relay <url>', "the peer's relay, when it is not on one this node uses (learned otherwise)")
     .option('--relay-fingerprint <hex>', "pin that relay's self-signed TLS certificate")
+    .option('--relay-token <token>', "that relay's access token, when it asks for one")
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(
@@ -156,6 +157,7 @@ export function registerClientCommands(program: Command): void {
           rename?: boolean;
           relay?: string;
           relayFingerprint?: string;
+          relayToken?: string;
         },
         cmd: Command,
       ) => {
@@ -170,6 +172,7 @@ export function registerClientCommands(program: Command): void {
           ...(opts.rename ? { rename: true } : {}),
           ...(opts.relay !== undefined ? { relay: opts.relay } : {}),
           ...(opts.relayFingerprint !== undefined ? { relayFingerprint: opts.relayFingerprint } : {}),
+          ...(opts.relayToken !== undefined ? { relayToken: opts.relayToken } : {}),
         });
         if (all.json) printJson(peer);
         else

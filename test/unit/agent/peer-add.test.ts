@@ -81,6 +81,11 @@ test('relay sets the home relay, pinned for wss://; a token saved for the same U
   assert.deepEqual(agent.trust.peer(fp)!.homeRelay, { url: 'ws://r3.example:7474', token: 'T' });
   addPeer(agent, { fingerprint: fp, name: 'b', relay: 'ws://r4.example:7474' });
   assert.deepEqual(agent.trust.peer(fp)!.homeRelay, { url: 'ws://r4.example:7474' });
+  // A token for the peer's relay, given with it; '' removes it.
+  addPeer(agent, { fingerprint: fp, name: 'b', relay: 'ws://r4.example:7474', relayToken: 'T4' });
+  assert.deepEqual(agent.trust.peer(fp)!.homeRelay, { url: 'ws://r4.example:7474', token: 'T4' });
+  addPeer(agent, { fingerprint: fp, name: 'b', relay: 'ws://r4.example:7474/', relayToken: '' });
+  assert.deepEqual(agent.trust.peer(fp)!.homeRelay, { url: 'ws://r4.example:7474/' });
 });
 
 test('a bad relay is refused with what is wrong, and nothing is saved', async () => {
@@ -96,7 +101,11 @@ test('a bad relay is refused with what is wrong, and nothing is saved', async ()
       /a ws:\/\/ relay has no certificate to pin/,
     ],
     [{ relay: 'wss://r2.example', relayFingerprint: 'xyz' }, /hex digits/, 'BAD_FINGERPRINT'],
-    [{ relayFingerprint: 'ab'.repeat(32) }, /--relay-fingerprint pins the peer's relay: add --relay URL/],
+    [
+      { relayFingerprint: 'ab'.repeat(32) },
+      /--relay-fingerprint and --relay-token are for the peer's relay: add --relay URL/,
+    ],
+    [{ relayToken: 't' }, /are for the peer's relay: add --relay URL/],
   ];
   for (const [over, message, code = 'BAD_ARGUMENT'] of cases) {
     assert.throws(
