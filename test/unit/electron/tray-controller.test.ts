@@ -26,16 +26,21 @@ function recordingTray() {
   };
 }
 
-test('a burst of status events rebuilds the menu once, with the newest state', async () => {
-  const { seen, tray } = recordingTray();
-  const controller = trayController({
-    tray: tray,
+/** A tray controller for a running agent that has not reported yet, drawing into `tray`. */
+function runningController(tray: ReturnType<typeof recordingTray>['tray']) {
+  return trayController({
+    tray,
     Menu: { buildFromTemplate: (items) => ({ items }) as never },
     icon: (state) => state,
     run: () => {},
     initial: { host: { kind: 'running' }, agent: null, openAtLogin: false },
     platform: 'linux',
   });
+}
+
+test('a burst of status events rebuilds the menu once, with the newest state', async () => {
+  const { seen, tray } = recordingTray();
+  const controller = runningController(tray);
   assert.equal(seen.menus, 1, 'drawn once at start');
   for (let n = 0; n < 20; n++)
     controller.setAgent(statusEvent({ relays: [relay(true)], pending: [pending(`dev${n}`)] }));
@@ -55,14 +60,7 @@ test('a burst of status events rebuilds the menu once, with the newest state', a
 
 test("after a restart the tray shows Starting… until the new agent's first status, not the old agent's state", async () => {
   const { seen, tray } = recordingTray();
-  const controller = trayController({
-    tray: tray,
-    Menu: { buildFromTemplate: (items) => ({ items }) as never },
-    icon: (state) => state,
-    run: () => {},
-    initial: { host: { kind: 'running' }, agent: null, openAtLogin: false },
-    platform: 'linux',
-  });
+  const controller = runningController(tray);
   controller.setAgent(statusEvent({ relays: [relay(true)], pending: [pending('laptop')] }));
   await settle();
   assert.equal(seen.firstLine, 'Online — 0 direct, 0 relay');
