@@ -108,10 +108,12 @@ test("a node the relaying node has not allowed: the hint's peers add, run there,
     15_000,
   );
   const [idHere, addThere] = quotedCommands(hint);
-  assert.deepEqual(idHere, ['id'], hint);
+  // The command to run here names this agent's --home; the one to run there does not.
+  assert.deepEqual(idHere, ['id', '--home', homeD], hint);
   assert.deepEqual(addThere?.slice(0, 5), ['peers', 'add', 'FINGERPRINT', '--name', 'NAME'], hint);
+  assert.ok(!addThere.includes('--home'), hint);
   // `clawbridge id` here prints `NAME  FINGERPRINT`; the owner runs the add on the relaying node.
-  const fingerprint = (await cli([...idHere, '--home', homeD])).stdout.trim().split(/\s+/)[1]!;
+  const fingerprint = (await cli(idHere)).stdout.trim().split(/\s+/).at(-1)!;
   const filled = addThere.map((w) => (w === 'FINGERPRINT' ? fingerprint : w === 'NAME' ? 'd' : w));
   const added = await cli([...filled, '--home', homeR]);
   assert.equal(added.code, 0, added.stderr);
