@@ -20,7 +20,7 @@ import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
-import { parseHostPort } from '../core/host-port.js';
+import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { ConnectError, type Dialer } from './dialer.js';
 import type { FrontEndContext } from './front-end.js';
 import { handleHttpProxyConnection } from './http-proxy.js';
@@ -156,6 +156,11 @@ export class ForwardManager {
     }
     const run: Running = { record, listener: undefined, state: 'error', error: undefined, counters: zero() };
     await this.listen(run);
+    // Port 0 picks a free port: that port is saved, so the forward keeps its address across restarts.
+    if (run.listener && parseHostPort(record.listen).port === 0) {
+      const { port } = parseHostPort(run.listener.address);
+      record.listen = formatHostPort(parseHostPort(record.listen).host, port);
+    }
     if (this.running.has(record.name)) {
       // Another add with the same name won the race while we were binding.
       await run.listener?.close();

@@ -80,11 +80,12 @@ test('a TCP forward carries bytes, counts them, lists in the documented shape, a
       bytesOut: 5,
     },
   ]);
+  // Added on port 0, it is saved with the port it got: the same address after a restart.
   assert.deepEqual(agent.settings.get().forwards, [
     {
       name: 'web',
       kind: 'tcp',
-      listen: '127.0.0.1:0',
+      listen: info!.local,
       via: 'b',
       remote: `127.0.0.1:${echo.port}`,
       enabled: true,
