@@ -67,8 +67,8 @@ function CurrentView({ view }: { view: View }) {
 
 /** A device asking to pair is worth a word wherever the window is (lib/request-notices.ts). */
 function useRequestNotices(): void {
-  const { store, toasts } = useServices();
-  useEffect(() => followRequestNotices(store, toasts), [store, toasts]);
+  const { store, toasts, pairScreen } = useServices();
+  useEffect(() => followRequestNotices(store, toasts, pairScreen), [store, toasts, pairScreen]);
 }
 
 export function App() {

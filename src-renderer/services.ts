@@ -8,6 +8,7 @@ import { AgentStore } from './api/store.js';
 import type { Transport } from './api/transport.js';
 import { TerminalManager } from './features/terminals/terminal-manager.js';
 import { Navigation, type KeyValue } from './lib/navigation.js';
+import { PairScreen } from './lib/request-notices.js';
 import { Toasts } from './lib/toasts.js';
 
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   store: AgentStore;
   nav: Navigation;
   toasts: Toasts;
+  /** The code "Pair new device" shows, so a request that used it is not toasted too. */
+  pairScreen: PairScreen;
   terminals: TerminalManager;
   /** The desktop app or a browser tab (pick-transport.ts). */
   platform: Platform;
@@ -32,6 +35,7 @@ export function createServices(
     store: new AgentStore(client),
     nav: new Navigation(storage),
     toasts: new Toasts(),
+    pairScreen: new PairScreen(),
     terminals: new TerminalManager(client, storage),
   };
 }

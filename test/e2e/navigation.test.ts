@@ -101,6 +101,37 @@ test('#pair/new shows a fresh code with a clawbridge://join invite', { skip: ski
 });
 
 test(
+  'Pair new device fits a small window: the page does not scroll, the QR code stays in its panel',
+  { skip: skip ?? false },
+  async () => {
+    await load('pair/new');
+    const panel = A.page.getByRole('region', { name: 'Pair new device' });
+    const qr = A.page.getByRole('img', { name: 'Invite link as a QR code' });
+    await qr.waitFor({ timeout: 5000 });
+    try {
+      for (const width of [480, 320]) {
+        await A.page.setViewportSize({ width, height: 640 });
+        // Only the view scrolls: the window (sidebar included) stays put, nothing below its edge.
+        const page = await A.page.evaluate('[document.documentElement.scrollHeight, innerHeight]');
+        assert.deepEqual(page, [640, 640], `the page is as tall as the ${width}×640 window`);
+        await qr.scrollIntoViewIfNeeded();
+        const q = (await qr.boundingBox())!;
+        const p = (await panel.boundingBox())!;
+        assert.ok(q.width >= 100, `the QR code keeps a usable size at ${width} px (${q.width} px)`);
+        assert.ok(
+          q.x >= p.x - 0.5 && q.x + q.width <= p.x + p.width + 0.5,
+          `the QR code (${q.x}+${q.width}) within its panel (${p.x}+${p.width}) at ${width} px`,
+        );
+        assert.ok(Math.abs(q.width - q.height) < 1, 'still square, quiet zone and all');
+        await screenshotThemes(A.page, `pair-new-${width}x640`);
+      }
+    } finally {
+      await A.page.setViewportSize({ width: 1280, height: 800 });
+    }
+  },
+);
+
+test(
   '#join?invite=… opens Join with the invite filled in, at load and while open',
   { skip: skip ?? false },
   async () => {

@@ -115,6 +115,13 @@ test(
     await B.page.getByRole('button', { name: 'Join with code' }).click();
     await B.page.getByLabel('Code', { exact: true }).fill(code);
     await B.page.getByRole('button', { name: 'Join', exact: true }).click();
+    // While it joins the Code field cannot change (read-only, aria-disabled), and is drawn so: dimmed
+    // like any disabled field, not as one to type in.
+    const codeField = B.page.getByLabel('Code', { exact: true });
+    assert.equal(await codeField.getAttribute('aria-disabled'), 'true');
+    const opacity = "getComputedStyle(document.querySelector('.join-form input')).opacity";
+    assert.equal(await B.page.evaluate<string>(opacity), '0.55');
+    await screenshotThemes(B.page, 'pair-join-busy');
 
     await nav(A.page, 'Approvals').click();
     const request = card(A.page, 'b');

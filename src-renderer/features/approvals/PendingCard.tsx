@@ -30,12 +30,14 @@ export function PendingCard({
 }) {
   const { client, toasts } = useServices();
   const titleId = useId();
+  const compareHintId = useId();
   // A node that is already a peer here keeps what it may do unless the boxes are changed.
   const [chosen, setChosen] = useState<Permission[] | null>(null);
   const allow = chosen ?? request.knownAs?.allow ?? DEFAULT_ALLOW;
   const [compared, setCompared] = useState(false);
   const action = useAction();
   const byCode = request.via === 'code';
+  const needsCompare = !byCode && !compared;
 
   const approve = () =>
     void action.run(async () => {
@@ -86,16 +88,24 @@ export function PendingCard({
       )}
       <ErrorText error={action.error} />
       <div className="actions">
+        {/* Approve keeps the focus while it waits for the box; the hint beside it (and its
+            description for a screen reader) says why it does nothing yet. */}
         <ActionButton
           className="primary"
           onClick={approve}
-          unavailable={action.busy || (!byCode && !compared)}
+          unavailable={action.busy || needsCompare}
+          aria-describedby={needsCompare ? compareHintId : undefined}
         >
           Approve
         </ActionButton>
         <ActionButton className="danger" onClick={reject} unavailable={action.busy}>
           Reject
         </ActionButton>
+        {needsCompare ? (
+          <span className="hint" id={compareHintId}>
+            Tick “I compared the fingerprints” first
+          </span>
+        ) : null}
       </div>
     </li>
   );

@@ -27,7 +27,7 @@ export function PairNew({
   onCode?: (code: string) => void;
   onDone: () => void;
 }) {
-  const { client, store } = useServices();
+  const { client, store, pairScreen } = useServices();
   const [code, setCode] = useState<PairNewResult | null>(existing ?? null);
   const [progress, setProgress] = useState<NewProgress>(START);
   const [now, setNow] = useState(Date.now());
@@ -45,6 +45,15 @@ export function PairNew({
   useEffect(() => {
     if (code) onCode?.(code.code);
   }, [code, onCode]);
+  // While the code is up (and a device that used it is shown), its request is told here, not toasted.
+  const watching = code !== null && (progress.phase === 'showing' || progress.phase === 'joined');
+  useEffect(() => {
+    if (!watching || !code) return;
+    pairScreen.code = code.code;
+    return () => {
+      if (pairScreen.code === code.code) pairScreen.code = null;
+    };
+  }, [watching, code, pairScreen]);
   useEffect(() => {
     if (!code) return;
     const t = setInterval(() => setNow(Date.now()), 1000);

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import type { TerminalTab } from './terminal-tab.js';
+import { isDeadPhase, type TerminalTab } from './terminal-tab.js';
 
 /**
  * Mounts a tab's terminal element and keeps it fitted to the window; draws the overlays (connecting,
@@ -30,7 +30,7 @@ export function TerminalPane({
     tab.mount(el);
     // A dead session takes no input: its Try again / New session button takes the focus instead
     // (the effect below), so Tab is not kept inside a terminal that does nothing.
-    if (!isDead(tab.session.state.phase)) tab.focus();
+    if (!isDeadPhase(tab.session.state.phase)) tab.focus();
     else restart.current?.focus();
     tab.onSearchRequest = () => setSearching(true);
     // Fit on every size change of the pane (window resize, sidebar, devtools), one frame later.
@@ -52,7 +52,7 @@ export function TerminalPane({
     };
   }, [tab]);
 
-  const dead = isDead(state.phase);
+  const dead = isDeadPhase(state.phase);
   useEffect(() => {
     if (!dead) return;
     // The session failed or ended while shown: the focus was in its terminal (or nowhere, or on the
@@ -144,9 +144,4 @@ export function TerminalPane({
       ) : null}
     </div>
   );
-}
-
-/** A session that takes no more input: its shell exited, or it failed or ended. */
-function isDead(phase: string): boolean {
-  return phase === 'exited' || phase === 'failed';
 }

@@ -90,9 +90,26 @@ export class TerminalTab {
         void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
     });
     this.term.attachCustomKeyEventHandler((e) => this.onKey(e));
+    this.session.onChange(() => this.syncInput());
+  }
+
+  /** Whether the session takes no more input: its shell exited, or it failed or ended. */
+  get dead(): boolean {
+    return isDeadPhase(this.session.state.phase);
+  }
+
+  /**
+   * A dead session's input is out of the tab order: Tab and Shift+Tab pass over it (to its New session
+   * button and the rest of the window) instead of landing in a terminal that does nothing.
+   */
+  private syncInput(): void {
+    const input = this.term.textarea;
+    if (input) input.tabIndex = this.dead ? -1 : 0;
   }
 
   private onKey(e: KeyboardEvent): boolean {
+    // Focus clicked into a dead terminal: Tab moves on, as anywhere else in the window.
+    if (e.key === 'Tab' && this.dead) return false;
     if (e.type !== 'keydown') return !terminalKeyAction(e);
     const action = terminalKeyAction(e);
     if (action === 'copy') {
@@ -124,6 +141,7 @@ export class TerminalTab {
       this.term.open(this.host);
       // A screen reader says how to leave when the input is focused (the hint is in the tab bar).
       this.term.textarea?.setAttribute('aria-describedby', LEAVE_HINT_ID);
+      this.syncInput();
     }
     this.fit();
   }
@@ -186,4 +204,9 @@ export class TerminalTab {
     this.term.dispose();
     this.host.remove();
   }
+}
+
+/** A phase in which a session takes no more input: its shell exited, or it failed or ended. */
+export function isDeadPhase(phase: string): boolean {
+  return phase === 'exited' || phase === 'failed';
 }
