@@ -236,7 +236,14 @@ export function registerClientCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (ref: string, name: string, opts: HomeOpts, cmd: Command) => {
       const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
-      const peer = await call(all, 'peers.rename', { peer: ref, name });
+      // The new name is an argument here, not --name: say it in those words.
+      const peer = await call(all, 'peers.rename', { peer: ref, name }).catch((err: unknown) => {
+        if (!isClawError(err)) throw err;
+        throw new ClawError(
+          err.code,
+          err.message.replace(/^invalid parameters for peers\.rename: name: /, 'the new name: '),
+        );
+      });
       if (all.json) printJson(peer);
       else console.log(`renamed peer to ${peer.name} (${peer.fingerprint})`);
     });

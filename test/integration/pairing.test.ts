@@ -400,6 +400,10 @@ test('an issuer killed while a joiner waits forgets that request when it starts 
   const waited = await cli(['pending', '--wait', '1s', '--home', home]);
   assert.equal(waited.code, 1);
   assert.equal(waited.stdout.trim(), 'no pending requests after 1s');
+  // peers rename takes the new name as an argument: its refusal says so, not --name.
+  const blank = await cli(['peers', 'rename', 'x', '   ', '--home', home]);
+  assert.equal(blank.code, 1);
+  assert.match(blank.stderr, /^clawbridge: the new name: a node name is blank$/m);
   await issuer.stop();
 });
 
