@@ -12,6 +12,7 @@ import { PAIR_VIEW_HOLD_MS } from '../../src-renderer/lib/request-notices.js';
 import {
   assertWithin,
   browserMissing,
+  becomesFocused,
   focused,
   freePort,
   grouped,
@@ -163,7 +164,7 @@ test('a shell that exits says how, and "New session" starts another', { skip: sk
   await A.page.getByText('The session exited with code 3.').waitFor({ timeout: 15_000 });
   // The dead terminal takes no input: the focus moves out of it, to what can be done now.
   const again = A.page.getByRole('button', { name: 'New session' });
-  assert.ok(await focused(again), 'the focus is on New session');
+  assert.ok(await becomesFocused(again), 'the focus is on New session');
   // Its input is out of the tab order: Tab passes over it, Shift+Tab comes straight back.
   const input = A.page.getByRole('textbox', { name: 'Terminal input' });
   await A.page.keyboard.press('Tab');
@@ -209,7 +210,7 @@ test(
     await nav(A.page, 'Peers').click();
     await nav(A.page, 'Terminals').click();
     await again.waitFor();
-    assert.ok(await focused(again), 'the focus is on New session');
+    assert.ok(await becomesFocused(again), 'the focus is on New session');
     await screenshotThemes(A.page, 'terminals-after-agent-restart');
     assert.deepEqual(
       A.errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e)),
@@ -376,7 +377,10 @@ test(
     assert.equal(await steps.nth(0).textContent(), '✓ Finding the other device');
     assert.equal(await steps.nth(2).textContent(), '✗ Waiting for approval from e — failed');
     // Cancel, which had the focus while waiting, is gone: the focus is back on the code.
-    assert.ok(await focused(A.page.getByLabel('Code', { exact: true })), 'the focus is back on the code');
+    assert.ok(
+      await becomesFocused(A.page.getByLabel('Code', { exact: true })),
+      'the focus is back on the code',
+    );
     await screenshotThemes(A.page, 'pair-join-rejected');
   },
 );

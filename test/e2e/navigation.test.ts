@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import {
   browserMissing,
+  becomesFocused,
   focused,
   card,
   launchBrowser,
@@ -262,7 +263,7 @@ test(
     await code.fill('not a code');
     await code.press('Enter');
     await A.page.locator('#join-error').getByText(/./).first().waitFor({ timeout: 20_000 });
-    assert.ok(await focused(code), 'after a failed join the focus is back on the code');
+    assert.ok(await becomesFocused(code), 'after a failed join the focus is back on the code');
     await screenshotThemes(A.page, 'join-failed-focus');
     assert.deepEqual(A.errors, []);
   },

@@ -119,6 +119,19 @@ export function focused(locator: Locator): Promise<boolean> {
     .then((n) => n === 1);
 }
 
+/**
+ * True once `locator` has the focus, polling for up to `timeoutMs`: focus that a view moves in an
+ * effect lands a frame after the text that announced the change.
+ */
+export async function becomesFocused(locator: Locator, timeoutMs = 2_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await focused(locator)) return true;
+    if (Date.now() > end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Polls a locator's text until it matches; the error shows what it said instead. */
 export async function waitForText(locator: Locator, re: RegExp, timeoutMs = 10_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
