@@ -54,7 +54,12 @@ export class BridgeRequests {
  * so, and once it runs again the store reloads as after any reconnect. Null for data that is not a host state.
  */
 export function connectionOfHost(data: unknown, now = Date.now()): ConnectionState | null {
-  const host = data as { kind?: unknown; reason?: unknown; retryAt?: unknown } | null;
+  const host = data as {
+    kind?: unknown;
+    reason?: unknown;
+    retryAt?: unknown;
+    failure?: { reason?: unknown };
+  } | null;
   switch (host?.kind) {
     case 'running':
       return { kind: 'connected' };
@@ -67,7 +72,13 @@ export function connectionOfHost(data: unknown, now = Date.now()): ConnectionSta
         reason: typeof host.reason === 'string' ? host.reason : 'the agent ended',
       };
     case 'stopped':
-      return { kind: 'reconnecting', retryInMs: 0, reason: 'the agent has stopped' };
+      // Stopped on request, or on a failure retrying cannot fix (a bad config.json): say which.
+      return {
+        kind: 'reconnecting',
+        retryInMs: 0,
+        reason: typeof host.failure?.reason === 'string' ? host.failure.reason : 'it was stopped',
+        stopped: true,
+      };
     default:
       return null;
   }

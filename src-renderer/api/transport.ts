@@ -18,7 +18,8 @@ export type Disposer = () => void;
 export type ConnectionState =
   | { kind: 'connecting' }
   | { kind: 'connected' }
-  | { kind: 'reconnecting'; retryInMs: number; reason: string }
+  /** `stopped`: the desktop app's agent is not started again by itself (Start agent in the tray). */
+  | { kind: 'reconnecting'; retryInMs: number; reason: string; stopped?: boolean }
   | { kind: 'unauthorized'; reason: string };
 
 /**

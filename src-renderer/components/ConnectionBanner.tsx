@@ -8,6 +8,14 @@ import { MessageText } from './MessageText.js';
 export function ConnectionBanner() {
   const connection = useAgent((s) => s.connection);
   const loadError = useAgent((s) => s.loadError);
+  if (connection.kind === 'reconnecting' && connection.stopped) {
+    return (
+      <div className="banner banner-error" role="alert">
+        The Clawbridge agent is not running: <MessageText text={connection.reason} />. Start it again with
+        Start agent in the tray menu.
+      </div>
+    );
+  }
   if (connection.kind === 'reconnecting') {
     return (
       <div className="banner banner-warn" role="status">

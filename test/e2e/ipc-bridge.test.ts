@@ -12,7 +12,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { browserMissing, card, launchBrowser, nav, uiUrl, waitForScreen } from '../helpers/browser.js';
+import {
+  browserMissing,
+  card,
+  launchBrowser,
+  nav,
+  screenshotThemes,
+  uiUrl,
+  waitForScreen,
+} from '../helpers/browser.js';
 import { pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
 
 const skip = browserMissing();
@@ -41,6 +49,8 @@ const BRIDGE = `(token) => {
   };
   connect();
   window.__bridgeCalls = calls;
+  // What main's \`app.host\` event would say about the agent it hosts (the test plays main).
+  window.__hostEvent = (data) => { for (const l of listeners) l('app.host', data); };
   window.clawbridge = {
     async request(method, params) {
       calls.request++;
@@ -146,6 +156,28 @@ test(
     // Checked again once the agent answered (the switch shows what the agent saved).
     await page.getByRole('switch', { name: /Desktop notifications/, checked: true }).waitFor();
     assert.equal(config(), true);
+    assert.deepEqual(errors, []);
+  },
+);
+
+test(
+  'an agent the desktop app stopped on a bad config.json: the window says why and to use Start agent, not "retrying"',
+  { skip: skip ?? false },
+  async () => {
+    const reason = 'settings in /home/u/.config/Clawbridge/config.json are invalid (name: expected string)';
+    await page.evaluate(
+      `window.__hostEvent(${JSON.stringify({ kind: 'stopped', failure: { code: 'CONFIG_INVALID', reason } })})`,
+    );
+    const alert = page.getByRole('alert').filter({ hasText: 'The Clawbridge agent is not running' });
+    await alert.waitFor();
+    assert.match(
+      (await alert.textContent()) ?? '',
+      /config\.json are invalid .*Start agent in the tray menu/,
+    );
+    assert.equal(await page.getByText('retrying').count(), 0);
+    await screenshotThemes(page, 'desktop-agent-stopped');
+    await page.evaluate(`window.__hostEvent(${JSON.stringify({ kind: 'running' })})`);
+    await alert.waitFor({ state: 'detached' });
     assert.deepEqual(errors, []);
   },
 );
