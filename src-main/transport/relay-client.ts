@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { backoffDelayMs } from '../core/backoff.js';
 import { Emitter, type Disposer } from '../core/emitter.js';
-import { ClawError } from '../core/errors.js';
+import { ClawError, type ErrorCode } from '../core/errors.js';
 import { abbreviateFingerprint, parseFingerprint } from '../core/fingerprint.js';
 import { fingerprintOfCert, privateKeyFrom } from '../crypto/signature.js';
 import { DEFAULT_RELAY_LIMITS } from '../protocol/relay-limits.js';
@@ -46,6 +46,13 @@ type Events = { state: [RelayClientState]; incoming: [Circuit]; opened: [Circuit
 
 /** Default time openCircuit waits for the relay to connect and accept, in ms. */
 export const OPEN_CIRCUIT_TIMEOUT_MS = 10_000;
+/** Connection failures only the user can fix (pin the certificate, give the token). */
+const NEEDS_THE_USER: readonly ErrorCode[] = [
+  'RELAY_UNPINNED',
+  'RELAY_FINGERPRINT_MISMATCH',
+  'RELAY_AUTH_FAILED',
+];
+
 /** Attempt number used after REPLACED, so two processes sharing one identity do not evict each other every second. */
 const REPLACED_BACKOFF_ATTEMPT = 5;
 
@@ -68,6 +75,8 @@ export class RelayClient {
   private readonly aliases = new Set<string>();
   /** Callers of openCircuit waiting for 'connected' (or for stop). */
   private readonly waiters = new Set<(ready: boolean) => void>();
+  /** The last connection failed on something retrying cannot fix: a certificate or a token. */
+  private needsTheUser = false;
 
   constructor(private readonly opts: RelayClientOptions) {
     let parsed: URL;
@@ -157,8 +166,12 @@ export class RelayClient {
         `relay client for ${this.url} is stopped; start it before opening circuits`,
       );
     }
-    if (this.currentState !== 'connected') {
-      const ready = await new Promise<boolean>((resolve) => {
+    if (this.currentState === 'connected' && this.session) return this.session;
+    // Waiting is for a relay that may come up; one whose certificate or token the user must fix first
+    // answers at once, with that reason (a peer's state then says it, not "not running").
+    const ready =
+      !this.needsTheUser &&
+      (await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => wake(false), timeoutMs);
         const wake = (ok: boolean) => {
           clearTimeout(timer);
@@ -166,22 +179,21 @@ export class RelayClient {
           resolve(ok);
         };
         this.waiters.add(wake);
-      });
-      if (!this.running) {
-        throw new ClawError(
-          'RELAY_UNREACHABLE',
-          `relay client for ${this.url} was stopped while opening a circuit`,
-        );
-      }
-      if (!ready || !this.session) {
-        const why = this.lastError ?? `not connected within ${timeoutMs} ms`;
-        throw new ClawError(
-          'RELAY_UNREACHABLE',
-          `cannot reach peer ${abbreviateFingerprint(target)} through relay ${this.url}: ${why}`,
-        );
-      }
+      }));
+    if (!this.running) {
+      throw new ClawError(
+        'RELAY_UNREACHABLE',
+        `relay client for ${this.url} was stopped while opening a circuit`,
+      );
     }
-    return this.session!;
+    if (!ready || !this.session) {
+      const why = this.lastError ?? `not connected within ${timeoutMs} ms`;
+      throw new ClawError(
+        'RELAY_UNREACHABLE',
+        `cannot reach peer ${abbreviateFingerprint(target)} through relay ${this.url}: ${why}`,
+      );
+    }
+    return this.session;
   }
 
   private connect(): void {
@@ -222,6 +234,8 @@ export class RelayClient {
 
   private onSessionEnded(error: ClawError | undefined): void {
     if (!this.running) return;
+    this.needsTheUser = error !== undefined && NEEDS_THE_USER.includes(error.code);
+    if (this.needsTheUser) for (const wake of [...this.waiters]) wake(false);
     if (error) {
       this.lastError = error.message;
       this.log.debug({ url: this.url, code: error.code }, error.message);

@@ -211,3 +211,26 @@ test('without a pin, a relay whose certificate chains to a trusted CA connects; 
     await caRelay.close();
   }
 });
+
+test('a circuit through a relay whose pin is wrong fails with that reason at once, not after its wait', async () => {
+  const client = new RelayClient({
+    url: relay.url,
+    identity: await testIdentity('tls-e'),
+    pinnedFingerprint: (await testIdentity('tls-other')).fingerprint,
+    token: 't',
+  });
+  client.start();
+  try {
+    // Asked while the first connection is still under way, and again after it failed: both answer
+    // within the harness's bound, far inside the 10-minute wait they were given.
+    const target = (await testIdentity('tls-f')).fingerprint;
+    for (let round = 0; round < 2; round++) {
+      await assert.rejects(
+        within('the circuit to fail', client.openCircuit(target, 600_000)),
+        /cannot reach peer .* through relay .*tls fingerprint mismatch/,
+      );
+    }
+  } finally {
+    client.stop();
+  }
+});
