@@ -66,8 +66,11 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
     socket.on('error', (err: Error) =>
       this.finish(new ClawError('LINK_CLOSED', `${path} link to ${remote} failed: ${err.message}`)),
     );
+    // Through a relay's splice the socket is the relay's: it closes when the relay goes away as well
+    // as when the peer does, and which of the two is not known here.
+    const closedBy = path === 'relay' ? 'closed (by the relay or by the peer)' : 'closed by peer';
     socket.on('close', () =>
-      this.finish(new ClawError('LINK_CLOSED', `${path} link to ${remote} closed by peer`)),
+      this.finish(new ClawError('LINK_CLOSED', `${path} link to ${remote} ${closedBy}`)),
     );
   }
 
