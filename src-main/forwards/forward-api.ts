@@ -52,6 +52,15 @@ function viaPeer(agent: ForwardApiHost, via: string): { via: string; viaFingerpr
   return { via: record.name, viaFingerprint: record.fingerprint };
 }
 
+/** Without a name given, one added on port 0 is named after the port it gets. */
+function namedAfterPort(
+  agent: ForwardApiHost,
+  given: string | undefined,
+  prefix: string,
+): ((port: number) => string) | undefined {
+  return given === undefined ? (port) => defaultName(agent, prefix, port) : undefined;
+}
+
 export async function addForward(
   agent: ForwardApiHost,
   p: MethodParams<'forward.add'>,
@@ -70,8 +79,8 @@ export async function addForward(
     enabled: true,
   };
   const manager = agent.forwards;
-  await manager.add(record);
-  return manager.forwards().find((f) => f.name === record.name)!;
+  const name = await manager.add(record, namedAfterPort(agent, p.name, 'fwd'));
+  return manager.forwards().find((f) => f.name === name)!;
 }
 
 export function listForwards(agent: ForwardApiHost): ForwardInfo[] {
@@ -99,8 +108,8 @@ export async function addProxy(agent: ForwardApiHost, p: MethodParams<'proxy.add
     enabled: true,
   };
   const manager = agent.forwards;
-  await manager.add(record);
-  return manager.proxies().find((x) => x.name === record.name)!;
+  const name = await manager.add(record, namedAfterPort(agent, p.name, p.kind));
+  return manager.proxies().find((x) => x.name === name)!;
 }
 
 export function listProxies(agent: ForwardApiHost): ProxyInfo[] {

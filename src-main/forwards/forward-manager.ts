@@ -142,10 +142,11 @@ export class ForwardManager {
   }
 
   /**
-   * Starts a new listener and saves it.
+   * Starts a new listener and saves it; returns its name (`nameForPort` names one added on port 0
+   * after the port it got).
    * @throws ClawError('BAD_ARGUMENT') when the name is taken, ClawError('ADDRESS_IN_USE') when the port is.
    */
-  async add(input: ForwardRecordInput): Promise<void> {
+  async add(input: ForwardRecordInput, nameForPort?: (port: number) => string): Promise<string> {
     const record: ForwardRecord = { ...input, enabled: input.enabled ?? true };
     if (this.stopped) throw new ClawError('NO_AGENT', 'the agent is stopping; start it again first');
     if (this.running.has(record.name)) {
@@ -157,9 +158,11 @@ export class ForwardManager {
     const run: Running = { record, listener: undefined, state: 'error', error: undefined, counters: zero() };
     await this.listen(run);
     // Port 0 picks a free port: that port is saved, so the forward keeps its address across restarts.
+    // A default name comes from that port too (`http-38475`, not `http-0`).
     if (run.listener && parseHostPort(record.listen).port === 0) {
       const { port } = parseHostPort(run.listener.address);
       record.listen = formatHostPort(parseHostPort(record.listen).host, port);
+      if (nameForPort) record.name = nameForPort(port);
     }
     if (this.running.has(record.name)) {
       // Another add with the same name won the race while we were binding.
@@ -179,6 +182,7 @@ export class ForwardManager {
     }
     this.running.set(record.name, run);
     this.agent.changed();
+    return record.name;
   }
 
   /**

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { composeAgent } from '../../../src-main/agent/compose-agent.js';
 import { addPeer, removePeer, renamePeer } from '../../../src-main/agent/peer-api.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
-import { addForward } from '../../../src-main/forwards/forward-api.js';
+import { addForward, addProxy } from '../../../src-main/forwards/forward-api.js';
 import { ForwardManager } from '../../../src-main/forwards/forward-manager.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -143,6 +143,27 @@ test('a forward saved by an older release is bound at start to the peer holding 
     [
       ['web', FP_B],
       ['gone', null],
+    ],
+  );
+});
+
+test('a forward or proxy added on port 0 without a name is named after the port it got', async () => {
+  const { agent, manager } = await setup();
+  addPeer(agent, { fingerprint: FP_B, name: 'b' });
+  const host = { peerEntries: () => agent.peerEntries(), forwards: manager };
+  const forward = await addForward(host, {
+    local: '127.0.0.1:0',
+    via: 'b',
+    remote: `127.0.0.1:${echo.port}`,
+  });
+  const proxy = await addProxy(host, { kind: 'http', local: '127.0.0.1:0', via: 'b' });
+  assert.equal(forward.name, `fwd-${forward.local.split(':').pop()}`);
+  assert.equal(proxy.name, `http-${proxy.local.split(':').pop()}`);
+  assert.deepEqual(
+    agent.settings.get().forwards.map((f) => [f.name, f.listen]),
+    [
+      [forward.name, forward.local],
+      [proxy.name, proxy.local],
     ],
   );
 });
