@@ -119,15 +119,12 @@ export function resolvePeer(agent: Pick<PeerDirectory, 'peerEntries'>, ref: stri
     }
     return byName[0]!;
   }
-  if (byFingerprint.length > 0) {
-    const matches = byFingerprint;
-    if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1) {
-      throw new ClawError(
-        'BAD_ARGUMENT',
-        `'${ref}' matches ${matches.length} peers; give more of the fingerprint`,
-      );
-    }
+  if (byFingerprint.length === 1) return byFingerprint[0]!;
+  if (byFingerprint.length > 1) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `'${ref}' matches ${byFingerprint.length} peers; give more of the fingerprint`,
+    );
   }
   throw new ClawError('PEER_NOT_FOUND', `no peer named '${ref}'; \`clawbridge peers\` lists them`);
 }

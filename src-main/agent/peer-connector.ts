@@ -89,10 +89,7 @@ export class PathRetrier {
       if (link) {
         // The count of attempts is not reset here but when the link proves itself (lost() after a
         // while): a link the other side closes at once (not approved, removed) came up every second.
-        this.lastError = undefined;
-        this.lastCode = undefined;
-        this.lastRefusal = undefined;
-        this.lastErrorAt = undefined;
+        this.forgetFailure();
         this.onLink(link);
         return;
       }

@@ -86,7 +86,11 @@ export class RelaySet {
   }
 
   has(url: string): boolean {
-    return this.members.has(relayUrlKey(url));
+    return this.member(url) !== undefined;
+  }
+
+  private member(url: string): Member | undefined {
+    return this.members.get(relayUrlKey(url));
   }
 
   list(): RelayClient[] {
@@ -95,7 +99,7 @@ export class RelaySet {
 
   /** True when `url` is used only on demand (it is dropped when idle). */
   isOnDemand(url: string): boolean {
-    return this.members.get(relayUrlKey(url))?.onDemand === true;
+    return this.member(url)?.onDemand === true;
   }
 
   /**
@@ -103,7 +107,7 @@ export class RelaySet {
    * pin or token differ); a saved one is left as it is.
    */
   add(url: string, pinnedFingerprint?: string, token?: string): void {
-    const existing = this.members.get(relayUrlKey(url));
+    const existing = this.member(url);
     if (existing && !existing.onDemand) return;
     if (existing && existing.pinned === pinnedFingerprint && existing.token === token) {
       existing.onDemand = false;
@@ -122,7 +126,7 @@ export class RelaySet {
    * on-demand relay restarts its idle time, since a circuit is about to be opened through it.
    */
   acquire(url: string, pinnedFingerprint?: string, token?: string): RelayClient {
-    const existing = this.members.get(relayUrlKey(url));
+    const existing = this.member(url);
     if (existing && existing.onDemand && this.outdated(existing, pinnedFingerprint, token)) {
       // Not connected with what it was started with (no pin, a wrong one from a bad invite) and asked
       // for with something else (the pin the user just saved): start over with that.
@@ -147,7 +151,7 @@ export class RelaySet {
 
   /** Stops and forgets the client for `url`; false when there was none. */
   remove(url: string): boolean {
-    const member = this.members.get(relayUrlKey(url));
+    const member = this.member(url);
     if (!member) return false;
     this.members.delete(relayUrlKey(url));
     clearTimeout(member.idleTimer);
@@ -204,12 +208,7 @@ export class RelaySet {
     member.idleTimer = setTimeout(() => {
       member.idleTimer = undefined;
       // Still ours, still on demand and still carrying nothing: a saved relay is never dropped.
-      if (
-        this.members.get(relayUrlKey(member.client.url)) !== member ||
-        !member.onDemand ||
-        member.circuits > 0
-      )
-        return;
+      if (this.member(member.client.url) !== member || !member.onDemand || member.circuits > 0) return;
       this.host.log.info({ relay: member.client.url }, `dropping on-demand relay: idle ${this.idleMs} ms`);
       this.remove(member.client.url);
     }, this.idleMs);
