@@ -21,10 +21,10 @@ function processExists(pid: number): boolean {
 }
 
 /**
- * Removes `NAME.PID.tmp` in `dir` for each NAME in `names` whose PID is not a running process; returns
- * the names of the files removed. Anything else in `dir` is left alone, and so is a missing `dir`.
+ * Removes each file of `dir` that `stale` picks, and returns their names; a missing `dir`, or a file
+ * that is gone or not ours to remove, is nothing to clean.
  */
-export function removeStaleTempFiles(dir: string, names: readonly string[]): string[] {
+function removeWhere(dir: string, stale: (entry: string, path: string) => boolean): string[] {
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -33,18 +33,29 @@ export function removeStaleTempFiles(dir: string, names: readonly string[]): str
   }
   const removed: string[] = [];
   for (const entry of entries) {
-    const m = TEMP_NAME.exec(entry);
-    if (!m || !names.includes(m[1]!)) continue;
-    const pid = Number(m[2]);
-    if (pid === process.pid || processExists(pid)) continue;
+    const path = join(dir, entry);
     try {
-      unlinkSync(join(dir, entry));
+      if (!stale(entry, path)) continue;
+      unlinkSync(path);
       removed.push(entry);
     } catch {
-      // Gone already, or not ours to remove: nothing to clean.
+      // Gone already, or not ours to remove.
     }
   }
   return removed;
+}
+
+/**
+ * Removes `NAME.PID.tmp` in `dir` for each NAME in `names` whose PID is not a running process; returns
+ * the names of the files removed. Anything else in `dir` is left alone, and so is a missing `dir`.
+ */
+export function removeStaleTempFiles(dir: string, names: readonly string[]): string[] {
+  return removeWhere(dir, (entry) => {
+    const m = TEMP_NAME.exec(entry);
+    if (!m || !names.includes(m[1]!)) return false;
+    const pid = Number(m[2]);
+    return pid !== process.pid && !processExists(pid);
+  });
 }
 
 /** conf's atomic save of config.json writes `config.json.tmp-HEX` first (no PID in the name). */
@@ -58,22 +69,8 @@ const SETTINGS_TEMP_STALE_MS = 60_000;
  * that holds it saves settings there; an age check spares a save in progress all the same.
  */
 export function removeStaleSettingsTempFiles(home: string, now = Date.now()): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(home);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  for (const entry of entries.filter((e) => SETTINGS_TEMP_NAME.test(e))) {
-    const path = join(home, entry);
-    try {
-      if (now - statSync(path).mtimeMs < SETTINGS_TEMP_STALE_MS) continue;
-      unlinkSync(path);
-      removed.push(entry);
-    } catch {
-      // Gone already: nothing to clean.
-    }
-  }
-  return removed;
+  return removeWhere(
+    home,
+    (entry, path) => SETTINGS_TEMP_NAME.test(entry) && now - statSync(path).mtimeMs >= SETTINGS_TEMP_STALE_MS,
+  );
 }

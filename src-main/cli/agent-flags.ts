@@ -173,9 +173,11 @@ function relayTarget(
   const named = /^wss?:\/\//i.test(given) ? split.exec(given) : null;
   if (!named) {
     if (list.length !== 1) {
+      // A token is a secret: never echoed.
+      const [shown, example] = flag === '--relay-token' ? ['…', 'TOKEN'] : [given, given];
       throw new ClawError(
         'BAD_ARGUMENT',
-        `${flag} ${flag === '--relay-token' ? '…' : given}: which of the ${list.length} relays? write ${flag} URL=${flag === '--relay-token' ? 'TOKEN' : given}`,
+        `${flag} ${shown}: which of the ${list.length} relays? write ${flag} URL=${example}`,
       );
     }
     return { relay: list[0]!, value: given };
