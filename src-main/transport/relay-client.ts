@@ -75,8 +75,8 @@ export class RelayClient {
   private readonly aliases = new Set<string>();
   /** Callers of openCircuit waiting for 'connected' (or for stop). */
   private readonly waiters = new Set<(ready: boolean) => void>();
-  /** The last connection failed on something retrying cannot fix: a certificate or a token. */
-  private needsTheUser = false;
+  /** Why the last connection failed, when retrying cannot fix it (a certificate or a token). */
+  private needsTheUser: ErrorCode | undefined;
 
   constructor(private readonly opts: RelayClientOptions) {
     let parsed: URL;
@@ -170,7 +170,7 @@ export class RelayClient {
     // Waiting is for a relay that may come up; one whose certificate or token the user must fix first
     // answers at once, with that reason (a peer's state then says it, not "not running").
     const ready =
-      !this.needsTheUser &&
+      this.needsTheUser === undefined &&
       (await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => wake(false), timeoutMs);
         const wake = (ok: boolean) => {
@@ -188,8 +188,9 @@ export class RelayClient {
     }
     if (!ready || !this.session) {
       const why = this.lastError ?? `not connected within ${timeoutMs} ms`;
+      // Its own code when the user must act (RELAY_FINGERPRINT_MISMATCH…): callers word that case.
       throw new ClawError(
-        'RELAY_UNREACHABLE',
+        this.needsTheUser ?? 'RELAY_UNREACHABLE',
         `cannot reach peer ${abbreviateFingerprint(target)} through relay ${this.url}: ${why}`,
       );
     }
@@ -234,7 +235,7 @@ export class RelayClient {
 
   private onSessionEnded(error: ClawError | undefined): void {
     if (!this.running) return;
-    this.needsTheUser = error !== undefined && NEEDS_THE_USER.includes(error.code);
+    this.needsTheUser = error && NEEDS_THE_USER.includes(error.code) ? error.code : undefined;
     if (this.needsTheUser) for (const wake of [...this.waiters]) wake(false);
     if (error) {
       this.lastError = error.message;

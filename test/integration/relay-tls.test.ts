@@ -227,7 +227,9 @@ test('a circuit through a relay whose pin is wrong fails with that reason at onc
     for (let round = 0; round < 2; round++) {
       await assert.rejects(
         within('the circuit to fail', client.openCircuit(target, 600_000)),
-        /cannot reach peer .* through relay .*tls fingerprint mismatch/,
+        (err: Error) =>
+          isClawError(err, 'RELAY_FINGERPRINT_MISMATCH') &&
+          /cannot reach peer .* through relay .*tls fingerprint mismatch/.test(err.message),
       );
     }
   } finally {
