@@ -260,3 +260,31 @@ test('peers added by fingerprint on two relays link once one side names the othe
   await Promise.all([a.stop(), b.stop()]);
   await Promise.all([relay1.proc.stop(), relay2.proc.stop()]);
 });
+
+test("an invite whose relay pin is not the relay's certificate is refused at once, and the right invite then works", async () => {
+  const relay = await startTestRelay(tempHome('forged-relay'), true);
+  const [homeA, homeB] = [tempHome('forged-a'), tempHome('forged-b')];
+  const a = startAgent(homeA, 'a', ['--relay', relay.url, '--relay-fingerprint', relay.fingerprint!]);
+  const b = startAgent(homeB, 'b', []);
+  await Promise.all([a.waitForLine(/agent a running/), b.waitForLine(/agent b running/)]);
+  await waitFor('a on its relay', async () => (await status(homeA)).relays[0]?.connected, 15_000);
+  const { invite } = await cliJson<PairNewResult>(['pair', 'new', '--home', homeA]);
+  const forged = invite.replace(/fp=[0-9a-f]{64}/, `fp=${'ab'.repeat(32)}`);
+  assert.notEqual(forged, invite);
+  const refused = await cli(['pair', 'join', forged, '--home', homeB, '--timeout', '20s']);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /does not present the certificate the invite names \(abab…abab\): the invite was altered or the relay changed its certificate — ask for a new invite/,
+  );
+  assert.doesNotMatch(refused.stderr, /peers add/);
+  // The on-demand client started with the forged pin starts over with the right one.
+  const join = cli(['pair', 'join', invite, '--home', homeB, '--timeout', '30s']);
+  await waitFor(
+    'b pending on a',
+    async () => (await cliJson<PendingInfo[]>(['pending', '--home', homeA])).length > 0,
+    15_000,
+  );
+  assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);
+  assert.equal((await join).code, 0);
+});
