@@ -17,6 +17,7 @@ import { ClawError, errorMessage } from '../core/errors.js';
 import type { ApiHandler } from './contract.js';
 import { apiErrorBody, validateRequest } from './validate.js';
 import { acceptStreamUpgrade, type StreamUpgradeHandlers } from './stream-upgrade.js';
+import { replaceStaleSocket } from './stale-socket.js';
 
 /** Longest accepted request line, in bytes: requests are small; this bounds a misbehaving client. */
 export const MAX_CONTROL_LINE = 1024 * 1024;
@@ -45,9 +46,9 @@ export interface ClaimedControlSocket extends ControlServer {
 
 /**
  * Binds the control socket at `path`, which only one agent can hold: a socket another agent listens
- * on is refused (AGENT_RUNNING), a stale one (left by a crash: nothing answers) is replaced. Binding
- * first and replacing only what is provably stale is what keeps two agents started at once on one
- * home from both running (the second would have unlinked the first's socket).
+ * on is refused (AGENT_RUNNING), a stale one (left by a crash: nothing answers) is replaced under a
+ * lock (stale-socket.ts). Binding first, and replacing only what is provably stale and only while
+ * holding that lock, is what keeps two agents started at once on one home from both running.
  */
 export async function claimControlSocket(path: string, home = path): Promise<ClaimedControlSocket> {
   const sockets = new Set<Socket>();
@@ -75,11 +76,11 @@ export async function claimControlSocket(path: string, home = path): Promise<Cla
     await listen(server, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw fileProblem(path, err, 'write');
-    if (process.platform === 'win32' || (await answers(path))) throw running();
-    await unlink(path).catch(() => undefined);
-    // Another agent that found the same stale socket got there first.
-    await listen(server, path).catch((again: NodeJS.ErrnoException) => {
-      throw again.code === 'EADDRINUSE' ? running() : again;
+    if (process.platform === 'win32') throw running();
+    await replaceStaleSocket(path, {
+      answers: () => answers(path),
+      listen: () => listen(server, path),
+      running,
     });
   }
   // Owner-only: the socket drives a node that can open shells elsewhere.

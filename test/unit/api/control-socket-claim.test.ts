@@ -6,10 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { claimControlSocket } from '../../../src-main/api/control-server.js';
 import { ControlClient } from '../../../src-main/api/control-client.js';
+import { LOCK_WAIT_MS, STALE_LOCK_MS } from '../../../src-main/api/stale-socket.js';
 import type { ApiHandler } from '../../../src-main/api/contract.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -20,6 +21,16 @@ const handler: ApiHandler = {
   call: (method) => Promise.resolve({ method } as never),
   onEvent: () => () => undefined,
 };
+
+/** A process that listens and dies without cleaning up, as a crash (kill -9) leaves its socket. */
+async function leaveStaleSocket(path: string): Promise<void> {
+  const child = spawn(process.execPath, [
+    '-e',
+    `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
+  await new Promise((r) => child.once('exit', r));
+  assert.equal(existsSync(path), true, 'the crash left its socket');
+}
 
 test(
   'of claims made at the same moment exactly one wins; the others are told an agent runs',
@@ -62,13 +73,7 @@ test(
 test('a socket left behind by a crashed agent is taken over', { skip }, async () => {
   const home = tempDir('cb-claim-stale-');
   const path = join(home, 'agent.sock');
-  // A process that listens and dies without cleaning up, as a crash (kill -9) leaves it.
-  const child = spawn(process.execPath, [
-    '-e',
-    `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
-  ]);
-  await new Promise((r) => child.once('exit', r));
-  assert.equal(existsSync(path), true, 'the crash left its socket');
+  await leaveStaleSocket(path);
   const claim = await claimControlSocket(path, home);
   claim.serve(handler);
   const client = await ControlClient.connect(path, home);
@@ -76,6 +81,29 @@ test('a socket left behind by a crashed agent is taken over', { skip }, async ()
   client.close();
   await claim.close();
 });
+
+test(
+  "of claims made at the same moment on a crashed agent's socket exactly one wins, and it answers",
+  { skip },
+  async () => {
+    for (let round = 0; round < 5; round++) {
+      const home = tempDir('cb-claim-stale-race-');
+      const path = join(home, 'agent.sock');
+      await leaveStaleSocket(path);
+      const results = await Promise.allSettled([1, 2, 3].map(() => claimControlSocket(path, home)));
+      const won = results.filter((r) => r.status === 'fulfilled');
+      assert.equal(won.length, 1, `round ${round}: ${won.length} claims won`);
+      for (const r of results) {
+        if (r.status === 'rejected') assert.ok(isClawError(r.reason, 'AGENT_RUNNING'), String(r.reason));
+      }
+      won[0]!.value.serve(handler);
+      const client = await ControlClient.connect(path, home);
+      assert.deepEqual(await client.call('status', {}), { method: 'status' });
+      client.close();
+      await won[0]!.value.close();
+    }
+  },
+);
 
 test('a client that connects while the agent starts is answered once it serves', { skip }, async () => {
   const home = tempDir('cb-claim-early-');
@@ -91,3 +119,28 @@ test('a client that connects while the agent starts is answered once it serves',
   client.close();
   await claim.close();
 });
+
+test(
+  'a lock left by a process that died while taking over is cleared; a fresh one is waited for',
+  { skip },
+  async () => {
+    const home = tempDir('cb-claim-lock-');
+    const path = join(home, 'agent.sock');
+    await leaveStaleSocket(path);
+    writeFileSync(`${path}.lock`, '');
+    // Held right now by someone else, who never finishes: after LOCK_WAIT_MS an agent is said to run.
+    const started = Date.now();
+    await assert.rejects(claimControlSocket(path, home), (err) => isClawError(err, 'AGENT_RUNNING'));
+    assert.ok(Date.now() - started >= LOCK_WAIT_MS - 50, 'it waited for the holder first');
+    // The same lock, old: its holder died inside the takeover; it is cleared and the socket taken.
+    const old = (Date.now() - STALE_LOCK_MS - 1000) / 1000;
+    utimesSync(`${path}.lock`, old, old);
+    const claim = await claimControlSocket(path, home);
+    claim.serve(handler);
+    const client = await ControlClient.connect(path, home);
+    assert.deepEqual(await client.call('status', {}), { method: 'status' });
+    client.close();
+    await claim.close();
+    assert.equal(existsSync(`${path}.lock`), false);
+  },
+);
