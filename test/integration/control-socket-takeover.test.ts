@@ -41,7 +41,7 @@ function claimer(): { send(line: string): Promise<string> } {
       child.stdin.write(`${line}\n`);
       const next = await replies.next();
       if (next.done) throw new Error('the claiming process ended');
-      return next.value as string;
+      return next.value;
     },
   };
 }
