@@ -3,7 +3,7 @@
  * whose connections exit at a peer, like `ssh -D`). All talk to the running agent, which keeps them.
  */
 import type { Command } from 'commander';
-import type { ForwardInfo, ProxyInfo } from '../api/contract.js';
+import type { ForwardInfo, MethodParams, MethodResults, PeerInfo, ProxyInfo } from '../api/contract.js';
 import { ClawError } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import { isLoopbackHost } from '../forwards/listener.js';
@@ -25,6 +25,33 @@ export function formatBytes(n: number): string {
 
 function stateText(x: { state: string; error?: string }): string {
   return x.state === 'error' ? `error: ${x.error ?? 'unknown'}` : x.state;
+}
+
+/**
+ * The state, and why connections fail although it listens: its exit peer is offline, refused this
+ * node, or is no longer a peer (the window says the same beside each forward).
+ */
+function stateWithExit(x: ForwardInfo | ProxyInfo, peers: PeerInfo[] | undefined): string {
+  const state = stateText(x);
+  if (x.state !== 'listening' || x.via === null || peers === undefined) return state;
+  const peer =
+    x.viaFingerprint !== null
+      ? peers.find((p) => p.fingerprint === x.viaFingerprint)
+      : peers.find((p) => p.name === x.via);
+  if (!peer) return x.viaFingerprint !== null ? `${state}; ${x.via} is no longer a peer` : state;
+  if (peer.state === 'online') return state;
+  return `${state}; ${peer.name} ${peer.state === 'refused' ? 'refused this node' : 'is offline'}`;
+}
+
+/** The list, and the peers when they can be had (a forward's row says when its peer is away). */
+function withPeers<M extends 'forward.list' | 'proxy.list'>(
+  opts: HomeOpts,
+  method: M,
+): Promise<[MethodResults[M], PeerInfo[] | undefined]> {
+  return Promise.all([
+    call(opts, method, {} as MethodParams<M>),
+    call(opts, 'peers.list', {}).catch(() => undefined),
+  ]);
 }
 
 /** `forward|proxy enable|disable NAME`: switch one on or off (an off one stays saved, its port free). */
@@ -50,7 +77,7 @@ function registerToggles(parent: Command, what: 'forward' | 'proxy'): void {
   }
 }
 
-export function forwardTable(list: ForwardInfo[], home?: string): string {
+export function forwardTable(list: ForwardInfo[], home?: string, peers?: PeerInfo[]): string {
   if (list.length === 0) {
     return `no forwards yet: add one with \`${hintCommand('forward add --local PORT --via PEER --remote HOST:PORT', home)}\``;
   }
@@ -65,12 +92,12 @@ export function forwardTable(list: ForwardInfo[], home?: string): string {
       String(f.connections),
       formatBytes(f.bytesIn),
       formatBytes(f.bytesOut),
-      stateText(f),
+      stateWithExit(f, peers),
     ]),
   );
 }
 
-export function proxyTable(list: ProxyInfo[], home?: string): string {
+export function proxyTable(list: ProxyInfo[], home?: string, peers?: PeerInfo[]): string {
   if (list.length === 0) {
     return `no proxies yet: add one with \`${hintCommand('proxy add --socks 1080 --via PEER', home)}\``;
   }
@@ -85,7 +112,7 @@ export function proxyTable(list: ProxyInfo[], home?: string): string {
       String(p.connections),
       formatBytes(p.bytesIn),
       formatBytes(p.bytesOut),
-      stateText(p),
+      stateWithExit(p, peers),
     ]),
   );
 }
@@ -116,9 +143,9 @@ export function registerForwardCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: HomeOpts, cmd: Command) => {
       refuseStrayWords(cmd);
-      const list = await call(opts, 'forward.list', {});
-      if (opts.json) printJson(list);
-      else console.log(forwardTable(list, opts.home));
+      if (opts.json) return printJson(await call(opts, 'forward.list', {}));
+      const [list, peers] = await withPeers(opts, 'forward.list');
+      console.log(forwardTable(list, opts.home, peers));
     });
 
   forward
@@ -152,9 +179,9 @@ export function registerForwardCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: HomeOpts, cmd: Command) => {
       const all = merged(opts, cmd);
-      const list = await call(all, 'forward.list', {});
-      if (all.json) printJson(list);
-      else console.log(forwardTable(list, all.home));
+      if (all.json) return printJson(await call(all, 'forward.list', {}));
+      const [list, peers] = await withPeers(all, 'forward.list');
+      console.log(forwardTable(list, all.home, peers));
     });
 
   forward
@@ -179,9 +206,9 @@ export function registerForwardCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: HomeOpts, cmd: Command) => {
       refuseStrayWords(cmd);
-      const list = await call(opts, 'proxy.list', {});
-      if (opts.json) printJson(list);
-      else console.log(proxyTable(list, opts.home));
+      if (opts.json) return printJson(await call(opts, 'proxy.list', {}));
+      const [list, peers] = await withPeers(opts, 'proxy.list');
+      console.log(proxyTable(list, opts.home, peers));
     });
 
   proxy
@@ -230,9 +257,9 @@ export function registerForwardCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: HomeOpts, cmd: Command) => {
       const all = merged(opts, cmd);
-      const list = await call(all, 'proxy.list', {});
-      if (all.json) printJson(list);
-      else console.log(proxyTable(list, all.home));
+      if (all.json) return printJson(await call(all, 'proxy.list', {}));
+      const [list, peers] = await withPeers(all, 'proxy.list');
+      console.log(proxyTable(list, all.home, peers));
     });
 
   proxy

@@ -225,3 +225,47 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   await pair.a.stop();
   assert.deepEqual(await Promise.all([socks, http].map(portFree)), [true, true]);
 });
+
+test(
+  '`forward list` and `proxy list` say when the exit peer is offline or no longer a peer',
+  { timeout: 90_000 },
+  async () => {
+    const pair = await startPair();
+    const home = ['--home', pair.homeA];
+    await waitForPath(pair.homeA, 'b', 'direct');
+    const port = await freePort();
+    await ok([
+      'forward',
+      'add',
+      '--name',
+      'web',
+      '--local',
+      String(port),
+      '--via',
+      'b',
+      '--remote',
+      '127.0.0.1:9',
+      ...home,
+    ]);
+    await ok(['proxy', 'add', '--name', 'sx', '--socks', String(await freePort()), '--via', 'b', ...home]);
+    const row = (out: string, name: string) => out.split('\n').find((l) => l.startsWith(`${name} `)) ?? out;
+    assert.match(row(await ok(['forward', 'list', ...home]), 'web'), /listening$/);
+
+    await pair.b.stop();
+    await waitFor(
+      'b offline',
+      async () =>
+        (await cliJson<{ name: string; state: string }[]>(['peers', ...home])).find((p) => p.name === 'b')
+          ?.state === 'offline',
+      30_000,
+    );
+    assert.match(row(await ok(['forward', 'list', ...home]), 'web'), /listening; b is offline$/);
+    assert.match(row(await ok(['proxy', 'list', ...home]), 'sx'), /listening; b is offline$/);
+    // JSON stays the forward's own record.
+    const [listed] = await cliJson<ForwardInfo[]>(['forward', 'list', ...home]);
+    assert.equal(listed?.state, 'listening');
+
+    await ok(['peers', 'remove', 'b', ...home]);
+    assert.match(row(await ok(['forward', 'list', ...home]), 'web'), /listening; b is no longer a peer$/);
+  },
+);
