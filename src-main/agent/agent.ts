@@ -311,11 +311,12 @@ export class Agent
     if (!entry) return;
     this.peers.delete(fingerprint);
     // Told first, while the links are up: services hang up what the peer had open (terminals say why
-    // on their streams) before the links close.
+    // on their streams), and what this node had open there, before the links close. A stream's end
+    // (FIN) goes out a tick after end() is called, hence the links close a turn later.
     this.changed();
     entry.direct.stop();
     entry.relay.stop();
-    entry.links.closeAll(reason);
+    setImmediate(() => entry.links.closeAll(reason));
   }
 
   /** Puts an authenticated link to work: mux, hello, path bookkeeping. */

@@ -446,6 +446,7 @@ export class TerminalClient {
           return this.fail(new ClawError('TERMINAL_LOST', errorMessage(err), { cause: err }));
         }
         if (
+          isClawError(err, 'PEER_NOT_FOUND') ||
           isClawError(err, 'STREAM_REJECTED') ||
           isClawError(err, 'PROTOCOL') ||
           isClawError(err, 'BAD_FRAME')

@@ -62,15 +62,22 @@ export function startTerminals(agent: TerminalsHost): Terminals {
       .peerEntries()
       .find((e) => e.record.fingerprint === fingerprint)
       ?.record.allow.includes('terminal') === true;
-  const disposeWatch = agent.onChanged(() =>
+  const isPeer = (fingerprint: string) =>
+    agent.peerEntries().some((e) => e.record.fingerprint === fingerprint);
+  const disposeWatch = agent.onChanged(() => {
     sessions.closeWhere(
       (peer) => !allowed(peer),
       (peer) =>
-        agent.peerEntries().some((e) => e.record.fingerprint === peer)
+        isPeer(peer)
           ? `${agent.name} no longer allows terminals from this node; the session is hung up`
           : `${agent.name} removed this node as a peer; the session is hung up`,
-    ),
-  );
+    );
+    // And the sessions this node has open on a peer removed here end now, not after the resume window.
+    viewers.endWhere(
+      (peer) => !isPeer(peer),
+      (name) => `${name} was removed as a peer here; the session is hung up`,
+    );
+  });
   const terminals: Terminals = {
     sessions,
     upgrades: viewers.handlers,

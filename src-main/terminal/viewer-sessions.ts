@@ -113,6 +113,21 @@ export class ViewerSessions {
     await Promise.all(closing);
   }
 
+  /**
+   * Ends the running sessions on the peers `drop` names (a peer removed here) at once, rather than
+   * after trying to resume them for the resume window: the viewer and the session list say why.
+   */
+  endWhere(drop: (peer: string) => boolean, reason: (peerName: string) => string): void {
+    for (const s of [...this.sessions.values()]) {
+      if (s.ended || !drop(s.peer)) continue;
+      s.state = 'failed';
+      s.message = fitText(reason(s.peerName));
+      s.viewer?.end({ type: 'error', message: s.message });
+      void s.client.close();
+      this.ended(s);
+    }
+  }
+
   private find(id: string): OwnedSession {
     const s = this.sessions.get(id);
     if (!s) {

@@ -179,7 +179,7 @@ test(
 );
 
 test(
-  'what the owner takes away ends at once: denied terminals, removed as a peer, the agent stopping',
+  'what the owner takes away ends at once: denied terminals, removed as a peer there or here, the agent stopping',
   { skip },
   async () => {
     const pair = await startPair({ relayOnly: false });
@@ -237,6 +237,15 @@ test(
       await ended(removed.p, removed.pid, /b removed this node as a peer; the session is hung up/);
       const fpA = (await cli(['id', '--home', pair.homeA])).stdout.split(/\s+/)[1]!;
       assert.equal((await cli(['peers', 'add', fpA, '--name', 'a', '--home', pair.homeB])).code, 0);
+      await linkedAgain();
+
+      // Removed on this side: the session on it ends now, saying so, not after the resume window.
+      const removedHere = await session();
+      assert.equal((await cli(['peers', 'remove', 'b', '--home', pair.homeA])).code, 0);
+      await ended(removedHere.p, removedHere.pid, /b was removed as a peer here; the session is hung up/);
+      assert.doesNotMatch(removedHere.p.stderr(), /reconnecting/);
+      const fpB = (await cli(['id', '--home', pair.homeB])).stdout.split(/\s+/)[1]!;
+      assert.equal((await cli(['peers', 'add', fpB, '--name', 'b', '--home', pair.homeA])).code, 0);
       await linkedAgain();
 
       const stopping = await session();
