@@ -36,6 +36,7 @@ import { FEATURE_PIPES, FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../prot
 import type { TrustStore } from './trust-store.js';
 import type { RelayServer } from '../relay/server.js';
 import type { PeerRecord, RelaySetting, SettingsStore } from './settings.js';
+import { restartSettings, type RestartSettings } from './api/settings.js';
 import type {
   ActivePath,
   LanPairingPort,
@@ -105,6 +106,8 @@ export class Agent
   /** Moves relay links onto splices where the relay and the peer can (ADR 0013). */
   private readonly splicer: RelaySplicer;
   private stopped = false;
+  /** The settings read only at start, as this run uses them (settings.set reports changes to them). */
+  startedWith: RestartSettings;
 
   /** The only writer of saved peers, pending requests and the blocked list. */
   readonly trust: TrustStore;
@@ -132,6 +135,7 @@ export class Agent
       { idleMs: opts.relayIdleMs ?? relayIdleMsFrom(process.env) },
     );
     this.trust = opts.trust;
+    this.startedWith = restartSettings(opts.settings.get());
     this.local = new LocalNetwork({
       node: this,
       log: opts.logger,
@@ -171,6 +175,7 @@ export class Agent
   async start(): Promise<void> {
     this.approvals.dropOrphanedCodeRequests();
     const s = this.settings.get();
+    this.startedWith = restartSettings(s);
     if (s.listen !== null) await this.local.start(s.listen, s.lan);
     if (s.actAsRelay) this.ownRelay = await startOwnRelay(this, s.relayListen);
     for (const relay of s.relays) this.relays.add(relay.url, relay.fingerprint, relay.token);

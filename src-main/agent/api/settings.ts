@@ -8,7 +8,12 @@ import type { MethodParams, SettingsResult, SettingsSetResult } from '../../api/
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { parseFingerprint } from '../../core/fingerprint.js';
 import { parseHostPort } from '../../core/host-port.js';
-import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type SettingsStore } from '../settings.js';
+import {
+  TERMINAL_RESUME_MAX_MS,
+  TERMINAL_RESUME_MIN_MS,
+  type Settings,
+  type SettingsStore,
+} from '../settings.js';
 
 /** What these methods need from the agent (architecture.md §Rules the code keeps). */
 export interface SettingsHost {
@@ -17,12 +22,26 @@ export interface SettingsHost {
   readonly settings: SettingsStore;
   /** Where the direct listener is bound now, or null. */
   readonly listenAddress: string | null;
+  /** The settings that take a restart, as the running agent started with them. */
+  readonly startedWith: RestartSettings;
   relayClients(): readonly { url: string; state: string; lastError?: string | undefined }[];
   /** Starts using a relay now and saves it. */
   ensureRelay(url: string, fingerprint?: string, token?: string): void;
   /** Stops using a relay now and forgets it. */
   removeRelay(url: string): void;
   changed(): void;
+}
+
+/** The settings the agent reads only when it starts. */
+export type RestartSettings = Pick<Settings, 'listen' | 'actAsRelay' | 'relayListen'>;
+
+export function restartSettings(s: RestartSettings): RestartSettings {
+  return { listen: s.listen, actAsRelay: s.actAsRelay, relayListen: s.relayListen };
+}
+
+/** Which of them differ, once saved, from what the running agent uses: each is listed until a restart. */
+function waitingForRestart(saved: RestartSettings, running: RestartSettings): string[] {
+  return (['listen', 'actAsRelay', 'relayListen'] as const).filter((k) => saved[k] !== running[k]);
 }
 
 export function getSettings(host: SettingsHost): SettingsResult {
@@ -110,10 +129,6 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
     throw fieldError('removeRelay', `this node does not use ${p.removeRelay}`);
   }
 
-  const restartFor: string[] = [];
-  if (listen !== undefined && listen !== before.listen) restartFor.push('listen');
-  if (p.actAsRelay !== undefined && p.actAsRelay !== before.actAsRelay) restartFor.push('actAsRelay');
-  if (relayListen !== undefined && relayListen !== before.relayListen) restartFor.push('relayListen');
   host.settings.update((s) => ({
     ...s,
     ...(p.name !== undefined ? { name: p.name } : {}),
@@ -127,5 +142,7 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
   if (p.removeRelay !== undefined) host.removeRelay(p.removeRelay);
   if (p.addRelay) host.ensureRelay(p.addRelay.url, addFingerprint, p.addRelay.token);
   host.changed();
+  // Against what runs, not what was saved before this call: an earlier call's change still waits.
+  const restartFor = waitingForRestart(host.settings.get(), host.startedWith);
   return { ...getSettings(host), restartNeeded: restartFor.length > 0, restartFor };
 }

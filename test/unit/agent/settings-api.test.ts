@@ -5,7 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getSettings, setSettings, type SettingsHost } from '../../../src-main/agent/api/settings.js';
+import {
+  getSettings,
+  restartSettings,
+  setSettings,
+  type SettingsHost,
+} from '../../../src-main/agent/api/settings.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -22,6 +27,7 @@ function host() {
     identity: { fingerprint: FP },
     settings,
     listenAddress: '0.0.0.0:7475',
+    startedWith: restartSettings(settings.get()),
     relayClients: () =>
       settings.get().relays.map((r) => ({ url: r.url, state: 'connecting', lastError: 'not yet' })),
     ensureRelay: (url, fingerprint, token) => {
@@ -73,9 +79,14 @@ test('settings.set: live changes apply, listener changes ask for a restart', () 
   assert.equal(restart.listen, null);
   assert.equal(restart.restartNeeded, true);
   assert.deepEqual(restart.restartFor, ['listen', 'actAsRelay', 'relayListen']);
-  // Setting what is already set needs no restart.
-  assert.equal(setSettings(h, { listen: null }).restartNeeded, false);
-  assert.equal(calls.filter((c) => c === 'changed').length, 3);
+  // Until the agent restarts, every later call still lists them (they are not in use yet).
+  assert.deepEqual(setSettings(h, { name: 'desk 2' }).restartFor, ['listen', 'actAsRelay', 'relayListen']);
+  assert.deepEqual(setSettings(h, { listen: null }).restartFor, ['listen', 'actAsRelay', 'relayListen']);
+  // Set back to what runs: nothing waits for a restart any more.
+  const back = setSettings(h, { listen: '0.0.0.0:7475', actAsRelay: false, relayListen: '0.0.0.0:7474' });
+  assert.equal(back.restartNeeded, false);
+  assert.deepEqual(back.restartFor, []);
+  assert.equal(calls.filter((c) => c === 'changed').length, 5);
 });
 
 test('settings.set: relays are added (fingerprint normalised) and removed through the agent', () => {
