@@ -32,7 +32,7 @@ export function relayCloseError(url: string, code: number, reason: string): Claw
       return new ClawError(
         'RELAY_AUTH_FAILED',
         // The node may not be a peer there at all, so `peers allow` alone would fail: say both ways.
-        `relay ${url} serves only the peers its owner allowed — give its owner this node's fingerprint (\`clawbridge id\` here) to run \`clawbridge peers add FINGERPRINT --name NAME --allow terminal,forward,relay\` there, or \`clawbridge peers allow NAME relay\` if this node is already its peer NAME`,
+        `relay ${url} serves only the peers its owner allowed — give its owner this node's fingerprint (\`clawbridge id\` here) to run \`clawbridge peers add FINGERPRINT --name NAME --allow terminal,forward,relay\` there, or \`clawbridge peers allow NAME relay\` there if this node is already its peer NAME`,
       );
     case 'AUTH_TIMEOUT':
       return new ClawError(

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { homeArgument, withHomeInHints } from '../../../src-main/cli/output.js';
+import { RelayCloseCode } from '../../../src-main/protocol/relay-close-codes.js';
+import { relayCloseError } from '../../../src-main/transport/relay-errors.js';
 
 test("an agent's hint gets this command's --home on each command run here, not on those run there", () => {
   const hint =
@@ -27,4 +29,15 @@ test('the --home of a command line, in either spelling, and not after --', () =>
   assert.equal(homeArgument(['peers', '--home=/h']), '/h');
   assert.equal(homeArgument(['term', 'b', '--', 'ls', '--home', '/x']), undefined);
   assert.equal(homeArgument(['status']), undefined);
+});
+
+test("a relay's refusal: the commands for its owner stay without this node's --home", () => {
+  const hint = withHomeInHints(
+    relayCloseError('wss://r:7474', RelayCloseCode.NOT_AUTHORIZED, '').message,
+    '/tmp/s',
+  );
+  assert.match(hint, /\(`clawbridge id --home \/tmp\/s` here\)/);
+  assert.match(hint, /`clawbridge peers add FINGERPRINT --name NAME --allow terminal,forward,relay` there/);
+  assert.match(hint, /`clawbridge peers allow NAME relay` there/);
+  assert.doesNotMatch(hint, /peers [^`]*--home/);
 });
