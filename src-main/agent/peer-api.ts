@@ -68,8 +68,8 @@ export interface PeerStateSource {
 }
 
 /** The peer's listening address, the path's address and where the link came from (peer-state.ts). */
-export function addressOf(entry: PeerEntry): PeerAddressView {
-  const active = entry.links.active;
+/** The peer's address as `active` (by default the link in use now) reaches it. */
+export function addressOf(entry: PeerEntry, active = entry.links.active): PeerAddressView {
   const link = active && { path: active.path, remote: active.link.remote, initiator: active.link.initiator };
   return describePeerAddress(link, entry.announcedAddresses);
 }
@@ -306,7 +306,8 @@ export async function ping(agent: PeersHost, ref: string, timeoutMs = 5000): Pro
     rttMs = await active.mux.ping(timeoutMs);
   }
   entry.links.rttMs = rttMs;
-  // A link the peer dialed has an ephemeral far end: name the address it listens on instead.
-  const remote = addressOf(entry).address ?? active.link.remote;
+  // A link the peer dialed has an ephemeral far end: name the address it listens on instead. Of the
+  // link the ping went over: the peer's link may have moved to another path meanwhile.
+  const remote = addressOf(entry, active).address ?? active.link.remote;
   return { peer: entry.record.name, path: active.path, remote, rttMs };
 }

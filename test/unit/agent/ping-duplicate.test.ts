@@ -57,3 +57,38 @@ test('a ping whose link is closed as a duplicate is answered on the link that st
   entry.links.confirm(first);
   await assert.rejects(ping(host as never, 'b'), /peer closed the link: bye/);
 });
+
+test('a pong names the path and address of the link it went over, though the link moved meanwhile', async () => {
+  const relayed = createLinkPair({ path: 'relay' }).a;
+  Object.defineProperty(relayed, 'remote', { value: 'ws://127.0.0.1:7474' });
+  const direct = createLinkPair().a;
+  const entry = newPeerEntry(
+    '0'.repeat(64),
+    { name: 'b', fingerprint: relayed.peerId, addresses: [], allow: [] } as never,
+    {
+      dialDirect: () => Promise.resolve(undefined),
+      dialRelay: () => Promise.resolve(undefined),
+      attach: () => undefined,
+      onError: () => undefined,
+    },
+  );
+  const viaRelay = {
+    ping: () => {
+      // While the pong is on its way, a direct link comes up and becomes the one in use.
+      entry.links.offer('direct', { link: direct, mux: viaRelay, since: new Date() });
+      entry.links.confirm(direct);
+      return Promise.resolve(1.5);
+    },
+  } as unknown as Mux;
+  entry.links.offer('relay', { link: relayed, mux: viaRelay, since: new Date() });
+  entry.links.confirm(relayed);
+  const host = {
+    peerEntries: () => [entry],
+    activePath: (e: typeof entry) => e.links.active!,
+    relayClients: () => [],
+    settings: { get: () => ({ listen: '127.0.0.1:0' }) },
+  };
+  const r = await ping(host as never, 'b');
+  assert.equal(entry.links.active?.path, 'direct', 'the link did move');
+  assert.deepEqual([r.path, r.remote], ['relay', 'ws://127.0.0.1:7474']);
+});
