@@ -24,6 +24,8 @@ export type Permission = z.infer<typeof permissionSchema>;
 const allowList = z.array(permissionSchema).max(3);
 /** Name of a forward or proxy: letters, digits, `.`, `_`, `-`. */
 const forwardName = z.string().regex(/^[\w.-]{1,64}$/, 'use 1–64 letters, digits, ".", "_" or "-"');
+/** Which kind a toggle is meant for: the CLI's `forward disable` refuses a proxy's name, and the other way. */
+const toggleKind = z.enum(['forward', 'proxy']).optional();
 /** A relay's address: ws:// or wss://. */
 const relayUrl = z
   .string()
@@ -136,8 +138,8 @@ export const methodParams = {
   /** The web UI's link (docs/web-ui.md); `newToken` replaces its token, closing every session that used it. */
   'ui.url': z.object({ newToken: z.boolean().optional() }).strict(),
   /** Switch a forward or proxy off (saved with `enabled: false`, its port freed) or on again. */
-  'forward.enable': z.object({ name: forwardName }).strict(),
-  'forward.disable': z.object({ name: forwardName }).strict(),
+  'forward.enable': z.object({ name: forwardName, kind: toggleKind }).strict(),
+  'forward.disable': z.object({ name: forwardName, kind: toggleKind }).strict(),
   'peers.rename': z.object({ peer: peerRef, name: typedNodeName }).strict(),
   /**
    * Retires an open pairing code (the one `pair.new` returned), so nobody can use it any more; or cancels

@@ -69,7 +69,10 @@ function registerToggles(parent: Command, what: 'forward' | 'proxy'): void {
       .option('--json', 'print JSON')
       .action(async (name: string, opts: HomeOpts, cmd: Command) => {
         const all = merged(opts, cmd);
-        const r = await call(all, verb === 'enable' ? 'forward.enable' : 'forward.disable', { name });
+        const r = await call(all, verb === 'enable' ? 'forward.enable' : 'forward.disable', {
+          name,
+          kind: what,
+        });
         if (all.json) printJson(r);
         // Forwards and proxies share one namespace: name the one that was switched by what it is.
         else console.log(`${r.kind === 'tcp' ? 'forward' : 'proxy'} ${r.name} (${r.local}): ${stateText(r)}`);

@@ -121,13 +121,19 @@ export async function removeProxy(agent: ForwardApiHost, name: string): Promise<
   return { name };
 }
 
-/** `forward.enable` / `forward.disable`, for forwards and proxies alike (they share one namespace). */
+/**
+ * `forward.enable` / `forward.disable`, for forwards and proxies alike (they share one namespace), or
+ * only for `kind` (the CLI's `forward disable` and `proxy disable`).
+ */
 export async function setForwardEnabled(
   agent: ForwardApiHost,
   name: string,
   enabled: boolean,
+  kind?: 'forward' | 'proxy',
 ): Promise<ToggleResult> {
-  const run = await agent.forwards.setEnabled(name, enabled);
+  const kinds =
+    kind === 'forward' ? (['tcp'] as const) : kind === 'proxy' ? (['socks', 'http'] as const) : undefined;
+  const run = await agent.forwards.setEnabled(name, enabled, kinds);
   return {
     name: run.record.name,
     kind: run.record.kind,

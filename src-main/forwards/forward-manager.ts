@@ -189,19 +189,34 @@ export class ForwardManager {
    * Stops a listener (resetting its connections), frees its port and forgets it.
    * @throws ClawError('BAD_ARGUMENT') when there is none of that kind by that name.
    */
-  async remove(name: string, kinds: readonly ForwardRecord['kind'][]): Promise<void> {
+  /**
+   * The forward or proxy `name` among `kinds`; else why not, naming the command (`rm`, `enable` …) of
+   * the kind it is when the name belongs to the other kind.
+   */
+  private find(name: string, kinds: readonly ForwardRecord['kind'][], command: string): Running {
     const run = this.running.get(name);
-    if (!run || !kinds.includes(run.record.kind)) {
-      const what = kinds.includes('tcp') ? 'forward' : 'proxy';
-      // The other kind under that name: say which command removes it.
-      const other = run ? (run.record.kind === 'tcp' ? 'forward' : 'proxy') : undefined;
-      throw new ClawError(
-        'BAD_ARGUMENT',
-        other
-          ? `'${name}' is a ${other}, not a ${what}: \`clawbridge ${other} rm ${name}\` removes it`
-          : `no ${what} named '${name}'; \`clawbridge ${what} list\` shows them`,
-      );
-    }
+    if (run && kinds.includes(run.record.kind)) return run;
+    const what =
+      kinds.includes('tcp') && kinds.length > 1
+        ? 'forward or proxy'
+        : kinds.includes('tcp')
+          ? 'forward'
+          : 'proxy';
+    const other = run ? (run.record.kind === 'tcp' ? 'forward' : 'proxy') : undefined;
+    const lists =
+      what === 'forward or proxy'
+        ? '`clawbridge forward list` and `proxy list` show them'
+        : `\`clawbridge ${what} list\` shows them`;
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      other
+        ? `'${name}' is a ${other}, not a ${what}: use \`clawbridge ${other} ${command} ${name}\``
+        : `no ${what} named '${name}'; ${lists}`,
+    );
+  }
+
+  async remove(name: string, kinds: readonly ForwardRecord['kind'][]): Promise<void> {
+    const run = this.find(name, kinds, 'rm');
     // Forgotten on disk first: if that fails, the forward is still there, running and listed.
     this.agent.settings.update((s) => ({ ...s, forwards: s.forwards.filter((f) => f.name !== name) }));
     this.running.delete(name);
@@ -217,14 +232,12 @@ export class ForwardManager {
    * @throws ClawError('BAD_ARGUMENT') when there is no such name; ClawError('ADDRESS_IN_USE') when
    *   switching on finds the port taken (it stays off then).
    */
-  async setEnabled(name: string, enabled: boolean): Promise<Running> {
-    const run = this.running.get(name);
-    if (!run) {
-      throw new ClawError(
-        'BAD_ARGUMENT',
-        `no forward or proxy named '${name}'; \`clawbridge forward list\` and \`proxy list\` show them`,
-      );
-    }
+  async setEnabled(
+    name: string,
+    enabled: boolean,
+    kinds: readonly ForwardRecord['kind'][] = ['tcp', 'socks', 'http'],
+  ): Promise<Running> {
+    const run = this.find(name, kinds, enabled ? 'enable' : 'disable');
     // Switching off is saved first; switching on once the port is bound. Either way a save that
     // fails leaves the forward as it was, running or not, as the next start would have it.
     if (!enabled && run.record.enabled) this.saveEnabled(name, false);

@@ -147,8 +147,14 @@ test('remove frees the port at once and forgets the listener; wrong kind or name
   const open = await RawClient.open(port); // an open connection must not keep the port
   await assert.rejects(
     manager.remove('web', ['socks', 'http']),
-    /'web' is a forward, not a proxy: `clawbridge forward rm web` removes it/,
+    /'web' is a forward, not a proxy: use `clawbridge forward rm web`/,
   );
+  // So is switching it off as a proxy (`proxy disable web`): refused, and it keeps listening.
+  await assert.rejects(
+    manager.setEnabled('web', false, ['socks', 'http']),
+    /'web' is a forward, not a proxy: use `clawbridge forward disable web`/,
+  );
+  assert.equal(manager.forwards()[0]?.state, 'listening');
   await manager.remove('web', ['tcp']);
   await open.closedByServer();
   assert.equal(await portFree(port), true);
