@@ -34,6 +34,14 @@ export function call<M extends MethodName>(
   return withAgent(opts, (c) => c.call(method, params));
 }
 
+/**
+ * A subcommand's options with its group's (`peers --home H add …`): every command takes `--home` and
+ * `--json` before or after its subcommand; the subcommand's own win.
+ */
+export function withGroupOpts<T extends HomeOpts>(opts: T, cmd: Command): T {
+  return { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+}
+
 /** How long `clawbridge stop` waits for the agent to finish stopping (closing links and listeners). */
 const STOP_WAIT_MS = 30_000;
 
@@ -161,7 +169,7 @@ export function registerClientCommands(program: Command): void {
         },
         cmd: Command,
       ) => {
-        const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+        const all = withGroupOpts(opts, cmd);
         // Adding a known peer again renames it, adds an address or changes what it may do: say so.
         const known = new Set((await call(all, 'peers.list', {})).map((x) => x.fingerprint));
         const peer = await call(all, 'peers.add', {
@@ -193,7 +201,7 @@ export function registerClientCommands(program: Command): void {
       .option('--home <dir>', 'node home directory')
       .option('--json', 'print JSON')
       .action(async (ref: string, permissions: string, opts: HomeOpts, cmd: Command) => {
-        const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+        const all = withGroupOpts(opts, cmd);
         // A list as `approve --allow` takes it: every name is checked before anything changes.
         const list = [...new Set(permissions.split(',').map(parsePermission))];
         let peer!: PeerInfo;
@@ -214,7 +222,7 @@ export function registerClientCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (ref: string, patterns: string[], opts: HomeOpts & { any?: boolean }, cmd: Command) => {
-      const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+      const all = withGroupOpts(opts, cmd);
       if (opts.any === true && patterns.length > 0) {
         throw new ClawError('BAD_ARGUMENT', 'give HOST:PORT patterns or --any, not both');
       }
@@ -235,7 +243,7 @@ export function registerClientCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (ref: string, name: string, opts: HomeOpts, cmd: Command) => {
-      const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+      const all = withGroupOpts(opts, cmd);
       // The new name is an argument here, not --name: say it in those words.
       const peer = await call(all, 'peers.rename', { peer: ref, name }).catch((err: unknown) => {
         if (!isClawError(err)) throw err;
@@ -255,7 +263,7 @@ export function registerClientCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (ref: string, opts: HomeOpts, cmd: Command) => {
-      const all = { ...(cmd.parent?.opts<HomeOpts>() ?? {}), ...opts };
+      const all = withGroupOpts(opts, cmd);
       const removed = await call(all, 'peers.remove', { peer: ref });
       if (all.json) printJson(removed);
       else console.log(`removed peer ${removed.name} (${removed.fingerprint})`);

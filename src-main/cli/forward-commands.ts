@@ -7,7 +7,7 @@ import type { ForwardInfo, MethodParams, MethodResults, PeerInfo, ProxyInfo } fr
 import { ClawError } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import { isLoopbackHost } from '../forwards/listener.js';
-import { call, type HomeOpts } from './client-commands.js';
+import { call, withGroupOpts, type HomeOpts } from './client-commands.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { hintCommand, printJson, table } from './output.js';
 
@@ -68,7 +68,7 @@ function registerToggles(parent: Command, what: 'forward' | 'proxy'): void {
       .option('--home <dir>', 'node home directory')
       .option('--json', 'print JSON')
       .action(async (name: string, opts: HomeOpts, cmd: Command) => {
-        const all = merged(opts, cmd);
+        const all = withGroupOpts(opts, cmd);
         const r = await call(all, verb === 'enable' ? 'forward.enable' : 'forward.disable', {
           name,
           kind: what,
@@ -133,11 +133,6 @@ function warnIfRemote(local: string, via: string | null): void {
 
 type AddOpts = HomeOpts & { name?: string; allowRemoteBind?: boolean };
 
-const merged = <T extends HomeOpts>(opts: T, cmd: Command): T => ({
-  ...(cmd.parent?.opts<HomeOpts>() ?? {}),
-  ...opts,
-});
-
 export function registerForwardCommands(program: Command): void {
   const forward = program
     .command('forward')
@@ -162,7 +157,7 @@ export function registerForwardCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (opts: AddOpts & { local: string; via: string; remote: string }, cmd: Command) => {
-      const all = merged(opts, cmd);
+      const all = withGroupOpts(opts, cmd);
       const f = await call(all, 'forward.add', {
         local: opts.local,
         via: opts.via,
@@ -181,7 +176,7 @@ export function registerForwardCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (opts: HomeOpts, cmd: Command) => {
-      const all = merged(opts, cmd);
+      const all = withGroupOpts(opts, cmd);
       if (all.json) return printJson(await call(all, 'forward.list', {}));
       const [list, peers] = await withPeers(all, 'forward.list');
       console.log(forwardTable(list, all.home, peers));
@@ -194,7 +189,7 @@ export function registerForwardCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: HomeOpts, cmd: Command) => {
-      const all = merged(opts, cmd);
+      const all = withGroupOpts(opts, cmd);
       const r = await call(all, 'forward.remove', { name });
       if (all.json) printJson(r);
       else console.log(`removed forward ${r.name}`);
@@ -227,7 +222,7 @@ export function registerForwardCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (opts: AddOpts & { socks?: string; http?: string; via?: string }, cmd: Command) => {
-      const all = merged(opts, cmd);
+      const all = withGroupOpts(opts, cmd);
       if ((opts.socks === undefined) === (opts.http === undefined)) {
         throw new ClawError('BAD_ARGUMENT', 'give exactly one of --socks [HOST:]PORT or --http [HOST:]PORT');
       }
@@ -259,7 +254,7 @@ export function registerForwardCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (opts: HomeOpts, cmd: Command) => {
-      const all = merged(opts, cmd);
+      const all = withGroupOpts(opts, cmd);
       if (all.json) return printJson(await call(all, 'proxy.list', {}));
       const [list, peers] = await withPeers(all, 'proxy.list');
       console.log(proxyTable(list, all.home, peers));
@@ -272,7 +267,7 @@ export function registerForwardCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: HomeOpts, cmd: Command) => {
-      const all = merged(opts, cmd);
+      const all = withGroupOpts(opts, cmd);
       const r = await call(all, 'proxy.remove', { name });
       if (all.json) printJson(r);
       else console.log(`removed proxy ${r.name}`);

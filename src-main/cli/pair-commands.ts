@@ -6,14 +6,18 @@ import { ClawError } from '../core/errors.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { groupFingerprint } from '../core/fingerprint.js';
 import { MAX_PAIR_CODE_TTL_MS, MAX_PAIR_JOIN_TIMEOUT_MS, MIN_PAIR_CODE_TTL_MS } from '../api/contract.js';
-import { call, withAgent, type HomeOpts } from './client-commands.js';
+import { call, withAgent, withGroupOpts, type HomeOpts } from './client-commands.js';
 import { age, hintCommand, printJson, table } from './output.js';
 import { followJoin } from './pair-progress.js';
 import { describeAllow, parseAllow } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 
 export function registerPairCommands(program: Command): void {
-  const pair = program.command('pair').description('pair with another node using a one-time code');
+  const pair = program
+    .command('pair')
+    .description('pair with another node using a one-time code')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON');
 
   pair
     .command('new')
@@ -21,7 +25,8 @@ export function registerPairCommands(program: Command): void {
     .option('--ttl <duration>', 'how long the code is valid, e.g. 10m', '10m')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (opts: HomeOpts & { ttl: string }) => {
+    .action(async (own: HomeOpts & { ttl: string }, cmd: Command) => {
+      const opts = withGroupOpts(own, cmd);
       const ttlMs = parseDuration(opts.ttl, '--ttl');
       if (ttlMs < MIN_PAIR_CODE_TTL_MS || ttlMs > MAX_PAIR_CODE_TTL_MS)
         throw new ClawError('BAD_ARGUMENT', `--ttl must be between 10s and 24h, got ${opts.ttl}`);
@@ -55,7 +60,8 @@ export function registerPairCommands(program: Command): void {
     )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (code: string, opts: HomeOpts & { timeout: string; allow?: string }) => {
+    .action(async (code: string, own: HomeOpts & { timeout: string; allow?: string }, cmd: Command) => {
+      const opts = withGroupOpts(own, cmd);
       const timeoutMs = parseDuration(opts.timeout, '--timeout');
       if (timeoutMs < 1000 || timeoutMs > MAX_PAIR_JOIN_TIMEOUT_MS) {
         throw new ClawError('BAD_ARGUMENT', '--timeout must be between 1s and 1h');
@@ -92,7 +98,8 @@ export function registerPairCommands(program: Command): void {
     .description('codes this node shows that nobody used yet')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (opts: HomeOpts) => {
+    .action(async (own: HomeOpts, cmd: Command) => {
+      const opts = withGroupOpts(own, cmd);
       const { codes } = await call(opts, 'pair.list', {});
       if (opts.json) return printJson(codes);
       if (codes.length === 0) return console.log('no open codes');
@@ -109,7 +116,8 @@ export function registerPairCommands(program: Command): void {
     .description('retire an open code of this node (nobody can join with it after)')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (code: string, opts: HomeOpts) => {
+    .action(async (code: string, own: HomeOpts, cmd: Command) => {
+      const opts = withGroupOpts(own, cmd);
       const r = await call(opts, 'pair.cancel', { code });
       if (opts.json) return printJson(r);
       console.log(`code ${r.code} cancelled`);

@@ -411,7 +411,9 @@ test('pair list shows open codes and pair cancel retires one: nobody can join wi
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const listed = await cliJson<PairNewResult[]>(['pair', 'list', '--home', homes.a]);
   assert.ok(listed.some((c) => c.code === code.code));
-  const table = await cli(['pair', 'list', '--home', homes.a]);
+  // --home before the subcommand, as every other command takes it.
+  const table = await cli(['pair', '--home', homes.a, 'list']);
+  assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, new RegExp(`^${code.code}\\s`, 'm'));
   const cancelled = await cli(['pair', 'cancel', code.code, '--home', homes.a]);
   assert.equal(cancelled.code, 0, cancelled.stderr);
