@@ -9,6 +9,7 @@ import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { NodeIdentityPort, Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
 import type { TrustStore } from './trust-store.js';
+import { nameKey, peerNameClash } from './peer-names.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
 import {
@@ -108,7 +109,9 @@ export function resolvePeer(agent: Pick<PeerDirectory, 'peerEntries'>, ref: stri
   // A whole fingerprint is the machine itself: a peer that calls itself by another's fingerprint
   // (names are chosen by their nodes) must not receive what was meant for that machine.
   if (compact.length === 64 && byFingerprint.length === 1) return byFingerprint[0]!;
-  const byName = entries.filter((e) => e.record.name === ref);
+  // The name as typed; else as compared (peer-names.ts: `B` for `b`, another Unicode normalization).
+  const exact = entries.filter((e) => e.record.name === ref);
+  const byName = exact.length > 0 ? exact : entries.filter((e) => nameKey(e.record.name) === nameKey(ref));
   if (byName.length === 1) {
     const other = byFingerprint.find((e) => e !== byName[0]);
     if (other) {
@@ -118,6 +121,12 @@ export function resolvePeer(agent: Pick<PeerDirectory, 'peerEntries'>, ref: stri
       );
     }
     return byName[0]!;
+  }
+  if (byName.length > 1) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `'${ref}' could be ${byName.map((e) => `'${e.record.name}'`).join(' or ')}; type the name as it is spelled`,
+    );
   }
   if (byFingerprint.length === 1) return byFingerprint[0]!;
   if (byFingerprint.length > 1) {
@@ -141,13 +150,8 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
     throw new ClawError('BAD_ARGUMENT', "that is this node's own fingerprint; add the other node's");
   }
   const address = p.address ? normalizeAddress(p.address) : undefined;
-  const clash = agent.trust.peers().find((x) => x.name === p.name && x.fingerprint !== fingerprint);
-  if (clash) {
-    throw new ClawError(
-      'BAD_ARGUMENT',
-      `a peer named '${p.name}' already exists (${clash.fingerprint.slice(0, 8)}); pick another name`,
-    );
-  }
+  const clash = peerNameClash(agent.trust.peers(), p.name, fingerprint);
+  if (clash) throw new ClawError('BAD_ARGUMENT', clash);
   const existing = agent.trust.peer(fingerprint);
   if (existing && existing.name !== p.name && !p.rename) {
     throw new ClawError(

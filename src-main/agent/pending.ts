@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PeerRecord, PendingRecord, Permission } from './settings.js';
+import { nameKey, uniquePeerName } from './peer-names.js';
 
 /**
  * Most code-verified requests kept at once. Each needs a code this node's owner handed out (at most
@@ -125,12 +126,12 @@ export function pendingDisplayNames(
 ): Map<string, string> {
   const count = new Map<string, number>();
   for (const n of [...list.map((p) => p.name), ...peers.map((p) => p.name)]) {
-    count.set(n, (count.get(n) ?? 0) + 1);
+    count.set(nameKey(n), (count.get(nameKey(n)) ?? 0) + 1);
   }
   return new Map(
     list.map((p) => [
       p.id,
-      (count.get(p.name) ?? 0) > 1 ? `${p.name} (${p.fingerprint.slice(0, 8)})` : p.name,
+      (count.get(nameKey(p.name)) ?? 0) > 1 ? `${p.name} (${p.fingerprint.slice(0, 8)})` : p.name,
     ]),
   );
 }
@@ -156,19 +157,4 @@ export function pairedPeerRecord(
     addedAt: known?.addedAt ?? new Date().toISOString(),
     ...(fresh.cert ? { cert: fresh.cert } : {}),
   };
-}
-
-/**
- * A local name for a new peer: the name it gave, or `name-2`, `name-3`… when another peer already has it
- * (peer names are how commands refer to peers, so they must be unique).
- */
-export function uniquePeerName(
-  peers: readonly { name: string; fingerprint: string }[],
-  wanted: string,
-  fingerprint: string,
-): string {
-  const taken = new Set(peers.filter((p) => p.fingerprint !== fingerprint).map((p) => p.name));
-  let name = wanted;
-  for (let i = 2; taken.has(name); i++) name = `${wanted}-${i}`;
-  return name;
 }

@@ -8,6 +8,7 @@
 import { ClawError } from '../core/errors.js';
 import { expirePending, MAX_BLOCKED, offerPending, type OfferResult } from './pending.js';
 import { sameRelayUrl } from '../core/relay-url.js';
+import { peerNameClash } from './peer-names.js';
 import type { PeerRecord, PendingRecord, Permission, RelaySetting, Settings } from './settings.js';
 
 /** The part of SettingsStore the trust store needs: a fake in tests, conf on disk in the agent. */
@@ -105,16 +106,11 @@ export class TrustStore {
 
   /**
    * Gives a peer another local name. Names are how commands refer to peers, so they stay unique.
-   * @throws ClawError('BAD_ARGUMENT') when another peer has that name
+   * @throws ClawError('BAD_ARGUMENT') when the name would read as another peer's (peer-names.ts)
    */
   rename(fingerprint: string, name: string): PeerRecord {
-    const clash = this.peers().find((x) => x.name === name && x.fingerprint !== fingerprint);
-    if (clash) {
-      throw new ClawError(
-        'BAD_ARGUMENT',
-        `a peer named '${name}' already exists (${clash.fingerprint.slice(0, 8)}); pick another name`,
-      );
-    }
+    const clash = peerNameClash(this.peers(), name, fingerprint);
+    if (clash) throw new ClawError('BAD_ARGUMENT', clash);
     return this.change(fingerprint, (p) => ({ ...p, name }));
   }
 

@@ -10,7 +10,6 @@ import {
   pendingDisplayNames,
   PENDING_TTL_MS,
   sourceOf,
-  uniquePeerName,
 } from '../../../src-main/agent/pending.js';
 import type { PendingRecord } from '../../../src-main/agent/settings.js';
 
@@ -116,14 +115,4 @@ test('requests expire an hour after they were last seen', () => {
   // Expired entries free their slots.
   const full = fill(MAX_PENDING_FINGERPRINT, (i) => `10.1.${i}.1:1`);
   assert.ok('list' in offerPending(full, req(500, '10.2.0.1:1'), T0 + 100 + PENDING_TTL_MS));
-});
-
-test('a new peer gets a unique local name', () => {
-  const peers = [
-    { name: 'office', fingerprint: fp(1) },
-    { name: 'office-2', fingerprint: fp(2) },
-  ];
-  assert.equal(uniquePeerName(peers, 'laptop', fp(3)), 'laptop');
-  assert.equal(uniquePeerName(peers, 'office', fp(3)), 'office-3');
-  assert.equal(uniquePeerName(peers, 'office', fp(1)), 'office', 'a peer keeps its own name');
 });

@@ -35,3 +35,22 @@ test('a name typed here may hold spaces and any script, but not be blank, padded
   assert.equal(typedNameProblem(' x '), 'starts or ends with a space');
   assert.match(typedNameProblem('a\u200bb') ?? '', /invisible characters/);
 });
+
+test('a name is found in another case or Unicode normalization; the exact spelling wins', () => {
+  const nfc = 'Ünïcödé';
+  const agent = { peerEntries: () => [entry('laptop', c), entry(nfc, d)] };
+  assert.equal(resolvePeer(agent, 'LAPTOP').record.fingerprint, c);
+  assert.equal(resolvePeer(agent, nfc.normalize('NFD')).record.fingerprint, d);
+  // Two peers an older release let read the same: the spelling typed picks one, another is ambiguous.
+  const both = { peerEntries: () => [entry('b', c), entry('B', d)] };
+  assert.equal(resolvePeer(both, 'B').record.fingerprint, d);
+  assert.equal(resolvePeer(both, 'b').record.fingerprint, c);
+});
+
+test('a name that could be either of two peers is refused, naming both', () => {
+  const both = { peerEntries: () => [entry('Bob', c), entry('BOB', d)] };
+  assert.throws(
+    () => resolvePeer(both, 'bob'),
+    /^ClawError: 'bob' could be 'Bob' or 'BOB'; type the name as it is spelled$/,
+  );
+});
