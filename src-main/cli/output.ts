@@ -2,6 +2,7 @@
 
 import { escapeControlChars } from '../core/names.js';
 import { shellWord } from '../core/shell-word.js';
+import { displayWidth, padToWidth } from './display-width.js';
 
 /**
  * Renders rows as columns separated by two spaces, padded to the widest cell. Cells carry names other
@@ -9,11 +10,12 @@ import { shellWord } from '../core/shell-word.js';
  */
 export function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows.map((r) => r.map(escapeControlChars))];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  // In columns, not UTF-16 units: a name in CJK, or with combining accents, still lines up.
+  const widths = header.map((_, i) => Math.max(...all.map((r) => displayWidth(r[i] ?? ''))));
   return all
     .map((r) =>
       r
-        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .map((cell, i) => (i === r.length - 1 ? cell : padToWidth(cell, widths[i]!)))
         .join('  ')
         .trimEnd(),
     )

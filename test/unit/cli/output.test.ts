@@ -1,7 +1,8 @@
-/** Hints name commands a user can paste: `hintCommand` adds the home the command was given, quoted. */
+/** Human output: hints name commands a user can paste (with the home, quoted), and tables line up. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hintCommand, inFlagTerms, shellWord } from '../../../src-main/cli/output.js';
+import { hintCommand, inFlagTerms, shellWord, table } from '../../../src-main/cli/output.js';
+import { displayWidth } from '../../../src-main/cli/display-width.js';
 
 test('a hint carries --home only when the command had one', () => {
   assert.equal(hintCommand('pending'), 'clawbridge pending');
@@ -30,4 +31,25 @@ test("the agent's refusal of a parameter is said about the flag the user typed",
     'invalid parameters for pair.new: ttlMs: Too small',
   );
   assert.equal(inFlagTerms('no peer named b'), 'no peer named b');
+});
+
+test('table columns line up in terminal columns, whatever the script of a name', () => {
+  const nfd = 'Ünïcödé'.normalize('NFD');
+  const out = table(
+    ['NAME', 'STATE'],
+    [
+      ['b', 'online'],
+      ['Rechner-日本語', 'online'],
+      [nfd, 'offline'],
+      ['e🚀laptop', 'online'],
+      ['👩‍💻 desk', 'online'],
+    ],
+  ).split('\n');
+  // Every STATE starts in the same column: the widest name takes 14 columns (日本語 alone takes 6).
+  const starts = out.map((line) => displayWidth(line.slice(0, line.search(/(STATE|online|offline)$/))));
+  assert.deepEqual(new Set(starts), new Set([16]), out.join('\n'));
+  assert.equal(displayWidth('日本語'), 6);
+  assert.equal(displayWidth(nfd), 7);
+  assert.equal(displayWidth('👩‍💻'), 2);
+  assert.equal(displayWidth('a\u200bb'), 2);
 });
