@@ -10,6 +10,7 @@ import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { age, formatRtt, hintCommand, printJson, table } from './output.js';
 import { describeAllow, describeLimits, parseAllow, parsePermission } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
+import { nameKey } from '../agent/peer-names.js';
 
 export interface HomeOpts {
   home?: string;
@@ -55,12 +56,18 @@ async function agentAnswers(path: string, home: string): Promise<boolean> {
   }
 }
 
-function peerTable(peers: PeerInfo[], home: string | undefined): string {
+function byName(peers: PeerInfo[]): PeerInfo[] {
+  const key = (p: PeerInfo) => nameKey(p.name);
+  return [...peers].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
+}
+
+export function peerTable(peers: PeerInfo[], home: string | undefined): string {
   if (peers.length === 0)
     return `no peers yet: add one with \`${hintCommand('peers add FINGERPRINT --name NAME', home)}\``;
   return table(
     ['NAME', 'FINGERPRINT', 'STATUS', 'PATH', 'ADDRESS', 'LINK FROM', 'RTT', 'SINCE', 'ALLOWED HERE', 'WHY'],
-    peers.map((p) => [
+    // By name, as a person looks one up (the agent lists them in the order they were added).
+    byName(peers).map((p) => [
       p.name,
       p.fingerprint.slice(0, 8),
       p.state,

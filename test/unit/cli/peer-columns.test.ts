@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pathLabel, peerWhy } from '../../../src-main/cli/client-commands.js';
+import { pathLabel, peerTable, peerWhy } from '../../../src-main/cli/client-commands.js';
 import { peer } from '../electron/status-fixtures.js';
 
 test('the PATH column says when a relay link runs on a splice, and only then', () => {
@@ -18,4 +18,15 @@ test('the WHY column: the state detail when not online, the relay reason when re
     'relayed: peer does not listen',
   );
   assert.equal(peerWhy(peer('b', 'online', 'direct')), '-');
+});
+
+test('peers are listed by name, whatever their case, not in the order they were added', () => {
+  const out = peerTable(
+    [peer('zed', 'online'), peer('Bravo', 'offline'), peer('alpha', 'online')],
+    undefined,
+  );
+  assert.deepEqual(
+    out.split('\n').map((l) => l.split(/\s+/)[0]),
+    ['NAME', 'alpha', 'Bravo', 'zed'],
+  );
 });
