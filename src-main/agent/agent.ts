@@ -144,7 +144,11 @@ export class Agent
       notice: (line, fields) => this.notice(line, fields),
     });
     ({ approvals: this.approvals, pairing: this.pairing } = opts.parts(this));
-    this.splicer = new RelaySplicer({ identity: opts.identity, log: opts.logger });
+    this.splicer = new RelaySplicer({
+      identity: opts.identity,
+      log: opts.logger,
+      holdRelay: (url) => this.relays.hold(url),
+    });
   }
 
   get identity(): Identity {

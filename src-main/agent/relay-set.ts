@@ -5,7 +5,7 @@
  *
  * Two kinds of member (docs/relay-protocol.md §Home relays): **saved** relays, kept until removed, and
  * **on-demand** relays, a peer's home relay this node dialed only to reach that peer. An on-demand relay
- * is kept while circuits run through it and stopped once it has carried none for `idleMs`, so
+ * is kept while circuits (or links spliced through it) run through it and stopped once it has carried none for `idleMs`, so
  * reaching a peer on another relay costs a connection only while it is used, and no relay needs to
  * know about any other.
  */
@@ -51,7 +51,7 @@ interface Member {
   pinned: string | undefined;
   token: string | undefined;
   onDemand: boolean;
-  /** Circuits open through this relay now, both ways. */
+  /** Circuits open through this relay now, both ways, and links spliced through it. */
   circuits: number;
   idleTimer: NodeJS.Timeout | undefined;
 }
@@ -191,16 +191,33 @@ export class RelaySet {
     return member;
   }
 
+  /**
+   * Keeps `url` while a link that moved off its circuit onto a splice through it runs (its circuit is
+   * closed then, but the link still goes through this relay); the returned function lets go.
+   */
+  hold(url: string): () => void {
+    const member = this.member(url);
+    return member ? this.use(member) : () => undefined;
+  }
+
   /** Counts a circuit while it is open; the last one closing starts an on-demand relay's idle time. */
   private track(member: Member, circuit: Circuit): void {
     if (circuit.closed) return; // its close event has fired already: nothing to count
+    circuit.onClose(this.use(member));
+  }
+
+  /** Counts one use of `member` (a circuit or a splice) until the returned function is called. */
+  private use(member: Member): () => void {
     member.circuits += 1;
     clearTimeout(member.idleTimer);
     member.idleTimer = undefined;
-    circuit.onClose(() => {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
       member.circuits -= 1;
       if (member.circuits === 0 && member.onDemand) this.armIdle(member);
-    });
+    };
   }
 
   private armIdle(member: Member): void {

@@ -28,6 +28,8 @@ const TOKEN_HEX = new RegExp(`^[0-9a-f]{${SPLICE_TOKEN_BYTES * 2}}$`);
 export interface SpliceHost {
   readonly identity: TlsIdentity;
   readonly log: Logger;
+  /** Keeps the relay `url` while a link spliced through it runs (relay-set.ts); returns the release. */
+  holdRelay(url: string): () => void;
 }
 
 export class RelaySplicer {
@@ -95,6 +97,8 @@ export class RelaySplicer {
       });
       if (link.closed) return spliced.close('link closed meanwhile');
       link.upgrade(spliced);
+      // Its circuit closes now; the relay still carries the link (an on-demand one must stay).
+      link.onClose(this.host.holdRelay(relayUrl));
       this.host.log.debug({ peer: link.peerId.slice(0, 8), relay: relayUrl }, 'relay link moved to a splice');
     } catch (err) {
       this.failedUntil.set(relayUrl, this.now() + SPLICE_RETRY_AFTER_MS);

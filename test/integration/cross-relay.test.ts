@@ -129,6 +129,20 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
   assert.equal(term.code, 0, term.stderr);
   assert.match(term.stdout, /cross-42/);
 
+  // Moved onto a splice, the link has no circuit on relay 1 any more but still runs through it: B
+  // keeps that on-demand relay past the idle time (it used to drop it, and list a relay it was not on).
+  await waitFor(
+    "B's link to a spliced",
+    async () => (await peerOf(homeB, 'a'))?.relaySpliced === true,
+    15_000,
+  );
+  await new Promise((r) => setTimeout(r, IDLE_MS + 2_000));
+  assert.ok(
+    (await status(homeB)).relays.some((r) => r.url === relay1.url && r.connected),
+    'relay 1 is still in use',
+  );
+  assert.ok(await linkedVia(homeB, 'a', [relay1.url]), 'and the link still goes through it');
+
   // B adopted nothing: its saved relays are its own; A's pinned relay is only on its record of A.
   const configB = savedConfig(homeB);
   assert.deepEqual(

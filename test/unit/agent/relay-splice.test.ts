@@ -71,7 +71,10 @@ async function deadRelayUrl(): Promise<string> {
 
 async function splicer(now = () => Date.now()) {
   const identity = await testIdentity('splicer');
-  return new RelaySplicer({ identity, log: pino({ level: 'silent' }) }, now);
+  return new RelaySplicer(
+    { identity, log: pino({ level: 'silent' }), holdRelay: () => () => undefined },
+    now,
+  );
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 50));
