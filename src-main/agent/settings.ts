@@ -6,6 +6,7 @@
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Conf from 'conf';
+import { replaceFileSync } from './durable-file.js';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { describeZodError } from '../api/validate.js';
@@ -239,6 +240,13 @@ function refuseNonObjectFile(path: string): void {
   }
 }
 
+/** What to do when a save fails with an error code, beyond "make its folder writable". */
+const SAVE_FIX: Record<string, string> = {
+  ENOSPC: 'free some disk space',
+  EDQUOT: 'free some space within your disk quota',
+  EFBIG: 'raise the file size limit (ulimit -f)',
+};
+
 export class SettingsStore {
   private readonly conf: Conf<Settings>;
   private current: Settings;
@@ -299,12 +307,13 @@ export class SettingsStore {
     this.refuseIfEdited();
     const next = settingsSchema.parse(change(structuredClone(this.current)));
     try {
-      this.conf.store = { ...this.unknown, ...next };
+      // As conf writes it (tab-indented JSON), but not through conf: durable-file.ts says why.
+      replaceFileSync(this.path, JSON.stringify({ ...this.unknown, ...next }, undefined, '\t'), 0o600);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new ClawError(
         'CONFIG_INVALID',
-        `cannot save the settings to ${this.path}${code ? ` (${code})` : ''}: ${code === 'ENOSPC' ? 'free some disk space' : 'make its folder writable'} and try again; nothing was changed`,
+        `cannot save the settings to ${this.path}${code ? ` (${code})` : ''}: ${SAVE_FIX[code ?? ''] ?? 'make its folder writable'} and try again; nothing was changed`,
         { cause: err },
       );
     }

@@ -58,7 +58,10 @@ export function removeStaleTempFiles(dir: string, names: readonly string[]): str
   });
 }
 
-/** conf's atomic save of config.json writes `config.json.tmp-HEX` first (no PID in the name). */
+/**
+ * Saves of config.json write `config.json.PID.tmp` first (durable-file.ts); older releases saved through
+ * conf, which wrote `config.json.tmp-HEX` (no PID in the name).
+ */
 const SETTINGS_TEMP_NAME = /^config\.json\.tmp-[0-9a-f]+$/;
 /** Older than this, in ms, a settings temp file is no save in progress: saves take milliseconds. */
 const SETTINGS_TEMP_STALE_MS = 60_000;
@@ -69,8 +72,12 @@ const SETTINGS_TEMP_STALE_MS = 60_000;
  * that holds it saves settings there; an age check spares a save in progress all the same.
  */
 export function removeStaleSettingsTempFiles(home: string, now = Date.now()): string[] {
-  return removeWhere(
-    home,
-    (entry, path) => SETTINGS_TEMP_NAME.test(entry) && now - statSync(path).mtimeMs >= SETTINGS_TEMP_STALE_MS,
-  );
+  return [
+    ...removeStaleTempFiles(home, ['config.json']),
+    ...removeWhere(
+      home,
+      (entry, path) =>
+        SETTINGS_TEMP_NAME.test(entry) && now - statSync(path).mtimeMs >= SETTINGS_TEMP_STALE_MS,
+    ),
+  ];
 }

@@ -1,0 +1,52 @@
+/**
+ * Replacing a small file (config.json) so that a reader finds the old file or the whole new one, never
+ * a part, and a full disk fails the save instead of leaving half a file.
+ *
+ * Not conf's own save: it goes through `atomically`, whose writeFileSync (2.1.1) issues one write(2)
+ * and ignores a short one. On a nearly full disk that wrote the first pages of the settings and then
+ * renamed them over config.json, and the next start refused the file: every peer and forward lost,
+ * while the command that saved said it had worked. node:fs's writeFileSync writes until every byte is
+ * out or the disk says ENOSPC.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** The temp file next to `path` that a save writes first: `NAME.PID.tmp` (stale-temp-files.ts). */
+export function tempPathFor(path: string): string {
+  return `${path}.${process.pid}.tmp`;
+}
+
+/**
+ * Writes `data` to `path` through a temp file, fsynced, then renamed over it.
+ * @throws the file system's error (ENOSPC, EROFS, EACCES…); `path` is as it was then.
+ */
+export function replaceFileSync(path: string, data: string, mode: number): void {
+  const tmp = tempPathFor(path);
+  // A leftover temp file would keep its old mode and content: start from a new file.
+  rmSync(tmp, { force: true });
+  try {
+    const fd = openSync(tmp, 'wx', mode);
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  syncDirSync(dirname(path));
+}
+
+/** Makes the rename durable; Windows cannot open a folder for fsync (NTFS journals the rename). */
+function syncDirSync(dir: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * A settings save that does not fit on the disk fails and leaves config.json whole (durable-file.ts).
+ * The agent runs with a 4 KiB file size limit (prlimit): a write past it is cut short as on a nearly
+ * full disk. Before, the save reported success and renamed the first 4 KiB over config.json, and the
+ * next start refused the file: every peer and forward lost.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+
+after(stopAll);
+
+const LIMIT_BYTES = 4096;
+const skip =
+  process.platform !== 'linux' || spawnSync('prlimit', ['--version']).status !== 0
+    ? 'needs prlimit (Linux)'
+    : false;
+
+test('a save cut short by the disk fails, says so, and config.json stays whole', { skip }, async () => {
+  const home = join(tempHome('disk-limit'), 'home');
+  const agent = startProcess(['agent', '--home', home, '--no-direct', '--no-ui', '--name', 'limited'], {}, [
+    'prlimit',
+    `--fsize=${LIMIT_BYTES}`,
+    '--',
+  ]);
+  await agent.waitForLine(/^agent limited running/m);
+  const fingerprint = (await cli(['id', '--home', home])).stdout.split(/\s+/)[1]!;
+  assert.match(fingerprint, /^[0-9a-f]{64}$/);
+  // Peers until the file would outgrow the limit: each save either works whole or fails whole.
+  let refused: string | undefined;
+  for (let i = 0; i < 40 && refused === undefined; i++) {
+    const fp = (i + 1).toString(16).padStart(64, 'a');
+    const r = await cli(['peers', 'add', fp, '--name', `peer-with-a-long-name-${i}`, '--home', home]);
+    const text = readFileSync(join(home, 'config.json'), 'utf8');
+    const saved = JSON.parse(text) as { peers: { name: string }[] };
+    if (r.code === 0) {
+      assert.ok(
+        saved.peers.some((p) => p.name === `peer-with-a-long-name-${i}`),
+        'a save that says so is saved',
+      );
+    } else {
+      refused = r.stderr;
+      assert.ok(!saved.peers.some((p) => p.name === `peer-with-a-long-name-${i}`), 'nothing was changed');
+      assert.ok(Buffer.byteLength(text) <= LIMIT_BYTES);
+    }
+  }
+  assert.match(
+    refused ?? 'never refused',
+    /cannot save the settings to .*config\.json \(EFBIG\): .*nothing was changed/,
+  );
+  assert.deepEqual(
+    readdirSync(home).filter((f) => f.includes('.tmp')),
+    [],
+    'no temp file left behind',
+  );
+  await agent.stop();
+  // The next start reads the file as it was last saved.
+  const again = startProcess(['agent', '--home', home, '--no-direct', '--no-ui']);
+  await again.waitForLine(/^agent limited running/m);
+  assert.equal((await cli(['peers', 'remove', 'peer-with-a-long-name-0', '--home', home])).code, 0);
+  await again.stop();
+});
