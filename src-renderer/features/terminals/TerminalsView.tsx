@@ -2,7 +2,14 @@ import { useEffect, useState, useSyncExternalStore } from 'react';
 import { usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { PathBadge } from '../../components/PathBadge.js';
-import { LEAVE_HINT, LEAVE_HINT_ID, SHORTCUT_HELP, terminalKeyAction } from './keys.js';
+import {
+  LEAVE_HINT,
+  LEAVE_HINT_ID,
+  SCREEN_READER_HINT,
+  SCREEN_READER_HINT_ID,
+  SHORTCUT_HELP,
+  terminalKeyAction,
+} from './keys.js';
 import { TerminalPane } from './TerminalPane.js';
 import { tabBadge, tabNames } from './tab-labels.js';
 import type { TerminalTab } from './terminal-tab.js';
@@ -78,6 +85,7 @@ export function TerminalsView() {
           ))}
         </div>
         <NewTerminal open={picking} setOpen={setPicking} />
+        <ScreenReaderToggle />
         {current ? (
           // Said where the terminal is, and as its input's description (terminal-tab.ts): Tab and
           // Escape stay in the shell, so this is the one way out by keyboard.
@@ -108,6 +116,28 @@ export function TerminalsView() {
         />
       ) : null}
     </div>
+  );
+}
+
+/**
+ * Screen reader support for every terminal here, open or new (screen-reader.ts). Until it is on, each
+ * terminal's input names it in its description, so a screen-reader user in a terminal hears where it is.
+ */
+function ScreenReaderToggle() {
+  const { screenReader } = useServices().terminals;
+  const on = useSyncExternalStore(screenReader.subscribe, screenReader.get);
+  return (
+    <>
+      <label className="tabbar-check">
+        <input type="checkbox" checked={on} onChange={(e) => screenReader.set(e.target.checked)} />
+        Screen reader support
+      </label>
+      {on ? null : (
+        <span className="visually-hidden" id={SCREEN_READER_HINT_ID}>
+          {SCREEN_READER_HINT}
+        </span>
+      )}
+    </>
   );
 }
 

@@ -32,6 +32,16 @@ export const LEAVE_HINT = 'Alt+Shift+↑ leaves the terminal';
 /** The element id of that hint in the tab bar, which each terminal's input names as its description. */
 export const LEAVE_HINT_ID = 'terminal-leave-hint';
 
+/**
+ * Where the output becomes readable, said (to a screen reader only) in the description of a terminal's
+ * input while screen reader support is off: xterm's rows are otherwise hidden from assistive technology.
+ */
+export const SCREEN_READER_HINT =
+  'To read the output, turn on Screen reader support, after New terminal in the tab bar.';
+
+/** The element id of that sentence. */
+export const SCREEN_READER_HINT_ID = 'terminal-screen-reader-hint';
+
 function letter(e: KeyLike): string {
   if (e.code?.startsWith('Key')) return e.code.slice(3).toLowerCase();
   return e.key.toLowerCase();

@@ -12,7 +12,7 @@ import { Terminal } from '@xterm/xterm';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import type { ApiClient } from '../../api/client.js';
 import { explainError } from '../../lib/refusal-text.js';
-import { LEAVE_HINT_ID, terminalKeyAction } from './keys.js';
+import { LEAVE_HINT_ID, SCREEN_READER_HINT_ID, terminalKeyAction } from './keys.js';
 import { TerminalSession } from './terminal-session.js';
 import { terminalTheme } from './theme.js';
 
@@ -60,6 +60,7 @@ export class TerminalTab {
     readonly key: number,
     readonly target: TabTarget,
     sessionId: string | null = null,
+    screenReader = false,
   ) {
     this.sessionId = sessionId;
     this.host = document.createElement('div');
@@ -71,6 +72,7 @@ export class TerminalTab {
       fontSize: 14,
       lineHeight: LINE_HEIGHT,
       theme: terminalTheme(),
+      screenReaderMode: screenReader,
     });
     this.term.loadAddon(this.fitAddon);
     this.term.loadAddon(this.search);
@@ -139,8 +141,9 @@ export class TerminalTab {
     if (!this.opened) {
       this.opened = true;
       this.term.open(this.host);
-      // A screen reader says how to leave when the input is focused (the hint is in the tab bar).
-      this.term.textarea?.setAttribute('aria-describedby', LEAVE_HINT_ID);
+      // A screen reader says how to leave when the input is focused (the hint is in the tab bar), and,
+      // while screen reader support is off, where to turn it on (that sentence exists only then).
+      this.term.textarea?.setAttribute('aria-describedby', `${LEAVE_HINT_ID} ${SCREEN_READER_HINT_ID}`);
       this.syncInput();
     }
     this.fit();
@@ -158,6 +161,11 @@ export class TerminalTab {
 
   focus(): void {
     this.term.focus();
+  }
+
+  /** Turns xterm's accessible copy of the rows (and its announcements of new output) on or off. */
+  setScreenReader(on: boolean): void {
+    this.term.options.screenReaderMode = on;
   }
 
   setTheme(): void {
