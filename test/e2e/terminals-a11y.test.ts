@@ -9,26 +9,32 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import {
+  assertWithin,
+  becomesFocused,
   browserMissing,
   card,
+  focused,
   launchBrowser,
   openUi,
+  screenshotThemes,
   uiUrl,
   waitForScreen,
   type UiPage,
 } from '../helpers/browser.js';
-import { pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
+import { cliJson, pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
 
 let browser: Browser | undefined;
 let A: UiPage;
+let idB = '';
 
 before(async () => {
   if (skip) return;
   const relay = await startRelay();
-  const { homeA } = await pairedAgents(relay.url, ['e2e-ya', 'e2e-yb']);
+  const { homeA, homeB } = await pairedAgents(relay.url, ['e2e-ya', 'e2e-yb']);
+  idB = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
   browser = await launchBrowser();
   A = await openUi(browser, await uiUrl(homeA));
   await card(A.page, 'b').getByText('online', { exact: true }).waitFor({ timeout: 20_000 });
@@ -79,5 +85,75 @@ test(
     assert.equal(await A.page.getByRole('checkbox', { name: 'Screen reader support' }).isChecked(), true);
     await A.page.getByRole('checkbox', { name: 'Screen reader support' }).uncheck();
     assert.deepEqual(A.errors, []);
+  },
+);
+
+/** Opens a terminal tab on B named `name`, as the tray's Open terminal link does. */
+async function openNamed(name: string): Promise<void> {
+  const count = await A.page.getByRole('tab').count();
+  const hash = `#terminals?open=${idB}&name=${encodeURIComponent(name)}`;
+  await A.page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+  await A.page.getByRole('tab').nth(count).waitFor();
+}
+
+test(
+  'at 390 px with four tabs, two with long names: the tab list holds only tabs, long names are cut on screen but whole in the tab’s name, and every ✕ comes into view by keyboard',
+  { skip: skip ?? false },
+  async () => {
+    const long56 = 'c-very-long-machine-name-for-the-tab-bar-test'.padEnd(56, '0');
+    const long64 = 'averyveryverylongmachinename'.padEnd(64, 'x');
+    await openNamed(long56);
+    await openNamed('e-laptop');
+    await openNamed(long64);
+    await A.page.getByText(/^Connecting to /).waitFor({ state: 'detached', timeout: 15_000 });
+    await A.page.setViewportSize({ width: 390, height: 844 });
+    await A.page.waitForTimeout(300);
+
+    // aria-required-children: nothing but tabs in the tab list.
+    const roles = await A.page.evaluate<string[]>(
+      `[...document.querySelector('[role="tablist"]').children].map((c) => c.getAttribute('role') ?? c.tagName)`,
+    );
+    assert.deepEqual(roles, ['tab', 'tab', 'tab', 'tab']);
+
+    const tab = A.page.getByRole('tab', { name: long64 });
+    const box = (await tab.boundingBox())!;
+    assert.ok(box.height < 48, `one line high, not ${box.height} px`);
+    assert.ok(await tab.locator('.badge').isVisible(), 'its badge shows');
+    const label = tab.locator('.tab-label');
+    assert.ok(
+      await label.evaluate((el) => el.scrollWidth > el.clientWidth),
+      'the long name is cut short on screen (with an ellipsis)',
+    );
+    await screenshotThemes(A.page, 'terminals-tabs-390');
+
+    // From the selected tab, Tab reaches every ✕, each scrolled into view, inside the window.
+    const main = A.page.getByRole('main');
+    await A.page.getByRole('tab', { selected: true }).focus();
+    for (const name of [
+      'Close terminal on b',
+      `Close terminal on ${long56}`,
+      'Close terminal on e-laptop',
+      `Close terminal on ${long64}`,
+    ]) {
+      await A.page.keyboard.press('Tab');
+      const close = A.page.getByRole('button', { name, exact: true });
+      assert.ok(await focused(close), `Tab reaches “${name}”`);
+      await A.page.waitForTimeout(100);
+      await assertWithin(close, main, name);
+      const b = (await close.boundingBox())!;
+      assert.ok(b.x + b.width <= 390, `${name} is on screen`);
+    }
+    // Arrows still move between the tabs, and the selected one comes into view.
+    await A.page.getByRole('tab', { name: /^b/ }).click();
+    await A.page.getByRole('tab', { name: /^b/ }).focus();
+    await A.page.keyboard.press('ArrowLeft');
+    assert.ok(await becomesFocused(tab), 'ArrowLeft from the first tab wraps to the last');
+    const t = (await tab.boundingBox())!;
+    assert.ok(t.x + t.width <= 390, `and it is scrolled into view: ${JSON.stringify(t)}`);
+    const x = (await A.page.getByRole('button', { name: `Close terminal on ${long64}` }).boundingBox())!;
+    assert.ok(x.x + x.width <= 390, `with its ✕: ${JSON.stringify(x)}`);
+    await screenshotThemes(A.page, 'terminals-tabs-390-scrolled');
+    await A.page.setViewportSize({ width: 1280, height: 800 });
+    await screenshotThemes(A.page, 'terminals-tabs-1280');
   },
 );

@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { PathBadge } from '../../components/PathBadge.js';
@@ -11,7 +11,7 @@ import {
   terminalKeyAction,
 } from './keys.js';
 import { TerminalPane } from './TerminalPane.js';
-import { tabBadge, tabNames } from './tab-labels.js';
+import { tabBadge, tabNames, type TabNames } from './tab-labels.js';
 import type { TerminalTab } from './terminal-tab.js';
 import './terminals.css';
 
@@ -49,41 +49,19 @@ export function TerminalsView() {
       {/* The tabs fill the view; the heading is for those who navigate by headings. */}
       <h1 className="visually-hidden">Terminals</h1>
       <div className="tabbar">
-        <div role="tablist" aria-label="Terminals">
-          {tabs.map((t) => (
-            <div key={t.key} className="tab" data-active={t.key === active}>
-              <button
-                type="button"
-                role="tab"
-                aria-selected={t.key === active}
-                aria-controls={`term-${t.key}`}
-                tabIndex={t.key === active ? 0 : -1}
-                onClick={() => terminals.select(t.key)}
-                onKeyDown={(e) => {
-                  // The tabs pattern: arrows move between tabs, one tab stop for the whole list.
-                  if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
-                  e.preventDefault();
-                  terminals.cycle(e.key === 'ArrowRight' ? 1 : -1);
-                  requestAnimationFrame(focusActiveTab);
-                }}
-              >
-                {nameOf(t).label}
-                <PathBadge
-                  kind={t.session.state.phase === 'live' ? t.path : null}
-                  text={tabBadge(t.session.state.phase, t.session.started, t.path)}
-                />
-              </button>
-              <button
-                type="button"
-                className="plain small"
-                aria-label={nameOf(t).close}
-                onClick={() => askClose(t)}
-              >
-                ✕
-              </button>
-            </div>
-          ))}
-        </div>
+        {tabs.length > 0 ? (
+          <TabStrip
+            tabs={tabs}
+            active={active}
+            nameOf={nameOf}
+            onSelect={(key) => terminals.select(key)}
+            onCycle={(step) => {
+              terminals.cycle(step);
+              requestAnimationFrame(focusActiveTab);
+            }}
+            onClose={askClose}
+          />
+        ) : null}
         <NewTerminal open={picking} setOpen={setPicking} />
         <ScreenReaderToggle />
         {current ? (
@@ -138,6 +116,91 @@ function ScreenReaderToggle() {
         </span>
       )}
     </>
+  );
+}
+
+/**
+ * The tabs and their ✕ buttons. The tab list holds only tabs (a button inside it is not a tab, and a
+ * screen reader counting "tab 2 of 4" would count it), so the ✕ buttons are in a row of their own
+ * after it; both rows are laid on one CSS grid (subgrid), each ✕ in the column after its tab, so they
+ * look like one chip. The strip scrolls sideways when the tabs are wider than the window.
+ */
+function TabStrip({
+  tabs,
+  active,
+  nameOf,
+  onSelect,
+  onCycle,
+  onClose,
+}: {
+  tabs: readonly TerminalTab[];
+  active: number | null;
+  nameOf: (t: TerminalTab) => TabNames;
+  onSelect: (key: number) => void;
+  onCycle: (step: 1 | -1) => void;
+  onClose: (t: TerminalTab) => void;
+}) {
+  const strip = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // A tab selected by shortcut or opened off to the right comes into view, its ✕ too when both fit.
+    const el = strip.current;
+    const i = tabs.findIndex((t) => t.key === active);
+    const tab = el?.querySelectorAll<HTMLElement>('[role="tab"]')[i];
+    const close = el?.querySelectorAll<HTMLElement>('.tab-close')[i];
+    if (!el || !tab || !close) return;
+    // Offsets from the strip itself (it is positioned), whatever it is scrolled to.
+    const start = tab.offsetLeft;
+    const end = close.offsetLeft + close.offsetWidth;
+    if (end > el.scrollLeft + el.clientWidth) el.scrollLeft = end - el.clientWidth;
+    if (start < el.scrollLeft) el.scrollLeft = start;
+  }, [active, tabs]);
+  return (
+    <div className="tabstrip" ref={strip} style={{ gridTemplateColumns: `repeat(${tabs.length * 2}, auto)` }}>
+      <div role="tablist" aria-label="Terminals" className="tabstrip-row">
+        {tabs.map((t, i) => (
+          <button
+            key={t.key}
+            type="button"
+            role="tab"
+            className="tab"
+            data-active={t.key === active}
+            style={{ gridColumn: i * 2 + 1 }}
+            aria-selected={t.key === active}
+            aria-controls={`term-${t.key}`}
+            tabIndex={t.key === active ? 0 : -1}
+            onClick={() => onSelect(t.key)}
+            onKeyDown={(e) => {
+              // The tabs pattern: arrows move between tabs, one tab stop for the whole list.
+              if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+              e.preventDefault();
+              onCycle(e.key === 'ArrowRight' ? 1 : -1);
+            }}
+          >
+            {/* Cut short with an ellipsis on screen; the whole name stays the tab's name. */}
+            <span className="tab-label">{nameOf(t).label}</span>
+            <PathBadge
+              kind={t.session.state.phase === 'live' ? t.path : null}
+              text={tabBadge(t.session.state.phase, t.session.started, t.path)}
+            />
+          </button>
+        ))}
+      </div>
+      <div className="tabstrip-row">
+        {tabs.map((t, i) => (
+          <button
+            key={t.key}
+            type="button"
+            className="plain small tab-close"
+            data-active={t.key === active}
+            style={{ gridColumn: i * 2 + 2 }}
+            aria-label={nameOf(t).close}
+            onClick={() => onClose(t)}
+          >
+            ✕
+          </button>
+        ))}
+      </div>
+    </div>
   );
 }
 
