@@ -157,3 +157,30 @@ test(
     await screenshotThemes(A.page, 'terminals-tabs-1280');
   },
 );
+
+test(
+  'search says "No matches" in a live region, and which match of how many',
+  { skip: skip ?? false },
+  async () => {
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.type('clear; echo findme findme\n');
+    await waitForScreen(A.page, /^findme findme\s*$/m);
+    await A.page.keyboard.press('Control+Shift+F');
+    const search = A.page.getByRole('search');
+    const field = search.getByLabel('Search the terminal');
+    const status = search.getByRole('status');
+    await field.fill('zzznotthere');
+    await field.press('Enter');
+    assert.equal(await status.textContent(), 'No matches for “zzznotthere”');
+    assert.ok(await focused(field), 'the focus stays in the field');
+    await screenshotThemes(A.page, 'terminals-search-no-match');
+    await field.fill('findme');
+    assert.equal(await status.textContent(), '', 'a new query clears the old answer');
+    await field.press('Enter');
+    // Twice in the output (`clear` took the command line away).
+    assert.match((await status.textContent()) ?? '', /^Match [12] of 2$/);
+    await screenshotThemes(A.page, 'terminals-search-count');
+    await field.press('Escape');
+    await search.waitFor({ state: 'detached' });
+  },
+);
