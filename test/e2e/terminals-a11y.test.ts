@@ -184,3 +184,27 @@ test(
     await search.waitFor({ state: 'detached' });
   },
 );
+
+test(
+  'the shortcuts are on screen behind a "Keyboard shortcuts" button, by keyboard',
+  { skip: skip ?? false },
+  async () => {
+    const button = A.page.getByRole('button', { name: 'Keyboard shortcuts' });
+    assert.equal(await button.getAttribute('aria-expanded'), 'false');
+    await button.focus();
+    await A.page.keyboard.press('Enter');
+    assert.equal(await button.getAttribute('aria-expanded'), 'true');
+    const list = A.page.locator(`#${await button.getAttribute('aria-controls')}`);
+    assert.ok(await list.isVisible(), 'the list shows');
+    const text = await list.innerText();
+    for (const keys of ['Ctrl+Shift+F', 'Alt+Shift+T', 'Alt+Shift+W', 'Alt+Shift+↑']) {
+      assert.ok(text.includes(keys), `${keys} is listed`);
+    }
+    // Not hidden in a tooltip any more.
+    assert.equal(await A.page.locator('.tabbar [title]').count(), 0);
+    await screenshotThemes(A.page, 'terminals-shortcuts');
+    await A.page.keyboard.press('Enter');
+    assert.equal(await button.getAttribute('aria-expanded'), 'false');
+    await list.waitFor({ state: 'detached' });
+  },
+);

@@ -8,6 +8,7 @@ import {
   SCREEN_READER_HINT,
   SCREEN_READER_HINT_ID,
   SHORTCUT_HELP,
+  SHORTCUTS,
   terminalKeyAction,
 } from './keys.js';
 import { TerminalPane } from './TerminalPane.js';
@@ -21,6 +22,7 @@ export function TerminalsView() {
   const { tabs, active } = useSyncExternalStore(terminals.subscribe, terminals.get);
   const [closing, setClosing] = useState<TerminalTab | null>(null);
   const [picking, setPicking] = useState(false);
+  const [helping, setHelping] = useState(false);
   const current = tabs.find((t) => t.key === active) ?? null;
   const names = tabNames(tabs.map((t) => ({ key: t.key, peerName: t.target.peerName })));
   const nameOf = (t: TerminalTab) => names.get(t.key)!;
@@ -64,14 +66,35 @@ export function TerminalsView() {
         ) : null}
         <NewTerminal open={picking} setOpen={setPicking} />
         <ScreenReaderToggle />
+        <button
+          type="button"
+          className="small"
+          aria-expanded={helping}
+          aria-controls="terminal-shortcuts"
+          onClick={() => setHelping(!helping)}
+        >
+          Keyboard shortcuts
+        </button>
         {current ? (
           // Said where the terminal is, and as its input's description (terminal-tab.ts): Tab and
           // Escape stay in the shell, so this is the one way out by keyboard.
-          <span className="tabbar-hint" id={LEAVE_HINT_ID} title={SHORTCUT_HELP}>
+          <span className="tabbar-hint" id={LEAVE_HINT_ID}>
             {LEAVE_HINT}
           </span>
         ) : null}
       </div>
+      {helping ? (
+        <dl className="shortcut-list" id="terminal-shortcuts">
+          {SHORTCUTS.map(([keys, what]) => (
+            <div key={keys}>
+              <dt>
+                <kbd>{keys}</kbd>
+              </dt>
+              <dd>{what}</dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
       {current ? (
         <TerminalPane
           key={current.key}
