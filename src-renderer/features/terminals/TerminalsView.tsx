@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { usePeers, useServices } from '../../api/hooks.js';
+import { useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { PathBadge } from '../../components/PathBadge.js';
 import {
@@ -11,6 +11,7 @@ import {
   SHORTCUTS,
   terminalKeyAction,
 } from './keys.js';
+import { NewTerminal } from './NewTerminal.js';
 import { TerminalPane } from './TerminalPane.js';
 import { tabBadge, tabNames, type TabNames } from './tab-labels.js';
 import type { TerminalTab } from './terminal-tab.js';
@@ -230,66 +231,4 @@ function TabStrip({
 /** The selected tab takes the focus (after a switch by keyboard, or on the way out of the terminal). */
 function focusActiveTab(): void {
   document.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus();
-}
-
-/** "New terminal": pick an online peer that lets this device open terminals. */
-function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boolean) => void }) {
-  const { terminals } = useServices();
-  const peers = usePeers();
-  const [peer, setPeer] = useState('');
-  const choice = peer || peers[0]?.fingerprint || '';
-  if (!open) {
-    return (
-      <button type="button" className="small" onClick={() => setOpen(true)} disabled={peers.length === 0}>
-        New terminal
-      </button>
-    );
-  }
-  const go = () => {
-    const p = peers.find((x) => x.fingerprint === choice);
-    if (p) terminals.open({ peer: p.fingerprint, peerName: p.name });
-    setOpen(false);
-  };
-  return (
-    <form
-      className="inline-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        go();
-      }}
-      onKeyDown={(e) => {
-        if (e.key !== 'Escape') return;
-        e.preventDefault();
-        setOpen(false);
-      }}
-    >
-      <label>
-        <span className="visually-hidden">Peer</span>
-        <select
-          value={choice}
-          onChange={(e) => setPeer(e.target.value)}
-          onKeyDown={(e) => {
-            // A closed select takes Enter to open its list, and never submits its form: Enter here
-            // means "open the terminal", as the button does (Alt+Shift+T lands here).
-            if (e.key !== 'Enter' || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
-            e.preventDefault();
-            go();
-          }}
-          autoFocus
-        >
-          {peers.map((p) => (
-            <option key={p.fingerprint} value={p.fingerprint}>
-              {p.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <button type="submit" className="small primary">
-        Open terminal
-      </button>
-      <button type="button" className="small" onClick={() => setOpen(false)}>
-        Cancel
-      </button>
-    </form>
-  );
 }
