@@ -208,3 +208,42 @@ test(
     await list.waitFor({ state: 'detached' });
   },
 );
+
+test(
+  'closing a tab with ✕ puts the focus on the tab selected next, or on New terminal when none is left; Escape on the peer picker returns to New terminal',
+  { skip: skip ?? false },
+  async () => {
+    const close = async (name: string) => {
+      await A.page.getByRole('button', { name, exact: true }).click();
+      const confirm = A.page.getByRole('dialog');
+      await confirm.getByRole('button', { name: 'Close terminal' }).click();
+      await confirm.waitFor({ state: 'detached' });
+    };
+    // The selected tab's ✕: the next tab is selected, and has the focus.
+    await A.page.getByRole('tab', { name: /^e-laptop/ }).click();
+    await close('Close terminal on e-laptop');
+    const selected = A.page.getByRole('tab', { selected: true });
+    assert.match((await selected.textContent()) ?? '', /^averyvery/, 'the tab after it is selected');
+    assert.ok(await becomesFocused(selected), 'and has the focus (not the page’s main)');
+    // Another tab's ✕: the selection stays, and the focus goes to it.
+    await close('Close terminal on b');
+    assert.ok(await becomesFocused(A.page.getByRole('tab', { selected: true, name: /^averyvery/ })));
+    await close(`Close terminal on ${'c-very-long-machine-name-for-the-tab-bar-test'.padEnd(56, '0')}`);
+    await close(`Close terminal on ${'averyveryverylongmachinename'.padEnd(64, 'x')}`);
+    assert.equal(await A.page.getByRole('tab').count(), 0);
+    const newTerminal = A.page.getByRole('button', { name: 'New terminal' });
+    assert.ok(await becomesFocused(newTerminal), 'none left: the focus is on New terminal');
+
+    await A.page.keyboard.press('Enter');
+    const picker = A.page.getByRole('combobox', { name: 'Peer' });
+    assert.ok(await becomesFocused(picker), 'the picker takes the focus');
+    await screenshotThemes(A.page, 'terminals-none-picker');
+    await A.page.keyboard.press('Escape');
+    await picker.waitFor({ state: 'detached' });
+    assert.ok(await becomesFocused(newTerminal), 'Escape returns the focus to New terminal');
+    await newTerminal.click();
+    await A.page.getByRole('form', { name: 'New terminal' }).getByRole('button', { name: 'Cancel' }).click();
+    assert.ok(await becomesFocused(newTerminal), 'and so does Cancel');
+    assert.deepEqual(A.errors, []);
+  },
+);

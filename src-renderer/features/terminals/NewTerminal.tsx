@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { usePeers, useServices } from '../../api/hooks.js';
 import { peerChoices } from './peer-choices.js';
 
@@ -6,15 +6,30 @@ import { peerChoices } from './peer-choices.js';
  * "New terminal": pick a peer online now (peer-choices.ts); the others are listed disabled with their
  * state, and with none online the picker says why instead.
  */
+/** The "New terminal" button's id: the focus goes there when the last tab closes. */
+export const NEW_TERMINAL_ID = 'new-terminal';
+
 export function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boolean) => void }) {
   const { terminals } = useServices();
   const { choices, none } = peerChoices(usePeers());
   const [peer, setPeer] = useState('');
   const first = choices.find((c) => !c.disabled)?.fingerprint ?? '';
   const choice = choices.some((c) => c.fingerprint === peer && !c.disabled) ? peer : first;
+  // Escape or Cancel puts the focus back on the button the picker replaced (it is a new element).
+  const button = useRef<HTMLButtonElement>(null);
+  const returning = useRef(false);
+  useEffect(() => {
+    if (open || !returning.current) return;
+    returning.current = false;
+    button.current?.focus();
+  }, [open]);
+  const dismiss = () => {
+    returning.current = true;
+    setOpen(false);
+  };
   if (!open) {
     return (
-      <button type="button" className="small" onClick={() => setOpen(true)}>
+      <button type="button" className="small" id={NEW_TERMINAL_ID} ref={button} onClick={() => setOpen(true)}>
         New terminal
       </button>
     );
@@ -35,7 +50,7 @@ export function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boo
       onKeyDown={(e) => {
         if (e.key !== 'Escape') return;
         e.preventDefault();
-        setOpen(false);
+        dismiss();
       }}
     >
       {none ? (
@@ -69,7 +84,7 @@ export function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boo
       <button type="submit" className="small primary" disabled={!choice}>
         Open terminal
       </button>
-      <button type="button" className="small" onClick={() => setOpen(false)}>
+      <button type="button" className="small" onClick={dismiss}>
         Cancel
       </button>
     </form>

@@ -11,7 +11,7 @@ import {
   SHORTCUTS,
   terminalKeyAction,
 } from './keys.js';
-import { NewTerminal } from './NewTerminal.js';
+import { NEW_TERMINAL_ID, NewTerminal } from './NewTerminal.js';
 import { TerminalPane } from './TerminalPane.js';
 import { tabBadge, tabNames, type TabNames } from './tab-labels.js';
 import type { TerminalTab } from './terminal-tab.js';
@@ -21,24 +21,42 @@ import './terminals.css';
 export function TerminalsView() {
   const { terminals } = useServices();
   const { tabs, active } = useSyncExternalStore(terminals.subscribe, terminals.get);
-  const [closing, setClosing] = useState<TerminalTab | null>(null);
+  const [closing, setClosing] = useState<{ tab: TerminalTab; then: 'tab' | 'terminal' } | null>(null);
   const [picking, setPicking] = useState(false);
   const [helping, setHelping] = useState(false);
   const current = tabs.find((t) => t.key === active) ?? null;
   const names = tabNames(tabs.map((t) => ({ key: t.key, peerName: t.target.peerName })));
   const nameOf = (t: TerminalTab) => names.get(t.key)!;
 
-  const askClose = (tab: TerminalTab) => {
-    if (tab.session.live) setClosing(tab);
-    else terminals.close(tab.key);
+  // Where the focus goes once a tab is closed: the tab now selected after its ✕ (or "New terminal"
+  // when none is left), or its terminal after Alt+Shift+W typed in one. Set at the close itself, so a
+  // cancelled question changes nothing.
+  const refocus = useRef<'tab' | 'terminal' | null>(null);
+  const close = (key: number, then: 'tab' | 'terminal') => {
+    refocus.current = then;
+    terminals.close(key);
   };
+  const askClose = (tab: TerminalTab, then: 'tab' | 'terminal') => {
+    if (tab.session.live) setClosing({ tab, then });
+    else close(tab.key, then);
+  };
+  useEffect(() => {
+    // After the children's effects (a new pane focuses its terminal) and the dialog's return of the
+    // focus to its opener, the ✕ that is gone.
+    const then = refocus.current;
+    if (!then || closing) return;
+    refocus.current = null;
+    if (!current) document.getElementById(NEW_TERMINAL_ID)?.focus();
+    else if (then === 'tab') focusActiveTab();
+    else current.focus();
+  });
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const action = terminalKeyAction(e);
       if (action === 'next-tab' || action === 'prev-tab') terminals.cycle(action === 'next-tab' ? 1 : -1);
       else if (action === 'new-tab') setPicking(true);
-      else if (action === 'close-tab' && current) askClose(current);
+      else if (action === 'close-tab' && current) askClose(current, 'terminal');
       else if (action === 'leave-terminal') focusActiveTab();
       else return;
       e.preventDefault();
@@ -62,7 +80,7 @@ export function TerminalsView() {
               terminals.cycle(step);
               requestAnimationFrame(focusActiveTab);
             }}
-            onClose={askClose}
+            onClose={(t) => askClose(t, 'tab')}
           />
         ) : null}
         <NewTerminal open={picking} setOpen={setPicking} />
@@ -110,10 +128,12 @@ export function TerminalsView() {
       )}
       {closing ? (
         <ConfirmDialog
-          title={names.get(closing.key)?.confirm ?? `Close the terminal on ${closing.target.peerName}?`}
+          title={
+            names.get(closing.tab.key)?.confirm ?? `Close the terminal on ${closing.tab.target.peerName}?`
+          }
           message={<p>The program running there will be ended.</p>}
           confirmLabel="Close terminal"
-          onConfirm={() => terminals.close(closing.key)}
+          onConfirm={() => close(closing.tab.key, closing.then)}
           onClose={() => setClosing(null)}
         />
       ) : null}
