@@ -19,9 +19,17 @@ function session(): Storage | null {
   }
 }
 
+function local(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
 // Read before pickTransport clears the fragment (it holds the token in a browser).
 const { link } = parseFragment(location.hash);
-const services = createServices(pickTransport(), session(), currentPlatform());
+const services = createServices(pickTransport(), session(), currentPlatform(), local());
 /** An app link in the fragment (lib/fragment.ts), at start or arriving while the page is open. */
 function followFragment(target: AppLink | null): void {
   if (!target) return;

@@ -27,6 +27,8 @@ export function createServices(
   transport: Transport,
   storage: KeyValue | null,
   platform: Platform = 'web',
+  /** This device's lasting choices (localStorage), where `storage` is this window's (sessionStorage). */
+  prefs: KeyValue | null = null,
 ): Services {
   const client = new ApiClient(transport);
   return {
@@ -36,6 +38,6 @@ export function createServices(
     nav: new Navigation(storage),
     toasts: new Toasts(),
     pairScreen: new PairScreen(),
-    terminals: new TerminalManager(client, storage),
+    terminals: new TerminalManager(client, storage, prefs),
   };
 }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { isDeadPhase, type TerminalTab } from './terminal-tab.js';
+import { searchStatus, type SearchOutcome } from './search-status.js';
+import { isDeadPhase, SEARCH_LIMIT, type TerminalTab } from './terminal-tab.js';
 
 /**
  * Mounts a tab's terminal element and keeps it fitted to the window; draws the overlays (connecting,
@@ -23,6 +24,7 @@ export function TerminalPane({
   );
   const [searching, setSearching] = useState(false);
   const [query, setQuery] = useState('');
+  const [outcome, setOutcome] = useState<SearchOutcome | null>(null);
 
   useEffect(() => {
     const el = host.current;
@@ -33,6 +35,10 @@ export function TerminalPane({
     if (!isDeadPhase(tab.session.state.phase)) tab.focus();
     else restart.current?.focus();
     tab.onSearchRequest = () => setSearching(true);
+    // The addon counts as it searches, and again (a moment later) as new output arrives.
+    const results = tab.search.onDidChangeResults(({ resultIndex, resultCount }) =>
+      setOutcome((o) => ({ found: o?.found ?? resultCount > 0, index: resultIndex, count: resultCount })),
+    );
     // Fit on every size change of the pane (window resize, sidebar, devtools), one frame later.
     let frame = 0;
     const observer = new ResizeObserver(() => {
@@ -45,6 +51,7 @@ export function TerminalPane({
     media.addEventListener('change', onTheme);
     return () => {
       observer.disconnect();
+      results.dispose();
       cancelAnimationFrame(frame);
       media.removeEventListener('change', onTheme);
       tab.onSearchRequest = () => undefined;
@@ -66,8 +73,9 @@ export function TerminalPane({
 
   const find = (backwards = false) => {
     if (!query) return;
-    if (backwards) tab.search.findPrevious(query);
-    else tab.search.findNext(query);
+    // The count arrives (onDidChangeResults, above) during the call; whether it found one, after.
+    const found = tab.find(query, backwards);
+    setOutcome((o) => ({ found, index: o?.index ?? -1, count: o?.count ?? null }));
   };
 
   return (
@@ -87,10 +95,14 @@ export function TerminalPane({
               value={query}
               autoFocus
               placeholder="Search"
-              onChange={(e) => setQuery(e.target.value)}
+              onChange={(e) => {
+                setQuery(e.target.value);
+                setOutcome(null);
+              }}
               onKeyDown={(e) => {
                 if (e.key === 'Escape') {
                   setSearching(false);
+                  setOutcome(null);
                   tab.search.clearDecorations();
                   tab.focus();
                 } else if (e.key === 'Enter' && e.shiftKey) {
@@ -100,6 +112,10 @@ export function TerminalPane({
               }}
             />
           </label>
+          {/* Said politely after each search: "No matches for …", "Match 2 of 5". */}
+          <span className="search-status" role="status">
+            {searchStatus(query, outcome, SEARCH_LIMIT)}
+          </span>
           <button type="button" className="small" onClick={() => find(true)}>
             Previous
           </button>
@@ -111,6 +127,8 @@ export function TerminalPane({
             className="small"
             onClick={() => {
               setSearching(false);
+              setOutcome(null);
+              tab.search.clearDecorations();
               tab.focus();
             }}
           >

@@ -1,10 +1,19 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
-import { usePeers, useServices } from '../../api/hooks.js';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { PathBadge } from '../../components/PathBadge.js';
-import { LEAVE_HINT, LEAVE_HINT_ID, SHORTCUT_HELP, terminalKeyAction } from './keys.js';
+import {
+  LEAVE_HINT,
+  LEAVE_HINT_ID,
+  SCREEN_READER_HINT,
+  SCREEN_READER_HINT_ID,
+  SHORTCUT_HELP,
+  SHORTCUTS,
+  terminalKeyAction,
+} from './keys.js';
+import { NEW_TERMINAL_ID, NewTerminal } from './NewTerminal.js';
 import { TerminalPane } from './TerminalPane.js';
-import { tabBadge, tabNames } from './tab-labels.js';
+import { tabBadge, tabNames, type TabNames } from './tab-labels.js';
 import type { TerminalTab } from './terminal-tab.js';
 import './terminals.css';
 
@@ -12,23 +21,42 @@ import './terminals.css';
 export function TerminalsView() {
   const { terminals } = useServices();
   const { tabs, active } = useSyncExternalStore(terminals.subscribe, terminals.get);
-  const [closing, setClosing] = useState<TerminalTab | null>(null);
+  const [closing, setClosing] = useState<{ tab: TerminalTab; then: 'tab' | 'terminal' } | null>(null);
   const [picking, setPicking] = useState(false);
+  const [helping, setHelping] = useState(false);
   const current = tabs.find((t) => t.key === active) ?? null;
   const names = tabNames(tabs.map((t) => ({ key: t.key, peerName: t.target.peerName })));
   const nameOf = (t: TerminalTab) => names.get(t.key)!;
 
-  const askClose = (tab: TerminalTab) => {
-    if (tab.session.live) setClosing(tab);
-    else terminals.close(tab.key);
+  // Where the focus goes once a tab is closed: the tab now selected after its ✕ (or "New terminal"
+  // when none is left), or its terminal after Alt+Shift+W typed in one. Set at the close itself, so a
+  // cancelled question changes nothing.
+  const refocus = useRef<'tab' | 'terminal' | null>(null);
+  const close = (key: number, then: 'tab' | 'terminal') => {
+    refocus.current = then;
+    terminals.close(key);
   };
+  const askClose = (tab: TerminalTab, then: 'tab' | 'terminal') => {
+    if (tab.session.live) setClosing({ tab, then });
+    else close(tab.key, then);
+  };
+  useEffect(() => {
+    // After the children's effects (a new pane focuses its terminal) and the dialog's return of the
+    // focus to its opener, the ✕ that is gone.
+    const then = refocus.current;
+    if (!then || closing) return;
+    refocus.current = null;
+    if (!current) document.getElementById(NEW_TERMINAL_ID)?.focus();
+    else if (then === 'tab') focusActiveTab();
+    else current.focus();
+  });
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const action = terminalKeyAction(e);
       if (action === 'next-tab' || action === 'prev-tab') terminals.cycle(action === 'next-tab' ? 1 : -1);
       else if (action === 'new-tab') setPicking(true);
-      else if (action === 'close-tab' && current) askClose(current);
+      else if (action === 'close-tab' && current) askClose(current, 'terminal');
       else if (action === 'leave-terminal') focusActiveTab();
       else return;
       e.preventDefault();
@@ -42,50 +70,50 @@ export function TerminalsView() {
       {/* The tabs fill the view; the heading is for those who navigate by headings. */}
       <h1 className="visually-hidden">Terminals</h1>
       <div className="tabbar">
-        <div role="tablist" aria-label="Terminals">
-          {tabs.map((t) => (
-            <div key={t.key} className="tab" data-active={t.key === active}>
-              <button
-                type="button"
-                role="tab"
-                aria-selected={t.key === active}
-                aria-controls={`term-${t.key}`}
-                tabIndex={t.key === active ? 0 : -1}
-                onClick={() => terminals.select(t.key)}
-                onKeyDown={(e) => {
-                  // The tabs pattern: arrows move between tabs, one tab stop for the whole list.
-                  if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
-                  e.preventDefault();
-                  terminals.cycle(e.key === 'ArrowRight' ? 1 : -1);
-                  requestAnimationFrame(focusActiveTab);
-                }}
-              >
-                {nameOf(t).label}
-                <PathBadge
-                  kind={t.session.state.phase === 'live' ? t.path : null}
-                  text={tabBadge(t.session.state.phase, t.session.started, t.path)}
-                />
-              </button>
-              <button
-                type="button"
-                className="plain small"
-                aria-label={nameOf(t).close}
-                onClick={() => askClose(t)}
-              >
-                ✕
-              </button>
-            </div>
-          ))}
-        </div>
+        {tabs.length > 0 ? (
+          <TabStrip
+            tabs={tabs}
+            active={active}
+            nameOf={nameOf}
+            onSelect={(key) => terminals.select(key)}
+            onCycle={(step) => {
+              terminals.cycle(step);
+              requestAnimationFrame(focusActiveTab);
+            }}
+            onClose={(t) => askClose(t, 'tab')}
+          />
+        ) : null}
         <NewTerminal open={picking} setOpen={setPicking} />
+        <ScreenReaderToggle />
+        <button
+          type="button"
+          className="small"
+          aria-expanded={helping}
+          aria-controls="terminal-shortcuts"
+          onClick={() => setHelping(!helping)}
+        >
+          Keyboard shortcuts
+        </button>
         {current ? (
           // Said where the terminal is, and as its input's description (terminal-tab.ts): Tab and
           // Escape stay in the shell, so this is the one way out by keyboard.
-          <span className="tabbar-hint" id={LEAVE_HINT_ID} title={SHORTCUT_HELP}>
+          <span className="tabbar-hint" id={LEAVE_HINT_ID}>
             {LEAVE_HINT}
           </span>
         ) : null}
       </div>
+      {helping ? (
+        <dl className="shortcut-list" id="terminal-shortcuts">
+          {SHORTCUTS.map(([keys, what]) => (
+            <div key={keys}>
+              <dt>
+                <kbd>{keys}</kbd>
+              </dt>
+              <dd>{what}</dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
       {current ? (
         <TerminalPane
           key={current.key}
@@ -100,10 +128,12 @@ export function TerminalsView() {
       )}
       {closing ? (
         <ConfirmDialog
-          title={names.get(closing.key)?.confirm ?? `Close the terminal on ${closing.target.peerName}?`}
+          title={
+            names.get(closing.tab.key)?.confirm ?? `Close the terminal on ${closing.tab.target.peerName}?`
+          }
           message={<p>The program running there will be ended.</p>}
           confirmLabel="Close terminal"
-          onConfirm={() => terminals.close(closing.key)}
+          onConfirm={() => close(closing.tab.key, closing.then)}
           onClose={() => setClosing(null)}
         />
       ) : null}
@@ -111,69 +141,114 @@ export function TerminalsView() {
   );
 }
 
+/**
+ * Screen reader support for every terminal here, open or new (screen-reader.ts). Until it is on, each
+ * terminal's input names it in its description, so a screen-reader user in a terminal hears where it is.
+ */
+function ScreenReaderToggle() {
+  const { screenReader } = useServices().terminals;
+  const on = useSyncExternalStore(screenReader.subscribe, screenReader.get);
+  return (
+    <>
+      <label className="tabbar-check">
+        <input type="checkbox" checked={on} onChange={(e) => screenReader.set(e.target.checked)} />
+        Screen reader support
+      </label>
+      {on ? null : (
+        <span className="visually-hidden" id={SCREEN_READER_HINT_ID}>
+          {SCREEN_READER_HINT}
+        </span>
+      )}
+    </>
+  );
+}
+
+/**
+ * The tabs and their ✕ buttons. The tab list holds only tabs (a button inside it is not a tab, and a
+ * screen reader counting "tab 2 of 4" would count it), so the ✕ buttons are in a row of their own
+ * after it; both rows are laid on one CSS grid (subgrid), each ✕ in the column after its tab, so they
+ * look like one chip. The strip scrolls sideways when the tabs are wider than the window.
+ */
+function TabStrip({
+  tabs,
+  active,
+  nameOf,
+  onSelect,
+  onCycle,
+  onClose,
+}: {
+  tabs: readonly TerminalTab[];
+  active: number | null;
+  nameOf: (t: TerminalTab) => TabNames;
+  onSelect: (key: number) => void;
+  onCycle: (step: 1 | -1) => void;
+  onClose: (t: TerminalTab) => void;
+}) {
+  const strip = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // A tab selected by shortcut or opened off to the right comes into view, its ✕ too when both fit.
+    const el = strip.current;
+    const i = tabs.findIndex((t) => t.key === active);
+    const tab = el?.querySelectorAll<HTMLElement>('[role="tab"]')[i];
+    const close = el?.querySelectorAll<HTMLElement>('.tab-close')[i];
+    if (!el || !tab || !close) return;
+    // Offsets from the strip itself (it is positioned), whatever it is scrolled to.
+    const start = tab.offsetLeft;
+    const end = close.offsetLeft + close.offsetWidth;
+    if (end > el.scrollLeft + el.clientWidth) el.scrollLeft = end - el.clientWidth;
+    if (start < el.scrollLeft) el.scrollLeft = start;
+  }, [active, tabs]);
+  return (
+    <div className="tabstrip" ref={strip} style={{ gridTemplateColumns: `repeat(${tabs.length * 2}, auto)` }}>
+      <div role="tablist" aria-label="Terminals" className="tabstrip-row">
+        {tabs.map((t, i) => (
+          <button
+            key={t.key}
+            type="button"
+            role="tab"
+            className="tab"
+            data-active={t.key === active}
+            style={{ gridColumn: i * 2 + 1 }}
+            aria-selected={t.key === active}
+            aria-controls={`term-${t.key}`}
+            tabIndex={t.key === active ? 0 : -1}
+            onClick={() => onSelect(t.key)}
+            onKeyDown={(e) => {
+              // The tabs pattern: arrows move between tabs, one tab stop for the whole list.
+              if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+              e.preventDefault();
+              onCycle(e.key === 'ArrowRight' ? 1 : -1);
+            }}
+          >
+            {/* Cut short with an ellipsis on screen; the whole name stays the tab's name. */}
+            <span className="tab-label">{nameOf(t).label}</span>
+            <PathBadge
+              kind={t.session.state.phase === 'live' ? t.path : null}
+              text={tabBadge(t.session.state.phase, t.session.started, t.path)}
+            />
+          </button>
+        ))}
+      </div>
+      <div className="tabstrip-row">
+        {tabs.map((t, i) => (
+          <button
+            key={t.key}
+            type="button"
+            className="plain small tab-close"
+            data-active={t.key === active}
+            style={{ gridColumn: i * 2 + 2 }}
+            aria-label={nameOf(t).close}
+            onClick={() => onClose(t)}
+          >
+            ✕
+          </button>
+        ))}
+      </div>
+    </div>
+  );
+}
+
 /** The selected tab takes the focus (after a switch by keyboard, or on the way out of the terminal). */
 function focusActiveTab(): void {
   document.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus();
-}
-
-/** "New terminal": pick an online peer that lets this device open terminals. */
-function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boolean) => void }) {
-  const { terminals } = useServices();
-  const peers = usePeers();
-  const [peer, setPeer] = useState('');
-  const choice = peer || peers[0]?.fingerprint || '';
-  if (!open) {
-    return (
-      <button type="button" className="small" onClick={() => setOpen(true)} disabled={peers.length === 0}>
-        New terminal
-      </button>
-    );
-  }
-  const go = () => {
-    const p = peers.find((x) => x.fingerprint === choice);
-    if (p) terminals.open({ peer: p.fingerprint, peerName: p.name });
-    setOpen(false);
-  };
-  return (
-    <form
-      className="inline-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        go();
-      }}
-      onKeyDown={(e) => {
-        if (e.key !== 'Escape') return;
-        e.preventDefault();
-        setOpen(false);
-      }}
-    >
-      <label>
-        <span className="visually-hidden">Peer</span>
-        <select
-          value={choice}
-          onChange={(e) => setPeer(e.target.value)}
-          onKeyDown={(e) => {
-            // A closed select takes Enter to open its list, and never submits its form: Enter here
-            // means "open the terminal", as the button does (Alt+Shift+T lands here).
-            if (e.key !== 'Enter' || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
-            e.preventDefault();
-            go();
-          }}
-          autoFocus
-        >
-          {peers.map((p) => (
-            <option key={p.fingerprint} value={p.fingerprint}>
-              {p.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <button type="submit" className="small primary">
-        Open terminal
-      </button>
-      <button type="button" className="small" onClick={() => setOpen(false)}>
-        Cancel
-      </button>
-    </form>
-  );
 }

@@ -26,11 +26,32 @@ export interface KeyLike {
 export const SHORTCUT_HELP =
   'Ctrl+Shift+C / V copy and paste, Ctrl+Shift+F search; Alt+Shift+T new tab, Alt+Shift+W close, Alt+Shift+← / → switch, Alt+Shift+↑ leave the terminal (to its tab).';
 
+/** The shortcuts as the "Keyboard shortcuts" list shows them: keys, then what they do. */
+export const SHORTCUTS: readonly (readonly [keys: string, what: string])[] = [
+  ['Ctrl+Shift+C, Ctrl+Shift+V', 'copy, paste (Cmd+Shift on macOS); selecting text copies it too'],
+  ['Ctrl+Shift+F', 'search the terminal'],
+  ['Alt+Shift+T', 'new terminal'],
+  ['Alt+Shift+W', 'close the terminal'],
+  ['Alt+Shift+←, Alt+Shift+→', 'previous, next terminal'],
+  ['Alt+Shift+↑', 'leave the terminal (to its tab): Tab and Escape belong to the shell'],
+  ['← →', 'on a tab: move between tabs'],
+];
+
 /** The way out of a terminal, said where the terminal is (its tab bar, and its input's description). */
 export const LEAVE_HINT = 'Alt+Shift+↑ leaves the terminal';
 
 /** The element id of that hint in the tab bar, which each terminal's input names as its description. */
 export const LEAVE_HINT_ID = 'terminal-leave-hint';
+
+/**
+ * Where the output becomes readable, said (to a screen reader only) in the description of a terminal's
+ * input while screen reader support is off: xterm's rows are otherwise hidden from assistive technology.
+ */
+export const SCREEN_READER_HINT =
+  'To read the output, turn on Screen reader support, after New terminal in the tab bar.';
+
+/** The element id of that sentence. */
+export const SCREEN_READER_HINT_ID = 'terminal-screen-reader-hint';
 
 function letter(e: KeyLike): string {
   if (e.code?.startsWith('Key')) return e.code.slice(3).toLowerCase();

@@ -8,6 +8,7 @@ import type { TerminalInfo } from '../../../src-main/api/contract.js';
 import type { ApiClient } from '../../api/client.js';
 import { Listeners, type Disposer } from '../../api/transport.js';
 import type { KeyValue } from '../../lib/navigation.js';
+import { ScreenReaderSetting } from './screen-reader.js';
 import { TerminalTab, type TabTarget } from './terminal-tab.js';
 
 export interface TabsSnapshot {
@@ -23,15 +24,23 @@ export class TerminalManager {
   private nextKey = 1;
   private restored = false;
   private readonly disposers: Disposer[] = [];
+  /** Screen reader support for every terminal of this window (screen-reader.ts). */
+  readonly screenReader: ScreenReaderSetting;
 
   constructor(
     private readonly client: ApiClient,
     private readonly storage: KeyValue | null,
+    /** Where this device's choices last (localStorage); `storage` holds only this window's tabs. */
+    prefs: KeyValue | null = null,
   ) {
+    this.screenReader = new ScreenReaderSetting(prefs);
     const transport = client.transport;
     this.disposers.push(
       transport.onState((s) => {
         if (s.kind === 'connected') this.onConnected();
+      }),
+      this.screenReader.subscribe(() => {
+        for (const t of this.snapshot.tabs) t.setScreenReader(this.screenReader.get());
       }),
     );
     if (transport.state.kind === 'connected') this.onConnected();
@@ -54,7 +63,7 @@ export class TerminalManager {
   }
 
   private create(target: TabTarget, sessionId: string | null): TerminalTab {
-    const tab = new TerminalTab(this.client, this.nextKey++, target, sessionId);
+    const tab = new TerminalTab(this.client, this.nextKey++, target, sessionId, this.screenReader.get());
     tab.session.onChange(() => {
       this.remember();
       this.touch();

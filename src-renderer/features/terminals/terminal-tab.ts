@@ -12,9 +12,9 @@ import { Terminal } from '@xterm/xterm';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import type { ApiClient } from '../../api/client.js';
 import { explainError } from '../../lib/refusal-text.js';
-import { LEAVE_HINT_ID, terminalKeyAction } from './keys.js';
+import { LEAVE_HINT_ID, SCREEN_READER_HINT_ID, terminalKeyAction } from './keys.js';
 import { TerminalSession } from './terminal-session.js';
-import { terminalTheme } from './theme.js';
+import { searchDecorations, terminalTheme } from './theme.js';
 
 /** `direct` or `relay`, as the contract names a path. */
 type PathKind = NonNullable<PeerInfo['path']>;
@@ -41,11 +41,20 @@ const SCROLLBACK_LINES = 5000;
  */
 const LINE_HEIGHT = 1.2;
 
+/** Least contrast (WCAG AA for text, 4.5:1) xterm keeps between a cell's text and its background. */
+const MIN_CONTRAST = 4.5;
+
+/**
+ * Most matches a search highlights and counts (1000, xterm's own default): counting goes no further, so
+ * a search for `e` in 5000 lines of scrollback stays quick; the count then says "1000 or more".
+ */
+export const SEARCH_LIMIT = 1000;
+
 export class TerminalTab {
   readonly term: Terminal;
   readonly session: TerminalSession;
   private readonly fitAddon = new FitAddon();
-  readonly search = new SearchAddon();
+  readonly search = new SearchAddon({ highlightLimit: SEARCH_LIMIT });
   private readonly host: HTMLDivElement;
   private opened = false;
   private lastSize = { cols: 0, rows: 0 };
@@ -60,6 +69,7 @@ export class TerminalTab {
     readonly key: number,
     readonly target: TabTarget,
     sessionId: string | null = null,
+    screenReader = false,
   ) {
     this.sessionId = sessionId;
     this.host = document.createElement('div');
@@ -71,6 +81,9 @@ export class TerminalTab {
       fontSize: 14,
       lineHeight: LINE_HEIGHT,
       theme: terminalTheme(),
+      // Text keeps 4.5:1 against whatever is behind it: a search highlight, or a program's own colours.
+      minimumContrastRatio: MIN_CONTRAST,
+      screenReaderMode: screenReader,
     });
     this.term.loadAddon(this.fitAddon);
     this.term.loadAddon(this.search);
@@ -139,8 +152,9 @@ export class TerminalTab {
     if (!this.opened) {
       this.opened = true;
       this.term.open(this.host);
-      // A screen reader says how to leave when the input is focused (the hint is in the tab bar).
-      this.term.textarea?.setAttribute('aria-describedby', LEAVE_HINT_ID);
+      // A screen reader says how to leave when the input is focused (the hint is in the tab bar), and,
+      // while screen reader support is off, where to turn it on (that sentence exists only then).
+      this.term.textarea?.setAttribute('aria-describedby', `${LEAVE_HINT_ID} ${SCREEN_READER_HINT_ID}`);
       this.syncInput();
     }
     this.fit();
@@ -158,6 +172,20 @@ export class TerminalTab {
 
   focus(): void {
     this.term.focus();
+  }
+
+  /**
+   * Selects the next (or previous) match of `query`; false when there is none. With decorations on, the
+   * addon also highlights every match and reports which one of how many (`search.onDidChangeResults`).
+   */
+  find(query: string, backwards = false): boolean {
+    const options = { decorations: searchDecorations() };
+    return backwards ? this.search.findPrevious(query, options) : this.search.findNext(query, options);
+  }
+
+  /** Turns xterm's accessible copy of the rows (and its announcements of new output) on or off. */
+  setScreenReader(on: boolean): void {
+    this.term.options.screenReaderMode = on;
   }
 
   setTheme(): void {

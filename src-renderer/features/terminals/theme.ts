@@ -2,6 +2,7 @@
  * xterm colours for the OS theme (prefers-color-scheme), matching style.css's palette so the terminal
  * does not look pasted in. xterm takes colours as values, not CSS variables, hence this copy.
  */
+import type { ISearchDecorationOptions } from '@xterm/addon-search';
 import type { ITheme } from '@xterm/xterm';
 
 const dark: ITheme = {
@@ -45,4 +46,18 @@ export function prefersDark(): boolean {
 
 export function terminalTheme(): ITheme {
   return prefersDark() ? dark : light;
+}
+
+/**
+ * Search highlights (#RRGGBB, as the addon requires): every match a muted amber, the selected one a
+ * stronger one, both keeping the theme's text readable on them.
+ */
+export function searchDecorations(): ISearchDecorationOptions {
+  const [match, active] = prefersDark() ? ['#5c4a14', '#8a5a00'] : ['#fde68a', '#f5b942'];
+  return {
+    matchBackground: match,
+    activeMatchBackground: active,
+    matchOverviewRuler: match,
+    activeMatchColorOverviewRuler: active,
+  };
 }
