@@ -88,8 +88,14 @@ export async function writeFileDurably(
   const tmp = `${path}.${process.pid}.tmp`;
   // A leftover temp file would keep its old mode: start from a new file.
   await fs.remove(tmp);
-  await fs.createSynced(tmp, data, mode);
-  await fs.rename(tmp, path);
+  try {
+    await fs.createSynced(tmp, data, mode);
+    await fs.rename(tmp, path);
+  } catch (err) {
+    // A full disk, say: no half-written temp file left behind, and the error names the file.
+    await fs.remove(tmp).catch(() => undefined);
+    throw fileProblem(path, err, 'write');
+  }
   await fs.syncDir(dirname(path));
 }
 
@@ -188,16 +194,24 @@ export async function refuseNewIdentityWithPeers(
 /**
  * Generates a new identity for `home` and stores it: the key through `storeKey` (a 0600 file here,
  * encrypted in the desktop app), then the certificate. The key goes first so a crash in between
- * leaves no certificate without its key.
+ * leaves no certificate without its key. When the certificate cannot be written (a full disk), the
+ * new key is taken back with `discardKey`: no one knows it yet, and a key without its certificate
+ * would stop every later start ("identity incomplete") though there is nothing to restore.
  */
 export async function createIdentity(
   home: string,
   storeKey: (keyPem: string) => Promise<void>,
   fs: KeyFileSystem = nodeKeyFileSystem,
+  discardKey?: () => Promise<void>,
 ): Promise<Identity> {
   const identity = await generateIdentity();
   await storeKey(identity.keyPem);
-  await writeFileDurably(fs, join(home, CERT_FILE), identity.certPem, 0o644);
+  try {
+    await writeFileDurably(fs, join(home, CERT_FILE), identity.certPem, 0o644);
+  } catch (err) {
+    await discardKey?.().catch(() => undefined);
+    throw err;
+  }
   return identity;
 }
 
@@ -219,7 +233,12 @@ export async function loadOrCreateIdentity(home: string, opts: IdentityStoreOpti
   if (cert !== undefined) throw incompleteIdentity(home, CERT_FILE, KEY_FILE);
   if (key !== undefined) throw incompleteIdentity(home, KEY_FILE, CERT_FILE);
   await refuseNewIdentityWithPeers(home, fs);
-  return createIdentity(home, (keyPem) => writeFileDurably(fs, keyPath, keyPem, 0o600), fs);
+  return createIdentity(
+    home,
+    (keyPem) => writeFileDurably(fs, keyPath, keyPem, 0o600),
+    fs,
+    () => fs.remove(keyPath),
+  );
 }
 
 /**

@@ -149,7 +149,7 @@ export async function loadOrCreateRelayTls(
     if (err instanceof ClawError || err.code === undefined) throw err;
     throw new ClawError(
       'CONFIG_INVALID',
-      `cannot read or write the relay TLS identity in ${home} (${err.code}${err.path ? ` on ${err.path}` : ''}); fix its permissions or pick another --home`,
+      `cannot read or write the relay TLS identity in ${home} (${err.code}${err.path ? ` on ${err.path}` : ''}); ${err.code === 'ENOSPC' ? 'free some disk space' : 'fix its permissions or pick another --home'}`,
     );
   });
 }
@@ -190,7 +190,13 @@ async function loadOrCreateIn(home: string, warn: WarnLine): Promise<{ certPem: 
   }
   const id = await generateIdentity('clawbridge relay');
   await writeFileDurably(fs, keyPath, id.keyPem, 0o600);
-  await writeFileDurably(fs, certPath, id.certPem, 0o644);
+  try {
+    await writeFileDurably(fs, certPath, id.certPem, 0o644);
+  } catch (err) {
+    // Nobody pinned the new key yet: take it back, or every later start would call the pair incomplete.
+    await fs.remove(keyPath).catch(() => undefined);
+    throw err;
+  }
   return { certPem: id.certPem, keyPem: id.keyPem };
 }
 

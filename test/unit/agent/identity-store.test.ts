@@ -17,7 +17,15 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { CERT_FILE, KEY_FILE, loadOrCreateIdentity } from '../../../src-main/agent/identity-store.js';
+import {
+  CERT_FILE,
+  createIdentity,
+  KEY_FILE,
+  loadOrCreateIdentity,
+  nodeKeyFileSystem,
+  writeFileDurably,
+  type KeyFileSystem,
+} from '../../../src-main/agent/identity-store.js';
 import { SettingsStore } from '../../../src-main/agent/settings.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
@@ -153,3 +161,41 @@ test(
     assert.ok(lstatSync(join(home, KEY_FILE)).isSymbolicLink(), 'the link is left as it was');
   },
 );
+
+test('a first identity the disk cannot hold leaves nothing behind, and says which file', async () => {
+  const home = tempDir('cb-idstore-full-');
+  const written = new Map<string, string | Uint8Array>();
+  const full: KeyFileSystem = {
+    ...nodeKeyFileSystem,
+    createSynced: (path, data) => {
+      // Room for the key, none for the certificate (the order createIdentity writes them in).
+      if (path.includes(CERT_FILE)) {
+        written.set(path, 'half');
+        return Promise.reject(
+          Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }),
+        );
+      }
+      written.set(path, data);
+      return Promise.resolve();
+    },
+    rename: (from, to) => {
+      written.set(to, written.get(from)!);
+      written.delete(from);
+      return Promise.resolve();
+    },
+    remove: (path) => (written.delete(path), Promise.resolve()),
+    syncDir: () => Promise.resolve(),
+  };
+  const keyPath = join(home, KEY_FILE);
+  await assert.rejects(
+    createIdentity(
+      home,
+      (pem) => writeFileDurably(full, keyPath, pem, 0o600),
+      full,
+      () => full.remove(keyPath),
+    ),
+    (err: Error) =>
+      err.message === `cannot write ${join(home, CERT_FILE)}: the disk is full; free some space`,
+  );
+  assert.deepEqual([...written.keys()], [], 'neither the new key nor a temp file is left');
+});
