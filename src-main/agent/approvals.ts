@@ -2,12 +2,12 @@
  * The owner's side of trust (architecture.md §Pairing and approval): pending requests, approve, reject, and the blocked list. Every
  * change is saved at once, so requests and decisions survive an agent restart.
  */
-import { ClawError } from '../core/errors.js';
+import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { abbreviateFingerprint, groupFingerprint, parseFingerprint } from '../core/fingerprint.js';
 import type { Link } from '../transport/link.js';
 import type { Logger } from 'pino';
 import type { Hello } from './control-service.js';
-import { latestVerified, pairedPeerRecord, waitingLine } from './pending.js';
+import { latestVerified, pairedPeerRecord, unrecordedLine, waitingLine } from './pending.js';
 import type { PendingLinkHost } from './pending-links.js';
 import type { NodeIdentityPort, Notifier, PeerDirectory } from './ports.js';
 import { DEFAULT_ALLOW, type PeerRecord, type PendingRecord, type Permission } from './settings.js';
@@ -83,13 +83,23 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
   }
 
   onUnknownHello(link: Link, hello: Hello): string {
-    this.record({
-      fingerprint: link.peerId,
-      name: hello.name,
-      via: 'fingerprint',
-      address: link.remote,
-      addresses: hello.addresses,
-    });
+    try {
+      this.record({
+        fingerprint: link.peerId,
+        name: hello.name,
+        via: 'fingerprint',
+        address: link.remote,
+        addresses: hello.addresses,
+      });
+    } catch (err) {
+      // A refusal (removed here) or a limit is the other node's to know; a failure to save (a full
+      // disk, a path here) is only this owner's: the other node just hears to try again.
+      if (refusalOf(err) !== undefined || isClawError(err, 'RELAY_LIMIT')) throw err;
+      this.deps.notifier.notice(
+        `${hello.name} (${abbreviateFingerprint(link.peerId)}) asks to pair, but the request could not be recorded: ${errorMessage(err)}`,
+      );
+      throw new ClawError('INTERNAL', unrecordedLine(this.name));
+    }
     return waitingLine(this.name);
   }
 

@@ -43,8 +43,9 @@ export class LocalNetwork {
       {
         identity: node.identity,
         admit: (fp, remote) => links.admit(fp, remote),
+        // Only nodes removed here are refused (admit): they keep knocking, so not a warning.
         onRefused: (fp, remote, reason) =>
-          log.warn({ fingerprint: fp, remote, reason }, 'refused direct link'),
+          log.info({ fingerprint: fp, remote, reason }, 'refused direct link'),
         onLink: (link) => links.onLink(link),
       },
       (line) => this.opts.notice(line),

@@ -42,7 +42,7 @@ import {
 } from './pairing-wire.js';
 import type { PairingDeps } from './ports.js';
 import type { PeerRecord, RelaySetting } from './settings.js';
-import { pairedPeerRecord, sourceOf } from './pending.js';
+import { pairedPeerRecord, sourceOf, unrecordedLine } from './pending.js';
 import { addressBlock } from '../core/address-block.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
 import type { Duplex } from 'node:stream';
@@ -285,11 +285,7 @@ export class Pairing {
     } catch (err) {
       const message = (err as Error).message;
       // A limit is the joiner's to know; a failure to save (a path, a disk) is only this owner's.
-      held.close(
-        isClawError(err, 'RELAY_LIMIT')
-          ? message
-          : `${this.deps.node.name} could not record the request (its owner sees why there); try again later`,
-      );
+      held.close(isClawError(err, 'RELAY_LIMIT') ? message : unrecordedLine(this.deps.node.name));
       this.deps.notifier.notice(`pairing with ${result.peerName} failed: ${message}`);
       this.step({ role: 'new', code: active.code.text, step: 'failed', message });
       return;

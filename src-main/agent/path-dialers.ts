@@ -137,7 +137,10 @@ export async function acceptRelayCircuit(agent: RelayCircuitHost, raw: Circuit):
     });
     agent.attach(new UpgradableLink(link));
   } catch (err) {
-    agent.log.warn(
+    // A node removed here keeps knocking (backing off to every 30 s, for good): expected, not a
+    // warning; at warn it would fill the desktop app's log with a line a minute per such node.
+    const level = refusalOf(err) === 'REMOVED' ? 'info' : 'warn';
+    agent.log[level](
       { from: circuit.claimedPeerId, relay: circuit.relayUrl },
       `refused relay link: ${(err as Error).message}`,
     );

@@ -158,3 +158,8 @@ export function pairedPeerRecord(
     ...(fresh.cert ? { cert: fresh.cert } : {}),
   };
 }
+
+/** What a node that asked to pair hears when this node could not record its request (a full disk). */
+export function unrecordedLine(name: string): string {
+  return `${name} could not record the request (its owner sees why there); try again later`;
+}

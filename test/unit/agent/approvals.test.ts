@@ -11,6 +11,8 @@ import type { PeerEntry } from '../../../src-main/agent/ports.js';
 import { settingsSchema, type PeerRecord, type Settings } from '../../../src-main/agent/settings.js';
 import { TrustStore } from '../../../src-main/agent/trust-store.js';
 import { isClawError } from '../../../src-main/core/errors.js';
+import type { Hello } from '../../../src-main/agent/control-service.js';
+import type { Link } from '../../../src-main/transport/link.js';
 
 const fp = (n: number) => n.toString(16).padStart(64, '0');
 
@@ -142,5 +144,42 @@ test('at start, code-verified requests of an earlier run go (their joiners are g
   assert.deepEqual(
     approvals.list().map((r) => [r.name, r.via]),
     [['n2', 'fingerprint']],
+  );
+});
+
+test('a request that cannot be saved: the owner hears why, the other node only to try again', () => {
+  const { approvals, trust } = setup();
+  const notices2: string[] = [];
+  const failing = new Approvals({
+    node: { name: 'home' },
+    log: pino({ level: 'silent' }),
+    trust: Object.assign(Object.create(trust) as TrustStore, {
+      recordPending: () => {
+        throw new Error('cannot save the settings to /home/me/.config/clawbridge/config.json (ENOSPC)');
+      },
+    }),
+    peers: { trackPeer: () => ({}) as PeerEntry },
+    notifier: { changed: () => undefined, notice: (line) => void notices2.push(line) },
+  });
+  const link = { peerId: fp(7), remote: '10.0.0.7:7475' } as Link;
+  assert.throws(
+    () => failing.onUnknownHello(link, { name: 'n7', addresses: [] } as unknown as Hello),
+    (err: Error) =>
+      err.message === 'home could not record the request (its owner sees why there); try again later' &&
+      !err.message.includes('/home/me'),
+  );
+  assert.match(
+    notices2.at(-1) ?? '',
+    /^n7 \(0000…0007\) asks to pair, but the request could not be recorded: cannot save .*ENOSPC/,
+  );
+  // A refusal (a node removed here) still reaches the other node as it is.
+  trust.block(fp(8));
+  assert.throws(
+    () =>
+      approvals.onUnknownHello(
+        { peerId: fp(8), remote: 'x:1' } as Link,
+        { name: 'n8', addresses: [] } as unknown as Hello,
+      ),
+    /was removed by home/,
   );
 });
