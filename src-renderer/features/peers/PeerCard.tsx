@@ -89,7 +89,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         <button
           type="button"
           onClick={() => nav.go('forwards', { forwardVia: peer.fingerprint })}
-          aria-label={`Forward a port via ${peer.name}…`}
+          aria-label={`Forward a port… via ${peer.name}`}
         >
           Forward a port…
         </button>
