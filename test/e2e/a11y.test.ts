@@ -63,9 +63,33 @@ after(async () => {
 
 const VIEWS = ['Peers', 'Approvals', 'Pair', 'Terminals', 'Forwards', 'Settings'] as const;
 
-/** Runs `body` (JavaScript with `el` bound to the element) in the page: these tests have no DOM types. */
-function onElement<T>(l: Locator, body: string): Promise<T> {
-  return l.evaluate(new Function('el', body) as (el: unknown) => T);
+/** The little of the DOM these checks use (the tests are typed without the DOM library). */
+interface Probed {
+  placeholder: string;
+  clientWidth: number;
+  ownerDocument: {
+    defaultView: { getComputedStyle(e: Probed): Record<string, string> };
+    createElement(tag: 'canvas'): {
+      getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } };
+    };
+  };
+}
+
+/** Computed style properties of the element, joined by spaces ("rgb(…) rgb(…) 1px"). */
+function styleOf(l: Locator, props: string[]): Promise<string> {
+  return l.evaluate((el: Probed, names: string[]) => {
+    const s = el.ownerDocument.defaultView.getComputedStyle(el);
+    return names.map((n) => s[n]).join(' ');
+  }, props);
+}
+
+/** Whether a field's placeholder is wider than the field (cut off). */
+function placeholderCut(l: Locator): Promise<boolean> {
+  return l.evaluate((el: Probed) => {
+    const c = el.ownerDocument.createElement('canvas').getContext('2d');
+    c.font = el.ownerDocument.defaultView.getComputedStyle(el).font!;
+    return c.measureText(el.placeholder).width > el.clientWidth - 16;
+  });
 }
 
 /** The focused element, described for an assertion message. */
@@ -123,10 +147,7 @@ test(
     assert.ok(await becomesFocused(local), 'the first field in error has the focus');
     // The placeholder fits its field at 1100 px instead of being cut off.
     await page.setViewportSize({ width: 1100, height: 800 });
-    const cut = await onElement<boolean>(
-      remote,
-      `const c = document.createElement('canvas').getContext('2d'); c.font = getComputedStyle(el).font; return c.measureText(el.placeholder).width > el.clientWidth - 16;`,
-    );
+    const cut = await placeholderCut(remote);
     assert.equal(cut, false, 'the Remote address placeholder is cut off');
     await screenshotThemes(page, 'a11y-forward-missing');
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -172,11 +193,7 @@ test(
     // Forced colours: on and off look different (the track is not a background alone).
     await page.emulateMedia({ forcedColors: 'active' });
     const web = page.getByRole('switch', { name: 'web', exact: true });
-    const look = (l: typeof web) =>
-      onElement<string>(
-        l,
-        `const s = getComputedStyle(el); return s.backgroundColor + ' ' + s.borderTopColor + ' ' + s.borderTopWidth;`,
-      );
+    const look = (l: typeof web) => styleOf(l, ['backgroundColor', 'borderTopColor', 'borderTopWidth']);
     assert.notEqual(await look(health), await look(web), 'forced colours: off and on differ');
     assert.notEqual((await look(health)).split(' ').at(-1), '0px', 'the track has an edge');
     await screenshot(page, 'a11y-forced-forwards');
@@ -229,11 +246,7 @@ test(
     assert.equal(await pairNew.getAttribute('aria-pressed'), 'false');
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ forcedColors: 'active', colorScheme: scheme });
-      const style = (l: typeof join) =>
-        onElement<string>(
-          l,
-          `const s = getComputedStyle(el); return s.backgroundColor + '|' + s.color + '|' + s.outlineStyle;`,
-        );
+      const style = (l: typeof join) => styleOf(l, ['backgroundColor', 'color', 'outlineStyle']);
       assert.notEqual(await style(join), await style(pairNew), `${scheme}: pressed looks like not pressed`);
       assert.notEqual(
         await style(nav(page, 'Pair')),
@@ -287,7 +300,7 @@ test(
     await d.waitFor({ state: 'detached' });
     const heading = page.getByRole('heading', { name: 'Approvals', level: 1 });
     assert.ok(await becomesFocused(heading), `after rejecting d the focus is on ${await active(page)}`);
-    const ring = await onElement<string>(heading, 'return getComputedStyle(el).outlineStyle');
+    const ring = await styleOf(heading, ['outlineStyle']);
     assert.notEqual(ring, 'none', 'the heading shows that it has the focus');
     await screenshotThemes(page, 'a11y-approvals-focus');
 
