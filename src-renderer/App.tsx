@@ -15,6 +15,7 @@ import { TerminalsView } from './features/terminals/TerminalsView.js';
 import type { View } from './lib/navigation.js';
 import { followRequestNotices } from './lib/request-notices.js';
 import { useFocusRescue } from './lib/use-focus-rescue.js';
+import { useLongWait } from './lib/use-long-wait.js';
 
 const LABELS: Record<View, string> = {
   peers: 'Peers',
@@ -27,19 +28,18 @@ const LABELS: Record<View, string> = {
 
 function NavEntry({ view, current, count }: { view: View; current: View; count?: number }) {
   const { nav } = useServices();
-  const countId = `nav-count-${view}`;
   return (
     <li>
       <button
         type="button"
         className="nav-entry"
         aria-current={view === current ? 'page' : undefined}
-        aria-describedby={count ? countId : undefined}
         onClick={() => nav.go(view)}
       >
         {LABELS[view]}
         {count ? (
-          <span className="count" id={countId} aria-label={`${count} pending`}>
+          // Part of the button's name ("Approvals 1 pending"), said once: no description repeats it.
+          <span className="count" aria-label={`${count} pending`}>
             {count}
           </span>
         ) : null}
@@ -84,6 +84,14 @@ export function App() {
   const tabs = useSyncExternalStore(terminals.subscribe, terminals.get).tabs.length;
   const main = useRef<HTMLElement>(null);
   useFocusRescue(main);
+  // The tab, the window list and a screen reader's window title say which view is open.
+  useEffect(() => {
+    document.title = `${LABELS[view]} — Clawbridge`;
+  }, [view]);
+  // Busy while the agent is briefly away; not forever: a view marked busy is skipped or hushed by
+  // screen readers, and what it shows (the last known state) is still worth reading.
+  const away = connection !== 'connected' && connection !== 'unauthorized';
+  const longAway = useLongWait(away);
   return (
     <div className="app">
       <nav className="sidebar" aria-label="Views">
@@ -114,7 +122,7 @@ export function App() {
           tabIndex={-1}
           className={connection === 'connected' ? 'view' : 'view stale'}
           aria-label={LABELS[view]}
-          aria-busy={connection !== 'connected'}
+          aria-busy={away && !longAway}
         >
           {connection === 'unauthorized' ? null : <CurrentView key={viewKey} view={view} />}
         </main>

@@ -300,6 +300,10 @@ test(
     await A.page.setViewportSize({ width: 1280, height: 800 });
     await A.page.getByRole('button', { name: 'Approve' }).click();
     await A.page.getByText('Paired with d.').waitFor({ timeout: 15_000 });
+    // Approve went with the request; the focus goes to Done, and the outcome is heard from the
+    // region that was there all along.
+    assert.ok(await becomesFocused(A.page.getByRole('button', { name: 'Done' })), 'Done has the focus');
+    await waitForText(A.page.getByRole('status').filter({ hasText: 'Paired with d' }), /^Paired with d$/);
     const joined = await join;
     assert.equal(joined.code, 0, joined.stderr);
     await d.stop();
@@ -344,6 +348,10 @@ test(
     await screenshotThemes(A.page, 'peers-remove-confirm');
     await confirm.getByRole('button', { name: 'Remove' }).click();
     await d.waitFor({ state: 'detached' });
+    // Its Remove went with it: the focus goes to the card that took its place (the last one left),
+    // which shows it.
+    const left = A.page.getByRole('main').getByRole('listitem').last().getByRole('heading', { level: 2 });
+    assert.ok(await becomesFocused(left), 'a card heading has the focus after Remove');
   },
 );
 

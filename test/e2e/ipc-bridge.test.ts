@@ -19,6 +19,7 @@ import {
   nav,
   screenshotThemes,
   uiUrl,
+  toast,
   waitForScreen,
 } from '../helpers/browser.js';
 import { pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
@@ -150,7 +151,7 @@ test(
     const toggle = page.getByRole('switch', { name: /Desktop notifications/ });
     assert.equal(await toggle.isChecked(), true, 'on by default');
     await toggle.click();
-    await page.getByText('Desktop notifications saved').waitFor();
+    await toast(page, 'Desktop notifications saved').waitFor();
     assert.equal(config(), false);
     await toggle.click();
     // Checked again once the agent answered (the switch shows what the agent saved).

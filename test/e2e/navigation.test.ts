@@ -21,6 +21,7 @@ import {
   screenshotThemes,
   uiUrl,
   waitForScreen,
+  toast,
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
@@ -179,7 +180,7 @@ test(
     // A fraction of a second is a valid number of seconds: the browser does not refuse it either.
     await field.fill('120.5');
     await save.click();
-    await A.page.getByText('Terminal resume window saved').waitFor();
+    await toast(A.page, 'Terminal resume window saved').waitFor();
     assert.equal(await alert.count(), 0, 'the old error is gone');
     assert.equal(await field.getAttribute('aria-invalid'), 'false');
     const config = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as {
@@ -213,12 +214,12 @@ test(
     // The same address written otherwise: the agent keeps what it had, and the window says so.
     await address.fill(saved.replace(/:(\d+)$/, ':0$1'));
     await save.click();
-    await A.page.getByText('Direct listener unchanged').waitFor();
+    await toast(A.page, 'Direct listener unchanged').waitFor();
     assert.equal(await A.page.getByText(/Direct listener saved/).count(), 0);
 
     await address.fill('127.0.0.1:7999');
     await save.click();
-    await A.page.getByText('Direct listener saved — takes effect when the agent restarts').waitFor();
+    await toast(A.page, 'Direct listener saved — takes effect when the agent restarts').waitFor();
     // Saved: nothing left to save.
     const saveOff = section.getByRole('button', { name: 'Save direct listener', disabled: true });
     await saveOff.waitFor();

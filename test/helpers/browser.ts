@@ -174,3 +174,11 @@ export async function assertWithin(inner: Locator, outer: Locator, what: string)
     );
   }
 }
+
+/**
+ * The toast saying `text`, found by its Dismiss button ("Dismiss: <text>"): the text alone is also in
+ * the hidden live region that announces it.
+ */
+export function toast(page: Page, text: string): Locator {
+  return page.getByRole('button', { name: `Dismiss: ${text}`, exact: true });
+}

@@ -51,9 +51,18 @@ export function PendingCard({
     });
 
   return (
-    <li className={asked ? 'card asked' : 'card'} aria-labelledby={titleId} aria-current={asked || undefined}>
+    <li
+      className={asked ? 'card asked' : 'card'}
+      aria-labelledby={titleId}
+      aria-current={asked || undefined}
+      data-focus-item
+    >
       <div className="card-head">
-        <h2 id={titleId}>{request.displayName}</h2>
+        {/* Takes the focus when the request before it is answered (use-focus-rescue.ts): the start of
+            the next one to read, not its Approve, which Enter would press unread. */}
+        <h2 id={titleId} tabIndex={-1} data-focus-target>
+          {request.displayName}
+        </h2>
         {byCode ? (
           <span className="badge badge-direct">code-verified</span>
         ) : (

@@ -1,9 +1,9 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { usePeers, useServices } from '../../api/hooks.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { ApiError } from '../../api/transport.js';
 import { messageOf } from '../../api/client.js';
-import { fieldOfError, type ForwardField, type ForwardValues } from './field-error.js';
+import { fieldOfError, missingFields, type ForwardField, type ForwardValues } from './field-error.js';
 import { ActionButton } from '../../components/ActionButton.js';
 
 type Kind = 'tcp' | 'socks' | 'http';
@@ -20,12 +20,19 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
     remote: '',
     name: '',
   });
-  const [error, setError] = useState<{ field: ForwardField; message: string } | null>(null);
+  /** What is wrong, per field: every missing field at once, or the agent's one refusal. */
+  const [errors, setErrors] = useState<Partial<Record<ForwardField, string>>>({});
+  /** Bumped on each failed submit: the first field in error then takes the focus. */
+  const [failed, setFailed] = useState(0);
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (failed > 0) form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [failed]);
   const [busy, setBusy] = useState(false);
   const [remoteBind, setRemoteBind] = useState(false);
   const set = (k: keyof ForwardValues) => (e: { target: { value: string } }) =>
     setValues((v) => ({ ...v, [k]: e.target.value }));
-  const errorFor = (field: ForwardField) => (error?.field === field ? error.message : null);
+  const errorFor = (field: ForwardField) => errors[field] ?? null;
   // Only a SOCKS proxy may leave the peer to each client; any other kind needs one (the first, unless
   // chosen), also when the peer list arrived after the form opened.
   const via = values.via || (kind === 'socks' ? '' : (peers[0]?.fingerprint ?? ''));
@@ -34,16 +41,15 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
     const name = values.name.trim() || undefined;
     const local = values.local.trim();
     const remote = values.remote.trim();
-    // What the form can tell by itself, said in its own words beside the field.
-    if (local === '')
-      return setError({ field: 'local', message: 'Enter a port (8080) or an address (127.0.0.1:8080).' });
-    if (kind === 'tcp' && remote === '')
-      return setError({
-        field: 'remote',
-        message: 'Enter the address as the peer sees it, e.g. 127.0.0.1:80.',
-      });
+    // What the form can tell by itself, said in its own words beside each field, all at once.
+    const missing = missingFields(kind, { ...values, local, remote });
+    if (Object.keys(missing).length > 0) {
+      setErrors(missing);
+      setFailed((n) => n + 1);
+      return;
+    }
     setBusy(true);
-    setError(null);
+    setErrors({});
     const bind = remoteBind ? { allowRemoteBind: true } : {};
     try {
       if (kind === 'tcp') {
@@ -57,7 +63,8 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
       const code = err instanceof ApiError ? err.code : undefined;
       // The field comes from the agent's own words (they name it); the text shown leaves the name out.
       const said = err instanceof Error ? err.message : String(err);
-      setError({ field: fieldOfError(code, said, values), message: messageOf(err) });
+      setErrors({ [fieldOfError(code, said, values)]: messageOf(err) });
+      setFailed((n) => n + 1);
     } finally {
       setBusy(false);
     }
@@ -82,6 +89,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
 
   return (
     <form
+      ref={form}
       className="card add-forward"
       aria-label="Add forward"
       onSubmit={(e) => {
@@ -138,9 +146,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
             id={`${id}-via-error`}
           />
         </div>
-        {kind === 'tcp'
-          ? field('remote', 'Remote address', 'HOST:PORT as the peer sees it, e.g. 127.0.0.1:80')
-          : null}
+        {kind === 'tcp' ? field('remote', 'Remote address', 'e.g. 127.0.0.1:80') : null}
         {field('name', 'Name (optional)', 'web')}
       </div>
       <label className="check">

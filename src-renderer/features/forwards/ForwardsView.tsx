@@ -45,7 +45,9 @@ export function ForwardsView() {
       <header className="view-header">
         <h1>Forwards</h1>
         {adding ? null : (
-          <button type="button" className="primary" onClick={() => setAdding(true)}>
+          // The focus comes back here when the form closes (Cancel, Escape, added), and when the last
+          // row is removed (use-focus-rescue.ts).
+          <button type="button" className="primary" data-focus-main onClick={() => setAdding(true)}>
             Add forward
           </button>
         )}
@@ -112,7 +114,7 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
   const tone =
     info.state === 'error' ? 'down' : info.state === 'listening' && exit.reach === 'ok' ? 'ok' : 'warn';
   return (
-    <tr aria-label={info.name}>
+    <tr aria-label={info.name} data-focus-item>
       <td>
         {KIND_TEXT[row.kind]}
         <div className="muted small-text">{info.name}</div>
@@ -153,9 +155,12 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
         <div className="row-actions">
           <label className="switch">
             {/* aria-disabled, not disabled: a disabled control drops keyboard focus to the page. */}
+            {/* Named by the forward; on or off is its checked state (a name that said "on" would stay
+                "on" while off). The row after a removed one gives it the focus. */}
             <input
               type="checkbox"
               role="switch"
+              data-focus-target
               checked={on}
               onChange={() => {
                 if (!action.busy) toggle();
@@ -165,9 +170,14 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
             <span className="switch-state" aria-hidden="true">
               {on ? 'On' : 'Off'}
             </span>
-            <span className="visually-hidden">{info.name} on</span>
+            <span className="visually-hidden">{info.name}</span>
           </label>
-          <button type="button" className="small danger" onClick={() => setConfirm(true)}>
+          <button
+            type="button"
+            className="small danger"
+            onClick={() => setConfirm(true)}
+            aria-label={`Remove ${row.kind === 'tcp' ? 'forward' : 'proxy'} ${info.name}`}
+          >
             Remove
           </button>
           {confirm ? (

@@ -26,3 +26,23 @@ export function fieldOfError(code: string | undefined, message: string, values: 
   if (quoted(values.remote)) return 'remote';
   return 'form';
 }
+
+/** The form's own words for each required field left empty. */
+export const MISSING_TEXT = {
+  local: 'Enter a port (8080) or an address (127.0.0.1:8080).',
+  remote: 'Enter the address as the peer sees it, e.g. 127.0.0.1:80.',
+} as const;
+
+/**
+ * Every required field left empty, each with what to enter, so one submit flags them all (not one per
+ * try). The remote address is required for a TCP forward only: a proxy's client chooses it.
+ */
+export function missingFields(
+  kind: 'tcp' | 'socks' | 'http',
+  values: ForwardValues,
+): Partial<Record<ForwardField, string>> {
+  const out: Partial<Record<ForwardField, string>> = {};
+  if (values.local.trim() === '') out.local = MISSING_TEXT.local;
+  if (kind === 'tcp' && values.remote.trim() === '') out.remote = MISSING_TEXT.remote;
+  return out;
+}

@@ -4,7 +4,16 @@ import { useServices } from '../../api/hooks.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
 import { normalizeCode } from '../../lib/format.js';
-import { JOIN_IDLE, JOIN_STEPS, nextJoin, stepState, type JoinProgress } from './pair-steps.js';
+import {
+  JOIN_IDLE,
+  JOIN_NEWS_MS,
+  JOIN_STEPS,
+  joinNews,
+  nextJoin,
+  stepState,
+  type JoinProgress,
+} from './pair-steps.js';
+import { useNews } from '../../lib/use-news.js';
 import { messageOf } from '../../api/client.js';
 import { ActionButton } from '../../components/ActionButton.js';
 
@@ -60,6 +69,8 @@ export function JoinWithCode({
       },
     );
   };
+  // Each step is said as the join reaches it, in the view's one region that is always there.
+  const news = useNews(progress, joinNews, JOIN_NEWS_MS);
   const busy = progress.phase === 'finding' || progress.phase === 'checking' || progress.phase === 'waiting';
   const codeField = useRef<HTMLInputElement>(null);
   const ended = progress.phase === 'failed' || progress.phase === 'rejected';
@@ -82,6 +93,9 @@ export function JoinWithCode({
 
   return (
     <section className="pair-panel" aria-label="Join with code">
+      <p className="visually-hidden" role="status">
+        {news}
+      </p>
       <form
         className="join-form"
         onSubmit={(e) => {
@@ -99,6 +113,8 @@ export function JoinWithCode({
             spellCheck={false}
             autoFocus
             ref={codeField}
+            // Where the focus goes when the join ended without pairing (Cancel, which had it, is gone).
+            data-focus-main={ended || undefined}
             // Read-only, not disabled, while joining: a disabled field would drop the focus to the page.
             readOnly={busy}
             aria-disabled={busy}
@@ -145,18 +161,15 @@ export function JoinWithCode({
       ) : null}
       {progress.phase === 'paired' ? (
         <>
-          <p className="outcome ok" role="status">
-            ✓ Paired with {progress.peerName}.
-          </p>
-          <button type="button" onClick={() => nav.go('peers')}>
+          <p className="outcome ok">✓ Paired with {progress.peerName}.</p>
+          {/* Takes the focus from Cancel, which goes when the join succeeds. */}
+          <button type="button" onClick={() => nav.go('peers')} data-focus-main>
             Show peers
           </button>
         </>
       ) : null}
       {progress.phase === 'rejected' ? (
-        <p className="outcome bad" role="alert">
-          {progress.peerName ?? 'The other device'} rejected this device.
-        </p>
+        <p className="outcome bad">{progress.peerName ?? 'The other device'} rejected this device.</p>
       ) : null}
       {busy ? (
         <div className="actions">

@@ -117,9 +117,16 @@ export function PairNew({
         </>
       ) : null}
       {/* Only the news is live (said once, in a few words); the details below are read at will. The
-          region is always there, so a screen reader notices its text change. */}
+          region is always there, so a screen reader notices its text change; the outcome shown below
+          is said here too, not by a region of its own inserted with its text. */}
       <p className="visually-hidden" role="status">
-        {progress.phase === 'joined' ? `${progress.peerName ?? 'A device'} wants to pair` : ''}
+        {progress.phase === 'joined'
+          ? `${progress.peerName ?? 'A device'} wants to pair`
+          : progress.phase === 'paired'
+            ? `Paired with ${progress.peerName}`
+            : progress.phase === 'rejected'
+              ? `Rejected ${progress.peerName ?? 'the device'}`
+              : ''}
       </p>
       {progress.phase === 'joined' ? (
         <div className="pair-request">
@@ -151,15 +158,9 @@ export function PairNew({
           </div>
         </div>
       ) : null}
-      {progress.phase === 'paired' ? (
-        <p className="outcome ok" role="status">
-          ✓ Paired with {progress.peerName}.
-        </p>
-      ) : null}
+      {progress.phase === 'paired' ? <p className="outcome ok">✓ Paired with {progress.peerName}.</p> : null}
       {progress.phase === 'rejected' ? (
-        <p className="outcome" role="status">
-          Rejected {progress.peerName ?? 'the device'}.
-        </p>
+        <p className="outcome">Rejected {progress.peerName ?? 'the device'}.</p>
       ) : null}
       {progress.phase === 'failed' ? (
         <p className="outcome bad" role="alert">
@@ -169,7 +170,8 @@ export function PairNew({
       ) : null}
       <ErrorText error={act.error} />
       <div className="actions">
-        <button type="button" onClick={cancel}>
+        {/* Where the focus goes when Approve or Reject, which had it, goes away. */}
+        <button type="button" onClick={cancel} data-focus-main>
           {progress.phase === 'showing' ? 'Cancel' : 'Done'}
         </button>
       </div>

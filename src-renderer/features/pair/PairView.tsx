@@ -46,6 +46,9 @@ export function PairView() {
           <button
             type="button"
             className={mode === 'new' ? 'primary' : undefined}
+            // Pressed says which one is open, also to a screen reader and in forced colours.
+            aria-pressed={mode === 'new'}
+            data-focus-main
             onClick={() => {
               if (mode === 'new' && onShow.current !== undefined) {
                 client.call('pair.cancel', { code: onShow.current }).catch(() => undefined);
@@ -61,6 +64,7 @@ export function PairView() {
           <button
             type="button"
             className={mode === 'join' ? 'primary' : undefined}
+            aria-pressed={mode === 'join'}
             onClick={() => setMode('join')}
           >
             Join with code

@@ -78,3 +78,29 @@ export function nextNew(p: NewProgress, code: string, e: PairingEvent): NewProgr
     message: e.message ?? p.message,
   };
 }
+
+/** How long join steps are gathered before the newest is said, in ms (finding → checking is quick). */
+export const JOIN_NEWS_MS = 400;
+
+/**
+ * What a screen reader is told when a join moves on (JoinWithCode's one live region): the step it
+ * reached, in a few words; nothing when it did not move. A failure is said by its error text instead.
+ */
+export function joinNews(before: JoinProgress, now: JoinProgress): string[] {
+  if (before.phase === now.phase) return [];
+  const other = now.peerName ?? 'the other device';
+  switch (now.phase) {
+    case 'finding':
+      return ['Finding the other device…'];
+    case 'checking':
+      return ['Checking the code…'];
+    case 'waiting':
+      return [`Waiting for approval from ${other}`];
+    case 'paired':
+      return [`Paired with ${other}`];
+    case 'rejected':
+      return [`${now.peerName ?? 'The other device'} rejected this device`];
+    default:
+      return [];
+  }
+}

@@ -3,6 +3,7 @@ import type { PeerInfo, PingResult } from '../../../src-main/api/contract.js';
 import { useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
+import { Fingerprint } from '../../components/Fingerprint.js';
 import { MessageText } from '../../components/MessageText.js';
 import { PathBadge } from '../../components/PathBadge.js';
 import { StatusDot } from '../../components/StatusDot.js';
@@ -42,9 +43,12 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
     });
 
   return (
-    <li className="card" aria-labelledby={titleId}>
+    <li className="card" aria-labelledby={titleId} data-focus-item>
       <div className="card-head">
-        <h2 id={titleId}>{peer.name}</h2>
+        {/* Takes the focus when the card before it is removed (use-focus-rescue.ts). */}
+        <h2 id={titleId} tabIndex={-1} data-focus-target>
+          {peer.name}
+        </h2>
         <StatusDot tone={peerTone(peer)} text={peerState(peer)} />
         {online ? <PathBadge kind={peer.path} text={pathText(peer)} /> : null}
       </div>
@@ -54,7 +58,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         </p>
       ) : null}
       <p className="meta">
-        <code title={peer.fingerprint}>{shortFingerprint(peer.fingerprint)}</code>
+        <code>{shortFingerprint(peer.fingerprint)}</code>
         {rtt ? <span>RTT {rtt}</span> : null}
         {since ? (
           <span>
@@ -70,31 +74,51 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
           <strong>why relayed?</strong> {peer.relayReason}
         </p>
       ) : null}
+      {/* The whole fingerprint, grouped and with Copy, for keyboard and touch alike (a title would be
+          for a mouse only). */}
+      <details className="peer-fingerprint">
+        <summary>Full fingerprint</summary>
+        <Fingerprint value={peer.fingerprint} label={`${peer.name}'s fingerprint`} />
+      </details>
+      {/* Each control is named with its peer: a list of cards is otherwise a list of "Remove"s. The
+          names start with the words shown, so speaking those works too. */}
       <div className="actions">
-        <button type="button" onClick={openTerminal}>
+        <button type="button" onClick={openTerminal} aria-label={`Open terminal on ${peer.name}`}>
           Open terminal
         </button>
-        <button type="button" onClick={() => nav.go('forwards', { forwardVia: peer.fingerprint })}>
+        <button
+          type="button"
+          onClick={() => nav.go('forwards', { forwardVia: peer.fingerprint })}
+          aria-label={`Forward a port… via ${peer.name}`}
+        >
           Forward a port…
         </button>
-        <ActionButton onClick={doPing} unavailable={action.busy}>
+        <ActionButton onClick={doPing} unavailable={action.busy} aria-label={`Ping ${peer.name}`}>
           Ping
         </ActionButton>
-        <button type="button" onClick={() => setOpen('permissions')}>
+        <button
+          type="button"
+          onClick={() => setOpen('permissions')}
+          aria-label={`Permissions of ${peer.name}`}
+        >
           Permissions
         </button>
-        <button type="button" onClick={() => setOpen('rename')}>
+        <button type="button" onClick={() => setOpen('rename')} aria-label={`Rename ${peer.name}`}>
           Rename
         </button>
-        <button type="button" className="danger" onClick={() => setOpen('remove')}>
+        <button
+          type="button"
+          className="danger"
+          onClick={() => setOpen('remove')}
+          aria-label={`Remove ${peer.name}`}
+        >
           Remove
         </button>
       </div>
-      {ping ? (
-        <p className="result" role="status">
-          Ping: {Math.max(1, Math.round(ping.rttMs))} ms over {ping.path} {ping.remote}
-        </p>
-      ) : null}
+      {/* Always there, so the result is heard when it arrives (a region inserted with its text is not). */}
+      <p className="result" role="status">
+        {ping ? `Ping: ${Math.max(1, Math.round(ping.rttMs))} ms over ${ping.path} ${ping.remote}` : ''}
+      </p>
       <ErrorText error={action.error} />
       {open === 'permissions' ? <PermissionsDialog peer={peer} onClose={() => setOpen(null)} /> : null}
       {open === 'rename' ? <RenameDialog peer={peer} onClose={() => setOpen(null)} /> : null}

@@ -1,17 +1,36 @@
+import { useMemo } from 'react';
 import { useAgent, useServices } from '../../api/hooks.js';
+import { PEER_NEWS_MS, peerNews, seePeers } from '../../lib/peer-news.js';
+import { useNews } from '../../lib/use-news.js';
 import { PeerCard } from './PeerCard.js';
 
 export function PeersView() {
   const peers = useAgent((s) => s.status?.peers);
   const { nav } = useServices();
-  if (!peers) return <p className="muted">Loading…</p>;
+  const seen = useMemo(() => seePeers(peers ?? []), [peers]);
+  // One region for the whole view, always there: a peer going offline or switching to the relay is
+  // said in a few words ("b is offline"), a burst of changes once.
+  const news = useNews(seen, peerNews, PEER_NEWS_MS);
+  const region = (
+    <p className="visually-hidden" role="status">
+      {news}
+    </p>
+  );
+  if (!peers)
+    return (
+      <>
+        {region}
+        <p className="muted">Loading…</p>
+      </>
+    );
   return (
     <>
+      {region}
       <header className="view-header">
         <h1>Peers</h1>
         {peers.length > 0 ? (
           <div className="actions">
-            <button type="button" onClick={() => nav.go('pair', { pairMode: 'new' })}>
+            <button type="button" data-focus-main onClick={() => nav.go('pair', { pairMode: 'new' })}>
               Pair new device
             </button>
             <button type="button" onClick={() => nav.go('pair', { pairMode: 'join' })}>
@@ -27,7 +46,12 @@ export function PeersView() {
             the other enters it, and the first approves after comparing fingerprints.
           </p>
           <div className="actions">
-            <button type="button" className="primary" onClick={() => nav.go('pair', { pairMode: 'new' })}>
+            <button
+              type="button"
+              className="primary"
+              data-focus-main
+              onClick={() => nav.go('pair', { pairMode: 'new' })}
+            >
               Pair new device
             </button>
             <button type="button" onClick={() => nav.go('pair', { pairMode: 'join' })}>

@@ -88,13 +88,15 @@ export function RelaysSection({ settings }: { settings: SettingsResult }) {
             placeholder="wss://relay.example.net:8443"
             spellCheck={false}
             aria-invalid={!!add.error}
+            // The error below is read with the field, as Add forward's are.
+            aria-describedby="relay-url-error"
           />
         </label>
         <ActionButton type="submit" unavailable={add.busy || url.trim() === ''}>
           Add relay
         </ActionButton>
       </form>
-      <ErrorText error={add.error} />
+      <ErrorText error={add.error} id="relay-url-error" />
       {probe?.fingerprint ? (
         <div className="trust" role="group" aria-label="Trust this relay?">
           <p>

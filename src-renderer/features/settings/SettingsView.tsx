@@ -65,7 +65,12 @@ function DeviceSection({ settings }: { settings: SettingsResult }) {
       >
         <label className="field">
           <span>Name</span>
-          <input value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!s.error} />
+          <input
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            aria-invalid={!!s.error}
+            aria-describedby="device-name-error"
+          />
         </label>
         <ActionButton
           type="submit"
@@ -74,7 +79,7 @@ function DeviceSection({ settings }: { settings: SettingsResult }) {
           Save name
         </ActionButton>
       </form>
-      <ErrorText error={s.error} />
+      <ErrorText error={s.error} id="device-name-error" />
       <Fingerprint value={settings.fingerprint} label="This device's fingerprint" />
       <p className="hint">Other devices show this fingerprint when they pair with this one: compare them.</p>
     </section>
@@ -152,6 +157,8 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
 
 function BehaviourSection({ settings }: { settings: SettingsResult }) {
   const [resume, setResume] = useState(String(Math.round(settings.terminalResumeMs / 1000)));
+  const typed = parseResumeSeconds(resume);
+  const resumeSaved = 'ms' in typed && typed.ms === settings.terminalResumeMs;
   const resumeSave = useSave();
   // What the window found wrong before asking the agent; the agent's own refusal is resumeSave.error.
   const [resumeInvalid, setResumeInvalid] = useState<string | null>(null);
@@ -193,7 +200,8 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
             aria-describedby="resume-error"
           />
         </label>
-        <ActionButton type="submit" unavailable={resumeSave.busy}>
+        {/* Off until something changed, as every other Save here. */}
+        <ActionButton type="submit" unavailable={resumeSave.busy || resumeSaved}>
           Save
         </ActionButton>
       </form>
