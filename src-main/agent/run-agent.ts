@@ -3,7 +3,7 @@
  * socket. Shared by `clawbridge agent` and the desktop app's main process.
  */
 import { pino, type Logger } from 'pino';
-import { isClawError } from '../core/errors.js';
+import { errorMessage, isClawError } from '../core/errors.js';
 import { checkControlSocket } from '../api/control-client.js';
 import { claimControlSocket, type ControlServer } from '../api/control-server.js';
 import { checkUiListen, startWebUi, withWebUiLink, type WebUiServer } from '../api/web-ui/server.js';
@@ -71,16 +71,21 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   if (cleaned.length > 0) logger.info({ files: cleaned }, 'removed settings temp files a crash left');
   const before = settings.get();
   const overridden = opts.overrides !== undefined && Object.keys(opts.overrides).length > 0;
+  let applied = false;
   try {
-    if (overridden) settings.update((s) => ({ ...s, ...opts.overrides }));
+    if (overridden) {
+      settings.update((s) => ({ ...s, ...opts.overrides }));
+      applied = true;
+    }
     return await startAgent(opts, identity, settings, logger, claim);
   } catch (err) {
     // A flag this start could not use (an address it cannot listen on) is not kept for the next one.
-    if (overridden) {
+    // (A save that failed changed nothing: then there is nothing to restore.)
+    if (applied) {
       try {
         settings.update(() => before);
       } catch (restoreErr) {
-        logger.error({ err: restoreErr }, 'could not restore the settings from before this start');
+        logger.warn(`could not restore the settings from before this start: ${errorMessage(restoreErr)}`);
       }
     }
     await claim.close();

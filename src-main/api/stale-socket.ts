@@ -6,7 +6,7 @@
  * bind one step: whoever holds it decides; the others wait for it to go and then find a live socket.
  */
 import { open, stat, unlink } from 'node:fs/promises';
-import { errorMessage } from '../core/errors.js';
+import { fileProblem } from '../core/file-errors.js';
 
 /** A lock older than this, in ms, was left by a process that died holding it (holding takes ms). */
 export const STALE_LOCK_MS = 10_000;
@@ -35,12 +35,15 @@ export async function replaceStaleSocket(path: string, steps: StaleSocketSteps):
   for (;;) {
     const handle = await open(lock, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EEXIST') return undefined;
-      throw new Error(`cannot create the lock ${lock}: ${errorMessage(err)}`);
+      throw fileProblem(lock, err, 'write');
     });
     if (handle) {
       try {
         if (await steps.answers()) throw steps.running();
-        await unlink(path).catch(() => undefined);
+        await unlink(path).catch((err: NodeJS.ErrnoException) => {
+          // Not "an agent runs there" (the bind would say so next): this home cannot be written.
+          if (err.code !== 'ENOENT') throw fileProblem(path, err, 'write');
+        });
         await steps.listen().catch((err: NodeJS.ErrnoException) => {
           // An agent that started while this one held the lock, and found no socket at all.
           throw err.code === 'EADDRINUSE' ? steps.running() : err;
