@@ -77,6 +77,8 @@ export class ForwardManager {
       }
       try {
         await this.listen(run);
+        // Saved on port 0 by an older release: from now on it keeps the port it got.
+        if (this.keepBoundPort(run) !== undefined) this.saveListen(run.record);
       } catch (err) {
         run.state = 'error';
         run.error = errorMessage(err);
@@ -87,6 +89,30 @@ export class ForwardManager {
         const line = `${noun(record)} ${record.name}: ${run.error}`;
         this.agent.notice(line, { forward: record.name });
       }
+    }
+  }
+
+  /**
+   * For a listener asked for on port 0, the port it got becomes its address (returned), so that it
+   * keeps that address across restarts; undefined for one with a port of its own.
+   */
+  private keepBoundPort(run: Running): number | undefined {
+    const wanted = parseHostPort(run.record.listen);
+    if (!run.listener || wanted.port !== 0) return undefined;
+    const { port } = parseHostPort(run.listener.address);
+    run.record.listen = formatHostPort(wanted.host, port);
+    return port;
+  }
+
+  /** Saves a listener's address; one that cannot be saved keeps running, and says so. */
+  private saveListen(record: ForwardRecord): void {
+    try {
+      this.agent.settings.update((s) => ({
+        ...s,
+        forwards: s.forwards.map((f) => (f.name === record.name ? { ...f, listen: record.listen } : f)),
+      }));
+    } catch (err) {
+      this.agent.notice(`${noun(record)} ${record.name}: ${errorMessage(err)}`, { forward: record.name });
     }
   }
 
@@ -159,11 +185,8 @@ export class ForwardManager {
     await this.listen(run);
     // Port 0 picks a free port: that port is saved, so the forward keeps its address across restarts.
     // A default name comes from that port too (`http-38475`, not `http-0`).
-    if (run.listener && parseHostPort(record.listen).port === 0) {
-      const { port } = parseHostPort(run.listener.address);
-      record.listen = formatHostPort(parseHostPort(record.listen).host, port);
-      if (nameForPort) record.name = nameForPort(port);
-    }
+    const port = this.keepBoundPort(run);
+    if (port !== undefined && nameForPort) record.name = nameForPort(port);
     if (this.running.has(record.name)) {
       // Another add with the same name won the race while we were binding.
       await run.listener?.close();
@@ -185,10 +208,6 @@ export class ForwardManager {
     return record.name;
   }
 
-  /**
-   * Stops a listener (resetting its connections), frees its port and forgets it.
-   * @throws ClawError('BAD_ARGUMENT') when there is none of that kind by that name.
-   */
   /**
    * The forward or proxy `name` among `kinds`; else why not, naming the command (`rm`, `enable` …) of
    * the kind it is when the name belongs to the other kind.
@@ -215,6 +234,10 @@ export class ForwardManager {
     );
   }
 
+  /**
+   * Stops a listener (resetting its connections), frees its port and forgets it.
+   * @throws ClawError('BAD_ARGUMENT') when there is none of that kind by that name.
+   */
   async remove(name: string, kinds: readonly ForwardRecord['kind'][]): Promise<void> {
     const run = this.find(name, kinds, 'rm');
     // Forgotten on disk first: if that fails, the forward is still there, running and listed.

@@ -393,3 +393,20 @@ test('a save that fails changes nothing: no unsaved forward runs, a removed one 
   assert.equal(manager.forwards()[0]?.state, 'off');
   assert.equal(await portFree(port), true);
 });
+
+test('a listener an older release saved on port 0 keeps the port it gets from then on', async () => {
+  const home = tempDir('cb-fwd-port0-');
+  new SettingsStore(home).update((s) => ({
+    ...s,
+    forwards: [{ name: 'old', kind: 'socks', listen: '127.0.0.1:0', enabled: true }],
+  }));
+  const first = await setup(home);
+  await first.manager.restore();
+  const bound = first.manager.proxies()[0]!.local;
+  assert.notEqual(portOf(bound), 0);
+  assert.equal(first.agent.settings.get().forwards[0]?.listen, bound);
+  await first.manager.stop();
+  const second = await setup(home);
+  await second.manager.restore();
+  assert.equal(second.manager.proxies()[0]!.local, bound, 'the same address after a restart');
+});
