@@ -451,6 +451,7 @@ export class ForwardManager {
     const { record } = run;
     const ctx: FrontEndContext = {
       name: record.name,
+      noun: noun(record),
       dialer: this.dialerFor(record),
       log: this.agent.log,
       counters: {
@@ -469,7 +470,7 @@ export class ForwardManager {
   }
 }
 
-function noun(record: ForwardRecord): string {
+function noun(record: ForwardRecord): 'forward' | 'proxy' {
   return record.kind === 'tcp' ? 'forward' : 'proxy';
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ClawError } from '../core/errors.js';
+import { ClawError, isClawError } from '../core/errors.js';
 import type { Dialer } from './dialer.js';
 import type { SpliceCounters } from './splice.js';
 
@@ -17,6 +17,8 @@ export interface FrontEndLogger {
 export interface FrontEndContext {
   /** The forward's or proxy's name, for log lines. */
   name: string;
+  /** `forward` or `proxy`, for what the user reads. */
+  noun: 'forward' | 'proxy';
   dialer: Dialer;
   log: FrontEndLogger;
   counters: SpliceCounters;
@@ -38,15 +40,26 @@ export function endWith(socket: Socket, reply: Uint8Array | string): void {
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
+/** At most one "connections were cut" notice per forward or proxy in this many ms (a link loss cuts them all). */
+export const CUT_NOTICE_EVERY_MS = 10_000;
+const lastCut = new Map<string, number>();
+
 /**
- * Reports a connection the exit ended because its owner took the permission away (a reset with
- * PERMISSION_DENIED, exit-connections.ts): the client only sees its connection close, so the user hears why.
+ * Reports why an open connection ended badly, since the client only sees it close: the exit's owner
+ * took the permission away (a reset with PERMISSION_DENIED, exit-connections.ts), or the link to the
+ * peer went (a laptop asleep, a network change). A link loss cuts every connection at once: one notice.
  */
-export function reportRevocation(remote: Duplex, ctx: FrontEndContext, fields: object): void {
+export function reportCutConnections(remote: Duplex, ctx: FrontEndContext, fields: object): void {
   remote.once('error', (err) => {
-    if (!(err instanceof ClawError) || err.refusal !== 'PERMISSION_DENIED') return;
-    const line = `forward ${ctx.name}: ${err.peerReason ?? err.message}`;
-    ctx.notice(line, fields);
+    if (err instanceof ClawError && err.refusal === 'PERMISSION_DENIED') {
+      ctx.notice(`${ctx.noun} ${ctx.name}: ${err.peerReason ?? err.message}`, fields);
+      return;
+    }
+    if (!isClawError(err, 'LINK_CLOSED')) return;
+    const now = Date.now();
+    if (now - (lastCut.get(ctx.name) ?? -Infinity) < CUT_NOTICE_EVERY_MS) return;
+    lastCut.set(ctx.name, now);
+    ctx.notice(`${ctx.noun} ${ctx.name}: open connections were cut: ${err.message}`, fields);
   });
 }
 

@@ -15,7 +15,7 @@ import {
   proxyErrorResponse,
   type ProxyRequest,
 } from '../protocol/http-proxy-request.js';
-import { clientOf, endWith, reportRevocation, type FrontEndContext } from './front-end.js';
+import { clientOf, endWith, reportCutConnections, type FrontEndContext } from './front-end.js';
 import { MalformedMessage, readMessage, type Decoding } from './read-message.js';
 import { splice } from './splice.js';
 
@@ -73,6 +73,6 @@ export async function handleHttpProxyConnection(socket: Socket, ctx: HttpProxyCo
     remote.write(head);
   }
   ctx.log.debug(fields, 'http proxy: connected');
-  reportRevocation(remote, ctx, fields);
+  reportCutConnections(remote, ctx, fields);
   await splice(socket, remote, ctx.counters);
 }

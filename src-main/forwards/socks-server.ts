@@ -20,7 +20,7 @@ import {
   SocksReply,
 } from '../protocol/socks5.js';
 import { ConnectError } from './dialer.js';
-import { clientOf, endWith, reportRevocation, type FrontEndContext } from './front-end.js';
+import { clientOf, endWith, reportCutConnections, type FrontEndContext } from './front-end.js';
 import { MalformedMessage, readMessage } from './read-message.js';
 import { splice } from './splice.js';
 import type { ConnectFailure } from './tcp-connect-protocol.js';
@@ -107,7 +107,7 @@ export async function handleSocksConnection(socket: Socket, ctx: SocksContext): 
     }
     socket.write(encodeReply(SocksReply.Succeeded));
     ctx.log.debug(fields, 'socks: connected');
-    reportRevocation(remote, ctx, fields);
+    reportCutConnections(remote, ctx, fields);
     await splice(socket, remote, ctx.counters);
   } catch (err) {
     if (err instanceof MalformedMessage && err.reply !== undefined) {

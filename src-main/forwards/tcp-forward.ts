@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
-import { clientOf, reportRevocation, type FrontEndContext } from './front-end.js';
+import { clientOf, reportCutConnections, type FrontEndContext } from './front-end.js';
 import { splice } from './splice.js';
 
 export interface TcpForwardContext extends FrontEndContext {
@@ -33,6 +33,6 @@ export async function handleTcpForwardConnection(socket: Socket, ctx: TcpForward
     socket.destroy();
     return;
   }
-  reportRevocation(remote, ctx, fields);
+  reportCutConnections(remote, ctx, fields);
   await splice(socket, remote, ctx.counters);
 }

@@ -103,6 +103,7 @@ export function frontEnd(
   return {
     ctx: {
       name,
+      noun: 'forward',
       dialer,
       log,
       counters: { bytesIn: (n) => (counts.bytesIn += n), bytesOut: (n) => (counts.bytesOut += n) },

@@ -1,0 +1,41 @@
+/**
+ * A client only sees its forwarded connection close: the user hears why (front-end.ts). A link loss
+ * cuts every open connection of a forward at once, so it is said once, not once per connection.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { ClawError } from '../../../src-main/core/errors.js';
+import { reportCutConnections, type FrontEndContext } from '../../../src-main/forwards/front-end.js';
+
+function context(name: string, noun: 'forward' | 'proxy', notices: string[]): FrontEndContext {
+  return { name, noun, notice: (line) => void notices.push(line) } as FrontEndContext;
+}
+
+function cut(ctx: FrontEndContext, err: Error): void {
+  const remote = new PassThrough();
+  reportCutConnections(remote, ctx, {});
+  remote.destroy(err);
+}
+
+test('connections cut by a lost link are reported once per forward; other ends are not', async () => {
+  const notices: string[] = [];
+  const web = context('cut-web', 'forward', notices);
+  const lost = () => new ClawError('LINK_CLOSED', 'link to b closed: heartbeat timeout (15 s)');
+  for (let i = 0; i < 5; i++) cut(web, lost());
+  cut(context('cut-socks', 'proxy', notices), lost());
+  cut(web, new Error('ECONNRESET'));
+  cut(
+    context('cut-db', 'forward', notices),
+    new ClawError('STREAM_RESET', 'reset', {
+      refusal: 'PERMISSION_DENIED',
+      peerReason: 'b no longer allows forwards from a',
+    }),
+  );
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(notices, [
+    'forward cut-web: open connections were cut: link to b closed: heartbeat timeout (15 s)',
+    'proxy cut-socks: open connections were cut: link to b closed: heartbeat timeout (15 s)',
+    'forward cut-db: b no longer allows forwards from a',
+  ]);
+});
