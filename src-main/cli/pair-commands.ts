@@ -113,7 +113,9 @@ export function registerPairCommands(program: Command): void {
 
   pair
     .command('cancel <code>')
-    .description('retire an open code of this node (nobody can join with it after)')
+    .description(
+      "retire an open code of this node (nobody can join with it after), or stop this node's own join with that code",
+    )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (code: string, own: HomeOpts, cmd: Command) => {

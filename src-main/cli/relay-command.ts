@@ -217,7 +217,8 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     );
   }
   const tls = await relayTls(opts);
-  const logger = pino({ level: process.env.CLAWBRIDGE_LOG ?? 'info' }, pino.destination(2));
+  // Warnings and errors, as the agent logs (README); CLAWBRIDGE_LOG=info adds nodes coming and going.
+  const logger = pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn' }, pino.destination(2));
   const server = await startRelayServer({
     host,
     port,
