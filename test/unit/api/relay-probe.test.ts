@@ -7,6 +7,8 @@ import 'reflect-metadata';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { probeRelay } from '../../../src-main/agent/api/relay-probe.js';
 import type { Identity } from '../../../src-main/crypto/identity.js';
 import type { RelayServer } from '../../../src-main/relay/server.js';
@@ -68,5 +70,37 @@ test('nobody listening, or silence: an error line, not a throw', async () => {
     assert.equal(r.error, `wss://127.0.0.1:${silentPort} did not answer within 0.2 s`);
   } finally {
     silent.close();
+  }
+});
+
+test('something that accepts connections but is no relay is named as such', async () => {
+  // A web server (what ws:// to the web UI port or a typo reaches): HTTP, but no WebSocket upgrade.
+  const web = createHttpServer((_req, res) => res.writeHead(200).end('hello'));
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', () => resolve()));
+  const webPort = (web.address() as { port: number }).port;
+  // A TLS relay spoken to as ws://: its TLS server does not answer plain HTTP.
+  const wrongScheme = tlsRelay.url.replace(/^wss:/, 'ws:');
+  try {
+    const r = await probeRelay(`ws://127.0.0.1:${webPort}`);
+    assert.match(r.error ?? '', /answers, but not as a Clawbridge relay \(HTTP 200 to a WebSocket request\)/);
+    const s = await probeRelay(wrongScheme, 2_000);
+    assert.match(s.error ?? '', /not as a Clawbridge relay|did not answer/);
+  } finally {
+    web.close();
+  }
+});
+
+test('a TLS server that is no relay offers no certificate to trust, only the error', async () => {
+  const cert = await testIdentity('not-a-relay');
+  const web = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) =>
+    res.writeHead(404).end(),
+  );
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', () => resolve()));
+  try {
+    const r = await probeRelay(`wss://127.0.0.1:${(web.address() as { port: number }).port}`);
+    assert.equal(r.fingerprint, null);
+    assert.match(r.error ?? '', /not as a Clawbridge relay \(HTTP 404 to a WebSocket request\)/);
+  } finally {
+    web.close();
   }
 });
