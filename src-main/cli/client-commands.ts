@@ -260,7 +260,7 @@ export function registerClientCommands(program: Command): void {
         );
       });
       if (all.json) printJson(peer);
-      else console.log(`renamed peer to ${peer.name} (${peer.fingerprint})`);
+      else console.log(`renamed peer ${ref} to ${peer.name} (${peer.fingerprint})`);
     });
 
   peers

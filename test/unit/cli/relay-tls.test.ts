@@ -43,6 +43,8 @@ test('a truncated certificate is an error naming both files, and the files are l
     assert.ok(isClawError(err) && err.code === 'CONFIG_INVALID', String(err));
     assert.match(err.message, /damaged/);
     assert.match(err.message, new RegExp(`${RELAY_CERT_FILE}.*${RELAY_KEY_FILE}`));
+    // One piece of advice, the relay's: not also the node identity's "delete the identity".
+    assert.doesNotMatch(err.message, /delete the identity/);
     return true;
   });
   assert.equal(readFileSync(join(home, RELAY_CERT_FILE), 'utf8'), truncated);
