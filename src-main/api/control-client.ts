@@ -91,7 +91,12 @@ export class ControlClient {
     return new Promise<MethodResults[M]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new ClawError('TIMEOUT', `the agent did not answer ${method} in time`));
+        reject(
+          new ClawError(
+            'TIMEOUT',
+            `the agent did not answer ${method} within ${Math.round(timeoutMs / 1000)} s: it runs, but is stuck, suspended (kill -STOP, a sleeping VM) or overloaded`,
+          ),
+        );
       }, timeoutMs);
       this.pending.set(id, {
         resolve: (v) => {

@@ -31,9 +31,13 @@ export function call<M extends MethodName>(
   opts: HomeOpts,
   method: M,
   params: MethodParams<M>,
+  timeoutMs?: number,
 ): Promise<MethodResults[M]> {
-  return withAgent(opts, (c) => c.call(method, params));
+  return withAgent(opts, (c) => c.call(method, params, timeoutMs));
 }
+
+/** How long `status` waits for a running agent's answer, in ms: it answers at once unless it is stuck. */
+export const STATUS_TIMEOUT_MS = 10_000;
 
 /**
  * A subcommand's options with its group's (`peers --home H add …`): every command takes `--home` and
@@ -117,7 +121,8 @@ export function registerClientCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: HomeOpts & { wait?: string }) => {
       const waitMs = parseWait(opts.wait);
-      const s = (await retryFor(waitMs, ['NO_AGENT'], () => call(opts, 'status', {})))!;
+      const timeoutMs = Math.max(STATUS_TIMEOUT_MS, waitMs);
+      const s = (await retryFor(waitMs, ['NO_AGENT'], () => call(opts, 'status', {}, timeoutMs)))!;
       if (opts.json) return printJson(s);
       console.log(`${s.name}  ${s.fingerprint}`);
       console.log(`direct: ${s.listen ?? 'off'}`);

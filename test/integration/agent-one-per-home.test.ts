@@ -89,3 +89,20 @@ test(
     await agent.stop();
   },
 );
+
+test('status against a suspended agent says so within 10 s, instead of waiting a minute', async () => {
+  const home = join(tempHome('suspended'), 'home');
+  const agent = startProcess(['agent', '--home', home, '--no-direct', '--no-ui']);
+  await agent.waitForLine(/^agent .* running/m);
+  process.kill(agent.child.pid!, 'SIGSTOP');
+  try {
+    const started = Date.now();
+    const r = await cli(['status', '--home', home], 30_000);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /the agent did not answer status within 10 s: it runs, but is stuck, suspended/);
+    assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
+  } finally {
+    process.kill(agent.child.pid!, 'SIGCONT');
+  }
+  await agent.stop();
+});
