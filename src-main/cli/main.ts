@@ -8,10 +8,12 @@ import { errorMessage } from '../core/errors.js';
 import { escapeControlChars } from '../core/names.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { AGENT_VERSION } from '../agent/version.js';
+import { failWritesPastTheFileSizeLimit } from '../agent/file-size-limit.js';
 import { registerCommandsFor } from './command-modules.js';
 import { homeArgument, inFlagTerms, withHomeInHints } from './output.js';
 
 tuneGcForBulkTransfer();
+failWritesPastTheFileSizeLimit();
 
 const program = new Command('clawbridge')
   .description(

@@ -20,12 +20,22 @@ export function fileProblem(path: string, err: unknown, doing: 'read' | 'write')
     case 'EPERM':
       return new ClawError(
         'CONFIG_INVALID',
-        `cannot ${doing} ${path} (permission denied): run as the user that owns this home, or use your own --home`,
+        `cannot ${doing} ${path} (permission denied): make its folder writable for this user (or run as the user that owns this home), or use your own --home`,
       );
     case 'EROFS':
       return new ClawError('CONFIG_INVALID', `cannot ${doing} ${path}: the file system is read-only`);
     case 'ENOSPC':
       return new ClawError('CONFIG_INVALID', `cannot ${doing} ${path}: the disk is full; free some space`);
+    case 'EDQUOT':
+      return new ClawError(
+        'CONFIG_INVALID',
+        `cannot ${doing} ${path}: your disk quota is used up; free some space`,
+      );
+    case 'EFBIG':
+      return new ClawError(
+        'CONFIG_INVALID',
+        `cannot ${doing} ${path}: it would pass this process's file size limit; raise it (ulimit -f)`,
+      );
     default:
       return err;
   }

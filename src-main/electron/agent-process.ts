@@ -6,6 +6,7 @@
  * lifecycle (agent-process-messages.ts). No `electron` import: Electron gives utility processes
  * `process.parentPort`, and the tests give a child_process stand-in the same shape.
  */
+import { failWritesPastTheFileSizeLimit } from '../agent/file-size-limit.js';
 import { errorMessage, isClawError } from '../core/errors.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { loadIdentity } from '../crypto/identity.js';
@@ -101,6 +102,7 @@ const parentPort = (process as { parentPort?: ParentPortLike }).parentPort;
 if (parentPort) {
   // The agent relays bulk data here now, not in main (ADR 0007).
   tuneGcForBulkTransfer();
+  failWritesPastTheFileSizeLimit();
   const { runAgent } = await import('../agent/run-agent.js');
   serveAgentProcess(parentPort, { runAgent, exit: (code) => process.exit(code) });
 }

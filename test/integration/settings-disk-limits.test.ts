@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { CLI, cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -51,6 +51,10 @@ test('a save cut short by the disk fails, says so, and config.json stays whole',
     refused ?? 'never refused',
     /cannot save the settings to .*config\.json \(EFBIG\): .*nothing was changed/,
   );
+  // And the agent lives on (SIGXFSZ used to end it right after its reply).
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(agent.child.exitCode, null, `the agent exited: ${agent.stderr()}`);
+  assert.equal((await cli(['status', '--home', home])).code, 0);
   assert.deepEqual(
     readdirSync(home).filter((f) => f.includes('.tmp')),
     [],
@@ -62,4 +66,21 @@ test('a save cut short by the disk fails, says so, and config.json stays whole',
   await again.waitForLine(/^agent limited running/m);
   assert.equal((await cli(['peers', 'remove', 'peer-with-a-long-name-0', '--home', home])).code, 0);
   await again.stop();
+});
+
+test('a first identity cut short by the disk leaves no half identity behind', { skip }, async () => {
+  const home = join(tempHome('disk-limit-id'), 'home');
+  const limited = spawnSync('prlimit', ['--fsize=300', '--', process.execPath, CLI, 'id', '--home', home], {
+    encoding: 'utf8',
+  });
+  assert.equal(limited.status, 1, limited.stderr);
+  assert.match(limited.stderr, /^clawbridge: cannot write .*identity\.(key|crt)/m);
+  assert.deepEqual(
+    readdirSync(home).filter((f) => f.startsWith('identity')),
+    [],
+    'no key, no temp file',
+  );
+  // With room again, the node simply gets its identity.
+  const again = await cli(['id', '--home', home]);
+  assert.equal(again.code, 0, again.stderr);
 });
