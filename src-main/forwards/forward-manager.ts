@@ -271,6 +271,7 @@ export class ForwardManager {
         if (!run.record.enabled) run.state = 'off';
         throw err;
       }
+      if (this.keepBoundPort(run) !== undefined) this.saveListen(run.record);
       run.retry?.cancel();
       run.retry = undefined;
     } else if (!enabled && run.state !== 'off') {

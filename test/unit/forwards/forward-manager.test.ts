@@ -409,4 +409,22 @@ test('a listener an older release saved on port 0 keeps the port it gets from th
   const second = await setup(home);
   await second.manager.restore();
   assert.equal(second.manager.proxies()[0]!.local, bound, 'the same address after a restart');
+  await second.manager.stop();
+
+  // One saved on port 0 and off: switched on, it keeps the port it gets too.
+  new SettingsStore(home).update((s) => ({
+    ...s,
+    forwards: [{ name: 'off0', kind: 'socks', listen: '127.0.0.1:0', enabled: false }],
+  }));
+  const third = await setup(home);
+  await third.manager.restore();
+  await third.manager.setEnabled('off0', true);
+  const got = third.manager.proxies()[0]!.local;
+  assert.notEqual(portOf(got), 0);
+  assert.deepEqual(third.agent.settings.get().forwards[0], {
+    name: 'off0',
+    kind: 'socks',
+    listen: got,
+    enabled: true,
+  });
 });
