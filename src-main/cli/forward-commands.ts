@@ -27,9 +27,17 @@ function stateText(x: { state: string; error?: string }): string {
   return x.state === 'error' ? `error: ${x.error ?? 'unknown'}` : x.state;
 }
 
+/** Why a forward's connections fail while its exit peer is in each state but online. */
+const AWAY: Record<Exclude<PeerInfo['state'], 'online'>, string> = {
+  offline: 'is offline',
+  unreachable: 'cannot be reached',
+  waiting: 'has not approved this node yet',
+  refused: 'refused this node',
+};
+
 /**
- * The state, and why connections fail although it listens: its exit peer is offline, refused this
- * node, or is no longer a peer (the window says the same beside each forward).
+ * The state, and why connections fail although it listens: its exit peer is not online (AWAY), or is
+ * no longer a peer (the window says the same beside each forward).
  */
 function stateWithExit(x: ForwardInfo | ProxyInfo, peers: PeerInfo[] | undefined): string {
   const state = stateText(x);
@@ -39,8 +47,7 @@ function stateWithExit(x: ForwardInfo | ProxyInfo, peers: PeerInfo[] | undefined
       ? peers.find((p) => p.fingerprint === x.viaFingerprint)
       : peers.find((p) => p.name === x.via);
   if (!peer) return x.viaFingerprint !== null ? `${state}; ${x.via} is no longer a peer` : state;
-  if (peer.state === 'online') return state;
-  return `${state}; ${peer.name} ${peer.state === 'refused' ? 'refused this node' : 'is offline'}`;
+  return peer.state === 'online' ? state : `${state}; ${peer.name} ${AWAY[peer.state]}`;
 }
 
 /** The list, and the peers when they can be had (a forward's row says when its peer is away). */

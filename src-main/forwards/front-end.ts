@@ -40,7 +40,7 @@ export function endWith(socket: Socket, reply: Uint8Array | string): void {
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
-/** At most one "connections were cut" notice per forward or proxy in this many ms (a link loss cuts them all). */
+/** At most one "connections were cut" notice per forward or proxy and peer in this many ms (a link loss cuts them all). */
 export const CUT_NOTICE_EVERY_MS = 10_000;
 const lastCut = new Map<string, number>();
 
@@ -49,17 +49,23 @@ const lastCut = new Map<string, number>();
  * took the permission away (a reset with PERMISSION_DENIED, exit-connections.ts), or the link to the
  * peer went (a laptop asleep, a network change). A link loss cuts every connection at once: one notice.
  */
-export function reportCutConnections(remote: Duplex, ctx: FrontEndContext, fields: object): void {
+export function reportCutConnections(
+  remote: Duplex,
+  ctx: FrontEndContext,
+  peer: string,
+  fields: object,
+): void {
   remote.once('error', (err) => {
     if (err instanceof ClawError && err.refusal === 'PERMISSION_DENIED') {
       ctx.notice(`${ctx.noun} ${ctx.name}: ${err.peerReason ?? err.message}`, fields);
       return;
     }
     if (!isClawError(err, 'LINK_CLOSED')) return;
+    const key = `${ctx.name}\n${peer}`;
     const now = Date.now();
-    if (now - (lastCut.get(ctx.name) ?? -Infinity) < CUT_NOTICE_EVERY_MS) return;
-    lastCut.set(ctx.name, now);
-    ctx.notice(`${ctx.noun} ${ctx.name}: open connections were cut: ${err.message}`, fields);
+    if (now - (lastCut.get(key) ?? -Infinity) < CUT_NOTICE_EVERY_MS) return;
+    lastCut.set(key, now);
+    ctx.notice(`${ctx.noun} ${ctx.name}: open connections through ${peer} were cut: ${err.message}`, fields);
   });
 }
 

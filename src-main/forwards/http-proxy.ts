@@ -73,6 +73,6 @@ export async function handleHttpProxyConnection(socket: Socket, ctx: HttpProxyCo
     remote.write(head);
   }
   ctx.log.debug(fields, 'http proxy: connected');
-  reportCutConnections(remote, ctx, fields);
+  reportCutConnections(remote, ctx, ctx.via, fields);
   await splice(socket, remote, ctx.counters);
 }

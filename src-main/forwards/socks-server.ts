@@ -107,7 +107,7 @@ export async function handleSocksConnection(socket: Socket, ctx: SocksContext): 
     }
     socket.write(encodeReply(SocksReply.Succeeded));
     ctx.log.debug(fields, 'socks: connected');
-    reportCutConnections(remote, ctx, fields);
+    reportCutConnections(remote, ctx, peer, fields);
     await splice(socket, remote, ctx.counters);
   } catch (err) {
     if (err instanceof MalformedMessage && err.reply !== undefined) {

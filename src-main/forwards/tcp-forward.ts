@@ -33,6 +33,6 @@ export async function handleTcpForwardConnection(socket: Socket, ctx: TcpForward
     socket.destroy();
     return;
   }
-  reportCutConnections(remote, ctx, fields);
+  reportCutConnections(remote, ctx, ctx.via, fields);
   await splice(socket, remote, ctx.counters);
 }

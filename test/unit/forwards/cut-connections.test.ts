@@ -12,18 +12,22 @@ function context(name: string, noun: 'forward' | 'proxy', notices: string[]): Fr
   return { name, noun, notice: (line) => void notices.push(line) } as FrontEndContext;
 }
 
-function cut(ctx: FrontEndContext, err: Error): void {
+function cut(ctx: FrontEndContext, err: Error, peer = 'b'): void {
   const remote = new PassThrough();
-  reportCutConnections(remote, ctx, {});
+  reportCutConnections(remote, ctx, peer, {});
   remote.destroy(err);
 }
 
 test('connections cut by a lost link are reported once per forward; other ends are not', async () => {
   const notices: string[] = [];
   const web = context('cut-web', 'forward', notices);
-  const lost = () => new ClawError('LINK_CLOSED', 'link to b closed: heartbeat timeout (15 s)');
+  // The error as the mux gives it when the link's heartbeat times out.
+  const lost = () =>
+    new ClawError('LINK_CLOSED', 'heartbeat timeout: no reply from peer for 15 s; the path is down');
   for (let i = 0; i < 5; i++) cut(web, lost());
-  cut(context('cut-socks', 'proxy', notices), lost());
+  const socks = context('cut-socks', 'proxy', notices);
+  cut(socks, lost());
+  cut(socks, lost(), 'c');
   cut(web, new Error('ECONNRESET'));
   cut(
     context('cut-db', 'forward', notices),
@@ -34,8 +38,9 @@ test('connections cut by a lost link are reported once per forward; other ends a
   );
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(notices, [
-    'forward cut-web: open connections were cut: link to b closed: heartbeat timeout (15 s)',
-    'proxy cut-socks: open connections were cut: link to b closed: heartbeat timeout (15 s)',
+    'forward cut-web: open connections through b were cut: heartbeat timeout: no reply from peer for 15 s; the path is down',
+    'proxy cut-socks: open connections through b were cut: heartbeat timeout: no reply from peer for 15 s; the path is down',
+    'proxy cut-socks: open connections through c were cut: heartbeat timeout: no reply from peer for 15 s; the path is down',
     'forward cut-db: b no longer allows forwards from a',
   ]);
 });
