@@ -7,7 +7,7 @@ import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/c
 import { ClawError, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
-import { age, formatRtt, hintCommand, printJson, table } from './output.js';
+import { age, formatRtt, hintCommand, printJson, table, withHomeInHints } from './output.js';
 import { describeAllow, describeLimits, parseAllow, parsePermission } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { nameKey } from '../agent/peer-names.js';
@@ -60,9 +60,17 @@ async function agentAnswers(path: string, home: string): Promise<boolean> {
   }
 }
 
+/**
+ * Peers by name as a reader expects: case ignored, and accents too at first (`école` among the e's),
+ * then the exact spelling. No Intl.Collator: making one loads ICU's collation data into every command.
+ */
 function byName(peers: PeerInfo[]): PeerInfo[] {
-  const key = (p: PeerInfo) => nameKey(p.name);
-  return [...peers].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
+  const keyed = peers.map((p) => {
+    const exact = nameKey(p.name);
+    return { p, base: exact.normalize('NFD').replace(/\p{M}/gu, ''), exact };
+  });
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return keyed.sort((x, y) => order(x.base, y.base) || order(x.exact, y.exact)).map((k) => k.p);
 }
 
 export function peerTable(peers: PeerInfo[], home: string | undefined): string {
@@ -348,9 +356,12 @@ export function registerClientCommands(program: Command): void {
             if (opts.json) results.push(r);
             else console.log(`pong from ${r.peer} via ${r.path} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
           } catch (err) {
-            if (count === 1) throw err;
-            if (opts.json) results.push({ error: (err as Error).message });
-            else console.log(`no reply: ${(err as Error).message}`);
+            // A peer that is not there (or a name that could be two) is no missed reply: said once.
+            if (count === 1 || isClawError(err, 'PEER_NOT_FOUND') || isClawError(err, 'BAD_ARGUMENT'))
+              throw err;
+            const message = withHomeInHints((err as Error).message, opts.home);
+            if (opts.json) results.push({ error: message });
+            else console.log(`no reply: ${message}`);
           }
         }
       });

@@ -148,3 +148,19 @@ test("the agent's own hints name this command's --home, so they work as printed"
   const listed = await cli(pending);
   assert.equal(listed.code, 0, listed.stderr);
 });
+
+test('ping --count with a peer that does not exist: one error with this home, not a "no reply" per ping', async () => {
+  const home = tempHome('hint-ping');
+  const agent = startProcess(['agent', '--home', home, '--no-direct', '--no-ui']);
+  await agent.waitForLine(/^agent .* running/m);
+  for (const extra of [[], ['--json']]) {
+    const r = await cli(['ping', 'nosuch', '--count', '3', ...extra, '--home', home]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(
+      r.stderr,
+      `clawbridge: no peer named 'nosuch'; \`clawbridge peers --home ${home}\` lists them\n`,
+    );
+  }
+  await agent.stop();
+});

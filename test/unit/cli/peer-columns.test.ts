@@ -20,13 +20,13 @@ test('the WHY column: the state detail when not online, the relay reason when re
   assert.equal(peerWhy(peer('b', 'online', 'direct')), '-');
 });
 
-test('peers are listed by name, whatever their case, not in the order they were added', () => {
+test('peers are listed by name, whatever their case or accents, not in the order they were added', () => {
   const out = peerTable(
-    [peer('zed', 'online'), peer('Bravo', 'offline'), peer('alpha', 'online')],
+    [peer('zed', 'online'), peer('Bravo', 'offline'), peer('école', 'online'), peer('alpha', 'online')],
     undefined,
   );
   assert.deepEqual(
     out.split('\n').map((l) => l.split(/\s+/)[0]),
-    ['NAME', 'alpha', 'Bravo', 'zed'],
+    ['NAME', 'alpha', 'Bravo', 'école', 'zed'],
   );
 });
