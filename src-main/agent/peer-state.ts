@@ -63,6 +63,9 @@ export const WAITING_DETAIL = 'waiting for their approval';
 export const REFUSED_DETAIL = 'refused by them (removed or rejected us)';
 /** Nothing to dial: no relay connected here (none saved, or all down) and no direct address known. */
 export const NOTHING_TO_TRY_DETAIL = 'no relay connected here and no direct address known';
+/** Nothing to dial because this node's direct links are off (`--no-direct`) and no relay is connected. */
+export const NO_RELAY_DIRECT_OFF_DETAIL =
+  'no relay connected here, and direct connections are turned off here';
 /** How to reach a peer homed on a relay this node does not use, before its hello could say so. */
 export const OTHER_RELAY_HINT = 'peers add FINGERPRINT --name NAME --relay URL';
 
@@ -106,7 +109,12 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
     return off('refused', REFUSED_DETAIL);
   }
   const canDirect = !facts.directOffHere && facts.addressesKnown > 0;
-  if (facts.relaysConnected === 0 && !canDirect) return off('unreachable', NOTHING_TO_TRY_DETAIL);
+  if (facts.relaysConnected === 0 && !canDirect) {
+    // With direct links off here, a known address is no way in either: say that, not "no address".
+    const why =
+      facts.directOffHere && facts.addressesKnown > 0 ? NO_RELAY_DIRECT_OFF_DETAIL : NOTHING_TO_TRY_DETAIL;
+    return off('unreachable', why);
+  }
   // The relay was reached and says the peer is not connected to it: its agent is not running (or uses
   // other relays). Whatever direct dials say then, "offline" is the useful word.
   if (facts.relay.lastCode !== undefined && ABSENT_CODES.includes(facts.relay.lastCode)) {

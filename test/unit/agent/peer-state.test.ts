@@ -5,6 +5,7 @@ import {
   describePeerState,
   DIRECT_OFF_THERE_REASON,
   notOnlineLine,
+  NO_RELAY_DIRECT_OFF_DETAIL,
   NOTHING_TO_TRY_DETAIL,
   REFUSED_DETAIL,
   WAITING_DETAIL,
@@ -112,10 +113,13 @@ test('being removed outranks later dial failures: a stale address failing says n
 });
 
 test('nothing to try: no connected relay and no usable direct address', () => {
-  for (const over of [{ addressesKnown: 0 }, { directOffHere: true }]) {
+  for (const over of [{ addressesKnown: 0 }, { addressesKnown: 0, directOffHere: true }]) {
     const view = describePeerState(base({ relaysConnected: 0, ...over }));
     assert.deepEqual(view, { state: 'unreachable', stateDetail: NOTHING_TO_TRY_DETAIL, relayReason: null });
   }
+  // An address is known, but direct links are off here: that is the reason, not a missing address.
+  const off = describePeerState(base({ relaysConnected: 0, addressesKnown: 1, directOffHere: true }));
+  assert.deepEqual(off, { state: 'unreachable', stateDetail: NO_RELAY_DIRECT_OFF_DETAIL, relayReason: null });
 });
 
 test('offline: the relay says the peer is not connected, or nothing is known yet', () => {
