@@ -220,6 +220,16 @@ test(
     await address.fill('127.0.0.1:7999');
     await save.click();
     await toast(A.page, 'Direct listener saved — takes effect when the agent restarts').waitFor();
+    // A later save of something the agent applies at once is news of its own, not of the one waiting.
+    const device = A.page.getByRole('region', { name: 'This device' });
+    const before = await device.getByLabel('Name').inputValue();
+    await device.getByLabel('Name').fill(`${before}-x`);
+    await device.getByRole('button', { name: 'Save name' }).click();
+    await toast(A.page, 'Name saved').waitFor();
+    assert.equal(await A.page.getByText('Name saved — takes effect when the agent restarts').count(), 0);
+    await device.getByLabel('Name').fill(before);
+    await device.getByRole('button', { name: 'Save name' }).click();
+    await device.getByRole('button', { name: 'Save name', disabled: true }).waitFor();
     // Saved: nothing left to save.
     const saveOff = section.getByRole('button', { name: 'Save direct listener', disabled: true });
     await saveOff.waitFor();

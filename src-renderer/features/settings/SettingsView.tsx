@@ -10,9 +10,10 @@ import './settings.css';
 import { ActionButton } from '../../components/ActionButton.js';
 
 /**
- * Saves one part of the settings; says when the change waits for an agent restart. For a part that only
- * takes effect at a restart (`atRestart`), the agent needing none means the saved value was already
- * that one (the agent normalizes addresses), so the toast says nothing changed.
+ * Saves one part of the settings; says when the change waits for an agent restart. `restartFor` lists
+ * every saved setting the running agent does not use yet, this save's or an earlier one's: only this
+ * save's own are its news. For a part that only takes effect at a restart (`atRestart`), not waiting
+ * means the agent runs with that value already (the agent normalizes addresses): nothing changed.
  */
 function useSave() {
   const { store, toasts } = useServices();
@@ -20,8 +21,9 @@ function useSave() {
   const save = (params: MethodParams<'settings.set'>, what: string, atRestart = false) =>
     action.run(async () => {
       const r = await store.saveSettings(params);
+      const waits = Object.keys(params).some((key) => r.restartFor.includes(key));
       toasts.show(
-        r.restartNeeded
+        waits
           ? `${what} saved — takes effect when the agent restarts`
           : atRestart
             ? `${what} unchanged`
