@@ -327,7 +327,8 @@ export class Pairing {
       role: 'new',
       ...(code ? { code } : {}),
       step: d.approved ? 'paired' : 'rejected',
-      peerName: d.record.name,
+      // The name it is a peer by here (`B-2` when another peer reads as `B`), not the one it asked with.
+      peerName: d.peer?.name ?? d.record.name,
       fingerprint: d.record.fingerprint,
     });
     try {
