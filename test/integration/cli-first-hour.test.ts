@@ -113,8 +113,15 @@ test('--json on ping, forward rm, proxy rm and peers remove', async () => {
     '--home',
     pair.homeA,
   ]);
-  // Forwards and proxies share one namespace; switching one says what it is, whichever word was used.
-  assert.equal(await ok(['proxy', 'off', 'j', '--home', pair.homeA]), `forward j (127.0.0.1:${port}): off\n`);
+  // Forwards and proxies share one namespace; a switch of the other kind is refused, as rm is, naming
+  // the command that does it.
+  const wrong = await cli(['proxy', 'off', 'j', '--home', pair.homeA]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /'j' is a forward, not a proxy: use `clawbridge forward disable j --home /);
+  assert.equal(
+    await ok(['forward', 'off', 'j', '--home', pair.homeA]),
+    `forward j (127.0.0.1:${port}): off\n`,
+  );
   assert.match(
     await ok(['forward', 'on', 'j', '--home', pair.homeA]),
     /^forward j \(127\.0\.0\.1:\d+\): listening/,
