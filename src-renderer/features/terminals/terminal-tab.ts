@@ -125,6 +125,11 @@ export class TerminalTab {
     if (e.key === 'Tab' && this.dead) return false;
     if (e.type !== 'keydown') return !terminalKeyAction(e);
     const action = terminalKeyAction(e);
+    // Copy, paste and search are done here, so the browser must not do them too: Chromium's own
+    // Ctrl+Shift+V pastes into xterm's textarea as well (the text arrived twice, the second copy
+    // sometimes after Enter), and its Ctrl+Shift+C opens the inspector. Returning false only keeps
+    // xterm from handling the key; the browser's default action needs preventDefault.
+    if (action === 'copy' || action === 'paste' || action === 'search') e.preventDefault();
     if (action === 'copy') {
       void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
     } else if (action === 'paste') {
