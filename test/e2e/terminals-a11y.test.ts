@@ -126,18 +126,17 @@ test(
     );
     await screenshotThemes(A.page, 'terminals-tabs-390');
 
-    // From the selected tab, Tab reaches every ✕, each scrolled into view, inside the window.
+    // From the selected tab (the last opened), Tab reaches its own ✕ — not the first tab's — and
+    // only that one is a tab stop; arrows move to each other tab, whose ✕ is then next, in view.
     const main = A.page.getByRole('main');
-    await A.page.getByRole('tab', { selected: true }).focus();
-    for (const name of [
-      'Close terminal on b',
-      `Close terminal on ${long56}`,
-      'Close terminal on e-laptop',
-      `Close terminal on ${long64}`,
-    ]) {
+    const order = [long64, 'b', long56, 'e-laptop'];
+    for (const [i, name] of order.entries()) {
+      const selected = A.page.getByRole('tab', { selected: true });
+      await selected.focus();
+      assert.match((await selected.textContent()) ?? '', new RegExp(`^${name.slice(0, 12)}`));
       await A.page.keyboard.press('Tab');
-      const close = A.page.getByRole('button', { name, exact: true });
-      assert.ok(await focused(close), `Tab reaches “${name}”`);
+      const close = A.page.getByRole('button', { name: `Close terminal on ${name}`, exact: true });
+      assert.ok(await focused(close), `Tab from the tab reaches its own “Close terminal on ${name}”`);
       await A.page.waitForTimeout(100);
       await assertWithin(close, main, name);
       const b = (await close.boundingBox())!;
