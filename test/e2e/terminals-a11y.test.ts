@@ -140,7 +140,17 @@ test(
       await A.page.waitForTimeout(100);
       await assertWithin(close, main, name);
       const b = (await close.boundingBox())!;
-      assert.ok(b.x + b.width <= 390, `${name} is on screen`);
+      assert.ok(b.x + b.width <= 390, `${name}'s ✕ is on screen`);
+      await A.page.keyboard.press('Tab');
+      assert.ok(
+        !(await A.page.evaluate(`document.activeElement.classList.contains('tab-close')`)),
+        'the other tabs’ ✕ are not tab stops',
+      );
+      if (i < order.length - 1) {
+        await selected.focus();
+        await A.page.keyboard.press('ArrowRight');
+        await A.page.waitForTimeout(100);
+      }
     }
     // Arrows still move between the tabs, and the selected one comes into view.
     await A.page.getByRole('tab', { name: /^b/ }).click();
