@@ -19,6 +19,7 @@ import {
   screenshotThemes,
   uiUrl,
   waitForScreen,
+  waitForText,
   type UiPage,
 } from '../helpers/browser.js';
 import { cliJson, pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
@@ -162,6 +163,18 @@ test(
     const x = (await A.page.getByRole('button', { name: `Close terminal on ${long64}` }).boundingBox())!;
     assert.ok(x.x + x.width <= 390, `with its ✕: ${JSON.stringify(x)}`);
     await screenshotThemes(A.page, 'terminals-tabs-390-scrolled');
+    // In forced colours the accent border is gone: the selected tab keeps a mark of its own.
+    await A.page.emulateMedia({ forcedColors: 'active' });
+    await A.page.locator('main').focus();
+    const look = (t: typeof tab) =>
+      t.evaluate((el) => {
+        const s = getComputedStyle(el);
+        return `${s.outlineStyle} ${s.outlineWidth} ${s.fontWeight}`;
+      });
+    const other = A.page.getByRole('tab', { selected: false }).first();
+    assert.notEqual(await look(tab), await look(other), 'the selected tab looks unlike the others');
+    await screenshotThemes(A.page, 'terminals-tabs-390-forced');
+    await A.page.emulateMedia({ forcedColors: 'none' });
     await A.page.setViewportSize({ width: 1280, height: 800 });
     await screenshotThemes(A.page, 'terminals-tabs-1280');
   },
@@ -188,7 +201,23 @@ test(
     await field.press('Enter');
     // Twice in the output (`clear` took the command line away).
     assert.match((await status.textContent()) ?? '', /^Match [12] of 2$/);
+    const highlights = A.page.locator('.terminal-pane .xterm-find-result-decoration');
+    assert.ok((await highlights.count()) > 0, 'the matches are highlighted');
     await screenshotThemes(A.page, 'terminals-search-count');
+    // Editing the query takes the old highlights and answer away at once; the new query is searched
+    // when typing pauses, without Enter.
+    await field.press('Control+A');
+    await field.pressSequentially('zzznope');
+    assert.equal(await highlights.count(), 0, 'the old query’s highlights are gone');
+    assert.equal(
+      await A.page.locator('.terminal-pane .xterm-find-active-result-decoration').count(),
+      0,
+      'and so is its selected match',
+    );
+    await waitForText(status, /^No matches for “zzznope”$/, 3_000);
+    await screenshotThemes(A.page, 'terminals-search-edited');
+    await field.fill('findme');
+    await waitForText(status, /^Match [12] of 2$/, 3_000);
     await field.press('Escape');
     await search.waitFor({ state: 'detached' });
   },

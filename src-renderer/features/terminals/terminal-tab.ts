@@ -183,9 +183,16 @@ export class TerminalTab {
    * Selects the next (or previous) match of `query`; false when there is none. With decorations on, the
    * addon also highlights every match and reports which one of how many (`search.onDidChangeResults`).
    */
-  find(query: string, backwards = false): boolean {
-    const options = { decorations: searchDecorations() };
+  find(query: string, backwards = false, incremental = false): boolean {
+    // Incremental: as the query is typed, the match under the selection grows instead of moving on.
+    const options = { decorations: searchDecorations(), incremental };
     return backwards ? this.search.findPrevious(query, options) : this.search.findNext(query, options);
+  }
+
+  /** Takes the last search's highlights and selected match off the screen (its query changed or closed). */
+  clearSearch(): void {
+    this.search.clearDecorations();
+    this.term.clearSelection();
   }
 
   /** Turns xterm's accessible copy of the rows (and its announcements of new output) on or off. */
