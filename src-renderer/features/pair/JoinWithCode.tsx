@@ -114,7 +114,8 @@ export function JoinWithCode({
           <input
             value={code}
             onChange={(e) => setCode(e.target.value)}
-            placeholder="K7QX-M2RT-9WZA or clawbridge://join?invite=…"
+            // Short enough to show whole in a 320 px window; a full invite link is accepted too.
+            placeholder="K7QX-M2RT-9WZA or invite link"
             autoComplete="off"
             spellCheck={false}
             autoFocus
