@@ -167,10 +167,9 @@ test(
     await A.page.emulateMedia({ forcedColors: 'active' });
     await A.page.locator('main').focus();
     const look = (t: typeof tab) =>
-      t.evaluate((el) => {
-        const s = getComputedStyle(el);
-        return `${s.outlineStyle} ${s.outlineWidth} ${s.fontWeight}`;
-      });
+      t.evaluate<string, null>(
+        '(el) => { const s = getComputedStyle(el); return [s.outlineStyle, s.outlineWidth, s.fontWeight].join(" "); }',
+      );
     const other = A.page.getByRole('tab', { selected: false }).first();
     assert.notEqual(await look(tab), await look(other), 'the selected tab looks unlike the others');
     await screenshotThemes(A.page, 'terminals-tabs-390-forced');

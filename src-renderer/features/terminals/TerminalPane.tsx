@@ -142,11 +142,7 @@ export function TerminalPane({
           <button type="submit" className="small">
             Next
           </button>
-          <button
-            type="button"
-            className="small"
-            onClick={closeSearch}
-          >
+          <button type="button" className="small" onClick={closeSearch}>
             Close search
           </button>
         </form>

@@ -28,7 +28,11 @@ test('a toast with the same words as the one being announced is announced again:
   toasts.show('Resume window saved');
   const first = toasts.announced();
   toasts.show('Resume window saved');
-  assert.equal(toasts.announcement(), '', 'empty for a moment: a live region that does not change says nothing');
+  assert.equal(
+    toasts.announcement(),
+    '',
+    'empty for a moment: a live region that does not change says nothing',
+  );
   t.mock.timers.tick(REPEAT_GAP_MS);
   assert.equal(toasts.announcement(), 'Resume window saved', 'then said again');
   assert.notEqual(toasts.announced(), first, 'as a new toast (a new node in the region)');
