@@ -166,12 +166,11 @@ test(
     // In forced colours the accent border is gone: the selected tab keeps a mark of its own.
     await A.page.emulateMedia({ forcedColors: 'active' });
     await A.page.locator('main').focus();
-    const look = (t: typeof tab) =>
-      t.evaluate<string, null>(
-        '(el) => { const s = getComputedStyle(el); return [s.outlineStyle, s.outlineWidth, s.fontWeight].join(" "); }',
+    const look = (selected: boolean) =>
+      A.page.evaluate<string>(
+        `(() => { const s = getComputedStyle(document.querySelector('[role="tab"][aria-selected="${selected}"]')); return [s.outlineStyle, s.outlineWidth, s.fontWeight].join(' '); })()`,
       );
-    const other = A.page.getByRole('tab', { selected: false }).first();
-    assert.notEqual(await look(tab), await look(other), 'the selected tab looks unlike the others');
+    assert.notEqual(await look(true), await look(false), 'the selected tab looks unlike the others');
     await screenshotThemes(A.page, 'terminals-tabs-390-forced');
     await A.page.emulateMedia({ forcedColors: 'none' });
     await A.page.setViewportSize({ width: 1280, height: 800 });
@@ -201,7 +200,8 @@ test(
     // Twice in the output (`clear` took the command line away).
     assert.match((await status.textContent()) ?? '', /^Match [12] of 2$/);
     const highlights = A.page.locator('.terminal-pane .xterm-find-result-decoration');
-    assert.ok((await highlights.count()) > 0, 'the matches are highlighted');
+    // Drawn with xterm's next frame.
+    await highlights.first().waitFor({ timeout: 3_000 });
     await screenshotThemes(A.page, 'terminals-search-count');
     // Editing the query takes the old highlights and answer away at once; the new query is searched
     // when typing pauses, without Enter.
