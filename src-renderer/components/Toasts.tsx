@@ -5,16 +5,17 @@ import { useServices } from '../api/hooks.js';
  * Short confirmations; errors are shown beside their control instead. The toasts themselves are not
  * live: a live container is read whole on every change (Chrome makes role=status atomic), so each new
  * toast would re-read the older ones with their buttons. One hidden region, always there, gets the
- * newest text alone.
+ * newest text alone, and says it again when the same words come back (saved twice: heard twice).
  */
 export function Toasts() {
   const { toasts } = useServices();
   const list = useSyncExternalStore(toasts.subscribe, toasts.get);
-  const news = useSyncExternalStore(toasts.subscribe, toasts.announcement);
+  const news = useSyncExternalStore(toasts.subscribe, toasts.announced);
   return (
     <div className="toasts">
       <p className="visually-hidden" role="status">
-        {news}
+        {/* A new node per toast (and the region empty a moment before a repeat, lib/toasts.ts). */}
+        {news ? <span key={news.id}>{news.text}</span> : null}
       </p>
       {list.map((t) => (
         <div key={t.id} className="toast">

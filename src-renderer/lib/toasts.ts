@@ -12,9 +12,20 @@ export interface Toast {
 /** How long a toast stays, in ms (4 s: long enough to read one line). */
 export const TOAST_MS = 4000;
 
+/**
+ * How long the announcement is left empty before a toast whose text repeats the one being announced
+ * (100 ms, in ms): a live region whose text does not change says nothing, so "Resume window saved"
+ * twice in a row was heard once. Long enough for the browser to pass the empty region on to the
+ * screen reader (one frame can be batched away), too short to notice.
+ */
+export const REPEAT_GAP_MS = 100;
+
 export class Toasts {
   private list: Toast[] = [];
   private newest: Toast | null = null;
+  /** True while the announcement is held empty before a repeated text (REPEAT_GAP_MS). */
+  private hushed = false;
+  private hush: ReturnType<typeof setTimeout> | undefined;
   private nextId = 1;
   private readonly listeners = new Listeners<[]>();
 
@@ -26,13 +37,30 @@ export class Toasts {
    * What a screen reader is told: the newest toast's text alone, while it is shown; '' once it is gone
    * (dismissing one brings no older toast back to be read again).
    */
-  announcement = (): string => (this.newest && this.list.includes(this.newest) ? this.newest.text : '');
+  announcement = (): string => this.announced()?.text ?? '';
+
+  /**
+   * The toast being announced (a stable object while it is), or null: the view keys the region's text
+   * by its id, so each new toast is a new node there even when its words are the same.
+   */
+  announced = (): Toast | null =>
+    !this.hushed && this.newest && this.list.includes(this.newest) ? this.newest : null;
 
   /** Shows `text`; returns its id, for taking it down early when what it said no longer holds. */
   show(text: string): number {
     const toast = { id: this.nextId++, text };
+    // The same words as the announcement now: empty it for a moment first, so they are said again.
+    const repeat = this.announcement() === text || this.hushed;
     this.list = [...this.list.slice(-2), toast];
     this.newest = toast;
+    if (repeat) {
+      this.hushed = true;
+      clearTimeout(this.hush);
+      this.hush = setTimeout(() => {
+        this.hushed = false;
+        this.listeners.emit();
+      }, REPEAT_GAP_MS);
+    }
     this.listeners.emit();
     setTimeout(() => this.dismiss(toast.id), TOAST_MS);
     return toast.id;

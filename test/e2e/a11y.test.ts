@@ -314,6 +314,19 @@ test(
   },
 );
 
+/** The fields in the view whose placeholder is wider than the room inside them (shown cut short). */
+function cutPlaceholders(page: Page): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const ctx = document.createElement('canvas').getContext('2d');
+    return [...document.querySelectorAll('main input[placeholder]')].filter((el) => {
+      const s = getComputedStyle(el);
+      ctx.font = s.font;
+      const room = el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+      return ctx.measureText(el.placeholder).width > room + 0.5;
+    }).map((el) => el.placeholder + ' (' + el.clientWidth + ' px)');
+  })()`);
+}
+
 test('at 320×640 no view scrolls sideways, a long peer name included', { skip: skip ?? false }, async () => {
   const r = await cli(['peers', 'rename', 'b', LONG, '--home', agents.homeA]);
   assert.equal(r.code, 0, r.stderr);
@@ -356,6 +369,36 @@ test('at 320×640 no view scrolls sideways, a long peer name included', { skip: 
   await page.getByRole('button', { name: 'Cancel' }).click();
   await nav(page, 'Settings').click();
   await screenshotThemes(page, 'a11y-settings-320');
+
+  // At a phone's width the fields have room for what they hold: no placeholder is cut short, a typed
+  // code shows whole, and the views are a row of named buttons across the top, all on screen.
+  for (const width of [390, 320]) {
+    await page.setViewportSize({ width, height: 700 });
+    await page.waitForTimeout(150);
+    for (const view of VIEWS) {
+      const entry = nav(page, view);
+      const b = (await entry.boundingBox())!;
+      assert.ok(b.x >= 0 && b.x + b.width <= width, `${view} at ${width} px is on screen`);
+    }
+    const main = (await page.getByRole('main').boundingBox())!;
+    assert.ok(main.width >= width - 1, `the view takes the whole width at ${width} px, not ${main.width}`);
+    await nav(page, 'Forwards').click();
+    await page.getByRole('button', { name: 'Add forward' }).first().click();
+    assert.deepEqual(await cutPlaceholders(page), [], `Add forward at ${width} px`);
+    await screenshotThemes(page, `a11y-forwards-add-${width}`);
+    await nav(page, 'Settings').click();
+    assert.deepEqual(await cutPlaceholders(page), [], `Settings at ${width} px`);
+    await screenshotThemes(page, `a11y-settings-fields-${width}`);
+    await nav(page, 'Pair').click();
+    await page.getByRole('button', { name: 'Join with code' }).click();
+    assert.deepEqual(await cutPlaceholders(page), [], `Join with code at ${width} px`);
+    const code = page.getByLabel('Code', { exact: true });
+    await code.fill('K7QX-M2RT-9WZA');
+    const [scroll, client] = await code.evaluate((el) => [el.scrollWidth, el.clientWidth]);
+    assert.ok(scroll <= client, `the whole code shows at ${width} px: ${scroll} > ${client}`);
+    await screenshotThemes(page, `a11y-join-${width}`);
+    await code.fill('');
+  }
   await page.setViewportSize({ width: 1280, height: 800 });
   const back = await cli(['peers', 'rename', LONG, 'b', '--home', agents.homeA]);
   assert.equal(back.code, 0, back.stderr);

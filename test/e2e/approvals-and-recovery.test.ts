@@ -338,6 +338,14 @@ test(
     // The agent's refusal shows in the dialog, and what was typed stays.
     await rename.getByRole('alert').waitFor();
     assert.equal(await rename.getByLabel('Name').inputValue(), 'c\u0007bad');
+    // And is the field's description, so a screen reader in the field hears it (as in Settings).
+    const describedBy = (await rename.getByLabel('Name').getAttribute('aria-describedby')) ?? '';
+    assert.ok(describedBy, 'the field names a description');
+    assert.equal(
+      await A.page.locator(`[id="${describedBy}"]`).textContent(),
+      await rename.getByRole('alert').textContent(),
+      'which is the error',
+    );
     await rename.getByLabel('Name').fill('cedar');
     await rename.getByRole('button', { name: 'Rename' }).click();
     await A.page.getByRole('listitem', { name: 'cedar', exact: true }).waitFor();

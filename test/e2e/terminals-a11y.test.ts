@@ -19,6 +19,7 @@ import {
   screenshotThemes,
   uiUrl,
   waitForScreen,
+  waitForText,
   type UiPage,
 } from '../helpers/browser.js';
 import { cliJson, pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
@@ -126,22 +127,31 @@ test(
     );
     await screenshotThemes(A.page, 'terminals-tabs-390');
 
-    // From the selected tab, Tab reaches every ✕, each scrolled into view, inside the window.
+    // From the selected tab (the last opened), Tab reaches its own ✕ — not the first tab's — and
+    // only that one is a tab stop; arrows move to each other tab, whose ✕ is then next, in view.
     const main = A.page.getByRole('main');
-    await A.page.getByRole('tab', { selected: true }).focus();
-    for (const name of [
-      'Close terminal on b',
-      `Close terminal on ${long56}`,
-      'Close terminal on e-laptop',
-      `Close terminal on ${long64}`,
-    ]) {
+    const order = [long64, 'b', long56, 'e-laptop'];
+    for (const [i, name] of order.entries()) {
+      const selected = A.page.getByRole('tab', { selected: true });
+      await selected.focus();
+      assert.match((await selected.textContent()) ?? '', new RegExp(`^${name.slice(0, 12)}`));
       await A.page.keyboard.press('Tab');
-      const close = A.page.getByRole('button', { name, exact: true });
-      assert.ok(await focused(close), `Tab reaches “${name}”`);
+      const close = A.page.getByRole('button', { name: `Close terminal on ${name}`, exact: true });
+      assert.ok(await focused(close), `Tab from the tab reaches its own “Close terminal on ${name}”`);
       await A.page.waitForTimeout(100);
       await assertWithin(close, main, name);
       const b = (await close.boundingBox())!;
-      assert.ok(b.x + b.width <= 390, `${name} is on screen`);
+      assert.ok(b.x + b.width <= 390, `${name}'s ✕ is on screen`);
+      await A.page.keyboard.press('Tab');
+      assert.ok(
+        !(await A.page.evaluate(`document.activeElement.classList.contains('tab-close')`)),
+        'the other tabs’ ✕ are not tab stops',
+      );
+      if (i < order.length - 1) {
+        await selected.focus();
+        await A.page.keyboard.press('ArrowRight');
+        await A.page.waitForTimeout(100);
+      }
     }
     // Arrows still move between the tabs, and the selected one comes into view.
     await A.page.getByRole('tab', { name: /^b/ }).click();
@@ -153,6 +163,16 @@ test(
     const x = (await A.page.getByRole('button', { name: `Close terminal on ${long64}` }).boundingBox())!;
     assert.ok(x.x + x.width <= 390, `with its ✕: ${JSON.stringify(x)}`);
     await screenshotThemes(A.page, 'terminals-tabs-390-scrolled');
+    // In forced colours the accent border is gone: the selected tab keeps a mark of its own.
+    await A.page.emulateMedia({ forcedColors: 'active' });
+    await A.page.locator('main').focus();
+    const look = (selected: boolean) =>
+      A.page.evaluate<string>(
+        `(() => { const s = getComputedStyle(document.querySelector('[role="tab"][aria-selected="${selected}"]')); return [s.outlineStyle, s.outlineWidth, s.fontWeight].join(' '); })()`,
+      );
+    assert.notEqual(await look(true), await look(false), 'the selected tab looks unlike the others');
+    await screenshotThemes(A.page, 'terminals-tabs-390-forced');
+    await A.page.emulateMedia({ forcedColors: 'none' });
     await A.page.setViewportSize({ width: 1280, height: 800 });
     await screenshotThemes(A.page, 'terminals-tabs-1280');
   },
@@ -179,7 +199,24 @@ test(
     await field.press('Enter');
     // Twice in the output (`clear` took the command line away).
     assert.match((await status.textContent()) ?? '', /^Match [12] of 2$/);
+    const highlights = A.page.locator('.terminal-pane .xterm-find-result-decoration');
+    // Drawn with xterm's next frame.
+    await highlights.first().waitFor({ timeout: 3_000 });
     await screenshotThemes(A.page, 'terminals-search-count');
+    // Editing the query takes the old highlights and answer away at once; the new query is searched
+    // when typing pauses, without Enter.
+    await field.press('Control+A');
+    await field.pressSequentially('zzznope');
+    assert.equal(await highlights.count(), 0, 'the old query’s highlights are gone');
+    assert.equal(
+      await A.page.locator('.terminal-pane .xterm-find-active-result-decoration').count(),
+      0,
+      'and so is its selected match',
+    );
+    await waitForText(status, /^No matches for “zzznope”$/, 3_000);
+    await screenshotThemes(A.page, 'terminals-search-edited');
+    await field.fill('findme');
+    await waitForText(status, /^Match [12] of 2$/, 3_000);
     await field.press('Escape');
     await search.waitFor({ state: 'detached' });
   },

@@ -141,6 +141,31 @@ test(
 );
 
 test(
+  'Ctrl+Shift+V pastes the clipboard once: the browser does not paste it a second time',
+  { skip: skip ?? false },
+  async () => {
+    await A.page.evaluate(`navigator.clipboard.writeText('PASTE1')`);
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.type('clear; echo [');
+    await A.page.keyboard.press('Control+Shift+V');
+    await waitForScreen(A.page, /echo \[PASTE1/);
+    // A second paste (the browser's own) would land by now, before the closing bracket.
+    await A.page.waitForTimeout(500);
+    await A.page.keyboard.type(']\n');
+    const text = await waitForScreen(A.page, /^\[PASTE1[^\n]*\]\s*$/m);
+    assert.match(text, /^\[PASTE1\]\s*$/m, `pasted once:\n${text}`);
+    await A.page.waitForTimeout(300);
+    assert.doesNotMatch(
+      await A.page.locator('.terminal-pane .xterm-rows').innerText(),
+      /PASTE1PASTE1|^PASTE1/m,
+      'and nothing arrives after Enter',
+    );
+
+    assert.deepEqual(A.errors, []);
+  },
+);
+
+test(
   'megabytes of output flow through: the page acknowledges what it drew, so the PTY never stalls',
   { skip: skip ?? false },
   async () => {

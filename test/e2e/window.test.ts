@@ -143,6 +143,13 @@ test(
     await request.getByRole('button', { name: 'Approve' }).click();
 
     await B.page.getByText('Paired with a.').waitFor({ timeout: 15_000 });
+    // The spent code is gone, so Join cannot try it again under "Paired with a".
+    assert.equal(await B.page.getByLabel('Code', { exact: true }).inputValue(), '');
+    const joinButton = B.page.getByRole('button', { name: 'Join', exact: true });
+    assert.ok(
+      (await joinButton.isDisabled()) || (await joinButton.getAttribute('aria-disabled')) === 'true',
+      'Join waits for a new code',
+    );
     await screenshotThemes(B.page, 'pair-join-paired');
 
     // Both windows list the other online, with its path.

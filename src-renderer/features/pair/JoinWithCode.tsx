@@ -73,6 +73,12 @@ export function JoinWithCode({
   const news = useNews(progress, joinNews, JOIN_NEWS_MS);
   const busy = progress.phase === 'finding' || progress.phase === 'checking' || progress.phase === 'waiting';
   const codeField = useRef<HTMLInputElement>(null);
+  const paired = progress.phase === 'paired';
+  useEffect(() => {
+    // The code is spent once it paired (a second Join with it could only fail, under "Paired with …"):
+    // the field empties, and Join waits for a new code, which starts a new join.
+    if (paired) setCode('');
+  }, [paired]);
   const ended = progress.phase === 'failed' || progress.phase === 'rejected';
   useEffect(() => {
     // The join failed or was refused: Cancel, which had the focus, is gone. Back to the code, to fix
@@ -108,7 +114,8 @@ export function JoinWithCode({
           <input
             value={code}
             onChange={(e) => setCode(e.target.value)}
-            placeholder="K7QX-M2RT-9WZA or clawbridge://join?invite=…"
+            // Short enough to show whole in a 320 px window; a full invite link is accepted too.
+            placeholder="K7QX-M2RT-9WZA or invite link"
             autoComplete="off"
             spellCheck={false}
             autoFocus

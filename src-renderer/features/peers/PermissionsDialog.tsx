@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import type { PeerInfo, Permission } from '../../../src-main/api/contract.js';
 import { useServices } from '../../api/hooks.js';
 import { Dialog } from '../../components/Dialog.js';
@@ -17,6 +17,9 @@ export function PermissionsDialog({ peer, onClose }: { peer: PeerInfo; onClose: 
   const [limited, setLimited] = useState(peer.forwardTo !== null);
   const [patterns, setPatterns] = useState((peer.forwardTo ?? []).join('\n'));
   const action = useAction();
+  const errorId = useId();
+  /** Whether the last save failed at the destinations (the agent refused a pattern): that field is wrong. */
+  const limitFailed = useRef(false);
 
   const save = () =>
     void action.run(async () => {
@@ -32,8 +35,11 @@ export function PermissionsDialog({ peer, onClose }: { peer: PeerInfo; onClose: 
         .map((s) => s.trim())
         .filter(Boolean);
       const forwardTo = limited ? list : null;
+      limitFailed.current = false;
       if (JSON.stringify(forwardTo) !== JSON.stringify(peer.forwardTo)) {
+        limitFailed.current = true;
         await client.call('peers.limit', { peer: ref, forwardTo });
+        limitFailed.current = false;
       }
       toasts.show(`Permissions of ${peer.name} saved`);
       onClose();
@@ -60,10 +66,13 @@ export function PermissionsDialog({ peer, onClose }: { peer: PeerInfo; onClose: 
             disabled={!limited}
             placeholder={'127.0.0.1:8080\n*.lan:22'}
             onChange={(e) => setPatterns(e.target.value)}
+            aria-invalid={!!action.error && limitFailed.current}
+            aria-describedby={errorId}
           />
         </label>
       </fieldset>
-      <ErrorText error={action.error} />
+      {/* The destinations' description: what the agent refused is most often one of them. */}
+      <ErrorText error={action.error} id={errorId} />
       <div className="actions">
         <button type="button" onClick={onClose}>
           Cancel

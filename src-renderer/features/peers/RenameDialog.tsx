@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import { useServices } from '../../api/hooks.js';
 import { Dialog } from '../../components/Dialog.js';
@@ -10,6 +10,8 @@ export function RenameDialog({ peer, onClose }: { peer: PeerInfo; onClose: () =>
   const { client } = useServices();
   const [name, setName] = useState(peer.name);
   const action = useAction();
+  // The agent's refusal ("a peer named 'B' already exists") is the field's description, as in Settings.
+  const errorId = useId();
   const save = () =>
     void action.run(async () => {
       await client.call('peers.rename', { peer: peer.fingerprint, name: name.trim() });
@@ -30,9 +32,10 @@ export function RenameDialog({ peer, onClose }: { peer: PeerInfo; onClose: () =>
             onChange={(e) => setName(e.target.value)}
             autoFocus
             aria-invalid={!!action.error}
+            aria-describedby={errorId}
           />
         </label>
-        <ErrorText error={action.error} />
+        <ErrorText error={action.error} id={errorId} />
         <div className="actions">
           <button type="button" onClick={onClose}>
             Cancel

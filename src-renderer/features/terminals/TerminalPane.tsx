@@ -3,6 +3,12 @@ import { searchStatus, type SearchOutcome } from './search-status.js';
 import { isDeadPhase, SEARCH_LIMIT, type TerminalTab } from './terminal-tab.js';
 
 /**
+ * How long typing pauses before the query is searched (250 ms, in ms): a search of 5000 lines per
+ * keystroke would be wasted work, and the status would be said over and over while a word is typed.
+ */
+const SEARCH_AS_YOU_TYPE_MS = 250;
+
+/**
  * Mounts a tab's terminal element and keeps it fitted to the window; draws the overlays (connecting,
  * reconnecting, exited, failed) from the session's state. The bytes never come through here.
  */
@@ -25,6 +31,9 @@ export function TerminalPane({
   const [searching, setSearching] = useState(false);
   const [query, setQuery] = useState('');
   const [outcome, setOutcome] = useState<SearchOutcome | null>(null);
+  /** The search that typing scheduled (searched once typing pauses). */
+  const typed = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(typed.current), []);
 
   useEffect(() => {
     const el = host.current;
@@ -71,11 +80,28 @@ export function TerminalPane({
     if (lost) restart.current?.focus();
   }, [dead]);
 
-  const find = (backwards = false) => {
-    if (!query) return;
+  const find = (backwards = false, q = query, incremental = false) => {
+    clearTimeout(typed.current);
+    if (!q) return;
     // The count arrives (onDidChangeResults, above) during the call; whether it found one, after.
-    const found = tab.find(query, backwards);
+    const found = tab.find(q, backwards, incremental);
     setOutcome((o) => ({ found, index: o?.index ?? -1, count: o?.count ?? null }));
+  };
+  const closeSearch = () => {
+    clearTimeout(typed.current);
+    setSearching(false);
+    setOutcome(null);
+    tab.clearSearch();
+    tab.focus();
+  };
+  const edit = (q: string) => {
+    setQuery(q);
+    // The old query's highlights and answer are wrong for the new one: both go at once, and the new
+    // query is searched as soon as typing pauses (Enter still goes to the next match).
+    setOutcome(null);
+    tab.clearSearch();
+    clearTimeout(typed.current);
+    if (q) typed.current = setTimeout(() => find(false, q, true), SEARCH_AS_YOU_TYPE_MS);
   };
 
   return (
@@ -95,16 +121,10 @@ export function TerminalPane({
               value={query}
               autoFocus
               placeholder="Search"
-              onChange={(e) => {
-                setQuery(e.target.value);
-                setOutcome(null);
-              }}
+              onChange={(e) => edit(e.target.value)}
               onKeyDown={(e) => {
                 if (e.key === 'Escape') {
-                  setSearching(false);
-                  setOutcome(null);
-                  tab.search.clearDecorations();
-                  tab.focus();
+                  closeSearch();
                 } else if (e.key === 'Enter' && e.shiftKey) {
                   e.preventDefault();
                   find(true);
@@ -112,7 +132,7 @@ export function TerminalPane({
               }}
             />
           </label>
-          {/* Said politely after each search: "No matches for …", "Match 2 of 5". */}
+          {/* Said politely after each search (typed or Next): "No matches for …", "Match 2 of 5". */}
           <span className="search-status" role="status">
             {searchStatus(query, outcome, SEARCH_LIMIT)}
           </span>
@@ -122,16 +142,7 @@ export function TerminalPane({
           <button type="submit" className="small">
             Next
           </button>
-          <button
-            type="button"
-            className="small"
-            onClick={() => {
-              setSearching(false);
-              setOutcome(null);
-              tab.search.clearDecorations();
-              tab.focus();
-            }}
-          >
+          <button type="button" className="small" onClick={closeSearch}>
             Close search
           </button>
         </form>

@@ -167,7 +167,8 @@ function ScreenReaderToggle() {
  * The tabs and their ✕ buttons. The tab list holds only tabs (a button inside it is not a tab, and a
  * screen reader counting "tab 2 of 4" would count it), so the ✕ buttons are in a row of their own
  * after it; both rows are laid on one CSS grid (subgrid), each ✕ in the column after its tab, so they
- * look like one chip. The strip scrolls sideways when the tabs are wider than the window.
+ * look like one chip. Only the selected tab and its ✕ are tab stops. The strip scrolls sideways when
+ * the tabs are wider than the window.
  */
 function TabStrip({
   tabs,
@@ -238,6 +239,9 @@ function TabStrip({
             data-active={t.key === active}
             style={{ gridColumn: i * 2 + 2 }}
             aria-label={nameOf(t).close}
+            // Roving like the tabs: only the selected tab's ✕ is a tab stop, so Tab from the selected
+            // tab reaches its own ✕ (not the first tab's). The others stay clickable.
+            tabIndex={t.key === active ? 0 : -1}
             onClick={() => onClose(t)}
           >
             ✕

@@ -125,6 +125,11 @@ export class TerminalTab {
     if (e.key === 'Tab' && this.dead) return false;
     if (e.type !== 'keydown') return !terminalKeyAction(e);
     const action = terminalKeyAction(e);
+    // Copy, paste and search are done here, so the browser must not do them too: Chromium's own
+    // Ctrl+Shift+V pastes into xterm's textarea as well (the text arrived twice, the second copy
+    // sometimes after Enter), and its Ctrl+Shift+C opens the inspector. Returning false only keeps
+    // xterm from handling the key; the browser's default action needs preventDefault.
+    if (action === 'copy' || action === 'paste' || action === 'search') e.preventDefault();
     if (action === 'copy') {
       void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
     } else if (action === 'paste') {
@@ -178,9 +183,16 @@ export class TerminalTab {
    * Selects the next (or previous) match of `query`; false when there is none. With decorations on, the
    * addon also highlights every match and reports which one of how many (`search.onDidChangeResults`).
    */
-  find(query: string, backwards = false): boolean {
-    const options = { decorations: searchDecorations() };
+  find(query: string, backwards = false, incremental = false): boolean {
+    // Incremental: as the query is typed, the match under the selection grows instead of moving on.
+    const options = { decorations: searchDecorations(), incremental };
     return backwards ? this.search.findPrevious(query, options) : this.search.findNext(query, options);
+  }
+
+  /** Takes the last search's highlights and selected match off the screen (its query changed or closed). */
+  clearSearch(): void {
+    this.search.clearDecorations();
+    this.term.clearSelection();
   }
 
   /** Turns xterm's accessible copy of the rows (and its announcements of new output) on or off. */

@@ -1,7 +1,7 @@
 /** Toasts: a screen reader hears the newest one alone, never the older ones again. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Toasts } from '../../../src-renderer/lib/toasts.js';
+import { REPEAT_GAP_MS, Toasts } from '../../../src-renderer/lib/toasts.js';
 
 test('the announcement is the newest toast alone, and nothing once it is dismissed', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
@@ -17,5 +17,28 @@ test('the announcement is the newest toast alone, and nothing once it is dismiss
   assert.equal(toasts.announcement(), 'charlie approved', 'not "delta rejected charlie approved"');
   toasts.dismiss(id);
   assert.equal(toasts.announcement(), '', 'dismissing brings no older toast back to be read');
+  t.mock.timers.reset();
+});
+
+test('a toast with the same words as the one being announced is announced again: the region empties first', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const toasts = new Toasts();
+  const heard: string[] = [];
+  toasts.subscribe(() => heard.push(toasts.announcement()));
+  toasts.show('Resume window saved');
+  const first = toasts.announced();
+  toasts.show('Resume window saved');
+  assert.equal(
+    toasts.announcement(),
+    '',
+    'empty for a moment: a live region that does not change says nothing',
+  );
+  t.mock.timers.tick(REPEAT_GAP_MS);
+  assert.equal(toasts.announcement(), 'Resume window saved', 'then said again');
+  assert.notEqual(toasts.announced(), first, 'as a new toast (a new node in the region)');
+  assert.deepEqual(heard, ['Resume window saved', '', 'Resume window saved']);
+  // Different words need no pause.
+  toasts.show('Name saved');
+  assert.equal(toasts.announcement(), 'Name saved');
   t.mock.timers.reset();
 });
