@@ -162,11 +162,19 @@ test('a shell that exits says how, and "New session" starts another', { skip: sk
   await A.page.locator('.terminal-pane .xterm').click();
   await A.page.keyboard.type('exit 3\n');
   await A.page.getByText('The session exited with code 3.').waitFor({ timeout: 15_000 });
-  // The dead terminal takes no input: the focus moves out of it, to what can be done now.
+  // The dead terminal takes no input: the focus moves out of it, to the line saying how it ended —
+  // not to New session, which keys still being typed would press (running the rest of the line there).
+  const said = A.page.getByText('The session exited with code 3.');
+  assert.ok(await becomesFocused(said), 'the focus is on the line saying how it ended');
+  await A.page.keyboard.type(' ls\n', { delay: 30 });
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await said.count(), 1, 'typing on opened no new session');
+  assert.equal(await A.page.getByText('Connecting to c…').count(), 0);
+  // Tab reaches New session; the terminal's input is out of the tab order.
   const again = A.page.getByRole('button', { name: 'New session' });
-  assert.ok(await becomesFocused(again), 'the focus is on New session');
-  // Its input is out of the tab order: Tab passes over it, Shift+Tab comes straight back.
   const input = A.page.getByRole('textbox', { name: 'Terminal input' });
+  await A.page.keyboard.press('Tab');
+  assert.ok(await focused(again), 'Tab goes to New session');
   await A.page.keyboard.press('Tab');
   assert.equal(await focused(input), false, 'Tab does not go into the dead terminal');
   await A.page.keyboard.press('Shift+Tab');
@@ -206,11 +214,14 @@ test(
     await again.waitFor();
     // It ended (it had been open): the tab does not say it failed.
     assert.equal(await A.page.getByRole('tab', { name: 'c ended' }).count(), 1);
-    // Entering the view with a dead terminal puts the focus on New session, not in the terminal.
+    // Entering the view with a dead terminal puts the focus on how it ended, not in the terminal.
     await nav(A.page, 'Peers').click();
     await nav(A.page, 'Terminals').click();
     await again.waitFor();
-    assert.ok(await becomesFocused(again), 'the focus is on New session');
+    assert.ok(
+      await becomesFocused(A.page.getByText(/The session ended: the agent no longer has it/)),
+      'the focus is on the line saying how it ended',
+    );
     await screenshotThemes(A.page, 'terminals-after-agent-restart');
     assert.deepEqual(
       A.errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e)),

@@ -23,7 +23,7 @@ export function TerminalPane({
   onRestart: () => void;
 }) {
   const host = useRef<HTMLDivElement>(null);
-  const restart = useRef<HTMLButtonElement>(null);
+  const ended = useRef<HTMLParagraphElement>(null);
   const state = useSyncExternalStore(
     (l) => tab.session.onChange(l),
     () => tab.session.state,
@@ -39,10 +39,11 @@ export function TerminalPane({
     const el = host.current;
     if (!el) return;
     tab.mount(el);
-    // A dead session takes no input: its Try again / New session button takes the focus instead
-    // (the effect below), so Tab is not kept inside a terminal that does nothing.
+    // A dead session takes no input: the line that says how it ended takes the focus instead (the
+    // effect below), so Tab is not kept inside a terminal that does nothing. Not its New session
+    // button: keys typed on after the end would press it, and the rest of the line would run there.
     if (!isDeadPhase(tab.session.state.phase)) tab.focus();
-    else restart.current?.focus();
+    else ended.current?.focus();
     tab.onSearchRequest = () => setSearching(true);
     // The addon counts as it searches, and again (a moment later) as new output arrives.
     const results = tab.search.onDidChangeResults(({ resultIndex, resultCount }) =>
@@ -72,12 +73,13 @@ export function TerminalPane({
   useEffect(() => {
     if (!dead) return;
     // The session failed or ended while shown: the focus was in its terminal (or nowhere, or on the
-    // view) — it moves to the one thing to do here. Focus the user put elsewhere stays there.
+    // view) — it moves to the line saying so; Tab from there reaches Try again / New session. Focus
+    // the user put elsewhere stays there.
     const active = document.activeElement;
     const pane = host.current?.parentElement;
     const lost =
       !active || active === document.body || active.contains(pane ?? null) || !!pane?.contains(active);
-    if (lost) restart.current?.focus();
+    if (lost) ended.current?.focus();
   }, [dead]);
 
   const find = (backwards = false, q = query, incremental = false) => {
@@ -150,14 +152,14 @@ export function TerminalPane({
       {/* Above the output, in the flow: it covers no line of it, nor sits under the toasts. */}
       {dead ? (
         <div className="overlay overlay-end" role="status">
-          <p>
+          <p tabIndex={-1} ref={ended}>
             {state.phase === 'exited'
               ? `The session ${state.detail}.`
               : tab.session.started
                 ? `The session ended: ${state.detail}`
                 : `Could not open a terminal on ${tab.target.peerName}: ${state.detail}`}
           </p>
-          <button type="button" className="primary" onClick={onRestart} ref={restart}>
+          <button type="button" className="primary" onClick={onRestart}>
             {tab.session.started ? 'New session' : 'Try again'}
           </button>
         </div>
