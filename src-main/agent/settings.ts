@@ -102,6 +102,8 @@ const listenAddress = z.string().superRefine((value, ctx) => {
 
 /** Bounds of terminalResumeMs (and of `agent --terminal-resume`): 1 s to 24 h. */
 export const TERMINAL_RESUME_MIN_MS = 1_000;
+/** The terminal resume window when none is set, in ms (60 s). */
+export const TERMINAL_RESUME_DEFAULT_MS = 60_000;
 export const TERMINAL_RESUME_MAX_MS = 24 * 60 * 60 * 1000;
 
 export const settingsSchema = z
@@ -129,15 +131,16 @@ export const settingsSchema = z
     /** Local forwards and proxies, started with the agent. */
     forwards: z.array(forwardSchema).max(256).default([]),
     /**
-     * How long a terminal session waits for its client after the stream is lost (path switch, relay
-     * outage), in ms; the client keeps trying to resume for as long (src-main/terminal/).
+     * How long a terminal session served here waits for its client after the stream is lost (path
+     * switch, relay outage), in ms. This node's own sessions on its peers keep trying to resume for as
+     * long, and at least TERMINAL_RESUME_DEFAULT_MS (the peer's window, not this one, decides there).
      */
     terminalResumeMs: z
       .number()
       .int()
       .min(TERMINAL_RESUME_MIN_MS)
       .max(TERMINAL_RESUME_MAX_MS)
-      .default(60_000),
+      .default(TERMINAL_RESUME_DEFAULT_MS),
     /**
      * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
      * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).

@@ -8,6 +8,7 @@ import type { ServiceRequest } from '../agent/services.js';
 import { describeZodError } from '../api/validate.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import { errorMessage } from '../core/errors.js';
+import { TERMINAL_RESUME_DEFAULT_MS } from '../agent/settings.js';
 import { TERMINAL_SERVICE } from '../protocol/terminal-frames.js';
 import { terminalOpenArgs } from '../protocol/terminal-open-args.js';
 import { PipeSession } from './pipe-session.js';
@@ -52,7 +53,9 @@ export function startTerminals(agent: TerminalsHost): Terminals {
       const entry = resolvePeer(agent, peer);
       return { fingerprint: entry.record.fingerprint, opener: agentOpener(agent, entry) };
     },
-    resumeMs: () => agent.settings.get().terminalResumeMs,
+    // How long this node's sessions on a peer try to resume is the peer's window, which is not known
+    // here: a short window set for sessions served here must not cut these off sooner than usual.
+    resumeMs: () => Math.max(agent.settings.get().terminalResumeMs, TERMINAL_RESUME_DEFAULT_MS),
     log: agent.log,
   });
   // A peer removed, or no longer allowed terminals, loses the sessions it has open here at once (not

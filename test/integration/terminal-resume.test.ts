@@ -1,11 +1,14 @@
 /**
  * A terminal session outlives its path: the relay of a relay-only link restarts mid-session, the CLI
- * says `reconnecting…`, the session resumes, and the remote counter arrives exactly once, in order.
+ * says `reconnecting…`, the session resumes, and the remote counter arrives exactly once, in order —
+ * also when the viewing node's own resume window (for sessions it serves) is shorter than the outage.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { CLI, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { ControlClient } from '../../src-main/api/control-client.js';
+import { controlSocketPath } from '../../src-main/agent/home-dir.js';
 import { startPair, startRelay } from './terminal-setup.js';
 
 after(stopAll);
@@ -17,6 +20,11 @@ const COUNT = 400;
 
 test('a session survives a relay restart with every byte exactly once', { skip }, async () => {
   const pair = await startPair({ relayOnly: true });
+  // The window for sessions served on a, at its least: how long a's own session on b tries to resume
+  // is b's window, so the outage below (over a second) must not end it.
+  const control = await ControlClient.connect(controlSocketPath(pair.homeA), pair.homeA);
+  await control.call('settings.set', { terminalResumeMs: 1_000 });
+  control.close();
   const loop = `i=0; while [ $i -lt ${COUNT} ]; do echo $i; i=$((i+1)); sleep 0.02; done`;
   const child = spawn(process.execPath, [CLI, 'term', 'b', '--home', pair.homeA, '--', 'sh', '-c', loop], {
     stdio: ['ignore', 'pipe', 'pipe'],
