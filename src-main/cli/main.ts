@@ -11,6 +11,7 @@ import { AGENT_VERSION } from '../agent/version.js';
 import { failWritesPastTheFileSizeLimit } from '../agent/file-size-limit.js';
 import { registerCommandsFor } from './command-modules.js';
 import { homeArgument, inFlagTerms, withHomeInHints } from './output.js';
+import { homeAfterCommand } from './home-first.js';
 
 tuneGcForBulkTransfer();
 failWritesPastTheFileSizeLimit();
@@ -23,8 +24,9 @@ const program = new Command('clawbridge')
   .showHelpAfterError('(run `clawbridge --help` for usage)')
   .exitOverride();
 
+const args = homeAfterCommand(process.argv.slice(2));
 // Only the modules this command line needs (command-modules.ts): a client command starts fast.
-await registerCommandsFor(program, process.argv.slice(2));
+await registerCommandsFor(program, args);
 pointUsageErrorsAtOwnHelp(program);
 
 /** A usage error in `clawbridge peers add` points at `clawbridge peers add --help`, not the top-level help. */
@@ -40,14 +42,14 @@ function pointUsageErrorsAtOwnHelp(cmd: Command, path: string[] = []): void {
 }
 
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync([process.argv[0]!, process.argv[1]!, ...args]);
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exit(err.exitCode);
   }
   // Errors may quote what another node sent (a refusal reason): never let it drive the terminal.
   // The agent's hints name commands for this node: they get the --home this command was given.
-  const message = withHomeInHints(inFlagTerms(errorMessage(err)), homeArgument(process.argv.slice(2)));
+  const message = withHomeInHints(inFlagTerms(errorMessage(err)), homeArgument(args));
   process.stderr.write(`clawbridge: ${escapeControlChars(message)}\n`);
   if (process.env.CLAWBRIDGE_DEBUG) console.error(err);
   process.exit(1);
