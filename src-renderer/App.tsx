@@ -13,6 +13,7 @@ import { PeersView } from './features/peers/PeersView.js';
 import { SettingsView } from './features/settings/SettingsView.js';
 import { TerminalsView } from './features/terminals/TerminalsView.js';
 import type { View } from './lib/navigation.js';
+import { followForwardNotices } from './lib/forward-notices.js';
 import { followRequestNotices } from './lib/request-notices.js';
 import { useFocusRescue } from './lib/use-focus-rescue.js';
 import { useLongWait } from './lib/use-long-wait.js';
@@ -65,10 +66,14 @@ function CurrentView({ view }: { view: View }) {
   }
 }
 
-/** A device asking to pair is worth a word wherever the window is (lib/request-notices.ts). */
+/**
+ * A device asking to pair is worth a word wherever the window is (lib/request-notices.ts), and so is
+ * why a forward's connections fail (lib/forward-notices.ts).
+ */
 function useRequestNotices(): void {
   const { store, toasts, pairScreen } = useServices();
   useEffect(() => followRequestNotices(store, toasts, pairScreen), [store, toasts, pairScreen]);
+  useEffect(() => followForwardNotices(store, toasts), [store, toasts]);
 }
 
 export function App() {

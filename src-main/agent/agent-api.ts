@@ -62,6 +62,8 @@ export type ApiNode = SettingsHost &
     readonly listenAddress: string | null;
     /** True for a relay used only to reach a peer's home relay (relay-set.ts). */
     isOnDemandRelay(url: string): boolean;
+    /** The agent's notices about a forward or proxy (the `notice` API event). */
+    onForwardNotice(listener: (line: string) => void): () => void;
   };
 
 /** What the API handler is built from (run-agent.ts wires it); each method reaches only its part. */
@@ -165,6 +167,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       onPairing: (l) => pairing.progress.on('step', l),
       onTerminal: (l) => terminals()?.viewers.events.on('terminal', l) ?? (() => undefined),
       onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
+      onNotice: (l) => agent.onForwardNotice(l),
       snapshot: () => ({
         status: status(agent),
         pending: pendingList(),

@@ -97,7 +97,11 @@ export class Agent
   implements NodeIdentityPort, LoggerPort, Notifier, PeerDirectory, RelayPort, PeerStreams, LanPairingPort
 {
   /** `changed`: status changed; `notice`: a one-line problem the user should see (e.g. a relay error). */
-  readonly events = new Emitter<{ changed: []; notice: [string] }>();
+  /**
+   * `notice` is for what prints notices as the agent's own output (the CLI); `window-notice` for the
+   * API's subscribers (the window), which do not replace the log line.
+   */
+  readonly events = new Emitter<{ changed: []; notice: [string]; 'window-notice': [string, object] }>();
   private readonly local: LocalNetwork;
   /** The relay this node serves with --act-as-relay. */
   ownRelay: RelayServer | undefined;
@@ -467,11 +471,23 @@ export class Agent
   notice(line: string, fields: object = {}): void {
     const shown = this.events.listenerCount('notice') > 0;
     this.events.emit('notice', line);
+    this.events.emit('window-notice', line, fields);
     if (shown) this.log.info(fields, line);
     else this.log.warn(fields, line);
   }
 
   onChanged(listener: () => void): () => void {
     return this.events.on('changed', listener);
+  }
+
+  /**
+   * The notices about a forward or proxy (a connection its peer refused, connections a lost link cut),
+   * for the API's event subscribers: the window shows them, which it has no other way to learn. Other
+   * notices are news the window shows in its own way (a request to pair, a relay's state).
+   */
+  onForwardNotice(listener: (line: string) => void): () => void {
+    return this.events.on('window-notice', (line, fields) => {
+      if ('forward' in fields || 'proxy' in fields) listener(line);
+    });
   }
 }

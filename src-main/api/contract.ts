@@ -420,6 +420,15 @@ export interface ApiEvents {
   'pending.added': PendingInfo;
   /** An agent-owned terminal session changed state. */
   terminal: TerminalEvent;
+  /**
+   * A one-line problem with a forward or proxy that no other event carries (a connection its peer
+   * refused, open connections a lost link cut): what a CLI agent prints on its stderr.
+   */
+  notice: NoticeEvent;
+}
+
+export interface NoticeEvent {
+  message: string;
 }
 
 /** Shortest interval between two `status` events, in ms (250): live counters without a flood. */

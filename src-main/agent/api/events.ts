@@ -74,6 +74,8 @@ export interface EventSources {
   onTerminal(listener: (e: TerminalEvent) => void): Disposer;
   /** Forward counters moved (a connection opened or closed): only the status event cares. */
   onActivity(listener: () => void): Disposer;
+  /** The agent's one-line notices (agent.ts notice()). */
+  onNotice(listener: (line: string) => void): Disposer;
   snapshot(): StatusEvent;
   pending(): PendingInfo[];
   /** Some forward or proxy has open connections (its counters move without a `changed`). */
@@ -128,6 +130,7 @@ export class ApiEventHub {
         this.coalescer.poke();
       }),
       this.from.onActivity(() => this.coalescer.poke()),
+      this.from.onNotice((line) => this.emit('notice', { message: line })),
     ];
   }
 

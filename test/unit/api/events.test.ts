@@ -97,6 +97,7 @@ function fakeSources() {
     pairing: [PairingEvent];
     terminal: [TerminalEvent];
     moved: [];
+    notice: [string];
   }>();
   const state = { pending: [] as PendingInfo[], busy: false, snapshots: 0 };
   const snapshot = (): StatusEvent => {
@@ -116,6 +117,7 @@ function fakeSources() {
       onPairing: (l: (e: PairingEvent) => void) => agent.on('pairing', l),
       onTerminal: (l: (e: TerminalEvent) => void) => agent.on('terminal', l),
       onActivity: (l: () => void) => agent.on('moved', l),
+      onNotice: (l: (line: string) => void) => agent.on('notice', l),
       snapshot,
       pending: () => state.pending,
       busy: () => state.busy,
@@ -157,7 +159,7 @@ test('hub: a status on subscribing, one per interval under a storm of changes, e
   assert.equal(got.length, 53, 'nothing after the last listener left');
 });
 
-test('hub: pending.added once per new request; pairing and terminal events pass through', () => {
+test('hub: pending.added once per new request; pairing, terminal and notice events pass through', () => {
   const clock = new FakeClock();
   const { agent, state, sources } = fakeSources();
   state.pending = [pendingInfo('old')];
@@ -174,10 +176,14 @@ test('hub: pending.added once per new request; pairing and terminal events pass 
   );
   agent.emit('pairing', { role: 'join', step: 'finding', code: 'X' });
   agent.emit('terminal', { id: '0123456789abcdef', state: 'reconnecting', message: 'link lost' });
+  agent.emit('notice', 'forward web: permission denied: b does not allow forwards from a');
   assert.deepEqual(
-    got.slice(-2).map((g) => g.event),
-    ['pairing', 'terminal'],
+    got.slice(-3).map((g) => g.event),
+    ['pairing', 'terminal', 'notice'],
   );
+  assert.deepEqual(got.at(-1)?.data, {
+    message: 'forward web: permission denied: b does not allow forwards from a',
+  });
 });
 
 test('hub: busy forwards keep status events coming without changes', () => {

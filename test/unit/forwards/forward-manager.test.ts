@@ -428,3 +428,19 @@ test('a listener an older release saved on port 0 keeps the port it gets from th
     enabled: true,
   });
 });
+
+test('the window hears the notices about forwards and proxies, not the others, and the log keeps them', async () => {
+  const { agent, lines } = await setup();
+  const heard: string[] = [];
+  const off = agent.onForwardNotice((line) => heard.push(line));
+  agent.notice('relay ws://r:1 is unreachable; retrying');
+  agent.notice('forward web: permission denied: b does not allow forwards from a', { forward: 'web' });
+  agent.notice('proxy sx: open connections through b were cut', { proxy: 'sx' });
+  off();
+  assert.deepEqual(heard, [
+    'forward web: permission denied: b does not allow forwards from a',
+    'proxy sx: open connections through b were cut',
+  ]);
+  // The window listening changes nothing in the log: each notice is still logged.
+  assert.equal(lines.filter((l) => /^(relay ws|forward web|proxy sx)/.test(l.msg)).length, 3);
+});
