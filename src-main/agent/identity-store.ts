@@ -13,6 +13,7 @@ import { generateIdentity, loadIdentity, type Identity } from '../crypto/identit
 import { fingerprintOfCert } from '../crypto/signature.js';
 import { ensureHomeDir } from './home-dir.js';
 import { removeStaleTempFiles } from './stale-temp-files.js';
+import { tempPathFor } from './durable-file.js';
 import { fileProblem } from '../core/file-errors.js';
 
 export const CERT_FILE = 'identity.crt';
@@ -85,7 +86,7 @@ export async function writeFileDurably(
   data: string | Uint8Array,
   mode: number,
 ): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = tempPathFor(path);
   // A leftover temp file would keep its old mode: start from a new file.
   await fs.remove(tmp);
   try {

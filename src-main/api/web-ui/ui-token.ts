@@ -4,8 +4,9 @@
  * Whoever has the token drives the node, like whoever can reach the control socket.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { replaceFileSync, tempPathFor } from '../../agent/durable-file.js';
 import { removeStaleTempFiles } from '../../agent/stale-temp-files.js';
 import { fileProblem } from '../../core/file-errors.js';
 
@@ -38,20 +39,15 @@ export function saveUiToken(home: string, token: string): void {
   // caller that did not.
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const path = join(home, UI_TOKEN_FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, token + '\n', { mode: 0o600, flag: 'w' });
-    // The mode given to writeFileSync is masked by the umask and ignored for an existing file.
-    if (process.platform !== 'win32') chmodSync(tmp, 0o600);
-    renameSync(tmp, path);
+    replaceFileSync(path, token + '\n', 0o600);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was written
-    }
     // The rename fails on the token's own path (a directory there), the write on the temp file's.
-    throw fileProblem((err as NodeJS.ErrnoException).code === 'EISDIR' ? path : tmp, err, 'write');
+    throw fileProblem(
+      (err as NodeJS.ErrnoException).code === 'EISDIR' ? path : tempPathFor(path),
+      err,
+      'write',
+    );
   }
 }
 
