@@ -9,7 +9,7 @@ import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { NodeIdentityPort, Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
 import type { TrustStore } from './trust-store.js';
-import { nameKey, peerNameClash } from './peer-names.js';
+import { fingerprintPrefix, nameKey, peerNameClash } from './peer-names.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
 import {
@@ -102,13 +102,12 @@ export function peerList(agent: PeersHost): PeerInfo[] {
 /** Finds a peer by name, full fingerprint (any formatting) or a unique fingerprint prefix. */
 export function resolvePeer(agent: Pick<PeerDirectory, 'peerEntries'>, ref: string): PeerEntry {
   const entries = agent.peerEntries();
-  const compact = ref.replace(/[\s:-]/g, '').toLowerCase();
-  const byFingerprint = /^[0-9a-f]{4,64}$/.test(compact)
-    ? entries.filter((e) => e.record.fingerprint.startsWith(compact))
-    : [];
+  const prefix = fingerprintPrefix(ref);
+  const byFingerprint =
+    prefix !== undefined ? entries.filter((e) => e.record.fingerprint.startsWith(prefix)) : [];
   // A whole fingerprint is the machine itself: a peer that calls itself by another's fingerprint
   // (names are chosen by their nodes) must not receive what was meant for that machine.
-  if (compact.length === 64 && byFingerprint.length === 1) return byFingerprint[0]!;
+  if (prefix?.length === 64 && byFingerprint.length === 1) return byFingerprint[0]!;
   // The name as typed; else as compared (peer-names.ts: `B` for `b`, another Unicode normalization).
   const exact = entries.filter((e) => e.record.name === ref);
   const byName = exact.length > 0 ? exact : entries.filter((e) => nameKey(e.record.name) === nameKey(ref));

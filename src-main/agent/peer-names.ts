@@ -12,6 +12,15 @@ interface NamedPeer {
   fingerprint: string;
 }
 
+/**
+ * `ref` read as the start of a fingerprint (4 to 64 hex digits, any case, with spaces, colons or dashes
+ * between groups), compact and lower-case; undefined when it cannot be one.
+ */
+export function fingerprintPrefix(ref: string): string | undefined {
+  const compact = ref.replace(/[\s:-]/g, '').toLowerCase();
+  return /^[0-9a-f]{4,64}$/.test(compact) ? compact : undefined;
+}
+
 /** The form two names are compared in. */
 export function nameKey(name: string): string {
   return name.normalize('NFC').toLowerCase();
@@ -30,8 +39,8 @@ export function peerNameClash(
     const spelled = same.name === name ? '' : ` as '${same.name}'`;
     return `a peer named '${name}' already exists${spelled} (${same.fingerprint.slice(0, 8)}); pick another name`;
   }
-  const hex = name.replace(/[\s:-]/g, '').toLowerCase();
-  const owner = /^[0-9a-f]{4,64}$/.test(hex) ? others.find((p) => p.fingerprint.startsWith(hex)) : undefined;
+  const hex = fingerprintPrefix(name);
+  const owner = hex !== undefined ? others.find((p) => p.fingerprint.startsWith(hex)) : undefined;
   if (owner) {
     return `'${name}' is the start of the fingerprint of peer '${owner.name}' (${abbreviateFingerprint(owner.fingerprint)}), so commands would take it for that peer; pick another name`;
   }

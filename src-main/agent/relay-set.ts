@@ -5,9 +5,9 @@
  *
  * Two kinds of member (docs/relay-protocol.md §Home relays): **saved** relays, kept until removed, and
  * **on-demand** relays, a peer's home relay this node dialed only to reach that peer. An on-demand relay
- * is kept while circuits (or links spliced through it) run through it and stopped once it has carried none for `idleMs`, so
- * reaching a peer on another relay costs a connection only while it is used, and no relay needs to
- * know about any other.
+ * is kept while circuits, or links spliced through it, run through it, and stopped once it has carried
+ * none for `idleMs`, so reaching a peer on another relay costs a connection only while it is used, and
+ * no relay needs to know about any other.
  */
 import type { Logger } from 'pino';
 import type { Identity } from '../crypto/identity.js';
@@ -52,7 +52,7 @@ interface Member {
   token: string | undefined;
   onDemand: boolean;
   /** Circuits open through this relay now, both ways, and links spliced through it. */
-  circuits: number;
+  uses: number;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
@@ -133,7 +133,7 @@ export class RelaySet {
       this.host.log.info({ relay: url }, 'restarting on-demand relay with a new pin or token');
       this.remove(url);
     } else if (existing) {
-      if (existing.onDemand && existing.circuits === 0) this.armIdle(existing);
+      if (existing.onDemand && existing.uses === 0) this.armIdle(existing);
       return existing.client;
     }
     const member = this.start(url, pinnedFingerprint, token, true);
@@ -143,7 +143,7 @@ export class RelaySet {
 
   /** True when `member` is not connected and the caller brings a pin or token it was not started with. */
   private outdated(member: Member, pinned: string | undefined, token: string | undefined): boolean {
-    if (member.client.state === 'connected' || member.circuits > 0) return false;
+    if (member.client.state === 'connected' || member.uses > 0) return false;
     return (
       (pinned !== undefined && pinned !== member.pinned) || (token !== undefined && token !== member.token)
     );
@@ -177,7 +177,7 @@ export class RelaySet {
       ...(this.opts.retryDelayMs ? { retryDelayMs: this.opts.retryDelayMs } : {}),
       logger: this.host.log.child({ relay: url }),
     });
-    const member: Member = { client, pinned, token, onDemand, circuits: 0, idleTimer: undefined };
+    const member: Member = { client, pinned, token, onDemand, uses: 0, idleTimer: undefined };
     client.on('state', (state) => this.host.onState(url, state));
     client.on('error', (err) => this.host.onError(url, err));
     client.on('incoming', (circuit) => {
@@ -208,15 +208,15 @@ export class RelaySet {
 
   /** Counts one use of `member` (a circuit or a splice) until the returned function is called. */
   private use(member: Member): () => void {
-    member.circuits += 1;
+    member.uses += 1;
     clearTimeout(member.idleTimer);
     member.idleTimer = undefined;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      member.circuits -= 1;
-      if (member.circuits === 0 && member.onDemand) this.armIdle(member);
+      member.uses -= 1;
+      if (member.uses === 0 && member.onDemand) this.armIdle(member);
     };
   }
 
@@ -225,7 +225,7 @@ export class RelaySet {
     member.idleTimer = setTimeout(() => {
       member.idleTimer = undefined;
       // Still ours, still on demand and still carrying nothing: a saved relay is never dropped.
-      if (this.member(member.client.url) !== member || !member.onDemand || member.circuits > 0) return;
+      if (this.member(member.client.url) !== member || !member.onDemand || member.uses > 0) return;
       this.host.log.info({ relay: member.client.url }, `dropping on-demand relay: idle ${this.idleMs} ms`);
       this.remove(member.client.url);
     }, this.idleMs);
