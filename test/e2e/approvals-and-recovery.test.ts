@@ -200,6 +200,10 @@ test(
     await nav(A.page, 'Peers').click();
     await agentA.stop();
     await A.page.getByText('Clawbridge agent unreachable — retrying…').waitFor({ timeout: 10_000 });
+    // The cards are the last known state: no duration counting on from it, no round-trip time.
+    const card = A.page.getByRole('listitem', { name: 'c', exact: true });
+    await card.getByText('online when the agent was last reached').waitFor();
+    assert.equal(await card.getByText(/^online (for|since)|^RTT/).count(), 0);
     await screenshotThemes(A.page, 'agent-unreachable');
     agentA = startA();
     await agentA.waitForLine(/agent a running/);

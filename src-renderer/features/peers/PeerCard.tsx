@@ -1,6 +1,6 @@
 import { useId, useState } from 'react';
 import type { PeerInfo, PingResult } from '../../../src-main/api/contract.js';
-import { useServices } from '../../api/hooks.js';
+import { useAgent, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
@@ -24,8 +24,11 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
   const [ping, setPing] = useState<PingResult | null>(null);
   const action = useAction((err) => explainError(err, peer.name));
   const online = peerState(peer) === 'online';
-  const since = formatSince(peer.since);
-  const rtt = rttText(peer);
+  // While the agent is away the card is its last known state: a duration would go on counting from it
+  // (re-rendered by the retries) and a round-trip time would be one no one measures any more.
+  const current = useAgent((s) => s.connection.kind === 'connected');
+  const since = current ? formatSince(peer.since) : null;
+  const rtt = current ? rttText(peer) : null;
 
   const doPing = () =>
     void action.run(async () => {
@@ -65,6 +68,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
             {peerState(peer)} {since === 'just now' ? 'since just now' : `for ${since}`}
           </span>
         ) : null}
+        {current ? null : <span>{peerState(peer)} when the agent was last reached</span>}
         <span>may do here: {peer.allow.length ? peer.allow.join(', ') : 'nothing'}</span>
         {/* Where it listens (from its hello), even while relayed or when it dialed us from another port. */}
         {peer.listenAddress ? <span>listens on {peer.listenAddress}</span> : null}
