@@ -344,6 +344,11 @@ export interface ForwardInfo {
   error?: string;
   /** When a listener whose port was taken tries to bind again (ISO time; only in state `error`). */
   retryAt?: string;
+  /**
+   * Why its last connection failed or was cut (a peer that refused it, a lost link) and when (ISO time),
+   * until a later connection opens. Absent when the last connection opened fine.
+   */
+  lastProblem?: { message: string; at: string };
 }
 
 export interface ProxyInfo {
@@ -363,6 +368,8 @@ export interface ProxyInfo {
   bytesOut: number;
   error?: string;
   retryAt?: string;
+  /** As for ForwardInfo: why its last connection was cut, until a later one opens. */
+  lastProblem?: { message: string; at: string };
 }
 
 /** The web UI's link: `http://127.0.0.1:PORT/#token=<64 hex>` (the token rides in the fragment). */

@@ -91,19 +91,21 @@ export function forwardTable(list: ForwardInfo[], home?: string, peers?: PeerInf
   if (list.length === 0) {
     return `no forwards yet: add one with \`${hintCommand('forward add --local PORT --via PEER --remote HOST:PORT', home)}\``;
   }
-  return table(
-    ['NAME', 'LOCAL', 'VIA', 'REMOTE', 'OPEN', 'TOTAL', 'IN', 'OUT', 'STATE'],
-    list.map((f) => [
-      f.name,
-      f.local,
-      f.via,
-      f.remote,
-      String(f.open),
-      String(f.connections),
-      formatBytes(f.bytesIn),
-      formatBytes(f.bytesOut),
-      stateWithExit(f, peers),
-    ]),
+  return (
+    table(
+      ['NAME', 'LOCAL', 'VIA', 'REMOTE', 'OPEN', 'TOTAL', 'IN', 'OUT', 'STATE'],
+      list.map((f) => [
+        f.name,
+        f.local,
+        f.via,
+        f.remote,
+        String(f.open),
+        String(f.connections),
+        formatBytes(f.bytesIn),
+        formatBytes(f.bytesOut),
+        stateWithExit(f, peers),
+      ]),
+    ) + problemLines(list)
   );
 }
 
@@ -111,20 +113,45 @@ export function proxyTable(list: ProxyInfo[], home?: string, peers?: PeerInfo[])
   if (list.length === 0) {
     return `no proxies yet: add one with \`${hintCommand('proxy add --socks 1080 --via PEER', home)}\``;
   }
-  return table(
-    ['NAME', 'KIND', 'LOCAL', 'VIA', 'OPEN', 'TOTAL', 'IN', 'OUT', 'STATE'],
-    list.map((p) => [
-      p.name,
-      p.kind,
-      p.local,
-      p.via ?? '(user name)',
-      String(p.open),
-      String(p.connections),
-      formatBytes(p.bytesIn),
-      formatBytes(p.bytesOut),
-      stateWithExit(p, peers),
-    ]),
+  return (
+    table(
+      ['NAME', 'KIND', 'LOCAL', 'VIA', 'OPEN', 'TOTAL', 'IN', 'OUT', 'STATE'],
+      list.map((p) => [
+        p.name,
+        p.kind,
+        p.local,
+        p.via ?? '(user name)',
+        String(p.open),
+        String(p.connections),
+        formatBytes(p.bytesIn),
+        formatBytes(p.bytesOut),
+        stateWithExit(p, peers),
+      ]),
+    ) + problemLines(list)
   );
+}
+
+/**
+ * Under the table, why a listening forward's last connection failed or was cut (its client saw only a
+ * close), until a later one opens: the notice went to the agent's output, which is often elsewhere.
+ */
+function problemLines(list: (ForwardInfo | ProxyInfo)[]): string {
+  const lines = list
+    .filter((x) => x.state === 'listening' && x.lastProblem)
+    .map(
+      (x) =>
+        `${x.name}: the last connection failed at ${clockTime(x.lastProblem!.at)}: ${x.lastProblem!.message}`,
+    );
+  return lines.length > 0 ? `\n\n${lines.join('\n')}` : '';
+}
+
+/** `14:05:09` local time, with the local date when not today. */
+function clockTime(iso: string): string {
+  const t = new Date(iso);
+  const hms = t.toTimeString().slice(0, 8);
+  if (t.toDateString() === new Date().toDateString()) return hms;
+  const day = [t.getFullYear(), t.getMonth() + 1, t.getDate()].map((n) => String(n).padStart(2, '0'));
+  return `${day.join('-')} ${hms}`;
 }
 
 /** The warning printed when a listener is reachable from other machines (given --allow-remote-bind). */

@@ -44,6 +44,11 @@ export interface Running {
   state: ForwardState;
   error: string | undefined;
   counters: Counters & { open: number };
+  /**
+   * Why the last connection failed or was cut, and when (ms), until a later one opens: a TCP forward's
+   * client sees only a closed connection, so the forward's listing keeps saying why.
+   */
+  problem?: { message: string; at: number };
   /** While the port is taken: the schedule that binds it again. */
   retry?: RetrySchedule;
 }
@@ -459,7 +464,16 @@ export class ForwardManager {
         bytesIn: (n) => (run.counters.bytesIn += n),
         bytesOut: (n) => (run.counters.bytesOut += n),
       },
-      notice: (line, fields) => this.agent.notice(line, fields),
+      problem: (message, fields) => {
+        run.problem = { message, at: Date.now() };
+        this.agent.notice(`${noun(record)} ${record.name}: ${message}`, fields);
+        this.activity.emit('moved');
+      },
+      opened: () => {
+        if (run.problem === undefined) return;
+        run.problem = undefined;
+        this.activity.emit('moved');
+      },
     };
     if (record.kind === 'socks') void handleSocksConnection(socket, { ...ctx, via: record.via });
     else if (record.kind === 'http')
@@ -484,6 +498,7 @@ function status(r: Running): {
   open: number;
   error?: string;
   retryAt?: string;
+  lastProblem?: { message: string; at: string };
 } & Counters {
   const { open, connections, bytesIn, bytesOut } = r.counters;
   const retryAt = r.state === 'error' ? r.retry?.retryAt : undefined;
@@ -495,5 +510,8 @@ function status(r: Running): {
     bytesOut,
     ...(r.state === 'error' && r.error ? { error: r.error } : {}),
     ...(retryAt !== undefined ? { retryAt: new Date(retryAt).toISOString() } : {}),
+    ...(r.problem
+      ? { lastProblem: { message: r.problem.message, at: new Date(r.problem.at).toISOString() } }
+      : {}),
   };
 }

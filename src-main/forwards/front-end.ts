@@ -22,8 +22,13 @@ export interface FrontEndContext {
   dialer: Dialer;
   log: FrontEndLogger;
   counters: SpliceCounters;
-  /** A one-line problem the user should see (TCP forwards have no protocol to report it in). */
-  notice(line: string, fields?: object): void;
+  /**
+   * Why a connection failed or was cut, in one line the user should see (TCP forwards have no protocol
+   * to report it in): a notice now, and the forward's `lastProblem` until a later connection opens.
+   */
+  problem(message: string, fields?: object): void;
+  /** A connection reached its target through the peer (clears `lastProblem`). */
+  opened(): void;
 }
 
 /**
@@ -57,7 +62,7 @@ export function reportCutConnections(
 ): void {
   remote.once('error', (err) => {
     if (err instanceof ClawError && err.refusal === 'PERMISSION_DENIED') {
-      ctx.notice(`${ctx.noun} ${ctx.name}: ${err.peerReason ?? err.message}`, fields);
+      ctx.problem(err.peerReason ?? err.message, fields);
       return;
     }
     if (!isClawError(err, 'LINK_CLOSED')) return;
@@ -65,7 +70,7 @@ export function reportCutConnections(
     const now = Date.now();
     if (now - (lastCut.get(key) ?? -Infinity) < CUT_NOTICE_EVERY_MS) return;
     lastCut.set(key, now);
-    ctx.notice(`${ctx.noun} ${ctx.name}: open connections through ${peer} were cut: ${err.message}`, fields);
+    ctx.problem(`open connections through ${peer} were cut: ${err.message}`, fields);
   });
 }
 

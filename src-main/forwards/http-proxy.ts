@@ -73,6 +73,7 @@ export async function handleHttpProxyConnection(socket: Socket, ctx: HttpProxyCo
     remote.write(head);
   }
   ctx.log.debug(fields, 'http proxy: connected');
+  ctx.opened();
   reportCutConnections(remote, ctx, ctx.via, fields);
   await splice(socket, remote, ctx.counters);
 }

@@ -107,6 +107,7 @@ export async function handleSocksConnection(socket: Socket, ctx: SocksContext): 
     }
     socket.write(encodeReply(SocksReply.Succeeded));
     ctx.log.debug(fields, 'socks: connected');
+    ctx.opened();
     reportCutConnections(remote, ctx, peer, fields);
     await splice(socket, remote, ctx.counters);
   } catch (err) {

@@ -29,10 +29,11 @@ export async function handleTcpForwardConnection(socket: Socket, ctx: TcpForward
   try {
     remote = await ctx.dialer.connect(ctx.via, ctx.host, ctx.port);
   } catch (err) {
-    ctx.notice(`forward ${ctx.name}: ${errorMessage(err)}`, fields);
+    ctx.problem(errorMessage(err), fields);
     socket.destroy();
     return;
   }
+  ctx.opened();
   reportCutConnections(remote, ctx, ctx.via, fields);
   await splice(socket, remote, ctx.counters);
 }

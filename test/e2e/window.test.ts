@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from '../../src-main/electron/window-state.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import {
   becomesFocused,
@@ -296,6 +296,39 @@ test(
     assert.equal(await toggle.isChecked(), false);
     await A.page.keyboard.press('Space');
     await row.getByText('listening').waitFor();
+
+    // A connection that fails at the peer: its client sees only a close; the row says why, and keeps
+    // saying it after the toast has gone, until a connection opens again.
+    const nothing = await freePort();
+    const down = await freePort();
+    await cliJson([
+      'forward',
+      'add',
+      '--name',
+      'down',
+      '--local',
+      String(down),
+      '--via',
+      'b',
+      '--remote',
+      `127.0.0.1:${nothing}`,
+      '--home',
+      homes.a,
+    ]);
+    const downRow = A.page.getByRole('row', { name: 'down' });
+    await downRow.getByText('listening').waitFor();
+    await new Promise<void>((resolve) =>
+      connect(down, '127.0.0.1')
+        .on('close', () => resolve())
+        .on('error', () => undefined),
+    );
+    await waitForText(
+      downRow,
+      new RegExp(`The last connection failed \\(.+\\): .*127\\.0\\.0\\.1:${nothing}`),
+    );
+    await screenshotThemes(A.page, 'forwards-last-problem');
+    await cliJson(['forward', 'rm', 'down', '--home', homes.a]);
+    await downRow.waitFor({ state: 'detached' });
   },
 );
 

@@ -3,6 +3,7 @@ import type { ForwardInfo, ProxyInfo } from '../../../src-main/api/contract.js';
 import { useAgent, usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
+import { MessageText } from '../../components/MessageText.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { formatBytes } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
@@ -111,8 +112,15 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
       await client.call(row.kind === 'tcp' ? 'forward.remove' : 'proxy.remove', { name: info.name });
       toasts.show(`${info.name} removed`);
     });
+  // What its clients could not be told (a TCP forward's client sees only a closed connection), kept
+  // until a later connection opens; when the exit peer is away, that says more.
+  const problem = info.state === 'listening' && exit.reach === 'ok' ? info.lastProblem : undefined;
   const tone =
-    info.state === 'error' ? 'down' : info.state === 'listening' && exit.reach === 'ok' ? 'ok' : 'warn';
+    info.state === 'error'
+      ? 'down'
+      : info.state === 'listening' && exit.reach === 'ok' && !problem
+        ? 'ok'
+        : 'warn';
   return (
     <tr aria-label={info.name} data-focus-item>
       <td>
@@ -140,6 +148,12 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
         {info.error ? <div className="error-text">{info.error}</div> : null}
         {info.state === 'listening' && exit.reach !== 'ok' ? (
           <div className="muted small-text">{REACH_TEXT[exit.reach](via)}</div>
+        ) : null}
+        {problem ? (
+          <div className="small-text">
+            The last connection failed (<time dateTime={problem.at}>{timeOfDay(problem.at)}</time>):{' '}
+            <MessageText text={problem.message} />
+          </div>
         ) : null}
         <ErrorText error={action.error} />
       </td>
@@ -193,4 +207,13 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
       </td>
     </tr>
   );
+}
+
+/** `14:05:09` in the user's locale, with the date when it was not today (the list has no clock to tick). */
+function timeOfDay(iso: string): string {
+  const t = new Date(iso);
+  const time: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', second: '2-digit' };
+  return t.toDateString() === new Date().toDateString()
+    ? t.toLocaleTimeString(undefined, time)
+    : t.toLocaleString(undefined, { ...time, month: 'short', day: 'numeric' });
 }

@@ -41,3 +41,20 @@ test('each state of the exit peer, in words; nothing added while it is online', 
     'listening; old is no longer a peer',
   ]);
 });
+
+test("under the table, why a listening forward's last connection failed, with its time", () => {
+  const at = new Date(2026, 10, 23, 14, 5, 9);
+  const failed = {
+    ...forward('db', 'b', null),
+    lastProblem: { message: 'cannot reach 127.0.0.1:5432 via b: connection refused', at: at.toISOString() },
+  };
+  const off = { ...failed, name: 'old', state: 'off' as const };
+  const lines = forwardTable([failed, off, forward('web', 'b', null)]).split('\n');
+  assert.equal(lines.length, 6, 'header, three rows, a blank line and one problem');
+  assert.equal(lines[4], '');
+  const today = new Date().toDateString() === at.toDateString();
+  assert.equal(
+    lines[5],
+    `db: the last connection failed at ${today ? '' : '2026-11-23 '}14:05:09: cannot reach 127.0.0.1:5432 via b: connection refused`,
+  );
+});

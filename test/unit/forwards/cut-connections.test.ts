@@ -9,7 +9,9 @@ import { ClawError } from '../../../src-main/core/errors.js';
 import { reportCutConnections, type FrontEndContext } from '../../../src-main/forwards/front-end.js';
 
 function context(name: string, noun: 'forward' | 'proxy', notices: string[]): FrontEndContext {
-  return { name, noun, notice: (line) => void notices.push(line) } as FrontEndContext;
+  // As the forward manager words the notice.
+  const problem = (message: string) => void notices.push(`${noun} ${name}: ${message}`);
+  return { name, noun, problem, opened: () => undefined } as unknown as FrontEndContext;
 }
 
 function cut(ctx: FrontEndContext, err: Error, peer = 'b'): void {

@@ -107,7 +107,9 @@ export function frontEnd(
       dialer,
       log,
       counters: { bytesIn: (n) => (counts.bytesIn += n), bytesOut: (n) => (counts.bytesOut += n) },
-      notice: (l) => notices.push(l),
+      // As the forward manager words the notice.
+      problem: (m) => notices.push(`forward ${name}: ${m}`),
+      opened: () => undefined,
     },
     counts,
     notices,

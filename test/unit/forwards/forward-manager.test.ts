@@ -226,6 +226,32 @@ test('a TCP forward that cannot connect closes the client and says why in a noti
   );
 });
 
+test('a forward lists why its last connection failed until a later one opens', async () => {
+  const allow: ExitOptions['allow'] = [];
+  const { manager } = await setup(undefined, { allow });
+  await manager.add({
+    name: 'db',
+    kind: 'tcp',
+    listen: '127.0.0.1:0',
+    via: 'b',
+    remote: `127.0.0.1:${echo.port}`,
+  });
+  const port = portOf(manager.forwards()[0]!.local);
+  assert.equal(manager.forwards()[0]!.lastProblem, undefined, 'nothing went wrong yet');
+  const refused = await RawClient.open(port);
+  refused.write('x');
+  await refused.readToEnd();
+  const problem = manager.forwards()[0]!.lastProblem;
+  assert.match(problem?.message ?? '', /^permission denied: b does not allow forwards from a/);
+  assert.ok(Math.abs(Date.parse(problem?.at ?? '') - Date.now()) < 60_000, 'stamped with the time');
+  allow.push('forward');
+  const fine = await RawClient.open(port);
+  fine.write('hi');
+  fine.end();
+  assert.equal((await fine.readToEnd()).toString(), 'hi bye');
+  assert.equal(manager.forwards()[0]!.lastProblem, undefined, 'a connection that opened clears it');
+});
+
 test('a notice nothing shows (the desktop app has no stderr reader) is logged as a warning', async () => {
   const { log, lines } = memoryLogger();
   const agent = composeAgent({
