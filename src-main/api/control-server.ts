@@ -15,7 +15,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { ensurePrivateDir, socketPrivateDir } from '../agent/home-dir.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import type { ApiHandler } from './contract.js';
-import { apiErrorBody, validateRequest } from './validate.js';
+import { apiErrorBody, requestIdOf, validateRequest } from './validate.js';
 import { acceptStreamUpgrade, type StreamUpgradeHandlers } from './stream-upgrade.js';
 import { replaceStaleSocket } from './stale-socket.js';
 
@@ -162,7 +162,7 @@ function serve(
   let inFlight = 0;
   let paused = false;
   const send = (msg: unknown) => {
-    if (!socket.destroyed && !upgraded) socket.write(JSON.stringify(msg) + '\n');
+    if (!socket.destroyed && !upgraded) socket.write(encodeLine(msg) + '\n');
   };
   const sendEvent = (event: string, data: unknown) => {
     send({ event, data });
@@ -240,11 +240,28 @@ function serve(
   });
 }
 
+/**
+ * One reply or event as a JSON line. What cannot be encoded (it should not happen: replies are the
+ * agent's own objects) becomes an INTERNAL error line rather than a throw that would end the agent.
+ */
+function encodeLine(msg: unknown): string {
+  try {
+    return JSON.stringify(msg);
+  } catch (err) {
+    const id = requestIdOf(msg);
+    return JSON.stringify({
+      id,
+      ok: false,
+      error: { code: 'INTERNAL', message: `the reply could not be encoded: ${errorMessage(err)}` },
+    });
+  }
+}
+
 async function handleLine(line: string, handler: ApiHandler): Promise<unknown> {
-  let id: unknown = null;
+  let id: number | null = null;
   try {
     const raw: unknown = JSON.parse(line);
-    if (raw && typeof raw === 'object' && 'id' in raw) id = raw.id;
+    id = requestIdOf(raw);
     const req = validateRequest(raw);
     const result = await handler.call(req.method, req.params);
     return { id: req.id, ok: true, result };

@@ -19,7 +19,7 @@ import { ClawError } from '../core/errors.js';
 import { MAX_COMMAND_ARGS, MAX_TERMINAL_DIMENSION, TERMINAL_TYPE_NAME } from '../protocol/terminal-frames.js';
 import type { PathKind } from '../transport/link.js';
 import type { TerminalSessionState } from './contract-types.js';
-import { apiErrorBody, describeZodError } from './validate.js';
+import { apiErrorBody, describeZodError, requestIdOf } from './validate.js';
 import { socketChannel } from './stream-client.js';
 import type { ViewerChannel } from './viewer-channel.js';
 
@@ -140,7 +140,7 @@ export function acceptStreamUpgrade(
   }
   if (!raw || typeof raw !== 'object' || !('method' in raw) || !isStreamMethod(raw.method)) return false;
   const method = raw.method;
-  const id = 'id' in raw && Number.isInteger(raw.id) && (raw.id as number) >= 0 ? (raw.id as number) : null;
+  const id = requestIdOf(raw);
   const viewerAcks = 'viewerAcks' in raw && raw.viewerAcks === true;
   socket.pause();
   const fail = (err: unknown) => {

@@ -7,7 +7,7 @@
 import type { RawData, WebSocket } from 'ws';
 import type { ErrorCode } from '../../core/errors.js';
 import type { ApiHandler } from '../contract.js';
-import { apiErrorBody, validateRequest } from '../validate.js';
+import { apiErrorBody, requestIdOf, validateRequest } from '../validate.js';
 import {
   CLOSE_BAD_DATA,
   CLOSE_UNSUPPORTED_DATA,
@@ -26,11 +26,6 @@ export function serveApiSocket(ws: WebSocket, handler: ApiHandler, sessions: UiS
     sendJson(ws, { type: 'ready', version: WEB_UI_PROTOCOL_VERSION });
     serveMessages(ws, handler);
   });
-}
-
-function idOf(msg: object): number | null {
-  const id = (msg as { id?: unknown }).id;
-  return typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : null;
 }
 
 function failure(id: number | null, code: ErrorCode, message: string) {
@@ -69,7 +64,7 @@ function serveMessages(ws: WebSocket, handler: ApiHandler): void {
       const what = typeof type === 'string' ? `'${type.slice(0, 40)}'` : 'missing';
       return sendJson(
         ws,
-        failure(idOf(msg), 'BAD_ARGUMENT', `message type ${what}: expected request or subscribe`),
+        failure(requestIdOf(msg), 'BAD_ARGUMENT', `message type ${what}: expected request or subscribe`),
       );
     }
     inFlight++;
@@ -86,6 +81,6 @@ async function handle(msg: object, handler: ApiHandler): Promise<unknown> {
     const result = await handler.call(req.method, req.params);
     return { type: 'response', id: req.id, ok: true, result };
   } catch (err) {
-    return { type: 'response', id: idOf(msg), ok: false, error: apiErrorBody(err) };
+    return { type: 'response', id: requestIdOf(msg), ok: false, error: apiErrorBody(err) };
   }
 }

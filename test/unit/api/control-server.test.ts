@@ -58,6 +58,32 @@ test('bad requests get clear error replies and the socket keeps serving', async 
   await server.close();
 });
 
+test('an id a request may not have is not sent back: null instead (a deep one used to end the agent)', async () => {
+  const home = tempDir('cb-ctl-');
+  const path = controlSocketPath(home);
+  const server = await startControlServer(path, handler);
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+  const replies = (await rawExchange(path, [
+    `{"id":${deep},"method":"status"}`,
+    '{"id":"x","method":"status"}',
+    '{"id":-1,"method":"status"}',
+    '{"id":{"a":1},"method":"nope"}',
+    '{"id":5,"method":"status"}',
+  ])) as { id: number | null; ok: boolean; error?: { code: string; message: string } }[];
+  assert.deepEqual(
+    replies.map((r) => [r.id, r.ok, r.error?.code]),
+    [
+      [null, false, 'BAD_ARGUMENT'],
+      [null, false, 'BAD_ARGUMENT'],
+      [null, false, 'BAD_ARGUMENT'],
+      [null, false, 'BAD_ARGUMENT'],
+      [5, true, undefined],
+    ],
+  );
+  assert.match(replies[0]!.error!.message, /^malformed request: id: /);
+  await server.close();
+});
+
 test('a client that sends its last request and closes its side still gets every reply, then the end', async () => {
   const home = tempDir('cb-ctl-');
   const path = controlSocketPath(home);
