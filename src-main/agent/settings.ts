@@ -7,6 +7,7 @@ import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Conf from 'conf';
 import { replaceFileSync } from './durable-file.js';
+import { extrasOf, withExtras, type KnownFields, type SettingsExtras } from './settings-extras.js';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { describeZodError } from '../api/validate.js';
@@ -14,6 +15,7 @@ import { nodeNameSchema } from '../api/contract.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import { ensureHomeDir } from './home-dir.js';
 import { parseHostPort } from '../core/host-port.js';
+import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../core/permissions.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
@@ -23,12 +25,23 @@ export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
 export const DEFAULT_UI_LISTEN = '127.0.0.1:7476';
 
 const relaySchema = z.object({
-  url: z.string().regex(/^wss?:\/\//, 'relay URL must start with ws:// or wss://'),
+  // Checked as the relay client checks it, so a bad one names the file and the field at start.
+  url: z.string().refine((url) => {
+    try {
+      const u = new URL(url);
+      return (u.protocol === 'ws:' || u.protocol === 'wss:') && u.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'relay URL must be ws://HOST:PORT or wss://HOST:PORT'),
   fingerprint: z
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
-  token: z.string().optional(),
+  token: z
+    .string()
+    .refine((t) => Buffer.byteLength(t) <= MAX_TOKEN_BYTES, `must be at most ${MAX_TOKEN_BYTES} bytes`)
+    .optional(),
 });
 
 export { DEFAULT_ALLOW, PERMISSIONS, type Permission };
@@ -100,6 +113,13 @@ const listenAddress = z.string().superRefine((value, ctx) => {
   }
 });
 
+const blockedSchema = z.object({ fingerprint: fingerprintSchema, at: z.string() });
+
+const uiSchema = z.object({
+  listen: listenAddress.nullable().default(DEFAULT_UI_LISTEN),
+  allowRemote: z.boolean().default(false),
+});
+
 /** Bounds of terminalResumeMs (and of `agent --terminal-resume`): 1 s to 24 h. */
 export const TERMINAL_RESUME_MIN_MS = 1_000;
 /** The terminal resume window when none is set, in ms (60 s). */
@@ -124,10 +144,7 @@ export const settingsSchema = z
      * Nodes removed or rejected by the owner: they are refused without becoming pending again, until they
      * pair by code (which proves the owner handed them a fresh code).
      */
-    blocked: z
-      .array(z.object({ fingerprint: fingerprintSchema, at: z.string() }))
-      .max(1024)
-      .default([]),
+    blocked: z.array(blockedSchema).max(1024).default([]),
     /** Local forwards and proxies, started with the agent. */
     forwards: z.array(forwardSchema).max(256).default([]),
     /**
@@ -145,12 +162,7 @@ export const settingsSchema = z
      * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
      * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).
      */
-    ui: z
-      .object({
-        listen: listenAddress.nullable().default(DEFAULT_UI_LISTEN),
-        allowRemote: z.boolean().default(false),
-      })
-      .default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
+    ui: uiSchema.default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
     /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
     notifications: z.boolean().default(true),
   })
@@ -180,6 +192,16 @@ export const settingsSchema = z
   });
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+/** The fields each kind of entry has in this release; any other is kept as an extra. */
+const KNOWN_FIELDS: KnownFields = {
+  peers: new Set(Object.keys(peerSchema.shape)),
+  pending: new Set(Object.keys(pendingSchema.shape)),
+  blocked: new Set(Object.keys(blockedSchema.shape)),
+  forwards: new Set(Object.keys(forwardSchema.shape)),
+  relays: new Set(Object.keys(relaySchema.shape)),
+  ui: new Set(Object.keys(uiSchema.shape)),
+};
 export type RelaySetting = z.infer<typeof relaySchema>;
 export type PeerRecord = z.infer<typeof peerSchema>;
 export type PendingRecord = z.infer<typeof pendingSchema>;
@@ -258,6 +280,8 @@ export class SettingsStore {
    * back as they were: a save would otherwise drop them, and the newer release would lose them.
    */
   private unknown: Record<string, unknown> = {};
+  /** The same inside entries (a peer's, a forward's…), put back on the same entry (settings-extras.ts). */
+  private extras: SettingsExtras = { lists: {}, where: [] };
   /** The file's text as last read or written here: another text means someone edited it meanwhile. */
   private seen: string | undefined;
 
@@ -297,21 +321,32 @@ export class SettingsStore {
    * as `relay` for `relays`): kept when saving, but not used.
    */
   get unknownKeys(): string[] {
-    return Object.keys(this.unknown);
+    return [...Object.keys(this.unknown), ...this.extras.where];
   }
 
   /**
    * Applies `change` and saves. An edit by hand while the agent runs is never overwritten: the save is
    * refused until the agent restarts (refuseIfEdited).
    * @throws ClawError('CONFIG_INVALID') naming the file when it was changed since it was read, or
-   *   cannot be written; nothing changes then.
+   *   cannot be written; ClawError('BAD_ARGUMENT') naming the field when the change is not a valid
+   *   setting. Nothing changes then.
    */
   update(change: (s: Settings) => Settings): Settings {
     this.refuseIfEdited();
-    const next = settingsSchema.parse(change(structuredClone(this.current)));
+    const parsed = settingsSchema.safeParse(change(structuredClone(this.current)));
+    // Callers check what they are given first; this is the last guard, so a value the file could not
+    // be read back with is never written (the next start would refuse the file).
+    if (!parsed.success) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `not saved: ${describeZodError(parsed.error)}; nothing was changed`,
+      );
+    }
+    const next = parsed.data;
     try {
       // As conf writes it (tab-indented JSON), but not through conf: durable-file.ts says why.
-      replaceFileSync(this.path, JSON.stringify({ ...this.unknown, ...next }, undefined, '\t'), 0o600);
+      const saved = { ...this.unknown, ...withExtras(next, this.extras) };
+      replaceFileSync(this.path, JSON.stringify(saved, undefined, '\t'), 0o600);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new ClawError(
@@ -360,6 +395,7 @@ export class SettingsStore {
     this.unknown = Object.fromEntries(
       Object.entries(raw as Record<string, unknown>).filter(([key]) => !known.has(key)),
     );
+    this.extras = extrasOf(raw, KNOWN_FIELDS);
     return parsed.data;
   }
 }

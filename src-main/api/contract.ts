@@ -163,7 +163,8 @@ export const methodParams = {
         .object({
           url: relayUrl,
           fingerprint: z.string().min(1).max(200).optional(),
-          token: z.string().min(1).max(1000).optional(),
+          /** At most 255 bytes of UTF-8 (the relay protocol's limit; the agent checks the bytes). */
+          token: z.string().min(1).max(255).optional(),
         })
         .strict()
         .optional(),

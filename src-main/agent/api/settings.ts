@@ -8,6 +8,7 @@ import type { MethodParams, SettingsResult, SettingsSetResult } from '../../api/
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { parseFingerprint } from '../../core/fingerprint.js';
 import { parseHostPort } from '../../core/host-port.js';
+import { MAX_TOKEN_BYTES } from '../../protocol/relay-frames.js';
 import {
   TERMINAL_RESUME_MAX_MS,
   TERMINAL_RESUME_MIN_MS,
@@ -115,6 +116,13 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
       throw fieldError(
         'addRelay.url',
         `${same.url} is already one of this node's relays; remove it first to change it`,
+      );
+    }
+    const token = p.addRelay.token;
+    if (token !== undefined && Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
+      throw fieldError(
+        'addRelay.token',
+        `must be at most ${MAX_TOKEN_BYTES} bytes, got ${Buffer.byteLength(token)}`,
       );
     }
     if (p.addRelay.fingerprint !== undefined) {

@@ -117,6 +117,12 @@ test('settings.set: a bad field is named and nothing changes', () => {
     ],
     [{ addRelay: { url: 'wss://r', fingerprint: 'abc' } }, /addRelay\.fingerprint: fingerprint must be 64/],
     [{ removeRelay: 'wss://nowhere' }, /removeRelay: this node does not use wss:\/\/nowhere$/],
+    // 255 characters, but 510 bytes: over the relay protocol's limit, so it is never saved either (a
+    // saved one would stop every later start).
+    [
+      { name: 'ok', addRelay: { url: 'wss://r.example:1', token: 'é'.repeat(255) } },
+      /addRelay\.token: must be at most 255 bytes, got 510$/,
+    ],
   ];
   for (const [params, message] of cases) {
     assert.throws(

@@ -29,6 +29,72 @@ test('settings this release does not know survive a save', () => {
   assert.equal('fromNewerRelease' in s.get(), false);
 });
 
+test('fields this release does not know inside a peer, forward, relay or ui survive a save, on the same entry', () => {
+  const dir = home();
+  const fp = (c: string) => c.repeat(64);
+  const peer = (c: string, name: string, extra: object = {}) => ({
+    fingerprint: fp(c),
+    name,
+    addedAt: '2026-01-01T00:00:00Z',
+    ...extra,
+  });
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      peers: [
+        peer('a', 'office', { note: 'ask Bob', fromNewer: { x: 1 } }),
+        peer('b', 'nas'),
+        peer('c', 'old', { note: 'gone soon' }),
+      ],
+      forwards: [
+        {
+          name: 'web',
+          kind: 'tcp',
+          listen: '127.0.0.1:8080',
+          via: 'office',
+          remote: '10.0.0.5:80',
+          comment: 'intranet',
+        },
+      ],
+      relays: [{ url: 'wss://relay.example:7474', region: 'eu' }],
+      ui: { listen: '127.0.0.1:7476', theme: 'dark' },
+    }),
+  );
+  const s = new SettingsStore(dir);
+  assert.deepEqual(s.unknownKeys, [
+    'peers[office].note',
+    'peers[office].fromNewer',
+    'peers[old].note',
+    'forwards[web].comment',
+    'relays[wss://relay.example:7474].region',
+    'ui.theme',
+  ]);
+  // A change to the entry itself, one entry removed, the list reordered.
+  s.update((x) => ({
+    ...x,
+    peers: [x.peers[1]!, { ...x.peers[0]!, allow: ['terminal'] }],
+  }));
+  const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as {
+    peers: Record<string, unknown>[];
+    forwards: Record<string, unknown>[];
+    relays: Record<string, unknown>[];
+    ui: Record<string, unknown>;
+  };
+  assert.deepEqual(
+    saved.peers.map((p) => [p.name, p.note, p.fromNewer, p.allow]),
+    [
+      ['nas', undefined, undefined, ['terminal', 'forward']],
+      ['office', 'ask Bob', { x: 1 }, ['terminal']],
+    ],
+  );
+  assert.equal(saved.forwards[0]!.comment, 'intranet');
+  assert.equal(saved.relays[0]!.region, 'eu');
+  assert.equal(saved.ui.theme, 'dark');
+  assert.equal('note' in s.get().peers[1]!, false, 'the agent itself does not see them');
+  // The next start finds them where they were.
+  assert.equal(new SettingsStore(dir).unknownKeys.length, 5);
+});
+
 test('a file changed while the agent runs is never saved over: the save is refused until a restart reads it', () => {
   const dir = home();
   const s = new SettingsStore(dir);
@@ -74,6 +140,20 @@ test('a corrupt or invalid file is reported with its path and left untouched', (
   assert.throws(
     () => new SettingsStore(dir),
     /config\.json are invalid \(listen: 'not-an-address' is not HOST:PORT/,
+  );
+  // So does a relay the relay client would refuse: a URL without a host, a token over 255 bytes.
+  writeFileSync(join(dir, 'config.json'), '{"relays": [{"url": "ws://"}]}');
+  assert.throws(
+    () => new SettingsStore(dir),
+    /config\.json are invalid \(relays\.0\.url: relay URL must be ws:\/\/HOST:PORT/,
+  );
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({ relays: [{ url: 'ws://r:1', token: 't'.repeat(256) }] }),
+  );
+  assert.throws(
+    () => new SettingsStore(dir),
+    /config\.json are invalid \(relays\.0\.token: must be at most 255 bytes\)/,
   );
   // A top level that is not an object would read as {} and be saved over as defaults.
   for (const [text, what] of [
