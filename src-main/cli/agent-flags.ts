@@ -3,7 +3,7 @@
  */
 import { sameRelayUrl } from '../core/relay-url.js';
 import { parseDuration } from '../core/duration.js';
-import { ClawError } from '../core/errors.js';
+import { ClawError, errorMessage } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
 import { typedNameProblem } from '../core/names.js';
@@ -41,7 +41,7 @@ export function checkUiFlags(opts: AgentCliOptions): void {
     throw new ClawError('BAD_ARGUMENT', '--no-ui contradicts --ui-listen and --allow-remote-ui; pick one');
   }
   if (opts.uiListen === undefined) return;
-  const { host } = parseHostPort(opts.uiListen);
+  const { host } = flagValue('--ui-listen', () => parseHostPort(opts.uiListen!));
   if (!isLoopbackHost(host) && opts.allowRemoteUi !== true) {
     throw new ClawError(
       'BAD_ARGUMENT',
@@ -80,7 +80,7 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
   if (opts.direct === false) out.listen = null;
   if (opts.actAsRelay !== undefined) out.actAsRelay = opts.actAsRelay;
   if (opts.relayListen !== undefined) {
-    parseHostPort(opts.relayListen);
+    flagValue('--relay-listen', () => parseHostPort(opts.relayListen!));
     out.relayListen = opts.relayListen;
     out.actAsRelay ??= true;
   }
@@ -95,7 +95,7 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
     out.terminalResumeMs = ms;
   }
   if (opts.listen !== undefined) {
-    parseHostPort(opts.listen);
+    flagValue('--listen', () => parseHostPort(opts.listen!));
     out.listen = opts.listen;
   }
   const relays = relayOverrides(opts, saved);
@@ -104,6 +104,15 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
 }
 
 type RelayList = Settings['relays'];
+
+/** What `parse` makes of a flag's value; its complaint names the flag (`--listen: … port must be …`). */
+function flagValue<T>(flag: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new ClawError('BAD_ARGUMENT', `${flag}: ${errorMessage(err)}`);
+  }
+}
 
 /**
  * The relays `--relay`, `--relay-fingerprint` and `--relay-token` make. `--relay` replaces the list
@@ -141,7 +150,8 @@ function relayOverrides(opts: AgentCliOptions, saved: Settings): RelayList | und
   }
   for (const pin of pins) {
     const { relay, value: hex } = relayTarget('--relay-fingerprint', pin, list, /=(?=[^=]*$)/);
-    const fingerprint = hex === 'none' ? undefined : parseFingerprint(hex);
+    const fingerprint =
+      hex === 'none' ? undefined : flagValue('--relay-fingerprint', () => parseFingerprint(hex));
     if (fingerprint !== undefined && /^ws:\/\//i.test(relay.url)) {
       throw new ClawError(
         'BAD_ARGUMENT',

@@ -234,7 +234,16 @@ test('agent flags become settings; absent flags keep saved ones', () => {
   assert.throws(() => agentOverrides({ relayToken: ['x'] }, saved), /need a relay/);
   assert.throws(
     () => agentOverrides({ relay: ['ws://a:1'], relayFingerprint: ['abc'] }, saved),
-    /64 hex characters, got 3/,
+    /: --relay-fingerprint: .*64 hex characters, got 3/,
+  );
+  // A bad address names its flag.
+  assert.throws(
+    () => agentOverrides({ listen: '127.0.0.1:99999' }, saved),
+    /: --listen: '127\.0\.0\.1:99999': port/,
+  );
+  assert.throws(
+    () => agentOverrides({ relayListen: 'garbage' }, saved),
+    /: --relay-listen: 'garbage' is not HOST:PORT/,
   );
 });
 
