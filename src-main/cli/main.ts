@@ -12,9 +12,11 @@ import { failWritesPastTheFileSizeLimit } from '../agent/file-size-limit.js';
 import { registerCommandsFor } from './command-modules.js';
 import { homeArgument, inFlagTerms, withHomeInHints } from './output.js';
 import { homeAfterCommand } from './home-first.js';
+import { watchOutput } from './output-errors.js';
 
 tuneGcForBulkTransfer();
 failWritesPastTheFileSizeLimit();
+watchOutput();
 
 const program = new Command('clawbridge')
   .description(

@@ -9,6 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
+import { exitAfterOutput, outputFailureOf } from './output-errors.js';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
@@ -91,8 +92,7 @@ export function registerTermCommand(program: Command): void {
           throw err;
         });
         const code = await runTerminal(socket, rest, stdin, { escapes: opts.escape, peer, pty });
-        // Exit once everything written to stdout and stderr is out (pipes may be asynchronous).
-        process.stderr.write('', () => process.stdout.write('', () => process.exit(code)));
+        exitAfterOutput(code);
       },
     );
 }
@@ -240,10 +240,11 @@ function runTerminal(
     });
     stdin.on('error', () => undefined);
     // Whoever reads our output went away (`term b -- yes | head -1`): stop, as a program killed by
-    // SIGPIPE would (Node ignores the signal, so the write fails with EPIPE instead), and hang up.
-    const sigpipe = 128 + constants.signals.SIGPIPE;
-    stdout.on('error', () => finish(sigpipe));
-    stderr.on('error', () => finish(sigpipe));
+    // SIGPIPE would, and hang up; a full disk or another write error stops it too, and the command
+    // fails saying why (output-errors.ts, which also catches an error that comes after the exit).
+    const onOutputError = (err: NodeJS.ErrnoException) => finish(outputFailureOf(err).status);
+    stdout.on('error', onOutputError);
+    stderr.on('error', onOutputError);
     // Node turns SIGWINCH into 'resize' on a TTY stdout.
     if (stdout.isTTY && pty) {
       stdout.on('resize', () => {

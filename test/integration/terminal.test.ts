@@ -5,7 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CLI, cli, startProcess, stopAll, waitFor, type Proc } from '../helpers/processes.js';
@@ -108,6 +108,24 @@ async function basics(pair: Pair): Promise<void> {
   });
 }
 
+/** `term b -- COMMAND` with stdout on /dev/full, or on a pipe whose reader closes it at once. */
+async function outputTo(
+  pair: Pair,
+  command: string[],
+  to: 'full' | 'closed-pipe',
+): Promise<{ code: number | null; stderr: string }> {
+  const fd = to === 'full' ? openSync('/dev/full', 'w') : 'pipe';
+  const child = spawn(process.execPath, [CLI, 'term', 'b', '--home', pair.homeA, '--', ...command], {
+    stdio: ['ignore', fd, 'pipe'],
+  });
+  if (typeof fd === 'number') closeSync(fd);
+  else child.stdout!.destroy();
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  return { code, stderr };
+}
+
 test('term over a direct link: output, exit status, concurrent sessions, permission', { skip }, async () => {
   const pair = await startPair({ relayOnly: false });
   await basics(pair);
@@ -128,6 +146,17 @@ test('term over a direct link: output, exit status, concurrent sessions, permiss
 
   assert.equal((await cli(['peers', 'allow', 'a', 'terminal', '--home', pair.homeB])).code, 0);
   assert.equal((await term(pair, ['sh', '-c', 'echo back'])).stdout, 'back\n');
+
+  // Output that cannot be written (a full disk) fails the command, saying why, however short it is;
+  // a reader that goes away ends it as SIGPIPE would (141), quietly.
+  for (const bytes of [100, 300_000]) {
+    const full = await outputTo(pair, ['head', '-c', String(bytes), '/dev/zero'], 'full');
+    assert.deepEqual(full, {
+      code: 1,
+      stderr: 'clawbridge: cannot write the output: no space left on device (ENOSPC)\n',
+    });
+  }
+  assert.deepEqual(await outputTo(pair, ['yes'], 'closed-pipe'), { code: 141, stderr: '' });
 
   const unknown = await cli(['term', 'nobody', '--home', pair.homeA, '--', 'true']);
   assert.equal(unknown.code, 1);
