@@ -61,7 +61,9 @@ export class PipeSession {
     const cwd = opts.cwd ?? homedir();
     const env = opts.env ?? pipeEnv();
     const [file, ...args] =
-      unstartableLikeAShell(opts.command, cwd, env) ?? opts.command ?? defaultShellArgv();
+      unstartableLikeAShell(opts.command, cwd, env) ??
+      opts.command ??
+      defaultShellArgv(process.platform, env);
     const child = spawn(file!, args, {
       cwd,
       env,

@@ -11,7 +11,7 @@
  */
 import { spawn as spawnChild } from 'node:child_process';
 import { accessSync, closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
-import { constants, homedir } from 'node:os';
+import { constants, homedir, userInfo } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { spawn, type IPty } from 'node-pty';
 import { ClawError } from '../core/errors.js';
@@ -75,14 +75,45 @@ export function defaultShellArgv(
   return platform !== 'win32' && LOGIN_FLAG_SHELLS.has(name) ? [shell, '-l'] : [shell];
 }
 
-/** The environment of the new terminal: the agent's, minus its own terminal's traces, TERM set. */
+/** Who the agent runs as, from the account database (passwd). */
+export interface Account {
+  username: string;
+  homedir: string;
+  shell: string | null;
+}
+
+function thisAccount(): Account | null {
+  try {
+    return userInfo();
+  } catch {
+    return null; // a uid without a passwd entry (some containers)
+  }
+}
+
+/**
+ * The environment of the new terminal: the agent's, minus its own terminal's traces, TERM set, and
+ * HOME, USER, LOGNAME and SHELL from the account where the agent's own environment lacks them, as
+ * sshd sets them: an agent started by systemd or cron has next to no environment, and a shell without
+ * HOME cannot find its own profile.
+ */
 export function terminalEnv(
   env: NodeJS.ProcessEnv = process.env,
   term: string = TERMINAL_TYPE,
+  /** Null: no account entry to take them from. */
+  account: Account | null = thisAccount(),
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && !INHERITED_NOISE.includes(k)) out[k] = v;
   out.TERM = term;
+  if (account && process.platform !== 'win32') {
+    const fill = (key: string, value: string | null) => {
+      if (!out[key] && value) out[key] = value;
+    };
+    fill('HOME', account.homedir);
+    fill('USER', account.username);
+    fill('LOGNAME', account.username);
+    fill('SHELL', account.shell);
+  }
   return out;
 }
 
@@ -262,7 +293,10 @@ export class PtySession {
     const cwd = opts.cwd ?? homedir();
     const term = sessionTerminalType(opts.term);
     const env = opts.env ?? terminalEnv(process.env, term);
-    const argv = unstartableLikeAShell(opts.command, cwd, env) ?? opts.command ?? defaultShellArgv();
+    const argv =
+      unstartableLikeAShell(opts.command, cwd, env) ??
+      opts.command ??
+      defaultShellArgv(process.platform, env);
     const withModes = withPtyModes(argv, opts);
     const [file, ...args] = withModes;
     try {

@@ -52,8 +52,22 @@ test('the default shell: $SHELL, else /bin/sh; PowerShell on Windows', () => {
 });
 
 test('the environment says xterm-256color and drops the agent terminal’s own traces', () => {
-  const env = terminalEnv({ TERM: 'dumb', TMUX: '/tmp/x', COLUMNS: '5', HOME: '/h' });
+  const env = terminalEnv({ TERM: 'dumb', TMUX: '/tmp/x', COLUMNS: '5', HOME: '/h' }, undefined, null);
   assert.deepEqual(env, { TERM: 'xterm-256color', HOME: '/h' });
+});
+
+test('an agent with next to no environment (systemd, cron) gives HOME, USER, LOGNAME, SHELL from the account, as sshd does', () => {
+  const account = { username: 'ann', homedir: '/home/ann', shell: '/bin/zsh' };
+  const bare = terminalEnv({ PATH: '/usr/bin:/bin', HOME: '' }, undefined, account);
+  const expected =
+    process.platform === 'win32' ? {} : { HOME: '/home/ann', USER: 'ann', LOGNAME: 'ann', SHELL: '/bin/zsh' };
+  assert.deepEqual(bare, { PATH: '/usr/bin:/bin', TERM: 'xterm-256color', ...expected });
+  if (process.platform !== 'win32') assert.deepEqual(defaultShellArgv('linux', bare), ['/bin/zsh', '-l']);
+  // What the agent's environment says stays.
+  const set = terminalEnv({ HOME: '/h', USER: 'u', LOGNAME: 'u', SHELL: '/bin/bash' }, undefined, account);
+  assert.deepEqual(set, { HOME: '/h', USER: 'u', LOGNAME: 'u', SHELL: '/bin/bash', TERM: 'xterm-256color' });
+  // No passwd entry: nothing is made up.
+  assert.deepEqual(terminalEnv({}, undefined, null), { TERM: 'xterm-256color' });
 });
 
 test('output paused on every chunk still arrives whole, tail included', { skip }, async () => {
