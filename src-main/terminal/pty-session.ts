@@ -42,6 +42,9 @@ const MAX_DRAIN_READS = 256;
 /** The byte a terminal sends for Ctrl-D (VEOF). */
 const EOF_CHAR = 0x04;
 
+/** Longest a hang-up waits for an input write in flight before it closes the PTY anyway, in ms. */
+const HANGUP_WRITE_WAIT_MS = 100;
+
 /** Output bytes gathered from one event-loop turn before they are handed on in one piece (64 KiB). */
 const COALESCE_BYTES = 64 * 1024;
 
@@ -242,7 +245,11 @@ type Events = { data: [Buffer]; exit: [ExitStatus] };
 
 /** node-pty's Unix internals it does not expose: its write queue (`inputQueued`), the master fd and its read stream (`drainAfterHangup`). */
 interface PtyInternals {
-  _writeStream?: { _writeQueue?: { buffer: Buffer; offset: number }[] };
+  _writeStream?: {
+    _writeQueue?: { buffer: Buffer; offset: number }[];
+    /** A retry of a write the kernel refused (EAGAIN), due on the next turn: none is in flight then. */
+    _writeImmediate?: NodeJS.Immediate;
+  };
   _fd?: number;
   _socket?: { on(event: 'end', listener: () => void): void };
   /** The terminal side's path (/dev/pts/N). */
@@ -378,12 +385,31 @@ export class PtySession {
     if (this.exited) return;
     this.releaseTerminalSide();
     const destroy = (this.pty as unknown as { destroy?: () => void }).destroy;
-    if (typeof destroy === 'function') destroy.call(this.pty);
+    if (typeof destroy === 'function') this.afterWriteInFlight(() => destroy.call(this.pty));
     else this.pty.kill();
     this.killTimer ??= setTimeout(() => {
       if (!this.exited && process.platform !== 'win32') this.pty.kill('SIGKILL');
     }, PTY_KILL_GRACE_MS);
     this.killTimer.unref();
+  }
+
+  /**
+   * Runs `close` (which closes the PTY's fd) once no input write is in flight, dropping the input still
+   * queued: node-pty writes on the thread pool, and a write that finds its fd closed is printed to the
+   * agent's stderr ("Unhandled pty write error … EBADF"), a line per session left with input in flight.
+   * At most HANGUP_WRITE_WAIT_MS: a write is in flight for microseconds.
+   */
+  private afterWriteInFlight(close: () => void, deadline = Date.now() + HANGUP_WRITE_WAIT_MS): void {
+    const stream = (this.pty as unknown as PtyInternals)._writeStream;
+    const queue = stream?._writeQueue;
+    // Nothing queued, or only a retry waiting for its turn (nothing in flight): drop it and close now.
+    if (!stream || !queue || queue.length === 0 || stream._writeImmediate || Date.now() >= deadline) {
+      if (stream?._writeImmediate) clearImmediate(stream._writeImmediate);
+      if (queue) queue.length = 0;
+      return close();
+    }
+    queue.length = 1; // the write in flight; what waits behind it is never sent
+    setImmediate(() => this.afterWriteInFlight(close, deadline));
   }
 
   /**

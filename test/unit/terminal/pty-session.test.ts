@@ -128,6 +128,31 @@ test('hang-up ends the program', { skip }, async () => {
   assert.ok('signal' in status || status.code !== 0, JSON.stringify(status));
 });
 
+test(
+  'hang-up with input still being written prints nothing (node-pty reports a write whose fd closed)',
+  { skip },
+  async () => {
+    const printed: unknown[][] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args);
+    try {
+      for (let i = 0; i < 20; i++) {
+        // A program that never reads: the input fills the terminal's buffer and waits in node-pty's queue.
+        const pty = PtySession.spawn({ command: ['sleep', '30'], cols: 80, rows: 24 });
+        const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()));
+        pty.write(Buffer.alloc(64 * 1024, 0x61));
+        pty.hangup();
+        await exited;
+        // What was in flight at the hang-up finishes on the thread pool after it.
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      console.error = error;
+    }
+    assert.deepEqual(printed, []);
+  },
+);
+
 test('resize reaches the program', { skip }, async () => {
   const pty = PtySession.spawn({ command: ['sh', '-c', 'read x; stty size'], cols: 80, rows: 24 });
   const chunks: Buffer[] = [];
