@@ -4,7 +4,7 @@
  * Its own module so the agent composes it instead of carrying the details (agent.ts stays small).
  */
 import type { Logger } from 'pino';
-import { parseHostPort } from '../core/host-port.js';
+import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { Circuit } from '../transport/circuit.js';
 import type { DirectListener, DirectListenerOptions } from '../transport/direct.js';
 import { openDirectListener } from './direct-listener.js';
@@ -63,8 +63,9 @@ export class LocalNetwork {
     }
   }
 
+  /** `HOST:PORT`, an IPv6 host in brackets (`[::1]:7475`), as `peers add --address` takes it. */
   get listenAddress(): string | null {
-    return this.listener ? `${this.listener.host}:${this.listener.port}` : null;
+    return this.listener ? formatHostPort(this.listener.host, this.listener.port) : null;
   }
 
   /** What this node announces in its hello: where peers can dial it directly. */

@@ -100,9 +100,12 @@ export class Pairing {
   newCode(ttlMs = PAIR_CODE_TTL_MS): PairNewResult {
     const relays = this.deps.relays.relayClients();
     if (relays.length === 0 && !this.deps.lan.lanPairingAvailable()) {
+      const listen = this.deps.lan.listenAddress;
       throw new ClawError(
         'BAD_ARGUMENT',
-        'this node has no relay and no direct listener to meet a joiner on; start the agent with --relay URL (or without --no-direct for the LAN)',
+        listen === null
+          ? 'this node has no relay, and no direct listener (it runs with --no-direct) to meet a joiner on the LAN: start the agent with --relay URL, or without --no-direct'
+          : `this node has no relay, and its direct listener (${listen}) is not announced on the LAN (it is a loopback address, or LAN discovery is off): start the agent with --relay URL, or with --listen on an address the LAN reaches (e.g. 0.0.0.0:7475)`,
       );
     }
     if (this.codes.size >= MAX_ACTIVE_CODES) {

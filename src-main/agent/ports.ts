@@ -90,6 +90,8 @@ export interface PeerStreams {
 /** Pairing on the LAN: whether joiners can reach us, what we announce, and finding an issuer. */
 export interface LanPairingPort {
   lanPairingAvailable(): boolean;
+  /** The direct listener's `HOST:PORT`, or null without one (--no-direct): for saying why not. */
+  readonly listenAddress: string | null;
   /** The open codes changed: announce their tags (pairing.ts calls this). */
   lanTagsChanged(): void;
   findLanIssuer(tag: string): Promise<Circuit | undefined>;

@@ -1,6 +1,7 @@
 /**
  * Pairing and approval commands: `pair new`, `pair join`, `pending`, `approve`, `reject`.
  */
+import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { ClawError } from '../core/errors.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
@@ -11,6 +12,7 @@ import { age, hintCommand, printJson, table } from './output.js';
 import { followJoin } from './pair-progress.js';
 import { describeAllow, parseAllow } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
+import { STOP_SIGNALS } from './stop-signals.js';
 
 export function registerPairCommands(program: Command): void {
   const pair = program
@@ -77,16 +79,16 @@ export function registerPairCommands(program: Command): void {
           .catch(() => undefined)
           .finally(() => {
             process.stderr.write('clawbridge: pairing cancelled\n');
-            process.exit(signal === 'SIGINT' ? 130 : 143);
+            process.exit(128 + (constants.signals[signal] ?? 1));
           });
       };
-      process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+      for (const signal of STOP_SIGNALS) process.once(signal, interrupted);
       // The agent gives up at timeoutMs; the socket waits a little longer so the agent's answer wins.
       const r = await withAgent(opts, (c) =>
         c.call('pair.join', { code, timeoutMs, ...(allow ? { allow } : {}) }, timeoutMs + 15_000),
       ).finally(() => {
         progress.stop();
-        process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+        for (const signal of STOP_SIGNALS) process.off(signal, interrupted);
       });
       if (opts.json) return printJson(r);
       console.log(`paired with ${r.name} (fingerprint ${groupFingerprint(r.fingerprint)})`);

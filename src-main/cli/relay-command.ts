@@ -16,6 +16,7 @@ import { nodeKeyFileSystem, protectKey, warnOnStderr, writeFileDurably } from '.
 import { removeStaleTempFiles } from '../agent/stale-temp-files.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { isRelayToken, startRelayServer } from '../relay/server.js';
+import { STOP_SIGNALS } from './stop-signals.js';
 
 export interface RelayCliOptions {
   listen: string;
@@ -238,6 +239,5 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     `relay listening on ${tls ? 'wss' : 'ws'}://${hostShown}:${server.port}${fingerprint ? ` fingerprint ${fingerprint}` : ''}`,
   );
   const stop = () => void server.close().finally(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  for (const signal of STOP_SIGNALS) process.once(signal, stop);
 }

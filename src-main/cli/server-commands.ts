@@ -11,6 +11,7 @@ import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flag
 import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
 import { hintCommand, printJson, withHomeInHints } from './output.js';
 import { escapeControlChars } from '../core/names.js';
+import { STOP_SIGNALS } from './stop-signals.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -88,8 +89,9 @@ export function registerServerCommands(program: Command): void {
           `relay listening on ${own.url} fingerprint ${s.fingerprint} (for peers allowed \`relay\`)`,
         );
       running.agent.events.on('notice', notice);
-      process.once('SIGINT', () => stop(() => running.stop()));
-      process.once('SIGTERM', () => stop(() => running.stop()));
+      // SIGHUP too: closing the terminal window the agent runs in sends it, and that is a stop as well
+      // (the peers' sessions are told it stops instead of waiting out their resume window).
+      for (const signal of STOP_SIGNALS) process.once(signal, () => stop(() => running.stop()));
     });
 
   program

@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import { exitAfterOutput, outputFailureOf } from './output-errors.js';
+import { STOP_SIGNALS } from './stop-signals.js';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
@@ -37,9 +38,6 @@ const EOF_CHAR = 0x04;
 
 /** Exit status after `~.` (ssh's when its connection is closed). */
 export const LEFT_BY_ESCAPE_STATUS = 255;
-
-/** Signals that end the CLI; it restores the local terminal and hangs up the session first. */
-const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** The local exit status for a remote one: its code (clamped to 255), or 128 + the signal's number. */
 export function localExitCode(status: ExitStatus): number {
@@ -144,7 +142,7 @@ function runTerminal(
       if (finished) return;
       finished = true;
       restore();
-      for (const s of FATAL_SIGNALS) process.off(s, onSignal);
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
       stdin.pause();
       socket.destroy();
       // On a terminal (cooked again: "\n" is a new line), after output that did not end its line, the
@@ -209,7 +207,8 @@ function runTerminal(
       }
     };
 
-    for (const s of FATAL_SIGNALS) process.once(s, onSignal);
+    // A signal that ends the CLI restores the local terminal and hangs up the session first.
+    for (const s of STOP_SIGNALS) process.once(s, onSignal);
     socket.on('data', onData);
     socket.on('close', () => finish(1, 'the agent closed the terminal (did it stop?)'));
     if (rest.length > 0) onData(rest);

@@ -206,3 +206,29 @@ test('pair new while the home relay is down prints the code and a note that join
   );
   await agent.stop();
 });
+
+test('pair new with no relay says why no joiner could find this node: no listener, or one on loopback', async () => {
+  for (const [flag, why] of [
+    ['--no-direct', /no direct listener \(it runs with --no-direct\)/],
+    [
+      '--listen=[::1]:0',
+      /its direct listener \(\[::1\]:\d+\) is not announced on the LAN \(it is a loopback address/,
+    ],
+  ] as const) {
+    const home = tempHome('no-meeting-place');
+    const agent = startProcess(['agent', '--home', home, flag, '--no-ui']);
+    await agent.waitForLine(/agent .* running/);
+    const r = await cli(['pair', 'new', '--home', home]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, why);
+    await agent.stop();
+  }
+});
+
+test('a hang-up (its terminal window closed) stops the agent cleanly, as Ctrl-C does', async () => {
+  const home = tempHome('hangup');
+  const agent = startProcess(['agent', '--home', home, '--listen', '127.0.0.1:0', '--no-ui']);
+  await agent.waitForLine(/agent .* running/);
+  assert.equal(await agent.stop('SIGHUP'), 0, 'exit status 0, not 129');
+  assert.equal(existsSync(join(home, 'agent.sock')), false, 'its control socket is gone');
+});
