@@ -22,7 +22,10 @@ export function defaultHome(
 ): string {
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), PRODUCT_NAME);
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', PRODUCT_NAME);
-  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), PRODUCT_NAME);
+  // The XDG spec (and Electron) ignore an empty or relative XDG_CONFIG_HOME: the node would otherwise
+  // depend on the directory a command is run from.
+  const config = env.XDG_CONFIG_HOME;
+  return join(config && isAbsolute(config) ? config : join(homedir(), '.config'), PRODUCT_NAME);
 }
 
 /** The home in effect: explicit flag, then CLAWBRIDGE_HOME, then the app's data directory. */
@@ -59,7 +62,7 @@ export function currentUid(): number {
  */
 export function ensureHomeDir(home: string, uid: number = currentUid()): void {
   try {
-    mkdirSync(home, { recursive: true, mode: 0o700 });
+    makeDirs(home);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // EEXIST: a file is where the home (or a folder on its way) should be.
@@ -69,7 +72,7 @@ export function ensureHomeDir(home: string, uid: number = currentUid()): void {
         `home ${home} is not a directory (a file is in the way): move the file, or pick another --home`,
       );
     }
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOENT') {
       throw new ClawError(
         'CONFIG_INVALID',
         `cannot create the home ${home} (${code}): pick a home you can write to (--home)`,
@@ -88,6 +91,28 @@ export function ensureHomeDir(home: string, uid: number = currentUid()): void {
     );
   }
   if ((st.mode & 0o077) !== 0) chmodSync(home, 0o700);
+}
+
+/**
+ * mkdir -p with mode 0700, one level at a time: Node's recursive mkdirSync loops for good on a parent
+ * that says ENOENT to mkdir although it exists (under /proc), ignoring SIGTERM.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  while (statSync(at, { throwIfNoEntry: false }) === undefined) {
+    missing.push(at);
+    const up = dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // made meanwhile: fine
+    }
+  }
 }
 
 /**
@@ -118,15 +143,23 @@ export interface SocketPlace {
 export function chooseControlSocketPath(home: string, place: SocketPlace): string {
   const id = createHash('sha256').update(resolve(home)).digest('hex').slice(0, 16);
   if (place.platform === 'win32') return `\\\\.\\pipe\\clawbridge-${id}`;
+  // The limit is in bytes: a home in Cyrillic or Japanese takes two or three per character, and a
+  // longer path would be bound cut short (Node truncates it) where no client finds it.
+  const fits = (path: string) => Buffer.byteLength(path) <= MAX_UNIX_SOCKET_PATH;
   const inHome = join(home, HOME_SOCKET);
-  if (inHome.length <= MAX_UNIX_SOCKET_PATH) return inHome;
+  if (fits(inHome)) return inHome;
   const name = `clawbridge-${id}.sock`;
   const runtime = place.env.XDG_RUNTIME_DIR;
   if (runtime && isAbsolute(runtime)) {
     const inRuntime = join(runtime, name);
-    if (inRuntime.length <= MAX_UNIX_SOCKET_PATH && place.isPrivateDir(runtime)) return inRuntime;
+    if (fits(inRuntime) && place.isPrivateDir(runtime)) return inRuntime;
   }
-  return join(place.tmpdir, `clawbridge-${place.uid}`, name);
+  const inTemp = join(place.tmpdir, `clawbridge-${place.uid}`, name);
+  if (fits(inTemp)) return inTemp;
+  throw new ClawError(
+    'CONFIG_INVALID',
+    `no place for the control socket: ${inHome} is over the ${MAX_UNIX_SOCKET_PATH} bytes a socket's path may have, and so is ${inTemp}; use a shorter --home, or set TMPDIR to a shorter directory`,
+  );
 }
 
 export function controlSocketPath(home: string, platform: NodeJS.Platform = process.platform): string {

@@ -6,12 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, lstatSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   checkPrivateDir,
   checkSocketOwner,
   chooseControlSocketPath,
+  defaultHome,
   controlSocketPath,
   ensureHomeDir,
   ensurePrivateDir,
@@ -103,6 +104,27 @@ test('socket path: $XDG_RUNTIME_DIR when it is private to us, else the temp fall
       /^\/tmp\/clawbridge-1000\/clawbridge-[0-9a-f]{16}\.sock$/,
     );
   }
+});
+
+test('socket path: the limit counts bytes, not characters; with no place short enough, it says so', () => {
+  // 74 characters, 128 bytes with agent.sock: it would be bound cut short, where no client finds it.
+  const cyrillic = '/tmp/Документы/клавбридж-узел-резервный-сервер-два';
+  assert.ok(cyrillic.length + '/agent.sock'.length <= 100);
+  assert.match(
+    chooseControlSocketPath(cyrillic, place()),
+    /^\/tmp\/clawbridge-1000\/clawbridge-[0-9a-f]{16}\.sock$/,
+  );
+  assert.throws(
+    () => chooseControlSocketPath(deepHome, place({ tmpdir: '/tmp/' + 't'.repeat(80) })),
+    /no place for the control socket: .* is over the 100 bytes .*; use a shorter --home, or set TMPDIR to a shorter directory/,
+  );
+});
+
+test('the default home ignores an empty or relative XDG_CONFIG_HOME, as the XDG spec says', () => {
+  const fallback = join(homedir(), '.config', 'Clawbridge');
+  assert.equal(defaultHome('linux', { XDG_CONFIG_HOME: '' }), fallback);
+  assert.equal(defaultHome('linux', { XDG_CONFIG_HOME: 'relative/dir' }), fallback);
+  assert.equal(defaultHome('linux', { XDG_CONFIG_HOME: '/xdg' }), '/xdg/Clawbridge');
 });
 
 test('privateDirProblem: a real directory of ours with no group/other access, nothing else', () => {
