@@ -83,7 +83,12 @@ export function ensureHomeDir(home: string, uid: number = currentUid()): void {
   if (process.platform === 'win32') return;
   // stat, not lstat: a home reached through a symbolic link (dotfiles) is fine; its target must be ours.
   const st = statSync(home);
-  if (!st.isDirectory()) throw new ClawError('CONFIG_INVALID', `home ${home} is not a directory`);
+  if (!st.isDirectory()) {
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `home ${home} is not a directory (a file is in the way): move the file, or pick another --home`,
+    );
+  }
   if (st.uid !== uid) {
     throw new ClawError(
       'CONFIG_INVALID',
@@ -98,6 +103,10 @@ export function ensureHomeDir(home: string, uid: number = currentUid()): void {
  * that says ENOENT to mkdir although it exists (under /proc), ignoring SIGTERM.
  */
 function makeDirs(dir: string): void {
+  // A file where the directory should be: as mkdir says it (EEXIST), on every platform.
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) {
+    throw Object.assign(new Error(`${dir} exists and is not a directory`), { code: 'EEXIST' });
+  }
   const missing: string[] = [];
   let at = resolve(dir);
   while (statSync(at, { throwIfNoEntry: false }) === undefined) {

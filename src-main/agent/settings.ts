@@ -48,6 +48,14 @@ export { DEFAULT_ALLOW, PERMISSIONS, type Permission };
 
 const fingerprintSchema = z.string().regex(/^[0-9a-f]{64}$/);
 
+/**
+ * A date and time as the agent writes them (ISO 8601). Checked when the file is read: a pending
+ * request with an unreadable date would otherwise count as expired and vanish without a word.
+ */
+const timestampSchema = z
+  .string()
+  .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date and time such as 2026-11-23T09:41:00Z');
+
 const peerSchema = z.object({
   fingerprint: fingerprintSchema,
   name: nodeNameSchema,
@@ -56,7 +64,7 @@ const peerSchema = z.object({
   cert: z.string().max(12_000).optional(),
   /** Direct addresses: the user's hint first, then what the peer announced. */
   addresses: z.array(z.string()).max(32).default([]),
-  addedAt: z.string(),
+  addedAt: timestampSchema,
   /**
    * Where this peer's forwards may go from here: `HOST:PORT` patterns with `*` wildcards (see
    * forwards/destination-policy.ts). Absent = anywhere.
@@ -78,8 +86,8 @@ const pendingSchema = z.object({
   address: z.string().max(300),
   cert: z.string().max(12_000).optional(),
   addresses: z.array(z.string().max(300)).max(32).default([]),
-  firstSeen: z.string(),
-  lastSeen: z.string(),
+  firstSeen: timestampSchema,
+  lastSeen: timestampSchema,
 });
 
 /** A saved local listener: a TCP forward (`tcp`) or a proxy (`socks`, `http`); see src-main/forwards/. */
@@ -113,7 +121,7 @@ const listenAddress = z.string().superRefine((value, ctx) => {
   }
 });
 
-const blockedSchema = z.object({ fingerprint: fingerprintSchema, at: z.string() });
+const blockedSchema = z.object({ fingerprint: fingerprintSchema, at: timestampSchema });
 
 const uiSchema = z.object({
   listen: listenAddress.nullable().default(DEFAULT_UI_LISTEN),

@@ -155,6 +155,21 @@ test('a corrupt or invalid file is reported with its path and left untouched', (
     () => new SettingsStore(dir),
     /config\.json are invalid \(relays\.0\.token: must be at most 255 bytes\)/,
   );
+  // A pending request with a date that cannot be read would count as expired and vanish: named instead.
+  const pending = {
+    id: 'r1',
+    fingerprint: 'a'.repeat(64),
+    name: 'x',
+    via: 'code',
+    address: '127.0.0.1:1',
+    firstSeen: 'yesterday',
+    lastSeen: '2026-11-23T09:41:00Z',
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ pending: [pending] }));
+  assert.throws(
+    () => new SettingsStore(dir),
+    /config\.json are invalid \(pending\.0\.firstSeen: must be a date and time/,
+  );
   // A top level that is not an object would read as {} and be saved over as defaults.
   for (const [text, what] of [
     ['[{"name":"mine"}]', 'an array'],
