@@ -12,6 +12,7 @@
  */
 import { constants } from 'node:os';
 import { errorMessage } from '../core/errors.js';
+import { exitAfterStop } from './stop-signals.js';
 
 /** The status of a command whose output reader went away. */
 export const SIGPIPE_STATUS = 128 + constants.signals.SIGPIPE;
@@ -51,7 +52,10 @@ export function watchOutput(): void {
   });
 }
 
-/** Exits with `code` once everything written to stderr and stdout is out (pipes may be asynchronous). */
-export function exitAfterOutput(code: number): void {
-  process.stderr.write('', () => process.stdout.write('', () => process.exit(code)));
+/**
+ * Exits with `code` once everything written to stderr and stdout is out (pipes may be asynchronous);
+ * after a stop `signal`, as exitAfterStop does.
+ */
+export function exitAfterOutput(code: number, signal?: NodeJS.Signals): void {
+  process.stderr.write('', () => process.stdout.write('', () => exitAfterStop(signal, code)));
 }

@@ -12,7 +12,7 @@ import { age, hintCommand, printJson, table } from './output.js';
 import { followJoin } from './pair-progress.js';
 import { describeAllow, parseAllow } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
-import { STOP_SIGNALS } from './stop-signals.js';
+import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
 
 export function registerPairCommands(program: Command): void {
   const pair = program
@@ -79,7 +79,7 @@ export function registerPairCommands(program: Command): void {
           .catch(() => undefined)
           .finally(() => {
             process.stderr.write('clawbridge: pairing cancelled\n');
-            process.exit(128 + (constants.signals[signal] ?? 1));
+            exitAfterStop(signal, 128 + (constants.signals[signal] ?? 1));
           });
       };
       for (const signal of STOP_SIGNALS) process.once(signal, interrupted);

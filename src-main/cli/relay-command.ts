@@ -16,7 +16,7 @@ import { nodeKeyFileSystem, protectKey, warnOnStderr, writeFileDurably } from '.
 import { removeStaleTempFiles } from '../agent/stale-temp-files.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { isRelayToken, startRelayServer } from '../relay/server.js';
-import { STOP_SIGNALS } from './stop-signals.js';
+import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
 
 export interface RelayCliOptions {
   listen: string;
@@ -238,6 +238,6 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   console.log(
     `relay listening on ${tls ? 'wss' : 'ws'}://${hostShown}:${server.port}${fingerprint ? ` fingerprint ${fingerprint}` : ''}`,
   );
-  const stop = () => void server.close().finally(() => process.exit(0));
+  const stop = (signal: NodeJS.Signals) => void server.close().finally(() => exitAfterStop(signal, 0));
   for (const signal of STOP_SIGNALS) process.once(signal, stop);
 }

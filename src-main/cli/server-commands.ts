@@ -11,7 +11,7 @@ import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flag
 import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
 import { hintCommand, printJson, withHomeInHints } from './output.js';
 import { escapeControlChars } from '../core/names.js';
-import { STOP_SIGNALS } from './stop-signals.js';
+import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -64,10 +64,10 @@ export function registerServerCommands(program: Command): void {
       const saved = existsSync(home) ? new SettingsStore(home).get() : settingsSchema.parse({});
       const overrides = agentOverrides(opts, saved);
       let stopping = false;
-      const stop = (stopAgent: () => Promise<void>) => {
+      const stop = (stopAgent: () => Promise<void>, signal?: NodeJS.Signals) => {
         if (stopping) return;
         stopping = true;
-        void stopAgent().finally(() => process.exit(0));
+        void stopAgent().finally(() => exitAfterStop(signal, 0));
       };
       // Problems the user must act on are plain lines, their commands with this --home so they can be
       // pasted; repeats of the same line (retries) are not reprinted.
@@ -91,7 +91,7 @@ export function registerServerCommands(program: Command): void {
       running.agent.events.on('notice', notice);
       // SIGHUP too: closing the terminal window the agent runs in sends it, and that is a stop as well
       // (the peers' sessions are told it stops instead of waiting out their resume window).
-      for (const signal of STOP_SIGNALS) process.once(signal, () => stop(() => running.stop()));
+      for (const signal of STOP_SIGNALS) process.once(signal, () => stop(() => running.stop(), signal));
     });
 
   program

@@ -90,7 +90,7 @@ export function registerTermCommand(program: Command): void {
           throw err;
         });
         const code = await runTerminal(socket, rest, stdin, { escapes: opts.escape, peer, pty });
-        exitAfterOutput(code);
+        exitAfterOutput(code, endedBy);
       },
     );
 }
@@ -105,6 +105,9 @@ export function asksForBoth(args: readonly string[]): boolean {
   const short = (letter: string) => options.some((a) => /^-[A-Za-z]+$/.test(a) && a.includes(letter));
   return (short('t') || options.includes('--tty')) && (short('T') || options.includes('--no-tty'));
 }
+
+/** The signal that ended the session, if one did (a hang-up ends the process its own way). */
+let endedBy: NodeJS.Signals | undefined;
 
 /** Where typed or piped input comes from: process.stdin, or nothing at all (-n). */
 type LocalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
@@ -137,7 +140,10 @@ function runTerminal(
     /** The last byte the remote program wrote here: a closing note starts on a line of its own. */
     let lastOutput = 0x0a;
     let eofAgain = false;
-    const onSignal = (signal: NodeJS.Signals) => finish(128 + (constants.signals[signal] ?? 1));
+    const onSignal = (signal: NodeJS.Signals) => {
+      endedBy = signal;
+      finish(128 + (constants.signals[signal] ?? 1));
+    };
     const finish = (code: number, message?: string) => {
       if (finished) return;
       finished = true;
