@@ -105,7 +105,7 @@ export function forwardTable(list: ForwardInfo[], home?: string, peers?: PeerInf
         formatBytes(f.bytesOut),
         stateWithExit(f, peers),
       ]),
-    ) + problemLines(list)
+    ) + problemLines(list, peers)
   );
 }
 
@@ -127,21 +127,25 @@ export function proxyTable(list: ProxyInfo[], home?: string, peers?: PeerInfo[])
         formatBytes(p.bytesOut),
         stateWithExit(p, peers),
       ]),
-    ) + problemLines(list)
+    ) + problemLines(list, peers)
   );
 }
 
 /**
- * Under the table, why a listening forward's last connection failed or was cut (its client saw only a
- * close), until a later one opens: the notice went to the agent's output, which is often elsewhere.
+ * Under the table, what last went wrong with a listening forward's connections (its client saw only a
+ * close), until a later one opens; not when its exit peer has come back online since (the window's
+ * rule too): the notice went to the agent's output, which is often elsewhere.
  */
-function problemLines(list: (ForwardInfo | ProxyInfo)[]): string {
-  const lines = list
-    .filter((x) => x.state === 'listening' && x.lastProblem)
-    .map(
-      (x) =>
-        `${x.name}: the last connection failed at ${clockTime(x.lastProblem!.at)}: ${x.lastProblem!.message}`,
-    );
+function problemLines(list: (ForwardInfo | ProxyInfo)[], peers: PeerInfo[] | undefined): string {
+  const lines: string[] = [];
+  for (const x of list) {
+    const problem = x.lastProblem;
+    if (x.state !== 'listening' || !problem) continue;
+    const exit = peers?.find((p) => p.fingerprint === x.viaFingerprint);
+    const backSince = exit?.state === 'online' && exit.since ? Date.parse(exit.since) : undefined;
+    if (backSince !== undefined && backSince > Date.parse(problem.at)) continue;
+    lines.push(`${x.name}: last problem at ${clockTime(problem.at)}: ${problem.message}`);
+  }
   return lines.length > 0 ? `\n\n${lines.join('\n')}` : '';
 }
 

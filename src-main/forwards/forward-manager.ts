@@ -440,6 +440,7 @@ export class ForwardManager {
     run.listener = listener;
     run.state = 'listening';
     run.error = undefined;
+    run.problem = undefined; // a listener that starts again has had no connection yet
     this.agent.log.info(
       { forward: run.record.name, local: run.listener.address },
       `${run.record.kind} listener up`,
@@ -464,9 +465,9 @@ export class ForwardManager {
         bytesIn: (n) => (run.counters.bytesIn += n),
         bytesOut: (n) => (run.counters.bytesOut += n),
       },
-      problem: (message, fields) => {
+      problem: (message, fields, quiet) => {
         run.problem = { message, at: Date.now() };
-        this.agent.notice(`${noun(record)} ${record.name}: ${message}`, fields);
+        if (!quiet) this.agent.notice(`${noun(record)} ${record.name}: ${message}`, fields);
         this.activity.emit('moved');
       },
       opened: () => {
@@ -510,7 +511,8 @@ function status(r: Running): {
     bytesOut,
     ...(r.state === 'error' && r.error ? { error: r.error } : {}),
     ...(retryAt !== undefined ? { retryAt: new Date(retryAt).toISOString() } : {}),
-    ...(r.problem
+    // Only while it listens: switched off or unable to listen, its state says more.
+    ...(r.problem && r.state === 'listening'
       ? { lastProblem: { message: r.problem.message, at: new Date(r.problem.at).toISOString() } }
       : {}),
   };

@@ -24,9 +24,10 @@ export interface FrontEndContext {
   counters: SpliceCounters;
   /**
    * Why a connection failed or was cut, in one line the user should see (TCP forwards have no protocol
-   * to report it in): a notice now, and the forward's `lastProblem` until a later connection opens.
+   * to report it in): a notice now (unless `quiet`: said a moment ago), and the forward's
+   * `lastProblem` until a later connection opens.
    */
-  problem(message: string, fields?: object): void;
+  problem(message: string, fields?: object, quiet?: boolean): void;
   /** A connection reached its target through the peer (clears `lastProblem`). */
   opened(): void;
 }
@@ -68,9 +69,10 @@ export function reportCutConnections(
     if (!isClawError(err, 'LINK_CLOSED')) return;
     const key = `${ctx.name}\n${peer}`;
     const now = Date.now();
-    if (now - (lastCut.get(key) ?? -Infinity) < CUT_NOTICE_EVERY_MS) return;
-    lastCut.set(key, now);
-    ctx.problem(`open connections through ${peer} were cut: ${err.message}`, fields);
+    // Recorded every time (a later connection may have cleared the last one); said once in a while.
+    const said = now - (lastCut.get(key) ?? -Infinity) < CUT_NOTICE_EVERY_MS;
+    if (!said) lastCut.set(key, now);
+    ctx.problem(`open connections through ${peer} were cut: ${err.message}`, fields, said);
   });
 }
 

@@ -1,5 +1,6 @@
 import { useSyncExternalStore } from 'react';
 import { useServices } from '../api/hooks.js';
+import { MessageText } from './MessageText.js';
 
 /**
  * Short confirmations; errors are shown beside their control instead. The toasts themselves are not
@@ -15,11 +16,18 @@ export function Toasts() {
     <div className="toasts">
       <p className="visually-hidden" role="status">
         {/* A new node per toast (and the region empty a moment before a repeat, lib/toasts.ts). */}
-        {news ? <span key={news.id}>{news.text}</span> : null}
+        {news ? (
+          <span key={news.id}>
+            <MessageText text={news.text} />
+          </span>
+        ) : null}
       </p>
       {list.map((t) => (
         <div key={t.id} className="toast">
-          {t.text}
+          {/* The agent's words mark commands with backticks: shown as code, as beside a forward. */}
+          <span>
+            <MessageText text={t.text} />
+          </span>
           <button
             type="button"
             className="small plain"

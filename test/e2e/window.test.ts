@@ -322,10 +322,14 @@ test(
         .on('close', () => resolve())
         .on('error', () => undefined),
     );
-    await waitForText(
-      downRow,
-      new RegExp(`The last connection failed \\(.+\\): .*127\\.0\\.0\\.1:${nothing}`),
+    await waitForText(downRow, new RegExp(`Last problem at .+: .*127\\.0\\.0\\.1:${nothing}`));
+    // Tabbing to its switch says the state and the problem, not only the name.
+    const describedBy = (await downRow.getByRole('switch').getAttribute('aria-describedby')) ?? '';
+    const description = await A.page.evaluate(
+      (id) => document.getElementById(id)?.textContent ?? '',
+      describedBy,
     );
+    assert.match(description, /listening.*Last problem at .+: cannot reach/);
     await screenshotThemes(A.page, 'forwards-last-problem');
     await cliJson(['forward', 'rm', 'down', '--home', homes.a]);
     await downRow.waitFor({ state: 'detached' });

@@ -155,13 +155,13 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   await waitFor('notice', () => pair.a.stderr().includes(`clawbridge: forward f: ${denial}\n`), 5_000);
   // The forward's listing keeps saying why, until a connection opens again.
   const problem = new RegExp(
-    `^f: the last connection failed at [\\d:-]+( [\\d:]+)?: ${escape(denial)}$`,
+    `^f: last problem at [\\d:-]+( [\\d:]+)?: ${escape(denial)}$`,
     'm',
   );
   assert.match(await ok(['forward', 'list', '--home', pair.homeA]), problem);
   await ok(['peers', 'allow', 'a', 'forward', '--home', pair.homeB]);
   assert.equal((await httpGet(fwd, '/file')).body.length, file.size);
-  assert.doesNotMatch(await ok(['forward', 'list', '--home', pair.homeA]), /last connection failed/);
+  assert.doesNotMatch(await ok(['forward', 'list', '--home', pair.homeA]), /last problem at/);
 
   // B limits where A's connections may go (`peers limit`): the file server only, then anywhere again.
   const bad = await cli(['peers', 'limit', 'a', 'nonsense', '--home', pair.homeB]);

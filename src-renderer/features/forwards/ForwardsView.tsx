@@ -1,4 +1,4 @@
-import { useState, useSyncExternalStore } from 'react';
+import { useId, useState, useSyncExternalStore } from 'react';
 import type { ForwardInfo, ProxyInfo } from '../../../src-main/api/contract.js';
 import { useAgent, usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
@@ -38,7 +38,8 @@ export function ForwardsView() {
         : peers.find((p) => p.name === info.via);
     if (!peer) return { name: info.via, reach: info.viaFingerprint !== null ? 'gone' : 'ok' };
     if (peer.state === 'refused') return { name: peer.name, reach: 'refused' };
-    return { name: peer.name, reach: peer.state === 'online' ? 'ok' : 'offline' };
+    if (peer.state !== 'online') return { name: peer.name, reach: 'offline' };
+    return { name: peer.name, reach: 'ok', backSince: peer.since ? Date.parse(peer.since) : undefined };
   };
 
   return (
@@ -88,6 +89,8 @@ export function ForwardsView() {
 interface Exit {
   name: string;
   reach: 'ok' | 'offline' | 'gone' | 'refused';
+  /** When it came online (ms): what went wrong before that is old news. */
+  backSince?: number;
 }
 
 const REACH_TEXT = {
@@ -113,8 +116,13 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
       toasts.show(`${info.name} removed`);
     });
   // What its clients could not be told (a TCP forward's client sees only a closed connection), kept
-  // until a later connection opens; when the exit peer is away, that says more.
-  const problem = info.state === 'listening' && exit.reach === 'ok' ? info.lastProblem : undefined;
+  // until a later connection opens; when the exit peer is away, that says more, and once it is back,
+  // what went wrong before is old news (`forward list` follows the same rule).
+  const last = info.state === 'listening' && exit.reach === 'ok' ? info.lastProblem : undefined;
+  const problem =
+    last && !(exit.backSince !== undefined && exit.backSince > Date.parse(last.at)) ? last : undefined;
+  const stateId = useId();
+  const current = useAgent((s) => s.connection.kind === 'connected');
   const tone =
     info.state === 'error'
       ? 'down'
@@ -143,15 +151,17 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
           )}
         </div>
       </td>
-      <td>
+      <td id={stateId}>
         <StatusDot tone={tone} text={info.state} />
+        {/* The agent is away: this is what it last said, not what its ports do now. */}
+        {current ? null : <div className="muted small-text">when the agent was last reached</div>}
         {info.error ? <div className="error-text">{info.error}</div> : null}
         {info.state === 'listening' && exit.reach !== 'ok' ? (
           <div className="muted small-text">{REACH_TEXT[exit.reach](via)}</div>
         ) : null}
         {problem ? (
-          <div className="small-text">
-            The last connection failed (<time dateTime={problem.at}>{timeOfDay(problem.at)}</time>):{' '}
+          <div className="small-text last-problem">
+            Last problem at <time dateTime={problem.at}>{timeOfDay(problem.at)}</time>:{' '}
             <MessageText text={problem.message} />
           </div>
         ) : null}
@@ -175,6 +185,8 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
               type="checkbox"
               role="switch"
               data-focus-target
+              // Tabbing to it says the state and any problem beside it, not only its name.
+              aria-describedby={stateId}
               checked={on}
               onChange={() => {
                 if (!action.busy) toggle();

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { RelayProbeResult, SettingsResult } from '../../../src-main/api/contract.js';
-import { useServices } from '../../api/hooks.js';
+import { useAgent, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
@@ -43,6 +43,8 @@ export function RelaysSection({ settings }: { settings: SettingsResult }) {
       else await save();
     });
 
+  // While the agent is away this is what it last said (its relay connections ended with it).
+  const current = useAgent((s) => s.connection.kind === 'connected');
   return (
     <section className="card" aria-labelledby="set-relays">
       <h2 id="set-relays">Relays</h2>
@@ -55,7 +57,7 @@ export function RelaysSection({ settings }: { settings: SettingsResult }) {
             <code>{r.url}</code>
             <StatusDot
               tone={r.connected ? 'ok' : 'down'}
-              text={r.connected ? 'connected' : 'not connected'}
+              text={`${r.connected ? 'connected' : 'not connected'}${current ? '' : ' when the agent was last reached'}`}
             />
             {r.error ? <span className="error-text">{r.error}</span> : null}
             {r.fingerprint ? (

@@ -89,6 +89,8 @@ function DeviceSection({ settings }: { settings: SettingsResult }) {
 }
 
 function NetworkSection({ settings }: { settings: SettingsResult }) {
+  // While the agent is away this is what it last said, not what it does now.
+  const current = useAgent((s) => s.connection.kind === 'connected');
   const [directOn, setDirectOn] = useState(settings.listen !== null);
   const [listen, setListen] = useState(settings.listen ?? '0.0.0.0:7475');
   const [relayOn, setRelayOn] = useState(settings.actAsRelay);
@@ -127,8 +129,8 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
         </div>
         <p className="hint">
           {settings.listeningOn
-            ? `Listening on ${settings.listeningOn} now.`
-            : 'Not listening for direct connections now.'}
+            ? `Listening on ${settings.listeningOn} ${current ? 'now' : 'when the agent was last reached'}.`
+            : `Not listening for direct connections ${current ? 'now' : 'when the agent was last reached'}.`}
         </p>
         <ErrorText error={direct.error} />
       </form>

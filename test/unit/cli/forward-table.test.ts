@@ -42,7 +42,7 @@ test('each state of the exit peer, in words; nothing added while it is online', 
   ]);
 });
 
-test("under the table, why a listening forward's last connection failed, with its time", () => {
+test("under the table, what last went wrong with a listening forward's connections, with its time", () => {
   const at = new Date(2026, 10, 23, 14, 5, 9);
   const failed = {
     ...forward('db', 'b', null),
@@ -55,6 +55,18 @@ test("under the table, why a listening forward's last connection failed, with it
   const today = new Date().toDateString() === at.toDateString();
   assert.equal(
     lines[5],
-    `db: the last connection failed at ${today ? '' : '2026-11-23 '}14:05:09: cannot reach 127.0.0.1:5432 via b: connection refused`,
+    `db: last problem at ${today ? '' : '2026-11-23 '}14:05:09: cannot reach 127.0.0.1:5432 via b: connection refused`,
   );
+});
+
+test('a problem from before its exit peer came back online is not shown', () => {
+  const b = { ...peer('b', 'online'), since: new Date(Date.now() - 1_000).toISOString() };
+  const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+  const withProblem = (name: string, msAgo: number) => ({
+    ...forward(name, 'b', b.fingerprint),
+    lastProblem: { message: 'peer b is offline', at: at(msAgo) },
+  });
+  const out = forwardTable([withProblem('before', 60_000), withProblem('after', 10)], undefined, [b]);
+  assert.doesNotMatch(out, /^before: /m);
+  assert.match(out, /^after: last problem at [\d:]+: peer b is offline$/m);
 });

@@ -8,9 +8,17 @@ import { PassThrough } from 'node:stream';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { reportCutConnections, type FrontEndContext } from '../../../src-main/forwards/front-end.js';
 
-function context(name: string, noun: 'forward' | 'proxy', notices: string[]): FrontEndContext {
-  // As the forward manager words the notice.
-  const problem = (message: string) => void notices.push(`${noun} ${name}: ${message}`);
+function context(
+  name: string,
+  noun: 'forward' | 'proxy',
+  notices: string[],
+  recorded: string[] = [],
+): FrontEndContext {
+  // As the forward manager words the notice; every problem is recorded, said or not.
+  const problem = (message: string, _fields: object, quiet?: boolean) => {
+    recorded.push(message);
+    if (!quiet) notices.push(`${noun} ${name}: ${message}`);
+  };
   return { name, noun, problem, opened: () => undefined } as unknown as FrontEndContext;
 }
 
@@ -22,7 +30,8 @@ function cut(ctx: FrontEndContext, err: Error, peer = 'b'): void {
 
 test('connections cut by a lost link are reported once per forward; other ends are not', async () => {
   const notices: string[] = [];
-  const web = context('cut-web', 'forward', notices);
+  const recorded: string[] = [];
+  const web = context('cut-web', 'forward', notices, recorded);
   // The error as the mux gives it when the link's heartbeat times out.
   const lost = () =>
     new ClawError('LINK_CLOSED', 'heartbeat timeout: no reply from peer for 15 s; the path is down');
@@ -45,4 +54,6 @@ test('connections cut by a lost link are reported once per forward; other ends a
     'proxy cut-socks: open connections through c were cut: heartbeat timeout: no reply from peer for 15 s; the path is down',
     'forward cut-db: b no longer allows forwards from a',
   ]);
+  // Each cut is still the forward's last problem (a connection in between may have cleared it).
+  assert.equal(recorded.length, 5);
 });
