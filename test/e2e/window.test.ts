@@ -325,10 +325,7 @@ test(
     await waitForText(downRow, new RegExp(`Last problem at .+: .*127\\.0\\.0\\.1:${nothing}`));
     // Tabbing to its switch says the state and the problem, not only the name.
     const describedBy = (await downRow.getByRole('switch').getAttribute('aria-describedby')) ?? '';
-    const description = await A.page.evaluate(
-      (id) => document.getElementById(id)?.textContent ?? '',
-      describedBy,
-    );
+    const description = (await A.page.locator(`[id="${describedBy}"]`).textContent()) ?? '';
     assert.match(description, /listening.*Last problem at .+: cannot reach/);
     await screenshotThemes(A.page, 'forwards-last-problem');
     await cliJson(['forward', 'rm', 'down', '--home', homes.a]);

@@ -154,10 +154,7 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   assert.equal(await rawExchange(fwd, 'GET /file HTTP/1.0\r\n\r\n'), '');
   await waitFor('notice', () => pair.a.stderr().includes(`clawbridge: forward f: ${denial}\n`), 5_000);
   // The forward's listing keeps saying why, until a connection opens again.
-  const problem = new RegExp(
-    `^f: last problem at [\\d:-]+( [\\d:]+)?: ${escape(denial)}$`,
-    'm',
-  );
+  const problem = new RegExp(`^f: last problem at [\\d:-]+( [\\d:]+)?: ${escape(denial)}$`, 'm');
   assert.match(await ok(['forward', 'list', '--home', pair.homeA]), problem);
   await ok(['peers', 'allow', 'a', 'forward', '--home', pair.homeB]);
   assert.equal((await httpGet(fwd, '/file')).body.length, file.size);
