@@ -80,3 +80,24 @@ export function withExtras<S extends object>(settings: S, extras: SettingsExtras
   if (extras.ui && isRecord(out.ui)) out.ui = { ...extras.ui, ...out.ui };
   return out as S;
 }
+
+/**
+ * The extras of the entries still in `settings`: an entry that was removed takes its extras with it,
+ * so one added later under the same key (a peer paired again, a forward of the same name) starts clean.
+ */
+export function pruneExtras(extras: SettingsExtras, settings: object): SettingsExtras {
+  const lists: SettingsExtras['lists'] = {};
+  const current = settings as Record<string, unknown>;
+  for (const [list, byKey] of Object.entries(extras.lists) as [
+    ListName,
+    Map<string, Record<string, unknown>>,
+  ][]) {
+    const entries = current[list];
+    if (!Array.isArray(entries)) continue;
+    const keyField = LISTS[list];
+    const present = new Set(entries.map((e: Record<string, unknown>) => e[keyField]));
+    const kept = new Map([...byKey].filter(([key]) => present.has(key)));
+    if (kept.size > 0) lists[list] = kept;
+  }
+  return { ...extras, lists };
+}

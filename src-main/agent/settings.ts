@@ -7,7 +7,13 @@ import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Conf from 'conf';
 import { replaceFileSync } from './durable-file.js';
-import { extrasOf, withExtras, type KnownFields, type SettingsExtras } from './settings-extras.js';
+import {
+  extrasOf,
+  pruneExtras,
+  withExtras,
+  type KnownFields,
+  type SettingsExtras,
+} from './settings-extras.js';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { describeZodError } from '../api/validate.js';
@@ -351,9 +357,11 @@ export class SettingsStore {
       );
     }
     const next = parsed.data;
+    let extras = this.extras;
     try {
       // As conf writes it (tab-indented JSON), but not through conf: durable-file.ts says why.
-      const saved = { ...this.unknown, ...withExtras(next, this.extras) };
+      extras = pruneExtras(this.extras, next);
+      const saved = { ...this.unknown, ...withExtras(next, extras) };
       replaceFileSync(this.path, JSON.stringify(saved, undefined, '\t'), 0o600);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -364,6 +372,7 @@ export class SettingsStore {
       );
     }
     this.current = next;
+    this.extras = extras;
     this.seen = this.readText();
     return next;
   }

@@ -15,13 +15,13 @@ const envelope = z.object({
 
 /**
  * The id to answer a request with, even one that failed validation: its own when it is one a request
- * may have (a non-negative integer), else null. Never the raw value: a reply must not carry back
+ * may have (a non-negative safe integer), else null. Never the raw value: a reply must not carry back
  * whatever a client sent (a 5,000-deep array in `id` overflowed JSON.stringify and ended the agent).
  */
 export function requestIdOf(raw: unknown): number | null {
   if (!raw || typeof raw !== 'object' || !('id' in raw)) return null;
   const { id } = raw;
-  return typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : null;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null;
 }
 
 export interface ValidRequest<M extends MethodName = MethodName> {

@@ -6,6 +6,7 @@ import { parseDuration } from '../core/duration.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
+import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { typedNameProblem } from '../core/names.js';
 import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type Settings } from '../agent/settings.js';
 import { isLoopbackHost } from '../api/web-ui/http-guard.js';
@@ -164,6 +165,12 @@ function relayOverrides(opts: AgentCliOptions, saved: Settings): RelayList | und
   for (const given of tokens) {
     // A token may hold '=' itself: its relay's URL ends at the first one.
     const { relay, value: token } = relayTarget('--relay-token', given, list, /=/);
+    if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `--relay-token: a relay access token is at most ${MAX_TOKEN_BYTES} bytes, got ${Buffer.byteLength(token)}`,
+      );
+    }
     if (token === '') delete relay.token;
     else relay.token = token;
   }

@@ -12,7 +12,7 @@ import { failWritesPastTheFileSizeLimit } from '../agent/file-size-limit.js';
 import { registerCommandsFor } from './command-modules.js';
 import { homeArgument, inFlagTerms, withHomeInHints } from './output.js';
 import { homeAfterCommand } from './home-first.js';
-import { watchOutput } from './output-errors.js';
+import { exitAfterOutput, watchOutput } from './output-errors.js';
 
 tuneGcForBulkTransfer();
 failWritesPastTheFileSizeLimit();
@@ -47,12 +47,14 @@ try {
   await program.parseAsync([process.argv[0]!, process.argv[1]!, ...args]);
 } catch (err) {
   if (err instanceof CommanderError) {
-    process.exit(err.exitCode);
+    // Help and the version are written just before: a write that failed (a full disk) must be seen.
+    exitAfterOutput(err.exitCode);
+  } else {
+    // Errors may quote what another node sent (a refusal reason): never let it drive the terminal.
+    // The agent's hints name commands for this node: they get the --home this command was given.
+    const message = withHomeInHints(inFlagTerms(errorMessage(err)), homeArgument(args));
+    process.stderr.write(`clawbridge: ${escapeControlChars(message)}\n`);
+    if (process.env.CLAWBRIDGE_DEBUG) console.error(err);
+    process.exit(1);
   }
-  // Errors may quote what another node sent (a refusal reason): never let it drive the terminal.
-  // The agent's hints name commands for this node: they get the --home this command was given.
-  const message = withHomeInHints(inFlagTerms(errorMessage(err)), homeArgument(args));
-  process.stderr.write(`clawbridge: ${escapeControlChars(message)}\n`);
-  if (process.env.CLAWBRIDGE_DEBUG) console.error(err);
-  process.exit(1);
 }

@@ -58,8 +58,8 @@ export class PipeSession {
    * @throws ClawError('BAD_ARGUMENT') when the process cannot be started.
    */
   static spawn(opts: PipeSpawnOptions): PipeSession {
-    const cwd = opts.cwd ?? homedir();
     const env = opts.env ?? pipeEnv();
+    const cwd = opts.cwd ?? (env.HOME || homedir()); // as for a PTY session
     const [file, ...args] =
       unstartableLikeAShell(opts.command, cwd, env) ??
       opts.command ??

@@ -297,9 +297,10 @@ export class PtySession {
    * @throws ClawError('BAD_ARGUMENT') when the PTY cannot be created.
    */
   static spawn(opts: PtySpawnOptions): PtySession {
-    const cwd = opts.cwd ?? homedir();
     const term = sessionTerminalType(opts.term);
     const env = opts.env ?? terminalEnv(process.env, term);
+    // The session's HOME (filled in from the account when the agent's was empty), as sshd starts there.
+    const cwd = opts.cwd ?? (env.HOME || homedir());
     const argv =
       unstartableLikeAShell(opts.command, cwd, env) ??
       opts.command ??

@@ -93,6 +93,24 @@ test('fields this release does not know inside a peer, forward, relay or ui surv
   assert.equal('note' in s.get().peers[1]!, false, 'the agent itself does not see them');
   // The next start finds them where they were.
   assert.equal(new SettingsStore(dir).unknownKeys.length, 5);
+  // An entry removed takes its extras with it: added again under the same key, it starts clean.
+  s.update((x) => ({ ...x, forwards: [] }));
+  s.update((x) => ({
+    ...x,
+    forwards: [
+      {
+        name: 'web',
+        kind: 'tcp',
+        listen: '127.0.0.1:9090',
+        via: 'nas',
+        remote: '10.0.0.6:80',
+        enabled: true,
+      },
+    ],
+  }));
+  const again = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as typeof saved;
+  assert.equal('comment' in again.forwards[0]!, false);
+  assert.equal(again.peers[1]!.note, 'ask Bob', 'the others keep theirs');
 });
 
 test('a file changed while the agent runs is never saved over: the save is refused until a restart reads it', () => {
@@ -250,6 +268,10 @@ test('agent flags become settings; absent flags keep saved ones', () => {
   assert.throws(
     () => agentOverrides({ relay: ['ws://a:1'], relayFingerprint: ['abc'] }, saved),
     /: --relay-fingerprint: .*64 hex characters, got 3/,
+  );
+  assert.throws(
+    () => agentOverrides({ relay: ['ws://a:1'], relayToken: ['t'.repeat(300)] }, saved),
+    /: --relay-token: a relay access token is at most 255 bytes, got 300/,
   );
   // A bad address names its flag.
   assert.throws(
