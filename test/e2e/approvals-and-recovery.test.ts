@@ -236,6 +236,24 @@ test(
 );
 
 test(
+  'a code on show when the agent restarts says it ended, instead of counting down',
+  { skip: skip ?? false },
+  async () => {
+    await nav(A.page, 'Pair').click();
+    await A.page.getByRole('button', { name: 'Pair new device' }).click();
+    await A.page.getByLabel('Pairing code', { exact: true }).waitFor();
+    await agentA.stop();
+    await A.page.getByText('Clawbridge agent unreachable — retrying…').waitFor({ timeout: 10_000 });
+    agentA = startA();
+    await agentA.waitForLine(/agent a running/);
+    await A.page
+      .getByText(/Pairing failed: this code ended when the agent stopped .* Create a new code to try again\./)
+      .waitFor({ timeout: 15_000 });
+    await A.page.getByRole('button', { name: 'Done' }).click();
+  },
+);
+
+test(
   'Settings adds a self-signed wss:// relay only after showing its fingerprint, and pins it',
   { skip: skip ?? false },
   async () => {

@@ -66,6 +66,34 @@ export function PairNew({
     };
   }, [code, store]);
 
+  // Codes live in the agent only: one that restarted under the page no longer has this one, and a
+  // device told it would be turned away. So once the agent is back, ask whether the code still exists.
+  const connected = useAgent((s) => s.connection.kind === 'connected');
+  const showing = progress.phase === 'showing';
+  useEffect(() => {
+    if (!connected || !code || !showing) return;
+    let live = true;
+    client.call('pair.list', {}).then(
+      ({ codes }) => {
+        if (!live || codes.some((c) => c.code === code.code)) return;
+        if (Date.parse(code.expiresAt) <= Date.now()) return; // expired: the countdown says so
+        setProgress((p) =>
+          p.phase === 'showing'
+            ? {
+                ...p,
+                phase: 'failed',
+                message: 'this code ended when the agent stopped (codes do not outlive it)',
+              }
+            : p,
+        );
+      },
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [connected, code, showing, client]);
+
   const request = pending.find((p) => p.fingerprint === progress.fingerprint && p.via === 'code');
   // A node that is already a peer here keeps what it may do unless the boxes are changed.
   const allow = chosen ?? request?.knownAs?.allow ?? (['terminal', 'forward'] as Permission[]);
