@@ -406,6 +406,8 @@ test(
     await form.getByRole('button', { name: 'Add forward' }).click();
     const row = A.page.getByRole('row').filter({ hasText: `127.0.0.1:${port}` });
     await row.getByText('SOCKS5 proxy').waitFor();
+    // Only a port was typed: the toast names the address it listens on.
+    await A.page.locator('.toast').getByText(`Proxy on 127.0.0.1:${port} added`).waitFor();
     await row.getByText('listening').waitFor();
 
     for (const view of ['Peers', 'Approvals', 'Pair', 'Terminals', 'Forwards', 'Settings']) {

@@ -52,12 +52,14 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
     setErrors({});
     const bind = remoteBind ? { allowRemoteBind: true } : {};
     try {
+      // Named by the address it listens on (port 0 or a bare port was typed: the agent picked it).
       if (kind === 'tcp') {
-        await client.call('forward.add', { local, via, remote, name, ...bind });
+        const added = await client.call('forward.add', { local, via, remote, name, ...bind });
+        toasts.show(`Forward on ${added.local} added`);
       } else {
-        await client.call('proxy.add', { kind, local, via: via || undefined, name, ...bind });
+        const added = await client.call('proxy.add', { kind, local, via: via || undefined, name, ...bind });
+        toasts.show(`Proxy on ${added.local} added`);
       }
-      toasts.show(kind === 'tcp' ? `Forward on ${local} added` : `Proxy on ${local} added`);
       onDone();
     } catch (err) {
       const code = err instanceof ApiError ? err.code : undefined;
