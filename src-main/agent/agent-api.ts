@@ -14,10 +14,11 @@ import type {
   StatusResult,
 } from '../api/contract.js';
 import type { PeerRecord, PendingRecord } from './settings.js';
-import type { TrustStore } from './trust-store.js';
 import { pendingDisplayNames } from './pending.js';
 import type { Approvals } from './approvals.js';
-import type { ChangeSource, LoggerPort } from './ports.js';
+import type { Logger } from 'pino';
+import type { Notices } from './notices.js';
+import type { NodeStateReader } from './node-state.js';
 import {
   addPeer,
   peerInfo,
@@ -29,7 +30,9 @@ import {
   setPermission,
   type PeersHost,
 } from './peer-api.js';
-import type { Pairing } from './pairing.js';
+import type { CodeIssuer } from './pairing-issuer.js';
+import type { CodeJoiner } from './pairing-joiner.js';
+import type { PairingProgress } from './pairing-progress.js';
 import {
   addForward,
   addProxy,
@@ -51,26 +54,25 @@ type Handlers = {
 };
 
 /**
- * The node as the API methods see it: what peer-api.ts and api/settings.ts need, and status. SettingsHost
- * comes first because its relayClients() (with url and error) is the overload status() must get.
+ * The node as the API methods see it: what peer-api.ts and api/settings.ts need, and status.
  */
-export type ApiNode = SettingsHost &
-  PeersHost &
-  ChangeSource &
-  LoggerPort & {
-    /** Where the direct listener is bound now, or null. */
-    readonly listenAddress: string | null;
-    /** True for a relay used only to reach a peer's home relay (relay-set.ts). */
-    isOnDemandRelay(url: string): boolean;
-    /** The agent's notices about a forward or proxy (the `notice` API event). */
-    onForwardNotice(listener: (line: string) => void): () => void;
+export type ApiNode = Omit<SettingsHost, 'relays' | 'notices'> &
+  PeersHost & {
+    readonly log: Logger;
+    readonly notices: Pick<Notices, 'changed' | 'onChanged' | 'onForwardNotice'>;
+    readonly relays: SettingsHost['relays'] & {
+      /** True for a relay used only to reach a peer's home relay (relay-set.ts). */
+      isOnDemand(url: string): boolean;
+    };
   };
 
 /** What the API handler is built from (run-agent.ts wires it); each method reaches only its part. */
 export interface ApiParts {
   node: ApiNode;
   approvals: Pick<Approvals, 'list' | 'approve' | 'reject'>;
-  pairing: Pick<Pairing, 'newCode' | 'join' | 'cancel' | 'list' | 'progress'>;
+  issuer: Pick<CodeIssuer, 'newCode' | 'cancel' | 'list'>;
+  joiner: Pick<CodeJoiner, 'join' | 'cancel' | 'isJoining' | 'list'>;
+  progress: PairingProgress;
   /** The running forward manager, or undefined once forwarding stopped. */
   forwards: () => ForwardManager | undefined;
   /** The running terminals, or undefined once they stopped. */
@@ -80,7 +82,7 @@ export interface ApiParts {
 }
 
 export function createApiHandler(parts: ApiParts, clock: Clock = realClock): ApiHandler {
-  const { node: agent, approvals, pairing, terminals, forwards } = parts;
+  const { node: agent, approvals, issuer, joiner, terminals, forwards } = parts;
   const requireTerminals = (): Terminals => {
     const t = terminals();
     if (!t) throw new ClawError('INTERNAL', 'terminals are not running in this agent; restart the agent');
@@ -92,30 +94,18 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     return f;
   };
   // The forward methods name exit peers: they see the peers and the running manager.
-  const fwd = () => ({ forwards: requireForwards(), peerEntries: () => agent.peerEntries() });
-  const pendingList = () => pendingInfoList(approvals, agent);
+  const fwd = () => ({ forwards: requireForwards(), peerEntries: () => agent.links.peerEntries() });
+  const pendingList = () => pendingInfoList(approvals, agent.state);
   const handlers: Handlers = {
     status: () => status(agent),
     'peers.list': () => peerList(agent),
-    'peers.add': (p) => {
-      const names = new Map(agent.trust.peers().map((x) => [x.fingerprint, x.name]));
-      const peer = addPeer(agent, p);
-      // `peers add --rename`: forwards through the peer follow, as with `peers rename`.
-      const before = names.get(peer.fingerprint);
-      if (before !== undefined && before !== peer.name)
-        forwards()?.renameVia(peer.fingerprint, before, peer.name);
-      return peer;
-    },
+    // `peers add --rename` and `peers rename`: forwards through the peer follow (node-state.ts).
+    'peers.add': (p) => addPeer(agent, p),
     'peers.remove': (p) => removePeer(agent, p.peer),
     'peers.allow': (p) => setPermission(agent, p.peer, p.permission, true),
     'peers.deny': (p) => setPermission(agent, p.peer, p.permission, false),
     'peers.limit': (p) => setForwardLimits(agent, p.peer, p.forwardTo),
-    'peers.rename': (p) => {
-      const { before, peer } = renamePeer(agent, p.peer, p.name);
-      // Forwards name their exit peer: they follow the rename.
-      if (before !== peer.name) requireForwards().renameVia(peer.fingerprint, before, peer.name);
-      return peer;
-    },
+    'peers.rename': (p) => renamePeer(agent, p.peer, p.name),
     ping: (p) => ping(agent, p.peer, p.timeoutMs),
     'pending.list': () => pendingList(),
     'pending.approve': (p) => {
@@ -123,19 +113,18 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
         { ...ref(p), ...(p.fingerprint !== undefined ? { fingerprint: p.fingerprint } : {}) },
         p.allow,
       );
-      return peerInfo(
-        agent,
-        agent.peerEntries().find((e) => e.record.fingerprint === peer.fingerprint)!,
-      );
+      return peerInfo(agent.links.stateSource(), agent.links.peerEntry(peer.fingerprint)!);
     },
     'pending.reject': (p) => {
       const r = approvals.reject(ref(p));
       return { name: r.name, fingerprint: r.fingerprint };
     },
-    'pair.new': (p) => pairing.newCode(p.ttlMs),
-    'pair.join': (p) => pairing.join(p.code, p.timeoutMs, p.allow),
-    'pair.cancel': (p) => ({ code: pairing.cancel(p.code) }),
-    'pair.list': () => pairing.list(),
+    'pair.new': (p) => issuer.newCode(p.ttlMs),
+    'pair.join': (p) => joiner.join(p.code, p.timeoutMs, p.allow),
+    // A code this node is joining with cancels the join (the issuer's request is withdrawn); else
+    // it is one of this node's open codes.
+    'pair.cancel': (p) => ({ code: joiner.isJoining(p.code) ? joiner.cancel(p.code) : issuer.cancel(p.code) }),
+    'pair.list': () => ({ codes: issuer.list(), joins: joiner.list() }),
     'forward.add': (p) => addForward(fwd(), p),
     'forward.list': () => listForwards(fwd()),
     'forward.remove': (p) => removeForward(fwd(), p.name),
@@ -163,11 +152,11 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
   };
   const hub = new ApiEventHub(
     {
-      onChanged: (l) => agent.onChanged(l),
-      onPairing: (l) => pairing.progress.on('step', l),
+      onChanged: (l) => agent.notices.onChanged(l),
+      onPairing: (l) => parts.progress.events.on('step', l),
       onTerminal: (l) => terminals()?.viewers.events.on('terminal', l) ?? (() => undefined),
       onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
-      onNotice: (l) => agent.onForwardNotice(l),
+      onNotice: (l) => agent.notices.onForwardNotice(l),
       snapshot: () => ({
         status: status(agent),
         pending: pendingList(),
@@ -198,11 +187,11 @@ function ref(p: { id?: string | undefined; latest?: boolean | undefined }): {
 
 function pendingInfoList(
   approvals: Pick<Approvals, 'list'>,
-  node: { readonly trust: TrustStore },
+  state: Pick<NodeStateReader, 'peers' | 'peer'>,
 ): PendingInfo[] {
   const list = approvals.list();
-  const names = pendingDisplayNames(list, node.trust.peers());
-  return list.map((p) => pendingInfo(p, names.get(p.id) ?? p.name, node.trust.peer(p.fingerprint)));
+  const names = pendingDisplayNames(list, state.peers());
+  return list.map((p) => pendingInfo(p, names.get(p.id) ?? p.name, state.peer(p.fingerprint)));
 }
 
 function pendingInfo(p: PendingRecord, displayName: string, known: PeerRecord | undefined): PendingInfo {
@@ -222,12 +211,12 @@ function status(agent: ApiNode): StatusResult {
   return {
     name: agent.name,
     fingerprint: agent.identity.fingerprint,
-    listen: agent.listenAddress,
-    relays: agent.relayClients().map((r) => ({
+    listen: agent.local.listenAddress,
+    relays: agent.relays.clients().map((r) => ({
       url: r.url,
       connected: r.state === 'connected',
       ...(r.lastError ? { error: r.lastError } : {}),
-      ...(agent.isOnDemandRelay(r.url) ? { onDemand: true as const } : {}),
+      ...(agent.relays.isOnDemand(r.url) ? { onDemand: true as const } : {}),
     })),
     peers: peerList(agent),
   };

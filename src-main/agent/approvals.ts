@@ -9,9 +9,10 @@ import type { Logger } from 'pino';
 import type { Hello } from './control-service.js';
 import { latestVerified, pairedPeerRecord, unrecordedLine, waitingLine } from './pending.js';
 import type { PendingLinkHost } from './pending-links.js';
-import type { NodeIdentityPort, Notifier, PeerDirectory } from './ports.js';
+import { Emitter } from '../core/emitter.js';
+import type { NodeState } from './node-state.js';
+import type { Notifier } from './notices.js';
 import { DEFAULT_ALLOW, type PeerRecord, type PendingRecord, type Permission } from './settings.js';
-import type { TrustStore } from './trust-store.js';
 
 /** Which request: by id (with the compared fingerprint for a fingerprint-only one), or the latest verified. */
 export interface PendingRef {
@@ -27,35 +28,38 @@ export interface Decision {
   peer?: PeerRecord;
 }
 
-/** What approvals use of the rest of the agent (architecture.md §Rules the code keeps). */
+/**
+ * What approvals use of the rest of the agent (architecture.md §Rules the code keeps). An approved
+ * peer is dialed because the links follow the node state, not because approvals tell them to.
+ */
 export interface ApprovalsDeps {
-  node: Pick<NodeIdentityPort, 'name'>;
   log: Logger;
-  trust: TrustStore;
-  /** Approved peers start being dialed at once. */
-  peers: Pick<PeerDirectory, 'trackPeer'>;
+  state: Pick<
+    NodeState,
+    'get' | 'peers' | 'pending' | 'isBlocked' | 'recordPending' | 'addPeer' | 'dropPending' | 'dropPendingWhere' | 'rejectPending'
+  >;
   notifier: Notifier;
 }
 
-export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
-  /** Called when the owner decides on a request (the pairing layer answers a waiting joiner). */
-  onDecision: ((d: Decision) => void) | undefined;
+export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
+  /** `decision`: the owner decided on a request (pairing answers a joiner waiting for it). */
+  readonly events = new Emitter<{ decision: [Decision] }>();
 
   constructor(private readonly deps: ApprovalsDeps) {}
 
   get name(): string {
-    return this.deps.node.name;
+    return this.deps.state.get().name ?? 'clawbridge';
   }
   get log(): Logger {
     return this.deps.log;
   }
 
   list(now = Date.now()): PendingRecord[] {
-    return this.deps.trust.pending(now);
+    return this.deps.state.pending(now);
   }
 
   isBlocked(fingerprint: string): boolean {
-    return this.deps.trust.isBlocked(fingerprint);
+    return this.deps.state.isBlocked(fingerprint);
   }
 
   /** Records a request; returns the stored record, or throws with why it was refused. */
@@ -67,7 +71,7 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
         { refusal: 'REMOVED' },
       );
     }
-    const result = this.deps.trust.recordPending(req);
+    const result = this.deps.state.recordPending(req);
     if ('refused' in result) throw new ClawError('RELAY_LIMIT', result.refused);
     if (result.added) {
       this.log.info(
@@ -160,10 +164,9 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
   approve(ref: PendingRef, allow?: Permission[]): PeerRecord {
     const req = this.find(ref);
     this.checkConfirmed(req, ref.fingerprint);
-    const peer = pairedPeerRecord(this.deps.trust.peers(), req, allow, DEFAULT_ALLOW);
-    this.deps.trust.addPeer(peer);
-    this.deps.peers.trackPeer(peer);
-    this.onDecision?.({ approved: true, record: req, peer });
+    const peer = pairedPeerRecord(this.deps.state.peers(), req, allow, DEFAULT_ALLOW);
+    this.deps.state.addPeer(peer);
+    this.events.emit('decision', { approved: true, record: req, peer });
     this.deps.notifier.changed();
     return peer;
   }
@@ -175,7 +178,7 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
   withdraw(fingerprint: string): void {
     const req = this.list().find((r) => r.fingerprint === fingerprint && r.via === 'code');
     if (!req) return;
-    this.deps.trust.dropPending(req.id);
+    this.deps.state.dropPending(req.id);
     this.log.info({ id: req.id, fingerprint }, 'pending request withdrawn by the joiner');
     this.deps.notifier.notice(
       `${req.name} (${abbreviateFingerprint(fingerprint)}) stopped waiting; its request to pair is withdrawn`,
@@ -191,15 +194,14 @@ export class Approvals implements Omit<PendingLinkHost, 'onPairStream'> {
   dropOrphanedCodeRequests(): void {
     const orphaned = this.list().filter((r) => r.via === 'code');
     if (orphaned.length === 0) return;
-    this.deps.trust.dropPendingWhere((r) => r.via === 'code');
+    this.deps.state.dropPendingWhere((r) => r.via === 'code');
     this.log.info({ ids: orphaned.map((r) => r.id) }, 'dropped pairing requests of an earlier run');
   }
 
   reject(ref: PendingRef): PendingRecord {
     const req = this.find(ref);
-    this.deps.trust.dropPending(req.id);
-    this.deps.trust.block(req.fingerprint);
-    this.onDecision?.({ approved: false, record: req });
+    this.deps.state.rejectPending(req.id, req.fingerprint);
+    this.events.emit('decision', { approved: false, record: req });
     this.deps.notifier.changed();
     return req;
   }

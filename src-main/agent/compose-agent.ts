@@ -1,43 +1,155 @@
 /**
- * The agent's composition root (docs/architecture.md §Layers): builds the trust store, the agent, and
- * the approvals and pairing parts, handing each the agent only as the narrow ports it declares
- * (ports.ts). run-agent.ts adds forwarding, terminals and the API on top; tests that need a bare agent
- * build it here too, so every agent is wired the same way.
+ * The agent's composition root (docs/architecture.md §Composition): builds each part with the
+ * dependencies it names, in an order with no cycles, and wires the events that connect them. Parts
+ * never take the whole agent: the node state is the one writer of what the node keeps, links follow
+ * its peer changes, pairing follows approvals' decisions. run-agent.ts adds forwarding, terminals and
+ * the API on top; tests that need a bare agent build it here too, so every agent is wired the same way.
  */
 import type { Logger } from 'pino';
 import type { Identity } from '../crypto/identity.js';
-import { Agent } from './agent.js';
+import type { RelayServer } from '../relay/server.js';
+import { admission } from './admission.js';
+import { restartSettings, type RestartSettings } from './api/settings.js';
 import { Approvals } from './approvals.js';
-import { Pairing } from './pairing.js';
-import type { SettingsStore } from './settings.js';
-import { TrustStore } from './trust-store.js';
+import { LocalNetwork } from './local-network.js';
+import type { NodeState } from './node-state.js';
+import { Notices } from './notices.js';
+import { startOwnRelay } from './own-relay.js';
+import { CodeIssuer } from './pairing-issuer.js';
+import { CodeJoiner } from './pairing-joiner.js';
+import { PairingProgress } from './pairing-progress.js';
+import { PeerLinkSet } from './peer-link-set.js';
+import { Relays } from './relays.js';
+import { ServiceRegistry } from './services.js';
 
 export interface ComposeAgentOptions {
   identity: Identity;
-  settings: SettingsStore;
+  state: NodeState;
   logger: Logger;
+  /** How long an on-demand relay may idle, in ms (relays.ts); the environment's or the default when absent. */
+  relayIdleMs?: number;
 }
 
-export function composeAgent({ identity, settings, logger }: ComposeAgentOptions): Agent {
-  const trust = new TrustStore(settings);
-  return new Agent({
+/** The parts of one agent, each owning one thing; `start`/`stop` run them in order. */
+export interface AgentCore {
+  readonly identity: Identity;
+  readonly log: Logger;
+  /** The one writer of everything the node keeps. */
+  readonly state: NodeState;
+  readonly notices: Notices;
+  readonly relays: Relays;
+  readonly local: LocalNetwork;
+  readonly links: PeerLinkSet;
+  readonly approvals: Approvals;
+  readonly issuer: CodeIssuer;
+  readonly joiner: CodeJoiner;
+  readonly progress: PairingProgress;
+  /** What peers may open here (terminal, tcp-connect…): registered by run-agent's services. */
+  readonly services: ServiceRegistry;
+  /** The settings read only at start, as this run uses them (settings.set reports changes to them). */
+  readonly startedWith: RestartSettings;
+  /** The relay this node serves with --act-as-relay, while it runs. */
+  readonly ownRelay: RelayServer | undefined;
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function composeAgent({ identity, state, logger: log, relayIdleMs }: ComposeAgentOptions): AgentCore {
+  const notices = new Notices(log);
+  const relays = new Relays({
     identity,
-    settings,
-    logger,
-    trust,
-    parts: (agent) => {
-      const approvals = new Approvals({ node: agent, log: logger, trust, peers: agent, notifier: agent });
-      const pairing = new Pairing({
-        node: agent,
-        log: logger,
-        notifier: agent,
-        relays: agent,
-        lan: agent,
-        approvals,
-        trust,
-        peers: agent,
-      });
-      return { approvals, pairing };
+    log,
+    state,
+    notices,
+    ...(relayIdleMs !== undefined ? { idleMs: relayIdleMs } : {}),
+  });
+  const admit = admission(state);
+  const local = new LocalNetwork({
+    node: {
+      identity,
+      get name() {
+        return state.get().name ?? 'clawbridge';
+      },
+    },
+    log,
+    admit: (fp) => admit(fp),
+    notice: (line, fields) => notices.notice(line, fields),
+  });
+  const approvals = new Approvals({ log, state, notifier: notices });
+  const progress = new PairingProgress(identity.fingerprint);
+  const issuer = new CodeIssuer({
+    identity,
+    log,
+    state,
+    notifier: notices,
+    relays,
+    lan: local,
+    approvals,
+    progress,
+  });
+  const joiner = new CodeJoiner({ identity, log, state, notifier: notices, relays, lan: local, progress });
+  const services = new ServiceRegistry();
+  const links = new PeerLinkSet({
+    identity,
+    log,
+    state,
+    notices,
+    relays,
+    local,
+    admit,
+    services,
+    strangers: {
+      onUnknownHello: (link, hello) => approvals.onUnknownHello(link, hello),
+      onPairStream: (stream, link, args) => issuer.acceptLanPairing(stream, link, args),
+      acceptPairing: (circuit, hello, from, addresses) =>
+        issuer.acceptPairing(circuit, hello, from, addresses),
     },
   });
+  local.events.on('link', (link) => links.attach(link));
+  local.events.on('sighting', (sighting) => links.onLanSighting(sighting));
+
+  let startedWith = restartSettings(state.get());
+  let ownRelay: RelayServer | undefined;
+  return {
+    identity,
+    log,
+    state,
+    notices,
+    relays,
+    local,
+    links,
+    approvals,
+    issuer,
+    joiner,
+    progress,
+    services,
+    get startedWith() {
+      return startedWith;
+    },
+    get ownRelay() {
+      return ownRelay;
+    },
+    get name() {
+      return state.get().name ?? 'clawbridge';
+    },
+    async start() {
+      approvals.dropOrphanedCodeRequests();
+      const s = state.get();
+      startedWith = restartSettings(s);
+      if (s.listen !== null) await local.start(s.listen, s.lan);
+      if (s.actAsRelay) ownRelay = await startOwnRelay({ identity, log, state, relays }, s.relayListen);
+      relays.start();
+      links.start();
+    },
+    async stop() {
+      local.stopLan();
+      issuer.stop();
+      joiner.stop();
+      links.stop();
+      relays.stop();
+      await local.closeListener();
+      await ownRelay?.close();
+    },
+  };
 }

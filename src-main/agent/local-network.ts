@@ -11,6 +11,8 @@ import { openDirectListener } from './direct-listener.js';
 import { LanDiscovery, type LanPeerSighting } from './lan-discovery.js';
 import { announceableAddresses } from './local-addresses.js';
 import { dialLanIssuer } from './peer-addresses.js';
+import { Emitter } from '../core/emitter.js';
+import type { Link } from '../transport/link.js';
 import type { NodeIdentityPort } from './ports.js';
 
 function isLoopbackHost(host: string): boolean {
@@ -20,15 +22,15 @@ function isLoopbackHost(host: string): boolean {
 export interface LocalNetworkOptions {
   node: NodeIdentityPort;
   log: Logger;
-  /** Who may link, and what to do with a link: handed to the listener as they are. */
-  links: Pick<DirectListenerOptions, 'admit' | 'onLink'>;
+  /** Who may link: handed to the listener as it is. */
+  admit: DirectListenerOptions['admit'];
   /** A line for the user (the agent prints it, the desktop app shows it). */
   notice: (line: string, fields?: object) => void;
-  /** A node announced itself on the LAN. */
-  onSighting(sighting: LanPeerSighting): void;
 }
 
 export class LocalNetwork {
+  /** `link`: an authenticated direct link came in; `sighting`: a node announced itself on the LAN. */
+  readonly events = new Emitter<{ link: [Link]; sighting: [LanPeerSighting] }>();
   private listener: DirectListener | undefined;
   private lan: LanDiscovery | undefined;
 
@@ -36,17 +38,17 @@ export class LocalNetwork {
 
   /** Listens for direct links on `listen`; with `lan`, also announces and discovers on the LAN. */
   async start(listen: string, lan: boolean): Promise<void> {
-    const { node, log, links } = this.opts;
+    const { node, log, admit } = this.opts;
     const { host } = parseHostPort(listen);
     this.listener = await openDirectListener(
       listen,
       {
         identity: node.identity,
-        admit: (fp, remote) => links.admit(fp, remote),
+        admit: (fp, remote) => admit(fp, remote),
         // Only nodes removed here are refused (admit): they keep knocking, so not a warning.
         onRefused: (fp, remote, reason) =>
           log.info({ fingerprint: fp, remote, reason }, 'refused direct link'),
-        onLink: (link) => links.onLink(link),
+        onLink: (link) => this.events.emit('link', link),
       },
       (line) => this.opts.notice(line),
     );
@@ -58,7 +60,7 @@ export class LocalNetwork {
         fingerprint: node.identity.fingerprint,
         port: this.listener.port,
         log,
-        onSighting: (sighting) => this.opts.onSighting(sighting),
+        onSighting: (sighting) => this.events.emit('sighting', sighting),
       });
     }
   }

@@ -7,13 +7,18 @@
 import { ClawError, errorMessage } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import { startRelayServer, type RelayServer } from '../relay/server.js';
-import type { LoggerPort, NodeIdentityPort, PeerDirectory } from './ports.js';
+import type { Logger } from 'pino';
+import type { Identity } from '../crypto/identity.js';
+import type { NodeStateReader } from './node-state.js';
 
-/** What the own relay uses of the agent (architecture.md §Rules the code keeps): who it is, and which peers may relay. */
-export interface OwnRelayHost
-  extends Pick<NodeIdentityPort, 'identity'>, LoggerPort, Pick<PeerDirectory, 'peerEntries'> {
+/** What the own relay uses (architecture.md §Rules the code keeps): who it is, and which peers may relay. */
+export interface OwnRelayHost {
+  readonly identity: Identity;
+  readonly log: Logger;
+  /** Read at each authentication: a `relay` grant taken away a moment ago is taken away. */
+  readonly state: Pick<NodeStateReader, 'peer'>;
   /** Joins the relay just started, without saving it. */
-  useInternalRelay(url: string, fingerprint: string): void;
+  readonly relays: { useInternal(url: string, fingerprint: string): void };
 }
 
 /** Default address of a node's own relay: all interfaces, the relay's usual port. */
@@ -28,8 +33,7 @@ export async function startOwnRelay(agent: OwnRelayHost, listen: string): Promis
     tls: { certPem: agent.identity.certPem, keyPem: agent.identity.keyPem },
     logger: agent.log.child({ component: 'own-relay' }),
     authorize: (nodeId) =>
-      nodeId === self ||
-      agent.peerEntries().some((e) => e.record.fingerprint === nodeId && e.record.allow.includes('relay')),
+      nodeId === self || agent.state.peer(nodeId)?.allow.includes('relay') === true,
   }).catch((err: NodeJS.ErrnoException) => {
     const why = err.code === 'EADDRINUSE' ? 'it is already in use' : errorMessage(err);
     throw new ClawError(
@@ -38,7 +42,7 @@ export async function startOwnRelay(agent: OwnRelayHost, listen: string): Promis
     );
   });
   const local = host === '0.0.0.0' || host === '::' ? (host === '::' ? '[::1]' : '127.0.0.1') : host;
-  agent.useInternalRelay(
+  agent.relays.useInternal(
     `wss://${local.includes(':') && !local.startsWith('[') ? `[${local}]` : local}:${server.port}`,
     self,
   );

@@ -13,7 +13,7 @@ import { HeldCircuit } from '../transport/frame-queue.js';
 import type { Link } from '../transport/link.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 import type { RelayClient } from '../transport/relay-client.js';
-import type { Pairing } from './pairing.js';
+import type { CodeIssuer } from './pairing-issuer.js';
 import { isPairHello } from './pairing-wire.js';
 import type { LoggerPort, NodeIdentityPort } from './ports.js';
 import type { PeerRecord } from './settings.js';
@@ -27,7 +27,7 @@ export interface RelayCircuitHost extends Pick<NodeIdentityPort, 'identity'>, Lo
   admit(fingerprint: string): Refusal | undefined;
   /** Puts an authenticated link to work. */
   attach(link: Link): void;
-  readonly pairing: Pick<Pairing, 'acceptPairing'>;
+  readonly pairing: Pick<CodeIssuer, 'acceptPairing'>;
 }
 
 /** Dials every known address of the peer at once; the first pinned TLS link wins. */

@@ -11,7 +11,7 @@ import { streamCircuit } from '../transport/stream-circuit.js';
 import type { PeerEntry } from './ports.js';
 import type { LanDiscovery } from './lan-discovery.js';
 import { PAIR_SERVICE } from './pending-links.js';
-import type { TrustStore } from './trust-store.js';
+import type { NodeState } from './node-state.js';
 
 /** Most direct addresses remembered per peer (newest kept). */
 export const MAX_PEER_ADDRESSES = 32;
@@ -26,7 +26,7 @@ export const LAN_SEARCH_MS = 4000;
  * @returns true when something new was learned
  */
 export function learnPeerAddresses(
-  trust: Pick<TrustStore, 'setAddresses'>,
+  state: Pick<NodeState, 'setAddresses'>,
   entry: Pick<PeerEntry, 'record' | 'announcedAddresses'> & {
     direct: Pick<PeerEntry['direct'], 'forgetFailure'>;
   },
@@ -37,7 +37,7 @@ export function learnPeerAddresses(
   const known = entry.record.addresses;
   const merged = mergePeerAddresses(known, addresses);
   if (merged.join() === known.join()) return false;
-  entry.record = trust.setAddresses(entry.record.fingerprint, merged) ?? entry.record;
+  state.setAddresses(entry.record.fingerprint, merged);
   return true;
 }
 

@@ -7,8 +7,8 @@ import { abbreviateFingerprint, parseFingerprint } from '../core/fingerprint.js'
 import { sameRelayUrl } from '../core/relay-url.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
-import type { NodeIdentityPort, Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
-import type { TrustStore } from './trust-store.js';
+import type { Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
+import type { NodeState } from './node-state.js';
 import { fingerprintPrefix, nameKey, peerNameClash } from './peer-names.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
@@ -51,15 +51,20 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
   });
 }
 
-/** What the peer methods use of the agent (architecture.md §Rules the code keeps). */
-export interface PeersHost
-  extends
-    NodeIdentityPort,
-    PeerDirectory,
-    PeerStateSource,
-    Pick<PeerStreams, 'activePath'>,
-    Pick<Notifier, 'changed'> {
-  readonly trust: TrustStore;
+/**
+ * What the peer methods use (architecture.md §Rules the code keeps): the node state they write, the
+ * links that follow it (a peer saved here is dialed, a removed one hung up on, by the links
+ * themselves), and the change signal.
+ */
+export interface PeersHost {
+  readonly identity: { readonly fingerprint: string };
+  readonly state: Pick<
+    NodeState,
+    'get' | 'peers' | 'peer' | 'pending' | 'addPeer' | 'removePeer' | 'setPermissions' | 'setForwardTo' | 'rename'
+  >;
+  readonly links: PeerDirectory &
+    Pick<PeerStreams, 'activePath'> & { stateSource(): PeerStateSource; peerEntry(fp: string): PeerEntry | undefined };
+  readonly notices: Pick<Notifier, 'changed'>;
 }
 
 /** What peerStateView reads from the agent. */
@@ -95,8 +100,21 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
   };
 }
 
-export function peerList(agent: PeersHost): PeerInfo[] {
-  return agent.peerEntries().map((e) => peerInfo(agent, e));
+export function peerList(agent: Pick<PeersHost, 'links'>): PeerInfo[] {
+  const source = agent.links.stateSource();
+  return agent.links.peerEntries().map((e) => peerInfo(source, e));
+}
+
+/** One peer's line, as `peers` shows it. */
+function infoOf(agent: Pick<PeersHost, 'links'>, entry: PeerEntry): PeerInfo {
+  return peerInfo(agent.links.stateSource(), entry);
+}
+
+/** The entry the links keep for a peer just saved (they follow the node state at once). */
+function entryOf(agent: Pick<PeersHost, 'links'>, fingerprint: string): PeerEntry {
+  const entry = agent.links.peerEntry(fingerprint);
+  if (!entry) throw new ClawError('INTERNAL', `peer ${fingerprint.slice(0, 8)} was saved but is not tracked`);
+  return entry;
 }
 
 /** Finds a peer by name, full fingerprint (any formatting) or a unique fingerprint prefix. */
@@ -149,9 +167,9 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
     throw new ClawError('BAD_ARGUMENT', "that is this node's own fingerprint; add the other node's");
   }
   const address = p.address ? normalizeAddress(p.address) : undefined;
-  const clash = peerNameClash(agent.trust.peers(), p.name, fingerprint);
+  const clash = peerNameClash(agent.state.peers(), p.name, fingerprint);
   if (clash) throw new ClawError('BAD_ARGUMENT', clash);
-  const existing = agent.trust.peer(fingerprint);
+  const existing = agent.state.peer(fingerprint);
   if (existing && existing.name !== p.name && !p.rename) {
     throw new ClawError(
       'BAD_ARGUMENT',
@@ -165,7 +183,7 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
       "--relay-fingerprint and --relay-token are for the peer's relay: add --relay URL",
     );
   }
-  const pending = agent.trust.pending().find((x) => x.fingerprint === fingerprint);
+  const pending = agent.state.pending().find((x) => x.fingerprint === fingerprint);
   const addresses = [
     ...new Set([
       ...(address ? [address] : []),
@@ -185,10 +203,9 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
     ...(homeRelay ? { homeRelay } : {}),
   };
   // Adding a node by hand answers its pending request and lifts any block (the store does all three).
-  agent.trust.addPeer(record);
-  const entry = agent.trackPeer(record);
-  agent.changed();
-  return peerInfo(agent, entry);
+  agent.state.addPeer(record);
+  agent.notices.changed();
+  return infoOf(agent, entryOf(agent, fingerprint));
 }
 
 /**
@@ -227,10 +244,10 @@ function givenHomeRelay(
 }
 
 export function removePeer(agent: PeersHost, ref: string): { name: string; fingerprint: string } {
-  const entry = resolvePeer(agent, ref);
+  const entry = resolvePeer(agent.links, ref);
   const { name, fingerprint } = entry.record;
-  agent.trust.removePeer(fingerprint);
-  agent.untrackPeer(fingerprint, `removed as a peer by ${agent.name}`);
+  // The links follow: they hang up on the peer with why (peer-link-set.ts).
+  agent.state.removePeer(fingerprint);
   return { name, fingerprint };
 }
 
@@ -242,15 +259,13 @@ export function setPermission(
 ): PeerInfo {
   if (!PERMISSIONS.includes(permission))
     throw new ClawError('BAD_ARGUMENT', `unknown permission '${String(permission)}'`);
-  const entry = resolvePeer(agent, ref);
-  const fp = entry.record.fingerprint;
+  const entry = resolvePeer(agent.links, ref);
   const allow = granted
     ? [...new Set([...entry.record.allow, permission])]
     : entry.record.allow.filter((x) => x !== permission);
-  agent.trust.setPermissions(fp, allow);
-  entry.record = { ...entry.record, allow };
-  agent.changed();
-  return peerInfo(agent, entry);
+  agent.state.setPermissions(entry.fingerprint, allow);
+  agent.notices.changed();
+  return infoOf(agent, entry);
 }
 
 /**
@@ -271,32 +286,27 @@ export function setForwardLimits(
       `not a HOST:PORT pattern with a port of 1–65535 or a glob: ${bad.map((b) => `'${b}'`).join(', ')} (e.g. *.corp.example:443, 10.0.0.*:22, [::1]:8080, *:*)`,
     );
   }
-  const entry = resolvePeer(agent, ref);
-  const fp = entry.record.fingerprint;
-  agent.trust.setForwardTo(fp, forwardTo);
-  const { forwardTo: _lifted, ...rest } = entry.record;
-  entry.record = forwardTo ? { ...rest, forwardTo } : rest;
-  agent.changed();
-  return peerInfo(agent, entry);
+  const entry = resolvePeer(agent.links, ref);
+  agent.state.setForwardTo(entry.fingerprint, forwardTo);
+  agent.notices.changed();
+  return infoOf(agent, entry);
 }
 
 /**
- * Gives a peer another local name (names are unique here; the peer is not told).
+ * Gives a peer another local name (names are unique here; the peer is not told). Forwards through the
+ * peer follow in the same write (node-state.ts).
  * @throws ClawError('BAD_ARGUMENT') when another peer has that name
  */
-export function renamePeer(agent: PeersHost, ref: string, name: string): { before: string; peer: PeerInfo } {
-  const entry = resolvePeer(agent, ref);
-  const fp = entry.record.fingerprint;
-  const before = entry.record.name;
-  agent.trust.rename(fp, name);
-  entry.record = { ...entry.record, name };
-  agent.changed();
-  return { before, peer: peerInfo(agent, entry) };
+export function renamePeer(agent: PeersHost, ref: string, name: string): PeerInfo {
+  const entry = resolvePeer(agent.links, ref);
+  agent.state.rename(entry.fingerprint, name);
+  agent.notices.changed();
+  return infoOf(agent, entry);
 }
 
 export async function ping(agent: PeersHost, ref: string, timeoutMs = 5000): Promise<PingResult> {
-  const entry = resolvePeer(agent, ref);
-  let active = agent.activePath(entry);
+  const entry = resolvePeer(agent.links, ref);
+  let active = agent.links.activePath(entry);
   let rttMs: number;
   try {
     rttMs = await active.mux.ping(timeoutMs);
@@ -305,7 +315,7 @@ export async function ping(agent: PeersHost, ref: string, timeoutMs = 5000): Pro
     // as a duplicate: a ping that went out on the closed one asks again on the one that stays.
     const now = entry.links.active;
     if (!isClawError(err, 'LINK_CLOSED') || !now || now.mux === active.mux) throw err;
-    active = agent.activePath(entry);
+    active = agent.links.activePath(entry);
     rttMs = await active.mux.ping(timeoutMs);
   }
   entry.links.rttMs = rttMs;

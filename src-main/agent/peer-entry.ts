@@ -19,8 +19,19 @@ export interface PeerPaths {
   onError(path: string, message: string): void;
 }
 
-export function newPeerEntry(selfFingerprint: string, record: PeerRecord, paths: PeerPaths): PeerEntry {
-  const links = new PeerLinks(selfFingerprint, record.fingerprint);
+/**
+ * `read` is the node state's record of the peer now: the entry keeps no copy of its own, so a check
+ * made through `entry.record` sees the current permissions. Once the peer is removed (its links are
+ * closing) the last record read stands in, so what tears its streams down can still name it.
+ */
+export function newPeerEntry(
+  selfFingerprint: string,
+  first: PeerRecord,
+  read: () => PeerRecord | undefined,
+  paths: PeerPaths,
+): PeerEntry {
+  const links = new PeerLinks(selfFingerprint, first.fingerprint);
+  let last = first;
   const retrier = (path: 'direct' | 'relay', dial: (e: PeerEntry) => Promise<Link | undefined>) =>
     new PathRetrier(
       path,
@@ -30,7 +41,11 @@ export function newPeerEntry(selfFingerprint: string, record: PeerRecord, paths:
       (p, message) => paths.onError(p, message),
     );
   const entry: PeerEntry = {
-    record,
+    fingerprint: first.fingerprint,
+    get record() {
+      last = read() ?? last;
+      return last;
+    },
     links,
     direct: retrier('direct', (e) => paths.dialDirect(e)),
     relay: retrier('relay', (e) => paths.dialRelay(e)),

@@ -1,26 +1,24 @@
 /**
- * The small interfaces the agent's parts declare instead of taking the whole Agent (architecture.md §Rules the code keeps,
- * docs/architecture.md §Rules). Each part names only what it uses, so it can be built and tested with a
- * few fakes, and no part imports agent.ts: only the composition (agent.ts, run-agent.ts) knows how the
- * parts fit together. Type-only: importing this module costs nothing at run time and makes no cycle.
+ * Small interfaces shared by the agent's parts (architecture.md §Rules the code keeps): each part names
+ * only what it uses, so it can be built and tested with a few fakes; only the composition root
+ * (compose-agent.ts, run-agent.ts) knows how the parts fit together. Type-only: importing this module
+ * costs nothing at run time and makes no cycle.
  */
 import type { Logger } from 'pino';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import type { Identity } from '../crypto/identity.js';
 import type { MuxStream } from '../mux/stream.js';
-import type { Circuit } from '../transport/circuit.js';
 import type { PathKind } from '../transport/link.js';
-import type { RelayClient } from '../transport/relay-client.js';
 import type { PathRetrier } from './peer-connector.js';
 import type { PeerLinks } from './peer-links.js';
-import type { Approvals } from './approvals.js';
 import type { ServiceRegistry } from './services.js';
-import type { TrustStore } from './trust-store.js';
-import type { PeerRecord, RelaySetting, Settings } from './settings.js';
+import type { PeerRecord, Settings } from './settings.js';
 
 /** One peer as the agent tracks it: its saved record, its links and the retriers that dial them. */
 export interface PeerEntry {
-  record: PeerRecord;
+  readonly fingerprint: string;
+  /** The peer's saved record as the node state has it now (peer-entry.ts): never a copy to patch. */
+  readonly record: PeerRecord;
   /** Why the peer refused our hello (e.g. it has not approved us yet) and when, until it accepts one. */
   refusal?: { code: RefusalCode; message: string; at: number } | undefined;
   /** The peer's last hello announced no direct address: its direct listener is off. */
@@ -44,32 +42,11 @@ export interface LoggerPort {
   readonly log: Logger;
 }
 
-/** How a part tells the user something changed (status, events) or went wrong (a one-line notice). */
-export interface Notifier {
-  changed(): void;
-  /** `fields` go to the log with the line. */
-  notice(line: string, fields?: object): void;
-}
+export type { Notifier } from './notices.js';
 
-/** The peers the agent keeps links to (not the saved list: that is the TrustStore's). */
+/** The peers the agent keeps links to (the saved list is the node state's: node-state.ts). */
 export interface PeerDirectory {
   peerEntries(): PeerEntry[];
-  /** Starts (or refreshes) keeping links to a peer that was just saved. */
-  trackPeer(record: PeerRecord): PeerEntry;
-  /** Closes a peer's links with `reason` and stops dialing it. */
-  untrackPeer(fingerprint: string, reason: string): void;
-}
-
-/** The relays this node uses. */
-export interface RelayPort {
-  relayClients(): RelayClient[];
-  /** The relays saved in settings, first = the one invites and hellos name. */
-  savedRelays(): readonly RelaySetting[];
-  /**
-   * The client for a relay this node may not be on (an invite's, a peer's home relay): started on
-   * demand, not saved, dropped when idle (docs/relay-protocol.md §Home relays).
-   */
-  acquireRelay(url: string, fingerprint?: string, token?: string): RelayClient;
 }
 
 /** The active path to a peer: which one, its link's far end, and the mux streams go over. */
@@ -87,22 +64,12 @@ export interface PeerStreams {
   activePath(entry: PeerEntry): ActivePath;
 }
 
-/** Pairing on the LAN: whether joiners can reach us, what we announce, and finding an issuer. */
-export interface LanPairingPort {
-  lanPairingAvailable(): boolean;
-  /** The direct listener's `HOST:PORT`, or null without one (--no-direct): for saying why not. */
-  readonly listenAddress: string | null;
-  /** The open codes changed: announce their tags (pairing.ts calls this). */
-  lanTagsChanged(): void;
-  findLanIssuer(tag: string): Promise<Circuit | undefined>;
-}
-
 /** Subscribing to the agent's change signal (a disposer comes back). */
 export interface ChangeSource {
   onChanged(listener: () => void): () => void;
 }
 
-/** The node's settings, read only (the trust store and the forward manager are the writers). */
+/** The node's settings, read only (the node state is their one writer). */
 export interface SettingsReader {
   readonly settings: { get(): Settings };
 }
@@ -110,19 +77,4 @@ export interface SettingsReader {
 /** Where services register what peers may open here (terminal, tcp-connect). */
 export interface ServicePort {
   readonly services: Pick<ServiceRegistry, 'register'>;
-}
-
-/** What pairing (pairing.ts) uses of the rest of the agent. */
-export interface PairingDeps {
-  node: NodeIdentityPort;
-  log: Logger;
-  notifier: Notifier;
-  /** Codes are listened for on every relay; a joiner reaches the relay its invite names on demand. */
-  relays: RelayPort;
-  lan: LanPairingPort;
-  /** The issuer records a joiner that passed the PAKE as a request, and answers it on the decision. */
-  approvals: Pick<Approvals, 'record' | 'onDecision' | 'withdraw'>;
-  trust: TrustStore;
-  /** The joiner starts linking to the issuer as soon as it approved. */
-  peers: Pick<PeerDirectory, 'trackPeer'>;
 }

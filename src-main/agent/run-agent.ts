@@ -7,20 +7,20 @@ import { errorMessage, isClawError } from '../core/errors.js';
 import { checkControlSocket } from '../api/control-client.js';
 import { claimControlSocket, type ControlServer } from '../api/control-server.js';
 import { checkUiListen, startWebUi, withWebUiLink, type WebUiServer } from '../api/web-ui/server.js';
-import type { Agent } from './agent.js';
-import { composeAgent } from './compose-agent.js';
+import { composeAgent, type AgentCore } from './compose-agent.js';
 import { createApiHandler } from './agent-api.js';
 import { controlSocketPath } from './home-dir.js';
 import { loadOrCreateIdentity } from './identity-store.js';
 import type { Identity } from '../crypto/identity.js';
-import { SettingsStore, type Settings } from './settings.js';
+import { NodeState } from './node-state.js';
+import type { Settings } from './settings.js';
 import { removeStaleSettingsTempFiles } from './stale-temp-files.js';
 import type { ApiHandler } from '../api/contract.js';
 import { startForwarding } from '../forwards/forwarding.js';
 import { startTerminals } from '../terminal/terminal-service.js';
 
 export interface RunningAgent {
-  agent: Agent;
+  agent: AgentCore;
   api: ApiHandler;
   control: ControlServer;
   /** The web UI server (docs/web-ui.md), or null when it is off (--no-ui). */
@@ -62,28 +62,28 @@ function refuseForeignSocket(path: string): void {
 export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const logger = opts.logger ?? pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn' }, pino.destination(2));
   const identity = opts.identity ?? (await loadOrCreateIdentity(opts.home));
-  const settings = new SettingsStore(opts.home);
+  const state = NodeState.open(opts.home);
   const socketPath = controlSocketPath(opts.home);
   refuseForeignSocket(socketPath);
   // Held from here on: a second agent started on this home at the same moment is refused.
   const claim = await claimControlSocket(socketPath, opts.home);
   const cleaned = removeStaleSettingsTempFiles(opts.home);
   if (cleaned.length > 0) logger.info({ files: cleaned }, 'removed settings temp files a crash left');
-  const before = settings.get();
+  const before = state.get();
   const overridden = opts.overrides !== undefined && Object.keys(opts.overrides).length > 0;
   let applied = false;
   try {
     if (overridden) {
-      settings.update((s) => ({ ...s, ...opts.overrides }));
+      state.setOptions(opts.overrides ?? {});
       applied = true;
     }
-    return await startAgent(opts, identity, settings, logger, claim);
+    return await startAgent(opts, identity, state, logger, claim);
   } catch (err) {
     // A flag this start could not use (an address it cannot listen on) is not kept for the next one.
     // (A save that failed changed nothing: then there is nothing to restore.)
     if (applied) {
       try {
-        settings.update(() => before);
+        state.restore(before);
       } catch (restoreErr) {
         logger.warn(`could not restore the settings from before this start: ${errorMessage(restoreErr)}`);
       }
@@ -96,29 +96,51 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
 async function startAgent(
   opts: RunAgentOptions,
   identity: Identity,
-  settings: SettingsStore,
+  state: ReturnType<typeof NodeState.open>,
   logger: Logger,
   claim: Awaited<ReturnType<typeof claimControlSocket>>,
 ): Promise<RunningAgent> {
   // A web UI address other machines can reach needs the owner's say-so: refused before anything listens.
-  const ui = settings.get().ui;
+  const ui = state.get().ui;
   if (ui.listen !== null) checkUiListen(ui.listen, ui.allowRemote);
-  const agent = composeAgent({ identity, settings, logger });
+  const agent = composeAgent({ identity, state, logger });
+  const { notices, links } = agent;
   const say = opts.notice ?? ((line: string) => process.stderr.write(`clawbridge: ${line}\n`));
   // Lines said while starting (a saved forward's port is taken) come before anyone can listen for
   // notices: they are written once the agent runs.
   const early: string[] = [];
-  const offEarly = agent.events.on('notice', (line) => early.push(line));
+  const offEarly = notices.events.on('notice', (line) => early.push(line));
   // A misspelt key (`relay` for `relays`) would otherwise be ignored without a word.
-  const unknown = settings.unknownKeys;
+  const unknown = state.unknownKeys;
   if (unknown.length > 0) {
-    agent.notice(
-      `${settings.path} has settings this release does not know: ${unknown.join(', ')} (kept in the file, not used; check their spelling)`,
+    notices.notice(
+      `${state.path} has settings this release does not know: ${unknown.join(', ')} (kept in the file, not used; check their spelling)`,
     );
   }
-  // The composition root: each part gets the agent as the narrow ports it declares (ports.ts).
-  const forwarding = await startForwarding(agent);
-  const terminals = startTerminals(agent);
+  // The composition root, continued: each service gets the parts it names.
+  const forwarding = await startForwarding({
+    get name() {
+      return agent.name;
+    },
+    log: logger,
+    notices,
+    state,
+    services: agent.services,
+    links,
+  });
+  const terminals = startTerminals({
+    get name() {
+      return agent.name;
+    },
+    log: logger,
+    state,
+    services: agent.services,
+    peers: {
+      peerEntries: () => links.peerEntries(),
+      openStream: (entry, service, args) => links.openStream(entry, service, args),
+      onChanged: (listener) => notices.onChanged(listener),
+    },
+  });
   try {
     await agent.start();
   } catch (err) {
@@ -133,7 +155,9 @@ async function startAgent(
   const handler = createApiHandler({
     node: agent,
     approvals: agent.approvals,
-    pairing: agent.pairing,
+    issuer: agent.issuer,
+    joiner: agent.joiner,
+    progress: agent.progress,
     // After stop() the methods answer that forwarding / terminals are not running, as before.
     forwards: () => (stopped ? undefined : forwarding.manager),
     terminals: () => (stopped ? undefined : terminals),

@@ -124,4 +124,6 @@ export interface PairingEvent {
   message?: string;
   /** Joiner, from `checking` on: how the other node was found (`relay ws://…` or `lan`). */
   via?: string;
+  /** Issuer, at `joined`: the id of the pending request the joiner became (`pending.approve` takes it). */
+  pendingId?: string;
 }

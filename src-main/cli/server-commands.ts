@@ -6,7 +6,8 @@ import { Option, type Command } from 'commander';
 import { resolveHome } from '../agent/home-dir.js';
 import { nodeFingerprint } from '../agent/identity-store.js';
 import { runAgent } from '../agent/run-agent.js';
-import { SettingsStore, settingsSchema } from '../agent/settings.js';
+import { settingsSchema } from '../agent/settings.js';
+import { NodeState } from '../agent/node-state.js';
 import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
 import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
 import { hintCommand, printJson, withHomeInHints } from './output.js';
@@ -24,7 +25,7 @@ export function registerServerCommands(program: Command): void {
     .action(async (opts: { home?: string; json?: boolean }) => {
       const home = resolveHome(opts.home);
       const fingerprint = await nodeFingerprint(home);
-      const name = new SettingsStore(home).get().name ?? 'clawbridge';
+      const name = NodeState.open(home).get().name ?? 'clawbridge';
       if (opts.json) printJson({ name, fingerprint });
       else console.log(`${name}  ${fingerprint}`);
     });
@@ -61,7 +62,7 @@ export function registerServerCommands(program: Command): void {
       // Every flag is checked before the home is created: a refused flag leaves nothing on disk.
       checkUiFlags(opts);
       const home = resolveHome(opts.home);
-      const saved = existsSync(home) ? new SettingsStore(home).get() : settingsSchema.parse({});
+      const saved = existsSync(home) ? NodeState.open(home).get() : settingsSchema.parse({});
       const overrides = agentOverrides(opts, saved);
       let stopping = false;
       const stop = (stopAgent: () => Promise<void>, signal?: NodeJS.Signals) => {
@@ -88,7 +89,7 @@ export function registerServerCommands(program: Command): void {
         console.log(
           `relay listening on ${own.url} fingerprint ${s.fingerprint} (for peers allowed \`relay\`)`,
         );
-      running.agent.events.on('notice', notice);
+      running.agent.notices.events.on('notice', notice);
       // SIGHUP too: closing the terminal window the agent runs in sends it, and that is a stop as well
       // (the peers' sessions are told it stops instead of waiting out their resume window).
       for (const signal of STOP_SIGNALS) process.once(signal, () => stop(() => running.stop(), signal));

@@ -133,12 +133,5 @@ export async function setForwardEnabled(
 ): Promise<ToggleResult> {
   const kinds =
     kind === 'forward' ? (['tcp'] as const) : kind === 'proxy' ? (['socks', 'http'] as const) : undefined;
-  const run = await agent.forwards.setEnabled(name, enabled, kinds);
-  return {
-    name: run.record.name,
-    kind: run.record.kind,
-    state: run.state,
-    local: run.listener?.address ?? run.record.listen,
-    ...(run.state === 'error' && run.error ? { error: run.error } : {}),
-  };
+  return agent.forwards.setEnabled(name, enabled, kinds);
 }

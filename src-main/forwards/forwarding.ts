@@ -13,16 +13,19 @@ export interface Forwarding {
   stop(): Promise<void>;
 }
 
-/** What forwarding uses of the agent (architecture.md §Rules the code keeps): the forward manager's needs, services and peer streams. */
+/**
+ * What forwarding uses of the agent (architecture.md §Rules the code keeps): the forward manager's
+ * needs, the services registry and this node's name for tcp-connect, and streams to peers.
+ */
 export type ForwardingHost = ForwardManagerHost &
-  Parameters<typeof registerTcpConnectService>[0] &
-  Pick<PeerDirectory, 'peerEntries'> &
-  Pick<PeerStreams, 'openStream'>;
+  Parameters<typeof registerTcpConnectService>[0] & {
+    readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>;
+  };
 
-/** Registers tcp-connect on `agent` and starts its saved listeners (one that cannot bind shows `error`). */
+/** Registers tcp-connect and starts the saved listeners (one that cannot bind shows `error`). */
 export async function startForwarding(agent: ForwardingHost): Promise<Forwarding> {
   const stopWatching = registerTcpConnectService(agent);
-  const manager = new ForwardManager(agent, agentDialer(agent));
+  const manager = new ForwardManager(agent, agentDialer(agent.links));
   await manager.restore();
   return {
     manager,

@@ -8,14 +8,8 @@
  */
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { Logger } from 'pino';
-import type {
-  ChangeSource,
-  LoggerPort,
-  NodeIdentityPort,
-  ServicePort,
-  SettingsReader,
-} from '../agent/ports.js';
-import type { ServiceRequest } from '../agent/services.js';
+import type { NodeStateReader } from '../agent/node-state.js';
+import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import { describeZodError } from '../api/validate.js';
 import { errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
@@ -99,9 +93,13 @@ export interface TcpConnectHost {
  * Registers `tcp-connect` on the agent: permission `forward`, refused as "does not allow forwards".
  * Open connections end as soon as the settings no longer allow them. Returns the disposer of that watch.
  */
-export function registerTcpConnectService(
-  agent: Pick<NodeIdentityPort, 'name'> & LoggerPort & SettingsReader & ServicePort & ChangeSource,
-): () => void {
+export function registerTcpConnectService(agent: {
+  readonly name: string;
+  readonly log: Logger;
+  /** Read at each connection (limits) and subscribed to (grants and limits taken away). */
+  readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
+  readonly services: Pick<ServiceRegistry, 'register'>;
+}): () => void {
   const open = new ExitConnections();
   const host: TcpConnectHost = {
     open,
@@ -111,16 +109,16 @@ export function registerTcpConnectService(
     get log() {
       return agent.log;
     },
-    limitsFor: (fp) => agent.settings.get().peers.find((p) => p.fingerprint === fp)?.forwardTo,
+    limitsFor: (fp) => agent.state.peer(fp)?.forwardTo,
   };
   agent.services.register(TCP_CONNECT_SERVICE, {
     permission: 'forward',
     noun: 'forwards',
     handle: (req) => void serveTcpConnect(host, req),
   });
-  return agent.onChanged(() => {
-    if (open.size === 0) return;
-    const peers = agent.settings.get().peers;
+  return agent.state.subscribe((change) => {
+    if (change.kind !== 'peer' || open.size === 0) return;
+    const peers = agent.state.get().peers;
     const ended = open.endWhere((c) => revokedReason(agent.name, peers, c));
     if (ended > 0) agent.log.info(`ended ${ended} forwarded connection(s) the settings no longer allow`);
   });

@@ -3,7 +3,9 @@
  * `terminal`, refused as `permission denied: B does not allow terminals from A`), and the
  * `terminal.open` streaming method this node's CLI uses to open terminals on peers.
  */
-import type { LoggerPort, NodeIdentityPort, ServicePort, SettingsReader } from '../agent/ports.js';
+import type { Logger } from 'pino';
+import type { NodeStateReader } from '../agent/node-state.js';
+import type { ServiceRegistry } from '../agent/services.js';
 import type { ServiceRequest } from '../agent/services.js';
 import { describeZodError } from '../api/validate.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
@@ -31,17 +33,21 @@ export interface Terminals {
 }
 
 /** What terminals use of the agent (architecture.md §Rules the code keeps). */
-export type TerminalsHost = Pick<NodeIdentityPort, 'name'> &
-  LoggerPort &
-  SettingsReader &
-  ServicePort &
-  TerminalPeers;
+export interface TerminalsHost {
+  readonly name: string;
+  readonly log: Logger;
+  /** Read for the resume window and at each permission check; subscribed for grants taken away. */
+  readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
+  readonly services: Pick<ServiceRegistry, 'register'>;
+  /** This node's peers, to open terminals on. */
+  readonly peers: TerminalPeers;
+}
 
 /** Registers the `terminal` service on `agent` and returns the control-socket side. Call once. */
 export function startTerminals(agent: TerminalsHost): Terminals {
   const sessions = new SessionRegistry({
     log: agent.log.child({ service: TERMINAL_SERVICE }),
-    resumeMs: () => agent.settings.get().terminalResumeMs,
+    resumeMs: () => agent.state.get().terminalResumeMs,
   });
   agent.services.register(TERMINAL_SERVICE, {
     permission: 'terminal',
@@ -50,24 +56,20 @@ export function startTerminals(agent: TerminalsHost): Terminals {
   });
   const viewers = new ViewerSessions({
     opener: (peer) => {
-      const entry = resolvePeer(agent, peer);
-      return { fingerprint: entry.record.fingerprint, opener: agentOpener(agent, entry) };
+      const entry = resolvePeer(agent.peers, peer);
+      return { fingerprint: entry.fingerprint, opener: agentOpener(agent.peers, entry) };
     },
     // How long this node's sessions on a peer try to resume is the peer's window, which is not known
     // here: a short window set for sessions served here must not cut these off sooner than usual.
-    resumeMs: () => Math.max(agent.settings.get().terminalResumeMs, TERMINAL_RESUME_DEFAULT_MS),
+    resumeMs: () => Math.max(agent.state.get().terminalResumeMs, TERMINAL_RESUME_DEFAULT_MS),
     log: agent.log,
   });
   // A peer removed, or no longer allowed terminals, loses the sessions it has open here at once (not
   // after the resume window): what the owner took away is taken away now.
-  const allowed = (fingerprint: string) =>
-    agent
-      .peerEntries()
-      .find((e) => e.record.fingerprint === fingerprint)
-      ?.record.allow.includes('terminal') === true;
-  const isPeer = (fingerprint: string) =>
-    agent.peerEntries().some((e) => e.record.fingerprint === fingerprint);
-  const disposeWatch = agent.onChanged(() => {
+  const allowed = (fingerprint: string) => agent.state.peer(fingerprint)?.allow.includes('terminal') === true;
+  const isPeer = (fingerprint: string) => agent.state.peer(fingerprint) !== undefined;
+  const disposeWatch = agent.state.subscribe((change) => {
+    if (change.kind !== 'peer') return;
     sessions.closeWhere(
       (peer) => !allowed(peer),
       (peer) =>

@@ -13,24 +13,27 @@ import {
   TERMINAL_RESUME_MAX_MS,
   TERMINAL_RESUME_MIN_MS,
   type Settings,
-  type SettingsStore,
 } from '../settings.js';
+import type { NodeState } from '../node-state.js';
 
 /** What these methods need from the agent (architecture.md §Rules the code keeps). */
 export interface SettingsHost {
   readonly name: string;
   readonly identity: { readonly fingerprint: string };
-  readonly settings: SettingsStore;
+  /** The node state: read for the answer, written for the options. */
+  readonly state: Pick<NodeState, 'get' | 'setOptions'>;
   /** Where the direct listener is bound now, or null. */
-  readonly listenAddress: string | null;
+  readonly local: { readonly listenAddress: string | null };
   /** The settings that take a restart, as the running agent started with them. */
   readonly startedWith: RestartSettings;
-  relayClients(): readonly { url: string; state: string; lastError?: string | undefined }[];
-  /** Starts using a relay now and saves it. */
-  ensureRelay(url: string, fingerprint?: string, token?: string): void;
-  /** Stops using a relay now and forgets it. */
-  removeRelay(url: string): void;
-  changed(): void;
+  readonly relays: {
+    clients(): readonly { url: string; state: string; lastError?: string | undefined }[];
+    /** Starts using a relay now and saves it. */
+    ensure(url: string, fingerprint?: string, token?: string): void;
+    /** Stops using a relay now and forgets it. */
+    remove(url: string): void;
+  };
+  readonly notices: { changed(): void };
 }
 
 /** The settings the agent reads only when it starts. */
@@ -46,8 +49,8 @@ function waitingForRestart(saved: RestartSettings, running: RestartSettings): st
 }
 
 export function getSettings(host: SettingsHost): SettingsResult {
-  const s = host.settings.get();
-  const clients = new Map(host.relayClients().map((r) => [r.url, r]));
+  const s = host.state.get();
+  const clients = new Map(host.relays.clients().map((r) => [r.url, r]));
   return {
     name: host.name,
     fingerprint: host.identity.fingerprint,
@@ -64,7 +67,7 @@ export function getSettings(host: SettingsHost): SettingsResult {
     actAsRelay: s.actAsRelay,
     relayListen: s.relayListen,
     listen: s.listen,
-    listeningOn: host.listenAddress,
+    listeningOn: host.local.listenAddress,
     terminalResumeMs: s.terminalResumeMs,
     notifications: s.notifications,
   };
@@ -98,7 +101,7 @@ function checkRelayUrl(field: string, url: string): string {
  * nothing. @throws ClawError('BAD_ARGUMENT') naming the field.
  */
 export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>): SettingsSetResult {
-  const before = host.settings.get();
+  const before = host.state.get();
   const listen = p.listen === undefined || p.listen === null ? p.listen : checkHostPort('listen', p.listen);
   const relayListen = p.relayListen === undefined ? undefined : checkHostPort('relayListen', p.relayListen);
   const resume = p.terminalResumeMs;
@@ -137,20 +140,19 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
     throw fieldError('removeRelay', `this node does not use ${p.removeRelay}`);
   }
 
-  host.settings.update((s) => ({
-    ...s,
+  host.state.setOptions({
     ...(p.name !== undefined ? { name: p.name } : {}),
     ...(listen !== undefined ? { listen } : {}),
     ...(p.actAsRelay !== undefined ? { actAsRelay: p.actAsRelay } : {}),
     ...(relayListen !== undefined ? { relayListen } : {}),
     ...(resume !== undefined ? { terminalResumeMs: resume } : {}),
     ...(p.notifications !== undefined ? { notifications: p.notifications } : {}),
-  }));
-  // Relays are applied live by the agent, which also saves them.
-  if (p.removeRelay !== undefined) host.removeRelay(p.removeRelay);
-  if (p.addRelay) host.ensureRelay(p.addRelay.url, addFingerprint, p.addRelay.token);
-  host.changed();
+  });
+  // Relays are applied live, and saved, by the relays part (relays.ts).
+  if (p.removeRelay !== undefined) host.relays.remove(p.removeRelay);
+  if (p.addRelay) host.relays.ensure(p.addRelay.url, addFingerprint, p.addRelay.token);
+  host.notices.changed();
   // Against what runs, not what was saved before this call: an earlier call's change still waits.
-  const restartFor = waitingForRestart(host.settings.get(), host.startedWith);
+  const restartFor = waitingForRestart(host.state.get(), host.startedWith);
   return { ...getSettings(host), restartNeeded: restartFor.length > 0, restartFor };
 }

@@ -1,0 +1,343 @@
+/**
+ * Links to peers (architecture.md §Links and paths): one entry per saved peer with its links and the
+ * retriers that dial them, the hello each link starts with, and streams opened over whichever path is
+ * up. Which nodes are peers is node state: entries follow the store's peer changes (a peer added by
+ * approval, pairing or `peers add` is dialed; a removed one is hung up on), and every stream a peer
+ * opens is checked against its record as the store has it at that moment.
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { ClawError, refusalOf } from '../core/errors.js';
+import { sameRelayUrl } from '../core/relay-url.js';
+import type { Identity } from '../crypto/identity.js';
+import { Mux } from '../mux/mux.js';
+import type { MuxStream } from '../mux/stream.js';
+import type { Circuit } from '../transport/circuit.js';
+import type { Link, PathKind } from '../transport/link.js';
+import { FEATURE_PIPES, FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../protocol/terminal-frames.js';
+import { announcedHomeRelay, CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
+import type { LanPeerSighting } from './lan-discovery.js';
+import type { NodeState } from './node-state.js';
+import type { Notifier } from './notices.js';
+import { learnPeerAddresses } from './peer-addresses.js';
+import { addressOf, peerStateView } from './peer-api.js';
+import { newPeerEntry } from './peer-entry.js';
+import { notOnlineLine } from './peer-state.js';
+import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
+import { attachPendingLink, type PendingLinkHost } from './pending-links.js';
+import type { ActivePath, PeerEntry } from './ports.js';
+import type { Relays } from './relays.js';
+import { FEATURE_SPLICE, RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
+import type { ServiceRegistry } from './services.js';
+import type { PeerRecord } from './settings.js';
+import type { StateChange } from './state-changes.js';
+import type { Refusal } from '../core/refusal-codes.js';
+import { AGENT_VERSION } from './version.js';
+
+/** Heartbeat on every link, in ms: a ping this often... */
+export const LINK_HEARTBEAT_MS = 5_000;
+/** ...and a link with no traffic for this long is dead (well under the 45 s of architecture.md §Relay). */
+export const LINK_DEAD_AFTER_MS = 15_000;
+
+/**
+ * Control streams live as long as their link; when the link dies they error with its reason, which the
+ * mux's 'close' event already reports, so the stream error itself needs no handling beyond not crashing.
+ */
+function holdControlStream(stream: Duplex): void {
+  stream.on('error', () => undefined);
+  stream.resume();
+}
+
+/** This node on its network, as links see it: where it listens and whether direct dialing is on. */
+export interface LocalNetworkView {
+  directAddresses(): string[];
+  readonly listenAddress: string | null;
+}
+
+/** What nodes that are not peers may do on a link: say hello (approvals), pair by code (pairing). */
+export interface StrangerHandlers {
+  onUnknownHello: PendingLinkHost['onUnknownHello'];
+  onPairStream: PendingLinkHost['onPairStream'];
+  /** A relay circuit whose first frame is a pairing hello (path-dialers.ts). */
+  acceptPairing: Parameters<typeof acceptRelayCircuit>[0]['pairing']['acceptPairing'];
+}
+
+export interface PeerLinkSetDeps {
+  identity: Identity;
+  log: Logger;
+  state: Pick<NodeState, 'get' | 'peer' | 'peers' | 'subscribe' | 'setAddresses' | 'setHomeRelay'>;
+  notices: Notifier;
+  relays: Pick<Relays, 'events' | 'dialer' | 'hold' | 'saved'>;
+  local: LocalNetworkView;
+  strangers: StrangerHandlers;
+  /** Who may link: peers, and strangers who may only say hello; refused: nodes the owner removed. */
+  admit(fingerprint: string): Refusal | undefined;
+  /** What peers may open here (terminal, tcp-connect…); `control` and `splice` are handled here. */
+  services: Pick<ServiceRegistry, 'dispatch'>;
+}
+
+export class PeerLinkSet {
+  private readonly peers = new Map<string, PeerEntry>();
+  /** Moves relay links onto splices where the relay and the peer can (ADR 0013). */
+  private readonly splicer: RelaySplicer;
+  private readonly disposers: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(private readonly deps: PeerLinkSetDeps) {
+    this.splicer = new RelaySplicer({
+      identity: deps.identity,
+      log: deps.log,
+      holdRelay: (url) => deps.relays.hold(url),
+    });
+  }
+
+  private get name(): string {
+    return this.deps.state.get().name ?? 'clawbridge';
+  }
+
+  peerEntries(): PeerEntry[] {
+    return [...this.peers.values()];
+  }
+
+  peerEntry(fingerprint: string): PeerEntry | undefined {
+    return this.peers.get(fingerprint);
+  }
+
+  /** Starts keeping links to every saved peer, and follows the store from now on. */
+  start(): void {
+    const { state, relays } = this.deps;
+    this.disposers.push(
+      state.subscribe((change) => this.onStateChange(change)),
+      relays.events.on('connected', () => {
+        for (const p of this.peers.values()) p.relay.kick();
+      }),
+      relays.events.on('removed', (url) => this.closeRelayLinks(url)),
+      relays.events.on('incoming', (circuit) => this.acceptCircuit(circuit)),
+    );
+    for (const record of state.peers()) this.track(record);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const dispose of this.disposers.splice(0)) dispose();
+    for (const p of this.peers.values()) {
+      p.direct.stop();
+      p.relay.stop();
+      p.links.closeAll('agent stopping');
+    }
+  }
+
+  private onStateChange(change: StateChange): void {
+    if (this.stopped || change.kind !== 'peer') return;
+    const { before, after } = change;
+    if (!after) return this.untrack(change.id, `removed as a peer by ${this.name}`);
+    if (!before || !this.peers.has(after.fingerprint)) return void this.track(after);
+    // New facts (an address, a home relay or its pin): try both paths now, not after the backoff.
+    const moved =
+      before.addresses.join() !== after.addresses.join() ||
+      JSON.stringify(before.homeRelay) !== JSON.stringify(after.homeRelay);
+    const entry = this.peers.get(after.fingerprint)!;
+    if (moved && !entry.links.get('direct')) entry.direct.kick();
+    if (moved && !entry.links.get('relay')) entry.relay.kick();
+    this.deps.notices.changed();
+  }
+
+  /** A LAN announcement: a known peer's addresses are merged in and a direct dial is tried. */
+  onLanSighting(s: LanPeerSighting): void {
+    const entry = this.peers.get(s.fingerprint);
+    if (entry) this.learnAddresses(entry, s.addresses);
+  }
+
+  private track(record: PeerRecord): void {
+    // Only a hand edit puts this node among its own peers (the CLI and the window refuse it).
+    if (record.fingerprint === this.deps.identity.fingerprint) {
+      this.deps.notices.notice(`the settings list this node itself as peer '${record.name}'; ignored`);
+      return;
+    }
+    const fp = record.fingerprint;
+    const entry = newPeerEntry(this.deps.identity.fingerprint, record, () => this.deps.state.peer(fp), {
+      dialDirect: (e) =>
+        this.deps.state.get().listen === null
+          ? Promise.resolve(undefined)
+          : dialDirectPath(this.deps.identity, e.record),
+      dialRelay: (e) => dialRelayPath(this.deps.identity, this.deps.relays.dialer, e.record),
+      attach: (l) => this.attach(l),
+      onError: (path, message) => {
+        this.deps.log.debug({ peer: entry.record.name, path }, `link attempt failed: ${message}`);
+        this.deps.notices.changed(); // the peer's state line says why (peer-state.ts)
+      },
+    });
+    this.peers.set(fp, entry);
+    entry.direct.kick();
+    entry.relay.kick();
+    this.deps.notices.changed();
+  }
+
+  private untrack(fingerprint: string, reason: string): void {
+    const entry = this.peers.get(fingerprint);
+    if (!entry) return;
+    this.peers.delete(fingerprint);
+    // Told first, while the links are up: services hang up what the peer had open (terminals say why
+    // on their streams), and what this node had open there, before the links close. A stream's end
+    // (FIN) goes out a tick after end() is called, hence the links close a turn later.
+    this.deps.notices.changed();
+    entry.direct.stop();
+    entry.relay.stop();
+    setImmediate(() => entry.links.closeAll(reason));
+  }
+
+  private closeRelayLinks(url: string): void {
+    for (const p of this.peers.values()) {
+      const relayLink = p.links.get('relay');
+      if (relayLink && sameRelayUrl(relayLink.link.remote, url)) relayLink.mux.close(`relay ${url} removed`);
+    }
+  }
+
+  private acceptCircuit(circuit: Circuit): void {
+    void acceptRelayCircuit(
+      {
+        identity: this.deps.identity,
+        log: this.deps.log,
+        admit: (fp) => this.deps.admit(fp),
+        attach: (link) => this.attach(link),
+        pairing: { acceptPairing: this.deps.strangers.acceptPairing },
+      },
+      circuit,
+    );
+  }
+
+  /** Puts an authenticated link to work: mux, hello, path bookkeeping. */
+  attach(link: Link): void {
+    if (this.stopped) return link.close('agent stopping');
+    const entry = this.peers.get(link.peerId);
+    if (!entry) {
+      const { onUnknownHello, onPairStream } = this.deps.strangers;
+      return attachPendingLink({ name: this.name, log: this.deps.log, onUnknownHello, onPairStream }, link);
+    }
+    const { log, notices } = this.deps;
+    const mux = new Mux(link, {
+      heartbeatMs: LINK_HEARTBEAT_MS,
+      deadAfterMs: LINK_DEAD_AFTER_MS,
+      onStream: (req) => {
+        if (req.service === CONTROL_SERVICE) {
+          try {
+            const hello = parseHello(req.args);
+            this.onHello(entry, hello);
+            holdControlStream(req.accept());
+            this.splicer.onPeerHello(link, mux, hello.features);
+          } catch (err) {
+            req.reject('BAD_REQUEST', (err as Error).message);
+          }
+          return;
+        }
+        if (req.service === SPLICE_SERVICE) return this.splicer.accept(link, req);
+        // The record as the store has it now: a permission taken away a moment ago is taken away.
+        const record = this.deps.state.peer(entry.fingerprint);
+        if (!record) return req.reject('REMOVED', `removed as a peer by ${this.name}`);
+        const { fingerprint, name, allow } = record;
+        this.deps.services.dispatch(this.name, { fingerprint, name, allow }, req);
+      },
+    });
+    const since = new Date();
+    const decision = entry.links.offer(link.path, { link, mux, since });
+    decision.close?.mux.close('duplicate link');
+    if (!decision.keep) return;
+    log.info({ peer: entry.record.name, path: link.path, remote: link.remote }, 'link up');
+    mux.on('rtt', (ms: number) => {
+      if (entry.links.active?.mux === mux) entry.links.rttMs = ms;
+    });
+    mux.on('close', (err?: Error) => {
+      if (!entry.links.remove(link)) return;
+      log.info({ peer: entry.record.name, path: link.path, reason: err?.message }, 'link down');
+      // Through a relay the other side can only refuse us once our end of the handshake is done, so
+      // its refusal (removed, rejected) arrives as the close of a link that came up.
+      const code = refusalOf(err);
+      if (err && code !== undefined) entry.refusal = { code, message: err.message, at: Date.now() };
+      (link.path === 'direct' ? entry.direct : entry.relay).lost(Date.now() - since.getTime());
+      notices.changed();
+    });
+    void mux.open(CONTROL_SERVICE, this.hello()).then(
+      (stream) => {
+        entry.refusal = undefined;
+        holdControlStream(stream);
+        if (entry.links.confirm(link)) notices.changed();
+      },
+      (err: Error) => {
+        // Only an answer is a refusal; a link that dropped while we said hello is just gone.
+        const code = refusalOf(err);
+        if (code === undefined) return;
+        // The peer has not approved us (yet): remember its answer for `ping` and `peers` (peer-state.ts).
+        entry.refusal = { code, message: err.message, at: Date.now() };
+        log.info({ peer: entry.record.name }, `peer refused our hello: ${err.message}`);
+        notices.changed();
+      },
+    );
+    void mux.ping().then(
+      (ms) => (entry.links.rttMs = ms),
+      () => undefined,
+    );
+    notices.changed();
+  }
+
+  /** Our hello: the home relay is the first saved one, with its pin, so peers reach us there on demand. */
+  private hello(): Hello {
+    const home = this.deps.relays.saved()[0];
+    return {
+      v: 1,
+      name: this.name,
+      version: AGENT_VERSION,
+      addresses: this.deps.local.directAddresses(),
+      homeRelay: home?.url ?? null,
+      ...(home?.fingerprint ? { homeRelayFingerprint: home.fingerprint } : {}),
+      features: [FEATURE_SPLICE, FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES, FEATURE_PIPES],
+    };
+  }
+
+  private onHello(entry: PeerEntry, hello: Hello): void {
+    entry.directOffThere = hello.addresses.length === 0;
+    entry.features = hello.features ?? [];
+    this.learnAddresses(entry, hello.addresses);
+    const home = announcedHomeRelay(hello);
+    if (home) this.deps.state.setHomeRelay(entry.fingerprint, home);
+  }
+
+  /** Saves newly learned direct addresses of a peer and dials them when direct is not up. */
+  private learnAddresses(entry: PeerEntry, addresses: string[]): void {
+    if (!learnPeerAddresses(this.deps.state, entry, addresses)) return;
+    if (!entry.links.get('direct')) entry.direct.kick();
+  }
+
+  /**
+   * Opens a stream to a peer's service on its active path (direct when up).
+   * @throws ClawError('PEER_OFFLINE') with why, or 'STREAM_REJECTED' with the peer's reason.
+   */
+  async openStream(
+    entry: PeerEntry,
+    service: string,
+    args: unknown,
+  ): Promise<{ stream: MuxStream; path: PathKind; remote: string }> {
+    const active = this.activePath(entry);
+    const stream = await active.mux.open(service, args);
+    // A link the peer dialed has an ephemeral far end: name the address it listens on, as `peers` does.
+    return { stream, path: active.path, remote: addressOf(entry).address ?? active.link.remote };
+  }
+
+  /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */
+  activePath(entry: PeerEntry): ActivePath {
+    const active = entry.links.active;
+    if (!active)
+      throw new ClawError(
+        'PEER_OFFLINE',
+        notOnlineLine(entry.record.name, peerStateView(this.stateSource(), entry)),
+      );
+    return active;
+  }
+
+  /** What peer-state.ts judges a peer's reachability by. */
+  stateSource(): Parameters<typeof peerStateView>[0] {
+    return {
+      relayClients: () => this.deps.relays.dialer.list(),
+      settings: { get: () => this.deps.state.get() },
+    };
+  }
+}

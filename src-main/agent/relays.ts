@@ -1,0 +1,124 @@
+/**
+ * The relays this node uses (architecture.md §Relay): the saved ones, its own relay's (not saved), and
+ * those reached on demand to meet a peer at its home relay. Saved relays are node state (node-state.ts
+ * writes them); this part keeps their clients running and says when one connects or brings a circuit.
+ */
+import type { Logger } from 'pino';
+import { ClawError } from '../core/errors.js';
+import { Emitter } from '../core/emitter.js';
+import { sameRelayUrl } from '../core/relay-url.js';
+import type { Identity } from '../crypto/identity.js';
+import type { Circuit } from '../transport/circuit.js';
+import type { RelayClient } from '../transport/relay-client.js';
+import type { NodeState } from './node-state.js';
+import type { Notifier } from './notices.js';
+import { RelaySet, relayIdleMsFrom } from './relay-set.js';
+import type { RelaySetting } from './settings.js';
+
+export interface RelaysDeps {
+  identity: Identity;
+  log: Logger;
+  state: Pick<NodeState, 'get' | 'addRelay' | 'removeRelay'>;
+  notices: Notifier;
+  /**
+   * How long a relay used only on demand (a peer's home relay) may carry nothing before it is dropped,
+   * in ms; default: the CLAWBRIDGE_RELAY_IDLE_MS environment variable, else ON_DEMAND_RELAY_IDLE_MS.
+   */
+  idleMs?: number;
+}
+
+export class Relays {
+  /** `connected`: a relay is (back) up, so links over it can be dialed now; `incoming`: a circuit. */
+  readonly events = new Emitter<{ connected: [string]; removed: [string]; incoming: [Circuit] }>();
+  private readonly set: RelaySet;
+
+  constructor(private readonly deps: RelaysDeps) {
+    this.set = new RelaySet(
+      {
+        identity: deps.identity,
+        log: deps.log,
+        onState: (url, state) => {
+          deps.log.info({ relay: url, state }, 'relay state');
+          if (state === 'connected') this.events.emit('connected', url);
+          deps.notices.changed();
+        },
+        onError: (url, err) => {
+          deps.notices.notice(err.message, { relay: url });
+          deps.notices.changed();
+        },
+        onIncoming: (circuit) => this.events.emit('incoming', circuit),
+      },
+      { idleMs: deps.idleMs ?? relayIdleMsFrom(process.env) },
+    );
+  }
+
+  /** Starts a client for every saved relay. */
+  start(): void {
+    for (const relay of this.saved()) this.set.add(relay.url, relay.fingerprint, relay.token);
+  }
+
+  stop(): void {
+    this.set.stopAll();
+  }
+
+  clients(): RelayClient[] {
+    return this.set.list();
+  }
+
+  /** The relays saved in settings, first = the one invites and hellos name. */
+  saved(): readonly RelaySetting[] {
+    return this.deps.state.get().relays;
+  }
+
+  /** Joins this node's own relay (not saved: it exists only while this agent runs). */
+  useInternal(url: string, fingerprint: string): void {
+    this.set.add(url, fingerprint);
+  }
+
+  /**
+   * Uses a relay from now on, saving it; nothing changes if it is saved already. A relay used on demand
+   * until now becomes saved (relay-set.ts).
+   */
+  ensure(url: string, fingerprint?: string, token?: string): void {
+    const relay = { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) };
+    if (this.deps.state.addRelay(relay)) this.set.add(url, fingerprint, token);
+  }
+
+  /**
+   * Stops using a relay and forgets it (links over it fall back to other paths: `removed`).
+   * @throws ClawError('BAD_ARGUMENT') when this node does not use that relay.
+   */
+  remove(url: string): void {
+    const saved = this.saved().some((r) => sameRelayUrl(r.url, url));
+    if (!this.set.has(url) && !saved) {
+      throw new ClawError('BAD_ARGUMENT', `removeRelay: this node does not use ${url}`);
+    }
+    this.deps.state.removeRelay(url);
+    this.set.remove(url);
+    this.events.emit('removed', url);
+    this.deps.notices.changed();
+  }
+
+  /**
+   * A relay this node is not on, reached on demand and dropped when idle (docs/relay-protocol.md §Home
+   * relays).
+   */
+  acquire(url: string, fingerprint?: string, token?: string): RelayClient {
+    return this.set.acquire(url, fingerprint, token);
+  }
+
+  /** True when this node uses `url` only on demand (to reach a peer's home relay), not as a saved relay. */
+  isOnDemand(url: string): boolean {
+    return this.set.isOnDemand(url);
+  }
+
+  /** Keeps the relay `url` while a link spliced through it runs; returns the release. */
+  hold(url: string): () => void {
+    return this.set.hold(url);
+  }
+
+  /** The set the path dialers open circuits through. */
+  get dialer(): RelaySet {
+    return this.set;
+  }
+}
