@@ -26,7 +26,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { controlSocketPath } from '../src-main/agent/home-dir.js';
-import { SettingsStore } from '../src-main/agent/settings.js';
+import { NodeState } from '../src-main/agent/node-state.js';
 import type { ApiHandler, StatusEvent } from '../src-main/api/contract.js';
 import { openControlStream } from '../src-main/api/control-client.js';
 import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
@@ -111,13 +111,12 @@ interface MainSide {
 
 function quietHome(dir: string, name: string): string {
   const home = join(dir, name);
-  new SettingsStore(home).update((s) => ({
-    ...s,
+  NodeState.open(home).setOptions({
     name,
     listen: '127.0.0.1:0',
     lan: false,
     ui: { listen: null, allowRemote: false },
-  }));
+  });
   return home;
 }
 

@@ -31,6 +31,10 @@ export interface StateBacking {
   get(): Settings;
   /** Validates and saves `change`'s result, or throws and changes nothing. */
   update(change: (s: Settings) => Settings): Settings;
+  /** Where it is kept, for messages (the settings file's path). */
+  readonly path?: string;
+  /** Settings the file has that this release does not know (kept, not used). */
+  readonly unknownKeys?: string[];
 }
 
 /** A request as a node makes it; the store adds its id and when it was first and last seen. */
@@ -71,16 +75,18 @@ export class NodeState implements NodeStateReader {
   constructor(private readonly backing: StateBacking) {}
 
   /** The state kept in `home`'s settings file (read and validated now). */
-  static open(home: string): NodeState & { readonly path: string; readonly unknownKeys: string[] } {
-    const file = new SettingsFile(home);
-    return Object.assign(new NodeState(file), {
-      get path() {
-        return file.path;
-      },
-      get unknownKeys() {
-        return file.unknownKeys;
-      },
-    });
+  static open(home: string): NodeState {
+    return new NodeState(new SettingsFile(home));
+  }
+
+  /** Where the state is kept (the settings file), for messages. */
+  get path(): string {
+    return this.backing.path ?? 'the settings';
+  }
+
+  /** Settings the file has that this release does not know: kept when saving, but not used. */
+  get unknownKeys(): string[] {
+    return this.backing.unknownKeys ?? [];
   }
 
   get(): Settings {

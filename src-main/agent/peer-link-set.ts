@@ -65,7 +65,7 @@ export interface StrangerHandlers {
 export interface PeerLinkSetDeps {
   identity: Identity;
   log: Logger;
-  state: Pick<NodeState, 'get' | 'peer' | 'peers' | 'subscribe' | 'setAddresses' | 'setHomeRelay'>;
+  state: Pick<NodeState, 'get' | 'peer' | 'peers' | 'subscribe' | 'setAddresses' | 'setHomeRelay' | 'path'>;
   notices: Notifier;
   relays: Pick<Relays, 'events' | 'dialer' | 'hold' | 'saved'>;
   local: LocalNetworkView;
@@ -151,7 +151,7 @@ export class PeerLinkSet {
   private track(record: PeerRecord): void {
     // Only a hand edit puts this node among its own peers (the CLI and the window refuse it).
     if (record.fingerprint === this.deps.identity.fingerprint) {
-      this.deps.notices.notice(`the settings list this node itself as peer '${record.name}'; ignored`);
+      this.deps.notices.notice(`${this.deps.state.path} lists this node itself as peer '${record.name}'; ignored`);
       return;
     }
     const fp = record.fingerprint;

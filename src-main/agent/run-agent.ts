@@ -96,7 +96,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
 async function startAgent(
   opts: RunAgentOptions,
   identity: Identity,
-  state: ReturnType<typeof NodeState.open>,
+  state: NodeState,
   logger: Logger,
   claim: Awaited<ReturnType<typeof claimControlSocket>>,
 ): Promise<RunningAgent> {

@@ -15,7 +15,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { SettingsStore } from '../../src-main/agent/settings.js';
+import { NodeState } from '../../src-main/agent/node-state.js';
 import type { PeerInfo, StatusResult } from '../../src-main/api/contract.js';
 import { startAgentHost } from '../../src-main/electron/agent-host.js';
 import type { AgentConnection, AgentHostState } from '../../src-main/electron/agent-connection.js';
@@ -79,13 +79,12 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
 
   test('output flows only as the page acknowledges it; typed input reaches the program', async () => {
     const homeA = tempHome('ipc-a');
-    new SettingsStore(homeA).update((s) => ({
-      ...s,
+    NodeState.open(homeA).setOptions({
       name: 'a',
       listen: '127.0.0.1:0',
       lan: false,
       ui: { listen: null, allowRemote: false },
-    }));
+    });
     const homeB = tempHome('ipc-b');
     const b = startProcess(['agent', '--home', homeB, '--name', 'b', '--listen', '127.0.0.1:0', '--no-ui']);
     await b.waitForLine(/agent b running/);

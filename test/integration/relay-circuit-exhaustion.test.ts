@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { RELAY_LINK_TIMEOUT_MS } from '../../src-main/agent/agent.js';
+import { RELAY_LINK_TIMEOUT_MS } from '../../src-main/agent/path-dialers.js';
 import { composeAgent } from '../../src-main/agent/compose-agent.js';
-import { SettingsStore } from '../../src-main/agent/settings.js';
+import { NodeState } from '../../src-main/agent/node-state.js';
 import { HandshakeInitiator } from '../../src-main/crypto/e2e-handshake.js';
 import { RelayCloseCode } from '../../src-main/protocol/relay-close-codes.js';
 import { encodeRelayFrame, type RelayFrame } from '../../src-main/protocol/relay-frames.js';
@@ -130,13 +130,13 @@ test('the pair limit is per target: the same opener still reaches other nodes, a
 test('the target agent closes relay circuits that never finish the E2E handshake', async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'cb-exh-agent-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
-  const settings = new SettingsStore(home);
-  settings.update((s) => ({ ...s, relays: [{ url: relay.url }], listen: null, lan: false }));
+  const state = NodeState.open(home);
+  state.setOptions({ relays: [{ url: relay.url }], listen: null, lan: false });
   const identity = await testIdentity('exh-agent');
-  const agent = composeAgent({ identity, settings, logger: pino({ level: 'silent' }) });
+  const agent = composeAgent({ identity, state, logger: pino({ level: 'silent' }) });
   await agent.start();
   t.after(() => agent.stop());
-  await until('agent on the relay', () => agent.relayClients()[0]?.state === 'connected');
+  await until('agent on the relay', () => agent.relays.clients()[0]?.state === 'connected');
 
   const attackerId = await testIdentity('exh-attacker3');
   const raw = await attacker('exh-attacker3');

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SettingsStore } from '../../src-main/agent/settings.js';
+import { NodeState } from '../../src-main/agent/node-state.js';
 import {
   agentToHostMessage,
   type AgentToHostMessage,
@@ -26,13 +26,12 @@ const WAIT_MS = 30_000;
 /** A home whose agent listens on loopback only and announces nothing (no LAN, no web UI). */
 function quietHome(): string {
   const home = tempDir('cb-bundle-');
-  new SettingsStore(home).update((s) => ({
-    ...s,
+  NodeState.open(home).setOptions({
     name: 'bundle',
     listen: '127.0.0.1:0',
     lan: false,
     ui: { listen: null, allowRemote: false },
-  }));
+  });
   return home;
 }
 

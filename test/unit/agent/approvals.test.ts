@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Approvals } from '../../../src-main/agent/approvals.js';
 import type { Decision } from '../../../src-main/agent/approvals.js';
-import type { PeerEntry } from '../../../src-main/agent/ports.js';
-import { settingsSchema, type PeerRecord, type Settings } from '../../../src-main/agent/settings.js';
-import { TrustStore } from '../../../src-main/agent/trust-store.js';
+import type { PeerRecord, Settings } from '../../../src-main/agent/settings.js';
+import type { NodeState } from '../../../src-main/agent/node-state.js';
+import { memoryState } from '../../helpers/memory-state.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import type { Hello } from '../../../src-main/agent/control-service.js';
 import type { Link } from '../../../src-main/transport/link.js';
@@ -17,28 +17,21 @@ import type { Link } from '../../../src-main/transport/link.js';
 const fp = (n: number) => n.toString(16).padStart(64, '0');
 
 function setup(initial: Partial<Settings> = {}) {
-  let current = settingsSchema.parse(initial);
-  const trust = new TrustStore({
-    get: () => current,
-    update: (change) => (current = settingsSchema.parse(change(structuredClone(current)))),
-  });
+  const { state: trust } = memoryState({ name: 'home', ...initial });
+  // The peers the store gained: the links follow these (peer-link-set.ts), so they are what "tracked" means.
   const tracked: PeerRecord[] = [];
+  trust.subscribe((c) => {
+    if (c.kind === 'peer' && c.after) tracked.push(c.after);
+  });
   const notices: string[] = [];
   const decisions: Decision[] = [];
   let changes = 0;
   const approvals = new Approvals({
-    node: { name: 'home' },
     log: pino({ level: 'silent' }),
-    trust,
-    peers: {
-      trackPeer: (record) => {
-        tracked.push(record);
-        return { record } as PeerEntry; // only the record is read back
-      },
-    },
+    state: trust,
     notifier: { changed: () => void changes++, notice: (line) => void notices.push(line) },
   });
-  approvals.onDecision = (d) => decisions.push(d);
+  approvals.events.on('decision', (d) => decisions.push(d));
   return { approvals, trust, tracked, notices, decisions, changes: () => changes };
 }
 
@@ -151,14 +144,12 @@ test('a request that cannot be saved: the owner hears why, the other node only t
   const { approvals, trust } = setup();
   const notices2: string[] = [];
   const failing = new Approvals({
-    node: { name: 'home' },
     log: pino({ level: 'silent' }),
-    trust: Object.assign(Object.create(trust) as TrustStore, {
+    state: Object.assign(Object.create(trust) as NodeState, {
       recordPending: () => {
         throw new Error('cannot save the settings to /home/me/.config/clawbridge/config.json (ENOSPC)');
       },
     }),
-    peers: { trackPeer: () => ({}) as PeerEntry },
     notifier: { changed: () => undefined, notice: (line) => void notices2.push(line) },
   });
   const link = { peerId: fp(7), remote: '10.0.0.7:7475' } as Link;

@@ -26,7 +26,7 @@ import {
   writeFileDurably,
   type KeyFileSystem,
 } from '../../../src-main/agent/identity-store.js';
-import { SettingsStore } from '../../../src-main/agent/settings.js';
+import { NodeState } from '../../../src-main/agent/node-state.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 const unix = process.platform !== 'win32';
@@ -39,7 +39,7 @@ test(
   async () => {
     const home = newHome();
     // server-commands.ts reads the saved settings before runAgent loads or creates the identity.
-    new SettingsStore(home).update((s) => ({ ...s, name: 'laptop' }));
+    NodeState.open(home).setOptions({ name: 'laptop' });
     assert.equal(mode(home), 0o700, 'the settings store must not create the home with the default mode');
     const warnings: string[] = [];
     const identity = await loadOrCreateIdentity(home, { warn: (l) => warnings.push(l) });
@@ -73,7 +73,7 @@ test('a home left 0755 by an older version is tightened to 0700', { skip: !unix 
   const home = newHome();
   await loadOrCreateIdentity(home);
   chmodSync(home, 0o755);
-  new SettingsStore(home);
+  NodeState.open(home);
   assert.equal(mode(home), 0o700);
 });
 
@@ -103,18 +103,13 @@ test('a key readable by others is changed to 0600, with a warning', { skip: !uni
 test('a home whose identity is gone but whose config.json has peers is refused, not given a new identity', async () => {
   const home = newHome();
   const first = await loadOrCreateIdentity(home);
-  new SettingsStore(home).update((s) => ({
-    ...s,
-    peers: [
-      {
-        fingerprint: 'b'.repeat(64),
-        name: 'office',
-        allow: ['terminal'],
-        addresses: [],
-        addedAt: new Date(0).toISOString(),
-      },
-    ],
-  }));
+  NodeState.open(home).addPeer({
+    fingerprint: 'b'.repeat(64),
+    name: 'office',
+    allow: ['terminal'],
+    addresses: [],
+    addedAt: new Date(0).toISOString(),
+  });
   for (const f of [CERT_FILE, KEY_FILE]) rmSync(join(home, f));
   await assert.rejects(loadOrCreateIdentity(home), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'CONFIG_INVALID');

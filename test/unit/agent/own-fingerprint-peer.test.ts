@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { composeAgent } from '../../../src-main/agent/compose-agent.js';
-import { SettingsStore } from '../../../src-main/agent/settings.js';
+import { NodeState } from '../../../src-main/agent/node-state.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
@@ -27,15 +27,15 @@ test('a peer entry with this node’s own fingerprint is ignored with a notice',
   );
   const agent = composeAgent({
     identity,
-    settings: new SettingsStore(home),
+    state: NodeState.open(home),
     logger: pino({ level: 'silent' }),
   });
   const notices: string[] = [];
-  agent.events.on('notice', (l) => notices.push(l));
+  agent.notices.events.on('notice', (l) => notices.push(l));
   await agent.start();
   try {
     assert.deepEqual(
-      agent.peerEntries().map((e) => e.record.name),
+      agent.links.peerEntries().map((e) => e.record.name),
       ['b'],
     );
     assert.ok(

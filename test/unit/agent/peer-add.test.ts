@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { composeAgent } from '../../../src-main/agent/compose-agent.js';
 import { addPeer } from '../../../src-main/agent/peer-api.js';
-import { SettingsStore } from '../../../src-main/agent/settings.js';
+import { NodeState } from '../../../src-main/agent/node-state.js';
 import { methodParams } from '../../../src-main/api/contract.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -16,9 +16,11 @@ import { tempDir } from '../../helpers/temp-dir.js';
 async function agentWithPeer() {
   const agent = composeAgent({
     identity: await testIdentity('rename-a'),
-    settings: new SettingsStore(tempDir('cb-peer-add-')),
+    state: NodeState.open(tempDir('cb-peer-add-')),
     logger: pino({ level: 'silent' }),
   });
+  // Links follow the node state once started: a peer added is tracked (nothing to dial here).
+  agent.links.start();
   const fp = (await testIdentity('rename-b')).fingerprint;
   addPeer(agent, { fingerprint: fp, name: 'b', allow: ['terminal'] });
   return { agent, fp };
@@ -33,7 +35,7 @@ test('adding a known fingerprint under another name is refused without rename', 
       err.message === `${fp.slice(0, 8)} is already the peer 'b'; add --rename to call it 'c'`,
   );
   assert.deepEqual(
-    agent.trust.peers().map((p) => p.name),
+    agent.state.peers().map((p) => p.name),
     ['b'],
   );
   // The same name again is fine (updates, no rename).
@@ -46,7 +48,7 @@ test('with rename it is renamed and keeps what it was allowed', async () => {
   assert.equal(peer.name, 'c');
   assert.deepEqual(peer.allow, ['terminal']);
   assert.deepEqual(
-    agent.trust.peers().map((p) => [p.name, p.fingerprint]),
+    agent.state.peers().map((p) => [p.name, p.fingerprint]),
     [['c', fp]],
   );
 });
@@ -60,10 +62,10 @@ test('the contract accepts rename as an optional boolean', () => {
 test('adding a known peer again keeps its certificate, forward limits and home relay', async () => {
   const { agent, fp } = await agentWithPeer();
   const home = { url: 'wss://r2.example:7474', fingerprint: 'ab'.repeat(32), token: 'T' };
-  agent.trust.setHomeRelay(fp, home);
-  agent.trust.setForwardTo(fp, ['127.0.0.1:22']);
+  agent.state.setHomeRelay(fp, home);
+  agent.state.setForwardTo(fp, ['127.0.0.1:22']);
   addPeer(agent, { fingerprint: fp, name: 'c', rename: true, address: '10.0.0.9:7475' });
-  const saved = agent.trust.peer(fp)!;
+  const saved = agent.state.peer(fp)!;
   assert.equal(saved.name, 'c');
   assert.deepEqual(saved.homeRelay, home);
   assert.deepEqual(saved.forwardTo, ['127.0.0.1:22']);
@@ -75,17 +77,17 @@ test('relay sets the home relay, pinned for wss://; a token saved for the same U
   const { agent, fp } = await agentWithPeer();
   const pin = 'cd'.repeat(32);
   addPeer(agent, { fingerprint: fp, name: 'b', relay: 'wss://r2.example:7474', relayFingerprint: pin });
-  assert.deepEqual(agent.trust.peer(fp)!.homeRelay, { url: 'wss://r2.example:7474', fingerprint: pin });
-  agent.trust.setHomeRelay(fp, { url: 'ws://r3.example:7474', token: 'T' });
+  assert.deepEqual(agent.state.peer(fp)!.homeRelay, { url: 'wss://r2.example:7474', fingerprint: pin });
+  agent.state.setHomeRelay(fp, { url: 'ws://r3.example:7474', token: 'T' });
   addPeer(agent, { fingerprint: fp, name: 'b', relay: 'ws://r3.example:7474' });
-  assert.deepEqual(agent.trust.peer(fp)!.homeRelay, { url: 'ws://r3.example:7474', token: 'T' });
+  assert.deepEqual(agent.state.peer(fp)!.homeRelay, { url: 'ws://r3.example:7474', token: 'T' });
   addPeer(agent, { fingerprint: fp, name: 'b', relay: 'ws://r4.example:7474' });
-  assert.deepEqual(agent.trust.peer(fp)!.homeRelay, { url: 'ws://r4.example:7474' });
+  assert.deepEqual(agent.state.peer(fp)!.homeRelay, { url: 'ws://r4.example:7474' });
   // A token for the peer's relay, given with it; '' removes it.
   addPeer(agent, { fingerprint: fp, name: 'b', relay: 'ws://r4.example:7474', relayToken: 'T4' });
-  assert.deepEqual(agent.trust.peer(fp)!.homeRelay, { url: 'ws://r4.example:7474', token: 'T4' });
+  assert.deepEqual(agent.state.peer(fp)!.homeRelay, { url: 'ws://r4.example:7474', token: 'T4' });
   addPeer(agent, { fingerprint: fp, name: 'b', relay: 'ws://r4.example:7474/', relayToken: '' });
-  assert.deepEqual(agent.trust.peer(fp)!.homeRelay, { url: 'ws://r4.example:7474/' });
+  assert.deepEqual(agent.state.peer(fp)!.homeRelay, { url: 'ws://r4.example:7474/' });
 });
 
 test('a bad relay is refused with what is wrong, and nothing is saved', async () => {
@@ -114,5 +116,5 @@ test('a bad relay is refused with what is wrong, and nothing is saved', async ()
       JSON.stringify(over),
     );
   }
-  assert.equal(agent.trust.peer(fp)!.homeRelay, undefined);
+  assert.equal(agent.state.peer(fp)!.homeRelay, undefined);
 });

@@ -14,7 +14,8 @@ const agent = { relayClients: () => [], settings: { get: () => ({ listen: null }
 const noMux = {} as Mux;
 
 function entryFor(peerId: string) {
-  return newPeerEntry('0'.repeat(64), { name: 'b', fingerprint: peerId, addresses: [], allow: [] } as never, {
+  return newPeerEntry('0'.repeat(64), { name: 'b', fingerprint: peerId, addresses: [], allow: [] } as never,
+    () => undefined, {
     dialDirect: () => Promise.resolve(undefined),
     dialRelay: () => Promise.resolve(undefined),
     attach: () => undefined,

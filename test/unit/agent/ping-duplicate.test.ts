@@ -16,6 +16,7 @@ test('a ping whose link is closed as a duplicate is answered on the link that st
   const entry = newPeerEntry(
     '0'.repeat(64),
     { name: 'b', fingerprint: first.peerId, addresses: [], allow: [] } as never,
+    () => undefined,
     {
       dialDirect: () => Promise.resolve(undefined),
       dialRelay: () => Promise.resolve(undefined),
@@ -65,6 +66,7 @@ test('a pong names the path and address of the link it went over, though the lin
   const entry = newPeerEntry(
     '0'.repeat(64),
     { name: 'b', fingerprint: relayed.peerId, addresses: [], allow: [] } as never,
+    () => undefined,
     {
       dialDirect: () => Promise.resolve(undefined),
       dialRelay: () => Promise.resolve(undefined),

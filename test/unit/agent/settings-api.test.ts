@@ -1,5 +1,5 @@
 /**
- * `settings.get` / `settings.set` (agent/api/settings.ts) over a real SettingsStore and a fake host:
+ * `settings.get` / `settings.set` (agent/api/settings.ts) over a real NodeState on disk and a fake host:
  * live changes, restart-needed changes, relays added and removed through the host, and validation
  * errors that name the field and change nothing.
  */
@@ -11,44 +11,43 @@ import {
   setSettings,
   type SettingsHost,
 } from '../../../src-main/agent/api/settings.js';
-import { SettingsStore } from '../../../src-main/agent/settings.js';
+import { NodeState } from '../../../src-main/agent/node-state.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 const FP = 'ab'.repeat(32);
 
 function host() {
-  const settings = new SettingsStore(tempDir('cb-set-'));
+  const settings = NodeState.open(tempDir('cb-set-'));
   const calls: string[] = [];
   const h: SettingsHost = {
     get name() {
       return settings.get().name ?? 'clawbridge';
     },
     identity: { fingerprint: FP },
-    settings,
-    listenAddress: '0.0.0.0:7475',
+    state: settings,
+    local: { listenAddress: '0.0.0.0:7475' },
     startedWith: restartSettings(settings.get()),
-    relayClients: () =>
-      settings.get().relays.map((r) => ({ url: r.url, state: 'connecting', lastError: 'not yet' })),
-    ensureRelay: (url, fingerprint, token) => {
-      calls.push(`add ${url} ${fingerprint ?? '-'} ${token ? 'token' : '-'}`);
-      settings.update((s) => ({
-        ...s,
-        relays: [...s.relays, { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) }],
-      }));
+    relays: {
+      clients: () =>
+        settings.get().relays.map((r) => ({ url: r.url, state: 'connecting', lastError: 'not yet' })),
+      ensure: (url, fingerprint, token) => {
+        calls.push(`add ${url} ${fingerprint ?? '-'} ${token ? 'token' : '-'}`);
+        settings.addRelay({ url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) });
+      },
+      remove: (url) => {
+        calls.push(`remove ${url}`);
+        settings.removeRelay(url);
+      },
     },
-    removeRelay: (url) => {
-      calls.push(`remove ${url}`);
-      settings.update((s) => ({ ...s, relays: s.relays.filter((r) => r.url !== url) }));
-    },
-    changed: () => calls.push('changed'),
+    notices: { changed: () => calls.push('changed') },
   };
   return { h, calls, settings };
 }
 
 test('settings.get: defaults, relays without their tokens', () => {
   const { h, settings } = host();
-  settings.update((s) => ({ ...s, relays: [{ url: 'wss://r.example', token: 'secret' }] }));
+  settings.addRelay({ url: 'wss://r.example', token: 'secret' });
   const got = getSettings(h);
   assert.deepEqual(got, {
     name: 'clawbridge',

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SettingsStore } from '../../../src-main/agent/settings.js';
+import { NodeState } from '../../../src-main/agent/node-state.js';
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
 import { startAgentHost, type AgentHostOptions } from '../../../src-main/electron/agent-host.js';
 import type { AgentConnection, AgentHostState } from '../../../src-main/electron/agent-connection.js';
@@ -26,13 +26,12 @@ const FAST = { firstMs: 300, maxMs: 2_000, stableAfterMs: 60_000 };
 /** A home whose agent listens on loopback only and announces nothing (no LAN, no web UI). */
 function quietHome(name: string): string {
   const home = tempDir(`cb-host-${name}-`);
-  new SettingsStore(home).update((s) => ({
-    ...s,
+  NodeState.open(home).setOptions({
     name,
     listen: '127.0.0.1:0',
     lan: false,
     ui: { listen: null, allowRemote: false },
-  }));
+  });
   return home;
 }
 

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Duplex } from 'node:stream';
 import { ServiceRegistry } from '../../../src-main/agent/services.js';
+import type { StateChange } from '../../../src-main/agent/state-changes.js';
 import type { PeerRecord } from '../../../src-main/agent/settings.js';
 import { createServer } from 'node:net';
 import { tcpConnectDialer } from '../../../src-main/forwards/dialer.js';
@@ -24,15 +25,18 @@ const A = 'a'.repeat(64);
 /** Exit "b" with its real tcp-connect service and settings the test changes; "a" dials through it. */
 function exitWithSettings(initial: PeerRecord) {
   let peers: PeerRecord[] = [initial];
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(change: StateChange) => void>();
   const services = new ServiceRegistry();
   const { log } = memoryLogger();
   const stop = registerTcpConnectService({
     name: 'b',
     log,
     services,
-    settings: { get: () => ({ peers }) as never },
-    onChanged: (l) => (listeners.add(l), () => listeners.delete(l)),
+    state: {
+      get: () => ({ peers }) as never,
+      peer: (fp) => peers.find((p) => p.fingerprint === fp),
+      subscribe: (l) => (listeners.add(l), () => listeners.delete(l)),
+    },
   });
   const pair = muxPair({
     b: {
@@ -51,10 +55,12 @@ function exitWithSettings(initial: PeerRecord) {
       s.resume();
       return s;
     },
-    /** The owner changes the settings; the agent announces it like it does (agent.changed()). */
+    /** The owner changes the settings; the node state announces it as it does (one peer change). */
     change(next: PeerRecord[]) {
+      const before = peers.find((p) => p.fingerprint === A);
       peers = next;
-      for (const l of listeners) l();
+      const after = peers.find((p) => p.fingerprint === A);
+      for (const l of listeners) l({ kind: 'peer', id: A, before, after });
     },
     close: () => (stop(), pair.close()),
   };

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { composeAgent } from '../../../src-main/agent/compose-agent.js';
 import { addPeer, removePeer, renamePeer } from '../../../src-main/agent/peer-api.js';
-import { SettingsStore } from '../../../src-main/agent/settings.js';
+import { NodeState } from '../../../src-main/agent/node-state.js';
 import { addForward, addProxy } from '../../../src-main/forwards/forward-api.js';
 import { ForwardManager } from '../../../src-main/forwards/forward-manager.js';
 import { testIdentity } from '../../helpers/identities.js';
@@ -29,13 +29,15 @@ const FP_OTHER = (await testIdentity('bind-other')).fingerprint;
 async function setup(home = tempDir('cb-fwd-bind-')) {
   const agent = composeAgent({
     identity: await testIdentity('bind-a'),
-    settings: new SettingsStore(home),
+    state: NodeState.open(home),
     logger: pino({ level: 'silent' }),
   });
+  agent.links.start(); // links follow the peers the tests add (nothing to dial)
   const notices: string[] = [];
-  agent.events.on('notice', (l) => notices.push(l));
+  agent.notices.events.on('notice', (l) => notices.push(l));
   const exit = memoryExit();
   const manager = new ForwardManager(agent, exit.dialer);
+  cleanups.push(() => agent.links.stop());
   cleanups.push(() => manager.stop(), exit.close);
   return { home, agent, manager, notices };
 }
@@ -56,11 +58,11 @@ test('a removed peer’s name taken by another node does not take over the forwa
   const { agent, manager, notices } = await setup();
   addPeer(agent, { fingerprint: FP_B, name: 'b' });
   const info = await addForward(
-    { peerEntries: () => agent.peerEntries(), forwards: manager },
+    { peerEntries: () => agent.links.peerEntries(), forwards: manager },
     { local: '127.0.0.1:0', via: 'b', remote: `127.0.0.1:${echo.port}`, name: 'web' },
   );
   assert.equal(info.viaFingerprint, FP_B);
-  assert.equal(agent.settings.get().forwards[0]!.viaFingerprint, FP_B);
+  assert.equal(agent.state.get().forwards[0]!.viaFingerprint, FP_B);
   const port = Number(info.local.split(':').pop());
   assert.equal(await carries(port), true);
 
@@ -86,20 +88,19 @@ test('a rename carries the forward; a node paired later under the old name does 
   const { agent, manager } = await setup();
   addPeer(agent, { fingerprint: FP_B, name: 'b' });
   await addForward(
-    { peerEntries: () => agent.peerEntries(), forwards: manager },
+    { peerEntries: () => agent.links.peerEntries(), forwards: manager },
     { local: '127.0.0.1:0', via: 'b', remote: `127.0.0.1:${echo.port}`, name: 'web' },
   );
-  const { before, peer } = renamePeer(agent, 'b', 'office');
-  manager.renameVia(peer.fingerprint, before, peer.name);
+  renamePeer(agent, 'b', 'office');
   addPeer(agent, { fingerprint: FP_OTHER, name: 'b' });
-  // What agent-api.ts does for `peers add --rename` / `peers rename` of the new "b": nothing of ours moves.
-  manager.renameVia(FP_OTHER, 'b', 'b2');
+  // The new "b" renamed: nothing of ours moves.
+  renamePeer(agent, 'b', 'b2');
   assert.deepEqual(
     manager.forwards().map((f) => [f.via, f.viaFingerprint]),
     [['office', FP_B]],
   );
   assert.deepEqual(
-    agent.settings.get().forwards.map((f) => [f.via, f.viaFingerprint]),
+    agent.state.get().forwards.map((f) => [f.via, f.viaFingerprint]),
     [['office', FP_B]],
   );
 });
@@ -108,31 +109,26 @@ test('a forward saved by an older release is bound at start to the peer holding 
   const home = tempDir('cb-fwd-legacy-');
   const first = await setup(home);
   addPeer(first.agent, { fingerprint: FP_B, name: 'b' });
-  first.agent.settings.update((s) => ({
-    ...s,
-    forwards: [
-      {
-        name: 'web',
-        kind: 'tcp',
-        listen: '127.0.0.1:0',
-        via: 'b',
-        remote: `127.0.0.1:${echo.port}`,
-        enabled: true,
-      },
-      {
-        name: 'gone',
-        kind: 'tcp',
-        listen: '127.0.0.1:0',
-        via: 'nobody',
-        remote: '127.0.0.1:1',
-        enabled: false,
-      },
-    ],
-  }));
+  first.agent.state.saveForward({
+    name: 'web',
+    kind: 'tcp',
+    listen: '127.0.0.1:0',
+    via: 'b',
+    remote: `127.0.0.1:${echo.port}`,
+    enabled: true,
+  });
+  first.agent.state.saveForward({
+    name: 'gone',
+    kind: 'tcp',
+    listen: '127.0.0.1:0',
+    via: 'nobody',
+    remote: '127.0.0.1:1',
+    enabled: false,
+  });
   const { agent, manager } = await setup(home);
   await manager.restore();
   assert.deepEqual(
-    agent.settings.get().forwards.map((f) => [f.name, f.viaFingerprint ?? null]),
+    agent.state.get().forwards.map((f) => [f.name, f.viaFingerprint ?? null]),
     [
       ['web', FP_B],
       ['gone', null],
@@ -150,7 +146,7 @@ test('a forward saved by an older release is bound at start to the peer holding 
 test('a forward or proxy added on port 0 without a name is named after the port it got', async () => {
   const { agent, manager } = await setup();
   addPeer(agent, { fingerprint: FP_B, name: 'b' });
-  const host = { peerEntries: () => agent.peerEntries(), forwards: manager };
+  const host = { peerEntries: () => agent.links.peerEntries(), forwards: manager };
   const forward = await addForward(host, {
     local: '127.0.0.1:0',
     via: 'b',
@@ -160,7 +156,7 @@ test('a forward or proxy added on port 0 without a name is named after the port 
   assert.equal(forward.name, `fwd-${forward.local.split(':').pop()}`);
   assert.equal(proxy.name, `http-${proxy.local.split(':').pop()}`);
   assert.deepEqual(
-    agent.settings.get().forwards.map((f) => [f.name, f.listen]),
+    agent.state.get().forwards.map((f) => [f.name, f.listen]),
     [
       [forward.name, forward.local],
       [proxy.name, proxy.local],

@@ -1,5 +1,5 @@
 /**
- * ForwardManager over a real (unstarted) Agent and its settings file, dialing through an in-memory exit
+ * ForwardManager over a real (unstarted) agent and its node state on disk, dialing through an in-memory exit
  * peer: TCP forwards that count, ports that are freed, clear messages for taken ports, listeners that
  * come back from settings, and TCP forward failures reported as log line + notice.
  */
@@ -7,7 +7,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { composeAgent } from '../../../src-main/agent/compose-agent.js';
-import { SettingsStore } from '../../../src-main/agent/settings.js';
+import { NodeState } from '../../../src-main/agent/node-state.js';
+import { memoryBacking } from '../../helpers/memory-state.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { localAddress } from '../../../src-main/forwards/forward-api.js';
 import { ForwardManager } from '../../../src-main/forwards/forward-manager.js';
@@ -24,15 +25,16 @@ after(async () => {
   for (const c of cleanups) await c();
 });
 
-async function setup(home = tempDir('cb-fwd-'), exitOpts: ExitOptions = {}, timers?: RetryTimers) {
+async function setup(
+  home = tempDir('cb-fwd-'),
+  exitOpts: ExitOptions = {},
+  timers?: RetryTimers,
+  state: NodeState = NodeState.open(home),
+) {
   const { log, lines } = memoryLogger();
-  const agent = composeAgent({
-    identity: await testIdentity('fwd'),
-    settings: new SettingsStore(home),
-    logger: log,
-  });
+  const agent = composeAgent({ identity: await testIdentity('fwd'), state, logger: log });
   const notices: string[] = [];
-  agent.events.on('notice', (l) => notices.push(l));
+  agent.notices.events.on('notice', (l) => notices.push(l));
   const exit = memoryExit(exitOpts);
   const manager = new ForwardManager(agent, exit.dialer, timers);
   cleanups.push(() => manager.stop(), exit.close);
@@ -81,7 +83,7 @@ test('a TCP forward carries bytes, counts them, lists in the documented shape, a
     },
   ]);
   // Added on port 0, it is saved with the port it got: the same address after a restart.
-  assert.deepEqual(agent.settings.get().forwards, [
+  assert.deepEqual(agent.state.get().forwards, [
     {
       name: 'web',
       kind: 'tcp',
@@ -104,14 +106,14 @@ test('switched off: port freed and saved with enabled false; a failed switch-on 
   assert.equal(await portFree(portOf(local)), true);
   assert.equal(off.state, 'off');
   assert.equal(manager.proxies()[0]!.state, 'off');
-  assert.equal(agent.settings.get().forwards[0]!.enabled, false);
+  assert.equal(agent.state.get().forwards[0]!.enabled, false);
   // The port is free: another listener can take it (and give it back).
   await manager.add({ name: 'h', kind: 'http', listen: local, via: 'b' });
   await assert.rejects(manager.setEnabled('s', true), (err) => isClawError(err, 'ADDRESS_IN_USE'));
   assert.equal(manager.proxies().find((p) => p.name === 's')!.state, 'off', 'a failed switch-on stays off');
   await manager.remove('h', ['http']);
   assert.equal((await manager.setEnabled('s', true)).state, 'listening');
-  assert.equal(agent.settings.get().forwards[0]!.enabled, true);
+  assert.equal(agent.state.get().forwards[0]!.enabled, true);
   await assert.rejects(manager.setEnabled('nope', true), /no forward or proxy named 'nope'/);
   await manager.stop();
 });
@@ -159,7 +161,7 @@ test('remove frees the port at once and forgets the listener; wrong kind or name
   await open.closedByServer();
   assert.equal(await portFree(port), true);
   assert.deepEqual(manager.forwards(), []);
-  assert.deepEqual(agent.settings.get().forwards, []);
+  assert.deepEqual(agent.state.get().forwards, []);
   await assert.rejects(
     manager.remove('web', ['tcp']),
     /no forward named 'web'; `clawbridge forward list` shows them/,
@@ -256,12 +258,12 @@ test('a notice nothing shows (the desktop app has no stderr reader) is logged as
   const { log, lines } = memoryLogger();
   const agent = composeAgent({
     identity: await testIdentity('fwd'),
-    settings: new SettingsStore(tempDir('cb-fwd-')),
+    state: NodeState.open(tempDir('cb-fwd-')),
     logger: log,
   });
-  agent.notice('relay x is unreachable', { relay: 'x' });
-  const off = agent.events.on('notice', () => undefined);
-  agent.notice('relay y is unreachable', { relay: 'y' });
+  agent.notices.notice('relay x is unreachable', { relay: 'x' });
+  const off = agent.notices.events.on('notice', () => undefined);
+  agent.notices.notice('relay y is unreachable', { relay: 'y' });
   off();
   assert.deepEqual(
     lines.filter((l) => /^relay . is unreachable$/.test(String(l.msg))).map((l) => [l.msg, l.level, l.relay]),
@@ -380,16 +382,17 @@ async function waitFor(cond: () => boolean, ms = 3000, show = () => ''): Promise
 }
 
 test('a save that fails changes nothing: no unsaved forward runs, a removed one stays, a switch stays', async () => {
-  const { manager, agent } = await setup();
-  const realUpdate = agent.settings.update.bind(agent.settings);
+  const backing = memoryBacking();
+  const realUpdate = backing.update.bind(backing);
   let failNext = false;
-  agent.settings.update = (change) => {
+  backing.update = (change) => {
     if (failNext) {
       failNext = false;
       throw new Error('EACCES: the disk said no');
     }
     return realUpdate(change);
   };
+  const { manager, agent } = await setup(undefined, {}, undefined, new NodeState(backing));
   const port = await closedPort();
   const web = {
     name: 'web',
@@ -411,7 +414,7 @@ test('a save that fails changes nothing: no unsaved forward runs, a removed one 
   failNext = true;
   await assert.rejects(manager.setEnabled('web', false), /the disk said no/);
   assert.equal(manager.forwards()[0]?.state, 'listening');
-  assert.equal(agent.settings.get().forwards[0]?.enabled, true);
+  assert.equal(agent.state.get().forwards[0]?.enabled, true);
 
   await manager.setEnabled('web', false);
   failNext = true;
@@ -422,15 +425,12 @@ test('a save that fails changes nothing: no unsaved forward runs, a removed one 
 
 test('a listener an older release saved on port 0 keeps the port it gets from then on', async () => {
   const home = tempDir('cb-fwd-port0-');
-  new SettingsStore(home).update((s) => ({
-    ...s,
-    forwards: [{ name: 'old', kind: 'socks', listen: '127.0.0.1:0', enabled: true }],
-  }));
+  NodeState.open(home).saveForward({ name: 'old', kind: 'socks', listen: '127.0.0.1:0', enabled: true });
   const first = await setup(home);
   await first.manager.restore();
   const bound = first.manager.proxies()[0]!.local;
   assert.notEqual(portOf(bound), 0);
-  assert.equal(first.agent.settings.get().forwards[0]?.listen, bound);
+  assert.equal(first.agent.state.get().forwards[0]?.listen, bound);
   await first.manager.stop();
   const second = await setup(home);
   await second.manager.restore();
@@ -438,16 +438,15 @@ test('a listener an older release saved on port 0 keeps the port it gets from th
   await second.manager.stop();
 
   // One saved on port 0 and off: switched on, it keeps the port it gets too.
-  new SettingsStore(home).update((s) => ({
-    ...s,
-    forwards: [{ name: 'off0', kind: 'socks', listen: '127.0.0.1:0', enabled: false }],
-  }));
+  const reset = NodeState.open(home);
+  reset.removeForward('old');
+  reset.saveForward({ name: 'off0', kind: 'socks', listen: '127.0.0.1:0', enabled: false });
   const third = await setup(home);
   await third.manager.restore();
   await third.manager.setEnabled('off0', true);
   const got = third.manager.proxies()[0]!.local;
   assert.notEqual(portOf(got), 0);
-  assert.deepEqual(third.agent.settings.get().forwards[0], {
+  assert.deepEqual(third.agent.state.get().forwards[0], {
     name: 'off0',
     kind: 'socks',
     listen: got,
@@ -458,10 +457,10 @@ test('a listener an older release saved on port 0 keeps the port it gets from th
 test('the window hears the notices about forwards and proxies, not the others, and the log keeps them', async () => {
   const { agent, lines } = await setup();
   const heard: string[] = [];
-  const off = agent.onForwardNotice((line) => heard.push(line));
-  agent.notice('relay ws://r:1 is unreachable; retrying');
-  agent.notice('forward web: permission denied: b does not allow forwards from a', { forward: 'web' });
-  agent.notice('proxy sx: open connections through b were cut', { proxy: 'sx' });
+  const off = agent.notices.onForwardNotice((line) => heard.push(line));
+  agent.notices.notice('relay ws://r:1 is unreachable; retrying');
+  agent.notices.notice('forward web: permission denied: b does not allow forwards from a', { forward: 'web' });
+  agent.notices.notice('proxy sx: open connections through b were cut', { proxy: 'sx' });
   off();
   assert.deepEqual(heard, [
     'forward web: permission denied: b does not allow forwards from a',

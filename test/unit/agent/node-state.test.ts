@@ -1,27 +1,16 @@
 /**
- * TrustStore over an in-memory settings store (validated by the real schema, as on disk): the rules
- * that tie peers, pending requests and the blocked list together.
+ * NodeState over an in-memory backing (validated by the real schema, as on disk): the rules that tie
+ * peers, pending requests and the blocked list together, and the typed changes it announces.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { settingsSchema, type PeerRecord, type Settings } from '../../../src-main/agent/settings.js';
-import { TrustStore, type SettingsPort } from '../../../src-main/agent/trust-store.js';
+import type { PeerRecord, Settings } from '../../../src-main/agent/settings.js';
+import { NodeState, type StateChange } from '../../../src-main/agent/node-state.js';
+import { memoryBacking } from '../../helpers/memory-state.js';
 import { MAX_BLOCKED, MAX_PENDING_FINGERPRINT, PENDING_TTL_MS } from '../../../src-main/agent/pending.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 
-/** Settings in memory, parsed by the same schema SettingsStore uses, counting writes. */
-function memorySettings(initial: Partial<Settings> = {}): SettingsPort & { writes: number } {
-  let current = settingsSchema.parse(initial);
-  return {
-    writes: 0,
-    get: () => current,
-    update(change) {
-      this.writes++;
-      current = settingsSchema.parse(change(structuredClone(current)));
-      return current;
-    },
-  };
-}
+const memorySettings = (initial: Partial<Settings> = {}) => memoryBacking(initial);
 
 const fp = (n: number) => n.toString(16).padStart(64, '0');
 const peer = (n: number, extra: Partial<PeerRecord> = {}): PeerRecord => ({
@@ -42,7 +31,7 @@ const request = (n: number, via: 'code' | 'fingerprint' = 'fingerprint') => ({
 
 test('addPeer saves the peer, answers its pending request and lifts its block', () => {
   const settings = memorySettings();
-  const trust = new TrustStore(settings);
+  const trust = new NodeState(settings);
   trust.recordPending(request(1));
   trust.recordPending(request(2));
   trust.block(fp(1));
@@ -60,13 +49,13 @@ test('addPeer saves the peer, answers its pending request and lifts its block', 
 });
 
 test('addPeer replaces the record of a peer with the same fingerprint instead of adding a second', () => {
-  const trust = new TrustStore(memorySettings({ peers: [peer(1)] }));
+  const trust = new NodeState(memorySettings({ peers: [peer(1)] }));
   trust.addPeer(peer(1, { name: 'renamed', allow: ['forward'] }));
   assert.deepEqual(trust.peers(), [peer(1, { name: 'renamed', allow: ['forward'] })]);
 });
 
 test('removePeer forgets the peer and blocks it', () => {
-  const trust = new TrustStore(memorySettings({ peers: [peer(1), peer(2)] }));
+  const trust = new NodeState(memorySettings({ peers: [peer(1), peer(2)] }));
   trust.removePeer(fp(1));
   assert.equal(trust.peer(fp(1)), undefined);
   assert.ok(trust.peer(fp(2)));
@@ -74,7 +63,7 @@ test('removePeer forgets the peer and blocks it', () => {
 });
 
 test('a code-verified request unblocks its node; a fingerprint-only one leaves the block', () => {
-  const trust = new TrustStore(memorySettings());
+  const trust = new NodeState(memorySettings());
   trust.block(fp(1));
   trust.block(fp(2));
   trust.recordPending(request(1, 'fingerprint'));
@@ -85,7 +74,7 @@ test('a code-verified request unblocks its node; a fingerprint-only one leaves t
 
 test('a refused request changes nothing and says why', () => {
   const settings = memorySettings();
-  const trust = new TrustStore(settings);
+  const trust = new NodeState(settings);
   for (let i = 0; i < MAX_PENDING_FINGERPRINT; i++) {
     trust.recordPending({ ...request(i + 1), address: `10.0.${i}.1:1` });
   }
@@ -98,7 +87,7 @@ test('a refused request changes nothing and says why', () => {
 
 test('pending() drops expired requests from the saved list', () => {
   const settings = memorySettings();
-  const trust = new TrustStore(settings);
+  const trust = new NodeState(settings);
   const t0 = Date.parse('2026-11-21T00:00:00Z');
   trust.recordPending(request(1), t0);
   trust.recordPending(request(2), t0 + PENDING_TTL_MS / 2);
@@ -110,7 +99,7 @@ test('pending() drops expired requests from the saved list', () => {
 });
 
 test('dropPending removes one request by id', () => {
-  const trust = new TrustStore(memorySettings());
+  const trust = new NodeState(memorySettings());
   const a = trust.recordPending(request(1));
   trust.recordPending(request(2));
   assert.ok(!('refused' in a));
@@ -122,7 +111,7 @@ test('dropPending removes one request by id', () => {
 });
 
 test('the blocked list keeps the newest MAX_BLOCKED entries; block twice keeps one entry', () => {
-  const trust = new TrustStore(memorySettings());
+  const trust = new NodeState(memorySettings());
   trust.block(fp(1));
   trust.block(fp(1));
   for (let i = 2; i <= MAX_BLOCKED + 1; i++) trust.block(fp(i));
@@ -134,7 +123,7 @@ test('the blocked list keeps the newest MAX_BLOCKED entries; block twice keeps o
 });
 
 test('rename keeps names unique', () => {
-  const trust = new TrustStore(memorySettings({ peers: [peer(1), peer(2)] }));
+  const trust = new NodeState(memorySettings({ peers: [peer(1), peer(2)] }));
   assert.equal(trust.rename(fp(1), 'laptop').name, 'laptop');
   assert.throws(
     () => trust.rename(fp(2), 'laptop'),
@@ -144,7 +133,7 @@ test('rename keeps names unique', () => {
 });
 
 test('setPermissions, setForwardTo and setAddresses change only that peer', () => {
-  const trust = new TrustStore(memorySettings({ peers: [peer(1), peer(2)] }));
+  const trust = new NodeState(memorySettings({ peers: [peer(1), peer(2)] }));
   assert.deepEqual(trust.setPermissions(fp(1), ['forward', 'relay']).allow, ['forward', 'relay']);
   assert.deepEqual(trust.setForwardTo(fp(1), ['*:22']).forwardTo, ['*:22']);
   assert.equal('forwardTo' in trust.setForwardTo(fp(1), undefined), false, 'lifted, not an empty list');
@@ -153,7 +142,7 @@ test('setPermissions, setForwardTo and setAddresses change only that peer', () =
 });
 
 test('changing an unknown peer throws PEER_NOT_FOUND, except addresses learned after its removal', () => {
-  const trust = new TrustStore(memorySettings());
+  const trust = new NodeState(memorySettings());
   assert.throws(
     () => trust.setPermissions(fp(9), []),
     (err) => isClawError(err, 'PEER_NOT_FOUND'),
@@ -166,7 +155,7 @@ test("setHomeRelay saves a peer's home relay once, keeps an invite's token for t
   const settings = memorySettings({
     peers: [peer(1, { homeRelay: { url: 'wss://r1.example', token: 'secret' } })],
   });
-  const trust = new TrustStore(settings);
+  const trust = new NodeState(settings);
   const pin = 'cd'.repeat(32);
   const saved = trust.setHomeRelay(fp(1), { url: 'wss://r1.example', fingerprint: pin });
   assert.deepEqual(saved?.homeRelay, { url: 'wss://r1.example', fingerprint: pin, token: 'secret' });
@@ -176,4 +165,72 @@ test("setHomeRelay saves a peer's home relay once, keeps an invite's token for t
   const moved = trust.setHomeRelay(fp(1), { url: 'ws://r2.example:7474' });
   assert.deepEqual(moved?.homeRelay, { url: 'ws://r2.example:7474' }, 'another relay: no old token or pin');
   assert.equal(trust.setHomeRelay(fp(9), { url: 'ws://r2.example:7474' }), undefined, 'not a peer');
+});
+
+test('every saved write announces one typed change per entry, with what it was and is', () => {
+  const trust = new NodeState(memorySettings({ peers: [peer(1), peer(2)] }));
+  const seen: StateChange[] = [];
+  trust.subscribe((c) => seen.push(c));
+  trust.setPermissions(fp(1), ['forward']);
+  assert.equal(seen.length, 1);
+  const [change] = seen;
+  assert.equal(change?.kind, 'peer');
+  assert.equal(change?.id, fp(1));
+  assert.deepEqual(change?.before?.allow, ['terminal']);
+  assert.deepEqual(change?.after?.allow, ['forward']);
+  seen.length = 0;
+  trust.removePeer(fp(2));
+  assert.deepEqual(
+    seen.map((c) => [c.kind, c.id, c.before !== undefined, c.after !== undefined]),
+    [
+      ['peer', fp(2), true, false],
+      ['blocked', fp(2), false, true],
+    ],
+    'removal: the peer goes and its block comes, in one write',
+  );
+  seen.length = 0;
+  trust.setOptions({ terminalResumeMs: 5_000 });
+  assert.deepEqual(seen, [{ kind: 'option', id: 'terminalResumeMs', before: 60_000, after: 5_000 }]);
+});
+
+test('a write that cannot be saved announces nothing and changes nothing', () => {
+  const trust = new NodeState(memorySettings({ peers: [peer(1)] }));
+  const seen: StateChange[] = [];
+  trust.subscribe((c) => seen.push(c));
+  assert.throws(() => trust.setOptions({ terminalResumeMs: 1 }));
+  assert.deepEqual(seen, []);
+  assert.equal(trust.get().terminalResumeMs, 60_000);
+});
+
+test('renaming a peer (or re-adding it under another name) takes its forwards along in the same write', () => {
+  const forward = (name: string, via: string, viaFingerprint?: string) => ({
+    name,
+    kind: 'tcp' as const,
+    listen: '127.0.0.1:1',
+    remote: '127.0.0.1:2',
+    via,
+    enabled: true,
+    ...(viaFingerprint ? { viaFingerprint } : {}),
+  });
+  const settings = memorySettings({
+    peers: [peer(1)],
+    forwards: [forward('bound', 'p1', fp(1)), forward('legacy', 'p1'), forward('other', 'p2', fp(2))],
+  });
+  const trust = new NodeState(settings);
+  const writes = settings.writes;
+  trust.rename(fp(1), 'office');
+  assert.equal(settings.writes, writes + 1, 'one write');
+  assert.deepEqual(
+    trust.get().forwards.map((f) => [f.name, f.via, f.viaFingerprint]),
+    [
+      ['bound', 'office', fp(1)],
+      ['legacy', 'office', fp(1)],
+      ['other', 'p2', fp(2)],
+    ],
+  );
+  trust.addPeer({ ...trust.peer(fp(1))!, name: 'desk' });
+  assert.deepEqual(
+    trust.get().forwards.map((f) => f.via),
+    ['desk', 'desk', 'p2'],
+  );
 });

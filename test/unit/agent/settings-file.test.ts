@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { SettingsStore, DEFAULT_DIRECT_LISTEN } from '../../../src-main/agent/settings.js';
+import { DEFAULT_DIRECT_LISTEN } from '../../../src-main/agent/settings.js';
+import { SettingsFile as SettingsStore } from '../../../src-main/agent/settings-file.js';
 import { agentOverrides } from '../../../src-main/cli/agent-flags.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
