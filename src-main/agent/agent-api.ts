@@ -123,7 +123,9 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'pair.join': (p) => joiner.join(p.code, p.timeoutMs, p.allow),
     // A code this node is joining with cancels the join (the issuer's request is withdrawn); else
     // it is one of this node's open codes.
-    'pair.cancel': (p) => ({ code: joiner.isJoining(p.code) ? joiner.cancel(p.code) : issuer.cancel(p.code) }),
+    'pair.cancel': (p) => ({
+      code: joiner.isJoining(p.code) ? joiner.cancel(p.code) : issuer.cancel(p.code),
+    }),
     'pair.list': () => ({ codes: issuer.list(), joins: joiner.list() }),
     'forward.add': (p) => addForward(fwd(), p),
     'forward.list': () => listForwards(fwd()),

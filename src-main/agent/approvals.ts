@@ -36,7 +36,15 @@ export interface ApprovalsDeps {
   log: Logger;
   state: Pick<
     NodeState,
-    'get' | 'peers' | 'pending' | 'isBlocked' | 'recordPending' | 'addPeer' | 'dropPending' | 'dropPendingWhere' | 'rejectPending'
+    | 'get'
+    | 'peers'
+    | 'pending'
+    | 'isBlocked'
+    | 'recordPending'
+    | 'addPeer'
+    | 'dropPending'
+    | 'dropPendingWhere'
+    | 'rejectPending'
   >;
   notifier: Notifier;
 }

@@ -264,7 +264,10 @@ export class NodeState implements NodeStateReader {
   private requirePeer(fingerprint: string): PeerRecord {
     const peer = this.peer(fingerprint);
     if (peer) return peer;
-    throw new ClawError('PEER_NOT_FOUND', `no peer ${fingerprint.slice(0, 8)}; \`clawbridge peers\` lists them`);
+    throw new ClawError(
+      'PEER_NOT_FOUND',
+      `no peer ${fingerprint.slice(0, 8)}; \`clawbridge peers\` lists them`,
+    );
   }
 
   private changePeer(fingerprint: string, edit: (p: PeerRecord) => PeerRecord): PeerRecord {

@@ -32,8 +32,7 @@ export async function startOwnRelay(agent: OwnRelayHost, listen: string): Promis
     port,
     tls: { certPem: agent.identity.certPem, keyPem: agent.identity.keyPem },
     logger: agent.log.child({ component: 'own-relay' }),
-    authorize: (nodeId) =>
-      nodeId === self || agent.state.peer(nodeId)?.allow.includes('relay') === true,
+    authorize: (nodeId) => nodeId === self || agent.state.peer(nodeId)?.allow.includes('relay') === true,
   }).catch((err: NodeJS.ErrnoException) => {
     const why = err.code === 'EADDRINUSE' ? 'it is already in use' : errorMessage(err);
     throw new ClawError(

@@ -15,7 +15,13 @@ import { ClawError, isClawError } from '../core/errors.js';
 import { sealDecision } from '../crypto/pairing-decision.js';
 import { PairingIssuer as PakeIssuer, type PairingResult } from '../crypto/pairing.js';
 import type { Identity } from '../crypto/identity.js';
-import { encodeInvite, generatePairCode, parseCodeOrInvite, type Invite, type PairCode } from '../protocol/pair-code.js';
+import {
+  encodeInvite,
+  generatePairCode,
+  parseCodeOrInvite,
+  type Invite,
+  type PairCode,
+} from '../protocol/pair-code.js';
 import type { Circuit } from '../transport/circuit.js';
 import { FrameQueue, HeldCircuit } from '../transport/frame-queue.js';
 import type { Link } from '../transport/link.js';
@@ -81,7 +87,11 @@ export interface PairingIssuerDeps {
   /** Codes are listened for on every relay; an invite names the first saved one. */
   relays: { clients(): RelayClient[]; saved(): readonly RelaySetting[] };
   /** The LAN: whether joiners can reach this node there, and the open codes' tags it announces. */
-  lan: { lanPairingAvailable(): boolean; readonly listenAddress: string | null; setTags(tags: string[]): void };
+  lan: {
+    lanPairingAvailable(): boolean;
+    readonly listenAddress: string | null;
+    setTags(tags: string[]): void;
+  };
   /** The issuer records a joiner that passed the PAKE as a request, and answers it on the decision. */
   approvals: Pick<Approvals, 'record' | 'withdraw' | 'events'>;
   progress: PairingProgress;

@@ -215,9 +215,7 @@ export class CodeJoiner {
     const alias = rendezvousAlias(invite.code.tag);
     const relays = this.deps.relays.clients().filter((r) => r.url !== invite.relayUrl);
     if (invite.relayUrl) {
-      relays.unshift(
-        this.deps.relays.acquire(invite.relayUrl, invite.relayFingerprint, invite.relayToken),
-      );
+      relays.unshift(this.deps.relays.acquire(invite.relayUrl, invite.relayFingerprint, invite.relayToken));
     }
     let lastError: Error | undefined;
     for (const relay of relays) {

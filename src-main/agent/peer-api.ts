@@ -60,10 +60,21 @@ export interface PeersHost {
   readonly identity: { readonly fingerprint: string };
   readonly state: Pick<
     NodeState,
-    'get' | 'peers' | 'peer' | 'pending' | 'addPeer' | 'removePeer' | 'setPermissions' | 'setForwardTo' | 'rename'
+    | 'get'
+    | 'peers'
+    | 'peer'
+    | 'pending'
+    | 'addPeer'
+    | 'removePeer'
+    | 'setPermissions'
+    | 'setForwardTo'
+    | 'rename'
   >;
   readonly links: PeerDirectory &
-    Pick<PeerStreams, 'activePath'> & { stateSource(): PeerStateSource; peerEntry(fp: string): PeerEntry | undefined };
+    Pick<PeerStreams, 'activePath'> & {
+      stateSource(): PeerStateSource;
+      peerEntry(fp: string): PeerEntry | undefined;
+    };
   readonly notices: Pick<Notifier, 'changed'>;
 }
 

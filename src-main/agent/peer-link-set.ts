@@ -151,7 +151,9 @@ export class PeerLinkSet {
   private track(record: PeerRecord): void {
     // Only a hand edit puts this node among its own peers (the CLI and the window refuse it).
     if (record.fingerprint === this.deps.identity.fingerprint) {
-      this.deps.notices.notice(`${this.deps.state.path} lists this node itself as peer '${record.name}'; ignored`);
+      this.deps.notices.notice(
+        `${this.deps.state.path} lists this node itself as peer '${record.name}'; ignored`,
+      );
       return;
     }
     const fp = record.fingerprint;

@@ -207,4 +207,3 @@ export type RelaySetting = z.infer<typeof relaySchema>;
 export type PeerRecord = z.infer<typeof peerSchema>;
 export type PendingRecord = z.infer<typeof pendingSchema>;
 export type ForwardRecord = z.infer<typeof forwardSchema>;
-

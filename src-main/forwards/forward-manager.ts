@@ -94,7 +94,9 @@ export class ForwardManager {
           continue;
         }
         run.now = { state: 'failed', error: errorMessage(err) };
-        this.host.notices.notice(`${noun(record)} ${record.name}: ${run.now.error}`, { forward: record.name });
+        this.host.notices.notice(`${noun(record)} ${record.name}: ${run.now.error}`, {
+          forward: record.name,
+        });
       }
     }
   }
@@ -127,9 +129,12 @@ export class ForwardManager {
     const record = this.record(run);
     const address = record.listen;
     const error = `address ${address} in use; retrying every ${RETRY_MAX_S} s at most`;
-    this.host.notices.notice(`${noun(record)} ${record.name}: ${address} is in use; retrying every ${RETRY_MAX_S} s at most`, {
-      forward: record.name,
-    });
+    this.host.notices.notice(
+      `${noun(record)} ${record.name}: ${address} is in use; retrying every ${RETRY_MAX_S} s at most`,
+      {
+        forward: record.name,
+      },
+    );
     const retry: RetrySchedule = new RetrySchedule(
       async () => {
         if (!this.current(run, retry)) return true;
@@ -185,7 +190,12 @@ export class ForwardManager {
     const bound = this.keepBoundPort(input.name, input.listen, listener);
     const port = bound === undefined ? undefined : parseHostPort(bound).port;
     const name = port !== undefined && nameForPort ? nameForPort(port) : input.name;
-    const record: ForwardRecord = { ...input, name, listen: bound ?? input.listen, enabled: input.enabled ?? true };
+    const record: ForwardRecord = {
+      ...input,
+      name,
+      listen: bound ?? input.listen,
+      enabled: input.enabled ?? true,
+    };
     if (this.running.has(name)) {
       // Another add with the same name won the race while we were binding.
       await listener.close();
@@ -388,7 +398,11 @@ export class ForwardManager {
    * Binds `run` on `listen` and puts it in `listening`; `stillWanted` (for retries) is asked after
    * binding, and a false answer unbinds and throws nothing (the run is left as it is).
    */
-  private async listen(run: Run, listen: string, stillWanted: () => boolean = () => true): Promise<TcpListener> {
+  private async listen(
+    run: Run,
+    listen: string,
+    stillWanted: () => boolean = () => true,
+  ): Promise<TcpListener> {
     const { host, port } = parseHostPort(listen, '127.0.0.1');
     const listener = await listenTcp(host, port, (socket) => this.accept(run, socket));
     if (!stillWanted()) {

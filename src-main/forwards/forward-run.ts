@@ -60,7 +60,9 @@ export function localAddress(run: Run, record: ForwardRecord): string {
 }
 
 /** What `forward list` and `proxy list` show of a run besides its names and addresses. */
-export function runStatus(run: Run): Pick<
+export function runStatus(
+  run: Run,
+): Pick<
   ForwardInfo & ProxyInfo,
   'state' | 'open' | 'connections' | 'bytesIn' | 'bytesOut' | 'error' | 'retryAt' | 'lastProblem'
 > {

@@ -9,11 +9,7 @@ import { ClawError, errorMessage } from '../../core/errors.js';
 import { parseFingerprint } from '../../core/fingerprint.js';
 import { parseHostPort } from '../../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../../protocol/relay-frames.js';
-import {
-  TERMINAL_RESUME_MAX_MS,
-  TERMINAL_RESUME_MIN_MS,
-  type Settings,
-} from '../settings.js';
+import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type Settings } from '../settings.js';
 import type { NodeState } from '../node-state.js';
 
 /** What these methods need from the agent (architecture.md §Rules the code keeps). */

@@ -14,13 +14,17 @@ const agent = { relayClients: () => [], settings: { get: () => ({ listen: null }
 const noMux = {} as Mux;
 
 function entryFor(peerId: string) {
-  return newPeerEntry('0'.repeat(64), { name: 'b', fingerprint: peerId, addresses: [], allow: [] } as never,
-    () => undefined, {
-    dialDirect: () => Promise.resolve(undefined),
-    dialRelay: () => Promise.resolve(undefined),
-    attach: () => undefined,
-    onError: () => undefined,
-  });
+  return newPeerEntry(
+    '0'.repeat(64),
+    { name: 'b', fingerprint: peerId, addresses: [], allow: [] } as never,
+    () => undefined,
+    {
+      dialDirect: () => Promise.resolve(undefined),
+      dialRelay: () => Promise.resolve(undefined),
+      attach: () => undefined,
+      onError: () => undefined,
+    },
+  );
 }
 
 test('relaySpliced: false on the circuit, true after the move, null on a direct link', () => {

@@ -37,14 +37,14 @@ test('a ping whose link is closed as a duplicate is answered on the link that st
   entry.links.offer('direct', { link: first, mux: closing, since: new Date() });
   entry.links.confirm(first);
   const host = {
-    peerEntries: () => [entry],
-    activePath: (e: typeof entry) => ({
-      path: 'direct',
-      link: e.links.active!.link,
-      mux: e.links.active!.mux,
-    }),
-    relayClients: () => [],
-    settings: { get: () => ({ listen: '127.0.0.1:0' }) },
+    links: {
+      peerEntries: () => [entry],
+      activePath: (e: typeof entry) => ({
+        path: 'direct',
+        link: e.links.active!.link,
+        mux: e.links.active!.mux,
+      }),
+    },
   };
   const r = await ping(host as never, 'b');
   assert.equal(r.rttMs, 0.25);
@@ -85,10 +85,7 @@ test('a pong names the path and address of the link it went over, though the lin
   entry.links.offer('relay', { link: relayed, mux: viaRelay, since: new Date() });
   entry.links.confirm(relayed);
   const host = {
-    peerEntries: () => [entry],
-    activePath: (e: typeof entry) => e.links.active!,
-    relayClients: () => [],
-    settings: { get: () => ({ listen: '127.0.0.1:0' }) },
+    links: { peerEntries: () => [entry], activePath: (e: typeof entry) => e.links.active! },
   };
   const r = await ping(host as never, 'b');
   assert.equal(entry.links.active?.path, 'direct', 'the link did move');

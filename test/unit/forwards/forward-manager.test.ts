@@ -459,7 +459,9 @@ test('the window hears the notices about forwards and proxies, not the others, a
   const heard: string[] = [];
   const off = agent.notices.onForwardNotice((line) => heard.push(line));
   agent.notices.notice('relay ws://r:1 is unreachable; retrying');
-  agent.notices.notice('forward web: permission denied: b does not allow forwards from a', { forward: 'web' });
+  agent.notices.notice('forward web: permission denied: b does not allow forwards from a', {
+    forward: 'web',
+  });
   agent.notices.notice('proxy sx: open connections through b were cut', { proxy: 'sx' });
   off();
   assert.deepEqual(heard, [
