@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Identity } from '../crypto/identity.js';
 import type { RelayServer } from '../relay/server.js';
 import { admission } from './admission.js';
-import { restartSettings, type RestartSettings } from './api/settings.js';
+import { restartSettings } from './api/settings.js';
 import { Approvals } from './approvals.js';
 import { LocalNetwork } from './local-network.js';
 import type { NodeState } from './node-state.js';
@@ -31,31 +31,9 @@ export interface ComposeAgentOptions {
 }
 
 /** The parts of one agent, each owning one thing; `start`/`stop` run them in order. */
-export interface AgentCore {
-  readonly identity: Identity;
-  readonly log: Logger;
-  /** The one writer of everything the node keeps. */
-  readonly state: NodeState;
-  readonly notices: Notices;
-  readonly relays: Relays;
-  readonly local: LocalNetwork;
-  readonly links: PeerLinkSet;
-  readonly approvals: Approvals;
-  readonly issuer: CodeIssuer;
-  readonly joiner: CodeJoiner;
-  readonly progress: PairingProgress;
-  /** What peers may open here (terminal, tcp-connect…): registered by run-agent's services. */
-  readonly services: ServiceRegistry;
-  /** The settings read only at start, as this run uses them (settings.set reports changes to them). */
-  readonly startedWith: RestartSettings;
-  /** The relay this node serves with --act-as-relay, while it runs. */
-  readonly ownRelay: RelayServer | undefined;
-  readonly name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type AgentCore = ReturnType<typeof composeAgent>;
 
-export function composeAgent({ identity, state, logger: log, relayIdleMs }: ComposeAgentOptions): AgentCore {
+export function composeAgent({ identity, state, logger: log, relayIdleMs }: ComposeAgentOptions) {
   const notices = new Notices(log);
   const relays = new Relays({
     identity,
@@ -124,16 +102,18 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
     joiner,
     progress,
     services,
+    /** The settings read only at start, as this run uses them (settings.set reports changes to them). */
     get startedWith() {
       return startedWith;
     },
-    get ownRelay() {
+    /** The relay this node serves with --act-as-relay, while it runs. */
+    get ownRelay(): RelayServer | undefined {
       return ownRelay;
     },
     get name() {
       return state.get().name ?? 'clawbridge';
     },
-    async start() {
+    async start(): Promise<void> {
       approvals.dropOrphanedCodeRequests();
       const s = state.get();
       startedWith = restartSettings(s);
@@ -142,7 +122,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
       relays.start();
       links.start();
     },
-    async stop() {
+    async stop(): Promise<void> {
       local.stopLan();
       issuer.stop();
       joiner.stop();

@@ -1,7 +1,7 @@
 /**
  * This node on its local network: the direct listener (direct-listener.ts) and, when LAN hosts can reach
  * it, the mDNS announcement and discovery (lan-discovery.ts) that LAN pairing and address learning use.
- * Its own module so the agent composes it instead of carrying the details (agent.ts stays small).
+ * Its own part, built by the composition root (compose-agent.ts); it reports links and sightings as events.
  */
 import type { Logger } from 'pino';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';

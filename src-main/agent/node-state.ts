@@ -40,21 +40,8 @@ export interface StateBacking {
 /** A request as a node makes it; the store adds its id and when it was first and last seen. */
 export type PendingRequest = Omit<PendingRecord, 'id' | 'firstSeen' | 'lastSeen'>;
 
-/** The options `settings.set` and the agent's flags change (one value each, not lists). */
-export type NodeOptions = Partial<
-  Pick<
-    Settings,
-    | 'name'
-    | 'listen'
-    | 'actAsRelay'
-    | 'relayListen'
-    | 'lan'
-    | 'terminalResumeMs'
-    | 'ui'
-    | 'notifications'
-    | 'relays'
-  >
->;
+/** The options `settings.set` and the agent's flags change (`relays` whole only from flags). */
+export type NodeOptions = Partial<Omit<Settings, 'peers' | 'pending' | 'blocked' | 'forwards'>>;
 
 const without = <T extends { fingerprint: string }>(list: readonly T[], fingerprint: string): T[] =>
   list.filter((x) => x.fingerprint !== fingerprint);

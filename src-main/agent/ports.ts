@@ -11,8 +11,7 @@ import type { MuxStream } from '../mux/stream.js';
 import type { PathKind } from '../transport/link.js';
 import type { PathRetrier } from './peer-connector.js';
 import type { PeerLinks } from './peer-links.js';
-import type { ServiceRegistry } from './services.js';
-import type { PeerRecord, Settings } from './settings.js';
+import type { PeerRecord } from './settings.js';
 
 /** One peer as the agent tracks it: its saved record, its links and the retriers that dial them. */
 export interface PeerEntry {
@@ -67,14 +66,4 @@ export interface PeerStreams {
 /** Subscribing to the agent's change signal (a disposer comes back). */
 export interface ChangeSource {
   onChanged(listener: () => void): () => void;
-}
-
-/** The node's settings, read only (the node state is their one writer). */
-export interface SettingsReader {
-  readonly settings: { get(): Settings };
-}
-
-/** Where services register what peers may open here (terminal, tcp-connect). */
-export interface ServicePort {
-  readonly services: Pick<ServiceRegistry, 'register'>;
 }

@@ -74,7 +74,7 @@ export interface EventSources {
   onTerminal(listener: (e: TerminalEvent) => void): Disposer;
   /** Forward counters moved (a connection opened or closed): only the status event cares. */
   onActivity(listener: () => void): Disposer;
-  /** The agent's one-line notices (agent.ts notice()). */
+  /** The agent's one-line notices (notices.ts notice()). */
   onNotice(listener: (line: string) => void): Disposer;
   snapshot(): StatusEvent;
   pending(): PendingInfo[];
