@@ -74,6 +74,21 @@ export default tseslint.config(
     ),
   },
   {
+    // The window's page runs this module too (ADR 0015): no Node at all, not even the global Buffer.
+    files: ['src-main/protocol/terminal-frames.ts'],
+    rules: {
+      ...forbid(
+        ['node:*', ...io, ...electron, 'fs', 'buffer', 'crypto', 'util'],
+        'terminal-frames.ts runs in the window too: no Node (ADR 0015)',
+      ),
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message: 'terminal-frames.ts runs in the window too: use Uint8Array (ADR 0015)' },
+        { name: 'process', message: 'terminal-frames.ts runs in the window too (ADR 0015)' },
+      ],
+    },
+  },
+  {
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/electron/**', 'src-main/core/**', 'src-main/protocol/**', 'src-main/crypto/**'],
     rules: forbid(
@@ -140,9 +155,11 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/src-main/**'],
+              // One exception, the terminal codec (ADR 0015): pure code the page and the agent share.
+              regex: String.raw`(^|/)src-main/(?!protocol/terminal-frames\.js$)`,
               allowTypeImports: true,
-              message: 'the renderer may only `import type` from src-main/ (the API contract)',
+              message:
+                'the renderer may only `import type` from src-main/ (the API contract), and code from protocol/terminal-frames.ts only (ADR 0015)',
             },
           ],
         },

@@ -96,10 +96,29 @@ export interface TerminalEvent {
 }
 
 export interface StatusEvent {
+  /**
+   * The agent's state version: each `status` event has a higher one than the last (a restarted agent
+   * starts over at 1). A client orders what it reads against what was pushed with it: a read sent after
+   * it saw `seq` is at least that new (docs/api.md §Events).
+   */
+  seq: number;
   status: StatusResult;
   pending: PendingInfo[];
   forwards: ForwardInfo[];
   proxies: ProxyInfo[];
+}
+
+/**
+ * What a `changed` event says changed: `peers`, `pending`, `forwards`, `proxies` and `relays` are
+ * in the `status` event that follows it; `settings` (settings.get) is not, and is read.
+ */
+export type ChangeDomain = 'peers' | 'pending' | 'forwards' | 'proxies' | 'relays' | 'settings';
+
+export interface ChangedEvent {
+  /** The `seq` of the `status` event that follows at once, built from the same state. */
+  seq: number;
+  /** What differs from the last `status` event; never empty. */
+  domains: ChangeDomain[];
 }
 
 /**

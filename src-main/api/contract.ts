@@ -415,11 +415,16 @@ export interface MethodResults {
 
 /** Events pushed to subscribed clients. */
 export interface ApiEvents {
-  /** Something in the status changed; clients re-read what they show (the CLI uses this one). */
-  changed: Record<string, never>;
+  /**
+   * Something changed, and what (`domains`): sent just before the `status` event that shows it (same
+   * `seq`), so at most one per STATUS_EVENT_INTERVAL_MS. A client re-reads only what that status
+   * event does not carry (`settings`).
+   */
+  changed: ChangedEvent;
   /**
    * Everything a window shows, pushed at most every STATUS_EVENT_INTERVAL_MS while things change (and
-   * while forwards have open connections, so their byte counters move); once on subscribing.
+   * while forwards have open connections, so their byte counters move); once on subscribing. `seq`
+   * orders it against reads (StatusEvent).
    */
   status: StatusEvent;
   /** A pairing (`pair.join` here, or a join to a code of ours) moved on a step. */
@@ -443,6 +448,8 @@ export interface NoticeEvent {
 export const STATUS_EVENT_INTERVAL_MS = 250;
 
 export type {
+  ChangeDomain,
+  ChangedEvent,
   PairingEvent,
   PairingStep,
   RelayProbeResult,
@@ -456,6 +463,7 @@ export type {
   ToggleResult,
 } from './contract-types.js';
 import type {
+  ChangedEvent,
   PairingEvent,
   RelayProbeResult,
   SettingsResult,

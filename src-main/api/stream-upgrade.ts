@@ -16,37 +16,23 @@
 import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
-import { MAX_COMMAND_ARGS, MAX_TERMINAL_DIMENSION, TERMINAL_TYPE_NAME } from '../protocol/terminal-frames.js';
+import { newTerminalFields, terminalDimension } from '../protocol/terminal-open-args.js';
 import type { PathKind } from '../transport/link.js';
 import type { TerminalSessionState } from './contract-types.js';
 import { apiErrorBody, describeZodError, requestIdOf } from './validate.js';
 import { socketChannel } from './stream-client.js';
 import type { ViewerChannel } from './viewer-channel.js';
 
-const dimension = z.number().int().min(1).max(MAX_TERMINAL_DIMENSION);
-
 /** Parameter schemas of the streaming methods. */
 export const streamMethodParams = {
   /**
-   * A terminal on `peer`: its shell, or `command` (argv) in a PTY; the size of the local window and, from
-   * a terminal other than the window's xterm.js, its type (the CLI's $TERM; terminal-type.ts).
-   * `echo: false` / `opost: false`: the viewer's input / output is a pipe, so the remote PTY neither
-   * echoes input nor turns "\n" into "\r\n" (pty-session.ts `withPtyModes`). `pty: false`: no terminal,
-   * the program runs on pipes where the peer can (pipe-session.ts): input byte for byte, an EOF frame
-   * closes its stdin, its stderr comes as STDERR frames; `result.pty` says what the session got.
+   * A terminal on `peer`, asked for with the same fields as the OPEN between agents (terminal-open-args.ts
+   * newTerminalFields): its shell or `command`, the local window's size and, from a terminal other than
+   * the window's xterm.js, its type (the CLI's $TERM; terminal-type.ts). With `pty: false` the program
+   * runs on pipes where the peer can (input byte for byte, an EOF frame closes its stdin, its stderr
+   * comes as STDERR frames); `result.pty` says what the session got.
    */
-  'terminal.open': z
-    .object({
-      peer: z.string().min(1).max(200),
-      command: z.array(z.string().max(8192)).min(1).max(MAX_COMMAND_ARGS).optional(),
-      cols: dimension,
-      rows: dimension,
-      term: z.string().regex(TERMINAL_TYPE_NAME, 'a terminal type is a terminfo name').optional(),
-      echo: z.boolean().optional(),
-      opost: z.boolean().optional(),
-      pty: z.boolean().optional(),
-    })
-    .strict(),
+  'terminal.open': z.object({ peer: z.string().min(1).max(200), ...newTerminalFields }).strict(),
   /**
    * A viewer (back) on a session this agent keeps (`terminal.list`): its scrollback is replayed as DATA
    * frames, then live output follows; cols/rows resize the session.
@@ -54,8 +40,8 @@ export const streamMethodParams = {
   'terminal.attach': z
     .object({
       id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits'),
-      cols: dimension,
-      rows: dimension,
+      cols: terminalDimension,
+      rows: terminalDimension,
     })
     .strict(),
 } as const;

@@ -1,11 +1,17 @@
 /**
  * Wire format of the terminal service (architecture.md §Services, docs/protocol.md "Terminal service"): the frames that
- * travel on a `terminal` mux stream between two agents and on a CLI's upgraded control socket, and the
- * stream's OPEN arguments. Both channels use one layout: u32 big-endian length of what follows, u8
- * type, body. Version, type codes, limits, encode/decode — nothing else (architecture.md §Rules the code keeps).
+ * travel on a `terminal` mux stream between two agents, on a CLI's upgraded control socket and between
+ * the window and its agent. All use one layout: u32 big-endian length of what follows, u8 type, body.
+ * Version, type codes, limits, encode/decode — nothing else (architecture.md §Rules the code keeps).
+ *
+ * The window's page imports this module too (ADR 0015), so it is plain TypeScript over Uint8Array,
+ * DataView and TextEncoder: no Buffer, no node: import, no DOM. eslint.config.js forbids Node's imports
+ * and globals here, so a Node-only call fails the lint, not the page.
  */
 import { ClawError } from '../core/errors.js';
-import { LENGTH_HEADER_BYTES, LengthPrefixedDecoder } from './length-prefixed.js';
+
+/** Bytes of the length header in front of every frame. */
+export const TERMINAL_HEADER_BYTES = 4;
 
 /** Service name of terminal streams on the mux. */
 export const TERMINAL_SERVICE = 'terminal';
@@ -100,6 +106,7 @@ const STATES: readonly TerminalState[] = ['reconnecting', 'resumed'];
 const SIGNAL_NAME = /^SIG[A-Z0-9]{1,13}$/;
 export const SESSION_ID = /^[0-9a-f]{32}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
 
 function bad(message: string): ClawError {
   return new ClawError('BAD_FRAME', `terminal frame: ${message}`);
@@ -115,25 +122,51 @@ function checkOffset(n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw bad(`offset must be a whole number ≥ 0, got ${n}`);
 }
 
-function textBytes(what: string, text: string): Buffer {
-  const bytes = Buffer.from(text, 'utf8');
+function textBytes(what: string, text: string): Uint8Array {
+  const bytes = encoder.encode(text);
   if (bytes.length > MAX_TERMINAL_TEXT)
     throw bad(`${what} of ${bytes.length} bytes exceeds ${MAX_TERMINAL_TEXT}`);
   return bytes;
 }
 
-function frameOf(type: number, body: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(LENGTH_HEADER_BYTES + 1 + body.length);
-  out.writeUInt32BE(1 + body.length, 0);
-  out[LENGTH_HEADER_BYTES] = type;
-  out.set(body, LENGTH_HEADER_BYTES + 1);
+/** ASCII text (a signal name, a session ID: both checked by a pattern afterwards) as bytes, and back. */
+function asciiBytes(text: string): Uint8Array {
+  return Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+}
+
+function asciiText(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes);
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** One frame with its header: `parts` are written one after the other as the body. */
+function frameOf(type: number, ...parts: Uint8Array[]): Uint8Array {
+  const length = parts.reduce((n, p) => n + p.length, 1);
+  const out = new Uint8Array(TERMINAL_HEADER_BYTES + length);
+  viewOf(out).setUint32(0, length);
+  out[TERMINAL_HEADER_BYTES] = type;
+  let at = TERMINAL_HEADER_BYTES + 1;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
-function u64(n: number): Buffer {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64BE(BigInt(n));
+function u64(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  viewOf(b).setBigUint64(0, BigInt(n));
   return b;
+}
+
+function dataFrame(type: 'DATA' | 'STDERR', data: Uint8Array): Uint8Array {
+  if (data.length === 0 || data.length > MAX_TERMINAL_DATA) {
+    throw bad(`${type} payload must be 1..${MAX_TERMINAL_DATA} bytes, got ${data.length}`);
+  }
+  return frameOf(type === 'DATA' ? TerminalFrameType.Data : TerminalFrameType.Stderr, data);
 }
 
 /**
@@ -141,26 +174,20 @@ function u64(n: number): Buffer {
  * @throws ClawError('BAD_FRAME') for a value the wire cannot carry (empty or oversized DATA, a size
  *   out of range, a bad session ID or signal name, a text over MAX_TERMINAL_TEXT bytes).
  */
-export function encodeTerminalFrame(frame: TerminalFrame): Buffer {
+export function encodeTerminalFrame(frame: TerminalFrame): Uint8Array {
   switch (frame.type) {
     case 'data':
-      if (frame.data.length === 0 || frame.data.length > MAX_TERMINAL_DATA) {
-        throw bad(`DATA payload must be 1..${MAX_TERMINAL_DATA} bytes, got ${frame.data.length}`);
-      }
-      return frameOf(TerminalFrameType.Data, frame.data);
+      return dataFrame('DATA', frame.data);
     case 'stderr':
-      if (frame.data.length === 0 || frame.data.length > MAX_TERMINAL_DATA) {
-        throw bad(`STDERR payload must be 1..${MAX_TERMINAL_DATA} bytes, got ${frame.data.length}`);
-      }
-      return frameOf(TerminalFrameType.Stderr, frame.data);
+      return dataFrame('STDERR', frame.data);
     case 'eof':
-      return frameOf(TerminalFrameType.Eof, new Uint8Array(0));
+      return frameOf(TerminalFrameType.Eof);
     case 'resize': {
       checkDimension('cols', frame.cols);
       checkDimension('rows', frame.rows);
-      const b = Buffer.allocUnsafe(4);
-      b.writeUInt16BE(frame.cols, 0);
-      b.writeUInt16BE(frame.rows, 2);
+      const b = new Uint8Array(4);
+      viewOf(b).setUint16(0, frame.cols);
+      viewOf(b).setUint16(2, frame.rows);
       return frameOf(TerminalFrameType.Resize, b);
     }
     case 'exit': {
@@ -168,16 +195,13 @@ export function encodeTerminalFrame(frame: TerminalFrame): Buffer {
         const code = frame.status.code;
         if (!Number.isInteger(code) || code < 0 || code > 0xffffffff)
           throw bad(`exit code ${code} out of range`);
-        const b = Buffer.allocUnsafe(5);
+        const b = new Uint8Array(5);
         b[0] = EXIT_CODE;
-        b.writeUInt32BE(code, 1);
+        viewOf(b).setUint32(1, code);
         return frameOf(TerminalFrameType.Exit, b);
       }
       if (!SIGNAL_NAME.test(frame.status.signal)) throw bad(`bad signal name '${frame.status.signal}'`);
-      return frameOf(
-        TerminalFrameType.Exit,
-        Buffer.concat([Buffer.of(EXIT_SIGNAL), Buffer.from(frame.status.signal, 'ascii')]),
-      );
+      return frameOf(TerminalFrameType.Exit, Uint8Array.of(EXIT_SIGNAL), asciiBytes(frame.status.signal));
     }
     case 'ack':
       checkOffset(frame.offset);
@@ -185,27 +209,25 @@ export function encodeTerminalFrame(frame: TerminalFrame): Buffer {
     case 'session':
       checkOffset(frame.offset);
       if (!SESSION_ID.test(frame.id)) throw bad('session ID must be 32 lowercase hex characters');
-      return frameOf(
-        TerminalFrameType.Session,
-        Buffer.concat([u64(frame.offset), Buffer.from(frame.id, 'ascii')]),
-      );
+      return frameOf(TerminalFrameType.Session, u64(frame.offset), asciiBytes(frame.id));
     case 'status':
       return frameOf(
         TerminalFrameType.Status,
-        Buffer.concat([Buffer.of(STATES.indexOf(frame.state)), textBytes('status detail', frame.detail)]),
+        Uint8Array.of(STATES.indexOf(frame.state)),
+        textBytes('status detail', frame.detail),
       );
     case 'error':
       return frameOf(TerminalFrameType.Error, textBytes('error message', frame.message));
   }
 }
 
-function readOffset(body: Buffer): number {
-  const n = body.readBigUInt64BE(0);
+function readOffset(body: Uint8Array): number {
+  const n = viewOf(body).getBigUint64(0);
   if (n > BigInt(MAX_TERMINAL_OFFSET)) throw bad(`offset ${n} exceeds ${MAX_TERMINAL_OFFSET}`);
   return Number(n);
 }
 
-function readText(what: string, bytes: Buffer): string {
+function readText(what: string, bytes: Uint8Array): string {
   if (bytes.length > MAX_TERMINAL_TEXT)
     throw bad(`${what} of ${bytes.length} bytes exceeds ${MAX_TERMINAL_TEXT}`);
   try {
@@ -215,7 +237,7 @@ function readText(what: string, bytes: Buffer): string {
   }
 }
 
-function expectLength(name: string, body: Buffer, length: number): void {
+function expectLength(name: string, body: Uint8Array, length: number): void {
   if (body.length !== length) throw bad(`${name} body must be ${length} bytes, got ${body.length}`);
 }
 
@@ -224,7 +246,7 @@ function expectLength(name: string, body: Buffer, length: number): void {
  * `frame`, not copies.
  * @throws ClawError('BAD_FRAME') naming what is wrong; nothing else.
  */
-export function decodeTerminalFrame(frame: Buffer): TerminalFrame {
+export function decodeTerminalFrame(frame: Uint8Array): TerminalFrame {
   if (frame.length === 0) throw bad('empty frame');
   if (frame.length > MAX_TERMINAL_FRAME)
     throw bad(`frame of ${frame.length} bytes exceeds ${MAX_TERMINAL_FRAME}`);
@@ -242,8 +264,8 @@ export function decodeTerminalFrame(frame: Buffer): TerminalFrame {
       return { type: 'eof' };
     case TerminalFrameType.Resize: {
       expectLength('RESIZE', body, 4);
-      const cols = body.readUInt16BE(0);
-      const rows = body.readUInt16BE(2);
+      const cols = viewOf(body).getUint16(0);
+      const rows = viewOf(body).getUint16(2);
       checkDimension('cols', cols);
       checkDimension('rows', rows);
       return { type: 'resize', cols, rows };
@@ -251,11 +273,11 @@ export function decodeTerminalFrame(frame: Buffer): TerminalFrame {
     case TerminalFrameType.Exit: {
       if (body[0] === EXIT_CODE) {
         expectLength('EXIT', body, 5);
-        return { type: 'exit', status: { code: body.readUInt32BE(1) } };
+        return { type: 'exit', status: { code: viewOf(body).getUint32(1) } };
       }
       if (body[0] !== EXIT_SIGNAL) throw bad(`unknown EXIT kind ${body[0] ?? 'none'}`);
-      const signal = body.subarray(1).toString('latin1');
-      if (!SIGNAL_NAME.test(signal)) throw bad('bad signal name in EXIT');
+      const signal = asciiText(body.subarray(1, 1 + 16));
+      if (body.length > 1 + 16 || !SIGNAL_NAME.test(signal)) throw bad('bad signal name in EXIT');
       return { type: 'exit', status: { signal } };
     }
     case TerminalFrameType.Ack:
@@ -263,7 +285,7 @@ export function decodeTerminalFrame(frame: Buffer): TerminalFrame {
       return { type: 'ack', offset: readOffset(body) };
     case TerminalFrameType.Session: {
       expectLength('SESSION', body, 8 + SESSION_ID_HEX_LENGTH);
-      const id = body.subarray(8).toString('latin1');
+      const id = asciiText(body.subarray(8));
       if (!SESSION_ID.test(id)) throw bad('session ID must be 32 lowercase hex characters');
       return { type: 'session', id, offset: readOffset(body) };
     }
@@ -280,30 +302,83 @@ export function decodeTerminalFrame(frame: Buffer): TerminalFrame {
 }
 
 /**
- * Incremental decoder for a byte stream of frames: feed chunks, get whole frames. Buffers at most one
- * partial frame (≤ MAX_TERMINAL_FRAME + header), so a peer cannot make it hold more.
+ * Incremental decoder for a byte stream of frames: feed chunks, get whole frames. Holds the chunks of at
+ * most one partial frame (≤ MAX_TERMINAL_FRAME + header), so a peer cannot make it hold more; a frame
+ * within one chunk is a view of it, one that spans chunks is joined once it is whole. Chunks must not
+ * be changed after they are pushed.
  */
 export class TerminalFrameDecoder {
-  private readonly inner = new LengthPrefixedDecoder(MAX_TERMINAL_FRAME);
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
 
   /** @throws ClawError('FRAME_TOO_LARGE' | 'BAD_FRAME'); after a throw the decoder is unusable. */
-  push(chunk: Buffer): TerminalFrame[] {
-    return this.inner.push(chunk).map(decodeTerminalFrame);
+  push(chunk: Uint8Array): TerminalFrame[] {
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    const frames: TerminalFrame[] = [];
+    while (this.buffered >= TERMINAL_HEADER_BYTES) {
+      const length = viewOf(this.peek(TERMINAL_HEADER_BYTES)).getUint32(0);
+      if (length > MAX_TERMINAL_FRAME) {
+        throw new ClawError(
+          'FRAME_TOO_LARGE',
+          `frame of ${length} bytes exceeds the limit of ${MAX_TERMINAL_FRAME} bytes`,
+        );
+      }
+      if (this.buffered < TERMINAL_HEADER_BYTES + length) break;
+      this.take(TERMINAL_HEADER_BYTES);
+      frames.push(decodeTerminalFrame(this.take(length)));
+    }
+    return frames;
   }
 
   /** Bytes held for a frame that has not fully arrived. */
   get pendingBytes(): number {
-    return this.inner.pendingBytes;
+    return this.buffered;
+  }
+
+  /** The first `n` buffered bytes (n ≤ buffered), left in place. */
+  private peek(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    return first.length >= n ? first.subarray(0, n) : this.join(n, false);
+  }
+
+  /** Removes and returns the first `n` buffered bytes (n ≤ buffered). */
+  private take(n: number): Uint8Array {
+    this.buffered -= n;
+    const first = this.chunks[0];
+    if (!first || first.length < n) return this.join(n, true);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    return first.subarray(0, n);
+  }
+
+  /** The first `n` bytes copied out of the chunks they span; `consume` drops them from the chunks. */
+  private join(n: number, consume: boolean): Uint8Array {
+    const out = new Uint8Array(n);
+    let at = 0;
+    let i = 0;
+    while (at < n) {
+      const chunk = this.chunks[i]!;
+      const k = Math.min(chunk.length, n - at);
+      out.set(chunk.subarray(0, k), at);
+      at += k;
+      if (!consume) i++;
+      else if (k === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(k);
+    }
+    return out;
   }
 }
 
 /** `text` cut to at most MAX_TERMINAL_TEXT UTF-8 bytes (on a character boundary), for STATUS and ERROR. */
 export function fitText(text: string): string {
-  if (Buffer.byteLength(text, 'utf8') <= MAX_TERMINAL_TEXT) return text;
+  if (encoder.encode(text).length <= MAX_TERMINAL_TEXT) return text;
   let out = '';
   let bytes = 0;
   for (const ch of text) {
-    const n = Buffer.byteLength(ch, 'utf8');
+    const n = encoder.encode(ch).length;
     if (bytes + n > MAX_TERMINAL_TEXT - 3) break;
     out += ch;
     bytes += n;
@@ -315,8 +390,8 @@ export function fitText(text: string): string {
 export type OutputChannel = 'stdout' | 'stderr';
 
 /** DATA (or STDERR) frames for `bytes`, split at MAX_TERMINAL_DATA; none for an empty buffer. */
-export function encodeDataFrames(bytes: Uint8Array, channel: OutputChannel = 'stdout'): Buffer[] {
-  const out: Buffer[] = [];
+export function encodeDataFrames(bytes: Uint8Array, channel: OutputChannel = 'stdout'): Uint8Array[] {
+  const out: Uint8Array[] = [];
   const type = channel === 'stderr' ? 'stderr' : 'data';
   for (let off = 0; off < bytes.length; off += MAX_TERMINAL_DATA) {
     out.push(encodeTerminalFrame({ type, data: bytes.subarray(off, off + MAX_TERMINAL_DATA) }));

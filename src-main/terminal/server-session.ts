@@ -307,7 +307,7 @@ export class ServerSession {
     this.stream?.end();
   }
 
-  private send(frame: Buffer): void {
+  private send(frame: Uint8Array): void {
     if (this.stream && !this.stream.write(frame)) this.streamBlocked = true;
   }
 

@@ -2,11 +2,14 @@
  * The window's one view of the agent: a single event subscription feeds an immutable snapshot that
  * views read with `useSyncExternalStore` (hooks.ts). Views never fetch on mount: N views would mean N
  * subscriptions and a refetch storm on every change. The agent's `status` event carries everything the
- * views list (peers, pending, forwards with their live counters), so it simply replaces the snapshot;
- * a full re-read happens only on (re)connecting and for settings, which that event does not carry.
+ * views list (peers, pending, forwards with their live counters), so it simply replaces those parts;
+ * they are read only on (re)connecting. `changed` names what changed, and only what the status event
+ * does not carry (settings) is read again. Pushes and reads are ordered by the agent's `seq`
+ * (versions.ts), so an older answer never replaces a newer snapshot.
  * No React and no DOM here, so it runs under node:test with a FakeTransport.
  */
 import type {
+  ChangedEvent,
   ForwardInfo,
   MethodParams,
   MethodResults,
@@ -18,6 +21,7 @@ import type {
 } from '../../src-main/api/contract.js';
 import { messageOf, type ApiClient } from './client.js';
 import { Listeners, type ConnectionState, type Disposer } from './transport.js';
+import { UNNUMBERED, Versions, type Part, type Ticket } from './versions.js';
 
 export interface Snapshot {
   connection: ConnectionState;
@@ -26,19 +30,28 @@ export interface Snapshot {
   pending: PendingInfo[];
   forwards: ForwardInfo[];
   proxies: ProxyInfo[];
-  /** Null until read; re-read after every change made through `saveSettings`. */
+  /** Null until read; re-read when `changed` names settings, and set by `saveSettings`. */
   settings: SettingsResult | null;
-  /** Why the last full read failed (replaced by the next success). */
+  /** Why the last read of the status parts failed (replaced by the next success). */
   loadError: string | null;
 }
+
+/** The parts a `status` event carries. */
+type PushedPart = Exclude<Part, 'settings'>;
+const PUSHED: readonly PushedPart[] = ['status', 'pending', 'forwards', 'proxies'];
+
+/** What a read fetches: the pushed parts (four methods, together) and the settings. */
+type Read = 'pushed' | 'settings';
+const EVERYTHING: readonly Read[] = ['pushed', 'settings'];
 
 export class AgentStore {
   private snapshot: Snapshot;
   private readonly listeners = new Listeners<[]>();
   private readonly eventListeners = new Listeners<[string, unknown]>();
   private readonly disposers: Disposer[] = [];
-  private refreshing: Promise<void> | null = null;
-  private refreshAgain = false;
+  private readonly versions = new Versions();
+  private reading: Promise<void> | null = null;
+  private readonly readAgain = new Set<Read>();
 
   constructor(private readonly client: ApiClient) {
     const transport = client.transport;
@@ -54,7 +67,10 @@ export class AgentStore {
     this.disposers.push(
       transport.onState((connection) => {
         this.set({ connection });
-        if (connection.kind === 'connected') void this.refresh();
+        if (connection.kind !== 'connected') return;
+        // A new subscription, maybe to a new agent: its numbers are the only ones that count.
+        this.versions.reset();
+        void this.refresh();
       }),
       client.onEvent((event, data) => this.onEvent(event, data)),
     );
@@ -72,65 +88,97 @@ export class AgentStore {
   }
 
   private set(patch: Partial<Snapshot>): void {
+    // Nothing new (a push older than what a read brought): same object, no render.
+    if (Object.keys(patch).length === 0) return;
     this.snapshot = { ...this.snapshot, ...patch };
     this.listeners.emit();
   }
 
   private onEvent(event: string, data: unknown): void {
-    if (event === 'status' && isStatusEvent(data)) {
-      const { status, pending, forwards, proxies } = data;
-      this.set({ status, pending, forwards, proxies });
-    } else if (event === 'changed') {
-      // Settings are not in the status event; a change of name or relays arrives as `changed`.
-      void this.refresh();
-    }
+    if (event === 'status' && isStatusEvent(data)) this.onStatus(data);
+    else if (event === 'changed') this.onChanged(data);
     this.eventListeners.emit(event, data);
   }
 
-  /**
-   * Re-reads everything the views show. Calls made while one runs collapse into one more run, so a
-   * burst of events costs two reads, not one per event.
-   */
-  refresh(): Promise<void> {
-    if (this.refreshing) {
-      this.refreshAgain = true;
-      return this.refreshing;
-    }
-    this.refreshing = this.load().finally(() => {
-      this.refreshing = null;
-      if (this.refreshAgain) {
-        this.refreshAgain = false;
-        void this.refresh();
-      }
-    });
-    return this.refreshing;
+  private onStatus(data: StatusEvent): void {
+    // An agent of an older release sends no `seq`: its pushes replace what is held, as they always did.
+    const seq = isSeq(data.seq) ? data.seq : UNNUMBERED;
+    if (seq !== UNNUMBERED) this.versions.saw(seq);
+    this.set(newer(data, (part) => this.versions.acceptPush(part, seq)));
   }
 
-  private async load(): Promise<void> {
-    try {
-      // Settings apart: a failure there must not blank the peers (and the reverse).
-      const settings = this.client.call('settings.get', {}).then(
-        (value) => this.set({ settings: value }),
-        () => undefined,
-      );
-      const [status, pending, forwards, proxies] = await Promise.all([
-        this.client.call('status', {}),
-        this.client.call('pending.list', {}),
-        this.client.call('forward.list', {}),
-        this.client.call('proxy.list', {}),
-      ]);
-      this.set({ status, pending, forwards, proxies, loadError: null });
-      await settings;
-    } catch (err) {
-      this.set({ loadError: messageOf(err) });
+  private onChanged(data: unknown): void {
+    const changed = (typeof data === 'object' && data !== null ? data : {}) as Partial<ChangedEvent>;
+    if (isSeq(changed.seq)) this.versions.saw(changed.seq);
+    // An agent of an older release does not say what changed: everything is read again.
+    if (!Array.isArray(changed.domains)) return void this.read(EVERYTHING);
+    // The rest is in the status event that follows at once; settings (with the relays' state) are not.
+    if (changed.domains.includes('settings') || changed.domains.includes('relays'))
+      void this.read(['settings']);
+  }
+
+  /** Re-reads everything the views show (on connecting); see `read`. */
+  refresh(): Promise<void> {
+    return this.read(EVERYTHING);
+  }
+
+  /**
+   * Reads `what`. Calls made while a read runs collapse into one more run with all they asked for, so
+   * a burst of events costs two reads of each method, not one per event.
+   */
+  private read(what: readonly Read[]): Promise<void> {
+    if (this.reading) {
+      for (const r of what) this.readAgain.add(r);
+      return this.reading;
     }
+    this.reading = this.load(new Set(what)).finally(() => {
+      this.reading = null;
+      if (this.readAgain.size === 0) return;
+      const again = [...this.readAgain];
+      this.readAgain.clear();
+      void this.read(again);
+    });
+    return this.reading;
+  }
+
+  private async load(what: ReadonlySet<Read>): Promise<void> {
+    const ticket = this.versions.ticket();
+    // Settings apart: a failure there must not blank the peers (and the reverse).
+    const settings = what.has('settings')
+      ? this.client.call('settings.get', {}).then(
+          (value) => this.takeSettings(value, ticket),
+          () => undefined,
+        )
+      : undefined;
+    if (what.has('pushed')) {
+      try {
+        const [status, pending, forwards, proxies] = await Promise.all([
+          this.client.call('status', {}),
+          this.client.call('pending.list', {}),
+          this.client.call('forward.list', {}),
+          this.client.call('proxy.list', {}),
+        ]);
+        const fresh = newer({ status, pending, forwards, proxies }, (p) =>
+          this.versions.acceptRead(p, ticket),
+        );
+        this.set({ ...fresh, loadError: null });
+      } catch (err) {
+        this.set({ loadError: messageOf(err) });
+      }
+    }
+    await settings;
+  }
+
+  private takeSettings(settings: SettingsResult, ticket: Ticket): void {
+    if (this.versions.acceptRead('settings', ticket)) this.set({ settings });
   }
 
   /** Sets settings; on success the snapshot holds what the agent saved. Throws the agent's error. */
   async saveSettings(params: MethodParams<'settings.set'>): Promise<MethodResults['settings.set']> {
+    const ticket = this.versions.ticket();
     const result = await this.client.call('settings.set', params);
     const { restartNeeded: _r, restartFor: _f, ...settings } = result;
-    this.set({ settings });
+    this.takeSettings(settings, ticket);
     return result;
   }
 
@@ -141,6 +189,21 @@ export class AgentStore {
   }
 }
 
+/** The parts of `values` that `accepted` lets in (each is asked once, and records what it let in). */
+function newer(
+  values: Pick<Snapshot, PushedPart>,
+  accepted: (part: PushedPart) => boolean,
+): Partial<Snapshot> {
+  const patch: Partial<Snapshot> = {};
+  for (const part of PUSHED) if (accepted(part)) Object.assign(patch, { [part]: values[part] });
+  return patch;
+}
+
+function isSeq(seq: unknown): seq is number {
+  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0;
+}
+
+/** The parts the store takes; `seq` is checked apart (an older agent sends none). */
 function isStatusEvent(data: unknown): data is StatusEvent {
   const d = data as Partial<StatusEvent> | null;
   return (

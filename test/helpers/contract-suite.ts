@@ -22,6 +22,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type {
+  ChangedEvent,
   ForwardInfo,
   PairingEvent,
   PairListResult,
@@ -238,7 +239,23 @@ export function contractSuite(name: string, connect: ContractConnect): void {
             ),
           10_000,
         );
-        assert.ok(events.some((e) => e.event === 'changed'));
+        // Every transport carries the numbering: the `changed` names the forwards, with the seq of the
+        // status that follows it and shows the forward.
+        const changed = events.find(
+          (e) => e.event === 'changed' && (e.data as ChangedEvent).domains.includes('forwards'),
+        );
+        assert.ok(changed, 'a changed event naming the forwards');
+        const { seq } = changed.data as ChangedEvent;
+        const next = events[events.indexOf(changed) + 1];
+        assert.equal(next?.event, 'status');
+        assert.equal((next.data as StatusEvent).seq, seq);
+        assert.ok((next.data as StatusEvent).forwards.some((f) => f.name === 'evt-fwd'));
+        const seqs = events.filter((e) => e.event === 'status').map((e) => (e.data as StatusEvent).seq);
+        assert.deepEqual(
+          seqs,
+          [...seqs].sort((a, b) => a - b),
+          'status events come in rising seq',
+        );
       } finally {
         stop();
         await call('forward.remove', { name: 'evt-fwd' });

@@ -21,7 +21,11 @@ import { startAgentHost } from '../../src-main/electron/agent-host.js';
 import type { AgentConnection, AgentHostState } from '../../src-main/electron/agent-connection.js';
 import { registerApiIpc } from '../../src-main/electron/api-ipc.js';
 import { IpcTransport } from '../../src-renderer/api/ipc-transport.js';
-import { encodeFrame, encodeInput, FrameDecoder } from '../../src-renderer/api/terminal-codec.js';
+import {
+  encodeDataFrames,
+  encodeTerminalFrame,
+  TerminalFrameDecoder,
+} from '../../src-main/protocol/terminal-frames.js';
 import { contractSuite } from '../helpers/contract-suite.js';
 import { fakeElectronIpc } from '../helpers/fake-electron-ipc.js';
 import { fakeUtilityProcess } from '../helpers/fake-electron-utility.js';
@@ -124,7 +128,7 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
         cols: 80,
         rows: 24,
       });
-      const decoder = new FrameDecoder();
+      const decoder = new TerminalFrameDecoder();
       let offset = 0;
       let received = 0;
       let text = '';
@@ -136,7 +140,7 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
           received += frame.data.byteLength;
           offset += frame.data.byteLength;
           if (received > FLOOD) text += Buffer.from(frame.data).toString();
-          if (acking) channel.send(encodeFrame({ type: 'ack', offset }));
+          if (acking) channel.send(encodeTerminalFrame({ type: 'ack', offset }));
         }
       });
       // Not acknowledged: the remote program is paused once a window's worth is in flight (1 MiB).
@@ -152,9 +156,9 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
       assert.ok(received < 2 * 1024 * 1024, `${received} bytes arrived without one ACK`);
       // Acknowledged: the rest arrives, then the program reads what the page types.
       acking = true;
-      channel.send(encodeFrame({ type: 'ack', offset }));
+      channel.send(encodeTerminalFrame({ type: 'ack', offset }));
       await waitFor('the whole flood', () => received >= FLOOD, 30_000);
-      channel.send(encodeInput('over ipc\r'));
+      for (const f of encodeDataFrames(Buffer.from('over ipc\r'))) channel.send(f);
       await waitFor('the echo', () => text.includes('got:over ipc'), 15_000);
       channel.close();
 

@@ -1,6 +1,8 @@
 /**
- * Terminal frames (protocol/terminal-frames.ts): round trips, split-anywhere decoding, and arbitrary
- * bytes failing only with the protocol's own errors — each property over at least 10,000 runs.
+ * Terminal frames (protocol/terminal-frames.ts, the one codec of the agent, the CLI and the window: ADR
+ * 0015): round trips, split-anywhere decoding, and arbitrary bytes failing only with the protocol's own
+ * errors — each property over at least 10,000 runs. Inputs are plain Uint8Arrays, as the window's page
+ * has them (no Buffer there), and outputs are checked to be plain Uint8Arrays too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,7 +62,8 @@ test('property: decode(encode(frame)) is the frame', () => {
   fc.assert(
     fc.property(frameArb, (frame) => {
       const wire = encodeTerminalFrame(frame);
-      assert.equal(wire.readUInt32BE(0), wire.length - 4);
+      assert.equal(Object.getPrototypeOf(wire), Uint8Array.prototype, 'a plain Uint8Array, not a Buffer');
+      assert.equal(new DataView(wire.buffer, wire.byteOffset).getUint32(0), wire.length - 4);
       const got = new TerminalFrameDecoder().push(wire);
       assert.deepEqual(got.map(plain), [plain(frame)]);
     }),
@@ -74,7 +77,8 @@ test('property: a frame sequence split anywhere decodes to the same frames', () 
       fc.array(frameArb, { minLength: 1, maxLength: 8 }),
       fc.array(fc.nat(), { maxLength: 12 }),
       (frames, cuts) => {
-        const wire = Buffer.concat(frames.map(encodeTerminalFrame));
+        // Copied into a plain Uint8Array: the page's decoder never sees a Buffer.
+        const wire = new Uint8Array(Buffer.concat(frames.map(encodeTerminalFrame)));
         const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
         const decoder = new TerminalFrameDecoder();
         const got: TerminalFrame[] = [];
@@ -103,7 +107,7 @@ test('property: arbitrary bytes decode to frames or fail with BAD_FRAME / FRAME_
       ),
       (bytes) => {
         try {
-          for (const f of new TerminalFrameDecoder().push(Buffer.from(bytes))) encodeTerminalFrame(f);
+          for (const f of new TerminalFrameDecoder().push(new Uint8Array(bytes))) encodeTerminalFrame(f);
         } catch (err) {
           assert.ok(isClawError(err, 'BAD_FRAME') || isClawError(err, 'FRAME_TOO_LARGE'), String(err));
         }
@@ -125,12 +129,12 @@ test('property: a frame body that decodes re-encodes to the same bytes (one enco
       (body) => {
         let frame: TerminalFrame;
         try {
-          frame = decodeTerminalFrame(Buffer.from(body));
+          frame = decodeTerminalFrame(body);
         } catch (err) {
           assert.ok(isClawError(err, 'BAD_FRAME'), String(err));
           return;
         }
-        assert.deepEqual(encodeTerminalFrame(frame).subarray(4), Buffer.from(body));
+        assert.deepEqual(encodeTerminalFrame(frame).subarray(4), Uint8Array.from(body));
       },
     ),
     { numRuns: RUNS },
@@ -227,7 +231,7 @@ test('property: OPEN arguments accept new sessions and resumes, and nothing else
 });
 
 test('the examples in docs/protocol.md, byte for byte', () => {
-  const hexOf = (f: TerminalFrame) => encodeTerminalFrame(f).toString('hex');
+  const hexOf = (f: TerminalFrame) => Buffer.from(encodeTerminalFrame(f)).toString('hex');
   assert.equal(hexOf({ type: 'data', data: Buffer.from('hi') }), '00000003016869');
   assert.equal(hexOf({ type: 'resize', cols: 80, rows: 24 }), '000000050200500018');
   assert.equal(hexOf({ type: 'exit', status: { code: 7 } }), '00000006030000000007');

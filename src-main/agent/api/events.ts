@@ -1,13 +1,15 @@
 /**
  * The API's pushed events (contract.ts ApiEvents), fanned out to every subscribed client of every
- * transport. `changed` goes out as it happens (the CLI re-reads); `status` carries the whole picture
- * and is coalesced to one per STATUS_EVENT_INTERVAL_MS, and keeps ticking while forwards have open
- * connections so their byte counters move (and after a connection that opened and closed between two
- * ticks); `pending.added` is found by comparing pending lists.
+ * transport. `status` carries the whole picture and is coalesced to one per STATUS_EVENT_INTERVAL_MS,
+ * and keeps ticking while forwards have open connections so their byte counters move (and after a
+ * connection that opened and closed between two ticks); each one has a higher `seq`, so a client can
+ * tell a read older than it. The agent's changes go out as one `changed` just before the status that
+ * shows them, naming what differs from the last one; `pending.added` is found by comparing pending lists.
  */
 import {
   STATUS_EVENT_INTERVAL_MS,
   type ApiEvents,
+  type ChangeDomain,
   type PairingEvent,
   type PendingInfo,
   type StatusEvent,
@@ -76,7 +78,7 @@ export interface EventSources {
   onActivity(listener: () => void): Disposer;
   /** The agent's one-line notices (notices.ts notice()). */
   onNotice(listener: (line: string) => void): Disposer;
-  snapshot(): StatusEvent;
+  snapshot(): Omit<StatusEvent, 'seq'>;
   pending(): PendingInfo[];
   /** Some forward or proxy has open connections (its counters move without a `changed`). */
   busy(): boolean;
@@ -86,21 +88,54 @@ export interface EventSources {
 
 type Listener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
 
+/** Each domain a snapshot carries, in a form that compares with `===`, to tell which ones changed. */
+function digests(snapshot: Omit<StatusEvent, 'seq'>): Map<ChangeDomain, string> {
+  return new Map<ChangeDomain, string>([
+    ['peers', JSON.stringify(snapshot.status.peers)],
+    ['pending', JSON.stringify(snapshot.pending)],
+    ['forwards', JSON.stringify(snapshot.forwards)],
+    ['proxies', JSON.stringify(snapshot.proxies)],
+    ['relays', JSON.stringify(snapshot.status.relays)],
+  ]);
+}
+
 export class ApiEventHub {
   private readonly listeners = new Set<Listener>();
   private readonly coalescer: Coalescer;
   private sources: Disposer[] = [];
   private knownPending = new Set<string>();
+  /** The last status event's `seq`: never reset, so it keeps rising across subscriptions. */
+  private seq = 0;
+  private lastDigests = new Map<ChangeDomain, string>();
+  /** The agent said something changed since the last status event. */
+  private agentChanged = false;
 
   constructor(
     private readonly from: EventSources,
     clock: Clock = realClock,
   ) {
     this.coalescer = new Coalescer(
-      () => this.safely(() => this.emit('status', from.snapshot())),
+      () => this.safely(() => this.push()),
       () => this.listeners.size > 0 && from.busy(),
       clock,
     );
+  }
+
+  /** One status event, after the `changed` that names what differs from the last one, if the agent changed. */
+  private push(): void {
+    const snapshot = this.from.snapshot();
+    const seq = ++this.seq;
+    const now = digests(snapshot);
+    if (this.agentChanged) {
+      this.agentChanged = false;
+      const domains = [...now].filter(([d, v]) => this.lastDigests.get(d) !== v).map(([d]) => d);
+      // Settings are not in the snapshot, and the agent does not say what changed: any change may have
+      // been one (a `settings set` from the CLI, a rename), so they are always named; the rest only when
+      // they differ.
+      this.emit('changed', { seq, domains: [...domains, 'settings'] });
+    }
+    this.lastDigests = now;
+    this.emit('status', { seq, ...snapshot });
   }
 
   /** Adds a listener; the first one starts listening to the agent. Each new one soon gets a `status`. */
@@ -120,7 +155,7 @@ export class ApiEventHub {
     this.knownPending = new Set(this.from.pending().map((p) => p.id));
     this.sources = [
       this.from.onChanged(() => {
-        this.emit('changed', {});
+        this.agentChanged = true;
         this.coalescer.poke();
         this.safely(() => this.checkPending());
       }),

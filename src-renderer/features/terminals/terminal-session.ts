@@ -5,7 +5,14 @@
  * been drawn — so a page that falls behind pauses the remote PTY instead of growing memory
  * (docs/web-ui.md, src-main/terminal/terminal-flow.ts).
  */
-import { encodeFrame, encodeInput, FrameDecoder, type ExitStatus } from '../../api/terminal-codec.js';
+// The one terminal codec, shared with the agent (ADR 0015): the only code the page takes from src-main.
+import {
+  encodeDataFrames,
+  encodeTerminalFrame,
+  MAX_TERMINAL_DIMENSION,
+  TerminalFrameDecoder,
+  type ExitStatus,
+} from '../../../src-main/protocol/terminal-frames.js';
 import { Listeners, type Disposer, type StreamChannel } from '../../api/transport.js';
 
 /** What the session writes to: xterm's `write(data, callback)`. */
@@ -22,6 +29,8 @@ export const ACK_EVERY_BYTES = 32 * 1024;
 /** Longest an ACK for a smaller amount waits, in ms (50): idle sessions trim the agent's replay soon. */
 export const ACK_DELAY_MS = 50;
 
+const utf8 = new TextEncoder();
+
 export type SessionPhase = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'failed';
 
 export interface SessionState {
@@ -33,7 +42,7 @@ export interface SessionState {
 
 export class TerminalSession {
   private channel: StreamChannel | null = null;
-  private decoder = new FrameDecoder();
+  private decoder = new TerminalFrameDecoder();
   private disposers: Disposer[] = [];
   /** Absolute output offset of the next byte the agent sends (its session's count, from SESSION). */
   private received = 0;
@@ -63,7 +72,7 @@ export class TerminalSession {
     this.detach();
     this.started = true;
     this.channel = channel;
-    this.decoder = new FrameDecoder();
+    this.decoder = new TerminalFrameDecoder();
     this.disposers = [
       channel.onMessage((bytes) => this.onBytes(bytes)),
       channel.onClose((reason) => this.onClosed(reason)),
@@ -81,7 +90,9 @@ export class TerminalSession {
     }
     for (const frame of frames) {
       switch (frame.type) {
-        case 'data': {
+        // A program on pipes (a session the CLI opened, taken over here): its stderr is drawn like the rest.
+        case 'data':
+        case 'stderr': {
           this.received += frame.data.length;
           const end = this.received;
           this.screen.write(frame.data, () => this.onDrawn(end));
@@ -118,7 +129,7 @@ export class TerminalSession {
     this.ackTimer = null;
     if (this.drawn <= this.acked || !this.channel) return;
     this.acked = this.drawn;
-    this.channel.send(encodeFrame({ type: 'ack', offset: this.acked }));
+    this.channel.send(encodeTerminalFrame({ type: 'ack', offset: this.acked }));
   }
 
   private onClosed(reason: string | null): void {
@@ -137,12 +148,15 @@ export class TerminalSession {
   /** Typed or pasted text (xterm's onData), or raw bytes (onBinary). */
   input(data: string | Uint8Array): void {
     if (this.state.phase !== 'live' || !this.channel || data.length === 0) return;
-    this.channel.send(encodeInput(data));
+    const bytes = typeof data === 'string' ? utf8.encode(data) : data;
+    for (const frame of encodeDataFrames(bytes)) this.channel.send(frame);
   }
 
   resize(cols: number, rows: number): void {
     if (!this.channel || cols < 1 || rows < 1) return;
-    this.channel.send(encodeFrame({ type: 'resize', cols, rows }));
+    // The wire refuses sizes past MAX_TERMINAL_DIMENSION; a window that large gets the largest there is.
+    const fit = (n: number) => Math.min(Math.floor(n), MAX_TERMINAL_DIMENSION);
+    this.channel.send(encodeTerminalFrame({ type: 'resize', cols: fit(cols), rows: fit(rows) }));
   }
 
   /** True while a program runs there: closing the tab would end it, so ask first. */

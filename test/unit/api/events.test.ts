@@ -1,6 +1,7 @@
 /**
  * The API's pushed events (agent/api/events.ts): `status` coalesced to one per interval with a fake
- * clock, kept ticking while forwards are busy, `pending.added` found by comparing lists, `changed` as is.
+ * clock, numbered, kept ticking while forwards are busy; the agent's changes as one `changed` before
+ * the status that shows them, naming what differs; `pending.added` found by comparing lists.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +9,8 @@ import { Emitter } from '../../../src-main/core/emitter.js';
 import { ApiEventHub, Coalescer, type Clock } from '../../../src-main/agent/api/events.js';
 import type {
   ApiEvents,
+  ChangedEvent,
+  ForwardInfo,
   PairingEvent,
   PendingInfo,
   StatusEvent,
@@ -99,13 +102,13 @@ function fakeSources() {
     moved: [];
     notice: [string];
   }>();
-  const state = { pending: [] as PendingInfo[], busy: false, snapshots: 0 };
-  const snapshot = (): StatusEvent => {
+  const state = { pending: [] as PendingInfo[], busy: false, snapshots: 0, forwards: [] as ForwardInfo[] };
+  const snapshot = (): Omit<StatusEvent, 'seq'> => {
     state.snapshots++;
     return {
       status: { name: 'a', fingerprint: 'f'.repeat(64), listen: null, relays: [], peers: [] },
       pending: state.pending,
-      forwards: [],
+      forwards: state.forwards,
       proxies: [],
     };
   };
@@ -137,7 +140,7 @@ const pendingInfo = (id: string): PendingInfo => ({
   knownAs: null,
 });
 
-test('hub: a status on subscribing, one per interval under a storm of changes, each change as `changed`', () => {
+test('hub: a status on subscribing, one per interval under a storm of changes, each after its `changed`', () => {
   const clock = new FakeClock();
   const { agent, state, sources } = fakeSources();
   const hub = new ApiEventHub(sources, clock);
@@ -149,14 +152,42 @@ test('hub: a status on subscribing, one per interval under a storm of changes, e
     agent.emit('changed');
     clock.advance(10);
   }
-  // 500 ms of changes: 50 `changed`, and `status` at 250 and 500 only.
-  assert.equal(got.filter((e) => e === 'changed').length, 50);
-  assert.equal(got.filter((e) => e === 'status').length, 3);
+  // 500 ms of changes: `changed` then `status` at 250 and at 500 only.
+  assert.deepEqual(got, ['status', 'changed', 'status', 'changed', 'status']);
   assert.equal(state.snapshots, 3, 'a snapshot is built once per status event, not per change');
   dispose();
   agent.emit('changed');
   clock.advance(1000);
-  assert.equal(got.length, 53, 'nothing after the last listener left');
+  assert.equal(got.length, 5, 'nothing after the last listener left');
+});
+
+test('hub: every status has a higher seq, shared with the `changed` before it, which names what differs', () => {
+  const clock = new FakeClock();
+  const { agent, state, sources } = fakeSources();
+  const hub = new ApiEventHub(sources, clock);
+  const got: { event: string; data: unknown }[] = [];
+  hub.subscribe((event, data) => got.push({ event, data }));
+  clock.advance(0);
+  state.pending = [pendingInfo('new')];
+  agent.emit('changed');
+  clock.advance(250);
+  agent.emit('changed');
+  clock.advance(250);
+  state.forwards = [{ name: 'web' } as ForwardInfo];
+  agent.emit('moved');
+  clock.advance(250);
+  const seqs = got.map((g) => (g.data as { seq?: number }).seq);
+  const changed = got.filter((g) => g.event === 'changed').map((g) => g.data as ChangedEvent);
+  assert.deepEqual(
+    got.map((g) => g.event),
+    ['status', 'pending.added', 'changed', 'status', 'changed', 'status', 'status'],
+  );
+  assert.deepEqual(seqs, [1, undefined, 2, 2, 3, 3, 4]);
+  assert.deepEqual(changed, [
+    { seq: 2, domains: ['pending', 'settings'] },
+    // The agent's change showed nowhere in the status: it may have been a setting, which is always named.
+    { seq: 3, domains: ['settings'] },
+  ]);
 });
 
 test('hub: pending.added once per new request; pairing, terminal and notice events pass through', () => {

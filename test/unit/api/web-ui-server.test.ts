@@ -245,8 +245,12 @@ test('with the token: ready, requests answered, bad ones get error replies and t
   });
   c.ws.send(JSON.stringify({ type: 'subscribe' }));
   await new Promise((r) => setTimeout(r, 50));
-  for (const l of listeners) l('changed', {});
-  assert.deepEqual(await c.next(), { type: 'event', event: 'changed', data: {} });
+  for (const l of listeners) l('changed', { seq: 3, domains: ['peers', 'settings'] });
+  assert.deepEqual(await c.next(), {
+    type: 'event',
+    event: 'changed',
+    data: { seq: 3, domains: ['peers', 'settings'] },
+  });
   c.ws.close();
 });
 

@@ -119,7 +119,7 @@ test('events go to each subscribed page until it unsubscribes or goes away; app 
   two.bridge.subscribe((event) => seen.two.push(event));
   await until(() => agent.listenerCount() === 2, 'both pages subscribed');
 
-  agent.emit('changed', {});
+  agent.emit('changed', { seq: 1, domains: ['settings'] });
   ipc.broadcast('app.navigate', { view: 'approvals' });
   await until(() => seen.one.length === 2 && seen.two.length === 2, 'events delivered');
   assert.deepEqual(seen.one, ['changed', 'app.navigate']);
@@ -140,7 +140,7 @@ test('events go to each subscribed page until it unsubscribes or goes away; app 
   await until(() => agent.listenerCount() === 1, 'page one unsubscribed');
   two.webContents.destroy();
   assert.equal(agent.listenerCount(), 0, 'a closed window holds no subscription');
-  agent.emit('changed', {});
+  agent.emit('changed', { seq: 1, domains: ['settings'] });
   await tick();
   assert.deepEqual(seen.one, ['changed', 'app.navigate']);
   assert.deepEqual(seen.two, ['changed', 'app.navigate', 'app.host']);

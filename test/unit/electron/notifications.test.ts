@@ -93,5 +93,5 @@ test('path changes, peers coming and going and terminal events are never notifie
   assert.deepEqual(d.decide('status', statusEvent({ peers: [peer('laptop', 'online', 'direct')] })), []);
   assert.deepEqual(d.decide('status', statusEvent({ peers: [peer('laptop', 'offline')] })), []);
   assert.deepEqual(d.decide('terminal', { id: 'a', state: 'failed' }), []);
-  assert.deepEqual(d.decide('changed', {}), []);
+  assert.deepEqual(d.decide('changed', { seq: 1, domains: ['peers', 'settings'] }), []);
 });

@@ -1,10 +1,17 @@
 /**
  * Flow control of a window terminal: output is acknowledged only once drawn, in the counts the agent
- * expects (DATA bytes on this channel from 0), and the session's end states reach the UI.
+ * expects (DATA bytes on this channel from 0), and the session's end states reach the UI. The codec is
+ * the agent's own (protocol/terminal-frames.ts, ADR 0015; its properties: test/property/terminal-frames).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeTerminalFrame, TerminalFrameDecoder } from '../../../src-main/protocol/terminal-frames.js';
+import {
+  encodeTerminalFrame,
+  MAX_TERMINAL_DATA,
+  MAX_TERMINAL_DIMENSION,
+  MAX_TERMINAL_FRAME,
+  TerminalFrameDecoder,
+} from '../../../src-main/protocol/terminal-frames.js';
 import { FakeChannel } from '../../../src-renderer/api/fake-transport.js';
 import {
   ACK_DELAY_MS,
@@ -82,4 +89,41 @@ test('typed input and resizes go out as frames the agent decodes', () => {
   const frames = channel.sent.flatMap((b) => new TerminalFrameDecoder().push(Buffer.from(b)));
   assert.deepEqual(frames[0], { type: 'data', data: Buffer.from('é') });
   assert.deepEqual(frames[1], { type: 'resize', cols: 100, rows: 30 });
+});
+
+test('a paste larger than one DATA frame goes out split, and the agent reassembles it exactly', () => {
+  const { session, channel } = setup();
+  const text = 'x'.repeat(MAX_TERMINAL_DATA * 2 + 10);
+  session.input(text);
+  const frames = new TerminalFrameDecoder().push(Buffer.concat(channel.sent));
+  assert.equal(frames.length, 3);
+  assert.equal(frames.map((f) => (f.type === 'data' ? Buffer.from(f.data).toString() : '')).join(''), text);
+});
+
+test('a size past the wire’s limit goes out as the largest there is', () => {
+  const { session, channel } = setup();
+  session.resize(MAX_TERMINAL_DIMENSION + 5, 30);
+  const frames = new TerminalFrameDecoder().push(Buffer.concat(channel.sent));
+  assert.deepEqual(frames, [{ type: 'resize', cols: MAX_TERMINAL_DIMENSION, rows: 30 }]);
+});
+
+test('a program’s stderr (a session on pipes) is drawn like its output, and counts in the ACKs', async () => {
+  const { channel, pending, drawn, acks } = setup();
+  channel.push(data('out '));
+  channel.push(encodeTerminalFrame({ type: 'stderr', data: Buffer.from('oops') }));
+  assert.deepEqual(drawn, ['out ', 'oops']);
+  pending.shift()!();
+  pending.shift()!();
+  await new Promise((r) => setTimeout(r, ACK_DELAY_MS * 2));
+  assert.deepEqual(acks(), [{ type: 'ack', offset: 8 }]);
+});
+
+test('a frame the page cannot take fails the session instead of buffering it', () => {
+  const { session, channel } = setup();
+  const evil = new Uint8Array(4);
+  new DataView(evil.buffer).setUint32(0, MAX_TERMINAL_FRAME + 1);
+  channel.push(evil);
+  assert.equal(session.state.phase, 'failed');
+  assert.match(session.state.detail, /exceeds/);
+  assert.equal(channel.closed, true);
 });
