@@ -159,6 +159,10 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       onTerminal: (l) => terminals()?.viewers.events.on('terminal', l) ?? (() => undefined),
       onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
       onNotice: (l) => agent.notices.onForwardNotice(l),
+      onSettingsChanged: (l) =>
+        agent.state.subscribe((c) => {
+          if (c.kind === 'option' || c.kind === 'relay') l();
+        }),
       snapshot: () => ({
         status: status(agent),
         pending: pendingList(),

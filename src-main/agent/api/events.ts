@@ -78,6 +78,11 @@ export interface EventSources {
   onActivity(listener: () => void): Disposer;
   /** The agent's one-line notices (notices.ts notice()). */
   onNotice(listener: (line: string) => void): Disposer;
+  /**
+   * A saved setting changed (an option or a relay: the node state says which). Without this source
+   * every `changed` names `settings`, since any change may have been one.
+   */
+  onSettingsChanged?(listener: () => void): Disposer;
   snapshot(): Omit<StatusEvent, 'seq'>;
   pending(): PendingInfo[];
   /** Some forward or proxy has open connections (its counters move without a `changed`). */
@@ -109,6 +114,8 @@ export class ApiEventHub {
   private lastDigests = new Map<ChangeDomain, string>();
   /** The agent said something changed since the last status event. */
   private agentChanged = false;
+  /** A setting changed since the last status event (only known with an onSettingsChanged source). */
+  private settingsChanged = false;
 
   constructor(
     private readonly from: EventSources,
@@ -129,10 +136,11 @@ export class ApiEventHub {
     if (this.agentChanged) {
       this.agentChanged = false;
       const domains = [...now].filter(([d, v]) => this.lastDigests.get(d) !== v).map(([d]) => d);
-      // Settings are not in the snapshot, and the agent does not say what changed: any change may have
-      // been one (a `settings set` from the CLI, a rename), so they are always named; the rest only when
-      // they differ.
-      this.emit('changed', { seq, domains: [...domains, 'settings'] });
+      // Settings are not in the snapshot: named when the node state said one changed, or, without
+      // that source, always (any change may have been one: a `settings set` from the CLI).
+      const settings = this.from.onSettingsChanged === undefined || this.settingsChanged;
+      this.settingsChanged = false;
+      this.emit('changed', { seq, domains: settings ? [...domains, 'settings'] : domains });
     }
     this.lastDigests = now;
     this.emit('status', { seq, ...snapshot });
@@ -166,6 +174,15 @@ export class ApiEventHub {
       }),
       this.from.onActivity(() => this.coalescer.poke()),
       this.from.onNotice((line) => this.emit('notice', { message: line })),
+      ...(this.from.onSettingsChanged
+        ? [
+            this.from.onSettingsChanged(() => {
+              this.settingsChanged = true;
+              this.agentChanged = true;
+              this.coalescer.poke();
+            }),
+          ]
+        : []),
     ];
   }
 

@@ -17,7 +17,7 @@ export interface SettingsHost {
   readonly name: string;
   readonly identity: { readonly fingerprint: string };
   /** The node state: read for the answer, written for the options. */
-  readonly state: Pick<NodeState, 'get' | 'setOptions'>;
+  readonly state: Pick<NodeState, 'get' | 'setOptions' | 'subscribe'>;
   /** Where the direct listener is bound now, or null. */
   readonly local: { readonly listenAddress: string | null };
   /** The settings that take a restart, as the running agent started with them. */
