@@ -4,14 +4,34 @@
  * or pause for garbage collection without taking the tray and the window along
  * (docs/adr/0011-agent-in-a-utility-process.md). Main reaches the agent only through the API
  * contract over its control socket (agent-client.ts); the shell sees an AgentConnection.
+ *
+ * The supervisor's state is one value of the union in agent-host-state.ts (spawning → starting →
+ * connecting → running, waiting-to-restart, stopped, quitting → quit), where its decisions are pure
+ * functions; this file performs the effects they call for (fork, timers, kill, the socket client).
  */
 import { ClawError, errorMessage } from '../core/errors.js';
 import type { Disposer } from '../core/emitter.js';
 import type { ApiEvents, MethodName, MethodParams, MethodResults } from '../api/contract.js';
 import { agentToHostMessage, type HostToAgentMessage } from './agent-process-messages.js';
 import { connectAgentClient, type AgentClient } from './agent-client.js';
-import type { AgentConnection, AgentFailure, AgentHostState } from './agent-connection.js';
-import { restartDelayMs, RESTART_DELAYS, type RestartDelays } from './agent-restart.js';
+import type { AgentConnection, AgentHostState } from './agent-connection.js';
+import { endAgentProcess } from './agent-host-stop.js';
+import {
+  afterExit,
+  clientOf,
+  hostStateOf,
+  noAgentMessage,
+  noteMessage,
+  planRestart,
+  sameHostState,
+  supervises,
+  type AgentChildProcess,
+  type Supervisor,
+  type SupervisorIn,
+} from './agent-host-state.js';
+import { RESTART_DELAYS, type RestartDelays } from './agent-restart.js';
+
+export type { AgentChildProcess } from './agent-host-state.js';
 
 /** File name of the compiled utility-process entry next to main.js. */
 export const AGENT_PROCESS_FILE = 'agent-process.js';
@@ -37,15 +57,6 @@ export const LOST_CONNECTION_GRACE_MS = 2_000;
  * instead of failing every 30 s for good.
  */
 export const NOT_RETRIED_FAILURES: ReadonlySet<string> = new Set(['CONFIG_INVALID']);
-
-/** The parts of Electron's UtilityProcess the host uses (a `child_process` stand-in has them too). */
-export interface AgentChildProcess {
-  readonly pid: number | undefined;
-  postMessage(message: unknown): void;
-  kill(): boolean;
-  on(event: 'message', listener: (message: unknown) => void): this;
-  on(event: 'exit', listener: (code: number) => void): this;
-}
 
 /** The part of the `electron` module the host uses. */
 export interface AgentHostElectron {
@@ -80,7 +91,6 @@ export interface AgentHostOptions {
   startTimeoutMs?: number;
 }
 
-type Listener<T extends unknown[]> = (...args: T) => void;
 type EventListener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
 
 /** Starts the agent process now and supervises it until stop(). Call after the app is ready. */
@@ -90,94 +100,60 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
   const stopTimeoutMs = options.stopTimeoutMs ?? AGENT_STOP_TIMEOUT_MS;
   const startTimeoutMs = options.startTimeoutMs ?? AGENT_START_TIMEOUT_MS;
 
-  let state: AgentHostState = { kind: 'starting' };
-  const stateListeners = new Set<Listener<[AgentHostState]>>();
-  const setState = (next: AgentHostState) => {
-    state = next;
-    for (const l of [...stateListeners]) l(next);
-  };
-
+  const first: SupervisorIn<'spawning'> = { state: 'spawning', attempt: 0 };
+  // The supervisor's whole state (agent-host-state.ts): every transition replaces it through set(),
+  // and every callback that outlives a state checks it still applies before acting.
+  let s: Supervisor = first;
+  const stateListeners = new Set<(state: AgentHostState) => void>();
   // Host-level event listeners outlive agent processes: each is subscribed again on every new client.
   const eventListeners = new Map<EventListener, Disposer | undefined>();
-  let client: AgentClient | undefined;
-  let child: AgentChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  let stopping = false;
-  let stopRequestedByAgent = false;
-  let failureReason: string | undefined;
-  /** The agent's own 'failed' message of this run, when it sent one. */
-  let failure: AgentFailure | undefined;
-  let runningSince: number | undefined;
-  let attempt = 0;
-  let restartTimer: NodeJS.Timeout | undefined;
 
-  const useClient = (c: AgentClient | undefined) => {
-    client?.close();
-    client = c;
-    for (const listener of eventListeners.keys()) eventListeners.set(listener, c?.onEvent(listener));
+  const set = (next: Supervisor): void => {
+    const before = hostStateOf(s);
+    s = next;
+    const after = hostStateOf(next);
+    if (!sameHostState(before, after)) for (const l of [...stateListeners]) l(after);
   };
 
-  const spawn = async (): Promise<void> => {
-    restartTimer = undefined;
-    if (stopping) return;
-    setState({ kind: 'starting' });
-    failureReason = undefined;
-    failure = undefined;
+  const respawn = (attempt: number): void => {
+    const spawning: SupervisorIn<'spawning'> = { state: 'spawning', attempt };
+    set(spawning);
+    void spawn(spawning);
+  };
+
+  const spawn = async (spawning: SupervisorIn<'spawning'>): Promise<void> => {
     let identity: AgentIdentityPem | undefined;
     try {
       identity = await options.identity?.();
     } catch (err) {
       // Without its identity the agent must not start under a new one: wait and ask again.
-      return scheduleRestart(`the identity could not be loaded: ${errorMessage(err)}`);
+      if (s === spawning)
+        restartLater(spawning.attempt, undefined, `the identity could not be loaded: ${errorMessage(err)}`);
+      return;
     }
-    if (stopping) return;
+    if (s !== spawning) return; // Quit came while the identity loaded.
     let proc: AgentChildProcess;
     try {
       proc = e.utilityProcess.fork(options.entry, [], { serviceName: 'Clawbridge agent', stdio: 'inherit' });
     } catch (err) {
-      return scheduleRestart(`the agent process could not be started: ${errorMessage(err)}`);
+      return restartLater(
+        spawning.attempt,
+        undefined,
+        `the agent process could not be started: ${errorMessage(err)}`,
+      );
     }
-    child = proc;
-    exited = new Promise<void>((resolve) => proc.on('exit', (code) => (onExit(proc, code), resolve())));
-    const startTimer = setTimeout(() => {
-      failureReason = `the agent did not start within ${startTimeoutMs / 1000} s`;
-      proc.kill();
-    }, startTimeoutMs);
-    proc.on('message', (raw) => {
-      const parsed = agentToHostMessage.safeParse(raw);
-      if (!parsed.success) return log(`agent process sent a message that is not understood; ignored`);
-      const msg = parsed.data;
-      if (msg.type === 'failed') {
-        failureReason = msg.reason;
-        failure = { code: msg.code, reason: msg.reason };
-      } else if (msg.type === 'stopping') stopRequestedByAgent = true;
-      else {
-        clearTimeout(startTimer);
-        void connectAgentClient(msg.socketPath, options.home).then(
-          (c) => {
-            if (child !== proc || stopping) return c.close();
-            useClient(c);
-            runningSince = Date.now();
-            setState({ kind: 'running' });
-            // The connection ends first when the process dies; if the process is still there a
-            // moment later, main lost its way to a live agent: start it afresh rather than limp on.
-            c.onClose(() => {
-              const check = setTimeout(() => {
-                if (child !== proc || stopping || client !== c) return;
-                failureReason = "main lost its connection to the agent's control socket";
-                proc.kill();
-              }, LOST_CONNECTION_GRACE_MS);
-              check.unref();
-            });
-          },
-          (err: unknown) => {
-            failureReason = `main could not reach the agent's control socket: ${errorMessage(err)}`;
-            proc.kill();
-          },
-        );
-      }
+    const exited = new Promise<void>((resolve) => proc.on('exit', (code) => (onExit(proc, code), resolve())));
+    proc.on('message', (raw) => onMessage(proc, raw));
+    const startTimer = setTimeout(
+      () => endRun(proc, `the agent did not start within ${startTimeoutMs / 1000} s`),
+      startTimeoutMs,
+    );
+    set({
+      state: 'starting',
+      attempt: spawning.attempt,
+      run: { proc, exited, stopRequested: false },
+      startTimer,
     });
-    proc.on('exit', () => clearTimeout(startTimer));
     const start: HostToAgentMessage = {
       type: 'start',
       home: options.home,
@@ -187,92 +163,118 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
     proc.postMessage(start);
   };
 
-  const scheduleRestart = (reason: string) => {
-    // A process that ran a while had a good run: the next failure starts the backoff from the beginning.
-    if (runningSince !== undefined && Date.now() - runningSince >= delays.stableAfterMs) attempt = 0;
-    runningSince = undefined;
-    const delay = restartDelayMs(attempt++, delays);
-    log(`agent: ${reason}; starting it again in ${Math.round(delay / 1000)} s`);
-    setState({ kind: 'restarting', reason, retryAt: Date.now() + delay });
-    restartTimer = setTimeout(() => void spawn(), delay);
+  /** Main ends a process it supervises; `reason` is what the restart shows (not the exit code). */
+  const endRun = (proc: AgentChildProcess, reason: string): void => {
+    const cur = s;
+    if (!supervises(cur, proc)) return;
+    // At Quit the reason would show nowhere: the process is only ended sooner.
+    if (cur.state !== 'quitting') set({ ...cur, run: { ...cur.run, reason } });
+    proc.kill();
   };
 
-  const onExit = (proc: AgentChildProcess, code: number) => {
-    if (child !== proc) return;
-    child = undefined;
-    useClient(undefined);
-    if (stopping || stopRequestedByAgent) {
-      setState({ kind: 'stopped' });
-      return;
+  const onMessage = (proc: AgentChildProcess, raw: unknown): void => {
+    const parsed = agentToHostMessage.safeParse(raw);
+    if (!parsed.success) return log(`agent process sent a message that is not understood; ignored`);
+    const msg = parsed.data;
+    const cur = s;
+    // Once Quit is under way nothing the process says changes what follows its exit.
+    if (!supervises(cur, proc) || cur.state === 'quitting') return;
+    if (msg.type !== 'running') return set({ ...cur, run: noteMessage(cur.run, msg) });
+    if (cur.state !== 'starting') return; // Said twice: it is already being connected to.
+    clearTimeout(cur.startTimer);
+    set({ state: 'connecting', attempt: cur.attempt, run: cur.run });
+    void connectAgentClient(msg.socketPath, options.home).then(
+      (c) => onConnected(proc, c),
+      (err: unknown) => endRun(proc, `main could not reach the agent's control socket: ${errorMessage(err)}`),
+    );
+  };
+
+  const onConnected = (proc: AgentChildProcess, c: AgentClient): void => {
+    const cur = s;
+    if (cur.state !== 'connecting' || cur.run.proc !== proc) return c.close();
+    // Subscribed before the state says running, so a state listener that subscribes then is not
+    // subscribed twice.
+    for (const listener of eventListeners.keys()) eventListeners.set(listener, c.onEvent(listener));
+    set({ state: 'running', attempt: cur.attempt, run: cur.run, client: c, since: Date.now() });
+    // The connection ends first when the process dies; if the process is still there a moment later,
+    // main lost its way to a live agent: start it afresh rather than limp on.
+    c.onClose(() => {
+      const check = setTimeout(() => {
+        const now = s;
+        if (now.state === 'running' && now.client === c)
+          endRun(proc, "main lost its connection to the agent's control socket");
+      }, LOST_CONNECTION_GRACE_MS);
+      check.unref();
+    });
+  };
+
+  const onExit = (proc: AgentChildProcess, code: number): void => {
+    const cur = s;
+    if (!supervises(cur, proc)) return;
+    if (cur.state === 'starting') clearTimeout(cur.startTimer);
+    const client = clientOf(cur);
+    if (client) {
+      client.close();
+      for (const listener of eventListeners.keys()) eventListeners.set(listener, undefined);
     }
-    if (failure && NOT_RETRIED_FAILURES.has(failure.code)) {
-      log(`agent: ${failure.reason}; not starting it again until Start agent`);
-      runningSince = undefined;
-      setState({ kind: 'stopped', failure });
-      return;
+    if (cur.state === 'quitting') return set({ state: 'quit' });
+    const outcome = afterExit(cur.run, code, NOT_RETRIED_FAILURES);
+    if (outcome.next === 'restart')
+      return restartLater(cur.attempt, cur.state === 'running' ? cur.since : undefined, outcome.reason);
+    if (outcome.failure) {
+      log(`agent: ${outcome.failure.reason}; not starting it again until Start agent`);
+      return set({ state: 'stopped', failure: outcome.failure });
     }
-    scheduleRestart(failureReason ?? `the agent process ended unexpectedly (exit code ${code})`);
+    set({ state: 'stopped' });
+  };
+
+  /** `since`: when the run that ended began running, if it did (a long run resets the backoff). */
+  const restartLater = (attempt: number, since: number | undefined, reason: string): void => {
+    const plan = planRestart(attempt, since, Date.now(), delays);
+    log(`agent: ${reason}; starting it again in ${Math.round(plan.delayMs / 1000)} s`);
+    const waiting: SupervisorIn<'waiting-to-restart'> = {
+      state: 'waiting-to-restart',
+      attempt: plan.nextAttempt,
+      reason,
+      retryAt: plan.retryAt,
+      timer: setTimeout(() => {
+        if (s === waiting) respawn(waiting.attempt);
+      }, plan.delayMs),
+    };
+    set(waiting);
   };
 
   const current = (): AgentClient => {
+    const client = clientOf(s);
     if (client) return client;
-    if (state.kind === 'stopped')
-      throw new ClawError(
-        'NO_AGENT',
-        state.failure
-          ? `the agent could not start: ${state.failure.reason}; fix that, then start it from the tray menu (Start agent)`
-          : 'the agent has stopped; start it from the tray menu (Start agent)',
-      );
-    const why =
-      state.kind === 'restarting' ? `the agent is restarting (${state.reason})` : 'the agent is starting';
-    throw new ClawError('NO_AGENT', `${why}; try again in a moment`);
+    throw new ClawError('NO_AGENT', noAgentMessage(hostStateOf(s)));
   };
 
-  void spawn();
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopped ??= (async () => {
-      stopping = true;
-      if (restartTimer) clearTimeout(restartTimer);
-      const proc = child;
-      if (!proc) return setState({ kind: 'stopped' });
-      const deadline = new Promise<'late'>((resolve) =>
-        setTimeout(() => resolve('late'), stopTimeoutMs).unref(),
-      );
-      // agent.stop frees the forwards' ports, tells terminal viewers and peers; the process exits after.
-      if (client) {
-        void client.call('agent.stop', {}).catch((err: unknown) => {
-          // The reply can be lost to the agent closing its socket as it stops: ask again over the
-          // process channel (the agent stops once either way) rather than kill a process that may be
-          // exiting cleanly. The deadline below still ends one that does not.
-          log(`agent: asking it to stop over its socket failed (${errorMessage(err)}); asking over IPC`);
-          try {
-            proc.postMessage({ type: 'stop' } satisfies HostToAgentMessage);
-          } catch {
-            // Its channel is closed: the process is on its way out already.
-          }
-        });
-      } else proc.postMessage({ type: 'stop' } satisfies HostToAgentMessage);
-      if ((await Promise.race([exited.then(() => 'exited' as const), deadline])) === 'late') {
-        log(`agent: still running ${stopTimeoutMs / 1000} s after Quit; ending it`);
-        proc.kill();
-        await exited;
-      }
-      setState({ kind: 'stopped' });
-    })());
+  const stop = (): Promise<void> => {
+    const cur = s;
+    if (cur.state === 'quitting') return cur.run.exited;
+    if (cur.state === 'waiting-to-restart') clearTimeout(cur.timer);
+    // At Quit the stop deadline bounds the wait; the start deadline no longer matters.
+    if (cur.state === 'starting') clearTimeout(cur.startTimer);
+    if (!('run' in cur)) {
+      set({ state: 'quit' });
+      return Promise.resolve();
+    }
+    const client = clientOf(cur);
+    set(client ? { state: 'quitting', run: cur.run, client } : { state: 'quitting', run: cur.run });
+    return endAgentProcess(cur.run, client, stopTimeoutMs, log);
+  };
 
   const start = (): void => {
     // Only a stop the agent was asked for, or a start failure left for the user to fix, is undone
-    // here; Quit (`stopping`) is final.
-    if (stopping || state.kind !== 'stopped' || child) return;
-    stopRequestedByAgent = false;
-    attempt = 0;
-    void spawn();
+    // here; Quit is final.
+    if (s.state === 'stopped') respawn(0);
   };
 
+  void spawn(first);
+
   return {
-    hostState: () => state,
+    hostState: () => hostStateOf(s),
     start,
     onHostState(listener) {
       stateListeners.add(listener);
@@ -283,7 +285,7 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
       return current().call(method, params);
     },
     onEvent(listener: EventListener): Disposer {
-      eventListeners.set(listener, client?.onEvent(listener));
+      eventListeners.set(listener, clientOf(s)?.onEvent(listener));
       return () => {
         eventListeners.get(listener)?.();
         eventListeners.delete(listener);
