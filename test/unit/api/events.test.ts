@@ -241,3 +241,22 @@ test('hub: a connection that opens and closes between ticks still brings a statu
   clock.advance(0);
   assert.deepEqual(got, ['status', 'status'], 'one status, and no `changed` for the CLI');
 });
+
+test('hub: with the node state as a source, `changed` names settings only when a setting changed', () => {
+  const clock = new FakeClock();
+  const { agent, state, sources } = fakeSources();
+  const settings = new Emitter<{ changed: [] }>();
+  const hub = new ApiEventHub({ ...sources, onSettingsChanged: (l) => settings.on('changed', l) }, clock);
+  const changed: ChangedEvent[] = [];
+  hub.subscribe((event, data) => event === 'changed' && changed.push(data as ChangedEvent));
+  clock.advance(0);
+  state.pending = [pendingInfo('new')];
+  agent.emit('changed');
+  clock.advance(250);
+  settings.emit('changed');
+  clock.advance(250);
+  assert.deepEqual(changed, [
+    { seq: 2, domains: ['pending'] },
+    { seq: 3, domains: ['settings'] },
+  ]);
+});
