@@ -16,6 +16,7 @@ import { ControlClient } from '../../../src-main/api/control-client.js';
 import type { ApiHandler } from '../../../src-main/api/contract.js';
 import { controlSocketPath } from '../../../src-main/agent/home-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { within } from '../../helpers/relay-harness.js';
 
 const handler: ApiHandler = {
   call: (method) => Promise.resolve({ method } as never),
@@ -75,7 +76,7 @@ test('a client whose unread replies pass MAX_REPLY_BACKLOG is disconnected', asy
   s.on('data', (c: Buffer) => (bytes += c.length));
   s.on('error', () => undefined);
   s.resume();
-  await closed;
+  await within('the server to drop the client', closed, 10_000);
   const replyBytes = big.length + 40;
   assert.ok(bytes < requests * replyBytes, `got ${bytes} bytes: every reply, the client was not dropped`);
   // What was queued when it was dropped, plus one reply and what the kernel held.
