@@ -72,7 +72,7 @@ export class WebSocketTransport implements Transport {
   }
 
   private connect(): void {
-    const socket = new this.WS(`${this.options.baseUrl}/api`);
+    const socket = new this.WS(`${this.options.baseUrl}/api`, uiProtocols(this.options.token));
     this.socket = socket;
     socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', token: this.options.token }));
     socket.onmessage = (e: MessageEvent) => {
@@ -169,6 +169,15 @@ export class WebSocketTransport implements Transport {
   }
 }
 
+/**
+ * The subprotocols every socket offers: the server selects the first; the second carries the token with
+ * the upgrade, so a flood of sockets without it cannot end ours before our auth message is read
+ * (UI_SUBPROTOCOL and TOKEN_SUBPROTOCOL_PREFIX in src-main/api/web-ui/ws-session.ts).
+ */
+export function uiProtocols(token: string): string[] {
+  return ['clawbridge.v1', `clawbridge-token.${token}`];
+}
+
 /** One `/api/stream` socket: auth, open, then binary terminal frames both ways. */
 function openWebSocketStream(
   WS: typeof WebSocket,
@@ -178,7 +187,7 @@ function openWebSocketStream(
   params: unknown,
 ): Promise<{ result: unknown; channel: StreamChannel }> {
   return new Promise((resolve, reject) => {
-    const socket = new WS(url);
+    const socket = new WS(url, uiProtocols(token));
     socket.binaryType = 'arraybuffer';
     const messages = new Listeners<[Uint8Array]>();
     const closes = new Listeners<[string | null]>();

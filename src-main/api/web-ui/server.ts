@@ -18,7 +18,7 @@ import { defaultRendererDir, serveStatic } from './static-files.js';
 import type { StreamUpgradeHandlers } from '../stream-upgrade.js';
 import { serveStreamSocket } from './stream-socket.js';
 import { loadOrCreateUiToken, newUiToken, saveUiToken } from './ui-token.js';
-import { UiSessions } from './ws-session.js';
+import { UI_SUBPROTOCOL, UiSessions } from './ws-session.js';
 
 /** Largest WebSocket message accepted, in bytes (1 MiB; larger closes the socket with 1009). */
 export const MAX_UI_MESSAGE_BYTES = 1024 * 1024;
@@ -190,6 +190,8 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
     maxPayload: MAX_UI_MESSAGE_BYTES,
     perMessageDeflate: false,
     closeTimeout: UI_CLOSE_TIMEOUT_MS,
+    // Browsers fail a socket whose offered subprotocols get no answer: select ours when offered.
+    handleProtocols: (protocols: Set<string>) => (protocols.has(UI_SUBPROTOCOL) ? UI_SUBPROTOCOL : false),
   };
   const wss = new WebSocketServer(wsOptions);
   let port = wanted;
@@ -230,12 +232,13 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
     const path = (req.url ?? '').split('?', 1)[0];
     if (path !== '/api' && path !== '/api/stream') return refuseUpgrade(socket, 404, 'not found');
     if (sessions.size >= MAX_UI_SOCKETS) return refuseUpgrade(socket, 503, 'too many web UI connections');
+    const tokenOffered = sessions.offersToken(req.headers['sec-websocket-protocol']);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socketOf.set(ws, req.socket);
       // Errors (oversized or invalid messages) end in a close the ws library sends; nothing to add.
       ws.on('error', () => undefined);
-      if (path === '/api') serveApiSocket(ws, opts.handler, sessions);
-      else serveStreamSocket(ws, opts.streams, sessions);
+      if (path === '/api') serveApiSocket(ws, opts.handler, sessions, tokenOffered);
+      else serveStreamSocket(ws, opts.streams, sessions, tokenOffered);
     });
   });
   server.on('clientError', (_err, socket) => socket.destroy());

@@ -37,6 +37,18 @@ export const CLOSE_UNSUPPORTED_DATA = 1003;
  */
 export const MAX_SEND_BACKLOG_BYTES = 8 * 1024 * 1024;
 
+/**
+ * The WebSocket subprotocol the page asks for (and the server selects, as browsers require), next to
+ * `TOKEN_SUBPROTOCOL_PREFIX + token`: the token then arrives with the upgrade itself. Such a socket is
+ * never counted with the sockets still waiting for their token, so no flood of those can end it before
+ * its auth message is read. (The page still sends that message; a client without the subprotocol only
+ * has the message, and under a flood that churns MAX_UNAUTHENTICATED_UI_SOCKETS it may have to retry.)
+ */
+export const UI_SUBPROTOCOL = 'clawbridge.v1';
+
+/** Prefix of the subprotocol that carries the token (hex, which a subprotocol name may hold). */
+export const TOKEN_SUBPROTOCOL_PREFIX = 'clawbridge-token.';
+
 /** Version in the `ready` message; a page built for another version can tell and say so. */
 export const WEB_UI_PROTOCOL_VERSION = 1;
 
@@ -90,16 +102,30 @@ export class UiSessions {
     return this.unauthenticated.size;
   }
 
+  /** Whether a `Sec-WebSocket-Protocol` header offers the token in effect (see UI_SUBPROTOCOL). */
+  offersToken(header: string | undefined): boolean {
+    let found = false;
+    for (const name of (header ?? '').split(',')) {
+      const p = name.trim();
+      if (p.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) {
+        found = tokenMatches(p.slice(TOKEN_SUBPROTOCOL_PREFIX.length), this.token) || found;
+      }
+    }
+    return found;
+  }
+
   /**
    * Waits for `ws`'s first message: the right token calls `onReady` (synchronously, so the caller's
    * listener is in place before the next message is emitted); anything else, or nothing within
    * AUTH_TIMEOUT_MS, closes the socket with CLOSE_UNAUTHORIZED (the server's closeTimeout destroys it
    * soon after if the client does not answer the close). Beyond MAX_UNAUTHENTICATED_UI_SOCKETS waiting,
-   * the oldest waiting one is terminated.
+   * the oldest waiting one is terminated; one whose upgrade carried the token (`tokenOffered`) is not
+   * counted there and cannot be.
    */
-  admit(ws: WebSocket, onReady: () => void): void {
+  admit(ws: WebSocket, onReady: () => void, tokenOffered = false): void {
     // Always admitted: at the cap the oldest waiting socket goes instead (the cap never refuses).
-    this.unauthenticated.admit(ws, undefined);
+    if (tokenOffered) this.onAuthenticated(ws);
+    else this.unauthenticated.admit(ws, undefined);
     const refuse = () => {
       clearTimeout(timer);
       this.unauthenticated.release(ws);

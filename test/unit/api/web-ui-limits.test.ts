@@ -64,7 +64,7 @@ function ownerSession(port: number, origin: string, token: string): Promise<stri
     ws.on('error', () => undefined);
     ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', token })));
     ws.once('message', (data) => {
-      resolve((JSON.parse(String(data)) as { type: string }).type);
+      resolve((JSON.parse((data as Buffer).toString('utf8')) as { type: string }).type);
       ws.close();
     });
     ws.once('unexpected-response', (_req, res) => resolve(`HTTP ${res.statusCode}`));
