@@ -19,6 +19,7 @@ import {
   type WebUiServer,
 } from '../../../src-main/api/web-ui/server.js';
 import { MAX_UNAUTHENTICATED_UI_SOCKETS } from '../../../src-main/api/web-ui/ws-session.js';
+import { uiProtocols } from '../../../src-renderer/api/ws-transport.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/relay-harness.js';
 
@@ -138,4 +139,39 @@ test('a half-sent request is closed at the headers deadline, not after 60 s', as
   const took = Date.now() - t0;
   assert.ok(took >= UI_HEADERS_TIMEOUT_MS - 500, `closed after ${took} ms`);
   assert.ok(took <= UI_HEADERS_TIMEOUT_MS + 2_500, `closed after ${took} ms`);
+});
+
+test('a socket whose upgrade carried the token is not evicted by sockets without it; one without is', async () => {
+  const s = await start();
+  const url = `ws://127.0.0.1:${s.ui.port}/api`;
+  const opened = (ws: WebSocket) =>
+    new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+  const withToken = new WebSocket(url, uiProtocols(s.token), { origin: s.origin });
+  const without = new WebSocket(url, { origin: s.origin });
+  await Promise.all([opened(withToken), opened(without)]);
+  assert.equal(withToken.protocol, 'clawbridge.v1', 'the server selects the UI subprotocol');
+  // A flood opens before either sends its auth message: the cap is passed, the oldest waiting go.
+  const silent = await Promise.all(
+    Array.from({ length: MAX_UNAUTHENTICATED_UI_SOCKETS + 2 }, () => silentSocket(s.ui.port, s.origin)),
+  );
+  await until('the socket without the token in its upgrade to be evicted', () => {
+    return without.readyState === WebSocket.CLOSED;
+  });
+  const ready = new Promise<string>((resolve) =>
+    withToken.once('message', (d) =>
+      resolve((JSON.parse((d as Buffer).toString('utf8')) as { type: string }).type),
+    ),
+  );
+  withToken.send(JSON.stringify({ type: 'auth', token: s.token }));
+  assert.equal(await ready, 'ready');
+  assert.equal(
+    await ownerSession(s.ui.port, s.origin, s.token),
+    'ready',
+    'the usual handshake still works without the subprotocol',
+  );
+  withToken.close();
+  for (const w of silent) if (typeof w !== 'number') w.terminate();
 });
