@@ -160,11 +160,12 @@ test('a socket whose upgrade carried the token is not evicted by sockets without
   await until('the socket without the token in its upgrade to be evicted', () => {
     return without.readyState === WebSocket.CLOSED;
   });
-  const ready = new Promise<string>((resolve) =>
+  const ready = new Promise<string>((resolve) => {
     withToken.once('message', (d) =>
       resolve((JSON.parse((d as Buffer).toString('utf8')) as { type: string }).type),
-    ),
-  );
+    );
+    withToken.once('close', (code) => resolve(`closed ${code}`));
+  });
   withToken.send(JSON.stringify({ type: 'auth', token: s.token }));
   assert.equal(await ready, 'ready');
   assert.equal(
