@@ -6,6 +6,7 @@
  * link from `clawbridge ui` can fix that.
  */
 import { reconnectDelay } from './backoff.js';
+import { uiProtocols } from './ui-protocols.js';
 import {
   ApiError,
   apiError,
@@ -167,15 +168,6 @@ export class WebSocketTransport implements Transport {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.socket?.close();
   }
-}
-
-/**
- * The subprotocols every socket offers: the server selects the first; the second carries the token with
- * the upgrade, so a flood of sockets without it cannot end ours before our auth message is read
- * (UI_SUBPROTOCOL and TOKEN_SUBPROTOCOL_PREFIX in src-main/api/web-ui/ws-session.ts).
- */
-export function uiProtocols(token: string): string[] {
-  return ['clawbridge.v1', `clawbridge-token.${token}`];
 }
 
 /** One `/api/stream` socket: auth, open, then binary terminal frames both ways. */

@@ -18,7 +18,7 @@ import { MAX_CONTROL_CONNECTIONS } from '../../src-main/api/control-server.js';
 import { MAX_UI_CONNECTIONS } from '../../src-main/api/web-ui/server.js';
 import { encodeRelayFrame, type RelayFrame } from '../../src-main/protocol/relay-frames.js';
 import { DEFAULT_RELAY_LIMITS } from '../../src-main/protocol/relay-limits.js';
-import { uiProtocols } from '../../src-renderer/api/ws-transport.js';
+import { uiProtocols } from '../../src-renderer/api/ui-protocols.js';
 import { testIdentity } from '../helpers/identities.js';
 import { startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
 import { connectedClient, exchange, RawClient, startTestRelay, until } from '../helpers/relay-harness.js';

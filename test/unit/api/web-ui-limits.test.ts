@@ -19,7 +19,7 @@ import {
   type WebUiServer,
 } from '../../../src-main/api/web-ui/server.js';
 import { MAX_UNAUTHENTICATED_UI_SOCKETS } from '../../../src-main/api/web-ui/ws-session.js';
-import { uiProtocols } from '../../../src-renderer/api/ws-transport.js';
+import { uiProtocols } from '../../../src-renderer/api/ui-protocols.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/relay-harness.js';
 
