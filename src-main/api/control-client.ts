@@ -17,7 +17,8 @@ import type { ViewerChannel } from './viewer-channel.js';
 export const CONTROL_REQUEST_TIMEOUT_MS = 65_000;
 
 interface Reply {
-  id: number;
+  /** null on an error line that answers no request (the agent refusing the connection). */
+  id: number | null;
   ok: boolean;
   result?: unknown;
   error?: { code: ErrorCode; message: string; refusal?: unknown };
@@ -38,13 +39,15 @@ export class ControlClient {
   private buffered = '';
   private readonly eventListeners = new Set<ControlEventListener>();
   private subscribed = false;
+  /** An error line for no request (`id: null`): why the agent is about to close this connection. */
+  private refused: ClawError | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.onData(chunk));
     socket.on('close', () => {
-      for (const p of this.pending.values())
-        p.reject(new ClawError('NO_AGENT', 'the agent closed the connection'));
+      const why = this.refused ?? new ClawError('NO_AGENT', 'the agent closed the connection');
+      for (const p of this.pending.values()) p.reject(why);
       this.pending.clear();
       this.eventListeners.clear();
     });
@@ -129,6 +132,10 @@ export class ControlClient {
       }
       if ('event' in reply) {
         if (typeof reply.event === 'string') this.emitEvent(reply);
+        continue;
+      }
+      if (reply.id === null) {
+        if (!reply.ok) this.refused = replyError(reply.error);
         continue;
       }
       const waiter = this.pending.get(reply.id);

@@ -5,8 +5,10 @@
  *
  * A client that does not read its replies is not read either (backpressure): a connection stops being
  * read while MAX_IN_FLIGHT_REQUESTS requests are being handled or its unsent replies exceed
- * REPLY_BACKLOG_HIGH_WATER, so its memory use stays bounded. A subscribed client that lets events pile
- * up beyond MAX_EVENT_BACKLOG is disconnected.
+ * REPLY_BACKLOG_HIGH_WATER, so its memory use stays bounded. A client that lets replies pile up beyond
+ * MAX_REPLY_BACKLOG (requests in flight when reading stopped still answer), or a subscribed one that lets
+ * events pile up beyond MAX_EVENT_BACKLOG, is disconnected. At most MAX_CONTROL_CONNECTIONS connections
+ * are open at once; one more is told so in one line and closed.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileProblem } from '../core/file-errors.js';
@@ -30,6 +32,27 @@ export const REPLY_BACKLOG_HIGH_WATER = 1024 * 1024;
 
 /** Unsent bytes at which a subscribed connection is dropped (it does not read its events): 8 MiB. */
 export const MAX_EVENT_BACKLOG = 8 * 1024 * 1024;
+
+/**
+ * Unsent bytes at which a connection is dropped for not reading its replies: 8 MiB. Reading stops at
+ * REPLY_BACKLOG_HIGH_WATER, but the requests already in flight then (up to MAX_IN_FLIGHT_REQUESTS) still
+ * answer; this bounds what they can add.
+ */
+export const MAX_REPLY_BACKLOG = 8 * 1024 * 1024;
+
+/**
+ * Control connections open at once. Each may hold a request line (up to MAX_CONTROL_LINE) and unsent
+ * replies, a few MiB at worst: 500 uncapped connections once took the agent to 1.1 GB. A CLI command
+ * uses one, the desktop app two or three, so 64 leaves room for scripts running many at once. Counted
+ * in total only: every client of a Unix socket is this user, there is no source to tell apart. The
+ * control socket has its own cap, separate from the web UI's, so a flood there never stops the CLI.
+ */
+export const MAX_CONTROL_CONNECTIONS = 64;
+
+/** The line a connection over MAX_CONTROL_CONNECTIONS gets before it is closed. */
+export const TOO_MANY_CONTROL_CONNECTIONS =
+  `the agent already has ${MAX_CONTROL_CONNECTIONS} control connections open; ` +
+  'close some of its clients (scripts, windows) and retry';
 
 export interface ControlServer {
   readonly path: string;
@@ -55,6 +78,7 @@ export async function claimControlSocket(path: string, home = path): Promise<Cla
   let waiting: Socket[] | undefined = [];
   let served: ((socket: Socket) => void) | undefined;
   const server: Server = createServer((socket) => {
+    if (sockets.size >= MAX_CONTROL_CONNECTIONS) return refuseConnection(socket);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     if (served) served(socket);
@@ -115,6 +139,13 @@ export async function startControlServer(
   return (await claimControlSocket(path)).serve(handler, upgrades);
 }
 
+/** One error line saying why, then closed: destroyed as soon as the line is written, read or not. */
+function refuseConnection(socket: Socket): void {
+  socket.on('error', () => socket.destroy());
+  const error = { code: 'NO_AGENT', message: TOO_MANY_CONTROL_CONNECTIONS };
+  socket.end(JSON.stringify({ id: null, ok: false, error }) + '\n', () => socket.destroy());
+}
+
 function listen(server: Server, path: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -162,7 +193,9 @@ function serve(
   let inFlight = 0;
   let paused = false;
   const send = (msg: unknown) => {
-    if (!socket.destroyed && !upgraded) socket.write(encodeLine(msg) + '\n');
+    if (socket.destroyed || upgraded) return;
+    socket.write(encodeLine(msg) + '\n');
+    if (socket.writableLength > MAX_REPLY_BACKLOG) socket.destroy();
   };
   const sendEvent = (event: string, data: unknown) => {
     send({ event, data });

@@ -1,10 +1,12 @@
 /**
  * Local TCP listeners for forwards and proxies: loopback by default, a clear one-line error when the
  * address is taken or not local, half-open sockets (a client's FIN must not close our write side) that
- * start paused (nothing is read before the handler is ready for it).
+ * start paused (nothing is read before the handler is ready for it), and a cap on connections at once,
+ * in total and per source address, so one listener cannot take the agent's file descriptors.
  */
 import { LOCAL_SOCKET_HIGH_WATER_BYTES } from './splice.js';
 import { BlockList, createServer, isIP, type Server, type Socket } from 'node:net';
+import { ConnectionCap } from '../core/connection-cap.js';
 import { ClawError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 
@@ -21,6 +23,29 @@ const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/**
+ * Connections one forward or proxy listener holds at once. Each holds a file descriptor here (and a
+ * stream to the peer); without a cap a client in a loop (or, on a LAN address, anyone on the LAN) could
+ * take the agent to its fd limit, and the control socket, the web UI and every other listener with it.
+ * A browser behind the SOCKS proxy opens at most ~256, so 1024 leaves it room several times over.
+ * Over the cap a new connection is closed at once, before it is read: the ones already forwarding carry
+ * someone's data and are never ended to make room.
+ */
+export const MAX_FORWARD_CONNECTIONS = 1024;
+
+/**
+ * Connections from one source address (IPv6: one /64) on one forward or proxy listener: half of
+ * MAX_FORWARD_CONNECTIONS, so on a LAN address one host cannot hold all of them; on loopback every
+ * local program shares 127.0.0.1 and the total is what counts.
+ */
+export const MAX_FORWARD_CONNECTIONS_PER_SOURCE = 512;
+
+/** Overrides of the caps above (tests). */
+export interface TcpListenerLimits {
+  maxConnections?: number;
+  maxConnectionsPerSource?: number;
+}
 
 export interface TcpListener {
   server: Server;
@@ -39,13 +64,27 @@ export async function listenTcp(
   host: string,
   port: number,
   onConnection: (socket: Socket) => void,
+  limits: TcpListenerLimits = {},
 ): Promise<TcpListener> {
   const sockets = new Set<Socket>();
+  const cap = new ConnectionCap<Socket>({
+    total: limits.maxConnections ?? MAX_FORWARD_CONNECTIONS,
+    perSource: limits.maxConnectionsPerSource ?? MAX_FORWARD_CONNECTIONS_PER_SOURCE,
+    policy: 'refuse',
+  });
   const server = createServer(
     { allowHalfOpen: true, pauseOnConnect: true, highWaterMark: LOCAL_SOCKET_HIGH_WATER_BYTES },
     (socket) => {
+      if (!cap.admit(socket, socket.remoteAddress)) {
+        socket.on('error', () => undefined);
+        socket.destroy();
+        return;
+      }
       sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
+      socket.once('close', () => {
+        sockets.delete(socket);
+        cap.release(socket);
+      });
       socket.setNoDelay(true);
       onConnection(socket);
     },

@@ -67,6 +67,11 @@ export const RelayCloseCode = {
    * closed this circuit instead of that node's connection (router.ts).
    */
   DESTINATION_FULL: 4035,
+  /**
+   * Circuit: the nodes connected from the opener's address (IPv4, or IPv6 /64) already have
+   * circuitsPerSourceIp circuits open to this target (node IDs are free, so they are counted together).
+   */
+  TOO_MANY_CIRCUITS_FROM_ADDRESS: 4036,
 } as const;
 
 /**
@@ -104,6 +109,7 @@ export const RELAY_CLOSE_REASONS: Readonly<Record<RelayCloseCodeName, string>> =
   RENDEZVOUS_RATE_LIMITED: 'too many pairing attempts; wait a minute',
   TOO_MANY_CIRCUITS_TO_PEER: 'too many circuits to this peer',
   DESTINATION_FULL: 'the other end is not reading fast enough (its queue is full)',
+  TOO_MANY_CIRCUITS_FROM_ADDRESS: 'too many circuits to this peer from this address',
 };
 
 const NAMES = new Map<number, RelayCloseCodeName>(

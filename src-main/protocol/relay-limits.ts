@@ -18,6 +18,28 @@ export interface RelayLimits {
    * ceil(circuitsPerNode / circuitsPerPair) authenticated node IDs (16 at the defaults).
    */
   circuitsPerPair: number;
+  /**
+   * Circuits open at once to one node from the nodes connected from one address (IPv4, or IPv6 /64),
+   * counting the circuits those nodes opened to it. Node IDs cost nothing, so circuitsPerPair alone let
+   * one address with 20 throwaway IDs hold all of a target's circuitsPerNode; now one address holds at
+   * most this many of them (1/8 at the defaults), whatever the number of IDs. Circuits from a node the
+   * target is linked with (see linkedAfterMs) are exempt, so a peer behind the attacker's own NAT still
+   * gets through once it has linked there.
+   */
+  circuitsPerSourceIp: number;
+  /**
+   * Of circuitsPerNode, how many only circuits between linked nodes (see linkedAfterMs) may use: other
+   * openers are refused once the target has circuitsPerNode − this open. Keeps room for the target's
+   * peers even when many addresses fill the rest. Derived as circuitsPerNode / 8 unless set.
+   */
+  reservedCircuits: number;
+  /**
+   * Milliseconds a circuit between two nodes must stay open before the relay counts them as linked
+   * (each for the other, as long as their connections last). The relay cannot see whom a node trusts,
+   * but a node closes a circuit that does not complete its E2E handshake within 10 s (an unknown node's
+   * never does): one it keeps open past this is one it accepted. 30 s leaves margin over that deadline.
+   */
+  linkedAfterMs: number;
   /** Simultaneous WebSocket connections from one IP address, authenticated or not. */
   connectionsPerIp: number;
   /** New connections per IP address per minute; each connection is one authentication attempt (token bucket, burst = this value). */
@@ -54,6 +76,15 @@ const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
  */
 const DEFAULT_CIRCUITS_PER_PAIR = 16;
 
+/** circuitsPerNode: room for a node's links, terminals and forwards through one relay. */
+const DEFAULT_CIRCUITS_PER_NODE = 256;
+
+/** circuitsPerSourceIp: twice circuitsPerPair (a couple of nodes behind one NAT), 1/8 of circuitsPerNode. */
+const DEFAULT_CIRCUITS_PER_SOURCE_IP = 32;
+
+/** reservedCircuits when not set: this fraction of circuitsPerNode (32 of 256). */
+const RESERVED_CIRCUITS_DIVISOR = 8;
+
 /**
  * Defaults. Heartbeat: a ping every 15 s and termination after 2 missed pongs detects a dead link in
  * under 45 s (architecture.md §Relay). High water 256 KiB is four full link frames per destination, enough to keep a
@@ -61,8 +92,11 @@ const DEFAULT_CIRCUITS_PER_PAIR = 16;
  */
 export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-  circuitsPerNode: 256,
+  circuitsPerNode: DEFAULT_CIRCUITS_PER_NODE,
   circuitsPerPair: DEFAULT_CIRCUITS_PER_PAIR,
+  circuitsPerSourceIp: DEFAULT_CIRCUITS_PER_SOURCE_IP,
+  reservedCircuits: DEFAULT_CIRCUITS_PER_NODE / RESERVED_CIRCUITS_DIVISOR,
+  linkedAfterMs: 30_000,
   connectionsPerIp: 32,
   authAttemptsPerMinute: 60,
   splicesPerIp: 256,
@@ -99,6 +133,15 @@ export function resolveRelayLimits(partial: Partial<RelayLimits> = {}): RelayLim
       );
     }
     limits[name] = value;
+  }
+  if (partial.reservedCircuits === undefined) {
+    limits.reservedCircuits = Math.floor(limits.circuitsPerNode / RESERVED_CIRCUITS_DIVISOR);
+  }
+  if (limits.reservedCircuits >= limits.circuitsPerNode) {
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `relay limit reservedCircuits (${limits.reservedCircuits}) must be below circuitsPerNode (${limits.circuitsPerNode})`,
+    );
   }
   if (limits.maxFrameBytes < MIN_MAX_FRAME_BYTES) {
     throw new ClawError(

@@ -14,6 +14,8 @@ import {
 export interface CircuitEnd {
   peer: RelayConn;
   peerCircuitId: number;
+  /** When the relay opened it, in ms: a circuit kept open past linkedAfterMs links its two nodes. */
+  openedAt: number;
 }
 
 export class RelayConn {
@@ -35,6 +37,16 @@ export class RelayConn {
    * connection goes, so do all circuits between the two.
    */
   openedTo: Map<RelayConn, number> | undefined;
+  /**
+   * Circuits open to this node, by the address (IPv4, or IPv6 /64) of the connection that opened them,
+   * for circuitsPerSourceIp; created on first use.
+   */
+  fromAddress: Map<string, number> | undefined;
+  /**
+   * Node IDs this node has kept a circuit with past linkedAfterMs, while this connection lasts (at most
+   * MAX_LINKED_PER_NODE, oldest forgotten first): the peers it accepted, as far as the relay can tell.
+   */
+  linked: Set<string> | undefined;
   /** Rendezvous aliases this node listens on (pairing codes it issued); created on first use. */
   aliases: Set<string> | undefined;
   /** Times of this node's recent OPENs to an alias, in ms, for the rendezvous rate limit. */

@@ -16,7 +16,7 @@ import {
   rewriteCircuitId,
 } from '../protocol/relay-frames.js';
 import type { RelayLimits } from '../protocol/relay-limits.js';
-import type { RelayConn } from './connection.js';
+import type { CircuitEnd, RelayConn } from './connection.js';
 import type { RelayMetrics } from './metrics.js';
 import { RecentNodes } from './recent-nodes.js';
 
@@ -37,6 +37,11 @@ export const MAX_ALIASES_PER_NODE = 8;
  * issuer's code, so this mainly stops a node from scanning the (small) tag space.
  */
 export const RENDEZVOUS_OPENS_PER_MINUTE = 10;
+/**
+ * Node IDs one connection remembers as linked (RelayConn.linked); the oldest is forgotten beyond it.
+ * A node rarely has more peers than this; it bounds what circuits in a loop could make the relay keep.
+ */
+export const MAX_LINKED_PER_NODE = 256;
 
 export class RelayRouter {
   /** Authenticated connections by node ID. */
@@ -110,17 +115,35 @@ export class RelayRouter {
         `${RELAY_CLOSE_REASONS.TOO_MANY_CIRCUITS_TO_PEER} (limit ${this.limits.circuitsPerPair} per pair)`,
       );
     }
-    if (peer.circuitCount >= this.limits.circuitsPerNode) {
+    // Node IDs are free: what one address's nodes hold of a target is bounded too, and a share of the
+    // target's budget is kept for nodes it has linked with (the peers it accepted).
+    const { circuitsPerNode, circuitsPerSourceIp, reservedCircuits } = this.limits;
+    const fromHere = peer.fromAddress?.get(conn.ip) ?? 0;
+    const unlinkedRoom = circuitsPerNode - reservedCircuits;
+    const linked =
+      (fromHere >= circuitsPerSourceIp || peer.circuitCount >= unlinkedRoom) && this.isLinked(peer, conn);
+    if (!linked && fromHere >= circuitsPerSourceIp) {
+      this.metrics.framesDropped.inc({ reason: 'too_many_circuits_from_address' });
+      return refuse(
+        'TOO_MANY_CIRCUITS_FROM_ADDRESS',
+        `${RELAY_CLOSE_REASONS.TOO_MANY_CIRCUITS_FROM_ADDRESS} (limit ${circuitsPerSourceIp} per address)`,
+      );
+    }
+    if (peer.circuitCount >= (linked ? circuitsPerNode : unlinkedRoom)) {
       this.metrics.framesDropped.inc({ reason: 'too_many_circuits' });
       return refuse(
         'TOO_MANY_CIRCUITS',
-        `peer has too many circuits (limit ${this.limits.circuitsPerNode} per node)`,
+        linked
+          ? `peer has too many circuits (limit ${circuitsPerNode} per node)`
+          : `peer has too many circuits (limit ${unlinkedRoom} per node for nodes it has not linked with)`,
       );
     }
     const peerCircuitId = peer.allocateIncomingId();
-    (conn.circuits ??= new Map()).set(circuitId, { peer, peerCircuitId });
-    (peer.circuits ??= new Map()).set(peerCircuitId, { peer: conn, peerCircuitId: circuitId });
+    const openedAt = this.now();
+    (conn.circuits ??= new Map()).set(circuitId, { peer, peerCircuitId, openedAt });
+    (peer.circuits ??= new Map()).set(peerCircuitId, { peer: conn, peerCircuitId: circuitId, openedAt });
     (conn.openedTo ??= new Map()).set(peer, toPeer + 1);
+    (peer.fromAddress ??= new Map()).set(conn.ip, fromHere + 1);
     this.circuits += 1;
     this.metrics.circuitsOpened.inc();
     this.send(conn, encodeRelayFrame({ type: 'open-ok', circuitId }));
@@ -152,6 +175,36 @@ export class RelayRouter {
     mine.add(alias);
   }
 
+  /**
+   * Whether `target` has linked with `opener`'s node: kept a circuit with it open past linkedAfterMs,
+   * now or earlier on this connection. The relay cannot see whom a node trusts; this is what it can see.
+   */
+  private isLinked(target: RelayConn, opener: RelayConn): boolean {
+    const id = opener.nodeId;
+    if (id === undefined) return false;
+    if (target.linked?.has(id)) return true;
+    const since = this.now() - this.limits.linkedAfterMs;
+    for (const end of target.circuits?.values() ?? []) {
+      if (end.peer.nodeId === id && end.openedAt <= since) return true;
+    }
+    return false;
+  }
+
+  /** A circuit between `a` and `b` that opened at `openedAt` is ending: if it lasted, they are linked. */
+  private noteLinked(a: RelayConn, b: RelayConn, openedAt: number): void {
+    if (this.now() - openedAt < this.limits.linkedAfterMs) return;
+    for (const [self, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      if (other.nodeId === undefined || self.phase === 'closed') continue;
+      const set = (self.linked ??= new Set());
+      set.delete(other.nodeId); // re-inserted as the newest
+      set.add(other.nodeId);
+      if (set.size > MAX_LINKED_PER_NODE) set.delete(set.values().next().value!);
+    }
+  }
+
   private allowRendezvous(conn: RelayConn): boolean {
     const now = this.now();
     const recent = (conn.rendezvousTimes ?? []).filter((t) => now - t < 60_000);
@@ -176,7 +229,7 @@ export class RelayRouter {
     // slowConsumerTimeoutMs (server.ts).
     if (dst.phase !== 'closed' && dst.ws.bufferedAmount + frame.length > this.limits.maxBufferedBytes) {
       this.metrics.framesDropped.inc({ reason: 'destination_full' });
-      this.forget(conn, circuitId, dst, end.peerCircuitId);
+      this.forget(conn, circuitId, end);
       const code = RelayCloseCode.DESTINATION_FULL;
       const reason = RELAY_CLOSE_REASONS.DESTINATION_FULL;
       this.send(conn, encodeRelayFrame({ type: 'close', circuitId, code, reason }));
@@ -196,7 +249,7 @@ export class RelayRouter {
     const end = conn.circuits?.get(circuitId);
     // Both ends may close at once; the second CLOSE finds nothing, which is normal.
     if (!end) return;
-    this.forget(conn, circuitId, end.peer, end.peerCircuitId);
+    this.forget(conn, circuitId, end);
     rewriteCircuitId(frame, end.peerCircuitId);
     this.send(end.peer, frame);
   }
@@ -211,13 +264,17 @@ export class RelayRouter {
     const circuits = conn.circuits;
     conn.circuits = undefined;
     conn.openedTo = undefined;
+    conn.fromAddress = undefined;
     for (const [id, end] of circuits ?? []) {
       if (end.peer === conn) {
         // A circuit to itself has both ends in this map: count it once, at the opener's end.
         if (id < RELAY_ASSIGNED_CIRCUIT_BIT) this.circuits -= 1;
         continue;
       }
+      // The other end remembers a peer it linked with, so that peer gets its reserve when it comes back.
+      this.noteLinked(conn, end.peer, end.openedAt);
       end.peer.circuits?.delete(end.peerCircuitId);
+      if (id < RELAY_ASSIGNED_CIRCUIT_BIT) this.leaveAddress(end.peer, conn.ip);
       // Every circuit between the two ends now, so the other end's count towards this one goes.
       end.peer.openedTo?.delete(conn);
       this.circuits -= 1;
@@ -239,15 +296,25 @@ export class RelayRouter {
     if (dst.pressuredSince !== 0 && dst.ws.bufferedAmount <= this.lowWater) this.release(dst);
   }
 
-  private forget(conn: RelayConn, id: number, peer: RelayConn, peerId: number): void {
+  private forget(conn: RelayConn, id: number, end: CircuitEnd): void {
+    const { peer, peerCircuitId, openedAt } = end;
     conn.circuits?.delete(id);
-    peer.circuits?.delete(peerId);
+    peer.circuits?.delete(peerCircuitId);
     this.circuits -= 1;
+    this.noteLinked(conn, peer, openedAt);
     // The opener's end is the one whose id it chose (below the relay-assigned bit).
     const [opener, target] = id < RELAY_ASSIGNED_CIRCUIT_BIT ? [conn, peer] : [peer, conn];
     const left = (opener.openedTo?.get(target) ?? 1) - 1;
     if (left > 0) opener.openedTo!.set(target, left);
     else opener.openedTo?.delete(target);
+    this.leaveAddress(target, opener.ip);
+  }
+
+  /** One circuit to `target` from a connection at `ip` has ended (circuitsPerSourceIp). */
+  private leaveAddress(target: RelayConn, ip: string): void {
+    const left = (target.fromAddress?.get(ip) ?? 1) - 1;
+    if (left > 0) target.fromAddress!.set(ip, left);
+    else target.fromAddress?.delete(ip);
   }
 
   /** Control frames: never pause anyone, but still count towards the destination's limits. */

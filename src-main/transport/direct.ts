@@ -54,6 +54,14 @@ export const MAX_PENDING_HANDSHAKES = 256;
  * even a dozen nodes behind one NAT address stay well below it.
  */
 export const MAX_HANDSHAKES_PER_SOURCE_PER_WINDOW = 120;
+/**
+ * Connections the direct listener holds at once, links included. The pending caps above bound the
+ * connections that are not links yet; this bounds the whole listener, so even admitted peers opening
+ * links in a loop cannot take the agent to its fd limit (and the control socket and web UI with it).
+ * A node keeps one link per peer, so 1024 is far above any real use. Over it Node closes a new
+ * connection at accept, before any TLS work.
+ */
+export const MAX_DIRECT_CONNECTIONS = 1024;
 /** The window of MAX_HANDSHAKES_PER_SOURCE_PER_WINDOW, in ms (one minute). */
 export const HANDSHAKE_RATE_WINDOW_MS = 60_000;
 /** Largest preamble frame (a refusal reason), in bytes. */
@@ -107,6 +115,8 @@ export interface DirectListenerOptions {
   maxPendingPerSource?: number;
   /** Overrides MAX_PENDING_HANDSHAKES (tests). */
   maxPendingTotal?: number;
+  /** Overrides MAX_DIRECT_CONNECTIONS (tests). */
+  maxConnections?: number;
   /** Overrides MAX_HANDSHAKES_PER_SOURCE_PER_WINDOW and HANDSHAKE_RATE_WINDOW_MS (tests). */
   handshakeRate?: { perWindow: number; windowMs: number };
 }
@@ -147,6 +157,7 @@ export async function listenDirect(opts: DirectListenerOptions): Promise<DirectL
     // on the raw socket is what bounds a connection's life before it becomes a link.
     handshakeTimeout: deadlineMs,
   });
+  server.maxConnections = opts.maxConnections ?? MAX_DIRECT_CONNECTIONS;
   // The raw socket, before TLS: tls.Server's own 'connection' listener has just wrapped it in a TLSSocket,
   // and destroying the raw socket destroys that too.
   server.on('connection', (raw: Socket) => {

@@ -137,6 +137,11 @@ export function circuitRefusedError(url: string, peerId: string, code: number, r
         'RELAY_LIMIT',
         `relay ${url} refused a circuit to ${peer}: ${reason || 'too many circuits to this peer'} — this node already has that many circuits open to it`,
       );
+    case RelayCloseCode.TOO_MANY_CIRCUITS_FROM_ADDRESS:
+      return new ClawError(
+        'RELAY_LIMIT',
+        `relay ${url} refused a circuit to ${peer}: ${reason || 'too many circuits to this peer from this address'} — other nodes behind this address hold them; retry later or use another relay`,
+      );
     case RelayCloseCode.PEER_DISCONNECTED:
       return new ClawError('LINK_CLOSED', `${peer} disconnected from relay ${url}`);
     case RelayCloseCode.DESTINATION_FULL:

@@ -6,6 +6,7 @@
  * link from `clawbridge ui` can fix that.
  */
 import { reconnectDelay } from './backoff.js';
+import { uiProtocols } from './ui-protocols.js';
 import {
   ApiError,
   apiError,
@@ -72,7 +73,7 @@ export class WebSocketTransport implements Transport {
   }
 
   private connect(): void {
-    const socket = new this.WS(`${this.options.baseUrl}/api`);
+    const socket = new this.WS(`${this.options.baseUrl}/api`, uiProtocols(this.options.token));
     this.socket = socket;
     socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', token: this.options.token }));
     socket.onmessage = (e: MessageEvent) => {
@@ -178,7 +179,7 @@ function openWebSocketStream(
   params: unknown,
 ): Promise<{ result: unknown; channel: StreamChannel }> {
   return new Promise((resolve, reject) => {
-    const socket = new WS(url);
+    const socket = new WS(url, uiProtocols(token));
     socket.binaryType = 'arraybuffer';
     const messages = new Listeners<[Uint8Array]>();
     const closes = new Listeners<[string | null]>();

@@ -126,8 +126,9 @@ export class RawClient {
     );
   }
 
-  static async connect(url: string): Promise<RawClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false, rejectUnauthorized: false });
+  /** @param localAddress the source address to connect from (127.0.0.x emulates another machine) */
+  static async connect(url: string, localAddress?: string): Promise<RawClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, rejectUnauthorized: false, localAddress });
     const client = new RawClient(ws);
     await within(
       `raw connection to ${url}`,

@@ -245,3 +245,30 @@ test(
     await listener.close();
   },
 );
+
+test(
+  'the listener holds at most maxConnections in all, links included; one more is closed at accept',
+  { timeout: 20_000 },
+  async () => {
+    const { a, b, listener, open, address } = await setup({ maxConnections: 3 });
+    const links = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        dialDirect({ identity: a, address, expectedPeer: b.fingerprint, timeoutMs: BOUND_MS }),
+      ),
+    );
+    await until('the listener holds the three links', async () => (await open()) === 3);
+    const extra = await attacker(listener.port, { from: '127.0.0.9' });
+    const ms = await extra.closedAfter;
+    assert.ok(ms !== undefined && ms < 1000, `the fourth connection was closed after ${ms} ms`);
+    for (const l of links) l.close();
+    await until('the links are gone', async () => (await open()) === 0);
+    const again = await dialDirect({
+      identity: a,
+      address,
+      expectedPeer: b.fingerprint,
+      timeoutMs: BOUND_MS,
+    });
+    again.close();
+    await listener.close();
+  },
+);

@@ -20,12 +20,24 @@ import {
 /** Requests of one socket handled at once; the socket is not read while this many are (backpressure). */
 export const MAX_IN_FLIGHT_REQUESTS = 64;
 
-/** Serves one `/api` socket: the token first (UiSessions), then requests and events. */
-export function serveApiSocket(ws: WebSocket, handler: ApiHandler, sessions: UiSessions): void {
-  sessions.admit(ws, () => {
-    sendJson(ws, { type: 'ready', version: WEB_UI_PROTOCOL_VERSION });
-    serveMessages(ws, handler);
-  });
+/**
+ * Serves one `/api` socket: the token first (UiSessions), then requests and events.
+ * @param tokenOffered the upgrade carried the token too (UI_SUBPROTOCOL)
+ */
+export function serveApiSocket(
+  ws: WebSocket,
+  handler: ApiHandler,
+  sessions: UiSessions,
+  tokenOffered = false,
+): void {
+  sessions.admit(
+    ws,
+    () => {
+      sendJson(ws, { type: 'ready', version: WEB_UI_PROTOCOL_VERSION });
+      serveMessages(ws, handler);
+    },
+    tokenOffered,
+  );
 }
 
 function failure(id: number | null, code: ErrorCode, message: string) {

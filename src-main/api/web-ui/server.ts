@@ -5,8 +5,10 @@
  * token; every answer carries SECURITY_HEADERS.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
+import { ConnectionCap } from '../../core/connection-cap.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { formatHostPort, parseHostPort } from '../../core/host-port.js';
 import type { ApiHandler, MethodName, MethodParams, MethodResults } from '../contract.js';
@@ -16,13 +18,56 @@ import { defaultRendererDir, serveStatic } from './static-files.js';
 import type { StreamUpgradeHandlers } from '../stream-upgrade.js';
 import { serveStreamSocket } from './stream-socket.js';
 import { loadOrCreateUiToken, newUiToken, saveUiToken } from './ui-token.js';
-import { UiSessions } from './ws-session.js';
+import { UI_SUBPROTOCOL, UiSessions } from './ws-session.js';
 
 /** Largest WebSocket message accepted, in bytes (1 MiB; larger closes the socket with 1009). */
 export const MAX_UI_MESSAGE_BYTES = 1024 * 1024;
 
-/** Open WebSockets at once (authenticated or not): bounds what a misbehaving local page can hold. */
+/**
+ * Authenticated WebSockets at once: bounds what a page holding the token can open (one per terminal tab
+ * plus one `/api`). Sockets without the token have their own, smaller cap (MAX_UNAUTHENTICATED_UI_SOCKETS
+ * in ws-session.ts), so they can never fill this one and lock the owner out.
+ */
 export const MAX_UI_SOCKETS = 256;
+
+/**
+ * TCP connections the web UI server holds at once, whatever they are (half-sent requests, keep-alive,
+ * WebSockets). Well below any usual fd limit: 20 000 half-sent requests from 127.0.x.y sources once took
+ * the agent to its fd limit and every CLI command failed. At the cap the oldest connection that is not an
+ * authenticated WebSocket is destroyed to make room (connection-cap.ts, policy `evict`), so a flood
+ * churns its own sockets instead of keeping the owner's page out. Above MAX_UI_SOCKETS, so authenticated
+ * sockets can never take all of it.
+ */
+export const MAX_UI_CONNECTIONS = 512;
+
+/**
+ * Connections from one source address (IPv6: one /64) that are not authenticated WebSockets. Matters
+ * when the UI listens where other machines reach it (--allow-remote-ui): one remote address then only
+ * churns its own connections and never evicts anyone else's. (On loopback every local user can pick any
+ * 127.x.y.z, so there MAX_UI_CONNECTIONS and the eviction order are what protect the owner.)
+ */
+export const MAX_UI_CONNECTIONS_PER_SOURCE = 64;
+
+/**
+ * Time a request has to send its complete headers, in ms (Node's `headersTimeout`; its default of 60 s
+ * let half-sent requests pile up). A browser sends them in one packet.
+ */
+export const UI_HEADERS_TIMEOUT_MS = 5_000;
+
+/** Time a whole request may take, headers and body, in ms (Node's `requestTimeout`, default 300 s). */
+export const UI_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * How often Node checks the two deadlines above, in ms (`connectionsCheckingInterval`, default 30 s,
+ * which would stretch a 5 s deadline to 35 s).
+ */
+export const UI_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * How long a WebSocket closing handshake may take before the socket is destroyed, in ms (ws default
+ * 30 s): a client that ignores our close (a socket refused at its auth deadline) is gone this soon after.
+ */
+export const UI_CLOSE_TIMEOUT_MS = 1_000;
 
 export interface WebUiOptions {
   /** `HOST:PORT`; port 0 = any free port. */
@@ -105,11 +150,13 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   const headers = { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' };
   const body = text + '\n';
   const lines = Object.entries({ ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
+  // Destroyed once written: a client that never reads or closes must not keep the socket.
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
       lines.map(([k, v]) => `${k}: ${v}\r\n`).join('') +
       '\r\n' +
       body,
+    () => socket.destroy(),
   );
 }
 
@@ -125,29 +172,56 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
 
 export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
   const { host, port: wanted } = checkUiListen(opts.listen, opts.allowRemote);
-  const sessions = new UiSessions(loadOrCreateUiToken(opts.home));
+  const connections = new ConnectionCap<Socket>({
+    total: MAX_UI_CONNECTIONS,
+    perSource: MAX_UI_CONNECTIONS_PER_SOURCE,
+    policy: 'evict',
+    evict: (socket) => socket.destroy(),
+  });
+  /** The TCP socket under each WebSocket, to protect it in `connections` once it authenticates. */
+  const socketOf = new WeakMap<WebSocket, Socket>();
+  const sessions = new UiSessions(loadOrCreateUiToken(opts.home), (ws) => {
+    const socket = socketOf.get(ws);
+    if (socket) connections.protect(socket);
+  });
   const rendererDir = opts.rendererDir ?? defaultRendererDir();
-  const wss = new WebSocketServer({
+  const wsOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
     maxPayload: MAX_UI_MESSAGE_BYTES,
     perMessageDeflate: false,
-  });
+    closeTimeout: UI_CLOSE_TIMEOUT_MS,
+    // Browsers fail a socket whose offered subprotocols get no answer: select ours when offered.
+    handleProtocols: (protocols: Set<string>) => (protocols.has(UI_SUBPROTOCOL) ? UI_SUBPROTOCOL : false),
+  };
+  const wss = new WebSocketServer(wsOptions);
   let port = wanted;
   const guard = (req: IncomingMessage) =>
     hostAllowed(req.headers.host, { listenHost: host, port, localAddress: req.socket.localAddress });
 
-  const server = createServer((req, res) => {
-    if (!guard(req)) {
-      res.writeHead(421, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('misdirected request: this server answers only to its own address\n');
-      return;
-    }
-    if (req.url === '/api' || req.url?.startsWith('/api/') || req.url?.startsWith('/api?')) {
-      res.writeHead(426, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('this is a WebSocket endpoint\n');
-      return;
-    }
-    serveStatic(req, res, rendererDir, SECURITY_HEADERS);
+  const server = createServer(
+    {
+      headersTimeout: UI_HEADERS_TIMEOUT_MS,
+      requestTimeout: UI_REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: UI_TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    (req, res) => {
+      if (!guard(req)) {
+        res.writeHead(421, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('misdirected request: this server answers only to its own address\n');
+        return;
+      }
+      if (req.url === '/api' || req.url?.startsWith('/api/') || req.url?.startsWith('/api?')) {
+        res.writeHead(426, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('this is a WebSocket endpoint\n');
+        return;
+      }
+      serveStatic(req, res, rendererDir, SECURITY_HEADERS);
+    },
+  );
+  // Counted from the accept, before any byte is parsed; over the cap the oldest unproven one goes.
+  server.on('connection', (socket: Socket) => {
+    if (!connections.admit(socket, socket.remoteAddress)) return socket.destroy();
+    socket.once('close', () => connections.release(socket));
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -157,12 +231,14 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
     }
     const path = (req.url ?? '').split('?', 1)[0];
     if (path !== '/api' && path !== '/api/stream') return refuseUpgrade(socket, 404, 'not found');
-    if (wss.clients.size >= MAX_UI_SOCKETS) return refuseUpgrade(socket, 503, 'too many web UI connections');
+    if (sessions.size >= MAX_UI_SOCKETS) return refuseUpgrade(socket, 503, 'too many web UI connections');
+    const tokenOffered = sessions.offersToken(req.headers['sec-websocket-protocol']);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      socketOf.set(ws, req.socket);
       // Errors (oversized or invalid messages) end in a close the ws library sends; nothing to add.
       ws.on('error', () => undefined);
-      if (path === '/api') serveApiSocket(ws, opts.handler, sessions);
-      else serveStreamSocket(ws, opts.streams, sessions);
+      if (path === '/api') serveApiSocket(ws, opts.handler, sessions, tokenOffered);
+      else serveStreamSocket(ws, opts.streams, sessions, tokenOffered);
     });
   });
   server.on('clientError', (_err, socket) => socket.destroy());

@@ -110,15 +110,20 @@ export function serveStreamSocket(
   ws: WebSocket,
   handlers: StreamUpgradeHandlers | undefined,
   sessions: UiSessions,
+  tokenOffered = false,
 ): void {
-  sessions.admit(ws, () => {
-    ws.once('message', (raw: RawData, isBinary: boolean) => {
-      void open(ws, textOf(raw, isBinary), handlers).catch((err: unknown) => {
-        sendJson(ws, { type: 'error', error: apiErrorBody(err) });
-        ws.close(1000);
+  sessions.admit(
+    ws,
+    () => {
+      ws.once('message', (raw: RawData, isBinary: boolean) => {
+        void open(ws, textOf(raw, isBinary), handlers).catch((err: unknown) => {
+          sendJson(ws, { type: 'error', error: apiErrorBody(err) });
+          ws.close(1000);
+        });
       });
-    });
-  });
+    },
+    tokenOffered,
+  );
 }
 
 async function open(

@@ -39,3 +39,17 @@ test('bad limits are CONFIG_INVALID and name the limit', () => {
     );
   }
 });
+
+test('reservedCircuits is circuitsPerNode / 8 unless set, and must stay below circuitsPerNode', () => {
+  assert.equal(DEFAULT_RELAY_LIMITS.reservedCircuits, DEFAULT_RELAY_LIMITS.circuitsPerNode / 8);
+  assert.equal(resolveRelayLimits({ circuitsPerNode: 64 }).reservedCircuits, 8);
+  assert.equal(resolveRelayLimits({ circuitsPerNode: 2 }).reservedCircuits, 0);
+  assert.equal(resolveRelayLimits({ circuitsPerNode: 64, reservedCircuits: 3 }).reservedCircuits, 3);
+  assert.throws(
+    () => resolveRelayLimits({ circuitsPerNode: 4, reservedCircuits: 4 }),
+    (err) =>
+      isClawError(err, 'CONFIG_INVALID') &&
+      /reservedCircuits \(4\) must be below circuitsPerNode \(4\)/.test(err.message),
+  );
+  assert.ok(DEFAULT_RELAY_LIMITS.circuitsPerSourceIp < DEFAULT_RELAY_LIMITS.circuitsPerNode);
+});

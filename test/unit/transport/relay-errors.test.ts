@@ -76,6 +76,9 @@ test('refused circuits: offline peer is one clear line', () => {
   const perPair = circuitRefusedError(URL, PEER, RelayCloseCode.TOO_MANY_CIRCUITS_TO_PEER, '');
   assert.equal(perPair.code, 'RELAY_LIMIT');
   assert.match(perPair.message, /too many circuits to this peer/);
+  const perAddress = circuitRefusedError(URL, PEER, RelayCloseCode.TOO_MANY_CIRCUITS_FROM_ADDRESS, '');
+  assert.equal(perAddress.code, 'RELAY_LIMIT');
+  assert.match(perAddress.message, /too many circuits to this peer from this address — other nodes/);
   assert.equal(
     circuitRefusedError(URL, PEER, 1000, 'bye').message,
     'peer 1a2b…9f0c closed the relay circuit: bye',
