@@ -10,6 +10,7 @@ import type {
   MethodName,
   MethodParams,
   MethodResults,
+  NoticeEvent,
   PendingInfo,
   StatusResult,
 } from '../api/contract.js';
@@ -63,7 +64,7 @@ export type ApiNode = SettingsHost &
     /** True for a relay used only to reach a peer's home relay (relay-set.ts). */
     isOnDemandRelay(url: string): boolean;
     /** The agent's notices about a forward or proxy (the `notice` API event). */
-    onForwardNotice(listener: (line: string) => void): () => void;
+    onForwardNotice(listener: (notice: NoticeEvent) => void): () => void;
   };
 
 /** What the API handler is built from (run-agent.ts wires it); each method reaches only its part. */

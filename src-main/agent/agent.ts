@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Emitter } from '../core/emitter.js';
 import { sameRelayUrl } from '../core/relay-url.js';
-import { ClawError, refusalOf } from '../core/errors.js';
+import { ClawError, hintOf, refusalOf } from '../core/errors.js';
 import type { Refusal } from '../core/refusal-codes.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import type { Identity } from '../crypto/identity.js';
@@ -21,7 +21,7 @@ import type { Circuit } from '../transport/circuit.js';
 import { announcedHomeRelay, CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
 import { newPeerEntry } from './peer-entry.js';
 import { addressOf, peerStateView } from './peer-api.js';
-import { notOnlineLine } from './peer-state.js';
+import { notOnlineError } from './peer-state.js';
 import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
 import { attachPendingLink } from './pending-links.js';
 import { ServiceRegistry } from './services.js';
@@ -48,6 +48,7 @@ import type {
   PeerStreams,
   RelayPort,
 } from './ports.js';
+import type { NoticeEvent } from '../api/contract.js';
 
 /** Heartbeat on every link, in ms: a ping this often... */
 export const LINK_HEARTBEAT_MS = 5_000;
@@ -101,7 +102,7 @@ export class Agent
    * `notice` is for what prints notices as the agent's own output (the CLI); `window-notice` for the
    * API's subscribers (the window), which do not replace the log line.
    */
-  readonly events = new Emitter<{ changed: []; notice: [string]; 'window-notice': [string, object] }>();
+  readonly events = new Emitter<{ changed: []; notice: [NoticeEvent]; 'window-notice': [NoticeEvent] }>();
   private readonly local: LocalNetwork;
   /** The relay this node serves with --act-as-relay. */
   ownRelay: RelayServer | undefined;
@@ -131,7 +132,7 @@ export class Agent
           this.changed();
         },
         onError: (url, err) => {
-          this.notice(err.message, { relay: url });
+          this.notice({ kind: 'relay', message: err.message, hint: hintOf(err) }, { relay: url });
           this.changed();
         },
         onIncoming: (circuit) => void acceptRelayCircuit(this, circuit),
@@ -145,7 +146,7 @@ export class Agent
       log: opts.logger,
       links: { admit: (fp) => this.admit(fp), onLink: (link) => this.attach(link) },
       onSighting: (sighting) => this.onLanSighting(sighting),
-      notice: (line, fields) => this.notice(line, fields),
+      notice: (notice, fields) => this.notice(notice, fields),
     });
     ({ approvals: this.approvals, pairing: this.pairing } = opts.parts(this));
     this.splicer = new RelaySplicer({
@@ -190,7 +191,10 @@ export class Agent
     for (const record of s.peers) {
       // Only a hand edit puts this node among its own peers (the CLI and the window refuse it).
       if (record.fingerprint === this.identity.fingerprint) {
-        this.notice(`${this.settings.path} lists this node itself as peer '${record.name}'; ignored`);
+        this.notice({
+          kind: 'settings',
+          message: `${this.settings.path} lists this node itself as peer '${record.name}'; ignored`,
+        });
         continue;
       }
       this.trackPeer(record);
@@ -454,7 +458,7 @@ export class Agent
   activePath(entry: PeerEntry): ActivePath {
     const active = entry.links.active;
     if (!active)
-      throw new ClawError('PEER_OFFLINE', notOnlineLine(entry.record.name, peerStateView(this, entry)));
+      throw notOnlineError(entry.record.name, peerStateView(this, entry));
     return active;
   }
 
@@ -468,12 +472,13 @@ export class Agent
    * folder") and at `info` when something does: the CLI prints notices on the stderr its log also
    * goes to, and a warning there would print every one twice.
    */
-  notice(line: string, fields: object = {}): void {
+  notice(notice: NoticeEvent, fields: object = {}): void {
     const shown = this.events.listenerCount('notice') > 0;
-    this.events.emit('notice', line);
-    this.events.emit('window-notice', line, fields);
-    if (shown) this.log.info(fields, line);
-    else this.log.warn(fields, line);
+    this.events.emit('notice', notice);
+    this.events.emit('window-notice', notice);
+    const logged = { ...fields, kind: notice.kind, ...(notice.hint ? { hint: notice.hint } : {}) };
+    if (shown) this.log.info(logged, notice.message);
+    else this.log.warn(logged, notice.message);
   }
 
   onChanged(listener: () => void): () => void {
@@ -485,9 +490,9 @@ export class Agent
    * for the API's event subscribers: the window shows them, which it has no other way to learn. Other
    * notices are news the window shows in its own way (a request to pair, a relay's state).
    */
-  onForwardNotice(listener: (line: string) => void): () => void {
-    return this.events.on('window-notice', (line, fields) => {
-      if ('forward' in fields || 'proxy' in fields) listener(line);
+  onForwardNotice(listener: (notice: NoticeEvent) => void): () => void {
+    return this.events.on('window-notice', (notice) => {
+      if (notice.kind === 'forward' || notice.kind === 'proxy') listener(notice);
     });
   }
 }

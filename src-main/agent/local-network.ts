@@ -12,6 +12,7 @@ import { LanDiscovery, type LanPeerSighting } from './lan-discovery.js';
 import { announceableAddresses } from './local-addresses.js';
 import { dialLanIssuer } from './peer-addresses.js';
 import type { NodeIdentityPort } from './ports.js';
+import type { NoticeEvent } from '../api/contract.js';
 
 function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -22,8 +23,8 @@ export interface LocalNetworkOptions {
   log: Logger;
   /** Who may link, and what to do with a link: handed to the listener as they are. */
   links: Pick<DirectListenerOptions, 'admit' | 'onLink'>;
-  /** A line for the user (the agent prints it, the desktop app shows it). */
-  notice: (line: string, fields?: object) => void;
+  /** A notice for the user (the agent prints it, the desktop app logs it). */
+  notice: (notice: NoticeEvent, fields?: object) => void;
   /** A node announced itself on the LAN. */
   onSighting(sighting: LanPeerSighting): void;
 }
@@ -48,7 +49,7 @@ export class LocalNetwork {
           log.info({ fingerprint: fp, remote, reason }, 'refused direct link'),
         onLink: (link) => links.onLink(link),
       },
-      (line) => this.opts.notice(line),
+      (line) => this.opts.notice({ kind: 'network', message: line }),
     );
     log.info({ listen: this.listenAddress }, 'direct listener up');
     // Announce on the LAN only when LAN hosts can reach the listener (not for loopback-only binds).

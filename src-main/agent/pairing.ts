@@ -6,6 +6,7 @@
  * over the same circuit. The relay sees the tag, the certificates and ciphertext, never the secret.
  */
 import { ClawError, isClawError } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { openDecision, sealDecision } from '../crypto/pairing-decision.js';
 import { PairingIssuer, PairingJoiner, type PairingResult } from '../crypto/pairing.js';
@@ -111,7 +112,8 @@ export class Pairing {
     if (this.codes.size >= MAX_ACTIVE_CODES) {
       throw new ClawError(
         'RELAY_LIMIT',
-        `already ${MAX_ACTIVE_CODES} codes open; use one, wait for them to expire, or cancel one (\`clawbridge pair list\`, \`clawbridge pair cancel CODE\`)`,
+        `already ${MAX_ACTIVE_CODES} codes open (pair list shows them); use one, wait for them to expire, or cancel one`,
+        { hint: hereHint(['pair', 'cancel', 'CODE']) },
       );
     }
     const code = generatePairCode();
@@ -256,7 +258,7 @@ export class Pairing {
       // The PAKE's own line already starts with "pairing failed:"; say it once.
       const why = (err as Error).message.replace(/^pairing failed: /, '');
       this.deps.notifier.notice(
-        `pairing with code ${active.code.text} failed (${why}); the code is used up`,
+        { kind: 'pairing', message: `pairing with code ${active.code.text} failed (${why}); the code is used up` },
         {
           tag,
           source,
@@ -289,7 +291,7 @@ export class Pairing {
       const message = (err as Error).message;
       // A limit is the joiner's to know; a failure to save (a path, a disk) is only this owner's.
       held.close(isClawError(err, 'RELAY_LIMIT') ? message : unrecordedLine(this.deps.node.name));
-      this.deps.notifier.notice(`pairing with ${result.peerName} failed: ${message}`);
+      this.deps.notifier.notice({ kind: 'pairing', message: `pairing with ${result.peerName} failed: ${message}` });
       this.step({ role: 'new', code: active.code.text, step: 'failed', message });
       return;
     }
@@ -434,9 +436,10 @@ export class Pairing {
       circuit.close('pairing failed');
       throw cancel.cancelled ? JOIN_CANCELLED() : err;
     }
-    this.deps.notifier.notice(
-      `code accepted by ${result.peerName} (${abbreviateFingerprint(result.peerFingerprint)}); waiting for approval`,
-    );
+    this.deps.notifier.notice({
+      kind: 'pairing',
+      message: `code accepted by ${result.peerName} (${abbreviateFingerprint(result.peerFingerprint)}); waiting for approval`,
+    });
     const other = { peerName: result.peerName, fingerprint: result.peerFingerprint };
     this.step({ role: 'join', code, step: 'waiting', ...other });
     let bytes: Uint8Array;

@@ -5,6 +5,7 @@
  * parts fit together. Type-only: importing this module costs nothing at run time and makes no cycle.
  */
 import type { Logger } from 'pino';
+import type { NoticeEvent } from '../api/contract.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import type { Identity } from '../crypto/identity.js';
 import type { MuxStream } from '../mux/stream.js';
@@ -47,8 +48,8 @@ export interface LoggerPort {
 /** How a part tells the user something changed (status, events) or went wrong (a one-line notice). */
 export interface Notifier {
   changed(): void;
-  /** `fields` go to the log with the line. */
-  notice(line: string, fields?: object): void;
+  /** `fields` go to the log with the notice. */
+  notice(notice: NoticeEvent, fields?: object): void;
 }
 
 /** The peers the agent keeps links to (not the saved list: that is the TrustStore's). */

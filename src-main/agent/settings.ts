@@ -16,6 +16,7 @@ import {
 } from './settings-extras.js';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
 import { describeZodError } from '../api/validate.js';
 import { nodeNameSchema } from '../api/contract.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
@@ -396,7 +397,8 @@ export class SettingsStore {
     if (text === undefined || text === this.seen) return;
     throw new ClawError(
       'CONFIG_INVALID',
-      `${this.path} was changed since this agent read it (by hand, or by another program); restart the agent so it uses the file as it is now (\`clawbridge stop\`, then start it) — nothing was changed`,
+      `${this.path} was changed since this agent read it (by hand, or by another program); nothing was changed — stop the agent, then start it again so it uses the file as it is now`,
+      { hint: hereHint(['stop']) },
     );
   }
 

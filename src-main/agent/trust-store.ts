@@ -6,6 +6,7 @@
  * trust (approvals.ts, pairing.ts, peer-api.ts); this module only keeps the lists consistent.
  */
 import { ClawError } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
 import { expirePending, MAX_BLOCKED, offerPending, type OfferResult } from './pending.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { peerNameClash } from './peer-names.js';
@@ -163,7 +164,8 @@ export class TrustStore {
     if (!this.peer(fingerprint)) {
       throw new ClawError(
         'PEER_NOT_FOUND',
-        `no peer ${fingerprint.slice(0, 8)}; \`clawbridge peers\` lists them`,
+        `no peer ${fingerprint.slice(0, 8)}; list the peers to see which there are`,
+        { hint: hereHint(['peers']) },
       );
     }
     this.settings.update((s) => ({

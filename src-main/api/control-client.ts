@@ -3,10 +3,10 @@
  * desktop app's main process to reach the agent it hosts in a utility process (electron/agent-client.ts).
  */
 import { connect, type Socket } from 'node:net';
-import { shellWord } from '../core/shell-word.js';
+import { hereHint } from '../core/hint.js';
 import { ClawError, isClawError, type ErrorCode } from '../core/errors.js';
-import { isRefusalCode, type RefusalCode } from '../core/refusal-codes.js';
 import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../agent/home-dir.js';
+import { errorFromReply, type ErrorReply } from './error-reply.js';
 import type { ApiEvents, MethodName, MethodParams, MethodResults } from './contract.js';
 // The client's half only: stream-upgrade.ts loads zod, which a CLI command should not pay for.
 import { requestStreamUpgrade, socketChannel } from './stream-client.js';
@@ -20,7 +20,7 @@ interface Reply {
   id: number;
   ok: boolean;
   result?: unknown;
-  error?: { code: ErrorCode; message: string; refusal?: unknown };
+  error?: ErrorReply;
 }
 
 /** A pushed event line (after `"subscribe"`): `{event, data}`. */
@@ -135,7 +135,7 @@ export class ControlClient {
       if (!waiter) continue;
       this.pending.delete(reply.id);
       if (reply.ok) waiter.resolve(reply.result);
-      else waiter.reject(replyError(reply.error));
+      else void errorFromReply(reply.error).then((err) => waiter.reject(err));
     }
   }
 
@@ -145,16 +145,6 @@ export class ControlClient {
       (l as (event: string, data: unknown) => void)(line.event, line.data);
     for (const l of [...this.eventListeners]) emit(l);
   }
-}
-
-/** An error reply as a ClawError with the agent's code, its line and, when another node refused, the refusal. */
-function replyError(error: Reply['error']): ClawError {
-  const refusal: RefusalCode | undefined = isRefusalCode(error?.refusal) ? error.refusal : undefined;
-  return new ClawError(
-    error?.code ?? 'INTERNAL',
-    error?.message ?? 'unknown error',
-    refusal ? { refusal } : undefined,
-  );
 }
 
 /**
@@ -179,7 +169,8 @@ export function connectControlSocket(path: string, home: string): Promise<Socket
   const noAgent = () =>
     new ClawError(
       'NO_AGENT',
-      `no agent is running for ${home}: start one with \`clawbridge agent --home ${shellWord(home)}\` (or open the Clawbridge app)`,
+      `no agent is running for ${home}: open the Clawbridge app, or start one`,
+      { hint: hereHint(['agent', '--home', home]) },
     );
   // Not allowed to look or to connect: an agent may well run there, under another user.
   const denied = (err: NodeJS.ErrnoException) =>

@@ -4,6 +4,7 @@
 import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { ClawError } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { groupFingerprint } from '../core/fingerprint.js';
 import { MAX_PAIR_CODE_TTL_MS, MAX_PAIR_JOIN_TIMEOUT_MS, MIN_PAIR_CODE_TTL_MS } from '../api/contract.js';
@@ -213,9 +214,8 @@ function target(
   if (latest && id) throw new ClawError('BAD_ARGUMENT', 'give either an id or --latest, not both');
   if (latest) return { latest: true };
   if (!id)
-    throw new ClawError(
-      'BAD_ARGUMENT',
-      `which request? give its id (see \`${hintCommand('pending', home)}\`) or --latest`,
-    );
+    throw new ClawError('BAD_ARGUMENT', 'which request? give --latest, or its id as the pending requests show', {
+      hint: hereHint(['pending']),
+    });
   return { id };
 }

@@ -20,6 +20,7 @@ import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { ConnectError, type Dialer } from './dialer.js';
 import type { FrontEndContext } from './front-end.js';
@@ -92,7 +93,7 @@ export class ForwardManager {
           continue;
         }
         const line = `${noun(record)} ${record.name}: ${run.error}`;
-        this.agent.notice(line, { forward: record.name });
+        this.agent.notice({ kind: noun(record), message: line }, { forward: record.name });
       }
     }
   }
@@ -117,7 +118,10 @@ export class ForwardManager {
         forwards: s.forwards.map((f) => (f.name === record.name ? { ...f, listen: record.listen } : f)),
       }));
     } catch (err) {
-      this.agent.notice(`${noun(record)} ${record.name}: ${errorMessage(err)}`, { forward: record.name });
+      this.agent.notice(
+        { kind: noun(record), message: `${noun(record)} ${record.name}: ${errorMessage(err)}` },
+        { forward: record.name },
+      );
     }
   }
 
@@ -129,7 +133,7 @@ export class ForwardManager {
     run.retry?.cancel();
     const address = run.record.listen;
     const line = `${noun(run.record)} ${run.record.name}: ${address} is in use; retrying every ${RETRY_MAX_S} s at most`;
-    this.agent.notice(line, { forward: run.record.name });
+    this.agent.notice({ kind: noun(run.record), message: line }, { forward: run.record.name });
     const retry = new RetrySchedule(
       async () => {
         if (!this.current(run, retry)) return true;
@@ -142,9 +146,10 @@ export class ForwardManager {
         }
         if (!this.current(run, retry)) return true;
         run.retry = undefined;
-        this.agent.notice(
-          `${noun(run.record)} ${run.record.name}: listening on ${run.listener?.address ?? address} now`,
-        );
+        this.agent.notice({
+          kind: noun(run.record),
+          message: `${noun(run.record)} ${run.record.name}: listening on ${run.listener?.address ?? address} now`,
+        });
         this.agent.changed();
         return true;
       },
@@ -229,13 +234,12 @@ export class ForwardManager {
     const other = run ? (run.record.kind === 'tcp' ? 'forward' : 'proxy') : undefined;
     const lists =
       what === 'forward or proxy'
-        ? '`clawbridge forward list` and `proxy list` show them'
-        : `\`clawbridge ${what} list\` shows them`;
+        ? 'the names are in forward list and proxy list'
+        : `list the ${what === 'forward' ? 'forwards' : 'proxies'} to see their names`;
     throw new ClawError(
       'BAD_ARGUMENT',
-      other
-        ? `'${name}' is a ${other}, not a ${what}: use \`clawbridge ${other} ${command} ${name}\``
-        : `no ${what} named '${name}'; ${lists}`,
+      other ? `'${name}' is a ${other}, not a ${what}: use the ${other} command` : `no ${what} named '${name}'; ${lists}`,
+      { hint: hereHint(other ? [other, command, name] : [what === 'proxy' ? 'proxy' : 'forward', 'list']) },
     );
   }
 
@@ -467,7 +471,7 @@ export class ForwardManager {
       },
       problem: (message, fields, quiet) => {
         run.problem = { message, at: Date.now() };
-        if (!quiet) this.agent.notice(`${noun(record)} ${record.name}: ${message}`, fields);
+        if (!quiet) this.agent.notice({ kind: noun(record), message: `${noun(record)} ${record.name}: ${message}` }, fields);
         this.activity.emit('moved');
       },
       opened: () => {

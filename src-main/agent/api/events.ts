@@ -8,6 +8,7 @@
 import {
   STATUS_EVENT_INTERVAL_MS,
   type ApiEvents,
+  type NoticeEvent,
   type PairingEvent,
   type PendingInfo,
   type StatusEvent,
@@ -75,7 +76,7 @@ export interface EventSources {
   /** Forward counters moved (a connection opened or closed): only the status event cares. */
   onActivity(listener: () => void): Disposer;
   /** The agent's one-line notices (agent.ts notice()). */
-  onNotice(listener: (line: string) => void): Disposer;
+  onNotice(listener: (notice: NoticeEvent) => void): Disposer;
   snapshot(): StatusEvent;
   pending(): PendingInfo[];
   /** Some forward or proxy has open connections (its counters move without a `changed`). */
@@ -130,7 +131,7 @@ export class ApiEventHub {
         this.coalescer.poke();
       }),
       this.from.onActivity(() => this.coalescer.poke()),
-      this.from.onNotice((line) => this.emit('notice', { message: line })),
+      this.from.onNotice((notice) => this.emit('notice', notice)),
     ];
   }
 

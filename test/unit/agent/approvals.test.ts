@@ -36,7 +36,7 @@ function setup(initial: Partial<Settings> = {}) {
         return { record } as PeerEntry; // only the record is read back
       },
     },
-    notifier: { changed: () => void changes++, notice: (line) => void notices.push(line) },
+    notifier: { changed: () => void changes++, notice: (n) => void notices.push(n.message) },
   });
   approvals.onDecision = (d) => decisions.push(d);
   return { approvals, trust, tracked, notices, decisions, changes: () => changes };
@@ -159,7 +159,7 @@ test('a request that cannot be saved: the owner hears why, the other node only t
       },
     }),
     peers: { trackPeer: () => ({}) as PeerEntry },
-    notifier: { changed: () => undefined, notice: (line) => void notices2.push(line) },
+    notifier: { changed: () => undefined, notice: (n) => void notices2.push(n.message) },
   });
   const link = { peerId: fp(7), remote: '10.0.0.7:7475' } as Link;
   assert.throws(

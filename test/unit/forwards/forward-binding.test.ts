@@ -33,7 +33,7 @@ async function setup(home = tempDir('cb-fwd-bind-')) {
     logger: pino({ level: 'silent' }),
   });
   const notices: string[] = [];
-  agent.events.on('notice', (l) => notices.push(l));
+  agent.events.on('notice', (n) => notices.push(n.message));
   const exit = memoryExit();
   const manager = new ForwardManager(agent, exit.dialer);
   cleanups.push(() => manager.stop(), exit.close);

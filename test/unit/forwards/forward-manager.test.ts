@@ -16,6 +16,7 @@ import { fakeClock } from './fake-clock.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { closedPort, echoServer, memoryExit, memoryLogger, RawClient, type ExitOptions } from './fixtures.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import type { NoticeEvent } from '../../../src-main/api/contract.js';
 
 const echo = await echoServer(' bye');
 const cleanups: (() => unknown)[] = [];
@@ -32,7 +33,7 @@ async function setup(home = tempDir('cb-fwd-'), exitOpts: ExitOptions = {}, time
     logger: log,
   });
   const notices: string[] = [];
-  agent.events.on('notice', (l) => notices.push(l));
+  agent.events.on('notice', (n) => notices.push(n.message));
   const exit = memoryExit(exitOpts);
   const manager = new ForwardManager(agent, exit.dialer, timers);
   cleanups.push(() => manager.stop(), exit.close);
@@ -259,9 +260,9 @@ test('a notice nothing shows (the desktop app has no stderr reader) is logged as
     settings: new SettingsStore(tempDir('cb-fwd-')),
     logger: log,
   });
-  agent.notice('relay x is unreachable', { relay: 'x' });
+  agent.notice({ kind: 'relay', message: 'relay x is unreachable' }, { relay: 'x' });
   const off = agent.events.on('notice', () => undefined);
-  agent.notice('relay y is unreachable', { relay: 'y' });
+  agent.notice({ kind: 'relay', message: 'relay y is unreachable' }, { relay: 'y' });
   off();
   assert.deepEqual(
     lines.filter((l) => /^relay . is unreachable$/.test(String(l.msg))).map((l) => [l.msg, l.level, l.relay]),
@@ -457,15 +458,20 @@ test('a listener an older release saved on port 0 keeps the port it gets from th
 
 test('the window hears the notices about forwards and proxies, not the others, and the log keeps them', async () => {
   const { agent, lines } = await setup();
-  const heard: string[] = [];
-  const off = agent.onForwardNotice((line) => heard.push(line));
-  agent.notice('relay ws://r:1 is unreachable; retrying');
-  agent.notice('forward web: permission denied: b does not allow forwards from a', { forward: 'web' });
-  agent.notice('proxy sx: open connections through b were cut', { proxy: 'sx' });
+  const heard: NoticeEvent[] = [];
+  const off = agent.onForwardNotice((n) => heard.push(n));
+  agent.notice({ kind: 'relay', message: 'relay ws://r:1 is unreachable; retrying' });
+  // Routed by kind, whatever the log fields say.
+  agent.notice(
+    { kind: 'forward', message: 'forward web: permission denied: b does not allow forwards from a' },
+    { forward: 'web' },
+  );
+  agent.notice({ kind: 'proxy', message: 'proxy sx: open connections through b were cut' });
+  agent.notice({ kind: 'pairing', message: 'pairing with b failed' }, { forward: 'misleading' });
   off();
   assert.deepEqual(heard, [
-    'forward web: permission denied: b does not allow forwards from a',
-    'proxy sx: open connections through b were cut',
+    { kind: 'forward', message: 'forward web: permission denied: b does not allow forwards from a' },
+    { kind: 'proxy', message: 'proxy sx: open connections through b were cut' },
   ]);
   // The window listening changes nothing in the log: each notice is still logged.
   assert.equal(lines.filter((l) => /^(relay ws|forward web|proxy sx)/.test(l.msg)).length, 3);
