@@ -457,8 +457,7 @@ export class Agent
   /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */
   activePath(entry: PeerEntry): ActivePath {
     const active = entry.links.active;
-    if (!active)
-      throw notOnlineError(entry.record.name, peerStateView(this, entry));
+    if (!active) throw notOnlineError(entry.record.name, peerStateView(this, entry));
     return active;
   }
 

@@ -258,7 +258,10 @@ export class Pairing {
       // The PAKE's own line already starts with "pairing failed:"; say it once.
       const why = (err as Error).message.replace(/^pairing failed: /, '');
       this.deps.notifier.notice(
-        { kind: 'pairing', message: `pairing with code ${active.code.text} failed (${why}); the code is used up` },
+        {
+          kind: 'pairing',
+          message: `pairing with code ${active.code.text} failed (${why}); the code is used up`,
+        },
         {
           tag,
           source,
@@ -291,7 +294,10 @@ export class Pairing {
       const message = (err as Error).message;
       // A limit is the joiner's to know; a failure to save (a path, a disk) is only this owner's.
       held.close(isClawError(err, 'RELAY_LIMIT') ? message : unrecordedLine(this.deps.node.name));
-      this.deps.notifier.notice({ kind: 'pairing', message: `pairing with ${result.peerName} failed: ${message}` });
+      this.deps.notifier.notice({
+        kind: 'pairing',
+        message: `pairing with ${result.peerName} failed: ${message}`,
+      });
       this.step({ role: 'new', code: active.code.text, step: 'failed', message });
       return;
     }

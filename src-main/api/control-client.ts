@@ -4,7 +4,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { hereHint } from '../core/hint.js';
-import { ClawError, isClawError, type ErrorCode } from '../core/errors.js';
+import { ClawError, isClawError } from '../core/errors.js';
 import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../agent/home-dir.js';
 import { errorFromReply, type ErrorReply } from './error-reply.js';
 import type { ApiEvents, MethodName, MethodParams, MethodResults } from './contract.js';
@@ -167,11 +167,9 @@ export function checkControlSocket(path: string): void {
  */
 export function connectControlSocket(path: string, home: string): Promise<Socket> {
   const noAgent = () =>
-    new ClawError(
-      'NO_AGENT',
-      `no agent is running for ${home}: open the Clawbridge app, or start one`,
-      { hint: hereHint(['agent', '--home', home]) },
-    );
+    new ClawError('NO_AGENT', `no agent is running for ${home}: open the Clawbridge app, or start one`, {
+      hint: hereHint(['agent', '--home', home]),
+    });
   // Not allowed to look or to connect: an agent may well run there, under another user.
   const denied = (err: NodeJS.ErrnoException) =>
     new ClawError(

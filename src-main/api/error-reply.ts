@@ -19,7 +19,7 @@ export interface ErrorReply {
  * CLI command that succeeds never pays the ~0.1 s zod takes to load.
  */
 export async function errorFromReply(error: ErrorReply | undefined): Promise<ClawError> {
-  const { parseHint } = await import('../core/hint-schema.js');
+  const { parseHint } = await import('./reply-hint.js');
   const refusal = isRefusalCode(error?.refusal) ? error.refusal : undefined;
   const hint = parseHint(error?.hint);
   return new ClawError(error?.code ?? 'INTERNAL', error?.message ?? 'unknown error', {

@@ -120,7 +120,8 @@ export function pathLabel(p: PeerInfo): string {
  * command's `home`), or why it is relayed ("why relayed?").
  */
 export function peerWhy(p: PeerInfo, home?: string): string {
-  if (p.state !== 'online') return p.stateDetail === null ? '-' : lineWithHint(p.stateDetail, p.stateHint, home);
+  if (p.state !== 'online')
+    return p.stateDetail === null ? '-' : lineWithHint(p.stateDetail, p.stateHint, home);
   return p.relayReason ? `relayed: ${p.relayReason}` : '-';
 }
 

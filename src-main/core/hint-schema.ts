@@ -27,4 +27,3 @@ export function parseHint(value: unknown): Hint | undefined {
   const parsed = hintSchema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
 }
-

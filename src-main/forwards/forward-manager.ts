@@ -238,7 +238,9 @@ export class ForwardManager {
         : `list the ${what === 'forward' ? 'forwards' : 'proxies'} to see their names`;
     throw new ClawError(
       'BAD_ARGUMENT',
-      other ? `'${name}' is a ${other}, not a ${what}: use the ${other} command` : `no ${what} named '${name}'; ${lists}`,
+      other
+        ? `'${name}' is a ${other}, not a ${what}: use the ${other} command`
+        : `no ${what} named '${name}'; ${lists}`,
       { hint: hereHint(other ? [other, command, name] : [what === 'proxy' ? 'proxy' : 'forward', 'list']) },
     );
   }
@@ -471,7 +473,11 @@ export class ForwardManager {
       },
       problem: (message, fields, quiet) => {
         run.problem = { message, at: Date.now() };
-        if (!quiet) this.agent.notice({ kind: noun(record), message: `${noun(record)} ${record.name}: ${message}` }, fields);
+        if (!quiet)
+          this.agent.notice(
+            { kind: noun(record), message: `${noun(record)} ${record.name}: ${message}` },
+            fields,
+          );
         this.activity.emit('moved');
       },
       opened: () => {

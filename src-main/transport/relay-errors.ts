@@ -35,7 +35,15 @@ export function relayCloseError(url: string, code: number, reason: string): Claw
         // The node may not be a peer there at all, so `peers allow` alone would fail: say both ways.
         `relay ${url} serves only the peers its owner allowed — give its owner this node's fingerprint (clawbridge id shows it) to add this node as a peer allowed relay there, or to allow relay to its peer NAME if this node is one already (peers allow NAME relay)`,
         {
-          hint: peerHint(['peers', 'add', 'FINGERPRINT', '--name', 'NAME', '--allow', 'terminal,forward,relay']),
+          hint: peerHint([
+            'peers',
+            'add',
+            'FINGERPRINT',
+            '--name',
+            'NAME',
+            '--allow',
+            'terminal,forward,relay',
+          ]),
         },
       );
     case 'AUTH_TIMEOUT':

@@ -10,9 +10,7 @@ import type { Hint } from '../../src-main/core/hint.js';
 export type { Hint };
 
 const hintSchema = z.strictObject({
-  argv: z
-    .array(z.string().check(z.minLength(1), z.maxLength(4096)))
-    .check(z.minLength(1), z.maxLength(24)),
+  argv: z.array(z.string().check(z.minLength(1), z.maxLength(4096))).check(z.minLength(1), z.maxLength(24)),
   where: z.enum(['here', 'peer']),
   flag: z.optional(z.string().check(z.maxLength(64), z.regex(/^--[a-z][a-z-]*$/))),
 });

@@ -33,8 +33,8 @@ function useBanner(): { banner: ReactNode; urgent: boolean } | null {
     return banner(
       'banner-error',
       <>
-        The Clawbridge agent is not running: {connection.reason}. Start it again with
-        Start agent in the tray menu.
+        The Clawbridge agent is not running: {connection.reason}. Start it again with Start agent in the tray
+        menu.
       </>,
     );
   }
@@ -60,18 +60,14 @@ function useBanner(): { banner: ReactNode; urgent: boolean } | null {
     return banner(
       'banner-error',
       <>
-        This page is not connected to an agent: <HintedText text={connection.reason} hint={connection.hint} />.
+        This page is not connected to an agent: <HintedText text={connection.reason} hint={connection.hint} />
+        .
       </>,
     );
   }
   if (connection.kind === 'connecting') return banner('', 'Connecting to the Clawbridge agent…');
   if (loadError) {
-    return banner(
-      'banner-error',
-      <>
-        Could not read the agent's state: {loadError}
-      </>,
-    );
+    return banner('banner-error', <>Could not read the agent's state: {loadError}</>);
   }
   return null;
 }

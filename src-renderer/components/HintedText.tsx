@@ -1,15 +1,7 @@
-import { hintCommandText, type Hint } from '../api/hint.js';
+import type { Hint } from '../api/hint.js';
+import { hintParts } from '../lib/hint-parts.js';
 
-/**
- * Words from the agent and, when they say to run a command, that command as code after them (from the
- * hint: no message is taken apart). A command for the other node says so.
- */
+/** Words from the agent and, when they say to run a command, that command as code (lib/hint-parts.ts). */
 export function HintedText({ text, hint }: { text: string; hint?: Hint | undefined }) {
-  if (!hint) return <>{text}</>;
-  return (
-    <>
-      {text} (<code>{hintCommandText(hint)}</code>
-      {hint.where === 'peer' ? ' on the other node' : ''})
-    </>
-  );
+  return <>{hintParts(text, hint).map((p, i) => ('code' in p ? <code key={i}>{p.code}</code> : p.text))}</>;
 }

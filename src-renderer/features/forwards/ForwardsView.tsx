@@ -160,8 +160,7 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
         ) : null}
         {problem ? (
           <div className="small-text last-problem">
-            Last problem at <time dateTime={problem.at}>{timeOfDay(problem.at)}</time>:{' '}
-            {problem.message}
+            Last problem at <time dateTime={problem.at}>{timeOfDay(problem.at)}</time>: {problem.message}
           </div>
         ) : null}
         <ErrorText error={action.error} />

@@ -128,11 +128,14 @@ test('reject blocks the node: its next fingerprint-only hello is refused, a code
   assert.ok(changes() >= 3);
 });
 
-test('an unknown id says how to list the requests', () => {
+test('an unknown id says how to list the requests, the command as a hint', () => {
   const { approvals } = setup();
   assert.throws(
     () => approvals.approve({ id: 'nope' }, []),
-    (err) => isClawError(err, 'PEER_NOT_FOUND') && /clawbridge pending/.test(err.message),
+    (err) =>
+      isClawError(err, 'PEER_NOT_FOUND') &&
+      err.message === "no pending request 'nope'; list the pending requests to see their ids" &&
+      JSON.stringify(err.hint) === JSON.stringify({ argv: ['pending'], where: 'here' }),
   );
 });
 

@@ -12,7 +12,8 @@ import { relayCloseError } from '../../../src-main/transport/relay-errors.js';
 
 test('a hint for this node gets the --home the command was given; without one, none', () => {
   const approve = hereHint(['approve', '3', '--fingerprint', 'FINGERPRINT'], '--fingerprint');
-  const message = 'request 3 came with only a fingerprint, no pairing code: compare, then give the one it shows';
+  const message =
+    'request 3 came with only a fingerprint, no pairing code: compare, then give the one it shows';
   assert.equal(
     lineWithHint(message, approve, '/tmp/my home'),
     `${message} (\`clawbridge approve 3 --fingerprint FINGERPRINT --home '/tmp/my home'\`)`,
@@ -26,7 +27,10 @@ test('a hint for this node gets the --home the command was given; without one, n
 
 test('a hint for the other node never gets this --home, and says "there"', () => {
   const pairNew = peerHint(['pair', 'new']);
-  assert.equal(lineWithHint('ask its owner for a code', pairNew, '/h'), 'ask its owner for a code (`clawbridge pair new` there)');
+  assert.equal(
+    lineWithHint('ask its owner for a code', pairNew, '/h'),
+    'ask its owner for a code (`clawbridge pair new` there)',
+  );
 });
 
 test('a hint that names its home already keeps it; its words are quoted as a shell needs', () => {
@@ -74,7 +78,10 @@ test("a relay's refusal: its command is for the relay's owner, so it stays witho
     where: 'peer',
   });
   const line = lineWithHint(err.message, hintOf(err), '/tmp/s');
-  assert.match(line, /\(`clawbridge peers add FINGERPRINT --name NAME --allow terminal,forward,relay` there\)$/);
+  assert.match(
+    line,
+    /\(`clawbridge peers add FINGERPRINT --name NAME --allow terminal,forward,relay` there\)$/,
+  );
   assert.doesNotMatch(line, /--home/);
   assert.doesNotMatch(err.message, /`/, 'the message itself holds no command in backticks');
 });

@@ -146,25 +146,25 @@ test('remove frees the port at once and forgets the listener; wrong kind or name
   });
   const port = portOf(manager.forwards()[0]!.local);
   const open = await RawClient.open(port); // an open connection must not keep the port
-  await assert.rejects(
-    manager.remove('web', ['socks', 'http']),
-    /'web' is a forward, not a proxy: use `clawbridge forward rm web`/,
-  );
+  await assert.rejects(manager.remove('web', ['socks', 'http']), {
+    message: "'web' is a forward, not a proxy: use the forward command",
+    hint: { argv: ['forward', 'rm', 'web'], where: 'here' },
+  });
   // So is switching it off as a proxy (`proxy disable web`): refused, and it keeps listening.
-  await assert.rejects(
-    manager.setEnabled('web', false, ['socks', 'http']),
-    /'web' is a forward, not a proxy: use `clawbridge forward disable web`/,
-  );
+  await assert.rejects(manager.setEnabled('web', false, ['socks', 'http']), {
+    message: "'web' is a forward, not a proxy: use the forward command",
+    hint: { argv: ['forward', 'disable', 'web'], where: 'here' },
+  });
   assert.equal(manager.forwards()[0]?.state, 'listening');
   await manager.remove('web', ['tcp']);
   await open.closedByServer();
   assert.equal(await portFree(port), true);
   assert.deepEqual(manager.forwards(), []);
   assert.deepEqual(agent.settings.get().forwards, []);
-  await assert.rejects(
-    manager.remove('web', ['tcp']),
-    /no forward named 'web'; `clawbridge forward list` shows them/,
-  );
+  await assert.rejects(manager.remove('web', ['tcp']), {
+    message: "no forward named 'web'; list the forwards to see their names",
+    hint: { argv: ['forward', 'list'], where: 'here' },
+  });
 });
 
 test('saved listeners come back; one whose port is taken shows error, a retry and a notice; stop frees ports', async () => {
@@ -218,7 +218,7 @@ test('a TCP forward that cannot connect closes the client and says why in a noti
   client.write('x');
   assert.equal((await client.readToEnd()).length, 0);
   const line =
-    'forward db: permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)';
+    'forward db: permission denied: b does not allow forwards from a (its owner can run clawbridge peers allow a forward there)';
   assert.deepEqual(notices, [line]);
   // Shown as a notice, so logged at info: a warning would print it twice on the CLI agent's stderr.
   assert.deepEqual(
