@@ -94,8 +94,10 @@ export function requestStreamUpgrade<M extends StreamMethodName>(
         return done(new ClawError('PROTOCOL', `the agent sent a reply that is not JSON to ${method}`));
       }
       if (reply.ok !== true) {
-        // The reply is whole: nothing read after it matters while its error is decoded.
+        // The reply is whole: nothing read or closed after it matters while its error is decoded (the
+        // agent ends the socket right after an error reply).
         socket.off('data', onData);
+        socket.off('close', onClose);
         void errorFromReply(reply.error).then((err) => done(err));
         return;
       }
