@@ -10,6 +10,7 @@ import type {
   MethodName,
   MethodParams,
   MethodResults,
+  NoticeEvent,
   PendingInfo,
   StatusResult,
 } from '../api/contract.js';

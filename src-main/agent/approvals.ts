@@ -3,6 +3,7 @@
  * change is saved at once, so requests and decisions survive an agent restart.
  */
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
 import { abbreviateFingerprint, groupFingerprint, parseFingerprint } from '../core/fingerprint.js';
 import type { Link } from '../transport/link.js';
 import type { Logger } from 'pino';
@@ -86,9 +87,11 @@ export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
         { id: result.record.id, fingerprint: req.fingerprint, via: req.via },
         'new pending request',
       );
-      this.deps.notifier.notice(
-        `${req.name} (${abbreviateFingerprint(req.fingerprint)}) asks to pair via ${req.via}: \`clawbridge pending\` to review`,
-      );
+      this.deps.notifier.notice({
+        kind: 'pairing',
+        message: `${req.name} (${abbreviateFingerprint(req.fingerprint)}) asks to pair via ${req.via}; review the pending requests`,
+        hint: hereHint(['pending']),
+      });
     }
     this.deps.notifier.changed();
     return result.record;
@@ -107,9 +110,10 @@ export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
       // A refusal (removed here) or a limit is the other node's to know; a failure to save (a full
       // disk, a path here) is only this owner's: the other node just hears to try again.
       if (refusalOf(err) !== undefined || isClawError(err, 'RELAY_LIMIT')) throw err;
-      this.deps.notifier.notice(
-        `${hello.name} (${abbreviateFingerprint(link.peerId)}) asks to pair, but the request could not be recorded: ${errorMessage(err)}`,
-      );
+      this.deps.notifier.notice({
+        kind: 'pairing',
+        message: `${hello.name} (${abbreviateFingerprint(link.peerId)}) asks to pair, but the request could not be recorded: ${errorMessage(err)}`,
+      });
       throw new ClawError('INTERNAL', unrecordedLine(this.name));
     }
     return waitingLine(this.name);
@@ -124,14 +128,16 @@ export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
         'PEER_NOT_FOUND',
         list.length === 0
           ? 'no pending requests'
-          : 'no code-verified request is pending; --latest picks only those. A request that came with only a fingerprint is named by its id (`clawbridge pending` lists them)',
+          : 'no code-verified request is pending; --latest picks only those. A request that came with only a fingerprint is named by its id, as the pending requests show',
+        list.length === 0 ? undefined : { hint: hereHint(['pending']) },
       );
     }
     const found = list.find((p) => p.id === ref.id);
     if (!found) {
       throw new ClawError(
         'PEER_NOT_FOUND',
-        `no pending request '${ref.id}'; \`clawbridge pending\` lists them`,
+        `no pending request '${ref.id}'; list the pending requests to see their ids`,
+        { hint: hereHint(['pending']) },
       );
     }
     return found;
@@ -147,7 +153,8 @@ export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
     if (confirmed === undefined) {
       throw new ClawError(
         'BAD_ARGUMENT',
-        `request ${req.id} (${req.name}) came with only a fingerprint, no pairing code: compare ${fp} with the fingerprint the other node shows (\`clawbridge id\` there), then give the one it shows: \`clawbridge approve ${req.id} --fingerprint FINGERPRINT\``,
+        `request ${req.id} (${req.name}) came with only a fingerprint, no pairing code: compare ${fp} with the fingerprint the other node shows as its id, then give the one it shows`,
+        { hint: hereHint(['approve', req.id, '--fingerprint', 'FINGERPRINT'], '--fingerprint') },
       );
     }
     let given: string;
@@ -188,9 +195,10 @@ export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
     if (!req) return;
     this.deps.state.dropPending(req.id);
     this.log.info({ id: req.id, fingerprint }, 'pending request withdrawn by the joiner');
-    this.deps.notifier.notice(
-      `${req.name} (${abbreviateFingerprint(fingerprint)}) stopped waiting; its request to pair is withdrawn`,
-    );
+    this.deps.notifier.notice({
+      kind: 'pairing',
+      message: `${req.name} (${abbreviateFingerprint(fingerprint)}) stopped waiting; its request to pair is withdrawn`,
+    });
     this.deps.notifier.changed();
   }
 

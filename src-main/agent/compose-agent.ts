@@ -52,7 +52,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
     },
     log,
     admit: (fp) => admit(fp),
-    notice: (line, fields) => notices.notice(line, fields),
+    notice: (notice, fields) => notices.notice(notice, fields),
   });
   const approvals = new Approvals({ log, state, notifier: notices });
   const progress = new PairingProgress(identity.fingerprint);

@@ -14,6 +14,7 @@ import { dialLanIssuer } from './peer-addresses.js';
 import { Emitter } from '../core/emitter.js';
 import type { Link } from '../transport/link.js';
 import type { NodeIdentityPort } from './ports.js';
+import type { NoticeEvent } from '../api/contract.js';
 
 function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -24,8 +25,8 @@ export interface LocalNetworkOptions {
   log: Logger;
   /** Who may link: handed to the listener as it is. */
   admit: DirectListenerOptions['admit'];
-  /** A line for the user (the agent prints it, the desktop app shows it). */
-  notice: (line: string, fields?: object) => void;
+  /** A notice for the user (the agent prints it, the desktop app logs it). */
+  notice: (notice: NoticeEvent, fields?: object) => void;
 }
 
 export class LocalNetwork {
@@ -50,7 +51,7 @@ export class LocalNetwork {
           log.info({ fingerprint: fp, remote, reason }, 'refused direct link'),
         onLink: (link) => this.events.emit('link', link),
       },
-      (line) => this.opts.notice(line),
+      (line) => this.opts.notice({ kind: 'network', message: line }),
     );
     log.info({ listen: this.listenAddress }, 'direct listener up');
     // Announce on the LAN only when LAN hosts can reach the listener (not for loopback-only binds).

@@ -9,6 +9,7 @@
  * and blocked; a removed peer is blocked; a node that proves it holds a fresh code is unblocked.
  */
 import { ClawError } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
 import { Emitter } from '../core/emitter.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { expirePending, MAX_BLOCKED, offerPending, type OfferResult } from './pending.js';
@@ -253,7 +254,8 @@ export class NodeState implements NodeStateReader {
     if (peer) return peer;
     throw new ClawError(
       'PEER_NOT_FOUND',
-      `no peer ${fingerprint.slice(0, 8)}; \`clawbridge peers\` lists them`,
+      `no peer ${fingerprint.slice(0, 8)}; list the peers to see which there are`,
+      { hint: hereHint(['peers']) },
     );
   }
 

@@ -4,20 +4,15 @@
  * of its own, so every other part takes only this instead of the whole node.
  */
 import type { Logger } from 'pino';
+import type { NoticeEvent } from '../api/contract.js';
 import { Emitter, type Disposer } from '../core/emitter.js';
-
-/** A notice as the API's subscribers get it: its line and the log fields it came with. */
-export interface Notice {
-  line: string;
-  fields: object;
-}
 
 export class Notices {
   /**
    * `notice` is for what prints notices as the agent's own output (the CLI); `window-notice` for the
    * API's subscribers (the window), which do not replace the log line.
    */
-  readonly events = new Emitter<{ changed: []; notice: [string]; 'window-notice': [Notice] }>();
+  readonly events = new Emitter<{ changed: []; notice: [NoticeEvent]; 'window-notice': [NoticeEvent] }>();
 
   constructor(private readonly log: Logger) {}
 
@@ -35,22 +30,24 @@ export class Notices {
    * folder") and at `info` when something does: the CLI prints notices on the stderr its log also
    * goes to, and a warning there would print every one twice.
    */
-  notice(line: string, fields: object = {}): void {
+  notice(notice: NoticeEvent, fields: object = {}): void {
     const shown = this.events.listenerCount('notice') > 0;
-    this.events.emit('notice', line);
-    this.events.emit('window-notice', { line, fields });
-    if (shown) this.log.info(fields, line);
-    else this.log.warn(fields, line);
+    this.events.emit('notice', notice);
+    this.events.emit('window-notice', notice);
+    const logged = { ...fields, kind: notice.kind, ...(notice.hint ? { hint: notice.hint } : {}) };
+    if (shown) this.log.info(logged, notice.message);
+    else this.log.warn(logged, notice.message);
   }
 
   /**
-   * The notices about a forward or proxy (a connection its peer refused, connections a lost link cut),
+   * The notices about a forward or proxy (a connection its peer refused, connections a lost link cut;
+   * routed by their kind),
    * for the API's event subscribers: the window shows them, which it has no other way to learn. Other
    * notices are news the window shows in its own way (a request to pair, a relay's state).
    */
-  onForwardNotice(listener: (line: string) => void): Disposer {
-    return this.events.on('window-notice', ({ line, fields }) => {
-      if ('forward' in fields || 'proxy' in fields) listener(line);
+  onForwardNotice(listener: (notice: NoticeEvent) => void): Disposer {
+    return this.events.on('window-notice', (notice) => {
+      if (notice.kind === 'forward' || notice.kind === 'proxy') listener(notice);
     });
   }
 }

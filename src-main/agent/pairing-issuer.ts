@@ -12,6 +12,7 @@ import type { PairListResult, PairNewResult } from '../api/contract.js';
 import { addressBlock } from '../core/address-block.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
 import { ClawError, isClawError } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
 import { sealDecision } from '../crypto/pairing-decision.js';
 import { PairingIssuer as PakeIssuer, type PairingResult } from '../crypto/pairing.js';
 import type { Identity } from '../crypto/identity.js';
@@ -129,7 +130,8 @@ export class CodeIssuer {
     if (this.open().length >= MAX_ACTIVE_CODES) {
       throw new ClawError(
         'RELAY_LIMIT',
-        `already ${MAX_ACTIVE_CODES} codes open; use one, wait for them to expire, or cancel one (\`clawbridge pair list\`, \`clawbridge pair cancel CODE\`)`,
+        `already ${MAX_ACTIVE_CODES} codes open (pair list shows them); use one, wait for them to expire, or cancel one`,
+        { hint: hereHint(['pair', 'cancel', 'CODE']) },
       );
     }
     const code = generatePairCode();
@@ -260,10 +262,10 @@ export class CodeIssuer {
       if (!held.closed) held.send(issuer.abort());
       // The PAKE's own line already starts with "pairing failed:"; say it once.
       const why = (err as Error).message.replace(/^pairing failed: /, '');
-      this.deps.notifier.notice(`pairing with code ${code.text} failed (${why}); the code is used up`, {
-        tag,
-        source,
-      });
+      this.deps.notifier.notice(
+        { kind: 'pairing', message: `pairing with code ${code.text} failed (${why}); the code is used up` },
+        { tag, source },
+      );
       // The issuer's screen has no code to ask for; it makes a new one.
       this.deps.progress.step({
         role: 'new',
@@ -292,7 +294,10 @@ export class CodeIssuer {
       const message = (err as Error).message;
       // A limit is the joiner's to know; a failure to save (a path, a disk) is only this owner's.
       held.close(isClawError(err, 'RELAY_LIMIT') ? message : unrecordedLine(this.name));
-      this.deps.notifier.notice(`pairing with ${result.peerName} failed: ${message}`);
+      this.deps.notifier.notice({
+        kind: 'pairing',
+        message: `pairing with ${result.peerName} failed: ${message}`,
+      });
       this.deps.progress.step({ role: 'new', code: code.text, step: 'failed', message });
       return;
     }

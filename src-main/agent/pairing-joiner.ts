@@ -179,9 +179,10 @@ export class CodeJoiner {
       circuit.close('pairing failed');
       throw cancel.cancelled ? JOIN_CANCELLED() : err;
     }
-    this.deps.notifier.notice(
-      `code accepted by ${result.peerName} (${abbreviateFingerprint(result.peerFingerprint)}); waiting for approval`,
-    );
+    this.deps.notifier.notice({
+      kind: 'pairing',
+      message: `code accepted by ${result.peerName} (${abbreviateFingerprint(result.peerFingerprint)}); waiting for approval`,
+    });
     const other = { peerName: result.peerName, fingerprint: result.peerFingerprint };
     this.step({ role: 'join', code, step: 'waiting', ...other });
     let bytes: Uint8Array;

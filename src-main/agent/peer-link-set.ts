@@ -7,7 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { ClawError, refusalOf } from '../core/errors.js';
+import { refusalOf } from '../core/errors.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import type { Identity } from '../crypto/identity.js';
 import { Mux } from '../mux/mux.js';
@@ -22,7 +22,7 @@ import type { Notifier } from './notices.js';
 import { learnPeerAddresses } from './peer-addresses.js';
 import { addressOf, peerStateView } from './peer-api.js';
 import { newPeerEntry } from './peer-entry.js';
-import { notOnlineLine } from './peer-state.js';
+import { notOnlineError } from './peer-state.js';
 import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
 import { attachPendingLink, type PendingLinkHost } from './pending-links.js';
 import type { ActivePath, PeerEntry } from './ports.js';
@@ -151,9 +151,10 @@ export class PeerLinkSet {
   private track(record: PeerRecord): void {
     // Only a hand edit puts this node among its own peers (the CLI and the window refuse it).
     if (record.fingerprint === this.deps.identity.fingerprint) {
-      this.deps.notices.notice(
-        `${this.deps.state.path} lists this node itself as peer '${record.name}'; ignored`,
-      );
+      this.deps.notices.notice({
+        kind: 'settings',
+        message: `${this.deps.state.path} lists this node itself as peer '${record.name}'; ignored`,
+      });
       return;
     }
     const fp = record.fingerprint;
@@ -327,11 +328,7 @@ export class PeerLinkSet {
   /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */
   activePath(entry: PeerEntry): ActivePath {
     const active = entry.links.active;
-    if (!active)
-      throw new ClawError(
-        'PEER_OFFLINE',
-        notOnlineLine(entry.record.name, peerStateView(this.stateSource(), entry)),
-      );
+    if (!active) throw notOnlineError(entry.record.name, peerStateView(this.stateSource(), entry));
     return active;
   }
 

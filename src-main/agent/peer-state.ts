@@ -3,7 +3,8 @@
  * badges and "why relayed?"). Pure: the agent gathers the facts (its links, its dial attempts, what the
  * peer answered to our hello) and this decides, so every rule is tested without a network.
  */
-import type { ErrorCode } from '../core/errors.js';
+import { ClawError, type ErrorCode } from '../core/errors.js';
+import { hereHint, peerHint, type Hint } from '../core/hint.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import type { PathKind } from '../transport/link.js';
 
@@ -55,6 +56,8 @@ export interface PeerStateView {
   state: PeerState;
   /** One line: for online the path and address; otherwise why the peer is not online. */
   stateDetail: string | null;
+  /** The command that does what stateDetail says to do, when it says to run one. */
+  stateHint?: Hint;
   /** Why the active path is relay and not direct (only when it is relay). */
   relayReason: string | null;
 }
@@ -67,7 +70,10 @@ export const NOTHING_TO_TRY_DETAIL = 'no relay connected here and no direct addr
 export const NO_RELAY_DIRECT_OFF_DETAIL =
   'no relay connected here, and direct connections are turned off here';
 /** How to reach a peer homed on a relay this node does not use, before its hello could say so. */
-export const OTHER_RELAY_HINT = 'peers add FINGERPRINT --name NAME --relay URL';
+export const OTHER_RELAY_HINT: Hint = hereHint(
+  ['peers', 'add', 'FINGERPRINT', '--name', 'NAME', '--relay', 'URL'],
+  '--relay',
+);
 
 /** Dial errors that say the peer is simply not there, rather than that something is broken. */
 const ABSENT_CODES: readonly ErrorCode[] = ['PEER_OFFLINE'];
@@ -120,12 +126,16 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
   if (facts.relay.lastCode !== undefined && ABSENT_CODES.includes(facts.relay.lastCode)) {
     const direct = facts.direct.lastError !== undefined ? `; direct: ${facts.direct.lastError}` : '';
     // Never linked, so we cannot know its relay: it may be on one of its own rather than not running.
-    return off(
-      'offline',
-      facts.homeRelayKnown
-        ? `its agent is not running: the relay it uses does not see it${direct}`
-        : `it is on none of this node's relays: its agent is not running, or it uses another relay — \`${OTHER_RELAY_HINT}\`${direct}`,
-    );
+    if (facts.homeRelayKnown) {
+      return off('offline', `its agent is not running: the relay it uses does not see it${direct}`);
+    }
+    return {
+      ...off(
+        'offline',
+        `it is on none of this node's relays${direct}; its agent is not running, or it uses another relay: name that relay for it`,
+      ),
+      stateHint: OTHER_RELAY_HINT,
+    };
   }
   if (!newest) return off('offline', null);
   if (facts.lostAt !== undefined) {
@@ -150,13 +160,19 @@ export function relayReason(facts: PeerStateFacts): string {
 }
 
 /**
- * The one line `ping` and opening a stream say when a peer has no path, e.g. `peer b is waiting for
- * their approval`.
+ * The error `ping` and opening a stream fail with when a peer has no path (PEER_OFFLINE), e.g. `peer b
+ * is waiting for their approval`, with the command its line says to run, if any.
  */
+export function notOnlineError(name: string, view: PeerStateView): ClawError {
+  const hint = view.state === 'waiting' ? peerHint(['pending']) : view.stateHint;
+  return new ClawError('PEER_OFFLINE', notOnlineLine(name, view), hint ? { hint } : undefined);
+}
+
+/** The line of notOnlineError. */
 export function notOnlineLine(name: string, view: PeerStateView): string {
   switch (view.state) {
     case 'waiting':
-      return `peer ${name} is ${WAITING_DETAIL}: its owner reviews this node's request in \`clawbridge pending\` there`;
+      return `peer ${name} is ${WAITING_DETAIL}: its owner reviews this node's request among the pending requests there`;
     case 'refused':
       return `peer ${name} is ${view.stateDetail ?? REFUSED_DETAIL}; pair again with a new code from its owner`;
     case 'unreachable':

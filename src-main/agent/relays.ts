@@ -4,7 +4,7 @@
  * writes them); this part keeps their clients running and says when one connects or brings a circuit.
  */
 import type { Logger } from 'pino';
-import { ClawError } from '../core/errors.js';
+import { ClawError, hintOf } from '../core/errors.js';
 import { Emitter } from '../core/emitter.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import type { Identity } from '../crypto/identity.js';
@@ -43,7 +43,7 @@ export class Relays {
           deps.notices.changed();
         },
         onError: (url, err) => {
-          deps.notices.notice(err.message, { relay: url });
+          deps.notices.notice({ kind: 'relay', message: err.message, hint: hintOf(err) }, { relay: url });
           deps.notices.changed();
         },
         onIncoming: (circuit) => this.events.emit('incoming', circuit),

@@ -15,7 +15,8 @@ import type { Identity } from '../crypto/identity.js';
 import { NodeState } from './node-state.js';
 import type { Settings } from './settings.js';
 import { removeStaleSettingsTempFiles } from './stale-temp-files.js';
-import type { ApiHandler } from '../api/contract.js';
+import type { ApiHandler, NoticeEvent } from '../api/contract.js';
+import { lineWithHint } from '../core/hint.js';
 import { startForwarding } from '../forwards/forwarding.js';
 import { startTerminals } from '../terminal/terminal-service.js';
 
@@ -38,8 +39,12 @@ export interface RunAgentOptions {
   /** Settings from the command line: saved, then used (given once, reused later). */
   overrides?: Partial<Settings>;
   logger?: Logger;
-  /** A line for the user (web UI port fallback, remote-address warning); stderr by default. */
-  notice?: (line: string) => void;
+  /**
+   * A notice for the user (a saved forward's port is taken, the web UI port fallback, a remote-address
+   * warning…); stderr by default. The agent's notices come here while it starts; a process that shows
+   * later ones too listens on `agent.events` itself.
+   */
+  notice?: (notice: NoticeEvent) => void;
   /**
    * A client asked the agent to stop (`agent.stop`, e.g. `clawbridge stop`). By default the agent stops;
    * a process that should end with it (the CLI) stops it itself and exits.
@@ -105,17 +110,20 @@ async function startAgent(
   if (ui.listen !== null) checkUiListen(ui.listen, ui.allowRemote);
   const agent = composeAgent({ identity, state, logger });
   const { notices, links } = agent;
-  const say = opts.notice ?? ((line: string) => process.stderr.write(`clawbridge: ${line}\n`));
-  // Lines said while starting (a saved forward's port is taken) come before anyone can listen for
-  // notices: they are written once the agent runs.
-  const early: string[] = [];
-  const offEarly = notices.events.on('notice', (line) => early.push(line));
+  const say =
+    opts.notice ??
+    ((n: NoticeEvent) => process.stderr.write(`clawbridge: ${lineWithHint(n.message, n.hint)}\n`));
+  // Notices said while starting (a saved forward's port is taken) come before anyone can listen for
+  // them: they are said once the agent runs.
+  const early: NoticeEvent[] = [];
+  const offEarly = notices.events.on('notice', (n) => early.push(n));
   // A misspelt key (`relay` for `relays`) would otherwise be ignored without a word.
   const unknown = state.unknownKeys;
   if (unknown.length > 0) {
-    notices.notice(
-      `${state.path} has settings this release does not know: ${unknown.join(', ')} (kept in the file, not used; check their spelling)`,
-    );
+    notices.notice({
+      kind: 'settings',
+      message: `${state.path} has settings this release does not know: ${unknown.join(', ')} (kept in the file, not used; check their spelling)`,
+    });
   }
   // The composition root, continued: each service gets the parts it names.
   const forwarding = await startForwarding({
@@ -191,14 +199,14 @@ async function startAgent(
             home: opts.home,
             handler: api,
             streams: terminals.upgrades,
-            notice: say,
+            notice: (line) => say({ kind: 'web-ui', message: line }),
           });
   } catch (err) {
     await stopAll();
     throw err;
   }
   offEarly();
-  for (const line of early) say(line);
+  for (const n of early) say(n);
   logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
   return { agent, api, control, webUi, stop: stopAll };
 }

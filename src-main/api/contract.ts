@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
+import type { Hint } from '../core/hint.js';
 import type { PathKind } from '../transport/link.js';
 import { isValidNodeName, NODE_NAME_RULE, typedNameProblem } from '../core/names.js';
 
@@ -215,6 +216,8 @@ export interface PeerInfo {
    * here and no direct address known`, or the last dial error); offline → what the relay said, or null.
    */
   stateDetail: string | null;
+  /** The command that does what stateDetail says to do, when it says to run one (core/hint.ts). */
+  stateHint?: Hint;
   /**
    * "Why relayed?" when the path is relay: `no direct address known`, `direct dial failed: <error>`,
    * `direct turned off here`, `they do not accept direct connections (…)` (its hello announced no
@@ -435,13 +438,20 @@ export interface ApiEvents {
   terminal: TerminalEvent;
   /**
    * A one-line problem with a forward or proxy that no other event carries (a connection its peer
-   * refused, open connections a lost link cut): what a CLI agent prints on its stderr.
+   * refused, open connections a lost link cut): what a CLI agent prints on its stderr. Only notices of
+   * kind `forward` and `proxy` are sent: the window learns of the others in its own way.
    */
   notice: NoticeEvent;
 }
 
+/** What a notice is about: how it is routed (core/notices go to the log and a CLI agent's stderr). */
+export type NoticeKind = 'forward' | 'proxy' | 'relay' | 'pairing' | 'settings' | 'network' | 'web-ui';
+
+/** A one-line notice: what it is about, its words, and the command that does what it says, if any. */
 export interface NoticeEvent {
+  kind: NoticeKind;
   message: string;
+  hint?: Hint;
 }
 
 /** Shortest interval between two `status` events, in ms (250): live counters without a flood. */

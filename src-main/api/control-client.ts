@@ -3,10 +3,10 @@
  * desktop app's main process to reach the agent it hosts in a utility process (electron/agent-client.ts).
  */
 import { connect, type Socket } from 'node:net';
-import { shellWord } from '../core/shell-word.js';
-import { ClawError, isClawError, type ErrorCode } from '../core/errors.js';
-import { isRefusalCode, type RefusalCode } from '../core/refusal-codes.js';
+import { hereHint } from '../core/hint.js';
+import { ClawError, isClawError } from '../core/errors.js';
 import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../agent/home-dir.js';
+import { errorFromReply, type ErrorReply } from './error-reply.js';
 import type { ApiEvents, MethodName, MethodParams, MethodResults } from './contract.js';
 // The client's half only: stream-upgrade.ts loads zod, which a CLI command should not pay for.
 import { requestStreamUpgrade, socketChannel } from './stream-client.js';
@@ -21,7 +21,7 @@ interface Reply {
   id: number | null;
   ok: boolean;
   result?: unknown;
-  error?: { code: ErrorCode; message: string; refusal?: unknown };
+  error?: ErrorReply;
 }
 
 /** A pushed event line (after `"subscribe"`): `{event, data}`. */
@@ -40,16 +40,21 @@ export class ControlClient {
   private readonly eventListeners = new Set<ControlEventListener>();
   private subscribed = false;
   /** An error line for no request (`id: null`): why the agent is about to close this connection. */
-  private refused: ClawError | undefined;
+  private refused: Promise<ClawError> | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.onData(chunk));
     socket.on('close', () => {
-      const why = this.refused ?? new ClawError('NO_AGENT', 'the agent closed the connection');
-      for (const p of this.pending.values()) p.reject(why);
+      const waiting = [...this.pending.values()];
       this.pending.clear();
       this.eventListeners.clear();
+      // The refusal is decoded off the hot path (errorFromReply): the waiters hear it once it is.
+      void (
+        this.refused ?? Promise.resolve(new ClawError('NO_AGENT', 'the agent closed the connection'))
+      ).then((why) => {
+        for (const p of waiting) p.reject(why);
+      });
     });
   }
 
@@ -135,14 +140,14 @@ export class ControlClient {
         continue;
       }
       if (reply.id === null) {
-        if (!reply.ok) this.refused = replyError(reply.error);
+        if (!reply.ok) this.refused = errorFromReply(reply.error);
         continue;
       }
       const waiter = this.pending.get(reply.id);
       if (!waiter) continue;
       this.pending.delete(reply.id);
       if (reply.ok) waiter.resolve(reply.result);
-      else waiter.reject(replyError(reply.error));
+      else void errorFromReply(reply.error).then((err) => waiter.reject(err));
     }
   }
 
@@ -152,16 +157,6 @@ export class ControlClient {
       (l as (event: string, data: unknown) => void)(line.event, line.data);
     for (const l of [...this.eventListeners]) emit(l);
   }
-}
-
-/** An error reply as a ClawError with the agent's code, its line and, when another node refused, the refusal. */
-function replyError(error: Reply['error']): ClawError {
-  const refusal: RefusalCode | undefined = isRefusalCode(error?.refusal) ? error.refusal : undefined;
-  return new ClawError(
-    error?.code ?? 'INTERNAL',
-    error?.message ?? 'unknown error',
-    refusal ? { refusal } : undefined,
-  );
 }
 
 /**
@@ -184,10 +179,9 @@ export function checkControlSocket(path: string): void {
  */
 export function connectControlSocket(path: string, home: string): Promise<Socket> {
   const noAgent = () =>
-    new ClawError(
-      'NO_AGENT',
-      `no agent is running for ${home}: start one with \`clawbridge agent --home ${shellWord(home)}\` (or open the Clawbridge app)`,
-    );
+    new ClawError('NO_AGENT', `no agent is running for ${home}: open the Clawbridge app, or start one`, {
+      hint: hereHint(['agent', '--home', home]),
+    });
   // Not allowed to look or to connect: an agent may well run there, under another user.
   const denied = (err: NodeJS.ErrnoException) =>
     new ClawError(

@@ -16,6 +16,7 @@ import { chmod, unlink } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { ensurePrivateDir, socketPrivateDir } from '../agent/home-dir.js';
 import { ClawError, errorMessage } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
 import type { ApiHandler } from './contract.js';
 import { apiErrorBody, requestIdOf, validateRequest } from './validate.js';
 import { acceptStreamUpgrade, type StreamUpgradeHandlers } from './stream-upgrade.js';
@@ -94,7 +95,8 @@ export async function claimControlSocket(path: string, home = path): Promise<Cla
   const running = () =>
     new ClawError(
       'AGENT_RUNNING',
-      `an agent is already running for ${home}; stop it first with \`clawbridge stop --home ${home}\`, or use another --home`,
+      `an agent is already running for ${home}; stop it first, or use another --home`,
+      { hint: hereHint(['stop', '--home', home]) },
     );
   try {
     await listen(server, path);

@@ -4,7 +4,8 @@
  * It loads no schema library, so a CLI command that opens a terminal starts quickly.
  */
 import type { Socket } from 'node:net';
-import { ClawError, type ErrorCode } from '../core/errors.js';
+import { ClawError } from '../core/errors.js';
+import { errorFromReply, type ErrorReply } from './error-reply.js';
 import type { StreamMethodName, StreamMethodParams, StreamMethodResults } from './stream-upgrade.js';
 import type { ViewerChannel } from './viewer-channel.js';
 
@@ -86,14 +87,19 @@ export function requestStreamUpgrade<M extends StreamMethodName>(
           done(new ClawError('PROTOCOL', 'the agent sent an overlong reply'));
         return;
       }
-      let reply: { ok?: unknown; result?: unknown; error?: { code?: ErrorCode; message?: string } };
+      let reply: { ok?: unknown; result?: unknown; error?: ErrorReply };
       try {
         reply = JSON.parse(buffered.subarray(0, nl).toString('utf8')) as typeof reply;
       } catch {
         return done(new ClawError('PROTOCOL', `the agent sent a reply that is not JSON to ${method}`));
       }
       if (reply.ok !== true) {
-        return done(new ClawError(reply.error?.code ?? 'INTERNAL', reply.error?.message ?? 'unknown error'));
+        // The reply is whole: nothing read or closed after it matters while its error is decoded (the
+        // agent ends the socket right after an error reply).
+        socket.off('data', onData);
+        socket.off('close', onClose);
+        void errorFromReply(reply.error).then((err) => done(err));
+        return;
       }
       done(undefined, { result: reply.result as StreamMethodResults[M], rest: buffered.subarray(nl + 1) });
     };

@@ -3,7 +3,9 @@
  * a known method and that method's parameters before the agent sees it.
  */
 import { z } from 'zod';
-import { ClawError, errorMessage, isClawError, refusalOf, type ErrorCode } from '../core/errors.js';
+import { ClawError, errorMessage, hintOf, isClawError, refusalOf, type ErrorCode } from '../core/errors.js';
+import type { Hint } from '../core/hint.js';
+import { parseHint } from '../core/hint-schema.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import { isMethodName, methodParams, type MethodName, type MethodParams } from './contract.js';
 
@@ -60,13 +62,15 @@ export function validateRequest(raw: unknown): ValidRequest {
 }
 
 /**
- * How every transport answers a failed request: the stable code, the one line for people, and — when the
- * failure was another node's refusal — its refusal code, so a client shows its own words for it.
+ * How every transport answers a failed request: the stable code, the one line for people, when the
+ * failure was another node's refusal its refusal code (so a client shows its own words for it), and
+ * when the line tells the reader to run a command, that command as a hint (core/hint.ts).
  */
 export interface ApiErrorBody {
   code: ErrorCode;
   message: string;
   refusal?: RefusalCode;
+  hint?: Hint;
 }
 
 export function apiErrorBody(err: unknown): ApiErrorBody {
@@ -74,9 +78,12 @@ export function apiErrorBody(err: unknown): ApiErrorBody {
     return { code: 'BAD_ARGUMENT', message: `request is not valid JSON: ${err.message}` };
   }
   const refusal = refusalOf(err);
+  // Checked on the way out as on the way in: a hint out of bounds is dropped, never sent.
+  const hint = parseHint(hintOf(err));
   return {
     code: isClawError(err) ? err.code : 'INTERNAL',
     message: errorMessage(err),
     ...(refusal ? { refusal } : {}),
+    ...(hint ? { hint } : {}),
   };
 }

@@ -4,10 +4,11 @@
 import type { Command } from 'commander';
 import { ControlClient } from '../api/control-client.js';
 import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
-import { ClawError, isClawError } from '../core/errors.js';
+import { ClawError, errorMessage, hintOf, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
-import { age, formatRtt, hintCommand, printJson, table, withHomeInHints } from './output.js';
+import { age, formatRtt, hintCommand, printJson, table } from './output.js';
+import { lineWithHint } from '../core/hint.js';
 import { describeAllow, describeLimits, parseAllow, parsePermission } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { nameKey } from '../agent/peer-names.js';
@@ -89,7 +90,7 @@ export function peerTable(peers: PeerInfo[], home: string | undefined): string {
       formatRtt(p.rttMs),
       age(p.since),
       p.allow.join(',') || 'none',
-      peerWhy(p),
+      peerWhy(p, home),
     ]),
   );
 }
@@ -114,9 +115,13 @@ export function pathLabel(p: PeerInfo): string {
   return p.path === 'relay' && p.relaySpliced ? 'relay (spliced)' : p.path;
 }
 
-/** The last column of `peers`: why a peer is not online, or why it is relayed ("why relayed?"). */
-export function peerWhy(p: PeerInfo): string {
-  if (p.state !== 'online') return p.stateDetail ?? '-';
+/**
+ * The last column of `peers`: why a peer is not online (with the command it says to run, given this
+ * command's `home`), or why it is relayed ("why relayed?").
+ */
+export function peerWhy(p: PeerInfo, home?: string): string {
+  if (p.state !== 'online')
+    return p.stateDetail === null ? '-' : lineWithHint(p.stateDetail, p.stateHint, home);
   return p.relayReason ? `relayed: ${p.relayReason}` : '-';
 }
 
@@ -359,7 +364,7 @@ export function registerClientCommands(program: Command): void {
             // A peer that is not there (or a name that could be two) is no missed reply: said once.
             if (count === 1 || isClawError(err, 'PEER_NOT_FOUND') || isClawError(err, 'BAD_ARGUMENT'))
               throw err;
-            const message = withHomeInHints((err as Error).message, opts.home);
+            const message = lineWithHint(errorMessage(err), hintOf(err), opts.home);
             if (opts.json) results.push({ error: message });
             else console.log(`no reply: ${message}`);
           }

@@ -4,13 +4,14 @@
  * what to do>`, and exit status 1.
  */
 import { Command, CommanderError } from 'commander';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, hintOf } from '../core/errors.js';
+import { lineWithHint } from '../core/hint.js';
 import { escapeControlChars } from '../core/names.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import { failWritesPastTheFileSizeLimit } from '../agent/file-size-limit.js';
 import { registerCommandsFor } from './command-modules.js';
-import { homeArgument, inFlagTerms, withHomeInHints } from './output.js';
+import { errorJson, homeArgument, inFlagTerms, jsonArgument, printJson } from './output.js';
 import { homeAfterCommand } from './home-first.js';
 import { exitAfterOutput, watchOutput } from './output-errors.js';
 
@@ -50,11 +51,15 @@ try {
     // Help and the version are written just before: a write that failed (a full disk) must be seen.
     exitAfterOutput(err.exitCode);
   } else {
+    // A script asked for JSON: it gets the error as data on stdout, as the window does (the line below
+    // still goes to stderr, for the person watching).
+    if (jsonArgument(args)) printJson(errorJson(err));
     // Errors may quote what another node sent (a refusal reason): never let it drive the terminal.
-    // The agent's hints name commands for this node: they get the --home this command was given.
-    const message = withHomeInHints(inFlagTerms(errorMessage(err)), homeArgument(args));
-    process.stderr.write(`clawbridge: ${escapeControlChars(message)}\n`);
+    // A hint's command for this node gets the --home this command was given, so it works as pasted.
+    const line = lineWithHint(inFlagTerms(errorMessage(err)), hintOf(err), homeArgument(args));
+    process.stderr.write(`clawbridge: ${escapeControlChars(line)}\n`);
     if (process.env.CLAWBRIDGE_DEBUG) console.error(err);
-    process.exit(1);
+    // Once the JSON and the line are out (a pipe may take them asynchronously).
+    exitAfterOutput(1);
   }
 }

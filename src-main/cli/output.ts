@@ -1,5 +1,7 @@
 /** Human output helpers for the CLI: aligned tables and short durations. */
 
+import { errorMessage, hintOf, isClawError, type ErrorCode } from '../core/errors.js';
+import type { Hint } from '../core/hint.js';
 import { escapeControlChars } from '../core/names.js';
 import { shellWord } from '../core/shell-word.js';
 import { displayWidth, padToWidth } from './display-width.js';
@@ -52,15 +54,20 @@ export function hintCommand(args: string, home?: string): string {
 }
 
 /**
- * An agent's error names commands to run here (`clawbridge pending` to review) without knowing which
- * `--home` the user gave: the CLI adds it to each quoted command that has none, unless the hint says
- * to run it `there` (on the other node), so the hint works when pasted as it is.
+ * A refused command's error, for a script (`--json`): the agent's code and line, and the command it
+ * names as data (core/hint.ts) — what the window gets. A value that is no ClawError is `INTERNAL`.
  */
-export function withHomeInHints(message: string, home: string | undefined): string {
-  if (home === undefined) return message;
-  return message.replace(/`clawbridge ([^`]*)`( there)?/g, (whole, args: string, there?: string) =>
-    there !== undefined || /(^|\s)--home(\s|=|$)/.test(args) ? whole : `\`${hintCommand(args, home)}\``,
-  );
+export function errorJson(err: unknown): {
+  error: { code: ErrorCode; message: string; hint?: Hint };
+} {
+  const hint = hintOf(err);
+  return {
+    error: {
+      code: isClawError(err) ? err.code : 'INTERNAL',
+      message: errorMessage(err),
+      ...(hint ? { hint } : {}),
+    },
+  };
 }
 
 /** API parameters that the CLI takes as a flag of the same name. */
@@ -73,6 +80,12 @@ const FLAG_PARAMS = new Set(['name', 'local', 'remote', 'via', 'address', 'relay
 export function inFlagTerms(message: string): string {
   const m = /^invalid parameters for [\w.]+: (\w+): (.*)$/s.exec(message);
   return m && FLAG_PARAMS.has(m[1]!) ? `--${m[1]}: ${m[2]}` : message;
+}
+
+/** True when the command line asks for JSON (`--json` before any `--`). */
+export function jsonArgument(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 /** The `--home DIR` (or `--home=DIR`) of a command line, if it has one. */

@@ -4,6 +4,7 @@
 import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { ClawError } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { groupFingerprint } from '../core/fingerprint.js';
 import { MAX_PAIR_CODE_TTL_MS, MAX_PAIR_JOIN_TIMEOUT_MS, MIN_PAIR_CODE_TTL_MS } from '../api/contract.js';
@@ -182,7 +183,7 @@ export function registerPairCommands(program: Command): void {
         const allow = opts.allow === undefined ? {} : { allow: parseAllow(opts.allow) };
         const fingerprint = opts.fingerprint !== undefined ? { fingerprint: opts.fingerprint } : {};
         const peer = await call(opts, 'pending.approve', {
-          ...target(id, opts.latest, opts.home),
+          ...target(id, opts.latest),
           ...fingerprint,
           ...allow,
         });
@@ -199,23 +200,22 @@ export function registerPairCommands(program: Command): void {
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (id: string | undefined, opts: HomeOpts & { latest?: boolean }) => {
-      const r = await call(opts, 'pending.reject', target(id, opts.latest, opts.home));
+      const r = await call(opts, 'pending.reject', target(id, opts.latest));
       if (opts.json) return printJson(r);
       console.log(`rejected ${r.name} (${r.fingerprint})`);
     });
 }
 
-function target(
-  id: string | undefined,
-  latest: boolean | undefined,
-  home: string | undefined,
-): { id: string } | { latest: true } {
+function target(id: string | undefined, latest: boolean | undefined): { id: string } | { latest: true } {
   if (latest && id) throw new ClawError('BAD_ARGUMENT', 'give either an id or --latest, not both');
   if (latest) return { latest: true };
   if (!id)
     throw new ClawError(
       'BAD_ARGUMENT',
-      `which request? give its id (see \`${hintCommand('pending', home)}\`) or --latest`,
+      'which request? give --latest, or its id as the pending requests show',
+      {
+        hint: hereHint(['pending']),
+      },
     );
   return { id };
 }

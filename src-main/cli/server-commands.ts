@@ -10,7 +10,9 @@ import { settingsSchema } from '../agent/settings.js';
 import { NodeState } from '../agent/node-state.js';
 import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
 import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
-import { hintCommand, printJson, withHomeInHints } from './output.js';
+import { hintCommand, printJson } from './output.js';
+import { lineWithHint } from '../core/hint.js';
+import type { NoticeEvent } from '../api/contract.js';
 import { escapeControlChars } from '../core/names.js';
 import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
 
@@ -73,9 +75,9 @@ export function registerServerCommands(program: Command): void {
       // Problems the user must act on are plain lines, their commands with this --home so they can be
       // pasted; repeats of the same line (retries) are not reprinted.
       let lastNotice = '';
-      const notice = (line: string) => {
-        if (line !== lastNotice)
-          process.stderr.write(`clawbridge: ${escapeControlChars(withHomeInHints(line, opts.home))}\n`);
+      const notice = (n: NoticeEvent) => {
+        const line = lineWithHint(n.message, n.hint, opts.home);
+        if (line !== lastNotice) process.stderr.write(`clawbridge: ${escapeControlChars(line)}\n`);
         lastNotice = line;
       };
       // `clawbridge stop` (agent.stop): the same clean shutdown as Ctrl-C, then this process ends.

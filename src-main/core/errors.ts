@@ -2,6 +2,7 @@
  * Stable error codes (architecture.md §Rules the code keeps). Every error a user can meet carries a code that scripts can match on
  * and a one-line message that says what failed and what to do.
  */
+import type { Hint } from './hint.js';
 import type { RefusalCode } from './refusal-codes.js';
 
 export type ErrorCode =
@@ -49,17 +50,28 @@ export class ClawError extends Error {
   readonly refusal: RefusalCode | undefined;
   /** With `refusal`: the other side's reason in its own words, for a line that adds its own context. */
   readonly peerReason: string | undefined;
+  /**
+   * The command that does what the message says to do (core/hint.ts): the message names it in words
+   * only, and each client renders the command its own way.
+   */
+  readonly hint: Hint | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown; refusal?: RefusalCode; peerReason?: string },
+    options?: { cause?: unknown; refusal?: RefusalCode; peerReason?: string; hint?: Hint },
   ) {
     super(message, options);
     this.name = 'ClawError';
     this.refusal = options?.refusal;
     this.peerReason = options?.peerReason;
+    this.hint = options?.hint;
   }
+}
+
+/** The hint `err` carries, if it is a ClawError with one. */
+export function hintOf(err: unknown): Hint | undefined {
+  return err instanceof ClawError ? err.hint : undefined;
 }
 
 /** The refusal code `err` carries, if it is a ClawError from a refusal. */

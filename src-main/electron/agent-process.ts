@@ -12,6 +12,7 @@ import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { loadIdentity } from '../crypto/identity.js';
 import { pino, type Logger } from 'pino';
 import type { RunAgentOptions, RunningAgent } from '../agent/run-agent.js';
+import type { NoticeEvent } from '../api/contract.js';
 import { hostToAgentMessage, type AgentToHostMessage } from './agent-process-messages.js';
 import { AGENT_LOG_FILE, openLogFile } from './log-file.js';
 
@@ -62,7 +63,9 @@ export function serveAgentProcess(port: ParentPortLike, deps: AgentProcessDeps):
         ...(identity ? { identity } : {}),
         // Notices nobody listens for (no window open) are logged at warn by the agent itself; these
         // are the lines said while starting, which the CLI prints.
-        ...(logger ? { logger, notice: (line: string) => logger!.warn(line) } : {}),
+        ...(logger
+          ? { logger, notice: (n: NoticeEvent) => logger!.warn({ kind: n.kind, hint: n.hint }, n.message) }
+          : {}),
         // agent.stop (Quit, or `clawbridge stop` on the app's home): main must not start it again.
         onStopRequested: (stop) => {
           say({ type: 'stopping' });

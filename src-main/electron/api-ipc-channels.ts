@@ -10,6 +10,7 @@
  *   answers, main posts a MessagePort on `stream` with `{streamId}`, which the preload hands to the page.
  */
 import type { AgentHostState } from './agent-connection.js';
+import type { Hint } from '../core/hint.js';
 
 export const API_IPC_CHANNELS = {
   request: 'clawbridge:request',
@@ -37,7 +38,8 @@ export type AppEventName = keyof AppEvents;
 
 /** What main answers on `request`, `subscribe`, `unsubscribe` and `openStream`. */
 export type IpcEnvelope =
-  { ok: true; result: unknown } | { ok: false; error: { code: string; message: string; refusal?: string } };
+  | { ok: true; result: unknown }
+  | { ok: false; error: { code: string; message: string; refusal?: string; hint?: Hint } };
 
 /**
  * What the preload exposes as `window.clawbridge`: the renderer's ClawbridgeBridge

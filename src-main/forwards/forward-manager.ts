@@ -15,6 +15,7 @@ import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { ConnectError, type Dialer } from './dialer.js';
 import type { FrontEndContext } from './front-end.js';
@@ -94,9 +95,10 @@ export class ForwardManager {
           continue;
         }
         run.now = { state: 'failed', error: errorMessage(err) };
-        this.host.notices.notice(`${noun(record)} ${record.name}: ${run.now.error}`, {
-          forward: record.name,
-        });
+        this.host.notices.notice(
+          { kind: noun(record), message: `${noun(record)} ${record.name}: ${run.now.error}` },
+          { forward: record.name },
+        );
       }
     }
   }
@@ -115,7 +117,10 @@ export class ForwardManager {
       this.host.state.editForward(name, (f) => ({ ...f, listen: bound }));
     } catch (err) {
       const record = this.host.state.forward(name)!;
-      this.host.notices.notice(`${noun(record)} ${name}: ${errorMessage(err)}`, { forward: name });
+      this.host.notices.notice(
+        { kind: noun(record), message: `${noun(record)} ${name}: ${errorMessage(err)}` },
+        { forward: name },
+      );
     }
     return bound;
   }
@@ -129,12 +134,8 @@ export class ForwardManager {
     const record = this.record(run);
     const address = record.listen;
     const error = `address ${address} in use; retrying every ${RETRY_MAX_S} s at most`;
-    this.host.notices.notice(
-      `${noun(record)} ${record.name}: ${address} is in use; retrying every ${RETRY_MAX_S} s at most`,
-      {
-        forward: record.name,
-      },
-    );
+    const line = `${noun(record)} ${record.name}: ${address} is in use; retrying every ${RETRY_MAX_S} s at most`;
+    this.host.notices.notice({ kind: noun(record), message: line }, { forward: record.name });
     const retry: RetrySchedule = new RetrySchedule(
       async () => {
         if (!this.current(run, retry)) return true;
@@ -146,7 +147,10 @@ export class ForwardManager {
           this.host.log.debug({ forward: run.name }, errorMessage(err));
           return false;
         }
-        this.host.notices.notice(`${noun(record)} ${run.name}: listening on ${listener.address} now`);
+        this.host.notices.notice({
+          kind: noun(record),
+          message: `${noun(record)} ${run.name}: listening on ${listener.address} now`,
+        });
         this.host.notices.changed();
         return true;
       },
@@ -232,13 +236,14 @@ export class ForwardManager {
     const other = kind ? (kind === 'tcp' ? 'forward' : 'proxy') : undefined;
     const lists =
       what === 'forward or proxy'
-        ? '`clawbridge forward list` and `proxy list` show them'
-        : `\`clawbridge ${what} list\` shows them`;
+        ? 'the names are in forward list and proxy list'
+        : `list the ${what === 'forward' ? 'forwards' : 'proxies'} to see their names`;
     throw new ClawError(
       'BAD_ARGUMENT',
       other
-        ? `'${name}' is a ${other}, not a ${what}: use \`clawbridge ${other} ${command} ${name}\``
+        ? `'${name}' is a ${other}, not a ${what}: use the ${other} command`
         : `no ${what} named '${name}'; ${lists}`,
+      { hint: hereHint(other ? [other, command, name] : [what === 'proxy' ? 'proxy' : 'forward', 'list']) },
     );
   }
 
@@ -437,7 +442,11 @@ export class ForwardManager {
       },
       problem: (message, fields, quiet) => {
         run.problem = { message, at: Date.now() };
-        if (!quiet) this.host.notices.notice(`${noun(record)} ${record.name}: ${message}`, fields);
+        if (!quiet)
+          this.host.notices.notice(
+            { kind: noun(record), message: `${noun(record)} ${record.name}: ${message}` },
+            fields,
+          );
         this.activity.emit('moved');
       },
       opened: () => {

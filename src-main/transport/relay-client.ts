@@ -15,6 +15,7 @@ import { DEFAULT_RELAY_LIMITS } from '../protocol/relay-limits.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import type { Circuit } from './circuit.js';
 import { RelaySession } from './relay-session.js';
+import type { PinHint } from './relay-tls.js';
 
 export type RelayClientState = 'connecting' | 'connected' | 'disconnected';
 
@@ -31,7 +32,7 @@ export interface RelayClientOptions {
    * What to tell the user to do about a certificate that does not match (or is unpinned): how this
    * relay came to be pinned decides. Default: the agent flag that pins a saved relay.
    */
-  pinHint?: (url: string, got: string) => string;
+  pinHint?: (url: string, got: string) => PinHint;
   /** The relay's access token, when it has one. */
   token?: string;
   logger?: Logger;

@@ -4,6 +4,7 @@
  */
 import { ClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
+import { peerHint } from '../core/hint.js';
 import { refusalFromWire } from '../core/refusal-codes.js';
 import {
   NODE_REFUSAL_BASE,
@@ -32,7 +33,18 @@ export function relayCloseError(url: string, code: number, reason: string): Claw
       return new ClawError(
         'RELAY_AUTH_FAILED',
         // The node may not be a peer there at all, so `peers allow` alone would fail: say both ways.
-        `relay ${url} serves only the peers its owner allowed — give its owner this node's fingerprint (\`clawbridge id\` here) to run \`clawbridge peers add FINGERPRINT --name NAME --allow terminal,forward,relay\` there, or \`clawbridge peers allow NAME relay\` there if this node is already its peer NAME`,
+        `relay ${url} serves only the peers its owner allowed — give its owner this node's fingerprint (clawbridge id shows it) to add this node as a peer allowed relay there, or to allow relay to its peer NAME if this node is one already (peers allow NAME relay)`,
+        {
+          hint: peerHint([
+            'peers',
+            'add',
+            'FINGERPRINT',
+            '--name',
+            'NAME',
+            '--allow',
+            'terminal,forward,relay',
+          ]),
+        },
       );
     case 'AUTH_TIMEOUT':
       return new ClawError(

@@ -27,7 +27,7 @@ import {
 import { DEFAULT_RELAY_LIMITS } from '../protocol/relay-limits.js';
 import { RelayCircuit, type CircuitCarrier } from './relay-circuit.js';
 import { circuitRefusedError, relayCloseError, relayConnectError } from './relay-errors.js';
-import { checkRelayCertificate } from './relay-tls.js';
+import { checkRelayCertificate, type PinHint } from './relay-tls.js';
 
 /** Bytes queued on the relay socket above which Circuit.send returns false (shared by all circuits). */
 export const RELAY_SEND_HIGH_WATER_BYTES = 512 * 1024;
@@ -57,7 +57,7 @@ export interface SessionConfig {
   key: KeyObject;
   nodeId: string;
   pinned: string | undefined;
-  pinHint: ((url: string, got: string) => string) | undefined;
+  pinHint: ((url: string, got: string) => PinHint) | undefined;
   caPem: string | undefined;
   token: string;
   pingIntervalMs: number;

@@ -10,6 +10,13 @@ import { createHash } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import { ClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
+import { hereHint, type Hint } from '../core/hint.js';
+
+/** How to pin a relay's certificate, in words, and the command that does it when there is one. */
+export interface PinHint {
+  text: string;
+  hint?: Hint;
+}
 
 /** OpenSSL verification errors that mean "self-signed", as opposed to expired, wrong host, etc. */
 const SELF_SIGNED = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN']);
@@ -27,31 +34,39 @@ export function peerCertFingerprint(socket: TLSSocket): string | undefined {
  * @param pinned canonical fingerprint (64 lowercase hex) or undefined
  */
 /** For a relay this node saved: the agent flag (read when an agent starts: the hint says so). */
-export function savedRelayPinHint(url: string, got: string): string {
-  return `pin it: stop the agent and start it again with --relay-fingerprint ${url}=${got}`;
+export function savedRelayPinHint(url: string, got: string): PinHint {
+  return { text: `pin it: stop the agent and start it again with --relay-fingerprint ${url}=${got}` };
 }
 
 /** For a peer's home relay reached on demand: its pin is the one the peer announced. */
-export function peerRelayPinHint(url: string, got: string): string {
-  return `this relay is a peer's, used on demand and pinned as that peer announced it: once the peer pins the new certificate, its next hello brings the pin here; to pin it yourself, run \`clawbridge peers add FINGERPRINT --name NAME --relay ${url} --relay-fingerprint ${got}\` for that peer`;
+export function peerRelayPinHint(url: string, got: string): PinHint {
+  return {
+    text: "this relay is a peer's, used on demand and pinned as that peer announced it: once the peer pins the new certificate, its next hello brings the pin here; to pin it yourself, add that peer again with this relay and its fingerprint",
+    hint: hereHint(
+      ['peers', 'add', 'FINGERPRINT', '--name', 'NAME', '--relay', url, '--relay-fingerprint', got],
+      '--relay-fingerprint',
+    ),
+  };
 }
 
 export function checkRelayCertificate(
   url: string,
   socket: unknown,
   pinned: string | undefined,
-  hint: (url: string, got: string) => string = savedRelayPinHint,
+  hint: (url: string, got: string) => PinHint = savedRelayPinHint,
 ): ClawError | undefined {
   if (!(socket instanceof TLSSocket)) return undefined;
   const got = peerCertFingerprint(socket);
   if (!got)
     return new ClawError('RELAY_UNREACHABLE', `relay ${url} presented no TLS certificate — check the URL`);
-  const pinHint = hint(url, got);
+  const { text: pinHint, hint: pinCommand } = hint(url, got);
+  const options = pinCommand ? { hint: pinCommand } : undefined;
   if (pinned) {
     if (got === pinned) return undefined;
     return new ClawError(
       'RELAY_FINGERPRINT_MISMATCH',
       `relay ${url}: tls fingerprint mismatch: expected ${abbreviateFingerprint(pinned)}, got ${abbreviateFingerprint(got)} — the relay's certificate changed or someone is in between; if you trust the new certificate, ${pinHint}`,
+      options,
     );
   }
   if (socket.authorized) return undefined;
@@ -60,10 +75,12 @@ export function checkRelayCertificate(
     return new ClawError(
       'RELAY_UNPINNED',
       `relay ${url} presents an unpinned self-signed certificate with fingerprint ${got}; if that is your relay, ${pinHint}`,
+      options,
     );
   }
   return new ClawError(
     'RELAY_UNPINNED',
     `relay ${url} presents a certificate that does not verify (${why}) with fingerprint ${got}; if that is your relay, ${pinHint}`,
+    options,
   );
 }

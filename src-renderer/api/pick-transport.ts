@@ -7,7 +7,8 @@
 import { parseFragment, withoutToken } from '../lib/fragment.js';
 import { IpcTransport, isBridge } from './ipc-transport.js';
 import { ApiError, Listeners, type ConnectionState, type Transport } from './transport.js';
-import { WebSocketTransport } from './ws-transport.js';
+import type { Hint } from './hint.js';
+import { UNAUTHORIZED_HINT, UNAUTHORIZED_TEXT, WebSocketTransport } from './ws-transport.js';
 
 const TOKEN_KEY = 'clawbridge.token';
 
@@ -65,30 +66,32 @@ export function pickTransport(): Transport {
   // In the app, but its preload offers no API bridge: the window and the app come from different builds.
   if (bridge !== undefined) return new RefusedTransport(OLD_PRELOAD);
   const token = takeToken();
-  if (!token) return new RefusedTransport(NO_TOKEN);
+  if (!token) return new RefusedTransport(UNAUTHORIZED_TEXT, UNAUTHORIZED_HINT);
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return new WebSocketTransport({ baseUrl: `${scheme}//${location.host}`, token });
 }
 
-const NO_TOKEN = 'open the link that `clawbridge ui` prints';
 const OLD_PRELOAD =
   "this app's preload has no API bridge (window.clawbridge.request); reinstall or rebuild the app";
 
 /** Nothing to connect to: the page says why, and how to fix it. */
 class RefusedTransport implements Transport {
   readonly state: ConnectionState;
-  constructor(private readonly reason: string) {
-    this.state = { kind: 'unauthorized', reason };
+  constructor(
+    private readonly reason: string,
+    private readonly hint?: Hint,
+  ) {
+    this.state = hint ? { kind: 'unauthorized', reason, hint } : { kind: 'unauthorized', reason };
   }
   private readonly none = new Listeners<[]>();
   request(): Promise<never> {
-    return Promise.reject(new ApiError('UNAUTHORIZED', this.reason));
+    return Promise.reject(new ApiError('UNAUTHORIZED', this.reason, undefined, this.hint));
   }
   subscribe() {
     return this.none.add(() => undefined);
   }
   openStream(): Promise<never> {
-    return Promise.reject(new ApiError('UNAUTHORIZED', this.reason));
+    return Promise.reject(new ApiError('UNAUTHORIZED', this.reason, undefined, this.hint));
   }
   onState() {
     return this.none.add(() => undefined);

@@ -5,6 +5,8 @@
  * Methods and events are the API contract's (src-main/api/contract.ts); the transport only moves them.
  */
 
+import { parseHint, type Hint } from './hint.js';
+
 /** Called for every pushed event after subscribing: the contract's event name and its data. */
 export type EventListener = (event: string, data: unknown) => void;
 
@@ -20,33 +22,36 @@ export type ConnectionState =
   | { kind: 'connected' }
   /** `stopped`: the desktop app's agent is not started again by itself (Start agent in the tray). */
   | { kind: 'reconnecting'; retryInMs: number; reason: string; stopped?: boolean }
-  | { kind: 'unauthorized'; reason: string };
+  | { kind: 'unauthorized'; reason: string; hint?: Hint };
 
 /**
- * An error the agent answered with: a stable code, the line to show, and — when another node refused —
- * that node's refusal code (`PERMISSION_DENIED`, `REMOVED`, …; docs/mux-protocol.md), so the window can
- * say it in its own words (lib/refusal-text.ts) instead of parsing the message.
+ * An error the agent answered with: a stable code, the line to show, when another node refused that
+ * node's refusal code (`PERMISSION_DENIED`, `REMOVED`, …; docs/mux-protocol.md), so the window can say
+ * it in its own words (lib/refusal-text.ts) instead of parsing the message, and when the line says to
+ * run a command, that command (shown as code beside it).
  */
 export class ApiError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly refusal?: string,
+    readonly hint?: Hint,
   ) {
     super(message);
     this.name = 'ApiError';
   }
 }
 
-/** The error body every transport carries (docs/web-ui.md). */
+/** The error body every transport carries (docs/web-ui.md); `hint` is checked before use. */
 export interface ErrorBody {
   code: string;
   message: string;
   refusal?: string;
+  hint?: Hint;
 }
 
 export function apiError(body: ErrorBody): ApiError {
-  return new ApiError(body.code, body.message, body.refusal);
+  return new ApiError(body.code, body.message, body.refusal, parseHint(body.hint));
 }
 
 /** The binary channel of one streaming method (one terminal): terminal frames both ways. */

@@ -19,11 +19,14 @@ import {
   type StreamMethod,
   type Transport,
 } from './transport.js';
+import type { Hint } from './hint.js';
 
 /** Close code with which the agent refuses a missing or wrong token (docs/web-ui.md). */
 export const CLOSE_UNAUTHORIZED = 4401;
 
-const UNAUTHORIZED_TEXT = 'open the link that `clawbridge ui` prints';
+/** What a refused token means (the close code says it; the agent's close reason is plain words). */
+export const UNAUTHORIZED_TEXT = 'open the link that this command prints';
+export const UNAUTHORIZED_HINT: Hint = { argv: ['ui'], where: 'here' };
 const UNREACHABLE = 'Clawbridge agent unreachable — try again when it is back';
 
 interface Pending {
@@ -107,14 +110,14 @@ export class WebSocketTransport implements Transport {
     this.ready = false;
     const refused = code === CLOSE_UNAUTHORIZED;
     const error = refused
-      ? new ApiError('UNAUTHORIZED', reason || UNAUTHORIZED_TEXT)
+      ? new ApiError('UNAUTHORIZED', UNAUTHORIZED_TEXT, undefined, UNAUTHORIZED_HINT)
       : new ApiError('AGENT_UNREACHABLE', UNREACHABLE);
     for (const p of this.inFlight.values()) p.reject(error);
     this.inFlight.clear();
     this.queue = [];
     if (this.closed) return;
     if (refused) {
-      this.setState({ kind: 'unauthorized', reason: reason || UNAUTHORIZED_TEXT });
+      this.setState({ kind: 'unauthorized', reason: UNAUTHORIZED_TEXT, hint: UNAUTHORIZED_HINT });
       return;
     }
     const delay = reconnectDelay(this.attempt++);
@@ -131,7 +134,7 @@ export class WebSocketTransport implements Transport {
 
   request(method: string, params: unknown): Promise<unknown> {
     if (this.state.kind === 'unauthorized') {
-      return Promise.reject(new ApiError('UNAUTHORIZED', this.state.reason));
+      return Promise.reject(new ApiError('UNAUTHORIZED', this.state.reason, undefined, this.state.hint));
     }
     if (this.state.kind === 'reconnecting') {
       return Promise.reject(new ApiError('AGENT_UNREACHABLE', UNREACHABLE));
@@ -218,7 +221,7 @@ function openWebSocketStream(
     socket.onclose = (e: CloseEvent) => {
       if (!opened) {
         if (e.code === CLOSE_UNAUTHORIZED)
-          reject(new ApiError('UNAUTHORIZED', e.reason || UNAUTHORIZED_TEXT));
+          reject(new ApiError('UNAUTHORIZED', UNAUTHORIZED_TEXT, undefined, UNAUTHORIZED_HINT));
         else reject(new ApiError('AGENT_UNREACHABLE', closeReason ?? UNREACHABLE));
         return;
       }

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { useAgent, useServices } from '../api/hooks.js';
 import { useLongWait } from '../lib/use-long-wait.js';
-import { MessageText } from './MessageText.js';
+import { HintedText } from './HintedText.js';
 
 /**
  * Says when the window cannot reach its agent. A lost agent is retried by the transport and the banner
@@ -33,8 +33,8 @@ function useBanner(): { banner: ReactNode; urgent: boolean } | null {
     return banner(
       'banner-error',
       <>
-        The Clawbridge agent is not running: <MessageText text={connection.reason} />. Start it again with
-        Start agent in the tray menu.
+        The Clawbridge agent is not running: {connection.reason}. Start it again with Start agent in the tray
+        menu.
       </>,
     );
   }
@@ -60,18 +60,14 @@ function useBanner(): { banner: ReactNode; urgent: boolean } | null {
     return banner(
       'banner-error',
       <>
-        This page is not connected to an agent: <MessageText text={connection.reason} />.
+        This page is not connected to an agent: <HintedText text={connection.reason} hint={connection.hint} />
+        .
       </>,
     );
   }
   if (connection.kind === 'connecting') return banner('', 'Connecting to the Clawbridge agent…');
   if (loadError) {
-    return banner(
-      'banner-error',
-      <>
-        Could not read the agent's state: <MessageText text={loadError} />
-      </>,
-    );
+    return banner('banner-error', <>Could not read the agent's state: {loadError}</>);
   }
   return null;
 }

@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react';
 import { useServices } from '../api/hooks.js';
-import { MessageText } from './MessageText.js';
+import { HintedText } from './HintedText.js';
 
 /**
  * Short confirmations; errors are shown beside their control instead. The toasts themselves are not
@@ -18,15 +18,15 @@ export function Toasts() {
         {/* A new node per toast (and the region empty a moment before a repeat, lib/toasts.ts). */}
         {news ? (
           <span key={news.id}>
-            <MessageText text={news.text} />
+            <HintedText text={news.text} hint={news.hint} />
           </span>
         ) : null}
       </p>
       {list.map((t) => (
         <div key={t.id} className="toast">
-          {/* The agent's words mark commands with backticks: shown as code, as beside a forward. */}
+          {/* A command the agent's words name is shown as code after them. */}
           <span>
-            <MessageText text={t.text} />
+            <HintedText text={t.text} hint={t.hint} />
           </span>
           <button
             type="button"

@@ -8,6 +8,7 @@ import type { NoticeEvent } from '../../src-main/api/contract.js';
 import type { AgentStore } from '../api/store.js';
 import type { Disposer } from '../api/transport.js';
 import type { Toasts } from './toasts.js';
+import { parseHint } from '../api/hint.js';
 
 export const NOTICE_REPEAT_MS = 10_000;
 
@@ -16,10 +17,11 @@ export function followForwardNotices(store: AgentStore, toasts: Toasts, now = ()
   return store.onAgentEvent((event, data) => {
     if (event !== 'notice') return;
     const { message } = data as NoticeEvent;
+    const hint = parseHint((data as { hint?: unknown }).hint);
     const t = now();
     for (const [text, at] of shown) if (t - at >= NOTICE_REPEAT_MS) shown.delete(text);
     if (shown.has(message)) return;
     shown.set(message, t);
-    toasts.show(message);
+    toasts.show(message, hint);
   });
 }

@@ -3,10 +3,13 @@
  * not toasts: they stay beside the control that caused them.
  */
 import { Listeners, type Disposer } from '../api/transport.js';
+import type { Hint } from '../api/hint.js';
 
 export interface Toast {
   id: number;
   text: string;
+  /** The command the text says to run, shown as code after it. */
+  hint?: Hint;
 }
 
 /** How long a toast stays, in ms (4 s: long enough to read one line). */
@@ -46,9 +49,9 @@ export class Toasts {
   announced = (): Toast | null =>
     !this.hushed && this.newest && this.list.includes(this.newest) ? this.newest : null;
 
-  /** Shows `text`; returns its id, for taking it down early when what it said no longer holds. */
-  show(text: string): number {
-    const toast = { id: this.nextId++, text };
+  /** Shows `text` (and `hint`); returns its id, for taking it down early when it no longer holds. */
+  show(text: string, hint?: Hint): number {
+    const toast: Toast = hint ? { id: this.nextId++, text, hint } : { id: this.nextId++, text };
     // The same words as the announcement now: empty it for a moment first, so they are said again.
     const repeat = this.announcement() === text || this.hushed;
     this.list = [...this.list.slice(-2), toast];

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { messageOf } from '../api/client.js';
 import { useAgent } from '../api/hooks.js';
 import { ApiError } from '../api/transport.js';
+import type { Problem } from '../api/hint.js';
 
 /**
  * Runs one user action at a time and keeps its error to show beside the control that caused it. The
@@ -11,11 +12,11 @@ import { ApiError } from '../api/transport.js';
 export function useAction(explain: (err: unknown) => string = messageOf): {
   run: <T>(action: () => Promise<T>) => Promise<T | undefined>;
   busy: boolean;
-  error: string | null;
+  error: Problem | null;
   clear: () => void;
 } {
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<Problem | null>(null);
   const [offlineError, setOfflineError] = useState(false);
   const running = useRef(false);
   const connected = useAgent((s) => s.connection.kind === 'connected');
@@ -40,7 +41,10 @@ export function useAction(explain: (err: unknown) => string = messageOf): {
     try {
       return await action();
     } catch (err) {
-      setError(explainRef.current(err));
+      // The command the agent's line names goes with it (a refusal explained in the window's own
+      // words never has one: only this node's agent gives hints).
+      const hint = err instanceof ApiError ? err.hint : undefined;
+      setError(hint ? { text: explainRef.current(err), hint } : { text: explainRef.current(err) });
       setOfflineError(err instanceof ApiError && err.code === 'AGENT_UNREACHABLE');
       return undefined;
     } finally {

@@ -90,7 +90,7 @@ test(
   async () => {
     const wrong = await openUi(browser!, `http://127.0.0.1:${uiPort}/#token=${'0'.repeat(64)}`);
     const banner = wrong.page.getByRole('alert');
-    await waitForText(banner, /open the link that clawbridge ui prints/);
+    await waitForText(banner, /open the link that this command prints \(clawbridge ui\)/);
     // The command is shown as code, not between the agent's literal backticks.
     assert.equal(await banner.getByRole('code').textContent(), 'clawbridge ui');
     assert.doesNotMatch(await banner.innerText(), /`/);

@@ -10,7 +10,8 @@
  * the suite started; `clawbridge ui --home HOME --json` gives its web UI link) and returns:
  *
  * - `call(method, params)`: resolves with the result; rejects with an Error whose `code` property is
- *   the contract's error code (BAD_ARGUMENT, PEER_NOT_FOUND…) and whose message is the agent's line;
+ *   the contract's error code (BAD_ARGUMENT, PEER_NOT_FOUND…), whose message is the agent's line, and
+ *   whose `hint` property is the command that line names (`{argv, where, flag?}`), if any;
  * - `onEvent(listener)`: subscribes to pushed events (`listener(event, data)` for every event of
  *   ApiEvents); returns a function that unsubscribes;
  * - `close()`: ends the connection.
@@ -164,6 +165,23 @@ export function contractSuite(name: string, connect: ContractConnect): void {
       await refused(call('status', { extra: 1 }), 'BAD_ARGUMENT');
       await refused(call('peers.remove', { peer: 'nobody' }), 'PEER_NOT_FOUND');
       assert.equal((await call<StatusResult>('status')).name, 'a');
+    });
+
+    test('a refusal that names a command carries it as a hint, the same on every transport', async () => {
+      await assert.rejects(call('pending.approve', { id: 'nosuch' }), (err: Error & { hint?: unknown }) => {
+        assert.equal(err.message, "no pending request 'nosuch'; list the pending requests to see their ids");
+        assert.deepEqual(err.hint, { argv: ['pending'], where: 'here' });
+        return true;
+      });
+      await assert.rejects(call('forward.remove', { name: 'nosuch' }), (err: Error & { hint?: unknown }) => {
+        assert.deepEqual(err.hint, { argv: ['forward', 'list'], where: 'here' });
+        return true;
+      });
+      // No command named: no hint.
+      await assert.rejects(call('no.such.method'), (err: Error & { hint?: unknown }) => {
+        assert.equal(err.hint, undefined);
+        return true;
+      });
     });
 
     test('settings.get / settings.set round trip; a bad field is named and changes nothing', async () => {

@@ -28,7 +28,7 @@ export function controlConnection(home: string): Promise<ContractConnection> {
           id?: number;
           ok?: boolean;
           result?: unknown;
-          error?: { code: string; message: string };
+          error?: { code: string; message: string; hint?: unknown };
           event?: string;
           data?: unknown;
         };
@@ -43,7 +43,10 @@ export function controlConnection(home: string): Promise<ContractConnection> {
         if (msg.ok) w.resolve(msg.result);
         else
           w.reject(
-            Object.assign(new Error(msg.error?.message ?? 'unknown error'), { code: msg.error?.code }),
+            Object.assign(new Error(msg.error?.message ?? 'unknown error'), {
+              code: msg.error?.code,
+              hint: msg.error?.hint,
+            }),
           );
       }
     });

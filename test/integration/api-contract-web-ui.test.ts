@@ -13,7 +13,13 @@ const REPLY_TIMEOUT_MS = 30_000;
 
 type ServerMessage =
   | { type: 'ready'; version: number }
-  | { type: 'response'; id: number; ok: boolean; result?: unknown; error?: { code: string; message: string } }
+  | {
+      type: 'response';
+      id: number;
+      ok: boolean;
+      result?: unknown;
+      error?: { code: string; message: string; hint?: unknown };
+    }
   | { type: 'event'; event: string; data: unknown };
 
 async function webUiConnection(home: string): Promise<ContractConnection> {
@@ -41,7 +47,12 @@ async function webUiConnection(home: string): Promise<ContractConnection> {
       waiting.delete(msg.id);
       if (msg.ok) w.resolve(msg.result);
       else
-        w.reject(Object.assign(new Error(msg.error?.message ?? 'unknown error'), { code: msg.error?.code }));
+        w.reject(
+          Object.assign(new Error(msg.error?.message ?? 'unknown error'), {
+            code: msg.error?.code,
+            hint: msg.error?.hint,
+          }),
+        );
     });
   });
   ws.on('close', () => {

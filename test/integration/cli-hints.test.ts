@@ -107,13 +107,13 @@ test("a node the relaying node has not allowed: the hint's peers add, run there,
     () => /serves only the peers its owner allowed.*/.exec(d.stderr())?.[0],
     15_000,
   );
-  const [idHere, addThere] = quotedCommands(hint);
-  // The command to run here names this agent's --home; the one to run there does not.
-  assert.deepEqual(idHere, ['id', '--home', homeD], hint);
+  const [addThere] = quotedCommands(hint);
+  // The command is to run there: it does not get this agent's --home.
+  assert.match(hint, /` there\)$/, hint);
   assert.deepEqual(addThere?.slice(0, 5), ['peers', 'add', 'FINGERPRINT', '--name', 'NAME'], hint);
   assert.ok(!addThere.includes('--home'), hint);
   // `clawbridge id` here prints `NAME  FINGERPRINT`; the owner runs the add on the relaying node.
-  const fingerprint = (await cli(idHere)).stdout.trim().split(/\s+/).at(-1)!;
+  const fingerprint = (await cli(['id', '--home', homeD])).stdout.trim().split(/\s+/).at(-1)!;
   const filled = addThere.map((w) => (w === 'FINGERPRINT' ? fingerprint : w === 'NAME' ? 'd' : w));
   const added = await cli([...filled, '--home', homeR]);
   assert.equal(added.code, 0, added.stderr);
@@ -156,11 +156,61 @@ test('ping --count with a peer that does not exist: one error with this home, no
   for (const extra of [[], ['--json']]) {
     const r = await cli(['ping', 'nosuch', '--count', '3', ...extra, '--home', home]);
     assert.equal(r.code, 1);
-    assert.equal(r.stdout, '');
+    // With --json the error is data on stdout too (the next test has its shape).
+    if (extra.length === 0) assert.equal(r.stdout, '');
+    else assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'PEER_NOT_FOUND');
     assert.equal(
       r.stderr,
-      `clawbridge: no peer named 'nosuch'; \`clawbridge peers --home ${home}\` lists them\n`,
+      `clawbridge: no peer named 'nosuch'; list the peers to see their names (\`clawbridge peers --home ${home}\`)\n`,
     );
   }
+  await agent.stop();
+});
+
+test('--json: a refused command prints its error as data on stdout, the hint as argv, and exits 1', async () => {
+  const home = tempHome('hint-json');
+  const agent = startProcess(['agent', '--home', home, '--name', 'j', '--no-direct', '--no-ui']);
+  await agent.waitForLine(/agent j running/);
+  const r = await cli(['approve', 'nosuchid', '--json', '--home', home]);
+  assert.equal(r.code, 1);
+  // Exactly this: the hint is the agent's (no --home added: a script adds what it needs).
+  assert.equal(
+    r.stdout,
+    JSON.stringify(
+      {
+        error: {
+          code: 'PEER_NOT_FOUND',
+          message: "no pending request 'nosuchid'; list the pending requests to see their ids",
+          hint: { argv: ['pending'], where: 'here' },
+        },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  // The person watching still gets the line, its command with this home.
+  assert.equal(
+    r.stderr,
+    `clawbridge: no pending request 'nosuchid'; list the pending requests to see their ids (\`clawbridge pending --home ${home}\`)\n`,
+  );
+  // A forward through a peer that does not exist: the same shape.
+  const fwd = await cli([
+    'forward',
+    'add',
+    '--local',
+    '0',
+    '--via',
+    'ghost',
+    '--remote',
+    'x:1',
+    '--json',
+    '--home',
+    home,
+  ]);
+  assert.equal(fwd.code, 1);
+  const body = JSON.parse(fwd.stdout) as { error: { code: string; message: string; hint?: unknown } };
+  assert.deepEqual(Object.keys(body), ['error']);
+  assert.equal(body.error.code, 'PEER_NOT_FOUND');
+  assert.deepEqual(body.error.hint, { argv: ['peers'], where: 'here' });
   await agent.stop();
 });

@@ -114,12 +114,23 @@ test('a peer’s relay used on demand gets the hint that applies to it, not the 
   });
   const err = await firstError(client);
   assert.ok(isClawError(err, 'RELAY_FINGERPRINT_MISMATCH'));
-  assert.ok(
-    err.message.endsWith(
-      `clawbridge peers add FINGERPRINT --name NAME --relay ${relay.url} --relay-fingerprint ${relayCert.fingerprint}\` for that peer`,
-    ),
-    err.message,
-  );
+  assert.ok(err.message.endsWith('add that peer again with this relay and its fingerprint'), err.message);
+  // The command is the hint, naming the flag it is about.
+  assert.deepEqual(err.hint, {
+    argv: [
+      'peers',
+      'add',
+      'FINGERPRINT',
+      '--name',
+      'NAME',
+      '--relay',
+      relay.url,
+      '--relay-fingerprint',
+      relayCert.fingerprint,
+    ],
+    where: 'here',
+    flag: '--relay-fingerprint',
+  });
   assert.ok(!err.message.includes('start it again with'), err.message);
 });
 

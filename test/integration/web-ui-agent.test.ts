@@ -81,7 +81,7 @@ test('the API over WebSocket: token first, requests answered, errors replied, a 
     assert.ok(typeof ws !== 'number');
     const closed = whenClosed(ws);
     if (wrong !== undefined) ws.send(JSON.stringify({ type: 'auth', token: wrong }));
-    assert.deepEqual(await closed, { code: 4401, reason: 'open the link that `clawbridge ui` prints' });
+    assert.deepEqual(await closed, { code: 4401, reason: 'open the link that clawbridge ui prints' });
   }
 
   const s = await apiSession(port, token);
@@ -102,7 +102,7 @@ test('the API over WebSocket: token first, requests answered, errors replied, a 
   const oldClosed = whenClosed(s.ws);
   const fresh = await uiLink(home, '--new-token');
   assert.notEqual(fresh.token, token);
-  assert.deepEqual(await oldClosed, { code: 4401, reason: 'open the link that `clawbridge ui` prints' });
+  assert.deepEqual(await oldClosed, { code: 4401, reason: 'open the link that clawbridge ui prints' });
   assert.equal(readFileSync(join(home, 'ui-token'), 'utf8').trim(), fresh.token);
   const again = await openSocket(port, '/api', `http://127.0.0.1:${port}`);
   assert.ok(typeof again !== 'number');

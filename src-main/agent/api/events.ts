@@ -10,6 +10,7 @@ import {
   STATUS_EVENT_INTERVAL_MS,
   type ApiEvents,
   type ChangeDomain,
+  type NoticeEvent,
   type PairingEvent,
   type PendingInfo,
   type StatusEvent,
@@ -77,7 +78,7 @@ export interface EventSources {
   /** Forward counters moved (a connection opened or closed): only the status event cares. */
   onActivity(listener: () => void): Disposer;
   /** The agent's one-line notices (notices.ts notice()). */
-  onNotice(listener: (line: string) => void): Disposer;
+  onNotice(listener: (notice: NoticeEvent) => void): Disposer;
   /**
    * A saved setting changed (an option or a relay: the node state says which). Without this source
    * every `changed` names `settings`, since any change may have been one.
@@ -173,7 +174,7 @@ export class ApiEventHub {
         this.coalescer.poke();
       }),
       this.from.onActivity(() => this.coalescer.poke()),
-      this.from.onNotice((line) => this.emit('notice', { message: line })),
+      this.from.onNotice((notice) => this.emit('notice', notice)),
       ...(this.from.onSettingsChanged
         ? [
             this.from.onSettingsChanged(() => {

@@ -22,8 +22,8 @@ export const MAX_UNAUTHENTICATED_UI_SOCKETS = 32;
 /** Close code for a socket without the right token (HTTP 401, in the 4000–4999 application range). */
 export const CLOSE_UNAUTHORIZED = 4401;
 
-/** Close reason for CLOSE_UNAUTHORIZED; the page shows it, so it says what to do. */
-export const UNAUTHORIZED_REASON = 'open the link that `clawbridge ui` prints';
+/** Close reason for CLOSE_UNAUTHORIZED, in plain words (the page says it its own way, by the code). */
+export const UNAUTHORIZED_REASON = 'open the link that clawbridge ui prints';
 
 /** Close code for a message that is not valid JSON (RFC 6455: inconsistent data). */
 export const CLOSE_BAD_DATA = 1007;

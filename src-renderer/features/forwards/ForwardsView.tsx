@@ -3,7 +3,6 @@ import type { ForwardInfo, ProxyInfo } from '../../../src-main/api/contract.js';
 import { useAgent, usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
-import { MessageText } from '../../components/MessageText.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { formatBytes } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
@@ -161,8 +160,7 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
         ) : null}
         {problem ? (
           <div className="small-text last-problem">
-            Last problem at <time dateTime={problem.at}>{timeOfDay(problem.at)}</time>:{' '}
-            <MessageText text={problem.message} />
+            Last problem at <time dateTime={problem.at}>{timeOfDay(problem.at)}</time>: {problem.message}
           </div>
         ) : null}
         <ErrorText error={action.error} />

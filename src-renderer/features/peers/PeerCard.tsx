@@ -4,7 +4,7 @@ import { useAgent, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
-import { MessageText } from '../../components/MessageText.js';
+import { HintedText } from '../../components/HintedText.js';
 import { PathBadge } from '../../components/PathBadge.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { formatSince, shortFingerprint } from '../../lib/format.js';
@@ -57,7 +57,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
       </div>
       {!online && peer.stateDetail ? (
         <p className="state-detail">
-          <MessageText text={peer.stateDetail} />
+          <HintedText text={peer.stateDetail} hint={peer.stateHint} />
         </p>
       ) : null}
       <p className="meta">

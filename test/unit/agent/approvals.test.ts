@@ -29,7 +29,7 @@ function setup(initial: Partial<Settings> = {}) {
   const approvals = new Approvals({
     log: pino({ level: 'silent' }),
     state: trust,
-    notifier: { changed: () => void changes++, notice: (line) => void notices.push(line) },
+    notifier: { changed: () => void changes++, notice: (n) => void notices.push(n.message) },
   });
   approvals.events.on('decision', (d) => decisions.push(d));
   return { approvals, trust, tracked, notices, decisions, changes: () => changes };
@@ -121,11 +121,14 @@ test('reject blocks the node: its next fingerprint-only hello is refused, a code
   assert.ok(changes() >= 3);
 });
 
-test('an unknown id says how to list the requests', () => {
+test('an unknown id says how to list the requests, the command as a hint', () => {
   const { approvals } = setup();
   assert.throws(
     () => approvals.approve({ id: 'nope' }, []),
-    (err) => isClawError(err, 'PEER_NOT_FOUND') && /clawbridge pending/.test(err.message),
+    (err) =>
+      isClawError(err, 'PEER_NOT_FOUND') &&
+      err.message === "no pending request 'nope'; list the pending requests to see their ids" &&
+      JSON.stringify(err.hint) === JSON.stringify({ argv: ['pending'], where: 'here' }),
   );
 });
 
@@ -150,7 +153,7 @@ test('a request that cannot be saved: the owner hears why, the other node only t
         throw new Error('cannot save the settings to /home/me/.config/clawbridge/config.json (ENOSPC)');
       },
     }),
-    notifier: { changed: () => undefined, notice: (line) => void notices2.push(line) },
+    notifier: { changed: () => undefined, notice: (n) => void notices2.push(n.message) },
   });
   const link = { peerId: fp(7), remote: '10.0.0.7:7475' } as Link;
   assert.throws(

@@ -31,7 +31,7 @@ test('a peer entry with this node’s own fingerprint is ignored with a notice',
     logger: pino({ level: 'silent' }),
   });
   const notices: string[] = [];
-  agent.notices.events.on('notice', (l) => notices.push(l));
+  agent.notices.events.on('notice', (n) => notices.push(n.message));
   await agent.start();
   try {
     assert.deepEqual(

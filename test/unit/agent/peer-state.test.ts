@@ -4,6 +4,7 @@ import {
   describePeerAddress,
   describePeerState,
   DIRECT_OFF_THERE_REASON,
+  notOnlineError,
   notOnlineLine,
   NO_RELAY_DIRECT_OFF_DETAIL,
   NOTHING_TO_TRY_DETAIL,
@@ -54,10 +55,14 @@ test('a hello refused as NOT_APPROVED means waiting, whatever the words', () => 
     base({ refusal: { code: 'NOT_APPROVED', message: 'was removed by (a name chosen to confuse)', at: 10 } }),
   );
   assert.deepEqual(view, { state: 'waiting', stateDetail: WAITING_DETAIL, relayReason: null });
+  const err = notOnlineError('b', view);
+  assert.equal(err.code, 'PEER_OFFLINE');
   assert.equal(
-    notOnlineLine('b', view),
-    "peer b is waiting for their approval: its owner reviews this node's request in `clawbridge pending` there",
+    err.message,
+    "peer b is waiting for their approval: its owner reviews this node's request among the pending requests there",
   );
+  // The command is its owner's, on that node.
+  assert.deepEqual(err.hint, { argv: ['pending'], where: 'peer' });
 });
 
 test('removed or rejected: decided by the refusal code, from a refused hello or a refused link', () => {
@@ -144,8 +149,13 @@ test('offline: the relay says the peer is not connected, or nothing is known yet
   );
   assert.equal(
     elsewhere.stateDetail,
-    "it is on none of this node's relays: its agent is not running, or it uses another relay — `peers add FINGERPRINT --name NAME --relay URL`",
+    "it is on none of this node's relays; its agent is not running, or it uses another relay: name that relay for it",
   );
+  assert.deepEqual(elsewhere.stateHint, {
+    argv: ['peers', 'add', 'FINGERPRINT', '--name', 'NAME', '--relay', 'URL'],
+    where: 'here',
+    flag: '--relay',
+  });
   assert.deepEqual(describePeerState(base()), { state: 'offline', stateDetail: null, relayReason: null });
 });
 

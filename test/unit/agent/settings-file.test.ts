@@ -121,10 +121,12 @@ test('a file changed while the agent runs is never saved over: the save is refus
   const file = join(dir, 'config.json');
   const edited = { ...(JSON.parse(readFileSync(file, 'utf8')) as object), terminalResumeMs: 300_000 };
   writeFileSync(file, JSON.stringify(edited));
-  assert.throws(
-    () => s.update((x) => ({ ...x, notifications: false })),
-    /config\.json was changed since this agent read it .*restart the agent .*`clawbridge stop`.*nothing was changed/,
-  );
+  assert.throws(() => s.update((x) => ({ ...x, notifications: false })), {
+    message: new RegExp(
+      `config\\.json was changed since this agent read it .*nothing was changed — stop the agent, then start it again`,
+    ),
+    hint: { argv: ['stop'], where: 'here' },
+  });
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), edited, 'the edit is kept as it is');
   assert.equal(s.get().notifications, true, 'and nothing changed in the running agent either');
   // A restart reads the edit.

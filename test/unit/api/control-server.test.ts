@@ -12,6 +12,8 @@ import { ControlClient } from '../../../src-main/api/control-client.js';
 import type { ApiHandler } from '../../../src-main/api/contract.js';
 import { controlSocketPath } from '../../../src-main/agent/home-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { hintOf } from '../../../src-main/core/errors.js';
+import { lineWithHint } from '../../../src-main/core/hint.js';
 
 const handler: ApiHandler = {
   call: (method, params) => Promise.resolve({ method, params } as never),
@@ -111,16 +113,17 @@ test('a client that sends its last request and closes its side still gets every 
 test('no agent: one line with what to do', async () => {
   const home = tempDir('cb-ctl-');
   await assert.rejects(ControlClient.connect(controlSocketPath(home), home), (err: Error) => {
+    assert.equal(err.message, `no agent is running for ${home}: open the Clawbridge app, or start one`);
     assert.equal(
-      err.message,
-      `no agent is running for ${home}: start one with \`clawbridge agent --home ${home}\` (or open the Clawbridge app)`,
+      lineWithHint(err.message, hintOf(err)),
+      `${err.message} (\`clawbridge agent --home ${home}\`)`,
     );
     return true;
   });
   // A home with a space: the command in the hint is quoted, so it works when pasted.
   const spaced = join(tempDir('cb-ctl-'), 'my home');
   await assert.rejects(ControlClient.connect(controlSocketPath(spaced), spaced), (err: Error) => {
-    assert.ok(err.message.includes(`\`clawbridge agent --home '${spaced}'\``), err.message);
+    assert.ok(lineWithHint(err.message, hintOf(err)).endsWith(`(\`clawbridge agent --home '${spaced}'\`)`));
     return true;
   });
 });

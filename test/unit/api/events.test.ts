@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Emitter } from '../../../src-main/core/emitter.js';
 import { ApiEventHub, Coalescer, type Clock } from '../../../src-main/agent/api/events.js';
 import type {
+  NoticeEvent,
   ApiEvents,
   ChangedEvent,
   ForwardInfo,
@@ -100,7 +101,7 @@ function fakeSources() {
     pairing: [PairingEvent];
     terminal: [TerminalEvent];
     moved: [];
-    notice: [string];
+    notice: [NoticeEvent];
   }>();
   const state = { pending: [] as PendingInfo[], busy: false, snapshots: 0, forwards: [] as ForwardInfo[] };
   const snapshot = (): Omit<StatusEvent, 'seq'> => {
@@ -120,7 +121,7 @@ function fakeSources() {
       onPairing: (l: (e: PairingEvent) => void) => agent.on('pairing', l),
       onTerminal: (l: (e: TerminalEvent) => void) => agent.on('terminal', l),
       onActivity: (l: () => void) => agent.on('moved', l),
-      onNotice: (l: (line: string) => void) => agent.on('notice', l),
+      onNotice: (l: (notice: NoticeEvent) => void) => agent.on('notice', l),
       snapshot,
       pending: () => state.pending,
       busy: () => state.busy,
@@ -207,14 +208,18 @@ test('hub: pending.added once per new request; pairing, terminal and notice even
   );
   agent.emit('pairing', { role: 'join', step: 'finding', code: 'X' });
   agent.emit('terminal', { id: '0123456789abcdef', state: 'reconnecting', message: 'link lost' });
-  agent.emit('notice', 'forward web: permission denied: b does not allow forwards from a');
+  const notice: NoticeEvent = {
+    kind: 'forward',
+    message: 'forward web: permission denied: b does not allow forwards from a',
+    hint: { argv: ['peers'], where: 'here' },
+  };
+  agent.emit('notice', notice);
   assert.deepEqual(
     got.slice(-3).map((g) => g.event),
     ['pairing', 'terminal', 'notice'],
   );
-  assert.deepEqual(got.at(-1)?.data, {
-    message: 'forward web: permission denied: b does not allow forwards from a',
-  });
+  // Its kind and hint travel with it.
+  assert.deepEqual(got.at(-1)?.data, notice);
 });
 
 test('hub: busy forwards keep status events coming without changes', () => {

@@ -34,7 +34,7 @@ async function setup(home = tempDir('cb-fwd-bind-')) {
   });
   agent.links.start(); // links follow the peers the tests add (nothing to dial)
   const notices: string[] = [];
-  agent.notices.events.on('notice', (l) => notices.push(l));
+  agent.notices.events.on('notice', (n) => notices.push(n.message));
   const exit = memoryExit();
   const manager = new ForwardManager(agent, exit.dialer);
   cleanups.push(() => agent.links.stop());

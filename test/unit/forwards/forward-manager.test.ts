@@ -17,6 +17,7 @@ import { fakeClock } from './fake-clock.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { closedPort, echoServer, memoryExit, memoryLogger, RawClient, type ExitOptions } from './fixtures.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import type { NoticeEvent } from '../../../src-main/api/contract.js';
 
 const echo = await echoServer(' bye');
 const cleanups: (() => unknown)[] = [];
@@ -34,7 +35,7 @@ async function setup(
   const { log, lines } = memoryLogger();
   const agent = composeAgent({ identity: await testIdentity('fwd'), state, logger: log });
   const notices: string[] = [];
-  agent.notices.events.on('notice', (l) => notices.push(l));
+  agent.notices.events.on('notice', (n) => notices.push(n.message));
   const exit = memoryExit(exitOpts);
   const manager = new ForwardManager(agent, exit.dialer, timers);
   cleanups.push(() => manager.stop(), exit.close);
@@ -147,25 +148,25 @@ test('remove frees the port at once and forgets the listener; wrong kind or name
   });
   const port = portOf(manager.forwards()[0]!.local);
   const open = await RawClient.open(port); // an open connection must not keep the port
-  await assert.rejects(
-    manager.remove('web', ['socks', 'http']),
-    /'web' is a forward, not a proxy: use `clawbridge forward rm web`/,
-  );
+  await assert.rejects(manager.remove('web', ['socks', 'http']), {
+    message: "'web' is a forward, not a proxy: use the forward command",
+    hint: { argv: ['forward', 'rm', 'web'], where: 'here' },
+  });
   // So is switching it off as a proxy (`proxy disable web`): refused, and it keeps listening.
-  await assert.rejects(
-    manager.setEnabled('web', false, ['socks', 'http']),
-    /'web' is a forward, not a proxy: use `clawbridge forward disable web`/,
-  );
+  await assert.rejects(manager.setEnabled('web', false, ['socks', 'http']), {
+    message: "'web' is a forward, not a proxy: use the forward command",
+    hint: { argv: ['forward', 'disable', 'web'], where: 'here' },
+  });
   assert.equal(manager.forwards()[0]?.state, 'listening');
   await manager.remove('web', ['tcp']);
   await open.closedByServer();
   assert.equal(await portFree(port), true);
   assert.deepEqual(manager.forwards(), []);
   assert.deepEqual(agent.state.get().forwards, []);
-  await assert.rejects(
-    manager.remove('web', ['tcp']),
-    /no forward named 'web'; `clawbridge forward list` shows them/,
-  );
+  await assert.rejects(manager.remove('web', ['tcp']), {
+    message: "no forward named 'web'; list the forwards to see their names",
+    hint: { argv: ['forward', 'list'], where: 'here' },
+  });
 });
 
 test('saved listeners come back; one whose port is taken shows error, a retry and a notice; stop frees ports', async () => {
@@ -219,7 +220,7 @@ test('a TCP forward that cannot connect closes the client and says why in a noti
   client.write('x');
   assert.equal((await client.readToEnd()).length, 0);
   const line =
-    'forward db: permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)';
+    'forward db: permission denied: b does not allow forwards from a (its owner can run clawbridge peers allow a forward there)';
   assert.deepEqual(notices, [line]);
   // Shown as a notice, so logged at info: a warning would print it twice on the CLI agent's stderr.
   assert.deepEqual(
@@ -261,9 +262,9 @@ test('a notice nothing shows (the desktop app has no stderr reader) is logged as
     state: NodeState.open(tempDir('cb-fwd-')),
     logger: log,
   });
-  agent.notices.notice('relay x is unreachable', { relay: 'x' });
+  agent.notices.notice({ kind: 'relay', message: 'relay x is unreachable' }, { relay: 'x' });
   const off = agent.notices.events.on('notice', () => undefined);
-  agent.notices.notice('relay y is unreachable', { relay: 'y' });
+  agent.notices.notice({ kind: 'relay', message: 'relay y is unreachable' }, { relay: 'y' });
   off();
   assert.deepEqual(
     lines.filter((l) => /^relay . is unreachable$/.test(String(l.msg))).map((l) => [l.msg, l.level, l.relay]),
@@ -456,17 +457,20 @@ test('a listener an older release saved on port 0 keeps the port it gets from th
 
 test('the window hears the notices about forwards and proxies, not the others, and the log keeps them', async () => {
   const { agent, lines } = await setup();
-  const heard: string[] = [];
-  const off = agent.notices.onForwardNotice((line) => heard.push(line));
-  agent.notices.notice('relay ws://r:1 is unreachable; retrying');
-  agent.notices.notice('forward web: permission denied: b does not allow forwards from a', {
-    forward: 'web',
-  });
-  agent.notices.notice('proxy sx: open connections through b were cut', { proxy: 'sx' });
+  const heard: NoticeEvent[] = [];
+  const off = agent.notices.onForwardNotice((n) => heard.push(n));
+  agent.notices.notice({ kind: 'relay', message: 'relay ws://r:1 is unreachable; retrying' });
+  // Routed by kind, whatever the log fields say.
+  agent.notices.notice(
+    { kind: 'forward', message: 'forward web: permission denied: b does not allow forwards from a' },
+    { forward: 'web' },
+  );
+  agent.notices.notice({ kind: 'proxy', message: 'proxy sx: open connections through b were cut' });
+  agent.notices.notice({ kind: 'pairing', message: 'pairing with b failed' }, { forward: 'misleading' });
   off();
   assert.deepEqual(heard, [
-    'forward web: permission denied: b does not allow forwards from a',
-    'proxy sx: open connections through b were cut',
+    { kind: 'forward', message: 'forward web: permission denied: b does not allow forwards from a' },
+    { kind: 'proxy', message: 'proxy sx: open connections through b were cut' },
   ]);
   // The window listening changes nothing in the log: each notice is still logged.
   assert.equal(lines.filter((l) => /^(relay ws|forward web|proxy sx)/.test(l.msg)).length, 3);

@@ -34,3 +34,21 @@ test('a notice is a toast; the same one again within the repeat time is not', ()
   t.emit('notice', cut);
   assert.equal(toasts.get().length, 1, 'nothing after stop');
 });
+
+test("a notice's hint goes with its toast, once checked; a malformed one is left out", () => {
+  const t = new FakeTransport({ kind: 'connecting' });
+  const store = new AgentStore(new ApiClient(t));
+  const toasts = new Toasts();
+  const stop = followForwardNotices(store, toasts, () => 0);
+  const hint = { argv: ['peers'], where: 'here' };
+  t.emit('notice', { kind: 'forward', message: 'forward web: no peer named b', hint });
+  t.emit('notice', { kind: 'proxy', message: 'proxy sx: odd', hint: { argv: 'rm -rf /', where: 'here' } });
+  assert.deepEqual(
+    toasts.get().map((x) => [x.text, x.hint]),
+    [
+      ['forward web: no peer named b', hint],
+      ['proxy sx: odd', undefined],
+    ],
+  );
+  stop();
+});

@@ -1,0 +1,58 @@
+/**
+ * A command a message tells its reader to run, as data (a "hint"). The sentence says what failed and
+ * what to do in words; the hint is the command that does it, and each client renders it its own way:
+ * the CLI as a shell command line (with the user's `--home` for a command meant for this node), the
+ * window as code. No layer finds a command inside another layer's sentence. Its schema, for every
+ * boundary that receives one, is in hint-schema.ts (apart: zod costs a CLI command ~0.1 s to load).
+ */
+import { shellWord } from './shell-word.js';
+/**
+ * - `argv`: the `clawbridge` command's arguments WITHOUT the leading `clawbridge` (`['peers']`,
+ *   `['approve', '3', '--fingerprint', 'FINGERPRINT']`); a word in capitals is a placeholder to fill in;
+ * - `where`: `here` to run it on this node (the CLI adds its `--home`), `peer` on the other node;
+ * - `flag`: the flag the hint is about (`--fingerprint`), when there is one.
+ */
+export interface Hint {
+  argv: string[];
+  where: 'here' | 'peer';
+  flag?: string;
+}
+
+/** A hint to run `argv` on this node. */
+export function hereHint(argv: string[], flag?: string): Hint {
+  return flag === undefined ? { argv, where: 'here' } : { argv, where: 'here', flag };
+}
+
+/** A hint to run `argv` on the other node. */
+export function peerHint(argv: string[], flag?: string): Hint {
+  return flag === undefined ? { argv, where: 'peer' } : { argv, where: 'peer', flag };
+}
+
+/** True when `argv` already names a home (`--home DIR` or `--home=DIR`), before any `--`. */
+function namesHome(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (arg === '--home' || arg.startsWith('--home=')) return true;
+  }
+  return false;
+}
+
+/**
+ * The hint as a shell command line, `clawbridge ARGS…`, each word quoted as the shell needs. A command
+ * for this node gets `--home HOME` when one is given (the home the user's own command named): pasted
+ * as it is, it must talk to the same node. A command for the other node never does.
+ */
+export function hintCommandLine(hint: Hint, home?: string): string {
+  const withHome = hint.where === 'here' && home !== undefined && !namesHome(hint.argv);
+  const argv = withHome ? [...hint.argv, '--home', home] : hint.argv;
+  return ['clawbridge', ...argv].map(shellWord).join(' ');
+}
+
+/**
+ * A message and its hint as one line for a terminal: `MESSAGE (`clawbridge …`)`, and ` there` after a
+ * command to run on the other node — the words the messages used when they held their commands.
+ */
+export function lineWithHint(message: string, hint: Hint | undefined, home?: string): string {
+  if (!hint) return message;
+  return `${message} (\`${hintCommandLine(hint, home)}\`${hint.where === 'peer' ? ' there' : ''})`;
+}
