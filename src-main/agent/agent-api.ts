@@ -10,7 +10,6 @@ import type {
   MethodName,
   MethodParams,
   MethodResults,
-  NoticeEvent,
   PendingInfo,
   StatusResult,
 } from '../api/contract.js';
