@@ -12,6 +12,7 @@ import type { PairListResult, PairNewResult } from '../api/contract.js';
 import { addressBlock } from '../core/address-block.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
 import { ClawError, isClawError } from '../core/errors.js';
+import { receivedNodeName } from '../core/names.js';
 import { sealDecision } from '../crypto/pairing-decision.js';
 import { PairingIssuer as PakeIssuer, type PairingResult } from '../crypto/pairing.js';
 import type { Identity } from '../crypto/identity.js';
@@ -255,7 +256,9 @@ export class CodeIssuer {
     let result: PairingResult;
     try {
       held.send(issuer.receive(await queue.next(PAIR_STEP_TIMEOUT_MS, 'the joiner’s first pairing message')));
-      result = issuer.finish(await queue.next(PAIR_STEP_TIMEOUT_MS, 'the joiner’s key confirmation'));
+      const finished = issuer.finish(await queue.next(PAIR_STEP_TIMEOUT_MS, 'the joiner’s key confirmation'));
+      // The joiner's name in normal form, as every name from another node (core/names.ts).
+      result = { ...finished, peerName: receivedNodeName(finished.peerName) };
     } catch (err) {
       if (!held.closed) held.send(issuer.abort());
       // The PAKE's own line already starts with "pairing failed:"; say it once.

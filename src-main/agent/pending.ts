@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PeerRecord, PendingRecord, Permission } from './settings.js';
-import { nameKey, uniquePeerName } from './peer-names.js';
+import { uniquePeerName } from './peer-names.js';
+import { confusableKey } from '../core/names.js';
 
 /**
  * Most code-verified requests kept at once. Each needs a code this node's owner handed out (at most
@@ -118,7 +119,9 @@ export function latestVerified(list: readonly PendingRecord[]): PendingRecord | 
 
 /**
  * Names to show for pending requests, by id: the name each node gave, followed by its short fingerprint
- * whenever another request or a peer has the same name, so two look-alikes are always told apart.
+ * whenever another request or a peer has the same name or one that looks the same (confusableKey:
+ * case, invisible characters, Cyrillic or Greek look-alike letters), so two look-alikes are always
+ * told apart.
  */
 export function pendingDisplayNames(
   list: readonly PendingRecord[],
@@ -126,12 +129,12 @@ export function pendingDisplayNames(
 ): Map<string, string> {
   const count = new Map<string, number>();
   for (const n of [...list.map((p) => p.name), ...peers.map((p) => p.name)]) {
-    count.set(nameKey(n), (count.get(nameKey(n)) ?? 0) + 1);
+    count.set(confusableKey(n), (count.get(confusableKey(n)) ?? 0) + 1);
   }
   return new Map(
     list.map((p) => [
       p.id,
-      (count.get(nameKey(p.name)) ?? 0) > 1 ? `${p.name} (${p.fingerprint.slice(0, 8)})` : p.name,
+      (count.get(confusableKey(p.name)) ?? 0) > 1 ? `${p.name} (${p.fingerprint.slice(0, 8)})` : p.name,
     ]),
   );
 }

@@ -6,18 +6,21 @@
 import { z } from 'zod';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import type { PathKind } from '../transport/link.js';
-import { isValidNodeName, NODE_NAME_RULE, typedNameProblem } from '../core/names.js';
+import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
 
 const peerRef = z.string().min(1).max(200);
 /** A node name, from a person or another node: see core/names.ts. */
 export const nodeNameSchema = z
   .string()
   .refine(isValidNodeName, { message: `a node name must be ${NODE_NAME_RULE}` });
-/** A name a person gives here (a rename, the window's name field): see typedNameProblem. */
-const typedNodeName = z.string().superRefine((name, ctx) => {
-  const problem = typedNameProblem(name);
-  if (problem) ctx.addIssue({ code: 'custom', message: `a node name ${problem}` });
-});
+/** A name a person gives here (a rename, the window's name field): see typedNameProblem; used in normal form. */
+const typedNodeName = z
+  .string()
+  .superRefine((name, ctx) => {
+    const problem = typedNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: `a node name ${problem}` });
+  })
+  .transform(normalizeNodeName);
 /** What a peer may do on this node; see settings.ts PERMISSIONS. */
 export const permissionSchema = z.enum(['terminal', 'forward', 'relay']);
 export type Permission = z.infer<typeof permissionSchema>;

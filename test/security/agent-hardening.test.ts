@@ -1,0 +1,159 @@
+/**
+ * Hardening, round two (issue 26), one section per finding: each test shows the attack or the mistake
+ * and that it no longer works. In memory or on loopback only, bounded in count and time.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { Approvals } from '../../src-main/agent/approvals.js';
+import { createApiHandler, type ApiParts } from '../../src-main/agent/agent-api.js';
+import { parseHello } from '../../src-main/agent/control-service.js';
+import { uniquePeerName } from '../../src-main/agent/peer-names.js';
+import { pendingDisplayNames } from '../../src-main/agent/pending.js';
+import type { PeerRecord } from '../../src-main/agent/settings.js';
+import { methodParams } from '../../src-main/api/contract.js';
+import { approveParams } from '../../src-main/cli/pair-commands.js';
+import { isClawError } from '../../src-main/core/errors.js';
+import { confusableKey, receivedNodeName, typedNameProblem } from '../../src-main/core/names.js';
+import type { Link } from '../../src-main/transport/link.js';
+import { memoryState } from '../helpers/memory-state.js';
+
+const fp = (n: number) => n.toString(16).padStart(64, '0');
+
+function approvalsWith(peers: PeerRecord[] = []) {
+  const { state } = memoryState({ name: 'home', peers });
+  const approvals = new Approvals({
+    log: pino({ level: 'silent' }),
+    state,
+    notifier: { changed: () => undefined, notice: () => undefined },
+  });
+  return { approvals, state };
+}
+
+const codeRequest = (n: number) => ({
+  fingerprint: fp(n),
+  name: `n${n}`,
+  via: 'code' as const,
+  address: 'ws://relay.example',
+  addresses: [],
+});
+
+// --- 1. A fingerprint given with an approval is checked, whatever the request's kind -----------------
+
+test('approve ID --fingerprint of another node refuses a code-verified request', () => {
+  const { approvals, state } = approvalsWith();
+  const req = approvals.record(codeRequest(1));
+  assert.throws(
+    () => approvals.approve({ id: req.id, fingerprint: fp(2) }),
+    (err) => isClawError(err, 'FINGERPRINT_MISMATCH') && /nothing was approved/.test(err.message),
+  );
+  assert.throws(
+    () => approvals.approve({ latest: true, fingerprint: fp(2) }),
+    (err) => isClawError(err, 'FINGERPRINT_MISMATCH'),
+  );
+  assert.equal(state.peers().length, 0, 'nothing was approved');
+  // A fingerprint that is not one at all is refused as such, not ignored.
+  assert.throws(
+    () => approvals.approve({ latest: true, fingerprint: 'not-a-fingerprint' }),
+    (err) => isClawError(err, 'BAD_FINGERPRINT'),
+  );
+  // The right one (any accepted spelling) approves; none at all still does for a code-verified one.
+  approvals.approve({ latest: true, fingerprint: fp(1).toUpperCase() });
+  assert.ok(state.peer(fp(1)));
+  approvals.record(codeRequest(3));
+  approvals.approve({ latest: true });
+  assert.ok(state.peer(fp(3)));
+});
+
+test('the API refuses {latest: true, fingerprint} with a fingerprint that is not the request’s', async () => {
+  const { approvals, state } = approvalsWith();
+  approvals.record(codeRequest(1));
+  const api = createApiHandler({ approvals, node: { state } } as unknown as ApiParts);
+  await assert.rejects(api.call('pending.approve', { latest: true, fingerprint: fp(2) }), (err) =>
+    isClawError(err, 'FINGERPRINT_MISMATCH'),
+  );
+  const id = approvals.list()[0]!.id;
+  await assert.rejects(api.call('pending.approve', { id, fingerprint: fp(2) }), (err) =>
+    isClawError(err, 'FINGERPRINT_MISMATCH'),
+  );
+  assert.equal(state.peers().length, 0);
+});
+
+test('the CLI passes --fingerprint on in every form of approve', () => {
+  assert.deepEqual(approveParams('ab12', { fingerprint: 'FP' }), { id: 'ab12', fingerprint: 'FP' });
+  assert.deepEqual(approveParams(undefined, { latest: true, fingerprint: 'FP', allow: 'terminal' }), {
+    latest: true,
+    fingerprint: 'FP',
+    allow: ['terminal'],
+  });
+  assert.deepEqual(approveParams('ab12', {}), { id: 'ab12' });
+});
+
+// --- 2. Names from other nodes: one normal form, look-alikes shown with their fingerprint ------------
+
+/** Names that showed as plain `bob` next to the real peer `bob`, without its fingerprint. */
+const LOOK_ALIKES = [
+  'bob\u200b', // zero-width space
+  'bob\u200f', // right-to-left mark
+  '\u061cbob', // Arabic letter mark
+  'bob\ufeff', // byte-order mark
+  '\u00adbob', // soft hyphen
+  'b\u034fob', // combining grapheme joiner
+  'b\u043eb', // Cyrillic о
+  ' bob ',
+  'ｂｏｂ', // full-width
+  'BOB',
+];
+
+const realBob: PeerRecord = {
+  fingerprint: fp(0xb0b),
+  name: 'bob',
+  allow: [],
+  addresses: [],
+  addedAt: '2026-11-21T00:00:00.000Z',
+};
+
+test('a look-alike name is shown with its fingerprint suffix, in `pending` and the window’s list', async () => {
+  for (const [i, name] of LOOK_ALIKES.entries()) {
+    const { approvals, state } = approvalsWith([realBob]);
+    const stranger = fp(0x100 + i);
+    const hello = parseHello({ v: 1, name, version: '1', addresses: [], homeRelay: null });
+    approvals.onUnknownHello({ peerId: stranger, remote: '10.0.0.9:7475' } as Link, hello);
+    const [req] = approvals.list();
+    assert.ok(req, JSON.stringify(name));
+    assert.doesNotMatch(
+      req.name,
+      /[\p{Cf}\u034f]|^\s|\s$/u,
+      `${JSON.stringify(name)} is kept in normal form`,
+    );
+    const shown = pendingDisplayNames(approvals.list(), state.peers()).get(req.id);
+    assert.equal(shown, `${req.name} (${stranger.slice(0, 8)})`, JSON.stringify(name));
+    // What `pending` and the window show comes from the API's pending.list.
+    const api = createApiHandler({ approvals, node: { state } } as unknown as ApiParts);
+    const [info] = await api.call('pending.list', {});
+    assert.equal(info?.displayName, shown);
+  }
+});
+
+test('a look-alike of a peer’s name becomes a peer under another name, never a second `bob`', () => {
+  assert.equal(uniquePeerName([realBob], 'b\u043eb', fp(1)), 'b\u043eb-2');
+  assert.equal(uniquePeerName([realBob], 'ΒΟΒ', fp(1)), 'ΒΟΒ-2');
+  assert.equal(uniquePeerName([realBob], 'alice', fp(1)), 'alice');
+});
+
+test('one normal form for names typed here and names received', () => {
+  assert.equal(receivedNodeName('bob\u200b'), 'bob');
+  assert.equal(receivedNodeName('ｂｏｂ'), 'bob');
+  assert.equal(receivedNodeName('\u200b\u200f'), 'unnamed', 'nothing visible left');
+  // NFKC can make a name longer than fits: it is shortened by whole characters.
+  assert.ok(Buffer.byteLength(receivedNodeName('\ufdfa'.repeat(21))) <= 64);
+  // Typed here: invisible characters and padding are refused as before; NFKC is applied.
+  assert.match(typedNameProblem('b\u034fob') ?? '', /invisible/);
+  assert.match(typedNameProblem('bob\u061c') ?? '', /invisible/);
+  const rename = methodParams['peers.rename'].parse({ peer: 'x', name: 'ｂｏｂ' });
+  assert.equal(rename.name, 'bob');
+  // The same-name key: case, invisible characters, spacing and Cyrillic/Greek look-alikes.
+  for (const name of LOOK_ALIKES) assert.equal(confusableKey(name), 'bob', JSON.stringify(name));
+  assert.notEqual(confusableKey('bobby'), 'bob');
+  assert.equal(confusableKey('ΗΑΝΝΑ'), 'hanna', 'a Greek capital Eta looks like H');
+});
