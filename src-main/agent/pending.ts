@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { PeerRecord, PendingRecord, Permission } from './settings.js';
 import { uniquePeerName } from './peer-names.js';
 import { confusableKey } from '../core/names.js';
+import { addressBlock } from '../core/address-block.js';
 
 /**
  * Most code-verified requests kept at once. Each needs a code this node's owner handed out (at most
@@ -21,8 +22,8 @@ export const MAX_PENDING_FINGERPRINT = 16;
 /** Most requests kept at once, of both kinds. */
 export const MAX_PENDING_TOTAL = MAX_PENDING_CODE + MAX_PENDING_FINGERPRINT;
 /**
- * Most fingerprint-only requests from one IP address at once (direct and LAN links): one noisy host
- * cannot take the whole room. Requests through a relay are counted per node instead (each is a distinct,
+ * Most fingerprint-only requests from one IPv4 address or IPv6 /64 at once (direct and LAN links): one
+ * noisy host cannot take the whole room (nor by using a fresh address of its /64 for each). Requests through a relay are counted per node instead (each is a distinct,
  * authenticated node identity; the relay URL says nothing about who sent them).
  */
 export const MAX_PENDING_PER_SOURCE = 4;
@@ -53,6 +54,12 @@ export function sourceOf(address: string): string | undefined {
   if (v6) return v6[1]!;
   const i = address.lastIndexOf(':');
   return i > 0 ? address.slice(0, i) : address;
+}
+
+/** What the per-source cap counts: the source's IPv4 address or IPv6 /64 (core/address-block.ts). */
+function sourceBlock(address: string): string | undefined {
+  const source = sourceOf(address);
+  return source === undefined ? undefined : addressBlock(source);
 }
 
 export function expirePending(list: PendingRecord[], now: number): PendingRecord[] {
@@ -94,10 +101,10 @@ export function offerPending(
           'too many unverified pending requests on this node; ask its owner for a pairing code (`clawbridge pair new` there)',
       };
     }
-    const source = sourceOf(req.address);
+    const source = sourceBlock(req.address);
     if (
       source !== undefined &&
-      sameKind.filter((p) => sourceOf(p.address) === source).length >= MAX_PENDING_PER_SOURCE
+      sameKind.filter((p) => sourceBlock(p.address) === source).length >= MAX_PENDING_PER_SOURCE
     ) {
       return { refused: `too many pending requests from ${source}; ask the owner to decide on them first` };
     }

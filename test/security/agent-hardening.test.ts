@@ -17,6 +17,22 @@ import { isClawError } from '../../src-main/core/errors.js';
 import { confusableKey, receivedNodeName, typedNameProblem } from '../../src-main/core/names.js';
 import type { Link } from '../../src-main/transport/link.js';
 import { memoryState } from '../helpers/memory-state.js';
+import { createCircuitPair } from '../helpers/circuit-pair.js';
+import { duplexPair } from 'node:stream';
+import { Emitter } from '../../src-main/core/emitter.js';
+import type { Identity } from '../../src-main/crypto/identity.js';
+import {
+  CodeIssuer,
+  PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE,
+  PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE,
+  type PairingIssuerDeps as CodeIssuerDeps,
+} from '../../src-main/agent/pairing-issuer.js';
+import { PairingProgress } from '../../src-main/agent/pairing-progress.js';
+import { encodePairHello, refusalError } from '../../src-main/agent/pairing-wire.js';
+import { acceptRelayCircuit, type RelayCircuitHost } from '../../src-main/agent/path-dialers.js';
+import { MAX_PENDING_PER_SOURCE } from '../../src-main/agent/pending.js';
+import type { Circuit } from '../../src-main/transport/circuit.js';
+import { streamCircuit } from '../../src-main/transport/stream-circuit.js';
 
 const fp = (n: number) => n.toString(16).padStart(64, '0');
 
@@ -156,4 +172,128 @@ test('one normal form for names typed here and names received', () => {
   for (const name of LOOK_ALIKES) assert.equal(confusableKey(name), 'bob', JSON.stringify(name));
   assert.notEqual(confusableKey('bobby'), 'bob');
   assert.equal(confusableKey('ΗΑΝΝΑ'), 'hanna', 'a Greek capital Eta looks like H');
+});
+
+// --- 3. Pairing attempts: per source, per IPv6 /64 on the LAN, and node-wide over relays -------------
+
+/** A pairing issuer with no relay and no code open: every hello names a junk tag. */
+function junkIssuer() {
+  const log = pino({ level: 'silent' });
+  return new CodeIssuer({
+    identity: { fingerprint: fp(0xa), certDer: new Uint8Array() } as unknown as Identity,
+    log,
+    state: { get: () => ({ name: 'home' }) } as unknown as CodeIssuerDeps['state'],
+    notifier: { changed: () => undefined, notice: () => undefined },
+    relays: { clients: () => [], saved: () => [] },
+    lan: { lanPairingAvailable: () => true, listenAddress: '0.0.0.0:7475', setTags: () => undefined },
+    approvals: { record: () => assert.fail('no request'), withdraw: () => undefined, events: new Emitter() },
+    progress: new PairingProgress(fp(0xa)),
+  } as unknown as CodeIssuerDeps);
+}
+
+/** What the issuer answers a junk hello from `circuit`: `code-invalid` or `rate-limited`. */
+async function answerTo(circuit: Circuit): Promise<string> {
+  const answer = await new Promise<Uint8Array>((resolve, reject) => {
+    circuit.onFrame(resolve);
+    circuit.onClose(() => reject(new Error('closed without an answer')));
+    circuit.send(encodePairHello('ZZZZ'));
+  });
+  circuit.close();
+  const err = refusalError(answer);
+  return err?.code === 'BAD_PAIR_CODE'
+    ? 'code-invalid'
+    : /retry in \d+ s/.test(err?.message ?? '')
+      ? 'rate-limited'
+      : String(err);
+}
+
+/** One junk hello over a relay circuit from node `source`. */
+async function overRelay(issuer: CodeIssuer, source: string): Promise<string> {
+  const { initiator, responder } = createCircuitPair({ initiatorId: source });
+  const host = { pairing: issuer, log: pino({ level: 'silent' }) } as unknown as RelayCircuitHost;
+  const accepted = acceptRelayCircuit(host, responder);
+  const outcome = await answerTo(initiator);
+  await accepted;
+  return outcome;
+}
+
+/** One junk hello over a LAN link from `remote` (`[v6]:port` or `v4:port`). */
+async function overLan(issuer: CodeIssuer, remote: string): Promise<string> {
+  const [ours, theirs] = duplexPair();
+  const link = { peerId: fp(0xc), remote } as Link;
+  const accepted = issuer.acceptLanPairing(ours, link, { addresses: [] });
+  const outcome = await answerTo(streamCircuit(theirs, { peerId: fp(0xa), remote: 'x', initiator: true }));
+  theirs.destroy();
+  await accepted;
+  return outcome;
+}
+
+const tally = (outcomes: string[]) =>
+  outcomes.reduce<Record<string, number>>((t, o) => ({ ...t, [o]: (t[o] ?? 0) + 1 }), {});
+
+test('junk pairing hellos from many fresh identities over relays meet a node-wide cap', async () => {
+  const issuer = junkIssuer();
+  const extra = 10;
+  // Each identity stays under its own limit; together they are over the node-wide one.
+  const outcomes: string[] = [];
+  for (let i = 0; i < PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE + extra; i++) {
+    outcomes.push(await overRelay(issuer, fp(0x1000 + i)));
+  }
+  assert.deepEqual(tally(outcomes), {
+    'code-invalid': PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE,
+    'rate-limited': extra,
+  });
+  // The LAN has budgets of its own, per address.
+  assert.equal(await overLan(issuer, '10.0.0.7:40000'), 'code-invalid');
+  issuer.stop();
+});
+
+test('one identity over its own limit does not use up the node-wide budget', async () => {
+  const issuer = junkIssuer();
+  const loud = fp(0x2000);
+  const outcomes: string[] = [];
+  for (let i = 0; i < 3 * PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE; i++)
+    outcomes.push(await overRelay(issuer, loud));
+  assert.deepEqual(tally(outcomes), {
+    'code-invalid': PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE,
+    'rate-limited': 2 * PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE,
+  });
+  const others: string[] = [];
+  for (let i = 0; i < PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE - PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE; i++) {
+    others.push(await overRelay(issuer, fp(0x3000 + i)));
+  }
+  assert.deepEqual(tally(others), { 'code-invalid': others.length });
+  issuer.stop();
+});
+
+test('on the LAN, pairing attempts are counted per IPv4 address and per IPv6 /64', async () => {
+  const issuer = junkIssuer();
+  const outcomes: string[] = [];
+  // A fresh address of one /64 for each attempt (privacy addresses) is still one source.
+  for (let i = 1; i <= PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE + 2; i++) {
+    outcomes.push(await overLan(issuer, `[2001:db8:0:1::${i.toString(16)}]:40000`));
+  }
+  assert.deepEqual(tally(outcomes), {
+    'code-invalid': PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE,
+    'rate-limited': 2,
+  });
+  assert.equal(await overLan(issuer, '[2001:db8:0:2::1]:40000'), 'code-invalid', 'another /64');
+  assert.equal(await overLan(issuer, '[::ffff:10.0.0.8]:40000'), 'code-invalid');
+  issuer.stop();
+});
+
+test('fingerprint-only requests are capped per IPv6 /64, not per address', () => {
+  const { approvals } = approvalsWith();
+  const fromBlock = (i: number) => ({
+    fingerprint: fp(0x4000 + i),
+    name: `n${i}`,
+    via: 'fingerprint' as const,
+    address: `[2001:db8:0:1::${i}]:7475`,
+    addresses: [],
+  });
+  for (let i = 1; i <= MAX_PENDING_PER_SOURCE; i++) approvals.record(fromBlock(i));
+  assert.throws(
+    () => approvals.record(fromBlock(MAX_PENDING_PER_SOURCE + 1)),
+    (err) => isClawError(err, 'RELAY_LIMIT') && /2001:db8:0:1::\/64/.test(err.message),
+  );
 });
