@@ -131,6 +131,11 @@ export const methodParams = {
       via: peerRef.optional(),
       name: forwardName.optional(),
       allowRemoteBind: z.boolean().optional(),
+      /**
+       * Clients must give the proxy's secret as their password (default true): false lets any local
+       * program use it (browsers cannot send a SOCKS password). See docs/security.md.
+       */
+      auth: z.boolean().optional(),
     })
     .strict()
     .refine((p) => p.kind === 'socks' || p.via !== undefined, {
@@ -363,6 +368,13 @@ export interface ProxyInfo {
   via: string | null;
   /** The default exit peer's fingerprint (null without one, or as for ForwardInfo). */
   viaFingerprint: string | null;
+  /**
+   * The password clients must give (SOCKS5 password, HTTP `Proxy-Authorization: Basic`), or null when
+   * any local program may use the proxy (added with `auth: false`, or by an older release).
+   */
+  secret: string | null;
+  /** What to give a client: `socks5h://PEER:SECRET@127.0.0.1:1080` or `http://PEER:SECRET@…`. */
+  url: string;
   state: ForwardState;
   /** Connections open now. */
   open: number;

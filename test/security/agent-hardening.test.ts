@@ -2,7 +2,9 @@
  * Hardening, round two (issue 26), one section per finding: each test shows the attack or the mistake
  * and that it no longer works. In memory or on loopback only, bounded in count and time.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Approvals } from '../../src-main/agent/approvals.js';
@@ -17,6 +19,22 @@ import { isClawError } from '../../src-main/core/errors.js';
 import { confusableKey, receivedNodeName, typedNameProblem } from '../../src-main/core/names.js';
 import type { Link } from '../../src-main/transport/link.js';
 import { memoryState } from '../helpers/memory-state.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { testIdentity } from '../helpers/identities.js';
+import { echoServer, memoryExit, RawClient } from '../unit/forwards/fixtures.js';
+import { composeAgent } from '../../src-main/agent/compose-agent.js';
+import { NodeState } from '../../src-main/agent/node-state.js';
+import { addPeer } from '../../src-main/agent/peer-api.js';
+import { addProxy } from '../../src-main/forwards/forward-api.js';
+import { ForwardManager } from '../../src-main/forwards/forward-manager.js';
+import {
+  AuthMethod,
+  encodeGreeting,
+  encodeRequest,
+  encodeUserPass,
+  SocksCommand,
+  SocksReply,
+} from '../../src-main/protocol/socks5.js';
 import { createCircuitPair } from '../helpers/circuit-pair.js';
 import { duplexPair } from 'node:stream';
 import { Emitter } from '../../src-main/core/emitter.js';
@@ -296,4 +314,135 @@ test('fingerprint-only requests are capped per IPv6 /64, not per address', () =>
     () => approvals.record(fromBlock(MAX_PENDING_PER_SOURCE + 1)),
     (err) => isClawError(err, 'RELAY_LIMIT') && /2001:db8:0:1::\/64/.test(err.message),
   );
+});
+
+// --- 4. Another local user and the owner's proxies: a per-proxy secret --------------------------------
+
+const echo = await echoServer();
+const cleanups: (() => unknown)[] = [];
+after(async () => {
+  echo.server.close();
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** Node "a" with peer "b" and a forward manager whose connections exit through an in-memory "b". */
+async function proxyNode() {
+  const home = tempDir('cb-proxy-auth-');
+  const agent = composeAgent({
+    identity: await testIdentity('auth-a'),
+    state: NodeState.open(home),
+    logger: pino({ level: 'silent' }),
+  });
+  agent.links.start();
+  const exit = memoryExit();
+  const manager = new ForwardManager(agent, exit.dialer);
+  cleanups.push(
+    () => agent.links.stop(),
+    () => manager.stop(),
+    exit.close,
+  );
+  addPeer(agent, { fingerprint: (await testIdentity('auth-b')).fingerprint, name: 'b' });
+  const host = { peerEntries: () => agent.links.peerEntries(), forwards: manager };
+  return { home, agent, manager, host };
+}
+
+const portOf = (local: string) => Number(local.split(':').pop());
+
+/**
+ * A SOCKS5 client's try to reach the echo server: `auth` undefined offers no authentication, else
+ * username/password. Answers `connected` (and the echo came back), or where it was refused.
+ */
+async function socksTry(port: number, auth?: { user: string; password: string }): Promise<string> {
+  const client = await RawClient.open(port);
+  try {
+    client.write(encodeGreeting(auth ? [AuthMethod.UserPassword] : [AuthMethod.None]));
+    const [, method] = await client.read(2);
+    if (method === AuthMethod.NoAcceptable) return 'no acceptable method';
+    if (auth) {
+      client.write(encodeUserPass(auth.user, auth.password));
+      const [, status] = await client.read(2);
+      if (status !== 0) return 'password refused';
+    }
+    client.write(
+      encodeRequest({
+        command: SocksCommand.Connect,
+        address: { type: 'ipv4', host: '127.0.0.1', port: echo.port },
+      }),
+    );
+    const [, reply] = await client.read(10);
+    if (reply !== SocksReply.Succeeded) return `reply ${reply}`;
+    client.write('ping');
+    return (await client.read(4)).toString() === 'ping' ? 'connected' : 'no echo';
+  } catch (err) {
+    return `closed: ${(err as Error).message}`;
+  } finally {
+    client.socket.destroy();
+  }
+}
+
+/** An HTTP CONNECT to the echo server through the proxy on `port`: the status line's code. */
+async function httpConnect(port: number, authorization?: string): Promise<number> {
+  const client = await RawClient.open(port);
+  try {
+    const target = `127.0.0.1:${echo.port}`;
+    client.write(
+      `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${authorization ? `Proxy-Authorization: ${authorization}\r\n` : ''}\r\n`,
+    );
+    const head = (await client.read(12)).toString('latin1');
+    return Number(head.slice(9, 12));
+  } finally {
+    client.socket.destroy();
+  }
+}
+
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+test('another local user cannot use the owner’s SOCKS proxy without its secret', async () => {
+  const { host, home } = await proxyNode();
+  const proxy = await addProxy(host, { kind: 'socks', local: '127.0.0.1:0', via: 'b' });
+  assert.ok(proxy.secret, 'a new proxy has a secret by default');
+  const port = portOf(proxy.local);
+  assert.equal(await socksTry(port), 'no acceptable method');
+  assert.equal(await socksTry(port, { user: 'b', password: 'x' }), 'password refused');
+  assert.equal(await socksTry(port, { user: '', password: '' }), 'password refused');
+  // The owner: the secret as the password, the exit peer (or nothing, for --via) as the user name.
+  assert.equal(await socksTry(port, { user: 'b', password: proxy.secret }), 'connected');
+  assert.equal(await socksTry(port, { user: '', password: proxy.secret }), 'connected');
+  assert.equal(proxy.url, `socks5h://b:${proxy.secret}@${proxy.local}`);
+  // Kept in the saved record, in a file only the owner reads.
+  const saved = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as {
+    forwards: { secret?: string }[];
+  };
+  assert.equal(saved.forwards[0]?.secret, proxy.secret);
+  if (process.platform !== 'win32') assert.equal(statSync(join(home, 'config.json')).mode & 0o077, 0);
+});
+
+test('a SOCKS proxy without an exit of its own: the user name picks the peer, the password is the secret', async () => {
+  const { host } = await proxyNode();
+  const proxy = await addProxy(host, { kind: 'socks', local: '127.0.0.1:0' });
+  const port = portOf(proxy.local);
+  assert.equal(await socksTry(port, { user: 'b', password: 'x' }), 'password refused');
+  assert.equal(await socksTry(port, { user: 'b', password: proxy.secret! }), 'connected');
+  assert.equal(proxy.url, `socks5h://PEER:${proxy.secret}@${proxy.local}`);
+});
+
+test('the HTTP proxy answers 407 without its secret in Proxy-Authorization', async () => {
+  const { host } = await proxyNode();
+  const proxy = await addProxy(host, { kind: 'http', local: '127.0.0.1:0', via: 'b' });
+  const port = portOf(proxy.local);
+  assert.equal(await httpConnect(port), 407);
+  assert.equal(await httpConnect(port, basic('b', 'wrong')), 407);
+  assert.equal(await httpConnect(port, 'Bearer x'), 407);
+  assert.equal(await httpConnect(port, basic('anyone', proxy.secret!)), 200);
+  assert.equal(proxy.url, `http://b:${proxy.secret}@${proxy.local}`);
+});
+
+test('a proxy added with auth: false (browsers) takes any local client, and says so', async () => {
+  const { host, manager } = await proxyNode();
+  const proxy = await addProxy(host, { kind: 'socks', local: '127.0.0.1:0', via: 'b', auth: false });
+  assert.equal(proxy.secret, null);
+  assert.equal(proxy.url, `socks5h://${proxy.local}`);
+  assert.equal(await socksTry(portOf(proxy.local)), 'connected');
+  assert.equal(manager.proxies()[0]?.secret, null);
 });
