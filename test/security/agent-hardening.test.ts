@@ -27,6 +27,7 @@ import { NodeState } from '../../src-main/agent/node-state.js';
 import { addPeer } from '../../src-main/agent/peer-api.js';
 import { addProxy } from '../../src-main/forwards/forward-api.js';
 import { ForwardManager } from '../../src-main/forwards/forward-manager.js';
+import { basicProxyPassword, proxyUrl, secretMatches } from '../../src-main/forwards/proxy-secret.js';
 import {
   AuthMethod,
   encodeGreeting,
@@ -445,4 +446,18 @@ test('a proxy added with auth: false (browsers) takes any local client, and says
   assert.equal(proxy.url, `socks5h://${proxy.local}`);
   assert.equal(await socksTry(portOf(proxy.local)), 'connected');
   assert.equal(manager.proxies()[0]?.secret, null);
+});
+
+test('proxy URLs and Basic passwords at their edges', () => {
+  assert.equal(
+    proxyUrl('socks', '[::1]:1080', 'b', 'S'.repeat(32)),
+    `socks5h://b:${'S'.repeat(32)}@[::1]:1080`,
+  );
+  assert.equal(proxyUrl('http', '0.0.0.0:3128', 'my peer', 'abc'), 'http://my%20peer:abc@127.0.0.1:3128');
+  assert.equal(proxyUrl('socks', '127.0.0.1:1081', undefined, undefined), 'socks5h://PEER:x@127.0.0.1:1081');
+  const header = (value: string): [string, string][] => [['Proxy-Authorization', value]];
+  assert.equal(basicProxyPassword(header(basic('u', 'p:q'))), 'p:q');
+  assert.equal(basicProxyPassword(header(`Basic ${Buffer.from('nocolon').toString('base64')}`)), undefined);
+  assert.equal(basicProxyPassword([]), undefined);
+  assert.equal(secretMatches('a', 'a'.repeat(32)), false);
 });
