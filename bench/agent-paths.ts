@@ -62,9 +62,14 @@ export async function prepareForward(pair: AgentPair, sinkPort: number): Promise
   return { name: `forward-${pair.mode}`, open, setupMs: setup.ms, short: true, close: () => undefined };
 }
 
-/** A SOCKS5 proxy on `pair`'s agent a exiting at b: the path of the socks rows. */
+/**
+ * A SOCKS5 proxy on `pair`'s agent a exiting at b: the path of the socks rows. Without a password, as
+ * `ssh -D`, which it is compared with, asks for none.
+ */
 export async function prepareSocks(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
-  const port = localPort(await pair.onA(['proxy', 'add', '--socks', '127.0.0.1:0', '--via', 'b', '--json']));
+  const port = localPort(
+    await pair.onA(['proxy', 'add', '--socks', '127.0.0.1:0', '--via', 'b', '--no-auth', '--json']),
+  );
   const open = () => socksStream(port, sinkPort);
   const setup = await timed(() => firstEcho(open));
   return { name: `socks-${pair.mode}`, open, setupMs: setup.ms, short: true, close: () => undefined };

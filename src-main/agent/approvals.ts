@@ -5,6 +5,7 @@
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { hereHint } from '../core/hint.js';
 import { abbreviateFingerprint, groupFingerprint, parseFingerprint } from '../core/fingerprint.js';
+import { receivedNodeName } from '../core/names.js';
 import type { Link } from '../transport/link.js';
 import type { Logger } from 'pino';
 import type { Hello } from './control-service.js';
@@ -72,7 +73,9 @@ export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
   }
 
   /** Records a request; returns the stored record, or throws with why it was refused. */
-  record(req: Omit<PendingRecord, 'id' | 'firstSeen' | 'lastSeen'>): PendingRecord {
+  record(given: Omit<PendingRecord, 'id' | 'firstSeen' | 'lastSeen'>): PendingRecord {
+    // Every way a request comes in (a hello, a pairing) gives a name from another node: normal form.
+    const req = { ...given, name: receivedNodeName(given.name) };
     if (req.via === 'fingerprint' && this.isBlocked(req.fingerprint)) {
       throw new ClawError(
         'UNKNOWN_PEER',
@@ -145,12 +148,14 @@ export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
 
   /**
    * Approving a fingerprint-only request needs the fingerprint the owner compared: anyone who knows this
-   * node's fingerprint can send such a request under any name, so its id alone is not enough.
+   * node's fingerprint can send such a request under any name, so its id alone is not enough. A
+   * fingerprint given with any approval, of either kind (`--latest` too), must be the request's: the
+   * owner who typed one compared it, and a mismatch means the request is not the node they think.
    */
   private checkConfirmed(req: PendingRecord, confirmed: string | undefined): void {
-    if (req.via === 'code') return;
     const fp = groupFingerprint(req.fingerprint);
     if (confirmed === undefined) {
+      if (req.via === 'code') return;
       throw new ClawError(
         'BAD_ARGUMENT',
         `request ${req.id} (${req.name}) came with only a fingerprint, no pairing code: compare ${fp} with the fingerprint the other node shows as its id, then give the one it shows`,

@@ -8,12 +8,14 @@ import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { describeZodError } from '../api/validate.js';
 import { nodeNameSchema } from '../api/contract.js';
+import { receivedNodeName } from '../core/names.js';
 
 export const CONTROL_SERVICE = 'control';
 
 const helloSchema = z.object({
   v: z.literal(1),
-  name: nodeNameSchema,
+  /** Checked as it came, then in normal form: shown as what it is (core/names.ts receivedNodeName). */
+  name: nodeNameSchema.transform((name) => receivedNodeName(name)),
   version: z.string().max(32),
   /** Direct addresses to dial this node at, best first (empty with --no-direct). */
   addresses: z.array(z.string().max(300)).max(32),

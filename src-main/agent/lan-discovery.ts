@@ -7,7 +7,7 @@
 import { Bonjour, type Browser, type Service } from 'bonjour-service';
 import type { Logger } from 'pino';
 import { formatHostPort } from '../core/host-port.js';
-import { isValidNodeName } from '../core/names.js';
+import { isValidNodeName, receivedNodeName } from '../core/names.js';
 
 /** DNS-SD service type (`_clawbridge._tcp`). */
 export const LAN_SERVICE_TYPE = 'clawbridge';
@@ -43,7 +43,10 @@ function sightingOf(service: Service): LanPeerSighting | undefined {
   return {
     fingerprint: fp,
     // Announced by anyone on the LAN: only a valid node name is kept (core/names.ts).
-    name: typeof txt.name === 'string' && isValidNodeName(txt.name) ? txt.name : fp.slice(0, 8),
+    name:
+      typeof txt.name === 'string' && isValidNodeName(txt.name)
+        ? receivedNodeName(txt.name, fp.slice(0, 8))
+        : fp.slice(0, 8),
     addresses: addrs.map((a) => formatHostPort(a, service.port)),
     tags,
   };

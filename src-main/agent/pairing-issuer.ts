@@ -13,6 +13,7 @@ import { addressBlock } from '../core/address-block.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { hereHint } from '../core/hint.js';
+import { receivedNodeName } from '../core/names.js';
 import { sealDecision } from '../crypto/pairing-decision.js';
 import { PairingIssuer as PakeIssuer, type PairingResult } from '../crypto/pairing.js';
 import type { Identity } from '../crypto/identity.js';
@@ -51,12 +52,24 @@ export const PAIR_CODE_TTL_MS = 10 * 60 * 1000;
 /** Most codes one node has open at once (each is one relay alias). */
 export const MAX_ACTIVE_CODES = 8;
 /**
- * Most pairing attempts this node answers per minute from one source (a node on the relay, an IP on the
- * LAN). Counted per source, not for the whole node: a global count let 25 junk hellos from one stranger
- * lock everyone out. A wrong tag costs nothing but a lookup; a right one burns its code (one guess per
- * code), so the total work stays bounded by the open codes without a node-wide cap.
+ * Most pairing attempts this node answers per minute from one source (a node on the relay, an IP or
+ * IPv6 /64 on the LAN). Counted per source first: a single global count let 25 junk hellos from one
+ * stranger lock everyone out. A wrong tag costs nothing but a lookup; a right one burns its code (one
+ * guess per code).
  */
 export const PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE = 5;
+/**
+ * Most pairing attempts this node answers per minute through relays, all sources together. Over a
+ * relay the source is a node ID, and identities are free (70 of them sent 350 junk hellos in 10 s,
+ * none limited), while the relay does not pass the source's IP on (an INCOMING frame names only the
+ * source node): this bounds how fast anyone can probe for open codes' 20-bit tags and burn codes.
+ * Each attempt refused here is told to retry (its code stays good); a flood from many identities can
+ * delay pairing over relays while it lasts, never make a code guessable (docs/security.md). LAN
+ * attempts do not count here: their source is an address.
+ */
+export const PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE = 30;
+/** The key of the node-wide budget of PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE. */
+const RELAYS_KEY = 'relays';
 
 /**
  * One code this node issued, from shown to answered: `open` while a joiner may use it; `deciding` once
@@ -102,6 +115,7 @@ export class CodeIssuer {
   /** Every code issued and not yet used up, by tag. */
   private readonly codes = new Map<string, IssuedCode>();
   private readonly attempts = new AttemptLimiter(PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE, 60_000);
+  private readonly overRelays = new AttemptLimiter(PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE, 60_000, 1);
   private readonly stopWatching: () => void;
 
   constructor(private readonly deps: PairingIssuerDeps) {
@@ -227,6 +241,22 @@ export class CodeIssuer {
     await closed;
   }
 
+  /**
+   * Seconds `from` must wait before its next pairing attempt (0: this one counts and goes ahead): its
+   * own budget, and through a relay the node-wide one too. An attempt refused by either counts for
+   * neither, so one stranger over its own limit does not use up the shared budget.
+   */
+  private rateLimit(from: PairingSource): number {
+    const wait = Math.max(
+      this.attempts.wait(from.limitKey),
+      from.viaRelay ? this.overRelays.wait(RELAYS_KEY) : 0,
+    );
+    if (wait > 0) return wait;
+    this.attempts.attempt(from.limitKey);
+    if (from.viaRelay) this.overRelays.attempt(RELAYS_KEY);
+    return 0;
+  }
+
   /** An incoming circuit whose first frame is a pairing hello (the joiner's side spoke first). */
   async acceptPairing(
     held: HeldCircuit,
@@ -242,7 +272,7 @@ export class CodeIssuer {
       // Closed a moment later so the refusal arrives before the circuit's end.
       setTimeout(() => held.close(reason), 200).unref();
     };
-    const wait = this.attempts.attempt(from.limitKey);
+    const wait = this.rateLimit(from);
     if (wait > 0) {
       this.deps.log.warn({ source: from.limitKey }, 'pairing attempt refused: rate limit');
       return refuse({ reason: 'rate-limited', retryAfterSeconds: wait }, 'too many pairing attempts');
@@ -257,7 +287,9 @@ export class CodeIssuer {
     let result: PairingResult;
     try {
       held.send(issuer.receive(await queue.next(PAIR_STEP_TIMEOUT_MS, 'the joiner’s first pairing message')));
-      result = issuer.finish(await queue.next(PAIR_STEP_TIMEOUT_MS, 'the joiner’s key confirmation'));
+      const finished = issuer.finish(await queue.next(PAIR_STEP_TIMEOUT_MS, 'the joiner’s key confirmation'));
+      // The joiner's name in normal form, as every name from another node (core/names.ts).
+      result = { ...finished, peerName: receivedNodeName(finished.peerName) };
     } catch (err) {
       if (!held.closed) held.send(issuer.abort());
       // The PAKE's own line already starts with "pairing failed:"; say it once.

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { PairingEvent, PairJoinResult, PairListResult, Permission } from '../api/contract.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
+import { receivedNodeName } from '../core/names.js';
 import type { Identity } from '../crypto/identity.js';
 import { openDecision } from '../crypto/pairing-decision.js';
 import { PairingJoiner as PakeJoiner, type PairingResult } from '../crypto/pairing.js';
@@ -172,7 +173,8 @@ export class CodeJoiner {
       if (refused) throw refused;
       const step = joiner.receive(msg2);
       circuit.send(step.message);
-      result = step.result;
+      // The issuer's name in normal form, as every name from another node (core/names.ts).
+      result = { ...step.result, peerName: receivedNodeName(step.result.peerName) };
     } catch (err) {
       if (!circuit.closed && !isClawError(err, 'BAD_PAIR_CODE') && !isClawError(err, 'RELAY_LIMIT'))
         circuit.send(joiner.abort());
@@ -201,7 +203,10 @@ export class CodeJoiner {
     const decision = openDecision(result.sessionKey, bytes);
     circuit.close('done');
     if (!decision.approved)
-      throw new ClawError('PAIRING_REJECTED', `rejected by ${decision.name || result.peerName}`);
+      throw new ClawError(
+        'PAIRING_REJECTED',
+        `rejected by ${decision.name ? receivedNodeName(decision.name) : result.peerName}`,
+      );
     const peer = this.addPairedPeer(result, allow, inviteRelay(invite));
     this.step({ role: 'join', code, step: 'paired', ...other });
     return { name: peer.name, fingerprint: peer.fingerprint, allow: peer.allow };

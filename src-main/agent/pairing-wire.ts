@@ -45,8 +45,13 @@ export function refusalError(frame: Uint8Array): ClawError | undefined {
 export interface PairingSource {
   /** `host:port` on the LAN, or the relay URL. */
   address: string;
-  /** What the per-source rate limit counts: the relay-authenticated node ID, or the LAN IP. */
+  /** What the per-source rate limit counts: the relay-authenticated node ID, or the LAN IP (/64). */
   limitKey: string;
+  /**
+   * Through a relay: the source is only a node ID, which costs nothing to make, so these attempts
+   * also count toward one node-wide budget (pairing-issuer.ts PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE).
+   */
+  viaRelay?: boolean;
 }
 /** The user-facing line for a code nobody is waiting for. */
 export const CODE_INVALID_LINE = 'code invalid or expired';

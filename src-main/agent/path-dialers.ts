@@ -120,8 +120,9 @@ export async function acceptRelayCircuit(agent: RelayCircuitHost, raw: Circuit):
   try {
     const first = await circuit.first(RELAY_LINK_TIMEOUT_MS);
     if (isPairHello(first)) {
-      // The relay authenticated the circuit's source by its key: limit attempts per source node.
-      const source = { address: raw.relayUrl, limitKey: `node:${raw.claimedPeerId}` };
+      // The relay authenticated the circuit's source by its key: limit attempts per source node, and
+      // (identities being free, and the source's IP not passed on by the relay) over all relays.
+      const source = { address: raw.relayUrl, limitKey: `node:${raw.claimedPeerId}`, viaRelay: true };
       return await agent.pairing.acceptPairing(circuit, first, source);
     }
     const link = await secureCircuit(circuit, {

@@ -1,11 +1,12 @@
 /**
  * Peer names are how commands refer to peers (`clawbridge term b`), so no two may read the same: not
  * the same letters in another Unicode normalization (`é` as one code point or as `e` + accent), not the
- * same letters in another case (`b` and `B`), and not the start of another peer's fingerprint, which a
+ * same letters in another case (`b` and `B`), not look-alikes (`bob` and `bоb` with a Cyrillic о, or
+ * with an invisible character: confusableKey in core/names.ts), and not the start of another peer's fingerprint, which a
  * command would take for that peer (peer-api.ts resolvePeer).
  */
 import { abbreviateFingerprint } from '../core/fingerprint.js';
-import { MAX_NODE_NAME_BYTES } from '../core/names.js';
+import { confusableKey, MAX_NODE_NAME_BYTES } from '../core/names.js';
 
 interface NamedPeer {
   name: string;
@@ -21,7 +22,7 @@ export function fingerprintPrefix(ref: string): string | undefined {
   return /^[0-9a-f]{4,64}$/.test(compact) ? compact : undefined;
 }
 
-/** The form two names are compared in. */
+/** The form a name a command gives is looked up in (peer-api.ts resolvePeer). */
 export function nameKey(name: string): string {
   return name.normalize('NFC').toLowerCase();
 }
@@ -33,8 +34,9 @@ export function peerNameClash(
   fingerprint: string,
 ): string | undefined {
   const others = peers.filter((p) => p.fingerprint !== fingerprint);
-  const key = nameKey(name);
-  const same = others.find((p) => nameKey(p.name) === key);
+  // Look-alikes count as the same name (`bоb` with a Cyrillic о reads as `bob`): core/names.ts.
+  const key = confusableKey(name);
+  const same = others.find((p) => confusableKey(p.name) === key);
   if (same) {
     const spelled = same.name === name ? '' : ` as '${same.name}'`;
     return `a peer named '${name}' already exists${spelled} (${same.fingerprint.slice(0, 8)}); pick another name`;

@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PeerRecord, PendingRecord, Permission } from './settings.js';
-import { nameKey, uniquePeerName } from './peer-names.js';
+import { uniquePeerName } from './peer-names.js';
+import { confusableKey } from '../core/names.js';
+import { addressBlock } from '../core/address-block.js';
 
 /**
  * Most code-verified requests kept at once. Each needs a code this node's owner handed out (at most
@@ -20,8 +22,8 @@ export const MAX_PENDING_FINGERPRINT = 16;
 /** Most requests kept at once, of both kinds. */
 export const MAX_PENDING_TOTAL = MAX_PENDING_CODE + MAX_PENDING_FINGERPRINT;
 /**
- * Most fingerprint-only requests from one IP address at once (direct and LAN links): one noisy host
- * cannot take the whole room. Requests through a relay are counted per node instead (each is a distinct,
+ * Most fingerprint-only requests from one IPv4 address or IPv6 /64 at once (direct and LAN links): one
+ * noisy host cannot take the whole room (nor by using a fresh address of its /64 for each). Requests through a relay are counted per node instead (each is a distinct,
  * authenticated node identity; the relay URL says nothing about who sent them).
  */
 export const MAX_PENDING_PER_SOURCE = 4;
@@ -53,6 +55,12 @@ export function sourceOf(address: string): string | undefined {
   if (v6) return v6[1]!;
   const i = address.lastIndexOf(':');
   return i > 0 ? address.slice(0, i) : address;
+}
+
+/** What the per-source cap counts: the source's IPv4 address or IPv6 /64 (core/address-block.ts). */
+function sourceBlock(address: string): string | undefined {
+  const source = sourceOf(address);
+  return source === undefined ? undefined : addressBlock(source);
 }
 
 export function expirePending(list: PendingRecord[], now: number): PendingRecord[] {
@@ -94,10 +102,10 @@ export function offerPending(
           'too many unverified pending requests on this node; ask its owner for a pairing code (clawbridge pair new, there)',
       };
     }
-    const source = sourceOf(req.address);
+    const source = sourceBlock(req.address);
     if (
       source !== undefined &&
-      sameKind.filter((p) => sourceOf(p.address) === source).length >= MAX_PENDING_PER_SOURCE
+      sameKind.filter((p) => sourceBlock(p.address) === source).length >= MAX_PENDING_PER_SOURCE
     ) {
       return { refused: `too many pending requests from ${source}; ask the owner to decide on them first` };
     }
@@ -119,7 +127,9 @@ export function latestVerified(list: readonly PendingRecord[]): PendingRecord | 
 
 /**
  * Names to show for pending requests, by id: the name each node gave, followed by its short fingerprint
- * whenever another request or a peer has the same name, so two look-alikes are always told apart.
+ * whenever another request or a peer has the same name or one that looks the same (confusableKey:
+ * case, invisible characters, Cyrillic or Greek look-alike letters), so two look-alikes are always
+ * told apart.
  */
 export function pendingDisplayNames(
   list: readonly PendingRecord[],
@@ -127,12 +137,12 @@ export function pendingDisplayNames(
 ): Map<string, string> {
   const count = new Map<string, number>();
   for (const n of [...list.map((p) => p.name), ...peers.map((p) => p.name)]) {
-    count.set(nameKey(n), (count.get(nameKey(n)) ?? 0) + 1);
+    count.set(confusableKey(n), (count.get(confusableKey(n)) ?? 0) + 1);
   }
   return new Map(
     list.map((p) => [
       p.id,
-      (count.get(nameKey(p.name)) ?? 0) > 1 ? `${p.name} (${p.fingerprint.slice(0, 8)})` : p.name,
+      (count.get(confusableKey(p.name)) ?? 0) > 1 ? `${p.name} (${p.fingerprint.slice(0, 8)})` : p.name,
     ]),
   );
 }

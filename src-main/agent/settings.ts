@@ -7,6 +7,7 @@ import type { KnownFields } from './settings-extras.js';
 import { z } from 'zod';
 import { nodeNameSchema } from '../api/contract.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
+import { PROXY_SECRET_PATTERN } from '../forwards/proxy-secret.js';
 import { parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../core/permissions.js';
@@ -103,6 +104,12 @@ const forwardSchema = z.object({
   remote: z.string().min(1).max(300).optional(),
   /** Switched off by the user (`forward.disable`): kept, but not listening. */
   enabled: z.boolean().default(true),
+  /**
+   * A proxy's password (forwards/proxy-secret.ts): clients must give it (SOCKS5 username/password,
+   * HTTP `Proxy-Authorization: Basic`). Absent: any local program may use the proxy, as proxies saved
+   * by older releases and those added with `--no-auth`. Never on a TCP forward (no protocol to carry it).
+   */
+  secret: z.string().regex(PROXY_SECRET_PATTERN).optional(),
 });
 
 /** A `HOST:PORT` to listen on, checked when the file is read so a bad one names the file and the key. */

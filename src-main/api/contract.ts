@@ -7,18 +7,21 @@ import { z } from 'zod';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import type { Hint } from '../core/hint.js';
 import type { PathKind } from '../transport/link.js';
-import { isValidNodeName, NODE_NAME_RULE, typedNameProblem } from '../core/names.js';
+import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
 
 const peerRef = z.string().min(1).max(200);
 /** A node name, from a person or another node: see core/names.ts. */
 export const nodeNameSchema = z
   .string()
   .refine(isValidNodeName, { message: `a node name must be ${NODE_NAME_RULE}` });
-/** A name a person gives here (a rename, the window's name field): see typedNameProblem. */
-const typedNodeName = z.string().superRefine((name, ctx) => {
-  const problem = typedNameProblem(name);
-  if (problem) ctx.addIssue({ code: 'custom', message: `a node name ${problem}` });
-});
+/** A name a person gives here (a rename, the window's name field): see typedNameProblem; used in normal form. */
+const typedNodeName = z
+  .string()
+  .superRefine((name, ctx) => {
+    const problem = typedNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: `a node name ${problem}` });
+  })
+  .transform(normalizeNodeName);
 /** What a peer may do on this node; see settings.ts PERMISSIONS. */
 export const permissionSchema = z.enum(['terminal', 'forward', 'relay']);
 export type Permission = z.infer<typeof permissionSchema>;
@@ -129,6 +132,11 @@ export const methodParams = {
       via: peerRef.optional(),
       name: forwardName.optional(),
       allowRemoteBind: z.boolean().optional(),
+      /**
+       * Clients must give the proxy's secret as their password (default true): false lets any local
+       * program use it (browsers cannot send a SOCKS password). See docs/security.md.
+       */
+      auth: z.boolean().optional(),
     })
     .strict()
     .refine((p) => p.kind === 'socks' || p.via !== undefined, {
@@ -363,6 +371,13 @@ export interface ProxyInfo {
   via: string | null;
   /** The default exit peer's fingerprint (null without one, or as for ForwardInfo). */
   viaFingerprint: string | null;
+  /**
+   * The password clients must give (SOCKS5 password, HTTP `Proxy-Authorization: Basic`), or null when
+   * any local program may use the proxy (added with `auth: false`, or by an older release).
+   */
+  secret: string | null;
+  /** What to give a client: `socks5h://PEER:SECRET@127.0.0.1:1080` or `http://PEER:SECRET@…`. */
+  url: string;
   state: ForwardState;
   /** Connections open now. */
   open: number;

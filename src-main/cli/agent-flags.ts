@@ -7,7 +7,7 @@ import { ClawError, errorMessage } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
-import { typedNameProblem } from '../core/names.js';
+import { normalizeNodeName, typedNameProblem } from '../core/names.js';
 import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type Settings } from '../agent/settings.js';
 import { isLoopbackHost } from '../api/web-ui/http-guard.js';
 
@@ -73,7 +73,7 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
     // The one rule for node names (core/names.ts), as the window and the API apply it.
     const problem = typedNameProblem(opts.name);
     if (problem) throw new ClawError('BAD_ARGUMENT', `--name: a node name ${problem}`);
-    out.name = opts.name;
+    out.name = normalizeNodeName(opts.name);
   }
   if (opts.direct === false && opts.listen !== undefined) {
     throw new ClawError('BAD_ARGUMENT', '--listen and --no-direct contradict each other; pick one');

@@ -115,12 +115,14 @@ export function proxyTable(list: ProxyInfo[], home?: string, peers?: PeerInfo[])
   }
   return (
     table(
-      ['NAME', 'KIND', 'LOCAL', 'VIA', 'OPEN', 'TOTAL', 'IN', 'OUT', 'STATE'],
+      ['NAME', 'KIND', 'LOCAL', 'VIA', 'AUTH', 'OPEN', 'TOTAL', 'IN', 'OUT', 'STATE'],
       list.map((p) => [
         p.name,
         p.kind,
         p.local,
         p.via ?? '(user name)',
+        // `none`: any program on this machine may use it, other users' too (docs/security.md).
+        p.secret !== null ? 'password' : 'none',
         String(p.open),
         String(p.connections),
         formatBytes(p.bytesIn),
@@ -171,6 +173,27 @@ function warnIfRemote(local: string, via: string | null): void {
 
 type AddOpts = HomeOpts & { name?: string; allowRemoteBind?: boolean };
 
+/** What `forward add --help` says about who else can use a forward (docs/security.md). */
+const FORWARD_REACH_NOTE = `
+A TCP forward carries no password: any program on this machine, another user's too, can connect to
+its port. On a machine you share, forward only what you would let them reach, or use a proxy (which
+has a password) instead.`;
+
+/** What `proxy add --help` says about its password (docs/security.md). */
+const PROXY_AUTH_NOTE = `
+A new proxy has a password (its secret): without it, any program on this machine, another user's
+too, could use the proxy to reach your peers' networks. curl takes the URL printed on add
+(--proxy socks5h://PEER:SECRET@127.0.0.1:1080, or http://PEER:SECRET@…); \`clawbridge proxy secret
+NAME --url\` prints it again. The SOCKS user name still picks the exit peer (empty: --via). Browsers
+cannot send a SOCKS password: for them add it with --no-auth, and know that every local user can then
+use it. Browsers do ask for an HTTP proxy's password.`;
+
+/** The one line `proxy add` prints: where it listens, its exit, and the URL to give curl. */
+function addedProxyLine(p: ProxyInfo): string {
+  const exit = p.via ?? (p.kind === 'socks' ? 'named by the user name' : '');
+  return `${p.kind} proxy ${p.name} on ${p.local}, exit ${exit}: curl --proxy ${p.url} URL`;
+}
+
 export function registerForwardCommands(program: Command): void {
   const forward = program
     .command('forward')
@@ -194,6 +217,7 @@ export function registerForwardCommands(program: Command): void {
     .option('--allow-remote-bind', 'allow a --local address other machines can reach')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
+    .addHelpText('after', FORWARD_REACH_NOTE)
     .action(async (opts: AddOpts & { local: string; via: string; remote: string }, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
       const f = await call(all, 'forward.add', {
@@ -257,33 +281,70 @@ export function registerForwardCommands(program: Command): void {
     .option('--via <peer>', 'the peer connections exit from (required for --http)')
     .option('--name <name>', 'a name for the proxy (default socks-PORT / http-PORT)')
     .option('--allow-remote-bind', 'allow an address other machines can reach')
+    .option(
+      '--no-auth',
+      'no password: any program on this machine (other users too) may use it; for browsers, which cannot send a SOCKS password',
+    )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (opts: AddOpts & { socks?: string; http?: string; via?: string }, cmd: Command) => {
+    .addHelpText('after', PROXY_AUTH_NOTE)
+    .action(
+      async (
+        opts: AddOpts & { socks?: string; http?: string; via?: string; auth: boolean },
+        cmd: Command,
+      ) => {
+        const all = withGroupOpts(opts, cmd);
+        if ((opts.socks === undefined) === (opts.http === undefined)) {
+          throw new ClawError(
+            'BAD_ARGUMENT',
+            'give exactly one of --socks [HOST:]PORT or --http [HOST:]PORT',
+          );
+        }
+        if (opts.http !== undefined && opts.via === undefined) {
+          throw new ClawError('BAD_ARGUMENT', '--http needs --via PEER: the peer where its connections exit');
+        }
+        const p = await call(all, 'proxy.add', {
+          kind: opts.socks !== undefined ? 'socks' : 'http',
+          local: (opts.socks ?? opts.http)!,
+          ...(opts.via !== undefined ? { via: opts.via } : {}),
+          ...(opts.name !== undefined ? { name: opts.name } : {}),
+          ...(opts.allowRemoteBind ? { allowRemoteBind: true } : {}),
+          ...(opts.auth ? {} : { auth: false }),
+        });
+        warnIfRemote(p.local, p.via);
+        if (p.secret === null) {
+          process.stderr.write(
+            `clawbridge: note: proxy ${p.name} has no password: any program on this machine, other users' included, can use it\n`,
+          );
+        }
+        if (all.json) printJson(p);
+        else console.log(addedProxyLine(p));
+      },
+    );
+
+  proxy
+    .command('secret <name>')
+    .description("print a proxy's password (its secret), or with --url the URL to give a client")
+    .option('--url', 'print the whole proxy URL (socks5h://PEER:SECRET@HOST:PORT or http://…)')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: HomeOpts & { url?: boolean }, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
-      if ((opts.socks === undefined) === (opts.http === undefined)) {
-        throw new ClawError('BAD_ARGUMENT', 'give exactly one of --socks [HOST:]PORT or --http [HOST:]PORT');
-      }
-      if (opts.http !== undefined && opts.via === undefined) {
-        throw new ClawError('BAD_ARGUMENT', '--http needs --via PEER: the peer where its connections exit');
-      }
-      const p = await call(all, 'proxy.add', {
-        kind: opts.socks !== undefined ? 'socks' : 'http',
-        local: (opts.socks ?? opts.http)!,
-        ...(opts.via !== undefined ? { via: opts.via } : {}),
-        ...(opts.name !== undefined ? { name: opts.name } : {}),
-        ...(opts.allowRemoteBind ? { allowRemoteBind: true } : {}),
-      });
-      warnIfRemote(p.local, p.via);
-      if (all.json) printJson(p);
-      else if (p.kind === 'socks') {
-        console.log(
-          `socks proxy ${p.name} on ${p.local}, exit ${p.via ?? 'named by the user name'}: curl --proxy socks5h://${
-            p.via ? '' : 'PEER:x@'
-          }${p.local} URL`,
+      const found = (await call(all, 'proxy.list', {})).find((p) => p.name === name);
+      if (!found) {
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `no proxy named '${name}'; \`${hintCommand('proxy list', all.home)}\` shows them`,
         );
-      } else
-        console.log(`http proxy ${p.name} on ${p.local}, exit ${p.via}: curl --proxy http://${p.local} URL`);
+      }
+      if (all.json) return printJson({ name: found.name, secret: found.secret, url: found.url });
+      if (found.secret === null) {
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `proxy ${name} has no password (added with --no-auth, or by an older release): any program on this machine may use it; remove it and add it again without --no-auth to give it one`,
+        );
+      }
+      console.log(opts.url ? found.url : found.secret);
     });
 
   proxy

@@ -7,7 +7,12 @@ import { ClawError } from '../core/errors.js';
 import { hereHint } from '../core/hint.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { groupFingerprint } from '../core/fingerprint.js';
-import { MAX_PAIR_CODE_TTL_MS, MAX_PAIR_JOIN_TIMEOUT_MS, MIN_PAIR_CODE_TTL_MS } from '../api/contract.js';
+import {
+  MAX_PAIR_CODE_TTL_MS,
+  MAX_PAIR_JOIN_TIMEOUT_MS,
+  MIN_PAIR_CODE_TTL_MS,
+  type MethodParams,
+} from '../api/contract.js';
 import { call, withAgent, withGroupOpts, type HomeOpts } from './client-commands.js';
 import { age, hintCommand, printJson, table } from './output.js';
 import { followJoin } from './pair-progress.js';
@@ -167,7 +172,7 @@ export function registerPairCommands(program: Command): void {
     .option('--latest', 'the most recent code-verified request (never one that came with only a fingerprint)')
     .option(
       '--fingerprint <fp>',
-      'the fingerprint you compared; needed for a request that came without a code',
+      'the fingerprint you compared; needed for a request that came without a code, and checked whenever given (--latest too)',
     )
     .option(
       '--allow <list>',
@@ -180,13 +185,7 @@ export function registerPairCommands(program: Command): void {
         id: string | undefined,
         opts: HomeOpts & { latest?: boolean; allow?: string; fingerprint?: string },
       ) => {
-        const allow = opts.allow === undefined ? {} : { allow: parseAllow(opts.allow) };
-        const fingerprint = opts.fingerprint !== undefined ? { fingerprint: opts.fingerprint } : {};
-        const peer = await call(opts, 'pending.approve', {
-          ...target(id, opts.latest),
-          ...fingerprint,
-          ...allow,
-        });
+        const peer = await call(opts, 'pending.approve', approveParams(id, opts));
         if (opts.json) return printJson(peer);
         console.log(`approved ${peer.name} (fingerprint ${groupFingerprint(peer.fingerprint)})`);
         console.log(`${peer.name} may do here: ${describeAllow(peer.allow)}`);
@@ -204,6 +203,22 @@ export function registerPairCommands(program: Command): void {
       if (opts.json) return printJson(r);
       console.log(`rejected ${r.name} (${r.fingerprint})`);
     });
+}
+
+/**
+ * What `approve` asks the agent: the request (by id or `--latest`), the permissions, and the compared
+ * fingerprint whenever one is given, whatever the form: the agent refuses an approval whose
+ * fingerprint is not the request's, for code-verified requests and `--latest` too.
+ */
+export function approveParams(
+  id: string | undefined,
+  opts: { latest?: boolean; allow?: string; fingerprint?: string },
+): MethodParams<'pending.approve'> {
+  return {
+    ...target(id, opts.latest),
+    ...(opts.fingerprint !== undefined ? { fingerprint: opts.fingerprint } : {}),
+    ...(opts.allow === undefined ? {} : { allow: parseAllow(opts.allow) }),
+  };
 }
 
 function target(id: string | undefined, latest: boolean | undefined): { id: string } | { latest: true } {

@@ -14,6 +14,15 @@ export class AttemptLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Whole seconds until `key` may make an attempt (0: now), without counting one. */
+  wait(key: string): number {
+    const now = this.now();
+    const times = (this.recent.get(key) ?? []).filter((t) => now - t < this.windowMs);
+    return times.length >= this.perWindow
+      ? Math.max(1, Math.ceil((times[0]! + this.windowMs - now) / 1000))
+      : 0;
+  }
+
   /**
    * Counts an attempt for `key`, or refuses it. Returns 0 when allowed, else the whole seconds to wait
    * until the oldest attempt in the window falls out (at least 1).

@@ -10,6 +10,7 @@ import { ClawError } from '../core/errors.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { ForwardManager } from './forward-manager.js';
 import { isLoopbackHost } from './listener.js';
+import { newProxySecret } from './proxy-secret.js';
 
 /** What the forward methods use (architecture.md §Rules the code keeps): the running forward manager and the peers, to name exits. */
 export interface ForwardApiHost extends Pick<PeerDirectory, 'peerEntries'> {
@@ -106,6 +107,9 @@ export async function addProxy(agent: ForwardApiHost, p: MethodParams<'proxy.add
     listen,
     ...(p.via !== undefined ? viaPeer(agent, p.via) : {}),
     enabled: true,
+    // On unless asked otherwise: another user of this machine could use a proxy without a password
+    // (docs/security.md). `auth: false` is for browsers, which cannot send a SOCKS password.
+    ...(p.auth !== false ? { secret: newProxySecret() } : {}),
   };
   const manager = agent.forwards;
   const name = await manager.add(record, namedAfterPort(agent, p.name, p.kind));

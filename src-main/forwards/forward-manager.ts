@@ -23,6 +23,7 @@ import { apiState, cancelRetry, localAddress, newRun, runStatus, type Run } from
 import { handleHttpProxyConnection } from './http-proxy.js';
 import { listenTcp, type TcpListener } from './listener.js';
 import { realTimers, RETRY_MAX_S, RetrySchedule, type RetryTimers } from './retry-schedule.js';
+import { proxyUrl } from './proxy-secret.js';
 import { handleSocksConnection } from './socks-server.js';
 import { handleTcpForwardConnection } from './tcp-forward.js';
 
@@ -371,14 +372,21 @@ export class ForwardManager {
   proxies(): ProxyInfo[] {
     return this.withRecords()
       .filter(({ record }) => record.kind !== 'tcp')
-      .map(({ run, record }) => ({
-        name: record.name,
-        kind: record.kind as 'socks' | 'http',
-        local: localAddress(run, record),
-        via: this.viaName(record) ?? null,
-        viaFingerprint: record.viaFingerprint ?? null,
-        ...runStatus(run),
-      }));
+      .map(({ run, record }) => {
+        const kind = record.kind as 'socks' | 'http';
+        const local = localAddress(run, record);
+        const via = this.viaName(record);
+        return {
+          name: record.name,
+          kind,
+          local,
+          via: via ?? null,
+          viaFingerprint: record.viaFingerprint ?? null,
+          secret: record.secret ?? null,
+          url: proxyUrl(kind, local, via, record.secret),
+          ...runStatus(run),
+        };
+      });
   }
 
   /** The peer `record` is bound to, while it is one (undefined: gone, or no fingerprint saved). */
@@ -455,9 +463,10 @@ export class ForwardManager {
         this.activity.emit('moved');
       },
     };
-    if (record.kind === 'socks') void handleSocksConnection(socket, { ...ctx, via: record.via });
+    const { secret } = record;
+    if (record.kind === 'socks') void handleSocksConnection(socket, { ...ctx, via: record.via, secret });
     else if (record.kind === 'http')
-      void handleHttpProxyConnection(socket, { ...ctx, via: record.via ?? '' });
+      void handleHttpProxyConnection(socket, { ...ctx, via: record.via ?? '', secret });
     else {
       const remote = parseHostPort(record.remote ?? '');
       void handleTcpForwardConnection(socket, { ...ctx, via: record.via ?? '', ...remote });

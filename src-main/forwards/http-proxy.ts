@@ -12,11 +12,13 @@ import {
   CONNECT_ESTABLISHED,
   decodeRequestHead,
   originFormHead,
+  proxyAuthRequiredResponse,
   proxyErrorResponse,
   type ProxyRequest,
 } from '../protocol/http-proxy-request.js';
 import { clientOf, endWith, reportCutConnections, type FrontEndContext } from './front-end.js';
 import { MalformedMessage, readMessage, type Decoding } from './read-message.js';
+import { basicProxyPassword, secretMatches } from './proxy-secret.js';
 import { splice } from './splice.js';
 
 /**
@@ -28,6 +30,11 @@ export const HTTP_HEAD_TIMEOUT_MS = 30_000;
 export interface HttpProxyContext extends FrontEndContext {
   /** Exit peer for every request. */
   via: string;
+  /**
+   * The proxy's secret (proxy-secret.ts): when set, every request must carry it as the password of
+   * `Proxy-Authorization: Basic`; one without it gets 407 and no connection.
+   */
+  secret?: string | undefined;
 }
 
 function decodeHead(buf: Buffer, previousLength: number): Decoding<ProxyRequest & { headBytes: number }> {
@@ -48,6 +55,14 @@ export async function handleHttpProxyConnection(socket: Socket, ctx: HttpProxyCo
     if (err instanceof MalformedMessage) endWith(socket, proxyErrorResponse(400, err.message));
     else socket.destroy();
     return;
+  }
+  if (ctx.secret !== undefined) {
+    const password = basicProxyPassword(request.headers);
+    if (password === undefined || !secretMatches(password, ctx.secret)) {
+      ctx.log.warn(fields, 'http proxy: no or wrong Proxy-Authorization password');
+      endWith(socket, proxyAuthRequiredResponse(ctx.name));
+      return;
+    }
   }
   const connect = request.method.toUpperCase() === 'CONNECT';
   fields.target = formatHostPort(request.host, request.port);

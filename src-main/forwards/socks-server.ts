@@ -1,6 +1,7 @@
 /**
  * One SOCKS5 client connection (RFC 1928 CONNECT; RFC 1929 username/password where the user name names
- * the exit peer, e.g. `socks5h://office:x@127.0.0.1:1080`). IPv4, IPv6 and domain names are passed to
+ * the exit peer and the password is the proxy's secret when it has one, e.g.
+ * `socks5h://office:SECRET@127.0.0.1:1080`). IPv4, IPv6 and domain names are passed to
  * the exit peer as they came, so names resolve there. BIND and UDP ASSOCIATE get "command not
  * supported"; a failed connection gets the reply code that says why; malformed input closes only this
  * connection, with a log line.
@@ -22,6 +23,7 @@ import {
 import { ConnectError } from './dialer.js';
 import { clientOf, endWith, reportCutConnections, type FrontEndContext } from './front-end.js';
 import { MalformedMessage, readMessage } from './read-message.js';
+import { secretMatches } from './proxy-secret.js';
 import { splice } from './splice.js';
 import type { ConnectFailure } from './tcp-connect-protocol.js';
 
@@ -45,6 +47,11 @@ export const SOCKS_REPLY_FOR: Record<ConnectFailure, number> = {
 export interface SocksContext extends FrontEndContext {
   /** Exit peer when the client names none in its user name; without it the user name is required. */
   via?: string | undefined;
+  /**
+   * The proxy's secret (proxy-secret.ts): when set, a client must offer username/password and give it
+   * as the password; one without it gets no connection.
+   */
+  secret?: string | undefined;
 }
 
 /** Serves one accepted connection to its end. Never rejects. */
@@ -67,6 +74,12 @@ export async function handleSocksConnection(socket: Socket, ctx: SocksContext): 
         SOCKS_HANDSHAKE_TIMEOUT_MS,
         'SOCKS5 username/password',
       );
+      if (ctx.secret !== undefined && !secretMatches(auth.password, ctx.secret)) {
+        return refuse(
+          encodeUserPassReply(false),
+          `wrong password: this proxy needs its secret as the password (\`clawbridge proxy secret ${ctx.name} --url\` prints the URL to use)`,
+        );
+      }
       if (auth.user !== '') peer = auth.user;
       if (peer === undefined) {
         return refuse(
@@ -75,6 +88,11 @@ export async function handleSocksConnection(socket: Socket, ctx: SocksContext): 
         );
       }
       socket.write(encodeUserPassReply(true));
+    } else if (ctx.secret !== undefined) {
+      return refuse(
+        encodeMethodChoice(AuthMethod.NoAcceptable),
+        `client offered no username/password, and this proxy needs its secret as the password (\`clawbridge proxy secret ${ctx.name} --url\` prints the URL to use)`,
+      );
     } else if (greeting.methods.includes(AuthMethod.None) && peer !== undefined) {
       socket.write(encodeMethodChoice(AuthMethod.None));
     } else {

@@ -204,6 +204,20 @@ export function originFormHead(req: ProxyRequest): string {
 /** The answer to a CONNECT once the tunnel is up. */
 export const CONNECT_ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
 
+/**
+ * The answer to a request without the proxy's password: 407 asks for `Proxy-Authorization: Basic`
+ * (browsers then prompt; curl takes `--proxy http://USER:SECRET@HOST:PORT`).
+ */
+export function proxyAuthRequiredResponse(realm: string): string {
+  const quoted = realm.replace(/["\\\r\n`]/g, '');
+  const body = `this proxy needs its password: \`clawbridge proxy secret ${quoted} --url\` prints the URL to use\n`;
+  return (
+    `HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="clawbridge ${quoted}"\r\n` +
+    `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `Connection: close\r\n\r\n${body}`
+  );
+}
+
 /** A complete error response from the proxy itself; `reason` becomes the one-line plain-text body. */
 export function proxyErrorResponse(status: 400 | 502 | 504, reason: string): string {
   const phrase = { 400: 'Bad Request', 502: 'Bad Gateway', 504: 'Gateway Timeout' }[status];

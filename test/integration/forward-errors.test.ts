@@ -60,8 +60,10 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   const pair = await startPair();
   const home = ['--home', pair.homeA];
   const [socks, http, fwd, closed] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  await ok(['proxy', 'add', '--socks', String(socks), '--via', 'b', '--name', 's', ...home]);
-  await ok(['proxy', 'add', '--http', String(http), '--via', 'b', '--name', 'h', ...home]);
+  // Without passwords: this test is about the replies to bad input and refusals (passwords:
+  // test/security/agent-hardening.test.ts).
+  await ok(['proxy', 'add', '--socks', String(socks), '--via', 'b', '--name', 's', '--no-auth', ...home]);
+  await ok(['proxy', 'add', '--http', String(http), '--via', 'b', '--name', 'h', '--no-auth', ...home]);
   await ok([
     'forward',
     'add',

@@ -35,9 +35,16 @@ test(
     const pair = await startPair();
     const home = ['--home', pair.homeA];
     const [socks, userSocks, http, fwd] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    await ok(['proxy', 'add', '--socks', String(socks), '--via', 'b', '--name', 's', ...home]);
+    // `s` without a password (as for a browser), `u` and `h` with theirs, given in the URL.
+    await ok(['proxy', 'add', '--socks', String(socks), '--via', 'b', '--name', 's', '--no-auth', ...home]);
     await ok(['proxy', 'add', '--socks', `127.0.0.1:${userSocks}`, '--name', 'u', ...home]);
     await ok(['proxy', 'add', '--http', `127.0.0.1:${http}`, '--via', 'b', '--name', 'h', ...home]);
+    const secretOf = async (name: string) => (await ok(['proxy', 'secret', name, ...home])).trim();
+    const [uSecret, hUrl] = [
+      await secretOf('u'),
+      (await ok(['proxy', 'secret', 'h', '--url', ...home])).trim(),
+    ];
+    assert.equal(hUrl, `http://b:${await secretOf('h')}@127.0.0.1:${http}`);
     const added = await ok([
       'forward',
       'add',
@@ -58,10 +65,10 @@ test(
       ['SOCKS5 --socks5-hostname', ['--socks5-hostname', `127.0.0.1:${socks}`, url]],
       [
         'SOCKS5 with the exit peer as user name (name resolved at the exit)',
-        ['--proxy', `socks5h://b:x@127.0.0.1:${userSocks}`, `http://localhost:${file.port}/file`],
+        ['--proxy', `socks5h://b:${uSecret}@127.0.0.1:${userSocks}`, `http://localhost:${file.port}/file`],
       ],
-      ['HTTP proxy, absolute URI', ['--proxy', `http://127.0.0.1:${http}`, url]],
-      ['HTTP proxy, CONNECT', ['--proxy', `http://127.0.0.1:${http}`, '--proxytunnel', url]],
+      ['HTTP proxy, absolute URI', ['--proxy', hUrl, url]],
+      ['HTTP proxy, CONNECT', ['--proxy', hUrl, '--proxytunnel', url]],
       ['TCP forward', [`http://127.0.0.1:${fwd}/file`]],
     ];
     for (const path of ['direct', 'relay'] as const) {

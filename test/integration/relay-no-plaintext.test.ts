@@ -101,6 +101,7 @@ test(
         `127.0.0.1:${socksPort}`,
         '--via',
         'b',
+        '--no-auth',
         '--home',
         homeA,
       ]);

@@ -30,6 +30,8 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
   }, [failed]);
   const [busy, setBusy] = useState(false);
   const [remoteBind, setRemoteBind] = useState(false);
+  /** A proxy asks for its password unless unticked (browsers cannot send a SOCKS password). */
+  const [auth, setAuth] = useState(true);
   const set = (k: keyof ForwardValues) => (e: { target: { value: string } }) =>
     setValues((v) => ({ ...v, [k]: e.target.value }));
   const errorFor = (field: ForwardField) => errors[field] ?? null;
@@ -57,7 +59,14 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
         const added = await client.call('forward.add', { local, via, remote, name, ...bind });
         toasts.show(`Forward on ${added.local} added`);
       } else {
-        const added = await client.call('proxy.add', { kind, local, via: via || undefined, name, ...bind });
+        const added = await client.call('proxy.add', {
+          kind,
+          local,
+          via: via || undefined,
+          name,
+          ...bind,
+          ...(auth ? {} : { auth: false }),
+        });
         toasts.show(`Proxy on ${added.local} added`);
       }
       onDone();
@@ -155,6 +164,13 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
         <input type="checkbox" checked={remoteBind} onChange={(e) => setRemoteBind(e.target.checked)} />
         Other machines may connect (for a listening address such as 0.0.0.0)
       </label>
+      {kind === 'tcp' ? null : (
+        <label className="check">
+          <input type="checkbox" checked={auth} onChange={(e) => setAuth(e.target.checked)} />
+          Require a password (browsers cannot send one to a SOCKS proxy; without it, any program on this
+          device may use the proxy)
+        </label>
+      )}
       <ErrorText error={errorFor('form')} />
       <div className="actions">
         <ActionButton

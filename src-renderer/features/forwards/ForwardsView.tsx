@@ -2,6 +2,7 @@ import { useId, useState, useSyncExternalStore } from 'react';
 import type { ForwardInfo, ProxyInfo } from '../../../src-main/api/contract.js';
 import { useAgent, usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
+import { CopyButton } from '../../components/CopyButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { formatBytes } from '../../lib/format.js';
@@ -149,6 +150,7 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
             <span className="muted">→ any address the client asks for</span>
           )}
         </div>
+        {row.kind === 'tcp' ? null : <ProxyAuth info={row.info} />}
       </td>
       <td id={stateId}>
         <StatusDot tone={tone} text={info.state} />
@@ -216,6 +218,23 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
         </div>
       </td>
     </tr>
+  );
+}
+
+/**
+ * Whether a proxy asks for its password, and its URL to copy (with the password in it). Without one,
+ * any program on this device, another user's too, may use it (docs/security.md).
+ */
+function ProxyAuth({ info }: { info: ProxyInfo }) {
+  return (
+    <div className="small-text proxy-auth">
+      {info.secret !== null ? (
+        <span>password required</span>
+      ) : (
+        <span className="muted">no password: any program on this device may use it</span>
+      )}{' '}
+      <CopyButton text={info.url} label={`Copy URL of ${info.name}`} />
+    </div>
   );
 }
 

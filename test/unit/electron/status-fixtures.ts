@@ -68,6 +68,8 @@ export function proxy(name: string, state: ProxyInfo['state']): ProxyInfo {
     local: '127.0.0.1:1080',
     via: null,
     viaFingerprint: null,
+    secret: null,
+    url: 'socks5h://PEER:x@127.0.0.1:1080',
     state,
     open: 0,
     connections: 0,
