@@ -127,6 +127,15 @@ export default tseslint.config(
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
+    // The node's home on disk sits below every process that uses it (docs/architecture.md §Where
+    // things live): the agent, the CLI, the API transports and the desktop app import it, never back.
+    files: ['src-main/home/**/*.ts'],
+    rules: forbid(
+      ['**/agent/*', '**/api/*', '**/cli/*', '**/electron/*', '**/forwards/*', '**/terminal/*', ...electron],
+      'home/ is below the agent, the CLI, the API and the desktop app: it imports none of them',
+    ),
+  },
+  {
     // One writer of the node's state (docs/architecture.md §State and its owners): only the node-state
     // store reads and writes the settings file; every other part reads the store or subscribes to it.
     files: ['src-main/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],

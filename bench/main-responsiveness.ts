@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { controlSocketPath } from '../src-main/agent/home-dir.js';
+import { controlSocketPath } from '../src-main/home/home-dir.js';
 import { NodeState } from '../src-main/agent/node-state.js';
 import type { ApiHandler, StatusEvent } from '../src-main/api/contract.js';
 import { openControlStream } from '../src-main/api/control-client.js';

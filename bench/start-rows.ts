@@ -11,7 +11,7 @@
  */
 import { connectControlSocket } from '../src-main/api/control-client.js';
 import { requestStreamUpgrade } from '../src-main/api/stream-client.js';
-import { controlSocketPath } from '../src-main/agent/home-dir.js';
+import { controlSocketPath } from '../src-main/home/home-dir.js';
 import { CLI } from './cli-agents.js';
 import { withDeadline } from './measure.js';
 import { selects, type RowSelection } from './only.js';

@@ -9,12 +9,12 @@ import { claimControlSocket, type ControlServer } from '../api/control-server.js
 import { checkUiListen, startWebUi, withWebUiLink, type WebUiServer } from '../api/web-ui/server.js';
 import { composeAgent, type AgentCore } from './compose-agent.js';
 import { createApiHandler } from './agent-api.js';
-import { controlSocketPath } from './home-dir.js';
-import { loadOrCreateIdentity } from './identity-store.js';
+import { controlSocketPath } from '../home/home-dir.js';
+import { loadOrCreateIdentity } from '../home/identity-store.js';
 import type { Identity } from '../crypto/identity.js';
 import { NodeState } from './node-state.js';
 import type { Settings } from './settings.js';
-import { removeStaleSettingsTempFiles } from './stale-temp-files.js';
+import { removeStaleSettingsTempFiles } from '../home/stale-temp-files.js';
 import type { ApiHandler, NoticeEvent } from '../api/contract.js';
 import { lineWithHint } from '../core/hint.js';
 import { startForwarding } from '../forwards/forwarding.js';

@@ -7,12 +7,12 @@
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Conf from 'conf';
-import { replaceFileSync } from './durable-file.js';
+import { replaceFileSync } from '../home/durable-file.js';
 import { extrasOf, pruneExtras, withExtras, type SettingsExtras } from './settings-extras.js';
 import { ClawError } from '../core/errors.js';
 import { hereHint } from '../core/hint.js';
 import { describeZodError } from '../api/validate.js';
-import { ensureHomeDir } from './home-dir.js';
+import { ensureHomeDir } from '../home/home-dir.js';
 import { KNOWN_FIELDS, settingsSchema, type Settings } from './settings.js';
 
 /**

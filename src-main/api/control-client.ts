@@ -5,7 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import { hereHint } from '../core/hint.js';
 import { ClawError, isClawError } from '../core/errors.js';
-import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../agent/home-dir.js';
+import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../home/home-dir.js';
 import { errorFromReply, type ErrorReply } from './error-reply.js';
 import type { ApiEvents, MethodName, MethodParams, MethodResults } from './contract.js';
 // The client's half only: stream-upgrade.ts loads zod, which a CLI command should not pay for.

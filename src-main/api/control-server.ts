@@ -14,7 +14,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileProblem } from '../core/file-errors.js';
 import { chmod, unlink } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { ensurePrivateDir, socketPrivateDir } from '../agent/home-dir.js';
+import { ensurePrivateDir, socketPrivateDir } from '../home/home-dir.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { hereHint } from '../core/hint.js';
 import type { ApiHandler } from './contract.js';

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { ControlClient } from '../api/control-client.js';
 import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
 import { ClawError, errorMessage, hintOf, isClawError } from '../core/errors.js';
-import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
+import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { age, formatRtt, hintCommand, printJson, table } from './output.js';
 import { lineWithHint } from '../core/hint.js';

@@ -9,7 +9,7 @@ import { lineWithHint } from '../core/hint.js';
 import { escapeControlChars } from '../core/names.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { AGENT_VERSION } from '../agent/version.js';
-import { failWritesPastTheFileSizeLimit } from '../agent/file-size-limit.js';
+import { failWritesPastTheFileSizeLimit } from '../home/file-size-limit.js';
 import { registerCommandsFor } from './command-modules.js';
 import { errorJson, homeArgument, inFlagTerms, jsonArgument, printJson } from './output.js';
 import { homeAfterCommand } from './home-first.js';

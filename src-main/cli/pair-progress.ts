@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { PairingEvent } from '../api/contract-types.js';
-import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
+import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { connectControlSocket } from '../api/control-client.js';
 import { groupFingerprint } from '../core/fingerprint.js';
 

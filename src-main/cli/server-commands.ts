@@ -3,8 +3,8 @@
  */
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { resolveHome } from '../agent/home-dir.js';
-import { nodeFingerprint } from '../agent/identity-store.js';
+import { resolveHome } from '../home/home-dir.js';
+import { nodeFingerprint } from '../home/identity-store.js';
 import { runAgent } from '../agent/run-agent.js';
 import { settingsSchema } from '../agent/settings.js';
 import { NodeState } from '../agent/node-state.js';

@@ -18,7 +18,7 @@ import { connectControlSocket } from '../api/control-client.js';
 import { ESCAPE_HELP, EscapeFilter } from './term-escape.js';
 import { requestStreamUpgrade } from '../api/stream-client.js';
 import { ClawError, errorMessage } from '../core/errors.js';
-import { controlSocketPath, resolveHome } from '../agent/home-dir.js';
+import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import {
   encodeDataFrames,
   encodeTerminalFrame,

@@ -6,7 +6,7 @@
  * lifecycle (agent-process-messages.ts). No `electron` import: Electron gives utility processes
  * `process.parentPort`, and the tests give a child_process stand-in the same shape.
  */
-import { failWritesPastTheFileSizeLimit } from '../agent/file-size-limit.js';
+import { failWritesPastTheFileSizeLimit } from '../home/file-size-limit.js';
 import { errorMessage, isClawError } from '../core/errors.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { loadIdentity } from '../crypto/identity.js';

@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { replaceFileSync } from '../agent/durable-file.js';
+import { replaceFileSync } from '../home/durable-file.js';
 
 export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });

@@ -9,8 +9,8 @@ import { isAbsolute, join } from 'node:path';
 import type { SafeStorage } from 'electron';
 import { ClawError, errorMessage } from '../core/errors.js';
 import type { Identity } from '../crypto/identity.js';
-import { ensureHomeDir } from '../agent/home-dir.js';
-import { removeStaleTempFiles } from '../agent/stale-temp-files.js';
+import { ensureHomeDir } from '../home/home-dir.js';
+import { removeStaleTempFiles } from '../home/stale-temp-files.js';
 import {
   CERT_FILE,
   checkedIdentity,
@@ -25,7 +25,7 @@ import {
   writeFileDurably,
   refuseNewIdentityWithPeers,
   type KeyFileSystem,
-} from '../agent/identity-store.js';
+} from '../home/identity-store.js';
 
 /** The safeStorage calls used here; Electron's `safeStorage` has them all. */
 export type KeyVault = Pick<

@@ -4,7 +4,7 @@
  * `"subscribe"` line (api/control-server.ts).
  */
 import { connect } from 'node:net';
-import { controlSocketPath } from '../../src-main/agent/home-dir.js';
+import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import type { ContractConnection } from './contract-suite.js';
 
 /** Longest wait for one reply, in ms: the suite's slowest call (pending.approve) is far quicker. */

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { connectControlSocket, ControlClient } from '../../src-main/api/control-client.js';
 import { requestStreamUpgrade } from '../../src-main/api/stream-upgrade.js';
-import { controlSocketPath } from '../../src-main/agent/home-dir.js';
+import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { isClawError } from '../../src-main/core/errors.js';
 import {
   encodeTerminalFrame,

@@ -13,7 +13,7 @@ import {
   CERT_FILE,
   ENCRYPTED_KEY_FILE,
   KEY_IN_DESKTOP_APP_MESSAGE,
-} from '../../src-main/agent/identity-store.js';
+} from '../../src-main/home/identity-store.js';
 import { runAgent } from '../../src-main/agent/run-agent.js';
 import type { PeerInfo, StatusResult } from '../../src-main/api/contract.js';
 import { loadDesktopIdentity, type KeyVault } from '../../src-main/electron/key-at-rest.js';

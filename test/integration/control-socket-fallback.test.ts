@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { controlSocketPath } from '../../src-main/agent/home-dir.js';
-import { KEY_FILE } from '../../src-main/agent/identity-store.js';
+import { controlSocketPath } from '../../src-main/home/home-dir.js';
+import { KEY_FILE } from '../../src-main/home/identity-store.js';
 import { runAgent } from '../../src-main/agent/run-agent.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
 

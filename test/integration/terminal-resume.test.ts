@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { CLI, startProcess, stopAll, waitFor } from '../helpers/processes.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
-import { controlSocketPath } from '../../src-main/agent/home-dir.js';
+import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { startPair, startRelay } from './terminal-setup.js';
 
 after(stopAll);

@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { controlSocketPath } from '../../src-main/agent/home-dir.js';
+import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { MAX_CONTROL_CONNECTIONS } from '../../src-main/api/control-server.js';
 import { MAX_UI_CONNECTIONS } from '../../src-main/api/web-ui/server.js';

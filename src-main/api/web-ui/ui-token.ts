@@ -6,8 +6,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { replaceFileSync, tempPathFor } from '../../agent/durable-file.js';
-import { removeStaleTempFiles } from '../../agent/stale-temp-files.js';
+import { replaceFileSync, tempPathFor } from '../../home/durable-file.js';
+import { removeStaleTempFiles } from '../../home/stale-temp-files.js';
 import { fileProblem } from '../../core/file-errors.js';
 
 /** File name of the token in the home. */

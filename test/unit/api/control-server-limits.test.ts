@@ -14,7 +14,7 @@ import {
 } from '../../../src-main/api/control-server.js';
 import { ControlClient } from '../../../src-main/api/control-client.js';
 import type { ApiHandler } from '../../../src-main/api/contract.js';
-import { controlSocketPath } from '../../../src-main/agent/home-dir.js';
+import { controlSocketPath } from '../../../src-main/home/home-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { within } from '../../helpers/relay-harness.js';
 

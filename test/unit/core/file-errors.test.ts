@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileProblem } from '../../../src-main/core/file-errors.js';
 import { loadOrCreateUiToken, UI_TOKEN_FILE } from '../../../src-main/api/web-ui/ui-token.js';
-import { nodeFingerprint } from '../../../src-main/agent/identity-store.js';
+import { nodeFingerprint } from '../../../src-main/home/identity-store.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 const errno = (code: string) => Object.assign(new Error(`${code}: raw`), { code });

@@ -18,7 +18,7 @@ import {
   loadOrCreateIdentity,
   nodeKeyFileSystem,
   type KeyFileSystem,
-} from '../../../src-main/agent/identity-store.js';
+} from '../../../src-main/home/identity-store.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { keyProtection, loadDesktopIdentity, type KeyVault } from '../../../src-main/electron/key-at-rest.js';
 import { tempDir } from '../../helpers/temp-dir.js';

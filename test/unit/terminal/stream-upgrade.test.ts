@@ -10,7 +10,7 @@ import { ControlClient, connectControlSocket } from '../../../src-main/api/contr
 import type { ApiHandler } from '../../../src-main/api/contract.js';
 import { requestStreamUpgrade, type StreamUpgradeHandlers } from '../../../src-main/api/stream-upgrade.js';
 import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
-import { controlSocketPath } from '../../../src-main/agent/home-dir.js';
+import { controlSocketPath } from '../../../src-main/home/home-dir.js';
 import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 import {
   encodeTerminalFrame,

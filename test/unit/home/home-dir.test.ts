@@ -1,5 +1,5 @@
 /**
- * Where the control socket lives (agent/home-dir.ts): in the home when the path fits, else in a
+ * Where the control socket lives (home/home-dir.ts): in the home when the path fits, else in a
  * directory private to this user — never directly in the shared temp directory, where another user
  * could bind the name first. And the home itself is created, or tightened to, mode 0700.
  */
@@ -21,7 +21,7 @@ import {
   socketPrivateDir,
   type OwnerStats,
   type SocketPlace,
-} from '../../../src-main/agent/home-dir.js';
+} from '../../../src-main/home/home-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 const unix = process.platform !== 'win32';

@@ -1,5 +1,5 @@
 /**
- * The home and the identity key on disk (agent/identity-store.ts, settings.ts): the home is 0700 from
+ * The home and the identity key on disk (home/identity-store.ts, agent/settings-file.ts): the home is 0700 from
  * the start, whichever module creates it first, and a key readable by others is set back to 0600 with
  * a warning.
  */
@@ -25,7 +25,7 @@ import {
   nodeKeyFileSystem,
   writeFileDurably,
   type KeyFileSystem,
-} from '../../../src-main/agent/identity-store.js';
+} from '../../../src-main/home/identity-store.js';
 import { NodeState } from '../../../src-main/agent/node-state.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 

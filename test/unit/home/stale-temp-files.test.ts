@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import {
   removeStaleSettingsTempFiles,
   removeStaleTempFiles,
-} from '../../../src-main/agent/stale-temp-files.js';
-import { KEY_FILE, loadOrCreateIdentity } from '../../../src-main/agent/identity-store.js';
+} from '../../../src-main/home/stale-temp-files.js';
+import { KEY_FILE, loadOrCreateIdentity } from '../../../src-main/home/identity-store.js';
 import { loadOrCreateUiToken, UI_TOKEN_FILE } from '../../../src-main/api/web-ui/ui-token.js';
 import { loadOrCreateRelayTls, RELAY_KEY_FILE } from '../../../src-main/cli/relay-command.js';
 import { tempDir } from '../../helpers/temp-dir.js';
