@@ -77,6 +77,11 @@ export interface ApiParts {
   forwards: () => ForwardManager | undefined;
   /** The running terminals, or undefined once they stopped. */
   terminals: () => Terminals | undefined;
+  /**
+   * The web UI this agent serves, once it runs (run-agent starts it after the handler, which it needs),
+   * or null without one (--no-ui): `ui.url` answers with its link.
+   */
+  webUi?: () => { url(newToken: boolean): string } | null;
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
 }
@@ -135,9 +140,15 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'proxy.add': (p) => addProxy(fwd(), p),
     'proxy.list': () => listProxies(fwd()),
     'proxy.remove': (p) => removeProxy(fwd(), p.name),
-    // Answered by the web UI server, which run-agent starts around this handler (web-ui/server.ts).
-    'ui.url': () => {
-      throw new ClawError('BAD_ARGUMENT', 'this agent does not serve the web UI');
+    'ui.url': (p) => {
+      const ui = parts.webUi?.();
+      if (!ui) {
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          'the web UI is off (agent --no-ui): restart the agent with --ui-listen 127.0.0.1:7476 to serve it',
+        );
+      }
+      return { url: ui.url(p.newToken ?? false) };
     },
     'settings.get': () => getSettings(agent),
     'settings.set': (p) => setSettings(agent, p),

@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino';
 import { errorMessage, isClawError } from '../core/errors.js';
 import { checkControlSocket } from '../api/control-client.js';
 import { claimControlSocket, type ControlServer } from '../api/control-server.js';
-import { checkUiListen, startWebUi, withWebUiLink, type WebUiServer } from '../api/web-ui/server.js';
+import { checkUiListen, startWebUi, type WebUiServer } from '../api/web-ui/server.js';
 import { composeAgent, type AgentCore } from './compose-agent.js';
 import { createApiHandler } from './agent-api.js';
 import { controlSocketPath } from '../home/home-dir.js';
@@ -160,12 +160,13 @@ async function startAgent(
   }
   let stopped = false;
   let webUi: WebUiServer | null = null;
-  const handler = createApiHandler({
+  const api = createApiHandler({
     node: agent,
     approvals: agent.approvals,
     issuer: agent.issuer,
     joiner: agent.joiner,
     progress: agent.progress,
+    webUi: () => webUi,
     // After stop() the methods answer that forwarding / terminals are not running, as before.
     forwards: () => (stopped ? undefined : forwarding.manager),
     terminals: () => (stopped ? undefined : terminals),
@@ -175,7 +176,6 @@ async function startAgent(
       else void stopAll().catch((err: unknown) => logger.error({ err }, 'stopping the agent failed'));
     },
   });
-  const api = withWebUiLink(handler, () => webUi);
   const control = claim.serve(api, terminals.upgrades);
   let stopping: Promise<void> | undefined;
   // Once only, whoever asks first (a signal, `agent.stop`, the desktop app). The control socket goes

@@ -11,7 +11,7 @@ import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { ConnectionCap } from '../../core/connection-cap.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { formatHostPort, parseHostPort } from '../../core/host-port.js';
-import type { ApiHandler, MethodName, MethodParams, MethodResults } from '../contract.js';
+import type { ApiHandler } from '../contract.js';
 import { serveApiSocket } from './api-socket.js';
 import { hostAllowed, isLoopbackHost, originAllowed, SECURITY_HEADERS, urlHost } from './http-guard.js';
 import { defaultRendererDir, serveStatic } from './static-files.js';
@@ -117,32 +117,6 @@ export function remoteWarning(host: string, port: number): string | undefined {
     `warning: the web UI listens on ${formatHostPort(host, port)}, reachable from other machines; ` +
     'anyone with its link drives this node'
   );
-}
-
-/** The `ui.url` method: the link to `ui`, after replacing its token when asked. */
-export function webUiLink(ui: WebUiServer | null, newToken = false): { url: string } {
-  if (!ui) {
-    throw new ClawError(
-      'BAD_ARGUMENT',
-      'the web UI is off (agent --no-ui): restart the agent with --ui-listen 127.0.0.1:7476 to serve it',
-    );
-  }
-  return { url: ui.url(newToken) };
-}
-
-/**
- * `api` with `ui.url` answered from the web UI server: the server needs the handler to start, so the
- * agent's handler only refuses the method and this wrapper, made by run-agent, answers it.
- */
-export function withWebUiLink(api: ApiHandler, ui: () => WebUiServer | null): ApiHandler {
-  return {
-    call: <M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResults[M]> => {
-      if (method !== 'ui.url') return api.call(method, params);
-      const { newToken } = params as MethodParams<'ui.url'>;
-      return Promise.resolve().then(() => webUiLink(ui(), newToken) as MethodResults[M]);
-    },
-    onEvent: (listener) => api.onEvent(listener),
-  };
 }
 
 /** Answers an upgrade that is refused, on the raw socket (no WebSocket exists yet). */
