@@ -128,18 +128,24 @@ export class PeerLinkSet {
   }
 
   private onStateChange(change: StateChange): void {
-    if (this.stopped || change.kind !== 'peer') return;
-    const { before, after } = change;
-    if (!after) return this.untrack(change.id, `removed as a peer by ${this.name}`);
-    if (!before || !this.peers.has(after.fingerprint)) return void this.track(after);
-    // New facts (an address, a home relay or its pin): try both paths now, not after the backoff.
-    const moved =
-      before.addresses.join() !== after.addresses.join() ||
-      JSON.stringify(before.homeRelay) !== JSON.stringify(after.homeRelay);
-    const entry = this.peers.get(after.fingerprint)!;
-    if (moved && !entry.links.get('direct')) entry.direct.kick();
-    if (moved && !entry.links.get('relay')) entry.relay.kick();
+    if (this.stopped) return;
+    // A node saved again (re-approved, paired again) may have been refusing us until now: its
+    // fingerprint leaves the blocked or pending list then, even when its peer record is unchanged.
+    if (change.kind === 'blocked') return this.kick(change.id);
+    if (change.kind === 'pending') return this.kick((change.before ?? change.after)?.fingerprint);
+    if (change.kind !== 'peer') return;
+    if (!change.after) return this.untrack(change.id, `removed as a peer by ${this.name}`);
+    if (!this.peers.has(change.id)) return this.track(change.after);
+    // New facts (an address, a home relay, a certificate): try both paths now, not after the backoff.
+    this.kick(change.id);
     this.deps.notices.changed();
+  }
+
+  /** Dials the peer's paths that are down now (a path that is up is left alone). */
+  private kick(fingerprint: string | undefined): void {
+    const entry = fingerprint === undefined ? undefined : this.peers.get(fingerprint);
+    entry?.direct.kick();
+    entry?.relay.kick();
   }
 
   /** A LAN announcement: a known peer's addresses are merged in and a direct dial is tried. */
