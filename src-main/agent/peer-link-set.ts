@@ -24,6 +24,8 @@ import { addressOf, peerStateView } from './peer-api.js';
 import { newPeerEntry } from './peer-entry.js';
 import { notOnlineLine } from './peer-state.js';
 import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
+import { acceptRouteCircuit, dialRoutePath } from './route-dialer.js';
+import { routeText } from './routes.js';
 import { attachPendingLink, type PendingLinkHost } from './pending-links.js';
 import type { ActivePath, PeerEntry } from './ports.js';
 import type { Relays } from './relays.js';
@@ -123,6 +125,7 @@ export class PeerLinkSet {
     for (const p of this.peers.values()) {
       p.direct.stop();
       p.relay.stop();
+      p.route.stop();
       p.links.closeAll('agent stopping');
     }
   }
@@ -137,9 +140,32 @@ export class PeerLinkSet {
       before.addresses.join() !== after.addresses.join() ||
       JSON.stringify(before.homeRelay) !== JSON.stringify(after.homeRelay);
     const entry = this.peers.get(after.fingerprint)!;
+    if (before.route?.join() !== after.route?.join()) return this.onRouteChange(entry, after);
     if (moved && !entry.links.get('direct')) entry.direct.kick();
     if (moved && !entry.links.get('relay')) entry.relay.kick();
     this.deps.notices.changed();
+  }
+
+  /**
+   * A new, changed or cleared route: the link this node dialed through the old one goes, and the peer
+   * is dialed the new way at once (docs/adr/0017-multi-hop-routes.md).
+   */
+  private onRouteChange(entry: PeerEntry, after: PeerRecord): void {
+    const routed = entry.links.get('route');
+    if (routed?.link.initiator) routed.mux.close(after.route ? 'route changed' : 'route cleared');
+    if (after.route) entry.route.kick();
+    else {
+      entry.direct.kick();
+      entry.relay.kick();
+    }
+    this.deps.notices.changed();
+  }
+
+  /** A peer came online: the routes whose first hop it is can be dialed now. */
+  private kickRoutesThrough(fingerprint: string): void {
+    for (const p of this.peers.values()) {
+      if (p.record.route?.[0] === fingerprint && !p.links.get('route')) p.route.kick();
+    }
   }
 
   /** A LAN announcement: a known peer's addresses are merged in and a direct dial is tried. */
@@ -158,11 +184,25 @@ export class PeerLinkSet {
     }
     const fp = record.fingerprint;
     const entry = newPeerEntry(this.deps.identity.fingerprint, record, () => this.deps.state.peer(fp), {
+      // A peer with a saved route is dialed through it alone.
       dialDirect: (e) =>
-        this.deps.state.get().listen === null
+        this.deps.state.get().listen === null || e.record.route
           ? Promise.resolve(undefined)
           : dialDirectPath(this.deps.identity, e.record),
-      dialRelay: (e) => dialRelayPath(this.deps.identity, this.deps.relays.dialer, e.record),
+      dialRelay: (e) =>
+        e.record.route
+          ? Promise.resolve(undefined)
+          : dialRelayPath(this.deps.identity, this.deps.relays.dialer, e.record),
+      dialRoute: (e) =>
+        dialRoutePath(
+          {
+            identity: this.deps.identity,
+            name: () => this.name,
+            peerEntry: (fp) => this.peers.get(fp),
+            activePath: (hop) => this.activePath(hop),
+          },
+          e.record,
+        ),
       attach: (l) => this.attach(l),
       onError: (path, message) => {
         this.deps.log.debug({ peer: entry.record.name, path }, `link attempt failed: ${message}`);
@@ -172,6 +212,7 @@ export class PeerLinkSet {
     this.peers.set(fp, entry);
     entry.direct.kick();
     entry.relay.kick();
+    entry.route.kick();
     this.deps.notices.changed();
   }
 
@@ -185,6 +226,7 @@ export class PeerLinkSet {
     this.deps.notices.changed();
     entry.direct.stop();
     entry.relay.stop();
+    entry.route.stop();
     setImmediate(() => entry.links.closeAll(reason));
   }
 
@@ -203,6 +245,19 @@ export class PeerLinkSet {
         admit: (fp) => this.deps.admit(fp),
         attach: (link) => this.attach(link),
         pairing: { acceptPairing: this.deps.strangers.acceptPairing },
+      },
+      circuit,
+    );
+  }
+
+  /** A routed link arrived (`hop-arrive`, hop-service.ts): only peers may come this way. */
+  acceptRoutedCircuit(circuit: Circuit): void {
+    void acceptRouteCircuit(
+      {
+        identity: this.deps.identity,
+        log: this.deps.log,
+        refuse: (fp) => (this.deps.state.peer(fp) ? undefined : `${this.name} has no peer ${fp.slice(0, 8)}`),
+        attach: (link) => this.attach(link),
       },
       circuit,
     );
@@ -255,14 +310,16 @@ export class PeerLinkSet {
       // its refusal (removed, rejected) arrives as the close of a link that came up.
       const code = refusalOf(err);
       if (err && code !== undefined) entry.refusal = { code, message: err.message, at: Date.now() };
-      (link.path === 'direct' ? entry.direct : entry.relay).lost(Date.now() - since.getTime());
+      entry[link.path].lost(Date.now() - since.getTime());
       notices.changed();
     });
     void mux.open(CONTROL_SERVICE, this.hello()).then(
       (stream) => {
         entry.refusal = undefined;
         holdControlStream(stream);
-        if (entry.links.confirm(link)) notices.changed();
+        if (!entry.links.confirm(link)) return;
+        this.kickRoutesThrough(entry.fingerprint);
+        notices.changed();
       },
       (err: Error) => {
         // Only an answer is a refusal; a link that dropped while we said hello is just gone.
@@ -327,6 +384,14 @@ export class PeerLinkSet {
   /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */
   activePath(entry: PeerEntry): ActivePath {
     const active = entry.links.active;
+    const route = entry.record.route;
+    if (!active && route && !entry.refusal) {
+      const why = entry.route.lastError ?? 'not up yet (still trying)';
+      throw new ClawError(
+        'PEER_OFFLINE',
+        `peer ${entry.record.name} is unreachable through its route via ${this.routeText(route)}: ${why}`,
+      );
+    }
     if (!active)
       throw new ClawError(
         'PEER_OFFLINE',
@@ -335,9 +400,15 @@ export class PeerLinkSet {
     return active;
   }
 
+  /** `b → c`: a route's hops by this node's names for them. */
+  routeText(hops: readonly string[]): string {
+    return routeText(hops, (fp) => this.peers.get(fp)?.record.name);
+  }
+
   /** What peer-state.ts judges a peer's reachability by. */
   stateSource(): Parameters<typeof peerStateView>[0] {
     return {
+      peerName: (fp) => this.peers.get(fp)?.record.name,
       relayClients: () => this.deps.relays.dialer.list(),
       settings: { get: () => this.deps.state.get() },
     };
