@@ -86,13 +86,17 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
     },
   });
   // Every node can be a hop of another's route, and the end of one (ADR 0017).
-  registerHopServices(services, {
+  const stopHops = registerHopServices(services, {
     selfFingerprint: identity.fingerprint,
     name: () => state.get().name ?? 'clawbridge',
     peer: (fp) => state.peer(fp),
     peerEntry: (fp) => links.peerEntry(fp),
     activePath: (entry) => links.activePath(entry),
     arrive: (circuit) => links.acceptRoutedCircuit(circuit),
+    onPeersChanged: (listener) =>
+      state.subscribe((c) => {
+        if (c.kind === 'peer') listener();
+      }),
   });
   local.events.on('link', (link) => links.attach(link));
   local.events.on('sighting', (sighting) => links.onLanSighting(sighting));
@@ -136,6 +140,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
       local.stopLan();
       issuer.stop();
       joiner.stop();
+      stopHops();
       links.stop();
       relays.stop();
       await local.closeListener();

@@ -4,7 +4,7 @@
  * cannot read; `hop-arrive` takes a routed link from a peer at the end of a route.
  */
 import { abbreviateFingerprint } from '../core/fingerprint.js';
-import { errorMessage, isClawError, refusalOf } from '../core/errors.js';
+import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import type { Circuit } from '../transport/circuit.js';
 import type { MuxStream } from '../mux/stream.js';
 import { splice } from '../forwards/splice.js';
@@ -30,13 +30,37 @@ export interface HopHost {
   activePath(entry: PeerEntry): ActivePath;
   /** A routed link arrived: answer its E2E handshake (route-dialer.ts acceptRouteCircuit). */
   arrive(circuit: Circuit): void;
+  /** Calls `listener` after every change to the saved peers; returns a disposer. */
+  onPeersChanged(listener: () => void): () => void;
 }
 
-export function registerHopServices(services: Pick<ServiceRegistry, 'register'>, host: HopHost): void {
+/** A stream this node pipes on, with whom it pipes for: checked again whenever the peers change. */
+interface Pipe {
+  from: string;
+  origin: string;
+  streams: readonly MuxStream[];
+}
+
+/**
+ * Registers `hop` and `hop-arrive`. A pipe whose predecessor or origin loses `relay` here (or stops
+ * being a peer) is cut at once, as a terminal is when `terminal` is taken away.
+ * @returns a disposer that stops following the peers.
+ */
+export function registerHopServices(services: Pick<ServiceRegistry, 'register'>, host: HopHost): () => void {
+  const pipes = new Set<Pipe>();
+  const mayRelay = (fp: string) => host.peer(fp)?.allow.includes('relay') === true;
+  const stopFollowing = host.onPeersChanged(() => {
+    for (const pipe of pipes) {
+      if (mayRelay(pipe.from) && mayRelay(pipe.origin)) continue;
+      pipes.delete(pipe);
+      const why = new ClawError('STREAM_RESET', `${host.name()} no longer relays for this route`);
+      for (const s of pipe.streams) s.destroy(why);
+    }
+  });
   services.register(HOP_SERVICE, {
     permission: 'relay',
     noun: 'relaying',
-    handle: (req) => void passOn(host, req),
+    handle: (req) => void passOn(host, req, pipes),
   });
   // Any peer may deliver a routed link; the origin it names must be a peer too, and proves it.
   services.register(HOP_ARRIVE_SERVICE, {
@@ -44,6 +68,7 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     noun: 'routed links',
     handle: (req) => arrive(host, req),
   });
+  return stopFollowing;
 }
 
 /** The origin, when it is not the predecessor, must be allowed `relay` here too (the ADR's trust model). */
@@ -57,7 +82,7 @@ function originProblem(host: HopHost, req: ServiceRequest, origin: string): stri
   return `permission denied: ${self} does not allow relaying for ${record.name} (its owner can run \`clawbridge peers allow ${record.name} relay\` there)`;
 }
 
-async function passOn(host: HopHost, req: ServiceRequest): Promise<void> {
+async function passOn(host: HopHost, req: ServiceRequest, pipes: Set<Pipe>): Promise<void> {
   const args = parseHopArgs(req.args);
   if ('problem' in args) return req.reject('BAD_REQUEST', args.problem);
   const self = host.selfFingerprint;
@@ -92,7 +117,10 @@ async function passOn(host: HopHost, req: ServiceRequest): Promise<void> {
     return;
   }
   // Bytes only: the E2E channel runs from the origin to the route's peer, through this pipe.
+  const pipe: Pipe = { from: req.peer.fingerprint, origin: args.origin, streams: [upstream, downstream] };
+  pipes.add(pipe);
   await splice(upstream, downstream);
+  pipes.delete(pipe);
 }
 
 function arrive(host: HopHost, req: ServiceRequest): void {

@@ -27,12 +27,17 @@ import {
   type PeerStateView,
 } from './peer-state.js';
 
+/** The peer refused our hello since the route last failed: that refusal is its state, not the route. */
+export function refusedSince(entry: PeerEntry): boolean {
+  return entry.refusal !== undefined && entry.refusal.at >= (entry.route.lastErrorAt ?? 0);
+}
+
 /** What the agent knows about how a peer is (not) reachable, judged by peer-state.ts. */
 export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerStateView {
   const active = entry.links.active;
   const route = entry.record.route;
   // A routed peer is reached through its route alone: its state line is the route's (ADR 0017).
-  if (!active && route && !entry.refusal) {
+  if (!active && route && !refusedSince(entry)) {
     const via = routeText(route, (fp) => agent.peerName?.(fp));
     const why = entry.route.lastError ?? 'not up yet (still trying)';
     return { state: 'unreachable', stateDetail: `route via ${via}: ${why}`, relayReason: null };

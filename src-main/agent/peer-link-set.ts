@@ -20,7 +20,7 @@ import type { LanPeerSighting } from './lan-discovery.js';
 import type { NodeState } from './node-state.js';
 import type { Notifier } from './notices.js';
 import { learnPeerAddresses } from './peer-addresses.js';
-import { addressOf, peerStateView } from './peer-api.js';
+import { addressOf, peerStateView, refusedSince } from './peer-api.js';
 import { newPeerEntry } from './peer-entry.js';
 import { notOnlineLine } from './peer-state.js';
 import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
@@ -308,7 +308,9 @@ export class PeerLinkSet {
       log.info({ peer: entry.record.name, path: link.path, reason: err?.message }, 'link down');
       // Through a relay the other side can only refuse us once our end of the handshake is done, so
       // its refusal (removed, rejected) arrives as the close of a link that came up.
-      const code = refusalOf(err);
+      // (A routed link's end carries the reset of a hop's pipe, never the peer's refusal: the route's
+      // retrier says what broke.)
+      const code = link.path === 'route' ? undefined : refusalOf(err);
       if (err && code !== undefined) entry.refusal = { code, message: err.message, at: Date.now() };
       entry[link.path].lost(Date.now() - since.getTime());
       notices.changed();
@@ -385,7 +387,7 @@ export class PeerLinkSet {
   activePath(entry: PeerEntry): ActivePath {
     const active = entry.links.active;
     const route = entry.record.route;
-    if (!active && route && !entry.refusal) {
+    if (!active && route && !refusedSince(entry)) {
       const why = entry.route.lastError ?? 'not up yet (still trying)';
       throw new ClawError(
         'PEER_OFFLINE',
