@@ -28,6 +28,7 @@ import {
   renamePeer,
   setForwardLimits,
   setPermission,
+  setRoute,
   type PeersHost,
 } from './peer-api.js';
 import type { CodeIssuer } from './pairing-issuer.js';
@@ -111,6 +112,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'peers.deny': (p) => setPermission(agent, p.peer, p.permission, false),
     'peers.limit': (p) => setForwardLimits(agent, p.peer, p.forwardTo),
     'peers.rename': (p) => renamePeer(agent, p.peer, p.name),
+    'peers.route': (p) => setRoute(agent, p.peer, p.via),
     ping: (p) => ping(agent, p.peer, p.timeoutMs),
     'pending.list': () => pendingList(),
     'pending.approve': (p) => {

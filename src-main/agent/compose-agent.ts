@@ -13,6 +13,7 @@ import { restartSettings } from './api/settings.js';
 import { Approvals } from './approvals.js';
 import { LocalNetwork } from './local-network.js';
 import type { NodeState } from './node-state.js';
+import { registerHopServices } from './hop-service.js';
 import { Notices } from './notices.js';
 import { startOwnRelay } from './own-relay.js';
 import { CodeIssuer } from './pairing-issuer.js';
@@ -84,6 +85,19 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
         issuer.acceptPairing(circuit, hello, from, addresses),
     },
   });
+  // Every node can be a hop of another's route, and the end of one (ADR 0017).
+  const stopHops = registerHopServices(services, {
+    selfFingerprint: identity.fingerprint,
+    name: () => state.get().name ?? 'clawbridge',
+    peer: (fp) => state.peer(fp),
+    peerEntry: (fp) => links.peerEntry(fp),
+    activePath: (entry) => links.activePath(entry),
+    arrive: (circuit) => links.acceptRoutedCircuit(circuit),
+    onPeersChanged: (listener) =>
+      state.subscribe((c) => {
+        if (c.kind === 'peer') listener();
+      }),
+  });
   local.events.on('link', (link) => links.attach(link));
   local.events.on('sighting', (sighting) => links.onLanSighting(sighting));
 
@@ -126,6 +140,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
       local.stopLan();
       issuer.stop();
       joiner.stop();
+      stopHops();
       links.stop();
       relays.stop();
       await local.closeListener();

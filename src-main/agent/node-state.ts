@@ -14,6 +14,7 @@ import { Emitter } from '../core/emitter.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { expirePending, MAX_BLOCKED, offerPending, type OfferResult } from './pending.js';
 import { peerNameClash } from './peer-names.js';
+import { routeProblem } from './routes.js';
 import { SettingsFile } from './settings-file.js';
 import { diffSettings, type StateChange } from './state-changes.js';
 import type {
@@ -212,6 +213,21 @@ export class NodeState implements NodeStateReader {
   setForwardTo(fingerprint: string, forwardTo: readonly string[] | undefined): PeerRecord {
     return this.changePeer(fingerprint, ({ forwardTo: _lifted, ...rest }) =>
       forwardTo ? { ...rest, forwardTo: [...forwardTo] } : rest,
+    );
+  }
+
+  /**
+   * Saves the route the peer is reached through (hop fingerprints, in order), or clears it (undefined).
+   * @throws ClawError('BAD_ARGUMENT') with routes.ts's one line when it cannot be; nothing is saved
+   */
+  setRoute(fingerprint: string, hops: readonly string[] | undefined): PeerRecord {
+    this.requirePeer(fingerprint);
+    if (hops) {
+      const problem = routeProblem(fingerprint, hops, this.peers());
+      if (problem) throw new ClawError('BAD_ARGUMENT', problem);
+    }
+    return this.changePeer(fingerprint, ({ route: _cleared, ...rest }) =>
+      hops ? { ...rest, route: [...hops] } : rest,
     );
   }
 

@@ -11,6 +11,7 @@ import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
 import type { NodeState } from './node-state.js';
 import { fingerprintPrefix, nameKey, peerNameClash } from './peer-names.js';
+import { routeText } from './routes.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
 import {
@@ -27,9 +28,21 @@ import {
   type PeerStateView,
 } from './peer-state.js';
 
+/** The peer refused our hello since the route last failed: that refusal is its state, not the route. */
+export function refusedSince(entry: PeerEntry): boolean {
+  return entry.refusal !== undefined && entry.refusal.at >= (entry.route.lastErrorAt ?? 0);
+}
+
 /** What the agent knows about how a peer is (not) reachable, judged by peer-state.ts. */
 export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerStateView {
   const active = entry.links.active;
+  const route = entry.record.route;
+  // A routed peer is reached through its route alone: its state line is the route's (ADR 0017).
+  if (!active && route && !refusedSince(entry)) {
+    const via = routeText(route, (fp) => agent.peerName?.(fp));
+    const why = entry.route.lastError ?? 'not up yet (still trying)';
+    return { state: 'unreachable', stateDetail: `route via ${via}: ${why}`, relayReason: null };
+  }
   const attempt = (r: PeerEntry['direct']) => ({
     lastError: r.lastError,
     lastCode: r.lastCode,
@@ -70,6 +83,7 @@ export interface PeersHost {
     | 'setPermissions'
     | 'setForwardTo'
     | 'rename'
+    | 'setRoute'
   >;
   readonly links: PeerDirectory &
     Pick<PeerStreams, 'activePath'> & {
@@ -82,6 +96,8 @@ export interface PeersHost {
 /** What peerStateView reads from the agent. */
 export interface PeerStateSource {
   relayClients(): readonly { state: string }[];
+  /** This node's name for a peer, for routes (undefined: not a peer, or not known to this source). */
+  peerName?(fingerprint: string): string | undefined;
   readonly settings: { get(): { listen: string | null } };
 }
 
@@ -109,6 +125,7 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
     since: links.since?.toISOString() ?? null,
     allow: record.allow,
     forwardTo: record.forwardTo ?? null,
+    route: record.route?.map((fp) => routeText([fp], (f) => agent.peerName?.(f))) ?? null,
   };
 }
 
@@ -337,4 +354,17 @@ export async function ping(agent: PeersHost, ref: string, timeoutMs = 5000): Pro
   // link the ping went over: the peer's link may have moved to another path meanwhile.
   const remote = addressOf(entry, active).address ?? active.link.remote;
   return { peer: entry.record.name, path: active.path, remote, rttMs };
+}
+
+/**
+ * Saves the route a peer is reached through (`peers route NAME --via B --via C`), or clears it (null):
+ * from then on every stream to the peer goes through the hops in order (docs/adr/0017-multi-hop-routes.md).
+ * @throws ClawError('BAD_ARGUMENT') when the route cannot be (routes.ts routeProblem); nothing is saved
+ */
+export function setRoute(agent: PeersHost, ref: string, via: readonly string[] | null): PeerInfo {
+  const entry = resolvePeer(agent.links, ref);
+  const hops = via?.map((hop) => resolvePeer(agent.links, hop).fingerprint);
+  agent.state.setRoute(entry.fingerprint, hops);
+  agent.notices.changed();
+  return infoOf(agent, entry);
 }

@@ -13,6 +13,8 @@ export interface PeerPaths {
   /** One attempt at each path to the entry's peer; undefined = nothing to try now. */
   dialDirect(entry: PeerEntry): Promise<Link | undefined>;
   dialRelay(entry: PeerEntry): Promise<Link | undefined>;
+  /** The saved route (docs/adr/0017-multi-hop-routes.md); absent: there is never one to try. */
+  dialRoute?(entry: PeerEntry): Promise<Link | undefined>;
   /** Puts a new link to work. */
   attach(link: Link): void;
   /** An attempt failed (the retrier keeps the reason for the peer's state line). */
@@ -30,9 +32,11 @@ export function newPeerEntry(
   read: () => PeerRecord | undefined,
   paths: PeerPaths,
 ): PeerEntry {
-  const links = new PeerLinks(selfFingerprint, first.fingerprint);
   let last = first;
-  const retrier = (path: 'direct' | 'relay', dial: (e: PeerEntry) => Promise<Link | undefined>) =>
+  // A peer with a saved route is reached through it alone (docs/adr/0017-multi-hop-routes.md).
+  const routed = () => (read() ?? last).route !== undefined;
+  const links = new PeerLinks(selfFingerprint, first.fingerprint, routed);
+  const retrier = (path: 'direct' | 'relay' | 'route', dial: (e: PeerEntry) => Promise<Link | undefined>) =>
     new PathRetrier(
       path,
       () => dial(entry),
@@ -49,6 +53,7 @@ export function newPeerEntry(
     links,
     direct: retrier('direct', (e) => paths.dialDirect(e)),
     relay: retrier('relay', (e) => paths.dialRelay(e)),
+    route: retrier('route', (e) => paths.dialRoute?.(e) ?? Promise.resolve(undefined)),
   };
   return entry;
 }

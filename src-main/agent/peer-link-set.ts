@@ -7,7 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { refusalOf } from '../core/errors.js';
+import { ClawError, refusalOf } from '../core/errors.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import type { Identity } from '../crypto/identity.js';
 import { Mux } from '../mux/mux.js';
@@ -20,10 +20,12 @@ import type { LanPeerSighting } from './lan-discovery.js';
 import type { NodeState } from './node-state.js';
 import type { Notifier } from './notices.js';
 import { learnPeerAddresses } from './peer-addresses.js';
-import { addressOf, peerStateView } from './peer-api.js';
+import { addressOf, peerStateView, refusedSince } from './peer-api.js';
 import { newPeerEntry } from './peer-entry.js';
 import { notOnlineError } from './peer-state.js';
 import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
+import { acceptRouteCircuit, dialRoutePath } from './route-dialer.js';
+import { routeText } from './routes.js';
 import { attachPendingLink, type PendingLinkHost } from './pending-links.js';
 import type { ActivePath, PeerEntry } from './ports.js';
 import type { Relays } from './relays.js';
@@ -123,6 +125,7 @@ export class PeerLinkSet {
     for (const p of this.peers.values()) {
       p.direct.stop();
       p.relay.stop();
+      p.route.stop();
       p.links.closeAll('agent stopping');
     }
   }
@@ -134,9 +137,12 @@ export class PeerLinkSet {
     if (change.kind === 'blocked') return this.kick(change.id);
     if (change.kind === 'pending') return this.kick((change.before ?? change.after)?.fingerprint);
     if (change.kind !== 'peer') return;
-    if (!change.after) return this.untrack(change.id, `removed as a peer by ${this.name}`);
-    if (!this.peers.has(change.id)) return this.track(change.after);
-    // New facts (an address, a home relay, a certificate): try both paths now, not after the backoff.
+    const { before, after } = change;
+    if (!after) return this.untrack(change.id, `removed as a peer by ${this.name}`);
+    if (!before || !this.peers.has(after.fingerprint)) return void this.track(after);
+    const entry = this.peers.get(after.fingerprint)!;
+    if (before.route?.join() !== after.route?.join()) return this.onRouteChange(entry, after);
+    // New facts (an address, a home relay, a certificate): try its paths now, not after the backoff.
     this.kick(change.id);
     this.deps.notices.changed();
   }
@@ -144,8 +150,31 @@ export class PeerLinkSet {
   /** Dials the peer's paths that are down now (a path that is up is left alone). */
   private kick(fingerprint: string | undefined): void {
     const entry = fingerprint === undefined ? undefined : this.peers.get(fingerprint);
+    if (entry?.record.route) return entry.route.kick();
     entry?.direct.kick();
     entry?.relay.kick();
+  }
+
+  /**
+   * A new, changed or cleared route: the link this node dialed through the old one goes, and the peer
+   * is dialed the new way at once (docs/adr/0017-multi-hop-routes.md).
+   */
+  private onRouteChange(entry: PeerEntry, after: PeerRecord): void {
+    const routed = entry.links.get('route');
+    if (routed?.link.initiator) routed.mux.close(after.route ? 'route changed' : 'route cleared');
+    if (after.route) entry.route.kick();
+    else {
+      entry.direct.kick();
+      entry.relay.kick();
+    }
+    this.deps.notices.changed();
+  }
+
+  /** A peer came online: the routes whose first hop it is can be dialed now. */
+  private kickRoutesThrough(fingerprint: string): void {
+    for (const p of this.peers.values()) {
+      if (p.record.route?.[0] === fingerprint && !p.links.get('route')) p.route.kick();
+    }
   }
 
   /** A LAN announcement: a known peer's addresses are merged in and a direct dial is tried. */
@@ -165,11 +194,25 @@ export class PeerLinkSet {
     }
     const fp = record.fingerprint;
     const entry = newPeerEntry(this.deps.identity.fingerprint, record, () => this.deps.state.peer(fp), {
+      // A peer with a saved route is dialed through it alone.
       dialDirect: (e) =>
-        this.deps.state.get().listen === null
+        this.deps.state.get().listen === null || e.record.route
           ? Promise.resolve(undefined)
           : dialDirectPath(this.deps.identity, e.record),
-      dialRelay: (e) => dialRelayPath(this.deps.identity, this.deps.relays.dialer, e.record),
+      dialRelay: (e) =>
+        e.record.route
+          ? Promise.resolve(undefined)
+          : dialRelayPath(this.deps.identity, this.deps.relays.dialer, e.record),
+      dialRoute: (e) =>
+        dialRoutePath(
+          {
+            identity: this.deps.identity,
+            name: () => this.name,
+            peerEntry: (fp) => this.peers.get(fp),
+            activePath: (hop) => this.activePath(hop),
+          },
+          e.record,
+        ),
       attach: (l) => this.attach(l),
       onError: (path, message) => {
         this.deps.log.debug({ peer: entry.record.name, path }, `link attempt failed: ${message}`);
@@ -179,6 +222,7 @@ export class PeerLinkSet {
     this.peers.set(fp, entry);
     entry.direct.kick();
     entry.relay.kick();
+    entry.route.kick();
     this.deps.notices.changed();
   }
 
@@ -192,6 +236,7 @@ export class PeerLinkSet {
     this.deps.notices.changed();
     entry.direct.stop();
     entry.relay.stop();
+    entry.route.stop();
     setImmediate(() => entry.links.closeAll(reason));
   }
 
@@ -210,6 +255,19 @@ export class PeerLinkSet {
         admit: (fp) => this.deps.admit(fp),
         attach: (link) => this.attach(link),
         pairing: { acceptPairing: this.deps.strangers.acceptPairing },
+      },
+      circuit,
+    );
+  }
+
+  /** A routed link arrived (`hop-arrive`, hop-service.ts): only peers may come this way. */
+  acceptRoutedCircuit(circuit: Circuit): void {
+    void acceptRouteCircuit(
+      {
+        identity: this.deps.identity,
+        log: this.deps.log,
+        refuse: (fp) => (this.deps.state.peer(fp) ? undefined : `${this.name} has no peer ${fp.slice(0, 8)}`),
+        attach: (link) => this.attach(link),
       },
       circuit,
     );
@@ -260,16 +318,20 @@ export class PeerLinkSet {
       log.info({ peer: entry.record.name, path: link.path, reason: err?.message }, 'link down');
       // Through a relay the other side can only refuse us once our end of the handshake is done, so
       // its refusal (removed, rejected) arrives as the close of a link that came up.
-      const code = refusalOf(err);
+      // (A routed link's end carries the reset of a hop's pipe, never the peer's refusal: the route's
+      // retrier says what broke.)
+      const code = link.path === 'route' ? undefined : refusalOf(err);
       if (err && code !== undefined) entry.refusal = { code, message: err.message, at: Date.now() };
-      (link.path === 'direct' ? entry.direct : entry.relay).lost(Date.now() - since.getTime());
+      entry[link.path].lost(Date.now() - since.getTime());
       notices.changed();
     });
     void mux.open(CONTROL_SERVICE, this.hello()).then(
       (stream) => {
         entry.refusal = undefined;
         holdControlStream(stream);
-        if (entry.links.confirm(link)) notices.changed();
+        if (!entry.links.confirm(link)) return;
+        this.kickRoutesThrough(entry.fingerprint);
+        notices.changed();
       },
       (err: Error) => {
         // Only an answer is a refusal; a link that dropped while we said hello is just gone.
@@ -334,13 +396,27 @@ export class PeerLinkSet {
   /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */
   activePath(entry: PeerEntry): ActivePath {
     const active = entry.links.active;
+    const route = entry.record.route;
+    if (!active && route && !refusedSince(entry)) {
+      const why = entry.route.lastError ?? 'not up yet (still trying)';
+      throw new ClawError(
+        'PEER_OFFLINE',
+        `peer ${entry.record.name} is unreachable through its route via ${this.routeText(route)}: ${why}`,
+      );
+    }
     if (!active) throw notOnlineError(entry.record.name, peerStateView(this.stateSource(), entry));
     return active;
+  }
+
+  /** `b → c`: a route's hops by this node's names for them. */
+  routeText(hops: readonly string[]): string {
+    return routeText(hops, (fp) => this.peers.get(fp)?.record.name);
   }
 
   /** What peer-state.ts judges a peer's reachability by. */
   stateSource(): Parameters<typeof peerStateView>[0] {
     return {
+      peerName: (fp) => this.peers.get(fp)?.record.name,
       relayClients: () => this.deps.relays.dialer.list(),
       settings: { get: () => this.deps.state.get() },
     };

@@ -32,24 +32,33 @@ export class PeerLinks {
   /** When the peer last went online or offline. */
   since: Date | null = null;
 
+  /**
+   * @param routeOnly true while this node reaches the peer only through its saved route
+   *   (docs/adr/0017-multi-hop-routes.md): then only the route carries streams and makes it online; a
+   *   direct or relay link the peer dialed stays up for the peer's own use.
+   */
   constructor(
     readonly selfId: string,
     readonly peerId: string,
+    private readonly routeOnly: () => boolean = () => false,
   ) {}
 
   get(path: PathKind): PathEntry | undefined {
     return this.paths.get(path);
   }
 
-  /** The path new streams use: direct when up, else relay. */
+  /** The path new streams use: direct when up, else relay, else a route (only a route when routeOnly). */
   get active(): (PathEntry & { path: PathKind }) | undefined {
-    const direct = this.paths.get('direct');
-    if (direct?.confirmed) return { ...direct, path: 'direct' };
-    const relay = this.paths.get('relay');
-    return relay?.confirmed ? { ...relay, path: 'relay' } : undefined;
+    const order: readonly PathKind[] = this.routeOnly() ? ['route'] : ['direct', 'relay', 'route'];
+    for (const path of order) {
+      const entry = this.paths.get(path);
+      if (entry?.confirmed) return { ...entry, path };
+    }
+    return undefined;
   }
 
   get online(): boolean {
+    if (this.routeOnly()) return this.paths.get('route')?.confirmed === true;
     return [...this.paths.values()].some((e) => e.confirmed);
   }
 

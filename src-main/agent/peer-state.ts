@@ -212,7 +212,8 @@ export function describePeerAddress(
   const listenAddress = dialedDirect ?? announced?.[0] ?? null;
   if (!active) return { address: null, listenAddress, linkFrom: null };
   return {
-    address: active.path === 'relay' ? active.remote : listenAddress,
+    // A relay link's address is the relay; a routed link's its hops (`via b → c`).
+    address: active.path === 'direct' ? listenAddress : active.remote,
     listenAddress,
     linkFrom: { dialedBy: active.initiator ? 'us' : 'peer', remote: active.remote },
   };

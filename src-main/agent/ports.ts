@@ -29,6 +29,8 @@ export interface PeerEntry {
   links: PeerLinks;
   direct: PathRetrier;
   relay: PathRetrier;
+  /** Dials the peer's saved route (docs/adr/0017-multi-hop-routes.md); finds nothing to try without one. */
+  route: PathRetrier;
 }
 
 /** Who this node is: the name it shows and the identity it proves. */

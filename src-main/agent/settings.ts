@@ -11,6 +11,7 @@ import { PROXY_SECRET_PATTERN } from '../forwards/proxy-secret.js';
 import { parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../core/permissions.js';
+import { MAX_ROUTE_HOPS } from './routes.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
@@ -69,6 +70,11 @@ const peerSchema = z.object({
    * when this node shares no relay with the peer (relay-set.ts; docs/relay-protocol.md §Home relays).
    */
   homeRelay: relaySchema.optional(),
+  /**
+   * Reach this peer only through these peers, in order (fingerprints; docs/adr/0017-multi-hop-routes.md).
+   * Checked in full (known peers, no loop) when set: node-state.ts setRoute.
+   */
+  route: z.array(fingerprintSchema).min(1).max(MAX_ROUTE_HOPS).optional(),
 });
 
 const pendingSchema = z.object({

@@ -77,6 +77,11 @@ export const methodParams = {
         .nullable(),
     })
     .strict(),
+  /**
+   * Reach the peer only through these peers, in order (names or fingerprints), or directly again
+   * (null). More than MAX_ROUTE_HOPS hops is refused by the agent with one line, not here.
+   */
+  'peers.route': z.object({ peer: peerRef, via: z.array(peerRef).min(1).max(16).nullable() }).strict(),
   'pending.list': z.object({}).strict(),
   'pending.approve': z
     .object({
@@ -260,6 +265,8 @@ export interface PeerInfo {
   allow: Permission[];
   /** Where this peer's forwards may go here (`HOST:PORT` patterns with `*`), or null for anywhere. */
   forwardTo: string[] | null;
+  /** The hops this node reaches the peer through, by its names for them, in order; null: no route. */
+  route: string[] | null;
 }
 
 export interface PendingInfo {
@@ -406,6 +413,7 @@ export interface MethodResults {
   'peers.allow': PeerInfo;
   'peers.deny': PeerInfo;
   'peers.limit': PeerInfo;
+  'peers.route': PeerInfo;
   'pending.list': PendingInfo[];
   'pending.approve': PeerInfo;
   'pending.reject': { name: string; fingerprint: string };

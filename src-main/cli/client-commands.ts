@@ -263,6 +263,34 @@ export function registerClientCommands(program: Command): void {
     });
 
   peers
+    .command('route <peer>')
+    .description(
+      'reach a peer only through other peers, in order (like ssh -J): each hop must allow this node relay',
+    )
+    .option(
+      '--via <hop>',
+      'a peer to go through (repeat for more hops, first hop first; at most 4)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option('--clear', 'reach the peer directly again (or through a relay)')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, opts: HomeOpts & { via: string[]; clear?: boolean }, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      if (opts.clear === true && opts.via.length > 0) {
+        throw new ClawError('BAD_ARGUMENT', 'give --via HOP… or --clear, not both');
+      }
+      if (opts.clear !== true && opts.via.length === 0) {
+        throw new ClawError('BAD_ARGUMENT', 'give --via HOP (repeat for more hops) or --clear');
+      }
+      const peer = await call(all, 'peers.route', { peer: ref, via: opts.clear ? null : opts.via });
+      if (all.json) printJson(peer);
+      else if (peer.route) console.log(`${peer.name} is reached via ${peer.route.join(' → ')} from now on`);
+      else console.log(`${peer.name} is reached directly (or through a relay) again`);
+    });
+
+  peers
     .command('rename <peer> <name>')
     .description('give a peer another local name (forwards through it follow)')
     .option('--home <dir>', 'node home directory')
@@ -359,6 +387,9 @@ export function registerClientCommands(program: Command): void {
             const r = await c.call('ping', { peer });
             replies++;
             if (opts.json) results.push(r);
+            // A routed link's remote reads `via b → c` already.
+            else if (r.path === 'route')
+              console.log(`pong from ${r.peer} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
             else console.log(`pong from ${r.peer} via ${r.path} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
           } catch (err) {
             // A peer that is not there (or a name that could be two) is no missed reply: said once.

@@ -34,6 +34,8 @@ export interface SecureCircuitOptions {
   prologue?: Uint8Array;
   /** Record-layer tunables (key-update limits); defaults suit production, tests lower them. */
   session?: SessionOptions;
+  /** What the Link reports as its path: `relay` unless given (a routed link says `route`). */
+  path?: PathKind;
 }
 
 type Events = { frame: [Uint8Array]; drain: []; close: [Error | undefined] };
@@ -66,7 +68,7 @@ export function secureCircuit(circuit: Circuit, opts: SecureCircuitOptions): Pro
     const succeed = (session: E2ESession): void => {
       settled = true;
       cleanup();
-      resolve(new E2ELink(circuit, session));
+      resolve(new E2ELink(circuit, session, opts.path ?? 'relay'));
     };
     const timer = setTimeout(
       () =>
@@ -151,7 +153,6 @@ export function secureCircuit(circuit: Circuit, opts: SecureCircuitOptions): Pro
 
 /** The Link over an established session. Constructed synchronously with the handshake's last step. */
 class E2ELink implements Link {
-  readonly path: PathKind = 'relay';
   readonly peerId: string;
   readonly remote: string;
   readonly initiator: boolean;
@@ -166,6 +167,7 @@ class E2ELink implements Link {
   constructor(
     private readonly circuit: Circuit,
     private readonly session: E2ESession,
+    readonly path: PathKind,
   ) {
     this.peerId = session.peerId;
     this.remote = circuit.relayUrl;

@@ -4,13 +4,14 @@
  */
 import type { Disposer } from '../core/emitter.js';
 
-export type PathKind = 'direct' | 'relay';
+/** `route`: an E2E channel through other peers that relay for this node (docs/adr/0017-multi-hop-routes.md). */
+export type PathKind = 'direct' | 'relay' | 'route';
 
 export interface Link {
   /** Fingerprint of the authenticated peer (checked against the pin before the Link exists). */
   readonly peerId: string;
   readonly path: PathKind;
-  /** Where the bytes go: `127.0.0.1:41234` for direct, the relay URL for relay. */
+  /** Where the bytes go: `127.0.0.1:41234` for direct, the relay URL for relay, `via b → c` for route. */
   readonly remote: string;
   /** True when this side dialed; used to break ties when both sides connect at once. */
   readonly initiator: boolean;

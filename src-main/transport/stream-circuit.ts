@@ -15,10 +15,16 @@ type Events = { frame: [Uint8Array]; drain: []; close: [Error | undefined] };
 
 export function streamCircuit(
   stream: Duplex,
-  meta: { peerId: string; remote: string; initiator: boolean },
+  meta: {
+    peerId: string;
+    remote: string;
+    initiator: boolean;
+    /** Largest frame accepted, in bytes (MAX_STREAM_CIRCUIT_FRAME unless given: a routed link's records are larger). */
+    maxFrame?: number;
+  },
 ): Circuit {
   const events = new Emitter<Events>();
-  const decoder = new LengthPrefixedDecoder(MAX_STREAM_CIRCUIT_FRAME);
+  const decoder = new LengthPrefixedDecoder(meta.maxFrame ?? MAX_STREAM_CIRCUIT_FRAME);
   let closed = false;
   const held: Uint8Array[] = [];
   let listening = false;
