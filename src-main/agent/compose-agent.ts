@@ -13,7 +13,7 @@ import { restartSettings } from './api/settings.js';
 import { Approvals } from './approvals.js';
 import { LocalNetwork } from './local-network.js';
 import type { NodeState } from './node-state.js';
-import { registerHopServices } from './hop-service.js';
+import { registerHopServices } from '../routes/hop-service.js';
 import { Notices } from './notices.js';
 import { startOwnRelay } from './own-relay.js';
 import { CodeIssuer } from './pairing-issuer.js';

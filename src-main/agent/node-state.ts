@@ -14,7 +14,7 @@ import { Emitter } from '../core/emitter.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { expirePending, MAX_BLOCKED, offerPending, type OfferResult } from './pending.js';
 import { peerNameClash } from './peer-names.js';
-import { routeProblem } from './routes.js';
+import { routeProblem } from '../routes/routes.js';
 import { SettingsFile } from './settings-file.js';
 import { diffSettings, type StateChange } from './state-changes.js';
 import type {

@@ -11,7 +11,7 @@ import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
 import type { NodeState } from './node-state.js';
 import { fingerprintPrefix, nameKey, peerNameClash } from './peer-names.js';
-import { routeText } from './routes.js';
+import { routeText } from '../routes/routes.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
 import {

@@ -11,7 +11,7 @@ import { PROXY_SECRET_PATTERN } from '../forwards/proxy-secret.js';
 import { parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../core/permissions.js';
-import { MAX_ROUTE_HOPS } from './routes.js';
+import { MAX_ROUTE_HOPS } from '../routes/routes.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';

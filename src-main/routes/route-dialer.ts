@@ -12,9 +12,9 @@ import { secureCircuit } from '../transport/e2e-link.js';
 import { MAX_LINK_FRAME, type Link } from '../transport/link.js';
 import { streamCircuit } from '../transport/stream-circuit.js';
 import { describeRouteFailure, HOP_SERVICE, type HopArgs } from './hop-wire.js';
-import type { ActivePath, PeerEntry } from './ports.js';
+import type { ActivePath, PeerEntry } from '../agent/ports.js';
 import { routeText } from './routes.js';
-import type { PeerRecord } from './settings.js';
+import type { PeerRecord } from '../agent/settings.js';
 
 /** How long the hops' streams and the E2E handshake through them may take together, in ms. */
 export const ROUTE_LINK_TIMEOUT_MS = 15_000;

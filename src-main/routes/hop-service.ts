@@ -16,10 +16,10 @@ import {
   parseHopArgs,
   passedUp,
 } from './hop-wire.js';
-import type { ActivePath, PeerEntry } from './ports.js';
+import type { ActivePath, PeerEntry } from '../agent/ports.js';
 import { ROUTE_LINK_TIMEOUT_MS, routeArrivalCircuit } from './route-dialer.js';
-import type { ServiceRegistry, ServiceRequest } from './services.js';
-import type { PeerRecord } from './settings.js';
+import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
+import type { PeerRecord } from '../agent/settings.js';
 
 export interface HopHost {
   readonly selfFingerprint: string;

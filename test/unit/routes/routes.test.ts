@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MAX_ROUTE_HOPS, routeProblem, routeText } from '../../../src-main/agent/routes.js';
+import { MAX_ROUTE_HOPS, routeProblem, routeText } from '../../../src-main/routes/routes.js';
 import {
   describeRouteFailure,
   formatHopFailure,
@@ -14,7 +14,7 @@ import {
   parseHopArgs,
   parseHopFailure,
   passedUp,
-} from '../../../src-main/agent/hop-wire.js';
+} from '../../../src-main/routes/hop-wire.js';
 import type { PeerRecord } from '../../../src-main/agent/settings.js';
 import { memoryState } from '../../helpers/memory-state.js';
 import { isClawError } from '../../../src-main/core/errors.js';
