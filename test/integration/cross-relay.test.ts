@@ -243,7 +243,9 @@ test('peers added by fingerprint on two relays link once one side names the othe
     },
     20_000,
   );
-  assert.match(stuck.stateDetail ?? '', /--relay URL/);
+  // The command that names that relay comes as data beside the line (stateHint), for this node.
+  assert.equal(stuck.stateHint?.where, 'here');
+  assert.ok(stuck.stateHint?.argv.includes('--relay'), JSON.stringify(stuck.stateHint));
 
   // One side naming the other's relay is enough: A dials it on demand, and B learns A's from the hello.
   const addB = (relay: string) =>
