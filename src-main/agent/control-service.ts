@@ -9,6 +9,10 @@ import { ClawError } from '../core/errors.js';
 import { describeZodError } from '../api/validate.js';
 import { nodeNameSchema } from '../api/contract.js';
 import { receivedNodeName } from '../core/names.js';
+import { FEATURE_PIPES, FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../protocol/terminal-frames.js';
+import { FEATURE_SPLICE } from './relay-splice.js';
+import type { RelaySetting } from './settings.js';
+import { AGENT_VERSION } from './version.js';
 
 export const CONTROL_SERVICE = 'control';
 
@@ -66,4 +70,20 @@ export function announcedHomeRelay(hello: Hello): AnnouncedRelay | undefined {
   if ((url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '') return undefined;
   const fingerprint = url.protocol === 'wss:' ? hello.homeRelayFingerprint : undefined;
   return { url: hello.homeRelay, ...(fingerprint ? { fingerprint } : {}) };
+}
+
+/**
+ * This node's hello: where it listens, and its home relay (the first saved one, with its pin) so
+ * peers reach it there on demand; `features` says what it can do beyond protocol version 1.
+ */
+export function ownHello(name: string, addresses: string[], home: RelaySetting | undefined): Hello {
+  return {
+    v: 1,
+    name,
+    version: AGENT_VERSION,
+    addresses,
+    homeRelay: home?.url ?? null,
+    ...(home?.fingerprint ? { homeRelayFingerprint: home.fingerprint } : {}),
+    features: [FEATURE_SPLICE, FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES, FEATURE_PIPES],
+  };
 }

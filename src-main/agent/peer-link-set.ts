@@ -7,15 +7,14 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { ClawError, refusalOf } from '../core/errors.js';
+import { refusalOf } from '../core/errors.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import type { Identity } from '../crypto/identity.js';
 import { Mux } from '../mux/mux.js';
 import type { MuxStream } from '../mux/stream.js';
 import type { Circuit } from '../transport/circuit.js';
 import type { Link, PathKind } from '../transport/link.js';
-import { FEATURE_PIPES, FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../protocol/terminal-frames.js';
-import { announcedHomeRelay, CONTROL_SERVICE, parseHello, type Hello } from './control-service.js';
+import { announcedHomeRelay, CONTROL_SERVICE, ownHello, parseHello, type Hello } from './control-service.js';
 import type { LanPeerSighting } from './lan-discovery.js';
 import type { NodeState } from './node-state.js';
 import type { Notifier } from './notices.js';
@@ -25,16 +24,15 @@ import { newPeerEntry } from './peer-entry.js';
 import { notOnlineError } from './peer-state.js';
 import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
 import { acceptRouteCircuit, dialRoutePath } from '../routes/route-dialer.js';
-import { routeText } from '../routes/routes.js';
+import { kickRoutesThrough, routeChanged, routeOfflineError } from '../routes/route-links.js';
 import { attachPendingLink, type PendingLinkHost } from './pending-links.js';
 import type { ActivePath, PeerEntry } from './ports.js';
 import type { Relays } from './relays.js';
-import { FEATURE_SPLICE, RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
+import { RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
 import type { ServiceRegistry } from './services.js';
 import type { PeerRecord } from './settings.js';
 import type { StateChange } from './state-changes.js';
 import type { Refusal } from '../core/refusal-codes.js';
-import { AGENT_VERSION } from './version.js';
 
 /** Heartbeat on every link, in ms: a ping this often... */
 export const LINK_HEARTBEAT_MS = 5_000;
@@ -141,7 +139,10 @@ export class PeerLinkSet {
     if (!after) return this.untrack(change.id, `removed as a peer by ${this.name}`);
     if (!before || !this.peers.has(after.fingerprint)) return void this.track(after);
     const entry = this.peers.get(after.fingerprint)!;
-    if (before.route?.join() !== after.route?.join()) return this.onRouteChange(entry, after);
+    if (before.route?.join() !== after.route?.join()) {
+      routeChanged(entry, after);
+      return this.deps.notices.changed();
+    }
     // New facts (an address, a home relay, a certificate): try its paths now, not after the backoff.
     this.kick(change.id);
     this.deps.notices.changed();
@@ -153,28 +154,6 @@ export class PeerLinkSet {
     if (entry?.record.route) return entry.route.kick();
     entry?.direct.kick();
     entry?.relay.kick();
-  }
-
-  /**
-   * A new, changed or cleared route: the link this node dialed through the old one goes, and the peer
-   * is dialed the new way at once (docs/adr/0017-multi-hop-routes.md).
-   */
-  private onRouteChange(entry: PeerEntry, after: PeerRecord): void {
-    const routed = entry.links.get('route');
-    if (routed?.link.initiator) routed.mux.close(after.route ? 'route changed' : 'route cleared');
-    if (after.route) entry.route.kick();
-    else {
-      entry.direct.kick();
-      entry.relay.kick();
-    }
-    this.deps.notices.changed();
-  }
-
-  /** A peer came online: the routes whose first hop it is can be dialed now. */
-  private kickRoutesThrough(fingerprint: string): void {
-    for (const p of this.peers.values()) {
-      if (p.record.route?.[0] === fingerprint && !p.links.get('route')) p.route.kick();
-    }
   }
 
   /** A LAN announcement: a known peer's addresses are merged in and a direct dial is tried. */
@@ -325,43 +304,34 @@ export class PeerLinkSet {
       entry[link.path].lost(Date.now() - since.getTime());
       notices.changed();
     });
-    void mux.open(CONTROL_SERVICE, this.hello()).then(
-      (stream) => {
-        entry.refusal = undefined;
-        holdControlStream(stream);
-        if (!entry.links.confirm(link)) return;
-        this.kickRoutesThrough(entry.fingerprint);
-        notices.changed();
-      },
-      (err: Error) => {
-        // Only an answer is a refusal; a link that dropped while we said hello is just gone.
-        const code = refusalOf(err);
-        if (code === undefined) return;
-        // The peer has not approved us (yet): remember its answer for `ping` and `peers` (peer-state.ts).
-        entry.refusal = { code, message: err.message, at: Date.now() };
-        log.info({ peer: entry.record.name }, `peer refused our hello: ${err.message}`);
-        notices.changed();
-      },
-    );
+    void mux
+      .open(
+        CONTROL_SERVICE,
+        ownHello(this.name, this.deps.local.directAddresses(), this.deps.relays.saved()[0]),
+      )
+      .then(
+        (stream) => {
+          entry.refusal = undefined;
+          holdControlStream(stream);
+          if (!entry.links.confirm(link)) return;
+          kickRoutesThrough(this.peers.values(), entry.fingerprint);
+          notices.changed();
+        },
+        (err: Error) => {
+          // Only an answer is a refusal; a link that dropped while we said hello is just gone.
+          const code = refusalOf(err);
+          if (code === undefined) return;
+          // The peer has not approved us (yet): remember its answer for `ping` and `peers` (peer-state.ts).
+          entry.refusal = { code, message: err.message, at: Date.now() };
+          log.info({ peer: entry.record.name }, `peer refused our hello: ${err.message}`);
+          notices.changed();
+        },
+      );
     void mux.ping().then(
       (ms) => (entry.links.rttMs = ms),
       () => undefined,
     );
     notices.changed();
-  }
-
-  /** Our hello: the home relay is the first saved one, with its pin, so peers reach us there on demand. */
-  private hello(): Hello {
-    const home = this.deps.relays.saved()[0];
-    return {
-      v: 1,
-      name: this.name,
-      version: AGENT_VERSION,
-      addresses: this.deps.local.directAddresses(),
-      homeRelay: home?.url ?? null,
-      ...(home?.fingerprint ? { homeRelayFingerprint: home.fingerprint } : {}),
-      features: [FEATURE_SPLICE, FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES, FEATURE_PIPES],
-    };
   }
 
   private onHello(entry: PeerEntry, hello: Hello): void {
@@ -396,21 +366,11 @@ export class PeerLinkSet {
   /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */
   activePath(entry: PeerEntry): ActivePath {
     const active = entry.links.active;
-    const route = entry.record.route;
-    if (!active && route && !refusedSince(entry)) {
-      const why = entry.route.lastError ?? 'not up yet (still trying)';
-      throw new ClawError(
-        'PEER_OFFLINE',
-        `peer ${entry.record.name} is unreachable through its route via ${this.routeText(route)}: ${why}`,
-      );
+    if (!active && entry.record.route && !refusedSince(entry)) {
+      throw routeOfflineError(entry, (fp) => this.peers.get(fp)?.record.name);
     }
     if (!active) throw notOnlineError(entry.record.name, peerStateView(this.stateSource(), entry));
     return active;
-  }
-
-  /** `b → c`: a route's hops by this node's names for them. */
-  routeText(hops: readonly string[]): string {
-    return routeText(hops, (fp) => this.peers.get(fp)?.record.name);
   }
 
   /** What peer-state.ts judges a peer's reachability by. */
