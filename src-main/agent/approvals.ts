@@ -3,7 +3,7 @@
  * change is saved at once, so requests and decisions survive an agent restart.
  */
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
-import { hereHint } from '../core/hint.js';
+import { hereHint, commandIn } from '../core/hint.js';
 import { abbreviateFingerprint, groupFingerprint, parseFingerprint } from '../core/fingerprint.js';
 import { receivedNodeName } from '../core/names.js';
 import type { Link } from '../transport/link.js';
@@ -92,8 +92,11 @@ export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
       );
       this.deps.notifier.notice({
         kind: 'pairing',
-        message: `${req.name} (${abbreviateFingerprint(req.fingerprint)}) asks to pair via ${req.via}; review the pending requests`,
-        hint: hereHint(['pending']),
+        ...commandIn(
+          `${req.name} (${abbreviateFingerprint(req.fingerprint)}) asks to pair via ${req.via}: `,
+          hereHint(['pending']),
+          ' to review',
+        ),
       });
     }
     this.deps.notifier.changed();
@@ -127,21 +130,22 @@ export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
     if (ref.latest) {
       const found = latestVerified(list);
       if (found) return found;
-      throw new ClawError(
-        'PEER_NOT_FOUND',
-        list.length === 0
-          ? 'no pending requests'
-          : 'no code-verified request is pending; --latest picks only those. A request that came with only a fingerprint is named by its id, as the pending requests show',
-        list.length === 0 ? undefined : { hint: hereHint(['pending']) },
+      if (list.length === 0) throw new ClawError('PEER_NOT_FOUND', 'no pending requests');
+      const { message, hint } = commandIn(
+        'no code-verified request is pending; --latest picks only those. A request that came with only a fingerprint is named by its id (',
+        hereHint(['pending']),
+        ' lists them)',
       );
+      throw new ClawError('PEER_NOT_FOUND', message, { hint });
     }
     const found = list.find((p) => p.id === ref.id);
     if (!found) {
-      throw new ClawError(
-        'PEER_NOT_FOUND',
-        `no pending request '${ref.id}'; list the pending requests to see their ids`,
-        { hint: hereHint(['pending']) },
+      const { message, hint } = commandIn(
+        `no pending request '${ref.id}'; `,
+        hereHint(['pending']),
+        ' lists them',
       );
+      throw new ClawError('PEER_NOT_FOUND', message, { hint });
     }
     return found;
   }
@@ -156,11 +160,13 @@ export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
     const fp = groupFingerprint(req.fingerprint);
     if (confirmed === undefined) {
       if (req.via === 'code') return;
-      throw new ClawError(
-        'BAD_ARGUMENT',
-        `request ${req.id} (${req.name}) came with only a fingerprint, no pairing code: compare ${fp} with the fingerprint the other node shows as its id, then give the one it shows`,
-        { hint: hereHint(['approve', req.id, '--fingerprint', 'FINGERPRINT'], '--fingerprint') },
+      // The other node's command stays words (`clawbridge id` there): a hint is one command, this one.
+      const { message, hint } = commandIn(
+        `request ${req.id} (${req.name}) came with only a fingerprint, no pairing code: compare ${fp} with the fingerprint the other node shows (\`clawbridge id\` there), then give the one it shows: `,
+        hereHint(['approve', req.id, '--fingerprint', 'FINGERPRINT'], '--fingerprint'),
+        '',
       );
+      throw new ClawError('BAD_ARGUMENT', message, { hint });
     }
     let given: string;
     try {

@@ -9,7 +9,7 @@
  * and blocked; a removed peer is blocked; a node that proves it holds a fresh code is unblocked.
  */
 import { ClawError } from '../core/errors.js';
-import { hereHint } from '../core/hint.js';
+import { hereHint, commandIn } from '../core/hint.js';
 import { Emitter } from '../core/emitter.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { expirePending, MAX_BLOCKED, offerPending, type OfferResult } from './pending.js';
@@ -268,11 +268,12 @@ export class NodeState implements NodeStateReader {
   private requirePeer(fingerprint: string): PeerRecord {
     const peer = this.peer(fingerprint);
     if (peer) return peer;
-    throw new ClawError(
-      'PEER_NOT_FOUND',
-      `no peer ${fingerprint.slice(0, 8)}; list the peers to see which there are`,
-      { hint: hereHint(['peers']) },
+    const { message, hint } = commandIn(
+      `no peer ${fingerprint.slice(0, 8)}; `,
+      hereHint(['peers']),
+      ' lists them',
     );
+    throw new ClawError('PEER_NOT_FOUND', message, { hint });
   }
 
   private changePeer(fingerprint: string, edit: (p: PeerRecord) => PeerRecord): PeerRecord {

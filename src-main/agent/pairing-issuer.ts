@@ -12,7 +12,7 @@ import type { PairListResult, PairNewResult } from '../api/contract.js';
 import { addressBlock } from '../core/address-block.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
 import { ClawError, isClawError } from '../core/errors.js';
-import { hereHint } from '../core/hint.js';
+import { commandArgs, hereHint } from '../core/hint.js';
 import { receivedNodeName } from '../core/names.js';
 import { sealDecision } from '../crypto/pairing-decision.js';
 import { PairingIssuer as PakeIssuer, type PairingResult } from '../crypto/pairing.js';
@@ -144,8 +144,11 @@ export class CodeIssuer {
     if (this.open().length >= MAX_ACTIVE_CODES) {
       throw new ClawError(
         'RELAY_LIMIT',
-        `already ${MAX_ACTIVE_CODES} codes open (pair list shows them); use one, wait for them to expire, or cancel one`,
-        { hint: hereHint(['pair', 'cancel', 'CODE']) },
+        ...commandArgs(
+          `already ${MAX_ACTIVE_CODES} codes open; use one, wait for them to expire, or cancel one (\`clawbridge pair list\`, `,
+          hereHint(['pair', 'cancel', 'CODE']),
+          ')',
+        ),
       );
     }
     const code = generatePairCode();

@@ -3,7 +3,7 @@
  * the part of the agent it uses (PeersHost, architecture.md §Rules the code keeps).
  */
 import { ClawError, isClawError } from '../core/errors.js';
-import { hereHint } from '../core/hint.js';
+import { hereHint, commandIn } from '../core/hint.js';
 import { abbreviateFingerprint, parseFingerprint } from '../core/fingerprint.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
@@ -181,9 +181,8 @@ export function resolvePeer(agent: Pick<PeerDirectory, 'peerEntries'>, ref: stri
       `'${ref}' matches ${byFingerprint.length} peers; give more of the fingerprint`,
     );
   }
-  throw new ClawError('PEER_NOT_FOUND', `no peer named '${ref}'; list the peers to see their names`, {
-    hint: hereHint(['peers']),
-  });
+  const { message, hint } = commandIn(`no peer named '${ref}'; `, hereHint(['peers']), ' lists them');
+  throw new ClawError('PEER_NOT_FOUND', message, { hint });
 }
 
 function normalizeAddress(address: string): string {

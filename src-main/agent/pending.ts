@@ -37,8 +37,8 @@ export const MAX_BLOCKED = 1024;
 
 /** What a node that is not a peer yet is told while it waits. */
 export function waitingLine(owner: string): string {
-  // Plain words: this crosses to the other node as text, which no client takes apart.
-  return `waiting for approval by ${owner}: its owner reviews requests with clawbridge pending`;
+  // Text only: this crosses to the other node, whose clients show it as it is.
+  return `waiting for approval by ${owner}: its owner reviews requests with \`clawbridge pending\``;
 }
 
 export function newPendingId(): string {
@@ -99,7 +99,7 @@ export function offerPending(
     if (sameKind.length >= MAX_PENDING_FINGERPRINT) {
       return {
         refused:
-          'too many unverified pending requests on this node; ask its owner for a pairing code (clawbridge pair new, there)',
+          'too many unverified pending requests on this node; ask its owner for a pairing code (`clawbridge pair new` there)',
       };
     }
     const source = sourceBlock(req.address);

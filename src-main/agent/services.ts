@@ -44,8 +44,8 @@ export class ServiceRegistry {
       const denied = `permission denied: ${selfName} does not allow ${def.noun} from ${peer.name}`;
       // The command is for the owner of this node, under the name this node knows the peer by; left
       // out when long names would push it past what a REJECT carries (it would arrive cut).
-      // Plain words: a reason crosses to the other node as text, which no client takes apart.
-      const hint = ` (its owner can run clawbridge peers allow ${peer.name} ${def.permission} there)`;
+      // Text only: a reason crosses to the other node, whose clients show it as it is.
+      const hint = ` (its owner can run \`clawbridge peers allow ${peer.name} ${def.permission}\` there)`;
       const fits = Buffer.byteLength(denied + hint) <= MAX_REASON_BYTES;
       return req.reject('PERMISSION_DENIED', fits ? denied + hint : denied);
     }

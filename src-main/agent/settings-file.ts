@@ -10,7 +10,7 @@ import Conf from 'conf';
 import { replaceFileSync } from '../home/durable-file.js';
 import { extrasOf, pruneExtras, withExtras, type SettingsExtras } from './settings-extras.js';
 import { ClawError } from '../core/errors.js';
-import { hereHint } from '../core/hint.js';
+import { commandArgs, hereHint } from '../core/hint.js';
 import { describeZodError } from '../api/validate.js';
 import { ensureHomeDir } from '../home/home-dir.js';
 import { KNOWN_FIELDS, settingsSchema, type Settings } from './settings.js';
@@ -190,8 +190,11 @@ export class SettingsFile {
     if (text === undefined || text === this.seen) return;
     throw new ClawError(
       'CONFIG_INVALID',
-      `${this.path} was changed since this agent read it (by hand, or by another program); nothing was changed — stop the agent, then start it again so it uses the file as it is now`,
-      { hint: hereHint(['stop']) },
+      ...commandArgs(
+        `${this.path} was changed since this agent read it (by hand, or by another program); restart the agent so it uses the file as it is now (`,
+        hereHint(['stop']),
+        ', then start it) — nothing was changed',
+      ),
     );
   }
 

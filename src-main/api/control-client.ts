@@ -3,7 +3,7 @@
  * desktop app's main process to reach the agent it hosts in a utility process (electron/agent-client.ts).
  */
 import { connect, type Socket } from 'node:net';
-import { hereHint } from '../core/hint.js';
+import { commandArgs, hereHint } from '../core/hint.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../home/home-dir.js';
 import { errorFromReply, type ErrorReply } from './error-reply.js';
@@ -179,9 +179,14 @@ export function checkControlSocket(path: string): void {
  */
 export function connectControlSocket(path: string, home: string): Promise<Socket> {
   const noAgent = () =>
-    new ClawError('NO_AGENT', `no agent is running for ${home}: open the Clawbridge app, or start one`, {
-      hint: hereHint(['agent', '--home', home]),
-    });
+    new ClawError(
+      'NO_AGENT',
+      ...commandArgs(
+        `no agent is running for ${home}: start one with `,
+        hereHint(['agent', '--home', home]),
+        ' (or open the Clawbridge app)',
+      ),
+    );
   // Not allowed to look or to connect: an agent may well run there, under another user.
   const denied = (err: NodeJS.ErrnoException) =>
     new ClawError(

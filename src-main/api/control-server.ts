@@ -16,7 +16,7 @@ import { chmod, unlink } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { ensurePrivateDir, socketPrivateDir } from '../home/home-dir.js';
 import { ClawError, errorMessage } from '../core/errors.js';
-import { hereHint } from '../core/hint.js';
+import { commandArgs, hereHint } from '../core/hint.js';
 import type { ApiHandler } from './contract.js';
 import { apiErrorBody, requestIdOf, validateRequest } from './validate.js';
 import { acceptStreamUpgrade, type StreamUpgradeHandlers } from './stream-upgrade.js';
@@ -95,8 +95,11 @@ export async function claimControlSocket(path: string, home = path): Promise<Cla
   const running = () =>
     new ClawError(
       'AGENT_RUNNING',
-      `an agent is already running for ${home}; stop it first, or use another --home`,
-      { hint: hereHint(['stop', '--home', home]) },
+      ...commandArgs(
+        `an agent is already running for ${home}; stop it first with `,
+        hereHint(['stop', '--home', home]),
+        ', or use another --home',
+      ),
     );
   try {
     await listen(server, path);

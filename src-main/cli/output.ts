@@ -61,11 +61,14 @@ export function errorJson(err: unknown): {
   error: { code: ErrorCode; message: string; hint?: Hint };
 } {
   const hint = hintOf(err);
+  // What to run, and where (and the flag it is about): where the sentence names it (`at`) is for
+  // clients that render the line, not for scripts, which get the command as argv.
+  const data = hint && { argv: hint.argv, where: hint.where, ...(hint.flag ? { flag: hint.flag } : {}) };
   return {
     error: {
       code: isClawError(err) ? err.code : 'INTERNAL',
       message: errorMessage(err),
-      ...(hint ? { hint } : {}),
+      ...(data ? { hint: data } : {}),
     },
   };
 }

@@ -4,7 +4,7 @@
 import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { ClawError } from '../core/errors.js';
-import { hereHint } from '../core/hint.js';
+import { commandArgs, hereHint } from '../core/hint.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { groupFingerprint } from '../core/fingerprint.js';
 import {
@@ -227,10 +227,7 @@ function target(id: string | undefined, latest: boolean | undefined): { id: stri
   if (!id)
     throw new ClawError(
       'BAD_ARGUMENT',
-      'which request? give --latest, or its id as the pending requests show',
-      {
-        hint: hereHint(['pending']),
-      },
+      ...commandArgs('which request? give its id (see ', hereHint(['pending']), ') or --latest'),
     );
   return { id };
 }

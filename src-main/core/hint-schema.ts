@@ -19,6 +19,10 @@ export const hintSchema: z.ZodType<Hint> = z
       .regex(/^--[a-z][a-z-]*$/)
       .max(HINT_MAX_FLAG_LENGTH)
       .optional(),
+    at: z
+      .tuple([z.number().int().min(0).max(65_535), z.number().int().min(0).max(65_535)])
+      .refine(([start, end]) => start <= end, 'start after end')
+      .optional(),
   })
   .strict();
 

@@ -10,12 +10,18 @@ import { shellWord } from './shell-word.js';
  * - `argv`: the `clawbridge` command's arguments WITHOUT the leading `clawbridge` (`['peers']`,
  *   `['approve', '3', '--fingerprint', 'FINGERPRINT']`); a word in capitals is a placeholder to fill in;
  * - `where`: `here` to run it on this node (the CLI adds its `--home`), `peer` on the other node;
- * - `flag`: the flag the hint is about (`--fingerprint`), when there is one.
+ * - `flag`: the flag the hint is about (`--fingerprint`), when there is one;
+ * - `at`: where the message itself names the command (`[start, end)`, in UTF-16 units, the
+ *   backticked `` `clawbridge …` `` included), when the sentence reads with the command inside it
+ *   ("no peer named 'x'; `clawbridge peers` lists them"): a client puts its own rendering of the
+ *   command there (the CLI with `--home`, the window as code) instead of after the message. The
+ *   message stays a whole sentence for readers that ignore hints.
  */
 export interface Hint {
   argv: string[];
   where: 'here' | 'peer';
   flag?: string;
+  at?: [number, number];
 }
 
 /** A hint to run `argv` on this node. */
@@ -26,6 +32,30 @@ export function hereHint(argv: string[], flag?: string): Hint {
 /** A hint to run `argv` on the other node. */
 export function peerHint(argv: string[], flag?: string): Hint {
   return flag === undefined ? { argv, where: 'peer' } : { argv, where: 'peer', flag };
+}
+
+/**
+ * A message that names its command inside the sentence, and the hint that says where: `before`, then
+ * `` `clawbridge ARGS` ``, then `after`.
+ */
+export function commandIn(before: string, hint: Hint, after: string): { message: string; hint: Hint } {
+  const named = `\`${['clawbridge', ...hint.argv].join(' ')}\``;
+  return {
+    message: before + named + after,
+    hint: { ...hint, at: [before.length, before.length + named.length] },
+  };
+}
+
+/** `commandIn` as the arguments a ClawError takes after its code: `new ClawError(code, ...commandArgs(…))`. */
+export function commandArgs(before: string, hint: Hint, after: string): [string, { hint: Hint }] {
+  const { message, hint: at } = commandIn(before, hint, after);
+  return [message, { hint: at }];
+}
+
+/** The span `at` of `hint` when it lies within `message`; undefined otherwise (then it goes after). */
+export function spanIn(message: string, hint: Hint): [number, number] | undefined {
+  const at = hint.at;
+  return at && at[0] <= at[1] && at[1] <= message.length ? at : undefined;
 }
 
 /** True when `argv` already names a home (`--home DIR` or `--home=DIR`), before any `--`. */
@@ -54,5 +84,9 @@ export function hintCommandLine(hint: Hint, home?: string): string {
  */
 export function lineWithHint(message: string, hint: Hint | undefined, home?: string): string {
   if (!hint) return message;
-  return `${message} (\`${hintCommandLine(hint, home)}\`${hint.where === 'peer' ? ' there' : ''})`;
+  const at = spanIn(message, hint);
+  const command = `\`${hintCommandLine(hint, home)}\``;
+  // Named inside the sentence: the same words as ever, the command as this user runs it.
+  if (at) return message.slice(0, at[0]) + command + message.slice(at[1]);
+  return `${message} (${command}${hint.where === 'peer' ? ' there' : ''})`;
 }

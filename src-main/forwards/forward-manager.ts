@@ -15,7 +15,7 @@ import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
-import { hereHint } from '../core/hint.js';
+import { commandArgs, hereHint } from '../core/hint.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { ConnectError, type Dialer } from './dialer.js';
 import type { FrontEndContext } from './front-end.js';
@@ -235,16 +235,18 @@ export class ForwardManager {
           ? 'forward'
           : 'proxy';
     const other = kind ? (kind === 'tcp' ? 'forward' : 'proxy') : undefined;
-    const lists =
-      what === 'forward or proxy'
-        ? 'the names are in forward list and proxy list'
-        : `list the ${what === 'forward' ? 'forwards' : 'proxies'} to see their names`;
+    if (other) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        ...commandArgs(`'${name}' is a ${other}, not a ${what}: use `, hereHint([other, command, name]), ''),
+      );
+    }
+    const list = hereHint([what === 'proxy' ? 'proxy' : 'forward', 'list']);
     throw new ClawError(
       'BAD_ARGUMENT',
-      other
-        ? `'${name}' is a ${other}, not a ${what}: use the ${other} command`
-        : `no ${what} named '${name}'; ${lists}`,
-      { hint: hereHint(other ? [other, command, name] : [what === 'proxy' ? 'proxy' : 'forward', 'list']) },
+      ...(what === 'forward or proxy'
+        ? commandArgs(`no ${what} named '${name}'; `, list, ' and `proxy list` show them')
+        : commandArgs(`no ${what} named '${name}'; `, list, ' shows them')),
     );
   }
 

@@ -13,6 +13,12 @@ const hintSchema = z.strictObject({
   argv: z.array(z.string().check(z.minLength(1), z.maxLength(4096))).check(z.minLength(1), z.maxLength(24)),
   where: z.enum(['here', 'peer']),
   flag: z.optional(z.string().check(z.maxLength(64), z.regex(/^--[a-z][a-z-]*$/))),
+  at: z.optional(
+    z.tuple([
+      z.number().check(z.int(), z.minimum(0), z.maximum(65_535)),
+      z.number().check(z.int(), z.minimum(0), z.maximum(65_535)),
+    ]),
+  ),
 });
 
 /** `value` as a hint when it is a valid one; otherwise undefined (a malformed hint is not shown). */

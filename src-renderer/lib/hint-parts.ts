@@ -10,6 +10,15 @@ export type HintPart = { text: string } | { code: string };
 
 export function hintParts(text: string, hint?: Hint): HintPart[] {
   if (!hint) return [{ text }];
+  // The sentence names the command itself (the hint says where): the command goes there, as code.
+  const at = hint.at;
+  if (at && at[0] <= at[1] && at[1] <= text.length) {
+    return [
+      { text: text.slice(0, at[0]) },
+      { code: hintCommandText(hint) },
+      { text: text.slice(at[1]) },
+    ].filter((part) => !('text' in part) || part.text !== '');
+  }
   return [
     { text: `${text} (` },
     { code: hintCommandText(hint) },

@@ -169,7 +169,7 @@ export function contractSuite(name: string, connect: ContractConnect): void {
 
     test('a refusal that names a command carries it as a hint, the same on every transport', async () => {
       await assert.rejects(call('pending.approve', { id: 'nosuch' }), (err: Error & { hint?: unknown }) => {
-        assert.equal(err.message, "no pending request 'nosuch'; list the pending requests to see their ids");
+        assert.equal(err.message, "no pending request 'nosuch'; `clawbridge pending` lists them");
         assert.deepEqual(err.hint, { argv: ['pending'], where: 'here' });
         return true;
       });

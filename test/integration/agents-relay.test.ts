@@ -99,7 +99,7 @@ test('commands without a running agent say so in one line', async () => {
   assert.equal(r.code, 1);
   assert.equal(
     r.stderr,
-    `clawbridge: no agent is running for ${home}: open the Clawbridge app, or start one (\`clawbridge agent --home ${home}\`)\n`,
+    `clawbridge: no agent is running for ${home}: start one with \`clawbridge agent --home ${home}\` (or open the Clawbridge app)\n`,
   );
 });
 

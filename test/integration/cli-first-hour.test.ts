@@ -119,7 +119,7 @@ test('--json on ping, forward rm, proxy rm and peers remove', async () => {
   assert.equal(wrong.code, 1);
   assert.match(
     wrong.stderr,
-    /'j' is a forward, not a proxy: use the forward command \(`clawbridge forward disable j --home /,
+    /'j' is a forward, not a proxy: use `clawbridge forward disable j --home /,
   );
   assert.equal(
     await ok(['forward', 'off', 'j', '--home', pair.homeA]),

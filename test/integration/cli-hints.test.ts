@@ -161,7 +161,7 @@ test('ping --count with a peer that does not exist: one error with this home, no
     else assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'PEER_NOT_FOUND');
     assert.equal(
       r.stderr,
-      `clawbridge: no peer named 'nosuch'; list the peers to see their names (\`clawbridge peers --home ${home}\`)\n`,
+      `clawbridge: no peer named 'nosuch'; \`clawbridge peers --home ${home}\` lists them\n`,
     );
   }
   await agent.stop();
@@ -180,7 +180,7 @@ test('--json: a refused command prints its error as data on stdout, the hint as 
       {
         error: {
           code: 'PEER_NOT_FOUND',
-          message: "no pending request 'nosuchid'; list the pending requests to see their ids",
+          message: "no pending request 'nosuchid'; `clawbridge pending` lists them",
           hint: { argv: ['pending'], where: 'here' },
         },
       },
@@ -191,7 +191,7 @@ test('--json: a refused command prints its error as data on stdout, the hint as 
   // The person watching still gets the line, its command with this home.
   assert.equal(
     r.stderr,
-    `clawbridge: no pending request 'nosuchid'; list the pending requests to see their ids (\`clawbridge pending --home ${home}\`)\n`,
+    `clawbridge: no pending request 'nosuchid'; \`clawbridge pending --home ${home}\` lists them\n`,
   );
   // A forward through a peer that does not exist: the same shape.
   const fwd = await cli([

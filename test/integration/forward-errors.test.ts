@@ -141,13 +141,13 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   const noPeer = await cli(['forward', 'add', '--local', '0', '--via', 'nobody', '--remote', 'x:1', ...home]);
   assert.equal(
     noPeer.stderr,
-    `clawbridge: no peer named 'nobody'; list the peers to see their names (\`clawbridge peers --home ${home[1]}\`)\n`,
+    `clawbridge: no peer named 'nobody'; \`clawbridge peers --home ${home[1]}\` lists them\n`,
   );
 
   // B stops allowing forwards from A: every front end reports B's refusal in its own way.
   await ok(['peers', 'deny', 'a', 'forward', '--home', pair.homeB]);
   const denial =
-    'permission denied: b does not allow forwards from a (its owner can run clawbridge peers allow a forward there)';
+    'permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)';
   assert.equal(await socksReply(socks, target), SocksReply.NotAllowed);
   assert.deepEqual(await httpGet(http, `http://127.0.0.1:${file.port}/file`), {
     status: 502,
@@ -225,7 +225,7 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   const gone = await cli(['forward', 'rm', 'f', ...home]);
   assert.equal(
     gone.stderr,
-    `clawbridge: no forward named 'f'; list the forwards to see their names (\`clawbridge forward list --home ${home[1]}\`)\n`,
+    `clawbridge: no forward named 'f'; \`clawbridge forward list --home ${home[1]}\` shows them\n`,
   );
   assert.deepEqual(await cliJson<ForwardInfo[]>(['forward', 'list', ...home]), []);
   await pair.a.stop();

@@ -51,7 +51,7 @@ test('code → pending via code → approve → paired, both online; the code is
   // The agent's notice names the command with this home, so it works when pasted.
   await waitFor('the notice on A', () => /asks to pair/.test(agents.a!.stderr()), 5000);
   assert.ok(
-    agents.a!.stderr().includes(`review the pending requests (\`clawbridge pending --home ${homes.a}\`)`),
+    agents.a!.stderr().includes(`\`clawbridge pending --home ${homes.a}\` to review`),
     agents.a!.stderr(),
   );
   const approve = await cli(['approve', '--latest', '--home', homes.a]);

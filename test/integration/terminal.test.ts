@@ -141,7 +141,7 @@ test('term over a direct link: output, exit status, concurrent sessions, permiss
   assert.equal(refused.stdout, '');
   assert.equal(
     refused.stderr,
-    'clawbridge: permission denied: b does not allow terminals from a (its owner can run clawbridge peers allow a terminal there)\n',
+    'clawbridge: permission denied: b does not allow terminals from a (its owner can run `clawbridge peers allow a terminal` there)\n',
   );
 
   assert.equal((await cli(['peers', 'allow', 'a', 'terminal', '--home', pair.homeB])).code, 0);
@@ -162,7 +162,7 @@ test('term over a direct link: output, exit status, concurrent sessions, permiss
   assert.equal(unknown.code, 1);
   assert.equal(
     unknown.stderr,
-    `clawbridge: no peer named 'nobody'; list the peers to see their names (\`clawbridge peers --home ${pair.homeA}\`)\n`,
+    `clawbridge: no peer named 'nobody'; \`clawbridge peers --home ${pair.homeA}\` lists them\n`,
   );
   await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
 });

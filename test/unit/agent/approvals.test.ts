@@ -127,8 +127,8 @@ test('an unknown id says how to list the requests, the command as a hint', () =>
     () => approvals.approve({ id: 'nope' }, []),
     (err) =>
       isClawError(err, 'PEER_NOT_FOUND') &&
-      err.message === "no pending request 'nope'; list the pending requests to see their ids" &&
-      JSON.stringify(err.hint) === JSON.stringify({ argv: ['pending'], where: 'here' }),
+      err.message === "no pending request 'nope'; `clawbridge pending` lists them" &&
+      JSON.stringify(err.hint) === JSON.stringify({ argv: ['pending'], where: 'here', at: [27, 47] }),
   );
 });
 

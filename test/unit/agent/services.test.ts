@@ -31,7 +31,7 @@ test('a missing permission is refused with the command its owner runs there; lon
   assert.deepEqual(denied.answer, {
     code: 'PERMISSION_DENIED',
     reason:
-      'permission denied: b does not allow terminals from a (its owner can run clawbridge peers allow a terminal there)',
+      'permission denied: b does not allow terminals from a (its owner can run `clawbridge peers allow a terminal` there)',
   });
   const long = 'n'.repeat(100);
   const cut = request('terminal');

@@ -96,8 +96,9 @@ test('no socket, or no socket directory yet: the usual "no agent" line', async (
   const path = join(base, 'clawbridge-0', fallbackName);
   await assert.rejects(ControlClient.connect(path, '/deep/home'), {
     code: 'NO_AGENT',
-    message: 'no agent is running for /deep/home: open the Clawbridge app, or start one',
-    hint: { argv: ['agent', '--home', '/deep/home'], where: 'here' },
+    message:
+      'no agent is running for /deep/home: start one with `clawbridge agent --home /deep/home` (or open the Clawbridge app)',
+    hint: { argv: ['agent', '--home', '/deep/home'], where: 'here', at: [51, 87] },
   });
 });
 

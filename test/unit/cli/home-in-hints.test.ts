@@ -58,13 +58,13 @@ test('--json asks for JSON before --, not after (there it is the remote commandâ
 });
 
 test('a refused command as JSON: code, message and hint as data; no hint, no field', () => {
-  const err = new ClawError('PEER_NOT_FOUND', "no peer named 'x'; list the peers to see their names", {
+  const err = new ClawError('PEER_NOT_FOUND', "no peer named 'x'; `clawbridge peers` lists them", {
     hint: hereHint(['peers']),
   });
   assert.deepEqual(errorJson(err), {
     error: {
       code: 'PEER_NOT_FOUND',
-      message: "no peer named 'x'; list the peers to see their names",
+      message: "no peer named 'x'; `clawbridge peers` lists them",
       hint: { argv: ['peers'], where: 'here' },
     },
   });

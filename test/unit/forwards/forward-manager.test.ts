@@ -149,13 +149,13 @@ test('remove frees the port at once and forgets the listener; wrong kind or name
   const port = portOf(manager.forwards()[0]!.local);
   const open = await RawClient.open(port); // an open connection must not keep the port
   await assert.rejects(manager.remove('web', ['socks', 'http']), {
-    message: "'web' is a forward, not a proxy: use the forward command",
-    hint: { argv: ['forward', 'rm', 'web'], where: 'here' },
+    message: "'web' is a forward, not a proxy: use `clawbridge forward rm web`",
+    hint: { argv: ['forward', 'rm', 'web'], where: 'here', at: [37, 64] },
   });
   // So is switching it off as a proxy (`proxy disable web`): refused, and it keeps listening.
   await assert.rejects(manager.setEnabled('web', false, ['socks', 'http']), {
-    message: "'web' is a forward, not a proxy: use the forward command",
-    hint: { argv: ['forward', 'disable', 'web'], where: 'here' },
+    message: "'web' is a forward, not a proxy: use `clawbridge forward disable web`",
+    hint: { argv: ['forward', 'disable', 'web'], where: 'here', at: [37, 69] },
   });
   assert.equal(manager.forwards()[0]?.state, 'listening');
   await manager.remove('web', ['tcp']);
@@ -164,8 +164,8 @@ test('remove frees the port at once and forgets the listener; wrong kind or name
   assert.deepEqual(manager.forwards(), []);
   assert.deepEqual(agent.state.get().forwards, []);
   await assert.rejects(manager.remove('web', ['tcp']), {
-    message: "no forward named 'web'; list the forwards to see their names",
-    hint: { argv: ['forward', 'list'], where: 'here' },
+    message: "no forward named 'web'; `clawbridge forward list` shows them",
+    hint: { argv: ['forward', 'list'], where: 'here', at: [24, 49] },
   });
 });
 
@@ -220,7 +220,7 @@ test('a TCP forward that cannot connect closes the client and says why in a noti
   client.write('x');
   assert.equal((await client.readToEnd()).length, 0);
   const line =
-    'forward db: permission denied: b does not allow forwards from a (its owner can run clawbridge peers allow a forward there)';
+    'forward db: permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)';
   assert.deepEqual(notices, [line]);
   // Shown as a notice, so logged at info: a warning would print it twice on the CLI agent's stderr.
   assert.deepEqual(

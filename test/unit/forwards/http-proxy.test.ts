@@ -137,6 +137,6 @@ test('an unreachable target or a refusing peer is 502 with the reason as the bod
   assert.equal(res.status, 502);
   assert.equal(
     res.body,
-    'permission denied: b does not allow forwards from a (its owner can run clawbridge peers allow a forward there)\n',
+    'permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)\n',
   );
 });

@@ -145,7 +145,7 @@ test('failures map to RFC 1928 reply codes', async () => {
     denied.lines.some(
       (l) =>
         l.msg ===
-        'socks: permission denied: b does not allow forwards from a (its owner can run clawbridge peers allow a forward there)',
+        'socks: permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)',
     ),
   );
 

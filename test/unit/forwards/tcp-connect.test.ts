@@ -67,7 +67,7 @@ test('without the forward permission the peer refuses with its own words', async
   assert.equal(err.failure, 'permission-denied');
   assert.equal(
     err.message,
-    'permission denied: b does not allow forwards from a (its owner can run clawbridge peers allow a forward there)',
+    'permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)',
   );
   exit.close();
 });
