@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hintCommandLine, hereHint, lineWithHint, peerHint } from '../../../src-main/core/hint.js';
+import {
+  commandArgs,
+  hintCommandLine,
+  hereHint,
+  lineWithHint,
+  peerHint,
+} from '../../../src-main/core/hint.js';
 import { ClawError, hintOf } from '../../../src-main/core/errors.js';
 import { errorJson, homeArgument, jsonArgument } from '../../../src-main/cli/output.js';
 import { RelayCloseCode } from '../../../src-main/protocol/relay-close-codes.js';
@@ -84,4 +90,23 @@ test("a relay's refusal: its command is for the relay's owner, so it stays witho
   );
   assert.doesNotMatch(line, /--home/);
   assert.doesNotMatch(err.message, /`/, 'the message itself holds no command in backticks');
+});
+
+test('a command the sentence names (at) is printed in its place with --home: the line reads as before hints', () => {
+  const err = new ClawError(
+    'PEER_NOT_FOUND',
+    ...commandArgs("no peer named 'x'; ", hereHint(['peers']), ' lists them'),
+  );
+  assert.equal(err.message, "no peer named 'x'; `clawbridge peers` lists them", 'the message stands alone');
+  assert.equal(
+    lineWithHint(err.message, hintOf(err), '/tmp/my home'),
+    "no peer named 'x'; `clawbridge peers --home '/tmp/my home'` lists them",
+  );
+  assert.deepEqual(errorJson(err), {
+    error: {
+      code: 'PEER_NOT_FOUND',
+      message: "no peer named 'x'; `clawbridge peers` lists them",
+      hint: { argv: ['peers'], where: 'here' },
+    },
+  });
 });

@@ -9,6 +9,7 @@ import { hintParts } from '../../../src-renderer/lib/hint-parts.js';
 import { parseHint } from '../../../src-renderer/api/hint.js';
 import { apiError } from '../../../src-renderer/api/transport.js';
 import { hintSchema } from '../../../src-main/core/hint-schema.js';
+import { commandIn, hereHint } from '../../../src-main/core/hint.js';
 
 test('a hint is a code run after the words; a command for the other node says so', () => {
   assert.deepEqual(hintParts('list the peers', { argv: ['peers'], where: 'here' }), [
@@ -60,4 +61,20 @@ test("the window's check and the agent's schema agree on what a hint is", () => 
       JSON.stringify(s)?.slice(0, 80),
     );
   }
+});
+
+test('a hint the sentence names (at) is shown as code in its place; a span outside the words goes after', () => {
+  const { message, hint } = commandIn("no peer named 'x'; ", hereHint(['peers']), ' lists them');
+  assert.deepEqual(hintParts(message, hint), [
+    { text: "no peer named 'x'; " },
+    { code: 'clawbridge peers' },
+    { text: ' lists them' },
+  ]);
+  assert.deepEqual(hintParts('short', { argv: ['peers'], where: 'here', at: [2, 99] }), [
+    { text: 'short (' },
+    { code: 'clawbridge peers' },
+    { text: ')' },
+  ]);
+  assert.deepEqual(parseHint({ ...hint }), hint, 'the window takes `at`');
+  assert.equal(parseHint({ ...hint, at: [1] }), undefined, 'a malformed span drops the hint');
 });
