@@ -215,6 +215,13 @@ export class NodeState implements NodeStateReader {
     );
   }
 
+  /** Limits where the peer's reverse forwards may listen here (HOST:PORT patterns), or lifts them. */
+  setListenOn(fingerprint: string, listenOn: readonly string[] | undefined): PeerRecord {
+    return this.changePeer(fingerprint, ({ listenOn: _lifted, ...rest }) =>
+      listenOn ? { ...rest, listenOn: [...listenOn] } : rest,
+    );
+  }
+
   /**
    * Replaces the peer's direct addresses (peer-addresses.ts merges and caps them). Returns undefined,
    * without throwing, when the peer was removed meanwhile: a late hello must not fail its link.

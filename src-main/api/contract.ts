@@ -23,9 +23,9 @@ const typedNodeName = z
   })
   .transform(normalizeNodeName);
 /** What a peer may do on this node; see settings.ts PERMISSIONS. */
-export const permissionSchema = z.enum(['terminal', 'forward', 'relay']);
+export const permissionSchema = z.enum(['terminal', 'forward', 'relay', 'listen']);
 export type Permission = z.infer<typeof permissionSchema>;
-const allowList = z.array(permissionSchema).max(3);
+const allowList = z.array(permissionSchema).max(4);
 /** Name of a forward or proxy: letters, digits, `.`, `_`, `-`. */
 const forwardName = z.string().regex(/^[\w.-]{1,64}$/, 'use 1–64 letters, digits, ".", "_" or "-"');
 /** Which kind a toggle is meant for: the CLI's `forward disable` refuses a proxy's name, and the other way. */
@@ -112,11 +112,19 @@ export const methodParams = {
   ping: z.object({ peer: peerRef, timeoutMs: z.number().int().min(100).max(60_000).optional() }).strict(),
   'forward.add': z
     .object({
-      /** `[HOST:]PORT` to listen on; HOST defaults to 127.0.0.1. */
+      /**
+       * `[HOST:]PORT` to listen on; HOST defaults to 127.0.0.1. For a reverse forward: `HOST:PORT`
+       * its connections go to, as seen from this node (`forward add --reverse --to`).
+       */
       local: z.string().min(1).max(300),
       via: peerRef,
-      /** `HOST:PORT` as seen from the peer. */
+      /**
+       * `HOST:PORT` as seen from the peer. For a reverse forward: `[HOST:]PORT` the peer listens on
+       * (its loopback unless a host is given; `forward add --reverse --listen`).
+       */
       remote: z.string().min(1).max(300),
+      /** `reverse`: like `ssh -R`, the peer listens and connections come back here (default `local`). */
+      direction: z.enum(['local', 'reverse']).optional(),
       name: forwardName.optional(),
       /** Needed to listen on an address other machines can reach. */
       allowRemoteBind: z.boolean().optional(),
@@ -332,7 +340,13 @@ export type ForwardState = 'listening' | 'error' | 'off';
 
 export interface ForwardInfo {
   name: string;
-  /** The bound `host:port` (the configured one while in error). */
+  /**
+   * `local`: this node listens on `local` and connections exit at `via` to `remote`. `reverse` (like
+   * `ssh -R`): `via` listens on `remote` and connections come back here to `local`. Either way `local`
+   * is this node's side and `remote` the peer's.
+   */
+  direction: 'local' | 'reverse';
+  /** The bound `host:port` (the configured one while in error); for a reverse forward, its target here. */
   local: string;
   /** Exit peer, by the name it has now. */
   via: string;

@@ -48,6 +48,7 @@ export function pending(name: string, index = 0): PendingInfo {
 export function forward(name: string, state: ForwardInfo['state'], error?: string): ForwardInfo {
   return {
     name,
+    direction: 'local',
     local: '127.0.0.1:8080',
     via: 'laptop',
     viaFingerprint: fp('1'),
