@@ -74,9 +74,20 @@ export const methodParams = {
         .array(z.string().min(1).max(MAX_FORWARD_TO_PATTERN_CHARS))
         .min(1)
         .max(MAX_FORWARD_TO_PATTERNS)
-        .nullable(),
+        .nullable()
+        .optional(),
+      /** Where the peer's reverse forwards may listen here: HOST:PORT patterns, or null for any loopback port. */
+      listenOn: z
+        .array(z.string().min(1).max(MAX_FORWARD_TO_PATTERN_CHARS))
+        .min(1)
+        .max(MAX_FORWARD_TO_PATTERNS)
+        .nullable()
+        .optional(),
     })
-    .strict(),
+    .strict()
+    .refine((p) => p.forwardTo !== undefined || p.listenOn !== undefined, {
+      message: 'give forwardTo or listenOn',
+    }),
   'pending.list': z.object({}).strict(),
   'pending.approve': z
     .object({
@@ -176,6 +187,8 @@ export const methodParams = {
       /** Checked against the settings' bounds (1 s … 24 h) by the agent. */
       terminalResumeMs: z.number().int().positive().optional(),
       notifications: z.boolean().optional(),
+      /** Peers allowed `listen` may have this node listen on non-loopback addresses (ADR 0018). */
+      allowRemoteReverseListen: z.boolean().optional(),
       addRelay: z
         .object({
           url: relayUrl,
@@ -268,6 +281,8 @@ export interface PeerInfo {
   allow: Permission[];
   /** Where this peer's forwards may go here (`HOST:PORT` patterns with `*`), or null for anywhere. */
   forwardTo: string[] | null;
+  /** Where this peer's reverse forwards may listen here (`HOST:PORT` patterns), or null for any loopback port. */
+  listenOn: string[] | null;
 }
 
 export interface PendingInfo {

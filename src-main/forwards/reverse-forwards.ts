@@ -323,8 +323,7 @@ export class ReverseForwards {
     stream.on('error', () => undefined);
     stream.resume();
     stream.once('close', () => {
-      if (run.generation !== generation || run.now.state !== 'listening' || run.now.stream !== stream)
-        return;
+      if (run.generation !== generation || run.now.state !== 'listening' || run.now.stream !== stream) return;
       run.now = { state: 'off' };
       this.host.log.info({ forward: run.name }, 'reverse listener lost');
       const saved = this.host.state.forward(run.name);
@@ -376,7 +375,10 @@ export class ReverseForwards {
     const run = [...this.runs.values()].find((r) => r.id === parsed.data.id);
     const record = run && this.host.state.forward(run.name);
     if (!run || !record || run.now.state !== 'listening' || record.viaFingerprint !== req.peer.fingerprint) {
-      return req.reject('PERMISSION_DENIED', `no reverse forward here listens on ${req.peer.name} under that id`);
+      return req.reject(
+        'PERMISSION_DENIED',
+        `no reverse forward here listens on ${req.peer.name} under that id`,
+      );
     }
     const target = parseHostPort(record.remote ?? '');
     const abort = new AbortController();

@@ -29,6 +29,7 @@ export function peer(name: string, state: PeerState, path: 'direct' | 'relay' | 
     since: null,
     allow: ['terminal'],
     forwardTo: null,
+    listenOn: null,
   };
 }
 
