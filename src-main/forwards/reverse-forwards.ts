@@ -344,7 +344,17 @@ export class ReverseForwards {
     args: ReverseListenArgs,
     record: ForwardRecord,
   ): Promise<{ stream: MuxStream; bound: string }> {
-    const { stream } = await this.host.links.openStream(entry, REVERSE_LISTEN_SERVICE, args);
+    let stream: MuxStream;
+    try {
+      stream = (await this.host.links.openStream(entry, REVERSE_LISTEN_SERVICE, args)).stream;
+    } catch (err) {
+      // The peer's reason is one line of plain text: said as it is, after who refused what.
+      if (!isClawError(err, 'STREAM_REJECTED')) throw err;
+      throw new ClawError(
+        'CONNECT_FAILED',
+        `${entry.record.name} refused to listen on ${record.listen}: ${errorMessage(err)}`,
+      );
+    }
     const ignore = () => undefined;
     stream.on('error', ignore);
     try {
