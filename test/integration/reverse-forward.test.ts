@@ -35,7 +35,7 @@ async function forwardOf(home: string, name: string): Promise<ForwardInfo | unde
   );
 }
 
-function reverseAdd(home: string, listen: string, to: string, name: string): Promise<ReturnType<typeof cli>> {
+function reverseAdd(home: string, listen: string, to: string, name: string): ReturnType<typeof cli> {
   return cli([
     'forward',
     'add',
