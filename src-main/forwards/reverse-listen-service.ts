@@ -99,11 +99,11 @@ interface Held {
  */
 export function registerReverseListenService(host: ReverseListenHost): () => Promise<void> {
   const held = new Set<Held>();
-  const close = (h: Held, why: string) => {
-    if (!held.delete(h)) return;
+  const close = (h: Held, why: string): Promise<void> => {
+    if (!held.delete(h)) return Promise.resolve();
     host.log.info({ peer: h.peer, listen: h.listener.address }, `reverse listener closed: ${why}`);
     h.stream.destroy();
-    void h.listener.close();
+    return h.listener.close();
   };
   host.services.register(REVERSE_LISTEN_SERVICE, {
     permission: 'listen',
@@ -114,17 +114,18 @@ export function registerReverseListenService(host: ReverseListenHost): () => Pro
     for (const h of [...held]) {
       const record = host.state.peer(h.peer);
       if (!record) {
-        close(h, 'no longer a peer');
+        void close(h, 'no longer a peer');
         continue;
       }
       // Held already: only what the settings say counts here, not the cap.
       const refusal = listenRefusal(host.name, host.state.get(), record, h.args, 0);
-      if (refusal) close(h, refusal.reason);
+      if (refusal) void close(h, refusal.reason);
     }
   });
   return async () => {
     off();
-    for (const h of [...held]) close(h, 'agent stopping');
+    // The ports are free once this resolves: `clawbridge stop` waits for it.
+    await Promise.all([...held].map((h) => close(h, 'agent stopping')));
   };
 }
 
@@ -132,7 +133,7 @@ async function serve(
   host: ReverseListenHost,
   req: ServiceRequest,
   held: Set<Held>,
-  close: (h: Held, why: string) => void,
+  close: (h: Held, why: string) => Promise<void>,
 ): Promise<void> {
   const parsed = reverseListenArgsSchema.safeParse(req.args);
   if (!parsed.success) {
@@ -143,7 +144,7 @@ async function serve(
   const record = host.state.peer(fp);
   if (!record) return req.reject('REMOVED', `removed as a peer by ${host.name}`);
   // The same forward asking again (its old stream on a link that is going away): the new one wins.
-  for (const h of held) if (h.peer === fp && h.id === args.id) close(h, 'asked again');
+  for (const h of held) if (h.peer === fp && h.id === args.id) await close(h, 'asked again');
   const count = [...held].filter((h) => h.peer === fp).length;
   const refusal = listenRefusal(host.name, host.state.get(), record, args, count);
   if (refusal) return req.reject(refusal.code, refusal.reason);
@@ -169,8 +170,8 @@ async function serve(
   // Nothing more comes on it; its end (or loss) is the signal to close.
   stream.on('error', () => undefined);
   stream.resume();
-  stream.once('end', () => close(h, 'the peer ended it'));
-  stream.once('close', () => close(h, 'stream closed'));
+  stream.once('end', () => void close(h, 'the peer ended it'));
+  stream.once('close', () => void close(h, 'stream closed'));
 }
 
 /** Carries one accepted connection back to the peer that asked for the listener. */
