@@ -27,6 +27,7 @@ import {
   removePeer,
   renamePeer,
   setForwardLimits,
+  setListenLimits,
   setPermission,
   setRoute,
   type PeersHost,
@@ -110,7 +111,12 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'peers.remove': (p) => removePeer(agent, p.peer),
     'peers.allow': (p) => setPermission(agent, p.peer, p.permission, true),
     'peers.deny': (p) => setPermission(agent, p.peer, p.permission, false),
-    'peers.limit': (p) => setForwardLimits(agent, p.peer, p.forwardTo),
+    'peers.limit': (p) => {
+      // Either or both: each given list (or null, lifting it) replaces that limit.
+      let info = p.forwardTo !== undefined ? setForwardLimits(agent, p.peer, p.forwardTo) : undefined;
+      if (p.listenOn !== undefined) info = setListenLimits(agent, p.peer, p.listenOn);
+      return info!;
+    },
     'peers.rename': (p) => renamePeer(agent, p.peer, p.name),
     'peers.route': (p) => setRoute(agent, p.peer, p.via),
     ping: (p) => ping(agent, p.peer, p.timeoutMs),

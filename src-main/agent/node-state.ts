@@ -216,6 +216,13 @@ export class NodeState implements NodeStateReader {
     );
   }
 
+  /** Limits where the peer's reverse forwards may listen here (HOST:PORT patterns), or lifts them. */
+  setListenOn(fingerprint: string, listenOn: readonly string[] | undefined): PeerRecord {
+    return this.changePeer(fingerprint, ({ listenOn: _lifted, ...rest }) =>
+      listenOn ? { ...rest, listenOn: [...listenOn] } : rest,
+    );
+  }
+
   /**
    * Saves the route the peer is reached through (hop fingerprints, in order), or clears it (undefined).
    * @throws ClawError('BAD_ARGUMENT') with routes.ts's one line when it cannot be; nothing is saved

@@ -82,6 +82,7 @@ export interface PeersHost {
     | 'removePeer'
     | 'setPermissions'
     | 'setForwardTo'
+    | 'setListenOn'
     | 'rename'
     | 'setRoute'
   >;
@@ -126,6 +127,7 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
     allow: record.allow,
     forwardTo: record.forwardTo ?? null,
     route: record.route?.map((fp) => routeText([fp], (f) => agent.peerName?.(f))) ?? null,
+    listenOn: record.listenOn ?? null,
   };
 }
 
@@ -318,6 +320,26 @@ export function setForwardLimits(
   }
   const entry = resolvePeer(agent.links, ref);
   agent.state.setForwardTo(entry.fingerprint, forwardTo);
+  agent.notices.changed();
+  return infoOf(agent, entry);
+}
+
+/**
+ * Limits where a peer's reverse forwards may listen on this node (`listenOn`), or lifts the limits
+ * (null: any loopback port). A listener the new limits refuse closes at once (reverse-listen-service.ts).
+ * @throws ClawError('BAD_ARGUMENT') naming every pattern that is not HOST:PORT
+ */
+export function setListenLimits(agent: PeersHost, ref: string, patterns: readonly string[] | null): PeerInfo {
+  const listenOn = patterns === null ? undefined : [...new Set(patterns.map((p) => p.trim()))];
+  const bad = listenOn ? malformedPatterns(listenOn) : [];
+  if (bad.length > 0) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `not a HOST:PORT pattern with a port of 1–65535 or a glob: ${bad.map((b) => `'${b}'`).join(', ')} (e.g. 127.0.0.1:8080, 127.0.0.1:80*, *:*)`,
+    );
+  }
+  const entry = resolvePeer(agent.links, ref);
+  agent.state.setListenOn(entry.fingerprint, listenOn);
   agent.notices.changed();
   return infoOf(agent, entry);
 }

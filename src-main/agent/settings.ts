@@ -66,6 +66,12 @@ const peerSchema = z.object({
    */
   forwardTo: z.array(z.string().max(MAX_FORWARD_TO_PATTERN_CHARS)).max(MAX_FORWARD_TO_PATTERNS).optional(),
   /**
+   * Where this peer's reverse forwards may listen on this node (permission `listen`): `HOST:PORT`
+   * patterns as forwardTo's, matched against the address to bind. Absent = any port on loopback (other
+   * addresses need allowRemoteReverseListen too).
+   */
+  listenOn: z.array(z.string().max(MAX_FORWARD_TO_PATTERN_CHARS)).max(MAX_FORWARD_TO_PATTERNS).optional(),
+  /**
    * The peer's home relay: what its hello announced, or the relay its invite named. Dialed on demand
    * when this node shares no relay with the peer (relay-set.ts; docs/relay-protocol.md §Home relays).
    */
@@ -106,8 +112,13 @@ const forwardSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
-  /** `HOST:PORT` as seen from the peer (TCP forwards only). */
+  /** `HOST:PORT` as seen from the peer (TCP forwards only); for a reverse one, as seen from this node. */
   remote: z.string().min(1).max(300).optional(),
+  /**
+   * `reverse` (TCP forwards only, like `ssh -R`): `listen` is an address on the peer `via`, and its
+   * connections come back here to `remote` (forwards/reverse-forwards.ts). Absent: a local forward.
+   */
+  direction: z.enum(['local', 'reverse']).optional(),
   /** Switched off by the user (`forward.disable`): kept, but not listening. */
   enabled: z.boolean().default(true),
   /**
@@ -179,6 +190,11 @@ export const settingsSchema = z
     ui: uiSchema.default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
     /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
     notifications: z.boolean().default(true),
+    /**
+     * Peers allowed `listen` may have this node listen on addresses other machines can reach (not
+     * only loopback) for their reverse forwards: the owner's explicit consent, off by default.
+     */
+    allowRemoteReverseListen: z.boolean().default(false),
   })
   .superRefine((s, ctx) => {
     // Peers and forwards are found by name (and peers by fingerprint): a second one under the same key

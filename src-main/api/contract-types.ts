@@ -31,6 +31,8 @@ export interface SettingsResult {
   terminalResumeMs: number;
   /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
   notifications: boolean;
+  /** Peers allowed `listen` may have this node listen on non-loopback addresses (reverse forwards). */
+  allowRemoteReverseListen: boolean;
 }
 
 export interface SettingsSetResult extends SettingsResult {

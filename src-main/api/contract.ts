@@ -23,9 +23,9 @@ const typedNodeName = z
   })
   .transform(normalizeNodeName);
 /** What a peer may do on this node; see settings.ts PERMISSIONS. */
-export const permissionSchema = z.enum(['terminal', 'forward', 'relay']);
+export const permissionSchema = z.enum(['terminal', 'forward', 'relay', 'listen']);
 export type Permission = z.infer<typeof permissionSchema>;
-const allowList = z.array(permissionSchema).max(3);
+const allowList = z.array(permissionSchema).max(4);
 /** Name of a forward or proxy: letters, digits, `.`, `_`, `-`. */
 const forwardName = z.string().regex(/^[\w.-]{1,64}$/, 'use 1–64 letters, digits, ".", "_" or "-"');
 /** Which kind a toggle is meant for: the CLI's `forward disable` refuses a proxy's name, and the other way. */
@@ -74,9 +74,20 @@ export const methodParams = {
         .array(z.string().min(1).max(MAX_FORWARD_TO_PATTERN_CHARS))
         .min(1)
         .max(MAX_FORWARD_TO_PATTERNS)
-        .nullable(),
+        .nullable()
+        .optional(),
+      /** Where the peer's reverse forwards may listen here: HOST:PORT patterns, or null for any loopback port. */
+      listenOn: z
+        .array(z.string().min(1).max(MAX_FORWARD_TO_PATTERN_CHARS))
+        .min(1)
+        .max(MAX_FORWARD_TO_PATTERNS)
+        .nullable()
+        .optional(),
     })
-    .strict(),
+    .strict()
+    .refine((p) => p.forwardTo !== undefined || p.listenOn !== undefined, {
+      message: 'give forwardTo or listenOn',
+    }),
   /**
    * Reach the peer only through these peers, in order (names or fingerprints), or directly again
    * (null). More than MAX_ROUTE_HOPS hops is refused by the agent with one line, not here.
@@ -117,11 +128,19 @@ export const methodParams = {
   ping: z.object({ peer: peerRef, timeoutMs: z.number().int().min(100).max(60_000).optional() }).strict(),
   'forward.add': z
     .object({
-      /** `[HOST:]PORT` to listen on; HOST defaults to 127.0.0.1. */
+      /**
+       * `[HOST:]PORT` to listen on; HOST defaults to 127.0.0.1. For a reverse forward: `HOST:PORT`
+       * its connections go to, as seen from this node (`forward add --reverse --to`).
+       */
       local: z.string().min(1).max(300),
       via: peerRef,
-      /** `HOST:PORT` as seen from the peer. */
+      /**
+       * `HOST:PORT` as seen from the peer. For a reverse forward: `[HOST:]PORT` the peer listens on
+       * (its loopback unless a host is given; `forward add --reverse --listen`).
+       */
       remote: z.string().min(1).max(300),
+      /** `reverse`: like `ssh -R`, the peer listens and connections come back here (default `local`). */
+      direction: z.enum(['local', 'reverse']).optional(),
       name: forwardName.optional(),
       /** Needed to listen on an address other machines can reach. */
       allowRemoteBind: z.boolean().optional(),
@@ -173,6 +192,8 @@ export const methodParams = {
       /** Checked against the settings' bounds (1 s … 24 h) by the agent. */
       terminalResumeMs: z.number().int().positive().optional(),
       notifications: z.boolean().optional(),
+      /** Peers allowed `listen` may have this node listen on non-loopback addresses (ADR 0018). */
+      allowRemoteReverseListen: z.boolean().optional(),
       addRelay: z
         .object({
           url: relayUrl,
@@ -267,6 +288,8 @@ export interface PeerInfo {
   forwardTo: string[] | null;
   /** The hops this node reaches the peer through, by its names for them, in order; null: no route. */
   route: string[] | null;
+  /** Where this peer's reverse forwards may listen here (`HOST:PORT` patterns), or null for any loopback port. */
+  listenOn: string[] | null;
 }
 
 export interface PendingInfo {
@@ -339,7 +362,13 @@ export type ForwardState = 'listening' | 'error' | 'off';
 
 export interface ForwardInfo {
   name: string;
-  /** The bound `host:port` (the configured one while in error). */
+  /**
+   * `local`: this node listens on `local` and connections exit at `via` to `remote`. `reverse` (like
+   * `ssh -R`): `via` listens on `remote` and connections come back here to `local`. Either way `local`
+   * is this node's side and `remote` the peer's.
+   */
+  direction: 'local' | 'reverse';
+  /** The bound `host:port` (the configured one while in error); for a reverse forward, its target here. */
   local: string;
   /** Exit peer, by the name it has now. */
   via: string;

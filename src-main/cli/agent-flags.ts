@@ -30,6 +30,8 @@ export interface AgentCliOptions {
   ui?: boolean;
   /** `--allow-remote-ui`: consent to a web UI address other machines can reach. */
   allowRemoteUi?: boolean;
+  /** `--[no-]allow-remote-reverse-listen`: consent to peers' reverse forwards on non-loopback addresses. */
+  allowRemoteReverseListen?: boolean;
 }
 
 /**
@@ -80,6 +82,8 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
   }
   if (opts.direct === false) out.listen = null;
   if (opts.actAsRelay !== undefined) out.actAsRelay = opts.actAsRelay;
+  if (opts.allowRemoteReverseListen !== undefined)
+    out.allowRemoteReverseListen = opts.allowRemoteReverseListen;
   if (opts.relayListen !== undefined) {
     flagValue('--relay-listen', () => parseHostPort(opts.relayListen!));
     out.relayListen = opts.relayListen;

@@ -9,7 +9,13 @@ import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { age, formatRtt, hintCommand, printJson, table } from './output.js';
 import { lineWithHint } from '../core/hint.js';
-import { describeAllow, describeLimits, parseAllow, parsePermission } from './permissions.js';
+import {
+  describeAllow,
+  describeLimits,
+  describeListenLimits,
+  parseAllow,
+  parsePermission,
+} from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { nameKey } from '../agent/peer-names.js';
 
@@ -172,7 +178,7 @@ export function registerClientCommands(program: Command): void {
     .option('--address <host:port>', "hint for the peer's direct address (learned automatically otherwise)")
     .option(
       '--allow <list>',
-      'what the peer may do here: terminal,forward,relay or none (a new peer: terminal,forward; a known one keeps its own)',
+      'what the peer may do here: terminal,forward,relay,listen or none (a new peer: terminal,forward; a known one keeps its own)',
     )
     .option('--rename', 'the node is already a peer under another name: call it --name now')
     .option('--relay <url>', "the peer's relay, when it is not on one this node uses (learned otherwise)")
@@ -220,8 +226,8 @@ export function registerClientCommands(program: Command): void {
       .command(`${verb} <peer> <permissions>`)
       .description(
         verb === 'allow'
-          ? 'let a peer use terminal, forward or relay on this node (one, or a list: terminal,forward)'
-          : 'stop a peer using terminal, forward or relay on this node (one, or a list: terminal,forward)',
+          ? 'let a peer use terminal, forward, relay or listen on this node (one, or a list: terminal,forward)'
+          : 'stop a peer using terminal, forward, relay or listen on this node (one, or a list: terminal,forward)',
       )
       .option('--home <dir>', 'node home directory')
       .option('--json', 'print JSON')
@@ -244,23 +250,41 @@ export function registerClientCommands(program: Command): void {
       "limit where a peer's forwards and proxied connections may go on this node: HOST:PORT patterns with * (e.g. '*.corp.example:443' '10.0.0.*:22'), or --any",
     )
     .option('--any', 'lift the limits: the peer may forward anywhere (the default)')
+    .option(
+      '--listen',
+      "the patterns (or --any) limit where the peer's reverse forwards may listen here instead (default: any loopback port)",
+    )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (ref: string, patterns: string[], opts: HomeOpts & { any?: boolean }, cmd: Command) => {
-      const all = withGroupOpts(opts, cmd);
-      if (opts.any === true && patterns.length > 0) {
-        throw new ClawError('BAD_ARGUMENT', 'give HOST:PORT patterns or --any, not both');
-      }
-      if (opts.any !== true && patterns.length === 0) {
-        throw new ClawError(
-          'BAD_ARGUMENT',
-          "give HOST:PORT patterns (e.g. '*.corp.example:443') or --any to lift the limits",
+    .action(
+      async (
+        ref: string,
+        patterns: string[],
+        opts: HomeOpts & { any?: boolean; listen?: boolean },
+        cmd: Command,
+      ) => {
+        const all = withGroupOpts(opts, cmd);
+        if (opts.any === true && patterns.length > 0) {
+          throw new ClawError('BAD_ARGUMENT', 'give HOST:PORT patterns or --any, not both');
+        }
+        if (opts.any !== true && patterns.length === 0) {
+          throw new ClawError(
+            'BAD_ARGUMENT',
+            "give HOST:PORT patterns (e.g. '*.corp.example:443') or --any to lift the limits",
+          );
+        }
+        const limits = opts.any ? null : patterns;
+        const peer = await call(
+          all,
+          'peers.limit',
+          opts.listen ? { peer: ref, listenOn: limits } : { peer: ref, forwardTo: limits },
         );
-      }
-      const peer = await call(all, 'peers.limit', { peer: ref, forwardTo: opts.any ? null : patterns });
-      if (all.json) printJson(peer);
-      else console.log(`${peer.name} may now forward ${describeLimits(peer.forwardTo)}`);
-    });
+        if (all.json) printJson(peer);
+        else if (opts.listen)
+          console.log(`${peer.name} may now listen here ${describeListenLimits(peer.listenOn)}`);
+        else console.log(`${peer.name} may now forward ${describeLimits(peer.forwardTo)}`);
+      },
+    );
 
   peers
     .command('route <peer>')

@@ -93,9 +93,11 @@ export function forwardTable(list: ForwardInfo[], home?: string, peers?: PeerInf
   }
   return (
     table(
-      ['NAME', 'LOCAL', 'VIA', 'REMOTE', 'OPEN', 'TOTAL', 'IN', 'OUT', 'STATE'],
+      ['NAME', 'DIR', 'LOCAL', 'VIA', 'REMOTE', 'OPEN', 'TOTAL', 'IN', 'OUT', 'STATE'],
       list.map((f) => [
         f.name,
+        // `reverse`: VIA listens on REMOTE, and connections come here to LOCAL.
+        f.direction,
         f.local,
         f.via,
         f.remote,
@@ -173,6 +175,57 @@ function warnIfRemote(local: string, via: string | null): void {
 
 type AddOpts = HomeOpts & { name?: string; allowRemoteBind?: boolean };
 
+type ForwardAddOpts = AddOpts & {
+  via: string;
+  local?: string;
+  remote?: string;
+  reverse?: boolean;
+  listen?: string;
+  to?: string;
+};
+
+/**
+ * `forward.add`'s ends from the flags: `--local`/`--remote`, or with `--reverse` `--listen`/`--to`
+ * (the API's `remote` is the peer's side, `local` this node's, either way). Pure, unit-tested.
+ */
+export function forwardAddEnds(
+  opts: Pick<ForwardAddOpts, 'local' | 'remote' | 'reverse' | 'listen' | 'to'>,
+): Pick<MethodParams<'forward.add'>, 'local' | 'remote' | 'direction'> {
+  if (opts.reverse) {
+    if (opts.local !== undefined || opts.remote !== undefined) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        '--reverse takes --listen [HOST:]PORT (on the peer) and --to HOST:PORT (from here), not --local or --remote',
+      );
+    }
+    if (opts.listen === undefined || opts.to === undefined) {
+      throw new ClawError('BAD_ARGUMENT', '--reverse needs --listen [HOST:]PORT and --to HOST:PORT');
+    }
+    return { local: opts.to, remote: opts.listen, direction: 'reverse' };
+  }
+  if (opts.listen !== undefined || opts.to !== undefined) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      '--listen and --to are for --reverse; a local forward takes --local and --remote',
+    );
+  }
+  if (opts.local === undefined || opts.remote === undefined) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      'forward add needs --local [HOST:]PORT and --remote HOST:PORT (or --reverse)',
+    );
+  }
+  return { local: opts.local, remote: opts.remote };
+}
+
+/** What `forward add --help` says about reverse forwards (docs/security.md). */
+const REVERSE_NOTE = `
+
+With --reverse (like ssh -R) the peer listens on --listen and each connection made there comes back
+over the link to --to as this node sees it. The peer must allow it (peers allow NAME listen there),
+may limit the addresses (peers limit NAME --listen PATTERN), and listens on other than loopback only
+if its owner started its agent with --allow-remote-reverse-listen.`;
+
 /** What `forward add --help` says about who else can use a forward (docs/security.md). */
 const FORWARD_REACH_NOTE = `
 A TCP forward carries no password: any program on this machine, another user's too, can connect to
@@ -209,26 +262,35 @@ export function registerForwardCommands(program: Command): void {
 
   forward
     .command('add')
-    .description('listen on a local port; each connection goes to --remote HOST:PORT from --via PEER')
-    .requiredOption('--local <[host:]port>', 'where to listen (127.0.0.1 unless a host is given)')
-    .requiredOption('--via <peer>', 'the peer the connections exit from')
-    .requiredOption('--remote <host:port>', 'the destination, as seen from the peer')
-    .option('--name <name>', 'a name for the forward (default fwd-PORT)')
+    .description(
+      'listen on a local port; each connection goes to --remote HOST:PORT from --via PEER (with --reverse: PEER listens on --listen and connections come back here to --to)',
+    )
+    .option('--local <[host:]port>', 'where to listen (127.0.0.1 unless a host is given)')
+    .requiredOption('--via <peer>', 'the peer the connections exit from (with --reverse: that listens)')
+    .option('--remote <host:port>', 'the destination, as seen from the peer')
+    .option('--reverse', "like ssh -R: the peer listens (needs permission 'listen' there)")
+    .option(
+      '--listen <[host:]port>',
+      'with --reverse: where the peer listens (its 127.0.0.1 unless a host is given)',
+    )
+    .option('--to <host:port>', 'with --reverse: where its connections go, as seen from this node')
+    .option('--name <name>', 'a name for the forward (default fwd-PORT, rev-PORT with --reverse)')
     .option('--allow-remote-bind', 'allow a --local address other machines can reach')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .addHelpText('after', FORWARD_REACH_NOTE)
-    .action(async (opts: AddOpts & { local: string; via: string; remote: string }, cmd: Command) => {
+    .addHelpText('after', FORWARD_REACH_NOTE + REVERSE_NOTE)
+    .action(async (opts: ForwardAddOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
       const f = await call(all, 'forward.add', {
-        local: opts.local,
+        ...forwardAddEnds(opts),
         via: opts.via,
-        remote: opts.remote,
         ...(opts.name !== undefined ? { name: opts.name } : {}),
         ...(opts.allowRemoteBind ? { allowRemoteBind: true } : {}),
       });
-      warnIfRemote(f.local, f.via);
+      if (f.direction === 'local') warnIfRemote(f.local, f.via);
       if (all.json) printJson(f);
+      else if (f.direction === 'reverse')
+        console.log(`reverse forward ${f.name}: ${f.via}:${f.remote} → ${f.local} (${stateText(f)})`);
       else console.log(`forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
     });
 

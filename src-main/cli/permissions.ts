@@ -41,6 +41,11 @@ export function describeAllow(allow: readonly Permission[]): string {
   return allow.length ? allow.join(', ') : 'nothing';
 }
 
+/** `on any loopback port` or `only on a:1, b:2` for a peer's reverse-forward limits (`listenOn`). */
+export function describeListenLimits(listenOn: readonly string[] | null): string {
+  return listenOn === null ? 'on any loopback port' : `only on ${listenOn.join(', ')}`;
+}
+
 /** `to anywhere` or `only to a:1, b:2` for a peer's forward limits (`forwardTo`). */
 export function describeLimits(forwardTo: readonly string[] | null): string {
   return forwardTo === null ? 'to anywhere' : `only to ${forwardTo.join(', ')}`;

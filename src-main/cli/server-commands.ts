@@ -60,6 +60,14 @@ export function registerServerCommands(program: Command): void {
     .option('--ui-listen <host:port>', 'web UI address (default 127.0.0.1:7476; a free port when taken)')
     .addOption(new Option('--no-ui', 'do not serve the web UI'))
     .option('--allow-remote-ui', 'let --ui-listen be an address other machines can reach')
+    .option(
+      '--allow-remote-reverse-listen',
+      "let peers allowed 'listen' have this node listen on addresses other machines can reach (saved)",
+    )
+    .option(
+      '--no-allow-remote-reverse-listen',
+      "peers' reverse forwards listen on loopback only (the default)",
+    )
     .action(async (opts: AgentCliOptions) => {
       // Every flag is checked before the home is created: a refused flag leaves nothing on disk.
       checkUiFlags(opts);

@@ -3,7 +3,10 @@
  * with no schema library, so the CLI's client commands can name permissions without loading the
  * settings store (agent/settings.ts re-exports these).
  */
-export const PERMISSIONS = ['terminal', 'forward', 'relay'] as const;
+export const PERMISSIONS = ['terminal', 'forward', 'relay', 'listen'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
-/** Granted by `approve` and `peers add` when --allow is not given. */
+/**
+ * Granted by `approve` and `peers add` when --allow is not given. Never `listen` (reverse forwards: a
+ * peer opening ports on this machine) nor `relay`: those are asked for by name.
+ */
 export const DEFAULT_ALLOW: Permission[] = ['terminal', 'forward'];

@@ -11,7 +11,7 @@ export const REFUSAL_CODES = [
   'NOT_APPROVED',
   /** The node's owner removed or rejected us. */
   'REMOVED',
-  /** We are a peer, but not allowed this service (terminal, forward, relay). */
+  /** We are a peer, but not allowed this service (terminal, forward, relay, listen) or that address. */
   'PERMISSION_DENIED',
   'UNKNOWN_SERVICE',
   /** The stream's arguments were malformed. */

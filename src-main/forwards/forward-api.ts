@@ -66,6 +66,7 @@ export async function addForward(
   agent: ForwardApiHost,
   p: MethodParams<'forward.add'>,
 ): Promise<ForwardInfo> {
+  if (p.direction === 'reverse') return addReverseForward(agent, p);
   const { listen, port } = localAddress(p.local, p.allowRemoteBind);
   const remote = parseHostPort(p.remote);
   if (remote.port === 0) {
@@ -82,6 +83,41 @@ export async function addForward(
   const manager = agent.forwards;
   const name = await manager.add(record, namedAfterPort(agent, p.name, 'fwd'));
   return manager.forwards().find((f) => f.name === name)!;
+}
+
+/**
+ * A reverse forward (ADR 0018): `remote` is where the peer listens (its loopback unless a host is
+ * given), `local` where connections go from here. Saved as a TCP forward with `direction: 'reverse'`.
+ */
+async function addReverseForward(
+  agent: ForwardApiHost,
+  p: MethodParams<'forward.add'>,
+): Promise<ForwardInfo> {
+  if (p.allowRemoteBind) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      'a reverse forward listens on the peer: whether it may listen on other than loopback is the peer owner’s choice (agent --allow-remote-reverse-listen there), not --allow-remote-bind',
+    );
+  }
+  const listen = parseHostPort(p.remote, DEFAULT_LISTEN_HOST);
+  if (listen.port === 0) {
+    throw new ClawError('BAD_ARGUMENT', `--listen '${p.remote}': the port must be from 1 to 65535`);
+  }
+  const to = parseHostPort(p.local);
+  if (to.port === 0) {
+    throw new ClawError('BAD_ARGUMENT', `--to '${p.local}': the port must be from 1 to 65535`);
+  }
+  const record: ForwardRecord = {
+    name: p.name ?? defaultName(agent, 'rev', listen.port),
+    kind: 'tcp',
+    direction: 'reverse',
+    listen: formatHostPort(listen.host, listen.port),
+    ...viaPeer(agent, p.via),
+    remote: formatHostPort(to.host, to.port),
+    enabled: true,
+  };
+  const name = await agent.forwards.add(record);
+  return agent.forwards.forwards().find((f) => f.name === name)!;
 }
 
 export function listForwards(agent: ForwardApiHost): ForwardInfo[] {

@@ -26,6 +26,7 @@ import { realTimers, RETRY_MAX_S, RetrySchedule, type RetryTimers } from './retr
 import { proxyUrl } from './proxy-secret.js';
 import { handleSocksConnection } from './socks-server.js';
 import { handleTcpForwardConnection } from './tcp-forward.js';
+import type { ReverseForwards } from './reverse-forwards.js';
 
 /**
  * What the forward manager uses (architecture.md §Rules the code keeps): the node state, where its
@@ -67,7 +68,11 @@ export class ForwardManager {
     private readonly host: ForwardManagerHost,
     private readonly dialer: Dialer,
     private readonly timers: RetryTimers = realTimers,
-  ) {}
+    /** Reverse forwards (`direction: 'reverse'`) run there; they share names, listing and switches. */
+    private readonly reverse?: ReverseForwards,
+  ) {
+    reverse?.activity.on('moved', () => this.activity.emit('moved'));
+  }
 
   /** The saved record of a run. Runs and records come and go together, so it is always there. */
   private record(run: Run): ForwardRecord {
@@ -83,6 +88,10 @@ export class ForwardManager {
   async restore(): Promise<void> {
     this.host.state.bindLegacyForwards();
     for (const record of this.host.state.get().forwards) {
+      if (isReverse(record)) {
+        this.reverse?.restore(record);
+        continue;
+      }
       const run = newRun(record.name, { state: 'off' });
       this.running.set(record.name, run);
       if (!record.enabled) continue;
@@ -182,12 +191,13 @@ export class ForwardManager {
    */
   async add(input: ForwardRecordInput, nameForPort?: (port: number) => string): Promise<string> {
     if (this.stopped) throw new ClawError('NO_AGENT', 'the agent is stopping; start it again first');
-    if (this.running.has(input.name)) {
+    if (this.names().has(input.name)) {
       throw new ClawError(
         'BAD_ARGUMENT',
         `a forward or proxy named '${input.name}' already exists; pick another name (--name) or remove it first`,
       );
     }
+    if (isReverse(input)) return this.addReverse({ ...input, enabled: input.enabled ?? true });
     const run = newRun(input.name, { state: 'off' });
     const listener = await this.listen(run, input.listen);
     // Port 0 picks a free port: that port is saved, so the forward keeps its address across restarts.
@@ -255,6 +265,12 @@ export class ForwardManager {
    * @throws ClawError('BAD_ARGUMENT') when there is none of that kind by that name.
    */
   async remove(name: string, kinds: readonly ForwardRecord['kind'][]): Promise<void> {
+    if (this.reverse?.has(name) && kinds.includes('tcp')) {
+      this.host.state.removeForward(name);
+      this.reverse.remove(name);
+      this.host.notices.changed();
+      return;
+    }
     const run = this.find(name, kinds, 'rm');
     // Forgotten on disk first: if that fails, the forward is still there, running and listed.
     this.host.state.removeForward(name);
@@ -284,6 +300,7 @@ export class ForwardManager {
     enabled: boolean,
     kinds: readonly ForwardRecord['kind'][] = ['tcp', 'socks', 'http'],
   ): Promise<ToggleView> {
+    if (this.reverse?.has(name) && kinds.includes('tcp')) return this.setReverseEnabled(name, enabled);
     const run = this.find(name, kinds, enabled ? 'enable' : 'disable');
     const saved = this.record(run);
     if (!enabled) {
@@ -344,14 +361,14 @@ export class ForwardManager {
 
   /** Connections open right now over all listeners (while any are, byte counters move). */
   openConnections(): number {
-    let n = 0;
+    let n = this.reverse?.openConnections() ?? 0;
     for (const r of this.running.values()) n += r.counters.open;
     return n;
   }
 
   /** Names already in use (forwards and proxies share one namespace, so `rm NAME` is never ambiguous). */
   names(): Set<string> {
-    return new Set(this.running.keys());
+    return new Set([...this.running.keys(), ...(this.reverse?.names() ?? [])]);
   }
 
   private withRecords(): { run: Run; record: ForwardRecord }[] {
@@ -359,16 +376,42 @@ export class ForwardManager {
   }
 
   forwards(): ForwardInfo[] {
-    return this.withRecords()
+    const local: ForwardInfo[] = this.withRecords()
       .filter(({ record }) => record.kind === 'tcp')
       .map(({ run, record }) => ({
         name: record.name,
+        direction: 'local',
         local: localAddress(run, record),
         via: this.viaName(record) ?? '',
         viaFingerprint: record.viaFingerprint ?? null,
         remote: record.remote ?? '',
         ...runStatus(run),
       }));
+    return local.concat(this.reverseInfos());
+  }
+
+  /** Reverse forwards as `forward list` shows them (after the local ones, in saved order). */
+  private reverseInfos(): ForwardInfo[] {
+    const reverse = this.reverse;
+    if (!reverse) return [];
+    return this.host.state
+      .get()
+      .forwards.filter((f) => reverse.has(f.name))
+      .map((record) => reverse.info(record, this.viaName(record) ?? ''));
+  }
+
+  private async addReverse(record: ForwardRecord): Promise<string> {
+    if (!this.reverse) throw new ClawError('INTERNAL', 'reverse forwards are not running');
+    const name = await this.reverse.add(record);
+    return name;
+  }
+
+  private setReverseEnabled(name: string, enabled: boolean): ToggleView {
+    const saved = this.host.state.forward(name)!;
+    if (saved.enabled !== enabled) this.host.state.editForward(name, (f) => ({ ...f, enabled }));
+    this.reverse!.setEnabled(name, enabled);
+    const status = this.reverse!.status(name);
+    return { name, kind: 'tcp', local: saved.remote ?? '', ...status };
   }
 
   proxies(): ProxyInfo[] {
@@ -405,6 +448,7 @@ export class ForwardManager {
   /** Closes every listener and its connections; the saved list stays for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.reverse?.stop();
     await Promise.all([...this.running.values()].map((r) => this.unbind(r)));
     this.running.clear();
   }
@@ -474,6 +518,10 @@ export class ForwardManager {
       void handleTcpForwardConnection(socket, { ...ctx, via: record.via ?? '', ...remote });
     }
   }
+}
+
+function isReverse(record: Pick<ForwardRecord, 'direction'>): boolean {
+  return record.direction === 'reverse';
 }
 
 function noun(record: ForwardRecord): 'forward' | 'proxy' {

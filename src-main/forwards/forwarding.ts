@@ -3,10 +3,13 @@
  * this node's saved forwards and proxies. `startForwarding` before `agent.start()` so no early peer
  * stream meets an unregistered service; `stop()` before `agent.stop()` so ports are freed first.
  */
+import type { Notices } from '../agent/notices.js';
 import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
 import { agentDialer } from './dialer.js';
 import { ForwardManager, type ForwardManagerHost } from './forward-manager.js';
 import { registerTcpConnectService } from './tcp-connect-service.js';
+import { ReverseForwards } from './reverse-forwards.js';
+import { registerReverseListenService } from './reverse-listen-service.js';
 
 export interface Forwarding {
   manager: ForwardManager;
@@ -20,17 +23,23 @@ export interface Forwarding {
 export type ForwardingHost = ForwardManagerHost &
   Parameters<typeof registerTcpConnectService>[0] & {
     readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>;
+    /** Reverse forwards ask their peers again when links change. */
+    readonly notices: Pick<Notices, 'changed' | 'notice' | 'onChanged'>;
   };
 
 /** Registers tcp-connect and starts the saved listeners (one that cannot bind shows `error`). */
 export async function startForwarding(agent: ForwardingHost): Promise<Forwarding> {
   const stopWatching = registerTcpConnectService(agent);
-  const manager = new ForwardManager(agent, agentDialer(agent.links));
+  // Reverse forwards: this node listening for its peers, and its own listening on them (ADR 0018).
+  const stopListening = registerReverseListenService(agent);
+  const reverse = new ReverseForwards(agent);
+  const manager = new ForwardManager(agent, agentDialer(agent.links), undefined, reverse);
   await manager.restore();
   return {
     manager,
-    stop: () => {
+    stop: async () => {
       stopWatching();
+      await stopListening();
       return manager.stop();
     },
   };

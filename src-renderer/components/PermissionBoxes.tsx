@@ -5,11 +5,12 @@ export const PERMISSION_TEXT: Record<Permission, string> = {
   terminal: 'Open terminals here',
   forward: 'Forward connections through here',
   relay: 'Use this device as a relay',
+  listen: 'Listen on ports here (reverse forwards)',
 };
 
-const ALL: Permission[] = ['terminal', 'forward', 'relay'];
+const ALL: Permission[] = ['terminal', 'forward', 'relay', 'listen'];
 
-/** The three permission checkboxes; `value` is the checked set. */
+/** The permission checkboxes; `value` is the checked set. */
 export function PermissionBoxes({
   value,
   onChange,

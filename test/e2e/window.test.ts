@@ -333,6 +333,57 @@ test(
   },
 );
 
+test(
+  "a reverse forward: B allows listen in its Permissions dialog, A adds one with Direction Reverse, B's port reaches A",
+  { skip: skip ?? false },
+  async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    after(() => server.close());
+    const target = (server.address() as AddressInfo).port;
+    const listen = await freePort();
+
+    await nav(B.page, 'Peers').click();
+    const peer = card(B.page, 'a');
+    await peer.getByRole('button', { name: 'Permissions' }).click();
+    const dialog = B.page.getByRole('dialog', { name: 'Permissions of a' });
+    await dialog.getByLabel('Listen on ports here (reverse forwards)').check();
+    await screenshotThemes(B.page, 'peers-permissions-listen');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await peer.getByText(/may do here: .*listen/).waitFor();
+
+    await nav(A.page, 'Forwards').click();
+    await A.page.getByRole('button', { name: 'Add forward' }).click();
+    const form = A.page.getByRole('form', { name: 'Add forward' });
+    const direction = form.getByRole('radiogroup', { name: 'Direction' });
+    await direction.getByRole('radio', { name: /^Reverse/ }).check();
+    await form.getByLabel('Listen on the peer').fill(String(listen));
+    await form.getByLabel('Via').selectOption({ label: 'b' });
+    await form.getByLabel('Connect to (from this device)').fill(`127.0.0.1:${target}`);
+    await form.getByLabel('Name (optional)').fill('back');
+    await screenshotThemes(A.page, 'forwards-add-reverse');
+    await form.getByRole('button', { name: 'Add forward' }).click();
+    await form.waitFor({ state: 'detached' });
+    const row = A.page.getByRole('row', { name: 'back' });
+    await row.getByText('Reverse forward').waitFor();
+    await row.getByText('listening').waitFor();
+
+    const res = await fetch(`http://127.0.0.1:${listen}/`);
+    const got = Buffer.from(await res.arrayBuffer());
+    assert.equal(
+      createHash('sha256').update(got).digest('hex'),
+      createHash('sha256').update(body).digest('hex'),
+    );
+    await waitForText(row, /\b0 open · 1 in all\b/);
+    await screenshotThemes(A.page, 'forwards-reverse');
+    await cliJson(['forward', 'rm', 'back', '--home', homes.a]);
+    await row.waitFor({ state: 'detached' });
+  },
+);
+
 test('Settings shows this node and its relay; no page logged an error', { skip: skip ?? false }, async () => {
   await nav(A.page, 'Settings').click();
   await A.page.getByLabel(`This device's fingerprint: ${grouped(ids.a)}`).waitFor();

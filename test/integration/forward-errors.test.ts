@@ -204,6 +204,7 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   assert.deepEqual(restored, [
     {
       name: 'f',
+      direction: 'local',
       local: `127.0.0.1:${fwd}`,
       via: 'b',
       viaFingerprint: (await peerOf(pair.homeA, 'b'))!.fingerprint,

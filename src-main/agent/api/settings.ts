@@ -66,6 +66,7 @@ export function getSettings(host: SettingsHost): SettingsResult {
     listeningOn: host.local.listenAddress,
     terminalResumeMs: s.terminalResumeMs,
     notifications: s.notifications,
+    allowRemoteReverseListen: s.allowRemoteReverseListen,
   };
 }
 
@@ -143,6 +144,9 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
     ...(relayListen !== undefined ? { relayListen } : {}),
     ...(resume !== undefined ? { terminalResumeMs: resume } : {}),
     ...(p.notifications !== undefined ? { notifications: p.notifications } : {}),
+    ...(p.allowRemoteReverseListen !== undefined
+      ? { allowRemoteReverseListen: p.allowRemoteReverseListen }
+      : {}),
   });
   // Relays are applied live, and saved, by the relays part (relays.ts).
   if (p.removeRelay !== undefined) host.relays.remove(p.removeRelay);

@@ -14,6 +14,9 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
   const peers = usePeers();
   const id = useId();
   const [kind, setKind] = useState<Kind>('tcp');
+  /** A TCP forward's way: `reverse` has the peer listen and its connections come here (`ssh -R`). */
+  const [direction, setDirection] = useState<'local' | 'reverse'>('local');
+  const reverse = kind === 'tcp' && direction === 'reverse';
   const [values, setValues] = useState<ForwardValues>({
     local: '',
     via: initialVia ?? peers[0]?.fingerprint ?? '',
@@ -55,7 +58,11 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
     const bind = remoteBind ? { allowRemoteBind: true } : {};
     try {
       // Named by the address it listens on (port 0 or a bare port was typed: the agent picked it).
-      if (kind === 'tcp') {
+      if (reverse) {
+        // The API's `remote` is the peer's side (where it listens), `local` this device's (where to).
+        const added = await client.call('forward.add', { local, via, remote, name, direction });
+        toasts.show(`Reverse forward on ${added.via} ${added.remote} added`);
+      } else if (kind === 'tcp') {
         const added = await client.call('forward.add', { local, via, remote, name, ...bind });
         toasts.show(`Forward on ${added.local} added`);
       } else {
@@ -129,8 +136,31 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
           </label>
         ))}
       </fieldset>
+      {kind === 'tcp' ? (
+        <fieldset className="kind" role="radiogroup" aria-labelledby={`${id}-direction`}>
+          <legend id={`${id}-direction`}>Direction</legend>
+          {(
+            [
+              ['local', 'Local: listen here, connect from the peer'],
+              ['reverse', 'Reverse: the peer listens, connect from here'],
+            ] as const
+          ).map(([d, text]) => (
+            <label key={d} className="check">
+              <input
+                type="radio"
+                name={`${id}-direction`}
+                checked={direction === d}
+                onChange={() => setDirection(d)}
+              />
+              {text}
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
       <div className="form-grid">
-        {field('local', 'Local address', '127.0.0.1:8080 or 8080')}
+        {reverse
+          ? field('remote', 'Listen on the peer', '9000 or 127.0.0.1:9000')
+          : field('local', 'Local address', '127.0.0.1:8080 or 8080')}
         <div className="field">
           <label htmlFor={`${id}-via`}>Via</label>
           <select
@@ -157,13 +187,24 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
             id={`${id}-via-error`}
           />
         </div>
-        {kind === 'tcp' ? field('remote', 'Remote address', 'e.g. 127.0.0.1:80') : null}
+        {reverse
+          ? field('local', 'Connect to (from this device)', 'e.g. 127.0.0.1:80')
+          : kind === 'tcp'
+            ? field('remote', 'Remote address', 'e.g. 127.0.0.1:80')
+            : null}
         {field('name', 'Name (optional)', 'web')}
       </div>
-      <label className="check">
-        <input type="checkbox" checked={remoteBind} onChange={(e) => setRemoteBind(e.target.checked)} />
-        Other machines may connect (for a listening address such as 0.0.0.0)
-      </label>
+      {reverse ? (
+        <p className="muted small-text">
+          The peer must allow it (Peers → its permissions → “Listen on ports here”); it listens on its
+          loopback unless its owner allows other addresses.
+        </p>
+      ) : (
+        <label className="check">
+          <input type="checkbox" checked={remoteBind} onChange={(e) => setRemoteBind(e.target.checked)} />
+          Other machines may connect (for a listening address such as 0.0.0.0)
+        </label>
+      )}
       {kind === 'tcp' ? null : (
         <label className="check">
           <input type="checkbox" checked={auth} onChange={(e) => setAuth(e.target.checked)} />

@@ -132,24 +132,36 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
   return (
     <tr aria-label={info.name} data-focus-item>
       <td>
-        {KIND_TEXT[row.kind]}
+        {row.kind === 'tcp' && row.info.direction === 'reverse' ? 'Reverse forward' : KIND_TEXT[row.kind]}
         <div className="muted small-text">{info.name}</div>
       </td>
       <td>
-        <div className="route">
-          <code>{info.local}</code>
-          <span>
-            <span aria-hidden="true">→ </span>via {via}
-          </span>
-          {row.kind === 'tcp' ? (
+        {row.kind === 'tcp' && row.info.direction === 'reverse' ? (
+          // The peer listens; its connections come here (`ssh -R`): drawn the way they travel.
+          <div className="route">
             <span>
-              <span aria-hidden="true">→ </span>
-              <code>{row.info.remote}</code>
+              {via} listens on <code>{row.info.remote}</code>
             </span>
-          ) : (
-            <span className="muted">→ any address the client asks for</span>
-          )}
-        </div>
+            <span>
+              <span aria-hidden="true">→ </span>here to <code>{info.local}</code>
+            </span>
+          </div>
+        ) : (
+          <div className="route">
+            <code>{info.local}</code>
+            <span>
+              <span aria-hidden="true">→ </span>via {via}
+            </span>
+            {row.kind === 'tcp' ? (
+              <span>
+                <span aria-hidden="true">→ </span>
+                <code>{row.info.remote}</code>
+              </span>
+            ) : (
+              <span className="muted">→ any address the client asks for</span>
+            )}
+          </div>
+        )}
         {row.kind === 'tcp' ? null : <ProxyAuth info={row.info} />}
       </td>
       <td id={stateId}>

@@ -61,6 +61,7 @@ test('settings.get: defaults, relays without their tokens', () => {
     listeningOn: '0.0.0.0:7475',
     terminalResumeMs: 60_000,
     notifications: true,
+    allowRemoteReverseListen: false,
   });
   assert.ok(!JSON.stringify(got).includes('secret'));
 });

@@ -7,6 +7,7 @@ import { peer } from '../electron/status-fixtures.js';
 
 const forward = (name: string, via: string, viaFingerprint: string | null): ForwardInfo => ({
   name,
+  direction: 'local',
   local: '127.0.0.1:8080',
   via,
   viaFingerprint,

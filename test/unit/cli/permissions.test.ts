@@ -5,7 +5,10 @@ import { parseAllow, parsePermission } from '../../../src-main/cli/permissions.j
 test('--allow: none alone, or a list of permissions; anything else is refused saying what to use', () => {
   assert.deepEqual(parseAllow('none'), []);
   assert.deepEqual(parseAllow(' Terminal, forward,terminal '), ['terminal', 'forward']);
-  assert.throws(() => parseAllow(''), /--allow needs a list: terminal, forward, relay, or none alone/);
+  assert.throws(
+    () => parseAllow(''),
+    /--allow needs a list: terminal, forward, relay, listen, or none alone/,
+  );
   assert.throws(() => parseAllow('none,terminal'), /'none' cannot be combined with permissions/);
   assert.throws(() => parseAllow('bogus'), /--allow: unknown permission 'bogus'/);
 });
@@ -15,7 +18,7 @@ test('one permission (peers allow/deny) is named without a flag it was not given
   assert.throws(
     () => parsePermission('bogus'),
     (err: Error) => {
-      assert.equal(err.message, "unknown permission 'bogus'; use one of terminal, forward, relay");
+      assert.equal(err.message, "unknown permission 'bogus'; use one of terminal, forward, relay, listen");
       return true;
     },
   );

@@ -30,6 +30,7 @@ export function peer(name: string, state: PeerState, path: 'direct' | 'relay' | 
     allow: ['terminal'],
     forwardTo: null,
     route: null,
+    listenOn: null,
   };
 }
 
@@ -49,6 +50,7 @@ export function pending(name: string, index = 0): PendingInfo {
 export function forward(name: string, state: ForwardInfo['state'], error?: string): ForwardInfo {
   return {
     name,
+    direction: 'local',
     local: '127.0.0.1:8080',
     via: 'laptop',
     viaFingerprint: fp('1'),

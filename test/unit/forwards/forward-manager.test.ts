@@ -72,6 +72,7 @@ test('a TCP forward carries bytes, counts them, lists in the documented shape, a
   assert.deepEqual(manager.forwards(), [
     {
       name: 'web',
+      direction: 'local',
       local: info!.local,
       via: 'b',
       viaFingerprint: null,

@@ -1,0 +1,81 @@
+/**
+ * Wire format of reverse forwards (docs/mux-protocol.md §Reverse forwards, ADR 0018), shared by both
+ * ends. Pure: no sockets here.
+ *
+ * - `reverse-listen` {v: 1, host, port, id}: opened by the node that owns the forward (A) to its peer
+ *   (B). B binds host:port and, once bound, writes one answer line `{"ok":true,"bound":"HOST:PORT"}\n`;
+ *   the stream then stays open, carrying nothing, for as long as B should listen. Any refusal is the
+ *   stream's REJECT (code + one plain-text line).
+ * - `reverse-connect` {id}: opened by B back to A for each connection B accepts there; A connects to
+ *   the forward's target and accepts (or rejects with why), then the stream carries the bytes.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+export const REVERSE_LISTEN_SERVICE = 'reverse-listen';
+export const REVERSE_CONNECT_SERVICE = 'reverse-connect';
+
+/**
+ * Listeners one peer may hold on this node at once (docs/security.md): each is a port and a file
+ * descriptor here; a peer that wants more is refused with why.
+ */
+export const MAX_REVERSE_LISTENERS_PER_PEER = 16;
+
+/** Longest answer line B writes, in bytes; a longer one is a protocol error. */
+export const MAX_REVERSE_ANSWER_BYTES = 512;
+
+/** How long A waits for B's answer line after the stream is accepted, in ms. */
+export const REVERSE_ANSWER_TIMEOUT_MS = 10_000;
+
+/** An id names one reverse forward between two nodes for one request: 16 lowercase hex digits. */
+const idSchema = z.string().regex(/^[0-9a-f]{16}$/, 'id must be 16 lowercase hex digits');
+
+/** An IP address (no names: what B binds must not depend on B's resolver). */
+const ipHost = z
+  .string()
+  .max(64)
+  .refine((h) => isIP(h) !== 0, 'host must be an IP address');
+
+export const reverseListenArgsSchema = z
+  .object({
+    v: z.literal(1),
+    host: ipHost,
+    port: z.number().int().min(1).max(65535),
+    id: idSchema,
+  })
+  .strict();
+export type ReverseListenArgs = z.infer<typeof reverseListenArgsSchema>;
+
+export const reverseConnectArgsSchema = z.object({ id: idSchema }).strict();
+export type ReverseConnectArgs = z.infer<typeof reverseConnectArgsSchema>;
+
+const answerSchema = z.object({ ok: z.literal(true), bound: z.string().min(1).max(300) }).strict();
+export type ReverseListenAnswer = z.infer<typeof answerSchema>;
+
+export function encodeReverseAnswer(bound: string): Buffer {
+  return Buffer.from(`${JSON.stringify({ ok: true, bound })}\n`, 'utf8');
+}
+
+export type DecodedAnswer =
+  | { status: 'more' }
+  | { status: 'done'; value: ReverseListenAnswer; used: number }
+  | { status: 'invalid'; reason: string };
+
+/** Decodes B's answer line from the start of `buf` (incremental: `more` until the newline). */
+export function decodeReverseAnswer(buf: Uint8Array): DecodedAnswer {
+  const end = buf.indexOf(0x0a);
+  if (end < 0) {
+    return buf.length > MAX_REVERSE_ANSWER_BYTES
+      ? { status: 'invalid', reason: 'reverse-listen answer too long' }
+      : { status: 'more' };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(buf.subarray(0, end)).toString('utf8'));
+  } catch {
+    return { status: 'invalid', reason: 'reverse-listen answer is not JSON' };
+  }
+  const answer = answerSchema.safeParse(parsed);
+  if (!answer.success) return { status: 'invalid', reason: 'reverse-listen answer is malformed' };
+  return { status: 'done', value: answer.data, used: end + 1 };
+}
