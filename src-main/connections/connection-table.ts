@@ -106,7 +106,7 @@ export class ConnectionTable implements ConnectionOpener {
   close(id: string, reason = 'closed by the owner of this node'): ConnectionInfo {
     const entry = this.live.get(id);
     if (!entry) {
-      throw new ClawError('BAD_ARGUMENT', `no open connection ${id} here (it may have ended)`, {
+      throw new ClawError('BAD_ARGUMENT', `no open connection ${id} here: it ended, or the id is mistyped`, {
         hint: hereHint(['connections']),
       });
     }

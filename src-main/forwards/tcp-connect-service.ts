@@ -199,7 +199,11 @@ export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest)
     close: (reason) => stream.destroy(new ClawError('STREAM_RESET', reason)),
   });
   // Seen from the exit, the socket is the local side: what it reads goes back to the opener (`in`).
-  await splice(socket, stream, listed && { bytesIn: listed.bytesOut, bytesOut: listed.bytesIn });
+  await splice(
+    socket,
+    stream,
+    listed && { bytesIn: (n) => listed.bytesOut(n), bytesOut: (n) => listed.bytesIn(n) },
+  );
   listed?.end();
   log.debug('tcp-connect closed');
 }

@@ -55,15 +55,15 @@ export class SessionRegistry {
     }
     const id = randomBytes(16).toString('hex');
     const pty = spawn();
-    let session: ServerSession | undefined;
     const listed = this.opts.connections?.open({
       kind: 'terminal-served',
       peer: { name: peerName, fingerprint: peer },
       from: peerName,
       to: what,
-      close: (reason) => session?.close(reason),
+      // Called only later, from the table: the session exists by then.
+      close: (reason) => session.close(reason),
     });
-    session = new ServerSession({
+    const session = new ServerSession({
       id,
       peer,
       pty: listed ? countedProcess(pty, listed) : pty,

@@ -85,7 +85,7 @@ test('closing an unknown or ended id is a one-line BAD_ARGUMENT that points at t
       () => table.close(id),
       (err) =>
         isClawError(err, 'BAD_ARGUMENT') &&
-        err.message === `no open connection ${id} here (it may have ended)` &&
+        err.message === `no open connection ${id} here: it ended, or the id is mistyped` &&
         JSON.stringify(err.hint?.argv) === '["connections"]',
     );
   }
@@ -152,7 +152,7 @@ function fakeClock(): Clock & { advance(ms: number): void } {
 
 test('the hub sends the connections on subscribing, on open and end, and every 250 ms while bytes move', () => {
   const clock = fakeClock();
-  const table = new ConnectionTable(clock.now);
+  const table = new ConnectionTable(() => clock.now());
   const none = () => () => undefined;
   const hub = new ApiEventHub(
     {
@@ -179,7 +179,7 @@ test('the hub sends the connections on subscribing, on open and end, and every 2
     if (event === 'connections') seen.push({ at: clock.now(), event: data as ConnectionsEvent });
   });
   clock.advance(0);
-  assert.deepEqual(seen, [{ at: 0, event: { connections: [] } }], 'one on subscribing');
+  assert.deepEqual([...seen], [{ at: 0, event: { connections: [] } }], 'one on subscribing');
   clock.advance(1000);
   const a = table.open(opening([], 'a'));
   clock.advance(0);
