@@ -5,6 +5,8 @@
  * connection that opened and closed between two ticks); each one has a higher `seq`, so a client can
  * tell a read older than it. The agent's changes go out as one `changed` just before the status that
  * shows them, naming what differs from the last one; `pending.added` is found by comparing pending lists.
+ * `connections` (the live connection table) has a coalescer of its own: sent on subscribing, when one
+ * opens or ends, and every interval while bytes move, without resending the whole status.
  */
 import {
   CONNECTIONS_EVENT_INTERVAL_MS,
