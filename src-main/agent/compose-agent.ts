@@ -122,7 +122,8 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
       const s = state.get();
       startedWith = restartSettings(s);
       if (s.listen !== null) await local.start(s.listen, s.lan);
-      if (s.actAsRelay) ownRelay = await startOwnRelay({ identity, log, state, relays }, s.relayListen);
+      if (s.actAsRelay)
+        ownRelay = await startOwnRelay({ identity, log, state, relays, connections }, s.relayListen);
       relays.start();
       links.start();
     },
