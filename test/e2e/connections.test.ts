@@ -114,6 +114,16 @@ test('the Connections view lists live connections and closes one only', { skip: 
   await echoes(clients[1]!, 'x'.repeat(5000));
   await waitForText(row(second.id), /4\.9 KiB out|5\.\d KiB out/);
   await screenshotThemes(A.page, 'connections');
+  // At a phone's width each row is a block: nothing scrolls sideways.
+  const size = A.page.viewportSize();
+  await A.page.setViewportSize({ width: 320, height: 700 });
+  await A.page.waitForTimeout(150);
+  const [scroll, client] = await A.page.evaluate<[number, number]>(
+    `(() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; })()`,
+  );
+  assert.ok(scroll <= client, `Connections at 320 px: main scrollWidth ${scroll} > clientWidth ${client}`);
+  await screenshotThemes(A.page, 'connections-320');
+  if (size) await A.page.setViewportSize(size);
 
   await A.page.getByRole('button', { name: `Close connection ${first.id}` }).click();
   await row(first.id).waitFor({ state: 'detached', timeout: 10_000 });

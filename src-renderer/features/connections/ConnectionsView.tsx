@@ -43,7 +43,7 @@ export function ConnectionsView() {
               <th scope="col">Peer</th>
               <th scope="col">From → to</th>
               <th scope="col">Traffic</th>
-              <th scope="col">Open for</th>
+              <th scope="col">Age</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
               </th>
@@ -101,7 +101,8 @@ function ConnectionRow({ c }: { c: ConnectionInfo }) {
         <div>{formatBytes(c.bytesIn)} in</div>
       </td>
       <td className="num">
-        <time dateTime={c.openedAt}>{formatSince(c.openedAt) ?? '-'}</time>
+        {/* Said in words too: a phone's width shows no column headers. */}
+        open <time dateTime={c.openedAt}>{formatSince(c.openedAt) ?? '-'}</time>
       </td>
       <td>
         <button
