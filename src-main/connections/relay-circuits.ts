@@ -2,7 +2,9 @@
  * The circuits this node's own relay (--act-as-relay) carries between its peers, as live connections:
  * `relay-circuit`, from the node that opened it to its target, cut with `connections close ID`. The
  * circuits that are this node's own links (it is one end) are not listed: they are no connection it
- * carries for others, and cutting one would cut the link itself.
+ * carries for others, and cutting one would cut the link itself. A circuit the two ends moved onto a
+ * splice (a TCP pipe through the relay) is listed as the splice, `to` saying `(spliced)`; which end
+ * sent which bytes is not known there (circuit-observer.ts).
  */
 import type { CircuitObserver } from '../relay/circuit-observer.js';
 import type { ConnectionOpener } from './connection-table.js';
@@ -27,6 +29,17 @@ export function relayCircuitLister(
         from: label(opener),
         to: label(target),
         close,
+      });
+    },
+    // A splice is the same link's circuit carried as a TCP pipe: listed the same way.
+    spliced: (first, second, close) => {
+      if (first === self || second === self) return undefined;
+      return table.open({
+        kind: 'relay-circuit',
+        peer: { name: label(first), fingerprint: first },
+        from: label(first),
+        to: `${label(second)} (spliced)`,
+        close: () => close(),
       });
     },
   };

@@ -20,4 +20,11 @@ export interface CircuitObserver {
    * CLOSE with `reason`. Returns undefined for a circuit the observer does not follow.
    */
   opened(opener: string, target: string, close: (reason: string) => void): ObservedCircuit | undefined;
+  /**
+   * A splice (splices.ts) started piping two nodes' TCP connections for one of their circuits, which
+   * usually closes then: the link goes on over the splice. The relay cannot tell which connection is
+   * whose, so `bytesOut` counts what the connection that joined first sent, `bytesIn` the other's.
+   * `close` destroys both connections.
+   */
+  spliced?(a: string, b: string, close: () => void): ObservedCircuit | undefined;
 }

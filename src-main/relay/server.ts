@@ -149,9 +149,15 @@ class Relay {
       circuits,
     );
     this.ips = new IpLimiter(limits);
-    this.splices = new SpliceBroker(limits.circuitsPerNode, this.metrics, Date.now, (bytes) => {
-      this.router.bytesForwarded += bytes;
-    });
+    this.splices = new SpliceBroker(
+      limits.circuitsPerNode,
+      this.metrics,
+      Date.now,
+      (bytes) => {
+        this.router.bytesForwarded += bytes;
+      },
+      circuits,
+    );
     this.acceptor = new RelayAcceptor(this.ips, limits.authTimeoutMs, tls !== undefined, {
       http: (socket) => this.http.emit('connection', socket),
       splice: (socket, token, rest) => this.splices.join(socket, token, rest),
