@@ -7,6 +7,7 @@ import { useAgent, useServices } from './api/hooks.js';
 import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { Toasts } from './components/Toasts.js';
 import { ApprovalsView } from './features/approvals/ApprovalsView.js';
+import { ConnectionsView } from './features/connections/ConnectionsView.js';
 import { ForwardsView } from './features/forwards/ForwardsView.js';
 import { PairView } from './features/pair/PairView.js';
 import { PeersView } from './features/peers/PeersView.js';
@@ -24,6 +25,7 @@ const LABELS: Record<View, string> = {
   pair: 'Pair',
   terminals: 'Terminals',
   forwards: 'Forwards',
+  connections: 'Connections',
   settings: 'Settings',
 };
 
@@ -61,6 +63,8 @@ function CurrentView({ view }: { view: View }) {
       return <TerminalsView />;
     case 'forwards':
       return <ForwardsView />;
+    case 'connections':
+      return <ConnectionsView />;
     case 'settings':
       return <SettingsView />;
   }
@@ -114,6 +118,7 @@ export function App() {
           <NavEntry view="pair" current={view} />
           <NavEntry view="terminals" current={view} count={undefined} />
           <NavEntry view="forwards" current={view} />
+          <NavEntry view="connections" current={view} />
           <NavEntry view="settings" current={view} />
         </ul>
         {tabs > 0 ? (

@@ -50,6 +50,7 @@ import { ClawError } from '../core/errors.js';
 import { getSettings, setSettings, type SettingsHost } from './api/settings.js';
 import { probeRelay } from './api/relay-probe.js';
 import { ApiEventHub, type Clock, realClock } from './api/events.js';
+import type { ConnectionTable } from '../connections/connection-table.js';
 
 type Handlers = {
   [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
@@ -84,6 +85,8 @@ export interface ApiParts {
    * or null without one (--no-ui): `ui.url` answers with its link.
    */
   webUi?: () => { url(newToken: boolean): string } | null;
+  /** The live connections this node carries (`connections.list`, `connections.close`, the event). */
+  connections?: ConnectionTable;
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
 }
@@ -163,6 +166,11 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'relay.probe': (p) => probeRelay(p.url, p.timeoutMs),
     'terminal.list': () => terminals()?.viewers.list() ?? [],
     'terminal.close': (p) => requireTerminals().viewers.close(p.id),
+    'connections.list': () => parts.connections?.list() ?? [],
+    'connections.close': (p) => {
+      if (!parts.connections) throw new ClawError('INTERNAL', 'this agent does not list its connections');
+      return parts.connections.close(p.id);
+    },
     'agent.stop': () => {
       const stop = parts.requestStop;
       if (!stop) throw new ClawError('BAD_ARGUMENT', 'this agent cannot be stopped through its API');
@@ -189,6 +197,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
         proxies: forwards()?.proxies() ?? [],
       }),
       pending: () => pendingList(),
+      ...(parts.connections ? { connections: parts.connections } : {}),
       busy: () => (forwards()?.openConnections() ?? 0) > 0,
       onError: (err) => agent.log.warn({ err }, 'API event failed'),
     },

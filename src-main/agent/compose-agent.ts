@@ -6,6 +6,7 @@
  * the API on top; tests that need a bare agent build it here too, so every agent is wired the same way.
  */
 import type { Logger } from 'pino';
+import { ConnectionTable } from '../connections/connection-table.js';
 import type { Identity } from '../crypto/identity.js';
 import type { RelayServer } from '../relay/server.js';
 import { admission } from './admission.js';
@@ -69,6 +70,8 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
   });
   const joiner = new CodeJoiner({ identity, log, state, notifier: notices, relays, lan: local, progress });
   const services = new ServiceRegistry();
+  // Every live connection this node carries registers here (forwards, exits, terminals, relay circuits).
+  const connections = new ConnectionTable();
   const links = new PeerLinkSet({
     identity,
     log,
@@ -116,6 +119,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
     joiner,
     progress,
     services,
+    connections,
     /** The settings read only at start, as this run uses them (settings.set reports changes to them). */
     get startedWith() {
       return startedWith;
@@ -132,7 +136,8 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
       const s = state.get();
       startedWith = restartSettings(s);
       if (s.listen !== null) await local.start(s.listen, s.lan);
-      if (s.actAsRelay) ownRelay = await startOwnRelay({ identity, log, state, relays }, s.relayListen);
+      if (s.actAsRelay)
+        ownRelay = await startOwnRelay({ identity, log, state, relays, connections }, s.relayListen);
       relays.start();
       links.start();
     },

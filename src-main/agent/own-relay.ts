@@ -4,6 +4,8 @@
  * and peers granted `relay`, uses the node's own certificate for wss:// (so peers pin the node's
  * fingerprint), and the node joins its own relay so peers that use it can reach it there.
  */
+import type { ConnectionOpener } from '../connections/connection-table.js';
+import { relayCircuitLister } from '../connections/relay-circuits.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import { startRelayServer, type RelayServer } from '../relay/server.js';
@@ -19,6 +21,8 @@ export interface OwnRelayHost {
   readonly state: Pick<NodeStateReader, 'peer'>;
   /** Joins the relay just started, without saving it. */
   readonly relays: { useInternal(url: string, fingerprint: string): void };
+  /** Where the circuits it carries between peers are listed (connections/relay-circuits.ts); optional. */
+  readonly connections?: ConnectionOpener | undefined;
 }
 
 /** Default address of a node's own relay: all interfaces, the relay's usual port. */
@@ -33,6 +37,9 @@ export async function startOwnRelay(agent: OwnRelayHost, listen: string): Promis
     tls: { certPem: agent.identity.certPem, keyPem: agent.identity.keyPem },
     logger: agent.log.child({ component: 'own-relay' }),
     authorize: (nodeId) => nodeId === self || agent.state.peer(nodeId)?.allow.includes('relay') === true,
+    ...(agent.connections
+      ? { circuits: relayCircuitLister(agent.connections, self, (fp) => agent.state.peer(fp)?.name) }
+      : {}),
   }).catch((err: NodeJS.ErrnoException) => {
     const why = err.code === 'EADDRINUSE' ? 'it is already in use' : errorMessage(err);
     throw new ClawError(

@@ -135,6 +135,7 @@ async function startAgent(
     state,
     services: agent.services,
     links,
+    connections: agent.connections,
   });
   const terminals = startTerminals({
     get name() {
@@ -148,6 +149,7 @@ async function startAgent(
       openStream: (entry, service, args) => links.openStream(entry, service, args),
       onChanged: (listener) => notices.onChanged(listener),
     },
+    connections: agent.connections,
   });
   try {
     await agent.start();
@@ -167,6 +169,7 @@ async function startAgent(
     joiner: agent.joiner,
     progress: agent.progress,
     webUi: () => webUi,
+    connections: agent.connections,
     // After stop() the methods answer that forwarding / terminals are not running, as before.
     forwards: () => (stopped ? undefined : forwarding.manager),
     terminals: () => (stopped ? undefined : terminals),

@@ -148,3 +148,50 @@ export interface PairingEvent {
   /** Issuer, at `joined`: the id of the pending request the joiner became (`pending.approve` takes it). */
   pendingId?: string;
 }
+
+/**
+ * What a live connection is (connections/connection-table.ts): `forward`, `socks`, `http` (a
+ * connection to a local forward or proxy), `tcp-exit` (a peer's tcp-connect served here),
+ * `terminal-served` (a peer's terminal on this node), `terminal-opened` (this node's terminal on a
+ * peer), `relay-circuit` (a circuit this node's own relay carries for peers); `udp`, `reverse` and
+ * `chain-hop` are for the kinds still to come.
+ */
+export type ConnectionKind =
+  | 'forward'
+  | 'socks'
+  | 'http'
+  | 'tcp-exit'
+  | 'terminal-served'
+  | 'terminal-opened'
+  | 'relay-circuit'
+  | 'udp'
+  | 'reverse'
+  | 'chain-hop';
+
+export interface ConnectionPeer {
+  name: string;
+  fingerprint: string;
+}
+
+/** One live connection this node carries (`connections.list`). */
+export interface ConnectionInfo {
+  /** Short, unique in this agent's run (`c1f`): what `connections.close` takes. */
+  id: string;
+  kind: ConnectionKind;
+  /** The peer at the other end, or null when none is involved. */
+  peer: ConnectionPeer | null;
+  from: string;
+  to: string;
+  /** Bytes from `to` back towards `from`. */
+  bytesIn: number;
+  /** Bytes from `from` towards `to`. */
+  bytesOut: number;
+  openedAt: string;
+  /** Milliseconds since it opened, when this list was made. */
+  ageMs: number;
+}
+
+/** The live connections, pushed as they open and end, and while bytes move (coalesced). */
+export interface ConnectionsEvent {
+  connections: ConnectionInfo[];
+}

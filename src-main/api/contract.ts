@@ -216,6 +216,14 @@ export const methodParams = {
   'terminal.close': z
     .object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits') })
     .strict(),
+  /** The connections this node carries right now (connections/connection-table.ts). */
+  'connections.list': z.object({}).strict(),
+  /** Cuts one live connection (and only it): a forward's sockets, a terminal session, a relay circuit. */
+  'connections.close': z
+    .object({
+      id: z.string().regex(/^c[0-9a-z]{1,12}$/, 'a connection id is c and up to 12 letters or digits'),
+    })
+    .strict(),
   /** Asks the agent to shut down cleanly (forwards closed, peers told, ports freed); answered before it stops. */
   'agent.stop': z.object({}).strict(),
 } as const;
@@ -466,6 +474,8 @@ export interface MethodResults {
   'terminal.list': TerminalInfo[];
   'terminal.close': { id: string };
   'agent.stop': { name: string };
+  'connections.list': ConnectionInfo[];
+  'connections.close': ConnectionInfo;
 }
 
 /** Events pushed to subscribed clients. */
@@ -494,6 +504,11 @@ export interface ApiEvents {
    * kind `forward` and `proxy` are sent: the window learns of the others in its own way.
    */
   notice: NoticeEvent;
+  /**
+   * The live connections (`connections.list`): on subscribing, whenever one opens or ends, and every
+   * CONNECTIONS_EVENT_INTERVAL_MS at most while their bytes move.
+   */
+  connections: ConnectionsEvent;
 }
 
 /** What a notice is about: how it is routed (core/notices go to the log and a CLI agent's stderr). */
@@ -508,9 +523,15 @@ export interface NoticeEvent {
 
 /** Shortest interval between two `status` events, in ms (250): live counters without a flood. */
 export const STATUS_EVENT_INTERVAL_MS = 250;
+/** Shortest interval between two `connections` events, in ms (250), like the status event. */
+export const CONNECTIONS_EVENT_INTERVAL_MS = 250;
 
 export type {
   ChangeDomain,
+  ConnectionInfo,
+  ConnectionKind,
+  ConnectionPeer,
+  ConnectionsEvent,
   ChangedEvent,
   PairingEvent,
   PairingStep,
@@ -526,6 +547,8 @@ export type {
 } from './contract-types.js';
 import type {
   ChangedEvent,
+  ConnectionInfo,
+  ConnectionsEvent,
   PairingEvent,
   RelayProbeResult,
   SettingsResult,

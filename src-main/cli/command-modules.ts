@@ -15,6 +15,8 @@ export const COMMAND_MODULES = {
   pair: async (): Promise<Register> => (await import('./pair-commands.js')).registerPairCommands,
   forward: async (): Promise<Register> => (await import('./forward-commands.js')).registerForwardCommands,
   term: async (): Promise<Register> => (await import('./term-command.js')).registerTermCommand,
+  connections: async (): Promise<Register> =>
+    (await import('./connections-command.js')).registerConnectionsCommand,
   ui: async (): Promise<Register> => (await import('./ui-command.js')).registerUiCommand,
 } as const;
 
@@ -36,6 +38,7 @@ export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = {
   forward: 'forward',
   proxy: 'forward',
   term: 'term',
+  connections: 'connections',
   ui: 'ui',
 };
 

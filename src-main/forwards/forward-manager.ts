@@ -13,12 +13,14 @@ import type { Notifier } from '../agent/notices.js';
 import type { PeerDirectory, PeerEntry } from '../agent/ports.js';
 import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
+import type { ConnectionOpener } from '../connections/connection-table.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { commandArgs, hereHint } from '../core/hint.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { ConnectError, type Dialer } from './dialer.js';
 import type { FrontEndContext } from './front-end.js';
+import { trackerFor } from './track-peer.js';
 import { apiState, cancelRetry, localAddress, newRun, runStatus, type Run } from './forward-run.js';
 import { handleHttpProxyConnection } from './http-proxy.js';
 import { listenTcp, type TcpListener } from './listener.js';
@@ -41,6 +43,8 @@ export interface ForwardManagerHost {
     'get' | 'forward' | 'saveForward' | 'editForward' | 'removeForward' | 'bindLegacyForwards'
   >;
   readonly links: Pick<PeerDirectory, 'peerEntries'>;
+  /** Where each open connection is listed (connections/connection-table.ts); absent: not listed. */
+  readonly connections?: ConnectionOpener | undefined;
 }
 
 /** A forward to add: `enabled` defaults to true, as in the saved settings. */
@@ -508,6 +512,7 @@ export class ForwardManager {
         run.problem = undefined;
         this.activity.emit('moved');
       },
+      track: trackerFor(this.host.connections, this.host.links),
     };
     const { secret } = record;
     if (record.kind === 'socks') void handleSocksConnection(socket, { ...ctx, via: record.via, secret });

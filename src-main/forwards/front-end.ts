@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { ClawError, isClawError } from '../core/errors.js';
 import type { Dialer } from './dialer.js';
 import type { SpliceCounters } from './splice.js';
+import type { TrackConnection } from './track-connection.js';
 
 /** The subset of a pino logger the front ends use. */
 export interface FrontEndLogger {
@@ -30,6 +31,8 @@ export interface FrontEndContext {
   problem(message: string, fields?: object, quiet?: boolean): void;
   /** A connection reached its target through the peer (clears `lastProblem`). */
   opened(): void;
+  /** Lists a connection while it carries bytes (track-connection.ts); absent: not listed. */
+  track?: TrackConnection | undefined;
 }
 
 /**

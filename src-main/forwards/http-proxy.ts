@@ -19,7 +19,7 @@ import {
 import { clientOf, endWith, reportCutConnections, type FrontEndContext } from './front-end.js';
 import { MalformedMessage, readMessage, type Decoding } from './read-message.js';
 import { basicProxyPassword, secretMatches } from './proxy-secret.js';
-import { splice } from './splice.js';
+import { spliceTracked } from './track-connection.js';
 
 /**
  * Milliseconds a client has to send its request head (30 s): browsers open proxy connections ahead of
@@ -90,5 +90,9 @@ export async function handleHttpProxyConnection(socket: Socket, ctx: HttpProxyCo
   ctx.log.debug(fields, 'http proxy: connected');
   ctx.opened();
   reportCutConnections(remote, ctx, ctx.via, fields);
-  await splice(socket, remote, ctx.counters);
+  await spliceTracked(socket, remote, ctx, {
+    kind: 'http',
+    peer: ctx.via,
+    to: formatHostPort(request.host, request.port),
+  });
 }

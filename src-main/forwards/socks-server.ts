@@ -24,7 +24,7 @@ import { ConnectError } from './dialer.js';
 import { clientOf, endWith, reportCutConnections, type FrontEndContext } from './front-end.js';
 import { MalformedMessage, readMessage } from './read-message.js';
 import { secretMatches } from './proxy-secret.js';
-import { splice } from './splice.js';
+import { spliceTracked } from './track-connection.js';
 import type { ConnectFailure } from './tcp-connect-protocol.js';
 
 /** Milliseconds a client has for each handshake message (greeting, auth, request) before we close. */
@@ -127,7 +127,7 @@ export async function handleSocksConnection(socket: Socket, ctx: SocksContext): 
     ctx.log.debug(fields, 'socks: connected');
     ctx.opened();
     reportCutConnections(remote, ctx, peer, fields);
-    await splice(socket, remote, ctx.counters);
+    await spliceTracked(socket, remote, ctx, { kind: 'socks', peer, to: formatHostPort(host, port) });
   } catch (err) {
     if (err instanceof MalformedMessage && err.reply !== undefined) {
       return refuse(encodeReply(err.reply), err.message);

@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import type { NodeStateReader } from '../agent/node-state.js';
 import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import { describeZodError } from '../api/validate.js';
-import { errorMessage } from '../core/errors.js';
+import type { ConnectionOpener } from '../connections/connection-table.js';
+import { ClawError, errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { MuxStream } from '../mux/stream.js';
 import { checkDestination, describeAddresses, systemLookup, type LookupAll } from './destination-check.js';
@@ -87,6 +88,8 @@ export interface TcpConnectHost {
   connect?: ConnectSocket;
   /** Where open connections are kept, so a permission taken away can end them. */
   open?: ExitConnections;
+  /** Where each open connection is listed (connections/connection-table.ts); absent: not listed. */
+  connections?: ConnectionOpener | undefined;
 }
 
 /**
@@ -99,10 +102,12 @@ export function registerTcpConnectService(agent: {
   /** Read at each connection (limits) and subscribed to (grants and limits taken away). */
   readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
   readonly services: Pick<ServiceRegistry, 'register'>;
+  readonly connections?: ConnectionOpener | undefined;
 }): () => void {
   const open = new ExitConnections();
   const host: TcpConnectHost = {
     open,
+    connections: agent.connections,
     get name() {
       return agent.name;
     },
@@ -185,7 +190,21 @@ export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest)
     stream,
   });
   stream.write(encodeConnectResult(ConnectStatus.Ok));
-  await splice(socket, stream);
+  const listed = node.connections?.open({
+    kind: 'tcp-exit',
+    peer: { name: req.peer.name, fingerprint: req.peer.fingerprint },
+    from: req.peer.name,
+    to: target,
+    // The reset carries the reason to the opener; splice then closes the socket.
+    close: (reason) => stream.destroy(new ClawError('STREAM_RESET', reason)),
+  });
+  // Seen from the exit, the socket is the local side: what it reads goes back to the opener (`in`).
+  await splice(
+    socket,
+    stream,
+    listed && { bytesIn: (n) => listed.bytesOut(n), bytesOut: (n) => listed.bytesIn(n) },
+  );
+  listed?.end();
   log.debug('tcp-connect closed');
 }
 

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import { clientOf, reportCutConnections, type FrontEndContext } from './front-end.js';
-import { splice } from './splice.js';
+import { spliceTracked } from './track-connection.js';
 
 export interface TcpForwardContext extends FrontEndContext {
   via: string;
@@ -35,5 +35,5 @@ export async function handleTcpForwardConnection(socket: Socket, ctx: TcpForward
   }
   ctx.opened();
   reportCutConnections(remote, ctx, ctx.via, fields);
-  await splice(socket, remote, ctx.counters);
+  await spliceTracked(socket, remote, ctx, { kind: 'forward', peer: ctx.via, to: fields.target });
 }

@@ -3,6 +3,7 @@
  * per relay): no buffers, no timers, and the circuit map and backpressure set exist only once used.
  */
 import type { WebSocket } from 'ws';
+import type { ObservedCircuit } from './circuit-observer.js';
 import { fitReason, RELAY_ASSIGNED_CIRCUIT_BIT } from '../protocol/relay-frames.js';
 import {
   RELAY_CLOSE_REASONS,
@@ -16,6 +17,8 @@ export interface CircuitEnd {
   peerCircuitId: number;
   /** When the relay opened it, in ms: a circuit kept open past linkedAfterMs links its two nodes. */
   openedAt: number;
+  /** The circuit as its observer follows it (circuit-observer.ts), the same object at both ends. */
+  observed?: ObservedCircuit | undefined;
 }
 
 export class RelayConn {

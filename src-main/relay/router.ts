@@ -16,6 +16,7 @@ import {
   rewriteCircuitId,
 } from '../protocol/relay-frames.js';
 import type { RelayLimits } from '../protocol/relay-limits.js';
+import type { CircuitObserver } from './circuit-observer.js';
 import type { CircuitEnd, RelayConn } from './connection.js';
 import type { RelayMetrics } from './metrics.js';
 import { RecentNodes } from './recent-nodes.js';
@@ -62,6 +63,8 @@ export class RelayRouter {
     private readonly now: () => number,
     /** Ends a connection the router gave up on (slow consumer); the server tears it down. */
     private readonly disconnect: (conn: RelayConn, code: RelayCloseCodeName, detail?: string) => void,
+    /** Told of each circuit between two nodes (a node acting as relay lists them); optional. */
+    private readonly observer?: CircuitObserver,
   ) {
     this.lowWater = Math.floor(limits.bufferHighWaterBytes * LOW_WATER_FRACTION);
     this.recentNodes = new RecentNodes(now);
@@ -140,8 +143,16 @@ export class RelayRouter {
     }
     const peerCircuitId = peer.allocateIncomingId();
     const openedAt = this.now();
-    (conn.circuits ??= new Map()).set(circuitId, { peer, peerCircuitId, openedAt });
-    (peer.circuits ??= new Map()).set(peerCircuitId, { peer: conn, peerCircuitId: circuitId, openedAt });
+    const observed = this.observer?.opened(conn.nodeId!, peer.nodeId ?? target, (reason) =>
+      this.cut(conn, circuitId, reason),
+    );
+    (conn.circuits ??= new Map()).set(circuitId, { peer, peerCircuitId, openedAt, observed });
+    (peer.circuits ??= new Map()).set(peerCircuitId, {
+      peer: conn,
+      peerCircuitId: circuitId,
+      openedAt,
+      observed,
+    });
     (conn.openedTo ??= new Map()).set(peer, toPeer + 1);
     (peer.fromAddress ??= new Map()).set(conn.ip, fromHere + 1);
     this.circuits += 1;
@@ -237,6 +248,11 @@ export class RelayRouter {
       return;
     }
     const payload = frame.length - DATA_HEADER_BYTES;
+    if (end.observed) {
+      // The opener's end is the one whose id it chose (below the relay-assigned bit).
+      if (circuitId < RELAY_ASSIGNED_CIRCUIT_BIT) end.observed.bytesOut(payload);
+      else end.observed.bytesIn(payload);
+    }
     rewriteCircuitId(frame, end.peerCircuitId);
     this.bytesForwarded += payload;
     this.metrics.bytesForwarded.inc(payload);
@@ -254,6 +270,19 @@ export class RelayRouter {
     this.send(end.peer, frame);
   }
 
+  /**
+   * Cuts one circuit from the relay's side (its observer's owner closed it): both ends get a CLOSE
+   * with `reason`, as when an end closes it; nothing else changes.
+   */
+  cut(conn: RelayConn, circuitId: number, reason: string): void {
+    const end = conn.circuits?.get(circuitId);
+    if (!end) return;
+    this.forget(conn, circuitId, end);
+    const code = RelayCloseCode.NORMAL;
+    this.send(conn, encodeRelayFrame({ type: 'close', circuitId, code, reason }));
+    this.send(end.peer, encodeRelayFrame({ type: 'close', circuitId: end.peerCircuitId, code, reason }));
+  }
+
   /** The connection is gone: close its circuits towards their other ends and undo its backpressure. */
   teardown(conn: RelayConn): void {
     if (conn.phase === 'closed') return;
@@ -266,6 +295,7 @@ export class RelayRouter {
     conn.openedTo = undefined;
     conn.fromAddress = undefined;
     for (const [id, end] of circuits ?? []) {
+      end.observed?.end();
       if (end.peer === conn) {
         // A circuit to itself has both ends in this map: count it once, at the opener's end.
         if (id < RELAY_ASSIGNED_CIRCUIT_BIT) this.circuits -= 1;
@@ -298,6 +328,7 @@ export class RelayRouter {
 
   private forget(conn: RelayConn, id: number, end: CircuitEnd): void {
     const { peer, peerCircuitId, openedAt } = end;
+    end.observed?.end();
     conn.circuits?.delete(id);
     peer.circuits?.delete(peerCircuitId);
     this.circuits -= 1;

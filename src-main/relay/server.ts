@@ -37,6 +37,7 @@ import { addressBlock } from '../core/address-block.js';
 import { RelayAcceptor, type AcceptRefusal } from './accept.js';
 import { IpLimiter, type IpRefusal } from './ip-limits.js';
 import { RelayMetrics } from './metrics.js';
+import type { CircuitObserver } from './circuit-observer.js';
 import { RelayRouter } from './router.js';
 import { SpliceBroker } from './splices.js';
 
@@ -61,6 +62,8 @@ export interface RelayServerOptions {
    * only itself and the peers it allowed to relay). Undefined = every authenticated node.
    */
   authorize?: (nodeId: string) => boolean;
+  /** Told of each circuit the relay carries (a node acting as relay lists them); optional. */
+  circuits?: CircuitObserver;
   logger?: Logger;
 }
 
@@ -126,6 +129,7 @@ class Relay {
     private readonly log: Logger,
     private readonly authorize: ((nodeId: string) => boolean) | undefined,
     metricsToken: string | undefined,
+    circuits?: CircuitObserver,
   ) {
     this.metrics = new RelayMetrics({
       connections: () => this.conns.size,
@@ -134,14 +138,26 @@ class Relay {
       splices: () => this.splices.active,
       countPiped: () => this.splices.countPiped(),
     });
-    this.router = new RelayRouter(limits, this.metrics, Date.now, (conn, code, detail) => {
-      this.metrics.disconnects.inc({ reason: lower(code) });
-      this.drop(conn, code, detail);
-    });
+    this.router = new RelayRouter(
+      limits,
+      this.metrics,
+      Date.now,
+      (conn, code, detail) => {
+        this.metrics.disconnects.inc({ reason: lower(code) });
+        this.drop(conn, code, detail);
+      },
+      circuits,
+    );
     this.ips = new IpLimiter(limits);
-    this.splices = new SpliceBroker(limits.circuitsPerNode, this.metrics, Date.now, (bytes) => {
-      this.router.bytesForwarded += bytes;
-    });
+    this.splices = new SpliceBroker(
+      limits.circuitsPerNode,
+      this.metrics,
+      Date.now,
+      (bytes) => {
+        this.router.bytesForwarded += bytes;
+      },
+      circuits,
+    );
     this.acceptor = new RelayAcceptor(this.ips, limits.authTimeoutMs, tls !== undefined, {
       http: (socket) => this.http.emit('connection', socket),
       splice: (socket, token, rest) => this.splices.join(socket, token, rest),
@@ -416,7 +432,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
   }
   const log = opts.logger ?? pino({ level: 'silent' });
   const metricsToken = opts.metricsTokenRequired ? opts.token : undefined;
-  const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize, metricsToken);
+  const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize, metricsToken, opts.circuits);
   await new Promise<void>((resolve, reject) => {
     relay.listener.once('error', reject);
     relay.listener.listen(opts.port, opts.host, () => {

@@ -7,6 +7,7 @@
  * TLS between themselves over it, the relay only counts bytes.
  */
 import type { Socket } from 'node:net';
+import type { CircuitObserver } from './circuit-observer.js';
 import type { RelayConn } from './connection.js';
 import type { RelayMetrics } from './metrics.js';
 import { SPLICE_LINE_BYTES } from '../protocol/relay-splice.js';
@@ -55,6 +56,8 @@ export class SpliceBroker {
     private readonly now: () => number,
     /** Adds piped bytes to the relay's stats (countPiped, and when a pipe ends). */
     private readonly counted: (bytes: number) => void,
+    /** Told of each pipe (a node acting as relay lists them); optional. */
+    private readonly observer?: CircuitObserver,
   ) {}
 
   /** Splices piping now (two sockets each). */
@@ -194,7 +197,13 @@ export class SpliceBroker {
         else this.activeByNode.delete(n);
       }
       this.count(pipe);
+      observed?.end();
     };
+    const observed = this.observer?.spliced?.(nodes[0], nodes[1], end);
+    if (observed) {
+      a.socket.on('data', (c: Buffer) => observed.bytesOut(c.length));
+      b.socket.on('data', (c: Buffer) => observed.bytesIn(c.length));
+    }
     for (const s of [a.socket, b.socket]) {
       s.on('error', end);
       s.on('close', end);

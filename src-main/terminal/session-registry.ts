@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { ConnectionOpener } from '../connections/connection-table.js';
 import { ClawError } from '../core/errors.js';
+import { countedProcess } from './listed-process.js';
 import { ServerSession, type TerminalProcess } from './server-session.js';
 import { MAX_SESSIONS_PER_PEER, TERMINAL_RESUME_MS } from './terminal-flow.js';
 
@@ -14,6 +16,8 @@ export interface SessionRegistryOptions {
   resumeMs?: () => number;
   maxPerPeer?: number;
   replayBytes?: number;
+  /** Where each session is listed while it lives (connections/connection-table.ts); absent: not listed. */
+  connections?: ConnectionOpener | undefined;
 }
 
 export class SessionRegistry {
@@ -41,7 +45,7 @@ export class SessionRegistry {
    * @throws ClawError('BAD_ARGUMENT') when the peer already has the most sessions allowed, or the PTY
    *   cannot be started.
    */
-  create(peer: string, peerName: string, spawn: () => TerminalProcess): ServerSession {
+  create(peer: string, peerName: string, spawn: () => TerminalProcess, what = 'shell'): ServerSession {
     const max = this.opts.maxPerPeer ?? MAX_SESSIONS_PER_PEER;
     if (this.countFor(peer) >= max) {
       throw new ClawError(
@@ -50,13 +54,23 @@ export class SessionRegistry {
       );
     }
     const id = randomBytes(16).toString('hex');
+    const pty = spawn();
+    const listed = this.opts.connections?.open({
+      kind: 'terminal-served',
+      peer: { name: peerName, fingerprint: peer },
+      from: peerName,
+      to: what,
+      // Called only later, from the table: the session exists by then.
+      close: (reason) => session.close(reason),
+    });
     const session = new ServerSession({
       id,
       peer,
-      pty: spawn(),
+      pty: listed ? countedProcess(pty, listed) : pty,
       log: this.opts.log,
       resumeMs: this.opts.resumeMs ?? (() => TERMINAL_RESUME_MS),
       onGone: (s) => {
+        listed?.end();
         if (this.sessions.get(s.id) === s) this.sessions.delete(s.id);
       },
       ...(this.opts.replayBytes ? { replayBytes: this.opts.replayBytes } : {}),

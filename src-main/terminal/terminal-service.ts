@@ -13,6 +13,8 @@ import { errorMessage } from '../core/errors.js';
 import { TERMINAL_RESUME_DEFAULT_MS } from '../agent/settings.js';
 import { TERMINAL_SERVICE } from '../protocol/terminal-frames.js';
 import { terminalOpenArgs } from '../protocol/terminal-open-args.js';
+import type { ConnectionOpener } from '../connections/connection-table.js';
+import { describeCommand } from './listed-process.js';
 import { PipeSession } from './pipe-session.js';
 import { PtySession } from './pty-session.js';
 import type { ServerSession } from './server-session.js';
@@ -41,6 +43,8 @@ export interface TerminalsHost {
   readonly services: Pick<ServiceRegistry, 'register'>;
   /** This node's peers, to open terminals on. */
   readonly peers: TerminalPeers;
+  /** Where each session, served or opened, is listed while it lives; absent: not listed. */
+  readonly connections?: ConnectionOpener | undefined;
 }
 
 /** Registers the `terminal` service on `agent` and returns the control-socket side. Call once. */
@@ -48,6 +52,7 @@ export function startTerminals(agent: TerminalsHost): Terminals {
   const sessions = new SessionRegistry({
     log: agent.log.child({ service: TERMINAL_SERVICE }),
     resumeMs: () => agent.state.get().terminalResumeMs,
+    connections: agent.connections,
   });
   agent.services.register(TERMINAL_SERVICE, {
     permission: 'terminal',
@@ -63,6 +68,7 @@ export function startTerminals(agent: TerminalsHost): Terminals {
     // here: a short window set for sessions served here must not cut these off sooner than usual.
     resumeMs: () => Math.max(agent.state.get().terminalResumeMs, TERMINAL_RESUME_DEFAULT_MS),
     log: agent.log,
+    connections: agent.connections,
   });
   // A peer removed, or no longer allowed terminals, loses the sessions it has open here at once (not
   // after the resume window): what the owner took away is taken away now.
@@ -126,8 +132,11 @@ export function serveTerminal(selfName: string, sessions: SessionRegistry, req: 
   }
   let session: ServerSession;
   try {
-    session = sessions.create(req.peer.fingerprint, req.peer.name, () =>
-      args.pty === false ? PipeSession.spawn(args) : PtySession.spawn(args),
+    session = sessions.create(
+      req.peer.fingerprint,
+      req.peer.name,
+      () => (args.pty === false ? PipeSession.spawn(args) : PtySession.spawn(args)),
+      describeCommand(args.command),
     );
   } catch (err) {
     return req.reject('SERVICE_FAILED', errorMessage(err));

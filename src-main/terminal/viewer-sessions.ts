@@ -18,7 +18,9 @@ import { ClawError } from '../core/errors.js';
 import { fitText, type ExitStatus } from '../protocol/terminal-frames.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { TerminalClient, type NewSessionRequest, type TerminalStreamOpener } from './terminal-client.js';
-import { ViewerBridge } from './viewer-bridge.js';
+import { ViewerBridge, type BridgedSession } from './viewer-bridge.js';
+import type { ConnectionHandle, ConnectionOpener } from '../connections/connection-table.js';
+import { describeCommand } from './listed-process.js';
 
 /**
  * Output kept per session for a viewer that attaches (again), in bytes (256 KiB): a few screens of
@@ -36,6 +38,8 @@ export interface ViewerSessionsHost {
   opener(peer: string): { fingerprint: string; opener: TerminalStreamOpener };
   resumeMs(): number;
   log: Pick<Logger, 'info'>;
+  /** Where each running session is listed (connections/connection-table.ts); absent: not listed. */
+  connections?: ConnectionOpener | undefined;
 }
 
 class OwnedSession {
@@ -48,6 +52,8 @@ class OwnedSession {
   /** Whether the session outlives its viewer; decided by the first viewer's channel. */
   keepAlive = false;
   viewer: ViewerBridge | undefined;
+  /** Its row in the node's connection table while it runs. */
+  listed: ConnectionHandle | undefined;
 
   constructor(
     readonly peer: string,
@@ -92,11 +98,15 @@ export class ViewerSessions {
 
   /** Hangs up a session (its program gets the hang-up) or forgets an ended one. */
   close(id: string): { id: string } {
-    const s = this.find(id);
-    s.viewer?.end({ type: 'error', message: 'the terminal was closed' });
+    this.hangUp(this.find(id), 'the terminal was closed');
+    return { id };
+  }
+
+  /** Hangs up `s`, telling its viewer `reason` (`terminal.close`, `connections.close`). */
+  private hangUp(s: OwnedSession, reason: string): void {
+    s.viewer?.end({ type: 'error', message: fitText(reason) });
     void s.client.close();
     this.forget(s);
-    return { id };
   }
 
   /**
@@ -107,6 +117,7 @@ export class ViewerSessions {
     const closing: Promise<void>[] = [];
     for (const s of this.sessions.values()) {
       if (reason !== undefined) s.viewer?.end({ type: 'error', message: fitText(reason) });
+      s.listed?.end();
       closing.push(s.client.close());
     }
     this.sessions.clear();
@@ -149,6 +160,13 @@ export class ViewerSessions {
     await client.start(request);
     const s = new OwnedSession(fingerprint, opener.peerName, client);
     this.sessions.set(s.id, s);
+    s.listed = this.host.connections?.open({
+      kind: 'terminal-opened',
+      peer: { name: opener.peerName, fingerprint },
+      from: 'this node',
+      to: describeCommand(request.command),
+      close: (reason) => this.hangUp(s, reason),
+    });
     this.wire(s);
     this.emit(s);
     return {
@@ -191,7 +209,7 @@ export class ViewerSessions {
       s.client.consumed(previous.unconsumedLive);
     }
     s.keepAlive ||= channel.viewerAcks;
-    const bridge = new ViewerBridge(channel, s.client, (b) => this.detached(s, b));
+    const bridge = new ViewerBridge(channel, countedInput(s.client, s.listed), (b) => this.detached(s, b));
     s.viewer = bridge;
     bridge.begin(s.client.id, s.scrollback.start);
     bridge.replay(s.scrollback.since(s.scrollback.start) ?? Buffer.alloc(0));
@@ -217,6 +235,7 @@ export class ViewerSessions {
   private wire(s: OwnedSession): void {
     const { client } = s;
     client.on('data', (chunk, channel) => {
+      s.listed?.bytesIn(chunk.length);
       s.scrollback.append(chunk);
       if (s.viewer) s.viewer.output(chunk, channel);
       else client.consumed(chunk.length);
@@ -243,6 +262,7 @@ export class ViewerSessions {
   }
 
   private ended(s: OwnedSession): void {
+    s.listed?.end();
     this.emit(s);
     if (!s.keepAlive) this.sessions.delete(s.id);
     else setTimeout(() => this.sessions.delete(s.id), ENDED_SESSION_KEEP_MS).unref();
@@ -250,6 +270,7 @@ export class ViewerSessions {
 
   /** Hung up from this side: gone from the list, and said so (a running session only). */
   private forget(s: OwnedSession): void {
+    s.listed?.end();
     if (!this.sessions.delete(s.id) || s.ended) return;
     s.state = 'closed';
     this.emit(s);
@@ -269,4 +290,20 @@ export class ViewerSessions {
       ...(s.message !== undefined ? { message: s.message } : {}),
     });
   }
+}
+
+/** `session` with the viewer's input counted on `listed` (bytes from this node to the program). */
+function countedInput(session: BridgedSession, listed: ConnectionHandle | undefined): BridgedSession {
+  if (!listed) return session;
+  return {
+    write: (data) => {
+      listed.bytesOut(data.length);
+      return session.write(data);
+    },
+    endInput: () => session.endInput(),
+    resize: (cols, rows) => session.resize(cols, rows),
+    consumed: (n) => session.consumed(n),
+    pauseOutput: () => session.pauseOutput(),
+    resumeOutput: () => session.resumeOutput(),
+  };
 }

@@ -10,6 +10,8 @@
  */
 import type {
   ChangedEvent,
+  ConnectionInfo,
+  ConnectionsEvent,
   ForwardInfo,
   MethodParams,
   MethodResults,
@@ -34,6 +36,11 @@ export interface Snapshot {
   settings: SettingsResult | null;
   /** Why the last read of the status parts failed (replaced by the next success). */
   loadError: string | null;
+  /**
+   * The live connections, as the last `connections` event said (one comes on subscribing, so a
+   * reconnect refreshes them; never read).
+   */
+  connections: ConnectionInfo[];
 }
 
 /** The parts a `status` event carries. */
@@ -63,6 +70,7 @@ export class AgentStore {
       proxies: [],
       settings: null,
       loadError: null,
+      connections: [],
     };
     this.disposers.push(
       transport.onState((connection) => {
@@ -97,6 +105,7 @@ export class AgentStore {
   private onEvent(event: string, data: unknown): void {
     if (event === 'status' && isStatusEvent(data)) this.onStatus(data);
     else if (event === 'changed') this.onChanged(data);
+    else if (event === 'connections' && isConnectionsEvent(data)) this.set({ connections: data.connections });
     this.eventListeners.emit(event, data);
   }
 
@@ -214,4 +223,8 @@ function isStatusEvent(data: unknown): data is StatusEvent {
     Array.isArray(d.forwards) &&
     Array.isArray(d.proxies)
   );
+}
+
+function isConnectionsEvent(data: unknown): data is ConnectionsEvent {
+  return typeof data === 'object' && data !== null && Array.isArray((data as ConnectionsEvent).connections);
 }

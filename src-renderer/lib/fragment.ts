@@ -29,7 +29,15 @@ const MAX_VALUE_CHARS = 2048;
 /** Longest peer name shown on a tab before the agent's list names it, in characters. */
 const MAX_NAME_CHARS = 100;
 
-const SIMPLE_VIEWS: readonly View[] = ['peers', 'approvals', 'pair', 'terminals', 'forwards', 'settings'];
+const SIMPLE_VIEWS: readonly View[] = [
+  'peers',
+  'approvals',
+  'pair',
+  'terminals',
+  'forwards',
+  'connections',
+  'settings',
+];
 
 export function parseFragment(hash: string): Fragment {
   const text = hash.replace(/^#/, '');

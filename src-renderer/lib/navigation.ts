@@ -5,7 +5,15 @@
  */
 import { Listeners, type Disposer } from '../api/transport.js';
 
-export const VIEWS = ['peers', 'approvals', 'pair', 'terminals', 'forwards', 'settings'] as const;
+export const VIEWS = [
+  'peers',
+  'approvals',
+  'pair',
+  'terminals',
+  'forwards',
+  'connections',
+  'settings',
+] as const;
 export type View = (typeof VIEWS)[number];
 
 /**

@@ -4,7 +4,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PeerInfo } from '../../src-main/api/contract.js';
+import type { ConnectionInfo, PeerInfo } from '../../src-main/api/contract.js';
 import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 
 after(stopAll);
@@ -59,6 +59,33 @@ test('a node relays for its allowed peers and refuses others', async () => {
   );
   assert.equal(seen.path, 'relay');
   assert.equal(seen.relay, relayUrl);
+  // B lists the circuit it carries between A and C (or the splice it moved onto) among its
+  // connections, not its own links to them.
+  const circuits = await waitFor(
+    'the A–C circuit listed on B',
+    async () => {
+      const list = await cliJson<ConnectionInfo[]>(['connections', '--json', '--home', homeB]);
+      const found = list.filter((x) => x.kind === 'relay-circuit');
+      return found.length > 0 ? found : undefined;
+    },
+    10_000,
+  );
+  for (const x of circuits) {
+    assert.deepEqual([x.from, x.to.replace(/ \(spliced\)$/, '')].sort(), ['a', 'c'], JSON.stringify(x));
+    assert.ok(x.peer && [fa, fc].includes(x.peer.fingerprint));
+  }
+  // Cutting it on B cuts that one; A and C then find their way back through B.
+  const cut = circuits[0]!;
+  assert.equal((await cli(['connections', 'close', cut.id, '--home', homeB])).code, 0);
+  await waitFor(
+    'the cut one off the list, A and C linked again',
+    async () => {
+      const list = await cliJson<ConnectionInfo[]>(['connections', '--json', '--home', homeB]);
+      const peers = await cliJson<PeerInfo[]>(['peers', '--home', homeA]);
+      return !list.some((x) => x.id === cut.id) && peers.some((p) => p.name === 'c' && p.online);
+    },
+    20_000,
+  );
 
   // D is not one of B's peers allowed to relay.
   const d = startProcess(['agent', '--home', homeD, '--name', 'd', ...relayFlags]);

@@ -5,10 +5,14 @@
  * connection that opened and closed between two ticks); each one has a higher `seq`, so a client can
  * tell a read older than it. The agent's changes go out as one `changed` just before the status that
  * shows them, naming what differs from the last one; `pending.added` is found by comparing pending lists.
+ * `connections` (the live connection table) has a coalescer of its own: sent on subscribing, when one
+ * opens or ends, and every interval while bytes move, without resending the whole status.
  */
 import {
+  CONNECTIONS_EVENT_INTERVAL_MS,
   STATUS_EVENT_INTERVAL_MS,
   type ApiEvents,
+  type ConnectionInfo,
   type ChangeDomain,
   type NoticeEvent,
   type PairingEvent,
@@ -90,6 +94,15 @@ export interface EventSources {
   busy(): boolean;
   /** A listener threw or a snapshot failed: logged, never thrown into the agent. */
   onError(err: unknown): void;
+  /** The live connections (connections/connection-table.ts), for the `connections` event. */
+  connections?: ConnectionsSource;
+}
+
+/** What the `connections` event reads: the list, when it changed, and whether bytes moved since last asked. */
+export interface ConnectionsSource {
+  list(): ConnectionInfo[];
+  readonly events: { on(event: 'changed', listener: () => void): Disposer };
+  takeMoved(): boolean;
 }
 
 type Listener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
@@ -108,6 +121,8 @@ function digests(snapshot: Omit<StatusEvent, 'seq'>): Map<ChangeDomain, string> 
 export class ApiEventHub {
   private readonly listeners = new Set<Listener>();
   private readonly coalescer: Coalescer;
+  /** The `connections` event: its own pace, so moving bytes do not resend the whole status. */
+  private readonly connectionsCoalescer: Coalescer;
   private sources: Disposer[] = [];
   private knownPending = new Set<string>();
   /** The last status event's `seq`: never reset, so it keeps rising across subscriptions. */
@@ -127,6 +142,17 @@ export class ApiEventHub {
       () => this.listeners.size > 0 && from.busy(),
       clock,
     );
+    this.connectionsCoalescer = new Coalescer(
+      () => this.safely(() => this.pushConnections()),
+      () => this.listeners.size > 0 && from.connections?.takeMoved() === true,
+      clock,
+      CONNECTIONS_EVENT_INTERVAL_MS,
+    );
+  }
+
+  private pushConnections(): void {
+    const source = this.from.connections;
+    if (source) this.emit('connections', { connections: source.list() });
   }
 
   /** One status event, after the `changed` that names what differs from the last one, if the agent changed. */
@@ -152,11 +178,13 @@ export class ApiEventHub {
     if (this.listeners.size === 0) this.start();
     this.listeners.add(listener);
     this.coalescer.poke();
+    if (this.from.connections) this.connectionsCoalescer.poke();
     return () => {
       if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
       for (const dispose of this.sources) dispose();
       this.sources = [];
       this.coalescer.stop();
+      this.connectionsCoalescer.stop();
     };
   }
 
@@ -175,6 +203,9 @@ export class ApiEventHub {
       }),
       this.from.onActivity(() => this.coalescer.poke()),
       this.from.onNotice((notice) => this.emit('notice', notice)),
+      ...(this.from.connections
+        ? [this.from.connections.events.on('changed', () => this.connectionsCoalescer.poke())]
+        : []),
       ...(this.from.onSettingsChanged
         ? [
             this.from.onSettingsChanged(() => {

@@ -1,0 +1,139 @@
+/**
+ * The live connections this node carries (architecture.md §State and its owners): every forward or
+ * proxy connection, tcp-connect served as an exit, terminal session (served here or opened on a peer)
+ * and, later, UDP flow, reverse forward, relay circuit and chain hop registers here while it is open,
+ * and leaves when it ends. `connections` lists them; `connections close ID` cuts one through the
+ * `close` its owner gave. Only live entries are kept, so the table needs no expiry; it is bounded all
+ * the same (MAX_LISTED_CONNECTIONS), and one past the bound still works, it is just not listed.
+ */
+import type { ConnectionInfo, ConnectionKind, ConnectionPeer } from '../api/contract.js';
+import { Emitter } from '../core/emitter.js';
+import { ClawError } from '../core/errors.js';
+import { hereHint } from '../core/hint.js';
+
+/** Most connections listed at once: far above what one node carries, but a bound on the memory. */
+export const MAX_LISTED_CONNECTIONS = 10_000;
+
+/** What an owner tells the table when a connection starts. */
+export interface ConnectionOpening {
+  kind: ConnectionKind;
+  /** The peer at the other end (the exit, the opener, the terminal's node), when there is one. */
+  peer?: ConnectionPeer | undefined;
+  /** Where the connection comes from (`127.0.0.1:51234`, a peer's name, `this node`). */
+  from: string;
+  /** Where it goes (`web.internal:80`, `shell on office`). */
+  to: string;
+  /** Cuts this connection only (both sockets, the session, the circuit); `reason` is for whoever is told. */
+  close(reason: string): void;
+}
+
+/** What the owner keeps: counters to feed while bytes move, and `end` when the connection is gone. */
+export interface ConnectionHandle {
+  readonly id: string;
+  /** Bytes that went from `to` back towards `from`. */
+  bytesIn(n: number): void;
+  /** Bytes that went from `from` towards `to`. */
+  bytesOut(n: number): void;
+  /** The connection is over: it leaves the list. Idempotent. */
+  end(): void;
+}
+
+/** What a front end that opens connections needs of the table (a narrow port, for tests too). */
+export interface ConnectionOpener {
+  open(c: ConnectionOpening): ConnectionHandle;
+}
+
+interface Entry {
+  id: string;
+  opening: ConnectionOpening;
+  openedAt: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** A handle for a connection that is not listed (the table is full): counts nothing, ends nothing. */
+const UNLISTED: ConnectionHandle = { id: '', bytesIn: () => {}, bytesOut: () => {}, end: () => {} };
+
+export class ConnectionTable implements ConnectionOpener {
+  private readonly live = new Map<string, Entry>();
+  private next = 1;
+  /** Bytes moved since `takeMoved` was last asked (the event is re-sent while they do). */
+  private moved = false;
+  /** `changed`: a connection opened, ended or moved bytes after a quiet spell (at most once per read). */
+  readonly events = new Emitter<{ changed: [] }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  open(opening: ConnectionOpening): ConnectionHandle {
+    if (this.live.size >= MAX_LISTED_CONNECTIONS) return UNLISTED;
+    // A counter, never reused in this run: an id a user copied cannot come to name another connection.
+    const id = `c${(this.next++).toString(36)}`;
+    const entry: Entry = { id, opening, openedAt: this.now(), bytesIn: 0, bytesOut: 0 };
+    this.live.set(id, entry);
+    this.events.emit('changed');
+    const count = (n: number, key: 'bytesIn' | 'bytesOut') => {
+      entry[key] += n;
+      if (this.moved) return;
+      this.moved = true;
+      this.events.emit('changed');
+    };
+    return {
+      id,
+      bytesIn: (n) => count(n, 'bytesIn'),
+      bytesOut: (n) => count(n, 'bytesOut'),
+      end: () => {
+        if (this.live.get(id) !== entry) return;
+        this.live.delete(id);
+        this.events.emit('changed');
+      },
+    };
+  }
+
+  /** Every live connection, oldest first. */
+  list(): ConnectionInfo[] {
+    const now = this.now();
+    return [...this.live.values()].map((e) => info(e, now));
+  }
+
+  /**
+   * Cuts connection `id` through its owner's `close` and takes it off the list.
+   * @throws ClawError('BAD_ARGUMENT') for an id that is not (or no longer) listed
+   */
+  close(id: string, reason = 'closed by the owner of this node'): ConnectionInfo {
+    const entry = this.live.get(id);
+    if (!entry) {
+      throw new ClawError('BAD_ARGUMENT', `no open connection ${id} here: it ended, or the id is mistyped`, {
+        hint: hereHint(['connections']),
+      });
+    }
+    this.live.delete(id);
+    this.events.emit('changed');
+    entry.opening.close(reason);
+    return info(entry, this.now());
+  }
+
+  /** Whether bytes moved since the last call (so a coalesced event keeps coming while they do). */
+  takeMoved(): boolean {
+    const moved = this.moved;
+    this.moved = false;
+    return moved;
+  }
+}
+
+function info(e: Entry, now: number): ConnectionInfo {
+  return {
+    id: e.id,
+    kind: e.opening.kind,
+    peer: e.opening.peer ? { name: e.opening.peer.name, fingerprint: e.opening.peer.fingerprint } : null,
+    from: e.opening.from,
+    to: e.opening.to,
+    bytesIn: e.bytesIn,
+    bytesOut: e.bytesOut,
+    openedAt: new Date(e.openedAt).toISOString(),
+    ageMs: Math.max(0, now - e.openedAt),
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * `clawbridge connections` with two real agents: a forward connection, a SOCKS connection and a
+ * terminal are listed on both sides (forward / socks / terminal-opened on the opener, tcp-exit /
+ * terminal-served on the exit) with their peer, ends, bytes and age; `connections close ID` cuts that
+ * one connection only, the others keep carrying bytes; an unknown id is a one-line error.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { ConnectionInfo } from '../../src-main/api/contract.js';
+import {
+  AuthMethod,
+  decodeReply,
+  encodeGreeting,
+  encodeRequest,
+  SocksCommand,
+  SocksReply,
+} from '../../src-main/protocol/socks5.js';
+import { CLI, cli, cliJson, stopAll, waitFor } from '../helpers/processes.js';
+import { freePort, ok, startPair } from './forward-helpers.js';
+
+after(stopAll);
+
+/** A TCP server that echoes every byte back. */
+async function echoServer(): Promise<{ server: Server; port: number }> {
+  const server = createServer((s) => {
+    s.on('error', () => undefined);
+    s.pipe(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** A connected client that collects what comes back, and whether it closed. */
+interface Client {
+  socket: Socket;
+  received: () => string;
+  closed: () => boolean;
+}
+
+function collect(socket: Socket, skip = 0): Client {
+  let got = Buffer.alloc(0);
+  let closed = false;
+  socket.on('data', (c: Buffer) => (got = Buffer.concat([got, c])));
+  socket.on('error', () => undefined);
+  socket.on('close', () => (closed = true));
+  return { socket, received: () => got.subarray(skip).toString('latin1'), closed: () => closed };
+}
+
+async function openTcp(port: number): Promise<Client> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  return collect(socket);
+}
+
+/** A SOCKS5 CONNECT (no auth) through the proxy at `port` to the echo server; resolves once connected. */
+async function openSocks(port: number, targetPort: number): Promise<Client> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.write(encodeGreeting([AuthMethod.None]));
+  let buf = Buffer.alloc(0);
+  await new Promise<void>((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      if (buf.length === 2) {
+        socket.write(
+          encodeRequest({
+            command: SocksCommand.Connect,
+            address: { type: 'ipv4', host: '127.0.0.1', port: targetPort },
+          }),
+        );
+        return;
+      }
+      const d = decodeReply(buf.subarray(2));
+      if (d.status !== 'done') return;
+      socket.off('data', onData);
+      if (d.value.reply !== SocksReply.Succeeded) reject(new Error(`SOCKS reply ${d.value.reply}`));
+      else resolve();
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+  return collect(socket);
+}
+
+/** Sends `text` and waits for it to come back through the echo server. */
+async function echoes(c: Client, text: string): Promise<void> {
+  const before = c.received().length;
+  c.socket.write(text);
+  await waitFor(`echo of ${text}`, () => c.received().slice(before).includes(text), 10_000);
+}
+
+function list(home: string): Promise<ConnectionInfo[]> {
+  return cliJson<ConnectionInfo[]>(['connections', '--json', '--home', home]);
+}
+
+function one(all: ConnectionInfo[], kind: ConnectionInfo['kind']): ConnectionInfo {
+  const found = all.filter((c) => c.kind === kind);
+  assert.equal(found.length, 1, `one ${kind} in ${JSON.stringify(all)}`);
+  return found[0]!;
+}
+
+test(
+  'connections lists forwards, proxies, exits and terminals; close cuts one only',
+  { timeout: 120_000 },
+  async () => {
+    const echo = await echoServer();
+    after(() => echo.server.close());
+    const pair = await startPair();
+    const home = ['--home', pair.homeA];
+    const [fwdPort, socksPort] = await Promise.all([freePort(), freePort()]);
+    await ok([
+      'forward',
+      'add',
+      '--local',
+      String(fwdPort),
+      '--via',
+      'b',
+      '--remote',
+      `127.0.0.1:${echo.port}`,
+      '--name',
+      'f',
+      ...home,
+    ]);
+    await ok([
+      'proxy',
+      'add',
+      '--socks',
+      String(socksPort),
+      '--via',
+      'b',
+      '--name',
+      's',
+      '--no-auth',
+      ...home,
+    ]);
+    const idB = await cliJson<{ fingerprint: string }>(['id', '--home', pair.homeB]);
+
+    const fwd = await openTcp(fwdPort);
+    await echoes(fwd, 'forward hello');
+    const socks = await openSocks(socksPort, echo.port);
+    await echoes(socks, 'socks hello');
+    // A terminal on b running cat: what we type comes back.
+    const term = spawn(process.execPath, [CLI, 'term', 'b', '--home', pair.homeA, '--', 'cat'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let termOut = '';
+    let termErr = '';
+    term.stdout.setEncoding('utf8').on('data', (c: string) => (termOut += c));
+    term.stderr.setEncoding('utf8').on('data', (c: string) => (termErr += c));
+    const termExit = new Promise<number | null>((r) => term.on('close', (code) => r(code)));
+    term.stdin.write('term hello\n');
+    await waitFor('terminal echo', () => termOut.includes('term hello'), 15_000);
+
+    // The opener's side: each with its peer, ends, bytes both ways and age.
+    const onA = await list(pair.homeA);
+    const f = one(onA, 'forward');
+    const s = one(onA, 'socks');
+    const t = one(onA, 'terminal-opened');
+    for (const c of [f, s, t]) {
+      assert.deepEqual(c.peer, { name: 'b', fingerprint: idB.fingerprint });
+      assert.ok(c.bytesIn > 0 && c.bytesOut > 0, `bytes both ways: ${JSON.stringify(c)}`);
+      assert.ok(c.ageMs >= 0 && !Number.isNaN(Date.parse(c.openedAt)));
+      assert.match(c.id, /^c[0-9a-z]+$/);
+    }
+    assert.equal(f.to, `127.0.0.1:${echo.port}`);
+    assert.match(f.from, /^127\.0\.0\.1:\d+$/);
+    assert.equal(s.to, `127.0.0.1:${echo.port}`);
+    assert.equal(t.to, 'cat');
+    // The exit's side: both TCP connections as exits, the terminal as served.
+    const onB = await list(pair.homeB);
+    assert.equal(onB.filter((c) => c.kind === 'tcp-exit').length, 2, JSON.stringify(onB));
+    const served = one(onB, 'terminal-served');
+    assert.equal(served.peer?.name, 'a');
+    assert.equal(served.to, 'cat');
+    assert.ok(served.bytesIn > 0 && served.bytesOut > 0);
+    const human = await ok(['connections', ...home]);
+    assert.match(human, /^ID\s+KIND\s+PEER\s+FROM\s+TO\s+IN\s+OUT\s+AGE$/m);
+
+    // Closing the forward's connection cuts it, and only it.
+    const closed = await ok(['connections', 'close', f.id, ...home]);
+    assert.match(closed, new RegExp(`^closed forward connection ${f.id}: `));
+    await waitFor('forward client cut', () => fwd.closed(), 10_000);
+    await echoes(socks, 'socks still here');
+    term.stdin.write('term still here\n');
+    await waitFor('terminal still echoes', () => termOut.includes('term still here'), 10_000);
+    await waitFor(
+      'forward off the lists',
+      async () => {
+        const [a, b] = await Promise.all([list(pair.homeA), list(pair.homeB)]);
+        return !a.some((c) => c.id === f.id) && b.filter((c) => c.kind === 'tcp-exit').length === 1;
+      },
+      10_000,
+    );
+
+    // Hanging up the served terminal from b: the viewer is told why; the SOCKS connection carries on.
+    await ok(['connections', 'close', served.id, '--home', pair.homeB]);
+    assert.notEqual(await termExit, 0);
+    assert.match(termErr, /closed by the owner of this node/);
+    await echoes(socks, 'socks after the terminal');
+    await waitFor(
+      'terminal off the list',
+      async () => !(await list(pair.homeA)).some((c) => c.kind === 'terminal-opened'),
+      10_000,
+    );
+
+    // An id that is not (or no longer) there: one line, and the command that lists them.
+    const unknown = await cli(['connections', 'close', f.id, ...home]);
+    assert.equal(unknown.code, 1);
+    assert.equal(
+      unknown.stderr,
+      `clawbridge: no open connection ${f.id} here: it ended, or the id is mistyped (\`clawbridge connections --home ${pair.homeA}\`)\n`,
+    );
+    socks.socket.destroy();
+  },
+);
