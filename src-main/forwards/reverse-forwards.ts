@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { NodeState } from '../agent/node-state.js';
 import type { Notices } from '../agent/notices.js';
 import type { PeerDirectory, PeerEntry, PeerStreams } from '../agent/ports.js';
+import type { ConnectionTable } from '../connections/connection-table.js';
 import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, ForwardState } from '../api/contract.js';
@@ -66,6 +67,8 @@ export interface ReverseForwardsHost {
   readonly state: Pick<NodeState, 'forward' | 'saveForward'>;
   readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>;
   readonly services: Pick<ServiceRegistry, 'register'>;
+  /** Where each connection is listed while it lasts (`connections`); absent in tests that need none. */
+  readonly connections?: Pick<ConnectionTable, 'open'>;
 }
 
 /** The `reverse-listen` arguments for a record (its `listen`, with `localhost` as 127.0.0.1). */
@@ -417,11 +420,30 @@ export class ReverseForwards {
     counters.open++;
     run.problem = undefined;
     this.activity.emit('moved');
-    // Bytes in: from the peer's side (its clients) to the target here; out: the target's answers.
-    await splice(socket, stream, {
-      bytesIn: (n) => (counters.bytesIn += n),
-      bytesOut: (n) => (counters.bytesOut += n),
+    // Listed while it lasts (`connections`): from the peer's listener to the target here; cut, both
+    // the target's socket and the peer's stream go.
+    const listed = this.host.connections?.open({
+      kind: 'reverse',
+      peer: { name: req.peer.name, fingerprint: req.peer.fingerprint },
+      from: `${req.peer.name} ${record.listen}`,
+      to: record.remote ?? '',
+      close: (reason) => {
+        stream.destroy(new ClawError('STREAM_RESET', reason));
+        if (!socket.destroyed) socket.resetAndDestroy();
+      },
     });
+    // Bytes out (listed from → to): from the peer's side (its clients) to the target here; in: the answers.
+    await splice(socket, stream, {
+      bytesIn: (n) => {
+        counters.bytesIn += n;
+        listed?.bytesOut(n);
+      },
+      bytesOut: (n) => {
+        counters.bytesOut += n;
+        listed?.bytesIn(n);
+      },
+    });
+    listed?.end();
     counters.open--;
     this.activity.emit('moved');
   }

@@ -117,10 +117,7 @@ test('--json on ping, forward rm, proxy rm and peers remove', async () => {
   // the command that does it.
   const wrong = await cli(['proxy', 'off', 'j', '--home', pair.homeA]);
   assert.equal(wrong.code, 1);
-  assert.match(
-    wrong.stderr,
-    /'j' is a forward, not a proxy: use `clawbridge forward disable j --home /,
-  );
+  assert.match(wrong.stderr, /'j' is a forward, not a proxy: use `clawbridge forward disable j --home /);
   assert.equal(
     await ok(['forward', 'off', 'j', '--home', pair.homeA]),
     `forward j (127.0.0.1:${port}): off\n`,
