@@ -1,5 +1,6 @@
 /**
- * `clawbridge connections` with two real agents: a forward connection, a SOCKS connection and a
+ * `clawbridge connections` with two real agents: a forward connection, a SOCKS connection, a reverse
+ * forward connection and a
  * terminal are listed on both sides (forward / socks / terminal-opened on the opener, tcp-exit /
  * terminal-served on the exit) with their peer, ends, bytes and age; `connections close ID` cuts that
  * one connection only, the others keep carrying bytes; an unknown id is a one-line error.
@@ -136,6 +137,23 @@ test(
       ...home,
     ]);
     const idB = await cliJson<{ fingerprint: string }>(['id', '--home', pair.homeB]);
+    // A reverse forward: b listens on its loopback, each connection comes back to the echo server here.
+    const revPort = await freePort();
+    await ok(['peers', 'allow', 'a', 'listen', '--home', pair.homeB]);
+    await ok([
+      'forward',
+      'add',
+      '--reverse',
+      '--via',
+      'b',
+      '--listen',
+      String(revPort),
+      '--to',
+      `127.0.0.1:${echo.port}`,
+      '--name',
+      'r',
+      ...home,
+    ]);
 
     const fwd = await openTcp(fwdPort);
     await echoes(fwd, 'forward hello');
@@ -152,6 +170,8 @@ test(
     const termExit = new Promise<number | null>((r) => term.on('close', (code) => r(code)));
     term.stdin.write('term hello\n');
     await waitFor('terminal echo', () => termOut.includes('term hello'), 15_000);
+    const rev = await openTcp(revPort);
+    await echoes(rev, 'reverse hello');
 
     // The opener's side: each with its peer, ends, bytes both ways and age.
     const onA = await list(pair.homeA);
@@ -168,6 +188,10 @@ test(
     assert.match(f.from, /^127\.0\.0\.1:\d+$/);
     assert.equal(s.to, `127.0.0.1:${echo.port}`);
     assert.equal(t.to, 'cat');
+    const r = one(onA, 'reverse');
+    assert.deepEqual(r.peer, { name: 'b', fingerprint: idB.fingerprint });
+    assert.equal(r.to, `127.0.0.1:${echo.port}`);
+    assert.ok(r.bytesIn > 0 && r.bytesOut > 0, `reverse bytes both ways: ${JSON.stringify(r)}`);
     // The exit's side: both TCP connections as exits, the terminal as served.
     const onB = await list(pair.homeB);
     assert.equal(onB.filter((c) => c.kind === 'tcp-exit').length, 2, JSON.stringify(onB));
