@@ -96,7 +96,8 @@ export function forwardTable(list: ForwardInfo[], home?: string, peers?: PeerInf
       ['NAME', 'LOCAL', 'VIA', 'REMOTE', 'OPEN', 'TOTAL', 'IN', 'OUT', 'STATE'],
       list.map((f) => [
         f.name,
-        f.local,
+        // A UDP forward says so where its port is, as `53/udp` does in /etc/services.
+        f.protocol === 'udp' ? `${f.local}/udp` : f.local,
         f.via,
         f.remote,
         String(f.open),
@@ -105,8 +106,31 @@ export function forwardTable(list: ForwardInfo[], home?: string, peers?: PeerInf
         formatBytes(f.bytesOut),
         stateWithExit(f, peers),
       ]),
-    ) + problemLines(list, peers)
+    ) +
+    udpLines(list) +
+    problemLines(list, peers)
   );
+}
+
+/** Under the table, each UDP forward's flows and datagrams (IN and OUT count their payload bytes). */
+function udpLines(list: ForwardInfo[]): string {
+  const lines = list
+    .filter((f) => f.protocol === 'udp')
+    .map(
+      (f) =>
+        `${f.name}: UDP, flows idle out after ${f.udpIdleS ?? 60} s; datagrams in ${f.datagramsIn ?? 0}, out ${f.datagramsOut ?? 0}, dropped ${f.dropped ?? 0}`,
+    );
+  return lines.length > 0 ? `\n\n${lines.join('\n')}` : '';
+}
+
+/** `60`, `60s`, `2m`, `1h` → seconds, for --udp-idle. */
+export function parseIdleSeconds(text: string): number {
+  const m = /^(\d+)\s*(s|m|h)?$/.exec(text.trim());
+  const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'] : NaN;
+  if (!(seconds >= 1 && seconds <= 3600)) {
+    throw new ClawError('BAD_ARGUMENT', `--udp-idle '${text}': give a time from 1s to 1h, e.g. 60s or 5m`);
+  }
+  return seconds;
 }
 
 export function proxyTable(list: ProxyInfo[], home?: string, peers?: PeerInfo[]): string {
@@ -172,6 +196,16 @@ function warnIfRemote(local: string, via: string | null): void {
 }
 
 type AddOpts = HomeOpts & { name?: string; allowRemoteBind?: boolean };
+/** `forward add`'s own options; --listen and --to are other spellings of --local and --remote. */
+type ForwardAddOpts = {
+  local?: string;
+  listen?: string;
+  via: string;
+  remote?: string;
+  to?: string;
+  udp?: boolean;
+  udpIdle?: string;
+};
 
 /** What `forward add --help` says about who else can use a forward (docs/security.md). */
 const FORWARD_REACH_NOTE = `
@@ -210,25 +244,41 @@ export function registerForwardCommands(program: Command): void {
   forward
     .command('add')
     .description('listen on a local port; each connection goes to --remote HOST:PORT from --via PEER')
-    .requiredOption('--local <[host:]port>', 'where to listen (127.0.0.1 unless a host is given)')
+    .option('--local <[host:]port>', 'where to listen (127.0.0.1 unless a host is given)')
+    .option('--listen <[host:]port>', 'the same as --local')
     .requiredOption('--via <peer>', 'the peer the connections exit from')
-    .requiredOption('--remote <host:port>', 'the destination, as seen from the peer')
-    .option('--name <name>', 'a name for the forward (default fwd-PORT)')
+    .option('--remote <host:port>', 'the destination, as seen from the peer')
+    .option('--to <host:port>', 'the same as --remote')
+    .option('--udp', 'forward UDP datagrams instead of TCP connections (each client address is a flow)')
+    .option('--udp-idle <time>', 'with --udp: end a client flow idle this long (default 60s)')
+    .option('--name <name>', 'a name for the forward (default fwd-PORT, udp-PORT with --udp)')
     .option('--allow-remote-bind', 'allow a --local address other machines can reach')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .addHelpText('after', FORWARD_REACH_NOTE)
-    .action(async (opts: AddOpts & { local: string; via: string; remote: string }, cmd: Command) => {
+    .action(async (opts: AddOpts & ForwardAddOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
+      const local = opts.local ?? opts.listen;
+      const remote = opts.remote ?? opts.to;
+      if (local === undefined || remote === undefined) {
+        throw new ClawError('BAD_ARGUMENT', 'forward add needs --local [HOST:]PORT and --remote HOST:PORT');
+      }
+      if (opts.udpIdle !== undefined && !opts.udp) {
+        throw new ClawError('BAD_ARGUMENT', '--udp-idle is for UDP forwards: add --udp');
+      }
       const f = await call(all, 'forward.add', {
-        local: opts.local,
+        local,
         via: opts.via,
-        remote: opts.remote,
+        remote,
+        ...(opts.udp ? { protocol: 'udp' as const } : {}),
+        ...(opts.udpIdle !== undefined ? { udpIdleS: parseIdleSeconds(opts.udpIdle) } : {}),
         ...(opts.name !== undefined ? { name: opts.name } : {}),
         ...(opts.allowRemoteBind ? { allowRemoteBind: true } : {}),
       });
       warnIfRemote(f.local, f.via);
       if (all.json) printJson(f);
+      else if (f.protocol === 'udp')
+        console.log(`UDP forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
       else console.log(`forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
     });
 

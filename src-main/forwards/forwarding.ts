@@ -7,6 +7,8 @@ import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
 import { agentDialer } from './dialer.js';
 import { ForwardManager, type ForwardManagerHost } from './forward-manager.js';
 import { registerTcpConnectService } from './tcp-connect-service.js';
+import { registerUdpConnectService } from './udp-connect-service.js';
+import { agentUdpConnect, withUdpFlows } from './udp-dialer.js';
 
 export interface Forwarding {
   manager: ForwardManager;
@@ -25,12 +27,15 @@ export type ForwardingHost = ForwardManagerHost &
 /** Registers tcp-connect and starts the saved listeners (one that cannot bind shows `error`). */
 export async function startForwarding(agent: ForwardingHost): Promise<Forwarding> {
   const stopWatching = registerTcpConnectService(agent);
-  const manager = new ForwardManager(agent, agentDialer(agent.links));
+  const stopUdp = registerUdpConnectService(agent);
+  const dialer = withUdpFlows(agentDialer(agent.links), agentUdpConnect(agent.links));
+  const manager = new ForwardManager(agent, dialer);
   await manager.restore();
   return {
     manager,
     stop: () => {
       stopWatching();
+      stopUdp();
       return manager.stop();
     },
   };
