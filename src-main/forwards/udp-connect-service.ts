@@ -22,7 +22,7 @@ import { ExitConnections, revokedReason } from './exit-connections.js';
 import { CONNECT_TIMEOUT_MS, classifyDialError, DialError } from './tcp-connect-service.js';
 import { ConnectStatus, encodeConnectResult } from './tcp-connect-protocol.js';
 import { UDP_CONNECT_SERVICE, udpConnectArgsSchema } from './udp-connect-protocol.js';
-import { DEFAULT_UDP_IDLE_MS, UdpStreamFlow } from './udp-flow.js';
+import { DEFAULT_UDP_IDLE_MS, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } from './udp-flow.js';
 
 /** UDP flows this node serves as an exit at once, over all peers: each holds a socket (docs/security.md). */
 export const MAX_UDP_EXIT_FLOWS = 1024;
@@ -169,7 +169,11 @@ async function allowedAddress(
 /** A UDP socket on an ephemeral port, connected to `address:port` (it hears only that address). */
 function connectedSocket(address: string, port: number): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' });
+    const socket = createSocket({
+      type: isIP(address) === 6 ? 'udp6' : 'udp4',
+      recvBufferSize: UDP_SOCKET_BUFFER_BYTES,
+      sendBufferSize: UDP_SOCKET_BUFFER_BYTES,
+    });
     socket.once('error', (err) => {
       socket.close();
       reject(err);

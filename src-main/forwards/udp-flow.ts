@@ -22,6 +22,12 @@ export const MAX_UDP_IDLE_MS = 3_600_000;
  * beyond, datagrams are dropped and counted (docs/security.md).
  */
 export const MAX_UDP_FLOW_QUEUED_BYTES = 256 * 1024;
+/**
+ * Kernel buffer asked for on each UDP socket of a forward (the listener and the exit's), in bytes: a
+ * burst arriving while the event loop is busy waits there instead of being dropped by the kernel (Linux
+ * caps it at net.core.rmem_max / wmem_max).
+ */
+export const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 /** How long a flow that sent its FIN waits for the other side's before it resets the stream. */
 export const UDP_FLOW_LINGER_MS = 2_000;
 
@@ -60,6 +66,9 @@ export class UdpStreamFlow {
   private lingerTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private why = 'closed';
+  /** Frames sent this turn of the event loop, written to the stream together (flush()). */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
 
   constructor(
     private readonly stream: Duplex,
@@ -88,15 +97,28 @@ export class UdpStreamFlow {
     if (
       this.closed ||
       datagram.length > MAX_UDP_DATAGRAM_BYTES ||
-      this.stream.writableLength + datagram.length > this.maxQueued
+      this.stream.writableLength + this.batchBytes + datagram.length > this.maxQueued
     ) {
       this.counters.dropped();
       return false;
     }
     this.lastActivity = Date.now();
-    this.stream.write(encodeUdpFrame(datagram));
+    const frame = encodeUdpFrame(datagram);
+    this.batch.push(frame);
+    this.batchBytes += frame.length;
+    // One stream write per turn of the event loop, not per datagram: the socket hands over many
+    // datagrams per poll, and each write is a DATA frame (and a TLS record) of its own.
+    if (this.batch.length === 1) setImmediate(() => this.flush());
     this.counters.sent(datagram.length);
     return true;
+  }
+
+  private flush(): void {
+    const frames = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (frames.length === 0 || this.stream.destroyed || this.stream.writableEnded) return;
+    this.stream.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   }
 
   /** Ends the flow: FIN to the other side, and a reset if it does not end its half in time. */
@@ -106,6 +128,7 @@ export class UdpStreamFlow {
     this.why = why;
     clearTimeout(this.idleTimer);
     if (!this.stream.destroyed) {
+      this.flush();
       this.stream.end();
       this.lingerTimer = setTimeout(() => this.stream.destroy(), UDP_FLOW_LINGER_MS);
       this.lingerTimer.unref();

@@ -12,7 +12,7 @@ import { errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { FrontEndContext } from './front-end.js';
 import { listenError } from './listener.js';
-import { MAX_UDP_FLOW_QUEUED_BYTES, UdpStreamFlow } from './udp-flow.js';
+import { MAX_UDP_FLOW_QUEUED_BYTES, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } from './udp-flow.js';
 
 /** Client flows one UDP forward holds at once; a datagram from a new client beyond is dropped (docs/security.md). */
 export const MAX_UDP_FLOWS_PER_FORWARD = 256;
@@ -61,7 +61,11 @@ interface ClientFlow {
  * @throws ClawError('ADDRESS_IN_USE' | 'BAD_ARGUMENT') as the TCP listener does.
  */
 export async function listenUdp(host: string, port: number, ctx: UdpForwardContext): Promise<UdpListener> {
-  const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
+  const socket = createSocket({
+    type: isIP(host) === 6 ? 'udp6' : 'udp4',
+    recvBufferSize: UDP_SOCKET_BUFFER_BYTES,
+    sendBufferSize: UDP_SOCKET_BUFFER_BYTES,
+  });
   const wanted = formatHostPort(host, port);
   await new Promise<void>((resolve, reject) => {
     socket.once('error', (err) => reject(listenError(err, wanted)));
