@@ -14,6 +14,8 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
   const peers = usePeers();
   const id = useId();
   const [kind, setKind] = useState<Kind>('tcp');
+  /** A forward's protocol: TCP connections, or UDP datagrams (each client address its own flow). */
+  const [protocol, setProtocol] = useState<'tcp' | 'udp'>('tcp');
   const [values, setValues] = useState<ForwardValues>({
     local: '',
     via: initialVia ?? peers[0]?.fingerprint ?? '',
@@ -56,8 +58,9 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
     try {
       // Named by the address it listens on (port 0 or a bare port was typed: the agent picked it).
       if (kind === 'tcp') {
-        const added = await client.call('forward.add', { local, via, remote, name, ...bind });
-        toasts.show(`Forward on ${added.local} added`);
+        const udp = protocol === 'udp' ? { protocol } : {};
+        const added = await client.call('forward.add', { local, via, remote, name, ...bind, ...udp });
+        toasts.show(`${protocol === 'udp' ? 'UDP forward' : 'Forward'} on ${added.local} added`);
       } else {
         const added = await client.call('proxy.add', {
           kind,
@@ -129,6 +132,27 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
           </label>
         ))}
       </fieldset>
+      {kind === 'tcp' ? (
+        <fieldset className="kind">
+          <legend>Protocol</legend>
+          {(
+            [
+              ['tcp', 'TCP'],
+              ['udp', 'UDP'],
+            ] as const
+          ).map(([p, text]) => (
+            <label key={p} className="check">
+              <input
+                type="radio"
+                name={`${id}-protocol`}
+                checked={protocol === p}
+                onChange={() => setProtocol(p)}
+              />
+              {text}
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
       <div className="form-grid">
         {field('local', 'Local address', '127.0.0.1:8080 or 8080')}
         <div className="field">
