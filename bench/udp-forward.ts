@@ -22,8 +22,8 @@ function bound(): Promise<Socket> {
   return new Promise((resolve) => s.bind(0, '127.0.0.1', () => resolve(s)));
 }
 
-/** The sink: counts datagrams, says its port, then every 100 ms `count firstMs lastMs` (its own clock). */
-const SINK = `const s=require('dgram').createSocket('udp4');let n=0,f=0,l=0;
+/** The sink (a 4 MiB receive buffer, as the forward asks for its sockets): counts datagrams, says its port, then every 100 ms `count firstMs lastMs` (its own clock). */
+const SINK = `const s=require('dgram').createSocket({type:'udp4',recvBufferSize:4194304});let n=0,f=0,l=0;
 s.on('message',()=>{l=performance.now();if(n++===0)f=l;});
 s.bind(0,'127.0.0.1',()=>{console.log('port '+s.address().port);setInterval(()=>console.log(n+' '+f+' '+l),100);});`;
 
