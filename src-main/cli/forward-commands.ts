@@ -260,9 +260,9 @@ export function registerForwardCommands(program: Command): void {
       const all = withGroupOpts(opts, cmd);
       const local = opts.local ?? opts.listen;
       const remote = opts.remote ?? opts.to;
-      if (local === undefined || remote === undefined) {
-        throw new ClawError('BAD_ARGUMENT', 'forward add needs --local [HOST:]PORT and --remote HOST:PORT');
-      }
+      // Required, in either spelling: said as commander says a missing option, with the usage hint.
+      if (local === undefined) cmd.error(`error: required option '--local <[host:]port>' not specified`);
+      if (remote === undefined) cmd.error(`error: required option '--remote <host:port>' not specified`);
       if (opts.udpIdle !== undefined && !opts.udp) {
         throw new ClawError('BAD_ARGUMENT', '--udp-idle is for UDP forwards: add --udp');
       }
