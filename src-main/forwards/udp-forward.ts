@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
-import type { FrontEndContext } from './front-end.js';
+import { reportCutConnections, type FrontEndContext } from './front-end.js';
 import { listenError } from './listener.js';
 import { MAX_UDP_FLOW_QUEUED_BYTES, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } from './udp-flow.js';
 
@@ -97,6 +97,9 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
           return end();
         }
         ctx.opened();
+        // A flow reset because the exit's owner took the permission away, or cut with the link: said
+        // as for TCP connections (the client only stops hearing back).
+        reportCutConnections(stream, ctx, ctx.via, fields);
         client.flow = new UdpStreamFlow(stream, {
           idleMs: ctx.idleMs,
           onDatagram: (d) => {

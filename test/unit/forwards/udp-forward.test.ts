@@ -192,3 +192,26 @@ test('a frame announcing more than 65,507 bytes resets the flow', async () => {
   assert.match(await closed, /65507/);
   assert.equal(got, 1);
 });
+
+test("a flow the exit's owner no longer allows ends, and the forward says why", async () => {
+  const exit = udpExit();
+  const echo = await udpEcho();
+  const f = await forward(exit.dialer, echo.port);
+  const s = await client();
+  try {
+    await roundTrip(s, f.port, Buffer.from('before'));
+    const reason = 'b no longer allows forwards from a; the connection to 127.0.0.1:9 is closed';
+    assert.equal(
+      exit.open.endWhere(() => reason),
+      1,
+    );
+    for (let i = 0; i < 100 && (f.problems.length === 0 || f.listener.flows > 0); i++) await sleep(20);
+    assert.deepEqual(f.problems, [reason]);
+    assert.equal(f.listener.flows, 0);
+  } finally {
+    s.close();
+    await f.listener.close();
+    echo.socket.close();
+    exit.close();
+  }
+});
