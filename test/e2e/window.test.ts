@@ -346,6 +346,7 @@ test(
     await form.getByLabel('Via').selectOption({ label: 'b' });
     await form.getByLabel('Remote address').fill(`127.0.0.1:${echo.address().port}`);
     await form.getByLabel('Name (optional)').fill('dns');
+    await screenshotThemes(A.page, 'forwards-add-udp');
     await form.getByRole('button', { name: 'Add forward' }).click();
     await form.waitFor({ state: 'detached' });
     const udpRow = A.page.getByRole('row', { name: 'dns' });
