@@ -19,6 +19,7 @@ import { measureRelayMemory } from './relay-memory.js';
 import { prepareBareRelay, prepareRelay } from './relay-paths.js';
 import { measureRendererJs } from './renderer-size.js';
 import { measureSideBySide, type NamedPath } from './side-by-side.js';
+import { measureUdpForward } from './udp-forward.js';
 import {
   computeTargets,
   formatReport,
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
   const agents = await measureAgentRows(log, only, alongside);
   results.push(...agents.results);
   notes.push(...agents.notes);
+  if (selects(only, 'udp-direct')) results.push(await row('udp-direct', () => measureUdpForward(log)));
   // Rows in the table's order, an empty one for any (selected) row that produced nothing at all.
   const order = (name: string) => ROW_NAMES.indexOf(name as RowName);
   for (const name of ROW_NAMES) {

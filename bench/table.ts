@@ -34,6 +34,7 @@ export const ROW_NAMES = [
   'ssh-true',
   'term-true',
   'term-open',
+  'udp-direct',
 ] as const;
 export type RowName = (typeof ROW_NAMES)[number];
 
@@ -48,6 +49,9 @@ export interface BenchResult {
   p99Ms: number | null;
   /** Time from dial to the first usable stream, in milliseconds. */
   setupMs: number | null;
+  /** UDP rows: datagrams per second that arrived, and the share of those sent that did not (%). */
+  datagramsPerS?: number | null;
+  lossPct?: number | null;
 }
 
 /** A size of something built (row `renderer-js`), in bytes; null when it could not be measured. */
@@ -76,7 +80,7 @@ export type Ratios = Record<string, number | null>;
 export interface TargetLine {
   key: string;
   value: number | null;
-  unit: 'x' | 'ms' | 'KiB' | 'B';
+  unit: 'x' | 'ms' | 'KiB' | 'B' | 'dg/s' | '%';
   /** Human-readable target, e.g. `>= 1.0x`, or '' when the line has no target. */
   target: string;
   pass: boolean | undefined;
@@ -135,6 +139,10 @@ export const TARGET_TERM_OPEN_MS = 100;
 export const TARGET_TERM_ECHO_LOAD_P99_MS = 50;
 /** Target: keystroke → glyph in the web UI's terminal at most this much slower (p50) than the CLI's echo. */
 export const TARGET_UI_ECHO_OVER_TERM_P50_MS = 2;
+/** Target: 1,200-byte datagrams per second through a UDP forward over a direct link… */
+export const TARGET_UDP_DATAGRAMS_PER_S = 50_000;
+/** …with less than this share lost, in %. */
+export const TARGET_UDP_LOSS_PCT = 0.1;
 /** Target: the built renderer's JavaScript, before compression, in bytes (1 MB). */
 export const TARGET_RENDERER_JS_BYTES = 1_000_000;
 
@@ -281,6 +289,27 @@ export function computeTargets(
       pass: undefined,
     },
   );
+  const udp = row('udp-direct');
+  if (udp) {
+    const rate = udp.datagramsPerS ?? null;
+    const loss = udp.lossPct ?? null;
+    lines.push(
+      {
+        key: 'udp-direct datagrams/s',
+        value: rate,
+        unit: 'dg/s',
+        target: `>= ${TARGET_UDP_DATAGRAMS_PER_S} dg/s`,
+        pass: atLeast(rate, TARGET_UDP_DATAGRAMS_PER_S),
+      },
+      {
+        key: 'udp-direct loss',
+        value: loss,
+        unit: '%',
+        target: `< ${TARGET_UDP_LOSS_PCT} %`,
+        pass: loss === null ? undefined : loss < TARGET_UDP_LOSS_PCT,
+      },
+    );
+  }
   for (const m of memory) {
     const isOurs = m.name === 'relay';
     lines.push({

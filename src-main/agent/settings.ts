@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { nodeNameSchema } from '../api/contract.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import { PROXY_SECRET_PATTERN } from '../forwards/proxy-secret.js';
+import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from '../forwards/udp-flow.js';
 import { parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../core/permissions.js';
@@ -127,6 +128,10 @@ const forwardSchema = z.object({
    * by older releases and those added with `--no-auth`. Never on a TCP forward (no protocol to carry it).
    */
   secret: z.string().regex(PROXY_SECRET_PATTERN).optional(),
+  /** `udp` on a TCP-kind forward: it forwards UDP datagrams (forwards/udp-forward.ts). Absent: TCP. */
+  protocol: z.literal('udp').optional(),
+  /** A UDP forward's idle time per client flow, in ms (default forwards/udp-flow.ts DEFAULT_UDP_IDLE_MS). */
+  udpIdleMs: z.number().int().min(MIN_UDP_IDLE_MS).max(MAX_UDP_IDLE_MS).optional(),
 });
 
 /** A `HOST:PORT` to listen on, checked when the file is read so a bad one names the file and the key. */

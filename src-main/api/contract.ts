@@ -144,8 +144,15 @@ export const methodParams = {
       name: forwardName.optional(),
       /** Needed to listen on an address other machines can reach. */
       allowRemoteBind: z.boolean().optional(),
+      /** `udp` forwards UDP datagrams, each client address its own flow (default `tcp`). */
+      protocol: z.enum(['tcp', 'udp']).optional(),
+      /** A UDP forward's idle time per client flow, in seconds (default 60). */
+      udpIdleS: z.number().int().min(1).max(3600).optional(),
     })
-    .strict(),
+    .strict()
+    .refine((p) => p.udpIdleS === undefined || p.protocol === 'udp', {
+      message: 'udpIdleS is for UDP forwards (protocol: udp)',
+    }),
   'forward.list': z.object({}).strict(),
   'forward.remove': z.object({ name: forwardName }).strict(),
   'proxy.add': z
@@ -405,6 +412,19 @@ export interface ForwardInfo {
    * until a later connection opens. Absent when the last connection opened fine.
    */
   lastProblem?: { message: string; at: string };
+  /**
+   * `udp` for a UDP forward (absent for TCP): then `open` and `connections` count client flows, the
+   * byte counters count datagram payloads, and these say more.
+   */
+  protocol?: 'udp';
+  /** A UDP forward's idle time per client flow, in seconds. */
+  udpIdleS?: number;
+  /** Datagrams from the remote side to local clients. */
+  datagramsIn?: number;
+  /** Datagrams from local clients to the remote side. */
+  datagramsOut?: number;
+  /** Datagrams dropped: over a flow's queue, too many flows, a flow that could not open, or unsendable. */
+  dropped?: number;
 }
 
 export interface ProxyInfo {

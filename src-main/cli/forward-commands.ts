@@ -98,7 +98,8 @@ export function forwardTable(list: ForwardInfo[], home?: string, peers?: PeerInf
         f.name,
         // `reverse`: VIA listens on REMOTE, and connections come here to LOCAL.
         f.direction,
-        f.local,
+        // A UDP forward says so where its port is, as `53/udp` does in /etc/services.
+        f.protocol === 'udp' ? `${f.local}/udp` : f.local,
         f.via,
         f.remote,
         String(f.open),
@@ -107,8 +108,31 @@ export function forwardTable(list: ForwardInfo[], home?: string, peers?: PeerInf
         formatBytes(f.bytesOut),
         stateWithExit(f, peers),
       ]),
-    ) + problemLines(list, peers)
+    ) +
+    udpLines(list) +
+    problemLines(list, peers)
   );
+}
+
+/** Under the table, each UDP forward's flows and datagrams (IN and OUT count their payload bytes). */
+function udpLines(list: ForwardInfo[]): string {
+  const lines = list
+    .filter((f) => f.protocol === 'udp')
+    .map(
+      (f) =>
+        `${f.name}: UDP, flows idle out after ${f.udpIdleS ?? 60} s; datagrams in ${f.datagramsIn ?? 0}, out ${f.datagramsOut ?? 0}, dropped ${f.dropped ?? 0}`,
+    );
+  return lines.length > 0 ? `\n\n${lines.join('\n')}` : '';
+}
+
+/** `60`, `60s`, `2m`, `1h` → seconds, for --udp-idle. */
+export function parseIdleSeconds(text: string): number {
+  const m = /^(\d+)\s*(s|m|h)?$/.exec(text.trim());
+  const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'] : NaN;
+  if (!(seconds >= 1 && seconds <= 3600)) {
+    throw new ClawError('BAD_ARGUMENT', `--udp-idle '${text}': give a time from 1s to 1h, e.g. 60s or 5m`);
+  }
+  return seconds;
 }
 
 export function proxyTable(list: ProxyInfo[], home?: string, peers?: PeerInfo[]): string {
@@ -174,14 +198,19 @@ function warnIfRemote(local: string, via: string | null): void {
 }
 
 type AddOpts = HomeOpts & { name?: string; allowRemoteBind?: boolean };
-
-type ForwardAddOpts = AddOpts & {
-  via: string;
-  local?: string;
-  remote?: string;
+/**
+ * `forward add`'s own options; --listen and --to are other spellings of --local and --remote, and with
+ * --reverse they say where the peer listens and where its connections go from here.
+ */
+type ForwardAddOpts = {
   reverse?: boolean;
+  local?: string;
   listen?: string;
+  via: string;
+  remote?: string;
   to?: string;
+  udp?: boolean;
+  udpIdle?: string;
 };
 
 /**
@@ -203,19 +232,24 @@ export function forwardAddEnds(
     }
     return { local: opts.to, remote: opts.listen, direction: 'reverse' };
   }
-  if (opts.listen !== undefined || opts.to !== undefined) {
+  if (
+    (opts.listen !== undefined && opts.local !== undefined) ||
+    (opts.to !== undefined && opts.remote !== undefined)
+  ) {
     throw new ClawError(
       'BAD_ARGUMENT',
-      '--listen and --to are for --reverse; a local forward takes --local and --remote',
+      '--listen is another spelling of --local, and --to of --remote: give each once',
     );
   }
-  if (opts.local === undefined || opts.remote === undefined) {
+  const local = opts.local ?? opts.listen;
+  const remote = opts.remote ?? opts.to;
+  if (local === undefined || remote === undefined) {
     throw new ClawError(
       'BAD_ARGUMENT',
-      'forward add needs --local [HOST:]PORT and --remote HOST:PORT (or --reverse)',
+      'forward add needs --local [HOST:]PORT and --remote HOST:PORT (or --listen and --to), or --reverse',
     );
   }
-  return { local: opts.local, remote: opts.remote };
+  return { local, remote };
 }
 
 /** What `forward add --help` says about reverse forwards (docs/security.md). */
@@ -271,19 +305,39 @@ export function registerForwardCommands(program: Command): void {
     .option('--reverse', "like ssh -R: the peer listens (needs permission 'listen' there)")
     .option(
       '--listen <[host:]port>',
-      'with --reverse: where the peer listens (its 127.0.0.1 unless a host is given)',
+      'where to listen: the same as --local, or with --reverse where the peer listens (its 127.0.0.1 unless a host is given)',
     )
-    .option('--to <host:port>', 'with --reverse: where its connections go, as seen from this node')
-    .option('--name <name>', 'a name for the forward (default fwd-PORT, rev-PORT with --reverse)')
+    .option(
+      '--to <host:port>',
+      'where connections go: the same as --remote, or with --reverse as seen from this node',
+    )
+    .option('--udp', 'forward UDP datagrams instead of TCP connections (each client address is a flow)')
+    .option('--udp-idle <time>', 'with --udp: end a client flow idle this long (default 60s)')
+    .option(
+      '--name <name>',
+      'a name for the forward (default fwd-PORT, udp-PORT with --udp, rev-PORT with --reverse)',
+    )
     .option('--allow-remote-bind', 'allow a --local address other machines can reach')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .addHelpText('after', FORWARD_REACH_NOTE + REVERSE_NOTE)
-    .action(async (opts: ForwardAddOpts, cmd: Command) => {
+    .action(async (opts: AddOpts & ForwardAddOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
+      if (!opts.reverse) {
+        // Required, in either spelling: said as commander says a missing option, with the usage hint.
+        if ((opts.local ?? opts.listen) === undefined)
+          cmd.error(`error: required option '--local <[host:]port>' not specified`);
+        if ((opts.remote ?? opts.to) === undefined)
+          cmd.error(`error: required option '--remote <host:port>' not specified`);
+      }
+      if (opts.udpIdle !== undefined && !opts.udp) {
+        throw new ClawError('BAD_ARGUMENT', '--udp-idle is for UDP forwards: add --udp');
+      }
       const f = await call(all, 'forward.add', {
         ...forwardAddEnds(opts),
         via: opts.via,
+        ...(opts.udp ? { protocol: 'udp' as const } : {}),
+        ...(opts.udpIdle !== undefined ? { udpIdleS: parseIdleSeconds(opts.udpIdle) } : {}),
         ...(opts.name !== undefined ? { name: opts.name } : {}),
         ...(opts.allowRemoteBind ? { allowRemoteBind: true } : {}),
       });
@@ -291,6 +345,8 @@ export function registerForwardCommands(program: Command): void {
       if (all.json) printJson(f);
       else if (f.direction === 'reverse')
         console.log(`reverse forward ${f.name}: ${f.via}:${f.remote} → ${f.local} (${stateText(f)})`);
+      else if (f.protocol === 'udp')
+        console.log(`UDP forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
       else console.log(`forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
     });
 

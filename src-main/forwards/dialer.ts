@@ -42,6 +42,12 @@ export interface Dialer {
    * @throws ConnectError
    */
   connect(peer: string, host: string, port: number): Promise<Duplex>;
+  /**
+   * Opens one UDP flow to `host:port` from `peer` (udp-dialer.ts): a stream of datagram frames, once
+   * the exit answered ok. Absent on a dialer without UDP.
+   * @throws ConnectError
+   */
+  connectUdp?(peer: string, host: string, port: number, idleMs: number): Promise<Duplex>;
 }
 
 /** Classifies a failure to open the stream (before any result message). */

@@ -66,6 +66,13 @@ export async function addForward(
   agent: ForwardApiHost,
   p: MethodParams<'forward.add'>,
 ): Promise<ForwardInfo> {
+  if (p.direction === 'reverse' && p.protocol === 'udp') {
+    // The udp-connect exit is built to serve the other way round too (ADR 0019); not wired yet.
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      'a reverse forward carries TCP only in this release: leave out --udp, or add a UDP forward from the other node',
+    );
+  }
   if (p.direction === 'reverse') return addReverseForward(agent, p);
   const { listen, port } = localAddress(p.local, p.allowRemoteBind);
   const remote = parseHostPort(p.remote);
@@ -73,15 +80,18 @@ export async function addForward(
     throw new ClawError('BAD_ARGUMENT', `remote '${p.remote}': the port must be from 1 to 65535`);
   }
   const record: ForwardRecord = {
-    name: p.name ?? defaultName(agent, 'fwd', port),
+    name: p.name ?? defaultName(agent, p.protocol === 'udp' ? 'udp' : 'fwd', port),
     kind: 'tcp',
     listen,
     ...viaPeer(agent, p.via),
     remote: formatHostPort(remote.host, remote.port),
     enabled: true,
+    ...(p.protocol === 'udp'
+      ? { protocol: 'udp' as const, ...(p.udpIdleS ? { udpIdleMs: p.udpIdleS * 1000 } : {}) }
+      : {}),
   };
   const manager = agent.forwards;
-  const name = await manager.add(record, namedAfterPort(agent, p.name, 'fwd'));
+  const name = await manager.add(record, namedAfterPort(agent, p.name, p.protocol === 'udp' ? 'udp' : 'fwd'));
   return manager.forwards().find((f) => f.name === name)!;
 }
 

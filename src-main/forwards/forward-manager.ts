@@ -29,6 +29,9 @@ import { proxyUrl } from './proxy-secret.js';
 import { handleSocksConnection } from './socks-server.js';
 import { handleTcpForwardConnection } from './tcp-forward.js';
 import type { ReverseForwards } from './reverse-forwards.js';
+import { DEFAULT_UDP_IDLE_MS } from './udp-flow.js';
+import { listenUdp, type UdpForwardContext } from './udp-forward.js';
+import { udpStatus } from './udp-status.js';
 
 /**
  * What the forward manager uses (architecture.md §Rules the code keeps): the node state, where its
@@ -122,7 +125,7 @@ export class ForwardManager {
    * address across restarts (one that cannot be saved keeps running, and says so); undefined for one
    * with a port of its own.
    */
-  private keepBoundPort(name: string, listen: string, listener: TcpListener): string | undefined {
+  private keepBoundPort(name: string, listen: string, listener: BoundListener): string | undefined {
     const wanted = parseHostPort(listen);
     if (wanted.port !== 0) return undefined;
     const bound = formatHostPort(wanted.host, parseHostPort(listener.address).port);
@@ -153,7 +156,7 @@ export class ForwardManager {
     const retry: RetrySchedule = new RetrySchedule(
       async () => {
         if (!this.current(run, retry)) return true;
-        let listener: TcpListener;
+        let listener: BoundListener;
         try {
           listener = await this.listen(run, address, () => this.current(run, retry));
         } catch (err) {
@@ -203,7 +206,7 @@ export class ForwardManager {
     }
     if (isReverse(input)) return this.addReverse({ ...input, enabled: input.enabled ?? true });
     const run = newRun(input.name, { state: 'off' });
-    const listener = await this.listen(run, input.listen);
+    const listener = await this.listen(run, input.listen, () => true, input);
     // Port 0 picks a free port: that port is saved, so the forward keeps its address across restarts.
     // A default name comes from that port too (`http-38475`, not `http-0`).
     const bound = this.keepBoundPort(input.name, input.listen, listener);
@@ -342,24 +345,29 @@ export class ForwardManager {
    * that peer has now, and a peer that is gone is refused with why (a SOCKS client that names another
    * peer as its user name gets that peer, as it asked).
    */
-  private dialerFor(record: ForwardRecord): Dialer {
+  private dialerFor(record: ForwardRecordInput): Dialer {
     const { via, viaFingerprint } = record;
     if (via === undefined || viaFingerprint === undefined) return this.dialer;
+    /** The name to dial `peer` by now, or why the bound peer cannot be dialed. */
+    const peerNow = (peer: string): string => {
+      if (peer !== via) return peer;
+      const entry = this.boundPeer(record);
+      if (entry) return entry.record.name;
+      const what = record.kind === 'tcp' ? 'forward' : 'proxy';
+      throw new ConnectError(
+        'unknown-peer',
+        `${via} (${viaFingerprint.slice(0, 8)}…), the peer this ${what} goes through, is no longer a peer here: pair it again, or remove the ${what} and add it via another peer`,
+      );
+    };
+    const dialer = this.dialer;
     return {
-      connect: (peer, host, port) => {
-        if (peer !== via) return this.dialer.connect(peer, host, port);
-        const entry = this.boundPeer(record);
-        if (!entry) {
-          const what = record.kind === 'tcp' ? 'forward' : 'proxy';
-          return Promise.reject(
-            new ConnectError(
-              'unknown-peer',
-              `${via} (${viaFingerprint.slice(0, 8)}…), the peer this ${what} goes through, is no longer a peer here: pair it again, or remove the ${what} and add it via another peer`,
-            ),
-          );
-        }
-        return this.dialer.connect(entry.record.name, host, port);
-      },
+      connect: async (peer, host, port) => dialer.connect(peerNow(peer), host, port),
+      ...(dialer.connectUdp
+        ? {
+            connectUdp: async (peer: string, host: string, port: number, idleMs: number) =>
+              dialer.connectUdp!(peerNow(peer), host, port, idleMs),
+          }
+        : {}),
     };
   }
 
@@ -390,6 +398,7 @@ export class ForwardManager {
         viaFingerprint: record.viaFingerprint ?? null,
         remote: record.remote ?? '',
         ...runStatus(run),
+        ...udpStatus(run, record),
       }));
     return local.concat(this.reverseInfos());
   }
@@ -439,7 +448,7 @@ export class ForwardManager {
   }
 
   /** The peer `record` is bound to, while it is one (undefined: gone, or no fingerprint saved). */
-  private boundPeer(record: ForwardRecord): PeerEntry | undefined {
+  private boundPeer(record: Pick<ForwardRecord, 'viaFingerprint'>): PeerEntry | undefined {
     const fp = record.viaFingerprint;
     return fp === undefined ? undefined : this.host.links.peerEntries().find((e) => e.fingerprint === fp);
   }
@@ -465,9 +474,14 @@ export class ForwardManager {
     run: Run,
     listen: string,
     stillWanted: () => boolean = () => true,
-  ): Promise<TcpListener> {
+    input?: ForwardRecordInput,
+  ): Promise<BoundListener> {
     const { host, port } = parseHostPort(listen, '127.0.0.1');
-    const listener = await listenTcp(host, port, (socket) => this.accept(run, socket));
+    const record = input ?? this.host.state.forward(run.name);
+    const listener =
+      record?.protocol === 'udp'
+        ? await listenUdp(host, port, this.udpContext(run, record))
+        : await listenTcp(host, port, (socket) => this.accept(run, socket));
     if (!stillWanted()) {
       await listener.close();
       return listener;
@@ -489,7 +503,20 @@ export class ForwardManager {
     // The record as saved now: a SOCKS proxy whose exit peer was renamed dials it by its new name.
     const record = this.host.state.forward(run.name);
     if (!record) return void socket.destroy();
-    const ctx: FrontEndContext = {
+    const ctx = this.frontEndContext(run, record);
+    const { secret } = record;
+    if (record.kind === 'socks') void handleSocksConnection(socket, { ...ctx, via: record.via, secret });
+    else if (record.kind === 'http')
+      void handleHttpProxyConnection(socket, { ...ctx, via: record.via ?? '', secret });
+    else {
+      const remote = parseHostPort(record.remote ?? '');
+      void handleTcpForwardConnection(socket, { ...ctx, via: record.via ?? '', ...remote });
+    }
+  }
+
+  /** What a front end reports to: the run's counters and problem, this manager's notices. */
+  private frontEndContext(run: Run, record: ForwardRecordInput): FrontEndContext {
+    return {
       name: record.name,
       noun: noun(record),
       dialer: this.dialerFor(record),
@@ -514,14 +541,46 @@ export class ForwardManager {
       },
       track: trackerFor(this.host.connections, this.host.links),
     };
-    const { secret } = record;
-    if (record.kind === 'socks') void handleSocksConnection(socket, { ...ctx, via: record.via, secret });
-    else if (record.kind === 'http')
-      void handleHttpProxyConnection(socket, { ...ctx, via: record.via ?? '', secret });
-    else {
-      const remote = parseHostPort(record.remote ?? '');
-      void handleTcpForwardConnection(socket, { ...ctx, via: record.via ?? '', ...remote });
-    }
+  }
+
+  /**
+   * A UDP forward's flows: each opens through the exit peer as the saved record has it then (bound by
+   * fingerprint, as a TCP connection is), and counts on the run.
+   */
+  private udpContext(run: Run, input: ForwardRecordInput): UdpForwardContext {
+    const ctx = this.frontEndContext(run, input);
+    const remote = parseHostPort(input.remote ?? '');
+    const c = run.counters;
+    return {
+      ...ctx,
+      via: input.via ?? '',
+      ...remote,
+      idleMs: input.udpIdleMs ?? DEFAULT_UDP_IDLE_MS,
+      open: (peer, host, port, idleMs) => {
+        const record = this.host.state.forward(run.name) ?? input;
+        const dial = this.dialerFor(record);
+        if (!dial.connectUdp) {
+          return Promise.reject(new ConnectError('general', 'this node cannot forward UDP'));
+        }
+        return dial.connectUdp(peer, host, port, idleMs);
+      },
+      counters: {
+        datagramIn: (n) => {
+          c.datagramsIn++;
+          c.bytesIn += n;
+        },
+        datagramOut: (n) => {
+          c.datagramsOut++;
+          c.bytesOut += n;
+        },
+        dropped: () => c.dropped++,
+        flow: (open) => {
+          if (open) c.connections++;
+          c.open += open ? 1 : -1;
+          this.activity.emit('moved');
+        },
+      },
+    };
   }
 }
 
@@ -529,6 +588,9 @@ function isReverse(record: Pick<ForwardRecord, 'direction'>): boolean {
   return record.direction === 'reverse';
 }
 
-function noun(record: ForwardRecord): 'forward' | 'proxy' {
+/** A bound listener of either protocol, as a run keeps it. */
+type BoundListener = Pick<TcpListener, 'address' | 'close'>;
+
+function noun(record: ForwardRecordInput): 'forward' | 'proxy' {
   return record.kind === 'tcp' ? 'forward' : 'proxy';
 }

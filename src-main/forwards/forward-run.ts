@@ -16,7 +16,7 @@ import type { ForwardRecord } from '../agent/settings.js';
  */
 export type RunState =
   | { state: 'off' }
-  | { state: 'listening'; listener: TcpListener }
+  | { state: 'listening'; listener: Pick<TcpListener, 'address' | 'close'> }
   | { state: 'retrying'; error: string; retry: RetrySchedule }
   | { state: 'failed'; error: string };
 
@@ -26,6 +26,10 @@ export interface Counters {
   bytesOut: number;
   /** Connections open now. */
   open: number;
+  /** UDP forwards: whole datagrams each way, and those dropped (queue full, too large, too many flows). */
+  datagramsIn: number;
+  datagramsOut: number;
+  dropped: number;
 }
 
 export interface Run {
@@ -41,7 +45,19 @@ export interface Run {
 }
 
 export function newRun(name: string, now: RunState): Run {
-  return { name, now, counters: { connections: 0, bytesIn: 0, bytesOut: 0, open: 0 } };
+  return {
+    name,
+    now,
+    counters: {
+      connections: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      open: 0,
+      datagramsIn: 0,
+      datagramsOut: 0,
+      dropped: 0,
+    },
+  };
 }
 
 /** Cancels a retry the run has; the run's state is left to the caller. */

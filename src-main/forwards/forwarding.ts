@@ -10,6 +10,8 @@ import { ForwardManager, type ForwardManagerHost } from './forward-manager.js';
 import { registerTcpConnectService } from './tcp-connect-service.js';
 import { ReverseForwards } from './reverse-forwards.js';
 import { registerReverseListenService } from './reverse-listen-service.js';
+import { registerUdpConnectService } from './udp-connect-service.js';
+import { agentUdpConnect, withUdpFlows } from './udp-dialer.js';
 
 export interface Forwarding {
   manager: ForwardManager;
@@ -33,12 +35,16 @@ export async function startForwarding(agent: ForwardingHost): Promise<Forwarding
   // Reverse forwards: this node listening for its peers, and its own listening on them (ADR 0018).
   const stopListening = registerReverseListenService(agent);
   const reverse = new ReverseForwards(agent);
-  const manager = new ForwardManager(agent, agentDialer(agent.links), undefined, reverse);
+  // UDP forwards: the exit side, and each flow's stream to the exit peer (ADR 0019).
+  const stopUdp = registerUdpConnectService(agent);
+  const dialer = withUdpFlows(agentDialer(agent.links), agentUdpConnect(agent.links));
+  const manager = new ForwardManager(agent, dialer, undefined, reverse);
   await manager.restore();
   return {
     manager,
     stop: async () => {
       stopWatching();
+      stopUdp();
       await stopListening();
       return manager.stop();
     },

@@ -60,7 +60,7 @@ const lastCut = new Map<string, number>();
  */
 export function reportCutConnections(
   remote: Duplex,
-  ctx: FrontEndContext,
+  ctx: Pick<FrontEndContext, 'name' | 'problem'>,
   peer: string,
   fields: object,
 ): void {

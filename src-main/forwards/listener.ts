@@ -108,7 +108,8 @@ export async function listenTcp(
   };
 }
 
-function listenError(err: NodeJS.ErrnoException, address: string): ClawError {
+/** The one-line error for a listen that failed (UDP forwards bind with the same words). */
+export function listenError(err: NodeJS.ErrnoException, address: string): ClawError {
   switch (err.code) {
     case 'EADDRINUSE':
       return new ClawError(

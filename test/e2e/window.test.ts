@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from '../../src-main/electron/window-state.js';
 import { createHash, randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
@@ -330,6 +331,36 @@ test(
     await screenshotThemes(A.page, 'forwards-last-problem');
     await cliJson(['forward', 'rm', 'down', '--home', homes.a]);
     await downRow.waitFor({ state: 'detached' });
+
+    // A UDP forward, chosen in the Protocol group: a datagram comes back whole, and the row says UDP
+    // with its datagram counters.
+    const echo = createSocket('udp4');
+    echo.on('message', (msg, rinfo) => echo.send(msg, rinfo.port, rinfo.address));
+    await new Promise<void>((resolve) => echo.bind(0, '127.0.0.1', resolve));
+    const udpLocal = await freePort();
+    await A.page.getByRole('button', { name: 'Add forward' }).click();
+    const protocol = form.getByRole('radiogroup', { name: 'Protocol' });
+    assert.equal(await protocol.getByLabel('TCP', { exact: true }).isChecked(), true);
+    await protocol.getByLabel('UDP', { exact: true }).check();
+    await form.getByLabel('Local address').fill(`127.0.0.1:${udpLocal}`);
+    await form.getByLabel('Via').selectOption({ label: 'b' });
+    await form.getByLabel('Remote address').fill(`127.0.0.1:${echo.address().port}`);
+    await form.getByLabel('Name (optional)').fill('dns');
+    await screenshotThemes(A.page, 'forwards-add-udp');
+    await form.getByRole('button', { name: 'Add forward' }).click();
+    await form.waitFor({ state: 'detached' });
+    const udpRow = A.page.getByRole('row', { name: 'dns' });
+    await udpRow.getByText('UDP forward').waitFor();
+    const client = createSocket('udp4');
+    const reply = new Promise<Buffer>((resolve) => client.once('message', resolve));
+    client.send(Buffer.from('hello over udp'), udpLocal, '127.0.0.1');
+    assert.equal((await reply).toString(), 'hello over udp');
+    await waitForText(udpRow, /1 datagrams in · 1 out · 0 dropped/);
+    await screenshotThemes(A.page, 'forwards-udp');
+    client.close();
+    echo.close();
+    await cliJson(['forward', 'rm', 'dns', '--home', homes.a]);
+    await udpRow.waitFor({ state: 'detached' });
   },
 );
 

@@ -17,6 +17,8 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
   /** A TCP forward's way: `reverse` has the peer listen and its connections come here (`ssh -R`). */
   const [direction, setDirection] = useState<'local' | 'reverse'>('local');
   const reverse = kind === 'tcp' && direction === 'reverse';
+  /** A forward's protocol: TCP connections, or UDP datagrams (each client address its own flow). */
+  const [protocol, setProtocol] = useState<'tcp' | 'udp'>('tcp');
   const [values, setValues] = useState<ForwardValues>({
     local: '',
     via: initialVia ?? peers[0]?.fingerprint ?? '',
@@ -63,8 +65,9 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
         const added = await client.call('forward.add', { local, via, remote, name, direction });
         toasts.show(`Reverse forward on ${added.via} ${added.remote} added`);
       } else if (kind === 'tcp') {
-        const added = await client.call('forward.add', { local, via, remote, name, ...bind });
-        toasts.show(`Forward on ${added.local} added`);
+        const udp = protocol === 'udp' ? { protocol } : {};
+        const added = await client.call('forward.add', { local, via, remote, name, ...bind, ...udp });
+        toasts.show(`${protocol === 'udp' ? 'UDP forward' : 'Forward'} on ${added.local} added`);
       } else {
         const added = await client.call('proxy.add', {
           kind,
@@ -151,6 +154,27 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
                 name={`${id}-direction`}
                 checked={direction === d}
                 onChange={() => setDirection(d)}
+              />
+              {text}
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
+      {kind === 'tcp' && !reverse ? (
+        <fieldset className="kind" role="radiogroup" aria-labelledby={`${id}-protocol`}>
+          <legend id={`${id}-protocol`}>Protocol</legend>
+          {(
+            [
+              ['tcp', 'TCP'],
+              ['udp', 'UDP'],
+            ] as const
+          ).map(([p, text]) => (
+            <label key={p} className="check">
+              <input
+                type="radio"
+                name={`${id}-protocol`}
+                checked={protocol === p}
+                onChange={() => setProtocol(p)}
               />
               {text}
             </label>

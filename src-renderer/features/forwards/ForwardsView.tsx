@@ -132,7 +132,11 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
   return (
     <tr aria-label={info.name} data-focus-item>
       <td>
-        {row.kind === 'tcp' && row.info.direction === 'reverse' ? 'Reverse forward' : KIND_TEXT[row.kind]}
+        {row.kind === 'tcp' && row.info.direction === 'reverse'
+          ? 'Reverse forward'
+          : row.kind === 'tcp' && row.info.protocol === 'udp'
+            ? 'UDP forward'
+            : KIND_TEXT[row.kind]}
         <div className="muted small-text">{info.name}</div>
       </td>
       <td>
@@ -186,6 +190,12 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
         <div>
           {formatBytes(info.bytesIn)} in · {formatBytes(info.bytesOut)} out
         </div>
+        {row.kind === 'tcp' && row.info.protocol === 'udp' ? (
+          <div>
+            {row.info.datagramsIn ?? 0} datagrams in · {row.info.datagramsOut ?? 0} out ·{' '}
+            {row.info.dropped ?? 0} dropped
+          </div>
+        ) : null}
       </td>
       <td>
         <div className="row-actions">

@@ -1,0 +1,29 @@
+/**
+ * Wire format of the `udp-connect` service (docs/protocol.md "udp-connect service"): one stream per UDP
+ * flow. The OPEN arguments say where the exit sends; the exit answers with the same one result message
+ * as tcp-connect (tcp-connect-protocol.ts: ok, or why not), then both directions carry datagram frames
+ * (protocol/udp-frames.ts). Pure: no sockets here.
+ */
+import { z } from 'zod';
+import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from './udp-flow.js';
+
+/** Service name in the mux OPEN frame. */
+export const UDP_CONNECT_SERVICE = 'udp-connect';
+/** Version of the OPEN arguments (`v`); a newer opener is refused with a reason, not misread. */
+export const UDP_CONNECT_VERSION = 1;
+
+/** OPEN arguments: where the exit peer sends the flow's datagrams, and how long it keeps an idle flow. */
+export const udpConnectArgsSchema = z
+  .object({
+    v: z.literal(UDP_CONNECT_VERSION),
+    host: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[A-Za-z0-9._:-]+$/, 'host must be a name or an IP address'),
+    port: z.number().int().min(1).max(65535),
+    /** The opener's idle time in ms; the exit uses it within its own bounds (default 60 s). */
+    idleMs: z.number().int().min(MIN_UDP_IDLE_MS).max(MAX_UDP_IDLE_MS).optional(),
+  })
+  .strict();
+export type UdpConnectArgs = z.infer<typeof udpConnectArgsSchema>;

@@ -1,0 +1,186 @@
+/**
+ * The exit side of `udp-connect` (docs/protocol.md "udp-connect service"): for one flow, a UDP socket of
+ * its own, connected to the destination (so only the destination's replies come back on it), and a
+ * UdpStreamFlow between it and the stream. The destination rules are tcp-connect's: permission
+ * `forward` (checked by the service registry), the peer's `forwardTo` limits applied to the addresses
+ * the name resolves to once, here, and the socket sends to that address, never to the name again.
+ *
+ * `serveUdpConnect` takes only a request and a host, not the agent: a reverse UDP forward, whose exit is
+ * the node that saved it, serves the streams its peer opens with the same function.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+import type { NodeStateReader } from '../agent/node-state.js';
+import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
+import { describeZodError } from '../api/validate.js';
+import { errorMessage } from '../core/errors.js';
+import { formatHostPort } from '../core/host-port.js';
+import type { MuxStream } from '../mux/stream.js';
+import { checkDestination, describeAddresses, systemLookup, type LookupAll } from './destination-check.js';
+import { ExitConnections, revokedReason } from './exit-connections.js';
+import { CONNECT_TIMEOUT_MS, classifyDialError, DialError } from './tcp-connect-service.js';
+import { ConnectStatus, encodeConnectResult } from './tcp-connect-protocol.js';
+import { UDP_CONNECT_SERVICE, udpConnectArgsSchema } from './udp-connect-protocol.js';
+import { DEFAULT_UDP_IDLE_MS, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } from './udp-flow.js';
+
+/** UDP flows this node serves as an exit at once, over all peers: each holds a socket (docs/security.md). */
+export const MAX_UDP_EXIT_FLOWS = 1024;
+
+export interface UdpConnectHost {
+  /** This node's name, for the "does not allow" reason. */
+  readonly name: string;
+  readonly log: Logger;
+  /** The peer's `forwardTo` patterns, or undefined for no limits. */
+  limitsFor(fingerprint: string): readonly string[] | undefined;
+  lookup?: LookupAll;
+  /** Where open flows are kept, so a permission taken away ends them, and counted against the cap. */
+  readonly open: ExitConnections;
+  /** Flows served at once (default MAX_UDP_EXIT_FLOWS). */
+  readonly maxFlows?: number;
+}
+
+/**
+ * Registers `udp-connect` on the agent (permission `forward`); open flows end as soon as the settings no
+ * longer allow them. Returns the disposer of that watch.
+ */
+export function registerUdpConnectService(agent: {
+  readonly name: string;
+  readonly log: Logger;
+  readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
+  readonly services: Pick<ServiceRegistry, 'register'>;
+}): () => void {
+  const open = new ExitConnections();
+  const host: UdpConnectHost = {
+    open,
+    get name() {
+      return agent.name;
+    },
+    get log() {
+      return agent.log;
+    },
+    limitsFor: (fp) => agent.state.peer(fp)?.forwardTo,
+  };
+  agent.services.register(UDP_CONNECT_SERVICE, {
+    permission: 'forward',
+    noun: 'forwards',
+    handle: (req) => void serveUdpConnect(host, req),
+  });
+  return agent.state.subscribe((change) => {
+    if (change.kind !== 'peer' || open.size === 0) return;
+    const ended = open.endWhere((c) => revokedReason(agent.name, agent.state.get().peers, c));
+    if (ended > 0) agent.log.info(`ended ${ended} UDP flow(s) the settings no longer allow`);
+  });
+}
+
+/** Serves one udp-connect request that passed the permission check. Never rejects. */
+export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest): Promise<void> {
+  const parsed = udpConnectArgsSchema.safeParse(req.args);
+  if (!parsed.success) {
+    req.reject('BAD_REQUEST', `bad udp-connect arguments: ${describeZodError(parsed.error)}`);
+    return;
+  }
+  const { host, port, idleMs = DEFAULT_UDP_IDLE_MS } = parsed.data;
+  const target = formatHostPort(host, port);
+  const log = node.log.child({ service: UDP_CONNECT_SERVICE, peer: req.peer.name, target });
+  let stream: MuxStream;
+  try {
+    stream = req.accept();
+  } catch (err) {
+    log.info(`udp-connect gone before it was accepted: ${errorMessage(err)}`);
+    return;
+  }
+  stream.on('error', () => undefined); // until the flow takes the stream over
+  let socket: UdpSocket;
+  let address: string;
+  try {
+    if (node.open.size >= (node.maxFlows ?? MAX_UDP_EXIT_FLOWS)) {
+      throw new DialError(ConnectStatus.GeneralFailure, `${node.name} serves too many UDP flows now`);
+    }
+    address = await allowedAddress(node, req, host, port);
+    socket = await connectedSocket(address, port);
+  } catch (err) {
+    const failure = classifyDialError(err);
+    log.warn(`udp-connect failed: ${failure.message}`);
+    if (!stream.destroyed) {
+      stream.resume();
+      stream.end(encodeConnectResult(failure.status, failure.message));
+    }
+    return;
+  }
+  if (stream.destroyed) {
+    socket.close();
+    return;
+  }
+  node.open.add({ peer: req.peer.fingerprint, peerName: req.peer.name, host, port, address, stream });
+  stream.write(encodeConnectResult(ConnectStatus.Ok));
+  let dropped = 0;
+  const flow = new UdpStreamFlow(stream, {
+    idleMs,
+    onDatagram: (d) =>
+      socket.send(d, (err) => {
+        // EMSGSIZE (over the path's limit), ECONNREFUSED (an ICMP from the destination): UDP loses it.
+        if (err) dropped++;
+      }),
+    counters: { received: () => undefined, sent: () => undefined, dropped: () => dropped++ },
+    onClose: (why) => {
+      socket.close();
+      log.debug({ dropped }, `udp-connect flow closed: ${why}`);
+    },
+  });
+  socket.on('message', (msg) => flow.send(msg));
+  // A connected UDP socket reports an ICMP unreachable from the destination as an error: the flow goes on.
+  socket.on('error', (err) => log.debug(`udp-connect socket: ${errorMessage(err)}`));
+  log.debug('udp-connect up');
+}
+
+/** The address to send to: the first the peer's limits allow, of those `host` resolves to once. */
+async function allowedAddress(
+  node: UdpConnectHost,
+  req: ServiceRequest,
+  host: string,
+  port: number,
+): Promise<string> {
+  const lookupAll = node.lookup ?? systemLookup;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DialError(ConnectStatus.Timeout, `looking up ${host} timed out`)),
+      CONNECT_TIMEOUT_MS,
+    );
+  });
+  try {
+    const check = await checkDestination(node.limitsFor(req.peer.fingerprint), host, port, (name) =>
+      Promise.race([lookupAll(name), timeout]),
+    );
+    if (!check.allowed) {
+      const why = check.resolvedTo ? `, which resolves to ${describeAddresses(check.resolvedTo)}` : '';
+      throw new DialError(
+        ConnectStatus.NotAllowed,
+        `${node.name} does not allow forwards from ${req.peer.name} to ${formatHostPort(host, port)} (UDP)${why}`,
+      );
+    }
+    return check.addresses[0]!;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A UDP socket on an ephemeral port, connected to `address:port` (it hears only that address). */
+function connectedSocket(address: string, port: number): Promise<UdpSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket({
+      type: isIP(address) === 6 ? 'udp6' : 'udp4',
+      recvBufferSize: UDP_SOCKET_BUFFER_BYTES,
+      sendBufferSize: UDP_SOCKET_BUFFER_BYTES,
+    });
+    socket.once('error', (err) => {
+      socket.close();
+      reject(err);
+    });
+    socket.connect(port, address, () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
+}

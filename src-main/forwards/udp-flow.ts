@@ -1,0 +1,176 @@
+/**
+ * One UDP flow over one mux stream, the same on both ends of a `udp-connect` stream (the listening
+ * side's per-client flow and the exit's socket alike): datagrams written to the flow go onto the stream
+ * as frames (protocol/udp-frames.ts), frames read from the stream come back out as whole datagrams.
+ *
+ * UDP semantics, not TCP's: nothing waits. A datagram that would queue more than the flow's limit on the
+ * stream (the peer's credit is used up, or the link is slow) is dropped and counted, as a congested
+ * router would, instead of being buffered without bound. A flow with no datagram either way for its idle
+ * time ends (FIN, so the other side ends its half too), as a NAT forgets an idle mapping.
+ */
+import type { Duplex } from 'node:stream';
+import { errorMessage } from '../core/errors.js';
+import { encodeUdpFrame, MAX_UDP_DATAGRAM_BYTES, UdpFrameDecoder } from '../protocol/udp-frames.js';
+
+/** Idle time after which a flow ends when its forward does not say otherwise (docs/security.md). */
+export const DEFAULT_UDP_IDLE_MS = 60_000;
+/** Shortest and longest idle time a forward (or an opener, at the exit) may ask for. */
+export const MIN_UDP_IDLE_MS = 1_000;
+export const MAX_UDP_IDLE_MS = 3_600_000;
+/**
+ * Bytes one flow may have queued towards the stream (and, while its stream opens, waiting for it);
+ * beyond, datagrams are dropped and counted (docs/security.md).
+ */
+export const MAX_UDP_FLOW_QUEUED_BYTES = 256 * 1024;
+/**
+ * Kernel buffer asked for on each UDP socket of a forward (the listener and the exit's), in bytes: a
+ * burst arriving while the event loop is busy waits there instead of being dropped by the kernel (Linux
+ * caps it at net.core.rmem_max / wmem_max).
+ */
+export const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+/** How long a flow that sent its FIN waits for the other side's before it resets the stream. */
+export const UDP_FLOW_LINGER_MS = 2_000;
+
+/** Where a flow counts: whole datagrams each way, their bytes, and the ones it dropped. */
+export interface UdpFlowCounters {
+  /** A datagram came out of the stream (from the far side). */
+  received(bytes: number): void;
+  /** A datagram went onto the stream (towards the far side). */
+  sent(bytes: number): void;
+  /** A datagram was dropped: too large, over the queue limit, or not sendable. */
+  dropped(): void;
+}
+
+export const NO_COUNTERS: UdpFlowCounters = {
+  received: () => undefined,
+  sent: () => undefined,
+  dropped: () => undefined,
+};
+
+export interface UdpFlowOptions {
+  idleMs: number;
+  maxQueuedBytes?: number;
+  /** Each datagram read from the stream, whole. */
+  onDatagram(datagram: Buffer): void;
+  counters?: UdpFlowCounters;
+  /** Once, when the flow is over (idle, ended by the other side, reset, or closed here). */
+  onClose?(why: string): void;
+}
+
+export class UdpStreamFlow {
+  private readonly decoder = new UdpFrameDecoder();
+  private readonly counters: UdpFlowCounters;
+  private readonly maxQueued: number;
+  private lastActivity = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private why = 'closed';
+  /** Frames sent this turn of the event loop, written to the stream together (flush()). */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly opts: UdpFlowOptions,
+  ) {
+    this.counters = opts.counters ?? NO_COUNTERS;
+    this.maxQueued = opts.maxQueuedBytes ?? MAX_UDP_FLOW_QUEUED_BYTES;
+    stream.on('data', (chunk: Buffer) => this.onChunk(chunk));
+    stream.once('end', () => this.close('ended by the other side'));
+    stream.on('error', (err) => {
+      this.why = errorMessage(err);
+      this.stream.destroy();
+    });
+    stream.once('close', () => this.dispose());
+    this.armIdle(opts.idleMs);
+    stream.resume();
+  }
+
+  /** True until the flow is closing: datagrams sent after that are dropped. */
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  /** Frames `datagram` onto the stream, or drops (and counts) it; never waits. */
+  send(datagram: Uint8Array): boolean {
+    if (
+      this.closed ||
+      datagram.length > MAX_UDP_DATAGRAM_BYTES ||
+      this.stream.writableLength + this.batchBytes + datagram.length > this.maxQueued
+    ) {
+      this.counters.dropped();
+      return false;
+    }
+    this.lastActivity = Date.now();
+    const frame = encodeUdpFrame(datagram);
+    this.batch.push(frame);
+    this.batchBytes += frame.length;
+    // One stream write per turn of the event loop, not per datagram: the socket hands over many
+    // datagrams per poll, and each write is a DATA frame (and a TLS record) of its own.
+    if (this.batch.length === 1) setImmediate(() => this.flush());
+    this.counters.sent(datagram.length);
+    return true;
+  }
+
+  private flush(): void {
+    const frames = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (frames.length === 0 || this.stream.destroyed || this.stream.writableEnded) return;
+    this.stream.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+  }
+
+  /** Ends the flow: FIN to the other side, and a reset if it does not end its half in time. */
+  close(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.why = why;
+    clearTimeout(this.idleTimer);
+    if (!this.stream.destroyed) {
+      this.flush();
+      this.stream.end();
+      this.lingerTimer = setTimeout(() => this.stream.destroy(), UDP_FLOW_LINGER_MS);
+      this.lingerTimer.unref();
+    }
+  }
+
+  private onChunk(chunk: Buffer): void {
+    let datagrams: Buffer[];
+    try {
+      datagrams = this.decoder.push(chunk);
+    } catch (err) {
+      // Out of step with the other side: nothing later on this stream can be trusted.
+      this.why = errorMessage(err);
+      this.stream.destroy();
+      return;
+    }
+    if (datagrams.length === 0) return;
+    this.lastActivity = Date.now();
+    if (this.closed) return; // our half is done: the far side's last datagrams are not wanted
+    for (const d of datagrams) {
+      this.counters.received(d.length);
+      this.opts.onDatagram(d);
+    }
+  }
+
+  /**
+   * One timer per flow, not one reset per datagram (tens of thousands a second): when it fires it
+   * checks when the flow was last used and sleeps again for the rest.
+   */
+  private armIdle(ms: number): void {
+    this.idleTimer = setTimeout(() => {
+      const left = this.lastActivity + this.opts.idleMs - Date.now();
+      if (left > 0) this.armIdle(left);
+      else this.close(`idle for ${Math.round(this.opts.idleMs / 1000)} s`);
+    }, ms);
+    this.idleTimer.unref();
+  }
+
+  private dispose(): void {
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.lingerTimer);
+    this.closed = true;
+    this.opts.onClose?.(this.why);
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Datagram framing on a `udp-connect` stream (docs/protocol.md "udp-connect service"): a mux stream is a
+ * byte stream, so each datagram travels as a u16 big-endian length and then that many bytes. Two bytes
+ * are enough: the largest datagram a UDP socket can send over IPv4 is 65,507 bytes, and anything longer
+ * is refused on both sides (a peer cannot make us buffer more than one such frame). A zero-length
+ * datagram is a datagram too, and is carried as a bare header. Pure: no sockets here.
+ */
+import { ClawError } from '../core/errors.js';
+
+/** Bytes in the length header of one datagram frame. */
+export const UDP_FRAME_HEADER_BYTES = 2;
+/** Largest datagram carried: 65,535 − 8 (UDP header) − 20 (IPv4 header), what sendto() accepts on IPv4. */
+export const MAX_UDP_DATAGRAM_BYTES = 65_507;
+
+/**
+ * One datagram as its frame.
+ * @throws ClawError('FRAME_TOO_LARGE') for a datagram over MAX_UDP_DATAGRAM_BYTES.
+ */
+export function encodeUdpFrame(datagram: Uint8Array): Buffer {
+  if (datagram.length > MAX_UDP_DATAGRAM_BYTES) {
+    throw new ClawError(
+      'FRAME_TOO_LARGE',
+      `datagram of ${datagram.length} bytes exceeds the limit of ${MAX_UDP_DATAGRAM_BYTES} bytes`,
+    );
+  }
+  const out = Buffer.allocUnsafe(UDP_FRAME_HEADER_BYTES + datagram.length);
+  out.writeUInt16BE(datagram.length, 0);
+  out.set(datagram, UDP_FRAME_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * Incremental decoder: feed it the stream's chunks as they arrive (cut anywhere), get whole datagrams
+ * back, each exactly as it was sent. Holds at most one partial frame (≤ 2 + 65,507 bytes).
+ */
+export class UdpFrameDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+
+  /**
+   * The datagrams `chunk` completes, in order (each its own buffer, never a view shared with another).
+   * @throws ClawError('FRAME_TOO_LARGE') when a header announces more than MAX_UDP_DATAGRAM_BYTES; the
+   *   decoder is unusable after that (the stream is out of step and must be reset).
+   */
+  push(chunk: Uint8Array): Buffer[] {
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let buf = this.pending.length === 0 ? view : Buffer.concat([this.pending, view]);
+    const out: Buffer[] = [];
+    while (buf.length >= UDP_FRAME_HEADER_BYTES) {
+      const length = buf.readUInt16BE(0);
+      if (length > MAX_UDP_DATAGRAM_BYTES) {
+        throw new ClawError(
+          'FRAME_TOO_LARGE',
+          `datagram frame of ${length} bytes exceeds the limit of ${MAX_UDP_DATAGRAM_BYTES} bytes`,
+        );
+      }
+      const end = UDP_FRAME_HEADER_BYTES + length;
+      if (buf.length < end) break;
+      // A copy: a datagram handed to a socket must not pin (or alias) the rest of the chunk.
+      out.push(Buffer.from(buf.subarray(UDP_FRAME_HEADER_BYTES, end)));
+      buf = buf.subarray(end);
+    }
+    this.pending = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
+    return out;
+  }
+
+  /** Bytes of a partial frame held (0 at a frame boundary: the stream may end cleanly here). */
+  get buffered(): number {
+    return this.pending.length;
+  }
+}

@@ -1,0 +1,62 @@
+/** Fixtures for UDP forward tests: an exit running the real udp-connect service over an in-memory link, UDP sockets. */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { ServiceRegistry } from '../../../src-main/agent/services.js';
+import { ClawError } from '../../../src-main/core/errors.js';
+import { ExitConnections } from '../../../src-main/forwards/exit-connections.js';
+import { UDP_CONNECT_SERVICE } from '../../../src-main/forwards/udp-connect-protocol.js';
+import { serveUdpConnect } from '../../../src-main/forwards/udp-connect-service.js';
+import { withUdpFlows } from '../../../src-main/forwards/udp-dialer.js';
+import { muxPair } from '../mux/mux-fixtures.js';
+import { memoryLogger } from './fixtures.js';
+
+/** Node "a" opening UDP flows through exit "b" over an in-memory mux pair. */
+export function udpExit(forwardTo?: string[]) {
+  const registry = new ServiceRegistry();
+  const exitLog = memoryLogger();
+  const open = new ExitConnections();
+  registry.register(UDP_CONNECT_SERVICE, {
+    permission: 'forward',
+    noun: 'forwards',
+    handle: (req) =>
+      void serveUdpConnect({ name: 'b', log: exitLog.log, limitsFor: () => forwardTo, open }, req),
+  });
+  const pair = muxPair({
+    b: {
+      onStream: (req) =>
+        registry.dispatch('b', { fingerprint: 'a'.repeat(64), name: 'a', allow: ['forward'] }, req),
+    },
+  });
+  const dialer = withUdpFlows(
+    { connect: () => Promise.reject(new ClawError('INTERNAL', 'no TCP here')) },
+    async (peer, args) => {
+      if (peer !== 'b') throw new ClawError('PEER_NOT_FOUND', `no peer named '${peer}'`);
+      return pair.ma.open(UDP_CONNECT_SERVICE, args);
+    },
+  );
+  return { dialer, exitLog, open, close: () => pair.close() };
+}
+
+export async function udpEcho(): Promise<{ socket: UdpSocket; port: number }> {
+  const socket = createSocket('udp4');
+  socket.on('message', (msg, rinfo) => socket.send(msg, rinfo.port, rinfo.address));
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  return { socket, port: socket.address().port };
+}
+
+export async function client(): Promise<UdpSocket> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  return s;
+}
+
+/** Sends `d` to the forward and waits for one datagram back. */
+export function roundTrip(s: UdpSocket, port: number, d: Buffer, timeoutMs = 5000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
+    s.once('message', (msg) => {
+      clearTimeout(timer);
+      resolve(msg);
+    });
+    s.send(d, port, '127.0.0.1');
+  });
+}

@@ -1,0 +1,217 @@
+/**
+ * UDP forwards over an in-memory link to an exit running the real udp-connect service: datagrams whole
+ * both ways, one flow per client address, the destination limits, idle ends, the flow cap, drops.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Duplex, PassThrough } from 'node:stream';
+import { UdpStreamFlow } from '../../../src-main/forwards/udp-flow.js';
+import { listenUdp, type UdpListener } from '../../../src-main/forwards/udp-forward.js';
+import { encodeUdpFrame } from '../../../src-main/protocol/udp-frames.js';
+import { memoryLogger } from './fixtures.js';
+import { client, roundTrip, udpEcho, udpExit } from './udp-fixtures.js';
+
+function counters() {
+  const c = { in: 0, out: 0, dropped: 0, flows: 0, opened: 0 };
+  return {
+    c,
+    counters: {
+      datagramIn: () => c.in++,
+      datagramOut: () => c.out++,
+      dropped: () => c.dropped++,
+      flow: (open: boolean) => {
+        c.flows += open ? 1 : -1;
+        if (open) c.opened++;
+      },
+    },
+  };
+}
+
+async function forward(
+  dialer: ReturnType<typeof udpExit>['dialer'],
+  port: number,
+  extra: { idleMs?: number; maxFlows?: number } = {},
+) {
+  const problems: string[] = [];
+  const { c, counters: cs } = counters();
+  const listener: UdpListener = await listenUdp('127.0.0.1', 0, {
+    name: 'u',
+    log: memoryLogger().log,
+    problem: (m) => problems.push(m),
+    opened: () => undefined,
+    via: 'b',
+    host: '127.0.0.1',
+    port,
+    idleMs: extra.idleMs ?? 60_000,
+    open: (peer, host, p, idleMs) => dialer.connectUdp!(peer, host, p, idleMs),
+    counters: cs,
+    ...(extra.maxFlows !== undefined ? { maxFlows: extra.maxFlows } : {}),
+  });
+  return { listener, port: Number(listener.address.split(':').pop()), problems, c };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('datagrams of 0, 1, 1200 and 65,507 bytes come back whole through the exit', async () => {
+  const exit = udpExit();
+  const echo = await udpEcho();
+  const f = await forward(exit.dialer, echo.port);
+  const s = await client();
+  try {
+    for (const size of [1, 1200, 65_507, 0]) {
+      const d = Buffer.alloc(size, size & 0xff);
+      const back = await roundTrip(s, f.port, d);
+      assert.ok(back.equals(d), `${size} bytes`);
+    }
+    assert.deepEqual(
+      { in: f.c.in, out: f.c.out, flows: f.c.flows, dropped: f.c.dropped },
+      {
+        in: 4,
+        out: 4,
+        flows: 1,
+        dropped: 0,
+      },
+    );
+  } finally {
+    s.close();
+    await f.listener.close();
+    echo.socket.close();
+    exit.close();
+  }
+});
+
+test('20 clients share the port, each its own flow, each hearing only its own replies', async () => {
+  const exit = udpExit();
+  const echo = await udpEcho();
+  const f = await forward(exit.dialer, echo.port);
+  const clients = await Promise.all(Array.from({ length: 20 }, () => client()));
+  try {
+    const backs = await Promise.all(clients.map((s, i) => roundTrip(s, f.port, Buffer.from(`client ${i}`))));
+    backs.forEach((b, i) => assert.equal(b.toString(), `client ${i}`));
+    assert.equal(f.listener.flows, 20);
+    assert.equal(exit.open.size, 20);
+  } finally {
+    for (const s of clients) s.close();
+    await f.listener.close();
+    echo.socket.close();
+    exit.close();
+  }
+});
+
+test('a destination outside forwardTo is refused: the datagram is dropped and the reason reported', async () => {
+  const exit = udpExit(['127.0.0.1:1']);
+  const echo = await udpEcho();
+  const f = await forward(exit.dialer, echo.port);
+  const s = await client();
+  try {
+    s.send(Buffer.from('x'), f.port, '127.0.0.1');
+    for (let i = 0; i < 100 && f.problems.length === 0; i++) await sleep(20);
+    assert.match(f.problems[0] ?? '', /b does not allow forwards from a to 127\.0\.0\.1:\d+ \(UDP\)/);
+    assert.equal(f.c.dropped, 1);
+    assert.equal(f.listener.flows, 0);
+  } finally {
+    s.close();
+    await f.listener.close();
+    echo.socket.close();
+    exit.close();
+  }
+});
+
+test('an idle flow ends on both sides; the next datagram opens a new one', async () => {
+  const exit = udpExit();
+  const echo = await udpEcho();
+  const f = await forward(exit.dialer, echo.port, { idleMs: 1000 });
+  const s = await client();
+  try {
+    await roundTrip(s, f.port, Buffer.from('one'));
+    assert.equal(exit.open.size, 1);
+    for (let i = 0; i < 200 && (f.listener.flows > 0 || exit.open.size > 0); i++) await sleep(20);
+    assert.equal(f.listener.flows, 0);
+    assert.equal(exit.open.size, 0);
+    assert.equal((await roundTrip(s, f.port, Buffer.from('two'))).toString(), 'two');
+    assert.equal(f.c.opened, 2);
+  } finally {
+    s.close();
+    await f.listener.close();
+    echo.socket.close();
+    exit.close();
+  }
+});
+
+test('beyond its flow cap a new client is dropped and counted; the others go on', async () => {
+  const exit = udpExit();
+  const echo = await udpEcho();
+  const f = await forward(exit.dialer, echo.port, { maxFlows: 2 });
+  const [a, b, c] = await Promise.all([client(), client(), client()]);
+  try {
+    await roundTrip(a, f.port, Buffer.from('a'));
+    await roundTrip(b, f.port, Buffer.from('b'));
+    await assert.rejects(roundTrip(c, f.port, Buffer.from('c'), 300), /no reply/);
+    assert.equal(f.c.dropped, 1);
+    assert.equal((await roundTrip(a, f.port, Buffer.from('a2'))).toString(), 'a2');
+  } finally {
+    for (const s of [a, b, c]) s.close();
+    await f.listener.close();
+    echo.socket.close();
+    exit.close();
+  }
+});
+
+test('a flow drops (and counts) what would queue beyond its limit instead of buffering', () => {
+  // A write side that never completes a write: like a mux stream out of credit.
+  const stream = new Duplex({ read: () => undefined, write: () => undefined, highWaterMark: 16 });
+  let dropped = 0;
+  let sent = 0;
+  const flow = new UdpStreamFlow(stream, {
+    idleMs: 60_000,
+    maxQueuedBytes: 200,
+    onDatagram: () => undefined,
+    counters: { received: () => undefined, sent: () => sent++, dropped: () => dropped++ },
+  });
+  for (let i = 0; i < 10; i++) flow.send(Buffer.alloc(60));
+  assert.ok(sent >= 1 && sent <= 4, `sent ${sent}`);
+  assert.equal(sent + dropped, 10);
+  assert.ok(stream.writableLength <= 200 + 62);
+  flow.close('test');
+  stream.destroy();
+});
+
+test('a frame announcing more than 65,507 bytes resets the flow', async () => {
+  const stream = new PassThrough();
+  let got = 0;
+  const closed = new Promise<string>((resolve) => {
+    new UdpStreamFlow(stream, {
+      idleMs: 60_000,
+      onDatagram: () => got++,
+      onClose: resolve,
+    });
+  });
+  // A PassThrough loops what is written back to its reader: write a good frame, then a bad header.
+  stream.write(encodeUdpFrame(Buffer.from('ok')));
+  stream.write(Buffer.from('ffff', 'hex'));
+  assert.match(await closed, /65507/);
+  assert.equal(got, 1);
+});
+
+test("a flow the exit's owner no longer allows ends, and the forward says why", async () => {
+  const exit = udpExit();
+  const echo = await udpEcho();
+  const f = await forward(exit.dialer, echo.port);
+  const s = await client();
+  try {
+    await roundTrip(s, f.port, Buffer.from('before'));
+    const reason = 'b no longer allows forwards from a; the connection to 127.0.0.1:9 is closed';
+    assert.equal(
+      exit.open.endWhere(() => reason),
+      1,
+    );
+    for (let i = 0; i < 100 && (f.problems.length === 0 || f.listener.flows > 0); i++) await sleep(20);
+    assert.deepEqual(f.problems, [reason]);
+    assert.equal(f.listener.flows, 0);
+  } finally {
+    s.close();
+    await f.listener.close();
+    echo.socket.close();
+    exit.close();
+  }
+});
