@@ -556,6 +556,7 @@ export class ForwardManager {
       via: input.via ?? '',
       ...remote,
       idleMs: input.udpIdleMs ?? DEFAULT_UDP_IDLE_MS,
+      track: trackerFor(this.host.connections, this.host.links),
       open: (peer, host, port, idleMs) => {
         const record = this.host.state.forward(run.name) ?? input;
         const dial = this.dialerFor(record);

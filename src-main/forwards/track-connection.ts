@@ -12,7 +12,7 @@ import { splice } from './splice.js';
 
 /** What a front end says about a connection it is about to splice. */
 export interface TrackedConnection {
-  kind: 'forward' | 'socks' | 'http';
+  kind: 'forward' | 'socks' | 'http' | 'udp';
   /** The exit peer as the front end named it (a name or a fingerprint: the manager resolves it). */
   peer: string;
   /** The destination, `host:port`. */

@@ -8,10 +8,11 @@
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { errorMessage } from '../core/errors.js';
+import { ClawError, errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import { reportCutConnections, type FrontEndContext } from './front-end.js';
 import { listenError } from './listener.js';
+import type { TrackConnection } from './track-connection.js';
 import { MAX_UDP_FLOW_QUEUED_BYTES, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } from './udp-flow.js';
 
 /** Client flows one UDP forward holds at once; a datagram from a new client beyond is dropped (docs/security.md). */
@@ -37,6 +38,8 @@ export interface UdpForwardContext extends Pick<FrontEndContext, 'name' | 'log' 
   open: OpenUdpFlow;
   counters: UdpForwardCounters;
   maxFlows?: number;
+  /** Lists a flow in the node's connections while it lasts (absent where nothing lists them: tests). */
+  track?: TrackConnection | undefined;
 }
 
 export interface UdpListener {
@@ -83,7 +86,7 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
     const client: ClientFlow = { early: [first], earlyBytes: first.length, closed: false };
     flows.set(key, client);
     ctx.counters.flow(true);
-    const end = () => {
+    let end = () => {
       if (client.closed) return;
       client.closed = true;
       if (flows.get(key) === client) flows.delete(key);
@@ -97,6 +100,21 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
           return end();
         }
         ctx.opened();
+        const listed = ctx.track?.({
+          kind: 'udp',
+          peer: ctx.via,
+          from: key,
+          to: target,
+          close: (reason) => {
+            stream.destroy(new ClawError('STREAM_RESET', reason));
+            end();
+          },
+        });
+        const ended = end;
+        end = () => {
+          listed?.end();
+          ended();
+        };
         // A flow reset because the exit's owner took the permission away, or cut with the link: said
         // as for TCP connections (the client only stops hearing back).
         reportCutConnections(stream, ctx, ctx.via, fields);
@@ -104,11 +122,15 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
           idleMs: ctx.idleMs,
           onDatagram: (d) => {
             ctx.counters.datagramIn(d.length);
+            listed?.bytesIn(d.length);
             socket.send(d, rinfo.port, rinfo.address, (err) => err && ctx.counters.dropped());
           },
           counters: {
             received: () => undefined,
-            sent: (n) => ctx.counters.datagramOut(n),
+            sent: (n) => {
+              ctx.counters.datagramOut(n);
+              listed?.bytesOut(n);
+            },
             dropped: () => ctx.counters.dropped(),
           },
           onClose: end,

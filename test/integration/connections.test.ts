@@ -1,6 +1,6 @@
 /**
  * `clawbridge connections` with two real agents: a forward connection, a SOCKS connection, a reverse
- * forward connection and a
+ * forward connection, a UDP flow and a
  * terminal are listed on both sides (forward / socks / terminal-opened on the opener, tcp-exit /
  * terminal-served on the exit) with their peer, ends, bytes and age; `connections close ID` cuts that
  * one connection only, the others keep carrying bytes; an unknown id is a one-line error.
@@ -8,6 +8,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
 import {
@@ -137,6 +138,38 @@ test(
       ...home,
     ]);
     const idB = await cliJson<{ fingerprint: string }>(['id', '--home', pair.homeB]);
+    // A UDP forward to a UDP echo server: each client address is a flow, listed while it lives.
+    const udpEcho = createSocket('udp4');
+    udpEcho.on('message', (m, r) => udpEcho.send(m, r.port, r.address));
+    await new Promise<void>((r) => udpEcho.bind(0, '127.0.0.1', r));
+    after(() => udpEcho.close());
+    const udpPort = await freePort();
+    await ok([
+      'forward',
+      'add',
+      '--udp',
+      '--local',
+      String(udpPort),
+      '--via',
+      'b',
+      '--remote',
+      `127.0.0.1:${udpEcho.address().port}`,
+      '--name',
+      'u',
+      ...home,
+    ]);
+    const udpClient = createSocket('udp4');
+    after(() => udpClient.close());
+    let udpBack = 0;
+    udpClient.on('message', () => udpBack++);
+    await waitFor(
+      'a datagram back through the UDP forward',
+      () => {
+        udpClient.send('udp hello', udpPort, '127.0.0.1');
+        return udpBack > 0;
+      },
+      10_000,
+    );
     // A reverse forward: b listens on its loopback, each connection comes back to the echo server here.
     const revPort = await freePort();
     await ok(['peers', 'allow', 'a', 'listen', '--home', pair.homeB]);
@@ -188,6 +221,10 @@ test(
     assert.match(f.from, /^127\.0\.0\.1:\d+$/);
     assert.equal(s.to, `127.0.0.1:${echo.port}`);
     assert.equal(t.to, 'cat');
+    const u = one(onA, 'udp');
+    assert.deepEqual(u.peer, { name: 'b', fingerprint: idB.fingerprint });
+    assert.equal(u.to, `127.0.0.1:${udpEcho.address().port}`);
+    assert.ok(u.bytesIn > 0 && u.bytesOut > 0, `udp bytes both ways: ${JSON.stringify(u)}`);
     const r = one(onA, 'reverse');
     assert.deepEqual(r.peer, { name: 'b', fingerprint: idB.fingerprint });
     assert.equal(r.to, `127.0.0.1:${echo.port}`);
