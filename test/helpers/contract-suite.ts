@@ -170,11 +170,11 @@ export function contractSuite(name: string, connect: ContractConnect): void {
     test('a refusal that names a command carries it as a hint, the same on every transport', async () => {
       await assert.rejects(call('pending.approve', { id: 'nosuch' }), (err: Error & { hint?: unknown }) => {
         assert.equal(err.message, "no pending request 'nosuch'; `clawbridge pending` lists them");
-        assert.deepEqual(err.hint, { argv: ['pending'], where: 'here' });
+        assert.deepEqual(err.hint, { argv: ['pending'], where: 'here', at: [29, 49] });
         return true;
       });
       await assert.rejects(call('forward.remove', { name: 'nosuch' }), (err: Error & { hint?: unknown }) => {
-        assert.deepEqual(err.hint, { argv: ['forward', 'list'], where: 'here' });
+        assert.deepEqual(err.hint, { argv: ['forward', 'list'], where: 'here', at: [27, 52] });
         return true;
       });
       // No command named: no hint.

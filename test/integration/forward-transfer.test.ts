@@ -89,6 +89,7 @@ test(
     assert.equal(forwards.length, 1);
     assert.deepEqual(Object.keys(forwards[0]!), [
       'name',
+      'direction',
       'local',
       'via',
       'viaFingerprint',

@@ -121,12 +121,23 @@ test('a file changed while the agent runs is never saved over: the save is refus
   const file = join(dir, 'config.json');
   const edited = { ...(JSON.parse(readFileSync(file, 'utf8')) as object), terminalResumeMs: 300_000 };
   writeFileSync(file, JSON.stringify(edited));
-  assert.throws(() => s.update((x) => ({ ...x, notifications: false })), {
-    message: new RegExp(
-      `config\\.json was changed since this agent read it .*nothing was changed — stop the agent, then start it again`,
-    ),
-    hint: { argv: ['stop'], where: 'here' },
-  });
+  assert.throws(
+    () => s.update((x) => ({ ...x, notifications: false })),
+    (err: Error & { hint?: { argv: string[]; where: string; at?: [number, number] } }) => {
+      assert.match(
+        err.message,
+        /config\.json was changed since this agent read it .*restart the agent .*`clawbridge stop`.*nothing was changed/,
+      );
+      assert.deepEqual([err.hint?.argv, err.hint?.where], [['stop'], 'here']);
+      const at = err.hint?.at;
+      assert.equal(
+        at && err.message.slice(...at),
+        '`clawbridge stop`',
+        'the hint says where the line names it',
+      );
+      return true;
+    },
+  );
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), edited, 'the edit is kept as it is');
   assert.equal(s.get().notifications, true, 'and nothing changed in the running agent either');
   // A restart reads the edit.
