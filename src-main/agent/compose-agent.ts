@@ -100,6 +100,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
       state.subscribe((c) => {
         if (c.kind === 'peer') listener();
       }),
+    connections,
   });
   local.events.on('link', (link) => links.attach(link));
   local.events.on('sighting', (sighting) => links.onLanSighting(sighting));

@@ -19,6 +19,7 @@ import {
 import type { ActivePath, PeerEntry } from '../agent/ports.js';
 import { ROUTE_LINK_TIMEOUT_MS, routeArrivalCircuit } from './route-dialer.js';
 import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
+import type { ConnectionOpener } from '../connections/connection-table.js';
 import type { PeerRecord } from '../agent/settings.js';
 
 export interface HopHost {
@@ -32,6 +33,8 @@ export interface HopHost {
   arrive(circuit: Circuit): void;
   /** Calls `listener` after every change to the saved peers; returns a disposer. */
   onPeersChanged(listener: () => void): () => void;
+  /** Where each pipe is listed while it lasts (`connections`, kind `chain-hop`); absent in tests. */
+  readonly connections?: ConnectionOpener;
 }
 
 /** A stream this node pipes on, with whom it pipes for: checked again whenever the peers change. */
@@ -119,7 +122,23 @@ async function passOn(host: HopHost, req: ServiceRequest, pipes: Set<Pipe>): Pro
   // Bytes only: the E2E channel runs from the origin to the route's peer, through this pipe.
   const pipe: Pipe = { from: req.peer.fingerprint, origin: args.origin, streams: [upstream, downstream] };
   pipes.add(pipe);
-  await splice(upstream, downstream);
+  // Listed as the hop it is (`connections`): from the predecessor to the next node, ciphertext only.
+  const listed = host.connections?.open({
+    kind: 'chain-hop',
+    peer: { name: req.peer.name, fingerprint: req.peer.fingerprint },
+    from: req.peer.name,
+    to: next.record.name,
+    close: (reason) => {
+      const why = new ClawError('STREAM_RESET', reason);
+      upstream.destroy(why);
+      downstream.destroy(why);
+    },
+  });
+  await splice(upstream, downstream, {
+    bytesOut: (n) => listed?.bytesOut(n),
+    bytesIn: (n) => listed?.bytesIn(n),
+  });
+  listed?.end();
   pipes.delete(pipe);
 }
 

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { ConnectionInfo } from '../../src-main/api/contract.js';
 import { freePort } from './forward-helpers.js';
 import { cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 
@@ -185,6 +186,13 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
   const got = await waitFor('bytes through the forward', () => readAll(local), 20_000);
   assert.equal(got, `${fileMarker}\n`.repeat(2000));
   server.close();
+
+  // b carries the route's link as a hop: listed in its connections (a → c), ciphertext bytes both ways.
+  const onB = await cliJson<ConnectionInfo[]>(['connections', '--json', '--home', b.home]);
+  const hop = onB.find((x) => x.kind === 'chain-hop');
+  assert.ok(hop, JSON.stringify(onB));
+  assert.deepEqual([hop.from, hop.to], ['a', 'c']);
+  assert.ok(hop.bytesIn > 0 && hop.bytesOut > 0, JSON.stringify(hop));
 
   // c stops relaying for b: the chain breaks and names c.
   await ok(['peers', 'deny', 'b', 'relay', '--home', c.home]);
