@@ -13,9 +13,10 @@ import { explainError } from '../../lib/refusal-text.js';
 import { useAction } from '../../lib/use-action.js';
 import { PermissionsDialog } from './PermissionsDialog.js';
 import { RenameDialog } from './RenameDialog.js';
+import { RouteDialog } from './RouteDialog.js';
 import { ActionButton } from '../../components/ActionButton.js';
 
-type Open = 'permissions' | 'rename' | 'remove' | null;
+type Open = 'permissions' | 'rename' | 'route' | 'remove' | null;
 
 export function PeerCard({ peer }: { peer: PeerInfo }) {
   const { client, nav, terminals, toasts } = useServices();
@@ -72,6 +73,8 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         <span>may do here: {peer.allow.length ? peer.allow.join(', ') : 'nothing'}</span>
         {/* Where it listens (from its hello), even while relayed or when it dialed us from another port. */}
         {peer.listenAddress ? <span>listens on {peer.listenAddress}</span> : null}
+        {/* The saved route, as `peers` prints it: every stream to the peer goes through these hops. */}
+        {peer.route ? <span>via {peer.route.join(' → ')}</span> : null}
       </p>
       {peer.path === 'relay' && peer.relayReason ? (
         <p className="why">
@@ -107,6 +110,9 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         >
           Permissions
         </button>
+        <button type="button" onClick={() => setOpen('route')} aria-label={`Route for ${peer.name}`}>
+          Route…
+        </button>
         <button type="button" onClick={() => setOpen('rename')} aria-label={`Rename ${peer.name}`}>
           Rename
         </button>
@@ -125,6 +131,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
       </p>
       <ErrorText error={action.error} />
       {open === 'permissions' ? <PermissionsDialog peer={peer} onClose={() => setOpen(null)} /> : null}
+      {open === 'route' ? <RouteDialog peer={peer} onClose={() => setOpen(null)} /> : null}
       {open === 'rename' ? <RenameDialog peer={peer} onClose={() => setOpen(null)} /> : null}
       {open === 'remove' ? (
         <ConfirmDialog
