@@ -27,7 +27,7 @@ export function routeProblem(
   const byFp = new Map(peers.map((p) => [p.fingerprint, p]));
   const name = (fp: string) => byFp.get(fp)?.name ?? abbreviateFingerprint(fp);
   const targetPeer = byFp.get(target);
-  if (!targetPeer) return `no peer ${abbreviateFingerprint(target)}; \`clawbridge peers\` lists them`;
+  if (!targetPeer) return `no peer ${abbreviateFingerprint(target)} here`;
   if (hops.length === 0) return 'a route needs at least one hop (or clear it)';
   if (hops.length > MAX_ROUTE_HOPS) {
     return `a route has at most ${MAX_ROUTE_HOPS} hops; ${hops.length} given`;
