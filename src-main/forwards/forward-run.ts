@@ -44,20 +44,13 @@ export interface Run {
   problem?: { message: string; at: number };
 }
 
+/** Counters of a listener that has carried nothing yet. */
+export function zeroCounters(): Counters {
+  return { connections: 0, bytesIn: 0, bytesOut: 0, open: 0, datagramsIn: 0, datagramsOut: 0, dropped: 0 };
+}
+
 export function newRun(name: string, now: RunState): Run {
-  return {
-    name,
-    now,
-    counters: {
-      connections: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      open: 0,
-      datagramsIn: 0,
-      datagramsOut: 0,
-      dropped: 0,
-    },
-  };
+  return { name, now, counters: zeroCounters() };
 }
 
 /** Cancels a retry the run has; the run's state is left to the caller. */

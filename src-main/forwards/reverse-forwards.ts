@@ -34,7 +34,7 @@ import {
 } from './reverse-protocol.js';
 import { splice } from './splice.js';
 import { classifyDialError, dial } from './tcp-connect-service.js';
-import type { Counters } from './forward-run.js';
+import { zeroCounters, type Counters } from './forward-run.js';
 
 /**
  * - `off`: switched off by the user;
@@ -201,15 +201,7 @@ export class ReverseForwards {
   /** `forward list`'s entry for one; `via` is the peer's name now. */
   info(record: ForwardRecord, via: string): ForwardInfo {
     const run = this.runs.get(record.name);
-    const counters = run?.counters ?? {
-      open: 0,
-      connections: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      datagramsIn: 0,
-      datagramsOut: 0,
-      dropped: 0,
-    };
+    const counters = run?.counters ?? zeroCounters();
     const now = run?.now;
     const retryAt = now?.state === 'retrying' ? now.retry.retryAt : undefined;
     return {
@@ -239,15 +231,7 @@ export class ReverseForwards {
       id: randomBytes(8).toString('hex'),
       now: { state: 'off' },
       generation: 0,
-      counters: {
-        connections: 0,
-        bytesIn: 0,
-        bytesOut: 0,
-        open: 0,
-        datagramsIn: 0,
-        datagramsOut: 0,
-        dropped: 0,
-      },
+      counters: zeroCounters(),
     };
     if (keep) this.runs.set(name, run);
     return run;
