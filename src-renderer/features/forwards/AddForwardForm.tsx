@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { usePeers, useServices } from '../../api/hooks.js';
+import { ChoiceGroup } from '../../components/ChoiceGroup.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { ApiError } from '../../api/transport.js';
 import { messageOf } from '../../api/client.js';
@@ -124,62 +125,40 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
         }
       }}
     >
-      <fieldset className="kind">
-        <legend>Type</legend>
-        {(
-          [
-            ['tcp', 'TCP forward'],
-            ['socks', 'SOCKS5 proxy'],
-            ['http', 'HTTP proxy'],
-          ] as const
-        ).map(([k, text]) => (
-          <label key={k} className="check">
-            <input type="radio" name={`${id}-kind`} checked={kind === k} onChange={() => setKind(k)} />
-            {text}
-          </label>
-        ))}
-      </fieldset>
+      <ChoiceGroup
+        label="Type"
+        name={`${id}-kind`}
+        options={[
+          ['tcp', 'TCP forward'],
+          ['socks', 'SOCKS5 proxy'],
+          ['http', 'HTTP proxy'],
+        ]}
+        value={kind}
+        onChange={setKind}
+      />
       {kind === 'tcp' ? (
-        <fieldset className="kind" role="radiogroup" aria-labelledby={`${id}-direction`}>
-          <legend id={`${id}-direction`}>Direction</legend>
-          {(
-            [
-              ['local', 'Local: listen here, connect from the peer'],
-              ['reverse', 'Reverse: the peer listens, connect from here'],
-            ] as const
-          ).map(([d, text]) => (
-            <label key={d} className="check">
-              <input
-                type="radio"
-                name={`${id}-direction`}
-                checked={direction === d}
-                onChange={() => setDirection(d)}
-              />
-              {text}
-            </label>
-          ))}
-        </fieldset>
+        <ChoiceGroup
+          label="Direction"
+          name={`${id}-direction`}
+          options={[
+            ['local', 'Local: listen here, connect from the peer'],
+            ['reverse', 'Reverse: the peer listens, connect from here'],
+          ]}
+          value={direction}
+          onChange={setDirection}
+        />
       ) : null}
       {kind === 'tcp' && !reverse ? (
-        <fieldset className="kind" role="radiogroup" aria-labelledby={`${id}-protocol`}>
-          <legend id={`${id}-protocol`}>Protocol</legend>
-          {(
-            [
-              ['tcp', 'TCP'],
-              ['udp', 'UDP'],
-            ] as const
-          ).map(([p, text]) => (
-            <label key={p} className="check">
-              <input
-                type="radio"
-                name={`${id}-protocol`}
-                checked={protocol === p}
-                onChange={() => setProtocol(p)}
-              />
-              {text}
-            </label>
-          ))}
-        </fieldset>
+        <ChoiceGroup
+          label="Protocol"
+          name={`${id}-protocol`}
+          options={[
+            ['tcp', 'TCP'],
+            ['udp', 'UDP'],
+          ]}
+          value={protocol}
+          onChange={setProtocol}
+        />
       ) : null}
       <div className="form-grid">
         {reverse
