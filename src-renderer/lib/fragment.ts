@@ -11,7 +11,7 @@
  * - `#join=<code or invite>`, the first form of a join link, still taken.
  * Pure, so it is unit-tested; anything malformed is ignored rather than half-followed.
  */
-import type { Intent, View } from './navigation.js';
+import { VIEWS, type Intent, type View } from './navigation.js';
 
 /** Where a link asks the window to go. */
 export interface AppLink {
@@ -28,16 +28,6 @@ export interface Fragment {
 const MAX_VALUE_CHARS = 2048;
 /** Longest peer name shown on a tab before the agent's list names it, in characters. */
 const MAX_NAME_CHARS = 100;
-
-const SIMPLE_VIEWS: readonly View[] = [
-  'peers',
-  'approvals',
-  'pair',
-  'terminals',
-  'forwards',
-  'connections',
-  'settings',
-];
 
 export function parseFragment(hash: string): Fragment {
   const text = hash.replace(/^#/, '');
@@ -100,7 +90,7 @@ export function parseAppLink(route: string, params: URLSearchParams): AppLink | 
       return { view: 'terminals', intent: { openTerminal: { peer, name } } };
     }
     default:
-      return (SIMPLE_VIEWS as readonly string[]).includes(route) ? { view: route as View, intent: {} } : null;
+      return (VIEWS as readonly string[]).includes(route) ? { view: route as View, intent: {} } : null;
   }
 }
 
