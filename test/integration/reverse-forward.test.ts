@@ -1,7 +1,7 @@
 /**
  * Reverse forwards (like `ssh -R`; ADR 0018) with real agents on loopback: A publishes its own HTTP
  * server on B's loopback port, over a direct link and over a relay-only one (B has --no-direct), and a
- * 20 MiB download through it arrives byte-exact; refused without `listen` (the line names `peers allow
+ * 100 MiB download through it arrives byte-exact (the issue's size); refused without `listen` (the line names `peers allow
  * … listen`), outside B's `listenOn` limits, and on a non-loopback address without B's consent; B's
  * port taken → state error saying why, and listening again once it is free; switched off → B's port
  * is free again.
@@ -62,7 +62,7 @@ function block(port: number): Promise<Server> {
 }
 
 test('over a direct link: refusals, download, port taken, off', { skip, timeout: 180_000 }, async () => {
-  const file = await fileServer(20 * MIB);
+  const file = await fileServer(100 * MIB);
   after(() => file.server.close());
   const pair = await startPair();
   const to = `127.0.0.1:${file.port}`;
@@ -148,7 +148,7 @@ test('over a direct link: refusals, download, port taken, off', { skip, timeout:
 });
 
 test('over a relay-only link, and back after the peer restarts', { skip, timeout: 180_000 }, async () => {
-  const file = await fileServer(20 * MIB);
+  const file = await fileServer(100 * MIB);
   after(() => file.server.close());
   const relay = await startRelay();
   const homeA = tempHome('ra');
