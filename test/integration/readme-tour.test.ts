@@ -38,7 +38,7 @@ const TOUR_TIMEOUT_MS = 180_000;
 /** How long the tour's processes may take to exit after its last block (the relay ends on SIGTERM). */
 const EXIT_GRACE_MS = 10_000;
 /** The loopback ports the README's tour uses. */
-const TOUR_PORTS = [7474, 7480, 7481, 7482];
+const TOUR_PORTS = [7474, 7480, 7481, 7482, 7483, 7484];
 
 after(removeTempHomes);
 
