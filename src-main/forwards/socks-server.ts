@@ -54,12 +54,32 @@ export interface SocksContext extends FrontEndContext {
   secret?: string | undefined;
 }
 
+/** A client that retries a refused handshake is told once a minute, not a notice per attempt. */
+const REPEAT_NOTICE_MS = 60_000;
+/** By proxy name (each connection gets its own context object); a handful of proxies at most. */
+const lastSaid = new Map<string, { why: string; at: number }>();
+
+function saidRecently(ctx: SocksContext, why: string): boolean {
+  const last = lastSaid.get(ctx.name);
+  const now = Date.now();
+  if (last !== undefined && last.why === why && now - last.at < REPEAT_NOTICE_MS) return true;
+  if (lastSaid.size >= 64) lastSaid.clear(); // proxies come and go; never grows without bound
+  lastSaid.set(ctx.name, { why, at: now });
+  return false;
+}
+
 /** Serves one accepted connection to its end. Never rejects. */
 export async function handleSocksConnection(socket: Socket, ctx: SocksContext): Promise<void> {
   const fields: Record<string, unknown> = { proxy: ctx.name, client: clientOf(socket) };
   const refuse = (reply: Uint8Array, why: string) => {
     ctx.log.warn(fields, `socks: ${why}`);
     endWith(socket, reply);
+  };
+  // A refused handshake leaves the client with a bare code ("No authentication method was acceptable"):
+  // the reason goes where its owner looks, the proxy's last problem and a notice.
+  const refuseHandshake = (reply: Uint8Array, why: string) => {
+    ctx.problem(why, fields, saidRecently(ctx, why));
+    refuse(reply, why);
   };
   socket.on('error', () => undefined); // a client reset ends this connection only; splice reports the rest
   try {
@@ -75,21 +95,21 @@ export async function handleSocksConnection(socket: Socket, ctx: SocksContext): 
         'SOCKS5 username/password',
       );
       if (ctx.secret !== undefined && !secretMatches(auth.password, ctx.secret)) {
-        return refuse(
+        return refuseHandshake(
           encodeUserPassReply(false),
           `wrong password: this proxy needs its secret as the password (\`clawbridge proxy secret ${ctx.name} --url\` prints the URL to use)`,
         );
       }
       if (auth.user !== '') peer = auth.user;
       if (peer === undefined) {
-        return refuse(
+        return refuseHandshake(
           encodeUserPassReply(false),
           'empty user name and no --via: the user name must name the exit peer',
         );
       }
       socket.write(encodeUserPassReply(true));
     } else if (ctx.secret !== undefined) {
-      return refuse(
+      return refuseHandshake(
         encodeMethodChoice(AuthMethod.NoAcceptable),
         `client offered no username/password, and this proxy needs its secret as the password (\`clawbridge proxy secret ${ctx.name} --url\` prints the URL to use)`,
       );
@@ -100,7 +120,7 @@ export async function handleSocksConnection(socket: Socket, ctx: SocksContext): 
         peer === undefined
           ? 'client offered no username/password, and this proxy has no --via: name the exit peer as the user (socks5h://PEER:x@host:port)'
           : `client offered no usable authentication method (${greeting.methods.join(', ')})`;
-      return refuse(encodeMethodChoice(AuthMethod.NoAcceptable), why);
+      return refuseHandshake(encodeMethodChoice(AuthMethod.NoAcceptable), why);
     }
     fields.peer = peer;
     const request = await readMessage(socket, decodeRequest, SOCKS_HANDSHAKE_TIMEOUT_MS, 'SOCKS5 request');

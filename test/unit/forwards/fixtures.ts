@@ -108,7 +108,9 @@ export function frontEnd(
       log,
       counters: { bytesIn: (n) => (counts.bytesIn += n), bytesOut: (n) => (counts.bytesOut += n) },
       // As the forward manager words the notice.
-      problem: (m) => notices.push(`forward ${name}: ${m}`),
+      problem: (m, _fields, quiet) => {
+        if (quiet !== true) notices.push(`forward ${name}: ${m}`);
+      },
       opened: () => undefined,
     },
     counts,

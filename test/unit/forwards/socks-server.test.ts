@@ -115,11 +115,16 @@ test('the user name chooses the exit peer; without --via it is required', async 
   await unknown.client.closedByServer();
   assert.ok(proxy.lines.some((l) => l.level === 40 && /^socks: no peer named 'office'/.test(l.msg)));
 
-  // No user name offered and no --via: no acceptable method.
-  const bare = await RawClient.open(proxy.port);
-  bare.write(encodeGreeting([AuthMethod.None]));
-  assert.deepEqual([...(await bare.read(2))], [5, AuthMethod.NoAcceptable]);
-  await bare.closedByServer();
+  // No user name offered and no --via: no acceptable method, and the owner is told why (the client
+  // only gets the bare code), once for a client that keeps retrying.
+  for (let i = 0; i < 3; i++) {
+    const bare = await RawClient.open(proxy.port);
+    bare.write(encodeGreeting([AuthMethod.None]));
+    assert.deepEqual([...(await bare.read(2))], [5, AuthMethod.NoAcceptable]);
+    await bare.closedByServer();
+  }
+  const told = proxy.notices.filter((n) => /no username\/password, and this proxy has no --via/.test(n));
+  assert.equal(told.length, 1, proxy.notices.join('\n'));
 });
 
 test('failures map to RFC 1928 reply codes', async () => {
