@@ -17,6 +17,7 @@ import { peerNameClash } from './peer-names.js';
 import { routeProblem } from '../routes/routes.js';
 import { SettingsFile } from './settings-file.js';
 import { diffSettings, type StateChange } from './state-changes.js';
+import type { KnownAddress } from './address-book.js';
 import type {
   ForwardRecord,
   PeerRecord,
@@ -239,10 +240,10 @@ export class NodeState implements NodeStateReader {
   }
 
   /**
-   * Replaces the peer's direct addresses (peer-addresses.ts merges and caps them). Returns undefined,
+   * Replaces the peer's direct addresses (address-book.ts merges and caps them). Returns undefined,
    * without throwing, when the peer was removed meanwhile: a late hello must not fail its link.
    */
-  setAddresses(fingerprint: string, addresses: readonly string[]): PeerRecord | undefined {
+  setAddresses(fingerprint: string, addresses: readonly KnownAddress[]): PeerRecord | undefined {
     if (!this.peer(fingerprint)) return undefined;
     return this.changePeer(fingerprint, (p) => ({ ...p, addresses: [...addresses] }));
   }

@@ -17,6 +17,8 @@ import type { CodeIssuer } from './pairing-issuer.js';
 import { isPairHello } from './pairing-wire.js';
 import type { LoggerPort, NodeIdentityPort } from './ports.js';
 import type { PeerRecord } from './settings.js';
+import { dialOrder } from './address-book.js';
+import { raceStaggered } from '../core/staggered-race.js';
 
 /** How long one relay circuit + E2E handshake may take, in ms. */
 export const RELAY_LINK_TIMEOUT_MS = 10_000;
@@ -30,32 +32,37 @@ export interface RelayCircuitHost extends Pick<NodeIdentityPort, 'identity'>, Lo
   readonly pairing: Pick<CodeIssuer, 'acceptPairing'>;
 }
 
-/** Dials every known address of the peer at once; the first pinned TLS link wins. */
-export async function dialDirectPath(identity: Identity, peer: PeerRecord): Promise<Link | undefined> {
-  if (peer.addresses.length === 0) return undefined;
-  const attempts = peer.addresses.map((address) =>
-    dialDirect({ identity, address, expectedPeer: peer.fingerprint }),
-  );
-  const link = await Promise.any(attempts).catch((err: AggregateError) => {
+/**
+ * Dials every known address of the peer, best first and staggered as happy eyeballs does
+ * (address-book.ts dialOrder, core/staggered-race.ts); the first pinned TLS link wins, and `worked` is
+ * told which address it was.
+ */
+export async function dialDirectPath(
+  identity: Identity,
+  peer: PeerRecord,
+  worked: (address: string) => void = () => undefined,
+): Promise<Link | undefined> {
+  const order = dialOrder(peer.addresses);
+  if (order.length === 0) return undefined;
+  const won = await raceStaggered(
+    order,
+    (address) => dialDirect({ identity, address, expectedPeer: peer.fingerprint }),
+    (slower) => slower.close('duplicate'),
+  ).catch((err: AggregateError) => {
     throw reportedDialError(err.errors as Error[]);
   });
-  // Close the slower attempts that also succeeded.
-  for (const a of attempts)
-    void a.then(
-      (l) => l !== link && l.close('duplicate'),
-      () => undefined,
-    );
-  return link;
+  worked(order[won.index]!);
+  return won.value;
 }
 
 /**
  * Which of the failed dials to all of a peer's addresses speaks for them: a refusal (the peer answered,
- * and said no: REMOVED, NOT_APPROVED), else the newest address's failure (addresses are saved oldest
- * first, and an old port failing says little). Before, the oldest address's error won, and a peer that
+ * and said no: REMOVED, NOT_APPROVED), else the best address's failure (errors come in dial order, best
+ * first: an old port failing says little). Before, the oldest address's error won, and a peer that
  * had removed this node read as offline behind a port it left long ago.
  */
 export function reportedDialError(errors: readonly Error[]): Error {
-  return errors.find((e) => refusalOf(e) !== undefined) ?? errors.at(-1) ?? new Error('no address to dial');
+  return errors.find((e) => refusalOf(e) !== undefined) ?? errors[0] ?? new Error('no address to dial');
 }
 
 /**

@@ -3,7 +3,6 @@
  * LAN side of pairing (finding an issuer by its code's tag and opening a `pair` stream to it).
  */
 import type { Logger } from 'pino';
-import { parseHostPort } from '../core/host-port.js';
 import { Mux } from '../mux/mux.js';
 import type { Circuit } from '../transport/circuit.js';
 import { dialDirect, type TlsIdentity } from '../transport/direct.js';
@@ -12,17 +11,17 @@ import type { PeerEntry } from './ports.js';
 import type { LanDiscovery } from './lan-discovery.js';
 import { PAIR_SERVICE } from './pending-links.js';
 import type { NodeState } from './node-state.js';
+import { learnAddresses, type AddressSource } from './address-book.js';
 
-/** Most direct addresses remembered per peer (newest kept). */
-export const MAX_PEER_ADDRESSES = 32;
 /** How long a joiner looks for an issuer's announcement on the LAN, in ms. */
 export const LAN_SEARCH_MS = 4000;
 
 /**
- * Takes the direct addresses a peer's hello announced: they are where it listens now (`peers` shows
- * the first, peer-state.ts describePeerAddress), and they are merged into its saved list. When they
- * differ from what it announced before (it restarted on another port, or with no listener), the direct
- * path's last dial failure is forgotten: it was about where the peer no longer listens.
+ * Takes the direct addresses a peer named: its hello (where it listens now; `peers` shows the first,
+ * peer-state.ts describePeerAddress) or a LAN announcement, merged into its saved address book
+ * (address-book.ts). When a hello's addresses differ from what it announced before (it restarted on
+ * another port, or with no listener), the direct path's last dial failure is forgotten: it was about
+ * where the peer no longer listens.
  * @returns true when something new was learned
  */
 export function learnPeerAddresses(
@@ -31,37 +30,17 @@ export function learnPeerAddresses(
     direct: Pick<PeerEntry['direct'], 'forgetFailure'>;
   },
   addresses: string[],
+  source: AddressSource = 'hello',
 ): boolean {
-  if (entry.announcedAddresses?.join() !== addresses.join()) entry.direct.forgetFailure();
-  entry.announcedAddresses = addresses;
+  if (source === 'hello') {
+    if (entry.announcedAddresses?.join() !== addresses.join()) entry.direct.forgetFailure();
+    entry.announcedAddresses = addresses;
+  }
   const known = entry.record.addresses;
-  const merged = mergePeerAddresses(known, addresses);
-  if (merged.join() === known.join()) return false;
+  const merged = learnAddresses(known, addresses, source);
+  if (JSON.stringify(merged) === JSON.stringify(known)) return false;
   state.setAddresses(entry.record.fingerprint, merged);
   return true;
-}
-
-/**
- * A peer's saved addresses after it announced `announced` (where it listens now), newest last, at most
- * MAX_PEER_ADDRESSES. A node listens on one port, so a saved address on a host it now announces with
- * another port is where it listened before a restart (a `:0` listener moves each time) and is dropped;
- * addresses on other hosts (another network the peer may return to) are kept.
- */
-export function mergePeerAddresses(known: readonly string[], announced: readonly string[]): string[] {
-  const hostOf = (address: string) => {
-    try {
-      return parseHostPort(address).host.toLowerCase();
-    } catch {
-      return undefined;
-    }
-  };
-  const announcedHosts = new Set(announced.map(hostOf).filter((h) => h !== undefined));
-  const moved = (a: string) => {
-    const host = hostOf(a);
-    return host !== undefined && announcedHosts.has(host);
-  };
-  const older = known.filter((a) => !announced.includes(a) && !moved(a));
-  return [...new Set([...older, ...announced])].slice(-MAX_PEER_ADDRESSES);
 }
 
 /**

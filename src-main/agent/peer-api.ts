@@ -11,6 +11,7 @@ import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
 import type { NodeState } from './node-state.js';
 import { fingerprintPrefix, nameKey, peerNameClash } from './peer-names.js';
+import { dialOrder, learnAddresses } from './address-book.js';
 import { routeText } from '../routes/routes.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
@@ -128,6 +129,10 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
     forwardTo: record.forwardTo ?? null,
     route: record.route?.map((fp) => routeText([fp], (f) => agent.peerName?.(f))) ?? null,
     listenOn: record.listenOn ?? null,
+    addresses: dialOrder(record.addresses).map((address) => {
+      const known = record.addresses.find((e) => e.address === address)!;
+      return { address, from: known.from, lastWorked: known.lastWorked ?? null };
+    }),
   };
 }
 
@@ -216,13 +221,9 @@ export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInf
     );
   }
   const pending = agent.state.pending().find((x) => x.fingerprint === fingerprint);
-  const addresses = [
-    ...new Set([
-      ...(address ? [address] : []),
-      ...(existing?.addresses ?? []),
-      ...(pending?.addresses ?? []),
-    ]),
-  ];
+  // What the user gives is kept apart from what the peer announces, and never dropped for it.
+  const announced = learnAddresses(existing?.addresses ?? [], pending?.addresses ?? [], 'hello');
+  const addresses = address ? learnAddresses(announced, [address], 'given') : announced;
   // A known peer keeps what was set or learned about it (permissions unless given, certificate, forward
   // limits, home relay): adding it again renames it or adds an address, nothing else.
   const record: PeerRecord = {

@@ -19,6 +19,7 @@ import type { LanPeerSighting } from './lan-discovery.js';
 import type { NodeState } from './node-state.js';
 import type { Notifier } from './notices.js';
 import { learnPeerAddresses } from './peer-addresses.js';
+import { markWorked, seenAddresses, type AddressSource } from './address-book.js';
 import { addressOf, peerStateView, refusedSince } from './peer-api.js';
 import { newPeerEntry } from './peer-entry.js';
 import { notOnlineError } from './peer-state.js';
@@ -159,7 +160,7 @@ export class PeerLinkSet {
   /** A LAN announcement: a known peer's addresses are merged in and a direct dial is tried. */
   onLanSighting(s: LanPeerSighting): void {
     const entry = this.peers.get(s.fingerprint);
-    if (entry) this.learnAddresses(entry, s.addresses);
+    if (entry) this.learnAddresses(entry, s.addresses, 'lan');
   }
 
   private track(record: PeerRecord): void {
@@ -177,7 +178,9 @@ export class PeerLinkSet {
       dialDirect: (e) =>
         this.deps.state.get().listen === null || e.record.route
           ? Promise.resolve(undefined)
-          : dialDirectPath(this.deps.identity, e.record),
+          : dialDirectPath(this.deps.identity, e.record, (address) =>
+              this.deps.state.setAddresses(fp, markWorked(e.record.addresses, address, new Date())),
+            ),
       dialRelay: (e) =>
         e.record.route
           ? Promise.resolve(undefined)
@@ -268,7 +271,7 @@ export class PeerLinkSet {
         if (req.service === CONTROL_SERVICE) {
           try {
             const hello = parseHello(req.args);
-            this.onHello(entry, hello);
+            this.onHello(entry, hello, link);
             holdControlStream(req.accept());
             this.splicer.onPeerHello(link, mux, hello.features);
           } catch (err) {
@@ -334,17 +337,21 @@ export class PeerLinkSet {
     notices.changed();
   }
 
-  private onHello(entry: PeerEntry, hello: Hello): void {
+  private onHello(entry: PeerEntry, hello: Hello, link: Link): void {
     entry.directOffThere = hello.addresses.length === 0;
     entry.features = hello.features ?? [];
-    this.learnAddresses(entry, hello.addresses);
+    this.learnAddresses(entry, hello.addresses, 'hello');
+    // A peer that dialed here directly came from an address a router may forward its port at.
+    if (link.path === 'direct' && !link.initiator) {
+      this.learnAddresses(entry, seenAddresses(link.remote, hello.addresses), 'seen');
+    }
     const home = announcedHomeRelay(hello);
     if (home) this.deps.state.setHomeRelay(entry.fingerprint, home);
   }
 
   /** Saves newly learned direct addresses of a peer and dials them when direct is not up. */
-  private learnAddresses(entry: PeerEntry, addresses: string[]): void {
-    if (!learnPeerAddresses(this.deps.state, entry, addresses)) return;
+  private learnAddresses(entry: PeerEntry, addresses: string[], source: AddressSource): void {
+    if (!learnPeerAddresses(this.deps.state, entry, addresses, source)) return;
     if (!entry.links.get('direct')) entry.direct.kick();
   }
 

@@ -7,6 +7,7 @@ import type { PeerRecord, PendingRecord, Permission } from './settings.js';
 import { uniquePeerName } from './peer-names.js';
 import { confusableKey } from '../core/names.js';
 import { addressBlock } from '../core/address-block.js';
+import { learnAddresses } from './address-book.js';
 
 /**
  * Most code-verified requests kept at once. Each needs a code this node's owner handed out (at most
@@ -164,7 +165,7 @@ export function pairedPeerRecord(
     fingerprint: fresh.fingerprint,
     name: known?.name ?? uniquePeerName(peers, fresh.name, fresh.fingerprint),
     allow: allow ?? known?.allow ?? defaultAllow,
-    addresses: [...new Set([...(known?.addresses ?? []), ...fresh.addresses])],
+    addresses: learnAddresses(known?.addresses ?? [], fresh.addresses, 'hello'),
     addedAt: known?.addedAt ?? new Date().toISOString(),
     ...(fresh.cert ? { cert: fresh.cert } : {}),
   };

@@ -13,6 +13,7 @@ import { parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../core/permissions.js';
 import { MAX_ROUTE_HOPS } from '../routes/routes.js';
+import { ADDRESS_SOURCES, MAX_PEER_ADDRESSES, type KnownAddress } from './address-book.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
@@ -52,14 +53,30 @@ const timestampSchema = z
   .string()
   .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date and time such as 2026-11-23T09:41:00Z');
 
+const knownAddressSchema = z.object({
+  address: z.string().min(1).max(300),
+  from: z.array(z.enum(ADDRESS_SOURCES)).min(1).max(ADDRESS_SOURCES.length),
+  lastWorked: timestampSchema.optional(),
+});
+
 const peerSchema = z.object({
   fingerprint: fingerprintSchema,
   name: nodeNameSchema,
   allow: z.array(z.enum(PERMISSIONS)).default(DEFAULT_ALLOW),
   /** The peer's certificate (base64 DER) when we have seen it: stored at approval. */
   cert: z.string().max(12_000).optional(),
-  /** Direct addresses: the user's hint first, then what the peer announced. */
-  addresses: z.array(z.string()).max(32).default([]),
+  /**
+   * Where the peer can be dialed directly, each with where it came from and when it last worked
+   * (address-book.ts). Files from before this release hold plain strings: they were the user's hint and
+   * what the peer announced, told apart nowhere, so they read as announced ones.
+   */
+  addresses: z
+    .array(z.union([z.string().max(300), knownAddressSchema]))
+    .max(MAX_PEER_ADDRESSES)
+    .default([])
+    .transform((list) =>
+      list.map((a): KnownAddress => (typeof a === 'string' ? { address: a, from: ['hello'] } : a)),
+    ),
   addedAt: timestampSchema,
   /**
    * Where this peer's forwards may go from here: `HOST:PORT` patterns with `*` wildcards (see

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import type { Hint } from '../core/hint.js';
 import type { PathKind } from '../transport/link.js';
+import type { AddressSource } from '../agent/address-book.js';
 import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
 
 const peerRef = z.string().min(1).max(200);
@@ -305,6 +306,12 @@ export interface PeerInfo {
   route: string[] | null;
   /** Where this peer's reverse forwards may listen here (`HOST:PORT` patterns), or null for any loopback port. */
   listenOn: string[] | null;
+  /**
+   * Every address this node dials the peer at directly, in the order it tries them (what worked last
+   * first): where each came from (`given` by `peers add --address`, its `hello`, the `lan`, or `seen` as
+   * the source of its link) and when a direct link to it last came up.
+   */
+  addresses: { address: string; from: AddressSource[]; lastWorked: string | null }[];
 }
 
 export interface PendingInfo {

@@ -59,7 +59,7 @@ test('approve --latest makes the newest code-verified request a peer, tracked at
   approvals.record(request(2, 'fingerprint'));
   const peer = approvals.approve({ latest: true }, ['terminal']);
   assert.equal(peer.fingerprint, fp(1));
-  assert.deepEqual(peer.addresses, ['10.0.0.1:7475']);
+  assert.deepEqual(peer.addresses, [{ address: '10.0.0.1:7475', from: ['hello'] }]);
   assert.deepEqual(
     tracked.map((p) => p.fingerprint),
     [fp(1)],

@@ -137,7 +137,8 @@ test('setPermissions, setForwardTo and setAddresses change only that peer', () =
   assert.deepEqual(trust.setPermissions(fp(1), ['forward', 'relay']).allow, ['forward', 'relay']);
   assert.deepEqual(trust.setForwardTo(fp(1), ['*:22']).forwardTo, ['*:22']);
   assert.equal('forwardTo' in trust.setForwardTo(fp(1), undefined), false, 'lifted, not an empty list');
-  assert.deepEqual(trust.setAddresses(fp(1), ['10.0.0.1:7475'])?.addresses, ['10.0.0.1:7475']);
+  const book = [{ address: '10.0.0.1:7475', from: ['given' as const] }];
+  assert.deepEqual(trust.setAddresses(fp(1), book)?.addresses, book);
   assert.deepEqual(trust.peer(fp(2)), peer(2));
 });
 
@@ -147,7 +148,7 @@ test('changing an unknown peer throws PEER_NOT_FOUND, except addresses learned a
     () => trust.setPermissions(fp(9), []),
     (err) => isClawError(err, 'PEER_NOT_FOUND'),
   );
-  assert.equal(trust.setAddresses(fp(9), ['10.0.0.1:1']), undefined);
+  assert.equal(trust.setAddresses(fp(9), [{ address: '10.0.0.1:1', from: ['hello'] }]), undefined);
   assert.deepEqual(trust.peers(), []);
 });
 

@@ -70,7 +70,7 @@ test('adding a known peer again keeps its certificate, forward limits and home r
   assert.deepEqual(saved.homeRelay, home);
   assert.deepEqual(saved.forwardTo, ['127.0.0.1:22']);
   assert.deepEqual(saved.allow, ['terminal']);
-  assert.deepEqual(saved.addresses, ['10.0.0.9:7475']);
+  assert.deepEqual(saved.addresses, [{ address: '10.0.0.9:7475', from: ['given'] }]);
 });
 
 test('relay sets the home relay, pinned for wss://; a token saved for the same URL is kept', async () => {

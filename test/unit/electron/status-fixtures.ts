@@ -31,6 +31,7 @@ export function peer(name: string, state: PeerState, path: 'direct' | 'relay' | 
     forwardTo: null,
     route: null,
     listenOn: null,
+    addresses: [],
   };
 }
 

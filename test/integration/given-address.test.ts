@@ -1,0 +1,118 @@
+/**
+ * Every known address is tried (issue 27): B is added on A with `--address` at a port that leads to it,
+ * while B's hello announces where it listens, an address A cannot reach. The link comes up directly at
+ * the given address and stays there, and `peers --json` shows each address with where it came from.
+ *
+ * Two network namespaces this test creates (test/helpers/netns.ts). B listens on its own loopback
+ * (127.0.0.1:PORT in its namespace), so the 127.0.0.1:PORT its hello announces is nothing in A's. A port
+ * forward stands in for the user's router or tunnel: A's 127.0.0.1:GIVEN → B's namespace → B's
+ * listener. The given address and the announced one share a host, which is what made the given one
+ * be dropped before.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PeerInfo } from '../../src-main/api/contract.js';
+import { createNetnsPair, netnsUnavailable, type NetnsPair } from '../helpers/netns.js';
+import { cli, cliJson, startProcess, stopAll, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+
+const children: ChildProcess[] = [];
+let pair: NetnsPair | undefined;
+after(async () => {
+  await stopAll();
+  for (const c of children) c.kill('SIGTERM');
+  pair?.destroy();
+});
+
+/** A TCP port forward (`node -e`) inside a namespace: LISTEN → TARGET. */
+function portForward(prefix: string[], listen: string, target: string): Promise<void> {
+  const [lh, lp] = [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)];
+  const [th, tp] = [target.slice(0, target.lastIndexOf(':')), target.slice(target.lastIndexOf(':') + 1)];
+  const script = `const net=require('net');net.createServer((c)=>{const u=net.connect(${tp},'${th}');c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());}).listen(${lp},'${lh}',()=>console.log('up'));`;
+  const [cmd, ...args] = [...prefix, process.execPath, '-e', script];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', () => resolve());
+  });
+}
+
+function peerOf(home: string, name: string): Promise<PeerInfo | undefined> {
+  return cliJson<PeerInfo[]>(['peers', '--json', '--home', home]).then((l) => l.find((p) => p.name === name));
+}
+
+test(
+  'a given address that leads to the peer is dialed though its hello announces another',
+  { timeout: 120_000 },
+  async (t) => {
+    const why = netnsUnavailable();
+    if (why) return t.skip(why);
+    pair = createNetnsPair();
+    const inA = pair.exec(pair.a);
+    const inB = pair.exec(pair.b);
+    const relay = startProcess(
+      ['relay', '--listen', `${pair.addrA}:0`, '--no-tls', '--home', tempHome('ga-relay')],
+      {},
+      inA,
+    );
+    const relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
+    const homeA = tempHome('ga-a');
+    const homeB = tempHome('ga-b');
+    // Fixed ports inside fresh namespaces: nothing else lives there.
+    const listenB = '127.0.0.1:7575';
+    const routerB = `${pair.addrB}:7576`;
+    const givenOnA = '127.0.0.1:7577';
+    const agent = (prefix: string[], home: string, name: string, listen: string): Proc =>
+      startProcess(
+        ['agent', '--home', home, '--name', name, '--relay', relayUrl, '--listen', listen],
+        {},
+        prefix,
+      );
+    const a = agent(inA, homeA, 'a', '127.0.0.1:0');
+    const b = agent(inB, homeB, 'b', listenB);
+    await a.waitForLine(/agent a running/);
+    await b.waitForLine(/agent b running/);
+    await portForward(inB, routerB, listenB); // B's "router": its outside address to its listener
+    await portForward(inA, givenOnA, routerB); // and A's way there, on A's loopback
+    const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
+    const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+    for (const r of [
+      await cli(['peers', 'add', fb, '--name', 'b', '--address', givenOnA, '--home', homeA]),
+      await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]),
+    ]) {
+      assert.equal(r.code, 0, r.stderr);
+    }
+
+    // B's hello (over the relay or the first direct link) announces 127.0.0.1:7575: A keeps both, the
+    // given one first, and the link is direct at the given address.
+    const linked = await waitFor(
+      'a direct link to b at the given address, after b announced its own',
+      async () => {
+        const p = await peerOf(homeA, 'b');
+        const announced = p?.addresses.some((x) => x.address === listenB && x.from.includes('hello'));
+        return p?.path === 'direct' && announced ? p : undefined;
+      },
+      40_000,
+    );
+    const given = linked.addresses.find((x) => x.address === givenOnA);
+    assert.deepEqual(given?.from, ['given'], JSON.stringify(linked.addresses));
+    assert.notEqual(given?.lastWorked, null, 'the given address is the one that worked');
+    assert.equal(linked.addresses.find((x) => x.address === listenB)?.lastWorked, null);
+    assert.equal(linked.addresses[0]?.address, givenOnA, 'what worked is dialed first');
+
+    // Cut the link (B restarts on the same port): A comes back at the given address again.
+    await b.stop();
+    await waitFor('b offline', async () => (await peerOf(homeA, 'b'))?.path !== 'direct', 20_000);
+    agent(inB, homeB, 'b', listenB);
+    const again = await waitFor(
+      'direct again at the given address',
+      async () => {
+        const p = await peerOf(homeA, 'b');
+        return p?.path === 'direct' ? p : undefined;
+      },
+      40_000,
+    );
+    assert.equal(again.addresses[0]?.address, givenOnA);
+  },
+);
