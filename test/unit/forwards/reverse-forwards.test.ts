@@ -231,6 +231,16 @@ test('reverse UDP: whole datagrams both ways, a flow per client, counted and lis
     assert.equal(listed.length, 2);
     assert.equal(listed[0]!.to, `127.0.0.1:${echoUdp.port}`);
     assert.match(listed[0]!.from, /^b 127\.0\.0\.1:\d+ \(UDP\)$/);
+    assert.ok(listed[0]!.bytesOut > 0 && listed[0]!.bytesIn === listed[0]!.bytesOut);
+
+    // `connections close` cuts that one flow only; the other goes on.
+    connections.close(listed[0]!.id);
+    for (let i = 0; i < 100 && reverse.info(record, 'b').open > 1; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(reverse.info(record, 'b').open, 1);
+    assert.equal(connections.list().filter((c) => c.kind === 'reverse-udp').length, 1);
+    assert.equal((await roundTrip(two, port, Buffer.from('still'))).toString(), 'still');
 
     // Taking `listen` away on B closes its UDP port at once; A's flows end with it.
     revoke();
