@@ -133,8 +133,9 @@ const forwardSchema = z.object({
   /** `HOST:PORT` as seen from the peer (TCP forwards only); for a reverse one, as seen from this node. */
   remote: z.string().min(1).max(300).optional(),
   /**
-   * `reverse` (TCP forwards only, like `ssh -R`): `listen` is an address on the peer `via`, and its
-   * connections come back here to `remote` (forwards/reverse-forwards.ts). Absent: a local forward.
+   * `reverse` (TCP-kind forwards only, like `ssh -R`): `listen` is an address on the peer `via`, and
+   * its connections (or UDP flows, with `protocol: 'udp'`) come back here to `remote`
+   * (forwards/reverse-forwards.ts). Absent: a local forward.
    */
   direction: z.enum(['local', 'reverse']).optional(),
   /** Switched off by the user (`forward.disable`): kept, but not listening. */

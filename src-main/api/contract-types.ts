@@ -153,8 +153,9 @@ export interface PairingEvent {
  * What a live connection is (connections/connection-table.ts): `forward`, `socks`, `http` (a
  * connection to a local forward or proxy), `tcp-exit` (a peer's tcp-connect served here),
  * `terminal-served` (a peer's terminal on this node), `terminal-opened` (this node's terminal on a
- * peer), `relay-circuit` (a circuit this node's own relay carries for peers); `udp`, `reverse` and
- * `chain-hop` are for the kinds still to come.
+ * peer), `relay-circuit` (a circuit this node's own relay carries for peers), `udp` (a client flow of a
+ * UDP forward), `reverse` (a connection a peer's reverse listener sent back here), `reverse-udp` (a
+ * client flow a peer's reverse UDP listener sent back here), `chain-hop` (a pipe carried for a route).
  */
 export type ConnectionKind =
   | 'forward'
@@ -166,6 +167,7 @@ export type ConnectionKind =
   | 'relay-circuit'
   | 'udp'
   | 'reverse'
+  | 'reverse-udp'
   | 'chain-hop';
 
 export interface ConnectionPeer {

@@ -145,7 +145,10 @@ export const methodParams = {
       name: forwardName.optional(),
       /** Needed to listen on an address other machines can reach. */
       allowRemoteBind: z.boolean().optional(),
-      /** `udp` forwards UDP datagrams, each client address its own flow (default `tcp`). */
+      /**
+       * `udp` forwards UDP datagrams, each client address its own flow (default `tcp`); with
+       * `direction: 'reverse'` the peer listens for UDP and the flows come back here.
+       */
       protocol: z.enum(['tcp', 'udp']).optional(),
       /** A UDP forward's idle time per client flow, in seconds (default 60). */
       udpIdleS: z.number().int().min(1).max(3600).optional(),

@@ -258,7 +258,8 @@ const REVERSE_NOTE = `
 With --reverse (like ssh -R) the peer listens on --listen and each connection made there comes back
 over the link to --to as this node sees it. The peer must allow it (peers allow NAME listen there),
 may limit the addresses (peers limit NAME --listen PATTERN), and listens on other than loopback only
-if its owner started its agent with --allow-remote-reverse-listen.`;
+if its owner started its agent with --allow-remote-reverse-listen. With --reverse --udp the peer
+listens for UDP: each client address there is a flow, and its datagrams go to --to from here.`;
 
 /** What `forward add --help` says about who else can use a forward (docs/security.md). */
 const FORWARD_REACH_NOTE = `
@@ -315,7 +316,7 @@ export function registerForwardCommands(program: Command): void {
     .option('--udp-idle <time>', 'with --udp: end a client flow idle this long (default 60s)')
     .option(
       '--name <name>',
-      'a name for the forward (default fwd-PORT, udp-PORT with --udp, rev-PORT with --reverse)',
+      'a name for the forward (default fwd-PORT, udp-PORT with --udp, rev-PORT with --reverse, rev-udp-PORT with both)',
     )
     .option('--allow-remote-bind', 'allow a --local address other machines can reach')
     .option('--home <dir>', 'node home directory')
@@ -344,7 +345,9 @@ export function registerForwardCommands(program: Command): void {
       if (f.direction === 'local') warnIfRemote(f.local, f.via);
       if (all.json) printJson(f);
       else if (f.direction === 'reverse')
-        console.log(`reverse forward ${f.name}: ${f.via}:${f.remote} → ${f.local} (${stateText(f)})`);
+        console.log(
+          `reverse ${f.protocol === 'udp' ? 'UDP ' : ''}forward ${f.name}: ${f.via}:${f.remote} → ${f.local} (${stateText(f)})`,
+        );
       else if (f.protocol === 'udp')
         console.log(`UDP forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
       else console.log(`forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);

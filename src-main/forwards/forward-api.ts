@@ -66,13 +66,6 @@ export async function addForward(
   agent: ForwardApiHost,
   p: MethodParams<'forward.add'>,
 ): Promise<ForwardInfo> {
-  if (p.direction === 'reverse' && p.protocol === 'udp') {
-    // The udp-connect exit is built to serve the other way round too (ADR 0019); not wired yet.
-    throw new ClawError(
-      'BAD_ARGUMENT',
-      'a reverse forward carries TCP only in this release: leave out --udp, or add a UDP forward from the other node',
-    );
-  }
   if (p.direction === 'reverse') return addReverseForward(agent, p);
   const { listen, port } = localAddress(p.local, p.allowRemoteBind);
   const remote = parseHostPort(p.remote);
@@ -97,7 +90,8 @@ export async function addForward(
 
 /**
  * A reverse forward (ADR 0018): `remote` is where the peer listens (its loopback unless a host is
- * given), `local` where connections go from here. Saved as a TCP forward with `direction: 'reverse'`.
+ * given), `local` where connections go from here. Saved as a TCP forward with `direction: 'reverse'`,
+ * and `protocol: 'udp'` for a reverse UDP forward (ADR 0019).
  */
 async function addReverseForward(
   agent: ForwardApiHost,
@@ -117,14 +111,16 @@ async function addReverseForward(
   if (to.port === 0) {
     throw new ClawError('BAD_ARGUMENT', `--to '${p.local}': the port must be from 1 to 65535`);
   }
+  const udp = p.protocol === 'udp';
   const record: ForwardRecord = {
-    name: p.name ?? defaultName(agent, 'rev', listen.port),
+    name: p.name ?? defaultName(agent, udp ? 'rev-udp' : 'rev', listen.port),
     kind: 'tcp',
     direction: 'reverse',
     listen: formatHostPort(listen.host, listen.port),
     ...viaPeer(agent, p.via),
     remote: formatHostPort(to.host, to.port),
     enabled: true,
+    ...(udp ? { protocol: 'udp' as const, ...(p.udpIdleS ? { udpIdleMs: p.udpIdleS * 1000 } : {}) } : {}),
   };
   const name = await agent.forwards.add(record);
   return agent.forwards.forwards().find((f) => f.name === name)!;

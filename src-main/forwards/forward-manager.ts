@@ -550,20 +550,22 @@ export class ForwardManager {
   private udpContext(run: Run, input: ForwardRecordInput): UdpForwardContext {
     const ctx = this.frontEndContext(run, input);
     const remote = parseHostPort(input.remote ?? '');
+    const via = input.via ?? '';
+    const idleMs = input.udpIdleMs ?? DEFAULT_UDP_IDLE_MS;
     const c = run.counters;
     return {
       ...ctx,
-      via: input.via ?? '',
-      ...remote,
-      idleMs: input.udpIdleMs ?? DEFAULT_UDP_IDLE_MS,
+      via,
+      target: formatHostPort(remote.host, remote.port),
+      idleMs,
       track: trackerFor(this.host.connections, this.host.links),
-      open: (peer, host, port, idleMs) => {
+      open: () => {
         const record = this.host.state.forward(run.name) ?? input;
         const dial = this.dialerFor(record);
         if (!dial.connectUdp) {
           return Promise.reject(new ConnectError('general', 'this node cannot forward UDP'));
         }
-        return dial.connectUdp(peer, host, port, idleMs);
+        return dial.connectUdp(via, remote.host, remote.port, idleMs);
       },
       counters: {
         datagramIn: (n) => {

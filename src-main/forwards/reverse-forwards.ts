@@ -7,6 +7,10 @@
  * peer's reason, asked again on the backoff schedule of retry-schedule.ts. Connections arrive as
  * `reverse-connect` streams; only an id of one of this node's listening reverse forwards to that very
  * peer is served. Counters are kept here, as a local forward's are in forward-manager.ts.
+ *
+ * A reverse UDP forward (`protocol: 'udp'`; ADR 0019) asks the peer for a UDP listener instead; each
+ * `reverse-connect` stream is then one client flow there, served here by the udp-connect exit
+ * (`serveUdpConnect`) towards the forward's target, with this forward's counters.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -35,6 +39,12 @@ import {
 import { splice } from './splice.js';
 import { classifyDialError, dial } from './tcp-connect-service.js';
 import { zeroCounters, type Counters } from './forward-run.js';
+import { ExitConnections } from './exit-connections.js';
+import { serveUdpConnect, type UdpExitWatch } from './udp-connect-service.js';
+import { UDP_CONNECT_SERVICE, UDP_CONNECT_VERSION } from './udp-connect-protocol.js';
+import { DEFAULT_UDP_IDLE_MS } from './udp-flow.js';
+import { MAX_UDP_FLOWS_PER_FORWARD } from './udp-forward.js';
+import { udpStatus } from './udp-status.js';
 
 /**
  * - `off`: switched off by the user;
@@ -59,6 +69,8 @@ export interface ReverseRun {
   generation: number;
   readonly counters: Counters;
   problem?: { message: string; at: number };
+  /** A reverse UDP forward's flows open here now (each a socket), held to its cap per forward. */
+  flows?: ExitConnections;
 }
 
 export interface ReverseForwardsHost {
@@ -71,10 +83,26 @@ export interface ReverseForwardsHost {
   readonly connections?: Pick<ConnectionTable, 'open'>;
 }
 
-/** The `reverse-listen` arguments for a record (its `listen`, with `localhost` as 127.0.0.1). */
+/**
+ * The `reverse-listen` arguments for a record (its `listen`, with `localhost` as 127.0.0.1; a UDP one
+ * says so, with its idle time when not the default).
+ */
 export function listenArgs(record: ForwardRecord, id: string): ReverseListenArgs {
   const { host, port } = parseHostPort(record.listen, '127.0.0.1');
-  return { v: 1, host: host.toLowerCase() === 'localhost' ? '127.0.0.1' : host, port, id };
+  return {
+    v: 1,
+    host: host.toLowerCase() === 'localhost' ? '127.0.0.1' : host,
+    port,
+    id,
+    ...(record.protocol === 'udp'
+      ? { protocol: 'udp' as const, ...(record.udpIdleMs !== undefined ? { idleMs: record.udpIdleMs } : {}) }
+      : {}),
+  };
+}
+
+/** How the peer's side of a record is named in what the user reads: `127.0.0.1:53 (UDP)` for UDP. */
+function peerSide(record: ForwardRecord): string {
+  return record.protocol === 'udp' ? `${record.listen} (UDP)` : record.listen;
 }
 
 export class ReverseForwards {
@@ -222,6 +250,7 @@ export class ReverseForwards {
       ...(run?.problem && now?.state === 'listening'
         ? { lastProblem: { message: run.problem.message, at: new Date(run.problem.at).toISOString() } }
         : {}),
+      ...udpStatus({ counters }, record),
     };
   }
 
@@ -355,7 +384,7 @@ export class ReverseForwards {
       if (!isClawError(err, 'STREAM_REJECTED')) throw err;
       throw new ClawError(
         'CONNECT_FAILED',
-        `${entry.record.name} refused to listen on ${record.listen}: ${errorMessage(err)}`,
+        `${entry.record.name} refused to listen on ${peerSide(record)}: ${errorMessage(err)}`,
       );
     }
     const ignore = () => undefined;
@@ -372,7 +401,7 @@ export class ReverseForwards {
       stream.destroy();
       throw new ClawError(
         'CONNECT_FAILED',
-        `${entry.record.name} did not listen on ${record.listen}: ${errorMessage(err)}`,
+        `${entry.record.name} did not listen on ${peerSide(record)}: ${errorMessage(err)}`,
       );
     } finally {
       stream.off('error', ignore);
@@ -393,6 +422,7 @@ export class ReverseForwards {
         `no reverse forward here listens on ${req.peer.name} under that id`,
       );
     }
+    if (record.protocol === 'udp') return this.serveFlow(run, record, req);
     const target = parseHostPort(record.remote ?? '');
     const abort = new AbortController();
     let socket;
@@ -446,5 +476,80 @@ export class ReverseForwards {
     listed?.end();
     counters.open--;
     this.activity.emit('moved');
+  }
+
+  /**
+   * One client flow of a reverse UDP forward (the peer's listener opened it): served by the udp-connect
+   * exit towards the forward's target, with no destination limits (the target is this node's own
+   * choice) and at most MAX_UDP_FLOWS_PER_FORWARD flows, counted on the forward and listed while open.
+   */
+  private serveFlow(run: ReverseRun, record: ForwardRecord, req: ServiceRequest): Promise<void> {
+    const target = parseHostPort(record.remote ?? '');
+    const { counters } = run;
+    run.flows ??= new ExitConnections();
+    const watch: UdpExitWatch = {
+      opened: (stream, to) => {
+        counters.connections++;
+        counters.open++;
+        run.problem = undefined;
+        this.activity.emit('moved');
+        const listed = this.host.connections?.open({
+          kind: 'reverse-udp',
+          peer: { name: req.peer.name, fingerprint: req.peer.fingerprint },
+          from: `${req.peer.name} ${peerSide(record)}`,
+          to,
+          close: (reason) => stream.destroy(new ClawError('STREAM_RESET', reason)),
+        });
+        return {
+          // In: a datagram from the peer's clients, towards the target here; out: a reply going back.
+          counters: {
+            received: (n) => {
+              counters.datagramsIn++;
+              counters.bytesIn += n;
+              listed?.bytesOut(n);
+            },
+            sent: (n) => {
+              counters.datagramsOut++;
+              counters.bytesOut += n;
+              listed?.bytesIn(n);
+            },
+            dropped: () => counters.dropped++,
+          },
+          end: () => {
+            listed?.end();
+            counters.open--;
+            this.activity.emit('moved');
+          },
+        };
+      },
+      failed: (why) => {
+        run.problem = { message: why, at: Date.now() };
+        this.activity.emit('moved');
+      },
+    };
+    // The peer's request names only the forward; what the exit is asked is this node's own record.
+    const request: ServiceRequest = {
+      service: UDP_CONNECT_SERVICE,
+      args: {
+        v: UDP_CONNECT_VERSION,
+        host: target.host,
+        port: target.port,
+        idleMs: record.udpIdleMs ?? DEFAULT_UDP_IDLE_MS,
+      },
+      peer: req.peer,
+      accept: () => req.accept(),
+      reject: (code, reason) => req.reject(code, reason),
+    };
+    return serveUdpConnect(
+      {
+        name: `forward ${run.name}`,
+        log: this.host.log,
+        limitsFor: () => undefined,
+        open: run.flows,
+        maxFlows: MAX_UDP_FLOWS_PER_FORWARD,
+        watch,
+      },
+      request,
+    );
   }
 }

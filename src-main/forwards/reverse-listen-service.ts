@@ -7,19 +7,24 @@
  * `reverse-connect` stream. The listener lives exactly as long as its `reverse-listen` stream: the
  * forward removed or switched off, the link lost, the permission or consent taken away — it closes,
  * so nothing stays bound here.
+ *
+ * A UDP listener (`protocol: 'udp'`) is the local UDP forward's (udp-forward.ts): each client address
+ * is a flow, and each flow a `reverse-connect` stream back to the peer, which is the exit (ADR 0019).
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { NodeStateReader } from '../agent/node-state.js';
 import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
 import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import type { PeerRecord, Settings } from '../agent/settings.js';
 import { describeZodError } from '../api/validate.js';
-import { errorMessage } from '../core/errors.js';
+import { ClawError, errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import type { MuxStream } from '../mux/stream.js';
 import { allowedAddresses } from './destination-policy.js';
+import { awaitConnectResult, classifyOpenError } from './dialer.js';
 import { isLoopbackHost, listenTcp, type TcpListener } from './listener.js';
 import {
   encodeReverseAnswer,
@@ -30,6 +35,8 @@ import {
   type ReverseListenArgs,
 } from './reverse-protocol.js';
 import { splice } from './splice.js';
+import { DEFAULT_UDP_IDLE_MS } from './udp-flow.js';
+import { listenUdp } from './udp-forward.js';
 
 export interface ReverseListenHost {
   readonly name: string;
@@ -89,7 +96,7 @@ interface Held {
   peer: string;
   id: string;
   args: ReverseListenArgs;
-  listener: TcpListener;
+  listener: Pick<TcpListener, 'address' | 'close'>;
   stream: MuxStream;
 }
 
@@ -149,9 +156,12 @@ async function serve(
   const refusal = listenRefusal(host.name, host.state.get(), record, args, count);
   if (refusal) return req.reject(refusal.code, refusal.reason);
   const log = host.log.child({ service: REVERSE_LISTEN_SERVICE, peer: req.peer.name });
-  let listener: TcpListener;
+  let listener: Held['listener'];
   try {
-    listener = await listenTcp(args.host, args.port, (socket) => void bridge(host, fp, args.id, socket, log));
+    listener =
+      args.protocol === 'udp'
+        ? await listenUdpBack(host, fp, req.peer.name, args, log)
+        : await listenTcp(args.host, args.port, (socket) => void bridge(host, fp, args.id, socket, log));
   } catch (err) {
     return req.reject('SERVICE_FAILED', `${host.name} cannot listen: ${errorMessage(err)}`);
   }
@@ -165,7 +175,7 @@ async function serve(
   }
   const h: Held = { peer: fp, id: args.id, args, listener, stream };
   held.add(h);
-  log.info({ listen: listener.address }, 'reverse listener up');
+  log.info({ listen: listener.address, protocol: args.protocol ?? 'tcp' }, 'reverse listener up');
   stream.write(encodeReverseAnswer(listener.address));
   // Nothing more comes on it; its end (or loss) is the signal to close.
   stream.on('error', () => undefined);
@@ -194,4 +204,70 @@ async function bridge(
     return;
   }
   await splice(socket, stream);
+}
+
+/**
+ * A UDP listener for a peer's reverse UDP forward: the local UDP forward's listener, whose flows open
+ * `reverse-connect` streams back to the peer (the exit) instead of `udp-connect` ones. Nothing is
+ * counted here: the forward's counters live with its owner, as for TCP.
+ */
+async function listenUdpBack(
+  host: ReverseListenHost,
+  fingerprint: string,
+  peer: string,
+  args: ReverseListenArgs,
+  log: Logger,
+): Promise<Held['listener']> {
+  const none = () => undefined;
+  // Dropped here (too many flows, a queue over its limit, a flow that could not open): said in the
+  // log when the listener closes; the owner's counters count what its side drops.
+  let dropped = 0;
+  const listener = await listenUdp(args.host, args.port, {
+    name: `reverse ${args.id}`,
+    log,
+    problem: (message, fields) => log.info(fields ?? {}, `reverse UDP flow not carried: ${message}`),
+    opened: none,
+    via: peer,
+    target: `${peer} (reverse)`,
+    idleMs: args.idleMs ?? DEFAULT_UDP_IDLE_MS,
+    open: () => openFlowBack(host, fingerprint, peer, args.id),
+    counters: { datagramIn: none, datagramOut: none, dropped: () => dropped++, flow: none },
+  });
+  return {
+    address: listener.address,
+    close: async () => {
+      await listener.close();
+      if (dropped > 0)
+        log.info({ listen: listener.address, dropped }, 'reverse UDP listener dropped datagrams');
+    },
+  };
+}
+
+/**
+ * One UDP flow's stream back to the peer: `reverse-connect` {id}, then the peer's result message as on
+ * a udp-connect stream (ok, or why its target cannot be reached).
+ * @throws ConnectError
+ */
+async function openFlowBack(
+  host: ReverseListenHost,
+  fingerprint: string,
+  peer: string,
+  id: string,
+): Promise<Duplex> {
+  let stream: MuxStream;
+  try {
+    const entry = host.links.peerEntries().find((e) => e.fingerprint === fingerprint);
+    if (!entry) throw new ClawError('PEER_NOT_FOUND', `${peer} is no longer a peer`);
+    stream = (await host.links.openStream(entry, REVERSE_CONNECT_SERVICE, { id })).stream;
+  } catch (err) {
+    throw classifyOpenError(err, peer);
+  }
+  const ignore = () => undefined;
+  stream.on('error', ignore);
+  try {
+    await awaitConnectResult(stream, peer, `${peer}'s target`);
+  } finally {
+    stream.off('error', ignore);
+  }
+  return stream;
 }

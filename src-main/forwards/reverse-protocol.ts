@@ -2,15 +2,20 @@
  * Wire format of reverse forwards (docs/mux-protocol.md §Reverse forwards, ADR 0018), shared by both
  * ends. Pure: no sockets here.
  *
- * - `reverse-listen` {v: 1, host, port, id}: opened by the node that owns the forward (A) to its peer
- *   (B). B binds host:port and, once bound, writes one answer line `{"ok":true,"bound":"HOST:PORT"}\n`;
- *   the stream then stays open, carrying nothing, for as long as B should listen. Any refusal is the
- *   stream's REJECT (code + one plain-text line).
- * - `reverse-connect` {id}: opened by B back to A for each connection B accepts there; A connects to
- *   the forward's target and accepts (or rejects with why), then the stream carries the bytes.
+ * - `reverse-listen` {v: 1, host, port, id, protocol?: 'udp', idleMs?}: opened by the node that owns
+ *   the forward (A) to its peer (B). B binds host:port (TCP, or UDP with `protocol: 'udp'`) and, once
+ *   bound, writes one answer line `{"ok":true,"bound":"HOST:PORT"}\n`; the stream then stays open,
+ *   carrying nothing, for as long as B should listen. Any refusal is the stream's REJECT (code + one
+ *   plain-text line).
+ * - `reverse-connect` {id}: opened by B back to A for each connection B accepts there (TCP), or for each
+ *   client address that sends B a datagram (UDP: one flow, ending after `idleMs` idle). TCP: A connects
+ *   to the forward's target and accepts (or rejects with why), then the stream carries the bytes. UDP:
+ *   the stream is a `udp-connect` stream from its result message on (udp-connect-protocol.ts): A
+ *   answers ok or why not, then both ways carry datagram frames (protocol/udp-frames.ts).
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from './udp-flow.js';
 
 export const REVERSE_LISTEN_SERVICE = 'reverse-listen';
 export const REVERSE_CONNECT_SERVICE = 'reverse-connect';
@@ -42,8 +47,16 @@ export const reverseListenArgsSchema = z
     host: ipHost,
     port: z.number().int().min(1).max(65535),
     id: idSchema,
+    /** `udp`: B binds a UDP socket, each client address a flow (ADR 0019 §Reverse UDP). Absent: TCP. */
+    protocol: z.literal('udp').optional(),
+    /** A UDP listener's idle time per client flow, in ms (default 60 s, as for local UDP forwards). */
+    idleMs: z.number().int().min(MIN_UDP_IDLE_MS).max(MAX_UDP_IDLE_MS).optional(),
   })
-  .strict();
+  .strict()
+  .refine((a) => a.idleMs === undefined || a.protocol === 'udp', {
+    message: 'idleMs is for UDP listeners (protocol: udp)',
+    path: ['idleMs'],
+  });
 export type ReverseListenArgs = z.infer<typeof reverseListenArgsSchema>;
 
 export const reverseConnectArgsSchema = z.object({ id: idSchema }).strict();

@@ -22,7 +22,13 @@ import { ExitConnections, revokedReason } from './exit-connections.js';
 import { CONNECT_TIMEOUT_MS, classifyDialError, DialError } from './tcp-connect-service.js';
 import { ConnectStatus, encodeConnectResult } from './tcp-connect-protocol.js';
 import { UDP_CONNECT_SERVICE, udpConnectArgsSchema } from './udp-connect-protocol.js';
-import { DEFAULT_UDP_IDLE_MS, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } from './udp-flow.js';
+import {
+  DEFAULT_UDP_IDLE_MS,
+  NO_COUNTERS,
+  UDP_SOCKET_BUFFER_BYTES,
+  UdpStreamFlow,
+  type UdpFlowCounters,
+} from './udp-flow.js';
 
 /** UDP flows this node serves as an exit at once, over all peers: each holds a socket (docs/security.md). */
 export const MAX_UDP_EXIT_FLOWS = 1024;
@@ -38,6 +44,19 @@ export interface UdpConnectHost {
   readonly open: ExitConnections;
   /** Flows served at once (default MAX_UDP_EXIT_FLOWS). */
   readonly maxFlows?: number;
+  /** Told of each flow, where an exit counts and lists its flows (a reverse UDP forward's owner). */
+  readonly watch?: UdpExitWatch;
+}
+
+/** What an exit that counts its flows is told (reverse-forwards.ts: the forward's counters and listing). */
+export interface UdpExitWatch {
+  /**
+   * A flow is up on `stream` towards `target`: where it counts (`received` is a datagram from the
+   * opener's side, `sent` one back), and `end` once it is over.
+   */
+  opened(stream: MuxStream, target: string): { counters: UdpFlowCounters; end(): void };
+  /** A flow could not be set up: why, in one line. */
+  failed(why: string): void;
 }
 
 /**
@@ -102,6 +121,7 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
   } catch (err) {
     const failure = classifyDialError(err);
     log.warn(`udp-connect failed: ${failure.message}`);
+    node.watch?.failed(failure.message);
     if (!stream.destroyed) {
       stream.resume();
       stream.end(encodeConnectResult(failure.status, failure.message));
@@ -115,16 +135,23 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
   node.open.add({ peer: req.peer.fingerprint, peerName: req.peer.name, host, port, address, stream });
   stream.write(encodeConnectResult(ConnectStatus.Ok));
   let dropped = 0;
+  const watched = node.watch?.opened(stream, target);
+  const counts = watched?.counters ?? NO_COUNTERS;
+  const drop = () => {
+    dropped++;
+    counts.dropped();
+  };
   const flow = new UdpStreamFlow(stream, {
     idleMs,
     onDatagram: (d) =>
       socket.send(d, (err) => {
         // EMSGSIZE (over the path's limit), ECONNREFUSED (an ICMP from the destination): UDP loses it.
-        if (err) dropped++;
+        if (err) drop();
       }),
-    counters: { received: () => undefined, sent: () => undefined, dropped: () => dropped++ },
+    counters: { received: (n) => counts.received(n), sent: (n) => counts.sent(n), dropped: drop },
     onClose: (why) => {
       socket.close();
+      watched?.end();
       log.debug({ dropped }, `udp-connect flow closed: ${why}`);
     },
   });

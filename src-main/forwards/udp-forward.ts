@@ -4,6 +4,10 @@
  * from it opens a `udp-connect` stream to the exit peer, later ones go down the same stream, and the
  * replies the exit frames back are sent to that client from the forward's port. A flow ends when idle
  * for the forward's idle time, when its stream ends, and when the listener closes.
+ *
+ * The same listener serves a reverse UDP forward on the peer that listens for it
+ * (reverse-listen-service.ts): there each flow's stream is a `reverse-connect` back to the forward's
+ * owner, which is the exit; only `open` differs.
  */
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { isIP } from 'node:net';
@@ -18,8 +22,8 @@ import { MAX_UDP_FLOW_QUEUED_BYTES, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } fro
 /** Client flows one UDP forward holds at once; a datagram from a new client beyond is dropped (docs/security.md). */
 export const MAX_UDP_FLOWS_PER_FORWARD = 256;
 
-/** Opens a udp-connect stream through `peer` and waits for the exit's ok (a ConnectError if not). */
-export type OpenUdpFlow = (peer: string, host: string, port: number, idleMs: number) => Promise<Duplex>;
+/** Opens one flow's stream to the exit and waits for the exit's ok (a ConnectError if not). */
+export type OpenUdpFlow = () => Promise<Duplex>;
 
 /** What a UDP forward counts besides the flows (FrontEndContext counts bytes). */
 export interface UdpForwardCounters {
@@ -32,8 +36,8 @@ export interface UdpForwardCounters {
 
 export interface UdpForwardContext extends Pick<FrontEndContext, 'name' | 'log' | 'problem' | 'opened'> {
   via: string;
-  host: string;
-  port: number;
+  /** Where the flows go (`host:port`, or what stands for it), for the log and the connections list. */
+  target: string;
   idleMs: number;
   open: OpenUdpFlow;
   counters: UdpForwardCounters;
@@ -79,7 +83,7 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
   socket.on('error', (err) => ctx.log.debug({ forward: ctx.name }, errorMessage(err)));
   const bound = socket.address();
   const flows = new Map<string, ClientFlow>();
-  const target = formatHostPort(ctx.host, ctx.port);
+  const { target } = ctx;
   let closing = false;
 
   const start = (key: string, rinfo: RemoteInfo, first: Buffer): void => {
@@ -93,7 +97,7 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
       ctx.counters.flow(false);
     };
     const fields = { forward: ctx.name, client: key, peer: ctx.via, target };
-    ctx.open(ctx.via, ctx.host, ctx.port, ctx.idleMs).then(
+    ctx.open().then(
       (stream) => {
         if (closing || client.closed) {
           stream.destroy();

@@ -6,7 +6,7 @@ import { DEFAULT_UDP_IDLE_MS } from './udp-flow.js';
 
 /** Nothing for a TCP forward (its listing stays as it was); protocol, idle time and datagram counters for UDP. */
 export function udpStatus(
-  run: Run,
+  run: Pick<Run, 'counters'>,
   record: ForwardRecord,
 ): Pick<ForwardInfo, 'protocol' | 'udpIdleS' | 'datagramsIn' | 'datagramsOut' | 'dropped'> {
   if (record.protocol !== 'udp') return {};

@@ -412,6 +412,39 @@ test(
     await screenshotThemes(A.page, 'forwards-reverse');
     await cliJson(['forward', 'rm', 'back', '--home', homes.a]);
     await row.waitFor({ state: 'detached' });
+
+    // Reverse and UDP together: B listens for UDP, a datagram sent there reaches A's echo and comes
+    // back whole, and the row says so with its datagram counters.
+    const echo = createSocket('udp4');
+    echo.on('message', (msg, rinfo) => echo.send(msg, rinfo.port, rinfo.address));
+    await new Promise<void>((resolve) => echo.bind(0, '127.0.0.1', resolve));
+    after(() => echo.close());
+    const udpListen = await freePort();
+    await A.page.getByRole('button', { name: 'Add forward' }).click();
+    await form
+      .getByRole('radiogroup', { name: 'Direction' })
+      .getByRole('radio', { name: /^Reverse/ })
+      .check();
+    await form.getByRole('radiogroup', { name: 'Protocol' }).getByLabel('UDP', { exact: true }).check();
+    await form.getByLabel('Listen on the peer').fill(String(udpListen));
+    await form.getByLabel('Via').selectOption({ label: 'b' });
+    await form.getByLabel('Connect to (from this device)').fill(`127.0.0.1:${echo.address().port}`);
+    await form.getByLabel('Name (optional)').fill('dns-back');
+    await screenshotThemes(A.page, 'forwards-add-reverse-udp');
+    await form.getByRole('button', { name: 'Add forward' }).click();
+    await form.waitFor({ state: 'detached' });
+    const udpRow = A.page.getByRole('row', { name: 'dns-back' });
+    await udpRow.getByText('Reverse UDP forward').waitFor();
+    await udpRow.getByText('listening').waitFor();
+    const client = createSocket('udp4');
+    after(() => client.close());
+    const reply = new Promise<Buffer>((resolve) => client.once('message', resolve));
+    client.send(Buffer.from('hello back over udp'), udpListen, '127.0.0.1');
+    assert.equal((await reply).toString(), 'hello back over udp');
+    await waitForText(udpRow, /1 datagrams in · 1 out · 0 dropped/);
+    await screenshotThemes(A.page, 'forwards-reverse-udp');
+    await cliJson(['forward', 'rm', 'dns-back', '--home', homes.a]);
+    await udpRow.waitFor({ state: 'detached' });
   },
 );
 

@@ -20,6 +20,7 @@ const KIND_TEXT: Record<ConnectionKind, string> = {
   'relay-circuit': 'Relay circuit',
   udp: 'UDP flow',
   reverse: 'Reverse forward',
+  'reverse-udp': 'Reverse UDP flow',
   'chain-hop': 'Chain hop',
 };
 

@@ -20,6 +20,8 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
   const reverse = kind === 'tcp' && direction === 'reverse';
   /** A forward's protocol: TCP connections, or UDP datagrams (each client address its own flow). */
   const [protocol, setProtocol] = useState<'tcp' | 'udp'>('tcp');
+  /** The API's `protocol` for a forward (either direction): only UDP is said, TCP is the default. */
+  const udp = kind === 'tcp' && protocol === 'udp' ? { protocol } : {};
   const [values, setValues] = useState<ForwardValues>({
     local: '',
     via: initialVia ?? peers[0]?.fingerprint ?? '',
@@ -63,10 +65,11 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
       // Named by the address it listens on (port 0 or a bare port was typed: the agent picked it).
       if (reverse) {
         // The API's `remote` is the peer's side (where it listens), `local` this device's (where to).
-        const added = await client.call('forward.add', { local, via, remote, name, direction });
-        toasts.show(`Reverse forward on ${added.via} ${added.remote} added`);
+        const added = await client.call('forward.add', { local, via, remote, name, direction, ...udp });
+        toasts.show(
+          `Reverse ${added.protocol === 'udp' ? 'UDP forward' : 'forward'} on ${added.via} ${added.remote} added`,
+        );
       } else if (kind === 'tcp') {
-        const udp = protocol === 'udp' ? { protocol } : {};
         const added = await client.call('forward.add', { local, via, remote, name, ...bind, ...udp });
         toasts.show(`${protocol === 'udp' ? 'UDP forward' : 'Forward'} on ${added.local} added`);
       } else {
@@ -148,7 +151,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
           onChange={setDirection}
         />
       ) : null}
-      {kind === 'tcp' && !reverse ? (
+      {kind === 'tcp' ? (
         <ChoiceGroup
           label="Protocol"
           name={`${id}-protocol`}

@@ -133,7 +133,9 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
     <tr aria-label={info.name} data-focus-item>
       <td>
         {row.kind === 'tcp' && row.info.direction === 'reverse'
-          ? 'Reverse forward'
+          ? row.info.protocol === 'udp'
+            ? 'Reverse UDP forward'
+            : 'Reverse forward'
           : row.kind === 'tcp' && row.info.protocol === 'udp'
             ? 'UDP forward'
             : KIND_TEXT[row.kind]}

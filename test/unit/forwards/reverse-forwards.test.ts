@@ -1,20 +1,26 @@
 /**
  * Both sides of a reverse forward over an in-memory link, with the real services: A asks B to listen,
  * B's port carries bytes to A's target, B closes the listener the moment `listen` is taken away (A then
- * says why and retries), and a `reverse-connect` with an id A does not know is refused.
+ * says why and retries), and a `reverse-connect` with an id A does not know is refused. Reverse UDP
+ * too: B's UDP port carries whole datagrams (up to 65,507 bytes) to A's target and back, each client
+ * its own flow, counted on A and listed there as `reverse-udp`.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import type { PeerEntry } from '../../../src-main/agent/ports.js';
 import { ServiceRegistry } from '../../../src-main/agent/services.js';
 import type { ForwardRecord, PeerRecord } from '../../../src-main/agent/settings.js';
+import { ConnectionTable } from '../../../src-main/connections/connection-table.js';
+import { MAX_UDP_DATAGRAM_BYTES } from '../../../src-main/protocol/udp-frames.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { ReverseForwards } from '../../../src-main/forwards/reverse-forwards.js';
 import { registerReverseListenService } from '../../../src-main/forwards/reverse-listen-service.js';
 import { REVERSE_CONNECT_SERVICE } from '../../../src-main/forwards/reverse-protocol.js';
 import { muxPair } from '../mux/mux-fixtures.js';
 import { memoryLogger } from './fixtures.js';
+import { client, roundTrip, udpEcho } from './udp-fixtures.js';
 
 const FA = 'a'.repeat(64);
 const FB = 'b'.repeat(64);
@@ -50,8 +56,10 @@ function setup() {
   });
   const log = memoryLogger().log;
   const saved = new Map<string, ForwardRecord>();
+  const connections = new ConnectionTable();
   const reverse = new ReverseForwards({
     log,
+    connections,
     notices: { changed: () => undefined, notice: () => undefined, onChanged: () => () => undefined },
     state: { forward: (n) => saved.get(n), saveForward: (f) => void saved.set(f.name, f) },
     links: {
@@ -86,7 +94,14 @@ function setup() {
     aOnB = { ...aOnB, allow: [] };
     for (const s of subscribers) s();
   };
-  return { reverse, pair, saved, revoke, stop: async () => (reverse.stop(), await stopB(), pair.close()) };
+  return {
+    reverse,
+    pair,
+    saved,
+    revoke,
+    connections,
+    stop: async () => (reverse.stop(), await stopB(), pair.close()),
+  };
 }
 
 function exchange(port: number, text: string): Promise<string> {
@@ -162,6 +177,107 @@ test('add refuses (and saves nothing) when B does not allow listen', async () =>
       enabled: true,
     }),
     /b refused to listen on 127\.0\.0\.1:\d+: permission denied: b does not allow listening from a .*peers allow a listen/,
+  );
+  assert.equal(saved.size, 0);
+  await stop();
+});
+
+function udpPortFree(port: number): Promise<boolean> {
+  const s = createSocket('udp4');
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+test('reverse UDP: whole datagrams both ways, a flow per client, counted and listed on A', async () => {
+  const { reverse, revoke, connections, stop } = setup();
+  const echoUdp = await udpEcho();
+  const port = await freePort();
+  const record: ForwardRecord = {
+    name: 'revu',
+    kind: 'tcp',
+    direction: 'reverse',
+    protocol: 'udp',
+    udpIdleMs: 5_000,
+    listen: `127.0.0.1:${port}`,
+    via: 'b',
+    viaFingerprint: FB,
+    remote: `127.0.0.1:${echoUdp.port}`,
+    enabled: true,
+  };
+  await reverse.add(record);
+  const one = await client();
+  const two = await client();
+  try {
+    for (const size of [0, 1, 1200, MAX_UDP_DATAGRAM_BYTES]) {
+      const d = Buffer.alloc(size, size & 0xff);
+      assert.ok((await roundTrip(one, port, d)).equals(d), `${size} bytes`);
+    }
+    assert.equal((await roundTrip(two, port, Buffer.from('two'))).toString(), 'two');
+    const info = reverse.info(record, 'b');
+    assert.equal(info.state, 'listening');
+    assert.equal(info.protocol, 'udp');
+    assert.equal(info.udpIdleS, 5);
+    assert.equal(info.connections, 2, 'one flow per client address');
+    assert.equal(info.open, 2);
+    assert.equal(info.datagramsIn, 5);
+    assert.equal(info.datagramsOut, 5);
+    assert.equal(info.dropped, 0);
+    const total = 1 + 1200 + MAX_UDP_DATAGRAM_BYTES + 3;
+    assert.equal(info.bytesIn, total);
+    assert.equal(info.bytesOut, total);
+    const listed = connections.list().filter((c) => c.kind === 'reverse-udp');
+    assert.equal(listed.length, 2);
+    assert.equal(listed[0]!.to, `127.0.0.1:${echoUdp.port}`);
+    assert.match(listed[0]!.from, /^b 127\.0\.0\.1:\d+ \(UDP\)$/);
+    assert.ok(listed[0]!.bytesOut > 0 && listed[0]!.bytesIn === listed[0]!.bytesOut);
+
+    // `connections close` cuts that one flow only; the other goes on.
+    connections.close(listed[0]!.id);
+    for (let i = 0; i < 100 && reverse.info(record, 'b').open > 1; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(reverse.info(record, 'b').open, 1);
+    assert.equal(connections.list().filter((c) => c.kind === 'reverse-udp').length, 1);
+    assert.equal((await roundTrip(two, port, Buffer.from('still'))).toString(), 'still');
+
+    // Taking `listen` away on B closes its UDP port at once; A's flows end with it.
+    revoke();
+    for (let i = 0; i < 100 && !(await udpPortFree(port)); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(await udpPortFree(port), "B's UDP port is free once listen is taken away");
+    for (let i = 0; i < 150 && reverse.info(record, 'b').open > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(reverse.info(record, 'b').open, 0);
+    assert.equal(connections.list().filter((c) => c.kind === 'reverse-udp').length, 0);
+    assert.equal(reverse.info(record, 'b').state, 'error');
+  } finally {
+    one.close();
+    two.close();
+    echoUdp.socket.close();
+    await stop();
+  }
+});
+
+test('reverse UDP: B’s refusal reaches A in one line naming the protocol, and nothing is saved', async () => {
+  const { reverse, revoke, saved, stop } = setup();
+  revoke();
+  const port = await freePort();
+  const record: ForwardRecord = {
+    name: 'revu',
+    kind: 'tcp',
+    direction: 'reverse',
+    protocol: 'udp',
+    listen: `127.0.0.1:${port}`,
+    via: 'b',
+    viaFingerprint: FB,
+    remote: '127.0.0.1:9',
+    enabled: true,
+  };
+  await assert.rejects(
+    reverse.add(record),
+    /b refused to listen on 127\.0\.0\.1:\d+ \(UDP\): permission denied: .*peers allow a listen/,
   );
   assert.equal(saved.size, 0);
   await stop();

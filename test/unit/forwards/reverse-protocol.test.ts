@@ -24,7 +24,15 @@ test('reverse-listen args: IP host, port 1-65535, v 1, 16-hex id, nothing else',
   const good = { v: 1, host: '127.0.0.1', port: 8080, id: ID };
   assert.ok(reverseListenArgsSchema.safeParse(good).success);
   assert.ok(reverseListenArgsSchema.safeParse({ ...good, host: '::1' }).success);
+  assert.ok(reverseListenArgsSchema.safeParse({ ...good, protocol: 'udp' }).success);
+  assert.ok(reverseListenArgsSchema.safeParse({ ...good, protocol: 'udp', idleMs: 30_000 }).success);
   for (const bad of [
+    { ...good, protocol: 'tcp' },
+    { ...good, protocol: 'sctp' },
+    { ...good, idleMs: 30_000 },
+    { ...good, protocol: 'udp', idleMs: 999 },
+    { ...good, protocol: 'udp', idleMs: 3_600_001 },
+    { ...good, protocol: 'udp', idleMs: 1500.5 },
     { ...good, host: 'localhost' },
     { ...good, host: '127.0.0.1.evil.test' },
     { ...good, port: 0 },
@@ -52,6 +60,8 @@ test('property: the reverse-listen parser refuses junk cleanly (never throws, ne
       host: fc.oneof(fc.ipV4(), fc.ipV6(), fc.string(), fc.anything()),
       port: fc.oneof(fc.integer({ min: -10, max: 70_000 }), fc.double(), fc.anything()),
       id: fc.oneof(fc.stringMatching(/^[0-9a-f]{16}$/), fc.string(), fc.anything()),
+      protocol: fc.oneof(fc.constant('udp'), fc.constant(undefined), fc.string(), fc.anything()),
+      idleMs: fc.oneof(fc.constant(undefined), fc.integer({ min: -10, max: 4_000_000 }), fc.anything()),
     }),
   );
   fc.assert(
@@ -63,6 +73,12 @@ test('property: the reverse-listen parser refuses junk cleanly (never throws, ne
       assert.ok(Number.isInteger(r.data.port) && r.data.port >= 1 && r.data.port <= 65535);
       assert.match(r.data.id, /^[0-9a-f]{16}$/);
       assert.ok(/^[0-9a-fA-F:.]+$/.test(r.data.host));
+      assert.ok(r.data.protocol === undefined || r.data.protocol === 'udp');
+      // An idle time only for UDP, and only within the bounds a local UDP forward has.
+      if (r.data.idleMs !== undefined) {
+        assert.equal(r.data.protocol, 'udp');
+        assert.ok(Number.isInteger(r.data.idleMs) && r.data.idleMs >= 1_000 && r.data.idleMs <= 3_600_000);
+      }
     }),
     { numRuns: 10_000 },
   );
@@ -113,6 +129,15 @@ test('listenArgs: a bare port is loopback, localhost is 127.0.0.1', () => {
   const record = { name: 'r', kind: 'tcp' as const, listen: 'localhost:9000', enabled: true };
   assert.deepEqual(listenArgs(record, ID), { v: 1, host: '127.0.0.1', port: 9000, id: ID });
   assert.equal(listenArgs({ ...record, listen: '[::1]:9000' }, ID).host, '::1');
+  // A reverse UDP forward says so, with its idle time when it has its own.
+  assert.deepEqual(listenArgs({ ...record, protocol: 'udp' }, ID), {
+    v: 1,
+    host: '127.0.0.1',
+    port: 9000,
+    id: ID,
+    protocol: 'udp',
+  });
+  assert.equal(listenArgs({ ...record, protocol: 'udp', udpIdleMs: 5_000 }, ID).idleMs, 5_000);
 });
 
 test('forward add flags: --reverse takes --listen and --to, a local forward --local and --remote', () => {

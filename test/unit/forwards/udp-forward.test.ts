@@ -40,10 +40,9 @@ async function forward(
     problem: (m) => problems.push(m),
     opened: () => undefined,
     via: 'b',
-    host: '127.0.0.1',
-    port,
+    target: `127.0.0.1:${port}`,
     idleMs: extra.idleMs ?? 60_000,
-    open: (peer, host, p, idleMs) => dialer.connectUdp!(peer, host, p, idleMs),
+    open: () => dialer.connectUdp!('b', '127.0.0.1', port, extra.idleMs ?? 60_000),
     counters: cs,
     ...(extra.maxFlows !== undefined ? { maxFlows: extra.maxFlows } : {}),
   });
