@@ -126,6 +126,7 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
     rttMs: active ? links.rttMs : null,
     since: links.since?.toISOString() ?? null,
     allow: record.allow,
+    theyAllow: entry.theyAllow,
     forwardTo: record.forwardTo ?? null,
     route: record.route?.map((fp) => routeText([fp], (f) => agent.peerName?.(f))) ?? null,
     listenOn: record.listenOn ?? null,

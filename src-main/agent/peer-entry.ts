@@ -50,6 +50,7 @@ export function newPeerEntry(
       last = read() ?? last;
       return last;
     },
+    theyAllow: null,
     links,
     direct: retrier('direct', (e) => paths.dialDirect(e)),
     relay: retrier('relay', (e) => paths.dialRelay(e)),

@@ -34,6 +34,7 @@ import type { ServiceRegistry } from './services.js';
 import type { PeerRecord } from './settings.js';
 import type { StateChange } from './state-changes.js';
 import type { Refusal } from '../core/refusal-codes.js';
+import { readGrants, sameGrants, sendGrants } from '../trust/grants-channel.js';
 
 /** Heartbeat on every link, in ms: a ping this often... */
 export const LINK_HEARTBEAT_MS = 5_000;
@@ -82,6 +83,8 @@ export class PeerLinkSet {
   /** Moves relay links onto splices where the relay and the peer can (ADR 0013). */
   private readonly splicer: RelaySplicer;
   private readonly disposers: (() => void)[] = [];
+  /** The control stream this node opened on each link: where its grants to the peer go. */
+  private readonly ownControl = new WeakMap<Mux, Duplex>();
   private stopped = false;
 
   constructor(private readonly deps: PeerLinkSetDeps) {
@@ -140,6 +143,7 @@ export class PeerLinkSet {
     if (!after) return this.untrack(change.id, `removed as a peer by ${this.name}`);
     if (!before || !this.peers.has(after.fingerprint)) return void this.track(after);
     const entry = this.peers.get(after.fingerprint)!;
+    if (!sameGrants(before.allow, after.allow)) this.tellGrants(entry);
     if (before.route?.join() !== after.route?.join()) {
       routeChanged(entry, after);
       return this.deps.notices.changed();
@@ -147,6 +151,15 @@ export class PeerLinkSet {
     // New facts (an address, a home relay, a certificate): try its paths now, not after the backoff.
     this.kick(change.id);
     this.deps.notices.changed();
+  }
+
+  /** Tells the peer, on each of its links, what it may do here now (docs/protocol.md §Grants). */
+  private tellGrants(entry: PeerEntry): void {
+    for (const path of ['direct', 'relay', 'route'] as const) {
+      const mux = entry.links.get(path)?.mux;
+      const stream = mux && this.ownControl.get(mux);
+      if (stream) sendGrants(stream, entry.record.allow);
+    }
   }
 
   /** Dials the peer's paths that are down now (a path that is up is left alone). */
@@ -272,7 +285,13 @@ export class PeerLinkSet {
           try {
             const hello = parseHello(req.args);
             this.onHello(entry, hello, link);
-            holdControlStream(req.accept());
+            const control = req.accept();
+            holdControlStream(control);
+            readGrants(control, entry.record.name, log, (allow) => {
+              if (sameGrants(entry.theyAllow, allow)) return;
+              entry.theyAllow = allow;
+              notices.changed();
+            });
             this.splicer.onPeerHello(link, mux, hello.features);
           } catch (err) {
             req.reject('BAD_REQUEST', (err as Error).message);
@@ -316,6 +335,9 @@ export class PeerLinkSet {
         (stream) => {
           entry.refusal = undefined;
           holdControlStream(stream);
+          // The peer accepted us: tell it what it may do here (and again on every change).
+          this.ownControl.set(mux, stream);
+          sendGrants(stream, entry.record.allow);
           if (!entry.links.confirm(link)) return;
           kickRoutesThrough(this.peers.values(), entry.fingerprint);
           notices.changed();

@@ -11,7 +11,7 @@ import type { MuxStream } from '../mux/stream.js';
 import type { PathKind } from '../transport/link.js';
 import type { PathRetrier } from './peer-connector.js';
 import type { PeerLinks } from './peer-links.js';
-import type { PeerRecord } from './settings.js';
+import type { PeerRecord, Permission } from './settings.js';
 
 /** One peer as the agent tracks it: its saved record, its links and the retriers that dial them. */
 export interface PeerEntry {
@@ -26,6 +26,11 @@ export interface PeerEntry {
   announcedAddresses?: readonly string[] | undefined;
   /** The `features` of the peer's last hello: what it can do beyond protocol version 1. */
   features?: readonly string[] | undefined;
+  /**
+   * What the peer lets this node do there, as its last `grants` message said (docs/protocol.md
+   * §Grants); null until one arrives this run. Runtime knowledge about the other node, never saved.
+   */
+  theyAllow: Permission[] | null;
   links: PeerLinks;
   direct: PathRetrier;
   relay: PathRetrier;

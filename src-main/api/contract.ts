@@ -303,6 +303,11 @@ export interface PeerInfo {
   since: string | null;
   /** What this peer may do here. */
   allow: Permission[];
+  /**
+   * What the peer lets this node do there, as the peer last said over a link (docs/protocol.md
+   * §Grants); null until it has said so since this agent started (or when it is too old to say).
+   */
+  theyAllow: Permission[] | null;
   /** Where this peer's forwards may go here (`HOST:PORT` patterns with `*`), or null for anywhere. */
   forwardTo: string[] | null;
   /** The hops this node reaches the peer through, by its names for them, in order; null: no route. */

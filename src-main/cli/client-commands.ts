@@ -84,7 +84,20 @@ export function peerTable(peers: PeerInfo[], home: string | undefined): string {
   if (peers.length === 0)
     return `no peers yet: add one with \`${hintCommand('peers add FINGERPRINT --name NAME', home)}\``;
   return table(
-    ['NAME', 'FINGERPRINT', 'STATUS', 'PATH', 'ADDRESS', 'LINK FROM', 'RTT', 'SINCE', 'ALLOWED HERE', 'WHY'],
+    // ALLOWED HERE: what the peer may do on this node; ALLOWED THERE: what this node may do on the peer.
+    [
+      'NAME',
+      'FINGERPRINT',
+      'STATUS',
+      'PATH',
+      'ADDRESS',
+      'LINK FROM',
+      'RTT',
+      'SINCE',
+      'ALLOWED HERE',
+      'ALLOWED THERE',
+      'WHY',
+    ],
     // By name, as a person looks one up (the agent lists them in the order they were added).
     byName(peers).map((p) => [
       p.name,
@@ -96,9 +109,19 @@ export function peerTable(peers: PeerInfo[], home: string | undefined): string {
       formatRtt(p.rttMs),
       age(p.since),
       p.allow.join(',') || 'none',
+      allowedThere(p),
       peerWhy(p, home),
     ]),
   );
+}
+
+/**
+ * The ALLOWED THERE column of `peers`: what the peer said it lets this node do (docs/protocol.md
+ * §Grants), or `unknown` until it has said so (not linked since the agent started, or an older peer).
+ */
+export function allowedThere(p: Pick<PeerInfo, 'theyAllow'>): string {
+  if (p.theyAllow === null) return 'unknown';
+  return p.theyAllow.join(',') || 'none';
 }
 
 /**

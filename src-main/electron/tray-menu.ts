@@ -80,19 +80,32 @@ function pendingItems(pending: readonly PendingInfo[]): TrayItem[] {
   return [separator, ...shown, ...more];
 }
 
+/** `terminal, forward`, or `nothing`. */
+const grants = (allow: readonly string[]) => (allow.length > 0 ? allow.join(', ') : 'nothing');
+
 function peersItems(peers: readonly PeerInfo[]): TrayItem[] {
   if (peers.length === 0) return [info('No peers yet')];
-  return peers.map((peer): TrayItem => ({
-    type: 'submenu',
-    label: `${peer.name} — ${peerStateText(peer)}`,
-    items: [
-      item('Open terminal', {
-        do: 'open',
-        place: { view: 'terminal', peer: peer.fingerprint, name: peer.name },
-      }),
-      item('Copy fingerprint', { do: 'copy', text: peer.fingerprint }),
-    ],
-  }));
+  return peers.map((peer): TrayItem => {
+    // A peer that said it refuses terminals to this device: greyed out with why, not a click that fails.
+    const refusesTerminal = peer.theyAllow !== null && !peer.theyAllow.includes('terminal');
+    return {
+      type: 'submenu',
+      label: `${peer.name} — ${peerStateText(peer)}`,
+      items: [
+        refusesTerminal
+          ? info(`Open terminal — ${peer.name} does not allow terminals from this device`)
+          : item('Open terminal', {
+              do: 'open',
+              place: { view: 'terminal', peer: peer.fingerprint, name: peer.name },
+            }),
+        item('Copy fingerprint', { do: 'copy', text: peer.fingerprint }),
+        separator,
+        // Both directions of trust, each side named (docs/protocol.md §Grants).
+        info(`May do here: ${grants(peer.allow)}`),
+        info(`Lets this device: ${peer.theyAllow === null ? 'not known yet' : grants(peer.theyAllow)}`),
+      ],
+    };
+  });
 }
 
 /** `web 127.0.0.1:8080 → desk:80 — listening`, `socks 127.0.0.1:1080 (SOCKS) — cannot listen: …`. */

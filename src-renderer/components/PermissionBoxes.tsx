@@ -10,6 +10,12 @@ export const PERMISSION_TEXT: Record<Permission, string> = {
 
 const ALL: Permission[] = ['terminal', 'forward', 'relay', 'listen'];
 
+/**
+ * What a new peer may do here unless the boxes are changed: the agent's default (core/permissions.ts
+ * DEFAULT_ALLOW), offered alike by Approve and by Join with code.
+ */
+export const DEFAULT_ALLOW: readonly Permission[] = ['terminal', 'forward'];
+
 /** The permission checkboxes; `value` is the checked set. */
 export function PermissionBoxes({
   value,

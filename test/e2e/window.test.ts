@@ -116,6 +116,10 @@ test(
 
     await B.page.getByRole('button', { name: 'Join with code' }).click();
     await B.page.getByLabel('Code', { exact: true }).fill(code);
+    // Join offers what A may do on B, as Approve does; B lets A do nothing yet (the next test's refusal).
+    const may = B.page.getByRole('group', { name: 'The other device may' });
+    await may.getByRole('checkbox', { name: 'Open terminals here' }).uncheck();
+    await may.getByRole('checkbox', { name: 'Forward connections through here' }).uncheck();
     await B.page.getByRole('button', { name: 'Join', exact: true }).click();
     // While it joins the Code field cannot change (read-only, aria-disabled), and is drawn so: dimmed
     // like any disabled field, not as one to type in.

@@ -3,14 +3,11 @@ import type { PendingInfo, Permission } from '../../../src-main/api/contract.js'
 import { useServices } from '../../api/hooks.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
-import { PermissionBoxes } from '../../components/PermissionBoxes.js';
+import { DEFAULT_ALLOW, PermissionBoxes } from '../../components/PermissionBoxes.js';
 import { formatAgo } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
 import { approveParams } from './approve-params.js';
 import { ActionButton } from '../../components/ActionButton.js';
-
-/** What a new peer may do unless the owner unticks it: the CLI's default too. */
-const DEFAULT_ALLOW: Permission[] = ['terminal', 'forward'];
 
 /**
  * One pending request. A request that came with a code proved it knew this device's code; one that
@@ -33,7 +30,7 @@ export function PendingCard({
   const compareHintId = useId();
   // A node that is already a peer here keeps what it may do unless the boxes are changed.
   const [chosen, setChosen] = useState<Permission[] | null>(null);
-  const allow = chosen ?? request.knownAs?.allow ?? DEFAULT_ALLOW;
+  const allow = chosen ?? request.knownAs?.allow ?? [...DEFAULT_ALLOW];
   const [compared, setCompared] = useState(false);
   const action = useAction();
   const byCode = request.via === 'code';

@@ -6,6 +6,7 @@ import { ApiError } from '../../api/transport.js';
 import { messageOf } from '../../api/client.js';
 import { fieldOfError, missingFields, type ForwardField, type ForwardValues } from './field-error.js';
 import { ActionButton } from '../../components/ActionButton.js';
+import { refusal } from '../../lib/their-grants.js';
 
 type Kind = 'tcp' | 'socks' | 'http';
 
@@ -43,9 +44,17 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
   const set = (k: keyof ForwardValues) => (e: { target: { value: string } }) =>
     setValues((v) => ({ ...v, [k]: e.target.value }));
   const errorFor = (field: ForwardField) => errors[field] ?? null;
-  // Only a SOCKS proxy may leave the peer to each client; any other kind needs one (the first, unless
-  // chosen), also when the peer list arrived after the form opened.
-  const via = values.via || (kind === 'socks' ? '' : (peers[0]?.fingerprint ?? ''));
+  // What the forward needs the peer to allow this device: a reverse one listens there.
+  const need = reverse ? 'listen' : 'forward';
+  const usable = peers.filter((p) => refusal(p, need) === null);
+  // Only a SOCKS proxy may leave the peer to each client; any other kind needs one (the first that has
+  // not said it refuses, unless chosen), also when the peer list arrived after the form opened.
+  const via =
+    values.via && usable.some((p) => p.fingerprint === values.via)
+      ? values.via
+      : kind === 'socks'
+        ? ''
+        : (usable[0]?.fingerprint ?? '');
 
   const submit = async () => {
     const name = values.name.trim() || undefined;
@@ -177,18 +186,24 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
             aria-describedby={`${id}-via-error`}
           >
             {kind === 'socks' ? <option value="">chosen by each client (SOCKS user name)</option> : null}
-            {peers.map((p) => (
-              <option key={p.fingerprint} value={p.fingerprint}>
-                {p.name}
-              </option>
-            ))}
+            {peers.map((p) => {
+              // A peer that said it refuses what this forward needs there: shown with why, not picked.
+              const why = refusal(p, need);
+              return (
+                <option key={p.fingerprint} value={p.fingerprint} disabled={why !== null}>
+                  {why === null ? p.name : `${p.name} (${why})`}
+                </option>
+              );
+            })}
           </select>
           <ErrorText
             error={
               errorFor('via') ??
               (peers.length === 0
                 ? 'No peers yet: pair a device first (Pair), then forward through it.'
-                : null)
+                : usable.length === 0 && kind !== 'socks'
+                  ? `No peer allows ${reverse ? 'reverse forwards' : 'forwards'} from this device: its owner can allow them there.`
+                  : null)
             }
             id={`${id}-via-error`}
           />
@@ -223,7 +238,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
         <ActionButton
           type="submit"
           className="primary"
-          unavailable={busy || (peers.length === 0 && kind !== 'socks')}
+          unavailable={busy || (usable.length === 0 && kind !== 'socks')}
         >
           Add forward
         </ActionButton>

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
-import type { PairingEvent } from '../../../src-main/api/contract.js';
+import type { PairingEvent, Permission } from '../../../src-main/api/contract.js';
 import { useServices } from '../../api/hooks.js';
 import { ErrorText } from '../../components/ErrorText.js';
+import { DEFAULT_ALLOW, PermissionBoxes } from '../../components/PermissionBoxes.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
 import { normalizeCode } from '../../lib/format.js';
 import {
@@ -40,6 +41,8 @@ export function JoinWithCode({
     running ? nextJoin({ ...JOIN_IDLE, phase: 'finding' }, running) : JOIN_IDLE,
   );
   const [error, setError] = useState<string | null>(null);
+  /** What the device joined may do here once paired: the same boxes and defaults as Approve offers. */
+  const [allow, setAllow] = useState<Permission[]>(() => [...DEFAULT_ALLOW]);
   /** Bumped by Cancel, so the answer to an abandoned join is ignored. */
   const attempt = useRef(0);
 
@@ -56,7 +59,7 @@ export function JoinWithCode({
     const mine = ++attempt.current;
     setError(null);
     setProgress({ ...JOIN_IDLE, phase: 'finding' });
-    client.call('pair.join', { code: normalizeCode(code) }).then(
+    client.call('pair.join', { code: normalizeCode(code), allow }).then(
       (r) => {
         if (mine !== attempt.current) return;
         setProgress((p) => ({ ...p, phase: 'paired', peerName: r.name, fingerprint: r.fingerprint }));
@@ -129,6 +132,8 @@ export function JoinWithCode({
             aria-describedby="join-error"
           />
         </label>
+        {/* Chosen before the join: the pairing ends with the other device a peer that may do this here. */}
+        {busy ? null : <PermissionBoxes value={allow} onChange={setAllow} legend="The other device may" />}
         <ActionButton type="submit" className="primary" unavailable={busy || code.trim() === ''}>
           Join
         </ActionButton>

@@ -4,7 +4,7 @@ import { useAgent, useServices } from '../../api/hooks.js';
 import { CopyButton } from '../../components/CopyButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
-import { PermissionBoxes } from '../../components/PermissionBoxes.js';
+import { DEFAULT_ALLOW, PermissionBoxes } from '../../components/PermissionBoxes.js';
 import { QrCode } from '../../components/QrCode.js';
 import { formatCountdown } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
@@ -96,7 +96,7 @@ export function PairNew({
 
   const request = pending.find((p) => p.fingerprint === progress.fingerprint && p.via === 'code');
   // A node that is already a peer here keeps what it may do unless the boxes are changed.
-  const allow = chosen ?? request?.knownAs?.allow ?? (['terminal', 'forward'] as Permission[]);
+  const allow = chosen ?? request?.knownAs?.allow ?? [...DEFAULT_ALLOW];
   const approve = () =>
     void act.run(async () => {
       if (!request) throw new Error('the request is no longer pending (it expired or was answered)');

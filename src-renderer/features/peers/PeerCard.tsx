@@ -9,6 +9,7 @@ import { PathBadge } from '../../components/PathBadge.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { formatSince, shortFingerprint } from '../../lib/format.js';
 import { pathText, peerState, peerTone, rttText } from '../../lib/peer-text.js';
+import { grantsText, theirGrantsText } from '../../lib/their-grants.js';
 import { explainError } from '../../lib/refusal-text.js';
 import { useAction } from '../../lib/use-action.js';
 import { PermissionsDialog } from './PermissionsDialog.js';
@@ -70,7 +71,9 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
           </span>
         ) : null}
         {current ? null : <span>{peerState(peer)} when the agent was last reached</span>}
-        <span>may do here: {peer.allow.length ? peer.allow.join(', ') : 'nothing'}</span>
+        {/* Both directions: what the peer may do on this device, and what it lets this device do there. */}
+        <span>may do here: {grantsText(peer.allow)}</span>
+        <span>lets this device: {theirGrantsText(peer)}</span>
         {/* Where it listens (from its hello), even while relayed or when it dialed us from another port. */}
         {peer.listenAddress ? <span>listens on {peer.listenAddress}</span> : null}
         {/* The saved route, as `peers` prints it: every stream to the peer goes through these hops. */}

@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import { useAgent, useServices } from '../../api/hooks.js';
 import { Dialog } from '../../components/Dialog.js';
+import { refusal } from '../../lib/their-grants.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { useAction } from '../../lib/use-action.js';
 import { ActionButton } from '../../components/ActionButton.js';
@@ -58,11 +59,20 @@ export function RouteDialog({ peer, onClose }: { peer: PeerInfo; onClose: () => 
               autoFocus={i === 0}
             >
               <option value="">(none)</option>
-              {others.map((p) => (
-                <option key={p.fingerprint} value={p.fingerprint}>
-                  {p.name}
-                </option>
-              ))}
+              {others.map((p) => {
+                // Only the first hop relays for this device; later hops relay for the hop before them,
+                // whose grants this device does not see (ADR 0017), so only the first can be ruled out.
+                const why = i === 0 ? refusal(p, 'relay') : null;
+                return (
+                  <option
+                    key={p.fingerprint}
+                    value={p.fingerprint}
+                    disabled={why !== null && value !== p.fingerprint}
+                  >
+                    {why === null ? p.name : `${p.name} (${why})`}
+                  </option>
+                );
+              })}
             </select>
           </label>
         ))}

@@ -1,15 +1,18 @@
 /**
- * Which peers the "New terminal" picker offers. Only a peer online now can open a terminal; the others
- * are listed too, disabled with their state ("b (offline)"), so the list explains itself, and with
- * none online the picker says why. Pure, so node:test checks it.
+ * Which peers the "New terminal" picker offers. Only a peer online now that has not said it refuses
+ * terminals to this device can open one; the others are listed too, disabled with why ("b (offline)",
+ * "n3 (does not allow terminals from this device)"), so the list explains itself, and with none
+ * to pick the picker says why. A peer that has not said what it grants stays a choice. Pure, so
+ * node:test checks it.
  */
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import { peerState } from '../../lib/peer-text.js';
+import { refusal } from '../../lib/their-grants.js';
 
 export interface PeerChoice {
   fingerprint: string;
   name: string;
-  /** `b`, or `b (offline)` for a peer that cannot be reached now. */
+  /** `b`; `b (offline)` for a peer that cannot be reached now; `b (does not allow terminals from this device)`. */
   label: string;
   disabled: boolean;
 }
@@ -22,23 +25,31 @@ export interface PeerChoices {
 }
 
 export function peerChoices(
-  peers: readonly Pick<PeerInfo, 'fingerprint' | 'name' | 'state' | 'online'>[],
+  peers: readonly (Pick<PeerInfo, 'fingerprint' | 'name' | 'state' | 'online'> & {
+    theyAllow?: PeerInfo['theyAllow'];
+  })[],
 ): PeerChoices {
   const all = peers.map((p) => {
     const state = peerState(p as PeerInfo);
     const online = state === 'online';
+    const why = !online ? state : refusal(p, 'terminal');
     return {
       fingerprint: p.fingerprint,
       name: p.name,
-      label: online ? p.name : `${p.name} (${state})`,
-      disabled: !online,
+      label: why === null ? p.name : `${p.name} (${why})`,
+      disabled: why !== null,
+      online,
     };
   });
-  const choices = [...all.filter((c) => !c.disabled), ...all.filter((c) => c.disabled)];
+  const ordered = [...all.filter((c) => !c.disabled), ...all.filter((c) => c.disabled)];
+  const choices = ordered.map(({ online: _online, ...c }) => c);
   let none: string | null = null;
   if (peers.length === 0) none = 'No peers yet: pair a device first (Pair), then open a terminal on it.';
-  else if (choices.every((c) => c.disabled)) {
+  else if (all.every((c) => !c.online)) {
     none = 'No peer is online now: a terminal needs a peer that is reachable. Peers shows why each is not.';
+  } else if (all.every((c) => c.disabled)) {
+    none =
+      'No online peer allows terminals from this device: its owner can allow them there. Peers shows what each allows.';
   }
   return { choices, none };
 }

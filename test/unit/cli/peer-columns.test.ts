@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pathLabel, peerTable, peerWhy } from '../../../src-main/cli/client-commands.js';
+import { allowedThere, pathLabel, peerTable, peerWhy } from '../../../src-main/cli/client-commands.js';
 import { peer } from '../electron/status-fixtures.js';
 
 test('the PATH column says when a relay link runs on a splice, and only then', () => {
@@ -29,4 +29,13 @@ test('peers are listed by name, whatever their case or accents, not in the order
     out.split('\n').map((l) => l.split(/\s+/)[0]),
     ['NAME', 'alpha', 'Bravo', 'école', 'zed'],
   );
+});
+
+test('ALLOWED HERE and ALLOWED THERE: what the peer may do here, what it lets this node do there', () => {
+  const b = { ...peer('b', 'online', 'direct'), allow: ['terminal' as const], theyAllow: [] };
+  const out = peerTable([b, { ...peer('c', 'online', 'direct'), theyAllow: null }], undefined).split('\n');
+  assert.match(out[0]!, /ALLOWED HERE\s+ALLOWED THERE\s+WHY/);
+  assert.match(out[1]!, /\sterminal\s+none\s+-$/);
+  assert.match(out[2]!, /\sterminal\s+unknown\s+-$/);
+  assert.equal(allowedThere({ theyAllow: ['terminal', 'forward'] }), 'terminal,forward');
 });

@@ -28,6 +28,7 @@ export function peer(name: string, state: PeerState, path: 'direct' | 'relay' | 
     rttMs: null,
     since: null,
     allow: ['terminal'],
+    theyAllow: null,
     forwardTo: null,
     route: null,
     listenOn: null,

@@ -204,7 +204,7 @@ test('pending requests: one entry each up to 5, then "N more…", each opening A
   assert.deepEqual(actionOf(menuWith(8), '3 more…'), { do: 'open', place: { view: 'approvals' } });
 });
 
-test('peers in every state, each with Open terminal and Copy fingerprint', () => {
+test('peers in every state, each with Open terminal, Copy fingerprint and both directions of trust', () => {
   const peers = [
     peer('laptop', 'online', 'direct'),
     peer('nas', 'online', 'relay'),
@@ -214,7 +214,13 @@ test('peers in every state, each with Open terminal and Copy fingerprint', () =>
     peer('far', 'unreachable'),
   ];
   const menu = trayMenuModel(running(statusEvent({ relays: [relay(true)], peers })));
-  const actions = ['Open terminal', 'Copy fingerprint'];
+  const actions = [
+    'Open terminal',
+    'Copy fingerprint',
+    '—',
+    '[May do here: terminal]',
+    '[Lets this device: not known yet]',
+  ];
   assert.deepEqual(lines(menu)[2], {
     Peers: [
       { 'laptop — direct': actions },
@@ -233,6 +239,49 @@ test('peers in every state, each with Open terminal and Copy fingerprint', () =>
     do: 'copy',
     text: peers[0]!.fingerprint,
   });
+});
+
+test("a peer's grants to this device show beside its grants here; refused terminals are greyed out with why", () => {
+  const peers = [
+    { ...peer('desk', 'online', 'direct'), allow: [], theyAllow: ['terminal' as const, 'forward' as const] },
+    { ...peer('n3', 'online', 'relay'), theyAllow: ['forward' as const] },
+  ];
+  const model = trayMenuModel(running(statusEvent({ relays: [relay(true)], peers })));
+  assert.deepEqual(lines(model)[2], {
+    Peers: [
+      {
+        'desk — direct': [
+          'Open terminal',
+          'Copy fingerprint',
+          '—',
+          '[May do here: nothing]',
+          '[Lets this device: terminal, forward]',
+        ],
+      },
+      {
+        'n3 — relay': [
+          '[Open terminal — n3 does not allow terminals from this device]',
+          'Copy fingerprint',
+          '—',
+          '[May do here: terminal]',
+          '[Lets this device: forward]',
+        ],
+      },
+    ],
+  });
+  // As Electron gets it (faked): the refused item cannot be clicked.
+  const built = buildTrayMenu(
+    { buildFromTemplate: (t) => t as never },
+    model,
+    () => {},
+    'linux',
+  ) as unknown as {
+    label?: string;
+    submenu?: { label: string; submenu?: { label: string; enabled?: boolean; click?: () => void }[] }[];
+  }[];
+  const n3 = built.find((i) => i.label === 'Peers')!.submenu![1]!.submenu![0]!;
+  assert.equal(n3.enabled, false);
+  assert.equal(n3.click, undefined);
 });
 
 test('forwards and proxies on, off and in error; a click switches each the other way', () => {

@@ -34,3 +34,25 @@ test('with no peer online, or no peer at all, the picker says why', () => {
   assert.match(offline.none ?? '', /No peer is online/);
   assert.match(peerChoices([]).none ?? '', /No peers yet/);
 });
+
+test('an online peer that refuses terminals to this device is listed disabled with why; unknown stays a choice', () => {
+  const { choices, none } = peerChoices([
+    { ...peer('n3', 'online'), theyAllow: ['forward'] },
+    { ...peer('desk', 'online'), theyAllow: null },
+    { ...peer('nas', 'online'), theyAllow: ['terminal'] },
+  ]);
+  assert.deepEqual(
+    choices.map((c) => [c.label, c.disabled]),
+    [
+      ['desk', false],
+      ['nas', false],
+      ['n3 (does not allow terminals from this device)', true],
+    ],
+  );
+  assert.equal(none, null);
+});
+
+test('with every online peer refusing terminals, the picker says so, not that none is online', () => {
+  const { none } = peerChoices([{ ...peer('n3', 'online'), theyAllow: [] }, peer('old', 'offline')]);
+  assert.match(none ?? '', /No online peer allows terminals from this device/);
+});

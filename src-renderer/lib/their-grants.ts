@@ -1,0 +1,45 @@
+/**
+ * What a peer lets this device do there (`theyAllow`, docs/protocol.md §Grants), in the words the
+ * window shows: the two directions side by side, and why a picker will not offer a peer for a service
+ * it refuses. Unknown (null: not said yet, or an older peer) never refuses: the attempt tells.
+ */
+import type { PeerInfo, Permission } from '../../src-main/api/contract.js';
+
+/** What each permission opens, as the refusal names it ("does not allow terminals from this device"). */
+const REFUSED_NOUN: Record<Permission, string> = {
+  terminal: 'terminals',
+  forward: 'forwards',
+  relay: 'relaying',
+  listen: 'reverse forwards',
+};
+
+/** `terminal, forward`, or `nothing`. */
+export function grantsText(allow: readonly Permission[]): string {
+  return allow.length > 0 ? allow.join(', ') : 'nothing';
+}
+
+/** What the peer lets this device do, as the window words it: `terminal, forward`, or `not known yet`. */
+export function theirGrantsText(peer: Pick<PeerInfo, 'theyAllow'>): string {
+  return peer.theyAllow === null ? 'not known yet' : grantsText(peer.theyAllow);
+}
+
+/**
+ * What `peer` said it refuses this device, for `permission`: `does not allow terminals from this
+ * device`; null when it allows it or has not said (null theyAllow, or an older agent that sends none).
+ */
+export function refusal(
+  peer: { theyAllow?: readonly Permission[] | null },
+  permission: Permission,
+): string | null {
+  if (!peer.theyAllow || peer.theyAllow.includes(permission)) return null;
+  return `does not allow ${REFUSED_NOUN[permission]} from this device`;
+}
+
+/** The same, as a sentence naming the peer: `n3 does not allow terminals from this device`. */
+export function refusedBecause(
+  peer: Pick<PeerInfo, 'name'> & { theyAllow?: readonly Permission[] | null },
+  permission: Permission,
+): string | null {
+  const why = refusal(peer, permission);
+  return why === null ? null : `${peer.name} ${why}`;
+}
