@@ -5,6 +5,7 @@
 import type { Refusal } from '../core/refusal-codes.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { ClawError, refusalOf } from '../core/errors.js';
+import { DialFailure, observeDirect, observeRelay } from '../reachability/observation.js';
 import type { Identity } from '../crypto/identity.js';
 import type { Circuit } from '../transport/circuit.js';
 import { dialDirect } from '../transport/direct.js';
@@ -33,8 +34,11 @@ export interface RelayCircuitHost extends Pick<NodeIdentityPort, 'identity'>, Lo
 /** Dials every known address of the peer at once; the first pinned TLS link wins. */
 export async function dialDirectPath(identity: Identity, peer: PeerRecord): Promise<Link | undefined> {
   if (peer.addresses.length === 0) return undefined;
+  // Each failure says what it saw at its address (refused, timed out, another certificate).
   const attempts = peer.addresses.map((address) =>
-    dialDirect({ identity, address, expectedPeer: peer.fingerprint }),
+    dialDirect({ identity, address, expectedPeer: peer.fingerprint }).catch((err: unknown) => {
+      throw new DialFailure(observeDirect(address, err), err);
+    }),
   );
   const link = await Promise.any(attempts).catch((err: AggregateError) => {
     throw reportedDialError(err.errors as Error[]);
@@ -91,11 +95,12 @@ export async function dialRelayPath(
 ): Promise<Link | undefined> {
   let lastError: Error | undefined;
   const connected = relays.list().filter((r) => r.state === 'connected');
+  // Each failure says what it saw at its relay (relay down, peer not there, refused).
   for (const relay of connected) {
     try {
       return await linkThrough(identity, relay, peer.fingerprint);
     } catch (err) {
-      lastError = err as Error;
+      lastError = new DialFailure(observeRelay(relay.url, err), err);
     }
   }
   const home = peer.homeRelay;
@@ -104,7 +109,7 @@ export async function dialRelayPath(
       const relay = relays.acquire(home.url, home.fingerprint, home.token);
       return await linkThrough(identity, relay, peer.fingerprint);
     } catch (err) {
-      lastError = err as Error;
+      lastError = new DialFailure(observeRelay(home.url, err), err);
     }
   }
   if (lastError) throw lastError;
