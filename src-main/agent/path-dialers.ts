@@ -5,6 +5,7 @@
 import type { Refusal } from '../core/refusal-codes.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { ClawError, refusalOf } from '../core/errors.js';
+import { DialFailure, observeDirect, observeRelay } from '../reachability/observation.js';
 import type { Identity } from '../crypto/identity.js';
 import type { Circuit } from '../transport/circuit.js';
 import { dialDirect } from '../transport/direct.js';
@@ -35,7 +36,8 @@ export interface RelayCircuitHost extends Pick<NodeIdentityPort, 'identity'>, Lo
 /**
  * Dials every known address of the peer, best first and staggered as happy eyeballs does
  * (address-book.ts dialOrder, core/staggered-race.ts); the first pinned TLS link wins, and `worked` is
- * told which address it was.
+ * told which address it was. Each failure says what it saw at its address (refused, timed out, another
+ * certificate).
  */
 export async function dialDirectPath(
   identity: Identity,
@@ -46,7 +48,10 @@ export async function dialDirectPath(
   if (order.length === 0) return undefined;
   const won = await raceStaggered(
     order,
-    (address) => dialDirect({ identity, address, expectedPeer: peer.fingerprint }),
+    (address) =>
+      dialDirect({ identity, address, expectedPeer: peer.fingerprint }).catch((err: unknown) => {
+        throw new DialFailure(observeDirect(address, err), err);
+      }),
     (slower) => slower.close('duplicate'),
   ).catch((err: AggregateError) => {
     throw reportedDialError(err.errors as Error[]);
@@ -98,11 +103,12 @@ export async function dialRelayPath(
 ): Promise<Link | undefined> {
   let lastError: Error | undefined;
   const connected = relays.list().filter((r) => r.state === 'connected');
+  // Each failure says what it saw at its relay (relay down, peer not there, refused).
   for (const relay of connected) {
     try {
       return await linkThrough(identity, relay, peer.fingerprint);
     } catch (err) {
-      lastError = err as Error;
+      lastError = new DialFailure(observeRelay(relay.url, err), err);
     }
   }
   const home = peer.homeRelay;
@@ -111,7 +117,7 @@ export async function dialRelayPath(
       const relay = relays.acquire(home.url, home.fingerprint, home.token);
       return await linkThrough(identity, relay, peer.fingerprint);
     } catch (err) {
-      lastError = err as Error;
+      lastError = new DialFailure(observeRelay(home.url, err), err);
     }
   }
   if (lastError) throw lastError;

@@ -46,18 +46,24 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
   }
   const attempt = (r: PeerEntry['direct']) => ({
     lastError: r.lastError,
-    lastCode: r.lastCode,
+    observed: r.lastObserved,
     lastRefusal: r.lastRefusal,
     lastErrorAt: r.lastErrorAt,
   });
   return describePeerState({
+    now: Date.now(),
     active: active
       ? { path: active.path, remote: addressOf(entry).address ?? active.link.remote }
       : undefined,
     refusal: entry.refusal,
     direct: attempt(entry.direct),
     relay: attempt(entry.relay),
-    relaysConnected: agent.relayClients().filter((r) => r.state === 'connected').length,
+    relays: agent.relayClients().map((r) => ({
+      url: r.url,
+      up: r.state === 'connected',
+      downSince: r.downSince,
+      backAt: r.backAt,
+    })),
     addressesKnown: entry.record.addresses.length,
     directOffHere: agent.settings.get().listen === null,
     directOffThere: entry.directOffThere === true,
@@ -97,7 +103,14 @@ export interface PeersHost {
 
 /** What peerStateView reads from the agent. */
 export interface PeerStateSource {
-  relayClients(): readonly { state: string }[];
+  relayClients(): readonly {
+    url: string;
+    state: string;
+    /** Since when it is down (ms since the epoch), while it is (transport/relay-client.ts). */
+    downSince?: number | undefined;
+    /** When it came back after being down, while it is up. */
+    backAt?: number | undefined;
+  }[];
   /** This node's name for a peer, for routes (undefined: not a peer, or not known to this source). */
   peerName?(fingerprint: string): string | undefined;
   readonly settings: { get(): { listen: string | null } };

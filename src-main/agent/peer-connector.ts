@@ -4,8 +4,9 @@
  * when their link dies. Nothing here decides which path is used: PeerLinks does.
  */
 import { backoffDelayMs } from '../core/backoff.js';
-import { errorMessage, isClawError, type ErrorCode, refusalOf } from '../core/errors.js';
+import { errorMessage, refusalOf } from '../core/errors.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
+import { observedOf, type PathObservation } from '../reachability/observation.js';
 import type { Link, PathKind } from '../transport/link.js';
 
 /** A link that closes sooner than this, in ms, counts as a failed attempt for backoff. */
@@ -23,8 +24,8 @@ export class PathRetrier {
   private stopped = false;
   /** Why the last attempt failed, until one succeeds: shown as the peer's state (peer-state.ts). */
   lastError: string | undefined;
-  /** The ClawError code of that failure, when it had one (e.g. PEER_OFFLINE from the relay). */
-  lastCode: ErrorCode | undefined;
+  /** What that failure observed (refused, not on the relay…): the peer's state line is worded from it. */
+  lastObserved: PathObservation | undefined;
   /** The other side's refusal code, when it refused the link (e.g. REMOVED). */
   lastRefusal: RefusalCode | undefined;
   /** When it failed, in ms since the epoch: a newer failure outranks an older refusal. */
@@ -44,7 +45,7 @@ export class PathRetrier {
    */
   forgetFailure(): void {
     this.lastError = undefined;
-    this.lastCode = undefined;
+    this.lastObserved = undefined;
     this.lastRefusal = undefined;
     this.lastErrorAt = undefined;
   }
@@ -95,7 +96,7 @@ export class PathRetrier {
       }
     } catch (err) {
       this.lastError = errorMessage(err);
-      this.lastCode = isClawError(err) ? err.code : undefined;
+      this.lastObserved = observedOf(this.path, err);
       this.lastRefusal = refusalOf(err);
       this.lastErrorAt = Date.now();
       this.onError(this.path, this.lastError);

@@ -3,10 +3,18 @@
  * badges and "why relayed?"). Pure: the agent gathers the facts (its links, its dial attempts, what the
  * peer answered to our hello) and this decides, so every rule is tested without a network.
  */
-import { ClawError, type ErrorCode } from '../core/errors.js';
-import { hereHint, peerHint, type Hint } from '../core/hint.js';
+import { ClawError } from '../core/errors.js';
+import { peerHint, type Hint } from '../core/hint.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import type { PathKind } from '../transport/link.js';
+import {
+  explainUnreachable,
+  OTHER_RELAY_HINT,
+  REFUSED_DETAIL,
+  WAITING_DETAIL,
+  type RelayStatus,
+} from '../reachability/causes.js';
+import type { PathObservation } from '../reachability/observation.js';
 
 /**
  * - `online`: a path is up and the peer accepted our hello;
@@ -21,7 +29,8 @@ export type PeerState = 'online' | 'waiting' | 'refused' | 'unreachable' | 'offl
 /** The last outcome of one path's dial attempts (peer-connector.ts PathRetrier). */
 export interface PathAttemptFacts {
   lastError?: string | undefined;
-  lastCode?: ErrorCode | undefined;
+  /** What that failure observed (reachability/observation.ts): the line is worded from this. */
+  observed?: PathObservation | undefined;
   /** The other side's refusal code, when it refused the link. */
   lastRefusal?: RefusalCode | undefined;
   /** When the last attempt failed (ms since the epoch). */
@@ -29,14 +38,16 @@ export interface PathAttemptFacts {
 }
 
 export interface PeerStateFacts {
+  /** Now, in ms since the epoch. */
+  now: number;
   /** The path carrying streams, when the peer is online. */
   active?: { path: PathKind; remote: string } | undefined;
   /** What the peer answered when it refused our hello (mux REJECT), and when. */
   refusal?: { code: RefusalCode; message: string; at: number } | undefined;
   direct: PathAttemptFacts;
   relay: PathAttemptFacts;
-  /** Relays this node is connected to right now. */
-  relaysConnected: number;
+  /** The relays this node uses now (saved, its own, on demand), up or down and since when. */
+  relays: readonly RelayStatus[];
   /** Direct addresses of the peer this node knows (hint, announcements, LAN). */
   addressesKnown: number;
   /** This node dials no direct links (`--no-direct`). */
@@ -62,21 +73,12 @@ export interface PeerStateView {
   relayReason: string | null;
 }
 
-export const WAITING_DETAIL = 'waiting for their approval';
-export const REFUSED_DETAIL = 'refused by them (removed or rejected us)';
+export { OTHER_RELAY_HINT, REFUSED_DETAIL, WAITING_DETAIL };
 /** Nothing to dial: no relay connected here (none saved, or all down) and no direct address known. */
 export const NOTHING_TO_TRY_DETAIL = 'no relay connected here and no direct address known';
 /** Nothing to dial because this node's direct links are off (`--no-direct`) and no relay is connected. */
 export const NO_RELAY_DIRECT_OFF_DETAIL =
   'no relay connected here, and direct connections are turned off here';
-/** How to reach a peer homed on a relay this node does not use, before its hello could say so. */
-export const OTHER_RELAY_HINT: Hint = hereHint(
-  ['peers', 'add', 'FINGERPRINT', '--name', 'NAME', '--relay', 'URL'],
-  '--relay',
-);
-
-/** Dial errors that say the peer is simply not there, rather than that something is broken. */
-const ABSENT_CODES: readonly ErrorCode[] = ['PEER_OFFLINE'];
 
 function newestError(facts: PeerStateFacts): PathAttemptFacts | undefined {
   const tried = [facts.direct, facts.relay].filter((p) => p.lastError !== undefined);
@@ -115,33 +117,26 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
     return off('refused', REFUSED_DETAIL);
   }
   const canDirect = !facts.directOffHere && facts.addressesKnown > 0;
-  if (facts.relaysConnected === 0 && !canDirect) {
+  if (!facts.relays.some((r) => r.up) && !canDirect && !facts.relays.some((r) => r.downSince !== undefined)) {
     // With direct links off here, a known address is no way in either: say that, not "no address".
     const why =
       facts.directOffHere && facts.addressesKnown > 0 ? NO_RELAY_DIRECT_OFF_DETAIL : NOTHING_TO_TRY_DETAIL;
     return off('unreachable', why);
   }
-  // The relay was reached and says the peer is not connected to it: its agent is not running (or uses
-  // other relays). Whatever direct dials say then, "offline" is the useful word.
-  if (facts.relay.lastCode !== undefined && ABSENT_CODES.includes(facts.relay.lastCode)) {
-    const direct = facts.direct.lastError !== undefined ? `; direct: ${facts.direct.lastError}` : '';
-    // Never linked, so we cannot know its relay: it may be on one of its own rather than not running.
-    if (facts.homeRelayKnown) {
-      return off('offline', `its agent is not running: the relay it uses does not see it${direct}`);
-    }
-    return {
-      ...off(
-        'offline',
-        `it is on none of this node's relays${direct}; its agent is not running, or it uses another relay: name that relay for it`,
-      ),
-      stateHint: OTHER_RELAY_HINT,
-    };
-  }
-  if (!newest) return off('offline', null);
-  if (facts.lostAt !== undefined) {
-    return off('offline', `link lost${newest.lastError ? `; last try: ${newest.lastError}` : ''}`);
-  }
-  return off('unreachable', newest.lastError ?? null);
+  // A direct failure counts only where a direct dial is meant to work: not with direct off here, nor
+  // at an address the peer no longer listens on (its hello announces none).
+  const direct = canDirect && !facts.directOffThere ? facts.direct : {};
+  const cause = explainUnreachable({
+    now: facts.now,
+    direct: direct.observed?.path === 'direct' ? direct.observed : undefined,
+    relay: facts.relay.observed?.path === 'relay' ? facts.relay.observed : undefined,
+    relays: facts.relays,
+    homeRelayKnown: facts.homeRelayKnown,
+    lost: facts.lostAt !== undefined,
+    newest: (direct.lastErrorAt ?? 0) > (facts.relay.lastErrorAt ?? 0) ? 'direct' : 'relay',
+  });
+  if (!cause) return off('offline', null);
+  return { ...off(cause.state, cause.detail), ...(cause.hint ? { stateHint: cause.hint } : {}) };
 }
 
 /** "Why relayed?" when the peer's hello announced no direct listener (`agent --no-direct` there). */

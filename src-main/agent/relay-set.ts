@@ -93,6 +93,11 @@ export class RelaySet {
     return this.members.get(relayUrlKey(url));
   }
 
+  /** The client for `url`, if this node uses that relay. */
+  client(url: string): RelayClient | undefined {
+    return this.member(url)?.client;
+  }
+
   list(): RelayClient[] {
     return [...this.members.values()].map((m) => m.client);
   }

@@ -27,6 +27,11 @@ export interface RelaysDeps {
   idleMs?: number;
 }
 
+/** The notice when a relay that was down is connected again: `relay wss://r.example back after 20.3 s`. */
+export function relayBackLine(url: string, outageMs: number): string {
+  return `relay ${url} back after ${(Math.round(outageMs / 100) / 10).toFixed(1)} s`;
+}
+
 export class Relays {
   /** `connected`: a relay is (back) up, so links over it can be dialed now; `incoming`: a circuit. */
   readonly events = new Emitter<{ connected: [string]; removed: [string]; incoming: [Circuit] }>();
@@ -39,7 +44,14 @@ export class Relays {
         log: deps.log,
         onState: (url, state) => {
           deps.log.info({ relay: url, state }, 'relay state');
-          if (state === 'connected') this.events.emit('connected', url);
+          if (state === 'connected') {
+            // Said as a notice, like the outage was: whoever saw "unreachable" learns it is over.
+            const outageMs = this.set.client(url)?.lastOutageMs;
+            if (outageMs !== undefined) {
+              deps.notices.notice({ kind: 'relay', message: relayBackLine(url, outageMs) }, { relay: url });
+            }
+            this.events.emit('connected', url);
+          }
           deps.notices.changed();
         },
         onError: (url, err) => {

@@ -274,7 +274,10 @@ export function dialDirect(opts: DialDirectOptions): Promise<Link> {
     );
     socket.setNoDelay(true);
     socket.on('error', (err: Error) =>
-      fail(new ClawError('LINK_CLOSED', `direct connection to ${remote} failed: ${err.message}`)),
+      // The socket error is the cause: what it was (ECONNREFUSED…) is read from its code, not this text.
+      fail(
+        new ClawError('LINK_CLOSED', `direct connection to ${remote} failed: ${err.message}`, { cause: err }),
+      ),
     );
     socket.on('close', () =>
       fail(new ClawError('LINK_CLOSED', `direct connection to ${remote} closed before it was accepted`)),

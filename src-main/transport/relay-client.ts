@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { backoffDelayMs } from '../core/backoff.js';
 import { Emitter, type Disposer } from '../core/emitter.js';
-import { ClawError, type ErrorCode } from '../core/errors.js';
+import { ClawError, errnoOf, type ErrorCode } from '../core/errors.js';
 import { abbreviateFingerprint, parseFingerprint } from '../core/fingerprint.js';
 import { fingerprintOfCert, privateKeyFrom } from '../crypto/signature.js';
 import { DEFAULT_RELAY_LIMITS } from '../protocol/relay-limits.js';
@@ -16,6 +16,7 @@ import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import type { Circuit } from './circuit.js';
 import { RelaySession } from './relay-session.js';
 import type { PinHint } from './relay-tls.js';
+import { probeUntilOpen } from './relay-probe.js';
 
 export type RelayClientState = 'connecting' | 'connected' | 'disconnected';
 
@@ -40,6 +41,8 @@ export interface RelayClientOptions {
   retryDelayMs?: (attempt: number) => number;
   /** Interval between heartbeat pings, in ms; the link is declared dead after 2 missed pongs. */
   pingIntervalMs?: number;
+  /** Interval between TCP probes while the relay is down (RELAY_PROBE_INTERVAL_MS unless set). */
+  probeIntervalMs?: number;
 }
 
 /** `opened`: a circuit this node opened (`incoming` are the others'); together they say what the relay carries. */
@@ -53,6 +56,16 @@ const NEEDS_THE_USER: readonly ErrorCode[] = [
   'RELAY_FINGERPRINT_MISMATCH',
   'RELAY_AUTH_FAILED',
 ];
+
+/**
+ * While the relay cannot be connected to at all (refused, unreachable), a bare TCP connect tries it this
+ * often, in ms, between the backoff's full attempts: a relay that restarts is used again within about
+ * this long of its return, however far the backoff has grown. A probe costs one TCP handshake, and
+ * clients' probes fall at random points of the interval, so a relay's return is not met all at once.
+ */
+export const RELAY_PROBE_INTERVAL_MS = 500;
+/** Socket errors that say nothing accepts connections at the relay's address: worth probing for. */
+const DOWN_ERRNOS: readonly string[] = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT'];
 
 /** Attempt number used after REPLACED, so two processes sharing one identity do not evict each other every second. */
 const REPLACED_BACKOFF_ATTEMPT = 5;
@@ -78,6 +91,16 @@ export class RelayClient {
   private readonly waiters = new Set<(ready: boolean) => void>();
   /** Why the last connection failed, when retrying cannot fix it (a certificate or a token). */
   private needsTheUser: ErrorCode | undefined;
+  /** Since when the relay is down (ms since the epoch): set by the first failure, cleared when connected. */
+  downSince: number | undefined;
+  /** When it last came back after being down (ms since the epoch); cleared when it goes down again. */
+  backAt: number | undefined;
+  /** How long the relay was down before its last return, in ms; undefined until it was up, down and up. */
+  lastOutageMs: number | undefined;
+  /** Connected once at least: a later connection is the relay coming back. */
+  private wasConnected = false;
+  /** Ends the probes of the current wait (relay-probe.ts); undefined when not probing. */
+  private stopProbing: (() => void) | undefined;
 
   constructor(private readonly opts: RelayClientOptions) {
     let parsed: URL;
@@ -124,6 +147,8 @@ export class RelayClient {
     this.running = false;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.stopProbing?.();
+    this.stopProbing = undefined;
     const session = this.session;
     this.session = undefined;
     session?.close();
@@ -220,6 +245,12 @@ export class RelayClient {
           for (const alias of this.aliases) session.listen(alias, true);
           this.attempt = 0;
           this.lastError = undefined;
+          const now = Date.now();
+          const down = this.downSince;
+          this.lastOutageMs = this.wasConnected && down !== undefined ? now - down : undefined;
+          this.wasConnected = true;
+          this.backAt = down === undefined ? undefined : now;
+          this.downSince = undefined;
           this.setState('connected');
           for (const wake of [...this.waiters]) wake(true);
         },
@@ -243,12 +274,30 @@ export class RelayClient {
       this.log.debug({ url: this.url, code: error.code }, error.message);
       if (error.code === 'RELAY_REPLACED') this.attempt = Math.max(this.attempt, REPLACED_BACKOFF_ATTEMPT);
     }
+    this.downSince ??= Date.now();
+    this.backAt = undefined;
     this.setState('disconnected');
     const delay = (this.opts.retryDelayMs ?? backoffDelayMs)(this.attempt);
     this.attempt += 1;
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.retryTimer = setTimeout(() => this.retryNow(), delay);
+    // Nothing accepted the connection: probe for the relay's return meanwhile, and connect once it is
+    // back rather than when the backoff ends. Only then: a relay that accepts TCP and then fails (a
+    // proxy, a wrong URL) would otherwise be dialed at every probe.
+    if (error && DOWN_ERRNOS.includes(errnoOf(error) ?? '')) {
+      this.stopProbing = probeUntilOpen(this.url, this.opts.probeIntervalMs ?? RELAY_PROBE_INTERVAL_MS, () =>
+        this.retryNow(),
+      );
+    }
     // Emitted last: a listener may call stop(), which must find the retry timer to cancel.
     if (error) this.events.emit('error', error);
+  }
+
+  /** Ends the wait (its timer and probes) and connects. */
+  private retryNow(): void {
+    clearTimeout(this.retryTimer);
+    this.stopProbing?.();
+    this.stopProbing = undefined;
+    if (this.running) this.connect();
   }
 
   private setState(state: RelayClientState): void {

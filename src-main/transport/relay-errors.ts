@@ -96,36 +96,33 @@ export function relayCloseError(url: string, code: number, reason: string): Claw
 /** Why a connection attempt failed before the relay said anything. */
 export function relayConnectError(url: string, err: Error & { code?: string }): ClawError {
   if (err instanceof ClawError) return err;
+  // The socket error stays the cause: the client reads its code (relay-client.ts probes while refused).
+  const unreachable = (message: string) => new ClawError('RELAY_UNREACHABLE', message, { cause: err });
   const advice = 'check the address and that the relay is running; retrying';
   switch (err.code) {
     case 'ECONNREFUSED':
-      return new ClawError(
-        'RELAY_UNREACHABLE',
-        `relay ${url} is unreachable (connection refused) — ${advice}`,
-      );
+      return unreachable(`relay ${url} is unreachable (connection refused) — ${advice}`);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new ClawError(
-        'RELAY_UNREACHABLE',
+      return unreachable(
         `relay ${url} is unreachable (host not found) — check the relay address and DNS; retrying`,
       );
     case 'ETIMEDOUT':
     case 'ECONNRESET':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new ClawError('RELAY_UNREACHABLE', `relay ${url} is unreachable (${err.code}) — ${advice}`);
+      return unreachable(`relay ${url} is unreachable (${err.code}) — ${advice}`);
   }
   const status = /Unexpected server response: (\d+)/.exec(err.message);
   if (status) {
-    return new ClawError(
-      'RELAY_UNREACHABLE',
+    return unreachable(
       `relay ${url} answered HTTP ${status[1]} instead of a WebSocket — check that the URL points at a clawbridge relay`,
     );
   }
   if (/handshake has timed out/i.test(err.message)) {
-    return new ClawError('RELAY_UNREACHABLE', `relay ${url} is unreachable (timed out) — ${advice}`);
+    return unreachable(`relay ${url} is unreachable (timed out) — ${advice}`);
   }
-  return new ClawError('RELAY_UNREACHABLE', `relay ${url} is unreachable (${err.message}) — ${advice}`);
+  return unreachable(`relay ${url} is unreachable (${err.message}) — ${advice}`);
 }
 
 /** Why the relay refused or ended a circuit, for the opener (`openCircuit` rejects with this). */

@@ -219,3 +219,55 @@ test('the client masks its frames with an all-zero key (docs/adr/0002-ws-client-
   assert.deepEqual([...frame.subarray(keyAt, keyAt + 4)], [0, 0, 0, 0], 'the masking key is zero');
   assert.deepEqual([...frame.subarray(keyAt + 4, keyAt + 6)], [0x01, 0x02], 'so the payload goes as is');
 });
+
+test('a relay that comes back is used again within a probe interval, whatever the backoff (issue 27)', async () => {
+  let relay = await startTestRelay();
+  const port = relay.port;
+  const a = new RelayClient({
+    url: relay.url,
+    identity: await testIdentity('cl-probe-a'),
+    // A backoff far longer than the test: only the probe can bring the client back in time.
+    retryDelayMs: (attempt) => (attempt === 0 ? 20 : 60_000),
+    probeIntervalMs: 100,
+  });
+  a.start();
+  await until('connected', () => a.state === 'connected');
+  assert.equal(a.downSince, undefined);
+  const downFrom = Date.now();
+  await relay.close();
+  await until(
+    'down, and the first retry refused',
+    () => a.downSince !== undefined && a.lastError !== undefined,
+  );
+  assert.ok(a.downSince! >= downFrom - 5);
+  await new Promise((r) => setTimeout(r, 300));
+  relay = await startTestRelay({ port });
+  try {
+    // The probe interval is 100 ms; the margin is for a loaded machine, and still far under the backoff.
+    await until('reconnected', () => a.state === 'connected', 5_000);
+    assert.equal(a.downSince, undefined);
+    assert.ok(a.backAt !== undefined && a.lastOutageMs !== undefined && a.lastOutageMs >= 300);
+  } finally {
+    a.stop();
+    await relay.close();
+  }
+});
+
+test('a relay that accepts TCP but is no relay is not dialed at every probe', async () => {
+  let requests = 0;
+  const server = createServer((_, res) => (requests++, res.writeHead(404).end()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const a = new RelayClient({
+    url,
+    identity: await testIdentity('cl-probe-b'),
+    retryDelayMs: () => 60_000,
+    probeIntervalMs: 20,
+  });
+  a.start();
+  await until('first attempt answered', () => requests === 1);
+  await new Promise((r) => setTimeout(r, 300));
+  a.stop();
+  server.close();
+  assert.equal(requests, 1);
+});

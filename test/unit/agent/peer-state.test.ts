@@ -14,10 +14,23 @@ import {
 } from '../../../src-main/agent/peer-state.js';
 import { waitingLine } from '../../../src-main/agent/pending.js';
 
+const refusedAt = (address: string) => ({
+  lastError: `direct connection to ${address} failed: connect ECONNREFUSED ${address}`,
+  observed: { path: 'direct' as const, kind: 'refused' as const, address },
+});
+const timedOutAt = (address: string) => ({
+  lastError: `direct connection to ${address} timed out`,
+  observed: { path: 'direct' as const, kind: 'timed-out' as const, address },
+});
+const notOnRelay = { path: 'relay' as const, kind: 'not-on-relay' as const, relay: 'wss://r.example' };
+
+const RELAY = 'wss://r.example';
+const up = [{ url: RELAY, up: true }];
 const base = (over: Partial<PeerStateFacts> = {}): PeerStateFacts => ({
+  now: 1_000_000,
   direct: {},
   relay: {},
-  relaysConnected: 1,
+  relays: up,
   addressesKnown: 1,
   directOffHere: false,
   directOffThere: false,
@@ -75,7 +88,6 @@ test('removed or rejected: decided by the refusal code, from a refused hello or 
     base({
       direct: {
         lastError: `127.0.0.1:7475 refused the link: ${removed}`,
-        lastCode: 'UNKNOWN_PEER',
         lastRefusal: 'REMOVED',
         lastErrorAt: 9,
       },
@@ -84,7 +96,7 @@ test('removed or rejected: decided by the refusal code, from a refused hello or 
   // Text alone decides nothing: a link error that only *says* "was removed by" is not a refusal.
   const text = describePeerState(
     base({
-      direct: { lastError: `x refused the link: ${removed}`, lastCode: 'UNKNOWN_PEER', lastErrorAt: 9 },
+      direct: { lastError: `x refused the link: ${removed}`, lastErrorAt: 9 },
     }),
   );
   assert.notEqual(text.state, 'refused');
@@ -96,12 +108,12 @@ test('a newer dial failure outranks an old refusal: the peer stopped answering s
   const view = describePeerState(
     base({
       refusal: { code: 'NOT_APPROVED', message: waitingLine('b'), at: 10 },
-      direct: { lastError: 'connect ECONNREFUSED 127.0.0.1:7475', lastErrorAt: 20 },
+      direct: { ...refusedAt('127.0.0.1:7475'), lastErrorAt: 20 },
     }),
   );
   assert.deepEqual(view, {
-    state: 'unreachable',
-    stateDetail: 'connect ECONNREFUSED 127.0.0.1:7475',
+    state: 'offline',
+    stateDetail: 'its agent is not running — direct 127.0.0.1:7475: connection refused',
     relayReason: null,
   });
 });
@@ -110,53 +122,74 @@ test('being removed outranks later dial failures: a stale address failing says n
   const view = describePeerState(
     base({
       refusal: { code: 'REMOVED', message: 'removed', at: 10 },
-      direct: { lastError: 'connect ECONNREFUSED 127.0.0.1:41489', lastErrorAt: 20 },
+      direct: { ...refusedAt('127.0.0.1:41489'), lastErrorAt: 20 },
       lostAt: 5,
     }),
   );
   assert.deepEqual(view, { state: 'refused', stateDetail: REFUSED_DETAIL, relayReason: null });
 });
 
-test('nothing to try: no connected relay and no usable direct address', () => {
-  for (const over of [{ addressesKnown: 0 }, { addressesKnown: 0, directOffHere: true }]) {
-    const view = describePeerState(base({ relaysConnected: 0, ...over }));
+test('nothing to try: no relay up or down (none, or still connecting) and no usable direct address', () => {
+  const connecting = [{ url: RELAY, up: false }];
+  for (const over of [
+    { addressesKnown: 0, relays: [] },
+    { addressesKnown: 0, relays: connecting },
+    { addressesKnown: 0, directOffHere: true, relays: [] },
+  ]) {
+    const view = describePeerState(base(over));
     assert.deepEqual(view, { state: 'unreachable', stateDetail: NOTHING_TO_TRY_DETAIL, relayReason: null });
   }
   // An address is known, but direct links are off here: that is the reason, not a missing address.
-  const off = describePeerState(base({ relaysConnected: 0, addressesKnown: 1, directOffHere: true }));
+  const off = describePeerState(base({ relays: [], addressesKnown: 1, directOffHere: true }));
   assert.deepEqual(off, { state: 'unreachable', stateDetail: NO_RELAY_DIRECT_OFF_DETAIL, relayReason: null });
 });
 
 test('offline: the relay says the peer is not connected, or nothing is known yet', () => {
-  const view = describePeerState(
-    base({
-      relay: { lastError: 'peer offline', lastCode: 'PEER_OFFLINE', lastErrorAt: 3 },
-      direct: { lastError: 'connect ECONNREFUSED 127.0.0.1:1', lastErrorAt: 4 },
-    }),
-  );
+  const notThere = { observed: notOnRelay, lastError: 'not there', lastErrorAt: 3 };
+  const view = describePeerState(base({ relay: notThere }));
   assert.equal(view.state, 'offline');
-  assert.equal(
-    view.stateDetail,
-    'its agent is not running: the relay it uses does not see it; direct: connect ECONNREFUSED 127.0.0.1:1',
-  );
+  assert.equal(view.stateDetail, `its agent is not running, or it is not connected to relay ${RELAY}`);
   assert.match(notOnlineLine('b', view), /^peer b is offline \(/);
   // Never linked and no home relay known: it may simply live on another relay, and the line says how.
-  const elsewhere = describePeerState(
-    base({
-      homeRelayKnown: false,
-      relay: { lastError: 'peer offline', lastCode: 'PEER_OFFLINE', lastErrorAt: 3 },
-    }),
-  );
-  assert.equal(
-    elsewhere.stateDetail,
-    "it is on none of this node's relays; its agent is not running, or it uses another relay: name that relay for it",
-  );
+  const elsewhere = describePeerState(base({ homeRelayKnown: false, relay: notThere }));
+  assert.match(elsewhere.stateDetail ?? '', /uses another relay: name that relay for it/);
   assert.deepEqual(elsewhere.stateHint, {
     argv: ['peers', 'add', 'FINGERPRINT', '--name', 'NAME', '--relay', 'URL'],
     where: 'here',
     flag: '--relay',
   });
   assert.deepEqual(describePeerState(base()), { state: 'offline', stateDetail: null, relayReason: null });
+});
+
+test('a killed agent on a direct link is not running, not a relay problem (issue 27)', () => {
+  const view = describePeerState(
+    base({
+      homeRelayKnown: false,
+      direct: { ...refusedAt('127.0.0.1:7475'), lastErrorAt: 4 },
+      relay: { observed: notOnRelay, lastError: 'not there', lastErrorAt: 3 },
+      lostAt: 2,
+    }),
+  );
+  assert.equal(view.state, 'offline');
+  assert.equal(
+    view.stateDetail,
+    `its agent is not running — direct 127.0.0.1:7475: connection refused; relay ${RELAY}: it is not connected there`,
+  );
+  assert.equal(view.stateHint, undefined, 'no relay to name: the peer is known to be down');
+});
+
+test('a direct failure at an address the peer no longer listens on, or with direct off here, says nothing', () => {
+  const facts = {
+    direct: { ...refusedAt('127.0.0.1:7475'), lastErrorAt: 4 },
+    relays: [{ url: RELAY, up: false, downSince: 1_000_000 - 20_000 }],
+  };
+  for (const over of [{ directOffThere: true }, { directOffHere: true }]) {
+    const view = describePeerState(base({ ...facts, ...over }));
+    assert.match(
+      view.stateDetail ?? '',
+      /^waiting for relay wss:\/\/r\.example \(down since \d\d:\d\d:\d\d\)$/,
+    );
+  }
 });
 
 test('a peer that dialed us shows where it listens (its hello), and its ephemeral port as linkFrom', () => {
@@ -191,13 +224,11 @@ test('a link we dialed: the dialed address is where the peer listens; relay show
 });
 
 test('a peer that was linked and is gone is offline, even while dials to it fail; one never reached is unreachable', () => {
-  const refused = {
-    lastError: 'direct connection to 10.0.0.5:7475 failed: connect ECONNREFUSED',
-    lastErrorAt: 20,
-  };
+  const refused = { ...timedOutAt('10.0.0.5:7475'), lastErrorAt: 20 };
   assert.deepEqual(describePeerState(base({ direct: refused, lostAt: 10 })), {
     state: 'offline',
-    stateDetail: `link lost; last try: ${refused.lastError}`,
+    stateDetail:
+      'link lost; no answer at 10.0.0.5:7475: its machine is off or asleep, or a firewall drops the connection',
     relayReason: null,
   });
   assert.equal(describePeerState(base({ direct: refused })).state, 'unreachable');
