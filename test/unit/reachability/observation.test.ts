@@ -35,7 +35,7 @@ const peer = (addresses: string[]): PeerRecord => ({
   fingerprint: 'ab'.repeat(32),
   name: 'b',
   allow: [],
-  addresses,
+  addresses: addresses.map((address) => ({ address, from: ['hello' as const] })),
   addedAt: new Date(0).toISOString(),
 });
 
