@@ -92,6 +92,20 @@ test(
     await waitForText(b, /may do here: terminal/);
     await waitForText(b, /lets this device: forward/);
     await waitForText(card(page, 'c'), /lets this device: terminal/);
+    // b's card: Open terminal says why it does nothing, and does nothing.
+    const openOnB = b.getByRole('button', { name: 'Open terminal on b' });
+    assert.equal(await openOnB.getAttribute('aria-disabled'), 'true');
+    await waitForText(b, /b does not allow terminals from this device/);
+    const describedBy = (await openOnB.getAttribute('aria-describedby')) ?? '';
+    assert.equal(
+      await page.locator(`[id="${describedBy}"]`).textContent(),
+      'b does not allow terminals from this device',
+    );
+    await openOnB.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.getByRole('heading', { name: 'Peers' }).count(), 1, 'still on Peers');
+    const openOnC = card(page, 'c').getByRole('button', { name: 'Open terminal on c' });
+    assert.equal(await openOnC.getAttribute('aria-disabled'), 'false');
     await screenshotThemes(page, 'peer-grants-peers');
 
     await nav(page, 'Terminals').click();

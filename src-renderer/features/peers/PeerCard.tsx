@@ -9,7 +9,7 @@ import { PathBadge } from '../../components/PathBadge.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { formatSince, shortFingerprint } from '../../lib/format.js';
 import { pathText, peerState, peerTone, rttText } from '../../lib/peer-text.js';
-import { grantsText, theirGrantsText } from '../../lib/their-grants.js';
+import { grantsText, refusedBecause, theirGrantsText } from '../../lib/their-grants.js';
 import { explainError } from '../../lib/refusal-text.js';
 import { useAction } from '../../lib/use-action.js';
 import { PermissionsDialog } from './PermissionsDialog.js';
@@ -22,6 +22,7 @@ type Open = 'permissions' | 'rename' | 'route' | 'remove' | null;
 export function PeerCard({ peer }: { peer: PeerInfo }) {
   const { client, nav, terminals, toasts } = useServices();
   const titleId = useId();
+  const refusedId = useId();
   const [open, setOpen] = useState<Open>(null);
   const [ping, setPing] = useState<PingResult | null>(null);
   const action = useAction((err) => explainError(err, peer.name));
@@ -41,6 +42,11 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
     terminals.open({ peer: peer.fingerprint, peerName: peer.name });
     nav.go('terminals');
   };
+  // What the peer said it refuses this device: its buttons stay (and keep the focus) but do nothing,
+  // and say why, rather than opening something that fails a moment later.
+  const noTerminal = refusedBecause(peer, 'terminal');
+  const noForward = refusedBecause(peer, 'forward');
+  const refusedText = [noTerminal, noForward].filter((x) => x !== null).join('; ');
   const remove = () =>
     void action.run(async () => {
       await client.call('peers.remove', { peer: peer.fingerprint });
@@ -92,17 +98,28 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
       </details>
       {/* Each control is named with its peer: a list of cards is otherwise a list of "Remove"s. The
           names start with the words shown, so speaking those works too. */}
+      {refusedText ? (
+        <p className="why" id={refusedId}>
+          {refusedText}
+        </p>
+      ) : null}
       <div className="actions">
-        <button type="button" onClick={openTerminal} aria-label={`Open terminal on ${peer.name}`}>
+        <ActionButton
+          onClick={openTerminal}
+          unavailable={noTerminal !== null}
+          aria-label={`Open terminal on ${peer.name}`}
+          aria-describedby={noTerminal ? refusedId : undefined}
+        >
           Open terminal
-        </button>
-        <button
-          type="button"
+        </ActionButton>
+        <ActionButton
           onClick={() => nav.go('forwards', { forwardVia: peer.fingerprint })}
+          unavailable={noForward !== null}
           aria-label={`Forward a port… via ${peer.name}`}
+          aria-describedby={noForward ? refusedId : undefined}
         >
           Forward a port…
-        </button>
+        </ActionButton>
         <ActionButton onClick={doPing} unavailable={action.busy} aria-label={`Ping ${peer.name}`}>
           Ping
         </ActionButton>
