@@ -75,7 +75,7 @@ export default tseslint.config(
   },
   {
     // The window's page runs this module too (ADR 0015): no Node at all, not even the global Buffer.
-    files: ['src-main/protocol/terminal-frames.ts'],
+    files: ['src-main/protocol/terminal-frames.ts', 'src-main/core/path-label.ts'],
     rules: {
       ...forbid(
         ['node:*', ...io, ...electron, 'fs', 'buffer', 'crypto', 'util'],
@@ -165,10 +165,11 @@ export default tseslint.config(
           patterns: [
             {
               // One exception, the terminal codec (ADR 0015): pure code the page and the agent share.
-              regex: String.raw`(^|/)src-main/(?!protocol/terminal-frames\.js$)`,
+              // And the words for a peer's path (core/path-label.ts), so the CLI and the window agree.
+              regex: String.raw`(^|/)src-main/(?!protocol/terminal-frames\.js$|core/path-label\.js$)`,
               allowTypeImports: true,
               message:
-                'the renderer may only `import type` from src-main/ (the API contract), and code from protocol/terminal-frames.ts only (ADR 0015)',
+                'the renderer may only `import type` from src-main/ (the API contract), and code from protocol/terminal-frames.ts and core/path-label.ts only (ADR 0015)',
             },
           ],
         },

@@ -90,7 +90,10 @@ export function App() {
   const pending = useAgent((s) => s.pending.length);
   const connection = useAgent((s) => s.connection.kind);
   const terminals = useServices().terminals;
-  const tabs = useSyncExternalStore(terminals.subscribe, terminals.get).tabs.length;
+  // Live tabs only: one that failed to open or whose session ended has no terminal open any more.
+  const tabs = useSyncExternalStore(terminals.subscribe, terminals.get).tabs.filter(
+    (t) => t.session.live,
+  ).length;
   const main = useRef<HTMLElement>(null);
   useFocusRescue(main);
   // The tab, the window list and a screen reader's window title say which view is open.

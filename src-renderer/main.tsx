@@ -8,7 +8,7 @@ import { App } from './App.js';
 import { ServicesContext } from './api/hooks.js';
 import { currentPlatform, pickTransport, reloadWithNewToken } from './api/pick-transport.js';
 import { followLink } from './lib/follow-link.js';
-import { navigateLink, parseFragment, type AppLink } from './lib/fragment.js';
+import { navigateLink, parseFragment, viewFragment, type AppLink } from './lib/fragment.js';
 import { createServices } from './services.js';
 
 function session(): Storage | null {
@@ -38,6 +38,16 @@ function followFragment(target: AppLink | null): void {
   followLink(services, target);
 }
 followFragment(link);
+// The address names the view the window shows (`#pair`): a reload lands there, even where this
+// window's storage did not keep it. Only the view: what a link was opened for is followed once.
+const showView = () =>
+  history.replaceState(
+    history.state,
+    '',
+    location.pathname + location.search + viewFragment(services.nav.get().view),
+  );
+services.nav.subscribe(showView);
+showView();
 window.addEventListener('hashchange', () => {
   if (reloadWithNewToken()) return;
   followFragment(parseFragment(location.hash).link);

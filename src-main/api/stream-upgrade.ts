@@ -16,12 +16,18 @@
 import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
+import { MAX_TERMINAL_OFFSET, SESSION_ID } from '../protocol/terminal-frames.js';
 import { newTerminalFields, terminalDimension } from '../protocol/terminal-open-args.js';
 import type { PathKind } from '../transport/link.js';
 import type { TerminalSessionState } from './contract-types.js';
 import { apiErrorBody, describeZodError, requestIdOf } from './validate.js';
 import { socketChannel } from './stream-client.js';
 import type { ViewerChannel } from './viewer-channel.js';
+
+/** `terminal.open` for a new session. */
+export const newTerminalParams = z
+  .object({ peer: z.string().min(1).max(200), ...newTerminalFields })
+  .strict();
 
 /** Parameter schemas of the streaming methods. */
 export const streamMethodParams = {
@@ -32,7 +38,27 @@ export const streamMethodParams = {
    * runs on pipes where the peer can (input byte for byte, an EOF frame closes its stdin, its stderr
    * comes as STDERR frames); `result.pty` says what the session got.
    */
-  'terminal.open': z.object({ peer: z.string().min(1).max(200), ...newTerminalFields }).strict(),
+  'terminal.open': newTerminalParams
+    .extend({
+      /**
+       * Back on a session this node had open on `peer` before its agent restarted (docs/protocol.md
+       * §Resuming after the local agent restarted): the peer's session ID (the `session` of the first
+       * `terminal.open`'s result), with `offset`, the output bytes the viewer has; the peer finds the
+       * session by this node's identity and that ID and replays from `offset`. Only the window size and
+       * `pty` (false: the session runs on pipes) go with it.
+       */
+      resume: z.string().regex(SESSION_ID, 'a session ID is 32 hex digits').optional(),
+      offset: z.number().int().min(0).max(MAX_TERMINAL_OFFSET).optional(),
+    })
+    .strict()
+    .superRefine((p, ctx) => {
+      if ((p.resume === undefined) !== (p.offset === undefined))
+        ctx.addIssue({ code: 'custom', path: ['offset'], message: 'resume and offset go together' });
+      for (const key of ['command', 'term', 'echo', 'opost'] as const) {
+        if (p.resume !== undefined && p[key] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [key], message: 'not with resume (the session has it)' });
+      }
+    }),
   /**
    * A viewer (back) on a session this agent keeps (`terminal.list`): its scrollback is replayed as DATA
    * frames, then live output follows; cols/rows resize the session.
@@ -55,7 +81,17 @@ export interface StreamMethodResults {
    * The session's ID here (for `terminal.attach`, `terminal.close`), the path it started on and its
    * address (direct `host:port` or the relay URL), and whether it runs in a terminal (false: on pipes).
    */
-  'terminal.open': { id: string; path: PathKind; remote: string; pty: boolean };
+  'terminal.open': {
+    id: string;
+    path: PathKind;
+    remote: string;
+    pty: boolean;
+    /**
+     * The peer's ID for the session (32 hex digits): what a viewer gives as `resume` to open it again
+     * after this agent restarted. Absent from agents before it.
+     */
+    session?: string;
+  };
   'terminal.attach': {
     id: string;
     /** Null while the session has no stream (reconnecting, ended). */

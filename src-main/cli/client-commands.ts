@@ -1,6 +1,7 @@
 /**
  * CLI commands that talk to the running agent over its control socket.
  */
+import { pathLabel } from '../core/path-label.js';
 import type { Command } from 'commander';
 import { ControlClient } from '../api/control-client.js';
 import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
@@ -134,15 +135,11 @@ export function linkFrom(p: PeerInfo): string {
 }
 
 /**
- * The PATH column of `peers`: `direct`, `relay`, or `relay (spliced)` once a relay link moved onto a
- * splice (node-to-node TLS piped by the relay, docs/relay-protocol.md §Splices). A relay link that
- * stays `relay` has something in the way of splices (an older peer or relay, a TLS proxy in front of
- * the relay) and runs at the E2E channel's slower pace.
+ * The PATH column of `peers`: `direct`, `relay`, or `relay (spliced)`, in the window's words too
+ * (core/path-label.ts). A relay link that stays `relay` has something in the way of splices (an older
+ * peer or relay, a TLS proxy in front of the relay) and runs at the E2E channel's slower pace.
  */
-export function pathLabel(p: PeerInfo): string {
-  if (!p.path) return '-';
-  return p.path === 'relay' && p.relaySpliced ? 'relay (spliced)' : p.path;
-}
+export { pathLabel };
 
 /**
  * The last column of `peers`: why a peer is not online (with the command it says to run, given this

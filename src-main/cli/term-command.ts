@@ -16,6 +16,8 @@ import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { connectControlSocket } from '../api/control-client.js';
 import { ESCAPE_HELP, EscapeFilter } from './term-escape.js';
+import { AGENT_WAIT_MS, reopenWhenBack, waitSpan } from './term-reattach.js';
+import type { StreamMethodParams } from '../api/stream-upgrade.js';
 import { requestStreamUpgrade } from '../api/stream-client.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
@@ -71,12 +73,17 @@ export function registerTermCommand(program: Command): void {
         opts: { home?: string; escape: boolean; tty?: boolean; stdin: boolean },
       ) => {
         const home = resolveHome(opts.home);
-        const open = async (extras: LocalTerminal) => {
+        const request = async (params: StreamMethodParams<'terminal.open'>, track?: (s: Socket) => void) => {
           const socket = await connectControlSocket(controlSocketPath(home), home);
-          const params = { peer, ...(command.length > 0 ? { command } : {}), ...windowSize(), ...extras };
+          track?.(socket);
           const { result, rest } = await requestStreamUpgrade(socket, 'terminal.open', params);
+          return { socket, rest, result };
+        };
+        const open = async (extras: LocalTerminal) => {
+          const params = { peer, ...(command.length > 0 ? { command } : {}), ...windowSize(), ...extras };
+          const { socket, rest, result } = await request(params);
           // An agent that predates `pty` says nothing: it always runs a PTY.
-          return { socket, rest, pty: result.pty !== false };
+          return { socket, rest, pty: result.pty !== false, session: result.session };
         };
         if (asksForBoth(process.argv.slice(2))) {
           throw new ClawError('BAD_ARGUMENT', '-t asks for a terminal and -T for none: give one of them');
@@ -85,11 +92,17 @@ export function registerTermCommand(program: Command): void {
         const stdin: LocalInput = opts.stdin ? process.stdin : Readable.from([]);
         const extras = localTerminal(process.env, stdin.isTTY === true, process.stdout.isTTY, opts.tty);
         // An agent started before an upgrade does not know these yet: open without them rather than fail.
-        const { socket, rest, pty } = await open(extras).catch((err: unknown) => {
+        const { socket, rest, pty, session } = await open(extras).catch((err: unknown) => {
           if (Object.keys(extras).length > 0 && isUnknownTermParam(err)) return open({});
           throw err;
         });
-        const code = await runTerminal(socket, rest, stdin, { escapes: opts.escape, peer, pty });
+        // After the agent restarted: the same session on the peer, from the output byte we are at.
+        const reopen =
+          session === undefined
+            ? undefined
+            : (offset: number, track: (s: Socket) => void) =>
+                request({ peer, resume: session, offset, ...windowSize(), ...(pty ? {} : { pty }) }, track);
+        const code = await runTerminal(socket, rest, stdin, { escapes: opts.escape, peer, pty, reopen });
         exitAfterOutput(code, endedBy);
       },
     );
@@ -112,16 +125,28 @@ let endedBy: NodeJS.Signals | undefined;
 /** Where typed or piped input comes from: process.stdin, or nothing at all (-n). */
 type LocalInput = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
 
+/** Takes the session up again on a restarted agent, from output byte `offset` (term-reattach.ts). */
+type Reopen = (offset: number, track: (s: Socket) => void) => Promise<{ socket: Socket; rest: Buffer }>;
+
+/** Typed input kept while the agent is away, in bytes (64 KiB); past that, stdin is no longer read. */
+const HELD_INPUT_BYTES = 64 * 1024;
+
 /**
  * Runs the session on an upgraded socket until it ends; resolves with the local exit status. `pty`:
  * the remote program has a terminal (else it runs on pipes). With a PTY, a local TTY and `escapes`,
- * `~.` and friends work (term-escape.ts).
+ * `~.` and friends work (term-escape.ts). With `reopen`, an agent that goes away mid-session is waited
+ * for and the session taken up again on its return (term-reattach.ts).
  */
 function runTerminal(
-  socket: Socket,
+  first: Socket,
   rest: Buffer,
   stdin: LocalInput,
-  { escapes, peer, pty }: { escapes: boolean; peer: string; pty: boolean },
+  {
+    escapes,
+    peer,
+    pty,
+    reopen,
+  }: { escapes: boolean; peer: string; pty: boolean; reopen?: Reopen | undefined },
 ): Promise<number> {
   const { stdout, stderr } = process;
   const raw = pty && stdin.isTTY === true;
@@ -134,8 +159,16 @@ function runTerminal(
   const note = (line: string) => stderr.write(raw ? `\r\nclawbridge: ${line}\r\n` : `clawbridge: ${line}\n`);
 
   return new Promise<number>((resolve) => {
-    const decoder = new TerminalFrameDecoder();
+    let socket = first;
+    let decoder = new TerminalFrameDecoder();
     let finished = false;
+    /** Output bytes received (DATA and STDERR): where a resume after an agent restart starts. */
+    let received = 0;
+    /** Input bytes sent to the agent; on pipes, a resume is safe only before the first. */
+    let inputSent = 0;
+    let inputEnded = false;
+    /** Set while the agent is away: typed input waits here. */
+    let held: Buffer[] | undefined;
     let lastInput = 0x0a;
     /** The last byte the remote program wrote here: a closing note starts on a line of its own. */
     let lastOutput = 0x0a;
@@ -151,6 +184,7 @@ function runTerminal(
       for (const s of STOP_SIGNALS) process.off(s, onSignal);
       stdin.pause();
       socket.destroy();
+      held = undefined;
       // On a terminal (cooked again: "\n" is a new line), after output that did not end its line, the
       // note starts a line of its own.
       const newline = stdout.isTTY && lastOutput !== 0x0a ? '\n' : '';
@@ -188,6 +222,7 @@ function runTerminal(
     };
     // Output waits for a full local pipe: the agent's ACKs then stop, and so does the remote program.
     const toLocal = (out: NodeJS.WriteStream, data: Uint8Array) => {
+      received += data.length;
       if (data.length > 0) lastOutput = data[data.length - 1]!;
       if (!out.write(data) && !socket.isPaused()) {
         socket.pause();
@@ -205,6 +240,12 @@ function runTerminal(
       }
     };
     const send = (bytes: Uint8Array) => {
+      if (held) {
+        held.push(Buffer.from(bytes));
+        if (held.reduce((n, b) => n + b.length, 0) >= HELD_INPUT_BYTES) stdin.pause();
+        return;
+      }
+      inputSent += bytes.length;
       let ok = true;
       for (const frame of encodeDataFrames(bytes)) ok = socket.write(frame);
       if (!ok) {
@@ -215,10 +256,40 @@ function runTerminal(
 
     // A signal that ends the CLI restores the local terminal and hangs up the session first.
     for (const s of STOP_SIGNALS) process.once(s, onSignal);
-    socket.on('data', onData);
-    socket.on('close', () => finish(1, 'the agent closed the terminal (did it stop?)'));
-    if (rest.length > 0) onData(rest);
-    socket.resume();
+    const use = (s: Socket, bytes: Buffer) => {
+      socket = s;
+      decoder = new TerminalFrameDecoder();
+      s.on('data', onData);
+      s.on('close', () => {
+        if (s === socket) agentGone();
+      });
+      if (bytes.length > 0) onData(bytes);
+      s.resume();
+    };
+    // The agent went away without ending the session (killed, crashed): the peer keeps the program for
+    // its resume window, so wait for the agent to come back and take the session up there.
+    const agentGone = () => {
+      if (finished) return;
+      // On pipes, input the peer may or may not have had cannot be told apart: no resume then.
+      if (!reopen || (!pty && inputSent > 0))
+        return finish(1, 'the agent closed the terminal (did it stop?)');
+      held = [];
+      note(`local agent stopped; waiting for it to come back (up to ${waitSpan(AGENT_WAIT_MS)})…`);
+      reopenWhenBack((track) => reopen(received, track), peer, { stopped: () => finished }).then(
+        (back) => {
+          if (finished) return void back.socket.destroy();
+          const input = held ?? [];
+          held = undefined;
+          use(back.socket, back.rest);
+          note(`local agent is back; carried on with the terminal on ${peer}`);
+          for (const chunk of input) send(chunk);
+          if (inputEnded && !pty) socket.write(encodeTerminalFrame({ type: 'eof' }));
+          if (!finished) stdin.resume();
+        },
+        (err: unknown) => finish(1, errorMessage(err)),
+      );
+    };
+    use(first, rest);
 
     const filter = raw && escapes ? new EscapeFilter() : undefined;
     stdin.on('data', (chunk: Buffer) => {
@@ -239,7 +310,8 @@ function runTerminal(
     // On pipes the end of our input closes the program's stdin (an EOF frame).
     stdin.on('end', () => {
       if (finished || raw) return;
-      if (!pty) return void socket.write(encodeTerminalFrame({ type: 'eof' }));
+      inputEnded = true;
+      if (!pty) return void (held ? undefined : socket.write(encodeTerminalFrame({ type: 'eof' })));
       send(lastInput === 0x0a ? Buffer.of(EOF_CHAR) : Buffer.of(EOF_CHAR, EOF_CHAR));
       eofAgain = true;
     });
@@ -253,7 +325,7 @@ function runTerminal(
     // Node turns SIGWINCH into 'resize' on a TTY stdout.
     if (stdout.isTTY && pty) {
       stdout.on('resize', () => {
-        if (!finished) socket.write(encodeTerminalFrame({ type: 'resize', ...windowSize() }));
+        if (!finished && !held) socket.write(encodeTerminalFrame({ type: 'resize', ...windowSize() }));
       });
     }
     stdin.resume();

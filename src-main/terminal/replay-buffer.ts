@@ -21,10 +21,18 @@ export class ReplayBuffer {
   private total = 0;
   private held = 0;
 
-  /** @param capacity bytes kept, at least 1 */
-  constructor(readonly capacity: number = REPLAY_BUFFER_BYTES) {
+  /**
+   * @param capacity bytes kept, at least 1
+   * @param from offset of the first byte appended (a stream taken up in the middle)
+   */
+  constructor(
+    readonly capacity: number = REPLAY_BUFFER_BYTES,
+    from = 0,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError(`capacity must be ≥ 1, got ${capacity}`);
+    if (!Number.isSafeInteger(from) || from < 0) throw new RangeError(`from must be ≥ 0, got ${from}`);
+    this.total = from;
     this.ring = Buffer.alloc(Math.min(capacity, INITIAL_RING_BYTES));
   }
 

@@ -160,6 +160,31 @@ export class TerminalClient {
     });
   }
 
+  /**
+   * Takes up session `id` on the peer, opened before by this node's agent in an earlier run (it was
+   * killed and restarted: docs/protocol.md §Resuming after the local agent restarted), from output byte
+   * `offset` — what the viewer has. The peer finds the session by this node's identity and the ID.
+   * Waits for the peer to be reachable, trying for the resume window as after a lost stream.
+   * @throws ClawError('TERMINAL_LOST') when the peer no longer has the session or cannot be reached.
+   */
+  async resume(
+    id: string,
+    offset: number,
+    req: { cols: number; rows: number; pipes: boolean },
+  ): Promise<void> {
+    this.sessionId = id;
+    this.received = this.consumedBytes = this.ackSent = offset;
+    this.cols = req.cols;
+    this.rows = req.rows;
+    this.onPipes = req.pipes;
+    const failed = new Promise<never>((_, reject) => {
+      const off = this.on('failed', (err) => (off(), reject(err)));
+    });
+    failed.catch(() => undefined);
+    await Promise.race([this.reconnect('the agent restarted'), failed]);
+    if (!this.cur) throw new ClawError('TERMINAL_LOST', `the terminal on ${this.opener.peerName} was closed`);
+  }
+
   /** Input for the remote program. Returns false when the caller should wait for 'drain'. */
   write(data: Buffer): boolean {
     if (this.over || data.length === 0) return true;

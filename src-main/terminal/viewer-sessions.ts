@@ -45,7 +45,7 @@ export interface ViewerSessionsHost {
 class OwnedSession {
   readonly id = randomBytes(8).toString('hex');
   readonly startedAt = new Date().toISOString();
-  readonly scrollback = new ReplayBuffer(SCROLLBACK_BYTES);
+  readonly scrollback: ReplayBuffer;
   state: TerminalSessionState = 'connected';
   exit: ExitStatus | undefined;
   message: string | undefined;
@@ -59,7 +59,11 @@ class OwnedSession {
     readonly peer: string,
     readonly peerName: string,
     readonly client: TerminalClient,
-  ) {}
+    /** The peer's output offset the session starts at here (not 0 when taken up after a restart). */
+    from = 0,
+  ) {
+    this.scrollback = new ReplayBuffer(SCROLLBACK_BYTES, from);
+  }
 
   get ended(): boolean {
     return this.state === 'exited' || this.state === 'failed';
@@ -149,16 +153,24 @@ export class ViewerSessions {
 
   private async open({
     peer,
+    resume,
+    offset,
     ...request
-  }: NewSessionRequest & { peer: string }): Promise<UpgradedStream<'terminal.open'>> {
+  }: NewSessionRequest & { peer: string; resume?: string | undefined; offset?: number | undefined }): Promise<
+    UpgradedStream<'terminal.open'>
+  > {
     this.prune();
     if (this.sessions.size >= MAX_OWNED_SESSIONS) {
       throw new ClawError('RELAY_LIMIT', `already ${MAX_OWNED_SESSIONS} terminals open; close one first`);
     }
     const { fingerprint, opener } = this.host.opener(peer);
     const client = new TerminalClient(opener, { resumeMs: this.host.resumeMs(), log: this.host.log });
-    await client.start(request);
-    const s = new OwnedSession(fingerprint, opener.peerName, client);
+    if (resume !== undefined) {
+      await client.resume(resume, offset ?? 0, { ...request, pipes: request.pty === false });
+    } else {
+      await client.start(request);
+    }
+    const s = new OwnedSession(fingerprint, opener.peerName, client, offset ?? 0);
     this.sessions.set(s.id, s);
     s.listed = this.host.connections?.open({
       kind: 'terminal-opened',
@@ -170,7 +182,13 @@ export class ViewerSessions {
     this.wire(s);
     this.emit(s);
     return {
-      result: { id: s.id, path: client.path!, remote: client.remote, pty: !client.pipes },
+      result: {
+        id: s.id,
+        path: client.path!,
+        remote: client.remote,
+        pty: !client.pipes,
+        session: client.id!,
+      },
       attach: (channel) => this.connect(s, channel),
       cancel: () => this.close(s.id),
     };

@@ -7,7 +7,8 @@
  *   to an open window as an `app.navigate` event; the web UI takes the same links:
  *   `#approvals[?request=<id or fingerprint>]`, `#pair`, `#pair/new` (a fresh code), `#pair/join`,
  *   `#join?invite=<code or invite>`, `#terminals[?open=<peer>&name=<name>]` (a new terminal tab),
- *   `#peers`, `#forwards`, `#settings`; a `token` parameter may ride along;
+ *   `#peers`, `#forwards`, `#settings`; a `token` parameter may ride along. The window keeps its
+ *   current view in the fragment (`viewFragment`), so a reload lands where it was;
  * - `#join=<code or invite>`, the first form of a join link, still taken.
  * Pure, so it is unit-tested; anything malformed is ignored rather than half-followed.
  */
@@ -59,6 +60,14 @@ export function withoutToken(hash: string): string {
   const query = params.toString();
   const rest = firstForm ? query : query ? `${route}?${query}` : route;
   return rest ? `#${rest}` : '';
+}
+
+/**
+ * The fragment that names `view` (`#pair`): what the address bar shows while the window is there, so
+ * a reload comes back to it (a plain view link; parseFragment takes it back).
+ */
+export function viewFragment(view: View): string {
+  return `#${view}`;
 }
 
 /** The link an `app.navigate` event names (`view` is the route, `detail` its parameters). */

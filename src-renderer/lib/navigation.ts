@@ -1,7 +1,8 @@
 /**
- * Which view the window shows. A tiny store rather than a router: the views are few, there are no
- * URLs to share (the address bar carries only the page), and the choice survives a reload through
- * sessionStorage so a reloaded terminal tab comes back where it was.
+ * Which view the window shows. A tiny store rather than a router: the views are few and there are no
+ * URLs to share. The choice survives a reload through sessionStorage, and main.tsx also names it in
+ * the address's fragment (`#pair`, lib/fragment.ts viewFragment), so a reload lands where the window
+ * was even where that storage did not keep it.
  */
 import { Listeners, type Disposer } from '../api/transport.js';
 

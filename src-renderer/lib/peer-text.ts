@@ -1,8 +1,10 @@
 /**
  * The words shown for a peer's reachability: status is never colour alone, and
- * the path names where the bytes go (`direct 127.0.0.1:7475`, `relay ws://…`).
+ * the path names where the bytes go (`direct 127.0.0.1:7475`, `relay (spliced) wss://…`).
  */
 import type { PeerInfo } from '../../src-main/api/contract.js';
+// Shared with the CLI (ADR 0015's exception): the one formatter for a path's words.
+import { pathLabel } from '../../src-main/core/path-label.js';
 
 export type PeerTone = 'ok' | 'warn' | 'down';
 
@@ -18,11 +20,15 @@ export function peerTone(peer: PeerInfo): PeerTone {
   return 'down';
 }
 
-/** `direct 127.0.0.1:7475`, `relay ws://relay:8443`, or the state's own words when not online. */
+/**
+ * `direct 127.0.0.1:7475`, `relay (spliced) wss://relay:8443` — the path in the CLI's words
+ * (core/path-label.ts), then where it reaches the peer — or the state's own words when not online.
+ */
 export function pathText(peer: PeerInfo): string {
   if (peerState(peer) === 'online' && peer.path) {
     const where = peer.path === 'relay' ? (peer.relay ?? peer.address) : peer.address;
-    return where ? `${peer.path} ${where}` : peer.path;
+    const words = pathLabel(peer);
+    return where ? `${words} ${where}` : words;
   }
   return peer.stateDetail ?? peerState(peer);
 }

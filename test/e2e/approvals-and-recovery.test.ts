@@ -194,6 +194,34 @@ test('a shell that exits says how, and "New session" starts another', { skip: sk
 });
 
 test(
+  'the agent is killed and started again under the open page: the terminal tab carries on in the same shell',
+  { skip: skip ?? false },
+  async () => {
+    await nav(A.page, 'Terminals').click();
+    await A.page.locator('.terminal-pane .xterm').click();
+    // Only this shell knows the marker: seeing it again proves the tab is back in the same one.
+    await A.page.keyboard.type('MARK=kept$((6*7)); echo "set-$MARK"\n');
+    await waitForScreen(A.page, /^set-kept42\s*$/m);
+    // Killed, the agent tells nobody: c keeps the session for its resume window.
+    await agentA.stop('SIGKILL');
+    await A.page.getByText('Clawbridge agent unreachable — retrying…').waitFor({ timeout: 10_000 });
+    agentA = startA();
+    await agentA.waitForLine(/agent a running/);
+    await A.page
+      .getByText('Clawbridge agent unreachable — retrying…')
+      .waitFor({ state: 'detached', timeout: 15_000 });
+    // The restarted agent does not know the tab's session; the tab takes it up on c by c's ID.
+    await A.page.getByRole('tab', { name: /^c (direct|relay)/ }).waitFor({ timeout: 20_000 });
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.type('echo "again-$MARK"\n');
+    await waitForScreen(A.page, /^again-kept42\s*$/m);
+    // The screen was kept, not redrawn from nothing: what came before the restart is still there.
+    await waitForScreen(A.page, /^set-kept42\s*$/m);
+    assert.equal(await A.page.getByText(/The session ended/).count(), 0);
+  },
+);
+
+test(
   'the agent restarts under the open page: a banner, then it recovers by itself',
   { skip: skip ?? false },
   async () => {
@@ -353,7 +381,8 @@ test(
   async () => {
     await nav(A.page, 'Peers').click();
     const c = A.page.getByRole('listitem', { name: 'c', exact: true });
-    await c.getByText(/^relay ws:\/\/127\.0\.0\.1:\d+$/).waitFor();
+    // The CLI's words for the path (core/path-label.ts), then the relay.
+    await c.getByText(/^relay( \(spliced\))? ws:\/\/127\.0\.0\.1:\d+$/).waitFor();
     await c.getByText('why relayed?').waitFor();
     // c runs with --no-direct: its hello announces no listener, and that is the reason given.
     await waitForText(

@@ -197,12 +197,16 @@ export function PairNew({
         </p>
       ) : null}
       <ErrorText error={act.error} />
-      <div className="actions">
-        {/* Where the focus goes when Approve or Reject, which had it, goes away. */}
-        <button type="button" onClick={cancel} data-focus-main>
-          {progress.phase === 'showing' ? 'Cancel' : 'Done'}
-        </button>
-      </div>
+      {/* While the request waits, Approve and Reject are the only choices here (a third button below
+          them read as one): Cancel goes with the code on show, Done with the outcome. */}
+      {progress.phase === 'joined' ? null : (
+        <div className="actions">
+          {/* Where the focus goes when Approve or Reject, which had it, goes away. */}
+          <button type="button" onClick={cancel} data-focus-main>
+            {progress.phase === 'showing' ? 'Cancel' : 'Done'}
+          </button>
+        </div>
+      )}
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { peerChoices } from './peer-choices.js';
  */
 /** The "New terminal" button's id: the focus goes there when the last tab closes. */
 export const NEW_TERMINAL_ID = 'new-terminal';
+const PICKER_ID = 'new-terminal-picker';
 
 export function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boolean) => void }) {
   const { terminals } = useServices();
@@ -27,66 +28,79 @@ export function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boo
     returning.current = true;
     setOpen(false);
   };
-  if (!open) {
-    return (
-      <button type="button" className="small" id={NEW_TERMINAL_ID} ref={button} onClick={() => setOpen(true)}>
-        New terminal
-      </button>
-    );
-  }
+  const toggle = (
+    <button
+      type="button"
+      className="small"
+      id={NEW_TERMINAL_ID}
+      ref={button}
+      aria-expanded={open}
+      aria-controls={open ? PICKER_ID : undefined}
+      onClick={() => (open ? dismiss() : setOpen(true))}
+    >
+      New terminal
+    </button>
+  );
+  if (!open) return <div className="new-terminal">{toggle}</div>;
   const go = () => {
     const p = choices.find((x) => x.fingerprint === choice && !x.disabled);
     if (p) terminals.open({ peer: p.fingerprint, peerName: p.name });
     setOpen(false);
   };
+  // The picker opens below the button, over the terminal, rather than in the tab bar: the bar (and
+  // so the terminal's size) stays as it is while the picker is open.
   return (
-    <form
-      className="inline-form"
-      aria-label="New terminal"
-      onSubmit={(e) => {
-        e.preventDefault();
-        go();
-      }}
-      onKeyDown={(e) => {
-        if (e.key !== 'Escape') return;
-        e.preventDefault();
-        dismiss();
-      }}
-    >
-      {none ? (
-        <p className="picker-none" id="new-terminal-none">
-          {none}
-        </p>
-      ) : null}
-      <label>
-        <span className="visually-hidden">Peer</span>
-        <select
-          value={choice}
-          onChange={(e) => setPeer(e.target.value)}
-          aria-describedby={none ? 'new-terminal-none' : undefined}
-          onKeyDown={(e) => {
-            // A closed select takes Enter to open its list, and never submits its form: Enter here
-            // means "open the terminal", as the button does (Alt+Shift+T lands here).
-            if (e.key !== 'Enter' || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
-            e.preventDefault();
-            go();
-          }}
-          autoFocus
-        >
-          {choices.length === 0 ? <option value="">No peers</option> : null}
-          {choices.map((p) => (
-            <option key={p.fingerprint} value={p.fingerprint} disabled={p.disabled}>
-              {p.label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <button type="submit" className="small primary" disabled={!choice}>
-        Open terminal
-      </button>
-      <button type="button" className="small" onClick={dismiss}>
-        Cancel
-      </button>
-    </form>
+    <div className="new-terminal">
+      {toggle}
+      <form
+        className="inline-form picker-popover"
+        id={PICKER_ID}
+        aria-label="New terminal"
+        onSubmit={(e) => {
+          e.preventDefault();
+          go();
+        }}
+        onKeyDown={(e) => {
+          if (e.key !== 'Escape') return;
+          e.preventDefault();
+          dismiss();
+        }}
+      >
+        {none ? (
+          <p className="picker-none" id="new-terminal-none">
+            {none}
+          </p>
+        ) : null}
+        <label>
+          <span className="visually-hidden">Peer</span>
+          <select
+            value={choice}
+            onChange={(e) => setPeer(e.target.value)}
+            aria-describedby={none ? 'new-terminal-none' : undefined}
+            onKeyDown={(e) => {
+              // A closed select takes Enter to open its list, and never submits its form: Enter here
+              // means "open the terminal", as the button does (Alt+Shift+T lands here).
+              if (e.key !== 'Enter' || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+              e.preventDefault();
+              go();
+            }}
+            autoFocus
+          >
+            {choices.length === 0 ? <option value="">No peers</option> : null}
+            {choices.map((p) => (
+              <option key={p.fingerprint} value={p.fingerprint} disabled={p.disabled}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" className="small primary" disabled={!choice}>
+          Open terminal
+        </button>
+        <button type="button" className="small" onClick={dismiss}>
+          Cancel
+        </button>
+      </form>
+    </div>
   );
 }

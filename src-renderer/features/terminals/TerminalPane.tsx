@@ -164,15 +164,17 @@ export function TerminalPane({
           </button>
         </div>
       ) : null}
-      <div className="terminal-host" ref={host} />
+      {/* Above the output too, in the flow (the terminal is a line shorter meanwhile): an overlay hid
+          the end of the first line. */}
       {state.phase === 'connecting' ? (
-        <div className="overlay">Connecting to {tab.target.peerName}…</div>
+        <div className="overlay overlay-bar">Connecting to {tab.target.peerName}…</div>
       ) : null}
       {state.phase === 'reconnecting' ? (
-        <div className="overlay" role="status">
+        <div className="overlay overlay-bar" role="status">
           reconnecting… <span className="muted">{state.detail}</span>
         </div>
       ) : null}
+      <div className="terminal-host" ref={host} />
     </div>
   );
 }

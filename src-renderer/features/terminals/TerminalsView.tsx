@@ -67,8 +67,10 @@ export function TerminalsView() {
 
   return (
     <div className="terminals">
-      {/* The tabs fill the view; the heading is for those who navigate by headings. */}
-      <h1 className="visually-hidden">Terminals</h1>
+      {/* Headed like every other view, above the tabs (the tabs fill the rest). */}
+      <header className="view-header terminals-header">
+        <h1>Terminals</h1>
+      </header>
       <div className="tabbar">
         {tabs.length > 0 ? (
           <TabStrip

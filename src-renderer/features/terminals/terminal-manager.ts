@@ -164,7 +164,8 @@ export class TerminalManager {
           () => this.touch(),
           () => {
             // Typically the agent restarted, and its sessions ended with it: say that in plain words
-            // rather than the agent's "no terminal session '…' here".
+            // rather than the agent's "no terminal session '…' here" — also when the tab then tried to
+            // take the session up on the peer (terminal-tab.ts) and the peer no longer had it either.
             tab.session.failed('the agent no longer has it — it probably restarted while this page was away');
             this.touch();
           },

@@ -46,6 +46,16 @@ export class TerminalSession {
   private disposers: Disposer[] = [];
   /** Absolute output offset of the next byte the agent sends (its session's count, from SESSION). */
   private received = 0;
+  /**
+   * The peer's ID for the session (from SESSION): with `offset`, what takes the session up again on an
+   * agent that restarted and no longer knows this tab's session (terminal-tab.ts).
+   */
+  remoteId: string | null = null;
+
+  /** Output bytes handed to the screen so far, in the peer's numbering: where a resume starts. */
+  get offset(): number {
+    return this.received;
+  }
   /** Offset up to which the screen has drawn. */
   private drawn = 0;
   private acked = 0;
@@ -101,6 +111,7 @@ export class TerminalSession {
         case 'session':
           // Where this stream starts in the session's output: ACKs count from there.
           this.received = this.drawn = this.acked = frame.offset;
+          this.remoteId = frame.id;
           break;
         case 'status':
           this.setState(frame.state === 'reconnecting' ? 'reconnecting' : 'live', frame.detail);

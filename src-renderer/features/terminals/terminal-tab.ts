@@ -212,13 +212,30 @@ export class TerminalTab {
       : { cols: this.term.cols, rows: this.term.rows };
   }
 
-  /** Opens a new session on the peer, or attaches to `sessionId` when there is one. */
+  /**
+   * Opens a new session on the peer, or attaches to `sessionId` when there is one. An agent that
+   * restarted no longer knows `sessionId`; the peer still keeps the session for its resume window, so
+   * the tab takes it up by the peer's ID from where its screen is (`terminal.open` with `resume`).
+   */
   async start(): Promise<void> {
     const size = this.size();
     const attaching = this.sessionId !== null;
+    let resuming = false;
     try {
       const { result, channel } = attaching
-        ? await this.client.openStream('terminal.attach', { id: this.sessionId, ...size })
+        ? await this.client
+            .openStream('terminal.attach', { id: this.sessionId, ...size })
+            .catch((err: unknown) => {
+              const remote = this.session.remoteId;
+              if (remote === null || !isUnknownSession(err)) throw err;
+              resuming = true;
+              return this.client.openStream('terminal.open', {
+                peer: this.target.peer,
+                resume: remote,
+                offset: this.session.offset,
+                ...size,
+              });
+            })
         : await this.client.openStream('terminal.open', { peer: this.target.peer, ...size });
       const r = (result ?? {}) as OpenResult;
       this.sessionId = r.id ?? this.sessionId;
@@ -227,7 +244,8 @@ export class TerminalTab {
       this.lastSize = size;
       // The agent replays the session's scrollback on attach: start from a clean screen, not twice.
       // (Only now: had the attach failed, what the tab showed would stay.)
-      if (attaching && this.opened) this.term.reset();
+      // Taken up after an agent restart, output goes on from the screen's last byte: keep the screen.
+      if (attaching && !resuming && this.opened) this.term.reset();
       this.session.attach(channel);
       // The element may have been sized while the stream opened (a reload attaches before it is laid
       // out): whatever xterm's size is now, the PTY gets it.
@@ -244,6 +262,11 @@ export class TerminalTab {
     this.term.dispose();
     this.host.remove();
   }
+}
+
+/** The agent does not know the tab's session ID: it restarted since (viewer-sessions.ts `find`). */
+function isUnknownSession(err: unknown): boolean {
+  return err instanceof Error && /no terminal session '[0-9a-f]+' here/.test(err.message);
 }
 
 /** A phase in which a session takes no more input: its shell exited, or it failed or ended. */

@@ -302,3 +302,63 @@ test(
     }
   },
 );
+
+test(
+  'an agent that restarted takes up a session its predecessor opened, by the peer ID, from the viewer’s offset',
+  { skip },
+  async () => {
+    const h = new TerminalHarness();
+    // The first agent: killed below, after which it never reaches the peer again (it is gone).
+    let killed = false;
+    const first = new ViewerSessions({
+      opener: () => ({
+        fingerprint: PEER_A,
+        opener: {
+          peerName: 'b',
+          open: (args) => (killed ? new Promise(() => undefined) : h.opener.open(args)),
+          whenReachable: (ms) => (killed ? new Promise(() => undefined) : h.opener.whenReachable(ms)),
+        },
+      }),
+      resumeMs: () => 5_000,
+      log: pino({ level: 'silent' }),
+    });
+    const second = sessions(h);
+    try {
+      const v1 = new MemoryViewer(false);
+      const r = await open(first, ['sh', '-c', 'echo one; sleep 0.4; echo two; sleep 30'], v1);
+      assert.match(r.session ?? '', /^[0-9a-f]{32}$/);
+      await until('first output', () => v1.text === 'one\r\n');
+      killed = true;
+      h.breakLink();
+      h.connect();
+      const v2 = new MemoryViewer(true);
+      const offset = Buffer.byteLength(v1.text);
+      const up = await second.handlers['terminal.open']!({
+        peer: 'b',
+        resume: r.session,
+        offset,
+        cols: 80,
+        rows: 24,
+      });
+      up.attach(v2);
+      assert.equal(up.result.session, r.session);
+      // The window's numbering goes on from the offset: SESSION says where its first byte is.
+      assert.deepEqual(v2.frames[0], { type: 'session', id: r.session, offset });
+      await until('the rest of the output', () => v2.text === 'two\r\n');
+      // An ID the peer does not know (or another node's) is refused in the peer's words.
+      await assert.rejects(
+        second.handlers['terminal.open']!({
+          peer: 'b',
+          resume: 'f'.repeat(32),
+          offset: 0,
+          cols: 80,
+          rows: 24,
+        }),
+        /b no longer has this terminal session/,
+      );
+    } finally {
+      await second.closeAll();
+      h.close();
+    }
+  },
+);

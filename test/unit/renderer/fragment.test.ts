@@ -1,9 +1,14 @@
 /** The URL fragment: the web UI token, app links (the window's places), and the first join form. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { navigateLink, parseFragment, withoutToken } from '../../../src-renderer/lib/fragment.js';
+import {
+  navigateLink,
+  parseFragment,
+  viewFragment,
+  withoutToken,
+} from '../../../src-renderer/lib/fragment.js';
 import { followLink } from '../../../src-renderer/lib/follow-link.js';
-import { Navigation } from '../../../src-renderer/lib/navigation.js';
+import { Navigation, VIEWS } from '../../../src-renderer/lib/navigation.js';
 import { placeLink, placeNavigation, type WindowPlace } from '../../../src-main/electron/window-place.js';
 
 const INVITE = 'clawbridge://join?invite=K7QX-M2RT-9WZA&relay=ws%3A%2F%2Frelay%3A7474';
@@ -95,4 +100,10 @@ test('following a link: the view and intent, or a new terminal tab to the peer',
   assert.deepEqual(opened, [{ peer: 'b'.repeat(64), peerName: 'laptop' }]);
   followLink({ nav, terminals }, null);
   assert.equal(nav.get().view, 'terminals');
+});
+
+test('the fragment the window keeps for its view leads back to that view, and to nothing else', () => {
+  for (const view of VIEWS) {
+    assert.deepEqual(parseFragment(viewFragment(view)), { token: null, link: { view, intent: {} } });
+  }
 });

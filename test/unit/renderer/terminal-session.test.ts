@@ -127,3 +127,19 @@ test('a frame the page cannot take fails the session instead of buffering it', (
   assert.match(session.state.detail, /exceeds/);
   assert.equal(channel.closed, true);
 });
+
+test('the tab keeps the peer’s session ID and its output offset: what takes the session up after an agent restart', () => {
+  const { session, channel } = setup();
+  assert.equal(session.remoteId, null);
+  const id = 'c'.repeat(32);
+  channel.push(encodeTerminalFrame({ type: 'session', id, offset: 1000 }));
+  channel.push(data('hello'));
+  assert.equal(session.remoteId, id);
+  assert.equal(session.offset, 1005);
+  // Taken up on a new channel from that offset, the count goes on from the new SESSION frame.
+  const next = new FakeChannel();
+  session.attach(next);
+  next.push(encodeTerminalFrame({ type: 'session', id, offset: 1005 }));
+  next.push(data('!'));
+  assert.equal(session.offset, 1006);
+});

@@ -48,3 +48,15 @@ test('property: since(k) equals the model for every offset still held (10,000 ru
     { numRuns: 10_000 },
   );
 });
+
+test('a buffer taken up in the middle of a stream numbers its bytes from there', () => {
+  const r = new ReplayBuffer(8, 1000);
+  assert.equal(r.start, 1000);
+  assert.equal(r.end, 1000);
+  assert.deepEqual(r.since(1000), Buffer.alloc(0));
+  assert.equal(r.since(999), undefined);
+  r.append(Buffer.from('abcdefghij'));
+  assert.equal(r.start, 1002);
+  assert.deepEqual(r.since(1005), Buffer.from('fghij'));
+  assert.throws(() => new ReplayBuffer(8, -1), RangeError);
+});
