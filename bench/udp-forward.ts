@@ -123,7 +123,7 @@ const row = (name: string, t: Tally): BenchResult => {
     p99Ms: null,
     setupMs: null,
     datagramsPerS: rate,
-    lossPct: (100 * Math.max(0, t.sent - t.received)) / t.sent,
+    lossPct: t.sent > 0 ? (100 * Math.max(0, t.sent - t.received)) / t.sent : null,
   };
 };
 
@@ -165,6 +165,8 @@ export async function measureUdpForward(
     ]);
     const forwardCounters = async () =>
       (JSON.parse(await pair.onA(['forward', 'list', '--json'])) as { dropped?: number }[])[0]?.dropped ?? 0;
+    // Whose CPU time each turn reports: a, b, the sink and the sender (this process).
+    const pids = [pair.pids.a, pair.pids.b, sink.child.pid ?? 0, process.pid];
     const raw: Tally = { sent: 0, received: 0, seconds: 0 };
     const forward: Tally = { sent: 0, received: 0, seconds: 0 };
     for (let turn = 1; turn <= TURNS; turn++) {
@@ -175,17 +177,18 @@ export async function measureUdpForward(
         const droppedBefore = name === 'udp-direct' ? await forwardCounters() : 0;
         const before = sink.count();
         const kernelBefore = udpDropsByPort();
-        const cpuBefore = [pair.pids.a, pair.pids.b, sink.child.pid ?? 0, process.pid].map(cpuSeconds);
+        const cpuBefore = pids.map(cpuSeconds);
         const o = await offer(sender, to, rate, SECONDS);
         await sleep(DRAIN_MS);
         const received = sink.count() - before;
         const kernelAfter = udpDropsByPort();
-        // CPU µs per datagram sent, of a, b, the sink and the sender (this process).
-        const cpu = [pair.pids.a, pair.pids.b, sink.child.pid ?? 0, process.pid]
+        // CPU µs per datagram sent.
+        const cpu = pids
           .map((pid, i) => {
             const now = cpuSeconds(pid);
             const was = cpuBefore[i];
-            return now === null || was == null ? '-' : (((now - was) * 1e6) / o.sent).toFixed(1);
+            if (now === null || was == null || o.sent === 0) return '-';
+            return (((now - was) * 1e6) / o.sent).toFixed(1);
           })
           .join('/');
         const kernel =
