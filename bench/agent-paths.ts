@@ -9,6 +9,7 @@
  * `--only` (bench/only.ts) leaves out what no selected row needs. Setup is as for ssh-L: local connect (+ SOCKS handshake) → first echoed
  * byte, with the agents' link already up, as the ssh login is excluded there.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { parseHostPort } from '../src-main/core/host-port.js';
 import { startChild } from './child.js';
 import { selects, type RowSelection } from './only.js';
@@ -75,8 +76,46 @@ export async function prepareSocks(pair: AgentPair, sinkPort: number): Promise<N
   return { name: `socks-${pair.mode}`, open, setupMs: setup.ms, short: true, close: () => undefined };
 }
 
+/** A loopback TCP port free now (a reverse forward's --listen takes no port 0). */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A reverse forward (`forward add --reverse`, like ssh -R) on the same pair as the forward row and with
+ * the same roles: b asks a to listen, each connection made on a comes back over the link to b, which
+ * connects to the sink. So the listener is on a and the exit on b for both rows, the same download
+ * goes through the same processes the same way, and only the side that set the forward up differs.
+ */
+export async function prepareReverse(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
+  await pair.onA(['peers', 'allow', 'b', 'listen']);
+  const port = await freeLoopbackPort();
+  await pair.onB([
+    'forward',
+    'add',
+    '--reverse',
+    '--via',
+    'a',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--to',
+    `127.0.0.1:${sinkPort}`,
+  ]);
+  const open = () => tcpStream(port);
+  const setup = await timed(() => firstEcho(open));
+  return { name: `reverse-${pair.mode}`, open, setupMs: setup.ms, close: () => undefined };
+}
+
 const PREPARE = [
   { row: 'forward', prepare: prepareForward },
+  { row: 'reverse', prepare: prepareReverse },
   { row: 'socks', prepare: prepareSocks },
 ] as const;
 
@@ -123,8 +162,14 @@ export async function measureAgentRows(
     }
     let direct: AgentPair | undefined;
     let relayed: AgentPair | undefined;
+    // reverse-direct is compared with forward-direct (measured in the same turns), over direct only.
+    const wantsReverse = selects(only, 'reverse-direct');
     const wanted = (row: string, mode: PairMode) =>
-      selects(only, `${row}-${mode}`) || selects(only, `${row}-${mode}-short`);
+      row === 'reverse'
+        ? mode === 'direct' && wantsReverse
+        : selects(only, `${row}-${mode}`) ||
+          selects(only, `${row}-${mode}-short`) ||
+          (row === 'forward' && mode === 'direct' && wantsReverse);
     for (const mode of ['direct', 'relay'] as const satisfies readonly PairMode[]) {
       const needed =
         PREPARE.some(({ row }) => wanted(row, mode)) ||
@@ -136,7 +181,9 @@ export async function measureAgentRows(
       try {
         pair = await startAgentPair(mode);
       } catch (err) {
-        for (const { row } of PREPARE) notes.push(`${row}-${mode} not available: ${(err as Error).message}`);
+        for (const { row } of PREPARE) {
+          if (wanted(row, mode)) notes.push(`${row}-${mode} not available: ${(err as Error).message}`);
+        }
         continue;
       }
       stops.push(() => pair.stop());

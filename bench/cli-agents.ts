@@ -37,12 +37,18 @@ export interface AgentPair {
   readonly mode: PairMode;
   /** Home of agent `a`, for `--home` of the CLI commands that drive it. */
   readonly homeA: string;
+  /** Home of agent `b` (the reverse forward row drives b). */
+  readonly homeB: string;
   /** The built CLI the pair runs. */
   readonly cli: string;
   /** Time from starting the processes to `b` being online on the path, in ms. */
   readonly readyMs: number;
+  /** PIDs of agents a and b (the UDP rows read their CPU time). */
+  readonly pids: { readonly a: number; readonly b: number };
   /** Runs `clawbridge ARGS --home A` to its end and returns its stdout. */
   onA(args: string[]): Promise<string>;
+  /** The same on agent `b`. */
+  onB(args: string[]): Promise<string>;
   /** Ends every process of the pair by its PID and removes the homes. */
   stop(): Promise<void>;
 }
@@ -121,7 +127,7 @@ export async function startAgentPair(mode: PairMode, cli = CLI): Promise<AgentPa
         START_TIMEOUT_MS,
         `agent ${name}`,
       );
-      return { fingerprint: m[1]!, listen: m[2]! };
+      return { fingerprint: m[1]!, listen: m[2]!, pid: agent.proc.pid ?? 0 };
     };
     const [a, b] = await Promise.all([startAgent('a', homeA), startAgent('b', homeB)]);
     const hint = (x: { listen: string }) => (mode === 'direct' ? ['--address', x.listen] : []);
@@ -131,9 +137,12 @@ export async function startAgentPair(mode: PairMode, cli = CLI): Promise<AgentPa
     return {
       mode,
       homeA,
+      homeB,
       readyMs: performance.now() - t0,
+      pids: { a: a.pid, b: b.pid },
       cli,
       onA: (args) => runCli([...args, '--home', homeA], cli),
+      onB: (args) => runCli([...args, '--home', homeB], cli),
       stop,
     };
   } catch (err) {

@@ -12,6 +12,7 @@ import { settle } from './settle.js';
 import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
 import { generateIdentity } from '../src-main/crypto/identity.js';
 import { measureAgentRows } from './agent-paths.js';
+import { measureChainEcho } from './chain-echo.js';
 import { bufferutilLoaded } from './bare-relay.js';
 import { measureRawTcp, prepareDirect, prepareRawTls } from './direct-paths.js';
 import { parseOnly, selects, unknownNames } from './only.js';
@@ -107,7 +108,25 @@ async function main(): Promise<void> {
   const agents = await measureAgentRows(log, only, alongside);
   results.push(...agents.results);
   notes.push(...agents.notes);
-  if (selects(only, 'udp-direct')) results.push(await row('udp-direct', () => measureUdpForward(log)));
+  if (selects(only, 'chain-echo-direct') || selects(only, 'chain-echo-2hops')) {
+    log('measuring chain-echo-direct and chain-echo-2hops…');
+    try {
+      const chain = await measureChainEcho(log);
+      results.push(...chain.results);
+      notes.push(...chain.notes);
+    } catch (err) {
+      notes.push(`chain-echo not available: ${(err as Error).message}`);
+    }
+  }
+  // udp-raw is the control of udp-direct: measured with it, in turns.
+  if (selects(only, 'udp-direct') || selects(only, 'udp-raw')) {
+    log('measuring udp-raw and udp-direct…');
+    try {
+      results.push(...(await measureUdpForward(log)));
+    } catch (err) {
+      notes.push(`udp-direct not available: ${(err as Error).message}`);
+    }
+  }
   // Rows in the table's order, an empty one for any (selected) row that produced nothing at all.
   const order = (name: string) => ROW_NAMES.indexOf(name as RowName);
   for (const name of ROW_NAMES) {

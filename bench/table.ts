@@ -15,6 +15,7 @@ export const ROW_NAMES = [
   'ssh-D',
   'forward-direct',
   'forward-relay',
+  'reverse-direct',
   'socks-direct',
   'socks-relay',
   'ssh-L-short',
@@ -27,6 +28,8 @@ export const ROW_NAMES = [
   'term-echo-idle',
   'term-echo-relay',
   'term-echo-load',
+  'chain-echo-direct',
+  'chain-echo-2hops',
   'ui-echo',
   'ui-echo-bytes',
   'node-start',
@@ -34,6 +37,7 @@ export const ROW_NAMES = [
   'ssh-true',
   'term-true',
   'term-open',
+  'udp-raw',
   'udp-direct',
 ] as const;
 export type RowName = (typeof ROW_NAMES)[number];
@@ -121,6 +125,12 @@ export const TARGET_KIB_PER_CONNECTION = 16;
 export const TARGET_FORWARD_DIRECT_OVER_SSH = 1.0;
 /** Target: the same through a relay at least 0.6x ssh's throughput. */
 export const TARGET_FORWARD_RELAY_OVER_SSH = 0.6;
+/** Target: a reverse forward's long download at least 0.9x a local forward's over the same direct link. */
+export const TARGET_REVERSE_OVER_FORWARD = 0.9;
+/** Target: each hop of a saved route adds at most this much to the keystroke echo p50 on loopback, in ms. */
+export const TARGET_CHAIN_HOP_ECHO_P50_MS = 1;
+/** Hops of the route the chain-echo-2hops row goes through. */
+export const CHAIN_HOPS = 2;
 /** Target: keystroke echo p50 over a direct link at most ssh -tt's (1.0x)… */
 export const TARGET_ECHO_DIRECT_OVER_SSH = 1.0;
 /** …and over the relay at most 1.5x ssh -tt's. */
@@ -146,10 +156,14 @@ export const TARGET_UDP_LOSS_PCT = 0.1;
 /** Target: the built renderer's JavaScript, before compression, in bytes (1 MB). */
 export const TARGET_RENDERER_JS_BYTES = 1_000_000;
 
-/** The agent rows' ratios against OpenSSH (long downloads): [key, our row, ssh row, minimum]. */
+/**
+ * The agent rows' ratios against OpenSSH, and the reverse forward's against the local forward (long
+ * downloads): [key, our row, the row it is compared with, minimum].
+ */
 const FORWARD_RATIOS: readonly (readonly [string, RowName, RowName, number])[] = [
   ['forward-direct/ssh-L', 'forward-direct', 'ssh-L', TARGET_FORWARD_DIRECT_OVER_SSH],
   ['forward-relay/ssh-L', 'forward-relay', 'ssh-L', TARGET_FORWARD_RELAY_OVER_SSH],
+  ['reverse-direct/forward-direct', 'reverse-direct', 'forward-direct', TARGET_REVERSE_OVER_FORWARD],
   ['socks-direct/ssh-D', 'socks-direct', 'ssh-D', TARGET_FORWARD_DIRECT_OVER_SSH],
   ['socks-relay/ssh-D', 'socks-relay', 'ssh-D', TARGET_FORWARD_RELAY_OVER_SSH],
 ];
@@ -272,6 +286,15 @@ export function computeTargets(
     target: `<= ${TARGET_TERM_ECHO_LOAD_P99_MS} ms`,
     pass: atMost(echoLoad, TARGET_TERM_ECHO_LOAD_P99_MS),
   });
+  const chainAdded = difference(row('chain-echo-2hops')?.p50Ms, row('chain-echo-direct')?.p50Ms);
+  const perHop = chainAdded === null ? null : chainAdded / CHAIN_HOPS;
+  lines.push({
+    key: 'chain-echo per hop p50Ms',
+    value: perHop,
+    unit: 'ms',
+    target: `<= ${TARGET_CHAIN_HOP_ECHO_P50_MS} ms`,
+    pass: atMost(perHop, TARGET_CHAIN_HOP_ECHO_P50_MS),
+  });
   const uiOverTerm = difference(row('ui-echo')?.p50Ms, row('term-echo-idle')?.p50Ms);
   lines.push(
     {
@@ -289,6 +312,19 @@ export function computeTargets(
       pass: undefined,
     },
   );
+  const control = row('udp-raw');
+  if (control) {
+    lines.push(
+      {
+        key: 'udp-raw datagrams/s',
+        value: control.datagramsPerS ?? null,
+        unit: 'dg/s',
+        target: '',
+        pass: undefined,
+      },
+      { key: 'udp-raw loss', value: control.lossPct ?? null, unit: '%', target: '', pass: undefined },
+    );
+  }
   const udp = row('udp-direct');
   if (udp) {
     const rate = udp.datagramsPerS ?? null;

@@ -61,12 +61,12 @@ export interface EchoTerminal {
   close(): Promise<void>;
 }
 
-/** Opens `clawbridge term b` (of the build at `cli`) on `cat` (ECHO_COMMAND) in a PTY and waits for it. */
-export function openEchoTerminal(homeA: string, cli = CLI): Promise<EchoTerminal> {
+/** Opens `clawbridge term PEER` (of the build at `cli`) on `cat` (ECHO_COMMAND) in a PTY and waits for it. */
+export function openEchoTerminal(homeA: string, cli = CLI, peer = 'b'): Promise<EchoTerminal> {
   return openEchoPty(
     process.execPath,
-    [cli, 'term', 'b', '--home', homeA, '--', ...ECHO_COMMAND],
-    'clawbridge term b',
+    [cli, 'term', peer, '--home', homeA, '--', ...ECHO_COMMAND],
+    `clawbridge term ${peer}`,
   );
 }
 

@@ -1,41 +1,53 @@
 /**
- * Row `udp-direct`: a UDP forward (`clawbridge forward add --udp`) between two real agents on a direct
- * link, offered 1,200-byte datagrams at TARGET_UDP_DATAGRAMS_PER_S for a few seconds; the row says how
- * many datagrams per second reached the sink behind the exit and what share was lost (UDP forwards drop
- * rather than queue, so loss is the honest measure of keeping up). The sender runs in this process,
- * the sink in a child of its own (a sender's busy loop would starve a sink beside it), the agents in
- * theirs.
+ * Rows `udp-raw` and `udp-direct`: 1,200-byte datagrams offered at TARGET_UDP_DATAGRAMS_PER_S for a few
+ * seconds, straight to a sink (`udp-raw`, the control: what the sender, the sink and the kernel manage
+ * without clawbridge) and through a UDP forward (`clawbridge forward add --udp`) between two real agents
+ * on a direct link to the same sink (`udp-direct`); the turns alternate. Each row says how many
+ * datagrams per second reached the sink and what share was lost (UDP forwards drop rather than queue, so
+ * loss is the honest measure of keeping up). The sender is paced: every millisecond it sends what the
+ * rate allows by then (about 50 datagrams), sleeping in between rather than spinning, so it offers a
+ * steady rate and leaves the two shared cores to the agents. The sink runs in a child of its own, the
+ * agents in theirs. Where datagrams went is logged: the forward's own drops, and the kernel's drops per
+ * socket (bench/udp-drops.ts: sender, forward listener, sink, `other` = the exit's socket).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { parseHostPort } from '../src-main/core/host-port.js';
 import { startAgentPair } from './cli-agents.js';
+import { cpuSeconds, dropsBetween, udpDropsByPort } from './udp-drops.js';
 import { TARGET_UDP_DATAGRAMS_PER_S, type BenchResult } from './table.js';
 
 const DATAGRAM_BYTES = 1200;
+/** Seconds of one turn. */
 const SECONDS = 3;
+/** Turns per row, alternating (raw, forward, raw, forward…); the rows sum them. */
+const TURNS = 3;
 /** Time to let the last datagrams arrive after sending stops. */
 const DRAIN_MS = 1_000;
+/** Pacing tick of the sender, in ms. */
+const TICK_MS = 1;
+/** Kernel buffers of the bench's own sockets: as the forward asks for its sockets (udp-flow.ts). */
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 function bound(): Promise<Socket> {
-  const s = createSocket('udp4');
+  const s = createSocket({ type: 'udp4', sendBufferSize: SOCKET_BUFFER_BYTES });
   return new Promise((resolve) => s.bind(0, '127.0.0.1', () => resolve(s)));
 }
 
 /** The sink (a 4 MiB receive buffer, as the forward asks for its sockets): counts datagrams, says its port, then every 100 ms `count firstMs lastMs` (its own clock). */
-const SINK = `const s=require('dgram').createSocket({type:'udp4',recvBufferSize:4194304});let n=0,f=0,l=0;
+const SINK = `const s=require('dgram').createSocket({type:'udp4',recvBufferSize:${SOCKET_BUFFER_BYTES}});let n=0,f=0,l=0;
 s.on('message',()=>{l=performance.now();if(n++===0)f=l;});
 s.bind(0,'127.0.0.1',()=>{console.log('port '+s.address().port);setInterval(()=>console.log(n+' '+f+' '+l),100);});`;
 
 interface Sink {
   port: number;
-  latest(): { count: number; seconds: number };
+  count(): number;
   child: ChildProcess;
 }
 
 function startSink(): Promise<Sink> {
   const child = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let last = { count: 0, seconds: 0 };
+  let count = 0;
   return new Promise((resolve, reject) => {
     let buf = '';
     child.once('error', reject);
@@ -46,17 +58,79 @@ function startSink(): Promise<Sink> {
       for (const line of lines) {
         const port = /^port (\d+)$/.exec(line);
         if (port) {
-          resolve({ port: Number(port[1]), latest: () => last, child });
+          resolve({ port: Number(port[1]), count: () => count, child });
           continue;
         }
-        const [n, f, l] = line.split(' ').map(Number);
-        last = { count: n ?? 0, seconds: ((l ?? 0) - (f ?? 0)) / 1000 };
+        count = Number(line.split(' ')[0] ?? 0);
       }
     });
   });
 }
 
-export async function measureUdpForward(log: (line: string) => void): Promise<BenchResult> {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Offered {
+  sent: number;
+  seconds: number;
+  /** Most datagrams sent in one tick. */
+  maxBurst: number;
+  /** Datagrams not sent because the sender fell behind by more than MAX_LAG_MS (it was not scheduled). */
+  skipped: number;
+}
+
+/**
+ * Most the sender catches up after a late tick, in ms of datagrams: a sender starved of CPU on a busy
+ * machine must not dump a second's worth in one burst (more than any socket buffer holds, lost before
+ * the forward sees it). It skips the rest, and the skipped datagrams count neither as sent nor as lost.
+ */
+const MAX_LAG_MS = 10;
+
+/** Sends `rate` datagrams/s to 127.0.0.1:`port` for `seconds`, paced every TICK_MS. */
+async function offer(sender: Socket, port: number, rate: number, seconds: number): Promise<Offered> {
+  const payload = Buffer.alloc(DATAGRAM_BYTES, 0x5a);
+  const total = rate * seconds;
+  const maxLag = Math.ceil((rate * MAX_LAG_MS) / 1000);
+  const t0 = performance.now();
+  let due = 0;
+  let sent = 0;
+  let skipped = 0;
+  let maxBurst = 0;
+  while (due < total) {
+    due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+    if (due - sent - skipped > maxLag) skipped = due - sent - maxLag;
+    const burst = due - sent - skipped;
+    maxBurst = Math.max(maxBurst, burst);
+    for (let i = 0; i < burst; i++) sender.send(payload, port, '127.0.0.1');
+    sent += burst;
+    await sleep(TICK_MS);
+  }
+  return { sent, seconds: (performance.now() - t0) / 1000, maxBurst, skipped };
+}
+
+interface Tally {
+  sent: number;
+  received: number;
+  seconds: number;
+}
+
+const row = (name: string, t: Tally): BenchResult => {
+  // Over the time it took to send them (a slower path shows as loss, which UDP forwards turn it into).
+  const rate = t.received / t.seconds;
+  return {
+    name,
+    MBps: (rate * DATAGRAM_BYTES) / 1e6,
+    p50Ms: null,
+    p99Ms: null,
+    setupMs: null,
+    datagramsPerS: rate,
+    lossPct: t.sent > 0 ? (100 * Math.max(0, t.sent - t.received)) / t.sent : null,
+  };
+};
+
+export async function measureUdpForward(
+  log: (line: string) => void,
+  rate = TARGET_UDP_DATAGRAMS_PER_S,
+): Promise<BenchResult[]> {
   const pair = await startAgentPair('direct');
   const sink = await startSink();
   const sender = await bound();
@@ -76,46 +150,63 @@ export async function measureUdpForward(log: (line: string) => void): Promise<Be
     const port = parseHostPort((JSON.parse(added) as { local: string }).local).port;
     const payload = Buffer.alloc(DATAGRAM_BYTES, 0x5a);
     // The flow opens on the first datagram: wait for it to arrive before the clock starts.
-    for (let i = 0; i < 50 && sink.latest().count === 0; i++) {
+    for (let i = 0; i < 50 && sink.count() === 0; i++) {
       sender.send(payload, port, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
-    const warmup = sink.latest().count;
-    if (warmup === 0) throw new Error('no datagram came through the UDP forward');
+    if (sink.count() === 0) throw new Error('no datagram came through the UDP forward');
     log(
-      `  udp-direct: offering ${TARGET_UDP_DATAGRAMS_PER_S} datagrams/s of ${DATAGRAM_BYTES} B for ${SECONDS} s`,
+      `  udp: offering ${rate} datagrams/s of ${DATAGRAM_BYTES} B, ${SECONDS} s a turn, ${TURNS} turns each`,
     );
-    const total = TARGET_UDP_DATAGRAMS_PER_S * SECONDS;
-    const t0 = performance.now();
-    let sent = 0;
-    while (sent < total) {
-      // Paced: as many as the offered rate allows by now, in batches, yielding between them.
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * TARGET_UDP_DATAGRAMS_PER_S));
-      for (; sent < due; sent++) sender.send(payload, port, '127.0.0.1');
-      await new Promise((r) => setImmediate(r));
+    const names = new Map([
+      [sender.address().port, 'sender'],
+      [port, 'forward listener'],
+      [sink.port, 'sink'],
+    ]);
+    const forwardCounters = async () =>
+      (JSON.parse(await pair.onA(['forward', 'list', '--json'])) as { dropped?: number }[])[0]?.dropped ?? 0;
+    // Whose CPU time each turn reports: a, b, the sink and the sender (this process).
+    const pids = [pair.pids.a, pair.pids.b, sink.child.pid ?? 0, process.pid];
+    const raw: Tally = { sent: 0, received: 0, seconds: 0 };
+    const forward: Tally = { sent: 0, received: 0, seconds: 0 };
+    for (let turn = 1; turn <= TURNS; turn++) {
+      for (const [name, to, tally] of [
+        ['udp-raw', sink.port, raw],
+        ['udp-direct', port, forward],
+      ] as const) {
+        const droppedBefore = name === 'udp-direct' ? await forwardCounters() : 0;
+        const before = sink.count();
+        const kernelBefore = udpDropsByPort();
+        const cpuBefore = pids.map(cpuSeconds);
+        const o = await offer(sender, to, rate, SECONDS);
+        await sleep(DRAIN_MS);
+        const received = sink.count() - before;
+        const kernelAfter = udpDropsByPort();
+        // CPU µs per datagram sent.
+        const cpu = pids
+          .map((pid, i) => {
+            const now = cpuSeconds(pid);
+            const was = cpuBefore[i];
+            if (now === null || was == null || o.sent === 0) return '-';
+            return (((now - was) * 1e6) / o.sent).toFixed(1);
+          })
+          .join('/');
+        const kernel =
+          kernelBefore && kernelAfter
+            ? [...dropsBetween(kernelBefore, kernelAfter, names)].map(([k, n]) => `${k} ${n}`).join(', ') ||
+              'none'
+            : 'not readable';
+        const ours =
+          name === 'udp-direct' ? `, forward dropped ${(await forwardCounters()) - droppedBefore}` : '';
+        log(
+          `  ${name} turn ${turn}: sent ${o.sent} in ${o.seconds.toFixed(2)} s (largest burst ${o.maxBurst}, ${o.skipped} skipped while the sender was not scheduled), sink got ${received}${ours}; kernel drops: ${kernel}; CPU µs/datagram a/b/sink/sender ${cpu}`,
+        );
+        tally.sent += o.sent;
+        tally.received += received;
+        tally.seconds += o.seconds;
+      }
     }
-    const sendSeconds = (performance.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, DRAIN_MS));
-    const received = sink.latest().count - warmup;
-    // Where the rest went: through the forward's counters, the remainder lost in kernel buffers.
-    const [f] = JSON.parse(await pair.onA(['forward', 'list', '--json'])) as {
-      datagramsOut?: number;
-      dropped?: number;
-    }[];
-    log(
-      `  udp-direct: sent ${sent} in ${sendSeconds.toFixed(2)} s, forward took ${(f?.datagramsOut ?? 0) - warmup} and dropped ${f?.dropped ?? 0}, sink got ${received}`,
-    );
-    // Over the time it took to send them (a slower path shows as loss, which UDP forwards turn it into).
-    const rate = received / sendSeconds;
-    return {
-      name: 'udp-direct',
-      MBps: (rate * DATAGRAM_BYTES) / 1e6,
-      p50Ms: null,
-      p99Ms: null,
-      setupMs: null,
-      datagramsPerS: rate,
-      lossPct: (100 * Math.max(0, sent - received)) / sent,
-    };
+    return [row('udp-raw', raw), row('udp-direct', forward)];
   } finally {
     sink.child.kill();
     sender.close();

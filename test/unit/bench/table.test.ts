@@ -319,3 +319,49 @@ describe('renderer-js size', () => {
     assert.equal(text.endsWith('\n'), false);
   });
 });
+
+describe('issue 30 rows: reverse forwards, routes, UDP', () => {
+  const judged = (rows: BenchResult[], key: string) => {
+    const l = computeTargets(rows, []).find((x) => x.key === key);
+    return l && [l.value, l.target, l.pass];
+  };
+
+  it('compares the reverse forward with the local forward of the same run (>= 0.9x)', () => {
+    const rows = [row('forward-direct', 500, 0.2), row('reverse-direct', 460, 0.2)];
+    assert.deepEqual(judged(rows, 'reverse-direct/forward-direct'), [0.92, '>= 0.9x', true]);
+    const slow = [row('forward-direct', 500, 0.2), row('reverse-direct', 400, 0.2)];
+    assert.equal(judged(slow, 'reverse-direct/forward-direct')?.[2], false);
+  });
+
+  it('gives the echo a 2-hop route adds per hop over a direct peer (<= 1 ms)', () => {
+    const echo = (name: string, p50Ms: number): BenchResult => ({
+      name,
+      MBps: null,
+      p50Ms,
+      p99Ms: p50Ms * 2,
+      setupMs: 200,
+    });
+    const rows = [echo('chain-echo-direct', 2.5), echo('chain-echo-2hops', 4.1)];
+    const [value, target, pass] = judged(rows, 'chain-echo per hop p50Ms')!;
+    assert.ok(Math.abs((value as number) - 0.8) < 1e-9);
+    assert.deepEqual([target, pass], ['<= 1 ms', true]);
+    assert.equal(
+      judged([echo('chain-echo-direct', 2), echo('chain-echo-2hops', 4.4)], 'chain-echo per hop p50Ms')?.[2],
+      false,
+    );
+    assert.equal(judged([echo('chain-echo-direct', 2)], 'chain-echo per hop p50Ms')?.[2], undefined);
+  });
+
+  it('prints the UDP control beside the forward, with no target of its own', () => {
+    const udp = (name: string, datagramsPerS: number, lossPct: number): BenchResult => ({
+      ...row(name, (datagramsPerS * 1200) / 1e6, null),
+      datagramsPerS,
+      lossPct,
+    });
+    const rows = [udp('udp-raw', 50_000, 0), udp('udp-direct', 45_000, 10)];
+    assert.deepEqual(judged(rows, 'udp-raw loss'), [0, '', undefined]);
+    assert.deepEqual(judged(rows, 'udp-raw datagrams/s'), [50_000, '', undefined]);
+    assert.deepEqual(judged(rows, 'udp-direct datagrams/s'), [45_000, '>= 50000 dg/s', false]);
+    assert.deepEqual(judged(rows, 'udp-direct loss'), [10, '< 0.1 %', false]);
+  });
+});

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { dropsBetween, parseProcNetUdp } from '../../../bench/udp-drops.js';
+
+// Two sockets of /proc/net/udp as Linux prints them (ports 0x9C41 = 40001 and 0xD431 = 54321).
+const PROC_NET_UDP = `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+  1: 0100007F:9C41 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 123 2 0000000000000000 17
+  2: 0100007F:D431 0100007F:9C41 01 00000000:00000000 00:00000000 00000000     0        0 124 2 0000000000000000 0
+`;
+const PROC_NET_UDP6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+  3: 00000000000000000000000001000000:9C41 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 125 2 0000000000000000 3
+`;
+
+describe('parseProcNetUdp', () => {
+  it('reads the drops of each socket by its local port', () => {
+    assert.deepEqual(
+      [...parseProcNetUdp(PROC_NET_UDP)],
+      [
+        [40001, 17],
+        [54321, 0],
+      ],
+    );
+    assert.deepEqual([...parseProcNetUdp(PROC_NET_UDP6)], [[40001, 3]]);
+  });
+
+  it('skips the header and lines it cannot read', () => {
+    assert.equal(parseProcNetUdp('header only\n').size, 0);
+    assert.equal(parseProcNetUdp('h\n  1: garbage\n\n').size, 0);
+  });
+});
+
+describe('dropsBetween', () => {
+  it('names the ports it knows, sums the others, and leaves out sockets that dropped nothing', () => {
+    const before = new Map([
+      [1, 10],
+      [2, 5],
+    ]);
+    const after = new Map([
+      [1, 25],
+      [2, 5],
+      [3, 4],
+      [4, 1],
+    ]);
+    const names = new Map([[1, 'forward listener']]);
+    assert.deepEqual(
+      [...dropsBetween(before, after, names)],
+      [
+        ['forward listener', 15],
+        ['other', 5],
+      ],
+    );
+  });
+});
