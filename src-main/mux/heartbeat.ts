@@ -47,6 +47,8 @@ export class Heartbeat {
   /** performance.now() when this side first sent something needing an answer since the last frame in. */
   private awaitingSince: number | undefined;
   private rtoTimer: NodeJS.Timeout | undefined;
+  /** performance.now() at which rtoTimer fires. */
+  private rtoTimerAt = 0;
   private lastSent = performance.now();
 
   constructor(private readonly opts: HeartbeatOptions) {
@@ -85,7 +87,12 @@ export class Heartbeat {
     if (this.awaitingSince !== undefined || this.stopped) return;
     this.awaitingSince = performance.now();
     if (this.pending.size === 0) this.probe();
-    if (this.rtoTimer === undefined) this.armRtoTimer(this.rto.rtoMs);
+    // A timer armed for an earlier wait may fire later than this one's deadline (armed with the cap
+    // before the first RTT sample, say): only a timer that fires in time may stay.
+    const rto = this.rto.rtoMs;
+    if (this.rtoTimer !== undefined && this.rtoTimerAt <= this.awaitingSince + rto) return;
+    clearTimeout(this.rtoTimer);
+    this.armRtoTimer(rto);
   }
 
   /**
@@ -163,6 +170,7 @@ export class Heartbeat {
   }
 
   private armRtoTimer(ms: number): void {
+    this.rtoTimerAt = performance.now() + ms;
     this.rtoTimer = setTimeout(() => this.checkRto(), ms);
     this.rtoTimer.unref();
   }

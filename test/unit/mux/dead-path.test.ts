@@ -15,6 +15,11 @@ import { closeOf, muxPair, waitFor } from './mux-fixtures.js';
 /** Heartbeats as on a real link but shorter, so the idle verdict comes within the test's patience. */
 const LIVENESS = { heartbeatMs: 1_000, deadAfterMs: 7_000 };
 const DEADLINE_MS = 5_000;
+/**
+ * The far side's own verdicts come much later, so what is measured is the near side's: a MemoryLink's
+ * close reaches the other side even through a blackhole, which a real dead path would not carry.
+ */
+const FAR = { heartbeatMs: 1_000, deadAfterMs: 60_000, rtoFloorMs: 30_000, rtoCapMs: 30_000 };
 
 /** Writes 16 KiB chunks for as long as the stream lives, honouring backpressure. */
 function keepWriting(stream: MuxStream): void {
@@ -30,8 +35,8 @@ function keepWriting(stream: MuxStream): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('mid-transfer, a dead path closes the link within an RTO; an idle link waits for its heartbeat timeout', async () => {
-  const busy = muxPair({ a: LIVENESS, b: LIVENESS });
-  const idle = muxPair({ a: LIVENESS, b: LIVENESS });
+  const busy = muxPair({ a: LIVENESS, b: FAR });
+  const idle = muxPair({ a: LIVENESS, b: FAR });
   // RTT samples first, as a real link has them (PeerLinkSet pings on attach).
   await Promise.all([busy.ma.ping(), idle.ma.ping()]);
   assert.equal(busy.ma.rtoMs, RTO_FLOOR_MS, 'a loopback RTT gives the floor');
@@ -73,7 +78,7 @@ test('mid-transfer, a dead path closes the link within an RTO; an idle link wait
 });
 
 test('credit sent on a dead path (the receiving side reads on) closes the link within an RTO', async () => {
-  const p = muxPair({ a: LIVENESS, b: LIVENESS });
+  const p = muxPair({ a: LIVENESS, b: FAR });
   await p.ma.ping();
   const s = await p.ma.open('download', {});
   s.on('error', () => undefined);
@@ -93,6 +98,25 @@ test('credit sent on a dead path (the receiving side reads on) closes the link w
   console.log(`receiver returning credit declared the link dead after ${Math.round(ms)} ms`);
   assert.match(String(error?.message), /while data was outstanding/);
   assert.ok(ms <= DEADLINE_MS, `${ms} ms`);
+  p.close();
+});
+
+test('a wait that starts after a longer RTO was armed is judged by the current RTO', async () => {
+  const p = muxPair({ a: LIVENESS, b: FAR });
+  // The OPEN goes out before any RTT sample: its wait is armed with the cap (3 s).
+  const s = await p.ma.open('terminal', {});
+  for (const stream of [s, p.accepted[0]!]) stream.on('error', () => undefined);
+  await p.ma.ping();
+  assert.equal(p.ma.rtoMs, RTO_FLOOR_MS);
+  const closed = closeOf(p.ma);
+  p.a.blackhole();
+  const cut = performance.now();
+  s.write('a keystroke');
+  await closed;
+  const ms = performance.now() - cut;
+  console.log(`a keystroke on a dead path: link declared dead after ${Math.round(ms)} ms`);
+  // The floor plus slack for a loaded machine; the stale timer would have waited for the cap.
+  assert.ok(ms < RTO_CAP_MS - 500, `${ms} ms`);
   p.close();
 });
 
