@@ -38,7 +38,12 @@ import { readGrants, sameGrants, sendGrants } from '../trust/grants-channel.js';
 
 /** Heartbeat on every link, in ms: a ping this often... */
 export const LINK_HEARTBEAT_MS = 5_000;
-/** ...and a link with no traffic for this long is dead (well under the 45 s of architecture.md §Relay). */
+/**
+ * ...and an idle link with no traffic for this long is dead (well under the 45 s of architecture.md
+ * §Relay). A link with data or credit outstanding is judged by the mux's RTO instead (1–3 s,
+ * mux/constants.ts RTO_FLOOR_MS..RTO_CAP_MS; ADR 0020), so a dead path under a terminal or a transfer
+ * moves to the relay in seconds while idle links keep these cheap heartbeats.
+ */
 export const LINK_DEAD_AFTER_MS = 15_000;
 
 /**

@@ -73,10 +73,36 @@ export const MAX_INBOUND_STREAMS = 1024;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 
 /**
- * Milliseconds without any frame from the peer after which the link is declared dead (15 s = three
- * missed heartbeats), well inside architecture.md §Relay's 45 s, so path selection falls back to the relay quickly.
+ * Milliseconds without any frame from the peer after which an idle link is declared dead (15 s = three
+ * missed heartbeats), well inside architecture.md §Relay's 45 s. A link with data or credit outstanding
+ * is judged sooner, by the RTO (RTO_CAP_MS); an idle one costs only a heartbeat every 5 s.
  */
 export const DEFAULT_DEAD_AFTER_MS = 15_000;
+
+/**
+ * Smallest retransmission timeout in ms (1 s, RFC 6298's minimum). Data or credit this side sent that
+ * gets no frame at all back within the RTO (SRTT + 4 × RTTVAR of the link's PING round trips, rto.ts)
+ * means a dead path. A loopback or LAN RTT alone would give a few ms; an event loop busy with a burst of
+ * frames, or a GC pause, must not be mistaken for a dead path.
+ */
+export const RTO_FLOOR_MS = 1_000;
+
+/**
+ * Largest retransmission timeout in ms (3 s): the longest a link with data outstanding may stay silent
+ * before it is declared dead (issue 28: a dead path noticed in ≤ 3 s). Also the RTO before the first
+ * RTT sample. Paths whose RTT under load approaches it (a deep send buffer on a slow uplink) are covered
+ * by the receiver's acknowledgements (DATA_ACK_MS), not by a longer cap.
+ */
+export const RTO_CAP_MS = 3_000;
+
+/**
+ * A side that receives DATA but sent nothing for this many ms sends a PING (250 ms = a quarter of
+ * RTO_FLOOR_MS). The peer counts any frame as an answer, so while its DATA arrives here it hears so well
+ * inside its RTO, even when this side's reader is not returning credit or its window is large and the
+ * path slow. It costs at most four small frames a second, and only on a link receiving bulk data
+ * without sending anything back.
+ */
+export const DATA_ACK_MS = 250;
 
 /** Milliseconds `Mux.open` waits for ACCEPT or REJECT before giving up (15 s, like a TCP connect). */
 export const DEFAULT_OPEN_TIMEOUT_MS = 15_000;

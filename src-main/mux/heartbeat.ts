@@ -1,15 +1,24 @@
 /**
  * Liveness and round-trip time for one mux: PING every interval, PONG matching by nonce, and a dead-link
- * verdict when nothing at all arrived from the peer for `deadAfterMs` (architecture.md §Links and paths: a dead direct path is
- * detected by heartbeat, not by kernel timeouts). Any frame counts as a sign of life, so a busy link
- * never times out because a PONG queued behind bulk data.
+ * verdict (architecture.md §Links and paths: a dead direct path is detected by the mux, not by kernel
+ * timeouts) in one of two ways (docs/mux-protocol.md §Liveness):
+ * - idle: nothing at all arrived from the peer for `deadAfterMs` (15 s of missed heartbeats);
+ * - busy: this side sent data or credit (`awaitReply`) and nothing came back for an RTO (rto.ts, 1–3 s),
+ *   with a PING sent when the wait began so a peer that is alive always has something to answer.
+ * Any frame counts as a sign of life, so a busy link never times out because a PONG queued behind bulk
+ * data; a side receiving DATA that has said nothing for DATA_ACK_MS says something (`dataReceived`).
  */
 import { ClawError } from '../core/errors.js';
+import { DATA_ACK_MS } from './constants.js';
+import { RtoEstimator } from './rto.js';
 
 /** Callbacks and timings for a Heartbeat. */
 export interface HeartbeatOptions {
   intervalMs: number;
   deadAfterMs: number;
+  /** Bounds of the RTO while data is outstanding, in ms (rto.ts). */
+  rtoFloorMs: number;
+  rtoCapMs: number;
   sendPing(nonce: bigint): void;
   onRtt(ms: number): void;
   onDead(error: ClawError): void;
@@ -34,8 +43,22 @@ export class Heartbeat {
   private interval: NodeJS.Timeout | undefined;
   private deadTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly rto: RtoEstimator;
+  /** performance.now() when this side first sent something needing an answer since the last frame in. */
+  private awaitingSince: number | undefined;
+  private rtoTimer: NodeJS.Timeout | undefined;
+  /** performance.now() at which rtoTimer fires. */
+  private rtoTimerAt = 0;
+  private lastSent = performance.now();
 
-  constructor(private readonly opts: HeartbeatOptions) {}
+  constructor(private readonly opts: HeartbeatOptions) {
+    this.rto = new RtoEstimator(opts.rtoFloorMs, opts.rtoCapMs);
+  }
+
+  /** The current retransmission timeout in ms (for status and tests). */
+  get rtoMs(): number {
+    return this.rto.rtoMs;
+  }
 
   /** Starts pinging and watching. Timers are unref'd: a heartbeat alone never keeps the process up. */
   start(): void {
@@ -44,9 +67,41 @@ export class Heartbeat {
     this.armDeadTimer(this.opts.deadAfterMs);
   }
 
-  /** Notes that a frame arrived (cheap: called for every frame). */
+  /** Notes that a frame arrived (cheap: called for every frame). Whatever this side awaited is answered. */
   received(): void {
     this.lastReceived = performance.now();
+    this.awaitingSince = undefined;
+  }
+
+  /** Notes that this side sent a frame (cheap: called for every frame). */
+  sent(): void {
+    this.lastSent = performance.now();
+  }
+
+  /**
+   * This side sent DATA, credit or an OPEN: some frame must come back within an RTO. The first such send
+   * after a frame arrived starts the clock and sends a PING (unless one is unanswered already), so a
+   * live peer answers even when it has nothing else to say (its reader stalled, nothing to send).
+   */
+  awaitReply(): void {
+    if (this.awaitingSince !== undefined || this.stopped) return;
+    this.awaitingSince = performance.now();
+    if (this.pending.size === 0) this.probe();
+    // A timer armed for an earlier wait may fire later than this one's deadline (armed with the cap
+    // before the first RTT sample, say): only a timer that fires in time may stay.
+    const rto = this.rto.rtoMs;
+    if (this.rtoTimer !== undefined && this.rtoTimerAt <= this.awaitingSince + rto) return;
+    clearTimeout(this.rtoTimer);
+    this.armRtoTimer(rto);
+  }
+
+  /**
+   * A DATA frame arrived. When this side has sent nothing for DATA_ACK_MS, a PING tells the peer its
+   * data still arrives: the peer's RTO clock then never runs out on a path that is merely slow.
+   */
+  dataReceived(): void {
+    // received() ran for this frame just before: its time saves reading the clock twice per frame.
+    if (this.lastReceived - this.lastSent >= DATA_ACK_MS) this.probe();
   }
 
   /**
@@ -74,6 +129,7 @@ export class Heartbeat {
     clearTimeout(entry.timer);
     // Microseconds are all a loopback RTT needs; the rest is float noise in `peers --json` and the API.
     const rtt = Math.round((performance.now() - entry.start) * 1000) / 1000;
+    this.rto.sample(rtt);
     this.opts.onRtt(rtt);
     entry.resolve?.(rtt);
   }
@@ -84,6 +140,7 @@ export class Heartbeat {
     this.stopped = true;
     clearInterval(this.interval);
     clearTimeout(this.deadTimer);
+    clearTimeout(this.rtoTimer);
     for (const entry of this.pending.values()) {
       clearTimeout(entry.timer);
       entry.reject?.(error);
@@ -111,6 +168,28 @@ export class Heartbeat {
   private armDeadTimer(ms: number): void {
     this.deadTimer = setTimeout(() => this.checkDead(), ms);
     this.deadTimer.unref();
+  }
+
+  private armRtoTimer(ms: number): void {
+    this.rtoTimerAt = performance.now() + ms;
+    this.rtoTimer = setTimeout(() => this.checkRto(), ms);
+    this.rtoTimer.unref();
+  }
+
+  /** The RTO timer ran out: dead if the wait it was armed for (or a later one) has lasted an RTO. */
+  private checkRto(): void {
+    this.rtoTimer = undefined;
+    if (this.stopped || this.awaitingSince === undefined) return;
+    const waited = performance.now() - this.awaitingSince;
+    const rto = this.rto.rtoMs;
+    // One timer per link, re-armed lazily: an answer and a new wait in between only move the deadline.
+    if (waited < rto) return this.armRtoTimer(rto - waited);
+    this.opts.onDead(
+      new ClawError(
+        'LINK_CLOSED',
+        `no reply from peer for ${seconds(waited)} s while data was outstanding (timeout ${seconds(rto)} s); the path is down`,
+      ),
+    );
   }
 
   private checkDead(): void {

@@ -26,6 +26,8 @@ import {
   DEFAULT_OPEN_TIMEOUT_MS,
   DEFAULT_PING_TIMEOUT_MS,
   MAX_INBOUND_STREAMS,
+  RTO_CAP_MS,
+  RTO_FLOOR_MS,
 } from './constants.js';
 import { Heartbeat } from './heartbeat.js';
 import { SendQueue } from './send-queue.js';
@@ -83,7 +85,11 @@ export class Mux {
     this.tuner = new WindowTuner({ maxWindow, probe: () => this.heartbeat.probe() });
     this.log = { peer: link.peerId.slice(0, 8), path: link.path };
     this.host = {
-      sendControl: (frame) => void this.send(frame),
+      // WINDOW, FIN and RST all want the peer to act: a dead path shows as no answer within an RTO.
+      sendControl: (frame) => {
+        this.heartbeat.awaitReply();
+        this.send(frame);
+      },
       tuneWindow: (current, halfWindowMs) => this.tuner.next(current, halfWindowMs),
       wake: (stream) => this.queue.wake(stream),
       forget: (stream) => this.forget(stream),
@@ -91,6 +97,8 @@ export class Mux {
     this.heartbeat = new Heartbeat({
       intervalMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
       deadAfterMs: opts.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
+      rtoFloorMs: opts.rtoFloorMs ?? RTO_FLOOR_MS,
+      rtoCapMs: opts.rtoCapMs ?? RTO_CAP_MS,
       sendPing: (nonce) => void this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce })),
       onRtt: (ms) => {
         this.tuner.observeRtt(ms);
@@ -126,6 +134,11 @@ export class Mux {
     return this.streams.size;
   }
 
+  /** Milliseconds a frame needing an answer may wait for one before the link is dead (1–3 s, rto.ts). */
+  get rtoMs(): number {
+    return this.heartbeat.rtoMs;
+  }
+
   /** Subscribes to 'close' or 'rtt'; returns a disposer. */
   on<K extends keyof MuxEvents>(event: K, listener: (...args: MuxEvents[K]) => void): Disposer {
     return this.events.on(event, listener);
@@ -159,6 +172,7 @@ export class Mux {
         reject(new ClawError('TIMEOUT', `peer did not answer the "${service}" stream in ${timeoutMs} ms`));
       }, timeoutMs);
       this.opening.set(id, { service, args, timer, resolve, reject });
+      this.heartbeat.awaitReply();
       this.send(frame);
     });
   }
@@ -185,6 +199,7 @@ export class Mux {
 
   /** One DATA frame: header and payload go to the link separately when it can take them so. */
   private sendData(streamId: number, payload: Uint8Array): boolean {
+    this.heartbeat.awaitReply();
     const parts = this.sendParts;
     if (parts) return this.transmit(() => parts(encodeDataHeader(streamId, payload.length), payload));
     return this.transmit(() => this.link.send(encodeData(streamId, payload)));
@@ -202,6 +217,7 @@ export class Mux {
       );
       return false;
     }
+    this.heartbeat.sent();
     if (!ok) this.queue.block();
     return ok;
   }
@@ -283,6 +299,7 @@ export class Mux {
     let problem: string | undefined;
     switch (frame.type) {
       case FrameType.Data:
+        this.heartbeat.dataReceived();
         problem = stream.receiveData(dataPieces ?? (frame.payload as Buffer));
         break;
       case FrameType.Window:

@@ -34,8 +34,14 @@ export interface MuxOptions {
   onStream?: (req: StreamRequest) => void;
   /** Milliseconds between PINGs (default DEFAULT_HEARTBEAT_MS). */
   heartbeatMs?: number;
-  /** Milliseconds of silence after which the link is closed as dead (default DEFAULT_DEAD_AFTER_MS). */
+  /** Milliseconds of silence after which an idle link is closed as dead (default DEFAULT_DEAD_AFTER_MS). */
   deadAfterMs?: number;
+  /**
+   * Bounds in ms of the RTO after which a link with data or credit outstanding and no frame back is
+   * closed as dead (defaults RTO_FLOOR_MS, RTO_CAP_MS; 0 < floor ≤ cap).
+   */
+  rtoFloorMs?: number;
+  rtoCapMs?: number;
   /** Receive window per stream in bytes, INITIAL_STREAM_WINDOW..MAX_STREAM_WINDOW (default the initial). */
   streamWindow?: number;
   /**

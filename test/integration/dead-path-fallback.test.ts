@@ -1,0 +1,176 @@
+/**
+ * A direct path that goes silent mid-session is noticed in seconds and the terminal carries on over the
+ * relay (issue 28 item 2; terminal resume: ADR 0004). Peer b is reachable directly only through a TCP
+ * port forward this test starts; SIGSTOP freezes it, so the path drops packets instead of closing (as a
+ * NAT that forgot the mapping, or a Wi-Fi that went away, does). While keystrokes are outstanding, a
+ * notices within an RTO (≤ 3 s) and `term` resumes over the relay link that was up beside direct; the
+ * first keystroke typed after the cut must echo within 5 s of it (the issue's deadline).
+ *
+ * Two network namespaces (test/helpers/netns.ts) keep b's announced address (its own loopback) out of
+ * a's reach, so the frozen forward is the only direct way; the relay lives on the namespaces' veth.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createNetnsPair, netnsUnavailable, type NetnsPair } from '../helpers/netns.js';
+import { CLI, cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+
+/** The issue's deadline for the first echo after the cut; the design target is 3 s. */
+const FIRST_ECHO_DEADLINE_MS = 5_000;
+
+const children: ChildProcess[] = [];
+let pair: NetnsPair | undefined;
+after(async () => {
+  for (const c of children) {
+    // A stopped process cannot act on SIGTERM until it is continued.
+    c.kill('SIGCONT');
+    c.kill('SIGTERM');
+  }
+  await stopAll();
+  pair?.destroy();
+});
+
+/** A TCP port forward (`node -e`) inside a namespace, LISTEN port → 127.0.0.1:TARGET port. */
+function portForward(prefix: string[], host: string, port: number, target: number): Promise<ChildProcess> {
+  const script = `const net=require('net');net.createServer((c)=>{const u=net.connect(${target},'127.0.0.1');c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());}).listen(${port},'${host}',()=>console.log('up'));`;
+  const [cmd, ...args] = [...prefix, process.execPath, '-e', script];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', () => resolve(child));
+  });
+}
+
+test(
+  'a blackholed direct path: the terminal echoes again over the relay within 5 s of the cut',
+  { timeout: 120_000 },
+  async (t) => {
+    const why = netnsUnavailable();
+    if (why) return t.skip(why);
+    pair = createNetnsPair();
+    const inA = pair.exec(pair.a);
+    const inB = pair.exec(pair.b);
+    const relay = startProcess(
+      ['relay', '--listen', `${pair.addrA}:0`, '--no-tls', '--home', tempHome('dp-relay')],
+      {},
+      inA,
+    );
+    const relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
+    const homeA = tempHome('dp-a');
+    const homeB = tempHome('dp-b');
+    // Fixed ports inside fresh namespaces: nothing else lives there.
+    const forwardPort = 7613;
+    const agent = (prefix: string[], home: string, name: string, listen: string) =>
+      startProcess(
+        ['agent', '--home', home, '--name', name, '--relay', relayUrl, '--listen', listen],
+        { CLAWBRIDGE_LOG: 'info' },
+        prefix,
+      );
+    const a = agent(inA, homeA, 'a', '127.0.0.1:7611');
+    const b = agent(inB, homeB, 'b', '127.0.0.1:7612');
+    await a.waitForLine(/agent a running/);
+    await b.waitForLine(/agent b running/);
+    const forward = await portForward(inB, pair.addrB, forwardPort, 7612);
+    const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
+    const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+    for (const r of [
+      await cli([
+        'peers',
+        'add',
+        fb,
+        '--name',
+        'b',
+        '--address',
+        `${pair.addrB}:${forwardPort}`,
+        '--home',
+        homeA,
+      ]),
+      await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]),
+    ]) {
+      assert.equal(r.code, 0, r.stderr);
+    }
+    await waitFor('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 40_000);
+    // PeerLinks keeps the relay link up beside direct: it is what the session moves to.
+    await waitFor(
+      'a relay link to b beside direct',
+      () => /"peer":"b","path":"relay"[^\n]*"msg":"link up"/.test(a.stderr()),
+      40_000,
+    );
+
+    // `cat` in a PTY (-t): every line typed comes back (twice: the PTY echoes it, then cat). On pipes a
+    // session that loses its path while input is in flight is hung up (ADR 0014); in a PTY it resumes
+    // and says which keys may be lost (ADR 0004). A token a line, one every 100 ms.
+    const term = spawn(process.execPath, [CLI, 'term', 'b', '--home', homeA, '-t', '--', 'cat'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    children.push(term);
+    const sentAt = new Map<number, number>();
+    const echoedAt = new Map<number, number>();
+    let stderr = '';
+    let pending = '';
+    term.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    term.stdout.setEncoding('utf8').on('data', (c: string) => {
+      pending += c;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const n = Number(/^tok-(\d+)\r?$/.exec(line)?.[1]);
+        if (Number.isInteger(n) && !echoedAt.has(n)) echoedAt.set(n, performance.now());
+      }
+    });
+    let next = 0;
+    const typing = setInterval(() => {
+      sentAt.set(next, performance.now());
+      term.stdin.write(`tok-${next++}\n`);
+    }, 100);
+    try {
+      await waitFor('echoes over direct', () => echoedAt.size >= 5, 20_000);
+      assert.equal((await peerOf(homeA, 'b'))?.path, 'direct', 'the session started on the direct path');
+
+      const cut = performance.now();
+      const firstAfterCut = next;
+      process.kill(forward.pid!, 'SIGSTOP');
+      const echoed = await waitFor(
+        'a keystroke typed after the cut to echo',
+        () => {
+          const after = [...echoedAt.keys()].filter((n) => n >= firstAfterCut);
+          return after.length > 0 ? Math.min(...after.map((n) => echoedAt.get(n)!)) : undefined;
+        },
+        30_000,
+      );
+      const firstEchoMs = echoed - cut;
+      const reconnected = /reconnected via relay/.test(stderr);
+      console.log(
+        `first echo after the cut: ${Math.round(firstEchoMs)} ms (deadline ${FIRST_ECHO_DEADLINE_MS} ms)`,
+      );
+      // The last time the direct link went down (before the peers were added it came and went).
+      const downs = [
+        ...a.stderr().matchAll(/"peer":"b","path":"direct","reason":"([^"]*)"[^\n]*"msg":"link down"/g),
+      ];
+      const down = downs.at(-1);
+      console.log(`a's direct link went down: ${down?.[1] ?? '(not logged)'}`);
+      assert.ok(reconnected, `term resumed over the relay; stderr: ${stderr}`);
+      assert.match(String(down?.[1]), /while data was outstanding/, 'judged by the RTO, not the heartbeat');
+      assert.ok(firstEchoMs <= FIRST_ECHO_DEADLINE_MS, `first echo ${firstEchoMs} ms after the cut`);
+      assert.equal((await peerOf(homeA, 'b'))?.path, 'relay');
+      // Typing goes on over the relay.
+      const later = next;
+      await waitFor('later keystrokes to echo', () => echoedAt.has(later + 3), 10_000);
+    } catch (err) {
+      const linkLines = (p: { stderr(): string }) =>
+        p
+          .stderr()
+          .split('\n')
+          .filter((l) => /link|termin|session|resum/i.test(l))
+          .slice(-20)
+          .join('\n');
+      throw new Error(
+        `${(err as Error).message}\n--- term stderr ---\n${stderr}\n--- a ---\n${linkLines(a)}\n--- b ---\n${linkLines(b)}`,
+      );
+    } finally {
+      clearInterval(typing);
+      term.kill('SIGKILL');
+    }
+  },
+);
