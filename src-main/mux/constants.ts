@@ -80,12 +80,14 @@ export const DEFAULT_HEARTBEAT_MS = 5_000;
 export const DEFAULT_DEAD_AFTER_MS = 15_000;
 
 /**
- * Smallest retransmission timeout in ms (1 s, RFC 6298's minimum). Data or credit this side sent that
- * gets no frame at all back within the RTO (SRTT + 4 × RTTVAR of the link's PING round trips, rto.ts)
- * means a dead path. A loopback or LAN RTT alone would give a few ms; an event loop busy with a burst of
- * frames, or a GC pause, must not be mistaken for a dead path.
+ * Smallest retransmission timeout in ms (2 s: twice RFC 6298's minimum). Data or credit this side sent
+ * that gets no frame at all back within the RTO (SRTT + 4 × RTTVAR of the link's PING round trips,
+ * rto.ts) means a dead path. A loopback or LAN RTT alone would give a few ms; an event loop busy with a
+ * burst of frames, a GC pause, or a machine whose cores are all busy (a second-long stall of one agent
+ * was seen on a loaded 2-core machine) must not be mistaken for a dead path. Unlike TCP, which
+ * retransmits after its RTO, this closes the link: the floor errs long, and still leaves ≤ 3 s.
  */
-export const RTO_FLOOR_MS = 1_000;
+export const RTO_FLOOR_MS = 2_000;
 
 /**
  * Largest retransmission timeout in ms (3 s): the longest a link with data outstanding may stay silent
@@ -96,7 +98,7 @@ export const RTO_FLOOR_MS = 1_000;
 export const RTO_CAP_MS = 3_000;
 
 /**
- * A side that receives DATA but sent nothing for this many ms sends a PING (250 ms = a quarter of
+ * A side that receives DATA but sent nothing for this many ms sends a PING (250 ms, well inside
  * RTO_FLOOR_MS). The peer counts any frame as an answer, so while its DATA arrives here it hears so well
  * inside its RTO, even when this side's reader is not returning credit or its window is large and the
  * path slow. It costs at most four small frames a second, and only on a link receiving bulk data

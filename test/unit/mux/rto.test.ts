@@ -31,8 +31,8 @@ test('follows RFC 6298: first sample SRTT = R, RTTVAR = R/2; then the 1/8 and 1/
 test('a loopback RTT gives the floor, a slow path the cap', () => {
   assert.equal(rtoAfter([0.1, 0.12, 0.09]), RTO_FLOOR_MS);
   assert.equal(rtoAfter([2500, 2600]), RTO_CAP_MS);
-  // A 600 ms path with jitter lands in between.
-  const between = rtoAfter([600, 700, 550, 650]);
+  // A 1.2 s path with jitter lands in between.
+  const between = rtoAfter([1200, 1500, 1100, 1400]);
   assert.ok(between > RTO_FLOOR_MS && between < RTO_CAP_MS, String(between));
 });
 
