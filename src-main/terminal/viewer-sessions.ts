@@ -181,27 +181,34 @@ export class ViewerSessions {
     id: string;
     cols: number;
     rows: number;
+    from?: number | undefined;
   }): Promise<UpgradedStream<'terminal.attach'>> {
     await Promise.resolve();
     const s = this.find(p.id);
+    const offset = replayStart(s.scrollback, p.from);
     return {
       result: {
         id: s.id,
         path: s.client.path ?? null,
         remote: s.client.remote,
         state: s.state,
-        replayBytes: s.scrollback.end - s.scrollback.start,
+        replayBytes: s.scrollback.end - offset,
+        offset,
       },
       attach: (channel) => {
         if (!s.ended) s.client.resize(p.cols, p.rows);
-        this.connect(s, channel);
+        // Output that came while the reply was on its way is in the scrollback too: still from `offset`.
+        this.connect(s, channel, offset);
       },
       cancel: () => undefined,
     };
   }
 
-  /** Puts a viewer on a session: a viewer already there is told and let go; scrollback, then live. */
-  private connect(s: OwnedSession, channel: ViewerChannel): void {
+  /**
+   * Puts a viewer on a session: a viewer already there is told and let go; scrollback from `from`,
+   * then live.
+   */
+  private connect(s: OwnedSession, channel: ViewerChannel, from = s.scrollback.start): void {
     const previous = s.viewer;
     if (previous) {
       s.viewer = undefined; // so its end does not count as the session losing its viewer
@@ -211,8 +218,10 @@ export class ViewerSessions {
     s.keepAlive ||= channel.viewerAcks;
     const bridge = new ViewerBridge(channel, countedInput(s.client, s.listed), (b) => this.detached(s, b));
     s.viewer = bridge;
-    bridge.begin(s.client.id, s.scrollback.start);
-    bridge.replay(s.scrollback.since(s.scrollback.start) ?? Buffer.alloc(0));
+    // The scrollback only grows at its end: `from` was held when asked, so it still is (or is its start).
+    const start = Math.max(from, s.scrollback.start);
+    bridge.begin(s.client.id, start);
+    bridge.replay(s.scrollback.since(start) ?? Buffer.alloc(0));
     if (s.exit) return bridge.end({ type: 'exit', status: s.exit });
     if (s.state === 'failed') return bridge.end({ type: 'error', message: fitText(s.message ?? 'failed') });
     bridge.start();
@@ -290,6 +299,26 @@ export class ViewerSessions {
       ...(s.message !== undefined ? { message: s.message } : {}),
     });
   }
+}
+
+/**
+ * Where a re-attaching viewer's replay starts: `from` (what it has shown already) while the scrollback
+ * still holds it, so it gets exactly what it missed; the oldest byte held when it is older (the viewer
+ * sees another offset than it asked and starts over); the whole scrollback when not given.
+ * @throws ClawError('BAD_ARGUMENT') for an offset past the session's output: no viewer was shown it
+ */
+export function replayStart(
+  scrollback: Pick<ReplayBuffer, 'start' | 'end'>,
+  from: number | undefined,
+): number {
+  if (from === undefined) return scrollback.start;
+  if (from > scrollback.end) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `offset ${from} is past this terminal's output (${scrollback.end} bytes so far)`,
+    );
+  }
+  return Math.max(from, scrollback.start);
 }
 
 /** `session` with the viewer's input counted on `listed` (bytes from this node to the program). */

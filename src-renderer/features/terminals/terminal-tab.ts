@@ -93,6 +93,7 @@ export class TerminalTab {
     this.term.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener,noreferrer')));
     this.session = new TerminalSession({
       write: (data, drawn) => this.term.write(data, drawn),
+      reset: () => this.term.reset(),
     });
     this.term.onData((data) => this.session.input(data));
     this.term.onBinary((data) => this.session.input(Uint8Array.from(data, (c) => c.charCodeAt(0))));
@@ -216,19 +217,25 @@ export class TerminalTab {
   async start(): Promise<void> {
     const size = this.size();
     const attaching = this.sessionId !== null;
+    // Back on a session this tab showed (the page lost its connection): ask only for what it missed.
+    const from = attaching && this.opened ? this.session.shownOffset : undefined;
     try {
       const { result, channel } = attaching
-        ? await this.client.openStream('terminal.attach', { id: this.sessionId, ...size })
+        ? await this.client.openStream('terminal.attach', {
+            id: this.sessionId,
+            ...size,
+            ...(from !== undefined ? { from } : {}),
+          })
         : await this.client.openStream('terminal.open', { peer: this.target.peer, ...size });
       const r = (result ?? {}) as OpenResult;
       this.sessionId = r.id ?? this.sessionId;
       this.path = r.path ?? this.path;
       this.remote = r.remote ?? this.remote;
       this.lastSize = size;
-      // The agent replays the session's scrollback on attach: start from a clean screen, not twice.
+      // The agent replays the session's scrollback on attach, from `from` when it still holds it: the
+      // session keeps the screen if the replay continues it, and clears it first otherwise (not twice).
       // (Only now: had the attach failed, what the tab showed would stay.)
-      if (attaching && this.opened) this.term.reset();
-      this.session.attach(channel);
+      this.session.attach(channel, attaching && this.opened ? (from ?? null) : undefined);
       // The element may have been sized while the stream opened (a reload attaches before it is laid
       // out): whatever xterm's size is now, the PTY gets it.
       this.fit();

@@ -177,6 +177,45 @@ test(
   },
 );
 
+test(
+  'a window whose connection dropped re-attaches from what it showed: nothing twice, nothing lost',
+  { skip },
+  async () => {
+    const h = new TerminalHarness();
+    const vs = sessions(h);
+    try {
+      const first = new MemoryViewer(true);
+      const { id } = await open(vs, ['sh', '-c', 'echo one; sleep 0.3; echo two; sleep 30'], first);
+      await until('first output', () => first.text.includes('one'));
+      first.close();
+      const shown = first.received;
+      assert.ok(shown > 0);
+      await until('output while detached', () => (vs.list()[0]?.attached === false ? true : false));
+      await new Promise((r) => setTimeout(r, 600));
+      // No viewer ever saw an offset beyond the output: such an ask is refused, not served as empty.
+      await assert.rejects(vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24, from: 1e9 }), {
+        code: 'BAD_ARGUMENT',
+      });
+      const second = new MemoryViewer(true);
+      const up = await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24, from: shown });
+      assert.equal(up.result.offset, shown);
+      assert.equal(up.result.replayBytes, 'two\r\n'.length);
+      up.attach(second);
+      assert.deepEqual(second.frames[0], {
+        type: 'session',
+        id: (second.frames[0] as { id: string }).id,
+        offset: shown,
+      });
+      await until('the missed output', () => second.text.includes('two'));
+      assert.equal(second.text, 'two\r\n');
+      assert.equal(first.text + second.text, 'one\r\ntwo\r\n');
+    } finally {
+      await vs.closeAll();
+      h.close();
+    }
+  },
+);
+
 test('a second viewer takes the session over; the first is told why', { skip }, async () => {
   const h = new TerminalHarness();
   const vs = sessions(h);
@@ -281,9 +320,15 @@ test(
       typist.send({ type: 'data', data: Buffer.from('go\r') });
       await until('the output', () => typist.received >= 409600);
       typist.close();
+      // A viewer that showed bytes the scrollback no longer holds gets what it still holds, and an
+      // offset other than it asked for: it starts over from a clean screen.
+      const behind = await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24, from: 0 });
+      assert.ok(behind.result.offset > 0);
+      assert.equal(behind.result.replayBytes, SCROLLBACK_BYTES);
       const third = new MemoryViewer(true);
       const up = await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24 });
       assert.equal(up.result.replayBytes, SCROLLBACK_BYTES);
+      assert.equal(up.result.offset, behind.result.offset);
       up.attach(third);
       const session = third.frames[0] as { type: string; offset: number };
       assert.equal(session.type, 'session');
