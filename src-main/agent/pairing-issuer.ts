@@ -40,7 +40,6 @@ import {
   lanPairArgs,
   PAIR_STEP_TIMEOUT_MS,
   pairHelloTag,
-  rendezvousAlias,
   type PairingSource,
   type PairRefusal,
 } from './pairing-wire.js';
@@ -152,7 +151,6 @@ export class CodeIssuer {
       );
     }
     const code = generatePairCode();
-    const alias = rendezvousAlias(code.tag);
     const expiresAt = Date.now() + ttlMs;
     const timer = setTimeout(() => this.retire(code.tag), ttlMs);
     timer.unref();
@@ -170,7 +168,8 @@ export class CodeIssuer {
     };
     // Open before it is announced: the LAN announcement lists the open codes' tags.
     this.codes.set(code.tag, { state: 'open', code, expiresAt, timer, shown });
-    for (const r of relays) r.listenAlias(alias);
+    // By tag: a relay that takes LISTEN_TAG derives the alias, so nobody can squat a node ID there.
+    for (const r of relays) r.listenTag(code.tag);
     this.announceTags();
     this.deps.notifier.changed();
     return shown;
@@ -217,7 +216,7 @@ export class CodeIssuer {
     if (issued?.state !== 'open') return;
     clearTimeout(issued.timer);
     this.codes.delete(tag);
-    for (const r of this.deps.relays.clients()) r.unlistenAlias(rendezvousAlias(tag));
+    for (const r of this.deps.relays.clients()) r.unlistenTag(tag);
     this.announceTags();
   }
 

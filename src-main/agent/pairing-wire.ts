@@ -3,7 +3,6 @@
  * the code's tag, and the issuer's refusal when it will not run the exchange. Shared by both ends, and
  * by path-dialers.ts, which tells a pairing circuit from a link handshake by its first frame.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 
@@ -56,10 +55,8 @@ export interface PairingSource {
 /** The user-facing line for a code nobody is waiting for. */
 export const CODE_INVALID_LINE = 'code invalid or expired';
 
-/** The relay alias a code's tag is reached under: hashed so it cannot collide with a node ID by accident. */
-export function rendezvousAlias(tag: string): string {
-  return createHash('sha256').update(`clawbridge rendezvous v1\0${tag}`).digest('hex');
-}
+/** The relay alias a code's tag is reached under (protocol/rendezvous.ts, shared with the relay). */
+export { rendezvousAlias } from '../protocol/rendezvous.js';
 
 /** The joiner's first frame on a pairing circuit: the marker and the code's tag. */
 export function encodePairHello(tag: string): Uint8Array {

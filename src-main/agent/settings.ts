@@ -174,6 +174,16 @@ export const TERMINAL_RESUME_MIN_MS = 1_000;
 export const TERMINAL_RESUME_DEFAULT_MS = 60_000;
 export const TERMINAL_RESUME_MAX_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * How long a terminal session this node keeps open on a peer for the window lives with no viewer, in
+ * ms, when none is set (24 h): a window closed at the end of a day finds its shells the next morning,
+ * yet a shell nobody comes back to does not stay open on the peer (and count against its 64) for ever.
+ */
+export const DETACHED_TERMINAL_IDLE_DEFAULT_MS = 24 * 60 * 60 * 1000;
+/** Bounds of detachedTerminalIdleMs: 1 min (longer than any reload takes) to 30 days. */
+export const DETACHED_TERMINAL_IDLE_MIN_MS = 60 * 1000;
+export const DETACHED_TERMINAL_IDLE_MAX_MS = 30 * 24 * 60 * 60 * 1000;
+
 export const settingsSchema = z
   .object({
     name: nodeNameSchema.optional(),
@@ -206,6 +216,16 @@ export const settingsSchema = z
       .min(TERMINAL_RESUME_MIN_MS)
       .max(TERMINAL_RESUME_MAX_MS)
       .default(TERMINAL_RESUME_DEFAULT_MS),
+    /**
+     * How long a terminal session opened here from the window (it outlives its viewer, ADR 0008) is
+     * kept with no window or `term` attached, in ms; then it is hung up.
+     */
+    detachedTerminalIdleMs: z
+      .number()
+      .int()
+      .min(DETACHED_TERMINAL_IDLE_MIN_MS)
+      .max(DETACHED_TERMINAL_IDLE_MAX_MS)
+      .default(DETACHED_TERMINAL_IDLE_DEFAULT_MS),
     /**
      * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
      * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).

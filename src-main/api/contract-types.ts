@@ -29,6 +29,8 @@ export interface SettingsResult {
   /** Where the direct listener is bound right now (may differ: a busy port falls back), or null. */
   listeningOn: string | null;
   terminalResumeMs: number;
+  /** How long a window's terminal session is kept with no viewer before it is hung up, in ms. */
+  detachedTerminalIdleMs: number;
   /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
   notifications: boolean;
   /** Peers allowed `listen` may have this node listen on non-loopback addresses (reverse forwards). */

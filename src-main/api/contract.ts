@@ -202,6 +202,8 @@ export const methodParams = {
       relayListen: z.string().min(1).max(300).optional(),
       /** Checked against the settings' bounds (1 s … 24 h) by the agent. */
       terminalResumeMs: z.number().int().positive().optional(),
+      /** Checked against the settings' bounds (1 min … 30 days) by the agent. */
+      detachedTerminalIdleMs: z.number().int().positive().optional(),
       notifications: z.boolean().optional(),
       /** Peers allowed `listen` may have this node listen on non-loopback addresses (ADR 0018). */
       allowRemoteReverseListen: z.boolean().optional(),

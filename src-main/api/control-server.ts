@@ -113,7 +113,8 @@ export async function claimControlSocket(path: string, home = path): Promise<Cla
     });
   }
   // Owner-only: the socket drives a node that can open shells elsewhere.
-  if (process.platform !== 'win32') await chmod(path, 0o600);
+  const { mode } = controlSocketAccess(process.platform);
+  if (mode !== null) await chmod(path, mode);
   const close = async () => {
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -151,10 +152,28 @@ function refuseConnection(socket: Socket): void {
   socket.end(JSON.stringify({ id: null, ok: false, error }) + '\n', () => socket.destroy());
 }
 
+/**
+ * Who may use the control socket, per platform. POSIX: the socket file is made 0600 (and lives in a
+ * 0700 directory), so only this user connects. Windows: a named pipe, which has no file mode. Node
+ * (libuv) creates it with the default security descriptor: full control for this user, SYSTEM and
+ * Administrators, and *read* access for Everyone and Anonymous. Node can only widen that
+ * (`readableAll` / `writableAll` add Everyone to the DACL) and has no way to narrow it without a
+ * native module, so the one rule here is never to widen it: another user can then open the pipe for
+ * reading only, which lets them send no request (docs/security.md §Local access, for the rest). Pure,
+ * so a test checks it for every platform on any machine.
+ */
+export function controlSocketAccess(platform: NodeJS.Platform): {
+  listen: { readableAll: false; writableAll: false };
+  /** File mode to set once listening; null where the socket has none (a named pipe). */
+  mode: number | null;
+} {
+  return { listen: { readableAll: false, writableAll: false }, mode: platform === 'win32' ? null : 0o600 };
+}
+
 function listen(server: Server, path: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
+    server.listen({ path, ...controlSocketAccess(process.platform).listen }, () => {
       server.off('error', reject);
       resolve();
     });

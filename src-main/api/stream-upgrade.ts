@@ -61,13 +61,16 @@ export const streamMethodParams = {
     }),
   /**
    * A viewer (back) on a session this agent keeps (`terminal.list`): its scrollback is replayed as DATA
-   * frames, then live output follows; cols/rows resize the session.
+   * frames, then live output follows; cols/rows resize the session. `from`: the output offset this
+   * viewer has already shown up to (its last SESSION frame's offset plus the DATA bytes since), so a
+   * window whose connection dropped gets only what it missed (ADR 0004's resume, for the viewer).
    */
   'terminal.attach': z
     .object({
       id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits'),
       cols: terminalDimension,
       rows: terminalDimension,
+      from: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     })
     .strict(),
 } as const;
@@ -100,6 +103,12 @@ export interface StreamMethodResults {
     state: TerminalSessionState;
     /** Scrollback bytes replayed before live output. */
     replayBytes: number;
+    /**
+     * Output offset of the first replayed byte (the SESSION frame's too): `from` when the scrollback
+     * still held it, else the oldest byte it holds; a viewer that asked `from` and gets another offset
+     * lost bytes in between and redraws from a clean screen.
+     */
+    offset: number;
   };
 }
 

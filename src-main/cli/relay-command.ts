@@ -27,6 +27,8 @@ export interface RelayCliOptions {
   tlsCert?: string;
   tlsKey?: string;
   tls?: boolean;
+  /** `--tagged-listen-only`: LISTEN by raw alias (older nodes) is refused (RelayServerOptions.untaggedListen). */
+  taggedListenOnly?: boolean;
 }
 
 async function relayTls(opts: RelayCliOptions): Promise<{ certPem: string; keyPem: string } | undefined> {
@@ -227,6 +229,7 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     ...(tls ? { tls } : {}),
     ...(opts.token !== undefined ? { token: opts.token } : {}),
     ...(opts.metricsTokenRequired ? { metricsTokenRequired: true } : {}),
+    ...(opts.taggedListenOnly ? { untaggedListen: false } : {}),
     logger,
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE')

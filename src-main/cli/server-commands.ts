@@ -118,5 +118,9 @@ export function registerServerCommands(program: Command): void {
     .option('--tls-cert <file>', 'TLS certificate (PEM) instead of the self-signed one')
     .option('--tls-key <file>', 'TLS private key (PEM) for --tls-cert')
     .addOption(new Option('--no-tls', 'plain ws:// (behind a TLS-terminating proxy)'))
+    .option(
+      '--tagged-listen-only',
+      'take pairing rendezvous only by tag (nodes of this release and later): nobody can listen on a node ID',
+    )
     .action((opts: RelayCliOptions) => startRelayFromCli(opts));
 }

@@ -4,6 +4,7 @@
  * nothing else; docs/relay-protocol.md has the layouts. Decoding never throws anything but RelayFrameError
  * (a ClawError that carries the WebSocket close code the relay answers with).
  */
+import { RENDEZVOUS_TAG } from './rendezvous.js';
 import { ClawError, type ErrorCode } from '../core/errors.js';
 import { RelayCloseCode } from './relay-close-codes.js';
 
@@ -22,6 +23,7 @@ export const RelayFrameType = {
   CLOSE: 0x14,
   SPLICE: 0x15,
   LISTEN: 0x20,
+  LISTEN_TAG: 0x21,
 } as const;
 
 /** Bytes of the version + type header. */
@@ -51,6 +53,8 @@ export const RELAY_ASSIGNED_CIRCUIT_BIT = 0x8000_0000;
 export const SPLICE_TOKEN_BYTES = 32;
 /** The word a relay puts in CHALLENGE's relay info when it takes SPLICE frames and splice lines. */
 export const RELAY_FEATURE_SPLICE = 'splice';
+/** The word a relay puts in CHALLENGE's relay info when it takes LISTEN_TAG frames. */
+export const RELAY_FEATURE_LISTEN_TAG = 'listen-tag';
 
 /** The feature words of a CHALLENGE's relay info (`clawbridge-relay/1 splice`: the words after the first). */
 export function relayFeatures(relayInfo: string): string[] {
@@ -79,7 +83,13 @@ export type RelayFrame =
    * A rendezvous alias (a 32-byte ID that is not a node ID, derived from a pairing code's tag): while
    * listening, OPENs to the alias reach this node. `listen: false` stops.
    */
-  | { type: 'listen'; alias: string; listen: boolean };
+  | { type: 'listen'; alias: string; listen: boolean }
+  /**
+   * LISTEN by the pairing code's tag, only to a relay that announced RELAY_FEATURE_LISTEN_TAG: the relay
+   * derives the alias itself (protocol/rendezvous.ts), so the listener cannot choose it — in particular
+   * not a node ID it wants to intercept.
+   */
+  | { type: 'listen-tag'; tag: string; listen: boolean };
 
 /** A frame the relay or a node cannot accept; `closeCode` is the WebSocket close code to answer with. */
 export class RelayFrameError extends ClawError {
@@ -223,6 +233,13 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
       const out = frame(RelayFrameType.LISTEN, NODE_ID_BYTES + 1);
       out.set(nodeIdBytes(f.alias, 'alias'), 2);
       out[2 + NODE_ID_BYTES] = f.listen ? 1 : 0;
+      return out;
+    }
+    case 'listen-tag': {
+      if (!RENDEZVOUS_TAG.test(f.tag)) throw bad('listen tag must be 1–16 characters 0-9 A-Z');
+      const out = frame(RelayFrameType.LISTEN_TAG, 1 + f.tag.length);
+      out[2] = f.listen ? 1 : 0;
+      out.write(f.tag, 3, 'ascii');
       return out;
     }
     case 'close': {
@@ -426,6 +443,14 @@ export function decodeRelayFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_S
       const flag = r.u8('listen flag');
       if (flag > 1) throw malformed(`LISTEN flag must be 0 or 1, got ${flag}`);
       out = { type: 'listen', alias, listen: flag === 1 };
+      break;
+    }
+    case RelayFrameType.LISTEN_TAG: {
+      const flag = r.u8('listen flag');
+      if (flag > 1) throw malformed(`LISTEN_TAG flag must be 0 or 1, got ${flag}`);
+      const tag = Buffer.from(r.rest()).toString('latin1');
+      if (!RENDEZVOUS_TAG.test(tag)) throw malformed('LISTEN_TAG tag must be 1–16 characters 0-9 A-Z');
+      out = { type: 'listen-tag', tag, listen: flag === 1 };
       break;
     }
     default:

@@ -55,6 +55,8 @@ export class RelayRouter {
   bytesForwarded = 0;
   /** Node IDs seen lately: never accepted as aliases, even while their node is offline. */
   readonly recentNodes: RecentNodes;
+  /** Whether LISTEN by a raw alias is taken (RelayServerOptions.untaggedListen). */
+  untaggedListen = true;
   private readonly lowWater: number;
 
   constructor(
@@ -161,8 +163,15 @@ export class RelayRouter {
     this.send(peer, encodeRelayFrame({ type: 'incoming', circuitId: peerCircuitId, source: conn.nodeId! }));
   }
 
-  /** LISTEN: start or stop receiving OPENs addressed to a rendezvous alias. */
-  listen(conn: RelayConn, alias: string, on: boolean): void {
+  /**
+   * LISTEN: start or stop receiving OPENs addressed to a rendezvous alias. `derived`: the relay computed
+   * the alias from a tag (LISTEN_TAG), so it is no node ID; a raw alias may be one, of a node never seen.
+   */
+  listen(conn: RelayConn, alias: string, on: boolean, derived = false): void {
+    if (on && !derived && !this.untaggedListen) {
+      this.metrics.framesDropped.inc({ reason: 'alias_untagged' });
+      return;
+    }
     if (!on) {
       if (this.aliases.get(alias) === conn) this.aliases.delete(alias);
       conn.aliases?.delete(alias);

@@ -4,6 +4,7 @@
  * and keeps none. One HTTP(S) server carries the WebSocket endpoint, GET /healthz and GET /metrics.
  * Every frame a client gets wrong closes that client only, with a code from RelayCloseCode, and is counted.
  */
+import { rendezvousAlias } from '../protocol/rendezvous.js';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -25,6 +26,7 @@ import {
   MAX_TOKEN_BYTES,
   RelayFrameError,
   RELAY_PROTOCOL_VERSION,
+  RELAY_FEATURE_LISTEN_TAG,
   RELAY_FEATURE_SPLICE,
   CHALLENGE_NONCE_BYTES,
   type RelayFrame,
@@ -65,6 +67,12 @@ export interface RelayServerOptions {
   /** Told of each circuit the relay carries (a node acting as relay lists them); optional. */
   circuits?: CircuitObserver;
   logger?: Logger;
+  /**
+   * Whether LISTEN by alias (nodes from before LISTEN_TAG) is still taken. Default true, so older
+   * nodes can show pairing codes through this relay; false refuses it, and then nobody can listen on
+   * the ID of a node never seen here (docs/relay-protocol.md §Rendezvous).
+   */
+  untaggedListen?: boolean;
 }
 
 export interface RelayStats {
@@ -91,7 +99,7 @@ export interface RelayServer {
 }
 
 /** Sent in CHALLENGE so a node can log what it talks to; the words after the first are features. */
-export const RELAY_INFO = `clawbridge-relay/${RELAY_PROTOCOL_VERSION} ${RELAY_FEATURE_SPLICE}`;
+export const RELAY_INFO = `clawbridge-relay/${RELAY_PROTOCOL_VERSION} ${RELAY_FEATURE_SPLICE} ${RELAY_FEATURE_LISTEN_TAG}`;
 
 /** How long a closing handshake may take before ws destroys the socket, in ms (ws default 30 s is long enough to pile up refused connections). */
 const CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
@@ -109,7 +117,7 @@ class Relay {
   /** Every accepted WebSocket, including refused ones still closing, so close() can end them all. */
   private readonly sockets = new Set<WebSocket>();
   readonly metrics: RelayMetrics;
-  private readonly router: RelayRouter;
+  readonly router: RelayRouter;
   private readonly ips: IpLimiter;
   private readonly wss: WebSocketServer;
   private readonly splices: SpliceBroker;
@@ -299,6 +307,8 @@ class Relay {
           return this.router.close(conn, frame.circuitId, bytes);
         case 'listen':
           return this.router.listen(conn, frame.alias, frame.listen);
+        case 'listen-tag':
+          return this.router.listen(conn, rendezvousAlias(frame.tag), frame.listen, true);
         case 'splice':
           return this.splices.offer(conn, frame.circuitId, Buffer.from(frame.token).toString('hex'));
         default:
@@ -433,6 +443,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
   const log = opts.logger ?? pino({ level: 'silent' });
   const metricsToken = opts.metricsTokenRequired ? opts.token : undefined;
   const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize, metricsToken, opts.circuits);
+  relay.router.untaggedListen = opts.untaggedListen ?? true;
   await new Promise<void>((resolve, reject) => {
     relay.listener.once('error', reject);
     relay.listener.listen(opts.port, opts.host, () => {

@@ -67,6 +67,7 @@ export function startTerminals(agent: TerminalsHost): Terminals {
     // How long this node's sessions on a peer try to resume is the peer's window, which is not known
     // here: a short window set for sessions served here must not cut these off sooner than usual.
     resumeMs: () => Math.max(agent.state.get().terminalResumeMs, TERMINAL_RESUME_DEFAULT_MS),
+    detachedIdleMs: () => agent.state.get().detachedTerminalIdleMs,
     log: agent.log,
     connections: agent.connections,
   });

@@ -32,11 +32,29 @@ export const ENDED_SESSION_KEEP_MS = 10 * 60 * 1000;
 /** Sessions this node keeps open on its peers at once (running or recently ended). */
 export const MAX_OWNED_SESSIONS = 64;
 
+/** Timers the idle timeout runs on: the real ones (unref'd), or a test's fake clock. */
+export interface IdleTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realTimers: IdleTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
 /** What the sessions need from the agent (architecture.md §Rules the code keeps). */
 export interface ViewerSessionsHost {
   /** Finds a peer by name or fingerprint and says how to reach it. @throws ClawError('PEER_NOT_FOUND') */
   opener(peer: string): { fingerprint: string; opener: TerminalStreamOpener };
   resumeMs(): number;
+  /**
+   * How long a session that outlives its viewer is kept with none attached, in ms (the setting
+   * detachedTerminalIdleMs), read when the last viewer leaves; absent: kept until it ends.
+   */
+  detachedIdleMs?: (() => number) | undefined;
+  /** Timers for that timeout; absent: the real ones. */
+  timers?: IdleTimers | undefined;
   log: Pick<Logger, 'info'>;
   /** Where each running session is listed (connections/connection-table.ts); absent: not listed. */
   connections?: ConnectionOpener | undefined;
@@ -54,6 +72,8 @@ class OwnedSession {
   viewer: ViewerBridge | undefined;
   /** Its row in the node's connection table while it runs. */
   listed: ConnectionHandle | undefined;
+  /** Running while nobody views it (detachedIdleMs): hangs it up when it fires. */
+  idleTimer: unknown;
 
   constructor(
     readonly peer: string,
@@ -87,8 +107,11 @@ class OwnedSession {
 export class ViewerSessions {
   private readonly sessions = new Map<string, OwnedSession>();
   readonly events = new Emitter<{ terminal: [TerminalEvent] }>();
+  private readonly timers: IdleTimers;
 
-  constructor(private readonly host: ViewerSessionsHost) {}
+  constructor(private readonly host: ViewerSessionsHost) {
+    this.timers = host.timers ?? realTimers;
+  }
 
   /** The streaming methods, for every transport (control socket, web UI, IPC). */
   readonly handlers: StreamUpgradeHandlers = {
@@ -108,6 +131,7 @@ export class ViewerSessions {
 
   /** Hangs up `s`, telling its viewer `reason` (`terminal.close`, `connections.close`). */
   private hangUp(s: OwnedSession, reason: string): void {
+    this.stopIdle(s);
     s.viewer?.end({ type: 'error', message: fitText(reason) });
     void s.client.close();
     this.forget(s);
@@ -120,6 +144,7 @@ export class ViewerSessions {
   async closeAll(reason?: string): Promise<void> {
     const closing: Promise<void>[] = [];
     for (const s of this.sessions.values()) {
+      this.stopIdle(s);
       if (reason !== undefined) s.viewer?.end({ type: 'error', message: fitText(reason) });
       s.listed?.end();
       closing.push(s.client.close());
@@ -199,27 +224,34 @@ export class ViewerSessions {
     id: string;
     cols: number;
     rows: number;
+    from?: number | undefined;
   }): Promise<UpgradedStream<'terminal.attach'>> {
     await Promise.resolve();
     const s = this.find(p.id);
+    const offset = replayStart(s.scrollback, p.from);
     return {
       result: {
         id: s.id,
         path: s.client.path ?? null,
         remote: s.client.remote,
         state: s.state,
-        replayBytes: s.scrollback.end - s.scrollback.start,
+        replayBytes: s.scrollback.end - offset,
+        offset,
       },
       attach: (channel) => {
         if (!s.ended) s.client.resize(p.cols, p.rows);
-        this.connect(s, channel);
+        // Output that came while the reply was on its way is in the scrollback too: still from `offset`.
+        this.connect(s, channel, offset);
       },
       cancel: () => undefined,
     };
   }
 
-  /** Puts a viewer on a session: a viewer already there is told and let go; scrollback, then live. */
-  private connect(s: OwnedSession, channel: ViewerChannel): void {
+  /**
+   * Puts a viewer on a session: a viewer already there is told and let go; scrollback from `from`,
+   * then live.
+   */
+  private connect(s: OwnedSession, channel: ViewerChannel, from = s.scrollback.start): void {
     const previous = s.viewer;
     if (previous) {
       s.viewer = undefined; // so its end does not count as the session losing its viewer
@@ -227,10 +259,13 @@ export class ViewerSessions {
       s.client.consumed(previous.unconsumedLive);
     }
     s.keepAlive ||= channel.viewerAcks;
+    this.stopIdle(s);
     const bridge = new ViewerBridge(channel, countedInput(s.client, s.listed), (b) => this.detached(s, b));
     s.viewer = bridge;
-    bridge.begin(s.client.id, s.scrollback.start);
-    bridge.replay(s.scrollback.since(s.scrollback.start) ?? Buffer.alloc(0));
+    // The scrollback only grows at its end: `from` was held when asked, so it still is (or is its start).
+    const start = Math.max(from, s.scrollback.start);
+    bridge.begin(s.client.id, start);
+    bridge.replay(s.scrollback.since(start) ?? Buffer.alloc(0));
     if (s.exit) return bridge.end({ type: 'exit', status: s.exit });
     if (s.state === 'failed') return bridge.end({ type: 'error', message: fitText(s.message ?? 'failed') });
     bridge.start();
@@ -248,6 +283,31 @@ export class ViewerSessions {
     // Nobody draws the output now: it goes to the scrollback only, so the remote program keeps going.
     s.client.consumed(bridge.unconsumedLive);
     s.client.resumeOutput();
+    this.startIdle(s);
+  }
+
+  /**
+   * A session nobody views is hung up after detachedIdleMs unless a viewer comes back first: a window
+   * that never returns must not leave a shell open on the peer for ever. (The resume window is another
+   * thing: how long a session waits for a lost path to its peer, viewer or not.)
+   */
+  private startIdle(s: OwnedSession): void {
+    const ms = this.host.detachedIdleMs?.();
+    if (ms === undefined) return;
+    this.stopIdle(s);
+    s.idleTimer = this.timers.setTimeout(() => {
+      s.idleTimer = undefined;
+      if (s.viewer || s.ended || this.sessions.get(s.id) !== s) return;
+      this.host.log.info({ terminal: s.id, peer: s.peerName, idleMs: ms }, 'terminal hung up: no viewer');
+      s.message = `hung up after ${describeIdle(ms)} with no window or term attached`;
+      this.hangUp(s, s.message);
+    }, ms);
+  }
+
+  private stopIdle(s: OwnedSession): void {
+    if (s.idleTimer === undefined) return;
+    this.timers.clearTimeout(s.idleTimer);
+    s.idleTimer = undefined;
   }
 
   private wire(s: OwnedSession): void {
@@ -280,6 +340,7 @@ export class ViewerSessions {
   }
 
   private ended(s: OwnedSession): void {
+    this.stopIdle(s);
     s.listed?.end();
     this.emit(s);
     if (!s.keepAlive) this.sessions.delete(s.id);
@@ -308,6 +369,33 @@ export class ViewerSessions {
       ...(s.message !== undefined ? { message: s.message } : {}),
     });
   }
+}
+
+/** An idle time in words: whole hours or minutes (the setting's bounds make it at least 1 min). */
+function describeIdle(ms: number): string {
+  const hours = ms / 3_600_000;
+  if (Number.isInteger(hours)) return `${hours} h`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+/**
+ * Where a re-attaching viewer's replay starts: `from` (what it has shown already) while the scrollback
+ * still holds it, so it gets exactly what it missed; the oldest byte held when it is older (the viewer
+ * sees another offset than it asked and starts over); the whole scrollback when not given.
+ * @throws ClawError('BAD_ARGUMENT') for an offset past the session's output: no viewer was shown it
+ */
+export function replayStart(
+  scrollback: Pick<ReplayBuffer, 'start' | 'end'>,
+  from: number | undefined,
+): number {
+  if (from === undefined) return scrollback.start;
+  if (from > scrollback.end) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `offset ${from} is past this terminal's output (${scrollback.end} bytes so far)`,
+    );
+  }
+  return Math.max(from, scrollback.start);
 }
 
 /** `session` with the viewer's input counted on `listed` (bytes from this node to the program). */

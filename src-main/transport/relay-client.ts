@@ -87,6 +87,8 @@ export class RelayClient {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Rendezvous aliases to listen on; sent again after every reconnect. */
   private readonly aliases = new Set<string>();
+  /** Pairing code tags to listen on (listenTag); sent again after every reconnect. */
+  private readonly tags = new Set<string>();
   /** Callers of openCircuit waiting for 'connected' (or for stop). */
   private readonly waiters = new Set<(ready: boolean) => void>();
   /** Why the last connection failed, when retrying cannot fix it (a certificate or a token). */
@@ -185,6 +187,20 @@ export class RelayClient {
     this.session?.listen(alias, false);
   }
 
+  /**
+   * Receives circuits opened to a pairing code's rendezvous alias, by its tag: a relay that takes
+   * LISTEN_TAG derives the alias itself (docs/relay-protocol.md §Rendezvous); across reconnects.
+   */
+  listenTag(tag: string): void {
+    this.tags.add(tag);
+    this.session?.listenTag(tag, true);
+  }
+
+  unlistenTag(tag: string): void {
+    if (!this.tags.delete(tag)) return;
+    this.session?.listenTag(tag, false);
+  }
+
   private async connectedSession(target: string, timeoutMs: number): Promise<RelaySession> {
     if (!this.running) {
       throw new ClawError(
@@ -243,6 +259,7 @@ export class RelayClient {
       {
         authenticated: () => {
           for (const alias of this.aliases) session.listen(alias, true);
+          for (const tag of this.tags) session.listenTag(tag, true);
           this.attempt = 0;
           this.lastError = undefined;
           const now = Date.now();

@@ -3,6 +3,7 @@
  * signing, circuits, heartbeats. Reconnecting is RelayClient's job; a session ends exactly once and
  * takes its circuits with it.
  */
+import { rendezvousAlias } from '../protocol/rendezvous.js';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
@@ -18,6 +19,7 @@ import {
   encodeRelayFrame,
   RELAY_ASSIGNED_CIRCUIT_BIT,
   RELAY_AUTH_CONTEXT,
+  RELAY_FEATURE_LISTEN_TAG,
   RELAY_FEATURE_SPLICE,
   relayFeatures,
   RelayFrameError,
@@ -170,6 +172,17 @@ export class RelaySession implements CircuitCarrier {
   /** Starts or stops receiving circuits addressed to a rendezvous alias (pairing). */
   listen(alias: string, on: boolean): void {
     if (this.authed) this.send(encodeRelayFrame({ type: 'listen', alias, listen: on }));
+  }
+
+  /**
+   * Same for a pairing code's tag: as LISTEN_TAG where the relay takes it (it derives the alias, so
+   * nobody can listen on a node ID there), else as LISTEN with the alias, as older relays expect.
+   */
+  listenTag(tag: string, on: boolean): void {
+    if (!this.authed) return;
+    if (this.features.includes(RELAY_FEATURE_LISTEN_TAG))
+      this.send(encodeRelayFrame({ type: 'listen-tag', tag, listen: on }));
+    else this.listen(rendezvousAlias(tag), on);
   }
 
   /** Local stop: closes the connection and ends the session without an error. */

@@ -346,6 +346,8 @@ export function contractSuite(name: string, connect: ContractConnect): void {
         );
         const req = (await call<PendingInfo[]>('pending.list')).find((p) => p.fingerprint === d.fingerprint);
         assert.equal(req?.via, 'code');
+        // The event names the request the joiner became, so a window approves exactly that one.
+        assert.equal(joined.pendingId, req.id);
         await call('pending.approve', { id: req.id });
         await waitFor(
           'a paired event',

@@ -3,7 +3,8 @@
  * target, and OPEN falls back to aliases when no node with that ID is connected. A node that LISTENs on
  * another node's ID would receive the circuits meant for it while it is offline, and learn who tried.
  * The relay refuses such LISTENs for node IDs it has seen lately and hands an ID back to its node when
- * the node registers.
+ * the node registers. An ID never seen here can still be squatted by LISTEN by alias (the third test);
+ * LISTEN_TAG and `untaggedListen: false` close that: test/integration/relay-listen-tag.test.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -9,7 +9,13 @@ import { ClawError, errorMessage } from '../../core/errors.js';
 import { parseFingerprint } from '../../core/fingerprint.js';
 import { parseHostPort } from '../../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../../protocol/relay-frames.js';
-import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type Settings } from '../settings.js';
+import {
+  DETACHED_TERMINAL_IDLE_MAX_MS,
+  DETACHED_TERMINAL_IDLE_MIN_MS,
+  TERMINAL_RESUME_MAX_MS,
+  TERMINAL_RESUME_MIN_MS,
+  type Settings,
+} from '../settings.js';
 import type { NodeState } from '../node-state.js';
 
 /** What these methods need from the agent (architecture.md §Rules the code keeps). */
@@ -65,6 +71,7 @@ export function getSettings(host: SettingsHost): SettingsResult {
     listen: s.listen,
     listeningOn: host.local.listenAddress,
     terminalResumeMs: s.terminalResumeMs,
+    detachedTerminalIdleMs: s.detachedTerminalIdleMs,
     notifications: s.notifications,
     allowRemoteReverseListen: s.allowRemoteReverseListen,
   };
@@ -108,6 +115,13 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
       `must be from ${TERMINAL_RESUME_MIN_MS} (1 s) to ${TERMINAL_RESUME_MAX_MS} (24 h) ms, got ${resume}`,
     );
   }
+  const idle = p.detachedTerminalIdleMs;
+  if (idle !== undefined && (idle < DETACHED_TERMINAL_IDLE_MIN_MS || idle > DETACHED_TERMINAL_IDLE_MAX_MS)) {
+    throw fieldError(
+      'detachedTerminalIdleMs',
+      `must be from ${DETACHED_TERMINAL_IDLE_MIN_MS} (1 min) to ${DETACHED_TERMINAL_IDLE_MAX_MS} (30 days) ms, got ${idle}`,
+    );
+  }
   let addFingerprint: string | undefined;
   if (p.addRelay) {
     checkRelayUrl('addRelay.url', p.addRelay.url);
@@ -143,6 +157,7 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
     ...(p.actAsRelay !== undefined ? { actAsRelay: p.actAsRelay } : {}),
     ...(relayListen !== undefined ? { relayListen } : {}),
     ...(resume !== undefined ? { terminalResumeMs: resume } : {}),
+    ...(idle !== undefined ? { detachedTerminalIdleMs: idle } : {}),
     ...(p.notifications !== undefined ? { notifications: p.notifications } : {}),
     ...(p.allowRemoteReverseListen !== undefined
       ? { allowRemoteReverseListen: p.allowRemoteReverseListen }

@@ -8,10 +8,16 @@ import { DEFAULT_ALLOW, PermissionBoxes } from '../../components/PermissionBoxes
 import { QrCode } from '../../components/QrCode.js';
 import { formatCountdown } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
-import { nextNew, type NewProgress } from './pair-steps.js';
+import { joinedRequest, nextNew, type NewProgress } from './pair-steps.js';
 import { ActionButton } from '../../components/ActionButton.js';
 
-const START: NewProgress = { phase: 'showing', peerName: null, fingerprint: null, message: null };
+const START: NewProgress = {
+  phase: 'showing',
+  peerName: null,
+  fingerprint: null,
+  message: null,
+  pendingId: null,
+};
 
 /**
  * Shows a fresh one-time code with its invite link and QR code, then follows who uses it. `existing`:
@@ -94,7 +100,7 @@ export function PairNew({
     };
   }, [connected, code, showing, client]);
 
-  const request = pending.find((p) => p.fingerprint === progress.fingerprint && p.via === 'code');
+  const request = joinedRequest(progress, pending);
   // A node that is already a peer here keeps what it may do unless the boxes are changed.
   const allow = chosen ?? request?.knownAs?.allow ?? [...DEFAULT_ALLOW];
   const approve = () =>

@@ -65,6 +65,8 @@ export interface NewProgress {
   peerName: string | null;
   fingerprint: string | null;
   message: string | null;
+  /** From `joined`: the pending request the device that used the code became (Approve answers it). */
+  pendingId: string | null;
 }
 
 /** Applies one event to the code on show; events about other codes are ignored. */
@@ -76,7 +78,21 @@ export function nextNew(p: NewProgress, code: string, e: PairingEvent): NewProgr
     peerName: e.peerName ?? p.peerName,
     fingerprint: e.fingerprint ?? p.fingerprint,
     message: e.message ?? p.message,
+    pendingId: e.pendingId ?? p.pendingId,
   };
+}
+
+/**
+ * The request Approve and Reject answer: exactly the one the `joined` event named, by id. Not "a
+ * code request with this fingerprint": a list that still holds an older request of the same device (or
+ * one read before the newest arrived) would have the owner answer a request other than the one shown.
+ */
+export function joinedRequest<R extends { id: string }>(
+  p: NewProgress,
+  pending: readonly R[],
+): R | undefined {
+  if (p.pendingId === null) return undefined;
+  return pending.find((r) => r.id === p.pendingId);
 }
 
 /** How long join steps are gathered before the newest is said, in ms (finding → checking is quick). */

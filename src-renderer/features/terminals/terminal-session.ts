@@ -15,9 +15,11 @@ import {
 } from '../../../src-main/protocol/terminal-frames.js';
 import { Listeners, type Disposer, type StreamChannel } from '../../api/transport.js';
 
-/** What the session writes to: xterm's `write(data, callback)`. */
+/** What the session writes to: xterm's `write(data, callback)` and `reset()`. */
 export interface Screen {
   write(data: Uint8Array, drawn: () => void): void;
+  /** Clears the screen before a replay that does not continue what it shows. */
+  reset(): void;
 }
 
 /**
@@ -60,6 +62,14 @@ export class TerminalSession {
   private drawn = 0;
   private acked = 0;
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Whether a SESSION frame said where the output stands: only then is `received` an offset. */
+  private located = false;
+  /**
+   * What the SESSION frame of the stream being attached should say for the screen to be kept: the
+   * offset asked for as `from`; null: clear it whatever comes (it shows something, at no known offset);
+   * undefined: a first stream, nothing to clear.
+   */
+  private continuing: number | null | undefined;
   private readonly changes = new Listeners<[]>();
   state: SessionState = { phase: 'connecting', detail: 'connecting…', exit: null };
 
@@ -77,9 +87,22 @@ export class TerminalSession {
   /** Whether a stream ever opened: a session that never started failed to open, it did not end. */
   started = false;
 
-  /** Takes over a freshly opened (or re-attached) channel. */
-  attach(channel: StreamChannel): void {
+  /**
+   * The output offset the screen has been given everything up to, once known: what `terminal.attach`
+   * asks for as `from` when this page's connection dropped, so the screen neither loses nor repeats.
+   */
+  get shownOffset(): number | undefined {
+    return this.located ? this.received : undefined;
+  }
+
+  /**
+   * Takes over a freshly opened (or re-attached) channel. `continuing`: for a re-attach, the `from` it
+   * asked for (the screen is kept if the agent replays from there, cleared otherwise), or null to clear
+   * the screen for the replay in any case.
+   */
+  attach(channel: StreamChannel, continuing?: number | null): void {
     this.detach();
+    this.continuing = continuing;
     this.started = true;
     this.channel = channel;
     this.decoder = new TerminalFrameDecoder();
@@ -109,9 +132,14 @@ export class TerminalSession {
           break;
         }
         case 'session':
+          // A replay that does not start where the screen stopped would draw some output twice (or
+          // after a gap): start from a clean screen then. Only now, once the agent said where it starts.
+          if (this.continuing !== undefined && this.continuing !== frame.offset) this.screen.reset();
+          this.continuing = undefined;
           // Where this stream starts in the session's output: ACKs count from there.
           this.received = this.drawn = this.acked = frame.offset;
           this.remoteId = frame.id;
+          this.located = true;
           break;
         case 'status':
           this.setState(frame.state === 'reconnecting' ? 'reconnecting' : 'live', frame.detail);

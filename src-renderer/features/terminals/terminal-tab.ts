@@ -93,6 +93,7 @@ export class TerminalTab {
     this.term.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener,noreferrer')));
     this.session = new TerminalSession({
       write: (data, drawn) => this.term.write(data, drawn),
+      reset: () => this.term.reset(),
     });
     this.term.onData((data) => this.session.input(data));
     this.term.onBinary((data) => this.session.input(Uint8Array.from(data, (c) => c.charCodeAt(0))));
@@ -221,11 +222,18 @@ export class TerminalTab {
     const size = this.size();
     const attaching = this.sessionId !== null;
     let resuming = false;
+    // Back on a session this tab showed (the page lost its connection): ask only for what it missed.
+    const from = attaching && this.opened ? this.session.shownOffset : undefined;
     try {
       const { result, channel } = attaching
         ? await this.client
-            .openStream('terminal.attach', { id: this.sessionId, ...size })
+            .openStream('terminal.attach', {
+              id: this.sessionId,
+              ...size,
+              ...(from !== undefined ? { from } : {}),
+            })
             .catch((err: unknown) => {
+              // The agent restarted and no longer knows the tab's session: take it up by the peer's id.
               const remote = this.session.remoteId;
               if (remote === null || !isUnknownSession(err)) throw err;
               resuming = true;
@@ -242,11 +250,11 @@ export class TerminalTab {
       this.path = r.path ?? this.path;
       this.remote = r.remote ?? this.remote;
       this.lastSize = size;
-      // The agent replays the session's scrollback on attach: start from a clean screen, not twice.
+      // The agent replays the session's scrollback on attach, from `from` when it still holds it: the
+      // session keeps the screen if the replay continues it, and clears it first otherwise (not twice).
       // (Only now: had the attach failed, what the tab showed would stay.)
       // Taken up after an agent restart, output goes on from the screen's last byte: keep the screen.
-      if (attaching && !resuming && this.opened) this.term.reset();
-      this.session.attach(channel);
+      this.session.attach(channel, attaching && !resuming && this.opened ? (from ?? null) : undefined);
       // The element may have been sized while the stream opened (a reload attaches before it is laid
       // out): whatever xterm's size is now, the PTY gets it.
       this.fit();

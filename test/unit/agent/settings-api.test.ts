@@ -60,6 +60,7 @@ test('settings.get: defaults, relays without their tokens', () => {
     listen: '0.0.0.0:7475',
     listeningOn: '0.0.0.0:7475',
     terminalResumeMs: 60_000,
+    detachedTerminalIdleMs: 24 * 60 * 60 * 1000,
     notifications: true,
     allowRemoteReverseListen: false,
   });
@@ -68,9 +69,15 @@ test('settings.get: defaults, relays without their tokens', () => {
 
 test('settings.set: live changes apply, listener changes ask for a restart', () => {
   const { h, calls } = host();
-  const live = setSettings(h, { name: 'desk', terminalResumeMs: 5_000, notifications: false });
+  const live = setSettings(h, {
+    name: 'desk',
+    terminalResumeMs: 5_000,
+    detachedTerminalIdleMs: 3_600_000,
+    notifications: false,
+  });
   assert.equal(live.name, 'desk');
   assert.equal(live.terminalResumeMs, 5_000);
+  assert.equal(live.detachedTerminalIdleMs, 3_600_000);
   assert.equal(live.notifications, false);
   assert.equal(live.restartNeeded, false);
   assert.deepEqual(live.restartFor, []);
@@ -114,6 +121,10 @@ test('settings.set: a bad field is named and nothing changes', () => {
     [
       { terminalResumeMs: 10 },
       /terminalResumeMs: must be from 1000 \(1 s\) to 86400000 \(24 h\) ms, got 10$/,
+    ],
+    [
+      { detachedTerminalIdleMs: 1_000 },
+      /detachedTerminalIdleMs: must be from 60000 \(1 min\) to 2592000000 \(30 days\) ms, got 1000$/,
     ],
     [{ addRelay: { url: 'wss://r', fingerprint: 'abc' } }, /addRelay\.fingerprint: fingerprint must be 64/],
     [{ removeRelay: 'wss://nowhere' }, /removeRelay: this node does not use wss:\/\/nowhere$/],

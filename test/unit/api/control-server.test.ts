@@ -7,6 +7,7 @@ import {
   MAX_IN_FLIGHT_REQUESTS,
   REPLY_BACKLOG_HIGH_WATER,
   startControlServer,
+  controlSocketAccess,
 } from '../../../src-main/api/control-server.js';
 import { ControlClient } from '../../../src-main/api/control-client.js';
 import type { ApiHandler } from '../../../src-main/api/contract.js';
@@ -275,4 +276,19 @@ test('a connection that reads nothing does not hold up another one', async () =>
   client.close();
   stuck.destroy();
   await server.close();
+});
+
+test('the control socket is never opened to other users: 0600 on POSIX; on Windows the pipe is not widened to Everyone', () => {
+  for (const platform of ['linux', 'darwin', 'freebsd'] as const) {
+    assert.deepEqual(controlSocketAccess(platform), {
+      listen: { readableAll: false, writableAll: false },
+      mode: 0o600,
+    });
+  }
+  // No file mode on a named pipe (chmod would fail there); readableAll/writableAll would add Everyone
+  // to the pipe's DACL (libuv uv_pipe_chmod), so both stay off. docs/security.md says what remains.
+  assert.deepEqual(controlSocketAccess('win32'), {
+    listen: { readableAll: false, writableAll: false },
+    mode: null,
+  });
 });

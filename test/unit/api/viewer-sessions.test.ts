@@ -15,7 +15,13 @@ import {
   type TerminalFrame,
 } from '../../../src-main/protocol/terminal-frames.js';
 import { UNACKED_HIGH_WATER } from '../../../src-main/terminal/terminal-flow.js';
-import { SCROLLBACK_BYTES, ViewerSessions } from '../../../src-main/terminal/viewer-sessions.js';
+import {
+  SCROLLBACK_BYTES,
+  ViewerSessions,
+  type ViewerSessionsHost,
+} from '../../../src-main/terminal/viewer-sessions.js';
+import { DETACHED_TERMINAL_IDLE_DEFAULT_MS } from '../../../src-main/agent/settings.js';
+import { fakeClock } from '../forwards/fake-clock.js';
 import { PEER_A, TerminalHarness, until } from '../terminal/terminal-fixtures.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
@@ -79,11 +85,12 @@ class MemoryViewer implements ViewerChannel {
   }
 }
 
-function sessions(h: TerminalHarness): ViewerSessions {
+function sessions(h: TerminalHarness, extra: Partial<ViewerSessionsHost> = {}): ViewerSessions {
   return new ViewerSessions({
     opener: () => ({ fingerprint: PEER_A, opener: h.opener }),
     resumeMs: () => 5_000,
     log: pino({ level: 'silent' }),
+    ...extra,
   });
 }
 
@@ -170,6 +177,82 @@ test(
       assert.deepEqual(vs.list()[0]?.exit, { code: 0 });
       assert.equal(vs.close(id).id, id);
       assert.deepEqual(vs.list(), []);
+    } finally {
+      await vs.closeAll();
+      h.close();
+    }
+  },
+);
+
+test(
+  'a window whose connection dropped re-attaches from what it showed: nothing twice, nothing lost',
+  { skip },
+  async () => {
+    const h = new TerminalHarness();
+    const vs = sessions(h);
+    try {
+      const first = new MemoryViewer(true);
+      const { id } = await open(vs, ['sh', '-c', 'echo one; sleep 0.3; echo two; sleep 30'], first);
+      await until('first output', () => first.text.includes('one'));
+      first.close();
+      const shown = first.received;
+      assert.ok(shown > 0);
+      await until('output while detached', () => (vs.list()[0]?.attached === false ? true : false));
+      await new Promise((r) => setTimeout(r, 600));
+      // No viewer ever saw an offset beyond the output: such an ask is refused, not served as empty.
+      await assert.rejects(vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24, from: 1e9 }), {
+        code: 'BAD_ARGUMENT',
+      });
+      const second = new MemoryViewer(true);
+      const up = await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24, from: shown });
+      assert.equal(up.result.offset, shown);
+      assert.equal(up.result.replayBytes, 'two\r\n'.length);
+      up.attach(second);
+      assert.deepEqual(second.frames[0], {
+        type: 'session',
+        id: (second.frames[0] as { id: string }).id,
+        offset: shown,
+      });
+      await until('the missed output', () => second.text.includes('two'));
+      assert.equal(second.text, 'two\r\n');
+      assert.equal(first.text + second.text, 'one\r\ntwo\r\n');
+    } finally {
+      await vs.closeAll();
+      h.close();
+    }
+  },
+);
+
+test(
+  'a window session nobody views is hung up after the idle time; a viewer coming back stops the clock',
+  { skip },
+  async () => {
+    const h = new TerminalHarness();
+    const clock = fakeClock();
+    const vs = sessions(h, { detachedIdleMs: () => DETACHED_TERMINAL_IDLE_DEFAULT_MS, timers: clock });
+    const events: { state: string; message?: string }[] = [];
+    vs.events.on('terminal', (e) =>
+      events.push({ state: e.state, ...(e.message ? { message: e.message } : {}) }),
+    );
+    try {
+      const first = new MemoryViewer(true);
+      const { id } = await open(vs, ['sh', '-c', 'echo ready; sleep 30'], first);
+      await until('output', () => first.text.includes('ready'));
+      assert.equal(clock.pending(), 0, 'no clock while a viewer is attached');
+      first.close();
+      assert.equal(clock.pending(), 1);
+      // The window comes back within the idle time: the session is its again, the clock stopped.
+      const second = new MemoryViewer(true);
+      (await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24 })).attach(second);
+      assert.equal(clock.pending(), 0);
+      second.close();
+      assert.equal(await clock.runNext(), DETACHED_TERMINAL_IDLE_DEFAULT_MS);
+      assert.deepEqual(vs.list(), []);
+      assert.deepEqual(events.at(-1), {
+        state: 'closed',
+        message: 'hung up after 24 h with no window or term attached',
+      });
+      await until('the served session to end', () => h.sessions.size === 0);
     } finally {
       await vs.closeAll();
       h.close();
@@ -281,9 +364,15 @@ test(
       typist.send({ type: 'data', data: Buffer.from('go\r') });
       await until('the output', () => typist.received >= 409600);
       typist.close();
+      // A viewer that showed bytes the scrollback no longer holds gets what it still holds, and an
+      // offset other than it asked for: it starts over from a clean screen.
+      const behind = await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24, from: 0 });
+      assert.ok(behind.result.offset > 0);
+      assert.equal(behind.result.replayBytes, SCROLLBACK_BYTES);
       const third = new MemoryViewer(true);
       const up = await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24 });
       assert.equal(up.result.replayBytes, SCROLLBACK_BYTES);
+      assert.equal(up.result.offset, behind.result.offset);
       up.attach(third);
       const session = third.frames[0] as { type: string; offset: number };
       assert.equal(session.type, 'session');

@@ -50,6 +50,9 @@ const fixtures: [RelayFrame, string][] = [
     { type: 'splice', circuitId: 0x80000003, token: new Uint8Array(32).fill(0x5c) },
     `01 15 80000003 ${rep('5c', 32)}`,
   ],
+  [{ type: 'listen', alias: rep('dd', 32), listen: true }, `01 20 ${rep('dd', 32)} 01`],
+  [{ type: 'listen-tag', tag: 'K7QX', listen: true }, '01 21 01 4b375158'],
+  [{ type: 'listen-tag', tag: 'K7QX', listen: false }, '01 21 00 4b375158'],
 ];
 
 /** Compares decoded frames with byte fields as plain arrays (decoders return views). */
@@ -268,4 +271,16 @@ test('relayFeatures is the words of the relay info after the first, extra spaces
   assert.deepEqual(relayFeatures('clawbridge-relay/1 splice  later'), ['splice', 'later']);
   // A feature is a whole word: nothing that merely contains 'splice' counts as it.
   assert.ok(!relayFeatures('clawbridge-relay/1 splices').includes(RELAY_FEATURE_SPLICE));
+});
+
+test('LISTEN_TAG carries a tag of 1–16 characters 0-9 A-Z and nothing else, both ways', () => {
+  for (const tag of ['', 'k7qx', 'K7Q-', 'A'.repeat(17)]) {
+    assert.throws(() => encodeRelayFrame({ type: 'listen-tag', tag, listen: true }), isClawError);
+  }
+  for (const body of ['01', '02 4b375158', '01 6b375158', `01 ${rep('41', 17)}`]) {
+    assert.throws(
+      () => decodeRelayFrame(hex(`01 21 ${body}`)),
+      (err) => err instanceof RelayFrameError && err.closeCode === RelayCloseCode.MALFORMED_FRAME,
+    );
+  }
 });

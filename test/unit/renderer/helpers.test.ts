@@ -7,6 +7,7 @@ import { approveParams } from '../../../src-renderer/features/approvals/approve-
 import { fieldOfError } from '../../../src-renderer/features/forwards/field-error.js';
 import {
   JOIN_IDLE,
+  joinedRequest,
   nextJoin,
   nextNew,
   stepState,
@@ -150,7 +151,13 @@ test('a rejected join shows the approval step as failed, not ticked', () => {
 });
 
 test('the code on show follows only events about that code', () => {
-  const start = { phase: 'showing' as const, peerName: null, fingerprint: null, message: null };
+  const start = {
+    phase: 'showing' as const,
+    peerName: null,
+    fingerprint: null,
+    message: null,
+    pendingId: null,
+  };
   assert.equal(nextNew(start, 'AAAA', { role: 'new', code: 'BBBB', step: 'joined' }), start);
   const joined = nextNew(start, 'AAAA', {
     role: 'new',
@@ -158,8 +165,30 @@ test('the code on show follows only events about that code', () => {
     step: 'joined',
     peerName: 'b',
     fingerprint: 'f',
+    pendingId: 'r7',
   });
-  assert.deepEqual(joined, { phase: 'joined', peerName: 'b', fingerprint: 'f', message: null });
+  assert.deepEqual(joined, {
+    phase: 'joined',
+    peerName: 'b',
+    fingerprint: 'f',
+    message: null,
+    pendingId: 'r7',
+  });
+});
+
+test('Approve on the code on show answers exactly the request its joined event named', () => {
+  const fingerprint = 'ab'.repeat(32);
+  const joined = nextNew(
+    { phase: 'showing', peerName: null, fingerprint: null, message: null, pendingId: null },
+    'AAAA',
+    { role: 'new', code: 'AAAA', step: 'joined', peerName: 'laptop', fingerprint, pendingId: 'r2' },
+  );
+  // An older request of the same device, still listed first, is not the one shown.
+  const older = { ...request('code'), id: 'r1' };
+  const shown = { ...request('code'), id: 'r2' };
+  assert.equal(joinedRequest(joined, [older, shown])?.id, 'r2');
+  // Gone (answered elsewhere, expired): nothing to approve, rather than another request of that device.
+  assert.equal(joinedRequest(joined, [older]), undefined);
 });
 
 test('reconnect delays double from 500 ms to at most 5 s, with jitter', () => {

@@ -27,6 +27,7 @@ function setup() {
       drawn.push(Buffer.from(data).toString());
       pending.push(done);
     },
+    reset: () => drawn.push('<reset>'),
   });
   const channel = new FakeChannel();
   session.attach(channel);
@@ -142,4 +143,36 @@ test('the tab keeps the peer’s session ID and its output offset: what takes th
   next.push(encodeTerminalFrame({ type: 'session', id, offset: 1005 }));
   next.push(data('!'));
   assert.equal(session.offset, 1006);
+});
+
+test('after a dropped connection the screen is kept when the replay continues it, cleared otherwise', () => {
+  const { session, channel, drawn } = setup();
+  assert.equal(session.shownOffset, undefined, 'no offset before the agent said where output starts');
+  channel.push(encodeTerminalFrame({ type: 'session', id: 'a'.repeat(32), offset: 100 }));
+  channel.push(data('hello'));
+  assert.equal(session.shownOffset, 105);
+  channel.close('connection to the agent lost (1006)');
+
+  // The agent still held byte 105: it replays from there, and the screen goes on.
+  const again = new FakeChannel();
+  session.attach(again, 105);
+  again.push(encodeTerminalFrame({ type: 'session', id: 'a'.repeat(32), offset: 105 }));
+  again.push(data(' world'));
+  assert.deepEqual(drawn, ['hello', ' world']);
+  assert.equal(session.shownOffset, 111);
+  again.close(null);
+
+  // It no longer held byte 111 (more than its scrollback came meanwhile): clean screen, then the replay.
+  const late = new FakeChannel();
+  session.attach(late, 111);
+  late.push(encodeTerminalFrame({ type: 'session', id: 'a'.repeat(32), offset: 4000 }));
+  late.push(data('tail'));
+  assert.deepEqual(drawn, ['hello', ' world', '<reset>', 'tail']);
+  late.close(null);
+
+  // No known offset (null): the whole scrollback comes, on a clean screen.
+  const whole = new FakeChannel();
+  session.attach(whole, null);
+  whole.push(encodeTerminalFrame({ type: 'session', id: 'a'.repeat(32), offset: 4000 }));
+  assert.equal(drawn.at(-1), '<reset>');
 });
