@@ -24,7 +24,7 @@ let door: ChildProcess | undefined;
 function plainConnector(port: number): Connector {
   return () =>
     new Promise((resolve, reject) => {
-      const s = connect({ host: '127.0.0.1', port }, () => {
+      const s = connect({ host: '127.0.0.1', port, allowHalfOpen: true }, () => {
         s.off('error', reject);
         resolve(s);
       });

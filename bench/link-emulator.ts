@@ -65,7 +65,8 @@ export class LinkEmulator {
     private readonly connectServer: Connector,
   ) {
     this.lanes = { up: new Bottleneck(spec.up), down: new Bottleneck(spec.down) };
-    this.server = createServer((client) => void this.accept(client));
+    // Half-open on both sides: one side's end must reach the other after the bytes queued before it.
+    this.server = createServer({ allowHalfOpen: true }, (client) => void this.accept(client));
   }
 
   /** Listens on 127.0.0.1 (port 0: any); resolves with the port. */
@@ -104,6 +105,8 @@ export class LinkEmulator {
   /** Carries `client` (a connection from the client side) across the link to the serving side. */
   async accept(client: Socket): Promise<void> {
     client.pause();
+    // Sockets handed over by another process (bench/netns-door.ts) are made without the option.
+    client.allowHalfOpen = true;
     client.setNoDelay(true);
     client.on('error', () => client.destroy());
     let server: Socket;
@@ -114,6 +117,7 @@ export class LinkEmulator {
       return;
     }
     server.pause();
+    server.allowHalfOpen = true;
     server.setNoDelay(true);
     server.on('error', () => server.destroy());
     this.connections++;
@@ -130,8 +134,13 @@ export class LinkEmulator {
       client.destroy();
       server.destroy();
     };
-    client.once('close', drop);
-    server.once('close', drop);
+    // A side that closed cleanly may still have bytes on their way to the other: those are delivered
+    // (and the end after them) before the other side is let go; its close then drops the pair.
+    const onClose = (hadError: boolean) => {
+      if (hadError || (conn.pending.up === 0 && conn.pending.down === 0)) drop();
+    };
+    client.once('close', onClose);
+    server.once('close', onClose);
     this.wire(conn, 'up', client);
     this.wire(conn, 'down', server);
     client.resume();

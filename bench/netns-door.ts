@@ -20,7 +20,7 @@ process.on('disconnect', () => process.exit(0));
 process.on('message', (req: DoorRequest) => {
   if (req?.op === 'listen' && typeof req.id === 'number') {
     // The other way in: clients inside the namespace (agent b dialling its relay) connect here.
-    const server = createServer({ pauseOnConnect: true }, (socket) =>
+    const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) =>
       process.send?.({ accepted: true }, socket),
     );
     server.listen(0, '127.0.0.1', () => {
@@ -30,7 +30,7 @@ process.on('message', (req: DoorRequest) => {
     return;
   }
   if (typeof req?.id !== 'number' || !Number.isInteger(req.port) || req.port < 1 || req.port > 65535) return;
-  const socket = connect({ host: '127.0.0.1', port: req.port });
+  const socket = connect({ host: '127.0.0.1', port: req.port, allowHalfOpen: true });
   socket.once('connect', () => {
     socket.pause();
     process.send?.({ id: req.id, ok: true }, socket);
