@@ -33,17 +33,24 @@ export interface BenchChild {
   stop(): Promise<void>;
 }
 
-/** Starts `node --import tsx --expose-gc <file>` with an IPC channel; stderr goes to ours. */
-export function startChild(file: string, extraArgs: string[] = []): BenchChild {
+/** How a command is run elsewhere (bench/serving-netns.ts: inside a network namespace). */
+export type CommandWrap = (cmd: string, args: string[]) => { cmd: string; args: string[] };
+
+/**
+ * Starts `node --import tsx --expose-gc <file>` with an IPC channel; stderr goes to ours. `wrap` runs
+ * it elsewhere (`ip netns exec` execs the command, so the PID and the IPC channel stay the child's).
+ */
+export function startChild(
+  file: string,
+  extraArgs: string[] = [],
+  wrap: CommandWrap = (cmd, args) => ({ cmd, args }),
+): BenchChild {
   const script = fileURLToPath(new URL(file, import.meta.url));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--expose-gc', ...extraArgs, script],
-    {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    },
-  );
+  const run = wrap(process.execPath, ['--import', 'tsx', '--expose-gc', ...extraArgs, script]);
+  const child: ChildProcess = spawn(run.cmd, run.args, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   if (child.pid === undefined) throw new Error(`could not start ${file}`);
   const pid = child.pid;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

@@ -11,7 +11,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './child.js';
+import { parseHostPort } from '../src-main/core/host-port.js';
+import { REPO_ROOT, type CommandWrap } from './child.js';
 import { killByPid, launch, runToEnd, type Launched } from './processes.js';
 
 /** The built CLI (`npm run bench` builds first). */
@@ -87,7 +88,26 @@ async function waitForPath(homeA: string, peer: string, mode: PairMode, cli: str
  * Starts the relay (relay mode), agents a and b, adds them as each other's peers, waits for the path.
  * `cli` is the build to run: bench/compare.ts starts a pair of another commit's build next to ours.
  */
-export async function startAgentPair(mode: PairMode, cli = CLI): Promise<AgentPair> {
+export interface PairPlacement {
+  /** Runs agent b elsewhere (bench/serving-netns.ts: its own network namespace). */
+  wrapB?: CommandWrap;
+  /**
+   * The port a dials for b's direct listener port (an emulated link's, bench/emulated-link.ts); a is
+   * then given no other address of b, and b none of a.
+   */
+  reachB?: (port: number) => Promise<number>;
+  /**
+   * Relay mode: the ports a and b dial for the relay's port (emulated links on each side of the relay),
+   * instead of the relay's own.
+   */
+  reachRelay?: (port: number) => Promise<{ a: number; b: number }>;
+}
+
+export async function startAgentPair(
+  mode: PairMode,
+  cli = CLI,
+  { wrapB, reachB, reachRelay }: PairPlacement = {},
+): Promise<AgentPair> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-agents-'));
   const homeA = join(dir, 'a');
@@ -101,6 +121,7 @@ export async function startAgentPair(mode: PairMode, cli = CLI): Promise<AgentPa
   const env = { ...process.env, CLAWBRIDGE_LOG: 'warn' };
   try {
     let pathArgs = ['--listen', '127.0.0.1:0'];
+    let relayArgs: ((side: 'a' | 'b') => string[]) | undefined;
     if (mode === 'relay') {
       const relay = launch(
         process.execPath,
@@ -114,13 +135,29 @@ export async function startAgentPair(mode: PairMode, cli = CLI): Promise<AgentPa
         'relay',
       );
       pathArgs = ['--relay', url!, '--relay-fingerprint', fingerprint!, '--no-direct'];
+      if (reachRelay) {
+        const relayUrl = new URL(url!);
+        const ports = await reachRelay(Number(relayUrl.port));
+        relayArgs = (side) => {
+          const u = new URL(url!);
+          u.port = String(ports[side]);
+          return ['--relay', u.toString(), '--relay-fingerprint', fingerprint!, '--no-direct'];
+        };
+      }
     }
     const startAgent = async (name: string, home: string) => {
-      const agent = launch(
-        process.execPath,
-        [...AGENT_NODE_ARGS, cli, 'agent', '--home', home, '--name', name, ...pathArgs],
-        env,
-      );
+      const plain = (cmd: string, args: string[]) => ({ cmd, args });
+      const run = (name === 'b' ? (wrapB ?? plain) : plain)(process.execPath, [
+        ...AGENT_NODE_ARGS,
+        cli,
+        'agent',
+        '--home',
+        home,
+        '--name',
+        name,
+        ...(relayArgs ? relayArgs(name === 'b' ? 'b' : 'a') : pathArgs),
+      ]);
+      const agent = launch(run.cmd, run.args, env);
       procs.push(agent);
       const m = await agent.waitFor(
         /fingerprint ([0-9a-f]{64}), direct (\S+)/,
@@ -131,8 +168,13 @@ export async function startAgentPair(mode: PairMode, cli = CLI): Promise<AgentPa
     };
     const [a, b] = await Promise.all([startAgent('a', homeA), startAgent('b', homeB)]);
     const hint = (x: { listen: string }) => (mode === 'direct' ? ['--address', x.listen] : []);
-    await runCli(['peers', 'add', b.fingerprint, '--name', 'b', ...hint(b), '--home', homeA], cli);
-    await runCli(['peers', 'add', a.fingerprint, '--name', 'a', ...hint(a), '--home', homeB], cli);
+    const hintB =
+      reachB && mode === 'direct'
+        ? ['--address', `127.0.0.1:${await reachB(parseHostPort(b.listen).port)}`]
+        : hint(b);
+    const hintA = reachB ? [] : hint(a);
+    await runCli(['peers', 'add', b.fingerprint, '--name', 'b', ...hintB, '--home', homeA], cli);
+    await runCli(['peers', 'add', a.fingerprint, '--name', 'a', ...hintA, '--home', homeB], cli);
     await waitForPath(homeA, 'b', mode, cli);
     return {
       mode,

@@ -5,7 +5,9 @@
  * a miss) and relay memory per idle connection. `--only` measures only the rows it names (bench/only.ts,
  * e.g. `--only term-echo,ui-echo,renderer-js`; `relay-memory` for the memory lines).
  * Compare ratios, not absolute numbers: they depend on the machine. With --json, stdout carries only
- * `{"results":[…],"ratios":{…}}` and progress and notes go to stderr.
+ * `{"results":[…],"ratios":{…}}` and progress and notes go to stderr (and so do the profile sections).
+ * After the loopback table come the emulated-link sections (bench/profile-section.ts: `lan`,
+ * `broadband`, `long-fat`); `--profile NAME` runs only that section, `--only` runs none of them.
  */
 import { cpus, loadavg } from 'node:os';
 import { settle } from './settle.js';
@@ -16,6 +18,8 @@ import { measureChainEcho } from './chain-echo.js';
 import { bufferutilLoaded } from './bare-relay.js';
 import { measureRawTcp, prepareDirect, prepareRawTls } from './direct-paths.js';
 import { parseOnly, selects, unknownNames } from './only.js';
+import { parseProfile, PROFILES, type LinkProfile } from './link-profiles.js';
+import { formatProfile, measureProfile } from './profile-section.js';
 import { measureRelayMemory } from './relay-memory.js';
 import { prepareBareRelay, prepareRelay } from './relay-paths.js';
 import { measureRendererJs } from './renderer-size.js';
@@ -36,6 +40,7 @@ tuneGcForBulkTransfer();
 
 const json = process.argv.includes('--json');
 const only = parseOnly(process.argv.slice(2));
+const profile = parseProfile(process.argv.slice(2));
 /** Rows and lines that are not rows of the table but can be selected with --only. */
 const OTHER_NAMES = ['renderer-js', 'relay-memory'];
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -56,6 +61,20 @@ async function row(name: RowName, measure: () => Promise<BenchResult>): Promise<
   }
 }
 
+/** The emulated-link sections, each printed as it ends (stderr with --json, as progress is). */
+async function profileSections(profiles: readonly LinkProfile[], load: number, cores: number): Promise<void> {
+  for (const section of profiles) {
+    const t0 = performance.now();
+    const report = await measureProfile(section, log);
+    report.notes.push(
+      `section took ${((performance.now() - t0) / 1000).toFixed(0)} s; load average ${load.toFixed(2)} on ${cores} cores when the bench started${load > cores / 2 ? ' (a loaded machine: other processes competed for the CPU)' : ''}`,
+    );
+    const text = formatProfile(report);
+    if (json) log(text);
+    else process.stdout.write(`\n${text}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   const cores = cpus().length;
   const load = await settle({
@@ -65,6 +84,7 @@ async function main(): Promise<void> {
     now: () => performance.now(),
     log,
   });
+  if (profile !== null) return profileSections([profile], load, cores);
   const started = performance.now();
   const [server, client] = await Promise.all([
     generateIdentity('bench server'),
@@ -163,6 +183,7 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write(`${formatReport(results, lines, notes, sizes)}\n`);
   }
+  if (only === null) await profileSections(PROFILES, loadavg()[0] ?? 0, cores);
 }
 
 main().then(

@@ -14,6 +14,7 @@ import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { timed } from './path.js';
+import type { CommandWrap } from './child.js';
 import { killByPid, launch } from './processes.js';
 import { firstEcho, socksStream, tcpStream } from './streams.js';
 import type { NamedPath } from './side-by-side.js';
@@ -109,9 +110,10 @@ export interface SshForward {
   paths: NamedPath[];
   /**
    * The `ssh` command line that runs `remote` (a shell command line) on the same sshd with the same
-   * key and cipher, `-tt` when `tty`; null when OpenSSH is not available.
+   * key and cipher, `-tt` when `tty`; over the ControlMaster connection (`master`) unless `fresh`;
+   * null when OpenSSH is not available.
    */
-  command: ((remote: string, tty: boolean) => { file: string; args: string[] }) | null;
+  command: ((remote: string, tty: boolean, fresh?: boolean) => { file: string; args: string[] }) | null;
   notes: string[];
   /** Local ports of `ssh -L` (to the sink) and `ssh -D`; null when OpenSSH is not available. */
   ports: { forward: number; socks: number } | null;
@@ -125,10 +127,27 @@ export interface SshForward {
  * With `probe: false` the far end is not the bench sink (bench/curl-check.ts: an HTTP server): the
  * forwards are started but not probed, and `paths` stays empty.
  */
+export interface SshForwardOptions {
+  /** Probe the forwards as the sink (default true). */
+  probe?: boolean;
+  /** Runs sshd elsewhere (bench/serving-netns.ts); the sink port is then as seen there. */
+  wrapDaemon?: CommandWrap;
+  /**
+   * The port ssh connects to for sshd's `sshPort` (an emulated link's, bench/emulated-link.ts),
+   * resolved once sshd accepts through it; without it ssh connects to sshd directly.
+   */
+  reach?: (sshPort: number, daemon: ChildProcess) => Promise<number>;
+  /**
+   * The -N forward is a ControlMaster and `command` runs over its connection (`-S`), so a terminal
+   * shares the TCP connection with the -L download, as a user's multiplexed ssh does.
+   */
+  master?: boolean;
+}
+
 export async function startSshForward(
   sinkPort: number,
   log: (line: string) => void,
-  { probe = true }: { probe?: boolean } = {},
+  { probe = true, wrapDaemon, reach, master = false }: SshForwardOptions = {},
 ): Promise<SshForward> {
   const missing = ensureOpenSsh(log);
   const none = () => Promise.resolve();
@@ -177,9 +196,18 @@ export async function startSshForward(
         '',
       ].join('\n'),
     );
-    const d = launch(sshd, ['-f', join(dir, 'sshd_config'), '-D', '-e']);
+    const run = (wrapDaemon ?? ((cmd, args) => ({ cmd, args })))(sshd, [
+      '-f',
+      join(dir, 'sshd_config'),
+      '-D',
+      '-e',
+    ]);
+    const d = launch(run.cmd, run.args);
     daemon = d.proc;
-    await waitListening(sshPort, daemon, 'sshd', d.stderr);
+    let loginPort = sshPort;
+    if (reach) loginPort = await reach(sshPort, daemon);
+    else await waitListening(sshPort, daemon, 'sshd', d.stderr);
+    const control = join(dir, 'control');
     const fwdPort = await freePort();
     const socksPort = await freePort();
     // Everything but what to do: the same for the forwards and for the commands.
@@ -197,7 +225,7 @@ export async function startSshForward(
       '-i',
       join(dir, 'id_client'),
       '-p',
-      String(sshPort),
+      String(loginPort),
       `${userInfo().username}@127.0.0.1`,
     ];
     const c = launch(ssh, [
@@ -208,6 +236,7 @@ export async function startSshForward(
       `127.0.0.1:${socksPort}`,
       '-o',
       'ExitOnForwardFailure=yes',
+      ...(master ? ['-M', '-S', control] : []),
       ...login,
     ]);
     client = c.proc;
@@ -228,9 +257,14 @@ export async function startSshForward(
         notes.push(`${name} not available: ${(err as Error).message}`);
       }
     }
-    const command = (remote: string, tty: boolean) => ({
+    const command = (remote: string, tty: boolean, fresh = false) => ({
       file: ssh,
-      args: [...(tty ? ['-tt'] : ['-T']), ...login, remote],
+      args: [
+        ...(tty ? ['-tt'] : ['-T']),
+        ...(master && !fresh ? ['-S', control] : ['-o', 'ControlPath=none']),
+        ...login,
+        remote,
+      ],
     });
     return { paths, command, ports: { forward: fwdPort, socks: socksPort }, notes, stop };
   } catch (err) {

@@ -1,0 +1,74 @@
+/**
+ * The emulated links of the bench's profile sections (issue 29) and `--profile NAME`: pure, unit-tested
+ * in test/unit/bench/link-profiles.test.ts. Sizes are chosen so all three sections fit in the bench's
+ * time budget on a 2-core machine.
+ */
+import { DEFAULT_WINDOW_BYTES, symmetricLink, type LinkSpec } from './link-shape.js';
+
+const MiB = 1024 * 1024;
+
+export interface LinkProfile {
+  name: string;
+  /** One line for the report. */
+  describe: string;
+  spec: LinkSpec;
+  /** Round trip the emulator is set to (both one-way delays), in ms. */
+  rttMs: number;
+  /** Bytes of each timed download. */
+  downloadBytes: number;
+  /** Whether the keystroke echo rows run in this profile. */
+  echo: boolean;
+}
+
+function profile(
+  name: string,
+  mbit: number,
+  rttMs: number,
+  bufferBytes: number,
+  downloadMiB: number,
+  echo: boolean,
+  bufferNote: string,
+): LinkProfile {
+  return {
+    name,
+    describe: `${mbit >= 1000 ? `${mbit / 1000} Gbit/s` : `${mbit} Mbit/s`} each way, ${rttMs} ms RTT, ${bufferNote}, ${DEFAULT_WINDOW_BYTES / MiB} MiB window per connection`,
+    spec: symmetricLink(mbit, rttMs, bufferBytes),
+    rttMs,
+    downloadBytes: downloadMiB * MiB,
+    echo,
+  };
+}
+
+/**
+ * `lan` and `long-fat` have no buffer in the issue: `lan` gets 1 MiB (8 ms at 1 Gbit/s, a switch's
+ * worth is less, so this is generous), `long-fat` the path's bandwidth-delay product (12.5 MB), so
+ * there the window, not the buffer, bounds a connection.
+ */
+export const PROFILES: readonly LinkProfile[] = [
+  profile('lan', 1000, 1, MiB, 64, true, '1 MiB bottleneck buffer'),
+  profile('broadband', 100, 40, MiB, 32, true, '1 MiB bottleneck buffer'),
+  profile('long-fat', 1000, 100, 12_500_000, 128, false, 'bottleneck buffer of one BDP (12.5 MB)'),
+];
+
+/** Reads `--profile NAME` or `--profile=NAME`; null without the flag; throws on an unknown name. */
+export function parseProfile(argv: readonly string[]): LinkProfile | null {
+  let value: string | undefined;
+  argv.forEach((arg, i) => {
+    if (arg === '--profile') value = argv[i + 1] ?? '';
+    else if (arg.startsWith('--profile=')) value = arg.slice('--profile='.length);
+  });
+  if (value === undefined) return null;
+  const found = PROFILES.find((p) => p.name === value);
+  if (!found)
+    throw new Error(`--profile: no profile is called '${value}' (${PROFILES.map((p) => p.name).join(', ')})`);
+  return found;
+}
+
+/**
+ * The most one TCP connection can move through `spec` downwards, in bytes/s: the rate, or the window
+ * per round trip when that is less (a long fat path).
+ */
+export function ceilingBytesPerS(spec: LinkSpec): number {
+  const rttS = (spec.up.delayMs + spec.down.delayMs) / 1000;
+  return Math.min(spec.down.rateBytesPerS, rttS > 0 ? spec.windowBytes / rttS : Infinity);
+}

@@ -1,0 +1,400 @@
+/**
+ * One profile section of the bench (issue 29): the same rows as people feel them on a real link,
+ * through the link emulator (bench/link-emulator.ts). The serving side (bench sink, agent b, sshd)
+ * runs in its own network namespace when we are root (bench/serving-netns.ts), reachable only through
+ * an emulator: one for raw TCP, one for the clawbridge direct link, two for the relay path (a ↔ relay
+ * and relay ↔ b, each with half the delay so the whole path has the profile's RTT: the relay runs on
+ * the client side's loopback and b reaches it only across its leg),
+ * one for ssh's connection, all with the profile's spec (each is its own emulated path: the rows are
+ * measured one after another, never sharing a bottleneck). Rows:
+ * - self-check: raw TCP download through the emulator vs the set rate (or window / RTT when that is
+ *   less), and an idle 1-byte ping-pong vs the set RTT, with the emulator's own timing error;
+ * - downloads: raw TCP (the ceiling), a forward over the direct link and over the relay, `ssh -L`, in turns;
+ * - `term PEER -- true` on the existing link vs `ssh host true` (new connection) and over the
+ *   ControlMaster; the first echoed byte of a new forwarded connection vs `ssh -L`'s;
+ * - keystroke echo (`term` vs `ssh -tt` over the ControlMaster connection), idle and while a download
+ *   saturates the same link (a forward to the same peer; `ssh -L` on the same ControlMaster).
+ * Never throws: a row that cannot be measured is reported as missing.
+ */
+import type { Duplex } from 'node:stream';
+import { startChild, type BenchChild } from './child.js';
+import { CLI, startAgentPair, type AgentPair } from './cli-agents.js';
+import { addForward } from './agent-paths.js';
+import { startEmulatedLink, type EmulatedLink } from './emulated-link.js';
+import { ceilingBytesPerS, type LinkProfile } from './link-profiles.js';
+import { halfLeg } from './link-shape.js';
+import { withDeadline } from './measure.js';
+import { MODE_ECHO } from './serve.js';
+import { createServingSide } from './serving-netns.js';
+import { runToEnd } from './processes.js';
+import { startSshForward, type SshForward } from './ssh.js';
+import { firstEcho, tcpStream } from './streams.js';
+import { percentile } from './table.js';
+import { ECHO_SHELL_LINE, openEchoPty, openEchoTerminal, type EchoTerminal } from './terminal-echo.js';
+import { download } from './transfers.js';
+
+/** Round trips of the self-check's ping-pong. */
+const PING_COUNT = 40;
+/** Uncounted round trips first. */
+const PING_WARMUP = 5;
+/** Uncounted download before the timed ones (slow start, windows), in bytes. */
+const WARMUP_BYTES = 8 * 1024 * 1024;
+/** Timed downloads per path; the paths take turns and the row is their median. */
+const TURNS = 2;
+/** A download through an emulated path that takes longer than this fails the row, in ms. */
+const DOWNLOAD_DEADLINE_MS = 90_000;
+/** Keys timed per echo phase, after ECHO_WARMUP uncounted ones, ECHO_GAP_MS apart. */
+const ECHO_COUNT = 40;
+const ECHO_WARMUP = 5;
+const ECHO_GAP_MS = 100;
+/** How long the load download runs before keys are timed (fills the bottleneck buffer), in ms. */
+const LOAD_SETTLE_MS = 2_000;
+/** Hard limit on one load's life, in ms. */
+const LOAD_MAX_MS = 60_000;
+
+export interface ProfileRow {
+  name: string;
+  text: string;
+}
+
+export interface ProfileReport {
+  profile: LinkProfile;
+  rows: ProfileRow[];
+  notes: string[];
+}
+
+const mb = (bytesPerS: number) => (bytesPerS / 1e6).toFixed(1);
+
+async function pingPong(stream: Duplex): Promise<number[]> {
+  stream.write(Buffer.of(MODE_ECHO));
+  const samples: number[] = [];
+  for (let i = 0; i < PING_WARMUP + PING_COUNT; i++) {
+    const reply = new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      stream.once('error', onError);
+      stream.once('data', () => {
+        stream.off('error', onError);
+        resolve();
+      });
+    });
+    const t0 = performance.now();
+    stream.write(Buffer.of(0x2a));
+    await withDeadline(reply, 5_000, 'round trip');
+    if (i >= PING_WARMUP) samples.push(performance.now() - t0);
+  }
+  return samples;
+}
+
+/** Opens a stream, warms it up, then returns a timed download function for it (MB/s). */
+async function downloader(
+  port: number,
+): Promise<{ run: (bytes: number) => Promise<number>; close: () => void }> {
+  const stream = (await tcpStream(port)).on('error', () => undefined);
+  await download(stream, WARMUP_BYTES, DOWNLOAD_DEADLINE_MS);
+  return {
+    run: async (bytes) => {
+      const t0 = performance.now();
+      await download(stream, bytes, DOWNLOAD_DEADLINE_MS);
+      return bytes / 1e6 / ((performance.now() - t0) / 1000);
+    },
+    close: () => stream.destroy(),
+  };
+}
+
+async function typeKeys(term: EchoTerminal): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < ECHO_WARMUP + ECHO_COUNT; i++) {
+    const ms = await term.key(String.fromCharCode(0x61 + (i % 26)));
+    if (i >= ECHO_WARMUP) samples.push(ms);
+    await new Promise((r) => setTimeout(r, ECHO_GAP_MS));
+  }
+  return samples;
+}
+
+const p50p99 = (s: number[]) =>
+  `p50 ${percentile(s, 50).toFixed(1)} ms, p99 ${percentile(s, 99).toFixed(1)} ms`;
+
+/** Keys typed while `loadPort` downloads without pause; the load's rate meanwhile. */
+async function echoUnderLoad(
+  term: EchoTerminal,
+  loadPort: number,
+): Promise<{ samples: number[]; loadMBps: number }> {
+  const load: BenchChild = startChild('./download-load-child.ts');
+  try {
+    await load.request('start', { port: loadPort, maxMs: LOAD_MAX_MS });
+    await new Promise((r) => setTimeout(r, LOAD_SETTLE_MS));
+    const before = await load.request<{ bytes: number; ms: number; failed?: string }>('bytes');
+    if (before.bytes === 0) throw new Error(`the load delivered nothing in ${LOAD_SETTLE_MS} ms`);
+    const samples = await typeKeys(term);
+    const after = await load.request<{ bytes: number; ms: number; failed?: string }>('stop');
+    if (after.failed) throw new Error(`the load failed during the keys: ${after.failed}`);
+    return { samples, loadMBps: (after.bytes - before.bytes) / 1e3 / (after.ms - before.ms) };
+  } finally {
+    await load.stop();
+  }
+}
+
+/** Counted runs of each start command and each first byte, after one uncounted turn, in turns. */
+const START_RUNS = 3;
+/** One start command that takes longer than this fails its row, in ms. */
+const START_TIMEOUT_MS = 20_000;
+
+/**
+ * `term PEER -- true` on the existing link vs `ssh host true` (a new connection) vs the same over the
+ * ControlMaster connection, and the first echoed byte of a new forwarded connection vs `ssh -L`'s.
+ */
+async function startRows(
+  pair: AgentPair | undefined,
+  fwdPort: number | undefined,
+  ssh: SshForward,
+  row: (name: string, text: string) => void,
+  notes: string[],
+  log: (line: string) => void,
+): Promise<void> {
+  const node = process.execPath;
+  const cmd = (file: string, args: string[], what: string) => async () =>
+    void (await runToEnd(file, args, START_TIMEOUT_MS, what));
+  const contenders: Array<{ name: string; run: () => Promise<void> }> = [];
+  if (pair) {
+    const args = [CLI, 'term', 'b', '--home', pair.homeA, '--', 'true'];
+    contenders.push({ name: 'term-true', run: cmd(node, args, 'clawbridge term b -- true') });
+  }
+  if (ssh.command) {
+    const fresh = ssh.command('true', false, true);
+    const muxed = ssh.command('true', false);
+    contenders.push({ name: 'ssh-true', run: cmd(fresh.file, fresh.args, 'ssh host true') });
+    contenders.push({ name: 'ssh-true-master', run: cmd(muxed.file, muxed.args, 'ssh -S host true') });
+  }
+  if (fwdPort !== undefined)
+    contenders.push({ name: 'first-byte forward', run: () => firstEcho(() => tcpStream(fwdPort)) });
+  if (ssh.ports) {
+    const port = ssh.ports.forward;
+    contenders.push({ name: 'first-byte ssh-L', run: () => firstEcho(() => tcpStream(port)) });
+  }
+  log(`  timing ${contenders.map((c) => c.name).join(', ')} in turns…`);
+  const samples = new Map(contenders.map((c) => [c.name, [] as number[]]));
+  for (let turn = 0; turn <= START_RUNS; turn++) {
+    for (const c of contenders) {
+      if (!samples.has(c.name)) continue;
+      try {
+        const t0 = performance.now();
+        await c.run();
+        if (turn > 0) samples.get(c.name)!.push(performance.now() - t0);
+      } catch (err) {
+        notes.push(`${c.name} not available: ${(err as Error).message}`);
+        samples.delete(c.name);
+      }
+    }
+  }
+  const med = (name: string) => {
+    const s = samples.get(name);
+    return s && s.length > 0 ? percentile(s, 50) : null;
+  };
+  const sshTrue = med('ssh-true');
+  for (const name of ['term-true', 'ssh-true', 'ssh-true-master', 'first-byte forward', 'first-byte ssh-L']) {
+    const v = med(name);
+    if (v === null) continue;
+    let vs = '';
+    if (name === 'term-true' && sshTrue) vs = `, ${(v / sshTrue).toFixed(2)}× ssh host true`;
+    const sshFirst = med('first-byte ssh-L');
+    if (name === 'first-byte forward' && sshFirst) vs = `, ${(v / sshFirst).toFixed(2)}× ssh -L's`;
+    row(name, `median ${v.toFixed(0)} ms of ${samples.get(name)!.length}${vs}`);
+  }
+}
+
+export async function measureProfile(
+  profile: LinkProfile,
+  log: (line: string) => void,
+): Promise<ProfileReport> {
+  const rows: ProfileRow[] = [];
+  const notes: string[] = [];
+  const row = (name: string, text: string) => {
+    rows.push({ name, text });
+    log(`  ${name}: ${text}`);
+  };
+  const stops: Array<() => Promise<void>> = [];
+  const serving = createServingSide();
+  if (serving.netns)
+    notes.push(
+      `serving side in network namespace ${serving.netns} (only loopback): reachable only through the emulators`,
+    );
+  else
+    notes.push(
+      `serving side on the host's loopback (${serving.reason ?? ''}): clients are given only the emulators' ports`,
+    );
+  /** An emulated link to `port` on the serving side (`inside`) or on the host's loopback. */
+  const emulate = async (
+    port: number,
+    what: string,
+    inside = true,
+    spec = profile.spec,
+  ): Promise<EmulatedLink> => {
+    const link = await startEmulatedLink(spec, port, inside ? serving.netns : null);
+    stops.push(() => link.stop());
+    await link.ready(what);
+    return link;
+  };
+  const sink = startChild('./peer-child.ts', [], serving.wrap);
+  try {
+    log(`profile ${profile.name}: ${profile.describe}`);
+    const { port: sinkPort } = await sink.request<{ port: number }>('start', { kind: 'tcp' });
+    const raw = await emulate(sinkPort, 'the bench sink');
+    // Self-check: the idle round trip, then the rate (below, in turns with the other downloads).
+    const pingStream = (await tcpStream(raw.port)).on('error', () => undefined);
+    const ping = await pingPong(pingStream);
+    pingStream.destroy();
+    const p50 = percentile(ping, 50);
+    row(
+      'emu-rtt',
+      `idle 1-byte ping-pong through the emulator: p50 ${p50.toFixed(1)} ms vs set RTT ${profile.rttMs} ms (${(p50 / profile.rttMs).toFixed(2)}×), p99 ${percentile(ping, 99).toFixed(1)} ms`,
+    );
+    // The paths: raw TCP, a forward over a direct link, ssh -L (ControlMaster for the echo rows).
+    const ports: Array<{ name: string; port: number }> = [{ name: 'raw-tcp', port: raw.port }];
+    let pair: AgentPair | undefined;
+    let fwdPort: number | undefined;
+    try {
+      log('  starting two clawbridge agents, b behind the emulator…');
+      const p = await startAgentPair('direct', undefined, {
+        wrapB: serving.wrap,
+        reachB: async (port) => (await emulate(port, 'agent b')).port,
+      });
+      pair = p;
+      stops.push(() => p.stop());
+      fwdPort = await addForward(p, sinkPort);
+      ports.push({ name: 'forward-direct', port: fwdPort });
+    } catch (err) {
+      notes.push(`forward-direct not available: ${(err as Error).message}`);
+    }
+    try {
+      log('  starting a clawbridge relay and two agents, each side of the relay behind an emulator…');
+      const p = await startAgentPair('relay', undefined, {
+        wrapB: serving.wrap,
+        reachRelay: async (relayPort) => {
+          const leg = halfLeg(profile.spec);
+          const a = await emulate(relayPort, 'the relay (a side)', false, leg);
+          const b = await startEmulatedLink(leg, relayPort, serving.netns, serving.netns !== null);
+          stops.push(() => b.stop());
+          await b.ready('the relay (b side)');
+          return { a: a.port, b: b.port };
+        },
+      });
+      stops.push(() => p.stop());
+      ports.push({ name: 'forward-relay', port: await addForward(p, sinkPort) });
+    } catch (err) {
+      notes.push(`forward-relay not available: ${(err as Error).message}`);
+    }
+    log('  starting sshd behind the emulator and ssh -M -L…');
+    const ssh = await startSshForward(sinkPort, log, {
+      probe: false,
+      wrapDaemon: serving.wrap,
+      reach: async (sshPort) => (await emulate(sshPort, 'sshd')).port,
+      master: true,
+    });
+    stops.push(() => ssh.stop());
+    notes.push(...ssh.notes.filter((n) => n.startsWith('ssh-L')));
+    if (ssh.ports) ports.push({ name: 'ssh-L', port: ssh.ports.forward });
+    // Downloads in turns, so a busy moment of the shared machine reaches every path alike.
+    const speeds = new Map<string, number[]>();
+    const open = new Map<string, Awaited<ReturnType<typeof downloader>>>();
+    for (const { name, port } of ports) {
+      try {
+        open.set(name, await downloader(port));
+        speeds.set(name, []);
+      } catch (err) {
+        notes.push(`${name} not available: ${(err as Error).message}`);
+      }
+    }
+    await raw.resetStats();
+    for (let turn = 0; turn < TURNS; turn++) {
+      for (const [name, d] of open) {
+        log(`  download ${name} (turn ${turn + 1}/${TURNS})…`);
+        try {
+          speeds.get(name)?.push(await d.run(profile.downloadBytes));
+        } catch (err) {
+          notes.push(`${name} download failed: ${(err as Error).message}`);
+          open.delete(name);
+          d.close();
+        }
+      }
+    }
+    for (const d of open.values()) d.close();
+    const median = (name: string) => {
+      const s = speeds.get(name);
+      return s && s.length > 0 ? percentile(s, 50) : null;
+    };
+    const rawMBps = median('raw-tcp');
+    const late = (await raw.stats()).lateMs;
+    const ceiling = ceilingBytesPerS(profile.spec);
+    if (rawMBps !== null) {
+      row(
+        'emu-rate',
+        `raw TCP through the emulator: ${rawMBps.toFixed(1)} MB/s = ${((rawMBps * 1e6) / ceiling).toFixed(2)}× the set ${mb(ceiling)} MB/s${ceiling < profile.spec.down.rateBytesPerS ? ' (window / RTT)' : ''}; emulator timing error p50 ${late.p50.toFixed(2)} ms, p99 ${late.p99.toFixed(2)} ms, max ${late.max.toFixed(1)} ms (${late.samples} segments)`,
+      );
+    }
+    const size = `${profile.downloadBytes / 1024 / 1024} MiB`;
+    for (const name of ['raw-tcp', 'forward-direct', 'forward-relay', 'ssh-L']) {
+      const v = median(name);
+      if (v === null) continue;
+      const vsRaw = rawMBps && name !== 'raw-tcp' ? `, ${(v / rawMBps).toFixed(2)}× raw TCP` : '';
+      const ssh = median('ssh-L');
+      const vsSsh = ssh && name.startsWith('forward-') ? `, ${(v / ssh).toFixed(2)}× ssh -L` : '';
+      row(
+        `download ${name}`,
+        `${size}: ${v.toFixed(1)} MB/s (median of ${speeds.get(name)!.length})${vsRaw}${vsSsh}`,
+      );
+    }
+    await startRows(pair, fwdPort, ssh, row, notes, log);
+    if (profile.echo) {
+      const clients: Array<{ name: string; open: () => Promise<EchoTerminal>; loadPort?: number }> = [];
+      if (pair && fwdPort !== undefined) {
+        const p = pair;
+        clients.push({ name: 'term', open: () => openEchoTerminal(p.homeA), loadPort: fwdPort });
+      }
+      if (ssh.command && ssh.ports) {
+        const { file, args } = ssh.command(ECHO_SHELL_LINE, true);
+        clients.push({
+          name: 'ssh -tt (ControlMaster)',
+          open: () => openEchoPty(file, args, 'ssh -tt'),
+          loadPort: ssh.ports.forward,
+        });
+      }
+      for (const c of clients) {
+        let term: EchoTerminal | undefined;
+        try {
+          log(`  echo through ${c.name}, idle then with a download on the same connection…`);
+          term = await c.open();
+          const idle = await typeKeys(term);
+          row(`echo-idle ${c.name}`, `${p50p99(idle)} (set RTT ${profile.rttMs} ms)`);
+          if (c.loadPort !== undefined) {
+            const { samples, loadMBps } = await echoUnderLoad(term, c.loadPort);
+            const over = percentile(samples, 99) - profile.rttMs;
+            row(
+              `echo-load ${c.name}`,
+              `${p50p99(samples)} = RTT + ${over.toFixed(0)} ms at p99, while the download ran at ${loadMBps.toFixed(1)} MB/s`,
+            );
+          }
+        } catch (err) {
+          notes.push(`echo through ${c.name} not available: ${(err as Error).message}`);
+        } finally {
+          await term?.close();
+        }
+      }
+    }
+  } catch (err) {
+    notes.push(`profile ${profile.name} stopped early: ${(err as Error).message}`);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await sink.stop();
+    serving.destroy();
+  }
+  return { profile, rows, notes };
+}
+
+/** The section as printed under the loopback table. */
+export function formatProfile(report: ProfileReport): string {
+  const lines = [`profile ${report.profile.name}: ${report.profile.describe}`];
+  const width = Math.max(...report.rows.map((r) => r.name.length), 0);
+  for (const r of report.rows) lines.push(`  ${r.name.padEnd(width)}  ${r.text}`);
+  for (const n of report.notes) lines.push(`  note: ${n}`);
+  return lines.join('\n');
+}
