@@ -43,3 +43,15 @@ export function refusedBecause(
   const why = refusal(peer, permission);
   return why === null ? null : `${peer.name} ${why}`;
 }
+
+/**
+ * Every one of `permissions` the peer refuses this device, in one sentence: `n3 does not allow
+ * terminals or forwards from this device`; null when it refuses none of them (or has not said).
+ */
+export function refusedAllBecause(
+  peer: Pick<PeerInfo, 'name'> & { theyAllow?: readonly Permission[] | null },
+  permissions: readonly Permission[],
+): string | null {
+  const refused = permissions.filter((p) => refusal(peer, p) !== null).map((p) => REFUSED_NOUN[p]);
+  return refused.length === 0 ? null : `${peer.name} does not allow ${refused.join(' or ')} from this device`;
+}

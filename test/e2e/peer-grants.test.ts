@@ -95,11 +95,11 @@ test(
     // b's card: Open terminal says why it does nothing, and does nothing.
     const openOnB = b.getByRole('button', { name: 'Open terminal on b' });
     assert.equal(await openOnB.getAttribute('aria-disabled'), 'true');
-    await waitForText(b, /b does not allow terminals from this device/);
+    await waitForText(b, /b does not allow terminals from this device — on b, open Peers → Permissions/);
     const describedBy = (await openOnB.getAttribute('aria-describedby')) ?? '';
     assert.equal(
       await page.locator(`[id="${describedBy}"]`).textContent(),
-      'b does not allow terminals from this device',
+      'b does not allow terminals from this device — on b, open Peers → Permissions for this device',
     );
     await openOnB.focus();
     await page.keyboard.press('Enter');

@@ -29,7 +29,15 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import { cliJson, startRelay, startRelayAgent, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import {
+  cliJson,
+  startRelay,
+  startRelayAgent,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+} from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -177,16 +185,18 @@ test(
   "A's terminal on B is refused in plain words until B lets A in through its Permissions dialog",
   { skip: skip ?? false },
   async () => {
-    // B granted A nothing when it joined: the refusal names who and what to do, from its refusal code.
-    await card(A.page, 'b').getByRole('button', { name: 'Open terminal' }).click();
+    // B granted A nothing when it joined, and told A so: A's card says who refuses what and where to
+    // change it, and its Open terminal does nothing (the refusal a peer that has not said gets in the
+    // terminal pane is worded by refusal-text.ts; test/unit/renderer/refusal-text.test.ts).
+    const onA = card(A.page, 'b');
     await waitForText(
-      A.page.locator('.terminal-pane'),
-      /b does not allow this device to do that — on b, open Peers → Permissions for this device/,
+      onA,
+      /b does not allow terminals or forwards from this device — on b, open Peers → Permissions/,
       20_000,
     );
-    await screenshotThemes(A.page, 'terminals-refused');
-    await A.page.getByRole('button', { name: 'Close terminal on b' }).click();
-    await nav(A.page, 'Peers').click();
+    const open = onA.getByRole('button', { name: 'Open terminal' });
+    assert.equal(await open.getAttribute('aria-disabled'), 'true');
+    await screenshotThemes(A.page, 'peers-refused');
 
     const peer = card(B.page, 'a');
     await peer.getByRole('button', { name: 'Permissions' }).click();
@@ -196,6 +206,13 @@ test(
     await screenshotThemes(B.page, 'peers-permissions');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await peer.getByText('may do here: terminal, forward').waitFor();
+    // A hears of it over the link: Open terminal works again, with no reload.
+    const reopen = card(A.page, 'b').getByRole('button', { name: 'Open terminal' });
+    await waitFor(
+      'b to tell A it may open terminals',
+      async () => (await reopen.getAttribute('aria-disabled')) === 'false',
+      15_000,
+    );
   },
 );
 

@@ -9,7 +9,7 @@ import { PathBadge } from '../../components/PathBadge.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { formatSince, shortFingerprint } from '../../lib/format.js';
 import { pathText, peerState, peerTone, rttText } from '../../lib/peer-text.js';
-import { grantsText, refusedBecause, theirGrantsText } from '../../lib/their-grants.js';
+import { grantsText, refusedAllBecause, refusedBecause, theirGrantsText } from '../../lib/their-grants.js';
 import { explainError } from '../../lib/refusal-text.js';
 import { useAction } from '../../lib/use-action.js';
 import { PermissionsDialog } from './PermissionsDialog.js';
@@ -46,7 +46,8 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
   // and say why, rather than opening something that fails a moment later.
   const noTerminal = refusedBecause(peer, 'terminal');
   const noForward = refusedBecause(peer, 'forward');
-  const refusedText = [noTerminal, noForward].filter((x) => x !== null).join('; ');
+  const refusedText = refusedAllBecause(peer, ['terminal', 'forward']);
+  const whereToChange = `on ${peer.name}, open Peers → Permissions for this device`;
   const remove = () =>
     void action.run(async () => {
       await client.call('peers.remove', { peer: peer.fingerprint });
@@ -100,7 +101,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
           names start with the words shown, so speaking those works too. */}
       {refusedText ? (
         <p className="why" id={refusedId}>
-          {refusedText}
+          {refusedText} — {whereToChange}
         </p>
       ) : null}
       <div className="actions">

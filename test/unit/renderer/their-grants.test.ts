@@ -1,7 +1,12 @@
 /** What a peer lets this device do, in the window's words, and when a picker must not offer it. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { refusal, refusedBecause, theirGrantsText } from '../../../src-renderer/lib/their-grants.js';
+import {
+  refusal,
+  refusedAllBecause,
+  refusedBecause,
+  theirGrantsText,
+} from '../../../src-renderer/lib/their-grants.js';
 
 test('a peer that said what it grants refuses what it left out, with the words the pickers show', () => {
   const n3 = { name: 'n3', theyAllow: ['forward' as const] };
@@ -17,4 +22,17 @@ test('unknown grants (not said yet, or an older agent) refuse nothing', () => {
   assert.equal(theirGrantsText({ theyAllow: null }), 'not known yet');
   assert.equal(theirGrantsText({ theyAllow: [] }), 'nothing');
   assert.equal(theirGrantsText({ theyAllow: ['terminal', 'forward'] }), 'terminal, forward');
+});
+
+test("a peer card's one line names everything the peer refuses, or nothing", () => {
+  const none = { name: 'b', theyAllow: [] };
+  assert.equal(
+    refusedAllBecause(none, ['terminal', 'forward']),
+    'b does not allow terminals or forwards from this device',
+  );
+  assert.equal(
+    refusedAllBecause({ name: 'b', theyAllow: ['terminal' as const] }, ['terminal', 'forward']),
+    'b does not allow forwards from this device',
+  );
+  assert.equal(refusedAllBecause({ name: 'b', theyAllow: null }, ['terminal', 'forward']), null);
 });
