@@ -133,6 +133,7 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
     relays: facts.relays,
     homeRelayKnown: facts.homeRelayKnown,
     lost: facts.lostAt !== undefined,
+    lostAt: facts.lostAt,
     newest: (direct.lastErrorAt ?? 0) > (facts.relay.lastErrorAt ?? 0) ? 'direct' : 'relay',
   });
   if (!cause) return off('offline', null);

@@ -30,6 +30,8 @@ export interface ReachFacts {
   homeRelayKnown: boolean;
   /** The peer was linked while this agent runs and its link is gone. */
   lost: boolean;
+  /** When that link went (ms since the epoch), if it did. */
+  lostAt?: number | undefined;
   /** Which path failed last, when both did: with only errors to go by, the newest says most. */
   newest?: 'direct' | 'relay' | undefined;
 }
@@ -109,7 +111,10 @@ function rejoining(facts: ReachFacts): RelayStatus | undefined {
   const url = facts.relay.relay;
   const status = facts.relays.find((r) => r.url === url && r.up);
   const back = status?.backAt;
-  return back !== undefined && facts.now - back < REJOIN_GRACE_MS ? status : undefined;
+  if (back === undefined || facts.now - back >= REJOIN_GRACE_MS) return undefined;
+  // Linked again after the relay came back, then lost: it did reconnect, and went away since.
+  if (facts.lostAt !== undefined && facts.lostAt > back) return undefined;
+  return status;
 }
 
 /**

@@ -136,6 +136,10 @@ test('row 4: a relay back a moment ago: the peer is still reconnecting to it', (
   // Long enough after: its agent is not coming.
   const longAgo = [{ url: R, up: true, backAt: NOW - REJOIN_GRACE_MS }];
   assert.equal(explainUnreachable(facts({ relay: notOnRelay, relays: longAgo }))?.state, 'offline');
+  // Linked again after the relay came back, and lost since: it did reconnect; now it is gone.
+  const relinked = facts({ relay: notOnRelay, relays: back, lost: true, lostAt: NOW - 1_000 });
+  assert.equal(explainUnreachable(relinked)?.state, 'offline');
+  assert.doesNotMatch(explainUnreachable(relinked)?.detail ?? '', /reconnect/);
 });
 
 test('row 5: the relay is up and does not see it: not running, or not on that relay', () => {
