@@ -51,6 +51,7 @@ import { getSettings, setSettings, type SettingsHost } from './api/settings.js';
 import { probeRelay } from './api/relay-probe.js';
 import { ApiEventHub, type Clock, realClock } from './api/events.js';
 import type { ConnectionTable } from '../connections/connection-table.js';
+import { listAudit, type AuditHost } from '../audit/audit-api.js';
 
 type Handlers = {
   [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
@@ -87,6 +88,8 @@ export interface ApiParts {
   webUi?: () => { url(newToken: boolean): string } | null;
   /** The live connections this node carries (`connections.list`, `connections.close`, the event). */
   connections?: ConnectionTable;
+  /** The audit log (`audit.list`); absent in agents built without one. */
+  audit?: AuditHost;
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
 }
@@ -170,6 +173,10 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'connections.close': (p) => {
       if (!parts.connections) throw new ClawError('INTERNAL', 'this agent does not list its connections');
       return parts.connections.close(p.id);
+    },
+    'audit.list': (p) => {
+      if (!parts.audit) throw new ClawError('INTERNAL', 'this agent keeps no audit log');
+      return listAudit(parts.audit, p);
     },
     'agent.stop': () => {
       const stop = parts.requestStop;

@@ -6,6 +6,8 @@
  * the API on top; tests that need a bare agent build it here too, so every agent is wired the same way.
  */
 import type { Logger } from 'pino';
+import { auditNode } from '../audit/audit-hooks.js';
+import type { AuditSink } from '../audit/audit-writer.js';
 import { ConnectionTable } from '../connections/connection-table.js';
 import type { Identity } from '../crypto/identity.js';
 import type { RelayServer } from '../relay/server.js';
@@ -30,12 +32,14 @@ export interface ComposeAgentOptions {
   logger: Logger;
   /** How long an on-demand relay may idle, in ms (relays.ts); the environment's or the default when absent. */
   relayIdleMs?: number;
+  /** Where audit events go (run-agent.ts: the home's audit.log); none recorded when absent. */
+  audit?: AuditSink;
 }
 
 /** The parts of one agent, each owning one thing; `start`/`stop` run them in order. */
 export type AgentCore = ReturnType<typeof composeAgent>;
 
-export function composeAgent({ identity, state, logger: log, relayIdleMs }: ComposeAgentOptions) {
+export function composeAgent({ identity, state, logger: log, relayIdleMs, audit }: ComposeAgentOptions) {
   const notices = new Notices(log);
   const relays = new Relays({
     identity,
@@ -67,6 +71,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
     lan: local,
     approvals,
     progress,
+    ...(audit ? { audit } : {}),
   });
   const joiner = new CodeJoiner({ identity, log, state, notifier: notices, relays, lan: local, progress });
   const services = new ServiceRegistry();
@@ -102,6 +107,20 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
       }),
     connections,
   });
+  // The audit log listens to the owners of what it records (audit/audit-hooks.ts).
+  const stopAudit = audit
+    ? auditNode(audit, {
+        state,
+        approvals,
+        progress,
+        services,
+        connections,
+        pathOf: (fp) => {
+          const active = links.peerEntry(fp)?.links.active;
+          return active ? { path: active.path, address: active.link.remote } : undefined;
+        },
+      })
+    : () => undefined;
   local.events.on('link', (link) => links.attach(link));
   local.events.on('sighting', (sighting) => links.onLanSighting(sighting));
 
@@ -151,6 +170,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
       relays.stop();
       await local.closeListener();
       await ownRelay?.close();
+      stopAudit();
     },
   };
 }

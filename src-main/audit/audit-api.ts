@@ -1,0 +1,28 @@
+/**
+ * `audit.list` (api/contract.ts): the audit log as the window's Activity view reads it. Events still
+ * queued are written first, so what just happened is there.
+ */
+import type { AuditListResult, MethodParams } from '../api/contract.js';
+import { AUDIT_LIST_MAX } from '../api/contract.js';
+import { readAudit } from './audit-reader.js';
+import { parseSince } from './audit-since.js';
+
+export interface AuditHost {
+  home: string;
+  /** Resolves once queued events are written. */
+  flush(): Promise<void>;
+}
+
+/** Default for `limit`: a screenful many times over, small enough to send at once. */
+export const AUDIT_LIST_DEFAULT = 1000;
+
+export async function listAudit(host: AuditHost, p: MethodParams<'audit.list'>): Promise<AuditListResult> {
+  const since = p.since === undefined ? undefined : parseSince(p.since);
+  await host.flush();
+  const read = await readAudit(host.home, {
+    ...(since !== undefined ? { since } : {}),
+    ...(p.peer !== undefined ? { peer: p.peer } : {}),
+    limit: Math.min(p.limit ?? AUDIT_LIST_DEFAULT, AUDIT_LIST_MAX),
+  });
+  return { events: read.events, bad: read.bad };
+}
