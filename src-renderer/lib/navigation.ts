@@ -12,6 +12,7 @@ export const VIEWS = [
   'terminals',
   'forwards',
   'connections',
+  'activity',
   'settings',
 ] as const;
 export type View = (typeof VIEWS)[number];
