@@ -11,6 +11,7 @@ import type { AuditSink } from '../audit/audit-writer.js';
 import { ConnectionTable } from '../connections/connection-table.js';
 import type { Identity } from '../crypto/identity.js';
 import type { RelayServer } from '../relay/server.js';
+import type { PathKind } from '../transport/link.js';
 import { admission } from './admission.js';
 import { restartSettings } from './api/settings.js';
 import { Approvals } from './approvals.js';
@@ -48,7 +49,24 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs, audit 
     notices,
     ...(relayIdleMs !== undefined ? { idleMs: relayIdleMs } : {}),
   });
-  const admit = admission(state);
+  const admitted = admission(state);
+  // A node removed here keeps knocking: each knock it is refused is a refused attempt on the log.
+  const admit = (fp: string, path: PathKind, address?: string) => {
+    const refusal = admitted(fp);
+    if (refusal && audit) {
+      audit.record({
+        kind: 'refused',
+        peer: { name: state.peer(fp)?.name ?? 'removed node', fingerprint: fp },
+        path,
+        ...(address ? { address } : {}),
+        service: 'link',
+        what: 'link to this node',
+        outcome: 'refused',
+        reason: refusal.reason,
+      });
+    }
+    return refusal;
+  };
   const local = new LocalNetwork({
     node: {
       identity,
@@ -57,7 +75,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs, audit 
       },
     },
     log,
-    admit: (fp) => admit(fp),
+    admit: (fp, remote) => admit(fp, 'direct', remote),
     notice: (notice, fields) => notices.notice(notice, fields),
   });
   const approvals = new Approvals({ log, state, notifier: notices });
@@ -84,8 +102,8 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs, audit 
     notices,
     relays,
     local,
-    admit,
     services,
+    admit: (fp) => admit(fp, 'relay'),
     strangers: {
       onUnknownHello: (link, hello) => approvals.onUnknownHello(link, hello),
       onPairStream: (stream, link, args) => issuer.acceptLanPairing(stream, link, args),

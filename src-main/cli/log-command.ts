@@ -41,17 +41,18 @@ export function auditKindText(e: AuditEvent): string {
 export function auditTable(events: readonly AuditEvent[]): string {
   if (events.length === 0) return 'no events';
   return table(
-    ['TIME (UTC)', 'EVENT', 'PEER', 'PATH', 'WHAT', 'OUTCOME', 'BYTES IN/OUT'],
+    ['TIME (UTC)', 'EVENT', 'PEER', 'PATH', 'WHAT', 'BYTES IN/OUT', 'OUTCOME'],
     events.map((e) => [
       e.time.replace('T', ' ').slice(0, 19),
       auditKindText(e),
       e.peer ? `${e.peer.name} (${e.peer.fingerprint.slice(0, 8)})` : '-',
       e.path ? `${e.path}${e.address ? ` ${e.address}` : ''}` : (e.address ?? '-'),
       e.what,
-      e.reason ? `${e.outcome}: ${e.reason}` : e.outcome,
       'bytesIn' in e && e.bytesIn !== undefined && e.bytesOut !== undefined
         ? `${formatBytes(e.bytesIn)}/${formatBytes(e.bytesOut)}`
         : '-',
+      // Last: a reason is the one long cell, and the last column is not padded.
+      e.reason ? `${e.outcome}: ${e.reason}` : e.outcome,
     ]),
   );
 }

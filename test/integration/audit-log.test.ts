@@ -1,7 +1,7 @@
 /**
  * The audit log with two real agents (issue 28, must-be-true 3): b pairs with a by code and a
  * approves; b opens a terminal on a, makes a connection through a forward that exits at a, and — once
- * a's owner takes terminals away — is refused a terminal. `clawbridge log --json` on a (the serving
+ * a's owner takes terminals away — is refused a terminal; removed, its links are refused. `clawbridge log --json` on a (the serving
  * side) then lists the approval, the terminal session, the forward connection and the refused
  * attempt, each with b's fingerprint, a time and an outcome; `--peer` and `--since` filter; the file
  * is 0600.
@@ -125,5 +125,18 @@ test(
     assert.match(text, /^TIME \(UTC\)\s+EVENT\s+PEER/);
     assert.match(text, /refused: permission denied/);
     assert.equal(statSync(join(homeA, 'audit.log')).mode & 0o777, 0o600);
+
+    // Removed, b keeps knocking: each link a refuses is a refused attempt too.
+    await ok(['peers', 'remove', 'b', '--home', homeA]);
+    const knock = await waitFor(
+      'a refused link from b',
+      async () =>
+        (await cliJson<AuditEvent[]>(['log', '--json', '--home', homeA])).find(
+          (e) => e.kind === 'refused' && e.service === 'link' && fromB(e),
+        ),
+      20_000,
+    );
+    assert.equal(knock.outcome, 'refused');
+    assert.match(knock.reason ?? '', /was removed by a/);
   },
 );
