@@ -79,6 +79,16 @@ test(
     const at = (s: string) => rows.findIndex((r) => r.includes(s));
     assert.ok(at('Refused') < at('Request approved'), rows.join('\n'));
     await screenshotThemes(A.page, 'activity');
+    // At a phone's width each event is a block: nothing scrolls sideways.
+    const size = A.page.viewportSize();
+    await A.page.setViewportSize({ width: 320, height: 700 });
+    await A.page.waitForTimeout(150);
+    const [scroll, width] = await A.page.evaluate<[number, number]>(
+      `(() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; })()`,
+    );
+    assert.ok(scroll <= width, `Activity at 320 px: main scrollWidth ${scroll} > clientWidth ${width}`);
+    await screenshotThemes(A.page, 'activity-320');
+    if (size) await A.page.setViewportSize(size);
 
     // The filters, by their accessible names.
     const peerSelect = A.page.getByRole('combobox', { name: 'Peer' });

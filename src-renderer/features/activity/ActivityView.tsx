@@ -131,13 +131,13 @@ function ActivityRow({ e }: { e: AuditEvent }) {
         )}
       </td>
       <td>
-        <div className="activity-what">{e.what}</div>
+        <div>{e.what}</div>
         {where ? <div className="muted small-text">from {where}</div> : null}
         {traffic ? <div className="muted small-text">{traffic}</div> : null}
       </td>
       <td>
         <span className={e.outcome === 'ok' ? 'outcome ok' : 'outcome bad'}>{e.outcome}</span>
-        {e.reason ? <div className="small-text activity-reason">{e.reason}</div> : null}
+        {e.reason ? <div className="small-text">{e.reason}</div> : null}
       </td>
     </tr>
   );
