@@ -186,6 +186,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       return { name: agent.name };
     },
   };
+  const audit = parts.audit;
   const hub = new ApiEventHub(
     {
       onChanged: (l) => agent.notices.onChanged(l),
@@ -193,6 +194,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       onTerminal: (l) => terminals()?.viewers.events.on('terminal', l) ?? (() => undefined),
       onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
       onNotice: (l) => agent.notices.onForwardNotice(l),
+      ...(audit ? { onAudit: (l: (lines: number) => void) => audit.onWritten(l) } : {}),
       onSettingsChanged: (l) =>
         agent.state.subscribe((c) => {
           if (c.kind === 'option' || c.kind === 'relay') l();

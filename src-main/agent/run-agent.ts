@@ -178,7 +178,11 @@ async function startAgent(
     progress: agent.progress,
     webUi: () => webUi,
     connections: agent.connections,
-    audit: { home: opts.home, flush: () => audit.flush() },
+    audit: {
+      home: opts.home,
+      flush: () => audit.flush(),
+      onWritten: (listener) => audit.events.on('written', listener),
+    },
     // After stop() the methods answer that forwarding / terminals are not running, as before.
     forwards: () => (stopped ? undefined : forwarding.manager),
     terminals: () => (stopped ? undefined : terminals),

@@ -566,7 +566,20 @@ export interface ApiEvents {
    * CONNECTIONS_EVENT_INTERVAL_MS at most while their bytes move.
    */
   connections: ConnectionsEvent;
+  /**
+   * New events are in the audit log (`audit.list` reads them): at most every AUDIT_EVENT_INTERVAL_MS,
+   * `written` counting the lines since the last one. Only that they came: a client reads them itself.
+   */
+  audit: AuditWrittenEvent;
 }
+
+/** The `audit` event: how many lines were written to the audit log since the last one. */
+export interface AuditWrittenEvent {
+  written: number;
+}
+
+/** Shortest interval between two `audit` events, in ms (1000): each makes a window read the log. */
+export const AUDIT_EVENT_INTERVAL_MS = 1000;
 
 /** What a notice is about: how it is routed (core/notices go to the log and a CLI agent's stderr). */
 export type NoticeKind =

@@ -4,6 +4,7 @@
  */
 import type { AuditListResult, MethodParams } from '../api/contract.js';
 import { AUDIT_LIST_MAX } from '../api/contract.js';
+import type { Disposer } from '../core/emitter.js';
 import { readAudit } from './audit-reader.js';
 import { parseSince } from './audit-since.js';
 
@@ -11,6 +12,8 @@ export interface AuditHost {
   home: string;
   /** Resolves once queued events are written. */
   flush(): Promise<void>;
+  /** Lines were written (how many): the `audit` event. */
+  onWritten(listener: (lines: number) => void): Disposer;
 }
 
 /** Default for `limit`: a screenful many times over, small enough to send at once. */

@@ -7,6 +7,7 @@
  * once through `onProblem` and the node goes on; later writes are tried again.
  */
 import { open, rename, stat } from 'node:fs/promises';
+import { Emitter } from '../core/emitter.js';
 import { errorMessage } from '../core/errors.js';
 import type { AuditInput } from './audit-events.js';
 import { AUDIT_KEEP, AUDIT_MAX_BYTES } from './audit-files.js';
@@ -41,6 +42,8 @@ export class AuditWriter implements AuditSink {
   private readonly maxBytes: number;
   private readonly keep: number;
   private readonly maxQueued: number;
+  /** `written`: a batch of lines is in the file (how many): the API's `audit` event. */
+  readonly events = new Emitter<{ written: [number] }>();
 
   constructor(private readonly opts: AuditWriterOptions) {
     this.maxBytes = opts.maxBytes ?? AUDIT_MAX_BYTES;
@@ -101,6 +104,7 @@ export class AuditWriter implements AuditSink {
       try {
         await this.append(batch.join(''));
         this.reported = false;
+        this.events.emit('written', batch.length);
       } catch (err) {
         // Lost with this write: counted, so the next write that works says how many.
         this.dropped += batch.length - (dropped > 0 ? 1 : 0) + dropped;

@@ -29,6 +29,7 @@ let browser: Browser | undefined;
 let A: UiPage;
 let homeA = '';
 let fb = '';
+let homeB = '';
 
 after(async () => {
   await browser?.close();
@@ -40,6 +41,7 @@ before(async () => {
   const relay = await startRelay();
   const pair = await pairedAgents(relay.url, ['act-a', 'act-b']);
   homeA = pair.homeA;
+  homeB = pair.homeB;
   fb = (await cliJson<{ fingerprint: string }>(['id', '--home', pair.homeB])).fingerprint;
   const term = await cli(['term', 'a', '--home', pair.homeB, '--', 'sh', '-c', 'echo hi']);
   assert.equal(term.code, 0, term.stderr);
@@ -103,6 +105,14 @@ test(
       filtered.join('\n'),
     );
     assert.deepEqual(A.errors, []);
+
+    // A new terminal shows up by itself (no Refresh): the view reads again when connections change.
+    const started = row('Terminal started here');
+    const before = await started.count();
+    assert.equal((await cli(['peers', 'allow', 'b', 'terminal', '--home', homeA])).code, 0);
+    const again = await cli(['term', 'a', '--home', homeB, '--', 'sh', '-c', 'echo again']);
+    assert.equal(again.code, 0, again.stderr);
+    await waitFor('a second terminal row', async () => (await started.count()) > before, 10_000);
 
     // The log gone (rotated away, removed by hand): the view says there is nothing, not an error.
     for (const f of ['audit.log', 'audit.log.1']) rmSync(join(homeA, f), { force: true });

@@ -2,14 +2,14 @@
  * The audit log (docs/security.md §Audit log): who opened what on this device, from where, with what
  * outcome — terminals, connections, pairing, approvals, permission changes and refused attempts.
  * Read with `audit.list` (the log is a file, not part of the live store), newest first, with the same
- * filters as `clawbridge log`: since when, and one peer. Read again when the filters change, when a
- * connection or request comes or goes, and on Refresh.
+ * filters as `clawbridge log`: since when, and one peer. Read again when the filters change, when the
+ * agent's `audit` event says new lines were written, and on Refresh.
  */
 import { useEffect, useState } from 'react';
 import type { AuditListResult } from '../../../src-main/api/contract.js';
 import type { AuditEvent } from '../../../src-main/audit/audit-events.js';
 import { messageOf } from '../../api/client.js';
-import { useAgent, usePeers, useServices } from '../../api/hooks.js';
+import { usePeers, useServices } from '../../api/hooks.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { shortFingerprint } from '../../lib/format.js';
 import { eventText, SINCE_CHOICES, trafficText, whereText } from './activity-text.js';
@@ -23,8 +23,14 @@ export function ActivityView() {
   const [result, setResult] = useState<AuditListResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reloads, setReloads] = useState(0);
-  // What makes new events: a connection or terminal that opens or ends, a request, a peer change.
-  const pulse = useAgent((s) => `${s.connections.length}:${s.pending.length}:${s.status?.peers.length ?? 0}`);
+  // The agent says when new events are in the log (at most once a second): read it again then.
+  useEffect(
+    () =>
+      client.onEvent((event) => {
+        if (event === 'audit') setReloads((n) => n + 1);
+      }),
+    [client],
+  );
   useEffect(() => {
     let current = true;
     client
@@ -40,7 +46,7 @@ export function ActivityView() {
     return () => {
       current = false;
     };
-  }, [client, since, peer, pulse, reloads]);
+  }, [client, since, peer, reloads]);
   const events = result ? [...result.events].reverse() : [];
   return (
     <>

@@ -21,9 +21,12 @@ function refused(n: number): AuditInput {
 test('events are appended as JSON lines, stamped with the time, in a file only the owner can read', async () => {
   const path = join(tempDir('audit-'), 'audit.log');
   const w = new AuditWriter({ path, onProblem: assert.fail, now: () => Date.parse('2026-01-02T03:04:05Z') });
+  const written: number[] = [];
+  w.events.on('written', (n) => written.push(n));
   w.record(refused(1));
   w.record({ ...refused(2), time: '2026-01-01T00:00:00.000Z' });
   await w.flush();
+  assert.deepEqual(written, [2], 'one batch of two lines, announced');
   const read = parseAuditText(readFileSync(path, 'utf8'));
   assert.equal(read.bad, 0);
   assert.deepEqual(
