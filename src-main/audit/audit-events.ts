@@ -9,11 +9,22 @@ import { z } from 'zod';
 export const AUDIT_PATHS = ['direct', 'relay', 'route'] as const;
 export const AUDIT_OUTCOMES = ['ok', 'refused', 'failed'] as const;
 
+/** The longest each free-text field may be (the schema's limits, which the writer clips to). */
+export const AUDIT_TEXT_LIMITS = {
+  what: 500,
+  reason: 1000,
+  address: 300,
+  connection: 40,
+  step: 40,
+  service: 60,
+  peerName: 200,
+} as const;
+
 const text = (max: number) => z.string().max(max);
 const count = z.number().int().nonnegative();
 
 const auditPeerSchema = z.object({
-  name: text(200),
+  name: text(AUDIT_TEXT_LIMITS.peerName),
   fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
@@ -24,12 +35,12 @@ const base = {
   peer: auditPeerSchema.optional(),
   path: z.enum(AUDIT_PATHS).optional(),
   /** The far end's address on that path (`198.51.100.7:7443`, a relay URL). */
-  address: text(300).optional(),
+  address: text(AUDIT_TEXT_LIMITS.address).optional(),
   /** What it was about: a service, a target, a forward's name, a permission. */
-  what: text(500),
+  what: text(AUDIT_TEXT_LIMITS.what),
   outcome: z.enum(AUDIT_OUTCOMES),
   /** Why it was refused or failed, or how it ended. */
-  reason: text(1000).optional(),
+  reason: text(AUDIT_TEXT_LIMITS.reason).optional(),
 };
 
 /** Bytes and time of something that ended (a connection, a terminal session). */
@@ -45,11 +56,21 @@ export const auditEventSchema = z.discriminatedUnion('kind', [
     ...z.object(traffic).partial().shape,
   }),
   /** A forward, proxy, exit, reverse, relay-circuit or hop connection ended: its summary. */
-  z.object({ kind: z.literal('connection'), ...base, connection: text(40), ...traffic }),
+  z.object({
+    kind: z.literal('connection'),
+    ...base,
+    connection: text(AUDIT_TEXT_LIMITS.connection),
+    ...traffic,
+  }),
   /** A listener this node opened for a peer's reverse forward, or closed. */
   z.object({ kind: z.literal('listener'), ...base, phase: z.enum(['opened', 'closed']) }),
   /** A pairing moved on (a joiner passed the code, paired, was rejected, failed, was refused). */
-  z.object({ kind: z.literal('pairing'), ...base, role: z.enum(['new', 'join']), step: text(40) }),
+  z.object({
+    kind: z.literal('pairing'),
+    ...base,
+    role: z.enum(['new', 'join']),
+    step: text(AUDIT_TEXT_LIMITS.step),
+  }),
   /** The owner decided on a request to pair. */
   z.object({ kind: z.literal('approval'), ...base, decision: z.enum(['approved', 'rejected']) }),
   /** What a peer may do here changed. */
@@ -66,7 +87,7 @@ export const auditEventSchema = z.discriminatedUnion('kind', [
     change: z.enum(['added', 'removed', 'renamed', 'blocked', 'unblocked']),
   }),
   /** A peer's stream refused here (no permission, unknown service, removed). */
-  z.object({ kind: z.literal('refused'), ...base, service: text(60) }),
+  z.object({ kind: z.literal('refused'), ...base, service: text(AUDIT_TEXT_LIMITS.service) }),
   /** The log's own news: events it had to drop (the queue was full, the disk refused). */
   z.object({ kind: z.literal('audit'), ...base, dropped: count }),
 ]);
@@ -81,6 +102,25 @@ export type AuditInput = AuditEvent extends infer E
     ? Omit<E, 'time'> & { time?: string }
     : never
   : never;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * `event` with every free-text field cut to what the schema reads back (a long command line, a long
+ * reason from a peer): a line the reader would refuse is a line lost, so the writer never writes one.
+ */
+export function clipAuditEvent<E extends AuditInput>(event: E): E {
+  const out: Record<string, unknown> = { ...event };
+  for (const [key, max] of Object.entries(AUDIT_TEXT_LIMITS)) {
+    if (key === 'peerName') continue;
+    const value = out[key];
+    if (typeof value === 'string') out[key] = clip(value, max);
+  }
+  if (event.peer) out.peer = { ...event.peer, name: clip(event.peer.name, AUDIT_TEXT_LIMITS.peerName) };
+  return out as E;
+}
 
 /**
  * One line of the file → its event, or null for anything that is not one (not JSON, not an object

@@ -9,7 +9,7 @@
 import { open, rename, stat } from 'node:fs/promises';
 import { Emitter } from '../core/emitter.js';
 import { errorMessage } from '../core/errors.js';
-import type { AuditInput } from './audit-events.js';
+import { clipAuditEvent, type AuditInput } from './audit-events.js';
 import { AUDIT_KEEP, AUDIT_MAX_BYTES } from './audit-files.js';
 
 /** Lines waiting to be written at most: far above a burst's, small enough to never matter in memory. */
@@ -67,7 +67,7 @@ export class AuditWriter implements AuditSink {
       return;
     }
     const time = event.time ?? new Date((this.opts.now ?? Date.now)()).toISOString();
-    this.queue.push(`${JSON.stringify({ ...event, time })}\n`);
+    this.queue.push(`${JSON.stringify({ ...clipAuditEvent(event), time })}\n`);
     this.kick();
   }
 

@@ -111,3 +111,16 @@ test('a write error is told once, never thrown at the caller; later writes resum
   await ok.close();
   assert.equal(parseAuditText(readFileSync(join(dir, 'other.log'), 'utf8')).events.length, 1);
 });
+
+test('long text (a long command line, a long reason) is clipped, so the line still reads back', async () => {
+  const path = join(tempDir('audit-'), 'audit.log');
+  const w = new AuditWriter({ path, onProblem: assert.fail });
+  w.record({ ...refused(1), what: `b → sh -c '${'x'.repeat(5000)}'`, reason: 'r'.repeat(5000) });
+  await w.close();
+  const read = parseAuditText(readFileSync(path, 'utf8'));
+  assert.equal(read.bad, 0, 'not a bad line');
+  const [e] = read.events;
+  assert.equal(e!.what.length, 500);
+  assert.ok(e!.what.endsWith('…'));
+  assert.equal(e!.reason!.length, 1000);
+});
