@@ -6,6 +6,7 @@ import { useEffect, useRef, useSyncExternalStore } from 'react';
 import { useAgent, useServices } from './api/hooks.js';
 import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { Toasts } from './components/Toasts.js';
+import { ActivityView } from './features/activity/ActivityView.js';
 import { ApprovalsView } from './features/approvals/ApprovalsView.js';
 import { ConnectionsView } from './features/connections/ConnectionsView.js';
 import { ForwardsView } from './features/forwards/ForwardsView.js';
@@ -26,6 +27,7 @@ const LABELS: Record<View, string> = {
   terminals: 'Terminals',
   forwards: 'Forwards',
   connections: 'Connections',
+  activity: 'Activity',
   settings: 'Settings',
 };
 
@@ -65,6 +67,8 @@ function CurrentView({ view }: { view: View }) {
       return <ForwardsView />;
     case 'connections':
       return <ConnectionsView />;
+    case 'activity':
+      return <ActivityView />;
     case 'settings':
       return <SettingsView />;
   }
@@ -122,6 +126,7 @@ export function App() {
           <NavEntry view="terminals" current={view} count={undefined} />
           <NavEntry view="forwards" current={view} />
           <NavEntry view="connections" current={view} />
+          <NavEntry view="activity" current={view} />
           <NavEntry view="settings" current={view} />
         </ul>
         {tabs > 0 ? (

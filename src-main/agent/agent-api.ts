@@ -51,6 +51,7 @@ import { getSettings, setSettings, type SettingsHost } from './api/settings.js';
 import { probeRelay } from './api/relay-probe.js';
 import { ApiEventHub, type Clock, realClock } from './api/events.js';
 import type { ConnectionTable } from '../connections/connection-table.js';
+import { listAudit, type AuditHost } from '../audit/audit-api.js';
 
 type Handlers = {
   [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
@@ -87,6 +88,8 @@ export interface ApiParts {
   webUi?: () => { url(newToken: boolean): string } | null;
   /** The live connections this node carries (`connections.list`, `connections.close`, the event). */
   connections?: ConnectionTable;
+  /** The audit log (`audit.list`); absent in agents built without one. */
+  audit?: AuditHost;
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
 }
@@ -171,6 +174,10 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       if (!parts.connections) throw new ClawError('INTERNAL', 'this agent does not list its connections');
       return parts.connections.close(p.id);
     },
+    'audit.list': (p) => {
+      if (!parts.audit) throw new ClawError('INTERNAL', 'this agent keeps no audit log');
+      return listAudit(parts.audit, p);
+    },
     'agent.stop': () => {
       const stop = parts.requestStop;
       if (!stop) throw new ClawError('BAD_ARGUMENT', 'this agent cannot be stopped through its API');
@@ -179,6 +186,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       return { name: agent.name };
     },
   };
+  const audit = parts.audit;
   const hub = new ApiEventHub(
     {
       onChanged: (l) => agent.notices.onChanged(l),
@@ -186,6 +194,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       onTerminal: (l) => terminals()?.viewers.events.on('terminal', l) ?? (() => undefined),
       onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
       onNotice: (l) => agent.notices.onForwardNotice(l),
+      ...(audit ? { onAudit: (l: (lines: number) => void) => audit.onWritten(l) } : {}),
       onSettingsChanged: (l) =>
         agent.state.subscribe((c) => {
           if (c.kind === 'option' || c.kind === 'relay') l();

@@ -6,9 +6,12 @@
  * the API on top; tests that need a bare agent build it here too, so every agent is wired the same way.
  */
 import type { Logger } from 'pino';
+import { auditNode } from '../audit/audit-hooks.js';
+import type { AuditSink } from '../audit/audit-writer.js';
 import { ConnectionTable } from '../connections/connection-table.js';
 import type { Identity } from '../crypto/identity.js';
 import type { RelayServer } from '../relay/server.js';
+import type { PathKind } from '../transport/link.js';
 import { admission } from './admission.js';
 import { restartSettings } from './api/settings.js';
 import { Approvals } from './approvals.js';
@@ -30,12 +33,14 @@ export interface ComposeAgentOptions {
   logger: Logger;
   /** How long an on-demand relay may idle, in ms (relays.ts); the environment's or the default when absent. */
   relayIdleMs?: number;
+  /** Where audit events go (run-agent.ts: the home's audit.log); none recorded when absent. */
+  audit?: AuditSink;
 }
 
 /** The parts of one agent, each owning one thing; `start`/`stop` run them in order. */
 export type AgentCore = ReturnType<typeof composeAgent>;
 
-export function composeAgent({ identity, state, logger: log, relayIdleMs }: ComposeAgentOptions) {
+export function composeAgent({ identity, state, logger: log, relayIdleMs, audit }: ComposeAgentOptions) {
   const notices = new Notices(log);
   const relays = new Relays({
     identity,
@@ -44,7 +49,24 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
     notices,
     ...(relayIdleMs !== undefined ? { idleMs: relayIdleMs } : {}),
   });
-  const admit = admission(state);
+  const admitted = admission(state);
+  // A node removed here keeps knocking: each knock it is refused is a refused attempt on the log.
+  const admit = (fp: string, path: PathKind, address?: string) => {
+    const refusal = admitted(fp);
+    if (refusal && audit) {
+      audit.record({
+        kind: 'refused',
+        peer: { name: state.peer(fp)?.name ?? 'removed node', fingerprint: fp },
+        path,
+        ...(address ? { address } : {}),
+        service: 'link',
+        what: 'link to this node',
+        outcome: 'refused',
+        reason: refusal.reason,
+      });
+    }
+    return refusal;
+  };
   const local = new LocalNetwork({
     node: {
       identity,
@@ -53,7 +75,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
       },
     },
     log,
-    admit: (fp) => admit(fp),
+    admit: (fp, remote) => admit(fp, 'direct', remote),
     notice: (notice, fields) => notices.notice(notice, fields),
   });
   const approvals = new Approvals({ log, state, notifier: notices });
@@ -67,6 +89,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
     lan: local,
     approvals,
     progress,
+    ...(audit ? { audit } : {}),
   });
   const joiner = new CodeJoiner({ identity, log, state, notifier: notices, relays, lan: local, progress });
   const services = new ServiceRegistry();
@@ -79,8 +102,8 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
     notices,
     relays,
     local,
-    admit,
     services,
+    admit: (fp) => admit(fp, 'relay'),
     strangers: {
       onUnknownHello: (link, hello) => approvals.onUnknownHello(link, hello),
       onPairStream: (stream, link, args) => issuer.acceptLanPairing(stream, link, args),
@@ -102,6 +125,20 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
       }),
     connections,
   });
+  // The audit log listens to the owners of what it records (audit/audit-hooks.ts).
+  const stopAudit = audit
+    ? auditNode(audit, {
+        state,
+        approvals,
+        progress,
+        services,
+        connections,
+        pathOf: (fp) => {
+          const active = links.peerEntry(fp)?.links.active;
+          return active ? { path: active.path, address: active.link.remote } : undefined;
+        },
+      })
+    : () => undefined;
   local.events.on('link', (link) => links.attach(link));
   local.events.on('sighting', (sighting) => links.onLanSighting(sighting));
 
@@ -151,6 +188,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs }: Comp
       relays.stop();
       await local.closeListener();
       await ownRelay?.close();
+      stopAudit();
     },
   };
 }

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { PairListResult, PairNewResult } from '../api/contract.js';
 import { addressBlock } from '../core/address-block.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
+import type { AuditSink } from '../audit/audit-writer.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { commandArgs, hereHint } from '../core/hint.js';
 import { receivedNodeName } from '../core/names.js';
@@ -108,6 +109,8 @@ export interface PairingIssuerDeps {
   /** The issuer records a joiner that passed the PAKE as a request, and answers it on the decision. */
   approvals: Pick<Approvals, 'record' | 'withdraw' | 'events'>;
   progress: PairingProgress;
+  /** Refused attempts (a code no one holds, a rate limit) go to the audit log. */
+  audit?: AuditSink;
 }
 
 export class CodeIssuer {
@@ -270,6 +273,16 @@ export class CodeIssuer {
     const queue = new FrameQueue(held);
     await queue.next(1000, 'pairing hello'); // the hello itself, already seen
     const refuse = (refusal: PairRefusal, reason: string) => {
+      this.deps.audit?.record({
+        kind: 'pairing',
+        role: 'new',
+        step: 'refused',
+        path: from.viaRelay ? 'relay' : 'direct',
+        ...(source ? { address: source } : {}),
+        what: 'pairing attempt',
+        outcome: 'refused',
+        reason: refusal.reason,
+      });
       held.send(encodeRefusal(refusal));
       // Closed a moment later so the refusal arrives before the circuit's end.
       setTimeout(() => held.close(reason), 200).unref();

@@ -308,7 +308,8 @@ export class PeerLinkSet {
         const record = this.deps.state.peer(entry.fingerprint);
         if (!record) return req.reject('REMOVED', `removed as a peer by ${this.name}`);
         const { fingerprint, name, allow } = record;
-        this.deps.services.dispatch(this.name, { fingerprint, name, allow }, req);
+        const via = { path: link.path, address: link.remote };
+        this.deps.services.dispatch(this.name, { fingerprint, name, allow, via }, req);
       },
     });
     const since = new Date();

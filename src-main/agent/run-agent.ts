@@ -19,6 +19,8 @@ import type { ApiHandler, NoticeEvent } from '../api/contract.js';
 import { lineWithHint } from '../core/hint.js';
 import { startForwarding } from '../forwards/forwarding.js';
 import { startTerminals } from '../terminal/terminal-service.js';
+import { AuditWriter } from '../audit/audit-writer.js';
+import { auditPath } from '../audit/audit-files.js';
 
 export interface RunningAgent {
   agent: AgentCore;
@@ -108,7 +110,11 @@ async function startAgent(
   // A web UI address other machines can reach needs the owner's say-so: refused before anything listens.
   const ui = state.get().ui;
   if (ui.listen !== null) checkUiListen(ui.listen, ui.allowRemote);
-  const agent = composeAgent({ identity, state, logger });
+  // The audit log (docs/security.md §Audit log): a write error is told once, through the notices.
+  let sayAuditProblem: (message: string) => void = (message) => logger.warn(message);
+  const audit = new AuditWriter({ path: auditPath(opts.home), onProblem: (m) => sayAuditProblem(m) });
+  const agent = composeAgent({ identity, state, logger, audit });
+  sayAuditProblem = (message) => agent.notices.notice({ kind: 'audit', message });
   const { notices, links } = agent;
   const say =
     opts.notice ??
@@ -136,6 +142,7 @@ async function startAgent(
     services: agent.services,
     links,
     connections: agent.connections,
+    audit,
   });
   const terminals = startTerminals({
     get name() {
@@ -158,6 +165,7 @@ async function startAgent(
     await terminals.stop();
     await forwarding.stop();
     await agent.stop().catch(() => undefined);
+    await audit.close();
     throw err;
   }
   let stopped = false;
@@ -170,6 +178,11 @@ async function startAgent(
     progress: agent.progress,
     webUi: () => webUi,
     connections: agent.connections,
+    audit: {
+      home: opts.home,
+      flush: () => audit.flush(),
+      onWritten: (listener) => audit.events.on('written', listener),
+    },
     // After stop() the methods answer that forwarding / terminals are not running, as before.
     forwards: () => (stopped ? undefined : forwarding.manager),
     terminals: () => (stopped ? undefined : terminals),
@@ -190,6 +203,8 @@ async function startAgent(
       await forwarding.stop();
       await terminals.stop();
       await agent.stop();
+      // What the stop itself ended (connections, terminals) is written before the socket goes.
+      await audit.close();
       await control.close();
     })());
   try {

@@ -8,9 +8,12 @@ import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwar
 import type { Hint } from '../core/hint.js';
 import type { PathKind } from '../transport/link.js';
 import type { AddressSource } from '../agent/address-book.js';
+import type { AuditEvent } from '../audit/audit-events.js';
 import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
 
 const peerRef = z.string().min(1).max(200);
+/** Most events one `audit.list` answers (the newest of those that match). */
+export const AUDIT_LIST_MAX = 5000;
 /** A node name, from a person or another node: see core/names.ts. */
 export const nodeNameSchema = z
   .string()
@@ -235,6 +238,17 @@ export const methodParams = {
   'connections.close': z
     .object({
       id: z.string().regex(/^c[0-9a-z]{1,12}$/, 'a connection id is c and up to 12 letters or digits'),
+    })
+    .strict(),
+  /**
+   * The audit log's events, oldest first (audit/): `since` a duration back (`1h`) or an ISO time,
+   * `peer` a name or the start of a fingerprint, `limit` the newest this many (default 1000).
+   */
+  'audit.list': z
+    .object({
+      since: z.string().min(1).max(40).optional(),
+      peer: peerRef.optional(),
+      limit: z.number().int().min(1).max(AUDIT_LIST_MAX).optional(),
     })
     .strict(),
   /** Asks the agent to shut down cleanly (forwards closed, peers told, ports freed); answered before it stops. */
@@ -513,6 +527,14 @@ export interface MethodResults {
   'agent.stop': { name: string };
   'connections.list': ConnectionInfo[];
   'connections.close': ConnectionInfo;
+  'audit.list': AuditListResult;
+}
+
+/** `audit.list`: the events that match, and how many lines of the files were not events. */
+export interface AuditListResult {
+  events: AuditEvent[];
+  /** Lines skipped: not JSON, or not an event this release knows. */
+  bad: number;
 }
 
 /** Events pushed to subscribed clients. */
@@ -546,10 +568,24 @@ export interface ApiEvents {
    * CONNECTIONS_EVENT_INTERVAL_MS at most while their bytes move.
    */
   connections: ConnectionsEvent;
+  /**
+   * New events are in the audit log (`audit.list` reads them): at most every AUDIT_EVENT_INTERVAL_MS,
+   * `written` counting the lines since the last one. Only that they came: a client reads them itself.
+   */
+  audit: AuditWrittenEvent;
 }
 
+/** The `audit` event: how many lines were written to the audit log since the last one. */
+export interface AuditWrittenEvent {
+  written: number;
+}
+
+/** Shortest interval between two `audit` events, in ms (1000): each makes a window read the log. */
+export const AUDIT_EVENT_INTERVAL_MS = 1000;
+
 /** What a notice is about: how it is routed (core/notices go to the log and a CLI agent's stderr). */
-export type NoticeKind = 'forward' | 'proxy' | 'relay' | 'pairing' | 'settings' | 'network' | 'web-ui';
+export type NoticeKind =
+  'forward' | 'proxy' | 'relay' | 'pairing' | 'settings' | 'network' | 'web-ui' | 'audit';
 
 /** A one-line notice: what it is about, its words, and the command that does what it says, if any. */
 export interface NoticeEvent {

@@ -17,6 +17,7 @@ export const COMMAND_MODULES = {
   term: async (): Promise<Register> => (await import('./term-command.js')).registerTermCommand,
   connections: async (): Promise<Register> =>
     (await import('./connections-command.js')).registerConnectionsCommand,
+  log: async (): Promise<Register> => (await import('./log-command.js')).registerLogCommand,
   ui: async (): Promise<Register> => (await import('./ui-command.js')).registerUiCommand,
 } as const;
 
@@ -39,6 +40,7 @@ export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = {
   proxy: 'forward',
   term: 'term',
   connections: 'connections',
+  log: 'log',
   ui: 'ui',
 };
 

@@ -59,8 +59,16 @@ export class ConnectionTable implements ConnectionOpener {
   private next = 1;
   /** Bytes moved since `takeMoved` was last asked (the event is re-sent while they do). */
   private moved = false;
-  /** `changed`: a connection opened, ended or moved bytes after a quiet spell (at most once per read). */
-  readonly events = new Emitter<{ changed: [] }>();
+  /**
+   * `changed`: a connection opened, ended or moved bytes after a quiet spell (at most once per read).
+   * `opened` / `ended`: one connection, as listed then (`ended` with its final counters and, when it
+   * was cut here, why): the audit log's summary of each (audit/audit-hooks.ts).
+   */
+  readonly events = new Emitter<{
+    changed: [];
+    opened: [ConnectionInfo];
+    ended: [ConnectionInfo, string | undefined];
+  }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -75,6 +83,7 @@ export class ConnectionTable implements ConnectionOpener {
     const entry: Entry = { id, opening, openedAt: this.now(), bytesIn: 0, bytesOut: 0 };
     this.live.set(id, entry);
     this.events.emit('changed');
+    if (this.events.listenerCount('opened') > 0) this.events.emit('opened', info(entry, entry.openedAt));
     const count = (n: number, key: 'bytesIn' | 'bytesOut') => {
       entry[key] += n;
       if (this.moved) return;
@@ -89,6 +98,7 @@ export class ConnectionTable implements ConnectionOpener {
         if (this.live.get(id) !== entry) return;
         this.live.delete(id);
         this.events.emit('changed');
+        this.ended(entry, undefined);
       },
     };
   }
@@ -113,7 +123,12 @@ export class ConnectionTable implements ConnectionOpener {
     this.live.delete(id);
     this.events.emit('changed');
     entry.opening.close(reason);
+    this.ended(entry, reason);
     return info(entry, this.now());
+  }
+
+  private ended(entry: Entry, reason: string | undefined): void {
+    if (this.events.listenerCount('ended') > 0) this.events.emit('ended', info(entry, this.now()), reason);
   }
 
   /** Whether bytes moved since the last call (so a coalesced event keeps coming while they do). */

@@ -5,6 +5,7 @@
  */
 import type { Notices } from '../agent/notices.js';
 import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
+import type { AuditSink } from '../audit/audit-writer.js';
 import { agentDialer } from './dialer.js';
 import { ForwardManager, type ForwardManagerHost } from './forward-manager.js';
 import { registerTcpConnectService } from './tcp-connect-service.js';
@@ -27,6 +28,8 @@ export type ForwardingHost = ForwardManagerHost &
     readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>;
     /** Reverse forwards ask their peers again when links change. */
     readonly notices: Pick<Notices, 'changed' | 'notice' | 'onChanged'>;
+    /** Listeners opened here for peers' reverse forwards are recorded (audit/). */
+    readonly audit?: AuditSink;
   };
 
 /** Registers tcp-connect and starts the saved listeners (one that cannot bind shows `error`). */

@@ -35,6 +35,8 @@ import {
   type ReverseListenArgs,
 } from './reverse-protocol.js';
 import { splice } from './splice.js';
+import type { AuditSink } from '../audit/audit-writer.js';
+import type { AuditInput } from '../audit/audit-events.js';
 import { DEFAULT_UDP_IDLE_MS } from './udp-flow.js';
 import { listenUdp } from './udp-forward.js';
 
@@ -44,6 +46,8 @@ export interface ReverseListenHost {
   readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
   readonly services: Pick<ServiceRegistry, 'register'>;
   readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>;
+  /** Each listener opened, refused and closed here is recorded (audit/). */
+  readonly audit?: AuditSink;
 }
 
 /** A refusal as it crosses the wire: a code for programs, one plain line for people. */
@@ -94,6 +98,7 @@ export function listenRefusal(
 /** One listener held for a peer. */
 interface Held {
   peer: string;
+  peerName: string;
   id: string;
   args: ReverseListenArgs;
   listener: Pick<TcpListener, 'address' | 'close'>;
@@ -109,6 +114,7 @@ export function registerReverseListenService(host: ReverseListenHost): () => Pro
   const close = (h: Held, why: string): Promise<void> => {
     if (!held.delete(h)) return Promise.resolve();
     host.log.info({ peer: h.peer, listen: h.listener.address }, `reverse listener closed: ${why}`);
+    audit(host, h.peerName, h.peer, h.listener.address, 'closed', 'ok', why);
     h.stream.destroy();
     return h.listener.close();
   };
@@ -154,7 +160,11 @@ async function serve(
   for (const h of held) if (h.peer === fp && h.id === args.id) await close(h, 'asked again');
   const count = [...held].filter((h) => h.peer === fp).length;
   const refusal = listenRefusal(host.name, host.state.get(), record, args, count);
-  if (refusal) return req.reject(refusal.code, refusal.reason);
+  const wanted = `${formatHostPort(args.host, args.port)}${args.protocol === 'udp' ? ' (UDP)' : ''}`;
+  if (refusal) {
+    audit(host, req.peer.name, fp, wanted, 'opened', 'refused', refusal.reason, req);
+    return req.reject(refusal.code, refusal.reason);
+  }
   const log = host.log.child({ service: REVERSE_LISTEN_SERVICE, peer: req.peer.name });
   let listener: Held['listener'];
   try {
@@ -163,6 +173,7 @@ async function serve(
         ? await listenUdpBack(host, fp, req.peer.name, args, log)
         : await listenTcp(args.host, args.port, (socket) => void bridge(host, fp, args.id, socket, log));
   } catch (err) {
+    audit(host, req.peer.name, fp, wanted, 'opened', 'failed', errorMessage(err), req);
     return req.reject('SERVICE_FAILED', `${host.name} cannot listen: ${errorMessage(err)}`);
   }
   let stream: MuxStream;
@@ -173,15 +184,39 @@ async function serve(
     await listener.close();
     return;
   }
-  const h: Held = { peer: fp, id: args.id, args, listener, stream };
+  const h: Held = { peer: fp, peerName: req.peer.name, id: args.id, args, listener, stream };
   held.add(h);
   log.info({ listen: listener.address, protocol: args.protocol ?? 'tcp' }, 'reverse listener up');
+  audit(host, req.peer.name, fp, listener.address, 'opened', 'ok', undefined, req);
   stream.write(encodeReverseAnswer(listener.address));
   // Nothing more comes on it; its end (or loss) is the signal to close.
   stream.on('error', () => undefined);
   stream.resume();
   stream.once('end', () => void close(h, 'the peer ended it'));
   stream.once('close', () => void close(h, 'stream closed'));
+}
+
+/** One `listener` audit event: where this node listens (or would have) for which peer. */
+function audit(
+  host: ReverseListenHost,
+  name: string,
+  fingerprint: string,
+  at: string,
+  phase: 'opened' | 'closed',
+  outcome: AuditInput['outcome'],
+  reason: string | undefined,
+  req?: ServiceRequest,
+): void {
+  const via = req?.peer.via;
+  host.audit?.record({
+    kind: 'listener',
+    phase,
+    peer: { name, fingerprint },
+    ...(via ? { path: via.path, address: via.address } : {}),
+    what: `listen on ${at}`,
+    outcome,
+    ...(reason ? { reason } : {}),
+  });
 }
 
 /** Carries one accepted connection back to the peer that asked for the listener. */

@@ -13,6 +13,7 @@ export const VIEWS = [
   'terminals',
   'forwards',
   'connections',
+  'activity',
   'settings',
 ] as const;
 export type View = (typeof VIEWS)[number];

@@ -61,7 +61,16 @@ after(async () => {
   await stopAll();
 });
 
-const VIEWS = ['Peers', 'Approvals', 'Pair', 'Terminals', 'Forwards', 'Connections', 'Settings'] as const;
+const VIEWS = [
+  'Peers',
+  'Approvals',
+  'Pair',
+  'Terminals',
+  'Forwards',
+  'Connections',
+  'Activity',
+  'Settings',
+] as const;
 
 /** The little of the DOM these checks use (the tests are typed without the DOM library). */
 interface Probed {

@@ -9,6 +9,7 @@
  * opens or ends, and every interval while bytes move, without resending the whole status.
  */
 import {
+  AUDIT_EVENT_INTERVAL_MS,
   CONNECTIONS_EVENT_INTERVAL_MS,
   STATUS_EVENT_INTERVAL_MS,
   type ApiEvents,
@@ -96,6 +97,8 @@ export interface EventSources {
   onError(err: unknown): void;
   /** The live connections (connections/connection-table.ts), for the `connections` event. */
   connections?: ConnectionsSource;
+  /** Lines written to the audit log (audit/audit-writer.ts), for the `audit` event. */
+  onAudit?(listener: (lines: number) => void): Disposer;
 }
 
 /** What the `connections` event reads: the list, when it changed, and whether bytes moved since last asked. */
@@ -123,6 +126,10 @@ export class ApiEventHub {
   private readonly coalescer: Coalescer;
   /** The `connections` event: its own pace, so moving bytes do not resend the whole status. */
   private readonly connectionsCoalescer: Coalescer;
+  /** The `audit` event: at most once a second, however busy the log. */
+  private readonly auditCoalescer: Coalescer;
+  /** Audit lines written since the last `audit` event. */
+  private auditLines = 0;
   private sources: Disposer[] = [];
   private knownPending = new Set<string>();
   /** The last status event's `seq`: never reset, so it keeps rising across subscriptions. */
@@ -147,6 +154,16 @@ export class ApiEventHub {
       () => this.listeners.size > 0 && from.connections?.takeMoved() === true,
       clock,
       CONNECTIONS_EVENT_INTERVAL_MS,
+    );
+    this.auditCoalescer = new Coalescer(
+      () => {
+        const written = this.auditLines;
+        this.auditLines = 0;
+        if (written > 0) this.emit('audit', { written });
+      },
+      () => false,
+      clock,
+      AUDIT_EVENT_INTERVAL_MS,
     );
   }
 
@@ -185,6 +202,8 @@ export class ApiEventHub {
       this.sources = [];
       this.coalescer.stop();
       this.connectionsCoalescer.stop();
+      this.auditCoalescer.stop();
+      this.auditLines = 0;
     };
   }
 
@@ -205,6 +224,14 @@ export class ApiEventHub {
       this.from.onNotice((notice) => this.emit('notice', notice)),
       ...(this.from.connections
         ? [this.from.connections.events.on('changed', () => this.connectionsCoalescer.poke())]
+        : []),
+      ...(this.from.onAudit
+        ? [
+            this.from.onAudit((lines) => {
+              this.auditLines += lines;
+              this.auditCoalescer.poke();
+            }),
+          ]
         : []),
       ...(this.from.onSettingsChanged
         ? [

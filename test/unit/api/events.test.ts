@@ -1,7 +1,8 @@
 /**
  * The API's pushed events (agent/api/events.ts): `status` coalesced to one per interval with a fake
  * clock, numbered, kept ticking while forwards are busy; the agent's changes as one `changed` before
- * the status that shows them, naming what differs; `pending.added` found by comparing lists.
+ * the status that shows them, naming what differs; `pending.added` found by comparing lists; `audit`
+ * at most once a second with the lines written meanwhile.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -264,4 +265,27 @@ test('hub: with the node state as a source, `changed` names settings only when a
     { seq: 2, domains: ['pending'] },
     { seq: 3, domains: ['settings'] },
   ]);
+});
+
+test('hub: audit lines written come as one `audit` event a second at most, with their count', () => {
+  const clock = new FakeClock();
+  const { sources } = fakeSources();
+  const log = new Emitter<{ written: [number] }>();
+  const hub = new ApiEventHub({ ...sources, onAudit: (l) => log.on('written', l) }, clock);
+  const audit: ApiEvents['audit'][] = [];
+  const off = hub.subscribe((event, data) => event === 'audit' && audit.push(data as ApiEvents['audit']));
+  clock.advance(0);
+  assert.deepEqual(audit, [], 'nothing written, no event');
+  log.emit('written', 2);
+  clock.advance(0);
+  assert.deepEqual(audit, [{ written: 2 }]);
+  log.emit('written', 1);
+  log.emit('written', 4);
+  clock.advance(999);
+  assert.equal(audit.length, 1, 'not again within a second');
+  clock.advance(1);
+  assert.deepEqual(audit, [{ written: 2 }, { written: 5 }]);
+  off();
+  log.emit('written', 1);
+  assert.equal(log.listenerCount('written'), 0, 'no subscriber, no listening');
 });

@@ -1,0 +1,138 @@
+/**
+ * What the audit log records (docs/security.md §Audit log): one JSON object per line of `audit.log`,
+ * a discriminated union on `kind`. The schema is for reading: a line written by this release always
+ * passes it, and a line that does not (a torn write, a hand edit, a future field's wrong type) is
+ * skipped and counted by the reader, never trusted. Pure (zod only): the window imports the types.
+ */
+import { z } from 'zod';
+
+export const AUDIT_PATHS = ['direct', 'relay', 'route'] as const;
+export const AUDIT_OUTCOMES = ['ok', 'refused', 'failed'] as const;
+
+/** The longest each free-text field may be (the schema's limits, which the writer clips to). */
+export const AUDIT_TEXT_LIMITS = {
+  what: 500,
+  reason: 1000,
+  address: 300,
+  connection: 40,
+  step: 40,
+  service: 60,
+  peerName: 200,
+} as const;
+
+const text = (max: number) => z.string().max(max);
+const count = z.number().int().nonnegative();
+
+const auditPeerSchema = z.object({
+  name: text(AUDIT_TEXT_LIMITS.peerName),
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** Fields every event has; `peer`, `path` and `address` when there is one and it is known. */
+const base = {
+  /** ISO time the event happened (not when it was written). */
+  time: z.iso.datetime(),
+  peer: auditPeerSchema.optional(),
+  path: z.enum(AUDIT_PATHS).optional(),
+  /** The far end's address on that path (`198.51.100.7:7443`, a relay URL). */
+  address: text(AUDIT_TEXT_LIMITS.address).optional(),
+  /** What it was about: a service, a target, a forward's name, a permission. */
+  what: text(AUDIT_TEXT_LIMITS.what),
+  outcome: z.enum(AUDIT_OUTCOMES),
+  /** Why it was refused or failed, or how it ended. */
+  reason: text(AUDIT_TEXT_LIMITS.reason).optional(),
+};
+
+/** Bytes and time of something that ended (a connection, a terminal session). */
+const traffic = { bytesIn: count, bytesOut: count, durationMs: count };
+
+export const auditEventSchema = z.discriminatedUnion('kind', [
+  /** A terminal session started or ended; `served` on this node for a peer, `opened` here on a peer. */
+  z.object({
+    kind: z.literal('terminal'),
+    ...base,
+    phase: z.enum(['start', 'end']),
+    side: z.enum(['served', 'opened']),
+    ...z.object(traffic).partial().shape,
+  }),
+  /** A forward, proxy, exit, reverse, relay-circuit or hop connection ended: its summary. */
+  z.object({
+    kind: z.literal('connection'),
+    ...base,
+    connection: text(AUDIT_TEXT_LIMITS.connection),
+    ...traffic,
+  }),
+  /** A listener this node opened for a peer's reverse forward, or closed. */
+  z.object({ kind: z.literal('listener'), ...base, phase: z.enum(['opened', 'closed']) }),
+  /** A pairing moved on (a joiner passed the code, paired, was rejected, failed, was refused). */
+  z.object({
+    kind: z.literal('pairing'),
+    ...base,
+    role: z.enum(['new', 'join']),
+    step: text(AUDIT_TEXT_LIMITS.step),
+  }),
+  /** The owner decided on a request to pair. */
+  z.object({ kind: z.literal('approval'), ...base, decision: z.enum(['approved', 'rejected']) }),
+  /** What a peer may do here changed. */
+  z.object({
+    kind: z.literal('permission'),
+    ...base,
+    before: z.array(text(20)).max(10),
+    after: z.array(text(20)).max(10),
+  }),
+  /** A peer was added, removed, renamed, blocked or unblocked. */
+  z.object({
+    kind: z.literal('peer'),
+    ...base,
+    change: z.enum(['added', 'removed', 'renamed', 'blocked', 'unblocked']),
+  }),
+  /** A peer's stream refused here (no permission, unknown service, removed). */
+  z.object({ kind: z.literal('refused'), ...base, service: text(AUDIT_TEXT_LIMITS.service) }),
+  /** The log's own news: events it had to drop (the queue was full, the disk refused). */
+  z.object({ kind: z.literal('audit'), ...base, dropped: count }),
+]);
+
+export type AuditEvent = z.infer<typeof auditEventSchema>;
+export type AuditKind = AuditEvent['kind'];
+export type AuditPeer = z.infer<typeof auditPeerSchema>;
+
+/** An event as an owner hands it over: the writer stamps the time when it is not given. */
+export type AuditInput = AuditEvent extends infer E
+  ? E extends AuditEvent
+    ? Omit<E, 'time'> & { time?: string }
+    : never
+  : never;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * `event` with every free-text field cut to what the schema reads back (a long command line, a long
+ * reason from a peer): a line the reader would refuse is a line lost, so the writer never writes one.
+ */
+export function clipAuditEvent<E extends AuditInput>(event: E): E {
+  const out: Record<string, unknown> = { ...event };
+  for (const [key, max] of Object.entries(AUDIT_TEXT_LIMITS)) {
+    if (key === 'peerName') continue;
+    const value = out[key];
+    if (typeof value === 'string') out[key] = clip(value, max);
+  }
+  if (event.peer) out.peer = { ...event.peer, name: clip(event.peer.name, AUDIT_TEXT_LIMITS.peerName) };
+  return out as E;
+}
+
+/**
+ * One line of the file → its event, or null for anything that is not one (not JSON, not an object
+ * this schema knows). Never throws: the reader counts nulls.
+ */
+export function parseAuditLine(line: string): AuditEvent | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  const parsed = auditEventSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}

@@ -1,0 +1,82 @@
+/**
+ * `clawbridge log`: the audit log of this node (docs/security.md §Audit log) — who opened what, from
+ * where, with what outcome. Read from the files in the home, so it works with the agent stopped too.
+ */
+import type { Command } from 'commander';
+import type { AuditEvent } from '../audit/audit-events.js';
+import { readAudit } from '../audit/audit-reader.js';
+import { parseSince } from '../audit/audit-since.js';
+import { resolveHome } from '../home/home-dir.js';
+import { formatBytes } from './forward-commands.js';
+import { printJson, table } from './output.js';
+
+interface LogOpts {
+  home?: string;
+  since?: string;
+  peer?: string;
+  json?: boolean;
+}
+
+/** The event's kind and its sub-kind in one word or two: `terminal start`, `connection forward`. */
+export function auditKindText(e: AuditEvent): string {
+  switch (e.kind) {
+    case 'terminal':
+      return `terminal ${e.phase}`;
+    case 'connection':
+      return `connection ${e.connection}`;
+    case 'listener':
+      return `listener ${e.phase}`;
+    case 'pairing':
+      return `pairing ${e.step}`;
+    case 'approval':
+      return e.decision;
+    case 'peer':
+      return `peer ${e.change}`;
+    default:
+      return e.kind;
+  }
+}
+
+/** The table `log` prints: one line per event, oldest first. */
+export function auditTable(events: readonly AuditEvent[]): string {
+  if (events.length === 0) return 'no events';
+  return table(
+    ['TIME (UTC)', 'EVENT', 'PEER', 'PATH', 'WHAT', 'BYTES IN/OUT', 'OUTCOME'],
+    events.map((e) => [
+      e.time.replace('T', ' ').slice(0, 19),
+      auditKindText(e),
+      e.peer ? `${e.peer.name} (${e.peer.fingerprint.slice(0, 8)})` : '-',
+      e.path ? `${e.path}${e.address ? ` ${e.address}` : ''}` : (e.address ?? '-'),
+      e.what,
+      'bytesIn' in e && e.bytesIn !== undefined && e.bytesOut !== undefined
+        ? `${formatBytes(e.bytesIn)}/${formatBytes(e.bytesOut)}`
+        : '-',
+      // Last: a reason is the one long cell, and the last column is not padded.
+      e.reason ? `${e.outcome}: ${e.reason}` : e.outcome,
+    ]),
+  );
+}
+
+export function registerLogCommand(program: Command): void {
+  program
+    .command('log')
+    .description('show the audit log: terminals, connections, pairing, permission changes, refusals')
+    .option('--home <dir>', 'node home directory')
+    .option('--since <when>', 'only events since a duration ago (30m, 1h, 2d) or an ISO time')
+    .option('--peer <peer>', 'only events of this peer (a name or the start of its fingerprint)')
+    .option('--json', 'print JSON')
+    .action(async (opts: LogOpts) => {
+      const since = opts.since === undefined ? undefined : parseSince(opts.since);
+      const read = await readAudit(resolveHome(opts.home), {
+        ...(since !== undefined ? { since } : {}),
+        ...(opts.peer !== undefined ? { peer: opts.peer } : {}),
+      });
+      if (read.bad > 0) {
+        process.stderr.write(
+          `clawbridge: skipped ${read.bad} line${read.bad === 1 ? '' : 's'} of the audit log that are not events\n`,
+        );
+      }
+      if (opts.json) printJson(read.events);
+      else console.log(auditTable(read.events));
+    });
+}
