@@ -3,7 +3,7 @@
  * so LAN behaviour (mDNS multicast, direct dials) is tested without touching any real network.
  * Needs root and iproute2; `netnsUnavailable()` says why not when they are missing.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 export interface NetnsPair {
   a: string;
@@ -74,4 +74,22 @@ export function createNetnsPair(): NetnsPair {
       }
     },
   };
+}
+
+/**
+ * A TCP port forward (a `node -e` one-liner) run with `prefix` (e.g. inside a namespace): LISTEN → TARGET,
+ * as a router's port forward or a tunnel would be. Resolves once it listens; the caller ends it.
+ */
+export function startPortForward(
+  prefix: string[],
+  listen: { host: string; port: number },
+  target: { host: string; port: number },
+): Promise<ChildProcess> {
+  const script = `const net=require('net');net.createServer((c)=>{const u=net.connect(${target.port},'${target.host}');c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());}).listen(${listen.port},'${listen.host}',()=>console.log('up'));`;
+  const [cmd, ...args] = [...prefix, process.execPath, '-e', script];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', () => resolve(child));
+  });
 }

@@ -12,7 +12,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createNetnsPair, netnsUnavailable, type NetnsPair } from '../helpers/netns.js';
+import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
 import { CLI, cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 
 /** The issue's deadline for the first echo after the cut; the design target is 3 s. */
@@ -30,16 +30,16 @@ after(async () => {
   pair?.destroy();
 });
 
-/** A TCP port forward (`node -e`) inside a namespace, LISTEN port → 127.0.0.1:TARGET port. */
-function portForward(prefix: string[], host: string, port: number, target: number): Promise<ChildProcess> {
-  const script = `const net=require('net');net.createServer((c)=>{const u=net.connect(${target},'127.0.0.1');c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());}).listen(${port},'${host}',()=>console.log('up'));`;
-  const [cmd, ...args] = [...prefix, process.execPath, '-e', script];
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A TCP port forward inside a namespace, HOST:PORT → 127.0.0.1:TARGET. */
+async function portForward(
+  prefix: string[],
+  host: string,
+  port: number,
+  target: number,
+): Promise<ChildProcess> {
+  const child = await startPortForward(prefix, { host, port }, { host: '127.0.0.1', port: target });
   children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout.once('data', () => resolve(child));
-  });
+  return child;
 }
 
 test(

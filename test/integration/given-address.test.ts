@@ -12,9 +12,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
-import { createNetnsPair, netnsUnavailable, type NetnsPair } from '../helpers/netns.js';
+import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
 import { cli, cliJson, startProcess, stopAll, tempHome, waitFor, type Proc } from '../helpers/processes.js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 
 const children: ChildProcess[] = [];
 let pair: NetnsPair | undefined;
@@ -24,18 +24,13 @@ after(async () => {
   pair?.destroy();
 });
 
-/** A TCP port forward (`node -e`) inside a namespace: LISTEN → TARGET. */
-function portForward(prefix: string[], listen: string, target: string): Promise<void> {
-  const [lh, lp] = [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)];
-  const [th, tp] = [target.slice(0, target.lastIndexOf(':')), target.slice(target.lastIndexOf(':') + 1)];
-  const script = `const net=require('net');net.createServer((c)=>{const u=net.connect(${tp},'${th}');c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());}).listen(${lp},'${lh}',()=>console.log('up'));`;
-  const [cmd, ...args] = [...prefix, process.execPath, '-e', script];
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout.once('data', () => resolve());
+/** A TCP port forward inside a namespace: LISTEN → TARGET (`HOST:PORT` each). */
+async function portForward(prefix: string[], listen: string, target: string): Promise<void> {
+  const split = (a: string) => ({
+    host: a.slice(0, a.lastIndexOf(':')),
+    port: Number(a.slice(a.lastIndexOf(':') + 1)),
   });
+  children.push(await startPortForward(prefix, split(listen), split(target)));
 }
 
 function peerOf(home: string, name: string): Promise<PeerInfo | undefined> {
