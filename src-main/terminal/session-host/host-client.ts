@@ -1,0 +1,217 @@
+/**
+ * The agent's side of the session host (host-server.ts, docs/adr/0021-session-host.md): finds the
+ * host of this home and adopts it, or starts one (detached, so it outlives the agent), and opens
+ * session connections on it. The CLI agent and the desktop app's utility process run this same code.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { ClawError, errorMessage } from '../../core/errors.js';
+import { Emitter, type Disposer } from '../../core/emitter.js';
+import {
+  encodeHostMessage,
+  hostMessageDecoder,
+  hostReply,
+  parseHostMessage,
+  agentChannelMessage,
+  readFirstMessage,
+  type HostedSession,
+  type HostRequest,
+  type HostReply,
+  HOST_PROTOCOL_VERSION,
+} from './host-protocol.js';
+
+/** How long a started host may take to answer on its socket, in ms (10 s: a loaded CI machine). */
+const HOST_START_MS = 10_000;
+/** Pause between attempts to reach a host being started, in ms. */
+const HOST_POLL_MS = 50;
+
+/**
+ * The session host's socket, beside the control socket (so in the same private directory, and no
+ * longer than it: it fits wherever the control socket fits). Pure.
+ */
+export function sessionHostSocketPath(controlSocket: string): string {
+  if (controlSocket.startsWith('\\\\.\\pipe\\')) return `${controlSocket}-sessions`;
+  if (controlSocket.endsWith('/agent.sock')) return controlSocket.replace(/agent\.sock$/, 'pty.sock');
+  return controlSocket.replace(/\.sock$/, '.pty');
+}
+
+/** The compiled host entry next to this file (host-main.js), or the .ts one when run from source. */
+function hostEntry(): { file: string; execArgv: string[] } {
+  const self = fileURLToPath(import.meta.url);
+  const fromSource = self.endsWith('.ts');
+  const file = self.replace(/host-client\.(ts|js)$/, fromSource ? 'host-main.ts' : 'host-main.js');
+  return { file, execArgv: fromSource ? ['--import', 'tsx'] : [] };
+}
+
+export interface HostClientOptions {
+  socketPath: string;
+  /** Where the host writes its log (opened 0600, appended). */
+  logPath: string;
+  log: Logger;
+}
+
+type Events = { gone: [string] };
+
+export class SessionHostClient {
+  private readonly events = new Emitter<Events>();
+  private channel: Socket | undefined;
+  private connecting: Promise<HostedSession[]> | undefined;
+  /** The host's PID (the agent logs it; tests find the host by it). */
+  pid: number | undefined;
+
+  constructor(private readonly opts: HostClientOptions) {}
+
+  /** A session the host ended (exit, hang-up, not resumed in time). */
+  onGone(listener: (id: string) => void): Disposer {
+    return this.events.on('gone', listener);
+  }
+
+  /**
+   * Adopts the running host, or with `start` starts one and adopts it; resolves with the sessions it
+   * already has (those of an agent before this one), none when there is no host and `start` is false.
+   * Called again once the host is gone, it starts a new one.
+   */
+  adopt(start: boolean): Promise<HostedSession[]> {
+    if (this.channel && !this.channel.destroyed) return Promise.resolve([]);
+    this.connecting ??= this.connectChannel(start).finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  /** A new session; resolves with its ID and the connection that carries its terminal frames. */
+  async create(
+    req: Extract<HostRequest, { op: 'create' }>,
+  ): Promise<{ id: string; socket: Socket; rest: Buffer }> {
+    const r = await this.request(req);
+    if (!r.reply.ok) throw new ClawError('BAD_ARGUMENT', r.reply.message);
+    return { id: r.reply.id!, socket: r.socket, rest: r.rest };
+  }
+
+  /** Attaches to session `req.id`, or says why the host cannot (`gone`: no such session, or the offset). */
+  async attach(
+    req: Extract<HostRequest, { op: 'attach' }>,
+  ): Promise<{ ok: true; socket: Socket; rest: Buffer } | { ok: false; gone: boolean; message: string }> {
+    const r = await this.request(req);
+    if (!r.reply.ok) return { ok: false, gone: r.reply.code === 'SESSION_GONE', message: r.reply.message };
+    return { ok: true, socket: r.socket, rest: r.rest };
+  }
+
+  close(id: string, reason: string): void {
+    this.channel?.write(encodeHostMessage({ op: 'close', id, reason }));
+  }
+
+  /** Hangs up every session; with `bye`, the host exits once they are gone (the agent stops on purpose). */
+  closeAll(reason: string, bye = false): Promise<void> {
+    const channel = this.channel;
+    if (!channel || channel.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      channel.end(encodeHostMessage({ op: 'closeAll', reason, ...(bye ? { bye } : {}) }), () => resolve());
+    });
+  }
+
+  private async request(req: HostRequest): Promise<{ reply: HostReply; socket: Socket; rest: Buffer }> {
+    if (!this.channel || this.channel.destroyed) await this.adopt(true);
+    const socket = await dial(this.opts.socketPath);
+    socket.write(encodeHostMessage(req));
+    try {
+      const { message, rest } = await readFirstMessage(socket, hostReply);
+      return { reply: message, socket, rest };
+    } catch (err) {
+      socket.destroy();
+      throw new ClawError('INTERNAL', `the session host did not answer: ${errorMessage(err)}`);
+    }
+  }
+
+  private async connectChannel(start: boolean): Promise<HostedSession[]> {
+    let socket: Socket;
+    try {
+      socket = await dial(this.opts.socketPath);
+    } catch {
+      // No host (no file, or a stale one nobody listens on): sessions of no agent before this one.
+      if (!start) return [];
+      this.startHost();
+      socket = await this.waitForHost();
+    }
+    socket.write(encodeHostMessage({ op: 'agent', v: HOST_PROTOCOL_VERSION }));
+    const { message, rest } = await readFirstMessage(socket, hostReply).catch((err: unknown) => {
+      socket.destroy();
+      throw new ClawError('INTERNAL', `the session host did not answer: ${errorMessage(err)}`);
+    });
+    if (!message.ok) {
+      socket.destroy();
+      throw new ClawError('INTERNAL', `the session host refused this agent: ${message.message}`);
+    }
+    this.pid = message.pid;
+    this.channel = socket;
+    const decoder = hostMessageDecoder();
+    const onData = (chunk: Buffer) => {
+      try {
+        for (const frame of decoder.push(chunk)) {
+          const m = parseHostMessage(frame, agentChannelMessage);
+          if (m.op === 'gone') this.events.emit('gone', m.id);
+        }
+      } catch (err) {
+        this.opts.log.warn(`session host sent a bad message: ${errorMessage(err)}`);
+        socket.destroy();
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.channel === socket) this.channel = undefined;
+    });
+    if (rest.length > 0) onData(rest);
+    socket.resume();
+    this.opts.log.info({ pid: this.pid, sessions: message.sessions?.length ?? 0 }, 'session host adopted');
+    return message.sessions ?? [];
+  }
+
+  /** Starts the host detached (its own session and process group): `kill -9` of the agent spares it. */
+  private startHost(): void {
+    const { file, execArgv } = hostEntry();
+    const logFd = openSync(this.opts.logPath, 'a', 0o600);
+    try {
+      const child = spawn(process.execPath, [...execArgv, file, this.opts.socketPath], {
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        // An Electron utility process's execPath is Electron: this makes it plain Node.
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        windowsHide: true,
+      });
+      child.on('error', (err) => this.opts.log.error({ err }, 'the session host did not start'));
+      child.unref();
+    } finally {
+      closeSync(logFd);
+    }
+  }
+
+  private async waitForHost(): Promise<Socket> {
+    const deadline = Date.now() + HOST_START_MS;
+    for (;;) {
+      try {
+        return await dial(this.opts.socketPath);
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new ClawError(
+            'INTERNAL',
+            `the session host did not start (${errorMessage(err)}); see ${this.opts.logPath}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, HOST_POLL_MS));
+      }
+    }
+  }
+}
+
+function dial(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
