@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { CLI, startProcess, stopAll, waitFor } from '../helpers/processes.js';
-import { startPair } from './terminal-setup.js';
+import { sessionHostPid, startPair, term } from './terminal-setup.js';
 
 after(stopAll);
 
@@ -99,6 +99,52 @@ test(
       child.kill('SIGKILL');
       if (sleepPid && alive(sleepPid)) process.kill(sleepPid, 'SIGKILL');
       await Promise.all([pair.a.stop(), b.stop(), pair.relay.proc.stop()]);
+    }
+  },
+);
+
+test(
+  'a session host that dies takes its sessions along: term says the session is gone, and the next term gets a new host',
+  { skip },
+  async () => {
+    const pair = await startPair({ relayOnly: false });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'term', 'b', '--home', pair.homeA, '--', 'sh', '-c', 'echo up-$$; exec sleep 100'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // The program outlives a killed host (nothing hangs it up): this test ends it itself.
+    let sleepPid = 0;
+    try {
+      await waitFor('the session to start', () => /up-\d+/.test(stdout), 20_000);
+      sleepPid = Number(/up-(\d+)/.exec(stdout)![1]);
+      const host = sessionHostPid(pair.homeB);
+      assert.ok(host, 'b runs a session host');
+      process.kill(host, 'SIGKILL');
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([
+        exited,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`term did not end; stderr: ${stderr}`)), 30_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, /b no longer has this terminal session/);
+      const next = await term(pair, ['echo', 'fresh']);
+      assert.equal(next.code, 0, next.stderr);
+      assert.match(next.stdout, /fresh/);
+      assert.notEqual(sessionHostPid(pair.homeB), host, 'a new host serves the next session');
+    } finally {
+      child.kill('SIGKILL');
+      if (sleepPid && alive(sleepPid)) process.kill(sleepPid, 'SIGKILL');
+      await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
     }
   },
 );

@@ -1,7 +1,7 @@
 /**
  * The agent's side of the session host (host-server.ts, docs/adr/0021-session-host.md): finds the
  * host of this home and adopts it, or starts one (detached, so it outlives the agent), and opens
- * session connections on it. The CLI agent and the desktop app's utility process run this same code.
+ * session connections on it. The CLI agent uses it; the desktop app's agent not yet (see the ADR).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -38,12 +38,16 @@ export function sessionHostSocketPath(controlSocket: string): string {
   return controlSocket.replace(/\.sock$/, '.pty');
 }
 
-/** The compiled host entry next to this file (host-main.js), or the .ts one when run from source. */
-function hostEntry(): { file: string; execArgv: string[] } {
-  const self = fileURLToPath(import.meta.url);
+/**
+ * The host's entry for code at `self` (this module's file): host-main.js beside host-client.js
+ * (tsc's dist/, the CLI), or host-main.ts run through tsx from the sources. Pure.
+ */
+export function hostEntry(self: string): { file: string; execArgv: string[] } {
   const fromSource = self.endsWith('.ts');
-  const file = self.replace(/host-client\.(ts|js)$/, fromSource ? 'host-main.ts' : 'host-main.js');
-  return { file, execArgv: fromSource ? ['--import', 'tsx'] : [] };
+  return {
+    file: self.replace(/host-client\.(ts|js)$/, fromSource ? 'host-main.ts' : 'host-main.js'),
+    execArgv: fromSource ? ['--import', 'tsx'] : [],
+  };
 }
 
 export interface HostClientOptions {
@@ -53,16 +57,24 @@ export interface HostClientOptions {
   log: Logger;
 }
 
-type Events = { gone: [string] };
+/** `gone`: a session ended; `lost`: the host itself went away (every session with it). */
+type Events = { gone: [string]; lost: [] };
 
 export class SessionHostClient {
   private readonly events = new Emitter<Events>();
   private channel: Socket | undefined;
   private connecting: Promise<HostedSession[]> | undefined;
-  /** The host's PID (the agent logs it; tests find the host by it). */
+  /** This agent closed its channel on purpose (closeAll with `bye`). */
+  private leaving = false;
+  /** The host's PID (the agent logs it). */
   pid: number | undefined;
 
   constructor(private readonly opts: HostClientOptions) {}
+
+  /** The host went away (it died, or was killed): its sessions are gone too. */
+  onLost(listener: () => void): Disposer {
+    return this.events.on('lost', listener);
+  }
 
   /** A session the host ended (exit, hang-up, not resumed in time). */
   onGone(listener: (id: string) => void): Disposer {
@@ -106,6 +118,7 @@ export class SessionHostClient {
   closeAll(reason: string, bye = false): Promise<void> {
     const channel = this.channel;
     if (!channel || channel.destroyed) return Promise.resolve();
+    if (bye) this.leaving = true;
     return new Promise((resolve) => {
       channel.end(encodeHostMessage({ op: 'closeAll', reason, ...(bye ? { bye } : {}) }), () => resolve());
     });
@@ -160,7 +173,10 @@ export class SessionHostClient {
     socket.on('data', onData);
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      if (this.channel === socket) this.channel = undefined;
+      if (this.channel !== socket) return;
+      this.channel = undefined;
+      // Ended by this agent (closeAll on its way out) is no loss; anything else is the host gone.
+      if (!this.leaving) this.events.emit('lost');
     });
     if (rest.length > 0) onData(rest);
     socket.resume();
@@ -170,14 +186,13 @@ export class SessionHostClient {
 
   /** Starts the host detached (its own session and process group): `kill -9` of the agent spares it. */
   private startHost(): void {
-    const { file, execArgv } = hostEntry();
+    const { file, execArgv } = hostEntry(fileURLToPath(import.meta.url));
     const logFd = openSync(this.opts.logPath, 'a', 0o600);
     try {
       const child = spawn(process.execPath, [...execArgv, file, this.opts.socketPath], {
         detached: true,
         stdio: ['ignore', logFd, logFd],
-        // An Electron utility process's execPath is Electron: this makes it plain Node.
-        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        env: process.env,
         windowsHide: true,
       });
       child.on('error', (err) => this.opts.log.error({ err }, 'the session host did not start'));

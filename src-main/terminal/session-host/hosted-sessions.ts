@@ -43,6 +43,11 @@ export class HostedSessions {
       this.known.get(id)?.listed?.end();
       this.known.delete(id);
     });
+    opts.client.onLost(() => {
+      opts.log.warn('the session host went away; the terminal sessions served here ended with it');
+      for (const k of this.known.values()) k.listed?.end();
+      this.known.clear();
+    });
   }
 
   /**
