@@ -124,9 +124,39 @@ export class SessionHostClient {
     });
   }
 
+  /**
+   * Sends `req` on a new connection and reads the reply. A host that died a moment ago may not have
+   * been noticed yet (its socket file is still there): then the channel is dropped, a new host is
+   * started and the request is sent once more — any request that did not reach the host, and an
+   * attach in any case (it changes nothing the second one would not).
+   */
   private async request(req: HostRequest): Promise<{ reply: HostReply; socket: Socket; rest: Buffer }> {
+    try {
+      return await this.requestOnce(req);
+    } catch (err) {
+      if (!(err instanceof HostUnreachable) && req.op !== 'attach') throw err;
+      this.dropChannel();
+      return await this.requestOnce(req);
+    }
+  }
+
+  /** Gives up on a channel whose host is gone, not yet closed: its sessions are lost now. */
+  private dropChannel(): void {
+    const channel = this.channel;
+    if (!channel) return;
+    this.channel = undefined; // first: its 'close' then finds it no longer current and says nothing
+    channel.destroy();
+    this.events.emit('lost');
+  }
+
+  private async requestOnce(req: HostRequest): Promise<{ reply: HostReply; socket: Socket; rest: Buffer }> {
     if (!this.channel || this.channel.destroyed) await this.adopt(true);
-    const socket = await dial(this.opts.socketPath);
+    let socket: Socket;
+    try {
+      socket = await dial(this.opts.socketPath);
+    } catch (err) {
+      throw new HostUnreachable(errorMessage(err));
+    }
     socket.write(encodeHostMessage(req));
     try {
       const { message, rest } = await readFirstMessage(socket, hostReply);
@@ -217,6 +247,13 @@ export class SessionHostClient {
         await new Promise((r) => setTimeout(r, HOST_POLL_MS));
       }
     }
+  }
+}
+
+/** Nothing answered on the host's socket: the request never reached a host. */
+class HostUnreachable extends ClawError {
+  constructor(why: string) {
+    super('INTERNAL', `the session host is not reachable: ${why}`);
   }
 }
 

@@ -29,8 +29,18 @@ export const HOST_PROTOCOL_VERSION = 1;
 /** The host's reason when a session to attach is not there (any other reason names the offset). */
 export const NO_SUCH_SESSION = 'no such session';
 
-/** Largest control message, in bytes (64 KiB): a command line of a new session is the largest part. */
-export const MAX_HOST_MESSAGE = 64 * 1024;
+/**
+ * Largest control message, in bytes (4 MiB): the `agent` reply lists every session (at most
+ * MAX_LISTED_SESSIONS, each label cut to MAX_LABEL); a new session's command is ≤ 8 KiB (an OPEN's
+ * arguments, mux-frames.ts MAX_OPEN_ARGS_BYTES).
+ */
+export const MAX_HOST_MESSAGE = 4 * 1024 * 1024;
+
+/** Longest label (`what` a session runs) in the host's list, in characters: a label, not the command. */
+export const MAX_LABEL = 256;
+
+/** Most sessions in the host's list (64 per peer is the registry's limit; this bounds the reply). */
+export const MAX_LISTED_SESSIONS = 8192;
 
 const fingerprint = z.string().regex(/^[0-9a-f]{64}$/);
 const reason = z.string().max(1024);
@@ -72,7 +82,7 @@ export const hostedSession = z
     id: z.string().regex(SESSION_ID),
     peer: fingerprint,
     peerName: z.string().max(256),
-    what: z.string().max(65_536),
+    what: z.string().max(MAX_LABEL),
   })
   .strict();
 export type HostedSession = z.infer<typeof hostedSession>;
@@ -85,7 +95,7 @@ export const hostReply = z.union([
       id: z.string().regex(SESSION_ID).optional(),
       /** The host's process ID and its sessions (agent). */
       pid: z.number().int().positive().optional(),
-      sessions: z.array(hostedSession).max(100_000).optional(),
+      sessions: z.array(hostedSession).max(MAX_LISTED_SESSIONS).optional(),
     })
     .strict(),
   z

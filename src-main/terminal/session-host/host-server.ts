@@ -19,6 +19,8 @@ import {
   encodeHostMessage,
   hostMessageDecoder,
   hostRequest,
+  MAX_LABEL,
+  MAX_LISTED_SESSIONS,
   NO_SUCH_SESSION,
   parseHostMessage,
   readFirstMessage,
@@ -93,6 +95,7 @@ export async function startSessionHost(opts: SessionHostOptions): Promise<Sessio
   const listed = (): HostedSession[] =>
     sessions
       .list()
+      .slice(0, MAX_LISTED_SESSIONS)
       .map((s) => ({ id: s.id, peer: s.peer, ...(labels.get(s.id) ?? { peerName: '', what: '' }) }));
 
   const reply = (socket: Socket, r: HostReply) => socket.write(encodeHostMessage(r));
@@ -143,7 +146,10 @@ export async function startSessionHost(opts: SessionHostOptions): Promise<Sessio
         reply(socket, { ok: false, code: 'SERVICE_FAILED', message: errorMessage(err) });
         return socket.end();
       }
-      labels.set(session.id, { peerName: req.peerName, what: describeCommand(req.args.command) });
+      labels.set(session.id, {
+        peerName: req.peerName,
+        what: describeCommand(req.args.command).slice(0, MAX_LABEL),
+      });
       reply(socket, { ok: true, id: session.id });
       session.attach(new AgentDataStream(socket, rest), 0);
       return;
@@ -165,8 +171,14 @@ export async function startSessionHost(opts: SessionHostOptions): Promise<Sessio
     readFirstMessage(socket, hostRequest).then(
       ({ message, rest }) => {
         clearTimeout(timer);
-        if (message.op === 'agent') serveAgent(socket, rest);
-        else serveSession(socket, message, rest);
+        // A surprise here must cost this connection only, never the process that keeps the shells.
+        try {
+          if (message.op === 'agent') serveAgent(socket, rest);
+          else serveSession(socket, message, rest);
+        } catch (err) {
+          opts.log.error({ err }, 'session host: a request failed');
+          socket.destroy();
+        }
       },
       (err: unknown) => {
         clearTimeout(timer);
