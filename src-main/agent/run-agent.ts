@@ -9,6 +9,7 @@ import { claimControlSocket, type ControlServer } from '../api/control-server.js
 import { checkUiListen, startWebUi, type WebUiServer } from '../api/web-ui/server.js';
 import { composeAgent, type AgentCore } from './compose-agent.js';
 import { createApiHandler } from './agent-api.js';
+import { join } from 'node:path';
 import { controlSocketPath } from '../home/home-dir.js';
 import { loadOrCreateIdentity } from '../home/identity-store.js';
 import type { Identity } from '../crypto/identity.js';
@@ -19,6 +20,7 @@ import type { ApiHandler, NoticeEvent } from '../api/contract.js';
 import { lineWithHint } from '../core/hint.js';
 import { startForwarding } from '../forwards/forwarding.js';
 import { startTerminals } from '../terminal/terminal-service.js';
+import { SessionHostClient, sessionHostSocketPath } from '../terminal/session-host/host-client.js';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { auditPath } from '../audit/audit-files.js';
 
@@ -52,6 +54,11 @@ export interface RunAgentOptions {
    * a process that should end with it (the CLI) stops it itself and exits.
    */
   onStopRequested?: (stop: () => Promise<void>) => void;
+  /**
+   * False: terminal sessions served here live in the agent and end with it. Default: they live in the
+   * session host (docs/adr/0021-session-host.md) and survive the agent.
+   */
+  sessionHost?: boolean;
 }
 
 /**
@@ -157,6 +164,14 @@ async function startAgent(
       onChanged: (listener) => notices.onChanged(listener),
     },
     connections: agent.connections,
+    sessionHost:
+      opts.sessionHost === false
+        ? undefined
+        : new SessionHostClient({
+            socketPath: sessionHostSocketPath(controlSocketPath(opts.home)),
+            logPath: join(opts.home, 'session-host.log'),
+            log: logger,
+          }),
   });
   try {
     await agent.start();

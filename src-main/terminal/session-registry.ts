@@ -18,6 +18,8 @@ export interface SessionRegistryOptions {
   replayBytes?: number;
   /** Where each session is listed while it lives (connections/connection-table.ts); absent: not listed. */
   connections?: ConnectionOpener | undefined;
+  /** Called once a session is over and forgotten (the session host tells its agent). */
+  onGone?: ((id: string) => void) | undefined;
 }
 
 export class SessionRegistry {
@@ -72,6 +74,7 @@ export class SessionRegistry {
       onGone: (s) => {
         listed?.end();
         if (this.sessions.get(s.id) === s) this.sessions.delete(s.id);
+        this.opts.onGone?.(s.id);
       },
       ...(this.opts.replayBytes ? { replayBytes: this.opts.replayBytes } : {}),
     });
@@ -83,6 +86,11 @@ export class SessionRegistry {
   find(id: string, peer: string): ServerSession | undefined {
     const s = this.sessions.get(id);
     return s && s.peer === peer ? s : undefined;
+  }
+
+  /** The session `id`, whoever opened it: for the agent that owns this registry, never for a peer. */
+  get(id: string): ServerSession | undefined {
+    return this.sessions.get(id);
   }
 
   /** Hangs up the sessions of the peers `drop` names, telling each client `reason(peer)`. */

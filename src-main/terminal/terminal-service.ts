@@ -22,9 +22,11 @@ import { SessionRegistry } from './session-registry.js';
 import { agentOpener, type TerminalPeers } from './viewer-bridge.js';
 import { ViewerSessions } from './viewer-sessions.js';
 import { resolvePeer } from '../agent/peer-api.js';
+import type { SessionHostClient } from './session-host/host-client.js';
+import { HostedSessions } from './session-host/hosted-sessions.js';
 
 export interface Terminals {
-  /** Sessions peers have open on this node. */
+  /** Sessions peers have open on this node, when they live in the agent (no session host). */
   readonly sessions: SessionRegistry;
   /** Streaming methods for every transport (`terminal.open`, `terminal.attach`; stream-upgrade.ts). */
   readonly upgrades: StreamUpgradeHandlers;
@@ -45,6 +47,11 @@ export interface TerminalsHost {
   readonly peers: TerminalPeers;
   /** Where each session, served or opened, is listed while it lives; absent: not listed. */
   readonly connections?: ConnectionOpener | undefined;
+  /**
+   * The session host that keeps the PTYs of sessions served here, so they outlive the agent
+   * (docs/adr/0021-session-host.md); absent: they live in the agent and end with it.
+   */
+  readonly sessionHost?: SessionHostClient | undefined;
 }
 
 /** Registers the `terminal` service on `agent` and returns the control-socket side. Call once. */
@@ -54,10 +61,23 @@ export function startTerminals(agent: TerminalsHost): Terminals {
     resumeMs: () => agent.state.get().terminalResumeMs,
     connections: agent.connections,
   });
+  const hosted = agent.sessionHost
+    ? new HostedSessions({
+        client: agent.sessionHost,
+        log: agent.log.child({ service: TERMINAL_SERVICE }),
+        selfName: () => agent.name,
+        resumeMs: () => agent.state.get().terminalResumeMs,
+        connections: agent.connections,
+      })
+    : undefined;
+  // Sessions an agent before this one left in the host are listed again (and may be resumed).
+  void hosted?.start().catch((err: unknown) => {
+    agent.log.warn(`could not adopt the session host: ${errorMessage(err)}`);
+  });
   agent.services.register(TERMINAL_SERVICE, {
     permission: 'terminal',
     noun: 'terminals',
-    handle: (req) => serveTerminal(agent.name, sessions, req),
+    handle: (req) => (hosted ? hosted.serve(req) : serveTerminal(agent.name, sessions, req)),
   });
   const viewers = new ViewerSessions({
     opener: (peer) => {
@@ -77,13 +97,12 @@ export function startTerminals(agent: TerminalsHost): Terminals {
   const isPeer = (fingerprint: string) => agent.state.peer(fingerprint) !== undefined;
   const disposeWatch = agent.state.subscribe((change) => {
     if (change.kind !== 'peer') return;
-    sessions.closeWhere(
-      (peer) => !allowed(peer),
-      (peer) =>
-        isPeer(peer)
-          ? `${agent.name} no longer allows terminals from this node; the session is hung up`
-          : `${agent.name} removed this node as a peer; the session is hung up`,
-    );
+    const why = (peer: string) =>
+      isPeer(peer)
+        ? `${agent.name} no longer allows terminals from this node; the session is hung up`
+        : `${agent.name} removed this node as a peer; the session is hung up`;
+    sessions.closeWhere((peer) => !allowed(peer), why);
+    hosted?.closeWhere((peer) => !allowed(peer), why);
     // And the sessions this node has open on a peer removed here end now, not after the resume window.
     viewers.endWhere(
       (peer) => !isPeer(peer),
@@ -97,6 +116,7 @@ export function startTerminals(agent: TerminalsHost): Terminals {
     stop: async () => {
       disposeWatch();
       sessions.closeAll(`${agent.name} is stopping; the session is hung up`);
+      await hosted?.closeAll(`${agent.name} is stopping; the session is hung up`);
       await viewers.closeAll(`the agent here (${agent.name}) is stopping; the session is hung up`);
     },
   };

@@ -9,11 +9,12 @@ import { spawn } from 'node:child_process';
 import { CLI, startProcess, stopAll, waitFor } from '../helpers/processes.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
-import { startPair, startRelay } from './terminal-setup.js';
+import { sessionHostPid, startPair, startRelay } from './terminal-setup.js';
 
 after(stopAll);
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
+const skipUnlessProc = process.platform !== 'linux' ? 'finds the session host in /proc' : false;
 
 /** Numbers the remote loop prints, one every ~20 ms: long enough to span the relay's restart. */
 const COUNT = 400;
@@ -64,8 +65,8 @@ test('a session survives a relay restart with every byte exactly once', { skip }
 });
 
 test(
-  'a peer that restarted meanwhile no longer has the session: term says so in one sentence',
-  { skip },
+  'a peer whose agent and session host died meanwhile no longer has the session: term says so in one sentence',
+  { skip: skipUnlessProc },
   async () => {
     const pair = await startPair({ relayOnly: true });
     const child = spawn(process.execPath, [CLI, 'term', 'b', '--home', pair.homeA, '--', 'sleep', '100'], {
@@ -75,9 +76,13 @@ test(
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
-      // b dies without a word (its sessions with it) and comes back under the same home.
+      // b dies without a word, its session host too (its sessions with it: a reboot, say), and comes
+      // back under the same home. (An agent alone that dies leaves its sessions: term-session-host.test.ts.)
       await new Promise((r) => setTimeout(r, 1_000));
+      const host = sessionHostPid(pair.homeB);
+      assert.ok(host, 'b runs a session host');
       await pair.b.stop('SIGKILL');
+      process.kill(host, 'SIGKILL');
       await waitFor('the CLI to say it reconnects', () => stderr.includes('reconnecting…'), 30_000);
       const b = startProcess([
         'agent',

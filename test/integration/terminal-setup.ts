@@ -3,7 +3,7 @@
  * linked directly or — with `relayOnly` (b runs `--no-direct`) — through the relay only.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import {
   peerOf,
   CLI,
@@ -149,4 +149,23 @@ function occurrences(buf: Buffer, byte: number): number {
   let n = 0;
   for (let i = buf.indexOf(byte); i >= 0; i = buf.indexOf(byte, i + 1)) n++;
   return n;
+}
+
+/**
+ * PID of the session host of `home` (docs/adr/0021-session-host.md), found by its socket in its
+ * command line (Linux /proc), or undefined when none runs.
+ */
+export function sessionHostPid(home: string): number | undefined {
+  const socket = `${realpathSync(home)}/pty.sock`;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (argv.includes(socket) && argv.some((a) => a.includes('host-main'))) return Number(name);
+  }
+  return undefined;
 }

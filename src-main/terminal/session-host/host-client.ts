@@ -1,0 +1,269 @@
+/**
+ * The agent's side of the session host (host-server.ts, docs/adr/0021-session-host.md): finds the
+ * host of this home and adopts it, or starts one (detached, so it outlives the agent), and opens
+ * session connections on it. The CLI agent uses it; the desktop app's agent not yet (see the ADR).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { ClawError, errorMessage } from '../../core/errors.js';
+import { Emitter, type Disposer } from '../../core/emitter.js';
+import {
+  encodeHostMessage,
+  hostMessageDecoder,
+  hostReply,
+  parseHostMessage,
+  agentChannelMessage,
+  readFirstMessage,
+  type HostedSession,
+  type HostRequest,
+  type HostReply,
+  HOST_PROTOCOL_VERSION,
+} from './host-protocol.js';
+
+/** How long a started host may take to answer on its socket, in ms (10 s: a loaded CI machine). */
+const HOST_START_MS = 10_000;
+/** Pause between attempts to reach a host being started, in ms. */
+const HOST_POLL_MS = 50;
+
+/**
+ * The session host's socket, beside the control socket (so in the same private directory, and no
+ * longer than it: it fits wherever the control socket fits). Pure.
+ */
+export function sessionHostSocketPath(controlSocket: string): string {
+  if (controlSocket.startsWith('\\\\.\\pipe\\')) return `${controlSocket}-sessions`;
+  if (controlSocket.endsWith('/agent.sock')) return controlSocket.replace(/agent\.sock$/, 'pty.sock');
+  return controlSocket.replace(/\.sock$/, '.pty');
+}
+
+/**
+ * The host's entry for code at `self` (this module's file): host-main.js beside host-client.js
+ * (tsc's dist/, the CLI), or host-main.ts run through tsx from the sources. Pure.
+ */
+export function hostEntry(self: string): { file: string; execArgv: string[] } {
+  const fromSource = self.endsWith('.ts');
+  return {
+    file: self.replace(/host-client\.(ts|js)$/, fromSource ? 'host-main.ts' : 'host-main.js'),
+    execArgv: fromSource ? ['--import', 'tsx'] : [],
+  };
+}
+
+export interface HostClientOptions {
+  socketPath: string;
+  /** Where the host writes its log (opened 0600, appended). */
+  logPath: string;
+  log: Logger;
+}
+
+/** `gone`: a session ended; `lost`: the host itself went away (every session with it). */
+type Events = { gone: [string]; lost: [] };
+
+export class SessionHostClient {
+  private readonly events = new Emitter<Events>();
+  private channel: Socket | undefined;
+  private connecting: Promise<HostedSession[]> | undefined;
+  /** This agent closed its channel on purpose (closeAll with `bye`). */
+  private leaving = false;
+  /** The host's PID (the agent logs it). */
+  pid: number | undefined;
+
+  constructor(private readonly opts: HostClientOptions) {}
+
+  /** The host went away (it died, or was killed): its sessions are gone too. */
+  onLost(listener: () => void): Disposer {
+    return this.events.on('lost', listener);
+  }
+
+  /** A session the host ended (exit, hang-up, not resumed in time). */
+  onGone(listener: (id: string) => void): Disposer {
+    return this.events.on('gone', listener);
+  }
+
+  /**
+   * Adopts the running host, or with `start` starts one and adopts it; resolves with the sessions it
+   * already has (those of an agent before this one), none when there is no host and `start` is false.
+   * Called again once the host is gone, it starts a new one.
+   */
+  adopt(start: boolean): Promise<HostedSession[]> {
+    if (this.channel && !this.channel.destroyed) return Promise.resolve([]);
+    this.connecting ??= this.connectChannel(start).finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  /** A new session; resolves with its ID and the connection that carries its terminal frames. */
+  async create(
+    req: Extract<HostRequest, { op: 'create' }>,
+  ): Promise<{ id: string; socket: Socket; rest: Buffer }> {
+    const r = await this.request(req);
+    if (!r.reply.ok) throw new ClawError('BAD_ARGUMENT', r.reply.message);
+    return { id: r.reply.id!, socket: r.socket, rest: r.rest };
+  }
+
+  /** Attaches to session `req.id`, or says why the host cannot (`gone`: no such session, or the offset). */
+  async attach(
+    req: Extract<HostRequest, { op: 'attach' }>,
+  ): Promise<{ ok: true; socket: Socket; rest: Buffer } | { ok: false; gone: boolean; message: string }> {
+    const r = await this.request(req);
+    if (!r.reply.ok) return { ok: false, gone: r.reply.code === 'SESSION_GONE', message: r.reply.message };
+    return { ok: true, socket: r.socket, rest: r.rest };
+  }
+
+  close(id: string, reason: string): void {
+    this.channel?.write(encodeHostMessage({ op: 'close', id, reason }));
+  }
+
+  /** Hangs up every session; with `bye`, the host exits once they are gone (the agent stops on purpose). */
+  closeAll(reason: string, bye = false): Promise<void> {
+    const channel = this.channel;
+    if (!channel || channel.destroyed) return Promise.resolve();
+    if (bye) this.leaving = true;
+    return new Promise((resolve) => {
+      channel.end(encodeHostMessage({ op: 'closeAll', reason, ...(bye ? { bye } : {}) }), () => resolve());
+    });
+  }
+
+  /**
+   * Sends `req` on a new connection and reads the reply. A host that died a moment ago may not have
+   * been noticed yet (its socket file is still there): then the channel is dropped, a new host is
+   * started and the request is sent once more — any request that did not reach the host, and an
+   * attach in any case (it changes nothing the second one would not).
+   */
+  private async request(req: HostRequest): Promise<{ reply: HostReply; socket: Socket; rest: Buffer }> {
+    try {
+      return await this.requestOnce(req);
+    } catch (err) {
+      if (!(err instanceof HostUnreachable) && req.op !== 'attach') throw err;
+      this.dropChannel();
+      return await this.requestOnce(req);
+    }
+  }
+
+  /** Gives up on a channel whose host is gone, not yet closed: its sessions are lost now. */
+  private dropChannel(): void {
+    const channel = this.channel;
+    if (!channel) return;
+    this.channel = undefined; // first: its 'close' then finds it no longer current and says nothing
+    channel.destroy();
+    this.events.emit('lost');
+  }
+
+  private async requestOnce(req: HostRequest): Promise<{ reply: HostReply; socket: Socket; rest: Buffer }> {
+    if (!this.channel || this.channel.destroyed) await this.adopt(true);
+    let socket: Socket;
+    try {
+      socket = await dial(this.opts.socketPath);
+    } catch (err) {
+      throw new HostUnreachable(errorMessage(err));
+    }
+    socket.write(encodeHostMessage(req));
+    try {
+      const { message, rest } = await readFirstMessage(socket, hostReply);
+      return { reply: message, socket, rest };
+    } catch (err) {
+      socket.destroy();
+      throw new ClawError('INTERNAL', `the session host did not answer: ${errorMessage(err)}`);
+    }
+  }
+
+  private async connectChannel(start: boolean): Promise<HostedSession[]> {
+    let socket: Socket;
+    try {
+      socket = await dial(this.opts.socketPath);
+    } catch {
+      // No host (no file, or a stale one nobody listens on): sessions of no agent before this one.
+      if (!start) return [];
+      this.startHost();
+      socket = await this.waitForHost();
+    }
+    socket.write(encodeHostMessage({ op: 'agent', v: HOST_PROTOCOL_VERSION }));
+    const { message, rest } = await readFirstMessage(socket, hostReply).catch((err: unknown) => {
+      socket.destroy();
+      throw new ClawError('INTERNAL', `the session host did not answer: ${errorMessage(err)}`);
+    });
+    if (!message.ok) {
+      socket.destroy();
+      throw new ClawError('INTERNAL', `the session host refused this agent: ${message.message}`);
+    }
+    this.pid = message.pid;
+    this.channel = socket;
+    const decoder = hostMessageDecoder();
+    const onData = (chunk: Buffer) => {
+      try {
+        for (const frame of decoder.push(chunk)) {
+          const m = parseHostMessage(frame, agentChannelMessage);
+          if (m.op === 'gone') this.events.emit('gone', m.id);
+        }
+      } catch (err) {
+        this.opts.log.warn(`session host sent a bad message: ${errorMessage(err)}`);
+        socket.destroy();
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.channel !== socket) return;
+      this.channel = undefined;
+      // Ended by this agent (closeAll on its way out) is no loss; anything else is the host gone.
+      if (!this.leaving) this.events.emit('lost');
+    });
+    if (rest.length > 0) onData(rest);
+    socket.resume();
+    this.opts.log.info({ pid: this.pid, sessions: message.sessions?.length ?? 0 }, 'session host adopted');
+    return message.sessions ?? [];
+  }
+
+  /** Starts the host detached (its own session and process group): `kill -9` of the agent spares it. */
+  private startHost(): void {
+    const { file, execArgv } = hostEntry(fileURLToPath(import.meta.url));
+    const logFd = openSync(this.opts.logPath, 'a', 0o600);
+    try {
+      const child = spawn(process.execPath, [...execArgv, file, this.opts.socketPath], {
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        env: process.env,
+        windowsHide: true,
+      });
+      child.on('error', (err) => this.opts.log.error({ err }, 'the session host did not start'));
+      child.unref();
+    } finally {
+      closeSync(logFd);
+    }
+  }
+
+  private async waitForHost(): Promise<Socket> {
+    const deadline = Date.now() + HOST_START_MS;
+    for (;;) {
+      try {
+        return await dial(this.opts.socketPath);
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new ClawError(
+            'INTERNAL',
+            `the session host did not start (${errorMessage(err)}); see ${this.opts.logPath}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, HOST_POLL_MS));
+      }
+    }
+  }
+}
+
+/** Nothing answered on the host's socket: the request never reached a host. */
+class HostUnreachable extends ClawError {
+  constructor(why: string) {
+    super('INTERNAL', `the session host is not reachable: ${why}`);
+  }
+}
+
+function dial(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}

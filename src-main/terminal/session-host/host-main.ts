@@ -1,0 +1,31 @@
+/**
+ * Entry of the session-host process (host-server.ts): `node host-main.js SOCKET_PATH`, started
+ * detached by the agent (host-client.ts) with its log file as stdout. Exits once idle.
+ */
+import { pino } from 'pino';
+import { errorMessage } from '../../core/errors.js';
+import { startSessionHost } from './host-server.js';
+
+const socketPath = process.argv[2];
+if (!socketPath) {
+  process.stderr.write('usage: host-main SOCKET_PATH\n');
+  process.exit(2);
+}
+const log = pino({ level: 'info', base: { part: 'session-host', pid: process.pid } });
+// A broken pipe or a signal from the agent's terminal must not end the shells this process keeps.
+process.on('SIGHUP', () => undefined);
+process.on('SIGINT', () => undefined);
+try {
+  const host = await startSessionHost({
+    socketPath,
+    log,
+    onIdle: () => {
+      log.info('no sessions and no agent: the session host exits');
+      void host.close().finally(() => process.exit(0));
+    },
+  });
+  log.info({ socketPath }, 'session host running');
+} catch (err) {
+  log.error(`session host did not start: ${errorMessage(err)}`);
+  process.exit(1);
+}

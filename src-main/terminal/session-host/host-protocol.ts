@@ -1,0 +1,220 @@
+/**
+ * The protocol between an agent and its session host (docs/adr/0021-session-host.md). Each connection
+ * to the host's socket starts with one control message from the agent, length-prefixed JSON
+ * (protocol/length-prefixed.ts), and the host's one reply, the same way:
+ *
+ * - `agent`: the agent's presence. The connection stays open; the host sends `gone` events on it, and
+ *   the agent sends `close` / `closeAll`. The host counts an agent as present while it is open.
+ * - `create` / `attach`: after an `ok` reply the connection carries the session's terminal frames
+ *   (protocol/terminal-frames.ts) both ways, exactly as a peer's `terminal` stream does: the agent
+ *   splices the two together and the host's ServerSession treats the connection as its stream.
+ *
+ * Both ends validate every message here: the socket is private to this user, but a host of another
+ * release, or a stray client, must not crash the other side.
+ */
+import { z } from 'zod';
+import { ClawError } from '../../core/errors.js';
+import {
+  encodeLengthPrefixed,
+  LENGTH_HEADER_BYTES,
+  LengthPrefixedDecoder,
+} from '../../protocol/length-prefixed.js';
+import { SESSION_ID } from '../../protocol/terminal-frames.js';
+import { newTerminalFields, terminalDimension } from '../../protocol/terminal-open-args.js';
+import { MAX_TERMINAL_OFFSET } from '../../protocol/terminal-frames.js';
+
+/** Version of this protocol; a host of another version is not adopted (the agent says so and stops). */
+export const HOST_PROTOCOL_VERSION = 1;
+
+/** The host's reason when a session to attach is not there (any other reason names the offset). */
+export const NO_SUCH_SESSION = 'no such session';
+
+/**
+ * Largest control message, in bytes (4 MiB): the `agent` reply lists every session (at most
+ * MAX_LISTED_SESSIONS, each label cut to MAX_LABEL); a new session's command is ≤ 8 KiB (an OPEN's
+ * arguments, mux-frames.ts MAX_OPEN_ARGS_BYTES).
+ */
+export const MAX_HOST_MESSAGE = 4 * 1024 * 1024;
+
+/** Longest label (`what` a session runs) in the host's list, in characters: a label, not the command. */
+export const MAX_LABEL = 256;
+
+/** Most sessions in the host's list (64 per peer is the registry's limit; this bounds the reply). */
+export const MAX_LISTED_SESSIONS = 8192;
+
+const fingerprint = z.string().regex(/^[0-9a-f]{64}$/);
+const reason = z.string().max(1024);
+/** How long the session waits for a resume after its stream is lost, in ms (the agent's setting). */
+const resumeMs = z
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 3_600_000);
+
+export const hostRequest = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('agent'), v: z.literal(HOST_PROTOCOL_VERSION) }).strict(),
+  z
+    .object({
+      op: z.literal('create'),
+      peer: fingerprint,
+      peerName: z.string().max(256),
+      resumeMs,
+      args: z.object(newTerminalFields).strict(),
+    })
+    .strict(),
+  z
+    .object({
+      op: z.literal('attach'),
+      id: z.string().regex(SESSION_ID),
+      peer: fingerprint,
+      offset: z.number().int().min(0).max(MAX_TERMINAL_OFFSET),
+      cols: terminalDimension,
+      rows: terminalDimension,
+      resumeMs,
+    })
+    .strict(),
+]);
+export type HostRequest = z.infer<typeof hostRequest>;
+
+/** A session as the host lists it to an agent that adopts it. */
+export const hostedSession = z
+  .object({
+    id: z.string().regex(SESSION_ID),
+    peer: fingerprint,
+    peerName: z.string().max(256),
+    what: z.string().max(MAX_LABEL),
+  })
+  .strict();
+export type HostedSession = z.infer<typeof hostedSession>;
+
+export const hostReply = z.union([
+  z
+    .object({
+      ok: z.literal(true),
+      /** The session created or attached (create / attach). */
+      id: z.string().regex(SESSION_ID).optional(),
+      /** The host's process ID and its sessions (agent). */
+      pid: z.number().int().positive().optional(),
+      sessions: z.array(hostedSession).max(MAX_LISTED_SESSIONS).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      ok: z.literal(false),
+      code: z.enum(['SESSION_GONE', 'SERVICE_FAILED', 'BAD_REQUEST']),
+      message: z.string().max(4096),
+    })
+    .strict(),
+]);
+export type HostReply = z.infer<typeof hostReply>;
+
+/** What flows on the `agent` connection after its reply, either way. */
+export const agentChannelMessage = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('gone'), id: z.string().regex(SESSION_ID) }).strict(),
+  z.object({ op: z.literal('close'), id: z.string().regex(SESSION_ID), reason }).strict(),
+  /** `bye`: the agent is stopping on purpose; the host exits once no session is left. */
+  z.object({ op: z.literal('closeAll'), reason, bye: z.boolean().optional() }).strict(),
+]);
+export type AgentChannelMessage = z.infer<typeof agentChannelMessage>;
+
+/** One message, framed. */
+export function encodeHostMessage(message: HostRequest | HostReply | AgentChannelMessage): Buffer {
+  const json = Buffer.from(JSON.stringify(message), 'utf8');
+  if (json.length > MAX_HOST_MESSAGE) {
+    throw new ClawError('BAD_ARGUMENT', `session host message of ${json.length} bytes is too large`);
+  }
+  return encodeLengthPrefixed(json);
+}
+
+/**
+ * Parses one framed payload against `schema`.
+ * @throws ClawError('PROTOCOL') when it is not JSON or does not match.
+ */
+export function parseHostMessage<T>(payload: Buffer, schema: z.ZodType<T>): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8'));
+  } catch {
+    throw new ClawError('PROTOCOL', 'session host message is not JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new ClawError('PROTOCOL', `bad session host message: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/** A decoder of framed host messages (at most MAX_HOST_MESSAGE each). */
+export function hostMessageDecoder(): LengthPrefixedDecoder {
+  return new LengthPrefixedDecoder(MAX_HOST_MESSAGE);
+}
+
+/**
+ * Splits the first framed message off `buffered`: undefined while it is incomplete, else the message
+ * and the bytes after it (terminal frames, not host messages: they are handed on as they are).
+ * @throws ClawError('FRAME_TOO_LARGE') when the header announces more than MAX_HOST_MESSAGE. Pure.
+ */
+export function splitFirstMessage(buffered: Buffer): { payload: Buffer; rest: Buffer } | undefined {
+  if (buffered.length < LENGTH_HEADER_BYTES) return undefined;
+  const length = buffered.readUInt32BE(0);
+  if (length > MAX_HOST_MESSAGE) {
+    throw new ClawError('FRAME_TOO_LARGE', `session host message of ${length} bytes is too large`);
+  }
+  const end = LENGTH_HEADER_BYTES + length;
+  if (buffered.length < end) return undefined;
+  return { payload: buffered.subarray(LENGTH_HEADER_BYTES, end), rest: buffered.subarray(end) };
+}
+
+/** The events of a socket readFirstMessage uses. */
+interface MessageSource {
+  on(event: 'data', l: (chunk: Buffer) => void): unknown;
+  on(event: 'end' | 'close', l: () => void): unknown;
+  on(event: 'error', l: (err: Error) => void): unknown;
+  off(event: 'data', l: (chunk: Buffer) => void): unknown;
+  off(event: 'end' | 'close', l: () => void): unknown;
+  off(event: 'error', l: (err: Error) => void): unknown;
+  pause(): unknown;
+}
+
+/**
+ * Reads the first message on `socket` and returns it with whatever arrived after it, and leaves the
+ * socket paused: the caller hands the rest on before it reads more.
+ * @throws ClawError('PROTOCOL') on a bad message, ('STREAM_RESET') when the socket ends first.
+ */
+export function readFirstMessage<T>(
+  socket: MessageSource,
+  schema: z.ZodType<T>,
+): Promise<{ message: T; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let buffered: Buffer = Buffer.alloc(0);
+    const done = () => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onEnd);
+      socket.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      try {
+        const split = splitFirstMessage(buffered);
+        if (!split) return;
+        done();
+        socket.pause();
+        resolve({ message: parseHostMessage(split.payload, schema), rest: split.rest });
+      } catch (err) {
+        done();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    const onEnd = () => {
+      done();
+      reject(new ClawError('STREAM_RESET', 'the session host connection closed before its message'));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    socket.on('error', onError);
+  });
+}
