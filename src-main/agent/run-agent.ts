@@ -56,7 +56,7 @@ export interface RunAgentOptions {
   onStopRequested?: (stop: () => Promise<void>) => void;
   /**
    * False: terminal sessions served here live in the agent and end with it. Default: they live in the
-   * session host (docs/adr/0021-session-host.md) and survive the agent.
+   * session host (docs/adr/0022-session-host.md) and survive the agent.
    */
   sessionHost?: boolean;
 }

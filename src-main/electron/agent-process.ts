@@ -68,7 +68,7 @@ export function serveAgentProcess(port: ParentPortLike, deps: AgentProcessDeps):
           : {}),
         // Served terminals stay in this process for now: the packed app turns off Electron's
         // RunAsNode fuse, so its binary cannot run the session host the CLI agent spawns; main has to
-        // fork it as a utility process instead (docs/adr/0021-session-host.md, not done yet).
+        // fork it as a utility process instead (docs/adr/0022-session-host.md, not done yet).
         sessionHost: false,
         // agent.stop (Quit, or `clawbridge stop` on the app's home): main must not start it again.
         onStopRequested: (stop) => {

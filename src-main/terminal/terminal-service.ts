@@ -49,7 +49,7 @@ export interface TerminalsHost {
   readonly connections?: ConnectionOpener | undefined;
   /**
    * The session host that keeps the PTYs of sessions served here, so they outlive the agent
-   * (docs/adr/0021-session-host.md); absent: they live in the agent and end with it.
+   * (docs/adr/0022-session-host.md); absent: they live in the agent and end with it.
    */
   readonly sessionHost?: SessionHostClient | undefined;
 }

@@ -1,5 +1,5 @@
 /**
- * Shells outlive the serving agent (issue 28 must-be-true 2, docs/adr/0021-session-host.md): b's
+ * Shells outlive the serving agent (issue 28 must-be-true 2, docs/adr/0022-session-host.md): b's
  * agent is killed with -9 while a's `term` has a shell open on b that runs `sleep 300 &`; the shell and
  * the sleep live on (they belong to b's session host, not to its agent), and once b's agent is started
  * again, the same `term` carries on in the same shell, which still knows its variable.

@@ -152,7 +152,7 @@ function occurrences(buf: Buffer, byte: number): number {
 }
 
 /**
- * PID of the session host of `home` (docs/adr/0021-session-host.md), found by its socket in its
+ * PID of the session host of `home` (docs/adr/0022-session-host.md), found by its socket in its
  * command line (Linux /proc), or undefined when none runs.
  */
 export function sessionHostPid(home: string): number | undefined {

@@ -1,5 +1,5 @@
 /**
- * The agent's side of the session host (host-server.ts, docs/adr/0021-session-host.md): finds the
+ * The agent's side of the session host (host-server.ts, docs/adr/0022-session-host.md): finds the
  * host of this home and adopts it, or starts one (detached, so it outlives the agent), and opens
  * session connections on it. The CLI agent uses it; the desktop app's agent not yet (see the ADR).
  */

@@ -1,5 +1,5 @@
 /**
- * The protocol between an agent and its session host (docs/adr/0021-session-host.md). Each connection
+ * The protocol between an agent and its session host (docs/adr/0022-session-host.md). Each connection
  * to the host's socket starts with one control message from the agent, length-prefixed JSON
  * (protocol/length-prefixed.ts), and the host's one reply, the same way:
  *

@@ -1,5 +1,5 @@
 /**
- * The session host (docs/adr/0021-session-host.md): a small process, started detached by the agent,
+ * The session host (docs/adr/0022-session-host.md): a small process, started detached by the agent,
  * that owns the PTYs of the terminal sessions peers have open on this node, with their replay buffers,
  * so a shell and what runs in it outlive the agent (a crash, `kill -9`). It serves one agent at a time
  * on a private socket; a restarted agent adopts it and peers resume their sessions through it.

@@ -1,5 +1,5 @@
 /**
- * The `terminal` service with its sessions in the session host (docs/adr/0021-session-host.md): the
+ * The `terminal` service with its sessions in the session host (docs/adr/0022-session-host.md): the
  * agent checks a peer's request and splices the peer's stream to a session connection on the host,
  * which keeps the PTY and its replay buffer. The agent keeps only the listing of each session in the
  * connection table (and so the audit log), by session ID, from its start or adoption to its end.
