@@ -6,8 +6,8 @@
  * consumes (reads) bytes, in steps of half the window, so a slow reader stops the sender and the bytes
  * buffered here never exceed the window. The window starts at the mux's `streamWindow` and doubles when
  * the application drains it fast (window-tuner.ts), so a fast reader is not held back by credit while a
- * slow one keeps the window it started with. Send side: `_write` hands one chunk to the Mux's round-robin
- * queue and completes once every byte of it is framed onto the link, so Writable's own high-water mark
+ * slow one keeps the window it started with. Send side: `_write` hands one chunk to the Mux's DATA
+ * scheduler (send-queue.ts: interactive streams first, round robin within a class) and completes once every byte of it is framed onto the link, so Writable's own high-water mark
  * bounds what the application can queue.
  *
  * Like any Node stream, give it an 'error' listener (pipeline() does): a peer reset (STREAM_RESET) or a
@@ -24,6 +24,7 @@ import {
   MAX_STREAM_WINDOW,
 } from '../protocol/mux-frames.js';
 import { CREDIT_RETURN_DIVISOR, STREAM_WRITE_HIGH_WATER } from './constants.js';
+import { isInteractive } from './priority.js';
 
 /** What a stream needs from its Mux; kept narrow so the stream never touches the link directly. */
 export interface StreamHost {
@@ -165,6 +166,11 @@ export class MuxStream extends Duplex {
   start(): void {
     this.epochStart = performance.now();
     if (this.window > this.granted) this.grant(this.window - this.granted);
+  }
+
+  /** True while this stream's DATA goes ahead of bulk on the link (priority.ts). */
+  get interactive(): boolean {
+    return isInteractive(this.service, this.outBytes);
   }
 
   /** @internal True when a chunk waits and the peer granted credit for at least one byte. */
