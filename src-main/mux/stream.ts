@@ -7,8 +7,9 @@
  * buffered here never exceed the window. The window starts at the mux's `streamWindow` and doubles when
  * the application drains it fast (window-tuner.ts), so a fast reader is not held back by credit while a
  * slow one keeps the window it started with. Send side: `_write` hands one chunk to the Mux's DATA
- * scheduler (send-queue.ts: interactive streams first, round robin within a class) and completes once every byte of it is framed onto the link, so Writable's own high-water mark
- * bounds what the application can queue.
+ * scheduler (send-queue.ts: interactive streams first, round robin within a class) and completes once
+ * every byte of it is framed onto the link, so Writable's own high-water mark bounds what the
+ * application can queue.
  *
  * Like any Node stream, give it an 'error' listener (pipeline() does): a peer reset (STREAM_RESET) or a
  * link failure (LINK_CLOSED) is reported there, and an unhandled 'error' crashes the process.
@@ -35,7 +36,7 @@ export interface StreamHost {
    * application took to consume the last half of it (≥ `window`; growth is reserved from the link's budget).
    */
   tuneWindow(window: number, halfWindowMs: number): number;
-  /** The stream has bytes and credit: put it in the round-robin DATA queue. */
+  /** The stream has bytes and credit: put it in the DATA scheduler (send-queue.ts). */
   wake(stream: MuxStream): void;
   /** The stream is finished on the wire: forget it (stream table, DATA queue). */
   forget(stream: MuxStream): void;
