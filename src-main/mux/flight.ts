@@ -15,12 +15,15 @@
  *   until a round trip first shows more queue than the target — no slow ramp on a long fat path;
  * - below the target it grows, by up to the bytes acknowledged (doubling per round trip when nothing
  *   queues), less the closer the queue is to the target;
- * - above it, it is cut once per round trip to cap × (min RTT + target) / RTT: the flight that would
- *   have left exactly the target.
+ * - above it, it is cut once per round trip to cap × (min RTT + target) / RTT, the flight that would
+ *   have left exactly the target, but by no more than 30 % (a stalled event loop is not a queue).
  *
  * Interactive DATA may go up to INTERACTIVE_ALLOWANCE beyond the cap, so a keystroke never waits for
  * an acknowledgement, only behind what is already in flight.
  */
+
+/** Smallest factor one cut may leave of the cap (a real queue takes a few round trips to drain). */
+const MAX_CUT = 0.7;
 
 /** Nonces of flight probes have this bit set (heartbeat nonces count up from 1). */
 export const FLIGHT_NONCE_BIT = 1n << 63n;
@@ -219,7 +222,10 @@ export class FlightWindow {
       // More queue than the target: shrink to what would have left exactly the target (the flight
       // over the RTT is the delivery rate), once per round trip — the probes after this one still
       // carry the queue the cut is about to drain.
-      cap = (cap * (minRtt + QUEUE_TARGET_MS)) / rttMs;
+      // At most by MAX_CUT a round trip: one RTT stretched by a stall of this or the peer's event loop
+      // (a loaded machine) is not a queue, and a cap cut to the floor would take many round trips to
+      // grow back.
+      cap = Math.max(cap * MAX_CUT, (cap * (minRtt + QUEUE_TARGET_MS)) / rttMs);
       this.lastCut = now;
     }
     this.cap = Math.round(Math.min(MAX_FLIGHT_CAP, Math.max(MIN_FLIGHT_CAP, cap)));
