@@ -7,16 +7,16 @@
  *
  * Acknowledgements without a wire change: a PING sent after byte N of DATA is answered after the peer
  * read byte N (the link is ordered), so its PONG acknowledges every byte before it. Those probes carry
- * nonces with the top bit set; the heartbeat's own never reach it. Each one's round trip, against the
- * minimum of the last MIN_RTT_WINDOW_MS, tells how much queue the path holds, and the cap aims at
- * QUEUE_TARGET_MS of it (a delay target, as LEDBAT and Copa do):
+ * nonces with the top bit set; the heartbeat's own never reach it. Once per round trip, the round's
+ * smallest RTT against the minimum of the last MIN_RTT_WINDOW_MS tells how much queue stands in the
+ * path, and the cap aims at QUEUE_TARGET_MS of it (a delay target, as LEDBAT and Copa do):
  *
  * - start-up: the cap doubles each round trip (and jumps to 2 × delivery rate × (min RTT + target)),
- *   until a round trip first shows more queue than the target — no slow ramp on a long fat path;
- * - below the target it grows, by up to the bytes acknowledged (doubling per round trip when nothing
- *   queues), less the closer the queue is to the target;
- * - above it, it is cut once per round trip to cap × (min RTT + target) / RTT, the flight that would
- *   have left exactly the target, but by no more than 30 % (a stalled event loop is not a queue).
+ *   until a round first shows more queue than the target — no slow ramp on a long fat path;
+ * - below the target it grows, by up to the round's acknowledged bytes, less the closer to the target;
+ * - above it, it is cut to cap × (min RTT + target) / (min RTT + queue), by at most 30 %;
+ * - never below 1.25 × the best recent delivery rate × min RTT, so round trips a loaded machine
+ *   stretches cannot starve a long fat path.
  *
  * Interactive DATA may go up to INTERACTIVE_ALLOWANCE beyond the cap, so a keystroke never waits for
  * an acknowledgement, only behind what is already in flight.
@@ -24,6 +24,12 @@
 
 /** Smallest factor one cut may leave of the cap (a real queue takes a few round trips to drain). */
 const MAX_CUT = 0.7;
+
+/**
+ * The cap never falls below this many times delivery rate × min RTT (1.25: a quarter RTT of queue at
+ * most, 10 ms on a 40 ms path, where the target is anyway).
+ */
+const BDP_FLOOR_GAIN = 1.25;
 
 /** Nonces of flight probes have this bit set (heartbeat nonces count up from 1). */
 export const FLIGHT_NONCE_BIT = 1n << 63n;
@@ -56,8 +62,8 @@ const MIN_PROBE_SPACING = 32 * 1024;
  */
 const PROBES_PER_CAP = 16;
 
-/** Window of the delivery-rate max filter, in ms (about 10 round trips of a long fat path). */
-const RATE_WINDOW_MS = 1_000;
+/** Window of the delivery-rate max filter, in ms (about 20 round trips of a long fat path). */
+const RATE_WINDOW_MS = 2_000;
 
 /** Window of the min-RTT filter, in ms (10 s, BBR's). */
 const MIN_RTT_WINDOW_MS = 10_000;
@@ -125,8 +131,10 @@ export class FlightWindow {
   private cap = INITIAL_FLIGHT_CAP;
   /** True when bulk DATA was held by the cap since the last acknowledgement. */
   private capLimited = false;
-  /** When the cap was last cut for queueing: probes sent before it saw the queue the cut drains. */
-  private lastCut = -Infinity;
+  /** When the current round trip began, its smallest RTT and the bytes acknowledged in it. */
+  private roundStart = -Infinity;
+  private roundMinRtt = Infinity;
+  private roundAcked = 0;
 
   constructor(private readonly opts: FlightOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -202,32 +210,40 @@ export class FlightWindow {
     this.rateStart = { at: now, acked: this.ackedTotal };
   }
 
-  /** One acknowledgement: `probe` came back after `rttMs`, acknowledging `acked` more bytes. */
+  /**
+   * One acknowledgement: `probe` came back after `rttMs`, acknowledging `acked` more bytes. The cap
+   * moves once per round trip (a round ends with the first probe sent after it began), on the
+   * round's smallest RTT: a standing queue shows in every sample of a round, a stalled event loop on
+   * a loaded machine in a few, and only the former is the path's.
+   */
   private update(probe: Probe, rttMs: number, acked: number, now: number): void {
+    this.roundMinRtt = Math.min(this.roundMinRtt, rttMs);
+    this.roundAcked += acked;
+    if (probe.at < this.roundStart) return;
     const minRtt = this.minRtt.value;
-    const queue = rttMs - minRtt;
+    const queue = this.roundMinRtt - minRtt;
+    const roundAcked = this.roundAcked;
+    this.roundStart = now;
+    this.roundMinRtt = Infinity;
+    this.roundAcked = 0;
     if (this.startup && queue > QUEUE_TARGET_MS) this.startup = false;
     let cap = this.cap;
-    // Only a sender the cap held measures the path: one held by credit or by its application sees
-    // less than the path carries, and lowering the cap on that evidence would ratchet it down (an idle
-    // link would restart a download from the floor, a CPU-bound loopback link would spiral).
+    // Only a sender the cap held measures the path: one held by credit or by its application says
+    // nothing about it (growing on that would inflate the cap, cutting would ratchet it down).
     if (this.startup) {
       const rate = this.rate.value;
       if (rate > 0) cap = Math.max(cap, 2 * rate * (minRtt + QUEUE_TARGET_MS));
-      if (this.capLimited) cap += acked;
+      if (this.capLimited) cap += roundAcked;
     } else if (queue <= QUEUE_TARGET_MS) {
-      // Room below the target: grow, up to doubling per round trip when nothing queues, gently near it.
-      if (this.capLimited) cap += (acked * (QUEUE_TARGET_MS - queue)) / QUEUE_TARGET_MS;
-    } else if (this.capLimited && probe.at >= this.lastCut) {
-      // More queue than the target: shrink to what would have left exactly the target (the flight
-      // over the RTT is the delivery rate), once per round trip — the probes after this one still
-      // carry the queue the cut is about to drain.
-      // At most by MAX_CUT a round trip: one RTT stretched by a stall of this or the peer's event loop
-      // (a loaded machine) is not a queue, and a cap cut to the floor would take many round trips to
-      // grow back.
-      cap = Math.max(cap * MAX_CUT, (cap * (minRtt + QUEUE_TARGET_MS)) / rttMs);
-      this.lastCut = now;
+      // Room below the target: grow, up to doubling when nothing queues, gently near it.
+      if (this.capLimited) cap += (roundAcked * (QUEUE_TARGET_MS - queue)) / QUEUE_TARGET_MS;
+    } else if (this.capLimited) {
+      // More standing queue than the target: shrink to the flight that would have left exactly the
+      // target, by at most MAX_CUT a round.
+      cap = Math.max(cap * MAX_CUT, (cap * (minRtt + QUEUE_TARGET_MS)) / (minRtt + queue));
     }
+    // Never below what keeps the pipe full at the best rate seen lately.
+    cap = Math.max(cap, BDP_FLOOR_GAIN * this.rate.value * minRtt);
     this.cap = Math.round(Math.min(MAX_FLIGHT_CAP, Math.max(MIN_FLIGHT_CAP, cap)));
     this.capLimited = false;
   }
