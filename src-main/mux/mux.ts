@@ -29,6 +29,7 @@ import {
   RTO_CAP_MS,
   RTO_FLOOR_MS,
 } from './constants.js';
+import { FlightWindow } from './flight.js';
 import { Heartbeat } from './heartbeat.js';
 import { SendQueue } from './send-queue.js';
 import { MuxStream, type StreamHost } from './stream.js';
@@ -58,7 +59,14 @@ export class Mux {
   private readonly streams = new Map<number, MuxStream>();
   private readonly opening = new Map<number, Opening>();
   private readonly inbound = new Map<number, Inbound>();
-  private readonly queue = new SendQueue((streamId, payload) => this.sendData(streamId, payload));
+  /** Bytes in flight on the link, capped near what the path needs (flight.ts). */
+  private readonly flight = new FlightWindow({
+    sendProbe: (nonce) => void this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce })),
+  });
+  private readonly queue = new SendQueue<MuxStream>(
+    (streamId, payload) => this.sendData(streamId, payload),
+    this.flight,
+  );
   /** The link's two-part send (SocketLink, E2ELink): DATA payloads are then never copied here. */
   private readonly sendParts: PartsLink['sendParts'] | undefined;
   private readonly heartbeat: Heartbeat;
@@ -201,8 +209,12 @@ export class Mux {
   private sendData(streamId: number, payload: Uint8Array): boolean {
     this.heartbeat.awaitReply();
     const parts = this.sendParts;
-    if (parts) return this.transmit(() => parts(encodeDataHeader(streamId, payload.length), payload));
-    return this.transmit(() => this.link.send(encodeData(streamId, payload)));
+    const ok = parts
+      ? this.transmit(() => parts(encodeDataHeader(streamId, payload.length), payload))
+      : this.transmit(() => this.link.send(encodeData(streamId, payload)));
+    // Counted after the frame is on the link, so a probe it triggers follows it.
+    this.flight.sent(payload.length);
+    return ok;
   }
 
   /** Runs one send on the link; a throwing link fails the mux, false blocks DATA until drain. */
@@ -261,7 +273,8 @@ export class Mux {
         this.send(encodeFrame({ type: FrameType.Pong, streamId: 0, nonce: frame.nonce }));
         return;
       case FrameType.Pong:
-        this.heartbeat.pong(frame.nonce);
+        if (this.flight.ack(frame.nonce)) this.queue.resume();
+        else this.heartbeat.pong(frame.nonce);
         return;
       case FrameType.GoAway: {
         const error = new ClawError(

@@ -6,9 +6,10 @@
  * consumes (reads) bytes, in steps of half the window, so a slow reader stops the sender and the bytes
  * buffered here never exceed the window. The window starts at the mux's `streamWindow` and doubles when
  * the application drains it fast (window-tuner.ts), so a fast reader is not held back by credit while a
- * slow one keeps the window it started with. Send side: `_write` hands one chunk to the Mux's round-robin
- * queue and completes once every byte of it is framed onto the link, so Writable's own high-water mark
- * bounds what the application can queue.
+ * slow one keeps the window it started with. Send side: `_write` hands one chunk to the Mux's DATA
+ * scheduler (send-queue.ts: interactive streams first, round robin within a class) and completes once
+ * every byte of it is framed onto the link, so Writable's own high-water mark bounds what the
+ * application can queue.
  *
  * Like any Node stream, give it an 'error' listener (pipeline() does): a peer reset (STREAM_RESET) or a
  * link failure (LINK_CLOSED) is reported there, and an unhandled 'error' crashes the process.
@@ -24,6 +25,7 @@ import {
   MAX_STREAM_WINDOW,
 } from '../protocol/mux-frames.js';
 import { CREDIT_RETURN_DIVISOR, STREAM_WRITE_HIGH_WATER } from './constants.js';
+import { isInteractive } from './priority.js';
 
 /** What a stream needs from its Mux; kept narrow so the stream never touches the link directly. */
 export interface StreamHost {
@@ -34,7 +36,7 @@ export interface StreamHost {
    * application took to consume the last half of it (≥ `window`; growth is reserved from the link's budget).
    */
   tuneWindow(window: number, halfWindowMs: number): number;
-  /** The stream has bytes and credit: put it in the round-robin DATA queue. */
+  /** The stream has bytes and credit: put it in the DATA scheduler (send-queue.ts). */
   wake(stream: MuxStream): void;
   /** The stream is finished on the wire: forget it (stream table, DATA queue). */
   forget(stream: MuxStream): void;
@@ -165,6 +167,11 @@ export class MuxStream extends Duplex {
   start(): void {
     this.epochStart = performance.now();
     if (this.window > this.granted) this.grant(this.window - this.granted);
+  }
+
+  /** True while this stream's DATA goes ahead of bulk on the link (priority.ts). */
+  get interactive(): boolean {
+    return isInteractive(this.service, this.outBytes);
   }
 
   /** @internal True when a chunk waits and the peer granted credit for at least one byte. */

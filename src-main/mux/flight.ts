@@ -1,0 +1,250 @@
+/**
+ * Bytes in flight on one link, kept near what the path needs (docs/adr/0021-interactive-first.md).
+ * Without a cap, DATA fills every buffer on the way — the socket's writable, the kernel's send buffer,
+ * the path's bottleneck queue — and a keystroke's echo waits behind all of it (half a second on a
+ * 100 Mbit/s link with a 1 MiB bottleneck buffer). With one, the queue the path holds stays at about
+ * `QUEUE_TARGET_MS` of the link's rate.
+ *
+ * Acknowledgements without a wire change: a PING sent after byte N of DATA is answered after the peer
+ * read byte N (the link is ordered), so its PONG acknowledges every byte before it. Those probes carry
+ * nonces with the top bit set; the heartbeat's own never reach it. Once per round trip, the round's
+ * smallest RTT against the minimum of the last MIN_RTT_WINDOW_MS tells how much queue stands in the
+ * path, and the cap aims at QUEUE_TARGET_MS of it (a delay target, as LEDBAT and Copa do):
+ *
+ * - start-up: the cap doubles each round trip (and jumps to 2 × delivery rate × (min RTT + target)),
+ *   until a round first shows more queue than the target — no slow ramp on a long fat path;
+ * - below the target it grows, by up to the round's acknowledged bytes, less the closer to the target;
+ * - above it, it is cut to cap × (min RTT + target) / (min RTT + queue), by at most 30 %;
+ * - never below 1.25 × the best recent delivery rate × min RTT, so round trips a loaded machine
+ *   stretches cannot starve a long fat path.
+ *
+ * Interactive DATA may go up to INTERACTIVE_ALLOWANCE beyond the cap, so a keystroke never waits for
+ * an acknowledgement, only behind what is already in flight.
+ */
+
+/** Smallest factor one cut may leave of the cap (a real queue takes a few round trips to drain). */
+const MAX_CUT = 0.7;
+
+/**
+ * The cap never falls below this many times delivery rate × min RTT (1.25: a quarter RTT of queue at
+ * most, 10 ms on a 40 ms path, where the target is anyway).
+ */
+const BDP_FLOOR_GAIN = 1.25;
+
+/** Nonces of flight probes have this bit set (heartbeat nonces count up from 1). */
+export const FLIGHT_NONCE_BIT = 1n << 63n;
+
+/**
+ * Queueing delay the cap aims for on top of the path's minimum RTT, in ms (10: a third of the issue's
+ * 30 ms budget for keystroke echo under load, the rest for jitter and the acknowledgements' granularity;
+ * enough queue that the bottleneck never idles between two acknowledgements).
+ */
+export const QUEUE_TARGET_MS = 10;
+
+/** Cap before the first acknowledgement, in bytes (1 MiB: the start-up doubles it from there). */
+export const INITIAL_FLIGHT_CAP = 1024 * 1024;
+
+/** Smallest cap, in bytes (128 KiB, two DATA frames): a link never stalls on its own acknowledgements. */
+export const MIN_FLIGHT_CAP = 128 * 1024;
+
+/** Largest cap, in bytes (64 MiB: 4 × the largest stream window; beyond it credit binds anyway). */
+export const MAX_FLIGHT_CAP = 64 * 1024 * 1024;
+
+/** Bytes interactive DATA may have in flight beyond the cap (64 KiB, one full DATA frame). */
+export const INTERACTIVE_ALLOWANCE = 64 * 1024;
+
+/** Fewest bytes between two probes (32 KiB): on a fast link the probes stay a fraction of the DATA. */
+const MIN_PROBE_SPACING = 32 * 1024;
+
+/**
+ * Probes per cap: an acknowledgement every sixteenth of the cap refills the flight before the queue
+ * the target allows has drained.
+ */
+const PROBES_PER_CAP = 16;
+
+/** Window of the delivery-rate max filter, in ms (about 20 round trips of a long fat path). */
+const RATE_WINDOW_MS = 2_000;
+
+/** Window of the min-RTT filter, in ms (10 s, BBR's). */
+const MIN_RTT_WINDOW_MS = 10_000;
+
+/**
+ * Shortest interval a delivery-rate sample spans, in ms (and at least the min RTT): PONGs handled in one
+ * batch must not read as a burst.
+ */
+const MIN_RATE_INTERVAL_MS = 2;
+
+interface Probe {
+  nonce: bigint;
+  /** Bytes sent when the probe left. */
+  total: number;
+  at: number;
+}
+
+/** A max (or min) over a sliding window, kept as two half-window buckets. */
+class WindowedExtreme {
+  private current: number;
+  private previous: number;
+  private bucketStart = -Infinity;
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly pick: (a: number, b: number) => number,
+    private readonly empty: number,
+  ) {
+    this.current = empty;
+    this.previous = empty;
+  }
+
+  add(value: number, now: number): void {
+    if (now - this.bucketStart >= this.windowMs / 2) {
+      this.previous = now - this.bucketStart >= this.windowMs ? this.empty : this.current;
+      this.current = this.empty;
+      this.bucketStart = now;
+    }
+    this.current = this.pick(this.current, value);
+  }
+
+  get value(): number {
+    return this.pick(this.current, this.previous);
+  }
+}
+
+export interface FlightOptions {
+  /** Sends a PING with this nonce now (a control frame: it ignores the cap and link backpressure). */
+  sendProbe(nonce: bigint): void;
+  /** The clock, in ms (performance.now by default; tests pass their own). */
+  now?: () => number;
+}
+
+export class FlightWindow {
+  private readonly now: () => number;
+  private sentTotal = 0;
+  private ackedTotal = 0;
+  private probedTotal = 0;
+  private nextNonce = 1n;
+  private readonly probes: Probe[] = [];
+  private readonly rate = new WindowedExtreme(RATE_WINDOW_MS, Math.max, 0);
+  private readonly minRtt = new WindowedExtreme(MIN_RTT_WINDOW_MS, Math.min, Infinity);
+  private rateStart: { at: number; acked: number } | undefined;
+  private startup = true;
+  private cap = INITIAL_FLIGHT_CAP;
+  /** True when bulk DATA was held by the cap since the last acknowledgement. */
+  private capLimited = false;
+  /** When the current round trip began, its smallest RTT and the bytes acknowledged in it. */
+  private roundStart = -Infinity;
+  private roundMinRtt = Infinity;
+  private roundAcked = 0;
+
+  constructor(private readonly opts: FlightOptions) {
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  /** DATA bytes sent and not yet acknowledged. */
+  get inFlight(): number {
+    return this.sentTotal - this.ackedTotal;
+  }
+
+  /** Current cap on bytes in flight for bulk DATA. */
+  get capBytes(): number {
+    return this.cap;
+  }
+
+  /** True when a DATA frame of this class may be sent now. */
+  allows(interactive: boolean): boolean {
+    const ok = this.inFlight < this.cap + (interactive ? INTERACTIVE_ALLOWANCE : 0);
+    if (!ok && !interactive) this.capLimited = true;
+    return ok;
+  }
+
+  /** Counts `bytes` of DATA just handed to the link; probes every PROBES_PER_CAP-th of the cap. */
+  sent(bytes: number): void {
+    this.sentTotal += bytes;
+    const spacing = Math.max(MIN_PROBE_SPACING, this.cap / PROBES_PER_CAP);
+    if (this.sentTotal - this.probedTotal >= spacing) this.probe();
+  }
+
+  /**
+   * The sender is held by the cap (or went quiet): make sure a probe covers every byte sent, or the
+   * bytes after the last one would never be acknowledged and the cap never reopen.
+   */
+  flush(): void {
+    if (this.sentTotal > this.probedTotal) this.probe();
+  }
+
+  /**
+   * A PONG arrived. Returns false when `nonce` is not a flight probe's (the heartbeat's, then);
+   * true when it was, after which the cap may have room again.
+   */
+  ack(nonce: bigint): boolean {
+    if ((nonce & FLIGHT_NONCE_BIT) === 0n) return false;
+    // PONGs come back in order; any probe before this one was answered implicitly.
+    let probe: Probe | undefined;
+    while (this.probes.length > 0 && this.probes[0]!.nonce <= nonce) probe = this.probes.shift();
+    if (!probe || probe.nonce !== nonce) return true;
+    const now = this.now();
+    const acked = Math.max(0, probe.total - this.ackedTotal);
+    this.ackedTotal += acked;
+    this.minRtt.add(now - probe.at, now);
+    this.sampleRate(now);
+    this.update(probe, now - probe.at, acked, now);
+    return true;
+  }
+
+  private probe(): void {
+    const nonce = FLIGHT_NONCE_BIT | this.nextNonce++;
+    this.probedTotal = this.sentTotal;
+    this.probes.push({ nonce, total: this.sentTotal, at: this.now() });
+    this.opts.sendProbe(nonce);
+  }
+
+  private sampleRate(now: number): void {
+    const start = this.rateStart;
+    if (!start) {
+      this.rateStart = { at: now, acked: this.ackedTotal };
+      return;
+    }
+    const elapsed = now - start.at;
+    if (elapsed < Math.max(MIN_RATE_INTERVAL_MS, this.minRtt.value)) return;
+    this.rate.add((this.ackedTotal - start.acked) / elapsed, now);
+    this.rateStart = { at: now, acked: this.ackedTotal };
+  }
+
+  /**
+   * One acknowledgement: `probe` came back after `rttMs`, acknowledging `acked` more bytes. The cap
+   * moves once per round trip (a round ends with the first probe sent after it began), on the
+   * round's smallest RTT: a standing queue shows in every sample of a round, a stalled event loop on
+   * a loaded machine in a few, and only the former is the path's.
+   */
+  private update(probe: Probe, rttMs: number, acked: number, now: number): void {
+    this.roundMinRtt = Math.min(this.roundMinRtt, rttMs);
+    this.roundAcked += acked;
+    if (probe.at < this.roundStart) return;
+    const minRtt = this.minRtt.value;
+    const queue = this.roundMinRtt - minRtt;
+    const roundAcked = this.roundAcked;
+    this.roundStart = now;
+    this.roundMinRtt = Infinity;
+    this.roundAcked = 0;
+    if (this.startup && queue > QUEUE_TARGET_MS) this.startup = false;
+    let cap = this.cap;
+    // Only a sender the cap held measures the path: one held by credit or by its application says
+    // nothing about it (growing on that would inflate the cap, cutting would ratchet it down).
+    if (this.startup) {
+      const rate = this.rate.value;
+      if (rate > 0) cap = Math.max(cap, 2 * rate * (minRtt + QUEUE_TARGET_MS));
+      if (this.capLimited) cap += roundAcked;
+    } else if (queue <= QUEUE_TARGET_MS) {
+      // Room below the target: grow, up to doubling when nothing queues, gently near it.
+      if (this.capLimited) cap += (roundAcked * (QUEUE_TARGET_MS - queue)) / QUEUE_TARGET_MS;
+    } else if (this.capLimited) {
+      // More standing queue than the target: shrink to the flight that would have left exactly the
+      // target, by at most MAX_CUT a round.
+      cap = Math.max(cap * MAX_CUT, (cap * (minRtt + QUEUE_TARGET_MS)) / (minRtt + queue));
+    }
+    // Never below what keeps the pipe full at the best rate seen lately.
+    cap = Math.max(cap, BDP_FLOOR_GAIN * this.rate.value * minRtt);
+    this.cap = Math.round(Math.min(MAX_FLIGHT_CAP, Math.max(MIN_FLIGHT_CAP, cap)));
+    this.capLimited = false;
+  }
+}

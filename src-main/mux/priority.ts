@@ -1,0 +1,24 @@
+/**
+ * Which streams of a link go first (docs/adr/0021-interactive-first.md): a local scheduling decision,
+ * nothing on the wire. Terminals and the agent's control requests are interactive for their whole life;
+ * any other stream is interactive until it has sent SMALL_STREAM_BYTES, so a small request or response
+ * (a proxied HTTP answer, the first bytes of a new forwarded connection) is not held behind a download.
+ */
+import { TERMINAL_SERVICE } from '../protocol/terminal-frames.js';
+
+/** Services whose streams are interactive however much they send (`control`: agent-service requests). */
+export const INTERACTIVE_SERVICES: ReadonlySet<string> = new Set([TERMINAL_SERVICE, 'control']);
+
+/** Bytes a stream of any other service sends as interactive before it counts as bulk (64 KiB). */
+export const SMALL_STREAM_BYTES = 64 * 1024;
+
+/**
+ * Interactive bytes the scheduler sends in a row while bulk waits before it lets one bulk frame go
+ * (256 KiB): interactive first, but a terminal pouring out output never starves a transfer entirely.
+ */
+export const INTERACTIVE_BURST_BYTES = 256 * 1024;
+
+/** True when a stream of `service` that has sent `bytesOut` bytes is interactive. */
+export function isInteractive(service: string, bytesOut: number): boolean {
+  return INTERACTIVE_SERVICES.has(service) || bytesOut < SMALL_STREAM_BYTES;
+}

@@ -1,0 +1,113 @@
+/**
+ * The link's flight cap (src-main/mux/flight.ts) on a fake clock: probes cover what was sent, their
+ * PONGs acknowledge it, the cap follows rate × (min RTT + target), and evidence from a sender the cap
+ * did not hold never lowers it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  FLIGHT_NONCE_BIT,
+  FlightWindow,
+  INITIAL_FLIGHT_CAP,
+  INTERACTIVE_ALLOWANCE,
+  QUEUE_TARGET_MS,
+} from '../../../src-main/mux/flight.js';
+
+function setup() {
+  let now = 0;
+  const probes: bigint[] = [];
+  const flight = new FlightWindow({ sendProbe: (n) => probes.push(n), now: () => now });
+  return {
+    flight,
+    probes,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+test('bulk stops at the cap, interactive may go one allowance beyond it', () => {
+  const { flight } = setup();
+  flight.sent(INITIAL_FLIGHT_CAP);
+  assert.equal(flight.allows(false), false);
+  assert.equal(flight.allows(true), true);
+  flight.sent(INTERACTIVE_ALLOWANCE);
+  assert.equal(flight.allows(true), false);
+});
+
+test('probes are flight nonces, spaced by bytes, and a held sender gets its tail covered', () => {
+  const { flight, probes } = setup();
+  flight.sent(1000);
+  assert.equal(probes.length, 0, 'a few bytes do not need a probe of their own');
+  flight.flush();
+  assert.equal(probes.length, 1);
+  assert.ok((probes[0]! & FLIGHT_NONCE_BIT) !== 0n);
+  flight.flush();
+  assert.equal(probes.length, 1, 'nothing new to cover');
+  flight.sent(INITIAL_FLIGHT_CAP);
+  assert.equal(probes.length, 2, 'a large send is probed at once');
+});
+
+test("a PONG acknowledges what its probe covered; the heartbeat's nonces are not the cap's", () => {
+  const { flight, probes, advance } = setup();
+  flight.sent(INITIAL_FLIGHT_CAP);
+  assert.equal(flight.inFlight, INITIAL_FLIGHT_CAP);
+  assert.equal(flight.ack(1n), false, 'heartbeat nonce');
+  advance(40);
+  assert.equal(flight.ack(probes[0]!), true);
+  assert.equal(flight.inFlight, 0);
+  assert.equal(flight.allows(false), true);
+});
+
+test('on a path with a bottleneck, the queue settles near the target and the path stays full', () => {
+  let now = 0;
+  const probes: bigint[] = [];
+  const flight = new FlightWindow({ sendProbe: (n) => probes.push(n), now: () => now });
+  // A 10 MB/s bottleneck (10 000 bytes per ms) and a 40 ms RTT. A chunk leaves the bottleneck after
+  // those before it; the PONG of a probe sent after it arrives one RTT after it left.
+  const rate = 10_000;
+  const minRtt = 40;
+  const chunk = 16 * 1024;
+  let departs = 0;
+  const acks: { at: number; nonce: bigint }[] = [];
+  const cover = () => {
+    for (const nonce of probes.splice(0)) acks.push({ at: departs + minRtt, nonce });
+  };
+  let sent = 0;
+  let ackedAt5s: number | undefined;
+  while (now < 6_000) {
+    while (flight.allows(false)) {
+      departs = Math.max(now, departs) + chunk / rate;
+      flight.sent(chunk);
+      sent += chunk;
+      cover();
+    }
+    flight.flush();
+    cover();
+    const ack = acks.shift()!;
+    now = Math.max(now, ack.at);
+    flight.ack(ack.nonce);
+    if (now >= 5_000 && ackedAt5s === undefined) ackedAt5s = sent - flight.inFlight;
+  }
+  const lastSecondRate = (sent - flight.inFlight - ackedAt5s!) / 1_000;
+  assert.ok(lastSecondRate > 0.95 * rate, `delivered ${lastSecondRate} bytes/ms of ${rate}`);
+  const queueMs = departs - now - minRtt / 2;
+  assert.ok(queueMs < 3 * QUEUE_TARGET_MS, `queue ${queueMs.toFixed(1)} ms stays near the target`);
+  const expected = rate * (minRtt + QUEUE_TARGET_MS);
+  assert.ok(
+    flight.capBytes > 0.8 * expected && flight.capBytes < 1.5 * expected,
+    `cap ${flight.capBytes} is about rate × (RTT + target) = ${expected}`,
+  );
+});
+
+test('a sender the cap did not hold never lowers it', () => {
+  const { flight, probes, advance } = setup();
+  // A trickle (a terminal): tiny delivery rates, the cap never binding.
+  for (let i = 0; i < 50; i++) {
+    flight.sent(100);
+    flight.flush();
+    advance(50);
+    flight.ack(probes.shift()!);
+  }
+  assert.equal(flight.capBytes, INITIAL_FLIGHT_CAP);
+});
