@@ -138,7 +138,7 @@ export default tseslint.config(
   {
     // One writer of the node's state (docs/architecture.md §State and its owners): only the node-state
     // store reads and writes the settings file; every other part reads the store or subscribes to it.
-    files: ['src-main/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    files: ['src-main/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'soak/**/*.ts', 'scripts/**/*.ts'],
     ignores: ['src-main/agent/node-state.ts', 'test/unit/agent/settings-file.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -177,7 +177,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'soak/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

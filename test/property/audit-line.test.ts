@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { auditEventSchema, parseAuditLine, type AuditEvent } from '../../src-main/audit/audit-events.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
 const fingerprint = fc.stringMatching(/^[0-9a-f]{64}$/);
 const time = fc
@@ -61,7 +62,7 @@ test('every event round-trips through a line', () => {
     fc.property(event, (e) => {
       assert.deepEqual(parseAuditLine(JSON.stringify(e)), e);
     }),
-    { numRuns: 2000 },
+    { numRuns: fuzzRuns() },
   );
 });
 
@@ -70,8 +71,8 @@ test('any text, any JSON and any cut line: never throws, and a result always pas
     const parsed = parseAuditLine(line);
     if (parsed !== null) assert.ok(auditEventSchema.safeParse(parsed).success);
   };
-  fc.assert(fc.property(fc.string(), check), { numRuns: 2000 });
-  fc.assert(fc.property(fc.json(), check), { numRuns: 2000 });
+  fc.assert(fc.property(fc.string(), check), { numRuns: fuzzRuns() });
+  fc.assert(fc.property(fc.json(), check), { numRuns: fuzzRuns() });
   fc.assert(
     fc.property(event, fc.nat(), (e, at) => {
       const line = JSON.stringify(e);
@@ -79,6 +80,6 @@ test('any text, any JSON and any cut line: never throws, and a result always pas
       // A line cut short is never an event (a torn write is counted as bad, not misread).
       assert.equal(parseAuditLine(cut), null);
     }),
-    { numRuns: 2000 },
+    { numRuns: fuzzRuns() },
   );
 });

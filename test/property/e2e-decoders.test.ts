@@ -13,8 +13,9 @@ import { decodeBody, decodeMsg1, decodeMsg2, decodeMsg3 } from '../../src-main/c
 import { generateIdentity } from '../../src-main/crypto/identity.js';
 import { E2ESession, type SessionOptions } from '../../src-main/crypto/records.js';
 import { mutate, mutation } from '../helpers/byte-mutations.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
-const DECODER_RUNS = 10_000;
+const DECODER_RUNS = fuzzRuns();
 const STATEFUL_RUNS = 1_000;
 
 const [alice, bob] = await Promise.all([generateIdentity('alice'), generateIdentity('bob')]);

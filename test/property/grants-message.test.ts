@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PERMISSIONS } from '../../src-main/core/permissions.js';
 import { ControlLineDecoder, encodeGrants } from '../../src-main/trust/grants-message.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
 const grantsList = fc.subarray([...PERMISSIONS]);
 
@@ -42,6 +43,7 @@ test('any chunking of grants lines decodes to the same messages', () => {
         );
       },
     ),
+    { numRuns: fuzzRuns() },
   );
 });
 
@@ -55,5 +57,6 @@ test('arbitrary bytes never throw and never yield an unknown permission', () => 
         }
       }
     }),
+    { numRuns: fuzzRuns() },
   );
 });

@@ -13,9 +13,10 @@ import {
   originFormHead,
   type HeadResult,
 } from '../../src-main/protocol/http-proxy-request.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
 /** Decoders get at least this many runs (preamble rule). */
-const RUNS = 10_000;
+const RUNS = fuzzRuns();
 
 const chars = (s: string) => fc.constantFrom(...s);
 const alnum = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';

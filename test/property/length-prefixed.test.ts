@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src-main/protocol/length-prefixed.js';
 import { isClawError } from '../../src-main/core/errors.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
 const MAX = 4096;
 
@@ -34,7 +35,7 @@ test('property: any chunking of encoded frames decodes to the same frames', () =
         assert.equal(dec.pendingBytes, 0);
       },
     ),
-    { numRuns: 10_000 },
+    { numRuns: fuzzRuns() },
   );
 });
 
@@ -59,7 +60,7 @@ test('property: pushPieces gives the same frames as push, as views of the chunks
         assert.equal(dec.pendingBytes, 0);
       },
     ),
-    { numRuns: 10_000 },
+    { numRuns: fuzzRuns() },
   );
 });
 
@@ -76,7 +77,7 @@ test('property: random bytes never crash, never buffer past one frame', () => {
         assert.ok(isClawError(err, 'FRAME_TOO_LARGE'));
       }
     }),
-    { numRuns: 10_000 },
+    { numRuns: fuzzRuns() },
   );
 });
 

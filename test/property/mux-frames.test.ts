@@ -13,8 +13,9 @@ import {
   MUX_VERSION,
   type MuxFrame,
 } from '../../src-main/protocol/mux-frames.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
-const RUNS = 10_000;
+const RUNS = fuzzRuns();
 
 const streamId = fc.integer({ min: 1, max: 0xffff_ffff });
 const reason = fc.string({ unit: 'grapheme', maxLength: 140 });

@@ -6,6 +6,7 @@ import { isClawError } from '../../src-main/core/errors.js';
 import { Mux, type MuxStream } from '../../src-main/mux/mux.js';
 import { encodeFrame, FrameType, type MuxFrame } from '../../src-main/protocol/mux-frames.js';
 import { createLinkPair } from '../helpers/link-pair.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
 // Small stream IDs so random frames hit real stream states (open, half-closed, reset, never opened).
 const id = fc.integer({ min: 1, max: 6 });
@@ -99,7 +100,7 @@ test(
           assert.ok(isClawError(err), `stream failed with a non-ClawError: ${String(err)}`);
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: fuzzRuns() },
     );
   },
 );

@@ -16,8 +16,9 @@ import {
   parsePairCode,
   type Invite,
 } from '../../src-main/protocol/pair-code.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
-const RUNS = 10_000;
+const RUNS = fuzzRuns();
 /**
  * Per-call hang detector in ms. Parsing is linear in a bounded input and takes microseconds; the bound
  * is generous so a GC pause or a busy CI machine never fails it, while a real hang still does.

@@ -15,8 +15,9 @@ import { AbortReason, decodePairMessage, encodeAbort } from '../../src-main/cryp
 import { PAIR_CODE_ALPHABET, parsePairCode, type PairCode } from '../../src-main/protocol/pair-code.js';
 import { testIdentity } from '../helpers/identities.js';
 import { mutate, mutation } from '../helpers/byte-mutations.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
-const DECODER_RUNS = 10_000;
+const DECODER_RUNS = fuzzRuns();
 /** Each run costs one or two CPace generators and X25519 operations (≈ 3 ms). */
 const STATEFUL_RUNS = 1_000;
 /** Each run is a whole pairing (≈ 10 ms). */

@@ -16,9 +16,10 @@ import {
   RelayFrameType,
   type RelayFrame,
 } from '../../src-main/protocol/relay-frames.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
 /** Decoders get at least this many runs (preamble rule). */
-const RUNS = 10_000;
+const RUNS = fuzzRuns();
 /** Largest frame the property tests feed the decoder, in bytes. */
 const MAX_FUZZ_BYTES = 2048;
 

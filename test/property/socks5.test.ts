@@ -23,9 +23,10 @@ import {
   type Decoded,
   type SocksAddress,
 } from '../../src-main/protocol/socks5.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
 /** Decoders get at least this many runs (preamble rule). */
-const RUNS = 10_000;
+const RUNS = fuzzRuns();
 
 const nameChars = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:');
 const address: fc.Arbitrary<SocksAddress> = fc

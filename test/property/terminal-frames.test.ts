@@ -22,8 +22,9 @@ import {
   type TerminalFrame,
 } from '../../src-main/protocol/terminal-frames.js';
 import { terminalOpenArgs } from '../../src-main/protocol/terminal-open-args.js';
+import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
-const RUNS = 10_000;
+const RUNS = fuzzRuns();
 
 const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 32, maxLength: 32 });
 const text = fc.string({ unit: 'grapheme', maxLength: 200 });
