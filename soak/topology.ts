@@ -82,11 +82,18 @@ export function createPlace(): Place {
     bAddr,
     shared: null,
     destroy: () => {
-      // Deleting the namespace removes both ends of the veth pair.
-      try {
-        ip('netns', 'del', ns);
-      } catch {
-        /* already gone */
+      // The veth pair first (deleting one end removes both), then the namespace; each is said when it
+      // stays behind, so a leftover never goes unnoticed.
+      for (const [what, undo] of [
+        [host, () => ip('link', 'del', host)],
+        [ns, () => ip('netns', 'del', ns)],
+      ] as const) {
+        try {
+          undo();
+        } catch (err) {
+          const msg = (err as Error).message.split('\n')[0] ?? '';
+          if (!/Cannot find|No such/.test(msg)) console.error(`soak: could not remove ${what}: ${msg}`);
+        }
       }
     },
   };
