@@ -109,7 +109,8 @@ export function dialOrder(book: readonly KnownAddress[]): string[] {
  * announced (where a router forwarding the peer's port would take us), for hosts it did not announce.
  */
 export function seenAddresses(linkRemote: string, announced: readonly string[]): string[] {
-  const host = hostOf(linkRemote);
+  // A dual-stack listener sees an IPv4 peer as ::ffff:a.b.c.d: the same host as a.b.c.d.
+  const host = hostOf(linkRemote)?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   if (host === undefined) return [];
   const announcedHosts = new Set(announced.map(hostOf));
   if (announcedHosts.has(host)) return [];

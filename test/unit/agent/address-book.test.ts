@@ -71,6 +71,9 @@ test("seen: the host a peer's link came from, with the ports it listens on, unle
   assert.deepEqual(seenAddresses('[2001:db8::1]:5000', ['10.0.0.1:7475']), ['[2001:db8::1]:7475']);
   assert.deepEqual(seenAddresses('192.168.1.20:51234', ['192.168.1.20:7475']), []);
   assert.deepEqual(seenAddresses('not an address', ['10.0.0.1:7475']), []);
+  // A dual-stack listener's view of an IPv4 peer is that IPv4 host, not another address.
+  assert.deepEqual(seenAddresses('[::ffff:192.168.1.20]:51234', ['192.168.1.20:7475']), []);
+  assert.deepEqual(seenAddresses('[::ffff:203.0.113.7]:51234', ['192.168.1.20:7475']), ['203.0.113.7:7475']);
 });
 
 const address = fc
