@@ -106,6 +106,14 @@ export const RTO_CAP_MS = 3_000;
  */
 export const DATA_ACK_MS = 250;
 
+/**
+ * A wait for a reply (data or credit sent, nothing back yet) sends its PING once it has lasted this
+ * fraction of the RTO (500–750 ms with the [2 s, 3 s] clamp), not at once: almost every wait is answered
+ * sooner by the peer's own frames (an echo, credit), and a PING per small send cost every hop of a route
+ * a TLS record each way. The PONG still has the rest of the RTO (≥ 1.5 s) to come back.
+ */
+export const PROBE_AFTER_RTO_FRACTION = 0.25;
+
 /** Milliseconds `Mux.open` waits for ACCEPT or REJECT before giving up (15 s, like a TCP connect). */
 export const DEFAULT_OPEN_TIMEOUT_MS = 15_000;
 

@@ -3,13 +3,13 @@
  * verdict (architecture.md §Links and paths: a dead direct path is detected by the mux, not by kernel
  * timeouts) in one of two ways (docs/mux-protocol.md §Liveness):
  * - idle: nothing at all arrived from the peer for `deadAfterMs` (15 s of missed heartbeats);
- * - busy: this side sent data or credit (`awaitReply`) and nothing came back for an RTO (rto.ts, 1–3 s),
- *   with a PING sent when the wait began so a peer that is alive always has something to answer.
+ * - busy: this side sent data or credit (`awaitReply`) and nothing came back for an RTO (rto.ts, 2–3 s),
+ *   with a PING sent a quarter of the way in so a peer that is alive always has something to answer.
  * Any frame counts as a sign of life, so a busy link never times out because a PONG queued behind bulk
  * data; a side receiving DATA that has said nothing for DATA_ACK_MS says something (`dataReceived`).
  */
 import { ClawError } from '../core/errors.js';
-import { DATA_ACK_MS } from './constants.js';
+import { DATA_ACK_MS, PROBE_AFTER_RTO_FRACTION } from './constants.js';
 import { RtoEstimator } from './rto.js';
 
 /** Callbacks and timings for a Heartbeat. */
@@ -49,6 +49,10 @@ export class Heartbeat {
   private rtoTimer: NodeJS.Timeout | undefined;
   /** performance.now() at which rtoTimer fires. */
   private rtoTimerAt = 0;
+  /** performance.now() of the first DATA frame that arrived since this side last sent a frame. */
+  private dataSinceSent: number | undefined;
+  /** Whether the current wait has sent (or found) its PING. */
+  private probedThisWait = false;
   private lastSent = performance.now();
 
   constructor(private readonly opts: HeartbeatOptions) {
@@ -80,28 +84,43 @@ export class Heartbeat {
 
   /**
    * This side sent DATA, credit or an OPEN: some frame must come back within an RTO. The first such send
-   * after a frame arrived starts the clock and sends a PING (unless one is unanswered already), so a
-   * live peer answers even when it has nothing else to say (its reader stalled, nothing to send).
+   * after a frame arrived starts the clock. If nothing has come back after PROBE_AFTER_RTO_FRACTION of
+   * the RTO, a PING goes out (unless one is unanswered already), so a live peer answers even when it has
+   * nothing else to say (its reader stalled, nothing to send). Not at once: a keystroke's echo or a
+   * download's credit answers well before that, and a PING (and its PONG, written ahead of the data it
+   * came with) on every small send cost each relaying hop a TLS record each way (ADR 0020).
    */
   awaitReply(): void {
     if (this.awaitingSince !== undefined || this.stopped) return;
     this.awaitingSince = performance.now();
-    if (this.pending.size === 0) this.probe();
-    // A timer armed for an earlier wait may fire later than this one's deadline (armed with the cap
+    this.probedThisWait = false;
+    // A timer armed for an earlier wait may fire later than this one's probe time (armed with the cap
     // before the first RTT sample, say): only a timer that fires in time may stay.
-    const rto = this.rto.rtoMs;
-    if (this.rtoTimer !== undefined && this.rtoTimerAt <= this.awaitingSince + rto) return;
+    const probeAt = this.probeDelayMs();
+    if (this.rtoTimer !== undefined && this.rtoTimerAt <= this.awaitingSince + probeAt) return;
     clearTimeout(this.rtoTimer);
-    this.armRtoTimer(rto);
+    this.armRtoTimer(probeAt);
+  }
+
+  /** How long a wait lasts before it sends its PING, in ms: a fraction of the current RTO. */
+  private probeDelayMs(): number {
+    return this.rto.rtoMs * PROBE_AFTER_RTO_FRACTION;
   }
 
   /**
-   * A DATA frame arrived. When this side has sent nothing for DATA_ACK_MS, a PING tells the peer its
-   * data still arrives: the peer's RTO clock then never runs out on a path that is merely slow.
+   * A DATA frame arrived. When DATA has been arriving for DATA_ACK_MS while this side said nothing, a
+   * PING tells the peer its data still arrives: the peer's RTO clock then never runs out on a path that
+   * is merely slow. Counted from the first DATA since this side last sent, not from that send: a single
+   * frame after a quiet spell (a keystroke) is answered by what it causes, and a PING written ahead of
+   * it would only delay it (on a route hop, by a TLS record).
    */
   dataReceived(): void {
     // received() ran for this frame just before: its time saves reading the clock twice per frame.
-    if (this.lastReceived - this.lastSent >= DATA_ACK_MS) this.probe();
+    if (this.dataSinceSent === undefined || this.dataSinceSent < this.lastSent) {
+      this.dataSinceSent = this.lastReceived;
+      return;
+    }
+    if (this.lastReceived - this.dataSinceSent >= DATA_ACK_MS) this.probe();
   }
 
   /**
@@ -176,20 +195,32 @@ export class Heartbeat {
     this.rtoTimer.unref();
   }
 
-  /** The RTO timer ran out: dead if the wait it was armed for (or a later one) has lasted an RTO. */
+  /**
+   * The RTO timer ran out: probe once the wait it was armed for (or a later one) has lasted the probe
+   * delay, and declare the link dead once it has lasted an RTO.
+   */
   private checkRto(): void {
     this.rtoTimer = undefined;
     if (this.stopped || this.awaitingSince === undefined) return;
     const waited = performance.now() - this.awaitingSince;
     const rto = this.rto.rtoMs;
+    if (waited >= rto) {
+      this.opts.onDead(
+        new ClawError(
+          'LINK_CLOSED',
+          `no reply from peer for ${seconds(waited)} s while data was outstanding (timeout ${seconds(rto)} s); the path is down`,
+        ),
+      );
+      return;
+    }
     // One timer per link, re-armed lazily: an answer and a new wait in between only move the deadline.
-    if (waited < rto) return this.armRtoTimer(rto - waited);
-    this.opts.onDead(
-      new ClawError(
-        'LINK_CLOSED',
-        `no reply from peer for ${seconds(waited)} s while data was outstanding (timeout ${seconds(rto)} s); the path is down`,
-      ),
-    );
+    const probeAt = this.probeDelayMs();
+    if (waited < probeAt) return this.armRtoTimer(probeAt - waited);
+    if (!this.probedThisWait) {
+      this.probedThisWait = true;
+      if (this.pending.size === 0) this.probe();
+    }
+    this.armRtoTimer(rto - waited);
   }
 
   private checkDead(): void {

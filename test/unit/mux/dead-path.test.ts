@@ -166,3 +166,64 @@ test('a side receiving DATA that has sent nothing for a while answers with a PIN
   assert.equal(pings.length, 1);
   hb.stop(new Error('test over'));
 });
+
+test('a wait answered within a quarter of the RTO sends no PING; one that is not sends it then', async () => {
+  // Short RTO bounds (no RTT sample: the RTO is the cap) so the test runs in under a second.
+  const pings: number[] = [];
+  let dead = false;
+  const start = performance.now();
+  const hb = new Heartbeat({
+    intervalMs: 60_000,
+    deadAfterMs: 60_000,
+    rtoFloorMs: 400,
+    rtoCapMs: 400,
+    sendPing: () => pings.push(performance.now() - start),
+    onRtt: () => undefined,
+    onDead: () => (dead = true),
+  });
+  // A keystroke goes out and its echo comes back 20 ms later: nothing more is said.
+  hb.awaitReply();
+  await sleep(20);
+  hb.received();
+  await sleep(200);
+  assert.deepEqual(pings, [], 'an answered wait costs no PING');
+  // Now a send that nothing answers: the PING goes at a quarter of the 400 ms RTO, the verdict at 400.
+  const waitStart = performance.now() - start;
+  hb.awaitReply();
+  await sleep(60);
+  assert.deepEqual(pings, [], 'not before a quarter of the RTO');
+  await waitFor(() => pings.length === 1, 'the probe PING');
+  assert.ok(pings[0]! - waitStart >= 95, `probe ${Math.round(pings[0]! - waitStart)} ms into the wait`);
+  await waitFor(() => dead, 'the dead verdict after the RTO');
+  assert.equal(pings.length, 1, 'one PING per wait');
+  hb.stop(new Error('test over'));
+});
+
+test('one DATA frame after a quiet spell is not answered with a PING; DATA arriving for a while is', async () => {
+  const pings: bigint[] = [];
+  const hb = new Heartbeat({
+    intervalMs: 60_000,
+    deadAfterMs: 60_000,
+    rtoFloorMs: RTO_FLOOR_MS,
+    rtoCapMs: RTO_CAP_MS,
+    sendPing: (nonce) => pings.push(nonce),
+    onRtt: () => undefined,
+    onDead: () => assert.fail('not dead'),
+  });
+  const dataFrame = () => {
+    hb.received();
+    hb.dataReceived();
+  };
+  hb.sent();
+  await sleep(300);
+  dataFrame(); // a keystroke after 300 ms of silence both ways
+  assert.equal(pings.length, 0, 'a lone frame after a quiet spell: no ping ahead of what it causes');
+  hb.sent(); // its echo went back
+  await sleep(300);
+  dataFrame();
+  assert.equal(pings.length, 0);
+  await sleep(300);
+  dataFrame(); // DATA for 300 ms with nothing said: now the sender needs to hear it arrives
+  assert.equal(pings.length, 1);
+  hb.stop(new Error('test over'));
+});
