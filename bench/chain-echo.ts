@@ -5,7 +5,9 @@
  * c`), the two sessions taking turns in blocks of keys. Four real agents on 127.0.0.1, set up as the
  * four-node route test does (test/integration/multi-hop-routes.test.ts): a has b's address only; b and
  * c, c and d know each other's; b and c allow a `relay`. Each agent's `cat` runs on its own node; the
- * route's added echo per hop is (2hops − direct) / 2 on the p50.
+ * route's added echo per hop is (2hops − direct) / 2 on the p50. `chain-echo-1hop` (c via b) splits
+ * that: 1hop − direct is one hop plus the route's end-to-end layer at a and at the far end, 2hops −
+ * 1hop one hop alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,16 +96,18 @@ export async function measureChainEcho(
       add(b!, c!, 'terminal', true),
       add(c!, b!, 'relay', true),
       add(c!, d!, 'terminal', true),
-      add(c!, a!, 'relay', false),
+      add(c!, a!, 'relay,terminal', false),
       add(d!, c!, 'terminal', true),
       add(d!, a!, 'terminal', false),
     ]);
     await runCli(['peers', 'route', 'd', '--via', 'b', '--via', 'c', '--home', a!.home]);
-    await waitForRoute(a!.home, 'd');
-    log('  d online via b → c');
+    await runCli(['peers', 'route', 'c', '--via', 'b', '--home', a!.home]);
+    await Promise.all([waitForRoute(a!.home, 'd'), waitForRoute(a!.home, 'c')]);
+    log('  d online via b → c, c via b');
     return await measureTerminalEcho(
       [
         { name: 'chain-echo-direct', open: () => openEchoTerminal(a!.home, CLI, 'b') },
+        { name: 'chain-echo-1hop', open: () => openEchoTerminal(a!.home, CLI, 'c') },
         { name: 'chain-echo-2hops', open: () => openEchoTerminal(a!.home, CLI, 'd') },
       ],
       null,

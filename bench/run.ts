@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   results.push(...agents.results);
   notes.push(...agents.notes);
   if (selects(only, 'chain-echo-direct') || selects(only, 'chain-echo-2hops')) {
-    log('measuring chain-echo-direct and chain-echo-2hops…');
+    log('measuring chain-echo-direct, chain-echo-1hop and chain-echo-2hops…');
     try {
       const chain = await measureChainEcho(log);
       results.push(...chain.results);
