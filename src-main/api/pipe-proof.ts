@@ -128,8 +128,16 @@ export async function offerPipeProof(
   socket.write(`${HELLO} ${cn}\n`);
   let reply: { sn: string; mac: string } | undefined;
   try {
-    reply = parseServerHello(await readProofLine(socket, timeoutMs));
+    const line = await readProofLine(socket, timeoutMs);
+    reply = parseServerHello(line);
+    // The agent turned the connection away before any proof (too many connections): say its reason.
+    const refused = reply ? undefined : refusalOf(line);
+    if (refused) {
+      socket.destroy();
+      throw new ClawError('NO_AGENT', refused);
+    }
   } catch (err) {
+    if (err instanceof ClawError) throw err;
     socket.destroy();
     throw new ClawError(
       'CONFIG_INVALID',
@@ -147,6 +155,16 @@ export async function offerPipeProof(
   // Flowing again, as a fresh connection's first 'data' listener would make it: nothing is lost
   // meanwhile, because a server says nothing until the client's first request.
   socket.resume();
+}
+
+/** The message of a control server's refusal line (`{"id":null,"ok":false,"error":{…}}`), if it is one. Pure. */
+export function refusalOf(line: string): string | undefined {
+  try {
+    const v = JSON.parse(line) as { ok?: unknown; error?: { message?: unknown } };
+    return v.ok === false && typeof v.error?.message === 'string' ? v.error.message.slice(0, 500) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   pipeMac,
   pipeProofNeeded,
   PIPE_KEY_FILE,
+  refusalOf,
   sameMac,
 } from '../../../src-main/api/pipe-proof.js';
 import { hostProofKey } from '../../../src-main/terminal/session-host/host-run.js';
@@ -214,5 +215,31 @@ test('with the proof on, the session host serves an agent holding the key and no
     assert.equal(Buffer.concat(got).length, 0, 'no reply to a connection without the proof');
   } finally {
     await host.close();
+  }
+});
+
+test("a control server's refusal before the proof is reported as such, not as a squatter", async () => {
+  assert.equal(
+    refusalOf('{"id":null,"ok":false,"error":{"code":"NO_AGENT","message":"too many"}}'),
+    'too many',
+  );
+  assert.equal(refusalOf('clawbridge-pipe 1 x'), undefined);
+  const home = tempDir('cb-piperefuse-');
+  ensurePipeKey(home);
+  const path = join(home, 'busy.sock');
+  const busy = createServer((s) =>
+    s.end(
+      JSON.stringify({ id: null, ok: false, error: { code: 'NO_AGENT', message: 'too many connections' } }) +
+        '\n',
+    ),
+  );
+  await new Promise<void>((r) => busy.listen(path, r));
+  try {
+    await assert.rejects(connectControlSocket(path, home, true), {
+      code: 'NO_AGENT',
+      message: 'too many connections',
+    });
+  } finally {
+    busy.close();
   }
 });
