@@ -3,7 +3,7 @@
  * agent's utility process and the preload, each with its pure-JavaScript dependencies inlined, so the
  * packaged app.asar ships these bundles instead of dist/src-main/ and node_modules/.
  *
- *   vite build -c scripts/vite-desktop.config.ts --mode main      → dist/app/electron/{main,agent-process}.js
+ *   vite build -c scripts/vite-desktop.config.ts --mode main      → dist/app/electron/{main,agent-process,session-host-process}.js
  *   vite build -c scripts/vite-desktop.config.ts --mode preload   → dist/app/electron/preload.cjs
  *
  * Two builds because Rollup writes one format per build: the main side is ES modules (package.json
@@ -26,11 +26,13 @@ export const DESKTOP_OUT_DIR = 'dist/app/electron';
 
 /**
  * Every entry of the main side, by output name: main.ts starts the agent's utility process from
- * `agent-process.js` next to `main.js` (agent-host.ts AGENT_PROCESS_FILE).
+ * `agent-process.js` next to `main.js` (agent-host.ts AGENT_PROCESS_FILE), and the session host's
+ * from `session-host-process.js` (session-host-launcher.ts SESSION_HOST_PROCESS_FILE).
  */
 export const MAIN_SIDE_ENTRIES: Readonly<Record<string, string>> = {
   main: 'src-main/electron/main.ts',
   'agent-process': 'src-main/electron/agent-process.ts',
+  'session-host-process': 'src-main/electron/session-host-process.ts',
 };
 
 /** The preload's source; its output is `preload.cjs`, the name main.ts passes to BrowserWindow. */

@@ -21,6 +21,7 @@ import { lineWithHint } from '../core/hint.js';
 import { startForwarding } from '../forwards/forwarding.js';
 import { startTerminals } from '../terminal/terminal-service.js';
 import { SessionHostClient, sessionHostSocketPath } from '../terminal/session-host/host-client.js';
+import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../api/pipe-proof.js';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { auditPath } from '../audit/audit-files.js';
 
@@ -56,9 +57,11 @@ export interface RunAgentOptions {
   onStopRequested?: (stop: () => Promise<void>) => void;
   /**
    * False: terminal sessions served here live in the agent and end with it. Default: they live in the
-   * session host (docs/adr/0022-session-host.md) and survive the agent.
+   * session host (docs/adr/0022-session-host.md) and survive the agent, which starts the host detached
+   * with its own Node; `{ startHost }`: the same, with the host started by `startHost` (the desktop
+   * app's agent asks main to fork it, electron/session-host-launcher.ts).
    */
-  sessionHost?: boolean;
+  sessionHost?: boolean | { startHost: () => void };
 }
 
 /**
@@ -151,6 +154,7 @@ async function startAgent(
     connections: agent.connections,
     audit,
   });
+  const hostSocket = sessionHostSocketPath(controlSocketPath(opts.home));
   const terminals = startTerminals({
     get name() {
       return agent.name;
@@ -168,9 +172,14 @@ async function startAgent(
       opts.sessionHost === false
         ? undefined
         : new SessionHostClient({
-            socketPath: sessionHostSocketPath(controlSocketPath(opts.home)),
+            socketPath: hostSocket,
+            // A Windows named pipe: both ends prove the home's pipe.key (api/pipe-proof.ts).
+            ...(pipeProofNeeded(hostSocket, process.platform)
+              ? { proofKey: ensurePipeKey(opts.home), keyFile: join(opts.home, PIPE_KEY_FILE) }
+              : {}),
             logPath: join(opts.home, 'session-host.log'),
             log: logger,
+            ...(typeof opts.sessionHost === 'object' ? { startHost: opts.sessionHost.startHost } : {}),
           }),
   });
   try {

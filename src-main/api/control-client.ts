@@ -3,6 +3,7 @@
  * desktop app's main process to reach the agent it hosts in a utility process (electron/agent-client.ts).
  */
 import { connect, type Socket } from 'node:net';
+import { offerPipeProof, pipeProofNeeded, readPipeKey } from './pipe-proof.js';
 import { commandArgs, hereHint } from '../core/hint.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../home/home-dir.js';
@@ -177,7 +178,19 @@ export function checkControlSocket(path: string): void {
  * @throws ClawError('NO_AGENT') with what to do when no agent listens on `path`;
  *   ClawError('CONFIG_INVALID') when the socket or its directory belongs to someone else (checkControlSocket)
  */
-export function connectControlSocket(path: string, home: string): Promise<Socket> {
+export async function connectControlSocket(
+  path: string,
+  home: string,
+  proof = pipeProofNeeded(path, process.platform),
+): Promise<Socket> {
+  const socket = await dialControlSocket(path, home);
+  // A Windows named pipe: prove this user's key, and check the agent's, before anything is sent
+  // (pipe-proof.ts; docs/security.md §Another user on the same machine).
+  if (proof) await offerPipeProof(socket, readPipeKey(home));
+  return socket;
+}
+
+function dialControlSocket(path: string, home: string): Promise<Socket> {
   const noAgent = () =>
     new ClawError(
       'NO_AGENT',

@@ -11,6 +11,7 @@
  * are open at once; one more is told so in one line and closed.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { acceptPipeProof, ensurePipeKey, pipeProofNeeded } from './pipe-proof.js';
 import { fileProblem } from '../core/file-errors.js';
 import { chmod, unlink } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
@@ -74,19 +75,34 @@ export interface ClaimedControlSocket extends ControlServer {
  * lock (stale-socket.ts). Binding first, and replacing only what is provably stale and only while
  * holding that lock, is what keeps two agents started at once on one home from both running.
  */
-export async function claimControlSocket(path: string, home = path): Promise<ClaimedControlSocket> {
+export async function claimControlSocket(
+  path: string,
+  home = path,
+  proof = pipeProofNeeded(path, process.platform),
+): Promise<ClaimedControlSocket> {
   const sockets = new Set<Socket>();
   let waiting: Socket[] | undefined = [];
   let served: ((socket: Socket) => void) | undefined;
+  // A Windows named pipe cannot be made private to this user; a client proves it holds the home's
+  // pipe.key before it is read (pipe-proof.ts, docs/security.md §Another user on the same machine).
+  const key = proof ? ensurePipeKey(home) : undefined;
+  const admit = (socket: Socket) => {
+    if (served) {
+      served(socket);
+      if (key) socket.resume(); // the proof left it paused; a fresh socket flows on its own
+    } else {
+      socket.pause();
+      waiting?.push(socket);
+    }
+  };
   const server: Server = createServer((socket) => {
     if (sockets.size >= MAX_CONTROL_CONNECTIONS) return refuseConnection(socket);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    if (served) served(socket);
-    else {
-      socket.pause();
-      waiting?.push(socket);
-    }
+    if (!key) return admit(socket);
+    void acceptPipeProof(socket, key).then((ok) => {
+      if (ok && !socket.destroyed) admit(socket);
+    });
   });
   // Outside the home the socket lives in a directory of ours (mode 0700), made here; one that another
   // user made first, or that others can enter, is refused (home-dir.ts).

@@ -126,9 +126,13 @@ export function sameHostState(a: AgentHostState, b: AgentHostState): boolean {
 
 /**
  * What the agent process told main about itself, folded into its run. `running` changes the state, not
- * the run, so it is left to the caller.
+ * the run, and `session-host-wanted` is the launcher's (session-host-launcher.ts), so both are left to
+ * the caller.
  */
-export function noteMessage(run: AgentRun, msg: Exclude<AgentToHostMessage, { type: 'running' }>): AgentRun {
+export function noteMessage(
+  run: AgentRun,
+  msg: Extract<AgentToHostMessage, { type: 'failed' | 'stopping' }>,
+): AgentRun {
   return msg.type === 'failed'
     ? { ...run, failure: { code: msg.code, reason: msg.reason }, reason: msg.reason }
     : { ...run, stopRequested: true };

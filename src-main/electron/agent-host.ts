@@ -30,6 +30,11 @@ import {
   type SupervisorIn,
 } from './agent-host-state.js';
 import { RESTART_DELAYS, type RestartDelays } from './agent-restart.js';
+import { sessionHostSocketPath } from '../terminal/session-host/host-client.js';
+import { join } from 'node:path';
+import { controlSocketPath } from '../home/home-dir.js';
+import { PIPE_KEY_FILE } from '../api/pipe-proof.js';
+import { sessionHostLauncher, type SessionHostLauncher } from './session-host-launcher.js';
 
 export type { AgentChildProcess } from './agent-host-state.js';
 
@@ -85,6 +90,12 @@ export interface AgentHostOptions {
   /** Where the agent writes `agent.log` (`app.getPath('logs')`); absent: its stderr. */
   logDir?: string;
   log?: (line: string) => void;
+  /**
+   * Served terminals live in a session host main forks from `entry` (session-host-process.js next to
+   * main.js) when the agent asks, logging to `logPath`, so they outlive a crash of the agent's process
+   * (docs/adr/0022-session-host.md); absent: they live in the agent's process and end with it.
+   */
+  sessionHost?: { entry: string; logPath: string };
   /** Tests shorten these; the app uses the defaults. */
   restartDelays?: RestartDelays;
   stopTimeoutMs?: number;
@@ -107,6 +118,17 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
   const stateListeners = new Set<(state: AgentHostState) => void>();
   // Host-level event listeners outlive agent processes: each is subscribed again on every new client.
   const eventListeners = new Map<EventListener, Disposer | undefined>();
+  // Main's child, not the agent's: it outlives every agent process this host starts.
+  const launcher: SessionHostLauncher | undefined = options.sessionHost
+    ? sessionHostLauncher(e, {
+        entry: options.sessionHost.entry,
+        logPath: options.sessionHost.logPath,
+        keyFile: join(options.home, PIPE_KEY_FILE),
+        // The path the agent's client dials (run-agent.ts), from the same home.
+        socketPath: () => sessionHostSocketPath(controlSocketPath(options.home)),
+        log,
+      })
+    : undefined;
 
   const set = (next: Supervisor): void => {
     const before = hostStateOf(s);
@@ -159,6 +181,7 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
       home: options.home,
       ...(identity ? { identity } : {}),
       ...(options.logDir ? { logDir: options.logDir } : {}),
+      ...(launcher ? { sessionHost: true as const } : {}),
     };
     proc.postMessage(start);
   };
@@ -179,6 +202,7 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
     const cur = s;
     // Once Quit is under way nothing the process says changes what follows its exit.
     if (!supervises(cur, proc) || cur.state === 'quitting') return;
+    if (msg.type === 'session-host-wanted') return launcher?.request();
     if (msg.type !== 'running') return set({ ...cur, run: noteMessage(cur.run, msg) });
     if (cur.state !== 'starting') return; // Said twice: it is already being connected to.
     clearTimeout(cur.startTimer);
@@ -256,13 +280,16 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
     if (cur.state === 'waiting-to-restart') clearTimeout(cur.timer);
     // At Quit the stop deadline bounds the wait; the start deadline no longer matters.
     if (cur.state === 'starting') clearTimeout(cur.startTimer);
+    // The session host goes after the agent: the agent's stop hangs up its sessions and tells the
+    // peers, and the host then exits by itself (session-host-launcher.ts stopHosts).
+    const endHosts = () => launcher?.stop() ?? Promise.resolve();
     if (!('run' in cur)) {
       set({ state: 'quit' });
-      return Promise.resolve();
+      return endHosts();
     }
     const client = clientOf(cur);
     set(client ? { state: 'quitting', run: cur.run, client } : { state: 'quitting', run: cur.run });
-    return endAgentProcess(cur.run, client, stopTimeoutMs, log);
+    return endAgentProcess(cur.run, client, stopTimeoutMs, log).then(endHosts);
   };
 
   const start = (): void => {

@@ -2,7 +2,8 @@
  * The messages between the Electron main process and the utility process that hosts the agent
  * (agent-process.ts), shared by both ends and checked on arrival at each (architecture.md §Rules the
  * code keeps: every boundary validates). Main says what to run; the agent process says when it is up
- * and, when it could not start or was asked to stop, why. Everything else travels over the agent's
+ * and, when it could not start or was asked to stop, why, and asks for the session host when it needs
+ * one started (a utility process can only be forked by main). Everything else travels over the agent's
  * control socket (the API contract), never over this port.
  */
 import { z } from 'zod';
@@ -23,6 +24,11 @@ export const hostToAgentMessage = z.discriminatedUnion('type', [
       identity: z.object({ certPem: pem, keyPem: pem }).strict().optional(),
       /** Where the agent writes its log (`app.getPath('logs')`); absent: stderr, as the CLI. */
       logDir: z.string().min(1).max(4096).optional(),
+      /**
+       * Main forks the session host when asked (`session-host-wanted`), so served terminals outlive
+       * this process (docs/adr/0022-session-host.md); absent: they live in this process, as before.
+       */
+      sessionHost: z.literal(true).optional(),
     })
     .strict(),
   /** Stop now (the control socket is not up yet, so `agent.stop` cannot be asked). */
@@ -41,5 +47,10 @@ export const agentToHostMessage = z.discriminatedUnion('type', [
    * process exits next and main does not start it again.
    */
   z.object({ type: z.literal('stopping') }).strict(),
+  /**
+   * Nothing answers on the session host's socket and a peer opened a terminal: main forks the host
+   * (session-host-launcher.ts). Carries nothing: main knows the home, hence the socket, itself.
+   */
+  z.object({ type: z.literal('session-host-wanted') }).strict(),
 ]);
 export type AgentToHostMessage = z.infer<typeof agentToHostMessage>;

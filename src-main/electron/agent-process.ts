@@ -66,10 +66,10 @@ export function serveAgentProcess(port: ParentPortLike, deps: AgentProcessDeps):
         ...(logger
           ? { logger, notice: (n: NoticeEvent) => logger!.warn({ kind: n.kind, hint: n.hint }, n.message) }
           : {}),
-        // Served terminals stay in this process for now: the packed app turns off Electron's
-        // RunAsNode fuse, so its binary cannot run the session host the CLI agent spawns; main has to
-        // fork it as a utility process instead (docs/adr/0022-session-host.md, not done yet).
-        sessionHost: false,
+        // The packed app turns off Electron's RunAsNode fuse, so its binary cannot run the session
+        // host as Node the way the CLI agent spawns it: main forks it as a utility process when asked
+        // (docs/adr/0022-session-host.md). A main that does not offer it keeps them in this process.
+        sessionHost: msg.sessionHost ? { startHost: () => say({ type: 'session-host-wanted' }) } : false,
         // agent.stop (Quit, or `clawbridge stop` on the app's home): main must not start it again.
         onStopRequested: (stop) => {
           say({ type: 'stopping' });

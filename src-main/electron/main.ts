@@ -33,6 +33,7 @@ import { autostartDir, autostartExec, loginItemFor } from './login-item.js';
 import { startShell } from './shell.js';
 import { trayIconFile, type TrayIconState } from './tray-icons.js';
 import { PRELOAD_FILE } from './window-options.js';
+import { SESSION_HOST_PROCESS_FILE } from './session-host-launcher.js';
 
 // The app folder (or app.asar) holding package.json, dist/ and assets/, in development and packaged.
 const root = app.getAppPath();
@@ -77,6 +78,11 @@ startShell(
             return { certPem, keyPem };
           },
           logDir,
+          // Served terminals outlive a crash of the agent's process (docs/adr/0022-session-host.md).
+          sessionHost: {
+            entry: join(import.meta.dirname, SESSION_HOST_PROCESS_FILE),
+            logPath: join(logDir, 'session-host.log'),
+          },
           log,
         },
       );

@@ -9,6 +9,8 @@ import { fork } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeState } from '../../src-main/agent/node-state.js';
 import {
@@ -16,9 +18,19 @@ import {
   type AgentToHostMessage,
   type HostToAgentMessage,
 } from '../../src-main/electron/agent-process-messages.js';
+import type { HostToSessionHostMessage } from '../../src-main/electron/session-host-process-messages.js';
+import {
+  encodeHostMessage,
+  hostReply,
+  HOST_PROTOCOL_VERSION,
+  readFirstMessage,
+} from '../../src-main/terminal/session-host/host-protocol.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const BUNDLE = fileURLToPath(new URL('../../dist/app/electron/agent-process.js', import.meta.url));
+const HOST_BUNDLE = fileURLToPath(
+  new URL('../../dist/app/electron/session-host-process.js', import.meta.url),
+);
 const CHILD = fileURLToPath(new URL('./utility-process-child.ts', import.meta.url));
 /** Starting an agent takes well under a second; the bound keeps a hung bundle from holding the run. */
 const WAIT_MS = 30_000;
@@ -88,6 +100,56 @@ test(
       const exited = exitCode(proc);
       proc.send({ type: 'stop' } satisfies HostToAgentMessage);
       assert.equal(await exited, 0);
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    }
+  },
+);
+
+/** Dials `path` until something answers, for up to WAIT_MS. */
+async function dialWhenUp(path: string): Promise<Socket> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        const s = connect(path);
+        s.once('connect', () => resolve(s));
+        s.once('error', reject);
+      });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+test(
+  'the bundled session host process (what main forks for the app, ADR 0022) serves its socket and logs where main says',
+  {
+    skip: existsSync(HOST_BUNDLE)
+      ? false
+      : 'dist/app/electron/session-host-process.js is not built: run `npm run build`',
+  },
+  async () => {
+    const home = tempDir('cb-bundle-host-');
+    const proc = fork(CHILD, [HOST_BUNDLE], {
+      env: { ...process.env },
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    try {
+      const start: HostToSessionHostMessage = {
+        type: 'start',
+        socketPath: join(home, 'pty.sock'),
+        logPath: join(home, 'session-host.log'),
+      };
+      proc.send(start);
+      const socket = await dialWhenUp(start.socketPath);
+      socket.write(encodeHostMessage({ op: 'agent', v: HOST_PROTOCOL_VERSION }));
+      const { message } = await readFirstMessage(socket, hostReply);
+      assert.deepEqual(message, { ok: true, pid: proc.pid, sessions: [] });
+      socket.destroy();
+      assert.ok(existsSync(start.logPath));
     } finally {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     }

@@ -18,6 +18,8 @@ import { bundleImports } from './bundle-imports.js';
 import { inventory, type ResourcesInventory } from './resources-inventory.js';
 import { readFuseWire, writeStandInElectron } from './stand-in-electron.js';
 import { allTrayIconFiles } from '../../src-main/electron/tray-icons.js';
+import { AGENT_PROCESS_FILE } from '../../src-main/electron/agent-host.js';
+import { SESSION_HOST_PROCESS_FILE } from '../../src-main/electron/session-host-launcher.js';
 import { DESKTOP_OUT_DIR, MAIN_SIDE_ENTRIES, PRELOAD_ENTRY } from '../../scripts/vite-desktop.config.js';
 
 const projectDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -196,7 +198,14 @@ test('the bundles load nothing that is not shipped: only Node built-ins, electro
   assert.deepEqual(missing, []);
 });
 
-test("the agent process's bundle never loads electron, directly or through a chunk (a utility process has no app or windows)", () => {
+test('every utility-process entry main forks by name is a bundle beside main.js (the agent, the session host)', () => {
+  const mainDir = pkg.main.replace(/[^/]+$/, '');
+  for (const file of [AGENT_PROCESS_FILE, SESSION_HOST_PROCESS_FILE]) {
+    assert.ok(files.asarFiles.includes(`${mainDir}${file}`), `${mainDir}${file} is not in app.asar`);
+  }
+});
+
+test("the utility processes' bundles never load electron, directly or through a chunk (a utility process has no app or windows)", () => {
   const seen = new Set<string>();
   const reached: string[] = [];
   const visit = (bundle: string) => {
@@ -207,8 +216,12 @@ test("the agent process's bundle never loads electron, directly or through a chu
       else if (s.startsWith('./')) visit(`${DESKTOP_OUT_DIR}/${s.slice(2)}`);
     }
   };
-  visit(`${DESKTOP_OUT_DIR}/agent-process.js`);
-  assert.ok(seen.size >= 2, `agent-process.js loads no chunk: ${[...seen].join(', ')}`);
+  for (const entry of [AGENT_PROCESS_FILE, SESSION_HOST_PROCESS_FILE]) {
+    const before = seen.size;
+    visit(`${DESKTOP_OUT_DIR}/${entry}`);
+    assert.ok(seen.size > before, `${entry} is not in the bundle folder`);
+  }
+  assert.ok(seen.size >= 3, `the entries load no chunk: ${[...seen].join(', ')}`);
   assert.deepEqual(reached, []);
 });
 

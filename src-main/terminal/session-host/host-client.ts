@@ -1,14 +1,16 @@
 /**
  * The agent's side of the session host (host-server.ts, docs/adr/0022-session-host.md): finds the
- * host of this home and adopts it, or starts one (detached, so it outlives the agent), and opens
- * session connections on it. The CLI agent uses it; the desktop app's agent not yet (see the ADR).
+ * host of this home and adopts it, or starts one (so it outlives the agent), and opens session
+ * connections on it. The CLI agent starts the host detached (spawnDetachedHost); the desktop app's
+ * agent asks main, which forks it as a utility process (electron/session-host-launcher.ts).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { ClawError, errorMessage } from '../../core/errors.js';
+import { offerPipeProof } from '../../api/pipe-proof.js';
+import { ClawError, errorMessage, isClawError } from '../../core/errors.js';
 import { Emitter, type Disposer } from '../../core/emitter.js';
 import {
   encodeHostMessage,
@@ -55,6 +57,15 @@ export interface HostClientOptions {
   /** Where the host writes its log (opened 0600, appended). */
   logPath: string;
   log: Logger;
+  /**
+   * Starts a host (then the client polls its socket for up to 10 s). Default: spawnDetachedHost, the
+   * CLI's way; the desktop app's agent asks main instead (its binary cannot run Node scripts).
+   */
+  startHost?: () => void;
+  /** The pipe.key file the host reads (Windows; see proofKey). */
+  keyFile?: string | undefined;
+  /** The home's pipe.key, on Windows: proved on every connection (api/pipe-proof.ts). */
+  proofKey?: Buffer | undefined;
 }
 
 /** `gone`: a session ended; `lost`: the host itself went away (every session with it). */
@@ -153,7 +164,7 @@ export class SessionHostClient {
     if (!this.channel || this.channel.destroyed) await this.adopt(true);
     let socket: Socket;
     try {
-      socket = await dial(this.opts.socketPath);
+      socket = await dial(this.opts.socketPath, this.opts.proofKey);
     } catch (err) {
       throw new HostUnreachable(errorMessage(err));
     }
@@ -170,11 +181,20 @@ export class SessionHostClient {
   private async connectChannel(start: boolean): Promise<HostedSession[]> {
     let socket: Socket;
     try {
-      socket = await dial(this.opts.socketPath);
-    } catch {
+      socket = await dial(this.opts.socketPath, this.opts.proofKey);
+    } catch (err) {
+      // Something answers but cannot prove the home's key (another user's pipe): not a missing host.
+      if (isClawError(err)) throw err;
       // No host (no file, or a stale one nobody listens on): sessions of no agent before this one.
       if (!start) return [];
-      this.startHost();
+      try {
+        (
+          this.opts.startHost ??
+          (() => spawnDetachedHost(this.opts.socketPath, this.opts.logPath, this.opts.log, this.opts.keyFile))
+        )();
+      } catch (err) {
+        throw new ClawError('INTERNAL', `the session host could not be started: ${errorMessage(err)}`);
+      }
       socket = await this.waitForHost();
     }
     socket.write(encodeHostMessage({ op: 'agent', v: HOST_PROTOCOL_VERSION }));
@@ -214,29 +234,11 @@ export class SessionHostClient {
     return message.sessions ?? [];
   }
 
-  /** Starts the host detached (its own session and process group): `kill -9` of the agent spares it. */
-  private startHost(): void {
-    const { file, execArgv } = hostEntry(fileURLToPath(import.meta.url));
-    const logFd = openSync(this.opts.logPath, 'a', 0o600);
-    try {
-      const child = spawn(process.execPath, [...execArgv, file, this.opts.socketPath], {
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
-        env: process.env,
-        windowsHide: true,
-      });
-      child.on('error', (err) => this.opts.log.error({ err }, 'the session host did not start'));
-      child.unref();
-    } finally {
-      closeSync(logFd);
-    }
-  }
-
   private async waitForHost(): Promise<Socket> {
     const deadline = Date.now() + HOST_START_MS;
     for (;;) {
       try {
-        return await dial(this.opts.socketPath);
+        return await dial(this.opts.socketPath, this.opts.proofKey);
       } catch (err) {
         if (Date.now() > deadline) {
           throw new ClawError(
@@ -250,6 +252,27 @@ export class SessionHostClient {
   }
 }
 
+/**
+ * Starts the host with this process's Node, detached (its own session and process group): `kill -9`
+ * of the agent spares it. The CLI agent's way; stdout and stderr go to `logPath` (0600, appended).
+ */
+export function spawnDetachedHost(socketPath: string, logPath: string, log: Logger, keyFile?: string): void {
+  const { file, execArgv } = hostEntry(fileURLToPath(import.meta.url));
+  const logFd = openSync(logPath, 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [...execArgv, file, socketPath, ...(keyFile ? [keyFile] : [])], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: process.env,
+      windowsHide: true,
+    });
+    child.on('error', (err) => log.error({ err }, 'the session host did not start'));
+    child.unref();
+  } finally {
+    closeSync(logFd);
+  }
+}
+
 /** Nothing answered on the host's socket: the request never reached a host. */
 class HostUnreachable extends ClawError {
   constructor(why: string) {
@@ -257,13 +280,15 @@ class HostUnreachable extends ClawError {
   }
 }
 
-function dial(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(path);
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      resolve(socket);
+async function dial(path: string, proofKey: Buffer | undefined): Promise<Socket> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
     });
-    socket.once('error', reject);
+    s.once('error', reject);
   });
+  if (proofKey) await offerPipeProof(socket, proofKey);
+  return socket;
 }

@@ -1,14 +1,12 @@
 /**
- * Entry of the session-host process (host-server.ts): `node host-main.js SOCKET_PATH`, started
- * detached by the agent (host-client.ts) with its log file as stdout. Exits once idle.
+ * Entry of the session-host process (host-server.ts): `node host-main.js SOCKET_PATH [KEY_FILE]`
+ * (KEY_FILE: the home's pipe.key, which a Windows named pipe needs, api/pipe-proof.ts), started
+ * detached by the CLI agent (host-client.ts) with its log file as stdout. Exits once idle
+ * (host-run.ts). The desktop app runs the same host as a utility process instead
+ * (electron/session-host-process.ts).
  */
-import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { errorMessage } from '../../core/errors.js';
-import { startSessionHost } from './host-server.js';
-
-/** How often the host checks that its socket file still exists, in ms. */
-const SOCKET_CHECK_MS = 5_000;
+import { runSessionHost } from './host-run.js';
 
 const socketPath = process.argv[2];
 if (!socketPath) {
@@ -19,26 +17,4 @@ const log = pino({ level: 'info', base: { part: 'session-host', pid: process.pid
 // A broken pipe or a signal from the agent's terminal must not end the shells this process keeps.
 process.on('SIGHUP', () => undefined);
 process.on('SIGINT', () => undefined);
-try {
-  const host = await startSessionHost({
-    socketPath,
-    log,
-    onIdle: () => {
-      log.info('no sessions and no agent: the session host exits');
-      void host.close().finally(() => process.exit(0));
-    },
-  });
-  log.info({ socketPath }, 'session host running');
-  // Its socket gone (the node's home removed, e.g. a test's or an uninstalled app's), no agent can
-  // reach this process again: waiting out the idle time would only keep the shells running unseen.
-  if (process.platform !== 'win32') {
-    setInterval(() => {
-      if (existsSync(socketPath)) return;
-      log.info('the socket file is gone: the session host exits');
-      void host.close().finally(() => process.exit(0));
-    }, SOCKET_CHECK_MS).unref();
-  }
-} catch (err) {
-  log.error(`session host did not start: ${errorMessage(err)}`);
-  process.exit(1);
-}
+await runSessionHost({ socketPath, keyFile: process.argv[3], log, exit: (code) => process.exit(code) });

@@ -13,6 +13,7 @@ import { PipeSession } from '../pipe-session.js';
 import { PtySession } from '../pty-session.js';
 import { SessionRegistry } from '../session-registry.js';
 import { TERMINAL_RESUME_MS } from '../terminal-flow.js';
+import { acceptPipeProof } from '../../api/pipe-proof.js';
 import { AgentDataStream } from './agent-data-stream.js';
 import {
   agentChannelMessage,
@@ -45,6 +46,11 @@ export interface SessionHostOptions {
   idleExitMs?: number;
   /** The host is idle (no sessions, no agent) for idleExitMs, or its agent left and no session is left. */
   onIdle: () => void;
+  /**
+   * The home's pipe.key, on Windows: a connection proves it holds it before it is read
+   * (api/pipe-proof.ts), since a named pipe's ACL cannot be narrowed from Node. Absent: not asked.
+   */
+  proofKey?: Buffer | undefined;
 }
 
 export interface SessionHost {
@@ -167,6 +173,15 @@ export async function startSessionHost(opts: SessionHostOptions): Promise<Sessio
 
   const server = createServer((socket) => {
     socket.on('error', () => undefined); // each use below handles the end of the socket its own way
+    const key = opts.proofKey;
+    if (!key) return serveConnection(socket);
+    void acceptPipeProof(socket, key).then((ok) => {
+      if (!ok || socket.destroyed) return;
+      serveConnection(socket);
+      socket.resume(); // the proof left it paused
+    });
+  });
+  const serveConnection = (socket: Socket) => {
     const timer = setTimeout(() => socket.destroy(), FIRST_MESSAGE_MS);
     readFirstMessage(socket, hostRequest).then(
       ({ message, rest }) => {
@@ -187,7 +202,7 @@ export async function startSessionHost(opts: SessionHostOptions): Promise<Sessio
         socket.end();
       },
     );
-  });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ path: opts.socketPath, readableAll: false, writableAll: false }, () => {
