@@ -7,7 +7,9 @@
  * loss is the honest measure of keeping up). The sender is paced: every millisecond it sends what the
  * rate allows by then (about 50 datagrams), sleeping in between rather than spinning, so it offers a
  * steady rate and leaves the two shared cores to the agents. The sink runs in a child of its own, the
- * agents in theirs. Where datagrams went is logged: the forward's own drops, and the kernel's drops per
+ * agents in theirs. A sender that was not scheduled in time skips datagrams rather than bursting them:
+ * the rows then say what it offered (`udp-direct offered`, MISS when it skipped any), since their loss
+ * and rate were measured at a lower rate than the target's. Where datagrams went is logged: the forward's own drops, and the kernel's drops per
  * socket (bench/udp-drops.ts: sender, forward listener, sink, `other` = the exit's socket).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -111,6 +113,7 @@ interface Tally {
   sent: number;
   received: number;
   seconds: number;
+  skipped: number;
 }
 
 const row = (name: string, t: Tally): BenchResult => {
@@ -124,6 +127,8 @@ const row = (name: string, t: Tally): BenchResult => {
     setupMs: null,
     datagramsPerS: rate,
     lossPct: t.sent > 0 ? (100 * Math.max(0, t.sent - t.received)) / t.sent : null,
+    offeredPerS: t.seconds > 0 ? t.sent / t.seconds : null,
+    skipped: t.skipped,
   };
 };
 
@@ -167,8 +172,8 @@ export async function measureUdpForward(
       (JSON.parse(await pair.onA(['forward', 'list', '--json'])) as { dropped?: number }[])[0]?.dropped ?? 0;
     // Whose CPU time each turn reports: a, b, the sink and the sender (this process).
     const pids = [pair.pids.a, pair.pids.b, sink.child.pid ?? 0, process.pid];
-    const raw: Tally = { sent: 0, received: 0, seconds: 0 };
-    const forward: Tally = { sent: 0, received: 0, seconds: 0 };
+    const raw: Tally = { sent: 0, received: 0, seconds: 0, skipped: 0 };
+    const forward: Tally = { sent: 0, received: 0, seconds: 0, skipped: 0 };
     for (let turn = 1; turn <= TURNS; turn++) {
       for (const [name, to, tally] of [
         ['udp-raw', sink.port, raw],
@@ -204,7 +209,17 @@ export async function measureUdpForward(
         tally.sent += o.sent;
         tally.received += received;
         tally.seconds += o.seconds;
+        tally.skipped += o.skipped;
       }
+    }
+    for (const [name, t] of [
+      ['udp-raw', raw],
+      ['udp-direct', forward],
+    ] as const) {
+      if (t.skipped === 0) continue;
+      log(
+        `  ${name}: the sender could not offer ${rate} datagrams/s: it skipped ${t.skipped} it was not scheduled in time to send (offered ${Math.round(t.sent / t.seconds)}/s); the row measured a lower rate`,
+      );
     }
     return [row('udp-raw', raw), row('udp-direct', forward)];
   } finally {

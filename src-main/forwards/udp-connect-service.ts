@@ -141,13 +141,14 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
     dropped++;
     counts.dropped();
   };
+  // One callback for every send of the flow, not a closure per datagram (tens of thousands a second).
+  const afterSend = (err: Error | null) => {
+    // EMSGSIZE (over the path's limit), ECONNREFUSED (an ICMP from the destination): UDP loses it.
+    if (err) drop();
+  };
   const flow = new UdpStreamFlow(stream, {
     idleMs,
-    onDatagram: (d) =>
-      socket.send(d, (err) => {
-        // EMSGSIZE (over the path's limit), ECONNREFUSED (an ICMP from the destination): UDP loses it.
-        if (err) drop();
-      }),
+    onDatagram: (d) => socket.send(d, afterSend),
     counters: { received: (n) => counts.received(n), sent: (n) => counts.sent(n), dropped: drop },
     onClose: (why) => {
       socket.close();

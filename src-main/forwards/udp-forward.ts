@@ -122,12 +122,16 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
         // A flow reset because the exit's owner took the permission away, or cut with the link: said
         // as for TCP connections (the client only stops hearing back).
         reportCutConnections(stream, ctx, ctx.via, fields);
+        // One callback for every reply of the flow, not a closure per datagram.
+        const afterSend = (err: Error | null) => {
+          if (err) ctx.counters.dropped();
+        };
         client.flow = new UdpStreamFlow(stream, {
           idleMs: ctx.idleMs,
           onDatagram: (d) => {
             ctx.counters.datagramIn(d.length);
             listed?.bytesIn(d.length);
-            socket.send(d, rinfo.port, rinfo.address, (err) => err && ctx.counters.dropped());
+            socket.send(d, rinfo.port, rinfo.address, afterSend);
           },
           counters: {
             received: () => undefined,

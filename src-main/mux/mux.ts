@@ -99,6 +99,7 @@ export class Mux {
         this.send(frame);
       },
       tuneWindow: (current, halfWindowMs) => this.tuner.next(current, halfWindowMs),
+      reserveWindow: (current, wanted) => this.tuner.reserve(current, wanted),
       wake: (stream) => this.queue.wake(stream),
       forget: (stream) => this.forget(stream),
     };

@@ -110,6 +110,19 @@ export class WindowTuner {
     return window + extra;
   }
 
+  /**
+   * Growth asked for up front rather than earned: the window a stream gets when it wants `wanted` bytes
+   * now (a UDP flow, whose sender is paced by its clients and never credit-bound long enough for `next`
+   * to see it drain fast). Capped like tuning growth (maxWindow, and what is left of the budget), and
+   * reserved from the same budget; never below `window`.
+   */
+  reserve(window: number, wanted: number): number {
+    const extra = Math.min(wanted - window, this.maxWindow - window, this.budget - this.reserved);
+    if (!(extra > 0)) return window;
+    this.reserved += extra;
+    return window + extra;
+  }
+
   /** Returns growth a finished stream held to the budget. */
   release(bytes: number): void {
     this.reserved = Math.max(0, this.reserved - bytes);

@@ -24,9 +24,30 @@ export function encodeUdpFrame(datagram: Uint8Array): Buffer {
     );
   }
   const out = Buffer.allocUnsafe(UDP_FRAME_HEADER_BYTES + datagram.length);
-  out.writeUInt16BE(datagram.length, 0);
-  out.set(datagram, UDP_FRAME_HEADER_BYTES);
+  writeUdpFrame(datagram, out, 0);
   return out;
+}
+
+/**
+ * Writes `datagram`'s frame into `target` at `offset` (a sender that batches frames into one buffer
+ * copies each datagram once) and returns the offset after it.
+ * @throws ClawError('FRAME_TOO_LARGE') for a datagram over MAX_UDP_DATAGRAM_BYTES; RangeError when the
+ *   frame does not fit in `target` from `offset`.
+ */
+export function writeUdpFrame(datagram: Uint8Array, target: Buffer, offset: number): number {
+  if (datagram.length > MAX_UDP_DATAGRAM_BYTES) {
+    throw new ClawError(
+      'FRAME_TOO_LARGE',
+      `datagram of ${datagram.length} bytes exceeds the limit of ${MAX_UDP_DATAGRAM_BYTES} bytes`,
+    );
+  }
+  const end = offset + UDP_FRAME_HEADER_BYTES + datagram.length;
+  if (offset < 0 || end > target.length) {
+    throw new RangeError(`a frame of ${end - offset} bytes does not fit at ${offset} of ${target.length}`);
+  }
+  target.writeUInt16BE(datagram.length, offset);
+  target.set(datagram, offset + UDP_FRAME_HEADER_BYTES);
+  return end;
 }
 
 /**

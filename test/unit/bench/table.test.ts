@@ -363,5 +363,18 @@ describe('issue 30 rows: reverse forwards, routes, UDP', () => {
     assert.deepEqual(judged(rows, 'udp-raw datagrams/s'), [50_000, '', undefined]);
     assert.deepEqual(judged(rows, 'udp-direct datagrams/s'), [45_000, '>= 50000 dg/s', false]);
     assert.deepEqual(judged(rows, 'udp-direct loss'), [10, '< 0.1 %', false]);
+    assert.equal(judged(rows, 'udp-direct offered')?.[2], undefined, 'not measured: not judged');
+  });
+
+  it('says when the UDP sender could not offer the target rate', () => {
+    const udp = (skipped: number): BenchResult => ({
+      ...row('udp-direct', 60, null),
+      datagramsPerS: 49_000,
+      lossPct: 0,
+      offeredPerS: 49_000,
+      skipped,
+    });
+    assert.deepEqual(judged([udp(3000)], 'udp-direct offered'), [49_000, '50000 dg/s, none skipped', false]);
+    assert.equal(judged([udp(0)], 'udp-direct offered')?.[2], true);
   });
 });

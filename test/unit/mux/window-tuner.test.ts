@@ -77,3 +77,15 @@ test('tuner: the defaults are MAX_AUTO_STREAM_WINDOW per stream and LINK_WINDOW_
   assert.equal(total, LINK_WINDOW_GROWTH_BUDGET);
   assert.equal(tuner.reservedBytes, LINK_WINDOW_GROWTH_BUDGET);
 });
+
+test('tuner: a window reserved up front is capped like growth, comes out of the budget, and is given back', () => {
+  const tuner = new WindowTuner({ maxWindow: 4 * W, budget: 5 * W });
+  assert.equal(tuner.reserve(W, 8 * W), 4 * W, 'capped at maxWindow');
+  assert.equal(tuner.reservedBytes, 3 * W);
+  assert.equal(tuner.reserve(W, 4 * W), 3 * W, 'the second stream gets what is left of the budget (2 W)');
+  assert.equal(tuner.reserve(W, 4 * W), W, 'budget exhausted: the window it had');
+  assert.equal(tuner.reserve(2 * W, W), 2 * W, 'never below the window it has');
+  tuner.release(3 * W);
+  assert.equal(tuner.reserve(W, 2 * W), 2 * W, 'a finished stream returned its growth');
+  assert.equal(tuner.reservedBytes, 3 * W);
+});

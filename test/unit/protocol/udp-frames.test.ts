@@ -7,6 +7,7 @@ import {
   encodeUdpFrame,
   MAX_UDP_DATAGRAM_BYTES,
   UdpFrameDecoder,
+  writeUdpFrame,
 } from '../../../src-main/protocol/udp-frames.js';
 
 test('a frame is a u16 big-endian length and the datagram', () => {
@@ -15,6 +16,21 @@ test('a frame is a u16 big-endian length and the datagram', () => {
   const big = encodeUdpFrame(new Uint8Array(MAX_UDP_DATAGRAM_BYTES).fill(7));
   assert.equal(big.readUInt16BE(0), 65_507);
   assert.equal(big.length, 65_509);
+});
+
+test('frames written into one buffer sit back to back, each as encodeUdpFrame makes it', () => {
+  const target = Buffer.alloc(10, 0xee);
+  let at = writeUdpFrame(Buffer.from('hi'), target, 1);
+  assert.equal(at, 5);
+  at = writeUdpFrame(new Uint8Array(0), target, at);
+  assert.equal(at, 7);
+  assert.deepEqual(target, Buffer.from('ee000268690000eeeeee', 'hex'));
+  assert.throws(() => writeUdpFrame(Buffer.from('abc'), target, 6), RangeError, 'does not fit');
+  assert.deepEqual(target.subarray(7), Buffer.from('eeeeee', 'hex'), 'nothing written when it does not fit');
+  assert.throws(
+    () => writeUdpFrame(new Uint8Array(MAX_UDP_DATAGRAM_BYTES + 1), Buffer.alloc(70_000), 0),
+    (err) => isClawError(err, 'FRAME_TOO_LARGE'),
+  );
 });
 
 test('a datagram over 65,507 bytes is refused when encoding', () => {
