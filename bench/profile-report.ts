@@ -19,7 +19,7 @@ export interface PrintedSection {
 }
 
 const kib = (bytes: number) =>
-  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
+  bytes >= 1000 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
 
 /**
  * Where keys' time went while a download shared their path: the set RTT, the time segments spent in
