@@ -128,13 +128,14 @@ describe('profileTargets', () => {
       { name: R.firstByteSsh, p50Ms: 2 }, // 1.5 vs 1.2: 1.25x
     ];
     const lines = profileTargets({ name: 'lan', rttMs: 1 }, lan, loopback);
-    const get = (k: string) => lines.find((l) => l.key === `lan/loopback ${k}`);
+    const get = (k: string) => lines.find((l) => l.key === `${k} vs loopback`);
     assert.equal(get('forward-direct/ssh-L')?.pass, true);
     assert.equal(get('forward-direct/ssh-L')?.target, '0.9-1.1x');
     assert.equal(get('forward-relay/ssh-L')?.pass, false);
     assert.equal(get('term-true/ssh-true p50')?.pass, true);
     assert.equal(get('first-byte forward/ssh-L p50')?.pass, false);
-    assert.equal(get('ssh-L/raw-tcp')?.value, 1);
+    // Raw TCP is no common ceiling (CPU on loopback, 1 Gbit/s on lan): not compared.
+    assert.equal(get('ssh-L/raw-tcp'), undefined);
     // lan's echo rows were not measured here: no value, no verdict.
     assert.deepEqual(
       [get('echo-idle term/ssh p50')?.value, get('echo-idle term/ssh p50')?.pass],
@@ -144,14 +145,14 @@ describe('profileTargets', () => {
 
   it('prints the lan lines without a verdict when the loopback rows did not run, and says why', () => {
     const lines = profileTargets({ name: 'lan', rttMs: 1 }, good, null);
-    const lan = lines.filter((l) => l.key.startsWith('lan/loopback'));
-    assert.ok(lan.length >= 6);
+    const lan = lines.filter((l) => l.key.endsWith(' vs loopback'));
+    assert.equal(lan.length, 5);
     assert.ok(lan.every((l) => l.value === null && l.pass === undefined && l.target === '0.9-1.1x'));
     assert.match(lanNote('lan', null)!, /loopback rows were not run/);
     assert.match(lanNote('lan', loopback)!, /within 10 %/);
     assert.equal(lanNote('broadband', null), null);
     assert.equal(
-      profileTargets(broadband, good, loopback).some((l) => l.key.startsWith('lan/')),
+      profileTargets(broadband, good, loopback).some((l) => l.key.endsWith(' vs loopback')),
       false,
     );
   });
