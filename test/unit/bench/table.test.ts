@@ -170,6 +170,14 @@ describe('jsonReport', () => {
     assert.equal(doc.ratios['relay KiB/conn 1k'], 12);
   });
 
+  it('adds the emulated sections under profiles when given, after results and ratios', () => {
+    const doc = JSON.parse(
+      jsonReport([], [], { profiles: [{ name: 'lan', rows: [], ratios: {} }] }),
+    ) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(doc), ['results', 'ratios', 'profiles']);
+    assert.deepEqual(doc.profiles, [{ name: 'lan', rows: [], ratios: {} }]);
+  });
+
   it('ratiosObject rounds to three decimals', () => {
     assert.deepEqual(ratiosObject([{ key: 'k', value: 1 / 3, unit: 'x', target: '', pass: undefined }]), {
       k: 0.333,
