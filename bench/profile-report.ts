@@ -44,6 +44,20 @@ export function hopBreakdown(
   ].join('; ');
 }
 
+/** The emulator's timing error (p99, ms) above which a section's figures are flagged. */
+export const LATE_NOTE_MIN_MS = 5;
+
+/**
+ * A note when the emulator itself ran late — more than LATE_NOTE_MIN_MS or a tenth of the RTT at p99,
+ * segments released that much after their due time — so a starved machine's section is not read as
+ * the link's figures; null when it kept time.
+ */
+export function lateNote(lateP99Ms: number, rttMs: number): string | null {
+  const limit = Math.max(LATE_NOTE_MIN_MS, rttMs / 10);
+  if (!(lateP99Ms > limit)) return null;
+  return `the emulator released segments up to ${lateP99Ms.toFixed(0)} ms late at p99 (more than ${limit.toFixed(0)} ms): the machine starved it, so this section's delays and rates are those of a slower, burstier link than the profile's`;
+}
+
 /** The section as printed under the loopback table: rows, ratios with targets, notes. */
 export function formatSection(s: PrintedSection): string {
   const out = [`profile ${s.name}: ${s.describe}`];

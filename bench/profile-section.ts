@@ -13,7 +13,9 @@
  * - `term PEER -- true` on the existing link vs `ssh host true` (new connection) and over the
  *   ControlMaster; the first echoed byte of a new forwarded connection vs `ssh -L`'s;
  * - keystroke echo (`term` vs `ssh -tt` over the ControlMaster connection), idle and while a download
- *   saturates the same link (a forward to the same peer; `ssh -L` on the same ControlMaster).
+ *   saturates the same link (a forward to the same peer; `ssh -L` on the same ControlMaster), with a
+ *   line under each loaded row from the link's per-hop queue timestamps (where the time went).
+ * Each row carries its figures for the targets (bench/profile-targets.ts).
  * Never throws: a row that cannot be measured is reported as missing.
  */
 import type { Duplex } from 'node:stream';
@@ -30,7 +32,7 @@ import { createServingSide } from './serving-netns.js';
 import { runToEnd } from './processes.js';
 import { startSshForward, type SshForward } from './ssh.js';
 import { firstEcho, tcpStream } from './streams.js';
-import { hopBreakdown, type SectionRow } from './profile-report.js';
+import { hopBreakdown, lateNote, type SectionRow } from './profile-report.js';
 import type { ProfileFigures } from './profile-targets.js';
 import { percentile } from './table.js';
 import { ECHO_SHELL_LINE, openEchoPty, openEchoTerminal, type EchoTerminal } from './terminal-echo.js';
@@ -361,6 +363,8 @@ export async function measureProfile(
         { MBps: rawMBps },
       );
     }
+    const lateBy = lateNote(late.p99, profile.rttMs);
+    if (lateBy) notes.push(lateBy);
     const size = `${profile.downloadBytes / 1024 / 1024} MiB`;
     for (const name of ['raw-tcp', 'forward-direct', 'forward-relay', 'ssh-L']) {
       const v = median(name);

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   formatSection,
   hopBreakdown,
+  lateNote,
   sectionJson,
   type PrintedSection,
 } from '../../../bench/profile-report.js';
@@ -80,5 +81,16 @@ describe('formatSection and sectionJson', () => {
       'first-byte forward/ssh-L p50': null,
       'ssh-L/raw-tcp': 0.96,
     });
+  });
+});
+
+describe('lateNote', () => {
+  it('flags a section whose emulator ran late by more than 5 ms or a tenth of the RTT at p99', () => {
+    assert.equal(lateNote(3.7, 40), null);
+    assert.equal(lateNote(5, 1), null);
+    assert.match(lateNote(5.1, 1)!, /up to 5 ms late at p99 \(more than 5 ms\)/);
+    assert.equal(lateNote(9.9, 100), null);
+    assert.match(lateNote(250, 100)!, /up to 250 ms late at p99 \(more than 10 ms\): the machine starved it/);
+    assert.equal(lateNote(Number.NaN, 40), null);
   });
 });
