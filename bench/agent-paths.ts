@@ -12,6 +12,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { parseHostPort } from '../src-main/core/host-port.js';
 import { startChild } from './child.js';
+import type { CpuOwner } from './cpu-tree.js';
 import { selects, type RowSelection } from './only.js';
 import { startAgentPair, type AgentPair, type PairMode } from './cli-agents.js';
 import { timed } from './path.js';
@@ -55,12 +56,29 @@ export async function addForward(pair: AgentPair, remotePort: number): Promise<n
   return localPort(added);
 }
 
+/** Whose CPU a pair's forward rows report (issue 29: each agent's CPU-seconds per GiB beside ssh's). */
+function cpuOwners(pair: AgentPair): CpuOwner[] {
+  const owners = [
+    { label: 'agent a', pid: pair.pids.a },
+    { label: 'agent b', pid: pair.pids.b },
+  ];
+  if (pair.pids.relay !== undefined) owners.push({ label: 'relay', pid: pair.pids.relay });
+  return owners;
+}
+
 /** A TCP forward on `pair`'s agent a to the sink through b: the path of the forward rows. */
 export async function prepareForward(pair: AgentPair, sinkPort: number): Promise<NamedPath> {
   const port = await addForward(pair, sinkPort);
   const open = () => tcpStream(port);
   const setup = await timed(() => firstEcho(open));
-  return { name: `forward-${pair.mode}`, open, setupMs: setup.ms, short: true, close: () => undefined };
+  return {
+    name: `forward-${pair.mode}`,
+    open,
+    setupMs: setup.ms,
+    short: true,
+    close: () => undefined,
+    cpu: cpuOwners(pair),
+  };
 }
 
 /**

@@ -44,8 +44,8 @@ export interface AgentPair {
   readonly cli: string;
   /** Time from starting the processes to `b` being online on the path, in ms. */
   readonly readyMs: number;
-  /** PIDs of agents a and b (the UDP rows read their CPU time). */
-  readonly pids: { readonly a: number; readonly b: number };
+  /** PIDs of agents a and b and of the relay in relay mode (the UDP and forward rows read their CPU time). */
+  readonly pids: { readonly a: number; readonly b: number; readonly relay?: number };
   /** Runs `clawbridge ARGS --home A` to its end and returns its stdout. */
   onA(args: string[]): Promise<string>;
   /** The same on agent `b`. */
@@ -122,6 +122,7 @@ export async function startAgentPair(
   try {
     let pathArgs = ['--listen', '127.0.0.1:0'];
     let relayArgs: ((side: 'a' | 'b') => string[]) | undefined;
+    let relayPid: number | undefined;
     if (mode === 'relay') {
       const relay = launch(
         process.execPath,
@@ -129,6 +130,7 @@ export async function startAgentPair(
         env,
       );
       procs.push(relay);
+      relayPid = relay.proc.pid;
       const [, url, fingerprint] = await relay.waitFor(
         /relay listening on (wss:\/\/\S+) fingerprint ([0-9a-f]{64})/,
         START_TIMEOUT_MS,
@@ -181,7 +183,7 @@ export async function startAgentPair(
       homeA,
       homeB,
       readyMs: performance.now() - t0,
-      pids: { a: a.pid, b: b.pid },
+      pids: { a: a.pid, b: b.pid, ...(relayPid !== undefined ? { relay: relayPid } : {}) },
       cli,
       onA: (args) => runCli([...args, '--home', homeA], cli),
       onB: (args) => runCli([...args, '--home', homeB], cli),

@@ -22,21 +22,32 @@ export interface CompareArgs {
   /** The git revision to compare this checkout with (a commit, tag or branch). */
   ref: string;
   rows: readonly CompareRow[];
+  /** `--profile NAME`: compare one emulated-link section (bench/profile-section.ts) instead of rows. */
+  profile?: string;
 }
 
 /** Reads `REF [--only ROW,ROW…]`. Throws with the usage on anything else. */
 export function parseCompareArgs(argv: readonly string[]): CompareArgs {
-  const usage = `usage: npm run bench:compare -- REF [--only ${COMPARE_ROWS.join(',')}]`;
+  const usage = `usage: npm run bench:compare -- REF [--only ${COMPARE_ROWS.join(',')} | --profile NAME]`;
   const positional: string[] = [];
   let only: string | undefined;
+  let profile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--only') only = argv[++i] ?? '';
     else if (arg.startsWith('--only=')) only = arg.slice('--only='.length);
+    else if (arg === '--profile') profile = argv[++i] ?? '';
+    else if (arg.startsWith('--profile=')) profile = arg.slice('--profile='.length);
     else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}\n${usage}`);
     else positional.push(arg);
   }
   if (positional.length !== 1) throw new Error(`name one git revision to compare with\n${usage}`);
+  if (profile !== undefined) {
+    if (only !== undefined)
+      throw new Error(`--profile compares a whole section: no --only with it\n${usage}`);
+    if (profile === '') throw new Error(`--profile needs a name\n${usage}`);
+    return { ref: positional[0]!, rows: [], profile };
+  }
   if (only === undefined) return { ref: positional[0]!, rows: DEFAULT_COMPARE_ROWS };
   const names = only
     .split(',')
@@ -69,23 +80,104 @@ export function formatComparison(
     const r = results.find((x) => x.name === row);
     return (isEcho(row) ? r?.p50Ms : r?.MBps) ?? null;
   };
-  const lines = [['row', 'unit', ref, 'this checkout', 'this/base']];
+  const lines = [['row', 'unit', ref, 'this checkout', 'this/base', 'within 5 %']];
   for (const row of rows) {
     const b = figure(base, row);
     const h = figure(head, row);
     const digits = isEcho(row) ? 3 : 0;
+    const ratio = b === null || h === null || b === 0 ? null : h / b;
+    const worse = ratio === null ? null : isEcho(row) ? ratio - 1 : 1 - ratio;
     lines.push([
       row,
       isEcho(row) ? 'p50 ms (lower is better)' : 'MB/s (higher is better)',
       b === null ? '–' : b.toFixed(digits),
       h === null ? '–' : h.toFixed(digits),
-      b === null || h === null || b === 0 ? '–' : `${(h / b).toFixed(2)}x`,
+      ratio === null ? '–' : `${ratio.toFixed(2)}x`,
+      worse === null ? 'n/a' : worse <= COMPARE_WORSE_LIMIT + EPSILON ? 'PASS' : 'MISS',
     ]);
   }
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   return lines
     .map((l) =>
-      l.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
+      l
+        .map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
     )
     .join('\n');
+}
+
+/** How much worse than the base a row may be before it is a miss (issue 29: no row worse by > 5 %). */
+export const COMPARE_WORSE_LIMIT = 0.05;
+/** Float noise: 1.05 / 1 - 1 is 0.05000000000000004, which is on the limit, not over it. */
+const EPSILON = 1e-9;
+
+/** A section row as compared: its name and figures (bench/profile-targets.ts ProfileRowFigures). */
+interface FigureRow {
+  name: string;
+  MBps?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+}
+
+/**
+ * Section rows that measure clawbridge (judged against the 5 % limit); the others — raw TCP, ssh — run
+ * in both halves as controls: when they move, the machine moved, not the code.
+ */
+const isOurs = (name: string) => /forward|term/.test(name) && !name.startsWith('emu-');
+
+/**
+ * One emulated-link section measured for REF and for this checkout: per row and figure (MB/s, higher
+ * is better; p50/p99 ms, lower is better) both values, this/base, and for clawbridge's rows PASS when
+ * not worse than the base by more than 5 %.
+ */
+export function formatProfileComparison(
+  ref: string,
+  profile: string,
+  base: readonly FigureRow[],
+  head: readonly FigureRow[],
+): string {
+  const lines = [['row', 'figure', ref, 'this checkout', 'this/base', 'within 5 %']];
+  const names = [...new Set([...head, ...base].map((r) => r.name))];
+  for (const name of names) {
+    const b = base.find((r) => r.name === name);
+    const h = head.find((r) => r.name === name);
+    for (const [figure, higherBetter] of [
+      ['MBps', true],
+      ['p50Ms', false],
+      ['p99Ms', false],
+    ] as const) {
+      const bv = b?.[figure];
+      const hv = h?.[figure];
+      if (bv === undefined && hv === undefined) continue;
+      // Ping and start rows carry only a median; echo rows both percentiles; downloads MB/s.
+      if (figure !== 'MBps' && (b?.MBps !== undefined || h?.MBps !== undefined)) continue;
+      const ratio = bv !== undefined && hv !== undefined && bv > 0 ? hv / bv : null;
+      const worse = ratio === null ? null : higherBetter ? 1 - ratio : ratio - 1;
+      lines.push([
+        name,
+        figure === 'MBps' ? 'MB/s (higher is better)' : `${figure.slice(0, 3)} ms (lower is better)`,
+        bv === undefined ? '–' : bv.toFixed(1),
+        hv === undefined ? '–' : hv.toFixed(1),
+        ratio === null ? '–' : `${ratio.toFixed(2)}x`,
+        !isOurs(name)
+          ? 'control'
+          : worse === null
+            ? 'n/a'
+            : worse <= COMPARE_WORSE_LIMIT + EPSILON
+              ? 'PASS'
+              : 'MISS',
+      ]);
+    }
+  }
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  return [
+    `profile ${profile}: ${ref} against this checkout`,
+    ...lines.map((l) =>
+      l
+        .map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    ),
+  ].join('\n');
 }

@@ -4,7 +4,8 @@
  * their keystrokes in alternating blocks — so a change is judged against its baseline under the same
  * load of the machine. Two `npm run bench` runs minutes apart differ by ±20 % here, more than most
  * changes do. REF is built (tsc only) in a temporary git worktree that shares node_modules; each build
- * gets its own pair of agents (and relay), started from its own CLI.
+ * gets its own pair of agents (and relay), started from its own CLI. `--profile NAME` compares one
+ * emulated-link section instead (issue 29), every row with the 5 % limit beside it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -13,7 +14,14 @@ import { join } from 'node:path';
 import { prepareForward, prepareSocks } from './agent-paths.js';
 import { REPO_ROOT, startChild } from './child.js';
 import { CLI, startAgentPair, type AgentPair, type PairMode } from './cli-agents.js';
-import { COMPARE_ROWS, formatComparison, parseCompareArgs } from './compare-report.js';
+import {
+  COMPARE_ROWS,
+  formatComparison,
+  formatProfileComparison,
+  parseCompareArgs,
+} from './compare-report.js';
+import { parseProfile } from './link-profiles.js';
+import { measureProfile } from './profile-section.js';
 import { measureSideBySide, type NamedPath } from './side-by-side.js';
 import type { BenchResult } from './table.js';
 import { measureTerminalEcho, openEchoTerminal, type EchoClient } from './terminal-echo.js';
@@ -49,8 +57,33 @@ function buildRevision(ref: string): { dir: string; cli: string; remove: () => v
   }
 }
 
+/**
+ * `--profile NAME`: the whole section for REF's build, then for this checkout's, each with its own
+ * agents behind its own emulators. Sections are minutes long, so they run one after the other, not in
+ * turns; raw TCP and ssh run in both halves as controls that show how much the machine moved.
+ */
+async function compareProfile(ref: string, name: string): Promise<void> {
+  const profile = parseProfile(['--profile', name])!;
+  const base = buildRevision(ref);
+  try {
+    log(`profile ${name} with the agents of ${ref}…`);
+    const b = await measureProfile(profile, log, base.cli);
+    log(`profile ${name} with the agents of this checkout…`);
+    const h = await measureProfile(profile, log);
+    process.stdout.write(`${formatProfileComparison(ref, name, b.rows, h.rows)}\n`);
+    for (const [who, r] of [
+      [ref, b],
+      ['this checkout', h],
+    ] as const)
+      for (const n of r.notes) process.stdout.write(`note (${who}): ${n}\n`);
+  } finally {
+    base.remove();
+  }
+}
+
 async function main(): Promise<void> {
-  const { ref, rows } = parseCompareArgs(process.argv.slice(2));
+  const { ref, rows, profile } = parseCompareArgs(process.argv.slice(2));
+  if (profile !== undefined) return compareProfile(ref, profile);
   const base = buildRevision(ref);
   const stops: Array<() => Promise<void> | void> = [base.remove];
   const sink = startChild('./peer-child.ts');

@@ -13,7 +13,15 @@
  * share an event loop with what is measured.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { Bottleneck, latenessSummary, segmentBytes, TimedFifo, type LinkSpec } from './link-shape.js';
+import {
+  Bottleneck,
+  latenessSummary,
+  QueueLog,
+  segmentBytes,
+  TimedFifo,
+  type LinkSpec,
+  type QueueSummary,
+} from './link-shape.js';
 
 /** Opens the emulator's connection to the serving side. */
 export type Connector = () => Promise<Socket>;
@@ -43,6 +51,12 @@ export interface EmulatorStats {
   bytes: Record<Dir, number>;
   /** How late segments reached the far end compared with their due time, in ms. */
   lateMs: { p50: number; p99: number; max: number; samples: number };
+  /**
+   * Per-hop timestamps of each direction's bottleneck since the last reset: how long segments waited
+   * in its queue and how many bytes were ahead of them, so the bench can say where a key's time went
+   * (the path's queue or the end hosts).
+   */
+  queue: Record<Dir, QueueSummary>;
 }
 
 export class LinkEmulator {
@@ -57,6 +71,7 @@ export class LinkEmulator {
   private readonly timerAt: Record<Dir, number> = { up: Infinity, down: Infinity };
   private readonly conns = new Set<Conn>();
   private late: number[] = [];
+  private readonly queueLog: Record<Dir, QueueLog> = { up: new QueueLog(), down: new QueueLog() };
   private connections = 0;
   private readonly bytes: Record<Dir, number> = { up: 0, down: 0 };
 
@@ -86,11 +101,14 @@ export class LinkEmulator {
       connections: this.connections,
       bytes: { ...this.bytes },
       lateMs: { ...latenessSummary(this.late), samples: this.late.length },
+      queue: { up: this.queueLog.up.summary(), down: this.queueLog.down.summary() },
     };
   }
 
   resetStats(): void {
     this.late = [];
+    this.queueLog.up.clear();
+    this.queueLog.down.clear();
   }
 
   close(): void {
@@ -153,7 +171,7 @@ export class LinkEmulator {
       const now = performance.now();
       for (let off = 0; off < data.length; off += segment) {
         const seg = data.subarray(off, Math.min(data.length, off + segment));
-        this.lanes[dir].push({ conn, dir, data: seg }, seg.length, now);
+        this.queueLog[dir].add(this.lanes[dir].push({ conn, dir, data: seg }, seg.length, now));
         conn.inflight[dir] += seg.length;
         conn.pending[dir]++;
       }

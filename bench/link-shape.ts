@@ -119,6 +119,55 @@ export class TimedFifo<T> {
   }
 }
 
+/** What one segment met at the bottleneck when it arrived. */
+export interface QueueEntry {
+  /** Bytes in the queue ahead of it. */
+  aheadBytes: number;
+  /** Time until its first byte is sent, in ms. */
+  waitMs: number;
+}
+
+/** Summary of a direction's queue while it was watched (bench/link-emulator.ts `stats().queue`). */
+export interface QueueSummary {
+  /** Segments that entered the queue. */
+  segments: number;
+  /** Queueing delay per segment, in ms. */
+  waitMs: { p50: number; p99: number; max: number };
+  /** Bytes ahead of each segment as it arrived (the queue's occupancy as traffic saw it). */
+  aheadBytes: { p50: number; p99: number; max: number };
+}
+
+/** Per-direction queue samples, bounded (the newest kept), summarised on demand. */
+export class QueueLog {
+  private waits: number[] = [];
+  private ahead: number[] = [];
+
+  constructor(private readonly max = 200_000) {}
+
+  add(entry: QueueEntry): void {
+    if (this.waits.length >= this.max) {
+      // Drop the older half at once: shifting one at a time would cost O(n) per segment.
+      this.waits = this.waits.slice(this.max / 2);
+      this.ahead = this.ahead.slice(this.max / 2);
+    }
+    this.waits.push(entry.waitMs);
+    this.ahead.push(entry.aheadBytes);
+  }
+
+  clear(): void {
+    this.waits = [];
+    this.ahead = [];
+  }
+
+  summary(): QueueSummary {
+    return {
+      segments: this.waits.length,
+      waitMs: latenessSummary(this.waits),
+      aheadBytes: latenessSummary(this.ahead),
+    };
+  }
+}
+
 /**
  * One direction's bottleneck and delay line. `push` at arrival computes when the segment has left the
  * bottleneck (virtual clock) and when it arrives at the far end (+ delay); `take(now)` releases what
@@ -133,12 +182,19 @@ export class Bottleneck<T> {
 
   constructor(readonly spec: DirectionSpec) {}
 
-  /** A segment of `bytes` arrives at `now` (ms). */
-  push(item: T, bytes: number, now: number): void {
-    const finish = Math.max(this.lastFinish, now) + (bytes * 1000) / this.spec.rateBytesPerS;
+  /**
+   * A segment of `bytes` arrives at `now` (ms). Returns what it meets there (the emulator's per-hop
+   * accounting): the bytes queued ahead of it and how long it waits before its own first byte goes
+   * out, in ms — the queueing delay the bottleneck adds to it, serialization of itself not included.
+   */
+  push(item: T, bytes: number, now: number): QueueEntry {
+    const start = Math.max(this.lastFinish, now);
+    const ahead = this.queuedBytes;
+    const finish = start + (bytes * 1000) / this.spec.rateBytesPerS;
     this.lastFinish = finish;
     this.queue.push({ item, bytes }, finish);
     this.queuedBytes += bytes;
+    return { aheadBytes: ahead, waitMs: start - now };
   }
 
   /** Whether the queue is at its bound: the sender must wait. */

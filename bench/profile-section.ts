@@ -13,7 +13,9 @@
  * - `term PEER -- true` on the existing link vs `ssh host true` (new connection) and over the
  *   ControlMaster; the first echoed byte of a new forwarded connection vs `ssh -L`'s;
  * - keystroke echo (`term` vs `ssh -tt` over the ControlMaster connection), idle and while a download
- *   saturates the same link (a forward to the same peer; `ssh -L` on the same ControlMaster).
+ *   saturates the same link (a forward to the same peer; `ssh -L` on the same ControlMaster), with a
+ *   line under each loaded row from the link's per-hop queue timestamps (where the time went).
+ * Each row carries its figures for the targets (bench/profile-targets.ts).
  * Never throws: a row that cannot be measured is reported as missing.
  */
 import type { Duplex } from 'node:stream';
@@ -22,6 +24,7 @@ import { CLI, startAgentPair, type AgentPair } from './cli-agents.js';
 import { addForward } from './agent-paths.js';
 import { startEmulatedLink, type EmulatedLink } from './emulated-link.js';
 import { ceilingBytesPerS, type LinkProfile } from './link-profiles.js';
+import type { EmulatorStats } from './link-emulator.js';
 import { halfLeg } from './link-shape.js';
 import { withDeadline } from './measure.js';
 import { MODE_ECHO } from './serve.js';
@@ -29,6 +32,8 @@ import { createServingSide } from './serving-netns.js';
 import { runToEnd } from './processes.js';
 import { startSshForward, type SshForward } from './ssh.js';
 import { firstEcho, tcpStream } from './streams.js';
+import { hopBreakdown, lateNote, type SectionRow } from './profile-report.js';
+import type { ProfileFigures } from './profile-targets.js';
 import { percentile } from './table.js';
 import { ECHO_SHELL_LINE, openEchoPty, openEchoTerminal, type EchoTerminal } from './terminal-echo.js';
 import { download } from './transfers.js';
@@ -39,8 +44,6 @@ const PING_COUNT = 40;
 const PING_WARMUP = 5;
 /** Uncounted download before the timed ones (slow start, windows), in bytes. */
 const WARMUP_BYTES = 8 * 1024 * 1024;
-/** Timed downloads per path; the paths take turns and the row is their median. */
-const TURNS = 2;
 /** A download through an emulated path that takes longer than this fails the row, in ms. */
 const DOWNLOAD_DEADLINE_MS = 90_000;
 /** Keys timed per echo phase, after ECHO_WARMUP uncounted ones, ECHO_GAP_MS apart. */
@@ -52,10 +55,8 @@ const LOAD_SETTLE_MS = 2_000;
 /** Hard limit on one load's life, in ms. */
 const LOAD_MAX_MS = 60_000;
 
-export interface ProfileRow {
-  name: string;
-  text: string;
-}
+/** A row: its text and the figures the targets read (bench/profile-targets.ts). */
+export type ProfileRow = SectionRow;
 
 export interface ProfileReport {
   profile: LinkProfile;
@@ -118,17 +119,22 @@ const p50p99 = (s: number[]) =>
 async function echoUnderLoad(
   term: EchoTerminal,
   loadPort: number,
-): Promise<{ samples: number[]; loadMBps: number }> {
+  /** The emulated link the keys and the load share: its queues are read while the keys are typed. */
+  link: EmulatedLink | undefined,
+): Promise<{ samples: number[]; loadMBps: number; hops?: EmulatorStats }> {
   const load: BenchChild = startChild('./download-load-child.ts');
   try {
     await load.request('start', { port: loadPort, maxMs: LOAD_MAX_MS });
     await new Promise((r) => setTimeout(r, LOAD_SETTLE_MS));
     const before = await load.request<{ bytes: number; ms: number; failed?: string }>('bytes');
     if (before.bytes === 0) throw new Error(`the load delivered nothing in ${LOAD_SETTLE_MS} ms`);
+    await link?.resetStats();
     const samples = await typeKeys(term);
+    const hops = await link?.stats();
     const after = await load.request<{ bytes: number; ms: number; failed?: string }>('stop');
     if (after.failed) throw new Error(`the load failed during the keys: ${after.failed}`);
-    return { samples, loadMBps: (after.bytes - before.bytes) / 1e3 / (after.ms - before.ms) };
+    const loadMBps = (after.bytes - before.bytes) / 1e3 / (after.ms - before.ms);
+    return { samples, loadMBps, ...(hops ? { hops } : {}) };
   } finally {
     await load.stop();
   }
@@ -147,7 +153,7 @@ async function startRows(
   pair: AgentPair | undefined,
   fwdPort: number | undefined,
   ssh: SshForward,
-  row: (name: string, text: string) => void,
+  row: (name: string, text: string, figures?: ProfileFigures) => void,
   notes: string[],
   log: (line: string) => void,
 ): Promise<void> {
@@ -156,7 +162,7 @@ async function startRows(
     void (await runToEnd(file, args, START_TIMEOUT_MS, what));
   const contenders: Array<{ name: string; run: () => Promise<void> }> = [];
   if (pair) {
-    const args = [CLI, 'term', 'b', '--home', pair.homeA, '--', 'true'];
+    const args = [pair.cli, 'term', 'b', '--home', pair.homeA, '--', 'true'];
     contenders.push({ name: 'term-true', run: cmd(node, args, 'clawbridge term b -- true') });
   }
   if (ssh.command) {
@@ -198,18 +204,20 @@ async function startRows(
     if (name === 'term-true' && sshTrue) vs = `, ${(v / sshTrue).toFixed(2)}× ssh host true`;
     const sshFirst = med('first-byte ssh-L');
     if (name === 'first-byte forward' && sshFirst) vs = `, ${(v / sshFirst).toFixed(2)}× ssh -L's`;
-    row(name, `median ${v.toFixed(0)} ms of ${samples.get(name)!.length}${vs}`);
+    row(name, `median ${v.toFixed(0)} ms of ${samples.get(name)!.length}${vs}`, { p50Ms: v });
   }
 }
 
 export async function measureProfile(
   profile: LinkProfile,
   log: (line: string) => void,
+  /** The CLI whose agents are measured (bench:compare passes another build's). */
+  cli = CLI,
 ): Promise<ProfileReport> {
   const rows: ProfileRow[] = [];
   const notes: string[] = [];
-  const row = (name: string, text: string) => {
-    rows.push({ name, text });
+  const row = (name: string, text: string, figures: ProfileFigures = {}) => {
+    rows.push({ name, text, ...figures });
     log(`  ${name}: ${text}`);
   };
   const stops: Array<() => Promise<void>> = [];
@@ -247,50 +255,73 @@ export async function measureProfile(
     row(
       'emu-rtt',
       `idle 1-byte ping-pong through the emulator: p50 ${p50.toFixed(1)} ms vs set RTT ${profile.rttMs} ms (${(p50 / profile.rttMs).toFixed(2)}×), p99 ${percentile(ping, 99).toFixed(1)} ms`,
+      { p50Ms: p50, p99Ms: percentile(ping, 99) },
     );
-    // The paths: raw TCP, a forward over a direct link, ssh -L (ControlMaster for the echo rows).
+    // The paths: raw TCP, a forward over a direct link, ssh -L (ControlMaster for the echo rows). The
+    // three set-ups run at once (each behind its own emulators) to keep the section short; nothing is
+    // measured until all are up.
     const ports: Array<{ name: string; port: number }> = [{ name: 'raw-tcp', port: raw.port }];
     let pair: AgentPair | undefined;
     let fwdPort: number | undefined;
-    try {
-      log('  starting two clawbridge agents, b behind the emulator…');
-      const p = await startAgentPair('direct', undefined, {
-        wrapB: serving.wrap,
-        reachB: async (port) => (await emulate(port, 'agent b')).port,
-      });
-      pair = p;
-      stops.push(() => p.stop());
-      fwdPort = await addForward(p, sinkPort);
-      ports.push({ name: 'forward-direct', port: fwdPort });
-    } catch (err) {
-      notes.push(`forward-direct not available: ${(err as Error).message}`);
-    }
-    try {
-      log('  starting a clawbridge relay and two agents, each side of the relay behind an emulator…');
-      const p = await startAgentPair('relay', undefined, {
-        wrapB: serving.wrap,
-        reachRelay: async (relayPort) => {
-          const leg = halfLeg(profile.spec);
-          const a = await emulate(relayPort, 'the relay (a side)', false, leg);
-          const b = await startEmulatedLink(leg, relayPort, serving.netns, serving.netns !== null);
-          stops.push(() => b.stop());
-          await b.ready('the relay (b side)');
-          return { a: a.port, b: b.port };
+    let relayFwdPort: number | undefined;
+    /** The links the echo rows' keys cross: to agent b (direct) and to sshd. */
+    let bLink: EmulatedLink | undefined;
+    let sshLink: EmulatedLink | undefined;
+    const direct = async () => {
+      try {
+        log('  starting two clawbridge agents, b behind the emulator…');
+        const p = await startAgentPair('direct', cli, {
+          wrapB: serving.wrap,
+          reachB: async (port) => {
+            bLink = await emulate(port, 'agent b');
+            return bLink.port;
+          },
+        });
+        pair = p;
+        stops.push(() => p.stop());
+        fwdPort = await addForward(p, sinkPort);
+      } catch (err) {
+        notes.push(`forward-direct not available: ${(err as Error).message}`);
+      }
+    };
+    const relayed = async () => {
+      try {
+        log('  starting a clawbridge relay and two agents, each side of the relay behind an emulator…');
+        const p = await startAgentPair('relay', cli, {
+          wrapB: serving.wrap,
+          reachRelay: async (relayPort) => {
+            const leg = halfLeg(profile.spec);
+            const a = await emulate(relayPort, 'the relay (a side)', false, leg);
+            const b = await startEmulatedLink(leg, relayPort, serving.netns, serving.netns !== null);
+            stops.push(() => b.stop());
+            await b.ready('the relay (b side)');
+            return { a: a.port, b: b.port };
+          },
+        });
+        stops.push(() => p.stop());
+        relayFwdPort = await addForward(p, sinkPort);
+      } catch (err) {
+        notes.push(`forward-relay not available: ${(err as Error).message}`);
+      }
+    };
+    const openSsh = () => {
+      log('  starting sshd behind the emulator and ssh -M -L…');
+      return startSshForward(sinkPort, log, {
+        probe: false,
+        wrapDaemon: serving.wrap,
+        reach: async (sshPort) => {
+          sshLink = await emulate(sshPort, 'sshd');
+          return sshLink.port;
         },
+        master: true,
       });
-      stops.push(() => p.stop());
-      ports.push({ name: 'forward-relay', port: await addForward(p, sinkPort) });
-    } catch (err) {
-      notes.push(`forward-relay not available: ${(err as Error).message}`);
-    }
-    log('  starting sshd behind the emulator and ssh -M -L…');
-    const ssh = await startSshForward(sinkPort, log, {
-      probe: false,
-      wrapDaemon: serving.wrap,
-      reach: async (sshPort) => (await emulate(sshPort, 'sshd')).port,
-      master: true,
-    });
+    };
+    const setup = performance.now();
+    const [ssh] = await Promise.all([openSsh(), direct(), relayed()]);
     stops.push(() => ssh.stop());
+    log(`  paths up in ${((performance.now() - setup) / 1000).toFixed(1)} s`);
+    if (fwdPort !== undefined) ports.push({ name: 'forward-direct', port: fwdPort });
+    if (relayFwdPort !== undefined) ports.push({ name: 'forward-relay', port: relayFwdPort });
     notes.push(...ssh.notes.filter((n) => n.startsWith('ssh-L')));
     if (ssh.ports) ports.push({ name: 'ssh-L', port: ssh.ports.forward });
     // Downloads in turns, so a busy moment of the shared machine reaches every path alike.
@@ -305,9 +336,9 @@ export async function measureProfile(
       }
     }
     await raw.resetStats();
-    for (let turn = 0; turn < TURNS; turn++) {
+    for (let turn = 0; turn < profile.turns; turn++) {
       for (const [name, d] of open) {
-        log(`  download ${name} (turn ${turn + 1}/${TURNS})…`);
+        log(`  download ${name} (turn ${turn + 1}/${profile.turns})…`);
         try {
           speeds.get(name)?.push(await d.run(profile.downloadBytes));
         } catch (err) {
@@ -329,8 +360,11 @@ export async function measureProfile(
       row(
         'emu-rate',
         `raw TCP through the emulator: ${rawMBps.toFixed(1)} MB/s = ${((rawMBps * 1e6) / ceiling).toFixed(2)}× the set ${mb(ceiling)} MB/s${ceiling < profile.spec.down.rateBytesPerS ? ' (window / RTT)' : ''}; emulator timing error p50 ${late.p50.toFixed(2)} ms, p99 ${late.p99.toFixed(2)} ms, max ${late.max.toFixed(1)} ms (${late.samples} segments)`,
+        { MBps: rawMBps },
       );
     }
+    const lateBy = lateNote(late.p99, profile.rttMs);
+    if (lateBy) notes.push(lateBy);
     const size = `${profile.downloadBytes / 1024 / 1024} MiB`;
     for (const name of ['raw-tcp', 'forward-direct', 'forward-relay', 'ssh-L']) {
       const v = median(name);
@@ -341,14 +375,25 @@ export async function measureProfile(
       row(
         `download ${name}`,
         `${size}: ${v.toFixed(1)} MB/s (median of ${speeds.get(name)!.length})${vsRaw}${vsSsh}`,
+        { MBps: v },
       );
     }
     await startRows(pair, fwdPort, ssh, row, notes, log);
     if (profile.echo) {
-      const clients: Array<{ name: string; open: () => Promise<EchoTerminal>; loadPort?: number }> = [];
+      const clients: Array<{
+        name: string;
+        open: () => Promise<EchoTerminal>;
+        loadPort?: number;
+        link?: EmulatedLink;
+      }> = [];
       if (pair && fwdPort !== undefined) {
         const p = pair;
-        clients.push({ name: 'term', open: () => openEchoTerminal(p.homeA), loadPort: fwdPort });
+        clients.push({
+          name: 'term',
+          open: () => openEchoTerminal(p.homeA, cli),
+          loadPort: fwdPort,
+          ...(bLink ? { link: bLink } : {}),
+        });
       }
       if (ssh.command && ssh.ports) {
         const { file, args } = ssh.command(ECHO_SHELL_LINE, true);
@@ -356,6 +401,7 @@ export async function measureProfile(
           name: 'ssh -tt (ControlMaster)',
           open: () => openEchoPty(file, args, 'ssh -tt'),
           loadPort: ssh.ports.forward,
+          ...(sshLink ? { link: sshLink } : {}),
         });
       }
       for (const c of clients) {
@@ -364,14 +410,20 @@ export async function measureProfile(
           log(`  echo through ${c.name}, idle then with a download on the same connection…`);
           term = await c.open();
           const idle = await typeKeys(term);
-          row(`echo-idle ${c.name}`, `${p50p99(idle)} (set RTT ${profile.rttMs} ms)`);
+          row(`echo-idle ${c.name}`, `${p50p99(idle)} (set RTT ${profile.rttMs} ms)`, {
+            p50Ms: percentile(idle, 50),
+            p99Ms: percentile(idle, 99),
+          });
           if (c.loadPort !== undefined) {
-            const { samples, loadMBps } = await echoUnderLoad(term, c.loadPort);
-            const over = percentile(samples, 99) - profile.rttMs;
+            const { samples, loadMBps, hops } = await echoUnderLoad(term, c.loadPort, c.link);
+            const echo = { p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99) };
+            const over = echo.p99Ms - profile.rttMs;
             row(
               `echo-load ${c.name}`,
               `${p50p99(samples)} = RTT + ${over.toFixed(0)} ms at p99, while the download ran at ${loadMBps.toFixed(1)} MB/s`,
+              { ...echo, loadMBps },
             );
+            if (hops) row(`  where it went`, hopBreakdown(hops.queue, echo, profile.rttMs));
           }
         } catch (err) {
           notes.push(`echo through ${c.name} not available: ${(err as Error).message}`);
@@ -388,13 +440,4 @@ export async function measureProfile(
     serving.destroy();
   }
   return { profile, rows, notes };
-}
-
-/** The section as printed under the loopback table. */
-export function formatProfile(report: ProfileReport): string {
-  const lines = [`profile ${report.profile.name}: ${report.profile.describe}`];
-  const width = Math.max(...report.rows.map((r) => r.name.length), 0);
-  for (const r of report.rows) lines.push(`  ${r.name.padEnd(width)}  ${r.text}`);
-  for (const n of report.notes) lines.push(`  note: ${n}`);
-  return lines.join('\n');
 }

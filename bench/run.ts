@@ -7,7 +7,9 @@
  * Compare ratios, not absolute numbers: they depend on the machine. With --json, stdout carries only
  * `{"results":[…],"ratios":{…}}` and progress and notes go to stderr (and so do the profile sections).
  * After the loopback table come the emulated-link sections (bench/profile-section.ts: `lan`,
- * `broadband`, `long-fat`); `--profile NAME` runs only that section, `--only` runs none of them.
+ * `broadband`, `long-fat`), each with its targets (bench/profile-targets.ts; `lan` is judged against
+ * this run's loopback rows); `--profile NAME` runs only that section, `--only` runs none of them. With
+ * --json the sections' rows and ratios are under `profiles`. The last line is the run's wall time.
  */
 import { cpus, loadavg } from 'node:os';
 import { settle } from './settle.js';
@@ -19,7 +21,9 @@ import { bufferutilLoaded } from './bare-relay.js';
 import { measureRawTcp, prepareDirect, prepareRawTls } from './direct-paths.js';
 import { parseOnly, selects, unknownNames } from './only.js';
 import { parseProfile, PROFILES, type LinkProfile } from './link-profiles.js';
-import { formatProfile, measureProfile } from './profile-section.js';
+import { measureProfile } from './profile-section.js';
+import { formatSection, sectionJson, type PrintedSection } from './profile-report.js';
+import { lanNote, profileTargets } from './profile-targets.js';
 import { measureRelayMemory } from './relay-memory.js';
 import { prepareBareRelay, prepareRelay } from './relay-paths.js';
 import { measureRendererJs } from './renderer-size.js';
@@ -61,21 +65,53 @@ async function row(name: RowName, measure: () => Promise<BenchResult>): Promise<
   }
 }
 
-/** The emulated-link sections, each printed as it ends (stderr with --json, as progress is). */
-async function profileSections(profiles: readonly LinkProfile[], load: number, cores: number): Promise<void> {
+/**
+ * The emulated-link sections, each printed as it ends (stderr with --json, as progress is), with its
+ * targets; `loopback` is this run's loopback table (null when it did not run), which `lan` is judged
+ * against. Returns the sections for --json and how long each took.
+ */
+async function profileSections(
+  profiles: readonly LinkProfile[],
+  cores: number,
+  loopback: readonly BenchResult[] | null,
+): Promise<Array<PrintedSection & { seconds: number }>> {
+  const out: Array<PrintedSection & { seconds: number }> = [];
   for (const section of profiles) {
     const t0 = performance.now();
+    const load = loadavg()[0] ?? 0;
     const report = await measureProfile(section, log);
-    report.notes.push(
-      `section took ${((performance.now() - t0) / 1000).toFixed(0)} s; load average ${load.toFixed(2)} on ${cores} cores when the bench started${load > cores / 2 ? ' (a loaded machine: other processes competed for the CPU)' : ''}`,
+    const seconds = (performance.now() - t0) / 1000;
+    const notes = [...report.notes];
+    const lan = lanNote(section.name, loopback);
+    if (lan) notes.push(lan);
+    notes.push(
+      `section took ${seconds.toFixed(0)} s; load average ${load.toFixed(2)} on ${cores} cores when it started${load > cores / 2 ? ' (a loaded machine: other processes competed for the CPU)' : ''}`,
     );
-    const text = formatProfile(report);
+    const printed: PrintedSection = {
+      name: section.name,
+      describe: section.describe,
+      rows: report.rows,
+      lines: profileTargets(section, report.rows, loopback),
+      notes,
+    };
+    out.push({ ...printed, seconds });
+    const text = formatSection(printed);
     if (json) log(text);
     else process.stdout.write(`\n${text}\n`);
   }
+  return out;
+}
+
+/** The last line: the whole run's wall time and its parts, against the issue's 10 minutes. */
+function printTotal(parts: ReadonlyArray<readonly [string, number]>, t0: number): void {
+  const total = (performance.now() - t0) / 1000;
+  const line = `bench took ${total.toFixed(0)} s in all (${parts.map(([n, s]) => `${n} ${s.toFixed(0)} s`).join(', ')}); load average now ${(loadavg()[0] ?? 0).toFixed(2)}`;
+  if (json) log(line);
+  else process.stdout.write(`\n${line}\n`);
 }
 
 async function main(): Promise<void> {
+  const t0 = performance.now();
   const cores = cpus().length;
   const load = await settle({
     load: () => loadavg()[0] ?? 0,
@@ -84,7 +120,13 @@ async function main(): Promise<void> {
     now: () => performance.now(),
     log,
   });
-  if (profile !== null) return profileSections([profile], load, cores);
+  const parts: Array<readonly [string, number]> = [['settling', (performance.now() - t0) / 1000]];
+  if (profile !== null) {
+    const sections = await profileSections([profile], cores, null);
+    parts.push(...sections.map((s) => [s.name, s.seconds] as const));
+    if (json) process.stdout.write(`${jsonReport([], [], { profiles: sections.map(sectionJson) })}\n`);
+    return printTotal(parts, t0);
+  }
   const started = performance.now();
   const [server, client] = await Promise.all([
     generateIdentity('bench server'),
@@ -177,13 +219,17 @@ async function main(): Promise<void> {
       `load average was ${load.toFixed(1)} on ${cores} cores when the bench started: other processes competed for the CPU; rerun on an idle machine for stable numbers`,
     );
   }
+  parts.push(['loopback table', (performance.now() - started) / 1000]);
+  if (json) for (const n of notes) log(`note: ${n}`);
+  else process.stdout.write(`${formatReport(results, lines, notes, sizes)}\n`);
+  // With --only, the loopback table is partial and the sections do not run.
+  const sections = only === null ? await profileSections(PROFILES, cores, results) : [];
+  parts.push(...sections.map((s) => [s.name, s.seconds] as const));
   if (json) {
-    for (const n of notes) log(`note: ${n}`);
-    process.stdout.write(`${jsonReport(results, lines)}\n`);
-  } else {
-    process.stdout.write(`${formatReport(results, lines, notes, sizes)}\n`);
+    const extra = only === null ? { profiles: sections.map(sectionJson) } : {};
+    process.stdout.write(`${jsonReport(results, lines, extra)}\n`);
   }
-  if (only === null) await profileSections(PROFILES, loadavg()[0] ?? 0, cores);
+  printTotal(parts, t0);
 }
 
 main().then(

@@ -8,11 +8,13 @@
  * a note; the others go on.
  */
 import type { Duplex } from 'node:stream';
+import { perGiB, treeCpuSeconds, type CpuOwner } from './cpu-tree.js';
 import { measureRtt, type RttResult } from './measure.js';
 import type { PathUnderTest } from './path.js';
 import { percentile, type BenchResult } from './table.js';
 import {
   download,
+  LONG_BYTES,
   LONG_DEADLINE_MS,
   LONG_TURNS,
   LONG_WARMUP_BYTES,
@@ -24,6 +26,8 @@ import {
 
 export interface NamedPath extends PathUnderTest {
   name: string;
+  /** Processes whose CPU time per GiB the long downloads report (the agents; ssh and sshd). */
+  cpu?: readonly CpuOwner[];
   /** Also measure `<name>-short`: many short downloads, each on a new connection. */
   short?: boolean;
 }
@@ -39,6 +43,8 @@ interface Runner {
   stream?: Duplex;
   /** MB/s of each counted long download. */
   long: number[];
+  /** CPU seconds each owner (path.cpu) used during the counted long downloads; null once unreadable. */
+  cpu: Map<string, number | null>;
   /** ms of each short download, connect included. */
   short: number[];
   failed?: string;
@@ -58,14 +64,21 @@ const emptyRow = (name: string): BenchResult => ({
   setupMs: null,
 });
 
-function longRow({ path, rtt, long, failed }: Runner): BenchResult {
+function longRow(r: Runner): BenchResult {
+  const { path, rtt, long, failed } = r;
   if (failed !== undefined || !rtt || long.length === 0) return emptyRow(path.name);
+  const cpu: Record<string, number> = {};
+  for (const [label, s] of r.cpu) {
+    const v = s === null ? null : perGiB(s, long.length * LONG_BYTES);
+    if (v !== null) cpu[label] = v;
+  }
   return {
     name: path.name,
     MBps: percentile(long, 50),
     p50Ms: rtt.p50Ms,
     p99Ms: rtt.p99Ms,
     setupMs: path.setupMs,
+    ...(r.cpu.size > 0 ? { cpuSecondsPerGiB: cpu } : {}),
   };
 }
 
@@ -91,7 +104,12 @@ export async function measureSideBySide(
   paths: readonly NamedPath[],
   log: (line: string) => void,
 ): Promise<SideBySide> {
-  const runners: Runner[] = paths.map((path) => ({ path, long: [], short: [] }));
+  const runners: Runner[] = paths.map((path) => ({
+    path,
+    long: [],
+    short: [],
+    cpu: new Map((path.cpu ?? []).map((o) => [o.label, 0])),
+  }));
   const live = () => runners.filter((r) => r.failed === undefined);
   const attempt = async (r: Runner, what: string, fn: () => Promise<void>) => {
     try {
@@ -120,7 +138,18 @@ export async function measureSideBySide(
     for (let turn = 1; turn <= LONG_TURNS; turn++) {
       for (const r of live()) {
         log(`long download ${turn}/${LONG_TURNS} through ${r.path.name}…`);
-        await attempt(r, 'long download', async () => void r.long.push(await timedDownload(r.stream!)));
+        await attempt(r, 'long download', async () => {
+          // CPU of each owner's process tree around the download only (the turns of other paths excluded).
+          const owners = r.path.cpu ?? [];
+          const before = owners.map((o) => treeCpuSeconds(o.pid));
+          r.long.push(await timedDownload(r.stream!));
+          owners.forEach((o, i) => {
+            const now = treeCpuSeconds(o.pid);
+            const was = before[i];
+            const sum = r.cpu.get(o.label);
+            r.cpu.set(o.label, now === null || was == null || sum == null ? null : sum + now - was);
+          });
+        });
       }
     }
     for (const r of runners) r.stream?.destroy();

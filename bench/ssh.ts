@@ -252,7 +252,11 @@ export async function startSshForward(
     for (const { name, open } of probe ? rows : []) {
       try {
         const setup = await timed(() => firstEcho(open));
-        paths.push({ name, open, setupMs: setup.ms, short: true, close: () => undefined });
+        const cpu = [
+          ...(client.pid !== undefined ? [{ label: 'ssh', pid: client.pid }] : []),
+          ...(daemon.pid !== undefined ? [{ label: 'sshd', pid: daemon.pid }] : []),
+        ];
+        paths.push({ name, open, setupMs: setup.ms, short: true, close: () => undefined, cpu });
       } catch (err) {
         notes.push(`${name} not available: ${(err as Error).message}`);
       }

@@ -54,6 +54,8 @@ export interface BenchResult {
   p99Ms: number | null;
   /** Time from dial to the first usable stream, in milliseconds. */
   setupMs: number | null;
+  /** CPU seconds per GiB of the long downloads, per process (tree) of the path: `agent a`, `ssh`, `sshd`. */
+  cpuSecondsPerGiB?: Record<string, number>;
   /** UDP rows: datagrams per second that arrived, and the share of those sent that did not (%). */
   datagramsPerS?: number | null;
   lossPct?: number | null;
@@ -91,7 +93,7 @@ export type Ratios = Record<string, number | null>;
 export interface TargetLine {
   key: string;
   value: number | null;
-  unit: 'x' | 'ms' | 'KiB' | 'B' | 'dg/s' | '%';
+  unit: 'x' | 'ms' | 'KiB' | 'B' | 'dg/s' | '%' | 's/GiB';
   /** Human-readable target, e.g. `>= 1.0x`, or '' when the line has no target. */
   target: string;
   pass: boolean | undefined;
@@ -106,6 +108,11 @@ export function percentile(samples: readonly number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.ceil((Math.min(Math.max(p, 0), 100) / 100) * sorted.length);
   return sorted[Math.max(rank - 1, 0)]!;
+}
+
+/** A target multiple as printed: `1.0`, `0.45` (toFixed(1) would round 0.45 to 0.5). */
+export function multiple(n: number): string {
+  return Number.isInteger(n) ? n.toFixed(1) : String(n);
 }
 
 /** `a / b`, or null when either is missing or b is not positive. */
@@ -128,18 +135,26 @@ export const TARGET_RELAY_OVER_BARE = 0.6;
 export const TARGET_RTT_OVERHEAD_MS = 0.3;
 /** Target: the relay holds at most 16 KiB of RSS per idle authenticated connection. */
 export const TARGET_KIB_PER_CONNECTION = 16;
-/** Target: `clawbridge forward` / SOCKS proxy over a direct link at least ssh -L / ssh -D's throughput. */
-export const TARGET_FORWARD_DIRECT_OVER_SSH = 1.0;
-/** Target: the same through a relay at least 0.6x ssh's throughput. */
-export const TARGET_FORWARD_RELAY_OVER_SSH = 0.6;
+/**
+ * Target: `clawbridge forward` / SOCKS proxy over a direct link at least 0.6x ssh -L / ssh -D's
+ * throughput on loopback. Restated in issue 29 from 1.0x to what this stack reaches (Node's TLS
+ * receive path is CPU-bound there; real links are judged in the profile sections), kept as a
+ * regression guard; the SOCKS rows move the same bytes through the same mux and links, so they share it.
+ */
+export const TARGET_FORWARD_DIRECT_OVER_SSH = 0.6;
+/** Target: the same through a relay at least 0.45x ssh's throughput (issue 29; was 0.6x). */
+export const TARGET_FORWARD_RELAY_OVER_SSH = 0.45;
 /** Target: a reverse forward's long download at least 0.9x a local forward's over the same direct link. */
 export const TARGET_REVERSE_OVER_FORWARD = 0.9;
 /** Target: each hop of a saved route adds at most this much to the keystroke echo p50 on loopback, in ms. */
 export const TARGET_CHAIN_HOP_ECHO_P50_MS = 1;
 /** Hops of the route the chain-echo-2hops row goes through. */
 export const CHAIN_HOPS = 2;
-/** Target: keystroke echo p50 over a direct link at most ssh -tt's (1.0x)… */
-export const TARGET_ECHO_DIRECT_OVER_SSH = 1.0;
+/**
+ * Target: keystroke echo p50 over a direct link at most 3x ssh -tt's on loopback (issue 29 restated it
+ * from 1.0x: a key crosses three Node processes where ssh's crosses two C ones, ~1.4 ms more)…
+ */
+export const TARGET_ECHO_DIRECT_OVER_SSH = 3.0;
 /** …and over the relay at most 1.5x ssh -tt's. */
 export const TARGET_ECHO_RELAY_OVER_SSH = 1.5;
 /** Target: keystroke echo p99 on an idle machine, in ms (direct and relay). */
@@ -240,7 +255,7 @@ export function computeTargets(
   ];
   for (const [key, ours, ssh, min] of FORWARD_RATIOS) {
     const value = ratio(row(ours)?.MBps, row(ssh)?.MBps);
-    lines.push({ key, value, unit: 'x', target: `>= ${min.toFixed(1)}x`, pass: atLeast(value, min) });
+    lines.push({ key, value, unit: 'x', target: `>= ${multiple(min)}x`, pass: atLeast(value, min) });
   }
   for (const [key, ours, other] of SHORT_RATIOS) {
     lines.push({
@@ -253,7 +268,7 @@ export function computeTargets(
   }
   for (const [key, ours, other, max] of TIME_RATIOS) {
     const value = ratio(row(ours)?.p50Ms, row(other)?.p50Ms);
-    lines.push({ key, value, unit: 'x', target: `<= ${max.toFixed(1)}x`, pass: atMost(value, max) });
+    lines.push({ key, value, unit: 'x', target: `<= ${multiple(max)}x`, pass: atMost(value, max) });
   }
   const finite = (v: number | null | undefined) => (v != null && Number.isFinite(v) ? v : null);
   for (const name of ['term-echo-idle', 'term-echo-relay'] as const) {
@@ -330,6 +345,12 @@ export function computeTargets(
       pass: undefined,
     },
   );
+  // Each agent's CPU per GiB beside ssh's and sshd's (issue 29), from the same long downloads.
+  for (const name of ['forward-direct', 'forward-relay', 'ssh-L'] as const) {
+    for (const [label, v] of Object.entries(row(name)?.cpuSecondsPerGiB ?? {})) {
+      lines.push({ key: `${name} CPU ${label}`, value: v, unit: 's/GiB', target: '', pass: undefined });
+    }
+  }
   const control = row('udp-raw');
   if (control) {
     lines.push(
@@ -491,8 +512,15 @@ export function formatReport(
   return out.join('\n');
 }
 
-/** The `--json` document: exactly `{results, ratios}`, numbers rounded to 3 decimals. */
-export function jsonReport(results: readonly BenchResult[], lines: readonly TargetLine[]): string {
+/**
+ * The `--json` document: `{results, ratios}`, numbers rounded to 3 decimals, and `extra`'s keys
+ * (`profiles`: the emulated-link sections, bench/profile-report.ts).
+ */
+export function jsonReport(
+  results: readonly BenchResult[],
+  lines: readonly TargetLine[],
+  extra: Readonly<Record<string, unknown>> = {},
+): string {
   const r3 = (v: number | null) => (v === null || !Number.isFinite(v) ? null : round(v, 3));
   return JSON.stringify({
     results: results.map((r) => ({
@@ -503,5 +531,6 @@ export function jsonReport(results: readonly BenchResult[], lines: readonly Targ
       setupMs: r3(r.setupMs),
     })),
     ratios: ratiosObject(lines),
+    ...extra,
   });
 }

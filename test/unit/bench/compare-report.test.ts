@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_COMPARE_ROWS, formatComparison, parseCompareArgs } from '../../../bench/compare-report.js';
+import {
+  DEFAULT_COMPARE_ROWS,
+  formatComparison,
+  formatProfileComparison,
+  parseCompareArgs,
+} from '../../../bench/compare-report.js';
 
 describe('parseCompareArgs', () => {
   it('takes one revision and measures the default rows', () => {
@@ -13,6 +18,20 @@ describe('parseCompareArgs', () => {
       'socks-direct',
     ]);
     assert.deepEqual(parseCompareArgs(['main', '--only=forward-relay']).rows, ['forward-relay']);
+  });
+
+  it('takes --profile NAME to compare one emulated-link section, and no --only with it', () => {
+    assert.deepEqual(parseCompareArgs(['v1', '--profile', 'broadband']), {
+      ref: 'v1',
+      rows: [],
+      profile: 'broadband',
+    });
+    assert.equal(parseCompareArgs(['--profile=lan', 'v1']).profile, 'lan');
+    assert.throws(
+      () => parseCompareArgs(['v1', '--profile', 'lan', '--only', 'forward-direct']),
+      /no --only/,
+    );
+    assert.throws(() => parseCompareArgs(['v1', '--profile=']), /--profile needs a name/);
   });
 
   it('refuses a missing or second revision, unknown rows and unknown options, with the usage', () => {
@@ -42,12 +61,64 @@ describe('formatComparison', () => {
     );
     const lines = out.split('\n');
     assert.match(lines[0]!, /row\s+unit\s+abc123\s+this checkout\s+this\/base/);
-    assert.match(lines[1]!, /forward-direct\s+MB\/s \(higher is better\)\s+400\s+500\s+1\.25x/);
-    assert.match(lines[2]!, /term-echo-idle\s+p50 ms \(lower is better\)\s+1\.200\s+0\.900\s+0\.75x/);
+    assert.match(lines[1]!, /forward-direct\s+MB\/s \(higher is better\)\s+400\s+500\s+1\.25x\s+PASS$/);
+    assert.match(lines[2]!, /term-echo-idle\s+p50 ms \(lower is better\)\s+1\.200\s+0\.900\s+0\.75x\s+PASS$/);
   });
 
   it('shows a dash where a build could not measure a row', () => {
     const out = formatComparison('r', ['socks-relay'], [], [row('socks-relay', 300, null)]);
     assert.match(out.split('\n')[1]!, /socks-relay\s+MB\/s \(higher is better\)\s+–\s+300\s+–/);
+  });
+});
+
+describe('the 5 % limit of bench:compare (issue 29)', () => {
+  const row = (name: string, MBps: number | null, p50Ms: number | null) => ({
+    name,
+    MBps,
+    p50Ms,
+    p99Ms: null,
+    setupMs: null,
+  });
+
+  it('misses a row more than 5 % worse than the base, either way round', () => {
+    const out = formatComparison(
+      'v1',
+      ['forward-direct', 'term-echo-idle', 'forward-relay'],
+      [row('forward-direct', 400, null), row('term-echo-idle', null, 1), row('forward-relay', 200, null)],
+      [row('forward-direct', 379, null), row('term-echo-idle', null, 1.05), row('forward-relay', 190, null)],
+    ).split('\n');
+    assert.match(out[1]!, /0\.95x\s+MISS$/);
+    assert.match(out[2]!, /1\.05x\s+PASS$/);
+    assert.match(out[3]!, /0\.95x\s+PASS$/);
+  });
+
+  it('compares a profile section row by row; raw TCP and ssh are controls with no verdict', () => {
+    const base = [
+      { name: 'download raw-tcp', MBps: 12 },
+      { name: 'download forward-direct', MBps: 11.8 },
+      { name: 'term-true', p50Ms: 150 },
+      { name: 'echo-load term', p50Ms: 60, p99Ms: 80 },
+      { name: 'echo-load ssh -tt (ControlMaster)', p50Ms: 160, p99Ms: 240 },
+      { name: '  where it went' },
+    ];
+    const head = [
+      { name: 'download raw-tcp', MBps: 11 },
+      { name: 'download forward-direct', MBps: 11 },
+      { name: 'term-true', p50Ms: 140 },
+      { name: 'echo-load term', p50Ms: 55, p99Ms: 90 },
+    ];
+    const out = formatProfileComparison('v1', 'broadband', base, head).split('\n');
+    assert.equal(out[0], 'profile broadband: v1 against this checkout');
+    const line = (re: RegExp) => out.find((l) => re.test(l));
+    assert.match(line(/^download raw-tcp/)!, /12\.0\s+11\.0\s+0\.92x\s+control$/);
+    assert.match(line(/^download forward-direct/)!, /11\.8\s+11\.0\s+0\.93x\s+MISS$/);
+    assert.match(line(/^term-true/)!, /p50 ms \(lower is better\)\s+150\.0\s+140\.0\s+0\.93x\s+PASS$/);
+    assert.match(line(/^echo-load term\s+p50/)!, /PASS$/);
+    assert.match(line(/^echo-load term\s+p99/)!, /80\.0\s+90\.0\s+1\.13x\s+MISS$/);
+    assert.match(line(/^echo-load ssh/)!, /240\.0\s+–\s+–\s+control$|160\.0\s+–\s+–\s+control$/);
+    assert.equal(
+      out.some((l) => l.includes('where it went')),
+      false,
+    );
   });
 });

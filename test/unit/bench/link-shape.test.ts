@@ -4,6 +4,7 @@ import {
   Bottleneck,
   latenessSummary,
   halfLeg,
+  QueueLog,
   segmentBytes,
   symmetricLink,
   TimedFifo,
@@ -127,4 +128,32 @@ test('a relay leg has half the delay, so two legs make the profile RTT', () => {
   const leg = halfLeg(symmetricLink(100, 40, 1 << 20));
   assert.equal(leg.up.delayMs + leg.down.delayMs, 20);
   assert.equal(leg.down.rateBytesPerS, 12.5e6);
+});
+
+test('push tells the per-hop accounting how long a segment waits and how many bytes are ahead of it', () => {
+  const b = new Bottleneck<string>(spec);
+  assert.deepEqual(b.push('a', 1000, 0), { aheadBytes: 0, waitMs: 0 });
+  assert.deepEqual(b.push('b', 1000, 0), { aheadBytes: 1000, waitMs: 1 });
+  // Half of a has left by 0.5 ms, but the queue counts it until it is out: a key waits 1.5 ms.
+  assert.deepEqual(b.push('key', 1, 0.5), { aheadBytes: 2000, waitMs: 1.5 });
+  b.take(10);
+  // An idle bottleneck again: no wait.
+  assert.deepEqual(b.push('c', 1000, 10), { aheadBytes: 0, waitMs: 0 });
+});
+
+test('QueueLog summarises waits and occupancy, forgets on clear and stays bounded', () => {
+  const log = new QueueLog(4);
+  assert.deepEqual(log.summary(), {
+    segments: 0,
+    waitMs: { p50: 0, p99: 0, max: 0 },
+    aheadBytes: { p50: 0, p99: 0, max: 0 },
+  });
+  for (const w of [1, 2, 3, 4]) log.add({ waitMs: w, aheadBytes: w * 100 });
+  assert.deepEqual(log.summary().waitMs, { p50: 3, p99: 4, max: 4 });
+  log.add({ waitMs: 50, aheadBytes: 5000 });
+  // The older half went: 3, 4, 50.
+  assert.equal(log.summary().segments, 3);
+  assert.deepEqual(log.summary().aheadBytes, { p50: 400, p99: 5000, max: 5000 });
+  log.clear();
+  assert.equal(log.summary().segments, 0);
 });

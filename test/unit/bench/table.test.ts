@@ -170,6 +170,14 @@ describe('jsonReport', () => {
     assert.equal(doc.ratios['relay KiB/conn 1k'], 12);
   });
 
+  it('adds the emulated sections under profiles when given, after results and ratios', () => {
+    const doc = JSON.parse(
+      jsonReport([], [], { profiles: [{ name: 'lan', rows: [], ratios: {} }] }),
+    ) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(doc), ['results', 'ratios', 'profiles']);
+    assert.deepEqual(doc.profiles, [{ name: 'lan', rows: [], ratios: {} }]);
+  });
+
   it('ratiosObject rounds to three decimals', () => {
     assert.deepEqual(ratiosObject([{ key: 'k', value: 1 / 3, unit: 'x', target: '', pass: undefined }]), {
       k: 0.333,
@@ -183,23 +191,25 @@ describe('agent rows against OpenSSH (issue 4)', () => {
     row('ssh-D', 100, 0.15),
     row('forward-direct', 250, 0.2),
     row('forward-relay', 90, 0.4),
-    row('socks-direct', 80, 0.2),
-    row('socks-relay', 60, 0.4),
+    row('socks-direct', 50, 0.2),
+    row('socks-relay', 40, 0.4),
     { name: 'term-echo-idle', MBps: null, p50Ms: 1, p99Ms: 4, setupMs: 500 },
     { name: 'term-echo-load', MBps: null, p50Ms: 3, p99Ms: 61, setupMs: null },
   ];
   const lines = computeTargets(agentRows, []);
   const line = (key: string) => lines.find((l) => l.key === key);
 
-  it('compares forwards with ssh -L and SOCKS proxies with ssh -D', () => {
+  it('compares forwards with ssh -L and SOCKS proxies with ssh -D (restated: >= 0.6x direct, >= 0.45x relay)', () => {
     assert.equal(line('forward-direct/ssh-L')?.value, 1.25);
     assert.equal(line('forward-direct/ssh-L')?.pass, true);
+    assert.equal(line('forward-direct/ssh-L')?.target, '>= 0.6x');
     assert.equal(line('forward-relay/ssh-L')?.value, 0.45);
-    assert.equal(line('forward-relay/ssh-L')?.pass, false);
-    assert.equal(line('socks-direct/ssh-D')?.value, 0.8);
+    assert.equal(line('forward-relay/ssh-L')?.pass, true);
+    assert.equal(line('forward-relay/ssh-L')?.target, '>= 0.45x');
+    assert.equal(line('socks-direct/ssh-D')?.value, 0.5);
     assert.equal(line('socks-direct/ssh-D')?.pass, false);
-    assert.equal(line('socks-relay/ssh-D')?.value, 0.6);
-    assert.equal(line('socks-relay/ssh-D')?.pass, true);
+    assert.equal(line('socks-relay/ssh-D')?.value, 0.4);
+    assert.equal(line('socks-relay/ssh-D')?.pass, false);
   });
 
   it('judges typing, start-up and setup times against their targets (lower is better)', () => {
@@ -220,6 +230,7 @@ describe('agent rows against OpenSSH (issue 4)', () => {
       return [l?.value, l?.pass];
     };
     assert.deepEqual(judged('term-echo-idle/ssh-echo p50'), [1, true]);
+    assert.equal(got.find((x) => x.key === 'term-echo-idle/ssh-echo p50')?.target, '<= 3.0x');
     assert.deepEqual(judged('term-echo-relay/ssh-echo p50'), [1.6, false]);
     assert.deepEqual(judged('cli-status/node-start p50'), [3, false]);
     assert.deepEqual(judged('term-true/ssh-true p50'), [1.1, false]);
@@ -256,17 +267,35 @@ describe('agent rows against OpenSSH (issue 4)', () => {
       assert.equal(l?.pass, undefined, key);
     }
     const text = formatReport([], none);
-    assert.match(text, /^socks-relay\/ssh-D\s+-\s+>= 0\.6x\s+n\/a$/m);
+    assert.match(text, /^socks-relay\/ssh-D\s+-\s+>= 0\.45x\s+n\/a$/m);
     assert.match(text, /^term-echo-load p99Ms\s+-\s+<= 50 ms\s+n\/a$/m);
+  });
+
+  it('prints each agent’s CPU seconds per GiB beside ssh’s and sshd’s, with no target', () => {
+    const withCpu: BenchResult[] = [
+      { ...row('forward-direct', 250, 0.2), cpuSecondsPerGiB: { 'agent a': 2.75, 'agent b': 2.4 } },
+      { ...row('ssh-L', 200, 0.15), cpuSecondsPerGiB: { ssh: 1.1, sshd: 1.3 } },
+    ];
+    const got = computeTargets(withCpu, []).filter((l) => l.unit === 's/GiB');
+    assert.deepEqual(
+      got.map((l) => [l.key, l.value, l.target, l.pass]),
+      [
+        ['forward-direct CPU agent a', 2.75, '', undefined],
+        ['forward-direct CPU agent b', 2.4, '', undefined],
+        ['ssh-L CPU ssh', 1.1, '', undefined],
+        ['ssh-L CPU sshd', 1.3, '', undefined],
+      ],
+    );
+    assert.match(formatReport(withCpu, got), /^forward-direct CPU agent a\s+2\.75 s\/GiB\s+-$/m);
   });
 
   it('prints the echo rows with MB/s as - and PASS/MISS for each ratio', () => {
     const text = formatReport(agentRows, lines);
     assert.match(text, /^term-echo-load\s+-\s+3\.00\s+61\.0\s+-$/m);
-    assert.match(text, /^forward-direct\/ssh-L\s+1\.25x\s+>= 1\.0x\s+PASS$/m);
+    assert.match(text, /^forward-direct\/ssh-L\s+1\.25x\s+>= 0\.6x\s+PASS$/m);
     assert.match(text, /^term-echo-load p99Ms\s+61\.0 ms\s+<= 50 ms\s+MISS$/m);
     const doc = JSON.parse(jsonReport(agentRows, lines)) as { ratios: Record<string, unknown> };
-    assert.equal(doc.ratios['socks-direct/ssh-D'], 0.8);
+    assert.equal(doc.ratios['socks-direct/ssh-D'], 0.5);
     assert.equal(doc.ratios['term-echo-load p99Ms'], 61);
   });
 });
