@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isClawError, refusalOf } from '../../../src-main/core/errors.js';
-import type { ServiceRequest } from '../../../src-main/agent/services.js';
 import { ResumableStream } from '../../../src-main/mux/resumable-stream.js';
 import type { MuxStream, StreamRequest } from '../../../src-main/mux/mux.js';
 import { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
