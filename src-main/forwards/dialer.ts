@@ -138,10 +138,11 @@ export function agentDialer(
   resumeMs = STREAM_RESUME_MS,
 ): Dialer {
   return tcpConnectDialer(async (peer, args) => {
-    const entry = resolvePeer(agent, peer);
+    const { fingerprint } = resolvePeer(agent, peer);
     // The carrier and how to confirm its FIN arrived: a PING on the same link (its PONG follows it).
+    // The peer is looked up again each time: its entry may have been replaced since (a changed record).
     const carried = async (service: string, serviceArgs: unknown) => {
-      const { mux } = agent.activePath(entry);
+      const { mux } = agent.activePath(resolvePeer(agent, fingerprint));
       return { stream: await mux.open(service, serviceArgs), confirm: () => mux.ping() };
     };
     const id = randomBytes(16).toString('hex');
