@@ -8,6 +8,7 @@ import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import { agentDialer } from './dialer.js';
 import { ForwardManager, type ForwardManagerHost } from './forward-manager.js';
+import { StreamResumes } from './stream-resumes.js';
 import { registerTcpConnectService } from './tcp-connect-service.js';
 import { ReverseForwards } from './reverse-forwards.js';
 import { registerReverseListenService } from './reverse-listen-service.js';
@@ -25,7 +26,7 @@ export interface Forwarding {
  */
 export type ForwardingHost = ForwardManagerHost &
   Parameters<typeof registerTcpConnectService>[0] & {
-    readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>;
+    readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream' | 'activePath'>;
     /** Reverse forwards ask their peers again when links change. */
     readonly notices: Pick<Notices, 'changed' | 'notice' | 'onChanged'>;
     /** Listeners opened here for peers' reverse forwards are recorded (audit/). */
@@ -34,7 +35,10 @@ export type ForwardingHost = ForwardManagerHost &
 
 /** Registers tcp-connect and starts the saved listeners (one that cannot bind shows `error`). */
 export async function startForwarding(agent: ForwardingHost): Promise<Forwarding> {
-  const stopWatching = registerTcpConnectService(agent);
+  // Forwarded connections survive a change of path (ADR 0023): the halves peers opened here wait for them.
+  const resumes = new StreamResumes();
+  resumes.register(agent.services);
+  const stopWatching = registerTcpConnectService(agent, resumes);
   // Reverse forwards: this node listening for its peers, and its own listening on them (ADR 0018).
   const stopListening = registerReverseListenService(agent);
   const reverse = new ReverseForwards(agent);

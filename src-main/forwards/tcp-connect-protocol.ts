@@ -70,11 +70,19 @@ const hostSchema = z
   .max(255)
   .regex(/^[A-Za-z0-9._:-]+$/, 'host must be a name or an IP address');
 
-/** OPEN arguments: where the exit peer should connect. */
+/** A stream resume ID (ADR 0023): 128 random bits in lowercase hex, chosen by the opener. */
+export const resumeIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'resume ID must be 32 lowercase hex digits');
+
+/**
+ * OPEN arguments: where the exit peer should connect, and, when the opener wants the connection to
+ * survive a change of path, the stream's resume ID (forwards/stream-resumes.ts). An exit older than
+ * resume refuses the unknown field (BAD_REQUEST); the opener then opens again without it.
+ */
 export const tcpConnectArgsSchema = z
   .object({
     host: hostSchema,
     port: z.number().int().min(1).max(65535),
+    resume: resumeIdSchema.optional(),
   })
   .strict();
 export type TcpConnectArgs = z.infer<typeof tcpConnectArgsSchema>;

@@ -14,11 +14,12 @@ import { describeZodError } from '../api/validate.js';
 import type { ConnectionOpener } from '../connections/connection-table.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
-import type { MuxStream } from '../mux/stream.js';
+import type { Duplex } from 'node:stream';
 import { checkDestination, describeAddresses, systemLookup, type LookupAll } from './destination-check.js';
 import { ExitConnections, revokedReason } from './exit-connections.js';
 import { malformedPatterns } from './destination-policy.js';
 import { LOCAL_SOCKET_HIGH_WATER_BYTES, splice } from './splice.js';
+import type { StreamResumes } from './stream-resumes.js';
 import {
   ConnectStatus,
   encodeConnectResult,
@@ -90,23 +91,29 @@ export interface TcpConnectHost {
   open?: ExitConnections;
   /** Where each open connection is listed (connections/connection-table.ts); absent: not listed. */
   connections?: ConnectionOpener | undefined;
+  /** Halves of resumable streams (ADR 0023); absent: a `resume` argument is ignored. */
+  resumes?: StreamResumes;
 }
 
 /**
  * Registers `tcp-connect` on the agent: permission `forward`, refused as "does not allow forwards".
  * Open connections end as soon as the settings no longer allow them. Returns the disposer of that watch.
  */
-export function registerTcpConnectService(agent: {
-  readonly name: string;
-  readonly log: Logger;
-  /** Read at each connection (limits) and subscribed to (grants and limits taken away). */
-  readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
-  readonly services: Pick<ServiceRegistry, 'register'>;
-  readonly connections?: ConnectionOpener | undefined;
-}): () => void {
+export function registerTcpConnectService(
+  agent: {
+    readonly name: string;
+    readonly log: Logger;
+    /** Read at each connection (limits) and subscribed to (grants and limits taken away). */
+    readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
+    readonly services: Pick<ServiceRegistry, 'register'>;
+    readonly connections?: ConnectionOpener | undefined;
+  },
+  resumes?: StreamResumes,
+): () => void {
   const open = new ExitConnections();
   const host: TcpConnectHost = {
     open,
+    resumes,
     connections: agent.connections,
     get name() {
       return agent.name;
@@ -144,9 +151,19 @@ export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest)
   if (malformed.length > 0) {
     log.warn(`forwardTo patterns that match nothing (write HOST:PORT): ${malformed.join(', ')}`);
   }
-  let stream: MuxStream;
+  const resumeId = node.resumes ? parsed.data.resume : undefined;
+  if (resumeId !== undefined && node.resumes?.has(req.peer.fingerprint, resumeId)) {
+    req.reject('BAD_REQUEST', 'bad tcp-connect arguments: that resume ID is already in use');
+    return;
+  }
+  let stream: Duplex;
   try {
-    stream = req.accept();
+    const accepted = req.accept();
+    // A resumable stream survives its link (ADR 0023); everything below uses it like the bare stream.
+    stream =
+      resumeId !== undefined && node.resumes
+        ? node.resumes.adopt(req.peer.fingerprint, resumeId, accepted)
+        : accepted;
   } catch (err) {
     log.info(`tcp-connect gone before it was accepted: ${errorMessage(err)}`);
     return;

@@ -325,6 +325,10 @@ export class Mux {
       case FrameType.Rst:
         stream.receiveReset(frame.code, frame.reason);
         break;
+      case FrameType.Acked:
+        // Resumable streams (resumable-stream.ts) count it; to the mux it is only a sign of life.
+        stream.receiveAcked(frame.offset);
+        break;
       default:
         problem = `${frameTypeName(frame.type)} on stream ${stream.id}, which is already open`;
     }

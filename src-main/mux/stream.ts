@@ -165,6 +165,29 @@ export class MuxStream extends Duplex {
     callback(error);
   }
 
+  /**
+   * The offset of the last ACKED frame received (resumable streams), or undefined before one came.
+   * Kept because an acceptor's first ACKED can arrive in the same read as its ACCEPT, before the opener
+   * had the stream in hand to listen for the `acked` event.
+   */
+  peerAcked: number | undefined;
+
+  /** @internal ACKED from the peer: remembered, and emitted as `acked`. */
+  receiveAcked(offset: number): void {
+    this.peerAcked = offset;
+    this.emit('acked', offset);
+  }
+
+  /**
+   * Sends ACKED(offset) for a resumable stream (resumable-stream.ts): the peer's bytes received so far,
+   * over every link the stream used. The peer's ACKED frames arrive as the `acked` event (offset: number).
+   * Nothing is sent once the stream is off the wire.
+   */
+  sendAcked(offset: number): void {
+    if (this.released) return;
+    this.host.sendControl(encodeFrame({ type: FrameType.Acked, streamId: this.id, offset }));
+  }
+
   /** @internal Sends extra credit beyond the initial window when this side asked for a bigger one. */
   start(): void {
     this.epochStart = performance.now();

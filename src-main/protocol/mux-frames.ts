@@ -25,6 +25,11 @@ export const FrameType = {
   Ping: 8,
   Pong: 9,
   GoAway: 10,
+  /**
+   * Resumable streams only (docs/adr/0023-stream-resume.md): the payload bytes this side has received on
+   * the stream, cumulative over every link the stream has used (u64). Never sent on other streams.
+   */
+  Acked: 12,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -50,6 +55,10 @@ export const REFUSAL_CODE_BYTES = 2;
 export const MAX_REASON_BYTES = 256;
 /** Largest WINDOW increment (2^31 − 1 bytes), as in HTTP/2, so credit sums stay exact in a double. */
 export const MAX_WINDOW_INCREMENT = 0x7fff_ffff;
+/**
+ * Largest ACKED offset: 2^53 − 1 bytes, so offsets stay exact in a double (8 PiB per stream is plenty).
+ */
+export const MAX_ACKED_OFFSET = Number.MAX_SAFE_INTEGER;
 /** Largest stream ID (u32). IDs are never reused on a link. */
 export const MAX_STREAM_ID = 0xffff_ffff;
 /** Largest mux frame in bytes: header + the largest body (a full DATA payload). */
@@ -75,7 +84,8 @@ export type MuxFrame =
   | { type: typeof FrameType.Rst; streamId: number; code: RefusalCode; reason: string }
   | { type: typeof FrameType.Ping; streamId: 0; nonce: bigint }
   | { type: typeof FrameType.Pong; streamId: 0; nonce: bigint }
-  | { type: typeof FrameType.GoAway; streamId: 0; reason: string };
+  | { type: typeof FrameType.GoAway; streamId: 0; reason: string }
+  | { type: typeof FrameType.Acked; streamId: number; offset: number };
 
 /** Readable name of a frame type for messages, e.g. `DATA`, or `type 42` for an unknown one. */
 export function frameTypeName(type: number): string {
@@ -196,6 +206,15 @@ export function encodeFrame(frame: MuxFrame): Uint8Array {
     }
     case FrameType.Open:
       return encodeOpen(frame.streamId, frame.service, frame.args);
+    case FrameType.Acked: {
+      const offset = frame.offset;
+      if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_ACKED_OFFSET) {
+        throw new ClawError('BAD_ARGUMENT', `ACKED offset must be 0..${MAX_ACKED_OFFSET}, got ${offset}`);
+      }
+      const buf = header(MUX_HEADER_BYTES + 8, frame.type, frame.streamId);
+      buf.writeBigUInt64BE(BigInt(offset), MUX_HEADER_BYTES);
+      return buf;
+    }
   }
 }
 
@@ -345,6 +364,14 @@ export function decodeFrame(bytes: Uint8Array): MuxFrame {
       return { type, streamId: 0, nonce: view.getBigUint64(MUX_HEADER_BYTES) };
     case FrameType.Open:
       return decodeOpen(body, streamId);
+    case FrameType.Acked: {
+      expectBody(body, 8, name);
+      const wide = view.getBigUint64(MUX_HEADER_BYTES);
+      if (wide > BigInt(MAX_ACKED_OFFSET)) {
+        throw bad(`ACKED offset ${wide} on stream ${streamId} is over ${MAX_ACKED_OFFSET}`);
+      }
+      return { type, streamId, offset: Number(wide) };
+    }
     default:
       throw bad(`unknown frame ${name}`);
   }

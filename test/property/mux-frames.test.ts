@@ -50,6 +50,11 @@ const frameArb: fc.Arbitrary<MuxFrame> = fc.oneof(
   fc.record({ type: fc.constant(FrameType.Ping), streamId: fc.constant(0 as const), nonce }),
   fc.record({ type: fc.constant(FrameType.Pong), streamId: fc.constant(0 as const), nonce }),
   fc.record({ type: fc.constant(FrameType.GoAway), streamId: fc.constant(0 as const), reason }),
+  fc.record({
+    type: fc.constant(FrameType.Acked),
+    streamId,
+    offset: fc.oneof(fc.nat(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+  }),
 );
 
 /** Decoding must either succeed or throw a ClawError with a frame code — nothing else, ever. */

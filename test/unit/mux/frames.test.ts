@@ -50,6 +50,7 @@ const FIXTURES: [string, MuxFrame, string][] = [
     '02 09 00000000 ffffffffffffffff',
   ],
   ['GOAWAY', { type: FrameType.GoAway, streamId: 0, reason: 'bye' }, '02 0a 00000000 627965'],
+  ['ACKED', { type: FrameType.Acked, streamId: 3, offset: 0x0102030405 }, '02 0c 00000003 0000000102030405'],
 ];
 
 for (const [name, frame, wire] of FIXTURES) {
@@ -63,6 +64,13 @@ for (const [name, frame, wire] of FIXTURES) {
     }
   });
 }
+
+test('ACKED refuses an offset over 2^53 − 1 and a body of the wrong size (BAD_FRAME)', () => {
+  assert.throws(() => decodeFrame(hex('02 0c 00000003 0020000000000000')), /ACKED offset/);
+  assert.throws(() => decodeFrame(hex('02 0c 00000003 00000001')), /ACKED body must be 8 bytes/);
+  assert.throws(() => decodeFrame(hex('02 0c 00000000 0000000000000001')), /must not be 0/);
+  assert.throws(() => encodeFrame({ type: FrameType.Acked, streamId: 1, offset: -1 }), /ACKED offset/);
+});
 
 test('the largest mux frame fits in a Link frame', () => {
   assert.ok(MAX_MUX_FRAME <= MAX_LINK_FRAME, `${MAX_MUX_FRAME} > ${MAX_LINK_FRAME}`);

@@ -1,0 +1,421 @@
+/**
+ * A byte stream that outlives its link (ADR 0023, docs/mux-protocol.md "Resumable streams"): a Duplex the
+ * forward code splices with instead of the bare MuxStream. It carries its bytes on one MuxStream at a time
+ * (the *carrier*); when the carrier dies with its link (LINK_CLOSED, not the peer application's RST), the
+ * stream does not end: it waits for a carrier on the peer's next link and both sides send again what the
+ * other has not received, so nothing is lost, duplicated or reordered.
+ *
+ * - Send side: every chunk written is kept (the Buffer itself, no copy) until the peer's ACKED frame says
+ *   it received it. The receiver acks at least every ACK_STEP_BYTES and within ACK_DELAY_MS, so what is
+ *   kept stays near the stream's window: a sender never has more in flight than the credit it was given.
+ * - Receive side: bytes taken from the carrier are counted (`received`); that count, not WINDOW credit
+ *   (auto-tuning grows credit without consumption), is what ACKED reports and where a resume starts.
+ * - FIN goes on the carrier only once everything written was acked, so a stream the mux finished (and
+ *   forgot) never has bytes its peer still lacks.
+ * - Resume: the opener re-opens with its `received` (in the `stream-resume` OPEN arguments, resume/); the
+ *   acceptor answers with ACKED(its `received`) as the first frame; each resends from the other's offset.
+ *   An offset outside what is kept ends the stream with a reason.
+ * - A stream detached for `resumeMs` ends with an error (splice() then resets the local TCP socket).
+ */
+import { Duplex } from 'node:stream';
+import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
+import type { MuxStream } from './stream.js';
+
+/** Bytes received after which an ACKED is sent at once (half the initial stream window, as credit is). */
+export const ACK_STEP_BYTES = 128 * 1024;
+/** Longest an ACKED for received bytes waits, in ms: bounds how long a finished writer waits to FIN. */
+export const ACK_DELAY_MS = 5;
+
+/** What a resumable stream needs of its carrier; MuxStream is one. */
+export type Carrier = Pick<
+  MuxStream,
+  | 'write'
+  | 'end'
+  | 'destroy'
+  | 'on'
+  | 'once'
+  | 'off'
+  | 'pause'
+  | 'resume'
+  | 'isPaused'
+  | 'sendAcked'
+  | 'peerAcked'
+  | 'readableEnded'
+  | 'writableFinished'
+  | 'destroyed'
+>;
+
+/** A carrier and, on the opener side, how to learn that everything sent on it reached the peer. */
+export interface Carried {
+  stream: Carrier;
+  /**
+   * Resolves once every frame sent on the carrier so far reached the peer (a PING's PONG on its link,
+   * which is ordered); rejects when the link died first. The opener waits for it after its FIN: a
+   * finished mux stream is forgotten, so a FIN lost with the link would otherwise leave the peer's half
+   * waiting for a resume that never comes.
+   */
+  confirm?: () => Promise<unknown>;
+}
+
+export interface ResumableOptions {
+  /** How long the stream waits for a new carrier after losing one, in ms. */
+  resumeMs: number;
+  /**
+   * Opener side: opens a carrier on the peer's current link for this stream, telling it `received`.
+   * Called again (after a short pause) while it fails and the deadline has not passed; a refusal with
+   * code SESSION_GONE ends the stream at once. Absent on the acceptor side, which waits to be re-attached.
+   */
+  reopen?: (received: number) => Promise<Carried>;
+  /** Says a carrier was lost and whether the stream moved on (for logs). */
+  onEvent?: (event: 'detached' | 'resumed', detail: string) => void;
+}
+
+/**
+ * Both buffer marks of the layer, in bytes (256 KiB, four DATA frames). Above a 64 KiB socket read, so
+ * one read never trips backpressure by itself: with Node's default mark every chunk paused and resumed
+ * the socket or the carrier, which cost over 10 % of a forward's throughput.
+ */
+export const RESUMABLE_HIGH_WATER_BYTES = 256 * 1024;
+
+/** Pause between two attempts of `reopen`, in ms. */
+const REOPEN_RETRY_MS = 250;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own listener type
+type Listener = (...args: any[]) => void;
+
+export class ResumableStream extends Duplex {
+  private carrier: Carrier | undefined;
+  private confirm: (() => Promise<unknown>) | undefined;
+  private carrierListeners: [string, Listener][] = [];
+  /** Opener side: the new carrier is up but the peer's offset (its first ACKED) has not arrived yet. */
+  private awaitingOffset = false;
+  /** Written chunks the peer has not acked, oldest first; `acked` is the offset of the first byte. */
+  private readonly retained: Buffer[] = [];
+  private acked = 0;
+  private written = 0;
+  private received = 0;
+  private ackSent = 0;
+  private ackTimer: NodeJS.Timeout | undefined;
+  private deadline: NodeJS.Timeout | undefined;
+  /** A write waiting for the carrier's drain (or for a carrier). */
+  private pendingCallback: ((error?: Error | null) => void) | undefined;
+  /** _final's callback, waiting for every byte to be acked before FIN. */
+  private finalCallback: ((error?: Error | null) => void) | undefined;
+  private ending = false;
+  private finOn: Carrier | undefined;
+  private peerEnded = false;
+
+  constructor(
+    carried: Carried,
+    private readonly opts: ResumableOptions,
+  ) {
+    super({
+      allowHalfOpen: true,
+      readableHighWaterMark: RESUMABLE_HIGH_WATER_BYTES,
+      writableHighWaterMark: RESUMABLE_HIGH_WATER_BYTES,
+    });
+    this.attach(carried, 0);
+  }
+
+  /** Payload bytes received from the peer over every carrier. */
+  get receivedBytes(): number {
+    return this.received;
+  }
+
+  /** True once both directions ended cleanly (the stream closed without an error). */
+  get completed(): boolean {
+    return this.peerEnded && this.writableFinished && !this.errored;
+  }
+
+  /** Bytes kept for a resend (written, not yet acked by the peer). */
+  get retainedBytes(): number {
+    return this.written - this.acked;
+  }
+
+  /** True while no carrier is attached (the link died, a resume is awaited). */
+  get detached(): boolean {
+    return this.carrier === undefined && !this.destroyed;
+  }
+
+  /**
+   * Puts the stream on `carrier`. `peerReceived`: the peer's offset when known (acceptor side, from the
+   * resume request; 0 for a new stream); undefined on the opener side, which waits for the peer's ACKED.
+   * A carrier still attached is dropped first (the peer resumed before this side noticed the old link die).
+   */
+  attach(carried: Carried, peerReceived: number | undefined): void {
+    const carrier = carried.stream;
+    if (this.destroyed) {
+      carrier.destroy(new ClawError('STREAM_RESET', 'the stream to resume has already ended'));
+      return;
+    }
+    const resumed = this.carrier !== undefined || this.written > 0 || this.received > 0;
+    if (this.carrier) this.detachCarrier(new ClawError('STREAM_RESET', 'the stream resumed on another link'));
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
+    this.carrier = carrier;
+    this.confirm = carried.confirm;
+    this.listen(carrier);
+    if (peerReceived === undefined) {
+      this.awaitingOffset = true;
+      // The peer's answer may have come with its ACCEPT, before this side listened.
+      if (carrier.peerAcked !== undefined) this.onAcked(carrier.peerAcked);
+      return;
+    }
+    // The acceptor's first frame on a resumed carrier says where the opener resends from.
+    if (resumed) {
+      this.ackSent = this.received;
+      carrier.sendAcked(this.received);
+    }
+    this.resendFrom(peerReceived);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (chunk.length === 0) return callback();
+    this.retained.push(chunk);
+    this.written += chunk.length;
+    const carrier = this.carrier;
+    if (!carrier || this.awaitingOffset) {
+      this.pendingCallback = callback;
+      return;
+    }
+    if (carrier.write(chunk)) callback();
+    else this.waitDrain(carrier, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.ending = true;
+    this.finalCallback = callback;
+    this.maybeFin();
+  }
+
+  override _read(): void {
+    const carrier = this.carrier;
+    if (carrier?.isPaused()) carrier.resume();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.ackTimer);
+    clearTimeout(this.deadline);
+    const carrier = this.carrier;
+    if (carrier) {
+      this.unlisten(carrier);
+      // A stream that finished both ways lets its carrier close by itself (after a resume the peer's
+      // FIN may still be on its way); otherwise the carrier's RST carries the reason (or says
+      // "cancelled"), so the peer's half ends now instead of waiting for a resume.
+      const finished = this.peerEnded && this.finOn === carrier;
+      if (!carrier.destroyed && (error || !finished)) carrier.destroy(error ?? undefined);
+      else carrier.resume();
+    }
+    this.carrier = undefined;
+    this.retained.length = 0;
+    this.pendingCallback = undefined;
+    this.finalCallback = undefined;
+    callback(error);
+  }
+
+  private listen(carrier: Carrier): void {
+    const on = (event: string, listener: Listener) => {
+      carrier.on(event, listener);
+      this.carrierListeners.push([event, listener]);
+    };
+    on('data', (chunk: Buffer) => this.onData(carrier, chunk));
+    on('acked', (offset: number) => this.onAcked(offset));
+    on('end', () => this.onPeerEnd());
+    on('error', (err: Error) => this.onCarrierGone(carrier, err));
+    on('close', () => this.onCarrierGone(carrier, undefined));
+  }
+
+  private unlisten(carrier: Carrier): void {
+    for (const [event, listener] of this.carrierListeners) carrier.off(event, listener);
+    this.carrierListeners = [];
+    // A carrier left behind may still report its end; nothing it says matters any more.
+    carrier.on('error', () => undefined);
+  }
+
+  private onData(carrier: Carrier, chunk: Buffer): void {
+    this.received += chunk.length;
+    if (!this.push(chunk)) carrier.pause();
+    if (this.received - this.ackSent >= ACK_STEP_BYTES) this.sendAck();
+    else this.ackTimer ??= setTimeout(() => this.sendAck(), ACK_DELAY_MS);
+  }
+
+  private sendAck(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (!this.carrier || this.awaitingOffset || this.received === this.ackSent) return;
+    this.ackSent = this.received;
+    this.carrier.sendAcked(this.received);
+  }
+
+  private onAcked(offset: number): void {
+    if (this.awaitingOffset) {
+      this.awaitingOffset = false;
+      this.resendFrom(offset);
+      this.sendAck();
+      return;
+    }
+    if (offset < this.acked || offset > this.written) {
+      this.destroy(
+        new ClawError(
+          'PROTOCOL',
+          `the peer acknowledged byte ${offset} of a stream that has sent ${this.written} and kept from ${this.acked}`,
+        ),
+      );
+      return;
+    }
+    this.release(offset);
+    this.maybeFin();
+  }
+
+  /** Drops kept chunks up to `offset` (a partly acked chunk is kept as a view of its rest). */
+  private release(offset: number): void {
+    let drop = offset - this.acked;
+    this.acked = offset;
+    let n = 0;
+    while (drop > 0 && n < this.retained.length) {
+      const head = this.retained[n]!;
+      if (head.length <= drop) {
+        drop -= head.length;
+        n++;
+      } else {
+        this.retained[n] = head.subarray(drop);
+        drop = 0;
+      }
+    }
+    if (n > 0) this.retained.splice(0, n);
+  }
+
+  /** Sends again everything kept from the peer's offset on, then lets writing go on. */
+  private resendFrom(peerReceived: number): void {
+    const carrier = this.carrier!;
+    if (peerReceived < this.acked || peerReceived > this.written) {
+      this.destroy(
+        new ClawError(
+          'STREAM_RESET',
+          `cannot resume: the peer has received ${peerReceived} bytes, but this side keeps bytes ${this.acked}..${this.written} only`,
+        ),
+      );
+      return;
+    }
+    this.release(peerReceived);
+    let ok = true;
+    for (const chunk of this.retained) ok = carrier.write(chunk);
+    const callback = this.pendingCallback;
+    this.pendingCallback = undefined;
+    if (callback) {
+      if (ok) callback();
+      else this.waitDrain(carrier, callback);
+    }
+    this.maybeFin();
+  }
+
+  private waitDrain(carrier: Carrier, callback: (error?: Error | null) => void): void {
+    this.pendingCallback = callback;
+    const onDrain = () => {
+      if (this.carrier !== carrier) return;
+      const cb = this.pendingCallback;
+      this.pendingCallback = undefined;
+      cb?.();
+    };
+    carrier.once('drain', onDrain);
+  }
+
+  /** FIN once the application ended and the peer has every byte; again on each new carrier. */
+  private maybeFin(): void {
+    const carrier = this.carrier;
+    if (!this.ending || !carrier || this.awaitingOffset || this.finOn === carrier) return;
+    if (this.acked < this.written) return;
+    this.finOn = carrier;
+    // 'finish' only once the carrier's FIN is on the link: finishing earlier could let this stream
+    // close (and reset the carrier) before its FIN went out.
+    carrier.end(() => {
+      if (this.carrier !== carrier) return;
+      const finish = () => {
+        if (this.carrier !== carrier) return;
+        const callback = this.finalCallback;
+        this.finalCallback = undefined;
+        callback?.();
+      };
+      const confirm = this.confirm;
+      if (!confirm) return finish();
+      confirm().then(finish, (err: unknown) =>
+        this.onCarrierGone(
+          carrier,
+          new ClawError(
+            'LINK_CLOSED',
+            `the link died before the stream's end reached the peer: ${errorMessage(err)}`,
+          ),
+        ),
+      );
+    });
+  }
+
+  private onPeerEnd(): void {
+    this.sendAck();
+    if (this.peerEnded) return;
+    this.peerEnded = true;
+    this.push(null);
+  }
+
+  private onCarrierGone(carrier: Carrier, err: Error | undefined): void {
+    if (this.carrier !== carrier) return;
+    // Both directions finished on the wire: nothing left to resume.
+    if (!err && carrier.readableEnded && carrier.writableFinished) return;
+    if (err && !isClawError(err, 'LINK_CLOSED')) {
+      // The peer's application reset the stream (or the carrier broke otherwise): that is the end.
+      this.destroy(err);
+      return;
+    }
+    this.detachCarrier(undefined);
+    this.opts.onEvent?.('detached', err?.message ?? 'carrier closed');
+    this.deadline = setTimeout(() => {
+      this.destroy(
+        new ClawError(
+          'LINK_CLOSED',
+          `the link was lost and the stream could not resume within ${Math.round(this.opts.resumeMs / 1000)} s`,
+        ),
+      );
+    }, this.opts.resumeMs);
+    this.deadline.unref?.();
+    if (this.opts.reopen) this.reopen(this.opts.reopen);
+  }
+
+  /** Detaches the current carrier; `reason` destroys it (a takeover), undefined leaves it to its end. */
+  private detachCarrier(reason: Error | undefined): void {
+    const carrier = this.carrier;
+    if (!carrier) return;
+    this.carrier = undefined;
+    this.awaitingOffset = false;
+    this.unlisten(carrier);
+    if (reason && !carrier.destroyed) carrier.destroy(reason);
+  }
+
+  private reopen(open: (received: number) => Promise<Carried>): void {
+    if (this.destroyed || this.carrier) return;
+    open(this.received).then(
+      (carried) => {
+        this.opts.onEvent?.('resumed', `at byte ${this.received} received`);
+        this.attach(carried, undefined);
+      },
+      (err: unknown) => {
+        if (this.destroyed || this.carrier) return;
+        if (refusalOf(err) === 'SESSION_GONE') {
+          this.destroy(new ClawError('STREAM_RESET', `cannot resume: ${errorMessage(err)}`));
+          return;
+        }
+        setTimeout(() => this.reopen(open), REOPEN_RETRY_MS).unref?.();
+      },
+    );
+  }
+}
+
+/**
+ * Answers a resume for a stream this side already finished cleanly (its FIN may have been lost with the
+ * link): says how much it received, and ends. `received` is the finished stream's `receivedBytes`.
+ */
+export function answerFinished(carrier: Carrier, received: number): void {
+  carrier.on('error', () => undefined);
+  carrier.sendAcked(received);
+  carrier.end();
+  carrier.resume();
+}
