@@ -3,11 +3,12 @@
  * Duplex, or a ConnectError whose `failure` says why in terms each front end maps to its own protocol
  * (SOCKS5 reply code, HTTP 502 body, a log line for a TCP forward).
  */
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
 import { resolvePeer } from '../agent/peer-api.js';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
+import { MuxStream } from '../mux/stream.js';
 import { readMessage } from './read-message.js';
 import {
   ConnectStatus,
@@ -35,13 +36,23 @@ export class ConnectError extends ClawError {
   }
 }
 
+export interface ConnectOptions {
+  /**
+   * The client whose bytes go to the target: what it has sent before the peer answers travels with the
+   * stream's OPEN (mux/early-data.ts), so a first request costs no extra round trip.
+   */
+  early?: Readable;
+  /** Told how many of the client's bytes went early (they never pass through the caller's splice). */
+  sentEarly?: (bytes: number) => void;
+}
+
 export interface Dialer {
   /**
    * Connects to `host:port` from `peer` (a name or fingerprint). The stream comes back paused (pipe()
    * or resume() it), so no byte that followed the result message is lost before the caller reads.
    * @throws ConnectError
    */
-  connect(peer: string, host: string, port: number): Promise<Duplex>;
+  connect(peer: string, host: string, port: number, opts?: ConnectOptions): Promise<Duplex>;
   /**
    * Opens one UDP flow to `host:port` from `peer` (udp-dialer.ts): a stream of datagram frames, once
    * the exit answered ok. Absent on a dialer without UDP.
@@ -99,16 +110,19 @@ export async function awaitConnectResult(
 }
 
 /** Opens a tcp-connect stream to a peer: the part of dialing that differs between an agent and tests. */
-export type OpenTcpConnect = (peer: string, args: TcpConnectArgs) => Promise<Duplex>;
+export type OpenTcpConnect = (peer: string, args: TcpConnectArgs, early?: Readable) => Promise<Duplex>;
 
 /** A Dialer over any way of opening tcp-connect streams; failures to open are classified here. */
 export function tcpConnectDialer(open: OpenTcpConnect): Dialer {
   return {
-    async connect(peer, host, port) {
+    async connect(peer, host, port, opts = {}) {
       const target = formatHostPort(host, port);
       let stream: Duplex;
       try {
-        stream = await open(peer, { host, port });
+        stream = await open(peer, { host, port }, opts.early);
+        // Right after the ACCEPT nothing but the early bytes was sent on a mux stream.
+        const sent = stream instanceof MuxStream ? stream.bytesOut : 0;
+        if (sent > 0) opts.sentEarly?.(sent);
       } catch (err) {
         throw classifyOpenError(err, peer);
       }
@@ -129,8 +143,8 @@ export function tcpConnectDialer(open: OpenTcpConnect): Dialer {
 export function agentDialer(
   agent: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>,
 ): Dialer {
-  return tcpConnectDialer(
-    async (peer, args) =>
-      (await agent.openStream(resolvePeer(agent, peer), TCP_CONNECT_SERVICE, args)).stream,
-  );
+  return tcpConnectDialer(async (peer, args, early) => {
+    const entry = resolvePeer(agent, peer);
+    return (await agent.openStream(entry, TCP_CONNECT_SERVICE, args, early ? { early } : {})).stream;
+  });
 }

@@ -169,6 +169,15 @@ export class MuxStream extends Duplex {
     if (this.window > this.granted) this.grant(this.window - this.granted);
   }
 
+  /**
+   * @internal The opener sent `bytes` with its OPEN, before this stream existed (early-data.ts): they
+   * used the initial credit and count as sent.
+   */
+  sentEarly(bytes: number): void {
+    this.credit -= bytes;
+    this.outBytes += bytes;
+  }
+
   /** True while this stream's DATA goes ahead of bulk on the link (priority.ts). */
   get interactive(): boolean {
     return isInteractive(this.service, this.outBytes);
