@@ -9,6 +9,7 @@ import { ClawError } from '../core/errors.js';
 import { describeZodError } from '../api/validate.js';
 import { nodeNameSchema } from '../api/contract.js';
 import { receivedNodeName } from '../core/names.js';
+import { FEATURE_EARLY_DATA } from '../mux/early-data.js';
 import { FEATURE_PIPES, FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../protocol/terminal-frames.js';
 import { FEATURE_SPLICE } from './relay-splice.js';
 import type { RelaySetting } from './settings.js';
@@ -84,6 +85,6 @@ export function ownHello(name: string, addresses: string[], home: RelaySetting |
     addresses,
     homeRelay: home?.url ?? null,
     ...(home?.fingerprint ? { homeRelayFingerprint: home.fingerprint } : {}),
-    features: [FEATURE_SPLICE, FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES, FEATURE_PIPES],
+    features: [FEATURE_SPLICE, FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES, FEATURE_PIPES, FEATURE_EARLY_DATA],
   };
 }

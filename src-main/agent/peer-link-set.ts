@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { refusalOf } from '../core/errors.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import type { Identity } from '../crypto/identity.js';
+import { FEATURE_EARLY_DATA } from '../mux/early-data.js';
 import { Mux } from '../mux/mux.js';
 import type { MuxStream } from '../mux/stream.js';
 import type { Circuit } from '../transport/circuit.js';
@@ -27,7 +28,7 @@ import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialer
 import { acceptRouteCircuit, dialRoutePath } from '../routes/route-dialer.js';
 import { kickRoutesThrough, routeChanged, routeOfflineError } from '../routes/route-links.js';
 import { attachPendingLink, type PendingLinkHost } from './pending-links.js';
-import type { ActivePath, PeerEntry } from './ports.js';
+import type { ActivePath, OpenStreamOptions, PeerEntry } from './ports.js';
 import type { Relays } from './relays.js';
 import { RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
 import type { ServiceRegistry } from './services.js';
@@ -391,9 +392,12 @@ export class PeerLinkSet {
     entry: PeerEntry,
     service: string,
     args: unknown,
+    opts: OpenStreamOptions = {},
   ): Promise<{ stream: MuxStream; path: PathKind; remote: string }> {
     const active = this.activePath(entry);
-    const stream = await active.mux.open(service, args);
+    // An older peer would take DATA before its ACCEPT as a violation and close the link.
+    const early = entry.features?.includes(FEATURE_EARLY_DATA) ? opts.early : undefined;
+    const stream = await active.mux.open(service, args, early ? { early } : {});
     // A link the peer dialed has an ephemeral far end: name the address it listens on, as `peers` does.
     return { stream, path: active.path, remote: addressOf(entry).address ?? active.link.remote };
   }

@@ -4,6 +4,7 @@
  * (compose-agent.ts, run-agent.ts) knows how the parts fit together. Type-only: importing this module
  * costs nothing at run time and makes no cycle.
  */
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import type { Identity } from '../crypto/identity.js';
@@ -58,6 +59,14 @@ export interface PeerDirectory {
 /** The active path to a peer: which one, its link's far end, and the mux streams go over. */
 export type ActivePath = NonNullable<PeerEntry['links']['active']>;
 
+export interface OpenStreamOptions {
+  /**
+   * The stream's first bytes come from this source: sent with the OPEN, before the peer answers, when
+   * the peer takes early data (mux/early-data.ts); otherwise read after the answer as usual.
+   */
+  early?: Readable;
+}
+
 /** Opening streams to peers over whichever path is up. */
 export interface PeerStreams {
   /** @throws ClawError('PEER_OFFLINE') saying why, or 'STREAM_REJECTED' with the peer's reason. */
@@ -65,6 +74,7 @@ export interface PeerStreams {
     entry: PeerEntry,
     service: string,
     args: unknown,
+    opts?: OpenStreamOptions,
   ): Promise<{ stream: MuxStream; path: PathKind; remote: string }>;
   /** @throws ClawError('PEER_OFFLINE') saying why there is no path. */
   activePath(entry: PeerEntry): ActivePath;

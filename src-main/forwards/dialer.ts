@@ -4,12 +4,14 @@
  * (SOCKS5 reply code, HTTP 502 body, a log line for a TCP forward).
  */
 import { randomBytes } from 'node:crypto';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
 import { resolvePeer } from '../agent/peer-api.js';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
+import { FEATURE_EARLY_DATA } from '../mux/early-data.js';
 import { ResumableStream } from '../mux/resumable-stream.js';
+import { MuxStream } from '../mux/stream.js';
 import { readMessage } from './read-message.js';
 import { STREAM_RESUME_MS, STREAM_RESUME_SERVICE } from './stream-resumes.js';
 import {
@@ -38,13 +40,23 @@ export class ConnectError extends ClawError {
   }
 }
 
+export interface ConnectOptions {
+  /**
+   * The client whose bytes go to the target: what it has sent before the peer answers travels with the
+   * stream's OPEN (mux/early-data.ts), so a first request costs no extra round trip.
+   */
+  early?: Readable;
+  /** Told how many of the client's bytes went early (they never pass through the caller's splice). */
+  sentEarly?: (bytes: number) => void;
+}
+
 export interface Dialer {
   /**
    * Connects to `host:port` from `peer` (a name or fingerprint). The stream comes back paused (pipe()
    * or resume() it), so no byte that followed the result message is lost before the caller reads.
    * @throws ConnectError
    */
-  connect(peer: string, host: string, port: number): Promise<Duplex>;
+  connect(peer: string, host: string, port: number, opts?: ConnectOptions): Promise<Duplex>;
   /**
    * Opens one UDP flow to `host:port` from `peer` (udp-dialer.ts): a stream of datagram frames, once
    * the exit answered ok. Absent on a dialer without UDP.
@@ -102,16 +114,19 @@ export async function awaitConnectResult(
 }
 
 /** Opens a tcp-connect stream to a peer: the part of dialing that differs between an agent and tests. */
-export type OpenTcpConnect = (peer: string, args: TcpConnectArgs) => Promise<Duplex>;
+export type OpenTcpConnect = (peer: string, args: TcpConnectArgs, early?: Readable) => Promise<Duplex>;
 
 /** A Dialer over any way of opening tcp-connect streams; failures to open are classified here. */
 export function tcpConnectDialer(open: OpenTcpConnect): Dialer {
   return {
-    async connect(peer, host, port) {
+    async connect(peer, host, port, opts = {}) {
       const target = formatHostPort(host, port);
       let stream: Duplex;
       try {
-        stream = await open(peer, { host, port });
+        stream = await open(peer, { host, port }, opts.early);
+        // Right after the ACCEPT nothing but the early bytes was sent on a mux stream.
+        const sent = stream instanceof MuxStream || stream instanceof ResumableStream ? stream.bytesOut : 0;
+        if (sent > 0) opts.sentEarly?.(sent);
       } catch (err) {
         throw classifyOpenError(err, peer);
       }
@@ -137,28 +152,35 @@ export function agentDialer(
   agent: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'activePath'>,
   resumeMs = STREAM_RESUME_MS,
 ): Dialer {
-  return tcpConnectDialer(async (peer, args) => {
+  return tcpConnectDialer(async (peer, args, early) => {
     const { fingerprint } = resolvePeer(agent, peer);
     // The carrier and how to confirm its FIN arrived: a PING on the same link (its PONG follows it).
     // The peer is looked up again each time: its entry may have been replaced since (a changed record).
-    const carried = async (service: string, serviceArgs: unknown) => {
-      const { mux } = agent.activePath(resolvePeer(agent, fingerprint));
-      return { stream: await mux.open(service, serviceArgs), confirm: () => mux.ping() };
+    const carried = async (service: string, serviceArgs: unknown, source?: Readable) => {
+      const entry = resolvePeer(agent, fingerprint);
+      const { mux } = agent.activePath(entry);
+      // An older peer would take DATA before its ACCEPT as a violation and close the link.
+      const sendEarly = source !== undefined && entry.features?.includes(FEATURE_EARLY_DATA) === true;
+      const stream = await mux.open(service, serviceArgs, sendEarly ? { early: source } : {});
+      return { stream, confirm: () => mux.ping() };
     };
     const id = randomBytes(16).toString('hex');
     let first;
     try {
-      first = await carried(TCP_CONNECT_SERVICE, { ...args, resume: id });
+      first = await carried(TCP_CONNECT_SERVICE, { ...args, resume: id }, early);
     } catch (err) {
       // An exit older than resume refuses the unknown argument: the stream is then an ordinary one.
+      // (A refusal gave the early bytes back to the source, so they go again with this OPEN.)
       if (refusalOf(err) === 'BAD_REQUEST' && /resume/.test(errorMessage(err))) {
-        return (await carried(TCP_CONNECT_SERVICE, args)).stream;
+        return (await carried(TCP_CONNECT_SERVICE, args, early)).stream;
       }
       throw err;
     }
     return new ResumableStream(first, {
       resumeMs,
       reopen: (delivered) => carried(STREAM_RESUME_SERVICE, { id, delivered }),
+      // Sent with the OPEN, before this layer existed: kept for a resend and counted like written bytes.
+      sentEarly: first.stream.takeEarlyChunks(),
     });
   });
 }

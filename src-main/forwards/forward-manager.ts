@@ -361,7 +361,7 @@ export class ForwardManager {
     };
     const dialer = this.dialer;
     return {
-      connect: async (peer, host, port) => dialer.connect(peerNow(peer), host, port),
+      connect: async (peer, host, port, opts) => dialer.connect(peerNow(peer), host, port, opts),
       ...(dialer.connectUdp
         ? {
             connectUdp: async (peer: string, host: string, port: number, idleMs: number) =>

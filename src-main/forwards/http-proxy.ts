@@ -69,7 +69,9 @@ export async function handleHttpProxyConnection(socket: Socket, ctx: HttpProxyCo
   fields.method = request.method;
   let remote: Duplex;
   try {
-    remote = await ctx.dialer.connect(ctx.via, request.host, request.port);
+    // Only a tunnel's bytes may go early: a plain request's rewritten head must precede its body.
+    const early = connect ? { early: socket, sentEarly: (n: number) => ctx.counters.bytesOut(n) } : {};
+    remote = await ctx.dialer.connect(ctx.via, request.host, request.port, early);
   } catch (err) {
     const reason = errorMessage(err);
     ctx.log.warn(fields, `http proxy: ${reason}`);

@@ -134,7 +134,11 @@ export async function handleSocksConnection(socket: Socket, ctx: SocksContext): 
     }
     let remote;
     try {
-      remote = await ctx.dialer.connect(peer, host, port);
+      // A client that sends before our reply (optimistic data) has its bytes go with the open.
+      remote = await ctx.dialer.connect(peer, host, port, {
+        early: socket,
+        sentEarly: (n) => ctx.counters.bytesOut(n),
+      });
     } catch (err) {
       const failure = err instanceof ConnectError ? err.failure : 'general';
       return refuse(encodeReply(SOCKS_REPLY_FOR[failure]), errorMessage(err));

@@ -27,7 +27,11 @@ export async function handleTcpForwardConnection(socket: Socket, ctx: TcpForward
   };
   let remote: Duplex;
   try {
-    remote = await ctx.dialer.connect(ctx.via, ctx.host, ctx.port);
+    // The client's first bytes go with the open (mux/early-data.ts): its first answer comes a round trip sooner.
+    remote = await ctx.dialer.connect(ctx.via, ctx.host, ctx.port, {
+      early: socket,
+      sentEarly: (n) => ctx.counters.bytesOut(n),
+    });
   } catch (err) {
     ctx.problem(errorMessage(err), fields);
     socket.destroy();

@@ -20,6 +20,8 @@ import {
   type MuxFrame,
 } from '../protocol/mux-frames.js';
 import type { Link, PartsLink, PiecesLink } from '../transport/link.js';
+import type { Readable } from 'node:stream';
+import { MAX_DATA_PAYLOAD } from '../protocol/mux-frames.js';
 import {
   DEFAULT_DEAD_AFTER_MS,
   DEFAULT_HEARTBEAT_MS,
@@ -29,6 +31,7 @@ import {
   RTO_CAP_MS,
   RTO_FLOOR_MS,
 } from './constants.js';
+import { EARLY_DATA_BYTES, EarlyHold, readEarly } from './early-data.js';
 import { FlightWindow } from './flight.js';
 import { Heartbeat } from './heartbeat.js';
 import { SendQueue } from './send-queue.js';
@@ -47,11 +50,31 @@ interface Opening {
   timer: NodeJS.Timeout;
   resolve(stream: MuxStream): void;
   reject(error: Error): void;
+  /** Bytes sent before ACCEPT (early-data.ts), kept to give back to `source` on a refusal. */
+  early: Buffer[];
+  earlyBytes: number;
+  /** Where early bytes came from, and how to stop reading it. */
+  source?: Readable;
+  stopEarly?: () => void;
 }
 
 interface Inbound {
   state: 'pending' | 'answered' | 'cancelled';
   reason?: string;
+  /** DATA the opener sent with its OPEN, held until the answer (early-data.ts). */
+  early?: EarlyHold;
+}
+
+/** Options of `Mux.open`. */
+export interface OpenOptions {
+  /** Milliseconds to wait for ACCEPT / REJECT (default DEFAULT_OPEN_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /**
+   * Send what this source has (up to EARLY_DATA_BYTES) with the OPEN, before the ACCEPT (early-data.ts);
+   * only to a peer whose hello lists FEATURE_EARLY_DATA. The bytes taken are the stream's first bytes;
+   * on a refusal they are put back into the source. Read the source from the stream's opening on.
+   */
+  early?: Readable;
 }
 
 export class Mux {
@@ -159,7 +182,7 @@ export class Mux {
    *   without an answer in `timeoutMs`, ClawError('LINK_CLOSED') when the link closes first,
    *   ClawError('BAD_ARGUMENT') for a bad service name or oversized arguments.
    */
-  async open(service: string, args: unknown, opts: { timeoutMs?: number } = {}): Promise<MuxStream> {
+  async open(service: string, args: unknown, opts: OpenOptions = {}): Promise<MuxStream> {
     if (this.isClosed) {
       throw new ClawError('LINK_CLOSED', `cannot open "${service}": the link to ${this.log.peer} is closed`);
     }
@@ -173,17 +196,37 @@ export class Mux {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
     return new Promise<MuxStream>((resolve, reject) => {
       const timer = setTimeout(() => {
-        if (!this.opening.delete(id)) return;
+        const opening = this.opening.get(id);
+        if (!opening || !this.opening.delete(id)) return;
+        giveBack(opening);
         // Tell the peer to drop the request; a late ACCEPT for this ID is then ignored on both sides.
         this.send(
           encodeFrame({ type: FrameType.Rst, streamId: id, code: 'TIMEOUT', reason: 'open timed out' }),
         );
         reject(new ClawError('TIMEOUT', `peer did not answer the "${service}" stream in ${timeoutMs} ms`));
       }, timeoutMs);
-      this.opening.set(id, { service, args, timer, resolve, reject });
+      const opening: Opening = { service, args, timer, resolve, reject, early: [], earlyBytes: 0 };
+      this.opening.set(id, opening);
       this.heartbeat.awaitReply();
       this.send(frame);
+      const source = opts.early;
+      if (source) {
+        opening.source = source;
+        opening.stopEarly = readEarly(source, (chunk) => this.sendEarly(id, opening, chunk));
+      }
     });
+  }
+
+  /** DATA before ACCEPT, within EARLY_DATA_BYTES; returns what did not go. */
+  private sendEarly(id: number, opening: Opening, chunk: Buffer): Buffer | undefined {
+    if (this.opening.get(id) !== opening || this.isClosed) return chunk;
+    const size = Math.min(chunk.length, EARLY_DATA_BYTES - opening.earlyBytes);
+    for (let at = 0; at < size; at += MAX_DATA_PAYLOAD) {
+      this.sendData(id, chunk.subarray(at, Math.min(size, at + MAX_DATA_PAYLOAD)));
+    }
+    if (size > 0) opening.early.push(chunk.subarray(0, size));
+    opening.earlyBytes += size;
+    return size < chunk.length ? chunk.subarray(size) : undefined;
   }
 
   /**
@@ -297,16 +340,26 @@ export class Mux {
     if (opening) return this.onOpeningFrame(id, opening, frame);
     const inbound = this.inbound.get(id);
     if (inbound) {
+      if (frame.type === FrameType.Data) return this.holdEarly(id, inbound, dataPieces ?? [frame.payload]);
       if (frame.type !== FrameType.Rst)
         throw violation(`${frameTypeName(frame.type)} on stream ${id} before it was accepted`);
       this.inbound.delete(id);
       inbound.state = 'cancelled';
+      inbound.early = undefined;
       inbound.reason = frame.reason;
       return;
     }
     // Frames may cross an RST or a timed-out open on the wire; for a finished stream they are dropped.
     if (this.isFinished(id)) return;
     throw violation(`${frameTypeName(frame.type)} for stream ${id}, which was never opened`);
+  }
+
+  /** DATA for a stream not answered yet: held for the service (early-data.ts), within the initial credit. */
+  private holdEarly(id: number, inbound: Inbound, pieces: readonly Uint8Array[]): void {
+    this.heartbeat.dataReceived();
+    inbound.early ??= new EarlyHold();
+    const problem = inbound.early.add(id, pieces as readonly Buffer[]);
+    if (problem !== undefined) throw violation(problem);
   }
 
   private onStreamFrame(stream: MuxStream, frame: MuxFrame, dataPieces?: readonly Buffer[]): void {
@@ -341,7 +394,9 @@ export class Mux {
     }
     this.opening.delete(id);
     clearTimeout(opening.timer);
+    opening.stopEarly?.();
     if (frame.type !== FrameType.Accept) {
+      giveBack(opening);
       // The peer's own reason is the message (it is written for people); the code is for deciding.
       opening.reject(
         new ClawError('STREAM_REJECTED', frame.reason || `peer refused the "${opening.service}" stream`, {
@@ -351,6 +406,8 @@ export class Mux {
       return;
     }
     const stream = new MuxStream(this.host, id, opening.service, opening.args, this.window);
+    stream.sentEarly(opening.earlyBytes, opening.early);
+    opening.early = [];
     this.streams.set(id, stream);
     stream.start();
     // The caller gets the stream in a promise reaction, which runs after process.nextTick callbacks:
@@ -410,11 +467,15 @@ export class Mux {
         this.streams.set(id, stream);
         this.peerStreams++;
         stream.start();
+        // Within the initial credit by EarlyHold's check, so the stream takes it without complaint.
+        entry.early?.deliver((pieces) => stream.receiveData(pieces));
+        entry.early = undefined;
         return stream;
       },
       reject: (code, reason) => {
         if (entry.state !== 'pending') return;
         answer();
+        entry.early = undefined; // the opener gets its early bytes back with the REJECT
         reject(code, reason);
       },
     };
@@ -469,6 +530,7 @@ export class Mux {
     this.heartbeat.stop(streamError);
     for (const opening of this.opening.values()) {
       clearTimeout(opening.timer);
+      giveBack(opening);
       opening.reject(streamError);
     }
     this.opening.clear();
@@ -491,6 +553,15 @@ export class Mux {
       this.opts.logger?.warn({ ...this.log, event, err }, 'mux event listener threw');
     }
   }
+}
+
+/** A refused or abandoned open: stop reading early, and put what was sent back into the source. */
+function giveBack(opening: Opening): void {
+  opening.stopEarly?.();
+  const { source, early } = opening;
+  opening.early = [];
+  if (!source || early.length === 0 || source.destroyed || source.readableEnded) return;
+  source.unshift(Buffer.concat(early));
 }
 
 function violation(message: string): ClawError {

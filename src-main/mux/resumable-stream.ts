@@ -66,6 +66,11 @@ export interface ResumableOptions {
    * code SESSION_GONE ends the stream at once. Absent on the acceptor side, which waits to be re-attached.
    */
   reopen?: (received: number) => Promise<Carried>;
+  /**
+   * Opener side: bytes the first carrier already sent with its OPEN (first data with the OPEN,
+   * early-data.ts), before this layer wrapped it: kept for a resend and counted as written.
+   */
+  sentEarly?: readonly Buffer[];
   /** Says a carrier was lost and whether the stream moved on (for logs). */
   onEvent?: (event: 'detached' | 'resumed', detail: string) => void;
 }
@@ -115,6 +120,16 @@ export class ResumableStream extends Duplex {
       writableHighWaterMark: RESUMABLE_HIGH_WATER_BYTES,
     });
     this.attach(carried, 0);
+    // After attach: these are on the carrier already, so attach must not count them as a resend.
+    for (const chunk of opts.sentEarly ?? []) {
+      this.retained.push(chunk);
+      this.written += chunk.length;
+    }
+  }
+
+  /** Payload bytes written to the peer (including those sent with the OPEN). */
+  get bytesOut(): number {
+    return this.written;
   }
 
   /** Payload bytes received from the peer over every carrier. */

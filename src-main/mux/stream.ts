@@ -57,6 +57,8 @@ export class MuxStream extends Duplex {
   private epochStart = performance.now();
   /** Bytes this side may still send. */
   private credit = INITIAL_STREAM_WINDOW;
+  /** What went with the OPEN (sentEarly), until takeEarlyChunks collects it. */
+  private earlyChunks: readonly Buffer[] = [];
   private finReceived = false;
   private finSent = false;
   /** True once the stream is off the wire: nothing more is sent for it (no RST on destroy). */
@@ -212,6 +214,26 @@ export class MuxStream extends Duplex {
       this.grant(consumed + this.window - this.granted);
     }
     return this.window;
+  }
+
+  /**
+   * @internal The opener sent `bytes` with its OPEN, before this stream existed (early-data.ts): they
+   * used the initial credit and count as sent.
+   */
+  sentEarly(bytes: number, chunks: readonly Buffer[]): void {
+    this.credit -= bytes;
+    this.outBytes += bytes;
+    this.earlyChunks = chunks;
+  }
+
+  /**
+   * The bytes sent with the OPEN (sentEarly), once: a layer above that keeps what it sent for a resend
+   * (resumable-stream.ts) keeps these too. Later calls return none.
+   */
+  takeEarlyChunks(): readonly Buffer[] {
+    const chunks = this.earlyChunks;
+    this.earlyChunks = [];
+    return chunks;
   }
 
   /** True while this stream's DATA goes ahead of bulk on the link (priority.ts). */

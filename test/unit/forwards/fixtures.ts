@@ -41,6 +41,8 @@ export interface ExitOptions {
   lookup?: LookupAll;
   /** The exit's net.connect (default: the real one). */
   connect?: ConnectSocket;
+  /** One-way delay of the in-memory link, in ms (default 0). */
+  latencyMs?: number;
 }
 
 /**
@@ -70,6 +72,7 @@ export function memoryExit(opts: ExitOptions = {}): {
       ),
   });
   const pair = muxPair({
+    link: { latencyMs: opts.latencyMs ?? 0 },
     b: {
       onStream: (req) =>
         registry.dispatch(
@@ -79,10 +82,11 @@ export function memoryExit(opts: ExitOptions = {}): {
         ),
     },
   });
-  const dialer = tcpConnectDialer(async (peer, args) => {
+  // Both muxes take early data, as two current agents do: the front ends' first bytes go with the OPEN.
+  const dialer = tcpConnectDialer(async (peer, args, early) => {
     if (peer !== 'b')
       throw new ClawError('PEER_NOT_FOUND', `no peer named '${peer}'; \`clawbridge peers\` lists them`);
-    return pair.ma.open(TCP_CONNECT_SERVICE, args);
+    return pair.ma.open(TCP_CONNECT_SERVICE, args, early ? { early } : {});
   });
   return { dialer, exitLog, close: () => pair.close() };
 }

@@ -163,3 +163,33 @@ test('a forward or proxy added on port 0 without a name is named after the port 
     ],
   );
 });
+
+test('a bound forward hands its client to the dialer as the early source (first data with the OPEN)', async () => {
+  const agent = composeAgent({
+    identity: await testIdentity('bind-a'),
+    state: NodeState.open(tempDir('cb-fwd-bind-')),
+    logger: pino({ level: 'silent' }),
+  });
+  agent.links.start();
+  const exit = memoryExit();
+  const seen: boolean[] = [];
+  const manager = new ForwardManager(agent, {
+    connect: (peer, host, port, opts) => {
+      seen.push(opts?.early !== undefined);
+      return exit.dialer.connect(peer, host, port, opts);
+    },
+  });
+  cleanups.push(
+    () => agent.links.stop(),
+    () => manager.stop(),
+    exit.close,
+  );
+  addPeer(agent, { fingerprint: FP_B, name: 'b' });
+  const info = await addForward(
+    { peerEntries: () => agent.links.peerEntries(), forwards: manager },
+    { local: '127.0.0.1:0', via: 'b', remote: `127.0.0.1:${echo.port}`, name: 'web' },
+  );
+  assert.equal(info.viaFingerprint, FP_B);
+  assert.equal(await carries(Number(info.local.split(':').pop())), true);
+  assert.deepEqual(seen, [true]);
+});

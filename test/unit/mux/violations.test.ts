@@ -133,15 +133,16 @@ test('fail closed on DATA before ACCEPT (the opener side)', async () => {
   assert.deepEqual(a.listenerErrors, []);
 });
 
-test('fail closed on DATA for a stream waiting to be accepted', async () => {
+// DATA there is early data, held within the initial credit (early-data.test.ts); a FIN is not.
+test('fail closed on FIN for a stream waiting to be accepted', async () => {
   const { a, b } = createLinkPair();
   const raw = new RawPeer(a);
   const mux = new Mux(b, { onStream: () => undefined }); // never answers
   const closed = closeOf(mux);
   raw.send(open(1));
-  raw.send(data(1, 1));
+  raw.send({ type: FrameType.Fin, streamId: 1 });
   const { error } = await closed;
-  assert.match(String(error?.message), /DATA on stream 1 before it was accepted/);
+  assert.match(String(error?.message), /FIN on stream 1 before it was accepted/);
 });
 
 test('frames for finished streams are dropped, not fatal (they cross an RST on the wire)', async () => {
