@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { ClawError } from '../../src-main/core/errors.js';
 import { Mux, type StreamRequest } from '../../src-main/mux/mux.js';
@@ -54,20 +55,30 @@ test('a resumable stream arrives byte-exact both ways across random link cuts', 
         minLength: 1,
         maxLength: 3,
       }),
-      async (upBytes, downBytes, cuts) => {
+      fc.integer({ min: 0, max: 70_000 }),
+      async (upBytes, downBytes, cuts, earlyWanted) => {
         const halves: ResumableStream[] = [];
         const worlds: World[] = [connect(halves)];
         const current = () => worlds[worlds.length - 1]!;
-        const carried = async (service: string, args: unknown) => {
+        const carried = async (service: string, args: unknown, early?: PassThrough) => {
           const { ma } = current();
-          return { stream: await ma.open(service, args), confirm: () => ma.ping() };
+          return { stream: await ma.open(service, args, early ? { early } : {}), confirm: () => ma.ping() };
         };
-        const opener = new ResumableStream(await carried('data', {}), {
+        const up = randomBytes(upBytes);
+        // The first bytes may go with the OPEN (first data, early-data.ts), as a forward's client's do.
+        const early = new PassThrough();
+        early.end(up.subarray(0, Math.min(earlyWanted, upBytes)));
+        const first = await carried('data', {}, early);
+        const opener = new ResumableStream(first, {
           resumeMs: 5_000,
           reopen: (delivered) => carried('stream-resume', { delivered }),
+          sentEarly: first.stream.takeEarlyChunks(),
         });
+        const sentEarly = opener.bytesOut;
+        // What the OPEN could not take (over its cap) the caller writes first, as a front end's pipe does.
+        const unsent: Buffer[] = [];
+        for (let c: unknown; (c = early.read()) !== null;) unsent.push(c as Buffer);
         const acceptor = await waitForHalf(halves);
-        const up = randomBytes(upBytes);
         const down = randomBytes(downBytes);
         const gotUp = readAll(acceptor, 20_000);
         const gotDown = readAll(opener, 20_000);
@@ -85,7 +96,8 @@ test('a resumable stream arrives byte-exact both ways across random link cuts', 
           };
           next();
         };
-        feed(opener, up);
+        for (const c of unsent) opener.write(c);
+        feed(opener, up.subarray(sentEarly + unsent.reduce((n, c) => n + c.length, 0)));
         feed(acceptor, down);
         for (const cut of cuts) {
           await new Promise((r) => setTimeout(r, cut.afterMs));
