@@ -5,7 +5,8 @@
  * direct path blackholed and restored, the relay restarted, and the serving agent killed (-9) and
  * restarted. Prints, per minute, each process's RSS and open fds (/proc/PID), the driver's event-loop
  * delay, the agents' `status` latency and the bytes checked. Exits 1 on any corrupt byte, any stream
- * or check lost outside a disruption window (soak/traffic.ts says how each is judged), or growth past
+ * or check lost outside a disruption window (soak/traffic.ts says how each is judged; a direct path
+ * cut excuses no stream, since streams resume on the relay), or growth past
  * the bounds below between minute 2 (1 in runs under 3 minutes) and the end.
  */
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,8 @@ const FD_GROWTH_BOUND = 20;
 const CYCLE_MS = 3 * 60_000;
 /** How long the direct path stays blackholed, in ms. */
 const CUT_MS = 15_000;
+/** The disruption that blackholes the direct path. */
+const PATH_CUT = 'direct path cut';
 /** How long b stays dead after kill -9, in ms. */
 const B_DOWN_MS = 3_000;
 /**
@@ -107,6 +110,11 @@ async function main(): Promise<number> {
   const windows: { what: string; from: number; to: number }[] = [];
   const explained: Explained = (from, to) =>
     windows.find((w) => w.from <= to && from <= w.to + GRACE_MS)?.what;
+  // A forwarded connection moves to the relay when the direct path dies (ADR 0023): a cut excuses no
+  // stream of the pool. A relay restart (streams that moved there move back) and b's kill (its exit
+  // sockets die with it) still do.
+  const explainedForStreams: Explained = (from, to) =>
+    windows.find((w) => w.what !== PATH_CUT && w.from <= to && from <= w.to + GRACE_MS)?.what;
   const tally = newTally();
   const checks = { ok: 0, cut: 0, failed: [] as string[] };
   let failures: string[] = [];
@@ -148,7 +156,7 @@ async function main(): Promise<number> {
           return true;
         };
         if (await at(0.2))
-          await disrupt('direct path cut', async () => {
+          await disrupt(PATH_CUT, async () => {
             topo.freezeDirect(true);
             await new Promise((r) => setTimeout(r, CUT_MS));
             topo.freezeDirect(false);
@@ -240,7 +248,12 @@ async function main(): Promise<number> {
         statusMax = { a: 0, b: 0 };
       }
     })();
-    await Promise.all([streamPool(STREAMS, fwdPort, until, explained, tally), disruptions, churn, reporter]);
+    await Promise.all([
+      streamPool(STREAMS, fwdPort, until, explainedForStreams, tally),
+      disruptions,
+      churn,
+      reporter,
+    ]);
     clearInterval(statusTimer);
     loop.disable();
     failures = [

@@ -167,7 +167,7 @@ export function agentDialer(
     const id = randomBytes(16).toString('hex');
     let first;
     try {
-      first = await carried(TCP_CONNECT_SERVICE, { ...args, resume: id }, early);
+      first = await openAcrossLinkLoss(() => carried(TCP_CONNECT_SERVICE, { ...args, resume: id }, early));
     } catch (err) {
       // An exit older than resume refuses the unknown argument: the stream is then an ordinary one.
       // (A refusal gave the early bytes back to the source, so they go again with this OPEN.)
@@ -183,4 +183,34 @@ export function agentDialer(
       sentEarly: first.stream.takeEarlyChunks(),
     });
   });
+}
+
+/**
+ * How long a new forwarded connection's OPEN is tried again when the link it went on died under it, in
+ * ms: the peer's other link (the relay, already up) usually takes over within this.
+ */
+export const OPEN_RETRY_AFTER_LINK_LOSS_MS = 5_000;
+/** Pause between two such tries, in ms. */
+const OPEN_RETRY_PAUSE_MS = 250;
+
+/**
+ * Runs `open` and, while it fails because the link it used closed (a path judged dead just then; the
+ * OPEN's bytes, early ones included, went back to their source), again on whatever link is active
+ * next, for up to OPEN_RETRY_AFTER_LINK_LOSS_MS. A refusal, a peer with no link at all, or any other
+ * failure ends it at once, as before. Once open, the stream itself resumes (ADR 0023).
+ */
+export async function openAcrossLinkLoss<T>(
+  open: () => Promise<T>,
+  retryMs = OPEN_RETRY_AFTER_LINK_LOSS_MS,
+): Promise<T> {
+  const deadline = performance.now() + retryMs;
+  for (;;) {
+    try {
+      return await open();
+    } catch (err) {
+      const linkLost = isClawError(err, 'LINK_CLOSED') && refusalOf(err) === undefined;
+      if (!linkLost || performance.now() + OPEN_RETRY_PAUSE_MS > deadline) throw err;
+      await new Promise((r) => setTimeout(r, OPEN_RETRY_PAUSE_MS));
+    }
+  }
 }
