@@ -25,9 +25,7 @@ function world(resumes: StreamResumes, peer: string) {
           halves.push(half);
           return;
         }
-        resumes.serve(
-          Object.assign(req, { peer: { fingerprint: peer, name: peer, allow: [] } }),
-        );
+        resumes.serve(Object.assign(req, { peer: { fingerprint: peer, name: peer, allow: [] } }));
       },
     },
   });
