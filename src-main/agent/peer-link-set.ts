@@ -98,6 +98,7 @@ export class PeerLinkSet {
       identity: deps.identity,
       log: deps.log,
       holdRelay: (url) => deps.relays.hold(url),
+      moved: () => deps.notices.changed(),
     });
   }
 

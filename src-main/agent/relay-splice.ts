@@ -30,6 +30,8 @@ export interface SpliceHost {
   readonly log: Logger;
   /** Keeps the relay `url` while a link spliced through it runs (relay-set.ts); returns the release. */
   holdRelay(url: string): () => void;
+  /** A link moved onto a splice: its path reads differently now (`relay (spliced)`), so say so. */
+  moved?(): void;
 }
 
 export class RelaySplicer {
@@ -99,6 +101,9 @@ export class RelaySplicer {
       link.upgrade(spliced);
       // Its circuit closes now; the relay still carries the link (an on-demand one must stay).
       link.onClose(this.host.holdRelay(relayUrl));
+      // Nothing else changes with it: without this the window's Peers view kept `relay` until some
+      // other change came (an end-to-end test waited for the new words in vain on a loaded machine).
+      this.host.moved?.();
       this.host.log.debug({ peer: link.peerId.slice(0, 8), relay: relayUrl }, 'relay link moved to a splice');
     } catch (err) {
       this.failedUntil.set(relayUrl, this.now() + SPLICE_RETRY_AFTER_MS);
