@@ -3,15 +3,13 @@
  * Duplex, or a ConnectError whose `failure` says why in terms each front end maps to its own protocol
  * (SOCKS5 reply code, HTTP 502 body, a log line for a TCP forward).
  */
-import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
-import { resolvePeer } from '../agent/peer-api.js';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
-import { ResumableStream } from '../mux/resumable-stream.js';
+import { openResumable } from './resumable-open.js';
 import { readMessage } from './read-message.js';
-import { STREAM_RESUME_MS, STREAM_RESUME_SERVICE } from './stream-resumes.js';
+import { STREAM_RESUME_MS } from './stream-resumes.js';
 import {
   ConnectStatus,
   decodeConnectResult,
@@ -137,28 +135,7 @@ export function agentDialer(
   agent: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'activePath'>,
   resumeMs = STREAM_RESUME_MS,
 ): Dialer {
-  return tcpConnectDialer(async (peer, args) => {
-    const { fingerprint } = resolvePeer(agent, peer);
-    // The carrier and how to confirm its FIN arrived: a PING on the same link (its PONG follows it).
-    // The peer is looked up again each time: its entry may have been replaced since (a changed record).
-    const carried = async (service: string, serviceArgs: unknown) => {
-      const { mux } = agent.activePath(resolvePeer(agent, fingerprint));
-      return { stream: await mux.open(service, serviceArgs), confirm: () => mux.ping() };
-    };
-    const id = randomBytes(16).toString('hex');
-    let first;
-    try {
-      first = await carried(TCP_CONNECT_SERVICE, { ...args, resume: id });
-    } catch (err) {
-      // An exit older than resume refuses the unknown argument: the stream is then an ordinary one.
-      if (refusalOf(err) === 'BAD_REQUEST' && /resume/.test(errorMessage(err))) {
-        return (await carried(TCP_CONNECT_SERVICE, args)).stream;
-      }
-      throw err;
-    }
-    return new ResumableStream(first, {
-      resumeMs,
-      reopen: (delivered) => carried(STREAM_RESUME_SERVICE, { id, delivered }),
-    });
-  });
+  return tcpConnectDialer((peer, args) =>
+    openResumable(agent, peer, TCP_CONNECT_SERVICE, { ...args }, resumeMs),
+  );
 }
