@@ -43,7 +43,7 @@ export async function startForwarding(agent: ForwardingHost): Promise<Forwarding
   const stopListening = registerReverseListenService(agent);
   const reverse = new ReverseForwards(agent, undefined, resumes);
   // UDP forwards: the exit side, and each flow's stream to the exit peer (ADR 0019).
-  const stopUdp = registerUdpConnectService(agent);
+  const stopUdp = registerUdpConnectService(agent, resumes);
   const dialer = withUdpFlows(agentDialer(agent.links), agentUdpConnect(agent.links));
   const manager = new ForwardManager(agent, dialer, undefined, reverse);
   await manager.restore();
