@@ -3,17 +3,15 @@
  * Duplex, or a ConnectError whose `failure` says why in terms each front end maps to its own protocol
  * (SOCKS5 reply code, HTTP 502 body, a log line for a TCP forward).
  */
-import { randomBytes } from 'node:crypto';
 import type { Duplex, Readable } from 'node:stream';
 import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
-import { resolvePeer } from '../agent/peer-api.js';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
-import { FEATURE_EARLY_DATA } from '../mux/early-data.js';
 import { ResumableStream } from '../mux/resumable-stream.js';
 import { MuxStream } from '../mux/stream.js';
+import { openResumable } from './resumable-open.js';
 import { readMessage } from './read-message.js';
-import { STREAM_RESUME_MS, STREAM_RESUME_SERVICE } from './stream-resumes.js';
+import { STREAM_RESUME_MS } from './stream-resumes.js';
 import {
   ConnectStatus,
   decodeConnectResult,
@@ -152,65 +150,7 @@ export function agentDialer(
   agent: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'activePath'>,
   resumeMs = STREAM_RESUME_MS,
 ): Dialer {
-  return tcpConnectDialer(async (peer, args, early) => {
-    const { fingerprint } = resolvePeer(agent, peer);
-    // The carrier and how to confirm its FIN arrived: a PING on the same link (its PONG follows it).
-    // The peer is looked up again each time: its entry may have been replaced since (a changed record).
-    const carried = async (service: string, serviceArgs: unknown, source?: Readable) => {
-      const entry = resolvePeer(agent, fingerprint);
-      const { mux } = agent.activePath(entry);
-      // An older peer would take DATA before its ACCEPT as a violation and close the link.
-      const sendEarly = source !== undefined && entry.features?.includes(FEATURE_EARLY_DATA) === true;
-      const stream = await mux.open(service, serviceArgs, sendEarly ? { early: source } : {});
-      return { stream, confirm: () => mux.ping() };
-    };
-    const id = randomBytes(16).toString('hex');
-    let first;
-    try {
-      first = await openAcrossLinkLoss(() => carried(TCP_CONNECT_SERVICE, { ...args, resume: id }, early));
-    } catch (err) {
-      // An exit older than resume refuses the unknown argument: the stream is then an ordinary one.
-      // (A refusal gave the early bytes back to the source, so they go again with this OPEN.)
-      if (refusalOf(err) === 'BAD_REQUEST' && /resume/.test(errorMessage(err))) {
-        return (await carried(TCP_CONNECT_SERVICE, args, early)).stream;
-      }
-      throw err;
-    }
-    return new ResumableStream(first, {
-      resumeMs,
-      reopen: (delivered) => carried(STREAM_RESUME_SERVICE, { id, delivered }),
-      // Sent with the OPEN, before this layer existed: kept for a resend and counted like written bytes.
-      sentEarly: first.stream.takeEarlyChunks(),
-    });
-  });
-}
-
-/**
- * How long a new forwarded connection's OPEN is tried again when the link it went on died under it, in
- * ms: the peer's other link (the relay, already up) usually takes over within this.
- */
-export const OPEN_RETRY_AFTER_LINK_LOSS_MS = 5_000;
-/** Pause between two such tries, in ms. */
-const OPEN_RETRY_PAUSE_MS = 250;
-
-/**
- * Runs `open` and, while it fails because the link it used closed (a path judged dead just then; the
- * OPEN's bytes, early ones included, went back to their source), again on whatever link is active
- * next, for up to OPEN_RETRY_AFTER_LINK_LOSS_MS. A refusal, a peer with no link at all, or any other
- * failure ends it at once, as before. Once open, the stream itself resumes (ADR 0023).
- */
-export async function openAcrossLinkLoss<T>(
-  open: () => Promise<T>,
-  retryMs = OPEN_RETRY_AFTER_LINK_LOSS_MS,
-): Promise<T> {
-  const deadline = performance.now() + retryMs;
-  for (;;) {
-    try {
-      return await open();
-    } catch (err) {
-      const linkLost = isClawError(err, 'LINK_CLOSED') && refusalOf(err) === undefined;
-      if (!linkLost || performance.now() + OPEN_RETRY_PAUSE_MS > deadline) throw err;
-      await new Promise((r) => setTimeout(r, OPEN_RETRY_PAUSE_MS));
-    }
-  }
+  return tcpConnectDialer((peer, args, early) =>
+    openResumable(agent, peer, TCP_CONNECT_SERVICE, { ...args }, resumeMs, early),
+  );
 }

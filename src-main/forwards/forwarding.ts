@@ -41,9 +41,9 @@ export async function startForwarding(agent: ForwardingHost): Promise<Forwarding
   const stopWatching = registerTcpConnectService(agent, resumes);
   // Reverse forwards: this node listening for its peers, and its own listening on them (ADR 0018).
   const stopListening = registerReverseListenService(agent);
-  const reverse = new ReverseForwards(agent);
+  const reverse = new ReverseForwards(agent, undefined, resumes);
   // UDP forwards: the exit side, and each flow's stream to the exit peer (ADR 0019).
-  const stopUdp = registerUdpConnectService(agent);
+  const stopUdp = registerUdpConnectService(agent, resumes);
   const dialer = withUdpFlows(agentDialer(agent.links), agentUdpConnect(agent.links));
   const manager = new ForwardManager(agent, dialer, undefined, reverse);
   await manager.restore();

@@ -51,8 +51,12 @@ export interface TcpListener {
   server: Server;
   /** The bound `host:port` (the real port when 0 was asked for). */
   address: string;
-  /** Stops accepting, resets open connections, and resolves once the port is free. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, resets open connections, and resolves once the port is free. `keepConnections`:
+   * open connections stay (resumable streams carry them on, ADR 0023) and it resolves as soon as the
+   * port is closed, so a new listener can bind it while they last.
+   */
+  close(keepConnections?: boolean): Promise<void>;
 }
 
 /**
@@ -100,8 +104,13 @@ export async function listenTcp(
   return {
     server,
     address,
-    close: () =>
+    close: (keepConnections = false) =>
       new Promise<void>((resolve) => {
+        if (keepConnections) {
+          // server.close()'s callback waits for every connection; the port itself is free at once.
+          server.close();
+          return setImmediate(resolve);
+        }
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),

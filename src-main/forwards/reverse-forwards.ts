@@ -13,6 +13,7 @@
  * (`serveUdpConnect`) towards the forward's target, with this forward's counters.
  */
 import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { NodeState } from '../agent/node-state.js';
 import type { Notices } from '../agent/notices.js';
@@ -37,6 +38,7 @@ import {
   type ReverseListenArgs,
 } from './reverse-protocol.js';
 import { splice } from './splice.js';
+import type { StreamResumes } from './stream-resumes.js';
 import { classifyDialError, dial } from './tcp-connect-service.js';
 import { zeroCounters, type Counters } from './forward-run.js';
 import { ExitConnections } from './exit-connections.js';
@@ -116,6 +118,8 @@ export class ReverseForwards {
   constructor(
     private readonly host: ReverseForwardsHost,
     private readonly timers: RetryTimers = realTimers,
+    /** Halves of resumable streams (ADR 0023); absent: a connection's `resume` argument is ignored. */
+    private readonly resumes?: StreamResumes,
   ) {
     host.services.register(REVERSE_CONNECT_SERVICE, {
       // Any peer may try; only an id of a reverse forward this node has to that very peer is served.
@@ -423,6 +427,10 @@ export class ReverseForwards {
       );
     }
     if (record.protocol === 'udp') return this.serveFlow(run, record, req);
+    const resumeId = this.resumes ? parsed.data.resume : undefined;
+    if (resumeId !== undefined && this.resumes?.has(req.peer.fingerprint, resumeId)) {
+      return req.reject('BAD_REQUEST', 'bad reverse-connect arguments: that resume ID is already in use');
+    }
     const target = parseHostPort(record.remote ?? '');
     const abort = new AbortController();
     let socket;
@@ -438,9 +446,14 @@ export class ReverseForwards {
       this.activity.emit('moved');
       return req.reject('SERVICE_FAILED', why);
     }
-    let stream: MuxStream;
+    let stream: Duplex;
     try {
-      stream = req.accept();
+      const accepted = req.accept();
+      // A resumable stream survives its link (ADR 0023): the peer re-attaches it on its next link.
+      stream =
+        resumeId !== undefined && this.resumes
+          ? this.resumes.adopt(req.peer.fingerprint, resumeId, accepted)
+          : accepted;
     } catch {
       socket.destroy();
       return;

@@ -19,7 +19,7 @@ import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
 import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import type { PeerRecord, Settings } from '../agent/settings.js';
 import { describeZodError } from '../api/validate.js';
-import { ClawError, errorMessage } from '../core/errors.js';
+import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import type { MuxStream } from '../mux/stream.js';
@@ -34,7 +34,9 @@ import {
   reverseListenArgsSchema,
   type ReverseListenArgs,
 } from './reverse-protocol.js';
+import { openResumable } from './resumable-open.js';
 import { splice } from './splice.js';
+import { STREAM_RESUME_MS } from './stream-resumes.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import type { AuditInput } from '../audit/audit-events.js';
 import { DEFAULT_UDP_IDLE_MS } from './udp-flow.js';
@@ -45,7 +47,9 @@ export interface ReverseListenHost {
   readonly log: Logger;
   readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
   readonly services: Pick<ServiceRegistry, 'register'>;
-  readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>;
+  readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream' | 'activePath'>;
+  /** How long an accepted connection waits for its peer after its link died, in ms (ADR 0023). */
+  readonly resumeMs?: number;
   /** Each listener opened, refused and closed here is recorded (audit/). */
   readonly audit?: AuditSink;
 }
@@ -105,23 +109,40 @@ interface Held {
   stream: MuxStream;
 }
 
+/** Names a reverse forward's connections across its listener's incarnations: `fingerprint/id`. */
+const keyOf = (peer: string, id: string) => `${peer}/${id}`;
+
 /**
  * Registers `reverse-listen` (permission `listen`). Listeners the settings no longer allow close at
  * once. Returns a disposer that closes them all.
  */
 export function registerReverseListenService(host: ReverseListenHost): () => Promise<void> {
   const held = new Set<Held>();
-  const close = (h: Held, why: string): Promise<void> => {
+  // Accepted TCP connections by forward: they outlive a listener closed because its link was lost
+  // (their streams resume, ADR 0023) and end when the forward's listener closes for good.
+  const connections = new Map<string, Set<Socket>>();
+  const track = (key: string, socket: Socket) => {
+    let set = connections.get(key);
+    if (!set) connections.set(key, (set = new Set()));
+    set.add(socket);
+    socket.once('close', () => {
+      set.delete(socket);
+      if (set.size === 0 && connections.get(key) === set) connections.delete(key);
+    });
+  };
+  /** `keep`: the link went (or the forward asked again on another): its connections carry on. */
+  const close = (h: Held, why: string, keep = false): Promise<void> => {
     if (!held.delete(h)) return Promise.resolve();
     host.log.info({ peer: h.peer, listen: h.listener.address }, `reverse listener closed: ${why}`);
     audit(host, h.peerName, h.peer, h.listener.address, 'closed', 'ok', why);
     h.stream.destroy();
-    return h.listener.close();
+    if (!keep) for (const socket of connections.get(keyOf(h.peer, h.id)) ?? []) socket.destroy();
+    return h.listener.close(keep);
   };
   host.services.register(REVERSE_LISTEN_SERVICE, {
     permission: 'listen',
     noun: 'listening',
-    handle: (req) => void serve(host, req, held, close),
+    handle: (req) => void serve(host, req, held, close, track),
   });
   const off = host.state.subscribe(() => {
     for (const h of [...held]) {
@@ -146,7 +167,8 @@ async function serve(
   host: ReverseListenHost,
   req: ServiceRequest,
   held: Set<Held>,
-  close: (h: Held, why: string) => Promise<void>,
+  close: (h: Held, why: string, keep?: boolean) => Promise<void>,
+  track: (key: string, socket: Socket) => void,
 ): Promise<void> {
   const parsed = reverseListenArgsSchema.safeParse(req.args);
   if (!parsed.success) {
@@ -157,7 +179,7 @@ async function serve(
   const record = host.state.peer(fp);
   if (!record) return req.reject('REMOVED', `removed as a peer by ${host.name}`);
   // The same forward asking again (its old stream on a link that is going away): the new one wins.
-  for (const h of held) if (h.peer === fp && h.id === args.id) await close(h, 'asked again');
+  for (const h of held) if (h.peer === fp && h.id === args.id) await close(h, 'asked again', true);
   const count = [...held].filter((h) => h.peer === fp).length;
   const refusal = listenRefusal(host.name, host.state.get(), record, args, count);
   const wanted = `${formatHostPort(args.host, args.port)}${args.protocol === 'udp' ? ' (UDP)' : ''}`;
@@ -171,7 +193,10 @@ async function serve(
     listener =
       args.protocol === 'udp'
         ? await listenUdpBack(host, fp, req.peer.name, args, log)
-        : await listenTcp(args.host, args.port, (socket) => void bridge(host, fp, args.id, socket, log));
+        : await listenTcp(args.host, args.port, (socket) => {
+            track(keyOf(fp, args.id), socket);
+            void bridge(host, fp, args.id, socket, log);
+          });
   } catch (err) {
     audit(host, req.peer.name, fp, wanted, 'opened', 'failed', errorMessage(err), req);
     return req.reject('SERVICE_FAILED', `${host.name} cannot listen: ${errorMessage(err)}`);
@@ -190,10 +215,11 @@ async function serve(
   audit(host, req.peer.name, fp, listener.address, 'opened', 'ok', undefined, req);
   stream.write(encodeReverseAnswer(listener.address));
   // Nothing more comes on it; its end (or loss) is the signal to close.
-  stream.on('error', () => undefined);
+  let linkLost = false;
+  stream.on('error', (err) => (linkLost ||= isClawError(err, 'LINK_CLOSED')));
   stream.resume();
   stream.once('end', () => void close(h, 'the peer ended it'));
-  stream.once('close', () => void close(h, 'stream closed'));
+  stream.once('close', () => void close(h, linkLost ? 'its link was lost' : 'stream closed', linkLost));
 }
 
 /** One `listener` audit event: where this node listens (or would have) for which peer. */
@@ -228,11 +254,16 @@ async function bridge(
   log: Logger,
 ): Promise<void> {
   socket.on('error', () => undefined);
-  const entry = host.links.peerEntries().find((e) => e.fingerprint === fingerprint);
-  let stream: MuxStream;
+  let stream: Duplex;
   try {
-    if (!entry) throw new Error('no longer a peer');
-    stream = (await host.links.openStream(entry, REVERSE_CONNECT_SERVICE, { id })).stream;
+    // Resumable (ADR 0023): when the link dies, the connection moves to the peer's next link.
+    stream = await openResumable(
+      host.links,
+      fingerprint,
+      REVERSE_CONNECT_SERVICE,
+      { id },
+      host.resumeMs ?? STREAM_RESUME_MS,
+    );
   } catch (err) {
     log.info(`reverse connection not carried: ${errorMessage(err)}`);
     socket.resetAndDestroy();

@@ -7,7 +7,8 @@
  *   bound, writes one answer line `{"ok":true,"bound":"HOST:PORT"}\n`; the stream then stays open,
  *   carrying nothing, for as long as B should listen. Any refusal is the stream's REJECT (code + one
  *   plain-text line).
- * - `reverse-connect` {id}: opened by B back to A for each connection B accepts there (TCP), or for each
+ * - `reverse-connect` {id, resume?}: opened by B back to A for each connection B accepts there (TCP; its
+ *   `resume` ID makes the stream resumable, ADR 0023), or for each
  *   client address that sends B a datagram (UDP: one flow, ending after `idleMs` idle). TCP: A connects
  *   to the forward's target and accepts (or rejects with why), then the stream carries the bytes. UDP:
  *   the stream is a `udp-connect` stream from its result message on (udp-connect-protocol.ts): A
@@ -15,6 +16,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { resumeIdSchema } from './tcp-connect-protocol.js';
 import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from './udp-flow.js';
 
 export const REVERSE_LISTEN_SERVICE = 'reverse-listen';
@@ -59,7 +61,16 @@ export const reverseListenArgsSchema = z
   });
 export type ReverseListenArgs = z.infer<typeof reverseListenArgsSchema>;
 
-export const reverseConnectArgsSchema = z.object({ id: idSchema }).strict();
+export const reverseConnectArgsSchema = z
+  .object({
+    id: idSchema,
+    /**
+     * A TCP connection's resume ID (ADR 0023): its stream outlives its link, re-attached with
+     * `stream-resume`. Absent: an ordinary stream (a peer older than resume, or a UDP flow).
+     */
+    resume: resumeIdSchema.optional(),
+  })
+  .strict();
 export type ReverseConnectArgs = z.infer<typeof reverseConnectArgsSchema>;
 
 const answerSchema = z.object({ ok: z.literal(true), bound: z.string().min(1).max(300) }).strict();

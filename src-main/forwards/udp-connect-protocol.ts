@@ -5,6 +5,7 @@
  * (protocol/udp-frames.ts). Pure: no sockets here.
  */
 import { z } from 'zod';
+import { resumeIdSchema } from './tcp-connect-protocol.js';
 import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from './udp-flow.js';
 
 /** Service name in the mux OPEN frame. */
@@ -24,6 +25,11 @@ export const udpConnectArgsSchema = z
     port: z.number().int().min(1).max(65535),
     /** The opener's idle time in ms; the exit uses it within its own bounds (default 60 s). */
     idleMs: z.number().int().min(MIN_UDP_IDLE_MS).max(MAX_UDP_IDLE_MS).optional(),
+    /**
+     * The flow's resume ID (ADR 0023): its stream outlives its link, so the exit keeps its socket (and
+     * source port) while the opener re-attaches with `stream-resume`.
+     */
+    resume: resumeIdSchema.optional(),
   })
   .strict();
 export type UdpConnectArgs = z.infer<typeof udpConnectArgsSchema>;

@@ -16,7 +16,8 @@ import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import { describeZodError } from '../api/validate.js';
 import { errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
-import type { MuxStream } from '../mux/stream.js';
+import type { Duplex } from 'node:stream';
+import type { StreamResumes } from './stream-resumes.js';
 import { checkDestination, describeAddresses, systemLookup, type LookupAll } from './destination-check.js';
 import { ExitConnections, revokedReason } from './exit-connections.js';
 import { CONNECT_TIMEOUT_MS, classifyDialError, DialError } from './tcp-connect-service.js';
@@ -46,6 +47,8 @@ export interface UdpConnectHost {
   readonly maxFlows?: number;
   /** Told of each flow, where an exit counts and lists its flows (a reverse UDP forward's owner). */
   readonly watch?: UdpExitWatch;
+  /** Halves of resumable streams (ADR 0023); absent: a `resume` argument is ignored. */
+  readonly resumes?: StreamResumes;
 }
 
 /** What an exit that counts its flows is told (reverse-forwards.ts: the forward's counters and listing). */
@@ -54,7 +57,7 @@ export interface UdpExitWatch {
    * A flow is up on `stream` towards `target`: where it counts (`received` is a datagram from the
    * opener's side, `sent` one back), and `end` once it is over.
    */
-  opened(stream: MuxStream, target: string): { counters: UdpFlowCounters; end(): void };
+  opened(stream: Duplex, target: string): { counters: UdpFlowCounters; end(): void };
   /** A flow could not be set up: why, in one line. */
   failed(why: string): void;
 }
@@ -63,15 +66,19 @@ export interface UdpExitWatch {
  * Registers `udp-connect` on the agent (permission `forward`); open flows end as soon as the settings no
  * longer allow them. Returns the disposer of that watch.
  */
-export function registerUdpConnectService(agent: {
-  readonly name: string;
-  readonly log: Logger;
-  readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
-  readonly services: Pick<ServiceRegistry, 'register'>;
-}): () => void {
+export function registerUdpConnectService(
+  agent: {
+    readonly name: string;
+    readonly log: Logger;
+    readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
+    readonly services: Pick<ServiceRegistry, 'register'>;
+  },
+  resumes?: StreamResumes,
+): () => void {
   const open = new ExitConnections();
   const host: UdpConnectHost = {
     open,
+    resumes,
     get name() {
       return agent.name;
     },
@@ -102,9 +109,19 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
   const { host, port, idleMs = DEFAULT_UDP_IDLE_MS } = parsed.data;
   const target = formatHostPort(host, port);
   const log = node.log.child({ service: UDP_CONNECT_SERVICE, peer: req.peer.name, target });
-  let stream: MuxStream;
+  const resumeId = node.resumes ? parsed.data.resume : undefined;
+  if (resumeId !== undefined && node.resumes?.has(req.peer.fingerprint, resumeId)) {
+    req.reject('BAD_REQUEST', 'bad udp-connect arguments: that resume ID is already in use');
+    return;
+  }
+  let stream: Duplex;
   try {
-    stream = req.accept();
+    const accepted = req.accept();
+    // A resumable flow survives its link (ADR 0023): its socket, and so its source port, stay.
+    stream =
+      resumeId !== undefined && node.resumes
+        ? node.resumes.adopt(req.peer.fingerprint, resumeId, accepted)
+        : accepted;
   } catch (err) {
     log.info(`udp-connect gone before it was accepted: ${errorMessage(err)}`);
     return;

@@ -3,8 +3,8 @@
  * answered ok (the result message and its failures are tcp-connect's, so the reasons read the same).
  */
 import type { Duplex } from 'node:stream';
-import { resolvePeer } from '../agent/peer-api.js';
-import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
+import { openResumable, type ResumableLinks } from './resumable-open.js';
+import { STREAM_RESUME_MS } from './stream-resumes.js';
 import { tcpConnectDialer, type Dialer } from './dialer.js';
 import { UDP_CONNECT_SERVICE, UDP_CONNECT_VERSION, type UdpConnectArgs } from './udp-connect-protocol.js';
 
@@ -20,10 +20,11 @@ export function withUdpFlows(dialer: Dialer, open: OpenUdpConnect): Dialer {
   };
 }
 
-/** An agent's way of opening udp-connect streams to its peers (by name or fingerprint). */
-export function agentUdpConnect(
-  agent: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>,
-): OpenUdpConnect {
-  return async (peer, args) =>
-    (await agent.openStream(resolvePeer(agent, peer), UDP_CONNECT_SERVICE, args)).stream;
+/**
+ * An agent's way of opening udp-connect streams to its peers (by name or fingerprint). Each flow's
+ * stream is resumable (ADR 0023): when its link dies it moves to the peer's next link, and the exit
+ * keeps the flow's socket (its source port, so a WireGuard or DNS peer keeps its mapping).
+ */
+export function agentUdpConnect(links: ResumableLinks, resumeMs = STREAM_RESUME_MS): OpenUdpConnect {
+  return (peer, args) => openResumable(links, peer, UDP_CONNECT_SERVICE, { ...args }, resumeMs);
 }

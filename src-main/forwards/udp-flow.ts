@@ -10,6 +10,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../core/errors.js';
+import { ResumableStream } from '../mux/resumable-stream.js';
 import { MuxStream } from '../mux/stream.js';
 import { MAX_DATA_PAYLOAD } from '../protocol/mux-frames.js';
 import {
@@ -114,7 +115,9 @@ export class UdpStreamFlow {
     });
     stream.once('close', () => this.dispose());
     this.armIdle(opts.idleMs);
-    if (stream instanceof MuxStream) stream.raiseReceiveWindow(UDP_FLOW_STREAM_WINDOW);
+    if (stream instanceof MuxStream || stream instanceof ResumableStream) {
+      stream.raiseReceiveWindow(UDP_FLOW_STREAM_WINDOW);
+    }
     stream.resume();
   }
 

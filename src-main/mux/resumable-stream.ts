@@ -40,6 +40,7 @@ export type Carrier = Pick<
   | 'isPaused'
   | 'sendAcked'
   | 'peerAcked'
+  | 'raiseReceiveWindow'
   | 'readableEnded'
   | 'writableFinished'
   | 'destroyed'
@@ -109,6 +110,8 @@ export class ResumableStream extends Duplex {
   private ending = false;
   private finOn: Carrier | undefined;
   private peerEnded = false;
+  /** A receive window asked for (a UDP flow's), given to every carrier this stream gets. */
+  private receiveWindow: number | undefined;
 
   constructor(
     carried: Carried,
@@ -147,6 +150,15 @@ export class ResumableStream extends Duplex {
     return this.written - this.acked;
   }
 
+  /**
+   * Raises the receive window of the carrier and of every later one (MuxStream.raiseReceiveWindow), so
+   * a stream that needs a larger window (a UDP flow's) keeps it across a resume.
+   */
+  raiseReceiveWindow(bytes: number): void {
+    this.receiveWindow = bytes;
+    this.carrier?.raiseReceiveWindow(bytes);
+  }
+
   /** True while no carrier is attached (the link died, a resume is awaited). */
   get detached(): boolean {
     return this.carrier === undefined && !this.destroyed;
@@ -169,6 +181,7 @@ export class ResumableStream extends Duplex {
     this.deadline = undefined;
     this.carrier = carrier;
     this.confirm = carried.confirm;
+    if (this.receiveWindow !== undefined) carrier.raiseReceiveWindow(this.receiveWindow);
     this.listen(carrier);
     if (peerReceived === undefined) {
       this.awaitingOffset = true;

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClawError } from '../../../src-main/core/errors.js';
-import { openAcrossLinkLoss } from '../../../src-main/forwards/dialer.js';
+import { openAcrossLinkLoss } from '../../../src-main/forwards/resumable-open.js';
 
 const linkLost = () => new ClawError('LINK_CLOSED', 'no reply from peer for 2 s while data was outstanding');
 

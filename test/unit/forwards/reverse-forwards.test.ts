@@ -7,6 +7,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import type { PeerEntry } from '../../../src-main/agent/ports.js';
@@ -14,10 +15,11 @@ import { ServiceRegistry } from '../../../src-main/agent/services.js';
 import type { ForwardRecord, PeerRecord } from '../../../src-main/agent/settings.js';
 import { ConnectionTable } from '../../../src-main/connections/connection-table.js';
 import { MAX_UDP_DATAGRAM_BYTES } from '../../../src-main/protocol/udp-frames.js';
-import { isClawError } from '../../../src-main/core/errors.js';
+import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 import { ReverseForwards } from '../../../src-main/forwards/reverse-forwards.js';
 import { registerReverseListenService } from '../../../src-main/forwards/reverse-listen-service.js';
 import { REVERSE_CONNECT_SERVICE } from '../../../src-main/forwards/reverse-protocol.js';
+import { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
 import { muxPair } from '../mux/mux-fixtures.js';
 import { memoryLogger } from './fixtures.js';
 import { client, roundTrip, udpEcho } from './udp-fixtures.js';
@@ -39,7 +41,7 @@ function freePort(): Promise<number> {
 }
 
 function entry(fingerprint: string, name: string): PeerEntry {
-  return { fingerprint, record: { name }, links: { active: {} } } as unknown as PeerEntry;
+  return { fingerprint, record: { name, fingerprint }, links: { active: {} } } as unknown as PeerEntry;
 }
 
 function setup() {
@@ -48,30 +50,47 @@ function setup() {
   // B's record of A: what A may do there (mutable, as the owner changes it).
   let aOnB: PeerRecord = { fingerprint: FA, name: 'a', allow: ['listen'], addresses: [], addedAt: '' };
   const subscribers: (() => void)[] = [];
-  const pair = muxPair({
-    a: { onStream: (req) => registryA.dispatch('a', { fingerprint: FB, name: 'b', allow: [] }, req) },
-    b: {
-      onStream: (req) => registryB.dispatch('b', { fingerprint: FA, name: 'a', allow: aOnB.allow }, req),
-    },
-  });
+  // A link between A and B; `relink()` puts a new one beside it (the peer's next path) and returns the old.
+  const link = () =>
+    muxPair({
+      link: { bytesPerTick: 256 * 1024 },
+      a: { onStream: (req) => registryA.dispatch('a', { fingerprint: FB, name: 'b', allow: [] }, req) },
+      b: {
+        onStream: (req) => registryB.dispatch('b', { fingerprint: FA, name: 'a', allow: aOnB.allow }, req),
+      },
+    });
+  const pairs = [link()];
+  let pair = pairs[0]!;
+  const relink = () => {
+    const old = pair;
+    pair = link();
+    pairs.push(pair);
+    return old;
+  };
   const log = memoryLogger().log;
   const saved = new Map<string, ForwardRecord>();
   const connections = new ConnectionTable();
-  const reverse = new ReverseForwards({
-    log,
-    connections,
-    notices: { changed: () => undefined, notice: () => undefined, onChanged: () => () => undefined },
-    state: { forward: (n) => saved.get(n), saveForward: (f) => void saved.set(f.name, f) },
-    links: {
-      peerEntries: () => [entry(FB, 'b')],
-      openStream: async (_e, service, args) => ({
-        stream: await pair.ma.open(service, args),
-        path: 'direct',
-        remote: '',
-      }),
+  const resumes = new StreamResumes(5_000);
+  resumes.register(registryA);
+  const reverse = new ReverseForwards(
+    {
+      log,
+      connections,
+      notices: { changed: () => undefined, notice: () => undefined, onChanged: () => () => undefined },
+      state: { forward: (n) => saved.get(n), saveForward: (f) => void saved.set(f.name, f) },
+      links: {
+        peerEntries: () => [entry(FB, 'b')],
+        openStream: async (_e, service, args) => ({
+          stream: await pair.ma.open(service, args),
+          path: 'direct',
+          remote: '',
+        }),
+      },
+      services: registryA,
     },
-    services: registryA,
-  });
+    undefined,
+    resumes,
+  );
   const stopB = registerReverseListenService({
     name: 'b',
     log,
@@ -88,7 +107,9 @@ function setup() {
         path: 'direct',
         remote: '',
       }),
+      activePath: () => ({ mux: pair.mb }) as never,
     },
+    resumeMs: 5_000,
   });
   const revoke = () => {
     aOnB = { ...aOnB, allow: [] };
@@ -97,10 +118,16 @@ function setup() {
   return {
     reverse,
     pair,
+    relink,
     saved,
     revoke,
     connections,
-    stop: async () => (reverse.stop(), await stopB(), pair.close()),
+    resumes,
+    stop: async () => {
+      reverse.stop();
+      await stopB();
+      for (const p of pairs) p.close();
+    },
   };
 }
 
@@ -148,6 +175,48 @@ test('B listens for A; bytes reach A’s target; taking listen away closes B’s
   assert.ok(await portFree(port), "B's port is free once listen is taken away");
   const after = reverse.info(record, 'b');
   assert.equal(after.state, 'error');
+  await stop();
+});
+
+test('a reverse connection survives its link dying mid-download, byte-exact on the next link', async () => {
+  const { reverse, relink, resumes, stop } = setup();
+  const body = randomBytes(6 * 1024 * 1024);
+  const file = createServer((s) => s.end(body));
+  await new Promise<void>((r) => file.listen(0, '127.0.0.1', r));
+  const port = await freePort();
+  await reverse.add({
+    name: 'rev',
+    kind: 'tcp',
+    direction: 'reverse',
+    listen: `127.0.0.1:${port}`,
+    via: 'b',
+    viaFingerprint: FB,
+    remote: `127.0.0.1:${(file.address() as AddressInfo).port}`,
+    enabled: true,
+  });
+  const chunks: Buffer[] = [];
+  let got = 0;
+  const client = connect(port, '127.0.0.1');
+  const cut = new Promise<void>((resolve) =>
+    client.on('data', (c: Buffer) => {
+      chunks.push(c);
+      got += c.length;
+      if (got >= 1024 * 1024) resolve();
+    }),
+  );
+  const ended = new Promise<string>((resolve) => {
+    client.once('end', () => resolve('end'));
+    client.once('error', (err) => resolve(`error: ${err.message}`));
+  });
+  await cut;
+  // The link dies under both ends (B's listener goes with it); the connection carries on on the next.
+  relink().a.fail(new ClawError('LINK_CLOSED', 'path died'));
+  assert.equal(await ended, 'end', 'the client saw a clean end, not a reset');
+  assert.ok(Buffer.concat(chunks).equals(body), 'every byte arrived once, in order');
+  client.destroy();
+  file.close();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(resumes.size, 1, "A keeps the finished half's count only");
   await stop();
 });
 

@@ -50,6 +50,10 @@ test('reverse-listen args: IP host, port 1-65535, v 1, 16-hex id, nothing else',
   }
   assert.ok(reverseConnectArgsSchema.safeParse({ id: ID }).success);
   assert.equal(reverseConnectArgsSchema.safeParse({ id: ID, host: 'x' }).success, false);
+  // A TCP connection's resume ID (ADR 0023): 32 lowercase hex digits, nothing else.
+  assert.ok(reverseConnectArgsSchema.safeParse({ id: ID, resume: 'ab'.repeat(16) }).success);
+  assert.equal(reverseConnectArgsSchema.safeParse({ id: ID, resume: 'AB'.repeat(16) }).success, false);
+  assert.equal(reverseConnectArgsSchema.safeParse({ id: ID, resume: 'ab' }).success, false);
 });
 
 test('property: the reverse-listen parser refuses junk cleanly (never throws, never lets junk in)', () => {
