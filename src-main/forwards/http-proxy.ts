@@ -68,9 +68,10 @@ export async function handleHttpProxyConnection(socket: Socket, ctx: HttpProxyCo
   fields.target = formatHostPort(request.host, request.port);
   fields.method = request.method;
   let remote: Duplex;
+  let sentEarly = 0;
   try {
     // Only a tunnel's bytes may go early: a plain request's rewritten head must precede its body.
-    const early = connect ? { early: socket, sentEarly: (n: number) => ctx.counters.bytesOut(n) } : {};
+    const early = connect ? { early: socket, sentEarly: (n: number) => (sentEarly += n) } : {};
     remote = await ctx.dialer.connect(ctx.via, request.host, request.port, early);
   } catch (err) {
     const reason = errorMessage(err);
@@ -96,5 +97,6 @@ export async function handleHttpProxyConnection(socket: Socket, ctx: HttpProxyCo
     kind: 'http',
     peer: ctx.via,
     to: formatHostPort(request.host, request.port),
+    sentEarly,
   });
 }

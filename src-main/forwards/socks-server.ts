@@ -133,11 +133,12 @@ export async function handleSocksConnection(socket: Socket, ctx: SocksContext): 
       );
     }
     let remote;
+    let sentEarly = 0;
     try {
       // A client that sends before our reply (optimistic data) has its bytes go with the open.
       remote = await ctx.dialer.connect(peer, host, port, {
         early: socket,
-        sentEarly: (n) => ctx.counters.bytesOut(n),
+        sentEarly: (n) => (sentEarly += n),
       });
     } catch (err) {
       const failure = err instanceof ConnectError ? err.failure : 'general';
@@ -151,7 +152,12 @@ export async function handleSocksConnection(socket: Socket, ctx: SocksContext): 
     ctx.log.debug(fields, 'socks: connected');
     ctx.opened();
     reportCutConnections(remote, ctx, peer, fields);
-    await spliceTracked(socket, remote, ctx, { kind: 'socks', peer, to: formatHostPort(host, port) });
+    await spliceTracked(socket, remote, ctx, {
+      kind: 'socks',
+      peer,
+      to: formatHostPort(host, port),
+      sentEarly,
+    });
   } catch (err) {
     if (err instanceof MalformedMessage && err.reply !== undefined) {
       return refuse(encodeReply(err.reply), err.message);

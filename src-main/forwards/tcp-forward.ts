@@ -26,11 +26,12 @@ export async function handleTcpForwardConnection(socket: Socket, ctx: TcpForward
     target: formatHostPort(ctx.host, ctx.port),
   };
   let remote: Duplex;
+  let sentEarly = 0;
   try {
     // The client's first bytes go with the open (mux/early-data.ts): its first answer comes a round trip sooner.
     remote = await ctx.dialer.connect(ctx.via, ctx.host, ctx.port, {
       early: socket,
-      sentEarly: (n) => ctx.counters.bytesOut(n),
+      sentEarly: (n) => (sentEarly += n),
     });
   } catch (err) {
     ctx.problem(errorMessage(err), fields);
@@ -39,5 +40,5 @@ export async function handleTcpForwardConnection(socket: Socket, ctx: TcpForward
   }
   ctx.opened();
   reportCutConnections(remote, ctx, ctx.via, fields);
-  await spliceTracked(socket, remote, ctx, { kind: 'forward', peer: ctx.via, to: fields.target });
+  await spliceTracked(socket, remote, ctx, { kind: 'forward', peer: ctx.via, to: fields.target, sentEarly });
 }

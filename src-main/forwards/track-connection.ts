@@ -33,10 +33,14 @@ export async function spliceTracked(
   socket: Socket,
   remote: Duplex,
   ctx: FrontEndContext & { track?: TrackConnection | undefined },
-  c: Pick<TrackedConnection, 'kind' | 'peer' | 'to'>,
+  c: Pick<TrackedConnection, 'kind' | 'peer' | 'to'> & {
+    /** The client's bytes that went with the OPEN (first data, ADR 0024), before the splice. */
+    sentEarly?: number;
+  },
 ): Promise<void> {
+  const { sentEarly = 0, ...listed } = c;
   const handle = ctx.track?.({
-    ...c,
+    ...listed,
     from: clientOf(socket),
     close: (reason) => {
       // A reset both ways: the client must not take a cut download for a complete one, and the peer's
@@ -45,6 +49,11 @@ export async function spliceTracked(
       if (!socket.destroyed) socket.resetAndDestroy();
     },
   });
+  // Counted as the splice counts: in the forward's totals and in its listed connection alike.
+  if (sentEarly > 0) {
+    ctx.counters.bytesOut(sentEarly);
+    handle?.bytesOut(sentEarly);
+  }
   if (!handle) return splice(socket, remote, ctx.counters);
   try {
     await splice(socket, remote, {
