@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under test/ with Node's built-in runner (via tsx), because Node 20's
 // `--test` does not expand globs itself. Pass folder names to run a subset: `node scripts/run-tests.mjs unit`.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -22,6 +23,11 @@ if (files.length === 0) {
   console.error('no test files found in', dirs.join(', '));
   process.exit(1);
 }
+// The shells under test start as login shells (as ssh's do) and so read the machine's dotfiles. Those
+// are not ours to depend on: a ~/.bashrc that runs `pyenv init` waits 60 s for pyenv's rehash lock
+// once a killed shell left it behind, and every terminal test then timed out (seen in CI). So the
+// run gets a HOME of its own, empty: only /etc/profile is read, and nothing lands in the real ~.
+const home = mkdtempSync(join(tmpdir(), 'cb-test-home-'));
 const result = spawnSync(
   process.execPath,
   [
@@ -36,6 +42,7 @@ const result = spawnSync(
     '--test-force-exit',
     ...files,
   ],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, CLAWBRIDGE_TEST: '1' } },
+  { stdio: 'inherit', cwd: root, env: { ...process.env, HOME: home, CLAWBRIDGE_TEST: '1' } },
 );
+rmSync(home, { recursive: true, force: true });
 process.exit(result.status ?? 1);
