@@ -69,16 +69,22 @@ test(
   { skip: skipUnlessProc },
   async () => {
     const pair = await startPair({ relayOnly: true });
-    const child = spawn(process.execPath, [CLI, 'term', 'b', '--home', pair.homeA, '--', 'sleep', '100'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'term', 'b', '--home', pair.homeA, '--', 'sh', '-c', 'echo ready; exec sleep 100'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
     let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
+      // The session must be running before b dies: on a loaded machine `term` may still be opening it a
+      // second after it started, and a link lost during the open fails the open (no session to resume).
+      await waitFor('the session to run', () => stdout.includes('ready'), 20_000);
       // b dies without a word, its session host too (its sessions with it: a reboot, say), and comes
       // back under the same home. (An agent alone that dies leaves its sessions: term-session-host.test.ts.)
-      await new Promise((r) => setTimeout(r, 1_000));
       const host = sessionHostPid(pair.homeB);
       assert.ok(host, 'b runs a session host');
       await pair.b.stop('SIGKILL');
