@@ -23,8 +23,12 @@ import { testIdentity } from '../helpers/identities.js';
 import { startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
 import { connectedClient, exchange, RawClient, startTestRelay, until } from '../helpers/relay-harness.js';
 
-/** What "the owner still gets in" means here: an answer within this, in ms. */
-const OWNER_DEADLINE_MS = 1_000;
+/**
+ * What "the owner still gets in" means here: an answer within this, in ms. A starved listener never
+ * answers; 5 s rather than 1 s because a 2-core CI machine running two test files at once has been
+ * seen to take over a second to schedule the agent at all (a timing figure is not what this checks).
+ */
+const OWNER_DEADLINE_MS = 5_000;
 
 /** The soft fd limit of this process (the agent inherits it); the floods are scaled to stay under it. */
 function fdLimit(): number {
