@@ -16,6 +16,16 @@ export const LOCK_WAIT_MS = 3_000;
 
 const RETRY_MS = 25;
 
+/**
+ * Probes of a socket before it counts as stale, and the pause between them, in ms. An agent binds its
+ * socket and starts listening in two system calls; one preempted between them (a loaded machine)
+ * refuses connections for that moment while its socket file exists. Taken for a crash's leftover, its
+ * socket was unlinked and bound again by the second agent, and both agents ran (seen in CI). A crashed
+ * agent's socket refuses every probe; a starting one's answers within microseconds of being scheduled.
+ */
+export const STALE_PROBES = 5;
+export const STALE_PROBE_GAP_MS = 50;
+
 export interface StaleSocketSteps {
   /** True when an agent answers on the socket. */
   answers(): Promise<boolean>;
@@ -39,7 +49,7 @@ export async function replaceStaleSocket(path: string, steps: StaleSocketSteps):
     });
     if (handle) {
       try {
-        if (await steps.answers()) throw steps.running();
+        if (await answersWithin(steps)) throw steps.running();
         await unlink(path).catch((err: NodeJS.ErrnoException) => {
           // Not "an agent runs there" (the bind would say so next): this home cannot be written.
           if (err.code !== 'ENOENT') throw fileProblem(path, err, 'write');
@@ -70,6 +80,15 @@ export async function replaceStaleSocket(path: string, steps: StaleSocketSteps):
     );
     if (bound) return;
   }
+}
+
+/** True when the socket answers any of STALE_PROBES probes. */
+async function answersWithin(steps: StaleSocketSteps): Promise<boolean> {
+  for (let i = 0; i < STALE_PROBES; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, STALE_PROBE_GAP_MS));
+    if (await steps.answers()) return true;
+  }
+  return false;
 }
 
 async function leftByTheDead(lock: string): Promise<boolean> {

@@ -10,7 +10,12 @@ import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { claimControlSocket } from '../../../src-main/api/control-server.js';
 import { ControlClient } from '../../../src-main/api/control-client.js';
-import { LOCK_WAIT_MS, STALE_LOCK_MS } from '../../../src-main/api/stale-socket.js';
+import {
+  LOCK_WAIT_MS,
+  replaceStaleSocket,
+  STALE_LOCK_MS,
+  STALE_PROBES,
+} from '../../../src-main/api/stale-socket.js';
 import type { ApiHandler } from '../../../src-main/api/contract.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -121,3 +126,46 @@ test(
     assert.equal(existsSync(`${path}.lock`), false);
   },
 );
+
+test('a socket that refuses a probe and answers the next is a starting agent’s, never taken over', async () => {
+  // An agent preempted between bind() and listen(): its socket file exists and refuses for a moment.
+  const home = tempDir('cb-claim-starting-');
+  const path = join(home, 'agent.sock');
+  writeFileSync(path, '');
+  let probes = 0;
+  let listened = false;
+  await assert.rejects(
+    replaceStaleSocket(path, {
+      answers: () => Promise.resolve(++probes >= 2),
+      listen: () => {
+        listened = true;
+        return Promise.resolve();
+      },
+      running: () => new Error('running'),
+    }),
+    /running/,
+  );
+  assert.equal(probes, 2);
+  assert.equal(listened, false, 'nothing was bound in its place');
+  assert.equal(existsSync(path), true, 'its socket was left alone');
+  assert.equal(existsSync(`${path}.lock`), false);
+});
+
+test('a socket that refuses every probe is stale: replaced after STALE_PROBES probes', async () => {
+  const home = tempDir('cb-claim-dead-');
+  const path = join(home, 'agent.sock');
+  writeFileSync(path, '');
+  let probes = 0;
+  let listened = false;
+  await replaceStaleSocket(path, {
+    answers: () => Promise.resolve((++probes, false)),
+    listen: () => {
+      listened = true;
+      return Promise.resolve();
+    },
+    running: () => new Error('running'),
+  });
+  assert.equal(probes, STALE_PROBES);
+  assert.equal(listened, true);
+  assert.equal(existsSync(path), false, 'the stale file was removed before the bind');
+});
