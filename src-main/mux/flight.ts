@@ -8,8 +8,9 @@
  * Acknowledgements without a wire change: a PING sent after byte N of DATA is answered after the peer
  * read byte N (the link is ordered), so its PONG acknowledges every byte before it. Those probes carry
  * nonces with the top bit set; the heartbeat's own never reach it. Once per round trip, the round's
- * smallest RTT against the minimum of the last MIN_RTT_WINDOW_MS tells how much queue stands in the
- * path, and the cap aims at QUEUE_TARGET_MS of it (a delay target, as LEDBAT and Copa do):
+ * smallest RTT against the path's min RTT tells how much queue stands in the path, and the cap aims at
+ * QUEUE_TARGET_MS of it (a delay target, as LEDBAT and Copa do). The min RTT is re-measured by a drain
+ * when no sample has confirmed it for MIN_RTT_STALE_MS (docs/adr/0025-min-rtt-drain.md):
  *
  * - start-up: the cap doubles each round trip (and jumps to 2 × delivery rate × (min RTT + target)),
  *   until a round first shows more queue than the target — no slow ramp on a long fat path;
@@ -65,14 +66,34 @@ const PROBES_PER_CAP = 16;
 /** Window of the delivery-rate max filter, in ms (about 20 round trips of a long fat path). */
 const RATE_WINDOW_MS = 2_000;
 
-/** Window of the min-RTT filter, in ms (10 s, BBR's). */
-const MIN_RTT_WINDOW_MS = 10_000;
+/**
+ * How long the min RTT may stand without a sample at or below it, in ms (10 s, BBR's): then the link
+ * drains its queue for a round trip to measure it again. A windowed minimum that simply expired would
+ * read the standing queue the cap itself keeps as part of the path, aim its target on top of it, and
+ * the queue would grow by the target every window (measured: +25 ms each 10 s on a 40 ms path).
+ */
+const MIN_RTT_STALE_MS = 10_000;
+
+/** Cap while draining, as a share of rate × min RTT (0.5, BBR's PROBE_RTT): the queue empties. */
+const DRAIN_GAIN = 0.5;
+
+/** Least time a drain holds the cap down, in ms (a clean sample needs the queue gone, not just begun). */
+const MIN_DRAIN_MS = 20;
 
 /**
  * Shortest interval a delivery-rate sample spans, in ms (and at least the min RTT): PONGs handled in one
  * batch must not read as a burst.
  */
 const MIN_RATE_INTERVAL_MS = 2;
+
+/** A drain under way: the cap it replaced and the smallest RTT its clean samples saw. */
+interface Drain {
+  startedAt: number;
+  savedCap: number;
+  /** When the flight first fell to the drain's cap (probes sent after it see no queue of ours). */
+  cleanFrom: number | undefined;
+  minRtt: number;
+}
 
 interface Probe {
   nonce: bigint;
@@ -125,7 +146,10 @@ export class FlightWindow {
   private nextNonce = 1n;
   private readonly probes: Probe[] = [];
   private readonly rate = new WindowedExtreme(RATE_WINDOW_MS, Math.max, 0);
-  private readonly minRtt = new WindowedExtreme(MIN_RTT_WINDOW_MS, Math.min, Infinity);
+  /** The path's minimum RTT, in ms, and when a sample last confirmed it. */
+  private minRttMs = Infinity;
+  private minRttAt = -Infinity;
+  private drain: Drain | undefined;
   private rateStart: { at: number; acked: number } | undefined;
   private startup = true;
   private cap = INITIAL_FLIGHT_CAP;
@@ -183,12 +207,66 @@ export class FlightWindow {
     while (this.probes.length > 0 && this.probes[0]!.nonce <= nonce) probe = this.probes.shift();
     if (!probe || probe.nonce !== nonce) return true;
     const now = this.now();
+    const rtt = now - probe.at;
     const acked = Math.max(0, probe.total - this.ackedTotal);
     this.ackedTotal += acked;
-    this.minRtt.add(now - probe.at, now);
+    if (rtt <= this.minRttMs) {
+      this.minRttMs = rtt;
+      this.minRttAt = now;
+    }
     this.sampleRate(now);
-    this.update(probe, now - probe.at, acked, now);
+    if (this.drain) this.drainAck(this.drain, probe, rtt, now);
+    else {
+      this.update(probe, rtt, acked, now);
+      if (now - this.minRttAt > MIN_RTT_STALE_MS && this.inFlight > 0) this.startDrain(now);
+    }
     return true;
+  }
+
+  /** True while the cap is held down to measure the min RTT again. */
+  get draining(): boolean {
+    return this.drain !== undefined;
+  }
+
+  /**
+   * The min RTT went unconfirmed too long while DATA flowed: hold the flight to DRAIN_GAIN of the
+   * path's BDP until the queue it kept has emptied, then measure.
+   */
+  private startDrain(now: number): void {
+    const drainCap = Math.max(MIN_FLIGHT_CAP, DRAIN_GAIN * this.rate.value * this.minRttMs);
+    this.drain = {
+      startedAt: now,
+      savedCap: this.cap,
+      cleanFrom: this.inFlight <= drainCap ? now : undefined,
+      minRtt: Infinity,
+    };
+    this.cap = Math.round(Math.min(this.cap, drainCap));
+  }
+
+  /**
+   * An acknowledgement while draining. Probes sent once the flight was down to the drain's cap saw no
+   * queue of ours: their smallest RTT is the path's min RTT now (lower or higher than the old one: a
+   * route that got longer is followed too). The drain ends with the first such sample after
+   * MIN_DRAIN_MS, and the cap goes back to what it was (the next rounds correct it against the new
+   * min RTT).
+   */
+  private drainAck(drain: Drain, probe: Probe, rtt: number, now: number): void {
+    if (drain.cleanFrom === undefined) {
+      if (this.inFlight <= this.cap) drain.cleanFrom = now;
+      return;
+    }
+    if (probe.at < drain.cleanFrom) return;
+    drain.minRtt = Math.min(drain.minRtt, rtt);
+    if (now - drain.startedAt < MIN_DRAIN_MS) return;
+    this.minRttMs = drain.minRtt;
+    this.minRttAt = now;
+    this.cap = drain.savedCap;
+    this.drain = undefined;
+    // The next round starts afresh: the samples of the drain say nothing about the cap.
+    this.roundStart = now;
+    this.roundMinRtt = Infinity;
+    this.roundAcked = 0;
+    this.capLimited = false;
   }
 
   private probe(): void {
@@ -205,7 +283,7 @@ export class FlightWindow {
       return;
     }
     const elapsed = now - start.at;
-    if (elapsed < Math.max(MIN_RATE_INTERVAL_MS, this.minRtt.value)) return;
+    if (elapsed < Math.max(MIN_RATE_INTERVAL_MS, this.minRttMs)) return;
     this.rate.add((this.ackedTotal - start.acked) / elapsed, now);
     this.rateStart = { at: now, acked: this.ackedTotal };
   }
@@ -220,7 +298,7 @@ export class FlightWindow {
     this.roundMinRtt = Math.min(this.roundMinRtt, rttMs);
     this.roundAcked += acked;
     if (probe.at < this.roundStart) return;
-    const minRtt = this.minRtt.value;
+    const minRtt = this.minRttMs;
     const queue = this.roundMinRtt - minRtt;
     const roundAcked = this.roundAcked;
     this.roundStart = now;

@@ -111,3 +111,65 @@ test('a sender the cap did not hold never lowers it', () => {
   }
   assert.equal(flight.capBytes, INITIAL_FLIGHT_CAP);
 });
+
+/**
+ * A download through a bottleneck (bytes per ms) whose base RTT may change: a chunk leaves the
+ * bottleneck after those before it, and the PONG of a probe sent after it arrives one RTT later.
+ * Returns the queue a byte sent at the end would wait in (ms) and the rate delivered in the last
+ * `tailMs`.
+ */
+function runBottleneck(opts: { rate: number; rttAt: (now: number) => number; ms: number; tailMs: number }) {
+  let now = 0;
+  const probes: bigint[] = [];
+  const flight = new FlightWindow({ sendProbe: (n) => probes.push(n), now: () => now });
+  const chunk = 16 * 1024;
+  let departs = 0;
+  const acks: { at: number; nonce: bigint }[] = [];
+  const cover = () => {
+    for (const nonce of probes.splice(0)) acks.push({ at: departs + opts.rttAt(departs), nonce });
+  };
+  let sent = 0;
+  let ackedAtTail: number | undefined;
+  while (now < opts.ms) {
+    while (flight.allows(false)) {
+      departs = Math.max(now, departs) + chunk / opts.rate;
+      flight.sent(chunk);
+      sent += chunk;
+      cover();
+    }
+    flight.flush();
+    cover();
+    const ack = acks.shift()!;
+    now = Math.max(now, ack.at);
+    flight.ack(ack.nonce);
+    if (now >= opts.ms - opts.tailMs && ackedAtTail === undefined) ackedAtTail = sent - flight.inFlight;
+  }
+  return {
+    queueMs: Math.max(0, departs - now),
+    tailRate: (sent - flight.inFlight - ackedAtTail!) / opts.tailMs,
+  };
+}
+
+test('a long download keeps its queue near the target as the min RTT ages (it drains to measure it again)', () => {
+  // 45 s at 12.5 MB/s over 40 ms: a min-RTT filter that just expired after 10 s would read the queue
+  // the cap keeps as path, and the queue would grow by the target every 10 s (to ~80 ms by the end).
+  const rate = 12_500;
+  const { queueMs, tailRate } = runBottleneck({ rate, rttAt: () => 40, ms: 45_000, tailMs: 10_000 });
+  assert.ok(queueMs < 2 * QUEUE_TARGET_MS, `queue ${queueMs.toFixed(1)} ms after 45 s stays near the target`);
+  assert.ok(tailRate > 0.97 * rate, `delivered ${tailRate.toFixed(0)} bytes/ms of ${rate} with the drains`);
+});
+
+test('a path whose RTT grows is followed: the drain measures the new min RTT and the path stays full', () => {
+  // The route changes at 5 s from 40 ms to 90 ms: a stale 40 ms min would cut the cap to the floor
+  // (the queue would look like 50 ms) and starve the path.
+  const rate = 12_500;
+  const { queueMs, tailRate } = runBottleneck({
+    rate,
+    rttAt: (t) => (t < 5_000 ? 40 : 90),
+    ms: 30_000,
+    tailMs: 5_000,
+  });
+  assert.ok(tailRate > 0.95 * rate, `delivered ${tailRate.toFixed(0)} bytes/ms of ${rate} after the change`);
+  // The cap's floor (1.25 × rate × min RTT) allows a quarter of the new RTT as queue; not more.
+  assert.ok(queueMs < 0.25 * 90 + 2, `queue ${queueMs.toFixed(1)} ms`);
+});
