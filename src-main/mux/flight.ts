@@ -14,10 +14,12 @@
  *
  * - start-up: the cap doubles each round trip (and jumps to 2 × delivery rate × (min RTT + target)),
  *   until a round first shows more queue than the target — no slow ramp on a long fat path;
- * - below the target it grows, by up to the round's acknowledged bytes, less the closer to the target;
+ * - below the target it grows by up to the target's worth of bytes (rate × target), less the closer
+ *   to the target (docs/adr/0027-flight-cap-settles.md);
  * - above it, it is cut to cap × (min RTT + target) / (min RTT + queue), by at most 30 %;
- * - never below 1.25 × the best recent delivery rate × min RTT, so round trips a loaded machine
- *   stretches cannot starve a long fat path.
+ * - never below the best recent delivery rate × min RTT, so round trips a loaded machine stretches
+ *   cannot starve a long fat path;
+ * - after a drain it grows back ack by ack, not in one burst.
  *
  * Interactive DATA may go up to INTERACTIVE_ALLOWANCE beyond the cap, so a keystroke never waits for
  * an acknowledgement, only behind what is already in flight.
@@ -27,10 +29,13 @@
 const MAX_CUT = 0.7;
 
 /**
- * The cap never falls below this many times delivery rate × min RTT (1.25: a quarter RTT of queue at
- * most, 10 ms on a 40 ms path, where the target is anyway).
+ * The cap never falls below this many times delivery rate × min RTT (1: the path's own BDP, no queue).
+ * The measured min RTT already holds the end hosts' few ms, so this floor keeps the bottleneck busy
+ * without queueing there; the delay target decides the queue. At 1.25 the floor alone held ~18 ms of
+ * queue on the bench's 40 ms broadband profile (min RTT 47 ms measured: 1.25 × 47 − 40), twice the
+ * target, and the target never got a say.
  */
-const BDP_FLOOR_GAIN = 1.25;
+const BDP_FLOOR_GAIN = 1;
 
 /** Nonces of flight probes have this bit set (heartbeat nonces count up from 1). */
 export const FLIGHT_NONCE_BIT = 1n << 63n;
@@ -158,6 +163,8 @@ export class FlightWindow {
   private minRttMs = Infinity;
   private minRttAt = -Infinity;
   private drain: Drain | undefined;
+  /** After a drain: the cap it replaced, which the cap grows back to by the bytes each ack frees. */
+  private refillTo: number | undefined;
   private rateStart: { at: number; acked: number } | undefined;
   private startup = true;
   private cap = INITIAL_FLIGHT_CAP;
@@ -224,6 +231,7 @@ export class FlightWindow {
     }
     this.sampleRate(now);
     if (this.drain) this.drainAck(this.drain, probe, rtt, now);
+    else if (this.refillTo !== undefined) this.refill(this.refillTo, acked, now);
     else {
       this.update(probe, rtt, acked, now);
       if (now - this.minRttAt > MIN_RTT_STALE_MS && this.inFlight > 0) this.startDrain(now);
@@ -255,8 +263,8 @@ export class FlightWindow {
    * An acknowledgement while draining. Probes sent once the flight was down to the drain's cap saw no
    * queue of ours: their smallest RTT is the path's min RTT now (lower or higher than the old one: a
    * route that got longer is followed too). The drain ends with the first such sample after
-   * MIN_DRAIN_MS, and the cap goes back to what it was (the next rounds correct it against the new
-   * min RTT).
+   * MIN_DRAIN_MS, and the cap grows back to what it was, ack by ack (the next rounds then correct it
+   * against the new min RTT).
    */
   private drainAck(drain: Drain, probe: Probe, rtt: number, now: number): void {
     if (drain.cleanFrom === undefined) {
@@ -268,9 +276,21 @@ export class FlightWindow {
     if (now - drain.startedAt < MIN_DRAIN_MS) return;
     this.minRttMs = drain.minRtt;
     this.minRttAt = now;
-    this.cap = drain.savedCap;
     this.drain = undefined;
-    // The next round starts afresh: the samples of the drain say nothing about the cap.
+    this.refillTo = drain.savedCap;
+  }
+
+  /**
+   * Growing back after a drain: each acknowledgement lets in twice what it freed (the flight doubles
+   * per round trip, as in a slow start), not the whole saved cap at once: that burst, ~half the
+   * path's BDP sent in one go, stood in the bottleneck for a round trip after every drain (the p99
+   * of keystroke echo under load on the bench's broadband profile).
+   */
+  private refill(target: number, acked: number, now: number): void {
+    this.cap = Math.min(target, this.cap + acked);
+    if (this.cap < target) return;
+    this.refillTo = undefined;
+    // The next round starts afresh: the samples of the drain and refill say nothing about the cap.
     this.roundStart = now;
     this.roundMinRtt = Infinity;
     this.roundAcked = 0;
@@ -314,22 +334,26 @@ export class FlightWindow {
     this.roundAcked = 0;
     if (this.startup && queue > QUEUE_TARGET_MS) this.startup = false;
     let cap = this.cap;
+    const rate = this.rate.value;
     // Only a sender the cap held measures the path: one held by credit or by its application says
     // nothing about it (growing on that would inflate the cap, cutting would ratchet it down).
     if (this.startup) {
-      const rate = this.rate.value;
       if (rate > 0) cap = Math.max(cap, 2 * rate * (minRtt + QUEUE_TARGET_MS));
       if (this.capLimited) cap += roundAcked;
     } else if (queue <= QUEUE_TARGET_MS) {
-      // Room below the target: grow, up to doubling when nothing queues, gently near it.
-      if (this.capLimited) cap += (roundAcked * (QUEUE_TARGET_MS - queue)) / QUEUE_TARGET_MS;
+      // Room below the target: grow by at most the target's worth of bytes a round, less the closer
+      // to it. The queue a round adds shows only a round later, so growing by the round's acked bytes
+      // (doubling) overshot: traced on the broadband profile, the cap swung 0.65–1.6 MB every few
+      // round trips, 50 ms of queue at each peak.
+      const step = rate > 0 ? Math.min(roundAcked, rate * QUEUE_TARGET_MS) : roundAcked;
+      if (this.capLimited) cap += (step * (QUEUE_TARGET_MS - queue)) / QUEUE_TARGET_MS;
     } else if (this.capLimited) {
       // More standing queue than the target: shrink to the flight that would have left exactly the
       // target, by at most MAX_CUT a round.
       cap = Math.max(cap * MAX_CUT, (cap * (minRtt + QUEUE_TARGET_MS)) / (minRtt + queue));
     }
     // Never below what keeps the pipe full at the best rate seen lately.
-    cap = Math.max(cap, BDP_FLOOR_GAIN * this.rate.value * minRtt);
+    cap = Math.max(cap, BDP_FLOOR_GAIN * rate * minRtt);
     this.cap = Math.round(Math.min(MAX_FLIGHT_CAP, Math.max(MIN_FLIGHT_CAP, cap)));
     this.capLimited = false;
   }
