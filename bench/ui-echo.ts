@@ -63,13 +63,13 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 /** Keys timed in the page (and as many CLI keys interleaved with them). */
-export const UI_ECHO_COUNT = 150;
+export const UI_ECHO_COUNT = 100;
 /** Keys sent first on each side and not counted (JIT, first frames). */
 export const UI_ECHO_WARMUP = 20;
 /** Keys per turn before the other side takes its turn. */
 export const UI_ECHO_BLOCK = 10;
 /**
- * Upper bound of the interleaved phase, in ms (three clients' keys TERM_KEY_GAP_MS apart take ~55 s);
+ * Upper bound of the interleaved phase, in ms (three clients' keys TERM_KEY_GAP_MS apart take ~40 s);
  * fewer keys are counted if it runs out.
  */
 export const UI_PHASE_MAX_MS = 75_000;
