@@ -174,19 +174,6 @@ export async function measureUdpForward(
     log(
       `  udp: offering ${rate} datagrams/s of ${DATAGRAM_BYTES} B, ${SECONDS} s a turn, ${TURNS} turns each, after an uncounted ${WARMUP_SECONDS} s turn each`,
     );
-    for (const [name, to] of [
-      ['udp-raw', sink.port],
-      ['udp-direct', port],
-    ] as const) {
-      const before = sink.count();
-      const o = await offer(sender, to, rate, WARMUP_SECONDS);
-      await sleep(DRAIN_MS);
-      const got = sink.count() - before;
-      const lost = Math.max(0, o.sent - got);
-      log(
-        `  ${name} warm-up (not counted): sent ${o.sent}, sink got ${got}, lost ${lost} (${((100 * lost) / Math.max(1, o.sent)).toFixed(2)} %)`,
-      );
-    }
     const names = new Map([
       [sender.address().port, 'sender'],
       [port, 'forward listener'],
@@ -194,6 +181,29 @@ export async function measureUdpForward(
     ]);
     const forwardCounters = async () =>
       (JSON.parse(await pair.onA(['forward', 'list', '--json'])) as { dropped?: number }[])[0]?.dropped ?? 0;
+    for (const [name, to] of [
+      ['udp-raw', sink.port],
+      ['udp-direct', port],
+    ] as const) {
+      const droppedBefore = name === 'udp-direct' ? await forwardCounters() : 0;
+      const kernelBefore = udpDropsByPort();
+      const before = sink.count();
+      const o = await offer(sender, to, rate, WARMUP_SECONDS);
+      await sleep(DRAIN_MS);
+      const got = sink.count() - before;
+      const lost = Math.max(0, o.sent - got);
+      const kernelAfter = udpDropsByPort();
+      const kernel =
+        kernelBefore && kernelAfter
+          ? [...dropsBetween(kernelBefore, kernelAfter, names)].map(([k, n]) => `${k} ${n}`).join(', ') ||
+            'none'
+          : 'not readable';
+      const ours =
+        name === 'udp-direct' ? `, forward dropped ${(await forwardCounters()) - droppedBefore}` : '';
+      log(
+        `  ${name} warm-up (not counted): sent ${o.sent}, sink got ${got}, lost ${lost} (${((100 * lost) / Math.max(1, o.sent)).toFixed(2)} %)${ours}; kernel drops: ${kernel}`,
+      );
+    }
     // Whose CPU time each turn reports: a, b, the sink and the sender (this process).
     const pids = [pair.pids.a, pair.pids.b, sink.child.pid ?? 0, process.pid];
     const raw: Tally = { sent: 0, received: 0, seconds: 0, skipped: 0 };
