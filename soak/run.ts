@@ -15,15 +15,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { runCli } from '../bench/cli-agents.js';
 import { ControlClient } from '../src-main/api/control-client.js';
 import { controlSocketPath } from '../src-main/home/home-dir.js';
+import { growthProblems, type MinuteSample, type ProcSample } from './growth.js';
 import { createPlace, freePort, Topology } from './topology.js';
 import { echoOnce, newTally, startEcho, streamPool, type Explained } from './traffic.js';
 
 /** Concurrent byte-checked streams. */
 const STREAMS = 100;
-/** Fails when an agent's RSS grows more than this fraction from minute 2 to the end. */
-const RSS_GROWTH_BOUND = 0.3;
-/** Fails when an agent's open fds grow by more than this from minute 2 to the end. */
-const FD_GROWTH_BOUND = 20;
 /** One disruption cycle, in ms (shorter runs squeeze all three disruptions into the run). */
 const CYCLE_MS = 3 * 60_000;
 /** How long the direct path stays blackholed, in ms. */
@@ -49,12 +46,6 @@ function parseMinutes(argv: string[]): number {
   const m = i >= 0 ? Number(argv[i + 1]) : 60;
   if (!Number.isFinite(m) || m < 1 || m > 24 * 60) throw new Error('--minutes takes 1..1440');
   return m;
-}
-
-interface ProcSample {
-  pid: number;
-  rssMiB: number;
-  fds: number;
 }
 
 function sampleProc(pid: number | undefined): ProcSample | undefined {
@@ -215,7 +206,7 @@ async function main(): Promise<number> {
     // Per-minute report.
     const loop = monitorEventLoopDelay({ resolution: 20 });
     loop.enable();
-    const samples: { minute: number; a?: ProcSample; b?: ProcSample; relay?: ProcSample }[] = [];
+    const samples: MinuteSample[] = [];
     let statusMax = { a: 0, b: 0 };
     const statusTimer = setInterval(() => {
       void Promise.all([statusLatency(topo.homeA), statusLatency(topo.homeB)]).then(([a, b]) => {
@@ -277,34 +268,6 @@ async function main(): Promise<number> {
   for (const f of failures) console.error(`FAIL: ${f}`);
   console.log(failures.length ? 'soak FAILED' : 'soak passed');
   return failures.length ? 1 : 0;
-}
-
-/**
- * RSS and fd growth of each process from its first sample at minute ≥ `fromMinute` (2; 1 in runs
- * under 3 minutes, which have no later minute to compare with) to its last, per PID (b's PID changes
- * at each kill -9; an incarnation sampled once has nothing to compare).
- */
-function growthProblems(
-  samples: { minute: number; a?: ProcSample; b?: ProcSample; relay?: ProcSample }[],
-  fromMinute: number,
-): string[] {
-  const problems: string[] = [];
-  for (const who of ['a', 'b', 'relay'] as const) {
-    const byPid = new Map<number, ProcSample[]>();
-    for (const s of samples) {
-      const p = s[who];
-      if (s.minute >= fromMinute && p) byPid.set(p.pid, [...(byPid.get(p.pid) ?? []), p]);
-    }
-    for (const [pid, list] of byPid) {
-      const first = list[0]!;
-      const last = list.at(-1)!;
-      if (last.rssMiB > first.rssMiB * (1 + RSS_GROWTH_BOUND))
-        problems.push(`${who} (pid ${pid}) RSS ${first.rssMiB.toFixed(0)} → ${last.rssMiB.toFixed(0)} MiB`);
-      if (last.fds - first.fds > FD_GROWTH_BOUND)
-        problems.push(`${who} (pid ${pid}) fds ${first.fds} → ${last.fds}`);
-    }
-  }
-  return problems;
 }
 
 main().then(
