@@ -181,18 +181,26 @@ export async function measureUdpForward(
     ]);
     const forwardCounters = async () =>
       (JSON.parse(await pair.onA(['forward', 'list', '--json'])) as { dropped?: number }[])[0]?.dropped ?? 0;
-    for (const [name, to] of [
-      ['udp-raw', sink.port],
-      ['udp-direct', port],
-    ] as const) {
+    // Whose CPU time each turn reports: a, b, the sink and the sender (this process).
+    const pids = [pair.pids.a, pair.pids.b, sink.child.pid ?? 0, process.pid];
+    /** One offer to `to`: what the sink got, CPU µs per datagram sent, and where the rest was dropped. */
+    const offerAndCount = async (name: string, to: number, seconds: number) => {
       const droppedBefore = name === 'udp-direct' ? await forwardCounters() : 0;
-      const kernelBefore = udpDropsByPort();
       const before = sink.count();
-      const o = await offer(sender, to, rate, WARMUP_SECONDS);
+      const kernelBefore = udpDropsByPort();
+      const cpuBefore = pids.map(cpuSeconds);
+      const o = await offer(sender, to, rate, seconds);
       await sleep(DRAIN_MS);
-      const got = sink.count() - before;
-      const lost = Math.max(0, o.sent - got);
+      const received = sink.count() - before;
       const kernelAfter = udpDropsByPort();
+      const cpu = pids
+        .map((pid, i) => {
+          const now = cpuSeconds(pid);
+          const was = cpuBefore[i];
+          if (now === null || was == null || o.sent === 0) return '-';
+          return (((now - was) * 1e6) / o.sent).toFixed(1);
+        })
+        .join('/');
       const kernel =
         kernelBefore && kernelAfter
           ? [...dropsBetween(kernelBefore, kernelAfter, names)].map(([k, n]) => `${k} ${n}`).join(', ') ||
@@ -200,12 +208,18 @@ export async function measureUdpForward(
           : 'not readable';
       const ours =
         name === 'udp-direct' ? `, forward dropped ${(await forwardCounters()) - droppedBefore}` : '';
+      return { o, received, cpu, where: `${ours}; kernel drops: ${kernel}` };
+    };
+    for (const [name, to] of [
+      ['udp-raw', sink.port],
+      ['udp-direct', port],
+    ] as const) {
+      const { o, received, where } = await offerAndCount(name, to, WARMUP_SECONDS);
+      const lost = Math.max(0, o.sent - received);
       log(
-        `  ${name} warm-up (not counted): sent ${o.sent}, sink got ${got}, lost ${lost} (${((100 * lost) / Math.max(1, o.sent)).toFixed(2)} %)${ours}; kernel drops: ${kernel}`,
+        `  ${name} warm-up (not counted): sent ${o.sent}, sink got ${received}, lost ${lost} (${((100 * lost) / Math.max(1, o.sent)).toFixed(2)} %)${where}`,
       );
     }
-    // Whose CPU time each turn reports: a, b, the sink and the sender (this process).
-    const pids = [pair.pids.a, pair.pids.b, sink.child.pid ?? 0, process.pid];
     const raw: Tally = { sent: 0, received: 0, seconds: 0, skipped: 0 };
     const forward: Tally = { sent: 0, received: 0, seconds: 0, skipped: 0 };
     for (let turn = 1; turn <= TURNS; turn++) {
@@ -213,32 +227,9 @@ export async function measureUdpForward(
         ['udp-raw', sink.port, raw],
         ['udp-direct', port, forward],
       ] as const) {
-        const droppedBefore = name === 'udp-direct' ? await forwardCounters() : 0;
-        const before = sink.count();
-        const kernelBefore = udpDropsByPort();
-        const cpuBefore = pids.map(cpuSeconds);
-        const o = await offer(sender, to, rate, SECONDS);
-        await sleep(DRAIN_MS);
-        const received = sink.count() - before;
-        const kernelAfter = udpDropsByPort();
-        // CPU µs per datagram sent.
-        const cpu = pids
-          .map((pid, i) => {
-            const now = cpuSeconds(pid);
-            const was = cpuBefore[i];
-            if (now === null || was == null || o.sent === 0) return '-';
-            return (((now - was) * 1e6) / o.sent).toFixed(1);
-          })
-          .join('/');
-        const kernel =
-          kernelBefore && kernelAfter
-            ? [...dropsBetween(kernelBefore, kernelAfter, names)].map(([k, n]) => `${k} ${n}`).join(', ') ||
-              'none'
-            : 'not readable';
-        const ours =
-          name === 'udp-direct' ? `, forward dropped ${(await forwardCounters()) - droppedBefore}` : '';
+        const { o, received, cpu, where } = await offerAndCount(name, to, SECONDS);
         log(
-          `  ${name} turn ${turn}: sent ${o.sent} in ${o.seconds.toFixed(2)} s (largest burst ${o.maxBurst}, ${o.skipped} skipped while the sender was not scheduled), sink got ${received}${ours}; kernel drops: ${kernel}; CPU µs/datagram a/b/sink/sender ${cpu}`,
+          `  ${name} turn ${turn}: sent ${o.sent} in ${o.seconds.toFixed(2)} s (largest burst ${o.maxBurst}, ${o.skipped} skipped while the sender was not scheduled), sink got ${received}${where}; CPU µs/datagram a/b/sink/sender ${cpu}`,
         );
         tally.sent += o.sent;
         tally.received += received;

@@ -60,43 +60,21 @@ test("a PONG acknowledges what its probe covered; the heartbeat's nonces are not
 });
 
 test('on a path with a bottleneck, the queue settles near the target and the path stays full', () => {
-  let now = 0;
-  const probes: bigint[] = [];
-  const flight = new FlightWindow({ sendProbe: (n) => probes.push(n), now: () => now });
-  // A 10 MB/s bottleneck (10 000 bytes per ms) and a 40 ms RTT. A chunk leaves the bottleneck after
-  // those before it; the PONG of a probe sent after it arrives one RTT after it left.
+  // A 10 MB/s bottleneck (10 000 bytes per ms) and a 40 ms RTT.
   const rate = 10_000;
   const minRtt = 40;
-  const chunk = 16 * 1024;
-  let departs = 0;
-  const acks: { at: number; nonce: bigint }[] = [];
-  const cover = () => {
-    for (const nonce of probes.splice(0)) acks.push({ at: departs + minRtt, nonce });
-  };
-  let sent = 0;
-  let ackedAt5s: number | undefined;
-  while (now < 6_000) {
-    while (flight.allows(false)) {
-      departs = Math.max(now, departs) + chunk / rate;
-      flight.sent(chunk);
-      sent += chunk;
-      cover();
-    }
-    flight.flush();
-    cover();
-    const ack = acks.shift()!;
-    now = Math.max(now, ack.at);
-    flight.ack(ack.nonce);
-    if (now >= 5_000 && ackedAt5s === undefined) ackedAt5s = sent - flight.inFlight;
-  }
-  const lastSecondRate = (sent - flight.inFlight - ackedAt5s!) / 1_000;
-  assert.ok(lastSecondRate > 0.95 * rate, `delivered ${lastSecondRate} bytes/ms of ${rate}`);
-  const queueMs = departs - now - minRtt / 2;
+  const { queueMs, tailRate, capBytes } = runBottleneck({
+    rate,
+    rttAt: () => minRtt,
+    ms: 6_000,
+    tailMs: 1_000,
+  });
+  assert.ok(tailRate > 0.95 * rate, `delivered ${tailRate} bytes/ms of ${rate}`);
   assert.ok(queueMs < 3 * QUEUE_TARGET_MS, `queue ${queueMs.toFixed(1)} ms stays near the target`);
   const expected = rate * (minRtt + QUEUE_TARGET_MS);
   assert.ok(
-    flight.capBytes > 0.8 * expected && flight.capBytes < 1.5 * expected,
-    `cap ${flight.capBytes} is about rate × (RTT + target) = ${expected}`,
+    capBytes > 0.8 * expected && capBytes < 1.5 * expected,
+    `cap ${capBytes} is about rate × (RTT + target) = ${expected}`,
   );
 });
 
@@ -153,6 +131,7 @@ function runBottleneck(opts: { rate: number; rttAt: (now: number) => number; ms:
     queueMs: Math.max(0, departs - now),
     maxTailQueueMs,
     tailRate: (sent - flight.inFlight - ackedAtTail!) / opts.tailMs,
+    capBytes: flight.capBytes,
   };
 }
 
