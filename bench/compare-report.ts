@@ -95,6 +95,7 @@ export function formatComparison(
       ratio === null ? '–' : `${ratio.toFixed(2)}x`,
       worse === null ? 'n/a' : worse <= COMPARE_WORSE_LIMIT + EPSILON ? 'PASS' : 'MISS',
     ]);
+    if (!isEcho(row)) lines.push(...cpuLines(row, base, head));
   }
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   return lines
@@ -105,6 +106,30 @@ export function formatComparison(
         .trimEnd(),
     )
     .join('\n');
+}
+
+/**
+ * Under a throughput row, each process's CPU seconds per GiB in both builds (lower is better), shown,
+ * not judged: on a shared 2-core machine MB/s moves with the neighbours, CPU per GiB much less, so it
+ * tells a change that costs work from one that met a busy moment.
+ */
+function cpuLines(row: string, base: readonly BenchResult[], head: readonly BenchResult[]): string[][] {
+  const cpu = (results: readonly BenchResult[]) =>
+    results.find((x) => x.name === row)?.cpuSecondsPerGiB ?? {};
+  const b = cpu(base);
+  const h = cpu(head);
+  return [...new Set([...Object.keys(b), ...Object.keys(h)])].map((label) => {
+    const bv = b[label];
+    const hv = h[label];
+    return [
+      `  ${label}`,
+      'CPU s/GiB (lower is better)',
+      bv === undefined ? '–' : bv.toFixed(2),
+      hv === undefined ? '–' : hv.toFixed(2),
+      bv === undefined || hv === undefined || bv === 0 ? '–' : `${(hv / bv).toFixed(2)}x`,
+      '',
+    ];
+  });
 }
 
 /** How much worse than the base a row may be before it is a miss (issue 29: no row worse by > 5 %). */

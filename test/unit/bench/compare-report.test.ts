@@ -65,6 +65,18 @@ describe('formatComparison', () => {
     assert.match(lines[2]!, /term-echo-idle\s+p50 ms \(lower is better\)\s+1\.200\s+0\.900\s+0\.75x\s+PASS$/);
   });
 
+  it('under a throughput row, each process’s CPU seconds per GiB in both builds, shown and not judged', () => {
+    const out = formatComparison(
+      'r',
+      ['forward-direct'],
+      [{ ...row('forward-direct', 400, 0.3), cpuSecondsPerGiB: { 'agent a': 1, 'agent b': 2 } }],
+      [{ ...row('forward-direct', 380, 0.3), cpuSecondsPerGiB: { 'agent a': 1.1 } }],
+    );
+    const lines = out.split('\n');
+    assert.match(lines[2]!, /^ {2}agent a\s+CPU s\/GiB \(lower is better\)\s+1\.00\s+1\.10\s+1\.10x$/);
+    assert.match(lines[3]!, /^ {2}agent b\s+CPU s\/GiB \(lower is better\)\s+2\.00\s+–\s+–$/);
+  });
+
   it('shows a dash where a build could not measure a row', () => {
     const out = formatComparison('r', ['socks-relay'], [], [row('socks-relay', 300, null)]);
     assert.match(out.split('\n')[1]!, /socks-relay\s+MB\/s \(higher is better\)\s+–\s+300\s+–/);
