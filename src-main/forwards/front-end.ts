@@ -51,7 +51,25 @@ export function endWith(socket: Socket, reply: Uint8Array | string): void {
 
 /** At most one "connections were cut" notice per forward or proxy and peer in this many ms (a link loss cuts them all). */
 export const CUT_NOTICE_EVERY_MS = 10_000;
+/** When each forward-and-peer key last gave its notice; keys older than the window are pruned. */
 const lastCut = new Map<string, number>();
+
+/**
+ * True when a cut notice for `key` was already given within CUT_NOTICE_EVERY_MS of `now` (say it
+ * quietly); otherwise records `now` as its notice and returns false. Prunes expired keys as it goes,
+ * so forwards removed long ago leave nothing behind.
+ */
+export function cutNoticeGiven(key: string, now: number): boolean {
+  for (const [k, at] of lastCut) if (now - at >= CUT_NOTICE_EVERY_MS) lastCut.delete(k);
+  if (lastCut.has(key)) return true;
+  lastCut.set(key, now);
+  return false;
+}
+
+/** Keys cutNoticeGiven tracks now (for tests). */
+export function trackedCutNotices(): number {
+  return lastCut.size;
+}
 
 /**
  * Reports why an open connection ended badly, since the client only sees it close: the exit's owner
@@ -70,11 +88,8 @@ export function reportCutConnections(
       return;
     }
     if (!isClawError(err, 'LINK_CLOSED')) return;
-    const key = `${ctx.name}\n${peer}`;
-    const now = Date.now();
     // Recorded every time (a later connection may have cleared the last one); said once in a while.
-    const said = now - (lastCut.get(key) ?? -Infinity) < CUT_NOTICE_EVERY_MS;
-    if (!said) lastCut.set(key, now);
+    const said = cutNoticeGiven(`${ctx.name}\n${peer}`, Date.now());
     ctx.problem(`open connections through ${peer} were cut: ${err.message}`, fields, said);
   });
 }

@@ -6,7 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { ClawError } from '../../../src-main/core/errors.js';
-import { reportCutConnections, type FrontEndContext } from '../../../src-main/forwards/front-end.js';
+import {
+  CUT_NOTICE_EVERY_MS,
+  cutNoticeGiven,
+  reportCutConnections,
+  trackedCutNotices,
+  type FrontEndContext,
+} from '../../../src-main/forwards/front-end.js';
 
 function context(
   name: string,
@@ -56,4 +62,19 @@ test('connections cut by a lost link are reported once per forward; other ends a
   ]);
   // Each cut is still the forward's last problem (a connection in between may have cleared it).
   assert.equal(recorded.length, 5);
+});
+
+test('a cut notice is said again after its window, and keys of forwards long gone are pruned', () => {
+  // After the window of anything an earlier test cut.
+  const t0 = Date.now() + CUT_NOTICE_EVERY_MS;
+  assert.equal(cutNoticeGiven('old-forward\nb', t0), false, 'the first cut is said');
+  assert.equal(
+    cutNoticeGiven('old-forward\nb', t0 + CUT_NOTICE_EVERY_MS - 1),
+    true,
+    'quiet within the window',
+  );
+  for (let i = 0; i < 50; i++) cutNoticeGiven(`removed-${i}\nb`, t0 + i);
+  const later = t0 + 10 * CUT_NOTICE_EVERY_MS;
+  assert.equal(cutNoticeGiven('old-forward\nb', later), false, 'said again once the window passed');
+  assert.equal(trackedCutNotices(), 1, 'only the key cut within the window is kept');
 });
