@@ -5,8 +5,8 @@
  * stream does not end: it waits for a carrier on the peer's next link and both sides send again what the
  * other has not received, so nothing is lost, duplicated or reordered.
  *
- * - Send side: every chunk written is kept (the Buffer itself, no copy) until the peer's ACKED frame says
- *   it received it. The receiver acks at least every ACK_STEP_BYTES and within ACK_DELAY_MS, so what is
+ * - Send side: every chunk written is kept (a copy, retained-bytes.ts says why) until the peer's ACKED
+ *   frame says it received it. The receiver acks at least every ACK_STEP_BYTES and within ACK_DELAY_MS, so what is
  *   kept stays near the stream's window: a sender never has more in flight than the credit it was given.
  * - Receive side: bytes taken from the carrier are counted (`received`); that count, not WINDOW credit
  *   (auto-tuning grows credit without consumption), is what ACKED reports and where a resume starts.
@@ -19,6 +19,7 @@
  */
 import { Duplex } from 'node:stream';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
+import { RetainedBytes } from './retained-bytes.js';
 import type { MuxStream } from './stream.js';
 
 /** Bytes received after which an ACKED is sent at once (half the initial stream window, as credit is). */
@@ -95,8 +96,8 @@ export class ResumableStream extends Duplex {
   private carrierListeners: [string, Listener][] = [];
   /** Opener side: the new carrier is up but the peer's offset (its first ACKED) has not arrived yet. */
   private awaitingOffset = false;
-  /** Written chunks the peer has not acked, oldest first; `acked` is the offset of the first byte. */
-  private readonly retained: Buffer[] = [];
+  /** Written bytes the peer has not acked (retained-bytes.ts); `acked` is the offset of the first. */
+  private readonly retained = new RetainedBytes();
   private acked = 0;
   private written = 0;
   private received = 0;
@@ -235,7 +236,7 @@ export class ResumableStream extends Duplex {
       else carrier.resume();
     }
     this.carrier = undefined;
-    this.retained.length = 0;
+    this.retained.clear();
     this.pendingCallback = undefined;
     this.finalCallback = undefined;
     callback(error);
@@ -295,22 +296,10 @@ export class ResumableStream extends Duplex {
     this.maybeFin();
   }
 
-  /** Drops kept chunks up to `offset` (a partly acked chunk is kept as a view of its rest). */
+  /** Forgets what is kept up to `offset`, which the peer acknowledged. */
   private release(offset: number): void {
-    let drop = offset - this.acked;
+    this.retained.drop(offset - this.acked);
     this.acked = offset;
-    let n = 0;
-    while (drop > 0 && n < this.retained.length) {
-      const head = this.retained[n]!;
-      if (head.length <= drop) {
-        drop -= head.length;
-        n++;
-      } else {
-        this.retained[n] = head.subarray(drop);
-        drop = 0;
-      }
-    }
-    if (n > 0) this.retained.splice(0, n);
   }
 
   /** Sends again everything kept from the peer's offset on, then lets writing go on. */
@@ -327,7 +316,7 @@ export class ResumableStream extends Duplex {
     }
     this.release(peerReceived);
     let ok = true;
-    for (const chunk of this.retained) ok = carrier.write(chunk);
+    for (const chunk of this.retained.views()) ok = carrier.write(chunk);
     const callback = this.pendingCallback;
     this.pendingCallback = undefined;
     if (callback) {
