@@ -5,9 +5,10 @@
  * stream does not end: it waits for a carrier on the peer's next link and both sides send again what the
  * other has not received, so nothing is lost, duplicated or reordered.
  *
- * - Send side: every chunk written is kept (a copy, retained-bytes.ts says why) until the peer's ACKED
- *   frame says it received it. The receiver acks at least every ACK_STEP_BYTES and within ACK_DELAY_MS, so what is
- *   kept stays near the stream's window: a sender never has more in flight than the credit it was given.
+ * - Send side: every chunk written is kept (large ones as copies, retained-bytes.ts says why) until the
+ *   peer's ACKED frame says it received it. The receiver acks at least every ACK_STEP_BYTES and within
+ *   ACK_DELAY_MS, so what is kept stays near the stream's window: a sender never has more in flight
+ *   than the credit it was given.
  * - Receive side: bytes taken from the carrier are counted (`received`); that count, not WINDOW credit
  *   (auto-tuning grows credit without consumption), is what ACKED reports and where a resume starts.
  * - FIN goes on the carrier only once everything written was acked, so a stream the mux finished (and

@@ -103,8 +103,8 @@ export class RetainedBytes {
     this.total = 0;
   }
 
+  /** The slab being filled is full (its views keep it; unref gives it back once they are dropped). */
   private nextSlab(): void {
-    if (this.slab?.views === 0) this.slabs.give(this.slab.buffer);
     this.slab = { buffer: this.slabs.take(), views: 0 };
     this.slabUsed = 0;
   }
