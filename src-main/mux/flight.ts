@@ -41,11 +41,13 @@ const BDP_FLOOR_GAIN = 1;
 export const FLIGHT_NONCE_BIT = 1n << 63n;
 
 /**
- * Queueing delay the cap aims for on top of the path's minimum RTT, in ms (10: a third of the issue's
- * 30 ms budget for keystroke echo under load, the rest for jitter and the acknowledgements' granularity;
- * enough queue that the bottleneck never idles between two acknowledgements).
+ * Queueing delay the cap aims for on top of the path's minimum RTT, in ms (6: a fifth of the issue's
+ * 30 ms budget for keystroke echo under load, the rest for jitter and the acknowledgements'
+ * granularity, which put the queue's p99 at about twice the target; still enough queue that the
+ * bottleneck does not idle between two acknowledgements). It was 10 until ADR 0029: echo under load
+ * then read RTT + 27–30 ms at p99 in full runs, too close to the 30 ms line.
  */
-export const QUEUE_TARGET_MS = 10;
+export const QUEUE_TARGET_MS = 6;
 
 /** Cap before the first acknowledgement, in bytes (1 MiB: the start-up doubles it from there). */
 export const INITIAL_FLIGHT_CAP = 1024 * 1024;
@@ -67,6 +69,17 @@ const MIN_PROBE_SPACING = 32 * 1024;
  * the target allows has drained.
  */
 const PROBES_PER_CAP = 16;
+
+/**
+ * Least time between two probes sent with DATA, in ms (1). On a real path a sixteenth of the cap
+ * takes longer than that to send (3 ms on the bench's 100 Mbit/s profile, 6 ms on its long fat one),
+ * so this changes nothing there; on loopback or a fast LAN a sixteenth of the cap leaves every
+ * ~0.3 ms, and the PING, the PONG and the receiver's records around them cost the receiving agent
+ * 16–22 % more CPU per GiB when the queue target went from 10 to 6 ms (ADR 0029) — for
+ * acknowledgements finer than the cap's own control needs (it decides once a round trip, and a
+ * millisecond's bytes stay well under the 6 ms the target lets stand).
+ */
+const MIN_PROBE_INTERVAL_MS = 1;
 
 /** Window of the delivery-rate max filter, in ms (about 20 round trips of a long fat path). */
 const RATE_WINDOW_MS = 2_000;
@@ -113,6 +126,8 @@ interface Probe {
   /** Bytes sent when the probe left. */
   total: number;
   at: number;
+  /** Sent as bulk DATA resumed after the link was idle: no queue of ours stood ahead of it. */
+  clean?: boolean;
 }
 
 /** A max (or min) over a sliding window, kept as two half-window buckets. */
@@ -156,6 +171,10 @@ export class FlightWindow {
   private sentTotal = 0;
   private ackedTotal = 0;
   private probedTotal = 0;
+  private lastProbeAt = -Infinity;
+  /** When DATA was last handed to the link, and when the last idle probe went (probeIfIdle). */
+  private lastSentAt = -Infinity;
+  private idleProbedAt = -Infinity;
   private nextNonce = 1n;
   private readonly probes: Probe[] = [];
   private readonly rate = new WindowedExtreme(RATE_WINDOW_MS, Math.max, 0);
@@ -189,8 +208,12 @@ export class FlightWindow {
     return this.cap;
   }
 
-  /** True when a DATA frame of this class may be sent now. */
+  /**
+   * True when a DATA frame of this class may be sent now. Asked before bulk DATA goes, it also sends
+   * the idle probe when the link was idle (probeIfIdle).
+   */
   allows(interactive: boolean): boolean {
+    if (!interactive) this.probeIfIdle();
     const ok = this.inFlight < this.cap + (interactive ? INTERACTIVE_ALLOWANCE : 0);
     if (!ok && !interactive) this.capLimited = true;
     return ok;
@@ -198,9 +221,14 @@ export class FlightWindow {
 
   /** Counts `bytes` of DATA just handed to the link; probes every PROBES_PER_CAP-th of the cap. */
   sent(bytes: number): void {
+    const now = this.now();
     this.sentTotal += bytes;
+    this.lastSentAt = now;
     const spacing = Math.max(MIN_PROBE_SPACING, this.cap / PROBES_PER_CAP);
-    if (this.sentTotal - this.probedTotal >= spacing) this.probe();
+    if (this.sentTotal - this.probedTotal < spacing) return;
+    // Bytes a skipped probe leaves uncovered are covered by the next one, or by flush() when the cap or
+    // the link holds the sender.
+    if (now - this.lastProbeAt >= MIN_PROBE_INTERVAL_MS) this.probe();
   }
 
   /**
@@ -209,6 +237,23 @@ export class FlightWindow {
    */
   flush(): void {
     if (this.sentTotal > this.probedTotal) this.probe();
+  }
+
+  /**
+   * Bulk DATA is about to go after the link was idle long enough for anything it sent to have left the
+   * path (two min RTTs and the target): a probe first, ahead of that DATA, measures the path's RTT with
+   * no queue of ours in it. It stands in for a drain: without it, a download that starts more than
+   * MIN_RTT_STALE_MS after the last transfer (the usual case: a person starts one on an idle link)
+   * began with one, its first acknowledgement finding the min RTT stale — half the BDP for a round
+   * trip and more to grow back, at the very start (ADR 0030: the likely reason `long-fat` read 0.82×
+   * raw TCP in some full bench runs and 0.95× in others, inferred from their timing).
+   */
+  private probeIfIdle(): void {
+    if (this.drain || this.idleProbedAt > this.lastSentAt) return; // one per idle spell
+    const now = this.now();
+    if (now - this.lastSentAt <= 2 * this.minRttMs + QUEUE_TARGET_MS) return;
+    this.idleProbedAt = now;
+    this.probe(true);
   }
 
   /**
@@ -225,7 +270,9 @@ export class FlightWindow {
     const rtt = now - probe.at;
     const acked = Math.max(0, probe.total - this.ackedTotal);
     this.ackedTotal += acked;
-    if (rtt <= this.minRttMs) {
+    // A clean sample (probeIfIdle) is the path as it is now: it replaces a min RTT gone stale, lower or
+    // higher (a route that got longer while the link was idle), as a drain's would.
+    if (rtt <= this.minRttMs || (probe.clean && now - this.minRttAt > MIN_RTT_STALE_MS)) {
       this.minRttMs = rtt;
       this.minRttAt = now;
     }
@@ -297,10 +344,12 @@ export class FlightWindow {
     this.capLimited = false;
   }
 
-  private probe(): void {
+  private probe(clean = false): void {
     const nonce = FLIGHT_NONCE_BIT | this.nextNonce++;
+    const at = this.now();
     this.probedTotal = this.sentTotal;
-    this.probes.push({ nonce, total: this.sentTotal, at: this.now() });
+    this.lastProbeAt = at;
+    this.probes.push({ nonce, total: this.sentTotal, at, clean });
     this.opts.sendProbe(nonce);
   }
 

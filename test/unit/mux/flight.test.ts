@@ -35,8 +35,8 @@ test('bulk stops at the cap, interactive may go one allowance beyond it', () => 
   assert.equal(flight.allows(true), false);
 });
 
-test('probes are flight nonces, spaced by bytes, and a held sender gets its tail covered', () => {
-  const { flight, probes } = setup();
+test('probes are flight nonces, spaced by bytes and at least a millisecond, and a held sender gets its tail covered', () => {
+  const { flight, probes, advance } = setup();
   flight.sent(1000);
   assert.equal(probes.length, 0, 'a few bytes do not need a probe of their own');
   flight.flush();
@@ -44,8 +44,18 @@ test('probes are flight nonces, spaced by bytes, and a held sender gets its tail
   assert.ok((probes[0]! & FLIGHT_NONCE_BIT) !== 0n);
   flight.flush();
   assert.equal(probes.length, 1, 'nothing new to cover');
+  advance(1);
   flight.sent(INITIAL_FLIGHT_CAP);
   assert.equal(probes.length, 2, 'a large send is probed at once');
+  // Within the same millisecond (loopback), a sixteenth of the cap more waits for the next probe…
+  flight.sent(INITIAL_FLIGHT_CAP);
+  assert.equal(probes.length, 2, 'no second probe within a millisecond');
+  // …which a later send, or the sender being held, brings; it covers every byte before it.
+  flight.flush();
+  assert.equal(probes.length, 3);
+  advance(40);
+  flight.ack(probes[2]!);
+  assert.equal(flight.inFlight, 0, 'the last probe acknowledged every byte');
 });
 
 test("a PONG acknowledges what its probe covered; the heartbeat's nonces are not the cap's", () => {
@@ -57,6 +67,35 @@ test("a PONG acknowledges what its probe covered; the heartbeat's nonces are not
   assert.equal(flight.ack(probes[0]!), true);
   assert.equal(flight.inFlight, 0);
   assert.equal(flight.allows(false), true);
+});
+
+test('a download that starts on a link idle for longer than the min RTT stays fresh does not begin with a drain', () => {
+  const { flight, probes, advance } = setup();
+  // A first transfer measures the path: 40 ms.
+  flight.sent(INITIAL_FLIGHT_CAP);
+  flight.flush();
+  advance(40);
+  for (const nonce of probes.splice(0)) flight.ack(nonce);
+  assert.equal(flight.inFlight, 0);
+  // 15 s of nothing (MIN_RTT_STALE_MS is 10 s), then bulk DATA again: a probe goes ahead of it. The
+  // route got longer meanwhile (60 ms): a sample above the old min confirms nothing by itself.
+  advance(15_000);
+  assert.equal(flight.allows(false), true);
+  assert.equal(probes.length, 1, 'an idle probe before the first DATA');
+  assert.equal(flight.allows(false), true);
+  assert.equal(probes.length, 1, 'one per idle spell');
+  const capBefore = flight.capBytes;
+  flight.sent(256 * 1024);
+  flight.flush();
+  advance(60);
+  for (const nonce of probes.splice(0)) flight.ack(nonce);
+  // Its clean sample is the new min RTT: no drain (which would halve the flight at the start).
+  assert.equal(flight.draining, false);
+  assert.ok(flight.capBytes >= capBefore, `cap ${flight.capBytes} kept (was ${capBefore})`);
+  // Interactive DATA (a keystroke) after idle sends no probe of its own.
+  advance(15_000);
+  assert.equal(flight.allows(true), true);
+  assert.equal(probes.length, 0);
 });
 
 test('on a path with a bottleneck, the queue settles near the target and the path stays full', () => {
