@@ -9,7 +9,6 @@
  * destroys a read side that has not closed 200 ms after the process was reaped, which a paused one
  * never does. See `drainAfterHangup` and `checkGone`.
  */
-import { spawn as spawnChild } from 'node:child_process';
 import { accessSync, closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
 import { constants, homedir, userInfo } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
@@ -209,12 +208,18 @@ export interface PtySpawnOptions {
 }
 
 /**
- * argv that first sets the PTY modes a viewer without a terminal asks for, then runs `argv`: with
- * `echo: false` the PTY does not echo input that came from a pipe into the output, with `opost: false`
- * it does not turn each "\n" into "\r\n" (so `term PEER -- cat FILE > COPY` copies the file as it is).
- * POSIX: `stty` in a /bin/sh that then execs the program, so the modes are set before it starts; the
- * script is fixed and the program's argv are its positional arguments, never part of it. Unchanged
- * when nothing is asked, and on Windows. Pure.
+ * argv that first sets the PTY's modes, then runs `argv`: with `echo: false` the PTY does not echo
+ * input that came from a pipe into the output, with `opost: false` it does not turn each "\n" into
+ * "\r\n" (so `term PEER -- cat FILE > COPY` copies the file as it is); on Linux it always turns on
+ * IUTF8, as ssh does for a UTF-8 client: without it, Backspace in line input erases one byte of a
+ * multi-byte character and leaves the rest (`read`, password prompts, `cat > file`), and every viewer
+ * sends UTF-8 (terminals today, xterm.js).
+ * POSIX: `stty` in a /bin/sh that then execs the program, so the modes are set before it starts. Until
+ * this release IUTF8 was set by a second `stty` started beside the program; it raced a program that sets
+ * its own modes at once (vim, less, `stty raw -echo`): read-modify-write of the whole termios, it could
+ * undo the program's raw mode, or make the program's stty fail (seen in the bench). The script is fixed
+ * and the program's argv are its positional arguments, never part of it. Unchanged when no mode is
+ * asked for (macOS and others), and on Windows. Pure.
  */
 export function withPtyModes(
   argv: string[],
@@ -222,23 +227,9 @@ export function withPtyModes(
   platform: NodeJS.Platform = process.platform,
 ): string[] {
   const flags = [...(modes.echo === false ? ['-echo'] : []), ...(modes.opost === false ? ['-opost'] : [])];
-  if (flags.length === 0 || platform === 'win32') return argv;
-  // With the other modes, in the same stty (two at once could undo each other's change): see utf8Input.
   if (platform === 'linux') flags.push('iutf8');
+  if (flags.length === 0 || platform === 'win32') return argv;
   return ['/bin/sh', '-c', `stty ${flags.join(' ')} 2>/dev/null; exec "$@"`, 'sh', ...argv];
-}
-
-/**
- * Turns on IUTF8 on a Linux PTY (`stty iutf8` on its terminal side), as ssh does for a UTF-8 client:
- * without it, Backspace in line input erases one byte of a multi-byte character and leaves the rest
- * (`read`, password prompts, `cat > file`). Every viewer sends UTF-8 (terminals today, xterm.js).
- * Asynchronous: it takes effect within milliseconds, long before anyone types, and costs the session
- * start nothing.
- */
-function utf8Input(terminalSide: number): void {
-  if (process.platform !== 'linux') return;
-  const stty = spawnChild('stty', ['iutf8'], { stdio: [terminalSide, 'ignore', 'ignore'] });
-  stty.on('error', () => undefined); // no stty: as before
 }
 
 type Events = { data: [Buffer]; exit: [ExitStatus] };
@@ -272,13 +263,8 @@ export class PtySession {
   /** This agent's own fd on the terminal side, held until the process is reaped (holdTerminalSide). */
   private terminalSide: number | undefined;
 
-  /** @param setUtf8Input set IUTF8 here (unless withPtyModes' stty does, with the other modes) */
-  private constructor(
-    private readonly pty: IPty,
-    setUtf8Input: boolean,
-  ) {
+  private constructor(private readonly pty: IPty) {
     this.holdTerminalSide();
-    if (setUtf8Input && this.terminalSide !== undefined) utf8Input(this.terminalSide);
     // With `encoding: null` node-pty hands out Buffers; its typings only know strings.
     pty.onData((chunk) => this.gather(chunk as unknown as Buffer));
     (pty as unknown as PtyInternals)._socket?.on('end', () => this.drainAfterHangup());
@@ -316,7 +302,7 @@ export class PtySession {
         env,
         encoding: null,
       });
-      return new PtySession(pty, withModes === argv);
+      return new PtySession(pty);
     } catch (err) {
       throw new ClawError(
         'BAD_ARGUMENT',

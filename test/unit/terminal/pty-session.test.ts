@@ -120,6 +120,28 @@ test(
   },
 );
 
+test(
+  'the PTY modes are set before the program starts, so a program that sets its own at once keeps them',
+  { skip: process.platform !== 'linux' && 'Linux only' },
+  async () => {
+    // The program reads the modes the moment it runs (no sleep): IUTF8 is already on. When it was set by
+    // a second stty beside the program, this read -iutf8, and that stty's read-modify-write could undo a
+    // raw mode the program had just set (or fail its `stty raw -echo`, as the bench once saw).
+    for (let i = 0; i < 5; i++) {
+      const { out } = await collect([
+        'sh',
+        '-c',
+        'stty -a; echo AFTER-RAW; stty raw -echo || echo STTY-FAILED; stty -a',
+      ]);
+      const [atStart = '', afterRaw = ''] = out.split('AFTER-RAW');
+      assert.match(atStart, /(^|\s)iutf8(\s|$)/, atStart);
+      assert.doesNotMatch(afterRaw, /STTY-FAILED/);
+      assert.match(afterRaw, /(^|\s)-echo(\s|$)/, afterRaw);
+      assert.match(afterRaw, /(^|\s)-icanon(\s|$)/, afterRaw);
+    }
+  },
+);
+
 test('hang-up ends the program', { skip }, async () => {
   const pty = PtySession.spawn({ command: ['sleep', '30'], cols: 80, rows: 24 });
   const exited = new Promise<ExitStatus>((resolve) => pty.onExit(resolve));
@@ -220,8 +242,17 @@ test('findExecutable looks where execvp would', { skip }, () => {
 });
 
 test('PTY modes for a viewer without a terminal are set by stty before the program runs, its argv untouched', () => {
-  assert.deepEqual(withPtyModes(['cat', 'a b'], {}), ['cat', 'a b']);
-  assert.deepEqual(withPtyModes(['cat'], { echo: true, opost: true }), ['cat']);
+  assert.deepEqual(withPtyModes(['cat', 'a b'], {}, 'darwin'), ['cat', 'a b']);
+  assert.deepEqual(withPtyModes(['cat'], { echo: true, opost: true }, 'darwin'), ['cat']);
+  // Linux: IUTF8 always, in the same stty before the program starts (never beside it: see the next test).
+  assert.deepEqual(withPtyModes(['vim', 'a b'], {}, 'linux'), [
+    '/bin/sh',
+    '-c',
+    'stty iutf8 2>/dev/null; exec "$@"',
+    'sh',
+    'vim',
+    'a b',
+  ]);
   assert.deepEqual(withPtyModes(['cat', "it's; rm -rf /"], { echo: false, opost: false }, 'linux'), [
     '/bin/sh',
     '-c',
