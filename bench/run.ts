@@ -12,7 +12,7 @@
  * --json the sections' rows and ratios are under `profiles`. The last line is the run's wall time.
  */
 import { cpus, loadavg } from 'node:os';
-import { settle } from './settle.js';
+import { osCpuTimes, percent, settle, SETTLED_BUSY_SHARE } from './settle.js';
 import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
 import { generateIdentity } from '../src-main/crypto/identity.js';
 import { measureAgentRows } from './agent-paths.js';
@@ -47,7 +47,10 @@ const only = parseOnly(process.argv.slice(2));
 const profile = parseProfile(process.argv.slice(2));
 /** Rows and lines that are not rows of the table but can be selected with --only. */
 const OTHER_NAMES = ['renderer-js', 'relay-memory'];
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const runStarted = performance.now();
+/** Progress on stderr, each line stamped with the seconds since the run began: where the time goes. */
+const log = (line: string) =>
+  process.stderr.write(`[${((performance.now() - runStarted) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
 const notes: string[] = [];
 
 const empty = (name: string): BenchResult => ({ name, MBps: null, p50Ms: null, p99Ms: null, setupMs: null });
@@ -78,14 +81,15 @@ async function profileSections(
   const out: Array<PrintedSection & { seconds: number }> = [];
   for (const section of profiles) {
     const t0 = performance.now();
-    const load = loadavg()[0] ?? 0;
+    // The previous section's processes may still be winding down: wait for them, briefly.
+    const busy = await quiet(SECTION_SETTLE_MAX_MS);
     const report = await measureProfile(section, log);
     const seconds = (performance.now() - t0) / 1000;
     const notes = [...report.notes];
     const lan = lanNote(section.name, loopback);
     if (lan) notes.push(lan);
     notes.push(
-      `section took ${seconds.toFixed(0)} s; load average ${load.toFixed(2)} on ${cores} cores when it started${load > cores / 2 ? ' (a loaded machine: other processes competed for the CPU)' : ''}`,
+      `section took ${seconds.toFixed(0)} s; CPUs ${percent(busy)} busy (of ${cores} cores) in the second before it started${busy > SETTLED_BUSY_SHARE ? ' (a loaded machine: other processes competed for the CPU)' : ''}`,
     );
     const printed: PrintedSection = {
       name: section.name,
@@ -110,16 +114,24 @@ function printTotal(parts: ReadonlyArray<readonly [string, number]>, t0: number)
   else process.stdout.write(`\n${line}\n`);
 }
 
-async function main(): Promise<void> {
-  const t0 = performance.now();
-  const cores = cpus().length;
-  const load = await settle({
-    load: () => loadavg()[0] ?? 0,
-    cores,
+/** Longest wait for the CPUs to go quiet before an emulated-link section, in ms. */
+const SECTION_SETTLE_MAX_MS = 10_000;
+
+/** Waits (at most `maxMs`) for the CPUs to go quiet; the busy share of the last second it saw. */
+function quiet(maxMs?: number): Promise<number> {
+  return settle({
+    cpuTimes: osCpuTimes,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     now: () => performance.now(),
     log,
+    maxMs,
   });
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const cores = cpus().length;
+  const busy = await quiet();
   const parts: Array<readonly [string, number]> = [['settling', (performance.now() - t0) / 1000]];
   if (profile !== null) {
     const sections = await profileSections([profile], cores, null);
@@ -212,11 +224,11 @@ async function main(): Promise<void> {
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   notes.push(
-    `one run, ${seconds} s, all on 127.0.0.1, load average ${load.toFixed(2)} on ${cores} cores at the start; each far end in its own process; MB/s = 10^6 bytes/s through one stream; RTT = 1-byte ping-pong`,
+    `one run, ${seconds} s, all on 127.0.0.1, CPUs ${percent(busy)} busy (of ${cores} cores) in the second before it started; each far end in its own process; MB/s = 10^6 bytes/s through one stream; RTT = 1-byte ping-pong`,
   );
-  if (load > cores / 2) {
+  if (busy > SETTLED_BUSY_SHARE) {
     notes.push(
-      `load average was ${load.toFixed(1)} on ${cores} cores when the bench started: other processes competed for the CPU; rerun on an idle machine for stable numbers`,
+      `the CPUs were ${percent(busy)} busy when the bench started: other processes competed for the CPU; rerun on an idle machine for stable numbers`,
     );
   }
   parts.push(['loopback table', (performance.now() - started) / 1000]);

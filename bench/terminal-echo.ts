@@ -23,8 +23,11 @@ import type { LoadProgress } from './term-load-child.js';
  * of its 10-minute budget for no change in the ratios).
  */
 export const TERM_ECHO_COUNT = 100;
-/** Keystrokes sent first and not counted (JIT, buffers). */
-export const TERM_ECHO_WARMUP = 20;
+/**
+ * Keystrokes sent first and not counted (JIT, buffers): 10 (1 s of typing). The agents' data path is
+ * already warm from the downloads before; 20 cost every run ~10 s of its 10-minute budget (issue 29).
+ */
+export const TERM_ECHO_WARMUP = 10;
 /**
  * Pause between keystrokes, in ms: a fast typist's pace (~100 ms), so between two keys the machine
  * does other work, as it does between a person's keys. Keys 10 ms apart keep every process's code and

@@ -64,8 +64,8 @@ export const CHROMIUM_ARGS = [
 ];
 /** Keys timed in the page (and as many CLI keys interleaved with them). */
 export const UI_ECHO_COUNT = 100;
-/** Keys sent first on each side and not counted (JIT, first frames). */
-export const UI_ECHO_WARMUP = 20;
+/** Keys sent first on each side and not counted (JIT, first frames): 10, as for term-echo. */
+export const UI_ECHO_WARMUP = 10;
 /** Keys per turn before the other side takes its turn. */
 export const UI_ECHO_BLOCK = 10;
 /**
