@@ -5,7 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { AuditWriter } from '../../../src-main/audit/audit-writer.js';
 import { parseAuditText } from '../../../src-main/audit/audit-reader.js';
@@ -123,4 +132,50 @@ test('long text (a long command line, a long reason) is clipped, so the line sti
   assert.equal(e!.what.length, 500);
   assert.ok(e!.what.endsWith('…'));
   assert.equal(e!.reason!.length, 1000);
+});
+
+/** Descriptors of this process open on `path` (Linux: /proc/self/fd). */
+function openOn(path: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+test(
+  'the file stays open across batches while events come, and is closed once they stop',
+  { skip: process.platform !== 'linux' && 'reads /proc/self/fd' },
+  async () => {
+    const path = join(tempDir('audit-'), 'audit.log');
+    const w = new AuditWriter({ path, idleCloseMs: 50, onProblem: assert.fail });
+    w.record(refused(1));
+    await w.flush();
+    w.record(refused(2));
+    await w.flush();
+    assert.equal(openOn(path), 1, 'one descriptor, kept between the two batches');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(openOn(path), 0, 'closed after the idle time');
+    assert.equal(parseAuditText(readFileSync(path, 'utf8')).events.length, 2);
+    await w.close();
+  },
+);
+
+test('a log removed by hand while the node was quiet is created again by the next event', async () => {
+  const path = join(tempDir('audit-'), 'audit.log');
+  const w = new AuditWriter({ path, idleCloseMs: 20, onProblem: assert.fail });
+  w.record(refused(1));
+  await w.flush();
+  await new Promise((r) => setTimeout(r, 80));
+  rmSync(path);
+  w.record(refused(2));
+  await w.close();
+  const events = parseAuditText(readFileSync(path, 'utf8')).events;
+  assert.deepEqual(
+    events.map((e) => e.what),
+    ['terminal stream 2'],
+  );
+  assert.equal(statSync(path).mode & 0o777, 0o600);
 });
