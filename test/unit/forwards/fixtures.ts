@@ -3,6 +3,7 @@
  * service (permission check included), loopback TCP servers, a raw TCP client that reads exact byte
  * counts, and a logger whose lines the test can read.
  */
+import type { Duplex } from 'node:stream';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
@@ -51,6 +52,8 @@ export interface ExitOptions {
  */
 export function memoryExit(opts: ExitOptions = {}): {
   dialer: Dialer;
+  /** Opens a bare tcp-connect stream from "a" (what the dialer does before it reads the result). */
+  open: (args: { host: string; port: number }) => Promise<Duplex>;
   exitLog: ReturnType<typeof memoryLogger>;
   close: () => void;
 } {
@@ -88,7 +91,8 @@ export function memoryExit(opts: ExitOptions = {}): {
       throw new ClawError('PEER_NOT_FOUND', `no peer named '${peer}'; \`clawbridge peers\` lists them`);
     return pair.ma.open(TCP_CONNECT_SERVICE, args, early ? { early } : {});
   });
-  return { dialer, exitLog, close: () => pair.close() };
+  const open = (args: { host: string; port: number }) => pair.ma.open(TCP_CONNECT_SERVICE, args);
+  return { dialer, open, exitLog, close: () => pair.close() };
 }
 
 /** A front-end context over `dialer`, with counters and notices the test can read. */

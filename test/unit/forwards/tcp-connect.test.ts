@@ -4,7 +4,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { ConnectError } from '../../../src-main/forwards/dialer.js';
 import { classifyDialError } from '../../../src-main/forwards/tcp-connect-service.js';
 import { ConnectStatus } from '../../../src-main/forwards/tcp-connect-protocol.js';
@@ -38,6 +38,31 @@ test('bytes go both ways; the opener’s FIN reaches the target and the target�
   stream.write('hello');
   stream.end();
   assert.equal((await readRest(stream)).toString(), 'hello bye');
+  exit.close();
+});
+
+test('the exit answers the OPEN once it has dialed, so the ACCEPT and the result leave together', async () => {
+  // A target that takes 100 ms to answer its SYN (a far host): the ACCEPT waits for it, instead of
+  // going on its own a round trip of the exit's before the result, as a frame and a record of its own.
+  const DIAL_MS = 100;
+  let dialed = 0;
+  const exit = memoryExit({
+    connect: (options) => {
+      const socket = new Socket({ allowHalfOpen: true });
+      setTimeout(() => {
+        socket.connect(options);
+        socket.once('connect', () => (dialed = performance.now()));
+      }, DIAL_MS);
+      return socket;
+    },
+  });
+  const t0 = performance.now();
+  const stream = await exit.open({ host: '127.0.0.1', port: echo.port });
+  assert.ok(dialed > 0, 'the target was connected before the ACCEPT came');
+  assert.ok(performance.now() - t0 >= DIAL_MS);
+  const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
+  assert.equal(first[1], ConnectStatus.Ok, 'the result (version, status, …) follows the ACCEPT');
+  stream.destroy();
   exit.close();
 });
 
