@@ -10,6 +10,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../core/errors.js';
+import { WindowedExtreme } from '../core/windowed-extreme.js';
 import { ResumableStream } from '../mux/resumable-stream.js';
 import { MuxStream } from '../mux/stream.js';
 import { MAX_DATA_PAYLOAD } from '../protocol/mux-frames.js';
@@ -26,10 +27,42 @@ export const DEFAULT_UDP_IDLE_MS = 60_000;
 export const MIN_UDP_IDLE_MS = 1_000;
 export const MAX_UDP_IDLE_MS = 3_600_000;
 /**
- * Bytes one flow may have queued towards the stream (and, while its stream opens, waiting for it);
- * beyond, datagrams are dropped and counted (docs/security.md).
+ * Queueing delay a flow lets build up towards its stream before it drops, in ms (20): its queue may
+ * hold what the flow drains in this long (ADR 0031). A fixed 256 KiB was 4.4 ms at 50,000 datagrams/s
+ * of 1,200 bytes, so a stall of the far side or of the link's acknowledgements for a few milliseconds
+ * (a GC, a busy core) dropped datagrams that a moment later would have gone through (the udp-direct
+ * bench lost 0.2–19 % in full runs); at a slow link's rate the same 20 ms is about the old bound.
  */
-export const MAX_UDP_FLOW_QUEUED_BYTES = 256 * 1024;
+export const UDP_FLOW_QUEUE_TARGET_MS = 20;
+/**
+ * Bytes any flow may queue, whatever its rate (256 KiB), and what a flow may hold while its stream
+ * opens: enough for a burst of a new or slow flow.
+ */
+export const UDP_FLOW_QUEUE_FLOOR_BYTES = 256 * 1024;
+/**
+ * Most bytes one flow may have queued towards the stream (2 MiB, its stream window: ~35 ms at 60 MB/s);
+ * beyond, datagrams are dropped and counted (docs/security.md). The flows of one link together queue
+ * at most the link's rate × UDP_FLOW_QUEUE_TARGET_MS above their floors, since their drains share it.
+ */
+export const MAX_UDP_FLOW_QUEUED_BYTES = 2 * 1024 * 1024;
+/**
+ * Window of the flow's drain-rate max filter, in ms (1 s): longer than the stalls the queue is there
+ * to ride out, so a stall does not shrink the queue while it fills.
+ */
+const DRAIN_RATE_WINDOW_MS = 1_000;
+/** Shortest interval a drain-rate sample spans, in ms (one turn's bytes say nothing about a rate). */
+const DRAIN_SAMPLE_MS = 10;
+
+/**
+ * Bytes a flow that drained at `bytesPerMs` (its recent best) may queue: UDP_FLOW_QUEUE_TARGET_MS of
+ * that, within the floor and the cap. Pure.
+ */
+export function udpFlowQueueLimit(bytesPerMs: number): number {
+  return Math.min(
+    MAX_UDP_FLOW_QUEUED_BYTES,
+    Math.max(UDP_FLOW_QUEUE_FLOOR_BYTES, bytesPerMs * UDP_FLOW_QUEUE_TARGET_MS),
+  );
+}
 /**
  * Receive window a flow's mux stream starts with, in bytes (2 MiB, ~35 ms of 50k datagrams/s of
  * 1,200 bytes), granted at once on both ends instead of the 256 KiB every stream starts with. A UDP
@@ -71,6 +104,7 @@ export const NO_COUNTERS: UdpFlowCounters = {
 
 export interface UdpFlowOptions {
   idleMs: number;
+  /** A fixed queue bound instead of one that follows the drain rate (udpFlowQueueLimit). */
   maxQueuedBytes?: number;
   /** Each datagram read from the stream, whole. */
   onDatagram(datagram: Buffer): void;
@@ -82,7 +116,14 @@ export interface UdpFlowOptions {
 export class UdpStreamFlow {
   private readonly decoder = new UdpFrameDecoder();
   private readonly counters: UdpFlowCounters;
-  private readonly maxQueued: number;
+  /** The fixed queue bound a caller asked for, if any. */
+  private readonly fixedMaxQueued: number | undefined;
+  /** Bytes handed to the stream, and how far it had drained at the last drain-rate sample. */
+  private written = 0;
+  private sampleAt = performance.now();
+  private sampleDrained = 0;
+  /** The best drain rate of the last DRAIN_RATE_WINDOW_MS, in bytes per ms. */
+  private readonly drainRate = new WindowedExtreme(DRAIN_RATE_WINDOW_MS, Math.max, 0);
   /** Date.now() when a datagram last went either way (set once per turn, not per datagram). */
   private lastActivity = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -106,7 +147,7 @@ export class UdpStreamFlow {
     private readonly opts: UdpFlowOptions,
   ) {
     this.counters = opts.counters ?? NO_COUNTERS;
-    this.maxQueued = opts.maxQueuedBytes ?? MAX_UDP_FLOW_QUEUED_BYTES;
+    this.fixedMaxQueued = opts.maxQueuedBytes;
     stream.on('data', (chunk: Buffer) => this.onChunk(chunk));
     stream.once('end', () => this.close('ended by the other side'));
     stream.on('error', (err) => {
@@ -131,7 +172,7 @@ export class UdpStreamFlow {
     if (
       this.closed ||
       datagram.length > MAX_UDP_DATAGRAM_BYTES ||
-      this.stream.writableLength + this.batchBytes + datagram.length > this.maxQueued
+      this.stream.writableLength + this.batchBytes + datagram.length > this.maxQueued()
     ) {
       this.counters.dropped();
       return false;
@@ -152,6 +193,25 @@ export class UdpStreamFlow {
     return true;
   }
 
+  /** How many bytes may wait for the stream now. */
+  private maxQueued(): number {
+    return this.fixedMaxQueued ?? udpFlowQueueLimit(this.drainRate.value);
+  }
+
+  /**
+   * Samples how fast the stream took what the flow wrote (bytes written, less what it still holds),
+   * over at least DRAIN_SAMPLE_MS: the rate the queue bound is made from.
+   */
+  private sampleDrain(): void {
+    const now = performance.now();
+    const elapsed = now - this.sampleAt;
+    if (elapsed < DRAIN_SAMPLE_MS) return;
+    const drained = this.written - this.stream.writableLength;
+    this.drainRate.add((drained - this.sampleDrained) / elapsed, now);
+    this.sampleAt = now;
+    this.sampleDrained = drained;
+  }
+
   private flush(): void {
     if (this.batchBytes === 0) return;
     const chunks = this.full;
@@ -161,7 +221,11 @@ export class UdpStreamFlow {
     this.batchBytes = 0;
     this.lastActivity = Date.now();
     if (this.stream.destroyed || this.stream.writableEnded) return;
-    for (const chunk of chunks) this.stream.write(chunk);
+    this.sampleDrain();
+    for (const chunk of chunks) {
+      this.written += chunk.length;
+      this.stream.write(chunk);
+    }
   }
 
   /** Ends the flow: FIN to the other side, and a reset if it does not end its half in time. */

@@ -17,7 +17,7 @@ import { formatHostPort } from '../core/host-port.js';
 import { reportCutConnections, type FrontEndContext } from './front-end.js';
 import { listenError } from './listener.js';
 import type { TrackConnection } from './track-connection.js';
-import { MAX_UDP_FLOW_QUEUED_BYTES, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } from './udp-flow.js';
+import { UDP_FLOW_QUEUE_FLOOR_BYTES, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } from './udp-flow.js';
 
 /** Client flows one UDP forward holds at once; a datagram from a new client beyond is dropped (docs/security.md). */
 export const MAX_UDP_FLOWS_PER_FORWARD = 256;
@@ -168,7 +168,7 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
       client.flow.send(msg);
       return;
     }
-    if (client.earlyBytes + msg.length > MAX_UDP_FLOW_QUEUED_BYTES) return ctx.counters.dropped();
+    if (client.earlyBytes + msg.length > UDP_FLOW_QUEUE_FLOOR_BYTES) return ctx.counters.dropped();
     client.early.push(msg);
     client.earlyBytes += msg.length;
   });

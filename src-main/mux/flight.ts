@@ -24,6 +24,7 @@
  * Interactive DATA may go up to INTERACTIVE_ALLOWANCE beyond the cap, so a keystroke never waits for
  * an acknowledgement, only behind what is already in flight.
  */
+import { WindowedExtreme } from '../core/windowed-extreme.js';
 
 /** Smallest factor one cut may leave of the cap (a real queue takes a few round trips to drain). */
 const MAX_CUT = 0.7;
@@ -128,35 +129,6 @@ interface Probe {
   at: number;
   /** Sent as bulk DATA resumed after the link was idle: no queue of ours stood ahead of it. */
   clean?: boolean;
-}
-
-/** A max (or min) over a sliding window, kept as two half-window buckets. */
-class WindowedExtreme {
-  private current: number;
-  private previous: number;
-  private bucketStart = -Infinity;
-
-  constructor(
-    private readonly windowMs: number,
-    private readonly pick: (a: number, b: number) => number,
-    private readonly empty: number,
-  ) {
-    this.current = empty;
-    this.previous = empty;
-  }
-
-  add(value: number, now: number): void {
-    if (now - this.bucketStart >= this.windowMs / 2) {
-      this.previous = now - this.bucketStart >= this.windowMs ? this.empty : this.current;
-      this.current = this.empty;
-      this.bucketStart = now;
-    }
-    this.current = this.pick(this.current, value);
-  }
-
-  get value(): number {
-    return this.pick(this.current, this.previous);
-  }
 }
 
 export interface FlightOptions {
