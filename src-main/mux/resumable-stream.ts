@@ -7,8 +7,8 @@
  *
  * - Send side: every chunk written is kept (large ones as copies, retained-bytes.ts says why) until the
  *   peer's ACKED frame says it received it. The receiver acks at least every ACK_STEP_BYTES and within
- *   ACK_DELAY_MS, so what is kept stays near the stream's window: a sender never has more in flight
- *   than the credit it was given.
+ *   ACK_DELAY_MS, or sooner with the next DATA it sends, so what is kept stays near the stream's window:
+ *   a sender never has more in flight than the credit it was given.
  * - Receive side: bytes taken from the carrier are counted (`received`); that count, not WINDOW credit
  *   (auto-tuning grows credit without consumption), is what ACKED reports and where a resume starts.
  * - FIN goes on the carrier only once everything written was acked, so a stream the mux finished (and
@@ -208,6 +208,10 @@ export class ResumableStream extends Duplex {
       this.pendingCallback = callback;
       return;
     }
+    // An ACKED owed for what was received goes now, with this DATA (one record for both), instead of
+    // on its own when the timer fires: a reply carries the ack of its request, and the requester's
+    // FIN (which waits for that ack) need not wait for the timer.
+    if (this.ackTimer !== undefined) this.sendAck();
     if (carrier.write(chunk)) callback();
     else this.waitDrain(carrier, callback);
   }
@@ -264,9 +268,11 @@ export class ResumableStream extends Duplex {
 
   private onData(carrier: Carrier, chunk: Buffer): void {
     this.received += chunk.length;
-    if (!this.push(chunk)) carrier.pause();
+    // Before the push: a reader that answers at once, inside push, finds the ack owed and sends it
+    // with its answer (_write).
     if (this.received - this.ackSent >= ACK_STEP_BYTES) this.sendAck();
     else this.ackTimer ??= setTimeout(() => this.sendAck(), ACK_DELAY_MS);
+    if (!this.push(chunk)) carrier.pause();
   }
 
   private sendAck(): void {

@@ -115,3 +115,27 @@ test('a half that finished cleanly answers a late resume with its count and FIN'
   first.close();
   halves.length = 0;
 });
+
+test('a reply carries the ack of its request: the requester keeps nothing once the reply is there', async () => {
+  const resumes = new StreamResumes(5_000);
+  const w = world(resumes, 'fp-a');
+  const opener = new ResumableStream({ stream: await w.ma.open('data', {}) }, { resumeMs: 5_000 });
+  while (!halves[0]) await new Promise((r) => setImmediate(r));
+  const half = halves[0];
+  // The serving half answers each request at once, well inside ACK_DELAY_MS.
+  half.on('data', () => half.write(Buffer.from('reply')));
+  for (let i = 0; i < 3; i++) {
+    const reply = new Promise<void>((resolve) =>
+      opener.once('data', () => {
+        // The ACKED went before the reply on the same ordered link, so it is already counted.
+        assert.equal(opener.retainedBytes, 0, `request ${i} still kept when its reply arrived`);
+        resolve();
+      }),
+    );
+    opener.write(Buffer.from('request'));
+    await reply;
+  }
+  opener.destroy();
+  w.close();
+  halves.length = 0;
+});
