@@ -7,12 +7,9 @@
  * gets its own pair of agents (and relay), started from its own CLI. `--profile NAME` compares one
  * emulated-link section instead (issue 29), every row with the 5 % limit beside it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { prepareForward, prepareSocks } from './agent-paths.js';
-import { REPO_ROOT, startChild } from './child.js';
+import { buildRevision } from './build-revision.js';
+import { startChild } from './child.js';
 import { CLI, startAgentPair, type AgentPair, type PairMode } from './cli-agents.js';
 import {
   COMPARE_ROWS,
@@ -27,35 +24,6 @@ import type { BenchResult } from './table.js';
 import { measureTerminalEcho, openEchoTerminal, type EchoClient } from './terminal-echo.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-/** Checks REF out into a temporary worktree and builds its CLI; returns the worktree and the CLI. */
-function buildRevision(ref: string): { dir: string; cli: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'cb-bench-compare-'));
-  execFileSync('git', ['worktree', 'add', '--detach', '--force', dir, ref], {
-    cwd: REPO_ROOT,
-    stdio: 'ignore',
-  });
-  const remove = () => {
-    spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: REPO_ROOT, stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    log(`building ${ref} in ${dir}…`);
-    const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
-      cwd: dir,
-      stdio: 'inherit',
-    });
-    const cli = join(dir, 'bin', 'clawbridge.js');
-    if (built.status !== 0 || !existsSync(cli))
-      throw new Error(`${ref} did not build (tsc exit ${built.status})`);
-    return { dir, cli, remove };
-  } catch (err) {
-    remove();
-    throw err;
-  }
-}
 
 /**
  * `--profile NAME`: the whole section for REF's build, then for this checkout's, each with its own
