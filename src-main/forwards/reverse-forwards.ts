@@ -552,6 +552,7 @@ export class ReverseForwards {
       peer: req.peer,
       accept: () => req.accept(),
       reject: (code, reason) => req.reject(code, reason),
+      signal: req.signal,
     };
     return serveUdpConnect(
       {

@@ -152,26 +152,38 @@ export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest)
     log.warn(`forwardTo patterns that match nothing (write HOST:PORT): ${malformed.join(', ')}`);
   }
   const resumeId = node.resumes ? parsed.data.resume : undefined;
+  const resumeTaken = () => resumeId !== undefined && node.resumes?.has(req.peer.fingerprint, resumeId);
+  if (resumeTaken()) {
+    req.reject('BAD_REQUEST', 'bad tcp-connect arguments: that resume ID is already in use');
+    return;
+  }
   // The dial comes before the ACCEPT, so the ACCEPT and the result leave together, in one record: a
   // new forwarded connection costs each side a frame, a write and a read less (the opener waits for
   // the result anyway). The dial is bounded (CONNECT_TIMEOUT_MS), well within the opener's wait for
-  // the ACCEPT (DEFAULT_OPEN_TIMEOUT_MS).
+  // the ACCEPT (DEFAULT_OPEN_TIMEOUT_MS), and it stops when the opener gives up or the link closes.
   let socket: Socket | undefined;
   let failure: DialError | undefined;
   try {
     const notAllowed = `${node.name} does not allow forwards from ${req.peer.name} to ${target}`;
     socket = await dial(host, port, {
       limits,
-      signal: new AbortController().signal,
+      signal: req.signal,
       notAllowed,
       lookup: node.lookup,
       connect: node.connect,
     });
   } catch (err) {
     failure = classifyDialError(err);
-    log.warn(`tcp-connect failed: ${failure.message}`);
+    if (!req.signal.aborted) log.warn(`tcp-connect failed: ${failure.message}`);
   }
-  if (resumeId !== undefined && node.resumes?.has(req.peer.fingerprint, resumeId)) {
+  if (req.signal.aborted) {
+    // Nobody waits for this answer any more: the dial stopped (or its socket is dropped) with it.
+    socket?.destroy();
+    log.info(`tcp-connect gone while this side dialed: ${errorMessage(req.signal.reason)}`);
+    return;
+  }
+  // Checked again: another stream may have taken the ID while this one dialed.
+  if (resumeTaken()) {
     socket?.destroy();
     req.reject('BAD_REQUEST', 'bad tcp-connect arguments: that resume ID is already in use');
     return;

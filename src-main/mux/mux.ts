@@ -60,6 +60,8 @@ interface Opening {
 
 interface Inbound {
   state: 'pending' | 'answered' | 'cancelled';
+  /** Aborted when the state becomes `cancelled` (the request's `signal`). */
+  cancel: AbortController;
   reason?: string;
   /** DATA the opener sent with its OPEN, held until the answer (early-data.ts). */
   early?: EarlyHold;
@@ -347,6 +349,7 @@ export class Mux {
       inbound.state = 'cancelled';
       inbound.early = undefined;
       inbound.reason = frame.reason;
+      inbound.cancel.abort(new ClawError('STREAM_RESET', `the peer gave up: ${frame.reason}`));
       return;
     }
     // Frames may cross an RST or a timed-out open on the wire; for a finished stream they are dropped.
@@ -437,7 +440,7 @@ export class Mux {
       reject('UNKNOWN_SERVICE', 'this node offers no services on this link');
       return;
     }
-    const entry: Inbound = { state: 'pending' };
+    const entry: Inbound = { state: 'pending', cancel: new AbortController() };
     this.inbound.set(id, entry);
     const answer = (): void => {
       if (entry.state === 'cancelled') {
@@ -454,6 +457,7 @@ export class Mux {
     const request: StreamRequest = {
       service,
       args,
+      signal: entry.cancel.signal,
       accept: () => {
         if (this.isClosed) {
           throw new ClawError(
@@ -537,6 +541,7 @@ export class Mux {
     for (const entry of this.inbound.values()) {
       entry.state = 'cancelled';
       entry.reason = errorMessage(streamError);
+      entry.cancel.abort(streamError);
     }
     this.inbound.clear();
     for (const stream of [...this.streams.values()]) stream.abort(streamError);

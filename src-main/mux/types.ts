@@ -21,6 +21,11 @@ export interface StreamRequest {
    * `refusal` is `code`.
    */
   reject(code: RefusalCode, reason: string): void;
+  /**
+   * Aborted when the request can no longer be answered: the opener gave up (RST: its open timed out,
+   * or its client went away) or the link closed. Work done before answering (a dial) stops with it.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** The subset of a pino logger the mux uses. */

@@ -148,6 +148,7 @@ function request(args: unknown) {
     reject(code, reason) {
       answer.refused = { code, reason };
     },
+    signal: new AbortController().signal,
   };
   return { req, answer };
 }

@@ -18,6 +18,7 @@ function request(service: string): {
       return undefined as never;
     },
     reject: (code, reason) => Object.assign(answer, { code, reason }),
+    signal: new AbortController().signal,
   };
   return { req, answer };
 }

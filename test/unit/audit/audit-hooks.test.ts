@@ -89,7 +89,13 @@ test('a decision is an approval event; a refused stream names its service, path 
   };
   approvals.events.emit('decision', { approved: false, record });
   services.register('terminal', { permission: 'terminal', noun: 'terminals', handle: () => assert.fail() });
-  const req: StreamRequest = { service: 'terminal', args: {}, accept: assert.fail, reject: () => undefined };
+  const req: StreamRequest = {
+    service: 'terminal',
+    args: {},
+    accept: assert.fail,
+    reject: () => undefined,
+    signal: new AbortController().signal,
+  };
   services.dispatch(
     'b',
     { fingerprint: fp, name: 'laptop', allow: [], via: { path: 'direct', address: '192.0.2.1:7443' } },

@@ -16,6 +16,7 @@ import type { LookupAll } from '../../../src-main/forwards/destination-check.js'
 import { serveTcpConnect, type ConnectSocket } from '../../../src-main/forwards/tcp-connect-service.js';
 import { TCP_CONNECT_SERVICE } from '../../../src-main/forwards/tcp-connect-protocol.js';
 import { muxPair } from '../mux/mux-fixtures.js';
+import type { OpenOptions } from '../../../src-main/mux/mux.js';
 
 /** A pino logger that keeps every line's message (and level) in memory. */
 /** A log line as pino wrote it: its level, message and fields. */
@@ -53,7 +54,7 @@ export interface ExitOptions {
 export function memoryExit(opts: ExitOptions = {}): {
   dialer: Dialer;
   /** Opens a bare tcp-connect stream from "a" (what the dialer does before it reads the result). */
-  open: (args: { host: string; port: number }) => Promise<Duplex>;
+  open: (args: { host: string; port: number }, opts?: OpenOptions) => Promise<Duplex>;
   exitLog: ReturnType<typeof memoryLogger>;
   close: () => void;
 } {
@@ -91,7 +92,8 @@ export function memoryExit(opts: ExitOptions = {}): {
       throw new ClawError('PEER_NOT_FOUND', `no peer named '${peer}'; \`clawbridge peers\` lists them`);
     return pair.ma.open(TCP_CONNECT_SERVICE, args, early ? { early } : {});
   });
-  const open = (args: { host: string; port: number }) => pair.ma.open(TCP_CONNECT_SERVICE, args);
+  const open = (args: { host: string; port: number }, opts?: OpenOptions) =>
+    pair.ma.open(TCP_CONNECT_SERVICE, args, opts);
   return { dialer, open, exitLog, close: () => pair.close() };
 }
 

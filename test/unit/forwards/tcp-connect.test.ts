@@ -10,6 +10,7 @@ import { classifyDialError } from '../../../src-main/forwards/tcp-connect-servic
 import { ConnectStatus } from '../../../src-main/forwards/tcp-connect-protocol.js';
 import type { Duplex } from 'node:stream';
 import { readAll } from '../mux/mux-fixtures.js';
+import { until } from '../../helpers/relay-harness.js';
 import { closedPort, echoServer, memoryExit } from './fixtures.js';
 
 const echo = await echoServer(' bye');
@@ -64,6 +65,32 @@ test('the exit answers the OPEN once it has dialed, so the ACCEPT and the result
   assert.equal(first[1], ConnectStatus.Ok, 'the result (version, status, …) follows the ACCEPT');
   stream.destroy();
   exit.close();
+});
+
+test('an opener that gives up stops the exit’s dial at once, as does the link closing', async () => {
+  // A destination that never answers its SYN (a black hole): only the exit's 10 s bound would end it.
+  const sockets: Socket[] = [];
+  const exit = memoryExit({
+    connect: () => {
+      const socket = new Socket({ allowHalfOpen: true });
+      sockets.push(socket);
+      return socket;
+    },
+  });
+  await assert.rejects(exit.open({ host: '127.0.0.1', port: 9 }, { timeoutMs: 50 }), /did not answer/);
+  await until('the dial to stop when the opener gave up', () => sockets[0]?.destroyed === true, 2_000);
+  const logged = exit.exitLog.lines.map((l) => l.msg);
+  assert.ok(
+    logged.some((m) => /gone while this side dialed/.test(m)),
+    logged.join('\n'),
+  );
+  assert.ok(!logged.some((m) => /tcp-connect failed/.test(m)), 'an abandoned dial is not a failure');
+
+  const pending = exit.open({ host: '127.0.0.1', port: 9 }).catch((err: Error) => err);
+  await until('the second dial to begin', () => sockets.length === 2, 2_000);
+  exit.close();
+  await until('the dial to stop when the link closed', () => sockets[1]!.destroyed, 2_000);
+  assert.ok((await pending) instanceof Error);
 });
 
 test('names are resolved at the exit peer', async () => {
