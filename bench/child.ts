@@ -27,8 +27,8 @@ export type ChildReply = { id: number; ok: true; value: unknown } | { id: number
 
 export interface BenchChild {
   readonly pid: number;
-  /** Sends one request and resolves with the child's answer. */
-  request<T>(op: string, args?: Record<string, unknown>): Promise<T>;
+  /** Sends one request and resolves with the child's answer (within CHILD_REQUEST_TIMEOUT_MS unless given). */
+  request<T>(op: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   /** Ends the child by its PID (SIGTERM, then SIGKILL) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -73,16 +73,18 @@ export function startChild(
   });
   return {
     pid,
-    request<T>(op: string, args: Record<string, unknown> = {}): Promise<T> {
+    request<T>(
+      op: string,
+      args: Record<string, unknown> = {},
+      timeoutMs = CHILD_REQUEST_TIMEOUT_MS,
+    ): Promise<T> {
       if (exitReason) return Promise.reject(new Error(exitReason));
       const id = nextId++;
       return new Promise<T>((resolve, reject) => {
         const timer = setTimeout(() => {
           pending.delete(id);
-          reject(
-            new Error(`bench child ${file} did not answer '${op}' within ${CHILD_REQUEST_TIMEOUT_MS} ms`),
-          );
-        }, CHILD_REQUEST_TIMEOUT_MS);
+          reject(new Error(`bench child ${file} did not answer '${op}' within ${timeoutMs} ms`));
+        }, timeoutMs);
         pending.set(id, {
           resolve: (v) => {
             clearTimeout(timer);
