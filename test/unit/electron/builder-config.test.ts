@@ -7,9 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config.js';
-import { DebugLogger } from 'builder-util';
+import { DebugLogger, setPrinter } from 'builder-util';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
+// electron-builder's log writes to stdout, where node:test's child sends its serialized reports: a
+// line landing inside one of those frames failed the whole file now and then ("Unable to deserialize
+// cloned data"). Its lines go to stderr instead.
+setPrinter((message: string) => process.stderr.write(`${message}\n`));
 // Loaded once: getConfig logs a line every time it reads the file.
 const loaded = getConfig(root, 'electron-builder.yml', null);
 const load = () => loaded.then((c) => structuredClone(c));
