@@ -17,6 +17,7 @@ import { serveTcpConnect, type ConnectSocket } from '../../../src-main/forwards/
 import { TCP_CONNECT_SERVICE } from '../../../src-main/forwards/tcp-connect-protocol.js';
 import { muxPair } from '../mux/mux-fixtures.js';
 import type { OpenOptions } from '../../../src-main/mux/mux.js';
+import type { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
 
 /** A pino logger that keeps every line's message (and level) in memory. */
 /** A log line as pino wrote it: its level, message and fields. */
@@ -45,6 +46,8 @@ export interface ExitOptions {
   connect?: ConnectSocket;
   /** One-way delay of the in-memory link, in ms (default 0). */
   latencyMs?: number;
+  /** Halves of resumable streams at the exit; absent: a `resume` argument is ignored. */
+  resumes?: StreamResumes;
 }
 
 /**
@@ -54,7 +57,7 @@ export interface ExitOptions {
 export function memoryExit(opts: ExitOptions = {}): {
   dialer: Dialer;
   /** Opens a bare tcp-connect stream from "a" (what the dialer does before it reads the result). */
-  open: (args: { host: string; port: number }, opts?: OpenOptions) => Promise<Duplex>;
+  open: (args: { host: string; port: number; resume?: string }, opts?: OpenOptions) => Promise<Duplex>;
   exitLog: ReturnType<typeof memoryLogger>;
   close: () => void;
 } {
@@ -71,6 +74,7 @@ export function memoryExit(opts: ExitOptions = {}): {
           limitsFor: () => opts.forwardTo,
           lookup: opts.lookup,
           connect: opts.connect,
+          resumes: opts.resumes,
         },
         req,
       ),
@@ -92,7 +96,7 @@ export function memoryExit(opts: ExitOptions = {}): {
       throw new ClawError('PEER_NOT_FOUND', `no peer named '${peer}'; \`clawbridge peers\` lists them`);
     return pair.ma.open(TCP_CONNECT_SERVICE, args, early ? { early } : {});
   });
-  const open = (args: { host: string; port: number }, opts?: OpenOptions) =>
+  const open = (args: { host: string; port: number; resume?: string }, opts?: OpenOptions) =>
     pair.ma.open(TCP_CONNECT_SERVICE, args, opts);
   return { dialer, open, exitLog, close: () => pair.close() };
 }

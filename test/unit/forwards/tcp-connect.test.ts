@@ -4,12 +4,13 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, Socket } from 'node:net';
+import { connect, createServer, Socket } from 'node:net';
 import { ConnectError } from '../../../src-main/forwards/dialer.js';
 import { classifyDialError } from '../../../src-main/forwards/tcp-connect-service.js';
 import { ConnectStatus } from '../../../src-main/forwards/tcp-connect-protocol.js';
 import type { Duplex } from 'node:stream';
 import { readAll } from '../mux/mux-fixtures.js';
+import { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
 import { until } from '../../helpers/relay-harness.js';
 import { closedPort, echoServer, memoryExit } from './fixtures.js';
 
@@ -91,6 +92,28 @@ test('an opener that gives up stops the exit’s dial at once, as does the link 
   exit.close();
   await until('the dial to stop when the link closed', () => sockets[1]!.destroyed, 2_000);
   assert.ok((await pending) instanceof Error);
+});
+
+test('a resume ID the opener already uses is refused before anything is dialed', async () => {
+  const resumes = new StreamResumes(5_000);
+  let dials = 0;
+  const exit = memoryExit({
+    resumes,
+    connect: (options) => {
+      dials++;
+      return connect(options);
+    },
+  });
+  const resume = 'ab'.repeat(16);
+  const first = await exit.open({ host: '127.0.0.1', port: echo.port, resume });
+  assert.equal(dials, 1);
+  await assert.rejects(
+    exit.open({ host: '127.0.0.1', port: echo.port, resume }),
+    /that resume ID is already in use/,
+  );
+  assert.equal(dials, 1, 'the refused request dialed nothing');
+  first.destroy();
+  exit.close();
 });
 
 test('names are resolved at the exit peer', async () => {
