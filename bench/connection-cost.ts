@@ -10,13 +10,13 @@
  * same run, the two builds' rounds alternating, so both see the same machine; the agents' code warms
  * up over the first rounds, equally for both.
  */
-import { readFileSync } from 'node:fs';
 import { addForward } from './agent-paths.js';
 import { buildRevision } from './build-revision.js';
 import { startChild } from './child.js';
 import { CLI, startAgentPair, type AgentPair } from './cli-agents.js';
 import { firstEcho, tcpStream } from './streams.js';
 import { percentile } from './table.js';
+import { cpuSeconds } from './udp-drops.js';
 
 /** Connections in one round. */
 const CONNECTIONS = 300;
@@ -27,10 +27,11 @@ const DEFAULT_ROUNDS = 5;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** CPU time (user + system) the process has used, in ms: /proc/PID/stat's utime and stime ticks. */
+/** CPU time (user + system) the process has used, in ms (bench/udp-drops.ts reads /proc for it). */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
+  const seconds = cpuSeconds(pid);
+  if (seconds === null) throw new Error(`cannot read the CPU time of process ${pid} from /proc`);
+  return seconds * 1000;
 }
 
 interface Contender {
