@@ -12,6 +12,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { parseHostPort } from '../src-main/core/host-port.js';
 import { startChild } from './child.js';
+import { ECHO_FLOORS, echoFloorClient } from './echo-floor.js';
 import type { CpuOwner } from './cpu-tree.js';
 import { selects, type RowSelection } from './only.js';
 import { startAgentPair, type AgentPair, type PairMode } from './cli-agents.js';
@@ -155,7 +156,13 @@ export async function measureAgentRows(
   let handedOver = false;
   const sink = startChild('./peer-child.ts');
   const any = (rows: readonly string[]) => rows.some((r) => selects(only, r));
-  const wantsTermEcho = any(['term-echo-idle', 'term-echo-relay', 'ssh-echo', 'term-echo-load']);
+  const wantsTermEcho = any([
+    'term-echo-idle',
+    'term-echo-relay',
+    'ssh-echo',
+    'term-echo-load',
+    ...ECHO_FLOORS.map(([name]) => name),
+  ]);
   const wantsUiEcho = any(['ui-echo', 'ui-echo-bytes']);
   const wantsStart = any(START_ROWS);
   const wantsEcho = wantsTermEcho || wantsUiEcho || wantsStart;
@@ -245,6 +252,10 @@ export async function measureAgentRows(
             const { file, args } = sshCommand(ECHO_SHELL_LINE, true);
             clients.push({ name: 'ssh-echo', open: () => openEchoPty(file, args, 'ssh -tt') });
           } else notes.push('ssh-echo not available: OpenSSH did not start');
+        }
+        // In the same blocks of keys: how much of each echo row is the machine's (bench/echo-floor.ts).
+        for (const [name, processes] of ECHO_FLOORS) {
+          if (selects(only, name)) clients.push(echoFloorClient(name, processes));
         }
         log('measuring the terminal echo rows…');
         const term = await measureTerminalEcho(

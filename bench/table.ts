@@ -28,6 +28,8 @@ export const ROW_NAMES = [
   'term-echo-idle',
   'term-echo-relay',
   'term-echo-load',
+  'echo-floor-3',
+  'echo-floor-5',
   'chain-echo-direct',
   'chain-echo-1hop',
   'chain-echo-2hops',
@@ -204,6 +206,37 @@ const TIME_RATIOS: readonly (readonly [string, RowName, RowName, number])[] = [
   ['term-true/ssh-true p50', 'term-true', 'ssh-true', TARGET_TERM_TRUE_OVER_SSH],
 ];
 
+/**
+ * The echo rows over the floors of the same number of processes (bench/echo-floor.ts), measured in the
+ * same blocks of keys: what our code and ssh's add above what this machine costs any chain that long,
+ * and what one more process in the loop costs here (to set beside the route's per-hop line). Shown,
+ * not judged: the targets stay on the rows themselves.
+ */
+function floorLines(row: (name: RowName) => BenchResult | undefined): TargetLine[] {
+  const over = (ours: RowName, floor: RowName, pct: 'p50Ms' | 'p99Ms'): TargetLine => ({
+    key: `${ours}-${floor} ${pct}`,
+    value: difference(row(ours)?.[pct], row(floor)?.[pct]),
+    unit: 'ms',
+    target: '',
+    pass: undefined,
+  });
+  const lines = [
+    over('term-echo-idle', 'echo-floor-5', 'p50Ms'),
+    over('term-echo-idle', 'echo-floor-5', 'p99Ms'),
+    over('ssh-echo', 'echo-floor-3', 'p50Ms'),
+    over('ssh-echo', 'echo-floor-3', 'p99Ms'),
+  ];
+  const twoMore = difference(row('echo-floor-5')?.p50Ms, row('echo-floor-3')?.p50Ms);
+  lines.push({
+    key: 'echo-floor per process p50Ms',
+    value: twoMore === null ? null : twoMore / 2,
+    unit: 'ms',
+    target: '',
+    pass: undefined,
+  });
+  return lines.filter((l) => l.value !== null);
+}
+
 /** Computes the ratio lines (with targets) from the rows and memory results of one run. */
 export function computeTargets(
   results: readonly BenchResult[],
@@ -281,6 +314,7 @@ export function computeTargets(
       pass: atMost(value, TARGET_ECHO_IDLE_P99_MS),
     });
   }
+  lines.push(...floorLines(row));
   const relaySetup = finite(row('relay')?.setupMs);
   const termOpen = finite(row('term-open')?.p50Ms);
   lines.push(
