@@ -10,6 +10,7 @@ type Register = (program: Command) => void;
 
 export const COMMAND_MODULES = {
   // In the order the help lists them.
+  id: async (): Promise<Register> => (await import('./id-command.js')).registerIdCommand,
   server: async (): Promise<Register> => (await import('./server-commands.js')).registerServerCommands,
   client: async (): Promise<Register> => (await import('./client-commands.js')).registerClientCommands,
   pair: async (): Promise<Register> => (await import('./pair-commands.js')).registerPairCommands,
@@ -29,7 +30,7 @@ export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = {
   peers: 'client',
   stop: 'client',
   ping: 'client',
-  id: 'server',
+  id: 'id',
   agent: 'server',
   relay: 'server',
   pair: 'pair',

@@ -4,13 +4,12 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { resolveHome } from '../home/home-dir.js';
-import { nodeFingerprint } from '../home/identity-store.js';
 import { runAgent } from '../agent/run-agent.js';
 import { settingsSchema } from '../agent/settings.js';
 import { NodeState } from '../agent/node-state.js';
 import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
 import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
-import { hintCommand, printJson } from './output.js';
+import { hintCommand } from './output.js';
 import { lineWithHint } from '../core/hint.js';
 import type { NoticeEvent } from '../api/contract.js';
 import { escapeControlChars } from '../core/names.js';
@@ -19,19 +18,6 @@ import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerServerCommands(program: Command): void {
-  program
-    .command('id')
-    .description("print this node's name and fingerprint (creates the identity on first run)")
-    .option('--home <dir>', 'node home directory')
-    .option('--json', 'print JSON')
-    .action(async (opts: { home?: string; json?: boolean }) => {
-      const home = resolveHome(opts.home);
-      const fingerprint = await nodeFingerprint(home);
-      const name = NodeState.open(home).get().name ?? 'clawbridge';
-      if (opts.json) printJson({ name, fingerprint });
-      else console.log(`${name}  ${fingerprint}`);
-    });
-
   program
     .command('agent')
     .description('run the connector agent in the foreground (settings given once are saved)')

@@ -5,14 +5,28 @@
  * Certificate building is @peculiar/x509's job (no hand-written ASN.1); parsing and key checks use
  * node:crypto. No I/O here: storing the key at rest is the agent's job.
  */
-import 'reflect-metadata';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { ClawError } from '../core/errors.js';
 import { fingerprintOfCert } from './signature.js';
 
-// node's webcrypto is the standard Web Crypto; the cast only bridges @types/node and the DOM typings.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+/**
+ * @peculiar/x509, loaded on the first generation only: it and its ASN.1 schemas took ~0.3 s of
+ * module loading (~0.4 s of CPU) on every start of a command that merely reads an identity
+ * (`clawbridge id` took 1.1 s; the agent, the relay), and an identity is generated once per node.
+ */
+let x509Library: Promise<typeof X509> | undefined;
+function loadX509(): Promise<typeof X509> {
+  x509Library ??= (async () => {
+    // Its decorators need the Reflect metadata polyfill installed first.
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    // node's webcrypto is the standard Web Crypto; the cast only bridges @types/node and the DOM typings.
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    return x509;
+  })();
+  return x509Library;
+}
 
 /** A node's identity: certificate and key as PEM for storage and TLS, plus the DER and fingerprint. */
 export interface Identity {
@@ -48,6 +62,7 @@ export async function generateIdentity(commonName = 'clawbridge node'): Promise<
       `certificate name must be 1 to ${MAX_COMMON_NAME_LENGTH} characters, got ${commonName.length}`,
     );
   }
+  const x509 = await loadX509();
   const keys = await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']);
   const serial = randomBytes(SERIAL_BYTES);
   // A DER INTEGER with the top bit set would be negative; RFC 5280 requires a positive serial.

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { CLI, removeTempHomes, tempHome } from '../helpers/processes.js';
+
+/**
+ * Packages a command's start-up parses only when it needs them: the certificate builder (with its
+ * ASN.1 schemas) when an identity is generated, the agent's network, logging and metrics modules
+ * when an agent or relay runs. Each cost `clawbridge id` tenths of a second on every call.
+ */
+const HEAVY = ['@peculiar/x509', 'ws', 'pino', 'prom-client', 'bonjour-service'];
+
+/** Prints, at exit, which of HEAVY the process loaded (CommonJS packages land in require.cache). */
+const PROBE = `data:text/javascript,${encodeURIComponent(`
+import { createRequire } from 'node:module';
+const cache = createRequire('/').cache;
+process.on('exit', () => {
+  const loaded = ${JSON.stringify(HEAVY)}.filter((p) => Object.keys(cache).some((k) => k.includes('/node_modules/' + p + '/')));
+  process.stderr.write('LOADED ' + JSON.stringify(loaded) + '\\n');
+});`)}`;
+
+async function loadedBy(args: string[]): Promise<{ stdout: string; loaded: string[] }> {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', PROBE, CLI, ...args], {
+    timeout: 20_000,
+  });
+  const line = stderr.split('\n').find((l) => l.startsWith('LOADED '));
+  assert.ok(line, `the probe printed nothing: ${stderr}`);
+  return { stdout, loaded: JSON.parse(line.slice('LOADED '.length)) as string[] };
+}
+
+describe('what a command parses at start-up', () => {
+  after(removeTempHomes);
+
+  it('`id` loads the certificate builder only to create the identity, and never the agent', async () => {
+    const home = tempHome('startup-id');
+    const first = await loadedBy(['id', '--home', home]);
+    assert.match(first.stdout, /[0-9a-f]{64}/);
+    assert.deepEqual(
+      first.loaded,
+      ['@peculiar/x509'],
+      'generating the identity needs the builder (the probe sees it)',
+    );
+    const again = await loadedBy(['id', '--home', home]);
+    assert.equal(again.stdout, first.stdout, 'the same identity');
+    assert.deepEqual(again.loaded, [], 'reading an identity loads none of them');
+  });
+});
