@@ -15,8 +15,14 @@ import type { MemoryResult } from './table.js';
 
 /** Connection counts at which RSS is read. */
 export const MEMORY_STEPS = [1000, 10_000] as const;
-/** Connections opened and closed before RSS_0, so code paths and pools exist before the baseline. */
-const WARMUP_CONNECTIONS = 50;
+/**
+ * Connections opened before RSS_0 and kept open to the end, so code paths, pools and the heap's first
+ * growth exist before the baseline. Kept open, not closed: memory they freed would be reused by the
+ * counted connections and make them look cheaper. With 50 (closed) the 1k step read 14.8–18.7 KiB per
+ * connection over four runs while the 10k step read 8.3–8.6: ~8 MB of one-time heap growth spread
+ * over the first thousand. Closing 500 instead read 6.5–9.1 at 1k, below the 10k step: that reuse.
+ */
+const WARMUP_CONNECTIONS = 500;
 /** Connection attempts in flight at once. */
 const CONNECT_CONCURRENCY = 64;
 /** Idle time before each RSS reading, in ms (no timers of the relay fire this soon). */
@@ -109,16 +115,15 @@ async function measureOne(
 ): Promise<MemoryResult[]> {
   const child = startChild('./relay-child.ts');
   const sockets: WebSocket[] = [];
+  const warm: WebSocket[] = [];
   try {
     const { url } = await child.request<{ url: string }>('start', {
       kind: name === 'relay' ? 'clawbridge' : 'bare',
     });
     const connect = connector(url);
-    const warm: WebSocket[] = [];
     // Warm-up uses the last indexes, which the steps below never reach, so no node ID is reused.
     const max = steps[steps.length - 1] ?? 0;
     await openMany(connect, max, max + WARMUP_CONNECTIONS, warm);
-    for (const ws of warm) ws.terminate();
     await sleep(IDLE_MS);
     const rss0 = await child.request<number>('rss');
     const results: MemoryResult[] = [];
@@ -130,7 +135,7 @@ async function measureOne(
     }
     return results;
   } finally {
-    for (const ws of sockets) ws.terminate();
+    for (const ws of [...warm, ...sockets]) ws.terminate();
     await child.stop();
   }
 }
