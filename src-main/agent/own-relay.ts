@@ -8,7 +8,7 @@ import type { ConnectionOpener } from '../connections/connection-table.js';
 import { relayCircuitLister } from '../connections/relay-circuits.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
-import { startRelayServer, type RelayServer } from '../relay/server.js';
+import type { RelayServer } from '../relay/server.js';
 import type { Logger } from 'pino';
 import type { Identity } from '../crypto/identity.js';
 import type { NodeStateReader } from './node-state.js';
@@ -31,6 +31,9 @@ export const DEFAULT_RELAY_LISTEN = '0.0.0.0:7474';
 export async function startOwnRelay(agent: OwnRelayHost, listen: string): Promise<RelayServer> {
   const { host, port } = parseHostPort(listen);
   const self = agent.identity.fingerprint;
+  // Loaded here, not at the top: the relay server and its metrics (prom-client) cost every agent start
+  // ~0.1 s of parsing, and only nodes that act as relays run it.
+  const { startRelayServer } = await import('../relay/server.js');
   const server = await startRelayServer({
     host,
     port,

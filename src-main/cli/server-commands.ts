@@ -8,7 +8,7 @@ import { runAgent } from '../agent/run-agent.js';
 import { settingsSchema } from '../agent/settings.js';
 import { NodeState } from '../agent/node-state.js';
 import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
-import { startRelayFromCli, type RelayCliOptions } from './relay-command.js';
+import type { RelayCliOptions } from './relay-command.js';
 import { hintCommand } from './output.js';
 import { lineWithHint } from '../core/hint.js';
 import type { NoticeEvent } from '../api/contract.js';
@@ -108,5 +108,6 @@ export function registerServerCommands(program: Command): void {
       '--tagged-listen-only',
       'take pairing rendezvous only by tag (nodes of this release and later): nobody can listen on a node ID',
     )
-    .action((opts: RelayCliOptions) => startRelayFromCli(opts));
+    // Loaded by `relay` alone: the relay server and its metrics (prom-client) cost `agent` ~0.1 s to parse.
+    .action(async (opts: RelayCliOptions) => (await import('./relay-command.js')).startRelayFromCli(opts));
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, removeTempHomes, tempHome } from '../helpers/processes.js';
@@ -44,5 +44,33 @@ describe('what a command parses at start-up', () => {
     const again = await loadedBy(['id', '--home', home]);
     assert.equal(again.stdout, first.stdout, 'the same identity');
     assert.deepEqual(again.loaded, [], 'reading an identity loads none of them');
+  });
+
+  it('`agent` on a home with an identity loads neither the certificate builder nor the relay server', async () => {
+    const home = tempHome('startup-agent');
+    await loadedBy(['id', '--home', home]);
+    const agent = spawn(
+      process.execPath,
+      ['--import', PROBE, CLI, 'agent', '--home', home, '--listen', '127.0.0.1:0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    agent.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    agent.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<void>((resolve) => agent.once('exit', () => resolve()));
+    const deadline = Date.now() + 20_000;
+    while (!/running/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    agent.kill('SIGTERM');
+    await exited;
+    assert.match(out, /running/, `the agent did not start: ${err}`);
+    const line = err.split('\n').find((l) => l.startsWith('LOADED '));
+    assert.ok(line, `the probe printed nothing: ${err}`);
+    const loaded = JSON.parse(line.slice('LOADED '.length)) as string[];
+    assert.ok(loaded.includes('ws'), 'the probe sees what the agent does load');
+    assert.ok(!loaded.includes('@peculiar/x509'), `loaded ${loaded.join(', ')}`);
+    assert.ok(!loaded.includes('prom-client'), `loaded ${loaded.join(', ')}`);
   });
 });
