@@ -47,12 +47,17 @@ export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = {
 
 /**
  * The modules to load for this command line: the one owning its command (the first word not starting
- * with `-`), or all of them when there is none or it is not a command (help, --version, a typo).
+ * with `-`); none for a bare `--version` (the program prints it); all of them when there is no command
+ * or it is not one (help, a typo), since the help lists every command.
  */
 export function modulesFor(args: readonly string[]): CommandModule[] {
   const word = args.find((a) => !a.startsWith('-'));
   const owner = word !== undefined && Object.hasOwn(COMMAND_OWNERS, word) ? COMMAND_OWNERS[word] : undefined;
-  return owner ? [owner] : (Object.keys(COMMAND_MODULES) as CommandModule[]);
+  if (owner) return [owner];
+  const asksVersion = args.some((a) => a === '--version' || a === '-V');
+  const asksHelp = args.some((a) => a === '--help' || a === '-h');
+  if (word === undefined && asksVersion && !asksHelp) return [];
+  return Object.keys(COMMAND_MODULES) as CommandModule[];
 }
 
 /** Registers the commands `args` needs on `program`. */

@@ -46,6 +46,14 @@ describe('what a command parses at start-up', () => {
     assert.deepEqual(again.loaded, [], 'reading an identity loads none of them');
   });
 
+  it('`--version` loads no command module: it printed the version after parsing every one (~1 s)', async () => {
+    const { stdout, loaded } = await loadedBy(['--version']);
+    assert.match(stdout, /^\d+\.\d+\.\d+/);
+    assert.deepEqual(loaded, []);
+    const help = await loadedBy(['--help']);
+    assert.ok(help.loaded.includes('ws'), 'the probe sees what the help does load');
+  });
+
   it('`agent` on a home with an identity loads neither the certificate builder nor the relay server', async () => {
     const home = tempHome('startup-agent');
     await loadedBy(['id', '--home', home]);
