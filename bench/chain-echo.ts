@@ -2,119 +2,32 @@
  * Rows `chain-echo-direct` and `chain-echo-2hops`: keystroke echo (bench/terminal-echo.ts, the same
  * method as term-echo-idle) through `clawbridge term` from agent a to a peer it reaches over a direct
  * link (b) and to one it reaches only through a saved route of two hops (`peers route d --via b --via
- * c`), the two sessions taking turns in blocks of keys. Four real agents on 127.0.0.1, set up as the
- * four-node route test does (test/integration/multi-hop-routes.test.ts): a has b's address only; b and
- * c, c and d know each other's; b and c allow a `relay`. Each agent's `cat` runs on its own node; the
- * route's added echo per hop is (2hops − direct) / 2 on the p50. `chain-echo-1hop` (c via b) splits
- * that: 1hop − direct is one hop plus the route's end-to-end layer at a and at the far end, 2hops −
- * 1hop one hop alone.
+ * c`), the two sessions taking turns in blocks of keys. Four real agents (bench/chain-agents.ts). Each
+ * agent's `cat` runs on its own node; the route's added echo per hop is (2hops − direct) / 2 on the
+ * p50. `chain-echo-1hop` (c via b) splits that: 1hop − direct is one hop plus the route's end-to-end
+ * layer at a and at the far end, 2hops − 1hop one hop alone. Where a key's time goes along the
+ * route: `npm run bench:hops` (bench/hop-passes.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CLI, runCli } from './cli-agents.js';
-import { killByPid, launch, type Launched } from './processes.js';
+import { startChain } from './chain-agents.js';
+import { CLI } from './cli-agents.js';
 import type { BenchResult } from './table.js';
 import { measureTerminalEcho, openEchoTerminal } from './terminal-echo.js';
-
-/** How long an agent may take to print its ready line, in ms. */
-const START_TIMEOUT_MS = 20_000;
-/** How long d may take to come online over the route, in ms. */
-const ROUTE_TIMEOUT_MS = 40_000;
-/** Pause between two `peers --json` polls, in ms. */
-const POLL_MS = 250;
-
-interface ChainNode {
-  name: string;
-  home: string;
-  fingerprint: string;
-  address: string;
-}
-
-interface ListedPeer {
-  name: string;
-  online: boolean;
-  path: string | null;
-}
-
-async function waitForRoute(home: string, peer: string): Promise<void> {
-  const deadline = performance.now() + ROUTE_TIMEOUT_MS;
-  let last = 'never listed';
-  while (performance.now() < deadline) {
-    const list = JSON.parse(await runCli(['peers', '--json', '--home', home])) as ListedPeer[];
-    const p = list.find((x) => x.name === peer);
-    if (p?.online && p.path === 'route') return;
-    last = p ? `online ${p.online}, path ${p.path ?? 'none'}` : 'not listed';
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`${peer} was not online over its route within ${ROUTE_TIMEOUT_MS} ms (${last})`);
-}
 
 export async function measureChainEcho(
   log: (line: string) => void,
 ): Promise<{ results: BenchResult[]; notes: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'cb-bench-chain-'));
-  const procs: Launched[] = [];
-  const env = { ...process.env, CLAWBRIDGE_LOG: 'warn' };
+  const chain = await startChain(log);
   try {
-    log('starting four clawbridge agents (a → b → c → d)…');
-    const start = async (name: string): Promise<ChainNode> => {
-      const home = join(dir, name);
-      const agent = launch(
-        process.execPath,
-        [CLI, 'agent', '--home', home, '--name', name, '--listen', '127.0.0.1:0'],
-        env,
-      );
-      procs.push(agent);
-      const m = await agent.waitFor(
-        /fingerprint ([0-9a-f]{64}), direct (\S+)/,
-        START_TIMEOUT_MS,
-        `agent ${name}`,
-      );
-      return { name, home, fingerprint: m[1]!, address: m[2]! };
-    };
-    const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map(start));
-    // `at` trusts `peer`, by address when `withAddress`, allowing `allow`.
-    const add = (at: ChainNode, peer: ChainNode, allow: string, withAddress: boolean) =>
-      runCli([
-        'peers',
-        'add',
-        peer.fingerprint,
-        '--name',
-        peer.name,
-        '--allow',
-        allow,
-        ...(withAddress ? ['--address', peer.address] : []),
-        '--home',
-        at.home,
-      ]);
-    await Promise.all([
-      add(a!, b!, 'terminal', true),
-      add(a!, c!, 'terminal', false),
-      add(a!, d!, 'terminal', false),
-      add(b!, a!, 'terminal,relay', false),
-      add(b!, c!, 'terminal', true),
-      add(c!, b!, 'relay', true),
-      add(c!, d!, 'terminal', true),
-      add(c!, a!, 'relay,terminal', false),
-      add(d!, c!, 'terminal', true),
-      add(d!, a!, 'terminal', false),
-    ]);
-    await runCli(['peers', 'route', 'd', '--via', 'b', '--via', 'c', '--home', a!.home]);
-    await runCli(['peers', 'route', 'c', '--via', 'b', '--home', a!.home]);
-    await Promise.all([waitForRoute(a!.home, 'd'), waitForRoute(a!.home, 'c')]);
-    log('  d online via b → c, c via b');
     return await measureTerminalEcho(
       [
-        { name: 'chain-echo-direct', open: () => openEchoTerminal(a!.home, CLI, 'b') },
-        { name: 'chain-echo-1hop', open: () => openEchoTerminal(a!.home, CLI, 'c') },
-        { name: 'chain-echo-2hops', open: () => openEchoTerminal(a!.home, CLI, 'd') },
+        { name: 'chain-echo-direct', open: () => openEchoTerminal(chain.a.home, CLI, 'b') },
+        { name: 'chain-echo-1hop', open: () => openEchoTerminal(chain.a.home, CLI, 'c') },
+        { name: 'chain-echo-2hops', open: () => openEchoTerminal(chain.a.home, CLI, 'd') },
       ],
       null,
       log,
     );
   } finally {
-    await Promise.all(procs.map((p) => killByPid(p.proc)));
-    rmSync(dir, { recursive: true, force: true });
+    await chain.stop();
   }
 }
