@@ -4,9 +4,6 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { resolveHome } from '../home/home-dir.js';
-import { runAgent } from '../agent/run-agent.js';
-import { settingsSchema } from '../agent/settings.js';
-import { NodeState } from '../agent/node-state.js';
 import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
 import type { RelayCliOptions } from './relay-command.js';
 import { hintCommand } from './output.js';
@@ -58,6 +55,13 @@ export function registerServerCommands(program: Command): void {
       // Every flag is checked before the home is created: a refused flag leaves nothing on disk.
       checkUiFlags(opts);
       const home = resolveHome(opts.home);
+      // The agent's modules load when it runs, not when the command is registered: `clawbridge --help`
+      // registers every command, and parsing the whole agent made it take ~1 s.
+      const [{ runAgent }, { NodeState }, { settingsSchema }] = await Promise.all([
+        import('../agent/run-agent.js'),
+        import('../agent/node-state.js'),
+        import('../agent/settings.js'),
+      ]);
       const saved = existsSync(home) ? NodeState.open(home).get() : settingsSchema.parse({});
       const overrides = agentOverrides(opts, saved);
       let stopping = false;
