@@ -3,9 +3,7 @@
  * loads the home and the identity and not the agent's modules, which took it ~0.8 s to parse.
  */
 import type { Command } from 'commander';
-import { NodeState } from '../agent/node-state.js';
 import { resolveHome } from '../home/home-dir.js';
-import { nodeFingerprint } from '../home/identity-store.js';
 import { printJson } from './output.js';
 
 export function registerIdCommand(program: Command): void {
@@ -16,6 +14,11 @@ export function registerIdCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { home?: string; json?: boolean }) => {
       const home = resolveHome(opts.home);
+      // Loaded when the command runs: `clawbridge --help` registers it too.
+      const [{ NodeState }, { nodeFingerprint }] = await Promise.all([
+        import('../agent/node-state.js'),
+        import('../home/identity-store.js'),
+      ]);
       const fingerprint = await nodeFingerprint(home);
       const name = NodeState.open(home).get().name ?? 'clawbridge';
       if (opts.json) printJson({ name, fingerprint });
