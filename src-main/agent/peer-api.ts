@@ -393,13 +393,33 @@ export async function ping(agent: PeersHost, ref: string, timeoutMs = 5000): Pro
 }
 
 /**
+ * The peer `ref` names in a route. This node is never among its peers, so a route naming it (by its
+ * own name or fingerprint, say `--via a` typed on a) would read "no peer named 'a'", which sends the
+ * user looking for a peer: it is refused as what it is instead.
+ */
+function routeEnd(agent: PeersHost, ref: string, role: string): PeerEntry {
+  try {
+    return resolvePeer(agent.links, ref);
+  } catch (err) {
+    if (!isClawError(err, 'PEER_NOT_FOUND')) throw err;
+    const prefix = fingerprintPrefix(ref);
+    const self = agent.identity.fingerprint;
+    const ownName = agent.state.get().name ?? 'clawbridge';
+    if (nameKey(ref) === nameKey(ownName) || (prefix !== undefined && self.startsWith(prefix))) {
+      throw new ClawError('BAD_ARGUMENT', `'${ref}' is this node, which cannot be ${role}`);
+    }
+    throw err;
+  }
+}
+
+/**
  * Saves the route a peer is reached through (`peers route NAME --via B --via C`), or clears it (null):
  * from then on every stream to the peer goes through the hops in order (docs/adr/0017-multi-hop-routes.md).
  * @throws ClawError('BAD_ARGUMENT') when the route cannot be (routes.ts routeProblem); nothing is saved
  */
 export function setRoute(agent: PeersHost, ref: string, via: readonly string[] | null): PeerInfo {
-  const entry = resolvePeer(agent.links, ref);
-  const hops = via?.map((hop) => resolvePeer(agent.links, hop).fingerprint);
+  const entry = routeEnd(agent, ref, 'the peer a route reaches');
+  const hops = via?.map((hop) => routeEnd(agent, hop, 'a hop of its own route').fingerprint);
   agent.state.setRoute(entry.fingerprint, hops);
   agent.notices.changed();
   return infoOf(agent, entry);
