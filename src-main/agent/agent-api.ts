@@ -107,7 +107,11 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     return f;
   };
   // The forward methods name exit peers: they see the peers and the running manager.
-  const fwd = () => ({ forwards: requireForwards(), peerEntries: () => agent.links.peerEntries() });
+  const fwd = () => ({
+    forwards: requireForwards(),
+    peerEntries: () => agent.links.peerEntries(),
+    self: () => agent.links.self(),
+  });
   const pendingList = () => pendingInfoList(approvals, agent.state);
   const handlers: Handlers = {
     status: () => status(agent),

@@ -168,7 +168,10 @@ function entryOf(agent: Pick<PeersHost, 'links'>, fingerprint: string): PeerEntr
 }
 
 /** Finds a peer by name, full fingerprint (any formatting) or a unique fingerprint prefix. */
-export function resolvePeer(agent: Pick<PeerDirectory, 'peerEntries'>, ref: string): PeerEntry {
+export function resolvePeer(
+  agent: Pick<PeerDirectory, 'peerEntries'> & Partial<Pick<PeerDirectory, 'self'>>,
+  ref: string,
+): PeerEntry {
   const entries = agent.peerEntries();
   const prefix = fingerprintPrefix(ref);
   const byFingerprint =
@@ -202,7 +205,13 @@ export function resolvePeer(agent: Pick<PeerDirectory, 'peerEntries'>, ref: stri
       `'${ref}' matches ${byFingerprint.length} peers; give more of the fingerprint`,
     );
   }
-  const { message, hint } = commandIn(`no peer named '${ref}'; `, hereHint(['peers']), ' lists them');
+  // This node is never one of its peers; naming it (`term a` typed on a) is said as that.
+  const self = agent.self?.();
+  const named =
+    self !== undefined &&
+    (nameKey(ref) === nameKey(self.name) || (prefix !== undefined && self.fingerprint.startsWith(prefix)));
+  const what = named ? `'${ref}' is this node, not one of its peers; ` : `no peer named '${ref}'; `;
+  const { message, hint } = commandIn(what, hereHint(['peers']), ' lists them');
   throw new ClawError('PEER_NOT_FOUND', message, { hint });
 }
 
@@ -393,33 +402,13 @@ export async function ping(agent: PeersHost, ref: string, timeoutMs = 5000): Pro
 }
 
 /**
- * The peer `ref` names in a route. This node is never among its peers, so a route naming it (by its
- * own name or fingerprint, say `--via a` typed on a) would read "no peer named 'a'", which sends the
- * user looking for a peer: it is refused as what it is instead.
- */
-function routeEnd(agent: PeersHost, ref: string, role: string): PeerEntry {
-  try {
-    return resolvePeer(agent.links, ref);
-  } catch (err) {
-    if (!isClawError(err, 'PEER_NOT_FOUND')) throw err;
-    const prefix = fingerprintPrefix(ref);
-    const self = agent.identity.fingerprint;
-    const ownName = agent.state.get().name ?? 'clawbridge';
-    if (nameKey(ref) === nameKey(ownName) || (prefix !== undefined && self.startsWith(prefix))) {
-      throw new ClawError('BAD_ARGUMENT', `'${ref}' is this node, which cannot be ${role}`);
-    }
-    throw err;
-  }
-}
-
-/**
  * Saves the route a peer is reached through (`peers route NAME --via B --via C`), or clears it (null):
  * from then on every stream to the peer goes through the hops in order (docs/adr/0017-multi-hop-routes.md).
  * @throws ClawError('BAD_ARGUMENT') when the route cannot be (routes.ts routeProblem); nothing is saved
  */
 export function setRoute(agent: PeersHost, ref: string, via: readonly string[] | null): PeerInfo {
-  const entry = routeEnd(agent, ref, 'the peer a route reaches');
-  const hops = via?.map((hop) => routeEnd(agent, hop, 'a hop of its own route').fingerprint);
+  const entry = resolvePeer(agent.links, ref);
+  const hops = via?.map((hop) => resolvePeer(agent.links, hop).fingerprint);
   agent.state.setRoute(entry.fingerprint, hops);
   agent.notices.changed();
   return infoOf(agent, entry);

@@ -110,6 +110,10 @@ export class PeerLinkSet {
     return [...this.peers.values()];
   }
 
+  self(): { name: string; fingerprint: string } {
+    return { name: this.name, fingerprint: this.deps.identity.fingerprint };
+  }
+
   peerEntry(fingerprint: string): PeerEntry | undefined {
     return this.peers.get(fingerprint);
   }

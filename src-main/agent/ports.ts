@@ -54,6 +54,11 @@ export type { Notifier } from './notices.js';
 /** The peers the agent keeps links to (the saved list is the node state's: node-state.ts). */
 export interface PeerDirectory {
   peerEntries(): PeerEntry[];
+  /**
+   * This node's own name and fingerprint. It is never among its peers, so a command naming it (`term a`
+   * typed on a) is told so rather than "no peer named 'a'".
+   */
+  self(): { name: string; fingerprint: string };
 }
 
 /** The active path to a peer: which one, its link's far end, and the mux streams go over. */

@@ -164,6 +164,7 @@ async function startAgent(
     services: agent.services,
     peers: {
       peerEntries: () => links.peerEntries(),
+      self: () => links.self(),
       openStream: (entry, service, args) => links.openStream(entry, service, args),
       onChanged: (listener) => notices.onChanged(listener),
     },

@@ -13,7 +13,8 @@ import { isLoopbackHost } from './listener.js';
 import { newProxySecret } from './proxy-secret.js';
 
 /** What the forward methods use (architecture.md §Rules the code keeps): the running forward manager and the peers, to name exits. */
-export interface ForwardApiHost extends Pick<PeerDirectory, 'peerEntries'> {
+export interface ForwardApiHost
+  extends Pick<PeerDirectory, 'peerEntries'>, Partial<Pick<PeerDirectory, 'self'>> {
   readonly forwards: ForwardManager;
 }
 

@@ -21,6 +21,7 @@ import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../age
 
 /** What reaching a peer's terminal uses of the agent (architecture.md §Rules the code keeps). */
 export type TerminalPeers = Pick<PeerDirectory, 'peerEntries'> &
+  Partial<Pick<PeerDirectory, 'self'>> &
   Pick<PeerStreams, 'openStream'> &
   ChangeSource;
 import {

@@ -54,3 +54,19 @@ test('a name that could be either of two peers is refused, naming both', () => {
     /^ClawError: 'bob' could be 'Bob' or 'BOB'; type the name as it is spelled$/,
   );
 });
+
+test('this node, named by its name or fingerprint, is said to be this node; a peer of that name still wins', () => {
+  const a = 'a'.repeat(64);
+  const agent = { peerEntries: () => [entry('c', c)], self: () => ({ name: 'Laptop', fingerprint: a }) };
+  for (const ref of ['laptop', 'aaaaaaaa', a.toUpperCase()]) {
+    assert.throws(
+      () => resolvePeer(agent, ref),
+      (err: Error & { code?: string }) =>
+        err.code === 'PEER_NOT_FOUND' &&
+        err.message.startsWith(`'${ref}' is this node, not one of its peers; `),
+    );
+  }
+  assert.throws(() => resolvePeer(agent, 'zz'), /no peer named 'zz'; /);
+  const named = { ...agent, peerEntries: () => [entry('laptop', d)] };
+  assert.equal(resolvePeer(named, 'laptop').record.fingerprint, d);
+});
