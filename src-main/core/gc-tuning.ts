@@ -8,6 +8,7 @@
  * tens of MB, but a relay serving many thousands of nodes can grow larger, so incremental marking comes
  * back on while the heap is large.
  */
+import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /** Environment variable that, set to `1`, keeps V8's defaults (to compare, or should a flag misbehave). */
@@ -23,9 +24,6 @@ export const INCREMENTAL_MARKING_ABOVE_BYTES = 64 * 1024 * 1024;
 /** Used heap below which it goes off again (32 MiB): the gap keeps a heap near the mark from flapping. */
 export const NO_INCREMENTAL_MARKING_BELOW_BYTES = 32 * 1024 * 1024;
 
-/** Milliseconds between two looks at the heap size (2 s; reading it costs microseconds). */
-export const HEAP_CHECK_MS = 2_000;
-
 /** Whether incremental marking should be on, given whether it is now and the used heap in bytes. Pure. */
 export function wantIncrementalMarking(on: boolean, usedHeapBytes: number): boolean {
   if (usedHeapBytes > INCREMENTAL_MARKING_ABOVE_BYTES) return true;
@@ -37,7 +35,9 @@ let applied = false;
 
 /**
  * Turns incremental marking off for this process (once; unless CLAWBRIDGE_V8_DEFAULTS=1) and keeps it
- * off while the heap is small (wantIncrementalMarking, checked every HEAP_CHECK_MS on an unref'd timer).
+ * off while the heap is small (wantIncrementalMarking, checked after each batch of collections: the
+ * heap grows only by allocating, which collects, so an idle process is never woken for it — a timer
+ * every 2 s was a fifth of an idle agent's wake-ups).
  * Call it first thing in an entry point: V8 reads the flag each time it decides how to collect, so
  * setting it after start-up takes effect from then on. (NODE_OPTIONS refuses this V8 flag, and
  * Electron's js-flags switch reaches the main process only when given on the command line.)
@@ -50,10 +50,10 @@ export function tuneGcForBulkTransfer(env: NodeJS.ProcessEnv = process.env): boo
   const usedHeap = () => getHeapStatistics().used_heap_size;
   let on = wantIncrementalMarking(false, usedHeap());
   if (!on) setFlagsFromString('--no-incremental-marking');
-  setInterval(() => {
+  new PerformanceObserver(() => {
     const want = wantIncrementalMarking(on, usedHeap());
     if (want !== on) setFlagsFromString(want ? '--incremental-marking' : '--no-incremental-marking');
     on = want;
-  }, HEAP_CHECK_MS).unref();
+  }).observe({ entryTypes: ['gc'] });
   return true;
 }

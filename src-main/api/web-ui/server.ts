@@ -14,6 +14,7 @@ import { formatHostPort, parseHostPort } from '../../core/host-port.js';
 import type { ApiHandler } from '../contract.js';
 import { serveApiSocket } from './api-socket.js';
 import { hostAllowed, isLoopbackHost, originAllowed, SECURITY_HEADERS, urlHost } from './http-guard.js';
+import { enforceRequestDeadlines } from './request-deadlines.js';
 import { defaultRendererDir, serveStatic } from './static-files.js';
 import type { StreamUpgradeHandlers } from '../stream-upgrade.js';
 import { serveStreamSocket } from './stream-socket.js';
@@ -49,19 +50,19 @@ export const MAX_UI_CONNECTIONS = 512;
 export const MAX_UI_CONNECTIONS_PER_SOURCE = 64;
 
 /**
- * Time a request has to send its complete headers, in ms (Node's `headersTimeout`; its default of 60 s
- * let half-sent requests pile up). A browser sends them in one packet.
+ * Time a request has to send its complete headers, in ms (request-deadlines.ts; Node's `headersTimeout`
+ * of 60 s let half-sent requests pile up). A browser sends them in one packet.
  */
 export const UI_HEADERS_TIMEOUT_MS = 5_000;
 
-/** Time a whole request may take, headers and body, in ms (Node's `requestTimeout`, default 300 s). */
+/** Time a whole request may take, headers and body, in ms (Node's `requestTimeout` is 300 s). */
 export const UI_REQUEST_TIMEOUT_MS = 10_000;
 
 /**
- * How often Node checks the two deadlines above, in ms (`connectionsCheckingInterval`, default 30 s,
- * which would stretch a 5 s deadline to 35 s).
+ * Node's own sweep of the two deadlines above, in ms: as rarely as a timer allows (~24.8 days), since
+ * request-deadlines.ts keeps them per connection instead (the sweep woke an idle agent every second).
  */
-export const UI_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+const NODE_DEADLINE_SWEEP_MS = 2 ** 31 - 1;
 
 /**
  * How long a WebSocket closing handshake may take before the socket is destroyed, in ms (ws default
@@ -173,11 +174,7 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
     hostAllowed(req.headers.host, { listenHost: host, port, localAddress: req.socket.localAddress });
 
   const server = createServer(
-    {
-      headersTimeout: UI_HEADERS_TIMEOUT_MS,
-      requestTimeout: UI_REQUEST_TIMEOUT_MS,
-      connectionsCheckingInterval: UI_TIMEOUT_CHECK_INTERVAL_MS,
-    },
+    { headersTimeout: 0, requestTimeout: 0, connectionsCheckingInterval: NODE_DEADLINE_SWEEP_MS },
     (req, res) => {
       if (!guard(req)) {
         res.writeHead(421, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
@@ -192,6 +189,7 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
       serveStatic(req, res, rendererDir, SECURITY_HEADERS);
     },
   );
+  enforceRequestDeadlines(server, { headersMs: UI_HEADERS_TIMEOUT_MS, requestMs: UI_REQUEST_TIMEOUT_MS });
   // Counted from the accept, before any byte is parsed; over the cap the oldest unproven one goes.
   server.on('connection', (socket: Socket) => {
     if (!connections.admit(socket, socket.remoteAddress)) return socket.destroy();

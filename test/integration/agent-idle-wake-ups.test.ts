@@ -1,0 +1,40 @@
+/**
+ * An idle agent leaves the CPU alone: the desktop app runs one all day, often on a laptop's battery.
+ * With nothing linked and its web UI served, its main thread ran 1.5 times a second for timers of its
+ * own (the web UI's deadline sweep every second, the GC tuning's heap check every 2 s); now it wakes
+ * only when something arrives. Counted from the thread's context switches in /proc (Linux).
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startProcess, stopAll, tempHome } from '../helpers/processes.js';
+
+after(stopAll);
+
+const skip = process.platform === 'linux' ? false : 'reads /proc';
+/** How long the agent is watched, in ms, once its start-up is over. */
+const WATCH_MS = 4_000;
+
+/** Times the process's main thread has been switched out (voluntarily or not) so far. */
+function mainThreadSwitches(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+  return [...status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
+}
+
+test('an idle agent serving its web UI wakes less than once a second', { skip }, async () => {
+  const agent = startProcess(['agent', '--home', tempHome('idle'), '--listen', '127.0.0.1:0']);
+  await agent.waitForLine(/^web UI on /m, 20_000);
+  // Start-up's own work (the first collections, the listeners) is over by then.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const pid = agent.child.pid!;
+  const before = mainThreadSwitches(pid);
+  await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
+  const woke = mainThreadSwitches(pid) - before;
+  assert.ok(
+    woke < WATCH_MS / 1_000 / 2,
+    `the agent's main thread ran ${woke} times in ${WATCH_MS / 1000} s with nothing to do`,
+  );
+});
