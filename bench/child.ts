@@ -114,10 +114,16 @@ export function startChild(
  * The child side: answers each request with `handle(op, request)`'s value or error. The child exits
  * when the parent disconnects, so an aborted bench leaves nothing behind.
  */
-export function serveParent(handle: (req: ChildRequest) => Promise<unknown>): void {
-  // A child runs clawbridge code (a relay, a mux end) or a sink shared by every row: it gets the same
-  // GC tuning as the clawbridge processes (ADR 0007), so each row measures what users run.
-  tuneGcForBulkTransfer();
+export function serveParent(
+  handle: (req: ChildRequest) => Promise<unknown>,
+  /**
+   * Whether the child collects garbage as clawbridge processes do (ADR 0007). A child that runs
+   * clawbridge code (a relay, a mux end) or a sink shared by every row does, so each row measures what
+   * users run; the link emulator does not (link-emulator-child.ts).
+   */
+  { tuneGc = true }: { tuneGc?: boolean } = {},
+): void {
+  if (tuneGc) tuneGcForBulkTransfer();
   if (!process.send) throw new Error('bench children must be started by bench/child.ts (no IPC channel)');
   process.on('disconnect', () => process.exit(0));
   process.on('SIGTERM', () => process.exit(0));
