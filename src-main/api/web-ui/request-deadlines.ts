@@ -28,6 +28,16 @@ export interface RequestDeadlines {
   requestMs: number;
 }
 
+/**
+ * Whether all of `req` has arrived. Node emits 'request' before it marks a request without a body
+ * complete, so that is read from its headers: no Content-Length (or 0) and no Transfer-Encoding.
+ */
+function received(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  const bodyless = (length === undefined || Number(length) === 0) && !req.headers['transfer-encoding'];
+  return req.complete || bodyless;
+}
+
 /** A connection's pending deadline; `armed` counts arms, so a late event clears only its own. */
 interface Deadline {
   timer: NodeJS.Timeout | undefined;
@@ -67,15 +77,16 @@ export function enforceRequestDeadlines(server: Server, { headersMs, requestMs }
     const socket = req.socket;
     const d = deadlines.get(socket);
     if (!d) return;
-    // The headers are in; the body, if any, has what is left of requestMs.
-    if (req.complete) clear(d);
+    // The headers are in; the body, if any, has what is left of requestMs. Answering takes what it
+    // takes: a large file to a slow remote browser is not cut.
+    if (received(req)) clear(d);
     else {
       const armed = arm(socket, d, requestMs - (performance.now() - d.from));
       req.once('end', () => clear(d, armed));
     }
     // The connection may carry another request once this one is answered and read to its end.
     res.once('finish', () => {
-      if (req.complete) awaitRequest(socket, d);
+      if (received(req)) awaitRequest(socket, d);
       else req.once('end', () => awaitRequest(socket, d));
     });
   });

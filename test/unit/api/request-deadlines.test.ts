@@ -24,7 +24,11 @@ after(() =>
 );
 
 async function start(): Promise<number> {
-  const server = createServer({ headersTimeout: 0, requestTimeout: 0 }, (_req, res) => res.end('ok'));
+  const server = createServer({ headersTimeout: 0, requestTimeout: 0 }, (req, res) => {
+    // `/slow` is answered after both deadlines: the answer's own time is not the request's.
+    if (req.url === '/slow') setTimeout(() => res.end('ok'), REQUEST_MS + 300);
+    else res.end('ok');
+  });
   enforceRequestDeadlines(server, { headersMs: HEADERS_MS, requestMs: REQUEST_MS });
   server.on('upgrade', (_req, socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\n\r\n'));
   servers.push(server);
@@ -87,6 +91,19 @@ test('a kept-alive connection has the headers deadline again after each answer',
     took >= HEADERS_MS - 50 - HEADERS_MS / 2 && took < REQUEST_MS,
     `closed after ${took.toFixed(0)} ms`,
   );
+});
+
+test('a whole request answered slowly is not cut, and the connection carries the next one', async () => {
+  const port = await start();
+  const c = await open(port);
+  c.sock.write(`GET /slow HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+  await sleep(REQUEST_MS + 500);
+  assert.equal(answers(c.received()), 1, 'the slow answer arrived');
+  c.sock.write(get(port));
+  await sleep(HEADERS_MS / 2);
+  assert.equal(answers(c.received()), 2);
+  assert.equal(c.sock.destroyed, false);
+  c.sock.destroy();
 });
 
 test('a body sent a byte at a time is cut at the request deadline, answered or not', async () => {
