@@ -13,10 +13,13 @@
  * when no sample has confirmed it for MIN_RTT_STALE_MS (docs/adr/0025-min-rtt-drain.md):
  *
  * - start-up: the cap doubles each round trip (and jumps to 2 × delivery rate × (min RTT + target)),
- *   until a round first shows more queue than the target — no slow ramp on a long fat path;
+ *   until a round first shows more queue than the target, or than an eighth of the min RTT (at most
+ *   16 ms) where that is more — no slow ramp on a long fat path;
  * - below the target it grows by up to the target's worth of bytes (rate × target), less the closer
- *   to the target (docs/adr/0027-flight-cap-settles.md);
- * - above it, it is cut to cap × (min RTT + target) / (min RTT + queue), by at most 30 %;
+ *   to the target (docs/adr/0027-flight-cap-settles.md), a step that doubles after every three
+ *   rounds in a row that find room (docs/adr/0032-growth-velocity-and-credit-held-cuts.md);
+ * - above it, it is cut to cap × (min RTT + target) / (min RTT + queue), by at most 30 %; a round
+ *   held by stream credit near the cap is cut the same way from its own flight (ADR 0032);
  * - never below the best recent delivery rate × min RTT, so round trips a loaded machine stretches
  *   cannot starve a long fat path;
  * - after a drain it grows back ack by ack, not in one burst.
@@ -37,6 +40,33 @@ const MAX_CUT = 0.7;
  * target, and the target never got a say.
  */
 const BDP_FLOOR_GAIN = 1;
+
+/**
+ * A round the cap did not hold still lowers it to its flight when that flight was at least this share
+ * of the cap and the queue stood above the target (0.5: a sender held by its stream's credit near the
+ * cap, not a trickle far below it).
+ */
+const HELD_NEAR_CAP = 0.5;
+
+/** Rounds in a row of growth with little queue after which the growth step doubles (3, Copa's). */
+const VELOCITY_ROUNDS = 3;
+
+/** Largest multiplier of the growth step (8: at most ~half a 100 ms path's BDP a round). */
+const MAX_VELOCITY = 8;
+
+/** Largest queue the start-up's exit waits for, in ms (HyStart++'s MAX_RTT_THRESH). */
+const STARTUP_EXIT_MAX_MS = 16;
+
+/**
+ * Queue that ends the start-up, in ms: the target, or an eighth of the min RTT up to 16 ms where that
+ * is more (HyStart++'s delay threshold, RFC 9406). A round of a busy end host reads a few ms of queue
+ * where there is none; against the bare target, one such round (6.1 ms in the first rounds of a
+ * transfer on the bench's 100 ms long-fat profile) ended the start-up at 1 MB of the 6.5 MB the
+ * path holds (ADR 0032).
+ */
+function startupExitMs(minRtt: number): number {
+  return Math.max(QUEUE_TARGET_MS, Math.min(STARTUP_EXIT_MAX_MS, minRtt / 8));
+}
 
 /** Nonces of flight probes have this bit set (heartbeat nonces count up from 1). */
 export const FLIGHT_NONCE_BIT = 1n << 63n;
@@ -165,6 +195,11 @@ export class FlightWindow {
   private roundStart = -Infinity;
   private roundMinRtt = Infinity;
   private roundAcked = 0;
+  /** Growth's multiplier below the target, and the rounds in a row it has grown at it. */
+  private velocity = 1;
+  private growingRounds = 0;
+  /** The most DATA in flight at any send of the current round, in bytes. */
+  private roundMaxFlight = 0;
 
   constructor(private readonly opts: FlightOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -196,6 +231,7 @@ export class FlightWindow {
     const now = this.now();
     this.sentTotal += bytes;
     this.lastSentAt = now;
+    this.roundMaxFlight = Math.max(this.roundMaxFlight, this.inFlight);
     const spacing = Math.max(MIN_PROBE_SPACING, this.cap / PROBES_PER_CAP);
     if (this.sentTotal - this.probedTotal < spacing) return;
     // Bytes a skipped probe leaves uncovered are covered by the next one, or by flush() when the cap or
@@ -313,6 +349,7 @@ export class FlightWindow {
     this.roundStart = now;
     this.roundMinRtt = Infinity;
     this.roundAcked = 0;
+    this.roundMaxFlight = 0;
     this.capLimited = false;
   }
 
@@ -350,28 +387,56 @@ export class FlightWindow {
     const minRtt = this.minRttMs;
     const queue = this.roundMinRtt - minRtt;
     const roundAcked = this.roundAcked;
+    const roundFlight = this.roundMaxFlight;
     this.roundStart = now;
     this.roundMinRtt = Infinity;
     this.roundAcked = 0;
-    if (this.startup && queue > QUEUE_TARGET_MS) this.startup = false;
+    this.roundMaxFlight = 0;
+    const queued = queue > QUEUE_TARGET_MS;
     let cap = this.cap;
     const rate = this.rate.value;
+    if (this.startup && queue > startupExitMs(minRtt)) this.startup = false;
     // Only a sender the cap held measures the path: one held by credit or by its application says
-    // nothing about it (growing on that would inflate the cap, cutting would ratchet it down).
+    // nothing about it (growing on that would inflate the cap, cutting would ratchet it down); the
+    // exception is a flight near the cap with a queue, below.
     if (this.startup) {
       if (rate > 0) cap = Math.max(cap, 2 * rate * (minRtt + QUEUE_TARGET_MS));
       if (this.capLimited) cap += roundAcked;
-    } else if (queue <= QUEUE_TARGET_MS) {
+    } else if (!queued) {
       // Room below the target: grow by at most the target's worth of bytes a round, less the closer
       // to it. The queue a round adds shows only a round later, so growing by the round's acked bytes
       // (doubling) overshot: traced on the broadband profile, the cap swung 0.65–1.6 MB every few
-      // round trips, 50 ms of queue at each peak.
+      // round trips, 50 ms of queue at each peak. That step is doubled after every VELOCITY_ROUNDS
+      // rounds in a row that found room (Copa's velocity): a target's worth a round is ~6 % of a
+      // 100 ms path's flight, and growing back from a start-up that ended early took seconds.
       const step = rate > 0 ? Math.min(roundAcked, rate * QUEUE_TARGET_MS) : roundAcked;
-      if (this.capLimited) cap += (step * (QUEUE_TARGET_MS - queue)) / QUEUE_TARGET_MS;
+      if (this.capLimited) {
+        cap += Math.min(roundAcked / 2, (this.velocity * step * (QUEUE_TARGET_MS - queue)) / QUEUE_TARGET_MS);
+        // Only rounds with little queue count towards a faster step; one nearer the target holds it.
+        if (queue > QUEUE_TARGET_MS / 2) this.growingRounds = 0;
+        else if (++this.growingRounds >= VELOCITY_ROUNDS) {
+          this.velocity = Math.min(MAX_VELOCITY, this.velocity * 2);
+          this.growingRounds = 0;
+        }
+      }
     } else if (this.capLimited) {
       // More standing queue than the target: shrink to the flight that would have left exactly the
       // target, by at most MAX_CUT a round.
       cap = Math.max(cap * MAX_CUT, (cap * (minRtt + QUEUE_TARGET_MS)) / (minRtt + queue));
+    } else if (roundFlight >= cap * HELD_NEAR_CAP) {
+      // Held by credit, not by the cap, but near it, with more queue than the target: the same cut,
+      // from the flight that made the queue, so the cap comes down under it and holds the rounds
+      // after. A start-up whose last doubling went past what credit lets out was otherwise never
+      // cut, and its excess stood in the path for the whole transfer (traced on the long-fat
+      // profile: cap 14.9 MB, 8–14 MB sent, 20–60 ms of queue under every keystroke). A trickle far
+      // below the cap (a terminal) says nothing about the path's room and leaves the cap alone.
+      const cut = (roundFlight * (minRtt + QUEUE_TARGET_MS)) / (minRtt + queue);
+      cap = Math.min(cap, Math.max(roundFlight * MAX_CUT, cut));
+    }
+    // The velocity lasts while the rounds find room, each held by the cap.
+    if (this.startup || queued || !this.capLimited) {
+      this.velocity = 1;
+      this.growingRounds = 0;
     }
     // Never below what keeps the pipe full at the best rate seen lately.
     cap = Math.max(cap, BDP_FLOOR_GAIN * rate * minRtt);

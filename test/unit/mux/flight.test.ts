@@ -117,13 +117,14 @@ test('on a path with a bottleneck, the queue settles near the target and the pat
   );
 });
 
-test('a sender the cap did not hold never lowers it', () => {
+test("a trickle the cap did not hold never lowers it, even behind someone else's queue", () => {
   const { flight, probes, advance } = setup();
-  // A trickle (a terminal): tiny delivery rates, the cap never binding.
+  // A trickle (a terminal): tiny delivery rates, the cap never binding, while the path's RTT grows
+  // from 50 to 99 ms with another flow's queue: nothing of that queue is this link's to cut.
   for (let i = 0; i < 50; i++) {
     flight.sent(100);
     flight.flush();
-    advance(50);
+    advance(50 + i);
     flight.ack(probes.shift()!);
   }
   assert.equal(flight.capBytes, INITIAL_FLIGHT_CAP);
@@ -135,21 +136,35 @@ test('a sender the cap did not hold never lowers it', () => {
  * Returns the queue a byte sent at the end would wait in (ms) and the rate delivered in the last
  * `tailMs`.
  */
-function runBottleneck(opts: { rate: number; rttAt: (now: number) => number; ms: number; tailMs: number }) {
+function runBottleneck(opts: {
+  rate: number;
+  rttAt: (now: number) => number;
+  ms: number;
+  tailMs: number;
+  /** Extra delay of a PONG due at this time (an end host busy elsewhere), in ms; PONGs stay in order. */
+  stallAt?: (at: number) => number;
+  /** Most bytes the sender may have in flight whatever the cap (the stream's credit), in bytes. */
+  creditBytes?: number;
+}) {
   let now = 0;
   const probes: bigint[] = [];
   const flight = new FlightWindow({ sendProbe: (n) => probes.push(n), now: () => now });
   const chunk = 16 * 1024;
   let departs = 0;
   const acks: { at: number; nonce: bigint }[] = [];
+  let lastAckAt = 0;
   const cover = () => {
-    for (const nonce of probes.splice(0)) acks.push({ at: departs + opts.rttAt(departs), nonce });
+    for (const nonce of probes.splice(0)) {
+      const due = departs + opts.rttAt(departs);
+      lastAckAt = Math.max(lastAckAt, due + (opts.stallAt?.(due) ?? 0));
+      acks.push({ at: lastAckAt, nonce });
+    }
   };
   let sent = 0;
   let ackedAtTail: number | undefined;
   let maxTailQueueMs = 0;
   while (now < opts.ms) {
-    while (flight.allows(false)) {
+    while (flight.inFlight < (opts.creditBytes ?? Infinity) && flight.allows(false)) {
       departs = Math.max(now, departs) + chunk / opts.rate;
       flight.sent(chunk);
       sent += chunk;
@@ -218,4 +233,37 @@ test('the queue does not swing: once settled, no round holds much more than the 
       `${minRtt} ms path: delivered ${tailRate.toFixed(0)} of ${rate} bytes/ms`,
     );
   }
+});
+
+test('a start-up that ended early grows back to a long fat path within seconds', () => {
+  // 60 MB/s over 100 ms (the bench's long-fat profile). A round of a busy end host reads as queue,
+  // and here two rounds of PONGs 20 ms late end the start-up at ~1 MB, a sixth of the path's 6 MB.
+  // Growing by the target's worth a round (~6 % of the flight here), the cap was under 3 MB at 3 s;
+  // traced in full bench runs, such an early end left long-fat downloads at 0.68-0.89x raw TCP.
+  const rate = 60_000;
+  const { tailRate } = runBottleneck({
+    rate,
+    rttAt: () => 100,
+    ms: 3_000,
+    tailMs: 1_000,
+    stallAt: (at) => (at >= 200 && at < 430 ? 20 : 0),
+  });
+  // 0.57x of the rate from 2 s on before the growth had a velocity.
+  assert.ok(tailRate > 0.9 * rate, `delivered ${tailRate.toFixed(0)} of ${rate} bytes/ms from 2 s on`);
+});
+
+test("a start-up that overshoots above what the stream's credit lets out does not leave that queue standing", () => {
+  // 60 MB/s over 100 ms (BDP 6 MB) and a stream window of 8 MB: the start-up's last doubling took the
+  // cap to 9 MB, above what credit let the sender have in flight, so no round was held by the cap and
+  // none cut it: the 2 MB beyond the BDP stood in the path (33 ms) for as long as the download ran.
+  const rate = 60_000;
+  const { maxTailQueueMs, tailRate } = runBottleneck({
+    rate,
+    rttAt: () => 100,
+    ms: 5_000,
+    tailMs: 2_000,
+    creditBytes: 8_000_000,
+  });
+  assert.ok(maxTailQueueMs < 2 * QUEUE_TARGET_MS, `the queue stood at up to ${maxTailQueueMs.toFixed(1)} ms`);
+  assert.ok(tailRate > 0.97 * rate, `delivered ${tailRate.toFixed(0)} of ${rate} bytes/ms`);
 });
