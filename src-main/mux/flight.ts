@@ -18,8 +18,9 @@
  * - below the target it grows by up to the target's worth of bytes (rate × target), less the closer
  *   to the target (docs/adr/0027-flight-cap-settles.md), a step that doubles after every three
  *   rounds in a row that find room (docs/adr/0032-growth-velocity-and-credit-held-cuts.md);
- * - above it, it is cut to cap × (min RTT + target) / (min RTT + queue), by at most 30 %; a round
- *   held by stream credit near the cap is cut the same way from its own flight (ADR 0032);
+ * - above it, it is cut to cap × (min RTT + target) / (min RTT + queue), by at most 30 %; a start-up
+ *   that ends on a round held by stream credit near the cap is cut the same way from its own flight
+ *   (ADR 0032);
  * - never below the best recent delivery rate × min RTT, so round trips a loaded machine stretches
  *   cannot starve a long fat path;
  * - after a drain it grows back ack by ack, not in one burst.
@@ -42,9 +43,9 @@ const MAX_CUT = 0.7;
 const BDP_FLOOR_GAIN = 1;
 
 /**
- * A round the cap did not hold still lowers it to its flight when that flight was at least this share
- * of the cap and the queue stood above the target (0.5: a sender held by its stream's credit near the
- * cap, not a trickle far below it).
+ * The round that ends the start-up cuts the cap from its own largest flight, when the cap did not hold
+ * it, if that flight was at least this share of the cap (0.5: a sender held by its stream's credit
+ * near the cap, not a trickle far below it).
  */
 const HELD_NEAR_CAP = 0.5;
 
@@ -395,10 +396,11 @@ export class FlightWindow {
     const queued = queue > QUEUE_TARGET_MS;
     let cap = this.cap;
     const rate = this.rate.value;
-    if (this.startup && queue > startupExitMs(minRtt)) this.startup = false;
+    const exiting = this.startup && queue > startupExitMs(minRtt);
+    if (exiting) this.startup = false;
     // Only a sender the cap held measures the path: one held by credit or by its application says
     // nothing about it (growing on that would inflate the cap, cutting would ratchet it down); the
-    // exception is a flight near the cap with a queue, below.
+    // exception is the round that ends the start-up, below.
     if (this.startup) {
       if (rate > 0) cap = Math.max(cap, 2 * rate * (minRtt + QUEUE_TARGET_MS));
       if (this.capLimited) cap += roundAcked;
@@ -423,13 +425,15 @@ export class FlightWindow {
       // More standing queue than the target: shrink to the flight that would have left exactly the
       // target, by at most MAX_CUT a round.
       cap = Math.max(cap * MAX_CUT, (cap * (minRtt + QUEUE_TARGET_MS)) / (minRtt + queue));
-    } else if (roundFlight >= cap * HELD_NEAR_CAP) {
-      // Held by credit, not by the cap, but near it, with more queue than the target: the same cut,
-      // from the flight that made the queue, so the cap comes down under it and holds the rounds
-      // after. A start-up whose last doubling went past what credit lets out was otherwise never
-      // cut, and its excess stood in the path for the whole transfer (traced on the long-fat
-      // profile: cap 14.9 MB, 8–14 MB sent, 20–60 ms of queue under every keystroke). A trickle far
-      // below the cap (a terminal) says nothing about the path's room and leaves the cap alone.
+    } else if (exiting && roundFlight >= cap * HELD_NEAR_CAP) {
+      // The start-up ends on a round held by credit, not by the cap, but near it: the same cut, from
+      // the flight that made the queue, so the cap comes down under it and holds the rounds after.
+      // A start-up whose last doubling went past what credit lets out was otherwise never cut, and
+      // its excess stood in the path for the whole transfer (traced on the long-fat profile: cap
+      // 14.9 MB, 8–14 MB sent, 20–60 ms of queue under every keystroke). Only at the start-up's end:
+      // later rounds held by credit with some queue are a loaded host's as often as the path's (on
+      // loopback, cutting on every such round cost forward-direct 6–9 % and its receiver 15 % more
+      // CPU per GiB in acknowledgements).
       const cut = (roundFlight * (minRtt + QUEUE_TARGET_MS)) / (minRtt + queue);
       cap = Math.min(cap, Math.max(roundFlight * MAX_CUT, cut));
     }
