@@ -267,3 +267,17 @@ test("a start-up that overshoots above what the stream's credit lets out does no
   assert.ok(maxTailQueueMs < 2 * QUEUE_TARGET_MS, `the queue stood at up to ${maxTailQueueMs.toFixed(1)} ms`);
   assert.ok(tailRate > 0.97 * rate, `delivered ${tailRate.toFixed(0)} of ${rate} bytes/ms`);
 });
+
+test('on a long path, a round of a few ms of queue from a busy host does not end the start-up', () => {
+  // 60 MB/s over 100 ms: one round of PONGs 9 ms late, early in the start-up. Against the bare 6 ms
+  // target that round ended the start-up at ~1 MB; the exit now waits for an eighth of the min RTT
+  // (12.5 ms here), so the cap keeps doubling and holds the path's 6 MB within the first second.
+  const { capBytes } = runBottleneck({
+    rate: 60_000,
+    rttAt: () => 100,
+    ms: 900,
+    tailMs: 100,
+    stallAt: (at) => (at >= 200 && at < 310 ? 9 : 0),
+  });
+  assert.ok(capBytes >= 6_000_000, `cap ${capBytes} after 0.9 s`);
+});
