@@ -23,7 +23,10 @@
  *   (ADR 0032);
  * - never below the best recent delivery rate × min RTT, so round trips a loaded machine stretches
  *   cannot starve a long fat path;
- * - after a drain it grows back ack by ack, not in one burst.
+ * - after a drain it grows back ack by ack, not in one burst;
+ * - on a path of PACE_MIN_RTT_MS or more, bulk DATA leaves paced at a little above cap / min RTT
+ *   (twice that in the start-up), so the cap goes out spread over the round trip, not in one burst
+ *   the bottleneck must queue (docs/adr/0033-pacing.md).
  *
  * Interactive DATA may go up to INTERACTIVE_ALLOWANCE beyond the cap, so a keystroke never waits for
  * an acknowledgement, only behind what is already in flight.
@@ -144,6 +147,30 @@ const MIN_RATE_INTERVAL_MS = 2;
  */
 const RATE_INTERVAL_RTTS = 4;
 
+/**
+ * Shortest min RTT on which bulk DATA is paced, in ms (5). Node's timers tick in whole milliseconds
+ * and PACE_BURST_MS of the pacing rate is more than the whole cap below 5 ms (1.25 × cap × 4 / 5):
+ * pacing there would cost a timer per millisecond and hold nothing back (loopback, a LAN).
+ */
+export const PACE_MIN_RTT_MS = 5;
+
+/**
+ * Pacing rate as a multiple of cap / min RTT (Linux's tcp_pacing_ss_ratio and _ca_ratio: 2 and 1.2).
+ * In the start-up the flight doubles each round trip, so it must leave at twice the rate the cap
+ * drains at; after it, a quarter above lets the flight reach the cap (the cap's own control decides
+ * the rate) while no more than PACE_BURST_MS of it leaves at once.
+ */
+const PACE_GAIN_STARTUP = 2;
+const PACE_GAIN = 1;
+
+/**
+ * Most bytes that may leave at once when pacing, as ms of the pacing rate (4): a timer that fires a
+ * millisecond or two late, or a busy event loop, does not cost rate, and the bottleneck queues at
+ * most a few ms of it. At least MIN_PACE_BURST bytes.
+ */
+const PACE_BURST_MS = 4;
+const MIN_PACE_BURST = 64 * 1024;
+
 /** A drain under way: the cap it replaced and the smallest RTT its clean samples saw. */
 interface Drain {
   startedAt: number;
@@ -167,6 +194,11 @@ export interface FlightOptions {
   sendProbe(nonce: bigint): void;
   /** The clock, in ms (performance.now by default; tests pass their own). */
   now?: () => number;
+  /**
+   * Pacing held bulk DATA back: ask the sender again in `afterMs` (once; later calls before that
+   * may be ignored). Without it nothing is paced.
+   */
+  wake?(afterMs: number): void;
 }
 
 export class FlightWindow {
@@ -201,6 +233,11 @@ export class FlightWindow {
   private growingRounds = 0;
   /** The most DATA in flight at any send of the current round, in bytes. */
   private roundMaxFlight = 0;
+  /** Bytes bulk DATA may send now under pacing (a token bucket; negative after a large frame). */
+  private paceTokens = Infinity;
+  private paceAt = 0;
+  /** True when the last ask for bulk DATA was refused by pacing, not by the cap. */
+  private pacedHold = false;
 
   constructor(private readonly opts: FlightOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -223,8 +260,32 @@ export class FlightWindow {
   allows(interactive: boolean): boolean {
     if (!interactive) this.probeIfIdle();
     const ok = this.inFlight < this.cap + (interactive ? INTERACTIVE_ALLOWANCE : 0);
-    if (!ok && !interactive) this.capLimited = true;
-    return ok;
+    if (interactive) return ok;
+    if (!ok) this.capLimited = true;
+    this.pacedHold = ok && !this.paceAllows();
+    return ok && !this.pacedHold;
+  }
+
+  /** Bytes per ms bulk DATA is paced at now, or 0 when it is not paced (a short path, no wake). */
+  get pacingRate(): number {
+    if (!this.opts.wake || !(this.minRttMs >= PACE_MIN_RTT_MS)) return 0;
+    return ((this.startup ? PACE_GAIN_STARTUP : PACE_GAIN) * this.cap) / this.minRttMs;
+  }
+
+  /**
+   * True when the token bucket lets bulk DATA go now; otherwise asks for a wake-up when it will.
+   * Interactive DATA is never paced (it takes tokens, so bulk makes room for it).
+   */
+  private paceAllows(): boolean {
+    const rate = this.pacingRate;
+    if (rate === 0) return true;
+    const now = this.now();
+    const burst = Math.max(MIN_PACE_BURST, rate * PACE_BURST_MS);
+    this.paceTokens = Math.min(burst, this.paceTokens + (now - this.paceAt) * rate);
+    this.paceAt = now;
+    if (this.paceTokens > 0) return true;
+    this.opts.wake!(Math.max(1, -this.paceTokens / rate));
+    return false;
   }
 
   /** Counts `bytes` of DATA just handed to the link; probes every PROBES_PER_CAP-th of the cap. */
@@ -232,6 +293,7 @@ export class FlightWindow {
     const now = this.now();
     this.sentTotal += bytes;
     this.lastSentAt = now;
+    if (this.pacingRate > 0) this.paceTokens -= bytes;
     this.roundMaxFlight = Math.max(this.roundMaxFlight, this.inFlight);
     const spacing = Math.max(MIN_PROBE_SPACING, this.cap / PROBES_PER_CAP);
     if (this.sentTotal - this.probedTotal < spacing) return;
@@ -245,7 +307,9 @@ export class FlightWindow {
    * bytes after the last one would never be acknowledged and the cap never reopen.
    */
   flush(): void {
-    if (this.sentTotal > this.probedTotal) this.probe();
+    // Held by pacing, the sender goes on within a millisecond or two and its next bytes bring a
+    // probe of their own: one here would be a PING per paced burst.
+    if (!this.pacedHold && this.sentTotal > this.probedTotal) this.probe();
   }
 
   /**
@@ -260,7 +324,10 @@ export class FlightWindow {
   private probeIfIdle(): void {
     if (this.drain || this.idleProbedAt > this.lastSentAt) return; // one per idle spell
     const now = this.now();
-    if (now - this.lastSentAt <= 2 * this.minRttMs + QUEUE_TARGET_MS) return;
+    // The link's first DATA gets one too: the probes within its first flight see the queue that
+    // flight builds, and the smallest of them stood as the min RTT until the first drain 10 s on.
+    const seen = this.minRttMs < Infinity;
+    if (seen && now - this.lastSentAt <= 2 * this.minRttMs + QUEUE_TARGET_MS) return;
     this.idleProbedAt = now;
     this.probe(true);
   }

@@ -87,7 +87,10 @@ export class Mux {
   /** Bytes in flight on the link, capped near what the path needs (flight.ts). */
   private readonly flight = new FlightWindow({
     sendProbe: (nonce) => void this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce })),
+    wake: (afterMs) => this.wakeAfter(afterMs),
   });
+  /** Pending wake-up of the DATA scheduler for pacing (flight.ts), if any. */
+  private paceTimer: NodeJS.Timeout | undefined;
   private readonly queue = new SendQueue<MuxStream>(
     (streamId, payload) => this.sendData(streamId, payload),
     this.flight,
@@ -261,6 +264,16 @@ export class Mux {
     // Counted after the frame is on the link, so a probe it triggers follows it.
     this.flight.sent(payload.length);
     return ok;
+  }
+
+  /** Resumes the DATA scheduler in `ms` (one pending timer at a time): pacing let bulk DATA wait. */
+  private wakeAfter(ms: number): void {
+    if (this.paceTimer || this.isClosed) return;
+    this.paceTimer = setTimeout(() => {
+      this.paceTimer = undefined;
+      if (!this.isClosed) this.queue.resume();
+    }, ms);
+    this.paceTimer.unref();
   }
 
   /** Runs one send on the link; a throwing link fails the mux, false blocks DATA until drain. */
@@ -531,6 +544,7 @@ export class Mux {
     if (this.isClosed) return;
     this.isClosed = true;
     for (const dispose of this.disposers) dispose();
+    clearTimeout(this.paceTimer);
     this.heartbeat.stop(streamError);
     for (const opening of this.opening.values()) {
       clearTimeout(opening.timer);

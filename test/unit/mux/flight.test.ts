@@ -145,10 +145,19 @@ function runBottleneck(opts: {
   stallAt?: (at: number) => number;
   /** Most bytes the sender may have in flight whatever the cap (the stream's credit), in bytes. */
   creditBytes?: number;
+  /** A spell in which the application sends nothing (the link idles between two downloads), in ms. */
+  idle?: { from: number; to: number };
+  /** False: no wake-up callback, so nothing is paced (the cap alone holds the sender). */
+  pace?: boolean;
 }) {
   let now = 0;
   const probes: bigint[] = [];
-  const flight = new FlightWindow({ sendProbe: (n) => probes.push(n), now: () => now });
+  let wakeAt = Infinity;
+  const flight = new FlightWindow({
+    sendProbe: (n) => probes.push(n),
+    now: () => now,
+    ...(opts.pace === false ? {} : { wake: (ms: number) => void (wakeAt = Math.min(wakeAt, now + ms)) }),
+  });
   const chunk = 16 * 1024;
   let departs = 0;
   const acks: { at: number; nonce: bigint }[] = [];
@@ -164,7 +173,8 @@ function runBottleneck(opts: {
   let ackedAtTail: number | undefined;
   let maxTailQueueMs = 0;
   while (now < opts.ms) {
-    while (flight.inFlight < (opts.creditBytes ?? Infinity) && flight.allows(false)) {
+    const idle = opts.idle !== undefined && now >= opts.idle.from && now < opts.idle.to;
+    while (!idle && flight.inFlight < (opts.creditBytes ?? Infinity) && flight.allows(false)) {
       departs = Math.max(now, departs) + chunk / opts.rate;
       flight.sent(chunk);
       sent += chunk;
@@ -172,9 +182,17 @@ function runBottleneck(opts: {
     }
     flight.flush();
     cover();
-    const ack = acks.shift()!;
-    now = Math.max(now, ack.at);
-    flight.ack(ack.nonce);
+    // The next event: a PONG, the pacing wake-up, or the end of the idle spell.
+    const resumeAt = Math.min(wakeAt, idle ? opts.idle!.to : Infinity);
+    const ack = acks[0];
+    if (ack && ack.at <= resumeAt) {
+      acks.shift();
+      now = Math.max(now, ack.at);
+      flight.ack(ack.nonce);
+    } else {
+      now = Math.max(now, resumeAt);
+      if (now >= wakeAt) wakeAt = Infinity;
+    }
     if (now >= opts.ms - opts.tailMs) {
       if (ackedAtTail === undefined) ackedAtTail = sent - flight.inFlight;
       // What a byte sent now would wait behind at the bottleneck.
@@ -280,4 +298,30 @@ test('on a long path, a round of a few ms of queue from a busy host does not end
     stallAt: (at) => (at >= 200 && at < 310 ? 9 : 0),
   });
   assert.ok(capBytes >= 6_000_000, `cap ${capBytes} after 0.9 s`);
+});
+
+test('a download that starts after an idle spell does not send the whole cap into the bottleneck at once', () => {
+  // 125 MB/s over 100 ms (1 Gbit/s, the bench's long-fat profile), a first download that grew the cap
+  // to the path's 13 MB, 3 s idle, then a second download. Unpaced, its first round left the whole
+  // cap at once: the bottleneck queued ~100 ms of it, the round read that as queue and cut the cap,
+  // and the velocity took a second to grow it back (traced in a long-fat bench run at 0.87x raw TCP).
+  const rate = 125_000;
+  const run = (pace: boolean) =>
+    runBottleneck({
+      rate,
+      rttAt: () => 100,
+      ms: 7_000,
+      tailMs: 1_000,
+      idle: { from: 3_000, to: 6_000 },
+      pace,
+    });
+  const { maxTailQueueMs, tailRate } = run(true);
+  assert.ok(
+    maxTailQueueMs < 3 * QUEUE_TARGET_MS,
+    `the second download queued up to ${maxTailQueueMs.toFixed(1)} ms`,
+  );
+  assert.ok(
+    tailRate > 0.85 * rate,
+    `delivered ${tailRate.toFixed(0)} of ${rate} bytes/ms in its first second`,
+  );
 });
