@@ -16,11 +16,12 @@ import { ECHO_FLOORS, echoFloorClient } from './echo-floor.js';
 import type { CpuOwner } from './cpu-tree.js';
 import { selects, type RowSelection } from './only.js';
 import { startAgentPair, type AgentPair, type PairMode } from './cli-agents.js';
+import { FIRST_BYTE_TURNS, timeInTurns } from './in-turns.js';
 import { timed } from './path.js';
 import { measureSideBySide, type NamedPath } from './side-by-side.js';
 import { startSshForward } from './ssh.js';
 import { firstEcho, socksStream, tcpStream } from './streams.js';
-import type { BenchResult } from './table.js';
+import { percentile, type BenchResult } from './table.js';
 import { measureStartRows, START_ROWS } from './start-rows.js';
 import {
   ECHO_SHELL_LINE,
@@ -139,6 +140,44 @@ const PREPARE = [
 ] as const;
 
 /**
+ * The first echoed byte of a new connection through forward-direct and through ssh-L (both already
+ * set up), timed in turns as the emulated-link sections time theirs (bench/in-turns.ts): the loopback
+ * counterpart of `lan`'s first-byte line. Rows `first-byte-forward` and `first-byte-ssh-L` (p50 = the
+ * median of FIRST_BYTE_TURNS, p99 = the slowest of them).
+ */
+async function measureFirstBytes(
+  paths: readonly NamedPath[],
+  only: RowSelection,
+  notes: string[],
+  log: (line: string) => void,
+): Promise<BenchResult[]> {
+  const contenders = (
+    [
+      ['first-byte-forward', 'forward-direct'],
+      ['first-byte-ssh-L', 'ssh-L'],
+    ] as const
+  ).flatMap(([name, pathName]) => {
+    const path = paths.find((p) => p.name === pathName);
+    if (!selects(only, name)) return [];
+    if (!path) {
+      notes.push(`${name} not available: no ${pathName} path`);
+      return [];
+    }
+    return [{ name, run: () => firstEcho(() => path.open()) }];
+  });
+  if (contenders.length === 0) return [];
+  log(`timing ${contenders.map((c) => c.name).join(' and ')} in turns…`);
+  const samples = await timeInTurns(contenders, FIRST_BYTE_TURNS, notes);
+  return [...samples].map(([name, ms]) => ({
+    name,
+    MBps: null,
+    p50Ms: percentile(ms, 50),
+    p99Ms: Math.max(...ms),
+    setupMs: null,
+  }));
+}
+
+/**
  * Measures ssh-L, ssh-D, forward-direct, socks-direct, forward-relay and socks-relay (and `alongside`) side by side,
  * then term-echo-idle and term-echo-load. A row that cannot be measured is left out with a note (the
  * caller prints it empty); never throws.
@@ -166,12 +205,13 @@ export async function measureAgentRows(
   const wantsUiEcho = any(['ui-echo', 'ui-echo-bytes']);
   const wantsStart = any(START_ROWS);
   const wantsEcho = wantsTermEcho || wantsUiEcho || wantsStart;
-  const sshRows = ['ssh-L', 'ssh-D', 'ssh-L-short', 'ssh-D-short'];
+  const sshRows = ['ssh-L', 'ssh-D', 'ssh-L-short', 'ssh-D-short', 'first-byte-ssh-L'];
   const wantsPaths = any([
     ...sshRows,
     ...['forward', 'socks'].flatMap((k) =>
       ['direct', 'relay'].flatMap((m) => [`${k}-${m}`, `${k}-${m}-short`]),
     ),
+    'first-byte-forward',
   ]);
   const wantsSsh = any([...sshRows, 'ssh-echo', 'ssh-true']);
   try {
@@ -194,7 +234,7 @@ export async function measureAgentRows(
         ? mode === 'direct' && wantsReverse
         : selects(only, `${row}-${mode}`) ||
           selects(only, `${row}-${mode}-short`) ||
-          (row === 'forward' && mode === 'direct' && wantsReverse);
+          (row === 'forward' && mode === 'direct' && (wantsReverse || selects(only, 'first-byte-forward')));
     for (const mode of ['direct', 'relay'] as const satisfies readonly PairMode[]) {
       const needed =
         PREPARE.some(({ row }) => wanted(row, mode)) ||
@@ -224,10 +264,13 @@ export async function measureAgentRows(
         }
       }
     }
+    results.push(...(await measureFirstBytes(paths, only, notes, log)));
     paths.unshift(...alongside);
     handedOver = true;
-    if (paths.length > 0) {
-      const measured = await measureSideBySide(paths, log);
+    // A path prepared only for the first-byte rows (`--only first-byte`) is not measured further.
+    const measuredPaths = paths.filter((p) => selects(only, p.name) || selects(only, `${p.name}-short`));
+    if (measuredPaths.length > 0) {
+      const measured = await measureSideBySide(measuredPaths, log);
       results.push(...measured.results);
       notes.push(...measured.notes);
     }

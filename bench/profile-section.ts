@@ -26,6 +26,7 @@ import { startEmulatedLink, type EmulatedLink } from './emulated-link.js';
 import { ceilingBytesPerS, type LinkProfile } from './link-profiles.js';
 import type { EmulatorStats } from './link-emulator.js';
 import { halfLeg } from './link-shape.js';
+import { FIRST_BYTE_TURNS, timeInTurns, type Contender } from './in-turns.js';
 import { withDeadline } from './measure.js';
 import { MODE_ECHO } from './serve.js';
 import { createServingSide } from './serving-netns.js';
@@ -146,7 +147,7 @@ async function echoUnderLoad(
 }
 
 /** Counted runs of each start command and each first byte, after one uncounted turn, in turns. */
-const START_RUNS = 3;
+const START_RUNS = FIRST_BYTE_TURNS;
 /** One start command that takes longer than this fails its row, in ms. */
 const START_TIMEOUT_MS = 20_000;
 
@@ -165,7 +166,7 @@ async function startRows(
   const node = process.execPath;
   const cmd = (file: string, args: string[], what: string) => async () =>
     void (await runToEnd(file, args, START_TIMEOUT_MS, what));
-  const contenders: Array<{ name: string; run: () => Promise<void> }> = [];
+  const contenders: Contender[] = [];
   if (pair) {
     const args = [pair.cli, 'term', 'b', '--home', pair.homeA, '--', 'true'];
     contenders.push({ name: 'term-true', run: cmd(node, args, 'clawbridge term b -- true') });
@@ -183,20 +184,7 @@ async function startRows(
     contenders.push({ name: 'first-byte ssh-L', run: () => firstEcho(() => tcpStream(port)) });
   }
   log(`  timing ${contenders.map((c) => c.name).join(', ')} in turns…`);
-  const samples = new Map(contenders.map((c) => [c.name, [] as number[]]));
-  for (let turn = 0; turn <= START_RUNS; turn++) {
-    for (const c of contenders) {
-      if (!samples.has(c.name)) continue;
-      try {
-        const t0 = performance.now();
-        await c.run();
-        if (turn > 0) samples.get(c.name)!.push(performance.now() - t0);
-      } catch (err) {
-        notes.push(`${c.name} not available: ${(err as Error).message}`);
-        samples.delete(c.name);
-      }
-    }
-  }
+  const samples = await timeInTurns(contenders, START_RUNS, notes);
   const med = (name: string) => {
     const s = samples.get(name);
     return s && s.length > 0 ? percentile(s, 50) : null;

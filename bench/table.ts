@@ -24,6 +24,8 @@ export const ROW_NAMES = [
   'forward-relay-short',
   'socks-direct-short',
   'socks-relay-short',
+  'first-byte-ssh-L',
+  'first-byte-forward',
   'ssh-echo',
   'term-echo-idle',
   'term-echo-relay',
@@ -290,6 +292,13 @@ export function computeTargets(
     const value = ratio(row(ours)?.MBps, row(ssh)?.MBps);
     lines.push({ key, value, unit: 'x', target: `>= ${multiple(min)}x`, pass: atLeast(value, min) });
   }
+  lines.push({
+    key: 'first-byte-forward/first-byte-ssh-L p50',
+    value: ratio(row('first-byte-forward')?.p50Ms, row('first-byte-ssh-L')?.p50Ms),
+    unit: 'x',
+    target: '',
+    pass: undefined,
+  });
   for (const [key, ours, other] of SHORT_RATIOS) {
     lines.push({
       key,
