@@ -24,9 +24,9 @@
  * - never below the best recent delivery rate × min RTT, so round trips a loaded machine stretches
  *   cannot starve a long fat path;
  * - after a drain it grows back ack by ack, not in one burst;
- * - on a path of PACE_MIN_RTT_MS or more, bulk DATA leaves paced at a little above cap / min RTT
- *   (twice that in the start-up), so the cap goes out spread over the round trip, not in one burst
- *   the bottleneck must queue (docs/adr/0033-pacing.md).
+ * - on a path of PACE_MIN_RTT_MS or more, bulk DATA leaves paced at cap / min RTT (a little above
+ *   the path's rate; twice that in the start-up), so the cap goes out spread over the round trip, not
+ *   in one burst the bottleneck must queue (docs/adr/0033-pacing.md).
  *
  * Interactive DATA may go up to INTERACTIVE_ALLOWANCE beyond the cap, so a keystroke never waits for
  * an acknowledgement, only behind what is already in flight.
@@ -148,17 +148,20 @@ const MIN_RATE_INTERVAL_MS = 2;
 const RATE_INTERVAL_RTTS = 4;
 
 /**
- * Shortest min RTT on which bulk DATA is paced, in ms (5). Node's timers tick in whole milliseconds
- * and PACE_BURST_MS of the pacing rate is more than the whole cap below 5 ms (1.25 × cap × 4 / 5):
- * pacing there would cost a timer per millisecond and hold nothing back (loopback, a LAN).
+ * Shortest min RTT on which bulk DATA is paced, in ms (5). Node's timers tick in whole milliseconds,
+ * and below 5 ms PACE_BURST_MS of the pacing rate holds most of the cap or more (4/5 of it at 5 ms,
+ * all of it at 4): pacing there would cost a timer a millisecond and hold back almost nothing
+ * (loopback, a LAN).
  */
 export const PACE_MIN_RTT_MS = 5;
 
 /**
- * Pacing rate as a multiple of cap / min RTT (Linux's tcp_pacing_ss_ratio and _ca_ratio: 2 and 1.2).
- * In the start-up the flight doubles each round trip, so it must leave at twice the rate the cap
- * drains at; after it, a quarter above lets the flight reach the cap (the cap's own control decides
- * the rate) while no more than PACE_BURST_MS of it leaves at once.
+ * Pacing rate as a multiple of cap / min RTT (Linux's tcp_pacing_ss_ratio and _ca_ratio are 2 and
+ * 1.2, of cwnd / srtt). In the start-up the flight doubles each round trip, so it must leave at twice
+ * the rate the cap drains at. After it, 1: the cap already holds the queue target above the path's
+ * BDP, so cap / min RTT is a little above the path's rate (1.06× on a 100 ms path, 1.15× on 40 ms)
+ * and the cap, not the pacer, decides the rate; at 1.25 a download after an idle spell still queued
+ * 27 ms in the simulation (ADR 0033).
  */
 const PACE_GAIN_STARTUP = 2;
 const PACE_GAIN = 1;
