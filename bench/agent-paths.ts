@@ -267,10 +267,11 @@ export async function measureAgentRows(
     results.push(...(await measureFirstBytes(paths, only, notes, log)));
     paths.unshift(...alongside);
     handedOver = true;
-    // A path prepared only for the first-byte rows (`--only first-byte`) is not measured further.
-    const measuredPaths = paths.filter((p) => selects(only, p.name) || selects(only, `${p.name}-short`));
-    if (measuredPaths.length > 0) {
-      const measured = await measureSideBySide(measuredPaths, log);
+    // With only the first-byte rows asked for (`--only first-byte`), the paths they used are not
+    // measured further; any other selection measures them all, as before (its ratios need ssh-L).
+    const onlyFirstBytes = only !== null && only.every((name) => /^first-byte(-|$)/.test(name));
+    if (paths.length > 0 && !onlyFirstBytes) {
+      const measured = await measureSideBySide(paths, log);
       results.push(...measured.results);
       notes.push(...measured.notes);
     }

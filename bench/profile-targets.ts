@@ -94,9 +94,10 @@ const TARGETS: readonly (readonly [string, string, number, boolean])[] = [
  * first byte of a new forwarded connection is the loopback table's first-byte rows, timed as the
  * section times its own (bench/in-turns.ts: a warm-up turn, then the median of three in turns). The
  * rows' setup times were used until this release: one cold first connection each, whose `ssh -L`
- * figure alone moved the line from 0.41× to 4.19× between two runs. Ratios with no loopback counterpart are not compared: ssh over a ControlMaster, echo
- * under a download on the same link, and anything over raw TCP — on loopback raw TCP is bounded by the
- * CPU only (2 GB/s), on `lan` by the emulated 1 Gbit/s, so the two ceilings are not the same thing.
+ * figure alone moved the line between 0.41× and 4.87× from run to run. Ratios with no loopback
+ * counterpart are not compared: ssh over a ControlMaster, echo under a download on the same link, and
+ * anything over raw TCP — on loopback raw TCP is bounded by the CPU only (2 GB/s), on `lan` by the
+ * emulated 1 Gbit/s, so the two ceilings are not the same thing.
  */
 const LOOPBACK_COUNTERPART: Readonly<Record<string, readonly [string, string, 'MBps' | 'p50Ms']>> = {
   'forward-direct/ssh-L': ['forward-direct', 'ssh-L', 'MBps'],
