@@ -17,16 +17,20 @@ import { MAX_LINK_FRAME, type Link, type PartsLink, type PathKind, type PiecesLi
 export const SOCKET_LINK_HIGH_WATER_BYTES = 128 * 1024;
 
 /**
- * Frames up to this many bytes (with prefix) get a fresh buffer from Node's small-buffer pool; larger
- * ones a reused frame buffer. Control frames are tens of bytes: a 64 KiB buffer each would be waste.
+ * Bytes of one batch buffer (256 KiB, four full DATA frames). The frames sent in one tick are copied
+ * into batches, and each batch leaves in one write of one buffer. Why not cork the socket and write
+ * each frame: Node's TLS socket turns a writev of several buffers into one zero-filled allocation of
+ * their total size and a second copy of every byte (TLSWrap::DoWrite), and at hundreds of MB/s that
+ * allocation faults in fresh pages; one buffer a write is encrypted where it lies.
  */
-const SMALL_FRAME_BYTES = 4096;
+export const BATCH_BYTES = 256 * 1024;
 
 /**
- * Reused bulk-frame buffers of all direct links in this process: 16 × 64 KiB kept at most (1 MiB),
- * enough for what the links' high-water marks let queue at once.
+ * Reused batch buffers of all links in this process: 16 × 256 KiB kept at most (4 MiB), more than
+ * the links' high-water marks let queue at once. A link holds one only within a tick and while its
+ * write is under way, so an idle link holds none.
  */
-const frameBuffers = new FrameBuffers(LENGTH_HEADER_BYTES + MAX_LINK_FRAME, 16);
+const batchBuffers = new FrameBuffers(BATCH_BYTES, 16);
 
 const EMPTY = new Uint8Array(0);
 
@@ -42,11 +46,14 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
   private reading = false;
   /** Frames that arrived with the handshake preamble, until reading starts. */
   private leftover: Buffer | undefined;
-  /** True from the first send of a tick until the socket is uncorked at the end of it. */
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
+  /** The batch this tick's frames are copied into, and how much of it is used. */
+  private batch: Buffer | undefined;
+  private batchUsed = 0;
+  /** True while a flush of the batch is scheduled for the end of this tick. */
+  private flushScheduled = false;
+  private readonly flushAtTickEnd = (): void => {
+    this.flushScheduled = false;
+    this.flushBatch();
   };
 
   constructor(
@@ -94,9 +101,9 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
   }
 
   /**
-   * `send(head ‖ body)` in one write: length prefix, head and body copied into one buffer — a reused
-   * one for bulk frames, so a DATA frame costs a copy but no allocation — and both parts are read
-   * before it returns (PartsLink).
+   * `send(head ‖ body)`: length prefix, head and body are copied into this tick's batch (see
+   * BATCH_BYTES), which leaves at the end of the tick, so both parts are read before it returns
+   * (PartsLink) and a frame costs one copy but no allocation.
    */
   sendParts(head: Uint8Array, body: Uint8Array): boolean {
     if (this.isClosed) return false;
@@ -104,22 +111,48 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
     if (length > MAX_LINK_FRAME) {
       throw new ClawError('FRAME_TOO_LARGE', `link frame of ${length} bytes exceeds ${MAX_LINK_FRAME}`);
     }
-    if (!this.corked) {
-      // Every frame of this tick leaves in one writev when uncorked: fewer syscalls and TLS records.
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
+    this.batchWith(LENGTH_HEADER_BYTES).writeUInt32BE(length, this.batchUsed);
+    this.batchUsed += LENGTH_HEADER_BYTES;
+    this.copyIn(head);
+    this.copyIn(body);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flushAtTickEnd);
     }
-    const size = LENGTH_HEADER_BYTES + length;
-    const pooled = size > SMALL_FRAME_BYTES;
-    const buffer = pooled ? frameBuffers.take() : Buffer.allocUnsafe(size);
-    buffer.writeUInt32BE(length, 0);
-    buffer.set(head, LENGTH_HEADER_BYTES);
-    buffer.set(body, LENGTH_HEADER_BYTES + head.length);
-    if (pooled) this.socket.write(buffer.subarray(0, size), () => frameBuffers.give(buffer));
-    else this.socket.write(buffer);
     // Not write()'s own verdict: that turns false at the socket's 16 KiB mark, i.e. at every DATA frame.
-    return this.socket.writableLength < SOCKET_LINK_HIGH_WATER_BYTES;
+    return this.socket.writableLength + this.batchUsed < SOCKET_LINK_HIGH_WATER_BYTES;
+  }
+
+  /** Copies `bytes` into the batch, writing out each batch it fills (a frame may span two). */
+  private copyIn(bytes: Uint8Array): void {
+    let offset = 0;
+    while (offset < bytes.length) {
+      const batch = this.batchWith(1);
+      const n = Math.min(batch.length - this.batchUsed, bytes.length - offset);
+      batch.set(n === bytes.length ? bytes : bytes.subarray(offset, offset + n), this.batchUsed);
+      this.batchUsed += n;
+      offset += n;
+    }
+  }
+
+  /** The batch, with at least `room` unused bytes after batchUsed (a fuller one is written out first). */
+  private batchWith(room: number): Buffer {
+    if (this.batch && this.batch.length - this.batchUsed < room) this.flushBatch();
+    return (this.batch ??= batchBuffers.take());
+  }
+
+  /** Writes what the batch holds; the buffer goes back to the pool once the socket wrote it. */
+  private flushBatch(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    const used = this.batchUsed;
+    this.batch = undefined;
+    this.batchUsed = 0;
+    if (used === 0 || this.isClosed) {
+      batchBuffers.give(batch);
+      return;
+    }
+    this.socket.write(batch.subarray(0, used), () => batchBuffers.give(batch));
   }
 
   onFrame(listener: (frame: Uint8Array) => void) {
@@ -142,6 +175,7 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
 
   close(reason?: string): void {
     if (this.isClosed) return;
+    this.flushBatch();
     this.socket.end();
     // end() flushes queued frames; destroy after a grace period in case the peer never answers the FIN.
     setTimeout(() => this.socket.destroy(), 2000).unref();
@@ -173,6 +207,7 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
   private finish(error: Error | undefined, local = false): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.flushBatch();
     if (!local) this.socket.destroy();
     this.events.emit('close', local ? undefined : error);
     this.events.removeAll();

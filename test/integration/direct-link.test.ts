@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isClawError } from '../../src-main/core/errors.js';
 import { createHash, randomBytes } from 'node:crypto';
+import { Socket } from 'node:net';
 import { Mux, type MuxStream } from '../../src-main/mux/mux.js';
 import { dialDirect, listenDirect } from '../../src-main/transport/direct.js';
 import { MAX_LINK_FRAME, type Link } from '../../src-main/transport/link.js';
@@ -141,6 +142,48 @@ test('frames sent in one tick leave together: large and small intact, in order; 
       `frame ${i} intact`,
     );
   assert.ok(frames.reduce((n, f) => n + f.length, 0) > SOCKET_LINK_HIGH_WATER_BYTES);
+  link.close();
+  await listener.close();
+});
+
+test('the frames of one tick reach the TLS socket as one buffer, not a writev of several', async () => {
+  // Node's TLS socket turns a writev of several buffers into one zero-filled allocation and a second
+  // copy of every byte; SocketLink copies a tick's frames into one batch buffer instead (BATCH_BYTES).
+  const { a, b, listener, accepted, address } = await setup();
+  const link = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint });
+  await new Promise((r) => setTimeout(r, 20));
+  const server = accepted[0]!;
+  const writes: number[] = [];
+  const proto = Socket.prototype as unknown as {
+    _write: (chunk: Buffer, enc: string, cb: () => void) => void;
+    _writev: (chunks: { chunk: Buffer }[], cb: () => void) => void;
+  };
+  const { _write, _writev } = proto;
+  proto._write = function (chunk, enc, cb) {
+    writes.push(1);
+    _write.call(this, chunk, enc, cb);
+  };
+  proto._writev = function (chunks, cb) {
+    writes.push(chunks.length);
+    _writev.call(this, chunks, cb);
+  };
+  try {
+    const sizes = [60_000, 7, 60_000, 60_000];
+    const got: number[] = [];
+    const done = new Promise<void>((resolve) =>
+      server.onFrame((f) => {
+        got.push(f.length);
+        if (got.length === sizes.length) resolve();
+      }),
+    );
+    for (const n of sizes) link.send(Buffer.alloc(n, 1));
+    await done;
+    assert.deepEqual(got, sizes);
+    assert.deepEqual(writes, [1], 'one write of one buffer for the whole tick');
+  } finally {
+    proto._write = _write;
+    proto._writev = _writev;
+  }
   link.close();
   await listener.close();
 });
