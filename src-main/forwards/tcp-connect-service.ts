@@ -18,6 +18,7 @@ import type { Duplex } from 'node:stream';
 import { checkDestination, describeAddresses, systemLookup, type LookupAll } from './destination-check.js';
 import { ExitConnections, revokedReason } from './exit-connections.js';
 import { malformedPatterns } from './destination-policy.js';
+import { slabReads } from '../mux/slab-reads.js';
 import { LOCAL_SOCKET_HIGH_WATER_BYTES, splice } from './splice.js';
 import type { StreamResumes } from './stream-resumes.js';
 import {
@@ -284,13 +285,16 @@ function connectOnce(
   signal: AbortSignal,
 ): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = open({
+    const socket: Socket = open({
       host: address,
       port,
       allowHalfOpen: true,
       noDelay: true,
       // net.Socket hands its options to stream.Duplex, which takes the mark; @types/node omits it here.
       highWaterMark: LOCAL_SOCKET_HIGH_WATER_BYTES,
+      // What the exit reads goes to the opener on a resumable stream, which keeps it until acked:
+      // read straight into the slabs it keeps bytes in, so keeping them costs no copy (ADR 0035).
+      onread: slabReads((piece) => socket.push(piece)),
     } as TcpNetConnectOpts);
     const fail = (err: Error) => {
       cleanup();

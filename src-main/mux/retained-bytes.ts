@@ -10,6 +10,10 @@
  * once everything in it was acknowledged, so a steady transfer allocates nothing and an idle stream
  * holds no slab. Chunks smaller than COPY_AT_BYTES (a key typed, a short reply) are kept as they are:
  * cheap to keep, and not worth a slab of their own.
+ *
+ * Better than a copy: a socket that reads straight into slabs (slab-reads.ts, a forward's exit socket)
+ * hands over pieces that are already views of a slab. Those are kept as they are, with a count on
+ * their slab, and cost no copy at all (ADR 0035).
  */
 import { FrameBuffers } from '../transport/frame-buffers.js';
 
@@ -18,12 +22,34 @@ export const RETAIN_SLAB_BYTES = 256 * 1024;
 /** Chunks of at least this many bytes are copied into slabs; smaller ones are kept as written. */
 export const COPY_AT_BYTES = 8 * 1024;
 /** Free slabs of every stream in this process, 32 kept at most (8 MiB); beyond, left to the GC. */
-const sharedSlabs = new FrameBuffers(RETAIN_SLAB_BYTES, 32);
+export const sharedSlabs = new FrameBuffers(RETAIN_SLAB_BYTES, 32);
 
-interface Slab {
+export interface Slab {
   buffer: Buffer;
-  /** Kept pieces that are views of this slab. */
+  /**
+   * Holders of this slab: kept pieces that are views of it, pieces read into it that no RetainedBytes
+   * adopted yet, and the reader filling it (slab-reads.ts). It goes back to the pool at 0. A piece that
+   * is never adopted (it went to a stream that keeps nothing) keeps its slab from the pool for good:
+   * the GC frees it, and no byte of it is ever reused while something may read it.
+   */
   views: number;
+}
+
+/** Pieces read straight into a slab (slab-reads.ts), until a RetainedBytes adopts them. */
+const readIntoSlab = new WeakMap<Buffer, Slab>();
+
+/**
+ * Marks `piece`, a view of `slab` that a socket read into, as adoptable: a RetainedBytes that is
+ * handed it keeps it without a copy. The caller has counted it in `slab.views`.
+ */
+export function markReadIntoSlab(piece: Buffer, slab: Slab): void {
+  readIntoSlab.set(piece, slab);
+}
+
+/** Gives one holder's count of `slab` back; the last one returns it to `pool`. */
+export function releaseSlab(slab: Slab, pool: FrameBuffers = sharedSlabs): void {
+  slab.views--;
+  if (slab.views === 0) pool.give(slab.buffer);
 }
 
 interface Piece {
@@ -46,9 +72,16 @@ export class RetainedBytes {
     return this.total;
   }
 
-  /** Keeps `chunk` after what is kept (a copy of it, when it is large; see above). */
+  /** Keeps `chunk` after what is kept (a copy of it, when it is large and not read into a slab; see above). */
   push(chunk: Buffer): void {
     this.total += chunk.length;
+    const slab = readIntoSlab.get(chunk);
+    if (slab) {
+      // Its count moves from "read, not adopted" to this piece; adopted once, so never counted twice.
+      readIntoSlab.delete(chunk);
+      this.pieces.push({ bytes: chunk, slab });
+      return;
+    }
     if (chunk.length < COPY_AT_BYTES) {
       this.pieces.push({ bytes: chunk });
       return;
@@ -110,10 +143,8 @@ export class RetainedBytes {
   }
 
   private unref(slab: Slab): void {
-    slab.views--;
-    if (slab.views > 0) return;
     // The slab being filled goes back too once nothing in it is kept: an idle stream holds none.
-    if (slab === this.slab) this.slab = undefined;
-    this.slabs.give(slab.buffer);
+    if (slab.views === 1 && slab === this.slab) this.slab = undefined;
+    releaseSlab(slab, this.slabs);
   }
 }

@@ -6,7 +6,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, Socket } from 'node:net';
 import { ConnectError } from '../../../src-main/forwards/dialer.js';
-import { classifyDialError } from '../../../src-main/forwards/tcp-connect-service.js';
+import { classifyDialError, dial } from '../../../src-main/forwards/tcp-connect-service.js';
+import { COPY_AT_BYTES, RetainedBytes } from '../../../src-main/mux/retained-bytes.js';
 import { ConnectStatus } from '../../../src-main/forwards/tcp-connect-protocol.js';
 import type { Duplex } from 'node:stream';
 import { readAll } from '../mux/mux-fixtures.js';
@@ -206,4 +207,27 @@ test('socket and DNS errors map to result statuses', () => {
     classifyDialError(Object.assign(new Error(''), { code: 'ENOTFOUND' })).message,
     'host not found',
   );
+});
+
+test('the exit reads what it sends back into retention slabs: a resumable stream keeps it without a copy', async () => {
+  // ADR 0035: the dialed socket reads through slabReads, so RetainedBytes adopts what it read.
+  const server = createServer((s) => s.end(Buffer.alloc(256 * 1024, 7)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const socket = await dial('127.0.0.1', port, {
+    limits: undefined,
+    signal: new AbortController().signal,
+    notAllowed: 'not allowed',
+  });
+  const kept = new RetainedBytes();
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  for (const chunk of chunks) kept.push(chunk);
+  const bulk = chunks.filter((c) => c.length >= COPY_AT_BYTES);
+  assert.ok(bulk.length > 0, 'some reads were bulk');
+  const views = kept.views();
+  for (const chunk of bulk) assert.ok(views.includes(chunk), 'a bulk read is kept as it was read');
+  assert.deepEqual(Buffer.concat(views), Buffer.alloc(256 * 1024, 7));
+  kept.drop(kept.size);
+  server.close();
 });
