@@ -6,9 +6,10 @@
  * other has not received, so nothing is lost, duplicated or reordered.
  *
  * - Send side: every chunk written is kept (large ones as copies, retained-bytes.ts says why) until the
- *   peer's ACKED frame says it received it. The receiver acks at least every ACK_STEP_BYTES and within
- *   ACK_DELAY_MS, or sooner with the next DATA it sends, so what is kept stays near the stream's window:
- *   a sender never has more in flight than the credit it was given.
+ *   peer's ACKED frame says it received it. The receiver acks every ackStep() bytes (an eighth of its
+ *   receive window, at least ACK_STEP_BYTES) and within ACK_DELAY_MS, or sooner with the next DATA it
+ *   sends, so what is kept stays within 1⅛ of the stream's window: a sender never has more in flight
+ *   than the credit it was given.
  * - Receive side: bytes taken from the carrier are counted (`received`); that count, not WINDOW credit
  *   (auto-tuning grows credit without consumption), is what ACKED reports and where a resume starts.
  * - FIN goes on the carrier only once everything written was acked, so a stream the mux finished (and
@@ -23,8 +24,15 @@ import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.
 import { RetainedBytes } from './retained-bytes.js';
 import type { MuxStream } from './stream.js';
 
-/** Bytes received after which an ACKED is sent at once (half the initial stream window, as credit is). */
+/** Fewest bytes received after which an ACKED is sent at once (half the initial stream window). */
 export const ACK_STEP_BYTES = 128 * 1024;
+/**
+ * A stream acks once an eighth of its receive window arrived (if that is more than ACK_STEP_BYTES).
+ * Each ACKED is a TLS record of its own on a download's quiet direction and wakes the sender to read
+ * it; at a 16 MiB window, an eighth is 512 ACKED per GiB instead of 8,192 (ADR 0036). The sender then
+ * keeps at most its window in flight plus an eighth of it.
+ */
+export const ACK_WINDOW_DIVISOR = 8;
 /** Longest an ACKED for received bytes waits, in ms: bounds how long a finished writer waits to FIN. */
 export const ACK_DELAY_MS = 5;
 
@@ -43,6 +51,7 @@ export type Carrier = Pick<
   | 'sendAcked'
   | 'peerAcked'
   | 'raiseReceiveWindow'
+  | 'receiveWindowSize'
   | 'readableEnded'
   | 'writableFinished'
   | 'destroyed'
@@ -84,6 +93,11 @@ export interface ResumableOptions {
  * the socket or the carrier, which cost over 10 % of a forward's throughput.
  */
 export const RESUMABLE_HIGH_WATER_BYTES = 256 * 1024;
+
+/** Bytes received after which a receiver with `receiveWindow` sends an ACKED at once. */
+export function ackStep(receiveWindow: number): number {
+  return Math.max(ACK_STEP_BYTES, Math.floor(receiveWindow / ACK_WINDOW_DIVISOR));
+}
 
 /** Pause between two attempts of `reopen`, in ms. */
 const REOPEN_RETRY_MS = 250;
@@ -270,7 +284,7 @@ export class ResumableStream extends Duplex {
     this.received += chunk.length;
     // Before the push: a reader that answers at once, inside push, finds the ack owed and sends it
     // with its answer (_write).
-    if (this.received - this.ackSent >= ACK_STEP_BYTES) this.sendAck();
+    if (this.received - this.ackSent >= ackStep(carrier.receiveWindowSize)) this.sendAck();
     else this.ackTimer ??= setTimeout(() => this.sendAck(), ACK_DELAY_MS);
     if (!this.push(chunk)) carrier.pause();
   }
