@@ -5,11 +5,11 @@
  * stream does not end: it waits for a carrier on the peer's next link and both sides send again what the
  * other has not received, so nothing is lost, duplicated or reordered.
  *
- * - Send side: every chunk written is kept (large ones as copies, retained-bytes.ts says why) until the
- *   peer's ACKED frame says it received it. The receiver acks every ackStep() bytes (an eighth of its
- *   receive window, at least ACK_STEP_BYTES) and within ACK_DELAY_MS, or sooner with the next DATA it
- *   sends, so what is kept stays within 1⅛ of the stream's window: a sender never has more in flight
- *   than the credit it was given.
+ * - Send side: every chunk written is kept (large ones as copies, or as read into slabs by an exit;
+ *   retained-bytes.ts says why) until the peer's ACKED frame says it received it. The receiver acks
+ *   every ackStep() bytes (an eighth of its receive window, at least ACK_STEP_BYTES) and within
+ *   ACK_DELAY_MS, or sooner with the next DATA it sends, so what is kept stays within 1⅛ of the
+ *   stream's window: a sender never has more in flight than the credit it was given.
  * - Receive side: bytes taken from the carrier are counted (`received`); that count, not WINDOW credit
  *   (auto-tuning grows credit without consumption), is what ACKED reports and where a resume starts.
  * - FIN goes on the carrier only once everything written was acked, so a stream the mux finished (and
