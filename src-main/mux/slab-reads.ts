@@ -8,10 +8,11 @@
  * listeners and the end of the stream behave as without `onread`. A piece that reaches a
  * RetainedBytes is adopted there without a copy; any other piece is simply used and left to the GC.
  *
- * Slabs only while bytes come in bulk: a read below BULK_READ_BYTES (a key typed, a short reply) makes
- * the next read go into a small buffer of its own, and the reader lets go of its slab. So an idle
- * socket holds SMALL_READ_BYTES, not a slab, and a slab goes back to the pool once what was read into
- * it was acknowledged.
+ * Slabs only while bytes come in bulk: after a read below BULK_READ_BYTES (a key typed, a short reply)
+ * the reader lets go of its slab, and its next read goes into one small buffer that every socket of
+ * the process shares, copied out at once (Node runs the callback right after each read, before any
+ * other read). So an idle socket holds no buffer of its own, as without `onread`, and a slab goes
+ * back to the pool once what was read into it was acknowledged.
  */
 import type { FrameBuffers } from '../transport/frame-buffers.js';
 import { COPY_AT_BYTES, markReadIntoSlab, releaseSlab, sharedSlabs, type Slab } from './retained-bytes.js';
@@ -20,8 +21,13 @@ import { COPY_AT_BYTES, markReadIntoSlab, releaseSlab, sharedSlabs, type Slab } 
 export const SLAB_READ_BYTES = 64 * 1024;
 /** A read of at least this many bytes (or one that fills its buffer) means bulk: the next goes into a slab. */
 export const BULK_READ_BYTES = COPY_AT_BYTES;
-/** Buffer of a read while bytes come in small pieces (from Node's shared small-buffer pool). */
-export const SMALL_READ_BYTES = 2 * 1024;
+/**
+ * Bytes of the buffer small reads share (4 KiB; a read that fills it means bulk). Below
+ * COPY_AT_BYTES, so RetainedBytes keeps the copy made of a small read as it is, not copied again.
+ */
+export const SMALL_READ_BYTES = 4 * 1024;
+/** The one buffer all sockets' small reads go into; each read is copied out in its callback. */
+const sharedSmallRead = Buffer.allocUnsafeSlow(SMALL_READ_BYTES);
 
 /** The `onread` option of net.connect / new net.Socket. */
 export interface OnReadOptions {
@@ -37,7 +43,7 @@ export function slabReads(push: (piece: Buffer) => boolean, pool: FrameBuffers =
   /** The slab regions are cut from while reading in bulk; the reader holds one count of it. */
   let slab: Slab | undefined;
   let used = 0;
-  /** The buffer the next read goes into: a region of `slab`, or a small one of its own. */
+  /** The buffer the next read goes into: a region of `slab`, or the shared small one. */
   let current: Buffer | undefined;
   let bulk = false;
 
@@ -48,7 +54,7 @@ export function slabReads(push: (piece: Buffer) => boolean, pool: FrameBuffers =
   const next = (): Buffer => {
     if (!bulk) {
       letGoOfSlab();
-      return (current = Buffer.allocUnsafe(SMALL_READ_BYTES));
+      return (current = sharedSmallRead);
     }
     if (!slab || slab.buffer.length - used < SLAB_READ_BYTES) {
       letGoOfSlab();
@@ -70,8 +76,8 @@ export function slabReads(push: (piece: Buffer) => boolean, pool: FrameBuffers =
         slab.views++;
         markReadIntoSlab(piece, slab);
       } else {
-        // A small buffer is the piece's alone: the next read gets a new one.
-        piece = into.subarray(0, bytesRead);
+        // The shared buffer is the next read's, whichever socket it is: the piece is a copy.
+        piece = Buffer.from(into.subarray(0, bytesRead));
       }
       return push(piece);
     },

@@ -30,7 +30,7 @@ test('bytes read in bulk go into a slab and are kept without a copy; the slab re
   const pieces: Buffer[] = [];
   const opts = slabReads((p) => pieces.push(p) > 0, pool);
   let into = opts.buffer();
-  assert.equal(into.length, SMALL_READ_BYTES, 'a new socket reads into a small buffer');
+  assert.equal(into.length, SMALL_READ_BYTES, 'a new socket reads into the shared small buffer');
   into = read(opts, into, fill(SMALL_READ_BYTES, 1)); // a full small read: bulk is coming
   assert.equal(into.length, SLAB_READ_BYTES);
   into = read(opts, into, fill(SLAB_READ_BYTES, 2));
@@ -46,9 +46,11 @@ test('bytes read in bulk go into a slab and are kept without a copy; the slab re
     Buffer.concat(views),
     Buffer.concat([fill(SMALL_READ_BYTES, 1), fill(SLAB_READ_BYTES, 2), fill(40_000, 3)]),
   );
-  // A short read ends the bulk: the reader lets go of its slab, and an idle socket holds a small buffer.
+  // A short read ends the bulk: the reader lets go of its slab, and its next read goes into the small
+  // buffer every socket shares, so an idle socket holds no buffer of its own.
   into = read(opts, into, fill(10, 4));
   assert.equal(into.length, SMALL_READ_BYTES);
+  assert.equal(into, slabReads(() => true, pool).buffer(), 'one small buffer for every socket');
   kept.push(pieces[3]!);
   assert.equal(pool.idle, 0, 'the slab still holds bytes not yet acknowledged');
   kept.drop(kept.size - 10);
