@@ -70,7 +70,7 @@ export function slabReads(push: (piece: Buffer) => boolean, pool: FrameBuffers =
       const into = current!;
       bulk = bytesRead >= BULK_READ_BYTES || bytesRead === into.length;
       let piece: Buffer;
-      if (slab && into.buffer === slab.buffer.buffer) {
+      if (into !== sharedSmallRead && slab) {
         piece = slab.buffer.subarray(used, used + bytesRead);
         used += bytesRead;
         slab.views++;

@@ -1,10 +1,10 @@
 /**
- * A free list of same-sized buffers: for outgoing link frames (socket-link.ts) and for the slabs a
- * resumable stream keeps its sent bytes in (mux/retained-bytes.ts). A direct link writes each 64 KiB
- * DATA frame into a fresh buffer otherwise, and at hundreds of MB/s that allocation rate (external
- * memory V8 must account for) cost more CPU in garbage collection than the copy itself. A user gives a
- * buffer back only once nothing reads it any more (for a frame: the socket's write callback said it
- * was written), so none is reused while still in use.
+ * A free list of same-sized buffers: for the batches a link's outgoing frames are copied into
+ * (socket-link.ts) and for the slabs a resumable stream keeps its sent bytes in (mux/retained-bytes.ts,
+ * mux/slab-reads.ts). A direct link would write its frames into fresh buffers otherwise, and at
+ * hundreds of MB/s that allocation rate (external memory V8 must account for) cost more CPU in garbage
+ * collection than the copy itself. A user gives a buffer back only once nothing reads it any more (for
+ * a batch: the socket's write callback said it was written), so none is reused while still in use.
  */
 export class FrameBuffers {
   private readonly free: Buffer[] = [];
