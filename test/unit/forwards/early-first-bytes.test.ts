@@ -4,7 +4,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { handleTcpForwardConnection } from '../../../src-main/forwards/tcp-forward.js';
 import { frontEnd, memoryExit } from './fixtures.js';
 
@@ -19,7 +19,9 @@ async function listening(server: Server): Promise<number> {
 
 test('the client’s first bytes are sent with the OPEN, reach the target in order and are counted', async () => {
   const received: Buffer[] = [];
+  let targetSide: Socket | undefined;
   const target = createServer((s) => {
+    targetSide = s;
     s.on('data', (c: Buffer) => {
       received.push(c);
       if (Buffer.concat(received).toString() === 'hello world') s.end('hi back');
@@ -75,5 +77,9 @@ test('the client’s first bytes are sent with the OPEN, reach the target in ord
   assert.equal(dialed, 1);
   assert.equal(early, 5, '"hello" went with the OPEN, " world" after the ACCEPT');
   assert.equal(fe.counts.bytesOut, 11, 'early bytes are counted like the rest');
+  // The client's FIN goes through, and the target's connection closes cleanly (no reset left for the
+  // teardown to cause after the test).
+  client.end();
+  await new Promise((r) => targetSide!.once('close', r));
   client.destroy();
 });

@@ -5,7 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { listenTcp, type TcpListener } from '../../../src-main/forwards/listener.js';
 import { handleSocksConnection } from '../../../src-main/forwards/socks-server.js';
 import {
@@ -77,7 +77,11 @@ test('CONNECT to an IPv4 address: bytes both ways, half-close honoured, bytes co
 });
 
 test('CONNECT to an IPv6 address and to a name resolved at the exit', async () => {
-  const v6 = createServer((s) => s.end('six'));
+  let sixSide: Socket | undefined;
+  const v6 = createServer((s) => {
+    sixSide = s;
+    s.end('six');
+  });
   await new Promise<void>((r) => v6.listen(0, '::1', () => r()));
   closers.push(() => v6.close());
   const proxy = await socksProxy('b');
@@ -88,6 +92,10 @@ test('CONNECT to an IPv6 address and to a name resolved at the exit', async () =
   });
   assert.equal(six.reply, SocksReply.Succeeded);
   assert.equal((await six.client.readToEnd()).toString(), 'six');
+  // The client's FIN reaches the target through the exit, whose connection then closes cleanly (left
+  // half-open, the teardown after the test reset it).
+  six.client.end();
+  await new Promise((r) => sixSide!.once('close', r));
 
   const named = await socksConnect(proxy.port, { type: 'domain', host: 'localhost', port: echo.port });
   assert.equal(named.reply, SocksReply.Succeeded);
