@@ -38,6 +38,70 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: 'pipe' });
 }
 
+/** Namespaces of soak runs are `cbsoak` + the PID of the run that made it. */
+const PLACE_NAME = /^cbsoak(\d+)\b/;
+/** The /30s b's namespace may take: 198.18.91.0/24 (benchmark range), 60 of them. */
+const SUBNET_SLOTS = 60;
+
+/**
+ * The IDs (PIDs) of the soak namespaces in `ip netns list` output whose run is gone: a soak killed
+ * before its cleanup (SIGKILL, a lost terminal) leaves its namespace and veth pair behind, and their
+ * /30 would take the traffic of a later run given the same one.
+ */
+export function stalePlaceIds(netnsList: string, alive: (pid: number) => boolean): number[] {
+  return netnsList
+    .split('\n')
+    .map((line) => PLACE_NAME.exec(line.trim())?.[1])
+    .filter((id): id is string => id !== undefined)
+    .map(Number)
+    .filter((pid) => !alive(pid));
+}
+
+/**
+ * The first /30 slot from `first` on (wrapping) whose host address is on no interface, so two soaks at
+ * once (or a leftover that could not be removed) never share a subnet; undefined when all are taken.
+ */
+export function freeSubnetSlot(usedAddrs: ReadonlySet<string>, first: number): number | undefined {
+  for (let i = 0; i < SUBNET_SLOTS; i++) {
+    const slot = (first + i) % SUBNET_SLOTS;
+    if (!usedAddrs.has(hostAddrOf(slot)) && !usedAddrs.has(bAddrOf(slot))) return slot;
+  }
+  return undefined;
+}
+
+const hostAddrOf = (slot: number) => `198.18.91.${4 * slot + 1}`;
+const bAddrOf = (slot: number) => `198.18.91.${4 * slot + 2}`;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes what soaks killed before their cleanup left behind (stalePlaceIds). */
+function removeStalePlaces(): void {
+  const list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  for (const id of stalePlaceIds(list, isAlive)) {
+    for (const undo of [() => ip('link', 'del', `cbsh${id}`), () => ip('netns', 'del', `cbsoak${id}`)]) {
+      try {
+        undo();
+      } catch {
+        /* gone already, or only half made */
+      }
+    }
+    console.error(`soak: removed cbsoak${id}, left behind by a soak that was killed`);
+  }
+}
+
+/** IPv4 addresses on this host's interfaces. */
+function hostAddresses(): Set<string> {
+  const out = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' });
+  return new Set([...out.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]!));
+}
+
 /** A namespace for b joined to the host by a veth pair on a /30 of 198.18.0.0/15 (benchmark range). */
 export function createPlace(): Place {
   const shared = (why: string): Place => ({
@@ -49,15 +113,20 @@ export function createPlace(): Place {
   });
   if (process.platform !== 'linux') return shared('network namespaces need Linux');
   if (process.getuid?.() !== 0) return shared('network namespaces need root');
-  const id = process.pid % 100_000;
+  // The whole PID (interface names stay within 15 characters): stalePlaceIds tells a dead run by it.
+  const id = process.pid;
   const ns = `cbsoak${id}`;
   const host = `cbsh${id}`;
   const peer = `cbsb${id}`;
-  // A /30 per PID so two soaks (or a soak beside the dead-path test's 198.18.77.0/30) do not collide.
-  const net = 4 * (id % 60);
-  const hostAddr = `198.18.91.${net + 1}`;
-  const bAddr = `198.18.91.${net + 2}`;
+  let hostAddr: string;
+  let bAddr: string;
   try {
+    removeStalePlaces();
+    // A /30 of its own, so two soaks (or a soak beside the dead-path test's 198.18.77.0/30) do not collide.
+    const slot = freeSubnetSlot(hostAddresses(), id % SUBNET_SLOTS);
+    if (slot === undefined) throw new Error(`all ${SUBNET_SLOTS} subnets of 198.18.91.0/24 are in use`);
+    hostAddr = hostAddrOf(slot);
+    bAddr = bAddrOf(slot);
     ip('netns', 'add', ns);
     ip('link', 'add', host, 'type', 'veth', 'peer', 'name', peer);
     ip('link', 'set', peer, 'netns', ns);
