@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, runCli } from '../bench/cli-agents.js';
+import { processExists } from '../src-main/core/process-exists.js';
 import { killByPid, launch, type Launched } from '../bench/processes.js';
 
 /** How long a process may take to print its ready line, in ms. */
@@ -72,19 +73,10 @@ export function freeSubnetSlot(usedAddrs: ReadonlySet<string>, first: number): n
 const hostAddrOf = (slot: number) => `198.18.91.${4 * slot + 1}`;
 const bAddrOf = (slot: number) => `198.18.91.${4 * slot + 2}`;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes what soaks killed before their cleanup left behind (stalePlaceIds). */
 function removeStalePlaces(): void {
   const list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  for (const id of stalePlaceIds(list, isAlive)) {
+  for (const id of stalePlaceIds(list, processExists)) {
     for (const undo of [() => ip('link', 'del', `cbsh${id}`), () => ip('netns', 'del', `cbsoak${id}`)]) {
       try {
         undo();

@@ -7,18 +7,9 @@
  */
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { processExists } from '../core/process-exists.js';
 
 const TEMP_NAME = /^(.+)\.(\d+)\.tmp$/;
-
-/** True unless no process has this PID (EPERM means one does, of another user). */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 /**
  * Removes each file of `dir` that `stale` picks, and returns their names; a missing `dir`, or a file
