@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { ClawError } from '../core/errors.js';
 import { errorFromReply, type ErrorReply } from './error-reply.js';
 import type { StreamMethodName, StreamMethodParams, StreamMethodResults } from './stream-upgrade.js';
-import type { ViewerChannel } from './viewer-channel.js';
+import type { CliTerminal, ViewerChannel } from './viewer-channel.js';
 
 /** Longest reply line a client accepts before the frames start, in bytes (64 KiB; replies are small). */
 export const MAX_UPGRADE_REPLY_LINE = 64 * 1024;
@@ -21,10 +21,11 @@ export const STREAM_UPGRADE_TIMEOUT_MS = 40_000;
  * main process relays a window's terminal over this socket and asks for `viewerAcks: true` in its
  * request line: the window acknowledges what xterm drew, as over the web UI.
  */
-export function socketChannel(socket: Socket, viewerAcks = false): ViewerChannel {
+export function socketChannel(socket: Socket, viewerAcks = false, cliTerminal?: CliTerminal): ViewerChannel {
   socket.on('error', () => socket.destroy());
   return {
     viewerAcks,
+    ...(cliTerminal ? { cliTerminal } : {}),
     write: (bytes) => !socket.destroyed && socket.write(bytes),
     onData: (listener) => {
       socket.on('data', listener);
@@ -64,6 +65,8 @@ export function requestStreamUpgrade<M extends StreamMethodName>(
   timeoutMs = STREAM_UPGRADE_TIMEOUT_MS,
   /** The viewer behind this socket acknowledges output with ACK frames (a window relayed by main). */
   viewerAcks = false,
+  /** The CLI's terminal, offered for direct I/O (ADR 0037); an agent that predates it ignores it. */
+  cliTerminal?: CliTerminal,
 ): Promise<{ result: StreamMethodResults[M]; rest: Buffer }> {
   return new Promise((resolve, reject) => {
     let buffered = Buffer.alloc(0);
@@ -110,6 +113,10 @@ export function requestStreamUpgrade<M extends StreamMethodName>(
     );
     socket.on('data', onData);
     socket.on('close', onClose);
-    socket.write(JSON.stringify({ id: 1, method, params, ...(viewerAcks ? { viewerAcks } : {}) }) + '\n');
+    const extras = {
+      ...(viewerAcks ? { viewerAcks } : {}),
+      ...(cliTerminal ? { terminal: cliTerminal } : {}),
+    };
+    socket.write(JSON.stringify({ id: 1, method, params, ...extras }) + '\n');
   });
 }

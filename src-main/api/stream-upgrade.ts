@@ -22,7 +22,8 @@ import type { PathKind } from '../transport/link.js';
 import type { TerminalSessionState } from './contract-types.js';
 import { apiErrorBody, describeZodError, requestIdOf } from './validate.js';
 import { socketChannel } from './stream-client.js';
-import type { ViewerChannel } from './viewer-channel.js';
+import type { CliTerminal, ViewerChannel } from './viewer-channel.js';
+import { TERMINAL_DEVICE_PATH } from '../terminal/terminal-device.js';
 
 /** `terminal.open` for a new session. */
 export const newTerminalParams = z
@@ -154,6 +155,20 @@ export function startStreamMethod(
 }
 
 /**
+ * The `terminal` of a control socket's streaming request (ADR 0037): the CLI's terminal device and
+ * whether its escapes apply; an Error saying what is wrong otherwise. Pure.
+ */
+export function cliTerminalOf(value: unknown): CliTerminal | Error {
+  if (!value || typeof value !== 'object') return new Error('expected {path, escapes}');
+  const { path, escapes } = value as Record<string, unknown>;
+  if (typeof path !== 'string' || !TERMINAL_DEVICE_PATH.test(path))
+    return new Error('path: expected a terminal device such as /dev/pts/3');
+  if (typeof escapes !== 'boolean') return new Error('escapes: expected true or false');
+  if (Object.keys(value).length !== 2) return new Error('only path and escapes');
+  return { path, escapes };
+}
+
+/**
  * Server side: takes over `socket` when `line` requests a streaming method. Returns false (and touches
  * nothing) for any other line. `rest` is whatever the client sent after the line.
  */
@@ -173,6 +188,7 @@ export function acceptStreamUpgrade(
   const method = raw.method;
   const id = requestIdOf(raw);
   const viewerAcks = 'viewerAcks' in raw && raw.viewerAcks === true;
+  const terminal = 'terminal' in raw ? cliTerminalOf(raw.terminal) : undefined;
   socket.pause();
   const fail = (err: unknown) => {
     if (!socket.destroyed) socket.end(JSON.stringify({ id, ok: false, error: apiErrorBody(err) }) + '\n');
@@ -183,11 +199,12 @@ export function acceptStreamUpgrade(
   };
   if (id === null) return refuse('malformed request: id: expected a whole number');
   if (rest.trim() !== '') return refuse(`send nothing after a ${method} request until its reply`);
+  if (terminal instanceof Error) return refuse(`malformed request: terminal: ${terminal.message}`);
   startStreamMethod(handlers, method, 'params' in raw ? raw.params : {}).then(
     (up) => {
       if (socket.destroyed) return up.cancel();
       socket.write(JSON.stringify({ id, ok: true, result: up.result }) + '\n');
-      up.attach(socketChannel(socket, viewerAcks));
+      up.attach(socketChannel(socket, viewerAcks, terminal));
     },
     (err: unknown) => fail(err),
   );

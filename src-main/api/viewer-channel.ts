@@ -24,4 +24,15 @@ export interface ViewerChannel {
    * for it (the CLI writes straight to its stdout).
    */
   readonly viewerAcks: boolean;
+  /**
+   * The CLI's own terminal, which the CLI offers the agent to read and write itself (ADR 0037): only on
+   * the control socket, which is this user's alone; never from the web UI or a window.
+   */
+  readonly cliTerminal?: CliTerminal;
+}
+
+/** A terminal the CLI runs in: its device path, and whether `~` escapes apply to what is typed there. */
+export interface CliTerminal {
+  path: string;
+  escapes: boolean;
 }

@@ -15,8 +15,9 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { connectControlSocket } from '../api/control-client.js';
-import { ESCAPE_HELP, EscapeFilter } from './term-escape.js';
+import { ESCAPE_HELP, EscapeFilter } from '../terminal/term-escape.js';
 import { AGENT_WAIT_MS, reopenWhenBack, waitSpan } from './term-reattach.js';
+import { ownTerminalPath } from './term-direct.js';
 import type { StreamMethodParams } from '../api/stream-upgrade.js';
 import { requestStreamUpgrade } from '../api/stream-client.js';
 import { ClawError, errorMessage } from '../core/errors.js';
@@ -56,6 +57,10 @@ export function registerTermCommand(program: Command): void {
     )
     .option('--home <dir>', 'node home directory')
     .option('--no-escape', 'no escape sequences (~. ~~ ~?): every key goes to the remote program')
+    .option(
+      '--no-direct',
+      'read and write this terminal here, not in the agent (which otherwise does, one process fewer per key)',
+    )
     .option('-t, --tty', 'run the remote program in a terminal even when stdin or stdout is not one')
     .option('-T, --no-tty', 'run the remote program on pipes, without a terminal, even in a terminal')
     .option(
@@ -70,13 +75,24 @@ export function registerTermCommand(program: Command): void {
       async (
         peer: string,
         command: string[],
-        opts: { home?: string; escape: boolean; tty?: boolean; stdin: boolean },
+        opts: { home?: string; escape: boolean; tty?: boolean; stdin: boolean; direct: boolean },
       ) => {
         const home = resolveHome(opts.home);
+        // Only for a session on this terminal: stdin read (no -n), a PTY wanted (no -T).
+        const path = opts.direct && opts.stdin && opts.tty !== false ? ownTerminalPath() : undefined;
+        const cliTerminal = path ? { path, escapes: opts.escape } : undefined;
         const request = async (params: StreamMethodParams<'terminal.open'>, track?: (s: Socket) => void) => {
           const socket = await connectControlSocket(controlSocketPath(home), home);
           track?.(socket);
-          const { result, rest } = await requestStreamUpgrade(socket, 'terminal.open', params);
+          const upgrade = requestStreamUpgrade(
+            socket,
+            'terminal.open',
+            params,
+            undefined,
+            false,
+            cliTerminal,
+          );
+          const { result, rest } = await upgrade;
           return { socket, rest, result };
         };
         const open = async (extras: LocalTerminal) => {
@@ -173,6 +189,10 @@ function runTerminal(
     /** The last byte the remote program wrote here: a closing note starts on a line of its own. */
     let lastOutput = 0x0a;
     let eofAgain = false;
+    /** The agent reads and writes this terminal itself (ADR 0037): set from DIRECT_START on. */
+    let direct = false;
+    /** Output bytes the agent wrote on this terminal over the current socket (DIRECT_WRITTEN). */
+    let directWritten = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       endedBy = signal;
       finish(128 + (constants.signals[signal] ?? 1));
@@ -216,6 +236,18 @@ function runTerminal(
         }
         case 'error':
           return finish(1, frame.message);
+        case 'direct-start':
+          // Stop reading the terminal and say so: whatever was read before goes first on the socket.
+          // A chunk still read on the way is kept paused in stdin and sent if this side reads again.
+          direct = true;
+          stdin.pause();
+          return void socket.write(encodeTerminalFrame({ type: 'direct-ready' }));
+        case 'direct-written':
+          directWritten = frame.offset;
+          lastOutput = frame.last;
+          return;
+        case 'direct-left':
+          return finish(LEFT_BY_ESCAPE_STATUS, `left the session (~.); ${peer} hangs it up`);
         default:
           return finish(1, `the agent sent an unexpected ${frame.type.toUpperCase()} frame`);
       }
@@ -270,6 +302,13 @@ function runTerminal(
     // its resume window, so wait for the agent to come back and take the session up there.
     const agentGone = () => {
       if (finished) return;
+      // What the agent wrote here counts; this side reads the terminal again (`~.` must work meanwhile).
+      received += directWritten;
+      directWritten = 0;
+      if (direct) {
+        direct = false;
+        stdin.resume();
+      }
       // On pipes, input the peer may or may not have had cannot be told apart: no resume then.
       if (!reopen || (!pty && inputSent > 0))
         return finish(1, 'the agent closed the terminal (did it stop?)');

@@ -69,6 +69,10 @@ export const TerminalFrameType = {
   Error: 7,
   Eof: 8,
   Stderr: 9,
+  DirectStart: 10,
+  DirectReady: 11,
+  DirectWritten: 12,
+  DirectLeft: 13,
 } as const;
 
 /** How a remote process ended: an exit code, or the name of the signal that killed it. */
@@ -98,7 +102,22 @@ export type TerminalFrame =
    * What the program wrote to stderr (server → client → CLI; sessions on pipes). Its bytes count in
    * the output offsets (ACK, SESSION, resume) like DATA's, in the order they were sent.
    */
-  | { type: 'stderr'; data: Uint8Array };
+  | { type: 'stderr'; data: Uint8Array }
+  /*
+   * Direct terminal I/O between the CLI and its own agent only (ADR 0037): the agent reads the keys and
+   * writes the output on the CLI's terminal itself, so a keystroke crosses one process fewer.
+   */
+  /** The agent has the CLI's terminal open: stop reading it and answer DIRECT_READY (agent → CLI). */
+  | { type: 'direct-start' }
+  /** The CLI no longer reads its terminal; all it read came before this frame (CLI → agent). */
+  | { type: 'direct-ready' }
+  /**
+   * Output bytes the agent has written on the terminal since DIRECT_READY, and the last of them (agent →
+   * CLI): where a resume after an agent restart starts, and whether a closing note needs a new line.
+   */
+  | { type: 'direct-written'; offset: number; last: number }
+  /** The user typed `~.` on the terminal the agent reads: leave the session (agent → CLI). */
+  | { type: 'direct-left' };
 
 const EXIT_CODE = 0;
 const EXIT_SIGNAL = 1;
@@ -218,6 +237,18 @@ export function encodeTerminalFrame(frame: TerminalFrame): Uint8Array {
       );
     case 'error':
       return frameOf(TerminalFrameType.Error, textBytes('error message', frame.message));
+    case 'direct-start':
+      return frameOf(TerminalFrameType.DirectStart);
+    case 'direct-ready':
+      return frameOf(TerminalFrameType.DirectReady);
+    case 'direct-written': {
+      checkOffset(frame.offset);
+      if (!Number.isInteger(frame.last) || frame.last < 0 || frame.last > 0xff)
+        throw bad(`last byte ${frame.last} out of range`);
+      return frameOf(TerminalFrameType.DirectWritten, u64(frame.offset), Uint8Array.of(frame.last));
+    }
+    case 'direct-left':
+      return frameOf(TerminalFrameType.DirectLeft);
   }
 }
 
@@ -296,6 +327,18 @@ export function decodeTerminalFrame(frame: Uint8Array): TerminalFrame {
     }
     case TerminalFrameType.Error:
       return { type: 'error', message: readText('error message', body) };
+    case TerminalFrameType.DirectStart:
+      expectLength('DIRECT_START', body, 0);
+      return { type: 'direct-start' };
+    case TerminalFrameType.DirectReady:
+      expectLength('DIRECT_READY', body, 0);
+      return { type: 'direct-ready' };
+    case TerminalFrameType.DirectWritten:
+      expectLength('DIRECT_WRITTEN', body, 9);
+      return { type: 'direct-written', offset: readOffset(body), last: body[8]! };
+    case TerminalFrameType.DirectLeft:
+      expectLength('DIRECT_LEFT', body, 0);
+      return { type: 'direct-left' };
     default:
       throw bad(`unknown type ${type}`);
   }

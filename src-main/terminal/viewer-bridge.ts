@@ -39,6 +39,23 @@ import {
 } from '../protocol/terminal-frames.js';
 import type { TerminalOpenArgs } from '../protocol/terminal-open-args.js';
 import type { TerminalStreamOpener } from './terminal-client.js';
+import type { DirectTty } from './direct-tty.js';
+import { ESCAPE_HELP, EscapeFilter } from './term-escape.js';
+
+/**
+ * How long the bridge waits after output it wrote on the CLI's terminal before telling the CLI how far
+ * it got (DIRECT_WRITTEN), in ms: one note per burst, sent after the echo it follows, not in its way.
+ */
+export const DIRECT_WRITTEN_NOTE_MS = 20;
+
+/** Longest a session's end waits for its output to reach the CLI's terminal, in ms. */
+const DIRECT_FLUSH_MS = 1_000;
+
+/** The CLI's terminal, opened by the agent (direct-tty.ts), and whether its `~` escapes apply. */
+export interface DirectTerminal {
+  tty: DirectTty;
+  escapes: boolean;
+}
 
 /** What the bridge drives: the session's input, size and output flow (TerminalClient's methods). */
 export interface BridgedSession {
@@ -67,13 +84,22 @@ export class ViewerBridge {
   private liveConsumed = 0;
   private waitingForDrain = false;
   private over = false;
+  /** Set once the CLI stopped reading its terminal (DIRECT_READY): from then on the agent does. */
+  private directActive = false;
+  private directWritten = 0;
+  private directLast = 0x0a;
+  private directNote: NodeJS.Timeout | undefined;
+  private readonly escapes: EscapeFilter | undefined;
 
   /** @param onGone the viewer left, or the bridge ended it: the session is detached (called once). */
   constructor(
     private readonly channel: ViewerChannel,
     private readonly session: BridgedSession,
     private readonly onGone: (bridge: ViewerBridge) => void,
+    /** The CLI's terminal, when the agent could open it (ADR 0037). */
+    private readonly direct?: DirectTerminal,
   ) {
+    this.escapes = direct?.escapes ? new EscapeFilter() : undefined;
     this.disposers.push(
       channel.onData((bytes) => this.fromViewer(bytes)),
       channel.onDrain(() => this.drained()),
@@ -102,6 +128,7 @@ export class ViewerBridge {
   start(): void {
     this.channel.resume();
     this.session.resumeOutput();
+    if (this.direct) this.channel.write(encodeTerminalFrame({ type: 'direct-start' }));
   }
 
   /** One chunk of live output from the session (STDERR frames for a program's stderr). */
@@ -124,14 +151,26 @@ export class ViewerBridge {
   /** The session ended (EXIT or ERROR frame), or another viewer took it over: last frame, then close. */
   end(frame: TerminalFrame): void {
     if (this.over) return;
-    this.channel.write(encodeTerminalFrame(frame));
+    const tty = this.directActive ? this.direct?.tty : undefined;
     this.finish();
-    this.channel.close();
+    const last = () => {
+      this.channel.write(encodeTerminalFrame(frame));
+      this.channel.close();
+    };
+    if (!tty) return last();
+    // What the CLI prints on its way out follows the program's last output on the terminal.
+    this.noteWritten();
+    void tty.flushed(DIRECT_FLUSH_MS).then(() => {
+      tty.close();
+      last();
+    });
   }
 
   /** The session accepts input again after write() returned false. */
   inputDrained(): void {
-    if (!this.over) this.channel.resume();
+    if (this.over) return;
+    this.channel.resume();
+    if (this.directActive) this.direct?.tty.resumeInput();
   }
 
   /** Live bytes sent but not yet passed on as consumed: the session consumes them itself on detach. */
@@ -140,6 +179,14 @@ export class ViewerBridge {
   }
 
   private write(bytes: Buffer, channel: OutputChannel = 'stdout'): boolean {
+    if (this.directActive && channel === 'stdout' && this.direct) {
+      const ok = this.direct.tty.write(bytes);
+      this.sent += bytes.length;
+      this.directWritten += bytes.length;
+      this.directLast = bytes[bytes.length - 1] ?? this.directLast;
+      this.directNote ??= setTimeout(() => this.noteWritten(), DIRECT_WRITTEN_NOTE_MS);
+      return ok;
+    }
     const frames = encodeDataFrames(bytes, channel);
     let ok = true;
     for (const frame of frames) ok = this.channel.write(frame);
@@ -172,8 +219,46 @@ export class ViewerBridge {
     }
   }
 
+  /** Tells the CLI how much output the agent wrote on its terminal (its resume offset). */
+  private noteWritten(): void {
+    clearTimeout(this.directNote);
+    this.directNote = undefined;
+    this.channel.write(
+      encodeTerminalFrame({ type: 'direct-written', offset: this.directWritten, last: this.directLast }),
+    );
+  }
+
+  /** The CLI stopped reading its terminal: the agent reads the keys and writes the output there now. */
+  private takeTerminal(): void {
+    const tty = this.direct?.tty;
+    if (!tty || this.directActive) throw new ClawError('PROTOCOL', 'unexpected DIRECT_READY frame');
+    this.directActive = true;
+    tty.onDrain(() => this.drained());
+    tty.onInput((bytes) => this.fromTerminal(bytes));
+    tty.resumeInput();
+  }
+
+  /** Keys typed on the CLI's terminal, read by the agent. */
+  private fromTerminal(bytes: Buffer): void {
+    if (this.over || bytes.length === 0) return;
+    const typed = this.escapes ? this.escapes.push(bytes) : { send: bytes, actions: [] };
+    if (typed.send.length > 0 && !this.session.write(typed.send)) this.direct?.tty.pauseInput();
+    for (const action of typed.actions) {
+      if (action === 'help') {
+        this.direct?.tty.write(Buffer.from(`\r\n${ESCAPE_HELP}`));
+        continue;
+      }
+      // `~.`: the CLI leaves and closes the socket, which hangs the session up as before.
+      this.direct?.tty.pauseInput();
+      this.channel.write(encodeTerminalFrame({ type: 'direct-left' }));
+      return;
+    }
+  }
+
   private take(frame: TerminalFrame): void {
     switch (frame.type) {
+      case 'direct-ready':
+        return this.takeTerminal();
       case 'data':
         if (!this.session.write(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength)))
           this.channel.pause();
@@ -201,12 +286,15 @@ export class ViewerBridge {
   private finish(): void {
     if (this.over) return;
     this.over = true;
+    clearTimeout(this.directNote);
+    if (!this.directActive) this.direct?.tty.close();
     for (const d of this.disposers) d();
     this.onGone(this);
   }
 
   private gone(): void {
     this.finish();
+    this.direct?.tty.close();
   }
 }
 

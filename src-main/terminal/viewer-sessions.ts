@@ -14,11 +14,12 @@ import type { TerminalEvent, TerminalInfo, TerminalSessionState } from '../api/c
 import type { StreamUpgradeHandlers, UpgradedStream } from '../api/stream-upgrade.js';
 import type { ViewerChannel } from '../api/viewer-channel.js';
 import { Emitter } from '../core/emitter.js';
-import { ClawError } from '../core/errors.js';
+import { ClawError, errorMessage } from '../core/errors.js';
+import { openDirectTty } from './direct-tty.js';
 import { fitText, type ExitStatus } from '../protocol/terminal-frames.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { TerminalClient, type NewSessionRequest, type TerminalStreamOpener } from './terminal-client.js';
-import { ViewerBridge, type BridgedSession } from './viewer-bridge.js';
+import { ViewerBridge, type BridgedSession, type DirectTerminal } from './viewer-bridge.js';
 import type { ConnectionHandle, ConnectionOpener } from '../connections/connection-table.js';
 import { describeCommand } from './listed-process.js';
 
@@ -260,7 +261,12 @@ export class ViewerSessions {
     }
     s.keepAlive ||= channel.viewerAcks;
     this.stopIdle(s);
-    const bridge = new ViewerBridge(channel, countedInput(s.client, s.listed), (b) => this.detached(s, b));
+    const bridge = new ViewerBridge(
+      channel,
+      countedInput(s.client, s.listed),
+      (b) => this.detached(s, b),
+      this.directTerminal(s, channel),
+    );
     s.viewer = bridge;
     // The scrollback only grows at its end: `from` was held when asked, so it still is (or is its start).
     const start = Math.max(from, s.scrollback.start);
@@ -269,6 +275,24 @@ export class ViewerSessions {
     if (s.exit) return bridge.end({ type: 'exit', status: s.exit });
     if (s.state === 'failed') return bridge.end({ type: 'error', message: fitText(s.message ?? 'failed') });
     bridge.start();
+  }
+
+  /**
+   * The CLI's terminal, opened for direct I/O when the CLI offered it and this is a terminal session (ADR
+   * 0037); otherwise, or when it cannot be opened, the CLI goes on doing the I/O itself.
+   */
+  private directTerminal(s: OwnedSession, channel: ViewerChannel): DirectTerminal | undefined {
+    const offered = channel.cliTerminal;
+    if (!offered || s.client.pipes) return undefined;
+    try {
+      return { tty: openDirectTty(offered.path), escapes: offered.escapes };
+    } catch (err) {
+      this.host.log.info(
+        { terminal: s.id, tty: offered.path, err: errorMessage(err) },
+        'direct terminal I/O not used',
+      );
+      return undefined;
+    }
   }
 
   private detached(s: OwnedSession, bridge: ViewerBridge): void {

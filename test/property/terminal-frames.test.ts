@@ -50,6 +50,14 @@ const frameArb: fc.Arbitrary<TerminalFrame> = fc.oneof(
   fc.record({ type: fc.constant('error' as const), message: text }),
   fc.uint8Array({ minLength: 1, maxLength: 2048 }).map((data) => ({ type: 'stderr' as const, data })),
   fc.constant({ type: 'eof' as const }),
+  fc.constant({ type: 'direct-start' as const }),
+  fc.constant({ type: 'direct-ready' as const }),
+  fc.constant({ type: 'direct-left' as const }),
+  fc.record({
+    type: fc.constant('direct-written' as const),
+    offset: fc.maxSafeNat(),
+    last: fc.integer({ min: 0, max: 255 }),
+  }),
 );
 
 /** Frames compare by value (fast-check builds null-prototype records; DATA comes back as Buffer views). */

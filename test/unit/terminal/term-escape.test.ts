@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { EscapeFilter, type EscapeAction } from '../../../src-main/cli/term-escape.js';
+import { EscapeFilter, type EscapeAction } from '../../../src-main/terminal/term-escape.js';
 
 /** Feeds `chunks` through one filter; what was sent and what was asked, joined. */
 function run(...chunks: string[]): { sent: string; actions: EscapeAction[] } {

@@ -1,0 +1,27 @@
+/**
+ * The terminal `clawbridge term` runs in, to offer its agent for direct I/O (ADR 0037): the agent then
+ * reads the keys and writes the output there itself, and each keystroke crosses one process fewer.
+ */
+import { spawnSync } from 'node:child_process';
+import { fstatSync, readlinkSync, statSync } from 'node:fs';
+import { TERMINAL_DEVICE_PATH } from '../terminal/terminal-device.js';
+
+/**
+ * The device path of the terminal on both stdin and stdout (the same one), or undefined: not a terminal,
+ * two different ones, Windows, or a name that cannot be found. Linux reads /proc; elsewhere `tty` says.
+ */
+export function ownTerminalPath(platform: NodeJS.Platform = process.platform): string | undefined {
+  if (platform === 'win32') return undefined;
+  try {
+    const input = fstatSync(0);
+    if (!input.isCharacterDevice() || fstatSync(1).rdev !== input.rdev) return undefined;
+    const path =
+      platform === 'linux'
+        ? readlinkSync('/proc/self/fd/0')
+        : spawnSync('tty', [], { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' }).stdout?.trim();
+    // The name must lead to this very device: a path the agent opens is checked again there.
+    return path && TERMINAL_DEVICE_PATH.test(path) && statSync(path).rdev === input.rdev ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
