@@ -248,8 +248,10 @@ export class ViewerBridge {
         this.direct?.tty.write(Buffer.from(`\r\n${ESCAPE_HELP}`));
         continue;
       }
-      // `~.`: the CLI leaves and closes the socket, which hangs the session up as before.
+      // `~.`: the CLI leaves and closes the socket, which hangs the session up as before. It learns
+      // the last output byte first, so its note starts a line of its own when it must.
       this.direct?.tty.pauseInput();
+      if (this.directNote) this.noteWritten();
       this.channel.write(encodeTerminalFrame({ type: 'direct-left' }));
       return;
     }

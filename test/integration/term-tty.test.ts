@@ -82,6 +82,64 @@ test(
   },
 );
 
+/** The CLI's process (the PTY's first process) is stopped or continued. */
+function signalCli(s: { pty: { pid: number } }, signal: 'SIGSTOP' | 'SIGCONT'): void {
+  process.kill(s.pty.pid, signal);
+}
+
+test(
+  'direct terminal I/O: the agent reads the keys and writes the echo on term’s terminal, so they pass while term itself is stopped; with --no-direct they wait for term',
+  { skip },
+  async () => {
+    const pair = await startPair({ relayOnly: false });
+    try {
+      const s = await catSession(pair.homeA);
+      // The handoff follows the first output: once a key echoes, the agent has the terminal.
+      s.pty.write('a');
+      await waitFor('the first key back', () => Promise.resolve(s.seen().includes('READYa')), 10_000);
+      signalCli(s, 'SIGSTOP');
+      try {
+        s.pty.write('bc');
+        await waitFor(
+          'keys back with term stopped',
+          () => Promise.resolve(s.seen().includes('READYabc')),
+          10_000,
+        );
+      } finally {
+        signalCli(s, 'SIGCONT');
+      }
+      // Left with ~. typed where the agent reads: term says so and ends as before.
+      s.pty.write('\r~.');
+      assert.equal(await s.exited, LEFT_BY_ESCAPE_STATUS);
+      assert.match(s.seen(), /clawbridge: left the session \(~\.\); b hangs it up/);
+
+      const kept = await catSession(pair.homeA, ['--no-direct']);
+      kept.pty.write('a');
+      await waitFor('the first key back', () => Promise.resolve(kept.seen().includes('READYa')), 10_000);
+      signalCli(kept, 'SIGSTOP');
+      try {
+        kept.pty.write('b');
+        await new Promise((r) => setTimeout(r, 500));
+        assert.ok(
+          !kept.seen().includes('READYab'),
+          'term does the I/O itself: nothing passes while it is stopped',
+        );
+      } finally {
+        signalCli(kept, 'SIGCONT');
+      }
+      await waitFor(
+        'the key back once term runs',
+        () => Promise.resolve(kept.seen().includes('READYab')),
+        10_000,
+      );
+      kept.pty.write('\r~.');
+      assert.equal(await kept.exited, LEFT_BY_ESCAPE_STATUS);
+    } finally {
+      await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
+    }
+  },
+);
+
 test(
   'from a terminal: the peer program’s bytes arrive unchanged, it is told our terminal type, and the terminal is restored',
   { skip },

@@ -1,0 +1,101 @@
+/**
+ * The CLI's terminal opened by the agent for direct I/O (terminal/direct-tty.ts, ADR 0037): a real PTY's
+ * terminal end is read and written as the CLI would, paths that are no terminal are refused, and
+ * opening and closing one leaves no file open.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { spawn as spawnPty } from 'node-pty';
+import { isClawError } from '../../../src-main/core/errors.js';
+import { openDirectTty } from '../../../src-main/terminal/direct-tty.js';
+import { cliTerminalOf } from '../../../src-main/api/stream-upgrade.js';
+
+const skip = process.platform === 'win32' ? 'POSIX terminals' : false;
+
+/** A PTY whose program reads nothing, and its terminal end's path (node-pty's `ptsName`). */
+function idlePty() {
+  const pty = spawnPty('sleep', ['30'], { cols: 80, rows: 24 });
+  let seen = '';
+  pty.onData((d) => (seen += d));
+  return { pty, path: (pty as unknown as { ptsName: string }).ptsName, seen: () => seen };
+}
+
+async function until(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('output written goes to the terminal, and what is typed there arrives as input', { skip }, async () => {
+  const t = idlePty();
+  const tty = openDirectTty(t.path);
+  try {
+    const typed: Buffer[] = [];
+    tty.onInput((b) => typed.push(b));
+    tty.resumeInput();
+    assert.equal(tty.write(Buffer.from('from the agent')), true);
+    await tty.flushed(1_000);
+    await until('output on the terminal', () => t.seen().includes('from the agent'));
+    t.pty.write('typed\r');
+    await until('input', () => Buffer.concat(typed).toString().includes('typed'));
+  } finally {
+    tty.close();
+    t.pty.kill();
+  }
+});
+
+test('only a terminal device is opened: other paths are refused with a reason', { skip }, () => {
+  for (const path of ['/dev/null', '/etc/passwd', '/dev/pts/../../etc/passwd', 'pts/1', '/dev/tty']) {
+    assert.throws(
+      () => openDirectTty(path),
+      (err: unknown) =>
+        isClawError(err) && err.code === 'BAD_ARGUMENT' && /not a terminal device path/.test(err.message),
+      path,
+    );
+  }
+  assert.throws(
+    () => openDirectTty('/dev/pts/9999999'),
+    (err: unknown) => isClawError(err) && /cannot open the terminal \/dev\/pts\/9999999/.test(err.message),
+  );
+});
+
+test('opening and closing a terminal a hundred times leaves no file open', { skip }, async () => {
+  const t = idlePty();
+  try {
+    const open = () => readdirSync('/proc/self/fd').length;
+    openDirectTty(t.path).close();
+    await new Promise((r) => setTimeout(r, 50));
+    const before = open();
+    for (let i = 0; i < 100; i++) openDirectTty(t.path).close();
+    // Streams close their files on a later turn.
+    await until('files closed', () => open() <= before, 2_000);
+  } finally {
+    t.pty.kill();
+  }
+});
+
+test('the request offers a terminal as {path, escapes}; anything else is refused with what is wrong', () => {
+  assert.deepEqual(cliTerminalOf({ path: '/dev/pts/3', escapes: true }), {
+    path: '/dev/pts/3',
+    escapes: true,
+  });
+  assert.deepEqual(cliTerminalOf({ path: '/dev/ttys004', escapes: false }), {
+    path: '/dev/ttys004',
+    escapes: false,
+  });
+  const bad: [unknown, RegExp][] = [
+    [null, /expected \{path, escapes\}/],
+    ['/dev/pts/3', /expected \{path, escapes\}/],
+    [{ path: '/tmp/x', escapes: true }, /path: expected a terminal device/],
+    [{ path: '/dev/pts/3' }, /escapes: expected true or false/],
+    [{ path: '/dev/pts/3', escapes: true, more: 1 }, /only path and escapes/],
+  ];
+  for (const [value, message] of bad) {
+    const got = cliTerminalOf(value);
+    assert.ok(got instanceof Error, JSON.stringify(value));
+    assert.match(got.message, message);
+  }
+});

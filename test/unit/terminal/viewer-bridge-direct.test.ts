@@ -1,0 +1,180 @@
+/**
+ * The bridge's side of direct terminal I/O (viewer-bridge.ts, ADR 0037), with the CLI's terminal and
+ * socket faked: the handoff (DIRECT_START, then nothing on the terminal before DIRECT_READY), keys and
+ * output on the terminal afterwards, the output offset the CLI is told, `~?` and `~.`, and the end.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
+import type { DirectTty } from '../../../src-main/terminal/direct-tty.js';
+import {
+  DIRECT_WRITTEN_NOTE_MS,
+  ViewerBridge,
+  type BridgedSession,
+} from '../../../src-main/terminal/viewer-bridge.js';
+import {
+  encodeTerminalFrame,
+  TerminalFrameDecoder,
+  type TerminalFrame,
+} from '../../../src-main/protocol/terminal-frames.js';
+
+function fakeChannel() {
+  const frames: TerminalFrame[] = [];
+  const decoder = new TerminalFrameDecoder();
+  let onData: (b: Uint8Array) => void = () => undefined;
+  let closed = false;
+  const channel: ViewerChannel = {
+    viewerAcks: false,
+    write: (bytes) => {
+      frames.push(...decoder.push(bytes));
+      return true;
+    },
+    onData: (l) => ((onData = l), () => undefined),
+    onDrain: () => () => undefined,
+    onClose: () => () => undefined,
+    pause: () => undefined,
+    resume: () => undefined,
+    close: () => void (closed = true),
+  };
+  const send = (frame: TerminalFrame) => onData(encodeTerminalFrame(frame));
+  return { channel, frames, send, closed: () => closed };
+}
+
+function fakeTty() {
+  const written: string[] = [];
+  let input: (b: Buffer) => void = () => undefined;
+  let reading = false;
+  let closed = false;
+  const tty: DirectTty = {
+    onInput: (l) => void (input = l),
+    pauseInput: () => void (reading = false),
+    resumeInput: () => void (reading = true),
+    write: (b) => (written.push(Buffer.from(b).toString()), true),
+    onDrain: () => undefined,
+    flushed: () => Promise.resolve(),
+    close: () => void (closed = true),
+  };
+  return { tty, written, type: (s: string) => reading && input(Buffer.from(s)), closed: () => closed };
+}
+
+function fakeSession() {
+  const input: string[] = [];
+  let consumed = 0;
+  const session: BridgedSession = {
+    write: (b) => (input.push(b.toString()), true),
+    endInput: () => undefined,
+    resize: () => undefined,
+    consumed: (n) => void (consumed += n),
+    pauseOutput: () => undefined,
+    resumeOutput: () => undefined,
+  };
+  return { session, input, consumed: () => consumed };
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const kinds = (frames: TerminalFrame[]) => frames.map((f) => f.type);
+
+test('the handoff: DIRECT_START, the CLI keeps the I/O until DIRECT_READY, then the terminal has it', async () => {
+  const c = fakeChannel();
+  const t = fakeTty();
+  const s = fakeSession();
+  const bridge = new ViewerBridge(c.channel, s.session, () => undefined, { tty: t.tty, escapes: true });
+  bridge.start();
+  assert.deepEqual(kinds(c.frames), ['direct-start']);
+  // Before DIRECT_READY: output goes to the CLI, the terminal is not read, the CLI's keys count.
+  bridge.output(Buffer.from('before'));
+  t.type('lost?');
+  c.send({ type: 'data', data: Buffer.from('k1') });
+  assert.deepEqual(t.written, []);
+  assert.deepEqual(s.input, ['k1']);
+  c.send({ type: 'direct-ready' });
+  t.type('k2');
+  bridge.output(Buffer.from('after'));
+  assert.deepEqual(s.input, ['k1', 'k2']);
+  assert.deepEqual(t.written, ['after']);
+  assert.equal(s.consumed(), 'before'.length + 'after'.length, 'both count as delivered');
+  assert.deepEqual(kinds(c.frames), ['direct-start', 'data']);
+  // One note per burst, a little later: how far the agent wrote, and the last byte.
+  bridge.output(Buffer.from('more\n'));
+  await wait(DIRECT_WRITTEN_NOTE_MS + 30);
+  assert.deepEqual(c.frames.at(-1), { type: 'direct-written', offset: 'aftermore\n'.length, last: 0x0a });
+  assert.equal(kinds(c.frames).filter((k) => k === 'direct-written').length, 1);
+});
+
+test('a second DIRECT_READY is a protocol error that ends the session for the viewer', async () => {
+  const c = fakeChannel();
+  const t = fakeTty();
+  const bridge = new ViewerBridge(c.channel, fakeSession().session, () => undefined, {
+    tty: t.tty,
+    escapes: true,
+  });
+  bridge.start();
+  c.send({ type: 'direct-ready' });
+  c.send({ type: 'direct-ready' });
+  await wait(0);
+  const last = c.frames.at(-1);
+  assert.equal(last?.type, 'error');
+  assert.match(last?.type === 'error' ? last.message : '', /unexpected DIRECT_READY/);
+  assert.ok(c.closed());
+});
+
+test('~? shows the escapes on the terminal; ~. tells the CLI to leave, after the last output byte', () => {
+  const c = fakeChannel();
+  const t = fakeTty();
+  const s = fakeSession();
+  const bridge = new ViewerBridge(c.channel, s.session, () => undefined, { tty: t.tty, escapes: true });
+  bridge.start();
+  c.send({ type: 'direct-ready' });
+  bridge.output(Buffer.from('prompt$ '));
+  t.type('~?');
+  assert.match(t.written.at(-1) ?? '', /escape sequences/);
+  t.type('ls\r~.more');
+  assert.deepEqual(s.input, ['ls\r'], 'nothing after ~. is sent');
+  assert.deepEqual(c.frames.slice(-2), [
+    { type: 'direct-written', offset: 'prompt$ '.length, last: 0x20 },
+    { type: 'direct-left' },
+  ]);
+});
+
+test('without escapes every key goes to the session as typed', () => {
+  const c = fakeChannel();
+  const t = fakeTty();
+  const s = fakeSession();
+  new ViewerBridge(c.channel, s.session, () => undefined, { tty: t.tty, escapes: false }).start();
+  c.send({ type: 'direct-ready' });
+  t.type('\r~.');
+  assert.deepEqual(s.input, ['\r~.']);
+  assert.ok(!kinds(c.frames).includes('direct-left'));
+});
+
+test('the end: the offset, then the EXIT frame, once the output reached the terminal; the terminal is let go', async () => {
+  const c = fakeChannel();
+  const t = fakeTty();
+  const bridge = new ViewerBridge(c.channel, fakeSession().session, () => undefined, {
+    tty: t.tty,
+    escapes: true,
+  });
+  bridge.start();
+  c.send({ type: 'direct-ready' });
+  bridge.output(Buffer.from('bye'));
+  bridge.end({ type: 'exit', status: { code: 3 } });
+  await wait(0);
+  assert.deepEqual(c.frames.slice(-2), [
+    { type: 'direct-written', offset: 3, last: 'e'.charCodeAt(0) },
+    { type: 'exit', status: { code: 3 } },
+  ]);
+  assert.ok(c.closed() && t.closed());
+});
+
+test('a viewer that goes before the handoff lets the terminal go unread', () => {
+  const c = fakeChannel();
+  const t = fakeTty();
+  const bridge = new ViewerBridge(c.channel, fakeSession().session, () => undefined, {
+    tty: t.tty,
+    escapes: true,
+  });
+  bridge.start();
+  bridge.end({ type: 'error', message: 'taken by another window' });
+  assert.ok(t.closed());
+  assert.deepEqual(t.written, []);
+});
