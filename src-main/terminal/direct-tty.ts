@@ -11,7 +11,7 @@ import { ClawError, errorMessage } from '../core/errors.js';
 import { TERMINAL_DEVICE_PATH } from './terminal-device.js';
 
 /** Output queued for the terminal above which `write` says to wait for `onDrain` (64 KiB). */
-const OUTPUT_HIGH_WATER = 64 * 1024;
+const OUTPUT_HIGH_WATER = 256 * 1024;
 
 export interface DirectTty {
   /** Typed bytes go to `listener` once `resumeInput` was called. */
@@ -99,6 +99,18 @@ interface TtyHandle {
 
 function directTty(input: ReadStream, output: WriteStream): DirectTty {
   let closed = false;
+  let corked = false;
+  /** Writes not yet handed to the terminal, and who waits for none to be left (flushed). */
+  let pending = 0;
+  const idle: (() => void)[] = [];
+  // 'drain' only follows a write that returned false: the end of every write is counted instead.
+  const written = () => {
+    if (--pending === 0) for (const done of idle.splice(0)) done();
+  };
+  const uncork = () => {
+    corked = false;
+    output.uncork();
+  };
   input.on('error', () => undefined);
   output.on('error', () => undefined);
   return {
@@ -107,20 +119,26 @@ function directTty(input: ReadStream, output: WriteStream): DirectTty {
     resumeInput: () => void (closed || input.resume()),
     write: (bytes) => {
       if (closed) return true;
-      output.write(bytes);
+      // The chunks of one turn (a burst of output frames) leave in one system call.
+      if (!corked) {
+        corked = true;
+        output.cork();
+        process.nextTick(uncork);
+      }
+      pending++;
+      output.write(bytes, written);
       return output.writableLength <= OUTPUT_HIGH_WATER;
     },
     onDrain: (listener) => void output.on('drain', listener),
     flushed: (maxMs) =>
       new Promise<void>((resolve) => {
-        if (closed || output.writableLength === 0) return resolve();
+        if (closed || pending === 0) return resolve();
         const timer = setTimeout(done, maxMs);
         function done() {
           clearTimeout(timer);
-          output.off('drain', done);
           resolve();
         }
-        output.once('drain', done);
+        idle.push(done);
       }),
     close: () => {
       if (closed) return;

@@ -47,6 +47,24 @@ test('output written goes to the terminal, and what is typed there arrives as in
   }
 });
 
+test(
+  'flushed() resolves once a small write reached the terminal, not at its time limit',
+  { skip, timeout: 10_000 },
+  async () => {
+    const t = idlePty();
+    const tty = openDirectTty(t.path);
+    try {
+      tty.write(Buffer.from('x'));
+      // A write below the stream's mark emits no 'drain': waiting for one would wait out the limit.
+      await tty.flushed(60_000);
+      await tty.flushed(60_000);
+    } finally {
+      tty.close();
+      t.pty.kill();
+    }
+  },
+);
+
 test('only a terminal device is opened: other paths are refused with a reason', { skip }, () => {
   for (const path of ['/dev/null', '/etc/passwd', '/dev/pts/../../etc/passwd', 'pts/1', '/dev/tty']) {
     assert.throws(
