@@ -1,11 +1,12 @@
 /**
- * Rows `echo-floor-3` and `echo-floor-5`: what this machine itself costs a keystroke echo that crosses
+ * Rows `echo-floor-3` and `echo-floor-4`: what this machine itself costs a keystroke echo that crosses
  * as many processes as ssh's and ours, measured the same way and in the same blocks of keys as the
  * echo rows (bench/terminal-echo.ts). A floor is a chain of bare Node processes that pass each byte on
  * (bench/echo-floor-hop.ts), from the bench's PTY to `cat` in a PTY at the far end:
  *
- * - `echo-floor-5`: four processes and `cat`, as `clawbridge term` → agent a → agent b → session host
- *   → `cat` (term-echo-idle);
+ * - `echo-floor-4`: three processes and `cat`, as agent a → agent b → session host → `cat`
+ *   (term-echo-idle: agent a reads and writes `clawbridge term`'s terminal itself, ADR 0037; until then
+ *   `term` was a fifth process on the path, and this row was `echo-floor-5`);
  * - `echo-floor-3`: two processes and `cat`, as `ssh` → `sshd` → `cat` (ssh-echo).
  *
  * Why: on this 2-core VM a process woken from idle takes ~0.7 ms to run, and in stretches of a few
@@ -18,7 +19,7 @@ import { openEchoPty, type EchoClient } from './terminal-echo.js';
 
 /** The floor rows: name and the number of processes a key crosses, `cat` included. */
 export const ECHO_FLOORS = [
-  ['echo-floor-5', 5],
+  ['echo-floor-4', 4],
   ['echo-floor-3', 3],
 ] as const;
 

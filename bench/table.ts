@@ -31,7 +31,7 @@ export const ROW_NAMES = [
   'term-echo-relay',
   'term-echo-load',
   'echo-floor-3',
-  'echo-floor-5',
+  'echo-floor-4',
   'chain-echo-direct',
   'chain-echo-1hop',
   'chain-echo-2hops',
@@ -223,15 +223,16 @@ function floorLines(row: (name: RowName) => BenchResult | undefined): TargetLine
     pass: undefined,
   });
   const lines = [
-    over('term-echo-idle', 'echo-floor-5', 'p50Ms'),
-    over('term-echo-idle', 'echo-floor-5', 'p99Ms'),
+    over('term-echo-idle', 'echo-floor-4', 'p50Ms'),
+    over('term-echo-idle', 'echo-floor-4', 'p99Ms'),
     over('ssh-echo', 'echo-floor-3', 'p50Ms'),
     over('ssh-echo', 'echo-floor-3', 'p99Ms'),
   ];
-  const twoMore = difference(row('echo-floor-5')?.p50Ms, row('echo-floor-3')?.p50Ms);
+  // One process more: the 4-process floor is our path's length, the 3-process one ssh's.
+  const oneMore = difference(row('echo-floor-4')?.p50Ms, row('echo-floor-3')?.p50Ms);
   lines.push({
     key: 'echo-floor per process p50Ms',
-    value: twoMore === null ? null : twoMore / 2,
+    value: oneMore,
     unit: 'ms',
     target: '',
     pass: undefined,

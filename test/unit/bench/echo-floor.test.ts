@@ -46,7 +46,7 @@ describe('echo floors', () => {
   });
 
   it('has the process counts of the paths it stands for, and refuses a chain without cat', () => {
-    assert.deepEqual(Object.fromEntries(ECHO_FLOORS), { 'echo-floor-5': 5, 'echo-floor-3': 3 });
+    assert.deepEqual(Object.fromEntries(ECHO_FLOORS), { 'echo-floor-4': 4, 'echo-floor-3': 3 });
     assert.throws(() => echoFloorClient('x', 1), /at least 2 processes/);
     assert.throws(() => echoFloorClient('x', 2.5), /at least 2 processes/);
   });
