@@ -157,6 +157,18 @@ function asciiText(bytes: Uint8Array): string {
   return String.fromCharCode(...bytes);
 }
 
+/** The u32 (big-endian) at `at`: plain arithmetic, no DataView made for every frame header. */
+function u32At(bytes: Uint8Array, at: number): number {
+  return bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+}
+
+function setU32(bytes: Uint8Array, at: number, n: number): void {
+  bytes[at] = n >>> 24;
+  bytes[at + 1] = (n >>> 16) & 0xff;
+  bytes[at + 2] = (n >>> 8) & 0xff;
+  bytes[at + 3] = n & 0xff;
+}
+
 function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -165,7 +177,7 @@ function viewOf(bytes: Uint8Array): DataView {
 function frameOf(type: number, ...parts: Uint8Array[]): Uint8Array {
   const length = parts.reduce((n, p) => n + p.length, 1);
   const out = new Uint8Array(TERMINAL_HEADER_BYTES + length);
-  viewOf(out).setUint32(0, length);
+  setU32(out, 0, length);
   out[TERMINAL_HEADER_BYTES] = type;
   let at = TERMINAL_HEADER_BYTES + 1;
   for (const p of parts) {
@@ -177,7 +189,9 @@ function frameOf(type: number, ...parts: Uint8Array[]): Uint8Array {
 
 function u64(n: number): Uint8Array {
   const b = new Uint8Array(8);
-  viewOf(b).setBigUint64(0, BigInt(n));
+  // Offsets are safe integers (≤ 2^53 − 1): two u32 halves, no BigInt.
+  setU32(b, 0, Math.floor(n / 0x100000000));
+  setU32(b, 4, n >>> 0);
   return b;
 }
 
@@ -253,9 +267,10 @@ export function encodeTerminalFrame(frame: TerminalFrame): Uint8Array {
 }
 
 function readOffset(body: Uint8Array): number {
-  const n = viewOf(body).getBigUint64(0);
-  if (n > BigInt(MAX_TERMINAL_OFFSET)) throw bad(`offset ${n} exceeds ${MAX_TERMINAL_OFFSET}`);
-  return Number(n);
+  const high = u32At(body, 0);
+  // MAX_TERMINAL_OFFSET is 2^53 − 1: its high half is 0x1fffff, any low half goes with it.
+  if (high > 0x1fffff) throw bad(`offset ${viewOf(body).getBigUint64(0)} exceeds ${MAX_TERMINAL_OFFSET}`);
+  return high * 0x100000000 + u32At(body, 4);
 }
 
 function readText(what: string, bytes: Uint8Array): string {
@@ -362,7 +377,7 @@ export class TerminalFrameDecoder {
     }
     const frames: TerminalFrame[] = [];
     while (this.buffered >= TERMINAL_HEADER_BYTES) {
-      const length = viewOf(this.peek(TERMINAL_HEADER_BYTES)).getUint32(0);
+      const length = u32At(this.peek(TERMINAL_HEADER_BYTES), 0);
       if (length > MAX_TERMINAL_FRAME) {
         throw new ClawError(
           'FRAME_TOO_LARGE',

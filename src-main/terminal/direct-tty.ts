@@ -99,17 +99,12 @@ interface TtyHandle {
 
 function directTty(input: ReadStream, output: WriteStream): DirectTty {
   let closed = false;
-  let corked = false;
   /** Writes not yet handed to the terminal, and who waits for none to be left (flushed). */
   let pending = 0;
   const idle: (() => void)[] = [];
   // 'drain' only follows a write that returned false: the end of every write is counted instead.
   const written = () => {
     if (--pending === 0) for (const done of idle.splice(0)) done();
-  };
-  const uncork = () => {
-    corked = false;
-    output.uncork();
   };
   input.on('error', () => undefined);
   output.on('error', () => undefined);
@@ -119,12 +114,6 @@ function directTty(input: ReadStream, output: WriteStream): DirectTty {
     resumeInput: () => void (closed || input.resume()),
     write: (bytes) => {
       if (closed) return true;
-      // The chunks of one turn (a burst of output frames) leave in one system call.
-      if (!corked) {
-        corked = true;
-        output.cork();
-        process.nextTick(uncork);
-      }
       pending++;
       output.write(bytes, written);
       return output.writableLength <= OUTPUT_HIGH_WATER;

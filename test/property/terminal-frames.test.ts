@@ -248,3 +248,14 @@ test('the examples in docs/protocol.md, byte for byte', () => {
   assert.equal(hexOf({ type: 'eof' }), '0000000108');
   assert.equal(hexOf({ type: 'stderr', data: Buffer.from('no') }), '00000003096e6f');
 });
+
+test('known answers: offsets up to 2^53 − 1 are exact, one more is refused with the number', () => {
+  const ack = (hex: string) => decodeTerminalFrame(Uint8Array.from(Buffer.from(`04${hex}`, 'hex')));
+  assert.deepEqual(ack('001fffffffffffff'), { type: 'ack', offset: Number.MAX_SAFE_INTEGER });
+  assert.deepEqual(ack('0000000100000002'), { type: 'ack', offset: 2 ** 32 + 2 });
+  assert.throws(() => ack('0020000000000000'), /offset 9007199254740992 exceeds 9007199254740991/);
+  assert.deepEqual(
+    Buffer.from(encodeTerminalFrame({ type: 'ack', offset: 2 ** 40 + 5 })).toString('hex'),
+    '00000009' + '04' + '0000010000000005',
+  );
+});
