@@ -71,6 +71,16 @@ function fakeSession() {
   return { session, input, consumed: () => consumed };
 }
 
+/** A bridge with a fake CLI socket, terminal and session, started (DIRECT_START sent). */
+function started(escapes = true) {
+  const c = fakeChannel();
+  const t = fakeTty();
+  const s = fakeSession();
+  const bridge = new ViewerBridge(c.channel, s.session, () => undefined, { tty: t.tty, escapes });
+  bridge.start();
+  return { c, t, s, bridge };
+}
+
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const kinds = (frames: TerminalFrame[]) => frames.map((f) => f.type);
 
@@ -102,13 +112,7 @@ test('the handoff: DIRECT_START, the CLI keeps the I/O until DIRECT_READY, then 
 });
 
 test('a second DIRECT_READY is a protocol error that ends the session for the viewer', async () => {
-  const c = fakeChannel();
-  const t = fakeTty();
-  const bridge = new ViewerBridge(c.channel, fakeSession().session, () => undefined, {
-    tty: t.tty,
-    escapes: true,
-  });
-  bridge.start();
+  const { c } = started();
   c.send({ type: 'direct-ready' });
   c.send({ type: 'direct-ready' });
   await wait(0);
@@ -119,11 +123,7 @@ test('a second DIRECT_READY is a protocol error that ends the session for the vi
 });
 
 test('~? shows the escapes on the terminal; ~. tells the CLI to leave, after the last output byte', () => {
-  const c = fakeChannel();
-  const t = fakeTty();
-  const s = fakeSession();
-  const bridge = new ViewerBridge(c.channel, s.session, () => undefined, { tty: t.tty, escapes: true });
-  bridge.start();
+  const { c, t, s, bridge } = started();
   c.send({ type: 'direct-ready' });
   bridge.output(Buffer.from('prompt$ '));
   t.type('~?');
@@ -137,10 +137,7 @@ test('~? shows the escapes on the terminal; ~. tells the CLI to leave, after the
 });
 
 test('without escapes every key goes to the session as typed', () => {
-  const c = fakeChannel();
-  const t = fakeTty();
-  const s = fakeSession();
-  new ViewerBridge(c.channel, s.session, () => undefined, { tty: t.tty, escapes: false }).start();
+  const { c, t, s } = started(false);
   c.send({ type: 'direct-ready' });
   t.type('\r~.');
   assert.deepEqual(s.input, ['\r~.']);
@@ -148,13 +145,7 @@ test('without escapes every key goes to the session as typed', () => {
 });
 
 test('the end: the offset, then the EXIT frame, once the output reached the terminal; the terminal is let go', async () => {
-  const c = fakeChannel();
-  const t = fakeTty();
-  const bridge = new ViewerBridge(c.channel, fakeSession().session, () => undefined, {
-    tty: t.tty,
-    escapes: true,
-  });
-  bridge.start();
+  const { c, t, bridge } = started();
   c.send({ type: 'direct-ready' });
   bridge.output(Buffer.from('bye'));
   bridge.end({ type: 'exit', status: { code: 3 } });
@@ -167,13 +158,7 @@ test('the end: the offset, then the EXIT frame, once the output reached the term
 });
 
 test('a viewer that goes before the handoff lets the terminal go unread', () => {
-  const c = fakeChannel();
-  const t = fakeTty();
-  const bridge = new ViewerBridge(c.channel, fakeSession().session, () => undefined, {
-    tty: t.tty,
-    escapes: true,
-  });
-  bridge.start();
+  const { t, bridge } = started();
   bridge.end({ type: 'error', message: 'taken by another window' });
   assert.ok(t.closed());
   assert.deepEqual(t.written, []);
