@@ -84,7 +84,7 @@ export function registerTermCommand(program: Command): void {
         const request = async (params: StreamMethodParams<'terminal.open'>, track?: (s: Socket) => void) => {
           const socket = await connectControlSocket(controlSocketPath(home), home);
           track?.(socket);
-          const upgrade = requestStreamUpgrade(
+          const { result, rest } = await requestStreamUpgrade(
             socket,
             'terminal.open',
             params,
@@ -92,7 +92,6 @@ export function registerTermCommand(program: Command): void {
             false,
             cliTerminal,
           );
-          const { result, rest } = await upgrade;
           return { socket, rest, result };
         };
         const open = async (extras: LocalTerminal) => {

@@ -10,7 +10,7 @@ import { isatty, ReadStream, WriteStream } from 'node:tty';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { TERMINAL_DEVICE_PATH } from './terminal-device.js';
 
-/** Output queued for the terminal above which `write` says to wait for `onDrain` (64 KiB). */
+/** Output queued for the terminal above which `write` says to wait for `onDrain` (256 KiB). */
 const OUTPUT_HIGH_WATER = 256 * 1024;
 
 export interface DirectTty {
@@ -67,6 +67,9 @@ export function openDirectTty(path: string): DirectTty {
     // leaving our number a duplicate it does not close: closed here, so a session leaks none. A
     // handle that kept our number (no reopen) closes it itself.
     if (handles.some((h) => typeof h?.fd !== 'number')) {
+      // Which numbers the streams own is unknown: leave them to the streams. Closing one they own
+      // could close a file opened meanwhile under the same number.
+      fds.length = 0;
       input.destroy();
       output.destroy();
       throw new ClawError('BAD_ARGUMENT', 'cannot tell which file the terminal streams use');

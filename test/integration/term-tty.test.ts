@@ -82,9 +82,14 @@ test(
   },
 );
 
-/** The CLI's process (the PTY's first process) is stopped or continued. */
-function signalCli(s: { pty: { pid: number } }, signal: 'SIGSTOP' | 'SIGCONT'): void {
-  process.kill(s.pty.pid, signal);
+/** Runs `during` with the CLI's process (the PTY's first process) stopped, and continues it after. */
+async function whileStopped(s: { pty: { pid: number } }, during: () => Promise<void>): Promise<void> {
+  process.kill(s.pty.pid, 'SIGSTOP');
+  try {
+    await during();
+  } finally {
+    process.kill(s.pty.pid, 'SIGCONT');
+  }
 }
 
 test(
@@ -97,17 +102,14 @@ test(
       // The handoff follows the first output: once a key echoes, the agent has the terminal.
       s.pty.write('a');
       await waitFor('the first key back', () => Promise.resolve(s.seen().includes('READYa')), 10_000);
-      signalCli(s, 'SIGSTOP');
-      try {
+      await whileStopped(s, async () => {
         s.pty.write('bc');
         await waitFor(
           'keys back with term stopped',
           () => Promise.resolve(s.seen().includes('READYabc')),
           10_000,
         );
-      } finally {
-        signalCli(s, 'SIGCONT');
-      }
+      });
       // Left with ~. typed where the agent reads: term says so and ends as before.
       s.pty.write('\r~.');
       assert.equal(await s.exited, LEFT_BY_ESCAPE_STATUS);
@@ -116,17 +118,14 @@ test(
       const kept = await catSession(pair.homeA, ['--no-direct']);
       kept.pty.write('a');
       await waitFor('the first key back', () => Promise.resolve(kept.seen().includes('READYa')), 10_000);
-      signalCli(kept, 'SIGSTOP');
-      try {
+      await whileStopped(kept, async () => {
         kept.pty.write('b');
         await new Promise((r) => setTimeout(r, 500));
         assert.ok(
           !kept.seen().includes('READYab'),
           'term does the I/O itself: nothing passes while it is stopped',
         );
-      } finally {
-        signalCli(kept, 'SIGCONT');
-      }
+      });
       await waitFor(
         'the key back once term runs',
         () => Promise.resolve(kept.seen().includes('READYab')),

@@ -35,8 +35,10 @@ const upgrades: StreamUpgradeHandlers = {
     return Promise.resolve({
       result: { id: '0123456789abcdef', path: 'relay', remote: `ws://relay for ${params.peer}`, pty: true },
       attach: (channel: ViewerChannel) => {
-        // The first frame goes out right behind the reply: the client must keep it.
-        channel.write(encodeTerminalFrame({ type: 'status', state: 'resumed', detail: 'hello' }));
+        // The first frame goes out right behind the reply: the client must keep it. Its detail names
+        // the terminal the CLI offered, which only the control socket carries (ADR 0037).
+        const detail = channel.cliTerminal ? `hello ${channel.cliTerminal.path}` : 'hello';
+        channel.write(encodeTerminalFrame({ type: 'status', state: 'resumed', detail }));
         const decoder = new TerminalFrameDecoder();
         channel.onData((chunk) => {
           for (const f of decoder.push(Buffer.from(chunk))) {
@@ -111,6 +113,21 @@ test('terminal.open: ok reply, then frames both ways on the same socket', async 
   }
 });
 
+test('the terminal a CLI offers beside its request reaches the viewer channel as it was sent', async () => {
+  const { home, path, control } = await server();
+  try {
+    const socket = await connectControlSocket(path, home);
+    const params = { peer: 'b', cols: 80, rows: 24 };
+    const offered = { path: '/dev/pts/7', escapes: false };
+    const { rest } = await requestStreamUpgrade(socket, 'terminal.open', params, undefined, false, offered);
+    const all = frames(socket, rest);
+    socket.write(encodeTerminalFrame({ type: 'resize', cols: 1, rows: 1 }));
+    assert.deepEqual((await all)[0], { type: 'status', state: 'resumed', detail: 'hello /dev/pts/7' });
+  } finally {
+    await control.close();
+  }
+});
+
 test('a refusal is the handler’s own error, and the connection ends', async () => {
   const { home, path, control } = await server();
   try {
@@ -155,6 +172,14 @@ test('bad streaming requests get one error line and the end', async () => {
     assert.equal(eager.error.message, 'send nothing after a terminal.open request until its reply');
     const noId = await exchange('{"method":"terminal.open","params":{"peer":"b","cols":1,"rows":1}}\n');
     assert.equal(noId.error.message, 'malformed request: id: expected a whole number');
+    const badTerminal = await exchange(
+      '{"id":5,"method":"terminal.open","params":{"peer":"b","cols":1,"rows":1},"terminal":{"path":"/etc/passwd","escapes":true}}\n',
+    );
+    assert.equal(badTerminal.error.code, 'BAD_ARGUMENT');
+    assert.equal(
+      badTerminal.error.message,
+      'malformed request: terminal: path: expected a terminal device such as /dev/pts/3',
+    );
   } finally {
     await control.close();
   }
