@@ -17,7 +17,7 @@ import type { Command } from 'commander';
 import { connectControlSocket } from '../api/control-client.js';
 import { ESCAPE_HELP, EscapeFilter } from '../terminal/term-escape.js';
 import { AGENT_WAIT_MS, reopenWhenBack, waitSpan } from './term-reattach.js';
-import { ownTerminalPath } from './term-direct.js';
+import { ownTerminalPath, stopReading } from './term-direct.js';
 import type { StreamMethodParams } from '../api/stream-upgrade.js';
 import { requestStreamUpgrade } from '../api/stream-client.js';
 import { ClawError, errorMessage } from '../core/errors.js';
@@ -236,10 +236,9 @@ function runTerminal(
         case 'error':
           return finish(1, frame.message);
         case 'direct-start':
-          // Stop reading the terminal and say so: whatever was read before goes first on the socket.
-          // A chunk still read on the way is kept paused in stdin and sent if this side reads again.
+          // Stop reading the terminal and say so: whatever was read before went first on the socket.
           direct = true;
-          stdin.pause();
+          stopReading(stdin);
           return void socket.write(encodeTerminalFrame({ type: 'direct-ready' }));
         case 'direct-written':
           directWritten = frame.offset;

@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fstatSync, readlinkSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { TERMINAL_DEVICE_PATH } from '../terminal/terminal-device.js';
 
 /**
@@ -24,4 +25,18 @@ export function ownTerminalPath(platform: NodeJS.Platform = process.platform): s
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Stops reading `input` (the terminal) at once. `pause()` alone only stops emitting: the handle goes on
+ * reading until one more chunk is buffered, and a key read then would sit in this process while the
+ * agent reads the terminal (a `~.` typed during the handoff never arrived). So the handle's reading
+ * stops too, as net.Socket's own pause does for a stream read into a buffer; `resume()` starts it again.
+ */
+export function stopReading(input: Readable): void {
+  input.pause();
+  const handle = (input as unknown as { _handle?: { reading?: boolean; readStop?: () => number } })._handle;
+  if (typeof handle?.readStop !== 'function') return;
+  handle.reading = false;
+  handle.readStop();
 }
