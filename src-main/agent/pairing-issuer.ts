@@ -49,6 +49,12 @@ import type { RelaySetting } from './settings.js';
 
 /** Default lifetime of a code, in ms (architecture.md §Pairing and approval: 10 minutes). */
 export const PAIR_CODE_TTL_MS = 10 * 60 * 1000;
+
+/**
+ * How long `pair new` waits for its relays to confirm they route the new code: a connected relay
+ * answers within a round trip; one still connecting gets a few seconds, and the code is shown anyway.
+ */
+export const PAIR_LISTEN_SETTLE_MS = 3_000;
 /** Most codes one node has open at once (each is one relay alias). */
 export const MAX_ACTIVE_CODES = 8;
 /**
@@ -132,7 +138,11 @@ export class CodeIssuer {
     return [...this.codes.values()].filter((c) => c.state === 'open');
   }
 
-  newCode(ttlMs = PAIR_CODE_TTL_MS): PairNewResult {
+  /**
+   * A new code, returned once every relay has it (bounded by PAIR_LISTEN_SETTLE_MS): a joiner who types
+   * it at once must find this node there, even right after the agent started or its relay reconnected.
+   */
+  async newCode(ttlMs = PAIR_CODE_TTL_MS): Promise<PairNewResult> {
     const relays = this.deps.relays.clients();
     if (relays.length === 0 && !this.deps.lan.lanPairingAvailable()) {
       const listen = this.deps.lan.listenAddress;
@@ -175,6 +185,11 @@ export class CodeIssuer {
     for (const r of relays) r.listenTag(code.tag);
     this.announceTags();
     this.deps.notifier.changed();
+    const held = await Promise.all(relays.map((r) => r.listensHeld(PAIR_LISTEN_SETTLE_MS)));
+    const late = relays.filter((_, i) => !held[i]).map((r) => r.url);
+    // Still listened for there once the relay is back; only a joiner who tries before then misses it.
+    if (late.length > 0)
+      this.deps.log.warn({ relays: late, code: code.text }, 'a relay has not confirmed the new code yet');
     return shown;
   }
 

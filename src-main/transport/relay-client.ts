@@ -201,6 +201,26 @@ export class RelayClient {
     this.session?.listenTag(tag, false);
   }
 
+  /**
+   * Resolves true once the relay has handled every listen sent so far (after connecting, when it is
+   * not connected yet), false when that takes longer than `timeoutMs` or the client cannot connect.
+   * What was asked for is not withdrawn either way: it is sent again after every reconnect.
+   */
+  async listensHeld(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    if (!this.running || !(await this.connected(timeoutMs)) || !this.session) return false;
+    const session = this.session;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+    });
+    try {
+      return await Promise.race([session.settled(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async connectedSession(target: string, timeoutMs: number): Promise<RelaySession> {
     if (!this.running) {
       throw new ClawError(
@@ -208,20 +228,7 @@ export class RelayClient {
         `relay client for ${this.url} is stopped; start it before opening circuits`,
       );
     }
-    if (this.currentState === 'connected' && this.session) return this.session;
-    // Waiting is for a relay that may come up; one whose certificate or token the user must fix first
-    // answers at once, with that reason (a peer's state then says it, not "not running").
-    const ready =
-      this.needsTheUser === undefined &&
-      (await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => wake(false), timeoutMs);
-        const wake = (ok: boolean) => {
-          clearTimeout(timer);
-          this.waiters.delete(wake);
-          resolve(ok);
-        };
-        this.waiters.add(wake);
-      }));
+    const ready = await this.connected(timeoutMs);
     if (!this.running) {
       throw new ClawError(
         'RELAY_UNREACHABLE',
@@ -237,6 +244,24 @@ export class RelayClient {
       );
     }
     return this.session;
+  }
+
+  /**
+   * Whether a session is up, waiting up to `timeoutMs` for one. A relay whose certificate or token the
+   * user must fix first answers at once: waiting is for a relay that may come up.
+   */
+  private async connected(timeoutMs: number): Promise<boolean> {
+    if (this.currentState === 'connected' && this.session) return true;
+    if (this.needsTheUser !== undefined) return false;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => wake(false), timeoutMs);
+      const wake = (ok: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve(ok);
+      };
+      this.waiters.add(wake);
+    });
   }
 
   private connect(): void {

@@ -97,6 +97,11 @@ export class RelaySession implements CircuitCarrier {
   private features: string[] = [];
   private nextId = 1;
   private missedPongs = 0;
+  /** Pings sent and pongs received: the relay answers pings in order, after every frame sent before. */
+  private pingsSent = 0;
+  private pongsSeen = 0;
+  /** settled() callers, each waiting for the pong of its own ping. */
+  private readonly pongWaiters: { ping: number; done: (ok: boolean) => void }[] = [];
   private needDrain = false;
   private connectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -138,6 +143,10 @@ export class RelaySession implements CircuitCarrier {
     this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     this.ws.on('pong', () => {
       this.missedPongs = 0;
+      this.pongsSeen += 1;
+      while (this.pongWaiters.length > 0 && this.pongWaiters[0]!.ping <= this.pongsSeen) {
+        this.pongWaiters.shift()!.done(true);
+      }
     });
     this.ws.on('error', (err) => {
       this.failure ??= relayConnectError(cfg.url, err);
@@ -340,7 +349,22 @@ export class RelaySession implements CircuitCarrier {
       );
     }
     this.missedPongs += 1;
+    this.ping();
+  }
+
+  private ping(): number {
     this.ws.ping();
+    return ++this.pingsSent;
+  }
+
+  /**
+   * Resolves true once the relay has handled every frame sent before this call (it answers a ping in
+   * order, after reading what came before it), false if the session ends first.
+   */
+  settled(): Promise<boolean> {
+    if (!this.authed || this.done) return Promise.resolve(false);
+    const ping = this.ping();
+    return new Promise((done) => this.pongWaiters.push({ ping, done }));
   }
 
   /** Ends the session with `error` and drops the socket without a closing handshake. */
@@ -355,6 +379,7 @@ export class RelaySession implements CircuitCarrier {
     this.done = true;
     clearTimeout(this.connectTimer);
     clearInterval(this.heartbeatTimer);
+    for (const waiter of this.pongWaiters.splice(0)) waiter.done(false);
     const lost = new ClawError(
       'LINK_CLOSED',
       `relay ${this.cfg.url} connection ${error ? `lost: ${error.message}` : 'closed'}`,

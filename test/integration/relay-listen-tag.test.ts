@@ -11,7 +11,7 @@ import { isClawError } from '../../src-main/core/errors.js';
 import { encodeRelayFrame, relayFeatures } from '../../src-main/protocol/relay-frames.js';
 import { rendezvousAlias } from '../../src-main/protocol/rendezvous.js';
 import type { RelayServer } from '../../src-main/relay/server.js';
-import type { RelayClient } from '../../src-main/transport/relay-client.js';
+import { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
 import {
   connectedClient,
@@ -84,4 +84,44 @@ test('a relay that takes only tags refuses a LISTEN on the ID of a node it has n
   );
   assert.equal(incomings(), 1, 'the OPEN to the never-seen ID did not reach the squatter');
   squatter.ws.close();
+});
+
+test('listensHeld: once it says true, the first OPEN finds a tag asked for before the client connected', async () => {
+  const issuer = new RelayClient({
+    url: strict.url,
+    identity: await testIdentity('tag-early'),
+    retryDelayMs: () => 50,
+  });
+  try {
+    const incoming = nextIncoming(issuer);
+    issuer.start();
+    // Asked for while the client is still connecting: sent after AUTH_OK, with nothing to tell when.
+    issuer.listenTag('EARLY');
+    assert.equal(await issuer.listensHeld(WAIT_MS), true);
+    const circuit = await joiner.openCircuit(rendezvousAlias('EARLY'), WAIT_MS);
+    circuit.close();
+    assert.equal((await within('incoming circuit', incoming)).claimedPeerId, joiner.nodeId);
+  } finally {
+    issuer.stop();
+  }
+});
+
+test('listensHeld says false within its bound when the relay cannot be reached', async () => {
+  const gone = await startTestRelay();
+  const url = gone.url;
+  await gone.close();
+  const issuer = new RelayClient({
+    url,
+    identity: await testIdentity('tag-unreached'),
+    retryDelayMs: () => 50,
+  });
+  try {
+    issuer.start();
+    issuer.listenTag('LATER');
+    const started = Date.now();
+    assert.equal(await issuer.listensHeld(300), false);
+    assert.ok(Date.now() - started < WAIT_MS, 'it gave up at its bound, not later');
+  } finally {
+    issuer.stop();
+  }
 });
