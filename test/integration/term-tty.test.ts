@@ -43,7 +43,19 @@ async function catSession(homeA: string, extra: string[] = []) {
   pty.onData((d) => (seen += d));
   const exited = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
   await waitFor('the remote cat', () => Promise.resolve(seen.includes('READY')), 20_000);
-  return { pty, exited, seen: () => seen };
+  /** Its exit status; a term still running after `ms` is killed and fails the test with what it showed. */
+  const exit = (ms = 15_000) =>
+    new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pty.kill('SIGKILL');
+        reject(new Error(`term did not exit within ${ms} ms; it showed ${JSON.stringify(seen)}`));
+      }, ms);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+  return { pty, exit, seen: () => seen };
 }
 
 test(
@@ -58,13 +70,13 @@ test(
       await waitFor('the line back', () => Promise.resolve(/~x\r\n~x\r\n/.test(s.seen())), 10_000);
       assert.ok(!s.seen().includes('~~'), JSON.stringify(s.seen()));
       s.pty.write('~.');
-      assert.equal(await s.exited, LEFT_BY_ESCAPE_STATUS);
+      assert.equal(await s.exit(), LEFT_BY_ESCAPE_STATUS);
       assert.match(s.seen(), /clawbridge: left the session \(~\.\); b hangs it up/);
 
       // Left right after output that did not end its line: the note starts a line of its own.
       const mid = await catSession(pair.homeA);
       mid.pty.write('~.');
-      assert.equal(await mid.exited, LEFT_BY_ESCAPE_STATUS);
+      assert.equal(await mid.exit(), LEFT_BY_ESCAPE_STATUS);
       assert.match(mid.seen(), /READY\r\nclawbridge: left the session/);
 
       const plain = await catSession(pair.homeA, ['--no-escape']);
@@ -75,7 +87,7 @@ test(
         10_000,
       );
       plain.pty.kill('SIGTERM');
-      await plain.exited;
+      await plain.exit();
     } finally {
       await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
     }
@@ -112,7 +124,7 @@ test(
       });
       // Left with ~. typed where the agent reads: term says so and ends as before.
       s.pty.write('\r~.');
-      assert.equal(await s.exited, LEFT_BY_ESCAPE_STATUS);
+      assert.equal(await s.exit(), LEFT_BY_ESCAPE_STATUS);
       assert.match(s.seen(), /clawbridge: left the session \(~\.\); b hangs it up/);
 
       const kept = await catSession(pair.homeA, ['--no-direct']);
@@ -132,7 +144,7 @@ test(
         10_000,
       );
       kept.pty.write('\r~.');
-      assert.equal(await kept.exited, LEFT_BY_ESCAPE_STATUS);
+      assert.equal(await kept.exit(), LEFT_BY_ESCAPE_STATUS);
     } finally {
       await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
     }
