@@ -152,7 +152,7 @@ const HELD_INPUT_BYTES = 64 * 1024;
  * `~.` and friends work (term-escape.ts). With `reopen`, an agent that goes away mid-session is waited
  * for and the session taken up again on its return (term-reattach.ts).
  */
-function runTerminal(
+export function runTerminal(
   first: Socket,
   rest: Buffer,
   stdin: LocalInput,
@@ -365,7 +365,8 @@ function runTerminal(
         if (!finished && !held) socket.write(encodeTerminalFrame({ type: 'resize', ...windowSize() }));
       });
     }
-    stdin.resume();
+    // Unless the agent took the terminal with the first bytes it sent (DIRECT_START): not read here then.
+    if (!direct) stdin.resume();
   });
 }
 
