@@ -23,7 +23,7 @@ import type { TerminalSessionState } from './contract-types.js';
 import { apiErrorBody, describeZodError, requestIdOf } from './validate.js';
 import { socketChannel } from './stream-client.js';
 import type { CliTerminal, ViewerChannel } from './viewer-channel.js';
-import { TERMINAL_DEVICE_PATH } from '../terminal/terminal-device.js';
+import { PROCESS_PIPE_PATH, TERMINAL_DEVICE_PATH } from '../terminal/terminal-device.js';
 
 /** `terminal.open` for a new session. */
 export const newTerminalParams = z
@@ -156,16 +156,27 @@ export function startStreamMethod(
 
 /**
  * The `terminal` of a control socket's streaming request (ADR 0037): the CLI's terminal device and
- * whether its escapes apply; an Error saying what is wrong otherwise. Pure.
+ * whether its escapes apply, or (ADR 0038) its stdin and stdout pipes; an Error saying what is wrong
+ * otherwise. Pure.
  */
 export function cliTerminalOf(value: unknown): CliTerminal | Error {
-  if (!value || typeof value !== 'object') return new Error('expected {path, escapes}');
-  const { path, escapes } = value as Record<string, unknown>;
-  if (typeof path !== 'string' || !TERMINAL_DEVICE_PATH.test(path))
-    return new Error('path: expected a terminal device such as /dev/pts/3');
+  if (!value || typeof value !== 'object')
+    return new Error('expected {path, escapes} or {path, escapes, output}');
+  const { path, escapes, output } = value as Record<string, unknown>;
   if (typeof escapes !== 'boolean') return new Error('escapes: expected true or false');
-  if (Object.keys(value).length !== 2) return new Error('only path and escapes');
-  return { path, escapes };
+  if (output === undefined) {
+    if (typeof path !== 'string' || !TERMINAL_DEVICE_PATH.test(path))
+      return new Error('path: expected a terminal device such as /dev/pts/3');
+    if (Object.keys(value).length !== 2) return new Error('only path, escapes and output');
+    return { path, escapes };
+  }
+  if (typeof path !== 'string' || !PROCESS_PIPE_PATH.test(path))
+    return new Error('path: with output, expected a pipe such as /proc/1234/fd/0');
+  if (typeof output !== 'string' || !PROCESS_PIPE_PATH.test(output))
+    return new Error('output: expected a pipe such as /proc/1234/fd/1');
+  if (escapes) return new Error('escapes: there are none on pipes');
+  if (Object.keys(value).length !== 3) return new Error('only path, escapes and output');
+  return { path, escapes, output };
 }
 
 /**

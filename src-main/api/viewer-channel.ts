@@ -31,8 +31,13 @@ export interface ViewerChannel {
   readonly cliTerminal?: CliTerminal;
 }
 
-/** A terminal the CLI runs in: its device path, and whether `~` escapes apply to what is typed there. */
+/**
+ * A terminal the CLI runs in: its device path, and whether `~` escapes apply to what is typed there.
+ * With `output`, the CLI runs on pipes instead (ADR 0038): `path` is its stdin pipe and `output` its
+ * stdout pipe, both as `/proc/PID/fd/N`, and there are no escapes.
+ */
 export interface CliTerminal {
   path: string;
   escapes: boolean;
+  output?: string;
 }

@@ -15,9 +15,11 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { connectControlSocket } from '../api/control-client.js';
+import { EOF_CHAR, endOfInput } from '../terminal/end-of-input.js';
 import { ESCAPE_HELP, EscapeFilter } from '../terminal/term-escape.js';
 import { AGENT_WAIT_MS, reopenWhenBack, waitSpan } from './term-reattach.js';
-import { ownTerminalPath, stopReading } from './term-direct.js';
+import { ownPipePaths, ownTerminalPath, stopReading } from './term-direct.js';
+import type { CliTerminal } from '../api/viewer-channel.js';
 import type { StreamMethodParams } from '../api/stream-upgrade.js';
 import { requestStreamUpgrade } from '../api/stream-client.js';
 import { ClawError, errorMessage } from '../core/errors.js';
@@ -35,9 +37,6 @@ import {
 /** Window size sent when stdout is not a terminal (the classic 80 × 24). */
 export const DEFAULT_COLS = 80;
 export const DEFAULT_ROWS = 24;
-
-/** The byte a terminal sends for Ctrl-D: end of input for a program reading the PTY in line mode. */
-const EOF_CHAR = 0x04;
 
 /** Exit status after `~.` (ssh's when its connection is closed). */
 export const LEFT_BY_ESCAPE_STATUS = 255;
@@ -78,9 +77,7 @@ export function registerTermCommand(program: Command): void {
         opts: { home?: string; escape: boolean; tty?: boolean; stdin: boolean; direct: boolean },
       ) => {
         const home = resolveHome(opts.home);
-        // Only for a session on this terminal: stdin read (no -n), a PTY wanted (no -T).
-        const path = opts.direct && opts.stdin && opts.tty !== false ? ownTerminalPath() : undefined;
-        const cliTerminal = path ? { path, escapes: opts.escape } : undefined;
+        const cliTerminal = opts.direct && opts.stdin ? directOffer(opts.tty, opts.escape) : undefined;
         const request = async (params: StreamMethodParams<'terminal.open'>, track?: (s: Socket) => void) => {
           const socket = await connectControlSocket(controlSocketPath(home), home);
           track?.(socket);
@@ -121,6 +118,18 @@ export function registerTermCommand(program: Command): void {
         exitAfterOutput(code, endedBy);
       },
     );
+}
+
+/**
+ * What `term` offers its agent for direct I/O (ADR 0037, 0038), when stdin is read (no -n): its
+ * terminal, for a session in a terminal (no -T); else, with -t, its stdin and stdout pipes.
+ */
+function directOffer(tty: boolean | undefined, escapes: boolean): CliTerminal | undefined {
+  if (tty === false) return undefined;
+  const path = ownTerminalPath();
+  if (path) return { path, escapes };
+  const pipes = tty === true ? ownPipePaths() : undefined;
+  return pipes ? { ...pipes, escapes: false } : undefined;
 }
 
 /**
@@ -246,6 +255,11 @@ export function runTerminal(
           return;
         case 'direct-left':
           return finish(LEFT_BY_ESCAPE_STATUS, `left the session (~.); ${peer} hangs it up`);
+        case 'direct-failed': {
+          // The agent could not write our output: end as that write error would have ended us.
+          const failure = outputFailureOf(Object.assign(new Error(frame.code), { code: frame.code }));
+          return finish(failure.status, failure.message);
+        }
         default:
           return finish(1, `the agent sent an unexpected ${frame.type.toUpperCase()} frame`);
       }
@@ -349,7 +363,7 @@ export function runTerminal(
       if (finished || raw) return;
       inputEnded = true;
       if (!pty) return void (held ? undefined : socket.write(encodeTerminalFrame({ type: 'eof' })));
-      send(lastInput === 0x0a ? Buffer.of(EOF_CHAR) : Buffer.of(EOF_CHAR, EOF_CHAR));
+      send(endOfInput(lastInput));
       eofAgain = true;
     });
     stdin.on('error', () => undefined);

@@ -1,6 +1,7 @@
 /**
  * The terminal `clawbridge term` runs in, to offer its agent for direct I/O (ADR 0037): the agent then
- * reads the keys and writes the output there itself, and each keystroke crosses one process fewer.
+ * reads the keys and writes the output there itself, and each keystroke crosses one process fewer. On
+ * pipes (`term -t` driven by a script), the same for the pipes (ADR 0038).
  */
 import { spawnSync } from 'node:child_process';
 import { fstatSync, readlinkSync, statSync } from 'node:fs';
@@ -25,6 +26,23 @@ export function ownTerminalPath(platform: NodeJS.Platform = process.platform): s
   } catch {
     return undefined;
   }
+}
+
+/**
+ * This process's stdin and stdout pipes as the agent can open them (ADR 0038): `/proc/PID/fd/0` and
+ * `/1`, on Linux, when both are pipes; else undefined. A socket (what Node gives a child for `'pipe'`)
+ * or a file cannot be opened that way, so those stay with `term`.
+ */
+export function ownPipePaths(
+  platform: NodeJS.Platform = process.platform,
+): { path: string; output: string } | undefined {
+  if (platform !== 'linux') return undefined;
+  try {
+    if (!fstatSync(0).isFIFO() || !fstatSync(1).isFIFO()) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { path: `/proc/${process.pid}/fd/0`, output: `/proc/${process.pid}/fd/1` };
 }
 
 /**

@@ -73,6 +73,7 @@ export const TerminalFrameType = {
   DirectReady: 11,
   DirectWritten: 12,
   DirectLeft: 13,
+  DirectFailed: 14,
 } as const;
 
 /** How a remote process ended: an exit code, or the name of the signal that killed it. */
@@ -117,7 +118,15 @@ export type TerminalFrame =
    */
   | { type: 'direct-written'; offset: number; last: number }
   /** The user typed `~.` on the terminal the agent reads: leave the session (agent → CLI). */
-  | { type: 'direct-left' };
+  | { type: 'direct-left' }
+  /**
+   * Writing the CLI's output failed with this errno code (EPIPE: its reader went away; ADR 0038): the
+   * CLI ends as it would have on that error itself (agent → CLI).
+   */
+  | { type: 'direct-failed'; code: string };
+
+/** An errno code as DIRECT_FAILED carries it: `E` and up to 15 capitals or digits. */
+const ERRNO_CODE = /^E[A-Z0-9]{1,15}$/;
 
 const EXIT_CODE = 0;
 const EXIT_SIGNAL = 1;
@@ -263,6 +272,9 @@ export function encodeTerminalFrame(frame: TerminalFrame): Uint8Array {
     }
     case 'direct-left':
       return frameOf(TerminalFrameType.DirectLeft);
+    case 'direct-failed':
+      if (!ERRNO_CODE.test(frame.code)) throw bad(`bad errno code '${frame.code}'`);
+      return frameOf(TerminalFrameType.DirectFailed, asciiBytes(frame.code));
   }
 }
 
@@ -354,6 +366,11 @@ export function decodeTerminalFrame(frame: Uint8Array): TerminalFrame {
     case TerminalFrameType.DirectLeft:
       expectLength('DIRECT_LEFT', body, 0);
       return { type: 'direct-left' };
+    case TerminalFrameType.DirectFailed: {
+      const code = asciiText(body.subarray(0, 16));
+      if (body.length > 16 || !ERRNO_CODE.test(code)) throw bad('bad errno code in DIRECT_FAILED');
+      return { type: 'direct-failed', code };
+    }
     default:
       throw bad(`unknown type ${type}`);
   }

@@ -6,6 +6,7 @@
  * goes on doing the I/O as before.
  */
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { isatty, ReadStream, WriteStream } from 'node:tty';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { TERMINAL_DEVICE_PATH } from './terminal-device.js';
@@ -23,6 +24,10 @@ export interface DirectTty {
   onDrain(listener: () => void): void;
   /** Resolves once all output reached the terminal, or after `maxMs`. */
   flushed(maxMs: number): Promise<void>;
+  /** Input ended (a pipe's writers all closed it; a terminal does not end). */
+  onInputEnd(listener: () => void): void;
+  /** Writing failed (EPIPE: a pipe's reader went away); nothing more is written. */
+  onOutputError(listener: (err: NodeJS.ErrnoException) => void): void;
   /** Stops reading and writing; the terminal itself stays as it is (the CLI restores its modes). */
   close(): void;
 }
@@ -85,7 +90,7 @@ export function openDirectTty(path: string): DirectTty {
       output.destroy();
       throw new ClawError('BAD_ARGUMENT', 'cannot write to the terminal without blocking');
     }
-    return directTty(input, output);
+    return directIo(input, output);
   } catch (err) {
     closeFds();
     throw err instanceof ClawError
@@ -100,7 +105,8 @@ interface TtyHandle {
   setBlocking?: (on: boolean) => number;
 }
 
-function directTty(input: ReadStream, output: WriteStream): DirectTty {
+/** Direct I/O on `input` and `output` (a terminal's, or pipes': direct-pipes.ts), which it then owns. */
+export function directIo(input: Readable, output: Writable): DirectTty {
   let closed = false;
   /** Writes not yet handed to the terminal, and who waits for none to be left (flushed). */
   let pending = 0;
@@ -110,18 +116,26 @@ function directTty(input: ReadStream, output: WriteStream): DirectTty {
     if (--pending === 0) for (const done of idle.splice(0)) done();
   };
   input.on('error', () => undefined);
-  output.on('error', () => undefined);
+  let failed: NodeJS.ErrnoException | undefined;
+  const failures: ((err: NodeJS.ErrnoException) => void)[] = [];
+  output.on('error', (err: NodeJS.ErrnoException) => {
+    if (closed || failed) return;
+    failed = err;
+    for (const listener of failures) listener(err);
+  });
   return {
     onInput: (listener) => void input.on('data', listener),
     pauseInput: () => void input.pause(),
     resumeInput: () => void (closed || input.resume()),
     write: (bytes) => {
-      if (closed) return true;
+      if (closed || failed) return true;
       pending++;
       output.write(bytes, written);
       return output.writableLength <= OUTPUT_HIGH_WATER;
     },
     onDrain: (listener) => void output.on('drain', listener),
+    onInputEnd: (listener) => void input.on('end', listener),
+    onOutputError: (listener) => void failures.push(listener),
     flushed: (maxMs) =>
       new Promise<void>((resolve) => {
         if (closed || pending === 0) return resolve();

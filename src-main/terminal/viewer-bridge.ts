@@ -40,6 +40,7 @@ import {
 import type { TerminalOpenArgs } from '../protocol/terminal-open-args.js';
 import type { TerminalStreamOpener } from './terminal-client.js';
 import type { DirectTty } from './direct-tty.js';
+import { EOF_CHAR, endOfInput } from './end-of-input.js';
 import { ESCAPE_HELP, EscapeFilter } from './term-escape.js';
 
 /**
@@ -89,6 +90,10 @@ export class ViewerBridge {
   private directWritten = 0;
   private directLast = 0x0a;
   private directNote: NodeJS.Timeout | undefined;
+  /** The last byte read from the CLI's input; on pipes, its end is typed as Ctrl-D (see endOfInput). */
+  private lastTyped = 0x0a;
+  /** One more Ctrl-D goes with the next output (a shell still starting drops the first). */
+  private eofAgain = false;
   private readonly escapes: EscapeFilter | undefined;
 
   /** @param onGone the viewer left, or the bridge ended it: the session is detached (called once). */
@@ -134,6 +139,10 @@ export class ViewerBridge {
   /** One chunk of live output from the session (STDERR frames for a program's stderr). */
   output(chunk: Buffer, channel: OutputChannel = 'stdout'): void {
     if (this.over) return;
+    if (this.eofAgain) {
+      this.eofAgain = false;
+      this.session.write(Buffer.of(EOF_CHAR));
+    }
     const ok = this.write(chunk, channel);
     // Without viewer ACKs, a write the channel took below its high-water mark counts as delivered.
     if (!this.channel.viewerAcks && ok) this.consumeLive(this.sent - this.replayed);
@@ -235,12 +244,33 @@ export class ViewerBridge {
     this.directActive = true;
     tty.onDrain(() => this.drained());
     tty.onInput((bytes) => this.fromTerminal(bytes));
+    tty.onInputEnd(() => this.inputEnded());
+    tty.onOutputError((err) => this.outputFailed(err));
     tty.resumeInput();
+  }
+
+  /**
+   * The CLI's input pipe ended (ADR 0038): as the CLI does on pipes, its end reaches the program's
+   * terminal as Ctrl-D (twice after a partial line: the first only hands that line over).
+   */
+  private inputEnded(): void {
+    if (this.over) return;
+    this.session.write(endOfInput(this.lastTyped));
+    this.eofAgain = true;
+  }
+
+  /** Writing the CLI's output failed: it ends as on that error itself, and the session is hung up. */
+  private outputFailed(err: NodeJS.ErrnoException): void {
+    if (this.over) return;
+    this.direct?.tty.pauseInput();
+    const code = typeof err.code === 'string' && /^E[A-Z0-9]{1,15}$/.test(err.code) ? err.code : 'EIO';
+    this.channel.write(encodeTerminalFrame({ type: 'direct-failed', code }));
   }
 
   /** Keys typed on the CLI's terminal, read by the agent. */
   private fromTerminal(bytes: Buffer): void {
     if (this.over || bytes.length === 0) return;
+    this.lastTyped = bytes[bytes.length - 1]!;
     const typed = this.escapes ? this.escapes.push(bytes) : { send: bytes, actions: [] };
     if (typed.send.length > 0 && !this.session.write(typed.send)) this.direct?.tty.pauseInput();
     for (const action of typed.actions) {

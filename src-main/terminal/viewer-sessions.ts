@@ -15,6 +15,7 @@ import type { StreamUpgradeHandlers, UpgradedStream } from '../api/stream-upgrad
 import type { ViewerChannel } from '../api/viewer-channel.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage } from '../core/errors.js';
+import { openDirectPipes } from './direct-pipes.js';
 import { openDirectTty } from './direct-tty.js';
 import { fitText, type ExitStatus } from '../protocol/terminal-frames.js';
 import { ReplayBuffer } from './replay-buffer.js';
@@ -278,17 +279,20 @@ export class ViewerSessions {
   }
 
   /**
-   * The CLI's terminal, opened for direct I/O when the CLI offered it and this is a terminal session (ADR
-   * 0037); otherwise, or when it cannot be opened, the CLI goes on doing the I/O itself.
+   * The CLI's terminal (ADR 0037) or pipes (ADR 0038), opened for direct I/O when the CLI offered them
+   * and this is a terminal session; otherwise, or when they cannot be opened, the CLI does the I/O.
    */
   private directTerminal(s: OwnedSession, channel: ViewerChannel): DirectTerminal | undefined {
     const offered = channel.cliTerminal;
     if (!offered || s.client.pipes) return undefined;
     try {
-      return { tty: openDirectTty(offered.path), escapes: offered.escapes };
+      const tty = offered.output
+        ? openDirectPipes(offered.path, offered.output)
+        : openDirectTty(offered.path);
+      return { tty, escapes: offered.escapes };
     } catch (err) {
       this.host.log.info(
-        { terminal: s.id, tty: offered.path, err: errorMessage(err) },
+        { terminal: s.id, tty: offered.path, output: offered.output, err: errorMessage(err) },
         'direct terminal I/O not used',
       );
       return undefined;

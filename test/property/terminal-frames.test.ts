@@ -53,6 +53,7 @@ const frameArb: fc.Arbitrary<TerminalFrame> = fc.oneof(
   fc.constant({ type: 'direct-start' as const }),
   fc.constant({ type: 'direct-ready' as const }),
   fc.constant({ type: 'direct-left' as const }),
+  fc.stringMatching(/^E[A-Z0-9]{1,15}$/).map((code) => ({ type: 'direct-failed' as const, code })),
   fc.record({
     type: fc.constant('direct-written' as const),
     offset: fc.maxSafeNat(),
@@ -258,4 +259,18 @@ test('known answers: offsets up to 2^53 − 1 are exact, one more is refused wit
     Buffer.from(encodeTerminalFrame({ type: 'ack', offset: 2 ** 40 + 5 })).toString('hex'),
     '00000009' + '04' + '0000010000000005',
   );
+});
+
+test('known answers: DIRECT_FAILED carries an errno code and nothing else', () => {
+  assert.equal(
+    Buffer.from(encodeTerminalFrame({ type: 'direct-failed', code: 'EPIPE' })).toString('hex'),
+    '00000006' + '0e' + Buffer.from('EPIPE').toString('hex'),
+  );
+  const failed = (text: string) =>
+    decodeTerminalFrame(Uint8Array.from(Buffer.concat([Buffer.of(0x0e), Buffer.from(text)])));
+  assert.deepEqual(failed('ENOSPC'), { type: 'direct-failed', code: 'ENOSPC' });
+  assert.throws(() => failed(''), /bad errno code in DIRECT_FAILED/);
+  assert.throws(() => failed('epipe'), /bad errno code in DIRECT_FAILED/);
+  assert.throws(() => failed(`E${'A'.repeat(16)}`), /bad errno code in DIRECT_FAILED/);
+  assert.throws(() => encodeTerminalFrame({ type: 'direct-failed', code: 'pipe broke' }), /bad errno code/);
 });

@@ -41,7 +41,7 @@ test('a DIRECT_START among the first bytes: term answers DIRECT_READY and reads 
   const frames = framesAt(agent);
   const keys = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined });
   try {
-    const status = runTerminal(term, encodeTerminalFrame({ type: 'direct-start' }), keys, {
+    const status = runTerminal(term, Buffer.from(encodeTerminalFrame({ type: 'direct-start' })), keys, {
       escapes: true,
       peer: 'b',
       pty: true,

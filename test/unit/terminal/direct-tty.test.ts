@@ -95,7 +95,7 @@ test('opening and closing a terminal a hundred times leaves no file open', { ski
   }
 });
 
-test('the request offers a terminal as {path, escapes}; anything else is refused with what is wrong', () => {
+test('the request offers a terminal as {path, escapes}, pipes as {path, escapes, output}; anything else is refused with what is wrong', () => {
   assert.deepEqual(cliTerminalOf({ path: '/dev/pts/3', escapes: true }), {
     path: '/dev/pts/3',
     escapes: true,
@@ -104,12 +104,25 @@ test('the request offers a terminal as {path, escapes}; anything else is refused
     path: '/dev/ttys004',
     escapes: false,
   });
+  assert.deepEqual(cliTerminalOf({ path: '/proc/123/fd/0', escapes: false, output: '/proc/123/fd/1' }), {
+    path: '/proc/123/fd/0',
+    escapes: false,
+    output: '/proc/123/fd/1',
+  });
   const bad: [unknown, RegExp][] = [
     [null, /expected \{path, escapes\}/],
     ['/dev/pts/3', /expected \{path, escapes\}/],
     [{ path: '/tmp/x', escapes: true }, /path: expected a terminal device/],
     [{ path: '/dev/pts/3' }, /escapes: expected true or false/],
-    [{ path: '/dev/pts/3', escapes: true, more: 1 }, /only path and escapes/],
+    [{ path: '/dev/pts/3', escapes: true, more: 1 }, /only path, escapes and output/],
+    // Pipes (ADR 0038): both by their /proc names, and no escapes.
+    [{ path: '/dev/pts/3', escapes: false, output: '/proc/12/fd/1' }, /path: with output, expected a pipe/],
+    [{ path: '/proc/12/fd/0', escapes: false, output: '/tmp/out' }, /output: expected a pipe/],
+    [{ path: '/proc/12/fd/0', escapes: true, output: '/proc/12/fd/1' }, /escapes: there are none on pipes/],
+    [
+      { path: '/proc/12/fd/0', escapes: false, output: '/proc/12/fd/1', x: 1 },
+      /only path, escapes and output/,
+    ],
   ];
   for (const [value, message] of bad) {
     const got = cliTerminalOf(value);

@@ -43,9 +43,13 @@ function fakeChannel() {
 function fakeTty() {
   const written: string[] = [];
   let input: (b: Buffer) => void = () => undefined;
+  let ended: () => void = () => undefined;
+  let failed: (err: NodeJS.ErrnoException) => void = () => undefined;
   let reading = false;
   let closed = false;
   const tty: DirectTty = {
+    onInputEnd: (l) => void (ended = l),
+    onOutputError: (l) => void (failed = l),
     onInput: (l) => void (input = l),
     pauseInput: () => void (reading = false),
     resumeInput: () => void (reading = true),
@@ -54,7 +58,15 @@ function fakeTty() {
     flushed: () => Promise.resolve(),
     close: () => void (closed = true),
   };
-  return { tty, written, type: (s: string) => reading && input(Buffer.from(s)), closed: () => closed };
+  return {
+    tty,
+    written,
+    type: (s: string) => reading && input(Buffer.from(s)),
+    end: () => ended(),
+    fail: (code: string) => failed(Object.assign(new Error(code), { code })),
+    reading: () => reading,
+    closed: () => closed,
+  };
 }
 
 function fakeSession() {
@@ -162,4 +174,31 @@ test('a viewer that goes before the handoff lets the terminal go unread', () => 
   bridge.end({ type: 'error', message: 'taken by another window' });
   assert.ok(t.closed());
   assert.deepEqual(t.written, []);
+});
+
+test('pipes (ADR 0038): their end is Ctrl-D, twice after a partial line, and once more with the next output', () => {
+  const { c, t, s, bridge } = started(false);
+  c.send({ type: 'direct-ready' });
+  t.type('echo hi');
+  t.end();
+  assert.deepEqual(s.input, ['echo hi', '\x04\x04']);
+  bridge.output(Buffer.from('hi\r\n'));
+  bridge.output(Buffer.from('$ '));
+  assert.deepEqual(s.input, ['echo hi', '\x04\x04', '\x04'], 'one more, with the first output only');
+  const whole = started(false);
+  whole.c.send({ type: 'direct-ready' });
+  whole.t.type('ls\n');
+  whole.t.end();
+  assert.deepEqual(whole.s.input, ['ls\n', '\x04']);
+});
+
+test('a failed write of the output tells the CLI its errno code and stops reading its input', () => {
+  const { c, t } = started(false);
+  c.send({ type: 'direct-ready' });
+  assert.ok(t.reading());
+  t.fail('EPIPE');
+  assert.deepEqual(c.frames.at(-1), { type: 'direct-failed', code: 'EPIPE' });
+  assert.ok(!t.reading());
+  t.fail('not-a-code');
+  assert.deepEqual(c.frames.at(-1), { type: 'direct-failed', code: 'EIO' }, 'an odd code is sent as EIO');
 });
