@@ -32,14 +32,6 @@ export const BATCH_BYTES = 256 * 1024;
  */
 const batchBuffers = new FrameBuffers(BATCH_BYTES, 16);
 
-/**
- * A frame up to this size (1 KiB: a keystroke, an echo, a control frame) that finds the link idle — no
- * frame batched this tick, nothing queued on the socket — is written at once instead of at the tick's
- * end: the rest of the tick (callbacks, stream bookkeeping) then runs while the peer already has it,
- * not before. A burst still leaves in one batch after its first frame.
- */
-export const IMMEDIATE_FRAME_BYTES = 1024;
-
 const EMPTY = new Uint8Array(0);
 
 type Events = { frame: [Uint8Array]; pieces: [readonly Buffer[]]; drain: []; close: [Error | undefined] };
@@ -119,13 +111,10 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
     if (length > MAX_LINK_FRAME) {
       throw new ClawError('FRAME_TOO_LARGE', `link frame of ${length} bytes exceeds ${MAX_LINK_FRAME}`);
     }
-    const idle = this.batchUsed === 0 && !this.flushScheduled && this.socket.writableLength === 0;
     this.batchWith(LENGTH_HEADER_BYTES).writeUInt32BE(length, this.batchUsed);
     this.batchUsed += LENGTH_HEADER_BYTES;
     this.copyIn(head);
     this.copyIn(body);
-    if (idle && length <= IMMEDIATE_FRAME_BYTES) this.flushBatch();
-    // After a frame written at once too: the frames that follow it this tick go out together.
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(this.flushAtTickEnd);
