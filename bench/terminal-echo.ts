@@ -60,7 +60,8 @@ export const ECHO_SHELL_LINE = `stty raw -echo && printf '%s' ${READY_MARKER} &&
 export const ECHO_COMMAND = ['sh', '-c', ECHO_SHELL_LINE];
 
 export interface EchoTerminal {
-  pty: IPty;
+  /** The terminal it runs in; none for a client driven through pipes (bench/echo-pipes.ts). */
+  pty?: IPty;
   setupMs: number;
   /** Sends one key and resolves with the ms until it came back. */
   key(ch: string): Promise<number>;
