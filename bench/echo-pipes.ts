@@ -15,16 +15,12 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { CLI, startAgentPair } from './cli-agents.js';
 import { startSshForward } from './ssh.js';
-import { withDeadline } from './measure.js';
-import { EXIT_GRACE_MS } from './processes.js';
 import {
   ECHO_COMMAND,
   ECHO_SHELL_LINE,
+  echoSession,
   measureTerminalEcho,
   openEchoPty,
-  READY_MARKER,
-  TERM_ECHO_DEADLINE_MS,
-  TERM_OPEN_TIMEOUT_MS,
   type EchoClient,
   type EchoTerminal,
 } from './terminal-echo.js';
@@ -32,81 +28,31 @@ import {
 const log = (line: string) => console.error(`[echo-pipes] ${line}`);
 
 /** Runs `file args` with stdin and stdout on two fresh named pipes (real pipes, as a shell gives). */
-async function openEchoPipes(file: string, args: string[], what: string): Promise<EchoTerminal> {
+function openEchoPipes(file: string, args: string[], what: string): Promise<EchoTerminal> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'cb-echo-pipes-'));
   execFileSync('mkfifo', [join(dir, 'in'), join(dir, 'out')]);
   // Each end opened one way only and without waiting for the other (O_NONBLOCK).
-  const childIn = openSync(join(dir, 'in'), constants.O_RDONLY | constants.O_NONBLOCK);
-  const writer = new Socket({
-    fd: openSync(join(dir, 'in'), constants.O_WRONLY | constants.O_NONBLOCK),
-    readable: false,
-  });
-  const reader = new Socket({
-    fd: openSync(join(dir, 'out'), constants.O_RDONLY | constants.O_NONBLOCK),
-    writable: false,
-  });
-  const childOut = openSync(join(dir, 'out'), constants.O_WRONLY | constants.O_NONBLOCK);
+  const open = (name: string, flags: number) => openSync(join(dir, name), flags | constants.O_NONBLOCK);
+  const childIn = open('in', constants.O_RDONLY);
+  const writer = new Socket({ fd: open('in', constants.O_WRONLY), readable: false });
+  const reader = new Socket({ fd: open('out', constants.O_RDONLY), writable: false });
+  const childOut = open('out', constants.O_WRONLY);
   const child = spawn(file, args, { stdio: [childIn, childOut, 'ignore'] });
   closeSync(childIn);
   closeSync(childOut);
-  let seen = '';
-  let waiter: { ch: string; resolve: () => void } | undefined;
-  let exitedWith: string | undefined;
-  const exited = new Promise<void>((resolve) =>
-    child.on('exit', (code, signal) => {
-      exitedWith = `${what} exited (${signal ?? code}): ${seen.trim().slice(-300)}`;
-      resolve();
-    }),
-  );
   reader.on('error', () => undefined);
   writer.on('error', () => undefined);
-  reader.on('data', (d: Buffer) => {
-    seen = (seen + d.toString()).slice(-1000);
-    if (waiter && seen.includes(waiter.ch)) {
-      const w = waiter;
-      waiter = undefined;
-      w.resolve();
-    }
-  });
-  const until = (ch: string, ms: number, why: string) =>
-    withDeadline(
-      Promise.race([
-        new Promise<void>((resolve) => {
-          waiter = { ch, resolve };
-          if (seen.includes(ch)) resolve();
-        }),
-        exited.then(() => Promise.reject(new Error(exitedWith))),
-      ]),
-      ms,
-      why,
-    );
-  const close = async () => {
+  child.on('exit', () => {
     writer.destroy();
     reader.destroy();
-    if (exitedWith) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => !exitedWith && child.kill('SIGKILL'), EXIT_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
-  };
-  try {
-    await until(READY_MARKER, TERM_OPEN_TIMEOUT_MS, `${what} (waiting for the remote program)`);
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  return {
-    setupMs: performance.now() - t0,
-    key: async (ch) => {
-      seen = '';
-      const t = performance.now();
-      writer.write(ch);
-      await until(ch, TERM_ECHO_DEADLINE_MS, 'keystroke echo');
-      return performance.now() - t;
-    },
-    close,
-  };
+  });
+  return echoSession(what, t0, {
+    write: (ch) => writer.write(ch),
+    onData: (listener) => void reader.on('data', (d: Buffer) => listener(d.toString())),
+    onExit: (listener) => void child.on('exit', (code, signal) => listener(signal ?? String(code))),
+    kill: (signal) => child.kill(signal),
+  });
 }
 
 async function main(): Promise<void> {

@@ -78,7 +78,7 @@ export function openEchoTerminal(homeA: string, cli = CLI, peer = 'b'): Promise<
 }
 
 /** Runs `file args` (a terminal client whose remote program is ECHO_SHELL_LINE) in a PTY and waits for it. */
-export async function openEchoPty(file: string, args: string[], what: string): Promise<EchoTerminal> {
+export function openEchoPty(file: string, args: string[], what: string): Promise<EchoTerminal> {
   const t0 = performance.now();
   const pty = spawnPty(file, args, {
     name: 'xterm-256color',
@@ -86,16 +86,38 @@ export async function openEchoPty(file: string, args: string[], what: string): P
     rows: 24,
     env: { ...process.env, TERM: 'xterm-256color' },
   });
+  return echoSession(what, t0, {
+    pty,
+    write: (ch) => pty.write(ch),
+    onData: (listener) => void pty.onData(listener),
+    onExit: (listener) =>
+      void pty.onExit(({ exitCode, signal }) => listener(signal ? `signal ${signal}` : String(exitCode))),
+    kill: (signal) => process.kill(pty.pid, signal),
+  });
+}
+
+/** A started echo client as echoSession drives it: how to type, what it shows, how it ends. */
+export interface EchoIo {
+  pty?: IPty;
+  write(ch: string): void;
+  onData(listener: (text: string) => void): void;
+  /** `how`: its exit status or signal, for the message. */
+  onExit(listener: (how: string) => void): void;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Waits for READY_MARKER on `io` (started at `t0`), then times keys; ends it on failure or close. */
+export async function echoSession(what: string, t0: number, io: EchoIo): Promise<EchoTerminal> {
   let seen = '';
   let exitedWith: string | undefined;
   let waiter: { ch: string; resolve: () => void } | undefined;
   const exited = new Promise<void>((resolve) =>
-    pty.onExit(({ exitCode, signal }) => {
-      exitedWith = `${what} exited (${signal ? `signal ${signal}` : exitCode}): ${seen.trim().slice(-300)}`;
+    io.onExit((how) => {
+      exitedWith = `${what} exited (${how}): ${seen.trim().slice(-300)}`;
       resolve();
     }),
   );
-  pty.onData((d) => {
+  io.onData((d) => {
     seen = (seen + d).slice(-1000);
     if (waiter && seen.includes(waiter.ch)) {
       const w = waiter;
@@ -117,8 +139,8 @@ export async function openEchoPty(file: string, args: string[], what: string): P
     );
   const close = async () => {
     if (exitedWith) return;
-    process.kill(pty.pid, 'SIGTERM');
-    const timer = setTimeout(() => !exitedWith && process.kill(pty.pid, 'SIGKILL'), EXIT_GRACE_MS);
+    io.kill('SIGTERM');
+    const timer = setTimeout(() => !exitedWith && io.kill('SIGKILL'), EXIT_GRACE_MS);
     await exited;
     clearTimeout(timer);
   };
@@ -129,12 +151,12 @@ export async function openEchoPty(file: string, args: string[], what: string): P
     throw err;
   }
   return {
-    pty,
+    ...(io.pty ? { pty: io.pty } : {}),
     setupMs: performance.now() - t0,
     key: async (ch) => {
       seen = '';
       const t = performance.now();
-      pty.write(ch);
+      io.write(ch);
       await until(ch, TERM_ECHO_DEADLINE_MS, 'keystroke echo');
       return performance.now() - t;
     },
