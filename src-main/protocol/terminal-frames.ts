@@ -126,7 +126,7 @@ export type TerminalFrame =
   | { type: 'direct-failed'; code: string };
 
 /** An errno code as DIRECT_FAILED carries it: `E` and up to 15 capitals or digits. */
-const ERRNO_CODE = /^E[A-Z0-9]{1,15}$/;
+export const ERRNO_CODE = /^E[A-Z0-9]{1,15}$/;
 
 const EXIT_CODE = 0;
 const EXIT_SIGNAL = 1;

@@ -27,6 +27,7 @@ export type TerminalPeers = Pick<PeerDirectory, 'peerEntries'> &
 import {
   encodeDataFrames,
   encodeTerminalFrame,
+  ERRNO_CODE,
   FEATURE_PIPES,
   FEATURE_PTY_MODES,
   FEATURE_TERMINAL_TYPE,
@@ -263,7 +264,7 @@ export class ViewerBridge {
   private outputFailed(err: NodeJS.ErrnoException): void {
     if (this.over) return;
     this.direct?.tty.pauseInput();
-    const code = typeof err.code === 'string' && /^E[A-Z0-9]{1,15}$/.test(err.code) ? err.code : 'EIO';
+    const code = typeof err.code === 'string' && ERRNO_CODE.test(err.code) ? err.code : 'EIO';
     this.channel.write(encodeTerminalFrame({ type: 'direct-failed', code }));
   }
 
