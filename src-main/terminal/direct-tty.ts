@@ -28,6 +28,8 @@ export interface DirectTty {
   onInputEnd(listener: () => void): void;
   /** Writing failed (EPIPE: a pipe's reader went away); nothing more is written. */
   onOutputError(listener: (err: NodeJS.ErrnoException) => void): void;
+  /** Why writing failed, once it did (also after close). */
+  outputFailure(): NodeJS.ErrnoException | undefined;
   /** Stops reading and writing; the terminal itself stays as it is (the CLI restores its modes). */
   close(): void;
 }
@@ -118,11 +120,12 @@ export function directIo(input: Readable, output: Writable): DirectTty {
   input.on('error', () => undefined);
   let failed: NodeJS.ErrnoException | undefined;
   const failures: ((err: NodeJS.ErrnoException) => void)[] = [];
-  output.on('error', (err: NodeJS.ErrnoException) => {
+  const fail = (err: NodeJS.ErrnoException) => {
     if (closed || failed) return;
     failed = err;
     for (const listener of failures) listener(err);
-  });
+  };
+  output.on('error', fail);
   return {
     onInput: (listener) => void input.on('data', listener),
     pauseInput: () => void input.pause(),
@@ -130,12 +133,17 @@ export function directIo(input: Readable, output: Writable): DirectTty {
     write: (bytes) => {
       if (closed || failed) return true;
       pending++;
-      output.write(bytes, written);
+      // The failure is known before the last write counts as done: flushed() then reports it.
+      output.write(bytes, (err?: Error | null) => {
+        if (err) fail(err);
+        written();
+      });
       return output.writableLength <= OUTPUT_HIGH_WATER;
     },
     onDrain: (listener) => void output.on('drain', listener),
     onInputEnd: (listener) => void input.on('end', listener),
     onOutputError: (listener) => void failures.push(listener),
+    outputFailure: () => failed,
     flushed: (maxMs) =>
       new Promise<void>((resolve) => {
         if (closed || pending === 0) return resolve();

@@ -172,6 +172,9 @@ export class ViewerBridge {
     this.noteWritten();
     void tty.flushed(DIRECT_FLUSH_MS).then(() => {
       tty.close();
+      // A write that failed on the way out ends the CLI as that error would have: it goes first.
+      const failure = tty.outputFailure();
+      if (failure) this.channel.write(directFailedFrame(failure));
       last();
     });
   }
@@ -264,8 +267,7 @@ export class ViewerBridge {
   private outputFailed(err: NodeJS.ErrnoException): void {
     if (this.over) return;
     this.direct?.tty.pauseInput();
-    const code = typeof err.code === 'string' && ERRNO_CODE.test(err.code) ? err.code : 'EIO';
-    this.channel.write(encodeTerminalFrame({ type: 'direct-failed', code }));
+    this.channel.write(directFailedFrame(err));
   }
 
   /** Keys typed on the CLI's terminal, read by the agent. */
@@ -329,6 +331,12 @@ export class ViewerBridge {
     this.finish();
     this.direct?.tty.close();
   }
+}
+
+/** DIRECT_FAILED for a write error: its errno code, or EIO when it has none the frame can carry. */
+function directFailedFrame(err: NodeJS.ErrnoException): Uint8Array {
+  const code = typeof err.code === 'string' && ERRNO_CODE.test(err.code) ? err.code : 'EIO';
+  return encodeTerminalFrame({ type: 'direct-failed', code });
 }
 
 /** Resolves once `fingerprint` has a live path (or is no longer a peer), or after `maxMs`. */

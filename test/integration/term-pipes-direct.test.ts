@@ -118,6 +118,14 @@ test(
       s.reader.destroy();
       assert.equal(await s.exit(), SIGPIPE_STATUS);
       assert.equal(s.stderr(), '', 'nothing said, as for `yes | head -1`');
+
+      // More than a pipe holds, a moment after the reader went, then the program ends with 0: the
+      // writes fail (during the session or while the agent flushes the last output), and term still
+      // ends with 141, as it would writing them itself.
+      const short = termOnPipes(pair.homeA, 'printf READY; sleep 1; yes | head -c 300000');
+      await waitFor('output flowing', () => Promise.resolve(short.seen().includes('READY')), 20_000);
+      short.reader.destroy();
+      assert.equal(await short.exit(), SIGPIPE_STATUS);
     } finally {
       await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
     }

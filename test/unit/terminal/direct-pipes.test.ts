@@ -88,6 +88,7 @@ test(
         await new Promise((r) => setTimeout(r, 20));
       }
       assert.deepEqual(failures, ['EPIPE']);
+      assert.equal(io.outputFailure()?.code, 'EPIPE');
       assert.equal(io.write(Buffer.from('more')), true, 'taken, and dropped');
       await io.flushed(1_000);
       assert.deepEqual(failures, ['EPIPE']);

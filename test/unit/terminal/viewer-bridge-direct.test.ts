@@ -45,11 +45,13 @@ function fakeTty() {
   let input: (b: Buffer) => void = () => undefined;
   let ended: () => void = () => undefined;
   let failed: (err: NodeJS.ErrnoException) => void = () => undefined;
+  let failure: NodeJS.ErrnoException | undefined;
   let reading = false;
   let closed = false;
   const tty: DirectTty = {
     onInputEnd: (l) => void (ended = l),
     onOutputError: (l) => void (failed = l),
+    outputFailure: () => failure,
     onInput: (l) => void (input = l),
     pauseInput: () => void (reading = false),
     resumeInput: () => void (reading = true),
@@ -63,7 +65,10 @@ function fakeTty() {
     written,
     type: (s: string) => reading && input(Buffer.from(s)),
     end: () => ended(),
-    fail: (code: string) => failed(Object.assign(new Error(code), { code })),
+    fail: (code: string) => {
+      failure = Object.assign(new Error(code), { code });
+      failed(failure);
+    },
     reading: () => reading,
     closed: () => closed,
   };
@@ -201,4 +206,18 @@ test('a failed write of the output tells the CLI its errno code and stops readin
   assert.ok(!t.reading());
   t.fail('not-a-code');
   assert.deepEqual(c.frames.at(-1), { type: 'direct-failed', code: 'EIO' }, 'an odd code is sent as EIO');
+});
+
+test('a write that fails while the last output is flushed: DIRECT_FAILED goes before the EXIT', async () => {
+  const { c, t, bridge } = started(false);
+  c.send({ type: 'direct-ready' });
+  bridge.output(Buffer.from('y\n'.repeat(10)));
+  bridge.end({ type: 'exit', status: { code: 0 } });
+  // The reader went away during the flush (the bridge is already over: the failure is read at the end).
+  t.fail('EPIPE');
+  await wait(0);
+  assert.deepEqual(c.frames.slice(-2), [
+    { type: 'direct-failed', code: 'EPIPE' },
+    { type: 'exit', status: { code: 0 } },
+  ]);
 });
