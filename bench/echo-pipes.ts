@@ -7,12 +7,11 @@
  * reads and writes `term -t`'s pipes itself (ADR 0038), as it does a terminal (ADR 0037). Prints one
  * table; the figures are ratios to ssh's in the same mode.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { CLI, startAgentPair } from './cli-agents.js';
 import { startSshForward } from './ssh.js';
 import {

@@ -58,7 +58,7 @@ export function registerTermCommand(program: Command): void {
     .option('--no-escape', 'no escape sequences (~. ~~ ~?): every key goes to the remote program')
     .option(
       '--no-direct',
-      'read and write this terminal here, not in the agent (which otherwise does, one process fewer per key)',
+      'read and write this terminal (with -t on pipes: these pipes) here, not in the agent (which otherwise does, one process fewer per key)',
     )
     .option('-t, --tty', 'run the remote program in a terminal even when stdin or stdout is not one')
     .option('-T, --no-tty', 'run the remote program on pipes, without a terminal, even in a terminal')

@@ -29,9 +29,9 @@ export function openDirectPipes(input: string, output: string): DirectTty {
     // want of a reader; and the new open file is ours alone, so the CLI's own stays as it was.
     // What the names lead to is looked at before anything is opened, and again once it is.
     for (const path of [input, output]) pipeOfUser(statSync(path), path, uid);
-    const noCtty = constants.O_NOCTTY | constants.O_NONBLOCK;
-    fds.push(openSync(input, constants.O_RDONLY | noCtty));
-    fds.push(openSync(output, constants.O_WRONLY | noCtty));
+    const flags = constants.O_NOCTTY | constants.O_NONBLOCK;
+    fds.push(openSync(input, constants.O_RDONLY | flags));
+    fds.push(openSync(output, constants.O_WRONLY | flags));
     for (const [i, fd] of fds.entries()) pipeOfUser(fstatSync(fd), i === 0 ? input : output, uid);
     // A pipe is a stream libuv reads and writes without blocking; each socket owns its file from here.
     const reader = new Socket({ fd: fds[0]!, readable: true, writable: false });

@@ -359,7 +359,8 @@ export class RelaySession implements CircuitCarrier {
 
   /**
    * Resolves true once the relay has handled every frame sent before this call (it answers a ping in
-   * order, after reading what came before it), false if the session ends first.
+   * order, after reading what came before it), false if the session ends first. This holds because the
+   * relay's ws server hands each message over as it parses it (`allowSynchronousEvents`, ws's default).
    */
   settled(): Promise<boolean> {
     if (!this.authed || this.done) return Promise.resolve(false);
