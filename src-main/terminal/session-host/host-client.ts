@@ -164,7 +164,10 @@ export class SessionHostClient {
     if (!this.channel || this.channel.destroyed) await this.adopt(true);
     let socket: Socket;
     try {
-      socket = await dial(this.opts.socketPath, this.opts.proofKey);
+      // Half-open: the host's FIN after EXIT must not end our side too, or the client's FIN that
+      // follows (hosted-sessions.ts sends it as CLIENT_FIN) could not be written, and the host would
+      // take the closed socket for a lost agent and keep the session for the resume window.
+      socket = await dial(this.opts.socketPath, this.opts.proofKey, true);
     } catch (err) {
       throw new HostUnreachable(errorMessage(err));
     }
@@ -280,9 +283,9 @@ class HostUnreachable extends ClawError {
   }
 }
 
-async function dial(path: string, proofKey: Buffer | undefined): Promise<Socket> {
+async function dial(path: string, proofKey: Buffer | undefined, allowHalfOpen = false): Promise<Socket> {
   const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect(path);
+    const s = connect({ path, allowHalfOpen });
     s.once('connect', () => {
       s.off('error', reject);
       resolve(s);

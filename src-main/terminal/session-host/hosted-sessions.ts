@@ -218,9 +218,10 @@ export class HostedSessions {
       for (const frame of frameClientBytes(chunk)) if (!socket.write(frame)) stream.pause();
     });
     socket.on('drain', () => stream.resume());
-    // The peer's FIN goes on as one (an empty frame); a stream that died (link lost, agent stopping)
-    // just drops the connection, which the host takes for a lost stream to be resumed.
-    stream.on('end', () => socket.write(CLIENT_FIN));
+    // The peer's FIN goes on as one (an empty frame), and ends our side of the connection (it is
+    // half-open: the host may have ended its side first, after EXIT); a stream that died (link lost,
+    // agent stopping) just drops the connection, which the host takes for a lost stream to be resumed.
+    stream.on('end', () => socket.end(CLIENT_FIN));
     stream.on('error', () => socket.destroy());
     stream.on('close', () => {
       unsplice();
