@@ -8,7 +8,8 @@ import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/c
 import { ClawError, errorMessage, hintOf, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
-import { age, formatRtt, hintCommand, printJson, table } from './output.js';
+import { age, formatRtt, hintCommand, printJson } from './output.js';
+import { table } from './table.js';
 import { lineWithHint } from '../core/hint.js';
 import {
   describeAllow,

@@ -7,7 +7,8 @@ import type { ConnectionInfo } from '../api/contract.js';
 import { call, withGroupOpts, type HomeOpts } from './client-commands.js';
 import { formatBytes } from './forward-commands.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
-import { age, printJson, table } from './output.js';
+import { age, printJson } from './output.js';
+import { table } from './table.js';
 
 /** The table `connections` prints (IN: from TO back to FROM; OUT: from FROM to TO). */
 export function connectionsTable(list: ConnectionInfo[], now = Date.now()): string {

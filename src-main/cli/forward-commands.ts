@@ -9,7 +9,8 @@ import { parseHostPort } from '../core/host-port.js';
 import { isLoopbackHost } from '../forwards/listener.js';
 import { call, withGroupOpts, type HomeOpts } from './client-commands.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
-import { hintCommand, printJson, table } from './output.js';
+import { hintCommand, printJson } from './output.js';
+import { table } from './table.js';
 
 /** `1.5 MiB` style sizes for the byte columns. */
 export function formatBytes(n: number): string {

@@ -8,7 +8,8 @@ import { readAudit } from '../audit/audit-reader.js';
 import { parseSince } from '../audit/audit-since.js';
 import { resolveHome } from '../home/home-dir.js';
 import { formatBytes } from './forward-commands.js';
-import { printJson, table } from './output.js';
+import { printJson } from './output.js';
+import { table } from './table.js';
 
 interface LogOpts {
   home?: string;

@@ -3,7 +3,8 @@
  * `clawbridge` entry point. Every failure ends as one line on stderr, `clawbridge: <what failed and
  * what to do>`, and exit status 1.
  */
-import { Command, CommanderError } from 'commander';
+import type { Command as CommandType } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import { errorMessage, hintOf } from '../core/errors.js';
 import { lineWithHint } from '../core/hint.js';
 import { escapeControlChars } from '../core/names.js';
@@ -33,7 +34,7 @@ await registerCommandsFor(program, args);
 pointUsageErrorsAtOwnHelp(program);
 
 /** A usage error in `clawbridge peers add` points at `clawbridge peers add --help`, not the top-level help. */
-function pointUsageErrorsAtOwnHelp(cmd: Command, path: string[] = []): void {
+function pointUsageErrorsAtOwnHelp(cmd: CommandType, path: string[] = []): void {
   for (const sub of cmd.commands) {
     const subPath = [...path, sub.name()];
     // `term b ls -d /` reads -d as term's own option: the usual mistake is a missing `--`.

@@ -1,28 +1,8 @@
-/** Human output helpers for the CLI: aligned tables and short durations. */
+/** Human output helpers for the CLI: short durations, JSON, hints and errors (tables: table.ts). */
 
 import { errorMessage, hintOf, isClawError, type ErrorCode } from '../core/errors.js';
 import type { Hint } from '../core/hint.js';
-import { escapeControlChars } from '../core/names.js';
 import { shellWord } from '../core/shell-word.js';
-import { displayWidth, padToWidth } from './display-width.js';
-
-/**
- * Renders rows as columns separated by two spaces, padded to the widest cell. Cells carry names other
- * nodes chose: control characters are shown escaped, never sent to the terminal.
- */
-export function table(header: string[], rows: string[][]): string {
-  const all = [header, ...rows.map((r) => r.map(escapeControlChars))];
-  // In columns, not UTF-16 units: a name in CJK, or with combining accents, still lines up.
-  const widths = header.map((_, i) => Math.max(...all.map((r) => displayWidth(r[i] ?? ''))));
-  return all
-    .map((r) =>
-      r
-        .map((cell, i) => (i === r.length - 1 ? cell : padToWidth(cell, widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 /** `3s`, `4m`, `2h`, `5d` since an ISO time. */
 export function age(iso: string | null, now = Date.now()): string {

@@ -14,7 +14,8 @@ import {
   type MethodParams,
 } from '../api/contract.js';
 import { call, withAgent, withGroupOpts, type HomeOpts } from './client-commands.js';
-import { age, hintCommand, printJson, table } from './output.js';
+import { age, hintCommand, printJson } from './output.js';
+import { table } from './table.js';
 import { followJoin } from './pair-progress.js';
 import { describeAllow, parseAllow } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';

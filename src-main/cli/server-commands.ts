@@ -2,7 +2,8 @@
  * Commands that run in this process rather than asking an agent: `id`, `agent` and `relay`.
  */
 import { existsSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import { Option } from './commander.js';
 import { resolveHome } from '../home/home-dir.js';
 import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
 import type { RelayCliOptions } from './relay-command.js';

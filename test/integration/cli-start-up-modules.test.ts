@@ -29,6 +29,34 @@ async function loadedBy(args: string[]): Promise<{ stdout: string; loaded: strin
   return { stdout, loaded: JSON.parse(line.slice('LOADED '.length)) as string[] };
 }
 
+/** Writes `ESM <url>` to stderr for every package module the ESM loader resolves (off-thread hooks). */
+const ESM_PROBE = `data:text/javascript,${encodeURIComponent(`
+import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(\`
+import { writeSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  if (r.url.includes('/node_modules/')) writeSync(2, 'ESM ' + r.url + '\\\\n');
+  return r;
+}\`));`)}`;
+
+/** The packages whose modules the ESM loader resolved for `args` (the command may fail). */
+async function importedBy(args: string[]): Promise<string[]> {
+  const r = await new Promise<string>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', ESM_PROBE, CLI, ...args],
+      { timeout: 20_000 },
+      (_err, _out, err) => resolve(err),
+    );
+  });
+  const urls = r
+    .split('\n')
+    .filter((l) => l.startsWith('ESM '))
+    .map((l) => l.slice(4));
+  return [...new Set(urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? u))];
+}
+
 describe('what a command parses at start-up', () => {
   after(removeTempHomes);
 
@@ -53,6 +81,16 @@ describe('what a command parses at start-up', () => {
     const help = await loadedBy(['--help']);
     assert.match(help.stdout, /Commands:[\s\S]*agent[\s\S]*relay/, 'the help lists every command');
     assert.deepEqual(help.loaded, []);
+  });
+
+  it('`term` loads no table code, and commander is required, not imported (each ~4 ms of start-up)', async () => {
+    // No agent runs for this home: term fails after its start-up, with every module it needs loaded.
+    const imported = await importedBy(['term', 'b', '--home', tempHome('startup-term'), '--', 'true']);
+    assert.ok(!imported.includes('get-east-asian-width'), `term imported ${imported.join(', ')}`);
+    assert.ok(!imported.includes('commander'), `term imported ${imported.join(', ')}`);
+    // The probe sees what a command does import: a table's column widths.
+    const peers = await importedBy(['peers', '--home', tempHome('startup-peers')]);
+    assert.ok(peers.includes('get-east-asian-width'), `peers imported ${peers.join(', ')}`);
   });
 
   it('`agent` on a home with an identity loads neither the certificate builder nor the relay server', async () => {

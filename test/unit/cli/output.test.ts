@@ -1,7 +1,8 @@
 /** Human output: hints name commands a user can paste (with the home, quoted), and tables line up. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hintCommand, inFlagTerms, shellWord, table } from '../../../src-main/cli/output.js';
+import { hintCommand, inFlagTerms, shellWord } from '../../../src-main/cli/output.js';
+import { table } from '../../../src-main/cli/table.js';
 import { displayWidth } from '../../../src-main/cli/display-width.js';
 
 test('a hint carries --home only when the command had one', () => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { escapeControlChars, isValidNodeName, nodeNameProblem } from '../../../src-main/core/names.js';
 import { parseHello } from '../../../src-main/agent/control-service.js';
 import { methodParams } from '../../../src-main/api/contract.js';
-import { table } from '../../../src-main/cli/output.js';
+import { table } from '../../../src-main/cli/table.js';
 
 const hostile = [
   'c\x1b[2K\rapproved',
