@@ -35,7 +35,7 @@ import { startSshForward, type SshForward } from './ssh.js';
 import { firstEcho, tcpStream } from './streams.js';
 import { hopBreakdown, lateNote, type SectionRow } from './profile-report.js';
 import type { ProfileFigures } from './profile-targets.js';
-import { percentile } from './table.js';
+import { median, percentile } from './table.js';
 import { ECHO_SHELL_LINE, openEchoPty, openEchoTerminal, type EchoTerminal } from './terminal-echo.js';
 import { download } from './transfers.js';
 
@@ -187,7 +187,7 @@ async function startRows(
   const samples = await timeInTurns(contenders, START_RUNS, notes);
   const med = (name: string) => {
     const s = samples.get(name);
-    return s && s.length > 0 ? percentile(s, 50) : null;
+    return s && s.length > 0 ? median(s) : null;
   };
   const sshTrue = med('ssh-true');
   for (const name of ['term-true', 'ssh-true', 'ssh-true-master', 'first-byte forward', 'first-byte ssh-L']) {
@@ -342,11 +342,11 @@ export async function measureProfile(
       }
     }
     for (const d of open.values()) d.close();
-    const median = (name: string) => {
+    const medianOf = (name: string) => {
       const s = speeds.get(name);
-      return s && s.length > 0 ? percentile(s, 50) : null;
+      return s && s.length > 0 ? median(s) : null;
     };
-    const rawMBps = median('raw-tcp');
+    const rawMBps = medianOf('raw-tcp');
     const late = (await raw.stats()).lateMs;
     const ceiling = ceilingBytesPerS(profile.spec);
     if (rawMBps !== null) {
@@ -360,10 +360,10 @@ export async function measureProfile(
     if (lateBy) notes.push(lateBy);
     const size = `${profile.downloadBytes / 1024 / 1024} MiB`;
     for (const name of ['raw-tcp', 'forward-direct', 'forward-relay', 'ssh-L']) {
-      const v = median(name);
+      const v = medianOf(name);
       if (v === null) continue;
       const vsRaw = rawMBps && name !== 'raw-tcp' ? `, ${(v / rawMBps).toFixed(2)}× raw TCP` : '';
-      const ssh = median('ssh-L');
+      const ssh = medianOf('ssh-L');
       const vsSsh = ssh && name.startsWith('forward-') ? `, ${(v / ssh).toFixed(2)}× ssh -L` : '';
       row(
         `download ${name}`,

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { perGiB, treeCpuSeconds, type CpuOwner } from './cpu-tree.js';
 import { measureRtt, type RttResult } from './measure.js';
 import type { PathUnderTest } from './path.js';
-import { percentile, type BenchResult } from './table.js';
+import { median, percentile, type BenchResult } from './table.js';
 import {
   download,
   LONG_BYTES,
@@ -74,7 +74,7 @@ function longRow(r: Runner): BenchResult {
   }
   return {
     name: path.name,
-    MBps: percentile(long, 50),
+    MBps: median(long),
     p50Ms: rtt.p50Ms,
     p99Ms: rtt.p99Ms,
     setupMs: path.setupMs,
@@ -142,7 +142,9 @@ export async function measureSideBySide(
           // CPU of each owner's process tree around the download only (the turns of other paths excluded).
           const owners = r.path.cpu ?? [];
           const before = owners.map((o) => treeCpuSeconds(o.pid));
-          r.long.push(await timedDownload(r.stream!));
+          const MBps = await timedDownload(r.stream!);
+          r.long.push(MBps);
+          log(`  ${MBps.toFixed(0)} MB/s`);
           owners.forEach((o, i) => {
             const now = treeCpuSeconds(o.pid);
             const was = before[i];

@@ -114,6 +114,18 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[Math.max(rank - 1, 0)]!;
 }
 
+/**
+ * The median of unsorted samples: the middle one, or the mean of the two middle ones for an even
+ * count; NaN for no samples. For a few turns of a download, where the nearest-rank p50 of two is the
+ * slower of them, not a middle.
+ */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** A target multiple as printed: `1.0`, `0.45` (toFixed(1) would round 0.45 to 0.5). */
 export function multiple(n: number): string {
   return Number.isInteger(n) ? n.toFixed(1) : String(n);

@@ -9,6 +9,7 @@ import {
   formatReport,
   formatValue,
   jsonReport,
+  median,
   percentile,
   ratio,
   ratiosObject,
@@ -37,6 +38,16 @@ const memory: MemoryResult[] = [
   { name: 'relay', connections: 5000, kibPerConnection: 20 },
   { name: 'bare-relay', connections: 1000, kibPerConnection: 7 },
 ];
+
+describe('median', () => {
+  it('is the middle sample, or the mean of the two middle ones', () => {
+    assert.equal(median([5, 1, 3]), 3);
+    // Two turns of a download: their mean, not the slower one (nearest-rank p50 would give 400).
+    assert.equal(median([600, 400]), 500);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.ok(Number.isNaN(median([])));
+  });
+});
 
 describe('percentile', () => {
   it('uses nearest rank on unsorted samples', () => {
