@@ -6,8 +6,14 @@
  * compares like with like.
  */
 
-/** Counted turns of the first-byte rows, on loopback and in each section (after the warm-up turn). */
-export const FIRST_BYTE_TURNS = 3;
+/**
+ * Counted turns of the first-byte rows, on loopback and in each section (after the warm-up turn), and
+ * of each section's start commands. Five: with three, the broadband section's `term -- true` read a
+ * median of 161 ms in one full run and 215 ms in the next on the same code (0.298× and 0.383× `ssh
+ * host true` against the 0.33× line), one slow start away from either side. Two more turns cost the
+ * three sections ~8 s.
+ */
+export const FIRST_BYTE_TURNS = 5;
 
 export interface Contender {
   name: string;
