@@ -1,10 +1,12 @@
 /**
- * Starts the commands the start-up rows time and times them itself (bench/command-timer.ts). A child
- * of its own because starting a program costs its parent a fork(2) whose price grows with the
- * parent's memory: from the bench's own process, which has moved gigabytes by the time the emulated
- * sections run (1.1 GB resident cost every spawn ~49 ms here, against 1.5 ms from a 44 MB process),
- * `clawbridge term b -- true` and `ssh host true` both read ~55 ms slower, which is no part of either
- * and bends their ratio. A person's shell is small; so is this process.
+ * Starts the commands the start-up rows time and times them itself (bench/command-timer.ts), so the
+ * bench's own process is not part of the figure. Timed from there, `clawbridge term b -- true` read
+ * 215 and 219 ms in the broadband section of two full runs, 163 ms with the section run alone and
+ * 174 ms from this process in a full run (`ssh host true` likewise). The bench's process is ~185 MB
+ * resident by then, with V8's incremental marking off (ADR 0007: a major collection is one pause),
+ * and a fork's cost grows with its parent's memory (~49 ms from a 1.1 GB process here, 1.5 ms from a
+ * 44 MB one): which of the two cost the ~45 ms was not pinned down; neither is part of the command.
+ * A person's shell is small; so is this process.
  */
 import { spawn } from 'node:child_process';
 import { serveParent } from './child.js';

@@ -22,15 +22,16 @@ export const LONG_BYTES = Number(process.env.CLAWBRIDGE_BENCH_LONG_MIB ?? 1024) 
  */
 export const LONG_WARMUP_BYTES = Math.min(64 * MiB, LONG_BYTES);
 /**
- * Long downloads per path; the paths take turns (a, b, c, a, b, c) and the row is their median. Three:
- * the nearest-rank median of two turns is the slower one, so one slow turn of either side of a ratio
- * (a busy moment of this shared machine) decided it — forward-direct read 0.508× `ssh -L` in a full run
- * where one of its turns took 3 s against 1.5 s. The third turn costs ~20 s of the run's 10 minutes;
- * bench:compare is the tool for small differences, and CLAWBRIDGE_BENCH_LONG_TURNS gives it more turns
- * (with a smaller CLAWBRIDGE_BENCH_LONG_MIB, more and shorter turns follow a machine whose speed
- * wanders).
+ * Long downloads per path; the paths take turns (a, b, c, a, b, c) and the row is their median (of two:
+ * their mean). Until this release the row was the nearest-rank p50, which of two turns is the slower
+ * one, so one slow turn of either side of a ratio decided it (forward-direct read 0.508× `ssh -L` in a
+ * full run where one of its turns took 3 s against 1.5 s). A third turn made the median robust to one
+ * such turn but the full run 25–35 s longer, 9 min 29 s to 10 min 3 s in four runs, past the issue's
+ * 10 minutes on a slow day; bench:compare is the tool for small differences, and
+ * CLAWBRIDGE_BENCH_LONG_TURNS gives it more turns (with a smaller CLAWBRIDGE_BENCH_LONG_MIB, more and
+ * shorter turns follow a machine whose speed wanders).
  */
-export const LONG_TURNS = Math.max(1, Math.floor(Number(process.env.CLAWBRIDGE_BENCH_LONG_TURNS ?? 3)) || 3);
+export const LONG_TURNS = Math.max(1, Math.floor(Number(process.env.CLAWBRIDGE_BENCH_LONG_TURNS ?? 2)) || 2);
 /** A long download that takes longer than this (ms) fails the row: at 20 MB/s 1 GiB takes 54 s. */
 export const LONG_DEADLINE_MS = 120_000;
 /** Bytes of one short download, each on a new connection (4 MiB). */
