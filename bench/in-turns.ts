@@ -6,19 +6,12 @@
  * compares like with like.
  */
 
-/**
- * Counted turns of the first-byte rows, on loopback and in each section (after the warm-up turn), and
- * of each section's start commands. Five: with three, the broadband section's `term -- true` read a
- * median of 161 ms in one full run and 215 ms in the next on the same code (0.298× and 0.383× `ssh
- * host true` against the 0.33× line), one slow start away from either side. Two more turns cost the
- * three sections ~8 s.
- */
-export const FIRST_BYTE_TURNS = 5;
+/** Counted turns of the first-byte rows, on loopback and in each section (after the warm-up turn). */
+export const FIRST_BYTE_TURNS = 3;
 
 export interface Contender {
   name: string;
-  /** One run; resolves with its time in ms where it timed itself (a command-timer run), else nothing. */
-  run: () => Promise<number | void>;
+  run: () => Promise<void>;
 }
 
 /**
@@ -36,8 +29,8 @@ export async function timeInTurns(
       if (!samples.has(c.name)) continue;
       try {
         const t0 = performance.now();
-        const own = await c.run();
-        if (turn > 0) samples.get(c.name)!.push(typeof own === 'number' ? own : performance.now() - t0);
+        await c.run();
+        if (turn > 0) samples.get(c.name)!.push(performance.now() - t0);
       } catch (err) {
         notes.push(`${c.name} not available: ${(err as Error).message}`);
         samples.delete(c.name);

@@ -30,7 +30,7 @@ import { FIRST_BYTE_TURNS, timeInTurns, type Contender } from './in-turns.js';
 import { withDeadline } from './measure.js';
 import { MODE_ECHO } from './serve.js';
 import { createServingSide } from './serving-netns.js';
-import { startCommandTimer } from './command-timer.js';
+import { runToEnd } from './processes.js';
 import { startSshForward, type SshForward } from './ssh.js';
 import { firstEcho, tcpStream } from './streams.js';
 import { hopBreakdown, lateNote, type SectionRow } from './profile-report.js';
@@ -164,10 +164,8 @@ async function startRows(
   log: (line: string) => void,
 ): Promise<void> {
   const node = process.execPath;
-  // Started from a small process, timed there (command-timer-child.ts: a fat parent's fork is slow).
-  const timer = startCommandTimer();
-  const cmd = (file: string, args: string[], what: string) => () =>
-    timer.run(file, args, what, START_TIMEOUT_MS);
+  const cmd = (file: string, args: string[], what: string) => async () =>
+    void (await runToEnd(file, args, START_TIMEOUT_MS, what));
   const contenders: Contender[] = [];
   if (pair) {
     const args = [pair.cli, 'term', 'b', '--home', pair.homeA, '--', 'true'];
@@ -186,7 +184,7 @@ async function startRows(
     contenders.push({ name: 'first-byte ssh-L', run: () => firstEcho(() => tcpStream(port)) });
   }
   log(`  timing ${contenders.map((c) => c.name).join(', ')} in turns…`);
-  const samples = await timeInTurns(contenders, START_RUNS, notes).finally(() => timer.stop());
+  const samples = await timeInTurns(contenders, START_RUNS, notes);
   const med = (name: string) => {
     const s = samples.get(name);
     return s && s.length > 0 ? median(s) : null;

@@ -15,7 +15,7 @@ import { controlSocketPath } from '../src-main/home/home-dir.js';
 import { CLI } from './cli-agents.js';
 import { withDeadline } from './measure.js';
 import { selects, type RowSelection } from './only.js';
-import { startCommandTimer } from './command-timer.js';
+import { runToEnd } from './processes.js';
 import { percentile, type BenchResult } from './table.js';
 
 export const START_ROWS = ['node-start', 'cli-status', 'term-true', 'ssh-true', 'term-open'] as const;
@@ -35,8 +35,7 @@ const OPEN_MARKER = 'CB-OPENED';
 
 interface Contender {
   name: string;
-  /** Runs the command once; its wall time in ms. */
-  run(): Promise<number>;
+  run(): Promise<void>;
   samples: number[];
   failed?: string;
 }
@@ -83,10 +82,8 @@ export async function measureStartRows(opts: {
   const { homeA, only, log } = opts;
   const notes: string[] = [];
   const node = process.execPath;
-  // Started from a small process, timed there (command-timer-child.ts: a fat parent's fork is slow).
-  const timer = startCommandTimer();
-  const run = (file: string, args: string[], what: string) => () =>
-    timer.run(file, args, what, START_TIMEOUT_MS);
+  const run = (file: string, args: string[], what: string) => async () =>
+    void (await runToEnd(file, args, START_TIMEOUT_MS, what));
   const all: Contender[] = [
     { name: 'node-start', run: run(node, ['-e', '0'], 'node -e 0'), samples: [] },
     {
@@ -106,19 +103,16 @@ export async function measureStartRows(opts: {
   } else if (selects(only, 'ssh-true')) notes.push('ssh-true not available: OpenSSH did not start');
   const contenders = all.filter((c) => selects(only, c.name));
   if (contenders.length > 0) log(`timing ${contenders.map((c) => c.name).join(', ')} in turns…`);
-  try {
-    for (let turn = 0; turn < START_WARMUP + START_RUNS; turn++) {
-      for (const c of contenders.filter((x) => x.failed === undefined)) {
-        try {
-          const ms = await c.run();
-          if (turn >= START_WARMUP) c.samples.push(ms);
-        } catch (err) {
-          c.failed = (err as Error).message;
-        }
+  for (let turn = 0; turn < START_WARMUP + START_RUNS; turn++) {
+    for (const c of contenders.filter((x) => x.failed === undefined)) {
+      try {
+        const t0 = performance.now();
+        await c.run();
+        if (turn >= START_WARMUP) c.samples.push(performance.now() - t0);
+      } catch (err) {
+        c.failed = (err as Error).message;
       }
     }
-  } finally {
-    await timer.stop();
   }
   const row = (name: string, samples: number[], failed?: string): BenchResult => {
     if (failed !== undefined || samples.length === 0) {
