@@ -5,6 +5,7 @@
  */
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { isReceivedIntoSlab, releaseReceived } from '../transport/receive-slabs.js';
 
 /**
  * Write buffer of the local TCP sockets of forwards and exits, in bytes (256 KiB: four mux DATA frames).
@@ -63,8 +64,29 @@ export function splice(local: Duplex, remote: Duplex, counters?: SpliceCounters)
     // Registered before pipe's own listener: what one tick delivers leaves in one writev, not a write each.
     remote.on('data', corkUntilNextTick(local));
     local.pipe(remote);
-    remote.pipe(local);
+    pipeReleasing(remote, local);
   });
+}
+
+/**
+ * `from.pipe(to)`, but a chunk read into a reused slab (transport/receive-slabs.ts: what a dialed link
+ * decrypted) is released once `to` has written it, so its slab is read into again while it is still in
+ * the CPU's cache. A write that fails releases nothing: the slab is then left to the GC.
+ */
+function pipeReleasing(from: Duplex, to: Duplex): void {
+  from.on('data', (chunk: Buffer) => {
+    const written = isReceivedIntoSlab(chunk)
+      ? to.write(chunk, (err?: Error | null) => {
+          if (!err) releaseReceived(chunk);
+        })
+      : to.write(chunk);
+    if (!written) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.once('end', () => to.end());
+  // As pipe() does: a source paused before (a stream held until its dial was answered) flows now.
+  if (to.writableNeedDrain) from.pause();
+  else from.resume();
 }
 
 /** A 'data' listener that corks `dest` on a tick's first chunk and uncorks it when the tick is over. */

@@ -17,9 +17,11 @@ import {
   FrameType,
   frameTypeName,
   MAX_STREAM_ID,
+  MUX_HEADER_BYTES,
   type MuxFrame,
 } from '../protocol/mux-frames.js';
 import type { Link, PartsLink, PiecesLink } from '../transport/link.js';
+import { releaseReceived } from '../transport/receive-slabs.js';
 import type { Readable } from 'node:stream';
 import { MAX_DATA_PAYLOAD } from '../protocol/mux-frames.js';
 import {
@@ -294,7 +296,13 @@ export class Mux {
   }
 
   private onFrame(bytes: Uint8Array): void {
-    this.receive(() => ({ frame: decodeFrame(bytes) }));
+    this.receive(() => {
+      const frame = decodeFrame(bytes);
+      // A DATA frame's header is read; its payload is released by whoever writes it (receive-slabs.ts).
+      // Other frames may keep views of their bytes, so theirs are never released.
+      if (frame.type === FrameType.Data) releaseReceived(bytes, MUX_HEADER_BYTES);
+      return { frame };
+    });
   }
 
   /** A frame in the pieces it arrived in: DATA keeps them (no copy); anything else is joined first. */
@@ -302,7 +310,13 @@ export class Mux {
     if (pieces.length === 1) return this.onFrame(pieces[0]!);
     this.receive(() => {
       const data = decodeDataPieces(pieces);
-      if (!data) return { frame: decodeFrame(Buffer.concat(pieces)) };
+      if (!data) {
+        const joined = Buffer.concat(pieces);
+        // Joined into a copy: nothing reads the pieces again.
+        for (const piece of pieces) releaseReceived(piece);
+        return { frame: decodeFrame(joined) };
+      }
+      releaseReceived(pieces[0]!, MUX_HEADER_BYTES);
       const frame: MuxFrame = { type: FrameType.Data, streamId: data.streamId, payload: data.payload[0]! };
       return { frame, dataPieces: data.payload };
     });

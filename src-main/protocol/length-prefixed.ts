@@ -23,8 +23,15 @@ export class LengthPrefixedDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
-  /** @param maxFrame largest payload accepted, in bytes */
-  constructor(private readonly maxFrame: number) {}
+  /**
+   * @param maxFrame largest payload accepted, in bytes
+   * @param consumed called with each piece of a length header once it was read, for chunks whose
+   *   memory is reused once released (transport/receive-slabs.ts)
+   */
+  constructor(
+    private readonly maxFrame: number,
+    private readonly consumed?: (piece: Buffer) => void,
+  ) {}
 
   /**
    * Whole frames, each in one buffer: a frame within one chunk is a view of it, one that spans chunks
@@ -57,7 +64,8 @@ export class LengthPrefixedDecoder {
         );
       }
       if (this.buffered < LENGTH_HEADER_BYTES + head) break;
-      this.takePieces(LENGTH_HEADER_BYTES);
+      const header = this.takePieces(LENGTH_HEADER_BYTES);
+      if (this.consumed) for (const piece of header) this.consumed(piece);
       frames.push(head === 0 ? [Buffer.alloc(0)] : this.takePieces(head));
     }
     return frames;

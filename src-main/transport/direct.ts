@@ -11,6 +11,7 @@ import {
   connect,
   createSecureContext,
   createServer,
+  type ConnectionOptions,
   type SecureContext,
   type Server,
   type TLSSocket,
@@ -22,6 +23,7 @@ import { encodeLengthPrefixed, LengthPrefixedDecoder } from '../protocol/length-
 import { fingerprintOfCert } from '../crypto/signature.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import { SocketLink } from './socket-link.js';
+import { readIntoSlabs, type OnReadOptions } from './receive-slabs.js';
 import { HandshakeGuard } from './handshake-guard.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
 import { addressBlock } from '../core/address-block.js';
@@ -253,15 +255,20 @@ export function dialDirect(opts: DialDirectOptions): Promise<Link> {
   const { host, port } = parseHostPort(opts.address);
   const remote = formatHostPort(host, port);
   return new Promise<Link>((resolve, reject) => {
-    const socket = connect({
+    // The dialer's socket reads into reused slabs (ADR 0039); the preamble is read from there too.
+    const reader = readIntoSlabs();
+    // tls.connect documents `onread` (ignored when given a socket); @types/node's options lack it.
+    const options: ConnectionOptions & { onread: OnReadOptions } = {
       ...tlsBase,
+      onread: reader.onread,
       host,
       port,
       secureContext: identityContext(opts.identity),
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
       servername: undefined,
-    });
+    };
+    const socket = connect(options);
     const decoder = new LengthPrefixedDecoder(MAX_PREAMBLE);
     const fail = (err: Error) => {
       clearTimeout(timer);
@@ -294,7 +301,8 @@ export function dialDirect(opts: DialDirectOptions): Promise<Link> {
         return fail(err as Error);
       }
       if (frames.length === 0) return;
-      socket.off('data', onData);
+      // Until the link reads, what follows waits in the reader.
+      reader.setSink(undefined);
       socket.removeAllListeners('close');
       socket.removeAllListeners('error');
       clearTimeout(timer);
@@ -306,8 +314,8 @@ export function dialDirect(opts: DialDirectOptions): Promise<Link> {
       }
       // Anything after the preamble in this chunk already belongs to the link.
       const rest = frames.slice(1).map((f) => encodeLengthPrefixed(f));
-      resolve(new SocketLink(socket, opts.expectedPeer, remote, true, Buffer.concat(rest)));
+      resolve(new SocketLink(socket, opts.expectedPeer, remote, true, Buffer.concat(rest), 'direct', reader));
     };
-    socket.on('data', onData);
+    reader.setSink(onData);
   });
 }

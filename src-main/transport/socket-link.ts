@@ -7,6 +7,7 @@ import { Emitter } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
 import { LENGTH_HEADER_BYTES, LengthPrefixedDecoder } from '../protocol/length-prefixed.js';
 import { FrameBuffers } from './frame-buffers.js';
+import { releaseReceived, type SlabReader } from './receive-slabs.js';
 import { MAX_LINK_FRAME, type Link, type PartsLink, type PathKind, type PiecesLink } from './link.js';
 
 /**
@@ -38,7 +39,7 @@ type Events = { frame: [Uint8Array]; pieces: [readonly Buffer[]]; drain: []; clo
 
 export class SocketLink implements Link, PartsLink, PiecesLink {
   private readonly events = new Emitter<Events>();
-  private readonly decoder = new LengthPrefixedDecoder(MAX_LINK_FRAME);
+  private readonly decoder: LengthPrefixedDecoder;
   private isClosed = false;
   /** A reader takes frames as pieces (onFramePieces): they are then never copied into one buffer. */
   private piecesWanted = false;
@@ -65,7 +66,11 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
     leftover?: Buffer,
     /** `relay` for TLS through a relay's splice (transport/splice-link.ts). */
     readonly path: PathKind = 'direct',
+    /** The socket reads into reused slabs (a dialer's: receive-slabs.ts); 'data' is then never emitted. */
+    private readonly slabReader?: SlabReader,
   ) {
+    // Length headers read into a slab are released once parsed: nothing reads them again.
+    this.decoder = new LengthPrefixedDecoder(MAX_LINK_FRAME, slabReader ? releaseReceived : undefined);
     // Reading starts with the first frame listener (startReading): until then the socket holds what
     // arrives, so a link handed over a few turns after its handshake (a splice) loses no frame.
     this.leftover = leftover && leftover.length > 0 ? leftover : undefined;
@@ -88,6 +93,15 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
     this.leftover = undefined;
     // The socket starts flowing on a later tick (nextTick), and nextTicks run in order: the bytes that
     // came with the preamble are handled before anything the socket held.
+    const reader = this.slabReader;
+    if (reader) {
+      // What the reader read meanwhile waits in it, after the leftover.
+      process.nextTick(() => {
+        if (leftover) this.onData(leftover);
+        if (!this.isClosed) reader.setSink((chunk) => this.onData(chunk));
+      });
+      return;
+    }
     if (leftover) process.nextTick(() => this.onData(leftover));
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
   }
@@ -208,6 +222,9 @@ export class SocketLink implements Link, PartsLink, PiecesLink {
     if (this.isClosed) return;
     this.isClosed = true;
     this.flushBatch();
+    // What still arrives is dropped (left to the GC) rather than kept for a sink that never comes.
+    this.slabReader?.setSink(() => undefined);
+    this.slabReader?.close();
     if (!local) this.socket.destroy();
     this.events.emit('close', local ? undefined : error);
     this.events.removeAll();

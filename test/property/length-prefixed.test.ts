@@ -64,6 +64,27 @@ test('property: pushPieces gives the same frames as push, as views of the chunks
   );
 });
 
+test('property: every byte of the wire is either in a frame piece or a length header handed to `consumed`, once', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: MAX }), { maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      (frames, cuts) => {
+        const wire = Buffer.concat(frames.map((f) => encodeLengthPrefixed(f)));
+        const owner = new Int32Array(wire.length);
+        const mark = (piece: Buffer) => {
+          for (let i = 0; i < piece.length; i++) owner[piece.byteOffset - wire.byteOffset + i]! += 1;
+        };
+        const dec = new LengthPrefixedDecoder(MAX, mark);
+        for (const c of splitAt(wire, cuts)) for (const pieces of dec.pushPieces(c)) pieces.forEach(mark);
+        // Header bytes are counted by `consumed`, payload bytes by their frame: each exactly once.
+        assert.ok(owner.every((n) => n === 1));
+      },
+    ),
+    { numRuns: fuzzRuns() },
+  );
+});
+
 test('property: random bytes never crash, never buffer past one frame', () => {
   fc.assert(
     fc.property(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 10 }), (chunks) => {
