@@ -12,7 +12,10 @@
  * of the pool for good; the GC frees it, and no byte is ever overwritten while something may read it.
  *
  * Small reads (a key typed, a short reply, anything below COPY_BELOW_BYTES) are copied out at once and
- * their region is read into again, so a piece a terminal keeps never pins a slab.
+ * their region is read into again, so a piece a terminal keeps never pins a slab. After a few small
+ * reads in a row the reader lets go of its slab and reads into one small buffer that every socket of
+ * the process shares, copying each read out in its callback (Node runs it right after the read, before
+ * any other): an idle link holds no slab. A read that fills that buffer means bulk again.
  *
  * Only a dialer's socket can read this way: Node gives `onread` to a TLSSocket it creates itself, not
  * to one that wraps a socket it was handed (a listener's accepted connections, a relay splice).
@@ -25,6 +28,10 @@ export const RECEIVE_SLAB_BYTES = 256 * 1024;
 export const TLS_RECORD_BYTES = 16 * 1024;
 /** Reads under this many bytes are copied out and their region reused (see above). */
 export const COPY_BELOW_BYTES = 4 * 1024;
+/** Small reads in a row after which a reader lets go of its slab (one in bulk ends a 256 KiB write). */
+export const SMALL_READS_BEFORE_IDLE = 4;
+/** The buffer small reads of every socket go into, copied out at once (COPY_BELOW_BYTES long). */
+const sharedSmall = Buffer.allocUnsafeSlow(COPY_BELOW_BYTES);
 /** Free slabs of this process, 8 kept at most (2 MiB); beyond, left to the GC. */
 const pool = new FrameBuffers(RECEIVE_SLAB_BYTES, 8);
 
@@ -96,6 +103,8 @@ export function readIntoSlabs(): SlabReader {
   let used = 0;
   let sink: ((piece: Buffer) => void) | undefined;
   const early: Buffer[] = [];
+  /** Small reads since the last large one; from SMALL_READS_BEFORE_IDLE on, reads go to sharedSmall. */
+  let smallReads = SMALL_READS_BEFORE_IDLE;
 
   const letGo = (): void => {
     if (!slab) return;
@@ -104,6 +113,11 @@ export function readIntoSlabs(): SlabReader {
     slab = undefined;
   };
   const next = (): Buffer => {
+    if (smallReads >= SMALL_READS_BEFORE_IDLE) {
+      // Node reads into what this returns from now on: the slab's region is no longer its buffer.
+      letGo();
+      return sharedSmall;
+    }
     if (!slab || slab.buffer.length - used < TLS_RECORD_BYTES) {
       letGo();
       slab = takeSlab();
@@ -116,10 +130,13 @@ export function readIntoSlabs(): SlabReader {
     onread: {
       buffer: next,
       callback(bytesRead, region) {
+        // A read that fills the shared small buffer is one of these too.
+        const bulk = bytesRead >= COPY_BELOW_BYTES;
+        smallReads = bulk ? 0 : smallReads + 1;
         let piece: Buffer;
-        if (bytesRead < COPY_BELOW_BYTES || !slab || region.buffer !== slab.buffer.buffer) {
-          // Copied, and the region is read into again: nothing keeps a view of it. (Also a read that
-          // lands after close(), into a region of a slab the reader has let go of.)
+        if (!bulk || !slab || region.buffer !== slab.buffer.buffer) {
+          // Copied, and the region is read into again: nothing keeps a view of it. (Also a read into
+          // the shared small buffer, and one that lands after close() in a slab let go of.)
           piece = Buffer.from(region.subarray(0, bytesRead));
         } else {
           piece = slab.buffer.subarray(used, used + bytesRead);
