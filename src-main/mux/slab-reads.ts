@@ -15,6 +15,7 @@
  * back to the pool once what was read into it was acknowledged.
  */
 import type { FrameBuffers } from '../transport/frame-buffers.js';
+import type { OnReadOptions } from '../transport/receive-slabs.js';
 import { COPY_AT_BYTES, markReadIntoSlab, releaseSlab, sharedSlabs, type Slab } from './retained-bytes.js';
 
 /** Largest read into a slab (64 KiB: Node's own read size, one DATA payload). */
@@ -28,12 +29,6 @@ export const BULK_READ_BYTES = COPY_AT_BYTES;
 export const SMALL_READ_BYTES = 4 * 1024;
 /** The one buffer all sockets' small reads go into; each read is copied out in its callback. */
 const sharedSmallRead = Buffer.allocUnsafeSlow(SMALL_READ_BYTES);
-
-/** The `onread` option of net.connect / new net.Socket. */
-export interface OnReadOptions {
-  buffer: () => Uint8Array;
-  callback: (bytesRead: number, buffer: Uint8Array) => boolean;
-}
 
 /**
  * `onread` options for one socket. `push` hands a piece on (the socket's own `push`, for a socket

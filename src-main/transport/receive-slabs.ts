@@ -3,7 +3,7 @@
  * (ADR 0039). Without it Node's TLS copies every decrypted record (up to 16 KiB) into a fresh buffer
  * of its own: a receiving agent writes a download into ever new memory, 1 GiB of it per GiB, and a bare
  * TLS receiver spends ~1.0–1.2 s of CPU per GiB that way against ~0.7 s reading into the same few
- * slabs, which stay in the CPU's cache (.scratch measurements quoted in the ADR).
+ * slabs, which stay in the CPU's cache (the ADR has the measurements).
  *
  * A slab is reused only when nothing can read it any more. Every byte read into it is counted as held
  * and stays held until whoever used it last says so with `releaseReceived`: the length decoder and the
@@ -46,7 +46,7 @@ interface ReceiveSlab {
 /** The slab of every buffer a reader read into, by its memory: a view of any part of it finds it. */
 const slabOf = new WeakMap<ArrayBufferLike, ReceiveSlab>();
 
-/** The `onread` option of tls.connect / net.connect. */
+/** The `onread` option of tls.connect / net.connect (also mux/slab-reads.ts's). */
 export interface OnReadOptions {
   buffer: () => Uint8Array;
   callback: (bytesRead: number, buffer: Uint8Array) => boolean;

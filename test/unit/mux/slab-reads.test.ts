@@ -6,12 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { RETAIN_SLAB_BYTES, RetainedBytes } from '../../../src-main/mux/retained-bytes.js';
-import {
-  SLAB_READ_BYTES,
-  SMALL_READ_BYTES,
-  slabReads,
-  type OnReadOptions,
-} from '../../../src-main/mux/slab-reads.js';
+import { SLAB_READ_BYTES, SMALL_READ_BYTES, slabReads } from '../../../src-main/mux/slab-reads.js';
+import type { OnReadOptions } from '../../../src-main/transport/receive-slabs.js';
 import { FrameBuffers } from '../../../src-main/transport/frame-buffers.js';
 
 /** Plays the kernel: fills the buffer Node would read into with `bytes` and reports the read. */
