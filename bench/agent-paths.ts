@@ -15,7 +15,7 @@ import { startChild } from './child.js';
 import { ECHO_FLOORS, echoFloorClient } from './echo-floor.js';
 import type { CpuOwner } from './cpu-tree.js';
 import { selects, type RowSelection } from './only.js';
-import { startAgentPair, type AgentPair, type PairMode } from './cli-agents.js';
+import { linkDialer, startAgentPair, type AgentPair, type PairMode } from './cli-agents.js';
 import { FIRST_BYTE_TURNS, timeInTurns } from './in-turns.js';
 import { timed } from './path.js';
 import { measureSideBySide, type NamedPath } from './side-by-side.js';
@@ -274,6 +274,12 @@ export async function measureAgentRows(
       const measured = await measureSideBySide(paths, log);
       results.push(...measured.results);
       notes.push(...measured.notes);
+      if (direct) {
+        const dialer = await linkDialer(direct).catch(() => null);
+        notes.push(
+          `the direct pair's link was dialed by ${dialer ?? 'neither (b offline)'} after the downloads (a dialer reads into reused slabs, ADR 0039)`,
+        );
+      }
     }
     if (!wantsEcho) {
       // Nothing more to measure on the direct pair.

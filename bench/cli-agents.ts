@@ -69,6 +69,17 @@ interface ListedPeer {
   name: string;
   online: boolean;
   path: string | null;
+  linkFrom?: { dialedBy: 'us' | 'peer' } | null;
+}
+
+/**
+ * Which agent dialed the pair's link now, from a's `peers --json` (null while b is offline): only a
+ * dialer's TLS socket reads into reused slabs (ADR 0039), so a download's cost depends on it.
+ */
+export async function linkDialer(pair: AgentPair): Promise<'a' | 'b' | null> {
+  const list = JSON.parse(await pair.onA(['peers', '--json'])) as ListedPeer[];
+  const from = list.find((x) => x.name === 'b')?.linkFrom;
+  return from ? (from.dialedBy === 'us' ? 'a' : 'b') : null;
 }
 
 async function waitForPath(homeA: string, peer: string, mode: PairMode, cli: string): Promise<void> {
