@@ -73,7 +73,7 @@ export function releaseReceived(view: Uint8Array, bytes: number = view.length): 
   giveBackIfUnused(slab);
 }
 
-/** True when `view` lies in a slab a reader read into (tests, and callers that copy otherwise). */
+/** True when `view` lies in a slab a reader read into (what a forward's splice releases). */
 export function isReceivedIntoSlab(view: Uint8Array): boolean {
   return slabOf.has(view.buffer);
 }

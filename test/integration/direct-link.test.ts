@@ -4,30 +4,14 @@ import { isClawError } from '../../src-main/core/errors.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import { Mux, type MuxStream } from '../../src-main/mux/mux.js';
-import { dialDirect, listenDirect } from '../../src-main/transport/direct.js';
-import { MAX_LINK_FRAME, type Link } from '../../src-main/transport/link.js';
+import { dialDirect } from '../../src-main/transport/direct.js';
+import { MAX_LINK_FRAME } from '../../src-main/transport/link.js';
 import { SOCKET_LINK_HIGH_WATER_BYTES } from '../../src-main/transport/socket-link.js';
+import { directListener } from '../helpers/direct-listener.js';
 import { testIdentity } from '../helpers/identities.js';
 import { readAll, sendReusingOneBuffer } from '../helpers/stream-bytes.js';
 
-async function setup(admitAll = true) {
-  const a = await testIdentity('a');
-  const b = await testIdentity('b');
-  const accepted: Link[] = [];
-  const refused: string[] = [];
-  const listener = await listenDirect({
-    identity: b,
-    host: '127.0.0.1',
-    port: 0,
-    admit: (fp) =>
-      admitAll && fp === a.fingerprint
-        ? undefined
-        : { code: 'REMOVED', reason: `node ${fp.slice(0, 8)} is not a peer` },
-    onLink: (l) => accepted.push(l),
-    onRefused: (fp) => refused.push(fp),
-  });
-  return { a, b, listener, accepted, refused, address: `127.0.0.1:${listener.port}` };
-}
+const setup = directListener;
 
 test('pinned TLS 1.3 both ways: frames flow in order, peer ids are the fingerprints', async () => {
   const { a, b, listener, accepted, address } = await setup();

@@ -10,11 +10,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { Mux, type MuxStream } from '../../src-main/mux/mux.js';
-import { dialDirect, listenDirect } from '../../src-main/transport/direct.js';
-import type { Link } from '../../src-main/transport/link.js';
+import { dialDirect } from '../../src-main/transport/direct.js';
 import { idleReceiveSlabs } from '../../src-main/transport/receive-slabs.js';
 import { splice } from '../../src-main/forwards/splice.js';
-import { testIdentity } from '../helpers/identities.js';
+import { directListener } from '../helpers/direct-listener.js';
 import { sendReusingOneBuffer } from '../helpers/stream-bytes.js';
 
 const sha = (x: Buffer) => createHash('sha256').update(x).digest('hex');
@@ -40,19 +39,10 @@ test(
   'a download through a splice over a dialed link is byte-exact and its slabs are reused',
   { timeout: 60_000 },
   async () => {
-    const a = await testIdentity('a');
-    const b = await testIdentity('b');
-    const accepted: Link[] = [];
-    const listener = await listenDirect({
-      identity: b,
-      host: '127.0.0.1',
-      port: 0,
-      admit: () => undefined,
-      onLink: (l) => accepted.push(l),
-    });
+    const { a, b, listener, accepted, address } = await directListener();
     const link = await dialDirect({
       identity: a,
-      address: `127.0.0.1:${listener.port}`,
+      address,
       expectedPeer: b.fingerprint,
     });
     await new Promise((r) => setTimeout(r, 20));
