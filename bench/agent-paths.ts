@@ -280,6 +280,12 @@ export async function measureAgentRows(
           `the direct pair's link was dialed by ${dialer ?? 'neither (b offline)'} after the downloads (a dialer reads into reused slabs, ADR 0039)`,
         );
       }
+      if (relayed) {
+        const opener = await linkDialer(relayed).catch(() => null);
+        notes.push(
+          `the relay pair's link was opened by ${opener ?? 'neither (b offline)'} after the downloads (its opener is the splice's TLS client, which reads into reused slabs, ADR 0040)`,
+        );
+      }
     }
     if (!wantsEcho) {
       // Nothing more to measure on the direct pair.

@@ -8,10 +8,11 @@
  * the path CPU (a `--no-tls` relay made the relay rows ~25 % faster than what users get). Every process
  * is ended by its PID.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHostPort } from '../src-main/core/host-port.js';
+import { loadOrCreateIdentity } from '../src-main/home/identity-store.js';
 import { REPO_ROOT, type CommandWrap } from './child.js';
 import { killByPid, launch, runToEnd, type Launched } from './processes.js';
 
@@ -114,6 +115,21 @@ export interface PairPlacement {
   reachRelay?: (port: number) => Promise<{ a: number; b: number }>;
 }
 
+/**
+ * Gives homes `a` and `b` identities such that a's fingerprint sorts first. When both nodes open a link
+ * at once (over the relay both can), each keeps the one the lower fingerprint opened
+ * (agent/peer-links.ts), so this makes a the opener of every link that survives, as ssh's client is of
+ * its connection; left to chance, half the runs had b open the relay link.
+ */
+async function identitiesWithAFirst(homeA: string, homeB: string): Promise<void> {
+  const [a, b] = await Promise.all([loadOrCreateIdentity(homeA), loadOrCreateIdentity(homeB)]);
+  if (a.fingerprint < b.fingerprint) return;
+  const swap = `${homeA}.swap`;
+  renameSync(homeA, swap);
+  renameSync(homeB, homeA);
+  renameSync(swap, homeB);
+}
+
 export async function startAgentPair(
   mode: PairMode,
   cli = CLI,
@@ -179,6 +195,7 @@ export async function startAgentPair(
       );
       return { fingerprint: m[1]!, listen: m[2]!, pid: agent.proc.pid ?? 0 };
     };
+    await identitiesWithAFirst(homeA, homeB);
     const [a, b] = await Promise.all([startAgent('a', homeA), startAgent('b', homeB)]);
     const hint = (x: { listen: string }) => (mode === 'direct' ? ['--address', x.listen] : []);
     const hintB =
@@ -187,8 +204,9 @@ export async function startAgentPair(
         : hint(b);
     // a, where the forward's client runs, dials b, as a laptop dials its server: b is told of a first
     // (so a's first dial is welcome) and given no address of it (behind the emulators it could not
-    // reach a anyway). Which side dials matters since ADR 0039: only a dialer's TLS socket reads into
-    // reused slabs, so a download costs the receiving agent less when it dialed.
+    // reach a anyway); over the relay, where b can open a circuit too, a's lower fingerprint keeps
+    // a's. Which side opens matters since ADR 0039 and 0040: only a dialer's TLS socket, and a splice's
+    // TLS client, reads into reused slabs, so a download costs the receiving agent less when it opened.
     await runCli(['peers', 'add', a.fingerprint, '--name', 'a', '--home', homeB], cli);
     await runCli(['peers', 'add', b.fingerprint, '--name', 'b', ...hintB, '--home', homeA], cli);
     await waitForPath(homeA, 'b', mode, cli);

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { SPLICE_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import type { Mux } from '../mux/mux.js';
 import type { StreamRequest } from '../mux/types.js';
+import type { SpliceJoin } from '../protocol/relay-splice.js';
 import type { TlsIdentity } from '../transport/direct.js';
 import type { Link } from '../transport/link.js';
 import { spliceLink } from '../transport/splice-link.js';
@@ -60,6 +61,7 @@ export class RelaySplicer {
       return req.reject('BAD_REQUEST', 'only a relay link the peer opened can move to a splice');
     }
     const bytes = Buffer.from(token, 'hex');
+    // This end is the TLS server: it joins with the splice line whichever way the relay takes.
     if (this.resting(link.remote) || !link.offerSplice(bytes)) {
       return req.reject('SERVICE_FAILED', 'no splice through this relay');
     }
@@ -68,12 +70,13 @@ export class RelaySplicer {
     } catch {
       return; // the peer gave up or the link went
     }
-    void this.join(link, bytes);
+    void this.join(link, bytes, 'line');
   }
 
   private async start(link: UpgradableLink, mux: Mux): Promise<void> {
     const token = randomBytes(SPLICE_TOKEN_BYTES);
-    if (!link.offerSplice(token)) return; // the relay has no splices
+    const join = link.offerSplice(token);
+    if (!join) return; // the relay has no splices
     try {
       const stream = await mux.open(SPLICE_SERVICE, { token: token.toString('hex') });
       stream.destroy();
@@ -84,10 +87,10 @@ export class RelaySplicer {
       );
       return;
     }
-    await this.join(link, token);
+    await this.join(link, token, join);
   }
 
-  private async join(link: UpgradableLink, token: Uint8Array): Promise<void> {
+  private async join(link: UpgradableLink, token: Uint8Array, join: SpliceJoin): Promise<void> {
     const relayUrl = link.remote;
     try {
       const spliced = await spliceLink({
@@ -96,6 +99,7 @@ export class RelaySplicer {
         identity: this.host.identity,
         peerId: link.peerId,
         initiator: link.initiator,
+        join,
       });
       if (link.closed) return spliced.close('link closed meanwhile');
       link.upgrade(spliced);

@@ -53,6 +53,11 @@ export const RELAY_ASSIGNED_CIRCUIT_BIT = 0x8000_0000;
 export const SPLICE_TOKEN_BYTES = 32;
 /** The word a relay puts in CHALLENGE's relay info when it takes SPLICE frames and splice lines. */
 export const RELAY_FEATURE_SPLICE = 'splice';
+/**
+ * The word a relay puts in CHALLENGE's relay info when it also takes a splice named by its TLS client's
+ * server name instead of a splice line (protocol/relay-splice.ts, ADR 0040).
+ */
+export const RELAY_FEATURE_SPLICE_SNI = 'splice-sni';
 /** The word a relay puts in CHALLENGE's relay info when it takes LISTEN_TAG frames. */
 export const RELAY_FEATURE_LISTEN_TAG = 'listen-tag';
 

@@ -8,13 +8,20 @@
  * - it is counted for its address at once (ip-limits.ts), before any TLS or HTTP work;
  * - it has `deadlineMs` (the auth timeout) from accept to become a WebSocket or a splice: a half-sent
  *   ClientHello or HTTP request, or an idle keep-alive HTTP connection, is closed then;
- * - its first bytes say what it is: a splice line goes to the splice broker, TLS or HTTP to the
- *   HTTP(S) server with the bytes put back;
+ * - its first bytes say what it is: a splice line, or a ClientHello whose server name names a splice
+ *   (ADR 0040), goes to the splice broker; other TLS and HTTP go to the HTTP(S) server with the bytes
+ *   put back;
  * - close() of the relay destroys whatever is still here.
  */
 import type { Socket } from 'node:net';
 import { addressBlock } from '../core/address-block.js';
-import { classifyFirstBytes, parseSpliceLine, SPLICE_LINE_BYTES } from '../protocol/relay-splice.js';
+import {
+  classifyFirstBytes,
+  parseSpliceLine,
+  SPLICE_LINE_BYTES,
+  tokenOfServerName,
+} from '../protocol/relay-splice.js';
+import { readClientHelloServerName } from '../protocol/tls-client-hello.js';
 import type { IpLimiter, IpRefusal, IpSlot } from './ip-limits.js';
 
 /** Why the acceptor closed a connection itself, as counted in the relay's metrics. */
@@ -24,7 +31,7 @@ export type AcceptRefusal =
 export interface AcceptHandlers {
   /** TLS or HTTP, first bytes put back: the HTTP(S) server takes it from here. */
   http(socket: Socket): void;
-  /** A splice line with `token` (64 hex); `rest` is what followed the line. */
+  /** A splice named `token` (64 hex); `rest` is what followed its line, or its whole ClientHello on. */
   splice(socket: Socket, token: string, rest: Buffer): void;
   /** The acceptor closed `socket` for `reason` (counted and logged by the caller). */
   refused(reason: AcceptRefusal, ip: string): void;
@@ -123,9 +130,16 @@ export class RelayAcceptor {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
       const kind = classifyFirstBytes(head);
       if (kind === 'more' || (kind === 'splice' && head.length < SPLICE_LINE_BYTES)) return;
+      // TLS waits for its first record (at most 16 KiB, within the deadline): its server name may name a splice.
+      const hello = kind === 'tls' ? readClientHelloServerName(head) : undefined;
+      if (hello?.state === 'more') return;
       settled();
       socket.pause();
-      if (kind === 'splice') return this.splice(entry, head);
+      if (kind === 'splice') return this.spliceLine(entry, head);
+      const named =
+        hello?.state === 'read' && hello.serverName ? tokenOfServerName(hello.serverName) : undefined;
+      // The hello is the first of the node-to-node TLS bytes: the pipe carries it to the other end.
+      if (named !== undefined) return this.splice(entry, named, head);
       socket.unshift(head);
       // The HTTP(S) server puts its own error handler on it, as on any connection it accepts.
       this.handlers.http(socket);
@@ -136,15 +150,19 @@ export class RelayAcceptor {
     socket.on('error', onError);
   }
 
-  private splice(entry: Accepted, head: Buffer): void {
-    const { socket, ip } = entry;
+  private spliceLine(entry: Accepted, head: Buffer): void {
     let token: string;
     try {
       token = parseSpliceLine(head.subarray(0, SPLICE_LINE_BYTES));
     } catch {
-      this.handlers.refused('malformed_splice_line', ip);
-      return void socket.destroy();
+      this.handlers.refused('malformed_splice_line', entry.ip);
+      return void entry.socket.destroy();
     }
+    this.splice(entry, token, head.subarray(SPLICE_LINE_BYTES));
+  }
+
+  private splice(entry: Accepted, token: string, rest: Buffer): void {
+    const { socket, ip } = entry;
     if (entry.slot === 'splice' || !this.ips.toSplice(ip, entry.slot)) {
       this.handlers.refused('too_many_splices', ip);
       return void socket.destroy();
@@ -153,6 +171,6 @@ export class RelayAcceptor {
     // The splice broker bounds a waiting splice connection by its offer's deadline from here on.
     clearTimeout(entry.deadline);
     entry.deadline = undefined;
-    this.handlers.splice(socket, token, head.subarray(SPLICE_LINE_BYTES));
+    this.handlers.splice(socket, token, rest);
   }
 }

@@ -28,6 +28,7 @@ import {
   RELAY_PROTOCOL_VERSION,
   RELAY_FEATURE_LISTEN_TAG,
   RELAY_FEATURE_SPLICE,
+  RELAY_FEATURE_SPLICE_SNI,
   CHALLENGE_NONCE_BYTES,
   type RelayFrame,
 } from '../protocol/relay-frames.js';
@@ -99,7 +100,7 @@ export interface RelayServer {
 }
 
 /** Sent in CHALLENGE so a node can log what it talks to; the words after the first are features. */
-export const RELAY_INFO = `clawbridge-relay/${RELAY_PROTOCOL_VERSION} ${RELAY_FEATURE_SPLICE} ${RELAY_FEATURE_LISTEN_TAG}`;
+export const RELAY_INFO = `clawbridge-relay/${RELAY_PROTOCOL_VERSION} ${RELAY_FEATURE_SPLICE} ${RELAY_FEATURE_LISTEN_TAG} ${RELAY_FEATURE_SPLICE_SNI}`;
 
 /** How long a closing handshake may take before ws destroys the socket, in ms (ws default 30 s is long enough to pile up refused connections). */
 const CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;

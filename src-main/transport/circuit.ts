@@ -5,6 +5,7 @@
  */
 import type { Disposer } from '../core/emitter.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
+import type { SpliceJoin } from '../protocol/relay-splice.js';
 
 export interface Circuit {
   /** Node ID the relay says is on the other end (unverified until the E2E handshake). */
@@ -23,8 +24,9 @@ export interface Circuit {
   /** Ends the circuit; `refusal` tells the other node why in a machine-readable way (a link refusal). */
   close(reason?: string, refusal?: RefusalCode): void;
   /**
-   * Tells the relay that this end agrees to splice the circuit under `token` (relay/splices.ts).
-   * False when the relay did not announce splices (or this is no relay circuit): then nothing was sent.
+   * Tells the relay that this end agrees to splice the circuit under `token` (relay/splices.ts), and
+   * says how the relay takes the splice's connection. Undefined when the relay did not announce splices
+   * (or this is no relay circuit): then nothing was sent.
    */
-  offerSplice?(token: Uint8Array): boolean;
+  offerSplice?(token: Uint8Array): SpliceJoin | undefined;
 }

@@ -9,6 +9,7 @@ import { ClawError, isClawError, refusalOf } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { HandshakeInitiator, HandshakeResponder, type HandshakeIdentity } from '../crypto/e2e-handshake.js';
 import type { E2ESession, SessionOptions } from '../crypto/records.js';
+import type { SpliceJoin } from '../protocol/relay-splice.js';
 import type { Circuit } from './circuit.js';
 import { MAX_LINK_FRAME, type Link, type PathKind } from './link.js';
 import { isFramingCircuit } from './relay-circuit.js';
@@ -217,8 +218,8 @@ class E2ELink implements Link {
   }
 
   /** Tells the relay this end agrees to splice the circuit (Circuit.offerSplice). */
-  offerSplice(token: Uint8Array): boolean {
-    return !this.isClosed && (this.circuit.offerSplice?.(token) ?? false);
+  offerSplice(token: Uint8Array): SpliceJoin | undefined {
+    return this.isClosed ? undefined : this.circuit.offerSplice?.(token);
   }
 
   onFrame(listener: (frame: Uint8Array) => void): Disposer {

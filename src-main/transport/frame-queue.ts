@@ -4,6 +4,7 @@
  */
 import { ClawError } from '../core/errors.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
+import type { SpliceJoin } from '../protocol/relay-splice.js';
 import type { Circuit } from './circuit.js';
 import { isFramingCircuit } from './relay-circuit.js';
 
@@ -62,10 +63,10 @@ export class HeldCircuit implements Circuit {
   /** Passed through from a relay circuit, so the E2E link can still seal records in place. */
   readonly headroom?: number;
   readonly sendFramed?: (buf: Uint8Array) => boolean;
-  readonly offerSplice?: (token: Uint8Array) => boolean;
+  readonly offerSplice?: (token: Uint8Array) => SpliceJoin | undefined;
 
   constructor(private readonly inner: Circuit) {
-    if (inner.offerSplice) this.offerSplice = (token) => inner.offerSplice?.(token) ?? false;
+    if (inner.offerSplice) this.offerSplice = (token) => inner.offerSplice?.(token);
     if (isFramingCircuit(inner)) {
       this.headroom = inner.headroom;
       this.sendFramed = (buf) => inner.sendFramed(buf);

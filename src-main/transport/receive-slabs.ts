@@ -1,6 +1,6 @@
 /**
  * Reads what a dialed TLS link decrypts into reused slabs, through tls.connect's `onread` option
- * (ADR 0039). Without it Node's TLS copies every decrypted record (up to 16 KiB) into a fresh buffer
+ * (ADR 0039; a splice's TLS client too, when it named its splice by server name, ADR 0040). Without it Node's TLS copies every decrypted record (up to 16 KiB) into a fresh buffer
  * of its own: a receiving agent writes a download into ever new memory, 1 GiB of it per GiB, and a bare
  * TLS receiver spends ~1.0–1.2 s of CPU per GiB that way against ~0.7 s reading into the same few
  * slabs, which stay in the CPU's cache (the ADR has the measurements).
@@ -18,7 +18,8 @@
  * any other): an idle link holds no slab. A read that fills that buffer means bulk again.
  *
  * Only a dialer's socket can read this way: Node gives `onread` to a TLSSocket it creates itself, not
- * to one that wraps a socket it was handed (a listener's accepted connections, a relay splice).
+ * to one that wraps a socket it was handed (a listener's accepted connections, a splice's TLS server,
+ * a splice joined by its line).
  */
 import { FrameBuffers } from './frame-buffers.js';
 

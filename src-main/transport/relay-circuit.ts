@@ -9,6 +9,7 @@ import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { refusalToWire, type RefusalCode } from '../core/refusal-codes.js';
 import { NODE_REFUSAL_BASE, RelayCloseCode } from '../protocol/relay-close-codes.js';
 import { DATA_HEADER_BYTES, fitReason } from '../protocol/relay-frames.js';
+import type { SpliceJoin } from '../protocol/relay-splice.js';
 import type { Circuit } from './circuit.js';
 
 /**
@@ -42,8 +43,8 @@ export interface CircuitCarrier {
   sendClose(circuitId: number, code: number, reason: string): void;
   /** The circuit is over on this side; its id may be reused. */
   forget(circuitId: number): void;
-  /** Sends SPLICE for `circuitId`; false (and nothing sent) when the relay did not announce splices. */
-  offerSplice?(circuitId: number, token: Uint8Array): boolean;
+  /** Sends SPLICE for `circuitId`; undefined (and nothing sent) when the relay did not announce splices. */
+  offerSplice?(circuitId: number, token: Uint8Array): SpliceJoin | undefined;
 }
 
 /**
@@ -88,8 +89,8 @@ export class RelayCircuit implements FramingCircuit {
     if (this.isClosed) return false;
     return this.carrier.sendDataFramed(this.id, buf);
   }
-  offerSplice(token: Uint8Array): boolean {
-    return !this.isClosed && (this.carrier.offerSplice?.(this.id, token) ?? false);
+  offerSplice(token: Uint8Array): SpliceJoin | undefined {
+    return this.isClosed ? undefined : this.carrier.offerSplice?.(this.id, token);
   }
 
   onFrame(listener: (frame: Uint8Array) => void): Disposer {

@@ -20,13 +20,13 @@ import {
   RELAY_ASSIGNED_CIRCUIT_BIT,
   RELAY_AUTH_CONTEXT,
   RELAY_FEATURE_LISTEN_TAG,
-  RELAY_FEATURE_SPLICE,
   relayFeatures,
   RelayFrameError,
   writeDataHeader,
   type RelayFrame,
 } from '../protocol/relay-frames.js';
 import { DEFAULT_RELAY_LIMITS } from '../protocol/relay-limits.js';
+import { spliceJoinFor, type SpliceJoin } from '../protocol/relay-splice.js';
 import { RelayCircuit, type CircuitCarrier } from './relay-circuit.js';
 import { circuitRefusedError, relayCloseError, relayConnectError } from './relay-errors.js';
 import { checkRelayCertificate, type PinHint } from './relay-tls.js';
@@ -240,11 +240,11 @@ export class RelaySession implements CircuitCarrier {
     this.circuits.delete(circuitId);
   }
 
-  offerSplice(circuitId: number, token: Uint8Array): boolean {
-    if (!this.authed || !this.features.includes(RELAY_FEATURE_SPLICE)) return false;
-    if (this.done || this.ws.readyState !== WebSocket.OPEN) return false;
+  offerSplice(circuitId: number, token: Uint8Array): SpliceJoin | undefined {
+    const join = spliceJoinFor(this.features);
+    if (!this.authed || !join || this.done || this.ws.readyState !== WebSocket.OPEN) return undefined;
     this.send(encodeRelayFrame({ type: 'splice', circuitId, token }));
-    return true;
+    return join;
   }
 
   private send(frame: Uint8Array): void {

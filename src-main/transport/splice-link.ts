@@ -4,12 +4,16 @@
  * the two nodes over that pipe, both presenting their identity certificates and both pinning the
  * other's fingerprint, exactly as a direct link does. The relay sees TLS records only. The end that
  * opened the relay circuit is the TLS client.
+ *
+ * The token goes first as a splice line, or, from the TLS client to a relay that takes it, as its
+ * ClientHello's server name (ADR 0040): then the client is a plain tls.connect, whose socket reads into
+ * reused slabs as a direct dialer's does (ADR 0039); a TLS socket over a socket written to first cannot.
  */
 import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls, TLSSocket } from 'node:tls';
+import { connect as connectTls, TLSSocket, type ConnectionOptions } from 'node:tls';
 import { ClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
-import { encodeSpliceLine } from '../protocol/relay-splice.js';
+import { encodeSpliceLine, spliceServerName, type SpliceJoin } from '../protocol/relay-splice.js';
 import {
   identityContext,
   fingerprintMismatch,
@@ -18,6 +22,7 @@ import {
   type TlsIdentity,
 } from './direct.js';
 import type { Link } from './link.js';
+import { readIntoSlabs, type OnReadOptions, type SlabReader } from './receive-slabs.js';
 import { SocketLink } from './socket-link.js';
 
 /** How long joining a splice may take, from TCP connect to a verified TLS peer, in ms. */
@@ -32,6 +37,8 @@ export interface SpliceLinkOptions {
   peerId: string;
   /** True on the end that opened the circuit: it is the TLS client. */
   initiator: boolean;
+  /** How the relay takes the token (Circuit.offerSplice); a server name only from the TLS client. */
+  join?: SpliceJoin;
   timeoutMs?: number;
 }
 
@@ -54,56 +61,82 @@ export function spliceLink(opts: SpliceLinkOptions): Promise<Link> {
   const { host, port } = spliceAddress(opts.relayUrl);
   const what = `splice to ${abbreviateFingerprint(opts.peerId)} via ${opts.relayUrl}`;
   return new Promise<Link>((resolve, reject) => {
-    const raw: Socket = connectTcp({ host, port });
-    let tls: TLSSocket | undefined;
+    /** What a failure destroys: the sockets made so far, the slab reader. */
+    const opened: { destroy(): void }[] = [];
+    let reader: SlabReader | undefined;
     let settled = false;
     const fail = (err: Error): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      tls?.destroy();
-      raw.destroy();
+      for (const o of opened) o.destroy();
+      reader?.close();
       reject(err);
     };
     const timer = setTimeout(
       () => fail(new ClawError('TIMEOUT', `${what} timed out`)),
       opts.timeoutMs ?? SPLICE_TIMEOUT_MS,
     );
-    raw.setNoDelay(true);
-    raw.on('error', (err) => fail(new ClawError('LINK_CLOSED', `${what} failed: ${err.message}`)));
-    raw.once('close', () => fail(new ClawError('LINK_CLOSED', `${what} closed before TLS completed`)));
-    // The line goes first; the TLS handshake follows on the same connection.
-    raw.write(encodeSpliceLine(opts.token));
-    const secured = (socket: TLSSocket): void => {
+    const closedEarly = (): void => fail(new ClawError('LINK_CLOSED', `${what} closed before TLS completed`));
+    const failed = (err: Error): void => fail(new ClawError('LINK_CLOSED', `${what} failed: ${err.message}`));
+    /** `sockets`: the TLS socket, then the TCP socket under it when it was handed one. */
+    const secured = (...sockets: [TLSSocket, Socket?]): void => {
+      const [socket] = sockets;
       const fp = peerFingerprint(socket);
       if (fp !== opts.peerId) return fail(fingerprintMismatch(opts.peerId, fp ?? 'none'));
       settled = true;
       clearTimeout(timer);
-      raw.removeAllListeners('close');
-      raw.removeAllListeners('error');
-      socket.removeAllListeners('error');
+      // Only this function's own listeners go: Node's TLS keeps its own on both sockets.
+      for (const s of sockets) {
+        s?.off('close', closedEarly);
+        s?.off('error', failed);
+      }
       socket.setNoDelay(true);
-      resolve(new SocketLink(socket, opts.peerId, opts.relayUrl, opts.initiator, undefined, 'relay'));
+      resolve(new SocketLink(socket, opts.peerId, opts.relayUrl, opts.initiator, undefined, 'relay', reader));
     };
-    if (opts.initiator) {
-      tls = connectTls({
-        ...tlsBase,
-        socket: raw,
-        secureContext: identityContext(opts.identity),
-        rejectUnauthorized: false,
-        checkServerIdentity: () => undefined,
-      });
-      tls.once('secureConnect', () => secured(tls!));
-    } else {
-      tls = new TLSSocket(raw, {
-        isServer: true,
-        secureContext: identityContext(opts.identity),
-        requestCert: true,
-        // Pinning replaces CA validation: secured() checks the fingerprint.
-        rejectUnauthorized: false,
-      });
-      tls.once('secure', () => secured(tls!));
+    const client: ConnectionOptions = {
+      ...tlsBase,
+      secureContext: identityContext(opts.identity),
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+    };
+    if (opts.initiator && opts.join === 'server-name') {
+      // Nothing before the hello, so the TLS socket is its own and reads into reused slabs.
+      reader = readIntoSlabs();
+      // tls.connect documents `onread` (ignored when given a socket); @types/node's options lack it.
+      const byName: ConnectionOptions & { onread: OnReadOptions } = {
+        ...client,
+        host,
+        port,
+        servername: spliceServerName(opts.token),
+        onread: reader.onread,
+      };
+      const tls = connectTls(byName);
+      opened.push(tls);
+      tls.setNoDelay(true);
+      tls.once('secureConnect', () => secured(tls));
+      tls.once('close', closedEarly);
+      tls.on('error', failed);
+      return;
     }
-    tls.on('error', (err: Error) => fail(new ClawError('LINK_CLOSED', `${what} failed: ${err.message}`)));
+    const raw = connectTcp({ host, port });
+    opened.push(raw);
+    raw.setNoDelay(true);
+    raw.on('error', failed);
+    raw.once('close', closedEarly);
+    // The line goes first; the TLS handshake follows on the same connection.
+    raw.write(encodeSpliceLine(opts.token));
+    const tls = opts.initiator
+      ? connectTls({ ...client, socket: raw })
+      : new TLSSocket(raw, {
+          isServer: true,
+          secureContext: identityContext(opts.identity),
+          requestCert: true,
+          // Pinning replaces CA validation: secured() checks the fingerprint.
+          rejectUnauthorized: false,
+        });
+    opened.unshift(tls);
+    tls.once(opts.initiator ? 'secureConnect' : 'secure', () => secured(tls, raw));
+    tls.on('error', failed);
   });
 }

@@ -8,6 +8,7 @@
  */
 import { Emitter, type Disposer } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
+import type { SpliceJoin } from '../protocol/relay-splice.js';
 import type { Link, PartsLink, PathKind, PiecesLink } from './link.js';
 
 /**
@@ -55,10 +56,11 @@ export class UpgradableLink implements Link, PartsLink, PiecesLink {
     return this.sending.remote;
   }
 
-  /** Tells the relay this end agrees to splice (Circuit.offerSplice); false when it cannot. */
-  offerSplice(token: Uint8Array): boolean {
-    const offer = (this.first as { offerSplice?: (token: Uint8Array) => boolean }).offerSplice;
-    return !this.isClosed && !this.next && typeof offer === 'function' && offer.call(this.first, token);
+  /** Tells the relay this end agrees to splice (Circuit.offerSplice); undefined when it cannot. */
+  offerSplice(token: Uint8Array): SpliceJoin | undefined {
+    const offer = (this.first as { offerSplice?: (token: Uint8Array) => SpliceJoin | undefined }).offerSplice;
+    if (this.isClosed || this.next || typeof offer !== 'function') return undefined;
+    return offer.call(this.first, token);
   }
 
   /** True once this side sends on the new transport. */

@@ -1,7 +1,9 @@
 /**
  * Splices on a real relay (relay/splices.ts, docs/relay-protocol.md §Splices), over ws:// and wss://:
  * two connections that present a token are piped only once both ends of one circuit named it, and
- * nothing else on the relay's port changes (WebSocket and HTTP still answer there).
+ * nothing else on the relay's port changes (WebSocket and HTTP still answer there). A token comes in a
+ * splice line, or as the server name of the TLS client's ClientHello (ADR 0040), whose end then reads
+ * into reused slabs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,12 +11,17 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { get as httpsGet } from 'node:https';
 import { get as httpGet } from 'node:http';
-import { encodeSpliceLine } from '../../src-main/protocol/relay-splice.js';
+import { connect as tlsConnect } from 'node:tls';
+import { encodeSpliceLine, spliceServerName } from '../../src-main/protocol/relay-splice.js';
 import type { Circuit } from '../../src-main/transport/circuit.js';
+import type { Link } from '../../src-main/transport/link.js';
+import { isReceivedIntoSlab } from '../../src-main/transport/receive-slabs.js';
+import { spliceLink } from '../../src-main/transport/splice-link.js';
 import type { RelayClient } from '../../src-main/transport/relay-client.js';
 import type { RelayServer } from '../../src-main/relay/server.js';
 import type { RelayLimits } from '../../src-main/protocol/relay-limits.js';
 import { generateIdentity } from '../../src-main/crypto/identity.js';
+import { isClawError } from '../../src-main/core/errors.js';
 import {
   connectedClient,
   nextIncoming,
@@ -28,10 +35,14 @@ import { testIdentity } from '../helpers/identities.js';
 /** How long a test waits to be sure something does NOT happen, in ms. */
 const QUIET_MS = 300;
 
+type TestIdentity = Awaited<ReturnType<typeof testIdentity>>;
+
 interface Setup {
   relay: RelayServer;
   a: RelayClient;
   b: RelayClient;
+  ida: TestIdentity;
+  idb: TestIdentity;
   ca: Circuit;
   cb: Circuit;
   stop(): Promise<void>;
@@ -44,8 +55,10 @@ async function setup(tls: boolean, limits: Partial<RelayLimits> = {}): Promise<S
     ...(tls ? { tls: { certPem: relayId.certPem, keyPem: relayId.keyPem } } : {}),
   });
   const pin = tls ? { pinnedFingerprint: relay.fingerprint! } : {};
-  const a = await connectedClient(relay.url, await testIdentity('splice-a'), pin);
-  const b = await connectedClient(relay.url, await testIdentity('splice-b'), pin);
+  const ida = await testIdentity('splice-a');
+  const idb = await testIdentity('splice-b');
+  const a = await connectedClient(relay.url, ida, pin);
+  const b = await connectedClient(relay.url, idb, pin);
   const incoming = nextIncoming(b);
   const ca = await a.openCircuit(b.nodeId, WAIT_MS);
   const cb = await incoming;
@@ -53,6 +66,8 @@ async function setup(tls: boolean, limits: Partial<RelayLimits> = {}): Promise<S
     relay,
     a,
     b,
+    ida,
+    idb,
     ca,
     cb,
     async stop() {
@@ -100,8 +115,8 @@ for (const tls of [false, true]) {
     try {
       const base = s.relay.stats().bytesForwarded;
       const token = randomBytes(32);
-      assert.equal(s.ca.offerSplice?.(token), true);
-      assert.equal(s.cb.offerSplice?.(token), true);
+      assert.equal(s.ca.offerSplice?.(token), 'server-name');
+      assert.equal(s.cb.offerSplice?.(token), 'server-name');
       const x = await join(s.relay, token);
       // Sent right after the line, before the other end is there: it waits in the pipe, not lost.
       x.write('early bytes from x;');
@@ -132,8 +147,8 @@ for (const tls of [false, true]) {
     const s = await setup(tls);
     try {
       const token = randomBytes(32);
-      assert.equal(s.ca.offerSplice?.(token), true);
-      assert.equal(s.cb.offerSplice?.(token), true);
+      assert.equal(s.ca.offerSplice?.(token), 'server-name');
+      assert.equal(s.cb.offerSplice?.(token), 'server-name');
       const x = await join(s.relay, token, { allowHalfOpen: true });
       const y = await join(s.relay, token, { allowHalfOpen: true });
       x.end('last words from x');
@@ -167,13 +182,130 @@ for (const tls of [false, true]) {
       await s.stop();
     }
   });
+
+  for (const join of ['server-name', 'line'] as const) {
+    test(`${scheme}: the circuit's opener joins by ${join}, the other end by its line; TLS between them carries frames both ways`, async () => {
+      const s = await setup(tls);
+      try {
+        const token = randomBytes(32);
+        s.ca.offerSplice?.(token);
+        s.cb.offerSplice?.(token);
+        const [opener, other] = await Promise.all([
+          spliceLink({
+            relayUrl: s.relay.url,
+            token,
+            identity: s.ida,
+            peerId: s.idb.fingerprint,
+            initiator: true,
+            join,
+          }),
+          spliceLink({
+            relayUrl: s.relay.url,
+            token,
+            identity: s.idb,
+            peerId: s.ida.fingerprint,
+            initiator: false,
+          }),
+        ]);
+        assert.equal(s.relay.stats().splices, 1);
+        // Each within one TLS record and over COPY_BELOW_BYTES, so a slab reader hands them on as read
+        // (all but the first: an idle reader's first read goes to its small shared buffer, ADR 0039).
+        const bulk = Array.from({ length: 4 }, () => randomBytes(8 * 1024));
+        const atOpener = linkFrames(opener, bulk.length);
+        const atOther = linkFrames(other, 1);
+        for (const frame of bulk) {
+          other.send(frame);
+          // A frame a tick: each goes in a TLS write, so a record, of its own and is read whole.
+          await new Promise((r) => setImmediate(r));
+        }
+        opener.send(Buffer.from('from the opener'));
+        const received = await within('the frames at the opener', atOpener);
+        assert.deepEqual(
+          received.map((f) => Buffer.from(f)),
+          bulk,
+        );
+        assert.equal(
+          Buffer.from((await within('a frame at the other end', atOther))[0]!).toString(),
+          'from the opener',
+        );
+        // Only a TLS client that named the splice by its hello is a plain tls.connect, with `onread`.
+        assert.equal(isReceivedIntoSlab(received.at(-1)!), join === 'server-name');
+        opener.close('done');
+        other.close('done');
+      } finally {
+        await s.stop();
+      }
+    });
+  }
 }
+
+/** The next `count` frames `link` receives. */
+function linkFrames(link: Link, count: number): Promise<Uint8Array[]> {
+  const frames: Uint8Array[] = [];
+  return new Promise((resolve) => {
+    const off = link.onFrame((frame) => {
+      frames.push(frame);
+      if (frames.length < count) return;
+      off();
+      resolve(frames);
+    });
+  });
+}
+
+test('a splice named by server name that the relay has no offer for fails with LINK_CLOSED', async () => {
+  const s = await setup(true);
+  try {
+    await assert.rejects(
+      spliceLink({
+        relayUrl: s.relay.url,
+        token: randomBytes(32),
+        identity: s.ida,
+        peerId: s.idb.fingerprint,
+        initiator: true,
+        join: 'server-name',
+      }),
+      (err) => isClawError(err, 'LINK_CLOSED') && /closed before TLS completed|failed/.test(err.message),
+    );
+  } finally {
+    await s.stop();
+  }
+});
+
+test('wss: a ClientHello naming another server still reaches the relay; one naming an unknown splice is closed', async () => {
+  const s = await setup(true);
+  try {
+    const status = await within(
+      'GET /healthz with a server name',
+      new Promise<number>((resolve, reject) => {
+        const url = `https://127.0.0.1:${s.relay.port}/healthz`;
+        httpsGet(url, { rejectUnauthorized: false, servername: 'relay.example.org' }, (res) =>
+          resolve(res.statusCode ?? 0),
+        ).on('error', reject);
+      }),
+    );
+    assert.equal(status, 200);
+    const stranger = tlsConnect({
+      host: '127.0.0.1',
+      port: s.relay.port,
+      servername: spliceServerName(randomBytes(32)),
+      rejectUnauthorized: false,
+    });
+    stranger.on('error', () => undefined);
+    await within('the relay to close it', new Promise((r) => stranger.once('close', r)));
+    assert.match(
+      await s.relay.metricsText(),
+      /clawbridge_relay_frames_dropped_total\{reason="splice_unknown_token"\} 1/,
+    );
+  } finally {
+    await s.stop();
+  }
+});
 
 test('a token only one end named pipes nothing, and goes when that end leaves the relay', async () => {
   const s = await setup(false);
   try {
     const token = randomBytes(32);
-    assert.equal(s.ca.offerSplice?.(token), true);
+    assert.equal(s.ca.offerSplice?.(token), 'server-name');
     const [x, y] = await joinUnpiped(s.relay, token);
     s.a.stop(); // the offering node's connection ends: its offer and both waiting connections go
     await Promise.all([closed(x), closed(y)]);
@@ -212,8 +344,8 @@ test('a node that is not the other end of the circuit cannot agree to its token'
     const cc = await c.openCircuit(s.b.nodeId, WAIT_MS);
     await incoming;
     const token = randomBytes(32);
-    assert.equal(s.ca.offerSplice?.(token), true);
-    assert.equal(cc.offerSplice?.(token), true); // C repeats A's token on its own circuit to B
+    assert.equal(s.ca.offerSplice?.(token), 'server-name');
+    assert.equal(cc.offerSplice?.(token), 'server-name'); // C repeats A's token on its own circuit to B
     const [x, y] = await joinUnpiped(s.relay, token);
     x.destroy();
     y.destroy();
@@ -283,8 +415,8 @@ test('splicesPerIp: splice connections from one address beyond it are closed, an
     const circuit = await s.a.openCircuit(s.b.nodeId, WAIT_MS);
     const other = await incoming;
     const token = randomBytes(32);
-    assert.equal(circuit.offerSplice?.(token), true);
-    assert.equal(other.offerSplice?.(token), true);
+    assert.equal(circuit.offerSplice?.(token), 'server-name');
+    assert.equal(other.offerSplice?.(token), 'server-name');
     return token;
   };
   try {

@@ -28,7 +28,7 @@ const PEER = 'ab'.repeat(32);
 function circuitLink(remote: string, initiator: boolean, relayTakesOffers = true) {
   const events = new Emitter<{ frame: [Uint8Array]; drain: []; close: [Error | undefined] }>();
   const offers: string[] = [];
-  const link: Link & { offerSplice(token: Uint8Array): boolean } = {
+  const link: Link & { offerSplice(token: Uint8Array): 'line' | undefined } = {
     peerId: PEER,
     path: 'relay',
     remote,
@@ -41,7 +41,7 @@ function circuitLink(remote: string, initiator: boolean, relayTakesOffers = true
     close: () => undefined,
     offerSplice(token) {
       offers.push(Buffer.from(token).toString('hex'));
-      return relayTakesOffers;
+      return relayTakesOffers ? 'line' : undefined;
     },
   };
   return { link: new UpgradableLink(link), offers };

@@ -6,13 +6,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isClawError } from '../../../src-main/core/errors.js';
-import { SPLICE_TOKEN_BYTES } from '../../../src-main/protocol/relay-frames.js';
+import { relayFeatures, SPLICE_TOKEN_BYTES } from '../../../src-main/protocol/relay-frames.js';
 import {
   classifyFirstBytes,
   encodeSpliceLine,
   parseSpliceLine,
   SPLICE_LINE_BYTES,
   SPLICE_LINE_PREFIX,
+  spliceJoinFor,
+  spliceServerName,
+  tokenOfServerName,
 } from '../../../src-main/protocol/relay-splice.js';
 import { mutate, mutation } from '../../helpers/byte-mutations.js';
 
@@ -70,6 +73,63 @@ test('encodeSpliceLine refuses a token of any length but 32 bytes with BAD_ARGUM
   for (const length of [0, 31, 33]) {
     assert.throws(
       () => encodeSpliceLine(new Uint8Array(length)),
+      (err) => isClawError(err, 'BAD_ARGUMENT'),
+      `${length}-byte token`,
+    );
+  }
+});
+
+test('a TLS client names its splice by server name only to a relay that lists splice-sni', () => {
+  assert.equal(
+    spliceJoinFor(relayFeatures('clawbridge-relay/1 splice listen-tag splice-sni')),
+    'server-name',
+  );
+  // A relay of an older release reads splice lines only: its TLS server would answer a named hello.
+  assert.equal(spliceJoinFor(relayFeatures('clawbridge-relay/1 splice listen-tag')), 'line');
+  assert.equal(spliceJoinFor(relayFeatures('clawbridge-relay/1 listen-tag splice-sni')), undefined);
+  assert.equal(spliceJoinFor([]), undefined);
+});
+
+// ---- the splice server name (ADR 0040) -------------------------------------------------------------------
+
+test('a splice server name is the token in two 32-hex labels under clawbridge-splice.invalid', () => {
+  const name = spliceServerName(Uint8Array.from({ length: 32 }, (_, i) => i + 0xa0));
+  assert.equal(
+    name,
+    'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf.b0b1b2b3b4b5b6b7b8b9babbbcbdbebf.clawbridge-splice.invalid',
+  );
+  // Every label fits DNS's 63 characters, so TLS stacks send it as any host name.
+  for (const label of name.split('.')) assert.ok(label.length <= 63, label);
+});
+
+test('any token survives its server name; the name is lowercase either way', () => {
+  fc.assert(
+    fc.property(token, (t) => {
+      assert.equal(tokenOfServerName(spliceServerName(t)), Buffer.from(t).toString('hex'));
+    }),
+  );
+});
+
+test('names that are not a splice server name join nothing', () => {
+  const good = spliceServerName(new Uint8Array(32).fill(0xcd));
+  const cases = [
+    'relay.example.com',
+    'clawbridge-splice.invalid',
+    good.toUpperCase(),
+    good.replace('.clawbridge-splice.invalid', '.clawbridge-splice.invalid.'),
+    `x${good}`,
+    good.replace('.', ''), // one 64-character label
+    good.replace('cd.', 'c.cd'), // labels of 31 and 33
+    good.replace('cdcd', 'cdzz'),
+    `${good}\n`,
+  ];
+  for (const name of cases) assert.equal(tokenOfServerName(name), undefined, JSON.stringify(name));
+});
+
+test('spliceServerName refuses a token of any length but 32 bytes with BAD_ARGUMENT', () => {
+  for (const length of [0, 31, 33]) {
+    assert.throws(
+      () => spliceServerName(new Uint8Array(length)),
       (err) => isClawError(err, 'BAD_ARGUMENT'),
       `${length}-byte token`,
     );
