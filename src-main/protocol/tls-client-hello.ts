@@ -20,22 +20,23 @@ export const TLS_RECORD_HEADER_BYTES = 5;
 export const TLS_MAX_PLAINTEXT = 16_384;
 
 /**
- * What the first bytes of a TLS connection say: `more` until its first record is whole, then the host
- * name its ClientHello asks for (`serverName`, undefined when it names none or is not a ClientHello
- * that fits that record). `recordBytes` is the length of that first record with its header.
+ * What the first bytes of a TLS connection say: `more` until its first record is whole (`bytes`: how
+ * many the answer needs, so a caller need not look again before), then the host name its ClientHello
+ * asks for (`serverName`, undefined when it names none or is not a ClientHello that fits that record).
+ * `recordBytes` is the length of that first record with its header.
  */
 export type ClientHelloRead =
-  { state: 'more' } | { state: 'read'; serverName: string | undefined; recordBytes: number };
+  { state: 'more'; bytes: number } | { state: 'read'; serverName: string | undefined; recordBytes: number };
 
 /** Reads the server name of the ClientHello that `head` (a connection's first bytes) begins. */
 export function readClientHelloServerName(head: Uint8Array): ClientHelloRead {
-  if (head.length < TLS_RECORD_HEADER_BYTES) return { state: 'more' };
+  if (head.length < TLS_RECORD_HEADER_BYTES) return { state: 'more', bytes: TLS_RECORD_HEADER_BYTES };
   const length = (head[3]! << 8) | head[4]!;
   if (head[0] !== HANDSHAKE_RECORD || length > TLS_MAX_PLAINTEXT) {
     return { state: 'read', serverName: undefined, recordBytes: TLS_RECORD_HEADER_BYTES };
   }
   const recordBytes = TLS_RECORD_HEADER_BYTES + length;
-  if (head.length < recordBytes) return { state: 'more' };
+  if (head.length < recordBytes) return { state: 'more', bytes: recordBytes };
   const body = head.subarray(TLS_RECORD_HEADER_BYTES, recordBytes);
   return { state: 'read', serverName: serverNameOf(body), recordBytes };
 }

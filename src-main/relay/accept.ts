@@ -125,14 +125,24 @@ export class RelayAcceptor {
       socket.off('data', onData);
       socket.off('error', onError);
     };
-    let head: Buffer = Buffer.alloc(0);
+    // Chunks are joined only once there are as many bytes as the answer needs: a hello trickled in a
+    // byte at a time is copied once, not once per byte (up to 16 KiB each time).
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let needed = 1;
     const onData = (chunk: Buffer): void => {
-      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received < needed) return;
+      const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+      chunks.splice(0, chunks.length, head);
       const kind = classifyFirstBytes(head);
-      if (kind === 'more' || (kind === 'splice' && head.length < SPLICE_LINE_BYTES)) return;
       // TLS waits for its first record (at most 16 KiB, within the deadline): its server name may name a splice.
       const hello = kind === 'tls' ? readClientHelloServerName(head) : undefined;
-      if (hello?.state === 'more') return;
+      if (kind === 'more') needed = received + 1;
+      else if (kind === 'splice') needed = SPLICE_LINE_BYTES;
+      else if (hello?.state === 'more') needed = hello.bytes;
+      if (received < needed) return;
       settled();
       socket.pause();
       if (kind === 'splice') return this.spliceLine(entry, head);

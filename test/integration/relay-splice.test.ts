@@ -30,6 +30,7 @@ import {
   within,
   WAIT_MS,
 } from '../helpers/relay-harness.js';
+import { helloNaming } from '../helpers/client-hello.js';
 import { testIdentity } from '../helpers/identities.js';
 
 /** How long a test waits to be sure something does NOT happen, in ms. */
@@ -251,6 +252,37 @@ function linkFrames(link: Link, count: number): Promise<Uint8Array[]> {
     });
   });
 }
+
+test('a line and a named hello sent a byte at a time still join, and the hello reaches the other end whole', async () => {
+  const s = await setup(false);
+  try {
+    const token = randomBytes(32);
+    s.ca.offerSplice?.(token);
+    s.cb.offerSplice?.(token);
+    const hello = helloNaming(spliceServerName(token));
+    const trickle = async (bytes: Uint8Array): Promise<Socket & { got: () => Buffer }> => {
+      const socket = connect({ port: s.relay.port, host: '127.0.0.1', noDelay: true });
+      const chunks: Buffer[] = [];
+      socket.on('data', (d: Buffer) => chunks.push(d));
+      socket.on('error', () => undefined);
+      await within('a TCP connection to the relay', new Promise((r) => socket.once('connect', r)));
+      for (const byte of bytes) {
+        socket.write(Uint8Array.of(byte));
+        await new Promise((r) => setImmediate(r));
+      }
+      return Object.assign(socket, { got: () => Buffer.concat(chunks) });
+    };
+    const [named, line] = await Promise.all([trickle(hello), trickle(encodeSpliceLine(token))]);
+    await until('the hello to reach the line end', () => line.got().length >= hello.length);
+    assert.deepEqual(line.got(), hello);
+    line.write('back');
+    await until('bytes back to the named end', () => named.got().toString() === 'back');
+    named.destroy();
+    line.destroy();
+  } finally {
+    await s.stop();
+  }
+});
 
 test('a splice named by server name that the relay has no offer for fails with LINK_CLOSED', async () => {
   const s = await setup(true);
