@@ -1,7 +1,7 @@
 /**
  * The small codecs no other property covers, under arbitrary bytes (issue 28 item 5): UDP datagram
- * frames, the tcp-connect result, the reverse-listen answer and the relay's splice line / first-bytes
- * classifier. Each either decodes, asks for more, or refuses with its own clear error (a ClawError with
+ * frames, the tcp-connect result, the reverse-listen answer, the relay's splice line / first-bytes
+ * classifier and its reader of a ClientHello's server name (with the splice server name). Each either decodes, asks for more, or refuses with its own clear error (a ClawError with
  * its code, or an `invalid` result with a reason) — never anything else — and round-trips what it
  * encodes however the bytes are chunked.
  */
@@ -29,7 +29,14 @@ import {
   encodeSpliceLine,
   parseSpliceLine,
   SPLICE_LINE_BYTES,
+  spliceServerName,
+  tokenOfServerName,
 } from '../../src-main/protocol/relay-splice.js';
+import {
+  readClientHelloServerName,
+  TLS_RECORD_HEADER_BYTES,
+} from '../../src-main/protocol/tls-client-hello.js';
+import { helloNaming } from '../helpers/client-hello.js';
 import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
 const RUNS = fuzzRuns();
@@ -154,6 +161,51 @@ test('relay splice line: round-trips, and arbitrary bytes classify or refuse wit
         assert.match(parseSpliceLine(bytes), /^[0-9a-f]{64}$/);
       } catch (err) {
         assert.ok(isClawError(err, 'BAD_FRAME'), String(err));
+      }
+    }),
+    { numRuns: RUNS },
+  );
+});
+
+test('ClientHello server name: a named hello reads its name however it is cut; arbitrary bytes never throw', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.array(fc.nat()), (token, cuts) => {
+      const hello = helloNaming(spliceServerName(token));
+      // Bytes arrive in pieces; the reader is asked again with all of them so far, as the relay does.
+      let soFar = Buffer.alloc(0);
+      for (const piece of chunked(hello, cuts)) {
+        soFar = Buffer.concat([soFar, piece]);
+        const read = readClientHelloServerName(soFar);
+        if (soFar.length < hello.length) {
+          assert.equal(read.state, 'more');
+          assert.ok(read.state === 'more' && read.bytes > soFar.length);
+        } else {
+          assert.deepEqual(read, {
+            state: 'read',
+            serverName: spliceServerName(token),
+            recordBytes: hello.length,
+          });
+          assert.equal(tokenOfServerName(read.serverName), Buffer.from(token).toString('hex'));
+        }
+      }
+    }),
+    { numRuns: RUNS },
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 600 }), fc.boolean(), (bytes, asHandshake) => {
+      // Half the inputs start as a handshake record, so the hello parser itself is reached.
+      const head = asHandshake
+        ? Buffer.concat([Buffer.of(0x16, 3, 1, bytes.length >> 8, bytes.length & 0xff), bytes])
+        : Buffer.from(bytes);
+      const read = readClientHelloServerName(head);
+      if (read.state === 'more') assert.ok(read.bytes > head.length && read.bytes >= TLS_RECORD_HEADER_BYTES);
+      else {
+        assert.ok(read.recordBytes <= head.length);
+        // Whatever name a hello carries is a token or no splice, never an exception.
+        if (read.serverName !== undefined) {
+          const token = tokenOfServerName(read.serverName);
+          assert.ok(token === undefined || /^[0-9a-f]{64}$/.test(token));
+        }
       }
     }),
     { numRuns: RUNS },
