@@ -19,7 +19,7 @@ export const SPLICE_LINE_BYTES = SPLICE_LINE_PREFIX.length + SPLICE_TOKEN_BYTES 
 const TLS_HANDSHAKE = 0x16;
 const PREFIX = Buffer.from(SPLICE_LINE_PREFIX, 'latin1');
 const TOKEN_HEX = /^[0-9a-f]{64}$/;
-/** The name after the token's two labels (a label holds at most 63 characters, RFC 1035). */
+/** The name after the token's two labels (two: a DNS label holds at most 63 characters, RFC 1035). */
 export const SPLICE_SERVER_NAME_SUFFIX = '.clawbridge-splice.invalid';
 const SERVER_NAME = /^([0-9a-f]{32})\.([0-9a-f]{32})\.clawbridge-splice\.invalid$/;
 
