@@ -20,7 +20,7 @@ const TLS_HANDSHAKE = 0x16;
 const PREFIX = Buffer.from(SPLICE_LINE_PREFIX, 'latin1');
 const TOKEN_HEX = /^[0-9a-f]{64}$/;
 /** The name after the token's two labels (two: a DNS label holds at most 63 characters, RFC 1035). */
-export const SPLICE_SERVER_NAME_SUFFIX = '.clawbridge-splice.invalid';
+const SPLICE_SERVER_NAME_SUFFIX = '.clawbridge-splice.invalid';
 const SERVER_NAME = /^([0-9a-f]{32})\.([0-9a-f]{32})\.clawbridge-splice\.invalid$/;
 
 /** The line that joins the splice of `token`. */

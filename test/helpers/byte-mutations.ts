@@ -24,7 +24,8 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 
 /** `bytes` (non-empty) with `m` applied, as a new array. */
 export function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
-  const out = bytes.slice();
+  // A copy: a Buffer's slice() is a view, which would change the caller's bytes too.
+  const out = Uint8Array.from(bytes);
   switch (m.kind) {
     case 'flip':
       out[m.index % out.length]! ^= m.xor;
