@@ -38,6 +38,7 @@ import type { ProfileFigures } from './profile-targets.js';
 import { median, percentile } from './table.js';
 import { ECHO_SHELL_LINE, openEchoPty, openEchoTerminal, type EchoTerminal } from './terminal-echo.js';
 import { download } from './transfers.js';
+import { echoKeyCount } from './echo-keys.js';
 
 /** Round trips of the self-check's ping-pong. */
 const PING_COUNT = 40;
@@ -52,14 +53,15 @@ const DOWNLOAD_DEADLINE_MS = 90_000;
  * to the start of the next, as a typist's keys are (one key in flight at a time: a key whose echo took
  * longer goes at once after it). Until this release the gap came after each echo, which on the
  * 100 ms paths stretched every phase by an RTT a key and added ~40 s to the bench, measuring nothing.
+ * 40 unless CLAWBRIDGE_BENCH_ECHO_KEYS says otherwise (bench/echo-keys.ts).
  */
-const ECHO_COUNT = 40;
+const ECHO_COUNT = echoKeyCount(process.env.CLAWBRIDGE_BENCH_ECHO_KEYS, 40);
 const ECHO_WARMUP = 5;
 const ECHO_GAP_MS = 100;
 /** How long the load download runs before keys are timed (fills the bottleneck buffer), in ms. */
 const LOAD_SETTLE_MS = 2_000;
-/** Hard limit on one load's life, in ms. */
-const LOAD_MAX_MS = 60_000;
+/** Hard limit on one load's life, in ms: a minute, and 300 ms more a key beyond the default 40. */
+const LOAD_MAX_MS = 60_000 + Math.max(0, ECHO_COUNT - 40) * 300;
 
 /** A row: its text and the figures the targets read (bench/profile-targets.ts). */
 export type ProfileRow = SectionRow;
