@@ -101,8 +101,15 @@ async function waitForPath(homeA: string, peer: string, mode: PairMode, cli: str
  * `cli` is the build to run: bench/compare.ts starts a pair of another commit's build next to ours.
  */
 export interface PairPlacement {
+  /** Runs agent a elsewhere (bench/packet-link.ts: the client side's network namespace). */
+  wrapA?: CommandWrap;
   /** Runs agent b elsewhere (bench/serving-netns.ts: its own network namespace). */
   wrapB?: CommandWrap;
+  /**
+   * Direct mode: where a and b listen instead of 127.0.0.1:0 (addresses of their namespaces); a is
+   * given b's.
+   */
+  listen?: { a: string; b: string };
   /**
    * The port a dials for b's direct listener port (an emulated link's, bench/emulated-link.ts); a is
    * then given no other address of b, and b none of a.
@@ -133,7 +140,7 @@ async function identitiesWithAFirst(homeA: string, homeB: string): Promise<void>
 export async function startAgentPair(
   mode: PairMode,
   cli = CLI,
-  { wrapB, reachB, reachRelay }: PairPlacement = {},
+  { wrapA, wrapB, listen, reachB, reachRelay }: PairPlacement = {},
 ): Promise<AgentPair> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-agents-'));
@@ -176,7 +183,7 @@ export async function startAgentPair(
     }
     const startAgent = async (name: string, home: string) => {
       const plain = (cmd: string, args: string[]) => ({ cmd, args });
-      const run = (name === 'b' ? (wrapB ?? plain) : plain)(process.execPath, [
+      const run = ((name === 'b' ? wrapB : wrapA) ?? plain)(process.execPath, [
         ...AGENT_NODE_ARGS,
         cli,
         'agent',
@@ -184,7 +191,11 @@ export async function startAgentPair(
         home,
         '--name',
         name,
-        ...(relayArgs ? relayArgs(name === 'b' ? 'b' : 'a') : pathArgs),
+        ...(relayArgs
+          ? relayArgs(name === 'b' ? 'b' : 'a')
+          : listen && mode === 'direct'
+            ? ['--listen', name === 'b' ? listen.b : listen.a]
+            : pathArgs),
       ]);
       const agent = launch(run.cmd, run.args, env);
       procs.push(agent);

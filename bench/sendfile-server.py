@@ -1,14 +1,17 @@
 """The far end of `npm run bench:curl` (bench/curl-check.ts): an HTTP/1.1 server on 127.0.0.1 that
 answers every request with one sparse file of SIZE bytes sent by sendfile(2), so it costs next to no
-CPU of its own, as a real file server's does. Usage: sendfile-server.py FILE SIZE; prints its port."""
+CPU of its own, as a real file server's does. Usage: sendfile-server.py FILE SIZE [HOST]; HOST is
+127.0.0.1 unless given (bench/packet-check.ts serves on every address of its own namespace); prints
+its port."""
 import socket
 import sys
 import threading
 
 path, size = sys.argv[1], int(sys.argv[2])
+host = sys.argv[3] if len(sys.argv) > 3 else '127.0.0.1'
 with open(path, 'wb') as f:
     f.truncate(size)
-server = socket.create_server(('127.0.0.1', 0))
+server = socket.create_server((host, 0))
 print(f'listening on {server.getsockname()[1]}', flush=True)
 
 
