@@ -4,6 +4,7 @@
  * path use two cores, as two machines (or ssh and sshd) would, and so a relay's RSS is its own.
  * Children are ended by their PID only, and end themselves when the parent goes away.
  */
+import { endOnAbort } from './processes.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
@@ -53,6 +54,7 @@ export function startChild(
   });
   if (child.pid === undefined) throw new Error(`could not start ${file}`);
   const pid = child.pid;
+  endOnAbort(child);
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let exitReason: string | undefined;

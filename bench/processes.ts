@@ -4,6 +4,7 @@
  * (SIGTERM, then SIGKILL after a grace period).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { onAbort } from './on-abort.js';
 
 /** Characters of each output stream kept for error messages. */
 const OUTPUT_TAIL_CHARS = 16_000;
@@ -25,6 +26,7 @@ export interface Launched {
 /** Starts `cmd args` with stdin ignored and both outputs read (a full pipe would stall the program). */
 export function launch(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Launched {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+  endOnAbort(proc);
   let out = '';
   let err = '';
   // Everything seen, for waitFor: startup lines are short, so this stays small until the first match.
@@ -66,6 +68,14 @@ export function launch(cmd: string, args: string[], env?: NodeJS.ProcessEnv): La
         if (proc.exitCode !== null || proc.signalCode !== null) onExit(proc.exitCode, proc.signalCode);
       }),
   };
+}
+
+/** SIGTERMs `proc` if the bench is stopped by a signal while it runs (bench/on-abort.ts). */
+export function endOnAbort(proc: ChildProcess): void {
+  if (proc.pid === undefined) return;
+  const pid = proc.pid;
+  const forget = onAbort(() => process.kill(pid, 'SIGTERM'));
+  proc.once('exit', forget);
 }
 
 /** The last line or so of some output, for a one-line error message. */

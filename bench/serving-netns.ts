@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import type { CommandWrap } from './child.js';
+import { onAbort } from './on-abort.js';
 
 export interface ServingSide {
   /** The namespace, or null when the serving side shares the host's loopback. */
@@ -43,16 +44,22 @@ export function createServingSide(): ServingSide {
     }
     return plain(`could not create a network namespace: ${(err as Error).message.split('\n')[0]}`);
   }
+  const deleteNetns = () => {
+    try {
+      ip('netns', 'del', name);
+    } catch {
+      /* already gone */
+    }
+  };
+  // A run stopped by a signal still deletes its namespace (processes in it are ended by their PIDs).
+  const forget = onAbort(deleteNetns);
   return {
     netns: name,
     reason: null,
     wrap: (cmd, args) => ({ cmd: 'ip', args: ['netns', 'exec', name, cmd, ...args] }),
     destroy: () => {
-      try {
-        ip('netns', 'del', name);
-      } catch {
-        /* already gone */
-      }
+      forget();
+      deleteNetns();
     },
   };
 }
