@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandWrap } from './child.js';
 import { REPO_ROOT } from './child.js';
+import { onAbort } from './on-abort.js';
 import { killByPid, launch, type Launched } from './processes.js';
 
 /** The client side's address (agent a, curl) and the serving side's (agent b, the file server). */
@@ -51,6 +52,19 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: 'pipe' });
 }
 
+/** True once something accepts TCP connections at `host:port` as seen from inside `netns`. */
+export function acceptsIn(netns: string, host: string, port: number): boolean {
+  try {
+    execFileSync('ip', ['netns', 'exec', netns, 'bash', '-c', `exec 3<>/dev/tcp/${host}/${port}`], {
+      stdio: 'ignore',
+      timeout: 2_000,
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Why this machine cannot run the packet link, or null when it can. */
 export function packetLinkUnavailable(): string | null {
   if (process.platform !== 'linux') return 'needs Linux (network namespaces and TUN devices)';
@@ -72,8 +86,7 @@ export async function startPacketLink(mbit: number, rttMs: number, bufferBytes: 
   const serving = `cbpks${process.pid}`;
   const statsFile = join(tmpdir(), `cb-bench-packet-${process.pid}.json`);
   let emulator: Launched | undefined;
-  const destroy = async () => {
-    await killByPid(emulator?.proc);
+  const deleteNamespaces = () => {
     for (const ns of [client, serving]) {
       try {
         ip('netns', 'del', ns);
@@ -81,6 +94,13 @@ export async function startPacketLink(mbit: number, rttMs: number, bufferBytes: 
         /* never made */
       }
     }
+  };
+  // A run stopped by a signal still deletes the namespaces (the emulator is ended by its PID).
+  const forget = onAbort(deleteNamespaces);
+  const destroy = async () => {
+    forget();
+    await killByPid(emulator?.proc);
+    deleteNamespaces();
     rmSync(statsFile, { force: true });
   };
   try {

@@ -6,6 +6,9 @@
  */
 import { percentile } from './table.js';
 
+/** Slow keys listed at most, the slowest of them (a path slow throughout would list every key). */
+export const LISTED_SLOW_KEYS = 10;
+
 /** One timed key: when it was typed (ms since the phase began) and how long its echo took. */
 export interface KeySample {
   atMs: number;
@@ -37,8 +40,13 @@ export function summarizeEcho(samples: readonly KeySample[], boundMs: number): E
 export function formatEcho(s: EchoSummary, rttMs: number, marginMs: number): string {
   const head = `p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms = RTT + ${(s.p99 - rttMs).toFixed(1)} ms, max ${s.max.toFixed(1)} ms`;
   if (s.over.length === 0) return `${head}; none of ${s.keys} keys over RTT + ${marginMs} ms`;
-  const when = s.over.map((k) => `${(k.atMs / 1000).toFixed(1)} s: ${k.ms.toFixed(0)} ms`).join(', ');
-  return `${head}; ${s.over.length} of ${s.keys} keys over RTT + ${marginMs} ms (typed at ${when})`;
+  const slowest = [...s.over].sort((a, b) => b.ms - a.ms).slice(0, LISTED_SLOW_KEYS);
+  const when = slowest
+    .sort((a, b) => a.atMs - b.atMs)
+    .map((k) => `${(k.atMs / 1000).toFixed(1)} s: ${k.ms.toFixed(0)} ms`)
+    .join(', ');
+  const more = s.over.length > slowest.length ? `; the slowest ${slowest.length}` : '';
+  return `${head}; ${s.over.length} of ${s.keys} keys over RTT + ${marginMs} ms (typed at ${when}${more})`;
 }
 
 /** MB/s (10^6 bytes a second) of a transfer. */

@@ -104,6 +104,22 @@ async function waitListening(
   throw new Error(`${what} did not listen on ${port} within ${START_TIMEOUT_MS} ms: ${stderr().trim()}`);
 }
 
+/** Waits until the ControlMaster at `control` answers `ssh -O check`. */
+async function waitMaster(
+  ssh: string,
+  control: string,
+  proc: ChildProcess,
+  stderr: () => string,
+): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`ssh -M exited (${proc.exitCode}): ${stderr().trim()}`);
+    if (spawnSync(ssh, ['-S', control, '-O', 'check', 'x'], { stdio: 'ignore' }).status === 0) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  throw new Error(`ssh -M did not answer within ${START_TIMEOUT_MS} ms: ${stderr().trim()}`);
+}
+
 /** OpenSSH forwarding to the bench sink, ready to measure, or why it is not available. */
 export interface SshForward {
   /** `ssh-L` and `ssh-D`, each with its setup time measured; empty when OpenSSH is not available. */
@@ -117,6 +133,8 @@ export interface SshForward {
   notes: string[];
   /** Local ports of `ssh -L` (to the sink) and `ssh -D`; null when OpenSSH is not available. */
   ports: { forward: number; socks: number } | null;
+  /** The ControlMaster's socket (for `ssh -S … -O forward`); null without `master` or OpenSSH. */
+  control: string | null;
   /** Ends sshd and ssh by their PIDs and removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -142,12 +160,20 @@ export interface SshForwardOptions {
    * shares the TCP connection with the -L download, as a user's multiplexed ssh does.
    */
   master?: boolean;
+  /**
+   * Runs the `ssh -N` client elsewhere (bench/packet-link.ts: the client side's namespace), where the
+   * bench cannot connect to its forward's port: it is then taken as ready when the ControlMaster
+   * answers (`-O check`; it forwards once it answers, ExitOnForwardFailure), so it needs `master`.
+   */
+  wrapClient?: CommandWrap;
+  /** The address sshd listens on and ssh logs in at (127.0.0.1 unless given). */
+  host?: string;
 }
 
 export async function startSshForward(
   sinkPort: number,
   log: (line: string) => void,
-  { probe = true, wrapDaemon, reach, master = false }: SshForwardOptions = {},
+  { probe = true, wrapDaemon, reach, master = false, wrapClient, host = '127.0.0.1' }: SshForwardOptions = {},
 ): Promise<SshForward> {
   const missing = ensureOpenSsh(log);
   const none = () => Promise.resolve();
@@ -156,6 +182,7 @@ export async function startSshForward(
       paths: [],
       command: null,
       ports: null,
+      control: null,
       notes: [`ssh-L ${missing}`, `ssh-D ${missing}`],
       stop: none,
     };
@@ -180,7 +207,7 @@ export async function startSshForward(
       join(dir, 'sshd_config'),
       [
         `Port ${sshPort}`,
-        'ListenAddress 127.0.0.1',
+        `ListenAddress ${host}`,
         `HostKey ${join(dir, 'host_key')}`,
         `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
         `PidFile ${join(dir, 'sshd.pid')}`,
@@ -226,9 +253,10 @@ export async function startSshForward(
       join(dir, 'id_client'),
       '-p',
       String(loginPort),
-      `${userInfo().username}@127.0.0.1`,
+      `${userInfo().username}@${host}`,
     ];
-    const c = launch(ssh, [
+    if (wrapClient && !master) throw new Error('an ssh client run elsewhere needs a ControlMaster');
+    const clientRun = (wrapClient ?? ((cmd, args) => ({ cmd, args })))(ssh, [
       '-N',
       '-L',
       `127.0.0.1:${fwdPort}:127.0.0.1:${sinkPort}`,
@@ -239,9 +267,14 @@ export async function startSshForward(
       ...(master ? ['-M', '-S', control] : []),
       ...login,
     ]);
+    const c = launch(clientRun.cmd, clientRun.args);
     client = c.proc;
-    await waitListening(fwdPort, client, 'ssh -L', c.stderr);
-    await waitListening(socksPort, client, 'ssh -D', c.stderr);
+    if (wrapClient) {
+      await waitMaster(ssh, control, client, c.stderr);
+    } else {
+      await waitListening(fwdPort, client, 'ssh -L', c.stderr);
+      await waitListening(socksPort, client, 'ssh -D', c.stderr);
+    }
     const paths: NamedPath[] = [];
     const notes: string[] = [];
     // One row failing (a forward refused) must not cost the other its measurement.
@@ -270,7 +303,14 @@ export async function startSshForward(
         remote,
       ],
     });
-    return { paths, command, ports: { forward: fwdPort, socks: socksPort }, notes, stop };
+    return {
+      paths,
+      command,
+      ports: { forward: fwdPort, socks: socksPort },
+      control: master ? control : null,
+      notes,
+      stop,
+    };
   } catch (err) {
     await stop();
     const why = (err as Error).message;
@@ -278,6 +318,7 @@ export async function startSshForward(
       paths: [],
       command: null,
       ports: null,
+      control: null,
       notes: [`ssh-L not available: ${why}`, `ssh-D not available: ${why}`],
       stop: none,
     };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatEcho, summarizeEcho, type KeySample } from '../../../bench/packet-report.js';
+import { formatEcho, LISTED_SLOW_KEYS, summarizeEcho, type KeySample } from '../../../bench/packet-report.js';
 
 const keys = (ms: number[]): KeySample[] => ms.map((m, i) => ({ atMs: i * 100, ms: m }));
 
@@ -25,6 +25,14 @@ describe('formatEcho', () => {
     const line = formatEcho(summarizeEcho(keys([44, 45, 285]), 70), 40, 30);
     assert.match(line, /p99 285\.0 ms = RTT \+ 245\.0 ms/);
     assert.match(line, /1 of 3 keys over RTT \+ 30 ms \(typed at 0\.2 s: 285 ms\)/);
+  });
+
+  it('lists only the slowest keys, in the order they were typed, when many were slow', () => {
+    const ms = Array.from({ length: 30 }, (_, i) => (i === 7 ? 400 : i === 20 ? 300 : 170));
+    const line = formatEcho(summarizeEcho(keys(ms), 70), 40, 30);
+    assert.match(line, /30 of 30 keys over RTT \+ 30 ms \(typed at 0\.0 s: 170 ms, .*; the slowest 10\)$/);
+    assert.equal(line.match(/ s: /g)?.length, LISTED_SLOW_KEYS);
+    assert.ok(line.indexOf('0.7 s: 400 ms') < line.indexOf('2.0 s: 300 ms'), line);
   });
 
   it('says so when no key was over the bound', () => {
