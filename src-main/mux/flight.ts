@@ -16,7 +16,8 @@
  *   until a round first shows more queue than the target, or than an eighth of the min RTT (at most
  *   16 ms) where that is more — no slow ramp on a long fat path;
  * - below the target it grows by up to the target's worth of bytes (rate × target), less the closer
- *   to the target (docs/adr/0027-flight-cap-settles.md), a step that doubles after every three
+ *   the queue is to the target (docs/adr/0027-flight-cap-settles.md), the larger of this round's and
+ *   the last round's queue (docs/adr/0041-growth-needs-two-rounds-of-room.md), a step that doubles after every three
  *   rounds in a row that find room (docs/adr/0032-growth-velocity-and-credit-held-cuts.md);
  * - above it, it is cut to cap × (min RTT + target) / (min RTT + queue), by at most 30 %; a start-up
  *   that ends on a round held by stream credit near the cap is cut the same way from its own flight
@@ -234,6 +235,8 @@ export class FlightWindow {
   /** Growth's multiplier below the target, and the rounds in a row it has grown at it. */
   private velocity = 1;
   private growingRounds = 0;
+  /** The queue the previous round measured, in ms: growth needs room in two rounds in a row. */
+  private lastRoundQueue = 0;
   /** The most DATA in flight at any send of the current round, in bytes. */
   private roundMaxFlight = 0;
   /** Bytes bulk DATA may send now under pacing (a token bucket; negative after a large frame). */
@@ -482,10 +485,13 @@ export class FlightWindow {
       // rounds in a row that found room (Copa's velocity): a target's worth a round is ~6 % of a
       // 100 ms path's flight, and growing back from a start-up that ended early took seconds.
       const step = rate > 0 ? Math.min(roundAcked, rate * QUEUE_TARGET_MS) : roundAcked;
+      // The room is what both this round and the one before found: ADR 0041.
+      const seen = Math.max(queue, this.lastRoundQueue);
       if (this.capLimited) {
-        cap += Math.min(roundAcked / 2, (this.velocity * step * (QUEUE_TARGET_MS - queue)) / QUEUE_TARGET_MS);
+        const room = Math.max(0, QUEUE_TARGET_MS - seen);
+        cap += Math.min(roundAcked / 2, (this.velocity * step * room) / QUEUE_TARGET_MS);
         // Only rounds with little queue count towards a faster step; one nearer the target holds it.
-        if (queue > QUEUE_TARGET_MS / 2) this.growingRounds = 0;
+        if (seen > QUEUE_TARGET_MS / 2) this.growingRounds = 0;
         else if (++this.growingRounds >= VELOCITY_ROUNDS) {
           this.velocity = Math.min(MAX_VELOCITY, this.velocity * 2);
           this.growingRounds = 0;
@@ -512,6 +518,7 @@ export class FlightWindow {
       this.velocity = 1;
       this.growingRounds = 0;
     }
+    this.lastRoundQueue = queue;
     // Never below what keeps the pipe full at the best rate seen lately.
     cap = Math.max(cap, BDP_FLOOR_GAIN * rate * minRtt);
     this.cap = Math.round(Math.min(MAX_FLIGHT_CAP, Math.max(MIN_FLIGHT_CAP, cap)));

@@ -325,3 +325,41 @@ test('a download that starts after an idle spell does not send the whole cap int
     `delivered ${tailRate.toFixed(0)} of ${rate} bytes/ms in its first second`,
   );
 });
+
+/**
+ * Rounds driven by hand, each one probe: the sender fills the cap in one go (the cap holds it), and
+ * the probe comes back after that round's `rtt` ms. Returns the cap after each round.
+ */
+function driveRounds(rtts: readonly number[]) {
+  const { flight, probes, advance } = setup();
+  const caps: number[] = [];
+  for (const rtt of rtts) {
+    flight.sent(flight.capBytes - flight.inFlight);
+    assert.equal(flight.allows(false), false, 'the cap holds the sender');
+    flight.flush();
+    advance(rtt);
+    for (const nonce of probes.splice(0)) flight.ack(nonce);
+    caps.push(flight.capBytes);
+  }
+  return caps;
+}
+
+test('one round that happens to see no queue does not grow the cap by a whole target (ADR 0041)', () => {
+  // 40 ms path: the start-up ends on a queued round, then rounds stand at 5 ms of queue, under the
+  // 6 ms target. A single sample at the bare RTT (the queue emptied for a moment, as the kernel's and
+  // the bottleneck's bursts make it) read as room for the whole target: the cap grew by rate × 6 ms,
+  // and the round after stood at twice the target (traced on a packet-level broadband link).
+  const settled = [40, 40, 52, ...Array<number>(12).fill(45)];
+  const caps = driveRounds([...settled, 40]);
+  const before = caps[settled.length - 1]!;
+  const after = caps[settled.length]!;
+  const ratePerMs = before / 45;
+  assert.ok(
+    after - before < 0.5 * ratePerMs * QUEUE_TARGET_MS,
+    `grew ${after - before} bytes on one empty round (a target is ${(ratePerMs * QUEUE_TARGET_MS).toFixed(0)})`,
+  );
+  // Two rounds in a row with room are room: the cap grows by the target's worth.
+  const twice = driveRounds([...settled, 40, 40]);
+  const grown = twice[settled.length + 1]! - twice[settled.length]!;
+  assert.ok(grown > 0.5 * ratePerMs * QUEUE_TARGET_MS, `grew ${grown} bytes on the second empty round`);
+});
