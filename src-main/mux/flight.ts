@@ -16,9 +16,10 @@
  *   until a round first shows more queue than the target, or than an eighth of the min RTT (at most
  *   16 ms) where that is more — no slow ramp on a long fat path;
  * - below the target it grows by up to the target's worth of bytes (rate × target), less the closer
- *   the queue is to the target (docs/adr/0027-flight-cap-settles.md), the larger of this round's and
- *   the last round's queue (docs/adr/0041-growth-needs-two-rounds-of-room.md), a step that doubles after every three
- *   rounds in a row that find room (docs/adr/0032-growth-velocity-and-credit-held-cuts.md);
+ *   the queue is to the target (docs/adr/0027-flight-cap-settles.md), the larger of this round's
+ *   and the last round's queue (docs/adr/0041-growth-needs-two-rounds-of-room.md), a step that
+ *   doubles after every three rounds in a row that find room
+ *   (docs/adr/0032-growth-velocity-and-credit-held-cuts.md);
  * - above it, it is cut to cap × (min RTT + target) / (min RTT + queue), by at most 30 %; a start-up
  *   that ends on a round held by stream credit near the cap is cut the same way from its own flight
  *   (ADR 0032);
