@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { REPO_ROOT } from './child.js';
+import { addForward } from './agent-paths.js';
 import { startAgentPair, type AgentPair } from './cli-agents.js';
 import { echoKeyCount } from './echo-keys.js';
 import { PROFILES, type LinkProfile } from './link-profiles.js';
@@ -50,11 +51,7 @@ const KEY_GAP_MS = 100;
 const LOAD_SETTLE_MS = 3_000;
 /** Issue 29's budget for echo under load above the RTT, in ms. */
 const ECHO_MARGIN_MS = 30;
-/** Port of the timed downloads' forward inside the client namespace (a new namespace: nothing else listens there). */
-const FORWARD_PORT = 18080;
-/** Port of the forward the load under the keys uses (to the load's own server). */
-const LOAD_PORT = 18081;
-/** The same for ssh: a second -L on its ControlMaster connection. */
+/** Port of the second -L on ssh's ControlMaster connection, for the load under ssh's keys (a new namespace: free). */
 const SSH_LOAD_PORT = 18082;
 /** The agents' direct listeners inside their namespaces. */
 const AGENT_PORT = 7475;
@@ -200,20 +197,8 @@ async function main(): Promise<void> {
       wrapB: link.wrap(link.serving),
       listen: { a: `${CLIENT_ADDRESS}:${AGENT_PORT}`, b: `${SERVING_ADDRESS}:${AGENT_PORT}` },
     });
-    const agents = pair;
-    const addForward = (local: number, remote: number) =>
-      agents.onA([
-        'forward',
-        'add',
-        '--local',
-        String(local),
-        '--via',
-        'b',
-        '--remote',
-        `127.0.0.1:${remote}`,
-      ]);
-    await addForward(FORWARD_PORT, port);
-    await addForward(LOAD_PORT, loadPort);
+    const forwardPort = await addForward(pair, port);
+    const loadForwardPort = await addForward(pair, loadPort);
     ssh = await startSshForward(port, log, {
       probe: false,
       master: true,
@@ -242,7 +227,7 @@ async function main(): Promise<void> {
     }
     const urls: Record<string, string> = {
       'raw TCP': `http://${SERVING_ADDRESS}:${port}/`,
-      'forward-direct': `http://127.0.0.1:${FORWARD_PORT}/`,
+      'forward-direct': `http://127.0.0.1:${forwardPort}/`,
       ...(sshReady ? { 'ssh -L': `http://127.0.0.1:${ssh.ports!.forward}/` } : {}),
     };
     const rates = new Map<string, number[]>(Object.keys(urls).map((name) => [name, []]));
@@ -256,7 +241,7 @@ async function main(): Promise<void> {
       `  echo through clawbridge term, idle (${IDLE_KEYS} keys), then with a download on the same link (${LOAD_KEYS} keys)…`,
     );
     term = await openEchoTerminal(pair.homeA);
-    const termRows = await echoRows(link, term, `http://127.0.0.1:${LOAD_PORT}/`, rttMs);
+    const termRows = await echoRows(link, term, `http://127.0.0.1:${loadForwardPort}/`, rttMs);
     await term.close();
     term = undefined;
     let sshRows: EchoRows | undefined;

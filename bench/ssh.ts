@@ -89,35 +89,31 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function waitListening(
-  port: number,
+/** Polls `ready` until it holds; fails when `proc` exits first or START_TIMEOUT_MS pass (`waiting` says for what). */
+async function waitUntil(
+  ready: () => boolean | Promise<boolean>,
   proc: ChildProcess,
   what: string,
+  waiting: string,
   stderr: () => string,
 ): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`${what} exited (${proc.exitCode}): ${stderr().trim()}`);
-    if (await canConnect(port)) return;
+    if (await ready()) return;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
-  throw new Error(`${what} did not listen on ${port} within ${START_TIMEOUT_MS} ms: ${stderr().trim()}`);
+  throw new Error(`${what} did not ${waiting} within ${START_TIMEOUT_MS} ms: ${stderr().trim()}`);
+}
+
+function waitListening(port: number, proc: ChildProcess, what: string, stderr: () => string): Promise<void> {
+  return waitUntil(() => canConnect(port), proc, what, `listen on ${port}`, stderr);
 }
 
 /** Waits until the ControlMaster at `control` answers `ssh -O check`. */
-async function waitMaster(
-  ssh: string,
-  control: string,
-  proc: ChildProcess,
-  stderr: () => string,
-): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`ssh -M exited (${proc.exitCode}): ${stderr().trim()}`);
-    if (spawnSync(ssh, ['-S', control, '-O', 'check', 'x'], { stdio: 'ignore' }).status === 0) return;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`ssh -M did not answer within ${START_TIMEOUT_MS} ms: ${stderr().trim()}`);
+function waitMaster(ssh: string, control: string, proc: ChildProcess, stderr: () => string): Promise<void> {
+  const check = () => spawnSync(ssh, ['-S', control, '-O', 'check', 'x'], { stdio: 'ignore' }).status === 0;
+  return waitUntil(check, proc, 'ssh -M', 'answer', stderr);
 }
 
 /** OpenSSH forwarding to the bench sink, ready to measure, or why it is not available. */

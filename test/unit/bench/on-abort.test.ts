@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from '../../helpers/process-alive.js';
 
 const bench = fileURLToPath(new URL('../../../bench/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cb-on-abort-'));
@@ -19,15 +20,6 @@ function runAndSignal(body: string, signal: 'SIGINT' | 'SIGTERM'): Promise<numbe
   );
   const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('onAbort', () => {
@@ -61,7 +53,7 @@ await new Promise((r) => setTimeout(r, 100));`,
     assert.ok(existsSync(pidFile));
     const pid = Number(readFileSync(pidFile, 'utf8'));
     const deadline = Date.now() + 3_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(alive(pid), false, 'the launched sleep outlived the run');
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(isAlive(pid), false, 'the launched sleep outlived the run');
   });
 });

@@ -16,6 +16,7 @@ import { startAgentHost } from '../../../src-main/electron/agent-host.js';
 import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import type { SessionHostAgentReport } from '../../helpers/session-host-agent-child.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { isAlive } from '../../helpers/process-alive.js';
 
 const AGENT = fileURLToPath(new URL('../../helpers/session-host-agent-child.ts', import.meta.url));
 const HOST = fileURLToPath(new URL('../../../src-main/electron/session-host-process.ts', import.meta.url));
@@ -30,15 +31,6 @@ async function reportOf(home: string, notPid?: number, timeoutMs = 30_000): Prom
     }
     if (Date.now() > deadline) throw new Error(`no agent report in ${home} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -72,11 +64,11 @@ test(
       assert.equal(second.hostPid, first.hostPid, 'the restarted agent adopted the same host');
       assert.deepEqual(second.adopted, [first.created], 'with the session the first agent opened');
       assert.equal(fake.forked.length, 3, 'no second host was forked');
-      assert.ok(alive(host.pid!));
+      assert.ok(isAlive(host.pid!));
 
       await conn.stop();
       assert.notEqual(host.exitCode, undefined, 'Quit ended the host');
-      assert.equal(alive(host.pid!), false);
+      assert.equal(isAlive(host.pid!), false);
     } finally {
       await conn.stop();
       for (const p of fake.forked) if (p.exitCode === undefined) p.child.kill('SIGKILL');

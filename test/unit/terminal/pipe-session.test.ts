@@ -7,17 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TerminalHarness, until, Viewer } from './terminal-fixtures.js';
+import { isAlive } from '../../helpers/process-alive.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A session on pipes running `command`, with a viewer that records it. */
 async function onPipes(h: TerminalHarness, command: string[]) {
@@ -82,9 +74,9 @@ test('hanging up ends the program and what it started; a missing command exits 1
     client.resumeOutput();
     await until('the pid of the background sleep', () => /^\d+\n/.test(v.text));
     const pid = Number(v.text.trim());
-    assert.ok(alive(pid));
+    assert.ok(isAlive(pid));
     void client.close();
-    await until('the background sleep to be gone', () => !alive(pid), 10_000);
+    await until('the background sleep to be gone', () => !isAlive(pid), 10_000);
 
     const { client: missing, v: m } = await onPipes(h, ['no-such-command-here']);
     missing.resumeOutput();
