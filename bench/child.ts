@@ -4,10 +4,10 @@
  * path use two cores, as two machines (or ssh and sshd) would, and so a relay's RSS is its own.
  * Children are ended by their PID only, and end themselves when the parent goes away.
  */
-import { endOnAbort } from './processes.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
+import { endOnAbort } from './processes.js';
 
 /** Repository root: children run with it as cwd so `--import tsx` resolves. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -6,7 +6,6 @@
  * times (default 5) after one uncounted download each, and the medians and ratios are printed. All on
  * 127.0.0.1; every process it starts is ended by its PID.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { addForward } from './agent-paths.js';
 import { REPO_ROOT } from './child.js';
 import { startAgentPair, type AgentPair } from './cli-agents.js';
 import { formatCurlReport, type CurlRuns } from './curl-report.js';
-import { killByPid, launch, runToEnd, type Launched } from './processes.js';
+import { killByPid, launch, runToEnd, which, type Launched } from './processes.js';
 import { startSshForward } from './ssh.js';
 import { LONG_BYTES, LONG_DEADLINE_MS } from './transfers.js';
 
@@ -24,10 +23,6 @@ const DEFAULT_ROUNDS = 5;
 const SERVER_START_MS = 10_000;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
 
 /** One download of the server's file through 127.0.0.1:`port`, in MB/s (10^6 bytes per second). */
 async function curlMBps(port: number): Promise<number> {
@@ -55,7 +50,7 @@ async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? DEFAULT_ROUNDS);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50)
     throw new Error(`ROUNDS must be a whole number from 1 to 50, got ${process.argv[2]}`);
-  const missing = ['curl', 'python3'].filter((cmd) => !has(cmd));
+  const missing = ['curl', 'python3'].filter((cmd) => !which(cmd));
   if (missing.length > 0) throw new Error(`bench:curl needs ${missing.join(' and ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-curl-'));
   const stops: Array<() => Promise<void>> = [

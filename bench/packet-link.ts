@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { CommandWrap } from './child.js';
 import { REPO_ROOT } from './child.js';
 import { onAbort } from './on-abort.js';
-import { killByPid, launch, type Launched } from './processes.js';
+import { killByPid, launch, which, type Launched } from './processes.js';
 
 /** The client side's address (agent a, curl) and the serving side's (agent b, the file server). */
 export const CLIENT_ADDRESS = '198.18.0.1';
@@ -70,14 +70,8 @@ export function packetLinkUnavailable(): string | null {
   if (process.platform !== 'linux') return 'needs Linux (network namespaces and TUN devices)';
   if (process.getuid?.() !== 0) return 'needs root (network namespaces and TUN devices)';
   if (!existsSync('/dev/net/tun')) return 'needs /dev/net/tun';
-  for (const cmd of ['ip', 'python3', 'curl']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    } catch {
-      return `needs ${cmd}`;
-    }
-  }
-  return null;
+  const missing = ['ip', 'python3', 'curl'].find((cmd) => !which(cmd));
+  return missing ? `needs ${missing}` : null;
 }
 
 /** Joins two new namespaces by an emulated link of `mbit` each way, `rttMs`, `bufferBytes` of queue. */

@@ -3,7 +3,7 @@
  * captured (the tail is kept for error messages), waited on for a line, and ended by their PID only
  * (SIGTERM, then SIGKILL after a grace period).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { onAbort } from './on-abort.js';
 
 /** Characters of each output stream kept for error messages. */
@@ -68,6 +68,12 @@ export function launch(cmd: string, args: string[], env?: NodeJS.ProcessEnv): La
         if (proc.exitCode !== null || proc.signalCode !== null) onExit(proc.exitCode, proc.signalCode);
       }),
   };
+}
+
+/** Where `cmd` is on the PATH, or undefined when it is not there. */
+export function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
 }
 
 /** SIGTERMs `proc` if the bench is stopped by a signal while it runs (bench/on-abort.ts). */

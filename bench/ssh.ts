@@ -15,7 +15,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { timed } from './path.js';
 import type { CommandWrap } from './child.js';
-import { killByPid, launch } from './processes.js';
+import { killByPid, launch, which } from './processes.js';
 import { firstEcho, socksStream, tcpStream } from './streams.js';
 import type { NamedPath } from './side-by-side.js';
 
@@ -28,11 +28,6 @@ const START_TIMEOUT_MS = 15_000;
 /** Pause between checks whether a port listens, in ms. */
 const POLL_MS = 50;
 const SSHD_CANDIDATES = ['/usr/sbin/sshd', '/usr/local/sbin/sshd'];
-
-function which(cmd: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
-}
 
 function findTools(): { sshd?: string; ssh?: string; keygen?: string } {
   return {
@@ -171,6 +166,7 @@ export async function startSshForward(
   log: (line: string) => void,
   { probe = true, wrapDaemon, reach, master = false, wrapClient, host = '127.0.0.1' }: SshForwardOptions = {},
 ): Promise<SshForward> {
+  if (wrapClient && !master) throw new Error('an ssh client run elsewhere needs a ControlMaster');
   const missing = ensureOpenSsh(log);
   const none = () => Promise.resolve();
   if (missing)
@@ -251,7 +247,6 @@ export async function startSshForward(
       String(loginPort),
       `${userInfo().username}@${host}`,
     ];
-    if (wrapClient && !master) throw new Error('an ssh client run elsewhere needs a ControlMaster');
     const clientRun = (wrapClient ?? ((cmd, args) => ({ cmd, args })))(ssh, [
       '-N',
       '-L',
