@@ -1,9 +1,10 @@
 /**
  * The small codecs no other property covers, under arbitrary bytes (issue 28 item 5): UDP datagram
  * frames, the tcp-connect result, the reverse-listen answer, the relay's splice line / first-bytes
- * classifier and its reader of a ClientHello's server name (with the splice server name). Each either decodes, asks for more, or refuses with its own clear error (a ClawError with
- * its code, or an `invalid` result with a reason) — never anything else — and round-trips what it
- * encodes however the bytes are chunked.
+ * classifier and its reader of a ClientHello's server name (with the splice server name). Each either
+ * decodes, asks for more, or refuses with its own clear error (a ClawError with its code, or an
+ * `invalid` result with a reason) — never anything else — and round-trips what it encodes however the
+ * bytes are chunked.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
