@@ -16,7 +16,6 @@ import {
   encodeFrame,
   FrameType,
   frameTypeName,
-  MAX_STREAM_ID,
   MUX_HEADER_BYTES,
   type MuxFrame,
 } from '../protocol/mux-frames.js';
@@ -38,6 +37,9 @@ import { FlightWindow } from './flight.js';
 import { Heartbeat } from './heartbeat.js';
 import { SendQueue } from './send-queue.js';
 import { MuxStream, type StreamHost } from './stream.js';
+import { QUIET_LANE_SERVICES } from './priority.js';
+import { QuietLane } from './quiet-lane.js';
+import { isLaneId, laneMismatch, StreamIds } from './stream-ids.js';
 import { resolveStreamWindows, WindowTuner } from './window-tuner.js';
 
 import type { MuxEvents, MuxOptions, StreamRequest } from './types.js';
@@ -97,6 +99,11 @@ export class Mux {
     (streamId, payload) => this.sendData(streamId, payload),
     this.flight,
   );
+  /** The quiet lane's DATA (quiet-lane.ts): its own connection, so neither the flight cap nor main's backpressure holds it. */
+  private readonly laneQueue = new SendQueue<MuxStream>((streamId, payload) =>
+    this.sendData(streamId, payload),
+  );
+  private lane: QuietLane | undefined;
   /** The link's two-part send (SocketLink, E2ELink): DATA payloads are then never copied here. */
   private readonly sendParts: PartsLink['sendParts'] | undefined;
   private readonly heartbeat: Heartbeat;
@@ -105,8 +112,7 @@ export class Mux {
   private readonly tuner: WindowTuner;
   private readonly disposers: Disposer[];
   private readonly log: { peer: string; path: string };
-  private nextId: number;
-  private lastPeerId = 0;
+  private readonly ids: StreamIds;
   private peerStreams = 0;
   private isClosed = false;
 
@@ -114,7 +120,7 @@ export class Mux {
     private readonly link: Link,
     private readonly opts: MuxOptions = {},
   ) {
-    this.nextId = link.initiator ? 1 : 2;
+    this.ids = new StreamIds(link.initiator);
     const parts = (link as Partial<PartsLink>).sendParts;
     this.sendParts = typeof parts === 'function' ? parts.bind(link) : undefined;
     const { window, maxWindow } = resolveStreamWindows(opts);
@@ -130,7 +136,7 @@ export class Mux {
       },
       tuneWindow: (current, halfWindowMs) => this.tuner.next(current, halfWindowMs),
       reserveWindow: (current, wanted) => this.tuner.reserve(current, wanted),
-      wake: (stream) => this.queue.wake(stream),
+      wake: (stream) => (isLaneId(stream.id) ? this.laneQueue : this.queue).wake(stream),
       forget: (stream) => this.forget(stream),
     };
     this.heartbeat = new Heartbeat({
@@ -193,13 +199,14 @@ export class Mux {
     if (this.isClosed) {
       throw new ClawError('LINK_CLOSED', `cannot open "${service}": the link to ${this.log.peer} is closed`);
     }
-    if (this.nextId > MAX_STREAM_ID) {
+    const onLane = this.lane !== undefined && QUIET_LANE_SERVICES.has(service);
+    const id = this.ids.peek(onLane);
+    if (id === undefined) {
       throw new ClawError('PROTOCOL', 'stream IDs on this link are used up; reconnect');
     }
-    const id = this.nextId;
     // Encoding validates the service name and argument size before an ID is spent.
     const frame = encodeFrame({ type: FrameType.Open, streamId: id, service, args });
-    this.nextId += 2;
+    this.ids.take(onLane);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
     return new Promise<MuxStream>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -244,6 +251,34 @@ export class Mux {
     return this.heartbeat.ping(timeoutMs);
   }
 
+  /** True while the link has a quiet lane (quiet-lane.ts). */
+  get hasQuietLane(): boolean {
+    return this.lane !== undefined;
+  }
+
+  /**
+   * Adds the link's quiet lane: a second connection to the same peer, on which streams of
+   * QUIET_LANE_SERVICES opened from now on travel, in the lane's ID space (both sides must agree to
+   * it first: the agent's FEATURE_QUIET_LANE). Once added, the link lives and dies with it too.
+   * @throws ClawError('BAD_ARGUMENT') for a lane to another peer or a second lane.
+   */
+  addLane(link: Link): void {
+    if (link.peerId !== this.link.peerId || this.lane) {
+      link.close('not a quiet lane of this link');
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        this.lane ? 'the link has a quiet lane already' : 'a quiet lane must go to the same peer',
+      );
+    }
+    if (this.isClosed) return link.close('the link is closed');
+    this.lane = new QuietLane(link, {
+      intervalMs: this.opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      deadAfterMs: this.opts.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
+      onFrame: (frame) => this.onFrame(frame, true),
+      onDead: (error) => this.fail(error),
+    });
+  }
+
   /** Closes every stream and the link, telling the peer why (GOAWAY). Idempotent. */
   close(reason = 'link no longer needed'): void {
     if (this.isClosed) return;
@@ -253,12 +288,27 @@ export class Mux {
   }
 
   private send(frame: Uint8Array): boolean {
-    return this.transmit(() => this.link.send(frame));
+    const lane = this.laneOf(frame.length >= MUX_HEADER_BYTES ? readStreamId(frame) : 0);
+    if (!lane) return this.transmit(() => this.link.send(frame));
+    lane.send(frame);
+    this.heartbeat.sent();
+    return true;
+  }
+
+  /** The lane a stream's frames travel on, or undefined for the main connection. */
+  private laneOf(streamId: number): QuietLane | undefined {
+    return isLaneId(streamId) ? this.lane : undefined;
   }
 
   /** One DATA frame: header and payload go to the link separately when it can take them so. */
   private sendData(streamId: number, payload: Uint8Array): boolean {
     this.heartbeat.awaitReply();
+    const lane = this.laneOf(streamId);
+    if (lane) {
+      lane.sendParts(encodeDataHeader(streamId, payload.length), payload);
+      this.heartbeat.sent();
+      return true;
+    }
     const parts = this.sendParts;
     const ok = parts
       ? this.transmit(() => parts(encodeDataHeader(streamId, payload.length), payload))
@@ -295,8 +345,9 @@ export class Mux {
     return ok;
   }
 
-  private onFrame(bytes: Uint8Array): void {
-    this.receive(() => {
+  /** `onLane`: the frame came over the quiet lane. */
+  private onFrame(bytes: Uint8Array, onLane = false): void {
+    this.receive(onLane, () => {
       const frame = decodeFrame(bytes);
       // A DATA frame's header is read; its payload is released by whoever writes it (receive-slabs.ts).
       // Other frames may keep views of their bytes, so theirs are never released.
@@ -308,7 +359,7 @@ export class Mux {
   /** A frame in the pieces it arrived in: DATA keeps them (no copy); anything else is joined first. */
   private onFramePieces(pieces: readonly Buffer[]): void {
     if (pieces.length === 1) return this.onFrame(pieces[0]!);
-    this.receive(() => {
+    this.receive(false, () => {
       const data = decodeDataPieces(pieces);
       if (!data) {
         const joined = Buffer.concat(pieces);
@@ -322,12 +373,15 @@ export class Mux {
     });
   }
 
-  private receive(decode: () => { frame: MuxFrame; dataPieces?: readonly Buffer[] }): void {
+  private receive(onLane: boolean, decode: () => { frame: MuxFrame; dataPieces?: readonly Buffer[] }): void {
     if (this.isClosed) return;
+    // Either connection answering shows the path is alive; the lane watches its own silence too.
     this.heartbeat.received();
     try {
       const { frame, dataPieces } = decode();
-      this.dispatch(frame, dataPieces);
+      const mismatch = laneMismatch(frame.streamId, onLane);
+      if (mismatch !== undefined) throw violation(mismatch);
+      this.dispatch(frame, dataPieces, onLane);
     } catch (err) {
       if (isClawError(err)) {
         this.fail(new ClawError(err.code, `${err.message} (from peer ${this.log.peer}); closing the link`));
@@ -340,7 +394,7 @@ export class Mux {
   }
 
   /** `dataPieces`: a DATA frame's payload in the pieces it arrived in (then `frame.payload` is not used). */
-  private dispatch(frame: MuxFrame, dataPieces?: readonly Buffer[]): void {
+  private dispatch(frame: MuxFrame, dataPieces: readonly Buffer[] | undefined, onLane: boolean): void {
     switch (frame.type) {
       case FrameType.Ping:
         this.send(encodeFrame({ type: FrameType.Pong, streamId: 0, nonce: frame.nonce }));
@@ -359,7 +413,7 @@ export class Mux {
         return;
       }
       case FrameType.Open:
-        this.onOpen(frame.streamId, frame.service, frame.args);
+        this.onOpen(frame.streamId, frame.service, frame.args, onLane);
         return;
     }
     const id = frame.streamId;
@@ -448,11 +502,9 @@ export class Mux {
     opening.resolve(stream);
   }
 
-  private onOpen(id: number, service: string, args: unknown): void {
-    if (this.isOwnId(id)) throw violation(`OPEN for stream ${id}, an ID of this side's parity`);
-    if (id <= this.lastPeerId)
-      throw violation(`OPEN for stream ${id}, not above the last one (${this.lastPeerId})`);
-    this.lastPeerId = id;
+  private onOpen(id: number, service: string, args: unknown, onLane: boolean): void {
+    const problem = this.ids.peerOpens(id, onLane);
+    if (problem !== undefined) throw violation(problem);
     const reject = (code: RefusalCode, reason: string) =>
       this.send(encodeFrame({ type: FrameType.Reject, streamId: id, code, reason }));
     if (this.peerStreams + this.inbound.size >= MAX_INBOUND_STREAMS) {
@@ -519,12 +571,12 @@ export class Mux {
   }
 
   private isOwnId(id: number): boolean {
-    return id % 2 === (this.link.initiator ? 1 : 0);
+    return this.ids.isOwn(id);
   }
 
   /** True for an ID that was used on this link before (its stream is over). */
   private isFinished(id: number): boolean {
-    return this.isOwnId(id) ? id < this.nextId : id <= this.lastPeerId;
+    return this.ids.isFinished(id);
   }
 
   private forget(stream: MuxStream): void {
@@ -532,6 +584,7 @@ export class Mux {
     this.tuner.release(stream.windowGrowth);
     this.streams.delete(stream.id);
     this.queue.remove(stream);
+    this.laneQueue.remove(stream);
     if (!this.isOwnId(stream.id)) this.peerStreams--;
   }
 
@@ -559,6 +612,7 @@ export class Mux {
     this.isClosed = true;
     for (const dispose of this.disposers) dispose();
     clearTimeout(this.paceTimer);
+    this.lane?.close(errorMessage(streamError));
     this.heartbeat.stop(streamError);
     for (const opening of this.opening.values()) {
       clearTimeout(opening.timer);
@@ -595,6 +649,11 @@ function giveBack(opening: Opening): void {
   opening.early = [];
   if (!source || early.length === 0 || source.destroyed || source.readableEnded) return;
   source.unshift(Buffer.concat(early));
+}
+
+/** The stream ID in a frame's header (mux-frames.ts: bytes 2–5). */
+function readStreamId(frame: Uint8Array): number {
+  return ((frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) >>> 0;
 }
 
 function violation(message: string): ClawError {

@@ -9,6 +9,13 @@ import { TERMINAL_SERVICE } from '../protocol/terminal-frames.js';
 /** Services whose streams are interactive however much they send (`control`: agent-service requests). */
 export const INTERACTIVE_SERVICES: ReadonlySet<string> = new Set([TERMINAL_SERVICE, 'control']);
 
+/**
+ * Services whose streams travel on a link's quiet lane when it has one (quiet-lane.ts): interactive for
+ * their whole life, so all of a stream's frames can keep to one connection. `control` stays on the main
+ * connection: it is opened before any lane exists.
+ */
+export const QUIET_LANE_SERVICES: ReadonlySet<string> = new Set([TERMINAL_SERVICE]);
+
 /** Bytes a stream of any other service sends as interactive before it counts as bulk (64 KiB). */
 export const SMALL_STREAM_BYTES = 64 * 1024;
 
