@@ -14,6 +14,7 @@ import { FEATURE_PIPES, FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../prot
 import { FEATURE_SPLICE } from './relay-splice.js';
 import type { RelaySetting } from './settings.js';
 import { AGENT_VERSION } from './version.js';
+import { isLaneToken } from '../transport/lane-token.js';
 
 export const CONTROL_SERVICE = 'control';
 
@@ -37,6 +38,11 @@ const helloSchema = z.object({
     .optional(),
   /** What this node can do beyond version 1, e.g. `splice` (agent/relay-splice.ts). Absent in older hellos. */
   features: z.array(z.string().max(32)).max(16).optional(),
+  /**
+   * On a direct link the peer dialed: a token to dial a quiet lane with (agent/quiet-lanes.ts). Older
+   * nodes neither send nor read it.
+   */
+  lane: z.string().refine(isLaneToken, 'lane must be 32 lowercase hex characters').optional(),
 });
 
 export type Hello = z.infer<typeof helloSchema>;
@@ -75,9 +81,15 @@ export function announcedHomeRelay(hello: Hello): AnnouncedRelay | undefined {
 
 /**
  * This node's hello: where it listens, and its home relay (the first saved one, with its pin) so
- * peers reach it there on demand; `features` says what it can do beyond protocol version 1.
+ * peers reach it there on demand; `features` says what it can do beyond protocol version 1; `lane`
+ * offers a quiet lane on this link.
  */
-export function ownHello(name: string, addresses: string[], home: RelaySetting | undefined): Hello {
+export function ownHello(
+  name: string,
+  addresses: string[],
+  home: RelaySetting | undefined,
+  lane?: string,
+): Hello {
   return {
     v: 1,
     name,
@@ -86,5 +98,6 @@ export function ownHello(name: string, addresses: string[], home: RelaySetting |
     homeRelay: home?.url ?? null,
     ...(home?.fingerprint ? { homeRelayFingerprint: home.fingerprint } : {}),
     features: [FEATURE_SPLICE, FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES, FEATURE_PIPES, FEATURE_EARLY_DATA],
+    ...(lane === undefined ? {} : { lane }),
   };
 }

@@ -31,6 +31,7 @@ import { attachPendingLink, type PendingLinkHost } from './pending-links.js';
 import type { ActivePath, OpenStreamOptions, PeerEntry } from './ports.js';
 import type { Relays } from './relays.js';
 import { RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
+import { QuietLanes } from './quiet-lanes.js';
 import type { ServiceRegistry } from './services.js';
 import type { PeerRecord } from './settings.js';
 import type { StateChange } from './state-changes.js';
@@ -88,12 +89,15 @@ export class PeerLinkSet {
   private readonly peers = new Map<string, PeerEntry>();
   /** Moves relay links onto splices where the relay and the peer can (ADR 0013). */
   private readonly splicer: RelaySplicer;
+  /** Second connections of direct links, for terminals (ADR 0042). */
+  private readonly lanes: QuietLanes;
   private readonly disposers: (() => void)[] = [];
   /** The control stream this node opened on each link: where its grants to the peer go. */
   private readonly ownControl = new WeakMap<Mux, Duplex>();
   private stopped = false;
 
   constructor(private readonly deps: PeerLinkSetDeps) {
+    this.lanes = new QuietLanes({ identity: deps.identity, log: deps.log });
     this.splicer = new RelaySplicer({
       identity: deps.identity,
       log: deps.log,
@@ -282,6 +286,7 @@ export class PeerLinkSet {
   /** Puts an authenticated link to work: mux, hello, path bookkeeping. */
   attach(link: Link): void {
     if (this.stopped) return link.close('agent stopping');
+    if (link.laneToken !== undefined) return this.lanes.join(link.laneToken, link);
     const entry = this.peers.get(link.peerId);
     if (!entry) {
       const { onUnknownHello, onPairStream } = this.deps.strangers;
@@ -296,6 +301,7 @@ export class PeerLinkSet {
           try {
             const hello = parseHello(req.args);
             this.onHello(entry, hello, link);
+            if (hello.lane !== undefined) this.lanes.dial(link, mux, hello.lane);
             const control = req.accept();
             holdControlStream(control);
             readGrants(control, entry.record.name, log, (allow) => {
@@ -341,7 +347,12 @@ export class PeerLinkSet {
     void mux
       .open(
         CONTROL_SERVICE,
-        ownHello(this.name, this.deps.local.directAddresses(), this.deps.relays.saved()[0]),
+        ownHello(
+          this.name,
+          this.deps.local.directAddresses(),
+          this.deps.relays.saved()[0],
+          this.lanes.offer(link, mux),
+        ),
       )
       .then(
         (stream) => {

@@ -28,6 +28,7 @@ import { HandshakeGuard } from './handshake-guard.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
 import { addressBlock } from '../core/address-block.js';
 import type { Link } from './link.js';
+import { laneServerName, laneTokenOf } from './lane-token.js';
 
 export interface TlsIdentity {
   certPem: string;
@@ -203,7 +204,9 @@ export async function listenDirect(opts: DirectListenerOptions): Promise<DirectL
     }
     pending.get(connectionKey(socket))?.(); // a link now: off the caps and the deadline
     socket.write(encodeLengthPrefixed(Uint8Array.of(PREAMBLE_ACCEPT)));
-    opts.onLink(new SocketLink(socket, fp, remote, false));
+    const link = new SocketLink(socket, fp, remote, false);
+    link.laneToken = laneTokenOf(socket.servername);
+    opts.onLink(link);
   });
   // A failed or timed-out handshake. Node (20) does not close the socket itself, even on handshakeTimeout:
   // without this destroy an idle or half-sent ClientHello held its fd and TLS state forever.
@@ -249,6 +252,8 @@ export interface DialDirectOptions {
   address: string;
   expectedPeer: string;
   timeoutMs?: number;
+  /** Dial the quiet lane this token names (lane-token.ts) rather than a link of its own. */
+  lane?: string;
 }
 
 export function dialDirect(opts: DialDirectOptions): Promise<Link> {
@@ -266,7 +271,7 @@ export function dialDirect(opts: DialDirectOptions): Promise<Link> {
       secureContext: identityContext(opts.identity),
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
-      servername: undefined,
+      servername: opts.lane === undefined ? undefined : laneServerName(opts.lane),
     };
     const socket = connect(options);
     const decoder = new LengthPrefixedDecoder(MAX_PREAMBLE);

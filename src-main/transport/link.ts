@@ -16,6 +16,11 @@ export interface Link {
   /** True when this side dialed; used to break ties when both sides connect at once. */
   readonly initiator: boolean;
   /**
+   * On a direct link the peer dialed: the token of the quiet lane it says this connection is
+   * (lane-token.ts, docs/adr/0042-quiet-lane.md); such a link joins that link and is never one itself.
+   */
+  readonly laneToken?: string;
+  /**
    * Queues one frame (at most MAX_LINK_FRAME bytes). Returns false when the link's outgoing buffer is
    * above its high-water mark; the caller should wait for `onDrain` before sending more bulk data.
    */

@@ -38,6 +38,8 @@ const EMPTY = new Uint8Array(0);
 type Events = { frame: [Uint8Array]; pieces: [readonly Buffer[]]; drain: []; close: [Error | undefined] };
 
 export class SocketLink implements Link, PartsLink, PiecesLink {
+  /** Set on a listener's link whose dialer named a quiet lane's token (lane-token.ts). */
+  laneToken: string | undefined;
   private readonly events = new Emitter<Events>();
   private readonly decoder: LengthPrefixedDecoder;
   private isClosed = false;

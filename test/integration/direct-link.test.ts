@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import { Mux, type MuxStream } from '../../src-main/mux/mux.js';
 import { dialDirect } from '../../src-main/transport/direct.js';
+import { newLaneToken } from '../../src-main/transport/lane-token.js';
 import { MAX_LINK_FRAME } from '../../src-main/transport/link.js';
 import { SOCKET_LINK_HIGH_WATER_BYTES } from '../../src-main/transport/socket-link.js';
 import { directListener } from '../helpers/direct-listener.js';
@@ -198,3 +199,18 @@ test(
     await listener.close();
   },
 );
+
+test('a dial that names a quiet lane token reaches the listener as that token; others carry none', async () => {
+  const { a, b, listener, accepted, address } = await setup();
+  const token = newLaneToken();
+  const plain = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint });
+  const lane = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint, lane: token });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    accepted.map((l) => l.laneToken),
+    [undefined, token],
+  );
+  plain.close();
+  lane.close();
+  await listener.close();
+});
