@@ -144,7 +144,10 @@ export class Mux {
       deadAfterMs: opts.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
       rtoFloorMs: opts.rtoFloorMs ?? RTO_FLOOR_MS,
       rtoCapMs: opts.rtoCapMs ?? RTO_CAP_MS,
-      sendPing: (nonce) => void this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce })),
+      sendPing: (nonce) => {
+        this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce }));
+        this.lane?.beat();
+      },
       onRtt: (ms) => {
         this.tuner.observeRtt(ms);
         this.emit('rtt', ms);
@@ -272,7 +275,6 @@ export class Mux {
     }
     if (this.isClosed) return link.close('the link is closed');
     this.lane = new QuietLane(link, {
-      intervalMs: this.opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
       deadAfterMs: this.opts.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
       onFrame: (frame) => this.onFrame(frame, true),
       onDead: (error) => this.fail(error),

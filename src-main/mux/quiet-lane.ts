@@ -5,9 +5,10 @@
  * window now and then (BBR's PROBE_RTT: four packets for 200 ms every 10 s), the bulk connection's
  * unsent bytes stall; the lane's few bytes in flight are not held by that.
  *
- * The lane keeps itself alive: each side sends a PING on it every heartbeat interval and answers the
- * peer's PINGs there, so a lane that a NAT forgot or a peer stopped reading is found within
- * `deadAfterMs` even while the main connection is fine. Its PINGs and PONGs never reach the mux.
+ * The lane keeps itself alive: each side sends a PING on it with each of the link's heartbeats (`beat`,
+ * so an idle link wakes no more often than it did) and answers the peer's PINGs there, so a lane that
+ * a NAT forgot or a peer stopped reading is found within `deadAfterMs` and a heartbeat even while the
+ * main connection is fine. Its PINGs and PONGs never reach the mux.
  */
 import { ClawError, errorMessage } from '../core/errors.js';
 import {
@@ -28,7 +29,6 @@ import type { Link, PartsLink } from '../transport/link.js';
 export const LANE_CLOSE_GRACE_MS = 1_000;
 
 export interface QuietLaneOptions {
-  intervalMs: number;
   deadAfterMs: number;
   /** A frame from the peer on the lane, other than the lane's own PING and PONG. */
   onFrame(frame: Uint8Array): void;
@@ -38,7 +38,6 @@ export interface QuietLaneOptions {
 
 export class QuietLane {
   private lastReceived = performance.now();
-  private readonly timer: NodeJS.Timeout;
   private closeTimer: NodeJS.Timeout | undefined;
   private readonly disposers: Disposer[];
   private readonly linkParts: PartsLink['sendParts'] | undefined;
@@ -54,8 +53,6 @@ export class QuietLane {
       link.onFrame((frame) => this.receive(frame)),
       link.onClose((error) => this.lost(error)),
     ];
-    this.timer = setInterval(() => this.beat(), opts.intervalMs);
-    this.timer.unref();
     if (link.closed) queueMicrotask(() => this.lost(undefined));
   }
 
@@ -83,7 +80,6 @@ export class QuietLane {
   close(reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    clearInterval(this.timer);
     clearTimeout(this.closeTimer);
     for (const dispose of this.disposers) dispose();
     this.link.close(reason);
@@ -105,7 +101,8 @@ export class QuietLane {
     }
   }
 
-  private beat(): void {
+  /** The link's heartbeat: a PING on the lane, or the lane's failure when it has been silent too long. */
+  beat(): void {
     if (this.isClosed) return;
     const silentMs = performance.now() - this.lastReceived;
     if (silentMs >= this.opts.deadAfterMs) {
