@@ -47,10 +47,12 @@ export class QuietLanes {
   /** A connection from the listener that names `token`: it becomes that link's lane, or is closed. */
   join(token: string, lane: Link): void {
     const offer = this.offers.get(token);
-    this.drop(token);
+    // A token is no secret (the server name is sent in the clear): another node naming it is turned
+    // away without using the offer up.
     if (!offer || offer.peerId !== lane.peerId || offer.mux.closed) {
       return lane.close('no link offers this quiet lane');
     }
+    this.drop(token);
     offer.mux.addLane(lane);
     this.deps.log.debug({ peer: lane.peerId.slice(0, 8), remote: lane.remote }, 'quiet lane up');
   }
