@@ -27,6 +27,8 @@ export interface QuietLaneDeps {
 
 export class QuietLanes {
   private readonly offers = new Map<string, Offer>();
+  /** Links whose lane this node dials or dialed: a peer's second hello offering one is ignored. */
+  private readonly dialed = new WeakSet<Mux>();
 
   constructor(private readonly deps: QuietLaneDeps) {}
 
@@ -53,13 +55,13 @@ export class QuietLanes {
       return lane.close('no link offers this quiet lane');
     }
     this.drop(token);
-    offer.mux.addLane(lane);
-    this.deps.log.debug({ peer: lane.peerId.slice(0, 8), remote: lane.remote }, 'quiet lane up');
+    this.add(offer.mux, lane);
   }
 
   /** The peer's hello on a link this node dialed offered a lane: dial it (failures only cost the lane). */
   dial(link: Link, mux: Mux, token: string): void {
-    if (link.path !== 'direct' || !link.initiator || mux.hasQuietLane) return;
+    if (link.path !== 'direct' || !link.initiator || this.dialed.has(mux)) return;
+    this.dialed.add(mux);
     const peer = link.peerId.slice(0, 8);
     dialDirect({
       identity: this.deps.identity,
@@ -69,12 +71,24 @@ export class QuietLanes {
     }).then(
       (lane) => {
         if (mux.closed) return lane.close('the link closed while its quiet lane was dialed');
-        mux.addLane(lane);
-        this.deps.log.debug({ peer, remote: lane.remote }, 'quiet lane up');
+        this.add(mux, lane);
       },
       (err: Error) =>
         this.deps.log.debug({ peer, err: err.message }, 'quiet lane not opened; terminals share the link'),
     );
+  }
+
+  private add(mux: Mux, lane: Link): void {
+    try {
+      mux.addLane(lane); // closes the lane itself when the link is closed or has one already
+    } catch (err) {
+      this.deps.log.debug(
+        { peer: lane.peerId.slice(0, 8), err: (err as Error).message },
+        'quiet lane refused',
+      );
+      return;
+    }
+    this.deps.log.debug({ peer: lane.peerId.slice(0, 8), remote: lane.remote }, 'quiet lane up');
   }
 
   private drop(token: string): void {

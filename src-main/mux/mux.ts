@@ -38,6 +38,7 @@ import { Heartbeat } from './heartbeat.js';
 import { SendQueue } from './send-queue.js';
 import { MuxStream, type StreamHost } from './stream.js';
 import { QUIET_LANE_SERVICES } from './priority.js';
+import { LinkEnding } from './link-ending.js';
 import { QuietLane } from './quiet-lane.js';
 import { isLaneId, laneMismatch, StreamIds } from './stream-ids.js';
 import { resolveStreamWindows, WindowTuner } from './window-tuner.js';
@@ -104,6 +105,13 @@ export class Mux {
     this.sendData(streamId, payload),
   );
   private lane: QuietLane | undefined;
+  /** How the link ends when its two connections end one after the other (link-ending.ts). */
+  private readonly ending = new LinkEnding({
+    mainOpen: () => !this.link.closed,
+    laneOpen: () => this.lane?.usable === true,
+    closeByPeer: (error) => this.closeByPeer(error),
+    fail: (error) => this.fail(error),
+  });
   /** The link's two-part send (SocketLink, E2ELink): DATA payloads are then never copied here. */
   private readonly sendParts: PartsLink['sendParts'] | undefined;
   private readonly heartbeat: Heartbeat;
@@ -131,7 +139,7 @@ export class Mux {
     this.host = {
       // WINDOW, FIN and RST all want the peer to act: a dead path shows as no answer within an RTO.
       sendControl: (frame) => {
-        this.heartbeat.awaitReply();
+        this.liveness(readStreamId(frame)).awaitReply();
         this.send(frame);
       },
       tuneWindow: (current, halfWindowMs) => this.tuner.next(current, halfWindowMs),
@@ -144,10 +152,7 @@ export class Mux {
       deadAfterMs: opts.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
       rtoFloorMs: opts.rtoFloorMs ?? RTO_FLOOR_MS,
       rtoCapMs: opts.rtoCapMs ?? RTO_CAP_MS,
-      sendPing: (nonce) => {
-        this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce }));
-        this.lane?.beat();
-      },
+      sendPing: (nonce) => void this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce })),
       onRtt: (ms) => {
         this.tuner.observeRtt(ms);
         this.emit('rtt', ms);
@@ -202,7 +207,7 @@ export class Mux {
     if (this.isClosed) {
       throw new ClawError('LINK_CLOSED', `cannot open "${service}": the link to ${this.log.peer} is closed`);
     }
-    const onLane = this.lane !== undefined && QUIET_LANE_SERVICES.has(service);
+    const onLane = this.lane?.usable === true && QUIET_LANE_SERVICES.has(service);
     const id = this.ids.peek(onLane);
     if (id === undefined) {
       throw new ClawError('PROTOCOL', 'stream IDs on this link are used up; reconnect');
@@ -224,7 +229,7 @@ export class Mux {
       }, timeoutMs);
       const opening: Opening = { service, args, timer, resolve, reject, early: [], earlyBytes: 0 };
       this.opening.set(id, opening);
-      this.heartbeat.awaitReply();
+      this.liveness(id).awaitReply();
       this.send(frame);
       const source = opts.early;
       if (source) {
@@ -262,10 +267,11 @@ export class Mux {
   /**
    * Adds the link's quiet lane: a second connection to the same peer, on which streams of
    * QUIET_LANE_SERVICES opened from now on travel, in the lane's ID space (both sides must agree to
-   * it first: the agent's FEATURE_QUIET_LANE). Once added, the link lives and dies with it too.
+   * it first: agent/quiet-lanes.ts). Once added, the link lives and dies with it too.
    * @throws ClawError('BAD_ARGUMENT') for a lane to another peer or a second lane.
    */
   addLane(link: Link): void {
+    if (this.isClosed) return link.close('the link is closed');
     if (link.peerId !== this.link.peerId || this.lane) {
       link.close('not a quiet lane of this link');
       throw new ClawError(
@@ -273,18 +279,33 @@ export class Mux {
         this.lane ? 'the link has a quiet lane already' : 'a quiet lane must go to the same peer',
       );
     }
-    if (this.isClosed) return link.close('the link is closed');
     this.lane = new QuietLane(link, {
+      intervalMs: this.opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
       deadAfterMs: this.opts.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
+      rtoFloorMs: this.opts.rtoFloorMs ?? RTO_FLOOR_MS,
+      rtoCapMs: this.opts.rtoCapMs ?? RTO_CAP_MS,
       onFrame: (frame) => this.onFrame(frame, true),
-      onDead: (error) => this.fail(error),
+      onEnded: (error) => !this.isClosed && this.ending.laneEnded(link.remote, error),
+      onDead: (error) => !this.isClosed && this.ending.laneDead(error),
     });
+  }
+
+  private closeByPeer(error: ClawError): void {
+    this.teardown(error, error);
+    this.link.close('peer sent GOAWAY');
+  }
+
+  /** GOAWAY on the main connection, and on the lane when there is one (onGoAway). */
+  private sendGoAway(reason: string): void {
+    const frame = encodeFrame({ type: FrameType.GoAway, streamId: 0, reason });
+    this.send(frame);
+    this.lane?.send(frame);
   }
 
   /** Closes every stream and the link, telling the peer why (GOAWAY). Idempotent. */
   close(reason = 'link no longer needed'): void {
     if (this.isClosed) return;
-    this.send(encodeFrame({ type: FrameType.GoAway, streamId: 0, reason }));
+    this.sendGoAway(reason);
     this.teardown(undefined, new ClawError('LINK_CLOSED', `link to ${this.log.peer} closed: ${reason}`));
     this.link.close(reason);
   }
@@ -293,8 +314,12 @@ export class Mux {
     const lane = this.laneOf(frame.length >= MUX_HEADER_BYTES ? readStreamId(frame) : 0);
     if (!lane) return this.transmit(() => this.link.send(frame));
     lane.send(frame);
-    this.heartbeat.sent();
     return true;
+  }
+
+  /** The heartbeat that judges the connection a stream's frames travel on. */
+  private liveness(streamId: number): Heartbeat {
+    return this.laneOf(streamId)?.heartbeat ?? this.heartbeat;
   }
 
   /** The lane a stream's frames travel on, or undefined for the main connection. */
@@ -304,13 +329,13 @@ export class Mux {
 
   /** One DATA frame: header and payload go to the link separately when it can take them so. */
   private sendData(streamId: number, payload: Uint8Array): boolean {
-    this.heartbeat.awaitReply();
     const lane = this.laneOf(streamId);
     if (lane) {
+      lane.heartbeat.awaitReply();
       lane.sendParts(encodeDataHeader(streamId, payload.length), payload);
-      this.heartbeat.sent();
       return true;
     }
+    this.heartbeat.awaitReply();
     const parts = this.sendParts;
     const ok = parts
       ? this.transmit(() => parts(encodeDataHeader(streamId, payload.length), payload))
@@ -377,8 +402,8 @@ export class Mux {
 
   private receive(onLane: boolean, decode: () => { frame: MuxFrame; dataPieces?: readonly Buffer[] }): void {
     if (this.isClosed) return;
-    // Either connection answering shows the path is alive; the lane watches its own silence too.
-    this.heartbeat.received();
+    // Each connection is judged by its own frames (the lane's heartbeat saw this one if it came there).
+    if (!onLane) this.heartbeat.received();
     try {
       const { frame, dataPieces } = decode();
       const mismatch = laneMismatch(frame.streamId, onLane);
@@ -405,15 +430,8 @@ export class Mux {
         if (this.flight.ack(frame.nonce)) this.queue.resume();
         else this.heartbeat.pong(frame.nonce);
         return;
-      case FrameType.GoAway: {
-        const error = new ClawError(
-          'LINK_CLOSED',
-          `peer closed the link: ${frame.reason || 'no reason given'}`,
-        );
-        this.teardown(error, error);
-        this.link.close('peer sent GOAWAY');
-        return;
-      }
+      case FrameType.GoAway:
+        return this.ending.goAway(frame.reason, onLane);
       case FrameType.Open:
         this.onOpen(frame.streamId, frame.service, frame.args, onLane);
         return;
@@ -442,7 +460,7 @@ export class Mux {
 
   /** DATA for a stream not answered yet: held for the service (early-data.ts), within the initial credit. */
   private holdEarly(id: number, inbound: Inbound, pieces: readonly Uint8Array[]): void {
-    this.heartbeat.dataReceived();
+    this.liveness(id).dataReceived();
     inbound.early ??= new EarlyHold();
     const problem = inbound.early.add(id, pieces as readonly Buffer[]);
     if (problem !== undefined) throw violation(problem);
@@ -452,7 +470,7 @@ export class Mux {
     let problem: string | undefined;
     switch (frame.type) {
       case FrameType.Data:
-        this.heartbeat.dataReceived();
+        this.liveness(stream.id).dataReceived();
         problem = stream.receiveData(dataPieces ?? (frame.payload as Buffer));
         break;
       case FrameType.Window:
@@ -591,6 +609,9 @@ export class Mux {
   }
 
   private onLinkClose(error?: Error): void {
+    // After the peer's GOAWAY its connections end: the lane's last frames (if it is still open) or the
+    // grace close the link, with the GOAWAY's reason.
+    if (this.ending.mainClosed()) return;
     const reason = error ? errorMessage(error) : 'link closed';
     const streamError =
       error && isClawError(error, 'LINK_CLOSED')
@@ -604,7 +625,7 @@ export class Mux {
   private fail(error: ClawError): void {
     if (this.isClosed) return;
     this.opts.logger?.warn({ ...this.log, code: error.code }, error.message);
-    this.send(encodeFrame({ type: FrameType.GoAway, streamId: 0, reason: error.message }));
+    this.sendGoAway(error.message);
     this.teardown(error, error);
     this.link.close(error.message);
   }
@@ -614,6 +635,7 @@ export class Mux {
     this.isClosed = true;
     for (const dispose of this.disposers) dispose();
     clearTimeout(this.paceTimer);
+    this.ending.stop();
     this.lane?.close(errorMessage(streamError));
     this.heartbeat.stop(streamError);
     for (const opening of this.opening.values()) {

@@ -12,7 +12,9 @@ export const INTERACTIVE_SERVICES: ReadonlySet<string> = new Set([TERMINAL_SERVI
 /**
  * Services whose streams travel on a link's quiet lane when it has one (quiet-lane.ts): interactive for
  * their whole life, so all of a stream's frames can keep to one connection. `control` stays on the main
- * connection: it is opened before any lane exists.
+ * connection: it is opened before any lane exists. Never a service of resumable streams
+ * (mux/resumable-stream.ts): their resume proves a FIN arrived with a PING on the main connection,
+ * which says nothing of a lane's bytes.
  */
 export const QUIET_LANE_SERVICES: ReadonlySet<string> = new Set([TERMINAL_SERVICE]);
 

@@ -5,12 +5,13 @@
  * window now and then (BBR's PROBE_RTT: four packets for 200 ms every 10 s), the bulk connection's
  * unsent bytes stall; the lane's few bytes in flight are not held by that.
  *
- * The lane keeps itself alive: each side sends a PING on it with each of the link's heartbeats (`beat`,
- * so an idle link wakes no more often than it did) and answers the peer's PINGs there, so a lane that
- * a NAT forgot or a peer stopped reading is found within `deadAfterMs` and a heartbeat even while the
- * main connection is fine. Its PINGs and PONGs never reach the mux.
+ * Each connection is judged alive by its own frames only: the lane has a heartbeat of its own (the
+ * mux's Heartbeat, with PINGs and PONGs on the lane that never reach the mux), so a busy terminal
+ * cannot hide a dead main connection, nor the main connection's PONGs a dead lane. A key sent into a
+ * dead lane is found within an RTO, an idle lane a NAT forgot within `deadAfterMs`.
  */
 import { ClawError, errorMessage } from '../core/errors.js';
+import type { Disposer } from '../core/emitter.js';
 import {
   decodeFrame,
   encodeFrame,
@@ -18,30 +19,37 @@ import {
   MUX_HEADER_BYTES,
   type MuxFrame,
 } from '../protocol/mux-frames.js';
-import type { Disposer } from '../core/emitter.js';
 import type { Link, PartsLink } from '../transport/link.js';
+import { Heartbeat } from './heartbeat.js';
 
 /**
- * How long the mux waits after its lane closed before it fails the link, in ms (1 s). A peer that
- * closes the link sends GOAWAY on the main connection and then closes both; the two closes race over
- * two sockets, and the GOAWAY's reason is the one worth reporting.
+ * How long the mux waits, once one connection of a link with a lane has ended, for the other's
+ * ending, in ms (1 s). A peer that closes the link sends GOAWAY on both connections and closes them;
+ * the two arrive over two sockets in either order, and the lane's last frames and the GOAWAY's
+ * reason are both worth waiting a moment for.
  */
 export const LANE_CLOSE_GRACE_MS = 1_000;
 
 export interface QuietLaneOptions {
+  intervalMs: number;
   deadAfterMs: number;
+  rtoFloorMs: number;
+  rtoCapMs: number;
   /** A frame from the peer on the lane, other than the lane's own PING and PONG. */
   onFrame(frame: Uint8Array): void;
-  /** The lane died (closed, or silent for `deadAfterMs`): the link as a whole has failed. */
+  /** The lane's connection ended: closed by the peer (no error) or broken. */
+  onEnded(error: Error | undefined): void;
+  /** The lane stopped answering (its heartbeat), or sending on it failed. */
   onDead(error: ClawError): void;
 }
 
 export class QuietLane {
-  private lastReceived = performance.now();
-  private closeTimer: NodeJS.Timeout | undefined;
+  /** The lane's liveness: the mux tells it what goes out and what comes in on the lane. */
+  readonly heartbeat: Heartbeat;
   private readonly disposers: Disposer[];
   private readonly linkParts: PartsLink['sendParts'] | undefined;
   private isClosed = false;
+  private isEnded = false;
 
   constructor(
     private readonly link: Link,
@@ -49,16 +57,27 @@ export class QuietLane {
   ) {
     const parts = (link as Partial<PartsLink>).sendParts;
     this.linkParts = typeof parts === 'function' ? parts.bind(link) : undefined;
+    this.heartbeat = new Heartbeat({
+      intervalMs: opts.intervalMs,
+      deadAfterMs: opts.deadAfterMs,
+      rtoFloorMs: opts.rtoFloorMs,
+      rtoCapMs: opts.rtoCapMs,
+      sendPing: (nonce) => this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce })),
+      onRtt: () => undefined,
+      onDead: (error) =>
+        this.fail(new ClawError(error.code, `the quiet lane to ${link.remote}: ${error.message}`)),
+    });
     this.disposers = [
       link.onFrame((frame) => this.receive(frame)),
-      link.onClose((error) => this.lost(error)),
+      link.onClose((error) => this.ended(error)),
     ];
-    if (link.closed) queueMicrotask(() => this.lost(undefined));
+    if (link.closed) queueMicrotask(() => this.ended(undefined));
+    else this.heartbeat.start();
   }
 
-  /** Where the lane's bytes go (for logs). */
-  get remote(): string {
-    return this.link.remote;
+  /** True while new streams may go on the lane: its connection has not ended. */
+  get usable(): boolean {
+    return !this.isClosed && !this.isEnded && !this.link.closed;
   }
 
   /**
@@ -66,28 +85,40 @@ export class QuietLane {
    * bounds what it can hold, so the main connection's DATA is never held back by the lane's buffer.
    */
   send(frame: Uint8Array): void {
-    if (!this.isClosed && !this.link.closed) this.link.send(frame);
+    this.transmit(() => this.link.send(frame));
   }
 
   /** `send(head ‖ body)` without joining them, when the link can (a DATA frame). */
   sendParts(head: Uint8Array, body: Uint8Array): void {
-    if (this.isClosed || this.link.closed) return;
-    if (this.linkParts) this.linkParts(head, body);
-    else this.link.send(Buffer.concat([head, body]));
+    const parts = this.linkParts;
+    this.transmit(() => (parts ? parts(head, body) : this.link.send(Buffer.concat([head, body]))));
   }
 
-  /** Stops the keepalive and closes the lane's connection. Idempotent. */
+  /** Stops the heartbeat and closes the lane's connection. Idempotent. */
   close(reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    clearTimeout(this.closeTimer);
+    this.heartbeat.stop(new ClawError('LINK_CLOSED', reason));
     for (const dispose of this.disposers) dispose();
     this.link.close(reason);
   }
 
+  private transmit(sendOnLink: () => boolean): void {
+    if (!this.usable) return;
+    try {
+      sendOnLink();
+    } catch (err) {
+      this.fail(
+        new ClawError('INTERNAL', `could not send on the quiet lane: ${errorMessage(err)}`, { cause: err }),
+      );
+      return;
+    }
+    this.heartbeat.sent();
+  }
+
   private receive(frame: Uint8Array): void {
     if (this.isClosed) return;
-    this.lastReceived = performance.now();
+    this.heartbeat.received();
     const type = frame.length >= MUX_HEADER_BYTES ? frame[1] : undefined;
     if (type !== FrameType.Ping && type !== FrameType.Pong) return this.opts.onFrame(frame);
     let decoded: MuxFrame;
@@ -98,33 +129,16 @@ export class QuietLane {
     }
     if (decoded.type === FrameType.Ping) {
       this.send(encodeFrame({ type: FrameType.Pong, streamId: 0, nonce: decoded.nonce }));
+    } else if (decoded.type === FrameType.Pong) {
+      this.heartbeat.pong(decoded.nonce);
     }
   }
 
-  /** The link's heartbeat: a PING on the lane, or the lane's failure when it has been silent too long. */
-  beat(): void {
-    if (this.isClosed) return;
-    const silentMs = performance.now() - this.lastReceived;
-    if (silentMs >= this.opts.deadAfterMs) {
-      this.fail(
-        new ClawError(
-          'TIMEOUT',
-          `the quiet lane to ${this.link.remote} has been silent for ${Math.round(silentMs / 1000)} s`,
-        ),
-      );
-      return;
-    }
-    this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce: 0n }));
-  }
-
-  private lost(error: Error | undefined): void {
-    if (this.isClosed || this.closeTimer) return;
-    const why = error?.message ?? 'closed';
-    this.closeTimer = setTimeout(
-      () => this.fail(new ClawError('LINK_CLOSED', `the quiet lane to ${this.link.remote} failed: ${why}`)),
-      LANE_CLOSE_GRACE_MS,
-    );
-    this.closeTimer.unref();
+  private ended(error: Error | undefined): void {
+    if (this.isClosed || this.isEnded) return;
+    this.isEnded = true;
+    this.heartbeat.stop(new ClawError('LINK_CLOSED', `the quiet lane to ${this.link.remote} closed`));
+    this.opts.onEnded(error);
   }
 
   private fail(error: ClawError): void {

@@ -11,6 +11,19 @@ import { decodeFrame, encodeFrame, FrameType } from '../../../src-main/protocol/
 import { createLinkPair, type LinkPairOptions } from '../../helpers/link-pair.js';
 import { closeOf, muxPair, settle, waitFor } from './mux-fixtures.js';
 
+/** Waits for `promise` at most 5 s (the link pair's timers do not keep the process alive). */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within 5 s`)), 5_000);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Streams end with the link's error when a test closes it; that error is not what these tests check. */
 function quietErrors(streams: MuxStream[]): void {
   const push = streams.push.bind(streams);
@@ -139,7 +152,67 @@ test('a lane that goes silent fails the link, though the main connection is fine
     const closed = closeOf(p.ma);
     p.lane.a.blackhole();
     const { error } = await closed;
-    assert.match(String(error?.message), /quiet lane to .* has been silent/);
+    assert.match(String(error?.message), /the quiet lane to .*: heartbeat timeout/);
+  } finally {
+    p.close();
+  }
+});
+
+test('a busy terminal on the lane does not hide a dead main connection', async () => {
+  const p = lanedPair({}, {}, { heartbeatMs: 20, deadAfterMs: 200 });
+  const closed = closeOf(p.ma);
+  const terminal = (await p.ma.open('terminal', {})).on('error', () => undefined);
+  const peer = p.accepted[0]!;
+  peer.on('data', (c: Buffer) => peer.write(c)); // echo
+  terminal.resume();
+  p.a.blackhole();
+  const typing = setInterval(() => terminal.write('x'), 5);
+  try {
+    const { error } = await closed;
+    assert.match(String(error?.message), /^heartbeat timeout/);
+  } finally {
+    clearInterval(typing);
+    p.close();
+  }
+});
+
+test('a key sent into a dead lane is found within an RTO, though the main connection answers', async () => {
+  const p = lanedPair({}, {}, { heartbeatMs: 20, deadAfterMs: 60_000, rtoFloorMs: 100, rtoCapMs: 150 });
+  const closed = closeOf(p.ma);
+  const terminal = (await p.ma.open('terminal', {})).on('error', () => undefined);
+  p.lane.a.blackhole();
+  terminal.write('x');
+  const { error } = await closed;
+  assert.match(
+    String(error?.message),
+    /the quiet lane to .*: no reply from peer for .* while data was outstanding/,
+  );
+  p.close();
+});
+
+test("a terminal's last output reaches the other side when the peer closes the link right after it", async () => {
+  // The lane is slower than the main connection here, so the main connection's GOAWAY comes first.
+  const p = lanedPair({}, { latencyMs: 30 });
+  const terminal = (await p.ma.open('terminal', {})).on('error', () => undefined);
+  const peer = p.accepted[0]!;
+  const got: Buffer[] = [];
+  terminal.on('data', (c: Buffer) => got.push(c));
+  const closed = within(closeOf(p.ma), 'the link to close');
+  // Closed once the FIN is on the lane, as an agent hangs up a peer's terminals before its links.
+  peer.end('logout\r\n', () => p.mb.close('the owner removed this peer'));
+  assert.match(String((await closed).error?.message), /the owner removed this peer/);
+  // Without waiting for the lane, the link closed at the GOAWAY and these bytes never came.
+  assert.equal(Buffer.concat(got).toString(), 'logout\r\n');
+});
+
+test('a terminal opened while the lane is ending goes on the main connection', async () => {
+  const p = lanedPair();
+  quietErrors(p.accepted);
+  try {
+    p.lane.b.close('going');
+    await waitFor(() => p.lane.a.closed, 'the lane to end');
+    const terminal = (await p.ma.open('terminal', {})).on('error', () => undefined);
+    assert.ok(terminal.id < LANE_STREAM_BIT, `terminal got ID ${terminal.id}`);
   } finally {
     p.close();
   }
