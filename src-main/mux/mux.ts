@@ -6,7 +6,6 @@
  * nothing throws out of the link's frame listener.
  */
 import { Emitter, type Disposer } from '../core/emitter.js';
-import type { RefusalCode } from '../core/refusal-codes.js';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import {
   decodeDataPieces,
@@ -28,11 +27,11 @@ import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_OPEN_TIMEOUT_MS,
   DEFAULT_PING_TIMEOUT_MS,
-  MAX_INBOUND_STREAMS,
   RTO_CAP_MS,
   RTO_FLOOR_MS,
 } from './constants.js';
 import { EARLY_DATA_BYTES, EarlyHold, readEarly } from './early-data.js';
+import { receiveOpen, type Inbound, type InboundHost } from './inbound.js';
 import { FlightWindow } from './flight.js';
 import { Heartbeat } from './heartbeat.js';
 import { SendQueue } from './send-queue.js';
@@ -43,7 +42,7 @@ import { QuietLane } from './quiet-lane.js';
 import { isLaneId, laneMismatch, StreamIds } from './stream-ids.js';
 import { resolveStreamWindows, WindowTuner } from './window-tuner.js';
 
-import type { MuxEvents, MuxOptions, StreamRequest } from './types.js';
+import type { MuxEvents, MuxOptions } from './types.js';
 
 export { MuxStream } from './stream.js';
 export type { MuxEvents, MuxLogger, MuxOptions, StreamRequest } from './types.js';
@@ -63,15 +62,6 @@ interface Opening {
   stopEarly?: () => void;
 }
 
-interface Inbound {
-  state: 'pending' | 'answered' | 'cancelled';
-  /** Aborted when the state becomes `cancelled` (the request's `signal`). */
-  cancel: AbortController;
-  reason?: string;
-  /** DATA the opener sent with its OPEN, held until the answer (early-data.ts). */
-  early?: EarlyHold;
-}
-
 /** Options of `Mux.open`. */
 export interface OpenOptions {
   /** Milliseconds to wait for ACCEPT / REJECT (default DEFAULT_OPEN_TIMEOUT_MS). */
@@ -89,6 +79,23 @@ export class Mux {
   private readonly streams = new Map<number, MuxStream>();
   private readonly opening = new Map<number, Opening>();
   private readonly inbound = new Map<number, Inbound>();
+  /** What answering the peer's OPENs needs of this mux (inbound.ts). */
+  private readonly inboundHost: InboundHost = {
+    inbound: this.inbound,
+    peerStreamCount: () => this.peerStreams,
+    isClosed: () => this.isClosed,
+    peer: () => this.log.peer,
+    send: (frame) => void this.send(frame),
+    startStream: (id, service, args) => {
+      const stream = new MuxStream(this.host, id, service, args, this.window);
+      this.streams.set(id, stream);
+      this.peerStreams++;
+      stream.start();
+      return stream;
+    },
+    onStream: () => this.opts.onStream,
+    warn: (details, message) => this.opts.logger?.warn({ ...this.log, ...details }, message),
+  };
   /** Bytes in flight on the link, capped near what the path needs (flight.ts). */
   private readonly flight = new FlightWindow({
     sendProbe: (nonce) => void this.send(encodeFrame({ type: FrameType.Ping, streamId: 0, nonce })),
@@ -525,69 +532,7 @@ export class Mux {
   private onOpen(id: number, service: string, args: unknown, onLane: boolean): void {
     const problem = this.ids.peerOpens(id, onLane);
     if (problem !== undefined) throw violation(problem);
-    const reject = (code: RefusalCode, reason: string) =>
-      this.send(encodeFrame({ type: FrameType.Reject, streamId: id, code, reason }));
-    if (this.peerStreams + this.inbound.size >= MAX_INBOUND_STREAMS) {
-      reject(
-        'TOO_MANY_STREAMS',
-        `too many streams: this node allows ${MAX_INBOUND_STREAMS} at once per link; close some and retry`,
-      );
-      return;
-    }
-    const onStream = this.opts.onStream;
-    if (!onStream) {
-      reject('UNKNOWN_SERVICE', 'this node offers no services on this link');
-      return;
-    }
-    const entry: Inbound = { state: 'pending', cancel: new AbortController() };
-    this.inbound.set(id, entry);
-    const answer = (): void => {
-      if (entry.state === 'cancelled') {
-        throw new ClawError(
-          'STREAM_RESET',
-          `the peer gave up on the "${service}" stream before it was answered: ${entry.reason ?? 'link closed'}`,
-        );
-      }
-      if (entry.state === 'answered')
-        throw new ClawError('BAD_ARGUMENT', `the "${service}" stream was already answered`);
-      entry.state = 'answered';
-      this.inbound.delete(id);
-    };
-    const request: StreamRequest = {
-      service,
-      args,
-      signal: entry.cancel.signal,
-      accept: () => {
-        if (this.isClosed) {
-          throw new ClawError(
-            'LINK_CLOSED',
-            `cannot accept the "${service}" stream: the link to ${this.log.peer} is closed`,
-          );
-        }
-        answer();
-        this.send(encodeFrame({ type: FrameType.Accept, streamId: id }));
-        const stream = new MuxStream(this.host, id, service, args, this.window);
-        this.streams.set(id, stream);
-        this.peerStreams++;
-        stream.start();
-        // Within the initial credit by EarlyHold's check, so the stream takes it without complaint.
-        entry.early?.deliver((pieces) => stream.receiveData(pieces));
-        entry.early = undefined;
-        return stream;
-      },
-      reject: (code, reason) => {
-        if (entry.state !== 'pending') return;
-        answer();
-        entry.early = undefined; // the opener gets its early bytes back with the REJECT
-        reject(code, reason);
-      },
-    };
-    try {
-      onStream(request);
-    } catch (err) {
-      this.opts.logger?.warn({ ...this.log, service, err }, 'stream handler threw; rejecting the stream');
-      request.reject('SERVICE_FAILED', `the "${service}" service failed: ${errorMessage(err)}`);
-    }
+    receiveOpen(this.inboundHost, id, service, args);
   }
 
   private isOwnId(id: number): boolean {
