@@ -16,6 +16,7 @@ import {
   FrameType,
   frameTypeName,
   MUX_HEADER_BYTES,
+  streamIdOf,
   type MuxFrame,
 } from '../protocol/mux-frames.js';
 import type { Link, PartsLink, PiecesLink } from '../transport/link.js';
@@ -146,7 +147,7 @@ export class Mux {
     this.host = {
       // WINDOW, FIN and RST all want the peer to act: a dead path shows as no answer within an RTO.
       sendControl: (frame) => {
-        this.liveness(readStreamId(frame)).awaitReply();
+        this.liveness(streamIdOf(frame)).awaitReply();
         this.send(frame);
       },
       tuneWindow: (current, halfWindowMs) => this.tuner.next(current, halfWindowMs),
@@ -302,7 +303,7 @@ export class Mux {
     this.link.close('peer sent GOAWAY');
   }
 
-  /** GOAWAY on the main connection, and on the lane when there is one (onGoAway). */
+  /** GOAWAY on the main connection, and on the lane when there is one (link-ending.ts). */
   private sendGoAway(reason: string): void {
     const frame = encodeFrame({ type: FrameType.GoAway, streamId: 0, reason });
     this.send(frame);
@@ -318,7 +319,7 @@ export class Mux {
   }
 
   private send(frame: Uint8Array): boolean {
-    const lane = this.laneOf(frame.length >= MUX_HEADER_BYTES ? readStreamId(frame) : 0);
+    const lane = this.laneOf(streamIdOf(frame));
     if (!lane) return this.transmit(() => this.link.send(frame));
     lane.send(frame);
     return true;
@@ -430,17 +431,22 @@ export class Mux {
   /** `dataPieces`: a DATA frame's payload in the pieces it arrived in (then `frame.payload` is not used). */
   private dispatch(frame: MuxFrame, dataPieces: readonly Buffer[] | undefined, onLane: boolean): void {
     switch (frame.type) {
-      case FrameType.Ping:
-        this.send(encodeFrame({ type: FrameType.Pong, streamId: 0, nonce: frame.nonce }));
+      case FrameType.Ping: {
+        // Answered on the connection it came on: each judges its own liveness (quiet-lane.ts).
+        const pong = encodeFrame({ type: FrameType.Pong, streamId: 0, nonce: frame.nonce });
+        if (onLane) this.lane?.send(pong);
+        else this.send(pong);
         return;
+      }
       case FrameType.Pong:
-        if (this.flight.ack(frame.nonce)) this.queue.resume();
+        if (onLane) this.lane?.heartbeat.pong(frame.nonce);
+        else if (this.flight.ack(frame.nonce)) this.queue.resume();
         else this.heartbeat.pong(frame.nonce);
         return;
       case FrameType.GoAway:
         return this.ending.goAway(frame.reason, onLane);
       case FrameType.Open:
-        this.onOpen(frame.streamId, frame.service, frame.args, onLane);
+        this.onOpen(frame.streamId, frame.service, frame.args);
         return;
     }
     const id = frame.streamId;
@@ -461,7 +467,7 @@ export class Mux {
       return;
     }
     // Frames may cross an RST or a timed-out open on the wire; for a finished stream they are dropped.
-    if (this.isFinished(id)) return;
+    if (this.ids.isFinished(id)) return;
     throw violation(`${frameTypeName(frame.type)} for stream ${id}, which was never opened`);
   }
 
@@ -529,19 +535,10 @@ export class Mux {
     opening.resolve(stream);
   }
 
-  private onOpen(id: number, service: string, args: unknown, onLane: boolean): void {
-    const problem = this.ids.peerOpens(id, onLane);
+  private onOpen(id: number, service: string, args: unknown): void {
+    const problem = this.ids.peerOpens(id);
     if (problem !== undefined) throw violation(problem);
     receiveOpen(this.inboundHost, id, service, args);
-  }
-
-  private isOwnId(id: number): boolean {
-    return this.ids.isOwn(id);
-  }
-
-  /** True for an ID that was used on this link before (its stream is over). */
-  private isFinished(id: number): boolean {
-    return this.ids.isFinished(id);
   }
 
   private forget(stream: MuxStream): void {
@@ -550,7 +547,7 @@ export class Mux {
     this.streams.delete(stream.id);
     this.queue.remove(stream);
     this.laneQueue.remove(stream);
-    if (!this.isOwnId(stream.id)) this.peerStreams--;
+    if (!this.ids.isOwn(stream.id)) this.peerStreams--;
   }
 
   private onLinkClose(error?: Error): void {
@@ -618,11 +615,6 @@ function giveBack(opening: Opening): void {
   opening.early = [];
   if (!source || early.length === 0 || source.destroyed || source.readableEnded) return;
   source.unshift(Buffer.concat(early));
-}
-
-/** The stream ID in a frame's header (mux-frames.ts: bytes 2–5). */
-function readStreamId(frame: Uint8Array): number {
-  return ((frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) >>> 0;
 }
 
 function violation(message: string): ClawError {

@@ -6,19 +6,13 @@
  * unsent bytes stall; the lane's few bytes in flight are not held by that.
  *
  * Each connection is judged alive by its own frames only: the lane has a heartbeat of its own (the
- * mux's Heartbeat, with PINGs and PONGs on the lane that never reach the mux), so a busy terminal
+ * mux's Heartbeat, its PINGs answered on the lane and its PONGs handed back here), so a busy terminal
  * cannot hide a dead main connection, nor the main connection's PONGs a dead lane. A key sent into a
  * dead lane is found within an RTO, an idle lane a NAT forgot within `deadAfterMs`.
  */
 import { ClawError, errorMessage } from '../core/errors.js';
 import type { Disposer } from '../core/emitter.js';
-import {
-  decodeFrame,
-  encodeFrame,
-  FrameType,
-  MUX_HEADER_BYTES,
-  type MuxFrame,
-} from '../protocol/mux-frames.js';
+import { encodeFrame, FrameType } from '../protocol/mux-frames.js';
 import type { Link, PartsLink } from '../transport/link.js';
 import { Heartbeat } from './heartbeat.js';
 
@@ -35,7 +29,7 @@ export interface QuietLaneOptions {
   deadAfterMs: number;
   rtoFloorMs: number;
   rtoCapMs: number;
-  /** A frame from the peer on the lane, other than the lane's own PING and PONG. */
+  /** A frame from the peer on the lane (the mux answers its PINGs there and hands PONGs to `heartbeat`). */
   onFrame(frame: Uint8Array): void;
   /** The lane's connection ended: closed by the peer (no error) or broken. */
   onEnded(error: Error | undefined): void;
@@ -119,19 +113,7 @@ export class QuietLane {
   private receive(frame: Uint8Array): void {
     if (this.isClosed) return;
     this.heartbeat.received();
-    const type = frame.length >= MUX_HEADER_BYTES ? frame[1] : undefined;
-    if (type !== FrameType.Ping && type !== FrameType.Pong) return this.opts.onFrame(frame);
-    let decoded: MuxFrame;
-    try {
-      decoded = decodeFrame(frame);
-    } catch (err) {
-      return this.fail(new ClawError('PROTOCOL', `the quiet lane got a bad frame: ${errorMessage(err)}`));
-    }
-    if (decoded.type === FrameType.Ping) {
-      this.send(encodeFrame({ type: FrameType.Pong, streamId: 0, nonce: decoded.nonce }));
-    } else if (decoded.type === FrameType.Pong) {
-      this.heartbeat.pong(decoded.nonce);
-    }
+    this.opts.onFrame(frame);
   }
 
   private ended(error: Error | undefined): void {

@@ -44,13 +44,12 @@ export class StreamIds {
   }
 
   /**
-   * Records the peer's OPEN of `id`, which arrived on the lane or not; returns why it breaks the rules,
-   * or undefined when it may be opened.
+   * Records the peer's OPEN of `id` (that it came on its space's connection is `laneMismatch`'s
+   * check, made for every frame); returns why it breaks the rules, or undefined when it may be opened.
    */
-  peerOpens(id: number, onLane: boolean): string | undefined {
+  peerOpens(id: number): string | undefined {
     if (this.isOwn(id)) return `OPEN for stream ${id}, an ID of this side's parity`;
-    if (isLaneId(id) !== onLane) return wrongConnection(id, onLane);
-    const space = onLane ? 1 : 0;
+    const space = isLaneId(id) ? 1 : 0;
     const last = this.lastPeer[space];
     if (id <= last) return `OPEN for stream ${id}, not above the last one (${last})`;
     this.lastPeer[space] = id;
@@ -69,10 +68,6 @@ export class StreamIds {
 /** Why a frame of stream `id` may not arrive on the connection it came on; undefined when it may. */
 export function laneMismatch(id: number, onLane: boolean): string | undefined {
   if (id === 0 || isLaneId(id) === onLane) return undefined;
-  return wrongConnection(id, onLane);
-}
-
-function wrongConnection(id: number, onLane: boolean): string {
   return onLane
     ? `stream ${id} arrived on the quiet lane, but its ID is the main connection's`
     : `stream ${id} arrived on the main connection, but its ID is the quiet lane's`;

@@ -280,6 +280,11 @@ function expectBody(body: Uint8Array, size: number, name: string): void {
  * frame with its header in the first piece; the caller then joins the pieces and uses `decodeFrame`,
  * which says what is wrong, so both paths accept and refuse exactly the same frames.
  */
+/** The stream ID in a frame's header (bytes 2–5), without decoding the rest; the frame has a header. */
+export function streamIdOf(frame: Uint8Array): number {
+  return ((frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) >>> 0;
+}
+
 export function decodeDataPieces(
   pieces: readonly Buffer[],
 ): { streamId: number; payload: Buffer[] } | undefined {
@@ -289,7 +294,7 @@ export function decodeDataPieces(
   let total = 0;
   for (const p of pieces) total += p.length;
   if (total > MAX_MUX_FRAME || total === MUX_HEADER_BYTES) return undefined;
-  const streamId = first.readUInt32BE(2);
+  const streamId = streamIdOf(first);
   if (streamId === 0) return undefined;
   const payload = [first.subarray(MUX_HEADER_BYTES), ...pieces.slice(1)].filter((p) => p.length > 0);
   return { streamId, payload };
