@@ -59,3 +59,12 @@ test('only ws:// and wss:// home relays are dialed; a ws:// one carries no pin',
     fingerprint: FP,
   });
 });
+
+test('a quiet lane token is kept when it is 32 lowercase hex, and makes the hello malformed otherwise', () => {
+  const token = 'ab'.repeat(16);
+  assert.equal(parseHello({ ...base, lane: token }).lane, token);
+  assert.equal(parseHello(base).lane, undefined);
+  for (const lane of ['AB'.repeat(16), 'ab', 'x'.repeat(32), 7]) {
+    assert.throws(() => parseHello({ ...base, lane }), /malformed hello: .*lane/);
+  }
+});
