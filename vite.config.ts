@@ -3,6 +3,7 @@
  * No React plugin: esbuild's automatic JSX runtime is all a production build needs.
  */
 import { defineConfig } from 'vite';
+import { dropDependencyAnnotationWarnings } from './scripts/rollup-onwarn.js';
 
 export default defineConfig({
   root: 'src-renderer',
@@ -17,5 +18,6 @@ export default defineConfig({
     target: 'chrome140',
     // The budget: ≤ 1 MB of JS before compression (React + xterm.js are most of it); warn beyond it.
     chunkSizeWarningLimit: 1000,
+    rollupOptions: { onwarn: dropDependencyAnnotationWarnings },
   },
 });

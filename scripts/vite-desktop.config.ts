@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type UserConfig } from 'vite';
+import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -100,12 +101,7 @@ export default defineConfig(({ mode }): UserConfig => {
       reportCompressedSize: false,
       copyPublicDir: false,
       rollupOptions: {
-        // zod's sources carry `@__PURE__` comments where Rollup cannot use them; it drops them, harmlessly.
-        onwarn(warning, warn) {
-          if (warning.code === 'INVALID_ANNOTATION' && /[\\/]node_modules[\\/]/.test(warning.id ?? ''))
-            return;
-          warn(warning);
-        },
+        onwarn: dropDependencyAnnotationWarnings,
         input: preload ? { preload: `${root}${PRELOAD_ENTRY}` } : mainSideInput(),
         external: [...builtins, ...RUNTIME_EXTERNALS, /^electron\//],
         output: preload

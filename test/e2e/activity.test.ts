@@ -90,6 +90,18 @@ test(
     );
     assert.ok(scroll <= width, `Activity at 320 px: main scrollWidth ${scroll} > clientWidth ${width}`);
     await screenshotThemes(A.page, 'activity-320');
+    // A short fingerprint is one word at every width: a narrow Peer column used to break it mid-string.
+    for (const w of [320, 520, 700, 860, 1024]) {
+      await A.page.setViewportSize({ width: w, height: 700 });
+      await A.page.waitForTimeout(100);
+      const broken = await A.page.evaluate<string[]>(
+        `[...document.querySelectorAll('table.activity td code')].filter((c) => {
+           const lines = new Set([...c.getClientRects()].map((r) => Math.round(r.top)));
+           return lines.size > 1;
+         }).map((c) => c.textContent)`,
+      );
+      assert.deepEqual(broken, [], `fingerprints broken across lines at ${w} px`);
+    }
     if (size) await A.page.setViewportSize(size);
 
     // The filters, by their accessible names.
