@@ -115,7 +115,8 @@ export async function dialRelayPath(
   if (home && !connected.some((r) => sameRelayUrl(r.url, home.url))) {
     try {
       const relay = relays.acquire(home.url, home.fingerprint, home.token);
-      return await linkThrough(identity, relay, peer.fingerprint);
+      // The same relay under another URL (the pin says so) was tried above if it is connected.
+      if (!connected.includes(relay)) return await linkThrough(identity, relay, peer.fingerprint);
     } catch (err) {
       lastError = new DialFailure(observeRelay(home.url, err), err);
     }

@@ -8,6 +8,11 @@
  * is kept while circuits, or links spliced through it, run through it, and stopped once it has carried
  * none for `idleMs`, so reaching a peer on another relay costs a connection only while it is used, and
  * no relay needs to know about any other.
+ *
+ * A relay is known by its URL and, when pinned, by its certificate: one relay reached under two URLs
+ * (`wss://127.0.0.1:7600` here, `wss://127.0.0.2:7600` in a peer's hello) is one member. Two connections
+ * with this node's identity to one relay would each replace the other there (REPLACED), and the node
+ * would flap and tell its user it runs twice.
  */
 import type { Logger } from 'pino';
 import type { Identity } from '../crypto/identity.js';
@@ -15,6 +20,7 @@ import type { Circuit } from '../transport/circuit.js';
 import { RelayClient, type RelayClientState } from '../transport/relay-client.js';
 import { peerRelayPinHint } from '../transport/relay-tls.js';
 import { ClawError } from '../core/errors.js';
+import { parseFingerprint } from '../core/fingerprint.js';
 import { relayUrlKey } from '../core/relay-url.js';
 
 /**
@@ -73,6 +79,16 @@ export function relayIdleMsFrom(env: NodeJS.ProcessEnv): number {
   return ms;
 }
 
+/** `pinned` as 64 lowercase hex, or undefined when absent or not a fingerprint. */
+function canonicalPin(pinned: string | undefined): string | undefined {
+  if (!pinned) return undefined;
+  try {
+    return parseFingerprint(pinned);
+  } catch {
+    return undefined;
+  }
+}
+
 export class RelaySet {
   /** By relayUrlKey: `ws://h:7474` and `ws://h:7474/` are one relay, so one connection (and one token). */
   private readonly members = new Map<string, Member>();
@@ -93,6 +109,18 @@ export class RelaySet {
     return this.members.get(relayUrlKey(url));
   }
 
+  /**
+   * The member pinned to `pinned` (any formatting) under a URL other than `url`: the same relay, reached
+   * by another address. Only a pin says so: a CA-signed certificate may be shared by several relays.
+   */
+  private samePin(url: string, pinned: string | undefined): Member | undefined {
+    const pin = canonicalPin(pinned);
+    if (pin === undefined) return undefined;
+    const key = relayUrlKey(url);
+    for (const [k, m] of this.members) if (k !== key && m.client.pinned === pin) return m;
+    return undefined;
+  }
+
   /** The client for `url`, if this node uses that relay. */
   client(url: string): RelayClient | undefined {
     return this.member(url)?.client;
@@ -109,11 +137,22 @@ export class RelaySet {
 
   /**
    * Starts a saved client for `url`. An on-demand client for it becomes saved (restarted when the
-   * pin or token differ); a saved one is left as it is.
+   * pin or token differ); a saved one is left as it is. An on-demand client pinned to the same
+   * certificate under another URL is stopped for it; a saved one is kept instead of it.
    */
   add(url: string, pinnedFingerprint?: string, token?: string): void {
     const existing = this.member(url);
     if (existing && !existing.onDemand) return;
+    const twin = existing ? undefined : this.samePin(url, pinnedFingerprint);
+    if (twin && !twin.onDemand) {
+      this.host.log.info(
+        { relay: url, same: twin.client.url },
+        'relay is saved under another URL too (same certificate pin): one connection, through that one',
+      );
+      return;
+    }
+    // A peer's URL for this relay gives way to the one the user saved.
+    if (twin) this.remove(twin.client.url);
     if (existing && existing.pinned === pinnedFingerprint && existing.token === token) {
       existing.onDemand = false;
       clearTimeout(existing.idleTimer);
@@ -127,11 +166,18 @@ export class RelaySet {
   /**
    * The client for `url`, starting an on-demand one when this node does not use that relay yet. The
    * pin applies to a new client, and to an on-demand one that is not connected (its pin was missing or
-   * wrong): a relay this node already uses keeps its own. Acquiring an idle
+   * wrong): a relay this node already uses keeps its own. A relay this node uses under another URL,
+   * pinned to the same certificate, is that relay: its client is returned. Acquiring an idle
    * on-demand relay restarts its idle time, since a circuit is about to be opened through it.
    */
   acquire(url: string, pinnedFingerprint?: string, token?: string): RelayClient {
     const existing = this.member(url);
+    const twin = existing ? undefined : this.samePin(url, pinnedFingerprint);
+    if (twin) {
+      // The relay this node is on already, under the URL it uses (saved, or the first peer's).
+      if (twin.onDemand && twin.uses === 0) this.armIdle(twin);
+      return twin.client;
+    }
     if (existing && existing.onDemand && this.outdated(existing, pinnedFingerprint, token)) {
       // Not connected with what it was started with (no pin, a wrong one from a bad invite) and asked
       // for with something else (the pin the user just saved): start over with that.

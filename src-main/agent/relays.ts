@@ -47,7 +47,7 @@ export class Relays {
           if (state === 'connected') {
             // Said as a notice, like the outage was: whoever saw "unreachable" learns it is over.
             const outageMs = this.set.client(url)?.lastOutageMs;
-            if (outageMs !== undefined) {
+            if (outageMs !== undefined && !this.set.isOnDemand(url)) {
               deps.notices.notice({ kind: 'relay', message: relayBackLine(url, outageMs) }, { relay: url });
             }
             this.events.emit('connected', url);
@@ -55,7 +55,11 @@ export class Relays {
           deps.notices.changed();
         },
         onError: (url, err) => {
-          deps.notices.notice({ kind: 'relay', message: err.message, hint: hintOf(err) }, { relay: url });
+          // Warnings name only relays the user added: a peer's home relay, used on demand, is the
+          // peer's business, and what it does to reaching that peer is in the peer's state.
+          if (this.set.isOnDemand(url)) deps.log.info({ relay: url, onDemand: true }, err.message);
+          else
+            deps.notices.notice({ kind: 'relay', message: err.message, hint: hintOf(err) }, { relay: url });
           deps.notices.changed();
         },
         onIncoming: (circuit) => this.events.emit('incoming', circuit),
@@ -107,6 +111,8 @@ export class Relays {
     }
     this.deps.state.removeRelay(url);
     this.set.remove(url);
+    // A relay saved under two URLs ran under one of them (relay-set.ts): the other takes over.
+    this.start();
     this.events.emit('removed', url);
     this.deps.notices.changed();
   }

@@ -79,7 +79,11 @@ export class RelayClient {
   private currentState: RelayClientState = 'disconnected';
   private readonly events = new Emitter<Events>();
   private readonly key: KeyObject;
-  private readonly pinned: string | undefined;
+  /**
+   * The relay's certificate pin (64 lowercase hex), when it has one: the relay's identity, whatever
+   * URL reaches it (relay-set.ts keeps one connection per pinned relay).
+   */
+  readonly pinned: string | undefined;
   private readonly log: Logger;
   private session: RelaySession | undefined;
   private running = false;

@@ -196,3 +196,79 @@ test('one relay spelled two ways (a trailing slash) is one member: a peer’s ho
   assert.equal(set.isOnDemand(r.url), false);
   assert.equal(set.list().length, 1);
 });
+
+/** A wss:// relay with its own certificate, and a second URL for it (another loopback address). */
+async function pinnedRelay(label: string): Promise<{ url: string; other: string; pin: string }> {
+  const cert = await testIdentity(label);
+  const server = await startTestRelay({ tls: { certPem: cert.certPem, keyPem: cert.keyPem } });
+  servers.push(server);
+  const { port } = new URL(server.url);
+  return { url: server.url, other: `wss://127.0.0.2:${port}`, pin: cert.fingerprint };
+}
+
+test('one relay under two URLs, pinned to one certificate, is one member: its client is shared', async () => {
+  const r = await pinnedRelay('set-2url-relay');
+  const errors: string[] = [];
+  const set = new RelaySet(
+    {
+      identity: await testIdentity('set-2url'),
+      log: pino({ level: 'silent' }),
+      onState: () => undefined,
+      onError: (_url, err) => errors.push(err.message),
+      onIncoming: (c) => c.close(),
+    },
+    { idleMs: IDLE_MS, retryDelayMs: () => 50 },
+  );
+  sets.push(set);
+  set.add(r.url, r.pin);
+  const saved = set.list()[0]!;
+  // A peer's home relay: the same relay under another URL, its pin in another spelling.
+  assert.equal(set.acquire(r.other, r.pin.toUpperCase()), saved);
+  assert.equal(set.list().length, 1, 'no second connection with this identity');
+  // Saved under the other URL too (both given to --relay): still one connection.
+  set.add(r.other, r.pin);
+  assert.equal(set.list().length, 1);
+  await until('connected', () => saved.state === 'connected');
+  await sleep(300);
+  assert.equal(saved.state, 'connected', 'not knocked off by a second connection');
+  assert.deepEqual(errors, []);
+  // Without a pin nothing says it is the same relay: a peer's URL is a relay of its own.
+  const unpinned = set.acquire(r.other);
+  assert.notEqual(unpinned, saved);
+  set.remove(r.other);
+});
+
+test("a relay saved under one URL replaces the peer's URL for it, used on demand until then", async () => {
+  const r = await pinnedRelay('set-2url-save-relay');
+  const set = newSet(await testIdentity('set-2url-save'));
+  const onDemand = set.acquire(r.other, r.pin);
+  set.add(r.url, r.pin);
+  assert.equal(onDemand.state, 'disconnected', "the peer's URL is dropped");
+  assert.deepEqual(
+    set.list().map((c) => c.url),
+    [r.url],
+  );
+  assert.equal(set.isOnDemand(r.url), false);
+  await until('the saved URL connects', () => set.list()[0]!.state === 'connected');
+});
+
+test('dialRelayPath: a home relay that is a relay of ours under another URL is not dialed again', async () => {
+  const r = await pinnedRelay('dial-2url-relay');
+  const idA = await testIdentity('dial-2url-a');
+  const idB = await testIdentity('dial-2url-b');
+  const setA = newSet(idA);
+  setA.add(r.url, r.pin);
+  await until('A on its relay', () => setA.list()[0]!.state === 'connected');
+  await assert.rejects(
+    dialRelayPath(idA, setA, {
+      fingerprint: idB.fingerprint,
+      homeRelay: { url: r.other, fingerprint: r.pin },
+    }),
+    (err) => isClawError(err, 'PEER_OFFLINE'),
+  );
+  assert.deepEqual(
+    setA.list().map((c) => c.url),
+    [r.url],
+    'no on-demand client for the same relay',
+  );
+});
