@@ -8,7 +8,7 @@ import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/c
 import { ClawError, errorMessage, hintOf, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
-import { age, formatRtt, hintCommand, printJson } from './output.js';
+import { age, formatRtt, hintCommand, printBlock, printJson, printLine } from './output.js';
 import { table } from './table.js';
 import { lineWithHint } from '../core/hint.js';
 import {
@@ -164,20 +164,20 @@ export function registerClientCommands(program: Command): void {
       const timeoutMs = Math.max(STATUS_TIMEOUT_MS, waitMs);
       const s = (await retryFor(waitMs, ['NO_AGENT'], () => call(opts, 'status', {}, timeoutMs)))!;
       if (opts.json) return printJson(s);
-      console.log(`${s.name}  ${s.fingerprint}`);
-      console.log(`direct: ${s.listen ?? 'off'}`);
+      printLine(`${s.name}  ${s.fingerprint}`);
+      printLine(`direct: ${s.listen ?? 'off'}`);
       for (const r of s.relays)
-        console.log(
+        printLine(
           `relay:  ${r.url}  ${r.connected ? 'connected' : `not connected${r.error ? ` (${r.error})` : ''}`}`,
         );
       // Relays are agent flags: the running agent is stopped and started again with one.
       if (s.relays.length === 0)
-        console.log(
+        printLine(
           `relay:  none (add one: \`${hintCommand('stop', opts.home)}\`, then \`${hintCommand('agent', opts.home)} --relay URL\`)`,
         );
       // A blank line sets the table apart; the one-line hint for no peers follows the header as is.
-      if (s.peers.length > 0) console.log('');
-      console.log(peerTable(s.peers, opts.home));
+      if (s.peers.length > 0) printLine('');
+      printBlock(peerTable(s.peers, opts.home));
     });
 
   const peers = program
@@ -189,7 +189,7 @@ export function registerClientCommands(program: Command): void {
       refuseStrayWords(cmd);
       const list = await call(opts, 'peers.list', {});
       if (opts.json) printJson(list);
-      else console.log(peerTable(list, opts.home));
+      else printBlock(peerTable(list, opts.home));
     });
 
   peers
@@ -236,7 +236,7 @@ export function registerClientCommands(program: Command): void {
         });
         if (all.json) printJson(peer);
         else
-          console.log(
+          printLine(
             `${known.has(peer.fingerprint) ? 'updated' : 'added'} peer ${peer.name} (${peer.fingerprint}), allowed here: ${describeAllow(peer.allow)}`,
           );
       },
@@ -261,7 +261,7 @@ export function registerClientCommands(program: Command): void {
           peer = await call(all, verb === 'allow' ? 'peers.allow' : 'peers.deny', { peer: ref, permission });
         }
         if (all.json) printJson(peer);
-        else console.log(`${peer.name} may now do here: ${describeAllow(peer.allow)}`);
+        else printLine(`${peer.name} may now do here: ${describeAllow(peer.allow)}`);
       });
   }
 
@@ -302,8 +302,8 @@ export function registerClientCommands(program: Command): void {
         );
         if (all.json) printJson(peer);
         else if (opts.listen)
-          console.log(`${peer.name} may now listen here ${describeListenLimits(peer.listenOn)}`);
-        else console.log(`${peer.name} may now forward ${describeLimits(peer.forwardTo)}`);
+          printLine(`${peer.name} may now listen here ${describeListenLimits(peer.listenOn)}`);
+        else printLine(`${peer.name} may now forward ${describeLimits(peer.forwardTo)}`);
       },
     );
 
@@ -331,8 +331,8 @@ export function registerClientCommands(program: Command): void {
       }
       const peer = await call(all, 'peers.route', { peer: ref, via: opts.clear ? null : opts.via });
       if (all.json) printJson(peer);
-      else if (peer.route) console.log(`${peer.name} is reached via ${peer.route.join(' → ')} from now on`);
-      else console.log(`${peer.name} is reached directly (or through a relay) again`);
+      else if (peer.route) printLine(`${peer.name} is reached via ${peer.route.join(' → ')} from now on`);
+      else printLine(`${peer.name} is reached directly (or through a relay) again`);
     });
 
   peers
@@ -351,7 +351,7 @@ export function registerClientCommands(program: Command): void {
         );
       });
       if (all.json) printJson(peer);
-      else console.log(`renamed peer ${ref} to ${peer.name} (${peer.fingerprint})`);
+      else printLine(`renamed peer ${ref} to ${peer.name} (${peer.fingerprint})`);
     });
 
   peers
@@ -364,7 +364,7 @@ export function registerClientCommands(program: Command): void {
       const all = withGroupOpts(opts, cmd);
       const removed = await call(all, 'peers.remove', { peer: ref });
       if (all.json) printJson(removed);
-      else console.log(`removed peer ${removed.name} (${removed.fingerprint})`);
+      else printLine(`removed peer ${removed.name} (${removed.fingerprint})`);
     });
 
   program
@@ -391,7 +391,7 @@ export function registerClientCommands(program: Command): void {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       if (opts.json) printJson(r);
-      else console.log(`agent ${r.name} stopped`);
+      else printLine(`agent ${r.name} stopped`);
     });
 
   program
@@ -434,15 +434,15 @@ export function registerClientCommands(program: Command): void {
             if (opts.json) results.push(r);
             // A routed link's remote reads `via b → c` already.
             else if (r.path === 'route')
-              console.log(`pong from ${r.peer} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
-            else console.log(`pong from ${r.peer} via ${r.path} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
+              printLine(`pong from ${r.peer} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
+            else printLine(`pong from ${r.peer} via ${r.path} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
           } catch (err) {
             // A peer that is not there (or a name that could be two) is no missed reply: said once.
             if (count === 1 || isClawError(err, 'PEER_NOT_FOUND') || isClawError(err, 'BAD_ARGUMENT'))
               throw err;
             const message = lineWithHint(errorMessage(err), hintOf(err), opts.home);
             if (opts.json) results.push({ error: message });
-            else console.log(`no reply: ${message}`);
+            else printLine(`no reply: ${message}`);
           }
         }
       });

@@ -7,7 +7,7 @@ import type { ConnectionInfo } from '../api/contract.js';
 import { call, withGroupOpts, type HomeOpts } from './client-commands.js';
 import { formatBytes } from './forward-commands.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
-import { age, printJson } from './output.js';
+import { age, printBlock, printJson, printLine } from './output.js';
 import { table } from './table.js';
 
 /** The table `connections` prints (IN: from TO back to FROM; OUT: from FROM to TO). */
@@ -38,7 +38,7 @@ export function registerConnectionsCommand(program: Command): void {
       refuseStrayWords(cmd);
       const list = await call(opts, 'connections.list', {});
       if (opts.json) printJson(list);
-      else console.log(connectionsTable(list));
+      else printBlock(connectionsTable(list));
     });
 
   connections
@@ -50,7 +50,7 @@ export function registerConnectionsCommand(program: Command): void {
       const all = withGroupOpts(opts, cmd);
       const c = await call(all, 'connections.close', { id });
       if (all.json) printJson(c);
-      else console.log(`closed ${c.kind} connection ${c.id}: ${c.from} → ${c.to}`);
+      else printLine(`closed ${c.kind} connection ${c.id}: ${c.from} → ${c.to}`);
     });
 
   allowStrayWords(connections);

@@ -9,7 +9,8 @@ import { parseHostPort } from '../core/host-port.js';
 import { isLoopbackHost } from '../forwards/listener.js';
 import { call, withGroupOpts, type HomeOpts } from './client-commands.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
-import { hintCommand, printJson } from './output.js';
+import { escapeControlChars } from '../core/terminal-text.js';
+import { hintCommand, printBlock, printJson, printLine, printNote } from './output.js';
 import { table } from './table.js';
 
 /** `1.5 MiB` style sizes for the byte columns. */
@@ -83,7 +84,7 @@ function registerToggles(parent: Command, what: 'forward' | 'proxy'): void {
         });
         if (all.json) printJson(r);
         // Forwards and proxies share one namespace: name the one that was switched by what it is.
-        else console.log(`${r.kind === 'tcp' ? 'forward' : 'proxy'} ${r.name} (${r.local}): ${stateText(r)}`);
+        else printLine(`${r.kind === 'tcp' ? 'forward' : 'proxy'} ${r.name} (${r.local}): ${stateText(r)}`);
       });
   }
 }
@@ -173,7 +174,7 @@ function problemLines(list: (ForwardInfo | ProxyInfo)[], peers: PeerInfo[] | und
     const exit = peers?.find((p) => p.fingerprint === x.viaFingerprint);
     const backSince = exit?.state === 'online' && exit.since ? Date.parse(exit.since) : undefined;
     if (backSince !== undefined && backSince > Date.parse(problem.at)) continue;
-    lines.push(`${x.name}: last problem at ${clockTime(problem.at)}: ${problem.message}`);
+    lines.push(escapeControlChars(`${x.name}: last problem at ${clockTime(problem.at)}: ${problem.message}`));
   }
   return lines.length > 0 ? `\n\n${lines.join('\n')}` : '';
 }
@@ -191,10 +192,10 @@ function clockTime(iso: string): string {
 function warnIfRemote(local: string, via: string | null): void {
   const { host } = parseHostPort(local, '127.0.0.1');
   if (isLoopbackHost(host)) return;
-  process.stderr.write(
-    `clawbridge: warning: ${local} accepts connections from other machines; anyone who can reach it can use ${
+  printNote(
+    `warning: ${local} accepts connections from other machines; anyone who can reach it can use ${
       via ? `${via}'s network` : 'your peers’ networks'
-    }\n`,
+    }`,
   );
 }
 
@@ -293,7 +294,7 @@ export function registerForwardCommands(program: Command): void {
       refuseStrayWords(cmd);
       if (opts.json) return printJson(await call(opts, 'forward.list', {}));
       const [list, peers] = await withPeers(opts, 'forward.list');
-      console.log(forwardTable(list, opts.home, peers));
+      printBlock(forwardTable(list, opts.home, peers));
     });
 
   forward
@@ -346,12 +347,11 @@ export function registerForwardCommands(program: Command): void {
       if (f.direction === 'local') warnIfRemote(f.local, f.via);
       if (all.json) printJson(f);
       else if (f.direction === 'reverse')
-        console.log(
+        printLine(
           `reverse ${f.protocol === 'udp' ? 'UDP ' : ''}forward ${f.name}: ${f.via}:${f.remote} → ${f.local} (${stateText(f)})`,
         );
-      else if (f.protocol === 'udp')
-        console.log(`UDP forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
-      else console.log(`forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
+      else if (f.protocol === 'udp') printLine(`UDP forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
+      else printLine(`forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
     });
 
   forward
@@ -363,7 +363,7 @@ export function registerForwardCommands(program: Command): void {
       const all = withGroupOpts(opts, cmd);
       if (all.json) return printJson(await call(all, 'forward.list', {}));
       const [list, peers] = await withPeers(all, 'forward.list');
-      console.log(forwardTable(list, all.home, peers));
+      printBlock(forwardTable(list, all.home, peers));
     });
 
   forward
@@ -376,7 +376,7 @@ export function registerForwardCommands(program: Command): void {
       const all = withGroupOpts(opts, cmd);
       const r = await call(all, 'forward.remove', { name });
       if (all.json) printJson(r);
-      else console.log(`removed forward ${r.name}`);
+      else printLine(`removed forward ${r.name}`);
     });
 
   registerToggles(forward, 'forward');
@@ -390,7 +390,7 @@ export function registerForwardCommands(program: Command): void {
       refuseStrayWords(cmd);
       if (opts.json) return printJson(await call(opts, 'proxy.list', {}));
       const [list, peers] = await withPeers(opts, 'proxy.list');
-      console.log(proxyTable(list, opts.home, peers));
+      printBlock(proxyTable(list, opts.home, peers));
     });
 
   proxy
@@ -435,12 +435,12 @@ export function registerForwardCommands(program: Command): void {
         });
         warnIfRemote(p.local, p.via);
         if (p.secret === null) {
-          process.stderr.write(
-            `clawbridge: note: proxy ${p.name} has no password: any program on this machine, other users' included, can use it\n`,
+          printNote(
+            `note: proxy ${p.name} has no password: any program on this machine, other users' included, can use it`,
           );
         }
         if (all.json) printJson(p);
-        else console.log(addedProxyLine(p));
+        else printLine(addedProxyLine(p));
       },
     );
 
@@ -466,7 +466,7 @@ export function registerForwardCommands(program: Command): void {
           `proxy ${name} has no password (added with --no-auth, or by an older release): any program on this machine may use it; remove it and add it again without --no-auth to give it one`,
         );
       }
-      console.log(opts.url ? found.url : found.secret);
+      printLine(opts.url ? found.url : found.secret);
     });
 
   proxy
@@ -478,7 +478,7 @@ export function registerForwardCommands(program: Command): void {
       const all = withGroupOpts(opts, cmd);
       if (all.json) return printJson(await call(all, 'proxy.list', {}));
       const [list, peers] = await withPeers(all, 'proxy.list');
-      console.log(proxyTable(list, all.home, peers));
+      printBlock(proxyTable(list, all.home, peers));
     });
 
   proxy
@@ -491,7 +491,7 @@ export function registerForwardCommands(program: Command): void {
       const all = withGroupOpts(opts, cmd);
       const r = await call(all, 'proxy.remove', { name });
       if (all.json) printJson(r);
-      else console.log(`removed proxy ${r.name}`);
+      else printLine(`removed proxy ${r.name}`);
     });
 
   registerToggles(proxy, 'proxy');

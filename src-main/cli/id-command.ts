@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { resolveHome } from '../home/home-dir.js';
-import { printJson } from './output.js';
+import { printJson, printLine } from './output.js';
 
 export function registerIdCommand(program: Command): void {
   program
@@ -22,6 +22,6 @@ export function registerIdCommand(program: Command): void {
       const fingerprint = await nodeFingerprint(home);
       const name = NodeState.open(home).get().name ?? 'clawbridge';
       if (opts.json) printJson({ name, fingerprint });
-      else console.log(`${name}  ${fingerprint}`);
+      else printLine(`${name}  ${fingerprint}`);
     });
 }

@@ -8,7 +8,7 @@ import { readAudit } from '../audit/audit-reader.js';
 import { parseSince } from '../audit/audit-since.js';
 import { resolveHome } from '../home/home-dir.js';
 import { formatBytes } from './forward-commands.js';
-import { printJson } from './output.js';
+import { printBlock, printJson, printNote } from './output.js';
 import { table } from './table.js';
 
 interface LogOpts {
@@ -73,11 +73,11 @@ export function registerLogCommand(program: Command): void {
         ...(opts.peer !== undefined ? { peer: opts.peer } : {}),
       });
       if (read.bad > 0) {
-        process.stderr.write(
-          `clawbridge: skipped ${read.bad} line${read.bad === 1 ? '' : 's'} of the audit log that are not events\n`,
+        printNote(
+          `skipped ${read.bad} line${read.bad === 1 ? '' : 's'} of the audit log that are not events`,
         );
       }
       if (opts.json) printJson(read.events);
-      else console.log(auditTable(read.events));
+      else printBlock(auditTable(read.events));
     });
 }

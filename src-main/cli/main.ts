@@ -3,16 +3,25 @@
  * `clawbridge` entry point. Every failure ends as one line on stderr, `clawbridge: <what failed and
  * what to do>`, and exit status 1.
  */
+import { inspect } from 'node:util';
 import type { Command as CommandType } from 'commander';
 import { Command, CommanderError } from './commander.js';
 import { errorMessage, hintOf } from '../core/errors.js';
 import { lineWithHint } from '../core/hint.js';
-import { escapeControlChars } from '../core/names.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import { failWritesPastTheFileSizeLimit } from '../home/file-size-limit.js';
 import { registerCommandsFor } from './command-modules.js';
-import { errorJson, homeArgument, inFlagTerms, jsonArgument, printJson } from './output.js';
+import {
+  commanderOutput,
+  errorJson,
+  homeArgument,
+  inFlagTerms,
+  jsonArgument,
+  printBlockToStderr,
+  printJson,
+  printNote,
+} from './output.js';
 import { homeAfterCommand } from './home-first.js';
 import { exitAfterOutput, watchOutput } from './output-errors.js';
 
@@ -26,6 +35,8 @@ const program = new Command('clawbridge')
   )
   .version(AGENT_VERSION)
   .showHelpAfterError('(run `clawbridge --help` for usage)')
+  // Set before the commands are added, which inherit it.
+  .configureOutput(commanderOutput)
   .exitOverride();
 
 const args = homeAfterCommand(process.argv.slice(2));
@@ -58,8 +69,8 @@ try {
     // Errors may quote what another node sent (a refusal reason): never let it drive the terminal.
     // A hint's command for this node gets the --home this command was given, so it works as pasted.
     const line = lineWithHint(inFlagTerms(errorMessage(err)), hintOf(err), homeArgument(args));
-    process.stderr.write(`clawbridge: ${escapeControlChars(line)}\n`);
-    if (process.env.CLAWBRIDGE_DEBUG) console.error(err);
+    printNote(line);
+    if (process.env.CLAWBRIDGE_DEBUG) printBlockToStderr(inspect(err));
     // Once the JSON and the line are out (a pipe may take them asynchronously).
     exitAfterOutput(1);
   }

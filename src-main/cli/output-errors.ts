@@ -13,6 +13,7 @@
 import { constants } from 'node:os';
 import { errorMessage } from '../core/errors.js';
 import { exitAfterStop } from './stop-signals.js';
+import { printNote } from './output.js';
 
 /** The status of a command whose output reader went away. */
 export const SIGPIPE_STATUS = 128 + constants.signals.SIGPIPE;
@@ -47,7 +48,7 @@ export function watchOutput(): void {
   process.once('exit', (code) => {
     if (!failure) return;
     // Synchronous on a file, a terminal and (on Linux and macOS) a pipe: it gets out before the exit.
-    if (failure.message) process.stderr.write(`clawbridge: ${failure.message}\n`);
+    if (failure.message) printNote(failure.message);
     if (code === 0) process.exitCode = failure.status;
   });
 }

@@ -1,8 +1,15 @@
-/** Human output helpers for the CLI: short durations, JSON, hints and errors (tables: table.ts). */
+/**
+ * The CLI's output: every line a command prints goes through the writers below (printLine, printBlock,
+ * printNote, printJson), never console.log or a stream's write, so no peer-controlled string reaches
+ * the terminal with an ESC, C1, DEL or bidi control (core/terminal-text.ts; test/unit/cli/
+ * output-chokepoint.test.ts checks that nothing else writes). Also short durations, hints and
+ * errors (tables: table.ts).
+ */
 
 import { errorMessage, hintOf, isClawError, type ErrorCode } from '../core/errors.js';
 import type { Hint } from '../core/hint.js';
 import { shellWord } from '../core/shell-word.js';
+import { escapeControlChars, escapeForTerminal, jsonForTerminal } from '../core/terminal-text.js';
 
 /** `3s`, `4m`, `2h`, `5d` since an ISO time. */
 export function age(iso: string | null, now = Date.now()): string {
@@ -19,8 +26,51 @@ export function formatRtt(ms: number | null): string {
   return ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(0)} ms`;
 }
 
+/**
+ * One line on stdout. It is one line whatever it quotes: a newline, carriage return or other control
+ * in it is shown escaped (a name sent by a peer cannot forge a second line).
+ */
+export function printLine(line: string): void {
+  process.stdout.write(`${escapeControlChars(line)}\n`);
+}
+
+/**
+ * Lines this command composed (a table, whose cells table() escaped) on stdout: its newlines stay line
+ * breaks, every other control is shown escaped.
+ */
+export function printBlock(text: string): void {
+  process.stdout.write(`${escapeForTerminal(text)}\n`);
+}
+
+/** The same as printBlock, on stderr (commentary that is not the command's result). */
+export function printBlockToStderr(text: string): void {
+  process.stderr.write(`${escapeForTerminal(text)}\n`);
+}
+
+/**
+ * `clawbridge: LINE` on stderr: an error, a warning, a note; one line, every control in it escaped.
+ * `frame` puts this program's own line breaks around it (`\r\n` on a terminal in raw mode).
+ */
+export function printNote(line: string, frame: { before?: string; after?: string } = {}): void {
+  process.stderr.write(`${frame.before ?? ''}clawbridge: ${escapeControlChars(line)}${frame.after ?? '\n'}`);
+}
+
+/**
+ * Commander's own output (help, usage errors that quote what was typed) through the same escape as
+ * every other block (program.configureOutput in main.ts).
+ */
+export const commanderOutput = {
+  writeOut: (text: string): void => void process.stdout.write(escapeForTerminal(text)),
+  writeErr: (text: string): void => void process.stderr.write(escapeForTerminal(text)),
+};
+
+/**
+ * A value as JSON on stdout. Characters a terminal acts on (DEL, C1, bidi controls; JSON.stringify
+ * already escapes C0) are written as `\uXXXX` escapes: a script parses exactly the value the agent
+ * gave (the name a peer really has), and the terminal the JSON lands on sees plain ASCII escapes.
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(`${jsonForTerminal(value, 2)}\n`);
 }
 
 export { shellWord };

@@ -14,7 +14,15 @@ import {
   type MethodParams,
 } from '../api/contract.js';
 import { call, withAgent, withGroupOpts, type HomeOpts } from './client-commands.js';
-import { age, hintCommand, printJson } from './output.js';
+import {
+  age,
+  hintCommand,
+  printBlock,
+  printBlockToStderr,
+  printJson,
+  printLine,
+  printNote,
+} from './output.js';
 import { table } from './table.js';
 import { followJoin } from './pair-progress.js';
 import { describeAllow, parseAllow } from './permissions.js';
@@ -41,20 +49,20 @@ export function registerPairCommands(program: Command): void {
         throw new ClawError('BAD_ARGUMENT', `--ttl must be between 10s and 24h, got ${opts.ttl}`);
       const r = await call(opts, 'pair.new', { ttlMs });
       if (opts.json) return printJson(r);
-      console.log(`code:    ${r.code}`);
-      console.log(`invite:  ${r.invite}`);
-      console.log(`expires: ${r.expiresAt} (in ${formatDuration(ttlMs)}); single use`);
-      console.log(
+      printLine(`code:    ${r.code}`);
+      printLine(`invite:  ${r.invite}`);
+      printLine(`expires: ${r.expiresAt} (in ${formatDuration(ttlMs)}); single use`);
+      printLine(
         'on the other node run: clawbridge pair join <invite>, or open the invite link there (the code alone finds this node only on a relay or network you share)',
       );
-      console.log(
+      printLine(
         `when a device joins, \`${hintCommand('pending', opts.home)}\` shows it; compare its fingerprint, then \`${hintCommand('approve --latest', opts.home)}\``,
       );
       // The invite names the home relay: if it is down, a joiner waits for nothing there.
       const home = (await call(opts, 'status', {})).relays.find((r) => !r.onDemand);
       if (home && !home.connected) {
-        process.stderr.write(
-          `clawbridge: note: relay ${home.url} is not connected now${home.error ? ` (${home.error})` : ''}; until it is, a joiner finds this node only on this network\n`,
+        printNote(
+          `note: relay ${home.url} is not connected now${home.error ? ` (${home.error})` : ''}; until it is, a joiner finds this node only on this network`,
         );
       }
     });
@@ -79,13 +87,13 @@ export function registerPairCommands(program: Command): void {
       // Each step as it happens (stderr): how the other device was found, the fingerprints to compare.
       const progress = opts.json
         ? { stop: () => undefined }
-        : await followJoin(opts.home, (line) => process.stderr.write(`${line}\n`));
+        : await followJoin(opts.home, printBlockToStderr);
       // Ctrl-C stops the join in the agent too (which runs it), so a late approval cannot pair us.
       const interrupted = (signal: NodeJS.Signals) => {
         void call(opts, 'pair.cancel', { code })
           .catch(() => undefined)
           .finally(() => {
-            process.stderr.write('clawbridge: pairing cancelled\n');
+            printNote('pairing cancelled');
             exitAfterStop(signal, 128 + (constants.signals[signal] ?? 1));
           });
       };
@@ -98,8 +106,8 @@ export function registerPairCommands(program: Command): void {
         for (const signal of STOP_SIGNALS) process.off(signal, interrupted);
       });
       if (opts.json) return printJson(r);
-      console.log(`paired with ${r.name} (fingerprint ${groupFingerprint(r.fingerprint)})`);
-      console.log(`${r.name} may do here: ${describeAllow(r.allow)}`);
+      printLine(`paired with ${r.name} (fingerprint ${groupFingerprint(r.fingerprint)})`);
+      printLine(`${r.name} may do here: ${describeAllow(r.allow)}`);
     });
 
   pair
@@ -111,8 +119,8 @@ export function registerPairCommands(program: Command): void {
       const opts = withGroupOpts(own, cmd);
       const { codes } = await call(opts, 'pair.list', {});
       if (opts.json) return printJson(codes);
-      if (codes.length === 0) return console.log('no open codes');
-      console.log(
+      if (codes.length === 0) return printLine('no open codes');
+      printBlock(
         table(
           ['CODE', 'EXPIRES', 'INVITE'],
           codes.map((c) => [c.code, c.expiresAt, c.invite]),
@@ -131,7 +139,7 @@ export function registerPairCommands(program: Command): void {
       const opts = withGroupOpts(own, cmd);
       const r = await call(opts, 'pair.cancel', { code });
       if (opts.json) return printJson(r);
-      console.log(`code ${r.code} cancelled`);
+      printLine(`code ${r.code} cancelled`);
     });
 
   program
@@ -151,8 +159,8 @@ export function registerPairCommands(program: Command): void {
       if (list.length === 0 && waitMs > 0) process.exitCode = 1;
       if (opts.json) return printJson(list);
       if (list.length === 0)
-        return console.log(waitMs > 0 ? `no pending requests after ${opts.wait}` : 'no pending requests');
-      console.log(
+        return printLine(waitMs > 0 ? `no pending requests after ${opts.wait}` : 'no pending requests');
+      printBlock(
         table(
           ['ID', 'NAME', 'VIA', 'ADDRESS', 'AGE', 'FINGERPRINT'],
           list.map((p) => [
@@ -188,8 +196,8 @@ export function registerPairCommands(program: Command): void {
       ) => {
         const peer = await call(opts, 'pending.approve', approveParams(id, opts));
         if (opts.json) return printJson(peer);
-        console.log(`approved ${peer.name} (fingerprint ${groupFingerprint(peer.fingerprint)})`);
-        console.log(`${peer.name} may do here: ${describeAllow(peer.allow)}`);
+        printLine(`approved ${peer.name} (fingerprint ${groupFingerprint(peer.fingerprint)})`);
+        printLine(`${peer.name} may do here: ${describeAllow(peer.allow)}`);
       },
     );
 
@@ -202,7 +210,7 @@ export function registerPairCommands(program: Command): void {
     .action(async (id: string | undefined, opts: HomeOpts & { latest?: boolean }) => {
       const r = await call(opts, 'pending.reject', target(id, opts.latest));
       if (opts.json) return printJson(r);
-      console.log(`rejected ${r.name} (${r.fingerprint})`);
+      printLine(`rejected ${r.name} (${r.fingerprint})`);
     });
 }
 

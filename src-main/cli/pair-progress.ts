@@ -8,14 +8,16 @@ import type { PairingEvent } from '../api/contract-types.js';
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { connectControlSocket } from '../api/control-client.js';
 import { groupFingerprint } from '../core/fingerprint.js';
+import { escapeControlChars } from '../core/terminal-text.js';
 
 /** The line for one joiner step, or undefined for steps the final line reports. */
 export function joinStepLine(e: PairingEvent): string | undefined {
   switch (e.step) {
     case 'checking':
-      return `found the other device (${e.via === 'lan' ? 'on the LAN' : e.via ? `via ${e.via}` : 'via a relay'})`;
+      return `found the other device (${e.via === 'lan' ? 'on the LAN' : e.via ? `via ${escapeControlChars(e.via)}` : 'via a relay'})`;
     case 'waiting': {
-      const name = e.peerName ?? 'the other device';
+      // A name the other node chose, in a line of several: its controls escaped here.
+      const name = e.peerName === undefined ? 'the other device' : escapeControlChars(e.peerName);
       const lines = [`code accepted by ${name}`];
       if (e.fingerprint && e.ownFingerprint)
         lines.push(

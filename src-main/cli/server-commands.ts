@@ -7,10 +7,9 @@ import { Option } from './commander.js';
 import { resolveHome } from '../home/home-dir.js';
 import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
 import type { RelayCliOptions } from './relay-command.js';
-import { hintCommand } from './output.js';
+import { hintCommand, printLine, printNote } from './output.js';
 import { lineWithHint } from '../core/hint.js';
 import type { NoticeEvent } from '../api/contract.js';
-import { escapeControlChars } from '../core/names.js';
 import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -76,20 +75,18 @@ export function registerServerCommands(program: Command): void {
       let lastNotice = '';
       const notice = (n: NoticeEvent) => {
         const line = lineWithHint(n.message, n.hint, opts.home);
-        if (line !== lastNotice) process.stderr.write(`clawbridge: ${escapeControlChars(line)}\n`);
+        if (line !== lastNotice) printNote(line);
         lastNotice = line;
       };
       // `clawbridge stop` (agent.stop): the same clean shutdown as Ctrl-C, then this process ends.
       const running = await runAgent({ home, overrides, onStopRequested: stop, notice });
       const s = await running.api.call('status', {});
-      console.log(`agent ${s.name} running, fingerprint ${s.fingerprint}, direct ${s.listen ?? 'off'}`);
+      printLine(`agent ${s.name} running, fingerprint ${s.fingerprint}, direct ${s.listen ?? 'off'}`);
       if (running.webUi)
-        console.log(`web UI on ${running.webUi.address} (open it with \`${hintCommand('ui', opts.home)}\`)`);
+        printLine(`web UI on ${running.webUi.address} (open it with \`${hintCommand('ui', opts.home)}\`)`);
       const own = running.agent.ownRelay;
       if (own)
-        console.log(
-          `relay listening on ${own.url} fingerprint ${s.fingerprint} (for peers allowed \`relay\`)`,
-        );
+        printLine(`relay listening on ${own.url} fingerprint ${s.fingerprint} (for peers allowed \`relay\`)`);
       running.agent.notices.events.on('notice', notice);
       // SIGHUP too: closing the terminal window the agent runs in sends it, and that is a stop as well
       // (the peers' sessions are told it stops instead of waiting out their resume window).

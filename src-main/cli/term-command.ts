@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import { exitAfterOutput, outputFailureOf } from './output-errors.js';
+import { printNote } from './output.js';
 import { STOP_SIGNALS } from './stop-signals.js';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
@@ -180,7 +181,8 @@ export function runTerminal(
     if (raw && stdin.isTTY) stdin.setRawMode?.(false);
   };
   process.once('exit', restore);
-  const note = (line: string) => stderr.write(raw ? `\r\nclawbridge: ${line}\r\n` : `clawbridge: ${line}\n`);
+  // Notes quote the agent and the peer (a reason, a path): printNote shows their controls escaped.
+  const note = (line: string) => printNote(line, raw ? { before: '\r\n', after: '\r\n' } : {});
 
   return new Promise<number>((resolve) => {
     let socket = first;
@@ -216,7 +218,7 @@ export function runTerminal(
       // On a terminal (cooked again: "\n" is a new line), after output that did not end its line, the
       // note starts a line of its own.
       const newline = stdout.isTTY && lastOutput !== 0x0a ? '\n' : '';
-      if (message) stderr.write(`${newline}clawbridge: ${message}\n`);
+      if (message) printNote(message, { before: newline });
       resolve(code);
     };
     const onFrame = (frame: TerminalFrame) => {

@@ -10,7 +10,6 @@
  * reorder or hide text.
  */
 export const CONTROL_CHARS = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u202a-\u202e\u2066-\u2069]/u;
-const CONTROL_CHARS_ALL = new RegExp(CONTROL_CHARS.source, 'gu');
 
 /** Longest node name, in UTF-8 bytes (it travels in pairing messages with a one-byte length). */
 export const MAX_NODE_NAME_BYTES = 64;
@@ -120,13 +119,5 @@ export function isValidNodeName(name: string): boolean {
   return nodeNameProblem(name) === undefined;
 }
 
-/**
- * Text from elsewhere made safe to print on a terminal or in a log line: every control character is
- * shown as a `\u{…}` escape instead of acting. Defence in depth behind the checks at the boundaries.
- */
-export function escapeControlChars(text: string): string {
-  return text.replace(
-    CONTROL_CHARS_ALL,
-    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}}`,
-  );
-}
+/** Text from elsewhere made safe to print: one function for every output (core/terminal-text.ts). */
+export { escapeControlChars } from './terminal-text.js';
