@@ -9,12 +9,14 @@ import { ClawError } from '../core/errors.js';
 import { describeZodError } from '../api/validate.js';
 import { nodeNameSchema } from '../api/contract.js';
 import { receivedNodeName } from '../core/names.js';
+import { hasControlChars } from '../core/terminal-text.js';
 import { FEATURE_EARLY_DATA } from '../mux/early-data.js';
 import { FEATURE_PIPES, FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../protocol/terminal-frames.js';
 import { FEATURE_SPLICE } from './relay-splice.js';
 import type { RelaySetting } from './settings.js';
 import { AGENT_VERSION } from './version.js';
 import { isLaneToken } from '../transport/lane-token.js';
+import { dialAddressListSchema } from '../core/host-port-schema.js';
 
 export const CONTROL_SERVICE = 'control';
 
@@ -23,8 +25,11 @@ const helloSchema = z.object({
   /** Checked as it came, then in normal form: shown as what it is (core/names.ts receivedNodeName). */
   name: nodeNameSchema.transform((name) => receivedNodeName(name)),
   version: z.string().max(32),
-  /** Direct addresses to dial this node at, best first (empty with --no-direct). */
-  addresses: z.array(z.string().max(300)).max(32),
+  /**
+   * Direct addresses to dial this node at, best first (empty with --no-direct): each HOST:PORT and
+   * nothing else, or the hello is malformed (they are saved, dialed and shown).
+   */
+  addresses: dialAddressListSchema,
   /** The relay peers dial on demand to reach this node (its first saved relay), or null. */
   homeRelay: z.string().max(300).nullable(),
   /**
@@ -67,7 +72,8 @@ export interface AnnouncedRelay {
  * for wss://, the only scheme with a certificate to pin.
  */
 export function announcedHomeRelay(hello: Hello): AnnouncedRelay | undefined {
-  if (hello.homeRelay === null) return undefined;
+  // Kept as it came, saved and shown (`status`): a URL with a control character in it is no URL here.
+  if (hello.homeRelay === null || hasControlChars(hello.homeRelay)) return undefined;
   let url: URL;
   try {
     url = new URL(hello.homeRelay);

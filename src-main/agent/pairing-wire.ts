@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
+import { dialAddressListSchema } from '../core/host-port-schema.js';
 
 /** First frame on a pairing circuit: this marker and the tag. E2E messages start with byte 1, never 'C'. */
 const PAIR_HELLO_MARKER = Buffer.from('CBPAIR1:', 'ascii');
@@ -74,7 +75,7 @@ export function isPairHello(frame: Uint8Array): boolean {
 export const PAIR_STEP_TIMEOUT_MS = 15_000;
 
 /** What a LAN joiner sends when it opens the `pair` stream: its own direct addresses. */
-export const lanPairArgs = z.object({ addresses: z.array(z.string().max(300)).max(32) }).strict();
+export const lanPairArgs = z.object({ addresses: dialAddressListSchema }).strict();
 
 /** The code's tag a pairing hello names. */
 export function pairHelloTag(hello: Uint8Array): string {

@@ -9,7 +9,7 @@ import { nodeNameSchema } from '../api/contract.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
 import { PROXY_SECRET_PATTERN } from '../forwards/proxy-secret.js';
 import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from '../forwards/udp-flow.js';
-import { parseHostPort } from '../core/host-port.js';
+import { dialAddressProblem, parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../core/permissions.js';
 import { MAX_ROUTE_HOPS } from '../routes/routes.js';
@@ -75,7 +75,11 @@ const peerSchema = z.object({
     .max(MAX_PEER_ADDRESSES)
     .default([])
     .transform((list) =>
-      list.map((a): KnownAddress => (typeof a === 'string' ? { address: a, from: ['hello'] } : a)),
+      list
+        .map((a): KnownAddress => (typeof a === 'string' ? { address: a, from: ['hello'] } : a))
+        // What an older release saved from a hello without checking it (an escape sequence, say) is
+        // no address: dropped, as a hello naming it now is refused (core/host-port-schema.ts).
+        .filter((a) => dialAddressProblem(a.address) === undefined),
     ),
   addedAt: timestampSchema,
   /**
@@ -109,7 +113,11 @@ const pendingSchema = z.object({
   via: z.enum(['code', 'fingerprint']),
   address: z.string().max(300),
   cert: z.string().max(12_000).optional(),
-  addresses: z.array(z.string().max(300)).max(32).default([]),
+  addresses: z
+    .array(z.string().max(300))
+    .max(32)
+    .default([])
+    .transform((list) => list.filter((a) => dialAddressProblem(a) === undefined)),
   firstSeen: timestampSchema,
   lastSeen: timestampSchema,
 });

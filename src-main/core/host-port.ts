@@ -42,3 +42,24 @@ export function formatHostPort(host: string, port: number): string {
   const bare = host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
   return bare.includes(':') ? `[${bare}]:${port}` : `${bare}:${port}`;
 }
+
+/** Longest direct address a peer may name, in characters (a DNS name is at most 253). */
+export const MAX_DIAL_ADDRESS_CHARS = 300;
+
+/**
+ * Why `text` is not an address to dial a peer at (`HOST:PORT` or `[v6]:PORT`, a host name or IP
+ * address and a port from 1 to 65535, nothing around it), or undefined when it is one. For addresses
+ * other nodes name (hellos, pairing, saved files): one with anything else in it, an escape sequence
+ * for instance, is refused where it arrives rather than kept, dialed and shown.
+ */
+export function dialAddressProblem(text: string): string | undefined {
+  if (text.length > MAX_DIAL_ADDRESS_CHARS) return `is longer than ${MAX_DIAL_ADDRESS_CHARS} characters`;
+  if (text.trim() !== text) return 'is not HOST:PORT (it has spaces around it)';
+  let port: number;
+  try {
+    port = parseHostPort(text).port;
+  } catch {
+    return 'is not HOST:PORT';
+  }
+  return port === 0 ? 'has port 0' : undefined;
+}

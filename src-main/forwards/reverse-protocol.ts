@@ -16,6 +16,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { dialAddressProblem, MAX_DIAL_ADDRESS_CHARS, parseHostPort } from '../core/host-port.js';
 import { resumeIdSchema } from './tcp-connect-protocol.js';
 import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from './udp-flow.js';
 
@@ -73,7 +74,20 @@ export const reverseConnectArgsSchema = z
   .strict();
 export type ReverseConnectArgs = z.infer<typeof reverseConnectArgsSchema>;
 
-const answerSchema = z.object({ ok: z.literal(true), bound: z.string().min(1).max(300) }).strict();
+/**
+ * Where B listens, as `IP:PORT` (`[v6]:PORT`) and nothing else: A shows it (`forward add --reverse`,
+ * `forward list`, notices), so an answer naming anything else (an escape sequence writing A's
+ * clipboard, say) is malformed.
+ */
+const boundSchema = z
+  .string()
+  .max(MAX_DIAL_ADDRESS_CHARS)
+  .refine((text) => {
+    if (dialAddressProblem(text) !== undefined) return false;
+    return isIP(parseHostPort(text).host) !== 0;
+  }, 'bound must be IP:PORT');
+
+const answerSchema = z.object({ ok: z.literal(true), bound: boundSchema }).strict();
 export type ReverseListenAnswer = z.infer<typeof answerSchema>;
 
 export function encodeReverseAnswer(bound: string): Buffer {

@@ -123,10 +123,26 @@ test('tcp-connect result: round-trips, and arbitrary bytes give done, more or in
 
 test('reverse-listen answer: round-trips, and arbitrary bytes give done, more or invalid only', () => {
   fc.assert(
-    fc.property(fc.string({ minLength: 1, maxLength: 60 }), (bound) => {
-      const r = decodeReverseAnswer(encodeReverseAnswer(bound));
-      assert.equal(r.status, 'done');
-      if (r.status === 'done') assert.equal(r.value.bound, bound);
+    fc.property(
+      fc.oneof(
+        fc.ipV4(),
+        fc.ipV6().map((h) => `[${h}]`),
+      ),
+      fc.integer({ min: 1, max: 65535 }),
+      (host, port) => {
+        const bound = `${host}:${port}`;
+        const r = decodeReverseAnswer(encodeReverseAnswer(bound));
+        assert.equal(r.status, 'done');
+        if (r.status === 'done') assert.equal(r.value.bound, bound);
+      },
+    ),
+    { numRuns: RUNS },
+  );
+  // Anything but IP:PORT is no answer: A shows `bound`, so text around an address never gets through.
+  fc.assert(
+    fc.property(fc.ipV4(), fc.string({ minLength: 1, maxLength: 60 }), (host, junk) => {
+      const r = decodeReverseAnswer(encodeReverseAnswer(`${host}:1${junk}`));
+      if (!/^\d{0,4}$/.test(junk)) assert.equal(r.status, 'invalid');
     }),
     { numRuns: RUNS },
   );

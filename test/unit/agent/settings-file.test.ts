@@ -418,3 +418,39 @@ test(
     assert.equal(readlinkSync(join(home, 'config.json')), target, 'the link is left as it was');
   },
 );
+
+test('an address an older release saved from a hello without checking it is dropped when the file is read', () => {
+  const dir = home();
+  const hostile = '127.0.0.1:1\x1b]0;TITLE\x1b\\\x1b[2K\x1b[31mFAKE-LINE\x1b[0m';
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      peers: [
+        {
+          fingerprint: 'a'.repeat(64),
+          name: 'c',
+          addedAt: '2026-01-01T00:00:00Z',
+          addresses: [hostile, { address: '127.0.0.1:7474', from: ['given'] }],
+        },
+      ],
+      pending: [
+        {
+          id: 'p1',
+          fingerprint: 'b'.repeat(64),
+          name: 'd',
+          via: 'code',
+          address: '127.0.0.1:5000',
+          addresses: [hostile, '127.0.0.1:7475'],
+          firstSeen: '2026-01-01T00:00:00Z',
+          lastSeen: '2026-01-01T00:00:00Z',
+        },
+      ],
+    }),
+  );
+  const s = new SettingsStore(dir).get();
+  assert.deepEqual(
+    s.peers[0]!.addresses.map((a) => a.address),
+    ['127.0.0.1:7474'],
+  );
+  assert.deepEqual(s.pending[0]!.addresses, ['127.0.0.1:7475']);
+});

@@ -101,6 +101,19 @@ test('answer line: round trip, incremental, and junk refused', () => {
   assert.equal(decodeReverseAnswer(Buffer.alloc(600, 0x61)).status, 'invalid');
 });
 
+test('answer line: bound is IP:PORT and nothing else (A prints it)', () => {
+  assert.equal(decodeReverseAnswer(encodeReverseAnswer('[::1]:9000')).status, 'done');
+  assert.equal(decodeReverseAnswer(encodeReverseAnswer('[::]:9000')).status, 'done');
+  // OSC 52: a clipboard write for the terminal of whoever runs `forward add --reverse`.
+  const osc52 = '127.0.0.1:9000\x1b]52;c;ZWNobyBwd25lZA==\x07';
+  for (const bound of [osc52, '127.0.0.1:9000 \u202e', 'example.com:9000', '127.0.0.1:0', '127.0.0.1']) {
+    assert.deepEqual(decodeReverseAnswer(encodeReverseAnswer(bound)), {
+      status: 'invalid',
+      reason: 'reverse-listen answer is malformed',
+    });
+  }
+});
+
 test('the peer refuses with a reason naming what its owner can do', () => {
   const settings = { allowRemoteReverseListen: false };
   const peer = { name: 'a', allow: ['listen' as const] };
