@@ -10,6 +10,8 @@ import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { normalizeNodeName, typedNameProblem } from '../core/names.js';
 import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type Settings } from '../agent/settings.js';
 import { isLoopbackHost } from '../api/web-ui/http-guard.js';
+import { printNote } from './output.js';
+import { argvSecretWarning, readSecretFile } from './secret-file.js';
 
 export interface AgentCliOptions {
   home?: string;
@@ -17,8 +19,10 @@ export interface AgentCliOptions {
   relay?: string[];
   /** `HEX`, `URL=HEX`, or `none` / `URL=none` to drop a pin (repeatable). */
   relayFingerprint?: string[];
-  /** An access token for the relays given (or saved); '' removes it. */
+  /** An access token for the relays given (or saved); '' removes it. On the command line: warned about. */
   relayToken?: string[];
+  /** `[URL=]FILE`: a relay's access token read from a file, kept off the command line (repeatable). */
+  relayTokenFile?: string[];
   listen?: string;
   direct?: boolean;
   actAsRelay?: boolean;
@@ -66,8 +70,25 @@ function uiOverrides(opts: AgentCliOptions, saved: Settings): Settings['ui'] | u
   return undefined;
 }
 
+/** What the flags read besides themselves: token files, and where warnings go. */
+export interface AgentFlagIo {
+  /** The secret in a file (secret-file.ts). */
+  readSecret(flag: string, path: string): string;
+  /** One warning line for the user (a secret on the command line, a token file others may read). */
+  warn(line: string): void;
+}
+
+const stderrIo: AgentFlagIo = {
+  readSecret: (flag, path) => readSecretFile(flag, path, printNote),
+  warn: printNote,
+};
+
 /** Turns `agent` flags into the settings they change; flags not given leave saved settings alone. */
-export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<Settings> {
+export function agentOverrides(
+  opts: AgentCliOptions,
+  saved: Settings,
+  io: AgentFlagIo = stderrIo,
+): Partial<Settings> {
   const out: Partial<Settings> = {};
   const ui = uiOverrides(opts, saved);
   if (ui) out.ui = ui;
@@ -103,7 +124,7 @@ export function agentOverrides(opts: AgentCliOptions, saved: Settings): Partial<
     flagValue('--listen', () => parseHostPort(opts.listen!));
     out.listen = opts.listen;
   }
-  const relays = relayOverrides(opts, saved);
+  const relays = relayOverrides(opts, saved, io);
   if (relays) out.relays = relays;
   return out;
 }
@@ -126,10 +147,12 @@ function flagValue<T>(flag: string, parse: () => T): T {
  * only one relay is concerned; `none` drops a pin, an empty token the token. A token is a secret
  * between this node and one relay: given bare to several, every one of them would learn it.
  */
-function relayOverrides(opts: AgentCliOptions, saved: Settings): RelayList | undefined {
+function relayOverrides(opts: AgentCliOptions, saved: Settings, io: AgentFlagIo): RelayList | undefined {
   const pins = opts.relayFingerprint ?? [];
   const tokens = opts.relayToken ?? [];
-  if (!opts.relay?.length && pins.length === 0 && tokens.length === 0) return undefined;
+  const tokenFiles = opts.relayTokenFile ?? [];
+  if (!opts.relay?.length && pins.length === 0 && tokens.length === 0 && tokenFiles.length === 0)
+    return undefined;
   let list: RelayList;
   if (opts.relay?.length) {
     // One relay given twice (`wss://h:7474` and `wss://h:7474/`) is one entry: two would knock each
@@ -148,7 +171,7 @@ function relayOverrides(opts: AgentCliOptions, saved: Settings): RelayList | und
   } else if (saved.relays.length === 0) {
     throw new ClawError(
       'BAD_ARGUMENT',
-      '--relay-fingerprint and --relay-token need a relay: add --relay URL',
+      '--relay-fingerprint and --relay-token(-file) need a relay: add --relay URL',
     );
   } else {
     list = saved.relays.map((r) => ({ ...r }));
@@ -166,13 +189,27 @@ function relayOverrides(opts: AgentCliOptions, saved: Settings): RelayList | und
     if (fingerprint === undefined) delete relay.fingerprint;
     else relay.fingerprint = fingerprint;
   }
-  for (const given of tokens) {
-    // A token may hold '=' itself: its relay's URL ends at the first one.
-    const { relay, value: token } = relayTarget('--relay-token', given, list, /=/);
+  const given = [
+    ...tokens.map((value) => ({ flag: '--relay-token', value })),
+    ...tokenFiles.map((value) => ({ flag: '--relay-token-file', value })),
+  ];
+  if (tokens.some((t) => !/^wss?:\/\/.*=$/i.test(t) && t !== '')) {
+    io.warn(argvSecretWarning('--relay-token', '--relay-token-file [URL=]FILE (saved: needed once)'));
+  }
+  for (const { flag, value } of given) {
+    // A token may hold '=' itself: its relay's URL ends at the first one (a path too).
+    const { relay, value: named } = relayTarget(flag, value, list, /=/);
+    const token = flag === '--relay-token-file' ? io.readSecret(flag, named) : named;
     if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
       throw new ClawError(
         'BAD_ARGUMENT',
-        `--relay-token: a relay access token is at most ${MAX_TOKEN_BYTES} bytes, got ${Buffer.byteLength(token)}`,
+        `${flag}: a relay access token is at most ${MAX_TOKEN_BYTES} bytes, got ${Buffer.byteLength(token)}`,
+      );
+    }
+    if (token === '' && flag === '--relay-token-file') {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `--relay-token-file ${named} is empty; to remove a relay's token, give --relay-token URL=`,
       );
     }
     if (token === '') delete relay.token;
@@ -195,7 +232,12 @@ function relayTarget(
   if (!named) {
     if (list.length !== 1) {
       // A token is a secret: never echoed.
-      const [shown, example] = flag === '--relay-token' ? ['…', 'TOKEN'] : [given, given];
+      const [shown, example] =
+        flag === '--relay-token'
+          ? ['…', 'TOKEN']
+          : flag === '--relay-token-file'
+            ? [given, 'FILE']
+            : [given, given];
       throw new ClawError(
         'BAD_ARGUMENT',
         `${flag} ${shown}: which of the ${list.length} relays? write ${flag} URL=${example}`,

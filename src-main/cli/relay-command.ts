@@ -17,11 +17,15 @@ import { removeStaleTempFiles } from '../home/stale-temp-files.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { isRelayToken, startRelayServer } from '../relay/server.js';
 import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
+import { argvSecretWarning, readSecretFile } from './secret-file.js';
 
 export interface RelayCliOptions {
   listen: string;
   home?: string;
+  /** The access token on the command line, where other local users read it (`ps`): still taken, with a warning. */
   token?: string;
+  /** `--token-file FILE`: the token is the file's content (one trailing line break dropped). */
+  tokenFile?: string;
   /** `--metrics-token-required`: GET /metrics asks for `Authorization: Bearer <--token>`. */
   metricsTokenRequired?: boolean;
   tlsCert?: string;
@@ -204,20 +208,55 @@ async function loadOrCreateIn(home: string, warn: WarnLine): Promise<{ certPem: 
   return { certPem: id.certPem, keyPem: id.keyPem };
 }
 
-export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
-  const { host, port } = parseHostPort(opts.listen);
-  // Checked before the home is touched, in the flag's terms (the server checks the same rule). An
-  // empty --token used to be dropped, running an open relay.
-  if (opts.token !== undefined && !isRelayToken(opts.token)) {
+/**
+ * The environment variable that gives `clawbridge relay` its access token. A process's environment is
+ * readable by its own user only (`/proc/PID/environ` is 0400), its command line by every user (`ps`).
+ */
+export const RELAY_TOKEN_ENV = 'CLAWBRIDGE_RELAY_TOKEN';
+
+/**
+ * The relay's access token: `--token-file`, else `--token` (warned about), else the environment
+ * variable; undefined for an open relay. Checked before the home is touched, in the terms of where it
+ * came from (the server checks the same rule). An empty --token used to be dropped, running an open relay.
+ * @throws ClawError('BAD_ARGUMENT') for both flags at once, or a token that is empty or too long
+ */
+export function relayTokenFrom(
+  opts: Pick<RelayCliOptions, 'token' | 'tokenFile'>,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: WarnLine = warnOnStderr,
+): string | undefined {
+  if (opts.token !== undefined && opts.tokenFile !== undefined) {
+    throw new ClawError('BAD_ARGUMENT', '--token and --token-file both give the token; keep --token-file');
+  }
+  let token: string | undefined;
+  let from: string;
+  if (opts.tokenFile !== undefined) {
+    token = readSecretFile('--token-file', opts.tokenFile, warn);
+    from = `--token-file ${opts.tokenFile}`;
+  } else if (opts.token !== undefined) {
+    warn(argvSecretWarning('--token', `--token-file FILE or the ${RELAY_TOKEN_ENV} environment variable`));
+    token = opts.token;
+    from = '--token';
+  } else {
+    token = env[RELAY_TOKEN_ENV];
+    from = RELAY_TOKEN_ENV;
+  }
+  if (token !== undefined && !isRelayToken(token)) {
     throw new ClawError(
       'BAD_ARGUMENT',
-      `--token must be 1 to ${MAX_TOKEN_BYTES} bytes (leave --token out to run an open relay)`,
+      `${from}: the token must be 1 to ${MAX_TOKEN_BYTES} bytes (give none to run an open relay)`,
     );
   }
-  if (opts.metricsTokenRequired && opts.token === undefined) {
+  return token;
+}
+
+export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
+  const { host, port } = parseHostPort(opts.listen);
+  const token = relayTokenFrom(opts);
+  if (opts.metricsTokenRequired && token === undefined) {
     throw new ClawError(
       'BAD_ARGUMENT',
-      '--metrics-token-required needs --token: /metrics then asks for that token (Authorization: Bearer)',
+      `--metrics-token-required needs a token (--token-file or ${RELAY_TOKEN_ENV}): /metrics then asks for it (Authorization: Bearer)`,
     );
   }
   const tls = await relayTls(opts);
@@ -227,7 +266,7 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     host,
     port,
     ...(tls ? { tls } : {}),
-    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    ...(token !== undefined ? { token } : {}),
     ...(opts.metricsTokenRequired ? { metricsTokenRequired: true } : {}),
     ...(opts.taggedListenOnly ? { untaggedListen: false } : {}),
     logger,

@@ -28,7 +28,12 @@ export function registerServerCommands(program: Command): void {
     )
     .option(
       '--relay-token <[url=]token>',
-      "access token for a relay: URL=TOKEN, or TOKEN with one relay; URL= or '' removes it (repeatable)",
+      "access token for a relay: URL=TOKEN, or TOKEN with one relay; URL= or '' removes it (repeatable; other users see it in ps: prefer --relay-token-file)",
+      collect,
+    )
+    .option(
+      '--relay-token-file <[url=]file>',
+      "read a relay's access token from a file (URL=FILE, or FILE with one relay); saved, so given once (repeatable)",
       collect,
     )
     .option('--listen <host:port>', 'direct listener address (port 0 = any free port)')
@@ -98,10 +103,14 @@ export function registerServerCommands(program: Command): void {
     .description('run a relay server for nodes that cannot reach each other directly')
     .option('--listen <host:port>', 'address to listen on', '0.0.0.0:7474')
     .option('--home <dir>', 'home directory for the relay certificate')
-    .option('--token <token>', 'require this access token from nodes')
+    .option(
+      '--token-file <file>',
+      'require the access token in this file from nodes (or set CLAWBRIDGE_RELAY_TOKEN)',
+    )
+    .option('--token <token>', 'the same, on the command line, where other users see it (ps)')
     .option(
       '--metrics-token-required',
-      'GET /metrics requires Authorization: Bearer <token> (the --token); default: open, totals only',
+      'GET /metrics requires Authorization: Bearer <token> (the relay token); default: open, totals only',
     )
     .option('--tls-cert <file>', 'TLS certificate (PEM) instead of the self-signed one')
     .option('--tls-key <file>', 'TLS private key (PEM) for --tls-cert')
