@@ -168,7 +168,7 @@ export function registerClientCommands(program: Command): void {
       printLine(`direct: ${s.listen ?? 'off'}`);
       for (const r of s.relays)
         printLine(
-          `relay:  ${r.url}  ${r.connected ? 'connected' : `not connected${r.error ? ` (${r.error})` : ''}`}`,
+          `relay:  ${r.url}  ${r.connected ? 'connected' : `not connected${r.error ? ` (${r.error})` : ''}`}${r.onDemand ? "  (on demand: a peer's home relay)" : ''}`,
         );
       // Relays are agent flags: the running agent is stopped and started again with one.
       if (s.relays.length === 0)

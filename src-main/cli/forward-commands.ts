@@ -272,16 +272,20 @@ has a password) instead.`;
 /** What `proxy add --help` says about its password (docs/security.md). */
 const PROXY_AUTH_NOTE = `
 A new proxy has a password (its secret): without it, any program on this machine, another user's
-too, could use the proxy to reach your peers' networks. curl takes the URL printed on add
-(--proxy socks5h://PEER:SECRET@127.0.0.1:1080, or http://PEER:SECRET@…); \`clawbridge proxy secret
-NAME --url\` prints it again. The SOCKS user name still picks the exit peer (empty: --via). Browsers
-cannot send a SOCKS password: for them add it with --no-auth, and know that every local user can then
-use it. Browsers do ask for an HTTP proxy's password.`;
+too, could use the proxy to reach your peers' networks. Give curl the URL printed on add in its
+environment (ALL_PROXY=socks5h://PEER:SECRET@127.0.0.1:1080 curl URL, or http://PEER:SECRET@…),
+not with --proxy, where other users read it (ps); \`clawbridge proxy secret NAME --url\` prints it
+again. The SOCKS user name still picks the exit peer (empty: --via). Browsers cannot send a SOCKS
+password: for them add it with --no-auth, and know that every local user can then use it. Browsers
+do ask for an HTTP proxy's password.`;
 
-/** The one line `proxy add` prints: where it listens, its exit, and the URL to give curl. */
+/**
+ * The one line `proxy add` prints: where it listens, its exit, and how to give curl its URL: in the
+ * environment, which only this user reads, not as `--proxy`, which every user reads in `ps`.
+ */
 function addedProxyLine(p: ProxyInfo): string {
   const exit = p.via ?? (p.kind === 'socks' ? 'named by the user name' : '');
-  return `${p.kind} proxy ${p.name} on ${p.local}, exit ${exit}: curl --proxy ${p.url} URL`;
+  return `${p.kind} proxy ${p.name} on ${p.local}, exit ${exit}: ALL_PROXY=${p.url} curl URL`;
 }
 
 export function registerForwardCommands(program: Command): void {
