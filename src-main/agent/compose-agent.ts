@@ -17,6 +17,7 @@ import { restartSettings } from './api/settings.js';
 import { Approvals } from './approvals.js';
 import { LocalNetwork } from './local-network.js';
 import type { NodeState } from './node-state.js';
+import { Observations } from './observations.js';
 import { registerHopServices } from '../routes/hop-service.js';
 import { Notices } from './notices.js';
 import { startOwnRelay } from './own-relay.js';
@@ -35,12 +36,21 @@ export interface ComposeAgentOptions {
   relayIdleMs?: number;
   /** Where audit events go (run-agent.ts: the home's audit.log); none recorded when absent. */
   audit?: AuditSink;
+  /** What the node observes about its peers (run-agent.ts: kept in the home); in memory when absent. */
+  observations?: Observations;
 }
 
 /** The parts of one agent, each owning one thing; `start`/`stop` run them in order. */
 export type AgentCore = ReturnType<typeof composeAgent>;
 
-export function composeAgent({ identity, state, logger: log, relayIdleMs, audit }: ComposeAgentOptions) {
+export function composeAgent({
+  identity,
+  state,
+  logger: log,
+  relayIdleMs,
+  audit,
+  observations = new Observations(),
+}: ComposeAgentOptions) {
   const notices = new Notices(log);
   const relays = new Relays({
     identity,
@@ -99,6 +109,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs, audit 
     identity,
     log,
     state,
+    observations,
     notices,
     relays,
     local,
@@ -114,7 +125,6 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs, audit 
   // Every node can be a hop of another's route, and the end of one (ADR 0017).
   const stopHops = registerHopServices(services, {
     selfFingerprint: identity.fingerprint,
-    name: () => state.get().name ?? 'clawbridge',
     peer: (fp) => state.peer(fp),
     peerEntry: (fp) => links.peerEntry(fp),
     activePath: (entry) => links.activePath(entry),
@@ -189,6 +199,7 @@ export function composeAgent({ identity, state, logger: log, relayIdleMs, audit 
       await local.closeListener();
       await ownRelay?.close();
       stopAudit();
+      observations.flush();
     },
   };
 }

@@ -17,7 +17,6 @@ import { peerNameClash } from './peer-names.js';
 import { routeProblem } from '../routes/routes.js';
 import { SettingsFile } from './settings-file.js';
 import { diffSettings, type StateChange } from './state-changes.js';
-import type { KnownAddress } from './address-book.js';
 import type {
   ForwardRecord,
   PeerRecord,
@@ -105,12 +104,12 @@ export class NodeState implements NodeStateReader {
     return this.peers().find((p) => p.fingerprint === fingerprint);
   }
 
-  /** The live requests; expired ones are dropped from the saved list on the way (they would never act). */
+  /**
+   * The live requests. A read never writes: expired ones are left out here, and leave the saved list
+   * with the next write of it (offerPending drops them; a read needs no fsync and cannot fail).
+   */
   pending(now = Date.now()): PendingRecord[] {
-    const saved = this.get().pending;
-    const live = expirePending(saved, now);
-    if (live.length !== saved.length) this.commit((s) => ({ ...s, pending: live }));
-    return live;
+    return expirePending(this.get().pending, now);
   }
 
   isBlocked(fingerprint: string): boolean {
@@ -237,15 +236,6 @@ export class NodeState implements NodeStateReader {
     return this.changePeer(fingerprint, ({ route: _cleared, ...rest }) =>
       hops ? { ...rest, route: [...hops] } : rest,
     );
-  }
-
-  /**
-   * Replaces the peer's direct addresses (address-book.ts merges and caps them). Returns undefined,
-   * without throwing, when the peer was removed meanwhile: a late hello must not fail its link.
-   */
-  setAddresses(fingerprint: string, addresses: readonly KnownAddress[]): PeerRecord | undefined {
-    if (!this.peer(fingerprint)) return undefined;
-    return this.changePeer(fingerprint, (p) => ({ ...p, addresses: [...addresses] }));
   }
 
   /**

@@ -56,7 +56,12 @@ export async function dialDirectPath(
   ).catch((err: AggregateError) => {
     throw reportedDialError(err.errors as Error[]);
   });
-  worked(order[won.index]!);
+  try {
+    worked(order[won.index]!);
+  } catch {
+    // Only a hint of which address to try first next time: the link that won is what counts, and a
+    // throw here would leave it neither returned nor closed.
+  }
   return won.value;
 }
 

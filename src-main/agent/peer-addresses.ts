@@ -10,37 +10,32 @@ import { streamCircuit } from '../transport/stream-circuit.js';
 import type { PeerEntry } from './ports.js';
 import type { LanDiscovery } from './lan-discovery.js';
 import { PAIR_SERVICE } from './pending-links.js';
-import type { NodeState } from './node-state.js';
-import { learnAddresses, type AddressSource } from './address-book.js';
+import type { ObservedSource, Observations } from './observations.js';
 
 /** How long a joiner looks for an issuer's announcement on the LAN, in ms. */
 export const LAN_SEARCH_MS = 4000;
 
 /**
  * Takes the direct addresses a peer named: its hello (where it listens now; `peers` shows the first,
- * peer-state.ts describePeerAddress) or a LAN announcement, merged into its saved address book
- * (address-book.ts). When a hello's addresses differ from what it announced before (it restarted on
- * another port, or with no listener), the direct path's last dial failure is forgotten: it was about
- * where the peer no longer listens.
+ * peer-state.ts describePeerAddress) or a LAN announcement, merged into what this node observed of it
+ * (observations.ts; never config.json). When a hello's addresses differ from what it announced before
+ * (it restarted on another port, or with no listener), the direct path's last dial failure is
+ * forgotten: it was about where the peer no longer listens.
  * @returns true when something new was learned
  */
 export function learnPeerAddresses(
-  state: Pick<NodeState, 'setAddresses'>,
+  observations: Pick<Observations, 'learn'>,
   entry: Pick<PeerEntry, 'record' | 'announcedAddresses'> & {
     direct: Pick<PeerEntry['direct'], 'forgetFailure'>;
   },
   addresses: string[],
-  source: AddressSource = 'hello',
+  source: ObservedSource = 'hello',
 ): boolean {
   if (source === 'hello') {
     if (entry.announcedAddresses?.join() !== addresses.join()) entry.direct.forgetFailure();
     entry.announcedAddresses = addresses;
   }
-  const known = entry.record.addresses;
-  const merged = learnAddresses(known, addresses, source);
-  if (JSON.stringify(merged) === JSON.stringify(known)) return false;
-  state.setAddresses(entry.record.fingerprint, merged);
-  return true;
+  return observations.learn(entry.record.fingerprint, addresses, source);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { Notifier, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
 import type { NodeState } from './node-state.js';
 import { fingerprintPrefix, nameKey, peerNameClash } from './peer-names.js';
-import { dialOrder, learnAddresses } from './address-book.js';
+import { dialOrder, learnAddresses, type KnownAddress } from './address-book.js';
 import { routeText } from '../routes/routes.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
@@ -113,6 +113,8 @@ export interface PeerStateSource {
   }[];
   /** This node's name for a peer, for routes (undefined: not a peer, or not known to this source). */
   peerName?(fingerprint: string): string | undefined;
+  /** Where a peer is dialed: its saved addresses with the observed ones (absent: the saved ones). */
+  addressBook?(fingerprint: string): readonly KnownAddress[];
   readonly settings: { get(): { listen: string | null } };
 }
 
@@ -126,6 +128,7 @@ export function addressOf(entry: PeerEntry, active = entry.links.active): PeerAd
 export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
   const { record, links } = entry;
   const active = links.active;
+  const book = agent.addressBook?.(record.fingerprint) ?? record.addresses;
   return {
     name: record.name,
     fingerprint: record.fingerprint,
@@ -143,8 +146,8 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
     forwardTo: record.forwardTo ?? null,
     route: record.route?.map((fp) => routeText([fp], (f) => agent.peerName?.(f))) ?? null,
     listenOn: record.listenOn ?? null,
-    addresses: dialOrder(record.addresses).map((address) => {
-      const known = record.addresses.find((e) => e.address === address)!;
+    addresses: dialOrder(book).map((address) => {
+      const known = book.find((e) => e.address === address)!;
       return { address, from: known.from, lastWorked: known.lastWorked ?? null };
     }),
   };

@@ -20,8 +20,9 @@ import type { LanPeerSighting } from './lan-discovery.js';
 import type { NodeState } from './node-state.js';
 import type { Notifier } from './notices.js';
 import { learnPeerAddresses } from './peer-addresses.js';
-import { markWorked, seenAddresses, type AddressSource } from './address-book.js';
-import { addressOf, peerStateView, refusedSince } from './peer-api.js';
+import { seenAddresses, type KnownAddress } from './address-book.js';
+import { dialBook, type ObservedSource, type Observations } from './observations.js';
+import { addressOf, peerStateView, refusedSince, type PeerStateSource } from './peer-api.js';
 import { newPeerEntry } from './peer-entry.js';
 import { notOnlineError } from './peer-state.js';
 import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
@@ -74,7 +75,9 @@ export interface StrangerHandlers {
 export interface PeerLinkSetDeps {
   identity: Identity;
   log: Logger;
-  state: Pick<NodeState, 'get' | 'peer' | 'peers' | 'subscribe' | 'setAddresses' | 'setHomeRelay' | 'path'>;
+  state: Pick<NodeState, 'get' | 'peer' | 'peers' | 'subscribe' | 'setHomeRelay' | 'path'>;
+  /** What this node saw of its peers (addresses, which one worked): never written to config.json. */
+  observations: Observations;
   notices: Notifier;
   relays: Pick<Relays, 'events' | 'dialer' | 'hold' | 'saved'>;
   local: LocalNetworkView;
@@ -155,7 +158,10 @@ export class PeerLinkSet {
     if (change.kind === 'pending') return this.kick((change.before ?? change.after)?.fingerprint);
     if (change.kind !== 'peer') return;
     const { before, after } = change;
-    if (!after) return this.untrack(change.id, `removed as a peer by ${this.name}`);
+    if (!after) {
+      this.deps.observations.forget(change.id);
+      return this.untrack(change.id, `removed as a peer by ${this.name}`);
+    }
     if (!before || !this.peers.has(after.fingerprint)) return void this.track(after);
     const entry = this.peers.get(after.fingerprint)!;
     if (!sameGrants(before.allow, after.allow)) this.tellGrants(entry);
@@ -206,8 +212,8 @@ export class PeerLinkSet {
       dialDirect: (e) =>
         this.deps.state.get().listen === null || e.record.route
           ? Promise.resolve(undefined)
-          : dialDirectPath(this.deps.identity, e.record, (address) =>
-              this.deps.state.setAddresses(fp, markWorked(e.record.addresses, address, new Date())),
+          : dialDirectPath(this.deps.identity, { ...e.record, addresses: this.addressBook(fp) }, (address) =>
+              this.deps.observations.worked(fp, address),
             ),
       dialRelay: (e) =>
         e.record.route
@@ -271,8 +277,8 @@ export class PeerLinkSet {
   }
 
   /** A routed link arrived (`hop-arrive`, hop-service.ts): only peers may come this way. */
-  acceptRoutedCircuit(circuit: Circuit): void {
-    void acceptRouteCircuit(
+  acceptRoutedCircuit(circuit: Circuit): Promise<void> {
+    return acceptRouteCircuit(
       {
         identity: this.deps.identity,
         log: this.deps.log,
@@ -395,8 +401,8 @@ export class PeerLinkSet {
   }
 
   /** Saves newly learned direct addresses of a peer and dials them when direct is not up. */
-  private learnAddresses(entry: PeerEntry, addresses: string[], source: AddressSource): void {
-    if (!learnPeerAddresses(this.deps.state, entry, addresses, source)) return;
+  private learnAddresses(entry: PeerEntry, addresses: string[], source: ObservedSource): void {
+    if (!learnPeerAddresses(this.deps.observations, entry, addresses, source)) return;
     if (!entry.links.get('direct')) entry.direct.kick();
   }
 
@@ -428,10 +434,17 @@ export class PeerLinkSet {
     return active;
   }
 
+  /** Where a peer is dialed directly: what the owner saved with what this node observed. */
+  addressBook(fingerprint: string): KnownAddress[] {
+    const saved = this.deps.state.peer(fingerprint)?.addresses ?? [];
+    return dialBook(saved, this.deps.observations.addresses(fingerprint));
+  }
+
   /** What peer-state.ts judges a peer's reachability by. */
-  stateSource(): Parameters<typeof peerStateView>[0] {
+  stateSource(): PeerStateSource {
     return {
       peerName: (fp) => this.peers.get(fp)?.record.name,
+      addressBook: (fp) => this.addressBook(fp),
       relayClients: () => this.deps.relays.dialer.list(),
       settings: { get: () => this.deps.state.get() },
     };

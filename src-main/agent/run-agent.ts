@@ -7,6 +7,7 @@ import { errorMessage, isClawError } from '../core/errors.js';
 import { checkControlSocket } from '../api/control-client.js';
 import { claimControlSocket, type ControlServer } from '../api/control-server.js';
 import { checkUiListen, startWebUi, type WebUiServer } from '../api/web-ui/server.js';
+import { Observations, observationsFile } from './observations.js';
 import { composeAgent, type AgentCore } from './compose-agent.js';
 import { createApiHandler } from './agent-api.js';
 import { join } from 'node:path';
@@ -123,7 +124,8 @@ async function startAgent(
   // The audit log (docs/security.md §Audit log): a write error is told once, through the notices.
   let sayAuditProblem: (message: string) => void = (message) => logger.warn(message);
   const audit = new AuditWriter({ path: auditPath(opts.home), onProblem: (m) => sayAuditProblem(m) });
-  const agent = composeAgent({ identity, state, logger, audit });
+  const observations = new Observations(observationsFile(opts.home, (line) => logger.warn(line)));
+  const agent = composeAgent({ identity, state, logger, audit, observations });
   sayAuditProblem = (message) => agent.notices.notice({ kind: 'audit', message });
   const { notices, links } = agent;
   const say =

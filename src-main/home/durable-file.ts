@@ -17,10 +17,14 @@ export function tempPathFor(path: string): string {
 }
 
 /**
- * Writes `data` to `path` through a temp file, fsynced, then renamed over it.
+ * Writes `data` to `path` through a temp file, fsynced, then renamed over it. With `sync: false` the
+ * fsyncs are left out: a crash may then leave the old file, or on some file systems an empty one (its
+ * reader then starts without it) — for files
+ * whose loss costs only a hint (observations-file.ts), written often enough that a flush each time
+ * would cost more than it saves.
  * @throws the file system's error (ENOSPC, EROFS, EACCES…); `path` is as it was then.
  */
-export function replaceFileSync(path: string, data: string, mode: number): void {
+export function replaceFileSync(path: string, data: string, mode: number, { sync = true } = {}): void {
   const tmp = tempPathFor(path);
   // A leftover temp file would keep its old mode and content: start from a new file.
   rmSync(tmp, { force: true });
@@ -28,7 +32,7 @@ export function replaceFileSync(path: string, data: string, mode: number): void 
     const fd = openSync(tmp, 'wx', mode);
     try {
       writeFileSync(fd, data);
-      fsyncSync(fd);
+      if (sync) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -37,7 +41,7 @@ export function replaceFileSync(path: string, data: string, mode: number): void 
     rmSync(tmp, { force: true });
     throw err;
   }
-  syncDirSync(dirname(path));
+  if (sync) syncDirSync(dirname(path));
 }
 
 /** Makes the rename durable; Windows cannot open a folder for fsync (NTFS journals the rename). */

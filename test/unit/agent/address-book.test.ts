@@ -15,6 +15,7 @@ import {
   seenAddresses,
   type KnownAddress,
 } from '../../../src-main/agent/address-book.js';
+import { Observations } from '../../../src-main/agent/observations.js';
 import { learnPeerAddresses } from '../../../src-main/agent/peer-addresses.js';
 import { PathRetrier } from '../../../src-main/agent/peer-connector.js';
 import type { PeerEntry } from '../../../src-main/agent/ports.js';
@@ -123,21 +124,18 @@ test('a changed announcement forgets the direct path’s last dial failure; the 
   );
   retrier.lastError = 'connect ECONNREFUSED 127.0.0.1:40001';
   retrier.lastErrorAt = 1;
-  const saved: (readonly KnownAddress[])[] = [];
-  const trust = {
-    setAddresses: (_fp: string, addresses: readonly KnownAddress[]) => {
-      saved.push(addresses);
-      return undefined;
-    },
-  };
+  const fp = 'f'.repeat(64);
+  const trust = new Observations();
+  trust.learn(fp, ['127.0.0.1:40001'], 'hello');
+  const before = trust.addresses(fp);
   const entry = {
-    record: { fingerprint: 'f'.repeat(64), addresses: hello(['127.0.0.1:40001']) } as PeerEntry['record'],
+    record: { fingerprint: fp, addresses: [] } as unknown as PeerEntry['record'],
     announcedAddresses: ['127.0.0.1:40001'] as readonly string[] | undefined,
     direct: retrier,
   };
   learnPeerAddresses(trust, entry, ['127.0.0.1:40001']);
   assert.equal(retrier.lastError, 'connect ECONNREFUSED 127.0.0.1:40001', 'nothing new: the failure stands');
-  assert.deepEqual(saved, [], 'nothing new: nothing saved');
+  assert.equal(trust.addresses(fp), before, 'nothing new: nothing changed');
   // The peer restarted with `agent --no-direct`: it announces no listener now.
   learnPeerAddresses(trust, entry, []);
   assert.equal(retrier.lastError, undefined);

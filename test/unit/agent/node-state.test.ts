@@ -85,17 +85,27 @@ test('a refused request changes nothing and says why', () => {
   assert.equal(trust.pending().length, MAX_PENDING_FINGERPRINT);
 });
 
-test('pending() drops expired requests from the saved list', () => {
+test('pending() leaves expired requests out without writing; the next write drops them', () => {
   const settings = memorySettings();
   const trust = new NodeState(settings);
   const t0 = Date.parse('2026-11-21T00:00:00Z');
   trust.recordPending(request(1), t0);
   trust.recordPending(request(2), t0 + PENDING_TTL_MS / 2);
+  const changes: unknown[] = [];
+  trust.subscribe((c) => changes.push(c));
+  const saved = settings.get();
   assert.deepEqual(
     trust.pending(t0 + PENDING_TTL_MS).map((p) => p.fingerprint),
     [fp(2)],
   );
-  assert.equal(settings.get().pending.length, 1, 'saved without the expired one');
+  assert.equal(settings.get(), saved, 'a read writes nothing');
+  assert.deepEqual(changes, []);
+  trust.recordPending(request(3), t0 + PENDING_TTL_MS);
+  assert.deepEqual(
+    settings.get().pending.map((p) => p.fingerprint),
+    [fp(2), fp(3)],
+    'the next write leaves the expired one out',
+  );
 });
 
 test('dropPending removes one request by id', () => {
@@ -132,23 +142,20 @@ test('rename keeps names unique', () => {
   assert.equal(trust.rename(fp(1), 'laptop').name, 'laptop', 'its own name is no clash');
 });
 
-test('setPermissions, setForwardTo and setAddresses change only that peer', () => {
+test('setPermissions and setForwardTo change only that peer', () => {
   const trust = new NodeState(memorySettings({ peers: [peer(1), peer(2)] }));
   assert.deepEqual(trust.setPermissions(fp(1), ['forward', 'relay']).allow, ['forward', 'relay']);
   assert.deepEqual(trust.setForwardTo(fp(1), ['*:22']).forwardTo, ['*:22']);
   assert.equal('forwardTo' in trust.setForwardTo(fp(1), undefined), false, 'lifted, not an empty list');
-  const book = [{ address: '10.0.0.1:7475', from: ['given' as const] }];
-  assert.deepEqual(trust.setAddresses(fp(1), book)?.addresses, book);
   assert.deepEqual(trust.peer(fp(2)), peer(2));
 });
 
-test('changing an unknown peer throws PEER_NOT_FOUND, except addresses learned after its removal', () => {
+test('changing an unknown peer throws PEER_NOT_FOUND', () => {
   const trust = new NodeState(memorySettings());
   assert.throws(
     () => trust.setPermissions(fp(9), []),
     (err) => isClawError(err, 'PEER_NOT_FOUND'),
   );
-  assert.equal(trust.setAddresses(fp(9), [{ address: '10.0.0.1:1', from: ['hello'] }]), undefined);
   assert.deepEqual(trust.peers(), []);
 });
 
