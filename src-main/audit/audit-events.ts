@@ -43,15 +43,26 @@ const base = {
   reason: text(AUDIT_TEXT_LIMITS.reason).optional(),
 };
 
+/**
+ * On a refusal: how many refusals this one line stands for, when more than one (audit-noise.ts: past
+ * the first of a minute they are counted, not written one by one). Absent: one.
+ */
+const manyCount = count.optional();
+
 /** Bytes and time of something that ended (a connection, a terminal session). */
 const traffic = { bytesIn: count, bytesOut: count, durationMs: count };
 
 export const auditEventSchema = z.discriminatedUnion('kind', [
-  /** A terminal session started or ended; `served` on this node for a peer, `opened` here on a peer. */
+  /**
+   * A terminal session started, resumed or ended; `served` on this node for a peer, `opened` here on a
+   * peer. `resume`: the session of an earlier `start` carries on — its stream came back over another
+   * link (a path change: `path` and `address` name the new one), or an agent started since took it up
+   * (after a restart: the agent before it could not write its end).
+   */
   z.object({
     kind: z.literal('terminal'),
     ...base,
-    phase: z.enum(['start', 'end']),
+    phase: z.enum(['start', 'resume', 'end']),
     side: z.enum(['served', 'opened']),
     ...z.object(traffic).partial().shape,
   }),
@@ -70,6 +81,7 @@ export const auditEventSchema = z.discriminatedUnion('kind', [
     ...base,
     role: z.enum(['new', 'join']),
     step: text(AUDIT_TEXT_LIMITS.step),
+    count: manyCount,
   }),
   /** The owner decided on a request to pair. */
   z.object({ kind: z.literal('approval'), ...base, decision: z.enum(['approved', 'rejected']) }),
@@ -87,7 +99,12 @@ export const auditEventSchema = z.discriminatedUnion('kind', [
     change: z.enum(['added', 'removed', 'renamed', 'blocked', 'unblocked']),
   }),
   /** A peer's stream refused here (no permission, unknown service, removed). */
-  z.object({ kind: z.literal('refused'), ...base, service: text(AUDIT_TEXT_LIMITS.service) }),
+  z.object({
+    kind: z.literal('refused'),
+    ...base,
+    service: text(AUDIT_TEXT_LIMITS.service),
+    count: manyCount,
+  }),
   /** The log's own news: events it had to drop (the queue was full, the disk refused). */
   z.object({ kind: z.literal('audit'), ...base, dropped: count }),
 ]);

@@ -1,12 +1,12 @@
 /**
  * Reads the audit log back (`clawbridge log`, `audit.list`): the rotated files and the current one,
- * oldest first, each line checked against the schema; lines that are not events are skipped and
- * counted, never shown as if they were. Filters: since a time, and one peer by name (any case) or
- * by the start of its fingerprint.
+ * oldest first, merged by time with the refusals' files, each line checked against the schema;
+ * lines that are not events are skipped and counted, never shown as if they were. Filters: since a
+ * time, and one peer by name (any case) or by the start of its fingerprint.
  */
 import { readFile } from 'node:fs/promises';
 import { parseAuditLine, type AuditEvent } from './audit-events.js';
-import { auditFiles } from './audit-files.js';
+import { auditFiles, auditRefusalFiles } from './audit-files.js';
 
 export interface AuditFilter {
   /** Only events at or after this time (ms since the epoch). */
@@ -57,11 +57,28 @@ export function filterAudit(events: readonly AuditEvent[], filter: AuditFilter):
   return filter.limit !== undefined && kept.length > filter.limit ? kept.slice(-filter.limit) : kept;
 }
 
-/** Every event of the log in `home` that passes `filter`, oldest first. Missing files are no events. */
-export async function readAudit(home: string, filter: AuditFilter = {}): Promise<AuditRead> {
-  const all: AuditEvent[] = [];
+/**
+ * Two lists each in time order as one, in time order; on equal times (and wherever a list is not in
+ * order) each list keeps its own order.
+ */
+export function mergeByTime(a: readonly AuditEvent[], b: readonly AuditEvent[]): AuditEvent[] {
+  const out: AuditEvent[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (Date.parse(b[j]!.time) < Date.parse(a[i]!.time)) out.push(b[j++]!);
+    else out.push(a[i++]!);
+  }
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+/** The events of `files` (oldest first) in file order, and the bad lines among them. */
+async function readFiles(files: readonly string[]): Promise<AuditRead> {
+  const events: AuditEvent[] = [];
   let bad = 0;
-  for (const file of auditFiles(home)) {
+  for (const file of files) {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -70,8 +87,23 @@ export async function readAudit(home: string, filter: AuditFilter = {}): Promise
       throw err;
     }
     const read = parseAuditText(text);
-    all.push(...read.events);
+    for (const e of read.events) events.push(e);
     bad += read.bad;
   }
-  return { events: filterAudit(all, filter), bad };
+  return { events, bad };
+}
+
+/**
+ * Every event of the log in `home` that passes `filter`, oldest first: the log and the refusals'
+ * file (audit-noise.ts) merged by time. Missing files are no events.
+ */
+export async function readAudit(home: string, filter: AuditFilter = {}): Promise<AuditRead> {
+  const [main, refusals] = await Promise.all([
+    readFiles(auditFiles(home)),
+    readFiles(auditRefusalFiles(home)),
+  ]);
+  return {
+    events: filterAudit(mergeByTime(main.events, refusals.events), filter),
+    bad: main.bad + refusals.bad,
+  };
 }
