@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { PairListResult, PairNewResult } from '../api/contract.js';
 import { addressBlock } from '../core/address-block.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
+import { BurstGate } from '../core/burst-gate.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { commandArgs, hereHint } from '../core/hint.js';
@@ -124,6 +125,16 @@ export class CodeIssuer {
   private readonly codes = new Map<string, IssuedCode>();
   private readonly attempts = new AttemptLimiter(PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE, 60_000);
   private readonly overRelays = new AttemptLimiter(PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE, 60_000, 1);
+  /**
+   * The log tells of a source over its rate limit once a minute, then how many more (one warning per
+   * attempt was thousands of lines a minute from one stranger on a relay: issue 52, F1).
+   */
+  private readonly rateLimitedLog = new BurstGate<string>({
+    perWindow: 1,
+    windowMs: 60_000,
+    onHeld: (source, count) =>
+      this.deps.log.warn({ source }, `${count} more pairing attempts refused in a minute: rate limit`),
+  });
   private readonly stopWatching: () => void;
 
   constructor(private readonly deps: PairingIssuerDeps) {
@@ -304,7 +315,9 @@ export class CodeIssuer {
     };
     const wait = this.rateLimit(from);
     if (wait > 0) {
-      this.deps.log.warn({ source: from.limitKey }, 'pairing attempt refused: rate limit');
+      if (this.rateLimitedLog.admit(from.limitKey, from.limitKey)) {
+        this.deps.log.warn({ source: from.limitKey }, 'pairing attempt refused: rate limit');
+      }
       return refuse({ reason: 'rate-limited', retryAfterSeconds: wait }, 'too many pairing attempts');
     }
     const tag = pairHelloTag(hello);

@@ -45,6 +45,8 @@ export function encodeGrants(allow: readonly Permission[]): Buffer {
 
 /** One line (without its newline) as a message; never throws. */
 export function decodeControlLine(line: string): ControlLine {
+  // Without a throw and a catch: a peer writing newlines sends nothing else.
+  if (line.trim() === '') return { kind: 'malformed', problem: 'empty line' };
   let json: unknown;
   try {
     json = JSON.parse(line);

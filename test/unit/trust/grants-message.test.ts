@@ -80,3 +80,8 @@ test('a line of exactly the limit is read', () => {
   const line = body + ' '.repeat(MAX_CONTROL_LINE_BYTES - body.length);
   assert.deepEqual(d.push(Buffer.from(`${line}\n`)), [{ kind: 'grants', allow: [], ignored: [] }]);
 });
+
+test('an empty line is malformed, said so without parsing it', () => {
+  assert.deepEqual(decodeControlLine(''), { kind: 'malformed', problem: 'empty line' });
+  assert.deepEqual(decodeControlLine('  \r'), { kind: 'malformed', problem: 'empty line' });
+});
