@@ -1,0 +1,183 @@
+/**
+ * A peer with no permissions floods the agent (issue 52, F1 and F2; must-be-true 2 and 3): a rogue
+ * peer process, trusted by fingerprint and allowed nothing, dials the agent's direct listener and
+ * either opens 100,000 streams to a service that does not exist, or writes newlines on its control
+ * stream. Throughout, `status` on the control socket answers within 1 s; afterwards the terminal
+ * session b had opened before is still in `clawbridge log`, the refusals are there in aggregate (the
+ * first ones in full, then one line saying how many more), and the agent's log grew by less than 1 MB.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AuditEvent } from '../../src-main/audit/audit-events.js';
+import { generateIdentity } from '../../src-main/crypto/identity.js';
+import { controlConnection } from '../helpers/control-connection.js';
+import { cli, cliJson, pairedAgents, startRelay, stopAll, waitFor, type Proc } from '../helpers/processes.js';
+import type { RoguePeerConfig, RoguePeerReport } from '../helpers/rogue-peer-child.js';
+
+after(stopAll);
+
+const ROGUE = fileURLToPath(new URL('../helpers/rogue-peer-child.ts', import.meta.url));
+/** The bound the issue names: `status` answers within this, in ms, while the flood runs. */
+const STATUS_WITHIN_MS = 1000;
+/** The bound the issue names on what the flood may add to the agent's log, in bytes. */
+const LOG_GROWTH_MAX = 1024 * 1024;
+
+/** Runs the rogue peer to its end; resolves with its last report. */
+function runRogue(config: RoguePeerConfig, timeoutMs: number): Promise<RoguePeerReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ROGUE, JSON.stringify(config)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        const report = JSON.parse(last) as RoguePeerReport;
+        if (!report.done) throw new Error('not done');
+        resolve(report);
+      } catch {
+        reject(new Error(`the rogue peer did not finish: ${out.slice(-500)}\n${err.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/**
+ * Asks `status` on a's control socket every 100 ms until `until` settles; every answer's round trip.
+ * The control socket is connected once, so what is timed is the agent's answer, not a CLI starting.
+ */
+async function statusTimes(home: string, until: Promise<unknown>): Promise<number[]> {
+  const conn = await controlConnection(home);
+  const times: number[] = [];
+  let over = false;
+  void until.finally(() => (over = true));
+  try {
+    while (!over) {
+      const t0 = performance.now();
+      await conn.call('status', {});
+      times.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await conn.close();
+  }
+  return times;
+}
+
+/** Agents a and b paired; b has opened a terminal on a; a trusts a rogue identity that may do nothing. */
+async function setUp(label: string) {
+  const relay = await startRelay();
+  const { homeA, homeB, a } = await pairedAgents(relay.url, [`${label}-a`, `${label}-b`]);
+  const term = await cli(['term', 'a', '--home', homeB, '--', 'sh', '-c', 'echo before-the-flood']);
+  assert.equal(term.code, 0, term.stderr);
+  const status = await cliJson<{ fingerprint: string; listen: string }>(['status', '--home', homeA]);
+  const rogue = await generateIdentity('rogue');
+  const added = await cli([
+    'peers',
+    'add',
+    rogue.fingerprint,
+    '--name',
+    'rogue',
+    '--allow',
+    'none',
+    '--home',
+    homeA,
+  ]);
+  assert.equal(added.code, 0, added.stderr);
+  const config = (mode: RoguePeerConfig['mode'], count: number): RoguePeerConfig => ({
+    certPem: rogue.certPem,
+    keyPem: rogue.keyPem,
+    address: status.listen,
+    expectedPeer: status.fingerprint,
+    mode,
+    count,
+  });
+  return { homeA, homeB, a, config };
+}
+
+function assertStatusQuick(times: number[]): void {
+  assert.ok(times.length > 0, 'status was asked during the flood');
+  const slowest = Math.max(...times);
+  assert.ok(
+    slowest < STATUS_WITHIN_MS,
+    `status answered within ${Math.round(slowest)} ms at worst (${times.length} asks), not within ${STATUS_WITHIN_MS} ms`,
+  );
+}
+
+const stderrBytes = (a: Proc) => Buffer.byteLength(a.stderr()) + Buffer.byteLength(a.stdout());
+
+test(
+  '100,000 streams to an unknown service leave the earlier terminal in the log, status quick throughout',
+  { timeout: 240_000 },
+  async (t) => {
+    const { homeA, a, config } = await setUp('flood-streams');
+    const logBefore = stderrBytes(a);
+    const flood = runRogue(config('streams', 100_000), 180_000);
+    const times = await statusTimes(homeA, flood);
+    const report = await flood;
+    t.diagnostic(
+      `flood: ${JSON.stringify(report)}; status slowest ${Math.round(Math.max(...times))} ms of ${times.length}`,
+    );
+    t.diagnostic(`agent log grew ${stderrBytes(a) - logBefore} bytes`);
+    assert.equal(report.error, undefined);
+    assert.equal(report.sent, 100_000, 'every stream was answered');
+    assert.equal(report.refused, 100_000, 'every stream was refused');
+    assertStatusQuick(times);
+
+    const events = await cliJson<AuditEvent[]>(['log', '--home', homeA]);
+    const terminal = events.find((e) => e.kind === 'terminal' && e.phase === 'start' && e.side === 'served');
+    assert.ok(terminal, 'the terminal b opened before the flood is still in the log');
+    // The first refusals of the minute are written as they come; the rest in one line once it is over.
+    const fromRogue = (list: AuditEvent[]) =>
+      list.filter((e) => e.kind === 'refused' && e.peer?.name === 'rogue');
+    const counted = (list: AuditEvent[]) =>
+      list.reduce((n, e) => n + (e.kind === 'refused' ? (e.count ?? 1) : 0), 0);
+    assert.ok(fromRogue(events).length > 0, 'the first refusals are in the log at once');
+    const refusals = await waitFor(
+      'the line counting the rest of the refusals',
+      async () => {
+        const list = fromRogue(await cliJson<AuditEvent[]>(['log', '--peer', 'rogue', '--home', homeA]));
+        return counted(list) >= 100_000 ? list : undefined;
+      },
+      90_000,
+    );
+    t.diagnostic(`${refusals.length} refusal lines: ${refusals.map((e) => e.what).at(-1)}`);
+    assert.equal(counted(refusals), 100_000, 'the lines account for every refused stream');
+    assert.ok(refusals.length <= 40, `${refusals.length} refusal lines for one peer's flood`);
+    for (const file of ['audit.log', 'audit-refusals.log']) {
+      const size = statSync(join(homeA, file)).size;
+      assert.ok(size < LOG_GROWTH_MAX, `${file} is ${size} bytes`);
+    }
+    assert.ok(stderrBytes(a) - logBefore < LOG_GROWTH_MAX, 'the agent wrote less than 1 MB of log');
+  },
+);
+
+test(
+  'newlines flooding the control stream grow the log by less than 1 MB; status quick throughout',
+  { timeout: 240_000 },
+  async (t) => {
+    const { homeA, a, config } = await setUp('flood-newlines');
+    const logBefore = stderrBytes(a);
+    const flood = runRogue(config('newlines', 4 * 1024 * 1024), 120_000);
+    const times = await statusTimes(homeA, flood);
+    const report = await flood;
+    const grown = stderrBytes(a) - logBefore;
+    t.diagnostic(
+      `flood: ${JSON.stringify(report)}; status slowest ${Math.round(Math.max(...times))} ms of ${times.length}; log grew ${grown} bytes`,
+    );
+    assert.equal(report.error, undefined);
+    assertStatusQuick(times);
+    assert.ok(grown < LOG_GROWTH_MAX, `the agent's log grew by ${grown} bytes`);
+    assert.match(a.stderr(), /control lines? from peer/, 'the burst is in the log, once');
+    assert.ok(report.controlClosed, 'the agent closed the control stream of the peer that flooded it');
+  },
+);
