@@ -8,7 +8,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'n
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
-import { ConnectionCap } from '../../core/connection-cap.js';
+import { addressBlock } from '../../core/address-block.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { formatHostPort, parseHostPort } from '../../core/host-port.js';
 import type { ApiHandler } from '../contract.js';
@@ -16,6 +16,7 @@ import { serveApiSocket } from './api-socket.js';
 import { hostAllowed, isLoopbackHost, originAllowed, SECURITY_HEADERS, urlHost } from './http-guard.js';
 import { enforceRequestDeadlines } from './request-deadlines.js';
 import { defaultRendererDir, serveStatic } from './static-files.js';
+import { UiConnections } from './ui-connections.js';
 import type { StreamUpgradeHandlers } from '../stream-upgrade.js';
 import { serveStreamSocket } from './stream-socket.js';
 import { loadOrCreateUiToken, newUiToken, saveUiToken } from './ui-token.js';
@@ -33,21 +34,33 @@ export const MAX_UI_SOCKETS = 256;
 
 /**
  * TCP connections the web UI server holds at once, whatever they are (half-sent requests, keep-alive,
- * WebSockets). Well below any usual fd limit: 20 000 half-sent requests from 127.0.x.y sources once took
- * the agent to its fd limit and every CLI command failed. At the cap the oldest connection that is not an
- * authenticated WebSocket is destroyed to make room (connection-cap.ts, policy `evict`), so a flood
- * churns its own sockets instead of keeping the owner's page out. Above MAX_UI_SOCKETS, so authenticated
+ * answers under way, WebSockets). Well below any usual fd limit: 20 000 half-sent requests from
+ * 127.0.x.y sources once took the agent to its fd limit and every CLI command failed. At the cap one
+ * connection is destroyed to make room (ui-connections.ts): the oldest WebSocket still without the
+ * token, else the oldest connection whose request has not arrived, else an answer older than
+ * UI_RESPONSE_SHIELD_MS; never an authenticated WebSocket, never a file being sent. A flood so churns
+ * its own sockets instead of keeping the owner's page out. Above MAX_UI_SOCKETS, so authenticated
  * sockets can never take all of it.
  */
 export const MAX_UI_CONNECTIONS = 512;
 
 /**
- * Connections from one source address (IPv6: one /64) that are not authenticated WebSockets. Matters
- * when the UI listens where other machines reach it (--allow-remote-ui): one remote address then only
- * churns its own connections and never evicts anyone else's. (On loopback every local user can pick any
- * 127.x.y.z, so there MAX_UI_CONNECTIONS and the eviction order are what protect the owner.)
+ * Connections from one source address (IPv6: one /64) waiting for or carrying a plain HTTP request;
+ * WebSockets are not counted here. Matters when the UI listens where other machines reach it
+ * (--allow-remote-ui): one remote address then only churns its own connections and never evicts anyone
+ * else's. Loopback sources are not counted per source at all: every local user can pick any
+ * 127.x.y.z, so the cap limited no one there, while the owner's browser shared the 64 of 127.0.0.1
+ * with whoever else used it, and another user's churn ended the page's bundle mid-answer (issue 52).
  */
 export const MAX_UI_CONNECTIONS_PER_SOURCE = 64;
+
+/**
+ * How long an answer to a plain HTTP request (the page, its bundle) is shielded from being ended to
+ * make room, in ms. A browser on loopback takes milliseconds for the largest file; a remote one on a
+ * slow link some seconds. The bound keeps a client that requests files and never reads them from
+ * holding connections no flood can make room among.
+ */
+export const UI_RESPONSE_SHIELD_MS = 30_000;
 
 /**
  * Time a request has to send its complete headers, in ms (request-deadlines.ts; Node's `headersTimeout`
@@ -135,6 +148,14 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   );
 }
 
+/**
+ * The key a connection from `address` is counted under per source, or undefined for loopback, where a
+ * source says nothing about who connects (see MAX_UI_CONNECTIONS_PER_SOURCE).
+ */
+export function sourceOf(address: string | undefined): string | undefined {
+  return address === undefined || isLoopbackHost(address) ? undefined : addressBlock(address);
+}
+
 function listenOn(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -147,17 +168,17 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
 
 export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
   const { host, port: wanted } = checkUiListen(opts.listen, opts.allowRemote);
-  const connections = new ConnectionCap<Socket>({
+  const connections = new UiConnections<Socket>({
     total: MAX_UI_CONNECTIONS,
     perSource: MAX_UI_CONNECTIONS_PER_SOURCE,
-    policy: 'evict',
-    evict: (socket) => socket.destroy(),
+    shieldMs: UI_RESPONSE_SHIELD_MS,
+    end: (socket) => socket.destroy(),
   });
-  /** The TCP socket under each WebSocket, to protect it in `connections` once it authenticates. */
+  /** The TCP socket under each WebSocket, to mark it in `connections` once it authenticates. */
   const socketOf = new WeakMap<WebSocket, Socket>();
   const sessions = new UiSessions(loadOrCreateUiToken(opts.home), (ws) => {
     const socket = socketOf.get(ws);
-    if (socket) connections.protect(socket);
+    if (socket) connections.authenticated(socket);
   });
   const rendererDir = opts.rendererDir ?? defaultRendererDir();
   const wsOptions: ServerOptions & { closeTimeout: number } = {
@@ -176,6 +197,9 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
   const server = createServer(
     { headersTimeout: 0, requestTimeout: 0, connectionsCheckingInterval: NODE_DEADLINE_SWEEP_MS },
     (req, res) => {
+      // Headers in: the answer is not cut to make room for anyone (ui-connections.ts).
+      connections.serving(req.socket);
+      res.once('close', () => connections.idle(req.socket));
       if (!guard(req)) {
         res.writeHead(421, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('misdirected request: this server answers only to its own address\n');
@@ -190,12 +214,14 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
     },
   );
   enforceRequestDeadlines(server, { headersMs: UI_HEADERS_TIMEOUT_MS, requestMs: UI_REQUEST_TIMEOUT_MS });
-  // Counted from the accept, before any byte is parsed; over the cap the oldest unproven one goes.
+  // Counted from the accept, before any byte is parsed; at the cap one that is worth least goes.
   server.on('connection', (socket: Socket) => {
-    if (!connections.admit(socket, socket.remoteAddress)) return socket.destroy();
+    if (!connections.admit(socket, sourceOf(socket.remoteAddress))) return socket.destroy();
     socket.once('close', () => connections.release(socket));
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Until it presents the token: among the first to make room, never in the page's per-source count.
+    connections.waiting(req.socket);
     socket.on('error', () => socket.destroy());
     if (!guard(req)) return refuseUpgrade(socket, 421, 'misdirected request');
     if (!originAllowed(req.headers.origin, req.headers.host)) {

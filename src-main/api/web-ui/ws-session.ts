@@ -15,7 +15,9 @@ export const AUTH_TIMEOUT_MS = 5_000;
  * a socket is worth nothing until it authenticates (the owner's page does within a round trip): another
  * local user opening 300 of them and reconnecting locked the owner's page out when they shared one cap
  * with authenticated sockets. At this cap the oldest one is ended (connection-cap.ts, policy `evict`),
- * never the new one, so a flood churns its own sockets and the owner's page still gets in.
+ * never the new one, so a flood churns its own sockets and the owner's page still gets in. Their TCP
+ * connections are the first the server ends at its own cap and are never counted with the requests
+ * for the page's files (ui-connections.ts), so the churn cannot cut the page's bundle either.
  */
 export const MAX_UNAUTHENTICATED_UI_SOCKETS = 32;
 

@@ -1,8 +1,8 @@
 /**
  * The web UI server's connection limits (docs/security.md "Listener limits"): sockets without the token
  * have their own small cap and never lock the owner out; the server's TCP connections are capped in
- * total and per source, the oldest unproven one making room; half-sent requests end at the headers
- * deadline.
+ * total (and per remote source, ui-connections.test.ts), the oldest unproven one making room, never a
+ * file being sent; half-sent requests end at the headers deadline.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,7 +44,7 @@ async function start() {
   });
   servers.push(ui);
   const token = /#token=([0-9a-f]+)$/.exec(ui.url())![1]!;
-  return { ui, token, origin: `http://127.0.0.1:${ui.port}` };
+  return { ui, dir, token, origin: `http://127.0.0.1:${ui.port}` };
 }
 
 /** A WebSocket to `/api` that never authenticates; resolves once open (or with the refusal status). */
@@ -120,15 +120,79 @@ test('half-sent requests are capped in total (oldest destroyed) and the owner st
   for (const sock of sockets) sock.destroy();
 });
 
-test('one source address holds at most MAX_UI_CONNECTIONS_PER_SOURCE; others are not evicted by it', async () => {
+test('loopback is not capped per source: the owner does not share 127.0.0.1 with other local users', async () => {
+  // Every local user can pick any 127.x.y.z, so a cap per loopback address stopped no one, while the
+  // owner's browser shared the one of 127.0.0.1 with everyone (issue 52). Remote addresses are still
+  // capped per source (ui-connections.test.ts); loopback ones share MAX_UI_CONNECTIONS.
   const s = await start();
-  const other = await halfSent(s.ui.port, '127.0.0.3');
-  const mine: Socket[] = [];
-  for (let i = 0; i < MAX_UI_CONNECTIONS_PER_SOURCE + 10; i++)
-    mine.push(await halfSent(s.ui.port, '127.0.0.2'));
-  await until('the source to be held to its cap', () => mine.filter(isClosed).length >= 10);
-  assert.ok(!isClosed(other), "another source's connection stays");
-  for (const sock of [other, ...mine]) sock.destroy();
+  const owner = await halfSent(s.ui.port, '127.0.0.1');
+  const others: Socket[] = [];
+  for (let i = 0; i < MAX_UI_CONNECTIONS_PER_SOURCE + 10; i++) others.push(await halfSent(s.ui.port));
+  assert.equal(await ownerSession(s.ui.port, s.origin, s.token), 'ready');
+  assert.ok(!isClosed(owner), "the owner's connection from the same address stays");
+  assert.equal(others.filter(isClosed).length, 0, 'below the total, nothing is ended');
+  for (const sock of [owner, ...others]) sock.destroy();
+});
+
+/** A file read over a raw socket: its answer's head, and the body bytes that arrived. */
+interface Download {
+  socket: Socket;
+  head: () => string;
+  bodyBytes: () => number;
+}
+
+/** A GET of `path` that reads the first bytes of the answer, then stops reading (a file under way). */
+function stalledGet(port: number, path: string): Promise<Download> {
+  return new Promise((resolve, reject) => {
+    let start = Buffer.alloc(0);
+    let head: string | undefined;
+    let body = 0;
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    });
+    socket.on('error', () => undefined);
+    socket.once('error', reject);
+    socket.on('data', (c: Buffer) => {
+      if (head !== undefined) return void (body += c.length);
+      start = Buffer.concat([start, c]);
+      const end = start.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      head = start.subarray(0, end).toString('latin1');
+      body = start.length - end - 4;
+    });
+    socket.once('data', () => {
+      socket.pause();
+      resolve({ socket, head: () => head ?? '', bodyBytes: () => body });
+    });
+  });
+}
+
+test('a file being sent is never cut to make room: not by sockets without the token, not at the total', async () => {
+  const s = await start();
+  const size = 16 * 1024 * 1024; // more than the kernel's loopback buffers hold: the answer stays under way
+  writeFileSync(join(s.dir, 'assets', 'bundle.js'), Buffer.alloc(size, 0x61));
+  const page = await stalledGet(s.ui.port, '/assets/bundle.js');
+  // Another local user's sockets without the token, from the page's own address: before, each counted
+  // against the 64 of 127.0.0.1, and the bundle's connection, the oldest there, was destroyed.
+  const silent = await Promise.all(Array.from({ length: 300 }, () => silentSocket(s.ui.port, s.origin)));
+  // And beyond the total, from many addresses: the oldest connections whose request has not arrived go.
+  const halves: Socket[] = [];
+  for (let i = 0; i < MAX_UI_CONNECTIONS + 50; i++) {
+    halves.push(await halfSent(s.ui.port, `127.0.${1 + (i % 16)}.${1 + Math.floor(i / 16)}`));
+  }
+  await until('the oldest half-sent requests to be ended at the total', () => halves.some(isClosed));
+  assert.ok(!isClosed(page.socket), "the page's connection is still open");
+  page.socket.resume();
+  await new Promise<void>((resolve) => {
+    page.socket.on('data', () => {
+      if (page.bodyBytes() >= size) resolve();
+    });
+    page.socket.once('close', () => resolve());
+  });
+  assert.match(page.head(), new RegExp(`^HTTP/1\\.1 200 [^]*Content-Length: ${size}(\r|$)`, 'i'));
+  assert.equal(page.bodyBytes(), size, 'the whole bundle arrived');
+  for (const w of silent) if (typeof w !== 'number') w.terminate();
+  for (const sock of [page.socket, ...halves]) sock.destroy();
 });
 
 test('a half-sent request is closed at the headers deadline, not after 60 s', async () => {
