@@ -2,19 +2,25 @@
  * Every node's part in routes (docs/adr/0017-multi-hop-routes.md, docs/protocol.md §Routed links):
  * `hop` passes a stream on towards the next node for a peer allowed `relay` here, piping bytes it
  * cannot read; `hop-arrive` takes a routed link from a peer at the end of a route.
+ *
+ * What a hop tells the node before it is in HOP_WORDS (hop-wire.ts): the same answer whatever it
+ * knows, naming none of its peers and no address. How many routed streams one peer may make this
+ * node carry or answer is capped, so routes through it never take the streams it needs itself.
  */
-import { abbreviateFingerprint } from '../core/fingerprint.js';
-import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
+import { ClawError, isClawError, refusalOf } from '../core/errors.js';
 import type { Circuit } from '../transport/circuit.js';
 import type { MuxStream } from '../mux/stream.js';
+import { MAX_INBOUND_STREAMS } from '../mux/constants.js';
 import { splice } from '../forwards/splice.js';
 import {
   formatHopFailure,
   HOP_ARRIVE_SERVICE,
   HOP_SERVICE,
+  HOP_WORDS,
   parseArriveArgs,
   parseHopArgs,
   passedUp,
+  type HopArgs,
 } from './hop-wire.js';
 import type { ActivePath, PeerEntry } from '../agent/ports.js';
 import { ROUTE_LINK_TIMEOUT_MS, routeArrivalCircuit } from './route-dialer.js';
@@ -22,15 +28,39 @@ import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import type { ConnectionOpener } from '../connections/connection-table.js';
 import type { PeerRecord } from '../agent/settings.js';
 
+/**
+ * `hop` streams one predecessor may have here at once, waiting for the next node or piping (64). Each
+ * is one routed link through this node (a route's whole traffic is one stream), so 64 is more routes
+ * through one neighbour than a small mesh has, and far below a link's MAX_INBOUND_STREAMS (1024).
+ */
+export const MAX_HOP_PIPES_PER_PREDECESSOR = 64;
+
+/**
+ * Streams this node opens towards one peer for other nodes' routes (`hop` and `hop-arrive`
+ * together, waiting or piping): a quarter of the peer's MAX_INBOUND_STREAMS (256), so at least 768
+ * stay for this node's own streams on its link there (its terminals and forwards on that peer). Before
+ * this cap one peer allowed `relay` filled the link with 1,022 pipes and the node's own `term` failed.
+ */
+export const MAX_HOP_PIPES_PER_NEXT = MAX_INBOUND_STREAMS / 4;
+
+/**
+ * `hop-arrive` streams from one peer whose end-to-end handshake is still running here (16): each
+ * holds a stream up to ROUTE_LINK_TIMEOUT_MS and costs a handshake. A route dials one at a time, so
+ * 16 leave room for many routes ending here through the same last hop.
+ */
+export const MAX_PENDING_ARRIVALS_PER_PEER = 16;
+
 export interface HopHost {
   readonly selfFingerprint: string;
-  name(): string;
   peer(fingerprint: string): PeerRecord | undefined;
   peerEntry(fingerprint: string): PeerEntry | undefined;
   /** @throws ClawError('PEER_OFFLINE') saying why a peer has no path. */
   activePath(entry: PeerEntry): ActivePath;
-  /** A routed link arrived: answer its E2E handshake (route-dialer.ts acceptRouteCircuit). */
-  arrive(circuit: Circuit): void;
+  /**
+   * A routed link arrived: answer its E2E handshake (route-dialer.ts acceptRouteCircuit).
+   * @returns a promise settled once the handshake is over, either way.
+   */
+  arrive(circuit: Circuit): Promise<void>;
   /** Calls `listener` after every change to the saved peers; returns a disposer. */
   onPeersChanged(listener: () => void): () => void;
   /** Where each pipe is listed while it lasts (`connections`, kind `chain-hop`); absent in tests. */
@@ -44,72 +74,129 @@ interface Pipe {
   streams: readonly MuxStream[];
 }
 
+/** Counts per fingerprint, each up to a cap: a slot is taken before the first await, given back once. */
+class Slots {
+  private readonly held = new Map<string, number>();
+  constructor(private readonly cap: number) {}
+
+  /** @returns a function giving the slot back (idempotent), or undefined when `key` holds `cap`. */
+  take(key: string): (() => void) | undefined {
+    const n = this.held.get(key) ?? 0;
+    if (n >= this.cap) return undefined;
+    this.held.set(key, n + 1);
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const left = (this.held.get(key) ?? 1) - 1;
+      if (left > 0) this.held.set(key, left);
+      else this.held.delete(key);
+    };
+  }
+}
+
+interface HopState {
+  pipes: Set<Pipe>;
+  fromPredecessor: Slots;
+  towardsNext: Slots;
+}
+
 /**
  * Registers `hop` and `hop-arrive`. A pipe whose predecessor or origin loses `relay` here (or stops
  * being a peer) is cut at once, as a terminal is when `terminal` is taken away.
  * @returns a disposer that stops following the peers.
  */
 export function registerHopServices(services: Pick<ServiceRegistry, 'register'>, host: HopHost): () => void {
-  const pipes = new Set<Pipe>();
+  const state: HopState = {
+    pipes: new Set(),
+    fromPredecessor: new Slots(MAX_HOP_PIPES_PER_PREDECESSOR),
+    towardsNext: new Slots(MAX_HOP_PIPES_PER_NEXT),
+  };
+  const arriving = new Slots(MAX_PENDING_ARRIVALS_PER_PEER);
   const mayRelay = (fp: string) => host.peer(fp)?.allow.includes('relay') === true;
   const stopFollowing = host.onPeersChanged(() => {
-    for (const pipe of pipes) {
+    for (const pipe of state.pipes) {
       if (mayRelay(pipe.from) && mayRelay(pipe.origin)) continue;
-      pipes.delete(pipe);
-      const why = new ClawError('STREAM_RESET', `${host.name()} no longer relays for this route`);
+      state.pipes.delete(pipe);
+      const why = new ClawError('STREAM_RESET', HOP_WORDS.gone, { refusal: 'PERMISSION_DENIED' });
       for (const s of pipe.streams) s.destroy(why);
     }
   });
   services.register(HOP_SERVICE, {
     permission: 'relay',
     noun: 'relaying',
-    handle: (req) => void passOn(host, req, pipes),
+    handle: (req) => {
+      const give = state.fromPredecessor.take(req.peer.fingerprint);
+      if (!give) return req.reject('TOO_MANY_STREAMS', HOP_WORDS.busy);
+      void passOn(host, req, state).finally(give);
+    },
   });
-  // Any peer may deliver a routed link; the origin it names must be a peer too, and proves it.
+  // Any peer may deliver a routed link, naming any origin: the handshake then proves the origin, and
+  // only a peer is let in (acceptRouteCircuit). Refusing an unknown origin here, before the proof,
+  // told any peer which fingerprints this node knows.
   services.register(HOP_ARRIVE_SERVICE, {
     permission: null,
     noun: 'routed links',
-    handle: (req) => arrive(host, req),
+    handle: (req) => arrive(host, req, arriving),
   });
   return stopFollowing;
 }
 
 /** The origin, when it is not the predecessor, must be allowed `relay` here too (the ADR's trust model). */
-function originProblem(host: HopHost, req: ServiceRequest, origin: string): string | undefined {
-  if (origin === req.peer.fingerprint) return undefined;
-  const record = host.peer(origin);
-  const self = host.name();
-  if (!record)
-    return `permission denied: ${self} does not know ${abbreviateFingerprint(origin)}, the route's origin`;
-  if (record.allow.includes('relay')) return undefined;
-  return `permission denied: ${self} does not allow relaying for ${record.name} (its owner can run \`clawbridge peers allow ${record.name} relay\` there)`;
+function mayRelayFor(host: HopHost, req: ServiceRequest, origin: string): boolean {
+  return origin === req.peer.fingerprint || host.peer(origin)?.allow.includes('relay') === true;
 }
 
-async function passOn(host: HopHost, req: ServiceRequest, pipes: Set<Pipe>): Promise<void> {
+async function passOn(host: HopHost, req: ServiceRequest, state: HopState): Promise<void> {
   const args = parseHopArgs(req.args);
   if ('problem' in args) return req.reject('BAD_REQUEST', args.problem);
   const self = host.selfFingerprint;
   if ([args.origin, args.to, ...args.then].includes(self) || args.to === req.peer.fingerprint) {
-    return req.reject('BAD_REQUEST', 'a route may not pass a node twice');
+    return req.reject('BAD_REQUEST', HOP_WORDS.loop);
   }
-  const denied = originProblem(host, req, args.origin);
-  if (denied) return req.reject('PERMISSION_DENIED', denied);
-  const next = host.peerEntry(args.to);
-  if (!next) {
-    return req.reject('BAD_REQUEST', `${host.name()} has no peer ${abbreviateFingerprint(args.to)}`);
-  }
+  // One answer whether the origin is unknown here or a peer not allowed `relay`.
+  if (!mayRelayFor(host, req, args.origin)) return req.reject('PERMISSION_DENIED', HOP_WORDS.origin);
   const unreachable = (message: string) =>
     req.reject('SERVICE_FAILED', formatHopFailure({ depth: 1, kind: 'unreachable', message }));
+  const next = host.peerEntry(args.to);
+  let active: ActivePath;
+  try {
+    // One answer whether the next node is unknown here or a peer without a link now.
+    if (!next) return unreachable(HOP_WORDS.next);
+    active = host.activePath(next);
+  } catch {
+    return unreachable(HOP_WORDS.next);
+  }
+  const give = state.towardsNext.take(args.to);
+  if (!give) return req.reject('TOO_MANY_STREAMS', HOP_WORDS.busy);
+  try {
+    await pipeTowards(host, req, state, { args, next, active });
+  } finally {
+    give();
+  }
+}
+
+async function pipeTowards(
+  host: HopHost,
+  req: ServiceRequest,
+  state: HopState,
+  { args, next, active }: { args: HopArgs; next: PeerEntry; active: ActivePath },
+): Promise<void> {
   let downstream: MuxStream;
   try {
-    const active = host.activePath(next);
     const [to, ...then] = args.then;
     downstream = await (to === undefined
       ? active.mux.open(HOP_ARRIVE_SERVICE, { v: 1, from: args.origin }, { timeoutMs: ROUTE_LINK_TIMEOUT_MS })
       : active.mux.open(HOP_SERVICE, { ...args, to, then }, { timeoutMs: ROUTE_LINK_TIMEOUT_MS }));
   } catch (err) {
-    if (!isClawError(err, 'STREAM_REJECTED')) return unreachable(errorMessage(err));
-    return req.reject(refusalOf(err) ?? 'SERVICE_FAILED', passedUp(err.message));
+    if (!isClawError(err, 'STREAM_REJECTED')) {
+      return req.reject(
+        'SERVICE_FAILED',
+        formatHopFailure({ depth: 1, kind: 'unreachable', message: HOP_WORDS.next }),
+      );
+    }
+    const code = refusalOf(err);
+    return req.reject(code ?? 'SERVICE_FAILED', passedUp(err.message, code));
   }
   let upstream: MuxStream;
   try {
@@ -121,15 +208,16 @@ async function passOn(host: HopHost, req: ServiceRequest, pipes: Set<Pipe>): Pro
   }
   // Bytes only: the E2E channel runs from the origin to the route's peer, through this pipe.
   const pipe: Pipe = { from: req.peer.fingerprint, origin: args.origin, streams: [upstream, downstream] };
-  pipes.add(pipe);
+  state.pipes.add(pipe);
+  passResets(upstream, downstream);
   // Listed as the hop it is (`connections`): from the predecessor to the next node, ciphertext only.
   const listed = host.connections?.open({
     kind: 'chain-hop',
     peer: { name: req.peer.name, fingerprint: req.peer.fingerprint },
     from: req.peer.name,
     to: next.record.name,
-    close: (reason) => {
-      const why = new ClawError('STREAM_RESET', reason);
+    close: () => {
+      const why = new ClawError('STREAM_RESET', HOP_WORDS.closed);
       upstream.destroy(why);
       downstream.destroy(why);
     },
@@ -139,23 +227,44 @@ async function passOn(host: HopHost, req: ServiceRequest, pipes: Set<Pipe>): Pro
     bytesIn: (n) => listed?.bytesIn(n),
   });
   listed?.end();
-  pipes.delete(pipe);
+  state.pipes.delete(pipe);
 }
 
-function arrive(host: HopHost, req: ServiceRequest): void {
+/**
+ * A pipe's reset goes on in this hop's words, before splice would pass the error itself (splice
+ * leaves a stream already destroyed alone): the successor's refusal towards the origin one hop deeper
+ * and in HOP_WORDS, so a refusal after the handshake (the route's peer does not know the origin)
+ * reaches the origin named; this hop's own link failures as HOP_WORDS.lost, without its peer's name
+ * or address; towards the route's peer, nothing but that the route's near side closed.
+ */
+function passResets(upstream: MuxStream, downstream: MuxStream): void {
+  downstream.once('error', (err: Error) => {
+    if (upstream.destroyed) return;
+    const code = refusalOf(err);
+    const peerReason = isClawError(err, 'STREAM_RESET') ? err.peerReason : undefined;
+    const reason =
+      peerReason !== undefined
+        ? passedUp(peerReason, code)
+        : formatHopFailure({ depth: 1, kind: 'unreachable', message: HOP_WORDS.lost });
+    upstream.destroy(new ClawError('STREAM_RESET', reason, code ? { refusal: code } : undefined));
+  });
+  upstream.once('error', () => {
+    if (!downstream.destroyed)
+      downstream.destroy(new ClawError('STREAM_RESET', 'the route closed before this hop'));
+  });
+}
+
+function arrive(host: HopHost, req: ServiceRequest, arriving: Slots): void {
   const args = parseArriveArgs(req.args);
   if ('problem' in args) return req.reject('BAD_REQUEST', args.problem);
-  if (!host.peer(args.from)) {
-    return req.reject(
-      'PERMISSION_DENIED',
-      `${host.name()} has no peer ${abbreviateFingerprint(args.from)}: only peers link through routes`,
-    );
-  }
+  const give = arriving.take(req.peer.fingerprint);
+  if (!give) return req.reject('TOO_MANY_STREAMS', HOP_WORDS.busy);
   let stream: MuxStream;
   try {
     stream = req.accept();
   } catch {
+    give();
     return;
   }
-  host.arrive(routeArrivalCircuit(stream, args.from, req.peer.name));
+  void host.arrive(routeArrivalCircuit(stream, args.from, req.peer.name)).finally(give);
 }

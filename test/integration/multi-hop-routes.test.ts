@@ -206,7 +206,11 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
   ).catch(async (err: Error) => {
     throw new Error(`${err.message}: ${JSON.stringify(await peerOf(a.home, 'd'))}`);
   });
-  assert.match(broken.stateDetail!, /permission denied: c does not allow relaying from b/);
+  // In b's words, not c's (F7: a hop names none of its peers to the node before it); a names c and b.
+  assert.match(
+    broken.stateDetail!,
+    /hop c refused: permission denied: c does not relay for b \(its owner can run `clawbridge peers allow b relay` on c\)/,
+  );
   const refused = await cli(['term', 'd', '--home', a.home, '--', 'true']);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /hop c refused/);

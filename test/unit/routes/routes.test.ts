@@ -14,6 +14,7 @@ import {
   parseHopArgs,
   parseHopFailure,
   passedUp,
+  HOP_WORDS,
 } from '../../../src-main/routes/hop-wire.js';
 import type { PeerRecord } from '../../../src-main/agent/settings.js';
 import { memoryState } from '../../helpers/memory-state.js';
@@ -119,40 +120,54 @@ test('property: any junk as hop or hop-arrive arguments is refused with a line, 
 
 test('a refusal passed up the chain names the hop that failed, as the origin knows it', () => {
   const nodes = ['b', 'c', 'd'];
-  // b itself refused (the registry's permission line).
+  // b itself refused a (the registry's permission line, about a itself): told as it is.
   assert.equal(
     describeRouteFailure(
       nodes,
       'a',
       'PERMISSION_DENIED',
-      'permission denied: b does not allow relaying from a',
+      'permission denied: b does not allow relaying from a (its owner can run `clawbridge peers allow a relay` there)',
     ),
-    'hop b refused: permission denied: b does not allow relaying from a (its owner can run `clawbridge peers allow a relay` on b)',
+    'hop b refused: permission denied: b does not allow relaying from a (its owner can run `clawbridge peers allow a relay` there)',
   );
-  // c refused b; b passed it up once.
-  const fromC = passedUp('permission denied: c does not allow relaying from b');
+  // c refused b (its registry's line names c and its name for b); b passes it up in its own words.
+  const fromC = passedUp('permission denied: c does not allow relaying from b', 'PERMISSION_DENIED');
+  assert.equal(fromC, `hop:1:refused:${HOP_WORDS.predecessor}`);
   assert.equal(
     describeRouteFailure(nodes, 'a', 'PERMISSION_DENIED', fromC),
-    'hop c refused: permission denied: c does not allow relaying from b (its owner can run `clawbridge peers allow b relay` on c)',
+    'hop c refused: permission denied: c does not relay for b (its owner can run `clawbridge peers allow b relay` on c)',
   );
-  // b could not reach c.
-  const cDown = formatHopFailure({ depth: 1, kind: 'unreachable', message: 'peer c is offline' });
+  // c does not relay for the origin (unknown there, or not allowed: one answer).
+  assert.equal(
+    describeRouteFailure(nodes, 'a', 'PERMISSION_DENIED', passedUp(HOP_WORDS.origin, 'PERMISSION_DENIED')),
+    "hop c refused: permission denied: c does not relay for a, the route's origin (its owner can run `clawbridge peers allow a relay` on c)",
+  );
+  // b could not reach c (whatever b knew of c: its name, its address, that it is a peer).
+  const cDown = formatHopFailure({ depth: 1, kind: 'unreachable', message: HOP_WORDS.next });
   assert.equal(
     describeRouteFailure(nodes, 'a', 'SERVICE_FAILED', cDown),
-    'hop c unreachable from b: peer c is offline',
+    'hop c unreachable from b: b has no link to c (offline, or not a peer of b)',
   );
-  // c could not reach d, passed up by b.
-  const dDown = passedUp(formatHopFailure({ depth: 1, kind: 'unreachable', message: 'peer d is offline' }));
-  assert.deepEqual(parseHopFailure(dDown), { depth: 2, kind: 'unreachable', message: 'peer d is offline' });
+  // c could not reach d, passed up by b; what c said about d goes no further than b.
+  const dDown = passedUp(
+    formatHopFailure({ depth: 1, kind: 'unreachable', message: 'peer dora at 10.0.0.7 is offline' }),
+  );
+  assert.deepEqual(parseHopFailure(dDown), { depth: 2, kind: 'unreachable', message: HOP_WORDS.next });
   assert.equal(
     describeRouteFailure(nodes, 'a', 'SERVICE_FAILED', dDown),
-    'd unreachable from c: peer d is offline',
+    'd unreachable from c: c has no link to d (offline, or not a peer of c)',
   );
-  // d refused the arrival, passed up by c and b.
-  const dNo = passedUp(passedUp('d has no peer 0000000a: only peers link through routes'));
+  // d refused a after the handshake (a is not its peer), passed up by c and b.
+  const dNo = passedUp(passedUp(HOP_WORDS.notPeer, 'PERMISSION_DENIED'), 'PERMISSION_DENIED');
   assert.equal(
     describeRouteFailure(nodes, 'a', 'PERMISSION_DENIED', dNo),
-    'd refused: d has no peer 0000000a: only peers link through routes',
+    "d refused: a is not a peer of d: only peers link through routes (d's owner can add a with `clawbridge peers add`)",
+  );
+  // Any other words from further on are replaced by the words for their code.
+  assert.equal(parseHopFailure(passedUp('c2 has no peer 7d73…', 'TOO_MANY_STREAMS')).message, HOP_WORDS.busy);
+  assert.equal(
+    describeRouteFailure(nodes, 'a', 'SERVICE_FAILED', passedUp('secret', 'SERVICE_FAILED')),
+    'hop c refused (SERVICE_FAILED)',
   );
   // A depth beyond the route (a confused hop) still names a node of it.
   assert.match(describeRouteFailure(nodes, 'a', undefined, 'hop:9:refused:x'), /^d refused: x$/);
