@@ -5,7 +5,8 @@
  */
 import type * as electron from 'electron';
 import { errorMessage } from '../core/errors.js';
-import { fitOnScreen, saveWindowState, type WindowState } from './window-state.js';
+import type { DesktopPreferences } from './preferences.js';
+import { fitOnScreen, type WindowState } from './window-state.js';
 import { mainWindowOptions } from './window-options.js';
 import { placeLink, type WindowPlace } from './window-place.js';
 
@@ -18,8 +19,8 @@ export type WindowElectron = Pick<typeof electron, 'BrowserWindow' | 'screen'>;
 export interface MainWindowOptions {
   rendererHtml: string;
   preload: string;
-  /** Where the bounds are saved, and what was saved at the last run (null: none). */
-  stateFile: string;
+  /** Where the bounds are saved (the app's preferences), and what was saved at the last run (null: none). */
+  preferences: Pick<DesktopPreferences, 'setWindow'>;
   saved: WindowState | null;
   /** Tells an open page to show `place` (the `app.navigate` event). */
   navigate: (place: WindowPlace) => void;
@@ -48,9 +49,7 @@ export function createMainWindow(e: WindowElectron, options: MainWindowOptions):
     // Normal bounds: a maximized window comes back maximized over the size it had before.
     const bounds = win.getNormalBounds();
     saved = { ...bounds, maximized: win.isMaximized() };
-    saveWindowState(options.stateFile, saved).catch((err: unknown) =>
-      options.log(`window position not saved: ${errorMessage(err)}`),
-    );
+    options.preferences.setWindow(saved);
   };
   const saveSoon = (win: electron.BrowserWindow) => {
     clearTimeout(saveTimer);

@@ -8,6 +8,7 @@
  * from an integrity-checked app.asar. `npm start` runs unpackaged Electron, where fuses are off.
  */
 import { join, resolve } from 'node:path';
+import ElectronStore from 'electron-store';
 import {
   app,
   BrowserWindow,
@@ -30,6 +31,7 @@ import { registerApiIpc } from './api-ipc.js';
 import { loadDesktopIdentity } from './key-at-rest.js';
 import { MAIN_LOG_FILE, openLogFile, type LogFile } from './log-file.js';
 import { autostartDir, autostartExec, loginItemFor } from './login-item.js';
+import { adoptLegacyWindowState, desktopPreferences } from './preferences.js';
 import { startShell } from './shell.js';
 import { trayIconFile, type TrayIconState } from './tray-icons.js';
 import { PRELOAD_FILE } from './window-options.js';
@@ -53,6 +55,11 @@ const log = (line: string) => {
   console.error(line);
   mainLog?.line(line);
 };
+
+// The app's own preferences (the window's bounds) in userData/preferences.json, apart from the
+// agent's config.json (preferences.ts says what lives where).
+const preferences = desktopPreferences(new ElectronStore({ name: 'preferences' }), log);
+adoptLegacyWindowState(preferences, app.getPath('userData'));
 
 const trayImage = (state: TrayIconState) => {
   const image = nativeImage.createFromPath(join(root, 'assets', trayIconFile(state, platform)));
@@ -92,6 +99,7 @@ startShell(
     rendererHtml: join(root, 'dist', 'renderer', 'index.html'),
     preload: join(import.meta.dirname, PRELOAD_FILE),
     trayIcon: trayImage,
+    preferences,
     loginItem: loginItemFor(platform, app, {
       dir: autostartDir(process.env),
       exec: autostartExec(process.env, process.execPath),

@@ -20,7 +20,7 @@ import { hardenSession, hardenWebContents } from './security.js';
 import { trayController, type TrayController } from './tray-controller.js';
 import type { TrayIconState } from './tray-icons.js';
 import type { TrayAction } from './tray-menu.js';
-import { loadWindowState, WINDOW_STATE_FILE } from './window-state.js';
+import type { DesktopPreferences } from './preferences.js';
 import { placeNavigation } from './window-place.js';
 
 /** The parts of the `electron` module the shell uses. */
@@ -46,6 +46,8 @@ export interface ShellOptions {
   /** The tray image for an icon state. */
   trayIcon: (state: TrayIconState) => electron.NativeImage | string;
   loginItem: LoginItem;
+  /** The app's own preferences (the window's bounds): electron-store in main.ts (preferences.ts). */
+  preferences: DesktopPreferences;
   /** This process's command line (a deep link or HIDDEN_FLAG may be in it). */
   argv: readonly string[];
   platform: NodeJS.Platform;
@@ -112,8 +114,8 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
   const window = createMainWindow(e, {
     rendererHtml: options.rendererHtml,
     preload: options.preload,
-    stateFile: join(app.getPath('userData'), WINDOW_STATE_FILE),
-    saved: await loadWindowState(join(app.getPath('userData'), WINDOW_STATE_FILE)),
+    preferences: options.preferences,
+    saved: options.preferences.window(),
     navigate: (place) => ipc.broadcast('app.navigate', placeNavigation(place)),
     log,
   });

@@ -1,14 +1,12 @@
 /**
  * The window's size and position across launches (architecture.md §The desktop app and the window):
- * a small JSON file in userData, written atomically, validated on load, and fitted back onto a screen
- * that exists now (a monitor may have been unplugged since). Pure apart from the two file functions.
+ * kept with the app's other preferences (preferences.ts), validated on load, and fitted back onto a
+ * screen that exists now (a monitor may have been unplugged since). Pure.
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic-file.js';
 
-/** File name in userData. */
-export const WINDOW_STATE_FILE = 'window-state.json';
+/** Where releases before the preferences store kept it, in userData (read once, then removed). */
+export const LEGACY_WINDOW_STATE_FILE = 'window-state.json';
 /** Smallest window kept, in CSS pixels: smaller saved sizes are grown to this. */
 export const MIN_WINDOW_WIDTH = 480;
 /** Smallest window height kept, in CSS pixels. */
@@ -38,31 +36,24 @@ const schema = z
   .object({ x: coordinate, y: coordinate, width: size, height: size, maximized: z.boolean() })
   .strict();
 
-/** The saved state, or null when there is none or it is not valid (the window then opens centred). */
-export async function loadWindowState(path: string): Promise<WindowState | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    const parsed = schema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+/** What was saved, or null when it is not a valid window state (the window then opens centred). */
+export function parseWindowState(value: unknown): WindowState | null {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }
 
-export async function saveWindowState(path: string, state: WindowState): Promise<void> {
-  const valid = schema.parse({
+/**
+ * `state` as it is saved: whole pixels, checked.
+ * @throws when it is not a window state (NaN, out of range): nothing is saved then
+ */
+export function savedWindowState(state: WindowState): WindowState {
+  return schema.parse({
     ...state,
     x: Math.round(state.x),
     y: Math.round(state.y),
     width: Math.round(state.width),
     height: Math.round(state.height),
   });
-  await writeFileAtomic(path, `${JSON.stringify(valid)}\n`);
 }
 
 /**

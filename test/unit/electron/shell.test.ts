@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startShell, type ShellOptions, type WindowIpc } from '../../../src-main/electron/shell.js';
 import { HIDDEN_FLAG, type LoginItem } from '../../../src-main/electron/login-item.js';
-import { WINDOW_STATE_FILE } from '../../../src-main/electron/window-state.js';
+import Conf from 'conf';
+import { desktopPreferences } from '../../../src-main/electron/preferences.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { FakeConnection, FakeNotification, FakeTray, FakeWindow, fakeElectron } from './fake-electron.js';
 import { forward, peer, pending, relay, statusEvent } from './status-fixtures.js';
@@ -39,6 +40,11 @@ function setup(options: Partial<ShellOptions> = {}, home = tempDir('shell-')) {
     preload: '/app/dist/src-main/electron/preload.cjs',
     trayIcon: (state) => `/assets/${state}.png`,
     loginItem,
+    // conf is what electron-store extends: the same file, written the same way.
+    preferences: desktopPreferences(
+      new Conf({ cwd: home, configName: 'preferences', projectName: 'clawbridge', projectSuffix: '' }),
+      () => {},
+    ),
     argv: ['/opt/Clawbridge/clawbridge'],
     platform: 'linux',
     log: () => {},
@@ -321,9 +327,13 @@ test('closing the window hides it and the app stays; it reopens where it was', a
   s.tray().click('Open Clawbridge');
   assert.equal(win.visible, true);
   assert.equal(FakeWindow.all.length, 1);
-  const saved = JSON.parse(
-    await eventually(() => readFile(join(s.home, WINDOW_STATE_FILE), 'utf8')),
-  ) as unknown;
+  const saved = await eventually(async () => {
+    const prefs = JSON.parse(await readFile(join(s.home, 'preferences.json'), 'utf8')) as {
+      window?: unknown;
+    };
+    if (!prefs.window) throw new Error('not saved yet');
+    return prefs.window;
+  });
   assert.deepEqual(saved, { x: 300, y: 200, width: 1000, height: 700, maximized: false });
 
   // Next launch: the window opens with those bounds.

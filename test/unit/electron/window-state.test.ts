@@ -1,43 +1,72 @@
-/** The window's saved bounds: validated on load, written atomically, fitted back onto today's screens. */
+/** The saved bounds: validated on load, saved in whole pixels, fitted back onto today's screens. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Conf from 'conf';
+import { adoptLegacyWindowState, desktopPreferences } from '../../../src-main/electron/preferences.js';
 import {
+  LEGACY_WINDOW_STATE_FILE,
   MIN_WINDOW_HEIGHT,
   MIN_WINDOW_WIDTH,
   fitOnScreen,
-  loadWindowState,
-  saveWindowState,
+  parseWindowState,
 } from '../../../src-main/electron/window-state.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 const laptop = { x: 0, y: 0, width: 1440, height: 900 };
 const rightMonitor = { x: 1440, y: 0, width: 2560, height: 1440 };
 
-test('saved bounds load back; missing, corrupt or out-of-range files load as none', async () => {
+/** conf stands in for electron-store (which extends it): the same preferences.json. */
+function prefsIn(dir: string, log: (l: string) => void = () => {}) {
+  const store = new Conf({
+    cwd: dir,
+    configName: 'preferences',
+    projectName: 'clawbridge',
+    projectSuffix: '',
+  });
+  return desktopPreferences(store, log);
+}
+
+test('saved bounds load back in whole pixels; what is not a window state loads as none', () => {
   const dir = tempDir('window-state-');
-  const file = join(dir, 'window-state.json');
-  assert.equal(await loadWindowState(file), null);
-  await saveWindowState(file, { x: 10.4, y: 20, width: 1000, height: 700, maximized: true });
-  assert.deepEqual(await loadWindowState(file), { x: 10, y: 20, width: 1000, height: 700, maximized: true });
-  assert.deepEqual(await readdir(dir), ['window-state.json'], 'no temp file left behind');
+  const prefs = prefsIn(dir);
+  assert.equal(prefs.window(), null);
+  prefs.setWindow({ x: 10.4, y: 20, width: 1000, height: 700, maximized: true });
+  assert.deepEqual(prefsIn(dir).window(), { x: 10, y: 20, width: 1000, height: 700, maximized: true });
   for (const bad of [
-    '{',
     '[]',
     '{"x":0,"y":0,"width":800,"height":600}',
     '{"x":0,"y":0,"width":-5,"height":600,"maximized":false}',
     '{"x":1e9,"y":0,"width":800,"height":600,"maximized":false}',
     '{"x":0,"y":0,"width":800,"height":600,"maximized":false,"extra":1}',
   ]) {
-    await writeFile(file, bad);
-    assert.equal(await loadWindowState(file), null, bad);
+    assert.equal(parseWindowState(JSON.parse(bad)), null, bad);
   }
-  await assert.rejects(saveWindowState(file, { x: 0, y: 0, width: NaN, height: 1, maximized: false }));
-  assert.equal(
-    await readFile(file, 'utf8'),
-    '{"x":0,"y":0,"width":800,"height":600,"maximized":false,"extra":1}',
+  const logged: string[] = [];
+  prefsIn(dir, (l) => logged.push(l)).setWindow({ x: 0, y: 0, width: NaN, height: 1, maximized: false });
+  assert.equal(logged.length, 1, 'a bad state is logged, not thrown');
+  assert.deepEqual(
+    prefsIn(dir).window(),
+    { x: 10, y: 20, width: 1000, height: 700, maximized: true },
+    'kept',
   );
+});
+
+test('an upgrade adopts the old window-state.json once and removes it', () => {
+  const dir = tempDir('window-state-');
+  const legacy = join(dir, LEGACY_WINDOW_STATE_FILE);
+  writeFileSync(legacy, '{"x":5,"y":6,"width":900,"height":600,"maximized":false}');
+  const prefs = prefsIn(dir);
+  adoptLegacyWindowState(prefs, dir);
+  assert.deepEqual(prefs.window(), { x: 5, y: 6, width: 900, height: 600, maximized: false });
+  assert.equal(existsSync(legacy), false);
+  assert.match(readFileSync(join(dir, 'preferences.json'), 'utf8'), /"width": 900/);
+  // A store that has bounds keeps them over an old file left behind.
+  writeFileSync(legacy, '{"x":1,"y":1,"width":800,"height":500,"maximized":false}');
+  adoptLegacyWindowState(prefs, dir);
+  assert.equal(prefs.window()?.width, 900);
+  assert.equal(existsSync(legacy), false);
 });
 
 test('fitOnScreen keeps a visible position, drops a lost one, and shrinks to the screen', () => {
