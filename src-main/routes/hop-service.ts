@@ -128,7 +128,10 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     handle: (req) => {
       const give = state.fromPredecessor.take(req.peer.fingerprint);
       if (!give) return req.reject('TOO_MANY_STREAMS', HOP_WORDS.busy);
-      void passOn(host, req, state).finally(give);
+      passOn(host, req, state)
+        // Not expected (passOn answers every failure itself); the predecessor still gets an answer.
+        .catch(() => req.reject('SERVICE_FAILED', HOP_WORDS.refused))
+        .finally(give);
     },
   });
   // Any peer may deliver a routed link, naming any origin: the handshake then proves the origin, and
