@@ -4,7 +4,6 @@
  * on Quit stops the agent before it exits. It reaches the agent only through an AgentConnection, and
  * Electron comes in as a parameter, so tests pass fakes; main.ts passes the real ones.
  */
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as electron from 'electron';
 import type { ApiEvents } from '../api/contract.js';
