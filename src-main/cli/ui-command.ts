@@ -1,12 +1,16 @@
 /**
  * `clawbridge ui`: asks the running agent for its web UI link (API `ui.url`), prints it and opens it in
  * the default browser. Not being able to open a browser (a headless server, no desktop session) is not
- * an error: the link is printed either way, with a hint to open it elsewhere (docs/web-ui.md).
+ * an error: the link is printed either way, with a hint to open it elsewhere (docs/web-ui.md). The
+ * opener is never given the link itself, which holds the token, but an address that hands it over
+ * (ui-handoff.ts): a command line is read by every user of the machine.
  */
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { call, type HomeOpts } from './client-commands.js';
 import { printJson } from './output.js';
+import { resolveHome } from '../home/home-dir.js';
+import { HANDOFF_WAIT_MS, handOver } from './ui-handoff.js';
 
 /** How long to wait for the opener to fail before assuming the browser is on its way, in ms. */
 export const OPEN_WAIT_MS = 3_000;
@@ -64,10 +68,18 @@ export function registerUiCommand(program: Command): void {
       if (opts.json) printJson({ url });
       else console.log(url);
       if (opts.open === false) return;
-      const problem = await openInBrowser(url);
+      const handoff = await handOver(url, resolveHome(opts.home));
+      const problem = await openInBrowser(handoff.target);
       if (problem !== undefined) {
+        handoff.close();
         process.stderr.write(
           `clawbridge: could not open a browser (${problem}); open the link above in one yourself\n`,
+        );
+        return;
+      }
+      if (handoff.served && !(await handoff.served)) {
+        process.stderr.write(
+          `clawbridge: no browser asked for the link within ${HANDOFF_WAIT_MS / 1000} s; open the link above in one yourself\n`,
         );
       }
     });

@@ -174,9 +174,15 @@ test(
     await startAgent(home);
     const { token } = await uiLink(home);
     const seen = join(home, 'opened-url');
-    const ok = await uiWithOpener(home, `printf '%s' "$1" > '${seen}'`);
+    // The opener gets an address that hands the link over (cli/ui-handoff.ts), never the token: it
+    // fetches it as the browser would and follows it to the link.
+    const ok = await uiWithOpener(
+      home,
+      `printf '%s' "$1" > '${seen}'; curl -s -o /dev/null -w '%{redirect_url}' "$1" > '${seen}.link'`,
+    );
     assert.equal(ok.code, 0, ok.stderr);
-    assert.equal(readFileSync(seen, 'utf8'), ok.stdout.trim());
+    assert.doesNotMatch(readFileSync(seen, 'utf8'), new RegExp(token));
+    assert.equal(readFileSync(`${seen}.link`, 'utf8'), ok.stdout.trim());
     assert.match(ok.stdout, new RegExp(`#token=${token}$`, 'm'));
     assert.equal(ok.stderr, '');
     const failing = await uiWithOpener(home, 'exit 3');
