@@ -199,7 +199,7 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
     (req, res) => {
       // Headers in: the answer is not cut to make room for anyone (ui-connections.ts).
       connections.serving(req.socket);
-      res.once('close', () => connections.idle(req.socket));
+      res.once('close', () => connections.answered(req.socket));
       if (!guard(req)) {
         res.writeHead(421, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('misdirected request: this server answers only to its own address\n');

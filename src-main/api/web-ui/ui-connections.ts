@@ -42,6 +42,8 @@ interface Entry {
   source: string | undefined;
   /** When it entered its state, in ms (for `serving`: when the request's headers were in). */
   since: number;
+  /** Requests read and not yet answered (more than one when a client pipelines them). */
+  answering: number;
 }
 
 export class UiConnections<T> {
@@ -90,7 +92,7 @@ export class UiConnections<T> {
       }
     }
     if (this.entries.size >= this.opts.total && !this.makeRoom(this.totalCandidates())) return false;
-    this.entries.set(conn, { state: 'idle', source, since: this.now() });
+    this.entries.set(conn, { state: 'idle', source, since: this.now(), answering: 0 });
     this.byState.idle.add(conn);
     if (source !== undefined) {
       const set = this.bySource.get(source) ?? new Set<T>();
@@ -102,12 +104,19 @@ export class UiConnections<T> {
 
   /** A plain request's headers are in: its answer is shielded (see the module comment). */
   serving(conn: T): void {
+    const entry = this.entries.get(conn);
+    // A WebSocket's connection carries no more plain requests.
+    if (entry?.state !== 'idle' && entry?.state !== 'serving') return;
+    entry.answering++;
     this.move(conn, 'serving');
   }
 
-  /** Its answer is sent; the connection waits for its next request. */
-  idle(conn: T): void {
-    if (this.entries.get(conn)?.state === 'serving') this.move(conn, 'idle');
+  /** One answer is sent; once all are, the connection waits for its next request. */
+  answered(conn: T): void {
+    const entry = this.entries.get(conn);
+    if (entry?.state !== 'serving') return;
+    entry.answering = Math.max(0, entry.answering - 1);
+    if (entry.answering === 0) this.move(conn, 'idle');
   }
 
   /** Upgraded to a WebSocket (or being refused one): worth nothing until it presents the token. */

@@ -42,13 +42,13 @@ test('an answer under way is never ended to make room while shielded; past its s
   assert.equal(t.admit('c', undefined), false, 'refused: every connection is answering');
   assert.deepEqual(ended, []);
   advance(1_000);
-  t.idle('a');
+  t.answered('a');
   t.serving('a'); // a's next request on the kept-alive connection: its shield starts again
   assert.ok(t.admit('c', undefined));
   assert.deepEqual(ended, ['b'], 'the answer past its shield made room');
   t.serving('c');
   advance(1_000);
-  t.idle('a');
+  t.answered('a');
   assert.ok(t.admit('d', undefined));
   assert.deepEqual(ended, ['b', 'a'], 'an idle one before one past its shield');
 });
@@ -59,7 +59,7 @@ test('an authenticated WebSocket never makes room, and a late event does not dem
   t.waiting('owner');
   t.authenticated('owner');
   t.waiting('owner');
-  t.idle('owner');
+  t.answered('owner');
   assert.equal(t.stateOf('owner'), 'authenticated');
   t.admit('x', undefined);
   assert.ok(t.admit('y', undefined));
@@ -84,6 +84,20 @@ test('per source: only idle and serving count; the source makes room among its o
   t.serving('s5');
   assert.equal(t.admit('s6', '192.0.2.1'), false, 'all of the source are answering: refused');
   assert.ok(t.admit('o2', '192.0.2.9'), 'another source still gets in');
+});
+
+test('pipelined requests: the connection is idle only once every answer is sent', () => {
+  const { t, ended } = table(2, 100);
+  t.admit('a', undefined);
+  t.serving('a');
+  t.serving('a');
+  t.answered('a');
+  assert.equal(t.stateOf('a'), 'serving', 'the second answer is still under way');
+  t.admit('b', undefined);
+  assert.ok(t.admit('c', undefined));
+  assert.deepEqual(ended, ['b']);
+  t.answered('a');
+  assert.equal(t.stateOf('a'), 'idle');
 });
 
 test('connections without a source count in the total only', () => {
