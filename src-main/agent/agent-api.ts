@@ -176,7 +176,9 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'connections.list': () => parts.connections?.list() ?? [],
     'connections.close': (p) => {
       if (!parts.connections) throw new ClawError('INTERNAL', 'this agent does not list its connections');
-      return parts.connections.close(p.id);
+      // The reason reaches whoever is at the other end, a viewer on another node too: "this node"
+      // would be theirs there, so it names this one.
+      return parts.connections.close(p.id, `closed by the owner of ${agent.name}`);
     },
     'audit.list': (p) => {
       if (!parts.audit) throw new ClawError('INTERNAL', 'this agent keeps no audit log');

@@ -172,7 +172,10 @@ export function notOnlineLine(name: string, view: PeerStateView): string {
     case 'refused':
       return `peer ${name} is ${view.stateDetail ?? REFUSED_DETAIL}; pair again with a new code from its owner`;
     case 'unreachable':
-      return `peer ${name} is unreachable: ${view.stateDetail ?? 'unknown'}; check its address, or use a relay both nodes share`;
+      // A line with a command of its own says what to do; the rest get the usual two ways out.
+      return view.stateHint
+        ? `peer ${name} is unreachable: ${view.stateDetail ?? 'unknown'}`
+        : `peer ${name} is unreachable: ${view.stateDetail ?? 'unknown'}; check its address, or use a relay both nodes share`;
     default:
       return `peer ${name} is offline${view.stateDetail ? ` (${view.stateDetail})` : ''}; check that its agent runs and shares a relay or network with this one`;
   }

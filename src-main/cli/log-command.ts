@@ -4,11 +4,14 @@
  */
 import type { Command } from 'commander';
 import type { AuditEvent } from '../audit/audit-events.js';
-import { readAudit } from '../audit/audit-reader.js';
+import { matchesAudit, readAudit } from '../audit/audit-reader.js';
 import { parseSince } from '../audit/audit-since.js';
 import { resolveHome } from '../home/home-dir.js';
 import { formatBytes } from './forward-commands.js';
-import { printBlock, printJson, printNote } from './output.js';
+import { hintCommand, printBlock, printJson, printNote } from './output.js';
+import { ClawError } from '../core/errors.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { table } from './table.js';
 
 interface LogOpts {
@@ -58,6 +61,25 @@ export function auditTable(events: readonly AuditEvent[]): string {
   );
 }
 
+/**
+ * Whether `peer` (as --peer reads it: audit-reader.ts matchesAudit) names one of this node's peers or
+ * one the log has events of (a removed peer's stay). Read only when --peer found nothing.
+ */
+async function peerKnown(home: string, peer: string): Promise<boolean> {
+  if ((await readAudit(home)).events.some((e) => matchesAudit(e, { peer }))) return true;
+  if (!existsSync(join(home, 'config.json'))) return false;
+  const { NodeState } = await import('../agent/node-state.js');
+  const time = new Date().toISOString();
+  return NodeState.open(home)
+    .get()
+    .peers.some(({ name, fingerprint }) =>
+      matchesAudit(
+        { kind: 'peer', change: 'added', time, peer: { name, fingerprint }, what: '', outcome: 'ok' },
+        { peer },
+      ),
+    );
+}
+
 export function registerLogCommand(program: Command): void {
   program
     .command('log')
@@ -68,10 +90,18 @@ export function registerLogCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: LogOpts) => {
       const since = opts.since === undefined ? undefined : parseSince(opts.since);
-      const read = await readAudit(resolveHome(opts.home), {
+      const home = resolveHome(opts.home);
+      const read = await readAudit(home, {
         ...(since !== undefined ? { since } : {}),
         ...(opts.peer !== undefined ? { peer: opts.peer } : {}),
       });
+      // `no events` would say that peer did nothing: say instead that no peer has that name.
+      if (opts.peer !== undefined && read.events.length === 0 && !(await peerKnown(home, opts.peer))) {
+        throw new ClawError(
+          'PEER_NOT_FOUND',
+          `no peer '${opts.peer}': not a peer of this node, and no event of the audit log names one so (--peer takes a name or the start of a fingerprint; \`${hintCommand('peers', opts.home)}\` lists them)`,
+        );
+      }
       if (read.bad > 0) {
         printNote(
           `skipped ${read.bad} line${read.bad === 1 ? '' : 's'} of the audit log that are not events`,

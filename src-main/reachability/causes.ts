@@ -61,6 +61,9 @@ export const OTHER_RELAY_HINT: Hint = hereHint(
   '--relay',
 );
 
+/** How to reach a peer this machine has no route to: through a peer that has one (ADR 0017). */
+export const ROUTE_HINT: Hint = hereHint(['peers', 'route', 'PEER', '--via', 'HOP'], '--via');
+
 /** `14:03:07`, this machine's local time. */
 export function clockTime(ms: number): string {
   const t = new Date(ms);
@@ -78,6 +81,8 @@ export function observationText(o: PathObservation): string {
         return `direct ${o.address}: no answer (timed out)`;
       case 'pin-mismatch':
         return `direct ${o.address}: another certificate answered (TLS pin mismatch)`;
+      case 'no-route':
+        return `direct ${o.address}: no route to it from this machine`;
       case 'peer-refused':
       case 'error':
         return `direct: ${o.message}`;
@@ -156,6 +161,16 @@ export function explainUnreachable(facts: ReachFacts): Cause | undefined {
   if (back) {
     const cause = `waiting for it to reconnect to relay ${back.url} (back since ${clockTime(back.backAt!)})`;
     return { state: 'unreachable', detail: line(cause, relay) };
+  }
+  // 4a. Its address is on a network this machine has no route to (the peer's LAN, reached before
+  // through a route): a peer that reaches it can relay (`peers route`), rather than another address.
+  if (direct?.kind === 'no-route') {
+    const cause = `this machine has no route to ${direct.address}: reach it through a peer that can, or a relay both nodes share`;
+    return {
+      state: facts.lost ? 'offline' : 'unreachable',
+      detail: line(cause, direct),
+      hint: ROUTE_HINT,
+    };
   }
   // 5. The relay is up and does not see it.
   if (relay?.kind === 'not-on-relay') {

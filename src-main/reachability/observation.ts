@@ -18,10 +18,12 @@ export interface PeerRefusedObservation {
  * - `refused`: nothing listens there (connection refused): its agent is not running, or moved port;
  * - `timed-out`: no answer at all: the machine is off or asleep, or a firewall drops the dial;
  * - `pin-mismatch`: a TLS certificate other than the paired one answered: another node has that address;
+ * - `no-route`: this machine has no route to that network or host (ENETUNREACH, EHOSTUNREACH): the
+ *   address is on a network only others reach (a peer's LAN, a namespace), as when a route was its way;
  * - `error`: anything else, in the error's words.
  */
 export type DirectObservation =
-  | { path: 'direct'; kind: 'refused' | 'timed-out' | 'pin-mismatch'; address: string }
+  | { path: 'direct'; kind: 'refused' | 'timed-out' | 'pin-mismatch' | 'no-route'; address: string }
   | { path: 'direct'; kind: 'error'; address: string; message: string }
   | ({ path: 'direct'; address: string } & PeerRefusedObservation);
 
@@ -70,6 +72,8 @@ export function observeDirect(address: string, err: unknown): DirectObservation 
   if (isClawError(err, 'FINGERPRINT_MISMATCH')) return { path: 'direct', address, kind: 'pin-mismatch' };
   const errno = errnoOf(err);
   if (errno === 'ECONNREFUSED') return { path: 'direct', address, kind: 'refused' };
+  if (errno === 'ENETUNREACH' || errno === 'EHOSTUNREACH')
+    return { path: 'direct', address, kind: 'no-route' };
   if (isClawError(err, 'TIMEOUT') || errno === 'ETIMEDOUT')
     return { path: 'direct', address, kind: 'timed-out' };
   return { path: 'direct', address, kind: 'error', message: errorMessage(err) };

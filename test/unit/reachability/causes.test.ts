@@ -10,6 +10,7 @@ import {
   observationText,
   OTHER_RELAY_HINT,
   REJOIN_GRACE_MS,
+  ROUTE_HINT,
   type ReachFacts,
 } from '../../../src-main/reachability/causes.js';
 import type { DirectObservation, RelayObservation } from '../../../src-main/reachability/observation.js';
@@ -24,7 +25,7 @@ const facts = (over: Partial<ReachFacts> = {}): ReachFacts => ({
   lost: false,
   ...over,
 });
-const direct = (kind: 'refused' | 'timed-out' | 'pin-mismatch'): DirectObservation => ({
+const direct = (kind: 'refused' | 'timed-out' | 'pin-mismatch' | 'no-route'): DirectObservation => ({
   path: 'direct',
   kind,
   address: ADDR,
@@ -161,6 +162,21 @@ test('row 5b: never linked and its relay not known: it may use another relay, an
       "it is on none of this node's relays: its agent is not running, or it uses another relay: name that relay for it",
     hint: OTHER_RELAY_HINT,
   });
+});
+
+test('row 4a: no route to its address: reach it through a peer (peers route), not another address', () => {
+  // Issue 52: after `peers route c --clear`, the line was Node's `connect ENETUNREACH … - Local
+  // (0.0.0.0:0)` and pointed at `peers add`.
+  for (const relay of [undefined, notOnRelay]) {
+    const cause = explainUnreachable(facts({ direct: direct('no-route'), relay, homeRelayKnown: false }));
+    assert.deepEqual(cause, {
+      state: 'unreachable',
+      detail: `this machine has no route to ${ADDR}: reach it through a peer that can, or a relay both nodes share${relay ? ` — relay ${R}: it is not connected there` : ''}`,
+      hint: ROUTE_HINT,
+    });
+  }
+  assert.deepEqual(ROUTE_HINT.argv, ['peers', 'route', 'PEER', '--via', 'HOP']);
+  assert.equal(observationText(direct('no-route')), `direct ${ADDR}: no route to it from this machine`);
 });
 
 test('row 6: another certificate at its address', () => {

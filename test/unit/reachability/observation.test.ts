@@ -153,3 +153,22 @@ test('a route failure is its words', () => {
     message: 'hop c refused',
   });
 });
+
+test('direct no route: a real dial to a network this machine has no route to (ENETUNREACH, EHOSTUNREACH)', async (t) => {
+  // 2001:db8::/32 is for documentation: no machine routes it, so the kernel answers at once.
+  const address = '[2001:db8::1]:7474';
+  const err = await directFailure([address]);
+  if (!['ENETUNREACH', 'EHOSTUNREACH'].some((code) => err.message.includes(code))) {
+    return t.skip(`this machine routes ${address} somewhere: ${err.message}`);
+  }
+  assert.deepEqual(err.observed, { path: 'direct', kind: 'no-route', address });
+  const socket = Object.assign(new Error('connect ENETUNREACH 10.9.0.2:7475 - Local (0.0.0.0:0)'), {
+    code: 'ENETUNREACH',
+  });
+  const wrapped = new ClawError('LINK_CLOSED', 'direct connection failed', { cause: socket });
+  assert.deepEqual(observeDirect('10.9.0.2:7475', wrapped), {
+    path: 'direct',
+    kind: 'no-route',
+    address: '10.9.0.2:7475',
+  });
+});
