@@ -25,9 +25,6 @@ export interface OwnRelayHost {
   readonly connections?: ConnectionOpener | undefined;
 }
 
-/** Default address of a node's own relay: all interfaces, the relay's usual port. */
-export const DEFAULT_RELAY_LISTEN = '0.0.0.0:7474';
-
 export async function startOwnRelay(agent: OwnRelayHost, listen: string): Promise<RelayServer> {
   const { host, port } = parseHostPort(listen);
   const self = agent.identity.fingerprint;

@@ -20,8 +20,6 @@ export const MAX_PENDING_CODE = 16;
  * their own so a flood of them never blocks pairing by code.
  */
 export const MAX_PENDING_FINGERPRINT = 16;
-/** Most requests kept at once, of both kinds. */
-export const MAX_PENDING_TOTAL = MAX_PENDING_CODE + MAX_PENDING_FINGERPRINT;
 /**
  * Most fingerprint-only requests from one IPv4 address or IPv6 /64 at once (direct and LAN links): one
  * noisy host cannot take the whole room (nor by using a fresh address of its /64 for each). Requests through a relay are counted per node instead (each is a distinct,

@@ -3,6 +3,7 @@
  * every read and write is checked against, and the types the rest of the agent uses. The file itself is
  * read and written by settings-file.ts, and only the node-state store (node-state.ts) writes it.
  */
+import { DEFAULT_RELAY_LISTEN } from '../core/relay-url.js';
 import type { KnownFields } from './settings-extras.js';
 import { z } from 'zod';
 import { nodeNameSchema } from '../api/contract.js';
@@ -200,7 +201,7 @@ export const settingsSchema = z
     listen: listenAddress.nullable().default(DEFAULT_DIRECT_LISTEN),
     /** Also serve the relay for peers allowed `relay` (own-relay.ts), listening on relayListen. */
     actAsRelay: z.boolean().default(false),
-    relayListen: listenAddress.default('0.0.0.0:7474'),
+    relayListen: listenAddress.default(DEFAULT_RELAY_LISTEN),
     /** Announce and discover nodes on the LAN (mDNS) when the listener is reachable from it. */
     lan: z.boolean().default(true),
     peers: z.array(peerSchema).default([]),

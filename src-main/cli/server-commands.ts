@@ -1,6 +1,7 @@
 /**
  * Commands that run in this process rather than asking an agent: `id`, `agent` and `relay`.
  */
+import { DEFAULT_RELAY_LISTEN } from '../core/relay-url.js';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from './commander.js';
@@ -40,7 +41,10 @@ export function registerServerCommands(program: Command): void {
     .addOption(new Option('--no-direct', 'neither listen for nor dial direct links'))
     .option('--act-as-relay', "also serve the relay for peers allowed `relay` (uses this node's certificate)")
     .option('--no-act-as-relay', 'stop serving the relay')
-    .option('--relay-listen <host:port>', 'address of the relay this node serves (default 0.0.0.0:7474)')
+    .option(
+      '--relay-listen <host:port>',
+      `address of the relay this node serves (default ${DEFAULT_RELAY_LISTEN})`,
+    )
     .option(
       '--terminal-resume <duration>',
       'how long a terminal session waits for its client after the path is lost, e.g. 60s, 5m (default 60s)',
@@ -101,7 +105,7 @@ export function registerServerCommands(program: Command): void {
   program
     .command('relay')
     .description('run a relay server for nodes that cannot reach each other directly')
-    .option('--listen <host:port>', 'address to listen on', '0.0.0.0:7474')
+    .option('--listen <host:port>', 'address to listen on', DEFAULT_RELAY_LISTEN)
     .option('--home <dir>', 'home directory for the relay certificate')
     .option(
       '--token-file <file>',

@@ -4,6 +4,12 @@
  * off (one identity, two connections). Pure; used by the agent and the window alike.
  */
 
+/**
+ * Where a relay listens unless told otherwise (`clawbridge relay`, and a node acting as a relay for
+ * its peers): all interfaces, the relay's usual port.
+ */
+export const DEFAULT_RELAY_LISTEN = '0.0.0.0:7474';
+
 /** The form two URLs of one relay share (URL's own normalisation: host case, default port, "/"). */
 export function relayUrlKey(url: string): string {
   try {

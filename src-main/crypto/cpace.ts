@@ -25,8 +25,6 @@ export const CPACE_POINT_BYTES = 32;
 const FIELD_SIZE_BITS = 255;
 /** H.s_in_bytes of SHA-512: its input block size in bytes; the zero padding fills the first block. */
 const HASH_BLOCK_BYTES = 128;
-/** H.b_in_bytes of SHA-512: size of ISK in bytes. */
-export const CPACE_ISK_BYTES = 64;
 /** Field prime of Curve25519, 2^255 − 19. */
 const P = 2n ** 255n - 19n;
 /** Longest LEB128 length prefix accepted when parsing, in bytes: 3 bytes encode up to 2 MiB − 1. */

@@ -100,12 +100,6 @@ export async function writeFileDurably(
   await fs.syncDir(dirname(path));
 }
 
-/** Creates the home (mode 0700) if needed; see ensureHomeDir. */
-export function ensureHome(home: string): Promise<void> {
-  ensureHomeDir(home);
-  return Promise.resolve();
-}
-
 export interface IdentityStoreOptions {
   /** Where a one-line warning goes (a key that was readable by others); stderr by default. */
   warn?: (line: string) => void;

@@ -3,7 +3,7 @@
  * Wire-level limits both ends must agree on (frame sizes, INITIAL_STREAM_WINDOW) live in
  * protocol/mux-frames.ts; these are local choices a node can tune without breaking its peers.
  */
-import { INITIAL_STREAM_WINDOW, MAX_DATA_PAYLOAD, MAX_STREAM_WINDOW } from '../protocol/mux-frames.js';
+import { MAX_DATA_PAYLOAD, MAX_STREAM_WINDOW } from '../protocol/mux-frames.js';
 
 /**
  * Fraction of the receive window the application must consume before credit is returned, as a divisor
@@ -18,13 +18,6 @@ export const CREDIT_RETURN_DIVISOR = 2;
  * bounds what a stream holds on the send side to about two payloads, however slow the peer reads.
  */
 export const STREAM_WRITE_HIGH_WATER = MAX_DATA_PAYLOAD;
-
-/**
- * Readable high-water mark of a stream in bytes: the starting receive window. Credit, not this mark,
- * bounds what is buffered (the mux ignores push()'s return value), so a window grown by auto-tuning
- * needs no new mark.
- */
-export const STREAM_READ_HIGH_WATER = INITIAL_STREAM_WINDOW;
 
 /**
  * Largest receive window auto-tuning grows a stream to, in bytes (16 MiB, the protocol's

@@ -60,11 +60,6 @@ export function formatCountdown(iso: string, now: number = Date.now()): string {
   return `${m}:${String(s).padStart(2, '0')}`;
 }
 
-/** How an exit status reads: `exited with code 0`, `killed by SIGTERM`. */
-export function describeExit(status: { code: number } | { signal: string }): string {
-  return 'code' in status ? `exited with code ${status.code}` : `killed by ${status.signal}`;
-}
-
 /** Whether a pasted text is an invite link rather than a bare code (the agent accepts both). */
 export function looksLikeInvite(text: string): boolean {
   return /^clawbridge:\/\//i.test(text.trim());
