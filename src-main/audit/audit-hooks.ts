@@ -11,13 +11,13 @@ import type { NodeStateReader } from '../agent/node-state.js';
 import type { PairingProgress } from '../agent/pairing-progress.js';
 import type { ServiceRegistry } from '../agent/services.js';
 import type { StateChange } from '../agent/state-changes.js';
-import type { ConnectionTable } from '../connections/connection-table.js';
+import type { ConnectionTable, ConnectionVia } from '../connections/connection-table.js';
 import type { Disposer } from '../core/emitter.js';
 import type { PathKind } from '../transport/link.js';
 import type { AuditPeer } from './audit-events.js';
 import type { AuditSink } from './audit-writer.js';
 
-type Via = { path: PathKind; address: string };
+type Via = ConnectionVia;
 
 export interface AuditSources {
   state: Pick<NodeStateReader, 'subscribe'>;
@@ -86,20 +86,37 @@ export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
         reason: r.reason,
       }),
     ),
-    src.connections.events.on('opened', (c) => {
-      const via = c.peer ? src.pathOf(c.peer.fingerprint) : undefined;
+    src.connections.events.on('opened', (c, opening) => {
+      // The link its stream came on when the owner knows it; else the peer's path now.
+      const via = opening.via ?? (c.peer ? src.pathOf(c.peer.fingerprint) : undefined);
       started.set(c.id, via);
       if (c.kind === 'terminal-served' || c.kind === 'terminal-opened') {
         sink.record({
           kind: 'terminal',
-          phase: 'start',
+          phase: opening.resumed ? 'resume' : 'start',
           side: TERMINAL_SIDE[c.kind],
           ...peerOf(c.peer?.name, c.peer?.fingerprint),
           ...viaFields(via),
           what: `${c.from} → ${c.to}`,
           outcome: 'ok',
+          ...(opening.resumed ? { reason: 'taken up by this agent after a restart' } : {}),
         });
       }
+    }),
+    src.connections.events.on('resumed', (c, arrived) => {
+      if (c.kind !== 'terminal-served' && c.kind !== 'terminal-opened') return;
+      const via = arrived ?? (c.peer ? src.pathOf(c.peer.fingerprint) : undefined);
+      if (started.has(c.id)) started.set(c.id, via);
+      sink.record({
+        kind: 'terminal',
+        phase: 'resume',
+        side: TERMINAL_SIDE[c.kind],
+        ...peerOf(c.peer?.name, c.peer?.fingerprint),
+        ...viaFields(via),
+        what: `${c.from} → ${c.to}`,
+        outcome: 'ok',
+        reason: 'its stream came back on a new link',
+      });
     }),
     src.connections.events.on('ended', (c, reason) => {
       const via = started.get(c.id);

@@ -10,6 +10,7 @@ import type { ConnectionInfo, ConnectionKind, ConnectionPeer } from '../api/cont
 import { Emitter } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
 import { hereHint } from '../core/hint.js';
+import type { PathKind } from '../transport/link.js';
 
 /** Most connections listed at once: far above what one node carries, but a bound on the memory. */
 export const MAX_LISTED_CONNECTIONS = 10_000;
@@ -25,6 +26,22 @@ export interface ConnectionOpening {
   to: string;
   /** Cuts this connection only (both sockets, the session, the circuit); `reason` is for whoever is told. */
   close(reason: string): void;
+  /**
+   * A connection a peer opened here: the link its stream arrived on (for the audit log, which would
+   * otherwise name the peer's path now — a routed stream arrives on the route, not on direct).
+   */
+  via?: ConnectionVia | undefined;
+  /**
+   * It carries on a connection listed before, by an agent before this one (a terminal session taken up
+   * after a restart): the audit log says `resume`, not `start`.
+   */
+  resumed?: boolean;
+}
+
+/** The link a stream of a connection came on: its path and the far end's address on it. */
+export interface ConnectionVia {
+  path: PathKind;
+  address: string;
 }
 
 /** What the owner keeps: counters to feed while bytes move, and `end` when the connection is gone. */
@@ -36,6 +53,8 @@ export interface ConnectionHandle {
   bytesOut(n: number): void;
   /** The connection is over: it leaves the list. Idempotent. */
   end(): void;
+  /** It carries on over another stream, which came on `via` (a terminal resumed after a path change). */
+  resumed(via?: ConnectionVia): void;
 }
 
 /** What a front end that opens connections needs of the table (a narrow port, for tests too). */
@@ -52,7 +71,13 @@ interface Entry {
 }
 
 /** A handle for a connection that is not listed (the table is full): counts nothing, ends nothing. */
-const UNLISTED: ConnectionHandle = { id: '', bytesIn: () => {}, bytesOut: () => {}, end: () => {} };
+const UNLISTED: ConnectionHandle = {
+  id: '',
+  bytesIn: () => {},
+  bytesOut: () => {},
+  end: () => {},
+  resumed: () => {},
+};
 
 export class ConnectionTable implements ConnectionOpener {
   private readonly live = new Map<string, Entry>();
@@ -61,13 +86,16 @@ export class ConnectionTable implements ConnectionOpener {
   private moved = false;
   /**
    * `changed`: a connection opened, ended or moved bytes after a quiet spell (at most once per read).
-   * `opened` / `ended`: one connection, as listed then (`ended` with its final counters and, when it
-   * was cut here, why): the audit log's summary of each (audit/audit-hooks.ts).
+   * `opened` / `ended`: one connection, as listed then (`opened` with the link it came on and
+   * whether it was resumed, `ended` with its final counters and, when it was cut here, why);
+   * `resumed`: it carries on over another stream: the audit log's lines for each
+   * (audit/audit-hooks.ts).
    */
   readonly events = new Emitter<{
     changed: [];
-    opened: [ConnectionInfo];
+    opened: [ConnectionInfo, Pick<ConnectionOpening, 'via' | 'resumed'>];
     ended: [ConnectionInfo, string | undefined];
+    resumed: [ConnectionInfo, ConnectionVia | undefined];
   }>();
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -83,7 +111,9 @@ export class ConnectionTable implements ConnectionOpener {
     const entry: Entry = { id, opening, openedAt: this.now(), bytesIn: 0, bytesOut: 0 };
     this.live.set(id, entry);
     this.events.emit('changed');
-    if (this.events.listenerCount('opened') > 0) this.events.emit('opened', info(entry, entry.openedAt));
+    if (this.events.listenerCount('opened') > 0) {
+      this.events.emit('opened', info(entry, entry.openedAt), { via: opening.via, resumed: opening.resumed });
+    }
     const count = (n: number, key: 'bytesIn' | 'bytesOut') => {
       entry[key] += n;
       if (this.moved) return;
@@ -99,6 +129,10 @@ export class ConnectionTable implements ConnectionOpener {
         this.live.delete(id);
         this.events.emit('changed');
         this.ended(entry, undefined);
+      },
+      resumed: (via) => {
+        if (this.live.get(id) !== entry || this.events.listenerCount('resumed') === 0) return;
+        this.events.emit('resumed', info(entry, this.now()), via);
       },
     };
   }

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ConnectionOpener } from '../connections/connection-table.js';
+import type { ConnectionHandle, ConnectionOpener, ConnectionVia } from '../connections/connection-table.js';
 import { ClawError } from '../core/errors.js';
 import { countedProcess } from './listed-process.js';
 import { ServerSession, type TerminalProcess } from './server-session.js';
@@ -24,6 +24,8 @@ export interface SessionRegistryOptions {
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, ServerSession>();
+  /** Each session's listing in the connection table, while it lives. */
+  private readonly listed = new Map<string, ConnectionHandle>();
 
   constructor(private readonly opts: SessionRegistryOptions) {}
 
@@ -47,7 +49,13 @@ export class SessionRegistry {
    * @throws ClawError('BAD_ARGUMENT') when the peer already has the most sessions allowed, or the PTY
    *   cannot be started.
    */
-  create(peer: string, peerName: string, spawn: () => TerminalProcess, what = 'shell'): ServerSession {
+  create(
+    peer: string,
+    peerName: string,
+    spawn: () => TerminalProcess,
+    what = 'shell',
+    via?: ConnectionVia,
+  ): ServerSession {
     const max = this.opts.maxPerPeer ?? MAX_SESSIONS_PER_PEER;
     if (this.countFor(peer) >= max) {
       throw new ClawError(
@@ -64,7 +72,9 @@ export class SessionRegistry {
       to: what,
       // Called only later, from the table: the session exists by then.
       close: (reason) => session.close(reason),
+      via,
     });
+    if (listed) this.listed.set(id, listed);
     const session = new ServerSession({
       id,
       peer,
@@ -73,6 +83,7 @@ export class SessionRegistry {
       resumeMs: this.opts.resumeMs ?? (() => TERMINAL_RESUME_MS),
       onGone: (s) => {
         listed?.end();
+        this.listed.delete(s.id);
         if (this.sessions.get(s.id) === s) this.sessions.delete(s.id);
         this.opts.onGone?.(s.id);
       },
@@ -80,6 +91,11 @@ export class SessionRegistry {
     });
     this.sessions.set(id, session);
     return session;
+  }
+
+  /** Session `id` carries on over a new stream of its peer, which came on `via` (the audit log says so). */
+  resumed(id: string, via: ConnectionVia | undefined): void {
+    this.listed.get(id)?.resumed(via);
   }
 
   /** The session `id` if `peer` opened it. */

@@ -149,6 +149,7 @@ export function serveTerminal(selfName: string, sessions: SessionRegistry, req: 
     if (!stream) return;
     session.attach(stream, args.offset);
     session.resize(args.cols, args.rows);
+    sessions.resumed(session.id, req.peer.via);
     return;
   }
   let session: ServerSession;
@@ -158,6 +159,7 @@ export function serveTerminal(selfName: string, sessions: SessionRegistry, req: 
       req.peer.name,
       () => (args.pty === false ? PipeSession.spawn(args) : PtySession.spawn(args)),
       describeCommand(args.command),
+      req.peer.via,
     );
   } catch (err) {
     return req.reject('SERVICE_FAILED', errorMessage(err));

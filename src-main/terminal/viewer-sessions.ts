@@ -205,6 +205,10 @@ export class ViewerSessions {
       from: 'this node',
       to: describeCommand(request.command),
       close: (reason) => this.hangUp(s, reason),
+      // The path this node's stream took, not the peer's active one (a route shows as the route).
+      ...(client.path ? { via: { path: client.path, address: client.remote } } : {}),
+      // A session taken up again (`term` after its agent restarted): its start is in the log already.
+      ...(resume !== undefined ? { resumed: true } : {}),
     });
     this.wire(s);
     this.emit(s);
@@ -347,6 +351,9 @@ export class ViewerSessions {
       else client.consumed(chunk.length);
     });
     client.on('status', (state, detail) => {
+      // The session carries on over a new stream (a path change): the audit log says on which link.
+      if (state === 'resumed' && client.path)
+        s.listed?.resumed({ path: client.path, address: client.remote });
       s.state = state === 'reconnecting' ? 'reconnecting' : 'connected';
       s.message = state === 'reconnecting' ? detail : undefined;
       s.viewer?.status(state, detail);

@@ -9,7 +9,11 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ServiceRequest } from '../../agent/services.js';
 import { describeZodError } from '../../api/validate.js';
-import type { ConnectionHandle, ConnectionOpener } from '../../connections/connection-table.js';
+import type {
+  ConnectionHandle,
+  ConnectionOpener,
+  ConnectionOpening,
+} from '../../connections/connection-table.js';
 import { errorMessage } from '../../core/errors.js';
 import { terminalOpenArgs } from '../../protocol/terminal-open-args.js';
 import { describeCommand } from '../listed-process.js';
@@ -55,7 +59,8 @@ export class HostedSessions {
    * host is started only for the first session: a node that serves no terminal runs none.
    */
   async start(): Promise<void> {
-    for (const s of await this.opts.client.adopt(false)) this.track(s);
+    // Started under an agent before this one, which wrote their start: the log says they carry on.
+    for (const s of await this.opts.client.adopt(false)) this.track(s, { resumed: true });
   }
 
   /** Answers one `terminal` stream request (already past the permission check). */
@@ -142,17 +147,21 @@ export class HostedSessions {
     } catch (err) {
       return req.reject('SERVICE_FAILED', errorMessage(err));
     }
-    this.track({ id: created.id, peer, peerName: req.peer.name, what });
+    this.track({ id: created.id, peer, peerName: req.peer.name, what }, { via: req.peer.via });
     this.splice(req, created, created.id, true);
   }
 
-  private track(s: HostedSession): ConnectionHandle | undefined {
+  private track(
+    s: HostedSession,
+    how: Pick<ConnectionOpening, 'via' | 'resumed'>,
+  ): ConnectionHandle | undefined {
     const listed = this.opts.connections?.open({
       kind: 'terminal-served',
       peer: { name: s.peerName, fingerprint: s.peer },
       from: s.peerName,
       to: s.what,
       close: (reason) => this.hangUp(s.id, reason),
+      ...how,
     });
     this.known.set(s.id, { peer: s.peer, listed, splices: new Set() });
     return listed;
@@ -178,6 +187,8 @@ export class HostedSessions {
     }
     const known = this.known.get(id);
     const listed = known?.listed;
+    // A resume (a path change): the log says the session carries on, on the link this stream came on.
+    if (!created) listed?.resumed(req.peer.via);
     const { socket } = conn;
     const frames = new WholeFrames();
     const toPeer = (chunk: Buffer) => {

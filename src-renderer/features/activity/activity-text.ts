@@ -5,11 +5,13 @@
 import type { AuditEvent } from '../../../src-main/audit/audit-events.js';
 import { formatBytes } from '../../lib/format.js';
 
+const TERMINAL_PHASE_TEXT = { start: 'started', resume: 'resumed', end: 'ended' } as const;
+
 /** What happened, in a few words: `Terminal started here`, `Forward connection ended`. */
 export function eventText(e: AuditEvent): string {
   switch (e.kind) {
     case 'terminal':
-      return `Terminal ${e.phase === 'start' ? 'started' : 'ended'} ${e.side === 'served' ? 'here' : 'on the peer'}`;
+      return `Terminal ${TERMINAL_PHASE_TEXT[e.phase]} ${e.side === 'served' ? 'here' : 'on the peer'}`;
     case 'connection':
       return `${CONNECTION_TEXT[e.connection] ?? e.connection} ended`;
     case 'listener':

@@ -151,6 +151,38 @@ test('connections: terminals start and end, others one summary with bytes, durat
   assert.equal(events[2]!.reason, 'closed by the owner of this node');
 });
 
+test('a terminal names the link its stream came on, and a resume is a resume on the new link', () => {
+  const { events, connections } = setup();
+  const peer = { name: 'laptop', fingerprint: fp };
+  // Arrived on a route although the peer's path now (pathOf) is the relay (issue 52, F10).
+  const term = connections.open({
+    kind: 'terminal-served',
+    peer,
+    from: 'laptop',
+    to: 'shell',
+    close: () => {},
+    via: { path: 'route', address: 'hop.example:7443' },
+  });
+  term.resumed({ path: 'direct', address: '198.51.100.7:7443' });
+  term.end();
+  // Taken up by this agent after a restart: not a second start.
+  connections
+    .open({ kind: 'terminal-opened', peer, from: 'this node', to: 'shell', close: () => {}, resumed: true })
+    .end();
+  assert.deepEqual(
+    events.map((e) => [e.kind, 'phase' in e ? e.phase : '', e.path, e.address]),
+    [
+      ['terminal', 'start', 'route', 'hop.example:7443'],
+      ['terminal', 'resume', 'direct', '198.51.100.7:7443'],
+      ['terminal', 'end', 'direct', '198.51.100.7:7443'],
+      ['terminal', 'resume', 'relay', 'wss://relay.example'],
+      ['terminal', 'end', 'relay', 'wss://relay.example'],
+    ],
+  );
+  assert.equal(events[1]!.reason, 'its stream came back on a new link');
+  assert.equal(events[3]!.reason, 'taken up by this agent after a restart');
+});
+
 test('pairing: a failed attempt and the joiner side are recorded; the disposer stops it all', () => {
   const { events, progress, connections, off } = setup();
   progress.step({ role: 'new', code: '1234-abcd', step: 'failed', message: 'wrong code' });

@@ -27,6 +27,7 @@ test('events in words, the path and address they came on, and their traffic', ()
   assert.equal(eventText(start), 'Terminal started here');
   assert.equal(whereText(start), null);
   assert.equal(trafficText(start), null, 'a start moved nothing yet');
+  assert.equal(eventText({ ...start, phase: 'resume', side: 'opened' }), 'Terminal resumed on the peer');
   assert.equal(eventText({ ...base, kind: 'approval', decision: 'rejected' }), 'Request rejected');
   assert.equal(eventText({ ...base, kind: 'refused', service: 'terminal' }), 'Refused');
   assert.equal(

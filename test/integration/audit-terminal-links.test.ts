@@ -1,0 +1,278 @@
+/**
+ * Which link a terminal came on, and a resume, in the audit log (issue 52: F10 and item 4). A routed
+ * terminal is recorded at its target with the route it came on, though the target reaches the opener
+ * directly too; a session whose path changes is logged start, resume (on the new link), end on both
+ * sides; `term` taken up by its agent after a restart is a resume there, not a second start.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { AuditEvent } from '../../src-main/audit/audit-events.js';
+import { CLI, cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { freePort } from './forward-helpers.js';
+import { startPair, startRelay } from './terminal-setup.js';
+
+after(stopAll);
+
+const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
+
+type TerminalEvent = Extract<AuditEvent, { kind: 'terminal' }>;
+
+async function terminalEvents(home: string, side: 'served' | 'opened'): Promise<TerminalEvent[]> {
+  const events = await cliJson<AuditEvent[]>(['log', '--home', home]);
+  return events.filter((e): e is TerminalEvent => e.kind === 'terminal' && e.side === side);
+}
+
+const phases = (events: TerminalEvent[]) => events.map((e) => e.phase);
+
+async function ok(args: string[]): Promise<void> {
+  const r = await cli(args);
+  assert.equal(r.code, 0, `clawbridge ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** Runs `term` to its exit, collecting what it prints. */
+function runTerm(args: string[]) {
+  const child = spawn(process.execPath, [CLI, 'term', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const exit = async (timeoutMs: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      exited,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no exit; stderr: ${stderr}`)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  };
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+test('a routed terminal is recorded at its target with the route, not the direct link beside it', async () => {
+  const [pa, pb, pc] = await Promise.all([freePort(), freePort(), freePort()]);
+  const start = async (name: string, port: number) => {
+    const home = tempHome(`f10-${name}`);
+    const proc = startProcess([
+      'agent',
+      '--home',
+      home,
+      '--name',
+      name,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--no-ui',
+    ]);
+    await proc.waitForLine(new RegExp(`agent ${name} running`));
+    const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
+    return { home, fingerprint, address: `127.0.0.1:${port}` };
+  };
+  const [a, b, c] = await Promise.all([start('a', pa), start('b', pb), start('c', pc)]);
+  // a dials b; b knows c; c knows a (and so reaches it directly); a reaches c through b alone.
+  await ok([
+    'peers',
+    'add',
+    b.fingerprint,
+    '--name',
+    'b',
+    '--address',
+    b.address,
+    '--allow',
+    'none',
+    '--home',
+    a.home,
+  ]);
+  await ok(['peers', 'add', c.fingerprint, '--name', 'c', '--allow', 'none', '--home', a.home]);
+  await ok(['peers', 'add', a.fingerprint, '--name', 'a', '--allow', 'relay', '--home', b.home]);
+  await ok([
+    'peers',
+    'add',
+    c.fingerprint,
+    '--name',
+    'c',
+    '--address',
+    c.address,
+    '--allow',
+    'none',
+    '--home',
+    b.home,
+  ]);
+  await ok([
+    'peers',
+    'add',
+    b.fingerprint,
+    '--name',
+    'b',
+    '--address',
+    b.address,
+    '--allow',
+    'relay',
+    '--home',
+    c.home,
+  ]);
+  await ok([
+    'peers',
+    'add',
+    a.fingerprint,
+    '--name',
+    'a',
+    '--address',
+    a.address,
+    '--allow',
+    'terminal',
+    '--home',
+    c.home,
+  ]);
+  await ok(['peers', 'route', 'c', '--via', 'b', '--home', a.home]);
+  await waitFor('a → c over the route', async () => (await peerOf(a.home, 'c'))?.path === 'route', 30_000);
+  await waitFor('c → a directly', async () => (await peerOf(c.home, 'a'))?.path === 'direct', 30_000);
+
+  const term = await cli(['term', 'c', '--home', a.home, '--', 'sh', '-c', 'echo routed-$((6*7))']);
+  assert.equal(term.code, 0, term.stderr);
+  assert.match(term.stdout, /routed-42/);
+
+  const served = await waitFor(
+    'the terminal at c, start and end',
+    async () => {
+      const events = await terminalEvents(c.home, 'served');
+      return events.length >= 2 ? events : undefined;
+    },
+    10_000,
+  );
+  assert.deepEqual(phases(served), ['start', 'end']);
+  for (const e of served) assert.equal(e.path, 'route', `${e.phase}: the link the stream came on`);
+});
+
+test(
+  'a session whose relay restarts is logged start, resume, end on both sides',
+  { skip, timeout: 180_000 },
+  async () => {
+    const pair = await startPair({ relayOnly: true });
+    const loop = 'i=0; while [ $i -lt 300 ]; do echo $i; i=$((i+1)); sleep 0.02; done';
+    const term = runTerm(['b', '--home', pair.homeA, '--', 'sh', '-c', loop]);
+    try {
+      await waitFor('the counter to run', () => term.stdout().includes('\n20\n'), 20_000);
+      await pair.relay.proc.stop();
+      await waitFor('term to say it reconnects', () => term.stderr().includes('reconnecting…'), 30_000);
+      const relay = await startRelay(pair.relay.port);
+      assert.equal(await term.exit(90_000), 0, term.stderr());
+      await relay.proc.stop();
+    } finally {
+      term.child.kill('SIGKILL');
+    }
+    for (const [home, side] of [
+      [pair.homeB, 'served'],
+      [pair.homeA, 'opened'],
+    ] as const) {
+      const events = await waitFor(
+        `the ${side} session's end`,
+        async () => {
+          const list = await terminalEvents(home, side);
+          return list.some((e) => e.phase === 'end') ? list : undefined;
+        },
+        10_000,
+      );
+      assert.equal(phases(events)[0], 'start', `${side}: ${JSON.stringify(events)}`);
+      assert.equal(phases(events).at(-1), 'end', side);
+      const middle = phases(events).slice(1, -1);
+      assert.ok(
+        middle.length >= 1 && middle.every((p) => p === 'resume'),
+        `${side}: one start, a resume, one end: ${phases(events).join(', ')}`,
+      );
+      const resume = events.find((e) => e.phase === 'resume')!;
+      assert.equal(resume.path, 'relay', `${side}: the link it resumed on`);
+    }
+    await Promise.all([pair.a.stop(), pair.b.stop()]);
+  },
+);
+
+test(
+  'term taken up by its agent after a restart is a resume there, not a second start',
+  { skip, timeout: 180_000 },
+  async () => {
+    const pair = await startPair({ relayOnly: false });
+    const term = runTerm(['b', '--home', pair.homeA, '-t']);
+    let a = pair.a;
+    try {
+      term.child.stdin.write('MARK=kept$((6*7)); echo "set-$MARK"\n');
+      await waitFor('the shell to take the marker', () => term.stdout().includes('set-kept42'), 20_000);
+      process.kill(a.child.pid!, 'SIGKILL');
+      await a.stop();
+      await waitFor(
+        'term to wait for its agent',
+        () => term.stderr().includes('local agent stopped'),
+        10_000,
+      );
+      a = startProcess(['agent', '--home', pair.homeA, '--name', 'a', '--listen', '127.0.0.1:0']);
+      await a.waitForLine(/agent a running/);
+      await waitFor('term to carry on', () => term.stderr().includes('local agent is back'), 30_000);
+      term.child.stdin.write('echo "again-$MARK"; exit 7\n');
+      assert.equal(await term.exit(30_000), 7, term.stderr());
+      assert.match(term.stdout(), /again-kept42/);
+    } finally {
+      term.child.kill('SIGKILL');
+    }
+    const opened = await waitFor(
+      "a's session's end",
+      async () => {
+        const list = await terminalEvents(pair.homeA, 'opened');
+        return list.some((e) => e.phase === 'end') ? list : undefined;
+      },
+      10_000,
+    );
+    // The agent killed could not write an end; the one after it takes the session up: a resume.
+    assert.deepEqual(phases(opened), ['start', 'resume', 'end']);
+    await Promise.all([a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
+  },
+);
+
+test(
+  'a shell the serving agent takes up again after a restart is a resume there, not a second start',
+  { skip: process.platform !== 'linux' ? 'the session host' : false, timeout: 180_000 },
+  async () => {
+    const pair = await startPair({ relayOnly: false });
+    const term = runTerm(['b', '--home', pair.homeA, '-t']);
+    let b = pair.b;
+    try {
+      term.child.stdin.write('MARK=kept$((6*7)); echo "set-$MARK"\n');
+      await waitFor('the shell to take the marker', () => term.stdout().includes('set-kept42'), 20_000);
+      process.kill(b.child.pid!, 'SIGKILL');
+      await b.stop();
+      b = startProcess([
+        'agent',
+        '--home',
+        pair.homeB,
+        '--name',
+        'b',
+        '--relay',
+        pair.relay.url,
+        '--listen',
+        '127.0.0.1:0',
+      ]);
+      await b.waitForLine(/agent b running/);
+      term.child.stdin.write('echo "again-$MARK"\n');
+      await waitFor('the same shell to answer', () => term.stdout().includes('again-kept42'), 40_000);
+      // Taken up from the session host, then a's stream came back to it: the session's lines so far.
+      const served = await waitFor(
+        "b's lines for the session after its restart",
+        async () => {
+          const list = await terminalEvents(pair.homeB, 'served');
+          return list.length >= 3 ? list : undefined;
+        },
+        10_000,
+      ).catch(async (err: Error) => {
+        const list = await terminalEvents(pair.homeB, 'served');
+        throw new Error(`${err.message}: ${phases(list).join(', ')}`);
+      });
+      assert.deepEqual(phases(served), ['start', 'resume', 'resume']);
+      assert.equal(served[1]!.reason, 'taken up by this agent after a restart');
+      assert.equal(served[2]!.path, 'direct', 'the link the stream came back on');
+      term.child.stdin.write('exit 7\n');
+      assert.equal(await term.exit(30_000), 7, term.stderr());
+    } finally {
+      term.child.kill('SIGKILL');
+      await Promise.all([b.stop(), pair.a.stop(), pair.relay.proc.stop()]);
+    }
+  },
+);
