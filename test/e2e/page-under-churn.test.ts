@@ -81,8 +81,9 @@ async function stopChurn(churn: ChildProcess): Promise<number> {
 test(
   `the page loads whole and shows Peers while ${CHURN_SOCKETS} sockets without the token churn`,
   { skip: skip ?? false },
-  async () => {
+  async (t) => {
     const churn = await startChurn();
+    const started = Date.now();
     let upgraded = NaN;
     try {
       // The churn is under way (sockets opened, evicted and reopened) before the owner opens the link.
@@ -97,6 +98,7 @@ test(
         page.on('requestfailed', (r) => failed.push(`${r.url()}: ${r.failure()?.errorText}`));
         page.on('requestfinished', (r) => finished.push(r));
         try {
+          const t0 = Date.now();
           try {
             await page.goto(url, { waitUntil: 'load', timeout: 20_000 });
             await page.getByRole('heading', { name: 'Peers' }).waitFor({ timeout: 20_000 });
@@ -106,6 +108,7 @@ test(
             const why = failed.length > 0 ? `requests failed: ${failed.join('; ')}` : (err as Error).message;
             throw new Error(`load ${load} of ${LOADS}: no Peers view; ${why}`);
           }
+          t.diagnostic(`load ${load}: Peers shown after ${Date.now() - t0} ms`);
           assert.deepEqual(failed, [], `load ${load}: requests failed`);
           const http = finished.filter((r) => r.url().startsWith(`http://127.0.0.1:${port}/`));
           const paths = http.map((r) => new URL(r.url()).pathname);
@@ -126,6 +129,7 @@ test(
       }
     } finally {
       upgraded = await stopChurn(churn);
+      t.diagnostic(`churn: ${upgraded} sockets upgraded in ${Date.now() - started} ms`);
     }
     // The churn really ran: far more sockets than it holds at once were opened and closed.
     assert.ok(upgraded > CHURN_SOCKETS, `the churn upgraded ${upgraded} sockets`);
