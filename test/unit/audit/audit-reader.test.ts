@@ -38,6 +38,27 @@ test('reads the rotated files then the current one; bad lines are skipped and co
   assert.equal(read.bad, 3, 'not JSON, not an event, a torn last line; blank lines are not counted');
 });
 
+test('the refusals file is merged in by time, each file keeping its order on equal times', async () => {
+  const home = tempDir('audit-read-');
+  writeFileSync(
+    join(home, 'audit.log'),
+    line(ev('2026-01-01T00:00:00Z', laptop, 'a')) +
+      line(ev('2026-01-03T00:00:00Z', laptop, 'c')) +
+      line(ev('2026-01-05T00:00:00Z', laptop, 'e1')),
+  );
+  writeFileSync(join(home, 'audit-refusals.log.1'), line(ev('2026-01-02T00:00:00Z', office, 'b')));
+  writeFileSync(
+    join(home, 'audit-refusals.log'),
+    line(ev('2026-01-04T00:00:00Z', office, 'd')) + line(ev('2026-01-05T00:00:00Z', office, 'e2')) + 'torn',
+  );
+  const read = await readAudit(home);
+  assert.deepEqual(
+    read.events.map((e) => e.what),
+    ['a', 'b', 'c', 'd', 'e1', 'e2'],
+  );
+  assert.equal(read.bad, 1);
+});
+
 test('a home without a log reads as no events', async () => {
   assert.deepEqual(await readAudit(tempDir('audit-none-')), { events: [], bad: 0 });
 });
