@@ -8,7 +8,8 @@ import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/c
 import { ClawError, errorMessage, hintOf, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
-import { age, formatRtt, hintCommand, printBlock, printJson, printLine } from './output.js';
+import { age, formatRtt, hintCommand, printBlock, printJson, printLine, printNote } from './output.js';
+import { argvSecretWarning, readSecretFile } from './secret-file.js';
 import { table } from './table.js';
 import { lineWithHint } from '../core/hint.js';
 import {
@@ -152,6 +153,20 @@ export function peerWhy(p: PeerInfo, home?: string): string {
   return p.relayReason ? `relayed: ${p.relayReason}` : '-';
 }
 
+/** `peers add`'s relay token: from `--relay-token-file`, or `--relay-token` with a warning (ps). */
+function peerRelayToken(opts: { relayToken?: string; relayTokenFile?: string }): string | undefined {
+  if (opts.relayToken !== undefined && opts.relayTokenFile !== undefined) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      '--relay-token and --relay-token-file both give the token; keep the file',
+    );
+  }
+  if (opts.relayTokenFile !== undefined)
+    return readSecretFile('--relay-token-file', opts.relayTokenFile, printNote);
+  if (opts.relayToken) printNote(argvSecretWarning('--relay-token', '--relay-token-file FILE'));
+  return opts.relayToken;
+}
+
 export function registerClientCommands(program: Command): void {
   program
     .command('status')
@@ -204,7 +219,8 @@ export function registerClientCommands(program: Command): void {
     .option('--rename', 'the node is already a peer under another name: call it --name now')
     .option('--relay <url>', "the peer's relay, when it is not on one this node uses (learned otherwise)")
     .option('--relay-fingerprint <hex>', "pin that relay's self-signed TLS certificate")
-    .option('--relay-token <token>', "that relay's access token, when it asks for one")
+    .option('--relay-token-file <file>', "that relay's access token, when it asks for one, from a file")
+    .option('--relay-token <token>', 'the same on the command line, where other users see it (ps)')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(
@@ -218,10 +234,12 @@ export function registerClientCommands(program: Command): void {
           relay?: string;
           relayFingerprint?: string;
           relayToken?: string;
+          relayTokenFile?: string;
         },
         cmd: Command,
       ) => {
         const all = withGroupOpts(opts, cmd);
+        const relayToken = peerRelayToken(opts);
         // Adding a known peer again renames it, adds an address or changes what it may do: say so.
         const known = new Set((await call(all, 'peers.list', {})).map((x) => x.fingerprint));
         const peer = await call(all, 'peers.add', {
@@ -232,7 +250,7 @@ export function registerClientCommands(program: Command): void {
           ...(opts.rename ? { rename: true } : {}),
           ...(opts.relay !== undefined ? { relay: opts.relay } : {}),
           ...(opts.relayFingerprint !== undefined ? { relayFingerprint: opts.relayFingerprint } : {}),
-          ...(opts.relayToken !== undefined ? { relayToken: opts.relayToken } : {}),
+          ...(relayToken !== undefined ? { relayToken } : {}),
         });
         if (all.json) printJson(peer);
         else

@@ -18,11 +18,14 @@ export function relayCloseError(url: string, code: number, reason: string): Claw
   const said = reason ? `: ${reason}` : '';
   switch (relayCloseCodeName(code)) {
     case 'TOKEN_REJECTED':
-      return new ClawError('RELAY_AUTH_FAILED', `relay ${url}: access token rejected — check --relay-token`);
+      return new ClawError(
+        'RELAY_AUTH_FAILED',
+        `relay ${url}: access token rejected — check the token given with --relay-token-file`,
+      );
     case 'TOKEN_REQUIRED':
       return new ClawError(
         'RELAY_AUTH_FAILED',
-        `relay ${url} requires an access token — pass it with --relay-token`,
+        `relay ${url} requires an access token — give it with --relay-token-file`,
       );
     case 'BAD_SIGNATURE':
       return new ClawError(

@@ -65,7 +65,10 @@ test('a wrong token is refused with a line that names the flag to fix', async ()
   client.on('state', (s) => states.push(s));
   const err = await firstError(client);
   assert.ok(isClawError(err, 'RELAY_AUTH_FAILED'));
-  assert.equal(err.message, `relay ${relay.url}: access token rejected — check --relay-token`);
+  assert.equal(
+    err.message,
+    `relay ${relay.url}: access token rejected — check the token given with --relay-token-file`,
+  );
   assert.ok(!states.includes('connected'));
   assert.match(
     await relay.metricsText(),
@@ -88,7 +91,7 @@ test('a missing token is refused with code TOKEN_REQUIRED', async () => {
       retryDelayMs: () => 50,
     }),
   );
-  assert.match(err.message, /requires an access token — pass it with --relay-token/);
+  assert.match(err.message, /requires an access token — give it with --relay-token-file/);
   await goodPairWorks();
 });
 

@@ -17,12 +17,12 @@ test('close codes map to error codes and lines that say what to do', () => {
     [
       RelayCloseCode.TOKEN_REJECTED,
       'RELAY_AUTH_FAILED',
-      `relay ${URL}: access token rejected — check --relay-token`,
+      `relay ${URL}: access token rejected — check the token given with --relay-token-file`,
     ],
     [
       RelayCloseCode.TOKEN_REQUIRED,
       'RELAY_AUTH_FAILED',
-      `relay ${URL} requires an access token — pass it with --relay-token`,
+      `relay ${URL} requires an access token — give it with --relay-token-file`,
     ],
     [RelayCloseCode.BAD_SIGNATURE, 'RELAY_AUTH_FAILED', 'identity key does not match its certificate'],
     [RelayCloseCode.AUTH_TIMEOUT, 'RELAY_AUTH_FAILED', 'authentication timed out'],
