@@ -44,11 +44,17 @@ export const MAX_HOP_PIPES_PER_PREDECESSOR = 64;
 export const MAX_HOP_PIPES_PER_NEXT = MAX_INBOUND_STREAMS / 4;
 
 /**
- * `hop-arrive` streams from one peer whose end-to-end handshake is still running here (16): each
- * holds a stream up to ROUTE_LINK_TIMEOUT_MS and costs a handshake. A route dials one at a time, so
- * 16 leave room for many routes ending here through the same last hop.
+ * `hop-arrive` streams from one peer whose end-to-end handshake is still running here (64, a sixteenth
+ * of the link's streams): each holds a stream up to ROUTE_LINK_TIMEOUT_MS and costs a handshake.
  */
-export const MAX_PENDING_ARRIVALS_PER_PEER = 16;
+export const MAX_PENDING_ARRIVALS_PER_PEER = 64;
+
+/**
+ * Of those, how many may name one origin (4). A route dials one link at a time; the cap is per origin
+ * named, so a peer allowed `relay` on the last hop, flooding through it in its own name, holds 4 and
+ * leaves that hop's other origins their routes here (it cannot name them: the hop checks the origin).
+ */
+export const MAX_PENDING_ARRIVALS_PER_ORIGIN = 4;
 
 export interface HopHost {
   readonly selfFingerprint: string;
@@ -112,7 +118,10 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     fromPredecessor: new Slots(MAX_HOP_PIPES_PER_PREDECESSOR),
     towardsNext: new Slots(MAX_HOP_PIPES_PER_NEXT),
   };
-  const arriving = new Slots(MAX_PENDING_ARRIVALS_PER_PEER);
+  const arriving = {
+    perPeer: new Slots(MAX_PENDING_ARRIVALS_PER_PEER),
+    perOrigin: new Slots(MAX_PENDING_ARRIVALS_PER_ORIGIN),
+  };
   const mayRelay = (fp: string) => host.peer(fp)?.allow.includes('relay') === true;
   const stopFollowing = host.onPeersChanged(() => {
     for (const pipe of state.pipes) {
@@ -257,11 +266,20 @@ function passResets(upstream: MuxStream, downstream: MuxStream): void {
   });
 }
 
-function arrive(host: HopHost, req: ServiceRequest, arriving: Slots): void {
+function arrive(host: HopHost, req: ServiceRequest, arriving: { perPeer: Slots; perOrigin: Slots }): void {
   const args = parseArriveArgs(req.args);
   if ('problem' in args) return req.reject('BAD_REQUEST', args.problem);
-  const give = arriving.take(req.peer.fingerprint);
-  if (!give) return req.reject('TOO_MANY_STREAMS', HOP_WORDS.busy);
+  // Counted by the origin named, known here or not: the answer says nothing about which it is.
+  const givePeer = arriving.perPeer.take(req.peer.fingerprint);
+  const giveOrigin = givePeer && arriving.perOrigin.take(`${req.peer.fingerprint}/${args.from}`);
+  if (!givePeer || !giveOrigin) {
+    givePeer?.();
+    return req.reject('TOO_MANY_STREAMS', HOP_WORDS.busy);
+  }
+  const give = () => {
+    givePeer();
+    giveOrigin();
+  };
   let stream: MuxStream;
   try {
     stream = req.accept();

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import {
   MAX_HOP_PIPES_PER_NEXT,
   MAX_HOP_PIPES_PER_PREDECESSOR,
+  MAX_PENDING_ARRIVALS_PER_ORIGIN,
   MAX_PENDING_ARRIVALS_PER_PEER,
   registerHopServices,
 } from '../../../src-main/routes/hop-service.js';
@@ -97,16 +98,23 @@ test('all predecessors together open at most MAX_HOP_PIPES_PER_NEXT streams towa
   assert.ok(MAX_HOP_PIPES_PER_NEXT <= 256, 'three quarters of a link stay for the node itself');
 });
 
-test('one peer has at most MAX_PENDING_ARRIVALS_PER_PEER hop-arrive handshakes running here', async () => {
+test('hop-arrive handshakes running here: MAX_PENDING_ARRIVALS_PER_ORIGIN per origin named, MAX_PENDING_ARRIVALS_PER_PEER in all', async () => {
   const w = world();
-  for (let i = 0; i < 20; i++) w.request('hop-arrive', fp(1), { v: 1, from: fp(i + 10) });
+  for (let i = 0; i < 20; i++) w.request('hop-arrive', fp(1), { v: 1, from: fp(10) });
+  assert.equal(w.accepted(), MAX_PENDING_ARRIVALS_PER_ORIGIN);
+  assert.equal(w.refusals.length, 20 - MAX_PENDING_ARRIVALS_PER_ORIGIN);
+  assert.ok(w.refusals.every((r) => r.code === 'TOO_MANY_STREAMS' && r.reason === HOP_WORDS.busy));
+  // Other origins through the same peer still arrive, up to the peer's cap.
+  for (let i = 0; i < 200; i++) w.request('hop-arrive', fp(1), { v: 1, from: fp(100 + i) });
   assert.equal(w.accepted(), MAX_PENDING_ARRIVALS_PER_PEER);
-  assert.equal(w.refusals.length, 20 - MAX_PENDING_ARRIVALS_PER_PEER);
-  // A handshake over gives its slot back.
+  // Another peer is not held up by the first one.
+  w.request('hop-arrive', fp(2), { v: 1, from: fp(10) });
+  assert.equal(w.accepted(), MAX_PENDING_ARRIVALS_PER_PEER + 1);
+  // A handshake over gives its slots back.
   w.arrivals[0]!();
   await new Promise((r) => setImmediate(r));
-  w.request('hop-arrive', fp(1), { v: 1, from: fp(50) });
-  assert.equal(w.accepted(), MAX_PENDING_ARRIVALS_PER_PEER + 1);
+  w.request('hop-arrive', fp(1), { v: 1, from: fp(10) });
+  assert.equal(w.accepted(), MAX_PENDING_ARRIVALS_PER_PEER + 2);
 });
 
 test('hop-arrive accepts a fingerprint this node knows and one it does not alike', () => {
