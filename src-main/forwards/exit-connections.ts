@@ -48,6 +48,8 @@ export function revokedReason(
 
 export class ExitConnections {
   private readonly open = new Set<ExitConnection>();
+  /** Places held for connections being set up (reserve()), counted in `size` with the open ones. */
+  private reserved = 0;
 
   /** Tracks `c` until its stream closes. */
   add(c: ExitConnection): void {
@@ -55,8 +57,25 @@ export class ExitConnections {
     c.stream.once('close', () => this.open.delete(c));
   }
 
+  /**
+   * Holds a place for a connection about to be set up, so that a cap checked against `size` before an
+   * await still holds after it: the check and the reservation happen in one turn, and requests that
+   * arrive while this one is set up count it. Call the returned release (idempotent) when it failed,
+   * or just before `add` when it is up.
+   */
+  reserve(): () => void {
+    this.reserved++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.reserved--;
+    };
+  }
+
+  /** Open connections, and the places reserved for ones being set up. */
   get size(): number {
-    return this.open.size;
+    return this.open.size + this.reserved;
   }
 
   /** Resets every connection `reasonFor` gives a reason for, with that reason; returns how many. */

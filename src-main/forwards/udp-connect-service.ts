@@ -114,6 +114,10 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
     req.reject('BAD_REQUEST', 'bad udp-connect arguments: that resume ID is already in use');
     return;
   }
+  // The cap is checked and a place taken in this same turn, before anything is awaited: flows being
+  // set up count, so a burst of requests cannot all pass the check before the first is added.
+  const full = node.open.size >= (node.maxFlows ?? MAX_UDP_EXIT_FLOWS);
+  const release = full ? () => undefined : node.open.reserve();
   let stream: Duplex;
   try {
     const accepted = req.accept();
@@ -123,6 +127,7 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
         ? node.resumes.adopt(req.peer.fingerprint, resumeId, accepted)
         : accepted;
   } catch (err) {
+    release();
     log.info(`udp-connect gone before it was accepted: ${errorMessage(err)}`);
     return;
   }
@@ -130,12 +135,13 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
   let socket: UdpSocket;
   let address: string;
   try {
-    if (node.open.size >= (node.maxFlows ?? MAX_UDP_EXIT_FLOWS)) {
+    if (full) {
       throw new DialError(ConnectStatus.GeneralFailure, `${node.name} serves too many UDP flows now`);
     }
     address = await allowedAddress(node, req, host, port);
     socket = await connectedSocket(address, port);
   } catch (err) {
+    release();
     const failure = classifyDialError(err);
     log.warn(`udp-connect failed: ${failure.message}`);
     node.watch?.failed(failure.message);
@@ -145,6 +151,7 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
     }
     return;
   }
+  release();
   if (stream.destroyed) {
     socket.close();
     return;
