@@ -49,6 +49,16 @@ import { MAX_UDP_FLOWS_PER_FORWARD } from './udp-forward.js';
 import { udpStatus } from './udp-status.js';
 
 /**
+ * TCP connections one reverse forward carries here at once, counted from before the dial (docs/security.md):
+ * each is a socket to the forward's target, and the peer that listens decides how many it opens. Its
+ * own listener for the forward admits as many (reverse-listen-service.ts), so a peer within it never
+ * meets this cap; beyond it a `reverse-connect` is refused with why, and the target is not dialed.
+ * Half of a local forward's listener cap: to the target here, all of them come from the one peer, as
+ * from one source (listener.ts MAX_FORWARD_CONNECTIONS_PER_SOURCE).
+ */
+export const MAX_REVERSE_CONNECTIONS_PER_FORWARD = 512;
+
+/**
  * - `off`: switched off by the user;
  * - `waiting`: its peer is not online (or no longer a peer); asked again when a link comes up;
  * - `asking`: a `reverse-listen` request is under way;
@@ -73,6 +83,8 @@ export interface ReverseRun {
   problem?: { message: string; at: number };
   /** A reverse UDP forward's flows open here now (each a socket), held to its cap per forward. */
   flows?: ExitConnections;
+  /** A reverse TCP forward's connections being dialed or open here now (MAX_REVERSE_CONNECTIONS_PER_FORWARD). */
+  carried?: number;
 }
 
 export interface ReverseForwardsHost {
@@ -431,6 +443,28 @@ export class ReverseForwards {
     if (resumeId !== undefined && this.resumes?.has(req.peer.fingerprint, resumeId)) {
       return req.reject('BAD_REQUEST', 'bad reverse-connect arguments: that resume ID is already in use');
     }
+    // Checked and counted in this same turn, before the dial: a burst cannot all pass the check first.
+    if ((run.carried ?? 0) >= MAX_REVERSE_CONNECTIONS_PER_FORWARD) {
+      const why = `${MAX_REVERSE_CONNECTIONS_PER_FORWARD} connections open already, the most one reverse forward carries; more are refused until some close`;
+      run.problem = { message: why, at: Date.now() };
+      this.activity.emit('moved');
+      return req.reject('TOO_MANY_STREAMS', why);
+    }
+    run.carried = (run.carried ?? 0) + 1;
+    try {
+      await this.carry(run, record, req, resumeId);
+    } finally {
+      run.carried--;
+    }
+  }
+
+  /** One TCP connection of a reverse forward, its place under the cap taken: dial, accept, splice. */
+  private async carry(
+    run: ReverseRun,
+    record: ForwardRecord,
+    req: ServiceRequest,
+    resumeId: string | undefined,
+  ): Promise<void> {
     const target = parseHostPort(record.remote ?? '');
     const abort = new AbortController();
     let socket;
