@@ -157,7 +157,9 @@ export interface PairingEvent {
  * `terminal-served` (a peer's terminal on this node), `terminal-opened` (this node's terminal on a
  * peer), `relay-circuit` (a circuit this node's own relay carries for peers), `udp` (a client flow of a
  * UDP forward), `reverse` (a connection a peer's reverse listener sent back here), `reverse-udp` (a
- * client flow a peer's reverse UDP listener sent back here), `chain-hop` (a pipe carried for a route).
+ * client flow a peer's reverse UDP listener sent back here), `reverse-served` (a connection or UDP flow
+ * a listener held here for a peer's reverse forward accepted, going to that peer), `chain-hop` (a pipe
+ * carried for a route).
  */
 export type ConnectionKind =
   | 'forward'
@@ -170,6 +172,7 @@ export type ConnectionKind =
   | 'udp'
   | 'reverse'
   | 'reverse-udp'
+  | 'reverse-served'
   | 'chain-hop';
 
 export interface ConnectionPeer {

@@ -3,10 +3,13 @@
  * permission `listen` (checked by the service registry before this runs) asks this node to listen on
  * HOST:PORT. The address must pass the peer's `listenOn` limits, one other machines can reach needs
  * the owner's consent (`allowRemoteReverseListen`), and a peer holds at most
- * MAX_REVERSE_LISTENERS_PER_PEER listeners. Each connection accepted there goes back to the peer as a
- * `reverse-connect` stream. The listener lives exactly as long as its `reverse-listen` stream: the
- * forward removed or switched off, the link lost, the permission or consent taken away — it closes,
- * so nothing stays bound here.
+ * MAX_REVERSE_LISTENERS_PER_PEER listeners (a request being set up counts, so a burst of them cannot
+ * all pass the check). Each connection accepted there goes back to the peer as a `reverse-connect`
+ * stream. The listener lives exactly as long as its `reverse-listen` stream: the forward removed or
+ * switched off, the link lost, the permission or consent taken away — it closes, so nothing stays
+ * bound here. Its accepted connections are listed in `connections` (`reverse-served`) and checked
+ * against the settings like the listeners, including those a listener closed for a lost link left
+ * waiting for their peer (ADR 0023).
  *
  * A UDP listener (`protocol: 'udp'`) is the local UDP forward's (udp-forward.ts): each client address
  * is a flow, and each flow a `reverse-connect` stream back to the peer, which is the exit (ADR 0019).
@@ -14,6 +17,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { ConnectionOpener } from '../connections/connection-table.js';
 import type { NodeStateReader } from '../agent/node-state.js';
 import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
 import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
@@ -25,6 +29,7 @@ import type { RefusalCode } from '../core/refusal-codes.js';
 import type { MuxStream } from '../mux/stream.js';
 import { allowedAddresses } from './destination-policy.js';
 import { awaitConnectResult, classifyOpenError } from './dialer.js';
+import { clientOf } from './front-end.js';
 import { isLoopbackHost, listenTcp, type TcpListener } from './listener.js';
 import {
   encodeReverseAnswer,
@@ -35,6 +40,7 @@ import {
   type ReverseListenArgs,
 } from './reverse-protocol.js';
 import { openResumable } from './resumable-open.js';
+import { MAX_REVERSE_CONNECTIONS_PER_FORWARD } from './reverse-forwards.js';
 import { splice } from './splice.js';
 import { STREAM_RESUME_MS } from './stream-resumes.js';
 import type { AuditSink } from '../audit/audit-writer.js';
@@ -52,6 +58,8 @@ export interface ReverseListenHost {
   readonly resumeMs?: number;
   /** Each listener opened, refused and closed here is recorded (audit/). */
   readonly audit?: AuditSink;
+  /** Where each accepted connection and UDP flow is listed while it lasts; absent in tests that need none. */
+  readonly connections?: ConnectionOpener | undefined;
 }
 
 /** A refusal as it crosses the wire: a code for programs, one plain line for people. */
@@ -109,26 +117,47 @@ interface Held {
   stream: MuxStream;
 }
 
-/** Names a reverse forward's connections across its listener's incarnations: `fingerprint/id`. */
-const keyOf = (peer: string, id: string) => `${peer}/${id}`;
+/** One TCP connection a listener accepted for a peer, with the request of the listener that took it. */
+interface Served {
+  peer: string;
+  id: string;
+  args: ReverseListenArgs;
+  /** Ends it: the client's socket and the stream to the peer (which learns `reason`). */
+  cut(reason: string): void;
+}
+
+/** Why a connection or listener for `peer`'s request `args` may no longer stay open, if it may not. */
+function revoked(host: ReverseListenHost, peer: string, args: ReverseListenArgs): string | undefined {
+  const record = host.state.peer(peer);
+  if (!record) return `${host.name} removed this node as a peer`;
+  // Held already: only what the settings say counts here, not the cap.
+  return listenRefusal(host.name, host.state.get(), record, args, 0)?.reason;
+}
+
+/** What serving one request shares with the others: the listeners, their connections, the cap. */
+interface Listening {
+  held: Set<Held>;
+  served: Set<Served>;
+  /** Requests of each peer (by fingerprint) that passed the cap and are binding now. */
+  binding: Map<string, number>;
+  close(h: Held, why: string, keep?: boolean): Promise<void>;
+  /** Cuts the connections `which` picks, with `why`. */
+  cut(which: (c: Served) => boolean, why: string): void;
+}
 
 /**
  * Registers `reverse-listen` (permission `listen`). Listeners the settings no longer allow close at
- * once. Returns a disposer that closes them all.
+ * once, and so do their connections, also those of a listener already closed. Returns a disposer that
+ * closes them all.
  */
 export function registerReverseListenService(host: ReverseListenHost): () => Promise<void> {
   const held = new Set<Held>();
-  // Accepted TCP connections by forward: they outlive a listener closed because its link was lost
-  // (their streams resume, ADR 0023) and end when the forward's listener closes for good.
-  const connections = new Map<string, Set<Socket>>();
-  const track = (key: string, socket: Socket) => {
-    let set = connections.get(key);
-    if (!set) connections.set(key, (set = new Set()));
-    set.add(socket);
-    socket.once('close', () => {
-      set.delete(socket);
-      if (set.size === 0 && connections.get(key) === set) connections.delete(key);
-    });
+  // Accepted TCP connections, across their listener's incarnations: they outlive a listener closed
+  // because its link was lost (their streams resume, ADR 0023) and end when the forward's listener
+  // closes for good, when asking for it again is refused, or when the settings no longer allow it.
+  const served = new Set<Served>();
+  const cut = (which: (c: Served) => boolean, why: string) => {
+    for (const c of [...served]) if (which(c)) c.cut(why);
   };
   /** `keep`: the link went (or the forward asked again on another): its connections carry on. */
   const close = (h: Held, why: string, keep = false): Promise<void> => {
@@ -136,40 +165,34 @@ export function registerReverseListenService(host: ReverseListenHost): () => Pro
     host.log.info({ peer: h.peer, listen: h.listener.address }, `reverse listener closed: ${why}`);
     audit(host, h.peerName, h.peer, h.listener.address, 'closed', 'ok', why);
     h.stream.destroy();
-    if (!keep) for (const socket of connections.get(keyOf(h.peer, h.id)) ?? []) socket.destroy();
+    if (!keep) cut((c) => c.peer === h.peer && c.id === h.id, why);
     return h.listener.close(keep);
   };
+  const listening: Listening = { held, served, binding: new Map(), close, cut };
   host.services.register(REVERSE_LISTEN_SERVICE, {
     permission: 'listen',
     noun: 'listening',
-    handle: (req) => void serve(host, req, held, close, track),
+    handle: (req) => void serve(host, req, listening),
   });
   const off = host.state.subscribe(() => {
     for (const h of [...held]) {
-      const record = host.state.peer(h.peer);
-      if (!record) {
-        void close(h, 'no longer a peer');
-        continue;
-      }
-      // Held already: only what the settings say counts here, not the cap.
-      const refusal = listenRefusal(host.name, host.state.get(), record, h.args, 0);
-      if (refusal) void close(h, refusal.reason);
+      const why = revoked(host, h.peer, h.args);
+      if (why) void close(h, why);
+    }
+    for (const c of [...served]) {
+      const why = revoked(host, c.peer, c.args);
+      if (why) c.cut(why);
     }
   });
   return async () => {
     off();
     // The ports are free once this resolves: `clawbridge stop` waits for it.
     await Promise.all([...held].map((h) => close(h, 'agent stopping')));
+    cut(() => true, 'agent stopping');
   };
 }
 
-async function serve(
-  host: ReverseListenHost,
-  req: ServiceRequest,
-  held: Set<Held>,
-  close: (h: Held, why: string, keep?: boolean) => Promise<void>,
-  track: (key: string, socket: Socket) => void,
-): Promise<void> {
+async function serve(host: ReverseListenHost, req: ServiceRequest, on: Listening): Promise<void> {
   const parsed = reverseListenArgsSchema.safeParse(req.args);
   if (!parsed.success) {
     return req.reject('BAD_REQUEST', `bad reverse-listen arguments: ${describeZodError(parsed.error)}`);
@@ -179,27 +202,66 @@ async function serve(
   const record = host.state.peer(fp);
   if (!record) return req.reject('REMOVED', `removed as a peer by ${host.name}`);
   // The same forward asking again (its old stream on a link that is going away): the new one wins.
-  for (const h of held) if (h.peer === fp && h.id === args.id) await close(h, 'asked again', true);
-  const count = [...held].filter((h) => h.peer === fp).length;
+  // The old listener leaves the count now; its port is free once `replaced` resolves.
+  const again = [...on.held].filter((h) => h.peer === fp && h.id === args.id);
+  const replaced = Promise.all(again.map((h) => on.close(h, 'asked again', true)));
+  // Connections an old listener of this forward left (closed for a lost link, or just now) are the
+  // forward's only while it listens here: a request that fails ends them, so a peer cannot keep them
+  // past a revocation by asking again for what is refused.
+  const orphans = (why: string) => {
+    if ([...on.held].some((h) => h.peer === fp && h.id === args.id)) return;
+    on.cut((c) => c.peer === fp && c.id === args.id, why);
+  };
+  // The cap is checked and a place taken in this same turn, before anything is awaited.
+  const binding = on.binding.get(fp) ?? 0;
+  const count = [...on.held].filter((h) => h.peer === fp).length + binding;
   const refusal = listenRefusal(host.name, host.state.get(), record, args, count);
   const wanted = `${formatHostPort(args.host, args.port)}${args.protocol === 'udp' ? ' (UDP)' : ''}`;
   if (refusal) {
     audit(host, req.peer.name, fp, wanted, 'opened', 'refused', refusal.reason, req);
+    orphans(refusal.reason);
     return req.reject(refusal.code, refusal.reason);
   }
+  on.binding.set(fp, binding + 1);
+  let placed = true;
+  const release = () => {
+    if (!placed) return;
+    placed = false;
+    const n = (on.binding.get(fp) ?? 1) - 1;
+    if (n > 0) on.binding.set(fp, n);
+    else on.binding.delete(fp);
+  };
   const log = host.log.child({ service: REVERSE_LISTEN_SERVICE, peer: req.peer.name });
   let listener: Held['listener'];
   try {
+    await replaced;
     listener =
       args.protocol === 'udp'
         ? await listenUdpBack(host, fp, req.peer.name, args, log)
-        : await listenTcp(args.host, args.port, (socket) => {
-            track(keyOf(fp, args.id), socket);
-            void bridge(host, fp, args.id, socket, log);
-          });
+        : await listenTcp(
+            args.host,
+            args.port,
+            (socket) => void bridge(host, { fp, name: req.peer.name, args }, socket, on.served, log),
+            {
+              maxConnections: MAX_REVERSE_CONNECTIONS_PER_FORWARD,
+              maxConnectionsPerSource: MAX_REVERSE_CONNECTIONS_PER_FORWARD / 2,
+            },
+          );
   } catch (err) {
+    release();
     audit(host, req.peer.name, fp, wanted, 'opened', 'failed', errorMessage(err), req);
-    return req.reject('SERVICE_FAILED', `${host.name} cannot listen: ${errorMessage(err)}`);
+    const why = `${host.name} cannot listen: ${errorMessage(err)}`;
+    orphans(why);
+    return req.reject('SERVICE_FAILED', why);
+  }
+  release();
+  // The settings may have changed while it bound: what they no longer allow does not start.
+  const late = revoked(host, fp, args);
+  if (late) {
+    await listener.close();
+    audit(host, req.peer.name, fp, wanted, 'opened', 'refused', late, req);
+    orphans(late);
+    return req.reject('PERMISSION_DENIED', late);
   }
   let stream: MuxStream;
   try {
@@ -207,10 +269,11 @@ async function serve(
   } catch (err) {
     log.info(`reverse-listen gone before it was accepted: ${errorMessage(err)}`);
     await listener.close();
+    orphans(errorMessage(err));
     return;
   }
   const h: Held = { peer: fp, peerName: req.peer.name, id: args.id, args, listener, stream };
-  held.add(h);
+  on.held.add(h);
   log.info({ listen: listener.address, protocol: args.protocol ?? 'tcp' }, 'reverse listener up');
   audit(host, req.peer.name, fp, listener.address, 'opened', 'ok', undefined, req);
   stream.write(encodeReverseAnswer(listener.address));
@@ -218,8 +281,8 @@ async function serve(
   let linkLost = false;
   stream.on('error', (err) => (linkLost ||= isClawError(err, 'LINK_CLOSED')));
   stream.resume();
-  stream.once('end', () => void close(h, 'the peer ended it'));
-  stream.once('close', () => void close(h, linkLost ? 'its link was lost' : 'stream closed', linkLost));
+  stream.once('end', () => void on.close(h, 'the peer ended it'));
+  stream.once('close', () => void on.close(h, linkLost ? 'its link was lost' : 'stream closed', linkLost));
 }
 
 /** One `listener` audit event: where this node listens (or would have) for which peer. */
@@ -245,31 +308,67 @@ function audit(
   });
 }
 
-/** Carries one accepted connection back to the peer that asked for the listener. */
+/**
+ * Carries one accepted connection back to the peer that asked for the listener, listed in
+ * `connections` and kept in `served` (so the settings can end it) while it lasts.
+ */
 async function bridge(
   host: ReverseListenHost,
-  fingerprint: string,
-  id: string,
+  forward: { fp: string; name: string; args: ReverseListenArgs },
   socket: Socket,
+  served: Set<Served>,
   log: Logger,
 ): Promise<void> {
   socket.on('error', () => undefined);
-  let stream: Duplex;
+  let stream: Duplex | undefined;
+  const c: Served = {
+    peer: forward.fp,
+    id: forward.args.id,
+    args: forward.args,
+    cut: (reason) => {
+      // A reset both ways: the client must not take a cut connection for a complete one, and the
+      // peer's side learns why.
+      served.delete(c);
+      stream?.destroy(new ClawError('STREAM_RESET', reason));
+      if (!socket.destroyed) socket.resetAndDestroy();
+    },
+  };
+  served.add(c);
+  const at = formatHostPort(forward.args.host, forward.args.port);
+  const listed = host.connections?.open({
+    kind: 'reverse-served',
+    peer: { name: forward.name, fingerprint: forward.fp },
+    from: clientOf(socket),
+    to: `${forward.name} (its reverse forward on ${at})`,
+    close: (reason) => c.cut(reason),
+  });
   try {
-    // Resumable (ADR 0023): when the link dies, the connection moves to the peer's next link.
-    stream = await openResumable(
-      host.links,
-      fingerprint,
-      REVERSE_CONNECT_SERVICE,
-      { id },
-      host.resumeMs ?? STREAM_RESUME_MS,
+    try {
+      // Resumable (ADR 0023): when the link dies, the connection moves to the peer's next link.
+      stream = await openResumable(
+        host.links,
+        forward.fp,
+        REVERSE_CONNECT_SERVICE,
+        { id: forward.args.id },
+        host.resumeMs ?? STREAM_RESUME_MS,
+      );
+    } catch (err) {
+      log.info(`reverse connection not carried: ${errorMessage(err)}`);
+      if (!socket.destroyed) socket.resetAndDestroy();
+      return;
+    }
+    // Cut while the stream opened: the stream goes too.
+    if (!served.has(c)) return void stream.destroy();
+    // Bytes out (listed from → to): from the client here to the peer; in: the peer's answers.
+    await splice(
+      socket,
+      stream,
+      listed && { bytesIn: (n) => listed.bytesIn(n), bytesOut: (n) => listed.bytesOut(n) },
     );
-  } catch (err) {
-    log.info(`reverse connection not carried: ${errorMessage(err)}`);
-    socket.resetAndDestroy();
-    return;
+  } finally {
+    served.delete(c);
+    listed?.end();
   }
-  await splice(socket, stream);
 }
 
 /**
@@ -294,7 +393,9 @@ async function listenUdpBack(
     problem: (message, fields) => log.info(fields ?? {}, `reverse UDP flow not carried: ${message}`),
     opened: none,
     via: peer,
-    target: `${peer} (reverse)`,
+    target: `${peer} (its reverse UDP forward on ${formatHostPort(args.host, args.port)})`,
+    // Listed as served for that peer, as its TCP connections are.
+    track: (c) => host.connections?.open({ ...c, kind: 'reverse-served', peer: { name: peer, fingerprint } }),
     idleMs: args.idleMs ?? DEFAULT_UDP_IDLE_MS,
     open: () => openFlowBack(host, fingerprint, peer, args.id),
     counters: { datagramIn: none, datagramOut: none, dropped: () => dropped++, flow: none },

@@ -39,6 +39,7 @@ const CONNECTION_TEXT: Record<string, string> = {
   udp: 'UDP flow',
   reverse: 'Reverse forward connection',
   'reverse-udp': 'Reverse UDP flow',
+  'reverse-served': 'Served for a peer’s reverse forward',
   'relay-circuit': 'Relay circuit',
   'chain-hop': 'Chain hop',
 };

@@ -21,6 +21,7 @@ const KIND_TEXT: Record<ConnectionKind, string> = {
   udp: 'UDP flow',
   reverse: 'Reverse forward',
   'reverse-udp': 'Reverse UDP flow',
+  'reverse-served': 'Served for a peer’s reverse forward',
   'chain-hop': 'Chain hop',
 };
 
