@@ -162,6 +162,11 @@ export class UdpStreamFlow {
     stream.resume();
   }
 
+  /** Date.now() when a datagram last went either way (to the turn: it is set once per turn). */
+  get lastActive(): number {
+    return this.lastActivity;
+  }
+
   /** True until the flow is closing: datagrams sent after that are dropped. */
   get open(): boolean {
     return !this.closed;

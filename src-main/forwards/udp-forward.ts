@@ -3,7 +3,9 @@
  * as a real UDP service's is. Each client address (IP and port) is its own flow: the first datagram
  * from it opens a `udp-connect` stream to the exit peer, later ones go down the same stream, and the
  * replies the exit frames back are sent to that client from the forward's port. A flow ends when idle
- * for the forward's idle time, when its stream ends, and when the listener closes.
+ * for the forward's idle time, when its stream ends, and when the listener closes. A forward holding
+ * its most flows makes room for a new client by ending the flow idle longest, once that one has been
+ * idle UDP_FLOW_EVICT_IDLE_MS: clients that sent once (from many ports, say) cannot keep others out.
  *
  * The same listener serves a reverse UDP forward on the peer that listens for it
  * (reverse-listen-service.ts): there each flow's stream is a `reverse-connect` back to the forward's
@@ -19,8 +21,21 @@ import { listenError } from './listener.js';
 import type { TrackConnection } from './track-connection.js';
 import { UDP_FLOW_QUEUE_FLOOR_BYTES, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } from './udp-flow.js';
 
-/** Client flows one UDP forward holds at once; a datagram from a new client beyond is dropped (docs/security.md). */
+/**
+ * Client flows one UDP forward holds at once (docs/security.md). A datagram from a new client beyond
+ * takes the place of the flow idle longest when one has been idle UDP_FLOW_EVICT_IDLE_MS, and is
+ * dropped otherwise.
+ */
 export const MAX_UDP_FLOWS_PER_FORWARD = 256;
+
+/**
+ * How long a flow must have been idle before a new client may take its place in a full forward, in ms
+ * (1 s). Another local user sending once from hundreds of source ports filled a forward for its idle
+ * time (60 s by default) and locked its real clients out; now those flows give way after a second. A
+ * client that keeps sending is not pushed out by new ones, and a forward turns over at most its flow
+ * cap a second, so a stream of new source ports cannot make it open streams to its peer at line rate.
+ */
+export const UDP_FLOW_EVICT_IDLE_MS = 1_000;
 
 /** Opens one flow's stream to the exit and waits for the exit's ok (a ConnectError if not). */
 export type OpenUdpFlow = () => Promise<Duplex>;
@@ -61,6 +76,13 @@ interface ClientFlow {
   early: Buffer[];
   earlyBytes: number;
   closed: boolean;
+  /** Resolves once the flow is over and its stream closed (a flow waiting to take its place opens then). */
+  gone: Promise<void>;
+}
+
+/** A flow that waited for another's place while the forward stopped: it does not open. */
+function stopped(): Promise<never> {
+  return Promise.reject(new ClawError('LINK_CLOSED', 'the forward stopped'));
 }
 
 /**
@@ -84,10 +106,47 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
   const bound = socket.address();
   const flows = new Map<string, ClientFlow>();
   const { target } = ctx;
+  const maxFlows = ctx.maxFlows ?? MAX_UDP_FLOWS_PER_FORWARD;
   let closing = false;
+  /** No flow can have been idle UDP_FLOW_EVICT_IDLE_MS before this (Date.now()): no need to look. */
+  let noneIdleBefore = 0;
 
-  const start = (key: string, rinfo: RemoteInfo, first: Buffer): void => {
-    const client: ClientFlow = { early: [first], earlyBytes: first.length, closed: false };
+  /**
+   * Ends the open flow idle longest, if it has been idle UDP_FLOW_EVICT_IDLE_MS, to make room for a
+   * new client: it leaves `flows` now, and its `gone` says when its stream is closed.
+   */
+  const evictIdlest = (): ClientFlow | undefined => {
+    const now = Date.now();
+    if (now < noneIdleBefore) return undefined;
+    let idlest: [string, ClientFlow] | undefined;
+    for (const entry of flows) {
+      const flow = entry[1].flow;
+      // Still opening: just started, not idle.
+      if (!flow) continue;
+      if (!idlest || flow.lastActive < idlest[1].flow!.lastActive) idlest = entry;
+    }
+    const since = idlest?.[1].flow?.lastActive ?? now;
+    if (!idlest || now - since < UDP_FLOW_EVICT_IDLE_MS) {
+      // Flows only grow busier, and new ones start busy: none can give way before then.
+      noneIdleBefore = since + UDP_FLOW_EVICT_IDLE_MS;
+      return undefined;
+    }
+    const [key, client] = idlest;
+    flows.delete(key);
+    ctx.log.debug({ forward: ctx.name, client: key }, 'UDP flow ended to make room for a new client');
+    client.flow!.close(`idle for ${Math.round((now - since) / 1000)} s while the forward was full`);
+    return client;
+  };
+
+  /** `after`: the flow this one takes the place of; its stream opens once that one's has closed. */
+  const start = (key: string, rinfo: RemoteInfo, first: Buffer, after?: ClientFlow): void => {
+    let gone = () => undefined as void;
+    const client: ClientFlow = {
+      early: [first],
+      earlyBytes: first.length,
+      closed: false,
+      gone: new Promise<void>((resolve) => (gone = resolve)),
+    };
     flows.set(key, client);
     ctx.counters.flow(true);
     let end = () => {
@@ -95,9 +154,12 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
       client.closed = true;
       if (flows.get(key) === client) flows.delete(key);
       ctx.counters.flow(false);
+      gone();
     };
     const fields = { forward: ctx.name, client: key, peer: ctx.via, target };
-    ctx.open().then(
+    // So the peer never holds more than the cap of this forward's streams, even for a moment.
+    const opened = after ? after.gone.then(() => (closing ? stopped() : ctx.open())) : ctx.open();
+    opened.then(
       (stream) => {
         if (closing || client.closed) {
           stream.destroy();
@@ -147,7 +209,7 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
         client.early = [];
       },
       (err: unknown) => {
-        ctx.problem(errorMessage(err), fields);
+        if (!closing) ctx.problem(errorMessage(err), fields);
         for (let i = 0; i < client.early.length; i++) ctx.counters.dropped();
         end();
       },
@@ -159,10 +221,15 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
     const key = formatHostPort(rinfo.address, rinfo.port);
     const client = flows.get(key);
     if (!client || (client.flow && !client.flow.open)) {
-      const others = flows.size - (client ? 1 : 0);
-      if (others >= (ctx.maxFlows ?? MAX_UDP_FLOWS_PER_FORWARD)) return ctx.counters.dropped();
-      // New, or its old flow is ending (idle): this datagram begins a new one.
-      return start(key, rinfo, msg);
+      // Its old flow is ending (idle): this datagram begins a new one, in its place.
+      if (client) {
+        flows.delete(key);
+        return start(key, rinfo, msg, client);
+      }
+      if (flows.size < maxFlows) return start(key, rinfo, msg);
+      const evicted = evictIdlest();
+      if (!evicted) return ctx.counters.dropped();
+      return start(key, rinfo, msg, evicted);
     }
     if (client.flow) {
       client.flow.send(msg);

@@ -137,7 +137,7 @@ test('an idle flow ends on both sides; the next datagram opens a new one', async
   }
 });
 
-test('beyond its flow cap a new client is dropped and counted; the others go on', async () => {
+test('beyond its flow cap a new client is dropped and counted while no flow is idle; the others go on', async () => {
   const exit = udpExit();
   const echo = await udpEcho();
   const f = await forward(exit.dialer, echo.port, { maxFlows: 2 });
@@ -150,6 +150,41 @@ test('beyond its flow cap a new client is dropped and counted; the others go on'
     assert.equal((await roundTrip(a, f.port, Buffer.from('a2'))).toString(), 'a2');
   } finally {
     for (const s of [a, b, c]) s.close();
+    await f.listener.close();
+    echo.socket.close();
+    exit.close();
+  }
+});
+
+test('a new client takes the place of a flow idle 1 s; the exit never holds more than the cap', async () => {
+  const exit = udpExit();
+  const echo = await udpEcho();
+  const f = await forward(exit.dialer, echo.port, { maxFlows: 2 });
+  const [a, b, c, d] = await Promise.all([client(), client(), client(), client()]);
+  // The most flows the exit held at once, flows being set up included, seen at each new one.
+  let most = 0;
+  const reserve = exit.open.reserve.bind(exit.open);
+  exit.open.reserve = () => {
+    const release = reserve();
+    most = Math.max(most, exit.open.size);
+    return release;
+  };
+  try {
+    await roundTrip(a, f.port, Buffer.from('a'));
+    await roundTrip(b, f.port, Buffer.from('b'));
+    // Both busy a moment ago: a new client is still dropped.
+    await assert.rejects(roundTrip(c, f.port, Buffer.from('c'), 300), /no reply/);
+    await sleep(1_100);
+    // b stays busy; a has been idle over a second: c takes its place.
+    await roundTrip(b, f.port, Buffer.from('b2'));
+    assert.equal((await roundTrip(c, f.port, Buffer.from('c2'))).toString(), 'c2');
+    assert.equal((await roundTrip(b, f.port, Buffer.from('b3'))).toString(), 'b3');
+    // Right after, nothing has been idle a second: d waits.
+    await assert.rejects(roundTrip(d, f.port, Buffer.from('d'), 300), /no reply/);
+    assert.equal(f.listener.flows, 2);
+    assert.ok(most <= 2, `the exit held ${most} flows at once`);
+  } finally {
+    for (const s of [a, b, c, d]) s.close();
     await f.listener.close();
     echo.socket.close();
     exit.close();
