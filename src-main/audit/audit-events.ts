@@ -74,7 +74,12 @@ export const auditEventSchema = z.discriminatedUnion('kind', [
     ...traffic,
   }),
   /** A listener this node opened for a peer's reverse forward, or closed. */
-  z.object({ kind: z.literal('listener'), ...base, phase: z.enum(['opened', 'closed']) }),
+  z.object({
+    kind: z.literal('listener'),
+    ...base,
+    phase: z.enum(['opened', 'closed']),
+    count: manyCount,
+  }),
   /** A pairing moved on (a joiner passed the code, paired, was rejected, failed, was refused). */
   z.object({
     kind: z.literal('pairing'),

@@ -25,11 +25,20 @@ export const REFUSALS_PER_MINUTE = 200;
 export const REFUSAL_WINDOW_MS = 60_000;
 
 /** An event that is a refusal: written to the refusals file, subject to the limits above. */
-export type NoiseEvent = Extract<AuditInput, { kind: 'refused' } | { kind: 'pairing' }>;
+export type NoiseEvent = Extract<
+  AuditInput,
+  { kind: 'refused' } | { kind: 'pairing' } | { kind: 'listener' }
+>;
 
-/** Whether `event` is a refusal anyone can provoke (as opposed to something that happened here). */
+/**
+ * Whether `event` is a refusal a peer or a stranger can provoke as often as it likes (as opposed to
+ * something that happened here): a refused stream or link, a refused pairing attempt, a reverse
+ * listener refused (a peer allowed `listen` asking for an address it may not have).
+ */
 export function isNoise(event: AuditInput): event is NoiseEvent {
-  return event.kind === 'refused' || (event.kind === 'pairing' && event.step === 'refused');
+  if (event.kind === 'refused') return true;
+  if (event.kind === 'pairing') return event.step === 'refused';
+  return event.kind === 'listener' && event.outcome === 'refused';
 }
 
 /**
@@ -112,7 +121,9 @@ function sourceSummary(last: NoiseEvent, count: number, limit: number): NoiseEve
   const what =
     last.kind === 'pairing'
       ? `${plural(count, 'more pairing attempt', 'more pairing attempts')} refused from here in a minute`
-      : `${plural(count, 'more refusal', 'more refusals')} of this peer in a minute`;
+      : last.kind === 'listener'
+        ? `${plural(count, 'more listener', 'more listeners')} refused to this peer in a minute`
+        : `${plural(count, 'more refusal', 'more refusals')} of this peer in a minute`;
   return { ...rest, what: `${what} (the first ${limit} a minute are written one by one)`, count };
 }
 
@@ -122,5 +133,7 @@ function overallSummary(last: NoiseEvent, count: number, limit: number): NoiseEv
   if (last.kind === 'pairing') {
     return { kind: 'pairing', role: last.role, step: last.step, what, outcome: 'refused', count };
   }
+  if (last.kind === 'listener')
+    return { kind: 'listener', phase: last.phase, what, outcome: 'refused', count };
   return { kind: 'refused', service: last.service, what, outcome: 'refused', count };
 }

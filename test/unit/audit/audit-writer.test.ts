@@ -330,3 +330,33 @@ test('refused pairing attempts from one relay are counted like refused streams',
     ['failed'],
   );
 });
+
+test('a listener refused to a peer is a refusal too; one opened stays in the log', async () => {
+  const dir = tempDir('audit-');
+  const w = new AuditWriter({
+    path: join(dir, 'audit.log'),
+    onProblem: assert.fail,
+    refusalLimits: { perSourcePerMinute: 2 },
+  });
+  const listener = (outcome: 'ok' | 'refused'): AuditInput => ({
+    kind: 'listener',
+    phase: 'opened',
+    peer,
+    what: 'listen on 0.0.0.0:22',
+    outcome,
+  });
+  w.record(listener('ok'));
+  for (let i = 0; i < 30; i++) w.record(listener('refused'));
+  await w.close();
+  const refusals = parseAuditText(readFileSync(join(dir, 'audit-refusals.log'), 'utf8')).events;
+  assert.deepEqual(
+    refusals.map((e) => countOf(e as { kind: string; count?: number })),
+    [1, 1, 28],
+  );
+  assert.match(refusals.at(-1)!.what, /^28 more listeners refused to this peer in a minute/);
+  const main = parseAuditText(readFileSync(join(dir, 'audit.log'), 'utf8')).events;
+  assert.deepEqual(
+    main.map((e) => e.outcome),
+    ['ok'],
+  );
+});
