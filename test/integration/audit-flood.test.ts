@@ -101,7 +101,7 @@ async function setUp(label: string) {
     mode,
     count,
   });
-  return { homeA, homeB, a, config };
+  return { homeA, homeB, a, config, relay, fingerprint: status.fingerprint };
 }
 
 function assertStatusQuick(times: number[]): void {
@@ -179,5 +179,28 @@ test(
     assert.ok(grown < LOG_GROWTH_MAX, `the agent's log grew by ${grown} bytes`);
     assert.match(a.stderr(), /control lines? from peer/, 'the burst is in the log, once');
     assert.ok(report.controlClosed, 'the agent closed the control stream of the peer that flooded it');
+  },
+);
+
+test(
+  "a stranger's pairing attempts on the relay: a few lines in the log and on stderr, the rest counted",
+  { timeout: 240_000 },
+  async (t) => {
+    const { homeA, a, relay, fingerprint } = await setUp('flood-pairing');
+    const { attackPairing } = await import('../helpers/pairing-attacker.js');
+    const outcomes = await attackPairing(relay.url, fingerprint, 200);
+    assert.ok(outcomes.filter((o) => o.startsWith('rate-limited')).length >= 150, outcomes.join(','));
+    const refused = (list: AuditEvent[]) => list.filter((e) => e.kind === 'pairing' && e.step === 'refused');
+    const events = await cliJson<AuditEvent[]>(['log', '--home', homeA]);
+    t.diagnostic(
+      `${refused(events).length} refused pairing lines; stderr: ${a.stderr().split('\n').length} lines`,
+    );
+    assert.ok(refused(events).length <= 20, `${refused(events).length} lines for 200 attempts`);
+    assert.ok(
+      events.some((e) => e.kind === 'terminal' && e.phase === 'start'),
+      'the terminal before them is still in the log',
+    );
+    const warned = a.stderr().match(/pairing attempt refused: rate limit/g) ?? [];
+    assert.equal(warned.length, 1, 'the rate limit is told once, not once per attempt');
   },
 );
