@@ -242,10 +242,8 @@ async function serve(host: ReverseListenHost, req: ServiceRequest, on: Listening
             args.host,
             args.port,
             (socket) => void bridge(host, { fp, name: req.peer.name, args }, socket, on.served, log),
-            {
-              maxConnections: MAX_REVERSE_CONNECTIONS_PER_FORWARD,
-              maxConnectionsPerSource: MAX_REVERSE_CONNECTIONS_PER_FORWARD / 2,
-            },
+            // As many as the forward's owner carries: more would only be refused there.
+            { maxConnections: MAX_REVERSE_CONNECTIONS_PER_FORWARD },
           );
   } catch (err) {
     release();
