@@ -24,7 +24,7 @@ const RECONNECT_DELAY_MS = 50;
 /** Page loads under the churn, each in a fresh browser context (nothing cached, no socket reused). */
 const LOADS = 5;
 
-const CHURN = fileURLToPath(new URL('./unauthenticated-churn.mjs', import.meta.url));
+const CHURN = fileURLToPath(new URL('../security/ws-flood.mjs', import.meta.url));
 const INDEX = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
 
 let agent: Proc;

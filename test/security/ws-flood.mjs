@@ -1,22 +1,28 @@
 // Another local user's flood, in its own process (as it would be): COUNT WebSockets to the web UI's
-// /api with a matching Origin that never send the token, each reconnecting at once when closed or
-// refused. Run by listener-floods.test.ts; it prints "flooding" once all are started, and stops when
-// its stdin closes (so it never outlives the test).
+// /api with a matching Origin that never send the token, each reconnecting when closed or refused: at
+// once, or DELAY ms after the close when given. Run by listener-floods.test.ts and
+// test/e2e/page-under-churn.test.ts; it prints "flooding" once all are started, and stops when its
+// stdin closes (so it never outlives the test), printing how many of its sockets were upgraded.
+// One thread on purpose: spread over worker threads, the same churn upgraded fewer than half as many
+// sockets on a busy 2-core machine.
 import { WebSocket } from 'ws';
 
-const [port, count] = process.argv.slice(2).map(Number);
+const [port, count, delay = 0] = process.argv.slice(2).map(Number);
 const origin = `http://127.0.0.1:${port}`;
 let stop = false;
+let upgraded = 0;
 function attacker() {
   if (stop) return;
   const ws = new WebSocket(`ws://127.0.0.1:${port}/api`, { origin });
   ws.on('error', () => undefined);
-  ws.once('close', () => setImmediate(attacker));
+  ws.once('open', () => upgraded++);
+  ws.once('close', () => (delay > 0 ? setTimeout(attacker, delay) : setImmediate(attacker)));
 }
 for (let i = 0; i < count; i++) attacker();
 console.log('flooding');
 process.stdin.resume();
 process.stdin.on('close', () => {
   stop = true;
+  console.log(`upgraded ${upgraded}`);
   process.exit(0);
 });
