@@ -4,15 +4,11 @@
  * owner's (config.json, node-state.ts), learned ones and successes are observations (observations.ts),
  * and path-dialers.ts dials the two merged in dialOrder.
  */
+import { ADDRESS_SOURCES, type AddressSource } from '../core/address-source.js';
 import { parseHostPort } from '../core/host-port.js';
 
-/**
- * Where an address came from: `given` by the user (`peers add --address`), announced in the peer's
- * `hello`, found on the `lan` (mDNS), or `seen`: the host the peer's own link came from with the port it
- * listens on (a peer behind a router that forwards its port is reachable there, not where it says).
- */
-export const ADDRESS_SOURCES = ['given', 'hello', 'lan', 'seen'] as const;
-export type AddressSource = (typeof ADDRESS_SOURCES)[number];
+// Re-exported until scripts/layer-moves.json is applied: its importers then import them from core.
+export { ADDRESS_SOURCES, type AddressSource };
 
 export interface KnownAddress {
   address: string;

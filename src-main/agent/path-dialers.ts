@@ -14,8 +14,7 @@ import { HeldCircuit } from '../transport/frame-queue.js';
 import type { Link } from '../transport/link.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 import type { RelayClient } from '../transport/relay-client.js';
-import type { CodeIssuer } from './pairing-issuer.js';
-import { isPairHello } from './pairing-wire.js';
+import { isPairHello, type PairingSource } from './pairing-wire.js';
 import type { LoggerPort, NodeIdentityPort } from './ports.js';
 import type { PeerRecord } from './settings.js';
 import { dialOrder } from './address-book.js';
@@ -30,7 +29,18 @@ export interface RelayCircuitHost extends Pick<NodeIdentityPort, 'identity'>, Lo
   admit(fingerprint: string): Refusal | undefined;
   /** Puts an authenticated link to work. */
   attach(link: Link): void;
-  readonly pairing: Pick<CodeIssuer, 'acceptPairing'>;
+  /**
+   * Who takes a pairing circuit (pairing-issuer.ts CodeIssuer), named here as a port: pairing sits
+   * above links (docs/architecture.md §Layers), so links may not import it.
+   */
+  readonly pairing: {
+    acceptPairing(
+      circuit: HeldCircuit,
+      hello: Uint8Array,
+      from: PairingSource,
+      addresses?: string[],
+    ): Promise<void>;
+  };
 }
 
 /**

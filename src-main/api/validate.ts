@@ -7,6 +7,7 @@ import { ClawError, errorMessage, hintOf, isClawError, refusalOf, type ErrorCode
 import type { Hint } from '../core/hint.js';
 import { parseHint } from '../core/hint-schema.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
+import { describeZodError } from '../core/zod-error.js';
 import { isMethodName, methodParams, type MethodName, type MethodParams } from './contract.js';
 
 const envelope = z.object({
@@ -32,13 +33,10 @@ export interface ValidRequest<M extends MethodName = MethodName> {
   params: MethodParams<M>;
 }
 
-/** First issue of a zod error as `field: problem`. */
-export function describeZodError(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid input';
-  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-  return `${where}${issue.message}`;
-}
+/**
+ * Re-exported until scripts/layer-moves.json is applied: its importers then import it from core.
+ */
+export { describeZodError };
 
 export function validateParams<M extends MethodName>(method: M, params: unknown): MethodParams<M> {
   const parsed = methodParams[method].safeParse(params ?? {});
