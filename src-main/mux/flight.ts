@@ -13,8 +13,9 @@
  * when no sample has confirmed it for MIN_RTT_STALE_MS (docs/adr/0025-min-rtt-drain.md):
  *
  * - start-up: the cap doubles each round trip (and jumps to 2 × delivery rate × (min RTT + target)),
- *   until a round first shows more queue than the target, or than an eighth of the min RTT (at most
- *   16 ms) where that is more — no slow ramp on a long fat path;
+ *   until a round shows more queue than the target, or than an eighth of the min RTT (at most 16 ms)
+ *   where that is more — no slow ramp on a long fat path — and the next round still shows more than
+ *   the target (docs/adr/0044-fresh-downloads-on-window-bound-paths.md);
  * - below the target it grows by up to the target's worth of bytes (rate × target), less the closer
  *   the queue is to the target (docs/adr/0027-flight-cap-settles.md), the larger of this round's
  *   and the last round's queue (docs/adr/0041-growth-needs-two-rounds-of-room.md), a step that
@@ -226,6 +227,8 @@ export class FlightWindow {
   private refillTo: number | undefined;
   private rateStart: { at: number; acked: number } | undefined;
   private startup = true;
+  /** The start-up's last round read more queue than its exit: the next round decides (update). */
+  private startupHeld = false;
   private cap = INITIAL_FLIGHT_CAP;
   /** True when bulk DATA was held by the cap since the last acknowledgement. */
   private capLimited = false;
@@ -261,11 +264,11 @@ export class FlightWindow {
   }
 
   /**
-   * True when a DATA frame of this class may be sent now. Asked before bulk DATA goes, it also sends
-   * the idle probe when the link was idle (probeIfIdle).
+   * True when a DATA frame of this class may be sent now. Asked before DATA goes after the link was
+   * idle, it also sends the idle probe (probeIfIdle).
    */
   allows(interactive: boolean): boolean {
-    if (!interactive) this.probeIfIdle();
+    this.probeIfIdle(interactive);
     const ok = this.inFlight < this.cap + (interactive ? INTERACTIVE_ALLOWANCE : 0);
     if (interactive) return ok;
     if (!ok) this.capLimited = true;
@@ -328,13 +331,19 @@ export class FlightWindow {
    * trip and more to grow back, at the very start (ADR 0030: the likely reason `long-fat` read 0.82×
    * raw TCP in some full bench runs and 0.95× in others, inferred from their timing).
    */
-  private probeIfIdle(): void {
+  private probeIfIdle(interactive: boolean): void {
     if (this.drain || this.idleProbedAt > this.lastSentAt) return; // one per idle spell
     const now = this.now();
     // The link's first DATA gets one too: the probes within its first flight see the queue that
     // flight builds, and the smallest of them stood as the min RTT until the first drain 10 s on.
     const seen = this.minRttMs < Infinity;
     if (seen && now - this.lastSentAt <= 2 * this.minRttMs + QUEUE_TARGET_MS) return;
+    // A download on a new connection begins with interactive DATA (a stream's first
+    // SMALL_STREAM_BYTES, priority.ts), so by the time its bulk DATA goes the link is no longer idle:
+    // interactive DATA probes too, but only when the min RTT is stale, where the first
+    // acknowledgement would otherwise start a drain (ADR 0044); a keystroke after a pause of a few
+    // seconds sends none.
+    if (interactive && seen && now - this.minRttAt <= MIN_RTT_STALE_MS) return;
     this.idleProbedAt = now;
     this.probe(true);
   }
@@ -470,14 +479,28 @@ export class FlightWindow {
     const queued = queue > QUEUE_TARGET_MS;
     let cap = this.cap;
     const rate = this.rate.value;
-    const exiting = this.startup && queue > startupExitMs(minRtt);
+    // A start-up round that reads more queue than its exit, with a flight that could have made it
+    // (held by the cap, or near it), only holds the cap; the start-up ends if the next round still
+    // reads more than the target, and goes on if the queue was gone (ADR 0044, as HyStart++'s
+    // conservative slow start goes back to slow start). One round of a busy end host, or one whose
+    // flight was far below the cap, ended it at once: on a loaded machine the first round of a
+    // download read 15 ms with 0.26 MB in flight under a 1 MB cap, and growing from there to a long
+    // fat path's 6 MB took five seconds.
+    const held = this.startupHeld;
+    const exiting = this.startup && held && queue > QUEUE_TARGET_MS;
+    this.startupHeld =
+      this.startup &&
+      !held &&
+      queue > startupExitMs(minRtt) &&
+      (this.capLimited || roundFlight >= this.cap * HELD_NEAR_CAP);
     if (exiting) this.startup = false;
     // Only a sender the cap held measures the path: one held by credit or by its application says
     // nothing about it (growing on that would inflate the cap, cutting would ratchet it down); the
     // exception is the round that ends the start-up, below.
     if (this.startup) {
-      if (rate > 0) cap = Math.max(cap, 2 * rate * (minRtt + QUEUE_TARGET_MS));
-      if (this.capLimited) cap += roundAcked;
+      // Held, it neither jumps nor doubles until the next round says whether the queue stands.
+      if (!this.startupHeld && rate > 0) cap = Math.max(cap, 2 * rate * (minRtt + QUEUE_TARGET_MS));
+      if (!this.startupHeld && this.capLimited) cap += roundAcked;
     } else if (!queued) {
       // Room below the target: grow by at most the target's worth of bytes a round, less the closer
       // to it. The queue a round adds shows only a round later, so growing by the round's acked bytes

@@ -12,14 +12,24 @@ import { INITIAL_STREAM_WINDOW } from '../../../src-main/protocol/mux-frames.js'
 
 const W = INITIAL_STREAM_WINDOW;
 
-test('tuner: a half window consumed within WINDOW_GROWTH_RTTS round trips doubles the window', () => {
+test('tuner: a half window consumed within WINDOW_GROWTH_RTTS round trips quadruples the window', () => {
   const tuner = new WindowTuner();
   tuner.observeRtt(10);
   const limit = WINDOW_GROWTH_RTTS * 10;
-  assert.equal(tuner.next(W, limit - 0.01), 2 * W, 'just under the limit: doubled');
+  assert.equal(tuner.next(W, limit - 0.01), 4 * W, 'just under the limit: four times');
   assert.equal(tuner.next(W, limit), W, 'at the limit: unchanged');
   assert.equal(tuner.next(W, 1000), W, 'a slow reader: unchanged');
-  assert.equal(tuner.reservedBytes, W, 'only the one growth is reserved');
+  assert.equal(tuner.reservedBytes, 3 * W, 'only the one growth is reserved');
+});
+
+test('tuner: a new stream passes what a long fat path holds in three growths (ADR 0044)', () => {
+  // 60 MB/s over 100 ms holds ~6 MiB. Credit-bound, a stream grows once a round trip: doubling took
+  // it five round trips from 256 KiB to 8 MiB, 0.5 s of a download raw TCP runs at full rate.
+  const tuner = new WindowTuner();
+  tuner.observeRtt(100);
+  let w = W;
+  for (let i = 0; i < 3; i++) w = tuner.next(w, 110);
+  assert.ok(w >= 12 * 1024 * 1024, `window ${w} after three round trips`);
 });
 
 test('tuner: without samples, and with tiny ones, the credit round trip is MIN_CREDIT_RTT_MS', () => {
@@ -58,7 +68,7 @@ test('tuner: growth stops at the per-stream cap and within the link budget, and 
   assert.equal(c, W, 'budget exhausted: no growth');
   tuner.release(a - W);
   c = tuner.next(c, fast);
-  assert.equal(c, 2 * W, 'a finished stream returned its growth');
+  assert.equal(c, 4 * W, 'a finished stream returned its growth');
   tuner.release(10 * W);
   assert.equal(tuner.reservedBytes, 0, 'never negative');
 });
