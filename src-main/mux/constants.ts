@@ -21,8 +21,9 @@ export const STREAM_WRITE_HIGH_WATER = MAX_DATA_PAYLOAD;
 
 /**
  * Largest receive window auto-tuning grows a stream to, in bytes (16 MiB, the protocol's
- * MAX_STREAM_WINDOW). Tuning stops near 4 × the stream's bandwidth-delay product, so 16 MiB serves
- * ~4 MiB in flight: 330 Mbit/s at 100 ms, 3 Gbit/s at 10 ms. Only a reader that keeps up gets there.
+ * MAX_STREAM_WINDOW). Tuning stops once a window is 4 × the stream's bandwidth-delay product (at up to
+ * 16 ×, growing fourfold), so 16 MiB serves at least ~4 MiB in flight: 330 Mbit/s at 100 ms, 3 Gbit/s
+ * at 10 ms. Only a reader that keeps up gets there.
  */
 export const MAX_AUTO_STREAM_WINDOW = MAX_STREAM_WINDOW;
 
@@ -35,9 +36,9 @@ export const MAX_AUTO_STREAM_WINDOW = MAX_STREAM_WINDOW;
 export const LINK_WINDOW_GROWTH_BUDGET = 32 * 1024 * 1024;
 
 /**
- * Auto-tuning doubles a stream's window when the reader consumed half of it within this many credit
- * round trips (2, quic-go's rule: a whole window in 4 RTTs). A reader that fast is held back by credit;
- * one that is slower than the window allows gains nothing from more buffering.
+ * Auto-tuning grows a stream's window (fourfold) when the reader consumed half of it within this many
+ * credit round trips (2, quic-go's rule: a whole window in 4 RTTs). A reader that fast is held back by
+ * credit; one that is slower than the window allows gains nothing from more buffering.
  */
 export const WINDOW_GROWTH_RTTS = 2;
 
