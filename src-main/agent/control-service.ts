@@ -11,7 +11,12 @@ import { nodeNameSchema } from '../api/contract.js';
 import { receivedNodeName } from '../core/names.js';
 import { hasControlChars } from '../core/terminal-text.js';
 import { FEATURE_EARLY_DATA } from '../mux/early-data.js';
-import { FEATURE_PIPES, FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../protocol/terminal-frames.js';
+import {
+  FEATURE_INPUT_RESUME,
+  FEATURE_PIPES,
+  FEATURE_PTY_MODES,
+  FEATURE_TERMINAL_TYPE,
+} from '../protocol/terminal-frames.js';
 import { FEATURE_SPLICE } from './relay-splice.js';
 import type { RelaySetting } from './settings.js';
 import { AGENT_VERSION } from './version.js';
@@ -103,7 +108,14 @@ export function ownHello(
     addresses,
     homeRelay: home?.url ?? null,
     ...(home?.fingerprint ? { homeRelayFingerprint: home.fingerprint } : {}),
-    features: [FEATURE_SPLICE, FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES, FEATURE_PIPES, FEATURE_EARLY_DATA],
+    features: [
+      FEATURE_SPLICE,
+      FEATURE_TERMINAL_TYPE,
+      FEATURE_PTY_MODES,
+      FEATURE_PIPES,
+      FEATURE_EARLY_DATA,
+      FEATURE_INPUT_RESUME,
+    ],
     ...(lane === undefined ? {} : { lane }),
   };
 }

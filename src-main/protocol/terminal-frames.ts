@@ -40,6 +40,13 @@ export const FEATURE_PTY_MODES = 'pty-modes';
  */
 export const FEATURE_PIPES = 'pipes';
 
+/**
+ * The word in a hello's `features` that says a node counts a session's input over all its streams: a
+ * resume may ask `input: true` in its OPEN, and its SESSION frame then says how many input bytes the
+ * session has taken, so the client sends again exactly the keys a lost stream did not deliver.
+ */
+export const FEATURE_INPUT_RESUME = 'input-resume';
+
 /** Largest payload of one DATA frame, in bytes (64 KiB, one mux DATA payload). */
 export const MAX_TERMINAL_DATA = 64 * 1024;
 
@@ -91,8 +98,12 @@ export type TerminalFrame =
   | { type: 'exit'; status: ExitStatus }
   /** The client has passed on every output byte before `offset` (client → server). */
   | { type: 'ack'; offset: number }
-  /** Resume info, first frame on every stream: the session and the offset of the next DATA byte. */
-  | { type: 'session'; id: string; offset: number }
+  /**
+   * Resume info, first frame on every stream: the session and the offset of the next DATA byte; on a
+   * resume that asked for it (`input: true` in the OPEN), also the input bytes the session has taken
+   * over all its streams so far.
+   */
+  | { type: 'session'; id: string; offset: number; input?: number }
   /** The session is reconnecting or has resumed, with a one-line detail (agent → CLI). */
   | { type: 'status'; state: TerminalState; detail: string }
   /** The session failed for good; the line says why (agent → CLI). */
@@ -251,7 +262,10 @@ export function encodeTerminalFrame(frame: TerminalFrame): Uint8Array {
     case 'session':
       checkOffset(frame.offset);
       if (!SESSION_ID.test(frame.id)) throw bad('session ID must be 32 lowercase hex characters');
-      return frameOf(TerminalFrameType.Session, u64(frame.offset), asciiBytes(frame.id));
+      if (frame.input === undefined)
+        return frameOf(TerminalFrameType.Session, u64(frame.offset), asciiBytes(frame.id));
+      checkOffset(frame.input);
+      return frameOf(TerminalFrameType.Session, u64(frame.offset), asciiBytes(frame.id), u64(frame.input));
     case 'status':
       return frameOf(
         TerminalFrameType.Status,
@@ -342,10 +356,15 @@ export function decodeTerminalFrame(frame: Uint8Array): TerminalFrame {
       expectLength('ACK', body, 8);
       return { type: 'ack', offset: readOffset(body) };
     case TerminalFrameType.Session: {
-      expectLength('SESSION', body, 8 + SESSION_ID_HEX_LENGTH);
-      const id = asciiText(body.subarray(8));
+      // The input count follows only when the OPEN asked for it (FEATURE_INPUT_RESUME).
+      const short = 8 + SESSION_ID_HEX_LENGTH;
+      if (body.length !== short && body.length !== short + 8)
+        throw bad(`SESSION body must be ${short} or ${short + 8} bytes, got ${body.length}`);
+      const id = asciiText(body.subarray(8, short));
       if (!SESSION_ID.test(id)) throw bad('session ID must be 32 lowercase hex characters');
-      return { type: 'session', id, offset: readOffset(body) };
+      const offset = readOffset(body);
+      if (body.length === short) return { type: 'session', id, offset };
+      return { type: 'session', id, offset, input: readOffset(body.subarray(short)) };
     }
     case TerminalFrameType.Status: {
       const state = STATES[body[0] ?? -1];

@@ -34,7 +34,8 @@ export const newTerminalFields = {
 
 /**
  * OPEN arguments of a `terminal` stream: a new session (newTerminalFields), or a resume of session
- * `resume` from output byte `offset` (what the client has received).
+ * `resume` from output byte `offset` (what the client has received); `input: true` (only to a peer that
+ * lists FEATURE_INPUT_RESUME) asks the SESSION frame to say how much input the session has taken.
  */
 export const terminalOpenArgs = z.union([
   z.object({ v: z.literal(TERMINAL_PROTOCOL_VERSION), ...newTerminalFields }).strict(),
@@ -45,6 +46,7 @@ export const terminalOpenArgs = z.union([
       offset: z.number().int().min(0).max(MAX_TERMINAL_OFFSET),
       cols: terminalDimension,
       rows: terminalDimension,
+      input: z.literal(true).optional(),
     })
     .strict(),
 ]);

@@ -76,6 +76,11 @@ export class ServerSession {
   /** Input bytes received on the current stream, and how many of them were acknowledged. */
   private inputReceived = 0;
   private inputAcked = 0;
+  /**
+   * Input bytes taken from every stream since the session began: a resume that asks is told this, and
+   * its client sends again only what came after (keys typed into a path that died on the way).
+   */
+  private inputTotal = 0;
   /** Paused because too much output is unacknowledged (hysteresis between the two water marks). */
   private ackHold = false;
   private gone = false;
@@ -118,9 +123,11 @@ export class ServerSession {
 
   /**
    * Puts `stream` in charge (replacing a stream that has not noticed it is dead yet): sends SESSION,
-   * replays the output from `offset`, then the exit status if the process is already gone.
+   * replays the output from `offset`, then the exit status if the process is already gone. With
+   * `input`, SESSION also says how many input bytes the session has taken: the old stream is let go
+   * first, so nothing it still carries is taken after that count was given.
    */
-  attach(stream: Duplex, offset: number): void {
+  attach(stream: Duplex, offset: number, { input = false }: { input?: boolean } = {}): void {
     const replay = this.ring.since(offset);
     if (!replay) throw new ClawError('BAD_ARGUMENT', this.resumeProblem(offset) ?? 'bad resume offset');
     if (this.stream) {
@@ -136,7 +143,14 @@ export class ServerSession {
     this.inputAcked = 0;
     this.acked = Math.max(this.acked, offset);
     this.detach = this.wire(stream);
-    stream.write(encodeTerminalFrame({ type: 'session', id: this.id, offset }));
+    stream.write(
+      encodeTerminalFrame({
+        type: 'session',
+        id: this.id,
+        offset,
+        ...(input ? { input: this.inputTotal } : {}),
+      }),
+    );
     this.replay(replay, offset);
     if (this.exitStatus) this.sendExit(this.exitStatus);
     this.updateFlow();
@@ -222,6 +236,7 @@ export class ServerSession {
     switch (frame.type) {
       case 'data':
         this.inputReceived += frame.data.length;
+        this.inputTotal += frame.data.length;
         if (this.inputReceived - this.inputAcked > INPUT_HIGH_WATER + MAX_TERMINAL_DATA) {
           throw new ClawError(
             'PROTOCOL',

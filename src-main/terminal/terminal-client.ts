@@ -24,6 +24,7 @@ import {
 } from '../protocol/terminal-frames.js';
 import type { TerminalOpenArgs } from '../protocol/terminal-open-args.js';
 import type { PathKind } from '../transport/link.js';
+import { InputLedger } from './input-ledger.js';
 import { ACK_STEP, INPUT_HIGH_WATER, RESUME_RETRY_MS } from './terminal-flow.js';
 
 /** How long a newly opened stream may take to send its SESSION frame, in ms (15 s, like a mux OPEN). */
@@ -38,6 +39,11 @@ export interface OpenedStream {
   remote: string;
   /** Whether the peer was asked for `pty: false` (an older peer is not: viewer-bridge.ts argsForPeer); default: as requested. */
   pipes?: boolean;
+  /**
+   * Whether the peer counts the session's input over its streams (FEATURE_INPUT_RESUME), so a lost
+   * stream's unacknowledged keys can be sent again on the next; default false (an older peer).
+   */
+  inputResume?: boolean;
 }
 
 /** How the client reaches its peer; the agent provides one (viewer-bridge.ts), tests provide others. */
@@ -85,6 +91,10 @@ interface Attachment {
   /** Set once the SESSION frame arrived: only then is this the session's stream. */
   ready: boolean;
   exitSeen: boolean;
+  /** The peer counts input over streams (OpenedStream.inputResume). */
+  inputResume: boolean;
+  /** EOF went on this stream. */
+  eofSent: boolean;
   dispose: () => void;
 }
 
@@ -97,10 +107,11 @@ export class TerminalClient {
   private ackSent = 0;
   /** The hang-up under way (close): every caller waits for the same one. */
   private closing: Promise<void> | undefined;
-  private inputSent = 0;
-  private inputAcked = 0;
+  /** Input waiting to be sent, and sent but not yet acknowledged (input-ledger.ts). */
+  private readonly input = new InputLedger();
   private inputWaiting = false;
-  private pendingInput: Buffer[] = [];
+  /** Sent input the last resume could not hand over again (said in its `resumed` status). */
+  private inputGivenUp = 0;
   /** The viewer's input ended: EOF is sent after the last input, and again on a resumed stream. */
   private inputEnded = false;
   /** The session runs on pipes (no PTY) on the peer. */
@@ -174,6 +185,8 @@ export class TerminalClient {
   ): Promise<void> {
     this.sessionId = id;
     this.received = this.consumedBytes = this.ackSent = offset;
+    // What the previous run of this agent sent is not here: the peer's count becomes the start.
+    this.input.startOver();
     this.cols = req.cols;
     this.rows = req.rows;
     this.onPipes = req.pipes;
@@ -185,20 +198,16 @@ export class TerminalClient {
     if (!this.cur) throw new ClawError('TERMINAL_LOST', `the terminal on ${this.opener.peerName} was closed`);
   }
 
-  /** Input for the remote program. Returns false when the caller should wait for 'drain'. */
+  /**
+   * Input for the remote program. Returns false when the caller should wait for 'drain': no stream
+   * now (it is being resumed), INPUT_HIGH_WATER bytes unacknowledged, or the stream pushes back.
+   */
   write(data: Buffer): boolean {
     if (this.over || data.length === 0) return true;
-    if (!this.cur) {
-      this.pendingInput.push(data);
-      this.inputWaiting = true;
-      return false;
-    }
-    this.inputSent += data.length;
-    let ok = true;
-    for (const frame of encodeDataFrames(data)) ok = this.cur.stream.write(frame);
-    if (ok && this.inputSent - this.inputAcked < INPUT_HIGH_WATER) return true;
+    this.input.enqueue(data);
+    this.sendInput();
+    if (this.inputOpen()) return true;
     this.inputWaiting = true;
-    if (!ok) this.cur.stream.once('drain', () => this.maybeDrain());
     return false;
   }
 
@@ -206,7 +215,30 @@ export class TerminalClient {
   endInput(): void {
     if (this.over || this.inputEnded) return;
     this.inputEnded = true;
-    this.cur?.stream.write(encodeTerminalFrame({ type: 'eof' }));
+    this.sendInput();
+  }
+
+  /** Sends waiting input on the current stream while the input window allows, then EOF once all went. */
+  private sendInput(): void {
+    const att = this.cur;
+    if (!att || this.over) return;
+    for (let chunk = this.input.next(INPUT_HIGH_WATER); chunk; chunk = this.input.next(INPUT_HIGH_WATER)) {
+      for (const frame of encodeDataFrames(chunk)) att.stream.write(frame);
+    }
+    if (this.inputEnded && !att.eofSent && this.input.waiting === 0) {
+      att.eofSent = true;
+      att.stream.write(encodeTerminalFrame({ type: 'eof' }));
+    }
+  }
+
+  /** True when more input may come now (see write). */
+  private inputOpen(): boolean {
+    return (
+      this.cur !== undefined &&
+      !this.cur.stream.writableNeedDrain &&
+      this.input.waiting === 0 &&
+      this.input.inFlight < INPUT_HIGH_WATER
+    );
   }
 
   resize(cols: number, rows: number): void {
@@ -282,21 +314,32 @@ export class TerminalClient {
           this.path = opened.path;
           this.remote = opened.remote;
           if (!('resume' in args)) this.onPipes = opened.pipes ?? args.pty === false;
-          if ('resume' in args) this.events.emit('status', 'resumed', `via ${opened.path} ${opened.remote}`);
+          if ('resume' in args) {
+            const given = this.inputGivenUp;
+            const note = given > 0 ? `; ${lostKeys(given)} typed may not have arrived` : '';
+            this.events.emit('status', 'resumed', `via ${opened.path} ${opened.remote}${note}`);
+          }
           return resolve();
         }
         att.dispose();
         opened.stream.destroy();
         reject(err);
       };
-      const att = this.wire(opened.stream, settle);
+      const att = this.wire(opened.stream, opened.inputResume === true, settle);
     });
   }
 
   /** Listens to a new stream; `settle` hears about its SESSION frame (or its failure before one). */
-  private wire(stream: Duplex, settle: (err?: Error) => void): Attachment {
+  private wire(stream: Duplex, inputResume: boolean, settle: (err?: Error) => void): Attachment {
     const decoder = new TerminalFrameDecoder();
-    const att: Attachment = { stream, ready: false, exitSeen: false, dispose: () => undefined };
+    const att: Attachment = {
+      stream,
+      ready: false,
+      exitSeen: false,
+      inputResume,
+      eofSent: false,
+      dispose: () => undefined,
+    };
     const onData = (chunk: Buffer) => {
       if (this.over && att.ready) return;
       let frames: TerminalFrame[];
@@ -320,14 +363,17 @@ export class TerminalClient {
     const onEnd = () =>
       onGone(new ClawError('PROTOCOL', `${this.opener.peerName} closed the terminal without an exit status`));
     const onClose = () => onGone();
+    const onDrain = () => this.maybeDrain();
     stream.on('data', onData);
     stream.on('error', onGone);
     stream.on('end', onEnd);
     stream.on('close', onClose);
+    stream.on('drain', onDrain);
     att.dispose = () => {
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('close', onClose);
+      stream.off('drain', onDrain);
       stream.off('error', onGone);
       stream.on('error', () => undefined);
     };
@@ -346,20 +392,26 @@ export class TerminalClient {
           `resumed the wrong session or offset (${frame.offset}, expected ${expected})`,
         );
       }
+      // A resume: the input the session did not take goes again, first on the new stream.
+      const given = this.sessionId === undefined ? 0 : this.input.resumed(frame.input);
+      if (given > 0 && this.onPipes) {
+        // The peer cannot say which of it arrived: a hole in piped input would go unnoticed.
+        throw new ClawError('TERMINAL_LOST', this.lostWhileSending('the stream was lost'));
+      }
+      this.inputGivenUp = given;
       this.sessionId = frame.id;
       att.ready = true;
       this.cur = att;
-      this.inputSent = 0;
-      this.inputAcked = 0;
       this.ackSent = Math.max(this.ackSent, frame.offset);
       settle();
+      this.sendInput();
       return;
     }
     switch (frame.type) {
       case 'ack':
-        if (frame.offset > this.inputSent)
+        if (!this.input.ack(frame.offset))
           throw new ClawError('PROTOCOL', 'ACK for input that was never sent');
-        this.inputAcked = Math.max(this.inputAcked, frame.offset);
+        this.sendInput();
         return this.maybeDrain();
       case 'data':
       case 'stderr':
@@ -401,27 +453,19 @@ export class TerminalClient {
   }
 
   private maybeDrain(): void {
-    if (!this.inputWaiting || !this.cur || this.cur.stream.writableNeedDrain) return;
-    if (this.inputSent - this.inputAcked >= INPUT_HIGH_WATER) return;
+    if (!this.inputWaiting || !this.inputOpen()) return;
     this.inputWaiting = false;
     this.events.emit('drain');
   }
 
   private lost(att: Attachment, reason: string): void {
     if (this.cur !== att || this.over) return;
-    if (this.onPipes && (this.inputSent > this.inputAcked || this.pendingInput.length > 0)) {
-      // Input in flight may or may not have reached the program, and a resume cannot tell which: end
+    const unacked = this.input.inFlight;
+    if (this.onPipes && !att.inputResume && (unacked > 0 || this.input.waiting > 0)) {
+      // Input in flight may or may not have reached the program, and this peer cannot say which: end
       // the session rather than let piped data arrive with a hole in it.
-      return this.fail(
-        new ClawError(
-          'TERMINAL_LOST',
-          `lost the connection to ${this.opener.peerName} while sending input (${reason}); the input may be incomplete, so the remote program is hung up`,
-        ),
-      );
+      return this.fail(new ClawError('TERMINAL_LOST', this.lostWhileSending(reason)));
     }
-    // Typed input the peer had not acknowledged is not sent again (a resume carries no input offset,
-    // so it could arrive twice): say so, rather than let keys vanish unnoticed.
-    const unacked = this.inputSent - this.inputAcked;
     att.dispose();
     this.cur = undefined;
     att.stream.destroy();
@@ -429,12 +473,17 @@ export class TerminalClient {
       { peer: this.opener.peerName, session: this.sessionId, reason, unacked },
       'terminal stream lost; resuming',
     );
+    // A peer that counts input takes the unacknowledged keys again on the resumed stream
+    // (input-ledger.ts); an older one may have lost them, and the user is told so rather than let
+    // keys vanish unnoticed.
     const lostInput =
-      unacked > 0
-        ? `; the last ${unacked === 1 ? 'byte' : `${unacked} bytes`} typed may not have arrived`
-        : '';
+      unacked > 0 && !att.inputResume ? `; ${lostKeys(unacked)} typed may not have arrived` : '';
     this.events.emit('status', 'reconnecting', reason + lostInput);
     void this.reconnect(reason);
+  }
+
+  private lostWhileSending(reason: string): string {
+    return `lost the connection to ${this.opener.peerName} while sending input (${reason}); the input may be incomplete, so the remote program is hung up`;
   }
 
   private async reconnect(reason: string): Promise<void> {
@@ -450,21 +499,21 @@ export class TerminalClient {
           offset: this.received,
           cols: this.cols,
           rows: this.rows,
+          // The session's input count in SESSION (dropped for a peer that does not know it).
+          input: true,
         });
         if (this.over) {
           // The viewer left while the resume was under way: hang up the resumed stream too.
           this.cur?.stream.end();
           return;
         }
-        const input = this.pendingInput;
-        this.pendingInput = [];
-        for (const chunk of input) this.write(chunk);
-        if (this.inputEnded) this.cur?.stream.write(encodeTerminalFrame({ type: 'eof' }));
         this.maybeDrain();
         this.pump();
         return;
       } catch (err) {
         if (this.over) return;
+        // Piped input with a hole in it (take): the session ends as the reason says.
+        if (isClawError(err, 'TERMINAL_LOST')) return this.fail(err);
         if (refusalOf(err) === 'SESSION_GONE') {
           // The peer's reason already says, in one sentence naming it, that the session is gone; the
           // window puts "The session ended:" before it and the CLI "clawbridge:", so add nothing.
@@ -511,4 +560,9 @@ export class TerminalClient {
     }
     this.events.emit('failed', err);
   }
+}
+
+/** "the last byte" / "the last N bytes", for input that may not have arrived. */
+function lostKeys(n: number): string {
+  return `the last ${n === 1 ? 'byte' : `${n} bytes`}`;
 }

@@ -28,6 +28,7 @@ import {
   encodeDataFrames,
   encodeTerminalFrame,
   ERRNO_CODE,
+  FEATURE_INPUT_RESUME,
   FEATURE_PIPES,
   FEATURE_PTY_MODES,
   FEATURE_TERMINAL_TYPE,
@@ -360,15 +361,20 @@ function whenReachable(agent: ChangeSource, find: () => PeerEntry | undefined, m
 }
 
 /**
- * OPEN arguments as the peer takes them: `term`, `echo`, `opost` and `pty` only for a peer whose hello
- * lists their feature (older nodes refuse arguments they do not know, and would refuse the whole
- * terminal). Without `pty: false` the session gets a PTY, set up by `echo`/`opost` for pipes. Pure.
+ * OPEN arguments as the peer takes them: `term`, `echo`, `opost` and `pty` (and a resume's `input`)
+ * only for a peer whose hello lists their feature (older nodes refuse arguments they do not know, and
+ * would refuse the whole terminal). Without `pty: false` the session gets a PTY, set up by
+ * `echo`/`opost` for pipes. Pure.
  */
 export function argsForPeer(
   args: TerminalOpenArgs,
   features: readonly string[] | undefined,
 ): TerminalOpenArgs {
-  if ('resume' in args) return args;
+  if ('resume' in args) {
+    if (args.input === undefined || features?.includes(FEATURE_INPUT_RESUME) === true) return args;
+    const { input: _input, ...older } = args;
+    return older;
+  }
   const { term, echo, opost, pty, ...rest } = args;
   const takesTerm = features?.includes(FEATURE_TERMINAL_TYPE) === true;
   const takesModes = features?.includes(FEATURE_PTY_MODES) === true;
@@ -393,7 +399,11 @@ export function agentOpener(agent: TerminalPeers, entry: PeerEntry): TerminalStr
       if (!current) throw new ClawError('PEER_NOT_FOUND', `${entry.record.name} is no longer a peer`);
       const sent = argsForPeer(args, current.features);
       const opened = await agent.openStream(current, TERMINAL_SERVICE, sent);
-      return { ...opened, pipes: 'pty' in sent && sent.pty === false };
+      return {
+        ...opened,
+        pipes: 'pty' in sent && sent.pty === false,
+        inputResume: current.features?.includes(FEATURE_INPUT_RESUME) === true,
+      };
     },
     whenReachable: (maxMs) => whenReachable(agent, find, maxMs),
   };

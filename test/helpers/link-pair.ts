@@ -107,6 +107,13 @@ export class MemoryLink implements Link {
     }
   }
 
+  /** Frames this side sends vanish from now on, nothing closes: one direction of a dead path. */
+  dropOutgoing(): void {
+    this.holeDug = true;
+    this.queue = [];
+    this.stats.queuedBytes = 0;
+  }
+
   /** The link breaks: both sides close at once with `error` (frames in flight are lost). */
   fail(error: Error): void {
     this.finish(error);

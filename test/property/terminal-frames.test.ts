@@ -43,6 +43,12 @@ const frameArb: fc.Arbitrary<TerminalFrame> = fc.oneof(
   fc.record({ type: fc.constant('ack' as const), offset: fc.maxSafeNat() }),
   fc.record({ type: fc.constant('session' as const), id: hex, offset: fc.maxSafeNat() }),
   fc.record({
+    type: fc.constant('session' as const),
+    id: hex,
+    offset: fc.maxSafeNat(),
+    input: fc.maxSafeNat(),
+  }),
+  fc.record({
     type: fc.constant('status' as const),
     state: fc.constantFrom('reconnecting' as const, 'resumed' as const),
     detail: text,
@@ -224,6 +230,10 @@ test('property: OPEN arguments accept new sessions and resumes, and nothing else
   assert.ok(!terminalOpenArgs.safeParse({ v: 1, cols: 80, rows: 24, opost: 0 }).success);
   const resume = { v: 1, resume: 'a'.repeat(32), offset: 5, cols: 1, rows: 1 };
   assert.ok(!terminalOpenArgs.safeParse({ ...resume, term: 'vt100' }).success, 'a resume keeps its type');
+  // A resume may ask for the session's input count; a new session has none to ask for.
+  assert.ok(terminalOpenArgs.safeParse({ ...resume, input: true }).success);
+  assert.ok(!terminalOpenArgs.safeParse({ ...resume, input: false }).success);
+  assert.ok(!terminalOpenArgs.safeParse({ v: 1, cols: 80, rows: 24, input: true }).success);
   fc.assert(
     fc.property(fc.string(), (term) => {
       const r = terminalOpenArgs.safeParse({ v: 1, cols: 80, rows: 24, term });
@@ -258,6 +268,33 @@ test('known answers: offsets up to 2^53 − 1 are exact, one more is refused wit
   assert.deepEqual(
     Buffer.from(encodeTerminalFrame({ type: 'ack', offset: 2 ** 40 + 5 })).toString('hex'),
     '00000009' + '04' + '0000010000000005',
+  );
+});
+
+test('known answers: SESSION carries the input count only when it has one', () => {
+  const id = 'ab'.repeat(16);
+  const hex = (f: TerminalFrame) => Buffer.from(encodeTerminalFrame(f)).toString('hex');
+  const idHex = Buffer.from(id).toString('hex');
+  assert.equal(hex({ type: 'session', id, offset: 7 }), '00000029' + '05' + '0000000000000007' + idHex);
+  assert.equal(
+    hex({ type: 'session', id, offset: 7, input: 2 ** 32 + 1 }),
+    '00000031' + '05' + '0000000000000007' + idHex + '0000000100000001',
+  );
+  const session = (bodyHex: string) =>
+    decodeTerminalFrame(Uint8Array.from(Buffer.from(`05${bodyHex}`, 'hex')));
+  assert.deepEqual(session('0000000000000007' + idHex + '0000000000000003'), {
+    type: 'session',
+    id,
+    offset: 7,
+    input: 3,
+  });
+  assert.throws(
+    () => session('0000000000000007' + idHex + '00000003'),
+    /SESSION body must be 40 or 48 bytes, got 44/,
+  );
+  assert.throws(
+    () => session('0000000000000007' + idHex + '0020000000000000'),
+    /offset 9007199254740992 exceeds/,
   );
 });
 

@@ -112,12 +112,22 @@ export class SessionHostClient {
     return { id: r.reply.id!, socket: r.socket, rest: r.rest };
   }
 
-  /** Attaches to session `req.id`, or says why the host cannot (`gone`: no such session, or the offset). */
+  /**
+   * Attaches to session `req.id`, or says why the host cannot (`gone`: no such session, or the offset;
+   * `refused`: the host did not take the request as it is, as a host of an older release refuses a
+   * field it does not know).
+   */
   async attach(
     req: Extract<HostRequest, { op: 'attach' }>,
-  ): Promise<{ ok: true; socket: Socket; rest: Buffer } | { ok: false; gone: boolean; message: string }> {
+  ): Promise<
+    | { ok: true; socket: Socket; rest: Buffer }
+    | { ok: false; gone: boolean; refused: boolean; message: string }
+  > {
     const r = await this.request(req);
-    if (!r.reply.ok) return { ok: false, gone: r.reply.code === 'SESSION_GONE', message: r.reply.message };
+    if (!r.reply.ok) {
+      const { code, message } = r.reply;
+      return { ok: false, gone: code === 'SESSION_GONE', refused: code === 'BAD_REQUEST', message };
+    }
     return { ok: true, socket: r.socket, rest: r.rest };
   }
 

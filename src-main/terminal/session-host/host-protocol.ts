@@ -71,6 +71,8 @@ export const hostRequest = z.discriminatedUnion('op', [
       cols: terminalDimension,
       rows: terminalDimension,
       resumeMs,
+      /** The peer asked for the session's input count in SESSION (FEATURE_INPUT_RESUME). */
+      input: z.literal(true).optional(),
     })
     .strict(),
 ]);

@@ -167,7 +167,7 @@ export async function startSessionHost(opts: SessionHostOptions): Promise<Sessio
       return socket.end();
     }
     reply(socket, { ok: true, id: session.id });
-    session.attach(new AgentDataStream(socket, rest), req.offset);
+    session.attach(new AgentDataStream(socket, rest), req.offset, { input: req.input === true });
     session.resize(req.cols, req.rows);
   };
 
