@@ -1,7 +1,8 @@
 /**
  * The node's state and its one writer (docs/architecture.md §State and its owners): peers with their
- * permissions, limits, addresses and home relays; pending requests; blocked nodes; relays; forwards and
- * proxies; the node's options. Every write goes through here, is saved durably (settings-file.ts) before
+ * permissions, limits, and the addresses and home relays a person gave; pending requests; blocked
+ * nodes; relays; forwards and proxies; the node's options. What the node observes (addresses and home
+ * relays heard, dial successes) is not state: observations.ts keeps it. Every write goes through here, is saved durably (settings-file.ts) before
  * it counts, and is announced as typed changes (state-changes.ts). Parts read the state at the moment
  * they need it, or subscribe; none keeps a copy, so a permission check always sees the current grant.
  *
@@ -238,30 +239,6 @@ export class NodeState implements NodeStateReader {
     );
   }
 
-  /**
-   * Records where the peer lives (its home relay, dialed on demand: relay-set.ts). A token saved for the
-   * same URL (an invite's) is kept: hellos never carry tokens. Nothing is written when nothing changed,
-   * since every hello brings it again. Returns undefined, without throwing, when the peer was removed.
-   */
-  setHomeRelay(fingerprint: string, home: RelaySetting): PeerRecord | undefined {
-    const peer = this.peer(fingerprint);
-    if (!peer) return undefined;
-    const token =
-      home.token ??
-      (peer.homeRelay && sameRelayUrl(peer.homeRelay.url, home.url) ? peer.homeRelay.token : undefined);
-    const next: RelaySetting = {
-      url: home.url,
-      ...(home.fingerprint ? { fingerprint: home.fingerprint } : {}),
-      ...(token ? { token } : {}),
-    };
-    const same =
-      peer.homeRelay?.url === next.url &&
-      peer.homeRelay.fingerprint === next.fingerprint &&
-      peer.homeRelay.token === next.token;
-    if (same) return peer;
-    return this.changePeer(fingerprint, (p) => ({ ...p, homeRelay: next }));
-  }
-
   /** @throws ClawError('PEER_NOT_FOUND') when no saved peer has `fingerprint` */
   private requirePeer(fingerprint: string): PeerRecord {
     const peer = this.peer(fingerprint);
@@ -285,7 +262,10 @@ export class NodeState implements NodeStateReader {
 
   // ---- relays ----
 
-  /** Saves a relay to use; false (nothing written) when one with the same URL is saved already. */
+  /**
+   * Saves a relay to use; false (nothing written) when one with the same URL is saved already. The
+   * relay clients follow the change (relays.ts): this is the one place a saved relay is written.
+   */
   addRelay(relay: RelaySetting): boolean {
     if (this.get().relays.some((r) => sameRelayUrl(r.url, relay.url))) return false;
     this.commit((s) => ({ ...s, relays: [...s.relays, relay] }));

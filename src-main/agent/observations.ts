@@ -1,16 +1,19 @@
 /**
  * What this node observed about its peers, kept apart from what the owner decided (config.json,
- * node-state.ts): direct addresses learned from hellos, the LAN and where links came from, and when a
- * direct dial to each last worked. Best effort by design: it lives in memory, is written to
- * `observations.json` in the home at most once per OBSERVATIONS_SAVE_MS without fsync, and losing the
- * file loses nothing but the order in which addresses are tried. No observation is ever a reason to
- * write config.json, so a dial never fsyncs and a hand edit of config.json never breaks a dial.
+ * node-state.ts): direct addresses learned from hellos, the LAN and where links came from, when a
+ * direct dial to each last worked, and the home relay each peer's hello announced. Best effort by
+ * design: it lives in memory, is written to `observations.json` in the home at most once per
+ * OBSERVATIONS_SAVE_MS without fsync, and losing the file loses nothing but hints (the order in which
+ * addresses are tried, where a peer was last heard to live). No observation is ever a reason to write
+ * config.json, so a dial or a hello never fsyncs and a hand edit of config.json never breaks a dial.
+ * (Round-trip times are not kept at all: they live on the links, in memory.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { replaceFileSync } from '../home/durable-file.js';
 import { errorMessage } from '../core/errors.js';
+import { sameRelayUrl } from '../core/relay-url.js';
 import {
   ADDRESS_SOURCES,
   learnAddresses,
@@ -19,6 +22,7 @@ import {
   type AddressSource,
   type KnownAddress,
 } from './address-book.js';
+import type { RelaySetting } from './settings.js';
 
 /** Where an observed address came from: anything but the owner's word (`given`). */
 export type ObservedSource = Exclude<AddressSource, 'given'>;
@@ -41,18 +45,42 @@ const knownAddressSchema = z.object({
   lastWorked: z.string().max(40).optional(),
 });
 
+/** A home relay as a hello names it (control-service.ts announcedHomeRelay): never with a token. */
+export type HeardRelay = Pick<RelaySetting, 'url' | 'fingerprint'>;
+
+const heardRelaySchema = z.object({
+  url: z
+    .string()
+    .regex(/^wss?:\/\//)
+    .max(300),
+  fingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+});
+
 const fileSchema = z.object({
   version: z.literal(1),
   peers: z.record(
     z.string().regex(/^[0-9a-f]{64}$/),
-    z.object({ addresses: z.array(knownAddressSchema).max(MAX_PEER_ADDRESSES) }),
+    z.object({
+      addresses: z.array(knownAddressSchema).max(MAX_PEER_ADDRESSES).default([]),
+      homeRelay: heardRelaySchema.optional(),
+    }),
   ),
 });
 
+/** What was observed of one peer. */
+export interface PeerObservations {
+  addresses: KnownAddress[];
+  /** The home relay its last hello announced. */
+  homeRelay?: HeardRelay;
+}
+
 /** Where observations are kept between runs: a file in the home, or nowhere (tests, `--no-save`). */
 export interface ObservationsBacking {
-  load(): Map<string, KnownAddress[]>;
-  save(peers: ReadonlyMap<string, readonly KnownAddress[]>): void;
+  load(): Map<string, PeerObservations>;
+  save(peers: ReadonlyMap<string, PeerObservations>): void;
 }
 
 /** The file in `home`; an unreadable or invalid file reads as none (`warn` says so once). */
@@ -68,7 +96,7 @@ export function observationsFile(home: string, warn: (line: string) => void): Ob
       }
       try {
         const parsed = fileSchema.parse(JSON.parse(text));
-        return new Map(Object.entries(parsed.peers).map(([fp, p]) => [fp, p.addresses]));
+        return new Map(Object.entries(parsed.peers).map(([fp, p]) => [fp, withoutUndefined(p)]));
       } catch (err) {
         warn(
           `${path} is not readable (${errorMessage(err)}); starting without it — only dial hints are lost`,
@@ -77,10 +105,7 @@ export function observationsFile(home: string, warn: (line: string) => void): Ob
       }
     },
     save(peers) {
-      const out = {
-        version: 1,
-        peers: Object.fromEntries([...peers].map(([fp, a]) => [fp, { addresses: a }])),
-      };
+      const out = { version: 1, peers: Object.fromEntries(peers) };
       try {
         replaceFileSync(path, JSON.stringify(out), 0o600, { sync: false });
       } catch (err) {
@@ -95,7 +120,7 @@ export const inMemoryObservations: ObservationsBacking = { load: () => new Map()
 
 /** The one owner of observations: read live, written here only. */
 export class Observations {
-  private readonly peers: Map<string, KnownAddress[]>;
+  private readonly peers: Map<string, PeerObservations>;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -107,7 +132,37 @@ export class Observations {
 
   /** The addresses observed for a peer (none: empty), in the order address-book.ts keeps them. */
   addresses(fingerprint: string): readonly KnownAddress[] {
-    return this.peers.get(fingerprint) ?? [];
+    return this.peers.get(fingerprint)?.addresses ?? [];
+  }
+
+  /** The home relay the peer's last hello announced, if one did. */
+  homeRelay(fingerprint: string): HeardRelay | undefined {
+    return this.peers.get(fingerprint)?.homeRelay;
+  }
+
+  /**
+   * Notes the home relay a peer's hello announced (every hello brings it again).
+   * @returns true when it is news: another relay, or another pin
+   */
+  hearHomeRelay(fingerprint: string, relay: HeardRelay): boolean {
+    const had = this.homeRelay(fingerprint);
+    if (had?.url === relay.url && had.fingerprint === relay.fingerprint) return false;
+    const heard: HeardRelay = {
+      url: relay.url,
+      ...(relay.fingerprint ? { fingerprint: relay.fingerprint } : {}),
+    };
+    this.put(fingerprint, { addresses: [...this.addresses(fingerprint)], homeRelay: heard });
+    return true;
+  }
+
+  /**
+   * Forgets the home relay heard from a peer: the owner named one since (an invite, `peers add
+   * --relay`), which stands until the peer's next hello says otherwise.
+   */
+  forgetHomeRelay(fingerprint: string): void {
+    const had = this.peers.get(fingerprint);
+    if (!had?.homeRelay) return;
+    this.put(fingerprint, { addresses: had.addresses });
   }
 
   /**
@@ -118,7 +173,7 @@ export class Observations {
     const known = this.addresses(fingerprint);
     const next = learnAddresses(known, addresses, source);
     if (sameBook(known, next)) return false;
-    this.put(fingerprint, next);
+    this.putAddresses(fingerprint, next);
     return true;
   }
 
@@ -131,7 +186,7 @@ export class Observations {
     const book = known.some((e) => e.address === address)
       ? known
       : [...known, { address, from: ['given'] as AddressSource[] }];
-    this.put(fingerprint, markWorked(book, address, at));
+    this.putAddresses(fingerprint, markWorked(book, address, at));
   }
 
   /** Forgets a peer (removed). */
@@ -146,9 +201,14 @@ export class Observations {
     this.backing.save(this.peers);
   }
 
-  private put(fingerprint: string, book: KnownAddress[]): void {
+  private putAddresses(fingerprint: string, addresses: KnownAddress[]): void {
+    const homeRelay = this.homeRelay(fingerprint);
+    this.put(fingerprint, { addresses, ...(homeRelay ? { homeRelay } : {}) });
+  }
+
+  private put(fingerprint: string, seen: PeerObservations): void {
     this.peers.delete(fingerprint); // most recently observed last, so the cap drops the stalest
-    this.peers.set(fingerprint, book);
+    this.peers.set(fingerprint, seen);
     while (this.peers.size > MAX_OBSERVED_PEERS) this.peers.delete(this.peers.keys().next().value!);
     this.schedule();
   }
@@ -159,6 +219,14 @@ export class Observations {
     // Never what keeps an agent's process alive: its stop flushes.
     this.timer.unref();
   }
+}
+
+/** `p` without keys whose value is undefined (zod leaves an absent optional key out already). */
+function withoutUndefined(p: {
+  addresses: KnownAddress[];
+  homeRelay?: HeardRelay | undefined;
+}): PeerObservations {
+  return { addresses: p.addresses, ...(p.homeRelay ? { homeRelay: p.homeRelay } : {}) };
 }
 
 function sameBook(a: readonly KnownAddress[], b: readonly KnownAddress[]): boolean {
@@ -189,4 +257,23 @@ function latest(a: string | undefined, b: string | undefined): string | undefine
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+/**
+ * The home relay a peer is dialed at (docs/relay-protocol.md §Home relays): the one its hello announced,
+ * else the one the owner gave (an invite's relay, `peers add --relay`). Hellos never carry tokens: a
+ * token the owner gave goes with the heard relay when it is the same relay (the same URL, or the same
+ * certificate pin under another URL).
+ */
+export function effectiveHomeRelay(
+  saved: RelaySetting | undefined,
+  heard: HeardRelay | undefined,
+): RelaySetting | undefined {
+  if (!heard) return saved;
+  const same =
+    saved !== undefined &&
+    (sameRelayUrl(saved.url, heard.url) ||
+      (saved.fingerprint !== undefined && saved.fingerprint === heard.fingerprint));
+  const token = same ? saved.token : undefined;
+  return { ...heard, ...(token ? { token } : {}) };
 }

@@ -67,7 +67,7 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
     addressesKnown: entry.record.addresses.length,
     directOffHere: agent.settings.get().listen === null,
     directOffThere: entry.directOffThere === true,
-    homeRelayKnown: entry.record.homeRelay !== undefined,
+    homeRelayKnown: (agent.homeRelay?.(entry.fingerprint) ?? entry.record.homeRelay) !== undefined,
     lostAt: !active && entry.links.since ? entry.links.since.getTime() : undefined,
   });
 }
@@ -115,6 +115,8 @@ export interface PeerStateSource {
   peerName?(fingerprint: string): string | undefined;
   /** Where a peer is dialed: its saved addresses with the observed ones (absent: the saved ones). */
   addressBook?(fingerprint: string): readonly KnownAddress[];
+  /** Where its relay path meets it: the home relay heard, else saved (absent: the saved one). */
+  homeRelay?(fingerprint: string): RelaySetting | undefined;
   readonly settings: { get(): { listen: string | null } };
 }
 

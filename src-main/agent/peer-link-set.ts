@@ -6,6 +6,7 @@
  * opens is checked against its record as the store has it at that moment.
  */
 import type { Duplex } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { refusalOf } from '../core/errors.js';
 import { sameRelayUrl } from '../core/relay-url.js';
@@ -21,7 +22,7 @@ import type { NodeState } from './node-state.js';
 import type { Notifier } from './notices.js';
 import { learnPeerAddresses } from './peer-addresses.js';
 import { seenAddresses, type KnownAddress } from './address-book.js';
-import { dialBook, type ObservedSource, type Observations } from './observations.js';
+import { dialBook, effectiveHomeRelay, type ObservedSource, type Observations } from './observations.js';
 import { addressOf, peerStateView, refusedSince, type PeerStateSource } from './peer-api.js';
 import { newPeerEntry } from './peer-entry.js';
 import { notOnlineError } from './peer-state.js';
@@ -34,7 +35,7 @@ import type { Relays } from './relays.js';
 import { RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
 import { QuietLanes } from './quiet-lanes.js';
 import type { ServiceRegistry } from './services.js';
-import type { PeerRecord } from './settings.js';
+import type { PeerRecord, RelaySetting } from './settings.js';
 import type { StateChange } from './state-changes.js';
 import type { Refusal } from '../core/refusal-codes.js';
 import { readGrants, sameGrants, sendGrants } from '../trust/grants-channel.js';
@@ -75,8 +76,11 @@ export interface StrangerHandlers {
 export interface PeerLinkSetDeps {
   identity: Identity;
   log: Logger;
-  state: Pick<NodeState, 'get' | 'peer' | 'peers' | 'subscribe' | 'setHomeRelay' | 'path'>;
-  /** What this node saw of its peers (addresses, which one worked): never written to config.json. */
+  state: Pick<NodeState, 'get' | 'peer' | 'peers' | 'subscribe' | 'path'>;
+  /**
+   * What this node saw of its peers (addresses, which one worked, the home relay a hello announced):
+   * never written to config.json.
+   */
   observations: Observations;
   notices: Notifier;
   relays: Pick<Relays, 'events' | 'dialer' | 'hold' | 'saved'>;
@@ -165,6 +169,10 @@ export class PeerLinkSet {
     if (!before || !this.peers.has(after.fingerprint)) return void this.track(after);
     const entry = this.peers.get(after.fingerprint)!;
     if (!sameGrants(before.allow, after.allow)) this.tellGrants(entry);
+    // The owner named a home relay (an invite, `peers add --relay`): it stands until the next hello.
+    if (after.homeRelay && !isDeepStrictEqual(before.homeRelay, after.homeRelay)) {
+      this.deps.observations.forgetHomeRelay(after.fingerprint);
+    }
     if (before.route?.join() !== after.route?.join()) {
       routeChanged(entry, after);
       return this.deps.notices.changed();
@@ -215,10 +223,14 @@ export class PeerLinkSet {
           : dialDirectPath(this.deps.identity, { ...e.record, addresses: this.addressBook(fp) }, (address) =>
               this.deps.observations.worked(fp, address),
             ),
-      dialRelay: (e) =>
-        e.record.route
-          ? Promise.resolve(undefined)
-          : dialRelayPath(this.deps.identity, this.deps.relays.dialer, e.record),
+      dialRelay: (e) => {
+        if (e.record.route) return Promise.resolve(undefined);
+        const homeRelay = this.homeRelay(fp);
+        return dialRelayPath(this.deps.identity, this.deps.relays.dialer, {
+          fingerprint: fp,
+          ...(homeRelay ? { homeRelay } : {}),
+        });
+      },
       dialRoute: (e) =>
         dialRoutePath(
           {
@@ -396,8 +408,13 @@ export class PeerLinkSet {
     if (link.path === 'direct' && !link.initiator) {
       this.learnAddresses(entry, seenAddresses(link.remote, hello.addresses), 'seen');
     }
+    // Where the peer lives now is an observation (observations.ts), never a write of config.json.
     const home = announcedHomeRelay(hello);
-    if (home) this.deps.state.setHomeRelay(entry.fingerprint, home);
+    if (home && this.deps.observations.hearHomeRelay(entry.fingerprint, home)) {
+      // New: try the relay path there now, not after the backoff.
+      entry.relay.kick();
+      this.deps.notices.changed();
+    }
   }
 
   /** Saves newly learned direct addresses of a peer and dials them when direct is not up. */
@@ -440,11 +457,20 @@ export class PeerLinkSet {
     return dialBook(saved, this.deps.observations.addresses(fingerprint));
   }
 
+  /** Where a peer's relay path meets it: the home relay its hello announced, else the one the owner gave. */
+  homeRelay(fingerprint: string): RelaySetting | undefined {
+    return effectiveHomeRelay(
+      this.deps.state.peer(fingerprint)?.homeRelay,
+      this.deps.observations.homeRelay(fingerprint),
+    );
+  }
+
   /** What peer-state.ts judges a peer's reachability by. */
   stateSource(): PeerStateSource {
     return {
       peerName: (fp) => this.peers.get(fp)?.record.name,
       addressBook: (fp) => this.addressBook(fp),
+      homeRelay: (fp) => this.homeRelay(fp),
       relayClients: () => this.deps.relays.dialer.list(),
       settings: { get: () => this.deps.state.get() },
     };

@@ -1,24 +1,28 @@
 /**
  * The relays this node uses (architecture.md §Relay): the saved ones, its own relay's (not saved), and
- * those reached on demand to meet a peer at its home relay. Saved relays are node state (node-state.ts
- * writes them); this part keeps their clients running and says when one connects or brings a circuit.
+ * those reached on demand to meet a peer at its home relay. Saved relays are node state, written only by
+ * node-state.ts; this part follows the store's `relay` changes as Syncthing's services follow
+ * `cfg.Subscribe` (a relay saved is connected, a removed one closed, one whose pin or token changed
+ * reconnected), so nobody writes the store and the clients twice. It keeps the clients running and says
+ * when one connects or brings a circuit.
  */
 import type { Logger } from 'pino';
-import { ClawError, hintOf } from '../core/errors.js';
+import { errorMessage, hintOf } from '../core/errors.js';
 import { Emitter } from '../core/emitter.js';
-import { sameRelayUrl } from '../core/relay-url.js';
 import type { Identity } from '../crypto/identity.js';
 import type { Circuit } from '../transport/circuit.js';
 import type { RelayClient } from '../transport/relay-client.js';
-import type { NodeState } from './node-state.js';
+import type { NodeStateReader } from './node-state.js';
 import type { Notifier } from './notices.js';
 import { RelaySet, relayIdleMsFrom } from './relay-set.js';
 import type { RelaySetting } from './settings.js';
+import type { StateChange } from './state-changes.js';
 
 export interface RelaysDeps {
   identity: Identity;
   log: Logger;
-  state: Pick<NodeState, 'get' | 'addRelay' | 'removeRelay'>;
+  /** Read for the saved relays, and followed: this part never writes it. */
+  state: Pick<NodeStateReader, 'get' | 'subscribe'>;
   notices: Notifier;
   /**
    * How long a relay used only on demand (a peer's home relay) may carry nothing before it is dropped,
@@ -36,6 +40,9 @@ export class Relays {
   /** `connected`: a relay is (back) up, so links over it can be dialed now; `incoming`: a circuit. */
   readonly events = new Emitter<{ connected: [string]; removed: [string]; incoming: [Circuit] }>();
   private readonly set: RelaySet;
+  /** This node's own relay while it runs (own-relay.ts): joined, never saved. */
+  private internal: { url: string; fingerprint: string } | undefined;
+  private unfollow: (() => void) | undefined;
 
   constructor(private readonly deps: RelaysDeps) {
     this.set = new RelaySet(
@@ -68,12 +75,21 @@ export class Relays {
     );
   }
 
-  /** Starts a client for every saved relay. */
+  /**
+   * Starts a client for every saved relay, and follows the store's relay changes from now on (until
+   * stop).
+   */
   start(): void {
-    for (const relay of this.saved()) this.set.add(relay.url, relay.fingerprint, relay.token);
+    this.unfollow?.();
+    this.unfollow = this.deps.state.subscribe((change) => {
+      if (change.kind === 'relay') this.follow(change);
+    });
+    this.join();
   }
 
   stop(): void {
+    this.unfollow?.();
+    this.unfollow = undefined;
     this.set.stopAll();
   }
 
@@ -88,32 +104,39 @@ export class Relays {
 
   /** Joins this node's own relay (not saved: it exists only while this agent runs). */
   useInternal(url: string, fingerprint: string): void {
+    this.internal = { url, fingerprint };
     this.set.add(url, fingerprint);
   }
 
-  /**
-   * Uses a relay from now on, saving it; nothing changes if it is saved already. A relay used on demand
-   * until now becomes saved (relay-set.ts).
-   */
-  ensure(url: string, fingerprint?: string, token?: string): void {
-    const relay = { url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) };
-    if (this.deps.state.addRelay(relay)) this.set.add(url, fingerprint, token);
+  /** Starts what should run and does not: the saved relays and the own one (running ones are kept). */
+  private join(): void {
+    for (const relay of this.saved()) this.set.add(relay.url, relay.fingerprint, relay.token);
+    if (this.internal) this.set.add(this.internal.url, this.internal.fingerprint);
   }
 
   /**
-   * Stops using a relay and forgets it (links over it fall back to other paths: `removed`).
-   * @throws ClawError('BAD_ARGUMENT') when this node does not use that relay.
+   * One saved relay added, removed or changed (its pin, its token, the spelling of its URL). Called
+   * inside the store's write: a failure is told as a notice, never thrown back at the writer.
    */
-  remove(url: string): void {
-    const saved = this.saved().some((r) => sameRelayUrl(r.url, url));
-    if (!this.set.has(url) && !saved) {
-      throw new ClawError('BAD_ARGUMENT', `removeRelay: this node does not use ${url}`);
+  private follow(change: Extract<StateChange, { kind: 'relay' }>): void {
+    const { before, after } = change;
+    try {
+      // Changed: the client restarts with what is saved now (a new pin or token is a new connection).
+      if (before) this.set.remove(before.url);
+      if (after) this.set.add(after.url, after.fingerprint, after.token);
+      else {
+        // A relay saved under two URLs ran under one of them (relay-set.ts): the other takes over.
+        this.join();
+        this.events.emit('removed', before!.url);
+      }
+    } catch (err) {
+      const url = (after ?? before)!.url;
+      this.deps.log.warn({ relay: url }, `cannot follow the saved relays: ${errorMessage(err)}`);
+      this.deps.notices.notice(
+        { kind: 'relay', message: `relay ${url}: ${errorMessage(err)}`, hint: hintOf(err) },
+        { relay: url },
+      );
     }
-    this.deps.state.removeRelay(url);
-    this.set.remove(url);
-    // A relay saved under two URLs ran under one of them (relay-set.ts): the other takes over.
-    this.start();
-    this.events.emit('removed', url);
     this.deps.notices.changed();
   }
 

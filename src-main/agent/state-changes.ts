@@ -4,6 +4,7 @@
  * to these instead of keeping copies of records (docs/architecture.md §State and its owners).
  */
 import { isDeepStrictEqual } from 'node:util';
+import { relayUrlKey } from '../core/relay-url.js';
 import type { ForwardRecord, PeerRecord, PendingRecord, RelaySetting, Settings } from './settings.js';
 
 export type BlockedRecord = Settings['blocked'][number];
@@ -14,7 +15,10 @@ export type OptionKey = Exclude<keyof Settings, 'peers' | 'pending' | 'blocked' 
 /** What one entry was before a write and is after it (undefined: it did not exist then). */
 interface Change<K extends string, T> {
   kind: K;
-  /** The entry's key: a fingerprint (peer, blocked), an id (pending), a URL (relay), a name (forward). */
+  /**
+   * The entry's key: a fingerprint (peer, blocked), an id (pending), a relay's URL in the form all its
+   * spellings share (core/relay-url.ts relayUrlKey), a name (forward).
+   */
   id: string;
   before: T | undefined;
   after: T | undefined;
@@ -61,7 +65,8 @@ export function diffSettings(before: Settings, after: Settings): StateChange[] {
     ...diffList('peer', before.peers, after.peers, (p) => p.fingerprint),
     ...diffList('pending', before.pending, after.pending, (p) => p.id),
     ...diffList('blocked', before.blocked, after.blocked, (b) => b.fingerprint),
-    ...diffList('relay', before.relays, after.relays, (r) => r.url),
+    // One relay under another spelling (`wss://h:7474/`) is that relay changed, not one gone and one new.
+    ...diffList('relay', before.relays, after.relays, (r) => relayUrlKey(r.url)),
     ...diffList('forward', before.forwards, after.forwards, (f) => f.name),
     ...options,
   ];

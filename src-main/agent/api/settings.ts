@@ -22,18 +22,17 @@ import type { NodeState } from '../node-state.js';
 export interface SettingsHost {
   readonly name: string;
   readonly identity: { readonly fingerprint: string };
-  /** The node state: read for the answer, written for the options. */
-  readonly state: Pick<NodeState, 'get' | 'setOptions' | 'subscribe'>;
+  /**
+   * The node state: read for the answer, written for the options and the saved relays (the relay
+   * clients follow its changes: relays.ts).
+   */
+  readonly state: Pick<NodeState, 'get' | 'setOptions' | 'subscribe' | 'addRelay' | 'removeRelay'>;
   /** Where the direct listener is bound now, or null. */
   readonly local: { readonly listenAddress: string | null };
   /** The settings that take a restart, as the running agent started with them. */
   readonly startedWith: RestartSettings;
   readonly relays: {
     clients(): readonly { url: string; state: string; lastError?: string | undefined }[];
-    /** Starts using a relay now and saves it. */
-    ensure(url: string, fingerprint?: string, token?: string): void;
-    /** Stops using a relay now and forgets it. */
-    remove(url: string): void;
   };
   readonly notices: { changed(): void };
 }
@@ -52,12 +51,12 @@ function waitingForRestart(saved: RestartSettings, running: RestartSettings): st
 
 export function getSettings(host: SettingsHost): SettingsResult {
   const s = host.state.get();
-  const clients = new Map(host.relays.clients().map((r) => [r.url, r]));
+  const clients = host.relays.clients();
   return {
     name: host.name,
     fingerprint: host.identity.fingerprint,
     relays: s.relays.map((r) => {
-      const client = clients.get(r.url);
+      const client = clients.find((c) => sameRelayUrl(c.url, r.url));
       return {
         url: r.url,
         fingerprint: r.fingerprint ?? null,
@@ -147,7 +146,7 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
       }
     }
   }
-  if (p.removeRelay !== undefined && !before.relays.some((r) => r.url === p.removeRelay)) {
+  if (p.removeRelay !== undefined && !before.relays.some((r) => sameRelayUrl(r.url, p.removeRelay!))) {
     throw fieldError('removeRelay', `this node does not use ${p.removeRelay}`);
   }
 
@@ -163,9 +162,16 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
       ? { allowRemoteReverseListen: p.allowRemoteReverseListen }
       : {}),
   });
-  // Relays are applied live, and saved, by the relays part (relays.ts).
-  if (p.removeRelay !== undefined) host.relays.remove(p.removeRelay);
-  if (p.addRelay) host.relays.ensure(p.addRelay.url, addFingerprint, p.addRelay.token);
+  // Saved here; the relay clients follow the store's change (relays.ts), at once.
+  if (p.removeRelay !== undefined) host.state.removeRelay(p.removeRelay);
+  if (p.addRelay) {
+    const { url, token } = p.addRelay;
+    host.state.addRelay({
+      url,
+      ...(addFingerprint ? { fingerprint: addFingerprint } : {}),
+      ...(token ? { token } : {}),
+    });
+  }
   host.notices.changed();
   // Against what runs, not what was saved before this call: an earlier call's change still waits.
   const restartFor = waitingForRestart(host.state.get(), host.startedWith);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerRecord, Settings } from '../../../src-main/agent/settings.js';
 import { NodeState, type StateChange } from '../../../src-main/agent/node-state.js';
-import { memoryBacking } from '../../helpers/memory-state.js';
+import { memoryBacking, memoryState } from '../../helpers/memory-state.js';
 import { MAX_BLOCKED, MAX_PENDING_FINGERPRINT, PENDING_TTL_MS } from '../../../src-main/agent/pending.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 
@@ -159,20 +159,34 @@ test('changing an unknown peer throws PEER_NOT_FOUND', () => {
   assert.deepEqual(trust.peers(), []);
 });
 
-test("setHomeRelay saves a peer's home relay once, keeps an invite's token for the same URL", () => {
-  const settings = memorySettings({
-    peers: [peer(1, { homeRelay: { url: 'wss://r1.example', token: 'secret' } })],
-  });
-  const trust = new NodeState(settings);
+test('saved relays: one write each, one change each; one relay under another spelling is that relay', () => {
+  const { state, backing } = memoryState();
+  const seen: StateChange[] = [];
+  state.subscribe((c) => seen.push(c));
+  const url = (r: unknown) => (r as { url?: string } | undefined)?.url;
+  assert.equal(state.addRelay({ url: 'wss://r1.example:7474' }), true);
+  assert.equal(state.addRelay({ url: 'wss://R1.example:7474/' }), false, 'the same relay');
+  assert.equal(backing.writes, 1);
+  assert.deepEqual(
+    seen.map((c) => [c.kind, c.id, url(c.before), url(c.after)]),
+    [['relay', 'wss://r1.example:7474/', undefined, 'wss://r1.example:7474']],
+  );
+  seen.length = 0;
+  // The flags write the list whole: a new spelling and a pin are a change of that relay, not two.
   const pin = 'cd'.repeat(32);
-  const saved = trust.setHomeRelay(fp(1), { url: 'wss://r1.example', fingerprint: pin });
-  assert.deepEqual(saved?.homeRelay, { url: 'wss://r1.example', fingerprint: pin, token: 'secret' });
-  const writes = settings.writes;
-  trust.setHomeRelay(fp(1), { url: 'wss://r1.example', fingerprint: pin });
-  assert.equal(settings.writes, writes, 'the same hello again writes nothing');
-  const moved = trust.setHomeRelay(fp(1), { url: 'ws://r2.example:7474' });
-  assert.deepEqual(moved?.homeRelay, { url: 'ws://r2.example:7474' }, 'another relay: no old token or pin');
-  assert.equal(trust.setHomeRelay(fp(9), { url: 'ws://r2.example:7474' }), undefined, 'not a peer');
+  state.setOptions({ relays: [{ url: 'wss://r1.example:7474/', fingerprint: pin }] });
+  assert.deepEqual(
+    seen.map((c) => [c.kind, c.id, url(c.before), url(c.after)]),
+    [['relay', 'wss://r1.example:7474/', 'wss://r1.example:7474', 'wss://r1.example:7474/']],
+  );
+  seen.length = 0;
+  assert.equal(state.removeRelay('wss://r1.example:7474'), true);
+  assert.equal(state.removeRelay('wss://r1.example:7474'), false);
+  assert.deepEqual(
+    seen.map((c) => [c.kind, c.before !== undefined, c.after !== undefined]),
+    [['relay', true, false]],
+  );
+  assert.equal(backing.writes, 3);
 });
 
 test('every saved write announces one typed change per entry, with what it was and is', () => {

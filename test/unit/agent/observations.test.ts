@@ -1,6 +1,7 @@
 /**
- * What the node observed (observations.ts) is kept apart from what the owner decided: learned addresses
- * and dial successes live in memory and in a best-effort file, merged with the saved book only to dial.
+ * What the node observed (observations.ts) is kept apart from what the owner decided: learned addresses,
+ * dial successes and home relays heard live in memory and in a best-effort file, merged with what the
+ * owner saved only to dial.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { dialOrder } from '../../../src-main/agent/address-book.js';
 import {
   dialBook,
+  effectiveHomeRelay,
   Observations,
   observationsFile,
   OBSERVATIONS_FILE,
@@ -85,4 +87,51 @@ test('a removed peer is forgotten', () => {
   obs.learn(fp, ['h:1'], 'lan');
   obs.forget(fp);
   assert.deepEqual(obs.addresses(fp), []);
+});
+
+test("a peer's home relay heard in its hello is an observation, kept with its addresses", () => {
+  const home = mkdtempSync(join(tmpdir(), 'cb-obs-'));
+  const obs = new Observations(
+    observationsFile(home, () => undefined),
+    60_000,
+  );
+  const relay = { url: 'wss://r2.example:7474', fingerprint: 'cd'.repeat(32) };
+  assert.equal(obs.hearHomeRelay(fp, relay), true);
+  assert.equal(obs.hearHomeRelay(fp, { ...relay }), false, 'every hello brings it again: no news');
+  obs.learn(fp, ['10.0.0.2:7475'], 'hello');
+  assert.deepEqual(obs.homeRelay(fp), relay, 'learning addresses keeps it');
+  obs.flush();
+  const again = new Observations(observationsFile(home, () => undefined));
+  assert.deepEqual(again.homeRelay(fp), relay, 'read back');
+  assert.deepEqual(
+    again.addresses(fp).map((a) => a.address),
+    ['10.0.0.2:7475'],
+  );
+  assert.equal(existsSync(join(home, 'config.json')), false);
+  assert.equal(again.hearHomeRelay(fp, { url: relay.url }), true, 'the pin dropped is news');
+  again.forgetHomeRelay(fp);
+  assert.equal(again.homeRelay(fp), undefined);
+  assert.equal(again.addresses(fp).length, 1, 'the addresses stay');
+});
+
+test('the home relay a dial uses: heard, else saved; a saved token goes with the same relay only', () => {
+  const pin = 'cd'.repeat(32);
+  const saved = { url: 'wss://r1.example:7474', fingerprint: pin, token: 'T' };
+  assert.deepEqual(effectiveHomeRelay(saved, undefined), saved, 'nothing heard: what the owner gave');
+  assert.equal(effectiveHomeRelay(undefined, undefined), undefined);
+  assert.deepEqual(
+    effectiveHomeRelay(saved, { url: 'wss://R1.example:7474/', fingerprint: pin }),
+    { url: 'wss://R1.example:7474/', fingerprint: pin, token: 'T' },
+    'the same relay spelled another way keeps the token',
+  );
+  assert.deepEqual(
+    effectiveHomeRelay(saved, { url: 'wss://10.0.0.1:7474', fingerprint: pin }),
+    { url: 'wss://10.0.0.1:7474', fingerprint: pin, token: 'T' },
+    'the same relay under another URL (its pin says so) keeps the token',
+  );
+  assert.deepEqual(
+    effectiveHomeRelay(saved, { url: 'ws://r2.example:7474' }),
+    { url: 'ws://r2.example:7474' },
+    'another relay: no token of the old one',
+  );
 });

@@ -62,7 +62,8 @@ test('the contract accepts rename as an optional boolean', () => {
 test('adding a known peer again keeps its certificate, forward limits and home relay', async () => {
   const { agent, fp } = await agentWithPeer();
   const home = { url: 'wss://r2.example:7474', fingerprint: 'ab'.repeat(32), token: 'T' };
-  agent.state.setHomeRelay(fp, home);
+  // As an invite saves it (pairing-joiner.ts).
+  agent.state.addPeer({ ...agent.state.peer(fp)!, homeRelay: home });
   agent.state.setForwardTo(fp, ['127.0.0.1:22']);
   addPeer(agent, { fingerprint: fp, name: 'c', rename: true, address: '10.0.0.9:7475' });
   const saved = agent.state.peer(fp)!;
@@ -78,7 +79,7 @@ test('relay sets the home relay, pinned for wss://; a token saved for the same U
   const pin = 'cd'.repeat(32);
   addPeer(agent, { fingerprint: fp, name: 'b', relay: 'wss://r2.example:7474', relayFingerprint: pin });
   assert.deepEqual(agent.state.peer(fp)!.homeRelay, { url: 'wss://r2.example:7474', fingerprint: pin });
-  agent.state.setHomeRelay(fp, { url: 'ws://r3.example:7474', token: 'T' });
+  agent.state.addPeer({ ...agent.state.peer(fp)!, homeRelay: { url: 'ws://r3.example:7474', token: 'T' } });
   addPeer(agent, { fingerprint: fp, name: 'b', relay: 'ws://r3.example:7474' });
   assert.deepEqual(agent.state.peer(fp)!.homeRelay, { url: 'ws://r3.example:7474', token: 'T' });
   addPeer(agent, { fingerprint: fp, name: 'b', relay: 'ws://r4.example:7474' });

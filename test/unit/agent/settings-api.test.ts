@@ -1,7 +1,8 @@
 /**
  * `settings.get` / `settings.set` (agent/api/settings.ts) over a real NodeState on disk and a fake host:
- * live changes, restart-needed changes, relays added and removed through the host, and validation
- * errors that name the field and change nothing.
+ * live changes, restart-needed changes, relays saved and forgotten in the store (the relay clients
+ * follow its changes: relays-follow.test.ts), and validation errors that name the field and change
+ * nothing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +21,14 @@ const FP = 'ab'.repeat(32);
 function host() {
   const settings = NodeState.open(tempDir('cb-set-'));
   const calls: string[] = [];
+  // What the relay clients would follow (relays.ts): the store's relay changes, and nothing else.
+  settings.subscribe((c) => {
+    if (c.kind !== 'relay') return;
+    const r = c.after;
+    calls.push(
+      r ? `add ${r.url} ${r.fingerprint ?? '-'} ${r.token ? 'token' : '-'}` : `remove ${c.before!.url}`,
+    );
+  });
   const h: SettingsHost = {
     get name() {
       return settings.get().name ?? 'clawbridge';
@@ -31,14 +40,6 @@ function host() {
     relays: {
       clients: () =>
         settings.get().relays.map((r) => ({ url: r.url, state: 'connecting', lastError: 'not yet' })),
-      ensure: (url, fingerprint, token) => {
-        calls.push(`add ${url} ${fingerprint ?? '-'} ${token ? 'token' : '-'}`);
-        settings.addRelay({ url, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) });
-      },
-      remove: (url) => {
-        calls.push(`remove ${url}`);
-        settings.removeRelay(url);
-      },
     },
     notices: { changed: () => calls.push('changed') },
   };
@@ -96,7 +97,7 @@ test('settings.set: live changes apply, listener changes ask for a restart', () 
   assert.equal(calls.filter((c) => c === 'changed').length, 5);
 });
 
-test('settings.set: relays are added (fingerprint normalised) and removed through the agent', () => {
+test('settings.set: relays are saved (fingerprint normalised) and forgotten in the store, once each', () => {
   const { h, calls } = host();
   const pin = 'CD:'.repeat(31) + 'CD';
   const added = setSettings(h, { addRelay: { url: 'wss://r.example:8443', fingerprint: pin, token: 't' } });
@@ -104,7 +105,8 @@ test('settings.set: relays are added (fingerprint normalised) and removed throug
     added.relays.map((r) => [r.url, r.fingerprint, r.hasToken]),
     [['wss://r.example:8443', 'cd'.repeat(32), true]],
   );
-  const removed = setSettings(h, { removeRelay: 'wss://r.example:8443' });
+  // Named as it is spelled or another way: the same relay.
+  const removed = setSettings(h, { removeRelay: 'wss://R.example:8443/' });
   assert.deepEqual(removed.relays, []);
   assert.deepEqual(
     calls.filter((c) => c !== 'changed'),
