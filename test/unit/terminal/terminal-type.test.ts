@@ -11,6 +11,7 @@ import {
 } from '../../../src-main/terminal/terminal-type.js';
 import { argsForPeer } from '../../../src-main/terminal/viewer-bridge.js';
 import {
+  FEATURE_INPUT_RESUME,
   FEATURE_PIPES,
   FEATURE_PTY_MODES,
   FEATURE_TERMINAL_TYPE,
@@ -54,6 +55,11 @@ test('a terminal type and PTY modes go only to a peer whose hello says it takes 
   assert.deepEqual(argsForPeer(args, undefined), bare);
   const resume = { v: 1 as const, resume: 'a'.repeat(32), offset: 0, cols: 80, rows: 24 };
   assert.equal(argsForPeer(resume, undefined), resume);
+  // A resume asks for the session's input count only of a peer that keeps one.
+  const counted = { ...resume, input: true as const };
+  assert.equal(argsForPeer(counted, [FEATURE_INPUT_RESUME]), counted);
+  assert.deepEqual(argsForPeer(counted, [FEATURE_TERMINAL_TYPE, FEATURE_PTY_MODES]), resume);
+  assert.deepEqual(argsForPeer(counted, undefined), resume);
 });
 
 test('pipes (pty: false) go only to a peer whose hello says it runs programs on pipes; others get a PTY set up for pipes', () => {
