@@ -165,11 +165,12 @@ export default tseslint.config(
           patterns: [
             {
               // One exception, the terminal codec (ADR 0015): pure code the page and the agent share.
-              // And the words for a peer's path (core/path-label.ts), so the CLI and the window agree.
-              regex: String.raw`(^|/)src-main/(?!protocol/terminal-frames\.js$|core/path-label\.js$)`,
+              // And the words for a peer's path (core/path-label.ts), so the CLI and the window agree,
+              // and when two relay URLs are one relay (core/relay-url.ts), so both compare alike.
+              regex: String.raw`(^|/)src-main/(?!protocol/terminal-frames\.js$|core/path-label\.js$|core/relay-url\.js$)`,
               allowTypeImports: true,
               message:
-                'the renderer may only `import type` from src-main/ (the API contract), and code from protocol/terminal-frames.ts and core/path-label.ts only (ADR 0015)',
+                'the renderer may only `import type` from src-main/ (the API contract), and code from protocol/terminal-frames.ts, core/path-label.ts and core/relay-url.ts only (ADR 0015)',
             },
           ],
         },

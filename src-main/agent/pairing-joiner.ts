@@ -219,10 +219,14 @@ export class CodeJoiner {
    */
   private async findIssuer(invite: Invite): Promise<{ circuit: HeldCircuit; via: string }> {
     const alias = rendezvousAlias(invite.code.tag);
-    const relays = this.deps.relays.clients().filter((r) => r.url !== invite.relayUrl);
-    if (invite.relayUrl) {
-      relays.unshift(this.deps.relays.acquire(invite.relayUrl, invite.relayFingerprint, invite.relayToken));
-    }
+    const invited = invite.relayUrl
+      ? this.deps.relays.acquire(invite.relayUrl, invite.relayFingerprint, invite.relayToken)
+      : undefined;
+    // The invite's relay may be one this node is on (another spelling, or the same pin): asked once.
+    const relays = [
+      ...(invited ? [invited] : []),
+      ...this.deps.relays.clients().filter((r) => r !== invited),
+    ];
     let lastError: Error | undefined;
     for (const relay of relays) {
       try {

@@ -5,6 +5,7 @@
  * wss://r.example: it is not connected there`.
  */
 import { hereHint, type Hint } from '../core/hint.js';
+import { sameRelayUrl } from '../core/relay-url.js';
 import type { DirectObservation, PathObservation, RelayObservation } from './observation.js';
 
 /** A relay the peer may be reached through (this node's, or the peer's home relay) as it is now. */
@@ -105,7 +106,7 @@ export function observationText(o: PathObservation): string {
 function outage(facts: ReachFacts): RelayStatus | undefined {
   const down = facts.relays.filter((r) => !r.up && r.downSince !== undefined);
   const observed = facts.relay?.kind === 'relay-down' ? facts.relay.relay : undefined;
-  const named = down.find((r) => r.url === observed);
+  const named = observed === undefined ? undefined : down.find((r) => sameRelayUrl(r.url, observed));
   if (named) return named;
   return facts.relays.some((r) => r.up) ? undefined : down[0];
 }
@@ -114,7 +115,7 @@ function outage(facts: ReachFacts): RelayStatus | undefined {
 function rejoining(facts: ReachFacts): RelayStatus | undefined {
   if (facts.relay?.kind !== 'not-on-relay') return undefined;
   const url = facts.relay.relay;
-  const status = facts.relays.find((r) => r.url === url && r.up);
+  const status = facts.relays.find((r) => sameRelayUrl(r.url, url) && r.up);
   const back = status?.backAt;
   if (back === undefined || facts.now - back >= REJOIN_GRACE_MS) return undefined;
   // Linked again after the relay came back, then lost: it did reconnect, and went away since.

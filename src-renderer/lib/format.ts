@@ -70,16 +70,3 @@ export function normalizeCode(text: string): string {
   const t = text.trim();
   return looksLikeInvite(t) ? t : t.toUpperCase();
 }
-
-/**
- * The form two spellings of one relay URL share (host case, default port, a trailing "/"), so the
- * window can say "already here" before probing. The agent checks the same (core/relay-url.ts; the
- * window may not import its code).
- */
-export function relayUrlKey(url: string): string {
-  try {
-    return new URL(url.trim()).href;
-  } catch {
-    return url.trim();
-  }
-}

@@ -6,7 +6,7 @@ import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { useAction } from '../../lib/use-action.js';
-import { relayUrlKey } from '../../lib/format.js';
+import { sameRelayUrl } from '../../../src-main/core/relay-url.js';
 import { ActionButton } from '../../components/ActionButton.js';
 
 /**
@@ -33,7 +33,7 @@ export function RelaysSection({ settings }: { settings: SettingsResult }) {
     void add.run(async () => {
       setProbe(null);
       // Said before probing: a trust prompt for a relay that is already here would lead nowhere.
-      const same = settings.relays.find((r) => relayUrlKey(r.url) === relayUrlKey(url));
+      const same = settings.relays.find((r) => sameRelayUrl(r.url, url));
       if (same) throw new Error(`${same.url} is already one of this device's relays.`);
       const p = await client.call('relay.probe', { url: url.trim() });
       // A wss:// relay no CA vouches for needs the owner's trust (the probe says why in `error`, next

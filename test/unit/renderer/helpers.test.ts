@@ -20,7 +20,6 @@ import {
   formatCountdown,
   groupFingerprint,
   normalizeCode,
-  relayUrlKey,
 } from '../../../src-renderer/lib/format.js';
 
 const request = (via: 'code' | 'fingerprint'): PendingInfo => ({
@@ -56,15 +55,6 @@ test('fingerprints in groups of four; sizes, ages and countdowns in words', () =
   assert.equal(formatAgo(125), '2 min ago');
   assert.equal(formatCountdown(new Date(10_000 + 61_000).toISOString(), 10_000), '1:01');
   assert.equal(formatCountdown(new Date(5_000).toISOString(), 10_000), 'expired');
-});
-
-test("the window's relay URL key matches the agent's: one relay under several spellings", () => {
-  for (const [a, b] of [
-    ['wss://h.example:7474', 'wss://H.example:7474/'],
-    ['wss://h.example', 'wss://h.example:443'],
-  ])
-    assert.equal(relayUrlKey(a!), relayUrlKey(b!));
-  assert.notEqual(relayUrlKey('wss://h.example:7474'), relayUrlKey('wss://h.example:7475'));
 });
 
 test('a typed code is upper-cased, an invite link is left alone', () => {
