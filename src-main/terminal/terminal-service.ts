@@ -147,7 +147,7 @@ export function serveTerminal(selfName: string, sessions: SessionRegistry, req: 
     }
     const stream = acceptOrDrop(req);
     if (!stream) return;
-    session.attach(stream, args.offset);
+    session.attach(stream, args.offset, { input: args.input === true });
     session.resize(args.cols, args.rows);
     sessions.resumed(session.id, req.peer.via);
     return;

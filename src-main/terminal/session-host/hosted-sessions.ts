@@ -103,7 +103,7 @@ export class HostedSessions {
     if ('resume' in args) {
       let attached: Awaited<ReturnType<SessionHostClient['attach']>>;
       try {
-        attached = await this.opts.client.attach({
+        const attach = {
           op: 'attach',
           id: args.resume,
           peer,
@@ -111,7 +111,11 @@ export class HostedSessions {
           cols: args.cols,
           rows: args.rows,
           resumeMs: this.opts.resumeMs(),
-        });
+        } as const;
+        attached = await this.opts.client.attach({ ...attach, ...(args.input ? { input: true } : {}) });
+        // A host started by an older release does not know `input`: attach without it. Its SESSION
+        // then carries no input count, and the peer knows from that not to send its keys again.
+        if (!attached.ok && attached.refused && args.input) attached = await this.opts.client.attach(attach);
       } catch (err) {
         return req.reject('SERVICE_FAILED', errorMessage(err));
       }

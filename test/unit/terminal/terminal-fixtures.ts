@@ -5,10 +5,15 @@
 import { pino } from 'pino';
 import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 import { Mux } from '../../../src-main/mux/mux.js';
-import { TERMINAL_SERVICE, type ExitStatus } from '../../../src-main/protocol/terminal-frames.js';
+import {
+  FEATURE_INPUT_RESUME,
+  TERMINAL_SERVICE,
+  type ExitStatus,
+} from '../../../src-main/protocol/terminal-frames.js';
 import { SessionRegistry } from '../../../src-main/terminal/session-registry.js';
 import { serveTerminal } from '../../../src-main/terminal/terminal-service.js';
 import { TerminalClient, type TerminalStreamOpener } from '../../../src-main/terminal/terminal-client.js';
+import { argsForPeer } from '../../../src-main/terminal/viewer-bridge.js';
 import { createLinkPair, type MemoryLink } from '../../helpers/link-pair.js';
 
 export const PEER_A = 'a'.repeat(64);
@@ -35,20 +40,28 @@ export class TerminalHarness {
   serverMux: Mux | undefined;
   readonly opener: TerminalStreamOpener;
 
-  constructor(opts: { resumeMs?: number; replayBytes?: number; peer?: string } = {}) {
+  /**
+   * @param opts.inputResume false: the client is told, as by an older peer, that the peer does not
+   *   count input, and its resumes do not ask for the count.
+   */
+  constructor(opts: { resumeMs?: number; replayBytes?: number; peer?: string; inputResume?: boolean } = {}) {
     this.sessions = new SessionRegistry({
       log: pino({ level: 'silent' }),
       resumeMs: () => opts.resumeMs ?? 5_000,
       ...(opts.replayBytes ? { replayBytes: opts.replayBytes } : {}),
     });
     const peer = opts.peer ?? PEER_A;
+    const inputResume = opts.inputResume ?? true;
     this.opener = {
       peerName: 'b',
       open: async (args) => {
         const mux = this.clientMux;
         if (!mux || mux.closed) throw new ClawError('PEER_OFFLINE', 'peer b is offline');
         try {
-          return { stream: await mux.open(TERMINAL_SERVICE, args), path: 'direct', remote: 'memory' };
+          // A resume asks for the input count only of a peer that says it keeps one.
+          const sent = 'resume' in args ? argsForPeer(args, inputResume ? [FEATURE_INPUT_RESUME] : []) : args;
+          const stream = await mux.open(TERMINAL_SERVICE, sent);
+          return { stream, path: 'direct', remote: 'memory', inputResume };
         } catch (err) {
           if (!isClawError(err, 'STREAM_REJECTED')) throw err;
           throw new ClawError(
