@@ -40,7 +40,9 @@ export type ErrorCode =
   | 'CONNECT_FAILED'
   | 'ADDRESS_IN_USE'
   | 'TERMINAL_LOST'
-  | 'KEY_IN_DESKTOP_APP';
+  | 'KEY_IN_DESKTOP_APP'
+  /** The outbox holds as many undelivered messages as it may (messages/outbox.ts). */
+  | 'OUTBOX_FULL';
 
 export class ClawError extends Error {
   /**

@@ -38,7 +38,12 @@ export class UuidV7Generator {
   /** The last ID made or observed (bytes); every later ID is greater. */
   private last: Uint8Array | undefined;
 
-  constructor(private readonly source: UuidV7Source = systemSource) {}
+  private readonly source: UuidV7Source;
+
+  /** @param source the clock and random bytes; each defaults to the system's */
+  constructor(source: Partial<UuidV7Source> = {}) {
+    this.source = { ...systemSource, ...source };
+  }
 
   /** The next ID, as 16 bytes. */
   nextBytes(): Uint8Array {

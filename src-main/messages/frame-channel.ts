@@ -1,0 +1,91 @@
+/**
+ * Message frames over a byte stream (a mux stream in the agent, an in-memory pair in tests): length-
+ * prefixed frames in, frames out with the stream's backpressure, and one `closed` for both ends.
+ */
+import type { Duplex } from 'node:stream';
+import { ClawError } from '../core/errors.js';
+import { LengthPrefixedDecoder, encodeLengthPrefixed } from '../protocol/length-prefixed.js';
+import {
+  decodeMessageFrame,
+  encodeMessageFrame,
+  MAX_MESSAGE_FRAME_BYTES,
+  type MessageFrame,
+} from '../protocol/message-frames.js';
+
+export class FrameChannel {
+  private readonly decoder = new LengthPrefixedDecoder(MAX_MESSAGE_FRAME_BYTES);
+  private ended = false;
+  private readonly done: Promise<Error | undefined>;
+  private finish!: (err: Error | undefined) => void;
+
+  /**
+   * @param onFrame each frame, in order (synchronously: the order of calls is the order on the wire)
+   * @param onClose once, when the stream ended or failed (`err`) or `close` was called
+   */
+  constructor(
+    private readonly stream: Duplex,
+    private readonly onFrame: (frame: MessageFrame) => void,
+    onClose: (err: Error | undefined) => void,
+  ) {
+    this.done = new Promise((resolve) => {
+      this.finish = (err) => {
+        if (this.ended) return;
+        this.ended = true;
+        stream.off('data', onData);
+        resolve(err);
+        onClose(err);
+      };
+    });
+    const onData = (chunk: Buffer) => {
+      if (this.ended) return;
+      try {
+        for (const payload of this.decoder.push(chunk)) {
+          if (this.ended) return;
+          this.onFrame(decodeMessageFrame(payload));
+        }
+      } catch (err) {
+        this.close(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => this.close(new ClawError('LINK_CLOSED', 'the message stream ended')));
+    stream.once('close', () => this.close(new ClawError('LINK_CLOSED', 'the message stream closed')));
+    stream.once('error', (err: Error) => this.close(err));
+  }
+
+  /** Settles with why the channel ended (undefined after a local `close()` without an error). */
+  get closed(): Promise<Error | undefined> {
+    return this.done;
+  }
+
+  get isOpen(): boolean {
+    return !this.ended;
+  }
+
+  /** Writes one frame; false when the stream asks the writer to wait for `drained`. */
+  send(frame: MessageFrame): boolean {
+    if (this.ended) return false;
+    return this.stream.write(encodeLengthPrefixed(encodeMessageFrame(frame)));
+  }
+
+  /** Resolves when the stream takes writes again (or the channel ended). */
+  drained(): Promise<void> {
+    if (this.ended || !this.stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        resolve();
+      };
+      this.stream.once('drain', done);
+      void this.done.then(done);
+    });
+  }
+
+  /** Ends the channel: with an error the stream is reset (the peer sees why), without one it is ended. */
+  close(err?: Error): void {
+    if (this.ended) return;
+    this.finish(err);
+    if (err) this.stream.destroy(err);
+    else this.stream.end();
+  }
+}

@@ -1,0 +1,558 @@
+/**
+ * The outbox: every message this node sends, kept durably until the peer's DELIVERED receipt, then
+ * (without its body) so the sender can see its state, until it is no longer worth showing (ADR 0044).
+ *
+ * Only `queue` waits for its record to be durable (a message the caller was told is queued survives
+ * any crash). State changes are recorded lazily (record-log.ts `appendLazy`): one lost in a crash is
+ * learned again, since the message is sent again and the receiver answers a repeat as before.
+ *
+ * States: `queued` (durable here, not yet on a link; with `why` when the receiver said INBOX_FULL),
+ * `sent` (written to a link, not yet confirmed; memory only, so after a restart it reads `queued`
+ * again), `delivered`, `read`, `expired` (its TTL passed before a DELIVERED), `refused` (final, with
+ * why). A record never moves a message back (box-records.ts `stateRank`).
+ *
+ * Bounds (a program that sends in a loop to a peer that is away for a week cannot fill the disk):
+ * undelivered messages per peer at most 10,000 and 64 MiB — what the peer's inbox would take anyway —
+ * and 256 MiB across all peers; past them `queue` fails with OUTBOX_FULL at once. Finished messages
+ * are shown until their TTL has passed and a day since they finished, at most 10,000 per peer.
+ */
+import { isUtf8 } from 'node:buffer';
+import { Emitter } from '../core/emitter.js';
+import { ClawError } from '../core/errors.js';
+import { UuidV7Generator, uuidV7Problem, uuidV7Time } from '../core/uuid-v7.js';
+import {
+  DEFAULT_MESSAGE_TTL_MS,
+  DEFAULT_TOPIC,
+  MAX_MESSAGE_BODY_BYTES,
+  topicProblem,
+  ttlProblem,
+} from '../protocol/message-frames.js';
+import {
+  decodeOutboxRecord,
+  encodeOutboxRecord,
+  stateRank,
+  type MessageMeta,
+  type OutboxRecord,
+  type OutboxState,
+  type Why,
+} from './box-records.js';
+import type { LogFolder } from './log-files.js';
+import { RecordLog, type LogRecovery, type LogStats } from './record-log.js';
+
+/** The outbox's file in the messages folder. */
+export const OUTBOX_FILE = 'outbox.log';
+
+export interface OutboxLimits {
+  /** Undelivered messages per peer. */
+  pendingMessagesPerPeer: number;
+  /** Bytes of undelivered bodies per peer. */
+  pendingBytesPerPeer: number;
+  /** Bytes of undelivered bodies across all peers. */
+  pendingBytes: number;
+  /** Finished messages shown per peer (the oldest go first). */
+  finishedPerPeer: number;
+  /** How long a finished message is shown at least, in ms. */
+  finishedKeepMs: number;
+}
+
+export const DEFAULT_OUTBOX_LIMITS: OutboxLimits = {
+  pendingMessagesPerPeer: 10_000,
+  pendingBytesPerPeer: 64 * 1024 * 1024,
+  pendingBytes: 256 * 1024 * 1024,
+  finishedPerPeer: 10_000,
+  finishedKeepMs: 24 * 3600_000,
+};
+
+/** One message as the outbox shows it. */
+export interface OutboxEntry extends MessageMeta {
+  /** The receiver's fingerprint. */
+  peer: string;
+  /** When it was queued, in ms since the epoch (its ID's time). */
+  sentAt: number;
+  expiresAt: number;
+  state: OutboxState;
+  why?: Why;
+  /** When it reached its state, in ms. */
+  stateAt: number;
+}
+
+/** What `queue` takes. */
+export interface NewMessage {
+  peer: string;
+  topic?: string;
+  body: Uint8Array;
+  /** The body is UTF-8 text (checked). */
+  text: boolean;
+  ttlMs?: number;
+  replyTo?: string;
+  error?: boolean;
+}
+
+interface Held extends OutboxEntry {
+  /** The body until it is durable, then its position in the log; gone once delivered and compacted. */
+  body: Uint8Array | number | undefined;
+  /** The record that queued it is durable (only then may it go on a link). */
+  durable: boolean;
+}
+
+const FINISHED: ReadonlySet<OutboxState> = new Set(['delivered', 'read', 'expired', 'refused']);
+const isPending = (e: Held) => e.durable && (e.state === 'queued' || e.state === 'sent');
+const FINGERPRINT = /^[0-9a-f]{64}$/;
+
+export interface OutboxOptions {
+  now?: () => number;
+  limits?: Partial<OutboxLimits>;
+  ids?: UuidV7Generator;
+}
+
+export class Outbox {
+  /** By ID, in ID order (= the order queued). */
+  private readonly entries = new Map<string, Held>();
+  private readonly limits: OutboxLimits;
+  private readonly now: () => number;
+  private readonly ids: UuidV7Generator;
+  private compacting: Promise<void> | undefined;
+  /** Log size at which compaction is next considered (once per MiB written, not per record). */
+  private nextCompactCheck = 0;
+  /** Undelivered (queued or sent) messages and bytes per peer, and bytes across peers. */
+  private readonly waiting = new Map<string, { count: number; bytes: number }>();
+  private waitingBytes = 0;
+  /** `queued`: durable, may go on a link now. `changed`: any other change of state. */
+  readonly events = new Emitter<{ queued: [OutboxEntry]; changed: [OutboxEntry] }>();
+
+  private constructor(
+    private readonly log: RecordLog,
+    options: OutboxOptions,
+  ) {
+    this.limits = { ...DEFAULT_OUTBOX_LIMITS, ...options.limits };
+    this.now = options.now ?? Date.now;
+    this.ids = options.ids ?? new UuidV7Generator({ now: this.now });
+  }
+
+  /** Opens the outbox in `folder`, replaying its log (see record-log.ts for what recovery cuts). */
+  static async open(
+    folder: LogFolder,
+    options: OutboxOptions = {},
+  ): Promise<{ outbox: Outbox; recovery: LogRecovery & { skipped: number } }> {
+    const replayed: { record: OutboxRecord; bodyPos: number | undefined }[] = [];
+    let skipped = 0;
+    const { log, recovery } = await RecordLog.open(folder, OUTBOX_FILE, (payload, offset) => {
+      try {
+        const { record, bodyAt, bodyLength } = decodeOutboxRecord(payload);
+        replayed.push({ record, bodyPos: bodyLength > 0 ? offset + bodyAt : undefined });
+      } catch {
+        skipped++; // checksummed but unreadable: written by a newer version, or a bug; not fatal
+      }
+    });
+    const outbox = new Outbox(log, options);
+    for (const { record, bodyPos } of replayed) outbox.replay(record, bodyPos);
+    outbox.sweep();
+    return { outbox, recovery: { ...recovery, skipped } };
+  }
+
+  /** Group-commit counters of the log. */
+  get stats(): LogStats {
+    return this.log.stats;
+  }
+
+  /**
+   * Queues one message durably and resolves with it once it is on disk (a crash after that loses
+   * nothing); only then is it handed to a link (`queued` event).
+   * @throws ClawError('BAD_ARGUMENT') for a body over 1 MiB, a bad topic, TTL or text; ClawError('OUTBOX_FULL')
+   *   past a bound; the disk's error when it could not be written.
+   */
+  async queue(input: NewMessage): Promise<OutboxEntry> {
+    const topic = input.topic ?? DEFAULT_TOPIC;
+    const ttlMs = input.ttlMs ?? DEFAULT_MESSAGE_TTL_MS;
+    const problem =
+      (!FINGERPRINT.test(input.peer)
+        ? 'the peer must be a fingerprint (64 lowercase hex characters)'
+        : undefined) ??
+      (input.body.length > MAX_MESSAGE_BODY_BYTES
+        ? `a message is at most 1 MiB (${MAX_MESSAGE_BODY_BYTES} bytes); this one is ${input.body.length} bytes: send it as a file instead`
+        : undefined) ??
+      topicProblem(topic) ??
+      ttlProblem(ttlMs) ??
+      (input.text && !isUtf8(input.body) ? 'a text message must be UTF-8; send it as bytes' : undefined) ??
+      (input.replyTo !== undefined ? uuidV7Problem(input.replyTo) : undefined) ??
+      (input.error && input.replyTo === undefined ? 'an error message must answer one (replyTo)' : undefined);
+    if (problem) throw new ClawError('BAD_ARGUMENT', problem);
+    this.checkRoom(input.peer, input.body.length);
+    const id = this.ids.next();
+    const sentAt = uuidV7Time(id);
+    const body = Uint8Array.prototype.slice.call(input.body);
+    const held: Held = {
+      id,
+      peer: input.peer,
+      topic,
+      text: input.text,
+      ttlMs,
+      size: body.length,
+      sentAt,
+      expiresAt: sentAt + ttlMs,
+      state: 'queued',
+      stateAt: this.now(),
+      body,
+      durable: false,
+    };
+    if (input.replyTo !== undefined) held.replyTo = input.replyTo;
+    if (input.error) held.error = true;
+    this.entries.set(id, held);
+    this.tally(held, 1);
+    const { payload, bodyAt } = encodeOutboxRecord({ kind: 'entry', meta: metaOf(held), body });
+    try {
+      const offset = await this.log.append(payload);
+      if (typeof held.body !== 'number' && this.entries.get(id) === held) held.body = offset + bodyAt;
+    } catch (err) {
+      if (this.entries.get(id) === held) this.remove(id);
+      throw err;
+    }
+    held.durable = true;
+    const view = viewOf(held);
+    if (this.entries.get(id) === held) this.events.emit('queued', view);
+    this.maybeCompact();
+    return view;
+  }
+
+  get(id: string): OutboxEntry | undefined {
+    const e = this.entries.get(id);
+    return e && viewOf(e);
+  }
+
+  /** Every message shown, oldest first; optionally one peer's, or those in one state. */
+  list(filter: { peer?: string; state?: OutboxState } = {}): OutboxEntry[] {
+    const out: OutboxEntry[] = [];
+    for (const e of this.entries.values()) {
+      if (
+        (filter.peer === undefined || e.peer === filter.peer) &&
+        (filter.state === undefined || e.state === filter.state)
+      ) {
+        out.push(viewOf(e));
+      }
+    }
+    return out;
+  }
+
+  /** `peer`'s messages still to deliver (durable, queued or sent, TTL not passed), in the order sent. */
+  pending(peer: string): OutboxEntry[] {
+    const now = this.now();
+    const out: OutboxEntry[] = [];
+    for (const e of this.entries.values())
+      if (e.peer === peer && isPending(e) && e.expiresAt > now) out.push(viewOf(e));
+    return out;
+  }
+
+  /** Whether `id` (of `peer`) is still to deliver. */
+  isPending(peer: string, id: string): boolean {
+    const e = this.entries.get(id);
+    return e !== undefined && e.peer === peer && isPending(e) && e.expiresAt > this.now();
+  }
+
+  /** IDs of `peer`'s delivered messages whose READ has not come. */
+  awaitingRead(peer: string): string[] {
+    const out: string[] = [];
+    for (const e of this.entries.values()) if (e.peer === peer && e.state === 'delivered') out.push(e.id);
+    return out;
+  }
+
+  /**
+   * A pending message's body.
+   * @throws ClawError('INTERNAL') once it is no longer kept (delivered and compacted, or deleted).
+   */
+  async body(id: string): Promise<Uint8Array> {
+    const e = this.entries.get(id);
+    const at = e?.body;
+    if (e === undefined || at === undefined)
+      throw new ClawError('INTERNAL', `message ${id} has no body here any more`);
+    return typeof at === 'number' ? this.log.read(at, e.size) : at;
+  }
+
+  /** It went onto a link (not recorded: after a restart it is `queued` again until delivered). */
+  markSent(peer: string, id: string): void {
+    const e = this.entries.get(id);
+    if (e?.peer !== peer || e.state !== 'queued') return;
+    this.setState(e, 'sent', this.now(), undefined);
+    this.events.emit('changed', viewOf(e));
+  }
+
+  /** The receiver cannot take it yet (INBOX_FULL): queued again, saying why (not recorded). */
+  markWaiting(peer: string, id: string, why: Why): void {
+    const e = this.entries.get(id);
+    if (e?.peer !== peer || (e.state !== 'queued' && e.state !== 'sent')) return;
+    this.setState(e, 'queued', this.now(), why);
+    this.events.emit('changed', viewOf(e));
+  }
+
+  /** DELIVERED from `peer` (IDs of other peers' messages are ignored: no peer speaks for another). */
+  delivered(peer: string, ids: readonly string[]): Promise<void> {
+    return this.advance(peer, ids, 'delivered');
+  }
+
+  read(peer: string, ids: readonly string[]): Promise<void> {
+    return this.advance(peer, ids, 'read');
+  }
+
+  /** A final refusal of one message (`expired` when the receiver found its TTL passed). */
+  refuse(peer: string, id: string, why: Why): Promise<void> {
+    return this.advance(peer, [id], why.code === 'EXPIRED' ? 'expired' : 'refused', why);
+  }
+
+  /** The peer refused the whole stream (no `message` permission): every pending message is refused. */
+  refusePending(peer: string, why: Why): Promise<void> {
+    return this.advance(
+      peer,
+      this.pending(peer).map((e) => e.id),
+      'refused',
+      why,
+    );
+  }
+
+  /**
+   * Marks messages whose TTL passed undelivered `expired`, and stops showing finished ones past their
+   * keep time. Call it now and then (the service runs it on a timer and before each resend).
+   */
+  async expire(): Promise<void> {
+    const now = this.now();
+    const byPeer = new Map<string, string[]>();
+    for (const e of this.entries.values()) {
+      if (e.durable && (e.state === 'queued' || e.state === 'sent') && e.expiresAt <= now) {
+        byPeer.set(e.peer, [...(byPeer.get(e.peer) ?? []), e.id]);
+      }
+    }
+    for (const [peer, ids] of byPeer) await this.advance(peer, ids, 'expired', undefined);
+    this.sweep();
+    this.maybeCompact();
+  }
+
+  /** Removes messages from the outbox (an undelivered one is then never sent); returns those removed. */
+  async delete(ids: readonly string[]): Promise<string[]> {
+    const gone = ids.filter((id) => this.entries.get(id)?.durable);
+    if (gone.length === 0) return [];
+    for (const id of gone) this.remove(id);
+    await this.log.append(encodeOutboxRecord({ kind: 'delete', meta: { ids: gone } }).payload);
+    this.maybeCompact();
+    return gone;
+  }
+
+  /** Waits for queued writes and any compaction, then closes the log. */
+  async close(): Promise<void> {
+    await this.compacting;
+    await this.log.close();
+  }
+
+  private checkRoom(peer: string, size: number): void {
+    const mine = this.waiting.get(peer) ?? { count: 0, bytes: 0 };
+    const l = this.limits;
+    const full =
+      mine.count + 1 > l.pendingMessagesPerPeer
+        ? `${mine.count} messages to this peer are waiting (at most ${l.pendingMessagesPerPeer})`
+        : mine.bytes + size > l.pendingBytesPerPeer
+          ? `${mib(mine.bytes)} to this peer is waiting (at most ${mib(l.pendingBytesPerPeer)})`
+          : this.waitingBytes + size > l.pendingBytes
+            ? `${mib(this.waitingBytes)} is waiting to be delivered (at most ${mib(l.pendingBytes)})`
+            : undefined;
+    if (full) {
+      throw new ClawError(
+        'OUTBOX_FULL',
+        `outbox full: ${full}; wait until the peer is online, or delete messages from the outbox`,
+      );
+    }
+  }
+
+  /** Counts `e` in (sign 1) or out of (−1) the undelivered tallies, when it is undelivered. */
+  private tally(e: Held, sign: 1 | -1): void {
+    if (e.state !== 'queued' && e.state !== 'sent') return;
+    const t = this.waiting.get(e.peer) ?? { count: 0, bytes: 0 };
+    t.count += sign;
+    t.bytes += sign * e.size;
+    this.waitingBytes += sign * e.size;
+    if (t.count === 0) this.waiting.delete(e.peer);
+    else this.waiting.set(e.peer, t);
+  }
+
+  /** Moves `e` to `state` (forward only), keeping the tallies. */
+  private setState(e: Held, state: OutboxState, at: number, why: Why | undefined): void {
+    this.tally(e, -1);
+    e.state = state;
+    e.stateAt = at;
+    if (why) e.why = why;
+    else delete e.why;
+    this.tally(e, 1);
+  }
+
+  private remove(id: string): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    this.tally(e, -1);
+    this.entries.delete(id);
+  }
+
+  private async advance(peer: string, ids: readonly string[], state: OutboxState, why?: Why): Promise<void> {
+    const at = this.now();
+    const moved: Held[] = [];
+    for (const id of ids) {
+      const e = this.entries.get(id);
+      if (e?.peer !== peer || !e.durable || stateRank(state) <= stateRank(e.state)) continue;
+      moved.push(e);
+    }
+    if (moved.length === 0) return;
+    // Lazily: a state lost in a crash is learned again (the message goes out again, and the receiver
+    // answers a repeat as it answered the first; an expiry is judged again), so receipts cost no flush.
+    this.log.appendLazy(
+      encodeOutboxRecord({
+        kind: 'state',
+        meta: { ids: moved.map((e) => e.id), state, at, ...(why ? { why } : {}) },
+      }).payload,
+    );
+    await Promise.resolve();
+    for (const e of moved) {
+      if (this.entries.get(e.id) !== e || stateRank(state) <= stateRank(e.state)) continue;
+      this.setState(e, state, at, why);
+      this.events.emit('changed', viewOf(e));
+    }
+    this.maybeCompact();
+  }
+
+  private replay(record: OutboxRecord, bodyPos: number | undefined): void {
+    switch (record.kind) {
+      case 'entry': {
+        const m = record.meta;
+        this.ids.observe(m.id);
+        const e = this.entries.get(m.id);
+        if (e) {
+          if (stateRank(m.state) > stateRank(e.state)) this.setState(e, m.state, m.at, m.why);
+          e.body ??= bodyPos;
+          return;
+        }
+        const sentAt = uuidV7Time(m.id);
+        const { at, ...rest } = m;
+        const held: Held = {
+          ...rest,
+          sentAt,
+          expiresAt: sentAt + m.ttlMs,
+          stateAt: at,
+          body: bodyPos,
+          durable: true,
+        };
+        this.entries.set(m.id, held);
+        this.tally(held, 1);
+        return;
+      }
+      case 'state':
+        for (const id of record.meta.ids) {
+          const e = this.entries.get(id);
+          if (!e || stateRank(record.meta.state) <= stateRank(e.state)) continue;
+          this.setState(e, record.meta.state, record.meta.at, record.meta.why);
+        }
+        return;
+      case 'delete':
+        for (const id of record.meta.ids) this.remove(id);
+        return;
+      case 'floor':
+        this.ids.observe(record.meta.id);
+    }
+  }
+
+  /** Drops finished messages past their keep time, and the oldest past the count per peer. */
+  private sweep(): void {
+    const now = this.now();
+    const finishedPerPeer = new Map<string, Held[]>();
+    for (const e of this.entries.values()) {
+      if (!FINISHED.has(e.state)) continue;
+      if (now >= Math.max(e.expiresAt, e.stateAt + this.limits.finishedKeepMs)) {
+        this.remove(e.id);
+        continue;
+      }
+      const list = finishedPerPeer.get(e.peer) ?? [];
+      list.push(e);
+      finishedPerPeer.set(e.peer, list);
+    }
+    for (const list of finishedPerPeer.values()) {
+      for (const e of list.slice(0, Math.max(0, list.length - this.limits.finishedPerPeer)))
+        this.remove(e.id);
+    }
+  }
+
+  /**
+   * Rewrites the log with what is live when dead records (finished bodies, old states, deleted
+   * entries) outweigh it: at most twice the live size plus 1 MiB stays on disk.
+   */
+  private maybeCompact(): void {
+    if (this.compacting || this.log.size < this.nextCompactCheck) return;
+    let live = 0;
+    for (const e of this.entries.values()) live += 200 + (FINISHED.has(e.state) ? 0 : e.size);
+    this.nextCompactCheck = this.log.size + 1024 * 1024;
+    if (this.log.size <= 2 * live + 1024 * 1024) return;
+    this.compacting = this.compact()
+      .catch(() => undefined) // the old log stays; the next write tries again
+      .finally(() => {
+        this.compacting = undefined;
+        this.nextCompactCheck = this.log.size + 1024 * 1024;
+      });
+  }
+
+  private async compact(): Promise<void> {
+    this.sweep();
+    /** Per record written, the entry whose body it carries (undefined when it carries none). */
+    const targets: ({ e: Held; bodyAt: number } | undefined)[] = [];
+    await this.log.rewrite(this.liveRecords(targets), (offsets) => {
+      targets.forEach((t, i) => {
+        if (t) t.e.body = offsets[i]! + t.bodyAt;
+      });
+    });
+  }
+
+  /** The records of what is durable now, read lazily while the log is paused (record-log.ts). */
+  private async *liveRecords(
+    targets: ({ e: Held; bodyAt: number } | undefined)[],
+  ): AsyncGenerator<Uint8Array> {
+    const entries = [...this.entries.values()];
+    // An ID no later message can repeat, even once every entry is gone.
+    targets.push(undefined);
+    yield encodeOutboxRecord({ kind: 'floor', meta: { id: this.ids.next() } }).payload;
+    for (const e of entries) {
+      // Not yet durable: its own record follows in the new file.
+      if (this.entries.get(e.id) !== e || !e.durable) continue;
+      const keepBody = !FINISHED.has(e.state) && e.body !== undefined;
+      const body = keepBody
+        ? typeof e.body === 'number'
+          ? await this.log.read(e.body, e.size)
+          : e.body
+        : undefined;
+      const { payload, bodyAt } = encodeOutboxRecord({
+        kind: 'entry',
+        meta: metaOf(e),
+        ...(body ? { body } : {}),
+      });
+      targets.push(body ? { e, bodyAt } : undefined);
+      if (!body) e.body = undefined; // finished: its body is not carried over
+      yield payload;
+    }
+  }
+}
+
+function metaOf(e: Held): MessageMeta & { peer: string; state: OutboxState; why?: Why; at: number } {
+  const meta: MessageMeta & { peer: string; state: OutboxState; why?: Why; at: number } = {
+    id: e.id,
+    topic: e.topic,
+    text: e.text,
+    ttlMs: e.ttlMs,
+    size: e.size,
+    peer: e.peer,
+    state: e.state === 'sent' ? 'queued' : e.state,
+    at: e.stateAt,
+  };
+  if (e.replyTo !== undefined) meta.replyTo = e.replyTo;
+  if (e.error) meta.error = true;
+  if (e.why && (e.state === 'refused' || e.state === 'expired')) meta.why = e.why;
+  return meta;
+}
+
+function viewOf(e: Held): OutboxEntry {
+  const { body: _body, durable: _durable, ...view } = e;
+  return view;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,225 @@
+/**
+ * The record log under messages: appends durable in batches (group commit), replay in order, a torn
+ * end cut at every byte of the last record, a failed write that stops the log, and compaction with
+ * appends arriving meanwhile.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isClawError } from '../../../src-main/core/errors.js';
+import { diskLogFolder, type LogFolder } from '../../../src-main/messages/log-files.js';
+import { LAZY_FLUSH_MS, RecordLog, RECORD_HEADER_BYTES } from '../../../src-main/messages/record-log.js';
+import { MemoryDisk } from '../../helpers/memory-log-folder.js';
+
+async function openAll(folder: LogFolder, name = 'x.log') {
+  const seen: { payload: string; offset: number }[] = [];
+  const { log, recovery } = await RecordLog.open(folder, name, (p, offset) =>
+    seen.push({ payload: p.toString(), offset }),
+  );
+  return { log, recovery, seen };
+}
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-log-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('appends resolve with their place once durable; a reopen replays them in order', async () => {
+  const disk = new MemoryDisk();
+  const { log, recovery, seen } = await openAll(disk.folder());
+  assert.deepEqual(recovery, { records: 0, truncatedBytes: 0 });
+  assert.deepEqual(seen, []);
+  const offsets = await Promise.all(['one', 'two', 'three'].map((s) => log.append(Buffer.from(s))));
+  assert.deepEqual(offsets, [8 + 8, 8 + 8 + 3 + 8, 8 + 8 + 3 + 8 + 3 + 8]);
+  assert.equal((await log.read(offsets[1]!, 3)).toString(), 'two');
+  await log.close();
+  const again = await openAll(disk.folder());
+  assert.deepEqual(
+    again.seen,
+    ['one', 'two', 'three'].map((payload, i) => ({ payload, offset: offsets[i]! })),
+  );
+  await again.log.close();
+});
+
+test('group commit: 1,000 appends in one turn cost two flushes, not 1,000', async () => {
+  const disk = new MemoryDisk();
+  const { log } = await openAll(disk.folder());
+  const before = disk.syncs;
+  await Promise.all(Array.from({ length: 1000 }, (_, i) => log.append(Buffer.from(`m${i}`))));
+  // The first append starts a flush alone; the other 999 arrive while it runs and form the second.
+  assert.equal(disk.syncs - before, 2);
+  assert.deepEqual(log.stats, { records: 1000, batches: 2, syncs: 2, bytes: log.stats.bytes });
+  await log.close();
+  const again = await openAll(disk.folder());
+  assert.equal(again.seen.length, 1000);
+  assert.equal(again.seen[999]!.payload, 'm999');
+  await again.log.close();
+});
+
+test('a torn last record is cut at every byte offset of it (real files), and the log goes on after it', async (t) => {
+  const dir = tempDir(t);
+  const { log } = await openAll(diskLogFolder(dir));
+  for (const s of ['first record', 'second record', 'the last record, torn'])
+    await log.append(Buffer.from(s));
+  await log.close();
+  const whole = readFileSync(join(dir, 'x.log'));
+  const lastStart = whole.length - RECORD_HEADER_BYTES - 'the last record, torn'.length;
+  for (let cut = lastStart; cut <= whole.length; cut++) {
+    writeFileSync(join(dir, 'x.log'), whole.subarray(0, cut));
+    const { log: l, recovery, seen } = await openAll(diskLogFolder(dir));
+    const complete = cut === whole.length;
+    assert.deepEqual(
+      seen.map((s) => s.payload),
+      complete
+        ? ['first record', 'second record', 'the last record, torn']
+        : ['first record', 'second record'],
+      `cut at ${cut}`,
+    );
+    assert.equal(recovery.truncatedBytes, complete ? 0 : cut - lastStart, `cut at ${cut}`);
+    assert.equal(statSync(join(dir, 'x.log')).size, complete ? whole.length : lastStart);
+    await l.append(Buffer.from('after'));
+    await l.close();
+    const after = await openAll(diskLogFolder(dir));
+    assert.deepEqual(after.seen.map((s) => s.payload).slice(-2), [
+      complete ? 'the last record, torn' : 'second record',
+      'after',
+    ]);
+    await after.log.close();
+  }
+});
+
+test('garbage after the last record (zeros, random bytes, a flipped bit in it) is cut, nothing before it lost', async () => {
+  const disk = new MemoryDisk();
+  const { log } = await openAll(disk.folder());
+  for (const s of ['a', 'bb', 'ccc']) await log.append(Buffer.from(s));
+  await log.close();
+  const whole = disk.bytes('x.log')!;
+  const tails: [string, Buffer, string[]][] = [
+    ['zeros', Buffer.concat([whole, Buffer.alloc(4096)]), ['a', 'bb', 'ccc']],
+    [
+      'random',
+      Buffer.concat([whole, Buffer.from('d1ffe3a9c0ffee00112233445566778899', 'hex')]),
+      ['a', 'bb', 'ccc'],
+    ],
+    ['length says 2 GiB', Buffer.concat([whole, Buffer.from('7fffffff00000000', 'hex')]), ['a', 'bb', 'ccc']],
+    [
+      'last payload bit flipped',
+      Buffer.from(whole).fill(whole[whole.length - 1]! ^ 1, whole.length - 1),
+      ['a', 'bb'],
+    ],
+  ];
+  for (const [what, bytes, want] of tails) {
+    disk.setBytes('x.log', bytes);
+    const { log: l, seen } = await openAll(disk.folder());
+    assert.deepEqual(
+      seen.map((s) => s.payload),
+      want,
+      what,
+    );
+    await l.close();
+  }
+});
+
+test('a file that is not a message log is refused, and a temp file a crash left is removed', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'x.log'), '{"not":"a log"}');
+  writeFileSync(join(dir, 'x.log.tmp'), 'half a compaction');
+  await assert.rejects(
+    openAll(diskLogFolder(dir)),
+    (err: unknown) => isClawError(err, 'CONFIG_INVALID') && /not a message log/.test(String(err)),
+  );
+  assert.equal(statSync(join(dir, 'x.log.tmp'), { throwIfNoEntry: false }), undefined);
+});
+
+test('files are made 0600', { skip: process.platform === 'win32' }, async (t) => {
+  const dir = tempDir(t);
+  const { log } = await openAll(diskLogFolder(dir));
+  await log.append(Buffer.from('x'));
+  await log.close();
+  assert.equal(statSync(join(dir, 'x.log')).mode & 0o777, 0o600);
+});
+
+test('a failed write rejects its batch and every later append; a reopen finds only what was durable', async () => {
+  const disk = new MemoryDisk();
+  const { log } = await openAll(disk.folder());
+  await log.append(Buffer.from('kept'));
+  disk.failNext = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+  await assert.rejects(log.append(Buffer.from('lost')), /no space left/);
+  await assert.rejects(log.append(Buffer.from('after')), /no space left/);
+  await assert.rejects(log.durableSoFar(), /no space left/);
+  disk.crash();
+  const again = await openAll(disk.folder());
+  assert.deepEqual(
+    again.seen.map((s) => s.payload),
+    ['kept'],
+  );
+  await again.log.close();
+});
+
+test('rewrite: the live records, then whatever was appended meanwhile, in order; positions switch at once', async () => {
+  const disk = new MemoryDisk();
+  const { log } = await openAll(disk.folder());
+  for (const s of ['dead-1', 'live', 'dead-2']) await log.append(Buffer.from(s));
+  let switched: number[] = [];
+  const rewriting = log.rewrite([Buffer.from('live')], (offsets) => (switched = offsets));
+  const during = [log.append(Buffer.from('during-1')), log.append(Buffer.from('during-2'))];
+  await rewriting;
+  const duringOffsets = await Promise.all(during);
+  assert.deepEqual(switched, [16]);
+  assert.equal((await log.read(switched[0]!, 4)).toString(), 'live');
+  assert.equal((await log.read(duringOffsets[1]!, 8)).toString(), 'during-2');
+  await log.close();
+  const again = await openAll(disk.folder());
+  assert.deepEqual(
+    again.seen.map((s) => s.payload),
+    ['live', 'during-1', 'during-2'],
+  );
+  await again.log.close();
+});
+
+test('a crash during a rewrite leaves the old log whole (the temp file is removed on open)', async () => {
+  const disk = new MemoryDisk();
+  const { log } = await openAll(disk.folder());
+  for (const s of ['a', 'b']) await log.append(Buffer.from(s));
+  void log.rewrite([Buffer.from('b')], () => undefined);
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  disk.crash((unsynced) => Math.floor(unsynced / 2));
+  const again = await openAll(disk.folder());
+  assert.deepEqual(
+    again.seen.map((s) => s.payload),
+    ['a', 'b'],
+  );
+  assert.equal(disk.bytes('x.log.tmp'), undefined);
+  await again.log.close();
+});
+
+test('lazy records start no flush: they ride with the next one, or go within LAZY_FLUSH_MS, and close writes them', async () => {
+  const disk = new MemoryDisk();
+  const { log } = await openAll(disk.folder());
+  const before = disk.syncs;
+  log.appendLazy(Buffer.from('receipt-1'));
+  log.appendLazy(Buffer.from('receipt-2'));
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(disk.syncs, before, 'no flush of their own at once');
+  await log.append(Buffer.from('message'));
+  assert.equal(disk.syncs, before + 1, 'one flush for all three');
+  log.appendLazy(Buffer.from('receipt-3'));
+  await new Promise((r) => setTimeout(r, LAZY_FLUSH_MS / 2));
+  assert.equal(disk.syncs, before + 1, 'alone, it waits');
+  // …and goes on its own (within LAZY_FLUSH_MS on an idle machine; the bound here is generous).
+  for (let i = 0; i < 500 && disk.syncs === before + 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(disk.syncs, before + 2, 'alone, it went on its own');
+  log.appendLazy(Buffer.from('receipt-4'));
+  await log.close();
+  const again = await openAll(disk.folder());
+  assert.deepEqual(
+    again.seen.map((s) => s.payload),
+    ['receipt-1', 'receipt-2', 'message', 'receipt-3', 'receipt-4'],
+  );
+  await again.log.close();
+});
