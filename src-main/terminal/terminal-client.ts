@@ -316,6 +316,18 @@ export class TerminalClient {
           if (!('resume' in args)) this.onPipes = opened.pipes ?? args.pty === false;
           if ('resume' in args) {
             const given = this.inputGivenUp;
+            // Said in the log too: "resuming" alone reads as a resume that never finished.
+            this.opts.log?.info(
+              {
+                peer: this.opener.peerName,
+                session: this.sessionId,
+                path: opened.path,
+                remote: opened.remote,
+                inputToSend: this.input.waiting,
+                inputGivenUp: given,
+              },
+              'terminal stream resumed',
+            );
             const note = given > 0 ? `; ${lostKeys(given)} typed may not have arrived` : '';
             this.events.emit('status', 'resumed', `via ${opened.path} ${opened.remote}${note}`);
           }
