@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { openMessageStore } from '../../src-main/messages/message-store.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/message-store-child.ts', import.meta.url));
-const RECEIVER = 'b'.repeat(64);
 
 interface Child {
   proc: ChildProcess;
@@ -35,13 +34,13 @@ function start(args: string[]): Child {
   let rest = '';
   let err = '';
   const waiters = new Set<() => void>();
-  proc.stdout!.setEncoding('utf8').on('data', (c: string) => {
+  proc.stdout.setEncoding('utf8').on('data', (c: string) => {
     const parts = (rest + c).split('\n');
     rest = parts.pop()!;
     lines.push(...parts);
     for (const w of waiters) w();
   });
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  proc.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => (children.delete(proc), resolve())));
   return {
     proc,
