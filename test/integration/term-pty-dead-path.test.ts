@@ -11,6 +11,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { spawn as spawnPty, type IPty } from 'node-pty';
 import { netnsUnavailable } from '../helpers/netns.js';
 import { CLI, cli, peerOf, waitFor } from '../helpers/processes.js';
@@ -28,6 +29,9 @@ import {
 } from './stream-resume-world.js';
 
 after(endWorld);
+
+/** The port of the forward that is b's only direct way (stream-resume-world.ts). */
+const DIRECT_PORT = 7623;
 
 /** The issue's deadline for the first key typed after the cut to echo. */
 const FIRST_ECHO_DEADLINE_MS = 5_000;
@@ -118,6 +122,11 @@ async function cutUnderTyping(
     await term.echoesWhileStopped();
     await during();
     assert.equal((await peerOf(world.homeA, 'b'))?.path, 'direct', 'the session runs on the direct path');
+    assert.equal(
+      connectionsThroughForward(world),
+      2,
+      "the link's main connection and its quiet lane both go through the forward that is frozen",
+    );
 
     const cut = performance.now();
     const first = term.next;
@@ -141,6 +150,21 @@ async function cutUnderTyping(
   } finally {
     term.stop();
   }
+}
+
+/** a's established TCP connections to the forward's port (stream-resume-world.ts's direct port). */
+function connectionsThroughForward(world: ResumeWorld): number {
+  const [cmd = 'ss', ...args] = [
+    ...world.inA,
+    'ss',
+    '-Htn',
+    'state',
+    'established',
+    `( dport = :${DIRECT_PORT} )`,
+  ];
+  return execFileSync(cmd, args, { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.trim()).length;
 }
 
 /** Lets the frozen forward go on and waits for a's link to b to be direct again. */
