@@ -122,10 +122,11 @@ async function cutUnderTyping(
     await term.echoesWhileStopped();
     await during();
     assert.equal((await peerOf(world.homeA, 'b'))?.path, 'direct', 'the session runs on the direct path');
-    assert.equal(
-      connectionsThroughForward(world),
-      2,
-      "the link's main connection and its quiet lane both go through the forward that is frozen",
+    // (At least: after a thaw, a dial made during the freeze may still be on its way out.)
+    const through = connectionsThroughForward(world);
+    assert.ok(
+      through >= 2,
+      `the link's main connection and its quiet lane both go through the forward that is frozen (${through})`,
     );
 
     const cut = performance.now();
