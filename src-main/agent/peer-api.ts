@@ -64,7 +64,8 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
       downSince: r.downSince,
       backAt: r.backAt,
     })),
-    addressesKnown: entry.record.addresses.length,
+    // Saved and observed alike (observations.ts): a peer's learned addresses are not in its record.
+    addressesKnown: (agent.addressBook?.(entry.fingerprint) ?? entry.record.addresses).length,
     directOffHere: agent.settings.get().listen === null,
     directOffThere: entry.directOffThere === true,
     homeRelayKnown: (agent.homeRelay?.(entry.fingerprint) ?? entry.record.homeRelay) !== undefined,
