@@ -146,7 +146,7 @@ export class Observations {
    */
   hearHomeRelay(fingerprint: string, relay: HeardRelay): boolean {
     const had = this.homeRelay(fingerprint);
-    if (had?.url === relay.url && had.fingerprint === relay.fingerprint) return false;
+    if (had && sameRelayUrl(had.url, relay.url) && had.fingerprint === relay.fingerprint) return false;
     const heard: HeardRelay = {
       url: relay.url,
       ...(relay.fingerprint ? { fingerprint: relay.fingerprint } : {}),
