@@ -62,7 +62,12 @@ export type Offer =
 interface Held extends InboxEntry {
   body: Uint8Array | number;
   durable: boolean;
+  /** The body kept in memory while unread (BODY_CACHE_BYTES), so a listener reads no file. */
+  cached?: Uint8Array;
 }
+
+/** Bodies of unread messages kept in memory, in bytes (16 MiB): a listener takes them as they come. */
+export const BODY_CACHE_BYTES = 16 * 1024 * 1024;
 
 interface Mark {
   /** Highest ID accepted in the topic (durable or not). */
@@ -98,6 +103,7 @@ export class Inbox {
   private readonly now: () => number;
   private compacting: Promise<void> | undefined;
   private nextCompactCheck = 0;
+  private cachedBytes = 0;
   /**
    * `message`: durably here (a program may take it). `read`: a program took these of `from`'s (durably
    * recorded). `room`: something of `from`'s left, so a sender told INBOX_FULL may try again.
@@ -221,6 +227,10 @@ export class Inbox {
     const durable = this.log.append(payload).then((offset) => {
       if (m.durableId === undefined || msg.id > m.durableId) m.durableId = msg.id;
       if (this.entries.get(held.id) !== held) return;
+      if (this.cachedBytes + held.size <= BODY_CACHE_BYTES) {
+        held.cached = msg.body;
+        this.cachedBytes += held.size;
+      }
       held.body = offset + bodyAt;
       held.durable = true;
       this.events.emit('message', viewOf(held));
@@ -251,6 +261,7 @@ export class Inbox {
   async body(id: string): Promise<Uint8Array | undefined> {
     const e = this.entries.get(id);
     if (!e?.durable) return undefined;
+    if (e.cached) return e.cached;
     return typeof e.body === 'number' ? this.log.read(e.body, e.size) : e.body;
   }
 
@@ -267,6 +278,7 @@ export class Inbox {
       const e = this.entries.get(id);
       if (!e || e.read) continue;
       e.read = true;
+      this.uncache(e);
       bySender.set(e.from, [...(bySender.get(e.from) ?? []), id]);
     }
     for (const [from, list] of bySender) {
@@ -361,9 +373,16 @@ export class Inbox {
     this.usage.set(e.from, u);
   }
 
+  private uncache(e: Held): void {
+    if (!e.cached) return;
+    this.cachedBytes -= e.size;
+    delete e.cached;
+  }
+
   private unhold(id: string): void {
     const e = this.entries.get(id);
     if (!e) return;
+    this.uncache(e);
     this.entries.delete(id);
     const u = this.usage.get(e.from);
     if (!u) return;
@@ -521,6 +540,6 @@ function recordMeta(e: Held): MessageMeta & { from: string; receivedAt: number; 
 }
 
 function viewOf(e: Held): InboxEntry {
-  const { body: _body, durable: _durable, ...view } = e;
+  const { body: _body, durable: _durable, cached: _cached, ...view } = e;
   return view;
 }

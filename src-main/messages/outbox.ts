@@ -93,7 +93,16 @@ interface Held extends OutboxEntry {
   body: Uint8Array | number | undefined;
   /** The record that queued it is durable (only then may it go on a link). */
   durable: boolean;
+  /** The body kept in memory after it became durable (BODY_CACHE_BYTES), so sending reads no file. */
+  cached?: Uint8Array;
 }
+
+/**
+ * Bodies of undelivered messages kept in memory, in bytes (16 MiB): a message usually goes out right
+ * after it was queued, and reading each body back from the log would cost a file read per message.
+ * Past this budget (a peer away with a full outbox), bodies are read from the log when sent.
+ */
+export const BODY_CACHE_BYTES = 16 * 1024 * 1024;
 
 const FINISHED: ReadonlySet<OutboxState> = new Set(['delivered', 'read', 'expired', 'refused']);
 const isPending = (e: Held) => e.durable && (e.state === 'queued' || e.state === 'sent');
@@ -117,6 +126,7 @@ export class Outbox {
   /** Undelivered (queued or sent) messages and bytes per peer, and bytes across peers. */
   private readonly waiting = new Map<string, { count: number; bytes: number }>();
   private waitingBytes = 0;
+  private cachedBytes = 0;
   /** `queued`: durable, may go on a link now. `changed`: any other change of state. */
   readonly events = new Emitter<{ queued: [OutboxEntry]; changed: [OutboxEntry] }>();
 
@@ -202,7 +212,13 @@ export class Outbox {
     const { payload, bodyAt } = encodeOutboxRecord({ kind: 'entry', meta: metaOf(held), body });
     try {
       const offset = await this.log.append(payload);
-      if (typeof held.body !== 'number' && this.entries.get(id) === held) held.body = offset + bodyAt;
+      if (typeof held.body !== 'number' && this.entries.get(id) === held) {
+        held.body = offset + bodyAt;
+        if (this.cachedBytes + held.size <= BODY_CACHE_BYTES && !FINISHED.has(held.state)) {
+          held.cached = body;
+          this.cachedBytes += held.size;
+        }
+      }
     } catch (err) {
       if (this.entries.get(id) === held) this.remove(id);
       throw err;
@@ -262,6 +278,7 @@ export class Outbox {
   async body(id: string): Promise<Uint8Array> {
     const e = this.entries.get(id);
     const at = e?.body;
+    if (e?.cached) return e.cached;
     if (e === undefined || at === undefined)
       throw new ClawError('INTERNAL', `message ${id} has no body here any more`);
     return typeof at === 'number' ? this.log.read(at, e.size) : at;
@@ -372,6 +389,7 @@ export class Outbox {
 
   /** Moves `e` to `state` (forward only), keeping the tallies. */
   private setState(e: Held, state: OutboxState, at: number, why: Why | undefined): void {
+    if (FINISHED.has(state)) this.uncache(e);
     this.tally(e, -1);
     e.state = state;
     e.stateAt = at;
@@ -380,9 +398,16 @@ export class Outbox {
     this.tally(e, 1);
   }
 
+  private uncache(e: Held): void {
+    if (!e.cached) return;
+    this.cachedBytes -= e.size;
+    delete e.cached;
+  }
+
   private remove(id: string): void {
     const e = this.entries.get(id);
     if (!e) return;
+    this.uncache(e);
     this.tally(e, -1);
     this.entries.delete(id);
   }
@@ -549,7 +574,7 @@ function metaOf(e: Held): MessageMeta & { peer: string; state: OutboxState; why?
 }
 
 function viewOf(e: Held): OutboxEntry {
-  const { body: _body, durable: _durable, ...view } = e;
+  const { body: _body, durable: _durable, cached: _cached, ...view } = e;
   return view;
 }
 

@@ -61,6 +61,9 @@ export const LAZY_FLUSH_MS = 50;
 
 export class RecordLog {
   private pending: Pending[] = [];
+  /** Bytes in `pending`, and in the batch being written. */
+  private pendingBytes = 0;
+  private inFlightBytes = 0;
   /** Records in `pending` that are not lazy: only these start a flush. */
   private urgent = 0;
   private lazyTimer: NodeJS.Timeout | undefined;
@@ -133,7 +136,7 @@ export class RecordLog {
 
   /** Bytes in the file (the magic and every record written or queued). */
   get size(): number {
-    return this.end + this.pending.reduce((n, p) => n + p.framed.length, 0);
+    return this.end + this.inFlightBytes + this.pendingBytes;
   }
 
   /**
@@ -148,6 +151,7 @@ export class RecordLog {
     const done = new Promise<number>((resolve, reject) => {
       this.pending.push({ framed, lazy: false, resolve, reject });
     });
+    this.pendingBytes += framed.length;
     this.urgent++;
     this.lastAppend = done;
     this.kick();
@@ -162,12 +166,9 @@ export class RecordLog {
    */
   appendLazy(payload: Uint8Array): void {
     if (this.appendProblem(payload)) return;
-    this.pending.push({
-      framed: frame(payload),
-      lazy: true,
-      resolve: () => undefined,
-      reject: () => undefined,
-    });
+    const framed = frame(payload);
+    this.pending.push({ framed, lazy: true, resolve: () => undefined, reject: () => undefined });
+    this.pendingBytes += framed.length;
     this.kick();
   }
 
@@ -289,6 +290,7 @@ export class RecordLog {
     }
     clearTimeout(this.lazyTimer);
     for (const p of this.pending.splice(0)) p.reject(new ClawError('INTERNAL', `${this.name} is closed`));
+    this.pendingBytes = 0;
     await this.file.close();
   }
 
@@ -324,6 +326,8 @@ export class RecordLog {
     }
     const batch = this.pending.splice(0, n);
     for (const p of batch) if (!p.lazy) this.urgent--;
+    this.pendingBytes -= bytes;
+    this.inFlightBytes = bytes;
     const start = this.end;
     try {
       await this.file.write(
@@ -340,9 +344,12 @@ export class RecordLog {
       this.broken = error;
       for (const p of [...batch, ...this.pending.splice(0)]) p.reject(error);
       this.urgent = 0;
+      this.pendingBytes = 0;
+      this.inFlightBytes = 0;
       return;
     }
     this.end = start + bytes;
+    this.inFlightBytes = 0;
     this.stats.batches++;
     this.stats.syncs++;
     this.stats.records += batch.length;

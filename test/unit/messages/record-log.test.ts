@@ -52,9 +52,15 @@ test('group commit: 1,000 appends in one turn cost two flushes, not 1,000', asyn
   // The first append starts a flush alone; the other 999 arrive while it runs and form the second.
   assert.equal(disk.syncs - before, 2);
   assert.deepEqual(log.stats, { records: 1000, batches: 2, syncs: 2, bytes: log.stats.bytes });
+  assert.equal(log.size, disk.bytes('x.log')!.length, 'size counts what was written');
+  log.appendLazy(Buffer.from('lazy'));
+  const queued = log.append(Buffer.from('more'));
+  assert.equal(log.size, disk.bytes('x.log')!.length + 2 * 8 + 8, 'and what is queued');
+  await queued;
+  assert.equal(log.size, disk.bytes('x.log')!.length);
   await log.close();
   const again = await openAll(disk.folder());
-  assert.equal(again.seen.length, 1000);
+  assert.equal(again.seen.length, 1002);
   assert.equal(again.seen[999]!.payload, 'm999');
   await again.log.close();
 });
