@@ -2,7 +2,8 @@
  * `npx tsx bench/messages-store.ts [N]`: what durability costs the message store (ADR 0044), on this
  * machine's disk, in one run:
  *   - the outbox queueing N messages of 200 bytes one after another (each waits for its own flush:
- *     one fdatasync per message, the cost group commit avoids) and all at once (group commit);
+ *     one fdatasync per message, the cost group commit avoids), from 100 senders that each wait for
+ *     their own (group commit gathers what arrives during one flush), and all at once;
  *   - the inbox taking N messages as they come off a link (group commit);
  *   - sender and receiver stores in this process joined by a TCP connection on loopback: N messages
  *     queued, then the link comes up, until the last DELIVERED is recorded.
@@ -68,6 +69,17 @@ try {
       return s.outbox.stats.syncs;
     });
     rows.at(-1)!.n = n;
+    await s.close();
+  }
+  {
+    const s = await store();
+    await timed(`outbox, 100 senders each awaiting its own`, async () => {
+      const sender = async () => {
+        for (let i = 0; i < N / 100; i++) await s.outbox.queue({ peer: PEER_B, body: BODY, text: false });
+      };
+      await Promise.all(Array.from({ length: 100 }, sender));
+      return s.outbox.stats.syncs;
+    });
     await s.close();
   }
   {

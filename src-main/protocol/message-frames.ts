@@ -30,6 +30,22 @@ import { formatUuid, isUuidV7Bytes, parseUuid, UUID_BYTES } from '../core/uuid-v
 export const MESSAGE_SERVICE = 'message';
 /** The version this side speaks; a frame of another version is refused (HELLO would negotiate later ones). */
 export const MESSAGE_PROTOCOL_VERSION = 1;
+/** The mux OPEN arguments of a `message` stream. */
+export const MESSAGE_OPEN_ARGS = { v: MESSAGE_PROTOCOL_VERSION } as const;
+
+/**
+ * Why `args` (a mux OPEN's parsed JSON) are not a `message` stream's arguments, or undefined when they
+ * are: exactly `{"v":1}`, so a newer opener is refused (BAD_REQUEST) rather than misread.
+ */
+export function messageOpenArgsProblem(args: unknown): string | undefined {
+  if (typeof args !== 'object' || args === null || Array.isArray(args))
+    return 'message stream arguments must be an object';
+  const keys = Object.keys(args);
+  if ((args as { v?: unknown }).v !== MESSAGE_PROTOCOL_VERSION || keys.length !== 1) {
+    return `message stream arguments must be {"v":${MESSAGE_PROTOCOL_VERSION}}`;
+  }
+  return undefined;
+}
 /** Largest message body, in bytes (1 MiB): a message, not a file transfer (files have their own service). */
 export const MAX_MESSAGE_BODY_BYTES = 1024 * 1024;
 /** Longest topic, in bytes. */

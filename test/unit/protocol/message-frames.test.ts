@@ -7,7 +7,9 @@ import {
   MAX_IDS_PER_FRAME,
   MAX_MESSAGE_BODY_BYTES,
   MAX_MESSAGE_FRAME_BYTES,
+  MESSAGE_OPEN_ARGS,
   MessageFrameError,
+  messageOpenArgsProblem,
   topicProblem,
   ttlProblem,
   type MessageFrame,
@@ -103,9 +105,7 @@ test('a body of exactly 1 MiB travels; one byte more is refused on both ends, na
         body: new Uint8Array(MAX_MESSAGE_BODY_BYTES + 1),
       }),
     (err: unknown) =>
-      isFrameError(err) &&
-      (err).code === 'FRAME_TOO_LARGE' &&
-      /1 MiB/.test((err as Error).message),
+      isFrameError(err) && err.code === 'FRAME_TOO_LARGE' && /1 MiB/.test((err as Error).message),
   );
   const over = Buffer.concat([
     encodeMessageFrame({ type: 'msg', id: ID, topic: 't', text: false, ttlMs: 1000, body }),
@@ -185,4 +185,10 @@ test('a refusal code this side does not know reads as UNSPECIFIED (codes are app
   const bytes = encodeMessageFrame({ type: 'refused', id: ID, code: 'EXPIRED', reason: '' });
   bytes.writeUInt16BE(999, 18);
   assert.deepEqual(decodeMessageFrame(bytes), { type: 'refused', id: ID, code: 'UNSPECIFIED', reason: '' });
+});
+
+test('OPEN arguments: exactly {"v":1}', () => {
+  assert.equal(messageOpenArgsProblem(JSON.parse(JSON.stringify(MESSAGE_OPEN_ARGS))), undefined);
+  for (const bad of [null, [], 'x', {}, { v: 2 }, { v: 1, extra: true }])
+    assert.ok(messageOpenArgsProblem(bad), JSON.stringify(bad));
 });
