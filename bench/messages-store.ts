@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/messages-store.ts [N]`: what durability costs the message store (ADR 0044), on this
+ * `npx tsx bench/messages-store.ts [N]`: what durability costs the message store (ADR 0046), on this
  * machine's disk, in one run:
  *   - the outbox queueing N messages of 200 bytes one after another (each waits for its own flush:
  *     one fdatasync per message, the cost group commit avoids), from 100 senders that each wait for

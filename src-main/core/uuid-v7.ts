@@ -1,7 +1,7 @@
 /**
  * Time-ordered IDs (UUID version 7, RFC 9562 §5.7): 48 bits of Unix time in milliseconds, the version,
  * 74 random bits and the variant. node:crypto's randomUUID makes only version 4 (random, unordered), and
- * a message ID must sort in the order its messages were made (docs/adr/0044-messages.md: the receiver
+ * a message ID must sort in the order its messages were made (docs/adr/0046-messages.md: the receiver
  * keeps order per sender and topic by ID). Pure: the clock and the random source are injected.
  *
  * Monotonic (RFC 9562 §6.2, method 2: the random bits serve as a counter): within one millisecond, or

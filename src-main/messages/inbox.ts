@@ -1,5 +1,5 @@
 /**
- * The inbox: messages peers put here, each exactly once (ADR 0044).
+ * The inbox: messages peers put here, each exactly once (ADR 0046).
  *
  * `offer` decides synchronously, in the order a sender's frames arrive: a message past its TTL is
  * refused for good (EXPIRED); one whose ID is at or below the highest this sender has put in the same

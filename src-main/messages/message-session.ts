@@ -1,5 +1,5 @@
 /**
- * Message sessions per peer (ADR 0044): at most one sending and one receiving session per peer at a
+ * Message sessions per peer (ADR 0046): at most one sending and one receiving session per peer at a
  * time. A new stream replaces the old one at once — the old one is closed before the new one reads a
  * frame — so a path change can never let an old link's late frames interleave with the new pass.
  * Pure logic over byte streams and the two boxes' narrow ports: the agent's service wiring hands

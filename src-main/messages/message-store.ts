@@ -1,6 +1,6 @@
 /**
  * The node's messages on disk: `HOME/messages/` (mode 0700) holding `outbox.log` and `inbox.log`
- * (0600), each an append-only record log with group commit (record-log.ts, ADR 0044 §Durability).
+ * (0600), each an append-only record log with group commit (record-log.ts, ADR 0046 §Durability).
  * The only part of messages/ that touches the file system; everything above it takes the boxes.
  */
 import { chmod, lstat, mkdir } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
  * The outbox: every message this node sends, kept durably until the peer's DELIVERED receipt, then
- * (without its body) so the sender can see its state, until it is no longer worth showing (ADR 0044).
+ * (without its body) so the sender can see its state, until it is no longer worth showing (ADR 0046).
  *
  * Only `queue` waits for its record to be durable (a message the caller was told is queued survives
  * any crash). State changes are recorded lazily (record-log.ts `appendLazy`): one lost in a crash is

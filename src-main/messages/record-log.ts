@@ -1,5 +1,5 @@
 /**
- * An append-only log of records with group commit (ADR 0044 §Durability): the inbox and the outbox are
+ * An append-only log of records with group commit (ADR 0046 §Durability): the inbox and the outbox are
  * each one such file, replayed into memory when opened.
  *
  * File: an 8-byte magic, then records, each `u32 length | u32 CRC-32 (of the length bytes and the

@@ -4,7 +4,7 @@
  * message to that peer in ID order — the order they were queued — followed by each one queued while
  * the stream lasts. A pass is that ordered run; a new stream, or a RESUME after the receiver's ROOM,
  * starts a new one from the oldest undelivered message, so what the receiver accepts per topic always
- * arrives in order (ADR 0044 §Order). An INBOX_FULL pauses the pass until ROOM; answers that were
+ * arrives in order (ADR 0046 §Order). An INBOX_FULL pauses the pass until ROOM; answers that were
  * already on their way when RESUME went out (before the receiver's RESUMED) are stale and ignored.
  */
 import type { Duplex } from 'node:stream';

@@ -1,5 +1,5 @@
 /**
- * Frames on a `message` stream between two nodes (docs/protocol.md "message service", ADR 0044). The
+ * Frames on a `message` stream between two nodes (docs/protocol.md "message service", ADR 0046). The
  * node with messages to deliver (the sender) opens the stream; the other (the receiver) answers. Each
  * frame travels as a u32 big-endian length and then its payload (protocol/length-prefixed.ts); every
  * payload starts with the protocol version and a type byte. Pure: encode, decode, limits.

@@ -1,5 +1,5 @@
 /**
- * Model test of message delivery (ADR 0044): random interleavings of sends, links up and down (and a
+ * Model test of message delivery (ADR 0046): random interleavings of sends, links up and down (and a
  * new link while the old one still lives: a path change), crashes of either node that keep any part
  * of what was written but not synced (torn records included), reads that make room in a small inbox,
  * and time passing. Afterwards, with a link up until nothing is pending:
