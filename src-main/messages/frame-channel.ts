@@ -50,7 +50,8 @@ export class FrameChannel {
     stream.on('data', onData);
     stream.once('end', () => this.close(new ClawError('LINK_CLOSED', 'the message stream ended')));
     stream.once('close', () => this.close(new ClawError('LINK_CLOSED', 'the message stream closed')));
-    stream.once('error', (err: Error) => this.close(err));
+    // `on`, not `once`: a late write to a dead stream may report a second error, which must not go unheard.
+    stream.on('error', (err: Error) => this.close(err));
   }
 
   /** Settles with why the channel ended (undefined after a local `close()` without an error). */
