@@ -112,6 +112,8 @@ export class Inbox {
     message: [InboxEntry];
     read: [from: string, ids: string[]];
     room: [from: string];
+    /** A message refused here (for the audit log): a new decision, not the answer to a repeat. */
+    refused: [refusal: { from: string; id: string; topic: string; code: MessageRefusalCode; reason: string }];
   }>();
 
   private constructor(
@@ -148,6 +150,20 @@ export class Inbox {
 
   /** Decides what to do with `msg` from `from` (see the module comment); records what it accepts or refuses for good. */
   offer(from: string, msg: MessageFrameMsg): Offer {
+    const offer = this.decide(from, msg);
+    if (offer.kind === 'refused' && !this.refusals.get(from)?.get(msg.id)?.durable) {
+      this.events.emit('refused', {
+        from,
+        id: msg.id,
+        topic: msg.topic,
+        code: offer.code,
+        reason: offer.reason,
+      });
+    }
+    return offer;
+  }
+
+  private decide(from: string, msg: MessageFrameMsg): Offer {
     const now = this.now();
     const expiresAt = uuidV7Time(msg.id) + msg.ttlMs;
     // First: the answer for an expired message needs no memory (a resend gets it again), and the

@@ -105,8 +105,11 @@ test('quota per sender: INBOX_FULL (not final) once full; read messages make way
   const m2 = msg();
   await inbox.offer(A, m1).durable;
   await inbox.offer(A, m2).durable;
+  const refusals: string[] = [];
+  inbox.events.on('refused', (r) => refusals.push(`${r.from === A ? 'A' : 'B'} ${r.code}`));
   const full = inbox.offer(A, msg());
   assert.equal(kind(full), 'refused INBOX_FULL');
+  assert.deepEqual(refusals, ['A INBOX_FULL'], 'told for the audit log');
   assert.match((full as { reason: string }).reason, /2 messages/);
   assert.equal(kind(inbox.offer(B, msg())), 'accepted', 'the quota is per sender');
   await inbox.markRead([m1.id]);
