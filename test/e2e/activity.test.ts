@@ -127,7 +127,9 @@ test(
     await waitFor('a second terminal row', async () => (await started.count()) > before, 10_000);
 
     // The log gone (rotated away, removed by hand): the view says there is nothing, not an error.
-    for (const f of ['audit.log', 'audit.log.1']) rmSync(join(homeA, f), { force: true });
+    // Refusals are kept in a file of their own (audit-refusals.log): gone too.
+    for (const f of ['audit.log', 'audit.log.1', 'audit-refusals.log', 'audit-refusals.log.1'])
+      rmSync(join(homeA, f), { force: true });
     await peerSelect.selectOption({ label: 'All peers' });
     await sinceSelect.selectOption({ label: 'Everything kept' });
     await A.page.getByRole('button', { name: 'Refresh' }).click();
