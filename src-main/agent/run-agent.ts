@@ -25,6 +25,7 @@ import { SessionHostClient, sessionHostSocketPath } from '../terminal/session-ho
 import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../api/pipe-proof.js';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { auditPath } from '../audit/audit-files.js';
+import { terminalLogHooks } from '../core/terminal-text.js';
 
 export interface RunningAgent {
   agent: AgentCore;
@@ -78,7 +79,9 @@ function refuseForeignSocket(path: string): void {
 }
 
 export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
-  const logger = opts.logger ?? pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn' }, pino.destination(2));
+  const logger =
+    opts.logger ??
+    pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn', hooks: terminalLogHooks }, pino.destination(2));
   const identity = opts.identity ?? (await loadOrCreateIdentity(opts.home));
   const state = NodeState.open(opts.home);
   const socketPath = controlSocketPath(opts.home);

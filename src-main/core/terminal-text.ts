@@ -61,5 +61,19 @@ export function jsonForTerminal(value: unknown, indent?: number): string {
   const text = JSON.stringify(value, null, indent);
   // `undefined` (a function, undefined itself): nothing to print, as JSON.stringify says.
   if (text === undefined) return 'null';
+  return jsonTextForTerminal(text);
+}
+
+/**
+ * JSON text written by someone else (a pino log line, which writes C0 as `\u00XX` itself) with the
+ * characters jsonForTerminal escapes escaped the same way: the same JSON, plain on a terminal.
+ */
+export function jsonTextForTerminal(text: string): string {
   return text.replace(JSON_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * pino options for a log on a terminal (the CLI agent's stderr): its log lines quote what
+ * peers and clients said, and pino leaves DEL, C1 and the bidi controls in them as they are.
+ */
+export const terminalLogHooks = { streamWrite: jsonTextForTerminal };
