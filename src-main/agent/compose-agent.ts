@@ -102,9 +102,14 @@ export function composeAgent({
     ...(audit ? { audit } : {}),
   });
   const joiner = new CodeJoiner({ identity, log, state, notifier: notices, relays, lan: local, progress });
-  const services = new ServiceRegistry();
   // Every live connection this node carries registers here (forwards, exits, terminals, relay circuits).
   const connections = new ConnectionTable();
+  // Every stream a peer opens here is admitted, listed and held under its grant by the registry.
+  const services = new ServiceRegistry({
+    name: () => state.get().name ?? 'clawbridge',
+    state,
+    connections,
+  });
   const links = new PeerLinkSet({
     identity,
     log,
@@ -123,17 +128,12 @@ export function composeAgent({
     },
   });
   // Every node can be a hop of another's route, and the end of one (ADR 0017).
-  const stopHops = registerHopServices(services, {
+  registerHopServices(services, {
     selfFingerprint: identity.fingerprint,
     peer: (fp) => state.peer(fp),
     peerEntry: (fp) => links.peerEntry(fp),
     activePath: (entry) => links.activePath(entry),
     arrive: (circuit) => links.acceptRoutedCircuit(circuit),
-    onPeersChanged: (listener) =>
-      state.subscribe((c) => {
-        if (c.kind === 'peer') listener();
-      }),
-    connections,
   });
   // The audit log listens to the owners of what it records (audit/audit-hooks.ts).
   const stopAudit = audit
@@ -193,7 +193,7 @@ export function composeAgent({
       local.stopLan();
       issuer.stop();
       joiner.stop();
-      stopHops();
+      services.stop();
       links.stop();
       relays.stop();
       await local.closeListener();

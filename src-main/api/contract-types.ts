@@ -153,7 +153,8 @@ export interface PairingEvent {
 
 /**
  * What a live connection is (connections/connection-table.ts): `forward`, `socks`, `http` (a
- * connection to a local forward or proxy), `tcp-exit` (a peer's tcp-connect served here),
+ * connection to a local forward or proxy), `tcp-exit` (a peer's tcp-connect served here), `udp-exit`
+ * (a peer's UDP flow, udp-connect, served here),
  * `terminal-served` (a peer's terminal on this node), `terminal-opened` (this node's terminal on a
  * peer), `relay-circuit` (a circuit this node's own relay carries for peers), `udp` (a client flow of a
  * UDP forward), `reverse` (a connection a peer's reverse listener sent back here), `reverse-udp` (a
@@ -166,6 +167,7 @@ export type ConnectionKind =
   | 'socks'
   | 'http'
   | 'tcp-exit'
+  | 'udp-exit'
   | 'terminal-served'
   | 'terminal-opened'
   | 'relay-circuit'

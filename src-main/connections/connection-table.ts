@@ -51,8 +51,11 @@ export interface ConnectionHandle {
   bytesIn(n: number): void;
   /** Bytes that went from `from` towards `to`. */
   bytesOut(n: number): void;
-  /** The connection is over: it leaves the list. Idempotent. */
-  end(): void;
+  /**
+   * The connection is over: it leaves the list. Idempotent. `reason`: why it was ended here (a grant
+   * taken away), for the audit log's summary; absent when it simply ended.
+   */
+  end(reason?: string): void;
   /** It carries on over another stream, which came on `via` (a terminal resumed after a path change). */
   resumed(via?: ConnectionVia): void;
 }
@@ -124,11 +127,11 @@ export class ConnectionTable implements ConnectionOpener {
       id,
       bytesIn: (n) => count(n, 'bytesIn'),
       bytesOut: (n) => count(n, 'bytesOut'),
-      end: () => {
+      end: (reason) => {
         if (this.live.get(id) !== entry) return;
         this.live.delete(id);
         this.events.emit('changed');
-        this.ended(entry, undefined);
+        this.ended(entry, reason);
       },
       resumed: (via) => {
         if (this.live.get(id) !== entry || this.events.listenerCount('resumed') === 0) return;

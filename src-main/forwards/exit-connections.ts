@@ -1,40 +1,36 @@
 /**
- * The tcp-connect connections this node serves as the exit, kept so that what the owner takes away is
- * taken away at once: a peer removed, no longer allowed forwards, or whose `forwardTo` limits no longer
- * allow a connection's destination loses that connection now, not whenever it happens to end (a tunnel
- * can stay open for days). The check is the one a new request meets, made against the address the
- * connection was dialed to, so it needs no new name lookup.
+ * The exit connections and UDP flows this node serves: what the owner takes away is taken away at once
+ * — a peer removed, no longer allowed forwards, or whose `forwardTo` limits no longer allow a
+ * connection's destination loses that connection now (the service registry asks `revokedReason` at
+ * every change of the settings: agent/services.ts), not whenever it happens to end (a tunnel can stay
+ * open for days). The check is the one a new request meets, made against the address the connection
+ * was dialed to, so it needs no new name lookup. `ExitConnections` counts the UDP flows open, against
+ * their cap.
  */
 import type { Duplex } from 'node:stream';
 import type { PeerRecord } from '../agent/settings.js';
-import { ClawError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import { allowedAddresses } from './destination-policy.js';
 
 /** One open exit connection: who asked, for what, and the address it reached. */
 export interface ExitConnection {
-  /** The opener's fingerprint. */
-  peer: string;
   /** This node's name for the opener, for the reason. */
   peerName: string;
   /** What the opener asked for (a name or an IP literal) and the address dialed for it. */
   host: string;
   port: number;
   address: string;
-  /** The opener's stream; destroying it resets the stream (the reason travels) and closes the socket. */
-  stream: Duplex;
 }
 
 /**
- * Why `c` may no longer stay open under `peers` (this node's peer records), or undefined when it may.
- * `node` is this node's name, as the opener's side shows it.
+ * Why `c` may no longer stay open now that the opener's record here is `record` (undefined: it was
+ * removed), or undefined when it may. `node` is this node's name, as the opener's side shows it.
  */
 export function revokedReason(
   node: string,
-  peers: readonly PeerRecord[],
+  record: Pick<PeerRecord, 'allow' | 'forwardTo'> | undefined,
   c: ExitConnection,
 ): string | undefined {
-  const record = peers.find((p) => p.fingerprint === c.peer);
   if (!record) return `${node} removed this node as a peer; the forwarded connection is closed`;
   const target = formatHostPort(c.host, c.port);
   if (!record.allow.includes('forward')) {
@@ -46,15 +42,16 @@ export function revokedReason(
   return undefined;
 }
 
+/** The flows open at one exit (each a socket), and the places held for ones being set up, against a cap. */
 export class ExitConnections {
-  private readonly open = new Set<ExitConnection>();
-  /** Places held for connections being set up (reserve()), counted in `size` with the open ones. */
+  private readonly open = new Set<Duplex>();
+  /** Places held for flows being set up (reserve()), counted in `size` with the open ones. */
   private reserved = 0;
 
-  /** Tracks `c` until its stream closes. */
-  add(c: ExitConnection): void {
-    this.open.add(c);
-    c.stream.once('close', () => this.open.delete(c));
+  /** Counts `stream`'s flow until the stream closes. */
+  add(stream: Duplex): void {
+    this.open.add(stream);
+    stream.once('close', () => this.open.delete(stream));
   }
 
   /**
@@ -76,18 +73,5 @@ export class ExitConnections {
   /** Open connections, and the places reserved for ones being set up. */
   get size(): number {
     return this.open.size + this.reserved;
-  }
-
-  /** Resets every connection `reasonFor` gives a reason for, with that reason; returns how many. */
-  endWhere(reasonFor: (c: ExitConnection) => string | undefined): number {
-    let ended = 0;
-    for (const c of [...this.open]) {
-      const reason = reasonFor(c);
-      if (reason === undefined) continue;
-      this.open.delete(c);
-      c.stream.destroy(new ClawError('STREAM_RESET', reason, { refusal: 'PERMISSION_DENIED' }));
-      ended++;
-    }
-    return ended;
   }
 }

@@ -38,20 +38,18 @@ export async function startForwarding(agent: ForwardingHost): Promise<Forwarding
   // Forwarded connections survive a change of path (ADR 0023): the halves peers opened here wait for them.
   const resumes = new StreamResumes();
   resumes.register(agent.services);
-  const stopWatching = registerTcpConnectService(agent, resumes);
+  registerTcpConnectService(agent, resumes);
   // Reverse forwards: this node listening for its peers, and its own listening on them (ADR 0018).
   const stopListening = registerReverseListenService(agent);
   const reverse = new ReverseForwards(agent, undefined, resumes);
   // UDP forwards: the exit side, and each flow's stream to the exit peer (ADR 0019).
-  const stopUdp = registerUdpConnectService(agent, resumes);
+  registerUdpConnectService(agent, resumes);
   const dialer = withUdpFlows(agentDialer(agent.links), agentUdpConnect(agent.links));
   const manager = new ForwardManager(agent, dialer, undefined, reverse);
   await manager.restore();
   return {
     manager,
     stop: async () => {
-      stopWatching();
-      stopUdp();
       await stopListening();
       return manager.stop();
     },

@@ -18,8 +18,7 @@ import type { Logger } from 'pino';
 import type { NodeState } from '../agent/node-state.js';
 import type { Notices } from '../agent/notices.js';
 import type { PeerDirectory, PeerEntry, PeerStreams } from '../agent/ports.js';
-import type { ConnectionTable } from '../connections/connection-table.js';
-import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
+import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, ForwardState } from '../api/contract.js';
 import { describeZodError } from '../api/validate.js';
@@ -93,8 +92,6 @@ export interface ReverseForwardsHost {
   readonly state: Pick<NodeState, 'forward' | 'saveForward'>;
   readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>;
   readonly services: Pick<ServiceRegistry, 'register'>;
-  /** Where each connection is listed while it lasts (`connections`); absent in tests that need none. */
-  readonly connections?: Pick<ConnectionTable, 'open'>;
 }
 
 /**
@@ -137,7 +134,8 @@ export class ReverseForwards {
       // Any peer may try; only an id of a reverse forward this node has to that very peer is served.
       permission: null,
       noun: 'reverse connections',
-      handle: (req) => void this.serveConnect(req),
+      kind: 'reverse',
+      handle: (req, served) => void this.serveConnect(req, served),
     });
     // A link that comes up (or any other change) may let waiting forwards ask now: once per turn.
     this.disposers.push(
@@ -425,7 +423,7 @@ export class ReverseForwards {
   }
 
   /** One connection the peer accepted on a reverse forward's listener: connect it to the target here. */
-  private async serveConnect(req: ServiceRequest): Promise<void> {
+  private async serveConnect(req: ServiceRequest, served: Served): Promise<void> {
     const parsed = reverseConnectArgsSchema.safeParse(req.args);
     if (!parsed.success) {
       return req.reject('BAD_REQUEST', `bad reverse-connect arguments: ${describeZodError(parsed.error)}`);
@@ -438,7 +436,7 @@ export class ReverseForwards {
         `no reverse forward here listens on ${req.peer.name} under that id`,
       );
     }
-    if (record.protocol === 'udp') return this.serveFlow(run, record, req);
+    if (record.protocol === 'udp') return this.serveFlow(run, record, req, served);
     const resumeId = this.resumes ? parsed.data.resume : undefined;
     if (resumeId !== undefined && this.resumes?.has(req.peer.fingerprint, resumeId)) {
       return req.reject('BAD_REQUEST', 'bad reverse-connect arguments: that resume ID is already in use');
@@ -452,7 +450,7 @@ export class ReverseForwards {
     }
     run.carried = (run.carried ?? 0) + 1;
     try {
-      await this.carry(run, record, req, resumeId);
+      await this.carry(run, record, req, served, resumeId);
     } finally {
       run.carried--;
     }
@@ -463,6 +461,7 @@ export class ReverseForwards {
     run: ReverseRun,
     record: ForwardRecord,
     req: ServiceRequest,
+    served: Served,
     resumeId: string | undefined,
   ): Promise<void> {
     const target = parseHostPort(record.remote ?? '');
@@ -480,14 +479,26 @@ export class ReverseForwards {
       this.activity.emit('moved');
       return req.reject('SERVICE_FAILED', why);
     }
-    let stream: Duplex;
+    let stream: Duplex | undefined;
+    let connection: ServedConnection;
+    const peer = served.peer;
     try {
-      const accepted = req.accept();
+      // Listed while it lasts (`connections`): from the peer's listener to the target here; cut, both
+      // the target's socket and the peer's stream go.
+      const accepted = served.accept({
+        from: `${peer.name} ${record.listen}`,
+        to: record.remote ?? '',
+        close: (reason, refusal) => {
+          stream?.destroy(new ClawError('STREAM_RESET', reason, refusal ? { refusal } : undefined));
+          if (!socket.destroyed) socket.resetAndDestroy();
+        },
+      });
+      connection = accepted.connection;
       // A resumable stream survives its link (ADR 0023): the peer re-attaches it on its next link.
       stream =
         resumeId !== undefined && this.resumes
-          ? this.resumes.adopt(req.peer.fingerprint, resumeId, accepted)
-          : accepted;
+          ? this.resumes.adopt(peer.fingerprint, resumeId, accepted.stream)
+          : accepted.stream;
     } catch {
       socket.destroy();
       return;
@@ -497,30 +508,18 @@ export class ReverseForwards {
     counters.open++;
     run.problem = undefined;
     this.activity.emit('moved');
-    // Listed while it lasts (`connections`): from the peer's listener to the target here; cut, both
-    // the target's socket and the peer's stream go.
-    const listed = this.host.connections?.open({
-      kind: 'reverse',
-      peer: { name: req.peer.name, fingerprint: req.peer.fingerprint },
-      from: `${req.peer.name} ${record.listen}`,
-      to: record.remote ?? '',
-      close: (reason) => {
-        stream.destroy(new ClawError('STREAM_RESET', reason));
-        if (!socket.destroyed) socket.resetAndDestroy();
-      },
-    });
     // Bytes out (listed from → to): from the peer's side (its clients) to the target here; in: the answers.
     await splice(socket, stream, {
       bytesIn: (n) => {
         counters.bytesIn += n;
-        listed?.bytesOut(n);
+        connection.bytesOut(n);
       },
       bytesOut: (n) => {
         counters.bytesOut += n;
-        listed?.bytesIn(n);
+        connection.bytesIn(n);
       },
     });
-    listed?.end();
+    connection.end();
     counters.open--;
     this.activity.emit('moved');
   }
@@ -530,40 +529,35 @@ export class ReverseForwards {
    * exit towards the forward's target, with no destination limits (the target is this node's own
    * choice) and at most MAX_UDP_FLOWS_PER_FORWARD flows, counted on the forward and listed while open.
    */
-  private serveFlow(run: ReverseRun, record: ForwardRecord, req: ServiceRequest): Promise<void> {
+  private serveFlow(
+    run: ReverseRun,
+    record: ForwardRecord,
+    req: ServiceRequest,
+    served: Served,
+  ): Promise<void> {
     const target = parseHostPort(record.remote ?? '');
     const { counters } = run;
     run.flows ??= new ExitConnections();
     const watch: UdpExitWatch = {
-      opened: (stream, to) => {
+      opened: () => {
         counters.connections++;
         counters.open++;
         run.problem = undefined;
         this.activity.emit('moved');
-        const listed = this.host.connections?.open({
-          kind: 'reverse-udp',
-          peer: { name: req.peer.name, fingerprint: req.peer.fingerprint },
-          from: `${req.peer.name} ${peerSide(record)}`,
-          to,
-          close: (reason) => stream.destroy(new ClawError('STREAM_RESET', reason)),
-        });
         return {
           // In: a datagram from the peer's clients, towards the target here; out: a reply going back.
           counters: {
             received: (n) => {
               counters.datagramsIn++;
               counters.bytesIn += n;
-              listed?.bytesOut(n);
             },
             sent: (n) => {
               counters.datagramsOut++;
               counters.bytesOut += n;
-              listed?.bytesIn(n);
             },
             dropped: () => counters.dropped++,
           },
           end: () => {
-            listed?.end();
             counters.open--;
             this.activity.emit('moved');
           },
@@ -584,7 +578,6 @@ export class ReverseForwards {
         idleMs: record.udpIdleMs ?? DEFAULT_UDP_IDLE_MS,
       },
       peer: req.peer,
-      accept: () => req.accept(),
       reject: (code, reason) => req.reject(code, reason),
       signal: req.signal,
     };
@@ -596,8 +589,13 @@ export class ReverseForwards {
         open: run.flows,
         maxFlows: MAX_UDP_FLOWS_PER_FORWARD,
         watch,
+        // Listed as the reverse flow it is, from where the peer listens; the target is this node's
+        // own choice, so no limits apply (the peer's removal ends it all the same).
+        listAs: { kind: 'reverse-udp', from: `${req.peer.name} ${peerSide(record)}` },
+        recheck: null,
       },
       request,
+      served,
     );
   }
 }

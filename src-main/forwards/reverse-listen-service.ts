@@ -17,10 +17,9 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { ConnectionOpener } from '../connections/connection-table.js';
 import type { NodeStateReader } from '../agent/node-state.js';
 import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
-import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
+import type { Served as ServedAdmission, ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import type { PeerRecord, Settings } from '../agent/settings.js';
 import { describeZodError } from '../api/validate.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
@@ -51,15 +50,13 @@ import { listenUdp } from './udp-forward.js';
 export interface ReverseListenHost {
   readonly name: string;
   readonly log: Logger;
-  readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
+  readonly state: Pick<NodeStateReader, 'get' | 'peer'>;
   readonly services: Pick<ServiceRegistry, 'register'>;
   readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream' | 'activePath'>;
   /** How long an accepted connection waits for its peer after its link died, in ms (ADR 0023). */
   readonly resumeMs?: number;
   /** Each listener opened, refused and closed here is recorded (audit/). */
   readonly audit?: AuditSink;
-  /** Where each accepted connection and UDP flow is listed while it lasts; absent in tests that need none. */
-  readonly connections?: ConnectionOpener | undefined;
 }
 
 /** A refusal as it crosses the wire: a code for programs, one plain line for people. */
@@ -126,9 +123,15 @@ interface Served {
   cut(reason: string): void;
 }
 
-/** Why a connection or listener for `peer`'s request `args` may no longer stay open, if it may not. */
-function revoked(host: ReverseListenHost, peer: string, args: ReverseListenArgs): string | undefined {
-  const record = host.state.peer(peer);
+/**
+ * Why a connection or listener for a peer's request `args` may no longer stay open under its record
+ * `record` (undefined: removed), if it may not.
+ */
+function revoked(
+  host: ReverseListenHost,
+  record: PeerRecord | undefined,
+  args: ReverseListenArgs,
+): string | undefined {
   if (!record) return `${host.name} removed this node as a peer`;
   // Held already: only what the settings say counts here, not the cap.
   return listenRefusal(host.name, host.state.get(), record, args, 0)?.reason;
@@ -147,8 +150,9 @@ interface Listening {
 
 /**
  * Registers `reverse-listen` (permission `listen`). Listeners the settings no longer allow close at
- * once, and so do their connections, also those of a listener already closed. Returns a disposer that
- * closes them all.
+ * once, and so do their connections, also those of a listener already closed: each is held under the
+ * peer's grant by the service registry (agent/services.ts), which follows the settings. Returns a
+ * disposer that closes them all.
  */
 export function registerReverseListenService(host: ReverseListenHost): () => Promise<void> {
   const held = new Set<Held>();
@@ -172,27 +176,23 @@ export function registerReverseListenService(host: ReverseListenHost): () => Pro
   host.services.register(REVERSE_LISTEN_SERVICE, {
     permission: 'listen',
     noun: 'listening',
-    handle: (req) => void serve(host, req, listening),
-  });
-  const off = host.state.subscribe(() => {
-    for (const h of [...held]) {
-      const why = revoked(host, h.peer, h.args);
-      if (why) void close(h, why);
-    }
-    for (const c of [...served]) {
-      const why = revoked(host, c.peer, c.args);
-      if (why) c.cut(why);
-    }
+    // A listener is no connection; what it accepts is (`reverse-served`, children of its admission).
+    kind: null,
+    handle: (req, admission) => void serve(host, req, admission, listening),
   });
   return async () => {
-    off();
     // The ports are free once this resolves: `clawbridge stop` waits for it.
     await Promise.all([...held].map((h) => close(h, 'agent stopping')));
     cut(() => true, 'agent stopping');
   };
 }
 
-async function serve(host: ReverseListenHost, req: ServiceRequest, on: Listening): Promise<void> {
+async function serve(
+  host: ReverseListenHost,
+  req: ServiceRequest,
+  admission: ServedAdmission,
+  on: Listening,
+): Promise<void> {
   const parsed = reverseListenArgsSchema.safeParse(req.args);
   if (!parsed.success) {
     return req.reject('BAD_REQUEST', `bad reverse-listen arguments: ${describeZodError(parsed.error)}`);
@@ -237,11 +237,12 @@ async function serve(host: ReverseListenHost, req: ServiceRequest, on: Listening
     await replaced;
     listener =
       args.protocol === 'udp'
-        ? await listenUdpBack(host, fp, req.peer.name, args, log)
+        ? await listenUdpBack(host, admission, args, log)
         : await listenTcp(
             args.host,
             args.port,
-            (socket) => void bridge(host, { fp, name: req.peer.name, args }, socket, on.served, log),
+            (socket) =>
+              void bridge(host, admission, { fp, name: req.peer.name, args }, socket, on.served, log),
             // As many as the forward's owner carries: more would only be refused there.
             { maxConnections: MAX_REVERSE_CONNECTIONS_PER_FORWARD },
           );
@@ -254,7 +255,7 @@ async function serve(host: ReverseListenHost, req: ServiceRequest, on: Listening
   }
   release();
   // The settings may have changed while it bound: what they no longer allow does not start.
-  const late = revoked(host, fp, args);
+  const late = revoked(host, host.state.peer(fp), args);
   if (late) {
     await listener.close();
     audit(host, req.peer.name, fp, wanted, 'opened', 'refused', late, req);
@@ -263,15 +264,22 @@ async function serve(host: ReverseListenHost, req: ServiceRequest, on: Listening
   }
   let stream: MuxStream;
   try {
-    stream = req.accept();
+    // Held under the grant: the settings no longer allowing it (the permission, the address limits,
+    // the consent to listen beyond loopback) close it, with its connections.
+    stream = admission.hold({
+      recheck: (now) => revoked(host, now, args),
+      close: (reason) => {
+        for (const h of [...on.held]) if (h.stream === stream) void on.close(h, reason);
+      },
+    });
   } catch (err) {
     log.info(`reverse-listen gone before it was accepted: ${errorMessage(err)}`);
     await listener.close();
     orphans(errorMessage(err));
     return;
   }
-  const h: Held = { peer: fp, peerName: req.peer.name, id: args.id, args, listener, stream };
-  on.held.add(h);
+  const holding: Held = { peer: fp, peerName: req.peer.name, id: args.id, args, listener, stream };
+  on.held.add(holding);
   log.info({ listen: listener.address, protocol: args.protocol ?? 'tcp' }, 'reverse listener up');
   audit(host, req.peer.name, fp, listener.address, 'opened', 'ok', undefined, req);
   stream.write(encodeReverseAnswer(listener.address));
@@ -279,8 +287,11 @@ async function serve(host: ReverseListenHost, req: ServiceRequest, on: Listening
   let linkLost = false;
   stream.on('error', (err) => (linkLost ||= isClawError(err, 'LINK_CLOSED')));
   stream.resume();
-  stream.once('end', () => void on.close(h, 'the peer ended it'));
-  stream.once('close', () => void on.close(h, linkLost ? 'its link was lost' : 'stream closed', linkLost));
+  stream.once('end', () => void on.close(holding, 'the peer ended it'));
+  stream.once(
+    'close',
+    () => void on.close(holding, linkLost ? 'its link was lost' : 'stream closed', linkLost),
+  );
 }
 
 /** One `listener` audit event: where this node listens (or would have) for which peer. */
@@ -312,6 +323,7 @@ function audit(
  */
 async function bridge(
   host: ReverseListenHost,
+  admission: ServedAdmission,
   forward: { fp: string; name: string; args: ReverseListenArgs },
   socket: Socket,
   served: Set<Served>,
@@ -329,16 +341,18 @@ async function bridge(
       served.delete(c);
       stream?.destroy(new ClawError('STREAM_RESET', reason));
       if (!socket.destroyed) socket.resetAndDestroy();
+      listed.end(reason);
     },
   };
   served.add(c);
   const at = formatHostPort(forward.args.host, forward.args.port);
-  const listed = host.connections?.open({
+  // Listed and held under the listener's grant: the settings no longer allowing it end it.
+  const listed = admission.child({
     kind: 'reverse-served',
-    peer: { name: forward.name, fingerprint: forward.fp },
     from: clientOf(socket),
     to: `${forward.name} (its reverse forward on ${at})`,
     close: (reason) => c.cut(reason),
+    recheck: (record) => revoked(host, record, forward.args),
   });
   try {
     try {
@@ -358,14 +372,10 @@ async function bridge(
     // Cut while the stream opened: the stream goes too.
     if (!served.has(c)) return void stream.destroy();
     // Bytes out (listed from → to): from the client here to the peer; in: the peer's answers.
-    await splice(
-      socket,
-      stream,
-      listed && { bytesIn: (n) => listed.bytesIn(n), bytesOut: (n) => listed.bytesOut(n) },
-    );
+    await splice(socket, stream, { bytesIn: (n) => listed.bytesIn(n), bytesOut: (n) => listed.bytesOut(n) });
   } finally {
     served.delete(c);
-    listed?.end();
+    listed.end();
   }
 }
 
@@ -376,11 +386,11 @@ async function bridge(
  */
 async function listenUdpBack(
   host: ReverseListenHost,
-  fingerprint: string,
-  peer: string,
+  admission: ServedAdmission,
   args: ReverseListenArgs,
   log: Logger,
 ): Promise<Held['listener']> {
+  const { fingerprint, name: peer } = admission.peer;
   const none = () => undefined;
   // Dropped here (too many flows, a queue over its limit, a flow that could not open): said in the
   // log when the listener closes; the owner's counters count what its side drops.
@@ -392,8 +402,16 @@ async function listenUdpBack(
     opened: none,
     via: peer,
     target: `${peer} (its reverse UDP forward on ${formatHostPort(args.host, args.port)})`,
-    // Listed as served for that peer, as its TCP connections are.
-    track: (c) => host.connections?.open({ ...c, kind: 'reverse-served', peer: { name: peer, fingerprint } }),
+    // Listed as served for that peer, as its TCP connections are, and held under the same grant (a
+    // flow ends with its listener anyway: the listener closes its flows).
+    track: (flow) =>
+      admission.child({
+        kind: 'reverse-served',
+        from: flow.from,
+        to: flow.to,
+        close: (reason) => flow.close(reason),
+        recheck: (record) => revoked(host, record, args),
+      }),
     idleMs: args.idleMs ?? DEFAULT_UDP_IDLE_MS,
     open: () => openFlowBack(host, fingerprint, peer, args.id),
     counters: { datagramIn: none, datagramOut: none, dropped: () => dropped++, flow: none },

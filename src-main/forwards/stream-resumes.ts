@@ -5,7 +5,7 @@
  * its own streams; an ID it did not get from the stream's own OPEN is a 128-bit guess.
  */
 import { z } from 'zod';
-import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
+import type { Served, ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import { describeZodError } from '../api/validate.js';
 import type { MuxStream } from '../mux/stream.js';
 import { answerFinished, ResumableStream } from '../mux/resumable-stream.js';
@@ -66,11 +66,13 @@ export class StreamResumes {
     services.register(STREAM_RESUME_SERVICE, {
       permission: null,
       noun: 'resumed streams',
-      handle: (req) => this.serve(req),
+      // A stream resumed carries on a connection listed already (its service's), under that grant.
+      kind: null,
+      handle: (req, served) => this.serve(req, served),
     });
   }
 
-  serve(req: ServiceRequest): void {
+  serve(req: ServiceRequest, served: Served): void {
     const parsed = streamResumeArgsSchema.safeParse(req.args);
     if (!parsed.success) {
       req.reject('BAD_REQUEST', `bad stream-resume arguments: ${describeZodError(parsed.error)}`);
@@ -87,7 +89,7 @@ export class StreamResumes {
     }
     let carrier: MuxStream;
     try {
-      carrier = req.accept();
+      carrier = served.hold();
     } catch {
       return; // the opener gave up meanwhile; it will try again or its stream ends
     }

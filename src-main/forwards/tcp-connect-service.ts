@@ -9,14 +9,13 @@
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { Logger } from 'pino';
 import type { NodeStateReader } from '../agent/node-state.js';
-import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
+import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import { describeZodError } from '../api/validate.js';
-import type { ConnectionOpener } from '../connections/connection-table.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { Duplex } from 'node:stream';
 import { checkDestination, describeAddresses, systemLookup, type LookupAll } from './destination-check.js';
-import { ExitConnections, revokedReason } from './exit-connections.js';
+import { revokedReason } from './exit-connections.js';
 import { malformedPatterns } from './destination-policy.js';
 import { slabReads } from '../mux/slab-reads.js';
 import { LOCAL_SOCKET_HIGH_WATER_BYTES, splice } from './splice.js';
@@ -88,34 +87,27 @@ export interface TcpConnectHost {
   lookup?: LookupAll;
   /** Connects to a resolved address (default: net.connect). */
   connect?: ConnectSocket;
-  /** Where open connections are kept, so a permission taken away can end them. */
-  open?: ExitConnections;
-  /** Where each open connection is listed (connections/connection-table.ts); absent: not listed. */
-  connections?: ConnectionOpener | undefined;
   /** Halves of resumable streams (ADR 0023); absent: a `resume` argument is ignored. */
   resumes?: StreamResumes;
 }
 
 /**
  * Registers `tcp-connect` on the agent: permission `forward`, refused as "does not allow forwards".
- * Open connections end as soon as the settings no longer allow them. Returns the disposer of that watch.
+ * Each connection is listed as `tcp-exit` and ends as soon as the settings no longer allow it (the
+ * registry follows them: agent/services.ts).
  */
 export function registerTcpConnectService(
   agent: {
     readonly name: string;
     readonly log: Logger;
-    /** Read at each connection (limits) and subscribed to (grants and limits taken away). */
-    readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
+    /** Read at each connection (limits). */
+    readonly state: Pick<NodeStateReader, 'get' | 'peer'>;
     readonly services: Pick<ServiceRegistry, 'register'>;
-    readonly connections?: ConnectionOpener | undefined;
   },
   resumes?: StreamResumes,
-): () => void {
-  const open = new ExitConnections();
+): void {
   const host: TcpConnectHost = {
-    open,
     resumes,
-    connections: agent.connections,
     get name() {
       return agent.name;
     },
@@ -127,18 +119,17 @@ export function registerTcpConnectService(
   agent.services.register(TCP_CONNECT_SERVICE, {
     permission: 'forward',
     noun: 'forwards',
-    handle: (req) => void serveTcpConnect(host, req),
-  });
-  return agent.state.subscribe((change) => {
-    if (change.kind !== 'peer' || open.size === 0) return;
-    const peers = agent.state.get().peers;
-    const ended = open.endWhere((c) => revokedReason(agent.name, peers, c));
-    if (ended > 0) agent.log.info(`ended ${ended} forwarded connection(s) the settings no longer allow`);
+    kind: 'tcp-exit',
+    handle: (req, served) => void serveTcpConnect(host, req, served),
   });
 }
 
 /** Serves one tcp-connect request that passed the permission check. Never rejects. */
-export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest): Promise<void> {
+export async function serveTcpConnect(
+  node: TcpConnectHost,
+  req: ServiceRequest,
+  served: Served,
+): Promise<void> {
   const parsed = tcpConnectArgsSchema.safeParse(req.args);
   if (!parsed.success) {
     req.reject('BAD_REQUEST', `bad tcp-connect arguments: ${describeZodError(parsed.error)}`);
@@ -189,53 +180,57 @@ export async function serveTcpConnect(node: TcpConnectHost, req: ServiceRequest)
     req.reject('BAD_REQUEST', 'bad tcp-connect arguments: that resume ID is already in use');
     return;
   }
-  let stream: Duplex;
+  if (!socket) {
+    // Not a connection: the stream only carries the answer. The opener resets it when it reads a
+    // failure (that reset is expected, not an error); draining keeps its credit flowing meanwhile.
+    let answer: Duplex;
+    try {
+      answer = served.hold();
+    } catch (err) {
+      log.info(`tcp-connect gone before it was answered: ${errorMessage(err)}`);
+      return;
+    }
+    answer.on('error', () => undefined);
+    answer.resume();
+    answer.end(encodeConnectResult(failure!.status, failure!.message));
+    return;
+  }
+  const dialed = socket;
+  let stream: Duplex | undefined;
+  let connection: ServedConnection;
   try {
-    const accepted = req.accept();
+    const address = dialed.remoteAddress ?? host;
+    const accepted = served.accept({
+      from: req.peer.name,
+      to: target,
+      // The reset carries the reason to the opener (with the code of a grant taken away); splice
+      // then closes the socket.
+      close: (reason, refusal) =>
+        stream?.destroy(new ClawError('STREAM_RESET', reason, refusal ? { refusal } : undefined)),
+      // What the owner takes away ends it: the peer, `forward`, or limits that leave out the address
+      // it was dialed to (checked without a new name lookup).
+      recheck: (record) => revokedReason(node.name, record, { peerName: req.peer.name, host, port, address }),
+    });
+    connection = accepted.connection;
     // A resumable stream survives its link (ADR 0023); everything below uses it like the bare stream.
     stream =
       resumeId !== undefined && node.resumes
-        ? node.resumes.adopt(req.peer.fingerprint, resumeId, accepted)
-        : accepted;
+        ? node.resumes.adopt(req.peer.fingerprint, resumeId, accepted.stream)
+        : accepted.stream;
   } catch (err) {
-    // The opener gave up (or its link died) while this side dialed.
-    socket?.destroy();
+    // The opener gave up (or its link died, or its grant went) while this side dialed.
+    dialed.destroy();
     log.info(`tcp-connect gone before it was accepted: ${errorMessage(err)}`);
     return;
   }
-  if (!socket) {
-    // The opener resets the stream when it reads a failure (that reset is expected, not an error);
-    // draining keeps its credit flowing meanwhile.
-    stream.on('error', () => undefined);
-    stream.resume();
-    stream.end(encodeConnectResult(failure!.status, failure!.message));
-    return;
-  }
   log.debug('tcp-connect up');
-  node.open?.add({
-    peer: req.peer.fingerprint,
-    peerName: req.peer.name,
-    host,
-    port,
-    address: socket.remoteAddress ?? host,
-    stream,
-  });
   stream.write(encodeConnectResult(ConnectStatus.Ok));
-  const listed = node.connections?.open({
-    kind: 'tcp-exit',
-    peer: { name: req.peer.name, fingerprint: req.peer.fingerprint },
-    from: req.peer.name,
-    to: target,
-    // The reset carries the reason to the opener; splice then closes the socket.
-    close: (reason) => stream.destroy(new ClawError('STREAM_RESET', reason)),
-  });
   // Seen from the exit, the socket is the local side: what it reads goes back to the opener (`in`).
-  await splice(
-    socket,
-    stream,
-    listed && { bytesIn: (n) => listed.bytesOut(n), bytesOut: (n) => listed.bytesIn(n) },
-  );
-  listed?.end();
+  await splice(dialed, stream, {
+    bytesIn: (n) => connection.bytesOut(n),
+    bytesOut: (n) => connection.bytesIn(n),
+  });
+  connection.end();
   log.debug('tcp-connect closed');
 }
 

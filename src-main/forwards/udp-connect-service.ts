@@ -12,9 +12,11 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { NodeStateReader } from '../agent/node-state.js';
-import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
+import type { ConnectionKind } from '../api/contract.js';
+import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../agent/services.js';
+import type { PeerRecord } from '../agent/settings.js';
 import { describeZodError } from '../api/validate.js';
-import { errorMessage } from '../core/errors.js';
+import { ClawError, errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { Duplex } from 'node:stream';
 import type { StreamResumes } from './stream-resumes.js';
@@ -45,13 +47,23 @@ export interface UdpConnectHost {
   readonly open: ExitConnections;
   /** Flows served at once (default MAX_UDP_EXIT_FLOWS). */
   readonly maxFlows?: number;
-  /** Told of each flow, where an exit counts and lists its flows (a reverse UDP forward's owner). */
+  /** Told of each flow, where an exit counts its flows (a reverse UDP forward's owner). */
   readonly watch?: UdpExitWatch;
+  /**
+   * How each flow is listed in `connections` when not as the service's own kind with the peer's name
+   * as `from` (a reverse UDP forward's flows: `reverse-udp`, from where the peer listens).
+   */
+  readonly listAs?: { kind: ConnectionKind; from: string };
+  /**
+   * Whether the settings still allow a flow (the registry asks at every change); default: the peer's
+   * `forward` grant and `forwardTo` limits, against the address the flow sends to.
+   */
+  readonly recheck?: ((record: PeerRecord | undefined) => string | undefined) | null;
   /** Halves of resumable streams (ADR 0023); absent: a `resume` argument is ignored. */
   readonly resumes?: StreamResumes;
 }
 
-/** What an exit that counts its flows is told (reverse-forwards.ts: the forward's counters and listing). */
+/** What an exit that counts its flows is told (reverse-forwards.ts: the forward's counters). */
 export interface UdpExitWatch {
   /**
    * A flow is up on `stream` towards `target`: where it counts (`received` is a datagram from the
@@ -63,21 +75,20 @@ export interface UdpExitWatch {
 }
 
 /**
- * Registers `udp-connect` on the agent (permission `forward`); open flows end as soon as the settings no
- * longer allow them. Returns the disposer of that watch.
+ * Registers `udp-connect` on the agent (permission `forward`). Each flow is listed as `udp-exit` and
+ * ends as soon as the settings no longer allow it (the registry follows them: agent/services.ts).
  */
 export function registerUdpConnectService(
   agent: {
     readonly name: string;
     readonly log: Logger;
-    readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
+    readonly state: Pick<NodeStateReader, 'peer'>;
     readonly services: Pick<ServiceRegistry, 'register'>;
   },
   resumes?: StreamResumes,
-): () => void {
-  const open = new ExitConnections();
+): void {
   const host: UdpConnectHost = {
-    open,
+    open: new ExitConnections(),
     resumes,
     get name() {
       return agent.name;
@@ -90,17 +101,17 @@ export function registerUdpConnectService(
   agent.services.register(UDP_CONNECT_SERVICE, {
     permission: 'forward',
     noun: 'forwards',
-    handle: (req) => void serveUdpConnect(host, req),
-  });
-  return agent.state.subscribe((change) => {
-    if (change.kind !== 'peer' || open.size === 0) return;
-    const ended = open.endWhere((c) => revokedReason(agent.name, agent.state.get().peers, c));
-    if (ended > 0) agent.log.info(`ended ${ended} UDP flow(s) the settings no longer allow`);
+    kind: 'udp-exit',
+    handle: (req, served) => void serveUdpConnect(host, req, served),
   });
 }
 
 /** Serves one udp-connect request that passed the permission check. Never rejects. */
-export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest): Promise<void> {
+export async function serveUdpConnect(
+  node: UdpConnectHost,
+  req: ServiceRequest,
+  served: Served,
+): Promise<void> {
   const parsed = udpConnectArgsSchema.safeParse(req.args);
   if (!parsed.success) {
     req.reject('BAD_REQUEST', `bad udp-connect arguments: ${describeZodError(parsed.error)}`);
@@ -110,7 +121,8 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
   const target = formatHostPort(host, port);
   const log = node.log.child({ service: UDP_CONNECT_SERVICE, peer: req.peer.name, target });
   const resumeId = node.resumes ? parsed.data.resume : undefined;
-  if (resumeId !== undefined && node.resumes?.has(req.peer.fingerprint, resumeId)) {
+  const resumeTaken = () => resumeId !== undefined && node.resumes?.has(req.peer.fingerprint, resumeId);
+  if (resumeTaken()) {
     req.reject('BAD_REQUEST', 'bad udp-connect arguments: that resume ID is already in use');
     return;
   }
@@ -118,20 +130,8 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
   // set up count, so a burst of requests cannot all pass the check before the first is added.
   const full = node.open.size >= (node.maxFlows ?? MAX_UDP_EXIT_FLOWS);
   const release = full ? () => undefined : node.open.reserve();
-  let stream: Duplex;
-  try {
-    const accepted = req.accept();
-    // A resumable flow survives its link (ADR 0023): its socket, and so its source port, stay.
-    stream =
-      resumeId !== undefined && node.resumes
-        ? node.resumes.adopt(req.peer.fingerprint, resumeId, accepted)
-        : accepted;
-  } catch (err) {
-    release();
-    log.info(`udp-connect gone before it was accepted: ${errorMessage(err)}`);
-    return;
-  }
-  stream.on('error', () => undefined); // until the flow takes the stream over
+  // The socket comes before the ACCEPT, as tcp-connect's dial does: a flow that cannot be set up is
+  // no connection, and its stream only carries the answer.
   let socket: UdpSocket;
   let address: string;
   try {
@@ -145,21 +145,62 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
     const failure = classifyDialError(err);
     log.warn(`udp-connect failed: ${failure.message}`);
     node.watch?.failed(failure.message);
-    if (!stream.destroyed) {
-      stream.resume();
-      stream.end(encodeConnectResult(failure.status, failure.message));
+    let answer: Duplex;
+    try {
+      answer = served.hold();
+    } catch (gone) {
+      log.info(`udp-connect gone before it was answered: ${errorMessage(gone)}`);
+      return;
     }
+    answer.on('error', () => undefined);
+    answer.resume();
+    answer.end(encodeConnectResult(failure.status, failure.message));
+    return;
+  }
+  // Checked again: another stream may have taken the ID meanwhile.
+  if (resumeTaken()) {
+    release();
+    socket.close();
+    req.reject('BAD_REQUEST', 'bad udp-connect arguments: that resume ID is already in use');
+    return;
+  }
+  let stream: Duplex | undefined;
+  let connection: ServedConnection;
+  const peerName = req.peer.name;
+  try {
+    const accepted = served.accept({
+      kind: node.listAs?.kind,
+      from: node.listAs?.from ?? peerName,
+      to: target,
+      close: (reason, refusal) =>
+        stream?.destroy(new ClawError('STREAM_RESET', reason, refusal ? { refusal } : undefined)),
+      ...(node.recheck === null
+        ? {}
+        : {
+            recheck: (record: PeerRecord | undefined) =>
+              node.recheck
+                ? node.recheck(record)
+                : revokedReason(node.name, record, { peerName, host, port, address }),
+          }),
+    });
+    connection = accepted.connection;
+    // A resumable flow survives its link (ADR 0023): its socket, and so its source port, stay.
+    stream =
+      resumeId !== undefined && node.resumes
+        ? node.resumes.adopt(req.peer.fingerprint, resumeId, accepted.stream)
+        : accepted.stream;
+  } catch (err) {
+    release();
+    socket.close();
+    log.info(`udp-connect gone before it was accepted: ${errorMessage(err)}`);
     return;
   }
   release();
-  if (stream.destroyed) {
-    socket.close();
-    return;
-  }
-  node.open.add({ peer: req.peer.fingerprint, peerName: req.peer.name, host, port, address, stream });
-  stream.write(encodeConnectResult(ConnectStatus.Ok));
+  const flowStream = stream;
+  node.open.add(flowStream);
+  flowStream.write(encodeConnectResult(ConnectStatus.Ok));
   let dropped = 0;
-  const watched = node.watch?.opened(stream, target);
+  const watched = node.watch?.opened(flowStream, target);
   const counts = watched?.counters ?? NO_COUNTERS;
   const drop = () => {
     dropped++;
@@ -170,12 +211,24 @@ export async function serveUdpConnect(node: UdpConnectHost, req: ServiceRequest)
     // EMSGSIZE (over the path's limit), ECONNREFUSED (an ICMP from the destination): UDP loses it.
     if (err) drop();
   };
-  const flow = new UdpStreamFlow(stream, {
+  // Listed from → to: a datagram from the opener goes out to the target; a reply comes back in.
+  const flow = new UdpStreamFlow(flowStream, {
     idleMs,
     onDatagram: (d) => socket.send(d, afterSend),
-    counters: { received: (n) => counts.received(n), sent: (n) => counts.sent(n), dropped: drop },
+    counters: {
+      received: (n) => {
+        counts.received(n);
+        connection.bytesOut(n);
+      },
+      sent: (n) => {
+        counts.sent(n);
+        connection.bytesIn(n);
+      },
+      dropped: drop,
+    },
     onClose: (why) => {
       socket.close();
+      connection.end();
       watched?.end();
       log.debug({ dropped }, `udp-connect flow closed: ${why}`);
     },

@@ -24,8 +24,7 @@ import {
 } from './hop-wire.js';
 import type { ActivePath, PeerEntry } from '../agent/ports.js';
 import { ROUTE_LINK_TIMEOUT_MS, routeArrivalCircuit } from './route-dialer.js';
-import type { ServiceRegistry, ServiceRequest } from '../agent/services.js';
-import type { ConnectionOpener } from '../connections/connection-table.js';
+import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../agent/services.js';
 import type { PeerRecord } from '../agent/settings.js';
 
 /**
@@ -67,17 +66,6 @@ export interface HopHost {
    * @returns a promise settled once the handshake is over, either way.
    */
   arrive(circuit: Circuit): Promise<void>;
-  /** Calls `listener` after every change to the saved peers; returns a disposer. */
-  onPeersChanged(listener: () => void): () => void;
-  /** Where each pipe is listed while it lasts (`connections`, kind `chain-hop`); absent in tests. */
-  readonly connections?: ConnectionOpener;
-}
-
-/** A stream this node pipes on, with whom it pipes for: checked again whenever the peers change. */
-interface Pipe {
-  from: string;
-  origin: string;
-  streams: readonly MuxStream[];
 }
 
 /** Counts per fingerprint, each up to a cap: a slot is taken before the first await, given back once. */
@@ -102,19 +90,17 @@ class Slots {
 }
 
 interface HopState {
-  pipes: Set<Pipe>;
   fromPredecessor: Slots;
   towardsNext: Slots;
 }
 
 /**
- * Registers `hop` and `hop-arrive`. A pipe whose predecessor or origin loses `relay` here (or stops
- * being a peer) is cut at once, as a terminal is when `terminal` is taken away.
- * @returns a disposer that stops following the peers.
+ * Registers `hop` and `hop-arrive`. Each pipe is listed as a `chain-hop` connection and held under
+ * the grants it depends on (agent/services.ts): its predecessor or origin losing `relay` here (or no
+ * longer being a peer) cuts it at once, as a terminal is when `terminal` is taken away.
  */
-export function registerHopServices(services: Pick<ServiceRegistry, 'register'>, host: HopHost): () => void {
+export function registerHopServices(services: Pick<ServiceRegistry, 'register'>, host: HopHost): void {
   const state: HopState = {
-    pipes: new Set(),
     fromPredecessor: new Slots(MAX_HOP_PIPES_PER_PREDECESSOR),
     towardsNext: new Slots(MAX_HOP_PIPES_PER_NEXT),
   };
@@ -122,22 +108,14 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     perPeer: new Slots(MAX_PENDING_ARRIVALS_PER_PEER),
     perOrigin: new Slots(MAX_PENDING_ARRIVALS_PER_ORIGIN),
   };
-  const mayRelay = (fp: string) => host.peer(fp)?.allow.includes('relay') === true;
-  const stopFollowing = host.onPeersChanged(() => {
-    for (const pipe of state.pipes) {
-      if (mayRelay(pipe.from) && mayRelay(pipe.origin)) continue;
-      state.pipes.delete(pipe);
-      const why = new ClawError('STREAM_RESET', HOP_WORDS.gone, { refusal: 'PERMISSION_DENIED' });
-      for (const s of pipe.streams) s.destroy(why);
-    }
-  });
   services.register(HOP_SERVICE, {
     permission: 'relay',
     noun: 'relaying',
-    handle: (req) => {
+    kind: 'chain-hop',
+    handle: (req, served) => {
       const give = state.fromPredecessor.take(req.peer.fingerprint);
       if (!give) return req.reject('TOO_MANY_STREAMS', HOP_WORDS.busy);
-      passOn(host, req, state)
+      passOn(host, req, served, state)
         // Not expected (passOn answers every failure itself); the predecessor still gets an answer.
         .catch(() => req.reject('SERVICE_FAILED', HOP_WORDS.refused))
         .finally(give);
@@ -149,9 +127,10 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
   services.register(HOP_ARRIVE_SERVICE, {
     permission: null,
     noun: 'routed links',
-    handle: (req) => arrive(host, req, arriving),
+    // A link, not a connection: what it carries is listed by whoever uses it.
+    kind: null,
+    handle: (req, served) => arrive(req, served, host, arriving),
   });
-  return stopFollowing;
 }
 
 /** The origin, when it is not the predecessor, must be allowed `relay` here too (the ADR's trust model). */
@@ -159,7 +138,7 @@ function mayRelayFor(host: HopHost, req: ServiceRequest, origin: string): boolea
   return origin === req.peer.fingerprint || host.peer(origin)?.allow.includes('relay') === true;
 }
 
-async function passOn(host: HopHost, req: ServiceRequest, state: HopState): Promise<void> {
+async function passOn(host: HopHost, req: ServiceRequest, served: Served, state: HopState): Promise<void> {
   const args = parseHopArgs(req.args);
   if ('problem' in args) return req.reject('BAD_REQUEST', args.problem);
   const self = host.selfFingerprint;
@@ -182,7 +161,7 @@ async function passOn(host: HopHost, req: ServiceRequest, state: HopState): Prom
   const give = state.towardsNext.take(args.to);
   if (!give) return req.reject('TOO_MANY_STREAMS', HOP_WORDS.busy);
   try {
-    await pipeTowards(host, req, state, { args, next, active });
+    await pipeTowards(host, req, served, { args, next, active });
   } finally {
     give();
   }
@@ -191,7 +170,7 @@ async function passOn(host: HopHost, req: ServiceRequest, state: HopState): Prom
 async function pipeTowards(
   host: HopHost,
   req: ServiceRequest,
-  state: HopState,
+  served: Served,
   { args, next, active }: { args: HopArgs; next: PeerEntry; active: ActivePath },
 ): Promise<void> {
   let downstream: MuxStream;
@@ -210,36 +189,40 @@ async function pipeTowards(
     const code = refusalOf(err);
     return req.reject(code ?? 'SERVICE_FAILED', passedUp(err.message, code));
   }
-  let upstream: MuxStream;
+  let upstream: MuxStream | undefined;
+  let listed: ServedConnection;
   try {
-    upstream = req.accept();
+    // Listed as the hop it is (`connections`): from the predecessor to the next node, ciphertext only.
+    ({ stream: upstream, connection: listed } = served.accept({
+      from: req.peer.name,
+      to: next.record.name,
+      // Cut here (HOP_WORDS.closed) or for a grant taken away (HOP_WORDS.gone): in this hop's words,
+      // which name no node.
+      close: (reason, refusal) => {
+        const why = refusal
+          ? new ClawError('STREAM_RESET', reason, { refusal })
+          : new ClawError('STREAM_RESET', HOP_WORDS.closed);
+        upstream?.destroy(why);
+        downstream.destroy(why);
+      },
+      // The origin, when it is not the predecessor, must still be allowed `relay` here too.
+      recheck: (record) =>
+        record?.allow.includes('relay') === true && mayRelayFor(host, req, args.origin)
+          ? undefined
+          : HOP_WORDS.gone,
+    }));
   } catch {
     // The predecessor gave up meanwhile.
     downstream.destroy();
     return;
   }
   // Bytes only: the E2E channel runs from the origin to the route's peer, through this pipe.
-  const pipe: Pipe = { from: req.peer.fingerprint, origin: args.origin, streams: [upstream, downstream] };
-  state.pipes.add(pipe);
   passResets(upstream, downstream);
-  // Listed as the hop it is (`connections`): from the predecessor to the next node, ciphertext only.
-  const listed = host.connections?.open({
-    kind: 'chain-hop',
-    peer: { name: req.peer.name, fingerprint: req.peer.fingerprint },
-    from: req.peer.name,
-    to: next.record.name,
-    close: () => {
-      const why = new ClawError('STREAM_RESET', HOP_WORDS.closed);
-      upstream.destroy(why);
-      downstream.destroy(why);
-    },
-  });
   await splice(upstream, downstream, {
-    bytesOut: (n) => listed?.bytesOut(n),
-    bytesIn: (n) => listed?.bytesIn(n),
+    bytesOut: (n) => listed.bytesOut(n),
+    bytesIn: (n) => listed.bytesIn(n),
   });
-  listed?.end();
-  state.pipes.delete(pipe);
+  listed.end();
 }
 
 /**
@@ -266,7 +249,12 @@ function passResets(upstream: MuxStream, downstream: MuxStream): void {
   });
 }
 
-function arrive(host: HopHost, req: ServiceRequest, arriving: { perPeer: Slots; perOrigin: Slots }): void {
+function arrive(
+  req: ServiceRequest,
+  served: Served,
+  host: HopHost,
+  arriving: { perPeer: Slots; perOrigin: Slots },
+): void {
   const args = parseArriveArgs(req.args);
   if ('problem' in args) return req.reject('BAD_REQUEST', args.problem);
   // Counted by the origin named, known here or not: the answer says nothing about which it is.
@@ -282,7 +270,7 @@ function arrive(host: HopHost, req: ServiceRequest, arriving: { perPeer: Slots; 
   };
   let stream: MuxStream;
   try {
-    stream = req.accept();
+    stream = served.hold();
   } catch {
     give();
     return;

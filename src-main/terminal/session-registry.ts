@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ConnectionHandle, ConnectionOpener, ConnectionVia } from '../connections/connection-table.js';
+import type { ConnectionHandle, ConnectionOpener } from '../connections/connection-table.js';
 import { ClawError } from '../core/errors.js';
 import { countedProcess } from './listed-process.js';
 import { ServerSession, type TerminalProcess } from './server-session.js';
@@ -54,7 +54,8 @@ export class SessionRegistry {
     peerName: string,
     spawn: () => TerminalProcess,
     what = 'shell',
-    via?: ConnectionVia,
+    /** Where it is listed (its stream's admission: agent/services.ts); default the registry's table. */
+    opener: ConnectionOpener | undefined = this.opts.connections,
   ): ServerSession {
     const max = this.opts.maxPerPeer ?? MAX_SESSIONS_PER_PEER;
     if (this.countFor(peer) >= max) {
@@ -65,14 +66,13 @@ export class SessionRegistry {
     }
     const id = randomBytes(16).toString('hex');
     const pty = spawn();
-    const listed = this.opts.connections?.open({
+    const listed = opener?.open({
       kind: 'terminal-served',
       peer: { name: peerName, fingerprint: peer },
       from: peerName,
       to: what,
       // Called only later, from the table: the session exists by then.
       close: (reason) => session.close(reason),
-      via,
     });
     if (listed) this.listed.set(id, listed);
     const session = new ServerSession({
@@ -93,9 +93,9 @@ export class SessionRegistry {
     return session;
   }
 
-  /** Session `id` carries on over a new stream of its peer, which came on `via` (the audit log says so). */
-  resumed(id: string, via: ConnectionVia | undefined): void {
-    this.listed.get(id)?.resumed(via);
+  /** Session `id`'s listing in the connection table (a resume carries it on), if it has one. */
+  listing(id: string): ConnectionHandle | undefined {
+    return this.listed.get(id);
   }
 
   /** The session `id` if `peer` opened it. */
@@ -107,11 +107,6 @@ export class SessionRegistry {
   /** The session `id`, whoever opened it: for the agent that owns this registry, never for a peer. */
   get(id: string): ServerSession | undefined {
     return this.sessions.get(id);
-  }
-
-  /** Hangs up the sessions of the peers `drop` names, telling each client `reason(peer)`. */
-  closeWhere(drop: (peer: string) => boolean, reason: (peer: string) => string): void {
-    for (const s of [...this.sessions.values()]) if (drop(s.peer)) s.close(reason(s.peer));
   }
 
   /** Hangs up every session (the agent is stopping). */

@@ -5,8 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { NodeStateReader } from '../agent/node-state.js';
-import type { ServiceRegistry } from '../agent/services.js';
-import type { ServiceRequest } from '../agent/services.js';
+import type { Served, ServiceRegistry, ServiceRequest } from '../agent/services.js';
+import type { MuxStream } from '../mux/stream.js';
 import { describeZodError } from '../api/validate.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import { errorMessage } from '../core/errors.js';
@@ -40,9 +40,10 @@ export interface Terminals {
 export interface TerminalsHost {
   readonly name: string;
   readonly log: Logger;
-  /** Read for the resume window and at each permission check; subscribed for grants taken away. */
+  /** Read for the resume window; subscribed for peers removed (the sessions this node opened on them). */
   readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
-  readonly services: Pick<ServiceRegistry, 'register'>;
+  /** Where the `terminal` service is registered, and where its sessions are listed and held. */
+  readonly services: Pick<ServiceRegistry, 'register' | 'opener'>;
   /** This node's peers, to open terminals on. */
   readonly peers: TerminalPeers;
   /** Where each session, served or opened, is listed while it lives; absent: not listed. */
@@ -59,7 +60,6 @@ export function startTerminals(agent: TerminalsHost): Terminals {
   const sessions = new SessionRegistry({
     log: agent.log.child({ service: TERMINAL_SERVICE }),
     resumeMs: () => agent.state.get().terminalResumeMs,
-    connections: agent.connections,
   });
   const hosted = agent.sessionHost
     ? new HostedSessions({
@@ -67,17 +67,29 @@ export function startTerminals(agent: TerminalsHost): Terminals {
         log: agent.log.child({ service: TERMINAL_SERVICE }),
         selfName: () => agent.name,
         resumeMs: () => agent.state.get().terminalResumeMs,
-        connections: agent.connections,
+        // Sessions adopted from the host have no stream yet: listed and held under the grant all the same.
+        connections: agent.services.opener(TERMINAL_SERVICE),
       })
     : undefined;
   // Sessions an agent before this one left in the host are listed again (and may be resumed).
   void hosted?.start().catch((err: unknown) => {
     agent.log.warn(`could not adopt the session host: ${errorMessage(err)}`);
   });
+  // Each session is listed as `terminal-served` and held under the peer's grant by the registry: a
+  // peer removed, or no longer allowed terminals, loses its sessions here at once (not after the
+  // resume window), told in these words.
   agent.services.register(TERMINAL_SERVICE, {
     permission: 'terminal',
     noun: 'terminals',
-    handle: (req) => (hosted ? hosted.serve(req) : serveTerminal(agent.name, sessions, req)),
+    kind: 'terminal-served',
+    revoked: (record, self) => {
+      if (!record) return `${self} removed this node as a peer; the session is hung up`;
+      if (!record.allow.includes('terminal'))
+        return `${self} no longer allows terminals from this node; the session is hung up`;
+      return undefined;
+    },
+    handle: (req, served) =>
+      hosted ? hosted.serve(req, served) : serveTerminal(agent.name, sessions, req, served),
   });
   const viewers = new ViewerSessions({
     opener: (peer) => {
@@ -91,19 +103,10 @@ export function startTerminals(agent: TerminalsHost): Terminals {
     log: agent.log,
     connections: agent.connections,
   });
-  // A peer removed, or no longer allowed terminals, loses the sessions it has open here at once (not
-  // after the resume window): what the owner took away is taken away now.
-  const allowed = (fingerprint: string) => agent.state.peer(fingerprint)?.allow.includes('terminal') === true;
+  // The sessions this node has open on a peer removed here end now, not after the resume window.
   const isPeer = (fingerprint: string) => agent.state.peer(fingerprint) !== undefined;
   const disposeWatch = agent.state.subscribe((change) => {
     if (change.kind !== 'peer') return;
-    const why = (peer: string) =>
-      isPeer(peer)
-        ? `${agent.name} no longer allows terminals from this node; the session is hung up`
-        : `${agent.name} removed this node as a peer; the session is hung up`;
-    sessions.closeWhere((peer) => !allowed(peer), why);
-    hosted?.closeWhere((peer) => !allowed(peer), why);
-    // And the sessions this node has open on a peer removed here end now, not after the resume window.
     viewers.endWhere(
       (peer) => !isPeer(peer),
       (name) => `${name} was removed as a peer here; the session is hung up`,
@@ -124,10 +127,16 @@ export function startTerminals(agent: TerminalsHost): Terminals {
 }
 
 /**
- * Answers one `terminal` stream request (already past the permission check): a new session, or the
- * resume of one this peer opened. Refusals carry a reason the requesting CLI shows as is.
+ * Answers one `terminal` stream request (already past the permission check): a new session, listed
+ * through its admission `served`, or the resume of one this peer opened. Refusals carry a reason the
+ * requesting CLI shows as is.
  */
-export function serveTerminal(selfName: string, sessions: SessionRegistry, req: ServiceRequest): void {
+export function serveTerminal(
+  selfName: string,
+  sessions: SessionRegistry,
+  req: ServiceRequest,
+  served: Served,
+): void {
   const parsed = terminalOpenArgs.safeParse(req.args);
   if (!parsed.success)
     return req.reject('BAD_REQUEST', `bad terminal request: ${describeZodError(parsed.error)}`);
@@ -145,11 +154,11 @@ export function serveTerminal(selfName: string, sessions: SessionRegistry, req: 
     if (problem) {
       return req.reject('SESSION_GONE', `cannot resume the terminal session on ${selfName}: ${problem}`);
     }
-    const stream = acceptOrDrop(req);
+    // The session carries on, on this stream's link (the audit log says so).
+    const stream = acceptOrDrop(() => served.resume(sessions.listing(session.id)));
     if (!stream) return;
     session.attach(stream, args.offset, { input: args.input === true });
     session.resize(args.cols, args.rows);
-    sessions.resumed(session.id, req.peer.via);
     return;
   }
   let session: ServerSession;
@@ -159,20 +168,20 @@ export function serveTerminal(selfName: string, sessions: SessionRegistry, req: 
       req.peer.name,
       () => (args.pty === false ? PipeSession.spawn(args) : PtySession.spawn(args)),
       describeCommand(args.command),
-      req.peer.via,
+      served,
     );
   } catch (err) {
     return req.reject('SERVICE_FAILED', errorMessage(err));
   }
-  const stream = acceptOrDrop(req);
+  const stream = acceptOrDrop(() => served.accept().stream);
   if (!stream) return session.close('the client gave up before the session started');
   session.attach(stream, 0);
 }
 
 /** Accepts the stream, or undefined when the requester gave up (or its link died) meanwhile. */
-function acceptOrDrop(req: ServiceRequest): ReturnType<ServiceRequest['accept']> | undefined {
+function acceptOrDrop(accept: () => MuxStream): MuxStream | undefined {
   try {
-    return req.accept();
+    return accept();
   } catch {
     return undefined;
   }

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { ServiceRequest } from '../../agent/services.js';
+import type { Served, ServiceRequest } from '../../agent/services.js';
 import { describeZodError } from '../../api/validate.js';
 import type {
   ConnectionHandle,
@@ -63,16 +63,11 @@ export class HostedSessions {
     for (const s of await this.opts.client.adopt(false)) this.track(s, { resumed: true });
   }
 
-  /** Answers one `terminal` stream request (already past the permission check). */
-  serve(req: ServiceRequest): void {
-    void this.serveAsync(req).catch((err: unknown) => {
+  /** Answers one `terminal` stream request (already past the permission check), admitted as `served`. */
+  serve(req: ServiceRequest, served: Served): void {
+    void this.serveAsync(req, served).catch((err: unknown) => {
       this.opts.log.warn({ err }, 'terminal request failed in the session host');
     });
-  }
-
-  /** Hangs up the sessions of the peers `drop` names, telling each client `reason(peer)`. */
-  closeWhere(drop: (peer: string) => boolean, reason: (peer: string) => string): void {
-    for (const [id, k] of this.known) if (drop(k.peer)) this.hangUp(id, reason(k.peer));
   }
 
   /**
@@ -93,7 +88,7 @@ export class HostedSessions {
     this.known.clear();
   }
 
-  private async serveAsync(req: ServiceRequest): Promise<void> {
+  private async serveAsync(req: ServiceRequest, served: Served): Promise<void> {
     const self = this.opts.selfName();
     const parsed = terminalOpenArgs.safeParse(req.args);
     if (!parsed.success)
@@ -134,7 +129,9 @@ export class HostedSessions {
       }
       if (!attached.ok) return req.reject('SERVICE_FAILED', attached.message);
       const conn = attached;
-      this.splice(req, conn, args.resume, false);
+      // A resume (a path change): the log says the session carries on, on the link this stream came on.
+      const listed = this.known.get(args.resume)?.listed;
+      this.splice(() => served.resume(listed), conn, args.resume, false);
       return;
     }
     const what = describeCommand(args.command);
@@ -151,15 +148,17 @@ export class HostedSessions {
     } catch (err) {
       return req.reject('SERVICE_FAILED', errorMessage(err));
     }
-    this.track({ id: created.id, peer, peerName: req.peer.name, what }, { via: req.peer.via });
-    this.splice(req, created, created.id, true);
+    this.track({ id: created.id, peer, peerName: req.peer.name, what }, {}, served);
+    this.splice(() => served.accept().stream, created, created.id, true);
   }
 
+  /** Lists session `s` through `opener`: its stream's admission, or for one adopted the registry's. */
   private track(
     s: HostedSession,
-    how: Pick<ConnectionOpening, 'via' | 'resumed'>,
+    how: Pick<ConnectionOpening, 'resumed'>,
+    opener = this.opts.connections,
   ): ConnectionHandle | undefined {
-    const listed = this.opts.connections?.open({
+    const listed = opener?.open({
       kind: 'terminal-served',
       peer: { name: s.peerName, fingerprint: s.peer },
       from: s.peerName,
@@ -176,14 +175,14 @@ export class HostedSessions {
    * this request, hung up when the peer gave up before its stream was accepted.
    */
   private splice(
-    req: ServiceRequest,
+    accept: () => Duplex,
     conn: { socket: Socket; rest: Buffer },
     id: string,
     created: boolean,
   ): void {
     let stream: Duplex;
     try {
-      stream = req.accept();
+      stream = accept();
     } catch {
       conn.socket.destroy();
       if (created) this.opts.client.close(id, 'the client gave up before the session started');
@@ -191,8 +190,6 @@ export class HostedSessions {
     }
     const known = this.known.get(id);
     const listed = known?.listed;
-    // A resume (a path change): the log says the session carries on, on the link this stream came on.
-    if (!created) listed?.resumed(req.peer.via);
     const { socket } = conn;
     const frames = new WholeFrames();
     const toPeer = (chunk: Buffer) => {

@@ -36,6 +36,7 @@ const CONNECTION_TEXT: Record<string, string> = {
   socks: 'SOCKS5 connection',
   http: 'HTTP proxy connection',
   'tcp-exit': 'Exit for a peer',
+  'udp-exit': 'UDP exit for a peer',
   udp: 'UDP flow',
   reverse: 'Reverse forward connection',
   'reverse-udp': 'Reverse UDP flow',

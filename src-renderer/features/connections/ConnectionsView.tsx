@@ -15,6 +15,7 @@ const KIND_TEXT: Record<ConnectionKind, string> = {
   socks: 'SOCKS5 proxy',
   http: 'HTTP proxy',
   'tcp-exit': 'Exit for a peer',
+  'udp-exit': 'UDP exit for a peer',
   'terminal-served': 'Terminal served here',
   'terminal-opened': 'Terminal on a peer',
   'relay-circuit': 'Relay circuit',

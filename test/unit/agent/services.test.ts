@@ -26,7 +26,12 @@ function request(service: string): {
 test('a missing permission is refused with the command its owner runs there; long names leave the command out rather than cut it', () => {
   const services = new ServiceRegistry();
   let handled = 0;
-  services.register('terminal', { permission: 'terminal', noun: 'terminals', handle: () => void handled++ });
+  services.register('terminal', {
+    permission: 'terminal',
+    noun: 'terminals',
+    kind: 'terminal-served',
+    handle: () => void handled++,
+  });
   const denied = request('terminal');
   services.dispatch('b', { fingerprint: 'f'.repeat(64), name: 'a', allow: ['forward'] }, denied.req);
   assert.deepEqual(denied.answer, {

@@ -88,7 +88,12 @@ test('a decision is an approval event; a refused stream names its service, path 
     lastSeen: '2026-01-01T00:00:00.000Z',
   };
   approvals.events.emit('decision', { approved: false, record });
-  services.register('terminal', { permission: 'terminal', noun: 'terminals', handle: () => assert.fail() });
+  services.register('terminal', {
+    permission: 'terminal',
+    noun: 'terminals',
+    kind: 'terminal-served',
+    handle: () => assert.fail(),
+  });
   const req: StreamRequest = {
     service: 'terminal',
     args: {},

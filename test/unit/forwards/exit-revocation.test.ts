@@ -26,18 +26,15 @@ const A = 'a'.repeat(64);
 function exitWithSettings(initial: PeerRecord) {
   let peers: PeerRecord[] = [initial];
   const listeners = new Set<(change: StateChange) => void>();
-  const services = new ServiceRegistry();
+  const state = {
+    get: () => ({ peers }) as never,
+    peer: (fp: string) => peers.find((p) => p.fingerprint === fp),
+    subscribe: (l: (change: StateChange) => void) => (listeners.add(l), () => void listeners.delete(l)),
+  };
+  // The registry follows the settings for every service (agent/services.ts).
+  const services = new ServiceRegistry({ name: () => 'b', state });
   const { log } = memoryLogger();
-  const stop = registerTcpConnectService({
-    name: 'b',
-    log,
-    services,
-    state: {
-      get: () => ({ peers }) as never,
-      peer: (fp) => peers.find((p) => p.fingerprint === fp),
-      subscribe: (l) => (listeners.add(l), () => listeners.delete(l)),
-    },
-  });
+  registerTcpConnectService({ name: 'b', log, services, state });
   const pair = muxPair({
     b: {
       onStream: (req) => {
@@ -62,7 +59,7 @@ function exitWithSettings(initial: PeerRecord) {
       const after = peers.find((p) => p.fingerprint === A);
       for (const l of listeners) l({ kind: 'peer', id: A, before, after });
     },
-    close: () => (stop(), pair.close()),
+    close: () => (services.stop(), pair.close()),
   };
 }
 

@@ -66,7 +66,8 @@ export function memoryExit(opts: ExitOptions = {}): {
   registry.register(TCP_CONNECT_SERVICE, {
     permission: 'forward',
     noun: 'forwards',
-    handle: (req) =>
+    kind: 'tcp-exit',
+    handle: (req, served) =>
       void serveTcpConnect(
         {
           name: 'b',
@@ -77,6 +78,7 @@ export function memoryExit(opts: ExitOptions = {}): {
           resumes: opts.resumes,
         },
         req,
+        served,
       ),
   });
   const pair = muxPair({

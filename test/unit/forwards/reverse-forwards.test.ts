@@ -12,6 +12,7 @@ import { createSocket } from 'node:dgram';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import type { PeerEntry } from '../../../src-main/agent/ports.js';
 import { ServiceRegistry } from '../../../src-main/agent/services.js';
+import type { StateChange } from '../../../src-main/agent/state-changes.js';
 import type { ForwardRecord, PeerRecord } from '../../../src-main/agent/settings.js';
 import { ConnectionTable } from '../../../src-main/connections/connection-table.js';
 import { MAX_UDP_DATAGRAM_BYTES } from '../../../src-main/protocol/udp-frames.js';
@@ -45,11 +46,18 @@ function entry(fingerprint: string, name: string): PeerEntry {
 }
 
 function setup() {
-  const registryA = new ServiceRegistry();
-  const registryB = new ServiceRegistry();
   // B's record of A: what A may do there (mutable, as the owner changes it).
   let aOnB: PeerRecord = { fingerprint: FA, name: 'a', allow: ['listen'], addresses: [], addedAt: '' };
-  const subscribers: (() => void)[] = [];
+  const subscribers: ((change: StateChange) => void)[] = [];
+  const connections = new ConnectionTable();
+  // Each node's registry lists what it serves; B's follows its settings (agent/services.ts).
+  const registryA = new ServiceRegistry({ name: () => 'a', connections });
+  const stateB = {
+    get: () => ({ allowRemoteReverseListen: false }) as never,
+    peer: (fp: string) => (fp === FA ? aOnB : undefined),
+    subscribe: (fn: (change: StateChange) => void) => (subscribers.push(fn), () => undefined),
+  };
+  const registryB = new ServiceRegistry({ name: () => 'b', state: stateB });
   // A link between A and B; `relink()` puts a new one beside it (the peer's next path) and returns the old.
   const link = () =>
     muxPair({
@@ -69,13 +77,11 @@ function setup() {
   };
   const log = memoryLogger().log;
   const saved = new Map<string, ForwardRecord>();
-  const connections = new ConnectionTable();
   const resumes = new StreamResumes(5_000);
   resumes.register(registryA);
   const reverse = new ReverseForwards(
     {
       log,
-      connections,
       notices: { changed: () => undefined, notice: () => undefined, onChanged: () => () => undefined },
       state: { forward: (n) => saved.get(n), saveForward: (f) => void saved.set(f.name, f) },
       links: {
@@ -94,11 +100,7 @@ function setup() {
   const stopB = registerReverseListenService({
     name: 'b',
     log,
-    state: {
-      get: () => ({ allowRemoteReverseListen: false }) as never,
-      peer: (fp: string) => (fp === FA ? aOnB : undefined),
-      subscribe: (fn: () => void) => (subscribers.push(fn), () => undefined),
-    } as never,
+    state: stateB,
     services: registryB,
     links: {
       peerEntries: () => [entry(FA, 'a')],
@@ -112,8 +114,9 @@ function setup() {
     resumeMs: 5_000,
   });
   const revoke = () => {
+    const before = aOnB;
     aOnB = { ...aOnB, allow: [] };
-    for (const s of subscribers) s();
+    for (const s of subscribers) s({ kind: 'peer', id: FA, before, after: aOnB });
   };
   return {
     reverse,

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { isClawError, refusalOf } from '../../../src-main/core/errors.js';
 import { ResumableStream } from '../../../src-main/mux/resumable-stream.js';
 import type { MuxStream, StreamRequest } from '../../../src-main/mux/mux.js';
+import { ServiceRegistry } from '../../../src-main/agent/services.js';
 import { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { muxPair, readAll } from '../mux/mux-fixtures.js';
@@ -16,6 +17,8 @@ const ID = '0123456789abcdef0123456789abcdef';
 
 /** A mux pair whose acceptor serves `data` (adopted under peer `fp-a`) and `stream-resume` as `peer`. */
 function world(resumes: StreamResumes, peer: string) {
+  const registry = new ServiceRegistry();
+  resumes.register(registry);
   return muxPair({
     b: {
       onStream: (req: StreamRequest) => {
@@ -25,7 +28,7 @@ function world(resumes: StreamResumes, peer: string) {
           halves.push(half);
           return;
         }
-        resumes.serve(Object.assign(req, { peer: { fingerprint: peer, name: peer, allow: [] } }));
+        registry.dispatch('b', { fingerprint: peer, name: peer, allow: [] }, req);
       },
     },
   });

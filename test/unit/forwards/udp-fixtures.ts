@@ -1,6 +1,8 @@
 /** Fixtures for UDP forward tests: an exit running the real udp-connect service over an in-memory link, UDP sockets. */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { ServiceRegistry } from '../../../src-main/agent/services.js';
+import type { PeerRecord } from '../../../src-main/agent/settings.js';
+import type { StateChange } from '../../../src-main/agent/state-changes.js';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { ExitConnections } from '../../../src-main/forwards/exit-connections.js';
 import { UDP_CONNECT_SERVICE } from '../../../src-main/forwards/udp-connect-protocol.js';
@@ -11,14 +13,24 @@ import { memoryLogger } from './fixtures.js';
 
 /** Node "a" opening UDP flows through exit "b" over an in-memory mux pair. */
 export function udpExit(forwardTo?: string[]) {
-  const registry = new ServiceRegistry();
+  // The exit's record of "a", which `deny` takes `forward` from; its registry follows the change.
+  let record = { fingerprint: 'a'.repeat(64), name: 'a', allow: ['forward'], forwardTo } as PeerRecord;
+  const listeners = new Set<(change: StateChange) => void>();
+  const registry = new ServiceRegistry({
+    name: () => 'b',
+    state: {
+      peer: (fp) => (fp === record.fingerprint ? record : undefined),
+      subscribe: (l) => (listeners.add(l), () => void listeners.delete(l)),
+    },
+  });
   const exitLog = memoryLogger();
   const open = new ExitConnections();
   registry.register(UDP_CONNECT_SERVICE, {
     permission: 'forward',
     noun: 'forwards',
-    handle: (req) =>
-      void serveUdpConnect({ name: 'b', log: exitLog.log, limitsFor: () => forwardTo, open }, req),
+    kind: 'udp-exit',
+    handle: (req, served) =>
+      void serveUdpConnect({ name: 'b', log: exitLog.log, limitsFor: () => forwardTo, open }, req, served),
   });
   const pair = muxPair({
     b: {
@@ -33,7 +45,12 @@ export function udpExit(forwardTo?: string[]) {
       return pair.ma.open(UDP_CONNECT_SERVICE, args);
     },
   );
-  return { dialer, exitLog, open, close: () => pair.close() };
+  const deny = () => {
+    const before = record;
+    record = { ...record, allow: [] };
+    for (const l of listeners) l({ kind: 'peer', id: record.fingerprint, before, after: record });
+  };
+  return { dialer, exitLog, open, deny, close: () => (registry.stop(), pair.close()) };
 }
 
 export async function udpEcho(): Promise<{ socket: UdpSocket; port: number }> {

@@ -15,7 +15,8 @@ import {
   registerHopServices,
 } from '../../../src-main/routes/hop-service.js';
 import { HOP_WORDS } from '../../../src-main/routes/hop-wire.js';
-import type { ServiceDefinition, ServiceRequest } from '../../../src-main/agent/services.js';
+import { ServiceRegistry } from '../../../src-main/agent/services.js';
+import type { StreamRequest } from '../../../src-main/mux/types.js';
 import type { ActivePath, PeerEntry } from '../../../src-main/agent/ports.js';
 import type { PeerRecord } from '../../../src-main/agent/settings.js';
 import type { RefusalCode } from '../../../src-main/core/refusal-codes.js';
@@ -26,7 +27,7 @@ const SELF = fp(1000);
 const NEXT = fp(999);
 
 function world() {
-  const defs = new Map<string, ServiceDefinition>();
+  const services = new ServiceRegistry();
   const opened: string[] = [];
   const arrivals: Array<() => void> = [];
   const record = (f: string): PeerRecord => ({
@@ -36,41 +37,40 @@ function world() {
     addresses: [],
     addedAt: '2026-11-21T00:00:00.000Z',
   });
-  registerHopServices(
-    { register: (name, def) => void defs.set(name, def) },
-    {
-      selfFingerprint: SELF,
-      peer: record,
-      peerEntry: (f) => ({ fingerprint: f, record: record(f) }) as unknown as PeerEntry,
-      activePath: () =>
-        ({
-          // The next node never answers: the stream waits, holding its slot.
-          mux: {
-            open: (service: string) => {
-              opened.push(service);
-              return new Promise<MuxStream>(() => undefined);
-            },
+  registerHopServices(services, {
+    selfFingerprint: SELF,
+    peer: record,
+    peerEntry: (f) => ({ fingerprint: f, record: record(f) }) as unknown as PeerEntry,
+    activePath: () =>
+      ({
+        // The next node never answers: the stream waits, holding its slot.
+        mux: {
+          open: (service: string) => {
+            opened.push(service);
+            return new Promise<MuxStream>(() => undefined);
           },
-        }) as unknown as ActivePath,
-      arrive: () => new Promise<void>((resolve) => arrivals.push(resolve)),
-      onPeersChanged: () => () => undefined,
-    },
-  );
+        },
+      }) as unknown as ActivePath,
+    arrive: () => new Promise<void>((resolve) => arrivals.push(resolve)),
+  });
   const refusals: Array<{ code: RefusalCode; reason: string }> = [];
   let accepted = 0;
   const request = (service: string, from: string, args: unknown) => {
-    const req: ServiceRequest = {
+    const req: StreamRequest = {
       service,
       args,
       signal: new AbortController().signal,
-      peer: { fingerprint: from, name: 'p', allow: ['relay'] },
       accept: () => {
         accepted++;
-        return { on: () => undefined, destroy: () => undefined } as unknown as MuxStream;
+        return {
+          on: () => undefined,
+          once: () => undefined,
+          destroy: () => undefined,
+        } as unknown as MuxStream;
       },
       reject: (code, reason) => void refusals.push({ code, reason }),
     };
-    defs.get(service)!.handle(req);
+    services.dispatch('self', { fingerprint: from, name: 'p', allow: ['relay'] }, req);
   };
   return { request, opened, refusals, arrivals, accepted: () => accepted };
 }

@@ -3,6 +3,7 @@
  * broken and replaced (a lost path), and a viewer that records output and may stop consuming it.
  */
 import { pino } from 'pino';
+import { ServiceRegistry } from '../../../src-main/agent/services.js';
 import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 import { Mux } from '../../../src-main/mux/mux.js';
 import {
@@ -39,6 +40,8 @@ export class TerminalHarness {
   clientMux: Mux | undefined;
   serverMux: Mux | undefined;
   readonly opener: TerminalStreamOpener;
+  /** The serving node's registry, with the real `terminal` service (agent/services.ts). */
+  private readonly services = new ServiceRegistry();
 
   /**
    * @param opts.inputResume false: the client is told, as by an older peer, that the peer does not
@@ -79,6 +82,12 @@ export class TerminalHarness {
         }
       },
     };
+    this.services.register(TERMINAL_SERVICE, {
+      permission: null,
+      noun: 'terminals',
+      kind: 'terminal-served',
+      handle: (req, served) => serveTerminal('b', this.sessions, req, served),
+    });
     this.connect({}, peer);
   }
 
@@ -89,12 +98,7 @@ export class TerminalHarness {
     this.serverMux = new Mux(this.link.b, {
       deadAfterMs: opts.serverDeadAfterMs ?? 60_000,
       heartbeatMs: 50,
-      onStream: (req) =>
-        serveTerminal(
-          'b',
-          this.sessions,
-          Object.assign(req, { peer: { fingerprint: peer, name: 'a', allow: [] } }),
-        ),
+      onStream: (req) => this.services.dispatch('b', { fingerprint: peer, name: 'a', allow: [] }, req),
     });
   }
 
