@@ -100,6 +100,8 @@ test('metricsTokenRequired needs an access token, in the API and on the command 
   );
   await assert.rejects(
     startRelayFromCli({ listen: '127.0.0.1:0', tls: false, metricsTokenRequired: true }),
-    (err) => isClawError(err, 'BAD_ARGUMENT') && /--metrics-token-required needs --token/.test(err.message),
+    (err) =>
+      isClawError(err, 'BAD_ARGUMENT') &&
+      /--metrics-token-required needs a token \(--token-file or CLAWBRIDGE_RELAY_TOKEN\)/.test(err.message),
   );
 });
