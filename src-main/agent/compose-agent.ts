@@ -26,6 +26,7 @@ import { CodeJoiner } from './pairing-joiner.js';
 import { PairingProgress } from './pairing-progress.js';
 import { PeerLinkSet } from './peer-link-set.js';
 import { Relays } from './relays.js';
+import { OpenedConnections } from './opened-connections.js';
 import { ServiceRegistry } from './services.js';
 
 export interface ComposeAgentOptions {
@@ -104,6 +105,8 @@ export function composeAgent({
   const joiner = new CodeJoiner({ identity, log, state, notifier: notices, relays, lan: local, progress });
   // Every live connection this node carries registers here (forwards, exits, terminals, relay circuits).
   const connections = new ConnectionTable();
+  // What this node opens on its peers is listed here, and ended when its peer is removed here.
+  const opened = new OpenedConnections({ state, connections });
   // Every stream a peer opens here is admitted, listed and held under its grant by the registry.
   const services = new ServiceRegistry({
     name: () => state.get().name ?? 'clawbridge',
@@ -168,6 +171,7 @@ export function composeAgent({
     progress,
     services,
     connections,
+    opened,
     /** The settings read only at start, as this run uses them (settings.set reports changes to them). */
     get startedWith() {
       return startedWith;
@@ -194,6 +198,7 @@ export function composeAgent({
       issuer.stop();
       joiner.stop();
       services.stop();
+      opened.stop();
       links.stop();
       relays.stop();
       await local.closeListener();

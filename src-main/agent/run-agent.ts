@@ -156,7 +156,7 @@ async function startAgent(
     state,
     services: agent.services,
     links,
-    connections: agent.connections,
+    connections: agent.opened,
     audit,
   });
   const hostSocket = sessionHostSocketPath(controlSocketPath(opts.home));
@@ -173,7 +173,7 @@ async function startAgent(
       openStream: (entry, service, args) => links.openStream(entry, service, args),
       onChanged: (listener) => notices.onChanged(listener),
     },
-    connections: agent.connections,
+    connections: agent.opened,
     sessionHost:
       opts.sessionHost === false
         ? undefined

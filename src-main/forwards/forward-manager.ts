@@ -13,7 +13,7 @@ import type { Notifier } from '../agent/notices.js';
 import type { PeerDirectory, PeerEntry } from '../agent/ports.js';
 import type { ForwardRecord } from '../agent/settings.js';
 import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
-import type { ConnectionOpener } from '../connections/connection-table.js';
+import type { ConnectionsOpened } from '../agent/opened-connections.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { commandArgs, hereHint } from '../core/hint.js';
@@ -46,8 +46,11 @@ export interface ForwardManagerHost {
     'get' | 'forward' | 'saveForward' | 'editForward' | 'removeForward' | 'bindLegacyForwards'
   >;
   readonly links: Pick<PeerDirectory, 'peerEntries'>;
-  /** Where each open connection is listed (connections/connection-table.ts); absent: not listed. */
-  readonly connections?: ConnectionOpener | undefined;
+  /**
+   * Where each open connection is listed, and ended when its peer is removed here
+   * (agent/opened-connections.ts); absent: not listed.
+   */
+  readonly connections?: ConnectionsOpened | undefined;
 }
 
 /** A forward to add: `enabled` defaults to true, as in the saved settings. */

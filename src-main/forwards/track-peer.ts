@@ -3,12 +3,12 @@
  * did (a SOCKS user name, a forward's `via`); the table lists it by name and fingerprint.
  */
 import type { PeerDirectory } from '../agent/ports.js';
-import type { ConnectionOpener } from '../connections/connection-table.js';
+import type { ConnectionsOpened } from '../agent/opened-connections.js';
 import type { TrackConnection } from './track-connection.js';
 
 /** A TrackConnection over `connections`, or undefined when nothing lists connections. */
 export function trackerFor(
-  connections: ConnectionOpener | undefined,
+  connections: ConnectionsOpened | undefined,
   links: Pick<PeerDirectory, 'peerEntries'>,
 ): TrackConnection | undefined {
   if (!connections) return undefined;

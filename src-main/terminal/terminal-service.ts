@@ -13,7 +13,7 @@ import { errorMessage } from '../core/errors.js';
 import { TERMINAL_RESUME_DEFAULT_MS } from '../agent/settings.js';
 import { TERMINAL_SERVICE } from '../protocol/terminal-frames.js';
 import { terminalOpenArgs } from '../protocol/terminal-open-args.js';
-import type { ConnectionOpener } from '../connections/connection-table.js';
+import type { ConnectionsOpened } from '../agent/opened-connections.js';
 import { describeCommand } from './listed-process.js';
 import { PipeSession } from './pipe-session.js';
 import { PtySession } from './pty-session.js';
@@ -40,14 +40,17 @@ export interface Terminals {
 export interface TerminalsHost {
   readonly name: string;
   readonly log: Logger;
-  /** Read for the resume window; subscribed for peers removed (the sessions this node opened on them). */
-  readonly state: Pick<NodeStateReader, 'get' | 'peer' | 'subscribe'>;
+  /** Read for the resume windows and the detached idle time. */
+  readonly state: Pick<NodeStateReader, 'get'>;
   /** Where the `terminal` service is registered, and where its sessions are listed and held. */
   readonly services: Pick<ServiceRegistry, 'register' | 'opener'>;
   /** This node's peers, to open terminals on. */
   readonly peers: TerminalPeers;
-  /** Where each session, served or opened, is listed while it lives; absent: not listed. */
-  readonly connections?: ConnectionOpener | undefined;
+  /**
+   * Where each session this node opens on a peer is listed while it lives, and ended when that peer
+   * is removed here (agent/opened-connections.ts); absent: not listed.
+   */
+  readonly connections?: ConnectionsOpened | undefined;
   /**
    * The session host that keeps the PTYs of sessions served here, so they outlive the agent
    * (docs/adr/0022-session-host.md); absent: they live in the agent and end with it.
@@ -103,21 +106,11 @@ export function startTerminals(agent: TerminalsHost): Terminals {
     log: agent.log,
     connections: agent.connections,
   });
-  // The sessions this node has open on a peer removed here end now, not after the resume window.
-  const isPeer = (fingerprint: string) => agent.state.peer(fingerprint) !== undefined;
-  const disposeWatch = agent.state.subscribe((change) => {
-    if (change.kind !== 'peer') return;
-    viewers.endWhere(
-      (peer) => !isPeer(peer),
-      (name) => `${name} was removed as a peer here; the session is hung up`,
-    );
-  });
   const terminals: Terminals = {
     sessions,
     upgrades: viewers.handlers,
     viewers,
     stop: async () => {
-      disposeWatch();
       sessions.closeAll(`${agent.name} is stopping; the session is hung up`);
       await hosted?.closeAll(`${agent.name} is stopping; the session is hung up`);
       await viewers.closeAll(`the agent here (${agent.name}) is stopping; the session is hung up`);

@@ -21,7 +21,8 @@ import { fitText, type ExitStatus } from '../protocol/terminal-frames.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { TerminalClient, type NewSessionRequest, type TerminalStreamOpener } from './terminal-client.js';
 import { ViewerBridge, type BridgedSession, type DirectTerminal } from './viewer-bridge.js';
-import type { ConnectionHandle, ConnectionOpener } from '../connections/connection-table.js';
+import type { ConnectionHandle } from '../connections/connection-table.js';
+import type { ConnectionsOpened } from '../agent/opened-connections.js';
 import { describeCommand } from './listed-process.js';
 
 /**
@@ -58,8 +59,11 @@ export interface ViewerSessionsHost {
   /** Timers for that timeout; absent: the real ones. */
   timers?: IdleTimers | undefined;
   log: Pick<Logger, 'info'>;
-  /** Where each running session is listed (connections/connection-table.ts); absent: not listed. */
-  connections?: ConnectionOpener | undefined;
+  /**
+   * Where each running session is listed (agent/opened-connections.ts), which also ends it at once
+   * when its peer is removed here; absent: not listed.
+   */
+  connections?: ConnectionsOpened | undefined;
 }
 
 class OwnedSession {
@@ -156,18 +160,16 @@ export class ViewerSessions {
   }
 
   /**
-   * Ends the running sessions on the peers `drop` names (a peer removed here) at once, rather than
-   * after trying to resume them for the resume window: the viewer and the session list say why.
+   * Ends a running session whose peer was removed here at once, rather than after trying to resume it
+   * for the resume window: the viewer and the session list say why.
    */
-  endWhere(drop: (peer: string) => boolean, reason: (peerName: string) => string): void {
-    for (const s of [...this.sessions.values()]) {
-      if (s.ended || !drop(s.peer)) continue;
-      s.state = 'failed';
-      s.message = fitText(reason(s.peerName));
-      s.viewer?.end({ type: 'error', message: s.message });
-      void s.client.close();
-      this.ended(s);
-    }
+  private peerGone(s: OwnedSession, reason: string): void {
+    if (s.ended) return;
+    s.state = 'failed';
+    s.message = fitText(reason);
+    s.viewer?.end({ type: 'error', message: s.message });
+    void s.client.close();
+    this.ended(s);
   }
 
   private find(id: string): OwnedSession {
@@ -205,6 +207,8 @@ export class ViewerSessions {
       from: 'this node',
       to: describeCommand(request.command),
       close: (reason) => this.hangUp(s, reason),
+      ending: 'the session is hung up',
+      peerGone: (reason) => this.peerGone(s, reason),
       // The path this node's stream took, not the peer's active one (a route shows as the route).
       ...(client.path ? { via: { path: client.path, address: client.remote } } : {}),
       // A session taken up again (`term` after its agent restarted): its start is in the log already.
