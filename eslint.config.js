@@ -2,6 +2,44 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
+import { layers } from './scripts/layers.mjs';
+
+/**
+ * The layer order (docs/architecture.md §Layers, scripts/layers.mjs): an import in src-main/ only points
+ * down, `import type` included. Off until the planned moves land (scripts/layer-moves.json; applying it
+ * with scripts/move-modules.mjs switches this on): in today's tree agent/, terminal/, forwards/ and api/
+ * still import each other both ways.
+ */
+const ENFORCE_LAYERS = false;
+
+/**
+ * Zones per layer: its folders may not import from any layer above. A folder above with layer folders
+ * nested in it (terminal/ holds terminal/sessions/) is refused except for those: the ones below are
+ * allowed, the ones above have their own entry.
+ */
+function layerZones() {
+  const message =
+    'points up the layer order (docs/architecture.md §Layers, scripts/layers.mjs): move the shared piece down, or ' +
+    'take it as a port; a type-only import that must cross says why in an eslint-disable-next-line comment';
+  return layers.flatMap((layer, i) => {
+    const above = layers.slice(i + 1).flatMap((l) => l.folders);
+    const target = layer.folders.map((f) => `src-main/${f}`);
+    const all = layers.flatMap((l) => l.folders);
+    const nestedIn = (/** @type {string} */ f) => all.filter((g) => g.startsWith(`${f}/`));
+    const plain = above.filter((f) => nestedIn(f).length === 0).map((f) => `src-main/${f}`);
+    return [
+      ...(plain.length ? [{ target, from: plain, message: `${layer.name} ${message}` }] : []),
+      ...above
+        .filter((f) => nestedIn(f).length > 0)
+        .map((f) => ({
+          target,
+          from: `src-main/${f}`,
+          except: nestedIn(f).map((g) => `./${g.slice(f.length + 1)}`),
+          message: `${layer.name} ${message}`,
+        })),
+    ];
+  });
+}
 
 /** Imports that would break the layering of architecture.md §Where things live: pure layers stay free of I/O and Electron. */
 const io = [
@@ -127,11 +165,29 @@ export default tseslint.config(
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
+    // The layer order: an import only points down (docs/architecture.md §Layers). Zones from scripts/layers.mjs.
+    // (The plugin and its resolver come from the no-cycle block above, which covers these files.)
+    files: ['src-main/**/*.ts'],
+    rules: ENFORCE_LAYERS
+      ? {
+          'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: layerZones() }],
+        }
+      : {},
+  },
+  {
     // The node's home on disk sits below every process that uses it (docs/architecture.md §Where
     // things live): the agent, the CLI, the API transports and the desktop app import it, never back.
     files: ['src-main/home/**/*.ts'],
     rules: forbid(
-      ['**/agent/*', '**/api/*', '**/cli/*', '**/electron/*', '**/forwards/*', '**/terminal/*', ...electron],
+      [
+        '**/agent/**',
+        '**/api/**',
+        '**/cli/**',
+        '**/electron/**',
+        '**/forwards/**',
+        '**/terminal/**',
+        ...electron,
+      ],
       'home/ is below the agent, the CLI, the API and the desktop app: it imports none of them',
     ),
   },
