@@ -90,7 +90,7 @@ export const layers = [
   {
     name: 'agent/services',
     folders: ['agent/services'],
-    why: 'the registry of services a peer may open on this node, and admission (who may link): it reads the state at the moment it decides and needs no link, so links hand it their streams',
+    why: 'the registry of services a peer may open on this node, its opening-side counterpart (what this node opens on its peers), and admission (who may link): they read the state at the moment they decide and need no link, so links hand them their streams',
   },
   {
     name: 'agent/relays',
