@@ -10,6 +10,9 @@
  * - self-check: raw TCP download through the emulator vs the set rate (or window / RTT when that is
  *   less), and an idle 1-byte ping-pong vs the set RTT, with the emulator's own timing error;
  * - downloads: raw TCP (the ceiling), a forward over the direct link and over the relay, `ssh -L`, in turns;
+ *   where the profile asks (`freshDownload`: long-fat), also downloads on a new connection with nothing
+ *   before them (issue 52): raw TCP's, the direct forward's first (the first transfer on its link) and,
+ *   after the turns, the direct forward's again once its link has been quiet for FRESH_IDLE_MS;
  * - `term PEER -- true` on the existing link vs `ssh host true` (new connection) and over the
  *   ControlMaster; the first echoed byte of a new forwarded connection vs `ssh -L`'s;
  * - keystroke echo (`term` vs `ssh -tt` over the ControlMaster connection), idle and while a download
@@ -92,6 +95,32 @@ async function pingPong(stream: Duplex): Promise<number[]> {
     if (i >= PING_WARMUP) samples.push(performance.now() - t0);
   }
   return samples;
+}
+
+/**
+ * How long the direct forward's link is left quiet before its second download on a new connection, in
+ * ms (11 s: longer than the flight cap's MIN_RTT_STALE_MS, as a link that a person downloads over
+ * usually has been; the other paths' turns take most of it).
+ */
+const FRESH_IDLE_MS = 11_000;
+
+/** The downloads on a new connection (row `download KEY`, bench/profile-targets.ts PROFILE_ROW). */
+const FRESH = {
+  raw: 'raw-tcp (new connection)',
+  newLink: 'forward-direct (new link)',
+  idleLink: 'forward-direct (new connection)',
+} as const;
+
+/** Connects, downloads `bytes` with nothing before them, closes; MB/s, the connect included. */
+async function freshDownload(port: number, bytes: number): Promise<number> {
+  const t0 = performance.now();
+  const stream = (await tcpStream(port)).on('error', () => undefined);
+  try {
+    await download(stream, bytes, DOWNLOAD_DEADLINE_MS);
+    return bytes / 1e6 / ((performance.now() - t0) / 1000);
+  } finally {
+    stream.destroy();
+  }
 }
 
 /** Opens a stream, warms it up, then returns a timed download function for it (MB/s). */
@@ -319,6 +348,22 @@ export async function measureProfile(
     if (relayFwdPort !== undefined) ports.push({ name: 'forward-relay', port: relayFwdPort });
     notes.push(...ssh.notes.filter((n) => n.startsWith('ssh-L')));
     if (ssh.ports) ports.push({ name: 'ssh-L', port: ssh.ports.forward });
+    // What a person does (issue 52, LinkProfile.freshDownload): a new connection and one download,
+    // nothing before it. Before the warm-ups, so the forward's is the first transfer on its link.
+    const fresh = new Map<string, number>();
+    const timeFresh = async (key: string, port: number | undefined) => {
+      if (port === undefined) return;
+      log(`  download ${key}…`);
+      try {
+        fresh.set(key, await freshDownload(port, profile.downloadBytes));
+      } catch (err) {
+        notes.push(`download ${key} failed: ${(err as Error).message}`);
+      }
+    };
+    if (profile.freshDownload) {
+      await timeFresh(FRESH.raw, raw.port);
+      await timeFresh(FRESH.newLink, fwdPort);
+    }
     // Downloads in turns, so a busy moment of the shared machine reaches every path alike.
     const speeds = new Map<string, number[]>();
     const open = new Map<string, Awaited<ReturnType<typeof downloader>>>();
@@ -331,6 +376,7 @@ export async function measureProfile(
       }
     }
     await raw.resetStats();
+    const lastEnd = new Map<string, number>();
     for (let turn = 0; turn < profile.turns; turn++) {
       for (const [name, d] of open) {
         log(`  download ${name} (turn ${turn + 1}/${profile.turns})…`);
@@ -341,9 +387,15 @@ export async function measureProfile(
           open.delete(name);
           d.close();
         }
+        lastEnd.set(name, performance.now());
       }
     }
     for (const d of open.values()) d.close();
+    if (profile.freshDownload && fwdPort !== undefined) {
+      const quiet = performance.now() - (lastEnd.get('forward-direct') ?? 0);
+      if (quiet < FRESH_IDLE_MS) await new Promise((r) => setTimeout(r, FRESH_IDLE_MS - quiet));
+      await timeFresh(FRESH.idleLink, fwdPort);
+    }
     const medianOf = (name: string) => {
       const s = speeds.get(name);
       return s && s.length > 0 ? median(s) : null;
@@ -372,6 +424,19 @@ export async function measureProfile(
         `${size}: ${v.toFixed(1)} MB/s (median of ${speeds.get(name)!.length})${vsRaw}${vsSsh}`,
         { MBps: v },
       );
+    }
+    const rawFresh = fresh.get(FRESH.raw);
+    for (const [key, what] of [
+      [FRESH.raw, 'on a new connection'],
+      [FRESH.newLink, 'on a new connection, the first transfer on a new link'],
+      [FRESH.idleLink, `on a new connection, the link quiet for ${FRESH_IDLE_MS / 1000} s or more`],
+    ] as const) {
+      const v = fresh.get(key);
+      if (v === undefined) continue;
+      const vsRaw = rawFresh && key !== FRESH.raw ? `, ${(v / rawFresh).toFixed(2)}× raw TCP's` : '';
+      row(`download ${key}`, `${size} ${what}, connect included: ${v.toFixed(1)} MB/s${vsRaw}`, {
+        MBps: v,
+      });
     }
     await startRows(pair, fwdPort, ssh, row, notes, log);
     if (profile.echo) {

@@ -110,6 +110,13 @@ test('profiles: the three of the issue, selected with --profile', () => {
   assert.throws(() => parseProfile(['--profile', 'dialup']), /no profile is called/);
 });
 
+test('long-fat, and only long-fat, times first downloads on new connections (issue 52)', () => {
+  assert.deepEqual(
+    PROFILES.filter((p) => p.freshDownload).map((p) => p.name),
+    ['long-fat'],
+  );
+});
+
 test('the ceiling of a long fat path is the window per round trip', () => {
   const longFat = parseProfile(['--profile', 'long-fat'])!;
   assert.equal(Math.round(ceilingBytesPerS(longFat.spec)), Math.round((6 * 1024 * 1024) / 0.1));

@@ -87,6 +87,33 @@ describe('profileTargets', () => {
     assert.deepEqual(slow, { 'forward-direct/raw-tcp': false, 'forward-direct/ssh-L': true });
   });
 
+  it("judges long-fat's first download on a new connection against raw TCP's (issue 52)", () => {
+    const rows = [
+      { name: R.raw, MBps: 60 },
+      { name: R.forwardDirect, MBps: 58 },
+      { name: R.sshL, MBps: 20 },
+      { name: R.rawFresh, MBps: 59 },
+      { name: R.forwardDirectNewLink, MBps: 53.5 },
+      { name: R.forwardDirectFresh, MBps: 55.5 },
+    ];
+    const lines = profileTargets({ name: 'long-fat', rttMs: 100 }, rows, null);
+    const fresh = lines.find((l) => l.key === 'forward-direct/raw-tcp new connection');
+    assert.deepEqual([fresh?.target, fresh?.pass], ['>= 0.9x', true]);
+    assert.ok(Math.abs(fresh!.value! - 55.5 / 59) < 1e-9);
+    const newLink = lines.find((l) => l.key === 'forward-direct/raw-tcp new link');
+    assert.deepEqual([newLink?.target, newLink?.pass], ['>= 0.9x', true]);
+    const slow = rows.map((r) => (r.name === R.forwardDirectFresh ? { ...r, MBps: 41 } : r));
+    const v = verdicts(profileTargets({ name: 'long-fat', rttMs: 100 }, slow, null));
+    assert.equal(v['forward-direct/raw-tcp new connection'], false, '0.69x, the independent figure');
+    assert.equal(v['forward-direct/raw-tcp new link'], true);
+    assert.equal(v['forward-direct/raw-tcp'], true, 'the warmed-up download does not show it');
+    // A section that timed no download on a new connection prints no such line.
+    assert.equal(
+      profileTargets(broadband, good, null).some((l) => l.key.endsWith('new connection')),
+      false,
+    );
+  });
+
   it('leaves a target without a verdict when a row it needs was not measured', () => {
     const lines = profileTargets(
       broadband,
