@@ -34,11 +34,14 @@ export interface StreamPeer {
   via?: { path: PathKind; address: string };
 }
 
-/** A stream this registry refused (the audit log records each). */
+/** The refusals a peer can provoke here, which the audit log records (its limits keep them in check). */
+const RECORDED_REFUSALS = ['UNKNOWN_SERVICE', 'PERMISSION_DENIED', 'TOO_MANY_STREAMS'] as const;
+
+/** A stream refused here, by the registry or by its service (the audit log records each). */
 export interface RefusedStream {
   peer: StreamPeer;
   service: string;
-  code: 'UNKNOWN_SERVICE' | 'PERMISSION_DENIED';
+  code: (typeof RECORDED_REFUSALS)[number];
   reason: string;
 }
 
@@ -131,6 +134,12 @@ export interface ServiceDefinition {
    * Absent, or when it says nothing, the registry's: `B no longer allows terminals from A`.
    */
   revoked?: (record: PeerRecord | undefined, self: string) => string | undefined;
+  /**
+   * True when the service records its own refusals (the reverse listener's `listener` lines); else
+   * the registry records each refusal of its handler that a peer provokes (no permission for that,
+   * a cap reached) as a `refused` event.
+   */
+  recordsRefusals?: boolean;
   handle: ServiceHandler;
 }
 
@@ -147,7 +156,6 @@ export interface ServiceRegistryDeps {
 /** One thing held under a grant: a connection, or a stream that is none. */
 interface Bound {
   peer: string;
-  peerName: string;
   def: ServiceDefinition;
   recheck?: ((record: PeerRecord | undefined) => string | undefined) | undefined;
   /** Ends it: the grant it depends on was taken away. */
@@ -224,7 +232,12 @@ export class ServiceRegistry {
       args,
       signal,
       peer,
-      reject: (code, reason) => req.reject(code, reason),
+      reject: (code, reason) => {
+        req.reject(code, reason);
+        const recorded = RECORDED_REFUSALS.find((c) => c === code);
+        if (!recorded || def.recordsRefusals) return;
+        this.events.emit('refused', { peer, service: req.service, code: recorded, reason });
+      },
     };
     def.handle(request, this.admit(def, peer, req));
   }
@@ -298,7 +311,6 @@ export class ServiceRegistry {
     };
     const b: Bound = {
       peer: peer.fingerprint,
-      peerName: peer.name,
       def,
       recheck: listing.recheck?.bind(listing),
       revoke: (reason) => {
@@ -341,7 +353,6 @@ export class ServiceRegistry {
   ): void {
     const b: Bound = {
       peer: peer.fingerprint,
-      peerName: peer.name,
       def,
       recheck: opts.recheck,
       revoke: (reason) => {
@@ -374,7 +385,6 @@ export class ServiceRegistry {
     };
     const grant = (recheck?: ServedListing['recheck']): Omit<Bound, 'revoke'> => ({
       peer: peer.fingerprint,
-      peerName: peer.name,
       def,
       recheck,
     });

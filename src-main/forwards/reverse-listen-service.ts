@@ -178,6 +178,8 @@ export function registerReverseListenService(host: ReverseListenHost): () => Pro
     noun: 'listening',
     // A listener is no connection; what it accepts is (`reverse-served`, children of its admission).
     kind: null,
+    // Its refusals are `listener` lines of their own (audit/audit-noise.ts keeps them in check).
+    recordsRefusals: true,
     handle: (req, admission) => void serve(host, req, admission, listening),
   });
   return async () => {

@@ -290,3 +290,23 @@ test("a service's own words for a grant taken away, and connections no stream br
   assert.deepEqual(hungUp, ['b removed this node; the session is hung up']);
   assert.equal(n.connections.size, 0);
 });
+
+test("a handler's refusals a peer provokes are recorded as the registry's own are; a malformed request or one its service records itself is not", () => {
+  const n = node();
+  n.register('exit', { permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
+  n.registry.register('listener', {
+    permission: 'listen',
+    noun: 'listening',
+    kind: null,
+    recordsRefusals: true,
+    handle: (req) => req.reject('PERMISSION_DENIED', 'b does not allow a to listen on 0.0.0.0:80'),
+  });
+  n.open('exit').admission.req.reject('TOO_MANY_STREAMS', 'b serves too many');
+  n.open('exit').admission.req.reject('PERMISSION_DENIED', 'no such forward here');
+  n.open('exit').admission.req.reject('BAD_REQUEST', 'bad arguments');
+  n.open('listener');
+  assert.deepEqual(n.refused, [
+    'TOO_MANY_STREAMS: b serves too many',
+    'PERMISSION_DENIED: no such forward here',
+  ]);
+});
