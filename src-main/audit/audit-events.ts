@@ -115,7 +115,6 @@ export const auditEventSchema = z.discriminatedUnion('kind', [
 ]);
 
 export type AuditEvent = z.infer<typeof auditEventSchema>;
-export type AuditKind = AuditEvent['kind'];
 export type AuditPeer = z.infer<typeof auditPeerSchema>;
 
 /** An event as an owner hands it over: the writer stamps the time when it is not given. */

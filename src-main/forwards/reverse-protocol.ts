@@ -72,7 +72,6 @@ export const reverseConnectArgsSchema = z
     resume: resumeIdSchema.optional(),
   })
   .strict();
-export type ReverseConnectArgs = z.infer<typeof reverseConnectArgsSchema>;
 
 /**
  * Where B listens, as `IP:PORT` (`[v6]:PORT`) and nothing else: A shows it (`forward add --reverse`,

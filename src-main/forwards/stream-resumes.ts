@@ -25,7 +25,6 @@ export const streamResumeArgsSchema = z
     delivered: z.number().int().min(0).max(MAX_ACKED_OFFSET),
   })
   .strict();
-export type StreamResumeArgs = z.infer<typeof streamResumeArgsSchema>;
 
 /** A half that finished cleanly, kept as its count only, in case its last FIN was lost with the link. */
 interface Finished {
