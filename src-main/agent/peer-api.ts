@@ -68,7 +68,7 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
     addressesKnown: (agent.addressBook?.(entry.fingerprint) ?? entry.record.addresses).length,
     directOffHere: agent.settings.get().listen === null,
     directOffThere: entry.directOffThere === true,
-    homeRelayKnown: (agent.homeRelay?.(entry.fingerprint) ?? entry.record.homeRelay) !== undefined,
+    homeRelayKnown: homeRelayOf(agent, entry).homeRelay !== undefined,
     lostAt: !active && entry.links.since ? entry.links.since.getTime() : undefined,
   });
 }
@@ -128,6 +128,12 @@ export function addressOf(entry: PeerEntry, active = entry.links.active): PeerAd
   return describePeerAddress(link, entry.announcedAddresses);
 }
 
+/** The peer's home relay URL as PeerInfo carries it (absent when not known). */
+function homeRelayOf(agent: PeerStateSource, entry: PeerEntry): { homeRelay?: string } {
+  const home = agent.homeRelay?.(entry.fingerprint) ?? entry.record.homeRelay;
+  return home ? { homeRelay: home.url } : {};
+}
+
 export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
   const { record, links } = entry;
   const active = links.active;
@@ -140,6 +146,7 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
     path: active?.path ?? null,
     ...addressOf(entry),
     relay: active?.path === 'relay' ? active.link.remote : null,
+    ...homeRelayOf(agent, entry),
     relaySpliced:
       active?.path === 'relay' ? active.link instanceof UpgradableLink && active.link.upgraded : null,
     rttMs: active ? links.rttMs : null,

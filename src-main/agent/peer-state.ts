@@ -117,7 +117,9 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
     return off('refused', REFUSED_DETAIL);
   }
   const canDirect = !facts.directOffHere && facts.addressesKnown > 0;
-  if (!facts.relays.some((r) => r.up) && !canDirect && !facts.relays.some((r) => r.downSince !== undefined)) {
+  // A peer's home relay is something to try even when this node is on no relay: it is dialed on demand.
+  const relayToTry = facts.homeRelayKnown || facts.relays.some((r) => r.up || r.downSince !== undefined);
+  if (!relayToTry && !canDirect) {
     // With direct links off here, a known address is no way in either: say that, not "no address".
     const why =
       facts.directOffHere && facts.addressesKnown > 0 ? NO_RELAY_DIRECT_OFF_DETAIL : NOTHING_TO_TRY_DETAIL;

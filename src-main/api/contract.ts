@@ -312,6 +312,11 @@ export interface PeerInfo {
   /** Relay URL when the path is relay (null otherwise). */
   relay: string | null;
   /**
+   * The peer's home relay, where its relay path meets it when this node is not on that relay (heard in
+   * its hello, or saved by `peers add --relay`): dialed on demand. Absent when not known.
+   */
+  homeRelay?: string;
+  /**
    * On the relay path: true once the link runs on a splice (node-to-node TLS through the relay,
    * docs/relay-protocol.md §Splices), false while it is on its E2E circuit; null on other paths.
    */

@@ -185,8 +185,12 @@ export function registerClientCommands(program: Command): void {
         printLine(
           `relay:  ${r.url}  ${r.connected ? 'connected' : `not connected${r.error ? ` (${r.error})` : ''}`}${r.onDemand ? "  (on demand: a peer's home relay)" : ''}`,
         );
+      // A peer's home relay is reached on demand, and dropped while idle: say so, not just "none".
+      const homes = [...new Set(s.peers.flatMap((p) => (p.homeRelay ? [p.homeRelay] : [])))];
+      if (s.relays.length === 0 && homes.length > 0)
+        printLine(`relay:  none of its own; peers' home relays are used on demand: ${homes.join(', ')}`);
       // Relays are agent flags: the running agent is stopped and started again with one.
-      if (s.relays.length === 0)
+      else if (s.relays.length === 0)
         printLine(
           `relay:  none (add one: \`${hintCommand('stop', opts.home)}\`, then \`${hintCommand('agent', opts.home)} --relay URL\`)`,
         );

@@ -136,12 +136,27 @@ test('nothing to try: no relay up or down (none, or still connecting) and no usa
     { addressesKnown: 0, relays: connecting },
     { addressesKnown: 0, directOffHere: true, relays: [] },
   ]) {
-    const view = describePeerState(base(over));
+    const view = describePeerState(base({ ...over, homeRelayKnown: false }));
     assert.deepEqual(view, { state: 'unreachable', stateDetail: NOTHING_TO_TRY_DETAIL, relayReason: null });
   }
   // An address is known, but direct links are off here: that is the reason, not a missing address.
-  const off = describePeerState(base({ relays: [], addressesKnown: 1, directOffHere: true }));
+  const off = describePeerState(
+    base({ relays: [], addressesKnown: 1, directOffHere: true, homeRelayKnown: false }),
+  );
   assert.deepEqual(off, { state: 'unreachable', stateDetail: NO_RELAY_DIRECT_OFF_DETAIL, relayReason: null });
+});
+
+test("a peer's home relay is something to try though this node is on no relay: the line says what it saw", () => {
+  const home = 'wss://home.example';
+  const down = { path: 'relay' as const, kind: 'relay-down' as const, relay: home };
+  const tried = describePeerState(
+    base({ relays: [], addressesKnown: 0, relay: { observed: down, lastError: 'x', lastErrorAt: 5 } }),
+  );
+  assert.notEqual(tried.stateDetail, NOTHING_TO_TRY_DETAIL);
+  assert.match(tried.stateDetail ?? '', /relay wss:\/\/home\.example: cannot connect to it/);
+  // Not dialed yet: nothing is claimed.
+  const untried = describePeerState(base({ relays: [], addressesKnown: 0 }));
+  assert.deepEqual(untried, { state: 'offline', stateDetail: null, relayReason: null });
 });
 
 test('offline: the relay says the peer is not connected, or nothing is known yet', () => {
