@@ -10,7 +10,7 @@ import { layers } from './scripts/layers.mjs';
  * with scripts/move-modules.mjs switches this on): in today's tree agent/, terminal/, forwards/ and api/
  * still import each other both ways.
  */
-const ENFORCE_LAYERS = false;
+const ENFORCE_LAYERS = true;
 
 /**
  * Zones per layer: its folders may not import from any layer above. A folder above with layer folders
@@ -195,7 +195,7 @@ export default tseslint.config(
     // One writer of the node's state (docs/architecture.md §State and its owners): only the node-state
     // store reads and writes the settings file; every other part reads the store or subscribes to it.
     files: ['src-main/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'soak/**/*.ts', 'scripts/**/*.ts'],
-    ignores: ['src-main/agent/node-state.ts', 'test/unit/agent/settings-file.test.ts'],
+    ignores: ['src-main/agent/state/node-state.ts', 'test/unit/agent/state/settings-file.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -204,7 +204,7 @@ export default tseslint.config(
             {
               group: ['./settings-file.js', '**/settings-file.js'],
               message:
-                'only the node-state store (agent/node-state.ts) imports the settings file: read NodeState, or subscribe to it (docs/architecture.md §State and its owners)',
+                'only the node-state store (agent/state/node-state.ts) imports the settings file: read NodeState, or subscribe to it (docs/architecture.md §State and its owners)',
             },
           ],
         },

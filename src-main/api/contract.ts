@@ -4,10 +4,10 @@
  * Transports only move `{ method, params }` and results; they never know what a method means.
  */
 import { z } from 'zod';
-import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../forwards/destination-policy.js';
+import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../core/forward-limits.js';
 import type { Hint } from '../core/hint.js';
 import type { PathKind } from '../transport/link.js';
-import type { AddressSource } from '../agent/address-book.js';
+import type { AddressSource } from '../core/address-source.js';
 import type { AuditEvent } from '../audit/audit-events.js';
 import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
 
@@ -272,7 +272,7 @@ export interface RelayStatus {
   onDemand?: true;
 }
 
-/** How a peer is (not) reachable; see src-main/agent/peer-state.ts for each word's meaning. */
+/** How a peer is (not) reachable; see src-main/agent/links/peer-state.ts for each word's meaning. */
 export type PeerState = 'online' | 'waiting' | 'refused' | 'unreachable' | 'offline';
 
 export interface PeerInfo {

@@ -3,7 +3,7 @@
  * desktop app's main process to reach the agent it hosts in a utility process (electron/agent-client.ts).
  */
 import { connect, type Socket } from 'node:net';
-import { offerPipeProof, pipeProofNeeded, readPipeKey } from './pipe-proof.js';
+import { offerPipeProof, pipeProofNeeded, readPipeKey } from '../home/pipe-proof.js';
 import { commandArgs, hereHint } from '../core/hint.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../home/home-dir.js';

@@ -11,7 +11,7 @@
  * are open at once; one more is told so in one line and closed.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { acceptPipeProof, ensurePipeKey, pipeProofNeeded } from './pipe-proof.js';
+import { acceptPipeProof, ensurePipeKey, pipeProofNeeded } from '../home/pipe-proof.js';
 import { fileProblem } from '../core/file-errors.js';
 import { chmod, unlink } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';

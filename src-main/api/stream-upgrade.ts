@@ -20,10 +20,11 @@ import { MAX_TERMINAL_OFFSET, SESSION_ID } from '../protocol/terminal-frames.js'
 import { newTerminalFields, terminalDimension } from '../protocol/terminal-open-args.js';
 import type { PathKind } from '../transport/link.js';
 import type { TerminalSessionState } from './contract-types.js';
-import { apiErrorBody, describeZodError, requestIdOf } from './validate.js';
+import { apiErrorBody, requestIdOf } from './validate.js';
+import { describeZodError } from '../core/zod-error.js';
 import { socketChannel } from './stream-client.js';
 import type { CliTerminal, ViewerChannel } from './viewer-channel.js';
-import { PROCESS_PIPE_PATH, TERMINAL_DEVICE_PATH } from '../terminal/terminal-device.js';
+import { PROCESS_PIPE_PATH, TERMINAL_DEVICE_PATH } from '../protocol/terminal-device.js';
 
 /** `terminal.open` for a new session. */
 export const newTerminalParams = z

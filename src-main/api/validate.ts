@@ -33,11 +33,6 @@ export interface ValidRequest<M extends MethodName = MethodName> {
   params: MethodParams<M>;
 }
 
-/**
- * Re-exported until scripts/layer-moves.json is applied: its importers then import it from core.
- */
-export { describeZodError };
-
 export function validateParams<M extends MethodName>(method: M, params: unknown): MethodParams<M> {
   const parsed = methodParams[method].safeParse(params ?? {});
   if (!parsed.success) {

@@ -20,7 +20,7 @@ import {
   parsePermission,
 } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
-import { nameKey } from '../agent/peer-names.js';
+import { nameKey } from '../agent/state/peer-names.js';
 
 export interface HomeOpts {
   home?: string;

@@ -9,7 +9,7 @@ import { Command, CommanderError } from './commander.js';
 import { errorMessage, hintOf } from '../core/errors.js';
 import { lineWithHint } from '../core/hint.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
-import { AGENT_VERSION } from '../agent/version.js';
+import { AGENT_VERSION } from '../core/version.js';
 import { failWritesPastTheFileSizeLimit } from '../home/file-size-limit.js';
 import { registerCommandsFor } from './command-modules.js';
 import {

@@ -67,9 +67,9 @@ export function registerServerCommands(program: Command): void {
       // The agent's modules load when it runs, not when the command is registered: `clawbridge --help`
       // registers every command, and parsing the whole agent made it take ~1 s.
       const [{ runAgent }, { NodeState }, { settingsSchema }] = await Promise.all([
-        import('../agent/run-agent.js'),
-        import('../agent/node-state.js'),
-        import('../agent/settings.js'),
+        import('../agent/app/run-agent.js'),
+        import('../agent/state/node-state.js'),
+        import('../agent/state/settings.js'),
       ]);
       const saved = existsSync(home) ? NodeState.open(home).get() : settingsSchema.parse({});
       const overrides = agentOverrides(opts, saved);

@@ -33,7 +33,7 @@ import { RESTART_DELAYS, type RestartDelays } from './agent-restart.js';
 import { sessionHostSocketPath } from '../terminal/session-host/host-client.js';
 import { join } from 'node:path';
 import { controlSocketPath } from '../home/home-dir.js';
-import { PIPE_KEY_FILE } from '../api/pipe-proof.js';
+import { PIPE_KEY_FILE } from '../home/pipe-proof.js';
 import { sessionHostLauncher, type SessionHostLauncher } from './session-host-launcher.js';
 
 export type { AgentChildProcess } from './agent-host-state.js';

@@ -80,7 +80,7 @@ export interface SessionHostLauncherOptions {
   socketPath: () => string;
   /** Where the host writes its log (the app's logs folder). */
   logPath: string;
-  /** The home's pipe.key, for a host on a Windows named pipe (api/pipe-proof.ts). */
+  /** The home's pipe.key, for a host on a Windows named pipe (home/pipe-proof.ts). */
   keyFile?: string;
   log: (line: string) => void;
   now?: () => number;

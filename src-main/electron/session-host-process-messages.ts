@@ -13,7 +13,7 @@ export const hostToSessionHostMessage = z.discriminatedUnion('type', [
       socketPath: z.string().min(1).max(4096),
       /** Its log file (created 0600, appended). */
       logPath: z.string().min(1).max(4096),
-      /** The home's pipe.key, which the host needs on a Windows named pipe (api/pipe-proof.ts). */
+      /** The home's pipe.key, which the host needs on a Windows named pipe (home/pipe-proof.ts). */
       keyFile: z.string().min(1).max(4096).optional(),
     })
     .strict(),

@@ -27,11 +27,6 @@
  */
 import { BlockList, isIP, SocketAddress } from 'node:net';
 
-/** Most patterns one peer record may carry (they are tested per connection). */
-export const MAX_FORWARD_TO_PATTERNS = 64;
-/** Longest pattern, in characters (a host name is at most 253, plus port and brackets). */
-export const MAX_FORWARD_TO_PATTERN_CHARS = 300;
-
 /** `any`: host `*`; `ipv4`/`ipv6`: address patterns; `name`: name patterns. */
 export type PatternKind = 'any' | 'ipv4' | 'ipv6' | 'name';
 

@@ -8,12 +8,12 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { NodeState } from '../agent/node-state.js';
-import type { Notifier } from '../agent/notices.js';
-import type { PeerDirectory, PeerEntry } from '../agent/ports.js';
-import type { ForwardRecord } from '../agent/settings.js';
+import type { NodeState } from '../agent/state/node-state.js';
+import type { Notifier } from '../agent/state/notices.js';
+import type { PeerDirectory, PeerEntry } from '../agent/links/ports.js';
+import type { ForwardRecord } from '../agent/state/settings.js';
 import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
-import type { ConnectionsOpened } from '../agent/opened-connections.js';
+import type { ConnectionsOpened } from '../agent/services/opened-connections.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { commandArgs, hereHint } from '../core/hint.js';
@@ -29,7 +29,7 @@ import { proxyUrl } from './proxy-secret.js';
 import { handleSocksConnection } from './socks-server.js';
 import { handleTcpForwardConnection } from './tcp-forward.js';
 import type { ReverseForwards } from './reverse-forwards.js';
-import { DEFAULT_UDP_IDLE_MS } from './udp-flow.js';
+import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
 import { listenUdp, type UdpForwardContext } from './udp-forward.js';
 import { udpStatus } from './udp-status.js';
 
@@ -48,7 +48,7 @@ export interface ForwardManagerHost {
   readonly links: Pick<PeerDirectory, 'peerEntries'>;
   /**
    * Where each open connection is listed, and ended when its peer is removed here
-   * (agent/opened-connections.ts); absent: not listed.
+   * (agent/services/opened-connections.ts); absent: not listed.
    */
   readonly connections?: ConnectionsOpened | undefined;
 }

@@ -3,8 +3,8 @@
  * this node's saved forwards and proxies. `startForwarding` before `agent.start()` so no early peer
  * stream meets an unregistered service; `stop()` before `agent.stop()` so ports are freed first.
  */
-import type { Notices } from '../agent/notices.js';
-import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
+import type { Notices } from '../agent/state/notices.js';
+import type { PeerDirectory, PeerStreams } from '../agent/links/ports.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import { agentDialer } from './dialer.js';
 import { ForwardManager, type ForwardManagerHost } from './forward-manager.js';

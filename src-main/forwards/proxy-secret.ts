@@ -12,9 +12,6 @@ import { parseHostPort } from '../core/host-port.js';
 /** Random bytes in a secret: 192 bits, as 32 base64url characters (no URL escaping needed). */
 const SECRET_BYTES = 24;
 
-/** What a saved secret looks like (settings.ts checks it when the file is read). */
-export const PROXY_SECRET_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
-
 export function newProxySecret(): string {
   return randomBytes(SECRET_BYTES).toString('base64url');
 }

@@ -15,13 +15,18 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { NodeState } from '../agent/node-state.js';
-import type { Notices } from '../agent/notices.js';
-import type { PeerDirectory, PeerEntry, PeerStreams } from '../agent/ports.js';
-import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../agent/services.js';
-import type { ForwardRecord } from '../agent/settings.js';
+import type { NodeState } from '../agent/state/node-state.js';
+import type { Notices } from '../agent/state/notices.js';
+import type { PeerDirectory, PeerEntry, PeerStreams } from '../agent/links/ports.js';
+import type {
+  Served,
+  ServedConnection,
+  ServiceRegistry,
+  ServiceRequest,
+} from '../agent/services/services.js';
+import type { ForwardRecord } from '../agent/state/settings.js';
 import type { ForwardInfo, ForwardState } from '../api/contract.js';
-import { describeZodError } from '../api/validate.js';
+import { describeZodError } from '../core/zod-error.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
@@ -43,7 +48,7 @@ import { zeroCounters, type Counters } from './forward-run.js';
 import { ExitConnections } from './exit-connections.js';
 import { serveUdpConnect, type UdpExitWatch } from './udp-connect-service.js';
 import { UDP_CONNECT_SERVICE, UDP_CONNECT_VERSION } from './udp-connect-protocol.js';
-import { DEFAULT_UDP_IDLE_MS } from './udp-flow.js';
+import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
 import { MAX_UDP_FLOWS_PER_FORWARD } from './udp-forward.js';
 import { udpStatus } from './udp-status.js';
 

@@ -17,11 +17,15 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { NodeStateReader } from '../agent/node-state.js';
-import type { PeerDirectory, PeerStreams } from '../agent/ports.js';
-import type { Served as ServedAdmission, ServiceRegistry, ServiceRequest } from '../agent/services.js';
-import type { PeerRecord, Settings } from '../agent/settings.js';
-import { describeZodError } from '../api/validate.js';
+import type { NodeStateReader } from '../agent/state/node-state.js';
+import type { PeerDirectory, PeerStreams } from '../agent/links/ports.js';
+import type {
+  Served as ServedAdmission,
+  ServiceRegistry,
+  ServiceRequest,
+} from '../agent/services/services.js';
+import type { PeerRecord, Settings } from '../agent/state/settings.js';
+import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
@@ -44,7 +48,7 @@ import { splice } from './splice.js';
 import { STREAM_RESUME_MS } from './stream-resumes.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import type { AuditInput } from '../audit/audit-events.js';
-import { DEFAULT_UDP_IDLE_MS } from './udp-flow.js';
+import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
 import { listenUdp } from './udp-forward.js';
 
 export interface ReverseListenHost {
@@ -151,7 +155,7 @@ interface Listening {
 /**
  * Registers `reverse-listen` (permission `listen`). Listeners the settings no longer allow close at
  * once, and so do their connections, also those of a listener already closed: each is held under the
- * peer's grant by the service registry (agent/services.ts), which follows the settings. Returns a
+ * peer's grant by the service registry (agent/services/services.ts), which follows the settings. Returns a
  * disposer that closes them all.
  */
 export function registerReverseListenService(host: ReverseListenHost): () => Promise<void> {

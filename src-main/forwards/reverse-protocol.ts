@@ -18,7 +18,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { dialAddressProblem, MAX_DIAL_ADDRESS_CHARS, parseHostPort } from '../core/host-port.js';
 import { resumeIdSchema } from './tcp-connect-protocol.js';
-import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from './udp-flow.js';
+import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from '../core/forward-limits.js';
 
 export const REVERSE_LISTEN_SERVICE = 'reverse-listen';
 export const REVERSE_CONNECT_SERVICE = 'reverse-connect';

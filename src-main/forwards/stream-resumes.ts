@@ -5,18 +5,20 @@
  * its own streams; an ID it did not get from the stream's own OPEN is a 128-bit guess.
  */
 import { z } from 'zod';
-import type { Served, ServiceRegistry, ServiceRequest } from '../agent/services.js';
-import { describeZodError } from '../api/validate.js';
+import type { Served, ServiceRegistry, ServiceRequest } from '../agent/services/services.js';
+import { describeZodError } from '../core/zod-error.js';
 import type { MuxStream } from '../mux/stream.js';
 import { answerFinished, ResumableStream } from '../mux/resumable-stream.js';
 import { MAX_ACKED_OFFSET } from '../protocol/mux-frames.js';
-import { TERMINAL_RESUME_MS } from '../terminal/terminal-flow.js';
 import { resumeIdSchema } from './tcp-connect-protocol.js';
 
 /** Service a peer re-attaches a resumable stream with. */
 export const STREAM_RESUME_SERVICE = 'stream-resume';
-/** How long a stream waits for its peer after its link died, in ms: the terminals' resume window. */
-export const STREAM_RESUME_MS = TERMINAL_RESUME_MS;
+/**
+ * How long a stream waits for its peer after its link died, in ms (60 s): as long as a terminal session
+ * waits (terminal/sessions/terminal-flow.ts TERMINAL_RESUME_MS), so one outage ends both or neither.
+ */
+export const STREAM_RESUME_MS = 60_000;
 
 /** OPEN arguments of `stream-resume`: which stream, and how many of its bytes the opener received. */
 export const streamResumeArgsSchema = z

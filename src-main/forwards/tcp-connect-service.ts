@@ -8,9 +8,14 @@
  */
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { Logger } from 'pino';
-import type { NodeStateReader } from '../agent/node-state.js';
-import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../agent/services.js';
-import { describeZodError } from '../api/validate.js';
+import type { NodeStateReader } from '../agent/state/node-state.js';
+import type {
+  Served,
+  ServedConnection,
+  ServiceRegistry,
+  ServiceRequest,
+} from '../agent/services/services.js';
+import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { Duplex } from 'node:stream';
@@ -94,7 +99,7 @@ export interface TcpConnectHost {
 /**
  * Registers `tcp-connect` on the agent: permission `forward`, refused as "does not allow forwards".
  * Each connection is listed as `tcp-exit` and ends as soon as the settings no longer allow it (the
- * registry follows them: agent/services.ts).
+ * registry follows them: agent/services/services.ts).
  */
 export function registerTcpConnectService(
   agent: {

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { resumeIdSchema } from './tcp-connect-protocol.js';
-import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from './udp-flow.js';
+import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from '../core/forward-limits.js';
 
 /** Service name in the mux OPEN frame. */
 export const UDP_CONNECT_SERVICE = 'udp-connect';

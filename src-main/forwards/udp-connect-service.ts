@@ -11,11 +11,16 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import type { NodeStateReader } from '../agent/node-state.js';
+import type { NodeStateReader } from '../agent/state/node-state.js';
 import type { ConnectionKind } from '../api/contract.js';
-import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../agent/services.js';
-import type { PeerRecord } from '../agent/settings.js';
-import { describeZodError } from '../api/validate.js';
+import type {
+  Served,
+  ServedConnection,
+  ServiceRegistry,
+  ServiceRequest,
+} from '../agent/services/services.js';
+import type { PeerRecord } from '../agent/state/settings.js';
+import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { Duplex } from 'node:stream';
@@ -25,13 +30,8 @@ import { ExitConnections, revokedReason } from './exit-connections.js';
 import { CONNECT_TIMEOUT_MS, classifyDialError, DialError } from './tcp-connect-service.js';
 import { ConnectStatus, encodeConnectResult } from './tcp-connect-protocol.js';
 import { UDP_CONNECT_SERVICE, udpConnectArgsSchema } from './udp-connect-protocol.js';
-import {
-  DEFAULT_UDP_IDLE_MS,
-  NO_COUNTERS,
-  UDP_SOCKET_BUFFER_BYTES,
-  UdpStreamFlow,
-  type UdpFlowCounters,
-} from './udp-flow.js';
+import { NO_COUNTERS, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow, type UdpFlowCounters } from './udp-flow.js';
+import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
 
 /** UDP flows this node serves as an exit at once, over all peers: each holds a socket (docs/security.md). */
 export const MAX_UDP_EXIT_FLOWS = 1024;
@@ -76,7 +76,7 @@ export interface UdpExitWatch {
 
 /**
  * Registers `udp-connect` on the agent (permission `forward`). Each flow is listed as `udp-exit` and
- * ends as soon as the settings no longer allow it (the registry follows them: agent/services.ts).
+ * ends as soon as the settings no longer allow it (the registry follows them: agent/services/services.ts).
  */
 export function registerUdpConnectService(
   agent: {

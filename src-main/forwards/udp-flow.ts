@@ -21,11 +21,6 @@ import {
   writeUdpFrame,
 } from '../protocol/udp-frames.js';
 
-/** Idle time after which a flow ends when its forward does not say otherwise (docs/security.md). */
-export const DEFAULT_UDP_IDLE_MS = 60_000;
-/** Shortest and longest idle time a forward (or an opener, at the exit) may ask for. */
-export const MIN_UDP_IDLE_MS = 1_000;
-export const MAX_UDP_IDLE_MS = 3_600_000;
 /**
  * Queueing delay a flow lets build up towards its stream before it drops, in ms (20): its queue may
  * hold what the flow drains in this long (ADR 0031). A fixed 256 KiB was 4.4 ms at 50,000 datagrams/s

@@ -1,8 +1,8 @@
 /** What `forward list` shows of a UDP forward besides what every forward shows (forward-run.ts runStatus). */
 import type { ForwardInfo } from '../api/contract.js';
-import type { ForwardRecord } from '../agent/settings.js';
+import type { ForwardRecord } from '../agent/state/settings.js';
 import type { Run } from './forward-run.js';
-import { DEFAULT_UDP_IDLE_MS } from './udp-flow.js';
+import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
 
 /** Nothing for a TCP forward (its listing stays as it was); protocol, idle time and datagram counters for UDP. */
 export function udpStatus(

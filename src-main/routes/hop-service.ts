@@ -21,11 +21,16 @@ import {
   parseHopArgs,
   passedUp,
   type HopArgs,
-} from './hop-wire.js';
-import type { ActivePath, PeerEntry } from '../agent/ports.js';
-import { ROUTE_LINK_TIMEOUT_MS, routeArrivalCircuit } from './route-dialer.js';
-import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../agent/services.js';
-import type { PeerRecord } from '../agent/settings.js';
+} from '../protocol/hop-wire.js';
+import type { ActivePath, PeerEntry } from '../agent/links/ports.js';
+import { ROUTE_LINK_TIMEOUT_MS, routeArrivalCircuit } from '../agent/links/route-dialer.js';
+import type {
+  Served,
+  ServedConnection,
+  ServiceRegistry,
+  ServiceRequest,
+} from '../agent/services/services.js';
+import type { PeerRecord } from '../agent/state/settings.js';
 
 /**
  * `hop` streams one predecessor may have here at once, waiting for the next node or piping (64). Each
@@ -96,7 +101,7 @@ interface HopState {
 
 /**
  * Registers `hop` and `hop-arrive`. Each pipe is listed as a `chain-hop` connection and held under
- * the grants it depends on (agent/services.ts): its predecessor or origin losing `relay` here (or no
+ * the grants it depends on (agent/services/services.ts): its predecessor or origin losing `relay` here (or no
  * longer being a peer) cuts it at once, as a terminal is when `terminal` is taken away.
  */
 export function registerHopServices(services: Pick<ServiceRegistry, 'register'>, host: HopHost): void {

@@ -9,7 +9,7 @@ import { closeSync, constants, fstatSync, openSync, statSync, type Stats } from 
 import { Socket } from 'node:net';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { directIo, type DirectTty } from './direct-tty.js';
-import { PROCESS_PIPE_PATH } from './terminal-device.js';
+import { PROCESS_PIPE_PATH } from '../protocol/terminal-device.js';
 
 /**
  * Opens the pipes at `input` (read) and `output` (write) for direct I/O.

@@ -9,7 +9,7 @@ import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { isatty, ReadStream, WriteStream } from 'node:tty';
 import { ClawError, errorMessage } from '../core/errors.js';
-import { TERMINAL_DEVICE_PATH } from './terminal-device.js';
+import { TERMINAL_DEVICE_PATH } from '../protocol/terminal-device.js';
 
 /** Output queued for the terminal above which `write` says to wait for `onDrain` (256 KiB). */
 const OUTPUT_HIGH_WATER = 256 * 1024;

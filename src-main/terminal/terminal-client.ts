@@ -25,7 +25,7 @@ import {
 import type { TerminalOpenArgs } from '../protocol/terminal-open-args.js';
 import type { PathKind } from '../transport/link.js';
 import { InputLedger } from './input-ledger.js';
-import { ACK_STEP, INPUT_HIGH_WATER, RESUME_RETRY_MS } from './terminal-flow.js';
+import { ACK_STEP, INPUT_HIGH_WATER, RESUME_RETRY_MS } from './sessions/terminal-flow.js';
 
 /** How long a newly opened stream may take to send its SESSION frame, in ms (15 s, like a mux OPEN). */
 export const SESSION_FRAME_TIMEOUT_MS = 15_000;

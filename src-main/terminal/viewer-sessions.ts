@@ -18,12 +18,12 @@ import { ClawError, errorMessage } from '../core/errors.js';
 import { openDirectPipes } from './direct-pipes.js';
 import { openDirectTty } from './direct-tty.js';
 import { fitText, type ExitStatus } from '../protocol/terminal-frames.js';
-import { ReplayBuffer } from './replay-buffer.js';
+import { ReplayBuffer } from './sessions/replay-buffer.js';
 import { TerminalClient, type NewSessionRequest, type TerminalStreamOpener } from './terminal-client.js';
 import { ViewerBridge, type BridgedSession, type DirectTerminal } from './viewer-bridge.js';
 import type { ConnectionHandle } from '../connections/connection-table.js';
-import type { ConnectionsOpened } from '../agent/opened-connections.js';
-import { describeCommand } from './listed-process.js';
+import type { ConnectionsOpened } from '../agent/services/opened-connections.js';
+import { describeCommand } from './sessions/listed-process.js';
 
 /**
  * Output kept per session for a viewer that attaches (again), in bytes (256 KiB): a few screens of
@@ -60,7 +60,7 @@ export interface ViewerSessionsHost {
   timers?: IdleTimers | undefined;
   log: Pick<Logger, 'info'>;
   /**
-   * Where each running session is listed (agent/opened-connections.ts), which also ends it at once
+   * Where each running session is listed (agent/services/opened-connections.ts), which also ends it at once
    * when its peer is removed here; absent: not listed.
    */
   connections?: ConnectionsOpened | undefined;

@@ -2,7 +2,7 @@
  * A stranger on the relay who knows a node's ID: opens circuits straight to it (not to a pairing alias,
  * so the relay's rendezvous limit does not apply) and sends pairing hellos with junk tags.
  */
-import { encodePairHello, refusalError } from '../../src-main/agent/pairing-wire.js';
+import { encodePairHello, refusalError } from '../../src-main/protocol/pairing-wire.js';
 import { testIdentity } from './identities.js';
 import { connectedClient, nextFrame, within } from './relay-harness.js';
 

@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server } from 'node:net';
 import type { StatusResult } from '../../src-main/api/contract.js';
-import { RELAY_IDLE_ENV } from '../../src-main/agent/relay-set.js';
+import { RELAY_IDLE_ENV } from '../../src-main/agent/relays/relay-set.js';
 import {
   cli,
   cliJson,

@@ -12,7 +12,7 @@ import {
   TerminalFrameDecoder,
   type TerminalFrame,
 } from '../../src-main/protocol/terminal-frames.js';
-import { UNACKED_HIGH_WATER } from '../../src-main/terminal/terminal-flow.js';
+import { UNACKED_HIGH_WATER } from '../../src-main/terminal/sessions/terminal-flow.js';
 import { cli, stopAll } from '../helpers/processes.js';
 import { startPair, type Pair } from './terminal-setup.js';
 import { messages, openSocket, parseLink, whenClosed } from './web-ui-helpers.js';

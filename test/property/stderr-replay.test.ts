@@ -1,6 +1,6 @@
 /**
  * A session on pipes replays what a resuming client missed with each byte on the channel it came on
- * (terminal/server-session.ts): for any mix of stdout and stderr chunks, a replay buffer of any size
+ * (terminal/sessions/server-session.ts): for any mix of stdout and stderr chunks, a replay buffer of any size
  * and any offset still held, the frames after SESSION are the model's bytes from that offset, DATA for
  * stdout and STDERR for stderr.
  */
@@ -16,7 +16,7 @@ import {
   type OutputChannel,
   type TerminalFrame,
 } from '../../src-main/protocol/terminal-frames.js';
-import { ServerSession, type TerminalProcess } from '../../src-main/terminal/server-session.js';
+import { ServerSession, type TerminalProcess } from '../../src-main/terminal/sessions/server-session.js';
 
 /** A program that only produces output when told to. */
 class FakeProcess implements TerminalProcess {

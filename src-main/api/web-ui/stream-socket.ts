@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { Disposer } from '../../core/emitter.js';
 import { ClawError } from '../../core/errors.js';
 import { startStreamMethod, type StreamUpgradeHandlers } from '../stream-upgrade.js';
-import { apiErrorBody, describeZodError } from '../validate.js';
+import { apiErrorBody } from '../validate.js';
+import { describeZodError } from '../../core/zod-error.js';
 import type { ViewerChannel } from '../viewer-channel.js';
 import {
   CLOSE_UNSUPPORTED_DATA,

@@ -9,7 +9,7 @@ import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { offerPipeProof } from '../../api/pipe-proof.js';
+import { offerPipeProof } from '../../home/pipe-proof.js';
 import { ClawError, errorMessage, isClawError } from '../../core/errors.js';
 import { Emitter, type Disposer } from '../../core/emitter.js';
 import {
@@ -64,7 +64,7 @@ export interface HostClientOptions {
   startHost?: () => void;
   /** The pipe.key file the host reads (Windows; see proofKey). */
   keyFile?: string | undefined;
-  /** The home's pipe.key, on Windows: proved on every connection (api/pipe-proof.ts). */
+  /** The home's pipe.key, on Windows: proved on every connection (home/pipe-proof.ts). */
   proofKey?: Buffer | undefined;
 }
 

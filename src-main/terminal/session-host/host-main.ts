@@ -1,6 +1,6 @@
 /**
  * Entry of the session-host process (host-server.ts): `node host-main.js SOCKET_PATH [KEY_FILE]`
- * (KEY_FILE: the home's pipe.key, which a Windows named pipe needs, api/pipe-proof.ts), started
+ * (KEY_FILE: the home's pipe.key, which a Windows named pipe needs, home/pipe-proof.ts), started
  * detached by the CLI agent (host-client.ts) with its log file as stdout. Exits once idle
  * (host-run.ts). The desktop app runs the same host as a utility process instead
  * (electron/session-host-process.ts).

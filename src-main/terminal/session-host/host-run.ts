@@ -4,7 +4,7 @@
  * (electron/session-host-process.ts) share it, so both exit on the same conditions.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { PIPE_KEY_BYTES, pipeProofNeeded } from '../../api/pipe-proof.js';
+import { PIPE_KEY_BYTES, pipeProofNeeded } from '../../home/pipe-proof.js';
 import type { Logger } from 'pino';
 import { errorMessage } from '../../core/errors.js';
 import { startSessionHost } from './host-server.js';
@@ -15,7 +15,7 @@ const SOCKET_CHECK_MS = 5_000;
 export interface RunSessionHostOptions {
   socketPath: string;
   log: Logger;
-  /** The home's pipe.key (api/pipe-proof.ts): read when the socket is a Windows named pipe. */
+  /** The home's pipe.key (home/pipe-proof.ts): read when the socket is a Windows named pipe. */
   keyFile?: string | undefined;
   /** Ends the process (process.exit). */
   exit: (code: number) => void;

@@ -8,12 +8,12 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { ClawError, errorMessage } from '../../core/errors.js';
-import { describeCommand } from '../listed-process.js';
-import { PipeSession } from '../pipe-session.js';
-import { PtySession } from '../pty-session.js';
-import { SessionRegistry } from '../session-registry.js';
-import { TERMINAL_RESUME_MS } from '../terminal-flow.js';
-import { acceptPipeProof } from '../../api/pipe-proof.js';
+import { describeCommand } from '../sessions/listed-process.js';
+import { PipeSession } from '../sessions/pipe-session.js';
+import { PtySession } from '../sessions/pty-session.js';
+import { SessionRegistry } from '../sessions/session-registry.js';
+import { TERMINAL_RESUME_MS } from '../sessions/terminal-flow.js';
+import { acceptPipeProof } from '../../home/pipe-proof.js';
 import { AgentDataStream } from './agent-data-stream.js';
 import {
   agentChannelMessage,
@@ -48,7 +48,7 @@ export interface SessionHostOptions {
   onIdle: () => void;
   /**
    * The home's pipe.key, on Windows: a connection proves it holds it before it is read
-   * (api/pipe-proof.ts), since a named pipe's ACL cannot be narrowed from Node. Absent: not asked.
+   * (home/pipe-proof.ts), since a named pipe's ACL cannot be narrowed from Node. Absent: not asked.
    */
   proofKey?: Buffer | undefined;
 }

@@ -7,8 +7,8 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Served, ServiceRequest } from '../../agent/services.js';
-import { describeZodError } from '../../api/validate.js';
+import type { Served, ServiceRequest } from '../../agent/services/services.js';
+import { describeZodError } from '../../core/zod-error.js';
 import type {
   ConnectionHandle,
   ConnectionOpener,
@@ -16,7 +16,7 @@ import type {
 } from '../../connections/connection-table.js';
 import { errorMessage } from '../../core/errors.js';
 import { terminalOpenArgs } from '../../protocol/terminal-open-args.js';
-import { describeCommand } from '../listed-process.js';
+import { describeCommand } from '../sessions/listed-process.js';
 import { CLIENT_FIN, frameClientBytes } from './agent-data-stream.js';
 import { WholeFrames } from './whole-frames.js';
 import { encodeTerminalFrame, fitText } from '../../protocol/terminal-frames.js';

@@ -3,7 +3,7 @@
  * React and out of xterm so node:test can drive it with a FakeChannel. Output goes to a `Screen`
  * (xterm in the window) and is acknowledged only after the screen's write callback — the bytes have
  * been drawn — so a page that falls behind pauses the remote PTY instead of growing memory
- * (docs/web-ui.md, src-main/terminal/terminal-flow.ts).
+ * (docs/web-ui.md, src-main/terminal/sessions/terminal-flow.ts).
  */
 // The one terminal codec, shared with the agent (ADR 0015): the only code the page takes from src-main.
 import {

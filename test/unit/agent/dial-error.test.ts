@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClawError } from '../../../src-main/core/errors.js';
-import { reportedDialError } from '../../../src-main/agent/path-dialers.js';
+import { reportedDialError } from '../../../src-main/agent/links/path-dialers.js';
 
 test("a peer's refusal speaks for all its addresses; otherwise the best (first dialed) address's failure does", () => {
   const stale = new ClawError('CONNECT_FAILED', 'direct connection to 127.0.0.1:37157 failed');

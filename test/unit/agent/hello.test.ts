@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { announcedHomeRelay, parseHello, type Hello } from '../../../src-main/agent/control-service.js';
-import { lanPairArgs } from '../../../src-main/agent/pairing-wire.js';
+import { announcedHomeRelay, parseHello, type Hello } from '../../../src-main/agent/links/control-service.js';
+import { lanPairArgs } from '../../../src-main/protocol/pairing-wire.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 
 const base = { v: 1, name: 'b', version: '0.1.0', addresses: [], homeRelay: 'wss://relay.example:8443' };

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { composeAgent } from '../../../src-main/agent/compose-agent.js';
-import { NodeState } from '../../../src-main/agent/node-state.js';
+import { composeAgent } from '../../../src-main/agent/app/compose-agent.js';
+import { NodeState } from '../../../src-main/agent/state/node-state.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 

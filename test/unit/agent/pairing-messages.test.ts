@@ -1,7 +1,7 @@
 /** The joiner's messages while it looks for the issuer: they never name the code's rendezvous alias. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { issuerSearchError, withoutAlias } from '../../../src-main/agent/pairing-joiner.js';
+import { issuerSearchError, withoutAlias } from '../../../src-main/agent/pairing/pairing-joiner.js';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { abbreviateFingerprint } from '../../../src-main/core/fingerprint.js';
 import { parseCodeOrInvite } from '../../../src-main/protocol/pair-code.js';

@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { composeAgent } from '../../../src-main/agent/compose-agent.js';
-import { addPeer } from '../../../src-main/agent/peer-api.js';
-import { NodeState } from '../../../src-main/agent/node-state.js';
+import { composeAgent } from '../../../src-main/agent/app/compose-agent.js';
+import { addPeer } from '../../../src-main/agent/app/peer-api.js';
+import { NodeState } from '../../../src-main/agent/state/node-state.js';
 import { methodParams } from '../../../src-main/api/contract.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';

@@ -1,11 +1,11 @@
 /**
- * `peers --json`'s `relaySpliced` (agent/peer-api.ts): false while a relay link is on its E2E circuit,
+ * `peers --json`'s `relaySpliced` (agent/app/peer-api.ts): false while a relay link is on its E2E circuit,
  * true once it moved onto a splice, null on a direct link.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { peerInfo } from '../../../src-main/agent/peer-api.js';
-import { newPeerEntry } from '../../../src-main/agent/peer-entry.js';
+import { peerInfo } from '../../../src-main/agent/app/peer-api.js';
+import { newPeerEntry } from '../../../src-main/agent/links/peer-entry.js';
 import type { Mux } from '../../../src-main/mux/mux.js';
 import { UpgradableLink } from '../../../src-main/transport/upgradable-link.js';
 import { createLinkPair } from '../../helpers/link-pair.js';

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PeerLinks } from '../../../src-main/agent/peer-links.js';
+import { PeerLinks } from '../../../src-main/agent/links/peer-links.js';
 import type { Link, PathKind } from '../../../src-main/transport/link.js';
 import type { Mux } from '../../../src-main/mux/mux.js';
 

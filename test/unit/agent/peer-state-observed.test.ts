@@ -6,10 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { peerStateView, type PeerStateSource } from '../../../src-main/agent/peer-api.js';
-import { newPeerEntry } from '../../../src-main/agent/peer-entry.js';
-import type { KnownAddress } from '../../../src-main/agent/address-book.js';
-import type { RelaySetting } from '../../../src-main/agent/settings.js';
+import { peerStateView, type PeerStateSource } from '../../../src-main/agent/links/peer-view.js';
+import { newPeerEntry } from '../../../src-main/agent/links/peer-entry.js';
+import type { KnownAddress } from '../../../src-main/agent/state/address-book.js';
+import type { RelaySetting } from '../../../src-main/agent/state/settings.js';
 
 const FP = 'b'.repeat(64);
 const RELAY = 'ws://127.0.0.1:7474';

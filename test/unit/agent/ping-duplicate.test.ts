@@ -1,11 +1,11 @@
 /**
- * `ping` (agent/peer-api.ts) when the link it asked on is closed as a duplicate meanwhile (two nodes
+ * `ping` (agent/app/peer-api.ts) when the link it asked on is closed as a duplicate meanwhile (two nodes
  * dialing each other right after pairing keep one link): it asks again on the link that stays.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ping } from '../../../src-main/agent/peer-api.js';
-import { newPeerEntry } from '../../../src-main/agent/peer-entry.js';
+import { ping } from '../../../src-main/agent/app/peer-api.js';
+import { newPeerEntry } from '../../../src-main/agent/links/peer-entry.js';
 import { ClawError } from '../../../src-main/core/errors.js';
 import type { Mux } from '../../../src-main/mux/mux.js';
 import { createLinkPair } from '../../helpers/link-pair.js';

@@ -8,8 +8,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import type { NodeStateReader } from '../../../src-main/agent/node-state.js';
-import { Relays } from '../../../src-main/agent/relays.js';
+import type { NodeStateReader } from '../../../src-main/agent/state/node-state.js';
+import { Relays } from '../../../src-main/agent/relays/relays.js';
 import type { RelayServer } from '../../../src-main/relay/server.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { memoryState } from '../../helpers/memory-state.js';

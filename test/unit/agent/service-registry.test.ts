@@ -1,5 +1,5 @@
 /**
- * The one registry of what a node serves (agent/services.ts, docs/adr/0047-one-service-registry.md):
+ * The one registry of what a node serves (agent/services/services.ts, docs/adr/0047-one-service-registry.md):
  * the grant is checked when the stream is accepted, not only when it arrived; an accepted stream is a
  * listed connection (or, explicitly, a held stream), with children for what it brings; and one
  * subscription to the node state ends everything that depended on a grant taken away — also a
@@ -14,9 +14,9 @@ import {
   type Served,
   type ServiceDefinition,
   type ServiceRequest,
-} from '../../../src-main/agent/services.js';
-import type { PeerRecord } from '../../../src-main/agent/settings.js';
-import type { StateChange } from '../../../src-main/agent/state-changes.js';
+} from '../../../src-main/agent/services/services.js';
+import type { PeerRecord } from '../../../src-main/agent/state/settings.js';
+import type { StateChange } from '../../../src-main/agent/state/state-changes.js';
 import { ConnectionTable } from '../../../src-main/connections/connection-table.js';
 import { ClawError, refusalOf } from '../../../src-main/core/errors.js';
 import type { MuxStream } from '../../../src-main/mux/stream.js';

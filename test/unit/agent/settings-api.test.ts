@@ -1,5 +1,5 @@
 /**
- * `settings.get` / `settings.set` (agent/api/settings.ts) over a real NodeState on disk and a fake host:
+ * `settings.get` / `settings.set` (agent/app/api/settings.ts) over a real NodeState on disk and a fake host:
  * live changes, restart-needed changes, relays saved and forgotten in the store (the relay clients
  * follow its changes: relays-follow.test.ts), and validation errors that name the field and change
  * nothing.
@@ -11,8 +11,8 @@ import {
   restartSettings,
   setSettings,
   type SettingsHost,
-} from '../../../src-main/agent/api/settings.js';
-import { NodeState } from '../../../src-main/agent/node-state.js';
+} from '../../../src-main/agent/app/api/settings.js';
+import { NodeState } from '../../../src-main/agent/state/node-state.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 

@@ -1,5 +1,5 @@
 /**
- * The API's pushed events (agent/api/events.ts): `status` coalesced to one per interval with a fake
+ * The API's pushed events (agent/app/api/events.ts): `status` coalesced to one per interval with a fake
  * clock, numbered, kept ticking while forwards are busy; the agent's changes as one `changed` before
  * the status that shows them, naming what differs; `pending.added` found by comparing lists; `audit`
  * at most once a second with the lines written meanwhile.
@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emitter } from '../../../src-main/core/emitter.js';
-import { ApiEventHub, Coalescer, type Clock } from '../../../src-main/agent/api/events.js';
+import { ApiEventHub, Coalescer, type Clock } from '../../../src-main/agent/app/api/events.js';
 import type {
   NoticeEvent,
   ApiEvents,

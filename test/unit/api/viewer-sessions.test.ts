@@ -14,13 +14,13 @@ import {
   TerminalFrameDecoder,
   type TerminalFrame,
 } from '../../../src-main/protocol/terminal-frames.js';
-import { UNACKED_HIGH_WATER } from '../../../src-main/terminal/terminal-flow.js';
+import { UNACKED_HIGH_WATER } from '../../../src-main/terminal/sessions/terminal-flow.js';
 import {
   SCROLLBACK_BYTES,
   ViewerSessions,
   type ViewerSessionsHost,
 } from '../../../src-main/terminal/viewer-sessions.js';
-import { DETACHED_TERMINAL_IDLE_DEFAULT_MS } from '../../../src-main/agent/settings.js';
+import { DETACHED_TERMINAL_IDLE_DEFAULT_MS } from '../../../src-main/agent/state/settings.js';
 import { fakeClock } from '../forwards/fake-clock.js';
 import { PEER_A, TerminalHarness, until } from '../terminal/terminal-fixtures.js';
 

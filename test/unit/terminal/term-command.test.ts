@@ -10,7 +10,7 @@ import {
   localTerminalType,
 } from '../../../src-main/cli/term-command.js';
 import { newTerminalParams } from '../../../src-main/api/stream-upgrade.js';
-import { describeZodError } from '../../../src-main/api/validate.js';
+import { describeZodError } from '../../../src-main/core/zod-error.js';
 
 test('the remote exit status becomes ours: code (at most 255), or 128 + the signal number', () => {
   assert.equal(localExitCode({ code: 0 }), 0);

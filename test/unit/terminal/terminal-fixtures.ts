@@ -3,7 +3,7 @@
  * broken and replaced (a lost path), and a viewer that records output and may stop consuming it.
  */
 import { pino } from 'pino';
-import { ServiceRegistry } from '../../../src-main/agent/services.js';
+import { ServiceRegistry } from '../../../src-main/agent/services/services.js';
 import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 import { Mux } from '../../../src-main/mux/mux.js';
 import {
@@ -11,7 +11,7 @@ import {
   TERMINAL_SERVICE,
   type ExitStatus,
 } from '../../../src-main/protocol/terminal-frames.js';
-import { SessionRegistry } from '../../../src-main/terminal/session-registry.js';
+import { SessionRegistry } from '../../../src-main/terminal/sessions/session-registry.js';
 import { serveTerminal } from '../../../src-main/terminal/terminal-service.js';
 import { TerminalClient, type TerminalStreamOpener } from '../../../src-main/terminal/terminal-client.js';
 import { argsForPeer } from '../../../src-main/terminal/viewer-bridge.js';
@@ -40,7 +40,7 @@ export class TerminalHarness {
   clientMux: Mux | undefined;
   serverMux: Mux | undefined;
   readonly opener: TerminalStreamOpener;
-  /** The serving node's registry, with the real `terminal` service (agent/services.ts). */
+  /** The serving node's registry, with the real `terminal` service (agent/services/services.ts). */
   private readonly services = new ServiceRegistry();
 
   /**

@@ -1,0 +1,260 @@
+/**
+ * Starting and stopping a whole agent for one home: identity, settings, the Agent itself and its control
+ * socket. Shared by `clawbridge agent` and the desktop app's main process.
+ */
+import { pino, type Logger } from 'pino';
+import { errorMessage, isClawError } from '../../core/errors.js';
+import { checkControlSocket } from '../../api/control-client.js';
+import { claimControlSocket, type ControlServer } from '../../api/control-server.js';
+import { checkUiListen, startWebUi, type WebUiServer } from '../../api/web-ui/server.js';
+import { Observations, observationsFile } from '../state/observations.js';
+import { composeAgent, type AgentCore } from './compose-agent.js';
+import { createApiHandler } from './agent-api.js';
+import { join } from 'node:path';
+import { controlSocketPath } from '../../home/home-dir.js';
+import { loadOrCreateIdentity } from '../../home/identity-store.js';
+import type { Identity } from '../../crypto/identity.js';
+import { NodeState } from '../state/node-state.js';
+import type { Settings } from '../state/settings.js';
+import { removeStaleSettingsTempFiles } from '../../home/stale-temp-files.js';
+import type { ApiHandler, NoticeEvent } from '../../api/contract.js';
+import { lineWithHint } from '../../core/hint.js';
+import { startForwarding } from '../../forwards/forwarding.js';
+import { startTerminals } from '../../terminal/terminal-service.js';
+import { SessionHostClient, sessionHostSocketPath } from '../../terminal/session-host/host-client.js';
+import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../../home/pipe-proof.js';
+import { AuditWriter } from '../../audit/audit-writer.js';
+import { auditPath } from '../../audit/audit-files.js';
+import { terminalLogHooks } from '../../core/terminal-text.js';
+
+export interface RunningAgent {
+  agent: AgentCore;
+  api: ApiHandler;
+  control: ControlServer;
+  /** The web UI server (docs/web-ui.md), or null when it is off (--no-ui). */
+  webUi: WebUiServer | null;
+  stop(): Promise<void>;
+}
+
+export interface RunAgentOptions {
+  home: string;
+  /**
+   * This node's identity when the caller has already loaded it (the desktop app decrypts a key kept
+   * with the OS keychain); otherwise it is read from, or created in, the home.
+   */
+  identity?: Identity;
+  /** Settings from the command line: saved, then used (given once, reused later). */
+  overrides?: Partial<Settings>;
+  logger?: Logger;
+  /**
+   * A notice for the user (a saved forward's port is taken, the web UI port fallback, a remote-address
+   * warning…); stderr by default. The agent's notices come here while it starts; a process that shows
+   * later ones too listens on `agent.events` itself.
+   */
+  notice?: (notice: NoticeEvent) => void;
+  /**
+   * A client asked the agent to stop (`agent.stop`, e.g. `clawbridge stop`). By default the agent stops;
+   * a process that should end with it (the CLI) stops it itself and exits.
+   */
+  onStopRequested?: (stop: () => Promise<void>) => void;
+  /**
+   * False: terminal sessions served here live in the agent and end with it. Default: they live in the
+   * session host (docs/adr/0022-session-host.md) and survive the agent, which starts the host detached
+   * with its own Node; `{ startHost }`: the same, with the host started by `startHost` (the desktop
+   * app's agent asks main to fork it, electron/session-host-launcher.ts).
+   */
+  sessionHost?: boolean | { startHost: () => void };
+}
+
+/**
+ * A control socket (or its directory) of another user is refused before anything starts
+ * (home-dir.ts); an agent already serving this home is found by claiming the socket.
+ */
+function refuseForeignSocket(path: string): void {
+  try {
+    checkControlSocket(path);
+  } catch (err) {
+    if (isClawError(err)) throw err; // no socket yet (ENOENT) is the usual case
+  }
+}
+
+export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
+  const logger =
+    opts.logger ??
+    pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn', hooks: terminalLogHooks }, pino.destination(2));
+  const identity = opts.identity ?? (await loadOrCreateIdentity(opts.home));
+  const state = NodeState.open(opts.home);
+  const socketPath = controlSocketPath(opts.home);
+  refuseForeignSocket(socketPath);
+  // Held from here on: a second agent started on this home at the same moment is refused.
+  const claim = await claimControlSocket(socketPath, opts.home);
+  const cleaned = removeStaleSettingsTempFiles(opts.home);
+  if (cleaned.length > 0) logger.info({ files: cleaned }, 'removed settings temp files a crash left');
+  const before = state.get();
+  const overridden = opts.overrides !== undefined && Object.keys(opts.overrides).length > 0;
+  let applied = false;
+  try {
+    if (overridden) {
+      state.setOptions(opts.overrides ?? {});
+      applied = true;
+    }
+    return await startAgent(opts, identity, state, logger, claim);
+  } catch (err) {
+    // A flag this start could not use (an address it cannot listen on) is not kept for the next one.
+    // (A save that failed changed nothing: then there is nothing to restore.)
+    if (applied) {
+      try {
+        state.restore(before);
+      } catch (restoreErr) {
+        logger.warn(`could not restore the settings from before this start: ${errorMessage(restoreErr)}`);
+      }
+    }
+    await claim.close();
+    throw err;
+  }
+}
+
+async function startAgent(
+  opts: RunAgentOptions,
+  identity: Identity,
+  state: NodeState,
+  logger: Logger,
+  claim: Awaited<ReturnType<typeof claimControlSocket>>,
+): Promise<RunningAgent> {
+  // A web UI address other machines can reach needs the owner's say-so: refused before anything listens.
+  const ui = state.get().ui;
+  if (ui.listen !== null) checkUiListen(ui.listen, ui.allowRemote);
+  // The audit log (docs/security.md §Audit log): a write error is told once, through the notices.
+  let sayAuditProblem: (message: string) => void = (message) => logger.warn(message);
+  const audit = new AuditWriter({ path: auditPath(opts.home), onProblem: (m) => sayAuditProblem(m) });
+  const observations = new Observations(observationsFile(opts.home, (line) => logger.warn(line)));
+  const agent = composeAgent({ identity, state, logger, audit, observations });
+  sayAuditProblem = (message) => agent.notices.notice({ kind: 'audit', message });
+  const { notices, links } = agent;
+  const say =
+    opts.notice ??
+    ((n: NoticeEvent) => process.stderr.write(`clawbridge: ${lineWithHint(n.message, n.hint)}\n`));
+  // Notices said while starting (a saved forward's port is taken) come before anyone can listen for
+  // them: they are said once the agent runs.
+  const early: NoticeEvent[] = [];
+  const offEarly = notices.events.on('notice', (n) => early.push(n));
+  // A misspelt key (`relay` for `relays`) would otherwise be ignored without a word.
+  const unknown = state.unknownKeys;
+  if (unknown.length > 0) {
+    notices.notice({
+      kind: 'settings',
+      message: `${state.path} has settings this release does not know: ${unknown.join(', ')} (kept in the file, not used; check their spelling)`,
+    });
+  }
+  // The composition root, continued: each service gets the parts it names.
+  const forwarding = await startForwarding({
+    get name() {
+      return agent.name;
+    },
+    log: logger,
+    notices,
+    state,
+    services: agent.services,
+    links,
+    connections: agent.opened,
+    audit,
+  });
+  const hostSocket = sessionHostSocketPath(controlSocketPath(opts.home));
+  const terminals = startTerminals({
+    get name() {
+      return agent.name;
+    },
+    log: logger,
+    state,
+    services: agent.services,
+    peers: {
+      peerEntries: () => links.peerEntries(),
+      self: () => links.self(),
+      openStream: (entry, service, args) => links.openStream(entry, service, args),
+      onChanged: (listener) => notices.onChanged(listener),
+    },
+    connections: agent.opened,
+    sessionHost:
+      opts.sessionHost === false
+        ? undefined
+        : new SessionHostClient({
+            socketPath: hostSocket,
+            // A Windows named pipe: both ends prove the home's pipe.key (home/pipe-proof.ts).
+            ...(pipeProofNeeded(hostSocket, process.platform)
+              ? { proofKey: ensurePipeKey(opts.home), keyFile: join(opts.home, PIPE_KEY_FILE) }
+              : {}),
+            logPath: join(opts.home, 'session-host.log'),
+            log: logger,
+            ...(typeof opts.sessionHost === 'object' ? { startHost: opts.sessionHost.startHost } : {}),
+          }),
+  });
+  try {
+    await agent.start();
+  } catch (err) {
+    // Nothing that started may outlive a failed start (a desktop app would go on with it).
+    await terminals.stop();
+    await forwarding.stop();
+    await agent.stop().catch(() => undefined);
+    await audit.close();
+    throw err;
+  }
+  let stopped = false;
+  let webUi: WebUiServer | null = null;
+  const api = createApiHandler({
+    node: agent,
+    approvals: agent.approvals,
+    issuer: agent.issuer,
+    joiner: agent.joiner,
+    progress: agent.progress,
+    webUi: () => webUi,
+    connections: agent.connections,
+    audit: {
+      home: opts.home,
+      flush: () => audit.flush(),
+      onWritten: (listener) => audit.events.on('written', listener),
+    },
+    // After stop() the methods answer that forwarding / terminals are not running, as before.
+    forwards: () => (stopped ? undefined : forwarding.manager),
+    terminals: () => (stopped ? undefined : terminals),
+    requestStop: () => {
+      if (stopped) return;
+      if (opts.onStopRequested) opts.onStopRequested(stopAll);
+      else void stopAll().catch((err: unknown) => logger.error({ err }, 'stopping the agent failed'));
+    },
+  });
+  const control = claim.serve(api, terminals.upgrades);
+  let stopping: Promise<void> | undefined;
+  // Once only, whoever asks first (a signal, `agent.stop`, the desktop app). The control socket goes
+  // last: `clawbridge stop` waits for it to vanish, and by then the forwards' ports are free.
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      stopped = true;
+      await webUi?.close();
+      await forwarding.stop();
+      await terminals.stop();
+      await agent.stop();
+      // What the stop itself ended (connections, terminals) is written before the socket goes.
+      await audit.close();
+      await control.close();
+    })());
+  try {
+    webUi =
+      ui.listen === null
+        ? null
+        : await startWebUi({
+            listen: ui.listen,
+            allowRemote: ui.allowRemote,
+            home: opts.home,
+            handler: api,
+            streams: terminals.upgrades,
+            notice: (line) => say({ kind: 'web-ui', message: line }),
+          });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  offEarly();
+  for (const n of early) say(n);
+  logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
+  return { agent, api, control, webUi, stop: stopAll };
+}

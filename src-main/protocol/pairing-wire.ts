@@ -1,0 +1,83 @@
+/**
+ * The first frames on a pairing circuit, before the PAKE (docs/protocol.md): the joiner's hello naming
+ * the code's tag, and the issuer's refusal when it will not run the exchange. Shared by both ends, and
+ * by path-dialers.ts, which tells a pairing circuit from a link handshake by its first frame.
+ */
+import { z } from 'zod';
+import { ClawError } from '../core/errors.js';
+import { dialAddressListSchema } from '../core/host-port-schema.js';
+
+/** First frame on a pairing circuit: this marker and the tag. E2E messages start with byte 1, never 'C'. */
+const PAIR_HELLO_MARKER = Buffer.from('CBPAIR1:', 'ascii');
+/** First frame of the issuer's answer when it will not run the exchange: this marker and a JSON refusal. */
+const PAIR_REFUSAL_MARKER = Buffer.from('CBPAIRX:', 'ascii');
+const refusalSchema = z.discriminatedUnion('reason', [
+  z.object({ reason: z.literal('code-invalid') }),
+  z.object({ reason: z.literal('rate-limited'), retryAfterSeconds: z.number().int().min(1).max(3600) }),
+]);
+export type PairRefusal = z.infer<typeof refusalSchema>;
+
+export function encodeRefusal(refusal: PairRefusal): Uint8Array {
+  return Buffer.concat([PAIR_REFUSAL_MARKER, Buffer.from(JSON.stringify(refusal), 'utf8')]);
+}
+
+/** The joiner's error for an issuer's refusal frame, or undefined when `frame` is not one. */
+export function refusalError(frame: Uint8Array): ClawError | undefined {
+  const bytes = Buffer.from(frame);
+  if (bytes.length > 256 || !bytes.subarray(0, PAIR_REFUSAL_MARKER.length).equals(PAIR_REFUSAL_MARKER)) {
+    return undefined;
+  }
+  let parsed: PairRefusal | undefined;
+  try {
+    parsed = refusalSchema.parse(JSON.parse(bytes.subarray(PAIR_REFUSAL_MARKER.length).toString('utf8')));
+  } catch {
+    return new ClawError('PAIRING_FAILED', 'the other node refused to pair and its answer was malformed');
+  }
+  return parsed.reason === 'rate-limited'
+    ? new ClawError(
+        'RELAY_LIMIT',
+        `too many pairing attempts, retry in ${parsed.retryAfterSeconds} s (the code is still good)`,
+      )
+    : new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE);
+}
+
+/** Who a pairing attempt came from: shown as `address` in the pending request, limited by `limitKey`. */
+export interface PairingSource {
+  /** `host:port` on the LAN, or the relay URL. */
+  address: string;
+  /** What the per-source rate limit counts: the relay-authenticated node ID, or the LAN IP (/64). */
+  limitKey: string;
+  /**
+   * Through a relay: the source is only a node ID, which costs nothing to make, so these attempts
+   * also count toward one node-wide budget (pairing-issuer.ts PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE).
+   */
+  viaRelay?: boolean;
+}
+/** The user-facing line for a code nobody is waiting for. */
+export const CODE_INVALID_LINE = 'code invalid or expired';
+
+/** The relay alias a code's tag is reached under (protocol/rendezvous.ts, shared with the relay). */
+export { rendezvousAlias } from './rendezvous.js';
+
+/** The joiner's first frame on a pairing circuit: the marker and the code's tag. */
+export function encodePairHello(tag: string): Uint8Array {
+  return Buffer.concat([PAIR_HELLO_MARKER, Buffer.from(tag, 'ascii')]);
+}
+
+export function isPairHello(frame: Uint8Array): boolean {
+  return (
+    frame.length > PAIR_HELLO_MARKER.length &&
+    Buffer.from(frame.subarray(0, PAIR_HELLO_MARKER.length)).equals(PAIR_HELLO_MARKER)
+  );
+}
+
+/** How long each PAKE step may take, in ms (either side gives up on a silent other after it). */
+export const PAIR_STEP_TIMEOUT_MS = 15_000;
+
+/** What a LAN joiner sends when it opens the `pair` stream: its own direct addresses. */
+export const lanPairArgs = z.object({ addresses: dialAddressListSchema }).strict();
+
+/** The code's tag a pairing hello names. */
+export function pairHelloTag(hello: Uint8Array): string {
+  return Buffer.from(hello.subarray(PAIR_HELLO_MARKER.length)).toString('ascii');
+}

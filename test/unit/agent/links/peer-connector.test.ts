@@ -1,0 +1,56 @@
+/** PathRetrier: the backoff between attempts on one path to a peer. */
+import { test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { PathRetrier, SHORT_LIVED_LINK_MS } from '../../../../src-main/agent/links/peer-connector.js';
+import type { Link } from '../../../../src-main/transport/link.js';
+
+/** A retrier whose every attempt gets a link that the other side closes after `livesMs`. */
+function retrierWithLinksThatLive(livesMs: number) {
+  let attempts = 0;
+  const retrier: PathRetrier = new PathRetrier(
+    'relay',
+    () => {
+      attempts++;
+      return Promise.resolve({} as Link);
+    },
+    () => false,
+    () => setTimeout(() => retrier.lost(livesMs), livesMs),
+    () => undefined,
+  );
+  return { retrier, attempts: () => attempts };
+}
+
+async function advance(ms: number, step = 100): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    mock.timers.tick(step);
+    // Let the attempt's promise settle before the next tick.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+test('links the other side closes at once (not approved, removed) back off like failed attempts', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { retrier, attempts } = retrierWithLinksThatLive(50);
+    retrier.kick();
+    await advance(60_000);
+    retrier.stop();
+    // 1, 2, 4, 8, 16, 30 s (+ up to 20 %) between attempts: at most 7 in a minute, not one a second.
+    assert.ok(attempts() >= 5 && attempts() <= 7, `attempts in 60 s: ${attempts()}`);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a link that lived a while is redialled at once when it drops', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { retrier, attempts } = retrierWithLinksThatLive(SHORT_LIVED_LINK_MS);
+    retrier.kick();
+    await advance(3 * SHORT_LIVED_LINK_MS + 500);
+    retrier.stop();
+    assert.equal(attempts(), 4);
+  } finally {
+    mock.timers.reset();
+  }
+});
