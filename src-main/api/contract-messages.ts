@@ -1,0 +1,142 @@
+/**
+ * The messages part of the API contract (issue 54, ADR 0046): what a program may ask of its agent's
+ * inbox and outbox. Spread into contract.ts's methodParams, MethodResults and ApiEvents; the agent's
+ * messages service implements it.
+ */
+import { z } from 'zod';
+import { uuidV7Problem } from '../core/uuid-v7.js';
+import {
+  MAX_MESSAGE_TTL_MS,
+  MIN_MESSAGE_TTL_MS,
+  topicProblem,
+  type MessageRefusalCode,
+} from '../protocol/message-frames.js';
+
+const peerRef = z.string().min(1).max(200);
+const messageId = z.string().superRefine((id, ctx) => {
+  const problem = uuidV7Problem(id);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const topic = z.string().superRefine((t, ctx) => {
+  const problem = topicProblem(t);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+/** Most IDs one `messages.ack` or `messages.delete` takes. */
+export const MESSAGE_IDS_MAX = 10_000;
+/** Most messages one `messages.list` or `messages.outbox` answers (the newest of those that match). */
+export const MESSAGE_LIST_MAX = 10_000;
+const ids = z.array(messageId).min(1).max(MESSAGE_IDS_MAX);
+
+export const messageMethodParams = {
+  /**
+   * Queues one message for `peer` (a name or fingerprint); answered once it is durable in the outbox.
+   * Exactly one of `text` (UTF-8) and `base64` (bytes) is the body, at most 1 MiB once decoded (the
+   * agent checks the bytes). `replyTo` makes it a reply to a message this node received (`msg serve`);
+   * `error` marks a reply that reports a failure.
+   */
+  'messages.send': z
+    .object({
+      peer: peerRef,
+      topic: topic.optional(),
+      text: z.string().optional(),
+      base64: z.string().optional(),
+      ttlMs: z.number().int().min(MIN_MESSAGE_TTL_MS).max(MAX_MESSAGE_TTL_MS).optional(),
+      replyTo: messageId.optional(),
+      error: z.boolean().optional(),
+    })
+    .strict()
+    .refine((p) => (p.text === undefined) !== (p.base64 === undefined), {
+      message: 'a message has exactly one body: text or base64',
+    }),
+  /**
+   * The inbox, oldest first: `unread` only those no program acknowledged, `topic` and `from` (a peer's
+   * name or fingerprint) narrow it, `after` an ID starts past it, `limit` the newest this many (default
+   * 1000). Bodies are included.
+   */
+  'messages.list': z
+    .object({
+      unread: z.boolean().optional(),
+      topic: topic.optional(),
+      from: peerRef.optional(),
+      after: messageId.optional(),
+      limit: z.number().int().min(1).max(MESSAGE_LIST_MAX).optional(),
+    })
+    .strict(),
+  /** Marks inbox messages read (a program took them): their senders get a `read` receipt. */
+  'messages.ack': z.object({ ids }).strict(),
+  /** The outbox, oldest first: each message's state and why; `peer` and `ids` narrow it. */
+  'messages.outbox': z
+    .object({
+      peer: peerRef.optional(),
+      ids: ids.optional(),
+      limit: z.number().int().min(1).max(MESSAGE_LIST_MAX).optional(),
+    })
+    .strict(),
+  /**
+   * Removes messages from the inbox or the outbox (an outbox message not yet delivered is not sent;
+   * one on a link already may still arrive).
+   */
+  'messages.delete': z.object({ ids }).strict(),
+} as const;
+
+/** A message's state in the sender's outbox. */
+export type MessageState = 'queued' | 'sent' | 'delivered' | 'read' | 'expired' | 'refused';
+
+/** A peer as messages name it. */
+export interface MessagePeer {
+  name: string;
+  fingerprint: string;
+}
+
+/** Why a message is refused or expired: the receiver's code and words, and where to fix it. */
+export interface MessageWhy {
+  code: MessageRefusalCode;
+  reason: string;
+}
+
+/** One message in the inbox. Exactly one of `text` and `base64` is its body. */
+export interface InboxMessage {
+  id: string;
+  from: MessagePeer;
+  topic: string;
+  text?: string;
+  base64?: string;
+  /** ISO times. */
+  sentAt: string;
+  receivedAt: string;
+  expiresAt: string;
+  read: boolean;
+  replyTo?: string;
+  error?: true;
+}
+
+/** One message in the outbox (its body is not repeated). */
+export interface OutboxMessage {
+  id: string;
+  peer: MessagePeer;
+  topic: string;
+  size: number;
+  state: MessageState;
+  /** Present when refused or expired, and while queued behind a full inbox (INBOX_FULL). */
+  why?: MessageWhy;
+  sentAt: string;
+  /** When it reached its state. */
+  stateAt: string;
+  expiresAt: string;
+  replyTo?: string;
+}
+
+export interface MessageMethodResults {
+  'messages.send': OutboxMessage;
+  'messages.list': InboxMessage[];
+  'messages.ack': { acked: number };
+  'messages.outbox': OutboxMessage[];
+  'messages.delete': { deleted: number };
+}
+
+export interface MessageEvents {
+  /** A message arrived in the inbox (durable already). */
+  message: InboxMessage;
+  /** An outbox message changed state (sent, delivered, read, expired, refused, or queued with a why). */
+  'message.state': OutboxMessage;
+}
