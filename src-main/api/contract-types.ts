@@ -33,6 +33,8 @@ export interface SettingsResult {
   detachedTerminalIdleMs: number;
   /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
   notifications: boolean;
+  /** The desktop app announces a new message while its window is closed. */
+  messageNotifications: boolean;
   /** Peers allowed `listen` may have this node listen on non-loopback addresses (reverse forwards). */
   allowRemoteReverseListen: boolean;
 }

@@ -10,6 +10,7 @@ import type { PathKind } from '../transport/link.js';
 import type { AddressSource } from '../core/address-source.js';
 import type { AuditEvent } from '../audit/audit-events.js';
 import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
+import { PERMISSIONS } from '../core/permissions.js';
 
 const peerRef = z.string().min(1).max(200);
 /** Most events one `audit.list` answers (the newest of those that match). */
@@ -26,10 +27,10 @@ const typedNodeName = z
     if (problem) ctx.addIssue({ code: 'custom', message: `a node name ${problem}` });
   })
   .transform(normalizeNodeName);
-/** What a peer may do on this node; see settings.ts PERMISSIONS. */
-export const permissionSchema = z.enum(['terminal', 'forward', 'relay', 'listen']);
+/** What a peer may do on this node: core/permissions.ts PERMISSIONS. */
+export const permissionSchema = z.enum(PERMISSIONS);
 export type Permission = z.infer<typeof permissionSchema>;
-const allowList = z.array(permissionSchema).max(4);
+const allowList = z.array(permissionSchema).max(PERMISSIONS.length);
 /** Name of a forward or proxy: letters, digits, `.`, `_`, `-`. */
 const forwardName = z.string().regex(/^[\w.-]{1,64}$/, 'use 1–64 letters, digits, ".", "_" or "-"');
 /** Which kind a toggle is meant for: the CLI's `forward disable` refuses a proxy's name, and the other way. */
@@ -208,6 +209,7 @@ export const methodParams = {
       /** Checked against the settings' bounds (1 min … 30 days) by the agent. */
       detachedTerminalIdleMs: z.number().int().positive().optional(),
       notifications: z.boolean().optional(),
+      messageNotifications: z.boolean().optional(),
       /** Peers allowed `listen` may have this node listen on non-loopback addresses (ADR 0018). */
       allowRemoteReverseListen: z.boolean().optional(),
       addRelay: z

@@ -244,10 +244,20 @@ export const settingsSchema = z
     /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
     notifications: z.boolean().default(true),
     /**
+     * The desktop app announces a new message while its window is closed (issue 54); apart from
+     * `notifications`, so the owner can keep one without the other.
+     */
+    messageNotifications: z.boolean().default(true),
+    /**
      * Peers allowed `listen` may have this node listen on addresses other machines can reach (not
      * only loopback) for their reverse forwards: the owner's explicit consent, off by default.
      */
     allowRemoteReverseListen: z.boolean().default(false),
+    /**
+     * The permissions the release that wrote this file knew. A permission added since is granted on
+     * upgrade as its decision says (upgradeSettings), once: after that the owner's choice stands.
+     */
+    knownPermissions: z.array(z.string().max(32)).max(32).default([...PERMISSIONS]),
   })
   .superRefine((s, ctx) => {
     // Peers and forwards are found by name (and peers by fingerprint): a second one under the same key
@@ -275,6 +285,29 @@ export const settingsSchema = z
   });
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+/**
+ * Settings as an older release wrote them, brought up to this one before they are read (the file is
+ * rewritten with the next save): a permission added since the file was written is granted as its
+ * decision says — `message` to every peer allowed `terminal` (ADR 0046: it adds nothing `terminal`
+ * did not allow). Anything that is not an object of settings is left for the schema to refuse.
+ */
+export function upgradeSettings(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const file = raw as Record<string, unknown>;
+  const known = Array.isArray(file.knownPermissions) ? (file.knownPermissions as unknown[]) : [];
+  if (known.includes('message')) return raw;
+  const peers = Array.isArray(file.peers)
+    ? file.peers.map((p: unknown) => {
+        if (p === null || typeof p !== 'object' || Array.isArray(p)) return p;
+        const allow = (p as { allow?: unknown }).allow;
+        // No list: the schema's default, which has `message` now (and had `terminal` then).
+        if (!Array.isArray(allow) || !allow.includes('terminal') || allow.includes('message')) return p;
+        return { ...p, allow: [...(allow as unknown[]), 'message'] };
+      })
+    : file.peers;
+  return { ...file, ...(peers !== undefined ? { peers } : {}), knownPermissions: [...PERMISSIONS] };
+}
 
 /** The fields each kind of entry has in this release; any other is kept as an extra. */
 export const KNOWN_FIELDS: KnownFields = {

@@ -63,6 +63,7 @@ test('settings.get: defaults, relays without their tokens', () => {
     terminalResumeMs: 60_000,
     detachedTerminalIdleMs: 24 * 60 * 60 * 1000,
     notifications: true,
+    messageNotifications: true,
     allowRemoteReverseListen: false,
   });
   assert.ok(!JSON.stringify(got).includes('secret'));
@@ -75,11 +76,13 @@ test('settings.set: live changes apply, listener changes ask for a restart', () 
     terminalResumeMs: 5_000,
     detachedTerminalIdleMs: 3_600_000,
     notifications: false,
+    messageNotifications: false,
   });
   assert.equal(live.name, 'desk');
   assert.equal(live.terminalResumeMs, 5_000);
   assert.equal(live.detachedTerminalIdleMs, 3_600_000);
   assert.equal(live.notifications, false);
+  assert.equal(live.messageNotifications, false, 'the message switch is its own');
   assert.equal(live.restartNeeded, false);
   assert.deepEqual(live.restartFor, []);
 

@@ -72,6 +72,7 @@ export function getSettings(host: SettingsHost): SettingsResult {
     terminalResumeMs: s.terminalResumeMs,
     detachedTerminalIdleMs: s.detachedTerminalIdleMs,
     notifications: s.notifications,
+    messageNotifications: s.messageNotifications,
     allowRemoteReverseListen: s.allowRemoteReverseListen,
   };
 }
@@ -158,6 +159,7 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
     ...(resume !== undefined ? { terminalResumeMs: resume } : {}),
     ...(idle !== undefined ? { detachedTerminalIdleMs: idle } : {}),
     ...(p.notifications !== undefined ? { notifications: p.notifications } : {}),
+    ...(p.messageNotifications !== undefined ? { messageNotifications: p.messageNotifications } : {}),
     ...(p.allowRemoteReverseListen !== undefined
       ? { allowRemoteReverseListen: p.allowRemoteReverseListen }
       : {}),
