@@ -42,7 +42,11 @@ export type ErrorCode =
   | 'TERMINAL_LOST'
   | 'KEY_IN_DESKTOP_APP'
   /** The outbox holds as many undelivered messages as it may (messages/outbox.ts). */
-  | 'OUTBOX_FULL';
+  | 'OUTBOX_FULL'
+  /** The receiver refused a message whose receipt was awaited (`msg send --wait`; its why says which code). */
+  | 'MESSAGE_REFUSED'
+  /** A message's time to live passed before the awaited receipt came. */
+  | 'MESSAGE_EXPIRED';
 
 export class ClawError extends Error {
   /**
