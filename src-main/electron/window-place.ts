@@ -13,7 +13,9 @@ export type WindowPlace =
   /** `new` shows a fresh code at once; `join` opens the form, with `invite` filled in when given. */
   | { view: 'pair'; mode: 'new' | 'join'; invite?: string }
   /** A new terminal tab to the peer (its fingerprint), named `name` until the agent says otherwise. */
-  | { view: 'terminal'; peer: string; name: string };
+  | { view: 'terminal'; peer: string; name: string }
+  /** The Messages view, with the conversation with `peer` (its fingerprint) open when given. */
+  | { view: 'messages'; peer?: string };
 
 /** The fragment (without `#`) that opens `place`, e.g. `approvals?request=3f2a`, `pair/new`. */
 export function placeLink(place: WindowPlace): string {
@@ -25,6 +27,8 @@ export function placeLink(place: WindowPlace): string {
       return place.invite === undefined ? 'pair/join' : `join?${query({ invite: place.invite })}`;
     case 'terminal':
       return `terminals?${query({ open: place.peer, name: place.name })}`;
+    case 'messages':
+      return place.peer === undefined ? 'messages' : `messages?${query({ peer: place.peer })}`;
     default:
       return place.view;
   }

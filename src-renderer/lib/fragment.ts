@@ -7,7 +7,7 @@
  *   to an open window as an `app.navigate` event; the web UI takes the same links:
  *   `#approvals[?request=<id or fingerprint>]`, `#pair`, `#pair/new` (a fresh code), `#pair/join`,
  *   `#join?invite=<code or invite>`, `#terminals[?open=<peer>&name=<name>]` (a new terminal tab),
- *   `#peers`, `#forwards`, `#settings`; a `token` parameter may ride along. The window keeps its
+ *   `#messages[?peer=<fingerprint>]` (that conversation open), `#peers`, `#forwards`, `#settings`; a `token` parameter may ride along. The window keeps its
  *   current view in the fragment (`viewFragment`), so a reload lands where it was;
  * - `#join=<code or invite>`, the first form of a join link, still taken.
  * Pure, so it is unit-tested; anything malformed is ignored rather than half-followed.
@@ -97,6 +97,10 @@ export function parseAppLink(route: string, params: URLSearchParams): AppLink | 
       if (!peer) return { view: 'terminals', intent: {} };
       const name = value(params, 'name')?.slice(0, MAX_NAME_CHARS) ?? peer.slice(0, 8);
       return { view: 'terminals', intent: { openTerminal: { peer, name } } };
+    }
+    case 'messages': {
+      const peer = value(params, 'peer');
+      return { view: 'messages', intent: peer ? { messagesPeer: peer } : {} };
     }
     default:
       return (VIEWS as readonly string[]).includes(route) ? { view: route as View, intent: {} } : null;

@@ -11,6 +11,7 @@ export const VIEWS = [
   'approvals',
   'pair',
   'terminals',
+  'messages',
   'forwards',
   'connections',
   'activity',
@@ -30,6 +31,8 @@ export interface Intent {
   request?: string;
   /** Terminals: open a new tab to this peer (fingerprint), called `name` until the agent names it. */
   openTerminal?: { peer: string; name: string };
+  /** Messages: the conversation with this peer (its fingerprint) open. */
+  messagesPeer?: string;
 }
 
 const KEY = 'clawbridge.view';

@@ -60,7 +60,11 @@ test('app links open views with what they were opened for, with or without a tok
     view: 'terminals',
     intent: { openTerminal: { peer: 'b'.repeat(64), name: 'laptop' } },
   });
-  for (const view of ['peers', 'forwards', 'settings', 'terminals', 'pair'])
+  assert.deepEqual(link(`#messages?peer=${'d'.repeat(64)}`), {
+    view: 'messages',
+    intent: { messagesPeer: 'd'.repeat(64) },
+  });
+  for (const view of ['peers', 'forwards', 'settings', 'terminals', 'pair', 'messages'])
     assert.deepEqual(link(`#${view}`), { view, intent: {} });
 });
 
@@ -76,6 +80,8 @@ test("every place main opens reads back in the renderer, as a new page's fragmen
     { view: 'pair', mode: 'join' },
     { view: 'pair', mode: 'join', invite: INVITE },
     { view: 'terminal', peer: 'c'.repeat(64), name: 'my nas & co' },
+    { view: 'messages' },
+    { view: 'messages', peer: 'd'.repeat(64) },
   ];
   for (const place of places) {
     const fromHash = parseFragment(`#${placeLink(place)}`).link;
@@ -85,6 +91,7 @@ test("every place main opens reads back in the renderer, as a new page's fragmen
   assert.deepEqual(parseFragment(`#${placeLink(places[9]!)}`).link?.intent, {
     openTerminal: { peer: 'c'.repeat(64), name: 'my nas & co' },
   });
+  assert.deepEqual(parseFragment(`#${placeLink(places[11]!)}`).link?.intent, { messagesPeer: 'd'.repeat(64) });
   assert.equal(navigateLink({ view: 42 }), null);
   assert.equal(navigateLink('approvals'), null);
 });
