@@ -3,13 +3,15 @@
  * (api/store.ts); none fetches on mount.
  */
 import { useEffect, useRef, useSyncExternalStore } from 'react';
-import { useAgent, useServices } from './api/hooks.js';
+import { useAgent, useMessages, useServices } from './api/hooks.js';
 import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { Toasts } from './components/Toasts.js';
 import { ActivityView } from './features/activity/ActivityView.js';
 import { ApprovalsView } from './features/approvals/ApprovalsView.js';
 import { ConnectionsView } from './features/connections/ConnectionsView.js';
 import { ForwardsView } from './features/forwards/ForwardsView.js';
+import { unreadCount } from './features/messages/conversations.js';
+import { MessagesView } from './features/messages/MessagesView.js';
 import { PairView } from './features/pair/PairView.js';
 import { PeersView } from './features/peers/PeersView.js';
 import { SettingsView } from './features/settings/SettingsView.js';
@@ -25,13 +27,25 @@ const LABELS: Record<View, string> = {
   approvals: 'Approvals',
   pair: 'Pair',
   terminals: 'Terminals',
+  messages: 'Messages',
   forwards: 'Forwards',
   connections: 'Connections',
   activity: 'Activity',
   settings: 'Settings',
 };
 
-function NavEntry({ view, current, count }: { view: View; current: View; count?: number }) {
+function NavEntry({
+  view,
+  current,
+  count,
+  counted = 'pending',
+}: {
+  view: View;
+  current: View;
+  count?: number;
+  /** What the count counts, in its name: "Approvals 1 pending", "Messages 3 unread". */
+  counted?: string;
+}) {
   const { nav } = useServices();
   return (
     <li>
@@ -44,7 +58,7 @@ function NavEntry({ view, current, count }: { view: View; current: View; count?:
         {LABELS[view]}
         {count ? (
           // Part of the button's name ("Approvals 1 pending"), said once: no description repeats it.
-          <span className="count" aria-label={`${count} pending`}>
+          <span className="count" aria-label={`${count} ${counted}`}>
             {count}
           </span>
         ) : null}
@@ -63,6 +77,8 @@ function CurrentView({ view }: { view: View }) {
       return <PairView />;
     case 'terminals':
       return <TerminalsView />;
+    case 'messages':
+      return <MessagesView />;
     case 'forwards':
       return <ForwardsView />;
     case 'connections':
@@ -92,6 +108,7 @@ export function App() {
   const viewKey = Object.keys(intent).length > 0 ? `${view}-${seq}` : view;
   const status = useAgent((s) => s.status);
   const pending = useAgent((s) => s.pending.length);
+  const unread = useMessages((s) => unreadCount(s.inbox));
   const connection = useAgent((s) => s.connection.kind);
   const terminals = useServices().terminals;
   // Live tabs only: one that failed to open or whose session ended has no terminal open any more.
@@ -124,6 +141,7 @@ export function App() {
           <NavEntry view="approvals" current={view} count={pending} />
           <NavEntry view="pair" current={view} />
           <NavEntry view="terminals" current={view} count={undefined} />
+          <NavEntry view="messages" current={view} count={unread} counted="unread" />
           <NavEntry view="forwards" current={view} />
           <NavEntry view="connections" current={view} />
           <NavEntry view="activity" current={view} />

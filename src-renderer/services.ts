@@ -4,6 +4,7 @@
  */
 import { ApiClient } from './api/client.js';
 import type { Platform } from './api/pick-transport.js';
+import { MessagesStore } from './api/messages-store.js';
 import { AgentStore } from './api/store.js';
 import type { Transport } from './api/transport.js';
 import { TerminalManager } from './features/terminals/terminal-manager.js';
@@ -14,6 +15,8 @@ import { Toasts } from './lib/toasts.js';
 export interface Services {
   client: ApiClient;
   store: AgentStore;
+  /** The inbox and outbox, kept live (api/messages-store.ts). */
+  messages: MessagesStore;
   nav: Navigation;
   toasts: Toasts;
   /** The code "Pair new device" shows, so a request that used it is not toasted too. */
@@ -35,6 +38,7 @@ export function createServices(
     platform,
     client,
     store: new AgentStore(client),
+    messages: new MessagesStore(client, prefs),
     nav: new Navigation(storage),
     toasts: new Toasts(),
     pairScreen: new PairScreen(),

@@ -6,6 +6,7 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import type { Services } from '../services.js';
+import type { MessagesSnapshot } from './messages-store.js';
 import type { Snapshot } from './store.js';
 
 export const ServicesContext = createContext<Services | null>(null);
@@ -28,4 +29,10 @@ const NO_PEERS: PeerInfo[] = [];
 /** The peers, or the same empty list until the first status arrives. */
 export function usePeers(): PeerInfo[] {
   return useAgent((s) => s.status?.peers ?? NO_PEERS);
+}
+
+/** The selected part of the messages snapshot (api/messages-store.ts), as useAgent reads the agent's. */
+export function useMessages<T>(select: (s: MessagesSnapshot) => T): T {
+  const { messages } = useServices();
+  return useSyncExternalStore(messages.subscribe, () => select(messages.get()));
 }

@@ -1,0 +1,307 @@
+/**
+ * The window's view of this node's inbox and outbox (issue 54, docs/api.md §Messages): read once on
+ * (re)connecting, then kept live by the agent's `message` (a new inbox message) and `message.state`
+ * (an outbox message moved on) events, as the AgentStore keeps the rest. Views read it with
+ * `useSyncExternalStore`; none fetches on mount.
+ *
+ * The outbox does not repeat a message's body once it is delivered (ADR 0046), so the text of what
+ * this window sent is kept here, in this device's storage, for the conversation to show (`sentText`);
+ * a message another program sent shows as its size.
+ *
+ * No React and no DOM here, so it runs under node:test with a FakeTransport.
+ */
+import type {
+  InboxMessage,
+  MessageMethodResults,
+  MessageState,
+  OutboxMessage,
+} from '../../src-main/api/contract-messages.js';
+import { messageOf, type ApiClient } from './client.js';
+import { ApiError, Listeners, type Disposer } from './transport.js';
+import type { KeyValue } from '../lib/navigation.js';
+
+/**
+ * Most messages held per box, newest kept (the contract's default `messages.list` answer): the
+ * conversations show at most this many, and a flood of `message` events cannot grow the page without
+ * bound. Unread counts are counted among them.
+ */
+export const HELD_MESSAGES = 1000;
+
+/**
+ * The largest body a message may have, in bytes: the protocol's MAX_MESSAGE_BODY_BYTES (the page
+ * cannot import the agent's code; a unit test checks the two agree). Checked here so an oversized
+ * message is refused at once, naming the limit, before anything is sent.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Sent texts kept for the conversation view: the last this many messages this window sent. */
+export const SENT_TEXTS_KEPT = 200;
+/** And at most this many characters of each (a longer one is cut, saying so). */
+export const SENT_TEXT_CHARS = 4000;
+const SENT_TEXTS_KEY = 'clawbridge.sentMessages';
+
+export interface MessagesSnapshot {
+  /**
+   * `loading` until the first read answered; `unsupported` when the agent does not know the messages
+   * methods (an older release); `error` when the last read failed (`error` says why).
+   */
+  phase: 'loading' | 'ready' | 'unsupported' | 'error';
+  error: string | null;
+  /** Oldest first, at most HELD_MESSAGES. */
+  inbox: readonly InboxMessage[];
+  /** Oldest first, at most HELD_MESSAGES. */
+  outbox: readonly OutboxMessage[];
+}
+
+/** A state never moves back (the agent's box-records.ts stateRank): a late event must not undo one. */
+const RANK: Record<MessageState, number> = {
+  queued: 0,
+  sent: 1,
+  delivered: 2,
+  read: 3,
+  expired: 4,
+  refused: 4,
+};
+
+/** The newer of two views of one outbox message: the further state; on a tie, the later report. */
+export function laterState(held: OutboxMessage | undefined, next: OutboxMessage): OutboxMessage {
+  if (!held) return next;
+  return RANK[next.state] >= RANK[held.state] ? next : held;
+}
+
+/** What the page may ask of the agent's messages methods: the contract's, with a typed answer. */
+type Call = <M extends keyof MessageMethodResults>(
+  method: M,
+  params: Record<string, unknown>,
+) => Promise<MessageMethodResults[M]>;
+
+export class MessagesStore {
+  private snapshot: MessagesSnapshot = { phase: 'loading', error: null, inbox: [], outbox: [] };
+  private readonly listeners = new Listeners<[]>();
+  private readonly disposers: Disposer[] = [];
+  /** Events that came while a read ran: the read's answer may predate them. */
+  private during: { inbox: InboxMessage[]; outbox: OutboxMessage[] } | null = null;
+  private readAgain = false;
+  private readonly sentTexts: Map<string, string>;
+  private readonly call: Call;
+
+  constructor(
+    client: ApiClient,
+    /** This device's lasting storage (localStorage), where the sent texts are kept; null: memory only. */
+    private readonly prefs: KeyValue | null = null,
+  ) {
+    this.call = (method, params) =>
+      client.transport.request(method, params) as Promise<MessageMethodResults[typeof method]>;
+    this.sentTexts = loadSentTexts(prefs);
+    const transport = client.transport;
+    this.disposers.push(
+      transport.onState((state) => {
+        if (state.kind === 'connected') void this.refresh();
+      }),
+      client.onEvent((event, data) => this.onEvent(event, data)),
+    );
+    if (transport.state.kind === 'connected') void this.refresh();
+  }
+
+  get = (): MessagesSnapshot => this.snapshot;
+
+  subscribe = (listener: () => void): Disposer => this.listeners.add(listener);
+
+  /** The text this window sent as message `id`, when it still has it. */
+  sentText(id: string): string | undefined {
+    return this.sentTexts.get(id);
+  }
+
+  /** Reads both boxes again (on connecting; a read asked for while one runs runs once after it). */
+  async refresh(): Promise<void> {
+    if (this.during) {
+      this.readAgain = true;
+      return;
+    }
+    this.during = { inbox: [], outbox: [] };
+    try {
+      const [inbox, outbox] = await Promise.all([
+        this.call('messages.list', { limit: HELD_MESSAGES }),
+        this.call('messages.outbox', { limit: HELD_MESSAGES }),
+      ]);
+      const came = this.during;
+      this.during = null;
+      let inboxById = new Map(inbox.map((m) => [m.id, m]));
+      let outboxById = new Map(outbox.map((m) => [m.id, m]));
+      inboxById = withInbox(inboxById, came.inbox);
+      outboxById = withOutbox(outboxById, came.outbox);
+      this.set({ phase: 'ready', error: null, inbox: held(inboxById), outbox: held(outboxById, true) });
+    } catch (err) {
+      this.during = null;
+      const unsupported = err instanceof ApiError && /unknown method/.test(err.message);
+      this.set(
+        unsupported
+          ? { phase: 'unsupported', error: null }
+          : { phase: 'error', error: `Could not read the messages: ${messageOf(err)}` },
+      );
+    }
+    if (this.readAgain) {
+      this.readAgain = false;
+      await this.refresh();
+    }
+  }
+
+  /**
+   * Queues `text` for `peer` (its fingerprint). Refuses a body over MAX_BODY_BYTES at once, naming
+   * the limit, without asking the agent; throws the agent's error otherwise. The answer (state
+   * `queued`) joins the outbox.
+   */
+  async send(peer: string, text: string): Promise<OutboxMessage> {
+    const size = utf8Bytes(text);
+    if (size > MAX_BODY_BYTES) throw new ApiError('TOO_LARGE', tooLargeText(size));
+    const sent = await this.call('messages.send', { peer, text });
+    this.keepSentText(sent.id, text);
+    this.takeOutbox([sent]);
+    return sent;
+  }
+
+  /**
+   * Marks inbox messages read (the sender gets its `read` receipt). Those the agent took are marked
+   * here at once; a failure is thrown.
+   */
+  async ack(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.call('messages.ack', { ids: [...ids] });
+    const acked = new Set(ids);
+    this.set({
+      inbox: this.snapshot.inbox.map((m) => (acked.has(m.id) && !m.read ? { ...m, read: true } : m)),
+    });
+  }
+
+  private onEvent(event: string, data: unknown): void {
+    if (event === 'message' && isInboxMessage(data)) {
+      this.during?.inbox.push(data);
+      this.set({ inbox: held(withInbox(byId(this.snapshot.inbox), [data])) });
+    } else if (event === 'message.state' && isOutboxMessage(data)) {
+      this.during?.outbox.push(data);
+      this.takeOutbox([data]);
+    }
+  }
+
+  private takeOutbox(messages: OutboxMessage[]): void {
+    this.set({ outbox: held(withOutbox(byId(this.snapshot.outbox), messages), true) });
+  }
+
+  private keepSentText(id: string, text: string): void {
+    const kept = text.length > SENT_TEXT_CHARS ? text.slice(0, SENT_TEXT_CHARS) : text;
+    this.sentTexts.set(id, kept);
+    while (this.sentTexts.size > SENT_TEXTS_KEPT) {
+      const oldest = this.sentTexts.keys().next().value as string;
+      this.sentTexts.delete(oldest);
+    }
+    try {
+      this.prefs?.setItem(SENT_TEXTS_KEY, JSON.stringify([...this.sentTexts]));
+    } catch {
+      // Storage full or refused: the text shows until the page reloads.
+    }
+  }
+
+  private set(patch: Partial<MessagesSnapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    this.listeners.emit();
+  }
+
+  dispose(): void {
+    for (const d of this.disposers) d();
+    this.listeners.clear();
+  }
+}
+
+/** `The message is 1.2 MiB; a message holds at most 1 MiB — nothing was sent.` */
+export function tooLargeText(bytes: number): string {
+  const mib = (bytes / (1024 * 1024)).toFixed(1);
+  return `The message is ${mib} MiB; a message holds at most 1 MiB — nothing was sent`;
+}
+
+/** UTF-8 length of `text`, in bytes, without encoding it. */
+export function utf8Bytes(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
+function byId<T extends { id: string }>(list: readonly T[]): Map<string, T> {
+  return new Map(list.map((m) => [m.id, m]));
+}
+
+/** An inbox message once read stays read (an event may carry an older view of it). */
+function withInbox(map: Map<string, InboxMessage>, more: readonly InboxMessage[]): Map<string, InboxMessage> {
+  for (const m of more) {
+    const before = map.get(m.id);
+    map.set(m.id, before?.read && !m.read ? { ...m, read: true } : m);
+  }
+  return map;
+}
+
+function withOutbox(
+  map: Map<string, OutboxMessage>,
+  more: readonly OutboxMessage[],
+): Map<string, OutboxMessage> {
+  for (const m of more) map.set(m.id, laterState(map.get(m.id), m));
+  return map;
+}
+
+/**
+ * The newest HELD_MESSAGES, oldest first. IDs are UUIDv7 (time-ordered) from one sender's clock; the
+ * inbox mixes senders, so it is ordered by when each message arrived here.
+ */
+function held<T extends InboxMessage | OutboxMessage>(map: Map<string, T>, outbox = false): T[] {
+  const at = (m: T) => (outbox ? (m as OutboxMessage).sentAt : (m as InboxMessage).receivedAt);
+  const list = [...map.values()].sort((a, b) => at(a).localeCompare(at(b)) || a.id.localeCompare(b.id));
+  return list.length > HELD_MESSAGES ? list.slice(-HELD_MESSAGES) : list;
+}
+
+function loadSentTexts(prefs: KeyValue | null): Map<string, string> {
+  try {
+    const raw: unknown = JSON.parse(prefs?.getItem(SENT_TEXTS_KEY) ?? '[]');
+    if (!Array.isArray(raw)) return new Map();
+    const pairs = raw.filter(
+      (p): p is [string, string] =>
+        Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string',
+    );
+    return new Map(pairs.slice(-SENT_TEXTS_KEPT));
+  } catch {
+    return new Map();
+  }
+}
+
+function isInboxMessage(data: unknown): data is InboxMessage {
+  const m = data as Partial<InboxMessage> | null;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.id === 'string' &&
+    typeof m.from?.fingerprint === 'string' &&
+    typeof m.receivedAt === 'string' &&
+    typeof m.read === 'boolean'
+  );
+}
+
+function isOutboxMessage(data: unknown): data is OutboxMessage {
+  const m = data as Partial<OutboxMessage> | null;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.id === 'string' &&
+    typeof m.peer?.fingerprint === 'string' &&
+    typeof m.sentAt === 'string' &&
+    typeof m.state === 'string' &&
+    m.state in RANK
+  );
+}

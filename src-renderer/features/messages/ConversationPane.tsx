@@ -1,0 +1,139 @@
+/**
+ * One conversation: the peer and whether it takes messages from this device, the messages both ways
+ * in time order (a sent one with its state and why), and the composer. While it is open and the
+ * window is on screen, what arrives from the peer is acknowledged, so the sender sees `read`.
+ */
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { PeerInfo } from '../../../src-main/api/contract.js';
+import { messageOf } from '../../api/client.js';
+import { useAgent, useMessages, useServices } from '../../api/hooks.js';
+import { ErrorText } from '../../components/ErrorText.js';
+import { StatusDot } from '../../components/StatusDot.js';
+import { shortFingerprint } from '../../lib/format.js';
+import { peerState, peerTone } from '../../lib/peer-text.js';
+import { Composer } from './Composer.js';
+import { thread, unreadFrom, type Conversation } from './conversations.js';
+import { MessageItem } from './MessageItem.js';
+
+export function ConversationPane({
+  fingerprint,
+  conversation,
+}: {
+  fingerprint: string;
+  /** Null when no peer or message has this fingerprint (a link to a peer removed since). */
+  conversation: Conversation | null;
+}) {
+  const { messages } = useServices();
+  const self = useAgent((s) => s.status?.name ?? 'this device');
+  const { inbox, outbox } = useMessages((s) => s);
+  const items = useMemo(
+    () => thread(fingerprint, inbox, outbox, (id) => messages.sentText(id)),
+    [fingerprint, inbox, outbox, messages],
+  );
+  const name = conversation?.name ?? shortFingerprint(fingerprint);
+  const peer = conversation?.peer ?? null;
+  const online = peer !== null && peerState(peer) === 'online';
+  const ackError = useAcknowledged(fingerprint);
+  const log = useStickToBottom(items.length);
+  return (
+    <>
+      <header className="conversation-head">
+        <h2>{name}</h2>
+        {peer ? <StatusDot tone={peerTone(peer)} text={peerState(peer)} /> : null}
+      </header>
+      {peer === null ? (
+        <p className="why">
+          {name} is not a peer of this device: its messages stay here until deleted, and nothing can be sent
+          to it.
+        </p>
+      ) : (
+        <NoPermission peer={peer} self={self} />
+      )}
+      <ErrorText error={ackError} />
+      <div className="thread" ref={log} role="log" aria-label={`Messages with ${name}`} tabIndex={0}>
+        {items.length === 0 ? (
+          <p className="empty">
+            No messages with {name} yet. Write one below; a program on {name} reads it with{' '}
+            <code>clawbridge msg listen</code>.
+          </p>
+        ) : (
+          <ol>
+            {items.map((item) => (
+              <MessageItem key={item.id} item={item} peer={name} online={online} self={self} />
+            ))}
+          </ol>
+        )}
+      </div>
+      {peer ? <Composer peer={peer} /> : null}
+    </>
+  );
+}
+
+/**
+ * The peer said it does not take messages from this device (`theyAllow`): what to do, on which
+ * device. Said before anything is sent; a message sent anyway is refused with the same words.
+ */
+function NoPermission({ peer, self }: { peer: PeerInfo; self: string }) {
+  if (!peer.theyAllow || (peer.theyAllow as readonly string[]).includes('message')) return null;
+  return (
+    <p className="why">
+      {peer.name} does not allow messages from this device. On {peer.name}, open Peers → Permissions of {self}{' '}
+      and allow “Send messages to programs here”, or run <code>clawbridge peers allow {self} message</code>{' '}
+      there.
+    </p>
+  );
+}
+
+/**
+ * Acknowledges the peer's unread messages while the conversation is open and the page is on screen
+ * (a hidden tab waits until it is shown). Returns why the last acknowledgement failed, or null.
+ */
+function useAcknowledged(fingerprint: string): string | null {
+  const { messages } = useServices();
+  const unread = useMessages((s) => unreadFrom(fingerprint, s.inbox).join(','));
+  const [error, setError] = useState<string | null>(null);
+  const acking = useRef(new Set<string>());
+  useEffect(() => {
+    const ids = unread.split(',').filter((id) => id !== '' && !acking.current.has(id));
+    if (ids.length === 0) return;
+    const ack = () => {
+      for (const id of ids) acking.current.add(id);
+      messages
+        .ack(ids)
+        .then(() => setError(null))
+        .catch((err: unknown) => setError(`Could not mark the messages read: ${messageOf(err)}`))
+        .finally(() => {
+          for (const id of ids) acking.current.delete(id);
+        });
+    };
+    if (document.visibilityState === 'visible') return ack();
+    const onShow = () => {
+      if (document.visibilityState !== 'visible') return;
+      document.removeEventListener('visibilitychange', onShow);
+      ack();
+    };
+    document.addEventListener('visibilitychange', onShow);
+    return () => document.removeEventListener('visibilitychange', onShow);
+  }, [unread, messages]);
+  return error;
+}
+
+/** Keeps the thread scrolled to its newest message, unless the reader scrolled up to older ones. */
+function useStickToBottom(count: number) {
+  const ref = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const onScroll = () => {
+      atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+    };
+    el.addEventListener('scroll', onScroll);
+    return () => el.removeEventListener('scroll', onScroll);
+  }, []);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
+  }, [count]);
+  return ref;
+}
