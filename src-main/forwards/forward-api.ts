@@ -13,7 +13,7 @@ import { isLoopbackHost } from './listener.js';
 import { newProxySecret } from './proxy-secret.js';
 
 /** What the forward methods use (architecture.md §Rules the code keeps): the running forward manager and the peers, to name exits. */
-export interface ForwardApiHost
+export interface ForwardApiDeps
   extends Pick<PeerDirectory, 'peerEntries'>, Partial<Pick<PeerDirectory, 'self'>> {
   readonly forwards: ForwardManager;
 }
@@ -37,7 +37,7 @@ export function localAddress(
   return { listen, port };
 }
 
-function defaultName(agent: ForwardApiHost, prefix: string, port: number): string {
+function defaultName(agent: ForwardApiDeps, prefix: string, port: number): string {
   const taken = agent.forwards.names();
   const base = `${prefix}-${port}`;
   let name = base;
@@ -49,14 +49,14 @@ function defaultName(agent: ForwardApiHost, prefix: string, port: number): strin
  * The exit peer as saved: its name, and its fingerprint, which binds the forward to that machine (a
  * fingerprint prefix given by the user is resolved once, here).
  */
-function viaPeer(agent: ForwardApiHost, via: string): { via: string; viaFingerprint: string } {
+function viaPeer(agent: ForwardApiDeps, via: string): { via: string; viaFingerprint: string } {
   const { record } = resolvePeer(agent, via);
   return { via: record.name, viaFingerprint: record.fingerprint };
 }
 
 /** Without a name given, one added on port 0 is named after the port it gets. */
 function namedAfterPort(
-  agent: ForwardApiHost,
+  agent: ForwardApiDeps,
   given: string | undefined,
   prefix: string,
 ): ((port: number) => string) | undefined {
@@ -64,7 +64,7 @@ function namedAfterPort(
 }
 
 export async function addForward(
-  agent: ForwardApiHost,
+  agent: ForwardApiDeps,
   p: MethodParams<'forward.add'>,
 ): Promise<ForwardInfo> {
   if (p.direction === 'reverse') return addReverseForward(agent, p);
@@ -95,7 +95,7 @@ export async function addForward(
  * and `protocol: 'udp'` for a reverse UDP forward (ADR 0019).
  */
 async function addReverseForward(
-  agent: ForwardApiHost,
+  agent: ForwardApiDeps,
   p: MethodParams<'forward.add'>,
 ): Promise<ForwardInfo> {
   if (p.allowRemoteBind) {
@@ -127,16 +127,16 @@ async function addReverseForward(
   return agent.forwards.forwards().find((f) => f.name === name)!;
 }
 
-export function listForwards(agent: ForwardApiHost): ForwardInfo[] {
+export function listForwards(agent: ForwardApiDeps): ForwardInfo[] {
   return agent.forwards.forwards();
 }
 
-export async function removeForward(agent: ForwardApiHost, name: string): Promise<{ name: string }> {
+export async function removeForward(agent: ForwardApiDeps, name: string): Promise<{ name: string }> {
   await agent.forwards.remove(name, ['tcp']);
   return { name };
 }
 
-export async function addProxy(agent: ForwardApiHost, p: MethodParams<'proxy.add'>): Promise<ProxyInfo> {
+export async function addProxy(agent: ForwardApiDeps, p: MethodParams<'proxy.add'>): Promise<ProxyInfo> {
   const { listen, port } = localAddress(p.local, p.allowRemoteBind);
   if (p.kind === 'http' && p.via === undefined) {
     throw new ClawError(
@@ -159,11 +159,11 @@ export async function addProxy(agent: ForwardApiHost, p: MethodParams<'proxy.add
   return manager.proxies().find((x) => x.name === name)!;
 }
 
-export function listProxies(agent: ForwardApiHost): ProxyInfo[] {
+export function listProxies(agent: ForwardApiDeps): ProxyInfo[] {
   return agent.forwards.proxies();
 }
 
-export async function removeProxy(agent: ForwardApiHost, name: string): Promise<{ name: string }> {
+export async function removeProxy(agent: ForwardApiDeps, name: string): Promise<{ name: string }> {
   await agent.forwards.remove(name, ['socks', 'http']);
   return { name };
 }
@@ -173,7 +173,7 @@ export async function removeProxy(agent: ForwardApiHost, name: string): Promise<
  * only for `kind` (the CLI's `forward disable` and `proxy disable`).
  */
 export async function setForwardEnabled(
-  agent: ForwardApiHost,
+  agent: ForwardApiDeps,
   name: string,
   enabled: boolean,
   kind?: 'forward' | 'proxy',

@@ -38,7 +38,7 @@ import { udpStatus } from './udp-status.js';
  * saved `forwards` live, a log, a notifier, and the peers (a forward is bound to its exit peer's
  * fingerprint).
  */
-export interface ForwardManagerHost {
+export interface ForwardManagerDeps {
   readonly log: Logger;
   readonly notices: Notifier;
   readonly state: Pick<
@@ -75,7 +75,7 @@ export class ForwardManager {
   private stopped = false;
 
   constructor(
-    private readonly host: ForwardManagerHost,
+    private readonly deps: ForwardManagerDeps,
     private readonly dialer: Dialer,
     private readonly timers: RetryTimers = realTimers,
     /** Reverse forwards (`direction: 'reverse'`) run there; they share names, listing and switches. */
@@ -86,7 +86,7 @@ export class ForwardManager {
 
   /** The saved record of a run. Runs and records come and go together, so it is always there. */
   private record(run: Run): ForwardRecord {
-    const record = this.host.state.forward(run.name);
+    const record = this.deps.state.forward(run.name);
     if (!record) throw new ClawError('INTERNAL', `forward ${run.name} runs but is not saved`);
     return record;
   }
@@ -96,8 +96,8 @@ export class ForwardManager {
    * user switched off stays `off`.
    */
   async restore(): Promise<void> {
-    this.host.state.bindLegacyForwards();
-    for (const record of this.host.state.get().forwards) {
+    this.deps.state.bindLegacyForwards();
+    for (const record of this.deps.state.get().forwards) {
       if (isReverse(record)) {
         this.reverse?.restore(record);
         continue;
@@ -115,7 +115,7 @@ export class ForwardManager {
           continue;
         }
         run.now = { state: 'failed', error: errorMessage(err) };
-        this.host.notices.notice(
+        this.deps.notices.notice(
           { kind: noun(record), message: `${noun(record)} ${record.name}: ${run.now.error}` },
           { forward: record.name },
         );
@@ -132,12 +132,12 @@ export class ForwardManager {
     const wanted = parseHostPort(listen);
     if (wanted.port !== 0) return undefined;
     const bound = formatHostPort(wanted.host, parseHostPort(listener.address).port);
-    if (!this.host.state.forward(name)) return bound; // not saved yet: add() saves it
+    if (!this.deps.state.forward(name)) return bound; // not saved yet: add() saves it
     try {
-      this.host.state.editForward(name, (f) => ({ ...f, listen: bound }));
+      this.deps.state.editForward(name, (f) => ({ ...f, listen: bound }));
     } catch (err) {
-      const record = this.host.state.forward(name)!;
-      this.host.notices.notice(
+      const record = this.deps.state.forward(name)!;
+      this.deps.notices.notice(
         { kind: noun(record), message: `${noun(record)} ${name}: ${errorMessage(err)}` },
         { forward: name },
       );
@@ -155,7 +155,7 @@ export class ForwardManager {
     const address = record.listen;
     const error = `address ${address} in use; retrying every ${RETRY_MAX_S} s at most`;
     const line = `${noun(record)} ${record.name}: ${address} is in use; retrying every ${RETRY_MAX_S} s at most`;
-    this.host.notices.notice({ kind: noun(record), message: line }, { forward: record.name });
+    this.deps.notices.notice({ kind: noun(record), message: line }, { forward: record.name });
     const retry: RetrySchedule = new RetrySchedule(
       async () => {
         if (!this.current(run, retry)) return true;
@@ -164,20 +164,20 @@ export class ForwardManager {
           listener = await this.listen(run, address, () => this.current(run, retry));
         } catch (err) {
           if (!this.current(run, retry)) return true;
-          this.host.log.debug({ forward: run.name }, errorMessage(err));
+          this.deps.log.debug({ forward: run.name }, errorMessage(err));
           return false;
         }
-        this.host.notices.notice({
+        this.deps.notices.notice({
           kind: noun(record),
           message: `${noun(record)} ${run.name}: listening on ${listener.address} now`,
         });
-        this.host.notices.changed();
+        this.deps.notices.changed();
         return true;
       },
       this.timers,
       // The listed error stays true until it binds (a countdown in it would go stale between status
       // events); `retryAt` says when the next attempt is.
-      () => this.host.notices.changed(),
+      () => this.deps.notices.changed(),
     );
     run.now = { state: 'retrying', error, retry };
     retry.next();
@@ -229,14 +229,14 @@ export class ForwardManager {
     // Saved before it counts as added: a save that fails (a full disk, a read-only home) leaves
     // nothing running that the next start would not bring back.
     try {
-      this.host.state.saveForward(record);
+      this.deps.state.saveForward(record);
     } catch (err) {
       await listener.close();
       throw err;
     }
     run.name = name;
     this.running.set(name, run);
-    this.host.notices.changed();
+    this.deps.notices.changed();
     return name;
   }
 
@@ -276,17 +276,17 @@ export class ForwardManager {
    */
   async remove(name: string, kinds: readonly ForwardRecord['kind'][]): Promise<void> {
     if (this.reverse?.has(name) && kinds.includes('tcp')) {
-      this.host.state.removeForward(name);
+      this.deps.state.removeForward(name);
       this.reverse.remove(name);
-      this.host.notices.changed();
+      this.deps.notices.changed();
       return;
     }
     const run = this.find(name, kinds, 'rm');
     // Forgotten on disk first: if that fails, the forward is still there, running and listed.
-    this.host.state.removeForward(name);
+    this.deps.state.removeForward(name);
     this.running.delete(name);
     await this.unbind(run);
-    this.host.notices.changed();
+    this.deps.notices.changed();
   }
 
   /** Cancels a retry and closes a listener the run has; it is `off` after. */
@@ -314,7 +314,7 @@ export class ForwardManager {
     const run = this.find(name, kinds, enabled ? 'enable' : 'disable');
     const saved = this.record(run);
     if (!enabled) {
-      if (saved.enabled) this.host.state.editForward(name, (f) => ({ ...f, enabled: false }));
+      if (saved.enabled) this.deps.state.editForward(name, (f) => ({ ...f, enabled: false }));
       await this.unbind(run);
     } else if (run.now.state !== 'listening') {
       // On failure the run keeps its state: off stays off, an error (and its retry) stays.
@@ -322,16 +322,16 @@ export class ForwardManager {
       const listener = await this.listen(run, saved.listen);
       if (was.state === 'retrying') was.retry.cancel();
       try {
-        if (!saved.enabled) this.host.state.editForward(name, (f) => ({ ...f, enabled: true }));
+        if (!saved.enabled) this.deps.state.editForward(name, (f) => ({ ...f, enabled: true }));
       } catch (err) {
         await this.unbind(run);
         throw err;
       }
       this.keepBoundPort(name, saved.listen, listener);
     } else if (!saved.enabled) {
-      this.host.state.editForward(name, (f) => ({ ...f, enabled: true }));
+      this.deps.state.editForward(name, (f) => ({ ...f, enabled: true }));
     }
-    this.host.notices.changed();
+    this.deps.notices.changed();
     const record = this.record(run);
     const { now } = run;
     return {
@@ -410,7 +410,7 @@ export class ForwardManager {
   private reverseInfos(): ForwardInfo[] {
     const reverse = this.reverse;
     if (!reverse) return [];
-    return this.host.state
+    return this.deps.state
       .get()
       .forwards.filter((f) => reverse.has(f.name))
       .map((record) => reverse.info(record, this.viaName(record) ?? ''));
@@ -423,8 +423,8 @@ export class ForwardManager {
   }
 
   private setReverseEnabled(name: string, enabled: boolean): ToggleView {
-    const saved = this.host.state.forward(name)!;
-    if (saved.enabled !== enabled) this.host.state.editForward(name, (f) => ({ ...f, enabled }));
+    const saved = this.deps.state.forward(name)!;
+    if (saved.enabled !== enabled) this.deps.state.editForward(name, (f) => ({ ...f, enabled }));
     this.reverse!.setEnabled(name, enabled);
     const status = this.reverse!.status(name);
     return { name, kind: 'tcp', local: saved.remote ?? '', ...status };
@@ -453,7 +453,7 @@ export class ForwardManager {
   /** The peer `record` is bound to, while it is one (undefined: gone, or no fingerprint saved). */
   private boundPeer(record: Pick<ForwardRecord, 'viaFingerprint'>): PeerEntry | undefined {
     const fp = record.viaFingerprint;
-    return fp === undefined ? undefined : this.host.links.peerEntries().find((e) => e.fingerprint === fp);
+    return fp === undefined ? undefined : this.deps.links.peerEntries().find((e) => e.fingerprint === fp);
   }
 
   /** The exit peer's name now (it may have been paired again under another name), else the saved one. */
@@ -480,7 +480,7 @@ export class ForwardManager {
     input?: ForwardRecordInput,
   ): Promise<BoundListener> {
     const { host, port } = parseHostPort(listen, '127.0.0.1');
-    const record = input ?? this.host.state.forward(run.name);
+    const record = input ?? this.deps.state.forward(run.name);
     const listener =
       record?.protocol === 'udp'
         ? await listenUdp(host, port, this.udpContext(run, record))
@@ -491,7 +491,7 @@ export class ForwardManager {
     }
     run.now = { state: 'listening', listener };
     run.problem = undefined; // a listener that starts again has had no connection yet
-    this.host.log.info({ forward: run.name, local: listener.address }, 'listener up');
+    this.deps.log.info({ forward: run.name, local: listener.address }, 'listener up');
     return listener;
   }
 
@@ -504,7 +504,7 @@ export class ForwardManager {
       this.activity.emit('moved');
     });
     // The record as saved now: a SOCKS proxy whose exit peer was renamed dials it by its new name.
-    const record = this.host.state.forward(run.name);
+    const record = this.deps.state.forward(run.name);
     if (!record) return void socket.destroy();
     const ctx = this.frontEndContext(run, record);
     const { secret } = record;
@@ -523,7 +523,7 @@ export class ForwardManager {
       name: record.name,
       noun: noun(record),
       dialer: this.dialerFor(record),
-      log: this.host.log,
+      log: this.deps.log,
       counters: {
         bytesIn: (n) => (run.counters.bytesIn += n),
         bytesOut: (n) => (run.counters.bytesOut += n),
@@ -531,7 +531,7 @@ export class ForwardManager {
       problem: (message, fields, quiet) => {
         run.problem = { message, at: Date.now() };
         if (!quiet)
-          this.host.notices.notice(
+          this.deps.notices.notice(
             { kind: noun(record), message: `${noun(record)} ${record.name}: ${message}` },
             fields,
           );
@@ -542,7 +542,7 @@ export class ForwardManager {
         run.problem = undefined;
         this.activity.emit('moved');
       },
-      track: trackerFor(this.host.connections, this.host.links),
+      track: trackerFor(this.deps.connections, this.deps.links),
     };
   }
 
@@ -561,9 +561,9 @@ export class ForwardManager {
       via,
       target: formatHostPort(remote.host, remote.port),
       idleMs,
-      track: trackerFor(this.host.connections, this.host.links),
+      track: trackerFor(this.deps.connections, this.deps.links),
       open: () => {
-        const record = this.host.state.forward(run.name) ?? input;
+        const record = this.deps.state.forward(run.name) ?? input;
         const dial = this.dialerFor(record);
         if (!dial.connectUdp) {
           return Promise.reject(new ConnectError('general', 'this node cannot forward UDP'));

@@ -7,7 +7,7 @@ import type { Notices } from '../agent/state/notices.js';
 import type { PeerDirectory, PeerStreams } from '../agent/links/ports.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import { agentDialer } from './dialer.js';
-import { ForwardManager, type ForwardManagerHost } from './forward-manager.js';
+import { ForwardManager, type ForwardManagerDeps } from './forward-manager.js';
 import { StreamResumes } from './stream-resumes.js';
 import { registerTcpConnectService } from './tcp-connect-service.js';
 import { ReverseForwards } from './reverse-forwards.js';
@@ -24,7 +24,7 @@ export interface Forwarding {
  * What forwarding uses of the agent (architecture.md §Rules the code keeps): the forward manager's
  * needs, the services registry and this node's name for tcp-connect, and streams to peers.
  */
-export type ForwardingHost = ForwardManagerHost &
+export type ForwardingDeps = ForwardManagerDeps &
   Parameters<typeof registerTcpConnectService>[0] & {
     readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream' | 'activePath'>;
     /** Reverse forwards ask their peers again when links change. */
@@ -34,7 +34,7 @@ export type ForwardingHost = ForwardManagerHost &
   };
 
 /** Registers tcp-connect and starts the saved listeners (one that cannot bind shows `error`). */
-export async function startForwarding(agent: ForwardingHost): Promise<Forwarding> {
+export async function startForwarding(agent: ForwardingDeps): Promise<Forwarding> {
   // Forwarded connections survive a change of path (ADR 0023): the halves peers opened here wait for them.
   const resumes = new StreamResumes();
   resumes.register(agent.services);

@@ -91,7 +91,7 @@ export interface ReverseRun {
   carried?: number;
 }
 
-export interface ReverseForwardsHost {
+export interface ReverseForwardsDeps {
   readonly log: Logger;
   readonly notices: Pick<Notices, 'changed' | 'notice' | 'onChanged'>;
   readonly state: Pick<NodeState, 'forward' | 'saveForward'>;
@@ -130,12 +130,12 @@ export class ReverseForwards {
   private stopped = false;
 
   constructor(
-    private readonly host: ReverseForwardsHost,
+    private readonly deps: ReverseForwardsDeps,
     private readonly timers: RetryTimers = realTimers,
     /** Halves of resumable streams (ADR 0023); absent: a connection's `resume` argument is ignored. */
     private readonly resumes?: StreamResumes,
   ) {
-    host.services.register(REVERSE_CONNECT_SERVICE, {
+    deps.services.register(REVERSE_CONNECT_SERVICE, {
       // Any peer may try; only an id of a reverse forward this node has to that very peer is served.
       permission: null,
       noun: 'reverse connections',
@@ -144,7 +144,7 @@ export class ReverseForwards {
     });
     // A link that comes up (or any other change) may let waiting forwards ask now: once per turn.
     this.disposers.push(
-      host.notices.onChanged(() => {
+      deps.notices.onChanged(() => {
         if (this.kickPending || this.stopped) return;
         this.kickPending = true;
         setImmediate(() => {
@@ -180,7 +180,7 @@ export class ReverseForwards {
       const generation = ++run.generation;
       const { stream, bound } = await this.request(entry, listenArgs(record, run.id), record);
       try {
-        this.host.state.saveForward(record);
+        this.deps.state.saveForward(record);
       } catch (err) {
         stream.destroy();
         throw err;
@@ -188,11 +188,11 @@ export class ReverseForwards {
       this.runs.set(record.name, run);
       this.listening(run, generation, stream, bound);
     } else {
-      this.host.state.saveForward(record);
+      this.deps.state.saveForward(record);
       this.runs.set(record.name, run);
       this.ask(run);
     }
-    this.host.notices.changed();
+    this.deps.notices.changed();
     return record.name;
   }
 
@@ -205,7 +205,7 @@ export class ReverseForwards {
       this.halt(run);
       this.ask(run);
     }
-    this.host.notices.changed();
+    this.deps.notices.changed();
   }
 
   /** Forgets one (its record is removed by the caller); the peer stops listening. */
@@ -287,7 +287,7 @@ export class ReverseForwards {
 
   private peerOf(record: ForwardRecord): PeerEntry | undefined {
     const fp = record.viaFingerprint;
-    return fp === undefined ? undefined : this.host.links.peerEntries().find((e) => e.fingerprint === fp);
+    return fp === undefined ? undefined : this.deps.links.peerEntries().find((e) => e.fingerprint === fp);
   }
 
   /** Ends whatever the run has under way; it is `off` after. */
@@ -302,7 +302,7 @@ export class ReverseForwards {
   /** Asks the peer to listen now when it is online; else waits for it. */
   private ask(run: ReverseRun): void {
     if (this.stopped || run.now.state === 'listening' || run.now.state === 'asking') return;
-    const record = this.host.state.forward(run.name);
+    const record = this.deps.state.forward(run.name);
     if (!record) return;
     const entry = this.peerOf(record);
     if (!entry?.links.active) {
@@ -312,7 +312,7 @@ export class ReverseForwards {
       if (run.now.state !== 'waiting' || run.now.why !== why) {
         if (run.now.state === 'retrying') run.now.retry.cancel();
         run.now = { state: 'waiting', why };
-        this.host.notices.changed();
+        this.deps.notices.changed();
       }
       return;
     }
@@ -325,11 +325,11 @@ export class ReverseForwards {
         retrying?.retry.cancel();
         if (run.generation !== generation) return void stream.destroy();
         this.listening(run, generation, stream, bound);
-        this.host.notices.notice({
+        this.deps.notices.notice({
           kind: 'forward',
           message: `forward ${run.name}: ${entry.record.name} listens on ${bound} now`,
         });
-        this.host.notices.changed();
+        this.deps.notices.changed();
       },
       (err: unknown) => {
         if (run.generation !== generation) return;
@@ -350,7 +350,7 @@ export class ReverseForwards {
   private retryLater(run: ReverseRun, why: string, retry?: RetrySchedule): void {
     const error = `${why}; asking again every ${RETRY_MAX_S} s at most`;
     if (!retry) {
-      this.host.notices.notice({ kind: 'forward', message: `forward ${run.name}: ${error}` });
+      this.deps.notices.notice({ kind: 'forward', message: `forward ${run.name}: ${error}` });
       retry = new RetrySchedule(
         () => {
           if (run.now.state !== 'retrying' || run.now.retry !== retry) return Promise.resolve(true);
@@ -359,30 +359,30 @@ export class ReverseForwards {
           return Promise.resolve(true);
         },
         this.timers,
-        () => this.host.notices.changed(),
+        () => this.deps.notices.changed(),
       );
     }
     run.now = { state: 'retrying', error, retry };
     retry.next();
-    this.host.notices.changed();
+    this.deps.notices.changed();
   }
 
   private listening(run: ReverseRun, generation: number, stream: MuxStream, bound: string): void {
     run.now = { state: 'listening', stream, bound };
     run.problem = undefined;
-    this.host.log.info({ forward: run.name, remote: bound }, 'reverse listener up');
+    this.deps.log.info({ forward: run.name, remote: bound }, 'reverse listener up');
     stream.on('error', () => undefined);
     stream.resume();
     stream.once('close', () => {
       if (run.generation !== generation || run.now.state !== 'listening' || run.now.stream !== stream) return;
       run.now = { state: 'off' };
-      this.host.log.info({ forward: run.name }, 'reverse listener lost');
-      const saved = this.host.state.forward(run.name);
+      this.deps.log.info({ forward: run.name }, 'reverse listener lost');
+      const saved = this.deps.state.forward(run.name);
       const entry = saved && this.peerOf(saved);
       // The link went: wait for it. Still online (the peer dropped it, or the path changed): again soon.
       if (entry?.links.active) this.retryLater(run, `${entry.record.name} stopped listening`);
       else this.ask(run);
-      this.host.notices.changed();
+      this.deps.notices.changed();
     });
   }
 
@@ -397,7 +397,7 @@ export class ReverseForwards {
   ): Promise<{ stream: MuxStream; bound: string }> {
     let stream: MuxStream;
     try {
-      stream = (await this.host.links.openStream(entry, REVERSE_LISTEN_SERVICE, args)).stream;
+      stream = (await this.deps.links.openStream(entry, REVERSE_LISTEN_SERVICE, args)).stream;
     } catch (err) {
       // The peer's reason is one line of plain text: said as it is, after who refused what.
       if (!isClawError(err, 'STREAM_REJECTED')) throw err;
@@ -434,7 +434,7 @@ export class ReverseForwards {
       return req.reject('BAD_REQUEST', `bad reverse-connect arguments: ${describeZodError(parsed.error)}`);
     }
     const run = [...this.runs.values()].find((r) => r.id === parsed.data.id);
-    const record = run && this.host.state.forward(run.name);
+    const record = run && this.deps.state.forward(run.name);
     if (!run || !record || run.now.state !== 'listening' || record.viaFingerprint !== req.peer.fingerprint) {
       return req.reject(
         'PERMISSION_DENIED',
@@ -589,7 +589,7 @@ export class ReverseForwards {
     return serveUdpConnect(
       {
         name: `forward ${run.name}`,
-        log: this.host.log,
+        log: this.deps.log,
         limitsFor: () => undefined,
         open: run.flows,
         maxFlows: MAX_UDP_FLOWS_PER_FORWARD,

@@ -51,7 +51,7 @@ import type { AuditInput } from '../audit/audit-events.js';
 import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
 import { listenUdp } from './udp-forward.js';
 
-export interface ReverseListenHost {
+export interface ReverseListenDeps {
   readonly name: string;
   readonly log: Logger;
   readonly state: Pick<NodeStateReader, 'get' | 'peer'>;
@@ -132,13 +132,13 @@ interface Served {
  * `record` (undefined: removed), if it may not.
  */
 function revoked(
-  host: ReverseListenHost,
+  deps: ReverseListenDeps,
   record: PeerRecord | undefined,
   args: ReverseListenArgs,
 ): string | undefined {
-  if (!record) return `${host.name} removed this node as a peer`;
+  if (!record) return `${deps.name} removed this node as a peer`;
   // Held already: only what the settings say counts here, not the cap.
-  return listenRefusal(host.name, host.state.get(), record, args, 0)?.reason;
+  return listenRefusal(deps.name, deps.state.get(), record, args, 0)?.reason;
 }
 
 /** What serving one request shares with the others: the listeners, their connections, the cap. */
@@ -158,7 +158,7 @@ interface Listening {
  * peer's grant by the service registry (agent/services/services.ts), which follows the settings. Returns a
  * disposer that closes them all.
  */
-export function registerReverseListenService(host: ReverseListenHost): () => Promise<void> {
+export function registerReverseListenService(deps: ReverseListenDeps): () => Promise<void> {
   const held = new Set<Held>();
   // Accepted TCP connections, across their listener's incarnations: they outlive a listener closed
   // because its link was lost (their streams resume, ADR 0023) and end when the forward's listener
@@ -170,21 +170,21 @@ export function registerReverseListenService(host: ReverseListenHost): () => Pro
   /** `keep`: the link went (or the forward asked again on another): its connections carry on. */
   const close = (h: Held, why: string, keep = false): Promise<void> => {
     if (!held.delete(h)) return Promise.resolve();
-    host.log.info({ peer: h.peer, listen: h.listener.address }, `reverse listener closed: ${why}`);
-    audit(host, h.peerName, h.peer, h.listener.address, 'closed', 'ok', why);
+    deps.log.info({ peer: h.peer, listen: h.listener.address }, `reverse listener closed: ${why}`);
+    audit(deps, h.peerName, h.peer, h.listener.address, 'closed', 'ok', why);
     h.stream.destroy();
     if (!keep) cut((c) => c.peer === h.peer && c.id === h.id, why);
     return h.listener.close(keep);
   };
   const listening: Listening = { held, served, binding: new Map(), close, cut };
-  host.services.register(REVERSE_LISTEN_SERVICE, {
+  deps.services.register(REVERSE_LISTEN_SERVICE, {
     permission: 'listen',
     noun: 'listening',
     // A listener is no connection; what it accepts is (`reverse-served`, children of its admission).
     kind: null,
     // Its refusals are `listener` lines of their own (audit/audit-noise.ts keeps them in check).
     recordsRefusals: true,
-    handle: (req, admission) => void serve(host, req, admission, listening),
+    handle: (req, admission) => void serve(deps, req, admission, listening),
   });
   return async () => {
     // The ports are free once this resolves: `clawbridge stop` waits for it.
@@ -194,7 +194,7 @@ export function registerReverseListenService(host: ReverseListenHost): () => Pro
 }
 
 async function serve(
-  host: ReverseListenHost,
+  deps: ReverseListenDeps,
   req: ServiceRequest,
   admission: ServedAdmission,
   on: Listening,
@@ -205,8 +205,8 @@ async function serve(
   }
   const args = parsed.data;
   const fp = req.peer.fingerprint;
-  const record = host.state.peer(fp);
-  if (!record) return req.reject('REMOVED', `removed as a peer by ${host.name}`);
+  const record = deps.state.peer(fp);
+  if (!record) return req.reject('REMOVED', `removed as a peer by ${deps.name}`);
   // The same forward asking again (its old stream on a link that is going away): the new one wins.
   // The old listener leaves the count now; its port is free once `replaced` resolves.
   const again = [...on.held].filter((h) => h.peer === fp && h.id === args.id);
@@ -221,10 +221,10 @@ async function serve(
   // The cap is checked and a place taken in this same turn, before anything is awaited.
   const binding = on.binding.get(fp) ?? 0;
   const count = [...on.held].filter((h) => h.peer === fp).length + binding;
-  const refusal = listenRefusal(host.name, host.state.get(), record, args, count);
+  const refusal = listenRefusal(deps.name, deps.state.get(), record, args, count);
   const wanted = `${formatHostPort(args.host, args.port)}${args.protocol === 'udp' ? ' (UDP)' : ''}`;
   if (refusal) {
-    audit(host, req.peer.name, fp, wanted, 'opened', 'refused', refusal.reason, req);
+    audit(deps, req.peer.name, fp, wanted, 'opened', 'refused', refusal.reason, req);
     orphans(refusal.reason);
     return req.reject(refusal.code, refusal.reason);
   }
@@ -237,34 +237,34 @@ async function serve(
     if (n > 0) on.binding.set(fp, n);
     else on.binding.delete(fp);
   };
-  const log = host.log.child({ service: REVERSE_LISTEN_SERVICE, peer: req.peer.name });
+  const log = deps.log.child({ service: REVERSE_LISTEN_SERVICE, peer: req.peer.name });
   let listener: Held['listener'];
   try {
     await replaced;
     listener =
       args.protocol === 'udp'
-        ? await listenUdpBack(host, admission, args, log)
+        ? await listenUdpBack(deps, admission, args, log)
         : await listenTcp(
             args.host,
             args.port,
             (socket) =>
-              void bridge(host, admission, { fp, name: req.peer.name, args }, socket, on.served, log),
+              void bridge(deps, admission, { fp, name: req.peer.name, args }, socket, on.served, log),
             // As many as the forward's owner carries: more would only be refused there.
             { maxConnections: MAX_REVERSE_CONNECTIONS_PER_FORWARD },
           );
   } catch (err) {
     release();
-    audit(host, req.peer.name, fp, wanted, 'opened', 'failed', errorMessage(err), req);
-    const why = `${host.name} cannot listen: ${errorMessage(err)}`;
+    audit(deps, req.peer.name, fp, wanted, 'opened', 'failed', errorMessage(err), req);
+    const why = `${deps.name} cannot listen: ${errorMessage(err)}`;
     orphans(why);
     return req.reject('SERVICE_FAILED', why);
   }
   release();
   // The settings may have changed while it bound: what they no longer allow does not start.
-  const late = revoked(host, host.state.peer(fp), args);
+  const late = revoked(deps, deps.state.peer(fp), args);
   if (late) {
     await listener.close();
-    audit(host, req.peer.name, fp, wanted, 'opened', 'refused', late, req);
+    audit(deps, req.peer.name, fp, wanted, 'opened', 'refused', late, req);
     orphans(late);
     return req.reject('PERMISSION_DENIED', late);
   }
@@ -273,7 +273,7 @@ async function serve(
     // Held under the grant: the settings no longer allowing it (the permission, the address limits,
     // the consent to listen beyond loopback) close it, with its connections.
     stream = admission.hold({
-      recheck: (now) => revoked(host, now, args),
+      recheck: (now) => revoked(deps, now, args),
       close: (reason) => {
         for (const h of [...on.held]) if (h.stream === stream) void on.close(h, reason);
       },
@@ -287,7 +287,7 @@ async function serve(
   const holding: Held = { peer: fp, peerName: req.peer.name, id: args.id, args, listener, stream };
   on.held.add(holding);
   log.info({ listen: listener.address, protocol: args.protocol ?? 'tcp' }, 'reverse listener up');
-  audit(host, req.peer.name, fp, listener.address, 'opened', 'ok', undefined, req);
+  audit(deps, req.peer.name, fp, listener.address, 'opened', 'ok', undefined, req);
   stream.write(encodeReverseAnswer(listener.address));
   // Nothing more comes on it; its end (or loss) is the signal to close.
   let linkLost = false;
@@ -302,7 +302,7 @@ async function serve(
 
 /** One `listener` audit event: where this node listens (or would have) for which peer. */
 function audit(
-  host: ReverseListenHost,
+  deps: ReverseListenDeps,
   name: string,
   fingerprint: string,
   at: string,
@@ -312,7 +312,7 @@ function audit(
   req?: ServiceRequest,
 ): void {
   const via = req?.peer.via;
-  host.audit?.record({
+  deps.audit?.record({
     kind: 'listener',
     phase,
     peer: { name, fingerprint },
@@ -328,7 +328,7 @@ function audit(
  * `connections` and kept in `served` (so the settings can end it) while it lasts.
  */
 async function bridge(
-  host: ReverseListenHost,
+  deps: ReverseListenDeps,
   admission: ServedAdmission,
   forward: { fp: string; name: string; args: ReverseListenArgs },
   socket: Socket,
@@ -358,17 +358,17 @@ async function bridge(
     from: clientOf(socket),
     to: `${forward.name} (its reverse forward on ${at})`,
     close: (reason) => c.cut(reason),
-    recheck: (record) => revoked(host, record, forward.args),
+    recheck: (record) => revoked(deps, record, forward.args),
   });
   try {
     try {
       // Resumable (ADR 0023): when the link dies, the connection moves to the peer's next link.
       stream = await openResumable(
-        host.links,
+        deps.links,
         forward.fp,
         REVERSE_CONNECT_SERVICE,
         { id: forward.args.id },
-        host.resumeMs ?? STREAM_RESUME_MS,
+        deps.resumeMs ?? STREAM_RESUME_MS,
       );
     } catch (err) {
       log.info(`reverse connection not carried: ${errorMessage(err)}`);
@@ -391,7 +391,7 @@ async function bridge(
  * counted here: the forward's counters live with its owner, as for TCP.
  */
 async function listenUdpBack(
-  host: ReverseListenHost,
+  deps: ReverseListenDeps,
   admission: ServedAdmission,
   args: ReverseListenArgs,
   log: Logger,
@@ -416,10 +416,10 @@ async function listenUdpBack(
         from: flow.from,
         to: flow.to,
         close: (reason) => flow.close(reason),
-        recheck: (record) => revoked(host, record, args),
+        recheck: (record) => revoked(deps, record, args),
       }),
     idleMs: args.idleMs ?? DEFAULT_UDP_IDLE_MS,
-    open: () => openFlowBack(host, fingerprint, peer, args.id),
+    open: () => openFlowBack(deps, fingerprint, peer, args.id),
     counters: { datagramIn: none, datagramOut: none, dropped: () => dropped++, flow: none },
   });
   return {
@@ -438,16 +438,16 @@ async function listenUdpBack(
  * @throws ConnectError
  */
 async function openFlowBack(
-  host: ReverseListenHost,
+  deps: ReverseListenDeps,
   fingerprint: string,
   peer: string,
   id: string,
 ): Promise<Duplex> {
   let stream: MuxStream;
   try {
-    const entry = host.links.peerEntries().find((e) => e.fingerprint === fingerprint);
+    const entry = deps.links.peerEntries().find((e) => e.fingerprint === fingerprint);
     if (!entry) throw new ClawError('PEER_NOT_FOUND', `${peer} is no longer a peer`);
-    stream = (await host.links.openStream(entry, REVERSE_CONNECT_SERVICE, { id })).stream;
+    stream = (await deps.links.openStream(entry, REVERSE_CONNECT_SERVICE, { id })).stream;
   } catch (err) {
     throw classifyOpenError(err, peer);
   }

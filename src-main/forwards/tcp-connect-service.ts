@@ -82,7 +82,7 @@ export function classifyDialError(err: unknown): DialError {
 export type ConnectSocket = (options: TcpNetConnectOpts) => Socket;
 
 /** What serving tcp-connect needs from the node: its name, a logger, and each peer's limits. */
-export interface TcpConnectHost {
+export interface TcpConnectDeps {
   /** This node's name, for the "does not allow" reason. */
   name: string;
   log: Logger;
@@ -111,7 +111,7 @@ export function registerTcpConnectService(
   },
   resumes?: StreamResumes,
 ): void {
-  const host: TcpConnectHost = {
+  const deps: TcpConnectDeps = {
     resumes,
     get name() {
       return agent.name;
@@ -125,13 +125,13 @@ export function registerTcpConnectService(
     permission: 'forward',
     noun: 'forwards',
     kind: 'tcp-exit',
-    handle: (req, served) => void serveTcpConnect(host, req, served),
+    handle: (req, served) => void serveTcpConnect(deps, req, served),
   });
 }
 
 /** Serves one tcp-connect request that passed the permission check. Never rejects. */
 export async function serveTcpConnect(
-  node: TcpConnectHost,
+  node: TcpConnectDeps,
   req: ServiceRequest,
   served: Served,
 ): Promise<void> {
@@ -239,7 +239,7 @@ export async function serveTcpConnect(
   log.debug('tcp-connect closed');
 }
 
-export interface DialOptions extends Pick<TcpConnectHost, 'lookup' | 'connect'> {
+export interface DialOptions extends Pick<TcpConnectDeps, 'lookup' | 'connect'> {
   /** The peer's `forwardTo` patterns, or undefined for no limits. */
   limits: readonly string[] | undefined;
   signal: AbortSignal;

@@ -36,7 +36,7 @@ import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
 /** UDP flows this node serves as an exit at once, over all peers: each holds a socket (docs/security.md). */
 export const MAX_UDP_EXIT_FLOWS = 1024;
 
-export interface UdpConnectHost {
+export interface UdpConnectDeps {
   /** This node's name, for the "does not allow" reason. */
   readonly name: string;
   readonly log: Logger;
@@ -87,7 +87,7 @@ export function registerUdpConnectService(
   },
   resumes?: StreamResumes,
 ): void {
-  const host: UdpConnectHost = {
+  const deps: UdpConnectDeps = {
     open: new ExitConnections(),
     resumes,
     get name() {
@@ -102,13 +102,13 @@ export function registerUdpConnectService(
     permission: 'forward',
     noun: 'forwards',
     kind: 'udp-exit',
-    handle: (req, served) => void serveUdpConnect(host, req, served),
+    handle: (req, served) => void serveUdpConnect(deps, req, served),
   });
 }
 
 /** Serves one udp-connect request that passed the permission check. Never rejects. */
 export async function serveUdpConnect(
-  node: UdpConnectHost,
+  node: UdpConnectDeps,
   req: ServiceRequest,
   served: Served,
 ): Promise<void> {
@@ -241,7 +241,7 @@ export async function serveUdpConnect(
 
 /** The address to send to: the first the peer's limits allow, of those `host` resolves to once. */
 async function allowedAddress(
-  node: UdpConnectHost,
+  node: UdpConnectDeps,
   req: ServiceRequest,
   host: string,
   port: number,

@@ -24,7 +24,7 @@ export interface Inbound {
 }
 
 /** What answering an OPEN needs of the mux. */
-export interface InboundHost {
+export interface InboundDeps {
   /** Unanswered OPENs by stream ID. */
   readonly inbound: Map<number, Inbound>;
   /** Streams the peer opened that are open now. */
@@ -40,23 +40,23 @@ export interface InboundHost {
 }
 
 /** Hands the peer's OPEN of stream `id` (its ID already checked) to the service, or refuses it. */
-export function receiveOpen(host: InboundHost, id: number, service: string, args: unknown): void {
+export function receiveOpen(deps: InboundDeps, id: number, service: string, args: unknown): void {
   const reject = (code: RefusalCode, reason: string) =>
-    host.send(encodeFrame({ type: FrameType.Reject, streamId: id, code, reason }));
-  if (host.peerStreamCount() + host.inbound.size >= MAX_INBOUND_STREAMS) {
+    deps.send(encodeFrame({ type: FrameType.Reject, streamId: id, code, reason }));
+  if (deps.peerStreamCount() + deps.inbound.size >= MAX_INBOUND_STREAMS) {
     reject(
       'TOO_MANY_STREAMS',
       `too many streams: this node allows ${MAX_INBOUND_STREAMS} at once per link; close some and retry`,
     );
     return;
   }
-  const onStream = host.onStream();
+  const onStream = deps.onStream();
   if (!onStream) {
     reject('UNKNOWN_SERVICE', 'this node offers no services on this link');
     return;
   }
   const entry: Inbound = { state: 'pending', cancel: new AbortController() };
-  host.inbound.set(id, entry);
+  deps.inbound.set(id, entry);
   const answer = (): void => {
     if (entry.state === 'cancelled') {
       throw new ClawError(
@@ -67,22 +67,22 @@ export function receiveOpen(host: InboundHost, id: number, service: string, args
     if (entry.state === 'answered')
       throw new ClawError('BAD_ARGUMENT', `the "${service}" stream was already answered`);
     entry.state = 'answered';
-    host.inbound.delete(id);
+    deps.inbound.delete(id);
   };
   const request: StreamRequest = {
     service,
     args,
     signal: entry.cancel.signal,
     accept: () => {
-      if (host.isClosed()) {
+      if (deps.isClosed()) {
         throw new ClawError(
           'LINK_CLOSED',
-          `cannot accept the "${service}" stream: the link to ${host.peer()} is closed`,
+          `cannot accept the "${service}" stream: the link to ${deps.peer()} is closed`,
         );
       }
       answer();
-      host.send(encodeFrame({ type: FrameType.Accept, streamId: id }));
-      const stream = host.startStream(id, service, args);
+      deps.send(encodeFrame({ type: FrameType.Accept, streamId: id }));
+      const stream = deps.startStream(id, service, args);
       // Within the initial credit by EarlyHold's check, so the stream takes it without complaint.
       entry.early?.deliver((pieces) => stream.receiveData(pieces));
       entry.early = undefined;
@@ -98,7 +98,7 @@ export function receiveOpen(host: InboundHost, id: number, service: string, args
   try {
     onStream(request);
   } catch (err) {
-    host.warn({ service, err }, 'stream handler threw; rejecting the stream');
+    deps.warn({ service, err }, 'stream handler threw; rejecting the stream');
     request.reject('SERVICE_FAILED', `the "${service}" service failed: ${errorMessage(err)}`);
   }
 }

@@ -8,7 +8,7 @@
 import { ClawError, errorMessage } from '../core/errors.js';
 import { LANE_CLOSE_GRACE_MS } from './quiet-lane.js';
 
-export interface LinkEndingHost {
+export interface LinkEndingDeps {
   /** True while the main connection is open. */
   mainOpen(): boolean;
   /** True while the link has a lane whose connection has not ended. */
@@ -24,16 +24,16 @@ export class LinkEnding {
   private peerGoAway: ClawError | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly host: LinkEndingHost) {}
+  constructor(private readonly deps: LinkEndingDeps) {}
 
   /** The peer's GOAWAY arrived on the lane (`onLane`) or the main connection. */
   goAway(reason: string, onLane: boolean): void {
     const error =
       this.peerGoAway ?? new ClawError('LINK_CLOSED', `peer closed the link: ${reason || 'no reason given'}`);
-    const otherOpen = onLane ? this.host.mainOpen() : this.host.laneOpen();
-    if (this.peerGoAway || !otherOpen) return this.host.closeByPeer(error);
+    const otherOpen = onLane ? this.deps.mainOpen() : this.deps.laneOpen();
+    if (this.peerGoAway || !otherOpen) return this.deps.closeByPeer(error);
     this.peerGoAway = error;
-    this.arm(() => this.host.closeByPeer(error));
+    this.arm(() => this.deps.closeByPeer(error));
   }
 
   /**
@@ -42,22 +42,22 @@ export class LinkEnding {
    */
   mainClosed(): boolean {
     if (!this.peerGoAway) return false;
-    if (!this.host.laneOpen()) this.host.closeByPeer(this.peerGoAway);
+    if (!this.deps.laneOpen()) this.deps.closeByPeer(this.peerGoAway);
     return true;
   }
 
   /** The lane's connection ended (`error` when it broke), `remote` being where it went. */
   laneEnded(remote: string, error: Error | undefined): void {
-    if (this.peerGoAway) return this.host.closeByPeer(this.peerGoAway);
+    if (this.peerGoAway) return this.deps.closeByPeer(this.peerGoAway);
     const why = error ? `failed: ${errorMessage(error)}` : 'was closed by the peer';
     const failure = new ClawError('LINK_CLOSED', `the quiet lane to ${remote} ${why}`);
-    this.arm(() => this.host.fail(failure));
+    this.arm(() => this.deps.fail(failure));
   }
 
   /** The lane stopped answering. */
   laneDead(error: ClawError): void {
-    if (this.peerGoAway) return this.host.closeByPeer(this.peerGoAway);
-    this.host.fail(error);
+    if (this.peerGoAway) return this.deps.closeByPeer(this.peerGoAway);
+    this.deps.fail(error);
   }
 
   stop(): void {

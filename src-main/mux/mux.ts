@@ -32,11 +32,11 @@ import {
   RTO_FLOOR_MS,
 } from './constants.js';
 import { EARLY_DATA_BYTES, EarlyHold, readEarly } from './early-data.js';
-import { receiveOpen, type Inbound, type InboundHost } from './inbound.js';
+import { receiveOpen, type Inbound, type InboundDeps } from './inbound.js';
 import { FlightWindow } from './flight.js';
 import { Heartbeat } from './heartbeat.js';
 import { SendQueue } from './send-queue.js';
-import { MuxStream, type StreamHost } from './stream.js';
+import { MuxStream, type StreamDeps } from './stream.js';
 import { QUIET_LANE_SERVICES } from './priority.js';
 import { LinkEnding } from './link-ending.js';
 import { QuietLane } from './quiet-lane.js';
@@ -81,14 +81,14 @@ export class Mux {
   private readonly opening = new Map<number, Opening>();
   private readonly inbound = new Map<number, Inbound>();
   /** What answering the peer's OPENs needs of this mux (inbound.ts). */
-  private readonly inboundHost: InboundHost = {
+  private readonly inboundHost: InboundDeps = {
     inbound: this.inbound,
     peerStreamCount: () => this.peerStreams,
     isClosed: () => this.isClosed,
     peer: () => this.log.peer,
     send: (frame) => void this.send(frame),
     startStream: (id, service, args) => {
-      const stream = new MuxStream(this.host, id, service, args, this.window);
+      const stream = new MuxStream(this.deps, id, service, args, this.window);
       this.streams.set(id, stream);
       this.peerStreams++;
       stream.start();
@@ -123,7 +123,7 @@ export class Mux {
   /** The link's two-part send (SocketLink, E2ELink): DATA payloads are then never copied here. */
   private readonly sendParts: PartsLink['sendParts'] | undefined;
   private readonly heartbeat: Heartbeat;
-  private readonly host: StreamHost;
+  private readonly deps: StreamDeps;
   private readonly window: number;
   private readonly tuner: WindowTuner;
   private readonly disposers: Disposer[];
@@ -144,7 +144,7 @@ export class Mux {
     // The first bulk transfer may start before the first heartbeat: the tuner asks for one RTT sample.
     this.tuner = new WindowTuner({ maxWindow, probe: () => this.heartbeat.probe() });
     this.log = { peer: link.peerId.slice(0, 8), path: link.path };
-    this.host = {
+    this.deps = {
       // WINDOW, FIN and RST all want the peer to act: a dead path shows as no answer within an RTO.
       sendControl: (frame) => {
         this.liveness(streamIdOf(frame)).awaitReply();
@@ -522,7 +522,7 @@ export class Mux {
       );
       return;
     }
-    const stream = new MuxStream(this.host, id, opening.service, opening.args, this.window);
+    const stream = new MuxStream(this.deps, id, opening.service, opening.args, this.window);
     stream.sentEarly(opening.earlyBytes, opening.early);
     opening.early = [];
     this.streams.set(id, stream);

@@ -28,7 +28,7 @@ import { CREDIT_RETURN_DIVISOR, STREAM_WRITE_HIGH_WATER } from './constants.js';
 import { isInteractive } from './priority.js';
 
 /** What a stream needs from its Mux; kept narrow so the stream never touches the link directly. */
-export interface StreamHost {
+export interface StreamDeps {
   /** Sends a control frame (WINDOW, FIN, RST) now; control frames ignore link backpressure. */
   sendControl(frame: Uint8Array): void;
   /**
@@ -69,7 +69,7 @@ export class MuxStream extends Duplex {
 
   /** @internal Created by Mux on ACCEPT; applications get streams from `Mux.open` or `accept()`. */
   constructor(
-    private readonly host: StreamHost,
+    private readonly deps: StreamDeps,
     /** Stream ID on the link (odd when the link's initiator opened it, even otherwise). */
     readonly id: number,
     /** Service name from the OPEN frame, e.g. `terminal`. */
@@ -142,14 +142,14 @@ export class MuxStream extends Duplex {
     this.pending = chunk;
     this.pendingOffset = 0;
     this.pendingCallback = callback;
-    this.host.wake(this);
+    this.deps.wake(this);
   }
 
   override _final(callback: WriteCallback): void {
     // Runs after the last _write completed, i.e. after its last DATA frame was handed to the link,
     // so the FIN follows every DATA frame of this stream on the wire.
     this.finSent = true;
-    this.host.sendControl(encodeFrame({ type: FrameType.Fin, streamId: this.id }));
+    this.deps.sendControl(encodeFrame({ type: FrameType.Fin, streamId: this.id }));
     if (this.finReceived) this.release();
     callback();
   }
@@ -159,7 +159,7 @@ export class MuxStream extends Duplex {
       this.release();
       const reason = error ? error.message : 'stream closed by the application before it finished';
       const code = refusalOf(error) ?? (error ? 'UNSPECIFIED' : 'CANCELLED');
-      this.host.sendControl(encodeFrame({ type: FrameType.Rst, streamId: this.id, code, reason }));
+      this.deps.sendControl(encodeFrame({ type: FrameType.Rst, streamId: this.id, code, reason }));
     }
     // The pending write's callback is dropped on purpose: the stream is destroyed, Node errors the rest.
     this.pending = undefined;
@@ -187,7 +187,7 @@ export class MuxStream extends Duplex {
    */
   sendAcked(offset: number): void {
     if (this.released) return;
-    this.host.sendControl(encodeFrame({ type: FrameType.Acked, streamId: this.id, offset }));
+    this.deps.sendControl(encodeFrame({ type: FrameType.Acked, streamId: this.id, offset }));
   }
 
   /** @internal Sends extra credit beyond the initial window when this side asked for a bigger one. */
@@ -207,7 +207,7 @@ export class MuxStream extends Duplex {
    */
   raiseReceiveWindow(bytes: number): number {
     if (this.finReceived || this.released || bytes <= this.window) return this.window;
-    const window = this.host.reserveWindow(this.window, bytes);
+    const window = this.deps.reserveWindow(this.window, bytes);
     if (window > this.window) {
       this.window = window;
       const consumed = this.inBytes - this.readableLength;
@@ -294,7 +294,7 @@ export class MuxStream extends Duplex {
       return `WINDOW on stream ${this.id} raises credit to ${this.credit + increment} bytes, over the ${MAX_STREAM_WINDOW}-byte maximum`;
     }
     this.credit += increment;
-    if (this.pending !== undefined) this.host.wake(this);
+    if (this.pending !== undefined) this.deps.wake(this);
     return undefined;
   }
 
@@ -328,7 +328,7 @@ export class MuxStream extends Duplex {
   private release(): void {
     if (this.released) return;
     this.released = true;
-    this.host.forget(this);
+    this.deps.forget(this);
   }
 
   private deliver(chunk: Buffer | null): void {
@@ -352,13 +352,13 @@ export class MuxStream extends Duplex {
     const consumed = this.inBytes - buffered;
     if (consumed + this.window - this.granted < this.window / CREDIT_RETURN_DIVISOR) return;
     const now = performance.now();
-    if (buffered === 0) this.window = this.host.tuneWindow(this.window, now - this.epochStart);
+    if (buffered === 0) this.window = this.deps.tuneWindow(this.window, now - this.epochStart);
     this.epochStart = now;
     this.grant(consumed + this.window - this.granted);
   }
 
   private grant(increment: number): void {
     this.granted += increment;
-    this.host.sendControl(encodeFrame({ type: FrameType.Window, streamId: this.id, increment }));
+    this.deps.sendControl(encodeFrame({ type: FrameType.Window, streamId: this.id, increment }));
   }
 }

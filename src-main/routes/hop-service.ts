@@ -60,7 +60,7 @@ export const MAX_PENDING_ARRIVALS_PER_PEER = 64;
  */
 export const MAX_PENDING_ARRIVALS_PER_ORIGIN = 4;
 
-export interface HopHost {
+export interface HopDeps {
   readonly selfFingerprint: string;
   peer(fingerprint: string): PeerRecord | undefined;
   peerEntry(fingerprint: string): PeerEntry | undefined;
@@ -104,7 +104,7 @@ interface HopState {
  * the grants it depends on (agent/services/services.ts): its predecessor or origin losing `relay` here (or no
  * longer being a peer) cuts it at once, as a terminal is when `terminal` is taken away.
  */
-export function registerHopServices(services: Pick<ServiceRegistry, 'register'>, host: HopHost): void {
+export function registerHopServices(services: Pick<ServiceRegistry, 'register'>, deps: HopDeps): void {
   const state: HopState = {
     fromPredecessor: new Slots(MAX_HOP_PIPES_PER_PREDECESSOR),
     towardsNext: new Slots(MAX_HOP_PIPES_PER_NEXT),
@@ -120,7 +120,7 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     handle: (req, served) => {
       const give = state.fromPredecessor.take(req.peer.fingerprint);
       if (!give) return req.reject('TOO_MANY_STREAMS', HOP_WORDS.busy);
-      passOn(host, req, served, state)
+      passOn(deps, req, served, state)
         // Not expected (passOn answers every failure itself); the predecessor still gets an answer.
         .catch(() => req.reject('SERVICE_FAILED', HOP_WORDS.refused))
         .finally(give);
@@ -134,46 +134,46 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     noun: 'routed links',
     // A link, not a connection: what it carries is listed by whoever uses it.
     kind: null,
-    handle: (req, served) => arrive(req, served, host, arriving),
+    handle: (req, served) => arrive(req, served, deps, arriving),
   });
 }
 
 /** The origin, when it is not the predecessor, must be allowed `relay` here too (the ADR's trust model). */
-function mayRelayFor(host: HopHost, req: ServiceRequest, origin: string): boolean {
-  return origin === req.peer.fingerprint || host.peer(origin)?.allow.includes('relay') === true;
+function mayRelayFor(deps: HopDeps, req: ServiceRequest, origin: string): boolean {
+  return origin === req.peer.fingerprint || deps.peer(origin)?.allow.includes('relay') === true;
 }
 
-async function passOn(host: HopHost, req: ServiceRequest, served: Served, state: HopState): Promise<void> {
+async function passOn(deps: HopDeps, req: ServiceRequest, served: Served, state: HopState): Promise<void> {
   const args = parseHopArgs(req.args);
   if ('problem' in args) return req.reject('BAD_REQUEST', args.problem);
-  const self = host.selfFingerprint;
+  const self = deps.selfFingerprint;
   if ([args.origin, args.to, ...args.then].includes(self) || args.to === req.peer.fingerprint) {
     return req.reject('BAD_REQUEST', HOP_WORDS.loop);
   }
   // One answer whether the origin is unknown here or a peer not allowed `relay`.
-  if (!mayRelayFor(host, req, args.origin)) return req.reject('PERMISSION_DENIED', HOP_WORDS.origin);
+  if (!mayRelayFor(deps, req, args.origin)) return req.reject('PERMISSION_DENIED', HOP_WORDS.origin);
   const unreachable = (message: string) =>
     req.reject('SERVICE_FAILED', formatHopFailure({ depth: 1, kind: 'unreachable', message }));
-  const next = host.peerEntry(args.to);
+  const next = deps.peerEntry(args.to);
   let active: ActivePath;
   try {
     // One answer whether the next node is unknown here or a peer without a link now.
     if (!next) return unreachable(HOP_WORDS.next);
-    active = host.activePath(next);
+    active = deps.activePath(next);
   } catch {
     return unreachable(HOP_WORDS.next);
   }
   const give = state.towardsNext.take(args.to);
   if (!give) return req.reject('TOO_MANY_STREAMS', HOP_WORDS.busy);
   try {
-    await pipeTowards(host, req, served, { args, next, active });
+    await pipeTowards(deps, req, served, { args, next, active });
   } finally {
     give();
   }
 }
 
 async function pipeTowards(
-  host: HopHost,
+  deps: HopDeps,
   req: ServiceRequest,
   served: Served,
   { args, next, active }: { args: HopArgs; next: PeerEntry; active: ActivePath },
@@ -212,7 +212,7 @@ async function pipeTowards(
       },
       // The origin, when it is not the predecessor, must still be allowed `relay` here too.
       recheck: (record) =>
-        record?.allow.includes('relay') === true && mayRelayFor(host, req, args.origin)
+        record?.allow.includes('relay') === true && mayRelayFor(deps, req, args.origin)
           ? undefined
           : HOP_WORDS.gone,
     }));
@@ -257,7 +257,7 @@ function passResets(upstream: MuxStream, downstream: MuxStream): void {
 function arrive(
   req: ServiceRequest,
   served: Served,
-  host: HopHost,
+  deps: HopDeps,
   arriving: { perPeer: Slots; perOrigin: Slots },
 ): void {
   const args = parseArriveArgs(req.args);
@@ -280,5 +280,5 @@ function arrive(
     give();
     return;
   }
-  void host.arrive(routeArrivalCircuit(stream, args.from, req.peer.name)).finally(give);
+  void deps.arrive(routeArrivalCircuit(stream, args.from, req.peer.name)).finally(give);
 }

@@ -37,7 +37,7 @@ export interface Terminals {
 }
 
 /** What terminals use of the agent (architecture.md §Rules the code keeps). */
-export interface TerminalsHost {
+export interface TerminalsDeps {
   readonly name: string;
   readonly log: Logger;
   /** Read for the resume windows and the detached idle time. */
@@ -59,7 +59,7 @@ export interface TerminalsHost {
 }
 
 /** Registers the `terminal` service on `agent` and returns the control-socket side. Call once. */
-export function startTerminals(agent: TerminalsHost): Terminals {
+export function startTerminals(agent: TerminalsDeps): Terminals {
   const sessions = new SessionRegistry({
     log: agent.log.child({ service: TERMINAL_SERVICE }),
     resumeMs: () => agent.state.get().terminalResumeMs,

@@ -47,7 +47,7 @@ const realTimers: IdleTimers = {
 };
 
 /** What the sessions need from the agent (architecture.md §Rules the code keeps). */
-export interface ViewerSessionsHost {
+export interface ViewerSessionsDeps {
   /** Finds a peer by name or fingerprint and says how to reach it. @throws ClawError('PEER_NOT_FOUND') */
   opener(peer: string): { fingerprint: string; opener: TerminalStreamOpener };
   resumeMs(): number;
@@ -115,8 +115,8 @@ export class ViewerSessions {
   readonly events = new Emitter<{ terminal: [TerminalEvent] }>();
   private readonly timers: IdleTimers;
 
-  constructor(private readonly host: ViewerSessionsHost) {
-    this.timers = host.timers ?? realTimers;
+  constructor(private readonly deps: ViewerSessionsDeps) {
+    this.timers = deps.timers ?? realTimers;
   }
 
   /** The streaming methods, for every transport (control socket, web UI, IPC). */
@@ -192,8 +192,8 @@ export class ViewerSessions {
     if (this.sessions.size >= MAX_OWNED_SESSIONS) {
       throw new ClawError('RELAY_LIMIT', `already ${MAX_OWNED_SESSIONS} terminals open; close one first`);
     }
-    const { fingerprint, opener } = this.host.opener(peer);
-    const client = new TerminalClient(opener, { resumeMs: this.host.resumeMs(), log: this.host.log });
+    const { fingerprint, opener } = this.deps.opener(peer);
+    const client = new TerminalClient(opener, { resumeMs: this.deps.resumeMs(), log: this.deps.log });
     if (resume !== undefined) {
       await client.resume(resume, offset ?? 0, { ...request, pipes: request.pty === false });
     } else {
@@ -201,7 +201,7 @@ export class ViewerSessions {
     }
     const s = new OwnedSession(fingerprint, opener.peerName, client, offset ?? 0);
     this.sessions.set(s.id, s);
-    s.listed = this.host.connections?.open({
+    s.listed = this.deps.connections?.open({
       kind: 'terminal-opened',
       peer: { name: opener.peerName, fingerprint },
       from: 'this node',
@@ -299,7 +299,7 @@ export class ViewerSessions {
         : openDirectTty(offered.path);
       return { tty, escapes: offered.escapes };
     } catch (err) {
-      this.host.log.info(
+      this.deps.log.info(
         { terminal: s.id, tty: offered.path, output: offered.output, err: errorMessage(err) },
         'direct terminal I/O not used',
       );
@@ -328,13 +328,13 @@ export class ViewerSessions {
    * thing: how long a session waits for a lost path to its peer, viewer or not.)
    */
   private startIdle(s: OwnedSession): void {
-    const ms = this.host.detachedIdleMs?.();
+    const ms = this.deps.detachedIdleMs?.();
     if (ms === undefined) return;
     this.stopIdle(s);
     s.idleTimer = this.timers.setTimeout(() => {
       s.idleTimer = undefined;
       if (s.viewer || s.ended || this.sessions.get(s.id) !== s) return;
-      this.host.log.info({ terminal: s.id, peer: s.peerName, idleMs: ms }, 'terminal hung up: no viewer');
+      this.deps.log.info({ terminal: s.id, peer: s.peerName, idleMs: ms }, 'terminal hung up: no viewer');
       s.message = `hung up after ${describeIdle(ms)} with no window or term attached`;
       this.hangUp(s, s.message);
     }, ms);

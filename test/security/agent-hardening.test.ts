@@ -48,7 +48,7 @@ import {
 } from '../../src-main/agent/pairing/pairing-issuer.js';
 import { PairingProgress } from '../../src-main/agent/pairing/pairing-progress.js';
 import { encodePairHello, refusalError } from '../../src-main/protocol/pairing-wire.js';
-import { acceptRelayCircuit, type RelayCircuitHost } from '../../src-main/agent/links/path-dialers.js';
+import { acceptRelayCircuit, type RelayCircuitDeps } from '../../src-main/agent/links/path-dialers.js';
 import { MAX_PENDING_PER_SOURCE } from '../../src-main/agent/state/pending.js';
 import type { Circuit } from '../../src-main/transport/circuit.js';
 import { streamCircuit } from '../../src-main/transport/stream-circuit.js';
@@ -229,7 +229,7 @@ async function answerTo(circuit: Circuit): Promise<string> {
 /** One junk hello over a relay circuit from node `source`. */
 async function overRelay(issuer: CodeIssuer, source: string): Promise<string> {
   const { initiator, responder } = createCircuitPair({ initiatorId: source });
-  const host = { pairing: issuer, log: pino({ level: 'silent' }) } as unknown as RelayCircuitHost;
+  const host = { pairing: issuer, log: pino({ level: 'silent' }) } as unknown as RelayCircuitDeps;
   const accepted = acceptRelayCircuit(host, responder);
   const outcome = await answerTo(initiator);
   await accepted;

@@ -30,7 +30,7 @@ import {
   setListenLimits,
   setPermission,
   setRoute,
-  type PeersHost,
+  type PeersDeps,
 } from './peer-api.js';
 import type { CodeIssuer } from '../pairing/pairing-issuer.js';
 import type { CodeJoiner } from '../pairing/pairing-joiner.js';
@@ -47,11 +47,11 @@ import {
 import type { ForwardManager } from '../../forwards/forward-manager.js';
 import type { Terminals } from '../../terminal/terminal-service.js';
 import { ClawError } from '../../core/errors.js';
-import { getSettings, setSettings, type SettingsHost } from './api/settings.js';
+import { getSettings, setSettings, type SettingsDeps } from './api/settings.js';
 import { probeRelay } from './api/relay-probe.js';
 import { ApiEventHub, type Clock, realClock } from './api/events.js';
 import type { ConnectionTable } from '../../connections/connection-table.js';
-import { listAudit, type AuditHost } from './api/audit.js';
+import { listAudit, type AuditDeps } from './api/audit.js';
 
 type Handlers = {
   [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
@@ -60,11 +60,11 @@ type Handlers = {
 /**
  * The node as the API methods see it: what peer-api.ts and api/settings.ts need, and status.
  */
-export type ApiNode = Omit<SettingsHost, 'relays' | 'notices'> &
-  PeersHost & {
+export type ApiNode = Omit<SettingsDeps, 'relays' | 'notices'> &
+  PeersDeps & {
     readonly log: Logger;
     readonly notices: Pick<Notices, 'changed' | 'onChanged' | 'onForwardNotice'>;
-    readonly relays: SettingsHost['relays'] & {
+    readonly relays: SettingsDeps['relays'] & {
       /** True for a relay used only to reach a peer's home relay (relay-set.ts). */
       isOnDemand(url: string): boolean;
     };
@@ -89,7 +89,7 @@ export interface ApiParts {
   /** The live connections this node carries (`connections.list`, `connections.close`, the event). */
   connections?: ConnectionTable;
   /** The audit log (`audit.list`); absent in agents built without one. */
-  audit?: AuditHost;
+  audit?: AuditDeps;
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
 }

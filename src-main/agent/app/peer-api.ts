@@ -1,6 +1,6 @@
 /**
  * API methods about peers: list, add, remove, rename, permissions, forward limits, ping. Each takes only
- * the part of the agent it uses (PeersHost, architecture.md §Rules the code keeps).
+ * the part of the agent it uses (PeersDeps, architecture.md §Rules the code keeps).
  */
 import { ClawError, isClawError } from '../../core/errors.js';
 import { parseFingerprint } from '../../core/fingerprint.js';
@@ -30,7 +30,7 @@ import type { PeerStateSource } from '../links/peer-view.js';
  * links that follow it (a peer saved here is dialed, a removed one hung up on, by the links
  * themselves), and the change signal.
  */
-export interface PeersHost {
+export interface PeersDeps {
   readonly identity: { readonly fingerprint: string };
   readonly state: Pick<
     NodeState,
@@ -83,18 +83,18 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
   };
 }
 
-export function peerList(agent: Pick<PeersHost, 'links'>): PeerInfo[] {
+export function peerList(agent: Pick<PeersDeps, 'links'>): PeerInfo[] {
   const source = agent.links.stateSource();
   return agent.links.peerEntries().map((e) => peerInfo(source, e));
 }
 
 /** One peer's line, as `peers` shows it. */
-function infoOf(agent: Pick<PeersHost, 'links'>, entry: PeerEntry): PeerInfo {
+function infoOf(agent: Pick<PeersDeps, 'links'>, entry: PeerEntry): PeerInfo {
   return peerInfo(agent.links.stateSource(), entry);
 }
 
 /** The entry the links keep for a peer just saved (they follow the node state at once). */
-function entryOf(agent: Pick<PeersHost, 'links'>, fingerprint: string): PeerEntry {
+function entryOf(agent: Pick<PeersDeps, 'links'>, fingerprint: string): PeerEntry {
   const entry = agent.links.peerEntry(fingerprint);
   if (!entry) throw new ClawError('INTERNAL', `peer ${fingerprint.slice(0, 8)} was saved but is not tracked`);
   return entry;
@@ -106,7 +106,7 @@ function normalizeAddress(address: string): string {
   return formatHostPort(host, port);
 }
 
-export function addPeer(agent: PeersHost, p: MethodParams<'peers.add'>): PeerInfo {
+export function addPeer(agent: PeersDeps, p: MethodParams<'peers.add'>): PeerInfo {
   const fingerprint = parseFingerprint(p.fingerprint);
   if (fingerprint === agent.identity.fingerprint) {
     throw new ClawError('BAD_ARGUMENT', "that is this node's own fingerprint; add the other node's");
@@ -184,7 +184,7 @@ function givenHomeRelay(
   return { url: raw, ...(fingerprint ? { fingerprint } : {}), ...(token ? { token } : {}) };
 }
 
-export function removePeer(agent: PeersHost, ref: string): { name: string; fingerprint: string } {
+export function removePeer(agent: PeersDeps, ref: string): { name: string; fingerprint: string } {
   const entry = resolvePeer(agent.links, ref);
   const { name, fingerprint } = entry.record;
   // The links follow: they hang up on the peer with why (peer-link-set.ts).
@@ -193,7 +193,7 @@ export function removePeer(agent: PeersHost, ref: string): { name: string; finge
 }
 
 export function setPermission(
-  agent: PeersHost,
+  agent: PeersDeps,
   ref: string,
   permission: Permission,
   granted: boolean,
@@ -215,7 +215,7 @@ export function setPermission(
  * @throws ClawError('BAD_ARGUMENT') naming every pattern that is not HOST:PORT
  */
 export function setForwardLimits(
-  agent: PeersHost,
+  agent: PeersDeps,
   ref: string,
   patterns: readonly string[] | null,
 ): PeerInfo {
@@ -238,7 +238,7 @@ export function setForwardLimits(
  * (null: any loopback port). A listener the new limits refuse closes at once (reverse-listen-service.ts).
  * @throws ClawError('BAD_ARGUMENT') naming every pattern that is not HOST:PORT
  */
-export function setListenLimits(agent: PeersHost, ref: string, patterns: readonly string[] | null): PeerInfo {
+export function setListenLimits(agent: PeersDeps, ref: string, patterns: readonly string[] | null): PeerInfo {
   const listenOn = patterns === null ? undefined : [...new Set(patterns.map((p) => p.trim()))];
   const bad = listenOn ? malformedPatterns(listenOn) : [];
   if (bad.length > 0) {
@@ -258,14 +258,14 @@ export function setListenLimits(agent: PeersHost, ref: string, patterns: readonl
  * peer follow in the same write (node-state.ts).
  * @throws ClawError('BAD_ARGUMENT') when another peer has that name
  */
-export function renamePeer(agent: PeersHost, ref: string, name: string): PeerInfo {
+export function renamePeer(agent: PeersDeps, ref: string, name: string): PeerInfo {
   const entry = resolvePeer(agent.links, ref);
   agent.state.rename(entry.fingerprint, name);
   agent.notices.changed();
   return infoOf(agent, entry);
 }
 
-export async function ping(agent: PeersHost, ref: string, timeoutMs = 5000): Promise<PingResult> {
+export async function ping(agent: PeersDeps, ref: string, timeoutMs = 5000): Promise<PingResult> {
   const entry = resolvePeer(agent.links, ref);
   let active = agent.links.activePath(entry);
   let rttMs: number;
@@ -291,7 +291,7 @@ export async function ping(agent: PeersHost, ref: string, timeoutMs = 5000): Pro
  * from then on every stream to the peer goes through the hops in order (docs/adr/0017-multi-hop-routes.md).
  * @throws ClawError('BAD_ARGUMENT') when the route cannot be (routes.ts routeProblem); nothing is saved
  */
-export function setRoute(agent: PeersHost, ref: string, via: readonly string[] | null): PeerInfo {
+export function setRoute(agent: PeersDeps, ref: string, via: readonly string[] | null): PeerInfo {
   const entry = resolvePeer(agent.links, ref);
   const hops = via?.map((hop) => resolvePeer(agent.links, hop).fingerprint);
   agent.state.setRoute(entry.fingerprint, hops);

@@ -24,7 +24,7 @@ import { raceStaggered } from '../../core/staggered-race.js';
 export const RELAY_LINK_TIMEOUT_MS = 10_000;
 
 /** What the receiving side of a relay circuit uses of the agent (architecture.md §Rules the code keeps). */
-export interface RelayCircuitHost extends Pick<NodeIdentityPort, 'identity'>, LoggerPort {
+export interface RelayCircuitDeps extends Pick<NodeIdentityPort, 'identity'>, LoggerPort {
   /** Why a node may not link (a code and a reason), or undefined to let it in. */
   admit(fingerprint: string): Refusal | undefined;
   /** Puts an authenticated link to work. */
@@ -141,7 +141,7 @@ export async function dialRelayPath(
 }
 
 /** An incoming relay circuit speaks either the E2E link handshake or pairing; its first frame says which. */
-export async function acceptRelayCircuit(agent: RelayCircuitHost, raw: Circuit): Promise<void> {
+export async function acceptRelayCircuit(agent: RelayCircuitDeps, raw: Circuit): Promise<void> {
   const circuit = new HeldCircuit(raw);
   // One deadline for the first frame and the handshake together: a circuit that trickles cannot hold
   // a slot for twice the timeout.

@@ -34,7 +34,7 @@ import { notOnlineError } from './peer-state.js';
 import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
 import { acceptRouteCircuit, dialRoutePath } from './route-dialer.js';
 import { kickRoutesThrough, routeChanged, routeOfflineError } from './route-links.js';
-import { attachPendingLink, type PendingLinkHost } from './pending-links.js';
+import { attachPendingLink, type PendingLinkDeps } from './pending-links.js';
 import type { ActivePath, OpenStreamOptions, PeerEntry } from './ports.js';
 import type { Relays } from '../relays/relays.js';
 import { RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
@@ -72,8 +72,8 @@ export interface LocalNetworkView {
 
 /** What nodes that are not peers may do on a link: say hello (approvals), pair by code (pairing). */
 export interface StrangerHandlers {
-  onUnknownHello: PendingLinkHost['onUnknownHello'];
-  onPairStream: PendingLinkHost['onPairStream'];
+  onUnknownHello: PendingLinkDeps['onUnknownHello'];
+  onPairStream: PendingLinkDeps['onPairStream'];
   /** A relay circuit whose first frame is a pairing hello (path-dialers.ts). */
   acceptPairing: Parameters<typeof acceptRelayCircuit>[0]['pairing']['acceptPairing'];
 }

@@ -17,7 +17,7 @@ export const PENDING_LINK_GRACE_MS = 5_000;
 /** Delay before closing after the hello, in ms, so the rejection reaches the other side first. */
 const CLOSE_AFTER_HELLO_MS = 200;
 
-export interface PendingLinkHost {
+export interface PendingLinkDeps {
   readonly name: string;
   readonly log: Logger;
   /** Records the request; returns the line to send back (why the node must wait, or why it is refused). */
@@ -29,8 +29,8 @@ export interface PendingLinkHost {
 /** The service a joiner opens on a direct link to pair by code over the LAN. */
 export const PAIR_SERVICE = 'pair';
 
-export function attachPendingLink(host: PendingLinkHost, link: Link): void {
-  let answer = waitingLine(host.name);
+export function attachPendingLink(deps: PendingLinkDeps, link: Link): void {
+  let answer = waitingLine(deps.name);
   let code: RefusalCode = 'NOT_APPROVED';
   let pairing = false;
   const mux = new Mux(link, {
@@ -39,12 +39,12 @@ export function attachPendingLink(host: PendingLinkHost, link: Link): void {
         pairing = true;
         const stream = req.accept();
         stream.on('error', () => undefined);
-        void host.onPairStream(stream, link, req.args).finally(() => mux.close('pairing finished'));
+        void deps.onPairStream(stream, link, req.args).finally(() => mux.close('pairing finished'));
         return;
       }
       if (req.service === CONTROL_SERVICE) {
         try {
-          answer = host.onUnknownHello(link, parseHello(req.args));
+          answer = deps.onUnknownHello(link, parseHello(req.args));
         } catch (err) {
           answer = (err as Error).message;
           code = refusalOf(err) ?? (isClawError(err, 'PROTOCOL') ? 'BAD_REQUEST' : 'UNSPECIFIED');
@@ -58,7 +58,7 @@ export function attachPendingLink(host: PendingLinkHost, link: Link): void {
   });
   // A pairing exchange may wait minutes for the owner's decision; anything else gets a few seconds.
   setTimeout(() => pairing || mux.close(answer), PENDING_LINK_GRACE_MS).unref();
-  host.log.info(
+  deps.log.info(
     { fingerprint: link.peerId, remote: link.remote, path: link.path },
     'link from a node that is not a peer',
   );

@@ -26,7 +26,7 @@ export const SPLICE_RETRY_AFTER_MS = 10 * 60 * 1000;
 
 const TOKEN_HEX = new RegExp(`^[0-9a-f]{${SPLICE_TOKEN_BYTES * 2}}$`);
 
-export interface SpliceHost {
+export interface SpliceDeps {
   readonly identity: TlsIdentity;
   readonly log: Logger;
   /** Keeps the relay `url` while a link spliced through it runs (relay-set.ts); returns the release. */
@@ -40,7 +40,7 @@ export class RelaySplicer {
   private readonly failedUntil = new Map<string, number>();
 
   constructor(
-    private readonly host: SpliceHost,
+    private readonly deps: SpliceDeps,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -81,7 +81,7 @@ export class RelaySplicer {
       const stream = await mux.open(SPLICE_SERVICE, { token: token.toString('hex') });
       stream.destroy();
     } catch (err) {
-      this.host.log.debug(
+      this.deps.log.debug(
         { peer: link.peerId.slice(0, 8), err: (err as Error).message },
         'peer did not splice',
       );
@@ -96,7 +96,7 @@ export class RelaySplicer {
       const spliced = await spliceLink({
         relayUrl,
         token,
-        identity: this.host.identity,
+        identity: this.deps.identity,
         peerId: link.peerId,
         initiator: link.initiator,
         join,
@@ -104,14 +104,14 @@ export class RelaySplicer {
       if (link.closed) return spliced.close('link closed meanwhile');
       link.upgrade(spliced);
       // Its circuit closes now; the relay still carries the link (an on-demand one must stay).
-      link.onClose(this.host.holdRelay(relayUrl));
+      link.onClose(this.deps.holdRelay(relayUrl));
       // Nothing else changes with it: without this the window's Peers view kept `relay` until some
       // other change came (an end-to-end test waited for the new words in vain on a loaded machine).
-      this.host.moved?.();
-      this.host.log.debug({ peer: link.peerId.slice(0, 8), relay: relayUrl }, 'relay link moved to a splice');
+      this.deps.moved?.();
+      this.deps.log.debug({ peer: link.peerId.slice(0, 8), relay: relayUrl }, 'relay link moved to a splice');
     } catch (err) {
       this.failedUntil.set(relayUrl, this.now() + SPLICE_RETRY_AFTER_MS);
-      this.host.log.info(
+      this.deps.log.info(
         { peer: link.peerId.slice(0, 8), relay: relayUrl },
         `relay link stays on its circuit: ${(err as Error).message}`,
       );

@@ -23,7 +23,7 @@ export const ROUTE_LINK_TIMEOUT_MS = 15_000;
 /** Largest frame on a routed stream circuit: one sealed link frame (a record adds 17 bytes) with room. */
 export const ROUTE_MAX_FRAME = MAX_LINK_FRAME + 1024;
 
-export interface RouteDialHost {
+export interface RouteDialDeps {
   identity: Identity;
   /** This node's name, for "hop b unreachable from NAME". */
   name(): string;
@@ -36,26 +36,26 @@ export interface RouteDialHost {
  * One attempt at the peer's saved route; undefined when it has none.
  * @throws ClawError naming the hop that failed: `hop c unreachable from b: …`, `hop b refused: …`
  */
-export async function dialRoutePath(host: RouteDialHost, peer: PeerRecord): Promise<Link | undefined> {
+export async function dialRoutePath(deps: RouteDialDeps, peer: PeerRecord): Promise<Link | undefined> {
   const hops = peer.route;
   if (!hops || hops.length === 0) return undefined;
-  const nameOf = (fp: string) => host.peerEntry(fp)?.record.name;
+  const nameOf = (fp: string) => deps.peerEntry(fp)?.record.name;
   const names = [...hops.map((fp) => routeText([fp], nameOf)), peer.name];
-  const first = host.peerEntry(hops[0]!);
+  const first = deps.peerEntry(hops[0]!);
   if (!first) {
     throw new ClawError('PEER_NOT_FOUND', `hop ${names[0]} is no longer a peer here; set the route again`);
   }
   let active: ActivePath;
   try {
-    active = host.activePath(first);
+    active = deps.activePath(first);
   } catch (err) {
     throw new ClawError(
       'PEER_OFFLINE',
-      `hop ${names[0]} unreachable from ${host.name()}: ${errorMessage(err)}`,
+      `hop ${names[0]} unreachable from ${deps.name()}: ${errorMessage(err)}`,
     );
   }
   const chain = [...hops.slice(1), peer.fingerprint];
-  const args: HopArgs = { v: 1, origin: host.identity.fingerprint, to: chain[0]!, then: chain.slice(1) };
+  const args: HopArgs = { v: 1, origin: deps.identity.fingerprint, to: chain[0]!, then: chain.slice(1) };
   const deadline = Date.now() + ROUTE_LINK_TIMEOUT_MS;
   const stream = await active.mux
     .open(HOP_SERVICE, args, { timeoutMs: ROUTE_LINK_TIMEOUT_MS })
@@ -63,11 +63,11 @@ export async function dialRoutePath(host: RouteDialHost, peer: PeerRecord): Prom
       if (!isClawError(err, 'STREAM_REJECTED')) {
         throw new ClawError(
           'PEER_OFFLINE',
-          `hop ${names[0]} unreachable from ${host.name()}: ${errorMessage(err)}`,
+          `hop ${names[0]} unreachable from ${deps.name()}: ${errorMessage(err)}`,
         );
       }
       const refusal = refusalOf(err);
-      throw new ClawError('STREAM_REJECTED', describeRouteFailure(names, host.name(), refusal, err.message));
+      throw new ClawError('STREAM_REJECTED', describeRouteFailure(names, deps.name(), refusal, err.message));
     });
   const circuit = streamCircuit(stream, {
     peerId: peer.fingerprint,
@@ -81,7 +81,7 @@ export async function dialRoutePath(host: RouteDialHost, peer: PeerRecord): Prom
   let link: Link | undefined;
   try {
     link = await secureCircuit(circuit, {
-      identity: host.identity,
+      identity: deps.identity,
       expectedPeer: peer.fingerprint,
       timeoutMs: Math.max(1, deadline - Date.now()),
       path: 'route',
@@ -100,7 +100,7 @@ export async function dialRoutePath(host: RouteDialHost, peer: PeerRecord): Prom
     if (!refused) throw err;
     throw new ClawError(
       'STREAM_REJECTED',
-      describeRouteFailure(names, host.name(), refused.code, refused.reason),
+      describeRouteFailure(names, deps.name(), refused.code, refused.reason),
       { refusal: refused.code },
     );
   }
@@ -145,7 +145,7 @@ function admission(circuit: Circuit, deadline: number): Promise<void> {
   });
 }
 
-export interface RouteArrivalHost {
+export interface RouteArrivalDeps {
   identity: Identity;
   log: Logger;
   /** Only peers link through routes: undefined to let `fingerprint` in, else why not. */
@@ -185,23 +185,23 @@ export function routeArrivalCircuit(
 }
 
 /** Answers the E2E handshake on an arrived route and puts the link to work. */
-export async function acceptRouteCircuit(host: RouteArrivalHost, circuit: Circuit): Promise<void> {
+export async function acceptRouteCircuit(deps: RouteArrivalDeps, circuit: Circuit): Promise<void> {
   try {
     const link = await secureCircuit(circuit, {
-      identity: host.identity,
+      identity: deps.identity,
       timeoutMs: ROUTE_LINK_TIMEOUT_MS,
       path: 'route',
       verifyPeer: (fp) => {
         // Both answers only after the proof, and the same for an origin known here or not.
         if (fp !== circuit.claimedPeerId)
           throw new ClawError('UNKNOWN_PEER', HOP_WORDS.otherOrigin, { refusal: 'BAD_REQUEST' });
-        const why = host.refuse(fp);
+        const why = deps.refuse(fp);
         if (why) throw new ClawError('UNKNOWN_PEER', why, { refusal: 'PERMISSION_DENIED' });
       },
     });
-    host.attach(link);
+    deps.attach(link);
   } catch (err) {
-    host.log.info(
+    deps.log.info(
       { from: circuit.claimedPeerId, via: circuit.relayUrl },
       `refused routed link: ${errorMessage(err)}`,
     );

@@ -10,7 +10,7 @@ import type { Link } from '../../transport/link.js';
 import type { Logger } from 'pino';
 import type { Hello } from '../links/control-service.js';
 import { latestVerified, pairedPeerRecord, unrecordedLine, waitingLine } from '../state/pending.js';
-import type { PendingLinkHost } from '../links/pending-links.js';
+import type { PendingLinkDeps } from '../links/pending-links.js';
 import { Emitter } from '../../core/emitter.js';
 import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
@@ -51,7 +51,7 @@ export interface ApprovalsDeps {
   notifier: Notifier;
 }
 
-export class Approvals implements Pick<PendingLinkHost, 'onUnknownHello'> {
+export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
   /** `decision`: the owner decided on a request (pairing answers a joiner waiting for it). */
   readonly events = new Emitter<{ decision: [Decision] }>();
 

@@ -14,7 +14,7 @@ import type { Identity } from '../../crypto/identity.js';
 import type { NodeStateReader } from '../state/node-state.js';
 
 /** What the own relay uses (architecture.md §Rules the code keeps): who it is, and which peers may relay. */
-export interface OwnRelayHost {
+export interface OwnRelayDeps {
   readonly identity: Identity;
   readonly log: Logger;
   /** Read at each authentication: a `relay` grant taken away a moment ago is taken away. */
@@ -25,7 +25,7 @@ export interface OwnRelayHost {
   readonly connections?: ConnectionOpener | undefined;
 }
 
-export async function startOwnRelay(agent: OwnRelayHost, listen: string): Promise<RelayServer> {
+export async function startOwnRelay(agent: OwnRelayDeps, listen: string): Promise<RelayServer> {
   const { host, port } = parseHostPort(listen);
   const self = agent.identity.fingerprint;
   // Loaded here, not at the top: the relay server and its metrics (prom-client) cost every agent start

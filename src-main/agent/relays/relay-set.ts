@@ -37,7 +37,7 @@ export const ON_DEMAND_RELAY_IDLE_MAX_MS = 24 * 60 * 60 * 1000;
 export const RELAY_IDLE_ENV = 'CLAWBRIDGE_RELAY_IDLE_MS';
 
 /** What the relay set needs from the agent (architecture.md §Rules the code keeps). */
-export interface RelaySetHost {
+export interface RelaySetDeps {
   readonly identity: Identity;
   readonly log: Logger;
   onState(url: string, state: RelayClientState): void;
@@ -95,7 +95,7 @@ export class RelaySet {
   private readonly idleMs: number;
 
   constructor(
-    private readonly host: RelaySetHost,
+    private readonly deps: RelaySetDeps,
     private readonly opts: RelaySetOptions = {},
   ) {
     this.idleMs = opts.idleMs ?? ON_DEMAND_RELAY_IDLE_MS;
@@ -145,7 +145,7 @@ export class RelaySet {
     if (existing && !existing.onDemand) return;
     const twin = existing ? undefined : this.samePin(url, pinnedFingerprint);
     if (twin && !twin.onDemand) {
-      this.host.log.info(
+      this.deps.log.info(
         { relay: url, same: twin.client.url },
         'relay is saved under another URL too (same certificate pin): one connection, through that one',
       );
@@ -181,14 +181,14 @@ export class RelaySet {
     if (existing && existing.onDemand && this.outdated(existing, pinnedFingerprint, token)) {
       // Not connected with what it was started with (no pin, a wrong one from a bad invite) and asked
       // for with something else (the pin the user just saved): start over with that.
-      this.host.log.info({ relay: url }, 'restarting on-demand relay with a new pin or token');
+      this.deps.log.info({ relay: url }, 'restarting on-demand relay with a new pin or token');
       this.remove(url);
     } else if (existing) {
       if (existing.onDemand && existing.uses === 0) this.armIdle(existing);
       return existing.client;
     }
     const member = this.start(url, pinnedFingerprint, token, true);
-    this.host.log.info({ relay: url }, 'using relay on demand');
+    this.deps.log.info({ relay: url }, 'using relay on demand');
     return member.client;
   }
 
@@ -220,20 +220,20 @@ export class RelaySet {
   private start(url: string, pinned: string | undefined, token: string | undefined, onDemand: boolean) {
     const client = new RelayClient({
       url,
-      identity: this.host.identity,
+      identity: this.deps.identity,
       ...(pinned ? { pinnedFingerprint: pinned } : {}),
       ...(token ? { token } : {}),
       // A flag cannot pin a relay this node does not save: say what can.
       ...(onDemand ? { pinHint: peerRelayPinHint } : {}),
       ...(this.opts.retryDelayMs ? { retryDelayMs: this.opts.retryDelayMs } : {}),
-      logger: this.host.log.child({ relay: url }),
+      logger: this.deps.log.child({ relay: url }),
     });
     const member: Member = { client, pinned, token, onDemand, uses: 0, idleTimer: undefined };
-    client.on('state', (state) => this.host.onState(url, state));
-    client.on('error', (err) => this.host.onError(url, err));
+    client.on('state', (state) => this.deps.onState(url, state));
+    client.on('error', (err) => this.deps.onError(url, err));
     client.on('incoming', (circuit) => {
       this.track(member, circuit);
-      this.host.onIncoming(circuit);
+      this.deps.onIncoming(circuit);
     });
     client.on('opened', (circuit) => this.track(member, circuit));
     this.members.set(relayUrlKey(url), member);
@@ -277,7 +277,7 @@ export class RelaySet {
       member.idleTimer = undefined;
       // Still ours, still on demand and still carrying nothing: a saved relay is never dropped.
       if (this.member(member.client.url) !== member || !member.onDemand || member.uses > 0) return;
-      this.host.log.info({ relay: member.client.url }, `dropping on-demand relay: idle ${this.idleMs} ms`);
+      this.deps.log.info({ relay: member.client.url }, `dropping on-demand relay: idle ${this.idleMs} ms`);
       this.remove(member.client.url);
     }, this.idleMs);
     member.idleTimer.unref();

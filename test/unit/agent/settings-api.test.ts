@@ -10,7 +10,7 @@ import {
   getSettings,
   restartSettings,
   setSettings,
-  type SettingsHost,
+  type SettingsDeps,
 } from '../../../src-main/agent/app/api/settings.js';
 import { NodeState } from '../../../src-main/agent/state/node-state.js';
 import { isClawError } from '../../../src-main/core/errors.js';
@@ -29,7 +29,7 @@ function host() {
       r ? `add ${r.url} ${r.fingerprint ?? '-'} ${r.token ? 'token' : '-'}` : `remove ${c.before!.url}`,
     );
   });
-  const h: SettingsHost = {
+  const h: SettingsDeps = {
     get name() {
       return settings.get().name ?? 'clawbridge';
     },

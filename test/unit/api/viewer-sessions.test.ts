@@ -18,7 +18,7 @@ import { UNACKED_HIGH_WATER } from '../../../src-main/terminal/sessions/terminal
 import {
   SCROLLBACK_BYTES,
   ViewerSessions,
-  type ViewerSessionsHost,
+  type ViewerSessionsDeps,
 } from '../../../src-main/terminal/viewer-sessions.js';
 import { DETACHED_TERMINAL_IDLE_DEFAULT_MS } from '../../../src-main/agent/state/settings.js';
 import { fakeClock } from '../forwards/fake-clock.js';
@@ -85,7 +85,7 @@ class MemoryViewer implements ViewerChannel {
   }
 }
 
-function sessions(h: TerminalHarness, extra: Partial<ViewerSessionsHost> = {}): ViewerSessions {
+function sessions(h: TerminalHarness, extra: Partial<ViewerSessionsDeps> = {}): ViewerSessions {
   return new ViewerSessions({
     opener: () => ({ fingerprint: PEER_A, opener: h.opener }),
     resumeMs: () => 5_000,

@@ -8,7 +8,7 @@ import type { Disposer } from '../../../core/emitter.js';
 import { readAudit } from '../../../audit/audit-reader.js';
 import { parseSince } from '../../../audit/audit-since.js';
 
-export interface AuditHost {
+export interface AuditDeps {
   home: string;
   /** Resolves once queued events are written. */
   flush(): Promise<void>;
@@ -19,10 +19,10 @@ export interface AuditHost {
 /** Default for `limit`: a screenful many times over, small enough to send at once. */
 export const AUDIT_LIST_DEFAULT = 1000;
 
-export async function listAudit(host: AuditHost, p: MethodParams<'audit.list'>): Promise<AuditListResult> {
+export async function listAudit(deps: AuditDeps, p: MethodParams<'audit.list'>): Promise<AuditListResult> {
   const since = p.since === undefined ? undefined : parseSince(p.since);
-  await host.flush();
-  const read = await readAudit(host.home, {
+  await deps.flush();
+  const read = await readAudit(deps.home, {
     ...(since !== undefined ? { since } : {}),
     ...(p.peer !== undefined ? { peer: p.peer } : {}),
     limit: Math.min(p.limit ?? AUDIT_LIST_DEFAULT, AUDIT_LIST_MAX),

@@ -19,7 +19,7 @@ import {
 import type { NodeState } from '../../state/node-state.js';
 
 /** What these methods need from the agent (architecture.md §Rules the code keeps). */
-export interface SettingsHost {
+export interface SettingsDeps {
   readonly name: string;
   readonly identity: { readonly fingerprint: string };
   /**
@@ -49,12 +49,12 @@ function waitingForRestart(saved: RestartSettings, running: RestartSettings): st
   return (['listen', 'actAsRelay', 'relayListen'] as const).filter((k) => saved[k] !== running[k]);
 }
 
-export function getSettings(host: SettingsHost): SettingsResult {
-  const s = host.state.get();
-  const clients = host.relays.clients();
+export function getSettings(deps: SettingsDeps): SettingsResult {
+  const s = deps.state.get();
+  const clients = deps.relays.clients();
   return {
-    name: host.name,
-    fingerprint: host.identity.fingerprint,
+    name: deps.name,
+    fingerprint: deps.identity.fingerprint,
     relays: s.relays.map((r) => {
       const client = clients.find((c) => sameRelayUrl(c.url, r.url));
       return {
@@ -68,7 +68,7 @@ export function getSettings(host: SettingsHost): SettingsResult {
     actAsRelay: s.actAsRelay,
     relayListen: s.relayListen,
     listen: s.listen,
-    listeningOn: host.local.listenAddress,
+    listeningOn: deps.local.listenAddress,
     terminalResumeMs: s.terminalResumeMs,
     detachedTerminalIdleMs: s.detachedTerminalIdleMs,
     notifications: s.notifications,
@@ -104,8 +104,8 @@ function checkRelayUrl(field: string, url: string): string {
  * Applies what `p` gives. Everything is checked before anything changes, so a bad field changes
  * nothing. @throws ClawError('BAD_ARGUMENT') naming the field.
  */
-export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>): SettingsSetResult {
-  const before = host.state.get();
+export function setSettings(deps: SettingsDeps, p: MethodParams<'settings.set'>): SettingsSetResult {
+  const before = deps.state.get();
   const listen = p.listen === undefined || p.listen === null ? p.listen : checkHostPort('listen', p.listen);
   const relayListen = p.relayListen === undefined ? undefined : checkHostPort('relayListen', p.relayListen);
   const resume = p.terminalResumeMs;
@@ -151,7 +151,7 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
     throw fieldError('removeRelay', `this node does not use ${p.removeRelay}`);
   }
 
-  host.state.setOptions({
+  deps.state.setOptions({
     ...(p.name !== undefined ? { name: p.name } : {}),
     ...(listen !== undefined ? { listen } : {}),
     ...(p.actAsRelay !== undefined ? { actAsRelay: p.actAsRelay } : {}),
@@ -165,17 +165,17 @@ export function setSettings(host: SettingsHost, p: MethodParams<'settings.set'>)
       : {}),
   });
   // Saved here; the relay clients follow the store's change (relays.ts), at once.
-  if (p.removeRelay !== undefined) host.state.removeRelay(p.removeRelay);
+  if (p.removeRelay !== undefined) deps.state.removeRelay(p.removeRelay);
   if (p.addRelay) {
     const { url, token } = p.addRelay;
-    host.state.addRelay({
+    deps.state.addRelay({
       url,
       ...(addFingerprint ? { fingerprint: addFingerprint } : {}),
       ...(token ? { token } : {}),
     });
   }
-  host.notices.changed();
+  deps.notices.changed();
   // Against what runs, not what was saved before this call: an earlier call's change still waits.
-  const restartFor = waitingForRestart(host.state.get(), host.startedWith);
-  return { ...getSettings(host), restartNeeded: restartFor.length > 0, restartFor };
+  const restartFor = waitingForRestart(deps.state.get(), deps.startedWith);
+  return { ...getSettings(deps), restartNeeded: restartFor.length > 0, restartFor };
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import {
   dialRelayPath,
-  type RelayCircuitHost,
+  type RelayCircuitDeps,
   acceptRelayCircuit,
 } from '../../../../src-main/agent/links/path-dialers.js';
 import {
@@ -16,7 +16,7 @@ import {
   RELAY_IDLE_ENV,
   RelaySet,
   relayIdleMsFrom,
-  type RelaySetHost,
+  type RelaySetDeps,
 } from '../../../../src-main/agent/relays/relay-set.js';
 import { isClawError } from '../../../../src-main/core/errors.js';
 import type { Identity } from '../../../../src-main/crypto/identity.js';
@@ -43,14 +43,14 @@ async function relay(): Promise<RelayServer> {
 }
 
 function newSet(identity: Identity, onIncoming: (c: Circuit) => void = (c) => c.close()): RelaySet {
-  const host: RelaySetHost = {
+  const deps: RelaySetDeps = {
     identity,
     log: pino({ level: 'silent' }),
     onState: () => undefined,
     onError: () => undefined,
     onIncoming,
   };
-  const set = new RelaySet(host, { idleMs: IDLE_MS, retryDelayMs: () => 50 });
+  const set = new RelaySet(deps, { idleMs: IDLE_MS, retryDelayMs: () => 50 });
   sets.push(set);
   return set;
 }
@@ -119,7 +119,7 @@ test('dialRelayPath reaches a peer on its home relay when no relay of ours has i
   const idB = await testIdentity('dial-b');
   const links: Link[] = [];
   // B is on r2 only and accepts A's link the way the agent does.
-  const hostB: RelayCircuitHost = {
+  const hostB: RelayCircuitDeps = {
     identity: idB,
     log: pino({ level: 'silent' }),
     admit: () => undefined,
