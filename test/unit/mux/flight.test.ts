@@ -12,6 +12,8 @@ import {
   INTERACTIVE_ALLOWANCE,
   QUEUE_TARGET_MS,
 } from '../../../src-main/mux/flight.js';
+import { WindowTuner } from '../../../src-main/mux/window-tuner.js';
+import { INITIAL_STREAM_WINDOW } from '../../../src-main/protocol/mux-frames.js';
 
 function setup() {
   let now = 0;
@@ -108,6 +110,7 @@ test('a download on a new connection after a long idle spell does not begin with
   flight.flush();
   advance(100);
   for (const nonce of probes.splice(0)) flight.ack(nonce);
+  const capBefore = flight.capBytes;
   advance(15_000);
   // The download's first frames are interactive: a probe goes ahead of them, once.
   assert.equal(flight.allows(true), true);
@@ -122,7 +125,7 @@ test('a download on a new connection after a long idle spell does not begin with
   advance(100);
   for (const nonce of probes.splice(0)) flight.ack(nonce);
   assert.equal(flight.draining, false, 'no drain at the start of the download');
-  assert.equal(flight.capBytes, INITIAL_FLIGHT_CAP, 'the cap it had');
+  assert.equal(flight.capBytes, capBefore, 'the cap it had');
 });
 
 test('on a path with a bottleneck, the queue settles near the target and the path stays full', () => {
@@ -159,9 +162,10 @@ test("a trickle the cap did not hold never lowers it, even behind someone else's
 
 /**
  * A download through a bottleneck (bytes per ms) whose base RTT may change: a chunk leaves the
- * bottleneck after those before it, and the PONG of a probe sent after it arrives one RTT later.
- * Returns the queue a byte sent at the end would wait in (ms) and the rate delivered in the last
- * `tailMs`.
+ * bottleneck after those before it, reaches the receiver half an RTT later, and the PONG of a probe
+ * sent after it arrives one RTT after it left. Returns the queue a byte sent at the end would wait in
+ * (ms), the most a byte waited in the last `tailMs`, the rate delivered in the last `tailMs`, and
+ * when `bytes` had all arrived.
  */
 function runBottleneck(opts: {
   rate: number;
@@ -179,6 +183,14 @@ function runBottleneck(opts: {
   idle?: { from: number; to: number };
   /** False: no wake-up callback, so nothing is paced (the cap alone holds the sender). */
   pace?: boolean;
+  /**
+   * The stream's credit as a receiving mux returns it (stream.ts): INITIAL_STREAM_WINDOW, then what
+   * was consumed plus the window once half a window was consumed, the window grown by WindowTuner
+   * (which knows the path's RTT); each grant reaches the sender half an RTT after it left.
+   */
+  tunedCredit?: boolean;
+  /** Bytes the application sends in all (unbounded without). */
+  bytes?: number;
 }) {
   let now = 0;
   const probes: bigint[] = [];
@@ -202,25 +214,68 @@ function runBottleneck(opts: {
   let sent = 0;
   let ackedAtTail: number | undefined;
   let maxTailQueueMs = 0;
-  while (now < opts.ms) {
+  // The receiving stream (tunedCredit): chunks on their way to it, and grants on their way back.
+  const tuner = new WindowTuner();
+  tuner.observeRtt(opts.rttAt(0));
+  let window = INITIAL_STREAM_WINDOW;
+  let granted = INITIAL_STREAM_WINDOW;
+  let grantedBySender = INITIAL_STREAM_WINDOW;
+  let consumed = 0;
+  let epochStart = 0;
+  let doneAt: number | undefined;
+  const arrivals: { at: number; bytes: number }[] = [];
+  const grants: { at: number; total: number }[] = [];
+  const wants = opts.bytes ?? Infinity;
+  while (now < opts.ms && doneAt === undefined) {
     const idle = opts.idle !== undefined && now >= opts.idle.from && now < opts.idle.to;
     const credit = typeof opts.creditBytes === 'function' ? opts.creditBytes(now) : opts.creditBytes;
-    while (!idle && flight.inFlight < (credit ?? Infinity) && flight.allows(false)) {
+    while (
+      !idle &&
+      sent < wants &&
+      (!opts.tunedCredit || sent < grantedBySender) &&
+      flight.inFlight < (credit ?? Infinity) &&
+      flight.allows(false)
+    ) {
       departs = Math.max(now, departs) + chunk / opts.rate;
       flight.sent(chunk);
       sent += chunk;
+      // Followed to the receiver only where credit or the end of the download needs it.
+      if (opts.tunedCredit || opts.bytes !== undefined)
+        arrivals.push({ at: departs + opts.rttAt(departs) / 2, bytes: chunk });
       cover();
     }
     flight.flush();
     cover();
-    // The next event: a PONG, the pacing wake-up, or the end of the idle spell.
+    // The next event: a chunk reaching the receiver, a grant reaching the sender, a PONG, the
+    // pacing wake-up, or the end of the idle spell.
     const resumeAt = Math.min(wakeAt, idle ? opts.idle!.to : Infinity);
     const ack = acks[0];
-    if (ack && ack.at <= resumeAt) {
+    const arrival = arrivals[0];
+    const grant = grants[0];
+    const ackAt = ack?.at ?? Infinity;
+    if (arrival && arrival.at <= Math.min(ackAt, grant?.at ?? Infinity, resumeAt)) {
+      arrivals.shift();
+      now = Math.max(now, arrival.at);
+      consumed += arrival.bytes;
+      if (consumed >= wants) doneAt = now;
+      // stream.ts returnCredit: once half a window was consumed, the window may grow and the
+      // consumed bytes go back as credit.
+      if (opts.tunedCredit && consumed + window - granted >= window / 2) {
+        window = tuner.next(window, now - epochStart);
+        epochStart = now;
+        granted = consumed + window;
+        grants.push({ at: now + opts.rttAt(now) / 2, total: granted });
+      }
+    } else if (grant && grant.at <= Math.min(ackAt, resumeAt)) {
+      grants.shift();
+      now = Math.max(now, grant.at);
+      grantedBySender = Math.max(grantedBySender, grant.total);
+    } else if (ack && ack.at <= resumeAt) {
       acks.shift();
       now = Math.max(now, ack.at);
       flight.ack(ack.nonce);
     } else {
+      if (resumeAt === Infinity) break; // nothing left to happen
       now = Math.max(now, resumeAt);
       if (now >= wakeAt) wakeAt = Infinity;
     }
@@ -233,8 +288,9 @@ function runBottleneck(opts: {
   return {
     queueMs: Math.max(0, departs - now),
     maxTailQueueMs,
-    tailRate: (sent - flight.inFlight - ackedAtTail!) / opts.tailMs,
+    tailRate: (sent - flight.inFlight - (ackedAtTail ?? 0)) / opts.tailMs,
     capBytes: flight.capBytes,
+    doneAt,
   };
 }
 
@@ -425,4 +481,73 @@ test('one round that happens to see no queue does not grow the cap by a whole ta
   const twice = driveRounds([...settled, 40, 40]);
   const grown = twice[settled.length + 1]! - twice[settled.length]!;
   assert.ok(grown > 0.5 * ratePerMs * QUEUE_TARGET_MS, `grew ${grown} bytes on the second empty round`);
+});
+
+test("a link's first transfer on a window-bound long fat path: the start-up keeps pace with the stream's credit (issue 52)", () => {
+  // The bench's long-fat path as the emulator bounds it: 6 MiB in flight per 100 ms (63 MB/s), a
+  // download of 256 MiB on the first stream of a new link, whose credit starts at 256 KiB and grows
+  // fourfold a round trip. Raw TCP through the same path has its whole window from the first round
+  // trip. Growing once a round, after the round, from a round's acknowledged bytes, the cap lagged
+  // behind the credit for four round trips (1, 2, 3.1, 5.2, 7.9 MB; traced in the bench), and the
+  // download took 1.105x the time of a sender with the whole window at once (0.905x its rate).
+  const rate = (6 * 1024 * 1024) / 100;
+  const bytes = 256 * 1024 * 1024;
+  const { doneAt } = runBottleneck({
+    rate,
+    rttAt: () => 100,
+    ms: 20_000,
+    tailMs: 1,
+    tunedCredit: true,
+    bytes,
+  });
+  const ideal = 100 + bytes / rate;
+  assert.ok(doneAt !== undefined, 'the download ended');
+  assert.ok(ideal / doneAt >= 0.93, `${(ideal / doneAt).toFixed(3)}x the rate of the whole window at once`);
+});
+
+test('in the start-up, each acknowledgement that shows no queue grows the cap by twice what it acknowledged', () => {
+  // The first flight of a new link (100 ms path): the cap holds the sender at 1 MiB, probes cover it,
+  // and the sender fills the cap again after each acknowledgement. Once the first flight is all
+  // acknowledged the cap has tripled (grown once a round, after the round, it had not grown yet).
+  const { flight, probes, advance } = setup();
+  const fill = (msPerFrame = 0) => {
+    while (flight.allows(false)) {
+      flight.sent(INITIAL_FLIGHT_CAP / 16);
+      advance(msPerFrame);
+    }
+    flight.flush();
+  };
+  fill(1);
+  advance(100);
+  const firstFlight = probes.splice(0);
+  for (const nonce of firstFlight) {
+    flight.ack(nonce);
+    fill();
+  }
+  assert.equal(flight.capBytes, 3 * INITIAL_FLIGHT_CAP, 'tripled by the first flight');
+  // Acknowledgements that show queue over the start-up's exit (12.5 ms on 100 ms) grow nothing.
+  advance(125);
+  for (const nonce of probes.splice(0, 4)) {
+    flight.ack(nonce);
+    fill();
+  }
+  assert.equal(flight.capBytes, 3 * INITIAL_FLIGHT_CAP, 'no growth on acknowledgements that show queue');
+});
+
+test('on a slow path the start-up adds nothing to the queue its first flight made', () => {
+  // 10 Mbit/s over 100 ms (BDP 125 kB): the first 1 MiB already queues 0.84 s. Growth on every
+  // acknowledgement that shows no queue stops at once there; grown once a round, the cap doubled
+  // on the first round and held, and the queue peaked at 1.6 s and stood at 1.1 s five seconds in.
+  const rate = 1_250;
+  const firstFlightMs = INITIAL_FLIGHT_CAP / rate;
+  const { maxTailQueueMs } = runBottleneck({ rate, rttAt: () => 100, ms: 8_000, tailMs: 8_000 });
+  assert.ok(
+    maxTailQueueMs <= firstFlightMs + QUEUE_TARGET_MS,
+    `the queue peaked at ${maxTailQueueMs.toFixed(0)} ms (the first flight's ${firstFlightMs.toFixed(0)})`,
+  );
+  const late = runBottleneck({ rate, rttAt: () => 100, ms: 8_000, tailMs: 3_000 });
+  assert.ok(
+    late.maxTailQueueMs < 100 + QUEUE_TARGET_MS,
+    `${late.maxTailQueueMs.toFixed(0)} ms of queue stood from 5 s on`,
+  );
 });
