@@ -73,6 +73,28 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${jsonForTerminal(value, 2)}\n`);
 }
 
+/**
+ * A value as one line of JSON on stdout (JSON lines: `msg listen --json`, one object per message), with
+ * the same escapes as printJson.
+ */
+export function printJsonLine(value: unknown): void {
+  process.stdout.write(`${jsonForTerminal(value)}\n`);
+}
+
+/**
+ * Text a peer's program wrote, for a person to read (`msg ask`'s reply): its line breaks and tabs stay,
+ * every other control is shown escaped. One line break is added unless it ends with one.
+ */
+export function printText(text: string): void {
+  const safe = text.split('\t').map(escapeForTerminal).join('\t');
+  process.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
+}
+
+/** Resolves once what was written to stdout so far is out (handed to the pipe, file or terminal). */
+export function stdoutFlushed(): Promise<void> {
+  return new Promise((resolve) => process.stdout.write('', () => resolve()));
+}
+
 export { shellWord };
 
 /**
