@@ -6,15 +6,16 @@ export const PERMISSION_TEXT: Record<Permission, string> = {
   forward: 'Forward connections through here',
   relay: 'Use this device as a relay',
   listen: 'Listen on ports here (reverse forwards)',
+  message: 'Send messages to programs here',
 };
 
-const ALL: Permission[] = ['terminal', 'forward', 'relay', 'listen'];
+const ALL: Permission[] = ['terminal', 'forward', 'relay', 'listen', 'message'];
 
 /**
  * What a new peer may do here unless the boxes are changed: the agent's default (core/permissions.ts
  * DEFAULT_ALLOW), offered alike by Approve and by Join with code.
  */
-export const DEFAULT_ALLOW: readonly Permission[] = ['terminal', 'forward'];
+export const DEFAULT_ALLOW: readonly Permission[] = ['terminal', 'forward', 'message'];
 
 /** The permission checkboxes; `value` is the checked set. */
 export function PermissionBoxes({

@@ -11,6 +11,7 @@ const REFUSED_NOUN: Record<Permission, string> = {
   forward: 'forwards',
   relay: 'relaying',
   listen: 'reverse forwards',
+  message: 'messages',
 };
 
 /** `terminal, forward`, or `nothing`. */

@@ -13,7 +13,7 @@ import { ClawError } from '../../core/errors.js';
 import { commandArgs, hereHint } from '../../core/hint.js';
 import { describeZodError } from '../../core/zod-error.js';
 import { ensureHomeDir } from '../../home/home-dir.js';
-import { KNOWN_FIELDS, settingsSchema, type Settings } from './settings.js';
+import { KNOWN_FIELDS, settingsSchema, upgradeSettings, type Settings } from './settings.js';
 
 /**
  * A config.json that is a link to nothing (settings kept elsewhere, on a disk not mounted yet) would
@@ -198,7 +198,9 @@ export class SettingsFile {
     );
   }
 
-  private adopt(raw: unknown): Settings {
+  private adopt(stored: unknown): Settings {
+    // A file an older release wrote, as this one reads it (a permission added since: settings.ts).
+    const raw = upgradeSettings(stored);
     const parsed = settingsSchema.safeParse(raw);
     if (!parsed.success) {
       throw new ClawError(

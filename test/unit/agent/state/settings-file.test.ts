@@ -84,7 +84,8 @@ test('fields this release does not know inside a peer, forward, relay or ui surv
   assert.deepEqual(
     saved.peers.map((p) => [p.name, p.note, p.fromNewer, p.allow]),
     [
-      ['nas', undefined, undefined, ['terminal', 'forward']],
+      // No list in the file: today's default (ADR 0046 added message to it).
+      ['nas', undefined, undefined, ['terminal', 'forward', 'message']],
       ['office', 'ask Bob', { x: 1 }, ['terminal']],
     ],
   );
@@ -453,4 +454,61 @@ test('an address an older release saved from a hello without checking it is drop
     ['127.0.0.1:7474'],
   );
   assert.deepEqual(s.pending[0]!.addresses, ['127.0.0.1:7475']);
+});
+
+test('on upgrade, peers an older release allowed terminal are allowed message too, once (ADR 0046)', () => {
+  const dir = home();
+  const fp = (c: string) => c.repeat(64);
+  const peer = (c: string, name: string, allow?: string[]) => ({
+    fingerprint: fp(c),
+    name,
+    addedAt: '2026-01-01T00:00:00Z',
+    ...(allow ? { allow } : {}),
+  });
+  // As the release before `message` wrote it: no knownPermissions.
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      peers: [
+        peer('a', 'shell', ['terminal']),
+        peer('b', 'fwd', ['forward', 'relay']),
+        peer('c', 'none', []),
+        peer('d', 'defaults'),
+      ],
+    }),
+  );
+  const allowOf = (s: SettingsStore) => Object.fromEntries(s.get().peers.map((p) => [p.name, p.allow]));
+  const s = new SettingsStore(dir);
+  assert.deepEqual(allowOf(s), {
+    shell: ['terminal', 'message'],
+    fwd: ['forward', 'relay'],
+    none: [],
+    defaults: ['terminal', 'forward', 'message'],
+  });
+  // The owner takes it away again: that choice stands on the next read.
+  s.update((x) => ({
+    ...x,
+    peers: x.peers.map((p) => (p.name === 'shell' ? { ...p, allow: ['terminal' as const] } : p)),
+  }));
+  const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { knownPermissions: string[] };
+  assert.ok(saved.knownPermissions.includes('message'));
+  assert.deepEqual(allowOf(new SettingsStore(dir)).shell, ['terminal']);
+});
+
+test('a new file knows every permission: a peer without message stays without it', () => {
+  const dir = home();
+  const s = new SettingsStore(dir);
+  s.update((x) => ({
+    ...x,
+    peers: [
+      {
+        fingerprint: 'e'.repeat(64),
+        name: 'e',
+        allow: ['terminal'],
+        addresses: [],
+        addedAt: '2026-01-01T00:00:00Z',
+      },
+    ],
+  }));
+  assert.deepEqual(new SettingsStore(dir).get().peers[0]?.allow, ['terminal']);
 });
