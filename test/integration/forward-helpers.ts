@@ -3,7 +3,7 @@
  * real processes on loopback, a loopback HTTP server with a random file, curl (installed with apt when
  * missing and running as root), and a raw SOCKS5 client.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
@@ -57,6 +57,23 @@ export function portFree(port: number): Promise<boolean> {
     s.once('error', () => resolve(false));
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/**
+ * The TCP ports process `pid` listens on right now (`ss -ltnpH`, iproute2). Unlike portFree, another
+ * process on this machine listening on, or connecting from, one of those ports does not count: the
+ * kernel hands out nearby ports to bind(0) calls close in time, so other tests' ports land among ours.
+ */
+export function listeningTcpPorts(pid: number): Set<number> {
+  const out = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' });
+  const ports = new Set<number>();
+  for (const line of out.split('\n')) {
+    if (!line.includes(`pid=${pid},`)) continue;
+    const local = line.trim().split(/\s+/)[3];
+    const port = Number(local?.slice(local.lastIndexOf(':') + 1));
+    if (Number.isInteger(port) && port > 0) ports.add(port);
+  }
+  return ports;
 }
 
 export interface FileServer {
