@@ -41,8 +41,12 @@ const MAX_DRAIN_READS = 256;
 /** The byte a terminal sends for Ctrl-D (VEOF). */
 const EOF_CHAR = 0x04;
 
-/** Longest a hang-up waits for an input write in flight before it closes the PTY anyway, in ms. */
-const HANGUP_WRITE_WAIT_MS = 100;
+/**
+ * Longest a hang-up waits for an input write in flight before it closes the PTY anyway, in ms. A write
+ * takes microseconds, but it runs on libuv's thread pool, which a busy machine's file work can hold
+ * for longer than 100 ms; a hang-up is no hurry, a stray EBADF line on the agent's stderr is noise.
+ */
+const HANGUP_WRITE_WAIT_MS = 1000;
 
 /** Output bytes gathered from one event-loop turn before they are handed on in one piece (64 KiB). */
 const COALESCE_BYTES = 64 * 1024;
@@ -384,7 +388,7 @@ export class PtySession {
    * Runs `close` (which closes the PTY's fd) once no input write is in flight, dropping the input still
    * queued: node-pty writes on the thread pool, and a write that finds its fd closed is printed to the
    * agent's stderr ("Unhandled pty write error … EBADF"), a line per session left with input in flight.
-   * At most HANGUP_WRITE_WAIT_MS: a write is in flight for microseconds.
+   * At most HANGUP_WRITE_WAIT_MS: a write is in flight for microseconds, unless the thread pool is busy.
    */
   private afterWriteInFlight(close: () => void, deadline = Date.now() + HANGUP_WRITE_WAIT_MS): void {
     const stream = (this.pty as unknown as PtyInternals)._writeStream;
