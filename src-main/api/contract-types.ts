@@ -162,7 +162,8 @@ export interface PairingEvent {
  * UDP forward), `reverse` (a connection a peer's reverse listener sent back here), `reverse-udp` (a
  * client flow a peer's reverse UDP listener sent back here), `reverse-served` (a connection or UDP flow
  * a listener held here for a peer's reverse forward accepted, going to that peer), `chain-hop` (a pipe
- * carried for a route).
+ * carried for a route), `messages-in` (a peer's message stream delivering into this node's inbox),
+ * `messages-out` (this node's message stream delivering its outbox to a peer).
  */
 export type ConnectionKind =
   | 'forward'
@@ -177,7 +178,9 @@ export type ConnectionKind =
   | 'reverse'
   | 'reverse-udp'
   | 'reverse-served'
-  | 'chain-hop';
+  | 'chain-hop'
+  | 'messages-in'
+  | 'messages-out';
 
 export interface ConnectionPeer {
   name: string;

@@ -11,6 +11,7 @@ import type { AddressSource } from '../core/address-source.js';
 import type { AuditEvent } from '../audit/audit-events.js';
 import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
 import { PERMISSIONS } from '../core/permissions.js';
+import { messageMethodParams, type MessageEvents, type MessageMethodResults } from './contract-messages.js';
 
 const peerRef = z.string().min(1).max(200);
 /** Most events one `audit.list` answers (the newest of those that match). */
@@ -257,6 +258,8 @@ export const methodParams = {
     .strict(),
   /** Asks the agent to shut down cleanly (forwards closed, peers told, ports freed); answered before it stops. */
   'agent.stop': z.object({}).strict(),
+  /** messages.send, .list, .ack, .outbox, .delete (contract-messages.ts). */
+  ...messageMethodParams,
 } as const;
 
 export type MethodName = keyof typeof methodParams;
@@ -501,7 +504,7 @@ export interface UiUrlResult {
 }
 
 /** Result type of each method. */
-export interface MethodResults {
+export interface MethodResults extends MessageMethodResults {
   status: StatusResult;
   'peers.list': PeerInfo[];
   'peers.add': PeerInfo;
@@ -546,8 +549,8 @@ export interface AuditListResult {
   bad: number;
 }
 
-/** Events pushed to subscribed clients. */
-export interface ApiEvents {
+/** Events pushed to subscribed clients (`message` and `message.state`: contract-messages.ts). */
+export interface ApiEvents extends MessageEvents {
   /**
    * Something changed, and what (`domains`): sent just before the `status` event that shows it (same
    * `seq`), so at most one per STATUS_EVENT_INTERVAL_MS. A client re-reads only what that status

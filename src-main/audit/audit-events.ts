@@ -110,6 +110,17 @@ export const auditEventSchema = z.discriminatedUnion('kind', [
     service: text(AUDIT_TEXT_LIMITS.service),
     count: manyCount,
   }),
+  /**
+   * Messages this node sent that expired undelivered, that their receiver refused for good, or that
+   * wait because its inbox is full (INBOX_FULL): one line per peer and outcome for those that got
+   * there together, `messages` counting them — not a line per message (ADR 0046).
+   */
+  z.object({
+    kind: z.literal('message'),
+    ...base,
+    change: z.enum(['expired', 'refused', 'waiting']),
+    messages: count,
+  }),
   /** The log's own news: events it had to drop (the queue was full, the disk refused). */
   z.object({ kind: z.literal('audit'), ...base, dropped: count }),
 ]);

@@ -36,6 +36,8 @@ export function auditKindText(e: AuditEvent): string {
       return e.decision;
     case 'peer':
       return `peer ${e.change}`;
+    case 'message':
+      return `messages ${e.change}`;
     default:
       return e.kind;
   }

@@ -264,6 +264,25 @@ export class Outbox {
     return e !== undefined && e.peer === peer && isPending(e) && e.expiresAt > this.now();
   }
 
+  /** How many of `peer`'s messages are still to deliver (queued or sent): O(1), for deciding to open a stream. */
+  waitingCount(peer: string): number {
+    return this.waiting.get(peer)?.count ?? 0;
+  }
+
+  /** The earliest time a message still to deliver expires, in ms (undefined: none waits). */
+  nextExpiry(): number | undefined {
+    let next: number | undefined;
+    for (const e of this.entries.values()) {
+      if (
+        e.durable &&
+        (e.state === 'queued' || e.state === 'sent') &&
+        (next === undefined || e.expiresAt < next)
+      )
+        next = e.expiresAt;
+    }
+    return next;
+  }
+
   /** IDs of `peer`'s delivered messages whose READ has not come. */
   awaitingRead(peer: string): string[] {
     const out: string[] = [];

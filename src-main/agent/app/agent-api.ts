@@ -52,6 +52,7 @@ import { probeRelay } from './api/relay-probe.js';
 import { ApiEventHub, type Clock, realClock } from './api/events.js';
 import type { ConnectionTable } from '../../connections/connection-table.js';
 import { listAudit, type AuditDeps } from './api/audit.js';
+import { messageEventSources, messageHandlers, type MessagesApiDeps } from './api/messages.js';
 
 type Handlers = {
   [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
@@ -90,6 +91,8 @@ export interface ApiParts {
   connections?: ConnectionTable;
   /** The audit log (`audit.list`); absent in agents built without one. */
   audit?: AuditDeps;
+  /** The node's inbox and outbox (`messages.*`, the message events); absent in agents built without them. */
+  messages?: MessagesApiDeps;
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
 }
@@ -184,6 +187,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       if (!parts.audit) throw new ClawError('INTERNAL', 'this agent keeps no audit log');
       return listAudit(parts.audit, p);
     },
+    ...messagesApi(parts.messages),
     'agent.stop': () => {
       const stop = parts.requestStop;
       if (!stop) throw new ClawError('BAD_ARGUMENT', 'this agent cannot be stopped through its API');
@@ -201,6 +205,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
       onNotice: (l) => agent.notices.onForwardNotice(l),
       ...(audit ? { onAudit: (l: (lines: number) => void) => audit.onWritten(l) } : {}),
+      ...(parts.messages ? messageEventSources(parts.messages) : {}),
       onSettingsChanged: (l) =>
         agent.state.subscribe((c) => {
           if (c.kind === 'option' || c.kind === 'relay') l();
@@ -224,6 +229,21 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
         (handlers[method] as (p: MethodParams<M>) => MethodResults[M] | Promise<MethodResults[M]>)(params),
       ),
     onEvent: (listener) => hub.subscribe(listener),
+  };
+}
+
+/** The messages methods, or (an agent built without messages) each saying so. */
+function messagesApi(deps: MessagesApiDeps | undefined): ReturnType<typeof messageHandlers> {
+  if (deps) return messageHandlers(deps);
+  const off = () => {
+    throw new ClawError('INTERNAL', 'messages are not running in this agent; restart the agent');
+  };
+  return {
+    'messages.send': off,
+    'messages.list': off,
+    'messages.ack': off,
+    'messages.outbox': off,
+    'messages.delete': off,
   };
 }
 

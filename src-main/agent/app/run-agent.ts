@@ -21,6 +21,7 @@ import type { ApiHandler, NoticeEvent } from '../../api/contract.js';
 import { lineWithHint } from '../../core/hint.js';
 import { startForwarding } from '../../forwards/forwarding.js';
 import { startTerminals } from '../../terminal/terminal-service.js';
+import { startMessages, type RunningMessages } from '../../messages/message-service.js';
 import { SessionHostClient, sessionHostSocketPath } from '../../terminal/session-host/host-client.js';
 import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../../home/pipe-proof.js';
 import { AuditWriter } from '../../audit/audit-writer.js';
@@ -188,16 +189,32 @@ async function startAgent(
             ...(typeof opts.sessionHost === 'object' ? { startHost: opts.sessionHost.startHost } : {}),
           }),
   });
+  // Messages (issue 54): the boxes in the home, the `message` service, delivery to peers with a link.
+  let started: RunningMessages | undefined;
   try {
+    started = await startMessages({
+      home: opts.home,
+      log: logger,
+      services: agent.services,
+      peers: {
+        peerEntries: () => links.peerEntries(),
+        openStream: (entry, service, args) => links.openStream(entry, service, args),
+        onChanged: (listener) => notices.onChanged(listener),
+      },
+      connections: agent.opened,
+      audit,
+    });
     await agent.start();
   } catch (err) {
     // Nothing that started may outlive a failed start (a desktop app would go on with it).
+    await started?.stop();
     await terminals.stop();
     await forwarding.stop();
     await agent.stop().catch(() => undefined);
     await audit.close();
     throw err;
   }
+  const messages = started;
   let stopped = false;
   let webUi: WebUiServer | null = null;
   const api = createApiHandler({
@@ -216,6 +233,7 @@ async function startAgent(
     // After stop() the methods answer that forwarding / terminals are not running, as before.
     forwards: () => (stopped ? undefined : forwarding.manager),
     terminals: () => (stopped ? undefined : terminals),
+    messages: { inbox: messages.inbox, outbox: messages.outbox, peers: links },
     requestStop: () => {
       if (stopped) return;
       if (opts.onStopRequested) opts.onStopRequested(stopAll);
@@ -232,6 +250,7 @@ async function startAgent(
       await webUi?.close();
       await forwarding.stop();
       await terminals.stop();
+      await messages.stop();
       await agent.stop();
       // What the stop itself ended (connections, terminals) is written before the socket goes.
       await audit.close();

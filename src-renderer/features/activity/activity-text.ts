@@ -26,10 +26,18 @@ export function eventText(e: AuditEvent): string {
       return `Peer ${e.change}`;
     case 'refused':
       return 'Refused';
+    case 'message':
+      return MESSAGE_CHANGE_TEXT[e.change];
     case 'audit':
       return 'Events not recorded';
   }
 }
+
+const MESSAGE_CHANGE_TEXT = {
+  expired: 'Messages expired undelivered',
+  refused: 'Messages refused by the peer',
+  waiting: 'Messages wait: the peer’s inbox is full',
+} as const;
 
 const CONNECTION_TEXT: Record<string, string> = {
   forward: 'Forward connection',
@@ -43,6 +51,8 @@ const CONNECTION_TEXT: Record<string, string> = {
   'reverse-served': 'Served for a peer’s reverse forward',
   'relay-circuit': 'Relay circuit',
   'chain-hop': 'Chain hop',
+  'messages-in': 'Message stream from a peer',
+  'messages-out': 'Message stream to a peer',
 };
 
 /** `direct 198.51.100.7:7443`, `relay`, or null when neither is known. */

@@ -24,6 +24,8 @@ const KIND_TEXT: Record<ConnectionKind, string> = {
   'reverse-udp': 'Reverse UDP flow',
   'reverse-served': 'Served for a peer’s reverse forward',
   'chain-hop': 'Chain hop',
+  'messages-in': 'Messages from a peer',
+  'messages-out': 'Messages to a peer',
 };
 
 export function ConnectionsView() {

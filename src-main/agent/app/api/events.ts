@@ -21,6 +21,7 @@ import {
   type StatusEvent,
   type TerminalEvent,
 } from '../../../api/contract.js';
+import type { InboxMessage, OutboxMessage } from '../../../api/contract-messages.js';
 import type { Disposer } from '../../../core/emitter.js';
 
 /** Timers, injectable so the coalescing is tested with a fake clock. */
@@ -99,6 +100,10 @@ export interface EventSources {
   connections?: ConnectionsSource;
   /** Lines written to the audit log (audit/audit-writer.ts), for the `audit` event. */
   onAudit?(listener: (lines: number) => void): Disposer;
+  /** A message arrived in the inbox (api/messages.ts), for the `message` event. */
+  onMessage?(listener: (m: InboxMessage) => void): Disposer;
+  /** An outbox message changed state, for the `message.state` event. */
+  onMessageState?(listener: (m: OutboxMessage) => void): Disposer;
 }
 
 /** What the `connections` event reads: the list, when it changed, and whether bytes moved since last asked. */
@@ -233,6 +238,8 @@ export class ApiEventHub {
             }),
           ]
         : []),
+      ...(this.from.onMessage ? [this.from.onMessage((m) => this.emit('message', m))] : []),
+      ...(this.from.onMessageState ? [this.from.onMessageState((m) => this.emit('message.state', m))] : []),
       ...(this.from.onSettingsChanged
         ? [
             this.from.onSettingsChanged(() => {
