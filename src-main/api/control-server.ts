@@ -23,8 +23,12 @@ import { apiErrorBody, requestIdOf, validateRequest } from './validate.js';
 import { acceptStreamUpgrade, type StreamUpgradeHandlers } from './stream-upgrade.js';
 import { replaceStaleSocket } from './stale-socket.js';
 
-/** Longest accepted request line, in bytes: requests are small; this bounds a misbehaving client. */
-export const MAX_CONTROL_LINE = 1024 * 1024;
+/**
+ * Longest accepted request line, in bytes (4 MiB): most requests are small, but `messages.send` carries
+ * a body of up to 1 MiB (base64: 1.4 MiB), and one over it must reach the agent to be refused in words
+ * that name the limit. Bounds a misbehaving client.
+ */
+export const MAX_CONTROL_LINE = 4 * 1024 * 1024;
 
 /** Requests of one connection handled at once; the connection is not read while this many are. */
 export const MAX_IN_FLIGHT_REQUESTS = 64;

@@ -22,8 +22,11 @@ import { serveStreamSocket } from './stream-socket.js';
 import { loadOrCreateUiToken, newUiToken, saveUiToken } from './ui-token.js';
 import { UI_SUBPROTOCOL, UiSessions } from './ws-session.js';
 
-/** Largest WebSocket message accepted, in bytes (1 MiB; larger closes the socket with 1009). */
-export const MAX_UI_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * Largest WebSocket message accepted, in bytes (4 MiB, as the control socket's line: a message of up to
+ * 1 MiB must fit, base64 and all; larger closes the socket with 1009).
+ */
+export const MAX_UI_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Authenticated WebSockets at once: bounds what a page holding the token can open (one per terminal tab

@@ -6,7 +6,7 @@ import { mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { ApiEvents, ApiHandler } from '../../../src-main/api/contract.js';
-import { startWebUi, type WebUiServer } from '../../../src-main/api/web-ui/server.js';
+import { MAX_UI_MESSAGE_BYTES, startWebUi, type WebUiServer } from '../../../src-main/api/web-ui/server.js';
 import { UI_TOKEN_FILE } from '../../../src-main/api/web-ui/ui-token.js';
 import { CLOSE_UNAUTHORIZED, UNAUTHORIZED_REASON } from '../../../src-main/api/web-ui/ws-session.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -254,7 +254,7 @@ test('with the token: ready, requests answered, bad ones get error replies and t
   c.ws.close();
 });
 
-test('malformed JSON closes with 1007, a message over 1 MiB with 1009', async () => {
+test('malformed JSON closes with 1007, a message over MAX_UI_MESSAGE_BYTES with 1009', async () => {
   const s = await start();
   const a = await session(s);
   const aClosed = closed(a.ws);
@@ -263,7 +263,12 @@ test('malformed JSON closes with 1007, a message over 1 MiB with 1009', async ()
   const b = await session(s);
   const bClosed = closed(b.ws);
   b.ws.send(
-    JSON.stringify({ type: 'request', id: 1, method: 'status', params: { x: 'y'.repeat(1024 * 1024) } }),
+    JSON.stringify({
+      type: 'request',
+      id: 1,
+      method: 'status',
+      params: { x: 'y'.repeat(MAX_UI_MESSAGE_BYTES) },
+    }),
   );
   assert.equal((await bClosed).code, 1009);
 });
