@@ -1,10 +1,12 @@
 /**
  * Which desktop notifications the agent's events call for (architecture.md §The desktop app and the
- * window): a device asking to pair, a pairing completed, a saved forward that cannot listen — never
- * path changes or anything else that happens on its own. Pure: the shell feeds every event in and
- * shows what comes out (notification-center.ts), after checking the Settings switch.
+ * window): a device asking to pair, a pairing completed, a saved forward that cannot listen, a new
+ * message (issue 54) — never path changes or anything else that happens on its own. Pure: the shell
+ * feeds every event in and shows what comes out (notification-center.ts), after checking the
+ * Settings switch for its kind (and, for a message, that the window is not in sight).
  */
 import type { ApiEvents, ForwardState, PairingEvent, PendingInfo, StatusEvent } from '../api/contract.js';
+import type { InboxMessage } from '../api/contract-messages.js';
 import type { WindowPlace } from './window-place.js';
 
 /** A notification to show, and where clicking it takes the window. */
@@ -12,7 +14,22 @@ export interface DesktopNotice {
   title: string;
   body: string;
   open: WindowPlace;
+  /**
+   * `message`: a new message, switched by Settings' "Notify on new messages" (messageNotifications);
+   * absent: the rest, switched by "Desktop notifications" (notifications).
+   */
+  kind?: 'message';
 }
+
+/**
+ * How long after announcing a peer's message the next ones from it are not announced, in ms (1 min):
+ * a program sending a burst (or a `msg send --lines` of 200) is one notification, and the window's
+ * unread count tells the rest.
+ */
+export const ANNOUNCED_MESSAGES_MS = 60_000;
+
+/** Characters of a message's text a notification shows (a system notification shows about two lines). */
+export const MESSAGE_PREVIEW_CHARS = 120;
 
 /**
  * How long a request stays announced, in ms (1 min): an issuer's `pending.added` and the `joined`
@@ -26,12 +43,16 @@ export class NoticeDecider {
   private readonly forwardStates = new Map<string, ForwardState>();
   /** Fingerprint → when its request was announced (epoch ms). */
   private readonly announced = new Map<string, number>();
+  /** Fingerprint → when a message from it was last announced (epoch ms). */
+  private readonly messagesAnnounced = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** The notifications `event` calls for (usually none). */
   decide<E extends keyof ApiEvents>(event: E, data: ApiEvents[E]): DesktopNotice[] {
     switch (event) {
+      case 'message':
+        return this.message(data as InboxMessage);
       case 'pending.added':
         return this.pendingAdded(data as PendingInfo);
       case 'pairing':
@@ -97,6 +118,29 @@ export class NoticeDecider {
     return notices;
   }
 
+  /**
+   * A message from a peer, unless it answers a program's `msg ask` (a reply goes to that program, not
+   * to the owner) or one from the same peer was announced less than ANNOUNCED_MESSAGES_MS ago.
+   */
+  private message(m: InboxMessage): DesktopNotice[] {
+    if (m.replyTo !== undefined) return [];
+    const now = this.now();
+    const last = this.messagesAnnounced.get(m.from.fingerprint);
+    if (last !== undefined && now - last < ANNOUNCED_MESSAGES_MS) return [];
+    for (const [fp, at] of this.messagesAnnounced)
+      if (now - at >= ANNOUNCED_MESSAGES_MS) this.messagesAnnounced.delete(fp);
+    this.messagesAnnounced.set(m.from.fingerprint, now);
+    const topic = m.topic === 'default' ? '' : ` (${m.topic})`;
+    return [
+      {
+        kind: 'message',
+        title: `Message from ${m.from.name}${topic}`,
+        body: m.text !== undefined ? preview(m.text) : 'Binary data — open Messages to see it.',
+        open: { view: 'messages', peer: m.from.fingerprint },
+      },
+    ];
+  }
+
   /** Records a request's fingerprint; false when it was already announced. */
   private announce(fingerprint: string): boolean {
     const now = this.now();
@@ -114,4 +158,21 @@ function codeEntered(name: string, open: WindowPlace): DesktopNotice {
     body: 'Compare fingerprints on both screens, then approve or reject it.',
     open,
   };
+}
+
+/**
+ * A message's text for a notification: one line, control and direction-changing characters made
+ * spaces (the text is the peer's, and a system notification must not be made to read otherwise), cut
+ * at MESSAGE_PREVIEW_CHARS.
+ */
+export function preview(text: string): string {
+  const line = text
+    .replace(/[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (line === '') return '(empty message)';
+  const chars = [...line];
+  return chars.length > MESSAGE_PREVIEW_CHARS
+    ? `${chars.slice(0, MESSAGE_PREVIEW_CHARS - 1).join('')}…`
+    : line;
 }

@@ -14,7 +14,7 @@ import { appMenuTemplate } from './app-menu.js';
 import { DEEP_LINK_SCHEME, deepLinkInArgv, deepLinkPlace, parseDeepLink } from './deep-link.js';
 import { launchedAtLogin, type LoginItem } from './login-item.js';
 import { createMainWindow, type MainWindow } from './main-window.js';
-import { notificationCenter } from './notification-center.js';
+import { notificationCenter, windowInSight } from './notification-center.js';
 import { hardenSession, hardenWebContents } from './security.js';
 import { trayController, type TrayController } from './tray-controller.js';
 import type { TrayIconState } from './tray-icons.js';
@@ -200,6 +200,7 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
     connection,
     open: (place) => window.open(place),
     log,
+    inSight: () => windowInSight(window.current()),
   });
   connection.onEvent(<E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => {
     if (event === 'status') tray.setAgent(data as ApiEvents['status']);

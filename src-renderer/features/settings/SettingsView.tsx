@@ -168,6 +168,7 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
   const [resumeInvalid, setResumeInvalid] = useState<string | null>(null);
   const resumeError = resumeInvalid ?? resumeSave.error;
   const notify = useSave();
+  const notifyMessages = useSave();
   // Only the desktop app shows notifications; a browser tab on the web UI never does, so it does not
   // offer to switch them.
   const desktop = useServices().platform === 'desktop';
@@ -229,6 +230,32 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
             Desktop notifications (a device asks to pair, pairing done, a forward cannot listen)
           </label>
           <ErrorText error={notify.error} />
+          {/* An agent of an older release has no such switch: not offered. */}
+          {typeof settings.messageNotifications === 'boolean' ? (
+            <>
+              <label className="check">
+                <input
+                  type="checkbox"
+                  role="switch"
+                  checked={settings.messageNotifications}
+                  aria-disabled={notifyMessages.busy}
+                  aria-describedby="notify-messages-hint"
+                  onChange={(e) => {
+                    if (!notifyMessages.busy)
+                      void notifyMessages.save(
+                        { messageNotifications: e.target.checked },
+                        'Notify on new messages',
+                      );
+                  }}
+                />
+                Notify on new messages
+              </label>
+              <p className="hint" id="notify-messages-hint">
+                While this window is closed or not in front: who wrote, and the start of the message.
+              </p>
+              <ErrorText error={notifyMessages.error} />
+            </>
+          ) : null}
         </>
       ) : null}
       <p className="hint">Light and dark themes follow your system setting.</p>

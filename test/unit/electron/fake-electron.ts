@@ -73,6 +73,8 @@ export class FakeWindow extends EventEmitter {
   static all: FakeWindow[] = [];
   loaded: { file: string; hash: string | undefined } | null = null;
   visible = false;
+  /** Has the keyboard focus (the user is in it, not in another app). */
+  focused = false;
   maximized = false;
   destroyed = false;
   bounds = { x: 0, y: 0, width: 0, height: 0 };
@@ -101,13 +103,28 @@ export class FakeWindow extends EventEmitter {
     return false;
   }
   restore(): void {}
+  /** Shown, and focused, as Electron's show() does. */
   show(): void {
     this.visible = true;
+    this.focused = true;
   }
   hide(): void {
     this.visible = false;
+    this.focused = false;
   }
-  focus(): void {}
+  focus(): void {
+    this.focused = true;
+  }
+  /** The user switches to another app. */
+  blur(): void {
+    this.focused = false;
+  }
+  isVisible(): boolean {
+    return this.visible;
+  }
+  isFocused(): boolean {
+    return this.focused;
+  }
   maximize(): void {
     this.maximized = true;
   }
@@ -128,6 +145,7 @@ export class FakeWindow extends EventEmitter {
     this.emit('close', { preventDefault: () => (prevented = true) });
     if (prevented) return;
     this.visible = false;
+    this.focused = false;
     this.destroyed = true;
     this.emit('closed');
   }
@@ -254,7 +272,7 @@ export class FakeConnection implements AgentConnection {
   readonly calls: { method: string; params: unknown }[] = [];
   stopped = false;
   stopHangs = false;
-  settings = { notifications: true };
+  settings = { notifications: true, messageNotifications: true };
   private readonly events = new Set<EventListener>();
   private readonly hostListeners = new Set<(s: AgentHostState) => void>();
 

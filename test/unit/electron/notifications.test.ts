@@ -1,7 +1,17 @@
-/** Which events become notifications: requests, pairing done, a forward's step into error — once each. */
+/**
+ * Which events become notifications: requests, pairing done, a forward's step into error — once each;
+ * a new message, once a minute per peer.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ANNOUNCED_REQUEST_MS, NoticeDecider } from '../../../src-main/electron/notifications.js';
+import type { InboxMessage } from '../../../src-main/api/contract-messages.js';
+import {
+  ANNOUNCED_MESSAGES_MS,
+  ANNOUNCED_REQUEST_MS,
+  MESSAGE_PREVIEW_CHARS,
+  NoticeDecider,
+  preview,
+} from '../../../src-main/electron/notifications.js';
 import { forward, peer, pending, proxy, statusEvent } from './status-fixtures.js';
 
 test('a pending request: who, what to do, and Approvals on it', () => {
@@ -95,3 +105,50 @@ test('path changes, peers coming and going and terminal events are never notifie
   assert.deepEqual(d.decide('terminal', { id: 'a', state: 'failed' }), []);
   assert.deepEqual(d.decide('changed', { seq: 1, domains: ['peers', 'settings'] }), []);
 });
+
+test('a new message: who, its text in one line, and Messages on that conversation; a reply to a program is not news', () => {
+  let now = 0;
+  const d = new NoticeDecider(() => now);
+  const m = message('laptop', 'l', 'disk 93% full on /var —\ncheck it\u202e');
+  assert.deepEqual(d.decide('message', m), [
+    {
+      kind: 'message',
+      title: 'Message from laptop',
+      body: 'disk 93% full on /var — check it',
+      open: { view: 'messages', peer: 'l'.repeat(64) },
+    },
+  ]);
+  // A burst from one peer is one notification; another peer's is its own; after a minute, news again.
+  assert.deepEqual(d.decide('message', message('laptop', 'l', 'two')), []);
+  assert.equal(
+    d.decide('message', { ...message('nas', 'n', 'x'), topic: 'backup' })[0]!.title,
+    'Message from nas (backup)',
+  );
+  now += ANNOUNCED_MESSAGES_MS;
+  assert.equal(d.decide('message', message('laptop', 'l', 'three'))[0]!.body, 'three');
+  now += ANNOUNCED_MESSAGES_MS;
+  assert.deepEqual(d.decide('message', { ...message('laptop', 'l', 'answer'), replyTo: m.id }), []);
+  const bytes = { ...message('laptop', 'l', ''), text: undefined, base64: 'AAE=' };
+  assert.equal(d.decide('message', bytes)[0]!.body, 'Binary data — open Messages to see it.');
+});
+
+test('a message preview: controls and direction marks made spaces, cut at MESSAGE_PREVIEW_CHARS', () => {
+  assert.equal(preview('a\u0007b\u009bc\u2066d\u200fe'), 'a b c d e');
+  assert.equal(preview('  \n\t '), '(empty message)');
+  const long = preview('😀'.repeat(MESSAGE_PREVIEW_CHARS + 10));
+  assert.equal([...long].length, MESSAGE_PREVIEW_CHARS);
+  assert.ok(long.endsWith('…'));
+});
+
+function message(from: string, c: string, text: string): InboxMessage {
+  return {
+    id: '0190a000-0000-7000-8000-000000000001',
+    from: { name: from, fingerprint: c.repeat(64) },
+    topic: 'default',
+    text,
+    sentAt: '2026-11-27T10:00:00.000Z',
+    receivedAt: '2026-11-27T10:00:00.000Z',
+    expiresAt: '2026-12-04T10:00:00.000Z',
+    read: false,
+  };
+}

@@ -164,6 +164,62 @@ test('notifications off in Settings: none shown, the tray entry still there', as
   assert.ok(s.tray().labels().includes('Approve laptop…'));
 });
 
+test('a new message: announced while the window is closed, behind another app or minimized away; never while in sight; its own switch', async () => {
+  const s = setup();
+  await s.start();
+  const win = s.window();
+  assert.equal(win.visible && win.focused, true, 'the window opened and has the focus');
+  const from = (text: string, c = 'l') => ({
+    id: '0190a000-0000-7000-8000-000000000001',
+    from: { name: c === 'l' ? 'laptop' : 'nas', fingerprint: c.repeat(64) },
+    topic: 'default',
+    text,
+    sentAt: '2026-11-27T10:00:00.000Z',
+    receivedAt: '2026-11-27T10:00:00.000Z',
+    expiresAt: '2026-12-04T10:00:00.000Z',
+    read: false,
+  });
+  s.connection.emit('message', from('seen in the window'));
+  await settle();
+  assert.equal(FakeNotification.all.length, 0, 'in sight: the window shows it');
+  // Closed to the tray: the first message after that is news (the one seen did not start a quiet minute).
+  win.userClose();
+  s.connection.emit('message', from('are you there?'));
+  await settle();
+  assert.deepEqual(
+    FakeNotification.all.map((n) => [n.options.title, n.options.body]),
+    [['Message from laptop', 'are you there?']],
+  );
+  FakeNotification.all[0]!.click();
+  assert.equal(win.visible, true);
+  assert.deepEqual(s.navigated.at(-1), {
+    event: 'app.navigate',
+    data: { view: 'messages', detail: `peer=${'l'.repeat(64)}` },
+  });
+  // Behind another app.
+  win.blur();
+  s.connection.emit('message', from('backup done', 'n'));
+  await settle();
+  assert.equal(FakeNotification.all.length, 2);
+  // "Notify on new messages" off: none, while the other notifications go on.
+  s.connection.settings.messageNotifications = false;
+  win.hide();
+  s.connection.emit('message', from('quiet', 'q'));
+  s.connection.emit('pairing', { role: 'join', step: 'paired', peerName: 'desk' });
+  await settle();
+  assert.deepEqual(
+    FakeNotification.all.map((n) => n.options.title),
+    ['Message from laptop', 'Message from nas', 'Paired with desk'],
+  );
+  // And the other way round: messages on, the rest off.
+  s.connection.settings = { notifications: false, messageNotifications: true };
+  s.connection.emit('message', from('loud', 'x'));
+  s.connection.emit('pairing', { role: 'join', step: 'paired', peerName: 'desk2' });
+  await settle();
+  assert.deepEqual(FakeNotification.all.at(-1)!.options.title, 'Message from nas');
+  assert.equal(FakeNotification.all.length, 4);
+});
+
 test('a forward that cannot listen is notified once, pairing done once, path changes never', async () => {
   const s = setup();
   await s.start();
