@@ -10,12 +10,7 @@
  *
  * No React and no DOM here, so it runs under node:test with a FakeTransport.
  */
-import type {
-  InboxMessage,
-  MessageMethodResults,
-  MessageState,
-  OutboxMessage,
-} from '../../src-main/api/contract-messages.js';
+import type { InboxMessage, MessageState, OutboxMessage } from '../../src-main/api/contract-messages.js';
 import { messageOf, type ApiClient } from './client.js';
 import { ApiError, Listeners, type Disposer } from './transport.js';
 import type { KeyValue } from '../lib/navigation.js';
@@ -26,6 +21,12 @@ import type { KeyValue } from '../lib/navigation.js';
  * bound. Unread counts are counted among them.
  */
 export const HELD_MESSAGES = 1000;
+
+/**
+ * Most body characters the first read holds (16 Mi, about 32 MB in the page): the inbox may hold 64 MiB
+ * per peer, more than a window needs to show a conversation.
+ */
+export const HELD_BODY_CHARS = 16 * 1024 * 1024;
 
 /**
  * The largest body a message may have, in bytes: the protocol's MAX_MESSAGE_BODY_BYTES (the page
@@ -69,12 +70,6 @@ export function laterState(held: OutboxMessage | undefined, next: OutboxMessage)
   return RANK[next.state] >= RANK[held.state] ? next : held;
 }
 
-/** What the page may ask of the agent's messages methods: the contract's, with a typed answer. */
-type Call = <M extends keyof MessageMethodResults>(
-  method: M,
-  params: Record<string, unknown>,
-) => Promise<MessageMethodResults[M]>;
-
 export class MessagesStore {
   private snapshot: MessagesSnapshot = { phase: 'loading', error: null, inbox: [], outbox: [] };
   private readonly listeners = new Listeners<[]>();
@@ -83,15 +78,12 @@ export class MessagesStore {
   private during: { inbox: InboxMessage[]; outbox: OutboxMessage[] } | null = null;
   private readAgain = false;
   private readonly sentTexts: Map<string, string>;
-  private readonly call: Call;
 
   constructor(
-    client: ApiClient,
+    private readonly client: ApiClient,
     /** This device's lasting storage (localStorage), where the sent texts are kept; null: memory only. */
     private readonly prefs: KeyValue | null = null,
   ) {
-    this.call = (method, params) =>
-      client.transport.request(method, params) as Promise<MessageMethodResults[typeof method]>;
     this.sentTexts = loadSentTexts(prefs);
     const transport = client.transport;
     this.disposers.push(
@@ -121,8 +113,8 @@ export class MessagesStore {
     this.during = { inbox: [], outbox: [] };
     try {
       const [inbox, outbox] = await Promise.all([
-        this.call('messages.list', { limit: HELD_MESSAGES }),
-        this.call('messages.outbox', { limit: HELD_MESSAGES }),
+        this.readInbox(),
+        this.client.call('messages.outbox', { limit: HELD_MESSAGES }),
       ]);
       const came = this.during;
       this.during = null;
@@ -147,6 +139,29 @@ export class MessagesStore {
   }
 
   /**
+   * The newest HELD_MESSAGES of the inbox. One answer carries a bounded share of bodies (the agent's
+   * MESSAGE_LIST_BODY_BUDGET), the oldest of those asked for first: while one comes back short, the
+   * rest is asked for `after` its last, until HELD_BODY_CHARS are held (then the newest are left out
+   * and the view says so through their absence, as `msg inbox` would show them).
+   */
+  private async readInbox(): Promise<InboxMessage[]> {
+    const all: InboxMessage[] = [];
+    let chars = 0;
+    let want = HELD_MESSAGES;
+    let after: string | undefined;
+    while (want > 0 && chars < HELD_BODY_CHARS) {
+      const page = await this.client.call('messages.list', { limit: want, ...(after ? { after } : {}) });
+      if (page.length === 0) break;
+      all.push(...page);
+      for (const m of page) chars += (m.text ?? m.base64 ?? '').length;
+      if (page.length >= want) break;
+      want -= page.length;
+      after = page.at(-1)!.id;
+    }
+    return all;
+  }
+
+  /**
    * Queues `text` for `peer` (its fingerprint). Refuses a body over MAX_BODY_BYTES at once, naming
    * the limit, without asking the agent; throws the agent's error otherwise. The answer (state
    * `queued`) joins the outbox.
@@ -154,7 +169,7 @@ export class MessagesStore {
   async send(peer: string, text: string): Promise<OutboxMessage> {
     const size = utf8Bytes(text);
     if (size > MAX_BODY_BYTES) throw new ApiError('TOO_LARGE', tooLargeText(size));
-    const sent = await this.call('messages.send', { peer, text });
+    const sent = await this.client.call('messages.send', { peer, text });
     this.keepSentText(sent.id, text);
     this.takeOutbox([sent]);
     return sent;
@@ -166,7 +181,7 @@ export class MessagesStore {
    */
   async ack(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.call('messages.ack', { ids: [...ids] });
+    await this.client.call('messages.ack', { ids: [...ids] });
     const acked = new Set(ids);
     this.set({
       inbox: this.snapshot.inbox.map((m) => (acked.has(m.id) && !m.read ? { ...m, read: true } : m)),

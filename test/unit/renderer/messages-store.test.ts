@@ -103,7 +103,8 @@ test('reads both boxes once connected, and again after a reconnect', async () =>
   const { t, answers, calls } = fake('connecting');
   const m = new MessagesStore(new ApiClient(t));
   assert.equal(m.get().phase, 'loading');
-  answers.list.push([inbox({ text: 'first' })]);
+  const first = inbox({ text: 'first' });
+  answers.list.push([first]);
   answers.outbox.push([outbox()]);
   t.setState({ kind: 'connected' });
   await settle();
@@ -113,12 +114,15 @@ test('reads both boxes once connected, and again after a reconnect', async () =>
     ['first'],
   );
   assert.equal(m.get().outbox.length, 1);
-  assert.deepEqual(calls('messages.list')[0]!.params, { limit: HELD_MESSAGES });
   t.setState({ kind: 'reconnecting', retryInMs: 500, reason: 'closed' });
   t.setState({ kind: 'connected' });
   await settle();
-  assert.equal(calls('messages.list').length, 2);
   assert.equal(calls('messages.outbox').length, 2);
+  // The first read's answer was short, so it asked once more after its last; the second's was empty.
+  assert.deepEqual(
+    calls('messages.list').map((c) => c.params),
+    [{ limit: HELD_MESSAGES }, { limit: HELD_MESSAGES - 1, after: first.id }, { limit: HELD_MESSAGES }],
+  );
   assert.equal(
     m.get().inbox.length,
     0,
@@ -264,4 +268,26 @@ test('an agent without the messages methods is unsupported; another failure is a
   await settle();
   assert.equal(n.get().phase, 'error');
   assert.equal(n.get().error, 'Could not read the messages: inbox unreadable');
+});
+
+test('a read whose answer came back short (the agent bounds the bodies in one answer) asks for the rest after its last', async () => {
+  const { t, answers, calls } = fake('connecting');
+  const m = new MessagesStore(new ApiClient(t));
+  const first = [inbox({ text: 'a', receivedAt: at(1) }), inbox({ text: 'b', receivedAt: at(2) })];
+  const second = [inbox({ text: 'c', receivedAt: at(3) })];
+  answers.list.push(first, second, []);
+  t.setState({ kind: 'connected' });
+  await settle();
+  assert.deepEqual(
+    calls('messages.list').map((c) => c.params),
+    [
+      { limit: HELD_MESSAGES },
+      { limit: HELD_MESSAGES - 2, after: first[1]!.id },
+      { limit: HELD_MESSAGES - 3, after: second[0]!.id },
+    ],
+  );
+  assert.deepEqual(
+    m.get().inbox.map((x) => x.text),
+    ['a', 'b', 'c'],
+  );
 });
