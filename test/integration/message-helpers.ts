@@ -1,0 +1,163 @@
+/**
+ * Real agents for the message tests (issue 54): started with the built CLI in temp homes, driven
+ * through their control sockets (the API a program uses: messages.send, .list, .ack, .outbox and the
+ * message events), restarted on the same home, killed by PID.
+ */
+import assert from 'node:assert/strict';
+import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-messages.js';
+import type { ContractConnection } from '../helpers/contract-suite.js';
+import { controlConnection } from '../helpers/control-connection.js';
+import { cli, cliJson, startProcess, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import { freePort } from './forward-helpers.js';
+
+export interface MessageNode {
+  name: string;
+  home: string;
+  fingerprint: string;
+  /** `127.0.0.1:PORT` its direct listener is on (fixed across restarts), or null with --no-direct. */
+  address: string | null;
+  flags: string[];
+  proc: Proc;
+  api: ContractConnection;
+}
+
+/** Starts (or, given `node`, starts again on the same home and port) an agent with no web UI. */
+export async function startNode(
+  name: string,
+  opts: { relay?: string; direct?: boolean; node?: MessageNode } = {},
+): Promise<MessageNode> {
+  let flags = opts.node?.flags;
+  let address = opts.node?.address ?? null;
+  if (!flags) {
+    address = opts.direct === false ? null : `127.0.0.1:${await freePort()}`;
+    flags = [
+      '--name',
+      name,
+      '--no-ui',
+      ...(address ? ['--listen', address] : ['--no-direct']),
+      ...(opts.relay ? ['--relay', opts.relay] : []),
+    ];
+  }
+  const home = opts.node?.home ?? tempHome(`msg-${name}`);
+  const proc = startProcess(['agent', '--home', home, ...flags]);
+  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
+  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
+  const api = await controlConnection(home);
+  return { name, home, fingerprint, address, flags, proc, api };
+}
+
+export async function ok(args: string[]): Promise<string> {
+  const r = await cli(args);
+  assert.equal(r.code, 0, `clawbridge ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `at` trusts `peer` under its name, with `allow` and, when known, its direct address. */
+export async function addPeer(
+  at: MessageNode,
+  peer: MessageNode,
+  allow = 'terminal,forward,message',
+  withAddress = true,
+): Promise<void> {
+  await ok([
+    'peers',
+    'add',
+    peer.fingerprint,
+    '--name',
+    peer.name,
+    '--allow',
+    allow,
+    ...(withAddress && peer.address ? ['--address', peer.address] : []),
+    '--home',
+    at.home,
+  ]);
+}
+
+/** Waits until `from` sees `to` online, and returns the path it uses. */
+export async function online(from: MessageNode, to: string, timeoutMs = 30_000): Promise<string> {
+  return waitFor(
+    `${from.name} sees ${to} online`,
+    async () => {
+      const p = (
+        await cliJson<{ name: string; state: string; path: string | null }[]>(['peers', '--home', from.home])
+      ).find((x) => x.name === to);
+      return p?.state === 'online' ? (p.path ?? 'unknown') : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+export const send = (from: MessageNode, params: Record<string, unknown>) =>
+  from.api.call('messages.send', params) as Promise<OutboxMessage>;
+export const inbox = (at: MessageNode, params: Record<string, unknown> = {}) =>
+  at.api.call('messages.list', params) as Promise<InboxMessage[]>;
+export const outbox = (at: MessageNode, params: Record<string, unknown> = {}) =>
+  at.api.call('messages.outbox', params) as Promise<OutboxMessage[]>;
+
+/** The next `message` event on `at` that `match` accepts (listening from now on). */
+export function nextMessage(
+  at: MessageNode,
+  match: (m: InboxMessage) => boolean,
+  timeoutMs: number,
+): Promise<InboxMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no matching message event on ${at.name} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = at.api.onEvent((event, data) => {
+      if (event !== 'message' || !match(data as InboxMessage)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(data as InboxMessage);
+    });
+  });
+}
+
+/** The next `message.state` event on `at` for message `id` in state `state`. */
+export function nextState(
+  at: MessageNode,
+  id: string,
+  state: OutboxMessage['state'],
+  timeoutMs: number,
+): Promise<OutboxMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`message ${id} did not become ${state} on ${at.name} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = at.api.onEvent((event, data) => {
+      const m = data as OutboxMessage;
+      if (event !== 'message.state' || m.id !== id || m.state !== state) return;
+      clearTimeout(timer);
+      stop();
+      resolve(m);
+    });
+  });
+}
+
+/**
+ * One message a → b while `b` listens: its `message` event arrives within 1 s of `send` returning
+ * (issue 54, must-be-true 1), acknowledging it gives a `read` receipt, and both boxes say so.
+ */
+export async function roundTrip(a: MessageNode, b: MessageNode, text: string): Promise<void> {
+  const arrived = nextMessage(b, (m) => m.text === text, 10_000);
+  const sentAt = Date.now();
+  const queued = await send(a, { peer: b.name, text, topic: 'it' });
+  assert.equal(queued.state, 'queued');
+  assert.deepEqual(queued.peer, { name: b.name, fingerprint: b.fingerprint });
+  const got = await arrived;
+  const tookMs = Date.now() - sentAt;
+  assert.ok(tookMs < 1_000, `the message took ${tookMs} ms to reach the listener`);
+  assert.equal(got.id, queued.id);
+  assert.deepEqual(got.from, { name: a.name, fingerprint: a.fingerprint });
+  assert.equal(got.topic, 'it');
+  assert.equal(got.read, false);
+  const read = nextState(a, queued.id, 'read', 10_000);
+  assert.deepEqual(await b.api.call('messages.ack', { ids: [got.id] }), { acked: 1 });
+  await read;
+  const [mine] = await outbox(a, { ids: [queued.id] });
+  assert.equal(mine?.state, 'read');
+  const theirs = (await inbox(b, { topic: 'it' })).find((m) => m.id === queued.id);
+  assert.equal(theirs?.read, true);
+}
