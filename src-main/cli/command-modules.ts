@@ -19,6 +19,7 @@ export const COMMAND_MODULES = {
   connections: async (): Promise<Register> =>
     (await import('./connections-command.js')).registerConnectionsCommand,
   log: async (): Promise<Register> => (await import('./log-command.js')).registerLogCommand,
+  msg: async (): Promise<Register> => (await import('./msg-commands.js')).registerMsgCommands,
   ui: async (): Promise<Register> => (await import('./ui-command.js')).registerUiCommand,
 } as const;
 
@@ -42,6 +43,7 @@ export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = {
   term: 'term',
   connections: 'connections',
   log: 'log',
+  msg: 'msg',
   ui: 'ui',
 };
 

@@ -90,9 +90,12 @@ export function printText(text: string): void {
   process.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
 }
 
-/** Resolves once what was written to stdout so far is out (handed to the pipe, file or terminal). */
-export function stdoutFlushed(): Promise<void> {
-  return new Promise((resolve) => process.stdout.write('', () => resolve()));
+/**
+ * Resolves once what was written to stdout so far is out (handed to the pipe, file or terminal): true,
+ * or false when it could not be (the reader went away, the disk is full; output-errors.ts says so).
+ */
+export function stdoutFlushed(): Promise<boolean> {
+  return new Promise((resolve) => process.stdout.write('', (err) => resolve(!err)));
 }
 
 export { shellWord };

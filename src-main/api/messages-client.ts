@@ -1,0 +1,554 @@
+/**
+ * A program's side of the messages API (issue 54): send and wait for a receipt, listen (unread ones
+ * first, then each `message` event), ask and wait for the reply, serve a topic. Built on one control
+ * connection that needs only `call`, `onEvent` and `onClose` (the CLI's `msg` commands and the client
+ * library, api/client.ts, both use it; tests hand it a fake).
+ */
+import { ClawError, errorMessage } from '../core/errors.js';
+import { commandIn, hereHint, peerHint, type Hint } from '../core/hint.js';
+import type { ControlEventListener } from './control-client.js';
+import type { MethodName, MethodParams, MethodResults } from './contract.js';
+import type { InboxMessage, OutboxMessage } from './contract-messages.js';
+import {
+  bodyParams,
+  checkBodySizes,
+  describeState,
+  failedState,
+  isReplyTo,
+  laterState,
+  reached,
+  seconds,
+  type AwaitedState,
+  type BodyParams,
+  type MessageBody,
+} from './message-bodies.js';
+
+/** What the messages client needs of a control connection (api/control-client.ts ControlClient). */
+export interface ControlConnection {
+  call<M extends MethodName>(
+    method: M,
+    params: MethodParams<M>,
+    timeoutMs?: number,
+  ): Promise<MethodResults[M]>;
+  onEvent(listener: ControlEventListener): () => void;
+  onClose(listener: () => void): () => void;
+}
+
+export interface SendOptions {
+  /** Default `default`. */
+  topic?: string;
+  /** Time to live in ms (1 s – 30 days; default 7 days). */
+  ttlMs?: number;
+  /** The message this one answers. */
+  replyTo?: string;
+  /** With replyTo: the answer reports a failure. */
+  error?: boolean;
+}
+
+export interface WaitOptions {
+  /** Resolve only once this receipt came (`read` counts for `delivered`). */
+  wait?: AwaitedState;
+  /** How long to wait for it, in ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** How long a send waits for its receipt, or an ask for its reply, unless told otherwise (30 s). */
+export const DEFAULT_WAIT_MS = 30_000;
+
+export interface ListenOptions {
+  topic?: string;
+  /** A peer's name or fingerprint (as every command takes it). */
+  from?: string;
+  /** Also replies to questions this node asked (default true; `serve` leaves them to `ask`). */
+  replies?: boolean;
+  /** Mark each message read once the handler returned (default true). */
+  ack?: boolean;
+}
+
+/** A running listener. */
+export interface Listening {
+  /** Stops taking messages; resolves once the one being handled and its receipt are done. */
+  stop(): Promise<void>;
+  /** Resolves once the unread messages are listed and events followed: nothing is missed from here on. */
+  readonly ready: Promise<void>;
+  /** Rejects when the agent goes away (or a handler throws); resolves after stop() or close(). */
+  readonly done: Promise<void>;
+}
+
+/** A command's answer to a served message. */
+export interface ServeAnswer {
+  body: MessageBody | BodyParams;
+  error?: boolean;
+}
+
+/** Most state reports remembered for messages nobody waits for yet (a send's answer may come after its receipt). */
+const STATE_MEMORY = 10_000;
+/**
+ * Most unread messages a listener takes from the listing it starts with (the newest of them, if more
+ * wait): the API's largest answer (MESSAGE_LIST_MAX in contract-messages.ts, not imported: that module
+ * loads zod, which a CLI command should not pay for).
+ */
+const UNREAD_LISTING = 10_000;
+/** Most IDs remembered as handled by a listener, so an unread listing and the events cannot print one twice. */
+const SEEN_MEMORY = 20_000;
+
+/** A message refused or expired while a sender waited for its receipt; carries the messages as they are. */
+/** A message refused or expired while a sender waited for its receipt; carries the messages as they are. */
+export class MessageStateError extends ClawError {
+  constructor(
+    code: 'MESSAGE_REFUSED' | 'MESSAGE_EXPIRED' | 'TIMEOUT',
+    message: string,
+    readonly messages: OutboxMessage[],
+    hint?: Hint,
+  ) {
+    super(code, message, hint ? { hint } : undefined);
+    this.name = 'MessageStateError';
+  }
+}
+
+export class MessagesClient {
+  /** Latest state report per message ID, while state events are followed (bounded, oldest dropped). */
+  private readonly states = new Map<string, OutboxMessage>();
+  /** Called on every state report, reply and the connection's end: whoever waits looks again. */
+  private readonly wakers = new Set<() => void>();
+  /** Replies by the ID they answer, while someone asks (ask()). */
+  private readonly replies = new Map<string, InboxMessage>();
+  private asking = 0;
+  private followingEvents = false;
+  private gone = false;
+  /** Set by endHere(): the connection closes because this side asked, not because the agent left. */
+  private ending = false;
+
+  constructor(private readonly control: ControlConnection) {
+    control.onClose(() => {
+      this.gone = true;
+      this.wakeAll();
+    });
+  }
+
+  /** Called before this side closes the connection: listeners then end quietly. */
+  protected endHere(): void {
+    this.ending = true;
+  }
+
+  /** True when this side is closing the connection (AgentClient.close()). */
+  get endingHere(): boolean {
+    return this.ending;
+  }
+
+  /**
+   * Queues one message; resolves once it is durable in the outbox, or with `wait` once that receipt
+   * came (see waitFor for what fails).
+   */
+  async send(
+    peer: string,
+    body: MessageBody | BodyParams,
+    opts: SendOptions & WaitOptions = {},
+  ): Promise<OutboxMessage> {
+    const params = typeof body === 'string' || body instanceof Uint8Array ? bodyParams(body) : body;
+    return (await this.sendAll(peer, [params], opts))[0]!;
+  }
+
+  /**
+   * Queues several messages in order (each durable before the next is sent, so their IDs keep the
+   * order); every body is checked against the limit first, so an oversized one queues none of them.
+   * With `wait`, resolves once every one has that receipt.
+   */
+  async sendAll(
+    peer: string,
+    bodies: readonly BodyParams[],
+    opts: SendOptions & WaitOptions = {},
+  ): Promise<OutboxMessage[]> {
+    checkBodySizes(bodies);
+    if (opts.wait) this.followEvents();
+    const sent: OutboxMessage[] = [];
+    for (const body of bodies) {
+      sent.push(
+        await this.control.call('messages.send', {
+          peer,
+          ...body,
+          ...(opts.topic !== undefined ? { topic: opts.topic } : {}),
+          ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}),
+          ...(opts.replyTo !== undefined ? { replyTo: opts.replyTo } : {}),
+          ...(opts.error ? { error: true } : {}),
+        }),
+      );
+    }
+    if (!opts.wait) return sent;
+    return this.waitFor(
+      sent.map((m) => m.id),
+      opts.wait,
+      opts.timeoutMs ?? DEFAULT_WAIT_MS,
+    );
+  }
+
+  list(filter: MethodParams<'messages.list'> = {}): Promise<InboxMessage[]> {
+    return this.control.call('messages.list', filter);
+  }
+
+  outbox(filter: MethodParams<'messages.outbox'> = {}): Promise<OutboxMessage[]> {
+    return this.control.call('messages.outbox', filter);
+  }
+
+  /** Marks messages read: their senders get a `read` receipt. */
+  async ack(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return (await this.control.call('messages.ack', { ids: [...ids] })).acked;
+  }
+
+  /** Removes messages from the inbox or the outbox; resolves with how many were there. */
+  async delete(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return (await this.control.call('messages.delete', { ids: [...ids] })).deleted;
+  }
+
+  /** This node's peers, by name and fingerprint. */
+  async peers(): Promise<{ name: string; fingerprint: string }[]> {
+    return (await this.control.call('peers.list', {})).map(({ name, fingerprint }) => ({
+      name,
+      fingerprint,
+    }));
+  }
+
+  /**
+   * Follows `message.state` and `message` events from now on. Called before a send whose receipt or
+   * reply will be awaited: either may come before the send's own answer.
+   */
+  followEvents(): void {
+    if (this.followingEvents) return;
+    this.followingEvents = true;
+    this.control.onEvent((event, data) => {
+      if (event === 'message.state') {
+        const m = data as OutboxMessage;
+        this.states.delete(m.id);
+        this.states.set(m.id, m);
+        if (this.states.size > STATE_MEMORY) this.states.delete(this.states.keys().next().value!);
+      } else if (event === 'message') {
+        const m = data as InboxMessage;
+        if (this.asking === 0 || m.replyTo === undefined) return;
+        this.replies.set(m.replyTo, m);
+      } else return;
+      this.wakeAll();
+    });
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  /** Resolves after `ms`, or sooner when an event came or the connection closed. */
+  private nap(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wakers.add(wake);
+    });
+  }
+
+  private checkOpen(what: string): void {
+    if (this.gone) throw new ClawError('NO_AGENT', `the agent stopped while waiting for ${what}`);
+  }
+
+  /**
+   * Waits until every message of `ids` has the `wanted` receipt (`read` counts for `delivered`).
+   * Call followEvents() before sending them.
+   * @returns the messages as they are then
+   * @throws MessageStateError MESSAGE_REFUSED / MESSAGE_EXPIRED as soon as one is refused or expired,
+   *   TIMEOUT when `timeoutMs` passed first (each with every message's state and why)
+   */
+  async waitFor(ids: readonly string[], wanted: AwaitedState, timeoutMs: number): Promise<OutboxMessage[]> {
+    this.followEvents();
+    const deadline = Date.now() + timeoutMs;
+    // Once, in case a report came before anyone followed them; events are newer from then on.
+    const listed = new Map((await this.outbox({ ids: [...ids] })).map((m) => [m.id, m]));
+    const current = () =>
+      ids.map((id) => {
+        const event = this.states.get(id);
+        const listing = listed.get(id);
+        return event && listing ? laterState(listing, event) : (event ?? listing);
+      });
+    for (;;) {
+      const list = current();
+      const failed = list.find((m) => m && failedState(m.state));
+      if (failed) throw failedError(failed, list);
+      if (list.every((m) => m && reached(m.state, wanted))) return list as OutboxMessage[];
+      this.checkOpen(`${wanted} receipts`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw timeoutError(list, ids, wanted, timeoutMs);
+      await this.nap(left);
+    }
+  }
+
+  /**
+   * Takes messages as they arrive, the unread ones first (oldest first), each handed to `handler` one
+   * at a time and then marked read. Every message is handled once, however the listing and the events
+   * cross.
+   */
+  listen(opts: ListenOptions, handler: (m: InboxMessage) => void | Promise<void>): Listening {
+    return new Listener(this, this.control, opts, handler);
+  }
+
+  /**
+   * Sends `body` and waits for the reply (the inbox message whose replyTo is its ID), marks it read
+   * and returns it; `error: true` on it says the other side failed. A question not yet delivered when
+   * the time runs out is withdrawn (deleted from the outbox).
+   * @throws MessageStateError TIMEOUT with the question's state, or MESSAGE_REFUSED / MESSAGE_EXPIRED
+   */
+  async ask(
+    peer: string,
+    body: MessageBody | BodyParams,
+    opts: SendOptions & { timeoutMs?: number } = {},
+  ): Promise<InboxMessage> {
+    this.followEvents();
+    this.asking++;
+    const { timeoutMs = DEFAULT_WAIT_MS, ...sendOpts } = opts;
+    let sent: OutboxMessage | undefined;
+    try {
+      sent = await this.send(peer, body, sendOpts);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const reply = this.replies.get(sent.id);
+        if (reply) return await this.took(reply);
+        const state = this.states.get(sent.id);
+        if (state && failedState(state.state)) throw failedError(state, [state]);
+        this.checkOpen('the reply');
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        await this.nap(left);
+      }
+      // The last look: a reply whose event was missed is in the inbox all the same.
+      const id = sent.id;
+      const late = (await this.list({ topic: sent.topic })).find((m) => isReplyTo(m, id));
+      if (late) return await this.took(late);
+      throw await this.noReply(sent, timeoutMs);
+    } finally {
+      this.asking--;
+      if (sent) this.replies.delete(sent.id);
+      if (this.asking === 0) this.replies.clear();
+    }
+  }
+
+  /** A reply ask() returns, marked read first. */
+  private async took(reply: InboxMessage): Promise<InboxMessage> {
+    await this.ack([reply.id]);
+    return reply;
+  }
+
+  /** The error for a question nobody answered in time; withdraws it when it was not delivered yet. */
+  private async noReply(sent: OutboxMessage, timeoutMs: number): Promise<ClawError> {
+    const [now = sent] = await this.outbox({ ids: [sent.id] }).catch(() => [sent]);
+    const secs = seconds(timeoutMs);
+    if (!reached(now.state, 'delivered') && !failedState(now.state)) {
+      await this.delete([sent.id]).catch(() => 0);
+      return new MessageStateError(
+        'TIMEOUT',
+        `no reply from ${now.peer.name} within ${secs}: the question was not delivered (${describeState(now)}), so it was withdrawn`,
+        [now],
+      );
+    }
+    const { message, hint } = commandIn(
+      `no reply from ${now.peer.name} within ${secs}: it has the question (${now.state}), but nothing there answered topic ${now.topic} (`,
+      peerHint(['msg', 'serve', '--topic', now.topic, '--', 'CMD']),
+      ' there answers it)',
+    );
+    return new MessageStateError('TIMEOUT', message, [now], hint);
+  }
+
+  /**
+   * Answers each message on `topic` (unread ones first; not replies, which belong to `ask`) with what
+   * `answer` returns, sent back as a reply on the same topic, then marks it read. A throw from
+   * `answer` is replied as an error with its message.
+   */
+  serve(
+    opts: Omit<ListenOptions, 'replies'> & { topic: string; ttlMs?: number },
+    answer: (m: InboxMessage) => Promise<ServeAnswer>,
+    onAnswered?: (m: InboxMessage, reply: OutboxMessage, error: boolean) => void,
+  ): Listening {
+    return this.listen({ ...opts, replies: false }, async (m) => {
+      const result = await answer(m).catch((err: unknown): ServeAnswer => ({
+        body: err instanceof Error ? err.message : String(err),
+        error: true,
+      }));
+      const reply = await this.send(m.from.fingerprint, result.body, {
+        topic: m.topic,
+        replyTo: m.id,
+        ...(result.error ? { error: true } : {}),
+        ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}),
+      });
+      onAnswered?.(m, reply, result.error === true);
+    });
+  }
+}
+
+function failedError(failed: OutboxMessage, all: (OutboxMessage | undefined)[]): MessageStateError {
+  const words = failed.state === 'refused' ? 'was refused' : 'expired';
+  return new MessageStateError(
+    failed.state === 'refused' ? 'MESSAGE_REFUSED' : 'MESSAGE_EXPIRED',
+    `message ${failed.id} to ${failed.peer.name} ${words}${failed.why ? `: ${failed.why.reason} (${failed.why.code})` : ''}`,
+    all.filter((m): m is OutboxMessage => m !== undefined),
+  );
+}
+
+function timeoutError(
+  list: (OutboxMessage | undefined)[],
+  ids: readonly string[],
+  wanted: AwaitedState,
+  timeoutMs: number,
+): MessageStateError {
+  const late = list
+    .map((m, i) => m ?? ids[i]!)
+    .filter((m) => typeof m === 'string' || !reached(m.state, wanted));
+  const first = late[0]!;
+  const what =
+    typeof first === 'string'
+      ? `message ${first} is not in the outbox`
+      : `message ${first.id} to ${first.peer.name} is ${describeState(first)}`;
+  const more = late.length > 1 ? ` (and ${late.length - 1} more not ${wanted})` : '';
+  const secs = seconds(timeoutMs);
+  if (typeof first !== 'string' && reached(first.state, 'delivered')) {
+    const message = `no read receipt within ${secs}: ${what}${more}; no program there has taken it yet`;
+    return new MessageStateError(
+      'TIMEOUT',
+      message,
+      list.filter((m): m is OutboxMessage => m !== undefined),
+    );
+  }
+  const { message, hint } = commandIn(
+    `no ${wanted} receipt within ${secs}: ${what}${more}; it stays in the outbox and goes once the peer is reachable (`,
+    hereHint(['msg', 'outbox']),
+    ' shows it)',
+  );
+  return new MessageStateError(
+    'TIMEOUT',
+    message,
+    list.filter((m): m is OutboxMessage => m !== undefined),
+    hint,
+  );
+}
+
+/** listen(): the listing of unread messages, then events, each message handled once, in order. */
+class Listener implements Listening {
+  readonly done: Promise<void>;
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+  private stopped = false;
+  private readonly queue: InboxMessage[] = [];
+  private readonly seen = new Set<string>();
+  private fromFingerprint: string | undefined;
+  private listed = false;
+  private working: Promise<void> = Promise.resolve();
+  private finish!: (err?: unknown) => void;
+  private settled = false;
+  private readonly disposers: (() => void)[] = [];
+
+  constructor(
+    private readonly client: MessagesClient,
+    control: ControlConnection,
+    private readonly opts: ListenOptions,
+    private readonly handler: (m: InboxMessage) => void | Promise<void>,
+  ) {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.finish = (err) => {
+        if (this.settled) return;
+        this.settled = this.stopped = true;
+        for (const d of this.disposers.splice(0)) d();
+        if (err === undefined) resolve();
+        else reject(err instanceof Error ? err : new Error(errorMessage(err)));
+      };
+    });
+    // Ends with `done` when the listing never came (the agent refused it, or went away first).
+    this.ready = Promise.race([new Promise<void>((resolve) => (this.markReady = resolve)), this.done]);
+    this.ready.catch(() => undefined); // whoever awaits `done` hears of it there
+    // Subscribed before the listing: a message that arrives meanwhile is in one or the other (or both).
+    this.disposers.push(
+      control.onEvent((event, data) => {
+        if (event !== 'message' || this.stopped) return;
+        this.queue.push(data as InboxMessage);
+        if (this.listed) this.pump();
+      }),
+      control.onClose(() => {
+        if (this.stopped || client.endingHere) this.finish();
+        else this.finish(new ClawError('NO_AGENT', 'the agent stopped; listen again once it runs'));
+      }),
+    );
+    void this.start().catch((err: unknown) => this.finish(err));
+  }
+
+  private async start(): Promise<void> {
+    const { topic, from } = this.opts;
+    const filter = {
+      unread: true,
+      limit: UNREAD_LISTING,
+      ...(topic !== undefined ? { topic } : {}),
+      ...(from !== undefined ? { from } : {}),
+    };
+    // An answer carries as many bodies as fit (the agent's budget): the rest come `after` its last.
+    const unread: InboxMessage[] = [];
+    for (let page = await this.client.list(filter); page.length > 0 && !this.stopped;) {
+      const after = page[page.length - 1]!.id;
+      unread.push(...page.filter((m) => unread.length === 0 || m.id > unread[unread.length - 1]!.id));
+      page = await this.client.list({ ...filter, after });
+      if (page.length > 0 && page[page.length - 1]!.id <= after) break; // no progress: not the contract's agent
+    }
+    if (from !== undefined) this.fromFingerprint = await resolveFrom(this.client, from, unread);
+    if (this.stopped) return;
+    this.queue.unshift(...unread);
+    this.listed = true;
+    this.markReady();
+    this.pump();
+  }
+
+  private wanted(m: InboxMessage): boolean {
+    if (this.opts.topic !== undefined && m.topic !== this.opts.topic) return false;
+    if (this.fromFingerprint !== undefined && m.from.fingerprint !== this.fromFingerprint) return false;
+    if (this.opts.replies === false && m.replyTo !== undefined) return false;
+    return !this.seen.has(m.id);
+  }
+
+  /** Handles what is queued, one message at a time, in order. */
+  private pump(): void {
+    this.working = this.working.then(async () => {
+      while (!this.stopped && this.queue.length > 0) {
+        const m = this.queue.shift()!;
+        if (!this.wanted(m)) continue;
+        this.seen.add(m.id);
+        if (this.seen.size > SEEN_MEMORY) this.seen.delete(this.seen.values().next().value!);
+        await this.handler(m);
+        if (this.opts.ack !== false) await this.client.ack([m.id]);
+      }
+    });
+    this.working.catch((err: unknown) => this.finish(err));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.working.catch(() => undefined);
+    this.finish();
+    // Stopping a listener that had already failed is not an error of its own.
+    await this.done.catch(() => undefined);
+  }
+}
+
+/**
+ * The fingerprint of the peer `ref` names, so events can be matched: the agent already checked the
+ * name (the listing would have failed), so this only finds which peer it was, in resolvePeer's order
+ * (agent/links/resolve-peer.ts): a whole fingerprint, the name as typed, the name in any case, a prefix.
+ */
+async function resolveFrom(client: MessagesClient, ref: string, listed: InboxMessage[]): Promise<string> {
+  const fromListing = listed[0]?.from.fingerprint;
+  if (fromListing !== undefined) return fromListing;
+  const peers = await client.peers();
+  const hex = ref.replace(/[\s:-]/g, '').toLowerCase();
+  const key = (s: string) => s.normalize('NFC').toLowerCase();
+  const found =
+    peers.find((p) => p.fingerprint === hex) ??
+    peers.find((p) => p.name === ref) ??
+    peers.find((p) => key(p.name) === key(ref)) ??
+    (/^[0-9a-f]{4,64}$/.test(hex) ? peers.find((p) => p.fingerprint.startsWith(hex)) : undefined);
+  if (!found) throw new ClawError('PEER_NOT_FOUND', `no peer named '${ref}'`);
+  return found.fingerprint;
+}

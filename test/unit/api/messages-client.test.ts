@@ -1,0 +1,373 @@
+/**
+ * A program's side of messages (api/messages-client.ts) against an agent in memory that answers as
+ * the contract says and pushes `message` and `message.state` events: waiting for receipts (and one
+ * that comes before the send's own answer), refusals and timeouts with their state and why; listen's
+ * unread-first order with each message handled and acknowledged once however listing and events
+ * cross; ask's reply matching and the withdrawal of an undelivered question; serve.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  MessagesClient,
+  MessageStateError,
+  type ControlConnection,
+} from '../../../src-main/api/messages-client.js';
+import type { InboxMessage, MessageState, OutboxMessage } from '../../../src-main/api/contract-messages.js';
+import { isClawError } from '../../../src-main/core/errors.js';
+
+const OFFICE = { name: 'office', fingerprint: 'ab'.repeat(32) };
+const LAPTOP = { name: 'laptop', fingerprint: 'cd'.repeat(32) };
+
+let counter = 0;
+/** A fresh UUIDv7-shaped ID, increasing. */
+function newId(): string {
+  counter++;
+  return `0193a1b2-c3d4-7e5f-8a9b-${counter.toString(16).padStart(12, '0')}`;
+}
+
+type Listener = (event: string, data: unknown) => void;
+
+/** The agent's side of the messages API, in memory. */
+class FakeAgent {
+  readonly inbox: InboxMessage[] = [];
+  readonly outbox: OutboxMessage[] = [];
+  readonly calls: { method: string; params: Record<string, unknown> }[] = [];
+  private readonly listeners = new Set<Listener>();
+  private readonly closers = new Set<() => void>();
+  /** Called with each message queued, before `messages.send` answers. */
+  onSend: (m: OutboxMessage, params: Record<string, unknown>) => void = () => undefined;
+  /** Most messages one `messages.list` answers (the agent's body budget cuts answers short). */
+  pageSize = Infinity;
+  /** Called when `messages.list` is asked, before it answers. */
+  onList: () => void = () => undefined;
+
+  readonly connection = {
+    call: (method: string, params: Record<string, unknown>) => this.call(method, params),
+    onEvent: (l: Listener) => {
+      this.listeners.add(l);
+      return () => void this.listeners.delete(l);
+    },
+    onClose: (l: () => void) => {
+      this.closers.add(l);
+      return () => void this.closers.delete(l);
+    },
+  } as unknown as ControlConnection;
+
+  private call(method: string, params: Record<string, unknown>): Promise<unknown> {
+    this.calls.push({ method, params });
+    switch (method) {
+      case 'messages.send': {
+        const now = new Date().toISOString();
+        const m: OutboxMessage = {
+          id: newId(),
+          peer: params.peer === LAPTOP.name ? LAPTOP : OFFICE,
+          topic: (params.topic as string | undefined) ?? 'default',
+          size: Buffer.byteLength((params.text as string | undefined) ?? ''),
+          state: 'queued',
+          sentAt: now,
+          stateAt: now,
+          expiresAt: now,
+          ...(params.replyTo ? { replyTo: params.replyTo as string } : {}),
+        };
+        this.outbox.push(m);
+        this.onSend(m, params);
+        return Promise.resolve({ ...m });
+      }
+      case 'messages.list': {
+        this.onList();
+        const list = this.inbox.filter(
+          (m) =>
+            (!params.unread || !m.read) &&
+            (params.topic === undefined || m.topic === params.topic) &&
+            (params.from === undefined || m.from.name === params.from) &&
+            (params.after === undefined || m.id > (params.after as string)),
+        );
+        return Promise.resolve(list.slice(0, this.pageSize).map((m) => ({ ...m })));
+      }
+      case 'messages.ack': {
+        let acked = 0;
+        for (const m of this.inbox)
+          if ((params.ids as string[]).includes(m.id) && !m.read) {
+            m.read = true;
+            acked++;
+          }
+        return Promise.resolve({ acked });
+      }
+      case 'messages.outbox': {
+        const ids = params.ids as string[] | undefined;
+        return Promise.resolve(this.outbox.filter((m) => !ids || ids.includes(m.id)).map((m) => ({ ...m })));
+      }
+      case 'messages.delete': {
+        const ids = params.ids as string[];
+        const before = this.outbox.length + this.inbox.length;
+        for (const box of [this.outbox, this.inbox] as { id: string }[][]) {
+          for (let i = box.length - 1; i >= 0; i--) if (ids.includes(box[i]!.id)) box.splice(i, 1);
+        }
+        return Promise.resolve({ deleted: before - this.outbox.length - this.inbox.length });
+      }
+      case 'peers.list':
+        return Promise.resolve([OFFICE, LAPTOP]);
+      default:
+        return Promise.reject(new Error(`unexpected ${method}`));
+    }
+  }
+
+  emit(event: string, data: unknown): void {
+    for (const l of [...this.listeners]) l(event, data);
+  }
+
+  /** A message arrives in the inbox (and its event is pushed unless `quiet`). */
+  receive(m: Partial<InboxMessage> & { text?: string }, quiet = false): InboxMessage {
+    const now = new Date().toISOString();
+    const full: InboxMessage = {
+      id: newId(),
+      from: OFFICE,
+      topic: 'default',
+      sentAt: now,
+      receivedAt: now,
+      expiresAt: now,
+      read: false,
+      ...m,
+    };
+    this.inbox.push(full);
+    if (!quiet) this.emit('message', { ...full });
+    return full;
+  }
+
+  setState(id: string, state: MessageState, why?: OutboxMessage['why']): void {
+    const m = this.outbox.find((x) => x.id === id)!;
+    m.state = state;
+    if (why) m.why = why;
+    this.emit('message.state', { ...m });
+  }
+
+  close(): void {
+    for (const c of [...this.closers]) c();
+  }
+
+  acked(): string[] {
+    return this.calls.filter((c) => c.method === 'messages.ack').flatMap((c) => c.params.ids as string[]);
+  }
+}
+
+const later = (fn: () => void, ms = 5) => void setTimeout(fn, ms);
+
+test('send --wait delivered: resolves on the receipt, also one that came before the send answered', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  agent.onSend = (m) =>
+    later(() => {
+      agent.setState(m.id, 'sent');
+      later(() => agent.setState(m.id, 'delivered'));
+    });
+  const [m] = await client.sendAll('office', [{ text: 'hi' }], { wait: 'delivered', timeoutMs: 5000 });
+  assert.equal(m!.state, 'delivered');
+
+  // The receipt before the answer: the event is pushed while `messages.send` is being answered.
+  agent.onSend = (m) => {
+    m.state = 'read';
+    agent.emit('message.state', { ...m, state: 'read' });
+  };
+  const fast = await client.send('office', 'again', { wait: 'read', timeoutMs: 5000 });
+  assert.equal(fast.state, 'read');
+});
+
+test('a refusal ends the wait at once with the state and why; nothing else is waited for', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  agent.onSend = (m) =>
+    later(() =>
+      agent.setState(m.id, 'refused', {
+        code: 'PERMISSION_DENIED',
+        reason: 'office does not allow this node message; `clawbridge peers allow NAME message` there',
+      }),
+    );
+  const started = Date.now();
+  await assert.rejects(
+    client.send('office', 'hi', { wait: 'delivered', timeoutMs: 30_000 }),
+    (err: unknown) => {
+      assert.ok(err instanceof MessageStateError);
+      assert.equal(err.code, 'MESSAGE_REFUSED');
+      assert.match(
+        err.message,
+        /^message \S+ to office was refused: office does not allow .* \(PERMISSION_DENIED\)$/,
+      );
+      assert.equal(err.messages[0]!.state, 'refused');
+      return true;
+    },
+  );
+  assert.ok(Date.now() - started < 10_000, 'not the whole timeout');
+});
+
+test('no receipt in time: TIMEOUT saying the state, that it stays queued, and msg outbox as the hint', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  await assert.rejects(client.send('office', 'hi', { wait: 'delivered', timeoutMs: 100 }), (err: unknown) => {
+    assert.ok(err instanceof MessageStateError);
+    assert.equal(err.code, 'TIMEOUT');
+    assert.match(
+      err.message,
+      /^no delivered receipt within 100 ms: message \S+ to office is queued; it stays in the outbox/,
+    );
+    assert.deepEqual(err.hint?.argv, ['msg', 'outbox']);
+    return true;
+  });
+  // Delivered but not read: said as that.
+  agent.onSend = (m) => agent.setState(m.id, 'delivered');
+  await assert.rejects(
+    client.send('office', 'hi', { wait: 'read', timeoutMs: 100 }),
+    /no read receipt within 100 ms: message \S+ to office is delivered; no program there has taken it yet/,
+  );
+});
+
+test('send --lines: bodies in order, one call each; an oversized one queues none', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  const sent = await client.sendAll('office', [{ text: '1' }, { text: '2' }, { text: '3' }], { topic: 't' });
+  assert.deepEqual(
+    agent.calls.map((c) => c.params.text),
+    ['1', '2', '3'],
+  );
+  assert.deepEqual(
+    sent.map((m) => m.topic),
+    ['t', 't', 't'],
+  );
+  await assert.rejects(
+    client.sendAll('office', [{ text: 'ok' }, { text: 'x'.repeat(2 * 1024 * 1024) }]),
+    /message 2 of 2 is 2097152 bytes; a message body is at most 1 MiB/,
+  );
+  assert.equal(agent.outbox.length, 3, 'nothing more was queued');
+});
+
+test('listen: unread ones first, oldest first, then new ones; each once, acknowledged after it was handled', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  const old1 = agent.receive({ topic: 'jobs', text: 'one' }, true);
+  agent.receive({ topic: 'jobs', text: 'seen', read: true }, true);
+  agent.receive({ topic: 'other', text: 'not mine' }, true);
+  const old2 = agent.receive({ topic: 'jobs', text: 'two' }, true);
+  // A message arriving while the listing is answered is in the listing and in an event.
+  let crossing: InboxMessage | undefined;
+  agent.onList = () => {
+    crossing ??= agent.receive({ topic: 'jobs', text: 'crossing' });
+  };
+  const got: string[] = [];
+  const ackedWhenHandled: number[] = [];
+  const listening = client.listen({ topic: 'jobs' }, (m) => {
+    ackedWhenHandled.push(agent.acked().length);
+    got.push(m.text!);
+  });
+  await listening.ready;
+  agent.receive({ topic: 'jobs', text: 'three' });
+  agent.receive({ topic: 'other', text: 'not mine either' });
+  agent.receive({ topic: 'jobs', text: 'four' });
+  for (let i = 0; i < 100 && got.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+  await listening.stop();
+  assert.deepEqual(got, ['one', 'two', 'crossing', 'three', 'four']);
+  assert.deepEqual(ackedWhenHandled, [0, 1, 2, 3, 4], 'each acknowledged before the next was handled');
+  assert.deepEqual(agent.acked().slice(0, 3), [old1.id, old2.id, crossing!.id]);
+  await listening.done;
+});
+
+test('listen: an unread listing cut short by the agent is asked again after its last message', async () => {
+  const agent = new FakeAgent();
+  agent.pageSize = 2;
+  const texts = ['1', '2', '3', '4', '5'];
+  for (const text of texts) agent.receive({ text }, true);
+  const got: string[] = [];
+  const listening = new MessagesClient(agent.connection).listen({}, (m) => void got.push(m.text!));
+  await listening.ready;
+  for (let i = 0; i < 100 && got.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+  await listening.stop();
+  assert.deepEqual(got, texts);
+});
+
+test('listen --from: only that peer, matched by fingerprint whatever name the ref used', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  const got: string[] = [];
+  const listening = client.listen({ from: 'OFFICE' }, (m) => void got.push(m.text!));
+  await listening.ready;
+  agent.receive({ from: LAPTOP, text: 'from laptop' });
+  agent.receive({ from: OFFICE, text: 'from office' });
+  for (let i = 0; i < 100 && got.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  await listening.stop();
+  assert.deepEqual(got, ['from office']);
+});
+
+test('listen ends with NO_AGENT when the agent goes away; stop() ends it quietly', async () => {
+  const agent = new FakeAgent();
+  const listening = new MessagesClient(agent.connection).listen({}, () => undefined);
+  await listening.ready;
+  agent.close();
+  await assert.rejects(listening.done, (err: unknown) => isClawError(err, 'NO_AGENT'));
+  await listening.stop(); // after a failure: no second error
+});
+
+test('ask: the reply is the message whose replyTo is the question, even one before the send answered', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  agent.onSend = (m) => {
+    agent.receive({ topic: m.topic, text: 'not this', replyTo: newId() });
+    agent.receive({ topic: m.topic, text: 'HELLO', replyTo: m.id });
+  };
+  const reply = await client.ask('office', 'hello', { topic: 'upper', timeoutMs: 5000 });
+  assert.equal(reply.text, 'HELLO');
+  assert.deepEqual(agent.acked(), [reply.id]);
+  // An error reply is a reply: returned with its flag, for the caller to report.
+  agent.onSend = (m) =>
+    later(() => agent.receive({ topic: m.topic, text: 'exit status 1', replyTo: m.id, error: true }));
+  const failed = await client.ask('office', 'x', { topic: 'upper', timeoutMs: 5000 });
+  assert.equal(failed.error, true);
+});
+
+test('ask without a reply in time: an undelivered question is withdrawn; a delivered one names serve', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  await assert.rejects(client.ask('office', 'q', { topic: 'upper', timeoutMs: 100 }), (err: unknown) => {
+    assert.ok(isClawError(err, 'TIMEOUT'));
+    assert.match(
+      err.message,
+      /^no reply from office within 100 ms: the question was not delivered \(queued\), so it was withdrawn$/,
+    );
+    return true;
+  });
+  assert.equal(agent.outbox.length, 0, 'deleted from the outbox');
+  agent.onSend = (m) => agent.setState(m.id, 'delivered');
+  await assert.rejects(client.ask('office', 'q', { topic: 'upper', timeoutMs: 100 }), (err: unknown) => {
+    assert.ok(isClawError(err, 'TIMEOUT'));
+    assert.match(err.message, /it has the question \(delivered\), but nothing there answered topic upper/);
+    assert.deepEqual(err.hint?.argv, ['msg', 'serve', '--topic', 'upper', '--', 'CMD']);
+    assert.equal(err.hint?.where, 'peer');
+    return true;
+  });
+  assert.equal(agent.outbox.length, 1, 'a delivered question stays');
+});
+
+test('serve: answers questions on its topic as replies, not replies; a failed answer is an error reply', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  const q1 = agent.receive({ topic: 'upper', text: 'abc' }, true);
+  agent.receive({ topic: 'upper', text: 'a reply to our own question', replyTo: newId() }, true);
+  agent.receive({ topic: 'other', text: 'not served' }, true);
+  const answered: string[] = [];
+  const listening = client.serve(
+    { topic: 'upper' },
+    (m) =>
+      m.text === 'fail'
+        ? Promise.reject(new Error('it broke'))
+        : Promise.resolve({ body: m.text!.toUpperCase() }),
+    (m) => void answered.push(m.id),
+  );
+  await listening.ready;
+  const q2 = agent.receive({ topic: 'upper', text: 'fail', from: LAPTOP });
+  for (let i = 0; i < 100 && answered.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  await listening.stop();
+  assert.deepEqual(answered, [q1.id, q2.id]);
+  const replies = agent.calls.filter((c) => c.method === 'messages.send').map((c) => c.params);
+  assert.deepEqual(replies, [
+    { peer: OFFICE.fingerprint, text: 'ABC', topic: 'upper', replyTo: q1.id },
+    { peer: LAPTOP.fingerprint, text: 'it broke', topic: 'upper', replyTo: q2.id, error: true },
+  ]);
+  assert.deepEqual(agent.acked(), [q1.id, q2.id]);
+});
