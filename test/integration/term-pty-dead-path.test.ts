@@ -5,7 +5,8 @@
  * forward that is b's only direct way freezes the path, main connection and lane alike (packets
  * dropped, nothing closed), with the relay link up beside it. The first key typed after the cut went
  * into the dead path; it must still echo, over the relay, within 5 s of the cut — once, not twice —
- * with and without a download running through a forward on the same link.
+ * with and without a download running through a forward on the same link. A terminal opened just
+ * after the cut, its OPEN sent into the dead path, comes up over the relay.
  *
  * The setup (namespaces, relay, agents, the forward that is frozen) is stream-resume-world.ts.
  */
@@ -190,6 +191,26 @@ test(
         firstEchoMs <= FIRST_ECHO_DEADLINE_MS,
         `first echo ${Math.round(firstEchoMs)} ms after the cut`,
       );
+    });
+
+    await thaw(world);
+
+    await t.test('a terminal opened just after the direct path froze comes up over the relay', async () => {
+      assert.equal((await peerOf(world.homeA, 'b'))?.path, 'direct', 'the link is direct before the cut');
+      process.kill(world.freezer.pid!, 'SIGSTOP');
+      // Its OPEN goes into the frozen path, which is judged dead a few seconds later.
+      const term = new PtyTerm(world.homeA);
+      try {
+        await term.ready();
+        term.type();
+        await waitFor('keys to echo', () => term.echoedAt.size >= 2, 20_000);
+        assert.equal((await peerOf(world.homeA, 'b'))?.path, 'relay', 'it runs over the relay');
+      } catch (err) {
+        const shown = JSON.stringify(term.shown().slice(-1500));
+        throw new Error(`${(err as Error).message}\n--- terminal ---\n${shown}\n${logTails(world)}`);
+      } finally {
+        term.stop();
+      }
     });
 
     await thaw(world);

@@ -39,6 +39,7 @@ import type { ActivePath, OpenStreamOptions, PeerEntry } from './ports.js';
 import type { Relays } from '../relays/relays.js';
 import { RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
 import { QuietLanes } from './quiet-lanes.js';
+import { openOnNextPath } from './open-on-next-path.js';
 import type { ServiceRegistry } from '../services/services.js';
 import type { PeerRecord, RelaySetting } from '../state/settings.js';
 import type { StateChange } from '../state/state-changes.js';
@@ -438,10 +439,16 @@ export class PeerLinkSet {
     args: unknown,
     opts: OpenStreamOptions = {},
   ): Promise<{ stream: MuxStream; path: PathKind; remote: string }> {
-    const active = this.activePath(entry);
     // An older peer would take DATA before its ACCEPT as a violation and close the link.
     const early = entry.features?.includes(FEATURE_EARLY_DATA) ? opts.early : undefined;
-    const stream = await active.mux.open(service, args, early ? { early } : {});
+    // A path that dies before the peer answers: once more on the next one (a terminal opened while a
+    // frozen direct path is being judged dead comes up over the relay).
+    const { value: stream, path: active } = await openOnNextPath({
+      active: () => this.activePath(entry),
+      current: () => entry.links.active,
+      open: (path) => path.mux.open(service, args, early ? { early } : {}),
+      early: early !== undefined,
+    });
     // A link the peer dialed has an ephemeral far end: name the address it listens on, as `peers` does.
     return { stream, path: active.path, remote: addressOf(entry).address ?? active.link.remote };
   }
