@@ -36,6 +36,8 @@ import type {
   StatusResult,
   ToggleResult,
 } from '../../src-main/api/contract.js';
+import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-messages.js';
+import { controlConnection } from './control-connection.js';
 import {
   cli,
   cliJson,
@@ -387,6 +389,91 @@ export function contractSuite(name: string, connect: ContractConnect): void {
         );
       } finally {
         stop();
+      }
+    });
+
+    test('messages: send, the message and message.state events, list, ack, outbox, delete', async () => {
+      const events: { event: string; data: unknown }[] = [];
+      const stop = api.onEvent((event, data) => events.push({ event, data }));
+      const toB = await controlConnection(b.home);
+      try {
+        await waitFor(
+          'b online',
+          async () => ((await peer('b'))?.state === 'online' ? true : undefined),
+          20_000,
+        );
+        // a → b: queued, then delivered (and a message.state event saying so).
+        const sent = await call<OutboxMessage>('messages.send', {
+          peer: 'b',
+          text: 'hello b',
+          topic: 'contract',
+        });
+        assert.deepEqual(
+          [sent.state, sent.topic, sent.peer],
+          ['queued', 'contract', { name: 'b', fingerprint: b.fingerprint }],
+        );
+        await waitFor(
+          'a delivered event',
+          () =>
+            events.some(
+              (e) =>
+                e.event === 'message.state' &&
+                (e.data as OutboxMessage).id === sent.id &&
+                (e.data as OutboxMessage).state === 'delivered',
+            ),
+          15_000,
+        );
+        const [listed] = await call<OutboxMessage[]>('messages.outbox', { ids: [sent.id] });
+        assert.ok(listed?.state === 'delivered' || listed?.state === 'read', JSON.stringify(listed));
+
+        // b → a, bytes: a `message` event on this transport, then list, ack, delete.
+        const bytes = Buffer.from([0, 1, 2, 255]).toString('base64');
+        const theirs = (await toB.call('messages.send', {
+          peer: 'a',
+          base64: bytes,
+          topic: 'contract',
+        })) as OutboxMessage;
+        const arrived = await waitFor(
+          'a message event',
+          () =>
+            events.find((e) => e.event === 'message' && (e.data as InboxMessage).id === theirs.id)?.data as
+              InboxMessage | undefined,
+          15_000,
+        );
+        assert.deepEqual(
+          [arrived.base64, arrived.text, arrived.from, arrived.read],
+          [bytes, undefined, { name: 'b', fingerprint: b.fingerprint }, false],
+        );
+        const unread = await call<InboxMessage[]>('messages.list', {
+          unread: true,
+          from: 'b',
+          topic: 'contract',
+        });
+        assert.deepEqual(
+          unread.map((m) => m.id),
+          [theirs.id],
+        );
+        assert.deepEqual(await call('messages.ack', { ids: [theirs.id] }), { acked: 1 });
+        assert.deepEqual(await call('messages.list', { unread: true, topic: 'contract' }), []);
+        assert.deepEqual(await call('messages.delete', { ids: [theirs.id, sent.id] }), { deleted: 2 });
+        assert.deepEqual(await call('messages.list', { topic: 'contract' }), []);
+
+        // Refusals: two bodies, an unknown peer, a body over 1 MiB (nothing queued).
+        await refused(
+          call('messages.send', { peer: 'b', text: 'x', base64: 'eA==' }),
+          'BAD_ARGUMENT',
+          /exactly one body/,
+        );
+        await refused(call('messages.send', { peer: 'nobody', text: 'x' }), 'PEER_NOT_FOUND');
+        await refused(
+          call('messages.send', { peer: 'b', text: 'x'.repeat(2 * 1024 * 1024) }),
+          'BAD_ARGUMENT',
+          /at most 1 MiB/,
+        );
+        assert.deepEqual(await call('messages.outbox', { peer: 'b' }), []);
+      } finally {
+        stop();
+        await toB.close();
       }
     });
 
