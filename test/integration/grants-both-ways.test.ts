@@ -30,23 +30,25 @@ async function shows(home: string, name: string, allow: Permission[], theyAllow:
 
 test('after pairing each side shows both directions, and a change on one side shows on the other', async () => {
   const relay = await startRelay();
-  // b joins with --allow terminal (what a may do on b); a approves with the default terminal,forward.
+  // b joins with --allow terminal (what a may do on b); a approves with the default
+  // terminal,forward,message.
   const { homeA, homeB } = await pairedAgents(relay.url, ['grants-a', 'grants-b'], 'terminal');
-  await shows(homeA, 'b', ['terminal', 'forward'], ['terminal']);
-  await shows(homeB, 'a', ['terminal'], ['terminal', 'forward']);
+  const byDefault: Permission[] = ['terminal', 'forward', 'message'];
+  await shows(homeA, 'b', byDefault, ['terminal']);
+  await shows(homeB, 'a', ['terminal'], byDefault);
   const linkA = (await peerOf(homeA, 'b'))?.since;
 
   const allowed = await cli(['peers', 'allow', 'a', 'forward', '--home', homeB]);
   assert.equal(allowed.code, 0, allowed.stderr);
-  await shows(homeA, 'b', ['terminal', 'forward'], ['terminal', 'forward']);
+  await shows(homeA, 'b', byDefault, ['terminal', 'forward']);
 
   const denied = await cli(['peers', 'deny', 'b', 'terminal', '--home', homeA]);
   assert.equal(denied.code, 0, denied.stderr);
-  await shows(homeB, 'a', ['terminal', 'forward'], ['forward']);
+  await shows(homeB, 'a', ['terminal', 'forward'], ['forward', 'message']);
 
   // The text listing names both sides.
   const listed = await cli(['peers', '--home', homeB]);
   assert.match(listed.stdout, /ALLOWED HERE\s+ALLOWED THERE/);
-  assert.match(listed.stdout, /terminal,forward\s+forward\s/);
+  assert.match(listed.stdout, /terminal,forward\s+forward,message\s/);
   assert.equal((await peerOf(homeA, 'b'))?.since, linkA, 'news came over the same link');
 });
