@@ -534,6 +534,41 @@ test('in the start-up, each acknowledgement that shows no queue grows the cap by
   assert.equal(flight.capBytes, 3 * INITIAL_FLIGHT_CAP, 'no growth on acknowledgements that show queue');
 });
 
+test('in the start-up, one calm sample among queued ones grows nothing; two in a row do', () => {
+  // A 100 ms path, four probes in one round: the second comes back over the start-up's exit (12.5 ms
+  // here), the third at the min RTT (the queue emptied for a moment between two paced bursts). That
+  // one sample grew the cap as if the path had room.
+  const { flight, probes, advance } = setup();
+  let t = 0;
+  const to = (at: number) => {
+    advance(at - t);
+    t = at;
+  };
+  assert.equal(flight.allows(false), true); // the idle probe, at 0
+  for (const at of [0, 1, 40, 41]) {
+    to(at);
+    flight.sent(INITIAL_FLIGHT_CAP / 4);
+    flight.flush();
+  }
+  const [idle, a, b, c, d] = probes.splice(0);
+  // The sender keeps the cap full: every acknowledgement finds it held by the cap.
+  const ackAt = (nonce: bigint, at: number) => {
+    to(at);
+    flight.ack(nonce);
+    while (flight.allows(false)) flight.sent(64 * 1024);
+  };
+  ackAt(idle!, 100);
+  ackAt(a!, 100); // 100 ms
+  const grown = flight.capBytes;
+  assert.ok(grown > INITIAL_FLIGHT_CAP, `a calm sample grows the cap (${grown})`);
+  ackAt(b!, 131); // 130 ms
+  assert.equal(flight.capBytes, grown, 'a queued sample grows nothing');
+  ackAt(c!, 141); // 101 ms, after a queued one
+  assert.equal(flight.capBytes, grown, 'one calm sample after a queued one grows nothing');
+  ackAt(d!, 142); // 101 ms, the second calm sample in a row
+  assert.ok(flight.capBytes > grown, `two calm samples in a row grow it (${flight.capBytes})`);
+});
+
 test('on a slow path the start-up adds nothing to the queue its first flight made', () => {
   // 10 Mbit/s over 100 ms (BDP 125 kB): the first 1 MiB already queues 0.84 s. Growth on every
   // acknowledgement that shows no queue stops at once there; grown once a round, the cap doubled
