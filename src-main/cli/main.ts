@@ -19,7 +19,7 @@ import {
   inFlagTerms,
   jsonArgument,
   printBlockToStderr,
-  printJson,
+  printErrorJson,
   printNote,
 } from './output.js';
 import { homeAfterCommand } from './home-first.js';
@@ -65,7 +65,7 @@ try {
   } else {
     // A script asked for JSON: it gets the error as data on stdout, as the window does (the line below
     // still goes to stderr, for the person watching).
-    if (jsonArgument(args)) printJson(errorJson(err));
+    if (jsonArgument(args)) printErrorJson(errorJson(err));
     // Errors may quote what another node sent (a refusal reason): never let it drive the terminal.
     // A hint's command for this node gets the --home this command was given, so it works as pasted.
     const line = lineWithHint(inFlagTerms(errorMessage(err)), hintOf(err), homeArgument(args));

@@ -35,6 +35,7 @@ import {
   printNote,
   printText,
   stdoutFlushed,
+  useJsonLines,
 } from './output.js';
 import { exitAfterOutput } from './output-errors.js';
 import { checkProgram, runForReply } from './run-for-reply.js';
@@ -219,6 +220,7 @@ export function registerMsgCommands(program: Command): void {
     .option('--json', 'print {"id","peer","topic","state"} per message, one per line')
     .action(async (peer: string, text: string | undefined, opts: SendOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
+      if (all.json) useJsonLines();
       const topic = parseTopic(opts.topic);
       const ttlMs = parseTtl(opts.ttl);
       const { wait, timeoutMs } = parseSendWait(opts.wait, opts.timeout);
@@ -265,6 +267,7 @@ export function registerMsgCommands(program: Command): void {
     .option('--json', 'print one JSON object per message, one per line')
     .action(async (opts: FilterOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
+      if (all.json) useJsonLines();
       const topic = parseTopic(opts.topic);
       await withAgent(all, async (c) => {
         const client = new MessagesClient(c);
@@ -352,6 +355,7 @@ export function registerMsgCommands(program: Command): void {
     .option('--json', 'print the reply as one JSON object')
     .action(async (peer: string, text: string | undefined, opts: SendOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
+      if (all.json) useJsonLines();
       const topic = parseTopic(opts.topic);
       const ttlMs = parseTtl(opts.ttl);
       const timeoutMs = parseTimeout(opts.timeout);
@@ -383,6 +387,7 @@ export function registerMsgCommands(program: Command): void {
     .action(
       async (command: string[], opts: FilterOpts & { topic: string; timeout?: string }, cmd: Command) => {
         const all = withGroupOpts(opts, cmd);
+        if (all.json) useJsonLines();
         const topic = parseTopic(opts.topic)!;
         const timeoutMs = parseTimeout(opts.timeout, SERVE_TIMEOUT_MS);
         const [program, ...args] = command as [string, ...string[]];

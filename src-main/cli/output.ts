@@ -73,6 +73,20 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${jsonForTerminal(value, 2)}\n`);
 }
 
+/** Set by a command whose `--json` output is JSON lines: its error, too, is then one line. */
+let jsonLinesOutput = false;
+
+/** This command prints JSON lines (`msg send`, `msg listen`, …): an error printed as JSON is one line too. */
+export function useJsonLines(): void {
+  jsonLinesOutput = true;
+}
+
+/** A refused command's error as JSON on stdout (errorJson): one line after JSON lines, else indented. */
+export function printErrorJson(value: unknown): void {
+  if (jsonLinesOutput) printJsonLine(value);
+  else printJson(value);
+}
+
 /**
  * A value as one line of JSON on stdout (JSON lines: `msg listen --json`, one object per message), with
  * the same escapes as printJson.
