@@ -1,0 +1,369 @@
+/**
+ * `clawbridge msg` as a person and a script use it (issue 54 items 2 and 3, must-be-true 1, 3 and 4),
+ * with real agents on loopback linked directly, and `msg listen` / `msg serve` running as real
+ * processes: a message sent shows up in `listen --json` within 1 s and `send --wait read` returns 0
+ * only after the listener printed it; `--lines` and bytes that are not UTF-8; without the `message`
+ * permission `send --wait delivered` fails naming it and where to grant it, and nothing arrives; 2 MiB
+ * is refused at once naming the 1 MiB limit, nothing queued; `ask` against `serve --topic upper -- tr
+ * a-z A-Z` prints the text upper-cased, and an error reply fails; the client library
+ * (`clawbridge/client`, resolved through the package's exports) sends and listens.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { StatusResult } from '../../src-main/api/contract.js';
+import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-messages.js';
+import type * as ClientLibrary from '../../src-main/api/client.js';
+import {
+  CLI,
+  cli,
+  cliJson,
+  startProcess,
+  stopAll,
+  tempHome,
+  waitFor,
+  type CliResult,
+  type Proc,
+} from '../helpers/processes.js';
+
+after(stopAll);
+
+/** Runs one CLI command with `input` on its stdin. */
+function cliWithInput(args: string[], input: Uint8Array, timeoutMs = 30_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.stdin.on('error', () => undefined); // refused before reading it all
+    child.stdin.end(input);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`clawbridge ${args.join(' ')} did not finish in ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+interface Node {
+  home: string;
+  status: StatusResult;
+}
+
+async function agent(name: string): Promise<Node> {
+  const home = tempHome(`msgcli-${name}`);
+  const proc = startProcess(['agent', '--home', home, '--name', name, '--listen', '127.0.0.1:0', '--no-ui'], {
+    CLAWBRIDGE_TEST: '1',
+  });
+  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
+  const status = await waitFor(
+    `agent ${name} listening`,
+    async () => {
+      const s = await cliJson<StatusResult>(['status', '--home', home]);
+      return typeof s.listen === 'string' && s;
+    },
+    15_000,
+  );
+  return { home, status };
+}
+
+/** `x` trusts `y` as `name`, allowing it `allow`, at its direct address. */
+async function addPeer(x: Node, y: Node, name: string, allow: string): Promise<void> {
+  const r = await cli([
+    'peers',
+    'add',
+    y.status.fingerprint,
+    '--name',
+    name,
+    '--address',
+    y.status.listen!,
+    '--allow',
+    allow,
+    '--home',
+    x.home,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+/** The JSON lines a process printed so far. */
+function jsonLines<T>(p: Proc): T[] {
+  return p
+    .stdout()
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
+}
+
+let a: Node;
+let b: Node;
+/** A third node that b does not allow `message`. */
+let c: Node;
+
+before(async () => {
+  [a, b, c] = await Promise.all([agent('a'), agent('b'), agent('c')]);
+  // b first, so a's first link finds a peer there.
+  await addPeer(b, a, 'a', 'terminal,message');
+  await addPeer(a, b, 'b', 'terminal,message');
+  await addPeer(b, c, 'c', 'terminal');
+  await addPeer(c, b, 'b', 'terminal,message');
+  for (const [from, to] of [
+    [a, 'b'],
+    [c, 'b'],
+  ] as const) {
+    const ping = await cli(['ping', to, '--wait', '20s', '--home', from.home]);
+    assert.equal(ping.code, 0, ping.stderr);
+  }
+});
+
+test('send shows up in listen --json within 1 s; --wait read returns 0 once the listener printed it', async () => {
+  const listen = startProcess(['msg', 'listen', '--json', '--topic', 'chat', '--home', b.home]);
+  // The first message waits for the listener to be up and the link to carry messages.
+  const first = await cliWithInput(
+    ['msg', 'send', 'b', '--topic', 'chat', '--home', a.home],
+    Buffer.from('warm-up'),
+  );
+  assert.equal(first.code, 0, first.stderr);
+  await listen.waitForLine(/warm-up/, 20_000);
+
+  const startedAt = Date.now();
+  const sent = await cli(['msg', 'send', 'b', 'hello b', '--topic', 'chat', '--json', '--home', a.home]);
+  const queuedAt = Date.now();
+  assert.equal(sent.code, 0, sent.stderr);
+  const line = JSON.parse(sent.stdout) as { id: string; peer: string; topic: string; state: string };
+  assert.deepEqual(Object.keys(line), ['id', 'peer', 'topic', 'state']);
+  assert.equal(line.peer, 'b');
+  await listen.waitForLine(new RegExp(line.id), 5_000);
+  const shownAt = Date.now();
+  // Within 1 s of running `msg send` (its own start-up included), as a person sees it.
+  const shownAfterMs = shownAt - startedAt;
+  assert.ok(shownAfterMs < 1000, `listen printed it ${shownAfterMs} ms after msg send was run`);
+  const printed = jsonLines<Record<string, unknown>>(listen).find((m) => m.id === line.id)!;
+  assert.deepEqual(Object.keys(printed), ['id', 'from', 'topic', 'text', 'sentAt', 'receivedAt']);
+  assert.deepEqual(printed.from, { name: 'a', fingerprint: a.status.fingerprint });
+  assert.equal(printed.text, 'hello b');
+
+  // --wait read: the receipt comes from b's listener having printed (and so acknowledged) it.
+  const waited = await cli([
+    'msg',
+    'send',
+    'b',
+    'read me',
+    '--topic',
+    'chat',
+    '--wait',
+    'read',
+    '--timeout',
+    '20s',
+    '--home',
+    a.home,
+  ]);
+  assert.equal(waited.code, 0, waited.stderr);
+  const id = waited.stdout.trim();
+  assert.ok(
+    jsonLines<{ id: string }>(listen).some((m) => m.id === id),
+    'the listener printed it before send --wait read returned',
+  );
+  const out = await cliJson<OutboxMessage[]>(['msg', 'outbox', '--home', a.home]);
+  assert.equal(out.find((m) => m.id === id)?.state, 'read');
+  await listen.stop('SIGINT');
+  assert.equal(listen.child.exitCode, 0, listen.stderr());
+  console.log(
+    `[msg-cli] listen printed a message ${shownAfterMs} ms after msg send was run, ${shownAt - queuedAt} ms after it returned`,
+  );
+});
+
+test('--lines: one message per line, in order; bytes that are not UTF-8 arrive as the same bytes', async () => {
+  const listen = startProcess(['msg', 'listen', '--json', '--topic', 'lines', '--home', b.home]);
+  const lines = await cliWithInput(
+    ['msg', 'send', 'b', '--lines', '--topic', 'lines', '--home', a.home],
+    Buffer.from('one\ntwo\r\nthree\n'),
+  );
+  assert.equal(lines.code, 0, lines.stderr);
+  assert.equal(lines.stdout.trim().split('\n').length, 3);
+  const binary = Buffer.from([0xff, 0x00, 0xfe, 0x0a, 0x41]);
+  const bin = await cliWithInput(['msg', 'send', 'b', '--topic', 'lines', '--home', a.home], binary);
+  assert.equal(bin.code, 0, bin.stderr);
+  await waitFor('four messages printed', () => jsonLines(listen).length >= 4, 20_000);
+  const got = jsonLines<{ text?: string; base64?: string }>(listen);
+  assert.deepEqual(
+    got.slice(0, 3).map((m) => m.text),
+    ['one', 'two', 'three'],
+  );
+  assert.equal(got[3]!.base64, binary.toString('base64'));
+  await listen.stop();
+});
+
+test('without the message permission: send --wait delivered fails naming it and where to grant it', async () => {
+  const r = await cli([
+    'msg',
+    'send',
+    'b',
+    'let me in',
+    '--wait',
+    'delivered',
+    '--timeout',
+    '20s',
+    '--home',
+    c.home,
+  ]);
+  assert.notEqual(r.code, 0);
+  // The receiver's words: the permission it lacks, and the command that grants it there.
+  assert.match(
+    r.stderr,
+    /^clawbridge: message \S+ to b was refused: .*does not allow messages from c.*`clawbridge peers allow c message` there.* \(PERMISSION_DENIED\)\n$/,
+  );
+  assert.equal(r.stdout.trim().split('\n').length, 1, 'the ID is printed');
+  const inbox = await cliJson<InboxMessage[]>(['msg', 'inbox', '--home', b.home]);
+  assert.equal(
+    inbox.filter((m) => m.from.fingerprint === c.status.fingerprint).length,
+    0,
+    'nothing reached the inbox',
+  );
+  const json = await cli(['msg', 'send', 'b', 'again', '--wait', 'delivered', '--json', '--home', c.home]);
+  assert.notEqual(json.code, 0);
+  const [sentLine, errorLine] = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(sentLine!.state, 'refused');
+  assert.equal((errorLine!.error as { code: string }).code, 'MESSAGE_REFUSED');
+});
+
+test('2 MiB is refused at once, naming the 1 MiB limit; nothing is queued', async () => {
+  const before = (await cliJson<OutboxMessage[]>(['msg', 'outbox', '--home', a.home])).length;
+  const started = Date.now();
+  const r = await cliWithInput(['msg', 'send', 'b', '--home', a.home], Buffer.alloc(2 * 1024 * 1024, 0x61));
+  const tookMs = Date.now() - started;
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /^clawbridge: stdin holds more than 1 MiB \(1048576 bytes\), the most a message body holds: nothing was queued$/m,
+  );
+  const lines = await cliWithInput(
+    ['msg', 'send', 'b', '--lines', '--home', a.home],
+    Buffer.concat([Buffer.from('short\n'), Buffer.alloc(2 * 1024 * 1024, 0x61), Buffer.from('\n')]),
+  );
+  assert.equal(lines.code, 1);
+  assert.match(lines.stderr, /message 2 of 2 is 2097152 bytes; a message body is at most 1 MiB/);
+  const after = (await cliJson<OutboxMessage[]>(['msg', 'outbox', '--home', a.home])).length;
+  assert.equal(after, before, 'nothing queued');
+  assert.ok(tookMs < 10_000, `refused at once (${tookMs} ms, CLI start-up included)`);
+});
+
+test('ask against serve --topic upper -- tr a-z A-Z prints the text upper-cased; an error reply fails', async () => {
+  const serve = startProcess([
+    'msg',
+    'serve',
+    '--topic',
+    'upper',
+    '--home',
+    b.home,
+    '--',
+    'tr',
+    'a-z',
+    'A-Z',
+  ]);
+  const asked = await cli([
+    'msg',
+    'ask',
+    'b',
+    'hello there',
+    '--topic',
+    'upper',
+    '--timeout',
+    '20s',
+    '--home',
+    a.home,
+  ]);
+  assert.equal(asked.code, 0, asked.stderr);
+  assert.equal(asked.stdout, 'HELLO THERE\n');
+  await serve.waitForLine(/^answered \S+ from a: reply \S+$/m);
+
+  const failing = startProcess([
+    'msg',
+    'serve',
+    '--topic',
+    'fail',
+    '--home',
+    b.home,
+    '--',
+    'sh',
+    '-c',
+    'echo "disk full" >&2; exit 3',
+  ]);
+  const failed = await cli(['msg', 'ask', 'b', 'x', '--topic', 'fail', '--timeout', '20s', '--home', a.home]);
+  assert.equal(failed.code, 1);
+  assert.equal(failed.stdout, '');
+  assert.match(failed.stderr, /^clawbridge: b answered with an error:\nexit status 3: disk full\n$/);
+  // Nobody serves that topic: a timeout saying so.
+  const none = await cli(['msg', 'ask', 'b', 'x', '--topic', 'nobody', '--timeout', '2s', '--home', a.home]);
+  assert.equal(none.code, 1);
+  assert.match(
+    none.stderr,
+    /no reply from b within 2 s: it has the question \(delivered\), but nothing there answered topic nobody/,
+  );
+  await serve.stop('SIGTERM');
+  await failing.stop('SIGTERM');
+  assert.equal(serve.child.exitCode, 0, serve.stderr());
+});
+
+test('inbox, outbox and delete', async () => {
+  const sent = await cli([
+    'msg',
+    'send',
+    'b',
+    'to delete',
+    '--topic',
+    'del',
+    '--wait',
+    'delivered',
+    '--home',
+    a.home,
+  ]);
+  assert.equal(sent.code, 0, sent.stderr);
+  const id = sent.stdout.trim();
+  const inbox = await cli(['msg', 'inbox', '--unread', '--topic', 'del', '--home', b.home]);
+  assert.match(
+    inbox.stdout,
+    new RegExp(`${id}  a \\(${a.status.fingerprint.slice(0, 8)}\\)\\s+del\\s+\\S+\\s+no\\s+to delete`),
+  );
+  const outbox = await cli(['msg', 'outbox', '--home', a.home]);
+  assert.match(outbox.stdout, new RegExp(`${id}  b \\(\\w{8}\\)\\s+del\\s+9 B\\s+delivered`));
+  const deleted = await cli(['msg', 'delete', id, '--home', b.home]);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  assert.equal(deleted.stdout, 'deleted 1 message\n');
+  const again = await cli(['msg', 'delete', id, '--home', b.home]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /1 of the IDs given are in neither the inbox nor the outbox/);
+});
+
+test("the client library: import('clawbridge/client') sends, waits for the receipt, listens", async () => {
+  // Through the package's own exports (a self-reference), as a program that installed it would.
+  const specifier = 'clawbridge/client';
+  const lib = (await import(specifier)) as typeof ClientLibrary;
+  const [onA, onB] = await Promise.all([
+    lib.connectAgent({ home: a.home }),
+    lib.connectAgent({ home: b.home }),
+  ]);
+  try {
+    const got: InboxMessage[] = [];
+    const listening = onB.listen({ topic: 'lib' }, (m) => void got.push(m));
+    await listening.ready;
+    const sent = await onA.send('b', Buffer.from([1, 2, 3]), {
+      topic: 'lib',
+      wait: 'read',
+      timeoutMs: 20_000,
+    });
+    assert.equal(sent.state, 'read');
+    assert.deepEqual(lib.bodyBytes(got[0]!), Buffer.from([1, 2, 3]));
+    await listening.stop();
+    await assert.rejects(onA.send('nosuch', 'x'), (err: unknown) => lib.isClawError(err, 'PEER_NOT_FOUND'));
+  } finally {
+    onA.close();
+    onB.close();
+  }
+});
