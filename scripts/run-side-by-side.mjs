@@ -1,34 +1,70 @@
 #!/usr/bin/env node
-// Runs npm scripts side by side and fails when any of them fails: `npm test` runs lint, typecheck and
-// build this way, since none of them reads what another writes (eslint and prettier skip dist/, tsc
-// -p tsconfig.json emits nothing) and on two cores they took 131 s one after another. Each script's
-// output is held and printed whole when it ends, so two scripts' lines never interleave.
+// Runs npm scripts side by side and fails when any of them fails. `npm test` runs it as
+//
+//   run-side-by-side.mjs lint typecheck --then build test:only security
+//
+// The scripts before `--then` (the checks) run side by side at a lower CPU priority (nice 10), each
+// one's output held and printed whole once the run is over, so no two scripts' lines interleave. The
+// scripts after `--then` run one after another at normal priority, their output as it comes, and stop at
+// the first that fails. Nothing a check reads is written by the others (eslint and prettier skip dist/,
+// tsc -p tsconfig.json emits nothing, the tests write under the temp directory and test-results/, which
+// prettier skips as .gitignore does). On two cores eslint alone took 125 s of the 131 s that lint,
+// typecheck and build took side by side, one core idle after build and typecheck were done, and the
+// tests waited for it; the tests leave CPU idle too (they wait on processes, sockets and timers). At
+// nice 10 the checks take what the build and the tests leave, instead of holding them up.
+// Without `--then` every script runs side by side at normal priority, held as above.
 import { spawn } from 'node:child_process';
 
-const names = process.argv.slice(2);
-if (names.length === 0) {
-  console.error('usage: node scripts/run-side-by-side.mjs SCRIPT [SCRIPT…] (npm scripts of package.json)');
+const args = process.argv.slice(2);
+const split = args.indexOf('--then');
+const checks = split === -1 ? args : args.slice(0, split);
+const sequence = split === -1 ? [] : args.slice(split + 1);
+if (checks.length + sequence.length === 0 || (split !== -1 && sequence.length === 0)) {
+  console.error(
+    'usage: node scripts/run-side-by-side.mjs SCRIPT [SCRIPT…] [--then SCRIPT…] (npm scripts of package.json)',
+  );
   process.exit(2);
 }
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-console.log(`running ${names.join(', ')} side by side…`);
+const windows = process.platform === 'win32';
+const npm = windows ? 'npm.cmd' : 'npm';
+/** Niceness of the checks when something runs in the foreground after `--then` (POSIX `nice`). */
+const CHECKS_NICE = 10;
+const lowered = sequence.length > 0 && !windows;
+const seconds = (/** @type {number} */ t0) => ((performance.now() - t0) / 1000).toFixed(0);
+
+console.log(
+  sequence.length > 0
+    ? `running ${checks.join(', ')}${lowered ? ` at nice ${CHECKS_NICE}` : ''} beside ${sequence.join(', then ')}…`
+    : `running ${checks.join(', ')} side by side…`,
+);
+
+/** Output of the checks that ended while the sequence still ran, printed once it is over. */
+/** @type {Buffer[]} */
+const deferred = [];
+let sequenceRunning = sequence.length > 0;
 
 /** @param {string} name @returns {Promise<boolean>} */
-function run(name) {
+function check(name) {
   const t0 = performance.now();
+  const [cmd, argv] = lowered
+    ? ['nice', ['-n', String(CHECKS_NICE), npm, 'run', '-s', name]]
+    : [npm, ['run', '-s', name]];
   return new Promise((resolve) => {
-    const child = spawn(npm, ['run', '-s', name], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      shell: process.platform === 'win32',
-    });
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], shell: windows });
     /** @type {Buffer[]} */
     const out = [];
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => out.push(d));
     const end = (/** @type {string} */ how, /** @type {boolean} */ ok) => {
-      const s = ((performance.now() - t0) / 1000).toFixed(0);
-      process.stdout.write(`── ${name}: ${how} after ${s} s\n`);
-      process.stdout.write(Buffer.concat(out));
+      const head = `── ${name}: ${how} after ${seconds(t0)} s\n`;
+      if (sequenceRunning) {
+        // One line now (the tests' lines are whole, so it does not cut one); the output at the end.
+        process.stdout.write(`${head.trimEnd()} (its output follows at the end)\n`);
+        deferred.push(Buffer.from(head), ...out);
+      } else {
+        process.stdout.write(head);
+        process.stdout.write(Buffer.concat(out));
+      }
       resolve(ok);
     };
     child.on('error', (err) => end(`could not start (${err.message})`, false));
@@ -38,8 +74,30 @@ function run(name) {
   });
 }
 
-const results = await Promise.all(names.map(run));
-const failed = names.filter((_, i) => !results[i]);
+/** Runs the scripts after `--then` one after another, output as it comes; the names that failed. */
+async function runSequence() {
+  for (const name of sequence) {
+    const t0 = performance.now();
+    const code = await new Promise((resolve) => {
+      const child = spawn(npm, ['run', '-s', name], { stdio: 'inherit', shell: windows });
+      child.on('error', (err) => {
+        console.error(`── ${name}: could not start (${err.message})`);
+        resolve(1);
+      });
+      child.on('close', (c, signal) => resolve(signal ? 1 : c));
+    });
+    console.log(`── ${name}: ${code === 0 ? 'passed' : `failed (exit ${code})`} after ${seconds(t0)} s`);
+    if (code !== 0) return [name];
+  }
+  return [];
+}
+
+const checked = Promise.all(checks.map(check));
+const sequenceFailed = await runSequence();
+sequenceRunning = false;
+if (deferred.length > 0) process.stdout.write(Buffer.concat(deferred));
+const results = await checked;
+const failed = [...checks.filter((_, i) => !results[i]), ...sequenceFailed];
 if (failed.length > 0) {
   console.error(`failed: ${failed.join(', ')}`);
   process.exit(1);
