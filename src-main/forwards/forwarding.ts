@@ -1,11 +1,14 @@
 /**
- * Forwarding for one agent, wired in by run-agent.ts: the `tcp-connect` service peers may open here, and
- * this node's saved forwards and proxies. `startForwarding` before `agent.start()` so no early peer
- * stream meets an unregistered service; `stop()` before `agent.stop()` so ports are freed first.
+ * Forwarding for one agent, wired in by run-agent.ts: the exit services peers may open here
+ * (`tcp-connect`, `udp-connect`, `reverse-listen`) and this node's saved forwards and proxies.
+ * `createForwarding` registers the services before the agent starts, so no early peer stream meets an
+ * unregistered one; in the agent's lifecycle (run-agent.ts) forwarding starts after the node and
+ * stops before it, so its ports are freed first.
  */
 import type { Notices } from '../agent/state/notices.js';
 import type { PeerDirectory, PeerStreams } from '../agent/links/ports.js';
 import type { AuditSink } from '../audit/audit-writer.js';
+import { lifecycle } from '../core/lifecycle.js';
 import { agentDialer } from './dialer.js';
 import { ForwardManager, type ForwardManagerDeps } from './forward-manager.js';
 import { StreamResumes } from './stream-resumes.js';
@@ -17,6 +20,9 @@ import { agentUdpConnect, withUdpFlows } from './udp-dialer.js';
 
 export interface Forwarding {
   manager: ForwardManager;
+  /** Opens the saved forwards' and proxies' listeners (one that cannot bind shows `error`). */
+  start(): Promise<void>;
+  /** Closes the listeners this node opened for peers' reverse forwards, then its own forwards. */
   stop(): Promise<void>;
 }
 
@@ -33,8 +39,8 @@ export type ForwardingDeps = ForwardManagerDeps &
     readonly audit?: AuditSink;
   };
 
-/** Registers tcp-connect and starts the saved listeners (one that cannot bind shows `error`). */
-export async function startForwarding(agent: ForwardingDeps): Promise<Forwarding> {
+/** Registers the exit services and builds the forward manager; `start` opens the saved listeners. */
+export function createForwarding(agent: ForwardingDeps): Forwarding {
   // Forwarded connections survive a change of path (ADR 0023): the halves peers opened here wait for them.
   const resumes = new StreamResumes();
   resumes.register(agent.services);
@@ -46,12 +52,10 @@ export async function startForwarding(agent: ForwardingDeps): Promise<Forwarding
   registerUdpConnectService(agent, resumes);
   const dialer = withUdpFlows(agentDialer(agent.links), agentUdpConnect(agent.links));
   const manager = new ForwardManager(agent, dialer, undefined, reverse);
-  await manager.restore();
-  return {
-    manager,
-    stop: async () => {
-      await stopListening();
-      return manager.stop();
-    },
-  };
+  // Stopped in reverse: the listeners opened for peers first, then this node's own.
+  const life = lifecycle([
+    { name: 'forwards and proxies', start: () => manager.restore(), stop: () => manager.stop() },
+    { name: 'reverse-listen service', stop: stopListening },
+  ]);
+  return { manager, start: () => life.start(), stop: () => life.stop() };
 }

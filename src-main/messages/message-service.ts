@@ -10,6 +10,7 @@
  * service leaves them queued, saying so. Messages past their TTL become `expired` on a timer set for
  * the next one due (no polling: an idle agent stays asleep).
  */
+import type { LifecyclePart } from '../core/lifecycle.js';
 import type { Logger } from 'pino';
 import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../agent/links/ports.js';
 import type { ConnectionsOpened } from '../agent/services/opened-connections.js';
@@ -330,15 +331,19 @@ export interface RunningMessages {
   readonly service: MessageService;
   readonly inbox: Inbox;
   readonly outbox: Outbox;
-  /** Stops delivering, then writes what is queued and closes the boxes. */
-  stop(): Promise<void>;
+  /**
+   * Its entries in the agent's lifecycle (core/lifecycle.ts, run-agent.ts): the boxes, open from
+   * `openMessages` on and written and closed after the links stopped; and delivery, started once the
+   * links run and stopped before they go.
+   */
+  readonly parts: { readonly boxes: LifecyclePart; readonly delivery: LifecyclePart };
 }
 
 /**
- * Opens the node's boxes, registers the `message` service and starts delivering (call before the
- * links start, so a peer's first stream finds the service).
+ * Opens the node's boxes and registers the `message` service (call before the links start, so a
+ * peer's first stream finds the service); delivering starts with `parts.delivery`.
  */
-export async function startMessages(deps: MessagesDeps): Promise<RunningMessages> {
+export async function openMessages(deps: MessagesDeps): Promise<RunningMessages> {
   const { home, audit, store: storeOptions, ...serviceDeps } = deps;
   const store = await openMessageStore(home, storeOptions);
   const { inbox, outbox, recovery } = store;
@@ -356,17 +361,19 @@ export async function startMessages(deps: MessagesDeps): Promise<RunningMessages
         peerName: (fp) => deps.peers.peerEntries().find((e) => e.fingerprint === fp)?.record.name,
       })
     : () => undefined;
-  service.start();
-  let stopping: Promise<void> | undefined;
   return {
     service,
     inbox,
     outbox,
-    stop: () =>
-      (stopping ??= (async () => {
-        service.stop();
-        stopAudit();
-        await store.close();
-      })()),
+    parts: {
+      boxes: {
+        name: 'message boxes',
+        stop: async () => {
+          stopAudit();
+          await store.close();
+        },
+      },
+      delivery: { name: 'message delivery', start: () => service.start(), stop: () => service.stop() },
+    },
   };
 }

@@ -10,6 +10,7 @@ import type { MuxStream } from '../mux/stream.js';
 import { describeZodError } from '../core/zod-error.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import { errorMessage } from '../core/errors.js';
+import { lifecycle } from '../core/lifecycle.js';
 import { TERMINAL_RESUME_DEFAULT_MS } from '../agent/state/settings.js';
 import { TERMINAL_SERVICE } from '../protocol/terminal-frames.js';
 import { terminalOpenArgs } from '../protocol/terminal-open-args.js';
@@ -32,6 +33,11 @@ export interface Terminals {
   readonly upgrades: StreamUpgradeHandlers;
   /** The sessions this node has open on its peers (agent-owned; `terminal.list`). */
   readonly viewers: ViewerSessions;
+  /**
+   * Adopts the session host an agent before this one left running, listing its sessions again (in the
+   * background: a slow host does not hold the agent's start, and this resolves at once).
+   */
+  start(): Promise<void>;
   /** Hangs up every session, served or opened (the agent is stopping); resolves once peers were told. */
   stop(): Promise<void>;
 }
@@ -58,8 +64,11 @@ export interface TerminalsDeps {
   readonly sessionHost?: SessionHostClient | undefined;
 }
 
-/** Registers the `terminal` service on `agent` and returns the control-socket side. Call once. */
-export function startTerminals(agent: TerminalsDeps): Terminals {
+/**
+ * Registers the `terminal` service on `agent` and returns the control-socket side; `start` adopts the
+ * session host. Call once.
+ */
+export function createTerminals(agent: TerminalsDeps): Terminals {
   const sessions = new SessionRegistry({
     log: agent.log.child({ service: TERMINAL_SERVICE }),
     resumeMs: () => agent.state.get().terminalResumeMs,
@@ -74,10 +83,6 @@ export function startTerminals(agent: TerminalsDeps): Terminals {
         connections: agent.services.opener(TERMINAL_SERVICE),
       })
     : undefined;
-  // Sessions an agent before this one left in the host are listed again (and may be resumed).
-  void hosted?.start().catch((err: unknown) => {
-    agent.log.warn(`could not adopt the session host: ${errorMessage(err)}`);
-  });
   // Each session is listed as `terminal-served` and held under the peer's grant by the registry: a
   // peer removed, or no longer allowed terminals, loses its sessions here at once (not after the
   // resume window), told in these words.
@@ -106,15 +111,34 @@ export function startTerminals(agent: TerminalsDeps): Terminals {
     log: agent.log,
     connections: agent.connections,
   });
+  // Stopped in reverse: sessions served here first, then those in the session host, then the ones
+  // this node opened on its peers.
+  const life = lifecycle([
+    {
+      name: 'viewer sessions',
+      stop: () => viewers.closeAll(`the agent here (${agent.name}) is stopping; the session is hung up`),
+    },
+    {
+      name: 'session host',
+      start: () => {
+        // Sessions an agent before this one left in the host are listed again (and may be resumed).
+        void hosted?.start().catch((err: unknown) => {
+          agent.log.warn(`could not adopt the session host: ${errorMessage(err)}`);
+        });
+      },
+      stop: () => hosted?.closeAll(`${agent.name} is stopping; the session is hung up`),
+    },
+    {
+      name: 'served sessions',
+      stop: () => sessions.closeAll(`${agent.name} is stopping; the session is hung up`),
+    },
+  ]);
   const terminals: Terminals = {
     sessions,
     upgrades: viewers.handlers,
     viewers,
-    stop: async () => {
-      sessions.closeAll(`${agent.name} is stopping; the session is hung up`);
-      await hosted?.closeAll(`${agent.name} is stopping; the session is hung up`);
-      await viewers.closeAll(`the agent here (${agent.name}) is stopping; the session is hung up`);
-    },
+    start: () => life.start(),
+    stop: () => life.stop(),
   };
   return terminals;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Approvals } from '../../src-main/agent/pairing/approvals.js';
-import { createApiHandler, type ApiParts } from '../../src-main/agent/app/agent-api.js';
+import { createApiHandler, type ApiDeps } from '../../src-main/agent/app/agent-api.js';
 import { parseHello } from '../../src-main/agent/links/control-service.js';
 import { uniquePeerName } from '../../src-main/agent/state/peer-names.js';
 import { pendingDisplayNames } from '../../src-main/agent/state/pending.js';
@@ -103,7 +103,7 @@ test('approve ID --fingerprint of another node refuses a code-verified request',
 test('the API refuses {latest: true, fingerprint} with a fingerprint that is not the request’s', async () => {
   const { approvals, state } = approvalsWith();
   approvals.record(codeRequest(1));
-  const api = createApiHandler({ approvals, node: { state } } as unknown as ApiParts);
+  const api = createApiHandler({ approvals, state } as unknown as ApiDeps);
   await assert.rejects(api.call('pending.approve', { latest: true, fingerprint: fp(2) }), (err) =>
     isClawError(err, 'FINGERPRINT_MISMATCH'),
   );
@@ -164,7 +164,7 @@ test('a look-alike name is shown with its fingerprint suffix, in `pending` and t
     const shown = pendingDisplayNames(approvals.list(), state.peers()).get(req.id);
     assert.equal(shown, `${req.name} (${stranger.slice(0, 8)})`, JSON.stringify(name));
     // What `pending` and the window show comes from the API's pending.list.
-    const api = createApiHandler({ approvals, node: { state } } as unknown as ApiParts);
+    const api = createApiHandler({ approvals, state } as unknown as ApiDeps);
     const [info] = await api.call('pending.list', {});
     assert.equal(info?.displayName, shown);
   }

@@ -47,9 +47,9 @@ import {
 import type { ForwardManager } from '../../forwards/forward-manager.js';
 import type { Terminals } from '../../terminal/terminal-service.js';
 import { ClawError } from '../../core/errors.js';
-import { getSettings, setSettings, type SettingsDeps } from './api/settings.js';
+import { getSettings, setSettings, type RestartSettings, type SettingsDeps } from './api/settings.js';
 import { probeRelay } from './api/relay-probe.js';
-import { ApiEventHub, type Clock, realClock } from './api/events.js';
+import { ApiEventHub, type Clock, type ConnectionsSource, realClock } from './api/events.js';
 import type { ConnectionTable } from '../../connections/connection-table.js';
 import { listAudit, type AuditDeps } from './api/audit.js';
 import { messageEventSources, messageHandlers, type MessagesApiDeps } from './api/messages.js';
@@ -59,36 +59,42 @@ type Handlers = {
 };
 
 /**
- * The node as the API methods see it: what peer-api.ts and api/settings.ts need, and status.
+ * What the API handler is built from (run-agent.ts wires it): named parts, each narrowed to what the
+ * methods use (architecture.md §Rules the code keeps); each method reaches only its part.
  */
-export type ApiNode = Omit<SettingsDeps, 'relays' | 'notices'> &
-  PeersDeps & {
-    readonly log: Logger;
-    readonly notices: Pick<Notices, 'changed' | 'onChanged' | 'onForwardNotice'>;
-    readonly relays: SettingsDeps['relays'] & {
-      /** True for a relay used only to reach a peer's home relay (relay-set.ts). */
-      isOnDemand(url: string): boolean;
-    };
+export interface ApiDeps {
+  identity: { readonly fingerprint: string };
+  /** This node's name as the settings give it now. */
+  name(): string;
+  log: Pick<Logger, 'warn'>;
+  /** Read for status, peers and pending; written by the peer and settings methods; followed for `settings`. */
+  state: PeersDeps['state'] & SettingsDeps['state'];
+  /** The peers' links: status, `peers.*`, and the exit peers forward methods name. */
+  links: PeersDeps['links'];
+  relays: SettingsDeps['relays'] & {
+    /** True for a relay used only to reach a peer's home relay (relay-set.ts). */
+    isOnDemand(url: string): boolean;
   };
-
-/** What the API handler is built from (run-agent.ts wires it); each method reaches only its part. */
-export interface ApiParts {
-  node: ApiNode;
+  /** Where the direct listener is bound now. */
+  local: SettingsDeps['local'];
+  notices: Pick<Notices, 'changed' | 'onChanged' | 'onForwardNotice'>;
+  /** The settings that take a restart, as the running agent started with them. */
+  startedWith(): RestartSettings;
   approvals: Pick<Approvals, 'list' | 'approve' | 'reject'>;
   issuer: Pick<CodeIssuer, 'newCode' | 'cancel' | 'list'>;
   joiner: Pick<CodeJoiner, 'join' | 'cancel' | 'isJoining' | 'list'>;
-  progress: PairingProgress;
+  progress: Pick<PairingProgress, 'events'>;
   /** The running forward manager, or undefined once forwarding stopped. */
   forwards: () => ForwardManager | undefined;
   /** The running terminals, or undefined once they stopped. */
   terminals: () => Terminals | undefined;
   /**
-   * The web UI this agent serves, once it runs (run-agent starts it after the handler, which it needs),
-   * or null without one (--no-ui): `ui.url` answers with its link.
+   * The web UI this agent serves (`ui.url` answers with its link), or null without one (--no-ui).
+   * Built before the handler; it listens once the agent runs (run-agent.ts).
    */
-  webUi?: () => { url(newToken: boolean): string } | null;
+  webUi?: { url(newToken: boolean): string } | null;
   /** The live connections this node carries (`connections.list`, `connections.close`, the event). */
-  connections?: ConnectionTable;
+  connections?: ConnectionsSource & Pick<ConnectionTable, 'close'>;
   /** The audit log (`audit.list`); absent in agents built without one. */
   audit?: AuditDeps;
   /** The node's inbox and outbox (`messages.*`, the message events); absent in agents built without them. */
@@ -97,8 +103,24 @@ export interface ApiParts {
   requestStop?: () => void;
 }
 
-export function createApiHandler(parts: ApiParts, clock: Clock = realClock): ApiHandler {
-  const { node: agent, approvals, issuer, joiner, terminals, forwards } = parts;
+export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHandler {
+  const { approvals, issuer, joiner, terminals, forwards, links, state, notices } = deps;
+  // The views peer-api.ts and api/settings.ts take, from the named parts.
+  const peers: PeersDeps = { identity: deps.identity, state, links, notices };
+  const settings: SettingsDeps = {
+    get name() {
+      return deps.name();
+    },
+    identity: deps.identity,
+    state,
+    local: deps.local,
+    get startedWith() {
+      return deps.startedWith();
+    },
+    relays: deps.relays,
+    notices,
+  };
+  const statusOf = () => status(deps, peers);
   const requireTerminals = (): Terminals => {
     const t = terminals();
     if (!t) throw new ClawError('INTERNAL', 'terminals are not running in this agent; restart the agent');
@@ -112,34 +134,34 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
   // The forward methods name exit peers: they see the peers and the running manager.
   const fwd = () => ({
     forwards: requireForwards(),
-    peerEntries: () => agent.links.peerEntries(),
-    self: () => agent.links.self(),
+    peerEntries: () => links.peerEntries(),
+    self: () => links.self(),
   });
-  const pendingList = () => pendingInfoList(approvals, agent.state);
+  const pendingList = () => pendingInfoList(approvals, state);
   const handlers: Handlers = {
-    status: () => status(agent),
-    'peers.list': () => peerList(agent),
+    status: () => statusOf(),
+    'peers.list': () => peerList(peers),
     // `peers add --rename` and `peers rename`: forwards through the peer follow (node-state.ts).
-    'peers.add': (p) => addPeer(agent, p),
-    'peers.remove': (p) => removePeer(agent, p.peer),
-    'peers.allow': (p) => setPermission(agent, p.peer, p.permission, true),
-    'peers.deny': (p) => setPermission(agent, p.peer, p.permission, false),
+    'peers.add': (p) => addPeer(peers, p),
+    'peers.remove': (p) => removePeer(peers, p.peer),
+    'peers.allow': (p) => setPermission(peers, p.peer, p.permission, true),
+    'peers.deny': (p) => setPermission(peers, p.peer, p.permission, false),
     'peers.limit': (p) => {
       // Either or both: each given list (or null, lifting it) replaces that limit.
-      let info = p.forwardTo !== undefined ? setForwardLimits(agent, p.peer, p.forwardTo) : undefined;
-      if (p.listenOn !== undefined) info = setListenLimits(agent, p.peer, p.listenOn);
+      let info = p.forwardTo !== undefined ? setForwardLimits(peers, p.peer, p.forwardTo) : undefined;
+      if (p.listenOn !== undefined) info = setListenLimits(peers, p.peer, p.listenOn);
       return info!;
     },
-    'peers.rename': (p) => renamePeer(agent, p.peer, p.name),
-    'peers.route': (p) => setRoute(agent, p.peer, p.via),
-    ping: (p) => ping(agent, p.peer, p.timeoutMs),
+    'peers.rename': (p) => renamePeer(peers, p.peer, p.name),
+    'peers.route': (p) => setRoute(peers, p.peer, p.via),
+    ping: (p) => ping(peers, p.peer, p.timeoutMs),
     'pending.list': () => pendingList(),
     'pending.approve': (p) => {
       const peer = approvals.approve(
         { ...ref(p), ...(p.fingerprint !== undefined ? { fingerprint: p.fingerprint } : {}) },
         p.allow,
       );
-      return peerInfo(agent.links.stateSource(), agent.links.peerEntry(peer.fingerprint)!);
+      return peerInfo(links.stateSource(), links.peerEntry(peer.fingerprint)!);
     },
     'pending.reject': (p) => {
       const r = approvals.reject(ref(p));
@@ -162,7 +184,7 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
     'proxy.list': () => listProxies(fwd()),
     'proxy.remove': (p) => removeProxy(fwd(), p.name),
     'ui.url': (p) => {
-      const ui = parts.webUi?.();
+      const ui = deps.webUi;
       if (!ui) {
         throw new ClawError(
           'BAD_ARGUMENT',
@@ -171,55 +193,55 @@ export function createApiHandler(parts: ApiParts, clock: Clock = realClock): Api
       }
       return { url: ui.url(p.newToken ?? false) };
     },
-    'settings.get': () => getSettings(agent),
-    'settings.set': (p) => setSettings(agent, p),
+    'settings.get': () => getSettings(settings),
+    'settings.set': (p) => setSettings(settings, p),
     'relay.probe': (p) => probeRelay(p.url, p.timeoutMs),
     'terminal.list': () => terminals()?.viewers.list() ?? [],
     'terminal.close': (p) => requireTerminals().viewers.close(p.id),
-    'connections.list': () => parts.connections?.list() ?? [],
+    'connections.list': () => deps.connections?.list() ?? [],
     'connections.close': (p) => {
-      if (!parts.connections) throw new ClawError('INTERNAL', 'this agent does not list its connections');
+      if (!deps.connections) throw new ClawError('INTERNAL', 'this agent does not list its connections');
       // The reason reaches whoever is at the other end, a viewer on another node too: "this node"
       // would be theirs there, so it names this one.
-      return parts.connections.close(p.id, `closed by the owner of ${agent.name}`);
+      return deps.connections.close(p.id, `closed by the owner of ${deps.name()}`);
     },
     'audit.list': (p) => {
-      if (!parts.audit) throw new ClawError('INTERNAL', 'this agent keeps no audit log');
-      return listAudit(parts.audit, p);
+      if (!deps.audit) throw new ClawError('INTERNAL', 'this agent keeps no audit log');
+      return listAudit(deps.audit, p);
     },
-    ...messagesApi(parts.messages),
+    ...messagesApi(deps.messages),
     'agent.stop': () => {
-      const stop = parts.requestStop;
+      const stop = deps.requestStop;
       if (!stop) throw new ClawError('BAD_ARGUMENT', 'this agent cannot be stopped through its API');
       // Answer first: the caller learns the name, then watches the control socket disappear.
       setTimeout(stop, 50);
-      return { name: agent.name };
+      return { name: deps.name() };
     },
   };
-  const audit = parts.audit;
+  const audit = deps.audit;
   const hub = new ApiEventHub(
     {
-      onChanged: (l) => agent.notices.onChanged(l),
-      onPairing: (l) => parts.progress.events.on('step', l),
+      onChanged: (l) => notices.onChanged(l),
+      onPairing: (l) => deps.progress.events.on('step', l),
       onTerminal: (l) => terminals()?.viewers.events.on('terminal', l) ?? (() => undefined),
       onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
-      onNotice: (l) => agent.notices.onForwardNotice(l),
+      onNotice: (l) => notices.onForwardNotice(l),
       ...(audit ? { onAudit: (l: (lines: number) => void) => audit.onWritten(l) } : {}),
-      ...(parts.messages ? messageEventSources(parts.messages) : {}),
+      ...(deps.messages ? messageEventSources(deps.messages) : {}),
       onSettingsChanged: (l) =>
-        agent.state.subscribe((c) => {
+        state.subscribe((c) => {
           if (c.kind === 'option' || c.kind === 'relay') l();
         }),
       snapshot: () => ({
-        status: status(agent),
+        status: statusOf(),
         pending: pendingList(),
         forwards: forwards()?.forwards() ?? [],
         proxies: forwards()?.proxies() ?? [],
       }),
       pending: () => pendingList(),
-      ...(parts.connections ? { connections: parts.connections } : {}),
+      ...(deps.connections ? { connections: deps.connections } : {}),
       busy: () => (forwards()?.openConnections() ?? 0) > 0,
-      onError: (err) => agent.log.warn({ err }, 'API event failed'),
+      onError: (err) => deps.log.warn({ err }, 'API event failed'),
     },
     clock,
   );
@@ -276,17 +298,20 @@ function pendingInfo(p: PendingRecord, displayName: string, known: PeerRecord | 
   };
 }
 
-function status(agent: ApiNode): StatusResult {
+function status(
+  node: Pick<ApiDeps, 'name' | 'identity' | 'local' | 'relays'>,
+  peers: Pick<PeersDeps, 'links'>,
+): StatusResult {
   return {
-    name: agent.name,
-    fingerprint: agent.identity.fingerprint,
-    listen: agent.local.listenAddress,
-    relays: agent.relays.clients().map((r) => ({
+    name: node.name(),
+    fingerprint: node.identity.fingerprint,
+    listen: node.local.listenAddress,
+    relays: node.relays.clients().map((r) => ({
       url: r.url,
       connected: r.state === 'connected',
       ...(r.lastError ? { error: r.lastError } : {}),
-      ...(agent.relays.isOnDemand(r.url) ? { onDemand: true as const } : {}),
+      ...(node.relays.isOnDemand(r.url) ? { onDemand: true as const } : {}),
     })),
-    peers: peerList(agent),
+    peers: peerList(peers),
   };
 }

@@ -2,18 +2,21 @@
  * The agent's composition root (docs/architecture.md §Composition): builds each part with the
  * dependencies it names, in an order with no cycles, and wires the events that connect them. Parts
  * never take the whole agent: the node state is the one writer of what the node keeps, links follow
- * its peer changes, pairing follows approvals' decisions. run-agent.ts adds forwarding, terminals and
- * the API on top; tests that need a bare agent build it here too, so every agent is wired the same way.
+ * its peer changes, pairing follows approvals' decisions. What starts and stops is one ordered list
+ * (`lifecycle`, core/lifecycle.ts): started in order, stopped in reverse. run-agent.ts adds forwarding,
+ * terminals and the API on top; tests that need a bare agent build it here too, so every agent is
+ * wired the same way.
  */
 import type { Logger } from 'pino';
 import { auditNode } from './audit-hooks.js';
 import type { AuditSink } from '../../audit/audit-writer.js';
 import { ConnectionTable } from '../../connections/connection-table.js';
+import { lifecycle, type LifecyclePart } from '../../core/lifecycle.js';
 import type { Identity } from '../../crypto/identity.js';
 import type { RelayServer } from '../../relay/server.js';
 import type { PathKind } from '../../transport/link.js';
 import { admission } from '../services/admission.js';
-import { restartSettings } from './api/settings.js';
+import { restartSettings, type RestartSettings } from './api/settings.js';
 import { Approvals } from '../pairing/approvals.js';
 import { LocalNetwork } from '../links/local-network.js';
 import type { NodeState } from '../state/node-state.js';
@@ -29,30 +32,78 @@ import { Relays } from '../relays/relays.js';
 import { OpenedConnections } from '../services/opened-connections.js';
 import { ServiceRegistry } from '../services/services.js';
 
-export interface ComposeAgentOptions {
+/** What an agent is built from. */
+export interface ComposeAgentDeps {
   identity: Identity;
   state: NodeState;
   logger: Logger;
   /** How long an on-demand relay may idle, in ms (relays.ts); the environment's or the default when absent. */
   relayIdleMs?: number;
+  /**
+   * Where the parts report what the user should see. run-agent.ts builds it first, so the audit
+   * writer built before the agent reports its problems here too; a new one when absent.
+   */
+  notices?: Notices;
   /** Where audit events go (run-agent.ts: the home's audit.log); none recorded when absent. */
   audit?: AuditSink;
   /** What the node observes about its peers (run-agent.ts: kept in the home); in memory when absent. */
   observations?: Observations;
 }
 
-/** The parts of one agent, each owning one thing; `start`/`stop` run them in order. */
-export type AgentCore = ReturnType<typeof composeAgent>;
+/**
+ * One agent: the parts it is built from, each owning one thing (docs/architecture.md §State and its
+ * owners), and its lifecycle. Whoever uses the agent takes the parts it needs by name.
+ */
+export interface Agent {
+  readonly identity: Identity;
+  readonly log: Logger;
+  /** The one writer of what the node keeps (config.json). */
+  readonly state: NodeState;
+  /** What the node observes about its peers: addresses, dials that worked, home relays heard. */
+  readonly observations: Observations;
+  /** Change signals and notices for the user. */
+  readonly notices: Notices;
+  /** The relay clients: the saved relays', the own relay's, on-demand ones at peers' home relays. */
+  readonly relays: Relays;
+  /** The direct listener and LAN discovery. */
+  readonly local: LocalNetwork;
+  /** One entry per saved peer: its links, hello and streams. */
+  readonly links: PeerLinkSet;
+  /** Pending requests and the owner's decisions on them. */
+  readonly approvals: Approvals;
+  /** Pairing codes this node issued. */
+  readonly issuer: CodeIssuer;
+  /** Pairing codes this node is joining with. */
+  readonly joiner: CodeJoiner;
+  /** Pairing's steps, for the `pairing` event and the audit log. */
+  readonly progress: PairingProgress;
+  /** Every service a peer may open here: admission, listing, revocation. */
+  readonly services: ServiceRegistry;
+  /** The live connections this node carries. */
+  readonly connections: ConnectionTable;
+  /** What this node opens on its peers, listed and ended with its peer. */
+  readonly opened: OpenedConnections;
+  /** This node's name as the settings give it now. */
+  readonly name: string;
+  /** The settings read only at start, as this run uses them (settings.set reports changes to them). */
+  readonly startedWith: RestartSettings;
+  /** The relay this node serves with --act-as-relay, while it runs. */
+  readonly ownRelay: RelayServer | undefined;
+  /** Starts the parts in the order `compose-agent.ts` lists them; a failed start stops what started. */
+  start(): Promise<void>;
+  /** Stops what started, in reverse order; once only. */
+  stop(): Promise<void>;
+}
 
 export function composeAgent({
   identity,
   state,
   logger: log,
   relayIdleMs,
+  notices = new Notices(log),
   audit,
   observations = new Observations(),
-}: ComposeAgentOptions) {
-  const notices = new Notices(log);
+}: ComposeAgentDeps): Agent {
   const relays = new Relays({
     identity,
     log,
@@ -157,10 +208,59 @@ export function composeAgent({
 
   let startedWith = restartSettings(state.get());
   let ownRelay: RelayServer | undefined;
+  // Started in this order, stopped in reverse: the LAN announcement goes first (peers stop dialing a
+  // node that is going away), the audit hooks and the observations file last (what the stop ended is
+  // recorded). A part added here is one entry.
+  const parts: LifecyclePart[] = [
+    { name: 'observations', stop: () => observations.flush() },
+    { name: 'audit hooks', stop: stopAudit },
+    { name: 'code requests', start: () => approvals.dropOrphanedCodeRequests() },
+    {
+      name: 'settings read at start',
+      start: () => {
+        startedWith = restartSettings(state.get());
+      },
+    },
+    {
+      name: 'direct listener',
+      start: async () => {
+        const { listen } = state.get();
+        if (listen !== null) await local.start(listen);
+      },
+      stop: () => local.closeListener(),
+    },
+    {
+      name: 'own relay',
+      start: async () => {
+        const s = state.get();
+        if (s.actAsRelay)
+          ownRelay = await startOwnRelay({ identity, log, state, relays, connections }, s.relayListen);
+      },
+      stop: () => ownRelay?.close(),
+    },
+    { name: 'relays', start: () => relays.start(), stop: () => relays.stop() },
+    { name: 'links', start: () => links.start(), stop: () => links.stop() },
+    { name: 'opened connections', stop: () => opened.stop() },
+    { name: 'services', stop: () => services.stop() },
+    { name: 'code joiner', stop: () => joiner.stop() },
+    { name: 'code issuer', stop: () => issuer.stop() },
+    {
+      name: 'LAN discovery',
+      start: () => {
+        const { listen, lan } = state.get();
+        if (listen !== null && lan) local.startLan(listen);
+      },
+      stop: () => local.stopLan(),
+    },
+  ];
+  const life = lifecycle(parts, {
+    onUndoError: (part, err) => log.warn({ err }, `stopping ${part} after a failed start failed`),
+  });
   return {
     identity,
     log,
     state,
+    observations,
     notices,
     relays,
     local,
@@ -172,39 +272,16 @@ export function composeAgent({
     services,
     connections,
     opened,
-    /** The settings read only at start, as this run uses them (settings.set reports changes to them). */
     get startedWith() {
       return startedWith;
     },
-    /** The relay this node serves with --act-as-relay, while it runs. */
-    get ownRelay(): RelayServer | undefined {
+    get ownRelay() {
       return ownRelay;
     },
     get name() {
       return state.get().name ?? 'clawbridge';
     },
-    async start(): Promise<void> {
-      approvals.dropOrphanedCodeRequests();
-      const s = state.get();
-      startedWith = restartSettings(s);
-      if (s.listen !== null) await local.start(s.listen, s.lan);
-      if (s.actAsRelay)
-        ownRelay = await startOwnRelay({ identity, log, state, relays, connections }, s.relayListen);
-      relays.start();
-      links.start();
-    },
-    async stop(): Promise<void> {
-      local.stopLan();
-      issuer.stop();
-      joiner.stop();
-      services.stop();
-      opened.stop();
-      links.stop();
-      relays.stop();
-      await local.closeListener();
-      await ownRelay?.close();
-      stopAudit();
-      observations.flush();
-    },
+    start: () => life.start(),
+    stop: () => life.stop(),
   };
 }

@@ -1,15 +1,23 @@
 /**
- * Starting and stopping a whole agent for one home: identity, settings, the Agent itself and its control
- * socket. Shared by `clawbridge agent` and the desktop app's main process.
+ * Starting and stopping a whole agent for one home: identity, settings, the Agent itself, forwarding,
+ * terminals, the audit log, the control socket and the web UI, started and stopped as one ordered list
+ * (docs/architecture.md §Composition). Shared by `clawbridge agent` and the desktop app's main process.
  */
 import { pino, type Logger } from 'pino';
 import { errorMessage, isClawError } from '../../core/errors.js';
 import { checkControlSocket } from '../../api/control-client.js';
-import { claimControlSocket, type ControlServer } from '../../api/control-server.js';
-import { checkUiListen, startWebUi, type WebUiServer } from '../../api/web-ui/server.js';
+import {
+  claimControlSocket,
+  type ClaimedControlSocket,
+  type ControlServer,
+} from '../../api/control-server.js';
+import type { WebUiServer } from '../../api/web-ui/server.js';
 import { Observations, observationsFile } from '../state/observations.js';
-import { composeAgent, type AgentCore } from './compose-agent.js';
+import { composeAgent, type Agent } from './compose-agent.js';
 import { createApiHandler } from './agent-api.js';
+import { webUiPart } from './web-ui-part.js';
+import { lifecycle } from '../../core/lifecycle.js';
+import { Notices } from '../state/notices.js';
 import { join } from 'node:path';
 import { controlSocketPath } from '../../home/home-dir.js';
 import { loadOrCreateIdentity } from '../../home/identity-store.js';
@@ -19,9 +27,9 @@ import type { Settings } from '../state/settings.js';
 import { removeStaleSettingsTempFiles } from '../../home/stale-temp-files.js';
 import type { ApiHandler, NoticeEvent } from '../../api/contract.js';
 import { lineWithHint } from '../../core/hint.js';
-import { startForwarding } from '../../forwards/forwarding.js';
-import { startTerminals } from '../../terminal/terminal-service.js';
-import { startMessages, type RunningMessages } from '../../messages/message-service.js';
+import { createForwarding } from '../../forwards/forwarding.js';
+import { createTerminals } from '../../terminal/terminal-service.js';
+import { openMessages } from '../../messages/message-service.js';
 import { SessionHostClient, sessionHostSocketPath } from '../../terminal/session-host/host-client.js';
 import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../../home/pipe-proof.js';
 import { AuditWriter } from '../../audit/audit-writer.js';
@@ -29,7 +37,7 @@ import { auditPath } from '../../audit/audit-files.js';
 import { terminalLogHooks } from '../../core/terminal-text.js';
 
 export interface RunningAgent {
-  agent: AgentCore;
+  agent: Agent;
   api: ApiHandler;
   control: ControlServer;
   /** The web UI server (docs/web-ui.md), or null when it is off (--no-ui). */
@@ -87,7 +95,9 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const state = NodeState.open(opts.home);
   const socketPath = controlSocketPath(opts.home);
   refuseForeignSocket(socketPath);
-  // Held from here on: a second agent started on this home at the same moment is refused.
+  // Held from here on: a second agent started on this home at the same moment is refused. It is the
+  // home's lock before it serves anything, so it wraps the agent's lifecycle: released last, after the
+  // parts stopped (startAgent's `stop`) or after a failed start gave the settings back (below).
   const claim = await claimControlSocket(socketPath, opts.home);
   const cleaned = removeStaleSettingsTempFiles(opts.home);
   if (cleaned.length > 0) logger.info({ files: cleaned }, 'removed settings temp files a crash left');
@@ -120,21 +130,32 @@ async function startAgent(
   identity: Identity,
   state: NodeState,
   logger: Logger,
-  claim: Awaited<ReturnType<typeof claimControlSocket>>,
+  claim: ClaimedControlSocket,
 ): Promise<RunningAgent> {
+  // The composition root, continued: each part is built with the parts it names, before any starts.
   // A web UI address other machines can reach needs the owner's say-so: refused before anything listens.
   const ui = state.get().ui;
-  if (ui.listen !== null) checkUiListen(ui.listen, ui.allowRemote);
-  // The audit log (docs/security.md §Audit log): a write error is told once, through the notices.
-  let sayAuditProblem: (message: string) => void = (message) => logger.warn(message);
-  const audit = new AuditWriter({ path: auditPath(opts.home), onProblem: (m) => sayAuditProblem(m) });
-  const observations = new Observations(observationsFile(opts.home, (line) => logger.warn(line)));
-  const agent = composeAgent({ identity, state, logger, audit, observations });
-  sayAuditProblem = (message) => agent.notices.notice({ kind: 'audit', message });
-  const { notices, links } = agent;
   const say =
     opts.notice ??
     ((n: NoticeEvent) => process.stderr.write(`clawbridge: ${lineWithHint(n.message, n.hint)}\n`));
+  const webUi =
+    ui.listen === null
+      ? null
+      : webUiPart({
+          listen: ui.listen,
+          allowRemote: ui.allowRemote,
+          home: opts.home,
+          notice: (line) => say({ kind: 'web-ui', message: line }),
+        });
+  // Notices first: the audit log tells a write error once, through them (docs/security.md §Audit log).
+  const notices = new Notices(logger);
+  const audit = new AuditWriter({
+    path: auditPath(opts.home),
+    onProblem: (message) => notices.notice({ kind: 'audit', message }),
+  });
+  const observations = new Observations(observationsFile(opts.home, (line) => logger.warn(line)));
+  const agent = composeAgent({ identity, state, logger, notices, audit, observations });
+  const { links } = agent;
   // Notices said while starting (a saved forward's port is taken) come before anyone can listen for
   // them: they are said once the agent runs.
   const early: NoticeEvent[] = [];
@@ -147,8 +168,7 @@ async function startAgent(
       message: `${state.path} has settings this release does not know: ${unknown.join(', ')} (kept in the file, not used; check their spelling)`,
     });
   }
-  // The composition root, continued: each service gets the parts it names.
-  const forwarding = await startForwarding({
+  const forwarding = createForwarding({
     get name() {
       return agent.name;
     },
@@ -161,7 +181,7 @@ async function startAgent(
     audit,
   });
   const hostSocket = sessionHostSocketPath(controlSocketPath(opts.home));
-  const terminals = startTerminals({
+  const terminals = createTerminals({
     get name() {
       return agent.name;
     },
@@ -189,91 +209,82 @@ async function startAgent(
             ...(typeof opts.sessionHost === 'object' ? { startHost: opts.sessionHost.startHost } : {}),
           }),
   });
-  // Messages (issue 54): the boxes in the home, the `message` service, delivery to peers with a link.
-  let started: RunningMessages | undefined;
-  try {
-    started = await startMessages({
-      home: opts.home,
-      log: logger,
-      services: agent.services,
-      peers: {
-        peerEntries: () => links.peerEntries(),
-        openStream: (entry, service, args) => links.openStream(entry, service, args),
-        onChanged: (listener) => notices.onChanged(listener),
-      },
-      connections: agent.opened,
-      audit,
-    });
-    await agent.start();
-  } catch (err) {
-    // Nothing that started may outlive a failed start (a desktop app would go on with it).
-    await started?.stop();
-    await terminals.stop();
-    await forwarding.stop();
-    await agent.stop().catch(() => undefined);
-    await audit.close();
-    throw err;
-  }
-  const messages = started;
-  let stopped = false;
-  let webUi: WebUiServer | null = null;
+  // Messages (issue 54): the boxes in the home and the `message` service, open before the links start.
+  const messages = await openMessages({
+    home: opts.home,
+    log: logger,
+    services: agent.services,
+    peers: {
+      peerEntries: () => links.peerEntries(),
+      openStream: (entry, service, args) => links.openStream(entry, service, args),
+      onChanged: (listener) => notices.onChanged(listener),
+    },
+    connections: agent.opened,
+    audit,
+  });
+  // Once the agent stops, the methods answer that forwarding / terminals are not running.
+  const stopping = () => life.state === 'stopping' || life.state === 'stopped';
   const api = createApiHandler({
-    node: agent,
+    identity,
+    name: () => agent.name,
+    log: logger,
+    state,
+    links,
+    relays: agent.relays,
+    local: agent.local,
+    notices,
+    startedWith: () => agent.startedWith,
     approvals: agent.approvals,
     issuer: agent.issuer,
     joiner: agent.joiner,
     progress: agent.progress,
-    webUi: () => webUi,
+    webUi,
     connections: agent.connections,
     audit: {
       home: opts.home,
       flush: () => audit.flush(),
       onWritten: (listener) => audit.events.on('written', listener),
     },
-    // After stop() the methods answer that forwarding / terminals are not running, as before.
-    forwards: () => (stopped ? undefined : forwarding.manager),
-    terminals: () => (stopped ? undefined : terminals),
+    forwards: () => (stopping() ? undefined : forwarding.manager),
+    terminals: () => (stopping() ? undefined : terminals),
     messages: { inbox: messages.inbox, outbox: messages.outbox, peers: links },
     requestStop: () => {
-      if (stopped) return;
-      if (opts.onStopRequested) opts.onStopRequested(stopAll);
-      else void stopAll().catch((err: unknown) => logger.error({ err }, 'stopping the agent failed'));
+      if (stopping()) return;
+      if (opts.onStopRequested) opts.onStopRequested(stop);
+      else void stop().catch((err: unknown) => logger.error({ err }, 'stopping the agent failed'));
     },
   });
-  const control = claim.serve(api, terminals.upgrades);
-  let stopping: Promise<void> | undefined;
-  // Once only, whoever asks first (a signal, `agent.stop`, the desktop app). The control socket goes
-  // last: `clawbridge stop` waits for it to vanish, and by then the forwards' ports are free.
-  const stopAll = (): Promise<void> =>
-    (stopping ??= (async () => {
-      stopped = true;
-      await webUi?.close();
-      await forwarding.stop();
-      await terminals.stop();
-      await messages.stop();
-      await agent.stop();
-      // What the stop itself ended (connections, terminals) is written before the socket goes.
-      await audit.close();
-      await control.close();
-    })());
-  try {
-    webUi =
-      ui.listen === null
-        ? null
-        : await startWebUi({
-            listen: ui.listen,
-            allowRemote: ui.allowRemote,
-            home: opts.home,
-            handler: api,
-            streams: terminals.upgrades,
-            notice: (line) => say({ kind: 'web-ui', message: line }),
-          });
-  } catch (err) {
-    await stopAll();
-    throw err;
-  }
-  offEarly();
-  for (const n of early) say(n);
+  // Started in this order, stopped in reverse (core/lifecycle.ts); a start that fails stops what
+  // started. The web UI goes first on the way down; the audit log is written to the end of what the
+  // stop itself ended (connections, terminals), and the control socket, released after it (runAgent),
+  // is the last to go: `clawbridge stop` waits for it to vanish, and by then the forwards' ports are free.
+  // A part added here is one entry.
+  const life = lifecycle(
+    [
+      { name: 'audit log', stop: () => audit.close() },
+      messages.parts.boxes,
+      { name: 'node', start: () => agent.start(), stop: () => agent.stop() },
+      messages.parts.delivery,
+      { name: 'terminals', start: () => terminals.start(), stop: () => terminals.stop() },
+      { name: 'forwarding', start: () => forwarding.start(), stop: () => forwarding.stop() },
+      { name: 'control socket', start: () => void claim.serve(api, terminals.upgrades) },
+      ...(webUi
+        ? [{ name: 'web UI', start: () => webUi.start(api, terminals.upgrades), stop: () => webUi.stop() }]
+        : []),
+      {
+        name: 'early notices',
+        start: () => {
+          offEarly();
+          for (const n of early) say(n);
+        },
+      },
+    ],
+    { onUndoError: (part, err) => logger.warn({ err }, `stopping ${part} after a failed start failed`) },
+  );
+  // Once only, whoever asks first (a signal, `agent.stop`, the desktop app); the control socket last.
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopped ??= life.stop().finally(() => claim.close()));
+  await life.start();
   logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
-  return { agent, api, control, webUi, stop: stopAll };
+  return { agent, api, control: claim, webUi: webUi?.server ?? null, stop };
 }

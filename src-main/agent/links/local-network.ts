@@ -20,7 +20,7 @@ function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-export interface LocalNetworkOptions {
+export interface LocalNetworkDeps {
   node: NodeIdentityPort;
   log: Logger;
   /** Who may link: handed to the listener as it is. */
@@ -35,12 +35,11 @@ export class LocalNetwork {
   private listener: DirectListener | undefined;
   private lan: LanDiscovery | undefined;
 
-  constructor(private readonly opts: LocalNetworkOptions) {}
+  constructor(private readonly deps: LocalNetworkDeps) {}
 
-  /** Listens for direct links on `listen`; with `lan`, also announces and discovers on the LAN. */
-  async start(listen: string, lan: boolean): Promise<void> {
-    const { node, log, admit } = this.opts;
-    const { host } = parseHostPort(listen);
+  /** Listens for direct links on `listen` (the LAN comes after: `startLan`). */
+  async start(listen: string): Promise<void> {
+    const { node, log, admit } = this.deps;
     this.listener = await openDirectListener(
       listen,
       {
@@ -51,19 +50,25 @@ export class LocalNetwork {
           log.info({ fingerprint: fp, remote, reason }, 'refused direct link'),
         onLink: (link) => this.events.emit('link', link),
       },
-      (line) => this.opts.notice({ kind: 'network', message: line }),
+      (line) => this.deps.notice({ kind: 'network', message: line }),
     );
     log.info({ listen: this.listenAddress }, 'direct listener up');
-    // Announce on the LAN only when LAN hosts can reach the listener (not for loopback-only binds).
-    if (lan && !isLoopbackHost(host)) {
-      this.lan = new LanDiscovery({
-        name: node.name,
-        fingerprint: node.identity.fingerprint,
-        port: this.listener.port,
-        log,
-        onSighting: (sighting) => this.events.emit('sighting', sighting),
-      });
-    }
+  }
+
+  /**
+   * Announces this node and discovers others on the LAN, when LAN hosts can reach the listener bound
+   * for `listen` (not for loopback-only binds, nor without a listener).
+   */
+  startLan(listen: string): void {
+    if (!this.listener || this.lan || isLoopbackHost(parseHostPort(listen).host)) return;
+    const { node, log } = this.deps;
+    this.lan = new LanDiscovery({
+      name: node.name,
+      fingerprint: node.identity.fingerprint,
+      port: this.listener.port,
+      log,
+      onSighting: (sighting) => this.events.emit('sighting', sighting),
+    });
   }
 
   /** `HOST:PORT`, an IPv6 host in brackets (`[::1]:7475`), as `peers add --address` takes it. */
@@ -93,8 +98,8 @@ export class LocalNetwork {
   findLanIssuer(tag: string): Promise<Circuit | undefined> {
     if (!this.lan) return Promise.resolve(undefined);
     return dialLanIssuer(this.lan, tag, {
-      identity: this.opts.node.identity,
-      log: this.opts.log,
+      identity: this.deps.node.identity,
+      log: this.deps.log,
       addresses: this.directAddresses(),
     });
   }
