@@ -182,7 +182,8 @@ test('paired again after a removal: the joiner keeps its own name and permission
 });
 
 test('paired again after a removal: the approver keeps its own name, permissions and limits too', async () => {
-  // A calls B "laptop", lets it forward only to one place; B removes A, then pairs again by A's code.
+  // A calls B "laptop", lets it forward only to one place (and message, as approved by default); B
+  // removes A, then pairs again by A's code.
   assert.equal((await cli(['peers', 'rename', 'b', 'laptop', '--home', homes.a])).code, 0);
   assert.equal((await cli(['peers', 'deny', 'laptop', 'terminal', '--home', homes.a])).code, 0);
   assert.equal((await cli(['peers', 'limit', 'laptop', '10.0.0.5:22', '--home', homes.a])).code, 0);
@@ -194,13 +195,13 @@ test('paired again after a removal: the approver keeps its own name, permissions
     async () => (await pending(homes.a)).find((p) => p.name === 'b'),
     10_000,
   );
-  assert.deepEqual(req.knownAs, { name: 'laptop', allow: ['forward'] });
+  assert.deepEqual(req.knownAs, { name: 'laptop', allow: ['forward', 'message'] });
   const approved = await cli(['approve', '--latest', '--home', homes.a]);
   assert.equal(approved.code, 0, approved.stderr);
-  assert.match(approved.stdout, /^laptop may do here: forward$/m);
+  assert.match(approved.stdout, /^laptop may do here: forward, message$/m);
   assert.equal((await join).code, 0);
   const b = (await peers(homes.a)).find((p) => p.name === 'laptop');
-  assert.deepEqual([b?.allow, b?.forwardTo], [['forward'], ['10.0.0.5:22']]);
+  assert.deepEqual([b?.allow, b?.forwardTo], [['forward', 'message'], ['10.0.0.5:22']]);
 });
 
 test('adding a node by fingerprint on one side makes it pending via fingerprint on the other', async () => {
