@@ -145,6 +145,7 @@ test(
     assert.equal(await box('Forward connections through here').isChecked(), true);
     assert.equal(await box('Use this device as a relay').isChecked(), false);
     assert.equal(await box('Listen on ports here (reverse forwards)').isChecked(), false);
+    assert.equal(await box('Send messages to programs here').isChecked(), true);
     await box('Forward connections through here').uncheck();
     assert.equal(await box('Forward connections through here').isChecked(), false);
     await screenshotThemes(page, 'peer-grants-join');
