@@ -12,18 +12,10 @@ import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { escapeControlChars } from '../core/terminal-text.js';
 import { hintCommand, printBlock, printJson, printLine, printNote } from './output.js';
 import { table } from './table.js';
+// In a module of its own, so a command that prints sizes does not load the forwards to do it.
+import { formatBytes } from './format-bytes.js';
 
-/** `1.5 MiB` style sizes for the byte columns. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
-}
+export { formatBytes };
 
 function stateText(x: { state: string; error?: string }): string {
   return x.state === 'error' ? `error: ${x.error ?? 'unknown'}` : x.state;

@@ -5,7 +5,7 @@
  */
 import type { InboxMessage, OutboxMessage } from '../api/contract-messages.js';
 import { bodySize } from '../api/message-bodies.js';
-import { formatBytes } from './forward-commands.js';
+import { formatBytes } from './format-bytes.js';
 import { age } from './output.js';
 import { table } from './table.js';
 
