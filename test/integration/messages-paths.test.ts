@@ -19,6 +19,7 @@ import {
   nextMessage,
   ok,
   online,
+  outbox,
   roundTrip,
   send,
   startNode,
@@ -37,7 +38,7 @@ function captureUnavailable(): string | undefined {
 
 const closeAll = (nodes: MessageNode[]) => Promise.all(nodes.map((n) => n.api.close()));
 
-test('direct: a message reaches a listening program within 1 s, read comes back; both streams are listed', async () => {
+test('direct: a message reaches a listening program within 1 s, read comes back; both streams are listed, and end on deny', async () => {
   const [a, b] = await Promise.all([startNode('a'), startNode('b')]);
   try {
     await addPeer(a, b);
@@ -53,6 +54,26 @@ test('direct: a message reaches a listening program within 1 s, read comes back;
     assert.equal(out.peer?.name, 'b');
     assert.equal(into.peer?.name, 'a');
     assert.ok(into.bytesIn > 0, 'the message came in on it');
+    // b takes the grant away: the open stream ends at once, and what a sends next is refused.
+    await ok(['peers', 'deny', 'a', 'message', '--home', b.home]);
+    await waitFor(
+      'the messages-in connection ended on b',
+      async () =>
+        !(await cliJson<ConnectionInfo[]>(['connections', '--home', b.home])).some(
+          (c) => c.kind === 'messages-in',
+        ),
+      5_000,
+    );
+    const late = await send(a, { peer: 'b', text: 'after the deny' });
+    const refused = await waitFor(
+      'the late message refused',
+      async () => {
+        const [m] = await outbox(a, { ids: [late.id] });
+        return m?.state === 'refused' && m;
+      },
+      15_000,
+    );
+    assert.match(refused.why?.reason ?? '', /clawbridge peers allow a message/);
   } finally {
     await closeAll([a, b]);
   }
