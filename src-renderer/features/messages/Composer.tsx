@@ -60,6 +60,8 @@ export function Composer({ peer }: { peer: PeerInfo }) {
           onChange={(e) => {
             setText(e.target.value);
             if (tooLarge) setTooLarge(null);
+            // What the last send said is old news once the next message is being written.
+            if (said) setSaid('');
           }}
           onKeyDown={(e) => {
             if (e.key !== 'Enter' || e.shiftKey || e.nativeEvent.isComposing) return;

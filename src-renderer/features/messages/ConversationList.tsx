@@ -59,6 +59,11 @@ export function ConversationList({
               >
                 <span className="conversation-top">
                   <span className="conversation-name">{c.name}</span>
+                  {c.lastAt ? (
+                    <span className="conversation-when">
+                      {formatAgo((Date.now() - Date.parse(c.lastAt)) / 1000)}
+                    </span>
+                  ) : null}
                   {c.unread > 0 ? (
                     <span className="count" aria-hidden="true">
                       {c.unread}
@@ -67,12 +72,6 @@ export function ConversationList({
                 </span>
                 <span className="conversation-preview" id={previewId}>
                   {c.preview ?? 'No messages yet'}
-                  {c.lastAt ? (
-                    <span className="conversation-when">
-                      {' · '}
-                      {formatAgo((Date.now() - Date.parse(c.lastAt)) / 1000)}
-                    </span>
-                  ) : null}
                 </span>
               </button>
             </li>

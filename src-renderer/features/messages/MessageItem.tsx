@@ -34,8 +34,8 @@ export function MessageItem({
         <Body text={inboxBody(m)} bytes={m.text === undefined} />
         <div className="msg-meta">
           {when}
-          {topic ? <span> · topic {topic}</span> : null}
-          {m.replyTo ? <span> · {m.error ? 'error reply' : 'reply'}</span> : null}
+          {topic ? <span>topic {topic}</span> : null}
+          {m.replyTo ? <span>{m.error ? 'error reply' : 'reply'}</span> : null}
         </div>
       </li>
     );
@@ -54,8 +54,7 @@ export function MessageItem({
       )}
       <div className="msg-meta">
         {when}
-        {topic ? <span> · topic {topic}</span> : null}
-        <span aria-hidden="true"> · </span>
+        {topic ? <span>topic {topic}</span> : null}
         <StatusDot tone={state.tone} text={state.word} />
       </div>
       {state.detail ? <p className="msg-why">{state.detail}</p> : null}

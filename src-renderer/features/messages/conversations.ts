@@ -210,7 +210,10 @@ function withTheirWords(words: string, why: MessageWhy | undefined): string {
   return why?.reason && why.reason !== words ? `${words}: ${why.reason}` : words;
 }
 
-/** The line under the composer once a message is queued: what happens next. */
+/**
+ * The line under the composer once a message is queued to an offline peer: what happens next. To an
+ * online one nothing: the message shows in the conversation (which a screen reader hears, a log).
+ */
 export function queuedText(peer: string, peerOnline: boolean): string {
-  return peerOnline ? `Queued for ${peer}` : `queued: ${peer} is offline, it goes when it comes back`;
+  return peerOnline ? '' : `queued: ${peer} is offline, it goes when it comes back`;
 }

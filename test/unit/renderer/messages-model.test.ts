@@ -159,4 +159,5 @@ test('states in words: queued offline or behind a full inbox, refused with where
   for (const state of ['sent', 'delivered', 'read'] as const)
     assert.deepEqual(stateWords(sent('b', 'b', 1, { state }), 'b', false, 'a').detail, null);
   assert.equal(queuedText('b', false), 'queued: b is offline, it goes when it comes back');
+  assert.equal(queuedText('b', true), '');
 });

@@ -1,0 +1,301 @@
+/**
+ * The Messages view end to end (issue 54 item 4): agents a, b and c as real processes on a loopback
+ * relay, a's and b's windows in Chromium, acting through accessible names as a person would.
+ *
+ * - c's window before it has peers: the empty state says to pair, with the button to do it.
+ * - b joined a's code allowing a only terminals: a's conversation with b says b does not take
+ *   messages and where to grant it; a message sent anyway comes back refused with the same words.
+ * - b's owner allows messages: the warning goes by itself; a sends with Enter; b's window shows the
+ *   message with an unread count (navigation entry and conversation), b opens it by keyboard, and a
+ *   sees `read`. b's reply written with Shift+Enter arrives in two lines and a's open conversation
+ *   reads it at once.
+ * - a body over 1 MiB is refused at once naming the limit, and nothing is queued.
+ * - the conversation list moves with the arrow keys without opening anything; Enter opens.
+ * - b stopped: a's message says "queued: b is offline, it goes when it comes back", and is
+ *   delivered once b is back.
+ * Screenshots light and dark go to test-results/screenshots/messages-*.png.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import type { OutboxMessage } from '../../src-main/api/contract-messages.js';
+import {
+  becomesFocused,
+  browserMissing,
+  launchBrowser,
+  nav,
+  openUi,
+  screenshotThemes,
+  uiUrl,
+  waitForText,
+  type UiPage,
+} from '../helpers/browser.js';
+import {
+  cli,
+  cliJson,
+  pairedAgents,
+  startRelay,
+  startRelayAgent,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+} from '../helpers/processes.js';
+
+const skip = browserMissing();
+if (skip) console.log(`# ${skip}`);
+
+const UI = ['--ui-listen', '127.0.0.1:0'];
+let browser: Browser | undefined;
+let relayUrl = '';
+let A: UiPage;
+let B: UiPage;
+let homeA = '';
+let homeB = '';
+let agentB: Proc;
+
+after(async () => {
+  await browser?.close();
+  await stopAll();
+});
+
+before(async () => {
+  if (skip) return;
+  const relay = await startRelay();
+  relayUrl = relay.url;
+  // b lets a open terminals only: a may not put messages into b's inbox yet.
+  const pair = await pairedAgents(relayUrl, ['msg-a', 'msg-b'], 'terminal');
+  ({ homeA, homeB } = pair);
+  agentB = pair.b;
+  browser = await launchBrowser();
+  [A, B] = await Promise.all([openUi(browser, await uiUrl(homeA)), openUi(browser, await uiUrl(homeB))]);
+  // a knows what b grants it (b's grants message over their link).
+  await waitFor(
+    'b to tell a what it grants',
+    async () => {
+      const peers = await cliJson<{ name: string; theyAllow: string[] | null }[]>(['peers', '--home', homeA]);
+      return peers.some((p) => p.name === 'b' && p.theyAllow !== null);
+    },
+    20_000,
+  );
+});
+
+/** The conversation entry of `name` in the list ("b", or "b, 2 unread"). */
+const entry = (page: Page, name: string | RegExp) =>
+  page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name });
+
+const outbox = (home: string) => cliJson<OutboxMessage[]>(['msg', 'outbox', '--json', '--home', home]);
+
+test('a peer without peers: the empty state says to pair', { skip: skip ?? false }, async () => {
+  const homeC = tempHome('msg-c');
+  await startRelayAgent(homeC, 'c', relayUrl, UI);
+  const C = await openUi(browser!, await uiUrl(homeC));
+  await nav(C.page, 'Messages').click();
+  await C.page.getByText('No peers yet. Messages go between paired devices').waitFor();
+  await C.page.getByRole('button', { name: 'Pair new device' }).waitFor();
+  await screenshotThemes(C.page, 'messages-no-peers');
+  assert.deepEqual(C.errors, []);
+  // c pairs with a, for the list's keyboard test below.
+  const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', homeA]);
+  const join = cli([
+    'pair',
+    'join',
+    code,
+    '--home',
+    homeC,
+    '--timeout',
+    '30s',
+    '--allow',
+    'terminal,message',
+  ]);
+  await waitFor(
+    'c pending on a',
+    async () => (await cliJson<unknown[]>(['pending', '--home', homeA])).length > 0,
+    15_000,
+  );
+  assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);
+  assert.equal((await join).code, 0);
+  await C.context.close();
+});
+
+test(
+  'b does not take messages from a: said before sending, and a message sent anyway is refused with where to grant it',
+  { skip: skip ?? false },
+  async () => {
+    const page = A.page;
+    await nav(page, 'Messages').click();
+    await page.getByRole('heading', { name: 'Messages', level: 1 }).waitFor();
+    await page.getByText('Choose a conversation.').waitFor();
+    await entry(page, 'b').click();
+    const conversation = page.getByRole('region', { name: 'Conversation with b' });
+    await conversation.getByText('b does not allow messages from this device.').waitFor();
+    assert.match(
+      (await conversation.locator('.why').textContent()) ?? '',
+      /On b, open Peers → Permissions of a and allow “Send messages to programs here”, or run clawbridge peers allow a message there\./,
+    );
+    await conversation.getByText('No messages with b yet.').waitFor();
+    await screenshotThemes(page, 'messages-no-permission');
+    const box = page.getByRole('textbox', { name: 'Message to b' });
+    await box.fill('first try');
+    await box.press('Enter');
+    const refused = page.getByRole('log', { name: 'Messages with b' }).getByRole('listitem').last();
+    await waitForText(refused, /refused/, 15_000);
+    await waitForText(refused, /b does not allow messages from this device \(PERMISSION_DENIED\)/);
+    assert.match((await refused.textContent()) ?? '', /Permissions of a/);
+    await screenshotThemes(page, 'messages-refused');
+  },
+);
+
+test(
+  'a sends, b sees it unread, opens it by keyboard, a sees read; b replies in two lines',
+  { skip: skip ?? false },
+  async () => {
+    assert.equal((await cli(['peers', 'allow', 'a', 'message', '--home', homeB])).code, 0);
+    const page = A.page;
+    const conversation = page.getByRole('region', { name: 'Conversation with b' });
+    // The warning goes by itself once b says it grants messages.
+    await conversation
+      .getByText(/^b does not allow messages from this device\. On b/)
+      .waitFor({ state: 'detached', timeout: 15_000 });
+    await nav(B.page, 'Messages').click();
+    await entry(B.page, 'a').waitFor();
+
+    const box = page.getByRole('textbox', { name: 'Message to b' });
+    await box.fill('hello from a');
+    await box.press('Enter');
+    assert.equal(await box.inputValue(), '', 'sent: the composer is empty again');
+    const log = page.getByRole('log', { name: 'Messages with b' });
+    const mine = log.getByRole('listitem').filter({ hasText: 'hello from a' });
+    await waitForText(mine, /delivered|read/, 15_000);
+
+    // b: the count in the navigation and on the conversation, nothing read yet.
+    await nav(B.page, 'Messages 1 unread').waitFor({ timeout: 10_000 });
+    const fromA = entry(B.page, 'a, 1 unread');
+    await fromA.waitFor();
+    assert.match((await fromA.textContent()) ?? '', /hello from a/);
+    await screenshotThemes(B.page, 'messages-unread');
+    assert.equal(
+      (await outbox(homeA)).find((m) => m.state === 'read'),
+      undefined,
+      'not read before it is opened',
+    );
+    // By keyboard: the list is one Tab stop; Enter opens.
+    await fromA.focus();
+    await B.page.keyboard.press('Enter');
+    await B.page.getByRole('log', { name: 'Messages with a' }).getByText('hello from a').waitFor();
+    await nav(B.page, /^Messages$/).waitFor({ timeout: 10_000 });
+    await waitForText(mine, /read/, 15_000);
+    assert.deepEqual(
+      (await outbox(homeA)).filter((m) => m.state === 'read').length,
+      1,
+      'a read receipt for the message b opened',
+    );
+    await screenshotThemes(page, 'messages-read');
+
+    // b replies: Shift+Enter a new line, Enter sends.
+    const reply = B.page.getByRole('textbox', { name: 'Message to a' });
+    await reply.focus();
+    await B.page.keyboard.type('line one');
+    await B.page.keyboard.press('Shift+Enter');
+    await B.page.keyboard.type('line two');
+    await B.page.keyboard.press('Enter');
+    const got = log.getByRole('listitem').filter({ hasText: 'line one' });
+    await got.waitFor({ timeout: 15_000 });
+    assert.equal(await got.locator('.msg-text').innerText(), 'line one\nline two');
+    // a's conversation with b is open and on screen: it is read at once.
+    const theirs = B.page.getByRole('log', { name: 'Messages with a' }).getByRole('listitem').last();
+    await waitForText(theirs, /read/, 15_000);
+    await screenshotThemes(B.page, 'messages-conversation');
+    assert.deepEqual([...A.errors, ...B.errors], []);
+  },
+);
+
+test(
+  'over 1 MiB is refused at once, naming the limit; nothing is queued',
+  { skip: skip ?? false },
+  async () => {
+    const page = A.page;
+    const before = (await outbox(homeA)).length;
+    const box = page.getByRole('textbox', { name: 'Message to b' });
+    await box.fill('x'.repeat(1024 * 1024 + 1));
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const alert = page.getByRole('region', { name: 'Conversation with b' }).getByRole('alert');
+    await waitForText(alert, /The message is 1\.0 MiB; a message holds at most 1 MiB — nothing was sent/);
+    assert.equal(await box.getAttribute('aria-invalid'), 'true');
+    assert.equal((await outbox(homeA)).length, before, 'nothing queued');
+    await box.fill('');
+    await waitForText(alert, /^$/).catch(() => undefined);
+  },
+);
+
+test(
+  'the conversation list: arrows move without opening, Enter opens; focus is visible',
+  { skip: skip ?? false },
+  async () => {
+    const page = A.page;
+    const b = entry(page, 'b');
+    await entry(page, 'c').waitFor();
+    assert.equal(await b.getAttribute('tabindex'), '0', 'the open conversation is the list’s Tab stop');
+    assert.equal(await entry(page, 'c').getAttribute('tabindex'), '-1');
+    await b.focus();
+    // b has the newest messages: first. Down moves to c, opening nothing.
+    await page.keyboard.press('ArrowDown');
+    assert.ok(await becomesFocused(entry(page, 'c')));
+    assert.equal(await entry(page, 'c').getAttribute('aria-current'), null);
+    const outline = await page.evaluate<string>(`getComputedStyle(document.activeElement).outlineStyle`);
+    assert.equal(outline, 'solid', 'the focus shows');
+    await page.keyboard.press('Home');
+    assert.ok(await becomesFocused(b));
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await page
+      .getByRole('region', { name: 'Conversation with c' })
+      .getByText('No messages with c yet.')
+      .waitFor();
+    assert.equal(await entry(page, 'c').getAttribute('aria-current'), 'true');
+    // Tab from the list goes to the conversation's messages, then the composer, then Send.
+    await page.keyboard.press('Tab');
+    assert.ok(await becomesFocused(page.getByRole('log', { name: 'Messages with c' })));
+    await page.keyboard.press('Tab');
+    assert.ok(await becomesFocused(page.getByRole('textbox', { name: 'Message to c' })));
+    await page.keyboard.press('Tab');
+    assert.ok(await becomesFocused(page.getByRole('button', { name: 'Send', exact: true })));
+    await screenshotThemes(page, 'messages-keyboard');
+    await entry(page, 'b').click();
+    // At a phone's width the list and the conversation stack: nothing scrolls sideways.
+    const size = page.viewportSize();
+    await page.setViewportSize({ width: 320, height: 700 });
+    await page.waitForTimeout(150);
+    const [scroll, client] = await page.evaluate<[number, number]>(
+      `(() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; })()`,
+    );
+    assert.ok(scroll <= client, `Messages at 320 px: main scrollWidth ${scroll} > clientWidth ${client}`);
+    await screenshotThemes(page, 'messages-320');
+    if (size) await page.setViewportSize(size);
+  },
+);
+
+test(
+  "b offline: a's message says it is queued until b comes back, then it is delivered",
+  { skip: skip ?? false },
+  async () => {
+    await B.context.close();
+    await agentB.stop();
+    const page = A.page;
+    const conversation = page.getByRole('region', { name: 'Conversation with b' });
+    await conversation.getByText(/^(offline|unreachable|waiting)$/).waitFor({ timeout: 30_000 });
+    const box = page.getByRole('textbox', { name: 'Message to b' });
+    await box.fill('while you were away');
+    await box.press('Enter');
+    await conversation
+      .getByRole('status')
+      .filter({ hasText: 'queued: b is offline, it goes when it comes back' })
+      .waitFor();
+    const waiting = page.getByRole('log', { name: 'Messages with b' }).getByRole('listitem').last();
+    await waitForText(waiting, /queued[\s\S]*b is offline, it goes when it comes back/);
+    await screenshotThemes(page, 'messages-queued-offline');
+    agentB = await startRelayAgent(homeB, 'b', relayUrl, UI);
+    await waitForText(waiting, /delivered/, 30_000);
+    assert.deepEqual(A.errors, []);
+  },
+);
