@@ -7,7 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
-import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, startProcess, startRelay, stopAll, tempHome } from '../helpers/processes.js';
 
 after(stopAll);
 
