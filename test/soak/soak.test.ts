@@ -3,7 +3,8 @@
  * relay and two agents under 100 byte-checked streams with forward and terminal churn, and one full
  * disruption cycle (soak/run.ts CYCLE_MS is 3 minutes): the direct path blackholed at 0:36, the relay
  * restarted at 1:21, the serving agent killed at 2:06; RSS and fds compared from minute 2 to minute 3.
- * This file holds one of the suite's two test slots for ~4 minutes. `npm run soak -- --minutes 60` is
+ * scripts/run-tests.mjs runs this file beside the suite's two test slots (it mostly waits), not in one
+ * of them, where it held a slot for ~4 minutes. `npm run soak -- --minutes 60` is
  * the long run. Needs the build (`npm test` builds first).
  */
 import { test } from 'node:test';
