@@ -162,6 +162,31 @@ test(
 );
 
 test(
+  'in the desktop app the Notify on new messages switch is its own: off, the other stays on',
+  { skip: skip ?? false },
+  async () => {
+    const config = () =>
+      JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as {
+        notifications?: boolean;
+        messageNotifications?: boolean;
+      };
+    await nav(page, 'Settings').click();
+    const toggle = page.getByRole('switch', { name: 'Notify on new messages' });
+    assert.equal(await toggle.isChecked(), true, 'on by default');
+    await screenshotThemes(page, 'desktop-settings-notifications');
+    await toggle.click();
+    await toast(page, 'Notify on new messages saved').waitFor();
+    assert.equal(config().messageNotifications, false);
+    assert.notEqual(config().notifications, false, 'Desktop notifications untouched');
+    assert.equal(await page.getByRole('switch', { name: /Desktop notifications/ }).isChecked(), true);
+    await toggle.click();
+    await page.getByRole('switch', { name: 'Notify on new messages', checked: true }).waitFor();
+    assert.equal(config().messageNotifications, true);
+    assert.deepEqual(errors, []);
+  },
+);
+
+test(
   'an agent the desktop app stopped on a bad config.json: the window says why and to use Start agent, not "retrying"',
   { skip: skip ?? false },
   async () => {
