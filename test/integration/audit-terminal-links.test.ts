@@ -8,8 +8,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
-import { CLI, cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
-import { freePort } from './forward-helpers.js';
+import { CLI, cli, cliJson, peerOf, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { addPeer, routeVia, startLoopbackNode } from '../helpers/loopback-nodes.js';
 import { startPair, startRelay } from './terminal-setup.js';
 
 after(stopAll);
@@ -24,11 +24,6 @@ async function terminalEvents(home: string, side: 'served' | 'opened'): Promise<
 }
 
 const phases = (events: TerminalEvent[]) => events.map((e) => e.phase);
-
-async function ok(args: string[]): Promise<void> {
-  const r = await cli(args);
-  assert.equal(r.code, 0, `clawbridge ${args.join(' ')}: ${r.stderr}`);
-}
 
 /** Runs `term` to its exit, collecting what it prints. */
 function runTerm(args: string[]) {
@@ -51,81 +46,19 @@ function runTerm(args: string[]) {
 }
 
 test('a routed terminal is recorded at its target with the route, not the direct link beside it', async () => {
-  const [pa, pb, pc] = await Promise.all([freePort(), freePort(), freePort()]);
-  const start = async (name: string, port: number) => {
-    const home = tempHome(`f10-${name}`);
-    const proc = startProcess([
-      'agent',
-      '--home',
-      home,
-      '--name',
-      name,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--no-ui',
-    ]);
-    await proc.waitForLine(new RegExp(`agent ${name} running`));
-    const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
-    return { home, fingerprint, address: `127.0.0.1:${port}` };
-  };
-  const [a, b, c] = await Promise.all([start('a', pa), start('b', pb), start('c', pc)]);
+  const [a, b, c] = await Promise.all([
+    startLoopbackNode('a', 'f10'),
+    startLoopbackNode('b', 'f10'),
+    startLoopbackNode('c', 'f10'),
+  ]);
   // a dials b; b knows c; c knows a (and so reaches it directly); a reaches c through b alone.
-  await ok([
-    'peers',
-    'add',
-    b.fingerprint,
-    '--name',
-    'b',
-    '--address',
-    b.address,
-    '--allow',
-    'none',
-    '--home',
-    a.home,
-  ]);
-  await ok(['peers', 'add', c.fingerprint, '--name', 'c', '--allow', 'none', '--home', a.home]);
-  await ok(['peers', 'add', a.fingerprint, '--name', 'a', '--allow', 'relay', '--home', b.home]);
-  await ok([
-    'peers',
-    'add',
-    c.fingerprint,
-    '--name',
-    'c',
-    '--address',
-    c.address,
-    '--allow',
-    'none',
-    '--home',
-    b.home,
-  ]);
-  await ok([
-    'peers',
-    'add',
-    b.fingerprint,
-    '--name',
-    'b',
-    '--address',
-    b.address,
-    '--allow',
-    'relay',
-    '--home',
-    c.home,
-  ]);
-  await ok([
-    'peers',
-    'add',
-    a.fingerprint,
-    '--name',
-    'a',
-    '--address',
-    a.address,
-    '--allow',
-    'terminal',
-    '--home',
-    c.home,
-  ]);
-  await ok(['peers', 'route', 'c', '--via', 'b', '--home', a.home]);
-  await waitFor('a → c over the route', async () => (await peerOf(a.home, 'c'))?.path === 'route', 30_000);
+  await addPeer(a, b, 'none', true);
+  await addPeer(a, c, 'none');
+  await addPeer(b, a, 'relay');
+  await addPeer(b, c, 'none', true);
+  await addPeer(c, b, 'relay', true);
+  await addPeer(c, a, 'terminal', true);
+  await routeVia(a, 'c', ['b']);
   await waitFor('c → a directly', async () => (await peerOf(c.home, 'a'))?.path === 'direct', 30_000);
 
   const term = await cli(['term', 'c', '--home', a.home, '--', 'sh', '-c', 'echo routed-$((6*7))']);

@@ -14,7 +14,8 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
 import { freePort } from './forward-helpers.js';
-import { cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, peerOf, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { addPeer, ok, startLoopbackNode, type LoopbackNode } from '../helpers/loopback-nodes.js';
 
 after(stopAll);
 
@@ -23,53 +24,6 @@ function captureUnavailable(): string | undefined {
   if (spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status !== 0)
     return 'tcpdump is not installed';
   return process.getuid?.() === 0 ? undefined : 'capturing packets needs root';
-}
-
-interface Node {
-  name: string;
-  home: string;
-  fingerprint: string;
-  address: string;
-}
-
-async function startNode(name: string, port: number): Promise<Node> {
-  const home = tempHome(`hop-${name}`);
-  const proc = startProcess([
-    'agent',
-    '--home',
-    home,
-    '--name',
-    name,
-    '--listen',
-    `127.0.0.1:${port}`,
-    '--no-ui',
-  ]);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
-  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
-  return { name, home, fingerprint, address: `127.0.0.1:${port}` };
-}
-
-async function ok(args: string[]): Promise<string> {
-  const r = await cli(args);
-  assert.equal(r.code, 0, `clawbridge ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** `at` trusts `peer`, by address when `withAddress`, allowing `allow`. */
-async function add(at: Node, peer: Node, allow: string, withAddress: boolean): Promise<void> {
-  const address = withAddress ? ['--address', peer.address] : [];
-  await ok([
-    'peers',
-    'add',
-    peer.fingerprint,
-    '--name',
-    peer.name,
-    '--allow',
-    allow,
-    ...address,
-    '--home',
-    at.home,
-  ]);
 }
 
 /** Everything a connection to 127.0.0.1:`port` reads until the far end closes ('' on an error). */
@@ -101,23 +55,20 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
     dump.stderr!.setEncoding('utf8').on('data', (c: string) => (dumpErr += c));
     await waitFor('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
   }
-  const [a, b, c, d] = (await Promise.all(['a', 'b', 'c', 'd'].map((n, i) => startNode(n, ports[i]!)))) as [
-    Node,
-    Node,
-    Node,
-    Node,
-  ];
+  const [a, b, c, d] = (await Promise.all(
+    ['a', 'b', 'c', 'd'].map((n, i) => startLoopbackNode(n, 'hop', ports[i])),
+  )) as [LoopbackNode, LoopbackNode, LoopbackNode, LoopbackNode];
   // a dials b; b and c, c and d know each other's addresses; nobody knows where c or d live but c and d.
-  await add(a, b, 'terminal,forward', true);
-  await add(a, c, 'terminal', false);
-  await add(a, d, 'terminal', false);
-  await add(b, a, 'relay', false);
-  await add(b, c, 'terminal', true);
-  await add(c, b, 'relay', true);
-  await add(c, d, 'terminal', true);
-  await add(c, a, 'relay', false);
-  await add(d, c, 'terminal', true);
-  await add(d, a, 'terminal,forward', false);
+  await addPeer(a, b, 'terminal,forward', true);
+  await addPeer(a, c, 'terminal', false);
+  await addPeer(a, d, 'terminal', false);
+  await addPeer(b, a, 'relay', false);
+  await addPeer(b, c, 'terminal', true);
+  await addPeer(c, b, 'relay', true);
+  await addPeer(c, d, 'terminal', true);
+  await addPeer(c, a, 'relay', false);
+  await addPeer(d, c, 'terminal', true);
+  await addPeer(d, a, 'terminal,forward', false);
 
   // Five hops are refused with one line, and nothing is saved.
   const five = await cli([

@@ -24,73 +24,13 @@ import { secureCircuit } from '../../src-main/transport/e2e-link.js';
 import { streamCircuit } from '../../src-main/transport/stream-circuit.js';
 import { MAX_HOP_PIPES_PER_PREDECESSOR } from '../../src-main/routes/hop-service.js';
 import { freePort } from './forward-helpers.js';
-import { cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, peerOf, stopAll, waitFor } from '../helpers/processes.js';
+import { addPeer, ok, online, startLoopbackNode, type LoopbackNode } from '../helpers/loopback-nodes.js';
 
 after(stopAll);
 
-interface Node {
-  name: string;
-  home: string;
-  fingerprint: string;
-  address: string;
-}
-
-async function startNode(name: string): Promise<Node> {
-  const port = await freePort();
-  const home = tempHome(`hopx-${name}`);
-  const proc = startProcess([
-    'agent',
-    '--home',
-    home,
-    '--name',
-    name,
-    '--listen',
-    `127.0.0.1:${port}`,
-    '--no-ui',
-  ]);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
-  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
-  return { name, home, fingerprint, address: `127.0.0.1:${port}` };
-}
-
-async function ok(args: string[]): Promise<string> {
-  const r = await cli(args);
-  assert.equal(r.code, 0, `clawbridge ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** `at` trusts `fingerprint` as `name`, allowing `allow` (`none` for nothing), at `address` if given. */
-async function add(
-  at: Node,
-  fingerprint: string,
-  name: string,
-  allow: string,
-  address?: string,
-): Promise<void> {
-  await ok([
-    'peers',
-    'add',
-    fingerprint,
-    '--name',
-    name,
-    '--allow',
-    allow,
-    ...(address ? ['--address', address] : []),
-    '--home',
-    at.home,
-  ]);
-}
-
-async function online(at: Node, peer: string): Promise<void> {
-  await waitFor(
-    `${at.name} → ${peer} online`,
-    async () => (await peerOf(at.home, peer))?.state === 'online',
-    30_000,
-  );
-}
-
 /** x's link to `node`, hello said, as any peer's. */
-async function dialAs(x: Identity, node: Node): Promise<Mux> {
+async function dialAs(x: Identity, node: LoopbackNode): Promise<Mux> {
   const link = await dialDirect({ identity: x, address: node.address, expectedPeer: node.fingerprint });
   const mux = new Mux(link, {
     onStream: (req) => {
@@ -123,7 +63,7 @@ async function answer(mux: Mux, service: string, args: unknown): Promise<Answer>
  * What a peer learns from `hop-arrive {from}`: the answer to the OPEN and, when accepted, how the
  * stream ends after it runs the E2E handshake as itself (it holds no other key).
  */
-async function arriveOutcome(x: Identity, mux: Mux, target: Node, from: string): Promise<unknown> {
+async function arriveOutcome(x: Identity, mux: Mux, target: LoopbackNode, from: string): Promise<unknown> {
   const a = await answer(mux, 'hop-arrive', { v: 1, from });
   if (!a.accepted) return { accepted: false, code: a.code, reason: a.reason };
   const circuit = streamCircuit(a.stream, {
@@ -155,12 +95,12 @@ function shape(a: Answer): unknown {
 }
 
 test('1,100 hop streams from a peer allowed relay leave the hop its own terminal on the next node', async () => {
-  const [b, c] = await Promise.all([startNode('b'), startNode('c')]);
+  const [b, c] = await Promise.all([startLoopbackNode('b', 'hopx'), startLoopbackNode('c', 'hopx')]);
   const x = await generateIdentity('x');
-  await add(b, c.fingerprint, 'c', 'terminal', c.address);
-  await add(b, x.fingerprint, 'x', 'relay');
-  await add(c, b.fingerprint, 'b', 'terminal', b.address);
-  await add(c, x.fingerprint, 'x', 'none');
+  await addPeer(b, c, 'terminal', true);
+  await addPeer(b, { name: 'x', fingerprint: x.fingerprint }, 'relay');
+  await addPeer(c, b, 'terminal', true);
+  await addPeer(c, { name: 'x', fingerprint: x.fingerprint }, 'none');
   await online(b, 'c');
   const before = await cli(['term', 'c', '--home', b.home, '--', 'sh', '-c', 'echo before']);
   assert.equal(before.code, 0, before.stderr);
@@ -189,17 +129,17 @@ test('1,100 hop streams from a peer allowed relay leave the hop its own terminal
 });
 
 test('the route services answer the same whatever the hop knows, and name none of its peers', async () => {
-  const [b, c] = await Promise.all([startNode('b2'), startNode('c2')]);
+  const [b, c] = await Promise.all([startLoopbackNode('b2', 'hopx'), startLoopbackNode('c2', 'hopx')]);
   const x = await generateIdentity('x2');
   const dora = await generateIdentity('dora');
   const doraAddress = `127.0.0.1:${await freePort()}`;
   const unknown = randomBytes(32).toString('hex');
-  await add(b, c.fingerprint, 'c2', 'terminal', c.address);
-  await add(b, x.fingerprint, 'x2', 'relay');
+  await addPeer(b, c, 'terminal', true);
+  await addPeer(b, { name: 'x2', fingerprint: x.fingerprint }, 'relay');
   // A peer of b that is offline (nothing listens at its address) and is not allowed relay.
-  await add(b, dora.fingerprint, 'dora-the-secret-name', 'terminal', doraAddress);
-  await add(c, b.fingerprint, 'b2', 'terminal', b.address);
-  await add(c, x.fingerprint, 'x2', 'none');
+  await addPeer(b, { name: 'dora-the-secret-name', fingerprint: dora.fingerprint }, 'terminal', doraAddress);
+  await addPeer(c, b, 'terminal', true);
+  await addPeer(c, { name: 'x2', fingerprint: x.fingerprint }, 'none');
   await online(b, 'c2');
 
   // hop-arrive on c: a fingerprint c knows (b) and one it does not get the same answer.
@@ -239,12 +179,16 @@ test('the route services answer the same whatever the hop knows, and name none o
 });
 
 test("a route's own user reads why its last peer refused it, with that peer named", async () => {
-  const [a, b, c] = await Promise.all([startNode('a3'), startNode('b3'), startNode('c3')]);
-  await add(a, b.fingerprint, 'b3', 'terminal', b.address);
-  await add(a, c.fingerprint, 'c3', 'terminal');
-  await add(b, a.fingerprint, 'a3', 'relay');
-  await add(b, c.fingerprint, 'c3', 'terminal', c.address);
-  await add(c, b.fingerprint, 'b3', 'terminal', b.address);
+  const [a, b, c] = await Promise.all([
+    startLoopbackNode('a3', 'hopx'),
+    startLoopbackNode('b3', 'hopx'),
+    startLoopbackNode('c3', 'hopx'),
+  ]);
+  await addPeer(a, b, 'terminal', true);
+  await addPeer(a, c, 'terminal');
+  await addPeer(b, a, 'relay');
+  await addPeer(b, c, 'terminal', true);
+  await addPeer(c, b, 'terminal', true);
   await ok(['peers', 'route', 'c3', '--via', 'b3', '--home', a.home]);
   // c does not know a: the route's end refuses it, after the handshake that proves who a is.
   const refused = await waitFor(
@@ -258,7 +202,7 @@ test("a route's own user reads why its last peer refused it, with that peer name
     throw new Error(`${err.message}: ${JSON.stringify(await peerOf(a.home, 'c3'))}`);
   });
   assert.doesNotMatch(refused.stateDetail!, /hop b3/);
-  await add(c, a.fingerprint, 'a3', 'terminal');
+  await addPeer(c, a, 'terminal');
   await ok(['peers', 'route', 'c3', '--via', 'b3', '--home', a.home]); // dial now, not after the backoff
   await online(a, 'c3');
   const term = await cli(['term', 'c3', '--home', a.home, '--', 'sh', '-c', 'echo through-b']);

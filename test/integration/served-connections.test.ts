@@ -14,7 +14,8 @@ import { connect, createServer, type Socket } from 'node:net';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
 import { controlConnection } from '../helpers/control-connection.js';
-import { CLI, cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { CLI, cli, cliJson, stopAll, waitFor } from '../helpers/processes.js';
+import { addPeer, online, routeVia, startLoopbackNode } from '../helpers/loopback-nodes.js';
 import { fileServer, freePort, ok } from './forward-helpers.js';
 
 after(stopAll);
@@ -23,47 +24,6 @@ const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
 /** The bound the issue names for a denied permission to end its connections, in ms. */
 const ENDED_WITHIN_MS = 1000;
-
-interface Node {
-  name: string;
-  home: string;
-  fingerprint: string;
-  address: string;
-}
-
-async function startNode(name: string): Promise<Node> {
-  const port = await freePort();
-  const home = tempHome(`served-${name}`);
-  const proc = startProcess([
-    'agent',
-    '--home',
-    home,
-    '--name',
-    name,
-    '--listen',
-    `127.0.0.1:${port}`,
-    '--no-ui',
-  ]);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
-  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
-  return { name, home, fingerprint, address: `127.0.0.1:${port}` };
-}
-
-/** `at` trusts `peer` (at its address when `withAddress`), allowing `allow`. */
-async function add(at: Node, peer: Node, allow: string, withAddress: boolean): Promise<void> {
-  await ok([
-    'peers',
-    'add',
-    peer.fingerprint,
-    '--name',
-    peer.name,
-    '--allow',
-    allow,
-    ...(withAddress ? ['--address', peer.address] : []),
-    '--home',
-    at.home,
-  ]);
-}
 
 function list(home: string): Promise<ConnectionInfo[]> {
   return cliJson<ConnectionInfo[]>(['connections', '--home', home]);
@@ -81,19 +41,22 @@ test(
   'the serving node lists what it serves, ends what a denial takes away within 1 s, and logs a summary of each',
   { skip, timeout: 240_000 },
   async () => {
-    const [a, b, c] = await Promise.all([startNode('a'), startNode('b'), startNode('c')]);
+    const [a, b, c] = await Promise.all([
+      startLoopbackNode('a', 'served'),
+      startLoopbackNode('b', 'served'),
+      startLoopbackNode('c', 'served'),
+    ]);
     // a dials b; b dials c; a reaches c only through b (a has no address for c).
-    await add(a, b, 'terminal', true);
-    await add(a, c, 'terminal', false);
-    await add(b, a, 'terminal,forward,listen,relay', false);
-    await add(b, c, 'terminal', true);
-    await add(c, b, 'terminal', false);
-    await add(c, a, 'terminal', false);
-    await waitFor('a linked to b', async () => (await peerOf(a.home, 'b'))?.state === 'online', 30_000);
+    await addPeer(a, b, 'terminal', true);
+    await addPeer(a, c, 'terminal', false);
+    await addPeer(b, a, 'terminal,forward,listen,relay', false);
+    await addPeer(b, c, 'terminal', true);
+    await addPeer(c, b, 'terminal', false);
+    await addPeer(c, a, 'terminal', false);
+    await online(a, 'b');
 
     // A route a → c via b: b carries its link as a hop.
-    await ok(['peers', 'route', 'c', '--via', 'b', '--home', a.home]);
-    await waitFor('a → c over the route', async () => (await peerOf(a.home, 'c'))?.path === 'route', 30_000);
+    await routeVia(a, 'c', ['b']);
 
     // A reverse forward: b listens for a, each connection comes back to a file server on a's side.
     const files = await fileServer(16 * 1024 * 1024);

@@ -1,0 +1,95 @@
+/**
+ * Real agents on loopback, linked by hand, for the tests of routes and of what a node serves
+ * (multi-hop-routes, route-hop-abuse, served-connections, audit-terminal-links): each agent has a
+ * direct listener of its own and neither relay nor web UI, and each test says who knows whose address
+ * and who allows what, so a route through them is the only way between some of them.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
+import { cli, cliJson, peerOf, startProcess, tempHome, waitFor } from './processes.js';
+
+/** A running agent: its name, home, fingerprint and direct listener's `127.0.0.1:PORT`. */
+export interface LoopbackNode {
+  name: string;
+  home: string;
+  fingerprint: string;
+  address: string;
+}
+
+/** A loopback port free right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/**
+ * `clawbridge agent` named `name` in a new home (`label` names its temporary folder), listening for
+ * direct links on 127.0.0.1:`port` (a free port when absent), with no web UI; resolves once it runs.
+ * Stopped by the processes helper's `stopAll`.
+ */
+export async function startLoopbackNode(name: string, label: string, port?: number): Promise<LoopbackNode> {
+  const listen = `127.0.0.1:${port ?? (await freePort())}`;
+  const home = tempHome(`${label}-${name}`);
+  const proc = startProcess(['agent', '--home', home, '--name', name, '--listen', listen, '--no-ui']);
+  await proc.waitForLine(new RegExp(`agent ${name} running`));
+  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
+  return { name, home, fingerprint, address: listen };
+}
+
+/** `clawbridge ARGS`, which must exit 0; its stdout. */
+export async function ok(args: string[]): Promise<string> {
+  const r = await cli(args);
+  assert.equal(r.code, 0, `clawbridge ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * `at` trusts `peer` under `peer.name`, allowing `allow` (`none`: nothing). With `dial`, `at` is told
+ * where it lives (`peer.address`, or the address given) and dials it; without, only `peer` can dial.
+ */
+export async function addPeer(
+  at: Pick<LoopbackNode, 'home'>,
+  peer: { name: string; fingerprint: string; address?: string },
+  allow: string,
+  dial: boolean | string = false,
+): Promise<void> {
+  const address = typeof dial === 'string' ? dial : dial ? peer.address : undefined;
+  if (dial && !address) throw new Error(`no address to dial ${peer.name} at`);
+  await ok([
+    'peers',
+    'add',
+    peer.fingerprint,
+    '--name',
+    peer.name,
+    '--allow',
+    allow,
+    ...(address ? ['--address', address] : []),
+    '--home',
+    at.home,
+  ]);
+}
+
+/** Waits until `at` lists `peer` online (30 s at most). */
+export async function online(at: Pick<LoopbackNode, 'name' | 'home'>, peer: string): Promise<void> {
+  await waitFor(
+    `${at.name} → ${peer} online`,
+    async () => (await peerOf(at.home, peer))?.state === 'online',
+    30_000,
+  );
+}
+
+/** Saves `at`'s route to `target` through `via` and waits until `at` reaches it that way (30 s at most). */
+export async function routeVia(at: Pick<LoopbackNode, 'home'>, target: string, via: string[]): Promise<void> {
+  await ok(['peers', 'route', target, ...via.flatMap((hop) => ['--via', hop]), '--home', at.home]);
+  await waitFor(
+    `${target} over the route via ${via.join(', ')}`,
+    async () => (await peerOf(at.home, target))?.path === 'route',
+    30_000,
+  );
+}
