@@ -66,6 +66,7 @@ const VIEWS = [
   'Approvals',
   'Pair',
   'Terminals',
+  'Messages',
   'Forwards',
   'Connections',
   'Activity',
