@@ -504,7 +504,7 @@ export class FlightWindow {
     // Two calm samples in a row: one low sample among queued ones (the queue emptied for a moment
     // between two paced bursts) grew the cap where the path's queue stood over the exit. On the
     // bench's broadband path the first download's queue then stood at 58–75 ms at p99 for its first
-    // 1.5 s in 4 of 13 runs; 47–51 ms in all 13 with two in a row (ADR 0048).
+    // 1.5 s in 4 of 14 runs; 47–51 ms in all 14 with two in a row (ADR 0048).
     if (!calm || !lastCalm) return;
     this.cap = Math.round(Math.min(MAX_FLIGHT_CAP, this.cap + STARTUP_ACK_GAIN * acked));
   }
