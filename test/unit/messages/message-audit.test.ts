@@ -5,6 +5,7 @@ import type { AuditInput } from '../../../src-main/audit/audit-events.js';
 import { auditMessages, MESSAGE_AUDIT_GATHER_MS } from '../../../src-main/messages/message-audit.js';
 import { Outbox } from '../../../src-main/messages/outbox.js';
 import { Inbox } from '../../../src-main/messages/inbox.js';
+import { UuidV7Generator } from '../../../src-main/core/uuid-v7.js';
 import { MemoryDisk } from '../../helpers/memory-log-folder.js';
 
 const B = 'b'.repeat(64);
@@ -70,4 +71,39 @@ test('a message refused here is a refusal line of service message (audit-noise.t
     ['refused', 'message', 'refused'],
   );
   assert.match(lines[0]!.reason ?? '', /^EXPIRED: /);
+});
+
+test('quota: INBOX_FULL is a refusal line here, and a waiting line on the sender (once per episode)', async () => {
+  const disk = new MemoryDisk();
+  const { inbox } = await Inbox.open(disk.folder(), { limits: { messagesPerPeer: 1 } });
+  const { outbox } = await Outbox.open(new MemoryDisk().folder());
+  const lines: AuditInput[] = [];
+  const stop = auditMessages({ record: (e) => lines.push(e) }, { inbox, outbox, peerName: () => 'b' });
+  const ids = new UuidV7Generator();
+  const msg = () => ({
+    type: 'msg' as const,
+    id: ids.next(),
+    topic: 'jobs',
+    text: true,
+    ttlMs: 60_000,
+    body: Buffer.from('hi'),
+  });
+  await inbox.offer(B, msg()).durable;
+  const full = inbox.offer(B, msg());
+  assert.equal(full.kind, 'refused');
+  // The sender hears INBOX_FULL: its message waits, saying why.
+  const waiting = await outbox.queue({ peer: B, body: Buffer.from('x'), text: true });
+  outbox.markWaiting(B, waiting.id, {
+    code: 'INBOX_FULL',
+    reason: 'the inbox holds as much from this peer as it takes',
+  });
+  await new Promise((r) => setTimeout(r, MESSAGE_AUDIT_GATHER_MS + 50));
+  stop();
+  assert.deepEqual(
+    lines.map((l) => [l.kind, l.reason?.split(':')[0], 'change' in l ? l.change : undefined]),
+    [
+      ['refused', 'INBOX_FULL', undefined],
+      ['message', 'INBOX_FULL', 'waiting'],
+    ],
+  );
 });
