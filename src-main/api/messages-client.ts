@@ -83,12 +83,8 @@ export interface ServeAnswer {
 
 /** Most state reports remembered for messages nobody waits for yet (a send's answer may come after its receipt). */
 const STATE_MEMORY = 10_000;
-/**
- * Most unread messages a listener takes from the listing it starts with (the newest of them, if more
- * wait): the API's largest answer (MESSAGE_LIST_MAX in contract-messages.ts, not imported: that module
- * loads zod, which a CLI command should not pay for).
- */
-const UNREAD_LISTING = 10_000;
+/** Most IDs one call takes (MESSAGE_IDS_MAX and MESSAGE_LIST_MAX in contract-messages.ts, not imported: zod). */
+const IDS_PER_CALL = 10_000;
 /** Most IDs remembered as handled by a listener, so an unread listing and the events cannot print one twice. */
 const SEEN_MEMORY = 20_000;
 
@@ -190,6 +186,29 @@ export class MessagesClient {
     return this.control.call('messages.outbox', filter);
   }
 
+  /**
+   * Every inbox message that matches (up to the newest 10,000), oldest first: an answer carries as
+   * many bodies as fit the agent's budget, so the rest are asked for `after` its last.
+   */
+  async listAll(
+    filter: Omit<MethodParams<'messages.list'>, 'after' | 'limit'> = {},
+  ): Promise<InboxMessage[]> {
+    const all: InboxMessage[] = [];
+    const query = { ...filter, limit: IDS_PER_CALL };
+    for (let page = await this.list(query); page.length > 0;) {
+      const after = page[page.length - 1]!.id;
+      all.push(...page.filter((m) => all.length === 0 || m.id > all[all.length - 1]!.id));
+      page = await this.list({ ...query, after });
+      if (page.length > 0 && page[page.length - 1]!.id <= after) break; // no progress: not the contract's agent
+    }
+    return all;
+  }
+
+  /** Every outbox message that matches (up to the newest 10,000), oldest first. */
+  outboxAll(filter: Omit<MethodParams<'messages.outbox'>, 'limit'> = {}): Promise<OutboxMessage[]> {
+    return this.outbox({ ...filter, limit: IDS_PER_CALL });
+  }
+
   /** Marks messages read: their senders get a `read` receipt. */
   async ack(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
@@ -264,7 +283,11 @@ export class MessagesClient {
     this.followEvents();
     const deadline = Date.now() + timeoutMs;
     // Once, in case a report came before anyone followed them; events are newer from then on.
-    const listed = new Map((await this.outbox({ ids: [...ids] })).map((m) => [m.id, m]));
+    const listed = new Map<string, OutboxMessage>();
+    for (let i = 0; i < ids.length; i += IDS_PER_CALL) {
+      const chunk = ids.slice(i, i + IDS_PER_CALL);
+      for (const m of await this.outbox({ ids: chunk, limit: chunk.length })) listed.set(m.id, m);
+    }
     const current = () =>
       ids.map((id) => {
         const event = this.states.get(id);
@@ -480,20 +503,11 @@ class Listener implements Listening {
 
   private async start(): Promise<void> {
     const { topic, from } = this.opts;
-    const filter = {
+    const unread = await this.client.listAll({
       unread: true,
-      limit: UNREAD_LISTING,
       ...(topic !== undefined ? { topic } : {}),
       ...(from !== undefined ? { from } : {}),
-    };
-    // An answer carries as many bodies as fit (the agent's budget): the rest come `after` its last.
-    const unread: InboxMessage[] = [];
-    for (let page = await this.client.list(filter); page.length > 0 && !this.stopped;) {
-      const after = page[page.length - 1]!.id;
-      unread.push(...page.filter((m) => unread.length === 0 || m.id > unread[unread.length - 1]!.id));
-      page = await this.client.list({ ...filter, after });
-      if (page.length > 0 && page[page.length - 1]!.id <= after) break; // no progress: not the contract's agent
-    }
+    });
     if (from !== undefined) this.fromFingerprint = await resolveFrom(this.client, from, unread);
     if (this.stopped) return;
     this.queue.unshift(...unread);

@@ -227,6 +227,8 @@ export function registerMsgCommands(program: Command): void {
       const bodies = await bodiesToSend(text, opts.lines === true);
       await withAgent(all, async (c) => {
         const client = new MessagesClient(c);
+        // Before the first send: a receipt may come before the send's own answer.
+        if (wait) client.followEvents();
         const sendOpts = {
           ...(topic !== undefined ? { topic } : {}),
           ...(ttlMs !== undefined ? { ttlMs } : {}),
@@ -299,7 +301,7 @@ export function registerMsgCommands(program: Command): void {
       const all = withGroupOpts(opts, cmd);
       const topic = parseTopic(opts.topic);
       const list = await withAgent(all, (c) =>
-        new MessagesClient(c).list({
+        new MessagesClient(c).listAll({
           ...(opts.unread ? { unread: true } : {}),
           ...(topic !== undefined ? { topic } : {}),
           ...(opts.from !== undefined ? { from: opts.from } : {}),
@@ -320,7 +322,7 @@ export function registerMsgCommands(program: Command): void {
     .action(async (opts: HomeOpts & { peer?: string }, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
       const list = await withAgent(all, (c) =>
-        new MessagesClient(c).outbox(opts.peer !== undefined ? { peer: opts.peer } : {}),
+        new MessagesClient(c).outboxAll(opts.peer !== undefined ? { peer: opts.peer } : {}),
       );
       if (all.json) printJson(list);
       else printBlock(outboxTable(list));

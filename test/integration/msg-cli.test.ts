@@ -195,6 +195,35 @@ test('--lines: one message per line, in order; bytes that are not UTF-8 arrive a
   );
   assert.equal(got[3]!.base64, binary.toString('base64'));
   await listen.stop();
+
+  // More lines than the agent lists at once, waited for: every receipt counts, also the early ones.
+  const many = Array.from({ length: 1100 }, (_, i) => `${i + 1}`).join('\n');
+  const bulk = await cliWithInput(
+    [
+      'msg',
+      'send',
+      'b',
+      '--lines',
+      '--topic',
+      'bulk',
+      '--wait',
+      'delivered',
+      '--timeout',
+      '60s',
+      '--json',
+      '--home',
+      a.home,
+    ],
+    Buffer.from(many),
+    90_000,
+  );
+  assert.equal(bulk.code, 0, bulk.stderr);
+  const states = bulk.stdout
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { state: string }).state);
+  assert.equal(states.length, 1100);
+  assert.ok(states.every((st) => st === 'delivered' || st === 'read'));
 });
 
 test('without the message permission: send --wait delivered fails naming it and where to grant it', async () => {

@@ -94,8 +94,12 @@ class FakeAgent {
         return Promise.resolve({ acked });
       }
       case 'messages.outbox': {
+        // As the agent answers: the newest `limit` (default 1000) of those that match.
         const ids = params.ids as string[] | undefined;
-        return Promise.resolve(this.outbox.filter((m) => !ids || ids.includes(m.id)).map((m) => ({ ...m })));
+        const list = this.outbox.filter((m) => !ids || ids.includes(m.id));
+        return Promise.resolve(
+          list.slice(-((params.limit as number | undefined) ?? 1000)).map((m) => ({ ...m })),
+        );
       }
       case 'messages.delete': {
         const ids = params.ids as string[];
@@ -218,6 +222,23 @@ test('no receipt in time: TIMEOUT saying the state, that it stays queued, and ms
     client.send('office', 'hi', { wait: 'read', timeoutMs: 100 }),
     /no read receipt within 100 ms: message \S+ to office is delivered; no program there has taken it yet/,
   );
+});
+
+test('waiting for more than the agent lists by default: receipts that came before the wait still count', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  const sent = await client.sendAll(
+    'office',
+    Array.from({ length: 1100 }, (_, i) => ({ text: `${i}` })),
+  );
+  // Delivered before anyone waited (no events followed yet): only the listing knows.
+  for (const m of agent.outbox) m.state = 'delivered';
+  const done = await client.waitFor(
+    sent.map((m) => m.id),
+    'delivered',
+    1000,
+  );
+  assert.equal(done.length, 1100);
 });
 
 test('send --lines: bodies in order, one call each; an oversized one queues none', async () => {
