@@ -9,7 +9,9 @@
  * After the loopback table come the emulated-link sections (bench/profile-section.ts: `lan`,
  * `broadband`, `long-fat`), each with its targets (bench/profile-targets.ts; `lan` is judged against
  * this run's loopback rows); `--profile NAME` runs only that section, `--only` runs none of them. With
- * --json the sections' rows and ratios are under `profiles`. The last line is the run's wall time.
+ * --json the sections' rows and ratios are under `profiles`. Between the two comes the messages section
+ * (bench/messages-section.ts: messages/s beside mosquitto, send → `msg listen`, `msg ask` beside `term`;
+ * `--only messages` runs only it; under `messages` in --json). The last line is the run's wall time.
  */
 import { cpus, loadavg } from 'node:os';
 import { osCpuTimes, percent, settle, SETTLED_BUSY_SHARE } from './settle.js';
@@ -24,6 +26,8 @@ import { parseProfile, PROFILES, type LinkProfile } from './link-profiles.js';
 import { measureProfile } from './profile-section.js';
 import { formatSection, sectionJson, type PrintedSection } from './profile-report.js';
 import { lanNote, profileTargets } from './profile-targets.js';
+import { formatMessagesSection, messagesJson } from './messages-report.js';
+import { measureMessages } from './messages-section.js';
 import { measureRelayMemory } from './relay-memory.js';
 import { prepareBareRelay, prepareRelay } from './relay-paths.js';
 import { measureRendererJs } from './renderer-size.js';
@@ -46,7 +50,7 @@ const json = process.argv.includes('--json');
 const only = parseOnly(process.argv.slice(2));
 const profile = parseProfile(process.argv.slice(2));
 /** Rows and lines that are not rows of the table but can be selected with --only. */
-const OTHER_NAMES = ['renderer-js', 'relay-memory'];
+const OTHER_NAMES = ['renderer-js', 'relay-memory', 'messages'];
 const runStarted = performance.now();
 /** Progress on stderr, each line stamped with the seconds since the run began: where the time goes. */
 const log = (line: string) =>
@@ -104,6 +108,27 @@ async function profileSections(
     else process.stdout.write(`\n${text}\n`);
   }
   return out;
+}
+
+/** The messages section, printed as it ends (stderr with --json); its `--json` object, null when it failed. */
+async function messagesSection(cores: number): Promise<Record<string, unknown> | null> {
+  const busy = await quiet(SECTION_SETTLE_MAX_MS);
+  const t0 = performance.now();
+  try {
+    const { figures, notes } = await measureMessages(log);
+    notes.push(
+      `section took ${((performance.now() - t0) / 1000).toFixed(0)} s; CPUs ${percent(busy)} busy (of ${cores} cores) in the second before it started${busy > SETTLED_BUSY_SHARE ? ' (a loaded machine: other processes competed for the CPU)' : ''}`,
+    );
+    const text = formatMessagesSection(figures, notes);
+    if (json) log(text);
+    else process.stdout.write(`\n${text}\n`);
+    return messagesJson(figures);
+  } catch (err) {
+    const line = `messages section not available: ${(err as Error).message}`;
+    if (json) log(line);
+    else process.stdout.write(`\n${line}\n`);
+    return null;
+  }
 }
 
 /** The last line: the whole run's wall time and its parts, against the issue's 10 minutes. */
@@ -234,11 +259,22 @@ async function main(): Promise<void> {
   parts.push(['loopback table', (performance.now() - started) / 1000]);
   if (json) for (const n of notes) log(`note: ${n}`);
   else process.stdout.write(`${formatReport(results, lines, notes, sizes)}\n`);
+  // Messages (issue 54 item 6): its own agent pair and mosquitto, after the loopback table.
+  let messages: Record<string, unknown> | undefined;
+  if (selects(only, 'messages')) {
+    const m0 = performance.now();
+    const section = await messagesSection(cores);
+    messages = section ?? undefined;
+    parts.push(['messages', (performance.now() - m0) / 1000]);
+  }
   // With --only, the loopback table is partial and the sections do not run.
   const sections = only === null ? await profileSections(PROFILES, cores, results) : [];
   parts.push(...sections.map((s) => [s.name, s.seconds] as const));
   if (json) {
-    const extra = only === null ? { profiles: sections.map(sectionJson) } : {};
+    const extra = {
+      ...(only === null ? { profiles: sections.map(sectionJson) } : {}),
+      ...(messages ? { messages } : {}),
+    };
     process.stdout.write(`${jsonReport(results, lines, extra)}\n`);
   }
   printTotal(parts, t0);
