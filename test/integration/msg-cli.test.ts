@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import type { StatusResult } from '../../src-main/api/contract.js';
 import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-messages.js';
 import type * as ClientLibrary from '../../src-main/api/client.js';
+import { C1_DEL_BIDI, ESCAPES, OSC52, TERMINAL_CONTROL } from '../helpers/hostile-peer.js';
 import {
   CLI,
   cli,
@@ -338,6 +339,52 @@ test('ask against serve --topic upper -- tr a-z A-Z prints the text upper-cased;
   await serve.stop('SIGTERM');
   await failing.stop('SIGTERM');
   assert.equal(serve.child.exitCode, 0, serve.stderr());
+});
+
+test('a body full of terminal controls reaches no terminal as one: listen, inbox and ask show it escaped', async () => {
+  const hostile = `${ESCAPES}${OSC52}${C1_DEL_BIDI}\tTAB`;
+  /** No control a terminal acts on, and no line the body forged. */
+  const assertPlain = (what: string, text: string) => {
+    assert.equal(TERMINAL_CONTROL.test(text), false, `${what}: ${JSON.stringify(text)}`);
+    assert.equal(/^FAKE-LINE/m.test(text), false, `${what} forged a line: ${text}`);
+  };
+  const plain = startProcess(['msg', 'listen', '--topic', 'hostile', '--home', b.home]);
+  const json = startProcess(['msg', 'listen', '--json', '--topic', 'hostile', '--home', b.home]);
+  const sent = await cliWithInput(
+    ['msg', 'send', 'b', '--topic', 'hostile', '--home', a.home],
+    Buffer.from(hostile),
+  );
+  assert.equal(sent.code, 0, sent.stderr);
+  await plain.waitForLine(/TAB$/m, 20_000);
+  await json.waitForLine(/TAB/, 20_000);
+  assert.equal(plain.stdout().split('\n').filter(Boolean).length, 1, 'one message, one line');
+  assertPlain('listen', plain.stdout());
+  assertPlain('listen --json', json.stdout());
+  assert.equal(
+    (JSON.parse(json.stdout()) as { text: string }).text,
+    hostile,
+    'JSON carries the body as sent',
+  );
+  assertPlain('inbox', (await cli(['msg', 'inbox', '--topic', 'hostile', '--home', b.home])).stdout);
+  await plain.stop();
+  await json.stop();
+
+  const serve = startProcess(['msg', 'serve', '--topic', 'echo', '--home', b.home, '--', 'cat']);
+  const asked = await cliWithInput(
+    ['msg', 'ask', 'b', '--topic', 'echo', '--timeout', '20s', '--home', a.home],
+    Buffer.from(hostile),
+  );
+  assert.equal(asked.code, 0, asked.stderr);
+  // The reply is the served program's output: its lines stay lines (as `term` shows them), and
+  // nothing else in it acts on the terminal.
+  assert.equal(
+    TERMINAL_CONTROL.test(asked.stdout.replaceAll('\t', ' ')),
+    false,
+    JSON.stringify(asked.stdout),
+  );
+  assert.match(asked.stdout, /\\u\{001b\}\]52;c;/, 'OSC 52 shown, not acted on');
+  assert.match(asked.stdout, /\tTAB\n$/, 'a tab stays a tab');
+  await serve.stop();
 });
 
 test('inbox, outbox and delete', async () => {
