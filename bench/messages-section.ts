@@ -29,7 +29,7 @@ import { endOnAbort, killByPid, launch, runToEnd, tail, which, type Launched } f
 export const BULK_COUNT = 10_000;
 export const BODY_BYTES = 200;
 /** Turns of each throughput row, alternating (the median is judged). */
-export const BULK_TURNS = 3;
+export const BULK_TURNS = 2;
 /** Messages of the uncounted first turn of each throughput row (module loading, JIT, the link's first bytes). */
 export const BULK_WARMUP_COUNT = 1_000;
 /** Longest one throughput turn may take, in ms. */
