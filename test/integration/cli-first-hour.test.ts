@@ -139,7 +139,7 @@ test('--json on ping, forward rm, proxy rm and peers remove', async () => {
 
   // A list of permissions, as approve --allow takes it.
   assert.equal(
-    await ok(['peers', 'deny', 'a', 'terminal,forward', '--home', pair.homeB]),
+    await ok(['peers', 'deny', 'a', 'terminal,forward,message', '--home', pair.homeB]),
     'a may now do here: nothing\n',
   );
   assert.equal(
