@@ -14,6 +14,8 @@
 // nice 10 the checks take what the build and the tests leave, instead of holding them up.
 // Without `--then` every script runs side by side at normal priority, held as above.
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 
 const args = process.argv.slice(2);
 const split = args.indexOf('--then');
@@ -38,6 +40,42 @@ console.log(
     : `running ${checks.join(', ')} side by side…`,
 );
 
+/** The checks still running (their `nice` processes, which become npm). */
+/** @type {Set<number>} */
+const running = new Set();
+
+/**
+ * Once the sequence is over nothing is left to give way to: the checks still running go back to
+ * normal priority, so that on a machine busy with other work they are not held back at nice 10.
+ * Best effort: Linux (their processes found through /proc), and raising a priority back needs the
+ * privilege CI runs with; without it they finish at nice 10.
+ */
+function restorePriority() {
+  if (!lowered || running.size === 0 || process.platform !== 'linux') return;
+  /** @type {Map<number, number[]>} */
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  const todo = [...running];
+  for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
+    try {
+      setPriority(pid, 0);
+    } catch {
+      // ended meanwhile, or not allowed
+    }
+    todo.push(...(children.get(pid) ?? []));
+  }
+}
+
 /** Output of the checks that ended while the sequence still ran, printed once it is over. */
 /** @type {Buffer[]} */
 const deferred = [];
@@ -51,11 +89,13 @@ function check(name) {
     : [npm, ['run', '-s', name]];
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], shell: windows });
+    if (child.pid !== undefined) running.add(child.pid);
     /** @type {Buffer[]} */
     const out = [];
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => out.push(d));
     const end = (/** @type {string} */ how, /** @type {boolean} */ ok) => {
+      if (child.pid !== undefined) running.delete(child.pid);
       const head = `── ${name}: ${how} after ${seconds(t0)} s\n`;
       if (sequenceRunning) {
         // One line now (the tests' lines are whole, so it does not cut one); the output at the end.
@@ -95,6 +135,7 @@ async function runSequence() {
 const checked = Promise.all(checks.map(check));
 const sequenceFailed = await runSequence();
 sequenceRunning = false;
+restorePriority();
 if (deferred.length > 0) process.stdout.write(Buffer.concat(deferred));
 const results = await checked;
 const failed = [...checks.filter((_, i) => !results[i]), ...sequenceFailed];
