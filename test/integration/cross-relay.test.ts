@@ -268,7 +268,7 @@ test('peers added by fingerprint on two relays link once one side names the othe
   const renamed = await cli(['peers', 'add', idB.fingerprint, '--name', 'bee', '--rename', '--home', homeA]);
   assert.equal(renamed.code, 0, renamed.stderr);
   const bee = await peerOf(homeA, 'bee');
-  assert.deepEqual(bee?.allow, ['terminal']);
+  assert.deepEqual(bee?.allow, ['terminal', 'message']);
   assert.equal(savedConfig(homeA).peers.find((p) => p.name === 'bee')?.homeRelay?.url, relay2.url);
 
   await Promise.all([a.stop(), b.stop()]);
