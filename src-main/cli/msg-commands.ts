@@ -139,6 +139,14 @@ export async function bodiesToSend(text: string | undefined, lines: boolean): Pr
   if (text !== undefined && lines) {
     throw new ClawError('BAD_ARGUMENT', 'give TEXT or --lines (each line of stdin is a message), not both');
   }
+  // Typed at a terminal, stdin ends only with Ctrl-D: say so, rather than seem to hang.
+  if (text === undefined && process.stdin.isTTY) {
+    printNote(
+      lines
+        ? 'type the messages, one per line, and end them with Ctrl-D'
+        : 'type the message and end it with Ctrl-D (or give it as TEXT)',
+    );
+  }
   const bodies =
     text !== undefined
       ? [{ text }]
@@ -225,6 +233,7 @@ export function registerMsgCommands(program: Command): void {
       const ttlMs = parseTtl(opts.ttl);
       const { wait, timeoutMs } = parseSendWait(opts.wait, opts.timeout);
       const bodies = await bodiesToSend(text, opts.lines === true);
+      if (bodies.length === 0) return; // --lines with no line: nothing to send
       await withAgent(all, async (c) => {
         const client = new MessagesClient(c);
         // Before the first send: a receipt may come before the send's own answer.
