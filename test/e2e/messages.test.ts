@@ -163,7 +163,8 @@ test(
     const box = page.getByRole('textbox', { name: 'Message to b' });
     await box.fill('hello from a');
     await box.press('Enter');
-    assert.equal(await box.inputValue(), '', 'sent: the composer is empty again');
+    // Queued: the composer is empty again.
+    await waitFor('the composer to empty', async () => (await box.inputValue()) === '', 10_000);
     const log = page.getByRole('log', { name: 'Messages with b' });
     const mine = log.getByRole('listitem').filter({ hasText: 'hello from a' });
     await waitForText(mine, /delivered|read/, 15_000);
@@ -272,6 +273,34 @@ test(
     assert.ok(scroll <= client, `Messages at 320 px: main scrollWidth ${scroll} > clientWidth ${client}`);
     await screenshotThemes(page, 'messages-320');
     if (size) await page.setViewportSize(size);
+  },
+);
+
+test(
+  'a message that arrives while the window is not in front stays unread until the user is back',
+  { skip: skip ?? false },
+  async () => {
+    const page = A.page;
+    await page.getByRole('region', { name: 'Conversation with b' }).waitFor();
+    // The window loses the focus (the user is in another app; the desktop app notifies then).
+    await page.evaluate('document.hasFocus = () => false');
+    const sent = await cliJson<{ id: string }>([
+      'msg',
+      'send',
+      'a',
+      'while a looks away',
+      '--json',
+      '--home',
+      homeB,
+    ]);
+    await page.getByRole('log', { name: 'Messages with b' }).getByText('while a looks away').waitFor();
+    await nav(page, 'Messages 1 unread').waitFor();
+    await page.waitForTimeout(500);
+    const state = async () => (await outbox(homeB)).find((m) => m.id === sent.id)?.state;
+    assert.equal(await state(), 'delivered', 'not read while nobody looks');
+    await page.evaluate(`delete document.hasFocus; window.dispatchEvent(new Event('focus'))`);
+    await waitFor('b to see read', async () => (await state()) === 'read', 15_000);
+    await nav(page, /^Messages$/).waitFor();
   },
 );
 

@@ -85,8 +85,10 @@ function NoPermission({ peer, self }: { peer: PeerInfo; self: string }) {
 }
 
 /**
- * Acknowledges the peer's unread messages while the conversation is open and the page is on screen
- * (a hidden tab waits until it is shown). Returns why the last acknowledgement failed, or null.
+ * Acknowledges the peer's unread messages while the conversation is open and the page is in front of
+ * the user: shown and focused. A hidden tab, or the desktop window closed to the tray or behind
+ * another app (when the app notifies instead), waits until it is. Returns why the last
+ * acknowledgement failed, or null.
  */
 function useAcknowledged(fingerprint: string): string | null {
   const { messages } = useServices();
@@ -106,14 +108,20 @@ function useAcknowledged(fingerprint: string): string | null {
           for (const id of ids) acking.current.delete(id);
         });
     };
-    if (document.visibilityState === 'visible') return ack();
+    const seen = () => document.visibilityState === 'visible' && document.hasFocus();
+    if (seen()) return ack();
     const onShow = () => {
-      if (document.visibilityState !== 'visible') return;
-      document.removeEventListener('visibilitychange', onShow);
+      if (!seen()) return;
+      stop();
       ack();
     };
+    const stop = () => {
+      document.removeEventListener('visibilitychange', onShow);
+      window.removeEventListener('focus', onShow);
+    };
     document.addEventListener('visibilitychange', onShow);
-    return () => document.removeEventListener('visibilitychange', onShow);
+    window.addEventListener('focus', onShow);
+    return stop;
   }, [unread, messages]);
   return error;
 }
