@@ -12,7 +12,7 @@ import { StatusDot } from '../../components/StatusDot.js';
 import { shortFingerprint } from '../../lib/format.js';
 import { peerState, peerTone } from '../../lib/peer-text.js';
 import { Composer } from './Composer.js';
-import { thread, unreadFrom, type Conversation } from './conversations.js';
+import { grantCommand, thread, unreadFrom, type Conversation } from './conversations.js';
 import { MessageItem } from './MessageItem.js';
 
 export function ConversationPane({
@@ -78,8 +78,7 @@ function NoPermission({ peer, self }: { peer: PeerInfo; self: string }) {
   return (
     <p className="why">
       {peer.name} does not allow messages from this device. On {peer.name}, open Peers → Permissions of {self}{' '}
-      and allow “Send messages to programs here”, or run <code>clawbridge peers allow {self} message</code>{' '}
-      there.
+      and allow “Send messages to programs here”, or run <code>{grantCommand(self)}</code> there.
     </p>
   );
 }

@@ -57,7 +57,17 @@ export function MessageItem({
         {topic ? <span>topic {topic}</span> : null}
         <StatusDot tone={state.tone} text={state.word} />
       </div>
-      {state.detail ? <p className="msg-why">{state.detail}</p> : null}
+      {state.detail ? (
+        <p className="msg-why">
+          {state.detail}
+          {state.command ? (
+            <>
+              {' '}
+              <code>{state.command}</code>
+            </>
+          ) : null}
+        </p>
+      ) : null}
     </li>
   );
 }

@@ -145,14 +145,20 @@ export interface StateWords {
   tone: StateTone;
   /** What happened and what to do, naming the peer; null when the word says it all. */
   detail: string | null;
+  /** A command the detail says to run (on the peer), shown as code after it. */
+  command?: string;
 }
 
 /**
- * Where the receiver grants the `message` permission: its Peers view's words, and the command for its
- * owner (naming this device as `self`, the name it most likely has there).
+ * Where the receiver grants the `message` permission: its Peers view's words; the command for its
+ * owner (naming this device as `self`, the name it most likely has there) is grantCommand.
  */
 export function grantHint(peer: string, self: string): string {
-  return `on ${peer}, open Peers → Permissions of ${self} and allow “Send messages to programs here”, or run: clawbridge peers allow ${self} message`;
+  return `on ${peer}, open Peers → Permissions of ${self} and allow “Send messages to programs here”, or run there:`;
+}
+
+export function grantCommand(self: string): string {
+  return `clawbridge peers allow ${self} message`;
 }
 
 /**
@@ -168,6 +174,8 @@ export function stateWords(m: OutboxMessage, peer: string, peerOnline: boolean, 
           tone: 'warn',
           detail: `${peer}'s inbox for this device is full (INBOX_FULL): it goes when ${peer} makes room`,
         };
+      // Any other why is the agent's (the peer runs a release without messages: they wait for it).
+      if (m.why?.reason) return { word: 'queued', tone: 'warn', detail: m.why.reason };
       return {
         word: 'queued',
         tone: 'busy',
@@ -186,15 +194,20 @@ export function stateWords(m: OutboxMessage, peer: string, peerOnline: boolean, 
         detail: withTheirWords(`not delivered before its time to live ran out`, m.why),
       };
     case 'refused':
-      return { word: 'refused', tone: 'down', detail: refusedWords(m.why, peer, self) };
+      return m.why?.code === 'PERMISSION_DENIED'
+        ? {
+            word: 'refused',
+            tone: 'down',
+            detail: `${peer} does not allow messages from this device (PERMISSION_DENIED) — ${grantHint(peer, self)}`,
+            command: grantCommand(self),
+          }
+        : { word: 'refused', tone: 'down', detail: refusedWords(m.why, peer) };
   }
 }
 
 /** Why a receiver refused, in the window's words by its code (the agent's reason beside it). */
-function refusedWords(why: MessageWhy | undefined, peer: string, self: string): string {
+function refusedWords(why: MessageWhy | undefined, peer: string): string {
   switch (why?.code) {
-    case 'PERMISSION_DENIED':
-      return `${peer} does not allow messages from this device (PERMISSION_DENIED) — ${grantHint(peer, self)}`;
     case 'TOO_LARGE':
       return withTheirWords(`larger than ${peer} takes from this device (TOO_LARGE)`, why);
     case 'EXPIRED':

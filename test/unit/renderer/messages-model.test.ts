@@ -130,7 +130,25 @@ test('states in words: queued offline or behind a full inbox, refused with where
     refused.detail!,
     /on b, open Peers → Permissions of a and allow “Send messages to programs here”/,
   );
-  assert.match(refused.detail!, /clawbridge peers allow a message/);
+  assert.match(refused.detail!, /or run there:$/);
+  assert.equal(refused.command, 'clawbridge peers allow a message');
+  const old = stateWords(
+    sent('b', 'b', 1, {
+      state: 'queued',
+      why: {
+        code: 'UNSPECIFIED',
+        reason: 'b runs a release without messages; they wait until it is upgraded',
+      },
+    }),
+    'b',
+    true,
+    'a',
+  );
+  assert.deepEqual(old, {
+    word: 'queued',
+    tone: 'warn',
+    detail: 'b runs a release without messages; they wait until it is upgraded',
+  });
   const expired = stateWords(
     sent('b', 'b', 1, { state: 'expired', why: { code: 'EXPIRED', reason: 'ttl 1h passed' } }),
     'b',
