@@ -14,7 +14,16 @@
  * Every loop is bounded in count and time; every process is ended by its PID.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -103,9 +112,21 @@ interface Broker {
   stop(): Promise<void>;
 }
 
+/**
+ * The mosquitto to run: CLAWBRIDGE_BENCH_MOSQUITTO when set (a path; empty or missing: none), else
+ * the one on the PATH or in /usr/sbin (Debian's package puts it there, often off a user's PATH).
+ */
+export function mosquittoBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const given = env.CLAWBRIDGE_BENCH_MOSQUITTO;
+  if (given !== undefined) return given !== '' && existsSync(given) ? given : undefined;
+  return (
+    which('mosquitto') ?? ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => existsSync(p))
+  );
+}
+
 /** Starts mosquitto with persistence on, in a temp folder; null when it is not installed. */
 async function startMosquitto(): Promise<Broker | null> {
-  const bin = which('mosquitto') ?? ['/usr/sbin/mosquitto'].find((p) => which(p) !== undefined);
+  const bin = mosquittoBinary();
   if (bin === undefined) return null;
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-mosquitto-'));
   const port = await freePort();
@@ -356,7 +377,8 @@ function startListener(
   };
 }
 
-async function listenRow(pair: AgentPair): Promise<TimeFigures> {
+/** `msg-listen`; `answeredMs`: from each send to its answer (durable in a's outbox), for the notes. */
+async function listenRow(pair: AgentPair, answeredMs: number[]): Promise<TimeFigures> {
   const topic = 'latency';
   const listener = startListener(pair, topic);
   const a = await connectAgent({ home: pair.homeA });
@@ -368,10 +390,14 @@ async function listenRow(pair: AgentPair): Promise<TimeFigures> {
       // The ID is the agent's: the line is waited for by it once the send answered (or was seen before).
       const t0 = performance.now();
       const sent = await a.send('b', body(i), { topic });
+      const answered = performance.now() - t0;
       await listener.next(sent.id);
       const ms = performance.now() - t0;
       ids.push(sent.id);
-      if (i >= LISTEN_WARMUP) samples.push(ms);
+      if (i >= LISTEN_WARMUP) {
+        samples.push(ms);
+        answeredMs.push(answered);
+      }
     }
     for (let i = 0; i < ids.length; i += 1_000) await a.delete(ids.slice(i, i + 1_000));
     return { samplesMs: samples };
@@ -453,8 +479,16 @@ export async function measureMessages(
     const bulk = await bulkRows(pair, log, notes);
     log(`  throughput turns done in ${((performance.now() - t0) / 1000).toFixed(1)} s; msg-listen…`);
     let listen: TimeFigures;
+    const answeredMs: number[] = [];
     try {
-      listen = await listenRow(pair);
+      listen = await listenRow(pair, answeredMs);
+      const sorted = [...answeredMs].sort((x, y) => x - y);
+      const mid = sorted[sorted.length >> 1];
+      if (mid !== undefined) {
+        notes.push(
+          `msg-listen: a's send was answered (the message durable in a's outbox) p50 ${mid.toFixed(2)} ms after the call; the rest is the link, b's inbox and the listener process`,
+        );
+      }
     } catch (err) {
       listen = { samplesMs: [], skipped: `failed: ${(err as Error).message}` };
     }

@@ -7,6 +7,7 @@ import {
   messagesLines,
   type MessagesFigures,
 } from '../../../bench/messages-report.js';
+import { mosquittoBinary } from '../../../bench/messages-section.js';
 
 const figures = (over: Partial<MessagesFigures> = {}): MessagesFigures => ({
   count: 10_000,
@@ -63,5 +64,13 @@ describe('messages section', () => {
     const json = messagesJson(figures());
     assert.deepEqual(json['msg-10k'], { perS: 2000, turns: [3000, 1000, 2000] });
     assert.deepEqual((json.ratios as Record<string, number | null>)['msg-10k/mqtt-10k'], 0.4);
+  });
+});
+
+describe('mosquittoBinary', () => {
+  it('takes CLAWBRIDGE_BENCH_MOSQUITTO when set, and none when that path is missing or empty', () => {
+    assert.equal(mosquittoBinary({ CLAWBRIDGE_BENCH_MOSQUITTO: process.execPath }), process.execPath);
+    assert.equal(mosquittoBinary({ CLAWBRIDGE_BENCH_MOSQUITTO: '/nonexistent/mosquitto' }), undefined);
+    assert.equal(mosquittoBinary({ CLAWBRIDGE_BENCH_MOSQUITTO: '' }), undefined);
   });
 });
