@@ -14,9 +14,14 @@ const REFUSED_NOUN: Record<Permission, string> = {
   message: 'messages',
 };
 
-/** `terminal, forward`, or `nothing`. */
+/**
+ * `terminal, forward`, or `nothing`: always in the order of the permissions (REFUSED_NOUN lists every one,
+ * in core/permissions.ts's order), whatever order the grants were given in.
+ */
 export function grantsText(allow: readonly Permission[]): string {
-  return allow.length > 0 ? allow.join(', ') : 'nothing';
+  const given = new Set(allow);
+  const ordered = (Object.keys(REFUSED_NOUN) as Permission[]).filter((p) => given.has(p));
+  return ordered.length > 0 ? ordered.join(', ') : 'nothing';
 }
 
 /** What the peer lets this device do, as the window words it: `terminal, forward`, or `not known yet`. */

@@ -185,7 +185,7 @@ test(
   "A's terminal on B is refused in plain words until B lets A in through its Permissions dialog",
   { skip: skip ?? false },
   async () => {
-    // B granted A nothing when it joined, and told A so: A's card says who refuses what and where to
+    // B granted A only messages when it joined, and told A so: A's card says who refuses what and where to
     // change it, and its Open terminal does nothing (the refusal a peer that has not said gets in the
     // terminal pane is worded by refusal-text.ts; test/unit/renderer/refusal-text.test.ts).
     const onA = card(A.page, 'b');
@@ -205,7 +205,7 @@ test(
     await dialog.getByLabel('Forward connections through here').check();
     await screenshotThemes(B.page, 'peers-permissions');
     await dialog.getByRole('button', { name: 'Save' }).click();
-    await peer.getByText('may do here: terminal, forward').waitFor();
+    await peer.getByText('may do here: terminal, forward, message').waitFor();
     // A hears of it over the link: Open terminal works again, with no reload.
     const reopen = card(A.page, 'b').getByRole('button', { name: 'Open terminal' });
     await waitFor(

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  grantsText,
   refusal,
   refusedAllBecause,
   refusedBecause,
@@ -35,4 +36,10 @@ test("a peer card's one line names everything the peer refuses, or nothing", () 
     'b does not allow forwards from this device',
   );
   assert.equal(refusedAllBecause({ name: 'b', theyAllow: null }, ['terminal', 'forward']), null);
+});
+
+test('grants read in the permissions order, whatever order they were given in; none is nothing', () => {
+  assert.equal(grantsText(['message', 'terminal', 'forward']), 'terminal, forward, message');
+  assert.equal(grantsText(['listen', 'terminal']), 'terminal, listen');
+  assert.equal(grantsText([]), 'nothing');
 });
