@@ -257,7 +257,10 @@ export const settingsSchema = z
      * The permissions the release that wrote this file knew. A permission added since is granted on
      * upgrade as its decision says (upgradeSettings), once: after that the owner's choice stands.
      */
-    knownPermissions: z.array(z.string().max(32)).max(32).default([...PERMISSIONS]),
+    knownPermissions: z
+      .array(z.string().max(32))
+      .max(32)
+      .default([...PERMISSIONS]),
   })
   .superRefine((s, ctx) => {
     // Peers and forwards are found by name (and peers by fingerprint): a second one under the same key

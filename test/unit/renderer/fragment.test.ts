@@ -91,7 +91,9 @@ test("every place main opens reads back in the renderer, as a new page's fragmen
   assert.deepEqual(parseFragment(`#${placeLink(places[9]!)}`).link?.intent, {
     openTerminal: { peer: 'c'.repeat(64), name: 'my nas & co' },
   });
-  assert.deepEqual(parseFragment(`#${placeLink(places[11]!)}`).link?.intent, { messagesPeer: 'd'.repeat(64) });
+  assert.deepEqual(parseFragment(`#${placeLink(places[11]!)}`).link?.intent, {
+    messagesPeer: 'd'.repeat(64),
+  });
   assert.equal(navigateLink({ view: 42 }), null);
   assert.equal(navigateLink('approvals'), null);
 });
