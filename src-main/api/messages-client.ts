@@ -467,6 +467,9 @@ class Listener implements Listening {
   private finish!: (err?: unknown) => void;
   private settled = false;
   private readonly disposers: (() => void)[] = [];
+  /** Handled messages not acknowledged yet, and the ack in flight (ackLater). */
+  private readonly toAck: string[] = [];
+  private acking: Promise<void> | undefined;
 
   constructor(
     private readonly client: MessagesClient,
@@ -532,15 +535,35 @@ class Listener implements Listening {
         this.seen.add(m.id);
         if (this.seen.size > SEEN_MEMORY) this.seen.delete(this.seen.values().next().value!);
         await this.handler(m);
-        if (this.opts.ack !== false) await this.client.ack([m.id]);
+        if (this.opts.ack !== false) this.ackLater(m.id);
       }
     });
     this.working.catch((err: unknown) => this.finish(err));
   }
 
+  /**
+   * Acknowledges a handled message without holding up the next one: one `messages.ack` in flight at a
+   * time, carrying every ID handled meanwhile. Waiting for each ack (a round trip and the inbox's disk
+   * flush) held a listener to one message per flush. A listener that dies before an ack leaves its
+   * message unread, to be shown again, as before.
+   */
+  private ackLater(id: string): void {
+    this.toAck.push(id);
+    this.acking ??= this.flushAcks().finally(() => (this.acking = undefined));
+  }
+
+  private async flushAcks(): Promise<void> {
+    try {
+      while (this.toAck.length > 0) await this.client.ack(this.toAck.splice(0, IDS_PER_CALL));
+    } catch (err) {
+      this.finish(err);
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await this.working.catch(() => undefined);
+    await this.acking;
     this.finish();
     // Stopping a listener that had already failed is not an error of its own.
     await this.done.catch(() => undefined);

@@ -285,7 +285,9 @@ test('listen: unread ones first, oldest first, then new ones; each once, acknowl
   for (let i = 0; i < 100 && got.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
   await listening.stop();
   assert.deepEqual(got, ['one', 'two', 'crossing', 'three', 'four']);
-  assert.deepEqual(ackedWhenHandled, [0, 1, 2, 3, 4], 'each acknowledged before the next was handled');
+  // Acknowledged once handled, never before; the next is not held up waiting for an ack.
+  ackedWhenHandled.forEach((n, i) => assert.ok(n <= i, `message ${i} handled after ${n} acks`));
+  assert.equal(agent.acked().length, 5, 'every one acknowledged by the time stop returned');
   assert.deepEqual(agent.acked().slice(0, 3), [old1.id, old2.id, crossing!.id]);
   await listening.done;
 });
