@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
+import type { StatusResult } from '../../src-main/api/contract.js';
 import { cli, cliJson, peerOf, startProcess, tempHome, waitFor } from './processes.js';
 
 /** A running agent: its name, home, fingerprint and direct listener's `127.0.0.1:PORT`. */
@@ -40,6 +41,30 @@ export async function startLoopbackNode(name: string, label: string, port?: numb
   await proc.waitForLine(new RegExp(`agent ${name} running`));
   const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
   return { name, home, fingerprint, address: listen };
+}
+
+/**
+ * `clawbridge agent` named `name` in a new home (`label` names its folder), direct on a port of its own
+ * choosing on 127.0.0.1, no web UI; resolves with its status once it listens.
+ */
+export async function startListeningAgent(
+  name: string,
+  label: string,
+): Promise<{ home: string; status: StatusResult }> {
+  const home = tempHome(`${label}-${name}`);
+  const proc = startProcess(['agent', '--home', home, '--name', name, '--listen', '127.0.0.1:0', '--no-ui'], {
+    CLAWBRIDGE_TEST: '1',
+  });
+  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
+  const status = await waitFor(
+    `agent ${name} listening`,
+    async () => {
+      const s = await cliJson<StatusResult>(['status', '--home', home]);
+      return typeof s.listen === 'string' && s;
+    },
+    15_000,
+  );
+  return { home, status };
 }
 
 /** `clawbridge ARGS`, which must exit 0; its stdout. */

@@ -7,27 +7,13 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConnectionInfo, StatusResult } from '../../src-main/api/contract.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import type { ConnectionInfo } from '../../src-main/api/contract.js';
+import { cli, cliJson, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { startListeningAgent } from '../helpers/loopback-nodes.js';
 
 after(stopAll);
 
-async function agent(name: string): Promise<{ home: string; status: StatusResult }> {
-  const home = tempHome(`msg-${name}`);
-  const proc = startProcess(['agent', '--home', home, '--name', name, '--listen', '127.0.0.1:0', '--no-ui'], {
-    CLAWBRIDGE_TEST: '1',
-  });
-  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
-  const status = await waitFor(
-    `agent ${name} listening`,
-    async () => {
-      const s = await cliJson<StatusResult>(['status', '--home', home]);
-      return typeof s.listen === 'string' && s;
-    },
-    15_000,
-  );
-  return { home, status };
-}
+const agent = (name: string) => startListeningAgent(name, 'msg');
 
 test('the serving side says what happened, and who did it', async () => {
   const [a, b] = await Promise.all([agent('a'), agent('b')]);

@@ -21,11 +21,11 @@ import {
   cliJson,
   startProcess,
   stopAll,
-  tempHome,
   waitFor,
   type CliResult,
   type Proc,
 } from '../helpers/processes.js';
+import { startListeningAgent } from '../helpers/loopback-nodes.js';
 
 after(stopAll);
 
@@ -55,22 +55,7 @@ interface Node {
   status: StatusResult;
 }
 
-async function agent(name: string): Promise<Node> {
-  const home = tempHome(`msgcli-${name}`);
-  const proc = startProcess(['agent', '--home', home, '--name', name, '--listen', '127.0.0.1:0', '--no-ui'], {
-    CLAWBRIDGE_TEST: '1',
-  });
-  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
-  const status = await waitFor(
-    `agent ${name} listening`,
-    async () => {
-      const s = await cliJson<StatusResult>(['status', '--home', home]);
-      return typeof s.listen === 'string' && s;
-    },
-    15_000,
-  );
-  return { home, status };
-}
+const agent = (name: string) => startListeningAgent(name, 'msgcli');
 
 /** `x` trusts `y` as `name`, allowing it `allow`, at its direct address. */
 async function addPeer(x: Node, y: Node, name: string, allow: string): Promise<void> {
