@@ -218,7 +218,7 @@ export function registerClientCommands(program: Command): void {
     .option('--address <host:port>', "hint for the peer's direct address (learned automatically otherwise)")
     .option(
       '--allow <list>',
-      'what the peer may do here: terminal,forward,relay,listen,message or none (a new peer: terminal,forward,message; a known one keeps its own)',
+      'what the peer may do here: terminal,forward,relay,listen,message,files or none (a new peer: terminal,forward,message; a known one keeps its own)',
     )
     .option('--rename', 'the node is already a peer under another name: call it --name now')
     .option('--relay <url>', "the peer's relay, when it is not on one this node uses (learned otherwise)")

@@ -73,7 +73,7 @@ export function registerPairCommands(program: Command): void {
     .option('--timeout <duration>', 'how long to wait for approval, e.g. 10m', '10m')
     .option(
       '--allow <list>',
-      'what the other node may do here: terminal,forward,relay,listen,message or none (default: none; a node that is already a peer keeps what it may do)',
+      'what the other node may do here: terminal,forward,relay,listen,message,files or none (default: none; a node that is already a peer keeps what it may do)',
     )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
@@ -185,7 +185,7 @@ export function registerPairCommands(program: Command): void {
     )
     .option(
       '--allow <list>',
-      'what the new peer may do here: terminal,forward,relay,listen,message or none (default: terminal,forward,message; a node that is already a peer keeps what it may do)',
+      'what the new peer may do here: terminal,forward,relay,listen,message,files or none (default: terminal,forward,message; a node that is already a peer keeps what it may do)',
     )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')

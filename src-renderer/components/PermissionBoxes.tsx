@@ -7,9 +7,10 @@ export const PERMISSION_TEXT: Record<Permission, string> = {
   relay: 'Use this device as a relay',
   listen: 'Listen on ports here (reverse forwards)',
   message: 'Send messages to programs here',
+  files: 'Send files here (into the file inbox)',
 };
 
-const ALL: Permission[] = ['terminal', 'forward', 'relay', 'listen', 'message'];
+const ALL: Permission[] = ['terminal', 'forward', 'relay', 'listen', 'message', 'files'];
 
 /**
  * What a new peer may do here unless the boxes are changed: the agent's default (core/permissions.ts

@@ -12,6 +12,7 @@ const REFUSED_NOUN: Record<Permission, string> = {
   relay: 'relaying',
   listen: 'reverse forwards',
   message: 'messages',
+  files: 'files',
 };
 
 /**

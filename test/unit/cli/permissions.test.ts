@@ -7,7 +7,7 @@ test('--allow: none alone, or a list of permissions; anything else is refused sa
   assert.deepEqual(parseAllow(' Terminal, forward,terminal '), ['terminal', 'forward']);
   assert.throws(
     () => parseAllow(''),
-    /--allow needs a list: terminal, forward, relay, listen, message, or none alone/,
+    /--allow needs a list: terminal, forward, relay, listen, message, files, or none alone/,
   );
   assert.throws(() => parseAllow('none,terminal'), /'none' cannot be combined with permissions/);
   assert.throws(() => parseAllow('bogus'), /--allow: unknown permission 'bogus'/);
@@ -20,7 +20,7 @@ test('one permission (peers allow/deny) is named without a flag it was not given
     (err: Error) => {
       assert.equal(
         err.message,
-        "unknown permission 'bogus'; use one of terminal, forward, relay, listen, message",
+        "unknown permission 'bogus'; use one of terminal, forward, relay, listen, message, files",
       );
       return true;
     },
