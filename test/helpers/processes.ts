@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PeerInfo } from '../../src-main/api/contract.js';
+import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../../src-main/api/contract.js';
+import { ControlClient } from '../../src-main/api/control-client.js';
+import { controlSocketPath } from '../../src-main/home/home-dir.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/clawbridge.js', import.meta.url));
 
@@ -151,9 +153,27 @@ export async function cliJson<T>(args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
-/** The peer `name` as `clawbridge peers --json --home HOME` lists it, or undefined. */
+/**
+ * One request to the running agent of `home` over its control socket, from this process: what the
+ * matching `clawbridge … --json` command prints, for tests that poll. A CLI process costs ~0.4 s of CPU
+ * to start, and a poll every 200 ms kept a core busy while the agents it waited for were starved.
+ */
+export async function agentCall<M extends MethodName>(
+  home: string,
+  method: M,
+  params: MethodParams<M>,
+): Promise<MethodResults[M]> {
+  const client = await ControlClient.connect(controlSocketPath(home), home);
+  try {
+    return await client.call(method, params);
+  } finally {
+    client.close();
+  }
+}
+
+/** The peer `name` as `clawbridge peers --json --home HOME` lists it (`peers.list`), or undefined. */
 export async function peerOf(home: string, name: string): Promise<PeerInfo | undefined> {
-  return (await cliJson<PeerInfo[]>(['peers', '--home', home])).find((p) => p.name === name);
+  return (await agentCall(home, 'peers.list', {})).find((p) => p.name === name);
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
