@@ -138,6 +138,11 @@ export const layers = [
     why: 'messages between nodes: the outbox, the record log and its files, served on the registry like every other service',
   },
   {
+    name: 'share',
+    folders: ['share'],
+    why: 'shared folders (ADR 0052): the read-only HTTP file server that answers a share’s reverse forward, its path and range checks, and the share API; on forwards’ reverse forwards',
+  },
+  {
     name: 'agent/app',
     folders: ['agent/app'],
     why: 'the composition root and lifecycle (compose-agent, run-agent), the API handler and its domains (agent/app/api/), peer methods, audit hooks: the only place that knows every part',

@@ -180,7 +180,9 @@ export type ConnectionKind =
   | 'reverse-served'
   | 'chain-hop'
   | 'messages-in'
-  | 'messages-out';
+  | 'messages-out'
+  /** A connection to one of this node's shared folders (share/), or one download on it. */
+  | 'share';
 
 export interface ConnectionPeer {
   name: string;

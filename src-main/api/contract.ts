@@ -12,6 +12,7 @@ import type { AuditEvent } from '../audit/audit-events.js';
 import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
 import { PERMISSIONS } from '../core/permissions.js';
 import { messageMethodParams, type MessageEvents, type MessageMethodResults } from './contract-messages.js';
+import { shareMethodParams, type ShareMethodResults } from './contract-share.js';
 
 const peerRef = z.string().min(1).max(200);
 /** Most events one `audit.list` answers (the newest of those that match). */
@@ -260,6 +261,8 @@ export const methodParams = {
   'agent.stop': z.object({}).strict(),
   /** messages.send, .list, .ack, .outbox, .delete (contract-messages.ts). */
   ...messageMethodParams,
+  /** share.add, .list, .remove (contract-share.ts). */
+  ...shareMethodParams,
 } as const;
 
 export type MethodName = keyof typeof methodParams;
@@ -504,7 +507,7 @@ export interface UiUrlResult {
 }
 
 /** Result type of each method. */
-export interface MethodResults extends MessageMethodResults {
+export interface MethodResults extends MessageMethodResults, ShareMethodResults {
   status: StatusResult;
   'peers.list': PeerInfo[];
   'peers.add': PeerInfo;

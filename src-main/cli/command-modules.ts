@@ -20,6 +20,7 @@ export const COMMAND_MODULES = {
     (await import('./connections-command.js')).registerConnectionsCommand,
   log: async (): Promise<Register> => (await import('./log-command.js')).registerLogCommand,
   msg: async (): Promise<Register> => (await import('./msg-commands.js')).registerMsgCommands,
+  share: async (): Promise<Register> => (await import('./share-commands.js')).registerShareCommands,
   ui: async (): Promise<Register> => (await import('./ui-command.js')).registerUiCommand,
 } as const;
 
@@ -44,6 +45,7 @@ export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = {
   connections: 'connections',
   log: 'log',
   msg: 'msg',
+  share: 'share',
   ui: 'ui',
 };
 

@@ -406,14 +406,25 @@ export class ForwardManager {
     return local.concat(this.reverseInfos());
   }
 
-  /** Reverse forwards as `forward list` shows them (after the local ones, in saved order). */
+  /** Reverse forwards as `forward list` shows them (after the local ones, in saved order); shares apart. */
   private reverseInfos(): ForwardInfo[] {
+    return this.reverseEntries()
+      .filter(({ record }) => record.share === undefined)
+      .map(({ info }) => info);
+  }
+
+  /** Shared folders (reverse forwards served by share/, ADR 0052): each saved record and its state. */
+  shares(): { record: ForwardRecord; info: ForwardInfo }[] {
+    return this.reverseEntries().filter(({ record }) => record.share !== undefined);
+  }
+
+  private reverseEntries(): { record: ForwardRecord; info: ForwardInfo }[] {
     const reverse = this.reverse;
     if (!reverse) return [];
     return this.deps.state
       .get()
       .forwards.filter((f) => reverse.has(f.name))
-      .map((record) => reverse.info(record, this.viaName(record) ?? ''));
+      .map((record) => ({ record, info: reverse.info(record, this.viaName(record) ?? '') }));
   }
 
   private async addReverse(record: ForwardRecord): Promise<string> {

@@ -13,7 +13,7 @@ import { agentDialer } from './dialer.js';
 import { ForwardManager, type ForwardManagerDeps } from './forward-manager.js';
 import { StreamResumes } from './stream-resumes.js';
 import { registerTcpConnectService } from './tcp-connect-service.js';
-import { ReverseForwards } from './reverse-forwards.js';
+import { ReverseForwards, type LocalReverseTarget } from './reverse-forwards.js';
 import { registerReverseListenService } from './reverse-listen-service.js';
 import { registerUdpConnectService } from './udp-connect-service.js';
 import { agentUdpConnect, withUdpFlows } from './udp-dialer.js';
@@ -37,6 +37,8 @@ export type ForwardingDeps = ForwardManagerDeps &
     readonly notices: Pick<Notices, 'changed' | 'notice' | 'onChanged'>;
     /** Listeners opened here for peers' reverse forwards are recorded (audit/). */
     readonly audit?: AuditSink;
+    /** Serves shared folders' connections here (share/, ADR 0052); absent: none are. */
+    readonly local?: LocalReverseTarget;
   };
 
 /** Registers the exit services and builds the forward manager; `start` opens the saved listeners. */

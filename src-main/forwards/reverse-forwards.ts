@@ -25,7 +25,7 @@ import type {
   ServiceRequest,
 } from '../agent/services/services.js';
 import type { ForwardRecord } from '../agent/state/settings.js';
-import type { ForwardInfo, ForwardState } from '../api/contract.js';
+import type { ConnectionKind, ForwardInfo, ForwardState } from '../api/contract.js';
 import { describeZodError } from '../core/zod-error.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
@@ -97,6 +97,30 @@ export interface ReverseForwardsDeps {
   readonly state: Pick<NodeState, 'forward' | 'saveForward'>;
   readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>;
   readonly services: Pick<ServiceRegistry, 'register'>;
+  /** What serves some reverse forwards' connections in this process instead of a dial (shares). */
+  readonly local?: LocalReverseTarget | undefined;
+}
+
+/**
+ * Serves the connections of some reverse forwards here, in this process, instead of dialing their
+ * `remote` (a shared folder's file server, src-main/share/; ADR 0052): the peer listens and each
+ * connection comes back as usual, then goes to `serve` rather than to a socket.
+ */
+export interface LocalReverseTarget {
+  /** What its connections are in `connections`. */
+  readonly kind: ConnectionKind;
+  /** Where `record`'s connections go, as `connections` lists it, when they are served here; else undefined. */
+  describe(record: ForwardRecord): string | undefined;
+  /**
+   * Serves one connection: `stream` carries the client's bytes; resolves once it closed. `received`
+   * counts bytes from the peer's client, `sent` bytes back to it.
+   */
+  serve(
+    record: ForwardRecord,
+    stream: Duplex,
+    connection: ServedConnection,
+    count: { received(n: number): void; sent(n: number): void },
+  ): Promise<void>;
 }
 
 /**
@@ -455,9 +479,68 @@ export class ReverseForwards {
     }
     run.carried = (run.carried ?? 0) + 1;
     try {
-      await this.carry(run, record, req, served, resumeId);
+      const here = this.deps.local?.describe(record);
+      if (here !== undefined) await this.carryHere(run, record, req, served, resumeId, here);
+      else await this.carry(run, record, req, served, resumeId);
     } finally {
       run.carried--;
+    }
+  }
+
+  /**
+   * One connection of a reverse forward served in this process (a share), its place under the cap
+   * taken: accept, then hand the stream to the local target until it closes.
+   */
+  private async carryHere(
+    run: ReverseRun,
+    record: ForwardRecord,
+    req: ServiceRequest,
+    served: Served,
+    resumeId: string | undefined,
+    to: string,
+  ): Promise<void> {
+    const local = this.deps.local!;
+    let stream: Duplex | undefined;
+    let connection: ServedConnection;
+    const peer = served.peer;
+    try {
+      const accepted = served.accept({
+        kind: local.kind,
+        from: `${peer.name} ${record.listen}`,
+        to,
+        close: (reason, refusal) =>
+          stream?.destroy(new ClawError('STREAM_RESET', reason, refusal ? { refusal } : undefined)),
+      });
+      connection = accepted.connection;
+      stream =
+        resumeId !== undefined && this.resumes
+          ? this.resumes.adopt(peer.fingerprint, resumeId, accepted.stream)
+          : accepted.stream;
+    } catch {
+      return;
+    }
+    const { counters } = run;
+    counters.connections++;
+    counters.open++;
+    run.problem = undefined;
+    this.activity.emit('moved');
+    // Counted as a dialed one's (carry): the run's `bytesIn` and the listing's out are what the peer's
+    // clients sent towards here; the answers going back, the other two.
+    try {
+      await local.serve(record, stream, connection, {
+        received: (n) => {
+          counters.bytesIn += n;
+          connection.bytesOut(n);
+        },
+        sent: (n) => {
+          counters.bytesOut += n;
+          connection.bytesIn(n);
+        },
+      });
+    } finally {
+      connection.end();
+      counters.open--;
+      this.activity.emit('moved');
     }
   }
 

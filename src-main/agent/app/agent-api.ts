@@ -53,6 +53,7 @@ import { ApiEventHub, type Clock, type ConnectionsSource, realClock } from './ap
 import type { ConnectionTable } from '../../connections/connection-table.js';
 import { listAudit, type AuditDeps } from './api/audit.js';
 import { messageEventSources, messageHandlers, type MessagesApiDeps } from './api/messages.js';
+import { shareHandlers } from '../../share/share-api.js';
 
 type Handlers = {
   [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
@@ -210,6 +211,8 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
       return listAudit(deps.audit, p);
     },
     ...messagesApi(deps.messages),
+    // Shares are reverse forwards the file server answers (share/share-api.ts, ADR 0052).
+    ...shareHandlers({ forwards, peers: links }),
     'agent.stop': () => {
       const stop = deps.requestStop;
       if (!stop) throw new ClawError('BAD_ARGUMENT', 'this agent cannot be stopped through its API');

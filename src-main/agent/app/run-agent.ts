@@ -30,6 +30,7 @@ import { lineWithHint } from '../../core/hint.js';
 import { createForwarding } from '../../forwards/forwarding.js';
 import { createTerminals } from '../../terminal/terminal-service.js';
 import { openMessages } from '../../messages/message-service.js';
+import { createShareTarget } from '../../share/share-target.js';
 import { SessionHostClient, sessionHostSocketPath } from '../../terminal/session-host/host-client.js';
 import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../../home/pipe-proof.js';
 import { AuditWriter } from '../../audit/audit-writer.js';
@@ -179,6 +180,8 @@ async function startAgent(
     links,
     connections: agent.opened,
     audit,
+    // Shared folders' connections are answered here, by the file server (share/, ADR 0052).
+    local: createShareTarget({ log: logger, state }),
   });
   const hostSocket = sessionHostSocketPath(controlSocketPath(opts.home));
   const terminals = createTerminals({

@@ -160,6 +160,18 @@ const forwardSchema = z.object({
   protocol: z.literal('udp').optional(),
   /** A UDP forward's idle time per client flow, in ms (default forwards/udp-flow.ts DEFAULT_UDP_IDLE_MS). */
   udpIdleMs: z.number().int().min(MIN_UDP_IDLE_MS).max(MAX_UDP_IDLE_MS).optional(),
+  /**
+   * A shared folder (`share`, ADR 0052) on a reverse forward: its connections are served by this
+   * node's file server (src-main/share/) from `dir`, not dialed to `remote`. `passwordHash`: the
+   * salted scrypt hash of its password (share/share-password.ts), never the password.
+   */
+  share: z
+    .object({
+      dir: z.string().min(1).max(4096),
+      dotfiles: z.boolean().default(false),
+      passwordHash: z.string().max(300).optional(),
+    })
+    .optional(),
 });
 
 /** A `HOST:PORT` to listen on, checked when the file is read so a bad one names the file and the key. */

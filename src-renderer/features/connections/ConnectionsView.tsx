@@ -26,6 +26,7 @@ const KIND_TEXT: Record<ConnectionKind, string> = {
   'chain-hop': 'Chain hop',
   'messages-in': 'Messages from a peer',
   'messages-out': 'Messages to a peer',
+  share: 'Shared folder',
 };
 
 export function ConnectionsView() {
