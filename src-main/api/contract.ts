@@ -12,7 +12,6 @@ import type { AuditEvent } from '../audit/audit-events.js';
 import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
 import { PERMISSIONS } from '../core/permissions.js';
 import { messageMethodParams, type MessageEvents, type MessageMethodResults } from './contract-messages.js';
-import { shareMethodParams, type ShareMethodResults } from './contract-share.js';
 
 const peerRef = z.string().min(1).max(200);
 /** Most events one `audit.list` answers (the newest of those that match). */
@@ -261,8 +260,6 @@ export const methodParams = {
   'agent.stop': z.object({}).strict(),
   /** messages.send, .list, .ack, .outbox, .delete (contract-messages.ts). */
   ...messageMethodParams,
-  /** share.add, .list, .remove (contract-share.ts). */
-  ...shareMethodParams,
 } as const;
 
 export type MethodName = keyof typeof methodParams;
@@ -469,8 +466,13 @@ export interface ForwardInfo {
   datagramsIn?: number;
   /** Datagrams from local clients to the remote side. */
   datagramsOut?: number;
-  /** Datagrams dropped: over a flow's queue, too many flows, a flow that could not open, or unsendable. */
+  /**
+   * Datagrams dropped: over a flow's queue, too many flows, a flow that could not open, unsendable, or
+   * dropped by the kernel at the forward's socket (its receive buffer full).
+   */
   dropped?: number;
+  /** Of `dropped`, those the kernel dropped at the forward's socket (Linux; 0 where it does not say). */
+  kernelDropped?: number;
 }
 
 export interface ProxyInfo {
@@ -507,7 +509,7 @@ export interface UiUrlResult {
 }
 
 /** Result type of each method. */
-export interface MethodResults extends MessageMethodResults, ShareMethodResults {
+export interface MethodResults extends MessageMethodResults {
   status: StatusResult;
   'peers.list': PeerInfo[];
   'peers.add': PeerInfo;

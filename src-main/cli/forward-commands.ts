@@ -114,7 +114,7 @@ function udpLines(list: ForwardInfo[]): string {
     .filter((f) => f.protocol === 'udp')
     .map(
       (f) =>
-        `${f.name}: UDP, flows idle out after ${f.udpIdleS ?? 60} s; datagrams in ${f.datagramsIn ?? 0}, out ${f.datagramsOut ?? 0}, dropped ${f.dropped ?? 0}`,
+        `${f.name}: UDP, flows idle out after ${f.udpIdleS ?? 60} s; datagrams in ${f.datagramsIn ?? 0}, out ${f.datagramsOut ?? 0}, dropped ${f.dropped ?? 0}${f.kernelDropped ? ` (${f.kernelDropped} by the kernel: its socket's receive buffer was full)` : ''}`,
     );
   return lines.length > 0 ? `\n\n${lines.join('\n')}` : '';
 }

@@ -16,7 +16,11 @@ import type { ForwardRecord } from '../agent/state/settings.js';
  */
 export type RunState =
   | { state: 'off' }
-  | { state: 'listening'; listener: Pick<TcpListener, 'address' | 'close'> }
+  | {
+      state: 'listening';
+      /** A UDP listener also says what the kernel dropped at its socket (udp-forward.ts). */
+      listener: Pick<TcpListener, 'address' | 'close'> & { takeKernelDrops?(): number };
+    }
   | { state: 'retrying'; error: string; retry: RetrySchedule }
   | { state: 'failed'; error: string };
 
@@ -30,6 +34,8 @@ export interface Counters {
   datagramsIn: number;
   datagramsOut: number;
   dropped: number;
+  /** Of `dropped`, those the kernel dropped at the listener's socket (its receive buffer was full). */
+  kernelDropped: number;
 }
 
 export interface Run {
@@ -46,7 +52,16 @@ export interface Run {
 
 /** Counters of a listener that has carried nothing yet. */
 export function zeroCounters(): Counters {
-  return { connections: 0, bytesIn: 0, bytesOut: 0, open: 0, datagramsIn: 0, datagramsOut: 0, dropped: 0 };
+  return {
+    connections: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    open: 0,
+    datagramsIn: 0,
+    datagramsOut: 0,
+    dropped: 0,
+    kernelDropped: 0,
+  };
 }
 
 export function newRun(name: string, now: RunState): Run {

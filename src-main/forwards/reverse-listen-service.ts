@@ -425,6 +425,7 @@ async function listenUdpBack(
   return {
     address: listener.address,
     close: async () => {
+      dropped += listener.takeKernelDrops();
       await listener.close();
       if (dropped > 0)
         log.info({ listen: listener.address, dropped }, 'reverse UDP listener dropped datagrams');

@@ -20,6 +20,7 @@ import { reportCutConnections, type FrontEndContext } from './front-end.js';
 import { listenError } from './listener.js';
 import type { TrackConnection } from './track-connection.js';
 import { UDP_FLOW_QUEUE_FLOOR_BYTES, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } from './udp-flow.js';
+import { readKernelDrops } from './udp-kernel-drops.js';
 
 /**
  * Client flows one UDP forward holds at once (docs/security.md). A datagram from a new client beyond
@@ -66,6 +67,12 @@ export interface UdpListener {
   address: string;
   /** Client flows open now. */
   readonly flows: number;
+  /**
+   * Datagrams the kernel dropped at the listener's socket since the last call (its receive buffer was
+   * full: udp-kernel-drops.ts), which `counters.dropped` never saw; 0 where the kernel does not say
+   * (not Linux). The forward's owner adds them to its `dropped` when its counters are read.
+   */
+  takeKernelDrops(): number;
   /** Ends every flow and frees the port. */
   close(): Promise<void>;
 }
@@ -240,10 +247,21 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
     client.earlyBytes += msg.length;
   });
 
+  /** The socket's kernel drops already taken (a new socket starts at 0). */
+  let kernelDropsTaken = 0;
+
   return {
     address: formatHostPort(bound.address, bound.port),
     get flows() {
       return flows.size;
+    },
+    takeKernelDrops: () => {
+      if (closing) return 0;
+      const now = readKernelDrops(bound.address, bound.port);
+      if (now === null || now <= kernelDropsTaken) return 0;
+      const n = now - kernelDropsTaken;
+      kernelDropsTaken = now;
+      return n;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,0 +1,445 @@
+/**
+ * `npm run bench:wireguard`: issue 56's WireGuard row. One wireguard-go tunnel between two network
+ * namespaces this bench creates, its endpoint changed between turns: plain UDP over the namespaces' veth
+ * (the control), a Clawbridge UDP forward over a direct link, and one over a relay-only link (the relay
+ * in the first namespace, over `wss://`). In each turn iperf3 runs TCP inside the tunnel (Mbit/s,
+ * retransmits), then UDP at UDP_RATE (what iperf3 counted lost), and the bench reads what the forward
+ * counted dropped over that UDP run, and the kernel's drops per socket (/proc/net/udp of each
+ * namespace): the forward's listener, the far WireGuard's socket, the exit's sockets (`other`). The
+ * paths alternate within each turn so their ratios are measured side by side. Needs Linux, root,
+ * /dev/net/tun, iproute2, wireguard-go, wg and iperf3; prints why it skips otherwise. Every process it
+ * starts is ended by its PID and both namespaces are deleted.
+ *
+ * Topology: agent a and the relay in namespace 1; agent b (direct, listening on the veth) and agent c
+ * (`--no-direct`) in namespace 2. Forwards on a: `wgd` via b and `wgr` via c, both to the far
+ * WireGuard's port on namespace 2's loopback.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI as BUILT_CLI, runCli as runBuiltCli } from './cli-agents.js';
+import { killByPid, launch, which, type Launched } from './processes.js';
+import { dropsBetween, parseProcNetUdp } from './udp-drops.js';
+import { median } from './table.js';
+
+/** Seconds of each iperf3 run. */
+const SECONDS = Number(process.env.CLAWBRIDGE_BENCH_WG_SECONDS ?? 5);
+/** Turns: each runs every path once (TCP then UDP). */
+const TURNS = Number(process.env.CLAWBRIDGE_BENCH_WG_TURNS ?? 2);
+/** iperf3's UDP offered rate (the issue's 200 Mbit/s). */
+const UDP_RATE = process.env.CLAWBRIDGE_BENCH_WG_UDP_RATE ?? '200M';
+/** iperf3's UDP payload: one datagram per WireGuard packet under the tunnel's 1,420-byte MTU. */
+const UDP_LENGTH = 1280;
+/** Issue 56's lines: TCP inside the tunnel through the forward over plain UDP's. */
+const TARGET_DIRECT = 0.8;
+const TARGET_RELAY = 0.6;
+/** Ports inside the namespaces (new namespaces: free). */
+const WG_PORT_B = 51820;
+const WG_PORT_A = 51821;
+const FWD_DIRECT_PORT = 41001;
+const FWD_RELAY_PORT = 41002;
+const AGENT_B_PORT = 7475;
+const START_MS = 20_000;
+/** The CLI to run: this checkout's build, or another's (CLAWBRIDGE_BENCH_CLI=/path/to/bin/clawbridge.js). */
+const CLI = process.env.CLAWBRIDGE_BENCH_CLI ?? BUILT_CLI;
+const runCli = (args: string[]) => runBuiltCli(args, CLI);
+
+type PathName = 'plain' | 'direct' | 'relay';
+/** The paths measured (CLAWBRIDGE_BENCH_WG_PATHS=plain,direct to leave one out while profiling). */
+const PATHS: PathName[] = (process.env.CLAWBRIDGE_BENCH_WG_PATHS ?? 'plain,direct,relay')
+  .split(',')
+  .filter((p): p is PathName => p === 'plain' || p === 'direct' || p === 'relay');
+/** Extra Node options for the agents (as bench/cli-agents.ts reads them: `--cpu-prof --cpu-prof-dir=DIR`). */
+const AGENT_NODE_ARGS = (process.env.CLAWBRIDGE_BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+export function wireguardUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'network namespaces and TUN devices need Linux';
+  if (process.getuid?.() !== 0) return 'network namespaces and TUN devices need root';
+  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
+  for (const [cmd, pkg] of [
+    ['ip', 'iproute2'],
+    ['wireguard-go', 'wireguard-go'],
+    ['wg', 'wireguard-tools'],
+    ['iperf3', 'iperf3'],
+  ] as const) {
+    if (!which(cmd)) return `${cmd} is not installed (Debian package ${pkg})`;
+  }
+  return undefined;
+}
+
+const run = (cmd: string, args: string[], input?: string): string =>
+  execFileSync(cmd, args, { stdio: 'pipe', ...(input !== undefined ? { input } : {}) })
+    .toString()
+    .trim();
+const inNs = (ns: string, cmd: string, ...args: string[]): string =>
+  run('ip', ['netns', 'exec', ns, cmd, ...args]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface ForwardCounts {
+  datagramsOut: number;
+  dropped: number;
+  kernelDropped?: number;
+}
+
+interface UdpTurn {
+  path: PathName;
+  sent: number;
+  lost: number;
+  lostPercent: number;
+  forward?: { dropped: number; out: number; kernelDropped?: number };
+  kernel: Record<string, number>;
+}
+
+interface TcpTurn {
+  path: PathName;
+  mbps: number;
+  retransmits: number;
+}
+
+async function main(): Promise<void> {
+  const why = wireguardUnavailable();
+  if (why) {
+    console.log(`wireguard: skipped (${why})`);
+    return;
+  }
+  const id = `cbwb${process.pid % 10000}`;
+  const [n1, n2] = [`${id}1`, `${id}2`];
+  const [vethA, vethB, wgA, wgB] = [`${id}va`, `${id}vb`, `${id}wa`, `${id}wb`];
+  const [addrA, addrB] = ['198.18.91.1', '198.18.91.2'];
+  const dir = mkdtempSync(join(tmpdir(), 'cb-bench-wg-'));
+  const procs: Launched[] = [];
+  const cleanups: (() => void)[] = [() => rmSync(dir, { recursive: true, force: true })];
+  const env = { ...process.env, CLAWBRIDGE_LOG: 'warn' };
+  const inNsLaunch = (ns: string, cmd: string, args: string[], extraEnv?: NodeJS.ProcessEnv): Launched => {
+    const p = launch('ip', ['netns', 'exec', ns, cmd, ...args], { ...env, ...extraEnv });
+    procs.push(p);
+    return p;
+  };
+  try {
+    run('ip', ['netns', 'add', n1]);
+    cleanups.push(() => run('ip', ['netns', 'del', n1]));
+    run('ip', ['netns', 'add', n2]);
+    cleanups.push(() => run('ip', ['netns', 'del', n2]));
+    run('ip', ['link', 'add', vethA, 'type', 'veth', 'peer', 'name', vethB]);
+    run('ip', ['link', 'set', vethA, 'netns', n1]);
+    run('ip', ['link', 'set', vethB, 'netns', n2]);
+    for (const [ns, dev, addr] of [
+      [n1, vethA, addrA],
+      [n2, vethB, addrB],
+    ] as const) {
+      run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      run('ip', ['-n', ns, 'addr', 'add', `${addr}/30`, 'dev', dev]);
+      run('ip', ['-n', ns, 'link', 'set', dev, 'up']);
+    }
+
+    // The relay and agent a in namespace 1; b (direct) and c (relay only) in namespace 2.
+    const relay = inNsLaunch(n1, process.execPath, [
+      CLI,
+      'relay',
+      '--home',
+      join(dir, 'relay'),
+      '--listen',
+      `${addrA}:0`,
+    ]);
+    const [, url, relayFp] = await relay.waitFor(
+      /relay listening on (wss:\/\/\S+) fingerprint ([0-9a-f]{64})/,
+      START_MS,
+      'relay',
+    );
+    const relayArgs = ['--relay', url!, '--relay-fingerprint', relayFp!];
+    const agent = async (ns: string, name: string, extra: string[]) => {
+      const home = join(dir, name);
+      const p = inNsLaunch(ns, process.execPath, [
+        ...AGENT_NODE_ARGS,
+        CLI,
+        'agent',
+        '--home',
+        home,
+        '--name',
+        name,
+        ...extra,
+      ]);
+      const m = await p.waitFor(/fingerprint ([0-9a-f]{64}), direct (\S+)/, START_MS, `agent ${name}`);
+      return { home, fingerprint: m[1]!, pid: p.proc.pid ?? 0 };
+    };
+    const [a, b, c] = await Promise.all([
+      agent(n1, 'a', [...relayArgs, '--listen', `${addrA}:0`]),
+      agent(n2, 'b', [...relayArgs, '--listen', `${addrB}:${AGENT_B_PORT}`]),
+      agent(n2, 'c', [...relayArgs, '--no-direct']),
+    ]);
+    await runCli(['peers', 'add', a.fingerprint, '--name', 'a', '--home', b.home]);
+    await runCli(['peers', 'add', a.fingerprint, '--name', 'a', '--home', c.home]);
+    await runCli([
+      'peers',
+      'add',
+      b.fingerprint,
+      '--name',
+      'b',
+      '--address',
+      `${addrB}:${AGENT_B_PORT}`,
+      '--home',
+      a.home,
+    ]);
+    await runCli(['peers', 'add', c.fingerprint, '--name', 'c', '--home', a.home]);
+    await waitForPath(a.home, 'b', 'direct');
+    await waitForPath(a.home, 'c', 'relay');
+    for (const [name, port, via] of [
+      ['wgd', FWD_DIRECT_PORT, 'b'],
+      ['wgr', FWD_RELAY_PORT, 'c'],
+    ] as const) {
+      await runCli([
+        'forward',
+        'add',
+        '--udp',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--via',
+        via,
+        '--to',
+        `127.0.0.1:${WG_PORT_B}`,
+        '--name',
+        name,
+        '--home',
+        a.home,
+      ]);
+    }
+
+    // WireGuard on both sides: wgB listens on WG_PORT_B (all addresses) and learns its peer's endpoint
+    // from what arrives; wgA's endpoint is what each turn sets.
+    const keys = [0, 1].map(() => {
+      const priv = run('wg', ['genkey']);
+      return { priv, pub: run('wg', ['pubkey'], priv) };
+    });
+    keys.forEach((k, i) => writeFileSync(join(dir, `k${i}`), k.priv, { mode: 0o600 }));
+    for (const [ns, dev] of [
+      [n1, wgA],
+      [n2, wgB],
+    ] as const) {
+      inNsLaunch(ns, 'wireguard-go', ['--foreground', dev], {
+        WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1',
+      });
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          inNs(ns, 'ip', 'link', 'show', dev);
+          break;
+        } catch {
+          if (Date.now() > deadline) throw new Error(`wireguard-go did not create ${dev}`);
+          await sleep(100);
+        }
+      }
+    }
+    inNs(n1, 'wg', 'set', wgA, 'listen-port', String(WG_PORT_A), 'private-key', join(dir, 'k0'));
+    inNs(n1, 'wg', 'set', wgA, 'peer', keys[1]!.pub, 'allowed-ips', '10.99.0.2/32');
+    inNs(n2, 'wg', 'set', wgB, 'listen-port', String(WG_PORT_B), 'private-key', join(dir, 'k1'));
+    inNs(n2, 'wg', 'set', wgB, 'peer', keys[0]!.pub, 'allowed-ips', '10.99.0.1/32');
+    inNs(n1, 'ip', 'addr', 'add', '10.99.0.1/24', 'dev', wgA);
+    inNs(n2, 'ip', 'addr', 'add', '10.99.0.2/24', 'dev', wgB);
+    inNs(n1, 'ip', 'link', 'set', wgA, 'up');
+    inNs(n2, 'ip', 'link', 'set', wgB, 'up');
+    const server = inNsLaunch(n2, 'iperf3', ['-s', '-B', '10.99.0.2', '--forceflush']);
+    await server.waitFor(/Server listening/, START_MS, 'iperf3 -s');
+
+    const endpoint: Record<PathName, string> = {
+      plain: `${addrB}:${WG_PORT_B}`,
+      direct: `127.0.0.1:${FWD_DIRECT_PORT}`,
+      relay: `127.0.0.1:${FWD_RELAY_PORT}`,
+    };
+    const forwardName: Partial<Record<PathName, string>> = { direct: 'wgd', relay: 'wgr' };
+    let lastEndpoint = '';
+    let lastPath: PathName | undefined;
+    const usePath = async (path: PathName) => {
+      if (path === lastPath) return;
+      lastPath = path;
+      inNs(n1, 'wg', 'set', wgA, 'peer', keys[1]!.pub, 'endpoint', endpoint[path]);
+      // A datagram into the tunnel until the far side has moved its endpoint to where this path's
+      // packets come from (the handshake or the roam done before anything is timed).
+      const host = path === 'plain' ? addrA : '127.0.0.1';
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        run('ip', ['netns', 'exec', n1, 'bash', '-c', 'echo probe > /dev/udp/10.99.0.2/9']);
+        await sleep(200);
+        const now = inNs(n2, 'wg', 'show', wgB, 'endpoints').split(/\s+/)[1] ?? '';
+        if (now.startsWith(`${host}:`) && now !== lastEndpoint) {
+          lastEndpoint = now;
+          return;
+        }
+      }
+      throw new Error(`the tunnel did not move to the ${path} path (endpoint ${lastEndpoint})`);
+    };
+    const forwardCounts = async (name: string): Promise<ForwardCounts> => {
+      const list = JSON.parse(
+        await runCli(['forward', 'list', '--json', '--home', a.home]),
+      ) as (ForwardCounts & {
+        name: string;
+      })[];
+      const f = list.find((x) => x.name === name);
+      return {
+        datagramsOut: f?.datagramsOut ?? 0,
+        dropped: f?.dropped ?? 0,
+        ...(f?.kernelDropped !== undefined ? { kernelDropped: f.kernelDropped } : {}),
+      };
+    };
+    const kernelDrops = () => {
+      const read = (ns: string) =>
+        parseProcNetUdp(
+          inNs(ns, 'cat', '/proc/net/udp') +
+            '\n' +
+            inNs(ns, 'cat', '/proc/net/udp6').split('\n').slice(1).join('\n'),
+        );
+      return { n1: read(n1), n2: read(n2) };
+    };
+    const names1 = new Map<number, string>([
+      [FWD_DIRECT_PORT, 'forward listener'],
+      [FWD_RELAY_PORT, 'forward listener'],
+      [WG_PORT_A, 'wg a'],
+    ]);
+    const names2 = new Map<number, string>([[WG_PORT_B, 'wg b']]);
+
+    const tcp: TcpTurn[] = [];
+    const udp: UdpTurn[] = [];
+    // Uncounted warm-up through each path: the agents' first seconds run code not compiled yet.
+    for (const path of PATHS) {
+      await usePath(path);
+      await iperf(n1, ['-t', '2']);
+    }
+    for (let turn = 1; turn <= TURNS; turn++) {
+      for (const path of PATHS) {
+        await usePath(path);
+        const t = await iperf(n1, ['-t', String(SECONDS)]);
+        const end = t.end as {
+          sum_received: { bits_per_second: number };
+          sum_sent: { retransmits?: number };
+        };
+        const row: TcpTurn = {
+          path,
+          mbps: end.sum_received.bits_per_second / 1e6,
+          retransmits: end.sum_sent.retransmits ?? 0,
+        };
+        tcp.push(row);
+        console.log(
+          `wireguard turn ${turn} tcp ${path}: ${row.mbps.toFixed(0)} Mbit/s, ${row.retransmits} retransmits (load ${loadAvg()})`,
+        );
+        const name = forwardName[path];
+        const before = name ? await forwardCounts(name) : undefined;
+        const k0 = kernelDrops();
+        const u = await iperf(n1, ['-u', '-b', UDP_RATE, '-l', String(UDP_LENGTH), '-t', String(SECONDS)]);
+        // Let the last datagrams drain before the counters are read.
+        await sleep(500);
+        const k1 = kernelDrops();
+        const after = name ? await forwardCounts(name) : undefined;
+        const sum = (u.end as { sum: { packets: number; lost_packets: number; lost_percent: number } }).sum;
+        const kernel: Record<string, number> = {};
+        for (const [k, v] of dropsBetween(k0.n1, k1.n1, names1)) kernel[`n1 ${k}`] = v;
+        for (const [k, v] of dropsBetween(k0.n2, k1.n2, names2)) kernel[`n2 ${k}`] = v;
+        const urow: UdpTurn = {
+          path,
+          sent: sum.packets,
+          lost: sum.lost_packets,
+          lostPercent: sum.lost_percent,
+          kernel,
+          ...(before && after
+            ? {
+                forward: {
+                  dropped: after.dropped - before.dropped,
+                  out: after.datagramsOut - before.datagramsOut,
+                  ...(after.kernelDropped !== undefined
+                    ? { kernelDropped: after.kernelDropped - (before.kernelDropped ?? 0) }
+                    : {}),
+                },
+              }
+            : {}),
+        };
+        udp.push(urow);
+        console.log(
+          `wireguard turn ${turn} udp ${path}: ${urow.lost}/${urow.sent} lost (${urow.lostPercent.toFixed(2)} %)` +
+            (urow.forward
+              ? `, forward counted ${urow.forward.dropped} dropped` +
+                (urow.forward.kernelDropped !== undefined
+                  ? ` (${urow.forward.kernelDropped} by the kernel)`
+                  : '') +
+                ` of ${urow.forward.out} sent on`
+              : '') +
+            `; kernel drops ${JSON.stringify(kernel)}`,
+        );
+      }
+    }
+
+    const mbpsOf = (path: PathName) => median(tcp.filter((r) => r.path === path).map((r) => r.mbps));
+    const plain = mbpsOf('plain');
+    console.log('');
+    console.log(`wireguard rows (median of ${TURNS} turns of ${SECONDS} s; load ${loadAvg()})`);
+    for (const path of PATHS) {
+      const m = mbpsOf(path);
+      const retr = median(tcp.filter((r) => r.path === path).map((r) => r.retransmits));
+      const ratio = path === 'plain' ? '' : `  ${(m / plain).toFixed(3)}x plain`;
+      const line =
+        path === 'direct' ? ` (line ${TARGET_DIRECT}x)` : path === 'relay' ? ` (line ${TARGET_RELAY}x)` : '';
+      console.log(
+        `  wg-tcp-${path.padEnd(6)} ${m.toFixed(0).padStart(6)} Mbit/s  retransmits ${retr}${ratio}${line}`,
+      );
+    }
+    for (const path of PATHS) {
+      const rows = udp.filter((r) => r.path === path);
+      const sent = rows.reduce((s, r) => s + r.sent, 0);
+      const lost = rows.reduce((s, r) => s + r.lost, 0);
+      const dropped = rows.reduce((s, r) => s + (r.forward?.dropped ?? 0), 0);
+      console.log(
+        `  wg-udp-${path.padEnd(6)} ${UDP_RATE}: lost ${lost}/${sent} (${((100 * lost) / Math.max(1, sent)).toFixed(2)} %)` +
+          (path === 'plain' ? '' : `, forward dropped ${dropped}`),
+      );
+    }
+  } finally {
+    for (const p of procs.reverse()) await killByPid(p.proc);
+    for (const f of cleanups.reverse()) {
+      try {
+        f();
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+function loadAvg(): string {
+  try {
+    return run('cat', ['/proc/loadavg']).split(' ').slice(0, 3).join(' ');
+  } catch {
+    return '?';
+  }
+}
+
+/** Runs one iperf3 client in `ns` against the tunnel's far address and returns its JSON. */
+async function iperf(ns: string, args: string[]): Promise<Record<string, unknown>> {
+  const p = launch('ip', ['netns', 'exec', ns, 'iperf3', '-c', '10.99.0.2', '-J', ...args]);
+  const code = await new Promise<number | null>((resolve) => p.proc.once('close', resolve));
+  const out = p.stdout();
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(out) as Record<string, unknown>;
+  } catch {
+    throw new Error(`iperf3 ${args.join(' ')} printed no JSON (${code}): ${p.stderr().slice(-300)}`);
+  }
+  if (typeof json.error === 'string') throw new Error(`iperf3 ${args.join(' ')}: ${json.error}`);
+  return json;
+}
+
+async function waitForPath(home: string, peer: string, path: 'direct' | 'relay'): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let last = 'never listed';
+  while (Date.now() < deadline) {
+    const list = JSON.parse(await runCli(['peers', '--json', '--home', home])) as {
+      name: string;
+      online: boolean;
+      path: string | null;
+    }[];
+    const p = list.find((x) => x.name === peer);
+    if (p?.online && p.path === path) return;
+    last = p ? `online ${p.online}, path ${p.path ?? 'none'}` : 'not listed';
+    await sleep(250);
+  }
+  throw new Error(`peer ${peer} was not online on the ${path} path within 30 s (${last})`);
+}
+
+await main();
