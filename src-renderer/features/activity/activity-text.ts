@@ -53,6 +53,7 @@ const CONNECTION_TEXT: Record<string, string> = {
   'chain-hop': 'Chain hop',
   'messages-in': 'Message stream from a peer',
   'messages-out': 'Message stream to a peer',
+  share: 'Shared folder: a connection or a download',
 };
 
 /** `direct 198.51.100.7:7443`, `relay`, or null when neither is known. */
