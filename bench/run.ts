@@ -11,7 +11,9 @@
  * this run's loopback rows); `--profile NAME` runs only that section, `--only` runs none of them. With
  * --json the sections' rows and ratios are under `profiles`. Between the two comes the messages section
  * (bench/messages-section.ts: messages/s beside mosquitto, send → `msg listen`, `msg ask` beside `term`;
- * `--only messages` runs only it; under `messages` in --json). The last line is the run's wall time.
+ * `--only messages` runs only it; under `messages` in --json), then the share section (bench/share-section.ts:
+ * a 1 GiB curl download from a share beside python's http.server behind a reverse forward; `--only share`;
+ * under `share` in --json). The last line is the run's wall time.
  */
 import { cpus, loadavg } from 'node:os';
 import { osCpuTimes, percent, settle, SETTLED_BUSY_SHARE } from './settle.js';
@@ -28,6 +30,7 @@ import { formatSection, sectionJson, type PrintedSection } from './profile-repor
 import { lanNote, profileTargets } from './profile-targets.js';
 import { formatMessagesSection, messagesJson } from './messages-report.js';
 import { measureMessages } from './messages-section.js';
+import { formatShareSection, measureShare, shareJson } from './share-section.js';
 import { measureRelayMemory } from './relay-memory.js';
 import { prepareBareRelay, prepareRelay } from './relay-paths.js';
 import { measureRendererJs } from './renderer-size.js';
@@ -50,7 +53,7 @@ const json = process.argv.includes('--json');
 const only = parseOnly(process.argv.slice(2));
 const profile = parseProfile(process.argv.slice(2));
 /** Rows and lines that are not rows of the table but can be selected with --only. */
-const OTHER_NAMES = ['renderer-js', 'relay-memory', 'messages'];
+const OTHER_NAMES = ['renderer-js', 'relay-memory', 'messages', 'share'];
 const runStarted = performance.now();
 /** Progress on stderr, each line stamped with the seconds since the run began: where the time goes. */
 const log = (line: string) =>
@@ -125,6 +128,25 @@ async function messagesSection(cores: number): Promise<Record<string, unknown> |
     return messagesJson(figures);
   } catch (err) {
     const line = `messages section not available: ${(err as Error).message}`;
+    if (json) log(line);
+    else process.stdout.write(`\n${line}\n`);
+    return null;
+  }
+}
+
+/** The share section (issue 55 item 4), printed as it ends (stderr with --json); its `--json` object. */
+async function shareSection(cores: number): Promise<Record<string, unknown> | null> {
+  const busy = await quiet(SECTION_SETTLE_MAX_MS);
+  const t0 = performance.now();
+  try {
+    const figures = await measureShare(log);
+    const note = `section took ${((performance.now() - t0) / 1000).toFixed(0)} s; CPUs ${percent(busy)} busy (of ${cores} cores) in the second before it started${busy > SETTLED_BUSY_SHARE ? ' (a loaded machine: other processes competed for the CPU)' : ''}`;
+    const text = formatShareSection(figures, [note]);
+    if (json) log(text);
+    else process.stdout.write(`${text}\n`);
+    return shareJson(figures);
+  } catch (err) {
+    const line = `share section not available: ${(err as Error).message}`;
     if (json) log(line);
     else process.stdout.write(`\n${line}\n`);
     return null;
@@ -267,6 +289,13 @@ async function main(): Promise<void> {
     messages = section ?? undefined;
     parts.push(['messages', (performance.now() - m0) / 1000]);
   }
+  // Share (issue 55 item 4): a share beside python's http.server behind a reverse forward.
+  let share: Record<string, unknown> | undefined;
+  if (selects(only, 'share')) {
+    const s0 = performance.now();
+    share = (await shareSection(cores)) ?? undefined;
+    parts.push(['share', (performance.now() - s0) / 1000]);
+  }
   // With --only, the loopback table is partial and the sections do not run.
   const sections = only === null ? await profileSections(PROFILES, cores, results) : [];
   parts.push(...sections.map((s) => [s.name, s.seconds] as const));
@@ -274,6 +303,7 @@ async function main(): Promise<void> {
     const extra = {
       ...(only === null ? { profiles: sections.map(sectionJson) } : {}),
       ...(messages ? { messages } : {}),
+      ...(share ? { share } : {}),
     };
     process.stdout.write(`${jsonReport(results, lines, extra)}\n`);
   }
