@@ -133,6 +133,11 @@ export const layers = [
     why: 'the hop service a node serves as a hop of another’s route; pipes with forwards’ splice',
   },
   {
+    name: 'files',
+    folders: ['files'],
+    why: 'files sent between nodes (ADR 0051): the name checks, the staging area and file inbox in the home, the receiving and sending sides of the `files` service on the registry',
+  },
+  {
     name: 'messages',
     folders: ['messages'],
     why: 'messages between nodes: the outbox, the record log and its files, served on the registry like every other service',

@@ -163,7 +163,8 @@ export interface PairingEvent {
  * client flow a peer's reverse UDP listener sent back here), `reverse-served` (a connection or UDP flow
  * a listener held here for a peer's reverse forward accepted, going to that peer), `chain-hop` (a pipe
  * carried for a route), `messages-in` (a peer's message stream delivering into this node's inbox),
- * `messages-out` (this node's message stream delivering its outbox to a peer).
+ * `messages-out` (this node's message stream delivering its outbox to a peer), `files-in` (a peer's
+ * files stream receiving into this node's file inbox), `files-out` (this node's files stream to a peer).
  */
 export type ConnectionKind =
   | 'forward'
@@ -179,6 +180,8 @@ export type ConnectionKind =
   | 'reverse-udp'
   | 'reverse-served'
   | 'chain-hop'
+  | 'files-in'
+  | 'files-out'
   | 'messages-in'
   | 'messages-out'
   /** A connection to one of this node's shared folders (share/), or one download on it. */

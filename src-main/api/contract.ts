@@ -11,6 +11,7 @@ import type { AddressSource } from '../core/address-source.js';
 import type { AuditEvent } from '../audit/audit-events.js';
 import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
 import { PERMISSIONS } from '../core/permissions.js';
+import { fileMethodParams, type FileEvents, type FileMethodResults } from './contract-files.js';
 import { messageMethodParams, type MessageEvents, type MessageMethodResults } from './contract-messages.js';
 import { shareMethodParams, type ShareMethodResults } from './contract-share.js';
 
@@ -259,6 +260,8 @@ export const methodParams = {
     .strict(),
   /** Asks the agent to shut down cleanly (forwards closed, peers told, ports freed); answered before it stops. */
   'agent.stop': z.object({}).strict(),
+  /** files.send, .transfers, .cancel, .list, .get, .delete (contract-files.ts). */
+  ...fileMethodParams,
   /** messages.send, .list, .ack, .outbox, .delete (contract-messages.ts). */
   ...messageMethodParams,
   /** share.add, .list, .remove (contract-share.ts). */
@@ -512,7 +515,7 @@ export interface UiUrlResult {
 }
 
 /** Result type of each method. */
-export interface MethodResults extends MessageMethodResults, ShareMethodResults {
+export interface MethodResults extends MessageMethodResults, ShareMethodResults, FileMethodResults {
   status: StatusResult;
   'peers.list': PeerInfo[];
   'peers.add': PeerInfo;
@@ -557,8 +560,11 @@ export interface AuditListResult {
   bad: number;
 }
 
-/** Events pushed to subscribed clients (`message` and `message.state`: contract-messages.ts). */
-export interface ApiEvents extends MessageEvents {
+/**
+ * Events pushed to subscribed clients (`message` and `message.state`: contract-messages.ts;
+ * `file.transfer` and `file.received`: contract-files.ts).
+ */
+export interface ApiEvents extends MessageEvents, FileEvents {
   /**
    * Something changed, and what (`domains`): sent just before the `status` event that shows it (same
    * `seq`), so at most one per STATUS_EVENT_INTERVAL_MS. A client re-reads only what that status

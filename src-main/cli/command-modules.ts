@@ -20,6 +20,7 @@ export const COMMAND_MODULES = {
     (await import('./connections-command.js')).registerConnectionsCommand,
   log: async (): Promise<Register> => (await import('./log-command.js')).registerLogCommand,
   msg: async (): Promise<Register> => (await import('./msg-commands.js')).registerMsgCommands,
+  file: async (): Promise<Register> => (await import('./file-commands.js')).registerFileCommands,
   share: async (): Promise<Register> => (await import('./share-commands.js')).registerShareCommands,
   ui: async (): Promise<Register> => (await import('./ui-command.js')).registerUiCommand,
 } as const;
@@ -45,6 +46,7 @@ export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = {
   connections: 'connections',
   log: 'log',
   msg: 'msg',
+  file: 'file',
   share: 'share',
   ui: 'ui',
 };

@@ -52,6 +52,7 @@ import { probeRelay } from './api/relay-probe.js';
 import { ApiEventHub, type Clock, type ConnectionsSource, realClock } from './api/events.js';
 import type { ConnectionTable } from '../../connections/connection-table.js';
 import { listAudit, type AuditDeps } from './api/audit.js';
+import { fileEventSources, fileHandlers, type FilesApiDeps } from './api/files.js';
 import { messageEventSources, messageHandlers, type MessagesApiDeps } from './api/messages.js';
 import { shareHandlers } from '../../share/share-api.js';
 
@@ -100,6 +101,8 @@ export interface ApiDeps {
   audit?: AuditDeps;
   /** The node's inbox and outbox (`messages.*`, the message events); absent in agents built without them. */
   messages?: MessagesApiDeps;
+  /** The files service (`files.*`, the file events); absent in agents built without it. */
+  files?: FilesApiDeps;
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
 }
@@ -199,6 +202,7 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
     'relay.probe': (p) => probeRelay(p.url, p.timeoutMs),
     'terminal.list': () => terminals()?.viewers.list() ?? [],
     'terminal.close': (p) => requireTerminals().viewers.close(p.id),
+    ...filesApi(deps.files),
     'connections.list': () => deps.connections?.list() ?? [],
     'connections.close': (p) => {
       if (!deps.connections) throw new ClawError('INTERNAL', 'this agent does not list its connections');
@@ -231,6 +235,7 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
       onNotice: (l) => notices.onForwardNotice(l),
       ...(audit ? { onAudit: (l: (lines: number) => void) => audit.onWritten(l) } : {}),
       ...(deps.messages ? messageEventSources(deps.messages) : {}),
+      ...(deps.files ? fileEventSources(deps.files) : {}),
       onSettingsChanged: (l) =>
         state.subscribe((c) => {
           if (c.kind === 'option' || c.kind === 'relay') l();
@@ -269,6 +274,22 @@ function messagesApi(deps: MessagesApiDeps | undefined): ReturnType<typeof messa
     'messages.ack': off,
     'messages.outbox': off,
     'messages.delete': off,
+  };
+}
+
+/** The files methods, or (an agent built without files) each saying so. */
+function filesApi(deps: FilesApiDeps | undefined): ReturnType<typeof fileHandlers> {
+  if (deps) return fileHandlers(deps);
+  const off = () => {
+    throw new ClawError('INTERNAL', 'files are not running in this agent; restart the agent');
+  };
+  return {
+    'files.send': off,
+    'files.transfers': off,
+    'files.cancel': off,
+    'files.list': off,
+    'files.get': off,
+    'files.delete': off,
   };
 }
 

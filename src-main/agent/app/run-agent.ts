@@ -30,6 +30,7 @@ import { lineWithHint } from '../../core/hint.js';
 import { createForwarding } from '../../forwards/forwarding.js';
 import { createTerminals } from '../../terminal/terminal-service.js';
 import { openMessages } from '../../messages/message-service.js';
+import { createFiles } from '../../files/file-service.js';
 import { createShareTarget } from '../../share/share-target.js';
 import { SessionHostClient, sessionHostSocketPath } from '../../terminal/session-host/host-client.js';
 import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../../home/pipe-proof.js';
@@ -225,6 +226,19 @@ async function startAgent(
     connections: agent.opened,
     audit,
   });
+  // Files (issue 55): the `files` service registered now; its store opens and saved transfers resume
+  // before the links start.
+  const files = createFiles({
+    home: opts.home,
+    log: logger,
+    services: agent.services,
+    peers: {
+      peerEntries: () => links.peerEntries(),
+      openStream: (entry, service, args) => links.openStream(entry, service, args),
+      onChanged: (listener) => notices.onChanged(listener),
+    },
+    connections: agent.opened,
+  });
   // Once the agent stops, the methods answer that forwarding / terminals are not running.
   const stopping = () => life.state === 'stopping' || life.state === 'stopped';
   const api = createApiHandler({
@@ -251,6 +265,7 @@ async function startAgent(
     forwards: () => (stopping() ? undefined : forwarding.manager),
     terminals: () => (stopping() ? undefined : terminals),
     messages: { inbox: messages.inbox, outbox: messages.outbox, peers: links },
+    files: { files, peers: links },
     requestStop: () => {
       if (stopping()) return;
       if (opts.onStopRequested) opts.onStopRequested(stop);
@@ -266,6 +281,7 @@ async function startAgent(
     [
       { name: 'audit log', stop: () => audit.close() },
       messages.parts.boxes,
+      files.part,
       { name: 'node', start: () => agent.start(), stop: () => agent.stop() },
       messages.parts.delivery,
       { name: 'terminals', start: () => terminals.start(), stop: () => terminals.stop() },

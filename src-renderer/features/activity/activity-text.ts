@@ -51,6 +51,8 @@ const CONNECTION_TEXT: Record<string, string> = {
   'reverse-served': 'Served for a peer’s reverse forward',
   'relay-circuit': 'Relay circuit',
   'chain-hop': 'Chain hop',
+  'files-in': 'Files from a peer',
+  'files-out': 'Files to a peer',
   'messages-in': 'Message stream from a peer',
   'messages-out': 'Message stream to a peer',
   share: 'Shared folder: a connection or a download',

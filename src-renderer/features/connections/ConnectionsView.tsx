@@ -24,6 +24,8 @@ const KIND_TEXT: Record<ConnectionKind, string> = {
   'reverse-udp': 'Reverse UDP flow',
   'reverse-served': 'Served for a peer’s reverse forward',
   'chain-hop': 'Chain hop',
+  'files-in': 'Files from a peer',
+  'files-out': 'Files to a peer',
   'messages-in': 'Messages from a peer',
   'messages-out': 'Messages to a peer',
   share: 'Shared folder',

@@ -22,6 +22,7 @@ import {
   type TerminalEvent,
 } from '../../../api/contract.js';
 import type { InboxMessage, OutboxMessage } from '../../../api/contract-messages.js';
+import type { ReceivedInfo, TransferInfo } from '../../../api/contract-files.js';
 import type { Disposer } from '../../../core/emitter.js';
 
 /** Timers, injectable so the coalescing is tested with a fake clock. */
@@ -104,6 +105,10 @@ export interface EventSources {
   onMessage?(listener: (m: InboxMessage) => void): Disposer;
   /** An outbox message changed state, for the `message.state` event. */
   onMessageState?(listener: (m: OutboxMessage) => void): Disposer;
+  /** A file transfer moved on or changed state (agent/app/api/files.ts), for `file.transfer`. */
+  onFileTransfer?(listener: (t: TransferInfo) => void): Disposer;
+  /** A transfer arrived in the file inbox, for `file.received`. */
+  onFileReceived?(listener: (r: ReceivedInfo) => void): Disposer;
 }
 
 /** What the `connections` event reads: the list, when it changed, and whether bytes moved since last asked. */
@@ -240,6 +245,8 @@ export class ApiEventHub {
         : []),
       ...(this.from.onMessage ? [this.from.onMessage((m) => this.emit('message', m))] : []),
       ...(this.from.onMessageState ? [this.from.onMessageState((m) => this.emit('message.state', m))] : []),
+      ...(this.from.onFileTransfer ? [this.from.onFileTransfer((t) => this.emit('file.transfer', t))] : []),
+      ...(this.from.onFileReceived ? [this.from.onFileReceived((r) => this.emit('file.received', r))] : []),
       ...(this.from.onSettingsChanged
         ? [
             this.from.onSettingsChanged(() => {

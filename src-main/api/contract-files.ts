@@ -1,0 +1,132 @@
+/**
+ * The files part of the API contract (issue 55, ADR 0051): sending files and folders to a peer, the
+ * transfers in both directions (progress, cancel), and what arrived in this node's file inbox (list,
+ * move out, delete). Spread into contract.ts's methodParams, MethodResults and ApiEvents; the agent's
+ * files service (src-main/files/) implements it.
+ */
+import { z } from 'zod';
+
+const peerRef = z.string().min(1).max(200);
+/** A path on the agent's machine: the CLI makes it absolute. */
+const absolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine(
+    (p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'),
+    'must be an absolute path',
+  );
+const transferId = z.string().regex(/^[0-9a-f]{32}$/, 'a transfer ID is 32 hex characters');
+const receivedId = z.string().regex(/^[0-9a-z-]{1,64}$/, 'not an ID `file list` shows');
+/** Most paths one `files.send` names (each may be a folder). */
+export const FILES_SEND_PATHS_MAX = 1000;
+
+/** What `files.get` does with a name that exists in the folder already. */
+export const CONFLICT_MODES = ['rename', 'overwrite', 'skip'] as const;
+export type ConflictMode = (typeof CONFLICT_MODES)[number];
+
+export const fileMethodParams = {
+  /**
+   * Sends files and folders (recursively) to `peer`: answered once they are walked and hashed, with the
+   * transfer, which then runs in the agent (its `file.transfer` events, `files.transfers`). The same
+   * files sent to the same peer while an earlier transfer of them is unfinished carry that one on.
+   */
+  'files.send': z
+    .object({ peer: peerRef, paths: z.array(absolutePath).min(1).max(FILES_SEND_PATHS_MAX) })
+    .strict(),
+  /** The transfers of this agent's run, both directions, and the unfinished ones it keeps. */
+  'files.transfers': z.object({}).strict(),
+  /** Stops a transfer (either direction); the other side is told. */
+  'files.cancel': z.object({ id: transferId }).strict(),
+  /** What arrived in the file inbox, oldest first. */
+  'files.list': z.object({}).strict(),
+  /**
+   * Moves received files out of the inbox into `dir` (absolute; made if missing): all of them, or
+   * those `ids` names. A name that exists there already is renamed (`name (1).ext`, the default),
+   * overwritten or skipped (it stays in the inbox).
+   */
+  'files.get': z
+    .object({
+      dir: absolutePath,
+      ids: z.array(receivedId).min(1).max(10_000).optional(),
+      conflict: z.enum(CONFLICT_MODES).optional(),
+    })
+    .strict(),
+  /** Deletes received files from the inbox. */
+  'files.delete': z.object({ ids: z.array(receivedId).min(1).max(10_000) }).strict(),
+} as const;
+
+export type TransferState =
+  /** Walking and hashing what was named. */
+  | 'preparing'
+  /** Not moving: the peer is not reachable (yet, again); `why` says what it waits for. */
+  | 'waiting'
+  | 'sending'
+  | 'receiving'
+  /** Every file verified on the receiving side and in its inbox. */
+  | 'done'
+  | 'failed'
+  | 'cancelled';
+
+/** One transfer, either direction (`file.transfer` events carry the same). */
+export interface TransferInfo {
+  id: string;
+  direction: 'in' | 'out';
+  peer: { name: string; fingerprint: string };
+  state: TransferState;
+  files: number;
+  bytes: number;
+  /** Files verified by the receiver. */
+  filesDone: number;
+  /** Bytes the receiver holds (or, on the way, that were sent to it). */
+  bytesDone: number;
+  /** Bytes a second over the last few seconds (0 when not moving). */
+  rate: number;
+  /** Why it waits, failed or was cancelled. */
+  why?: string;
+  /** The top-level names. */
+  names: string[];
+  /** Out: bytes the receiver held already when this agent first asked (a resumed transfer). */
+  resumedAt?: number;
+  /** Out: bytes this agent put on the wire for it (resends included). */
+  bytesSent?: number;
+  /** Once done: the inbox entry on the receiving side, and the tree hash both sides agreed on. */
+  received?: string;
+  treeHash?: string;
+  startedAt: string;
+}
+
+/** One entry of the file inbox: what one transfer brought. */
+export interface ReceivedInfo {
+  id: string;
+  from: { name: string; fingerprint: string };
+  receivedAt: string;
+  files: number;
+  bytes: number;
+  /** The top-level names, as written here. */
+  names: string[];
+  treeHash: string;
+  /** Names this side changed (a reserved name, a case clash), as offered and as written. */
+  renamed: Array<{ from: string; to: string }>;
+}
+
+export interface FileMethodResults {
+  'files.send': TransferInfo & { skipped: Array<{ path: string; why: string }> };
+  'files.transfers': TransferInfo[];
+  'files.cancel': TransferInfo;
+  'files.list': ReceivedInfo[];
+  'files.get': {
+    /** Each top-level name moved: from which entry, and the path it has now. */
+    moved: Array<{ id: string; name: string; to: string }>;
+    /** Names left in the inbox (`skip`, a name that exists there already). */
+    skipped: Array<{ id: string; name: string; why: string }>;
+  };
+  'files.delete': { deleted: number };
+}
+
+export interface FileEvents {
+  /** A transfer moved on (at most every 200 ms while bytes move) or changed state. */
+  'file.transfer': TransferInfo;
+  /** A transfer arrived whole and verified in the file inbox. */
+  'file.received': ReceivedInfo;
+}

@@ -1,0 +1,313 @@
+/**
+ * `clawbridge file …` (issue 55, ADR 0051): send files and folders to a peer, see what arrived here and
+ * move it out. `file send` follows its transfer until the peer verified everything (exit 0) or it
+ * failed (exit 1); while the peer is unreachable it waits and says so, and when the local agent stops
+ * it waits for it to come back and carries on, as `term` does.
+ */
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import type { ConflictMode, ReceivedInfo, TransferInfo } from '../api/contract-files.js';
+import { CONFLICT_MODES } from '../api/contract-files.js';
+import { ControlClient } from '../api/control-client.js';
+import { ClawError } from '../core/errors.js';
+import { controlSocketPath, resolveHome } from '../home/home-dir.js';
+import { withAgent, withGroupOpts, type HomeOpts } from './client-commands.js';
+import { formatBytes } from './format-bytes.js';
+import { printBlock, printJson, printJsonLine, printLine, printNote, useJsonLines } from './output.js';
+import { table } from './table.js';
+import { AGENT_WAIT_MS, waitSpan } from './term-reattach.js';
+
+/** How long `file send` waits for the agent to walk and hash what it names, in ms (30 min). */
+export const SEND_CALL_TIMEOUT_MS = 30 * 60_000;
+/** How often `file send` reads the transfer besides its events, in ms (an event lost costs no more). */
+const POLL_MS = 1000;
+/** Width of the progress bar, in cells. */
+const BAR_CELLS = 24;
+
+/** `--conflict`, checked here. */
+export function parseConflict(value: string | undefined): ConflictMode {
+  if (value === undefined) return 'rename';
+  if (!(CONFLICT_MODES as readonly string[]).includes(value)) {
+    throw new ClawError('BAD_ARGUMENT', `--conflict takes ${CONFLICT_MODES.join(', ')}, got '${value}'`);
+  }
+  return value as ConflictMode;
+}
+
+/** `m:ss` or `h:mm:ss`. */
+export function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** One progress line: bar, percent, bytes, rate, ETA, files. */
+export function progressLine(t: TransferInfo, cells = BAR_CELLS): string {
+  const frac = t.bytes > 0 ? Math.min(1, t.bytesDone / t.bytes) : t.files > 0 ? t.filesDone / t.files : 1;
+  const full = Math.round(frac * cells);
+  const bar = `[${'#'.repeat(full)}${'-'.repeat(cells - full)}]`;
+  const rate = t.rate > 0 ? `${formatBytes(t.rate)}/s` : '—';
+  const eta = t.rate > 0 ? clock((t.bytes - t.bytesDone) / t.rate) : '—';
+  return `${bar} ${String(Math.floor(frac * 100)).padStart(3)}%  ${formatBytes(t.bytesDone)}/${formatBytes(t.bytes)}  ${rate}  ETA ${eta}  files ${t.filesDone}/${t.files}`;
+}
+
+/** The table `file list` prints. */
+export function receivedTable(list: readonly ReceivedInfo[]): string {
+  if (list.length === 0)
+    return 'nothing received (clawbridge file send PEER PATH on another node sends here)';
+  return table(
+    ['ID', 'FROM', 'NAMES', 'FILES', 'SIZE', 'RECEIVED'],
+    list.map((r) => [
+      r.id,
+      r.from.name,
+      r.names.map((n) => JSON.stringify(n).slice(1, -1)).join(', '),
+      String(r.files),
+      formatBytes(r.bytes),
+      r.receivedAt.slice(0, 19).replace('T', ' '),
+    ]),
+  );
+}
+
+interface SendOpts extends HomeOpts {
+  quiet?: boolean;
+}
+
+/** Follows a transfer on `client` until it ends or the connection closes ('agent-gone'). */
+function follow(
+  client: ControlClient,
+  id: string,
+  show: (t: TransferInfo) => void,
+): Promise<TransferInfo | 'agent-gone'> {
+  return new Promise((resolvePromise) => {
+    let over = false;
+    const end = (v: TransferInfo | 'agent-gone') => {
+      if (over) return;
+      over = true;
+      offEvent();
+      offClose();
+      clearInterval(poll);
+      resolvePromise(v);
+    };
+    const seen = (t: TransferInfo) => {
+      if (over || t.id !== id) return;
+      show(t);
+      if (t.state === 'done' || t.state === 'failed' || t.state === 'cancelled') end(t);
+    };
+    const offEvent = client.onEvent((event, data) => {
+      if (event === 'file.transfer') seen(data as TransferInfo);
+    });
+    const offClose = client.onClose(() => end('agent-gone'));
+    const poll = setInterval(() => {
+      client.call('files.transfers', {}, 10_000).then(
+        (list) => {
+          const t = list.find((x) => x.id === id);
+          if (t) seen(t);
+        },
+        () => undefined,
+      );
+    }, POLL_MS);
+  });
+}
+
+/** Connects again to the agent of `home` once it is back (up to AGENT_WAIT_MS). */
+async function agentBack(home: string): Promise<ControlClient> {
+  const deadline = Date.now() + AGENT_WAIT_MS;
+  for (;;) {
+    try {
+      return await ControlClient.connect(controlSocketPath(home), home);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promise<void> {
+  const json = opts.json === true;
+  if (json) useJsonLines();
+  const home = resolveHome(opts.home);
+  const absolute = paths.map((p) => resolve(p));
+  const tty = !json && process.stderr.isTTY === true;
+  let lastWhy: string | undefined;
+  let drawn = false;
+  const clear = () => {
+    if (drawn) process.stderr.write('\r\x1b[2K');
+    drawn = false;
+  };
+  const note = (line: string) => {
+    if (json) return;
+    clear();
+    printNote(line);
+  };
+  const show = (t: TransferInfo) => {
+    if (json) return printJsonLine({ event: 'progress', ...t });
+    if (t.state === 'waiting' && t.why !== lastWhy) {
+      lastWhy = t.why;
+      note(`waiting: ${t.why ?? `for ${t.peer.name}`}`);
+    } else if (t.state === 'sending' && lastWhy !== undefined && !tty) {
+      lastWhy = undefined;
+      note(`sending to ${t.peer.name}…`);
+    }
+    if (t.state === 'sending') lastWhy = undefined;
+    if (tty && (t.state === 'sending' || t.state === 'waiting')) {
+      process.stderr.write(
+        `\r\x1b[2K${progressLine(t, Math.max(10, Math.min(BAR_CELLS, (process.stderr.columns ?? 80) - 70)))}`,
+      );
+      drawn = true;
+    }
+  };
+  let client = await ControlClient.connect(controlSocketPath(home), home);
+  try {
+    for (;;) {
+      const started = await client.call('files.send', { peer, paths: absolute }, SEND_CALL_TIMEOUT_MS);
+      if (!json) for (const s of started.skipped) note(`skipped ${s.path}: ${s.why}`);
+      if (json) printJsonLine({ event: 'started', ...started });
+      show(started);
+      const end =
+        started.state === 'done' || started.state === 'failed' || started.state === 'cancelled'
+          ? started
+          : await follow(client, started.id, show);
+      if (end === 'agent-gone') {
+        client.close();
+        note(`local agent stopped; waiting for it to come back (up to ${waitSpan(AGENT_WAIT_MS)})…`);
+        client = await agentBack(home);
+        note('local agent is back; carrying on with the transfer');
+        continue;
+      }
+      clear();
+      if (end.state === 'done') {
+        const resumed = end.resumedAt ? ` (${formatBytes(end.resumedAt)} were there already)` : '';
+        if (json) printJsonLine({ event: 'done', ...end });
+        else
+          printLine(
+            `sent ${end.files} file${end.files === 1 ? '' : 's'} (${formatBytes(end.bytes)}) to ${end.peer.name}, every one verified${resumed}; on ${end.peer.name}: clawbridge file get DIR`,
+          );
+        return;
+      }
+      if (json) printJsonLine({ event: end.state, ...end });
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `${end.state === 'cancelled' ? 'cancelled' : 'not sent'}: ${end.why ?? 'the transfer failed'}`,
+      );
+    }
+  } finally {
+    client.close();
+  }
+}
+
+export function registerFileCommands(program: Command): void {
+  const file = program
+    .command('file')
+    .description('send files and folders to a peer; list and take what peers sent here')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON');
+
+  file
+    .command('send <peer> <paths...>')
+    .description(
+      'send files and folders (recursively) to PEER and wait until it verified every byte; an interrupted transfer carries on where it stopped',
+    )
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print progress events as JSON lines')
+    .addHelpText(
+      'after',
+      '\nThe peer must allow it: there, `clawbridge peers allow NAME files`. Received files wait in its\nfile inbox until `clawbridge file get DIR` moves them out. Running the same `file send` again after\na failure sends only what is missing.\n\nExamples:\n  clawbridge file send laptop report.pdf\n  clawbridge file send nas ~/photos/2026 ~/notes.txt',
+    )
+    .action(async (peer: string, paths: string[], opts: SendOpts, cmd: Command) => {
+      await sendCommand(peer, paths, withGroupOpts(opts, cmd));
+    });
+
+  file
+    .command('list')
+    .description('what peers sent here and waits in the file inbox: from, names, files, size')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      const list = await withAgent(all, (c) => c.call('files.list', {}));
+      if (all.json) printJson(list);
+      else printBlock(receivedTable(list));
+    });
+
+  file
+    .command('transfers')
+    .description('transfers in both directions: state, progress, why one waits or failed')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      const list = await withAgent(all, (c) => c.call('files.transfers', {}));
+      if (all.json) return printJson(list);
+      if (list.length === 0) return printLine('no transfers');
+      printBlock(
+        table(
+          ['ID', 'DIR', 'PEER', 'STATE', 'PROGRESS', 'WHY'],
+          list.map((t) => [
+            t.id,
+            t.direction,
+            t.peer.name,
+            t.state,
+            `${formatBytes(t.bytesDone)}/${formatBytes(t.bytes)}, files ${t.filesDone}/${t.files}`,
+            t.why ?? '',
+          ]),
+        ),
+      );
+    });
+
+  file
+    .command('cancel <id>')
+    .description('stop a transfer (either direction); the other side is told')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: HomeOpts, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      const t = await withAgent(all, (c) => c.call('files.cancel', { id }));
+      if (all.json) printJson(t);
+      else printLine(`transfer ${t.id}: ${t.state}`);
+    });
+
+  file
+    .command('get <dir>')
+    .description('move what arrived out of the file inbox into DIR (made if missing)')
+    .option('--wait', 'wait for a transfer to arrive when none has')
+    .option(
+      '--conflict <mode>',
+      'a name that exists in DIR already: rename (name (1).ext), overwrite or skip',
+      'rename',
+    )
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, opts: HomeOpts & { wait?: boolean; conflict?: string }, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      const conflict = parseConflict(opts.conflict);
+      const target = resolve(dir);
+      const result = await withAgent(all, async (c) => {
+        if (opts.wait && (await c.call('files.list', {})).length === 0) {
+          if (!all.json) printNote('nothing received yet; waiting for a transfer to arrive (Ctrl-C stops)…');
+          await new Promise<void>((resolveWait, reject) => {
+            const offClose = c.onClose(() => reject(new ClawError('NO_AGENT', 'the agent stopped')));
+            const off = c.onEvent((event) => {
+              if (event !== 'file.received') return;
+              off();
+              offClose();
+              resolveWait();
+            });
+            // One may have arrived between the list and the subscription.
+            void c.call('files.list', {}).then((l) => {
+              if (l.length > 0) {
+                off();
+                offClose();
+                resolveWait();
+              }
+            });
+          });
+        }
+        return c.call('files.get', { dir: target, conflict });
+      });
+      if (all.json) return printJson(result);
+      for (const m of result.moved) printLine(m.to);
+      for (const s of result.skipped) printNote(`left in the inbox: ${s.name} (${s.why})`);
+      if (result.moved.length === 0 && result.skipped.length === 0) printNote('nothing received to move');
+    });
+}

@@ -1,0 +1,102 @@
+/**
+ * Files frames over a byte stream (a mux stream in the agent, an in-memory pair in tests): length-
+ * prefixed frames in, handled one at a time (a handler may wait for the disk: the stream is paused
+ * meanwhile, so the mux's credit holds the sender back), frames out with the stream's backpressure,
+ * and one `closed` for both ends.
+ */
+import type { Duplex } from 'node:stream';
+import { ClawError } from '../core/errors.js';
+import { LengthPrefixedDecoder, encodeLengthPrefixed } from '../protocol/length-prefixed.js';
+import {
+  decodeFileFrame,
+  encodeFileFrame,
+  MAX_FILE_FRAME_BYTES,
+  type FileFrame,
+} from '../protocol/file-frames.js';
+
+export class FileChannel {
+  private readonly decoder = new LengthPrefixedDecoder(MAX_FILE_FRAME_BYTES);
+  private ended = false;
+  private readonly done: Promise<Error | undefined>;
+  private finish!: (err: Error | undefined) => void;
+  /** Frames handled so far: the next chunk waits for it. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly stream: Duplex,
+    onFrame: (frame: FileFrame) => void | Promise<void>,
+    onClose: (err: Error | undefined) => void = () => undefined,
+  ) {
+    this.done = new Promise((resolve) => {
+      this.finish = (err) => {
+        if (this.ended) return;
+        this.ended = true;
+        stream.off('data', onData);
+        resolve(err);
+        onClose(err);
+      };
+    });
+    const handle = async (chunk: Buffer) => {
+      for (const payload of this.decoder.push(chunk)) {
+        if (this.ended) return;
+        await onFrame(decodeFileFrame(payload));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      if (this.ended) return;
+      stream.pause();
+      this.chain = this.chain
+        .then(() => (this.ended ? undefined : handle(chunk)))
+        .then(
+          () => {
+            if (!this.ended) stream.resume();
+          },
+          (err: unknown) => this.close(err instanceof Error ? err : new Error(String(err))),
+        );
+    };
+    stream.on('data', onData);
+    const ended = (why: string) => () => {
+      // Frames still being handled come first: the end is heard after them.
+      void this.chain.then(() => this.close(new ClawError('LINK_CLOSED', why)));
+    };
+    stream.once('end', ended('the files stream ended'));
+    stream.once('close', ended('the files stream closed'));
+    stream.on('error', (err: Error) => this.close(err));
+  }
+
+  /** Settles with why the channel ended (undefined after a local `close()` without an error). */
+  get closed(): Promise<Error | undefined> {
+    return this.done;
+  }
+
+  get isOpen(): boolean {
+    return !this.ended;
+  }
+
+  /** Writes one frame; false when the writer should wait for `drained`. */
+  send(frame: FileFrame): boolean {
+    if (this.ended) return false;
+    return this.stream.write(encodeLengthPrefixed(encodeFileFrame(frame)));
+  }
+
+  /** Resolves when the stream takes writes again (or the channel ended). */
+  drained(): Promise<void> {
+    if (this.ended || !this.stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        resolve();
+      };
+      this.stream.once('drain', done);
+      void this.done.then(done);
+    });
+  }
+
+  /** Ends the channel: with an error the stream is reset (the peer sees why), without one it is ended. */
+  close(err?: Error): void {
+    if (this.ended) return;
+    this.finish(err);
+    if (err) this.stream.destroy(err);
+    else this.stream.end();
+  }
+}

@@ -1,0 +1,439 @@
+/**
+ * The receiving side of the `files` service (issue 55, ADR 0051): one session per stream a peer opened
+ * under its `files` grant. It reads the offer, checks every name (file-names.ts), the peer's quota and
+ * the free disk (keeping a reserve) before writing anything, answers WANT with what staging holds
+ * already (a resumed transfer carries on from there), writes each file's bytes under its index, checks
+ * its SHA-256 once whole, and when every file is verified moves the transfer into the inbox at once
+ * (file-store.ts). A file whose hash does not match is thrown away and the sender told (FAILED). A new
+ * stream for a transfer still held by an older one (a path that froze) takes it over.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import {
+  appendFile,
+  chmod,
+  mkdir,
+  open,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { TransferInfo } from '../api/contract-files.js';
+import { Emitter } from '../core/emitter.js';
+import { ClawError, errorMessage } from '../core/errors.js';
+import type { FileFrame, FileRefusalCode, OfferEntry } from '../protocol/file-frames.js';
+import { MAX_ENTRIES } from '../protocol/file-frames.js';
+import { FileChannel } from './file-channel.js';
+import { checkOfferNames } from './file-names.js';
+import { offerBytes, type FileStore, type ReceivedMeta } from './file-store.js';
+import { hashFile, treeHash } from './tree-walk.js';
+
+/** How long verified indices wait to be sent together, in ms (one frame for many small files). */
+const VERIFIED_BATCH_MS = 20;
+
+/** A transfer as the API shows it (api/contract-files.ts). */
+export type TransferView = TransferInfo;
+
+export type ReceiverEvents = {
+  changed: [TransferView];
+};
+
+/** Feeds a rate over a sliding window of a few seconds. */
+export class RateMeter {
+  private samples: Array<[number, number]> = [];
+  constructor(private readonly now: () => number = Date.now) {}
+  add(bytes: number): void {
+    const t = this.now();
+    this.samples.push([t, bytes]);
+    while (this.samples.length > 0 && t - this.samples[0]![0] > 5000) this.samples.shift();
+  }
+  /** Bytes per second. */
+  rate(): number {
+    if (this.samples.length < 2) return 0;
+    const span = (this.now() - this.samples[0]![0]) / 1000;
+    const sum = this.samples.reduce((n, [, b]) => n + b, 0);
+    return span > 0 ? Math.round(sum / Math.max(span, 0.25)) : 0;
+  }
+}
+
+interface Peer {
+  fingerprint: string;
+  name: string;
+}
+
+export class FileReceiver {
+  readonly events = new Emitter<ReceiverEvents>();
+  /** Sessions by staging folder: a newer stream for the same transfer takes the folder over. */
+  private readonly active = new Map<string, ReceivingSession>();
+  /** Recent transfers by ID (finished ones kept for the list until the agent stops). */
+  readonly transfers = new Map<string, ReceivingSession>();
+
+  constructor(readonly store: FileStore) {}
+
+  /** Takes a stream a peer opened; resolves when the session is over. */
+  serve(stream: Duplex, peer: Peer): ReceivingSession {
+    const s = new ReceivingSession(this, stream, peer);
+    return s;
+  }
+
+  /** Cancels an incoming transfer (its staging is removed; the sender is told). */
+  cancel(id: string, reason: string): boolean {
+    const s = this.transfers.get(id);
+    if (!s || !s.live) return false;
+    s.cancel(reason);
+    return true;
+  }
+
+  /** @internal */ async claim(dir: string, s: ReceivingSession): Promise<void> {
+    const prev = this.active.get(dir);
+    this.active.set(dir, s);
+    if (prev && prev !== s) await prev.takeOver();
+  }
+  /** @internal */ release(dir: string, s: ReceivingSession): void {
+    if (this.active.get(dir) === s) this.active.delete(dir);
+  }
+  /** @internal */ changed(s: ReceivingSession): void {
+    this.transfers.set(s.view.id, s);
+    this.events.emit('changed', s.view);
+  }
+}
+
+export class ReceivingSession {
+  readonly channel: FileChannel;
+  readonly view: TransferView;
+  private entries: OfferEntry[] = [];
+  private id = '';
+  private dir = '';
+  private local: string[] = [];
+  private renamed: Array<{ from: string; to: string }> = [];
+  private held: number[] = [];
+  private verified = new Set<number>();
+  private toAnnounce: number[] = [];
+  private announceTimer: NodeJS.Timeout | undefined;
+  private current: { index: number; fh: FileHandle; hash: Hash } | undefined;
+  private phase: 'offer' | 'data' | 'over' = 'offer';
+  private readonly meter = new RateMeter();
+  /** Settles once the session let go of its files (closed handles). */
+  readonly settled: Promise<void>;
+
+  constructor(
+    private readonly receiver: FileReceiver,
+    stream: Duplex,
+    private readonly peer: Peer,
+  ) {
+    this.view = {
+      id: '',
+      direction: 'in',
+      peer: { name: peer.name, fingerprint: peer.fingerprint },
+      state: 'receiving',
+      files: 0,
+      bytes: 0,
+      filesDone: 0,
+      bytesDone: 0,
+      rate: 0,
+      names: [],
+      startedAt: new Date().toISOString(),
+    };
+    this.channel = new FileChannel(stream, (f) => this.onFrame(f));
+    this.settled = this.channel.closed.then(async (err) => {
+      clearTimeout(this.announceTimer);
+      await this.current?.fh.close().catch(() => undefined);
+      this.current = undefined;
+      if (this.dir) this.receiver.release(this.dir, this);
+      if (this.phase !== 'over' && this.id) {
+        this.phase = 'over';
+        this.view.state = 'failed';
+        this.view.why = err ? errorMessage(err) : 'the stream ended before the transfer did';
+        this.receiver.changed(this);
+      }
+    });
+  }
+
+  get live(): boolean {
+    return this.phase !== 'over';
+  }
+
+  /** A newer stream carries this transfer on: this one lets go of its files first. */
+  async takeOver(): Promise<void> {
+    this.phase = 'over';
+    this.channel.close(new ClawError('STREAM_RESET', 'a newer stream carries this transfer on'));
+    await this.settled;
+  }
+
+  cancel(reason: string): void {
+    if (this.phase === 'over') return;
+    this.phase = 'over';
+    this.channel.send({ type: 'cancel', reason });
+    this.view.state = 'cancelled';
+    this.view.why = reason;
+    this.receiver.changed(this);
+    this.channel.close(new ClawError('STREAM_RESET', reason, { refusal: 'CANCELLED' }));
+    void this.settled.then(() => rm(this.dir, { recursive: true, force: true }));
+  }
+
+  private async onFrame(f: FileFrame): Promise<void> {
+    if (this.phase === 'over') return;
+    if (f.type === 'offer' && this.phase === 'offer') return this.onOffer(f);
+    if (f.type === 'data' && this.phase === 'data') return this.onData(f.index, f.offset, f.bytes);
+    if (f.type === 'cancel') {
+      this.phase = 'over';
+      this.view.state = 'cancelled';
+      this.view.why = `cancelled by ${this.peer.name}: ${f.reason}`;
+      this.receiver.changed(this);
+      return this.channel.close();
+    }
+    throw new ClawError('PROTOCOL', `unexpected ${f.type} frame on a files stream`);
+  }
+
+  private async onOffer(f: Extract<FileFrame, { type: 'offer' }>): Promise<void> {
+    if (this.id && f.id !== this.id) throw new ClawError('PROTOCOL', 'an offer changed its ID halfway');
+    this.id = f.id;
+    this.entries.push(...f.entries);
+    if (this.entries.length > MAX_ENTRIES) throw new ClawError('PROTOCOL', 'an offer with too many entries');
+    if (f.more) return;
+    const { store } = this.receiver;
+    const entries = this.entries;
+    this.view.id = this.id;
+    this.view.files = entries.filter((e) => e.kind === 'file').length;
+    this.view.bytes = offerBytes(entries);
+    this.view.names = entries.filter((e) => !e.path.includes('/')).map((e) => e.path);
+    const done = await store.completed(this.peer.fingerprint, this.id);
+    if (done) {
+      this.phase = 'over';
+      this.channel.send({ type: 'complete', treeHash: done.treeHash, received: done.received });
+      return;
+    }
+    const names = checkOfferNames(entries, {
+      caseInsensitive: await store.caseInsensitive(),
+      windows: process.platform === 'win32',
+    });
+    if (!names.ok) return this.refuse('BAD_NAME', `${names.reason}: refused, nothing was written`);
+    this.local = names.local;
+    this.renamed = names.renamed;
+    this.dir = store.stagingDir(this.peer.fingerprint, this.id);
+    await this.receiver.claim(this.dir, this);
+    const { held, verified, fresh } = await this.readHeld();
+    const heldBytes = held.reduce((n, b) => n + b, 0);
+    const need = this.view.bytes - heldBytes;
+    const usage = await store.usage(this.peer.fingerprint, this.dir);
+    if (usage + this.view.bytes > store.quota) {
+      return this.refuse(
+        'QUOTA',
+        `${this.peer.name} may keep at most ${gib(store.quota)} here and holds ${gib(usage)}; this transfer is ${gib(this.view.bytes)}: refused, nothing was written (move received files out with clawbridge file get)`,
+      );
+    }
+    const free = await store.freeBytes();
+    if (free - need < store.reserve) {
+      return this.refuse(
+        'NO_SPACE',
+        `not enough free disk: ${gib(need)} needed, ${gib(free)} free and ${gib(store.reserve)} kept in reserve: refused, nothing was written`,
+      );
+    }
+    if (fresh) {
+      await rm(this.dir, { recursive: true, force: true });
+      await mkdir(join(this.dir, 'd'), { recursive: true, mode: 0o700 });
+      await writeFile(join(this.dir, 'offer.json'), JSON.stringify({ entries }), { mode: 0o600 });
+    }
+    this.held = held;
+    this.verified = verified;
+    // Empty files are whole already.
+    for (const [i, e] of entries.entries()) {
+      if (e.kind === 'file' && e.size === 0 && !verified.has(i)) {
+        await writeFile(this.fileOf(i), '');
+        this.markVerified(i);
+      }
+    }
+    this.view.bytesDone = heldBytes;
+    this.view.filesDone = this.verified.size;
+    this.phase = 'data';
+    this.receiver.changed(this);
+    this.channel.send({
+      type: 'want',
+      have: held.flatMap((b, i) => (b > 0 || verified.has(i) ? [[i, b] as [number, number]] : [])),
+    });
+    await this.finishIfWhole();
+  }
+
+  /** What staging holds of this offer: bytes per entry and the files verified (hashing any whole but unmarked). */
+  private async readHeld(): Promise<{ held: number[]; verified: Set<number>; fresh: boolean }> {
+    const held = this.entries.map(() => 0);
+    const verified = new Set<number>();
+    let saved: { entries?: unknown } | undefined;
+    try {
+      saved = JSON.parse(await readFile(join(this.dir, 'offer.json'), 'utf8')) as { entries?: unknown };
+    } catch {
+      return { held, verified, fresh: true };
+    }
+    if (JSON.stringify(saved.entries) !== JSON.stringify(this.entries))
+      return { held, verified, fresh: true };
+    const marked = new Set(
+      (await readFile(join(this.dir, 'verified'), 'utf8').catch(() => ''))
+        .split('\n')
+        .filter(Boolean)
+        .map(Number),
+    );
+    for (const [i, e] of this.entries.entries()) {
+      if (e.kind !== 'file') continue;
+      const size = (await stat(this.fileOf(i)).catch(() => undefined))?.size ?? 0;
+      if (size > e.size) {
+        await truncate(this.fileOf(i), 0);
+        continue;
+      }
+      held[i] = size;
+      if (size === e.size && e.size > 0) {
+        if (marked.has(i) || (await hashFile(this.fileOf(i))) === e.sha256) verified.add(i);
+        else {
+          await truncate(this.fileOf(i), 0);
+          held[i] = 0;
+        }
+      }
+    }
+    return { held, verified, fresh: false };
+  }
+
+  private fileOf(i: number): string {
+    return join(this.dir, 'd', String(i));
+  }
+
+  private refuse(code: FileRefusalCode, reason: string): void {
+    this.phase = 'over';
+    this.view.state = 'failed';
+    this.view.why = reason;
+    this.receiver.changed(this);
+    this.channel.send({ type: 'refuse', code, reason: reason.slice(0, 500) });
+    // The sender ends the stream once it read why.
+  }
+
+  private async onData(index: number, offset: number, bytes: Uint8Array): Promise<void> {
+    const e = this.entries[index];
+    if (!e || e.kind !== 'file') throw new ClawError('PROTOCOL', `DATA for entry ${index}, which is no file`);
+    if (this.verified.has(index)) throw new ClawError('PROTOCOL', `DATA for ${index}, verified already`);
+    const have = this.held[index]!;
+    if (offset !== have) throw new ClawError('PROTOCOL', `DATA for ${index} at ${offset}, expected ${have}`);
+    if (have + bytes.length > e.size) throw new ClawError('PROTOCOL', `DATA past the end of ${index}`);
+    if (this.current && this.current.index !== index) {
+      throw new ClawError('PROTOCOL', `DATA for ${index} before ${this.current.index} was whole`);
+    }
+    if (!this.current) {
+      const hash = createHash('sha256');
+      if (have > 0) {
+        const fhRead = await open(this.fileOf(index), 'r');
+        try {
+          const buf = Buffer.allocUnsafe(1024 * 1024);
+          for (let pos = 0; pos < have;) {
+            const { bytesRead } = await fhRead.read(buf, 0, Math.min(buf.length, have - pos), pos);
+            if (bytesRead === 0) break;
+            hash.update(buf.subarray(0, bytesRead));
+            pos += bytesRead;
+          }
+        } finally {
+          await fhRead.close();
+        }
+      }
+      this.current = { index, fh: await open(this.fileOf(index), have === 0 ? 'w' : 'r+', 0o600), hash };
+    }
+    const cur = this.current;
+    await cur.fh.write(bytes, 0, bytes.length, have);
+    cur.hash.update(bytes);
+    this.held[index] = have + bytes.length;
+    this.view.bytesDone += bytes.length;
+    this.meter.add(bytes.length);
+    if (this.held[index] < e.size) return this.progress();
+    this.current = undefined;
+    await cur.fh.close();
+    if (cur.hash.digest('hex') !== e.sha256) {
+      await rm(this.fileOf(index), { force: true });
+      this.held[index] = 0;
+      const why = `${JSON.stringify(e.path)} did not match its SHA-256 when it arrived (it changed while it was sent?); it was thrown away`;
+      this.channel.send({ type: 'failed', index, reason: why });
+      throw new ClawError('PROTOCOL', why);
+    }
+    this.markVerified(index);
+    this.progress();
+    await this.finishIfWhole();
+  }
+
+  private lastShown = 0;
+  private progress(): void {
+    const now = Date.now();
+    if (now - this.lastShown < 200) return;
+    this.lastShown = now;
+    this.view.rate = this.meter.rate();
+    this.receiver.changed(this);
+  }
+
+  private markVerified(i: number): void {
+    this.verified.add(i);
+    this.view.filesDone = this.verified.size;
+    this.toAnnounce.push(i);
+    this.announceTimer ??= setTimeout(() => void this.announce(), VERIFIED_BATCH_MS);
+  }
+
+  /** Records the verified indices in staging, then tells the sender. */
+  private async announce(): Promise<void> {
+    clearTimeout(this.announceTimer);
+    this.announceTimer = undefined;
+    const list = this.toAnnounce.splice(0);
+    if (list.length === 0) return;
+    if (this.phase !== 'over')
+      await appendFile(join(this.dir, 'verified'), list.map((i) => `${i}\n`).join(''));
+    this.channel.send({ type: 'verified', indices: list });
+  }
+
+  private async finishIfWhole(): Promise<void> {
+    const files = this.entries.filter((e) => e.kind === 'file').length;
+    if (this.verified.size < files || this.phase !== 'data') return;
+    this.phase = 'over';
+    await this.announce();
+    const { store } = this.receiver;
+    const rid =
+      `${new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-')}-${randomBytes(3).toString('hex')}`.toLowerCase();
+    const hash = treeHash(this.entries);
+    const meta: ReceivedMeta = {
+      id: rid,
+      from: this.peer.fingerprint,
+      fromName: this.peer.name,
+      transfer: this.id,
+      receivedAt: new Date().toISOString(),
+      treeHash: hash,
+      files: this.view.files,
+      bytes: this.view.bytes,
+      top: this.local.filter((l) => !l.includes('/')),
+      renamed: this.renamed,
+    };
+    await store.publish(async (tree) => {
+      for (const [i, e] of this.entries.entries()) {
+        const at = join(tree, ...this.local[i]!.split('/'));
+        if (e.kind === 'dir') {
+          await mkdir(at, { recursive: true });
+          continue;
+        }
+        await mkdir(dirname(at), { recursive: true });
+        if (e.kind === 'file') {
+          await rename(this.fileOf(i), at);
+          await chmod(at, e.exec ? 0o755 : 0o644);
+        } else await symlink(e.target, at);
+      }
+    }, meta);
+    await store.remember(this.peer.fingerprint, this.id, rid, hash);
+    await rm(this.dir, { recursive: true, force: true });
+    this.view.state = 'done';
+    this.view.received = rid;
+    this.view.treeHash = hash;
+    this.view.bytesDone = this.view.bytes;
+    this.receiver.changed(this);
+    this.channel.send({ type: 'complete', treeHash: hash, received: rid });
+  }
+}
+
+function gib(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${n} bytes`;
+}

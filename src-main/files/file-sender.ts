@@ -1,0 +1,419 @@
+/**
+ * The sending side of the `files` service (issue 55, ADR 0051). `send` walks and hashes what was named
+ * (tree-walk.ts), saves the transfer in HOME/files/outgoing/ (so an agent killed halfway carries on
+ * when it starts again) and runs it: opens a `files` stream to the peer over whichever path is up,
+ * offers the entries, and sends, back to back, what the receiver's WANT says it lacks. A stream that
+ * ends early (a path that died, a relay restart, the receiver's agent restarting) is opened again and
+ * the receiver's WANT says where to carry on; nothing is sent twice that arrived. It is done only once
+ * the receiver's COMPLETE carries the same tree hash as this side's.
+ *
+ * The same files sent to the same peer again while an earlier transfer of them is unfinished (failed,
+ * waiting, or saved by an agent that was killed) continue that transfer under its ID: only what is
+ * missing is sent.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../agent/links/ports.js';
+import type { ConnectionsOpened } from '../agent/services/opened-connections.js';
+import type { ConnectionHandle } from '../connections/connection-table.js';
+import { Emitter } from '../core/emitter.js';
+import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
+import {
+  FILES_OPEN_ARGS,
+  FILES_SERVICE,
+  MAX_DATA_BYTES,
+  offerFrames,
+  TRANSFER_ID,
+  type FileFrame,
+  type OfferEntry,
+} from '../protocol/file-frames.js';
+import { FileChannel } from './file-channel.js';
+import { RateMeter, type TransferView } from './file-receiver.js';
+import { offerBytes, type FileStore } from './file-store.js';
+import { treeHash, walkTree } from './tree-walk.js';
+
+/** Longest wait between two attempts while the peer has a link, in ms. */
+const RETRY_MAX_MS = 5_000;
+/** How often progress is announced at most, in ms. */
+const PROGRESS_MS = 200;
+
+export type FilePeers = Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'> & ChangeSource;
+
+export interface FileSenderDeps {
+  log: Pick<Logger, 'warn' | 'info'>;
+  peers: FilePeers;
+  store: Pick<FileStore, 'outgoing'>;
+  connections?: ConnectionsOpened | undefined;
+}
+
+/** What outgoing/<id>.json keeps. */
+interface SavedTransfer {
+  id: string;
+  peer: string;
+  peerName: string;
+  manifest: string;
+  entries: OfferEntry[];
+  sources: Array<string | null>;
+  startedAt: string;
+  state: 'active' | 'failed';
+  why?: string;
+}
+
+/** An error that trying again will not fix. */
+class Final extends Error {}
+
+export class FileSender {
+  readonly events = new Emitter<{ changed: [TransferView] }>();
+  readonly transfers = new Map<string, OutgoingTransfer>();
+  private stopped = false;
+
+  constructor(readonly deps: FileSenderDeps) {}
+
+  /** Loads the transfers a previous agent left unfinished; the active ones carry on. */
+  async start(): Promise<void> {
+    for (const name of await readdir(this.deps.store.outgoing).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      try {
+        const saved = JSON.parse(
+          await readFile(join(this.deps.store.outgoing, name), 'utf8'),
+        ) as SavedTransfer;
+        if (!TRANSFER_ID.test(saved.id)) continue;
+        const t = new OutgoingTransfer(this, saved);
+        this.transfers.set(saved.id, t);
+        if (saved.state === 'active') t.run();
+      } catch (err) {
+        this.deps.log.warn(`files: cannot read the saved transfer ${name}: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.transfers.values()) t.halt();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Sends `paths` to the peer `entry` (or carries on an unfinished transfer of the same files). */
+  async send(
+    entry: Pick<PeerEntry, 'fingerprint' | 'record'>,
+    paths: readonly string[],
+  ): Promise<TransferView> {
+    const walked = await walkTree(paths);
+    const manifest = createHash('sha256').update(JSON.stringify(walked.entries)).digest('hex');
+    const sources = walked.sources.map((s) => s ?? null);
+    for (const t of this.transfers.values()) {
+      if (t.saved.peer !== entry.fingerprint || t.saved.manifest !== manifest) continue;
+      if (t.view.state === 'done' || t.view.state === 'cancelled') continue;
+      t.saved.sources = sources;
+      t.skipped = walked.skipped;
+      if (!t.running) {
+        t.saved.state = 'active';
+        delete t.saved.why;
+        await t.save();
+        // Answered as waiting (not as the failure before): the caller follows it from here.
+        t.view.state = 'waiting';
+        delete t.view.why;
+        t.run();
+      }
+      return t.view;
+    }
+    const saved: SavedTransfer = {
+      id: randomBytes(16).toString('hex'),
+      peer: entry.fingerprint,
+      peerName: entry.record.name,
+      manifest,
+      entries: walked.entries,
+      sources,
+      startedAt: new Date().toISOString(),
+      state: 'active',
+    };
+    const t = new OutgoingTransfer(this, saved);
+    t.skipped = walked.skipped;
+    this.transfers.set(saved.id, t);
+    await t.save();
+    t.run();
+    return t.view;
+  }
+
+  cancel(id: string, reason: string): boolean {
+    const t = this.transfers.get(id);
+    if (!t || t.view.state === 'done' || t.view.state === 'cancelled') return false;
+    t.cancel(reason);
+    return true;
+  }
+}
+
+export class OutgoingTransfer {
+  readonly view: TransferView;
+  skipped: Array<{ path: string; why: string }> = [];
+  running = false;
+  private channel: FileChannel | undefined;
+  private halted = false;
+  private cancelled: string | undefined;
+  private readonly meter = new RateMeter();
+  private lastShown = 0;
+  private readonly files: number;
+
+  constructor(
+    private readonly sender: FileSender,
+    readonly saved: SavedTransfer,
+  ) {
+    this.files = saved.entries.filter((e) => e.kind === 'file').length;
+    this.view = {
+      id: saved.id,
+      direction: 'out',
+      peer: { name: saved.peerName, fingerprint: saved.peer },
+      state: saved.state === 'failed' ? 'failed' : 'waiting',
+      files: this.files,
+      bytes: offerBytes(saved.entries),
+      filesDone: 0,
+      bytesDone: 0,
+      rate: 0,
+      names: saved.entries.filter((e) => !e.path.includes('/')).map((e) => e.path),
+      startedAt: saved.startedAt,
+      ...(saved.why ? { why: saved.why } : {}),
+    };
+  }
+
+  private get file(): string {
+    return join(this.sender.deps.store.outgoing, `${this.saved.id}.json`);
+  }
+
+  async save(): Promise<void> {
+    await writeFile(this.file, JSON.stringify(this.saved), { mode: 0o600 });
+  }
+
+  halt(): void {
+    this.halted = true;
+    this.channel?.close(new ClawError('STREAM_RESET', 'the sending agent stopped'));
+  }
+
+  cancel(reason: string): void {
+    this.cancelled = reason;
+    if (this.channel?.isOpen) this.channel.send({ type: 'cancel', reason });
+    this.channel?.close(new ClawError('STREAM_RESET', reason, { refusal: 'CANCELLED' }));
+    this.set('cancelled', reason);
+    void rm(this.file, { force: true });
+  }
+
+  private set(state: TransferView['state'], why?: string): void {
+    this.view.state = state;
+    if (why === undefined) delete this.view.why;
+    else this.view.why = why;
+    this.view.rate = state === 'sending' ? this.meter.rate() : 0;
+    this.sender.events.emit('changed', this.view);
+  }
+
+  run(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.loop().finally(() => {
+      this.running = false;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    let waitMs = 0;
+    const name = this.saved.peerName;
+    while (!this.halted && !this.cancelled) {
+      const entry = this.sender.deps.peers.peerEntries().find((e) => e.fingerprint === this.saved.peer);
+      if (!entry) return this.fail(`${name} is no longer a peer of this node`);
+      if (!entry.links.active) {
+        if (this.view.state !== 'waiting') this.set('waiting', `waiting for ${name} to be reachable…`);
+        await this.nextChange();
+        continue;
+      }
+      try {
+        await this.attempt(entry);
+        return;
+      } catch (err) {
+        if (this.halted || this.cancelled) return;
+        if (err instanceof Final) return this.fail(err.message);
+        waitMs = Math.min(RETRY_MAX_MS, Math.max(500, waitMs * 2));
+        this.set('waiting', `${errorMessage(err)}; carrying on when ${name} is reachable again…`);
+        await sleep(waitMs);
+      }
+    }
+  }
+
+  private nextChange(): Promise<void> {
+    return new Promise((resolve) => {
+      const off = this.sender.deps.peers.onChanged(() => {
+        off();
+        clearTimeout(timer);
+        resolve();
+      });
+      const timer = setTimeout(() => {
+        off();
+        resolve();
+      }, RETRY_MAX_MS);
+    });
+  }
+
+  private async fail(why: string): Promise<void> {
+    this.saved.state = 'failed';
+    this.saved.why = why;
+    await this.save().catch(() => undefined);
+    this.set('failed', why);
+  }
+
+  /** One stream: offer, send what is wanted, wait for COMPLETE. Throws to be tried again, Final not. */
+  private async attempt(entry: PeerEntry): Promise<void> {
+    const { peers, connections } = this.sender.deps;
+    const name = this.saved.peerName;
+    let opened: Awaited<ReturnType<FilePeers['openStream']>>;
+    try {
+      opened = await peers.openStream(entry, FILES_SERVICE, FILES_OPEN_ARGS);
+    } catch (err) {
+      const refusal = refusalOf(err);
+      if (refusal === 'PERMISSION_DENIED') throw new Final(errorMessage(err));
+      if (refusal === 'UNKNOWN_SERVICE') throw new Final(`${name} runs a release that cannot receive files`);
+      throw err;
+    }
+    const { stream } = opened;
+    let want: ((have: Map<number, number>) => void) | undefined;
+    let complete: ((c: { treeHash: string; received: string }) => void) | undefined;
+    let failWith: ((e: Error) => void) | undefined;
+    const wanted = new Promise<Map<number, number>>((resolve, reject) => {
+      want = resolve;
+      failWith = reject;
+    });
+    const completed = new Promise<{ treeHash: string; received: string }>((resolve, reject) => {
+      complete = resolve;
+      const prev = failWith!;
+      failWith = (e) => {
+        prev(e);
+        reject(e);
+      };
+    });
+    wanted.catch(() => undefined);
+    completed.catch(() => undefined);
+    const onFrame = (f: FileFrame) => {
+      if (f.type === 'want') want?.(new Map(f.have));
+      else if (f.type === 'complete') complete?.(f);
+      else if (f.type === 'refuse') failWith?.(new Final(`${name} refused the files: ${f.reason}`));
+      else if (f.type === 'failed')
+        failWith?.(new Final(`${name}: ${f.reason}; run file send again to send it anew`));
+      else if (f.type === 'cancel') failWith?.(new Final(`${name} cancelled the transfer: ${f.reason}`));
+      else if (f.type === 'verified') {
+        this.view.filesDone += f.indices.length;
+        this.progress();
+      } else failWith?.(new ClawError('PROTOCOL', `unexpected ${f.type} frame from ${name}`));
+    };
+    const listed: ConnectionHandle | undefined = connections?.open({
+      kind: 'files-out',
+      peer: { name, fingerprint: this.saved.peer },
+      from: this.view.names.join(', ').slice(0, 200),
+      to: `file inbox on ${name}`,
+      via: { path: opened.path, address: opened.remote },
+      ending: 'the transfer carries on when the peer is reachable again',
+      close: (reason) => this.cancel(reason),
+    });
+    const channel = new FileChannel(stream, onFrame, (err) => {
+      failWith?.(err ?? new ClawError('LINK_CLOSED', 'the files stream closed'));
+      listed?.end(err ? errorMessage(err) : undefined);
+    });
+    this.channel = channel;
+    let counted = 0;
+    const count = () => {
+      const n = stream.bytesOut;
+      if (n > counted) listed?.bytesOut(n - counted);
+      counted = n;
+    };
+    try {
+      for (const frame of offerFrames(this.saved.id, this.saved.entries)) {
+        if (!channel.send(frame)) await channel.drained();
+      }
+      const early = await Promise.race([wanted, completed]);
+      if (early instanceof Map) {
+        await this.pump(channel, early, count);
+      }
+      const done = await completed;
+      const mine = treeHash(this.saved.entries);
+      if (done.treeHash !== mine) {
+        throw new Final(
+          `${name} reports another tree hash (${done.treeHash.slice(0, 12)}…, here ${mine.slice(0, 12)}…)`,
+        );
+      }
+      count();
+      channel.close();
+      this.view.received = done.received;
+      this.view.treeHash = done.treeHash;
+      this.view.bytesDone = this.view.bytes;
+      this.view.filesDone = this.files;
+      await rm(this.file, { force: true });
+      this.set('done');
+    } finally {
+      count();
+      if (channel.isOpen && this.view.state !== 'done')
+        channel.close(new ClawError('STREAM_RESET', 'transfer attempt over'));
+    }
+  }
+
+  /** Sends every byte the receiver lacks, file after file, without waiting between them. */
+  private async pump(channel: FileChannel, have: Map<number, number>, count: () => void): Promise<void> {
+    const { entries, sources } = this.saved;
+    let held = 0;
+    let whole = 0;
+    for (const [i, e] of entries.entries()) {
+      if (e.kind !== 'file') continue;
+      const h = have.get(i) ?? 0;
+      held += h;
+      if (h === e.size) whole++;
+    }
+    this.view.bytesDone = held;
+    this.view.filesDone = whole;
+    this.view.resumedAt ??= held;
+    this.set('sending');
+    const buf = Buffer.allocUnsafe(MAX_DATA_BYTES);
+    for (const [i, e] of entries.entries()) {
+      if (e.kind !== 'file') continue;
+      let pos = have.get(i) ?? 0;
+      if (pos >= e.size) continue;
+      const src = sources[i];
+      if (!src) throw new Final(`no source for ${e.path}`);
+      let fh;
+      try {
+        fh = await open(src, 'r');
+      } catch (err) {
+        throw new Final(`cannot read ${src}: ${errorMessage(err)}`);
+      }
+      try {
+        while (pos < e.size) {
+          if (!channel.isOpen) throw new ClawError('LINK_CLOSED', 'the files stream closed');
+          const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, e.size - pos), pos);
+          if (bytesRead === 0) throw new Final(`${src} got shorter while it was sent; run file send again`);
+          const ok = channel.send({ type: 'data', index: i, offset: pos, bytes: buf.subarray(0, bytesRead) });
+          pos += bytesRead;
+          this.view.bytesDone += bytesRead;
+          this.view.bytesSent = (this.view.bytesSent ?? 0) + bytesRead;
+          this.meter.add(bytesRead);
+          this.progress();
+          if (!ok) {
+            count();
+            await channel.drained();
+          }
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+
+  private progress(): void {
+    const now = Date.now();
+    if (now - this.lastShown < PROGRESS_MS) return;
+    this.lastShown = now;
+    this.view.rate = this.meter.rate();
+    this.sender.events.emit('changed', this.view);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

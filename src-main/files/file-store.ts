@@ -1,0 +1,190 @@
+/**
+ * Where received files live in the node's home (issue 55, ADR 0051), all under HOME/files/ (0700):
+ *
+ *   staging/<from>-<id>/   a transfer arriving: offer.json, verified (one index a line), d/<index>
+ *   inbox/<rid>/           a transfer that arrived whole and verified: meta.json and tree/ (its entries)
+ *   inbox/<rid>.part/      being moved from staging into the inbox; a crash leaves it, start removes it
+ *   done/<from>-<id>       a completed transfer's inbox ID, so a sender that missed COMPLETE is told again
+ *   outgoing/<id>.json     this node's own transfers not yet verified on the other side (file-sender.ts)
+ *
+ * `<from>` is the first 16 hex characters of the sender's fingerprint. File bytes are stored under
+ * their index, never under the names the sender chose: names are used once, when the whole transfer
+ * moves into inbox/<rid>/tree/ under the names file-names.ts gave them.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OfferEntry } from '../protocol/file-frames.js';
+
+/** Free space a transfer may never eat into, in bytes (1 GiB), unless the options say otherwise. */
+export const DEFAULT_DISK_RESERVE_BYTES = 1024 ** 3;
+/** Most bytes one peer may have in this node's staging and inbox together (100 GiB) by default. */
+export const DEFAULT_PEER_QUOTA_BYTES = 100 * 1024 ** 3;
+/** How long a completed transfer's ID is remembered for a sender that missed COMPLETE (7 days, ms). */
+export const DONE_MEMORY_MS = 7 * 24 * 3600_000;
+
+export interface FileStoreOptions {
+  diskReserveBytes?: number;
+  peerQuotaBytes?: number;
+  /** Tests: pretend the disk folds case. */
+  caseInsensitive?: boolean;
+}
+
+/** What `meta.json` of an inbox entry says. */
+export interface ReceivedMeta {
+  id: string;
+  from: string;
+  /** The name the sender had here when it arrived. */
+  fromName: string;
+  transfer: string;
+  receivedAt: string;
+  treeHash: string;
+  files: number;
+  bytes: number;
+  /** The top-level names in tree/, as written here. */
+  top: string[];
+  renamed: Array<{ from: string; to: string }>;
+}
+
+export class FileStore {
+  readonly root: string;
+  readonly staging: string;
+  readonly inbox: string;
+  readonly done: string;
+  readonly outgoing: string;
+  readonly reserve: number;
+  readonly quota: number;
+  private folds: boolean | undefined;
+
+  constructor(
+    home: string,
+    private readonly opts: FileStoreOptions = {},
+  ) {
+    this.root = join(home, 'files');
+    this.staging = join(this.root, 'staging');
+    this.inbox = join(this.root, 'inbox');
+    this.done = join(this.root, 'done');
+    this.outgoing = join(this.root, 'outgoing');
+    this.reserve = opts.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES;
+    this.quota = opts.peerQuotaBytes ?? DEFAULT_PEER_QUOTA_BYTES;
+  }
+
+  /** Makes the folders (0700) and clears what a crash left half-moved; forgets old done IDs. */
+  async open(now = Date.now()): Promise<void> {
+    for (const d of [this.root, this.staging, this.inbox, this.done, this.outgoing]) {
+      await mkdir(d, { recursive: true, mode: 0o700 });
+    }
+    for (const name of await readdir(this.inbox)) {
+      if (name.endsWith('.part')) await rm(join(this.inbox, name), { recursive: true, force: true });
+    }
+    for (const name of await readdir(this.done)) {
+      const s = await stat(join(this.done, name)).catch(() => undefined);
+      if (s && now - s.mtimeMs > DONE_MEMORY_MS) await rm(join(this.done, name), { force: true });
+    }
+  }
+
+  /** Whether the inbox's disk treats `A` and `a` as one name (probed once). */
+  async caseInsensitive(): Promise<boolean> {
+    if (this.opts.caseInsensitive !== undefined) return this.opts.caseInsensitive;
+    if (this.folds === undefined) {
+      const probe = join(this.staging, `CaseProbe-${randomBytes(4).toString('hex')}`);
+      await writeFile(probe, '');
+      this.folds = existsSync(probe.replace('CaseProbe', 'caseprobe'));
+      await rm(probe, { force: true });
+    }
+    return this.folds;
+  }
+
+  stagingDir(from: string, id: string): string {
+    return join(this.staging, `${from.slice(0, 16)}-${id}`);
+  }
+
+  doneFile(from: string, id: string): string {
+    return join(this.done, `${from.slice(0, 16)}-${id}`);
+  }
+
+  /** The inbox ID a completed transfer went to, if remembered. */
+  async completed(from: string, id: string): Promise<{ received: string; treeHash: string } | undefined> {
+    try {
+      const text = await readFile(this.doneFile(from, id), 'utf8');
+      const [received, treeHash] = text.trim().split(' ');
+      return received && treeHash ? { received, treeHash } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Bytes free for transfers on the files' disk (what the OS gives this user). */
+  async freeBytes(): Promise<number> {
+    const s = await statfs(this.root);
+    return s.bavail * s.bsize;
+  }
+
+  /** Bytes `from` holds here: its staged transfers (other than `except`) and its inbox entries. */
+  async usage(from: string, exceptStaging?: string): Promise<number> {
+    let total = 0;
+    const prefix = from.slice(0, 16);
+    for (const name of await readdir(this.staging)) {
+      const dir = join(this.staging, name);
+      if (!name.startsWith(`${prefix}-`) || dir === exceptStaging) continue;
+      total += await folderBytes(join(dir, 'd'));
+    }
+    for (const meta of await this.list()) if (meta.from === from) total += meta.bytes;
+    return total;
+  }
+
+  /** Every inbox entry, oldest first. */
+  async list(): Promise<ReceivedMeta[]> {
+    const out: ReceivedMeta[] = [];
+    for (const name of await readdir(this.inbox).catch(() => [] as string[])) {
+      if (name.endsWith('.part')) continue;
+      try {
+        out.push(JSON.parse(await readFile(join(this.inbox, name, 'meta.json'), 'utf8')) as ReceivedMeta);
+      } catch {
+        // Being removed, or not ours.
+      }
+    }
+    return out.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.id.localeCompare(b.id));
+  }
+
+  /** The tree folder of inbox entry `id`. */
+  treeOf(id: string): string {
+    return join(this.inbox, id, 'tree');
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(join(this.inbox, id), { recursive: true, force: true });
+  }
+
+  /** Moves a finished staging folder's tree into the inbox under `meta.id`, all at once. */
+  async publish(partTree: (tree: string) => Promise<void>, meta: ReceivedMeta): Promise<void> {
+    const part = join(this.inbox, `${meta.id}.part`);
+    await rm(part, { recursive: true, force: true });
+    await mkdir(join(part, 'tree'), { recursive: true, mode: 0o700 });
+    await partTree(join(part, 'tree'));
+    await writeFile(join(part, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+    await rename(part, join(this.inbox, meta.id));
+  }
+
+  /** Remembers that `from`'s transfer `id` completed into `received`. */
+  async remember(from: string, id: string, received: string, hash: string): Promise<void> {
+    await writeFile(this.doneFile(from, id), `${received} ${hash}\n`, { mode: 0o600 });
+  }
+}
+
+/** Total size of the files directly in `dir` (0 when absent). */
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
+
+/** Total bytes the files of an offer hold. */
+export function offerBytes(entries: readonly OfferEntry[]): number {
+  let n = 0;
+  for (const e of entries) if (e.kind === 'file') n += e.size;
+  return n;
+}

@@ -1,0 +1,135 @@
+/**
+ * The sending side's view of what `file send` names (issue 55): each path (a file or a folder, walked
+ * recursively) becomes entries with names relative to the folder it was named in, each file with its
+ * size, executable bit and SHA-256. Symlinks inside a folder are sent as links, never followed; one
+ * whose target leaves the folder it was found in is skipped and said so, as are sockets, pipes and
+ * devices. A path named on the command line is followed when it is a link (the user named it).
+ *
+ * The tree hash (both sides compute it; COMPLETE carries the receiver's) is SHA-256 over the entries
+ * sorted by path, one line each: `F <sha256> <x|-> <path>`, `D <path>`, `L <path> -> <target>`.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { ClawError, errorMessage } from '../core/errors.js';
+import { MAX_ENTRIES, MAX_TRANSFER_BYTES, type OfferEntry } from '../protocol/file-frames.js';
+
+export interface WalkedTree {
+  entries: OfferEntry[];
+  /** For each entry, the file to read (files only). */
+  sources: Array<string | undefined>;
+  /** What was left out, and why. */
+  skipped: Array<{ path: string; why: string }>;
+  files: number;
+  bytes: number;
+}
+
+/** SHA-256 of a file's bytes, hex. */
+export async function hashFile(path: string, start = 0): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { start, highWaterMark: 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
+
+/** Whether `target`, read from a link at `linkPath` (relative, `/`-separated), stays inside its top folder. */
+export function linkStaysInside(linkPath: string, target: string): boolean {
+  if (target.startsWith('/') || target.includes('\\') || /^[A-Za-z]:/.test(target)) return false;
+  const at = linkPath.split('/').slice(0, -1);
+  // The top folder is the path's first component: a link may not climb out of it.
+  for (const c of target.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      if (at.length <= 1) return false;
+      at.pop();
+    } else at.push(c);
+  }
+  return true;
+}
+
+/** The entries for `paths` (see the module comment). @throws ClawError('BAD_ARGUMENT') naming the path */
+export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
+  const out: WalkedTree = { entries: [], sources: [], skipped: [], files: 0, bytes: 0 };
+  const tops = new Set<string>();
+  const add = (entry: OfferEntry, source?: string) => {
+    if (out.entries.length >= MAX_ENTRIES) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `a transfer holds at most ${MAX_ENTRIES} entries: send fewer at once`,
+      );
+    }
+    out.entries.push(entry);
+    out.sources.push(source);
+    if (entry.kind === 'file') {
+      out.files++;
+      out.bytes += entry.size;
+      if (out.bytes > MAX_TRANSFER_BYTES)
+        throw new ClawError('BAD_ARGUMENT', 'a transfer holds at most 1 PiB');
+    }
+  };
+  const file = async (abs: string, rel: string, mode: number, size: number) => {
+    let sha256: string;
+    try {
+      sha256 = await hashFile(abs);
+    } catch (err) {
+      throw new ClawError('BAD_ARGUMENT', `cannot read ${abs}: ${errorMessage(err)}`);
+    }
+    add({ path: rel, kind: 'file', size, exec: (mode & 0o111) !== 0, sha256 }, abs);
+  };
+  const folder = async (abs: string, rel: string): Promise<void> => {
+    add({ path: rel, kind: 'dir' });
+    let names: string[];
+    try {
+      names = (await readdir(abs)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    } catch (err) {
+      throw new ClawError('BAD_ARGUMENT', `cannot read the folder ${abs}: ${errorMessage(err)}`);
+    }
+    for (const name of names) {
+      const childAbs = join(abs, name);
+      const childRel = `${rel}/${name}`;
+      const st = await lstat(childAbs);
+      if (st.isSymbolicLink()) {
+        const target = await readlink(childAbs);
+        if (linkStaysInside(childRel, target)) add({ path: childRel, kind: 'link', target });
+        else out.skipped.push({ path: childRel, why: `a link to ${target}, outside the folder sent` });
+      } else if (st.isDirectory()) await folder(childAbs, childRel);
+      else if (st.isFile()) await file(childAbs, childRel, st.mode, st.size);
+      else out.skipped.push({ path: childRel, why: 'not a file, folder or link' });
+    }
+  };
+  for (const p of paths) {
+    const abs = resolve(p);
+    const name = basename(abs);
+    if (name === '') throw new ClawError('BAD_ARGUMENT', `cannot send ${p}: name a folder or file inside it`);
+    if (tops.has(name)) {
+      throw new ClawError('BAD_ARGUMENT', `two of the paths are both named '${name}': send them separately`);
+    }
+    tops.add(name);
+    let st;
+    try {
+      st = await stat(abs);
+    } catch (err) {
+      throw new ClawError('BAD_ARGUMENT', `cannot send ${p}: ${errorMessage(err)}`);
+    }
+    if (st.isDirectory()) await folder(abs, name);
+    else if (st.isFile()) await file(abs, name, st.mode, st.size);
+    else throw new ClawError('BAD_ARGUMENT', `cannot send ${p}: not a file or folder`);
+  }
+  return out;
+}
+
+/** The tree hash of `entries` (see the module comment), hex. */
+export function treeHash(entries: readonly OfferEntry[]): string {
+  const lines = entries.map((e) => {
+    if (e.kind === 'file') return `F ${e.sha256} ${e.exec ? 'x' : '-'} ${e.path}`;
+    if (e.kind === 'dir') return `D ${e.path}`;
+    return `L ${e.path} -> ${e.target}`;
+  });
+  const sorted = lines
+    .map((l, i) => ({ l, p: Buffer.from(entries[i]!.path, 'utf8') }))
+    .sort((a, b) => Buffer.compare(a.p, b.p))
+    .map((x) => x.l);
+  return createHash('sha256').update(sorted.join('\n'), 'utf8').digest('hex');
+}

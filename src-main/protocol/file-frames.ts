@@ -1,0 +1,252 @@
+/**
+ * Frames on a `files` stream between two nodes (docs/protocol.md "files service", ADR 0051). The node
+ * sending files (the sender) opens the stream; the other (the receiver) answers. Each frame travels as
+ * a u32 big-endian length and then its payload (protocol/length-prefixed.ts); every payload starts with
+ * the protocol version and a type byte. Pure: encode, decode, limits.
+ *
+ *   sender → receiver   OFFER      the transfer's ID and its entries (split over several OFFERs when
+ *                                  long: `more` is true on all but the last)
+ *   receiver → sender   WANT       after the last OFFER: how many bytes of each file it holds already
+ *                                  (a file not named is wanted whole; one named with its size is done)
+ *   receiver → sender   REFUSE     the offer is refused (a name, space, the quota): code and reason;
+ *                                  nothing of it was written
+ *   sender → receiver   DATA       file index, offset, bytes: each file's bytes in order from where the
+ *                                  WANT said, every file back to back (no round trip per file)
+ *   receiver → sender   VERIFIED   file indices whose SHA-256 matched, batched
+ *   receiver → sender   FAILED     a file's bytes did not match its SHA-256 (it was thrown away)
+ *   receiver → sender   COMPLETE   every entry verified and moved to the inbox: the tree hash and
+ *                                  the inbox entry's ID (also the answer to an OFFER it completed before)
+ *   either              CANCEL     the transfer is given up by that side, with why
+ *
+ * JSON carries the control frames (small, rare); DATA is binary.
+ */
+import { z } from 'zod';
+import { ClawError } from '../core/errors.js';
+import { CONTROL_CHARS } from '../core/names.js';
+
+/** The service name a sender opens. */
+export const FILES_SERVICE = 'files';
+/** The version this side speaks; another is refused (BAD_REQUEST). */
+export const FILES_PROTOCOL_VERSION = 1;
+/** The mux OPEN arguments of a `files` stream. */
+export const FILES_OPEN_ARGS = { v: FILES_PROTOCOL_VERSION } as const;
+
+/** Largest DATA payload a sender writes, in bytes (256 KiB): big enough that headers cost nothing. */
+export const MAX_DATA_BYTES = 256 * 1024;
+/** Largest frame payload either side accepts, in bytes (4 MiB): a long OFFER part or WANT. */
+export const MAX_FILE_FRAME_BYTES = 4 * 1024 * 1024;
+/** Budget a sender keeps each OFFER's JSON within, in bytes (1 MiB), well under MAX_FILE_FRAME_BYTES. */
+export const OFFER_PART_BYTES = 1024 * 1024;
+/** Most entries (files, folders, links) in one transfer. */
+export const MAX_ENTRIES = 200_000;
+/** Longest entry path or link target, in UTF-8 bytes (Linux PATH_MAX). */
+export const MAX_PATH_BYTES = 4096;
+/** Largest transfer, in bytes (1 PiB): sizes stay exact in a JS number. */
+export const MAX_TRANSFER_BYTES = 2 ** 50;
+/** Most indices in one VERIFIED frame. */
+export const MAX_INDICES_PER_FRAME = 65_536;
+/** Longest reason in REFUSE, FAILED and CANCEL, in UTF-8 bytes. */
+export const MAX_FILE_REASON_BYTES = 512;
+
+/** Type byte of each frame. Append only. */
+export const FileFrameType = {
+  OFFER: 1,
+  WANT: 2,
+  REFUSE: 3,
+  DATA: 4,
+  VERIFIED: 5,
+  FAILED: 6,
+  COMPLETE: 7,
+  CANCEL: 8,
+} as const;
+
+/** Why a receiver refuses an offer. */
+export const FILE_REFUSAL_CODES = ['BAD_NAME', 'NO_SPACE', 'QUOTA', 'BAD_OFFER', 'BUSY'] as const;
+export type FileRefusalCode = (typeof FILE_REFUSAL_CODES)[number];
+
+/** One entry of a transfer as the sender offers it: a path relative to the transfer, `/`-separated. */
+export type OfferEntry =
+  | { path: string; kind: 'file'; size: number; exec: boolean; sha256: string }
+  | { path: string; kind: 'dir' }
+  | { path: string; kind: 'link'; target: string };
+
+export type FileFrame =
+  | { type: 'offer'; id: string; entries: OfferEntry[]; more: boolean }
+  | { type: 'want'; have: Array<[index: number, bytes: number]> }
+  | { type: 'refuse'; code: FileRefusalCode; reason: string }
+  | { type: 'data'; index: number; offset: number; bytes: Uint8Array }
+  | { type: 'verified'; indices: number[] }
+  | { type: 'failed'; index: number; reason: string }
+  | { type: 'complete'; treeHash: string; received: string }
+  | { type: 'cancel'; reason: string };
+
+const pathText = z
+  .string()
+  .min(1)
+  .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_PATH_BYTES, `longer than ${MAX_PATH_BYTES} bytes`);
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const reason = z
+  .string()
+  .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_FILE_REASON_BYTES, 'reason too long')
+  .refine((s) => !CONTROL_CHARS.test(s), 'reason has control characters');
+const count = z.number().int().min(0).max(MAX_TRANSFER_BYTES);
+const index = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_ENTRIES - 1);
+
+const entrySchema = z.discriminatedUnion('kind', [
+  z
+    .object({ path: pathText, kind: z.literal('file'), size: count, exec: z.boolean(), sha256: hex64 })
+    .strict(),
+  z.object({ path: pathText, kind: z.literal('dir') }).strict(),
+  z.object({ path: pathText, kind: z.literal('link'), target: pathText }).strict(),
+]);
+
+/** A transfer ID: 32 lowercase hex characters (128 random bits, or a resumed transfer's). */
+export const TRANSFER_ID = /^[0-9a-f]{32}$/;
+
+const jsonSchemas = {
+  [FileFrameType.OFFER]: z
+    .object({
+      id: z.string().regex(TRANSFER_ID),
+      entries: z.array(entrySchema).max(MAX_ENTRIES),
+      more: z.boolean(),
+    })
+    .strict(),
+  [FileFrameType.WANT]: z.object({ have: z.array(z.tuple([index, count])).max(MAX_ENTRIES) }).strict(),
+  [FileFrameType.REFUSE]: z.object({ code: z.enum(FILE_REFUSAL_CODES), reason }).strict(),
+  [FileFrameType.VERIFIED]: z.object({ indices: z.array(index).min(1).max(MAX_INDICES_PER_FRAME) }).strict(),
+  [FileFrameType.FAILED]: z.object({ index, reason }).strict(),
+  [FileFrameType.COMPLETE]: z
+    .object({ treeHash: hex64, received: z.string().regex(/^[0-9a-z-]{1,64}$/) })
+    .strict(),
+  [FileFrameType.CANCEL]: z.object({ reason }).strict(),
+} as const;
+
+const TYPE_OF: Record<Exclude<FileFrame['type'], 'data'>, keyof typeof jsonSchemas> = {
+  offer: FileFrameType.OFFER,
+  want: FileFrameType.WANT,
+  refuse: FileFrameType.REFUSE,
+  verified: FileFrameType.VERIFIED,
+  failed: FileFrameType.FAILED,
+  complete: FileFrameType.COMPLETE,
+  cancel: FileFrameType.CANCEL,
+};
+const NAME_OF = new Map<number, Exclude<FileFrame['type'], 'data'>>(
+  Object.entries(TYPE_OF).map(([name, type]) => [type, name as Exclude<FileFrame['type'], 'data'>]),
+);
+
+/** Bytes before a DATA frame's file bytes: version, type, index (u32), offset (u64). */
+export const DATA_HEADER_BYTES = 2 + 4 + 8;
+
+/** One frame's payload (without the length prefix). A DATA frame copies its bytes once. */
+export function encodeFileFrame(frame: FileFrame): Buffer {
+  if (frame.type === 'data') {
+    if (frame.bytes.length > MAX_DATA_BYTES) {
+      throw new ClawError('BAD_FRAME', `DATA of ${frame.bytes.length} bytes exceeds ${MAX_DATA_BYTES}`);
+    }
+    const out = Buffer.allocUnsafe(DATA_HEADER_BYTES + frame.bytes.length);
+    out[0] = FILES_PROTOCOL_VERSION;
+    out[1] = FileFrameType.DATA;
+    out.writeUInt32BE(frame.index, 2);
+    out.writeBigUInt64BE(BigInt(frame.offset), 6);
+    out.set(frame.bytes, DATA_HEADER_BYTES);
+    return out;
+  }
+  const { type, ...body } = frame;
+  const json = Buffer.from(JSON.stringify(body), 'utf8');
+  if (json.length + 2 > MAX_FILE_FRAME_BYTES) {
+    throw new ClawError(
+      'BAD_FRAME',
+      `a ${type} frame of ${json.length} bytes exceeds ${MAX_FILE_FRAME_BYTES}`,
+    );
+  }
+  const out = Buffer.allocUnsafe(2 + json.length);
+  out[0] = FILES_PROTOCOL_VERSION;
+  out[1] = TYPE_OF[type];
+  out.set(json, 2);
+  return out;
+}
+
+/**
+ * One payload as a frame. DATA's bytes are a view of `payload` (copy them to keep them).
+ * @throws ClawError('BAD_FRAME') saying what is wrong; never anything else
+ */
+export function decodeFileFrame(payload: Buffer): FileFrame {
+  if (payload.length < 2) throw new ClawError('BAD_FRAME', 'files frame shorter than its header');
+  if (payload[0] !== FILES_PROTOCOL_VERSION) {
+    throw new ClawError(
+      'BAD_FRAME',
+      `files frame of version ${payload[0]}, this node speaks ${FILES_PROTOCOL_VERSION}`,
+    );
+  }
+  const type = payload[1]!;
+  if (type === FileFrameType.DATA) {
+    if (payload.length < DATA_HEADER_BYTES)
+      throw new ClawError('BAD_FRAME', 'DATA frame shorter than its header');
+    const bytes = payload.subarray(DATA_HEADER_BYTES);
+    if (bytes.length > MAX_DATA_BYTES)
+      throw new ClawError('BAD_FRAME', `DATA of ${bytes.length} bytes exceeds ${MAX_DATA_BYTES}`);
+    const idx = payload.readUInt32BE(2);
+    const offset = payload.readBigUInt64BE(6);
+    if (idx >= MAX_ENTRIES)
+      throw new ClawError('BAD_FRAME', `DATA for entry ${idx}, past the most a transfer has`);
+    if (offset > BigInt(MAX_TRANSFER_BYTES))
+      throw new ClawError('BAD_FRAME', 'DATA offset past the largest transfer');
+    return { type: 'data', index: idx, offset: Number(offset), bytes };
+  }
+  const name = NAME_OF.get(type);
+  if (!name) throw new ClawError('BAD_FRAME', `unknown files frame type ${type}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.subarray(2).toString('utf8'));
+  } catch {
+    throw new ClawError('BAD_FRAME', `${name} frame is not JSON`);
+  }
+  const parsed = jsonSchemas[TYPE_OF[name]].safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ClawError(
+      'BAD_FRAME',
+      `${name} frame: ${issue?.path.join('.') || 'body'} ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return { type: name, ...parsed.data } as FileFrame;
+}
+
+/** Why `args` are not a `files` stream's OPEN arguments (exactly `{"v":1}`), or undefined. */
+export function filesOpenArgsProblem(args: unknown): string | undefined {
+  if (typeof args !== 'object' || args === null || Array.isArray(args))
+    return 'files stream arguments must be an object';
+  if ((args as { v?: unknown }).v !== FILES_PROTOCOL_VERSION || Object.keys(args).length !== 1) {
+    return `files stream arguments must be {"v":${FILES_PROTOCOL_VERSION}}`;
+  }
+  return undefined;
+}
+
+/**
+ * The entries split into OFFER frames of at most OFFER_PART_BYTES of JSON each (at least one entry per
+ * frame; an empty transfer is one frame), `more` set on all but the last.
+ */
+export function offerFrames(
+  id: string,
+  entries: readonly OfferEntry[],
+): Array<Extract<FileFrame, { type: 'offer' }>> {
+  const frames: Array<Extract<FileFrame, { type: 'offer' }>> = [];
+  let part: OfferEntry[] = [];
+  let size = 0;
+  for (const e of entries) {
+    const n = Buffer.byteLength(JSON.stringify(e), 'utf8') + 1;
+    if (part.length > 0 && size + n > OFFER_PART_BYTES) {
+      frames.push({ type: 'offer', id, entries: part, more: true });
+      part = [];
+      size = 0;
+    }
+    part.push(e);
+    size += n;
+  }
+  frames.push({ type: 'offer', id, entries: part, more: false });
+  return frames;
+}
