@@ -4,7 +4,14 @@
  */
 import type { ExitStatus } from '../protocol/terminal-frames.js';
 import type { PathKind } from '../transport/link.js';
-import type { ForwardInfo, ForwardState, PendingInfo, ProxyInfo, StatusResult } from './contract.js';
+import type {
+  ForwardInfo,
+  ForwardState,
+  PendingInfo,
+  Permission,
+  ProxyInfo,
+  StatusResult,
+} from './contract.js';
 
 export interface RelaySettingInfo {
   url: string;
@@ -37,6 +44,8 @@ export interface SettingsResult {
   messageNotifications: boolean;
   /** Peers allowed `listen` may have this node listen on non-loopback addresses (reverse forwards). */
   allowRemoteReverseListen: boolean;
+  /** What a device introduced by another of the owner's devices may do here (ADR 0056). */
+  mineAllow: Permission[];
 }
 
 export interface SettingsSetResult extends SettingsResult {

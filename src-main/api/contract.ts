@@ -13,6 +13,7 @@ import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } 
 import { PERMISSIONS } from '../core/permissions.js';
 import { fileMethodParams, type FileEvents, type FileMethodResults } from './contract-files.js';
 import { messageMethodParams, type MessageEvents, type MessageMethodResults } from './contract-messages.js';
+import { mineMethodParams, type MineMethodResults } from './contract-mine.js';
 import { shareMethodParams, type ShareMethodResults } from './contract-share.js';
 
 const peerRef = z.string().min(1).max(200);
@@ -70,6 +71,8 @@ export const methodParams = {
       relayFingerprint: z.string().min(1).max(200).optional(),
       /** Access token of that relay, when it asks for one ('' removes a saved one). */
       relayToken: z.string().max(255).optional(),
+      /** One of the owner's devices (ADR 0056): see `peers.mine`. */
+      mine: z.boolean().optional(),
     })
     .strict(),
   'peers.allow': z.object({ peer: peerRef, permission: permissionSchema }).strict(),
@@ -109,6 +112,8 @@ export const methodParams = {
       /** The fingerprint the owner compared: required to approve a request that came without a code. */
       fingerprint: z.string().min(1).max(200).optional(),
       allow: allowList.optional(),
+      /** One of the owner's devices (ADR 0056): see `peers.mine`. */
+      mine: z.boolean().optional(),
     })
     .strict()
     .refine((p) => (p.id === undefined) !== (p.latest !== true), {
@@ -130,6 +135,8 @@ export const methodParams = {
       code: z.string().min(1).max(2000),
       timeoutMs: z.number().int().min(1000).max(MAX_PAIR_JOIN_TIMEOUT_MS).optional(),
       allow: allowList.optional(),
+      /** The node whose code this is is one of the owner's devices (ADR 0056). */
+      mine: z.boolean().optional(),
     })
     .strict(),
   'peers.remove': z.object({ peer: peerRef }).strict(),
@@ -215,6 +222,8 @@ export const methodParams = {
       messageNotifications: z.boolean().optional(),
       /** Peers allowed `listen` may have this node listen on non-loopback addresses (ADR 0018). */
       allowRemoteReverseListen: z.boolean().optional(),
+      /** What a device introduced by another of the owner's devices may do here (ADR 0056). */
+      mineAllow: allowList.optional(),
       addRelay: z
         .object({
           url: relayUrl,
@@ -260,6 +269,8 @@ export const methodParams = {
     .strict(),
   /** Asks the agent to shut down cleanly (forwards closed, peers told, ports freed); answered before it stops. */
   'agent.stop': z.object({}).strict(),
+  /** peers.mine, peers.revoke (contract-mine.ts). */
+  ...mineMethodParams,
   /** files.send, .transfers, .cancel, .list, .get, .delete (contract-files.ts). */
   ...fileMethodParams,
   /** messages.send, .list, .ack, .outbox, .delete (contract-messages.ts). */
@@ -342,6 +353,15 @@ export interface PeerInfo {
    * §Grants); null until it has said so since this agent started (or when it is too old to say).
    */
   theyAllow: Permission[] | null;
+  /** Marked here as one of the owner's devices (ADR 0056). */
+  mine: boolean;
+  /**
+   * Whether the peer marks this node as one of its owner's devices too, as the last exchange showed;
+   * null until one was tried since this agent started. A one-sided mark does nothing.
+   */
+  theyMarkMine: boolean | null;
+  /** The device whose introduction made this a peer here (fingerprint), or null. */
+  introducedBy: string | null;
   /** Where this peer's forwards may go here (`HOST:PORT` patterns with `*`), or null for anywhere. */
   forwardTo: string[] | null;
   /** The hops this node reaches the peer through, by its names for them, in order; null: no route. */
@@ -515,7 +535,8 @@ export interface UiUrlResult {
 }
 
 /** Result type of each method. */
-export interface MethodResults extends MessageMethodResults, ShareMethodResults, FileMethodResults {
+export interface MethodResults
+  extends MessageMethodResults, ShareMethodResults, FileMethodResults, MineMethodResults {
   status: StatusResult;
   'peers.list': PeerInfo[];
   'peers.add': PeerInfo;

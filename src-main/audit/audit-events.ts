@@ -103,6 +103,16 @@ export const auditEventSchema = z.discriminatedUnion('kind', [
     ...base,
     change: z.enum(['added', 'removed', 'renamed', 'blocked', 'unblocked']),
   }),
+  /**
+   * One of the owner's devices (ADR 0056) was introduced here, removed here, or marked / unmarked
+   * as one; `by`: the device whose owner decided it (this node for the owner's own commands).
+   */
+  z.object({
+    kind: z.literal('member'),
+    ...base,
+    change: z.enum(['introduced', 'removed', 'marked', 'unmarked']),
+    by: auditPeerSchema,
+  }),
   /** A peer's stream refused here (no permission, unknown service, removed). */
   z.object({
     kind: z.literal('refused'),

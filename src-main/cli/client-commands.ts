@@ -21,6 +21,7 @@ import {
 } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { nameKey } from '../agent/state/peer-names.js';
+import { mineText, registerMineSubcommands } from './mine-peers.js';
 
 export interface HomeOpts {
   home?: string;
@@ -97,6 +98,7 @@ export function peerTable(peers: PeerInfo[], home: string | undefined): string {
       'LINK FROM',
       'RTT',
       'SINCE',
+      'MINE',
       'ALLOWED HERE',
       'ALLOWED THERE',
       'WHY',
@@ -111,6 +113,7 @@ export function peerTable(peers: PeerInfo[], home: string | undefined): string {
       linkFrom(p),
       formatRtt(p.rttMs),
       age(p.since),
+      mineText(p, peers),
       p.allow.join(',') || 'none',
       allowedThere(p),
       peerWhy(p, home),
@@ -221,6 +224,7 @@ export function registerClientCommands(program: Command): void {
       'what the peer may do here: terminal,forward,relay,listen,message,files or none (a new peer: terminal,forward,message; a known one keeps its own)',
     )
     .option('--rename', 'the node is already a peer under another name: call it --name now')
+    .option('--mine', 'it is one of your devices: it and this node introduce each other to your others')
     .option('--relay <url>', "the peer's relay, when it is not on one this node uses (learned otherwise)")
     .option('--relay-fingerprint <hex>', "pin that relay's self-signed TLS certificate")
     .option('--relay-token-file <file>', "that relay's access token, when it asks for one, from a file")
@@ -235,6 +239,7 @@ export function registerClientCommands(program: Command): void {
           address?: string;
           allow?: string;
           rename?: boolean;
+          mine?: boolean;
           relay?: string;
           relayFingerprint?: string;
           relayToken?: string;
@@ -252,6 +257,7 @@ export function registerClientCommands(program: Command): void {
           ...(opts.allow !== undefined ? { allow: parseAllow(opts.allow) } : {}),
           ...(opts.address ? { address: opts.address } : {}),
           ...(opts.rename ? { rename: true } : {}),
+          ...(opts.mine ? { mine: true } : {}),
           ...(opts.relay !== undefined ? { relay: opts.relay } : {}),
           ...(opts.relayFingerprint !== undefined ? { relayFingerprint: opts.relayFingerprint } : {}),
           ...(relayToken !== undefined ? { relayToken } : {}),
@@ -388,6 +394,8 @@ export function registerClientCommands(program: Command): void {
       if (all.json) printJson(removed);
       else printLine(`removed peer ${removed.name} (${removed.fingerprint})`);
     });
+
+  registerMineSubcommands(peers, { call, withGroupOpts });
 
   program
     .command('stop')

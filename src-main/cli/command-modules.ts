@@ -23,6 +23,7 @@ export const COMMAND_MODULES = {
   file: async (): Promise<Register> => (await import('./file-commands.js')).registerFileCommands,
   share: async (): Promise<Register> => (await import('./share-commands.js')).registerShareCommands,
   ui: async (): Promise<Register> => (await import('./ui-command.js')).registerUiCommand,
+  settings: async (): Promise<Register> => (await import('./mine-commands.js')).registerSettingsCommand,
 } as const;
 
 export type CommandModule = keyof typeof COMMAND_MODULES;
@@ -49,6 +50,7 @@ export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = {
   file: 'file',
   share: 'share',
   ui: 'ui',
+  settings: 'settings',
 };
 
 /**

@@ -38,6 +38,8 @@ export function auditKindText(e: AuditEvent): string {
       return `peer ${e.change}`;
     case 'message':
       return `messages ${e.change}`;
+    case 'member':
+      return `device ${e.change} by ${e.by.name}`;
     default:
       return e.kind;
   }

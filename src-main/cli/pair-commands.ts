@@ -75,40 +75,54 @@ export function registerPairCommands(program: Command): void {
       '--allow <list>',
       'what the other node may do here: terminal,forward,relay,listen,message,files or none (default: none; a node that is already a peer keeps what it may do)',
     )
+    .option(
+      '--mine',
+      'the other node is one of your devices (it must mark this node too): each introduces the other to your others',
+    )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (code: string, own: HomeOpts & { timeout: string; allow?: string }, cmd: Command) => {
-      const opts = withGroupOpts(own, cmd);
-      const timeoutMs = parseDuration(opts.timeout, '--timeout');
-      if (timeoutMs < 1000 || timeoutMs > MAX_PAIR_JOIN_TIMEOUT_MS) {
-        throw new ClawError('BAD_ARGUMENT', '--timeout must be between 1s and 1h');
-      }
-      const allow = opts.allow === undefined ? undefined : parseAllow(opts.allow);
-      // Each step as it happens (stderr): how the other device was found, the fingerprints to compare.
-      const progress = opts.json
-        ? { stop: () => undefined }
-        : await followJoin(opts.home, printBlockToStderr);
-      // Ctrl-C stops the join in the agent too (which runs it), so a late approval cannot pair us.
-      const interrupted = (signal: NodeJS.Signals) => {
-        void call(opts, 'pair.cancel', { code })
-          .catch(() => undefined)
-          .finally(() => {
-            printNote('pairing cancelled');
-            exitAfterStop(signal, 128 + (constants.signals[signal] ?? 1));
-          });
-      };
-      for (const signal of STOP_SIGNALS) process.once(signal, interrupted);
-      // The agent gives up at timeoutMs; the socket waits a little longer so the agent's answer wins.
-      const r = await withAgent(opts, (c) =>
-        c.call('pair.join', { code, timeoutMs, ...(allow ? { allow } : {}) }, timeoutMs + 15_000),
-      ).finally(() => {
-        progress.stop();
-        for (const signal of STOP_SIGNALS) process.off(signal, interrupted);
-      });
-      if (opts.json) return printJson(r);
-      printLine(`paired with ${r.name} (fingerprint ${groupFingerprint(r.fingerprint)})`);
-      printLine(`${r.name} may do here: ${describeAllow(r.allow)}`);
-    });
+    .action(
+      async (
+        code: string,
+        own: HomeOpts & { timeout: string; allow?: string; mine?: boolean },
+        cmd: Command,
+      ) => {
+        const opts = withGroupOpts(own, cmd);
+        const timeoutMs = parseDuration(opts.timeout, '--timeout');
+        if (timeoutMs < 1000 || timeoutMs > MAX_PAIR_JOIN_TIMEOUT_MS) {
+          throw new ClawError('BAD_ARGUMENT', '--timeout must be between 1s and 1h');
+        }
+        const allow = opts.allow === undefined ? undefined : parseAllow(opts.allow);
+        // Each step as it happens (stderr): how the other device was found, the fingerprints to compare.
+        const progress = opts.json
+          ? { stop: () => undefined }
+          : await followJoin(opts.home, printBlockToStderr);
+        // Ctrl-C stops the join in the agent too (which runs it), so a late approval cannot pair us.
+        const interrupted = (signal: NodeJS.Signals) => {
+          void call(opts, 'pair.cancel', { code })
+            .catch(() => undefined)
+            .finally(() => {
+              printNote('pairing cancelled');
+              exitAfterStop(signal, 128 + (constants.signals[signal] ?? 1));
+            });
+        };
+        for (const signal of STOP_SIGNALS) process.once(signal, interrupted);
+        // The agent gives up at timeoutMs; the socket waits a little longer so the agent's answer wins.
+        const r = await withAgent(opts, (c) =>
+          c.call(
+            'pair.join',
+            { code, timeoutMs, ...(allow ? { allow } : {}), ...(opts.mine ? { mine: true } : {}) },
+            timeoutMs + 15_000,
+          ),
+        ).finally(() => {
+          progress.stop();
+          for (const signal of STOP_SIGNALS) process.off(signal, interrupted);
+        });
+        if (opts.json) return printJson(r);
+        printLine(`paired with ${r.name} (fingerprint ${groupFingerprint(r.fingerprint)})`);
+        printLine(`${r.name} may do here: ${describeAllow(r.allow)}`);
+      },
+    );
 
   pair
     .command('list')
@@ -187,12 +201,13 @@ export function registerPairCommands(program: Command): void {
       '--allow <list>',
       'what the new peer may do here: terminal,forward,relay,listen,message,files or none (default: terminal,forward,message; a node that is already a peer keeps what it may do)',
     )
+    .option('--mine', 'it is one of your devices: it and this node introduce each other to your others')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(
       async (
         id: string | undefined,
-        opts: HomeOpts & { latest?: boolean; allow?: string; fingerprint?: string },
+        opts: HomeOpts & { latest?: boolean; allow?: string; fingerprint?: string; mine?: boolean },
       ) => {
         const peer = await call(opts, 'pending.approve', approveParams(id, opts));
         if (opts.json) return printJson(peer);
@@ -221,9 +236,10 @@ export function registerPairCommands(program: Command): void {
  */
 export function approveParams(
   id: string | undefined,
-  opts: { latest?: boolean; allow?: string; fingerprint?: string },
+  opts: { latest?: boolean; allow?: string; fingerprint?: string; mine?: boolean },
 ): MethodParams<'pending.approve'> {
   return {
+    ...(opts.mine ? { mine: true } : {}),
     ...target(id, opts.latest),
     ...(opts.fingerprint !== undefined ? { fingerprint: opts.fingerprint } : {}),
     ...(opts.allow === undefined ? {} : { allow: parseAllow(opts.allow) }),

@@ -5,6 +5,8 @@
  * (terminal/viewer-sessions.ts) — and the events (api/events.ts). One place, so IPC, the control
  * socket and the web UI behave alike.
  */
+import { revokePeer, setMine, thenMine } from './mine-api.js';
+import type { Introductions } from '../pairing/introductions.js';
 import type {
   ApiHandler,
   MethodName,
@@ -106,6 +108,8 @@ export interface ApiDeps {
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
 }
+  /** The owner's devices (`peers.mine`, `peers.revoke`, `mine` when adding or approving: ADR 0056). */
+  introductions?: Pick<Introductions, 'markMine' | 'revoke'>;
 
 export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHandler {
   const { approvals, issuer, joiner, terminals, forwards, links, state, notices } = deps;
@@ -143,11 +147,27 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
   });
   const pendingList = () => pendingInfoList(approvals, state);
   const handlers: Handlers = {
+  const mine = () => {
+    const introductions = deps.introductions;
+    if (!introductions) throw new ClawError('INTERNAL', "this agent has no part for the owner's devices");
+    return { links, notices, introductions };
+  };
     status: () => statusOf(),
     'peers.list': () => peerList(peers),
     // `peers add --rename` and `peers rename`: forwards through the peer follow (node-state.ts).
-    'peers.add': (p) => addPeer(peers, p),
-    'peers.remove': (p) => removePeer(peers, p.peer),
+    'peers.add': (p) => {
+      const { mine: asMine, ...rest } = p;
+      const info = addPeer(peers, rest);
+      return asMine ? setMine(mine(), { peer: info.fingerprint, on: true }) : info;
+    },
+    // A peer marked mine is removed on all the owner's devices (ADR 0056).
+    'peers.remove': (p) => {
+      if (!deps.introductions) return removePeer(peers, p.peer);
+      const { name, fingerprint } = revokePeer(mine(), p.peer);
+      return { name, fingerprint };
+    },
+    'peers.mine': (p) => setMine(mine(), p),
+    'peers.revoke': (p) => revokePeer(mine(), p.peer),
     'peers.allow': (p) => setPermission(peers, p.peer, p.permission, true),
     'peers.deny': (p) => setPermission(peers, p.peer, p.permission, false),
     'peers.limit': (p) => {
@@ -166,13 +186,17 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
         p.allow,
       );
       return peerInfo(links.stateSource(), links.peerEntry(peer.fingerprint)!);
+      if (p.mine) thenMine(mine(), true, peer);
     },
     'pending.reject': (p) => {
       const r = approvals.reject(ref(p));
       return { name: r.name, fingerprint: r.fingerprint };
     },
     'pair.new': (p) => issuer.newCode(p.ttlMs),
-    'pair.join': (p) => joiner.join(p.code, p.timeoutMs, p.allow),
+    'pair.join': async (p) => {
+      const joined = await joiner.join(p.code, p.timeoutMs, p.allow);
+      return p.mine ? thenMine(mine(), true, joined) : joined;
+    },
     // A code this node is joining with cancels the join (the issuer's request is withdrawn); else
     // it is one of this node's open codes.
     'pair.cancel': (p) => ({

@@ -31,6 +31,8 @@ import { PeerLinkSet } from '../links/peer-link-set.js';
 import { Relays } from '../relays/relays.js';
 import { OpenedConnections } from '../services/opened-connections.js';
 import { ServiceRegistry } from '../services/services.js';
+import { Introductions } from '../pairing/introductions.js';
+import { dialOrder } from '../state/address-book.js';
 
 /** What an agent is built from. */
 export interface ComposeAgentDeps {
@@ -81,6 +83,8 @@ export interface Agent {
   readonly services: ServiceRegistry;
   /** The live connections this node carries. */
   readonly connections: ConnectionTable;
+  /** The owner's devices introducing each other, and removals that reach them all (ADR 0056). */
+  readonly introductions: Introductions;
   /** What this node opens on its peers, listed and ended with its peer. */
   readonly opened: OpenedConnections;
   /** This node's name as the settings give it now. */
@@ -189,6 +193,21 @@ export function composeAgent({
     activePath: (entry) => links.activePath(entry),
     arrive: (circuit) => links.acceptRoutedCircuit(circuit),
   });
+  // The owner's devices introduce each other over their links (ADR 0056), on the registry.
+  const introductions = new Introductions({
+    identity,
+    log,
+    state,
+    services,
+    peers: {
+      peerEntries: () => links.peerEntries(),
+      peerEntry: (fp) => links.peerEntry(fp),
+      openStream: (entry, service, args) => links.openStream(entry, service, args),
+      onChanged: (listener) => notices.onChanged(listener),
+    },
+    knownAbout: (fp) => ({ addresses: dialOrder(links.addressBook(fp)), homeRelay: links.homeRelay(fp) }),
+    audit,
+  });
   // The audit log listens to the owners of what it records (agent/app/audit-hooks.ts).
   const stopAudit = audit
     ? auditNode(audit, {
@@ -240,6 +259,7 @@ export function composeAgent({
     },
     { name: 'relays', start: () => relays.start(), stop: () => relays.stop() },
     { name: 'links', start: () => links.start(), stop: () => links.stop() },
+    { name: 'introductions', start: () => introductions.start(), stop: () => introductions.stop() },
     { name: 'opened connections', stop: () => opened.stop() },
     { name: 'services', stop: () => services.stop() },
     { name: 'code joiner', stop: () => joiner.stop() },
@@ -272,6 +292,7 @@ export function composeAgent({
     services,
     connections,
     opened,
+    introductions,
     get startedWith() {
       return startedWith;
     },

@@ -266,6 +266,7 @@ async function startAgent(
     terminals: () => (stopping() ? undefined : terminals),
     messages: { inbox: messages.inbox, outbox: messages.outbox, peers: links },
     files: { files, peers: links },
+    introductions: agent.introductions,
     requestStop: () => {
       if (stopping()) return;
       if (opts.onStopRequested) opts.onStopRequested(stop);

@@ -32,6 +32,11 @@ export interface PeerEntry {
    * §Grants); null until one arrives this run. Runtime knowledge about the other node, never saved.
    */
   theyAllow: Permission[] | null;
+  /**
+   * Whether the peer marks this node as one of its owner's devices too, as its last `members`
+   * exchange showed (agent/pairing/introductions.ts); undefined until one was tried this run.
+   */
+  theyMarkMine?: boolean | undefined;
   links: PeerLinks;
   direct: PathRetrier;
   relay: PathRetrier;

@@ -18,6 +18,8 @@ import { peerNameClash } from './peer-names.js';
 import { routeProblem } from '../../core/routes.js';
 import { SettingsFile } from './settings-file.js';
 import { diffSettings, type StateChange } from './state-changes.js';
+import { withRecord, type MembershipPlan } from './membership.js';
+import type { MemberRecord } from '../../protocol/member-records.js';
 import type {
   ForwardRecord,
   PeerRecord,
@@ -144,6 +146,46 @@ export class NodeState implements NodeStateReader {
       ...s,
       peers: without(s.peers, fingerprint),
       blocked: blockedWith(s.blocked, fingerprint, at),
+    }));
+  }
+
+  /**
+   * Marks a peer as one of the owner's devices or not (ADR 0056); `record`, this node's signed
+   * introduction of it, joins the membership log in the same write.
+   */
+  setMine(fingerprint: string, on: boolean, record?: MemberRecord): PeerRecord {
+    this.requirePeer(fingerprint);
+    this.commit((s) => ({
+      ...s,
+      peers: s.peers.map((p) => {
+        if (p.fingerprint !== fingerprint) return p;
+        const { mine: _was, ...rest } = p;
+        return on ? { ...rest, mine: true } : rest;
+      }),
+      members: record ? withRecord(s.members, record) : s.members,
+    }));
+    return this.peer(fingerprint)!;
+  }
+
+  /** Removes one of the owner's devices here and keeps this node's signed removal of it, in one write. */
+  revokeMember(fingerprint: string, record: MemberRecord, at = new Date()): void {
+    this.commit((s) => ({
+      ...s,
+      peers: without(s.peers, fingerprint),
+      blocked: blockedWith(s.blocked, fingerprint, at),
+      members: withRecord(s.members, record),
+    }));
+  }
+
+  /** Saves what a membership exchange decided (membership.ts planMembership): all of it, or nothing. */
+  applyMembership(plan: Pick<MembershipPlan, 'peers' | 'blocked' | 'members'>): void {
+    const added = new Set(plan.peers.map((p) => p.fingerprint));
+    this.commit((s) => ({
+      ...s,
+      peers: plan.peers,
+      blocked: plan.blocked.slice(-MAX_BLOCKED),
+      members: plan.members,
+      pending: s.pending.filter((p) => !added.has(p.fingerprint)),
     }));
   }
 

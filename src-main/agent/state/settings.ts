@@ -16,6 +16,7 @@ import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../../core/permissi
 import { MAX_ROUTE_HOPS } from '../../core/routes.js';
 import { MAX_PEER_ADDRESSES, type KnownAddress } from './address-book.js';
 import { ADDRESS_SOURCES } from '../../core/address-source.js';
+import { MAX_MEMBER_RECORDS, memberRecordSchema } from '../../protocol/member-records.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
@@ -105,6 +106,14 @@ const peerSchema = z.object({
    * Checked in full (known peers, no loop) when set: node-state.ts setRoute.
    */
   route: z.array(fingerprintSchema).min(1).max(MAX_ROUTE_HOPS).optional(),
+  /**
+   * One of the owner's devices (issue 57, ADR 0056): it and this node introduce each other to the
+   * owner's other devices, and a removal here removes it on all of them. Counts only when the peer
+   * marks this node too (agent/pairing/introductions.ts). Absent: no.
+   */
+  mine: z.boolean().optional(),
+  /** The device whose owner's decision made this a peer here (a membership introduction), if one did. */
+  introducedBy: fingerprintSchema.optional(),
 });
 
 const pendingSchema = z.object({
@@ -273,6 +282,16 @@ export const settingsSchema = z
       .array(z.string().max(32))
       .max(32)
       .default([...PERMISSIONS]),
+    /**
+     * What a device introduced by another of the owner's devices may do here (ADR 0056): the same as
+     * a peer approved with the defaults, as the owner decided it once for all their machines.
+     */
+    mineAllow: z.array(z.enum(PERMISSIONS)).default(DEFAULT_ALLOW),
+    /**
+     * The signed membership records this node keeps (protocol/member-records.ts): the winning
+     * introduction or removal of each of the owner's devices, passed on to the others.
+     */
+    members: z.array(memberRecordSchema).max(MAX_MEMBER_RECORDS).default([]),
   })
   .superRefine((s, ctx) => {
     // Peers and forwards are found by name (and peers by fingerprint): a second one under the same key

@@ -24,6 +24,8 @@ export function eventText(e: AuditEvent): string {
       return 'Permissions changed';
     case 'peer':
       return `Peer ${e.change}`;
+    case 'member':
+      return `Device ${e.change} (by ${e.by.name})`;
     case 'refused':
       return 'Refused';
     case 'message':

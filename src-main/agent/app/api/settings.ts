@@ -74,6 +74,7 @@ export function getSettings(deps: SettingsDeps): SettingsResult {
     notifications: s.notifications,
     messageNotifications: s.messageNotifications,
     allowRemoteReverseListen: s.allowRemoteReverseListen,
+    mineAllow: [...s.mineAllow],
   };
 }
 
@@ -163,6 +164,7 @@ export function setSettings(deps: SettingsDeps, p: MethodParams<'settings.set'>)
     ...(p.allowRemoteReverseListen !== undefined
       ? { allowRemoteReverseListen: p.allowRemoteReverseListen }
       : {}),
+    ...(p.mineAllow !== undefined ? { mineAllow: [...new Set(p.mineAllow)] } : {}),
   });
   // Saved here; the relay clients follow the store's change (relays.ts), at once.
   if (p.removeRelay !== undefined) deps.state.removeRelay(p.removeRelay);
