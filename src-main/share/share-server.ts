@@ -17,6 +17,7 @@ import { listShareFolder, openInShare, realRoot } from './share-open.js';
 import { encodeSharePath, resolveSharePath } from './share-path.js';
 import { parseRange } from './share-range.js';
 import { basicPassword, PasswordCheck } from './share-password.js';
+import { isLoopbackHost, parseHostHeader } from '../api/web-ui/http-guard.js';
 
 /** A share as its server reads it at each request (the saved record's `share`, and its name). */
 export interface ShareConfig {
@@ -25,6 +26,12 @@ export interface ShareConfig {
   dotfiles: boolean;
   /** The password's saved hash (share-password.ts), or undefined: no password asked. */
   passwordHash?: string | undefined;
+  /**
+   * The peer listens on a loopback address: only requests whose `Host` is a loopback name are answered
+   * (421 otherwise), so a web page that rebinds its own name to 127.0.0.1 cannot read the share through
+   * a browser on the peer's machine (DNS rebinding; the web UI's check, api/web-ui/http-guard.ts).
+   */
+  loopbackOnly?: boolean;
 }
 
 /** What one connection reports: bytes of requests received, bytes of files sent, and each download. */
@@ -129,6 +136,12 @@ export class ShareServer {
     const at = this.attached.get(req.socket);
     const config = at?.config();
     if (!at || !config) return send(res, 503, 'this share is no longer served');
+    if (config.loopbackOnly) {
+      const host = parseHostHeader(req.headers.host ?? '');
+      if (!host || !isLoopbackHost(host.host)) {
+        return send(res, 421, 'this share answers only to a loopback name (127.0.0.1, [::1], localhost)');
+      }
+    }
     const method = req.method ?? '';
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');

@@ -11,6 +11,8 @@ import type { ForwardRecord } from '../agent/state/settings.js';
 import type { ServedConnection } from '../agent/services/services.js';
 import type { LocalReverseTarget } from '../forwards/reverse-forwards.js';
 import { ShareServer, type ShareConfig } from './share-server.js';
+import { parseHostPort } from '../core/host-port.js';
+import { isLoopbackHost } from '../forwards/listener.js';
 
 /** What the target reads: the saved record of a share by name, at each request. */
 export interface ShareTargetDeps {
@@ -26,6 +28,7 @@ export function shareConfig(record: ForwardRecord | undefined): ShareConfig | un
     dir: record.share.dir,
     dotfiles: record.share.dotfiles,
     passwordHash: record.share.passwordHash,
+    loopbackOnly: isLoopbackHost(parseHostPort(record.listen, '127.0.0.1').host),
   };
 }
 

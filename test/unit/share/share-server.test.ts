@@ -8,6 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -149,4 +150,27 @@ test('a share no longer there answers 503', async () => {
   } finally {
     config = saved;
   }
+});
+
+test('a share on loopback answers only to loopback names (DNS rebinding)', async () => {
+  const withHost = (host: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(`${base}/a.txt`, { headers: { Host: host } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  config = { ...config, loopbackOnly: true };
+  try {
+    assert.equal(await withHost('evil.example:8000'), 421);
+    assert.equal(await withHost('192.0.2.7:8000'), 421);
+    assert.equal(await withHost('127.0.0.1:8000'), 200);
+    assert.equal(await withHost('localhost:9000'), 200);
+    assert.equal(await withHost('[::1]:8000'), 200);
+  } finally {
+    config = { name: 't', dir, dotfiles: false };
+  }
+  assert.equal(await withHost('evil.example:8000'), 200, 'a share on another address takes any name');
 });
