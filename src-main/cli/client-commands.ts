@@ -21,7 +21,7 @@ import {
 } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { nameKey } from '../agent/state/peer-names.js';
-import { mineText, registerMineSubcommands } from './mine-peers.js';
+import { mineText, registerMineSubcommands, revokedText } from './mine-peers.js';
 
 export interface HomeOpts {
   home?: string;
@@ -390,9 +390,10 @@ export function registerClientCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (ref: string, opts: HomeOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
-      const removed = await call(all, 'peers.remove', { peer: ref });
+      // One of your devices goes from all of them (ADR 0056): peers.revoke says whether it did.
+      const removed = await call(all, 'peers.revoke', { peer: ref });
       if (all.json) printJson(removed);
-      else printLine(`removed peer ${removed.name} (${removed.fingerprint})`);
+      else printLine(revokedText(removed));
     });
 
   registerMineSubcommands(peers, { call, withGroupOpts });

@@ -32,6 +32,13 @@ export function mineText(p: PeerInfo, all: readonly PeerInfo[]): string {
   return `${mark}, via ${by}`;
 }
 
+/** What `peers rm` and `peers revoke` say they did. */
+export function revokedText(r: MethodResults['peers.revoke']): string {
+  return r.everywhere
+    ? `removed ${r.name} (${r.fingerprint}) here and, as the removal reaches them, on all your other devices`
+    : `removed peer ${r.name} (${r.fingerprint})`;
+}
+
 /** `peers mine` and `peers revoke`, on the `peers` command. */
 export function registerMineSubcommands(peers: Command, cli: MineCli): void {
   peers
@@ -67,10 +74,6 @@ export function registerMineSubcommands(peers: Command, cli: MineCli): void {
       const all = cli.withGroupOpts(opts, cmd);
       const r = await cli.call(all, 'peers.revoke', { peer: ref });
       if (all.json) return printJson(r);
-      printLine(
-        r.everywhere
-          ? `removed ${r.name} (${r.fingerprint}) here and, as it reaches them, on all your other devices`
-          : `removed peer ${r.name} (${r.fingerprint}) here (it was not marked as one of your devices)`,
-      );
+      printLine(revokedText(r));
     });
 }

@@ -10,8 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { PeerInfo } from '../../src-main/api/contract.js';
-import { startLoopbackNode, ok, online, type LoopbackNode } from '../helpers/loopback-nodes.js';
-import { agentCall, cli, peerOf, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { ok, online, type LoopbackNode } from '../helpers/loopback-nodes.js';
+import {
+  agentCall,
+  cliJson,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+} from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -36,6 +45,33 @@ async function pairMine(at: LoopbackNode, peer: LoopbackNode): Promise<void> {
   await online(at, peer.name);
 }
 
+interface Node extends LoopbackNode {
+  proc: Proc;
+  args: string[];
+}
+
+/** `clawbridge agent` named `name` with `extra` flags (a direct listener on a free port unless told). */
+async function startNode(
+  name: string,
+  label: string,
+  extra: string[] = ['--listen', '127.0.0.1:0'],
+): Promise<Node> {
+  const home = tempHome(`${label}-${name}`);
+  const args = ['agent', '--home', home, '--name', name, '--no-ui', ...extra];
+  const proc = startProcess(args, { CLAWBRIDGE_LOG: 'info' });
+  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
+  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
+  const status = await waitFor(
+    `${name} up`,
+    async () => {
+      const s = await agentCall(home, 'status', {});
+      return (extra.includes('--no-direct') || typeof s.listen === 'string') && s;
+    },
+    15_000,
+  );
+  return { name, home, fingerprint, address: status.listen ?? '', proc, args };
+}
+
 async function peers(node: LoopbackNode): Promise<PeerInfo[]> {
   return agentCall(node.home, 'peers.list', {});
 }
@@ -51,9 +87,9 @@ async function introduced(at: LoopbackNode, fp: string, what: string): Promise<P
 
 test('a–b and b–c marked mine: a and c become peers (mine, introduced by b), link, and ping both ways', async () => {
   const [a, b, c] = await Promise.all([
-    startLoopbackNode('a', 'mine1'),
-    startLoopbackNode('b', 'mine1'),
-    startLoopbackNode('c', 'mine1'),
+    startNode('a', 'mine1'),
+    startNode('b', 'mine1'),
+    startNode('c', 'mine1'),
   ]);
   await pairMine(a, b);
   await pairMine(b, c);
@@ -67,4 +103,111 @@ test('a–b and b–c marked mine: a and c become peers (mine, introduced by b),
   // `peers` says so: the MINE column names who introduced it.
   const listed = await ok(['peers', '--home', a.home]);
   assert.match(listed, /\bc\b.*yes, via b/);
+});
+
+// The same four devices through the tests below, in order (node:test runs them one after another).
+let a: Node;
+let b: Node;
+let c: Node;
+let d: Node;
+
+test('a fourth device d paired as mine with a alone: b and c link to d', async () => {
+  [a, b, c, d] = await Promise.all([
+    startNode('a', 'mine2'),
+    startNode('b', 'mine2'),
+    startNode('c', 'mine2'),
+    startNode('d', 'mine2'),
+  ]);
+  await pairMine(a, b);
+  await pairMine(b, c);
+  await introduced(a, c.fingerprint, 'c introduced');
+  await pairMine(a, d);
+  const dOnB = await introduced(b, d.fingerprint, 'd introduced');
+  const dOnC = await introduced(c, d.fingerprint, 'd introduced');
+  assert.equal(dOnB.introducedBy, a.fingerprint);
+  assert.equal(dOnC.introducedBy, a.fingerprint, 'signed by a, whoever passed it on');
+  await introduced(d, b.fingerprint, 'b introduced');
+  await introduced(d, c.fingerprint, 'c introduced');
+  await ok(['ping', 'd', '--home', c.home]);
+});
+
+test('peers rm d on c: d is gone from a, b and c, its links are refused, and an old settings file does not bring it back', async () => {
+  // b's settings as they were before the removal, to start b with again.
+  const before = join(mkdtempSync(join(tmpdir(), 'cb-mine-old-')), 'config.json');
+  copyFileSync(join(b.home, 'config.json'), before);
+  const removed = await ok(['peers', 'rm', 'd', '--home', c.home]);
+  assert.match(removed, /removed d .* on all your other devices/);
+  for (const n of [a, b, c]) {
+    await waitFor(
+      `d gone from ${n.name}`,
+      async () => !(await peers(n)).some((p) => p.fingerprint === d.fingerprint),
+      WITHIN_MS,
+    );
+  }
+  // d still has them as its devices and keeps dialing: each refuses it.
+  for (const n of [a, b, c]) {
+    await waitFor(
+      `${n.name} refusing d`,
+      async () => (await peers(d)).find((p) => p.fingerprint === n.fingerprint)?.state === 'refused',
+      45_000,
+    );
+  }
+  // b again, from the file of before: it lists d at start, hears the removal from a or c and drops it.
+  await b.proc.stop();
+  copyFileSync(before, join(b.home, 'config.json'));
+  b = { ...b, proc: startProcess(b.args, { CLAWBRIDGE_LOG: 'info' }) };
+  await b.proc.waitForLine(/agent b running/, 30_000);
+  await online(b, 'a');
+  await waitFor(
+    'd gone from b after its restart',
+    async () => !(await peers(b)).some((p) => p.fingerprint === d.fingerprint),
+    WITHIN_MS,
+  );
+  // Long enough for every exchange that restart started (b's with a, c and d) to be over.
+  await new Promise((r) => setTimeout(r, 3000));
+  for (const n of [a, b, c]) {
+    assert.ok(!(await peers(n)).some((p) => p.fingerprint === d.fingerprint), `d came back on ${n.name}`);
+  }
+});
+
+test('a peer e of b that is not marked mine is never introduced, and what e sends is ignored', async () => {
+  const e = await startNode('e', 'mine2');
+  await ok(['peers', 'add', e.fingerprint, '--name', 'e', '--address', e.address, '--home', b.home]);
+  await ok(['peers', 'add', b.fingerprint, '--name', 'b', '--home', e.home]);
+  await online(b, 'e');
+  // e marks b as its own, and a made-up device f too: its introduction of f goes to b, which refuses it.
+  const f = 'f'.repeat(64);
+  await ok(['peers', 'add', f, '--name', 'f', '--mine', '--home', e.home]);
+  await ok(['peers', 'mine', 'b', 'on', '--home', e.home]);
+  await waitFor(
+    'b refusing e’s introductions',
+    async () => (await peers(e)).find((p) => p.name === 'b')?.theyMarkMine === false,
+    WITHIN_MS,
+  );
+  // A change on b makes it exchange with a and c again: e is still not among what it tells them.
+  await ok(['peers', 'mine', 'c', 'off', '--home', b.home]);
+  await ok(['peers', 'mine', 'c', 'on', '--home', b.home]);
+  await new Promise((r) => setTimeout(r, 3000));
+  for (const n of [a, b, c]) {
+    const list = await peers(n);
+    assert.ok(!list.some((p) => p.fingerprint === f), `f introduced to ${n.name}`);
+    if (n !== b) assert.ok(!list.some((p) => p.fingerprint === e.fingerprint), `e introduced to ${n.name}`);
+  }
+});
+
+test('over a relay only (no direct listener anywhere): a and c are introduced by b and ping both ways', async () => {
+  const relay = await startRelay();
+  const onRelay = ['--relay', relay.url, '--no-direct'];
+  const [ra, rb, rc] = await Promise.all([
+    startNode('a', 'mine3', onRelay),
+    startNode('b', 'mine3', onRelay),
+    startNode('c', 'mine3', onRelay),
+  ]);
+  await pairMine(ra, rb);
+  await pairMine(rb, rc);
+  await introduced(ra, rc.fingerprint, 'c introduced');
+  await introduced(rc, ra.fingerprint, 'a introduced');
+  assert.equal((await peers(ra)).find((p) => p.name === 'c')?.path, 'relay');
+  assert.match(await ok(['ping', 'c', '--home', ra.home]), /via relay/);
+  assert.match(await ok(['ping', 'a', '--home', rc.home]), /via relay/);
 });
