@@ -1,0 +1,249 @@
+/**
+ * Must-be-true 1-3 of issue 55 item 1 with real agents on loopback, through the CLI a person runs:
+ * a folder holding one big file (64 MiB here to keep the suite's time; FILE_SEND_BIG_MIB=300 runs the
+ * issue's size) and 2,000 small files with awkward names (spaces, unicode, a leading dash, names of
+ * only dots and letters), an executable and links inside it arrives byte-exact after `file get` —
+ * compared by a walk of both trees that shares no code with the product — over direct and over a
+ * relay-only pair; `kill -9` of the sending agent halfway, a restart and `file send` again sends only
+ * the rest; and without `files` the send is refused with the permission named and where to grant
+ * it, with nothing written on the receiver. file-send-dead-path.test.ts freezes the direct path.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  lstatSync,
+  symlinkSync,
+  writeFileSync,
+  createWriteStream,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TransferInfo } from '../../src-main/api/contract-files.js';
+import { cli, startProcess, startRelay, stopAll } from '../helpers/processes.js';
+import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
+
+after(stopAll);
+
+const BIG_MIB = Number(process.env.FILE_SEND_BIG_MIB ?? 64);
+const SMALL_FILES = 2000;
+let source = '';
+
+/** Writes `mib` MiB of random bytes to `path`. */
+async function bigFile(path: string, mib: number): Promise<void> {
+  const out = createWriteStream(path);
+  for (let i = 0; i < mib; i++) {
+    if (!out.write(randomBytes(1024 * 1024))) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
+}
+
+/** The tree the tests send: `tree/` with the big file, 2,000 small ones, an executable and links. */
+async function makeTree(root: string): Promise<string> {
+  const tree = join(root, 'tree');
+  mkdirSync(join(tree, 'sub dir', 'ünï cødé ✓'), { recursive: true });
+  mkdirSync(join(tree, '-dash folder'), { recursive: true });
+  await bigFile(join(tree, 'big file.bin'), BIG_MIB);
+  const names = (i: number) => [
+    `sub dir/file ${i} with  spaces.txt`,
+    `sub dir/ünï cødé ✓/naïve résumé ${i} 日本語.md`,
+    `-dash folder/-leading dash ${i}`,
+    `..a${i}.b`,
+  ];
+  for (let i = 0; i < SMALL_FILES; i++) {
+    const name = names(Math.floor(i / 4))[i % 4]!;
+    writeFileSync(join(tree, name), randomBytes(i % 7 === 0 ? 0 : 1 + (i % 3000)));
+  }
+  writeFileSync(join(tree, 'run.sh'), '#!/bin/sh\necho hi\n');
+  chmodSync(join(tree, 'run.sh'), 0o755);
+  symlinkSync('big file.bin', join(tree, 'link to big'));
+  symlinkSync('../run.sh', join(tree, 'sub dir', 'up link'));
+  return tree;
+}
+
+/** Every entry under `dir`: type, mode's executable bit, SHA-256 or link target (its own walk). */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (abs: string, rel: string) => {
+    for (const name of readdirSync(abs)) {
+      const a = join(abs, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(a);
+      if (st.isSymbolicLink()) out.set(r, `link ${readlinkSync(a)}`);
+      else if (st.isDirectory()) {
+        out.set(r, 'dir');
+        walk(a, r);
+      } else {
+        const x = (st.mode & 0o111) !== 0 ? 'x' : '-';
+        out.set(r, `file ${x} ${st.size} ${createHash('sha256').update(readFileSync(a)).digest('hex')}`);
+      }
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+function assertSameTree(got: string, want: Map<string, string>): void {
+  const have = snapshot(got);
+  assert.equal(have.size, want.size, `${have.size} entries arrived, ${want.size} were sent`);
+  for (const [path, what] of want) assert.equal(have.get(path), what, path);
+}
+
+let wanted: Map<string, string>;
+
+before(async () => {
+  source = mkdtempSync(join(tmpdir(), 'cb-file-src-'));
+  const tree = await makeTree(source);
+  wanted = snapshot(tree);
+});
+
+/** `file send` from `from` to `to`'s name; resolves with its exit status, stdout lines (JSON) and stderr. */
+async function send(from: MessageNode, to: string, paths: string[], timeoutMs = 300_000) {
+  const r = await cli(['file', 'send', to, ...paths, '--json', '--home', from.home], timeoutMs);
+  const lines = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TransferInfo & { event: string });
+  return { ...r, lines, last: lines.at(-1) };
+}
+
+/** `file get` on `at` into a new folder; the folder. */
+async function get(at: MessageNode): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), 'cb-file-out-'));
+  const r = await cli(['file', 'get', out, '--home', at.home]);
+  assert.equal(r.code, 0, r.stderr);
+  return out;
+}
+
+async function pair(a: MessageNode, b: MessageNode, allowOnB: string, direct = true): Promise<void> {
+  await addPeer(b, a, allowOnB, direct);
+  await addPeer(a, b, 'terminal', direct);
+  await online(a, 'b', 60_000);
+}
+
+test(
+  'a folder of a big file and 2,000 awkward names arrives byte-exact over direct; shown in connections and the audit log on both sides',
+  { timeout: 600_000 },
+  async () => {
+    const a = await startNode('a');
+    const b = await startNode('b');
+    await pair(a, b, 'terminal,files');
+    const startedAt = Date.now();
+    const r = await send(a, 'b', [join(source, 'tree')]);
+    const ms = Date.now() - startedAt;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.last?.event, 'done');
+    assert.ok(
+      r.lines.some((l) => l.event === 'progress' && l.state === 'sending'),
+      'progress events as JSON lines',
+    );
+    console.log(`[file-send] direct: ${wanted.size} entries, ${BIG_MIB} MiB + small files in ${ms} ms`);
+    const listed = JSON.parse((await cli(['file', 'list', '--json', '--home', b.home])).stdout) as Array<{
+      treeHash: string;
+      files: number;
+      names: string[];
+    }>;
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0]!.treeHash, r.last?.treeHash, 'both sides agree on the tree hash');
+    assert.deepEqual(listed[0]!.names, ['tree']);
+    const out = await get(b);
+    assertSameTree(join(out, 'tree'), wanted);
+    // Both audit logs have the transfer's connection.
+    for (const [node, kind] of [
+      [a, 'files-out'],
+      [b, 'files-in'],
+    ] as const) {
+      const log = await cli(['log', '--json', '--home', node.home]);
+      assert.match(log.stdout, new RegExp(`"connection": "${kind}"`), `${node.name}'s audit log`);
+    }
+    // A second get finds nothing; a second send of the same files is a new transfer, renamed on get.
+    assert.equal((await send(a, 'b', [join(source, 'tree', 'run.sh')])).code, 0);
+    assert.equal((await send(a, 'b', [join(source, 'tree', 'run.sh')])).code, 0);
+    const again = await cli(['file', 'get', out, '--home', b.home]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(readdirSync(out).sort(), ['run (1).sh', 'run.sh', 'tree']);
+  },
+);
+
+test('over a relay-only pair the same folder arrives byte-exact', { timeout: 600_000 }, async () => {
+  const relay = await startRelay();
+  const a = await startNode('a', { relay: relay.url, direct: false });
+  const b = await startNode('b', { relay: relay.url, direct: false });
+  await pair(a, b, 'files', false);
+  const path = (await cli(['peers', '--json', '--home', a.home])).stdout;
+  assert.match(path, /"path":\s*"relay"/);
+  const startedAt = Date.now();
+  const r = await send(a, 'b', [join(source, 'tree')]);
+  assert.equal(r.code, 0, r.stderr);
+  console.log(`[file-send] relay: ${wanted.size} entries in ${Date.now() - startedAt} ms`);
+  assertSameTree(join(await get(b), 'tree'), wanted);
+});
+
+test(
+  'without files: refused with the permission named and where to grant it; nothing written there',
+  { timeout: 300_000 },
+  async () => {
+    const a = await startNode('a');
+    const b = await startNode('b');
+    await pair(a, b, 'terminal,forward,message');
+    const r = await send(a, 'b', [join(source, 'tree', 'run.sh')], 60_000);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /b does not allow files from a/);
+    assert.match(r.stderr, /clawbridge peers allow a files/);
+    const files = join(b.home, 'files');
+    for (const d of ['staging', 'inbox', 'done'])
+      assert.deepEqual(readdirSync(join(files, d)), [], `${d} on b`);
+    assert.equal(JSON.parse((await cli(['file', 'list', '--json', '--home', b.home])).stdout).length, 0);
+  },
+);
+
+test(
+  'kill -9 of the sending agent halfway, a restart, and file send again sends only the rest',
+  { timeout: 600_000 },
+  async () => {
+    const a = await startNode('a');
+    const b = await startNode('b');
+    await pair(a, b, 'files');
+    const big = join(source, 'tree', 'big file.bin');
+    const total = BIG_MIB * 1024 * 1024;
+    const first = startProcess(['file', 'send', 'b', big, '--json', '--home', a.home]);
+    // Halfway: b holds some of it in staging, not all.
+    let held = 0;
+    for (const deadline = Date.now() + 120_000; held === 0 && Date.now() < deadline;) {
+      const list = (await b.api.call('files.transfers', {})) as TransferInfo[];
+      const t = list.find((x) => x.direction === 'in');
+      if (t && t.bytesDone > total / 8 && t.bytesDone < total) held = t.bytesDone;
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(held > 0, 'b held part of the file before the transfer ended');
+    a.proc.child.kill('SIGKILL');
+    await first.stop('SIGKILL');
+    await new Promise((r) => a.proc.child.once('exit', r));
+    const back = await startNode('a', { node: a });
+    const r = await send(back, 'b', [big]);
+    assert.equal(r.code, 0, r.stderr);
+    const done = r.last!;
+    assert.equal(done.event, 'done');
+    assert.ok(
+      (done.resumedAt ?? 0) >= held - 4 * 1024 * 1024,
+      `resumed at ${done.resumedAt}, b held ${held} when a was killed`,
+    );
+    assert.ok(
+      (done.bytesSent ?? 0) <= total - (done.resumedAt ?? 0),
+      `sent ${done.bytesSent} after the restart`,
+    );
+    console.log(
+      `[file-send] kill -9: b held ${held} bytes; after the restart ${done.bytesSent} of ${total} were sent`,
+    );
+    const out = await get(b);
+    assert.equal(snapshot(out).get('big file.bin'), wanted.get('big file.bin'));
+  },
+);
