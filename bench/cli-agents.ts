@@ -120,6 +120,8 @@ export interface PairPlacement {
    * instead of the relay's own.
    */
   reachRelay?: (port: number) => Promise<{ a: number; b: number }>;
+  /** Relay mode: a relay already running (bench/relay-scale.ts) instead of one started for the pair. */
+  relay?: { url: string; fingerprint: string };
 }
 
 /**
@@ -140,7 +142,7 @@ async function identitiesWithAFirst(homeA: string, homeB: string): Promise<void>
 export async function startAgentPair(
   mode: PairMode,
   cli = CLI,
-  { wrapA, wrapB, listen, reachB, reachRelay }: PairPlacement = {},
+  { wrapA, wrapB, listen, reachB, reachRelay, relay: given }: PairPlacement = {},
 ): Promise<AgentPair> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-agents-'));
@@ -157,7 +159,9 @@ export async function startAgentPair(
     let pathArgs = ['--listen', '127.0.0.1:0'];
     let relayArgs: ((side: 'a' | 'b') => string[]) | undefined;
     let relayPid: number | undefined;
-    if (mode === 'relay') {
+    if (mode === 'relay' && given) {
+      pathArgs = ['--relay', given.url, '--relay-fingerprint', given.fingerprint, '--no-direct'];
+    } else if (mode === 'relay') {
       const relay = launch(
         process.execPath,
         [cli, 'relay', '--home', join(dir, 'relay'), '--listen', '127.0.0.1:0'],

@@ -33,6 +33,19 @@ export interface RelayCliOptions {
   tls?: boolean;
   /** `--tagged-listen-only`: LISTEN by raw alias (older nodes) is refused (RelayServerOptions.untaggedListen). */
   taggedListenOnly?: boolean;
+  /** `--max-nodes N`: RelayLimits.maxNodes (relay/capacity.ts). */
+  maxNodes?: string;
+  /** `--max-memory MiB`: the RSS budget past which new nodes are refused. */
+  maxMemory?: string;
+}
+
+/** A whole number ≥ 1 given to `flag`. */
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new ClawError('BAD_ARGUMENT', `${flag} takes a whole number from 1 up, got '${value}'`);
+  }
+  return n;
 }
 
 async function relayTls(opts: RelayCliOptions): Promise<{ certPem: string; keyPem: string } | undefined> {
@@ -259,6 +272,8 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
       `--metrics-token-required needs a token (--token-file or ${RELAY_TOKEN_ENV}): /metrics then asks for it (Authorization: Bearer)`,
     );
   }
+  const maxNodes = opts.maxNodes === undefined ? undefined : positiveInt('--max-nodes', opts.maxNodes);
+  const maxMemoryMiB = opts.maxMemory === undefined ? undefined : positiveInt('--max-memory', opts.maxMemory);
   const tls = await relayTls(opts);
   // Warnings and errors, as the agent logs (README); CLAWBRIDGE_LOG=info adds nodes coming and going.
   const logger = pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn' }, pino.destination(2));
@@ -269,6 +284,8 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     ...(token !== undefined ? { token } : {}),
     ...(opts.metricsTokenRequired ? { metricsTokenRequired: true } : {}),
     ...(opts.taggedListenOnly ? { untaggedListen: false } : {}),
+    ...(maxNodes !== undefined ? { limits: { maxNodes } } : {}),
+    ...(maxMemoryMiB !== undefined ? { capacity: { memoryBudgetBytes: maxMemoryMiB * 2 ** 20 } } : {}),
     logger,
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE')

@@ -123,6 +123,11 @@ export function registerServerCommands(program: Command): void {
       '--tagged-listen-only',
       'take pairing rendezvous only by tag (nodes of this release and later): nobody can listen on a node ID',
     )
+    .option(
+      '--max-nodes <n>',
+      'nodes served at once; the next is refused with close 4024 (open files and memory refuse it first when they run out)',
+    )
+    .option('--max-memory <MiB>', 'refuse new nodes while the RSS is above this (default 90 % of memory)')
     // Loaded by `relay` alone: the relay server and its metrics (prom-client) cost `agent` ~0.1 s to parse.
     .action(async (opts: RelayCliOptions) => (await import('./relay-command.js')).startRelayFromCli(opts));
 }

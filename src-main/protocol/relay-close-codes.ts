@@ -48,6 +48,11 @@ export const RelayCloseCode = {
   IDLE_TIMEOUT: 4022,
   /** A newer connection authenticated with the same node ID. */
   REPLACED: 4023,
+  /**
+   * The relay takes no more nodes now: its maxNodes cap, its open files or its memory budget is reached
+   * (relay/capacity.ts). The nodes it has keep being served; the client retries with its backoff.
+   */
+  RELAY_FULL: 4024,
 
   /** Circuit: the opening node already has circuitsPerNode circuits, or the target has. */
   TOO_MANY_CIRCUITS: 4030,
@@ -103,6 +108,7 @@ export const RELAY_CLOSE_REASONS: Readonly<Record<RelayCloseCodeName, string>> =
   SLOW_CONSUMER: 'buffered bytes exceeded (slow consumer)',
   IDLE_TIMEOUT: 'idle timeout',
   REPLACED: 'replaced by newer connection',
+  RELAY_FULL: 'relay full: it takes no more nodes now',
   TOO_MANY_CIRCUITS: 'too many circuits',
   PEER_OFFLINE: 'peer offline',
   PEER_DISCONNECTED: 'peer disconnected',

@@ -40,6 +40,12 @@ export interface RelayLimits {
    * never does): one it keeps open past this is one it accepted. 30 s leaves margin over that deadline.
    */
   linkedAfterMs: number;
+  /**
+   * WebSocket connections (nodes, authenticated or authenticating) the relay serves at once; the next is
+   * closed with 4024 RELAY_FULL. Open files and memory refuse nodes the same way before this when they
+   * run out first (relay/capacity.ts).
+   */
+  maxNodes: number;
   /** Simultaneous WebSocket connections from one IP address, authenticated or not. */
   connectionsPerIp: number;
   /** New connections per IP address per minute; each connection is one authentication attempt (token bucket, burst = this value). */
@@ -97,6 +103,7 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   circuitsPerSourceIp: DEFAULT_CIRCUITS_PER_SOURCE_IP,
   reservedCircuits: DEFAULT_CIRCUITS_PER_NODE / RESERVED_CIRCUITS_DIVISOR,
   linkedAfterMs: 30_000,
+  maxNodes: 1_000_000,
   connectionsPerIp: 32,
   authAttemptsPerMinute: 60,
   splicesPerIp: 256,

@@ -26,7 +26,7 @@ import type { IpLimiter, IpRefusal, IpSlot } from './ip-limits.js';
 
 /** Why the acceptor closed a connection itself, as counted in the relay's metrics. */
 export type AcceptRefusal =
-  'too_many_connections' | 'too_many_splices' | 'upgrade_timeout' | 'malformed_splice_line';
+  'too_many_connections' | 'too_many_splices' | 'upgrade_timeout' | 'malformed_splice_line' | 'relay_full';
 
 export interface AcceptHandlers {
   /** TLS or HTTP, first bytes put back: the HTTP(S) server takes it from here. */
@@ -35,6 +35,11 @@ export interface AcceptHandlers {
   splice(socket: Socket, token: string, rest: Buffer): void;
   /** The acceptor closed `socket` for `reason` (counted and logged by the caller). */
   refused(reason: AcceptRefusal, ip: string): void;
+  /**
+   * Whether the relay has a descriptor to spare for a new connection (relay/capacity.ts); when not, it
+   * is closed at accept with `relay_full`. Always true unless given.
+   */
+  hasRoom?(): boolean;
 }
 
 interface Accepted {
@@ -71,6 +76,12 @@ export class RelayAcceptor {
   /** A new connection on the relay's port. */
   accept(socket: Socket): void {
     const ip = addressBlock(socket.remoteAddress);
+    if (!this.closing && this.handlers.hasRoom?.() === false) {
+      socket.on('error', () => undefined);
+      socket.destroy();
+      this.handlers.refused('relay_full', ip);
+      return;
+    }
     const slot = this.closing ? undefined : this.ips.accept(ip);
     if (slot === undefined) {
       socket.on('error', () => undefined);

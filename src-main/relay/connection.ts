@@ -30,8 +30,13 @@ export class RelayConn {
   readonly openedAt: number;
   /** Last frame or WebSocket ping from the node, in ms; drives idleTimeoutMs. */
   lastActive: number;
-  /** Pings sent since the last pong. */
-  missedPongs = 0;
+  /**
+   * Last frame, ping or pong from the node, in ms: drives the heartbeat (server.ts). A node's own pings
+   * keep it fresh, so the relay pings only nodes that went quiet (ADR 0054).
+   */
+  lastHeard: number;
+  /** When the relay last pinged it, in ms (0: never). */
+  lastPinged = 0;
   /** Circuits by this connection's id for them; created on first use. */
   circuits: Map<number, CircuitEnd> | undefined;
   /**
@@ -72,6 +77,7 @@ export class RelayConn {
   ) {
     this.openedAt = now;
     this.lastActive = now;
+    this.lastHeard = now;
     this.onWritten = () => written(this);
   }
 

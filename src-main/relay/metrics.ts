@@ -13,6 +13,10 @@ export interface RelayGaugeSource {
   splices(): number;
   /** Brings bytes-forwarded up to date with what splices piped so far (they are counted in bulk). */
   countPiped(): void;
+  /** Nodes the relay can hold at most now (its cap, or what its open-file limit leaves). */
+  nodeCapacity(): number;
+  /** Open file descriptors, as the relay counts them (relay/capacity.ts). */
+  openFds(): number;
 }
 
 export class RelayMetrics {
@@ -33,6 +37,10 @@ export class RelayMetrics {
   readonly authSuccesses: Counter;
   /** Circuits opened. */
   readonly circuitsOpened: Counter;
+  /** New nodes refused because the relay is full (close 4024), by what ran out: nodes, fds, memory. */
+  readonly refusedFull: Counter<'reason'>;
+  /** 1 while the relay refuses new nodes (the last one was refused as full), else 0. */
+  readonly full: Gauge;
 
   constructor(source: RelayGaugeSource) {
     const registers = [this.registry];
@@ -51,6 +59,25 @@ export class RelayMetrics {
     gauge('clawbridge_relay_nodes', 'Authenticated nodes connected.', () => source.nodes());
     gauge('clawbridge_relay_circuits', 'Open circuits.', () => source.circuits());
     gauge('clawbridge_relay_splices', 'Splices piping now (two connections each).', () => source.splices());
+    gauge(
+      'clawbridge_relay_node_capacity',
+      'Nodes the relay can hold at most: its maxNodes cap, or what its open-file limit leaves.',
+      () => source.nodeCapacity(),
+    );
+    gauge('clawbridge_relay_open_fds', 'Open file descriptors (counted: at start plus sockets held).', () =>
+      source.openFds(),
+    );
+    this.full = new Gauge({
+      name: 'clawbridge_relay_full',
+      help: '1 while the relay refuses new nodes as full (close 4024), else 0.',
+      registers,
+    });
+    this.refusedFull = new Counter({
+      name: 'clawbridge_relay_refused_full_total',
+      help: 'New nodes refused because the relay is full (close 4024), by what ran out: nodes, fds, memory.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.bytesForwarded = new Counter({
       name: 'clawbridge_relay_bytes_forwarded_total',
       help: 'Payload bytes forwarded: DATA frames on circuits and bytes piped by splices.',

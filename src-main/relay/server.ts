@@ -38,6 +38,7 @@ import { RelayConn } from './connection.js';
 import { relayHttpHandler } from './http-endpoints.js';
 import { addressBlock } from '../core/address-block.js';
 import { RelayAcceptor, type AcceptRefusal } from './accept.js';
+import { RelayCapacity, type CapacityOptions, type FullReason } from './capacity.js';
 import { IpLimiter, type IpRefusal } from './ip-limits.js';
 import { RelayMetrics } from './metrics.js';
 import type { CircuitObserver } from './circuit-observer.js';
@@ -60,6 +61,12 @@ export interface RelayServerOptions {
   metricsTokenRequired?: boolean;
   /** Overrides of DEFAULT_RELAY_LIMITS. */
   limits?: Partial<RelayLimits>;
+  /**
+   * When the relay counts itself full besides limits.maxNodes (relay/capacity.ts): descriptors kept
+   * below the soft open-file limit, and the RSS budget in bytes. Defaults: defaultFdReserve, and 90 %
+   * of the machine's (or cgroup's) memory.
+   */
+  capacity?: { fdReserve?: number; memoryBudgetBytes?: number };
   /**
    * Decides, after a node proved its ID, whether this relay serves it (a node acting as relay serves
    * only itself and the peers it allowed to relay). Undefined = every authenticated node.
@@ -110,6 +117,12 @@ const MAX_FRAGMENTS = 64;
 const SHUTDOWN_GRACE_MS = 1_000;
 /** Upper bound of the sweep period (auth, idle and slow-consumer deadlines), in ms. */
 const MAX_SWEEP_MS = 1_000;
+/** Heartbeat checks per pingIntervalMs: a quiet node is pinged, and a dead one cut, within this fraction of it. */
+const HEARTBEAT_TICKS = 3;
+/** Silence, in ping intervals, after which the relay pings a connection (a live client pings every one). */
+const PING_AFTER_SILENT_INTERVALS = 1.2;
+/** While the relay stays full, how often its log repeats so, with the count refused meanwhile, in ms. */
+const FULL_LOG_EVERY_MS = 60_000;
 
 const lower = (name: RelayCloseCodeName) => name.toLowerCase();
 
@@ -130,6 +143,10 @@ class Relay {
   readonly listener: NetServer;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
+  /** What the relay can still take (relay/capacity.ts). */
+  readonly capacity: RelayCapacity;
+  /** Set while refusing new nodes as full: why, since when the log last said so, and how many since. */
+  private full: { reason: FullReason; loggedAt: number; refused: number } | undefined;
 
   constructor(
     readonly limits: RelayLimits,
@@ -139,6 +156,7 @@ class Relay {
     private readonly authorize: ((nodeId: string) => boolean) | undefined,
     metricsToken: string | undefined,
     circuits?: CircuitObserver,
+    capacity: Omit<CapacityOptions, 'maxNodes'> = {},
   ) {
     this.metrics = new RelayMetrics({
       connections: () => this.conns.size,
@@ -146,6 +164,8 @@ class Relay {
       circuits: () => this.router.circuits,
       splices: () => this.splices.active,
       countPiped: () => this.splices.countPiped(),
+      nodeCapacity: () => this.capacity.nodeCapacity,
+      openFds: () => this.capacity.fdsInUse,
     });
     this.router = new RelayRouter(
       limits,
@@ -171,7 +191,14 @@ class Relay {
       http: (socket) => this.http.emit('connection', socket),
       splice: (socket, token, rest) => this.splices.join(socket, token, rest),
       refused: (reason, ip) => this.refusedAtAccept(reason, ip),
+      hasRoom: () => this.capacity.canAccept(),
     });
+    this.capacity = new RelayCapacity(
+      { maxNodes: limits.maxNodes, ...capacity },
+      () => this.acceptor.size,
+      () => this.conns.size,
+    );
+    this.capacity.sample();
     this.listener = createNetServer((socket) => this.acceptor.accept(socket));
     const wsOptions: ServerOptions & { closeTimeout: number; maxFragments: number } = {
       noServer: true,
@@ -197,6 +224,7 @@ class Relay {
   }
 
   private refusedAtAccept(reason: AcceptRefusal, ip: string): void {
+    if (reason === 'relay_full') return this.refusedFull('fds');
     if (reason === 'malformed_splice_line') this.metrics.framesRejected.inc({ reason });
     else this.metrics.authFailures.inc({ reason });
     this.log.debug({ ip, reason }, 'relay connection closed before its upgrade');
@@ -209,7 +237,7 @@ class Relay {
       Math.min(MAX_SWEEP_MS, l.authTimeoutMs / 4, l.idleTimeoutMs / 4, l.slowConsumerTimeoutMs / 4),
     );
     this.timers.push(
-      setInterval(() => this.heartbeat(), l.pingIntervalMs),
+      setInterval(() => this.heartbeat(), Math.max(10, l.pingIntervalMs / HEARTBEAT_TICKS)),
       setInterval(() => this.sweep(), sweepMs),
     );
     for (const t of this.timers) t.unref();
@@ -261,14 +289,23 @@ class Relay {
       ws.close(RelayCloseCode[refusal], RELAY_CLOSE_REASONS[refusal]);
       return;
     }
+    // Before CHALLENGE: a full relay spends no nonce or signature check on the node it refuses.
+    const full = this.capacity.refusal();
+    if (full) {
+      ws.on('error', () => undefined);
+      this.refusedFull(full);
+      ws.close(RelayCloseCode.RELAY_FULL, `${RELAY_CLOSE_REASONS.RELAY_FULL} (${full})`);
+      return;
+    }
+    if (this.full) this.hasRoomAgain();
     const conn = new RelayConn(ws, ip, Date.now(), (c) => this.router.written(c));
     this.conns.add(conn);
     ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
     ws.on('pong', () => {
-      conn.missedPongs = 0;
+      conn.lastHeard = Date.now();
     });
     ws.on('ping', () => {
-      conn.lastActive = Date.now();
+      conn.lastActive = conn.lastHeard = Date.now();
     });
     ws.on('error', (err: Error & { code?: string }) => {
       // ws has already closed the connection with the matching standard code (1009, 1002, …).
@@ -294,7 +331,7 @@ class Relay {
 
   private onMessage(conn: RelayConn, data: RawData, isBinary: boolean): void {
     if (conn.phase === 'closed') return;
-    conn.lastActive = Date.now();
+    conn.lastActive = conn.lastHeard = Date.now();
     try {
       const bytes = relayMessageBytes(data, isBinary);
       const frame = decodeRelayFrame(bytes, this.limits.maxFrameBytes);
@@ -370,6 +407,35 @@ class Relay {
     );
   }
 
+  /**
+   * Counts a node refused as full and says so in the log: at once when the relay becomes full (or full
+   * for another reason), then at most every FULL_LOG_EVERY_MS with the count refused meanwhile.
+   */
+  private refusedFull(reason: FullReason): void {
+    this.metrics.refusedFull.inc({ reason });
+    this.metrics.full.set(1);
+    const now = Date.now();
+    if (this.full?.reason === reason && now - this.full.loggedAt < FULL_LOG_EVERY_MS) {
+      this.full.refused += 1;
+      return;
+    }
+    const before = this.full?.refused ?? 0;
+    this.full = { reason, loggedAt: now, refused: 0 };
+    this.log.warn(
+      { reason, nodes: this.conns.size, refusedSinceLastLine: before },
+      `relay full: refusing new nodes with close ${RelayCloseCode.RELAY_FULL} (${reason}: ${this.capacity.describe(reason)}); the nodes connected are still served`,
+    );
+  }
+
+  private hasRoomAgain(): void {
+    this.log.warn(
+      { nodes: this.conns.size, refusedSinceLastLine: this.full?.refused ?? 0 },
+      'relay has room again: taking new nodes',
+    );
+    this.full = undefined;
+    this.metrics.full.set(0);
+  }
+
   /** Closes a connection with a code and stops routing to it at once (not when the socket finally closes). */
   private drop(conn: RelayConn, code: RelayCloseCodeName, detail?: string): void {
     conn.close(code, detail);
@@ -377,17 +443,36 @@ class Relay {
     this.splices.teardown(conn);
   }
 
+  /**
+   * Runs every HEARTBEAT_TICKS-th of pingIntervalMs (ADR 0054). A connection heard from (a frame, a ping
+   * of its own or a pong) within PING_AFTER_SILENT_INTERVALS intervals needs nothing: our clients ping
+   * every pingIntervalMs, so a live node is never pinged by the relay, which halves the heartbeat
+   * traffic of an idle relay (their ping and our pong, instead of that plus our ping and their pong).
+   * One quieter than that is pinged, once per tick at most; one silent for (maxMissedPongs + 1)
+   * intervals is terminated, as two unanswered pings did before. The ticks spread the pings over the
+   * interval, instead of one burst of a ping per node.
+   */
   private heartbeat(): void {
+    const now = Date.now();
+    const interval = this.limits.pingIntervalMs;
+    const dead = (this.limits.maxMissedPongs + 1) * interval;
+    const quiet = interval * PING_AFTER_SILENT_INTERVALS;
+    const pingEvery = interval / 2;
     for (const conn of this.conns) {
+      if (conn.phase === 'closed') continue;
       // A paused connection cannot read its pongs; the slow-consumer deadline bounds how long it stays paused.
-      if (conn.phase === 'closed' || conn.pausedBy > 0) continue;
-      if (conn.missedPongs >= this.limits.maxMissedPongs) {
-        this.metrics.disconnects.inc({ reason: 'heartbeat' });
-        conn.ws.terminate();
+      if (conn.pausedBy > 0) {
+        conn.lastHeard = now;
         continue;
       }
-      conn.missedPongs += 1;
-      conn.ws.ping();
+      const silent = now - conn.lastHeard;
+      if (silent >= dead) {
+        this.metrics.disconnects.inc({ reason: 'heartbeat' });
+        conn.ws.terminate();
+      } else if (silent >= quiet && now - conn.lastPinged >= pingEvery) {
+        conn.lastPinged = now;
+        conn.ws.ping();
+      }
     }
   }
 
@@ -408,6 +493,8 @@ class Relay {
     }
     this.ips.sweep();
     this.splices.sweep();
+    this.capacity.sample();
+    if (this.full && this.capacity.refusal() === undefined && this.capacity.canAccept()) this.hasRoomAgain();
   }
 }
 
@@ -443,7 +530,16 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
   }
   const log = opts.logger ?? pino({ level: 'silent' });
   const metricsToken = opts.metricsTokenRequired ? opts.token : undefined;
-  const relay = new Relay(limits, opts.token, opts.tls, log, opts.authorize, metricsToken, opts.circuits);
+  const relay = new Relay(
+    limits,
+    opts.token,
+    opts.tls,
+    log,
+    opts.authorize,
+    metricsToken,
+    opts.circuits,
+    opts.capacity,
+  );
   relay.router.untaggedListen = opts.untaggedListen ?? true;
   await new Promise<void>((resolve, reject) => {
     relay.listener.once('error', reject);

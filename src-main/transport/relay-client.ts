@@ -43,6 +43,8 @@ export interface RelayClientOptions {
   pingIntervalMs?: number;
   /** Interval between TCP probes while the relay is down (RELAY_PROBE_INTERVAL_MS unless set). */
   probeIntervalMs?: number;
+  /** Local address to dial from (e.g. one of 127.0.0.0/8 in bench/relay-scale.ts); the system's choice unless set. */
+  localAddress?: string;
 }
 
 /** `opened`: a circuit this node opened (`incoming` are the others'); together they say what the relay carries. */
@@ -283,6 +285,7 @@ export class RelayClient {
         caPem: this.opts.caPem,
         token: this.opts.token ?? '',
         pingIntervalMs: this.opts.pingIntervalMs ?? DEFAULT_RELAY_LIMITS.pingIntervalMs,
+        ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
         log: this.log,
       },
       {

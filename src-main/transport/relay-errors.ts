@@ -80,6 +80,11 @@ export function relayCloseError(url: string, code: number, reason: string): Claw
       );
     case 'GOING_AWAY':
       return new ClawError('RELAY_UNREACHABLE', `relay ${url} is shutting down; reconnecting`);
+    case 'RELAY_FULL':
+      return new ClawError(
+        'RELAY_LIMIT',
+        `relay ${url} is full and takes no more nodes now (its node cap, open files or memory) — retrying; its operator can raise its limits, or use another relay`,
+      );
     case 'FRAME_TOO_LARGE':
     case 'MALFORMED_FRAME':
     case 'UNKNOWN_FRAME_TYPE':

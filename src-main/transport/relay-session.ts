@@ -63,6 +63,8 @@ export interface SessionConfig {
   caPem: string | undefined;
   token: string;
   pingIntervalMs: number;
+  /** Local address to dial from; the system's choice unless set. */
+  localAddress?: string;
   log: Logger;
 }
 
@@ -126,6 +128,7 @@ export class RelaySession implements CircuitCarrier {
       generateMask: zeroMask,
       // `ca` replaces Node's default CA list, so it is passed only when the user gave one.
       ...(cfg.caPem ? { ca: cfg.caPem } : {}),
+      ...(cfg.localAddress ? { localAddress: cfg.localAddress } : {}),
     };
     this.ws = new WebSocket(cfg.url, options);
     this.connectTimer = setTimeout(() => {
