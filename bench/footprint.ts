@@ -33,7 +33,7 @@ import { ControlClient } from '../src-main/api/control-client.js';
 import type { PeerInfo, ProcessMemory } from '../src-main/api/contract.js';
 import { controlSocketPath } from '../src-main/home/home-dir.js';
 import { parseHostPort } from '../src-main/core/host-port.js';
-import { CLI } from './cli-agents.js';
+import { CLI, runCli } from './cli-agents.js';
 import { killByPid, launch, type Launched } from './processes.js';
 import { cpuSeconds } from './udp-drops.js';
 
@@ -99,7 +99,10 @@ export interface WindowFigures {
 }
 
 /** Measures every process of `pids` over one idle window of `seconds`. */
-async function idleWindow(pids: Record<string, number>, seconds: number): Promise<Record<string, WindowFigures>> {
+async function idleWindow(
+  pids: Record<string, number>,
+  seconds: number,
+): Promise<Record<string, WindowFigures>> {
   const names = Object.keys(pids);
   const t0 = performance.now();
   const start = Object.fromEntries(names.map((n) => [n, sample(pids[n]!)]));
@@ -147,6 +150,9 @@ async function withAgent<T>(home: string, fn: (c: ControlClient) => Promise<T>):
   }
 }
 
+/** The name of the i-th peer started for the second phase: even ones direct (`d0`), odd ones relay-only (`r1`). */
+const extraName = (i: number) => `${i % 2 === 0 ? 'd' : 'r'}${i}`;
+
 /** A random 64-hex fingerprint: a saved peer that is never online (no node has it). */
 const absentFingerprint = () => randomBytes(32).toString('hex');
 
@@ -179,7 +185,9 @@ function download(port: number, bytes: number): Promise<void> {
     const socket: Socket = connect({ host: '127.0.0.1', port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`a burst connection took over ${CONNECTION_TIMEOUT_MS} ms (${got} of ${bytes} bytes)`));
+      reject(
+        new Error(`a burst connection took over ${CONNECTION_TIMEOUT_MS} ms (${got} of ${bytes} bytes)`),
+      );
     }, CONNECTION_TIMEOUT_MS);
     socket.on('data', (c: Buffer) => (got += c.length));
     socket.on('error', (err) => {
@@ -290,19 +298,32 @@ async function main(): Promise<void> {
     const loadBefore = loadLine();
     const floor = launch(process.execPath, ['-e', 'setInterval(()=>{},1e3)'], env);
     procs.push(floor);
-    const relay = launch(
-      process.execPath,
-      [CLI, 'relay', '--home', join(dir, 'relay'), '--listen', '127.0.0.1:0'],
-      env,
-    );
-    procs.push(relay);
-    const [, relayUrl, relayFp] = await relay.waitFor(
-      /relay listening on (wss:\/\/\S+) fingerprint ([0-9a-f]{64})/,
-      START_TIMEOUT_MS,
-      'relay',
-    );
-    const relayArgs = ['--relay', relayUrl!, '--relay-fingerprint', relayFp!];
-    const startAgent = async (name: string, path: 'direct' | 'relay', extra: string[] = []): Promise<Started> => {
+    // Every process starts on a home made before, as a node or relay that ran before: the first start
+    // also creates the identity, and what that loads (an X.509 library) stays for the process's life.
+    const allNames = ['a', 'b', 'c', ...Array.from({ length: LINKED - 2 }, (_, i) => extraName(i))];
+    await Promise.all(allNames.map((n) => runCli(['id', '--home', join(dir, n)])));
+    const startRelay = async () => {
+      const r = launch(
+        process.execPath,
+        [CLI, 'relay', '--home', join(dir, 'relay'), '--listen', '127.0.0.1:0'],
+        env,
+      );
+      procs.push(r);
+      const m = await r.waitFor(
+        /relay listening on (wss:\/\/\S+) fingerprint ([0-9a-f]{64})/,
+        START_TIMEOUT_MS,
+        'relay',
+      );
+      return { r, url: m[1]!, fingerprint: m[2]! };
+    };
+    await killByPid((await startRelay()).r.proc);
+    const { r: relay, url: relayUrl, fingerprint: relayFp } = await startRelay();
+    const relayArgs = ['--relay', relayUrl, '--relay-fingerprint', relayFp];
+    const startAgent = async (
+      name: string,
+      path: 'direct' | 'relay',
+      extra: string[] = [],
+    ): Promise<Started> => {
       const home = join(dir, name);
       const launched = launch(
         process.execPath,
@@ -320,7 +341,11 @@ async function main(): Promise<void> {
         env,
       );
       procs.push(launched);
-      const m = await launched.waitFor(/fingerprint ([0-9a-f]{64}), direct (\S+)/, START_TIMEOUT_MS, `agent ${name}`);
+      const m = await launched.waitFor(
+        /fingerprint ([0-9a-f]{64}), direct (\S+)/,
+        START_TIMEOUT_MS,
+        `agent ${name}`,
+      );
       return {
         launched,
         pid: launched.proc.pid!,
@@ -365,7 +390,9 @@ async function main(): Promise<void> {
         if (missing.length === 0) return;
         await sleep(500);
       }
-      throw new Error(`peers not online on their paths within ${ONLINE_TIMEOUT_MS} ms: ${missing.join(', ')}`);
+      throw new Error(
+        `peers not online on their paths within ${ONLINE_TIMEOUT_MS} ms: ${missing.join(', ')}`,
+      );
     };
     const heapOf = (s: Started) => withAgent(s.home, async (cl) => (await cl.call('status', {})).process);
 
@@ -386,7 +413,7 @@ async function main(): Promise<void> {
     const more = await Promise.all(
       Array.from({ length: LINKED - 2 }, (_, i) => {
         const path = i % 2 === 0 ? ('direct' as const) : ('relay' as const);
-        const name = `${path === 'direct' ? 'd' : 'r'}${i}`;
+        const name = extraName(i);
         return startAgent(name, path, ['--no-ui']).then((s) => ({ name, s, path }));
       }),
     );

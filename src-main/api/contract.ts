@@ -429,6 +429,21 @@ export interface StatusResult {
   listen: string | null;
   relays: RelayStatus[];
   peers: PeerInfo[];
+  /**
+   * This agent process's memory, as `process.memoryUsage()` reads it (`status --json`; only in the
+   * `status` call, not in status events): what `npm run bench:footprint` reports beside /proc's figures.
+   */
+  process?: ProcessMemory;
+}
+
+/** One process's memory, in bytes. */
+export interface ProcessMemory {
+  rssBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  /** Memory of C++ objects bound to JS ones (Buffers, TLS and zlib state), Buffers' contents included. */
+  externalBytes: number;
+  arrayBuffersBytes: number;
 }
 
 export interface PingResult {

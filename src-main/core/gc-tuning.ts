@@ -10,6 +10,7 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { IDLE_TRIM_AFTER_MS, startIdleTrim } from './idle-trim.js';
 
 /** Environment variable that, set to `1`, keeps V8's defaults (to compare, or should a flag misbehave). */
 export const KEEP_V8_DEFAULTS_ENV = 'CLAWBRIDGE_V8_DEFAULTS';
@@ -33,6 +34,27 @@ export function wantIncrementalMarking(on: boolean, usedHeapBytes: number): bool
 
 let applied = false;
 
+/** Node options that size the young generation: given on the command line, they are kept. */
+const YOUNG_GENERATION_FLAGS = [
+  '--semi-space-growth-factor',
+  '--max-semi-space-size',
+  '--min-semi-space-size',
+];
+
+/**
+ * Keeps the young generation at its initial size (1 MiB a semispace) instead of letting V8 double it up
+ * to 16 MiB when much survives a scavenge, as loading the agent's modules does (ADR 0053): grown, it
+ * stayed at 32 MiB reserved and ~17–27 MiB resident for the life of the process, since V8 shrinks it
+ * only on a low allocation rate measured at a collection, which an idle process never runs — a fifth of
+ * an idle agent's RSS. A bulk transfer's young garbage is small (Buffers live outside the heap), so
+ * more scavenges of a smaller space cost it little (docs/performance.md, "Footprint"). The growth
+ * factor is read at each growth, so setting it here, before the agent's modules load, takes effect.
+ */
+function keepYoungGenerationSmall(): void {
+  if (process.execArgv.some((a) => YOUNG_GENERATION_FLAGS.some((f) => a.startsWith(f)))) return;
+  setFlagsFromString('--semi-space-growth-factor=1');
+}
+
 /**
  * Turns incremental marking off for this process (once; unless CLAWBRIDGE_V8_DEFAULTS=1) and keeps it
  * off while the heap is small (wantIncrementalMarking, checked after each batch of collections: the
@@ -43,17 +65,25 @@ let applied = false;
  * Electron's js-flags switch reaches the main process only when given on the command line.)
  * @returns whether the tuning is in effect
  */
-export function tuneGcForBulkTransfer(env: NodeJS.ProcessEnv = process.env): boolean {
+export function tuneGcForBulkTransfer(
+  env: NodeJS.ProcessEnv = process.env,
+  idleTrimAfterMs = IDLE_TRIM_AFTER_MS,
+): boolean {
   if (env[KEEP_V8_DEFAULTS_ENV] === '1') return applied;
   if (applied) return true;
   applied = true;
+  keepYoungGenerationSmall();
   const usedHeap = () => getHeapStatistics().used_heap_size;
   let on = wantIncrementalMarking(false, usedHeap());
   if (!on) setFlagsFromString('--no-incremental-marking');
-  new PerformanceObserver(() => {
+  // Without incremental marking V8's memory reducer never runs: the trim gives back what it would
+  // have once the process is quiet (idle-trim.ts, ADR 0053).
+  const trimmer = startIdleTrim(idleTrimAfterMs);
+  new PerformanceObserver((list) => {
     const want = wantIncrementalMarking(on, usedHeap());
     if (want !== on) setFlagsFromString(want ? '--incremental-marking' : '--no-incremental-marking');
     on = want;
+    trimmer.collected(Math.max(...list.getEntries().map((e) => e.startTime)));
   }).observe({ entryTypes: ['gc'] });
   return true;
 }

@@ -6,7 +6,9 @@
  * collection than the copy itself. A user gives a buffer back only once nothing reads it any more (for
  * a batch: the socket's write callback said it was written), so none is reused while still in use.
  */
-export class FrameBuffers {
+import { releaseWhenIdle, type IdleReleaser } from '../core/idle-trim.js';
+
+export class FrameBuffers implements IdleReleaser {
   private readonly free: Buffer[] = [];
 
   /**
@@ -16,7 +18,17 @@ export class FrameBuffers {
   constructor(
     readonly size: number,
     private readonly keep: number,
-  ) {}
+  ) {
+    // A quiet process holds no free buffers: the next burst allocates its few again (ADR 0053).
+    releaseWhenIdle(this);
+  }
+
+  /** Lets go of every free buffer (left to the GC); the bytes let go of. */
+  releaseIdle(): number {
+    const bytes = this.free.length * this.size;
+    this.free.length = 0;
+    return bytes;
+  }
 
   /** A buffer of `size` bytes with unspecified contents. */
   take(): Buffer {

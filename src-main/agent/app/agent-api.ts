@@ -13,6 +13,7 @@ import type {
   MethodParams,
   MethodResults,
   PendingInfo,
+  ProcessMemory,
   StatusResult,
 } from '../../api/contract.js';
 import type { PeerRecord, PendingRecord } from '../state/settings.js';
@@ -107,9 +108,9 @@ export interface ApiDeps {
   files?: FilesApiDeps;
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
-}
   /** The owner's devices (`peers.mine`, `peers.revoke`, `mine` when adding or approving: ADR 0056). */
   introductions?: Pick<Introductions, 'markMine' | 'revoke'>;
+}
 
 export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHandler {
   const { approvals, issuer, joiner, terminals, forwards, links, state, notices } = deps;
@@ -146,13 +147,13 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
     self: () => links.self(),
   });
   const pendingList = () => pendingInfoList(approvals, state);
-  const handlers: Handlers = {
   const mine = () => {
     const introductions = deps.introductions;
     if (!introductions) throw new ClawError('INTERNAL', "this agent has no part for the owner's devices");
     return { links, notices, introductions };
   };
-    status: () => statusOf(),
+  const handlers: Handlers = {
+    status: () => ({ ...statusOf(), process: processMemory() }),
     'peers.list': () => peerList(peers),
     // `peers add --rename` and `peers rename`: forwards through the peer follow (node-state.ts).
     'peers.add': (p) => {
@@ -185,8 +186,8 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
         { ...ref(p), ...(p.fingerprint !== undefined ? { fingerprint: p.fingerprint } : {}) },
         p.allow,
       );
-      return peerInfo(links.stateSource(), links.peerEntry(peer.fingerprint)!);
       if (p.mine) thenMine(mine(), true, peer);
+      return peerInfo(links.stateSource(), links.peerEntry(peer.fingerprint)!);
     },
     'pending.reject': (p) => {
       const r = approvals.reject(ref(p));
@@ -343,6 +344,18 @@ function pendingInfo(p: PendingRecord, displayName: string, known: PeerRecord | 
     address: p.address,
     age: Math.max(0, Math.round((Date.now() - Date.parse(p.firstSeen)) / 1000)),
     knownAs: known ? { name: known.name, allow: known.allow } : null,
+  };
+}
+
+/** This process's memory now, for the `status` call (not its events: they would differ every time). */
+function processMemory(): ProcessMemory {
+  const m = process.memoryUsage();
+  return {
+    rssBytes: m.rss,
+    heapUsedBytes: m.heapUsed,
+    heapTotalBytes: m.heapTotal,
+    externalBytes: m.external,
+    arrayBuffersBytes: m.arrayBuffers,
   };
 }
 

@@ -1,0 +1,143 @@
+/**
+ * Gives memory back once a process goes quiet (ADR 0053). Without incremental marking (ADR 0007) V8's
+ * memory reducer never runs — it works by incremental marking — so what a busy minute grew stayed
+ * committed for good: the young generation at its largest (16 MiB a semispace, two of them, where an
+ * idle agent needs 1 MiB), old-space pages freed but kept, and the free lists of the Buffer pools
+ * (transport/frame-buffers.ts: up to 10 MiB of slabs and batches). An idle agent held ~97 MB where the
+ * same code after a trim holds ~30 MB less (docs/performance.md, "Footprint").
+ *
+ * "Quiet" is read from the collections themselves: a process that allocates collects, so one with no
+ * collection for IDLE_TRIM_AFTER_MS allocates little; the timer that checks is refreshed by each batch
+ * of collections and is unref'd, so an idle process that allocates nothing is woken once, not every
+ * few seconds. The trim then empties the pools that asked (releaseWhenIdle) and, when there is
+ * something to give back, runs one full collection with `--optimize-for-size` set for its duration,
+ * which shrinks the young generation to its initial size and releases free pages; the flag is unset
+ * right after, so bulk transfers keep V8's usual sizing.
+ */
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** No collection for this long, in ms (10 s), and the process counts as quiet. */
+export const IDLE_TRIM_AFTER_MS = 10_000;
+
+/**
+ * Committed heap beyond the used heap, in bytes (4 MiB), above which a quiet process is trimmed even
+ * with its young generation already small: pages freed by the last collections but still held.
+ */
+export const TRIM_SLACK_BYTES = 4 * 1024 * 1024;
+
+/** Young generation (new space) size above which it is worth a trim, in bytes (2 MiB: its start size is 1). */
+export const TRIM_NEW_SPACE_ABOVE_BYTES = 2 * 1024 * 1024;
+
+/** Something that can give memory back: returns the bytes it let go of (0: nothing). */
+export interface IdleReleaser {
+  releaseIdle(): number;
+}
+
+/** Weakly held: a pool that is gone does not stay alive for the trim's sake. */
+const releasers = new Set<WeakRef<IdleReleaser>>();
+
+/** Asks the trim to call `r.releaseIdle()` whenever the process goes quiet. */
+export function releaseWhenIdle(r: IdleReleaser): void {
+  releasers.add(new WeakRef(r));
+}
+
+/** Calls every releaser; the bytes they let go of. */
+function releaseAll(): number {
+  let bytes = 0;
+  for (const ref of releasers) {
+    const r = ref.deref();
+    if (r) bytes += r.releaseIdle();
+    else releasers.delete(ref);
+  }
+  return bytes;
+}
+
+/** Whether a quiet process with these figures has memory worth a full collection to give back. Pure. */
+export function worthTrimming(figures: {
+  newSpaceBytes: number;
+  committedBytes: number;
+  usedBytes: number;
+  releasedBytes: number;
+}): boolean {
+  return (
+    figures.releasedBytes > 0 ||
+    figures.newSpaceBytes > TRIM_NEW_SPACE_ABOVE_BYTES ||
+    figures.committedBytes - figures.usedBytes > TRIM_SLACK_BYTES
+  );
+}
+
+let collect: (() => void) | undefined;
+
+/**
+ * A full collection on demand: `--expose-gc` set for as long as it takes a fresh context to pick up
+ * `gc`, then unset (no other context gets it). The flag cannot be given on the command line for the
+ * reasons ADR 0007 gives for its own.
+ */
+function collector(): () => void {
+  if (!collect) {
+    setFlagsFromString('--expose-gc');
+    collect = runInNewContext('gc') as () => void;
+    setFlagsFromString('--no-expose-gc');
+  }
+  return collect;
+}
+
+/** What one trim did (tests, and the log a debugging session wants). */
+export interface TrimOutcome {
+  releasedBytes: number;
+  collected: boolean;
+}
+
+/** Trims now: empties the pools and, when worth it, collects with `--optimize-for-size`. */
+export function trimNow(): TrimOutcome {
+  const releasedBytes = releaseAll();
+  const heap = getHeapStatistics();
+  const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  const worth = worthTrimming({
+    newSpaceBytes: newSpace?.space_size ?? 0,
+    committedBytes: heap.total_heap_size,
+    usedBytes: heap.used_heap_size,
+    releasedBytes,
+  });
+  if (!worth) return { releasedBytes, collected: false };
+  setFlagsFromString('--optimize-for-size');
+  try {
+    collector()();
+  } finally {
+    setFlagsFromString('--no-optimize-for-size');
+  }
+  return { releasedBytes, collected: true };
+}
+
+/**
+ * The trim's timer, fed by the GC observer of gc-tuning.ts: `collected(lastStart)` after each batch of
+ * collections. Collections the trim ran itself (they start while it runs) do not re-arm it.
+ */
+export interface IdleTrimmer {
+  collected(lastGcStartMs: number): void;
+  /** Stops the timer (tests). */
+  stop(): void;
+}
+
+export function startIdleTrim(
+  afterMs = IDLE_TRIM_AFTER_MS,
+  onTrim: (o: TrimOutcome) => void = () => undefined,
+): IdleTrimmer {
+  let trimmingFrom = Number.POSITIVE_INFINITY;
+  let trimmingTo = Number.NEGATIVE_INFINITY;
+  const timer = setTimeout(() => {
+    trimmingFrom = performance.now();
+    const outcome = trimNow();
+    trimmingTo = performance.now();
+    onTrim(outcome);
+  }, afterMs);
+  timer.unref();
+  return {
+    collected(lastGcStartMs) {
+      if (lastGcStartMs >= trimmingFrom && lastGcStartMs <= trimmingTo) return;
+      timer.refresh();
+    },
+    stop: () => clearTimeout(timer),
+  };
+}
