@@ -36,11 +36,16 @@ const MAX_CERT_CHARS = 4000;
 export const MAX_MEMBER_SEQ = 0x7fffffff;
 
 const fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
+/**
+ * Base64 in its one canonical spelling: otherwise the unused bits of a last character give one
+ * signature or certificate several spellings, and a signed record several texts.
+ */
 const base64 = (max: number) =>
   z
     .string()
     .max(max)
-    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64');
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64')
+    .refine((s) => Buffer.from(s, 'base64').toString('base64') === s, 'must be canonical base64');
 
 const fields = {
   v: z.literal(MEMBERS_PROTOCOL_VERSION),
