@@ -69,6 +69,11 @@ export class FileChannel {
     return this.done;
   }
 
+  /** Resolves once the frames handed to the handler so far were handled (or failed). */
+  idle(): Promise<void> {
+    return this.chain.catch(() => undefined);
+  }
+
   get isOpen(): boolean {
     return !this.ended;
   }

@@ -142,6 +142,8 @@ export class ReceivingSession {
     };
     this.channel = new FileChannel(stream, (f) => this.onFrame(f));
     this.settled = this.channel.closed.then(async (err) => {
+      // A write under way lands before the files are let go (a newer stream reads their sizes next).
+      await this.channel.idle();
       clearTimeout(this.announceTimer);
       await this.current?.fh.close().catch(() => undefined);
       this.current = undefined;
