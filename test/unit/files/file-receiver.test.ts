@@ -1,0 +1,164 @@
+/**
+ * The receiving side of the `files` service (files/file-receiver.ts) over an in-memory stream pair,
+ * frames written by hand as a hostile or unlucky sender would: each refusal (a name, the quota, the
+ * disk's reserve) says why and leaves nothing in staging or the inbox; a file whose bytes do not match
+ * its SHA-256 is thrown away and the sender told; a resumed offer is answered with what staging holds;
+ * `file get`'s move-out renames on conflict.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileChannel } from '../../../src-main/files/file-channel.js';
+import { FileReceiver } from '../../../src-main/files/file-receiver.js';
+import { FileStore, type FileStoreOptions } from '../../../src-main/files/file-store.js';
+import { moveOut } from '../../../src-main/files/move-out.js';
+import type { FileFrame, OfferEntry } from '../../../src-main/protocol/file-frames.js';
+import { duplexPair } from '../../helpers/duplex-pair.js';
+
+const PEER = { fingerprint: 'ab'.repeat(32), name: 'a' };
+const ID = '0123456789abcdef0123456789abcdef';
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function receiver(opts: FileStoreOptions = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'cb-recv-'));
+  const store = new FileStore(home, { diskReserveBytes: 0, ...opts });
+  await store.open();
+  return { store, receiver: new FileReceiver(store) };
+}
+
+/** A sender end: frames out, the frames that come back, and the session's end. */
+function connect(r: FileReceiver) {
+  const pair = duplexPair();
+  const got: FileFrame[] = [];
+  const waiters: Array<() => void> = [];
+  const channel = new FileChannel(pair.a, (f) => {
+    got.push(f);
+    for (const w of waiters.splice(0)) w();
+  });
+  const session = r.serve(pair.b, PEER);
+  const next = async (type: FileFrame['type']): Promise<FileFrame> => {
+    for (;;) {
+      const f = got.find((x) => x.type === type);
+      if (f) return f;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  return { channel, session, got, next, pair };
+}
+
+const nothingLeft = (store: FileStore) => {
+  assert.deepEqual(readdirSync(store.staging), [], 'staging');
+  assert.deepEqual(readdirSync(store.inbox), [], 'inbox');
+};
+
+test('a name outside the inbox is refused with why, and nothing is written', async () => {
+  const { store, receiver: r } = await receiver();
+  const s = connect(r);
+  const entries: OfferEntry[] = [
+    { path: 'ok.txt', kind: 'file', size: 1, exec: false, sha256: sha(Buffer.from('x')) },
+    { path: 'x/../../evil', kind: 'file', size: 1, exec: false, sha256: sha(Buffer.from('x')) },
+  ];
+  s.channel.send({ type: 'offer', id: ID, entries, more: false });
+  const refused = await s.next('refuse');
+  assert.equal(refused.type === 'refuse' && refused.code, 'BAD_NAME');
+  assert.match(
+    refused.type === 'refuse' ? refused.reason : '',
+    /"x\/\.\.\/\.\.\/evil" has a '\.\.' component.*nothing was written/,
+  );
+  nothingLeft(store);
+});
+
+test('over the quota or into the disk reserve: refused with the numbers, nothing written', async () => {
+  for (const [opts, code, words] of [
+    [{ peerQuotaBytes: 100 }, 'QUOTA', /may keep at most 100 bytes here/],
+    [{ diskReserveBytes: Number.MAX_SAFE_INTEGER }, 'NO_SPACE', /not enough free disk/],
+  ] as const) {
+    const { store, receiver: r } = await receiver(opts);
+    const s = connect(r);
+    s.channel.send({
+      type: 'offer',
+      id: ID,
+      entries: [{ path: 'big', kind: 'file', size: 1000, exec: false, sha256: '0'.repeat(64) }],
+      more: false,
+    });
+    const refused = await s.next('refuse');
+    assert.equal(refused.type === 'refuse' && refused.code, code);
+    assert.match(refused.type === 'refuse' ? refused.reason : '', words);
+    nothingLeft(store);
+  }
+});
+
+test('bytes that do not match their SHA-256: thrown away, the sender told, nothing in the inbox', async () => {
+  const { store, receiver: r } = await receiver();
+  const s = connect(r);
+  const body = Buffer.from('the real bytes');
+  s.channel.send({
+    type: 'offer',
+    id: ID,
+    entries: [{ path: 'f', kind: 'file', size: body.length, exec: false, sha256: sha(body) }],
+    more: false,
+  });
+  await s.next('want');
+  s.channel.send({ type: 'data', index: 0, offset: 0, bytes: Buffer.from('the fake bytes') });
+  const failed = await s.next('failed');
+  assert.match(failed.type === 'failed' ? failed.reason : '', /did not match its SHA-256/);
+  await s.session.settled;
+  assert.deepEqual(readdirSync(store.inbox), []);
+  assert.deepEqual(
+    readdirSync(join(store.stagingDir(PEER.fingerprint, ID), 'd')),
+    [],
+    'the bad file is gone',
+  );
+});
+
+test('an offer seen before is answered with what staging holds; the rest completes it', async () => {
+  const { store, receiver: r } = await receiver();
+  const body = Buffer.alloc(300_000, 7);
+  const entries: OfferEntry[] = [
+    { path: 'd', kind: 'dir' },
+    { path: 'd/f', kind: 'file', size: body.length, exec: true, sha256: sha(body) },
+    { path: 'd/empty', kind: 'file', size: 0, exec: false, sha256: sha(Buffer.alloc(0)) },
+    { path: 'd/l', kind: 'link', target: 'f' },
+  ];
+  const first = connect(r);
+  first.channel.send({ type: 'offer', id: ID, entries, more: false });
+  await first.next('want');
+  first.channel.send({ type: 'data', index: 1, offset: 0, bytes: body.subarray(0, 100_000) });
+  // The path dies; a new stream offers the same transfer.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  first.pair.cut(new Error('link died'));
+  await first.session.settled;
+  const second = connect(r);
+  second.channel.send({ type: 'offer', id: ID, entries, more: false });
+  const want = await second.next('want');
+  assert.deepEqual(want.type === 'want' && want.have, [
+    [1, 100_000],
+    [2, 0],
+  ]);
+  second.channel.send({ type: 'data', index: 1, offset: 100_000, bytes: body.subarray(100_000) });
+  const done = await second.next('complete');
+  assert.equal(done.type, 'complete');
+  const [meta] = await store.list();
+  assert.deepEqual(meta?.top, ['d']);
+  assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'd', 'f')), body);
+  assert.deepEqual(readdirSync(store.staging), [], 'staging emptied');
+  // A sender that missed COMPLETE is told again.
+  const third = connect(r);
+  third.channel.send({ type: 'offer', id: ID, entries, more: false });
+  const again = await third.next('complete');
+  assert.equal(again.type === 'complete' && again.received, meta!.id);
+  // Moved out: a name that exists is renamed.
+  const out = mkdtempSync(join(tmpdir(), 'cb-out-'));
+  mkdirSync(join(out, 'd'));
+  writeFileSync(join(out, 'd', 'keep'), 'mine');
+  const moved = await moveOut(store, [meta!], out, 'rename');
+  assert.deepEqual(
+    moved.moved.map((m) => m.to),
+    [join(out, 'd (1)')],
+  );
+  assert.deepEqual(readdirSync(join(out, 'd (1)')).sort(), ['empty', 'f', 'l']);
+  assert.deepEqual(await store.list(), []);
+});
