@@ -4,9 +4,9 @@
  * forward's streams in the agent itself) and from `python3 -m http.server` behind a reverse forward
  * (`forward add --reverse`, as a person publishes a folder today), side by side in one run. A real agent
  * pair over direct on 127.0.0.1 (bench/cli-agents.ts), with the roles of the reverse row: b serves the
- * folder, a listens, curl downloads from a's port. The two take turns (one uncounted download each
- * first); the medians and their ratio are judged against TARGET_SHARE_OVER_HTTP_SERVER. Every process is
- * ended by its PID, the file and homes removed.
+ * folder, a listens, curl downloads from a's port. The two take turns (an uncounted 64 MiB download
+ * each first); the medians and their ratio are judged against TARGET_SHARE_OVER_HTTP_SERVER. Every
+ * process is ended by its PID, the file and homes removed.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -18,8 +18,13 @@ import { killByPid, launch, runToEnd, which, type Launched } from './processes.j
 
 /** The file's size (1 GiB, issue 55 item 4). */
 export const SHARE_BYTES = 1024 * 1024 * 1024;
-/** Counted downloads of each, in turns (after one uncounted each). */
-export const SHARE_TURNS = 5;
+/**
+ * Counted downloads of each, in turns (after one uncounted warm-up each): three, so the section adds
+ * about 6 GiB of downloads, ~30 s on an idle machine, to a full run.
+ */
+export const SHARE_TURNS = 3;
+/** The uncounted first download of each (64 MiB, a file of its own: http.server ignores Range). */
+export const SHARE_WARMUP_BYTES = 64 * 1024 * 1024;
 /** The line: a share's download at least this share of python's http.server's behind a reverse forward. */
 export const TARGET_SHARE_OVER_HTTP_SERVER = 0.9;
 /** Longest one download may take, in ms. */
@@ -63,8 +68,8 @@ function writeFile(path: string, bytes: number): void {
   }
 }
 
-/** One download of `url` with curl, in MB/s; the whole file or it throws. */
-async function curlMBps(url: string): Promise<number> {
+/** One download of `url` with curl, in MB/s; all `bytes` of it or it throws. */
+async function curlMBps(url: string, bytes = SHARE_BYTES): Promise<number> {
   const out = await runToEnd(
     'curl',
     [
@@ -81,7 +86,7 @@ async function curlMBps(url: string): Promise<number> {
     `curl ${url}`,
   );
   const [size, speed] = out.trim().split(' ').map(Number);
-  if (size !== SHARE_BYTES) throw new Error(`curl ${url} got ${size} of ${SHARE_BYTES} bytes`);
+  if (size !== bytes) throw new Error(`curl ${url} got ${size} of ${bytes} bytes`);
   return speed! / 1e6;
 }
 
@@ -97,6 +102,7 @@ export async function measureShare(log: (line: string) => void): Promise<ShareFi
   try {
     mkdirSync(folder);
     writeFile(join(folder, 'file.bin'), SHARE_BYTES);
+    writeFile(join(folder, 'warm.bin'), SHARE_WARMUP_BYTES);
     const server: Launched = launch('python3', [
       '-u',
       '-m',
@@ -131,13 +137,18 @@ export async function measureShare(log: (line: string) => void): Promise<ShareFi
       httpServer: `http://127.0.0.1:${reversePort}/file.bin`,
     };
     const figures: ShareFigures = { share: [], httpServer: [] };
-    for (let turn = 0; turn <= SHARE_TURNS; turn++) {
+    // Uncounted: module loading, JIT, the link's window growing, the page cache.
+    for (const which of ['share', 'httpServer'] as const) {
+      const mbps = await curlMBps(urls[which].replace('file.bin', 'warm.bin'), SHARE_WARMUP_BYTES);
+      log(`  share warm-up: ${which} ${mbps.toFixed(0)} MB/s`);
+    }
+    for (let turn = 1; turn <= SHARE_TURNS; turn++) {
       // Alternating which goes first, so neither always follows the other's page-cache and GC state.
-      const order = turn % 2 === 0 ? (['share', 'httpServer'] as const) : (['httpServer', 'share'] as const);
+      const order = turn % 2 === 1 ? (['httpServer', 'share'] as const) : (['share', 'httpServer'] as const);
       for (const which of order) {
         const mbps = await curlMBps(urls[which]);
-        log(`  share ${turn === 0 ? 'warm-up' : `turn ${turn}`}: ${which} ${mbps.toFixed(0)} MB/s`);
-        if (turn > 0) figures[which].push(mbps);
+        log(`  share turn ${turn}: ${which} ${mbps.toFixed(0)} MB/s`);
+        figures[which].push(mbps);
       }
     }
     return figures;
