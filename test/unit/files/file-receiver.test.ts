@@ -143,18 +143,18 @@ test('an offer seen before is answered with what staging holds; the rest complet
   assert.equal(done.type, 'complete');
   const [meta] = await store.list();
   assert.deepEqual(meta?.top, ['d']);
-  assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'd', 'f')), body);
+  assert.deepEqual(readFileSync(join(store.treeOf(meta.id), 'd', 'f')), body);
   assert.deepEqual(readdirSync(store.staging), [], 'staging emptied');
   // A sender that missed COMPLETE is told again.
   const third = connect(r);
   third.channel.send({ type: 'offer', id: ID, entries, more: false });
   const again = await third.next('complete');
-  assert.equal(again.type === 'complete' && again.received, meta!.id);
+  assert.equal(again.type === 'complete' && again.received, meta.id);
   // Moved out: a name that exists is renamed.
   const out = mkdtempSync(join(tmpdir(), 'cb-out-'));
   mkdirSync(join(out, 'd'));
   writeFileSync(join(out, 'd', 'keep'), 'mine');
-  const moved = await moveOut(store, [meta!], out, 'rename');
+  const moved = await moveOut(store, [meta], out, 'rename');
   assert.deepEqual(
     moved.moved.map((m) => m.to),
     [join(out, 'd (1)')],
