@@ -23,3 +23,15 @@ export interface MineMethodResults {
   /** `everywhere`: the removal goes to the owner's other devices (the peer was marked mine). */
   'peers.revoke': { name: string; fingerprint: string; everywhere: boolean };
 }
+
+/** A device joined the owner's devices here through an introduction (the tray announces it). */
+export interface DeviceJoinedEvent {
+  name: string;
+  fingerprint: string;
+  /** The device whose owner's decision it was, as this node names it. */
+  introducedBy: { name: string; fingerprint: string };
+}
+
+export interface MineEvents {
+  'device.joined': DeviceJoinedEvent;
+}

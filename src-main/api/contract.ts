@@ -13,7 +13,7 @@ import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } 
 import { PERMISSIONS } from '../core/permissions.js';
 import { fileMethodParams, type FileEvents, type FileMethodResults } from './contract-files.js';
 import { messageMethodParams, type MessageEvents, type MessageMethodResults } from './contract-messages.js';
-import { mineMethodParams, type MineMethodResults } from './contract-mine.js';
+import { mineMethodParams, type MineEvents, type MineMethodResults } from './contract-mine.js';
 import { shareMethodParams, type ShareMethodResults } from './contract-share.js';
 
 const peerRef = z.string().min(1).max(200);
@@ -600,7 +600,7 @@ export interface AuditListResult {
  * Events pushed to subscribed clients (`message` and `message.state`: contract-messages.ts;
  * `file.transfer` and `file.received`: contract-files.ts).
  */
-export interface ApiEvents extends MessageEvents, FileEvents {
+export interface ApiEvents extends MessageEvents, FileEvents, MineEvents {
   /**
    * Something changed, and what (`domains`): sent just before the `status` event that shows it (same
    * `seq`), so at most one per STATUS_EVENT_INTERVAL_MS. A client re-reads only what that status

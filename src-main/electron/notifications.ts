@@ -7,6 +7,7 @@
  */
 import type { ApiEvents, ForwardState, PairingEvent, PendingInfo, StatusEvent } from '../api/contract.js';
 import type { InboxMessage } from '../api/contract-messages.js';
+import type { DeviceJoinedEvent } from '../api/contract-mine.js';
 import type { WindowPlace } from './window-place.js';
 
 /** A notification to show, and where clicking it takes the window. */
@@ -59,6 +60,8 @@ export class NoticeDecider {
         return this.pairing(data as PairingEvent);
       case 'status':
         return this.forwardErrors(data as StatusEvent);
+      case 'device.joined':
+        return [deviceJoined(data as DeviceJoinedEvent)];
       default:
         return [];
     }
@@ -175,4 +178,16 @@ export function preview(text: string): string {
   return chars.length > MESSAGE_PREVIEW_CHARS
     ? `${chars.slice(0, MESSAGE_PREVIEW_CHARS - 1).join('')}…`
     : line;
+}
+
+/**
+ * One of the owner's devices introduced another here (ADR 0056): worth knowing, since a device the
+ * owner did not add would be a compromised one's doing (docs/security.md §My devices).
+ */
+export function deviceJoined(e: DeviceJoinedEvent): DesktopNotice {
+  return {
+    title: `${e.name} joined your devices`,
+    body: `Introduced by ${e.introducedBy.name}. Not yours? Remove it (peers rm ${e.name}): it goes from all your devices.`,
+    open: { view: 'peers' },
+  };
 }

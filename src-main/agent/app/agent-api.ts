@@ -5,7 +5,7 @@
  * (terminal/viewer-sessions.ts) — and the events (api/events.ts). One place, so IPC, the control
  * socket and the web UI behave alike.
  */
-import { revokePeer, setMine, thenMine } from './mine-api.js';
+import { joinedSource, revokePeer, setMine, thenMine } from './mine-api.js';
 import type { Introductions } from '../pairing/introductions.js';
 import type {
   ApiHandler,
@@ -109,7 +109,7 @@ export interface ApiDeps {
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
   /** The owner's devices (`peers.mine`, `peers.revoke`, `mine` when adding or approving: ADR 0056). */
-  introductions?: Pick<Introductions, 'markMine' | 'revoke'>;
+  introductions?: Pick<Introductions, 'markMine' | 'revoke' | 'events'>;
 }
 
 export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHandler {
@@ -259,6 +259,7 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
       onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
       onNotice: (l) => notices.onForwardNotice(l),
       ...(audit ? { onAudit: (l: (lines: number) => void) => audit.onWritten(l) } : {}),
+      ...(deps.introductions ? { onDeviceJoined: joinedSource(deps.introductions) } : {}),
       ...(deps.messages ? messageEventSources(deps.messages) : {}),
       ...(deps.files ? fileEventSources(deps.files) : {}),
       onSettingsChanged: (l) =>

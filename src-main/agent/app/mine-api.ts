@@ -4,6 +4,8 @@
  * parts it uses.
  */
 import type { MethodParams, MethodResults, PeerInfo } from '../../api/contract.js';
+import type { DeviceJoinedEvent } from '../../api/contract-mine.js';
+import type { Disposer } from '../../core/emitter.js';
 import type { Introductions } from '../pairing/introductions.js';
 import { resolvePeer } from '../links/resolve-peer.js';
 import { peerInfo, type PeersDeps } from './peer-api.js';
@@ -49,4 +51,18 @@ export function thenMine<T extends { fingerprint: string }>(
     deps.notices.changed();
   }
   return result;
+}
+
+/** The `device.joined` event's source: each device an introduction added here. */
+export function joinedSource(
+  introductions: Pick<Introductions, 'events'>,
+): (listener: (e: DeviceJoinedEvent) => void) => Disposer {
+  return (listener) =>
+    introductions.events.on('joined', (j) =>
+      listener({
+        name: j.name,
+        fingerprint: j.fingerprint,
+        introducedBy: { name: j.byName, fingerprint: j.by },
+      }),
+    );
 }

@@ -22,6 +22,7 @@ import {
   type TerminalEvent,
 } from '../../../api/contract.js';
 import type { InboxMessage, OutboxMessage } from '../../../api/contract-messages.js';
+import type { DeviceJoinedEvent } from '../../../api/contract-mine.js';
 import type { ReceivedInfo, TransferInfo } from '../../../api/contract-files.js';
 import type { Disposer } from '../../../core/emitter.js';
 
@@ -101,6 +102,8 @@ export interface EventSources {
   connections?: ConnectionsSource;
   /** Lines written to the audit log (audit/audit-writer.ts), for the `audit` event. */
   onAudit?(listener: (lines: number) => void): Disposer;
+  /** A device joined the owner's devices here (ADR 0056), for the `device.joined` event. */
+  onDeviceJoined?(listener: (e: DeviceJoinedEvent) => void): Disposer;
   /** A message arrived in the inbox (api/messages.ts), for the `message` event. */
   onMessage?(listener: (m: InboxMessage) => void): Disposer;
   /** An outbox message changed state, for the `message.state` event. */
@@ -243,6 +246,7 @@ export class ApiEventHub {
             }),
           ]
         : []),
+      ...(this.from.onDeviceJoined ? [this.from.onDeviceJoined((e) => this.emit('device.joined', e))] : []),
       ...(this.from.onMessage ? [this.from.onMessage((m) => this.emit('message', m))] : []),
       ...(this.from.onMessageState ? [this.from.onMessageState((m) => this.emit('message.state', m))] : []),
       ...(this.from.onFileTransfer ? [this.from.onFileTransfer((t) => this.emit('file.transfer', t))] : []),
