@@ -453,7 +453,8 @@ export function registerClientCommands(program: Command): void {
       if (waitMs > 0)
         // LINK_CLOSED: the link it asked on closed meanwhile (one of two links dialed at once right
         // after pairing): the next try uses the one that stays.
-        await retryFor(waitMs, ['NO_AGENT', 'PEER_OFFLINE', 'LINK_CLOSED'], () =>
+        // PEER_NOT_FOUND: one of your devices still being introduced (ADR 0056) is not a peer yet.
+        await retryFor(waitMs, ['NO_AGENT', 'PEER_OFFLINE', 'LINK_CLOSED', 'PEER_NOT_FOUND'], () =>
           withAgent(opts, (c) => c.call('ping', { peer })).then(() => true),
         );
       await withAgent(opts, async (c) => {
