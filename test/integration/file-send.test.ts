@@ -10,6 +10,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -26,7 +27,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransferInfo } from '../../src-main/api/contract-files.js';
-import { cli, startProcess, startRelay, stopAll } from '../helpers/processes.js';
+import { CLI, cli, startProcess, startRelay, stopAll } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
 
 after(stopAll);
@@ -202,8 +203,28 @@ test(
     for (const d of ['staging', 'inbox', 'done'])
       assert.deepEqual(readdirSync(join(files, d)), [], `${d} on b`);
     assert.equal(JSON.parse((await cli(['file', 'list', '--json', '--home', b.home])).stdout).length, 0);
+
+    // Granted: from a terminal, file send draws a progress bar (bytes, rate, ETA, files) on it.
+    assert.equal((await cli(['peers', 'allow', 'a', 'files', '--home', b.home])).code, 0);
+    const big = join(source, 'tree', 'big file.bin');
+    const shown = await inPty([CLI, 'file', 'send', 'b', big, '--home', a.home]);
+    assert.equal(shown.code, 0, shown.output);
+    assert.match(shown.output, /\[[#-]{10,}\] +\d+% +\S+ \S+\/\S+ MiB +\S+ +ETA \S+ +files [01]\/1/);
+    assert.match(shown.output, /sent 1 file \(\d+\.0 MiB\) to b, every one verified/);
   },
 );
+
+/** Runs node ARGS in a pseudo-terminal (python's pty); its exit status and everything it wrote there. */
+function inPty(args: string[]): Promise<{ code: number | null; output: string }> {
+  const script = 'import os, pty, sys\nsys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))';
+  const child = spawn('python3', ['-c', script, process.execPath, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, COLUMNS: '120' },
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
 
 test(
   'kill -9 of the sending agent halfway, a restart, and file send again sends only the rest',
