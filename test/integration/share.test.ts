@@ -188,6 +188,29 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
     'in the odd folder\n',
   );
 
+  // A download under way is listed in `connections` on A, under the share's connection; cut, it ends.
+  const slow = spawn('curl', ['-sS', '-o', '/dev/null', '--limit-rate', '1M', `${base}/big.bin`], {
+    stdio: 'ignore',
+  });
+  try {
+    const listed = await waitFor(
+      'the download in connections',
+      async () => {
+        const list = await agentCall(a.home, 'connections.list', {});
+        return list.some((c) => c.kind === 'share' && c.to === 'share docs /big.bin') && list;
+      },
+      20_000,
+    );
+    assert.ok(listed.some((c) => c.kind === 'share' && c.to === 'share docs' && c.peer?.name === 'b'));
+  } finally {
+    slow.kill('SIGKILL');
+  }
+  await waitFor(
+    'the download ended',
+    async () => !(await agentCall(a.home, 'connections.list', {})).some((c) => c.kind === 'share'),
+    20_000,
+  );
+
   // Read only.
   for (const method of ['POST', 'PUT', 'DELETE']) {
     const got = await curl(['-X', method, '--data-binary', 'x', `${base}/new.txt`]);
