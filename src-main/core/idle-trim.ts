@@ -10,7 +10,8 @@
  * collection for IDLE_TRIM_AFTER_MS allocates little; the timer that checks is refreshed by each batch
  * of collections and is unref'd, so an idle process that allocates nothing is woken once, not every
  * few seconds. The trim then empties the pools that asked (releaseWhenIdle) and, when there is
- * something to give back, runs one full collection with `--optimize-for-size` set for its duration,
+ * something to give back (freed buffers, a grown young generation, free pages, or Buffers' memory grown
+ * since the last trim), runs one full collection with `--optimize-for-size` set for its duration,
  * which shrinks the young generation to its initial size and releases free pages; the flag is unset
  * right after, so bulk transfers keep V8's usual sizing.
  */
@@ -59,13 +60,22 @@ export function worthTrimming(figures: {
   committedBytes: number;
   usedBytes: number;
   releasedBytes: number;
+  /** Memory outside the heap held for JS objects (Buffers) now, and after the last trim. */
+  externalBytes: number;
+  externalAfterLastTrimBytes: number;
 }): boolean {
   return (
     figures.releasedBytes > 0 ||
     figures.newSpaceBytes > TRIM_NEW_SPACE_ABOVE_BYTES ||
-    figures.committedBytes - figures.usedBytes > TRIM_SLACK_BYTES
+    figures.committedBytes - figures.usedBytes > TRIM_SLACK_BYTES ||
+    // Buffers that died in the old generation keep their memory until a full collection: a relay
+    // after a burst held ~35 MB that way (docs/performance.md, "Footprint").
+    figures.externalBytes - figures.externalAfterLastTrimBytes > TRIM_SLACK_BYTES
   );
 }
+
+/** External memory after the last trim (or at start), in bytes. */
+let externalAfterLastTrim = 0;
 
 let collect: (() => void) | undefined;
 
@@ -99,14 +109,20 @@ export function trimNow(): TrimOutcome {
     committedBytes: heap.total_heap_size,
     usedBytes: heap.used_heap_size,
     releasedBytes,
+    externalBytes: heap.external_memory,
+    externalAfterLastTrimBytes: externalAfterLastTrim,
   });
   if (!worth) return { releasedBytes, collected: false };
   setFlagsFromString('--optimize-for-size');
   try {
+    // Twice: the first frees dead Buffers' memory on a background thread, which the second completes
+    // (and counts), so the figures read after it, and the memory itself, are current.
+    collector()();
     collector()();
   } finally {
     setFlagsFromString('--no-optimize-for-size');
   }
+  externalAfterLastTrim = getHeapStatistics().external_memory;
   return { releasedBytes, collected: true };
 }
 
