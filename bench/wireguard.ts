@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI as BUILT_CLI, runCli as runBuiltCli } from './cli-agents.js';
 import { killByPid, launch, which, type Launched } from './processes.js';
-import { dropsBetween, parseProcNetUdp } from './udp-drops.js';
+import { cpuSeconds, dropsBetween, parseProcNetUdp } from './udp-drops.js';
 import { median } from './table.js';
 
 /** Seconds of each iperf3 run. */
@@ -77,6 +77,7 @@ const inNs = (ns: string, cmd: string, ...args: string[]): string =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface ForwardCounts {
+  datagramsIn: number;
   datagramsOut: number;
   dropped: number;
   kernelDropped?: number;
@@ -88,6 +89,8 @@ interface UdpTurn {
   lost: number;
   lostPercent: number;
   forward?: { dropped: number; out: number; kernelDropped?: number };
+  /** CPU time of the agents (and relay) on the path per datagram the forward sent on, in µs. */
+  cpuUsPerDatagram?: number;
   kernel: Record<string, number>;
 }
 
@@ -95,6 +98,13 @@ interface TcpTurn {
   path: PathName;
   mbps: number;
   retransmits: number;
+  /** The tunnelled TCP's mean and largest RTT (iperf3's sender, from the kernel's tcp_info), in ms. */
+  rttMs: number;
+  maxRttMs: number;
+  /** Its largest congestion window, in KiB. */
+  cwndKiB: number;
+  /** CPU time of the agents (and relay) on the path per datagram the forward carried either way, in µs. */
+  cpuUsPerDatagram?: number;
 }
 
 async function main(): Promise<void> {
@@ -148,6 +158,7 @@ async function main(): Promise<void> {
       'relay',
     );
     const relayArgs = ['--relay', url!, '--relay-fingerprint', relayFp!];
+    const relayPid = relay.proc.pid ?? 0;
     const agent = async (ns: string, name: string, extra: string[]) => {
       const home = join(dir, name);
       const p = inNsLaunch(ns, process.execPath, [
@@ -276,6 +287,7 @@ async function main(): Promise<void> {
       })[];
       const f = list.find((x) => x.name === name);
       return {
+        datagramsIn: f?.datagramsIn ?? 0,
         datagramsOut: f?.datagramsOut ?? 0,
         dropped: f?.dropped ?? 0,
         ...(f?.kernelDropped !== undefined ? { kernelDropped: f.kernelDropped } : {}),
@@ -307,26 +319,52 @@ async function main(): Promise<void> {
     for (let turn = 1; turn <= TURNS; turn++) {
       for (const path of PATHS) {
         await usePath(path);
+        const name = forwardName[path];
+        const pids = path === 'direct' ? [a.pid, b.pid] : path === 'relay' ? [a.pid, c.pid, relayPid] : [];
+        const cpu = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+        const tcpBefore = name ? await forwardCounts(name) : undefined;
+        const tcpCpu0 = cpu();
         const t = await iperf(n1, ['-t', String(SECONDS)]);
+        const tcpCpu = cpu() - tcpCpu0;
+        const tcpAfter = name ? await forwardCounts(name) : undefined;
         const end = t.end as {
           sum_received: { bits_per_second: number };
           sum_sent: { retransmits?: number };
+          streams?: { sender?: { mean_rtt?: number; max_rtt?: number; max_snd_cwnd?: number } }[];
         };
+        const sender = end.streams?.[0]?.sender;
         const row: TcpTurn = {
           path,
           mbps: end.sum_received.bits_per_second / 1e6,
           retransmits: end.sum_sent.retransmits ?? 0,
+          rttMs: (sender?.mean_rtt ?? 0) / 1000,
+          maxRttMs: (sender?.max_rtt ?? 0) / 1000,
+          cwndKiB: (sender?.max_snd_cwnd ?? 0) / 1024,
+          ...(tcpBefore && tcpAfter
+            ? {
+                cpuUsPerDatagram:
+                  (1e6 * tcpCpu) /
+                  Math.max(
+                    1,
+                    tcpAfter.datagramsOut -
+                      tcpBefore.datagramsOut +
+                      tcpAfter.datagramsIn -
+                      tcpBefore.datagramsIn,
+                  ),
+              }
+            : {}),
         };
         tcp.push(row);
         console.log(
-          `wireguard turn ${turn} tcp ${path}: ${row.mbps.toFixed(0)} Mbit/s, ${row.retransmits} retransmits (load ${loadAvg()})`,
+          `wireguard turn ${turn} tcp ${path}: ${row.mbps.toFixed(0)} Mbit/s, ${row.retransmits} retransmits, RTT mean ${row.rttMs.toFixed(1)} max ${row.maxRttMs.toFixed(0)} ms, cwnd max ${row.cwndKiB.toFixed(0)} KiB${row.cpuUsPerDatagram !== undefined ? `, agents' CPU ${row.cpuUsPerDatagram.toFixed(1)} µs per datagram` : ''} (load ${loadAvg()})`,
         );
-        const name = forwardName[path];
         const before = name ? await forwardCounts(name) : undefined;
         const k0 = kernelDrops();
+        const udpCpu0 = cpu();
         const u = await iperf(n1, ['-u', '-b', UDP_RATE, '-l', String(UDP_LENGTH), '-t', String(SECONDS)]);
         // Let the last datagrams drain before the counters are read.
         await sleep(500);
+        const udpCpu = cpu() - udpCpu0;
         const k1 = kernelDrops();
         const after = name ? await forwardCounts(name) : undefined;
         const sum = (u.end as { sum: { packets: number; lost_packets: number; lost_percent: number } }).sum;
@@ -348,6 +386,7 @@ async function main(): Promise<void> {
                     ? { kernelDropped: after.kernelDropped - (before.kernelDropped ?? 0) }
                     : {}),
                 },
+                cpuUsPerDatagram: (1e6 * udpCpu) / Math.max(1, after.datagramsOut - before.datagramsOut),
               }
             : {}),
         };
@@ -359,7 +398,7 @@ async function main(): Promise<void> {
                 (urow.forward.kernelDropped !== undefined
                   ? ` (${urow.forward.kernelDropped} by the kernel)`
                   : '') +
-                ` of ${urow.forward.out} sent on`
+                ` of ${urow.forward.out} sent on, agents' CPU ${urow.cpuUsPerDatagram?.toFixed(1)} µs per datagram`
               : '') +
             `; kernel drops ${JSON.stringify(kernel)}`,
         );

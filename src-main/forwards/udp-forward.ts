@@ -12,6 +12,7 @@
  * owner, which is the exit; only `open` differs.
  */
 import { createSocket, type RemoteInfo } from 'node:dgram';
+import { lookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ClawError, errorMessage } from '../core/errors.js';
@@ -87,6 +88,21 @@ interface ClientFlow {
   gone: Promise<void>;
 }
 
+/**
+ * The listener's address lookup: an IP address as it is, at once; a name through dns.lookup. Every
+ * reply goes to a client's address (an IP), and Node's default lookup answered each of those a tick
+ * later, a deferral and a closure per datagram sent back (ADR 0055).
+ */
+function literalLookup(
+  address: string,
+  options: number | LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(address);
+  if (family !== 0) return callback(null, address, family);
+  lookup(address, typeof options === 'number' ? { family: options } : options, callback);
+}
+
 /** A flow that waited for another's place while the forward stopped: it does not open. */
 function stopped(): Promise<never> {
   return Promise.reject(new ClawError('LINK_CLOSED', 'the forward stopped'));
@@ -101,6 +117,7 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
     type: isIP(host) === 6 ? 'udp6' : 'udp4',
     recvBufferSize: UDP_SOCKET_BUFFER_BYTES,
     sendBufferSize: UDP_SOCKET_BUFFER_BYTES,
+    lookup: literalLookup,
   });
   const wanted = formatHostPort(host, port);
   await new Promise<void>((resolve, reject) => {

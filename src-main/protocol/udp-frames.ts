@@ -58,29 +58,39 @@ export class UdpFrameDecoder {
   private pending: Buffer = Buffer.alloc(0);
 
   /**
-   * The datagrams `chunk` completes, in order (each its own buffer, never a view shared with another).
+   * The datagrams `chunk` completes, in order. They are views into one copy of the whole frames this
+   * call completed, never into `chunk` (which the caller may reuse): one allocation per chunk rather
+   * than per datagram (ADR 0055), and a datagram held by a socket pins at most that one copy.
    * @throws ClawError('FRAME_TOO_LARGE') when a header announces more than MAX_UDP_DATAGRAM_BYTES; the
    *   decoder is unusable after that (the stream is out of step and must be reset).
    */
   push(chunk: Uint8Array): Buffer[] {
     const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    let buf = this.pending.length === 0 ? view : Buffer.concat([this.pending, view]);
-    const out: Buffer[] = [];
-    while (buf.length >= UDP_FRAME_HEADER_BYTES) {
-      const length = buf.readUInt16BE(0);
+    const buf = this.pending.length === 0 ? view : Buffer.concat([this.pending, view]);
+    // Where each whole frame's datagram starts and ends in `buf`, then one copy of them all.
+    const bounds: number[] = [];
+    let at = 0;
+    while (buf.length - at >= UDP_FRAME_HEADER_BYTES) {
+      const length = buf.readUInt16BE(at);
       if (length > MAX_UDP_DATAGRAM_BYTES) {
         throw new ClawError(
           'FRAME_TOO_LARGE',
           `datagram frame of ${length} bytes exceeds the limit of ${MAX_UDP_DATAGRAM_BYTES} bytes`,
         );
       }
-      const end = UDP_FRAME_HEADER_BYTES + length;
+      const end = at + UDP_FRAME_HEADER_BYTES + length;
       if (buf.length < end) break;
-      // A copy: a datagram handed to a socket must not pin (or alias) the rest of the chunk.
-      out.push(Buffer.from(buf.subarray(UDP_FRAME_HEADER_BYTES, end)));
-      buf = buf.subarray(end);
+      bounds.push(at + UDP_FRAME_HEADER_BYTES, end);
+      at = end;
     }
-    this.pending = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
+    const out: Buffer[] = [];
+    if (at > 0) {
+      // A copy: a datagram handed to a socket must not alias the caller's chunk, which it may reuse.
+      const whole = Buffer.allocUnsafe(at);
+      buf.copy(whole, 0, 0, at);
+      for (let i = 0; i < bounds.length; i += 2) out.push(whole.subarray(bounds[i], bounds[i + 1]));
+    }
+    this.pending = at === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(at));
     return out;
   }
 

@@ -117,3 +117,29 @@ test('property: every oversize datagram is refused, every one up to the limit is
     { numRuns: 10_000 },
   );
 });
+
+test('property: decoded datagrams do not alias the chunks, which the caller may reuse (ADR 0055)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(datagram, { maxLength: 8 }),
+      fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 16 }),
+      (datagrams, cuts) => {
+        const wire = Buffer.concat(datagrams.map((d) => encodeUdpFrame(d)));
+        const decoder = new UdpFrameDecoder();
+        const got: Buffer[] = [];
+        let at = 0;
+        for (let i = 0; at < wire.length; i++) {
+          const size = cuts[i % cuts.length]!;
+          // The chunk is a buffer of its own that the caller overwrites once push returned.
+          const chunk = Buffer.from(wire.subarray(at, at + size));
+          got.push(...decoder.push(chunk));
+          chunk.fill(0xee);
+          at += size;
+        }
+        assert.equal(got.length, datagrams.length);
+        got.forEach((g, i) => assert.ok(Buffer.from(datagrams[i]!).equals(g), `datagram ${i} differs`));
+      },
+    ),
+    { numRuns: 2_000 },
+  );
+});
