@@ -157,6 +157,8 @@ export class OutgoingTransfer {
   private cancelled: string | undefined;
   private readonly meter = new RateMeter();
   private lastShown = 0;
+  /** File indices the receiver said it verified (WANT: whole ones; VERIFIED), as it said on this stream. */
+  private verified = new Set<number>();
   private readonly files: number;
 
   constructor(
@@ -301,7 +303,8 @@ export class OutgoingTransfer {
         failWith?.(new Final(`${name}: ${f.reason}; run file send again to send it anew`));
       else if (f.type === 'cancel') failWith?.(new Final(`${name} cancelled the transfer: ${f.reason}`));
       else if (f.type === 'verified') {
-        this.view.filesDone += f.indices.length;
+        for (const i of f.indices) this.verified.add(i);
+        this.view.filesDone = this.verified.size;
         this.progress();
       } else failWith?.(new ClawError('PROTOCOL', `unexpected ${f.type} frame from ${name}`));
     };
@@ -359,15 +362,15 @@ export class OutgoingTransfer {
   private async pump(channel: FileChannel, have: Map<number, number>, count: () => void): Promise<void> {
     const { entries, sources } = this.saved;
     let held = 0;
-    let whole = 0;
+    this.verified = new Set();
     for (const [i, e] of entries.entries()) {
       if (e.kind !== 'file') continue;
       const h = have.get(i) ?? 0;
       held += h;
-      if (h === e.size) whole++;
+      if (h === e.size && have.has(i)) this.verified.add(i);
     }
     this.view.bytesDone = held;
-    this.view.filesDone = whole;
+    this.view.filesDone = this.verified.size;
     this.view.resumedAt ??= held;
     this.set('sending');
     const buf = Buffer.allocUnsafe(MAX_DATA_BYTES);

@@ -146,6 +146,8 @@ test(
       r.lines.some((l) => l.event === 'progress' && l.state === 'sending'),
       'progress events as JSON lines',
     );
+    const over = r.lines.find((l) => l.filesDone > l.files);
+    assert.equal(over, undefined, 'files done never counts past the files there are');
     console.log(`[file-send] direct: ${wanted.size} entries, ${BIG_MIB} MiB + small files in ${ms} ms`);
     const listed = JSON.parse((await cli(['file', 'list', '--json', '--home', b.home])).stdout) as Array<{
       treeHash: string;
