@@ -204,6 +204,7 @@ export function composeAgent({
       peerEntry: (fp) => links.peerEntry(fp),
       openStream: (entry, service, args) => links.openStream(entry, service, args),
       onChanged: (listener) => notices.onChanged(listener),
+      changed: () => notices.changed(),
     },
     knownAbout: (fp) => ({ addresses: dialOrder(links.addressBook(fp)), homeRelay: links.homeRelay(fp) }),
     audit,

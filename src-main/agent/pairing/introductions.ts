@@ -63,7 +63,11 @@ export interface IntroductionsDeps {
   services: Pick<ServiceRegistry, 'register'>;
   peers: Pick<PeerDirectory, 'peerEntries'> &
     Pick<PeerStreams, 'openStream'> &
-    ChangeSource & { peerEntry(fp: string): PeerEntry | undefined };
+    ChangeSource & {
+      peerEntry(fp: string): PeerEntry | undefined;
+      /** Tells clients something they show changed (whether a peer marks this node too). */
+      changed?(): void;
+    };
   /** Where this node dials a peer: what it tells the others in an introduction. */
   knownAbout(fingerprint: string): IntroKnowledge;
   audit?: AuditSink | undefined;
@@ -216,6 +220,7 @@ export class Introductions {
     const entry = this.deps.peers.peerEntry(fp);
     if (entry && entry.theyMarkMine !== value) {
       entry.theyMarkMine = value;
+      this.deps.peers.changed?.();
     }
   }
 

@@ -32,13 +32,15 @@ export function PendingCard({
   const [chosen, setChosen] = useState<Permission[] | null>(null);
   const allow = chosen ?? request.knownAs?.allow ?? [...DEFAULT_ALLOW];
   const [compared, setCompared] = useState(false);
+  // One of the owner's devices (ADR 0056): it introduces this device to the owner's others, and back.
+  const [mine, setMine] = useState(false);
   const action = useAction();
   const byCode = request.via === 'code';
   const needsCompare = !byCode && !compared;
 
   const approve = () =>
     void action.run(async () => {
-      await client.call('pending.approve', approveParams(request, allow));
+      await client.call('pending.approve', approveParams(request, allow, mine));
       toasts.show(`${request.displayName} approved`);
     });
   const reject = () =>
@@ -86,6 +88,10 @@ export function PendingCard({
         </p>
       ) : null}
       <PermissionBoxes value={allow} onChange={setChosen} legend={`${request.name} may`} />
+      <label className="check">
+        <input type="checkbox" checked={mine} onChange={(e) => setMine(e.target.checked)} />
+        This is one of my devices
+      </label>
       {byCode ? null : (
         <label className="check attention">
           <input type="checkbox" checked={compared} onChange={(e) => setCompared(e.target.checked)} />I

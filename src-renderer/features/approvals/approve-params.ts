@@ -5,8 +5,14 @@
  */
 import type { MethodParams, PendingInfo, Permission } from '../../../src-main/api/contract.js';
 
-export function approveParams(request: PendingInfo, allow: Permission[]): MethodParams<'pending.approve'> {
+export function approveParams(
+  request: PendingInfo,
+  allow: Permission[],
+  mine = false,
+): MethodParams<'pending.approve'> {
+  // `mine`: one of the owner's devices (ADR 0056); sent only when ticked.
+  const asMine = mine ? { mine: true } : {};
   return request.via === 'fingerprint'
-    ? { id: request.id, fingerprint: request.fingerprint, allow }
-    : { id: request.id, allow };
+    ? { id: request.id, fingerprint: request.fingerprint, allow, ...asMine }
+    : { id: request.id, allow, ...asMine };
 }

@@ -43,6 +43,8 @@ export function JoinWithCode({
   const [error, setError] = useState<string | null>(null);
   /** What the device joined may do here once paired: the same boxes and defaults as Approve offers. */
   const [allow, setAllow] = useState<Permission[]>(() => [...DEFAULT_ALLOW]);
+  /** One of the owner's devices (ADR 0056): the two introduce each other to the owner's others. */
+  const [asMine, setAsMine] = useState(false);
   /** Bumped by Cancel, so the answer to an abandoned join is ignored. */
   const attempt = useRef(0);
 
@@ -59,7 +61,7 @@ export function JoinWithCode({
     const mine = ++attempt.current;
     setError(null);
     setProgress({ ...JOIN_IDLE, phase: 'finding' });
-    client.call('pair.join', { code: normalizeCode(code), allow }).then(
+    client.call('pair.join', { code: normalizeCode(code), allow, ...(asMine ? { mine: true } : {}) }).then(
       (r) => {
         if (mine !== attempt.current) return;
         setProgress((p) => ({ ...p, phase: 'paired', peerName: r.name, fingerprint: r.fingerprint }));
@@ -134,6 +136,12 @@ export function JoinWithCode({
         </label>
         {/* Chosen before the join: the pairing ends with the other device a peer that may do this here. */}
         {busy ? null : <PermissionBoxes value={allow} onChange={setAllow} legend="The other device may" />}
+        {busy ? null : (
+          <label className="check">
+            <input type="checkbox" checked={asMine} onChange={(e) => setAsMine(e.target.checked)} />
+            This is one of my devices
+          </label>
+        )}
         <ActionButton type="submit" className="primary" unavailable={busy || code.trim() === ''}>
           Join
         </ActionButton>

@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import type { PeerInfo, PingResult } from '../../../src-main/api/contract.js';
-import { useAgent, useServices } from '../../api/hooks.js';
+import { useAgent, usePeers, useServices } from '../../api/hooks.js';
+import { introducedText, mineBadge } from './mine-text.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
@@ -48,6 +49,19 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
   const noForward = refusedBecause(peer, 'forward');
   const refusedText = refusedAllBecause(peer, ['terminal', 'forward']);
   const whereToChange = `on ${peer.name}, open Peers → Permissions for this device`;
+  const peers = usePeers();
+  const badge = mineBadge(peer);
+  const introduced = introducedText(peer, peers);
+  // One of the owner's devices, or not (ADR 0056): it counts once the other side marks this one too.
+  const toggleMine = () =>
+    void action.run(async () => {
+      const after = await client.call('peers.mine', { peer: peer.fingerprint, on: !peer.mine });
+      toasts.show(
+        after.mine
+          ? `${peer.name} marked as one of your devices${after.theyMarkMine === true ? '' : ': mark this device on it too'}`
+          : `${peer.name} is no longer marked as one of your devices`,
+      );
+    });
   const remove = () =>
     void action.run(async () => {
       await client.call('peers.remove', { peer: peer.fingerprint });
@@ -63,6 +77,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         </h2>
         <StatusDot tone={peerTone(peer)} text={peerState(peer)} />
         {online ? <PathBadge kind={peer.path} text={pathText(peer)} /> : null}
+        {badge ? <span className="badge badge-mine">{badge}</span> : null}
       </div>
       {!online && peer.stateDetail ? (
         <p className="state-detail">
@@ -85,6 +100,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         {peer.listenAddress ? <span>listens on {peer.listenAddress}</span> : null}
         {/* The saved route, as `peers` prints it: every stream to the peer goes through these hops. */}
         {peer.route ? <span>via {peer.route.join(' → ')}</span> : null}
+        {introduced ? <span>{introduced}</span> : null}
       </p>
       {peer.path === 'relay' && peer.relayReason ? (
         <p className="why">
@@ -131,6 +147,15 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         >
           Permissions
         </button>
+        <ActionButton
+          onClick={toggleMine}
+          unavailable={action.busy}
+          aria-pressed={peer.mine}
+          aria-label={`${peer.name} is one of my devices`}
+        >
+          {/* Pressed shows in words too, not only in the button's colour. */}
+          {peer.mine ? '✓ One of my devices' : 'One of my devices'}
+        </ActionButton>
         <button type="button" onClick={() => setOpen('route')} aria-label={`Route for ${peer.name}`}>
           Route…
         </button>

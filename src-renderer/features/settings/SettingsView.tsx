@@ -8,6 +8,7 @@ import { RelaysSection } from './RelaysSection.js';
 import { parseResumeSeconds, RESUME_MAX_S, RESUME_MIN_S } from './resume-window.js';
 import './settings.css';
 import { ActionButton } from '../../components/ActionButton.js';
+import { PermissionBoxes } from '../../components/PermissionBoxes.js';
 
 /**
  * Saves one part of the settings; says when the change waits for an agent restart. `restartFor` lists
@@ -47,6 +48,8 @@ export function SettingsView() {
         <RelaysSection settings={settings} />
         <NetworkSection settings={settings} />
         <BehaviourSection settings={settings} />
+        {/* An agent of an older release has no such setting: not offered. */}
+        {Array.isArray(settings.mineAllow) ? <MyDevicesSection allow={settings.mineAllow} /> : null}
       </div>
     </>
   );
@@ -259,6 +262,31 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
         </>
       ) : null}
       <p className="hint">Light and dark themes follow your system setting.</p>
+    </section>
+  );
+}
+
+/**
+ * What a device introduced by another of the owner's devices may do here (ADR 0056): saved as soon
+ * as a box changes, for devices introduced from then on.
+ */
+function MyDevicesSection({ allow }: { allow: SettingsResult['mineAllow'] }) {
+  const s = useSave();
+  return (
+    <section className="card" aria-labelledby="set-mine">
+      <h2 id="set-mine">My devices</h2>
+      <p className="hint">
+        Peers marked “one of my devices” on both sides introduce your other devices to each other. A device
+        introduced that way may do here:
+      </p>
+      <PermissionBoxes
+        value={allow}
+        legend="An introduced device may"
+        onChange={(next) => {
+          if (!s.busy) void s.save({ mineAllow: next }, 'What your devices may do');
+        }}
+      />
+      <ErrorText error={s.error} />
     </section>
   );
 }
