@@ -27,7 +27,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransferInfo } from '../../src-main/api/contract-files.js';
-import { CLI, cli, startProcess, startRelay, stopAll } from '../helpers/processes.js';
+import { CLI, cli, startProcess, startRelay, stopAll, waitFor } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
 
 after(stopAll);
@@ -268,5 +268,59 @@ test(
     );
     const out = await get(b);
     assert.equal(snapshot(out).get('big file.bin'), wanted.get('big file.bin'));
+  },
+);
+
+/** Waits until `at`'s incoming transfer holds more than `min` bytes (and less than `max`); what it holds. */
+async function holds(at: MessageNode, min: number, max: number): Promise<number> {
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+    const list = (await at.api.call('files.transfers', {})) as TransferInfo[];
+    const t = list.find((x) => x.direction === 'in' && x.state === 'receiving');
+    if (t && t.bytesDone > min && t.bytesDone < max) return t.bytesDone;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${at.name} never held between ${min} and ${max} bytes`);
+}
+
+test(
+  'either agent killed while file send runs: it waits, says so, and carries on to exit 0; listed in connections meanwhile',
+  { timeout: 600_000 },
+  async () => {
+    const a = await startNode('a');
+    let b = await startNode('b');
+    await pair(a, b, 'files');
+    const big = join(source, 'tree', 'big file.bin');
+    const total = BIG_MIB * 1024 * 1024;
+    const run = startProcess(['file', 'send', 'b', big, '--home', a.home]);
+    await holds(b, total / 16, total / 3);
+    const listed = JSON.parse((await cli(['connections', '--json', '--home', b.home])).stdout) as Array<{
+      kind: string;
+    }>;
+    assert.ok(
+      listed.some((c) => c.kind === 'files-in'),
+      'b lists the transfer in connections',
+    );
+    // The receiving agent killed: file send waits for it and says so.
+    b.proc.child.kill('SIGKILL');
+    await new Promise((r) => b.proc.child.once('exit', r));
+    await waitFor('file send to say it waits', () => /waiting: /.test(run.stderr()), 60_000);
+    b = await startNode('b', { node: b });
+    const held = await holds(b, total / 3, total);
+    // The sending agent killed: file send waits for it to come back, as term does.
+    a.proc.child.kill('SIGKILL');
+    await new Promise((r) => a.proc.child.once('exit', r));
+    await waitFor(
+      'file send to wait for its agent',
+      () => /local agent stopped; waiting for it to come back/.test(run.stderr()),
+      30_000,
+    );
+    await startNode('a', { node: a });
+    const code = await new Promise<number | null>((r) =>
+      run.child.exitCode !== null ? r(run.child.exitCode) : run.child.once('exit', r),
+    );
+    assert.equal(code, 0, run.stderr());
+    assert.match(run.stdout(), /sent 1 file .* every one verified/);
+    console.log(`[file-send] both agents killed in turn; b held ${held} bytes at the second kill`);
+    assert.equal(snapshot(await get(b)).get('big file.bin'), wanted.get('big file.bin'));
   },
 );
