@@ -5,8 +5,7 @@
  * what the node keeps (lint enforces it; docs/architecture.md §State and its owners).
  */
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import Conf from 'conf';
+import { resolve } from 'node:path';
 import { replaceFileSync } from '../../home/durable-file.js';
 import { extrasOf, pruneExtras, withExtras, type SettingsExtras } from './settings-extras.js';
 import { ClawError } from '../../core/errors.js';
@@ -33,7 +32,23 @@ function refuseDanglingLink(path: string): void {
 }
 
 /**
- * conf reads a config.json whose top level is not an object (an array, null, a string) as `{}`, and
+ * The file as JSON: `{}` when there is none yet (a first start). The file is read here, not through
+ * `conf`, which the agent used for this alone and which loaded ajv with it (~2.7 MB of heap for the
+ * life of the process, ADR 0053); its writes already bypassed it (durable-file.ts).
+ */
+function readStore(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  return JSON.parse(text);
+}
+
+/**
+ * A config.json whose top level is not an object (an array, null, a string) as `{}`, and
  * the first save would then replace the user's file with defaults: refuse it like any other bad file.
  */
 function refuseNonObjectFile(path: string): void {
@@ -49,7 +64,7 @@ function refuseNonObjectFile(path: string): void {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') refuseDanglingLink(path);
-    return; // none yet (or unreadable: conf says so)
+    return; // none yet (or unreadable: readStore says so)
   }
   if (text.startsWith('\ufeff')) {
     // Invisible in an editor and in JSON.parse's complaint ("Unexpected token ''").
@@ -62,7 +77,7 @@ function refuseNonObjectFile(path: string): void {
   try {
     value = JSON.parse(text);
   } catch {
-    return; // conf reports the syntax error
+    return; // readStore reports the syntax error
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
@@ -81,7 +96,7 @@ const SAVE_FIX: Record<string, string> = {
 };
 
 export class SettingsFile {
-  private readonly conf: Conf<Settings>;
+  readonly path: string;
   private current: Settings;
   /**
    * Top-level settings this release does not know (written by a newer release, or by hand), written
@@ -94,30 +109,21 @@ export class SettingsFile {
   private seen: string | undefined;
 
   constructor(readonly home: string) {
-    // Before conf, which would create the home with the default mode (0755): the home holds the key.
+    // With mode 0700: the home holds the key.
     ensureHomeDir(home);
-    refuseNonObjectFile(join(home, 'config.json'));
+    this.path = resolve(home, 'config.json');
+    refuseNonObjectFile(this.path);
+    let stored: unknown;
     try {
-      this.conf = new Conf<Settings>({
-        cwd: home,
-        configName: 'config',
-        configFileMode: 0o600,
-        clearInvalidConfig: false,
-        projectName: 'clawbridge',
-        projectSuffix: '',
-      });
+      stored = readStore(this.path);
     } catch (err) {
       throw new ClawError(
         'CONFIG_INVALID',
         `cannot read settings in ${home}/config.json: ${(err as Error).message} — fix the file or move it away`,
       );
     }
-    this.current = this.adopt(this.conf.store);
+    this.current = this.adopt(stored);
     this.seen = this.readText();
-  }
-
-  get path(): string {
-    return this.conf.path;
   }
 
   get(): Settings {
@@ -153,7 +159,7 @@ export class SettingsFile {
     const next = parsed.data;
     let extras = this.extras;
     try {
-      // As conf writes it (tab-indented JSON), but not through conf: durable-file.ts says why.
+      // Tab-indented JSON, as conf wrote it when it wrote this file.
       extras = pruneExtras(this.extras, next);
       const saved = { ...this.unknown, ...withExtras(next, extras) };
       replaceFileSync(this.path, JSON.stringify(saved, undefined, '\t'), 0o600);
