@@ -4,7 +4,9 @@
  * messages service implements it.
  */
 import { z } from 'zod';
+import type { ErrorCode } from '../core/errors.js';
 import { uuidV7Problem } from '../core/uuid-v7.js';
+import { MESSAGE_BATCH_MAX } from './message-bodies.js';
 import {
   MAX_MESSAGE_TTL_MS,
   MIN_MESSAGE_TTL_MS,
@@ -26,6 +28,22 @@ export const MESSAGE_IDS_MAX = 10_000;
 /** Most messages one `messages.list` or `messages.outbox` answers (the newest of those that match). */
 export const MESSAGE_LIST_MAX = 10_000;
 const ids = z.array(messageId).min(1).max(MESSAGE_IDS_MAX);
+export { MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES } from './message-bodies.js';
+
+/** One message as `messages.send` takes it, less the peer. */
+const messageFields = {
+  topic: topic.optional(),
+  text: z.string().optional(),
+  base64: z.string().optional(),
+  ttlMs: z.number().int().min(MIN_MESSAGE_TTL_MS).max(MAX_MESSAGE_TTL_MS).optional(),
+  replyTo: messageId.optional(),
+  error: z.boolean().optional(),
+};
+const oneBody = {
+  message: 'a message has exactly one body: text or base64',
+};
+const hasOneBody = (p: { text?: string | undefined; base64?: string | undefined }) =>
+  (p.text === undefined) !== (p.base64 === undefined);
 
 export const messageMethodParams = {
   /**
@@ -35,19 +53,26 @@ export const messageMethodParams = {
    * `error` marks a reply that reports a failure.
    */
   'messages.send': z
+    .object({ peer: peerRef, ...messageFields })
+    .strict()
+    .refine(hasOneBody, oneBody),
+  /**
+   * Queues several messages for `peer`, as that many `messages.send` one after another would, with one
+   * disk flush for all (group commit). Each is checked as `messages.send` checks one before any is
+   * queued: a bad one (BAD_ARGUMENT) queues none. They are then queued in order while they fit the
+   * outbox's bounds; the first that does not (OUTBOX_FULL) stops the batch — it and every one after
+   * it are not queued, so a batch never leaves a hole. Answered once those queued are durable. At
+   * most MESSAGE_BATCH_MAX messages and MESSAGE_BATCH_MAX_BYTES of bodies.
+   */
+  'messages.sendMany': z
     .object({
       peer: peerRef,
-      topic: topic.optional(),
-      text: z.string().optional(),
-      base64: z.string().optional(),
-      ttlMs: z.number().int().min(MIN_MESSAGE_TTL_MS).max(MAX_MESSAGE_TTL_MS).optional(),
-      replyTo: messageId.optional(),
-      error: z.boolean().optional(),
+      messages: z
+        .array(z.object(messageFields).strict().refine(hasOneBody, oneBody))
+        .min(1)
+        .max(MESSAGE_BATCH_MAX),
     })
-    .strict()
-    .refine((p) => (p.text === undefined) !== (p.base64 === undefined), {
-      message: 'a message has exactly one body: text or base64',
-    }),
+    .strict(),
   /**
    * The inbox, oldest first: `unread` only those no program acknowledged, `topic` and `from` (a peer's
    * name or fingerprint) narrow it, `after` an ID starts past it, `limit` the newest this many (default
@@ -126,8 +151,19 @@ export interface OutboxMessage {
   replyTo?: string;
 }
 
+/**
+ * What `messages.sendMany` answers: the messages queued, in the order given, and when it stopped
+ * early why (OUTBOX_FULL, or the disk's error): `messages[queued.length]` and every one after it were
+ * not queued.
+ */
+export interface SendManyResult {
+  queued: OutboxMessage[];
+  error?: { code: ErrorCode; message: string };
+}
+
 export interface MessageMethodResults {
   'messages.send': OutboxMessage;
+  'messages.sendMany': SendManyResult;
   'messages.list': InboxMessage[];
   'messages.ack': { acked: number };
   'messages.outbox': OutboxMessage[];

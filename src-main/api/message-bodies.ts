@@ -10,6 +10,18 @@ import { ClawError } from '../core/errors.js';
 import { MAX_MESSAGE_BODY_BYTES } from '../protocol/message-frames.js';
 import type { InboxMessage, MessageState, OutboxMessage } from './contract-messages.js';
 
+/**
+ * Most messages one `messages.sendMany` queues (the client library cuts longer lists, and calls made
+ * together, into requests of at most this many). Here, not in contract-messages.ts, so a client need
+ * not load zod to know it.
+ */
+export const MESSAGE_BATCH_MAX = 1000;
+/**
+ * Most body bytes (decoded) one `messages.sendMany` queues: 2 MiB, so a request stays well within the
+ * 4 MiB every transport takes at once even as base64.
+ */
+export const MESSAGE_BATCH_MAX_BYTES = 2 * 1024 * 1024;
+
 /** A body as `messages.send` takes it: exactly one of the two. */
 export type BodyParams = { text: string; base64?: undefined } | { base64: string; text?: undefined };
 

@@ -10,6 +10,13 @@ import type { ControlEventListener } from './control-client.js';
 import type { MethodName, MethodParams, MethodResults } from './contract.js';
 import type { InboxMessage, OutboxMessage } from './contract-messages.js';
 import {
+  PartlyQueuedError,
+  SendBatcher,
+  sendItemProblem,
+  type SendGroup,
+  type SendItem,
+} from './send-batcher.js';
+import {
   bodyParams,
   checkBodySizes,
   describeState,
@@ -89,7 +96,6 @@ const IDS_PER_CALL = 10_000;
 const SEEN_MEMORY = 20_000;
 
 /** A message refused or expired while a sender waited for its receipt; carries the messages as they are. */
-/** A message refused or expired while a sender waited for its receipt; carries the messages as they are. */
 export class MessageStateError extends ClawError {
   constructor(
     code: 'MESSAGE_REFUSED' | 'MESSAGE_EXPIRED' | 'TIMEOUT',
@@ -101,6 +107,8 @@ export class MessageStateError extends ClawError {
     this.name = 'MessageStateError';
   }
 }
+
+export { PartlyQueuedError } from './send-batcher.js';
 
 export class MessagesClient {
   /** Latest state report per message ID, while state events are followed (bounded, oldest dropped). */
@@ -115,7 +123,11 @@ export class MessagesClient {
   /** Set by endHere(): the connection closes because this side asked, not because the agent left. */
   private ending = false;
 
+  /** Sends waiting to go to the agent, and the one request answering at a time (send-batcher.ts). */
+  private readonly batcher: SendBatcher;
+
   constructor(private readonly control: ControlConnection) {
+    this.batcher = new SendBatcher(control);
     control.onClose(() => {
       this.gone = true;
       this.wakeAll();
@@ -134,7 +146,10 @@ export class MessagesClient {
 
   /**
    * Queues one message; resolves once it is durable in the outbox, or with `wait` once that receipt
-   * came (see waitFor for what fails).
+   * came (see waitFor for what fails). Sends made in the same tick (a program pipelining them, or
+   * while the previous batch was being answered) go to the agent together in `messages.sendMany`
+   * requests, in the order called: one disk flush and one answer for many, each call still resolved
+   * with its own message only once that is durable, and failed as it would have failed alone.
    */
   async send(
     peer: string,
@@ -142,40 +157,83 @@ export class MessagesClient {
     opts: SendOptions & WaitOptions = {},
   ): Promise<OutboxMessage> {
     const params = typeof body === 'string' || body instanceof Uint8Array ? bodyParams(body) : body;
-    return (await this.sendAll(peer, [params], opts))[0]!;
+    checkBodySizes([params]);
+    if (opts.wait) this.followEvents();
+    const [sent] = await this.sendBatches(peer, [params], opts, false);
+    if (!opts.wait) return sent!;
+    return (await this.waitFor([sent!.id], opts.wait, opts.timeoutMs ?? DEFAULT_WAIT_MS))[0]!;
   }
 
   /**
-   * Queues several messages in order (each durable before the next is sent, so their IDs keep the
-   * order); every body is checked against the limit first, so an oversized one queues none of them.
-   * With `wait`, resolves once every one has that receipt.
+   * Queues several messages in order (their IDs keep it), in requests of at most MESSAGE_BATCH_MAX
+   * messages and MESSAGE_BATCH_MAX_BYTES of bodies, each queued all or none. Every body is checked
+   * against the 1 MiB limit first, so an oversized one queues none of them. When a request fails the
+   * messages after it are not sent: the error is a PartlyQueuedError carrying those queued before it
+   * when there were any. With `wait`, resolves once every one has that receipt.
    */
-  async sendAll(
+  async sendMany(
     peer: string,
     bodies: readonly BodyParams[],
     opts: SendOptions & WaitOptions = {},
   ): Promise<OutboxMessage[]> {
     checkBodySizes(bodies);
+    if (bodies.length === 0) return [];
     if (opts.wait) this.followEvents();
-    const sent: OutboxMessage[] = [];
-    for (const body of bodies) {
-      sent.push(
-        await this.control.call('messages.send', {
-          peer,
-          ...body,
-          ...(opts.topic !== undefined ? { topic: opts.topic } : {}),
-          ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}),
-          ...(opts.replyTo !== undefined ? { replyTo: opts.replyTo } : {}),
-          ...(opts.error ? { error: true } : {}),
-        }),
-      );
-    }
+    const sent = await this.sendBatches(peer, bodies, opts, true);
     if (!opts.wait) return sent;
     return this.waitFor(
       sent.map((m) => m.id),
       opts.wait,
       opts.timeoutMs ?? DEFAULT_WAIT_MS,
     );
+  }
+
+  /** sendMany's earlier name. */
+  sendAll(
+    peer: string,
+    bodies: readonly BodyParams[],
+    opts: SendOptions & WaitOptions = {},
+  ): Promise<OutboxMessage[]> {
+    return this.sendMany(peer, bodies, opts);
+  }
+
+  /** Hands `bodies` to the batcher; `together`: one list, the rest not sent once one fails. */
+  private async sendBatches(
+    peer: string,
+    bodies: readonly BodyParams[],
+    opts: SendOptions,
+    together: boolean,
+  ): Promise<OutboxMessage[]> {
+    const messages = bodies.map((body, i): SendItem => {
+      const message: SendItem = {
+        ...body,
+        ...(opts.topic !== undefined ? { topic: opts.topic } : {}),
+        ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}),
+        ...(opts.replyTo !== undefined ? { replyTo: opts.replyTo } : {}),
+        ...(opts.error ? { error: true } : {}),
+      };
+      // Checked before any is queued, as the agent would check it.
+      const problem = sendItemProblem(message);
+      if (problem) {
+        const which = bodies.length > 1 ? `message ${i + 1} of ${bodies.length}: ` : '';
+        throw new ClawError('BAD_ARGUMENT', `${which}${problem}: nothing was queued`);
+      }
+      return message;
+    });
+    const group: SendGroup | undefined = together ? { failed: undefined, busy: false } : undefined;
+    const items = messages.map(
+      (message) =>
+        new Promise<OutboxMessage>((resolve, reject) =>
+          this.batcher.add({ peer, message, group, resolve, reject }),
+        ),
+    );
+    const settled = await Promise.allSettled(items);
+    const queued: OutboxMessage[] = [];
+    for (const r of settled) {
+      if (r.status === 'fulfilled') queued.push(r.value);
+      else throw queued.length > 0 ? new PartlyQueuedError(r.reason, queued, bodies.length) : r.reason;
+    }
+    return queued;
   }
 
   list(filter: MethodParams<'messages.list'> = {}): Promise<InboxMessage[]> {

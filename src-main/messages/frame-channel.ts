@@ -4,7 +4,11 @@
  */
 import type { Duplex } from 'node:stream';
 import { ClawError } from '../core/errors.js';
-import { LengthPrefixedDecoder, encodeLengthPrefixed } from '../protocol/length-prefixed.js';
+import {
+  LENGTH_HEADER_BYTES,
+  LengthPrefixedDecoder,
+  encodeLengthPrefixed,
+} from '../protocol/length-prefixed.js';
 import {
   decodeMessageFrame,
   encodeMessageFrame,
@@ -67,6 +71,26 @@ export class FrameChannel {
   send(frame: MessageFrame): boolean {
     if (this.ended) return false;
     return this.stream.write(encodeLengthPrefixed(encodeMessageFrame(frame)));
+  }
+
+  /**
+   * Writes frames one after another in one write (each with its length header, as `send` writes
+   * them): a burst of messages becomes one chunk on the stream, not one per message. False as `send`.
+   */
+  sendAll(frames: readonly MessageFrame[]): boolean {
+    if (this.ended || frames.length === 0) return !this.ended;
+    if (frames.length === 1) return this.send(frames[0]!);
+    const payloads = frames.map(encodeMessageFrame);
+    let total = 0;
+    for (const p of payloads) total += LENGTH_HEADER_BYTES + p.length;
+    const out = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (const p of payloads) {
+      out.writeUInt32BE(p.length, at);
+      out.set(p, at + LENGTH_HEADER_BYTES);
+      at += LENGTH_HEADER_BYTES + p.length;
+    }
+    return this.stream.write(out);
   }
 
   /** Resolves when the stream takes writes again (or the channel ended). */

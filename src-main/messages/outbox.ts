@@ -18,7 +18,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { Emitter } from '../core/emitter.js';
-import { ClawError } from '../core/errors.js';
+import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { UuidV7Generator, uuidV7Problem, uuidV7Time } from '../core/uuid-v7.js';
 import {
   DEFAULT_MESSAGE_TTL_MS,
@@ -104,6 +104,12 @@ interface Held extends OutboxEntry {
  */
 export const BODY_CACHE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Most messages one `queueMany` takes (a client's batch, `messages.sendMany`, is smaller): their
+ * records go to the log in one group commit.
+ */
+export const MAX_QUEUE_BATCH = 10_000;
+
 const FINISHED: ReadonlySet<OutboxState> = new Set(['delivered', 'read', 'expired', 'refused']);
 const isPending = (e: Held) => e.durable && (e.state === 'queued' || e.state === 'sent');
 const FINGERPRINT = /^[0-9a-f]{64}$/;
@@ -172,29 +178,79 @@ export class Outbox {
    *   past a bound; the disk's error when it could not be written.
    */
   async queue(input: NewMessage): Promise<OutboxEntry> {
-    const topic = input.topic ?? DEFAULT_TOPIC;
-    const ttlMs = input.ttlMs ?? DEFAULT_MESSAGE_TTL_MS;
-    const problem =
-      (!FINGERPRINT.test(input.peer)
-        ? 'the peer must be a fingerprint (64 lowercase hex characters)'
-        : undefined) ??
-      (input.body.length > MAX_MESSAGE_BODY_BYTES
-        ? `a message is at most 1 MiB (${MAX_MESSAGE_BODY_BYTES} bytes); this one is ${input.body.length} bytes: send it as a file instead`
-        : undefined) ??
-      topicProblem(topic) ??
-      ttlProblem(ttlMs) ??
-      (input.text && !isUtf8(input.body) ? 'a text message must be UTF-8; send it as bytes' : undefined) ??
-      (input.replyTo !== undefined ? uuidV7Problem(input.replyTo) : undefined) ??
-      (input.error && input.replyTo === undefined ? 'an error message must answer one (replyTo)' : undefined);
-    if (problem) throw new ClawError('BAD_ARGUMENT', problem);
-    this.checkRoom(input.peer, input.body.length);
+    const { queued, error } = await this.queueMany([input]);
+    if (error) throw error;
+    return queued[0]!;
+  }
+
+  /**
+   * Queues messages in order, as that many `queue` calls one after another would, but with their
+   * records in one group commit (one flush for the batch). Every one is checked first: a bad one
+   * queues none. Then they are taken in order while they fit the bounds; the first that does not
+   * stops the batch, and neither it nor any after it is queued (a batch never leaves a hole). Their
+   * IDs follow the order given. Resolves once those queued are on disk.
+   * @returns those queued, in order, and when the batch stopped early the error of the first not
+   *   queued: OUTBOX_FULL, or the disk's error when the rest could not be written
+   * @throws ClawError('BAD_ARGUMENT') naming the first bad one (`message 3 of 200: …`); OUTBOX_FULL or
+   *   the disk's error when not even the first was queued
+   */
+  async queueMany(inputs: readonly NewMessage[]): Promise<{ queued: OutboxEntry[]; error?: ClawError }> {
+    if (inputs.length > MAX_QUEUE_BATCH) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `at most ${MAX_QUEUE_BATCH} messages are queued at once, got ${inputs.length}`,
+      );
+    }
+    inputs.forEach((input, i) => {
+      const problem = newMessageProblem(input);
+      if (problem) {
+        const which = inputs.length > 1 ? `message ${i + 1} of ${inputs.length}: ` : '';
+        throw new ClawError('BAD_ARGUMENT', `${which}${problem}`);
+      }
+    });
+    // Synchronously from here to the appends: no other queue call can take an ID between these.
+    const helds: Held[] = [];
+    let full: ClawError | undefined;
+    for (const input of inputs) {
+      full = this.roomProblem(input.peer, input.body.length, inputs.length - helds.length);
+      if (full) break;
+      helds.push(this.hold(input));
+    }
+    if (helds.length === 0) throw full!;
+    const appended = await Promise.allSettled(helds.map((held) => this.record(held)));
+    const queued: OutboxEntry[] = [];
+    let failed: unknown;
+    helds.forEach((held, i) => {
+      const r = appended[i]!;
+      // Records become durable in order: a failed write fails every one queued after it too.
+      if (r.status === 'rejected' || failed !== undefined) {
+        failed ??= (r as PromiseRejectedResult).reason;
+        return;
+      }
+      held.durable = true;
+      const view = viewOf(held);
+      queued.push(view);
+      if (this.entries.get(held.id) === held) this.events.emit('queued', view);
+    });
+    this.maybeCompact();
+    if (failed === undefined) return full ? { queued, error: full } : { queued };
+    const error = isClawError(failed)
+      ? failed
+      : new ClawError('INTERNAL', errorMessage(failed), { cause: failed });
+    if (queued.length === 0) throw error;
+    return { queued, error };
+  }
+
+  /** A new message's entry, in memory and counted, not yet recorded. */
+  private hold(input: NewMessage): Held {
     const id = this.ids.next();
     const sentAt = uuidV7Time(id);
     const body = Uint8Array.prototype.slice.call(input.body);
+    const ttlMs = input.ttlMs ?? DEFAULT_MESSAGE_TTL_MS;
     const held: Held = {
       id,
       peer: input.peer,
-      topic,
+      topic: input.topic ?? DEFAULT_TOPIC,
       text: input.text,
       ttlMs,
       size: body.length,
@@ -209,10 +265,16 @@ export class Outbox {
     if (input.error) held.error = true;
     this.entries.set(id, held);
     this.tally(held, 1);
+    return held;
+  }
+
+  /** Appends `held`'s record; once durable its body is read from the log (or the cache). */
+  private async record(held: Held): Promise<void> {
+    const body = held.body as Uint8Array;
     const { payload, bodyAt } = encodeOutboxRecord({ kind: 'entry', meta: metaOf(held), body });
     try {
       const offset = await this.log.append(payload);
-      if (typeof held.body !== 'number' && this.entries.get(id) === held) {
+      if (typeof held.body !== 'number' && this.entries.get(held.id) === held) {
         held.body = offset + bodyAt;
         if (this.cachedBytes + held.size <= BODY_CACHE_BYTES && !FINISHED.has(held.state)) {
           held.cached = body;
@@ -220,14 +282,9 @@ export class Outbox {
         }
       }
     } catch (err) {
-      if (this.entries.get(id) === held) this.remove(id);
+      if (this.entries.get(held.id) === held) this.remove(held.id);
       throw err;
     }
-    held.durable = true;
-    const view = viewOf(held);
-    if (this.entries.get(id) === held) this.events.emit('queued', view);
-    this.maybeCompact();
-    return view;
   }
 
   get(id: string): OutboxEntry | undefined {
@@ -303,6 +360,13 @@ export class Outbox {
     return typeof at === 'number' ? this.log.read(at, e.size) : at;
   }
 
+  /** A pending message's body when it is in memory (so sending reads no file), else undefined. */
+  cachedBody(id: string): Uint8Array | undefined {
+    const e = this.entries.get(id);
+    if (e === undefined) return undefined;
+    return e.cached ?? (e.body instanceof Uint8Array ? e.body : undefined);
+  }
+
   /** It went onto a link (not recorded: after a restart it is `queued` again until delivered). */
   markSent(peer: string, id: string): void {
     const e = this.entries.get(id);
@@ -376,7 +440,12 @@ export class Outbox {
     await this.log.close();
   }
 
-  private checkRoom(peer: string, size: number): void {
+  /**
+   * Why one more message of `size` bytes to `peer` does not fit the bounds on top of what waits now
+   * (OUTBOX_FULL), or undefined when it fits. `left`: the messages of its batch from it on, named when
+   * more than one.
+   */
+  private roomProblem(peer: string, size: number, left: number): ClawError | undefined {
     const mine = this.waiting.get(peer) ?? { count: 0, bytes: 0 };
     const l = this.limits;
     const full =
@@ -387,12 +456,12 @@ export class Outbox {
           : this.waitingBytes + size > l.pendingBytes
             ? `${mib(this.waitingBytes)} is waiting to be delivered (at most ${mib(l.pendingBytes)})`
             : undefined;
-    if (full) {
-      throw new ClawError(
-        'OUTBOX_FULL',
-        `outbox full: ${full}; wait until the peer is online, or delete messages from the outbox`,
-      );
-    }
+    if (!full) return undefined;
+    const these = left > 1 ? ` (this message and the ${left - 1} after it were not queued)` : '';
+    return new ClawError(
+      'OUTBOX_FULL',
+      `outbox full: ${full}; wait until the peer is online, or delete messages from the outbox${these}`,
+    );
   }
 
   /** Counts `e` in (sign 1) or out of (−1) the undelivered tallies, when it is undelivered. */
@@ -573,6 +642,25 @@ export class Outbox {
       yield payload;
     }
   }
+}
+
+/** Why `input` cannot be queued, or undefined. */
+function newMessageProblem(input: NewMessage): string | undefined {
+  const topic = input.topic ?? DEFAULT_TOPIC;
+  const ttlMs = input.ttlMs ?? DEFAULT_MESSAGE_TTL_MS;
+  return (
+    (!FINGERPRINT.test(input.peer)
+      ? 'the peer must be a fingerprint (64 lowercase hex characters)'
+      : undefined) ??
+    (input.body.length > MAX_MESSAGE_BODY_BYTES
+      ? `a message is at most 1 MiB (${MAX_MESSAGE_BODY_BYTES} bytes); this one is ${input.body.length} bytes: send it as a file instead`
+      : undefined) ??
+    topicProblem(topic) ??
+    ttlProblem(ttlMs) ??
+    (input.text && !isUtf8(input.body) ? 'a text message must be UTF-8; send it as bytes' : undefined) ??
+    (input.replyTo !== undefined ? uuidV7Problem(input.replyTo) : undefined) ??
+    (input.error && input.replyTo === undefined ? 'an error message must answer one (replyTo)' : undefined)
+  );
 }
 
 function metaOf(e: Held): MessageMeta & { peer: string; state: OutboxState; why?: Why; at: number } {

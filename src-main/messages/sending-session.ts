@@ -27,6 +27,8 @@ export interface SendingBox {
   isPending(peer: string, id: string): boolean;
   awaitingRead(peer: string): string[];
   body(id: string): Promise<Uint8Array>;
+  /** The body when it is in memory (no read needed), else undefined. */
+  cachedBody(id: string): Uint8Array | undefined;
   markSent(peer: string, id: string): void;
   markWaiting(peer: string, id: string, why: Why): void;
   delivered(peer: string, ids: readonly string[]): Promise<void>;
@@ -36,6 +38,15 @@ export interface SendingBox {
 }
 
 type Phase = 'hello' | 'sending' | 'paused';
+
+/**
+ * Bytes of messages gathered into one write to the stream (64 KiB): a burst of small messages leaves
+ * as a few large chunks instead of one per message (each chunk costs the mux a frame and the link a
+ * seal), and a large one leaves at once.
+ */
+export const SEND_BATCH_BYTES = 64 * 1024;
+/** About what a MSG adds to its body on the wire (header, ID, topic), for SEND_BATCH_BYTES. */
+const MSG_OVERHEAD_BYTES = 64;
 
 export class SendingSession {
   private readonly channel: FrameChannel;
@@ -141,16 +152,33 @@ export class SendingSession {
     this.queued.add(entry.id);
   }
 
-  /** Sends the queue in order, one body read at a time, waiting whenever the stream is full. */
+  /**
+   * Sends the queue in order, waiting whenever the stream is full. Messages whose bodies are in
+   * memory leave together, up to SEND_BATCH_BYTES per write (one chunk on the stream for many
+   * messages); a body read from the log first sends what was gathered.
+   */
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    let frames: MessageFrameMsg[] = [];
+    let bytes = 0;
+    /** Writes what was gathered and marks it sent; false when the stream asks to wait. */
+    const flush = (): boolean => {
+      if (frames.length === 0) return true;
+      const batch = frames;
+      frames = [];
+      bytes = 0;
+      const more = this.channel.sendAll(batch);
+      for (const f of batch) this.outbox.markSent(this.peer, f.id);
+      return more;
+    };
     try {
       while (this.phase === 'sending' && this.channel.isOpen && this.queue.length > 0) {
         const pass = this.pass;
         const entry = this.queue.shift()!;
         if (!this.outbox.isPending(this.peer, entry.id)) continue;
         if (entry.size > this.maxBodyBytes) {
+          if (!flush()) await this.channel.drained();
           const why: Why = {
             code: 'TOO_LARGE',
             reason: `the peer takes messages of at most ${this.maxBodyBytes} bytes`,
@@ -158,13 +186,16 @@ export class SendingSession {
           await this.outbox.refuse(this.peer, entry.id, why);
           continue;
         }
-        let body: Uint8Array;
-        try {
-          body = await this.outbox.body(entry.id);
-        } catch {
-          continue; // deleted or delivered meanwhile
+        let body = this.outbox.cachedBody(entry.id);
+        if (body === undefined) {
+          if (!flush()) await this.channel.drained();
+          try {
+            body = await this.outbox.body(entry.id);
+          } catch {
+            continue; // deleted or delivered meanwhile
+          }
+          if (pass !== this.pass || !this.channel.isOpen) continue;
         }
-        if (pass !== this.pass || !this.channel.isOpen) continue;
         const frame: MessageFrameMsg = {
           type: 'msg',
           id: entry.id,
@@ -175,10 +206,12 @@ export class SendingSession {
         };
         if (entry.replyTo !== undefined) frame.replyTo = entry.replyTo;
         if (entry.error) frame.error = true;
-        const more = this.channel.send(frame);
-        this.outbox.markSent(this.peer, entry.id);
-        if (!more) await this.channel.drained();
+        frames.push(frame);
+        bytes += body.length + MSG_OVERHEAD_BYTES;
+        if (bytes >= SEND_BATCH_BYTES && !flush()) await this.channel.drained();
       }
+      // The pass may have changed meanwhile only across an await, after which nothing was gathered.
+      if (!flush()) await this.channel.drained();
     } catch (err) {
       this.channel.close(new Error(`sending messages failed: ${errorMessage(err)}`));
     } finally {

@@ -296,6 +296,7 @@ function messagesApi(deps: MessagesApiDeps | undefined): ReturnType<typeof messa
   };
   return {
     'messages.send': off,
+    'messages.sendMany': off,
     'messages.list': off,
     'messages.ack': off,
     'messages.outbox': off,

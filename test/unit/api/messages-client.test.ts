@@ -10,10 +10,11 @@ import assert from 'node:assert/strict';
 import {
   MessagesClient,
   MessageStateError,
+  PartlyQueuedError,
   type ControlConnection,
 } from '../../../src-main/api/messages-client.js';
 import type { InboxMessage, MessageState, OutboxMessage } from '../../../src-main/api/contract-messages.js';
-import { isClawError } from '../../../src-main/core/errors.js';
+import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 
 const OFFICE = { name: 'office', fingerprint: 'ab'.repeat(32) };
 const LAPTOP = { name: 'laptop', fingerprint: 'cd'.repeat(32) };
@@ -53,25 +54,52 @@ class FakeAgent {
     },
   } as unknown as ControlConnection;
 
+  /** Most messages the outbox takes; past it `messages.send` fails and `messages.sendMany` stops. */
+  outboxLimit = Infinity;
+
+  private queue(params: Record<string, unknown>): OutboxMessage {
+    if (this.outbox.length >= this.outboxLimit) {
+      throw new ClawError('OUTBOX_FULL', 'outbox full: 3 messages to this peer are waiting');
+    }
+    const now = new Date().toISOString();
+    const m: OutboxMessage = {
+      id: newId(),
+      peer: params.peer === LAPTOP.name ? LAPTOP : OFFICE,
+      topic: (params.topic as string | undefined) ?? 'default',
+      size: Buffer.byteLength((params.text as string | undefined) ?? ''),
+      state: 'queued',
+      sentAt: now,
+      stateAt: now,
+      expiresAt: now,
+      ...(params.replyTo ? { replyTo: params.replyTo as string } : {}),
+    };
+    this.outbox.push(m);
+    this.onSend(m, params);
+    return { ...m };
+  }
+
   private call(method: string, params: Record<string, unknown>): Promise<unknown> {
     this.calls.push({ method, params });
     switch (method) {
+      case 'messages.sendMany': {
+        // As the agent does: in order until one does not fit; it and those after it are not queued.
+        const queued: OutboxMessage[] = [];
+        for (const m of params.messages as Record<string, unknown>[]) {
+          try {
+            queued.push(this.queue({ peer: params.peer, ...m }));
+          } catch (err) {
+            const { code, message } = err as ClawError;
+            return Promise.resolve({ queued, error: { code, message } });
+          }
+        }
+        return Promise.resolve({ queued });
+      }
       case 'messages.send': {
-        const now = new Date().toISOString();
-        const m: OutboxMessage = {
-          id: newId(),
-          peer: params.peer === LAPTOP.name ? LAPTOP : OFFICE,
-          topic: (params.topic as string | undefined) ?? 'default',
-          size: Buffer.byteLength((params.text as string | undefined) ?? ''),
-          state: 'queued',
-          sentAt: now,
-          stateAt: now,
-          expiresAt: now,
-          ...(params.replyTo ? { replyTo: params.replyTo as string } : {}),
-        };
-        this.outbox.push(m);
-        this.onSend(m, params);
-        return Promise.resolve({ ...m });
+        try {
+          return Promise.resolve(this.queue(params));
+        } catch (err) {
+          return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+        }
       }
       case 'messages.list': {
         this.onList();
@@ -241,12 +269,16 @@ test('waiting for more than the agent lists by default: receipts that came befor
   assert.equal(done.length, 1100);
 });
 
-test('send --lines: bodies in order, one call each; an oversized one queues none', async () => {
+test('send --lines: bodies in order, in one messages.sendMany; an oversized one queues none', async () => {
   const agent = new FakeAgent();
   const client = new MessagesClient(agent.connection);
-  const sent = await client.sendAll('office', [{ text: '1' }, { text: '2' }, { text: '3' }], { topic: 't' });
+  const sent = await client.sendMany('office', [{ text: '1' }, { text: '2' }, { text: '3' }], { topic: 't' });
   assert.deepEqual(
-    agent.calls.map((c) => c.params.text),
+    agent.calls.map((c) => c.method),
+    ['messages.sendMany'],
+  );
+  assert.deepEqual(
+    (agent.calls[0]!.params.messages as { text: string }[]).map((m) => m.text),
     ['1', '2', '3'],
   );
   assert.deepEqual(
@@ -393,4 +425,108 @@ test('serve: answers questions on its topic as replies, not replies; a failed an
     { peer: LAPTOP.fingerprint, text: 'it broke', topic: 'upper', replyTo: q2.id, error: true },
   ]);
   assert.deepEqual(agent.acked(), [q1.id, q2.id]);
+});
+
+test('sends called in one tick go in messages.sendMany requests of at most 1000, each resolved with its own message, IDs in call order', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  const sent = await Promise.all(
+    Array.from({ length: 2500 }, (_, i) => client.send('office', `m${i}`, { topic: 'bulk' })),
+  );
+  const requests = agent.calls.filter((c) => c.method.startsWith('messages.send'));
+  assert.deepEqual(
+    requests.map((c) => [c.method, (c.params.messages as unknown[]).length]),
+    [
+      ['messages.sendMany', 1000],
+      ['messages.sendMany', 1000],
+      ['messages.sendMany', 500],
+    ],
+  );
+  assert.deepEqual(
+    sent.map((m) => m.id),
+    agent.outbox.map((m) => m.id),
+  );
+  assert.deepEqual(
+    sent.map((m) => m.id),
+    [...sent.map((m) => m.id)].sort(),
+  );
+  // A lone send is one messages.send, as before.
+  await client.send('office', 'alone');
+  assert.equal(agent.calls.at(-1)!.method, 'messages.send');
+});
+
+test('a batch the outbox stops partway: those before resolve, it and those after fail as each would alone; a bad one fails alone, before any request', async () => {
+  const agent = new FakeAgent();
+  agent.outboxLimit = 3;
+  const client = new MessagesClient(agent.connection);
+  const results = await Promise.allSettled([
+    client.send('office', 'a'),
+    client.send('office', 'b', { topic: 'bad topic!' }),
+    client.send('office', 'c'),
+    client.send('office', 'd'),
+    client.send('office', 'e'),
+  ]);
+  assert.deepEqual(
+    results.map((r) => (r.status === 'fulfilled' ? 'queued' : (r.reason as { code: string }).code)),
+    ['queued', 'BAD_ARGUMENT', 'queued', 'queued', 'OUTBOX_FULL'],
+  );
+  assert.match(
+    ((results[1] as PromiseRejectedResult).reason as Error).message,
+    /^topic: .*nothing was queued$/,
+  );
+  assert.deepEqual(
+    agent.calls.map((c) => c.method),
+    ['messages.sendMany'],
+    'the bad one never reached the agent',
+  );
+});
+
+test('sendMany: a list longer than a request goes one request at a time; once the outbox is full the rest is not sent, and the error carries those queued', async () => {
+  const agent = new FakeAgent();
+  agent.outboxLimit = 1500;
+  const client = new MessagesClient(agent.connection);
+  let answered = 0;
+  const inFlightAtCall: number[] = [];
+  const call = agent.connection.call.bind(agent.connection);
+  (agent.connection as { call: typeof call }).call = async (method: never, params: never) => {
+    inFlightAtCall.push(agent.calls.length - answered);
+    try {
+      return await call(method, params);
+    } finally {
+      answered++;
+    }
+  };
+  const bodies = Array.from({ length: 3500 }, (_, i) => ({ text: `line ${i}` }));
+  await assert.rejects(client.sendMany('office', bodies), (err: unknown) => {
+    assert.ok(err instanceof PartlyQueuedError);
+    assert.equal(err.code, 'OUTBOX_FULL');
+    assert.equal(err.queued.length, 1500);
+    assert.match(err.message, /\(1500 of 3500 messages were queued before that; the rest were not\)$/);
+    return true;
+  });
+  assert.deepEqual(inFlightAtCall, [0, 0], 'the second request only once the first was answered');
+  assert.equal(agent.calls.length, 2, 'the third request was never sent');
+  assert.deepEqual(
+    agent.outbox.map((m) => m.size),
+    bodies.slice(0, 1500).map((b) => Buffer.byteLength(b.text)),
+  );
+});
+
+test('an agent without messages.sendMany: each message goes as messages.send, in order', async () => {
+  const agent = new FakeAgent();
+  const call = agent.connection.call.bind(agent.connection);
+  (agent.connection as { call: typeof call }).call = (method: string, params: never) =>
+    method === 'messages.sendMany'
+      ? Promise.reject(new ClawError('BAD_ARGUMENT', "unknown method 'messages.sendMany'"))
+      : call(method as never, params);
+  const client = new MessagesClient(agent.connection);
+  const sent = await Promise.all(['1', '2', '3'].map((t) => client.send('office', t)));
+  assert.deepEqual(
+    agent.calls.map((c) => c.params.text),
+    ['1', '2', '3'],
+  );
+  assert.deepEqual(
+    sent.map((m) => m.id),
+    agent.outbox.map((m) => m.id),
+  );
 });

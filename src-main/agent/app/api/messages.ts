@@ -1,27 +1,28 @@
 /**
- * The API's messages domain (api/contract-messages.ts, issue 54): `messages.send`, `.list`, `.ack`,
+ * The API's messages domain (api/contract-messages.ts, issue 54): `messages.send`, `.sendMany`, `.list`, `.ack`,
  * `.outbox`, `.delete` over the node's inbox and outbox, and the `message` and `message.state` events.
  * Peers are named as every other method names them (agent/links/resolve-peer.ts); a message from or
  * to a node that is no longer a peer keeps its fingerprint and is named by its start.
  */
-import type {
-  InboxMessage,
-  MessageMethodResults,
-  MessagePeer,
-  OutboxMessage,
+import {
+  MESSAGE_BATCH_MAX_BYTES,
+  type InboxMessage,
+  type MessageMethodResults,
+  type MessagePeer,
+  type OutboxMessage,
 } from '../../../api/contract-messages.js';
 import type { MethodParams } from '../../../api/contract.js';
 import type { Disposer } from '../../../core/emitter.js';
 import { ClawError } from '../../../core/errors.js';
 import { MAX_MESSAGE_BODY_BYTES } from '../../../protocol/message-frames.js';
 import type { Inbox, InboxEntry } from '../../../messages/inbox.js';
-import type { Outbox, OutboxEntry } from '../../../messages/outbox.js';
+import type { NewMessage, Outbox, OutboxEntry } from '../../../messages/outbox.js';
 import { resolvePeer } from '../../links/resolve-peer.js';
 import type { PeerDirectory } from '../../links/ports.js';
 
 export interface MessagesApiDeps {
   inbox: Pick<Inbox, 'list' | 'body' | 'markRead' | 'delete' | 'events'>;
-  outbox: Pick<Outbox, 'queue' | 'list' | 'delete' | 'events'>;
+  outbox: Pick<Outbox, 'queue' | 'queueMany' | 'list' | 'delete' | 'events'>;
   peers: Pick<PeerDirectory, 'peerEntries' | 'self'>;
 }
 
@@ -34,6 +35,9 @@ export const MESSAGE_LIST_DEFAULT = 1000;
  */
 export const MESSAGE_LIST_BODY_BUDGET = 4 * 1024 * 1024;
 
+/** One message's fields as `messages.send` and each of `messages.sendMany` take them. */
+type SendFields = MethodParams<'messages.sendMany'>['messages'][number];
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 type Handlers = {
@@ -42,30 +46,36 @@ type Handlers = {
   ) => Promise<MessageMethodResults[M]> | MessageMethodResults[M];
 };
 
-/** The five methods, for the API handler (agent-api.ts spreads them in). */
+/** The six methods, for the API handler (agent-api.ts spreads them in). */
 export function messageHandlers(deps: MessagesApiDeps): Handlers {
   const { inbox, outbox } = deps;
   return {
     'messages.send': async (p) => {
       const peer = resolvePeer(deps.peers, p.peer);
-      const body = p.text !== undefined ? Buffer.from(p.text, 'utf8') : decodeBase64(p.base64 ?? '');
-      // Said before anything else is looked at: the size is what a person fixes first.
-      if (body.length > MAX_MESSAGE_BODY_BYTES) {
+      const queued = await outbox.queue(newMessage(peer.fingerprint, p));
+      return outboxMessage(queued, namer(deps));
+    },
+    'messages.sendMany': async (p) => {
+      const peer = resolvePeer(deps.peers, p.peer);
+      const n = p.messages.length;
+      let total = 0;
+      const inputs = p.messages.map((m, i) => {
+        const input = newMessage(peer.fingerprint, m, n > 1 ? `message ${i + 1} of ${n}` : undefined);
+        total += input.body.length;
+        return input;
+      });
+      if (total > MESSAGE_BATCH_MAX_BYTES) {
         throw new ClawError(
           'BAD_ARGUMENT',
-          `a message is at most 1 MiB (${MAX_MESSAGE_BODY_BYTES} bytes); this one is ${body.length} bytes: nothing was queued (send it as a file instead)`,
+          `one messages.sendMany carries at most ${MESSAGE_BATCH_MAX_BYTES} bytes of bodies; these ${n} have ${total}: nothing was queued (send them in smaller batches)`,
         );
       }
-      const queued = await outbox.queue({
-        peer: peer.fingerprint,
-        body,
-        text: p.text !== undefined,
-        ...(p.topic !== undefined ? { topic: p.topic } : {}),
-        ...(p.ttlMs !== undefined ? { ttlMs: p.ttlMs } : {}),
-        ...(p.replyTo !== undefined ? { replyTo: p.replyTo } : {}),
-        ...(p.error ? { error: true } : {}),
-      });
-      return outboxMessage(queued, namer(deps));
+      const { queued, error } = await outbox.queueMany(inputs);
+      const name = namer(deps);
+      return {
+        queued: queued.map((e) => outboxMessage(e, name)),
+        ...(error ? { error: { code: error.code, message: error.message } } : {}),
+      };
     },
     'messages.list': async (p) => {
       const from = p.from === undefined ? undefined : fingerprintOf(deps, p.from);
@@ -155,14 +165,57 @@ function fingerprintOf(deps: Pick<MessagesApiDeps, 'peers'>, ref: string): strin
   return resolvePeer(deps.peers, ref).fingerprint;
 }
 
-function decodeBase64(text: string): Buffer {
+/** The outbox's input for one message as the API takes it; `which` names it in a batch. */
+function newMessage(peer: string, p: SendFields, which?: string): NewMessage {
+  const body = p.text !== undefined ? Buffer.from(p.text, 'utf8') : decodeBase64(p.base64 ?? '', which);
+  // Said before anything else is looked at: the size is what a person fixes first.
+  if (body.length > MAX_MESSAGE_BODY_BYTES) {
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `${which ? `${which}: ` : ''}a message is at most 1 MiB (${MAX_MESSAGE_BODY_BYTES} bytes); this one is ${body.length} bytes: nothing was queued (send it as a file instead)`,
+    );
+  }
+  return {
+    peer,
+    body,
+    text: p.text !== undefined,
+    ...(p.topic !== undefined ? { topic: p.topic } : {}),
+    ...(p.ttlMs !== undefined ? { ttlMs: p.ttlMs } : {}),
+    ...(p.replyTo !== undefined ? { replyTo: p.replyTo } : {}),
+    ...(p.error ? { error: true } : {}),
+  };
+}
+
+function decodeBase64(text: string, which?: string): Buffer {
   if (text.length % 4 !== 0 || !BASE64.test(text)) {
-    throw new ClawError('BAD_ARGUMENT', 'base64 must be standard base64 (A–Z a–z 0–9 + /, padded with =)');
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `${which ? `${which}: ` : ''}base64 must be standard base64 (A–Z a–z 0–9 + /, padded with =)`,
+    );
   }
   return Buffer.from(text, 'base64');
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** ISO prefixes (`YYYY-MM-DDTHH:MM:SS.`) by whole second: a burst of messages shares a few seconds. */
+const isoSeconds = new Map<number, string>();
+/** Most seconds remembered before the map starts over. */
+const ISO_SECONDS_MAX = 256;
+/** Last ms toISOString writes with a four-digit year. */
+const ISO_PLAIN_MAX = 253_402_300_799_999;
+
+/** `new Date(ms).toISOString()`, without building a Date and formatting all of it per time. */
+export function iso(ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0 || ms > ISO_PLAIN_MAX) return new Date(ms).toISOString();
+  const second = Math.floor(ms / 1000);
+  let prefix = isoSeconds.get(second);
+  if (prefix === undefined) {
+    if (isoSeconds.size >= ISO_SECONDS_MAX) isoSeconds.clear();
+    prefix = new Date(second * 1000).toISOString().slice(0, 20);
+    isoSeconds.set(second, prefix);
+  }
+  const frac = ms - second * 1000;
+  return `${prefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+}
 
 export function inboxMessage(
   e: InboxEntry,

@@ -1,0 +1,250 @@
+/**
+ * The client's side of batched sends (issue 54): every `send` and `sendMany` of one messages client
+ * goes through one queue, in the order called, and leaves in `messages.sendMany` requests. Whatever
+ * is called in one tick goes together (a program that pipelines 10,000 sends costs the agent ten
+ * requests, ten answers and a few disk flushes instead of 10,000 of each), and requests are pipelined
+ * like the sends they carry: the agent takes them in the order they come, so the IDs keep the order of
+ * the calls. A lone send goes as `messages.send`, as before.
+ *
+ * Each call keeps the answer it would have had alone. Every message is checked here first, as the
+ * agent checks it (checkSendItem), so a request is never refused for one bad message; the agent then
+ * queues a request's messages in order until one does not fit the outbox, and that one and those after
+ * it in the request are failed with its OUTBOX_FULL — as they would have been one by one, since the
+ * outbox does not empty while one request is taken. The messages of one `sendMany` stay together: the
+ * next request of a list goes only once the one before it was answered, and once one of them failed
+ * the rest of the list is not sent (a list queued with a hole in it would be worse than one cut short).
+ */
+import { ClawError, isClawError } from '../core/errors.js';
+import { uuidV7Problem } from '../core/uuid-v7.js';
+import { MAX_MESSAGE_TTL_MS, MIN_MESSAGE_TTL_MS, topicProblem } from '../protocol/message-frames.js';
+import type { OutboxMessage } from './contract-messages.js';
+import type { MethodName, MethodParams, MethodResults } from './contract.js';
+// Not from contract-messages.ts: that loads zod, which a CLI command should not pay for.
+import { bodySize, MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES, type BodyParams } from './message-bodies.js';
+
+/** One message as `messages.sendMany` takes it. */
+export type SendItem = MethodParams<'messages.sendMany'>['messages'][number];
+
+/** The messages of one `sendMany` call, which go one request at a time and stop at the first failure. */
+export interface SendGroup {
+  failed: unknown;
+  /** A request carrying some of them is being answered. */
+  busy: boolean;
+}
+
+/** One message waiting to be sent, and its caller. */
+export interface PendingSend {
+  peer: string;
+  message: SendItem;
+  /** Set for the messages of one `sendMany`; undefined for a lone `send`. */
+  group: SendGroup | undefined;
+  resolve(m: OutboxMessage): void;
+  reject(err: unknown): void;
+}
+
+/** What the batcher needs of a control connection. */
+export interface BatchConnection {
+  call<M extends MethodName>(
+    method: M,
+    params: MethodParams<M>,
+    timeoutMs?: number,
+  ): Promise<MethodResults[M]>;
+}
+
+/**
+ * Most characters of message fields one request carries (3 Mi): the agent's line limit is 4 MiB on
+ * every transport, and a text body's JSON escapes can make it longer than its bytes.
+ */
+export const MESSAGE_BATCH_MAX_CHARS = 3 * 1024 * 1024;
+/** Requests of one client being answered at once (the agent reads 64 per connection at a time). */
+export const SEND_REQUESTS_IN_FLIGHT = 8;
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Why the agent would refuse `m` (BAD_ARGUMENT), or undefined: the checks of `messages.send`, made
+ * here so that a request is never refused whole for one message (the body's size is checkBodySizes').
+ */
+export function sendItemProblem(m: SendItem): string | undefined {
+  if ((m.text === undefined) === (m.base64 === undefined))
+    return 'a message has exactly one body: text or base64';
+  if (m.base64 !== undefined && (m.base64.length % 4 !== 0 || !BASE64.test(m.base64)))
+    return 'base64 must be standard base64 (A–Z a–z 0–9 + /, padded with =)';
+  if (m.topic !== undefined) {
+    const problem = topicProblem(m.topic);
+    if (problem) return `topic: ${problem}`;
+  }
+  if (
+    m.ttlMs !== undefined &&
+    (!Number.isInteger(m.ttlMs) || m.ttlMs < MIN_MESSAGE_TTL_MS || m.ttlMs > MAX_MESSAGE_TTL_MS)
+  )
+    return `ttlMs: a time to live is a whole number of ms from ${MIN_MESSAGE_TTL_MS} (1 s) to ${MAX_MESSAGE_TTL_MS} (30 days)`;
+  if (m.replyTo !== undefined) {
+    const problem = uuidV7Problem(m.replyTo);
+    if (problem) return `replyTo: ${problem}`;
+  }
+  if (m.error && m.replyTo === undefined) return 'an error message must answer one (replyTo)';
+  return undefined;
+}
+
+export class SendBatcher {
+  private readonly waiting: PendingSend[] = [];
+  private inFlight = 0;
+  private pumpScheduled = false;
+  /** The agent answered that it has no `messages.sendMany` (an older release): each goes alone. */
+  private oneByOne = false;
+
+  constructor(private readonly control: BatchConnection) {}
+
+  /** Queues one message (checked: see sendItemProblem); it leaves with the next request. */
+  add(send: PendingSend): void {
+    this.waiting.push(send);
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    // After this tick's other calls: they go in the same request.
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < SEND_REQUESTS_IN_FLIGHT) {
+      const batch = this.take();
+      if (batch.length === 0) return;
+      this.inFlight++;
+      void this.sendBatch(batch).finally(() => {
+        this.inFlight--;
+        for (const s of batch) if (s.group) s.group.busy = false;
+        this.pump();
+      });
+    }
+  }
+
+  /**
+   * The next request's messages: from the front, those to the same peer, up to MESSAGE_BATCH_MAX
+   * messages, MESSAGE_BATCH_MAX_BYTES of bodies and MESSAGE_BATCH_MAX_CHARS of fields (at least one),
+   * stopping at a list whose previous request is still being answered. Messages of a list that
+   * already failed are failed here, unsent.
+   */
+  private take(): PendingSend[] {
+    const batch: PendingSend[] = [];
+    const groups = new Set<SendGroup>();
+    let bytes = 0;
+    let chars = 0;
+    while (this.waiting.length > 0 && batch.length < MESSAGE_BATCH_MAX) {
+      const next = this.waiting[0]!;
+      const group = next.group;
+      if (group?.failed !== undefined) {
+        this.waiting.shift();
+        next.reject(group.failed);
+        continue;
+      }
+      if (group?.busy && !groups.has(group)) break;
+      if (batch.length > 0 && next.peer !== batch[0]!.peer) break;
+      const size = bodySize(next.message as BodyParams);
+      const length = fieldChars(next.message);
+      if (
+        batch.length > 0 &&
+        (bytes + size > MESSAGE_BATCH_MAX_BYTES || chars + length > MESSAGE_BATCH_MAX_CHARS)
+      )
+        break;
+      this.waiting.shift();
+      batch.push(next);
+      if (group) {
+        group.busy = true;
+        groups.add(group);
+      }
+      bytes += size;
+      chars += length;
+    }
+    return batch;
+  }
+
+  private async sendBatch(batch: PendingSend[]): Promise<void> {
+    if (batch.length === 1 || this.oneByOne) return this.oneAtATime(batch);
+    let answer: MethodResults['messages.sendMany'];
+    try {
+      answer = await this.control.call('messages.sendMany', {
+        peer: batch[0]!.peer,
+        messages: batch.map((s) => s.message),
+      });
+    } catch (err) {
+      if (isClawError(err, 'BAD_ARGUMENT') && /unknown method/.test(err.message)) {
+        this.oneByOne = true;
+        return this.oneAtATime(batch);
+      }
+      for (const s of batch) fail(s, err);
+      return;
+    }
+    const { queued, error } = answer;
+    const stopped =
+      error !== undefined
+        ? new ClawError(error.code, error.message)
+        : queued.length < batch.length
+          ? new ClawError(
+              'INTERNAL',
+              `the agent answered ${queued.length} messages for the ${batch.length} sent`,
+            )
+          : undefined;
+    batch.forEach((s, i) => {
+      const m = queued[i];
+      if (m !== undefined) s.resolve(m);
+      else fail(s, stopped);
+    });
+  }
+
+  /**
+   * Each message as `messages.send`, in order: lone sends pipelined (the agent takes requests in the
+   * order they come), a list's messages each after the one before it was queued (its rest is dropped
+   * once one failed).
+   */
+  private async oneAtATime(batch: PendingSend[]): Promise<void> {
+    const alone = (s: PendingSend) =>
+      this.control.call('messages.send', { peer: s.peer, ...s.message }).then(
+        (m) => s.resolve(m),
+        (err: unknown) => fail(s, err),
+      );
+    let inFlight: Promise<void>[] = [];
+    for (const s of batch) {
+      if (s.group === undefined) {
+        inFlight.push(alone(s));
+        continue;
+      }
+      await Promise.all(inFlight);
+      inFlight = [];
+      if (s.group.failed !== undefined) s.reject(s.group.failed);
+      else await alone(s);
+    }
+    await Promise.all(inFlight);
+  }
+}
+
+/** The error `sendMany` rejects with when some of its messages were queued before one failed. */
+export class PartlyQueuedError extends ClawError {
+  constructor(
+    readonly why: unknown,
+    /** Those queued before it, in order. */
+    readonly queued: OutboxMessage[],
+    total: number,
+  ) {
+    const base = why instanceof Error ? why.message : String(why);
+    super(
+      isClawError(why) ? why.code : 'INTERNAL',
+      `${base} (${queued.length} of ${total} messages were queued before that; the rest were not)`,
+      { cause: why, ...(isClawError(why) && why.hint ? { hint: why.hint } : {}) },
+    );
+    this.name = 'PartlyQueuedError';
+  }
+}
+
+function fail(s: PendingSend, err: unknown): void {
+  if (s.group) s.group.failed ??= err;
+  s.reject(err);
+}
+
+/** About how many characters a message's fields take in a request (its body as JSON escapes it). */
+function fieldChars(m: SendItem): number {
+  const body = m.text !== undefined ? JSON.stringify(m.text).length : (m.base64?.length ?? 0);
+  return body + 64 + (m.topic?.length ?? 0) + (m.replyTo !== undefined ? 48 : 0);
+}
