@@ -23,6 +23,12 @@ export const DEFAULT_DISK_RESERVE_BYTES = 1024 ** 3;
 export const DEFAULT_PEER_QUOTA_BYTES = 100 * 1024 ** 3;
 /** How long a completed transfer's ID is remembered for a sender that missed COMPLETE (7 days, ms). */
 export const DONE_MEMORY_MS = 7 * 24 * 3600_000;
+/**
+ * How long a transfer that stopped arriving keeps its staging (30 days, ms): its sender may carry on
+ * after a long absence; one that never does (it was cancelled while this node was away) stops counting
+ * against its quota then.
+ */
+export const STAGING_KEEP_MS = 30 * 24 * 3600_000;
 
 export interface FileStoreOptions {
   diskReserveBytes?: number;
@@ -77,6 +83,10 @@ export class FileStore {
     }
     for (const name of await readdir(this.inbox)) {
       if (name.endsWith('.part')) await rm(join(this.inbox, name), { recursive: true, force: true });
+    }
+    for (const name of await readdir(this.staging)) {
+      const dir = join(this.staging, name);
+      if ((await newestChange(dir)) < now - STAGING_KEEP_MS) await rm(dir, { recursive: true, force: true });
     }
     for (const name of await readdir(this.done)) {
       const s = await stat(join(this.done, name)).catch(() => undefined);
@@ -171,6 +181,17 @@ export class FileStore {
   async remember(from: string, id: string, received: string, hash: string): Promise<void> {
     await writeFile(this.doneFile(from, id), `${received} ${hash}\n`, { mode: 0o600 });
   }
+}
+
+/** When anything in a staging folder last changed (ms), its data files included. */
+async function newestChange(dir: string): Promise<number> {
+  let newest = (await stat(dir).catch(() => ({ mtimeMs: 0 }))).mtimeMs;
+  for (const sub of [dir, join(dir, 'd')]) {
+    for (const name of await readdir(sub).catch(() => [] as string[])) {
+      newest = Math.max(newest, (await stat(join(sub, name)).catch(() => ({ mtimeMs: 0 }))).mtimeMs);
+    }
+  }
+  return newest;
 }
 
 /** Total size of the files directly in `dir` (0 when absent). */

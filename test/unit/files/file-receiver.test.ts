@@ -8,12 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileChannel } from '../../../src-main/files/file-channel.js';
 import { FileReceiver } from '../../../src-main/files/file-receiver.js';
-import { FileStore, type FileStoreOptions } from '../../../src-main/files/file-store.js';
+import { FileStore, STAGING_KEEP_MS, type FileStoreOptions } from '../../../src-main/files/file-store.js';
 import { moveOut } from '../../../src-main/files/move-out.js';
 import type { FileFrame, OfferEntry } from '../../../src-main/protocol/file-frames.js';
 import { duplexPair } from '../../helpers/duplex-pair.js';
@@ -161,4 +161,20 @@ test('an offer seen before is answered with what staging holds; the rest complet
   );
   assert.deepEqual(readdirSync(join(out, 'd (1)')).sort(), ['empty', 'f', 'l']);
   assert.deepEqual(await store.list(), []);
+});
+
+test('a staging folder unchanged for 30 days is removed when the store opens; a recent one stays', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cb-recv-'));
+  const store = new FileStore(home);
+  await store.open();
+  const old = store.stagingDir(PEER.fingerprint, ID);
+  const recent = store.stagingDir(PEER.fingerprint, 'f'.repeat(32));
+  for (const dir of [old, recent]) {
+    mkdirSync(join(dir, 'd'), { recursive: true });
+    writeFileSync(join(dir, 'd', '0'), 'part');
+  }
+  const aged = new Date(Date.now() - STAGING_KEEP_MS - 60_000);
+  for (const p of [old, join(old, 'd'), join(old, 'd', '0')]) utimesSync(p, aged, aged);
+  await store.open();
+  assert.deepEqual(readdirSync(store.staging), [recent.split('/').pop()]);
 });
