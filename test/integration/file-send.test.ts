@@ -167,7 +167,21 @@ test(
       const log = await cli(['log', '--json', '--home', node.home]);
       assert.match(log.stdout, new RegExp(`"connection": "${kind}"`), `${node.name}'s audit log`);
     }
-    // A second get finds nothing; a second send of the same files is a new transfer, renamed on get.
+    // `get --wait` with nothing there waits for the next transfer and moves it.
+    const waiting = mkdtempSync(join(tmpdir(), 'cb-file-wait-'));
+    const getWait = startProcess(['file', 'get', waiting, '--wait', '--home', b.home]);
+    await waitFor(
+      'get --wait to say it waits',
+      () => /waiting for a transfer/.test(getWait.stderr()),
+      30_000,
+    );
+    assert.equal((await send(a, 'b', [join(source, 'tree', 'run.sh')])).code, 0);
+    const waited = await new Promise<number | null>((r) =>
+      getWait.child.exitCode !== null ? r(getWait.child.exitCode) : getWait.child.once('exit', r),
+    );
+    assert.equal(waited, 0, getWait.stderr());
+    assert.deepEqual(readdirSync(waiting), ['run.sh']);
+    // A second send of the same files after success is a new transfer; a name there already is renamed.
     assert.equal((await send(a, 'b', [join(source, 'tree', 'run.sh')])).code, 0);
     assert.equal((await send(a, 'b', [join(source, 'tree', 'run.sh')])).code, 0);
     const again = await cli(['file', 'get', out, '--home', b.home]);
@@ -321,6 +335,40 @@ test(
     assert.equal(code, 0, run.stderr());
     assert.match(run.stdout(), /sent 1 file .* every one verified/);
     console.log(`[file-send] both agents killed in turn; b held ${held} bytes at the second kill`);
+    assert.equal(snapshot(await get(b)).get('big file.bin'), wanted.get('big file.bin'));
+  },
+);
+
+test(
+  'the relay restarted halfway through a relay-only transfer: file send carries on and exits 0',
+  { timeout: 600_000 },
+  async () => {
+    let relay = await startRelay();
+    const a = await startNode('a', { relay: relay.url, direct: false });
+    const b = await startNode('b', { relay: relay.url, direct: false });
+    await pair(a, b, 'files', false);
+    const big = join(source, 'tree', 'big file.bin');
+    const total = BIG_MIB * 1024 * 1024;
+    const run = startProcess(['file', 'send', 'b', big, '--json', '--home', a.home]);
+    const held = await holds(b, total / 16, total / 2);
+    await relay.proc.stop('SIGKILL');
+    relay = await startRelay(relay.port);
+    const code = await new Promise<number | null>((r) =>
+      run.child.exitCode !== null ? r(run.child.exitCode) : run.child.once('exit', r),
+    );
+    assert.equal(code, 0, run.stderr());
+    const lines = run
+      .stdout()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as TransferInfo & { event: string });
+    const waited = lines.findIndex((l) => l.state === 'waiting' && l.bytesDone >= held);
+    const carriedOn = lines.slice(Math.max(0, waited)).find((l) => l.state === 'sending');
+    assert.ok(
+      waited > 0 && carriedOn && carriedOn.bytesDone >= held,
+      `carried on at ${carriedOn?.bytesDone}, b held ${held}`,
+    );
+    console.log(`[file-send] relay restart: b held ${held}; carried on at ${carriedOn.bytesDone}`);
     assert.equal(snapshot(await get(b)).get('big file.bin'), wanted.get('big file.bin'));
   },
 );
