@@ -187,7 +187,7 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
       }
       if (json) printJsonLine({ event: end.state, ...end });
       throw new ClawError(
-        'BAD_ARGUMENT',
+        'TRANSFER_FAILED',
         `${end.state === 'cancelled' ? 'cancelled' : 'not sent'}: ${end.why ?? 'the transfer failed'}`,
       );
     }

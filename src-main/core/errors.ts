@@ -46,7 +46,9 @@ export type ErrorCode =
   /** The receiver refused a message whose receipt was awaited (`msg send --wait`; its why says which code). */
   | 'MESSAGE_REFUSED'
   /** A message's time to live passed before the awaited receipt came. */
-  | 'MESSAGE_EXPIRED';
+  | 'MESSAGE_EXPIRED'
+  /** A file transfer ended without every file verified there (`file send`; its why says what happened). */
+  | 'TRANSFER_FAILED';
 
 export class ClawError extends Error {
   /**
