@@ -1,5 +1,5 @@
 /**
- * `npm run bench:footprint [-- --quick] [--json]` (issue 56): what an idle agent and an idle relay hold,
+ * `npm run bench:footprint [-- [REF] [--quick] [--json]]` (issue 56): what an idle agent and an idle relay hold,
  * beside Node's own floor (`node -e 'setInterval(()=>{},1e3)'`) measured in the same minutes.
  *
  * Real processes, started from the built CLI as a user starts them (`clawbridge relay`, `clawbridge
@@ -20,6 +20,7 @@
  * row says when it was first back within 10 % of the idle figure). Heap used and external memory come
  * from the agent itself (`status`'s `process`, asked after the window, so the request is not in it).
  * Nothing talks to the measured processes during a window: the control connections are closed first.
+ * With REF, the build of that git revision is measured instead (to compare with one before a change).
  * Linux only (/proc).
  */
 import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -33,7 +34,8 @@ import { ControlClient } from '../src-main/api/control-client.js';
 import type { PeerInfo, ProcessMemory } from '../src-main/api/contract.js';
 import { controlSocketPath } from '../src-main/home/home-dir.js';
 import { parseHostPort } from '../src-main/core/host-port.js';
-import { CLI, runCli } from './cli-agents.js';
+import { buildRevision } from './build-revision.js';
+import { CLI as THIS_CLI, runCli } from './cli-agents.js';
 import { killByPid, launch, type Launched } from './processes.js';
 import { cpuSeconds } from './udp-drops.js';
 
@@ -275,20 +277,27 @@ export function formatReport(r: FootprintReport): string {
   return lines.join('\n');
 }
 
-function parseArgs(argv: string[]): { quick: boolean; json: boolean } {
+function parseArgs(argv: string[]): { quick: boolean; json: boolean; ref: string | undefined } {
   let quick = false;
   let json = false;
+  let ref: string | undefined;
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
     else if (arg === '--json') json = true;
-    else throw new Error(`unknown option ${arg}; usage: npm run bench:footprint [-- --quick] [--json]`);
+    else if (!arg.startsWith('-') && ref === undefined) ref = arg;
+    else
+      throw new Error(`unknown option ${arg}; usage: npm run bench:footprint [-- [REF] [--quick] [--json]]`);
   }
-  return { quick, json };
+  return { quick, json, ref };
 }
 
 async function main(): Promise<void> {
-  const { quick, json } = parseArgs(process.argv.slice(2));
+  const { quick, json, ref } = parseArgs(process.argv.slice(2));
   const idleS = quick ? 10 : 60;
+  // REF: the same measured on another revision's build (bench/build-revision.ts), e.g. the one before
+  // a change; a build whose status has no `process` shows no heap figures.
+  const other = ref === undefined ? undefined : buildRevision(ref);
+  const CLI = other?.cli ?? THIS_CLI;
   const dir = mkdtempSync(join(tmpdir(), 'cb-footprint-'));
   const procs: Launched[] = [];
   let sink: Server | undefined;
@@ -302,7 +311,7 @@ async function main(): Promise<void> {
     // also creates the identity, and what that loads (an X.509 library) stays for the process's life.
     const allNames = ['a', 'b', 'c', ...Array.from({ length: LINKED - 2 }, (_, i) => extraName(i))];
     // One at a time: ten key generations at once took over the CLI timeout on the loaded 2-core VM.
-    for (const n of allNames) await runCli(['id', '--home', join(dir, n)]);
+    for (const n of allNames) await runCli(['id', '--home', join(dir, n)], CLI);
     const startRelay = async () => {
       const r = launch(
         process.execPath,
@@ -504,6 +513,7 @@ async function main(): Promise<void> {
     sink?.close();
     await Promise.all(procs.map((p) => killByPid(p.proc)));
     rmSync(dir, { recursive: true, force: true });
+    other?.remove();
   }
 }
 
