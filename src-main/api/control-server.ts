@@ -30,6 +30,9 @@ import { replaceStaleSocket } from './stale-socket.js';
  */
 export const MAX_CONTROL_LINE = 4 * 1024 * 1024;
 
+/** Characters of replies and events gathered into one write (64 Ki); a longer line goes at once. */
+const LINES_WRITE_CHARS = 64 * 1024;
+
 /** Requests of one connection handled at once; the connection is not read while this many are. */
 export const MAX_IN_FLIGHT_REQUESTS = 64;
 
@@ -236,17 +239,34 @@ function serve(
   // Requests being handled, and whether reading is paused until replies are out (backpressure).
   let inFlight = 0;
   let paused = false;
+  // Lines (replies and events) of one tick leave in one write, up to LINES_WRITE_CHARS: a burst of
+  // message receipts or answers is one syscall, not one per line (issue 54). Written out before an
+  // upgrade or the end.
+  let lines: string[] = [];
+  let linesLength = 0;
+  const unsent = () => socket.writableLength + linesLength;
+  const writeLines = () => {
+    if (lines.length === 0) return;
+    const text = lines.length === 1 ? lines[0]! : lines.join('');
+    lines = [];
+    linesLength = 0;
+    if (socket.destroyed || upgraded) return;
+    socket.write(text);
+  };
   const send = (msg: unknown) => {
     if (socket.destroyed || upgraded) return;
-    socket.write(encodeLine(msg) + '\n');
-    if (socket.writableLength > MAX_REPLY_BACKLOG) socket.destroy();
+    const line = encodeLine(msg) + '\n';
+    if (lines.length === 0) process.nextTick(writeLines);
+    lines.push(line);
+    linesLength += line.length;
+    if (linesLength >= LINES_WRITE_CHARS) writeLines();
+    if (unsent() > MAX_REPLY_BACKLOG) socket.destroy();
   };
   const sendEvent = (event: string, data: unknown) => {
     send({ event, data });
-    if (socket.writableLength > MAX_EVENT_BACKLOG) socket.destroy();
+    if (unsent() > MAX_EVENT_BACKLOG) socket.destroy();
   };
-  const blocked = () =>
-    inFlight >= MAX_IN_FLIGHT_REQUESTS || socket.writableLength > REPLY_BACKLOG_HIGH_WATER;
+  const blocked = () => inFlight >= MAX_IN_FLIGHT_REQUESTS || unsent() > REPLY_BACKLOG_HIGH_WATER;
   // Decoded here rather than with setEncoding, so an upgraded socket can go on reading raw bytes.
   const decoder = new StringDecoder('utf8');
   /**
@@ -263,6 +283,8 @@ function serve(
         disposeEvents ??= handler.onEvent(sendEvent);
         continue;
       }
+      // What this connection was sent so far goes before anything an upgrade writes.
+      if (upgrades) writeLines();
       if (upgrades && acceptStreamUpgrade(socket, line, buffered, upgrades)) {
         upgraded = true;
         socket.allowHalfOpen = false; // a stream ends both ways, as it always did
@@ -280,6 +302,7 @@ function serve(
     }
     if (upgraded || socket.destroyed) return;
     if (ended && inFlight === 0 && !buffered.includes('\n')) {
+      writeLines();
       socket.end();
       return;
     }
@@ -291,6 +314,7 @@ function serve(
     // Every complete line is handed out: what is left is the start of one line.
     if (buffered.length > MAX_CONTROL_LINE) {
       send({ id: null, ok: false, error: { code: 'BAD_ARGUMENT', message: 'request line too long' } });
+      writeLines();
       socket.destroy();
       return;
     }

@@ -292,3 +292,51 @@ test('the control socket is never opened to other users: 0600 on POSIX; on Windo
     mode: null,
   });
 });
+
+test('replies and events of one tick leave in one write, in order (a burst of 1,000 receipts is not 1,000 writes)', async () => {
+  const home = tempDir('cb-ctl-');
+  const path = controlSocketPath(home);
+  let push: ((event: string, data: unknown) => void) | undefined;
+  const burst: ApiHandler = {
+    call: (method) => {
+      // A burst of receipts, as a DELIVERED frame for 1,000 messages makes.
+      if (method === 'peers.list') for (let i = 0; i < 1000; i++) push?.('message.state', { i });
+      return Promise.resolve({ method } as never);
+    },
+    onEvent: (l) => {
+      push = l as (event: string, data: unknown) => void;
+      return () => (push = undefined);
+    },
+  };
+  const server = await startControlServer(path, burst);
+  const client = await ControlClient.connect(path, home);
+  const got: number[] = [];
+  client.onEvent((event, data) => {
+    if (event === 'message.state') got.push((data as unknown as { i: number }).i);
+  });
+  for (let i = 0; i < 100 && push === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  // Counted on this process's sockets: the server's writes happen here.
+  const proto = (await import('node:net')).Socket.prototype as unknown as {
+    write: (...args: unknown[]) => boolean;
+  };
+  const { write } = proto;
+  let writes = 0;
+  proto.write = function (this: unknown, ...args: unknown[]) {
+    writes++;
+    return write.apply(this, args);
+  };
+  try {
+    await client.call('peers.list', {});
+    for (let i = 0; i < 200 && got.length < 1000; i++) await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    proto.write = write;
+  }
+  assert.deepEqual(
+    got,
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
+  // One for the request (the client's), then the events and the reply: one write, not 1,001.
+  assert.ok(writes <= 3, `${writes} writes`);
+  client.close();
+  await server.close();
+});
