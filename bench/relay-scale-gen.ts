@@ -23,8 +23,8 @@ const REGISTER_TIMEOUT_MS = 30_000;
 const REGISTER_ATTEMPTS = 3;
 /** Failed registrations after which `load` stops trying: whatever stopped them is the answer. */
 const MAX_FAILURES = 64;
-/** Bytes per circuit send in `flow`: a link frame's size (64 KiB) would hide per-frame costs less. */
-const FLOW_CHUNK_BYTES = 16 * 1024;
+/** Bytes per circuit send in `flow`: the largest frame a link sends in bulk (mux frames are ≤ 64 KiB). */
+const FLOW_CHUNK_BYTES = 64 * 1024;
 
 /** The address node slot `slot` dials from: 127.0.1.1, 127.0.1.2, … (250 per third octet). */
 export function addressOf(slot: number): string {
@@ -187,6 +187,16 @@ async function flow(a: {
     }),
   );
   const circuits = opened.filter((c): c is Circuit => c !== undefined);
+  // A circuit the relay closes mid-flow (DESTINATION_FULL, a slow consumer) stops its sender: said.
+  let cut = 0;
+  let cutWhy = '';
+  for (const c of circuits) {
+    c.onClose((err) => {
+      if (!running || !err) return;
+      cut += 1;
+      cutWhy ||= err.message;
+    });
+  }
   for (const c of circuits) {
     const pump = () => {
       while (running && !c.closed && c.send(chunk));
@@ -204,6 +214,7 @@ async function flow(a: {
   const ms = performance.now() - t0;
   running = false;
   for (const c of circuits) c.close();
+  if (cut > 0) failures.push(`${cut} circuits cut while data flowed: ${cutWhy}`);
   return { bytes, ms, circuits: circuits.length, failures };
 }
 

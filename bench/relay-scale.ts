@@ -37,6 +37,8 @@ const WARM_SHARE = 0.05;
 const CONCURRENCY = 8;
 /** Probe nodes (one more node registering) per relay. */
 const PROBES = 200;
+/** Rounds the probes are taken in, loaded and empty relay in turn. */
+const PROBE_ROUNDS = 4;
 /** Circuit opens timed per relay. */
 const CIRCUIT_PROBES = 200;
 /** Seconds of data counted per flow row, after FLOW_WARM_S. */
@@ -57,7 +59,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { nodes: 15_000, circuits: 1_000, generators: 4, idleSeconds: 60, pairs: 2 };
+  const args: Args = { nodes: 15_000, circuits: 1_000, generators: 4, idleSeconds: 60, pairs: 3 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = Number(argv[i + 1]);
@@ -188,7 +190,7 @@ async function main(): Promise<void> {
     gens.push(probeGen);
     const loadGens = gens.slice(0, a.generators);
 
-    // The empty relay first: one more node and one more circuit, the reference for the loaded figures.
+    // Two nodes on the empty relay for its circuit probes (the reference for the loaded figures).
     const slotBase = Math.ceil((a.nodes + 4) / PER_ADDRESS) + 10;
     const cpFrom = probeBase + 2 * PROBES;
     await probeGen.request('load', {
@@ -199,23 +201,6 @@ async function main(): Promise<void> {
       perAddress: PER_ADDRESS,
       concurrency: 2,
     });
-    const emptyRegister = await probeGen.request<number[]>(
-      'register-probe',
-      {
-        url: empty.url,
-        fingerprint: empty.fingerprint,
-        from: probeBase + PROBES,
-        count: PROBES,
-        slot: slotBase + 20,
-      },
-      300_000,
-    );
-    const emptyCircuit = await probeGen.request<number[]>(
-      'circuit-probe',
-      { from: cpFrom, to: cpFrom + 1, count: CIRCUIT_PROBES },
-      300_000,
-    );
-
     const pairTimes = { empty: [] as number[], loaded: [] as number[] };
     const pairOn = async (r: Relay, into: number[]) => {
       const pair = await startAgentPair('relay', CLI, { relay: { url: r.url, fingerprint: r.fingerprint } });
@@ -273,7 +258,8 @@ async function main(): Promise<void> {
       out(`  last: ${failures[failures.length - 1]}`);
     }
 
-    await sleep(10_000);
+    // Past the relay's trim after a burst of registrations (10 s after the last, ADR 0054).
+    await sleep(15_000);
     const rssN = rssOf(loaded.pid);
     const fdsN = fdsOf(loaded.pid);
     const perNode = (rssN - rss0) / Math.max(1, registered);
@@ -284,10 +270,13 @@ async function main(): Promise<void> {
 
     // Idle: only heartbeats (each node pings every 15 s, the relay pings each node every 15 s).
     const c0 = cpuMsOf(loaded.pid);
+    const e0 = cpuMsOf(empty.pid);
     const t0 = performance.now();
     const gcpu0 = await Promise.all(loadGens.map((g) => g.request<{ cpuMs: number }>('usage')));
     await sleep(a.idleSeconds * 1000);
-    const idlePct = ((cpuMsOf(loaded.pid) - c0) / (performance.now() - t0)) * 100;
+    const idleMs = performance.now() - t0;
+    const idlePct = ((cpuMsOf(loaded.pid) - c0) / idleMs) * 100;
+    const emptyPct = ((cpuMsOf(empty.pid) - e0) / idleMs) * 100;
     const gcpu1 = await Promise.all(loadGens.map((g) => g.request<{ cpuMs: number; rss: number }>('usage')));
     const genPct =
       (gcpu1.reduce((s, u) => s + u.cpuMs, 0) - gcpu0.reduce((s, u) => s + u.cpuMs, 0)) /
@@ -297,7 +286,7 @@ async function main(): Promise<void> {
       0,
     );
     out(
-      `idle ${a.idleSeconds} s: relay CPU ${idlePct.toFixed(2)} % of one core (target ≤ 2 %); generators ${genPct.toFixed(1)} % for their ${registered} nodes' heartbeats; ${still} nodes still connected; RSS ${mib(rssOf(loaded.pid))} MiB`,
+      `idle ${a.idleSeconds} s: relay CPU ${idlePct.toFixed(2)} % of one core (target ≤ 2 %; the empty relay beside it ${emptyPct.toFixed(2)} %); generators ${genPct.toFixed(1)} % for their ${registered} nodes' heartbeats; ${still} nodes still connected; RSS ${mib(rssOf(loaded.pid))} MiB`,
     );
     out(`  ${uptimeLine()}`);
 
@@ -310,16 +299,47 @@ async function main(): Promise<void> {
       perAddress: PER_ADDRESS,
       concurrency: 2,
     });
-    const loadedRegister = await probeGen.request<number[]>(
-      'register-probe',
-      { url: loaded.url, fingerprint: loaded.fingerprint, from: probeBase, count: PROBES, slot: slotBase },
-      300_000,
-    );
-    const loadedCircuit = await probeGen.request<number[]>(
-      'circuit-probe',
-      { from: cpFrom + 2, to: cpFrom + 3, count: CIRCUIT_PROBES },
-      300_000,
-    );
+    // Loaded and empty relay in turns, PROBE_ROUNDS rounds, so both see the same machine load.
+    const loadedRegister: number[] = [];
+    const emptyRegister: number[] = [];
+    const loadedCircuit: number[] = [];
+    const emptyCircuit: number[] = [];
+    const perRound = PROBES / PROBE_ROUNDS;
+    for (let r = 0; r < PROBE_ROUNDS; r++) {
+      for (const [relay, into, from, slot] of [
+        [loaded, loadedRegister, probeBase, slotBase],
+        [empty, emptyRegister, probeBase + PROBES, slotBase + 20],
+      ] as const) {
+        into.push(
+          ...(await probeGen.request<number[]>(
+            'register-probe',
+            {
+              url: relay.url,
+              fingerprint: relay.fingerprint,
+              from: from + r * perRound,
+              count: perRound,
+              slot: slot + r * Math.ceil(perRound / 25),
+            },
+            300_000,
+          )),
+        );
+      }
+      const circuits = CIRCUIT_PROBES / PROBE_ROUNDS;
+      loadedCircuit.push(
+        ...(await probeGen.request<number[]>(
+          'circuit-probe',
+          { from: cpFrom + 2, to: cpFrom + 3, count: circuits },
+          300_000,
+        )),
+      );
+      emptyCircuit.push(
+        ...(await probeGen.request<number[]>(
+          'circuit-probe',
+          { from: cpFrom, to: cpFrom + 1, count: circuits },
+          300_000,
+        )),
+      );
+    }
     const row = (what: string, xs: number[]) =>
       `${what}: p50 ${ms(median(xs))} ms, p99 ${ms(quantile(xs, 0.99))} ms (${xs.length})`;
     out(row(`one more node registers, ${registered} connected`, loadedRegister) + ' (target p99 ≤ 50 ms)');
@@ -350,20 +370,32 @@ async function main(): Promise<void> {
       const fails = rs.flatMap((r) => r.failures);
       return { rate: bytes / secs, opened, fails };
     };
-    const c10cpu = cpuMsOf(loaded.pid);
-    const f10 = await flowRow(10);
-    const c10 = cpuMsOf(loaded.pid) - c10cpu;
-    const cNcpu = cpuMsOf(loaded.pid);
-    const fN = await flowRow(a.circuits);
-    const cN = cpuMsOf(loaded.pid) - cNcpu;
+    const genCpuMs = async () =>
+      (await Promise.all(loadGens.map((g) => g.request<{ cpuMs: number }>('usage')))).reduce(
+        (sum, u) => sum + u.cpuMs,
+        0,
+      );
+    const flowWithCpu = async (circuits: number) => {
+      const r0 = cpuMsOf(loaded.pid);
+      const g0 = await genCpuMs();
+      const f = await flowRow(circuits);
+      const wall = (FLOW_S + FLOW_WARM_S) * 1000;
+      const relayPct = ((cpuMsOf(loaded.pid) - r0) / wall) * 100;
+      const genPct = (((await genCpuMs()) - g0) / wall) * 100;
+      return { ...f, cpu: `relay CPU ${relayPct.toFixed(0)} %, generators ${genPct.toFixed(0)} %` };
+    };
+    const f10 = await flowWithCpu(10);
+    const fN = await flowWithCpu(a.circuits);
+    const failed = (f: { fails: string[] }) =>
+      f.fails.length ? `; ${f.fails.length} failed: ${f.fails[0]}` : '';
+    out(`10 circuits: ${mib(f10.rate)} MiB/s through the relay (${f10.cpu})${failed(f10)}`);
     out(
-      `10 circuits: ${mib(f10.rate)} MiB/s through the relay (relay CPU ${((c10 / ((FLOW_S + FLOW_WARM_S) * 1000)) * 100).toFixed(0)} %)`,
-    );
-    out(
-      `${fN.opened} circuits: ${mib(fN.rate)} MiB/s (relay CPU ${((cN / ((FLOW_S + FLOW_WARM_S) * 1000)) * 100).toFixed(0)} %) = ${(fN.rate / f10.rate).toFixed(2)}× 10 circuits (target ≥ 0.8×)${fN.fails.length ? `; ${fN.fails.length} failed: ${fN.fails[0]}` : ''}`,
+      `${fN.opened} circuits: ${mib(fN.rate)} MiB/s (${fN.cpu}) = ${(fN.rate / f10.rate).toFixed(2)}× 10 circuits (target ≥ 0.8×)${failed(fN)}`,
     );
     out(`  relay RSS after the flows ${mib(rssOf(loaded.pid))} MiB`);
 
+    // What the flows left queued drains first.
+    await sleep(10_000);
     // A real pair on the loaded relay and on the empty one, alternately.
     for (let k = 0; k < a.pairs; k++) {
       await pairOn(loaded, pairTimes.loaded);

@@ -12,6 +12,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
 import { ClawError } from '../core/errors.js';
+import { IDLE_TRIM_AFTER_MS, releaseWhenIdle, trimNow } from '../core/idle-trim.js';
 import { fingerprintOfCert } from '../crypto/signature.js';
 import {
   RELAY_CLOSE_REASONS,
@@ -117,6 +118,12 @@ const MAX_FRAGMENTS = 64;
 const SHUTDOWN_GRACE_MS = 1_000;
 /** Upper bound of the sweep period (auth, idle and slow-consumer deadlines), in ms. */
 const MAX_SWEEP_MS = 1_000;
+/**
+ * Registrations after which the relay collects once they stop (ADR 0054): each leaves ~6 KiB of garbage
+ * (its TLS handshake, certificate parse and signature check) that an idle relay, whose heartbeats keep
+ * the process from ever counting as quiet (core/idle-trim.ts), would otherwise hold indefinitely.
+ */
+const TRIM_AFTER_REGISTRATIONS = 500;
 /** Heartbeat checks per pingIntervalMs: a quiet node is pinged, and a dead one cut, within this fraction of it. */
 const HEARTBEAT_TICKS = 3;
 /** Silence, in ping intervals, after which the relay pings a connection (a live client pings every one). */
@@ -145,6 +152,19 @@ class Relay {
   private closing = false;
   /** What the relay can still take (relay/capacity.ts). */
   readonly capacity: RelayCapacity;
+  /** Registrations whose garbage the next trim should collect (see sweep). */
+  private trimHint = 0;
+  /** Told to the idle trim (core/idle-trim.ts): non-zero makes it collect, for the garbage is in the heap. */
+  private readonly garbage = {
+    releaseIdle: (): number => {
+      const hint = this.trimHint;
+      this.trimHint = 0;
+      return hint;
+    },
+  };
+  /** Registrations since the last trim, and when the last one was (ms): see TRIM_AFTER_REGISTRATIONS. */
+  private registeredSinceTrim = 0;
+  private lastRegisteredAt = 0;
   /** Set while refusing new nodes as full: why, since when the log last said so, and how many since. */
   private full: { reason: FullReason; loggedAt: number; refused: number } | undefined;
 
@@ -199,6 +219,7 @@ class Relay {
       () => this.conns.size,
     );
     this.capacity.sample();
+    releaseWhenIdle(this.garbage);
     this.listener = createNetServer((socket) => this.acceptor.accept(socket));
     const wsOptions: ServerOptions & { closeTimeout: number; maxFragments: number } = {
       noServer: true,
@@ -395,6 +416,8 @@ class Relay {
       this.drop(old, 'REPLACED');
     }
     this.metrics.authSuccesses.inc();
+    this.registeredSinceTrim += 1;
+    this.lastRegisteredAt = Date.now();
     this.log.debug({ ip: conn.ip, node: result.nodeId }, 'relay node authenticated');
     const l = this.limits;
     conn.ws.send(
@@ -494,6 +517,15 @@ class Relay {
     this.ips.sweep();
     this.splices.sweep();
     this.capacity.sample();
+    if (
+      this.registeredSinceTrim >= TRIM_AFTER_REGISTRATIONS &&
+      now - this.lastRegisteredAt >= IDLE_TRIM_AFTER_MS
+    ) {
+      // Non-zero from releaseIdle makes the trim collect: the garbage is in the heap, not in a pool.
+      this.trimHint = this.registeredSinceTrim;
+      this.registeredSinceTrim = 0;
+      trimNow();
+    }
     if (this.full && this.capacity.refusal() === undefined && this.capacity.canAccept()) this.hasRoomAgain();
   }
 }
