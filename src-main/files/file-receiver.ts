@@ -34,6 +34,8 @@ import { checkOfferNames } from './file-names.js';
 import { offerBytes, type FileStore, type ReceivedMeta } from './file-store.js';
 import { hashFile, treeHash } from './tree-walk.js';
 
+/** Most transfers `files.transfers` keeps listing per direction (finished ones go first). */
+export const KEPT_TRANSFERS = 200;
 /** How long verified indices wait to be sent together, in ms (one frame for many small files). */
 const VERIFIED_BATCH_MS = 20;
 
@@ -101,6 +103,12 @@ export class FileReceiver {
   /** @internal */ changed(s: ReceivingSession): void {
     this.transfers.set(s.view.id, s);
     this.events.emit('changed', s.view);
+    // The list keeps the latest finished ones only (a Map iterates oldest first).
+    if (this.transfers.size <= KEPT_TRANSFERS) return;
+    for (const [id, t] of this.transfers) {
+      if (this.transfers.size <= KEPT_TRANSFERS) break;
+      if (!t.live) this.transfers.delete(id);
+    }
   }
 }
 
@@ -148,6 +156,10 @@ export class ReceivingSession {
       await this.current?.fh.close().catch(() => undefined);
       this.current = undefined;
       if (this.dir) this.receiver.release(this.dir, this);
+      // What is left is the view: the offer's entries may be long.
+      this.entries = [];
+      this.local = [];
+      this.held = [];
       if (this.phase !== 'over' && this.id) {
         this.phase = 'over';
         this.view.state = 'failed';

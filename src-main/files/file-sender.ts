@@ -30,7 +30,7 @@ import {
   type OfferEntry,
 } from '../protocol/file-frames.js';
 import { FileChannel } from './file-channel.js';
-import { RateMeter, type TransferView } from './file-receiver.js';
+import { KEPT_TRANSFERS, RateMeter, type TransferView } from './file-receiver.js';
 import { offerBytes, type FileStore } from './file-store.js';
 import { treeHash, walkTree } from './tree-walk.js';
 
@@ -135,6 +135,11 @@ export class FileSender {
     const t = new OutgoingTransfer(this, saved);
     t.skipped = walked.skipped;
     this.transfers.set(saved.id, t);
+    // The list keeps the latest finished ones only (a Map iterates oldest first).
+    for (const [id, old] of this.transfers) {
+      if (this.transfers.size <= KEPT_TRANSFERS) break;
+      if (old.view.state === 'done' || old.view.state === 'cancelled') this.transfers.delete(id);
+    }
     await t.save();
     t.run();
     return t.view;
@@ -200,6 +205,8 @@ export class OutgoingTransfer {
     if (this.channel?.isOpen) this.channel.send({ type: 'cancel', reason });
     this.channel?.close(new ClawError('STREAM_RESET', reason, { refusal: 'CANCELLED' }));
     this.set('cancelled', reason);
+    this.saved.entries = [];
+    this.saved.sources = [];
     void rm(this.file, { force: true });
   }
 
@@ -350,6 +357,9 @@ export class OutgoingTransfer {
       this.view.bytesDone = this.view.bytes;
       this.view.filesDone = this.files;
       await rm(this.file, { force: true });
+      // Only the view is kept now: the entries and sources may be long.
+      this.saved.entries = [];
+      this.saved.sources = [];
       this.set('done');
     } finally {
       count();
