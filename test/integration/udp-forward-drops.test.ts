@@ -101,11 +101,11 @@ test(
     await flood(sender, port, HALF, 1 + HALF);
     const sent = 1 + 2 * HALF;
 
-    // Until every datagram is accounted for, or nothing has moved for 3 s (bounded: 60 s).
+    // Until every datagram is accounted for, or nothing has moved for 10 s (bounded: 90 s; generous for a loaded machine).
     let info = await forwardInfo(pair.homeA, 'flood');
     let last = -1;
     let still = Date.now();
-    const end = Date.now() + 60_000;
+    const end = Date.now() + 90_000;
     while (Date.now() < end) {
       info = await forwardInfo(pair.homeA, 'flood');
       const seen = received + (info.dropped ?? 0) + kernelDropsAt(sinkPort);
@@ -113,7 +113,7 @@ test(
       if (seen !== last) {
         last = seen;
         still = Date.now();
-      } else if (Date.now() - still > 3_000) break;
+      } else if (Date.now() - still > 10_000) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     const sinkDrops = kernelDropsAt(sinkPort);
