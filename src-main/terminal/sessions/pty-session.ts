@@ -12,7 +12,9 @@
 import { accessSync, closeSync, constants as fsConstants, openSync, readSync, statSync } from 'node:fs';
 import { constants, homedir, userInfo } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { spawn, type IPty } from 'node-pty';
+import { createRequire } from 'node:module';
+import type * as NodePty from 'node-pty';
+import type { IPty } from 'node-pty';
 import { ClawError } from '../../core/errors.js';
 import { Emitter, type Disposer } from '../../core/emitter.js';
 import type { ExitStatus } from '../../protocol/terminal-frames.js';
@@ -25,6 +27,17 @@ import { sessionTerminalType, TERMINAL_TYPE } from './terminal-type.js';
  * that margin lets the session resume reading in time to take every byte.
  */
 export const PTY_EXIT_POLL_MS = 25;
+
+/**
+ * node-pty, loaded by the first terminal rather than with the agent (ADR 0053): an agent that serves
+ * no terminal keeps neither its JavaScript nor its native addon. Loaded with `require` (it is CommonJS)
+ * so that spawning stays synchronous.
+ */
+let nodePty: typeof NodePty | undefined;
+function ptyModule(): typeof NodePty {
+  nodePty ??= createRequire(import.meta.url)('node-pty') as typeof NodePty;
+  return nodePty;
+}
 
 /** How long a hung-up process may take to exit before it is killed, in ms (3 s). */
 export const PTY_KILL_GRACE_MS = 3_000;
@@ -298,7 +311,7 @@ export class PtySession {
     const withModes = withPtyModes(argv, opts);
     const [file, ...args] = withModes;
     try {
-      const pty = spawn(file!, args, {
+      const pty = ptyModule().spawn(file!, args, {
         name: term,
         cols: opts.cols,
         rows: opts.rows,
