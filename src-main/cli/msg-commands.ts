@@ -18,6 +18,7 @@ import {
   DEFAULT_WAIT_MS,
   MessagesClient,
   MessageStateError,
+  PartlyQueuedError,
   type Listening,
 } from '../api/messages-client.js';
 import { parseDuration } from '../core/duration.js';
@@ -242,7 +243,15 @@ export function registerMsgCommands(program: Command): void {
           ...(topic !== undefined ? { topic } : {}),
           ...(ttlMs !== undefined ? { ttlMs } : {}),
         };
-        const sent = await client.sendAll(peer, bodies, sendOpts);
+        // --lines: in requests of up to 1,000 lines, each one disk flush on the agent; a line the
+        // outbox cannot take stops the rest (the IDs of those queued are printed before the error).
+        let sent: OutboxMessage[];
+        try {
+          sent = await client.sendMany(peer, bodies, sendOpts);
+        } catch (err) {
+          if (err instanceof PartlyQueuedError) printSent(err.queued, all.json);
+          throw err;
+        }
         if (!wait) return printSent(sent, all.json);
         try {
           printSent(

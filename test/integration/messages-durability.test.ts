@@ -11,6 +11,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditListResult } from '../../src-main/api/contract.js';
+import type { SendManyResult } from '../../src-main/api/contract-messages.js';
 import { stopAll, waitFor } from '../helpers/processes.js';
 import { addPeer, inbox, nextState, ok, online, outbox, send, startNode } from './message-helpers.js';
 
@@ -146,5 +147,53 @@ test('a 2 MiB body is refused at once naming the 1 MiB limit, nothing queued; a 
     5_000,
   );
   assert.equal(line.peer?.name, 'b');
+  await Promise.all([a.api.close(), b.api.close()]);
+});
+
+test('a batch (messages.sendMany) is durable once answered: kill -9 right after the answer, all of it is still queued and arrives once each, in order', async () => {
+  let [a, b] = await Promise.all([startNode('a'), startNode('b')]);
+  await addPeer(a, b);
+  await addPeer(b, a);
+  await online(a, 'b');
+  await b.api.close();
+  await b.proc.stop();
+
+  const texts = Array.from({ length: 1000 }, (_, i) => `batch ${i} ${'y'.repeat(i % 11)}`);
+  const answer = (await a.api.call('messages.sendMany', {
+    peer: 'b',
+    messages: texts.map((text) => ({ text, topic: 'batch' })),
+  })) as SendManyResult;
+  assert.equal(answer.error, undefined);
+  assert.equal(answer.queued.length, 1000);
+  const ids = answer.queued.map((m) => m.id);
+  assert.deepEqual(ids, [...ids].sort(), 'IDs in the order given');
+  // Right after the answer: no clean stop, nothing flushed on the way out.
+  await a.proc.stop('SIGKILL');
+  a = await startNode('a', { node: a });
+  const queued = await outbox(a, { peer: 'b' });
+  assert.deepEqual(
+    queued.map((m) => m.id),
+    ids,
+    'every message of the answered batch is still queued after kill -9',
+  );
+
+  b = await startNode('b', { node: b });
+  const got = await waitFor(
+    'b holds 1000 messages',
+    async () => {
+      const list = await inbox(b, { topic: 'batch' });
+      return list.length >= 1000 && list;
+    },
+    60_000,
+  );
+  assert.deepEqual(
+    got.map((m) => m.id),
+    ids,
+    'each once, in the order given',
+  );
+  assert.deepEqual(
+    got.map((m) => m.text),
+    texts,
+  );
   await Promise.all([a.api.close(), b.api.close()]);
 });

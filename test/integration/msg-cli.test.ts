@@ -212,6 +212,39 @@ test('--lines: one message per line, in order; bytes that are not UTF-8 arrive a
   assert.ok(states.every((st) => st === 'delivered' || st === 'read'));
 });
 
+test('--lines of 2,500 lines (three batches): each line arrives once, in order, and the IDs printed are those queued', async () => {
+  const texts = Array.from({ length: 2500 }, (_, i) => `ordered ${i + 1}`);
+  const sent = await cliWithInput(
+    ['msg', 'send', 'b', '--lines', '--topic', 'ordered', '--json', '--home', a.home],
+    Buffer.from(texts.join('\n') + '\n'),
+    90_000,
+  );
+  assert.equal(sent.code, 0, sent.stderr);
+  const ids = sent.stdout
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { id: string }).id);
+  assert.equal(ids.length, 2500);
+  assert.deepEqual(ids, [...ids].sort(), 'IDs in the order of the lines');
+  const got = await waitFor(
+    'b holds 2500 messages on topic ordered',
+    async () => {
+      const r = await cli(['msg', 'inbox', '--topic', 'ordered', '--json', '--home', b.home]);
+      const list = JSON.parse(r.stdout) as { id: string; text: string }[];
+      return list.length >= 2500 && list;
+    },
+    60_000,
+  );
+  assert.deepEqual(
+    got.map((m) => m.text),
+    texts,
+  );
+  assert.deepEqual(
+    got.map((m) => m.id),
+    ids,
+  );
+});
+
 test('without the message permission: send --wait delivered fails naming it and where to grant it', async () => {
   const r = await cli([
     'msg',
