@@ -522,9 +522,14 @@ class Relay {
       now - this.lastRegisteredAt >= IDLE_TRIM_AFTER_MS
     ) {
       // Non-zero from releaseIdle makes the trim collect: the garbage is in the heap, not in a pool.
-      this.trimHint = this.registeredSinceTrim;
+      const registrations = (this.trimHint = this.registeredSinceTrim);
       this.registeredSinceTrim = 0;
-      trimNow();
+      const rssBefore = process.memoryUsage.rss();
+      const { collected } = trimNow();
+      this.log.info(
+        { registrations, collected, rssBefore, rssAfter: process.memoryUsage.rss() },
+        'relay trimmed after a burst of registrations',
+      );
     }
     if (this.full && this.capacity.refusal() === undefined && this.capacity.canAccept()) this.hasRoomAgain();
   }
