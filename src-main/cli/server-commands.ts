@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from './commander.js';
 import { resolveHome } from '../home/home-dir.js';
-import { agentOverrides, checkUiFlags, type AgentCliOptions } from './agent-flags.js';
+// Types only: agent-flags.ts loads the settings schema (zod), which `relay` must not keep (ADR 0053).
+import type { AgentCliOptions } from './agent-flags.js';
 import type { RelayCliOptions } from './relay-command.js';
 import { hintCommand, printLine, printNote } from './output.js';
 import { lineWithHint } from '../core/hint.js';
@@ -61,6 +62,7 @@ export function registerServerCommands(program: Command): void {
       "peers' reverse forwards listen on loopback only (the default)",
     )
     .action(async (opts: AgentCliOptions) => {
+      const { agentOverrides, checkUiFlags } = await import('./agent-flags.js');
       // Every flag is checked before the home is created: a refused flag leaves nothing on disk.
       checkUiFlags(opts);
       const home = resolveHome(opts.home);

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const hook = fileURLToPath(new URL('../../helpers/loaded-packages.mjs', import.meta.url));
+const main = fileURLToPath(new URL('../../../src-main/cli/main.ts', import.meta.url));
+
+test('`clawbridge relay` keeps the agent-only packages out: no zod, no conf (ADR 0053)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cb-relay-modules-'));
+  try {
+    const relay = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        hook,
+        main,
+        'relay',
+        '--home',
+        join(home, 'r'),
+        '--listen',
+        '127.0.0.1:0',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    relay.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    relay.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    const exited = new Promise((resolve) => relay.once('exit', resolve));
+    // Bounded: a relay that never says it listens fails here rather than hanging the suite.
+    const deadline = Date.now() + 60_000;
+    while (!/relay listening on/.test(out) && Date.now() < deadline && relay.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(out, /relay listening on/, err);
+    relay.kill('SIGTERM');
+    await exited;
+    const line = /^loaded-packages: (.*)$/m.exec(err)?.[1] ?? '';
+    const loaded = line.split(',');
+    assert.ok(loaded.includes('ws'), `the hook sees packages: ${line}`);
+    for (const name of ['zod', 'conf', 'node-pty', 'bonjour-service']) {
+      assert.ok(!loaded.includes(name), `${name} was loaded: ${line}`);
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
