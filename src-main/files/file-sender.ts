@@ -361,10 +361,12 @@ export class OutgoingTransfer {
       this.saved.entries = [];
       this.saved.sources = [];
       this.set('done');
+    } catch (err) {
+      // The stream (and its line in connections and the audit log) ends with why: a refusal's words.
+      if (channel.isOpen) channel.close(new ClawError('STREAM_RESET', errorMessage(err)));
+      throw err;
     } finally {
       count();
-      if (channel.isOpen && this.view.state !== 'done')
-        channel.close(new ClawError('STREAM_RESET', 'transfer attempt over'));
     }
   }
 

@@ -92,7 +92,10 @@ export function createFiles(deps: FilesDeps): RunningFiles {
       const session = receiver.serve(stream, { fingerprint: req.peer.fingerprint, name: req.peer.name });
       void session.channel.closed.then((err) => {
         sync();
-        connection.end(err ? errorMessage(err) : undefined);
+        // A refused or failed transfer's summary says why in its own words (a name, the quota…).
+        const { state, why } = session.view;
+        const failed = state === 'failed' || state === 'cancelled';
+        connection.end(failed && why ? why : err ? errorMessage(err) : undefined);
       });
     },
   });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileChannel } from '../../../src-main/files/file-channel.js';
 import { FileReceiver } from '../../../src-main/files/file-receiver.js';
+import { createFiles } from '../../../src-main/files/file-service.js';
 import { FileStore, STAGING_KEEP_MS, type FileStoreOptions } from '../../../src-main/files/file-store.js';
 import { moveOut } from '../../../src-main/files/move-out.js';
 import type { FileFrame, OfferEntry } from '../../../src-main/protocol/file-frames.js';
@@ -177,4 +178,37 @@ test('a staging folder unchanged for 30 days is removed when the store opens; a 
   for (const p of [old, join(old, 'd'), join(old, 'd', '0')]) utimesSync(p, aged, aged);
   await store.open();
   assert.deepEqual(readdirSync(store.staging), [recent.split('/').pop()]);
+});
+
+test('the files service ends a refused transfer’s connection with the refusal’s words (its audit summary)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cb-svc-'));
+  let handle: ((req: never, served: never) => void) | undefined;
+  const files = createFiles({
+    home,
+    log: { warn: () => undefined, info: () => undefined } as never,
+    services: { register: (_name, def) => void (handle = def.handle as never) },
+    peers: {
+      peerEntries: () => [],
+      openStream: () => Promise.reject(new Error('none')),
+      onChanged: () => () => undefined,
+    },
+    store: { diskReserveBytes: 0 },
+  });
+  await files.part.start?.();
+  const pair = duplexPair();
+  const ended: Array<string | undefined> = [];
+  const connection = { bytesIn: () => undefined, end: (why?: string) => void ended.push(why) };
+  handle!(
+    { args: { v: 1 }, peer: PEER, reject: () => assert.fail('refused at once') } as never,
+    { accept: () => ({ stream: pair.b, connection }) } as never,
+  );
+  const got: FileFrame[] = [];
+  const sender = new FileChannel(pair.a, (f) => void got.push(f));
+  sender.send({ type: 'offer', id: ID, entries: [{ path: '../x', kind: 'dir' }], more: false });
+  for (let i = 0; i < 200 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(got[0]?.type, 'refuse');
+  pair.cut(new Error('transfer attempt over'));
+  for (let i = 0; i < 200 && ended.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.match(String(ended[0]), /"\.\.\/x" has a '\.\.' component: refused, nothing was written/);
+  await files.part.stop?.();
 });
