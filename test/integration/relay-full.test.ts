@@ -133,3 +133,23 @@ test('open files: past its fd reserve the relay refuses nodes with 4024 instead 
   b.stop();
   await relay.proc.stop();
 });
+
+test('--max-memory: with the RSS over its budget the relay refuses nodes as full (memory)', async () => {
+  // 1 MiB: any Node process is over it, so the first node already finds the relay full.
+  const relay = await startRelay(['--max-memory', '1']);
+  const raw = await RawClient.connect(relay.url);
+  assert.deepEqual(await raw.closedWith(), {
+    code: RelayCloseCode.RELAY_FULL,
+    reason: 'relay full: it takes no more nodes now (memory)',
+  });
+  await until(
+    'the relay to log the memory',
+    () =>
+      /relay full: refusing new nodes with close 4024 \(memory: RSS \d+ MiB, budget 1 MiB/.test(
+        relay.proc.stderr(),
+      ),
+    WAIT_MS,
+  );
+  assert.match(await metrics(relay.url), /clawbridge_relay_refused_full_total\{reason="memory"\} 1/);
+  await relay.proc.stop();
+});
