@@ -24,6 +24,7 @@ import {
   type UiPage,
 } from '../helpers/browser.js';
 import {
+  agentCall,
   cli,
   cliJson,
   pairedAgents,
@@ -289,10 +290,7 @@ test(
       joiners.push(cli(['pair', 'join', code, '--home', home, '--timeout', '30s']));
       await waitFor(
         `${name} pending`,
-        async () =>
-          (await cliJson<{ name: string }[]>(['pending', '--home', agents.homeA])).some(
-            (p) => p.name === name,
-          ),
+        async () => (await agentCall(agents.homeA, 'pending.list', {})).some((p) => p.name === name),
         15_000,
       );
     }

@@ -31,6 +31,7 @@ import {
   type UiPage,
 } from '../helpers/browser.js';
 import {
+  agentCall,
   cli,
   cliJson,
   pairedAgents,
@@ -73,7 +74,7 @@ before(async () => {
   await waitFor(
     'b to tell a what it grants',
     async () => {
-      const peers = await cliJson<{ name: string; theyAllow: string[] | null }[]>(['peers', '--home', homeA]);
+      const peers = await agentCall(homeA, 'peers.list', {});
       return peers.some((p) => p.name === 'b' && p.theyAllow !== null);
     },
     20_000,
@@ -110,7 +111,7 @@ test('a peer without peers: the empty state says to pair', { skip: skip ?? false
   ]);
   await waitFor(
     'c pending on a',
-    async () => (await cliJson<unknown[]>(['pending', '--home', homeA])).length > 0,
+    async () => (await agentCall(homeA, 'pending.list', {})).length > 0,
     15_000,
   );
   assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);

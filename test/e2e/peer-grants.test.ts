@@ -20,7 +20,7 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -64,11 +64,7 @@ before(async () => {
   await waitFor(
     'b and c to say what they grant a',
     async () => {
-      const peers = await cliJson<{ name: string; theyAllow: string[] | null }[]>([
-        'peers',
-        '--home',
-        homes.a,
-      ]);
+      const peers = await agentCall(homes.a, 'peers.list', {});
       return peers.length === 2 && peers.every((p) => p.theyAllow !== null);
     },
     15_000,

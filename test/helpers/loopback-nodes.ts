@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import type { StatusResult } from '../../src-main/api/contract.js';
-import { cli, cliJson, peerOf, startProcess, tempHome, waitFor } from './processes.js';
+import { agentCall, cli, cliJson, peerOf, startProcess, tempHome, waitFor } from './processes.js';
 
 /** A running agent: its name, home, fingerprint and direct listener's `127.0.0.1:PORT`. */
 export interface LoopbackNode {
@@ -59,7 +59,7 @@ export async function startListeningAgent(
   const status = await waitFor(
     `agent ${name} listening`,
     async () => {
-      const s = await cliJson<StatusResult>(['status', '--home', home]);
+      const s = await agentCall(home, 'status', {});
       return typeof s.listen === 'string' && s;
     },
     15_000,

@@ -243,7 +243,7 @@ export async function pairedAgents(
   const join = cli(['pair', 'join', code, '--home', homeB, '--timeout', '30s', '--allow', allow]);
   await waitFor(
     'B pending on A',
-    async () => (await cliJson<unknown[]>(['pending', '--home', homeA])).length > 0,
+    async () => (await agentCall(homeA, 'pending.list', {})).length > 0,
     15_000,
   );
   const approved = await cli(['approve', '--latest', '--home', homeA]);

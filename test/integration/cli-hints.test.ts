@@ -5,8 +5,16 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StatusResult } from '../../src-main/api/contract.js';
-import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import {
+  agentCall,
+  cli,
+  cliJson,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  waitFor,
+} from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -33,7 +41,7 @@ test('status with no relay: stopping the agent and starting it with --relay, as 
   await restarted.waitForLine(/agent n running/);
   await waitFor(
     'the relay connected',
-    async () => (await cliJson<StatusResult>(['status', '--home', home])).relays[0]?.connected,
+    async () => (await agentCall(home, 'status', {})).relays[0]?.connected,
     15_000,
   );
 });
@@ -119,7 +127,7 @@ test("a node the relaying node has not allowed: the hint's peers add, run there,
   assert.equal(added.code, 0, added.stderr);
   await waitFor(
     'd connected to the relay it was refused by',
-    async () => (await cliJson<StatusResult>(['status', '--home', homeD])).relays[0]?.connected,
+    async () => (await agentCall(homeD, 'status', {})).relays[0]?.connected,
     40_000,
   );
 });

@@ -7,8 +7,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConnectionInfo } from '../../src-main/api/contract.js';
-import { cli, cliJson, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { agentCall, cli, startProcess, stopAll, waitFor } from '../helpers/processes.js';
 import { startListeningAgent } from '../helpers/loopback-nodes.js';
 
 after(stopAll);
@@ -51,10 +50,7 @@ test('the serving side says what happened, and who did it', async () => {
   const term = startProcess(['term', 'b', '--home', a.home, '--', 'sleep', '60']);
   const served = await waitFor(
     'the terminal served on b',
-    async () =>
-      (await cliJson<ConnectionInfo[]>(['connections', '--home', b.home])).find(
-        (c) => c.kind === 'terminal-served',
-      ),
+    async () => (await agentCall(b.home, 'connections.list', {})).find((c) => c.kind === 'terminal-served'),
     15_000,
   );
   const closed = await cli(['connections', 'close', served.id, '--home', b.home]);

@@ -8,9 +8,10 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PairNewResult, PeerInfo, PendingInfo, StatusResult } from '../../src-main/api/contract.js';
+import type { PairNewResult, PeerInfo, StatusResult } from '../../src-main/api/contract.js';
 import { RELAY_IDLE_ENV } from '../../src-main/agent/relays/relay-set.js';
 import {
+  agentCall,
   cli,
   cliJson,
   peerOf,
@@ -94,10 +95,7 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
   const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
   await waitFor(
     'B pending on A',
-    async () =>
-      (await cliJson<PendingInfo[]>(['pending', '--home', homeA])).find(
-        (p) => p.fingerprint === idB.fingerprint,
-      ),
+    async () => (await agentCall(homeA, 'pending.list', {})).find((p) => p.fingerprint === idB.fingerprint),
     15_000,
   );
   const approve = await cli(['approve', '--latest', '--home', homeA]);
@@ -296,7 +294,7 @@ test("an invite whose relay pin is not the relay's certificate is refused at onc
   const join = cli(['pair', 'join', invite, '--home', homeB, '--timeout', '30s']);
   await waitFor(
     'b pending on a',
-    async () => (await cliJson<PendingInfo[]>(['pending', '--home', homeA])).length > 0,
+    async () => (await agentCall(homeA, 'pending.list', {})).length > 0,
     15_000,
   );
   assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);

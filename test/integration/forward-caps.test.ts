@@ -25,7 +25,7 @@ import {
 import { MAX_UDP_FLOWS_PER_FORWARD } from '../../src-main/forwards/udp-forward.js';
 import type { MuxStream } from '../../src-main/mux/mux.js';
 import type { StreamRequest } from '../../src-main/mux/types.js';
-import { cliJson, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, cliJson, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 import { linkRawPeer, openMany, rawPeer, type RawPeer } from '../helpers/raw-peer.js';
 import { testIdentity } from '../helpers/identities.js';
 import { freePort, listeningTcpPorts, ok, portFree, startAgent, startPair } from './forward-helpers.js';
@@ -347,9 +347,7 @@ test(
       await waitFor(
         'the forward to fill',
         async () => {
-          const f = (await cliJson<ForwardInfo[]>(['forward', 'list', '--home', pair.homeA])).find(
-            (x) => x.name === 'u',
-          );
+          const f = (await agentCall(pair.homeA, 'forward.list', {})).find((x) => x.name === 'u');
           return f && f.open >= MAX_UDP_FLOWS_PER_FORWARD;
         },
         20_000,

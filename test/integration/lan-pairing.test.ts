@@ -4,9 +4,9 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PairNewResult, PeerInfo, PendingInfo } from '../../src-main/api/contract.js';
+import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
 import { createNetnsPair, netnsUnavailable, type NetnsPair } from '../helpers/netns.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 
 const why = netnsUnavailable();
 if (why) console.log(`# LAN pairing test skipped: ${why}`);
@@ -44,7 +44,7 @@ test('pairing by code over the LAN (mDNS) with no relay, then a direct link', { 
   const join = cli(['pair', 'join', code.code, '--home', homeB, '--timeout', '30s']);
   const req = await waitFor(
     'B pending on A',
-    async () => (await cliJson<PendingInfo[]>(['pending', '--home', homeA]))[0],
+    async () => (await agentCall(homeA, 'pending.list', {}))[0],
     15_000,
   );
   assert.equal(req.via, 'code');

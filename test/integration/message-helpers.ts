@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-messages.js';
 import type { ContractConnection } from '../helpers/contract-suite.js';
 import { controlConnection } from '../helpers/control-connection.js';
-import { cli, cliJson, startProcess, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import { agentCall, cli, cliJson, startProcess, tempHome, waitFor, type Proc } from '../helpers/processes.js';
 import { freePort } from './forward-helpers.js';
 
 export interface MessageNode {
@@ -78,9 +78,7 @@ export async function online(from: MessageNode, to: string, timeoutMs = 30_000):
   return waitFor(
     `${from.name} sees ${to} online`,
     async () => {
-      const p = (
-        await cliJson<{ name: string; state: string; path: string | null }[]>(['peers', '--home', from.home])
-      ).find((x) => x.name === to);
+      const p = (await agentCall(from.home, 'peers.list', {})).find((x) => x.name === to);
       return p?.state === 'online' ? (p.path ?? 'unknown') : undefined;
     },
     timeoutMs,

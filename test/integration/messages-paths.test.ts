@@ -12,7 +12,7 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
-import { cliJson, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, cliJson, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 import { freePort } from './forward-helpers.js';
 import {
   addPeer,
@@ -58,10 +58,7 @@ test('direct: a message reaches a listening program within 1 s, read comes back;
     await ok(['peers', 'deny', 'a', 'message', '--home', b.home]);
     await waitFor(
       'the messages-in connection ended on b',
-      async () =>
-        !(await cliJson<ConnectionInfo[]>(['connections', '--home', b.home])).some(
-          (c) => c.kind === 'messages-in',
-        ),
+      async () => !(await agentCall(b.home, 'connections.list', {})).some((c) => c.kind === 'messages-in'),
       5_000,
     );
     const late = await send(a, { peer: 'b', text: 'after the deny' });

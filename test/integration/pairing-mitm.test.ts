@@ -15,7 +15,16 @@ import {
   encodeMsg2,
 } from '../../src-main/crypto/pairing-messages.js';
 import { prefixFreeCat } from '../../src-main/crypto/cpace.js';
-import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import {
+  agentCall,
+  cli,
+  cliJson,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  waitFor,
+} from '../helpers/processes.js';
 import { testIdentity } from '../helpers/identities.js';
 
 after(stopAll);
@@ -87,9 +96,7 @@ for (const target of ['msg1', 'msg2'] as const) {
     await b.waitForLine(/agent b running/);
     await waitFor(
       'B on the relay',
-      async () =>
-        (await cliJson<{ relays: { connected: boolean }[] }>(['status', '--home', homeB])).relays[0]
-          ?.connected,
+      async () => (await agentCall(homeB, 'status', {})).relays[0]?.connected,
       10_000,
     );
 

@@ -13,8 +13,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from './forward-helpers.js';
 import { join } from 'node:path';
-import type { PeerInfo } from '../../src-main/api/contract.js';
-import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import {
+  agentCall,
+  cli,
+  cliJson,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  waitFor,
+} from '../helpers/processes.js';
 
 /** tcpdump, installed through apt when running as root and missing; why not, otherwise. */
 function tcpdumpUnavailable(): string | undefined {
@@ -80,7 +88,7 @@ test(
       await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]);
       await waitFor(
         'relay link',
-        async () => (await cliJson<PeerInfo[]>(['peers', '--home', homeA]))[0]?.path === 'relay',
+        async () => (await agentCall(homeA, 'peers.list', {}))[0]?.path === 'relay',
         15_000,
       );
 

@@ -8,8 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StatusResult } from '../../src-main/api/contract.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import { agentCall, cli, startProcess, stopAll, tempHome, waitFor, type Proc } from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -51,7 +50,7 @@ async function connectedAgent(relayUrl: string, flags: string[]): Promise<{ proc
   await proc.waitForLine(/agent \S+ running/);
   await waitFor(
     'the agent on its relay',
-    async () => (await cliJson<StatusResult>(['status', '--home', home])).relays[0]?.connected,
+    async () => (await agentCall(home, 'status', {})).relays[0]?.connected,
     15_000,
   ).catch((err: Error) => assert.fail(`${err.message}\n${proc.stderr()}`));
   return { proc, home };
@@ -76,7 +75,7 @@ test(
     await again.waitForLine(/agent \S+ running/);
     await waitFor(
       'back on its relay with the saved token',
-      async () => (await cliJson<StatusResult>(['status', '--home', agent.home])).relays[0]?.connected,
+      async () => (await agentCall(agent.home, 'status', {})).relays[0]?.connected,
       15_000,
     );
     await again.stop();
