@@ -65,6 +65,7 @@ test('settings.get: defaults, relays without their tokens', () => {
     notifications: true,
     messageNotifications: true,
     allowRemoteReverseListen: false,
+    mineAllow: ['terminal', 'forward', 'message'],
   });
   assert.ok(!JSON.stringify(got).includes('secret'));
 });
