@@ -3,12 +3,14 @@
  * (api/store.ts); none fetches on mount.
  */
 import { useEffect, useRef, useSyncExternalStore } from 'react';
-import { useAgent, useMessages, useServices } from './api/hooks.js';
+import { finished } from './api/files-store.js';
+import { useAgent, useFiles, useMessages, useServices } from './api/hooks.js';
 import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { Toasts } from './components/Toasts.js';
 import { ActivityView } from './features/activity/ActivityView.js';
 import { ApprovalsView } from './features/approvals/ApprovalsView.js';
 import { ConnectionsView } from './features/connections/ConnectionsView.js';
+import { FilesView } from './features/files/FilesView.js';
 import { ForwardsView } from './features/forwards/ForwardsView.js';
 import { unreadCount } from './features/messages/conversations.js';
 import { MessagesView } from './features/messages/MessagesView.js';
@@ -28,6 +30,7 @@ const LABELS: Record<View, string> = {
   pair: 'Pair',
   terminals: 'Terminals',
   messages: 'Messages',
+  files: 'Files',
   forwards: 'Forwards',
   connections: 'Connections',
   activity: 'Activity',
@@ -79,6 +82,8 @@ function CurrentView({ view }: { view: View }) {
       return <TerminalsView />;
     case 'messages':
       return <MessagesView />;
+    case 'files':
+      return <FilesView />;
     case 'forwards':
       return <ForwardsView />;
     case 'connections':
@@ -109,6 +114,7 @@ export function App() {
   const status = useAgent((s) => s.status);
   const pending = useAgent((s) => s.pending.length);
   const unread = useMessages((s) => unreadCount(s.inbox));
+  const moving = useFiles((s) => s.transfers.filter((t) => !finished(t)).length);
   const connection = useAgent((s) => s.connection.kind);
   const terminals = useServices().terminals;
   // Live tabs only: one that failed to open or whose session ended has no terminal open any more.
@@ -142,6 +148,7 @@ export function App() {
           <NavEntry view="pair" current={view} />
           <NavEntry view="terminals" current={view} count={undefined} />
           <NavEntry view="messages" current={view} count={unread} counted="unread" />
+          <NavEntry view="files" current={view} count={moving} counted="in progress" />
           <NavEntry view="forwards" current={view} />
           <NavEntry view="connections" current={view} />
           <NavEntry view="activity" current={view} />

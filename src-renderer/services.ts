@@ -4,6 +4,7 @@
  */
 import { ApiClient } from './api/client.js';
 import type { Platform } from './api/pick-transport.js';
+import { FilesStore } from './api/files-store.js';
 import { MessagesStore } from './api/messages-store.js';
 import { AgentStore } from './api/store.js';
 import type { Transport } from './api/transport.js';
@@ -17,6 +18,8 @@ export interface Services {
   store: AgentStore;
   /** The inbox and outbox, kept live (api/messages-store.ts). */
   messages: MessagesStore;
+  /** Transfers, received files and shares, kept live (api/files-store.ts). */
+  files: FilesStore;
   nav: Navigation;
   toasts: Toasts;
   /** The code "Pair new device" shows, so a request that used it is not toasted too. */
@@ -39,6 +42,7 @@ export function createServices(
     client,
     store: new AgentStore(client),
     messages: new MessagesStore(client, prefs),
+    files: new FilesStore(client),
     nav: new Navigation(storage),
     toasts: new Toasts(),
     pairScreen: new PairScreen(),

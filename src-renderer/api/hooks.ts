@@ -6,6 +6,7 @@
 import { createContext, useContext, useSyncExternalStore } from 'react';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import type { Services } from '../services.js';
+import type { FilesSnapshot } from './files-store.js';
 import type { MessagesSnapshot } from './messages-store.js';
 import type { Snapshot } from './store.js';
 
@@ -35,4 +36,10 @@ export function usePeers(): PeerInfo[] {
 export function useMessages<T>(select: (s: MessagesSnapshot) => T): T {
   const { messages } = useServices();
   return useSyncExternalStore(messages.subscribe, () => select(messages.get()));
+}
+
+/** The selected part of the files snapshot (api/files-store.ts). */
+export function useFiles<T>(select: (s: FilesSnapshot) => T): T {
+  const { files } = useServices();
+  return useSyncExternalStore(files.subscribe, () => select(files.get()));
 }

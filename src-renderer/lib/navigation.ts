@@ -12,6 +12,7 @@ export const VIEWS = [
   'pair',
   'terminals',
   'messages',
+  'files',
   'forwards',
   'connections',
   'activity',
@@ -33,6 +34,8 @@ export interface Intent {
   openTerminal?: { peer: string; name: string };
   /** Messages: the conversation with this peer (its fingerprint) open. */
   messagesPeer?: string;
+  /** Files: the peer (fingerprint) to send files to, its dialog open. */
+  sendFilesTo?: string;
 }
 
 const KEY = 'clawbridge.view';

@@ -17,8 +17,10 @@ import { PermissionsDialog } from './PermissionsDialog.js';
 import { RenameDialog } from './RenameDialog.js';
 import { RouteDialog } from './RouteDialog.js';
 import { ActionButton } from '../../components/ActionButton.js';
+import { SendFilesDialog } from '../files/SendFilesDialog.js';
+import { desktopFiles } from '../../lib/desktop-files.js';
 
-type Open = 'permissions' | 'rename' | 'route' | 'remove' | null;
+type Open = 'permissions' | 'rename' | 'route' | 'remove' | 'send' | null;
 
 export function PeerCard({ peer }: { peer: PeerInfo }) {
   const { client, nav, terminals, toasts } = useServices();
@@ -26,6 +28,10 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
   const refusedId = useId();
   const [open, setOpen] = useState<Open>(null);
   const [ping, setPing] = useState<PingResult | null>(null);
+  // Files dropped on the card (desktop app only: a browser page cannot learn their paths).
+  const [dropped, setDropped] = useState<string[]>([]);
+  const [dropOver, setDropOver] = useState(false);
+  const desktop = desktopFiles();
   const action = useAction((err) => explainError(err, peer.name));
   const online = peerState(peer) === 'online';
   // While the agent is away the card is its last known state: a duration would go on counting from it
@@ -69,7 +75,33 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
     });
 
   return (
-    <li className="card" aria-labelledby={titleId} data-focus-item>
+    <li
+      className={dropOver ? 'card drop-target' : 'card'}
+      aria-labelledby={titleId}
+      data-focus-item
+      onDragOver={
+        desktop
+          ? (e) => {
+              if (!e.dataTransfer.types.includes('Files')) return;
+              e.preventDefault();
+              setDropOver(true);
+            }
+          : undefined
+      }
+      onDragLeave={desktop ? () => setDropOver(false) : undefined}
+      onDrop={
+        desktop
+          ? (e) => {
+              e.preventDefault();
+              setDropOver(false);
+              const paths = [...e.dataTransfer.files].map((f) => desktop.pathOf(f)).filter(Boolean);
+              if (paths.length === 0) return;
+              setDropped(paths);
+              setOpen('send');
+            }
+          : undefined
+      }
+    >
       <div className="card-head">
         {/* Takes the focus when the card before it is removed (use-focus-rescue.ts). */}
         <h2 id={titleId} tabIndex={-1} data-focus-target>
@@ -137,6 +169,16 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         >
           Forward a port…
         </ActionButton>
+        <button
+          type="button"
+          onClick={() => {
+            setDropped([]);
+            setOpen('send');
+          }}
+          aria-label={`Send files… to ${peer.name}`}
+        >
+          Send files…
+        </button>
         <ActionButton onClick={doPing} unavailable={action.busy} aria-label={`Ping ${peer.name}`}>
           Ping
         </ActionButton>
@@ -177,6 +219,9 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
       </p>
       <ErrorText error={action.error} />
       {open === 'permissions' ? <PermissionsDialog peer={peer} onClose={() => setOpen(null)} /> : null}
+      {open === 'send' ? (
+        <SendFilesDialog peer={peer} initial={dropped} onClose={() => setOpen(null)} />
+      ) : null}
       {open === 'route' ? <RouteDialog peer={peer} onClose={() => setOpen(null)} /> : null}
       {open === 'rename' ? <RenameDialog peer={peer} onClose={() => setOpen(null)} /> : null}
       {open === 'remove' ? (
