@@ -228,7 +228,7 @@ function ReceivedRow({ r, dir }: { r: ReceivedInfo; dir: string }) {
           disabled={action.busy}
           aria-label={`Move ${title} to ${dir || 'a folder'}`}
         >
-          {desktop && /[\\/]Downloads$/.test(dir) ? 'Move to Downloads' : 'Move out'}
+          {/[\\/]Downloads$/.test(dir) ? 'Move to Downloads' : 'Move out'}
         </button>
         <button
           type="button"
