@@ -13,7 +13,9 @@
  * (bench/messages-section.ts: messages/s beside mosquitto, send → `msg listen`, `msg ask` beside `term`;
  * `--only messages` runs only it; under `messages` in --json), then the share section (bench/share-section.ts:
  * a 1 GiB curl download from a share beside python's http.server behind a reverse forward; `--only share`;
- * under `share` in --json). The last line is the run's wall time.
+ * under `share` in --json), then the files section (bench/files-section.ts: `file send` beside scp, scp -r
+ * and tar | ssh, on loopback and long-fat; `--only files`, `--quick` for smaller sizes; under `files` in
+ * --json). The last line is the run's wall time.
  */
 import { cpus, loadavg } from 'node:os';
 import { osCpuTimes, percent, settle, SETTLED_BUSY_SHARE } from './settle.js';
@@ -31,6 +33,7 @@ import { lanNote, profileTargets } from './profile-targets.js';
 import { formatMessagesSection, messagesJson } from './messages-report.js';
 import { measureMessages } from './messages-section.js';
 import { formatShareSection, measureShare, shareJson } from './share-section.js';
+import { filesJson, filesSizes, formatFilesSection, measureFiles } from './files-section.js';
 import { measureRelayMemory } from './relay-memory.js';
 import { prepareBareRelay, prepareRelay } from './relay-paths.js';
 import { measureRendererJs } from './renderer-size.js';
@@ -53,7 +56,7 @@ const json = process.argv.includes('--json');
 const only = parseOnly(process.argv.slice(2));
 const profile = parseProfile(process.argv.slice(2));
 /** Rows and lines that are not rows of the table but can be selected with --only. */
-const OTHER_NAMES = ['renderer-js', 'relay-memory', 'messages', 'share'];
+const OTHER_NAMES = ['renderer-js', 'relay-memory', 'messages', 'share', 'files'];
 const runStarted = performance.now();
 /** Progress on stderr, each line stamped with the seconds since the run began: where the time goes. */
 const log = (line: string) =>
@@ -147,6 +150,30 @@ async function shareSection(cores: number): Promise<Record<string, unknown> | nu
     return shareJson(figures);
   } catch (err) {
     const line = `share section not available: ${(err as Error).message}`;
+    if (json) log(line);
+    else process.stdout.write(`\n${line}\n`);
+    return null;
+  }
+}
+
+/** The files section (issue 55 item 4), printed as it ends (stderr with --json); its `--json` object. */
+async function filesSection(cores: number): Promise<Record<string, unknown> | null> {
+  const busy = await quiet(SECTION_SETTLE_MAX_MS);
+  const t0 = performance.now();
+  try {
+    const notes: string[] = [];
+    const figures = await measureFiles(log, filesSizes(process.argv.slice(2)), notes);
+    notes.push(
+      `section took ${((performance.now() - t0) / 1000).toFixed(0)} s; CPUs ${percent(busy)} busy (of ${cores} cores) in the second before it started${busy > SETTLED_BUSY_SHARE ? ' (a loaded machine: other processes competed for the CPU)' : ''}; load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
+    const text = formatFilesSection(figures, notes);
+    if (json) log(text);
+    else process.stdout.write(`${text}\n`);
+    return filesJson(figures);
+  } catch (err) {
+    const line = `files section not available: ${(err as Error).message}`;
     if (json) log(line);
     else process.stdout.write(`\n${line}\n`);
     return null;
@@ -296,6 +323,13 @@ async function main(): Promise<void> {
     share = (await shareSection(cores)) ?? undefined;
     parts.push(['share', (performance.now() - s0) / 1000]);
   }
+  // Files (issue 55 item 4): file send beside scp, scp -r and tar | ssh.
+  let files: Record<string, unknown> | undefined;
+  if (selects(only, 'files')) {
+    const f0 = performance.now();
+    files = (await filesSection(cores)) ?? undefined;
+    parts.push(['files', (performance.now() - f0) / 1000]);
+  }
   // With --only, the loopback table is partial and the sections do not run.
   const sections = only === null ? await profileSections(PROFILES, cores, results) : [];
   parts.push(...sections.map((s) => [s.name, s.seconds] as const));
@@ -304,6 +338,7 @@ async function main(): Promise<void> {
       ...(only === null ? { profiles: sections.map(sectionJson) } : {}),
       ...(messages ? { messages } : {}),
       ...(share ? { share } : {}),
+      ...(files ? { files } : {}),
     };
     process.stdout.write(`${jsonReport(results, lines, extra)}\n`);
   }

@@ -121,6 +121,11 @@ export interface SshForward {
    * null when OpenSSH is not available.
    */
   command: ((remote: string, tty: boolean, fresh?: boolean) => { file: string; args: string[] }) | null;
+  /**
+   * The `scp` command line (a new connection, same key and cipher) that copies `sources` into the
+   * folder `dest` on sshd's side, `-r` when `recursive`; null when OpenSSH or scp is not available.
+   */
+  scp: ((sources: string[], dest: string, recursive: boolean) => { file: string; args: string[] }) | null;
   notes: string[];
   /** Local ports of `ssh -L` (to the sink) and `ssh -D`; null when OpenSSH is not available. */
   ports: { forward: number; socks: number } | null;
@@ -173,6 +178,7 @@ export async function startSshForward(
     return {
       paths: [],
       command: null,
+      scp: null,
       ports: null,
       control: null,
       notes: [`ssh-L ${missing}`, `ssh-D ${missing}`],
@@ -210,6 +216,8 @@ export async function startSshForward(
         'PasswordAuthentication no',
         'KbdInteractiveAuthentication no',
         'AllowTcpForwarding yes',
+        // scp (OpenSSH 9) copies over SFTP: the files section's scp rows (bench/files-section.ts).
+        'Subsystem sftp internal-sftp',
         `Ciphers ${SSH_CIPHER}`,
         'LogLevel ERROR',
         '',
@@ -294,9 +302,25 @@ export async function startSshForward(
         remote,
       ],
     });
+    const scpBin = which('scp');
+    const scp = (sources: string[], dest: string, recursive: boolean) => ({
+      file: scpBin!,
+      args: [
+        '-q',
+        ...(recursive ? ['-r'] : []),
+        '-o',
+        'ControlPath=none',
+        ...login.slice(0, -3),
+        '-P',
+        String(loginPort),
+        ...sources,
+        `${login[login.length - 1]!}:${dest}`,
+      ],
+    });
     return {
       paths,
       command,
+      scp: scpBin ? scp : null,
       ports: { forward: fwdPort, socks: socksPort },
       control: master ? control : null,
       notes,
@@ -308,6 +332,7 @@ export async function startSshForward(
     return {
       paths: [],
       command: null,
+      scp: null,
       ports: null,
       control: null,
       notes: [`ssh-L not available: ${why}`, `ssh-D not available: ${why}`],
