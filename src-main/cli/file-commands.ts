@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { ConflictMode, ReceivedInfo, TransferInfo } from '../api/contract-files.js';
 import { CONFLICT_MODES } from '../api/contract-files.js';
 import { ControlClient } from '../api/control-client.js';
-import { ClawError } from '../core/errors.js';
+import { ClawError, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { withAgent, withGroupOpts, type HomeOpts } from './client-commands.js';
 import { formatBytes } from './format-bytes.js';
@@ -110,9 +110,8 @@ function follow(
   });
 }
 
-/** Connects again to the agent of `home` once it is back (up to AGENT_WAIT_MS). */
-async function agentBack(home: string): Promise<ControlClient> {
-  const deadline = Date.now() + AGENT_WAIT_MS;
+/** Connects again to the agent of `home` once it is back (until `deadline`). */
+async function agentBack(home: string, deadline: number): Promise<ControlClient> {
   for (;;) {
     try {
       return await ControlClient.connect(controlSocketPath(home), home);
@@ -158,9 +157,23 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
     }
   };
   let client = await ControlClient.connect(controlSocketPath(home), home);
+  /** While the local agent comes back: until when it may take. */
+  let backBy: number | undefined;
   try {
     for (;;) {
-      const started = await client.call('files.send', { peer, paths: absolute }, SEND_CALL_TIMEOUT_MS);
+      let started;
+      try {
+        started = await client.call('files.send', { peer, paths: absolute }, SEND_CALL_TIMEOUT_MS);
+      } catch (err) {
+        // An agent still starting takes the connection and closes it: not back yet, as for `term`.
+        if (backBy === undefined || !isClawError(err, 'NO_AGENT') || Date.now() > backBy) throw err;
+        client.close();
+        await new Promise((r) => setTimeout(r, 250));
+        client = await agentBack(home, backBy);
+        continue;
+      }
+      if (backBy !== undefined) note('local agent is back; carrying on with the transfer');
+      backBy = undefined;
       if (!json) for (const s of started.skipped) note(`skipped ${s.path}: ${s.why}`);
       if (json) printJsonLine({ event: 'started', ...started });
       show(started);
@@ -171,8 +184,8 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
       if (end === 'agent-gone') {
         client.close();
         note(`local agent stopped; waiting for it to come back (up to ${waitSpan(AGENT_WAIT_MS)})…`);
-        client = await agentBack(home);
-        note('local agent is back; carrying on with the transfer');
+        backBy = Date.now() + AGENT_WAIT_MS;
+        client = await agentBack(home, backBy);
         continue;
       }
       clear();
