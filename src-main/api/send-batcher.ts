@@ -93,6 +93,10 @@ export class SendBatcher {
   private pumpScheduled = false;
   /** The agent answered that it has no `messages.sendMany` (an older release): each goes alone. */
   private oneByOne = false;
+  /** A list's messages are going one by one, each after the last was answered: nothing else goes. */
+  private serial = false;
+  /** The agent answered a `messages.sendMany`: requests may be pipelined. */
+  private sendManyWorks = false;
 
   constructor(private readonly control: BatchConnection) {}
 
@@ -109,7 +113,7 @@ export class SendBatcher {
   }
 
   private pump(): void {
-    while (this.inFlight < SEND_REQUESTS_IN_FLIGHT) {
+    while (!this.serial && this.inFlight < SEND_REQUESTS_IN_FLIGHT) {
       const batch = this.take();
       if (batch.length === 0) return;
       this.inFlight++;
@@ -163,19 +167,27 @@ export class SendBatcher {
 
   private async sendBatch(batch: PendingSend[]): Promise<void> {
     if (batch.length === 1 || this.oneByOne) return this.oneAtATime(batch);
+    // Until the agent answered one: if it has no sendMany, these go again one by one, and nothing
+    // sent meanwhile may take an earlier ID.
+    const probing = !this.sendManyWorks;
+    if (probing) this.serial = true;
     let answer: MethodResults['messages.sendMany'];
     try {
       answer = await this.control.call('messages.sendMany', {
         peer: batch[0]!.peer,
         messages: batch.map((s) => s.message),
       });
+      this.sendManyWorks = true;
     } catch (err) {
       if (isClawError(err, 'BAD_ARGUMENT') && /unknown method/.test(err.message)) {
         this.oneByOne = true;
+        if (probing) this.serial = false;
         return this.oneAtATime(batch);
       }
       for (const s of batch) fail(s, err);
       return;
+    } finally {
+      if (probing && !this.oneByOne) this.serial = false;
     }
     const { queued, error } = answer;
     const stopped =
@@ -197,26 +209,34 @@ export class SendBatcher {
   /**
    * Each message as `messages.send`, in order: lone sends pipelined (the agent takes requests in the
    * order they come), a list's messages each after the one before it was queued (its rest is dropped
-   * once one failed).
+   * once one failed). The first request goes before this returns, and while a list's later message
+   * waits for the one before it no later request goes either (it would take an earlier ID).
    */
-  private async oneAtATime(batch: PendingSend[]): Promise<void> {
+  private oneAtATime(batch: PendingSend[]): Promise<void> {
     const alone = (s: PendingSend) =>
       this.control.call('messages.send', { peer: s.peer, ...s.message }).then(
         (m) => s.resolve(m),
         (err: unknown) => fail(s, err),
       );
-    let inFlight: Promise<void>[] = [];
-    for (const s of batch) {
-      if (s.group === undefined) {
-        inFlight.push(alone(s));
-        continue;
+    const waits = batch.length > 1 && batch.some((s) => s.group !== undefined);
+    if (waits) this.serial = true;
+    const run = async () => {
+      let inFlight: Promise<void>[] = [];
+      for (const s of batch) {
+        if (s.group === undefined) {
+          inFlight.push(alone(s));
+          continue;
+        }
+        if (inFlight.length > 0) await Promise.all(inFlight);
+        inFlight = [];
+        if (s.group.failed !== undefined) s.reject(s.group.failed);
+        else await alone(s);
       }
       await Promise.all(inFlight);
-      inFlight = [];
-      if (s.group.failed !== undefined) s.reject(s.group.failed);
-      else await alone(s);
-    }
-    await Promise.all(inFlight);
+    };
+    return run().finally(() => {
+      if (waits) this.serial = false;
+    });
   }
 }
 
