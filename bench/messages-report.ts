@@ -118,7 +118,7 @@ export function messagesRows(f: MessagesFigures): Array<[string, string]> {
       'msg-10k',
       rateText(
         f.clawbridge,
-        `${each} a → b over direct, sent pipelined through clawbridge/client, timed until b's listener (the library's listen, each message acknowledged read) had all and a saw every delivered; durable: the group-commit store (fdatasync per batch, before each receipt)`,
+        `${each} a → b over direct, all sent at once through clawbridge/client (each send answered once durable in a's outbox; the library carries the calls of one tick in pipelined messages.sendMany requests of up to 1,000, as mqtt pipelines its PUBLISHes), timed until b's listener (the library's listen, each message acknowledged read) had all and a saw every delivered; durable: the group-commit store (fdatasync per batch, before each answer and each receipt)`,
       ),
     ],
     [
@@ -129,7 +129,7 @@ export function messagesRows(f: MessagesFigures): Array<[string, string]> {
       'mqtt-10k',
       rateText(
         f.mosquitto,
-        `${each} through ${f.mosquittoWhat} at QoS 1, timed until every PUBACK came and the subscriber had all; durable as mosquitto's persistence true is: its database written at exit and every autosave_interval, no fsync per message`,
+        `${each} through ${f.mosquittoWhat} at QoS 1, all published at once (pipelined, each awaiting its own PUBACK), timed until every PUBACK came and the subscriber had all; durable as mosquitto's persistence true is: a snapshot of its database at exit and every autosave_interval (1800 s), no disk write before a PUBACK`,
       ),
     ],
     [

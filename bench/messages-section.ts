@@ -2,7 +2,8 @@
  * The messages section of `npm run bench` (issue 54 item 6), measured in one run on 127.0.0.1 with a
  * pair of real agents over direct (bench/cli-agents.ts) and, beside them, a local `mosquitto`:
  * - `msg-10k` and `mqtt-10k`, in alternating turns: 10,000 messages of 200 bytes a → b, all sent at
- *   once through the client library (`clawbridge/client`, as a program pipelines them), timed until b's
+ *   once through the client library (`clawbridge/client`, as a program pipelines them: the library
+ *   carries one tick's sends in `messages.sendMany` requests of up to 1,000), timed until b's
  *   listener had every one and a saw every `delivered`; and the same through mosquitto (started here
  *   with `persistence true` in a temp folder, ended by its PID) with the `mqtt` package at QoS 1,
  *   timed until every PUBACK came and a subscriber had every one. Without mosquitto on the PATH the
