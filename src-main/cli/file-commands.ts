@@ -13,7 +13,15 @@ import { ClawError, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { withAgent, withGroupOpts, type HomeOpts } from './client-commands.js';
 import { formatBytes } from './format-bytes.js';
-import { printBlock, printJson, printJsonLine, printLine, printNote, useJsonLines } from './output.js';
+import {
+  printBlock,
+  printJson,
+  printJsonLine,
+  printLine,
+  printNote,
+  printProgress,
+  useJsonLines,
+} from './output.js';
 import { table } from './table.js';
 import { AGENT_WAIT_MS, waitSpan } from './term-reattach.js';
 
@@ -131,7 +139,7 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
   let lastWhy: string | undefined;
   let drawn = false;
   const clear = () => {
-    if (drawn) process.stderr.write('\r\x1b[2K');
+    if (drawn) printProgress(null);
     drawn = false;
   };
   const note = (line: string) => {
@@ -150,9 +158,7 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
     }
     if (t.state === 'sending') lastWhy = undefined;
     if (tty && (t.state === 'sending' || t.state === 'waiting')) {
-      process.stderr.write(
-        `\r\x1b[2K${progressLine(t, Math.max(10, Math.min(BAR_CELLS, (process.stderr.columns ?? 80) - 70)))}`,
-      );
+      printProgress(progressLine(t, Math.max(10, Math.min(BAR_CELLS, (process.stderr.columns ?? 80) - 70))));
       drawn = true;
     }
   };

@@ -56,6 +56,15 @@ export function printNote(line: string, frame: { before?: string; after?: string
 }
 
 /**
+ * A progress line redrawn in place on stderr (`file send` on a terminal): a carriage return, the line
+ * erased, then `line` with every control escaped (a peer's name in it cannot drive the terminal);
+ * `null` only erases it. Callers draw it only when stderr is a terminal.
+ */
+export function printProgress(line: string | null): void {
+  process.stderr.write(`\r\x1b[2K${line === null ? '' : escapeControlChars(line)}`);
+}
+
+/**
  * Commander's own output (help, usage errors that quote what was typed) through the same escape as
  * every other block (program.configureOutput in main.ts).
  */
