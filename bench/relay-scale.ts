@@ -405,6 +405,18 @@ async function main(): Promise<void> {
 
     // What the flows left queued drains first.
     await sleep(10_000);
+    const after = (await Promise.all(loadGens.map((g) => g.request<number>('connected')))).reduce(
+      (sum, n) => sum + n,
+      0,
+    );
+    const cuts = (await metricsOf(loaded.url))
+      .split('\n')
+      .filter((l) =>
+        /^clawbridge_relay_(disconnects_total|frames_dropped_total|refused_full_total)\{/.test(l),
+      );
+    out(
+      `after the flows: ${after} of ${registered} nodes connected; relay ${cuts.join('; ') || 'cut nobody'}`,
+    );
     // A real pair on the loaded relay and on the empty one, alternately.
     for (let k = 0; k < a.pairs; k++) {
       await pairOn(loaded, pairTimes.loaded);
