@@ -25,10 +25,14 @@ export interface WalkedTree {
   bytes: number;
 }
 
-/** SHA-256 of a file's bytes, hex. */
-export async function hashFile(path: string, start = 0): Promise<string> {
+/**
+ * SHA-256 of a file's bytes, hex. `size` (when known) sizes the read buffer: a 1 MiB buffer for each
+ * 1 KiB file made hashing a folder of 10,000 small files spend a third of its time collecting garbage.
+ */
+export async function hashFile(path: string, start = 0, size?: number): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { start, highWaterMark: 1024 * 1024 })) {
+  const highWaterMark = Math.min(1024 * 1024, Math.max(1, (size ?? Infinity) - start + 1));
+  for await (const chunk of createReadStream(path, { start, highWaterMark })) {
     hash.update(chunk as Buffer);
   }
   return hash.digest('hex');
@@ -72,7 +76,7 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
   const file = async (abs: string, rel: string, mode: number, size: number) => {
     let sha256: string;
     try {
-      sha256 = await hashFile(abs);
+      sha256 = await hashFile(abs, 0, size);
     } catch (err) {
       throw new ClawError('BAD_ARGUMENT', `cannot read ${abs}: ${errorMessage(err)}`);
     }
