@@ -19,6 +19,10 @@ export const API_IPC_CHANNELS = {
   event: 'clawbridge:event',
   openStream: 'clawbridge:open-stream',
   stream: 'clawbridge:stream',
+  /** Files (files-ipc.ts): the native picker's paths, the Downloads folder, showing a folder. */
+  pickFiles: 'clawbridge:pick-files',
+  downloadsDir: 'clawbridge:downloads-dir',
+  openFolder: 'clawbridge:open-folder',
 } as const;
 
 /**
@@ -50,4 +54,10 @@ export interface WindowBridge {
   request(method: string, params: unknown): Promise<IpcEnvelope>;
   subscribe(listener: (event: string, data: unknown) => void): () => void;
   openStream(method: string, params: unknown, streamId: string): Promise<IpcEnvelope>;
+  /** Paths chosen in the native dialog (null: cancelled); files-ipc.ts. */
+  pickFiles?(kind: 'files' | 'folder'): Promise<IpcEnvelope>;
+  /** The path of a file dropped on the page (webUtils.getPathForFile; '' when it has none). */
+  pathForFile?(file: unknown): string;
+  downloadsDir?(): Promise<IpcEnvelope>;
+  openFolder?(path: string): Promise<IpcEnvelope>;
 }

@@ -13,6 +13,7 @@ import {
   app,
   BrowserWindow,
   clipboard,
+  dialog,
   ipcMain,
   Menu,
   MessageChannelMain,
@@ -28,6 +29,7 @@ import {
 import { errorMessage } from '../core/errors.js';
 import { AGENT_PROCESS_FILE, startAgentHost } from './agent-host.js';
 import { registerApiIpc } from './api-ipc.js';
+import { pickOptions, registerFilesIpc, type FilesDesktop } from './files-ipc.js';
 import { loadDesktopIdentity } from './key-at-rest.js';
 import { MAIN_LOG_FILE, openLogFile, type LogFile } from './log-file.js';
 import { autostartDir, autostartExec, loginItemFor } from './login-item.js';
@@ -68,6 +70,19 @@ const trayImage = (state: TrayIconState) => {
   return image;
 };
 
+/** The native picker (parented to the focused window), Downloads and the file manager (files-ipc.ts). */
+const filesDesktop: FilesDesktop = {
+  async pick(kind) {
+    const parent = BrowserWindow.getFocusedWindow();
+    const chosen = parent
+      ? await dialog.showOpenDialog(parent, pickOptions(kind))
+      : await dialog.showOpenDialog(pickOptions(kind));
+    return chosen.canceled ? null : chosen.filePaths;
+  },
+  downloadsDir: () => app.getPath('downloads'),
+  openPath: (path) => shell.openPath(path),
+};
+
 startShell(
   { app, BrowserWindow, Tray, Menu, Notification, clipboard, screen, session, shell },
   {
@@ -94,8 +109,19 @@ startShell(
         },
       );
     },
-    registerIpc: (connection, trustedUrl) =>
-      registerApiIpc({ ipcMain, MessageChannelMain }, connection, trustedUrl),
+    registerIpc: (connection, trustedUrl) => {
+      const api = registerApiIpc({ ipcMain, MessageChannelMain }, connection, trustedUrl);
+      const offFiles = registerFilesIpc(ipcMain, trustedUrl, filesDesktop, log);
+      return {
+        broadcast: (event, data) => api.broadcast(event, data),
+        dispose() {
+          offFiles();
+          api.dispose();
+        },
+      };
+    },
+    files: filesDesktop,
+    showError: (title, message) => dialog.showErrorBox(title, message),
     rendererHtml: join(root, 'dist', 'renderer', 'index.html'),
     preload: join(import.meta.dirname, PRELOAD_FILE),
     trayIcon: trayImage,

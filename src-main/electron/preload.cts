@@ -1,7 +1,8 @@
 /**
  * The preload: the only code with a foot in both worlds. It exposes `window.clawbridge` — exactly
- * `request`, `subscribe` and `openStream`, the bridge src-renderer/api/ipc-bridge.ts describes — and
- * never `ipcRenderer` or an IPC event object, so page script reaches the API contract and nothing else
+ * `request`, `subscribe` and `openStream`, and the file helpers `pickFiles`, `pathForFile`,
+ * `downloadsDir` and `openFolder` (files-ipc.ts), the bridge src-renderer/api/ipc-bridge.ts describes — and
+ * never `ipcRenderer` or an IPC event object, so page script reaches the API contract (and those helpers) and nothing else
  * of Electron or Node. Main validates every message (api-ipc.ts); this file only moves them.
  * CommonJS because sandboxed preloads cannot be ES modules, and self-contained because a sandboxed
  * preload can `require` only 'electron': the channel names repeat api-ipc-channels.ts, and a unit
@@ -20,6 +21,9 @@ const UNSUBSCRIBE = 'clawbridge:unsubscribe';
 const EVENT = 'clawbridge:event';
 const OPEN_STREAM = 'clawbridge:open-stream';
 const STREAM = 'clawbridge:stream';
+const PICK_FILES = 'clawbridge:pick-files';
+const DOWNLOADS_DIR = 'clawbridge:downloads-dir';
+const OPEN_FOLDER = 'clawbridge:open-folder';
 
 type Listener = Parameters<WindowBridge['subscribe']>[0];
 
@@ -62,6 +66,13 @@ const bridge: WindowBridge = {
   },
   openStream: (method, params, streamId) =>
     ipcRenderer.invoke(OPEN_STREAM, method, params, streamId) as Promise<IpcEnvelope>,
+  // Files (files-ipc.ts): main checks every argument; a dropped file's path is read here, where
+  // webUtils is (Electron removed File.path).
+  pickFiles: (kind) => ipcRenderer.invoke(PICK_FILES, kind) as Promise<IpcEnvelope>,
+  pathForFile: (file) =>
+    electron.webUtils.getPathForFile(file as Parameters<typeof electron.webUtils.getPathForFile>[0]),
+  downloadsDir: () => ipcRenderer.invoke(DOWNLOADS_DIR) as Promise<IpcEnvelope>,
+  openFolder: (path) => ipcRenderer.invoke(OPEN_FOLDER, path) as Promise<IpcEnvelope>,
 };
 
 contextBridge.exposeInMainWorld('clawbridge', bridge);

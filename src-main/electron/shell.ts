@@ -21,6 +21,7 @@ import type { TrayIconState } from './tray-icons.js';
 import type { TrayAction } from './tray-menu.js';
 import type { DesktopPreferences } from './preferences.js';
 import { placeNavigation } from './window-place.js';
+import { sendFilesFromTray, type FilesDesktop } from './files-ipc.js';
 
 /** The parts of the `electron` module the shell uses. */
 export type ShellElectron = Pick<
@@ -58,6 +59,10 @@ export interface ShellOptions {
   /** The folder of main.log and agent.log (`app.getPath('logs')`), opened by "Open log folder". */
   logDir?: string;
   log?: (line: string) => void;
+  /** The native file picker and friends (files-ipc.ts): the tray's "Send files…" needs the picker. */
+  files?: FilesDesktop;
+  /** Shows an error where the user looks (a native error box), for what the tray started. */
+  showError?: (title: string, message: string) => void;
   /** Longest wait for the agent to stop on Quit, in ms (AGENT_STOP_TIMEOUT_MS). */
   stopTimeoutMs?: number;
 }
@@ -165,6 +170,23 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
       case 'start-agent':
         connection.start();
         return;
+      case 'send-files': {
+        const files = options.files;
+        if (!files) return window.open({ view: 'files' });
+        void sendFilesFromTray(
+          {
+            pick: (kind) => files.pick(kind),
+            send: (peer, paths) => connection.call('files.send', { peer, paths }),
+            showFiles: () => window.open({ view: 'files' }),
+            showError: (message) => {
+              log(message);
+              options.showError?.('Clawbridge', message);
+            },
+          },
+          { fingerprint: action.peer, name: action.name },
+        );
+        return;
+      }
       case 'open-logs':
         if (!options.logDir) return log('there is no log folder: the logs go to stderr');
         // openPath answers with an error message, '' when the folder opened.

@@ -24,6 +24,8 @@ export type TrayAction =
   | { do: 'open-at-login'; on: boolean }
   /** Starts the agent again after it was stopped on request (`clawbridge stop`). */
   | { do: 'start-agent' }
+  /** The native file picker, then `files.send` to the peer, then the Files view (files-ipc.ts). */
+  | { do: 'send-files'; peer: string; name: string }
   /** Shows the folder of main.log and agent.log in the file manager. */
   | { do: 'open-logs' }
   | { do: 'quit' };
@@ -88,6 +90,7 @@ function peersItems(peers: readonly PeerInfo[]): TrayItem[] {
   return peers.map((peer): TrayItem => {
     // A peer that said it refuses terminals to this device: greyed out with why, not a click that fails.
     const refusesTerminal = peer.theyAllow !== null && !peer.theyAllow.includes('terminal');
+    const refusesFiles = peer.theyAllow !== null && !peer.theyAllow.includes('files');
     return {
       type: 'submenu',
       label: `${peer.name} — ${peerStateText(peer)}`,
@@ -98,6 +101,9 @@ function peersItems(peers: readonly PeerInfo[]): TrayItem[] {
               do: 'open',
               place: { view: 'terminal', peer: peer.fingerprint, name: peer.name },
             }),
+        refusesFiles
+          ? info(`Send files… — ${peer.name} does not allow files from this device`)
+          : item('Send files…', { do: 'send-files', peer: peer.fingerprint, name: peer.name }),
         item('Copy fingerprint', { do: 'copy', text: peer.fingerprint }),
         separator,
         // Both directions of trust, each side named (docs/protocol.md §Grants).

@@ -7,7 +7,7 @@
  */
 
 export type WindowPlace =
-  | { view: 'peers' | 'forwards' | 'settings' | 'terminals' }
+  | { view: 'peers' | 'forwards' | 'settings' | 'terminals' | 'files' }
   /** `request`: the pending request's id or fingerprint, shown first. */
   | { view: 'approvals'; request?: string }
   /** `new` shows a fresh code at once; `join` opens the form, with `invite` filled in when given. */

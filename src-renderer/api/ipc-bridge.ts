@@ -19,6 +19,11 @@ export interface ClawbridgeBridge {
   request(method: string, params: unknown): Promise<Envelope<unknown>>;
   subscribe(listener: (event: string, data: unknown) => void): () => void;
   openStream(method: StreamMethod, params: unknown, streamId: string): Promise<Envelope<unknown>>;
+  /** The desktop app's file helpers (lib/desktop-files.ts); absent in an older preload. */
+  pickFiles?(kind: 'files' | 'folder'): Promise<Envelope<unknown>>;
+  pathForFile?(file: unknown): string;
+  downloadsDir?(): Promise<Envelope<unknown>>;
+  openFolder?(path: string): Promise<Envelope<unknown>>;
 }
 
 export function isBridge(value: unknown): value is ClawbridgeBridge {

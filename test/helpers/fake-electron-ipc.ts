@@ -149,6 +149,8 @@ export function fakeElectronIpc(): FakeElectronIpc {
     const electron = {
       contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) },
       ipcRenderer,
+      // Electron's webUtils.getPathForFile: a dropped file's path ('' for one with none).
+      webUtils: { getPathForFile: (file: { path?: string }) => file.path ?? '' },
     };
     // The sandboxed preload's world: `require('electron')` and nothing else; `window` is the page's.
     const module = { exports: {} };

@@ -86,7 +86,7 @@ function TransferRow({ t }: { t: TransferInfo }) {
     <li className={`card transfer transfer-${t.state}`} aria-labelledby={labelId}>
       <div className="card-head">
         <h3 id={labelId}>{title}</h3>
-        <StatusDot tone={tone} text={t.state} />
+        <StatusDot tone={tone} text={t.state === 'done' ? 'done, every file verified' : t.state} />
       </div>
       <div
         className="progress"
@@ -101,8 +101,10 @@ function TransferRow({ t }: { t: TransferInfo }) {
       </div>
       <p className="meta">
         <span>{progressText(t)}</span>
-        <span className={t.state === 'failed' ? 'state-bad' : undefined}>{stateText(t)}</span>
       </p>
+      {t.why && t.state !== 'done' ? (
+        <p className={t.state === 'failed' ? 'why-line state-bad' : 'why-line'}>{stateText(t)}</p>
+      ) : null}
       {grant ? <p className="why">{grant}</p> : null}
       {finished(t) ? null : (
         <div className="actions">

@@ -91,7 +91,10 @@ export function SendFilesDialog({
           autoFocus={!desktop}
           aria-describedby={[helpId, refuses ? warnId : ''].filter(Boolean).join(' ')}
           aria-invalid={problem !== null}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value);
+            setProblem(null);
+          }}
         />
         <p className="muted small-text" id={helpId}>
           {desktop

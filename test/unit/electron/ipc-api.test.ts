@@ -102,11 +102,19 @@ test('a foreign page, a subframe, an unknown method and bad params are refused b
   assert.equal(agent.streams.length, 0);
 });
 
-test('the preload exposes exactly request, subscribe and openStream on window.clawbridge', () => {
+test('the preload exposes exactly request, subscribe, openStream and the file helpers on window.clawbridge', () => {
   const { fake } = setup();
   const page = fake.loadPage(PAGE);
   assert.deepEqual([...page.exposed.keys()], ['clawbridge']);
-  assert.deepEqual(Object.keys(page.bridge).sort(), ['openStream', 'request', 'subscribe']);
+  assert.deepEqual(Object.keys(page.bridge).sort(), [
+    'downloadsDir',
+    'openFolder',
+    'openStream',
+    'pathForFile',
+    'pickFiles',
+    'request',
+    'subscribe',
+  ]);
   for (const value of Object.values(page.bridge)) assert.equal(typeof value, 'function');
 });
 

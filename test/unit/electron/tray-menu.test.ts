@@ -204,7 +204,7 @@ test('pending requests: one entry each up to 5, then "N more…", each opening A
   assert.deepEqual(actionOf(menuWith(8), '3 more…'), { do: 'open', place: { view: 'approvals' } });
 });
 
-test('peers in every state, each with Open terminal, Copy fingerprint and both directions of trust', () => {
+test('peers in every state, each with Open terminal, Send files…, Copy fingerprint and both directions of trust', () => {
   const peers = [
     peer('laptop', 'online', 'direct'),
     peer('nas', 'online', 'relay'),
@@ -216,6 +216,7 @@ test('peers in every state, each with Open terminal, Copy fingerprint and both d
   const menu = trayMenuModel(running(statusEvent({ relays: [relay(true)], peers })));
   const actions = [
     'Open terminal',
+    'Send files…',
     'Copy fingerprint',
     '—',
     '[May do here: terminal]',
@@ -235,13 +236,18 @@ test('peers in every state, each with Open terminal, Copy fingerprint and both d
     do: 'open',
     place: { view: 'terminal', peer: peers[1]!.fingerprint, name: 'nas' },
   });
+  assert.deepEqual(actionOf(menu, 'Peers', 'nas — relay', 'Send files…'), {
+    do: 'send-files',
+    peer: peers[1]!.fingerprint,
+    name: 'nas',
+  });
   assert.deepEqual(actionOf(menu, 'Peers', 'laptop — direct', 'Copy fingerprint'), {
     do: 'copy',
     text: peers[0]!.fingerprint,
   });
 });
 
-test("a peer's grants to this device show beside its grants here; refused terminals are greyed out with why", () => {
+test("a peer's grants to this device show beside its grants here; refused terminals and files are greyed out with why", () => {
   const peers = [
     { ...peer('desk', 'online', 'direct'), allow: [], theyAllow: ['terminal' as const, 'forward' as const] },
     { ...peer('n3', 'online', 'relay'), theyAllow: ['forward' as const] },
@@ -252,6 +258,7 @@ test("a peer's grants to this device show beside its grants here; refused termin
       {
         'desk — direct': [
           'Open terminal',
+          '[Send files… — desk does not allow files from this device]',
           'Copy fingerprint',
           '—',
           '[May do here: nothing]',
@@ -261,6 +268,7 @@ test("a peer's grants to this device show beside its grants here; refused termin
       {
         'n3 — relay': [
           '[Open terminal — n3 does not allow terminals from this device]',
+          '[Send files… — n3 does not allow files from this device]',
           'Copy fingerprint',
           '—',
           '[May do here: terminal]',
@@ -358,8 +366,14 @@ test('buildTrayMenu: info lines disabled, checkboxes, submenus, clicks run the a
   const login = built.find((i) => i.label === 'Start at login')!;
   assert.equal(login.type, 'checkbox');
   assert.equal(login.checked, true);
-  built.find((i) => i.label === 'Peers')!.submenu![0]!.submenu![1]!.click();
-  assert.deepEqual(ran, [{ do: 'copy', text: peer('laptop', 'online').fingerprint }]);
+  const laptop = built.find((i) => i.label === 'Peers')!.submenu![0]!.submenu!;
+  laptop.find((i) => i.label === 'Copy fingerprint')!.click();
+  laptop.find((i) => i.label === 'Send files…')!.click();
+  const fingerprint = peer('laptop', 'online').fingerprint;
+  assert.deepEqual(ran, [
+    { do: 'copy', text: fingerprint },
+    { do: 'send-files', peer: fingerprint, name: 'laptop' },
+  ]);
 });
 
 test('on Windows and Linux an & in a name shows as itself, not as a mnemonic', () => {
