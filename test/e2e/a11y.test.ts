@@ -68,6 +68,7 @@ const VIEWS = [
   'Pair',
   'Terminals',
   'Messages',
+  'Files',
   'Forwards',
   'Connections',
   'Activity',
