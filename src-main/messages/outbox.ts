@@ -217,7 +217,7 @@ export class Outbox {
       helds.push(this.hold(input));
     }
     if (helds.length === 0) throw full!;
-    const appended = await Promise.allSettled(helds.map((held) => this.record(held)));
+    const appended = await Promise.allSettled(this.record(helds));
     const queued: OutboxEntry[] = [];
     let failed: unknown;
     helds.forEach((held, i) => {
@@ -268,12 +268,20 @@ export class Outbox {
     return held;
   }
 
-  /** Appends `held`'s record; once durable its body is read from the log (or the cache). */
-  private async record(held: Held): Promise<void> {
+  /** Appends the records of `helds` in one batch; once each is durable its body is read from the log (or the cache). */
+  private record(helds: readonly Held[]): Promise<void>[] {
+    const encoded = helds.map((held) =>
+      encodeOutboxRecord({ kind: 'entry', meta: metaOf(held), body: held.body as Uint8Array }),
+    );
+    return this.log
+      .appendAll(encoded.map((e) => e.payload))
+      .map((appended, i) => this.recorded(helds[i]!, encoded[i]!.bodyAt, appended));
+  }
+
+  private async recorded(held: Held, bodyAt: number, appended: Promise<number>): Promise<void> {
     const body = held.body as Uint8Array;
-    const { payload, bodyAt } = encodeOutboxRecord({ kind: 'entry', meta: metaOf(held), body });
     try {
-      const offset = await this.log.append(payload);
+      const offset = await appended;
       if (typeof held.body !== 'number' && this.entries.get(held.id) === held) {
         held.body = offset + bodyAt;
         if (this.cachedBytes + held.size <= BODY_CACHE_BYTES && !FINISHED.has(held.state)) {

@@ -78,3 +78,59 @@ test('list: bodies as text or base64; one answer carries at most the budget, `af
   assert.deepEqual(await handlers['messages.delete']({ ids: sent }), { deleted: 5 });
   assert.deepEqual(await handlers['messages.list']({}), []);
 });
+
+test('sendMany: in order with one flush; a bad one queues none (naming which); over 2 MiB refused; a full outbox stops it without a hole', async () => {
+  const disk = new MemoryDisk();
+  const { outbox } = await Outbox.open(disk.folder(), { limits: { pendingMessagesPerPeer: 5 } });
+  const { inbox } = await Inbox.open(disk.folder());
+  const entry = { fingerprint: B, record: { fingerprint: B, name: 'b', allow: [] } } as unknown as PeerEntry;
+  const peers = { peerEntries: () => [entry], self: () => ({ name: 'a', fingerprint: 'a'.repeat(64) }) };
+  const handlers = messageHandlers({ inbox, outbox, peers });
+  const syncs = outbox.stats.syncs;
+  const first = await handlers['messages.sendMany']({
+    peer: 'b',
+    messages: [{ text: 'one' }, { base64: Buffer.from([0xff]).toString('base64'), topic: 'bin' }],
+  });
+  assert.equal(first.error, undefined);
+  assert.deepEqual(
+    first.queued.map((m) => [m.topic, m.size, m.state]),
+    [
+      ['default', 3, 'queued'],
+      ['bin', 1, 'queued'],
+    ],
+  );
+  assert.ok(first.queued[0]!.id < first.queued[1]!.id, 'IDs in the order given');
+  assert.equal(outbox.stats.syncs - syncs, 1, 'one flush for the batch');
+  await assert.rejects(
+    Promise.resolve().then(() =>
+      handlers['messages.sendMany']({ peer: 'b', messages: [{ text: 'ok' }, { base64: 'not base64!' }] }),
+    ),
+    refusedWith(/^message 2 of 2: base64 must be standard base64/),
+  );
+  await assert.rejects(
+    Promise.resolve().then(() =>
+      handlers['messages.sendMany']({
+        peer: 'b',
+        messages: [{ text: 'x'.repeat(1024 * 1024) }, { text: 'y'.repeat(1024 * 1024) }, { text: 'z' }],
+      }),
+    ),
+    refusedWith(/at most 2097152 bytes of bodies; these 3 have 2097153: nothing was queued/),
+  );
+  assert.equal(outbox.list().length, 2, 'nothing of the refused batches was queued');
+  // Room for 3 more: the fourth stops the batch; it and the fifth are not queued.
+  const full = await handlers['messages.sendMany']({
+    peer: 'b',
+    messages: ['3', '4', '5', '6', '7'].map((text) => ({ text })),
+  });
+  assert.equal(full.queued.length, 3);
+  assert.equal(full.error?.code, 'OUTBOX_FULL');
+  assert.match(full.error.message, /this message and the 1 after it were not queued/);
+  assert.equal(outbox.list().length, 5);
+  // Full from the first: refused as messages.send is.
+  await assert.rejects(
+    Promise.resolve().then(() =>
+      handlers['messages.sendMany']({ peer: 'b', messages: [{ text: '8' }, { text: '9' }] }),
+    ),
+    (err: Error & { code?: string }) => err.code === 'OUTBOX_FULL',
+  );
+});
