@@ -25,6 +25,14 @@ const REGISTER_ATTEMPTS = 3;
 const MAX_FAILURES = 64;
 /** Bytes per circuit send in `flow`: the largest frame a link sends in bulk (mux frames are ≤ 64 KiB). */
 const FLOW_CHUNK_BYTES = 64 * 1024;
+/**
+ * Bytes a flow sender keeps unacknowledged per circuit: a link's credit window bounds what it has in
+ * flight the same way. Without one, a sender queued megabytes on its relay socket and its heartbeat
+ * pings waited behind them until its client gave the relay up (docs/performance.md, "Relay scale").
+ */
+const FLOW_WINDOW_BYTES = 256 * 1024;
+/** What a receiver sends back for each frame. */
+const ACK = Buffer.alloc(1);
 
 /** The address node slot `slot` dials from: 127.0.1.1, 127.0.1.2, … (250 per third octet). */
 export function addressOf(slot: number): string {
@@ -67,6 +75,8 @@ function register(t: Target, i: number, address: string): Promise<{ node: SimNod
   client.on('incoming', (circuit) => {
     circuit.onFrame((frame) => {
       node.received += frame.length;
+      // Each frame is acknowledged, as a link's credit windows do (see flow).
+      circuit.send(ACK);
     });
   });
   const t0 = performance.now();
@@ -198,9 +208,17 @@ async function flow(a: {
     });
   }
   for (const c of circuits) {
+    let inFlight = 0;
     const pump = () => {
-      while (running && !c.closed && c.send(chunk));
+      while (running && !c.closed && inFlight < FLOW_WINDOW_BYTES) {
+        inFlight += chunk.length;
+        if (!c.send(chunk)) break;
+      }
     };
+    c.onFrame(() => {
+      inFlight -= chunk.length;
+      pump();
+    });
     c.onDrain(pump);
     pump();
   }
