@@ -97,9 +97,15 @@ export function SendFilesDialog({
           }}
         />
         <p className="muted small-text" id={helpId}>
-          {desktop
-            ? 'One path a line. Choose them above, drop files on the peer’s card, or type them. Folders are sent with everything in them.'
-            : `One full path a line, on the machine where the agent ${self} runs (a browser cannot tell the agent where a file on this computer is). Folders are sent with everything in them. From a terminal there: clawbridge file send ${peer.name} PATH…`}
+          {desktop ? (
+            'One path a line. Choose them above, drop files on the peer’s card, or type them. Folders are sent with everything in them.'
+          ) : (
+            <>
+              One full path a line, on {self}’s machine, where its agent runs (a browser cannot tell the agent
+              where a file on this computer is). Folders are sent with everything in them. From a terminal
+              there: <code>clawbridge file send {peer.name} PATH…</code>
+            </>
+          )}
         </p>
         <ErrorText error={problem ?? action.error} />
         <div className="actions">
