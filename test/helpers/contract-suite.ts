@@ -36,7 +36,7 @@ import type {
   StatusResult,
   ToggleResult,
 } from '../../src-main/api/contract.js';
-import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-messages.js';
+import type { InboxMessage, OutboxMessage, SendManyResult } from '../../src-main/api/contract-messages.js';
 import { controlConnection } from './control-connection.js';
 import {
   cli,
@@ -472,6 +472,46 @@ export function contractSuite(name: string, connect: ContractConnect): void {
           'BAD_ARGUMENT',
           /at most 1 MiB/,
         );
+        assert.deepEqual(await call('messages.outbox', { peer: 'b' }), []);
+
+        // A batch: queued in order, each delivered; a bad one queues none; more than 1,000 is refused.
+        const batch = await call<SendManyResult>('messages.sendMany', {
+          peer: 'b',
+          messages: [{ text: 'one' }, { text: 'two', topic: 'contract' }, { base64: bytes }],
+        });
+        assert.equal(batch.error, undefined);
+        assert.deepEqual(
+          batch.queued.map((m) => [m.topic, m.size]),
+          [
+            ['default', 3],
+            ['contract', 3],
+            ['default', 4],
+          ],
+        );
+        await waitFor(
+          'the batch delivered',
+          async () => {
+            const ids = batch.queued.map((m) => m.id);
+            const list = await call<OutboxMessage[]>('messages.outbox', { ids });
+            return list.length === 3 && list.every((m) => m.state === 'delivered' || m.state === 'read');
+          },
+          15_000,
+        );
+        await refused(
+          call('messages.sendMany', { peer: 'b', messages: [{ text: 'ok' }, { base64: '!!' }] }),
+          'BAD_ARGUMENT',
+          /message 2 of 2: base64/,
+        );
+        await refused(
+          call('messages.sendMany', {
+            peer: 'b',
+            messages: Array.from({ length: 1001 }, () => ({ text: 'x' })),
+          }),
+          'BAD_ARGUMENT',
+        );
+        assert.deepEqual(await call('messages.delete', { ids: batch.queued.map((m) => m.id) }), {
+          deleted: 3,
+        });
         assert.deepEqual(await call('messages.outbox', { peer: 'b' }), []);
       } finally {
         stop();
