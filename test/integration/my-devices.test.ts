@@ -100,6 +100,18 @@ test('a–b and b–c marked mine: a and c become peers (mine, introduced by b),
   assert.deepEqual(cOnA.allow, ['terminal', 'forward', 'message'], 'the default for my devices (ADR 0056)');
   await ok(['ping', 'c', '--home', a.home]);
   await ok(['ping', 'a', '--home', c.home]);
+  // The audit log says who made it so: c introduced by b, on a.
+  const { events } = await agentCall(a.home, 'audit.list', {});
+  assert.ok(
+    events.some(
+      (e) =>
+        e.kind === 'member' &&
+        e.change === 'introduced' &&
+        e.peer?.name === 'c' &&
+        e.by.fingerprint === b.fingerprint,
+    ),
+    'an audit event: c introduced by b',
+  );
   // `peers` says so: the MINE column names who introduced it.
   const listed = await ok(['peers', '--home', a.home]);
   assert.match(listed, /\bc\b.*yes, via b/);

@@ -52,6 +52,17 @@ export const MAX_EXCHANGES_PER_MINUTE = 30;
 export const MAX_INTRODUCED_PER_HOUR = 64;
 /** First wait before an exchange that failed on a link that stays is tried again, in ms. */
 const RETRY_MS = 2_000;
+/**
+ * Wait before asking again a device that refused as not marking this node, in ms (5 s, doubling to
+ * 30 s while the link stays): its owner may be marking it that moment (the two marks race the link).
+ */
+const NOT_MINE_RETRY_MS = 5_000;
+const NOT_MINE_RETRY_MAX_MS = 30_000;
+/**
+ * How often the devices are looked over even with no change signal, in ms (5 s): a link that came up
+ * between two signals still gets its exchange. Unref'd; a look costs a pass over the peers.
+ */
+const SWEEP_MS = 5_000;
 
 export interface IntroductionsDeps {
   identity: Pick<Identity, 'keyPem' | 'certDer' | 'fingerprint'>;
@@ -94,6 +105,8 @@ export class Introductions {
   private readonly exchangesIn = new Map<string, number[]>();
   private readonly addedBy = new Map<string, number[]>();
   private readonly disposers: Disposer[] = [];
+  private readonly notMineWait = new Map<string, number>();
+  private sweep: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly now: () => number;
 
@@ -151,11 +164,13 @@ export class Introductions {
         if (change.kind === 'peer' && change.after === undefined) this.lastLink.delete(change.id);
       }),
     );
+    this.sweep = setInterval(() => this.check(), SWEEP_MS).unref();
     this.check();
   }
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.sweep);
     for (const d of this.disposers.splice(0)) d();
     for (const t of this.retryAt.values()) clearTimeout(t);
     this.retryAt.clear();
@@ -257,27 +272,42 @@ export class Introductions {
       if ('problem' in got) {
         stream.destroy();
         this.refuse(entry.record.name, got.problem);
-      } else this.apply(fp, got.records);
+        this.retryLater(fp, RETRY_MS);
+      } else {
+        this.notMineWait.delete(fp);
+        this.apply(fp, got.records);
+      }
     } catch (err) {
       if (refusalOf(err) === 'PERMISSION_DENIED') {
-        // One-sided: said in `peers`; their marking us opens a stream our way.
+        // One-sided: said in `peers`; their marking us opens a stream our way, and we ask again
+        // (slower each time) in case their mark raced this link.
         this.setTheyMark(fp, false);
         this.deps.log.info(`introductions with ${entry.record.name} wait: ${errorMessage(err)}`);
+        const wait = this.notMineWait.get(fp) ?? NOT_MINE_RETRY_MS;
+        this.notMineWait.set(fp, Math.min(wait * 2, NOT_MINE_RETRY_MAX_MS));
+        this.retryLater(fp, wait);
       } else if (!this.stopped) {
         this.deps.log.debug(`introductions with ${entry.record.name} failed: ${errorMessage(err)}`);
-        this.dirty.add(fp);
-        this.retryAt.set(
-          fp,
-          setTimeout(() => {
-            this.retryAt.delete(fp);
-            this.check();
-          }, RETRY_MS).unref(),
-        );
+        this.retryLater(fp, RETRY_MS);
       }
     } finally {
       this.running.delete(fp);
     }
     if (this.dirty.has(fp)) this.check();
+  }
+
+  /** Asks `fp` again in `ms` (or on its next link, whichever comes first). */
+  private retryLater(fp: string, ms: number): void {
+    if (this.stopped) return;
+    this.dirty.add(fp);
+    clearTimeout(this.retryAt.get(fp));
+    this.retryAt.set(
+      fp,
+      setTimeout(() => {
+        this.retryAt.delete(fp);
+        this.check();
+      }, ms).unref(),
+    );
   }
 
   /** The served side: read the opener's records, apply them, answer with this node's. */
@@ -294,7 +324,11 @@ export class Introductions {
     const entry = this.deps.peers.peerEntry(fp);
     const link = entry?.links.active?.mux;
     if (link) this.lastLink.set(fp, link);
+    // Both sides hear each other on this one: a retry waiting for this device is not needed.
     this.dirty.delete(fp);
+    this.notMineWait.delete(fp);
+    clearTimeout(this.retryAt.get(fp));
+    this.retryAt.delete(fp);
     if (stream.writable && !stream.destroyed) {
       writeAll(stream, this.recordsFor(fp));
       stream.end();
