@@ -26,7 +26,7 @@ import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TransferInfo } from '../api/contract-files.js';
 import { Emitter } from '../core/emitter.js';
-import { ClawError, errorMessage } from '../core/errors.js';
+import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import type { FileFrame, FileRefusalCode, OfferEntry } from '../protocol/file-frames.js';
 import { MAX_ENTRIES } from '../protocol/file-frames.js';
 import { FileChannel } from './file-channel.js';
@@ -162,8 +162,15 @@ export class ReceivingSession {
       this.held = [];
       if (this.phase !== 'over' && this.id) {
         this.phase = 'over';
-        this.view.state = 'failed';
-        this.view.why = err ? errorMessage(err) : 'the stream ended before the transfer did';
+        // The sender's cancel resets the stream at once (its CANCEL frame may never get ahead of the
+        // data queued before it): the reset's CANCELLED code says what happened, not a failure.
+        const cancelled = refusalOf(err) === 'CANCELLED';
+        this.view.state = cancelled ? 'cancelled' : 'failed';
+        this.view.why = cancelled
+          ? `cancelled by ${this.peer.name}${err instanceof ClawError && err.peerReason ? `: ${err.peerReason}` : ''}`
+          : err
+            ? errorMessage(err)
+            : 'the stream ended before the transfer did';
         this.receiver.changed(this);
       }
     });

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClawError } from '../../../src-main/core/errors.js';
 import { FileChannel } from '../../../src-main/files/file-channel.js';
 import { FileReceiver } from '../../../src-main/files/file-receiver.js';
 import { createFiles } from '../../../src-main/files/file-service.js';
@@ -113,6 +114,30 @@ test('bytes that do not match their SHA-256: thrown away, the sender told, nothi
     [],
     'the bad file is gone',
   );
+});
+
+test('a transfer the sender cancels (its stream reset with CANCELLED) is cancelled here, not failed', async () => {
+  const { store, receiver: r } = await receiver();
+  const s = connect(r);
+  const body = Buffer.alloc(64 * 1024, 7);
+  s.channel.send({
+    type: 'offer',
+    id: ID,
+    entries: [{ path: 'big', kind: 'file', size: body.length, exec: false, sha256: sha(body) }],
+    more: false,
+  });
+  await s.next('want');
+  s.channel.send({ type: 'data', index: 0, offset: 0, bytes: body.subarray(0, 1024) });
+  s.pair.b.destroy(
+    new ClawError('STREAM_RESET', 'files stream 6 was reset by the peer: cancelled by the owner', {
+      refusal: 'CANCELLED',
+      peerReason: 'cancelled by the owner',
+    }),
+  );
+  await s.session.settled;
+  assert.equal(s.session.view.state, 'cancelled');
+  assert.equal(s.session.view.why, 'cancelled by a: cancelled by the owner');
+  assert.deepEqual(readdirSync(store.inbox), [], 'nothing in the inbox');
 });
 
 test('an offer seen before is answered with what staging holds; the rest completes it', async () => {
