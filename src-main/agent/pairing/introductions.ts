@@ -38,8 +38,12 @@ import {
 import type { NodeState } from '../state/node-state.js';
 import type { PeerRecord } from '../state/settings.js';
 
-/** How long one exchange may take before it is given up (and tried again on the next change), in ms. */
-export const MEMBERS_EXCHANGE_TIMEOUT_MS = 20_000;
+/**
+ * How long one exchange (its open, and each side's records) may take before it is given up and tried
+ * again, in ms (5 s): a few lines each way; an open stuck on a link that went away must not hold the
+ * next exchange back.
+ */
+export const MEMBERS_EXCHANGE_TIMEOUT_MS = 5_000;
 /**
  * Exchanges one peer may start here per minute (30): each is a full list at most 1 MiB to check, and
  * an honest device starts one per new link or change; past this they are refused with a log line.
@@ -264,7 +268,10 @@ export class Introductions {
     this.dirty.delete(fp);
     this.lastLink.set(fp, link);
     try {
-      const { stream } = await this.deps.peers.openStream(entry, MEMBERS_SERVICE, MEMBERS_OPEN_ARGS);
+      const { stream } = await withTimeout(
+        this.deps.peers.openStream(entry, MEMBERS_SERVICE, MEMBERS_OPEN_ARGS),
+        MEMBERS_EXCHANGE_TIMEOUT_MS,
+      );
       this.setTheyMark(fp, true);
       writeAll(stream, this.recordsFor(fp));
       stream.end();
@@ -425,6 +432,29 @@ export class Introductions {
       outcome: 'ok',
     });
   }
+}
+
+/** `p`, or a rejection after `ms` (a stream that opens later is closed at once). */
+function withTimeout<T extends { stream: Duplex }>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new ClawError('TIMEOUT', `no answer within ${ms / 1000} s`));
+    }, ms);
+    timer.unref();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        if (late) v.stream.destroy();
+        else resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 function writeAll(stream: Duplex, records: readonly MemberRecord[]): void {
