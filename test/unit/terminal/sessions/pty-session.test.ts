@@ -1,3 +1,6 @@
+// test-runner: own process. Real pseudo-terminals and their programs: once (ci, 2 cores at three
+// files at a time) a test here waited forever for a program's event, and the whole group of 24 files
+// it ran in timed out with it; on its own it can only time out itself.
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
