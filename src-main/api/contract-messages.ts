@@ -170,9 +170,38 @@ export interface MessageMethodResults {
   'messages.delete': { deleted: number };
 }
 
+/**
+ * Outbox messages that reached one state together: all to one peer, at one time, for one reason (a
+ * DELIVERED receipt for 500 messages is one of these, not 500 `message.state` events).
+ */
+export interface MessageStateChange {
+  /** The messages, in the order they changed. */
+  ids: string[];
+  peer: MessagePeer;
+  state: MessageState;
+  /** When they reached it (ISO). */
+  stateAt: string;
+  /** As OutboxMessage's `why`. */
+  why?: MessageWhy;
+}
+
+/** The `message.states` event: what changed in the outbox since the last one, in order (ADR 0059). */
+export interface MessageStatesEvent {
+  changes: MessageStateChange[];
+}
+
+/**
+ * How a subscriber wants outbox state changes (ADR 0059): `each` (the default) as one `message.state`
+ * per message, `batched` as `message.states` events, each carrying every change of one turn of the
+ * agent's event loop by ID (a program sending thousands of messages).
+ */
+export type MessageStatesMode = 'each' | 'batched';
+
 export interface MessageEvents {
   /** A message arrived in the inbox (durable already). */
   message: InboxMessage;
   /** An outbox message changed state (sent, delivered, read, expired, refused, or queued with a why). */
   'message.state': OutboxMessage;
+  /** The same changes, many per event: sent instead of `message.state` to a subscriber that asked for it. */
+  'message.states': MessageStatesEvent;
 }

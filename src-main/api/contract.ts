@@ -12,7 +12,12 @@ import type { AuditEvent } from '../audit/audit-events.js';
 import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
 import { PERMISSIONS } from '../core/permissions.js';
 import { fileMethodParams, type FileEvents, type FileMethodResults } from './contract-files.js';
-import { messageMethodParams, type MessageEvents, type MessageMethodResults } from './contract-messages.js';
+import {
+  messageMethodParams,
+  type MessageEvents,
+  type MessageMethodResults,
+  type MessageStatesMode,
+} from './contract-messages.js';
 import { mineMethodParams, type MineEvents, type MineMethodResults } from './contract-mine.js';
 import { shareMethodParams, type ShareMethodResults } from './contract-share.js';
 
@@ -694,10 +699,19 @@ import type {
   ToggleResult,
 } from './contract-types.js';
 
+/** What a subscriber asks of its events (ADR 0059); every field may be left out. */
+export interface EventOptions {
+  /** `batched`: outbox state changes as `message.states` events instead of `message.state` ones. */
+  messageStates?: MessageStatesMode;
+}
+
 /** What a transport calls: the agent implements this. */
 export interface ApiHandler {
   call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResults[M]>;
-  onEvent(listener: <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void): () => void;
+  onEvent(
+    listener: <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void,
+    options?: EventOptions,
+  ): () => void;
 }
 
 export function isMethodName(name: string): name is MethodName {
