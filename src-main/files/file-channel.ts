@@ -84,6 +84,12 @@ export class FileChannel {
     return this.stream.write(encodeLengthPrefixed(encodeFileFrame(frame)));
   }
 
+  /** Writes a frame already encoded with its length prefix (dataFrameBuffer); false as `send`. */
+  sendWire(wire: Buffer): boolean {
+    if (this.ended) return false;
+    return this.stream.write(wire);
+  }
+
   /** Resolves when the stream takes writes again (or the channel ended). */
   drained(): Promise<void> {
     if (this.ended || !this.stream.writableNeedDrain) return Promise.resolve();

@@ -32,10 +32,14 @@ import { MAX_ENTRIES } from '../protocol/file-frames.js';
 import { FileChannel } from './file-channel.js';
 import { checkOfferNames } from './file-names.js';
 import { offerBytes, type FileStore, type ReceivedMeta } from './file-store.js';
-import { hashFile, treeHash } from './tree-walk.js';
+import { hashFile, limiter, treeHash } from './tree-walk.js';
 
 /** Most transfers `files.transfers` keeps listing per direction (finished ones go first). */
 export const KEPT_TRANSFERS = 200;
+/** Writes one session keeps under way at once (small files, or a big one's frames). */
+const WRITES_AHEAD = 16;
+/** Files moved from staging into the inbox's tree at once. */
+const PUBLISH_CONCURRENCY = 16;
 /** How long verified indices wait to be sent together, in ms (one frame for many small files). */
 const VERIFIED_BATCH_MS = 20;
 
@@ -124,7 +128,14 @@ export class ReceivingSession {
   private verified = new Set<number>();
   private toAnnounce: number[] = [];
   private announceTimer: NodeJS.Timeout | undefined;
-  private current: { index: number; fh: FileHandle; hash: Hash } | undefined;
+  private current: { index: number; fh: FileHandle; hash: Hash; writes: Set<Promise<void>> } | undefined;
+  /** Files in the offer, and those whose every byte arrived (verified, or being written). */
+  private fileCount = 0;
+  private arrived = 0;
+  /** Small files being written (wholeInOneFrame). */
+  private readonly writing = new Set<Promise<void>>();
+  /** The first write that failed (a full disk…): the session ends with it. */
+  private writeError: Error | undefined;
   private phase: 'offer' | 'data' | 'over' = 'offer';
   private readonly meter = new RateMeter();
   /** Settles once the session let go of its files (closed handles). */
@@ -153,6 +164,7 @@ export class ReceivingSession {
       // A write under way lands before the files are let go (a newer stream reads their sizes next).
       await this.channel.idle();
       clearTimeout(this.announceTimer);
+      await Promise.allSettled([...this.writing, ...(this.current?.writes ?? [])]);
       await this.current?.fh.close().catch(() => undefined);
       this.current = undefined;
       if (this.dir) this.receiver.release(this.dir, this);
@@ -222,6 +234,7 @@ export class ReceivingSession {
     const entries = this.entries;
     this.view.id = this.id;
     this.view.files = entries.filter((e) => e.kind === 'file').length;
+    this.fileCount = this.view.files;
     this.view.bytes = offerBytes(entries);
     this.view.names = entries.filter((e) => !e.path.includes('/')).map((e) => e.path);
     const done = await store.completed(this.peer.fingerprint, this.id);
@@ -260,13 +273,16 @@ export class ReceivingSession {
       await rm(this.dir, { recursive: true, force: true });
       await mkdir(join(this.dir, 'd'), { recursive: true, mode: 0o700 });
       await writeFile(join(this.dir, 'offer.json'), JSON.stringify({ entries }), { mode: 0o600 });
+      await writeFile(join(this.dir, 'boot'), await store.bootId(), { mode: 0o600 });
     }
     this.held = held;
     this.verified = verified;
+    this.arrived = verified.size;
     // Empty files are whole already.
     for (const [i, e] of entries.entries()) {
       if (e.kind === 'file' && e.size === 0 && !verified.has(i)) {
         await writeFile(this.fileOf(i), '');
+        this.arrived++;
         this.markVerified(i);
       }
     }
@@ -293,27 +309,46 @@ export class ReceivingSession {
     }
     if (JSON.stringify(saved.entries) !== JSON.stringify(this.entries))
       return { held, verified, fresh: true };
+    // Marks are trusted only within the boot that wrote them (bootIdentity): after a crash of the OS a
+    // mark may have reached the disk without the bytes it stood for, so whole files are hashed again.
+    const boot = await this.receiver.store.bootId();
+    const sameBoot = (await readFile(join(this.dir, 'boot'), 'utf8').catch(() => '')) === boot;
     const marked = new Set(
-      (await readFile(join(this.dir, 'verified'), 'utf8').catch(() => ''))
-        .split('\n')
-        .filter(Boolean)
-        .map(Number),
+      sameBoot
+        ? (await readFile(join(this.dir, 'verified'), 'utf8').catch(() => ''))
+            .split('\n')
+            .filter(Boolean)
+            .map(Number)
+        : [],
     );
-    for (const [i, e] of this.entries.entries()) {
-      if (e.kind !== 'file') continue;
-      const size = (await stat(this.fileOf(i)).catch(() => undefined))?.size ?? 0;
-      if (size > e.size) {
-        await truncate(this.fileOf(i), 0);
-        continue;
-      }
-      held[i] = size;
-      if (size === e.size && e.size > 0) {
-        if (marked.has(i) || (await hashFile(this.fileOf(i))) === e.sha256) verified.add(i);
-        else {
-          await truncate(this.fileOf(i), 0);
-          held[i] = 0;
-        }
-      }
+    const limit = limiter(PUBLISH_CONCURRENCY);
+    await Promise.all(
+      this.entries.map((e, i) =>
+        e.kind !== 'file'
+          ? Promise.resolve()
+          : limit(async () => {
+              const size = (await stat(this.fileOf(i)).catch(() => undefined))?.size ?? 0;
+              if (size > e.size) {
+                await truncate(this.fileOf(i), 0);
+                return;
+              }
+              held[i] = size;
+              if (size === e.size && e.size > 0) {
+                if (marked.has(i) || (await hashFile(this.fileOf(i), 0, size)) === e.sha256) verified.add(i);
+                else {
+                  await truncate(this.fileOf(i), 0);
+                  held[i] = 0;
+                }
+              }
+            }),
+      ),
+    );
+    if (!sameBoot) {
+      // What was checked in this boot is marked anew under it.
+      await writeFile(join(this.dir, 'verified'), [...verified].map((i) => `${i}\n`).join(''), {
+        mode: 0o600,
+      });
+      await writeFile(join(this.dir, 'boot'), boot, { mode: 0o600 });
     }
     return { held, verified, fresh: false };
   }
@@ -332,6 +367,7 @@ export class ReceivingSession {
   }
 
   private async onData(index: number, offset: number, bytes: Uint8Array): Promise<void> {
+    this.throwIfWriteFailed();
     const e = this.entries[index];
     if (!e || e.kind !== 'file') throw new ClawError('PROTOCOL', `DATA for entry ${index}, which is no file`);
     if (this.verified.has(index)) throw new ClawError('PROTOCOL', `DATA for ${index}, verified already`);
@@ -341,6 +377,9 @@ export class ReceivingSession {
     if (this.current && this.current.index !== index) {
       throw new ClawError('PROTOCOL', `DATA for ${index} before ${this.current.index} was whole`);
     }
+    this.view.bytesDone += bytes.length;
+    this.meter.add(bytes.length);
+    if (!this.current && have === 0 && bytes.length === e.size) return this.wholeInOneFrame(index, e, bytes);
     if (!this.current) {
       const hash = createHash('sha256');
       if (have > 0) {
@@ -357,27 +396,79 @@ export class ReceivingSession {
           await fhRead.close();
         }
       }
-      this.current = { index, fh: await open(this.fileOf(index), have === 0 ? 'w' : 'r+', 0o600), hash };
+      this.current = {
+        index,
+        fh: await open(this.fileOf(index), have === 0 ? 'w' : 'r+', 0o600),
+        hash,
+        writes: new Set(),
+      };
     }
     const cur = this.current;
-    await cur.fh.write(bytes, 0, bytes.length, have);
     cur.hash.update(bytes);
     this.held[index] = have + bytes.length;
-    this.view.bytesDone += bytes.length;
-    this.meter.add(bytes.length);
+    // Written in the background, several at once (each at its own offset); the frame's bytes are not
+    // reused by the stream (transport/receive-slabs.ts: nothing released is overwritten).
+    const w = cur.fh.write(bytes, 0, bytes.length, have).then(
+      () => undefined,
+      (err: unknown) => {
+        this.writeError ??= err instanceof Error ? err : new Error(String(err));
+      },
+    );
+    cur.writes.add(w);
+    void w.then(() => cur.writes.delete(w));
+    if (cur.writes.size >= WRITES_AHEAD) await Promise.race(cur.writes);
     if (this.held[index] < e.size) return this.progress();
     this.current = undefined;
+    await Promise.all(cur.writes);
     await cur.fh.close();
-    if (cur.hash.digest('hex') !== e.sha256) {
-      await rm(this.fileOf(index), { force: true });
-      this.held[index] = 0;
-      const why = `${JSON.stringify(e.path)} did not match its SHA-256 when it arrived (it changed while it was sent?); it was thrown away`;
-      this.channel.send({ type: 'failed', index, reason: why });
-      throw new ClawError('PROTOCOL', why);
-    }
+    this.throwIfWriteFailed();
+    if (cur.hash.digest('hex') !== e.sha256) return this.mismatch(index, e);
+    this.arrived++;
     this.markVerified(index);
     this.progress();
     await this.finishIfWhole();
+  }
+
+  /**
+   * A file whose bytes came in one frame (a small file): checked in memory, then written in the
+   * background while the next frames are read, at most WRITES_AHEAD at once; it counts as verified
+   * (and is recorded so in staging) only once written.
+   */
+  private async wholeInOneFrame(
+    index: number,
+    e: Extract<OfferEntry, { kind: 'file' }>,
+    bytes: Uint8Array,
+  ): Promise<void> {
+    if (createHash('sha256').update(bytes).digest('hex') !== e.sha256) return this.mismatch(index, e);
+    this.held[index] = e.size;
+    this.arrived++;
+    const w = writeFile(this.fileOf(index), bytes, { mode: 0o600 }).then(
+      () => {
+        if (this.phase !== 'over') this.markVerified(index);
+      },
+      (err: unknown) => {
+        this.writeError ??= err instanceof Error ? err : new Error(String(err));
+      },
+    );
+    this.writing.add(w);
+    void w.then(() => this.writing.delete(w));
+    if (this.writing.size >= WRITES_AHEAD) await Promise.race(this.writing);
+    this.progress();
+    await this.finishIfWhole();
+  }
+
+  /** Throws the first write that failed in the background, if any. */
+  private throwIfWriteFailed(): void {
+    const err = this.writeError;
+    if (err) throw err;
+  }
+
+  private async mismatch(index: number, e: OfferEntry): Promise<void> {
+    await rm(this.fileOf(index), { force: true });
+    this.held[index] = 0;
+    const why = `${JSON.stringify(e.path)} did not match its SHA-256 when it arrived (it changed while it was sent?); it was thrown away`;
+    this.channel.send({ type: 'failed', index, reason: why });
+    throw new ClawError('PROTOCOL', why);
   }
 
   private lastShown = 0;
@@ -408,8 +499,11 @@ export class ReceivingSession {
   }
 
   private async finishIfWhole(): Promise<void> {
-    const files = this.entries.filter((e) => e.kind === 'file').length;
-    if (this.verified.size < files || this.phase !== 'data') return;
+    if (this.arrived < this.fileCount || this.phase !== 'data') return;
+    // Every byte is here: the small files still being written land first.
+    await Promise.all(this.writing);
+    this.throwIfWriteFailed();
+    if (this.verified.size < this.fileCount || this.phase !== 'data') return;
     this.phase = 'over';
     await this.announce();
     const { store } = this.receiver;
@@ -429,18 +523,32 @@ export class ReceivingSession {
       renamed: this.renamed,
     };
     await store.publish(async (tree) => {
+      // Folders first, in order; then files and links, several at once (each waits on the disk).
+      const made = new Set<string>([tree]);
+      const at = (i: number) => join(tree, ...this.local[i]!.split('/'));
       for (const [i, e] of this.entries.entries()) {
-        const at = join(tree, ...this.local[i]!.split('/'));
-        if (e.kind === 'dir') {
-          await mkdir(at, { recursive: true });
-          continue;
-        }
-        await mkdir(dirname(at), { recursive: true });
-        if (e.kind === 'file') {
-          await rename(this.fileOf(i), at);
-          await chmod(at, e.exec ? 0o755 : 0o644);
-        } else await symlink(e.target, at);
+        if (e.kind !== 'dir') continue;
+        await mkdir(at(i), { recursive: true });
+        made.add(at(i));
       }
+      const limit = limiter(PUBLISH_CONCURRENCY);
+      await Promise.all(
+        this.entries.map((e, i) =>
+          e.kind === 'dir'
+            ? Promise.resolve()
+            : limit(async () => {
+                const to = at(i);
+                if (!made.has(dirname(to))) {
+                  await mkdir(dirname(to), { recursive: true });
+                  made.add(dirname(to));
+                }
+                if (e.kind === 'file') {
+                  await rename(this.fileOf(i), to);
+                  await chmod(to, e.exec ? 0o755 : 0o644);
+                } else await symlink(e.target, to);
+              }),
+        ),
+      );
     }, meta);
     await store.remember(this.peer.fingerprint, this.id, rid, hash);
     await rm(this.dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@
  * missing is sent.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../agent/links/ports.js';
@@ -23,7 +23,6 @@ import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import {
   FILES_OPEN_ARGS,
   FILES_SERVICE,
-  MAX_DATA_BYTES,
   offerFrames,
   TRANSFER_ID,
   type FileFrame,
@@ -32,6 +31,7 @@ import {
 import { FileChannel } from './file-channel.js';
 import { KEPT_TRANSFERS, RateMeter, type TransferView } from './file-receiver.js';
 import { offerBytes, type FileStore } from './file-store.js';
+import { ReadAhead, type SendJob } from './read-ahead.js';
 import { treeHash, walkTree } from './tree-walk.js';
 
 /** Longest wait between two attempts while the peer has a link, in ms. */
@@ -110,6 +110,7 @@ export class FileSender {
       if (t.saved.peer !== entry.fingerprint || t.saved.manifest !== manifest) continue;
       if (t.view.state === 'done' || t.view.state === 'cancelled') continue;
       t.saved.sources = sources;
+      t.contents = walked.contents;
       t.skipped = walked.skipped;
       if (!t.running) {
         t.saved.state = 'active';
@@ -134,6 +135,7 @@ export class FileSender {
     };
     const t = new OutgoingTransfer(this, saved);
     t.skipped = walked.skipped;
+    t.contents = walked.contents;
     this.transfers.set(saved.id, t);
     // The list keeps the latest finished ones only (a Map iterates oldest first).
     for (const [id, old] of this.transfers) {
@@ -156,6 +158,8 @@ export class FileSender {
 export class OutgoingTransfer {
   readonly view: TransferView;
   skipped: Array<{ path: string; why: string }> = [];
+  /** Small files' bytes the walk read (sent from memory; not kept past the transfer's end). */
+  contents: Array<Buffer | undefined> | undefined;
   running = false;
   private channel: FileChannel | undefined;
   private halted = false;
@@ -205,6 +209,7 @@ export class OutgoingTransfer {
     if (this.channel?.isOpen) this.channel.send({ type: 'cancel', reason });
     this.channel?.close(new ClawError('STREAM_RESET', reason, { refusal: 'CANCELLED' }));
     this.set('cancelled', reason);
+    this.contents = undefined;
     this.saved.entries = [];
     this.saved.sources = [];
     void rm(this.file, { force: true });
@@ -265,6 +270,7 @@ export class OutgoingTransfer {
   }
 
   private async fail(why: string): Promise<void> {
+    this.contents = undefined;
     this.saved.state = 'failed';
     this.saved.why = why;
     await this.save().catch(() => undefined);
@@ -360,6 +366,7 @@ export class OutgoingTransfer {
       // Only the view is kept now: the entries and sources may be long.
       this.saved.entries = [];
       this.saved.sources = [];
+      this.contents = undefined;
       this.set('done');
     } catch (err) {
       // The stream (and its line in connections and the audit log) ends with why: a refusal's words.
@@ -385,38 +392,36 @@ export class OutgoingTransfer {
     this.view.filesDone = this.verified.size;
     this.view.resumedAt ??= held;
     this.set('sending');
-    const buf = Buffer.allocUnsafe(MAX_DATA_BYTES);
+    const jobs: SendJob[] = [];
     for (const [i, e] of entries.entries()) {
       if (e.kind !== 'file') continue;
-      let pos = have.get(i) ?? 0;
-      if (pos >= e.size) continue;
-      const src = sources[i];
-      if (!src) throw new Final(`no source for ${e.path}`);
-      let fh;
-      try {
-        fh = await open(src, 'r');
-      } catch (err) {
-        throw new Final(`cannot read ${src}: ${errorMessage(err)}`);
-      }
-      try {
-        while (pos < e.size) {
-          if (!channel.isOpen) throw new ClawError('LINK_CLOSED', 'the files stream closed');
-          const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, e.size - pos), pos);
-          if (bytesRead === 0) throw new Final(`${src} got shorter while it was sent; run file send again`);
-          const ok = channel.send({ type: 'data', index: i, offset: pos, bytes: buf.subarray(0, bytesRead) });
-          pos += bytesRead;
-          this.view.bytesDone += bytesRead;
-          this.view.bytesSent = (this.view.bytesSent ?? 0) + bytesRead;
-          this.meter.add(bytesRead);
-          this.progress();
-          if (!ok) {
-            count();
-            await channel.drained();
-          }
+      const from = have.get(i) ?? 0;
+      if (from >= e.size) continue;
+      const bytes = this.contents?.[i];
+      const source = sources[i] ?? null;
+      if (!source && !bytes) throw new Final(`no source for ${e.path}`);
+      jobs.push({ index: i, source, from, size: e.size, bytes });
+    }
+    // Read ahead of the stream: the disk's waits overlap the sending (read-ahead.ts).
+    const reads = new ReadAhead(jobs, (why) => new Final(why));
+    try {
+      for (;;) {
+        if (!channel.isOpen) throw new ClawError('LINK_CLOSED', 'the files stream closed');
+        const frame = await reads.next();
+        if (!frame) break;
+        if (!channel.isOpen) throw new ClawError('LINK_CLOSED', 'the files stream closed');
+        const ok = channel.sendWire(frame.wire);
+        this.view.bytesDone += frame.length;
+        this.view.bytesSent = (this.view.bytesSent ?? 0) + frame.length;
+        this.meter.add(frame.length);
+        this.progress();
+        if (!ok) {
+          count();
+          await channel.drained();
         }
-      } finally {
-        await fh.close();
       }
+    } finally {
+      await reads.dispose();
     }
   }
 

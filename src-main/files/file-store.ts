@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { uptime } from 'node:os';
 import { join } from 'node:path';
 import type { OfferEntry } from '../protocol/file-frames.js';
 
@@ -35,6 +36,20 @@ export interface FileStoreOptions {
   peerQuotaBytes?: number;
   /** Tests: pretend the disk folds case. */
   caseInsensitive?: boolean;
+  /** Tests: this boot's identity (bootIdentity() otherwise). */
+  bootId?: string;
+}
+
+/**
+ * What names this run of the operating system: Linux's boot_id, elsewhere the boot time to the minute.
+ * Staging records it beside the files it marked verified: those marks are trusted only within the same
+ * boot, because the marks and the bytes are not flushed to disk one by one (ADR 0060) and a crash of
+ * the OS may keep a mark and lose the bytes it stood for.
+ */
+export async function bootIdentity(): Promise<string> {
+  const id = await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '');
+  if (id.trim()) return id.trim();
+  return `boot-${Math.round((Date.now() - uptime() * 1000) / 60_000)}`;
 }
 
 /** What `meta.json` of an inbox entry says. */
@@ -62,6 +77,7 @@ export class FileStore {
   readonly reserve: number;
   readonly quota: number;
   private folds: boolean | undefined;
+  private boot: Promise<string> | undefined;
 
   constructor(
     home: string,
@@ -104,6 +120,12 @@ export class FileStore {
       await rm(probe, { force: true });
     }
     return this.folds;
+  }
+
+  /** This boot's identity (bootIdentity), read once. */
+  bootId(): Promise<string> {
+    if (this.opts.bootId !== undefined) return Promise.resolve(this.opts.bootId);
+    return (this.boot ??= bootIdentity());
   }
 
   stagingDir(from: string, id: string): string {

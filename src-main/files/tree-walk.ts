@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { MAX_ENTRIES, MAX_TRANSFER_BYTES, type OfferEntry } from '../protocol/file-frames.js';
@@ -19,6 +19,8 @@ export interface WalkedTree {
   entries: OfferEntry[];
   /** For each entry, the file to read (files only). */
   sources: Array<string | undefined>;
+  /** For each small file the walk read whole, its bytes (the send needs not read it again). */
+  contents: Array<Buffer | undefined>;
   /** What was left out, and why. */
   skipped: Array<{ path: string; why: string }>;
   files: number;
@@ -53,10 +55,59 @@ export function linkStaysInside(linkPath: string, target: string): boolean {
   return true;
 }
 
-/** The entries for `paths` (see the module comment). @throws ClawError('BAD_ARGUMENT') naming the path */
+/** Files up to this size are read whole by the walk, and their bytes kept for the send (read once). */
+export const KEEP_FILE_BYTES = 64 * 1024;
+/** Most bytes of small files one walk keeps for the send (32 MiB); files past it are read again then. */
+export const KEEP_TOTAL_BYTES = 32 * 1024 * 1024;
+/** Files read and hashed, and entries of a folder examined, at once: the disk's latency overlaps. */
+const WALK_CONCURRENCY = 16;
+
+/** Runs at most `n` of the functions given at once, the others waiting in order. */
+export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  return async (fn) => {
+    if (active >= n) await new Promise<void>((resolve) => queue.push(resolve));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      // The slot passes to the next one waiting, if any.
+      const next = queue.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/** A small file's bytes, read whole (at most `size` + 1: one more means it grew since it was seen). */
+async function readWhole(path: string, size: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(size + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The entries for `paths` (see the module comment). Files are hashed several at once; small ones are
+ * read whole and, up to KEEP_TOTAL_BYTES, kept in `contents` so the send does not read them again.
+ * @throws ClawError('BAD_ARGUMENT') naming the path
+ */
 export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
-  const out: WalkedTree = { entries: [], sources: [], skipped: [], files: 0, bytes: 0 };
+  const out: WalkedTree = { entries: [], sources: [], contents: [], skipped: [], files: 0, bytes: 0 };
   const tops = new Set<string>();
+  const limit = limiter(WALK_CONCURRENCY);
+  const hashing: Array<Promise<void>> = [];
+  let kept = 0;
   const add = (entry: OfferEntry, source?: string) => {
     if (out.entries.length >= MAX_ENTRIES) {
       throw new ClawError(
@@ -66,6 +117,7 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
     }
     out.entries.push(entry);
     out.sources.push(source);
+    out.contents.push(undefined);
     if (entry.kind === 'file') {
       out.files++;
       out.bytes += entry.size;
@@ -73,14 +125,34 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
         throw new ClawError('BAD_ARGUMENT', 'a transfer holds at most 1 PiB');
     }
   };
-  const file = async (abs: string, rel: string, mode: number, size: number) => {
-    let sha256: string;
-    try {
-      sha256 = await hashFile(abs, 0, size);
-    } catch (err) {
-      throw new ClawError('BAD_ARGUMENT', `cannot read ${abs}: ${errorMessage(err)}`);
-    }
-    add({ path: rel, kind: 'file', size, exec: (mode & 0o111) !== 0, sha256 }, abs);
+  /** Adds the file's entry now (its place in the order) and hashes it in the background. */
+  const file = (abs: string, rel: string, mode: number, size: number) => {
+    const entry: OfferEntry = { path: rel, kind: 'file', size, exec: (mode & 0o111) !== 0, sha256: '' };
+    const at = out.entries.length;
+    add(entry, abs);
+    const hashed = limit(async () => {
+      try {
+        if (size <= KEEP_FILE_BYTES) {
+          const bytes = await readWhole(abs, size);
+          if (bytes.length <= size) {
+            // A file that shrank since it was seen is sent as read, whole and consistent.
+            out.bytes -= size - bytes.length;
+            entry.size = bytes.length;
+            entry.sha256 = createHash('sha256').update(bytes).digest('hex');
+            if (kept + bytes.length <= KEEP_TOTAL_BYTES) {
+              kept += bytes.length;
+              out.contents[at] = bytes;
+            }
+            return;
+          }
+        }
+        entry.sha256 = await hashFile(abs, 0, size);
+      } catch (err) {
+        throw new ClawError('BAD_ARGUMENT', `cannot read ${abs}: ${errorMessage(err)}`);
+      }
+    });
+    hashed.catch(() => undefined);
+    hashing.push(hashed);
   };
   const folder = async (abs: string, rel: string): Promise<void> => {
     add({ path: rel, kind: 'dir' });
@@ -90,16 +162,17 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
     } catch (err) {
       throw new ClawError('BAD_ARGUMENT', `cannot read the folder ${abs}: ${errorMessage(err)}`);
     }
-    for (const name of names) {
+    const stats = await Promise.all(names.map((name) => limit(() => lstat(join(abs, name)))));
+    for (const [k, name] of names.entries()) {
       const childAbs = join(abs, name);
       const childRel = `${rel}/${name}`;
-      const st = await lstat(childAbs);
+      const st = stats[k]!;
       if (st.isSymbolicLink()) {
         const target = await readlink(childAbs);
         if (linkStaysInside(childRel, target)) add({ path: childRel, kind: 'link', target });
         else out.skipped.push({ path: childRel, why: `a link to ${target}, outside the folder sent` });
       } else if (st.isDirectory()) await folder(childAbs, childRel);
-      else if (st.isFile()) await file(childAbs, childRel, st.mode, st.size);
+      else if (st.isFile()) file(childAbs, childRel, st.mode, st.size);
       else out.skipped.push({ path: childRel, why: 'not a file, folder or link' });
     }
   };
@@ -118,9 +191,10 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
       throw new ClawError('BAD_ARGUMENT', `cannot send ${p}: ${errorMessage(err)}`);
     }
     if (st.isDirectory()) await folder(abs, name);
-    else if (st.isFile()) await file(abs, name, st.mode, st.size);
+    else if (st.isFile()) file(abs, name, st.mode, st.size);
     else throw new ClawError('BAD_ARGUMENT', `cannot send ${p}: not a file or folder`);
   }
+  await Promise.all(hashing);
   return out;
 }
 

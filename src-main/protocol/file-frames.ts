@@ -141,6 +141,31 @@ const NAME_OF = new Map<number, Exclude<FileFrame['type'], 'data'>>(
 /** Bytes before a DATA frame's file bytes: version, type, index (u32), offset (u64). */
 export const DATA_HEADER_BYTES = 2 + 4 + 8;
 
+/** Bytes before a DATA frame's file bytes on the wire: the length prefix (u32) and the header. */
+export const DATA_WIRE_HEADER_BYTES = 4 + DATA_HEADER_BYTES;
+
+/**
+ * A whole DATA frame as it goes on the wire (length prefix included) for `length` bytes of file
+ * `index` at `offset`, its file bytes left for the caller to read into `body` (a view of `wire`): a
+ * sender reads from disk straight into the frame, with no copy.
+ */
+export function dataFrameBuffer(
+  index: number,
+  offset: number,
+  length: number,
+): { wire: Buffer; body: Buffer } {
+  if (length > MAX_DATA_BYTES) {
+    throw new ClawError('BAD_FRAME', `DATA of ${length} bytes exceeds ${MAX_DATA_BYTES}`);
+  }
+  const wire = Buffer.allocUnsafe(DATA_WIRE_HEADER_BYTES + length);
+  wire.writeUInt32BE(DATA_HEADER_BYTES + length, 0);
+  wire[4] = FILES_PROTOCOL_VERSION;
+  wire[5] = FileFrameType.DATA;
+  wire.writeUInt32BE(index, 6);
+  wire.writeBigUInt64BE(BigInt(offset), 10);
+  return { wire, body: wire.subarray(DATA_WIRE_HEADER_BYTES) };
+}
+
 /** One frame's payload (without the length prefix). A DATA frame copies its bytes once. */
 export function encodeFileFrame(frame: FileFrame): Buffer {
   if (frame.type === 'data') {

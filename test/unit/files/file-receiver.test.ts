@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -236,4 +236,86 @@ test('the files service ends a refused transferâ€™s connection with the refusalâ
   for (let i = 0; i < 200 && ended.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
   assert.match(String(ended[0]), /"\.\.\/x" has a '\.\.' component: refused, nothing was written/);
   await files.part.stop?.();
+});
+
+test('small files (one frame each) are written in the background: a cut halfway is answered with what landed', async () => {
+  const { store, receiver: r } = await receiver();
+  const bodies = Array.from({ length: 300 }, (_, i) => randomBytes(1 + ((i * 97) % 3000)));
+  const entries: OfferEntry[] = [
+    { path: 'many', kind: 'dir' },
+    ...bodies.map((b, i): OfferEntry => ({
+      path: `many/f${i}`,
+      kind: 'file',
+      size: b.length,
+      exec: i % 5 === 0,
+      sha256: sha(b),
+    })),
+  ];
+  const first = connect(r);
+  first.channel.send({ type: 'offer', id: ID, entries, more: false });
+  await first.next('want');
+  for (let i = 0; i < 150; i++)
+    first.channel.send({ type: 'data', index: i + 1, offset: 0, bytes: bodies[i]! });
+  await first.next('verified');
+  first.pair.cut(new Error('link died'));
+  await first.session.settled;
+  // Whatever the receiver counts as held is on disk whole and right: nothing marked before it landed.
+  const staged = join(store.stagingDir(PEER.fingerprint, ID), 'd');
+  const marked = readFileSync(join(store.stagingDir(PEER.fingerprint, ID), 'verified'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+  assert.ok(marked.length > 0);
+  for (const i of marked)
+    assert.deepEqual(readFileSync(join(staged, String(i))), bodies[i - 1], `marked ${i}`);
+  const second = connect(r);
+  second.channel.send({ type: 'offer', id: ID, entries, more: false });
+  const want = await second.next('want');
+  const have = new Map(want.type === 'want' ? want.have : []);
+  for (const [i, n] of have) assert.equal(n, bodies[i - 1]!.length, `held ${i} is whole`);
+  assert.ok(have.size >= marked.length && have.size <= 150, `held ${have.size}`);
+  for (let i = 0; i < bodies.length; i++) {
+    if (!have.has(i + 1)) second.channel.send({ type: 'data', index: i + 1, offset: 0, bytes: bodies[i]! });
+  }
+  const done = await second.next('complete');
+  assert.equal(done.type, 'complete');
+  const [meta] = await store.list();
+  for (let i = 0; i < bodies.length; i++) {
+    assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'many', `f${i}`)), bodies[i], `f${i}`);
+  }
+});
+
+test('after the OS restarted (another boot ID), files marked verified are hashed again: a torn one is wanted anew', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'cb-recv-'));
+  const before = new FileStore(home, { diskReserveBytes: 0, bootId: 'boot-one' });
+  await before.open();
+  const bodies = [randomBytes(5000), randomBytes(7000), randomBytes(100)];
+  const entries: OfferEntry[] = bodies.map((b, i) => ({
+    path: `f${i}`,
+    kind: 'file',
+    size: b.length,
+    exec: false,
+    sha256: sha(b),
+  }));
+  const first = connect(new FileReceiver(before));
+  first.channel.send({ type: 'offer', id: ID, entries, more: false });
+  await first.next('want');
+  for (const i of [0, 1]) first.channel.send({ type: 'data', index: i, offset: 0, bytes: bodies[i]! });
+  const verified = await first.next('verified');
+  assert.deepEqual(verified.type === 'verified' && [...verified.indices].sort(), [0, 1]);
+  first.pair.cut(new Error('the machine lost power'));
+  await first.session.settled;
+  // The OS crashed: the mark of file 0 reached the disk, its bytes did not (same size, other bytes).
+  writeFileSync(join(before.stagingDir(PEER.fingerprint, ID), 'd', '0'), Buffer.alloc(5000));
+  const after = new FileStore(home, { diskReserveBytes: 0, bootId: 'boot-two' });
+  await after.open();
+  const second = connect(new FileReceiver(after));
+  second.channel.send({ type: 'offer', id: ID, entries, more: false });
+  const want = await second.next('want');
+  assert.deepEqual(want.type === 'want' && want.have, [[1, 7000]], 'file 0 wanted from its start');
+  second.channel.send({ type: 'data', index: 0, offset: 0, bytes: bodies[0]! });
+  second.channel.send({ type: 'data', index: 2, offset: 0, bytes: bodies[2]! });
+  await second.next('complete');
+  const [meta] = await after.list();
+  assert.deepEqual(readFileSync(join(after.treeOf(meta!.id), 'f0')), bodies[0]);
 });

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashFile, walkTree } from '../../../src-main/files/tree-walk.js';
+import { hashFile, KEEP_FILE_BYTES, walkTree } from '../../../src-main/files/tree-walk.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -47,6 +47,33 @@ test('walkTree gives each small and large file its SHA-256', async () => {
       seen++;
     }
     assert.equal(seen, files.size);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('walkTree keeps small files’ bytes for the send (as hashed), not big ones; the order does not vary', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-walk-'));
+  try {
+    const top = join(dir, 'top');
+    for (let d = 0; d < 5; d++) mkdirSync(join(top, `d${d}`), { recursive: true });
+    const files = new Map<string, Buffer>();
+    for (let i = 0; i < 300; i++) files.set(`top/d${i % 5}/s${i}`, randomBytes((i * 131) % 5000));
+    files.set('top/big', randomBytes(KEEP_FILE_BYTES + 1));
+    for (const [rel, b] of files) writeFileSync(join(dir, rel), b);
+    const walked = await walkTree([top]);
+    for (const [i, e] of walked.entries.entries()) {
+      if (e.kind !== 'file') continue;
+      const kept = walked.contents[i];
+      if (e.path === 'top/big') assert.equal(kept, undefined, 'a big file is read again when sent');
+      else assert.deepEqual(kept, files.get(e.path), e.path);
+    }
+    const again = await walkTree([top]);
+    assert.deepEqual(
+      again.entries.map((e) => e.path),
+      walked.entries.map((e) => e.path),
+    );
+    assert.deepEqual(again.entries, walked.entries);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,157 @@
+/**
+ * The sender's reads, ahead of the stream (issue 55, ADR 0060): the DATA frames of every file the
+ * receiver lacks, in order, each read from disk straight into its frame on the wire (dataFrameBuffer:
+ * no copy) while the frames before it are being sent, up to READ_AHEAD_BYTES read and not yet taken.
+ * The next files are opened while the one before is still being read, so a folder of small files
+ * costs no round trip to the disk per file; a small file the walk kept in memory is framed from there.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { errorMessage } from '../core/errors.js';
+import { dataFrameBuffer, MAX_DATA_BYTES } from '../protocol/file-frames.js';
+
+/** Bytes read ahead of the stream at most (4 MiB: sixteen 256 KiB frames, or many small files). */
+export const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+/** Frames being read or read and not yet taken at most (many small files: open files at once). */
+export const READ_AHEAD_FRAMES = 64;
+
+/** One file to send from byte `from` to its end (`size`), from `source` or from `bytes` the walk kept. */
+export interface SendJob {
+  index: number;
+  source: string | null;
+  from: number;
+  size: number;
+  bytes?: Buffer | undefined;
+}
+
+/** A DATA frame ready for the wire: `length` file bytes of `index` at `offset`. */
+export interface ReadFrame {
+  index: number;
+  offset: number;
+  length: number;
+  wire: Buffer;
+}
+
+interface OpenFile {
+  fh: Promise<FileHandle>;
+  /** Reads issued and not settled. */
+  pending: number;
+  /** Every read of the file was issued: it closes when the last settles. */
+  issuedAll: boolean;
+  closed?: Promise<void>;
+}
+
+export class ReadAhead {
+  private readonly queue: Array<{ length: number; frame: Promise<ReadFrame> }> = [];
+  private queuedBytes = 0;
+  private job = 0;
+  private pos: number;
+  private readonly files = new Map<number, OpenFile>();
+  private disposed = false;
+
+  /**
+   * @param fail makes the error for a file that cannot be read or got shorter (one that trying again
+   *   will not fix)
+   */
+  constructor(
+    private readonly jobs: readonly SendJob[],
+    private readonly fail: (why: string) => Error,
+    private readonly aheadBytes = READ_AHEAD_BYTES,
+    private readonly aheadFrames = READ_AHEAD_FRAMES,
+  ) {
+    this.pos = jobs[0]?.from ?? 0;
+  }
+
+  /** The next frame in order, or undefined after the last. Rejects with `fail`'s error. */
+  async next(): Promise<ReadFrame | undefined> {
+    this.fill();
+    const head = this.queue.shift();
+    if (!head) return undefined;
+    this.queuedBytes -= head.length;
+    const frame = await head.frame;
+    this.fill();
+    return frame;
+  }
+
+  /** Lets go of every file (waiting for reads under way); no frame is read after. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const left = this.queue.splice(0);
+    this.queuedBytes = 0;
+    await Promise.allSettled(left.map((q) => q.frame));
+    await Promise.allSettled(
+      [...this.files.values()].map(
+        (f) => (f.closed ??= f.fh.then((fh) => fh.close()).catch(() => undefined)),
+      ),
+    );
+    this.files.clear();
+  }
+
+  private fill(): void {
+    while (
+      !this.disposed &&
+      this.job < this.jobs.length &&
+      this.queuedBytes < this.aheadBytes &&
+      this.queue.length < this.aheadFrames
+    ) {
+      const j = this.jobs[this.job]!;
+      if (this.pos >= j.size) {
+        this.job++;
+        this.pos = this.jobs[this.job]?.from ?? 0;
+        continue;
+      }
+      const offset = this.pos;
+      const length = Math.min(MAX_DATA_BYTES, j.size - offset);
+      this.pos += length;
+      const last = this.pos >= j.size;
+      const frame = j.bytes
+        ? Promise.resolve(this.fromMemory(j, offset, length))
+        : this.read(j, offset, length, last);
+      // Rejections are heard by next(); until then one must not count as unhandled.
+      frame.catch(() => undefined);
+      this.queue.push({ length, frame });
+      this.queuedBytes += length;
+    }
+  }
+
+  private fromMemory(j: SendJob, offset: number, length: number): ReadFrame {
+    const { wire, body } = dataFrameBuffer(j.index, offset, length);
+    j.bytes!.copy(body, 0, offset, offset + length);
+    return { index: j.index, offset, length, wire };
+  }
+
+  private async read(j: SendJob, offset: number, length: number, last: boolean): Promise<ReadFrame> {
+    const src = j.source;
+    if (!src) throw this.fail(`no source for file ${j.index}`);
+    let f = this.files.get(j.index);
+    if (!f) {
+      f = { fh: open(src, 'r'), pending: 0, issuedAll: false };
+      f.fh.catch(() => undefined);
+      this.files.set(j.index, f);
+    }
+    f.pending++;
+    if (last) f.issuedAll = true;
+    try {
+      let fh: FileHandle;
+      try {
+        fh = await f.fh;
+      } catch (err) {
+        throw this.fail(`cannot read ${src}: ${errorMessage(err)}`);
+      }
+      const { wire, body } = dataFrameBuffer(j.index, offset, length);
+      let n = 0;
+      while (n < length) {
+        const { bytesRead } = await fh.read(body, n, length - n, offset + n);
+        if (bytesRead === 0) throw this.fail(`${src} got shorter while it was sent; run file send again`);
+        n += bytesRead;
+      }
+      return { index: j.index, offset, length, wire };
+    } finally {
+      f.pending--;
+      if (f.pending === 0 && f.issuedAll && !f.closed) {
+        f.closed = f.fh.then((fh) => fh.close()).catch(() => undefined);
+        this.files.delete(j.index);
+      }
+    }
+  }
+}
