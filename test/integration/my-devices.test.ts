@@ -123,11 +123,7 @@ let b: Node;
 let c: Node;
 let d: Node;
 
-const INTERMITTENT = {
-  todo: 'intermittent (about 1 run in 3 here): d sometimes hears no records from a within 10 s after pairing, and no exchange is logged on either side; issue 57 stays open for it. Reported, not hidden: a failure prints as a todo',
-};
-
-test('a fourth device d paired as mine with a alone: b and c link to d', INTERMITTENT, async () => {
+test('a fourth device d paired as mine with a alone: b and c link to d', async () => {
   [a, b, c, d] = await Promise.all([
     startNode('a', 'mine2'),
     startNode('b', 'mine2'),
@@ -148,48 +144,44 @@ test('a fourth device d paired as mine with a alone: b and c link to d', INTERMI
 });
 
 // Uses the four devices of the test above, so it fails whenever that one does.
-test(
-  'peers rm d on c: d is gone from a, b and c, its links are refused, and an old settings file does not bring it back',
-  INTERMITTENT,
-  async () => {
-    // b's settings as they were before the removal, to start b with again.
-    const before = join(mkdtempSync(join(tmpdir(), 'cb-mine-old-')), 'config.json');
-    copyFileSync(join(b.home, 'config.json'), before);
-    const removed = await ok(['peers', 'rm', 'd', '--home', c.home]);
-    assert.match(removed, /removed d .* on all your other devices/);
-    for (const n of [a, b, c]) {
-      await waitFor(
-        `d gone from ${n.name}`,
-        async () => !(await peers(n)).some((p) => p.fingerprint === d.fingerprint),
-        WITHIN_MS,
-      );
-    }
-    // d still has them as its devices and keeps dialing: each refuses it.
-    for (const n of [a, b, c]) {
-      await waitFor(
-        `${n.name} refusing d`,
-        async () => (await peers(d)).find((p) => p.fingerprint === n.fingerprint)?.state === 'refused',
-        45_000,
-      );
-    }
-    // b again, from the file of before: it lists d at start, hears the removal from a or c and drops it.
-    await b.proc.stop();
-    copyFileSync(before, join(b.home, 'config.json'));
-    b = { ...b, proc: startProcess(b.args, { CLAWBRIDGE_LOG: 'info' }) };
-    await b.proc.waitForLine(/agent b running/, 30_000);
-    await online(b, 'a');
+test('peers rm d on c: d is gone from a, b and c, its links are refused, and an old settings file does not bring it back', async () => {
+  // b's settings as they were before the removal, to start b with again.
+  const before = join(mkdtempSync(join(tmpdir(), 'cb-mine-old-')), 'config.json');
+  copyFileSync(join(b.home, 'config.json'), before);
+  const removed = await ok(['peers', 'rm', 'd', '--home', c.home]);
+  assert.match(removed, /removed d .* on all your other devices/);
+  for (const n of [a, b, c]) {
     await waitFor(
-      'd gone from b after its restart',
-      async () => !(await peers(b)).some((p) => p.fingerprint === d.fingerprint),
+      `d gone from ${n.name}`,
+      async () => !(await peers(n)).some((p) => p.fingerprint === d.fingerprint),
       WITHIN_MS,
     );
-    // Long enough for every exchange that restart started (b's with a, c and d) to be over.
-    await new Promise((r) => setTimeout(r, 3000));
-    for (const n of [a, b, c]) {
-      assert.ok(!(await peers(n)).some((p) => p.fingerprint === d.fingerprint), `d came back on ${n.name}`);
-    }
-  },
-);
+  }
+  // d still has them as its devices and keeps dialing: each refuses it.
+  for (const n of [a, b, c]) {
+    await waitFor(
+      `${n.name} refusing d`,
+      async () => (await peers(d)).find((p) => p.fingerprint === n.fingerprint)?.state === 'refused',
+      45_000,
+    );
+  }
+  // b again, from the file of before: it lists d at start, hears the removal from a or c and drops it.
+  await b.proc.stop();
+  copyFileSync(before, join(b.home, 'config.json'));
+  b = { ...b, proc: startProcess(b.args, { CLAWBRIDGE_LOG: 'info' }) };
+  await b.proc.waitForLine(/agent b running/, 30_000);
+  await online(b, 'a');
+  await waitFor(
+    'd gone from b after its restart',
+    async () => !(await peers(b)).some((p) => p.fingerprint === d.fingerprint),
+    WITHIN_MS,
+  );
+  // Long enough for every exchange that restart started (b's with a, c and d) to be over.
+  await new Promise((r) => setTimeout(r, 3000));
+  for (const n of [a, b, c]) {
+    assert.ok(!(await peers(n)).some((p) => p.fingerprint === d.fingerprint), `d came back on ${n.name}`);
+  }
+});
 
 test('a peer e of b that is not marked mine is never introduced, and what e sends is ignored', async () => {
   const e = await startNode('e', 'mine2');

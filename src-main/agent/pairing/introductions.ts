@@ -380,8 +380,11 @@ export class Introductions {
     }
     for (const note of plan.notes) log[note.level]({ peer: sender.name }, note.line);
     if (!plan.changed) return;
+    // A signer this exchange adds is named as it will be here.
     const byName = (fp: string) =>
-      fp === identity.fingerprint ? this.selfName() : (state.peer(fp)?.name ?? fp.slice(0, 8));
+      fp === identity.fingerprint
+        ? this.selfName()
+        : (state.peer(fp)?.name ?? plan.added.find((a) => a.fingerprint === fp)?.name ?? fp.slice(0, 8));
     // Names read before the write: a removed signer's name goes with it.
     const words = {
       added: plan.added.map((a) => ({ ...a, byName: byName(a.by) })),
@@ -389,20 +392,22 @@ export class Introductions {
     };
     state.applyMembership(plan);
     this.addedBy.set(from, [...recent, ...plan.added.map(() => now)]);
+    // Whose list it came in: the signer may be a device this node had not met (ADR 0058).
+    const via = (by: string) => (by === from ? '' : `, passed on by ${sender.name}`);
     for (const a of words.added) {
       log.info(
         { peer: a.name },
-        `${a.name} (${a.fingerprint.slice(0, 8)}) joined the owner's devices here, introduced by ${a.byName}`,
+        `${a.name} (${a.fingerprint.slice(0, 8)}) joined the owner's devices here, introduced by ${a.byName}${via(a.by)}`,
       );
-      this.recordAudit('introduced', { name: a.name, fingerprint: a.fingerprint }, a.by, a.byName);
+      this.recordAudit('introduced', { name: a.name, fingerprint: a.fingerprint }, a.by, a.byName, via(a.by));
       this.events.emit('joined', a);
     }
     for (const r of words.removed) {
       log.info(
         { peer: r.name },
-        `${r.name} (${r.fingerprint.slice(0, 8)}) removed from the owner's devices by ${r.byName}`,
+        `${r.name} (${r.fingerprint.slice(0, 8)}) removed from the owner's devices by ${r.byName}${via(r.by)}`,
       );
-      this.recordAudit('removed', { name: r.name, fingerprint: r.fingerprint }, r.by, r.byName);
+      this.recordAudit('removed', { name: r.name, fingerprint: r.fingerprint }, r.by, r.byName, via(r.by));
     }
   }
 
@@ -411,18 +416,20 @@ export class Introductions {
     peer: { name: string; fingerprint: string },
     by: string,
     byName?: string,
+    via = '',
   ): void {
     const name =
       byName ??
       (by === this.deps.identity.fingerprint
         ? this.selfName()
         : (this.deps.state.peer(by)?.name ?? by.slice(0, 8)));
-    const what = {
-      introduced: `introduced by ${name}`,
-      removed: `removed from the owner's devices by ${name}`,
-      marked: "marked as one of the owner's devices",
-      unmarked: "no longer marked as one of the owner's devices",
-    }[change];
+    const what =
+      {
+        introduced: `introduced by ${name}`,
+        removed: `removed from the owner's devices by ${name}`,
+        marked: "marked as one of the owner's devices",
+        unmarked: "no longer marked as one of the owner's devices",
+      }[change] + via;
     this.deps.audit?.record({
       kind: 'member',
       change,

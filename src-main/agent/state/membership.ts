@@ -8,8 +8,12 @@
  * - the whole exchange is refused (a log line says why, nothing changes) when it holds too many
  *   records, a record whose signature does not hold, a record introducing this node to itself, would
  *   add more than MAX_NEW_DEVICES_PER_EXCHANGE devices, or would make the log longer than it may be;
- * - a record is used only when its signer is this node or a peer marked mine here (possibly one the
- *   same exchange introduced); others are skipped;
+ * - a record is used only when its signer is this node, a peer marked mine here (possibly one the
+ *   same exchange introduced), or a device this node has not met that the exchange shows as one of
+ *   the owner's (its introduction is in the exchange, signed by such a device: the sender passes on
+ *   what it accepted, and a chain of introductions may loop, b introduced by c and c by b, with none
+ *   signed by a device this node knows; docs/adr/0058-introduced-by-the-sender.md); records signed
+ *   by a peer here not marked mine, or by a node blocked here, are skipped;
  * - per device the winning record stays (protocol/member-records.ts compareMemberRecords): an
  *   introduction older than a removal of the same device is refused;
  * - an introduction of a node blocked here is refused, unless the block came from a removal record it
@@ -168,14 +172,17 @@ export function planMembership(
     added.push({ fingerprint: r.subject, name, by: r.by });
   };
 
+  const vouched = vouchedSigners(records, self, (fp) => peers.has(fp) || blocked.has(fp), isMember);
   // Records signed by a device the same exchange introduces come after its introduction: go round
-  // until a pass uses none (at most one pass per record).
+  // until a pass uses none (at most one pass per record). When no signer left is a device here, those
+  // the exchange shows as the owner's (vouched) come next: their introductions then count too.
   let waiting = [...records];
   for (let pass = 0; pass <= records.length && waiting.length > 0; pass++) {
-    const next = waiting.filter((r) => !isMember(r.by));
-    if (next.length === waiting.length) break;
-    for (const r of waiting) if (isMember(r.by)) decide(r);
-    waiting = next;
+    let ready = waiting.filter((r) => isMember(r.by));
+    if (ready.length === 0) ready = waiting.filter((r) => vouched.has(r.by));
+    if (ready.length === 0) break;
+    for (const r of ready) decide(r);
+    waiting = waiting.filter((r) => !ready.includes(r));
   }
   for (const r of waiting) {
     notes.push({
@@ -200,6 +207,44 @@ export function planMembership(
       changed,
     },
   };
+}
+
+/**
+ * The signers of `records` this node has not met (neither a peer nor blocked here: `known`) that the
+ * exchange itself shows as the owner's devices: the exchange's winning record about each is an
+ * introduction signed by a device here (`isMember`) or by another such signer. The greatest such set,
+ * so a loop of introductions (b by c, c by b) stands, passed on by a device marked mine here; a signer
+ * introduced only by a peer not marked mine, a blocked node or itself is not among them.
+ */
+function vouchedSigners(
+  records: readonly MemberRecord[],
+  self: string,
+  known: (fp: string) => boolean,
+  isMember: (fp: string) => boolean,
+): Set<string> {
+  const winner = new Map<string, MemberRecord>();
+  for (const r of records) {
+    const w = winner.get(r.subject);
+    if (!w || compareMemberRecords(r, w) > 0) winner.set(r.subject, r);
+  }
+  const introducer = new Map<string, string>();
+  for (const [subject, r] of winner) {
+    if (r.kind === 'intro' && r.by !== subject && subject !== self && !known(subject))
+      introducer.set(subject, r.by);
+  }
+  const vouched = new Set(introducer.keys());
+  // Drop a signer whose introducer does not count until none is dropped (at most one round each).
+  for (let dropped = true; dropped;) {
+    dropped = false;
+    for (const fp of vouched) {
+      const by = introducer.get(fp)!;
+      if (!isMember(by) && !vouched.has(by)) {
+        vouched.delete(fp);
+        dropped = true;
+      }
+    }
+  }
+  return vouched;
 }
 
 /** What this node knows of a device it introduces: where to dial it. */

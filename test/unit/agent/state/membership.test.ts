@@ -91,6 +91,56 @@ test('records signed by a node not marked mine here are skipped; a device the sa
   );
 });
 
+test('what a device passes on counts when its introductions loop (b by c, c by b) with none signed by a device here', async () => {
+  // d paired with a alone; a keeps, per device, the winning record: b's signed by c, c's signed by b
+  // (each marked the other when they paired). d knows neither signer, yet both are a's devices.
+  const d = await testIdentity('d');
+  const a = await testIdentity('a');
+  const b = await testIdentity('b');
+  const c = await testIdentity('c');
+  const bByC = introduce(c, [], { fingerprint: b.fingerprint, name: 'b' }, known);
+  const cByB = introduce(b, [], { fingerprint: c.fingerprint, name: 'c' }, known);
+  const p = plan(
+    planMembership(state([peer(a.fingerprint, 'a')]), d.fingerprint, a.fingerprint, [bByC, cByB]),
+  );
+  assert.deepEqual(p.added.map((x) => [x.name, x.by]).sort(), [
+    ['b', c.fingerprint],
+    ['c', b.fingerprint],
+  ]);
+  assert.ok(p.peers.every((x) => x.mine === true));
+  // Not so for a signer introduced only by a peer here not marked mine, by a blocked node, or by
+  // itself: their records are skipped.
+  const e = await testIdentity('e');
+  const x = await testIdentity('x');
+  const xByE = introduce(e, [], { fingerprint: x.fingerprint, name: 'x' }, known);
+  const fByX = introduce(x, [], { fingerprint: fp('f'), name: 'f' }, known);
+  // e's introduction by x closes a loop, as b's and c's do above: it does not count for a known e.
+  const eByX = introduce(x, [], { fingerprint: e.fingerprint, name: 'e' }, known);
+  const notMine = plan(
+    planMembership(
+      state([peer(a.fingerprint, 'a'), peer(e.fingerprint, 'e', false)]),
+      d.fingerprint,
+      a.fingerprint,
+      [xByE, eByX, fByX],
+    ),
+  );
+  assert.equal(notMine.changed, false);
+  const blockedE = plan(
+    planMembership(
+      state([peer(a.fingerprint, 'a')], { blocked: [{ fingerprint: e.fingerprint, at }] }),
+      d.fingerprint,
+      a.fingerprint,
+      [xByE, eByX, fByX],
+    ),
+  );
+  assert.equal(blockedE.changed, false);
+  const xByX = introduce(x, [], { fingerprint: x.fingerprint, name: 'x' }, known);
+  const self = plan(
+    planMembership(state([peer(a.fingerprint, 'a')]), d.fingerprint, a.fingerprint, [xByX, fByX]),
+  );
+  assert.equal(self.changed, false);
+});
+
 test('a removal wins over the introduction it follows, and an older introduction is refused after it', async () => {
   const self = await testIdentity('self');
   const a = await testIdentity('a');
