@@ -85,7 +85,7 @@ export interface ApiDeps {
   notices: Pick<Notices, 'changed' | 'onChanged' | 'onForwardNotice'>;
   /** The settings that take a restart, as the running agent started with them. */
   startedWith(): RestartSettings;
-  approvals: Pick<Approvals, 'list' | 'approve' | 'reject'>;
+  approvals: Pick<Approvals, 'list' | 'find' | 'approve' | 'reject'>;
   issuer: Pick<CodeIssuer, 'newCode' | 'cancel' | 'list'>;
   joiner: Pick<CodeJoiner, 'join' | 'cancel' | 'isJoining' | 'list'>;
   progress: Pick<PairingProgress, 'events'>;
@@ -182,18 +182,20 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
     ping: (p) => ping(peers, p.peer, p.timeoutMs),
     'pending.list': () => pendingList(),
     'pending.approve': (p) => {
+      // A request that came with a code made as mine (`pair new --mine`) is marked unless told not.
+      const asMine = p.mine ?? approvals.find(ref(p)).mine === true;
       const peer = approvals.approve(
         { ...ref(p), ...(p.fingerprint !== undefined ? { fingerprint: p.fingerprint } : {}) },
         p.allow,
       );
-      if (p.mine) thenMine(mine(), true, peer);
+      if (asMine) thenMine(mine(), true, peer);
       return peerInfo(links.stateSource(), links.peerEntry(peer.fingerprint)!);
     },
     'pending.reject': (p) => {
       const r = approvals.reject(ref(p));
       return { name: r.name, fingerprint: r.fingerprint };
     },
-    'pair.new': (p) => issuer.newCode(p.ttlMs),
+    'pair.new': (p) => issuer.newCode(p.ttlMs, p.mine === true),
     'pair.join': async (p) => {
       const joined = await joiner.join(p.code, p.timeoutMs, p.allow);
       return p.mine ? thenMine(mine(), true, joined) : joined;
@@ -346,6 +348,7 @@ function pendingInfo(p: PendingRecord, displayName: string, known: PeerRecord | 
     address: p.address,
     age: Math.max(0, Math.round((Date.now() - Date.parse(p.firstSeen)) / 1000)),
     knownAs: known ? { name: known.name, allow: known.allow } : null,
+    ...(p.mine ? { mine: true } : {}),
   };
 }
 
