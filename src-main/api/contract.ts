@@ -133,6 +133,11 @@ export const methodParams = {
   'pair.new': z
     .object({
       ttlMs: z.number().int().min(MIN_PAIR_CODE_TTL_MS).max(MAX_PAIR_CODE_TTL_MS).optional(),
+      /**
+       * The device that joins with this code is one of the owner's devices (ADR 0056): approving its
+       * request marks it so, unless the approval says `mine: false`.
+       */
+      mine: z.boolean().optional(),
     })
     .strict(),
   'pair.join': z
@@ -399,6 +404,11 @@ export interface PendingInfo {
    * permissions it has here, which an approval keeps unless it gives `allow`.
    */
   knownAs: { name: string; allow: Permission[] } | null;
+  /**
+   * It joined with a code made as one of the owner's devices (`pair new --mine`): approving it marks
+   * it so unless the approval says `mine: false`. Absent: no.
+   */
+  mine?: boolean;
 }
 
 export interface PairNewResult {
@@ -407,6 +417,8 @@ export interface PairNewResult {
   /** A link that also carries the relay URL and its fingerprint, for a joiner that does not share it. */
   invite: string;
   expiresAt: string;
+  /** Made with `mine`: the device that joins with it is one of the owner's devices. Absent: no. */
+  mine?: boolean;
 }
 
 /**

@@ -40,21 +40,29 @@ export function registerPairCommands(program: Command): void {
     .command('new')
     .description('show a one-time code (and an invite link) for another node to join with')
     .option('--ttl <duration>', 'how long the code is valid, e.g. 10m', '10m')
+    .option(
+      '--mine',
+      'the device that joins is one of your devices (it must mark this node too: `pair join --mine` there): approving it marks it',
+    )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (own: HomeOpts & { ttl: string }, cmd: Command) => {
+    .action(async (own: HomeOpts & { ttl: string; mine?: boolean }, cmd: Command) => {
       const opts = withGroupOpts(own, cmd);
       const ttlMs = parseDuration(opts.ttl, '--ttl');
       if (ttlMs < MIN_PAIR_CODE_TTL_MS || ttlMs > MAX_PAIR_CODE_TTL_MS)
         throw new ClawError('BAD_ARGUMENT', `--ttl must be between 10s and 24h, got ${opts.ttl}`);
-      const r = await call(opts, 'pair.new', { ttlMs });
+      const r = await call(opts, 'pair.new', { ttlMs, ...(opts.mine ? { mine: true } : {}) });
       if (opts.json) return printJson(r);
       printLine(`code:    ${r.code}`);
       printLine(`invite:  ${r.invite}`);
       printLine(`expires: ${r.expiresAt} (in ${formatDuration(ttlMs)}); single use`);
       printLine(
-        'on the other node run: clawbridge pair join <invite>, or open the invite link there (the code alone finds this node only on a relay or network you share)',
+        `on the other node run: clawbridge pair join <invite>${opts.mine ? ' --mine' : ''}, or open the invite link there (the code alone finds this node only on a relay or network you share)`,
       );
+      if (opts.mine)
+        printLine(
+          'the device that joins is marked as one of your devices when you approve it (approve --no-mine to not)',
+        );
       printLine(
         `when a device joins, \`${hintCommand('pending', opts.home)}\` shows it; compare its fingerprint, then \`${hintCommand('approve --latest', opts.home)}\``,
       );
@@ -180,7 +188,8 @@ export function registerPairCommands(program: Command): void {
           list.map((p) => [
             p.id,
             p.displayName,
-            p.via === 'code' ? 'code (verified)' : 'fingerprint only: compare!',
+            (p.via === 'code' ? 'code (verified)' : 'fingerprint only: compare!') +
+              (p.mine ? ', one of my devices' : ''),
             p.address,
             age(new Date(Date.now() - p.age * 1000).toISOString()),
             groupFingerprint(p.fingerprint),
@@ -201,7 +210,11 @@ export function registerPairCommands(program: Command): void {
       '--allow <list>',
       'what the new peer may do here: terminal,forward,relay,listen,message,files or none (default: terminal,forward,message; a node that is already a peer keeps what it may do)',
     )
-    .option('--mine', 'it is one of your devices: it and this node introduce each other to your others')
+    .option(
+      '--mine',
+      'it is one of your devices: it and this node introduce each other to your others (the default for a code made with `pair new --mine`)',
+    )
+    .option('--no-mine', 'not one of your devices, though its code was made with `pair new --mine`')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(
@@ -213,6 +226,10 @@ export function registerPairCommands(program: Command): void {
         if (opts.json) return printJson(peer);
         printLine(`approved ${peer.name} (fingerprint ${groupFingerprint(peer.fingerprint)})`);
         printLine(`${peer.name} may do here: ${describeAllow(peer.allow)}`);
+        if (peer.mine)
+          printLine(
+            `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too (\`pair join --mine\` or \`peers mine <this node's name> on\` there)`,
+          );
       },
     );
 
@@ -239,7 +256,8 @@ export function approveParams(
   opts: { latest?: boolean; allow?: string; fingerprint?: string; mine?: boolean },
 ): MethodParams<'pending.approve'> {
   return {
-    ...(opts.mine ? { mine: true } : {}),
+    // Given either way (--mine, --no-mine) or not at all: the request's code decides then.
+    ...(opts.mine !== undefined ? { mine: opts.mine } : {}),
     ...target(id, opts.latest),
     ...(opts.fingerprint !== undefined ? { fingerprint: opts.fingerprint } : {}),
     ...(opts.allow === undefined ? {} : { allow: parseAllow(opts.allow) }),

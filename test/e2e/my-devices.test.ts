@@ -4,7 +4,8 @@
  * approves it with "This is one of my devices" ticked: C's card shows the mine badge. B, a peer
  * already, is marked with its card's "One of my devices": one-sided until B marks A too, then mine,
  * and A introduces B and C to each other. Join with code offers the same box; Settings says what an
- * introduced device may do here. Screenshots light and dark.
+ * introduced device may do here. Pair new device offers it on the request it shows, and a request
+ * that came with a code made by `pair new --mine` has it ticked already. Screenshots light and dark.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -35,10 +36,12 @@ const ids: Record<Name, { fingerprint: string; listen: string }> = {
 };
 let browser: Browser | undefined;
 let A: UiPage;
+/** A's relay: where its pairing codes are met (a loopback listener is not announced on the LAN). */
+let relayUrl = '';
 
 async function startAgent(name: Name): Promise<void> {
   homes[name] = tempHome(`e2e-mine-${name}`);
-  const ui = name === 'a' ? ['--ui-listen', '127.0.0.1:0'] : ['--no-ui'];
+  const ui = name === 'a' ? ['--ui-listen', '127.0.0.1:0', '--relay', relayUrl] : ['--no-ui'];
   const proc = startProcess([
     'agent',
     '--home',
@@ -60,6 +63,7 @@ async function ok(args: string[]): Promise<void> {
 
 before(async () => {
   if (skip) return;
+  relayUrl = (await startRelay()).url;
   await Promise.all([startAgent('a'), startAgent('b'), startAgent('c')]);
   // a and b are peers (not marked mine yet); c will ask a to pair, as one of the owner's devices.
   await ok(['peers', 'add', ids.b.fingerprint, '--name', 'b', '--address', ids.b.listen, '--home', homes.a]);
@@ -155,6 +159,63 @@ test(
       10_000,
     );
     await screenshotThemes(page, 'my-devices-settings');
+    assert.deepEqual(A.errors, []);
+  },
+);
+
+/** An agent on A's relay only, for a pairing by code; its home. */
+async function startJoiner(name: string): Promise<string> {
+  const home = tempHome(`e2e-mine-${name}`);
+  const proc = startProcess(['agent', '--home', home, '--name', name, '--relay', relayUrl, '--no-direct']);
+  await proc.waitForLine(new RegExp(`agent ${name} running`));
+  return home;
+}
+
+test(
+  'Pair new device offers "This is one of my devices" on the request; a code made with --mine has it ticked',
+  { skip: skip ?? false },
+  async () => {
+    const { page } = A;
+    const [homeD, homeE] = await Promise.all([startJoiner('d'), startJoiner('e')]);
+    // A code shown in the window, d joining it as one of the owner's devices.
+    await nav(page, 'Pair').click();
+    await page.getByRole('button', { name: 'Pair new device' }).click();
+    const code = (await page.getByLabel('Pairing code', { exact: true }).textContent())!.trim();
+    const joinD = cli(['pair', 'join', code, '--mine', '--home', homeD, '--timeout', '60s'], 90_000);
+    await page.getByRole('heading', { name: 'd wants to pair' }).waitFor({ timeout: 30_000 });
+    const panel = page.getByRole('region', { name: 'Pair new device' });
+    const mine = panel.getByRole('checkbox', { name: 'This is one of my devices' });
+    assert.equal(await mine.isChecked(), false, 'a code made in the window without it: not ticked');
+    await mine.check();
+    await screenshotThemes(page, 'my-devices-pair-new');
+    await panel.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('Paired with d.').waitFor({ timeout: 15_000 });
+    const joined = await joinD;
+    assert.equal(joined.code, 0, joined.stderr);
+    const dId = await cliJson<{ fingerprint: string }>(['id', '--home', homeD]);
+    await waitFor(
+      'd marked mine on a, both ways',
+      async () =>
+        (await cliJson<PeerInfo[]>(['peers', '--home', homes.a])).find(
+          (p) => p.fingerprint === dId.fingerprint && p.mine && p.theyMarkMine === true,
+        ),
+      30_000,
+    );
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    // A code made with `pair new --mine`: e's request in Approvals comes with the box ticked.
+    const made = await cliJson<{ code: string }>(['pair', 'new', '--mine', '--home', homes.a]);
+    const joinE = cli(['pair', 'join', made.code, '--mine', '--home', homeE, '--timeout', '60s'], 90_000);
+    await nav(page, /Approvals/).click();
+    const request = card(page, 'e');
+    await request.waitFor({ timeout: 30_000 });
+    const ticked = request.getByRole('checkbox', { name: 'This is one of my devices' });
+    assert.equal(await ticked.isChecked(), true, 'ticked: its code was made as one of my devices');
+    await request.getByRole('button', { name: 'Approve' }).click();
+    const joinedE = await joinE;
+    assert.equal(joinedE.code, 0, joinedE.stderr);
+    await nav(page, 'Peers').click();
+    await waitForText(card(page, 'e'), /\bmine\b/, 15_000);
     assert.deepEqual(A.errors, []);
   },
 );

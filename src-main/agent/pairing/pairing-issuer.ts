@@ -90,6 +90,8 @@ type IssuedCode =
       timer: NodeJS.Timeout;
       /** What `pair.new` answered, for `pair.list`. */
       shown: PairNewResult;
+      /** Made as one of the owner's devices (`pair new --mine`): its request says so. */
+      mine: boolean;
     }
   | {
       state: 'deciding';
@@ -153,7 +155,7 @@ export class CodeIssuer {
    * A new code, returned once every relay has it (bounded by PAIR_LISTEN_SETTLE_MS): a joiner who types
    * it at once must find this node there, even right after the agent started or its relay reconnected.
    */
-  async newCode(ttlMs = PAIR_CODE_TTL_MS): Promise<PairNewResult> {
+  async newCode(ttlMs = PAIR_CODE_TTL_MS, mine = false): Promise<PairNewResult> {
     const relays = this.deps.relays.clients();
     if (relays.length === 0 && !this.deps.lan.lanPairingAvailable()) {
       const listen = this.deps.lan.listenAddress;
@@ -189,9 +191,10 @@ export class CodeIssuer {
       code: code.text,
       invite: encodeInvite(invite),
       expiresAt: new Date(expiresAt).toISOString(),
+      ...(mine ? { mine: true } : {}),
     };
     // Open before it is announced: the LAN announcement lists the open codes' tags.
-    this.codes.set(code.tag, { state: 'open', code, expiresAt, timer, shown });
+    this.codes.set(code.tag, { state: 'open', code, expiresAt, timer, shown, mine });
     // By tag: a relay that takes LISTEN_TAG derives the alias, so nobody can squat a node ID there.
     for (const r of relays) r.listenTag(code.tag);
     this.announceTags();
@@ -364,6 +367,7 @@ export class CodeIssuer {
         address: source,
         addresses,
         cert: Buffer.from(result.peerCertDer).toString('base64'),
+        ...(active.mine ? { mine: true as const } : {}),
       }).id;
     } catch (err) {
       const message = (err as Error).message;

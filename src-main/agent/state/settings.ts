@@ -131,6 +131,11 @@ const pendingSchema = z.object({
     .transform((list) => list.filter((a) => dialAddressProblem(a) === undefined)),
   firstSeen: timestampSchema,
   lastSeen: timestampSchema,
+  /**
+   * It joined with a code made as one of the owner's devices (`pair new --mine`, ADR 0056): approving
+   * it marks it so unless the approval says otherwise. Absent: no.
+   */
+  mine: z.literal(true).optional(),
 });
 
 /** A saved local listener: a TCP forward (`tcp`) or a proxy (`socks`, `http`); see src-main/forwards/. */

@@ -33,7 +33,8 @@ export function PendingCard({
   const allow = chosen ?? request.knownAs?.allow ?? [...DEFAULT_ALLOW];
   const [compared, setCompared] = useState(false);
   // One of the owner's devices (ADR 0056): it introduces this device to the owner's others, and back.
-  const [mine, setMine] = useState(false);
+  // Ticked already when it joined with a code made as one of them (`pair new --mine`).
+  const [mine, setMine] = useState(request.mine === true);
   const action = useAction();
   const byCode = request.via === 'code';
   const needsCompare = !byCode && !compared;

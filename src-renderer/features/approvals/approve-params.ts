@@ -10,8 +10,9 @@ export function approveParams(
   allow: Permission[],
   mine = false,
 ): MethodParams<'pending.approve'> {
-  // `mine`: one of the owner's devices (ADR 0056); sent only when ticked.
-  const asMine = mine ? { mine: true } : {};
+  // `mine`: one of the owner's devices (ADR 0056); sent when ticked, and when unticked on a request
+  // whose code was made as mine (the agent marks that one otherwise).
+  const asMine = mine ? { mine: true } : request.mine ? { mine: false } : {};
   return request.via === 'fingerprint'
     ? { id: request.id, fingerprint: request.fingerprint, allow, ...asMine }
     : { id: request.id, allow, ...asMine };

@@ -10,6 +10,7 @@ import { formatCountdown } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
 import { joinedRequest, nextNew, type NewProgress } from './pair-steps.js';
 import { ActionButton } from '../../components/ActionButton.js';
+import { approveParams } from '../approvals/approve-params.js';
 
 const START: NewProgress = {
   phase: 'showing',
@@ -38,6 +39,8 @@ export function PairNew({
   const [progress, setProgress] = useState<NewProgress>(START);
   const [now, setNow] = useState(Date.now());
   const [chosen, setChosen] = useState<Permission[] | null>(null);
+  // One of the owner's devices (ADR 0056); ticked already when the code was made as one of them.
+  const [chosenMine, setMine] = useState<boolean | null>(null);
   const create = useAction();
   const act = useAction();
   const own = useAgent((s) => s.status?.fingerprint ?? null);
@@ -103,10 +106,11 @@ export function PairNew({
   const request = joinedRequest(progress, pending);
   // A node that is already a peer here keeps what it may do unless the boxes are changed.
   const allow = chosen ?? request?.knownAs?.allow ?? [...DEFAULT_ALLOW];
+  const mine = chosenMine ?? request?.mine === true;
   const approve = () =>
     void act.run(async () => {
       if (!request) throw new Error('the request is no longer pending (it expired or was answered)');
-      await client.call('pending.approve', { id: request.id, allow });
+      await client.call('pending.approve', approveParams(request, allow, mine));
     });
   const reject = () =>
     void act.run(async () => {
@@ -182,6 +186,10 @@ export function PairNew({
             </p>
           ) : null}
           <PermissionBoxes value={allow} onChange={setChosen} legend={`${progress.peerName ?? 'It'} may`} />
+          <label className="check">
+            <input type="checkbox" checked={mine} onChange={(e) => setMine(e.target.checked)} />
+            This is one of my devices
+          </label>
           <div className="actions">
             <ActionButton className="primary" onClick={approve} unavailable={act.busy}>
               Approve

@@ -45,6 +45,12 @@ test('a fingerprint-only request is approved with the compared fingerprint; a co
   });
 });
 
+test('"This is one of my devices": sent ticked; unticked only on a request whose code was made as mine', () => {
+  assert.equal(approveParams(request('code'), [], true).mine, true);
+  assert.equal('mine' in approveParams(request('code'), [], false), false);
+  assert.equal(approveParams({ ...request('code'), mine: true }, [], false).mine, false);
+});
+
 test('fingerprints in groups of four; sizes, ages and countdowns in words', () => {
   assert.deepEqual(groupFingerprint('85544CD42BCF'), ['8554', '4cd4', '2bcf']);
   assert.equal(formatBytes(0), '0 B');
