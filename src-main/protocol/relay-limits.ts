@@ -67,8 +67,13 @@ export interface RelayLimits {
   idleTimeoutMs: number;
   /** Milliseconds from connection to a valid HELLO. */
   authTimeoutMs: number;
-  /** Milliseconds between WebSocket pings on every connection (heartbeat). */
+  /** Milliseconds between WebSocket pings on a connection with circuits (heartbeat). */
   pingIntervalMs: number;
+  /**
+   * Milliseconds between WebSocket pings on a connection without circuits (ADR 0061): an idle node
+   * pings, and is expected to, this often instead. Four times pingIntervalMs unless set.
+   */
+  idlePingIntervalMs: number;
   /** Unanswered pings after which a connection is terminated: dead link detected within (this + 1) × pingIntervalMs. */
   maxMissedPongs: number;
 }
@@ -93,7 +98,8 @@ const RESERVED_CIRCUITS_DIVISOR = 8;
 
 /**
  * Defaults. Heartbeat: a ping every 15 s and termination after 2 missed pongs detects a dead link in
- * under 45 s (architecture.md §Relay). High water 256 KiB is four full link frames per destination, enough to keep a
+ * under 45 s while it carries circuits; without circuits, a ping every 60 s (ADR 0061), and the relay's
+ * idle timeout (120 s) cuts a silent node (architecture.md §Relay). High water 256 KiB is four full link frames per destination, enough to keep a
  * fast link busy; 4 MiB hard limit bounds what one slow node can make the relay hold.
  */
 export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
@@ -113,8 +119,12 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   idleTimeoutMs: 120_000,
   authTimeoutMs: 10_000,
   pingIntervalMs: 15_000,
+  idlePingIntervalMs: 60_000,
   maxMissedPongs: 2,
 });
+
+/** idlePingIntervalMs when not set: this many times pingIntervalMs (60 s of 15 s). */
+const IDLE_PING_MULTIPLE = 4;
 
 /** Smallest maxFrameBytes accepted, in bytes: a HELLO with the largest certificate and token must fit. */
 export const MIN_MAX_FRAME_BYTES = 8 * 1024;
@@ -140,6 +150,15 @@ export function resolveRelayLimits(partial: Partial<RelayLimits> = {}): RelayLim
       );
     }
     limits[name] = value;
+  }
+  if (partial.idlePingIntervalMs === undefined) {
+    limits.idlePingIntervalMs = limits.pingIntervalMs * IDLE_PING_MULTIPLE;
+  }
+  if (limits.idlePingIntervalMs < limits.pingIntervalMs) {
+    throw new ClawError(
+      'CONFIG_INVALID',
+      `relay limit idlePingIntervalMs (${limits.idlePingIntervalMs}) must be at least pingIntervalMs (${limits.pingIntervalMs})`,
+    );
   }
   if (partial.reservedCircuits === undefined) {
     limits.reservedCircuits = Math.floor(limits.circuitsPerNode / RESERVED_CIRCUITS_DIVISOR);

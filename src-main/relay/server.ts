@@ -149,6 +149,11 @@ class Relay {
   /** What listens on the port: tells splice lines from TLS and HTTP by their first bytes. */
   readonly listener: NetServer;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Connections that have not authenticated yet: the only ones each sweep tick looks at. */
+  private readonly authing = new Set<RelayConn>();
+  /** How often, in ms, a sweep passes over every connection (start()), and when it last did. */
+  private passEveryMs = MAX_SWEEP_MS;
+  private lastPassAt = 0;
   private closing = false;
   /** What the relay can still take (relay/capacity.ts). */
   readonly capacity: RelayCapacity;
@@ -253,14 +258,18 @@ class Relay {
 
   start(): void {
     const l = this.limits;
-    const sweepMs = Math.max(
-      10,
-      Math.min(MAX_SWEEP_MS, l.authTimeoutMs / 4, l.idleTimeoutMs / 4, l.slowConsumerTimeoutMs / 4),
+    // One timer (ADR 0061). Each tick looks only at the connections still authenticating; every node
+    // is looked at (heartbeat, idle and slow-consumer deadlines) once per pass, a few times per ping
+    // interval, so 15,000 idle nodes cost one loop every 5 s, not one a second.
+    const passMs = Math.min(
+      l.pingIntervalMs / HEARTBEAT_TICKS,
+      l.idleTimeoutMs / 4,
+      l.slowConsumerTimeoutMs / 4,
     );
-    this.timers.push(
-      setInterval(() => this.heartbeat(), Math.max(10, l.pingIntervalMs / HEARTBEAT_TICKS)),
-      setInterval(() => this.sweep(), sweepMs),
-    );
+    const sweepMs = Math.max(10, Math.min(MAX_SWEEP_MS, l.authTimeoutMs / 4, passMs));
+    // Less half a tick, so timer jitter does not skip a tick's worth of pass.
+    this.passEveryMs = Math.max(sweepMs, passMs) - sweepMs / 2;
+    this.timers.push(setInterval(() => this.sweep(), sweepMs));
     for (const t of this.timers) t.unref();
   }
 
@@ -321,6 +330,7 @@ class Relay {
     if (this.full) this.hasRoomAgain();
     const conn = new RelayConn(ws, ip, Date.now(), (c) => this.router.written(c));
     this.conns.add(conn);
+    this.authing.add(conn);
     ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
     ws.on('pong', () => {
       conn.lastHeard = Date.now();
@@ -337,6 +347,7 @@ class Relay {
     });
     ws.on('close', () => {
       this.conns.delete(conn);
+      this.authing.delete(conn);
       this.router.teardown(conn);
       this.splices.teardown(conn);
     });
@@ -410,6 +421,7 @@ class Relay {
       this.log.info({ ip: conn.ip, node: result.nodeId }, 'relay refused a node its owner did not allow');
       return this.drop(conn, 'NOT_AUTHORIZED');
     }
+    this.authing.delete(conn);
     const old = this.router.register(conn, result.nodeId);
     if (old && old !== conn) {
       this.metrics.disconnects.inc({ reason: 'replaced' });
@@ -467,32 +479,40 @@ class Relay {
   }
 
   /**
-   * Runs every HEARTBEAT_TICKS-th of pingIntervalMs (ADR 0054). A connection heard from (a frame, a ping
-   * of its own or a pong) within PING_AFTER_SILENT_INTERVALS intervals needs nothing: our clients ping
-   * every pingIntervalMs, so a live node is never pinged by the relay, which halves the heartbeat
-   * traffic of an idle relay (their ping and our pong, instead of that plus our ping and their pong).
-   * One quieter than that is pinged, once per tick at most; one silent for (maxMissedPongs + 1)
-   * intervals is terminated, as two unanswered pings did before. The ticks spread the pings over the
-   * interval, instead of one burst of a ping per node.
+   * One pass over every connection (sweep(), a few times per ping interval; ADR 0054, 0061): the idle
+   * and slow-consumer deadlines, and the heartbeat. A connection heard from (a frame, a ping of its own
+   * or a pong) within PING_AFTER_SILENT_INTERVALS of its interval needs nothing: our clients ping every
+   * pingIntervalMs while they have circuits and every idlePingIntervalMs without, so a live node is
+   * never pinged by the relay. A quieter one is pinged, at most every half interval; one silent for
+   * (maxMissedPongs + 1) intervals is terminated (an idle one meets idleTimeoutMs first).
    */
-  private heartbeat(): void {
-    const now = Date.now();
-    const interval = this.limits.pingIntervalMs;
-    const dead = (this.limits.maxMissedPongs + 1) * interval;
-    const quiet = interval * PING_AFTER_SILENT_INTERVALS;
-    const pingEvery = interval / 2;
+  private pass(now: number): void {
+    const l = this.limits;
+    const busy = l.pingIntervalMs;
+    const idle = l.idlePingIntervalMs;
     for (const conn of this.conns) {
       if (conn.phase === 'closed') continue;
+      if (conn.phase === 'ready' && conn.pausedBy === 0 && now - conn.lastActive >= l.idleTimeoutMs) {
+        this.metrics.disconnects.inc({ reason: 'idle_timeout' });
+        this.drop(conn, 'IDLE_TIMEOUT');
+        continue;
+      }
+      if (conn.pressuredSince !== 0 && now - conn.pressuredSince >= l.slowConsumerTimeoutMs) {
+        this.metrics.disconnects.inc({ reason: 'slow_consumer' });
+        this.drop(conn, 'SLOW_CONSUMER');
+        continue;
+      }
       // A paused connection cannot read its pongs; the slow-consumer deadline bounds how long it stays paused.
       if (conn.pausedBy > 0) {
         conn.lastHeard = now;
         continue;
       }
+      const interval = conn.circuitCount > 0 ? busy : idle;
       const silent = now - conn.lastHeard;
-      if (silent >= dead) {
+      if (silent >= (l.maxMissedPongs + 1) * interval) {
         this.metrics.disconnects.inc({ reason: 'heartbeat' });
         conn.ws.terminate();
-      } else if (silent >= quiet && now - conn.lastPinged >= pingEvery) {
+      } else if (silent >= interval * PING_AFTER_SILENT_INTERVALS && now - conn.lastPinged >= interval / 2) {
         conn.lastPinged = now;
         conn.ws.ping();
       }
@@ -502,17 +522,16 @@ class Relay {
   private sweep(): void {
     const now = Date.now();
     const l = this.limits;
-    for (const conn of this.conns) {
+    for (const conn of this.authing) {
       if (conn.phase === 'auth' && now - conn.openedAt >= l.authTimeoutMs) {
+        this.authing.delete(conn);
         this.metrics.authFailures.inc({ reason: 'auth_timeout' });
         this.drop(conn, 'AUTH_TIMEOUT');
-      } else if (conn.phase === 'ready' && conn.pausedBy === 0 && now - conn.lastActive >= l.idleTimeoutMs) {
-        this.metrics.disconnects.inc({ reason: 'idle_timeout' });
-        this.drop(conn, 'IDLE_TIMEOUT');
-      } else if (conn.pressuredSince !== 0 && now - conn.pressuredSince >= l.slowConsumerTimeoutMs) {
-        this.metrics.disconnects.inc({ reason: 'slow_consumer' });
-        this.drop(conn, 'SLOW_CONSUMER');
-      }
+      } else if (conn.phase !== 'auth') this.authing.delete(conn);
+    }
+    if (now - this.lastPassAt >= this.passEveryMs) {
+      this.lastPassAt = now;
+      this.pass(now);
     }
     this.ips.sweep();
     this.splices.sweep();

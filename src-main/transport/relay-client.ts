@@ -41,6 +41,8 @@ export interface RelayClientOptions {
   retryDelayMs?: (attempt: number) => number;
   /** Interval between heartbeat pings, in ms; the link is declared dead after 2 missed pongs. */
   pingIntervalMs?: number;
+  /** Interval between pings while no circuit is open, in ms (ADR 0061); 4 × pingIntervalMs unless set. */
+  idlePingIntervalMs?: number;
   /** Interval between TCP probes while the relay is down (RELAY_PROBE_INTERVAL_MS unless set). */
   probeIntervalMs?: number;
   /** Local address to dial from (e.g. one of 127.0.0.0/8 in bench/relay-scale.ts); the system's choice unless set. */
@@ -285,6 +287,7 @@ export class RelayClient {
         caPem: this.opts.caPem,
         token: this.opts.token ?? '',
         pingIntervalMs: this.opts.pingIntervalMs ?? DEFAULT_RELAY_LIMITS.pingIntervalMs,
+        ...(this.opts.idlePingIntervalMs ? { idlePingIntervalMs: this.opts.idlePingIntervalMs } : {}),
         ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
         log: this.log,
       },

@@ -42,6 +42,9 @@ export const RELAY_CONNECT_TIMEOUT_MS = 15_000;
 /** How long a closing handshake may take before the socket is destroyed, in ms. */
 const CLOSE_TIMEOUT_MS = 2_000;
 
+/** An idle session pings this many times less often than one with circuits (60 s of 15 s; ADR 0061). */
+const IDLE_PING_MULTIPLE = DEFAULT_RELAY_LIMITS.idlePingIntervalMs / DEFAULT_RELAY_LIMITS.pingIntervalMs;
+
 /**
  * WebSocket masking key for every frame this client sends: all zero, so ws sends payloads as they are
  * instead of copying each one to XOR it. Masking protects proxies from script-chosen bytes in browser
@@ -63,6 +66,11 @@ export interface SessionConfig {
   caPem: string | undefined;
   token: string;
   pingIntervalMs: number;
+  /**
+   * Interval between pings while the session has no circuit and no open pending (ADR 0061); at most
+   * half the relay's idle timeout from AUTH_OK. Four times pingIntervalMs unless set.
+   */
+  idlePingIntervalMs?: number;
   /** Local address to dial from; the system's choice unless set. */
   localAddress?: string;
   log: Logger;
@@ -99,6 +107,10 @@ export class RelaySession implements CircuitCarrier {
   private features: string[] = [];
   private nextId = 1;
   private missedPongs = 0;
+  /** When the last ping went out, in ms (performance.now()). */
+  private lastPingAt = 0;
+  /** How often an idle session pings (ADR 0061), in ms: set at AUTH_OK. */
+  private idlePingMs = 0;
   /** Pings sent and pongs received: the relay answers pings in order, after every frame sent before. */
   private pingsSent = 0;
   private pongsSeen = 0;
@@ -299,6 +311,15 @@ export class RelaySession implements CircuitCarrier {
         if (frame.nodeId !== this.cfg.nodeId) throw violation(`AUTH_OK for node ${frame.nodeId}`);
         this.authed = true;
         clearTimeout(this.connectTimer);
+        // The relay cuts a node it hears nothing from for its idle timeout: two idle pings fit in it.
+        this.idlePingMs = Math.max(
+          this.cfg.pingIntervalMs,
+          Math.min(
+            this.cfg.idlePingIntervalMs ?? this.cfg.pingIntervalMs * IDLE_PING_MULTIPLE,
+            frame.idleTimeoutMs / 2,
+          ),
+        );
+        this.lastPingAt = performance.now();
         this.heartbeatTimer = setInterval(() => this.heartbeat(), this.cfg.pingIntervalMs);
         return this.hooks.authenticated();
       }
@@ -342,7 +363,21 @@ export class RelaySession implements CircuitCarrier {
     }
   }
 
+  /**
+   * Every pingIntervalMs. With circuits (or an open pending) it pings each time, as before; without,
+   * only every idlePingMs (ADR 0061): an idle relay's CPU goes to its nodes' heartbeats, one ping in and
+   * one pong out each, and most nodes on a relay are idle. A missed pong brings back the short interval,
+   * so an idle session still gives up a dead relay within about idlePingMs + 2 × pingIntervalMs.
+   */
   private heartbeat(): void {
+    const idle = this.circuits.size === 0 && this.pending.size === 0;
+    if (
+      idle &&
+      this.missedPongs === 0 &&
+      performance.now() - this.lastPingAt < this.idlePingMs - this.cfg.pingIntervalMs / 2
+    ) {
+      return;
+    }
     if (this.missedPongs >= DEFAULT_RELAY_LIMITS.maxMissedPongs) {
       return this.fail(
         new ClawError(
@@ -356,6 +391,7 @@ export class RelaySession implements CircuitCarrier {
   }
 
   private ping(): number {
+    this.lastPingAt = performance.now();
     this.ws.ping();
     return ++this.pingsSent;
   }

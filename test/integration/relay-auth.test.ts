@@ -164,7 +164,9 @@ test('a newer connection with the same identity replaces the older one, which is
 });
 
 test('a connection that stops answering pings is terminated', async () => {
-  const fast = await startTestRelay({ limits: { pingIntervalMs: 100, maxMissedPongs: 2 } });
+  const fast = await startTestRelay({
+    limits: { pingIntervalMs: 100, idlePingIntervalMs: 100, maxMissedPongs: 2 },
+  });
   try {
     const ws = new WebSocket(fast.url, { perMessageDeflate: false, autoPong: false });
     ws.on('error', () => undefined);

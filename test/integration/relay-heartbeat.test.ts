@@ -1,11 +1,22 @@
 /**
  * The relay's heartbeat (ADR 0054): a connection that pings on its own, as our clients do, is never
- * pinged by the relay; a quiet one is, and stays connected while it answers.
+ * pinged by the relay; a quiet one is, and stays connected while it answers. Without circuits both
+ * ends use the longer idle interval (ADR 0061).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocket } from 'ws';
-import { startTestRelay, within } from '../helpers/relay-harness.js';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { fingerprintOfCert } from '../../src-main/crypto/signature.js';
+import {
+  CHALLENGE_NONCE_BYTES,
+  decodeRelayFrame,
+  encodeRelayFrame,
+  RELAY_ASSIGNED_CIRCUIT_BIT,
+} from '../../src-main/protocol/relay-frames.js';
+import { connectedClient, startTestRelay, within } from '../helpers/relay-harness.js';
+import { testIdentity } from '../helpers/identities.js';
 
 /** The relay's ping interval here, in ms: short, so the test sees several. */
 const INTERVAL_MS = 200;
@@ -20,7 +31,10 @@ function open(url: string): Promise<WebSocket> {
 
 test('a connection that pings on its own gets no pings from the relay; a quiet one does', async () => {
   // authTimeoutMs long enough that neither unauthenticated connection is closed while watched.
-  const relay = await startTestRelay({ limits: { pingIntervalMs: INTERVAL_MS, authTimeoutMs: 60_000 } });
+  // One interval for both, circuits or not (the idle one has its own test below).
+  const relay = await startTestRelay({
+    limits: { pingIntervalMs: INTERVAL_MS, idlePingIntervalMs: INTERVAL_MS, authTimeoutMs: 60_000 },
+  });
   try {
     const talker = await open(relay.url);
     const quiet = await open(relay.url);
@@ -37,6 +51,113 @@ test('a connection that pings on its own gets no pings from the relay; a quiet o
     talker.close();
     quiet.close();
   } finally {
+    await relay.close();
+  }
+});
+
+test('a connection without circuits is expected at the idle interval: pinging that often, it is never pinged', async () => {
+  // ADR 0061: the relay expects pings every idlePingIntervalMs from a node with no circuit (before it,
+  // every pingIntervalMs, so this connection was pinged every time it went 1.2 short intervals quiet).
+  const relay = await startTestRelay({
+    limits: { pingIntervalMs: INTERVAL_MS, idlePingIntervalMs: 4 * INTERVAL_MS, authTimeoutMs: 60_000 },
+  });
+  try {
+    const idle = await open(relay.url);
+    let pinged = 0;
+    idle.on('ping', () => pinged++);
+    // Every 2.5 short intervals: far quieter than a busy node, well within the idle interval.
+    const pinger = setInterval(() => idle.ping(), (INTERVAL_MS * 5) / 2);
+    await new Promise((r) => setTimeout(r, WATCH_MS));
+    clearInterval(pinger);
+    assert.equal(
+      pinged,
+      0,
+      'the relay pinged a connection without circuits that pings every 2.5 short intervals',
+    );
+    assert.equal(idle.readyState, WebSocket.OPEN);
+    idle.close();
+  } finally {
+    await relay.close();
+  }
+});
+
+/**
+ * A stand-in relay that authenticates anyone (CHALLENGE, then AUTH_OK for the HELLO's node ID) and
+ * counts the WebSocket pings it gets; `incoming()` opens a circuit towards the client.
+ */
+async function countingRelay(): Promise<{
+  url: string;
+  pings: () => number;
+  incoming: () => void;
+  close: () => Promise<void>;
+}> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => wss.once('listening', r));
+  let pings = 0;
+  let client: WebSocket | undefined;
+  wss.on('connection', (ws) => {
+    client = ws;
+    const challenge = encodeRelayFrame({
+      type: 'challenge',
+      nonce: randomBytes(CHALLENGE_NONCE_BYTES),
+      maxFrameBytes: 1 << 20,
+      relayInfo: 'counting-relay/1',
+    });
+    ws.on('ping', () => pings++);
+    ws.on('message', (data: Buffer) => {
+      const frame = decodeRelayFrame(data);
+      if (frame.type !== 'hello') return;
+      ws.send(
+        encodeRelayFrame({
+          type: 'auth-ok',
+          nodeId: fingerprintOfCert(frame.certDer),
+          circuitsPerNode: 16,
+          idleTimeoutMs: 600_000,
+        }),
+      );
+    });
+    ws.send(challenge);
+  });
+  const { port } = wss.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    pings: () => pings,
+    incoming: () =>
+      client?.send(
+        encodeRelayFrame({
+          type: 'incoming',
+          circuitId: (RELAY_ASSIGNED_CIRCUIT_BIT | 1) >>> 0,
+          source: 'a'.repeat(64),
+        }),
+      ),
+    close: () => {
+      for (const ws of wss.clients) ws.terminate();
+      return new Promise((r) => wss.close(() => r(undefined)));
+    },
+  };
+}
+
+test('a client pings less often while it has no circuit, and at the short interval with one', async () => {
+  const relay = await countingRelay();
+  const client = await connectedClient(relay.url, await testIdentity('idle-heartbeat'), {
+    pingIntervalMs: INTERVAL_MS,
+  });
+  try {
+    const p0 = relay.pings();
+    await new Promise((r) => setTimeout(r, WATCH_MS));
+    const idlePings = relay.pings() - p0;
+    const circuit = new Promise((resolve) => client.on('incoming', resolve));
+    relay.incoming();
+    await within('the circuit the relay opened', circuit);
+    const p1 = relay.pings();
+    await new Promise((r) => setTimeout(r, WATCH_MS));
+    const busyPings = relay.pings() - p1;
+    // 2 s at 200 ms: 10 pings with a circuit; without, one every 800 ms (before ADR 0061, 10 as well).
+    assert.ok(idlePings <= 4, `an idle client pinged ${idlePings} times in ${WATCH_MS} ms`);
+    assert.ok(busyPings > idlePings, `with a circuit ${busyPings} pings, idle ${idlePings}`);
+    assert.equal(client.state, 'connected');
+  } finally {
+    client.stop();
     await relay.close();
   }
 });

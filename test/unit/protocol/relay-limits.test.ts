@@ -12,6 +12,18 @@ test('defaults: 1 MiB frames, 15 s pings, dead link detected in under 45 s', () 
   assert.ok(limits.bufferHighWaterBytes < limits.maxBufferedBytes);
 });
 
+test('idle nodes ping every 60 s, within the idle timeout twice; 4 short intervals when only those are set', () => {
+  const limits = resolveRelayLimits();
+  assert.equal(limits.idlePingIntervalMs, 60_000);
+  assert.ok(2 * limits.idlePingIntervalMs <= limits.idleTimeoutMs);
+  assert.equal(resolveRelayLimits({ pingIntervalMs: 100 }).idlePingIntervalMs, 400);
+  assert.equal(resolveRelayLimits({ pingIntervalMs: 100, idlePingIntervalMs: 100 }).idlePingIntervalMs, 100);
+  assert.throws(
+    () => resolveRelayLimits({ pingIntervalMs: 100, idlePingIntervalMs: 50 }),
+    /idlePingIntervalMs \(50\) must be at least pingIntervalMs \(100\)/,
+  );
+});
+
 test('overrides apply; undefined keeps the default', () => {
   const limits = resolveRelayLimits({ circuitsPerNode: 3, idleTimeoutMs: undefined });
   assert.equal(limits.circuitsPerNode, 3);
