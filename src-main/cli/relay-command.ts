@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { pino } from 'pino';
+import { startupOver } from '../core/compiler-tiers.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import { generateIdentity, loadIdentity } from '../crypto/identity.js';
@@ -297,6 +298,8 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   console.log(
     `relay listening on ${tls ? 'wss' : 'ws'}://${hostShown}:${server.port}${fingerprint ? ` fingerprint ${fingerprint}` : ''}`,
   );
+  // Started: V8's optimizing compilers come on (ADR 0062).
+  startupOver();
   const stop = (signal: NodeJS.Signals) => void server.close().finally(() => exitAfterStop(signal, 0));
   for (const signal of STOP_SIGNALS) process.once(signal, stop);
 }

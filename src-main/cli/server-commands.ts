@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from './commander.js';
 import { resolveHome } from '../home/home-dir.js';
+import { startupOver } from '../core/compiler-tiers.js';
 // Types only: agent-flags.ts loads the settings schema (zod), which `relay` must not keep (ADR 0053).
 import type { AgentCliOptions } from './agent-flags.js';
 import type { RelayCliOptions } from './relay-command.js';
@@ -99,6 +100,8 @@ export function registerServerCommands(program: Command): void {
       if (own)
         printLine(`relay listening on ${own.url} fingerprint ${s.fingerprint} (for peers allowed \`relay\`)`);
       running.agent.notices.events.on('notice', notice);
+      // Started: V8's optimizing compilers come on (ADR 0062).
+      startupOver();
       // SIGHUP too: closing the terminal window the agent runs in sends it, and that is a stop as well
       // (the peers' sessions are told it stops instead of waiting out their resume window).
       for (const signal of STOP_SIGNALS) process.once(signal, () => stop(() => running.stop(), signal));

@@ -10,6 +10,7 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { checkStartupCpu, holdCompilersUntilStarted } from './compiler-tiers.js';
 import { IDLE_TRIM_AFTER_MS, startIdleTrim } from './idle-trim.js';
 
 /** Environment variable that, set to `1`, keeps V8's defaults (to compare, or should a flag misbehave). */
@@ -73,6 +74,8 @@ export function tuneGcForBulkTransfer(
   if (applied) return true;
   applied = true;
   keepYoungGenerationSmall();
+  // TurboFan and Sparkplug wait until the process has started (compiler-tiers.ts, ADR 0062).
+  holdCompilersUntilStarted();
   const usedHeap = () => getHeapStatistics().used_heap_size;
   let on = wantIncrementalMarking(false, usedHeap());
   if (!on) setFlagsFromString('--no-incremental-marking');
@@ -84,6 +87,7 @@ export function tuneGcForBulkTransfer(
     if (want !== on) setFlagsFromString(want ? '--incremental-marking' : '--no-incremental-marking');
     on = want;
     trimmer.collected(Math.max(...list.getEntries().map((e) => e.startTime)));
+    checkStartupCpu();
   }).observe({ entryTypes: ['gc'] });
   return true;
 }

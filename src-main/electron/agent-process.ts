@@ -8,6 +8,7 @@
  */
 import { failWritesPastTheFileSizeLimit } from '../home/file-size-limit.js';
 import { errorMessage, isClawError } from '../core/errors.js';
+import { startupOver } from '../core/compiler-tiers.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { loadIdentity } from '../crypto/identity.js';
 import { pino, type Logger } from 'pino';
@@ -77,6 +78,8 @@ export function serveAgentProcess(port: ParentPortLike, deps: AgentProcessDeps):
         },
       });
       say({ type: 'running', socketPath: running.control.path });
+      // Started: V8's optimizing compilers come on (ADR 0062).
+      startupOver();
     })().catch((err: unknown) => {
       const code = isClawError(err) ? err.code : 'INTERNAL';
       logger?.error({ code }, `the agent could not start: ${errorMessage(err)}`);

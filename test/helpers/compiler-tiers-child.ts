@@ -1,0 +1,43 @@
+/**
+ * Child script for the compiler-tiers test (run with --allow-natives-syntax). Applies clawbridge's GC
+ * tuning as the CLI does (honouring CLAWBRIDGE_V8_DEFAULTS), runs a hot function as a start-up's code
+ * runs, and prints as JSON whether V8 had optimized it with TurboFan then, and again after
+ * `startupOver()` (mode `started`) or after the process has used STARTUP_CPU_SECONDS of CPU (mode
+ * `cpu`) and the function ran some more.
+ */
+import { checkStartupCpu, startupOver, STARTUP_CPU_SECONDS } from '../../src-main/core/compiler-tiers.js';
+import { tuneGcForBulkTransfer } from '../../src-main/core/gc-tuning.js';
+
+tuneGcForBulkTransfer(process.env);
+const mode = process.argv[2] ?? 'started';
+// V8's own status bits (src/runtime/runtime-test.cc): 1 << 4 is "TurboFan-optimized".
+// A natives-syntax call cannot be written in TypeScript: it is compiled from a string.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+const status = new Function('f', 'return %GetOptimizationStatus(f)') as (f: unknown) => number;
+const TURBOFANNED = 1 << 4;
+
+function hot(x: number): number {
+  let s = 0;
+  for (let i = 0; i < 100; i++) s += (x * i) % 7;
+  return s;
+}
+let sink = 0;
+const run = () => {
+  for (let i = 0; i < 200_000; i++) sink += hot(i);
+};
+run();
+const before = (status(hot) & TURBOFANNED) !== 0;
+if (mode === 'started') startupOver();
+else {
+  // Work until the CPU budget is spent, as a long command does; the GC observer reads it.
+  const deadline = performance.now() + 60_000;
+  while (process.cpuUsage().user / 1e6 < STARTUP_CPU_SECONDS + 0.2 && performance.now() < deadline) {
+    for (let i = 0; i < 1_000; i++) sink += [i, `${i}`].length;
+  }
+  // The observer runs after the collections' batch is dispatched: give it a turn.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  checkStartupCpu();
+}
+run();
+const after = (status(hot) & TURBOFANNED) !== 0;
+process.stdout.write(JSON.stringify({ before, after, sink: sink > 0 }));

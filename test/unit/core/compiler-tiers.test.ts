@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { namesCompilers } from '../../../src-main/core/compiler-tiers.js';
+import { KEEP_V8_DEFAULTS_ENV } from '../../../src-main/core/gc-tuning.js';
+
+const script = fileURLToPath(new URL('../../helpers/compiler-tiers-child.ts', import.meta.url));
+
+/** Whether a hot function was TurboFan-optimized in a child before and after its start-up ended. */
+function optimized(
+  env: NodeJS.ProcessEnv,
+  mode: 'started' | 'cpu' = 'started',
+  nodeArgs: string[] = [],
+): { before: boolean; after: boolean } {
+  const r = spawnSync(
+    process.execPath,
+    ['--allow-natives-syntax', ...nodeArgs, '--import', 'tsx', script, mode],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },
+      timeout: 120_000,
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const { before, after } = JSON.parse(r.stdout) as { before: boolean; after: boolean };
+  return { before, after };
+}
+
+test("a process's hot code is not optimized while it starts, and is once it serves (ADR 0062)", () => {
+  // The control: with V8's defaults the same loop is optimized at once.
+  assert.deepEqual(optimized({ [KEEP_V8_DEFAULTS_ENV]: '1' }), { before: true, after: true });
+  assert.deepEqual(optimized({}), { before: false, after: true });
+});
+
+test('a process that never says it serves gets the compilers after a few seconds of CPU', () => {
+  assert.deepEqual(optimized({}, 'cpu'), { before: false, after: true });
+});
+
+test('compilers named on the command line keep the user’s choice', () => {
+  assert.deepEqual(optimized({}, 'started', ['--turbofan']), { before: true, after: true });
+  assert.equal(namesCompilers(['--no-opt']), true);
+  assert.equal(namesCompilers(['--max-semi-space-size=1', '--sparkplug']), true);
+  assert.equal(namesCompilers(['--expose-gc', '--turbofan-filter=x']), false);
+});
