@@ -8,7 +8,8 @@ import { commandArgs, hereHint } from '../core/hint.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../home/home-dir.js';
 import { errorFromReply, type ErrorReply } from './error-reply.js';
-import type { ApiEvents, MethodName, MethodParams, MethodResults } from './contract.js';
+import type { ApiEvents, EventOptions, MethodName, MethodParams, MethodResults } from './contract.js';
+import { subscribeRequestLine } from './event-options.js';
 // The client's half only: stream-upgrade.ts loads zod, which a CLI command should not pay for.
 import { requestStreamUpgrade, socketChannel } from './stream-client.js';
 import type { StreamMethodName, StreamMethodParams, StreamMethodResults } from './stream-upgrade.js';
@@ -76,10 +77,18 @@ export class ControlClient {
 
   /**
    * Subscribes this connection to the agent's events (the `"subscribe"` line of control-server.ts; the
-   * agent then pushes a `status` event at once). Returns a disposer for `listener`.
+   * agent then pushes a `status` event at once). Returns a disposer for `listener`. The first call's
+   * `options` are the connection's (ADR 0059): with `messageStates: 'batched'` outbox changes come as
+   * `message.states` events — from an older agent, which does not know the option, as `message.state`
+   * ones, so a listener that asks for them takes both.
    */
-  onEvent(listener: ControlEventListener): () => void {
-    if (!this.subscribed && !this.socket.destroyed) this.socket.write('"subscribe"\n');
+  onEvent(listener: ControlEventListener, options?: EventOptions): () => void {
+    if (!this.subscribed && !this.socket.destroyed) {
+      // The request first: an agent that takes it is subscribed by it and lets the bare line go; an
+      // older one refuses it (its reply has no waiter here) and is subscribed by the bare line.
+      const first = options?.messageStates ? subscribeRequestLine(this.nextId++, options) : '';
+      this.socket.write(`${first}"subscribe"\n`);
+    }
     this.subscribed = true;
     this.eventListeners.add(listener);
     return () => void this.eventListeners.delete(listener);
@@ -125,31 +134,38 @@ export class ControlClient {
   }
 
   private onData(chunk: string): void {
-    this.buffered += chunk;
+    // Lines are cut from one string by position: a chunk of hundreds of event lines is scanned once.
+    const text = this.buffered.length > 0 ? this.buffered + chunk : chunk;
+    let start = 0;
     let nl: number;
-    while ((nl = this.buffered.indexOf('\n')) >= 0) {
-      const line = this.buffered.slice(0, nl);
-      this.buffered = this.buffered.slice(nl + 1);
-      let reply: Reply | EventLine;
-      try {
-        reply = JSON.parse(line) as Reply | EventLine;
-      } catch {
-        continue;
-      }
-      if ('event' in reply) {
-        if (typeof reply.event === 'string') this.emitEvent(reply);
-        continue;
-      }
-      if (reply.id === null) {
-        if (!reply.ok) this.refused = errorFromReply(reply.error);
-        continue;
-      }
-      const waiter = this.pending.get(reply.id);
-      if (!waiter) continue;
-      this.pending.delete(reply.id);
-      if (reply.ok) waiter.resolve(reply.result);
-      else void errorFromReply(reply.error).then((err) => waiter.reject(err));
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      const line = text.slice(start, nl);
+      start = nl + 1;
+      this.onLine(line);
     }
+    this.buffered = start === 0 ? text : text.slice(start);
+  }
+
+  private onLine(line: string): void {
+    let reply: Reply | EventLine;
+    try {
+      reply = JSON.parse(line) as Reply | EventLine;
+    } catch {
+      return;
+    }
+    if ('event' in reply) {
+      if (typeof reply.event === 'string') this.emitEvent(reply);
+      return;
+    }
+    if (reply.id === null) {
+      if (!reply.ok) this.refused = errorFromReply(reply.error);
+      return;
+    }
+    const waiter = this.pending.get(reply.id);
+    if (!waiter) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) waiter.resolve(reply.result);
+    else void errorFromReply(reply.error).then((err) => waiter.reject(err));
   }
 
   private emitEvent(line: EventLine): void {

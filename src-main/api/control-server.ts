@@ -22,6 +22,8 @@ import type { ApiHandler } from './contract.js';
 import { apiErrorBody, requestIdOf, validateRequest } from './validate.js';
 import { acceptStreamUpgrade, type StreamUpgradeHandlers } from './stream-upgrade.js';
 import { replaceStaleSocket } from './stale-socket.js';
+import type { MessageStatesMode } from './contract-messages.js';
+import { subscribeRequestOf } from './event-options.js';
 
 /**
  * Longest accepted request line, in bytes (4 MiB): most requests are small, but `messages.send` carries
@@ -234,6 +236,8 @@ function serve(
   let ended = false;
   let buffered = '';
   let disposeEvents: (() => void) | undefined;
+  /** How this connection takes outbox state changes, once subscribed (`"subscribe"`: each). */
+  let subscribedStates: MessageStatesMode = 'each';
   // After a stream upgrade the socket carries frames: no late reply or event may be written into them.
   let upgraded = false;
   // Requests being handled, and whether reading is paused until replies are out (backpressure).
@@ -281,6 +285,21 @@ function serve(
       if (line.trim() === '') continue;
       if (line.trim() === '"subscribe"') {
         disposeEvents ??= handler.onEvent(sendEvent);
+        continue;
+      }
+      // Subscribing with options (ADR 0059): the connection's, answered here. A connection already
+      // subscribed keeps the form it has, and the reply says which.
+      const sub = subscribeRequestOf(line);
+      if (sub?.kind === 'bad') {
+        send({ id: sub.id, ok: false, error: { code: 'BAD_ARGUMENT', message: sub.message } });
+        continue;
+      }
+      if (sub) {
+        if (!disposeEvents) {
+          subscribedStates = sub.options.messageStates ?? 'each';
+          disposeEvents = handler.onEvent(sendEvent, sub.options);
+        }
+        send({ id: sub.id, ok: true, result: { messageStates: subscribedStates } });
         continue;
       }
       // What this connection was sent so far goes before anything an upgrade writes.

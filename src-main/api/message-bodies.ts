@@ -117,8 +117,12 @@ export function failedState(state: MessageState): boolean {
  * of delivered.
  */
 export function laterState(a: OutboxMessage, b: OutboxMessage): OutboxMessage {
-  const rank = (m: OutboxMessage) => PROGRESS[m.state] ?? 1.5;
-  return rank(b) >= rank(a) ? b : a;
+  return laterOf(a.state, b.state) === b.state ? b : a;
+}
+
+/** laterState for the states alone: `b` when it is as far along as `a` or further. */
+export function laterOf(a: MessageState, b: MessageState): MessageState {
+  return (PROGRESS[b] ?? 1.5) >= (PROGRESS[a] ?? 1.5) ? b : a;
 }
 
 /**

@@ -7,8 +7,15 @@
 import { ClawError, errorMessage } from '../core/errors.js';
 import { commandIn, hereHint, peerHint, type Hint } from '../core/hint.js';
 import type { ControlEventListener } from './control-client.js';
-import type { MethodName, MethodParams, MethodResults } from './contract.js';
-import type { InboxMessage, OutboxMessage } from './contract-messages.js';
+import type { EventOptions, MethodName, MethodParams, MethodResults } from './contract.js';
+import type {
+  InboxMessage,
+  MessagePeer,
+  MessageState,
+  MessageStatesEvent,
+  MessageWhy,
+  OutboxMessage,
+} from './contract-messages.js';
 import {
   PartlyQueuedError,
   SendBatcher,
@@ -22,6 +29,7 @@ import {
   describeState,
   failedState,
   isReplyTo,
+  laterOf,
   laterState,
   reached,
   seconds,
@@ -37,8 +45,25 @@ export interface ControlConnection {
     params: MethodParams<M>,
     timeoutMs?: number,
   ): Promise<MethodResults[M]>;
-  onEvent(listener: ControlEventListener): () => void;
+  /** `options` as ControlClient.onEvent takes them: the first subscription's are the connection's. */
+  onEvent(listener: ControlEventListener, options?: EventOptions): () => void;
   onClose(listener: () => void): () => void;
+}
+
+/**
+ * How this client subscribes (ADR 0059): outbox changes as `message.states`, many per event; an older
+ * agent sends `message.state` ones instead, and both are taken.
+ */
+const EVENT_OPTIONS: EventOptions = { messageStates: 'batched' };
+
+/** The latest state report of one message: from a `message.state` (whole) or a `message.states` change. */
+interface StateReport {
+  state: MessageState;
+  stateAt: string;
+  why?: MessageWhy | undefined;
+  peer: MessagePeer;
+  /** The whole message, when the report was one. */
+  whole?: OutboxMessage;
 }
 
 export interface SendOptions {
@@ -112,9 +137,11 @@ export { PartlyQueuedError } from './send-batcher.js';
 
 export class MessagesClient {
   /** Latest state report per message ID, while state events are followed (bounded, oldest dropped). */
-  private readonly states = new Map<string, OutboxMessage>();
+  private readonly states = new Map<string, StateReport>();
   /** Called on every state report, reply and the connection's end: whoever waits looks again. */
   private readonly wakers = new Set<() => void>();
+  /** Called with each message ID a state report came for, as it comes (waitFor keeps count with it). */
+  private readonly watchers = new Set<(id: string) => void>();
   /** Replies by the ID they answer, while someone asks (ask()). */
   private readonly replies = new Map<string, InboxMessage>();
   private asking = 0;
@@ -297,16 +324,34 @@ export class MessagesClient {
     this.control.onEvent((event, data) => {
       if (event === 'message.state') {
         const m = data as OutboxMessage;
-        this.states.delete(m.id);
-        this.states.set(m.id, m);
-        if (this.states.size > STATE_MEMORY) this.states.delete(this.states.keys().next().value!);
+        this.report(m.id, { state: m.state, stateAt: m.stateAt, why: m.why, peer: m.peer, whole: m });
+      } else if (event === 'message.states') {
+        for (const c of (data as MessageStatesEvent).changes) {
+          const report: StateReport = { state: c.state, stateAt: c.stateAt, why: c.why, peer: c.peer };
+          for (const id of c.ids) this.report(id, report);
+        }
       } else if (event === 'message') {
         const m = data as InboxMessage;
         if (this.asking === 0 || m.replyTo === undefined) return;
         this.replies.set(m.replyTo, m);
       } else return;
       this.wakeAll();
-    });
+    }, EVENT_OPTIONS);
+  }
+
+  private report(id: string, report: StateReport): void {
+    this.states.delete(id);
+    this.states.set(id, report);
+    if (this.states.size > STATE_MEMORY) this.states.delete(this.states.keys().next().value!);
+    for (const watch of this.watchers) watch(id);
+  }
+
+  /** `id` as its latest report and `listing` (a message as the outbox listed it) say it is now. */
+  private stateOf(id: string, listing: OutboxMessage | undefined): OutboxMessage | undefined {
+    const report = this.states.get(id);
+    if (!report) return listing;
+    const reported = withReport(listing ?? report.whole ?? partialMessage(id, report), report);
+    return listing ? laterState(listing, reported) : reported;
   }
 
   private wakeAll(): void {
@@ -346,21 +391,31 @@ export class MessagesClient {
       const chunk = ids.slice(i, i + IDS_PER_CALL);
       for (const m of await this.outbox({ ids: chunk, limit: chunk.length })) listed.set(m.id, m);
     }
-    const current = () =>
-      ids.map((id) => {
-        const event = this.states.get(id);
-        const listing = listed.get(id);
-        return event && listing ? laterState(listing, event) : (event ?? listing);
-      });
-    for (;;) {
-      const list = current();
-      const failed = list.find((m) => m && failedState(m.state));
-      if (failed) throw failedError(failed, list);
-      if (list.every((m) => m && reached(m.state, wanted))) return list as OutboxMessage[];
-      this.checkOpen(`${wanted} receipts`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw timeoutError(list, ids, wanted, timeoutMs);
-      await this.nap(left);
+    const current = (id: string) => this.stateOf(id, listed.get(id));
+    // Kept count of as reports come (each looked at once), not by going over every ID on each event.
+    const left = new Set(ids);
+    let failed: OutboxMessage | undefined;
+    const look = (id: string) => {
+      if (failed || !left.has(id)) return;
+      const report = this.states.get(id)?.state;
+      const listing = listed.get(id)?.state;
+      const state = report && listing ? laterOf(listing, report) : (report ?? listing);
+      if (state && failedState(state)) failed = current(id);
+      else if (state && reached(state, wanted)) left.delete(id);
+    };
+    this.watchers.add(look);
+    try {
+      for (const id of ids) look(id);
+      for (;;) {
+        if (failed) throw failedError(failed, ids.map(current));
+        if (left.size === 0) return ids.map(current) as OutboxMessage[];
+        this.checkOpen(`${wanted} receipts`);
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw timeoutError(ids.map(current), ids, wanted, timeoutMs);
+        await this.nap(remaining);
+      }
+    } finally {
+      this.watchers.delete(look);
     }
   }
 
@@ -394,7 +449,7 @@ export class MessagesClient {
       for (;;) {
         const reply = this.replies.get(sent.id);
         if (reply) return await this.took(reply);
-        const state = this.states.get(sent.id);
+        const state = this.stateOf(sent.id, sent);
         if (state && failedState(state.state)) throw failedError(state, [state]);
         this.checkOpen('the reply');
         const left = deadline - Date.now();
@@ -463,6 +518,32 @@ export class MessagesClient {
       onAnswered?.(m, reply, result.error === true);
     });
   }
+}
+
+/** `base` with the state a report gave it. */
+function withReport(base: OutboxMessage, report: StateReport): OutboxMessage {
+  if (report.whole) return report.whole;
+  const { why: _why, ...rest } = base;
+  return {
+    ...rest,
+    state: report.state,
+    stateAt: report.stateAt,
+    ...(report.why ? { why: report.why } : {}),
+  };
+}
+
+/** A message known only from a change by ID (not in the outbox listing): what the change says of it. */
+function partialMessage(id: string, report: StateReport): OutboxMessage {
+  return {
+    id,
+    peer: report.peer,
+    topic: '',
+    size: 0,
+    state: report.state,
+    stateAt: report.stateAt,
+    sentAt: report.stateAt,
+    expiresAt: '',
+  };
 }
 
 function failedError(failed: OutboxMessage, all: (OutboxMessage | undefined)[]): MessageStateError {
@@ -553,7 +634,7 @@ class Listener implements Listening {
         if (event !== 'message' || this.stopped) return;
         this.queue.push(data as InboxMessage);
         if (this.listed) this.pump();
-      }),
+      }, EVENT_OPTIONS),
       control.onClose(() => {
         if (this.stopped || client.endingHere) this.finish();
         else this.finish(new ClawError('NO_AGENT', 'the agent stopped; listen again once it runs'));

@@ -6,13 +6,20 @@
  * permission `send --wait delivered` fails naming it and where to grant it, and nothing arrives; 2 MiB
  * is refused at once naming the 1 MiB limit, nothing queued; `ask` against `serve --topic upper -- tr
  * a-z A-Z` prints the text upper-cased, and an error reply fails; the client library
- * (`clawbridge/client`, resolved through the package's exports) sends and listens.
+ * (`clawbridge/client`, resolved through the package's exports) sends and listens, its receipts coming
+ * as `message.states` events by ID (ADR 0059).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import type { StatusResult } from '../../src-main/api/contract.js';
-import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-messages.js';
+import type {
+  InboxMessage,
+  MessageStatesEvent,
+  OutboxMessage,
+} from '../../src-main/api/contract-messages.js';
 import type * as ClientLibrary from '../../src-main/api/client.js';
 import { C1_DEL_BIDI, ESCAPES, OSC52, TERMINAL_CONTROL } from '../helpers/hostile-peer.js';
 import {
@@ -462,5 +469,76 @@ test("the client library: import('clawbridge/client') sends, waits for the recei
   } finally {
     onA.close();
     onB.close();
+  }
+});
+
+test('a program sending 600 messages: receipts come to it as message.states events by ID, not as 1,800 message.state ones; a plain subscriber still gets one per message (ADR 0059)', async () => {
+  /** A raw control connection to a's agent, subscribed by `first`, counting its event lines. */
+  const subscriber = (first: string) => {
+    const socket = connect(controlSocketPath(a.home));
+    const events: { event: string; data: unknown }[] = [];
+    const replies: unknown[] = [];
+    let buf = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      buf += c;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = JSON.parse(buf.slice(0, nl)) as { event?: string; data?: unknown };
+        buf = buf.slice(nl + 1);
+        if (line.event !== undefined) events.push(line as { event: string; data: unknown });
+        else replies.push(line);
+      }
+    });
+    socket.write(first);
+    return { socket, events, replies };
+  };
+  const batched = subscriber('{"id":1,"method":"events.subscribe","params":{"messageStates":"batched"}}\n');
+  const plain = subscriber('"subscribe"\n');
+  await waitFor('both subscribed', () => batched.replies.length === 1 && plain.events.length > 0, 10_000);
+  assert.deepEqual(batched.replies[0], { id: 1, ok: true, result: { messageStates: 'batched' } });
+  const specifier = 'clawbridge/client';
+  const lib = (await import(specifier)) as typeof ClientLibrary;
+  const onA = await lib.connectAgent({ home: a.home });
+  try {
+    const sent = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => onA.send('b', `batched ${i}`, { topic: 'batched' })),
+    );
+    const ids = sent.map((m) => m.id);
+    const done = await onA.waitFor(ids, 'delivered', 30_000);
+    assert.ok(done.every((m) => m.state === 'delivered' || m.state === 'read'));
+    const mine = new Set(ids);
+    const deliveredIn = (list: { event: string; data: unknown }[]) => {
+      const got = new Set<string>();
+      for (const e of list) {
+        if (e.event !== 'message.states') continue;
+        for (const c of (e.data as MessageStatesEvent).changes)
+          if (c.state === 'delivered') for (const id of c.ids) if (mine.has(id)) got.add(id);
+      }
+      return got.size;
+    };
+    const plainDelivered = () =>
+      plain.events.filter(
+        (e) =>
+          e.event === 'message.state' &&
+          (e.data as OutboxMessage).state === 'delivered' &&
+          mine.has((e.data as OutboxMessage).id),
+      ).length;
+    await waitFor(
+      'every delivered on both subscribers',
+      () => deliveredIn(batched.events) === 600 && plainDelivered() === 600,
+      10_000,
+    );
+    const statesEvents = batched.events.filter((e) => e.event === 'message.states').length;
+    assert.equal(
+      batched.events.filter((e) => e.event === 'message.state').length,
+      0,
+      'no message.state to a batched subscriber',
+    );
+    // Sent and delivered for 600 messages: far fewer events than messages (a receipt is one change).
+    assert.ok(statesEvents < 200, `${statesEvents} message.states events for 600 messages`);
+  } finally {
+    onA.close();
+    batched.socket.destroy();
+    plain.socket.destroy();
   }
 });

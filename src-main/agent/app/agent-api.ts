@@ -286,7 +286,7 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
       Promise.resolve().then(() =>
         (handlers[method] as (p: MethodParams<M>) => MethodResults[M] | Promise<MethodResults[M]>)(params),
       ),
-    onEvent: (listener) => hub.subscribe(listener),
+    onEvent: (listener, options) => hub.subscribe(listener, options),
   };
 }
 

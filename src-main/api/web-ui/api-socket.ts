@@ -6,7 +6,8 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import type { ErrorCode } from '../../core/errors.js';
-import type { ApiHandler } from '../contract.js';
+import type { ApiHandler, EventOptions } from '../contract.js';
+import { eventOptionsProblem } from '../event-options.js';
 import { apiErrorBody, requestIdOf, validateRequest } from '../validate.js';
 import {
   CLOSE_BAD_DATA,
@@ -67,8 +68,14 @@ function serveMessages(ws: WebSocket, handler: ApiHandler): void {
     }
     const type = (msg as { type?: unknown }).type;
     if (type === 'subscribe') {
-      disposeEvents ??= handler.onEvent((event, payload) =>
-        sendJson(ws, { type: 'event', event, data: payload }),
+      // `messageStates: 'batched'` asks for message.states events (ADR 0059).
+      const { messageStates } = msg as { messageStates?: unknown };
+      const options = messageStates === undefined ? {} : { messageStates };
+      const problem = eventOptionsProblem(options);
+      if (problem) return sendJson(ws, failure(null, 'BAD_ARGUMENT', `subscribe: ${problem}`));
+      disposeEvents ??= handler.onEvent(
+        (event, payload) => sendJson(ws, { type: 'event', event, data: payload }),
+        options as EventOptions,
       );
       return;
     }

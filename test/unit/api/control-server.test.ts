@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   MAX_EVENT_BACKLOG,
@@ -10,7 +10,7 @@ import {
   controlSocketAccess,
 } from '../../../src-main/api/control-server.js';
 import { ControlClient } from '../../../src-main/api/control-client.js';
-import type { ApiHandler } from '../../../src-main/api/contract.js';
+import type { ApiHandler, EventOptions } from '../../../src-main/api/contract.js';
 import { controlSocketPath } from '../../../src-main/home/home-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { hintOf } from '../../../src-main/core/errors.js';
@@ -21,7 +21,7 @@ const handler: ApiHandler = {
   onEvent: () => () => undefined,
 };
 
-function rawExchange(path: string, lines: string[]): Promise<unknown[]> {
+function rawExchange(path: string, lines: string[], replies = lines.length): Promise<unknown[]> {
   return new Promise((resolve) => {
     const s = connect(path);
     let buf = '';
@@ -29,7 +29,7 @@ function rawExchange(path: string, lines: string[]): Promise<unknown[]> {
     s.on('data', (c: string) => {
       buf += c;
       const got = buf.split('\n').filter(Boolean);
-      if (got.length === lines.length) {
+      if (got.length === replies) {
         s.end();
         resolve(got.map((l) => JSON.parse(l) as unknown));
       }
@@ -339,4 +339,83 @@ test('replies and events of one tick leave in one write, in order (a burst of 1,
   assert.ok(writes <= 3, `${writes} writes`);
   client.close();
   await server.close();
+});
+
+test('events.subscribe: the connection is subscribed with its options and told the form in effect; a bad one is refused; a later "subscribe" changes nothing (ADR 0059)', async () => {
+  const home = tempDir('cb-ctl-');
+  const path = controlSocketPath(home);
+  const subscriptions: (EventOptions | undefined)[] = [];
+  const recording: ApiHandler = {
+    call: (method) => Promise.resolve({ method } as never),
+    onEvent: (_l, options) => {
+      subscriptions.push(options);
+      return () => undefined;
+    },
+  };
+  const server = await startControlServer(path, recording);
+  const replies = (await rawExchange(
+    path,
+    [
+      '{"id":1,"method":"events.subscribe","params":{"messageStates":"sometimes"}}',
+      '{"id":2,"method":"events.subscribe","params":{"messageStates":"batched"}}',
+      '"subscribe"',
+      '{"id":3,"method":"events.subscribe","params":{"messageStates":"each"}}',
+    ],
+    3,
+  )) as { id: number; ok: boolean; result?: unknown; error?: { message: string } }[];
+  assert.deepEqual(
+    replies.map((r) => [r.id, r.ok]),
+    [
+      [1, false],
+      [2, true],
+      [3, true],
+    ],
+  );
+  assert.match(replies[0]!.error!.message, /messageStates is one of 'each', 'batched'/);
+  assert.deepEqual(replies[1]!.result, { messageStates: 'batched' });
+  assert.deepEqual(
+    replies[2]!.result,
+    { messageStates: 'batched' },
+    'already subscribed: the first form stays',
+  );
+  assert.deepEqual(subscriptions, [{ messageStates: 'batched' }], 'subscribed once, with the options');
+  await server.close();
+});
+
+test('ControlClient.onEvent with messageStates batched: an agent that does not know the option refuses the request and is subscribed by the bare line', async () => {
+  const home = tempDir('cb-ctl-');
+  const path = controlSocketPath(home);
+  // An older agent: every request line is an unknown method to it, "subscribe" subscribes.
+  const seen: string[] = [];
+  const older = createServer((s) => {
+    s.setEncoding('utf8');
+    let buf = '';
+    s.on('data', (c: string) => {
+      buf += c;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        seen.push(line);
+        if (line === '"subscribe"') s.write('{"event":"message.state","data":{"id":"x"}}\n');
+        else {
+          const { id } = JSON.parse(line) as { id: number };
+          s.write(
+            `${JSON.stringify({ id, ok: false, error: { code: 'BAD_ARGUMENT', message: "unknown method 'events.subscribe'" } })}\n`,
+          );
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => older.listen(path, r));
+  const client = await ControlClient.connect(path, home);
+  const events: string[] = [];
+  client.onEvent((event) => void events.push(event), { messageStates: 'batched' });
+  for (let i = 0; i < 200 && events.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(events, ['message.state']);
+  assert.match(seen[0]!, /"method":"events.subscribe","params":\{"messageStates":"batched"\}/);
+  assert.equal(seen[1], '"subscribe"');
+  // The refused request is no error of the connection: a call still works (and is refused as any).
+  await assert.rejects(client.call('status', {}), /unknown method/);
+  client.close();
+  await new Promise((r) => older.close(r));
 });

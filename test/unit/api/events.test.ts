@@ -2,7 +2,8 @@
  * The API's pushed events (agent/app/api/events.ts): `status` coalesced to one per interval with a fake
  * clock, numbered, kept ticking while forwards are busy; the agent's changes as one `changed` before
  * the status that shows them, naming what differs; `pending.added` found by comparing lists; `audit`
- * at most once a second with the lines written meanwhile.
+ * at most once a second with the lines written meanwhile; outbox state changes as `message.state` or,
+ * to a subscriber that asked, `message.states` (ADR 0059).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,10 @@ import type {
   StatusEvent,
   TerminalEvent,
 } from '../../../src-main/api/contract.js';
+import type { MessageStatesEvent, OutboxMessage } from '../../../src-main/api/contract-messages.js';
+import { messageStates } from '../../../src-main/agent/app/api/messages.js';
+import type { OutboxEntry } from '../../../src-main/messages/outbox.js';
+import type { Why } from '../../../src-main/messages/box-records.js';
 
 /** A clock whose time only moves when the test says so. */
 class FakeClock implements Clock {
@@ -288,4 +293,95 @@ test('hub: audit lines written come as one `audit` event a second at most, with 
   off();
   log.emit('written', 1);
   assert.equal(log.listenerCount('written'), 0, 'no subscriber, no listening');
+});
+
+test('hub: outbox state changes go as message.state to plain subscribers and as message.states to batched ones; each source is followed only while someone takes it (ADR 0059)', () => {
+  const clock = new FakeClock();
+  const { sources } = fakeSources();
+  const outbox = new Emitter<{ one: [OutboxMessage]; many: [MessageStatesEvent] }>();
+  const following = { each: 0, batched: 0 };
+  const follow = <T>(kind: 'each' | 'batched', event: 'one' | 'many', l: (e: T) => void) => {
+    following[kind]++;
+    const off = outbox.on(event as never, l);
+    return () => {
+      following[kind]--;
+      off();
+    };
+  };
+  const hub = new ApiEventHub(
+    {
+      ...sources,
+      onMessageState: (l) => follow('each', 'one', l),
+      onMessageStates: (l) => follow('batched', 'many', l),
+    },
+    clock,
+  );
+  const plain: string[] = [];
+  const batched: string[] = [];
+  const offBatched = hub.subscribe((event) => void batched.push(event), { messageStates: 'batched' });
+  assert.deepEqual(following, { each: 0, batched: 1 }, 'nobody takes message.state yet: not followed');
+  const offPlain = hub.subscribe((event) => void plain.push(event));
+  assert.deepEqual(following, { each: 1, batched: 1 });
+  const m = {
+    id: '0193c7c0-0000-7000-8000-000000000001',
+    peer: { name: 'b', fingerprint: 'b'.repeat(64) },
+    topic: 'default',
+    size: 1,
+    state: 'sent',
+    sentAt: '2026-11-27T00:00:00.000Z',
+    stateAt: '2026-11-27T00:00:00.000Z',
+    expiresAt: '2026-12-04T00:00:00.000Z',
+  } satisfies OutboxMessage;
+  outbox.emit('one', m);
+  outbox.emit('many', { changes: [{ ids: [m.id], peer: m.peer, state: 'sent', stateAt: m.stateAt }] });
+  const mine = (list: string[]) => list.filter((e) => e.startsWith('message'));
+  assert.deepEqual(mine(plain), ['message.state']);
+  assert.deepEqual(mine(batched), ['message.states']);
+  offPlain();
+  assert.deepEqual(following, { each: 0, batched: 1 }, 'the last plain subscriber gone: no longer followed');
+  offBatched();
+  assert.deepEqual(following, { each: 0, batched: 0 });
+});
+
+test('message.states: runs of one peer, state, time and why are one change, in order', () => {
+  const entry = (id: number, state: OutboxEntry['state'], stateAt: number, peer = 'b', why?: Why) =>
+    ({
+      id: `id-${id}`,
+      peer: peer.repeat(64),
+      topic: 't',
+      text: true,
+      ttlMs: 1000,
+      size: 1,
+      sentAt: 0,
+      expiresAt: 1000,
+      state,
+      stateAt,
+      ...(why ? { why } : {}),
+    }) satisfies OutboxEntry;
+  const full: Why = { code: 'INBOX_FULL', reason: 'full' };
+  const name = (fp: string) => ({ name: fp.slice(0, 1), fingerprint: fp });
+  const { changes } = messageStates(
+    [
+      entry(1, 'sent', 5),
+      entry(2, 'sent', 5),
+      entry(3, 'sent', 6),
+      entry(4, 'delivered', 6),
+      entry(5, 'delivered', 6, 'c'),
+      entry(6, 'queued', 7, 'b', full),
+      entry(7, 'queued', 7, 'b', full),
+      entry(8, 'delivered', 6),
+    ],
+    name,
+  );
+  assert.deepEqual(
+    changes.map((c) => [c.ids.join(' '), c.peer.name, c.state, c.stateAt.slice(-5), c.why?.code]),
+    [
+      ['id-1 id-2', 'b', 'sent', '.005Z', undefined],
+      ['id-3', 'b', 'sent', '.006Z', undefined],
+      ['id-4', 'b', 'delivered', '.006Z', undefined],
+      ['id-5', 'c', 'delivered', '.006Z', undefined],
+      ['id-6 id-7', 'b', 'queued', '.007Z', 'INBOX_FULL'],
+      ['id-8', 'b', 'delivered', '.006Z', undefined],
+    ],
+  );
 });

@@ -14,6 +14,7 @@ import {
   type ControlConnection,
 } from '../../../src-main/api/messages-client.js';
 import type { InboxMessage, MessageState, OutboxMessage } from '../../../src-main/api/contract-messages.js';
+import type { EventOptions } from '../../../src-main/api/contract.js';
 import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 
 const OFFICE = { name: 'office', fingerprint: 'ab'.repeat(32) };
@@ -35,6 +36,8 @@ class FakeAgent {
   readonly calls: { method: string; params: Record<string, unknown> }[] = [];
   private readonly listeners = new Set<Listener>();
   private readonly closers = new Set<() => void>();
+  /** The options of each onEvent call. */
+  readonly subscribedWith: (EventOptions | undefined)[] = [];
   /** Called with each message queued, before `messages.send` answers. */
   onSend: (m: OutboxMessage, params: Record<string, unknown>) => void = () => undefined;
   /** Most messages one `messages.list` answers (the agent's body budget cuts answers short). */
@@ -44,7 +47,8 @@ class FakeAgent {
 
   readonly connection = {
     call: (method: string, params: Record<string, unknown>) => this.call(method, params),
-    onEvent: (l: Listener) => {
+    onEvent: (l: Listener, options?: EventOptions) => {
+      this.subscribedWith.push(options);
       this.listeners.add(l);
       return () => void this.listeners.delete(l);
     },
@@ -529,4 +533,51 @@ test('an agent without messages.sendMany: each message goes as messages.send, in
     sent.map((m) => m.id),
     agent.outbox.map((m) => m.id),
   );
+});
+
+test('message.states (batched changes by ID): a wait for 2,000 receipts counts them as they come; a refusal in a change ends it with the why; the client asks for them (ADR 0059)', async () => {
+  const agent = new FakeAgent();
+  const client = new MessagesClient(agent.connection);
+  const sent = await client.sendAll(
+    'office',
+    Array.from({ length: 2000 }, (_, i) => ({ text: `${i}` })),
+  );
+  const ids = sent.map((m) => m.id);
+  const change = (state: MessageState, list: string[], why?: OutboxMessage['why']) => {
+    for (const m of agent.outbox) if (list.includes(m.id)) m.state = state;
+    agent.emit('message.states', {
+      changes: [
+        { ids: list, peer: OFFICE, state, stateAt: new Date().toISOString(), ...(why ? { why } : {}) },
+      ],
+    });
+  };
+  const waiting = client.waitFor(ids, 'delivered', 5000);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(agent.subscribedWith, [{ messageStates: 'batched' }]);
+  change('sent', ids);
+  for (let i = 0; i < ids.length; i += 500) {
+    change('delivered', ids.slice(i, i + 500));
+    await new Promise((r) => setImmediate(r));
+  }
+  const done = await waiting;
+  assert.equal(done.length, 2000);
+  assert.ok(done.every((m, i) => m.state === 'delivered' && m.id === ids[i] && m.topic === 'default'));
+
+  const [lone] = await client.sendAll('office', [{ text: 'no' }]);
+  const refused = client.waitFor([lone!.id], 'delivered', 5000);
+  await new Promise((r) => setTimeout(r, 20));
+  change('refused', [lone!.id], {
+    code: 'PERMISSION_DENIED',
+    reason: 'office does not allow this node message',
+  });
+  await assert.rejects(refused, (err: unknown) => {
+    assert.ok(err instanceof MessageStateError);
+    assert.equal(err.code, 'MESSAGE_REFUSED');
+    assert.match(
+      err.message,
+      /to office was refused: office does not allow this node message \(PERMISSION_DENIED\)/,
+    );
+    assert.equal(err.messages[0]!.why?.code, 'PERMISSION_DENIED');
+    return true;
+  });
 });

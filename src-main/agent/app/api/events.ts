@@ -13,6 +13,7 @@ import {
   CONNECTIONS_EVENT_INTERVAL_MS,
   STATUS_EVENT_INTERVAL_MS,
   type ApiEvents,
+  type EventOptions,
   type ConnectionInfo,
   type ChangeDomain,
   type NoticeEvent,
@@ -21,7 +22,7 @@ import {
   type StatusEvent,
   type TerminalEvent,
 } from '../../../api/contract.js';
-import type { InboxMessage, OutboxMessage } from '../../../api/contract-messages.js';
+import type { InboxMessage, MessageStatesEvent, OutboxMessage } from '../../../api/contract-messages.js';
 import type { DeviceJoinedEvent } from '../../../api/contract-mine.js';
 import type { ReceivedInfo, TransferInfo } from '../../../api/contract-files.js';
 import type { Disposer } from '../../../core/emitter.js';
@@ -108,6 +109,8 @@ export interface EventSources {
   onMessage?(listener: (m: InboxMessage) => void): Disposer;
   /** An outbox message changed state, for the `message.state` event. */
   onMessageState?(listener: (m: OutboxMessage) => void): Disposer;
+  /** Outbox messages changed state, a turn's worth at a time, for the `message.states` event (ADR 0059). */
+  onMessageStates?(listener: (e: MessageStatesEvent) => void): Disposer;
   /** A file transfer moved on or changed state (agent/app/api/files.ts), for `file.transfer`. */
   onFileTransfer?(listener: (t: TransferInfo) => void): Disposer;
   /** A transfer arrived in the file inbox, for `file.received`. */
@@ -135,7 +138,13 @@ function digests(snapshot: Omit<StatusEvent, 'seq'>): Map<ChangeDomain, string> 
 }
 
 export class ApiEventHub {
-  private readonly listeners = new Set<Listener>();
+  /** Each listener, and whether it takes outbox state changes batched (`message.states`, ADR 0059). */
+  private readonly listeners = new Map<Listener, boolean>();
+  /**
+   * The sources of `message.state` and `message.states`, each followed only while some listener takes
+   * that form: a program sending thousands of messages costs no per-message event nobody reads.
+   */
+  private readonly stateSources: { each?: Disposer; batched?: Disposer } = {};
   private readonly coalescer: Coalescer;
   /** The `connections` event: its own pace, so moving bytes do not resend the whole status. */
   private readonly connectionsCoalescer: Coalescer;
@@ -204,13 +213,16 @@ export class ApiEventHub {
   }
 
   /** Adds a listener; the first one starts listening to the agent. Each new one soon gets a `status`. */
-  subscribe(listener: Listener): Disposer {
+  subscribe(listener: Listener, options: EventOptions = {}): Disposer {
     if (this.listeners.size === 0) this.start();
-    this.listeners.add(listener);
+    this.listeners.set(listener, options.messageStates === 'batched');
+    this.followStates();
     this.coalescer.poke();
     if (this.from.connections) this.connectionsCoalescer.poke();
     return () => {
-      if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
+      if (!this.listeners.delete(listener)) return;
+      this.followStates();
+      if (this.listeners.size > 0) return;
       for (const dispose of this.sources) dispose();
       this.sources = [];
       this.coalescer.stop();
@@ -248,7 +260,6 @@ export class ApiEventHub {
         : []),
       ...(this.from.onDeviceJoined ? [this.from.onDeviceJoined((e) => this.emit('device.joined', e))] : []),
       ...(this.from.onMessage ? [this.from.onMessage((m) => this.emit('message', m))] : []),
-      ...(this.from.onMessageState ? [this.from.onMessageState((m) => this.emit('message.state', m))] : []),
       ...(this.from.onFileTransfer ? [this.from.onFileTransfer((t) => this.emit('file.transfer', t))] : []),
       ...(this.from.onFileReceived ? [this.from.onFileReceived((r) => this.emit('file.received', r))] : []),
       ...(this.from.onSettingsChanged
@@ -270,8 +281,30 @@ export class ApiEventHub {
     for (const p of added) this.emit('pending.added', p);
   }
 
-  private emit<E extends keyof ApiEvents>(event: E, data: ApiEvents[E]): void {
-    for (const l of [...this.listeners]) this.safely(() => l(event, data));
+  private emit<E extends keyof ApiEvents>(event: E, data: ApiEvents[E], batchedStates?: boolean): void {
+    for (const [l, batched] of [...this.listeners]) {
+      if (batchedStates === undefined || batched === batchedStates) this.safely(() => l(event, data));
+    }
+  }
+
+  /** Follows each form of outbox state changes while some listener takes it, and no longer. */
+  private followStates(): void {
+    const wants = { each: false, batched: false };
+    for (const batched of this.listeners.values()) wants[batched ? 'batched' : 'each'] = true;
+    const from = this.from;
+    const s = this.stateSources;
+    if (wants.each && !s.each && from.onMessageState)
+      s.each = from.onMessageState((m) => this.emit('message.state', m, false));
+    if (wants.batched && !s.batched && from.onMessageStates)
+      s.batched = from.onMessageStates((e) => this.emit('message.states', e, true));
+    if (!wants.each && s.each) {
+      s.each();
+      delete s.each;
+    }
+    if (!wants.batched && s.batched) {
+      s.batched();
+      delete s.batched;
+    }
   }
 
   private safely(fn: () => void): void {

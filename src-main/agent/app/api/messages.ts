@@ -9,6 +9,8 @@ import {
   type InboxMessage,
   type MessageMethodResults,
   type MessagePeer,
+  type MessageStateChange,
+  type MessageStatesEvent,
   type OutboxMessage,
 } from '../../../api/contract-messages.js';
 import type { MethodParams } from '../../../api/contract.js';
@@ -121,10 +123,11 @@ export function messageHandlers(deps: MessagesApiDeps): Handlers {
   };
 }
 
-/** The `message` and `message.state` events' sources, for the API's event hub (api/events.ts). */
+/** The `message`, `message.state` and `message.states` events' sources, for the API's event hub (api/events.ts). */
 export function messageEventSources(deps: Pick<MessagesApiDeps, 'inbox' | 'outbox' | 'peers'>): {
   onMessage(listener: (m: InboxMessage) => void): Disposer;
   onMessageState(listener: (m: OutboxMessage) => void): Disposer;
+  onMessageStates(listener: (e: MessageStatesEvent) => void): Disposer;
 } {
   return {
     onMessage: (listener) => {
@@ -145,7 +148,60 @@ export function messageEventSources(deps: Pick<MessagesApiDeps, 'inbox' | 'outbo
     },
     onMessageState: (listener) =>
       deps.outbox.events.on('changed', (entry) => listener(outboxMessage(entry, namer(deps)))),
+    onMessageStates: (listener) => {
+      // One event per turn of the event loop: a receipt for many messages, and the sends of one
+      // flush, are one change each (ADR 0059).
+      let changed: OutboxEntry[] = [];
+      let live = true;
+      const flush = () => {
+        const list = changed;
+        changed = [];
+        if (live && list.length > 0) listener(messageStates(list, namer(deps)));
+      };
+      const off = deps.outbox.events.on('changed', (entry) => {
+        if (changed.length === 0) setImmediate(flush);
+        changed.push(entry);
+      });
+      return () => {
+        live = false;
+        off();
+      };
+    },
   };
+}
+
+/** Outbox changes as a `message.states` event: runs of one peer, state, time and why become one change. */
+export function messageStates(
+  entries: readonly OutboxEntry[],
+  name: (fp: string) => MessagePeer,
+): MessageStatesEvent {
+  const changes: MessageStateChange[] = [];
+  let last: MessageStateChange | undefined;
+  let lastOf: OutboxEntry | undefined;
+  for (const e of entries) {
+    if (
+      last &&
+      lastOf &&
+      e.peer === lastOf.peer &&
+      e.state === lastOf.state &&
+      e.stateAt === lastOf.stateAt &&
+      e.why?.code === lastOf.why?.code &&
+      e.why?.reason === lastOf.why?.reason
+    ) {
+      last.ids.push(e.id);
+      continue;
+    }
+    last = {
+      ids: [e.id],
+      peer: name(e.peer),
+      state: e.state,
+      stateAt: iso(e.stateAt),
+      ...(e.why ? { why: { code: e.why.code, reason: e.why.reason } } : {}),
+    };
+    lastOf = e;
+    changes.push(last);
+  }
+  return { changes };
 }
 
 /** A function naming peers by fingerprint, from the peer list as it is now. */

@@ -1,0 +1,65 @@
+/**
+ * How a control-socket client subscribes with options (ADR 0059): instead of the bare `"subscribe"`
+ * line, a request `{"id":N,"method":"events.subscribe","params":{"messageStates":"batched"}}`, which the
+ * agent answers `{"id":N,"ok":true,"result":{"messageStates":"batched"}}` (the form in effect). It is
+ * the connection's, not the agent's, so it is no method of the contract: the transport takes it. An
+ * older agent answers it with BAD_ARGUMENT (unknown method); a client that also writes `"subscribe"`
+ * right after it gets the events either way (a second subscription of a connection changes nothing).
+ * No zod here: the client library loads this.
+ */
+import type { EventOptions } from './contract.js';
+import type { MessageStatesMode } from './contract-messages.js';
+
+/** The request's method name. */
+export const EVENTS_SUBSCRIBE_METHOD = 'events.subscribe';
+
+/** Longest line looked at as a subscribe request (a long one is a request for the agent: not scanned). */
+const SUBSCRIBE_LINE_MAX = 4096;
+
+const MODES: readonly MessageStatesMode[] = ['each', 'batched'];
+
+/** What a transport makes of a line: not this request, a bad one (the reply says why), or its options. */
+export type SubscribeRequest =
+  | { kind: 'options'; id: number; options: EventOptions }
+  | { kind: 'bad'; id: number | null; message: string };
+
+/**
+ * The `events.subscribe` request in `line`, or undefined when the line is something else (a request
+ * for the agent). Cheap for every other line: it is parsed only when it names the method.
+ */
+export function subscribeRequestOf(line: string): SubscribeRequest | undefined {
+  if (line.length > SUBSCRIBE_LINE_MAX || !line.includes(`"${EVENTS_SUBSCRIBE_METHOD}"`)) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return undefined; // the request path says what is wrong with it
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const { id, method, params } = raw as { id?: unknown; method?: unknown; params?: unknown };
+  if (method !== EVENTS_SUBSCRIBE_METHOD) return undefined;
+  const goodId = typeof id === 'number' && Number.isSafeInteger(id) ? id : null;
+  const problem = eventOptionsProblem(params);
+  if (goodId === null) return { kind: 'bad', id: null, message: 'events.subscribe needs a numeric id' };
+  if (problem) return { kind: 'bad', id: goodId, message: `events.subscribe: ${problem}` };
+  const mode = (params as { messageStates?: MessageStatesMode } | undefined)?.messageStates;
+  return { kind: 'options', id: goodId, options: mode ? { messageStates: mode } : {} };
+}
+
+/** Why `params` are not event options, or undefined. */
+export function eventOptionsProblem(params: unknown): string | undefined {
+  if (params === undefined) return undefined;
+  if (typeof params !== 'object' || params === null || Array.isArray(params))
+    return 'params must be an object';
+  for (const [key, value] of Object.entries(params)) {
+    if (key !== 'messageStates') return `unknown option '${key.slice(0, 40)}'`;
+    if (!MODES.includes(value as MessageStatesMode))
+      return `messageStates is one of ${MODES.map((m) => `'${m}'`).join(', ')}`;
+  }
+  return undefined;
+}
+
+/** The request line a client writes (with its newline). */
+export function subscribeRequestLine(id: number, options: EventOptions): string {
+  return `${JSON.stringify({ id, method: EVENTS_SUBSCRIBE_METHOD, params: options })}\n`;
+}
