@@ -7,10 +7,20 @@
  *   with a PING sent a quarter of the way in so a peer that is alive always has something to answer.
  * Any frame counts as a sign of life, so a busy link never times out because a PONG queued behind bulk
  * data; a side receiving DATA that has said nothing for DATA_ACK_MS says something (`dataReceived`).
+ *
+ * An idle link's heartbeat is one side's (ADR 0062): a side whose peer sent a PING since its own last
+ * beat skips its PING (the peer's PINGs and its PONGs already show each side the other lives), except
+ * once every RTT_REFRESH_BEATS beats to keep its own RTT current. Two new sides settle within a beat on
+ * one of them pinging: two TLS records each way every interval instead of four. The dead-link check
+ * rides on the beats too; its own timer is armed only when the silence could reach `deadAfterMs`
+ * before the next beat.
  */
 import { ClawError } from '../core/errors.js';
 import { DATA_ACK_MS, PROBE_AFTER_RTO_FRACTION } from './constants.js';
 import { RtoEstimator } from './rto.js';
+
+/** A side whose peer does the pinging still pings once every this many beats, for its own RTT. */
+export const RTT_REFRESH_BEATS = 6;
 
 /** Callbacks and timings for a Heartbeat. */
 export interface HeartbeatOptions {
@@ -54,6 +64,10 @@ export class Heartbeat {
   /** Whether the current wait has sent (or found) its PING. */
   private probedThisWait = false;
   private lastSent = performance.now();
+  /** performance.now() of the last beat, of the last PING from the peer, and of the last RTT sample. */
+  private lastBeat = performance.now();
+  private peerPingedAt = Number.NEGATIVE_INFINITY;
+  private lastRttAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: HeartbeatOptions) {
     this.rto = new RtoEstimator(opts.rtoFloorMs, opts.rtoCapMs);
@@ -75,6 +89,11 @@ export class Heartbeat {
   received(): void {
     this.lastReceived = performance.now();
     this.awaitingSince = undefined;
+  }
+
+  /** Notes that a PING from the peer arrived (the mux answers it): this side's next beat may skip its own. */
+  pinged(): void {
+    this.peerPingedAt = performance.now();
   }
 
   /** Notes that this side sent a frame (cheap: called for every frame). */
@@ -147,7 +166,9 @@ export class Heartbeat {
     this.pending.delete(nonce);
     clearTimeout(entry.timer);
     // Microseconds are all a loopback RTT needs; the rest is float noise in `peers --json` and the API.
-    const rtt = Math.round((performance.now() - entry.start) * 1000) / 1000;
+    const now = performance.now();
+    const rtt = Math.round((now - entry.start) * 1000) / 1000;
+    this.lastRttAt = now;
     this.rto.sample(rtt);
     this.opts.onRtt(rtt);
     entry.resolve?.(rtt);
@@ -181,11 +202,24 @@ export class Heartbeat {
   }
 
   private beat(): void {
+    if (this.stopped) return;
+    const now = performance.now();
+    const peerPinging = this.peerPingedAt >= this.lastBeat;
+    this.lastBeat = now;
+    const idle = now - this.lastReceived;
+    if (idle >= this.opts.deadAfterMs) return this.checkDead();
+    // The silence could reach the bound before the next beat: a timer for the exact moment.
+    if (this.deadTimer === undefined && idle + this.opts.intervalMs >= this.opts.deadAfterMs)
+      this.armDeadTimer(this.opts.deadAfterMs - idle);
+    if (peerPinging && now - this.lastRttAt < this.opts.intervalMs * RTT_REFRESH_BEATS) return;
     this.probe();
   }
 
   private armDeadTimer(ms: number): void {
-    this.deadTimer = setTimeout(() => this.checkDead(), ms);
+    this.deadTimer = setTimeout(() => {
+      this.deadTimer = undefined;
+      this.checkDead();
+    }, ms);
     this.deadTimer.unref();
   }
 
@@ -227,8 +261,10 @@ export class Heartbeat {
     if (this.stopped) return;
     const idle = performance.now() - this.lastReceived;
     if (idle < this.opts.deadAfterMs) {
-      // Re-arm for the remaining time instead of touching a timer on every frame.
-      this.armDeadTimer(this.opts.deadAfterMs - idle);
+      // Something arrived since: the beats watch again, or a timer for the remaining time when the
+      // bound comes before the next beat (never a timer touched on every frame).
+      const left = this.opts.deadAfterMs - idle;
+      if (left <= this.opts.intervalMs && this.deadTimer === undefined) this.armDeadTimer(left);
       return;
     }
     this.opts.onDead(

@@ -432,10 +432,16 @@ export class Mux {
   private dispatch(frame: MuxFrame, dataPieces: readonly Buffer[] | undefined, onLane: boolean): void {
     switch (frame.type) {
       case FrameType.Ping: {
-        // Answered on the connection it came on: each judges its own liveness (quiet-lane.ts).
+        // Answered on the connection it came on: each judges its own liveness (quiet-lane.ts); that
+        // connection's next beat may skip its own PING (heartbeat.ts).
         const pong = encodeFrame({ type: FrameType.Pong, streamId: 0, nonce: frame.nonce });
-        if (onLane) this.lane?.send(pong);
-        else this.send(pong);
+        if (onLane) {
+          this.lane?.heartbeat.pinged();
+          this.lane?.send(pong);
+        } else {
+          this.heartbeat.pinged();
+          this.send(pong);
+        }
         return;
       }
       case FrameType.Pong:

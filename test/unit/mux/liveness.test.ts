@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { Mux } from '../../../src-main/mux/mux.js';
+import { decodeFrame, FrameType } from '../../../src-main/protocol/mux-frames.js';
 import { createLinkPair } from '../../helpers/link-pair.js';
 import { closeOf, errorOf, muxPair, readAll, waitFor } from './mux-fixtures.js';
 
@@ -43,6 +44,35 @@ test('heartbeats keep an idle link alive and report rtt', async () => {
   assert.equal(p.ma.closed, false);
   assert.equal(p.mb.closed, false);
   assert.ok(rtts >= 5, `only ${rtts} heartbeat rtts`);
+  p.close();
+});
+
+test('an idle link settles on one side pinging: about one PING per beat between them, not two (ADR 0062)', async () => {
+  const beat = { heartbeatMs: 20, deadAfterMs: 5_000 };
+  const p = muxPair({ a: beat, b: beat });
+  const pings = { a: 0, b: 0 };
+  for (const side of ['a', 'b'] as const) {
+    const link = p[side];
+    const send = link.send.bind(link);
+    link.send = (frame: Uint8Array) => {
+      if (decodeFrame(frame).type === FrameType.Ping) pings[side]++;
+      return send(frame);
+    };
+  }
+  let rtts = 0;
+  p.ma.on('rtt', () => rtts++);
+  p.mb.on('rtt', () => rtts++);
+  const ms = 1_000;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const beats = (performance.now() - t0) / beat.heartbeatMs;
+  assert.equal(p.ma.closed || p.mb.closed, false);
+  // Each side pinging every beat (before) sent ~2 per beat in all; one side pinging, and the other
+  // once every RTT_REFRESH_BEATS beats for its own RTT, ~1.2. Timers on a loaded machine fire late,
+  // never early: fewer beats than `beats`, not more.
+  const perBeat = (pings.a + pings.b) / beats;
+  assert.ok(perBeat < 1.5, `${pings.a} + ${pings.b} PINGs in ${beats.toFixed(0)} beats`);
+  assert.ok(rtts > 0 && Math.min(pings.a, pings.b) > 0, `${rtts} rtts, ${JSON.stringify(pings)}`);
   p.close();
 });
 
