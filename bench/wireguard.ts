@@ -304,6 +304,38 @@ async function main(): Promise<void> {
         );
       return { n1: read(n1), n2: read(n2) };
     };
+    /**
+     * Packets the tunnel's devices dropped in each namespace: the TUN device's own counters (a full
+     * queue between the kernel and wireguard-go: `ip -s link`) and its qdisc's (`tc -s qdisc`).
+     * iperf3's datagrams that never reached the forward's socket are lost here or inside wireguard-go.
+     */
+    const deviceDrops = (): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const [ns, dev, label] of [
+        [n1, wgA, 'n1 wg a device'],
+        [n2, wgB, 'n2 wg b device'],
+      ] as const) {
+        try {
+          const link = JSON.parse(inNs(ns, 'ip', '-j', '-s', 'link', 'show', 'dev', dev)) as {
+            stats64?: { rx?: { dropped?: number }; tx?: { dropped?: number } };
+          }[];
+          const qdisc = JSON.parse(inNs(ns, 'tc', '-j', '-s', 'qdisc', 'show', 'dev', dev)) as {
+            drops?: number;
+          }[];
+          const st = link[0]?.stats64;
+          out[label] =
+            (st?.rx?.dropped ?? 0) + (st?.tx?.dropped ?? 0) + qdisc.reduce((n, q) => n + (q.drops ?? 0), 0);
+        } catch {
+          // No tc or no JSON output: the split below leaves these in "the rest".
+        }
+      }
+      return out;
+    };
+    const deviceDropsBetween = (a: Record<string, number>, b: Record<string, number>) => {
+      const out: Record<string, number> = {};
+      for (const [k, v] of Object.entries(b)) if (v - (a[k] ?? 0) > 0) out[k] = v - (a[k] ?? 0);
+      return out;
+    };
     const names1 = new Map<number, string>([
       [FWD_DIRECT_PORT, 'forward listener'],
       [FWD_RELAY_PORT, 'forward listener'],
@@ -325,10 +357,19 @@ async function main(): Promise<void> {
         const pids = path === 'direct' ? [a.pid, b.pid] : path === 'relay' ? [a.pid, c.pid, relayPid] : [];
         const cpu = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
         const tcpBefore = name ? await forwardCounts(name) : undefined;
+        const tcpK0 = kernelDrops();
+        const tcpD0 = deviceDrops();
         const tcpCpu0 = cpu();
         const t = await iperf(n1, ['-t', String(SECONDS)]);
         const tcpCpu = cpu() - tcpCpu0;
+        const tcpK1 = kernelDrops();
+        const tcpD1 = deviceDrops();
         const tcpAfter = name ? await forwardCounts(name) : undefined;
+        // Where the tunnelled TCP's segments were lost: the forward's drops and each socket's kernel drops.
+        const tcpKernel: Record<string, number> = {};
+        for (const [k, v] of dropsBetween(tcpK0.n1, tcpK1.n1, names1)) tcpKernel[`n1 ${k}`] = v;
+        for (const [k, v] of dropsBetween(tcpK0.n2, tcpK1.n2, names2)) tcpKernel[`n2 ${k}`] = v;
+        Object.assign(tcpKernel, deviceDropsBetween(tcpD0, tcpD1));
         const end = t.end as {
           sum_received: { bits_per_second: number };
           sum_sent: { retransmits?: number };
@@ -358,21 +399,26 @@ async function main(): Promise<void> {
         };
         tcp.push(row);
         console.log(
-          `wireguard turn ${turn} tcp ${path}: ${row.mbps.toFixed(0)} Mbit/s, ${row.retransmits} retransmits, RTT mean ${row.rttMs.toFixed(1)} max ${row.maxRttMs.toFixed(0)} ms, cwnd max ${row.cwndKiB.toFixed(0)} KiB${row.cpuUsPerDatagram !== undefined ? `, agents' CPU ${row.cpuUsPerDatagram.toFixed(1)} µs per datagram` : ''} (load ${loadAvg()})`,
+          `wireguard turn ${turn} tcp ${path}: ${row.mbps.toFixed(0)} Mbit/s, ${row.retransmits} retransmits, RTT mean ${row.rttMs.toFixed(1)} max ${row.maxRttMs.toFixed(0)} ms, cwnd max ${row.cwndKiB.toFixed(0)} KiB${row.cpuUsPerDatagram !== undefined ? `, agents' CPU ${row.cpuUsPerDatagram.toFixed(1)} µs per datagram` : ''}` +
+            (tcpBefore && tcpAfter ? `, forward dropped ${tcpAfter.dropped - tcpBefore.dropped}` : '') +
+            `; kernel drops ${JSON.stringify(tcpKernel)} (load ${loadAvg()})`,
         );
         const before = name ? await forwardCounts(name) : undefined;
         const k0 = kernelDrops();
+        const d0 = deviceDrops();
         const udpCpu0 = cpu();
         const u = await iperf(n1, ['-u', '-b', UDP_RATE, '-l', String(UDP_LENGTH), '-t', String(SECONDS)]);
         // Let the last datagrams drain before the counters are read.
         await sleep(500);
         const udpCpu = cpu() - udpCpu0;
         const k1 = kernelDrops();
+        const d1 = deviceDrops();
         const after = name ? await forwardCounts(name) : undefined;
         const sum = (u.end as { sum: { packets: number; lost_packets: number; lost_percent: number } }).sum;
         const kernel: Record<string, number> = {};
         for (const [k, v] of dropsBetween(k0.n1, k1.n1, names1)) kernel[`n1 ${k}`] = v;
         for (const [k, v] of dropsBetween(k0.n2, k1.n2, names2)) kernel[`n2 ${k}`] = v;
+        Object.assign(kernel, deviceDropsBetween(d0, d1));
         const urow: UdpTurn = {
           path,
           sent: sum.packets,
@@ -429,12 +475,14 @@ async function main(): Promise<void> {
       const kernelDropped = rows.reduce((s, r) => s + (r.forward?.kernelDropped ?? 0), 0);
       // The far WireGuard's own socket: beyond the forward, and it drops over plain UDP too.
       const far = rows.reduce((s, r) => s + (r.kernel['n2 wg b'] ?? 0), 0);
+      // The sending side's TUN device (its queue into wireguard-go): before the forward, on every path.
+      const tun = rows.reduce((s, r) => s + (r.kernel['n1 wg a device'] ?? 0), 0);
       console.log(
         `  wg-udp-${path.padEnd(6)} ${UDP_RATE}: lost ${lost}/${sent} (${((100 * lost) / Math.max(1, sent)).toFixed(2)} %)` +
           (path === 'plain'
-            ? `; far WireGuard's socket dropped ${far}`
+            ? `; far WireGuard's socket dropped ${far}, the sending TUN device ${tun}, the rest ${lost - far - tun}`
             : `; forward dropped ${dropped} (${kernelDropped} by the kernel at its socket), far WireGuard's socket ${far}, ` +
-              `the rest ${lost - dropped - far}`),
+              `the sending TUN device ${tun}, the rest ${lost - dropped - far - tun}`),
       );
     }
   } finally {
