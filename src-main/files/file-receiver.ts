@@ -36,8 +36,10 @@ import { hashFile, limiter, treeHash } from './tree-walk.js';
 
 /** Most transfers `files.transfers` keeps listing per direction (finished ones go first). */
 export const KEPT_TRANSFERS = 200;
-/** Writes one session keeps under way at once (small files, or a big one's frames). */
+/** Writes one session keeps under way at once (small files, or a big one's batches). */
 const WRITES_AHEAD = 16;
+/** A big file's frames are written in batches of this many bytes (1 MiB: one writev per 4 frames). */
+const WRITE_BATCH_BYTES = 1024 * 1024;
 /** Files moved from staging into the inbox's tree at once. */
 const PUBLISH_CONCURRENCY = 16;
 /** How long verified indices wait to be sent together, in ms (one frame for many small files). */
@@ -116,6 +118,21 @@ export class FileReceiver {
   }
 }
 
+/** The file being received over several frames. */
+interface BigFile {
+  index: number;
+  fh: FileHandle;
+  hash: Hash;
+  /** Writes under way. */
+  writes: Set<Promise<void>>;
+  /** The last write handed out (each starts when the one before it ended). */
+  last: Promise<void>;
+  /** Frames' bytes not yet handed to a write, and where the first of them goes. */
+  batch: Uint8Array[];
+  batchAt: number;
+  batchBytes: number;
+}
+
 export class ReceivingSession {
   readonly channel: FileChannel;
   readonly view: TransferView;
@@ -128,7 +145,7 @@ export class ReceivingSession {
   private verified = new Set<number>();
   private toAnnounce: number[] = [];
   private announceTimer: NodeJS.Timeout | undefined;
-  private current: { index: number; fh: FileHandle; hash: Hash; writes: Set<Promise<void>> } | undefined;
+  private current: BigFile | undefined;
   /** Files in the offer, and those whose every byte arrived (verified, or being written). */
   private fileCount = 0;
   private arrived = 0;
@@ -164,6 +181,7 @@ export class ReceivingSession {
       // A write under way lands before the files are let go (a newer stream reads their sizes next).
       await this.channel.idle();
       clearTimeout(this.announceTimer);
+      if (this.current) this.writeBatch(this.current);
       await Promise.allSettled([...this.writing, ...(this.current?.writes ?? [])]);
       await this.current?.fh.close().catch(() => undefined);
       this.current = undefined;
@@ -401,21 +419,21 @@ export class ReceivingSession {
         fh: await open(this.fileOf(index), have === 0 ? 'w' : 'r+', 0o600),
         hash,
         writes: new Set(),
+        last: Promise.resolve(),
+        batch: [],
+        batchAt: have,
+        batchBytes: 0,
       };
     }
     const cur = this.current;
     cur.hash.update(bytes);
     this.held[index] = have + bytes.length;
-    // Written in the background, several at once (each at its own offset); the frame's bytes are not
-    // reused by the stream (transport/receive-slabs.ts: nothing released is overwritten).
-    const w = cur.fh.write(bytes, 0, bytes.length, have).then(
-      () => undefined,
-      (err: unknown) => {
-        this.writeError ??= err instanceof Error ? err : new Error(String(err));
-      },
-    );
-    cur.writes.add(w);
-    void w.then(() => cur.writes.delete(w));
+    // Written in the background, up to WRITE_BATCH_BYTES in one writev, up to WRITES_AHEAD batches
+    // queued; the frames' bytes are not reused by the stream (transport/receive-slabs.ts: nothing
+    // released is overwritten).
+    cur.batch.push(bytes);
+    cur.batchBytes += bytes.length;
+    if (cur.batchBytes >= WRITE_BATCH_BYTES || this.held[index] === e.size) this.writeBatch(cur);
     if (cur.writes.size >= WRITES_AHEAD) await Promise.race(cur.writes);
     if (this.held[index] < e.size) return this.progress();
     this.current = undefined;
@@ -455,6 +473,30 @@ export class ReceivingSession {
     if (this.writing.size >= WRITES_AHEAD) await Promise.race(this.writing);
     this.progress();
     await this.finishIfWhole();
+  }
+
+  /** Hands the batched bytes of `cur` to one background writev, after the writes before it. */
+  private writeBatch(cur: BigFile): void {
+    if (cur.batchBytes === 0) return;
+    const bufs = cur.batch;
+    const at = cur.batchAt;
+    const total = cur.batchBytes;
+    cur.batch = [];
+    cur.batchAt += total;
+    cur.batchBytes = 0;
+    // One after the other: what is on disk stays a prefix of the file whenever the agent stops (a
+    // resume takes the file's size as what it holds).
+    const w = cur.last
+      .then(() => cur.fh.writev(bufs, at))
+      .then(({ bytesWritten }) => {
+        if (bytesWritten !== total) throw new Error(`a write of ${total} bytes wrote ${bytesWritten}`);
+      })
+      .catch((err: unknown) => {
+        this.writeError ??= err instanceof Error ? err : new Error(String(err));
+      });
+    cur.last = w;
+    cur.writes.add(w);
+    void w.then(() => cur.writes.delete(w));
   }
 
   /** Throws the first write that failed in the background, if any. */

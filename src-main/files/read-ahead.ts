@@ -14,6 +14,8 @@ import { dataFrameBuffer, MAX_DATA_BYTES } from '../protocol/file-frames.js';
 export const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 /** Frames being read or read and not yet taken at most (many small files: open files at once). */
 export const READ_AHEAD_FRAMES = 64;
+/** Frames of one file read in one call (readv: 1 MiB; each call costs the main thread, not only the disk). */
+export const READ_GROUP_FRAMES = 4;
 
 /** One file to send from byte `from` to its end (`size`), from `source` or from `bytes` the walk kept. */
 export interface SendJob {
@@ -100,18 +102,43 @@ export class ReadAhead {
         this.pos = this.jobs[this.job]?.from ?? 0;
         continue;
       }
-      const offset = this.pos;
-      const length = Math.min(MAX_DATA_BYTES, j.size - offset);
-      this.pos += length;
-      const last = this.pos >= j.size;
-      const frame = j.bytes
-        ? Promise.resolve(this.fromMemory(j, offset, length))
-        : this.read(j, offset, length, last);
-      // Rejections are heard by next(); until then one must not count as unhandled.
-      frame.catch(() => undefined);
-      this.queue.push({ length, frame });
-      this.queuedBytes += length;
+      if (j.bytes) {
+        const offset = this.pos;
+        const length = Math.min(MAX_DATA_BYTES, j.size - offset);
+        this.pos += length;
+        this.push(length, Promise.resolve(this.fromMemory(j, offset, length)));
+        continue;
+      }
+      // Up to READ_GROUP_FRAMES frames of the file in one read (readv into their buffers).
+      const frames: ReadFrame[] = [];
+      while (
+        frames.length < READ_GROUP_FRAMES &&
+        this.pos < j.size &&
+        this.queuedBytes < this.aheadBytes &&
+        this.queue.length + frames.length < this.aheadFrames
+      ) {
+        const offset = this.pos;
+        const length = Math.min(MAX_DATA_BYTES, j.size - offset);
+        this.pos += length;
+        this.queuedBytes += length;
+        frames.push({ index: j.index, offset, length, wire: Buffer.alloc(0) });
+      }
+      const read = this.read(j, frames, this.pos >= j.size);
+      for (const [k, f] of frames.entries()) {
+        this.queuedBytes -= f.length;
+        this.push(
+          f.length,
+          read.then((done) => done[k]!),
+        );
+      }
     }
+  }
+
+  private push(length: number, frame: Promise<ReadFrame>): void {
+    // Rejections are heard by next(); until then one must not count as unhandled.
+    frame.catch(() => undefined);
+    this.queue.push({ length, frame });
+    this.queuedBytes += length;
   }
 
   private fromMemory(j: SendJob, offset: number, length: number): ReadFrame {
@@ -120,7 +147,8 @@ export class ReadAhead {
     return { index: j.index, offset, length, wire };
   }
 
-  private async read(j: SendJob, offset: number, length: number, last: boolean): Promise<ReadFrame> {
+  /** Reads `planned` (consecutive frames of file `j`) in one readv; `last`: no more reads of it follow. */
+  private async read(j: SendJob, planned: readonly ReadFrame[], last: boolean): Promise<ReadFrame[]> {
     const src = j.source;
     if (!src) throw this.fail(`no source for file ${j.index}`);
     let f = this.files.get(j.index);
@@ -138,14 +166,30 @@ export class ReadAhead {
       } catch (err) {
         throw this.fail(`cannot read ${src}: ${errorMessage(err)}`);
       }
-      const { wire, body } = dataFrameBuffer(j.index, offset, length);
-      let n = 0;
-      while (n < length) {
-        const { bytesRead } = await fh.read(body, n, length - n, offset + n);
-        if (bytesRead === 0) throw this.fail(`${src} got shorter while it was sent; run file send again`);
-        n += bytesRead;
+      const frames = planned.map((p) => {
+        const { wire, body } = dataFrameBuffer(j.index, p.offset, p.length);
+        return { frame: { ...p, wire }, body };
+      });
+      const start = planned[0]!.offset;
+      const total = planned.reduce((n, p) => n + p.length, 0);
+      let n = (
+        await fh.readv(
+          frames.map((x) => x.body),
+          start,
+        )
+      ).bytesRead;
+      // A short read (rare for a file): the rest frame by frame.
+      for (const { body, frame } of frames) {
+        let at = Math.max(0, n - (frame.offset - start));
+        while (at < frame.length && n < total) {
+          const { bytesRead } = await fh.read(body, at, frame.length - at, frame.offset + at);
+          if (bytesRead === 0) break;
+          at += bytesRead;
+          n += bytesRead;
+        }
       }
-      return { index: j.index, offset, length, wire };
+      if (n < total) throw this.fail(`${src} got shorter while it was sent; run file send again`);
+      return frames.map((x) => x.frame);
     } finally {
       f.pending--;
       if (f.pending === 0 && f.issuedAll && !f.closed) {

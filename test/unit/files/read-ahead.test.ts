@@ -107,8 +107,11 @@ test('a file that got shorter than the walk saw is an error naming it; stopping 
       ],
       (why) => new Error(why),
     );
-    assert.equal((await reads.next())?.offset, 0);
-    await assert.rejects(reads.next(), new RegExp(`${a} got shorter while it was sent`));
+    // The frames it still had may come first (read together, they may not): then the error.
+    const drain = async () => {
+      for (let k = 0; k < 5; k++) await reads.next();
+    };
+    await assert.rejects(drain(), new RegExp(`${a} got shorter while it was sent`));
     await reads.dispose();
     for (let i = 0; i < 50 && openFds() > before; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(openFds(), before, 'every file closed');
