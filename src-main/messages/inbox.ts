@@ -295,7 +295,10 @@ export class Inbox {
       if (!e || e.read) continue;
       e.read = true;
       this.uncache(e);
-      bySender.set(e.from, [...(bySender.get(e.from) ?? []), id]);
+      // Pushed, not spread: an ack of 1,000 IDs was 500,000 copies.
+      const list = bySender.get(e.from);
+      if (list) list.push(id);
+      else bySender.set(e.from, [id]);
     }
     for (const [from, list] of bySender) {
       this.events.emit('read', from, list);

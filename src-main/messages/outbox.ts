@@ -424,7 +424,9 @@ export class Outbox {
     const byPeer = new Map<string, string[]>();
     for (const e of this.entries.values()) {
       if (e.durable && (e.state === 'queued' || e.state === 'sent') && e.expiresAt <= now) {
-        byPeer.set(e.peer, [...(byPeer.get(e.peer) ?? []), e.id]);
+        const list = byPeer.get(e.peer);
+        if (list) list.push(e.id);
+        else byPeer.set(e.peer, [e.id]);
       }
     }
     for (const [peer, ids] of byPeer) await this.advance(peer, ids, 'expired', undefined);
