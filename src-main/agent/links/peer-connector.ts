@@ -36,7 +36,8 @@ export class PathRetrier {
     private readonly tryOnce: PathAttempt,
     private readonly isUp: () => boolean,
     private readonly onLink: (link: Link) => void,
-    private readonly onError: (path: PathKind, message: string) => void,
+    /** `repeated`: the attempt failed as the one before it did (same message): the peer's state is unchanged. */
+    private readonly onError: (path: PathKind, message: string, repeated: boolean) => void,
   ) {}
 
   /**
@@ -95,11 +96,13 @@ export class PathRetrier {
         return;
       }
     } catch (err) {
-      this.lastError = errorMessage(err);
+      const message = errorMessage(err);
+      const repeated = message === this.lastError;
+      this.lastError = message;
       this.lastObserved = observedOf(this.path, err);
       this.lastRefusal = refusalOf(err);
       this.lastErrorAt = Date.now();
-      this.onError(this.path, this.lastError);
+      this.onError(this.path, message, repeated);
     } finally {
       this.running = false;
     }

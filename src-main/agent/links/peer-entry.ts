@@ -17,8 +17,11 @@ export interface PeerPaths {
   dialRoute?(entry: PeerEntry): Promise<Link | undefined>;
   /** Puts a new link to work. */
   attach(link: Link): void;
-  /** An attempt failed (the retrier keeps the reason for the peer's state line). */
-  onError(path: string, message: string): void;
+  /**
+   * An attempt failed (the retrier keeps the reason for the peer's state line); `repeated`: as the
+   * attempt before it did.
+   */
+  onError(path: string, message: string, repeated: boolean): void;
 }
 
 /**
@@ -42,7 +45,7 @@ export function newPeerEntry(
       () => dial(entry),
       () => !!links.get(path),
       (l) => paths.attach(l),
-      (p, message) => paths.onError(p, message),
+      (p, message, repeated) => paths.onError(p, message, repeated),
     );
   const entry: PeerEntry = {
     fingerprint: first.fingerprint,

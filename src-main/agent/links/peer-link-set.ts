@@ -248,9 +248,13 @@ export class PeerLinkSet {
           e.record,
         ),
       attach: (l) => this.attach(l),
-      onError: (path, message) => {
+      onError: (path, message, repeated) => {
         this.deps.log.debug({ peer: entry.record.name, path }, `link attempt failed: ${message}`);
-        this.deps.notices.changed(); // the peer's state line says why (peer-state.ts)
+        // The peer's state line says why (peer-state.ts). A peer that is switched off fails the same
+        // way every 30 s per path: with 90 of them, telling every listener (status events,
+        // introductions, messages, files, each looking over all peers) each time was most of an idle
+        // agent's CPU (ADR 0062).
+        if (!repeated) this.deps.notices.changed();
       },
     });
     this.peers.set(fp, entry);

@@ -54,3 +54,38 @@ test('a link that lived a while is redialled at once when it drops', async () =>
     mock.timers.reset();
   }
 });
+
+test('an attempt that fails as the one before it did is reported as repeated (the peer state is unchanged)', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const failures = [
+      'peer offline',
+      'peer offline',
+      'relay unreachable',
+      'relay unreachable',
+      'peer offline',
+    ];
+    let attempt = 0;
+    const reported: { message: string; repeated: boolean }[] = [];
+    const retrier = new PathRetrier(
+      'relay',
+      () => Promise.reject(new Error(failures[Math.min(attempt++, failures.length - 1)])),
+      () => false,
+      () => undefined,
+      (_path, message, repeated) => reported.push({ message, repeated }),
+    );
+    retrier.kick();
+    // 1 + 2 + 4 + 8 s of backoff (+ up to 20 %) between the five attempts.
+    await advance(20_000);
+    retrier.stop();
+    assert.deepEqual(reported.slice(0, 5), [
+      { message: 'peer offline', repeated: false },
+      { message: 'peer offline', repeated: true },
+      { message: 'relay unreachable', repeated: false },
+      { message: 'relay unreachable', repeated: true },
+      { message: 'peer offline', repeated: false },
+    ]);
+  } finally {
+    mock.timers.reset();
+  }
+});
