@@ -30,7 +30,13 @@ import { ExitConnections, revokedReason } from './exit-connections.js';
 import { CONNECT_TIMEOUT_MS, classifyDialError, DialError } from './tcp-connect-service.js';
 import { ConnectStatus, encodeConnectResult } from './tcp-connect-protocol.js';
 import { UDP_CONNECT_SERVICE, udpConnectArgsSchema } from './udp-connect-protocol.js';
-import { NO_COUNTERS, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow, type UdpFlowCounters } from './udp-flow.js';
+import {
+  NO_COUNTERS,
+  socketReceiveShortfall,
+  UDP_SOCKET_BUFFER_BYTES,
+  UdpStreamFlow,
+  type UdpFlowCounters,
+} from './udp-flow.js';
 import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
 
 /** UDP flows this node serves as an exit at once, over all peers: each holds a socket (docs/security.md). */
@@ -61,7 +67,15 @@ export interface UdpConnectDeps {
   readonly recheck?: ((record: PeerRecord | undefined) => string | undefined) | null;
   /** Halves of resumable streams (ADR 0023); absent: a `resume` argument is ignored. */
   readonly resumes?: StreamResumes;
+  /** Kernel buffers to ask for on each flow's socket (default UDP_SOCKET_BUFFER_BYTES; tests ask for more). */
+  readonly socketBufferBytes?: number;
 }
+
+/**
+ * Buffer sizes (bytes asked) whose cap this process has logged for an exit's sockets: said once, not
+ * once a flow, since the cap is the system's and the same for every flow.
+ */
+const toldShortfall = new Set<number>();
 
 /** What an exit that counts its flows is told (reverse-forwards.ts: the forward's counters). */
 export interface UdpExitWatch {
@@ -139,7 +153,7 @@ export async function serveUdpConnect(
       throw new DialError(ConnectStatus.GeneralFailure, `${node.name} serves too many UDP flows now`);
     }
     address = await allowedAddress(node, req, host, port);
-    socket = await connectedSocket(address, port);
+    socket = await connectedSocket(address, port, node.socketBufferBytes ?? UDP_SOCKET_BUFFER_BYTES);
   } catch (err) {
     release();
     const failure = classifyDialError(err);
@@ -234,6 +248,14 @@ export async function serveUdpConnect(
     },
   });
   socket.on('message', (msg) => flow.send(msg));
+  const asked = node.socketBufferBytes ?? UDP_SOCKET_BUFFER_BYTES;
+  if (!toldShortfall.has(asked)) {
+    const shortfall = socketReceiveShortfall(socket, asked);
+    if (shortfall) {
+      toldShortfall.add(asked);
+      node.log.warn(`udp-connect exit: ${shortfall}`);
+    }
+  }
   // A connected UDP socket reports an ICMP unreachable from the destination as an error: the flow goes on.
   socket.on('error', (err) => log.debug(`udp-connect socket: ${errorMessage(err)}`));
   log.debug('udp-connect up');
@@ -272,12 +294,12 @@ async function allowedAddress(
 }
 
 /** A UDP socket on an ephemeral port, connected to `address:port` (it hears only that address). */
-function connectedSocket(address: string, port: number): Promise<UdpSocket> {
+function connectedSocket(address: string, port: number, bufferBytes: number): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
     const socket = createSocket({
       type: isIP(address) === 6 ? 'udp6' : 'udp4',
-      recvBufferSize: UDP_SOCKET_BUFFER_BYTES,
-      sendBufferSize: UDP_SOCKET_BUFFER_BYTES,
+      recvBufferSize: bufferBytes,
+      sendBufferSize: bufferBytes,
     });
     socket.once('error', (err) => {
       socket.close();

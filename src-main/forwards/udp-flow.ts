@@ -8,6 +8,7 @@
  * router would, instead of being buffered without bound. A flow with no datagram either way for its idle
  * time ends (FIN, so the other side ends its half too), as a NAT forgets an idle mapping.
  */
+import type { Socket as UdpSocket } from 'node:dgram';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../core/errors.js';
 import { WindowedExtreme } from '../core/windowed-extreme.js';
@@ -78,6 +79,45 @@ const FRAME_BLOCK_BYTES = MAX_DATA_PAYLOAD;
  * caps it at net.core.rmem_max / wmem_max).
  */
 export const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * What is wrong with a UDP socket's receive buffer, in one line, when the kernel gave it less than
+ * `asked` bytes (`reported`: what the socket says it has, socket.getRecvBufferSize()); undefined when it
+ * got what was asked. Linux caps the size asked for at net.core.rmem_max (208 KiB on a stock system)
+ * without an error, and reports twice what it set (the other half is its bookkeeping), so there the
+ * buffer holds `reported` / 2. A forward whose buffer was capped drops (and counts) every datagram
+ * that arrives while its event loop is busy for longer than that buffer lasts: 208 KiB is ~10 ms of a
+ * WireGuard tunnel at 150 Mbit/s. Pure.
+ */
+export function receiveBufferShortfall(
+  reported: number,
+  asked: number,
+  platform: NodeJS.Platform = process.platform,
+): string | undefined {
+  const holds = platform === 'linux' ? reported / 2 : reported;
+  if (!(holds < asked)) return undefined;
+  const kib = (n: number) => `${Math.round(n / 1024)} KiB`;
+  const limit =
+    platform === 'linux'
+      ? `net.core.rmem_max caps it; raise it with \`sysctl -w net.core.rmem_max=${asked}\``
+      : "the system's socket buffer limit caps it";
+  return (
+    `the UDP socket's receive buffer holds ${kib(holds)} of the ${kib(asked)} asked (${limit}): ` +
+    'datagrams that arrive while the agent is busy for longer than it lasts are dropped by the kernel ' +
+    "(counted in the forward's dropped)"
+  );
+}
+
+/** receiveBufferShortfall for a bound socket; undefined where the size cannot be read. */
+export function socketReceiveShortfall(socket: UdpSocket, asked: number): string | undefined {
+  let reported: number;
+  try {
+    reported = socket.getRecvBufferSize();
+  } catch {
+    return undefined;
+  }
+  return receiveBufferShortfall(reported, asked);
+}
 /** How long a flow that sent its FIN waits for the other side's before it resets the stream. */
 export const UDP_FLOW_LINGER_MS = 2_000;
 

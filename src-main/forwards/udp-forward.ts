@@ -20,7 +20,12 @@ import { formatHostPort } from '../core/host-port.js';
 import { reportCutConnections, type FrontEndContext } from './front-end.js';
 import { listenError } from './listener.js';
 import type { TrackConnection } from './track-connection.js';
-import { UDP_FLOW_QUEUE_FLOOR_BYTES, UDP_SOCKET_BUFFER_BYTES, UdpStreamFlow } from './udp-flow.js';
+import {
+  socketReceiveShortfall,
+  UDP_FLOW_QUEUE_FLOOR_BYTES,
+  UDP_SOCKET_BUFFER_BYTES,
+  UdpStreamFlow,
+} from './udp-flow.js';
 import { readKernelDrops } from './udp-kernel-drops.js';
 
 /**
@@ -61,6 +66,8 @@ export interface UdpForwardContext extends Pick<FrontEndContext, 'name' | 'log' 
   maxFlows?: number;
   /** Lists a flow in the node's connections while it lasts (absent where nothing lists them: tests). */
   track?: TrackConnection | undefined;
+  /** Kernel buffers to ask for on the socket (default UDP_SOCKET_BUFFER_BYTES; tests ask for more). */
+  socketBufferBytes?: number;
 }
 
 export interface UdpListener {
@@ -113,10 +120,11 @@ function stopped(): Promise<never> {
  * @throws ClawError('ADDRESS_IN_USE' | 'BAD_ARGUMENT') as the TCP listener does.
  */
 export async function listenUdp(host: string, port: number, ctx: UdpForwardContext): Promise<UdpListener> {
+  const bufferBytes = ctx.socketBufferBytes ?? UDP_SOCKET_BUFFER_BYTES;
   const socket = createSocket({
     type: isIP(host) === 6 ? 'udp6' : 'udp4',
-    recvBufferSize: UDP_SOCKET_BUFFER_BYTES,
-    sendBufferSize: UDP_SOCKET_BUFFER_BYTES,
+    recvBufferSize: bufferBytes,
+    sendBufferSize: bufferBytes,
     lookup: literalLookup,
   });
   const wanted = formatHostPort(host, port);
@@ -128,6 +136,9 @@ export async function listenUdp(host: string, port: number, ctx: UdpForwardConte
   // After binding, an error concerns one send (an ICMP unreachable from a client): the forward goes on.
   socket.on('error', (err) => ctx.log.debug({ forward: ctx.name }, errorMessage(err)));
   const bound = socket.address();
+  // The kernel caps the buffer without an error (net.core.rmem_max): said once, where the owner looks.
+  const shortfall = socketReceiveShortfall(socket, bufferBytes);
+  if (shortfall) ctx.log.warn({ forward: ctx.name }, `UDP forward ${ctx.name}: ${shortfall}`);
   const flows = new Map<string, ClientFlow>();
   const { target } = ctx;
   const maxFlows = ctx.maxFlows ?? MAX_UDP_FLOWS_PER_FORWARD;

@@ -12,7 +12,7 @@ import { muxPair } from '../mux/mux-fixtures.js';
 import { memoryLogger } from './fixtures.js';
 
 /** Node "a" opening UDP flows through exit "b" over an in-memory mux pair. */
-export function udpExit(forwardTo?: string[]) {
+export function udpExit(forwardTo?: string[], opts: { socketBufferBytes?: number } = {}) {
   // The exit's record of "a", which `deny` takes `forward` from; its registry follows the change.
   let record = { fingerprint: 'a'.repeat(64), name: 'a', allow: ['forward'], forwardTo } as PeerRecord;
   const listeners = new Set<(change: StateChange) => void>();
@@ -30,7 +30,11 @@ export function udpExit(forwardTo?: string[]) {
     noun: 'forwards',
     kind: 'udp-exit',
     handle: (req, served) =>
-      void serveUdpConnect({ name: 'b', log: exitLog.log, limitsFor: () => forwardTo, open }, req, served),
+      void serveUdpConnect(
+        { name: 'b', log: exitLog.log, limitsFor: () => forwardTo, open, ...opts },
+        req,
+        served,
+      ),
   });
   const pair = muxPair({
     b: {

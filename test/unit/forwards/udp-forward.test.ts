@@ -5,7 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex, PassThrough } from 'node:stream';
-import { UdpStreamFlow } from '../../../src-main/forwards/udp-flow.js';
+import { readFileSync } from 'node:fs';
+import {
+  receiveBufferShortfall,
+  UDP_SOCKET_BUFFER_BYTES,
+  UdpStreamFlow,
+} from '../../../src-main/forwards/udp-flow.js';
 import { listenUdp, type UdpListener } from '../../../src-main/forwards/udp-forward.js';
 import { encodeUdpFrame } from '../../../src-main/protocol/udp-frames.js';
 import { memoryLogger } from './fixtures.js';
@@ -30,13 +35,14 @@ function counters() {
 async function forward(
   dialer: ReturnType<typeof udpExit>['dialer'],
   port: number,
-  extra: { idleMs?: number; maxFlows?: number } = {},
+  extra: { idleMs?: number; maxFlows?: number; socketBufferBytes?: number } = {},
 ) {
   const problems: string[] = [];
   const { c, counters: cs } = counters();
+  const logged = memoryLogger();
   const listener: UdpListener = await listenUdp('127.0.0.1', 0, {
     name: 'u',
-    log: memoryLogger().log,
+    log: logged.log,
     problem: (m) => problems.push(m),
     opened: () => undefined,
     via: 'b',
@@ -45,8 +51,9 @@ async function forward(
     open: () => dialer.connectUdp!('b', '127.0.0.1', port, extra.idleMs ?? 60_000),
     counters: cs,
     ...(extra.maxFlows !== undefined ? { maxFlows: extra.maxFlows } : {}),
+    ...(extra.socketBufferBytes !== undefined ? { socketBufferBytes: extra.socketBufferBytes } : {}),
   });
-  return { listener, port: Number(listener.address.split(':').pop()), problems, c };
+  return { listener, port: Number(listener.address.split(':').pop()), problems, c, lines: logged.lines };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -247,3 +254,85 @@ test("a flow the exit's owner no longer allows ends, and the forward says why", 
     exit.close();
   }
 });
+
+test('a receive buffer the kernel capped is described with the limit to raise; one it granted is not', () => {
+  // Linux reports twice what it set: 425,984 is a stock system's 208 KiB cap on a 4 MiB ask.
+  assert.equal(
+    receiveBufferShortfall(425_984, 4 * 1024 * 1024, 'linux'),
+    "the UDP socket's receive buffer holds 208 KiB of the 4096 KiB asked (net.core.rmem_max caps it; " +
+      'raise it with `sysctl -w net.core.rmem_max=4194304`): datagrams that arrive while the agent is busy ' +
+      "for longer than it lasts are dropped by the kernel (counted in the forward's dropped)",
+  );
+  assert.equal(receiveBufferShortfall(8 * 1024 * 1024, 4 * 1024 * 1024, 'linux'), undefined);
+  assert.equal(receiveBufferShortfall(4 * 1024 * 1024, 4 * 1024 * 1024, 'darwin'), undefined);
+  assert.match(
+    receiveBufferShortfall(1024 * 1024, 4 * 1024 * 1024, 'darwin') ?? '',
+    /system's socket buffer limit/,
+  );
+});
+
+/** net.core.rmem_max of this machine, in bytes (what a socket may ask for without privileges). */
+function rmemMax(): number {
+  return Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+}
+
+test(
+  'a UDP forward whose socket got less receive buffer than it asked says so once in its log, and its exit too',
+  { skip: process.platform !== 'linux' && 'the kernel cap checked is Linux' },
+  async () => {
+    // More than this machine lets a socket have (a stock Linux allows 208 KiB; this VM 4 MiB).
+    const asked = 4 * rmemMax();
+    const exit = udpExit(undefined, { socketBufferBytes: asked });
+    const echo = await udpEcho();
+    const f = await forward(exit.dialer, echo.port, { socketBufferBytes: asked });
+    const s1 = await client();
+    const s2 = await client();
+    try {
+      const warned = (lines: typeof f.lines) =>
+        lines.filter((l) => l.level === 40 && /net\.core\.rmem_max caps it/.test(String(l.msg)));
+      assert.equal(warned(f.lines).length, 1, JSON.stringify(f.lines));
+      assert.match(
+        String(warned(f.lines)[0]!.msg),
+        /^UDP forward u: the UDP socket's receive buffer holds \d+ KiB of the/,
+      );
+      // Two flows, two exit sockets: the exit says it once.
+      await roundTrip(s1, f.port, Buffer.from('one'));
+      await roundTrip(s2, f.port, Buffer.from('two'));
+      assert.equal(warned(exit.exitLog.lines).length, 1, JSON.stringify(exit.exitLog.lines));
+    } finally {
+      s1.close();
+      s2.close();
+      await f.listener.close();
+      echo.socket.close();
+      exit.close();
+    }
+  },
+);
+
+test(
+  'a UDP forward that got the receive buffer it asked for says nothing of it',
+  {
+    skip:
+      (process.platform !== 'linux' && 'the kernel cap checked is Linux') ||
+      (rmemMax() < UDP_SOCKET_BUFFER_BYTES && 'net.core.rmem_max is below what a forward asks for here'),
+  },
+  async () => {
+    const exit = udpExit();
+    const echo = await udpEcho();
+    const f = await forward(exit.dialer, echo.port);
+    const s = await client();
+    try {
+      await roundTrip(s, f.port, Buffer.from('one'));
+      const all = [...f.lines, ...exit.exitLog.lines];
+      assert.deepEqual(
+        all.filter((l) => /rmem_max/.test(String(l.msg))),
+        [],
+      );
+    } finally {
+      s.close();
+      await f.listener.close();
+      echo.socket.close();
+      exit.close();
+    }
+  },
+);
