@@ -133,6 +133,10 @@ const FULL_LOG_EVERY_MS = 60_000;
 
 const lower = (name: RelayCloseCodeName) => name.toLowerCase();
 
+/** Where a node's WebSocket keeps its RelayConn, for the listeners all nodes share. */
+const CONN = Symbol('relayConn');
+type ConnSocket = WebSocket & { [CONN]?: RelayConn };
+
 class Relay {
   private readonly conns = new Set<RelayConn>();
   /** Every accepted WebSocket, including refused ones still closing, so close() can end them all. */
@@ -155,6 +159,13 @@ class Relay {
   private passEveryMs = MAX_SWEEP_MS;
   private lastPassAt = 0;
   private closing = false;
+  /** Backpressure is re-checked as writes towards a node complete (RelayConn.onWritten). */
+  private readonly written = (conn: RelayConn): void => this.router.written(conn);
+  /**
+   * The WebSocket listeners of every node, shared: each finds its RelayConn on the socket (CONN), so a
+   * connection holds no closures of its own.
+   */
+  private readonly wsHandlers = this.sharedWsHandlers();
   /** What the relay can still take (relay/capacity.ts). */
   readonly capacity: RelayCapacity;
   /** Registrations whose garbage the next trim should collect (see sweep). */
@@ -240,13 +251,49 @@ class Relay {
     // No headersTimeout/requestTimeout/handshakeTimeout here: Node enforces them only for a server that
     // listens itself, and the acceptor's deadline bounds every connection until its upgrade instead.
     this.http = tls
-      ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, onRequest)
+      ? createHttpsServer(
+          {
+            cert: tls.certPem,
+            key: tls.keyPem,
+            minVersion: 'TLSv1.2',
+            // No handshake timer of Node's own: the acceptor's deadline already bounds the handshake, and
+            // the cleared timer stayed on every TLS socket (a Timeout and a bound function, ~0.2 KiB a
+            // node; ADR 0061). Node arms it only for a value above 0, and takes 0 as its 120 s default.
+            handshakeTimeout: -1,
+          },
+          onRequest,
+        )
       : createHttpServer(onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       if (this.closing) return socket.destroy();
       const overLimit = this.acceptor.upgraded(req.socket);
       this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, overLimit));
     });
+  }
+
+  private sharedWsHandlers() {
+    const onMessage = (conn: RelayConn, data: RawData, isBinary: boolean) =>
+      this.onMessage(conn, data, isBinary);
+    const onError = (conn: RelayConn, err: Error) => this.onWsError(conn, err);
+    const onClosed = (conn: RelayConn) => this.onClosed(conn);
+    return {
+      message: function (this: ConnSocket, data: RawData, isBinary: boolean): void {
+        onMessage(this[CONN]!, data, isBinary);
+      },
+      pong: function (this: ConnSocket): void {
+        this[CONN]!.lastHeard = Date.now();
+      },
+      ping: function (this: ConnSocket): void {
+        const conn = this[CONN]!;
+        conn.lastActive = conn.lastHeard = Date.now();
+      },
+      error: function (this: ConnSocket, err: Error): void {
+        onError(this[CONN]!, err);
+      },
+      close: function (this: ConnSocket): void {
+        onClosed(this[CONN]!);
+      },
+    } satisfies Record<string, (this: ConnSocket, ...args: never[]) => void>;
   }
 
   private refusedAtAccept(reason: AcceptRefusal, ip: string): void {
@@ -307,12 +354,12 @@ class Relay {
    */
   private onConnection(ws: WebSocket, req: IncomingMessage, overLimit: IpRefusal | undefined): void {
     this.sockets.add(ws);
-    ws.once('close', () => this.sockets.delete(ws));
     // The client's IPv4 address or IPv6 /64: what the per-IP limits count, and what the logs name.
     const ip = addressBlock(req.socket.remoteAddress);
     // Refused attempts cost nothing: an address over its connections does not also drain its bucket.
     const refusal = overLimit ?? (this.ips.attempt(ip) ? undefined : 'AUTH_RATE_LIMITED');
     if (refusal) {
+      ws.once('close', () => this.sockets.delete(ws));
       ws.on('error', () => undefined);
       this.metrics.authFailures.inc({ reason: lower(refusal) });
       this.log.debug({ ip, refusal }, 'relay connection refused');
@@ -322,35 +369,27 @@ class Relay {
     // Before CHALLENGE: a full relay spends no nonce or signature check on the node it refuses.
     const full = this.capacity.refusal();
     if (full) {
+      ws.once('close', () => this.sockets.delete(ws));
       ws.on('error', () => undefined);
       this.refusedFull(full);
       ws.close(RelayCloseCode.RELAY_FULL, `${RELAY_CLOSE_REASONS.RELAY_FULL} (${full})`);
       return;
     }
     if (this.full) this.hasRoomAgain();
-    const conn = new RelayConn(ws, ip, Date.now(), (c) => this.router.written(c));
+    const conn = new RelayConn(ws, ip, Date.now(), this.written);
+    (ws as ConnSocket)[CONN] = conn;
     this.conns.add(conn);
     this.authing.add(conn);
-    ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
-    ws.on('pong', () => {
-      conn.lastHeard = Date.now();
-    });
-    ws.on('ping', () => {
-      conn.lastActive = conn.lastHeard = Date.now();
-    });
-    ws.on('error', (err: Error & { code?: string }) => {
-      // ws has already closed the connection with the matching standard code (1009, 1002, …).
-      const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : 'ws_protocol';
-      this.metrics.framesRejected.inc({ reason });
-      this.log.debug({ ip, node: conn.nodeId, err: err.message }, 'relay connection error');
-      this.router.teardown(conn);
-    });
-    ws.on('close', () => {
-      this.conns.delete(conn);
-      this.authing.delete(conn);
-      this.router.teardown(conn);
-      this.splices.teardown(conn);
-    });
+    // The same five functions for every node (ADR 0061): closures per connection were ~0.3 KiB of each.
+    // ws calls each with the socket as `this`, which is what they read their RelayConn from.
+    /* eslint-disable @typescript-eslint/unbound-method */
+    const h = this.wsHandlers;
+    ws.on('message', h.message);
+    ws.on('pong', h.pong);
+    ws.on('ping', h.ping);
+    ws.on('error', h.error);
+    ws.on('close', h.close);
+    /* eslint-enable @typescript-eslint/unbound-method */
     const nonce = randomBytes(CHALLENGE_NONCE_BYTES);
     conn.challenge = encodeRelayFrame({
       type: 'challenge',
@@ -359,6 +398,23 @@ class Relay {
       relayInfo: RELAY_INFO,
     });
     ws.send(conn.challenge);
+  }
+
+  /** A node's connection closed: it is forgotten everywhere. */
+  private onClosed(conn: RelayConn): void {
+    this.sockets.delete(conn.ws);
+    this.conns.delete(conn);
+    this.authing.delete(conn);
+    this.router.teardown(conn);
+    this.splices.teardown(conn);
+  }
+
+  /** ws rejected what a node sent, and has already closed it with the matching code (1009, 1002, …). */
+  private onWsError(conn: RelayConn, err: Error & { code?: string }): void {
+    const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : 'ws_protocol';
+    this.metrics.framesRejected.inc({ reason });
+    this.log.debug({ ip: conn.ip, node: conn.nodeId, err: err.message }, 'relay connection error');
+    this.router.teardown(conn);
   }
 
   private onMessage(conn: RelayConn, data: RawData, isBinary: boolean): void {
