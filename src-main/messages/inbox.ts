@@ -273,6 +273,13 @@ export class Inbox {
     return e?.durable ? viewOf(e) : undefined;
   }
 
+  /** A held message's body when it is in memory (no file read needed), else undefined. */
+  cachedBody(id: string): Uint8Array | undefined {
+    const e = this.entries.get(id);
+    if (!e?.durable) return undefined;
+    return e.cached ?? (typeof e.body === 'number' ? undefined : e.body);
+  }
+
   /** A held message's body (undefined when it is not here). */
   async body(id: string): Promise<Uint8Array | undefined> {
     const e = this.entries.get(id);

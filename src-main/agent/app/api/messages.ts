@@ -23,7 +23,7 @@ import { resolvePeer } from '../../links/resolve-peer.js';
 import type { PeerDirectory } from '../../links/ports.js';
 
 export interface MessagesApiDeps {
-  inbox: Pick<Inbox, 'list' | 'body' | 'markRead' | 'delete' | 'events'>;
+  inbox: Pick<Inbox, 'list' | 'body' | 'cachedBody' | 'markRead' | 'delete' | 'events'>;
   outbox: Pick<Outbox, 'queue' | 'queueMany' | 'list' | 'delete' | 'events'>;
   peers: Pick<PeerDirectory, 'peerEntries' | 'self'>;
 }
@@ -132,14 +132,23 @@ export function messageEventSources(deps: Pick<MessagesApiDeps, 'inbox' | 'outbo
   return {
     onMessage: (listener) => {
       // Bodies may be read from the log: one at a time, so events keep the order messages arrived in.
+      // A body in memory with no read before it goes at once, without a promise (ADR 0059).
       let chain: Promise<void> = Promise.resolve();
+      let reading = 0;
       let live = true;
+      const names = turnNamer(deps);
       const off = deps.inbox.events.on('message', (entry) => {
+        const cached = reading === 0 ? deps.inbox.cachedBody(entry.id) : undefined;
+        if (cached !== undefined) {
+          if (live) listener(inboxMessage(entry, cached, names()));
+          return;
+        }
+        reading++;
         chain = chain.then(async () => {
           const body = await deps.inbox.body(entry.id);
-          if (live && body !== undefined) listener(inboxMessage(entry, body, namer(deps)));
+          if (live && body !== undefined) listener(inboxMessage(entry, body, names()));
         });
-        chain = chain.catch(() => undefined);
+        chain = chain.catch(() => undefined).finally(() => reading--);
       });
       return () => {
         live = false;
@@ -202,6 +211,21 @@ export function messageStates(
     changes.push(last);
   }
   return { changes };
+}
+
+/**
+ * namer(deps), made once per turn of the event loop: a burst of messages names their peers from one
+ * look at the peer list, not one per message.
+ */
+function turnNamer(deps: Pick<MessagesApiDeps, 'peers'>): () => (fp: string) => MessagePeer {
+  let current: ((fp: string) => MessagePeer) | undefined;
+  return () => {
+    if (!current) {
+      current = namer(deps);
+      setImmediate(() => (current = undefined));
+    }
+    return current;
+  };
 }
 
 /** A function naming peers by fingerprint, from the peer list as it is now. */

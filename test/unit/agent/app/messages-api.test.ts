@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { messageHandlers, MESSAGE_LIST_BODY_BUDGET } from '../../../../src-main/agent/app/api/messages.js';
 import type { PeerEntry } from '../../../../src-main/agent/links/ports.js';
 import { UuidV7Generator } from '../../../../src-main/core/uuid-v7.js';
-import { Inbox } from '../../../../src-main/messages/inbox.js';
+import { Inbox, type InboxEntry } from '../../../../src-main/messages/inbox.js';
 import { Outbox } from '../../../../src-main/messages/outbox.js';
 import { MemoryDisk } from '../../../helpers/memory-log-folder.js';
 
@@ -133,4 +133,58 @@ test('sendMany: in order with one flush; a bad one queues none (naming which); o
     ),
     (err: Error & { code?: string }) => err.code === 'OUTBOX_FULL',
   );
+});
+
+test('message events: in the order messages arrived, one whose body is read from the log holding back those after it; a body in memory goes at once (ADR 0059)', async () => {
+  const { Emitter } = await import('../../../../src-main/core/emitter.js');
+  const { messageEventSources } = await import('../../../../src-main/agent/app/api/messages.js');
+  const events = new Emitter<{ message: [InboxEntry] }>();
+  let release!: () => void;
+  const slow = new Promise<void>((r) => (release = r));
+  const bodies = new Map([
+    ['m1', 'one'],
+    ['m2', 'two'],
+    ['m3', 'three'],
+  ]);
+  const inbox = {
+    events,
+    // m1 is not in memory: its body is read from the log, slowly.
+    cachedBody: (id: string) => (id === 'm1' ? undefined : Buffer.from(bodies.get(id)!)),
+    body: async (id: string) => {
+      if (id === 'm1') await slow;
+      return Buffer.from(bodies.get(id)!);
+    },
+  };
+  const entry = { fingerprint: B, record: { fingerprint: B, name: 'b', allow: [] } } as unknown as PeerEntry;
+  const peers = { peerEntries: () => [entry], self: () => ({ name: 'a', fingerprint: 'a'.repeat(64) }) };
+  const sources = messageEventSources({
+    inbox: inbox as never,
+    outbox: {} as never,
+    peers,
+  });
+  const got: string[] = [];
+  const off = sources.onMessage((m) => got.push(`${m.id}:${m.text}`));
+  const at = (id: string): InboxEntry => ({
+    id,
+    from: B,
+    topic: 't',
+    text: true,
+    ttlMs: 60_000,
+    size: 3,
+    sentAt: 0,
+    expiresAt: 60_000,
+    receivedAt: 0,
+    read: false,
+  });
+  events.emit('message', at('m2'));
+  assert.deepEqual(got, ['m2:two'], 'in memory, nothing before it: at once');
+  events.emit('message', at('m1'));
+  events.emit('message', at('m3'));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got, ['m2:two'], 'm3 waits behind m1, whose body is being read');
+  release();
+  for (let i = 0; i < 10 && got.length < 3; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got, ['m2:two', 'm1:one', 'm3:three']);
+  assert.equal(got.length, 3);
+  off();
 });
