@@ -74,3 +74,24 @@ export function cpuSeconds(pid: number): number | null {
     return null;
   }
 }
+
+/**
+ * Packets a network device dropped, from the JSON of `ip -j -s link show dev DEV` and of
+ * `tc -j -s qdisc show dev DEV`: the device's own receive and transmit drops (a TUN device drops on
+ * transmit when the program reading it, wireguard-go, lets its queue fill) and its qdiscs' drops.
+ * Null when the link's JSON has no statistics.
+ */
+export function parseDeviceDrops(linkJson: string, qdiscJson: string): number | null {
+  const link = JSON.parse(linkJson) as {
+    stats64?: { rx?: { dropped?: number }; tx?: { dropped?: number } };
+  }[];
+  const stats = link[0]?.stats64;
+  if (!stats) return null;
+  let qdiscDrops = 0;
+  try {
+    for (const q of JSON.parse(qdiscJson) as { drops?: number }[]) qdiscDrops += q.drops ?? 0;
+  } catch {
+    // No qdisc statistics (an older tc without -j): the device's own counters still count.
+  }
+  return (stats.rx?.dropped ?? 0) + (stats.tx?.dropped ?? 0) + qdiscDrops;
+}

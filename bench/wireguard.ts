@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI as BUILT_CLI, runCli as runBuiltCli } from './cli-agents.js';
 import { killByPid, launch, which, type Launched } from './processes.js';
-import { cpuSeconds, dropsBetween, parseProcNetUdp } from './udp-drops.js';
+import { cpuSeconds, dropsBetween, parseDeviceDrops, parseProcNetUdp } from './udp-drops.js';
 import { median } from './table.js';
 
 /** Seconds of each iperf3 run. */
@@ -316,17 +316,16 @@ async function main(): Promise<void> {
         [n2, wgB, 'n2 wg b device'],
       ] as const) {
         try {
-          const link = JSON.parse(inNs(ns, 'ip', '-j', '-s', 'link', 'show', 'dev', dev)) as {
-            stats64?: { rx?: { dropped?: number }; tx?: { dropped?: number } };
-          }[];
-          const qdisc = JSON.parse(inNs(ns, 'tc', '-j', '-s', 'qdisc', 'show', 'dev', dev)) as {
-            drops?: number;
-          }[];
-          const st = link[0]?.stats64;
-          out[label] =
-            (st?.rx?.dropped ?? 0) + (st?.tx?.dropped ?? 0) + qdisc.reduce((n, q) => n + (q.drops ?? 0), 0);
+          let qdisc = '[]';
+          try {
+            qdisc = inNs(ns, 'tc', '-j', '-s', 'qdisc', 'show', 'dev', dev);
+          } catch {
+            // No tc: the device's own counters still count.
+          }
+          const n = parseDeviceDrops(inNs(ns, 'ip', '-j', '-s', 'link', 'show', 'dev', dev), qdisc);
+          if (n !== null) out[label] = n;
         } catch {
-          // No tc or no JSON output: the split below leaves these in "the rest".
+          // No JSON from ip: the split below leaves these in "the rest".
         }
       }
       return out;

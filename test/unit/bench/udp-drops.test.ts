@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dropsBetween, parseProcNetUdp } from '../../../bench/udp-drops.js';
+import { dropsBetween, parseDeviceDrops, parseProcNetUdp } from '../../../bench/udp-drops.js';
 
 // Two sockets of /proc/net/udp as Linux prints them (ports 0x9C41 = 40001 and 0xD431 = 54321).
 const PROC_NET_UDP = `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
@@ -49,5 +49,29 @@ describe('dropsBetween', () => {
         ['other', 5],
       ],
     );
+  });
+});
+
+describe('parseDeviceDrops', () => {
+  // As `ip -j -s link show dev wg0` and `tc -j -s qdisc show dev wg0` print them (trimmed).
+  const LINK = JSON.stringify([
+    {
+      ifname: 'wg0',
+      stats64: {
+        rx: { bytes: 1, packets: 2, errors: 0, dropped: 3 },
+        tx: { bytes: 4, packets: 5, errors: 0, dropped: 9155 },
+      },
+    },
+  ]);
+  const QDISC = JSON.stringify([{ kind: 'fq_codel', handle: '0:', drops: 7, backlog: 0 }]);
+
+  it("adds the device's receive and transmit drops and its qdiscs'", () => {
+    assert.equal(parseDeviceDrops(LINK, QDISC), 3 + 9155 + 7);
+    assert.equal(parseDeviceDrops(LINK, JSON.stringify([{ kind: 'noqueue', drops: 0 }])), 3 + 9155);
+  });
+
+  it('counts the device alone when the qdisc output is not JSON, and nothing without statistics', () => {
+    assert.equal(parseDeviceDrops(LINK, 'qdisc noqueue 0: root refcnt 2'), 3 + 9155);
+    assert.equal(parseDeviceDrops(JSON.stringify([{ ifname: 'wg0' }]), QDISC), null);
   });
 });
