@@ -3,9 +3,10 @@
  * namespaces this bench creates, its endpoint changed between turns: plain UDP over the namespaces' veth
  * (the control), a Clawbridge UDP forward over a direct link, and one over a relay-only link (the relay
  * in the first namespace, over `wss://`). In each turn iperf3 runs TCP inside the tunnel (Mbit/s,
- * retransmits), then UDP at UDP_RATE (what iperf3 counted lost), and the bench reads what the forward
- * counted dropped over that UDP run, and the kernel's drops per socket (/proc/net/udp of each
- * namespace): the forward's listener, the far WireGuard's socket, the exit's sockets (`other`). The
+ * retransmits), then UDP at UDP_RATE (what iperf3 counted lost), and over each run the bench reads what
+ * the forward counted dropped, the kernel's drops per socket (/proc/net/udp of each namespace: the
+ * forward's listener, the far WireGuard's socket, the exit's sockets, `other`) and the TUN devices'
+ * own drops (`ip -s link`, `tc -s qdisc`), so a turn's loss splits into where it happened. The
  * paths alternate within each turn so their ratios are measured side by side. Needs Linux, root,
  * /dev/net/tun, iproute2, wireguard-go, wg and iperf3; prints why it skips otherwise. Every process it
  * starts is ended by its PID and both namespaces are deleted.
