@@ -9,7 +9,7 @@
  */
 import { ClawError } from '../core/errors.js';
 import { CONTROL_CHARS, MAX_NODE_NAME_BYTES } from '../core/names.js';
-import { CPACE_POINT_BYTES, parsePrefixFree, prefixFreeCat } from './cpace.js';
+import { CPACE_POINT_BYTES, parsePrefixFree, prefixFreeCat } from './prefix-free.js';
 
 /** Pairing protocol version, byte 0 of every message. */
 export const PAIR_VERSION = 1;

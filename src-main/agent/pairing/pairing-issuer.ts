@@ -17,7 +17,7 @@ import { ClawError, isClawError } from '../../core/errors.js';
 import { commandArgs, hereHint } from '../../core/hint.js';
 import { receivedNodeName } from '../../core/names.js';
 import { sealDecision } from '../../crypto/pairing-decision.js';
-import { PairingIssuer as PakeIssuer, type PairingResult } from '../../crypto/pairing.js';
+import type { PairingResult } from '../../crypto/pairing.js';
 import type { Identity } from '../../crypto/identity.js';
 import {
   encodeInvite,
@@ -329,6 +329,8 @@ export class CodeIssuer {
       return refuse({ reason: 'code-invalid' }, CODE_INVALID_LINE);
     this.retire(tag); // burn it now: one online guess per code
     const code = active.code;
+    // The PAKE (and @noble/curves under it) loads with the first pairing, not with the agent (ADR 0062).
+    const { PairingIssuer: PakeIssuer } = await import('../../crypto/pairing.js');
     const issuer = new PakeIssuer({ code, certDer: this.deps.identity.certDer, name: this.name });
     let result: PairingResult;
     try {

@@ -11,7 +11,7 @@ import { abbreviateFingerprint } from '../../core/fingerprint.js';
 import { receivedNodeName } from '../../core/names.js';
 import type { Identity } from '../../crypto/identity.js';
 import { openDecision } from '../../crypto/pairing-decision.js';
-import { PairingJoiner as PakeJoiner, type PairingResult } from '../../crypto/pairing.js';
+import type { PairingResult } from '../../crypto/pairing.js';
 import { parseCodeOrInvite, type Invite } from '../../protocol/pair-code.js';
 import type { Circuit } from '../../transport/circuit.js';
 import { FrameQueue, HeldCircuit } from '../../transport/frame-queue.js';
@@ -156,6 +156,8 @@ export class CodeJoiner {
     cancel.hold(circuit);
     this.step({ role: 'join', code, step: 'checking', via });
     const queue = new FrameQueue(circuit);
+    // The PAKE (and @noble/curves under it) loads with the first pairing, not with the agent (ADR 0062).
+    const { PairingJoiner: PakeJoiner } = await import('../../crypto/pairing.js');
     const joiner = new PakeJoiner({
       code: invite.code,
       certDer: this.deps.identity.certDer,
