@@ -44,13 +44,25 @@ const AGENT_B_PORT = 7475;
 const START_MS = 20_000;
 /** The CLI to run: this checkout's build, or another's (CLAWBRIDGE_BENCH_CLI=/path/to/bin/clawbridge.js). */
 const CLI = process.env.CLAWBRIDGE_BENCH_CLI ?? BUILT_CLI;
-const runCli = (args: string[]) => runBuiltCli(args, CLI);
+const runCli = (args: string[], cli = CLI) => runBuiltCli(args, cli);
+/**
+ * A second build to measure side by side (CLAWBRIDGE_BENCH_WG_CLI_B=/path/to/bin/clawbridge.js): its own
+ * pair of agents in the same namespaces, its own forward, measured as path `directB` in the same turns
+ * as the others, so a change to the forward is compared with the build before it in one run.
+ */
+const CLI_B = process.env.CLAWBRIDGE_BENCH_WG_CLI_B;
+const FWD_DIRECT_B_PORT = 41003;
+const AGENT_B2_PORT = 7476;
 
-type PathName = 'plain' | 'direct' | 'relay';
+type PathName = 'plain' | 'direct' | 'relay' | 'directB';
 /** The paths measured (CLAWBRIDGE_BENCH_WG_PATHS=plain,direct to leave one out while profiling). */
-const PATHS: PathName[] = (process.env.CLAWBRIDGE_BENCH_WG_PATHS ?? 'plain,direct,relay')
+const PATHS: PathName[] = (
+  process.env.CLAWBRIDGE_BENCH_WG_PATHS ?? `plain,direct,relay${CLI_B ? ',directB' : ''}`
+)
   .split(',')
-  .filter((p): p is PathName => p === 'plain' || p === 'direct' || p === 'relay');
+  .filter(
+    (p): p is PathName => p === 'plain' || p === 'direct' || p === 'relay' || (p === 'directB' && !!CLI_B),
+  );
 /** Extra Node options for the agents (as bench/cli-agents.ts reads them: `--cpu-prof --cpu-prof-dir=DIR`). */
 const AGENT_NODE_ARGS = (process.env.CLAWBRIDGE_BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -160,11 +172,11 @@ async function main(): Promise<void> {
     );
     const relayArgs = ['--relay', url!, '--relay-fingerprint', relayFp!];
     const relayPid = relay.proc.pid ?? 0;
-    const agent = async (ns: string, name: string, extra: string[]) => {
+    const agent = async (ns: string, name: string, extra: string[], cli = CLI) => {
       const home = join(dir, name);
       const p = inNsLaunch(ns, process.execPath, [
         ...AGENT_NODE_ARGS,
-        CLI,
+        cli,
         'agent',
         '--home',
         home,
@@ -216,6 +228,49 @@ async function main(): Promise<void> {
         a.home,
       ]);
     }
+    // The other build's pair (CLAWBRIDGE_BENCH_WG_CLI_B): a2 beside a, b2 beside b, a direct link.
+    let pairB: { a2: { home: string; pid: number }; b2: { pid: number } } | undefined;
+    if (CLI_B && PATHS.includes('directB')) {
+      const [a2, b2] = await Promise.all([
+        agent(n1, 'a2', ['--listen', `${addrA}:0`], CLI_B),
+        agent(n2, 'b2', ['--listen', `${addrB}:${AGENT_B2_PORT}`], CLI_B),
+      ]);
+      await runCli(['peers', 'add', a2.fingerprint, '--name', 'a', '--home', b2.home], CLI_B);
+      await runCli(
+        [
+          'peers',
+          'add',
+          b2.fingerprint,
+          '--name',
+          'b',
+          '--address',
+          `${addrB}:${AGENT_B2_PORT}`,
+          '--home',
+          a2.home,
+        ],
+        CLI_B,
+      );
+      await waitForPath(a2.home, 'b', 'direct', CLI_B);
+      await runCli(
+        [
+          'forward',
+          'add',
+          '--udp',
+          '--listen',
+          `127.0.0.1:${FWD_DIRECT_B_PORT}`,
+          '--via',
+          'b',
+          '--to',
+          `127.0.0.1:${WG_PORT_B}`,
+          '--name',
+          'wgdB',
+          '--home',
+          a2.home,
+        ],
+        CLI_B,
+      );
+      pairB = { a2, b2 };
+    }
 
     // WireGuard on both sides: wgB listens on WG_PORT_B (all addresses) and learns its peer's endpoint
     // from what arrives; wgA's endpoint is what each turn sets.
@@ -257,8 +312,9 @@ async function main(): Promise<void> {
       plain: `${addrB}:${WG_PORT_B}`,
       direct: `127.0.0.1:${FWD_DIRECT_PORT}`,
       relay: `127.0.0.1:${FWD_RELAY_PORT}`,
+      directB: `127.0.0.1:${FWD_DIRECT_B_PORT}`,
     };
-    const forwardName: Partial<Record<PathName, string>> = { direct: 'wgd', relay: 'wgr' };
+    const forwardName: Partial<Record<PathName, string>> = { direct: 'wgd', relay: 'wgr', directB: 'wgdB' };
     let lastEndpoint = '';
     let lastPath: PathName | undefined;
     const usePath = async (path: PathName) => {
@@ -283,8 +339,9 @@ async function main(): Promise<void> {
       throw new Error(`the tunnel did not move to the ${path} path (endpoint ${lastEndpoint})`);
     };
     const forwardCounts = async (name: string): Promise<ForwardCounts> => {
+      const [home, cli] = name === 'wgdB' && pairB ? [pairB.a2.home, CLI_B] : [a.home, CLI];
       const list = JSON.parse(
-        await runCli(['forward', 'list', '--json', '--home', a.home]),
+        await runCli(['forward', 'list', '--json', '--home', home], cli),
       ) as (ForwardCounts & {
         name: string;
       })[];
@@ -339,6 +396,7 @@ async function main(): Promise<void> {
     const names1 = new Map<number, string>([
       [FWD_DIRECT_PORT, 'forward listener'],
       [FWD_RELAY_PORT, 'forward listener'],
+      [FWD_DIRECT_B_PORT, 'forward listener B'],
       [WG_PORT_A, 'wg a'],
     ]);
     const names2 = new Map<number, string>([[WG_PORT_B, 'wg b']]);
@@ -354,7 +412,14 @@ async function main(): Promise<void> {
       for (const path of PATHS) {
         await usePath(path);
         const name = forwardName[path];
-        const pids = path === 'direct' ? [a.pid, b.pid] : path === 'relay' ? [a.pid, c.pid, relayPid] : [];
+        const pids =
+          path === 'direct'
+            ? [a.pid, b.pid]
+            : path === 'relay'
+              ? [a.pid, c.pid, relayPid]
+              : path === 'directB' && pairB
+                ? [pairB.a2.pid, pairB.b2.pid]
+                : [];
         const cpu = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
         const tcpBefore = name ? await forwardCounts(name) : undefined;
         const tcpK0 = kernelDrops();
@@ -462,9 +527,13 @@ async function main(): Promise<void> {
       const retr = median(tcp.filter((r) => r.path === path).map((r) => r.retransmits));
       const ratio = path === 'plain' ? '' : `  ${(m / plain).toFixed(3)}x plain`;
       const line =
-        path === 'direct' ? ` (line ${TARGET_DIRECT}x)` : path === 'relay' ? ` (line ${TARGET_RELAY}x)` : '';
+        path === 'direct' || path === 'directB'
+          ? ` (line ${TARGET_DIRECT}x)`
+          : path === 'relay'
+            ? ` (line ${TARGET_RELAY}x)`
+            : '';
       console.log(
-        `  wg-tcp-${path.padEnd(6)} ${m.toFixed(0).padStart(6)} Mbit/s  retransmits ${retr}${ratio}${line}`,
+        `  wg-tcp-${path.padEnd(7)} ${m.toFixed(0).padStart(6)} Mbit/s  retransmits ${retr}${ratio}${line}`,
       );
     }
     for (const path of PATHS) {
@@ -478,7 +547,7 @@ async function main(): Promise<void> {
       // The sending side's TUN device (its queue into wireguard-go): before the forward, on every path.
       const tun = rows.reduce((s, r) => s + (r.kernel['n1 wg a device'] ?? 0), 0);
       console.log(
-        `  wg-udp-${path.padEnd(6)} ${UDP_RATE}: lost ${lost}/${sent} (${((100 * lost) / Math.max(1, sent)).toFixed(2)} %)` +
+        `  wg-udp-${path.padEnd(7)} ${UDP_RATE}: lost ${lost}/${sent} (${((100 * lost) / Math.max(1, sent)).toFixed(2)} %)` +
           (path === 'plain'
             ? `; far WireGuard's socket dropped ${far}, the sending TUN device ${tun}, the rest ${lost - far - tun}`
             : `; forward dropped ${dropped} (${kernelDropped} by the kernel at its socket), far WireGuard's socket ${far}, ` +
@@ -520,11 +589,11 @@ async function iperf(ns: string, args: string[]): Promise<Record<string, unknown
   return json;
 }
 
-async function waitForPath(home: string, peer: string, path: 'direct' | 'relay'): Promise<void> {
+async function waitForPath(home: string, peer: string, path: 'direct' | 'relay', cli = CLI): Promise<void> {
   const deadline = Date.now() + 30_000;
   let last = 'never listed';
   while (Date.now() < deadline) {
-    const list = JSON.parse(await runCli(['peers', '--json', '--home', home])) as {
+    const list = JSON.parse(await runCli(['peers', '--json', '--home', home], cli)) as {
       name: string;
       online: boolean;
       path: string | null;
