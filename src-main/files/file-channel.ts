@@ -8,11 +8,27 @@ import type { Duplex } from 'node:stream';
 import { ClawError } from '../core/errors.js';
 import { LengthPrefixedDecoder, encodeLengthPrefixed } from '../protocol/length-prefixed.js';
 import {
+  decodeDataPieces,
   decodeFileFrame,
   encodeFileFrame,
   MAX_FILE_FRAME_BYTES,
   type FileFrame,
 } from '../protocol/file-frames.js';
+
+/**
+ * A DATA frame as the channel hands it on when it arrived in several chunks: its bytes as views of
+ * them (`parts`), not joined into a new buffer (a copy and an allocation per 256 KiB frame).
+ */
+export interface DataParts {
+  type: 'data-parts';
+  index: number;
+  offset: number;
+  parts: Uint8Array[];
+  length: number;
+}
+
+/** What a channel hands its handler. */
+export type ChannelFrame = FileFrame | DataParts;
 
 export class FileChannel {
   private readonly decoder = new LengthPrefixedDecoder(MAX_FILE_FRAME_BYTES);
@@ -24,7 +40,7 @@ export class FileChannel {
 
   constructor(
     private readonly stream: Duplex,
-    onFrame: (frame: FileFrame) => void | Promise<void>,
+    onFrame: (frame: ChannelFrame) => void | Promise<void>,
     onClose: (err: Error | undefined) => void = () => undefined,
   ) {
     this.done = new Promise((resolve) => {
@@ -37,9 +53,11 @@ export class FileChannel {
       };
     });
     const handle = async (chunk: Buffer) => {
-      for (const payload of this.decoder.push(chunk)) {
+      for (const pieces of this.decoder.pushPieces(chunk)) {
         if (this.ended) return;
-        await onFrame(decodeFileFrame(payload));
+        const parts = pieces.length > 1 ? decodeDataPieces(pieces) : undefined;
+        if (parts) await onFrame({ type: 'data-parts', ...parts });
+        else await onFrame(decodeFileFrame(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)));
       }
     };
     const onData = (chunk: Buffer) => {
@@ -84,10 +102,13 @@ export class FileChannel {
     return this.stream.write(encodeLengthPrefixed(encodeFileFrame(frame)));
   }
 
-  /** Writes a frame already encoded with its length prefix (dataFrameBuffer); false as `send`. */
-  sendWire(wire: Buffer): boolean {
+  /**
+   * Writes a frame already encoded with its length prefix (dataFrameBuffer); false as `send`.
+   * `written` runs once the stream took it (without an error: `wire` may be reused then).
+   */
+  sendWire(wire: Buffer, written?: () => void): boolean {
     if (this.ended) return false;
-    return this.stream.write(wire);
+    return this.stream.write(wire, written ? (err) => void (err ? undefined : written()) : undefined);
   }
 
   /** Resolves when the stream takes writes again (or the channel ended). */

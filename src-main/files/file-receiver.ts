@@ -29,7 +29,7 @@ import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import type { FileFrame, FileRefusalCode, OfferEntry } from '../protocol/file-frames.js';
 import { MAX_ENTRIES } from '../protocol/file-frames.js';
-import { FileChannel } from './file-channel.js';
+import { FileChannel, type ChannelFrame } from './file-channel.js';
 import { checkOfferNames } from './file-names.js';
 import { offerBytes, type FileStore, type ReceivedMeta } from './file-store.js';
 import { hashFile, limiter, treeHash } from './tree-walk.js';
@@ -228,10 +228,13 @@ export class ReceivingSession {
     void this.settled.then(() => rm(this.dir, { recursive: true, force: true }));
   }
 
-  private async onFrame(f: FileFrame): Promise<void> {
+  private async onFrame(f: ChannelFrame): Promise<void> {
     if (this.phase === 'over') return;
     if (f.type === 'offer' && this.phase === 'offer') return this.onOffer(f);
-    if (f.type === 'data' && this.phase === 'data') return this.onData(f.index, f.offset, f.bytes);
+    if (f.type === 'data' && this.phase === 'data')
+      return this.onData(f.index, f.offset, [f.bytes], f.bytes.length);
+    if (f.type === 'data-parts' && this.phase === 'data')
+      return this.onData(f.index, f.offset, f.parts, f.length);
     if (f.type === 'cancel') {
       this.phase = 'over';
       this.view.state = 'cancelled';
@@ -384,20 +387,23 @@ export class ReceivingSession {
     // The sender ends the stream once it read why.
   }
 
-  private async onData(index: number, offset: number, bytes: Uint8Array): Promise<void> {
+  /** A DATA frame: `length` bytes of file `index` at `offset`, in `parts` (views, not copied). */
+  private async onData(index: number, offset: number, parts: Uint8Array[], length: number): Promise<void> {
     this.throwIfWriteFailed();
     const e = this.entries[index];
     if (!e || e.kind !== 'file') throw new ClawError('PROTOCOL', `DATA for entry ${index}, which is no file`);
     if (this.verified.has(index)) throw new ClawError('PROTOCOL', `DATA for ${index}, verified already`);
     const have = this.held[index]!;
     if (offset !== have) throw new ClawError('PROTOCOL', `DATA for ${index} at ${offset}, expected ${have}`);
-    if (have + bytes.length > e.size) throw new ClawError('PROTOCOL', `DATA past the end of ${index}`);
+    if (have + length > e.size) throw new ClawError('PROTOCOL', `DATA past the end of ${index}`);
     if (this.current && this.current.index !== index) {
       throw new ClawError('PROTOCOL', `DATA for ${index} before ${this.current.index} was whole`);
     }
-    this.view.bytesDone += bytes.length;
-    this.meter.add(bytes.length);
-    if (!this.current && have === 0 && bytes.length === e.size) return this.wholeInOneFrame(index, e, bytes);
+    this.view.bytesDone += length;
+    this.meter.add(length);
+    if (!this.current && have === 0 && length === e.size) {
+      return this.wholeInOneFrame(index, e, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    }
     if (!this.current) {
       const hash = createHash('sha256');
       if (have > 0) {
@@ -426,13 +432,13 @@ export class ReceivingSession {
       };
     }
     const cur = this.current;
-    cur.hash.update(bytes);
-    this.held[index] = have + bytes.length;
+    for (const p of parts) cur.hash.update(p);
+    this.held[index] = have + length;
     // Written in the background, up to WRITE_BATCH_BYTES in one writev, up to WRITES_AHEAD batches
     // queued; the frames' bytes are not reused by the stream (transport/receive-slabs.ts: nothing
     // released is overwritten).
-    cur.batch.push(bytes);
-    cur.batchBytes += bytes.length;
+    cur.batch.push(...parts);
+    cur.batchBytes += length;
     if (cur.batchBytes >= WRITE_BATCH_BYTES || this.held[index] === e.size) this.writeBatch(cur);
     if (cur.writes.size >= WRITES_AHEAD) await Promise.race(cur.writes);
     if (this.held[index] < e.size) return this.progress();

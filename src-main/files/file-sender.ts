@@ -25,13 +25,12 @@ import {
   FILES_SERVICE,
   offerFrames,
   TRANSFER_ID,
-  type FileFrame,
   type OfferEntry,
 } from '../protocol/file-frames.js';
-import { FileChannel } from './file-channel.js';
+import { FileChannel, type ChannelFrame } from './file-channel.js';
 import { KEPT_TRANSFERS, RateMeter, type TransferView } from './file-receiver.js';
 import { offerBytes, type FileStore } from './file-store.js';
-import { ReadAhead, type SendJob } from './read-ahead.js';
+import { frameBuffers, ReadAhead, type SendJob } from './read-ahead.js';
 import { treeHash, walkTree } from './tree-walk.js';
 
 /** Longest wait between two attempts while the peer has a link, in ms. */
@@ -308,7 +307,7 @@ export class OutgoingTransfer {
     });
     wanted.catch(() => undefined);
     completed.catch(() => undefined);
-    const onFrame = (f: FileFrame) => {
+    const onFrame = (f: ChannelFrame) => {
       if (f.type === 'want') want?.(new Map(f.have));
       else if (f.type === 'complete') complete?.(f);
       else if (f.type === 'refuse') failWith?.(new Final(`${name} refused the files: ${f.reason}`));
@@ -410,7 +409,8 @@ export class OutgoingTransfer {
         const frame = await reads.next();
         if (!frame) break;
         if (!channel.isOpen) throw new ClawError('LINK_CLOSED', 'the files stream closed');
-        const ok = channel.sendWire(frame.wire);
+        const { pooled } = frame;
+        const ok = channel.sendWire(frame.wire, pooled ? () => frameBuffers.give(pooled) : undefined);
         this.view.bytesDone += frame.length;
         this.view.bytesSent = (this.view.bytesSent ?? 0) + frame.length;
         this.meter.add(frame.length);

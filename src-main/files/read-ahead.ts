@@ -8,7 +8,13 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { errorMessage } from '../core/errors.js';
-import { dataFrameBuffer, MAX_DATA_BYTES } from '../protocol/file-frames.js';
+import {
+  DATA_WIRE_HEADER_BYTES,
+  dataFrameBuffer,
+  dataFrameInto,
+  MAX_DATA_BYTES,
+} from '../protocol/file-frames.js';
+import { FrameBuffers } from '../transport/frame-buffers.js';
 
 /** Bytes read ahead of the stream at most (4 MiB: sixteen 256 KiB frames, or many small files). */
 export const READ_AHEAD_BYTES = 4 * 1024 * 1024;
@@ -16,6 +22,15 @@ export const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 export const READ_AHEAD_FRAMES = 64;
 /** Frames of one file read in one call (readv: 1 MiB; each call costs the main thread, not only the disk). */
 export const READ_GROUP_FRAMES = 4;
+
+/** Frames this long or longer are read into reused buffers (a fresh 256 KiB each cost page faults and GC). */
+const POOLED_FROM_BYTES = 64 * 1024;
+/**
+ * Buffers of a whole DATA frame, reused once the stream's write callback said it took the frame (the
+ * link copied it out: transport/link.ts PartsLink). 24 kept: the read-ahead's 16 and a few in the
+ * stream.
+ */
+export const frameBuffers = new FrameBuffers(DATA_WIRE_HEADER_BYTES + MAX_DATA_BYTES, 24);
 
 /** One file to send from byte `from` to its end (`size`), from `source` or from `bytes` the walk kept. */
 export interface SendJob {
@@ -32,6 +47,8 @@ export interface ReadFrame {
   offset: number;
   length: number;
   wire: Buffer;
+  /** The reused buffer `wire` is a view of: give it back (frameBuffers) once the frame was written. */
+  pooled?: Buffer;
 }
 
 interface OpenFile {
@@ -167,8 +184,11 @@ export class ReadAhead {
         throw this.fail(`cannot read ${src}: ${errorMessage(err)}`);
       }
       const frames = planned.map((p) => {
-        const { wire, body } = dataFrameBuffer(j.index, p.offset, p.length);
-        return { frame: { ...p, wire }, body };
+        const pooled = p.length >= POOLED_FROM_BYTES ? frameBuffers.take() : undefined;
+        const { wire, body } = pooled
+          ? dataFrameInto(pooled, j.index, p.offset, p.length)
+          : dataFrameBuffer(j.index, p.offset, p.length);
+        return { frame: { ...p, wire, ...(pooled ? { pooled } : {}) }, body };
       });
       const start = planned[0]!.offset;
       const total = planned.reduce((n, p) => n + p.length, 0);

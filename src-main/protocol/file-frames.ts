@@ -154,10 +154,20 @@ export function dataFrameBuffer(
   offset: number,
   length: number,
 ): { wire: Buffer; body: Buffer } {
+  return dataFrameInto(Buffer.allocUnsafe(DATA_WIRE_HEADER_BYTES + length), index, offset, length);
+}
+
+/** dataFrameBuffer in `into` (at least DATA_WIRE_HEADER_BYTES + length bytes, e.g. one reused). */
+export function dataFrameInto(
+  into: Buffer,
+  index: number,
+  offset: number,
+  length: number,
+): { wire: Buffer; body: Buffer } {
   if (length > MAX_DATA_BYTES) {
     throw new ClawError('BAD_FRAME', `DATA of ${length} bytes exceeds ${MAX_DATA_BYTES}`);
   }
-  const wire = Buffer.allocUnsafe(DATA_WIRE_HEADER_BYTES + length);
+  const wire = into.subarray(0, DATA_WIRE_HEADER_BYTES + length);
   wire.writeUInt32BE(DATA_HEADER_BYTES + length, 0);
   wire[4] = FILES_PROTOCOL_VERSION;
   wire[5] = FileFrameType.DATA;
@@ -239,6 +249,31 @@ export function decodeFileFrame(payload: Buffer): FileFrame {
     );
   }
   return { type: name, ...parsed.data } as FileFrame;
+}
+
+/**
+ * A DATA frame that arrived in pieces (views of the chunks it came in, as LengthPrefixedDecoder's
+ * pushPieces gives them): its index and offset, and its file bytes as views of those pieces, not
+ * copied. Undefined when the pieces are no DATA frame or its header is split (decode them joined).
+ * @throws ClawError('BAD_FRAME') as decodeFileFrame does for a bad DATA frame
+ */
+export function decodeDataPieces(
+  pieces: readonly Buffer[],
+): { index: number; offset: number; parts: Buffer[]; length: number } | undefined {
+  const head = pieces[0];
+  if (!head || head.length < DATA_HEADER_BYTES || head[1] !== FileFrameType.DATA) return undefined;
+  if (head[0] !== FILES_PROTOCOL_VERSION) return undefined;
+  const parts = [head.subarray(DATA_HEADER_BYTES), ...pieces.slice(1)].filter((p) => p.length > 0);
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  if (length > MAX_DATA_BYTES)
+    throw new ClawError('BAD_FRAME', `DATA of ${length} bytes exceeds ${MAX_DATA_BYTES}`);
+  const index = head.readUInt32BE(2);
+  const offset = head.readBigUInt64BE(6);
+  if (index >= MAX_ENTRIES)
+    throw new ClawError('BAD_FRAME', `DATA for entry ${index}, past the most a transfer has`);
+  if (offset > BigInt(MAX_TRANSFER_BYTES))
+    throw new ClawError('BAD_FRAME', 'DATA offset past the largest transfer');
+  return { index, offset: Number(offset), parts, length };
 }
 
 /** Why `args` are not a `files` stream's OPEN arguments (exactly `{"v":1}`), or undefined. */

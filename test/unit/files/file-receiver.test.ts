@@ -17,7 +17,8 @@ import { FileReceiver } from '../../../src-main/files/file-receiver.js';
 import { createFiles } from '../../../src-main/files/file-service.js';
 import { FileStore, STAGING_KEEP_MS, type FileStoreOptions } from '../../../src-main/files/file-store.js';
 import { moveOut } from '../../../src-main/files/move-out.js';
-import type { FileFrame, OfferEntry } from '../../../src-main/protocol/file-frames.js';
+import { encodeFileFrame, type FileFrame, type OfferEntry } from '../../../src-main/protocol/file-frames.js';
+import { encodeLengthPrefixed } from '../../../src-main/protocol/length-prefixed.js';
 import { duplexPair } from '../../helpers/duplex-pair.js';
 
 const PEER = { fingerprint: 'ab'.repeat(32), name: 'a' };
@@ -37,6 +38,7 @@ function connect(r: FileReceiver) {
   const got: FileFrame[] = [];
   const waiters: Array<() => void> = [];
   const channel = new FileChannel(pair.a, (f) => {
+    if (f.type === 'data-parts') return;
     got.push(f);
     for (const w of waiters.splice(0)) w();
   });
@@ -228,7 +230,7 @@ test('the files service ends a refused transferâ€™s connection with the refusalâ
     { accept: () => ({ stream: pair.b, connection }) } as never,
   );
   const got: FileFrame[] = [];
-  const sender = new FileChannel(pair.a, (f) => void got.push(f));
+  const sender = new FileChannel(pair.a, (f) => void (f.type !== 'data-parts' && got.push(f)));
   sender.send({ type: 'offer', id: ID, entries: [{ path: '../x', kind: 'dir' }], more: false });
   for (let i = 0; i < 200 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
   assert.equal(got[0]?.type, 'refuse');
@@ -318,4 +320,37 @@ test('after the OS restarted (another boot ID), files marked verified are hashed
   await second.next('complete');
   const [meta] = await after.list();
   assert.deepEqual(readFileSync(join(after.treeOf(meta!.id), 'f0')), bodies[0]);
+});
+
+test('DATA frames that arrive in pieces (split anywhere, the header too) are taken as they came, byte-exact', async () => {
+  const { store, receiver: r } = await receiver();
+  const big = randomBytes(600_000);
+  const small = randomBytes(3000);
+  const entries: OfferEntry[] = [
+    { path: 'big', kind: 'file', size: big.length, exec: false, sha256: sha(big) },
+    { path: 'small', kind: 'file', size: small.length, exec: false, sha256: sha(small) },
+  ];
+  const s = connect(r);
+  s.channel.send({ type: 'offer', id: ID, entries, more: false });
+  await s.next('want');
+  const wire = (index: number, offset: number, bytes: Buffer) =>
+    encodeLengthPrefixed(encodeFileFrame({ type: 'data', index, offset, bytes }));
+  const frames = [
+    wire(0, 0, big.subarray(0, 262_144)),
+    wire(0, 262_144, big.subarray(262_144, 524_288)),
+    wire(0, 524_288, big.subarray(524_288)),
+    wire(1, 0, small),
+  ];
+  // Cut into pieces of odd sizes: some frames start mid-piece, one header is split over two.
+  const all = Buffer.concat(frames);
+  for (let at = 0, k = 0; at < all.length; k++) {
+    const n = [7, 16_384, 5, 100_000, 9][k % 5]!;
+    s.pair.a.write(all.subarray(at, at + n));
+    at += n;
+  }
+  const done = await s.next('complete');
+  assert.equal(done.type, 'complete');
+  const [meta] = await store.list();
+  assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'big')), big);
+  assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'small')), small);
 });
