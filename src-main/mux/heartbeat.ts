@@ -10,8 +10,8 @@
  *
  * An idle link's heartbeat is one side's (ADR 0062): a side whose peer sent a PING since its own last
  * beat skips its PING (the peer's PINGs and its PONGs already show each side the other lives), except
- * once every RTT_REFRESH_BEATS beats to keep its own RTT current. Two new sides settle within a beat on
- * one of them pinging: two TLS records each way every interval instead of four. The dead-link check
+ * once every RTT_REFRESH_BEATS beats to keep its own RTT current. Two new sides end up taking turns: about
+ * one PING and one PONG per interval between them instead of two of each. The dead-link check
  * rides on the beats too; its own timer is armed only when the silence could reach `deadAfterMs`
  * before the next beat.
  */
