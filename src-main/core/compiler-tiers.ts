@@ -3,8 +3,9 @@
  * long-running process has started (ADR 0062). Loading and initialising the agent's ~430 modules runs
  * much code a few hundred times, enough for V8 to compile some of it with TurboFan on its background
  * threads: the optimized code of functions that never run again once the process serves, and the malloc
- * arenas of the threads that compiled it, stayed for the life of the process (an idle agent held
- * ~3–5 MB more, a relay ~5–10 MB; docs/performance.md, "Footprint").
+ * arenas of the threads that compiled it, stayed for the life of the process (with this hold and
+ * ADR 0062's other changes an idle agent held ~5 MB less and a relay ~3–6 MB less in `npm run
+ * bench:footprint`; docs/performance.md, "Footprint").
  *
  * So they are off from the start (set at run time, before the process's modules load) and come on when
  * the entry point of a long-running process (`clawbridge agent`, `clawbridge relay`, the window's agent
