@@ -252,8 +252,8 @@ export class PeerLinkSet {
         this.deps.log.debug({ peer: entry.record.name, path }, `link attempt failed: ${message}`);
         // The peer's state line says why (peer-state.ts). A peer that is switched off fails the same
         // way every 30 s per path: with 90 of them, telling every listener (status events,
-        // introductions, messages, files, each looking over all peers) each time was most of an idle
-        // agent's CPU (ADR 0062).
+        // introductions, messages, files, each looking over all peers) each time was about a third of an
+        // idle agent's CPU (ADR 0062).
         if (!repeated) this.deps.notices.changed();
       },
     });
