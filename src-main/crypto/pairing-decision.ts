@@ -11,7 +11,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { CONTROL_CHARS } from '../core/names.js';
-import { PAIR_PROTOCOL_NAME, PAIR_SESSION_KEY_BYTES, type PairingRole } from './pairing.js';
+import { PAIR_PROTOCOL_NAME, PAIR_SESSION_KEY_BYTES, type PairingRole } from './pairing-names.js';
 import {
   abortError,
   AbortReason,

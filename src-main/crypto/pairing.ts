@@ -38,11 +38,7 @@ import {
   type PairMessage,
 } from './pairing-messages.js';
 import { fingerprintOfCert } from './signature.js';
-
-/** Protocol label: CI, the HKDF salt and every HKDF label start with it. */
-export const PAIR_PROTOCOL_NAME = 'clawbridge pair v1';
-/** Size of the session key handed to the caller, in bytes. */
-export const PAIR_SESSION_KEY_BYTES = 32;
+import { PAIR_PROTOCOL_NAME, PAIR_SESSION_KEY_BYTES } from './pairing-names.js';
 
 const utf8 = new TextEncoder();
 
@@ -72,9 +68,6 @@ export interface PairingResult {
   /** 32 bytes derived from ISK, equal on both sides; keys sealDecision/openDecision. */
   sessionKey: Uint8Array;
 }
-
-/** Which side of a pairing. */
-export type PairingRole = 'issuer' | 'joiner';
 
 /** CI = prefix_free_cat("clawbridge pair v1", tag): binds the run to this protocol and rendezvous. */
 export function pairingCi(tag: string): Uint8Array {
