@@ -8,7 +8,8 @@
  *
  * Two builds because Rollup writes one format per build: the main side is ES modules (package.json
  * "type": "module"), the preload must be one CommonJS file that requires only 'electron' (a sandboxed
- * preload can load nothing else). The CLI is not part of the app and keeps tsc's dist/src-main/.
+ * preload can load nothing else). The CLI is not part of the app: scripts/vite-cli.config.ts bundles it
+ * the same way into dist/cli/bundle/ (ADR 0064).
  */
 import { existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -46,7 +47,7 @@ export const PRELOAD_ENTRY = 'src-main/electron/preload.cts';
  */
 export const RUNTIME_EXTERNALS: readonly string[] = ['electron', 'node-pty', 'bufferutil', 'utf-8-validate'];
 
-const builtins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+export const builtins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 /**
  * The bundles are ES modules, but the CommonJS dependencies inlined into them keep a few `require()`
@@ -54,7 +55,7 @@ const builtins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
  * are loaded inside try/catch) and node-gyp-build's. A module-scoped `require` resolves those from the
  * bundle's folder, i.e. the app's node_modules, instead of failing as an undefined global.
  */
-const REQUIRE_SHIM =
+export const REQUIRE_SHIM =
   "import { createRequire as __cbCreateRequire } from 'node:module';\nconst require = __cbCreateRequire(import.meta.url);";
 
 function mainSideInput(): Record<string, string> {

@@ -39,11 +39,6 @@ const program = new Command('clawbridge')
   .configureOutput(commanderOutput)
   .exitOverride();
 
-const args = homeAfterCommand(process.argv.slice(2));
-// Only the modules this command line needs (command-modules.ts): a client command starts fast.
-await registerCommandsFor(program, args);
-pointUsageErrorsAtOwnHelp(program);
-
 /** A usage error in `clawbridge peers add` points at `clawbridge peers add --help`, not the top-level help. */
 function pointUsageErrorsAtOwnHelp(cmd: CommandType, path: string[] = []): void {
   for (const sub of cmd.commands) {
@@ -56,22 +51,31 @@ function pointUsageErrorsAtOwnHelp(cmd: CommandType, path: string[] = []): void 
   }
 }
 
-try {
-  await program.parseAsync([process.argv[0]!, process.argv[1]!, ...args]);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    // Help and the version are written just before: a write that failed (a full disk) must be seen.
-    exitAfterOutput(err.exitCode);
-  } else {
-    // A script asked for JSON: it gets the error as data on stdout, as the window does (the line below
-    // still goes to stderr, for the person watching).
-    if (jsonArgument(args)) printErrorJson(errorJson(err));
-    // Errors may quote what another node sent (a refusal reason): never let it drive the terminal.
-    // A hint's command for this node gets the --home this command was given, so it works as pasted.
-    const line = lineWithHint(inFlagTerms(errorMessage(err)), hintOf(err), homeArgument(args));
-    printNote(line);
-    if (process.env.CLAWBRIDGE_DEBUG) printBlockToStderr(inspect(err));
-    // Once the JSON and the line are out (a pipe may take them asynchronously).
-    exitAfterOutput(1);
+// No top-level await here: bundled (scripts/vite-cli.config.ts), the command modules loaded below share
+// chunks with this entry, and an entry still suspended in a top-level await cannot be imported by them.
+void main(homeAfterCommand(process.argv.slice(2)));
+
+async function main(args: string[]): Promise<void> {
+  try {
+    // Only the modules this command line needs (command-modules.ts): a client command starts fast.
+    await registerCommandsFor(program, args);
+    pointUsageErrorsAtOwnHelp(program);
+    await program.parseAsync([process.argv[0]!, process.argv[1]!, ...args]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and the version are written just before: a write that failed (a full disk) must be seen.
+      exitAfterOutput(err.exitCode);
+    } else {
+      // A script asked for JSON: it gets the error as data on stdout, as the window does (the line below
+      // still goes to stderr, for the person watching).
+      if (jsonArgument(args)) printErrorJson(errorJson(err));
+      // Errors may quote what another node sent (a refusal reason): never let it drive the terminal.
+      // A hint's command for this node gets the --home this command was given, so it works as pasted.
+      const line = lineWithHint(inFlagTerms(errorMessage(err)), hintOf(err), homeArgument(args));
+      printNote(line);
+      if (process.env.CLAWBRIDGE_DEBUG) printBlockToStderr(inspect(err));
+      // Once the JSON and the line are out (a pipe may take them asynchronously).
+      exitAfterOutput(1);
+    }
   }
 }

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { offerPipeProof } from '../../home/pipe-proof.js';
@@ -41,13 +42,15 @@ export function sessionHostSocketPath(controlSocket: string): string {
 }
 
 /**
- * The host's entry for code at `self` (this module's file): host-main.js beside host-client.js
- * (tsc's dist/, the CLI), or host-main.ts run through tsx from the sources. Pure.
+ * The host's entry for code at `self` (this module's file): host-main.js in the same folder, whether
+ * that is tsc's dist/ (beside host-client.js) or the CLI's bundle (dist/cli/bundle/, where this code
+ * sits in a chunk and `host-main` is an entry: scripts/vite-cli.config.ts), or host-main.ts run through
+ * tsx from the sources. Pure.
  */
 export function hostEntry(self: string): { file: string; execArgv: string[] } {
   const fromSource = self.endsWith('.ts');
   return {
-    file: self.replace(/host-client\.(ts|js)$/, fromSource ? 'host-main.ts' : 'host-main.js'),
+    file: join(dirname(self), fromSource ? 'host-main.ts' : 'host-main.js'),
     execArgv: fromSource ? ['--import', 'tsx'] : [],
   };
 }

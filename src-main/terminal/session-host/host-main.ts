@@ -17,4 +17,11 @@ const log = pino({ level: 'info', base: { part: 'session-host', pid: process.pid
 // A broken pipe or a signal from the agent's terminal must not end the shells this process keeps.
 process.on('SIGHUP', () => undefined);
 process.on('SIGINT', () => undefined);
-await runSessionHost({ socketPath, keyFile: process.argv[3], log, exit: (code) => process.exit(code) });
+// Not awaited at the top level: bundled (scripts/vite-cli.config.ts), this entry shares chunks with code
+// loaded later, which could not import an entry still suspended in a top-level await.
+runSessionHost({ socketPath, keyFile: process.argv[3], log, exit: (code) => process.exit(code) }).catch(
+  (err: unknown) => {
+    log.fatal({ err }, 'the session host failed');
+    process.exit(1);
+  },
+);

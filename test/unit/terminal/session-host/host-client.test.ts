@@ -14,7 +14,7 @@ test('the session host socket sits beside the control socket, never with a longe
   }
 });
 
-test('the host entry: beside tsc output, or from the sources through tsx', () => {
+test("the host entry: beside tsc output, from the sources through tsx, or the CLI bundle's own", () => {
   assert.deepEqual(hostEntry('/app/dist/src-main/terminal/session-host/host-client.js'), {
     file: '/app/dist/src-main/terminal/session-host/host-main.js',
     execArgv: [],
@@ -22,5 +22,10 @@ test('the host entry: beside tsc output, or from the sources through tsx', () =>
   assert.deepEqual(hostEntry('/repo/src-main/terminal/session-host/host-client.ts'), {
     file: '/repo/src-main/terminal/session-host/host-main.ts',
     execArgv: ['--import', 'tsx'],
+  });
+  // Bundled, this code sits in a chunk (or the entry) of dist/cli/bundle/, beside the host's entry.
+  assert.deepEqual(hostEntry('/app/dist/cli/bundle/clawbridge.js'), {
+    file: '/app/dist/cli/bundle/host-main.js',
+    execArgv: [],
   });
 });

@@ -1,0 +1,80 @@
+/**
+ * Bundles the CLI (`clawbridge`, and with it the agent and the relay it runs) the way
+ * vite-desktop.config.ts bundles the app's Node side (ADR 0010, ADR 0064): every pure-JavaScript
+ * dependency inlined, the native addons and Node's built-ins left to load at run time.
+ *
+ *   vite build -c scripts/vite-cli.config.ts   → dist/cli/bundle/{clawbridge,host-main}.js + chunks
+ *
+ * Why: the CLI is started for every command a person or a script types, and tsc's dist/src-main/ made
+ * each start load ~450 modules one file at a time (an agent's start cost ~0.85 s of CPU, `id` ~0.3 s).
+ * The modules a command loads lazily (cli/command-modules.ts) stay lazy: each dynamic import is a chunk.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
+import { builtins, REQUIRE_SHIM, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Three levels deep like the app's bundle folder, for the same reason: static-files.ts finds the
+ * renderer at `../../../dist/renderer/` from its own file, which holds from here too.
+ */
+export const CLI_OUT_DIR = 'dist/cli/bundle';
+
+/**
+ * The entries, by output name. `bin/clawbridge.js` imports `clawbridge.js`; the CLI agent starts the
+ * terminal session host from `host-main.js` in the folder of its own code (host-client.ts hostEntry),
+ * as it does in tsc's dist/src-main/.
+ */
+export const CLI_ENTRIES: Readonly<Record<string, string>> = {
+  clawbridge: 'src-main/cli/main.ts',
+  'host-main': 'src-main/terminal/session-host/host-main.ts',
+};
+
+function input(): Record<string, string> {
+  const entries: Record<string, string> = {};
+  for (const [name, source] of Object.entries(CLI_ENTRIES)) {
+    // A renamed or moved entry must fail the build, not leave the CLI without it.
+    if (!existsSync(new URL(`../${source}`, import.meta.url))) {
+      throw new Error(`vite-cli: entry ${name} has no source at ${source}`);
+    }
+    entries[name] = `${root}${source}`;
+  }
+  return entries;
+}
+
+export default defineConfig({
+  root,
+  publicDir: false,
+  envDir: false,
+  esbuild: { target: 'node20' },
+  ssr: { target: 'node', noExternal: true, external: [...RUNTIME_EXTERNALS] },
+  build: {
+    ssr: true,
+    outDir: CLI_OUT_DIR,
+    // Written over in place, as tsc writes dist/src-main/: an agent that is running while its folder is
+    // rebuilt still finds the chunks it imports lazily (names carry no hash, so they stay put).
+    emptyOutDir: false,
+    // package.json "engines": Node 20.19 or later.
+    target: 'node20',
+    // Stack traces in bug reports stay readable.
+    minify: false,
+    sourcemap: false,
+    reportCompressedSize: false,
+    copyPublicDir: false,
+    rollupOptions: {
+      onwarn: dropDependencyAnnotationWarnings,
+      input: input(),
+      external: [...builtins, ...RUNTIME_EXTERNALS, /^electron\//],
+      output: {
+        format: 'es',
+        entryFileNames: '[name].js',
+        // Beside the entries, so every chunk's import.meta.url has the depth CLI_OUT_DIR promises.
+        chunkFileNames: '[name].js',
+        banner: REQUIRE_SHIM,
+      },
+    },
+  },
+});
