@@ -64,7 +64,7 @@ const SETTINGS_TEMP_STALE_MS = 60_000;
  */
 export function removeStaleSettingsTempFiles(home: string, now = Date.now()): string[] {
   return [
-    ...removeStaleTempFiles(home, ['config.json']),
+    ...removeStaleTempFiles(home, ['config.json', 'members.json']),
     ...removeWhere(
       home,
       (entry, path) =>

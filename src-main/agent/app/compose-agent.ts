@@ -21,6 +21,7 @@ import { Approvals } from '../pairing/approvals.js';
 import { LocalNetwork } from '../links/local-network.js';
 import type { NodeState } from '../state/node-state.js';
 import { Observations } from '../state/observations.js';
+import { MemberLog } from '../state/member-log.js';
 import { registerHopServices } from '../../routes/hop-service.js';
 import { Notices } from '../state/notices.js';
 import { startOwnRelay } from '../relays/own-relay.js';
@@ -50,6 +51,8 @@ export interface ComposeAgentDeps {
   audit?: AuditSink;
   /** What the node observes about its peers (run-agent.ts: kept in the home); in memory when absent. */
   observations?: Observations;
+  /** The signed membership records this node keeps (run-agent.ts: members.json); in memory when absent. */
+  members?: MemberLog;
 }
 
 /**
@@ -83,6 +86,8 @@ export interface Agent {
   readonly services: ServiceRegistry;
   /** The live connections this node carries. */
   readonly connections: ConnectionTable;
+  /** The signed membership records this node keeps (members.json, ADR 0065). */
+  readonly members: MemberLog;
   /** The owner's devices introducing each other, and removals that reach them all (ADR 0056). */
   readonly introductions: Introductions;
   /** What this node opens on its peers, listed and ended with its peer. */
@@ -107,6 +112,7 @@ export function composeAgent({
   notices = new Notices(log),
   audit,
   observations = new Observations(),
+  members = new MemberLog(),
 }: ComposeAgentDeps): Agent {
   const relays = new Relays({
     identity,
@@ -198,6 +204,7 @@ export function composeAgent({
     identity,
     log,
     state,
+    members,
     services,
     peers: {
       peerEntries: () => links.peerEntries(),
@@ -235,6 +242,8 @@ export function composeAgent({
     { name: 'observations', stop: () => observations.flush() },
     { name: 'audit hooks', stop: stopAudit },
     { name: 'code requests', start: () => approvals.dropOrphanedCodeRequests() },
+    // Before anything listens: a peer an old config.json lists that a kept removal says is gone.
+    { name: 'kept removals', start: () => void introductions.applyKeptRemovals() },
     {
       name: 'settings read at start',
       start: () => {
@@ -293,6 +302,7 @@ export function composeAgent({
     services,
     connections,
     opened,
+    members,
     introductions,
     get startedWith() {
       return startedWith;

@@ -13,6 +13,7 @@ import {
 } from '../../api/control-server.js';
 import type { WebUiServer } from '../../api/web-ui/server.js';
 import { Observations, observationsFile } from '../state/observations.js';
+import { MemberLog, memberLogFile, moveLegacyMembers } from '../state/member-log.js';
 import { composeAgent, type Agent } from './compose-agent.js';
 import { createApiHandler } from './agent-api.js';
 import { webUiPart } from './web-ui-part.js';
@@ -103,6 +104,16 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const claim = await claimControlSocket(socketPath, opts.home);
   const cleaned = removeStaleSettingsTempFiles(opts.home);
   if (cleaned.length > 0) logger.info({ files: cleaned }, 'removed settings temp files a crash left');
+  let members: MemberLog;
+  try {
+    // The records this node keeps, apart from config.json (ADR 0065); an older config.json's move here.
+    members = new MemberLog(memberLogFile(opts.home, (line) => logger.warn(line)));
+    const moved = moveLegacyMembers(state, members);
+    if (moved > 0) logger.info(`moved ${moved} membership records from ${state.path} to ${members.path}`);
+  } catch (err) {
+    await claim.close();
+    throw err;
+  }
   const before = state.get();
   const overridden = opts.overrides !== undefined && Object.keys(opts.overrides).length > 0;
   let applied = false;
@@ -111,7 +122,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
       state.setOptions(opts.overrides ?? {});
       applied = true;
     }
-    return await startAgent(opts, identity, state, logger, claim);
+    return await startAgent(opts, identity, state, members, logger, claim);
   } catch (err) {
     // A flag this start could not use (an address it cannot listen on) is not kept for the next one.
     // (A save that failed changed nothing: then there is nothing to restore.)
@@ -131,6 +142,7 @@ async function startAgent(
   opts: RunAgentOptions,
   identity: Identity,
   state: NodeState,
+  members: MemberLog,
   logger: Logger,
   claim: ClaimedControlSocket,
 ): Promise<RunningAgent> {
@@ -156,7 +168,7 @@ async function startAgent(
     onProblem: (message) => notices.notice({ kind: 'audit', message }),
   });
   const observations = new Observations(observationsFile(opts.home, (line) => logger.warn(line)));
-  const agent = composeAgent({ identity, state, logger, notices, audit, observations });
+  const agent = composeAgent({ identity, state, logger, notices, audit, observations, members });
   const { links } = agent;
   // Notices said while starting (a saved forward's port is taken) come before anyone can listen for
   // them: they are said once the agent runs.

@@ -32,10 +32,12 @@ import {
   introduce,
   planMembership,
   removal,
+  withRecord,
   type IntroKnowledge,
   type MembershipEvent,
 } from '../state/membership.js';
 import type { NodeState } from '../state/node-state.js';
+import type { MemberLog } from '../state/member-log.js';
 import type { PeerRecord } from '../state/settings.js';
 
 /**
@@ -73,8 +75,20 @@ export interface IntroductionsDeps {
   log: Pick<Logger, 'info' | 'warn' | 'debug'>;
   state: Pick<
     NodeState,
-    'get' | 'peer' | 'peers' | 'setMine' | 'revokeMember' | 'applyMembership' | 'removePeer' | 'subscribe'
+    | 'get'
+    | 'peer'
+    | 'peers'
+    | 'pending'
+    | 'isBlocked'
+    | 'path'
+    | 'setMine'
+    | 'applyMembership'
+    | 'removePeer'
+    | 'block'
+    | 'subscribe'
   >;
+  /** The signed records this node keeps (member-log.ts): written before the state they go with. */
+  members: Pick<MemberLog, 'records' | 'entries' | 'replace' | 'subscribe' | 'path'>;
   services: Pick<ServiceRegistry, 'register'>;
   peers: Pick<PeerDirectory, 'peerEntries'> &
     Pick<PeerStreams, 'openStream'> &
@@ -158,8 +172,8 @@ export class Introductions {
   start(): void {
     this.disposers.push(
       this.deps.peers.onChanged(() => this.check()),
+      this.deps.members.subscribe(() => this.markAllDirty()),
       this.deps.state.subscribe((change) => {
-        if (change.kind === 'option' && change.id === 'members') this.markAllDirty();
         // A device marked mine (here or by an introduction) exchanges at once.
         if (change.kind === 'peer' && change.after?.mine === true && change.before?.mine !== true) {
           this.dirty.add(change.id);
@@ -181,24 +195,59 @@ export class Introductions {
   }
 
   /**
+   * Brings config.json in line with the removals kept here, at start and before anything listens
+   * (ADR 0065): a peer that config.json lists though a removal of it was kept after it was added (an
+   * old config.json put back, or a crash between the two writes of a removal) is removed and blocked,
+   * with a log line and an audit event; a removed node config.json does not know at all is blocked.
+   * A peer added after the removal was kept (the owner paired it again here) stays.
+   * @returns the fingerprints removed or blocked
+   */
+  applyKeptRemovals(): string[] {
+    const { state, identity, members, log } = this.deps;
+    const done: string[] = [];
+    for (const { record, keptAt } of members.entries()) {
+      const fp = record.subject;
+      if (record.kind !== 'remove' || fp === identity.fingerprint || keptAt === undefined) continue;
+      const peer = state.peer(fp);
+      if (peer) {
+        if (Date.parse(peer.addedAt) >= Date.parse(keptAt)) continue;
+        state.removePeer(fp, new Date(this.now()));
+        const byName = this.nameOf(record.by);
+        log.info(
+          { peer: peer.name },
+          `${peer.name} (${fp.slice(0, 8)}) removed at start: ${state.path} lists it, but its removal from the owner's devices by ${byName} is kept here (${members.path})`,
+        );
+        this.recordAudit('removed', peer, record.by, byName, ', kept here; removed at start');
+        done.push(fp);
+      } else if (!state.isBlocked(fp) && !state.pending().some((p) => p.fingerprint === fp)) {
+        state.block(fp, new Date(this.now()));
+        done.push(fp);
+      }
+    }
+    return done;
+  }
+
+  private nameOf(fp: string): string {
+    return fp === this.deps.identity.fingerprint
+      ? this.selfName()
+      : (this.deps.state.peer(fp)?.name ?? fp.slice(0, 8));
+  }
+
+  /**
    * Marks a peer as one of the owner's devices, or not (the owner's decision, here): marking it signs
    * this node's introduction of it, which its other devices accept from this one.
    */
   markMine(fingerprint: string, on: boolean): PeerRecord {
-    const { state, identity } = this.deps;
+    const { state, identity, members } = this.deps;
     const peer = state.peer(fingerprint);
     if (!peer) throw new ClawError('PEER_NOT_FOUND', `no peer ${fingerprint.slice(0, 8)}`);
     if (peer.mine === on) return peer;
-    const record = on
-      ? introduce(
-          identity,
-          state.get().members,
-          peer,
-          this.deps.knownAbout(fingerprint),
-          new Date(this.now()),
-        )
-      : undefined;
-    const after = state.setMine(fingerprint, on, record);
+    if (on) {
+      const kept = members.records();
+      const record = introduce(identity, kept, peer, this.deps.knownAbout(fingerprint), new Date(this.now()));
+      members.replace(withRecord(kept, record));
+    }
+    const after = state.setMine(fingerprint, on);
     this.recordAudit(on ? 'marked' : 'unmarked', after, identity.fingerprint);
     if (!on) this.setTheyMark(fingerprint, undefined);
     this.deps.log.info(
@@ -213,14 +262,17 @@ export class Introductions {
    * @returns whether the removal goes to the other devices
    */
   revoke(fingerprint: string): boolean {
-    const { state, identity } = this.deps;
+    const { state, identity, members } = this.deps;
     const peer = state.peer(fingerprint);
     if (!peer?.mine) {
       state.removePeer(fingerprint);
       return false;
     }
-    const record = removal(identity, state.get().members, fingerprint, new Date(this.now()));
-    state.revokeMember(fingerprint, record);
+    const kept = members.records();
+    const record = removal(identity, kept, fingerprint, new Date(this.now()));
+    // The record first (ADR 0065): a crash before the peer goes is finished by the next start.
+    members.replace(withRecord(kept, record));
+    state.removePeer(fingerprint, new Date(this.now()));
     this.recordAudit('removed', peer, identity.fingerprint);
     this.deps.log.info(`${peer.name} removed from the owner's devices here; the removal goes to the others`);
     return true;
@@ -259,7 +311,7 @@ export class Introductions {
 
   /** The records `to` gets from this node: all it keeps but those about `to` itself. */
   private recordsFor(to: string): MemberRecord[] {
-    return this.deps.state.get().members.filter((r) => r.subject !== to);
+    return this.deps.members.records().filter((r) => r.subject !== to);
   }
 
   private async exchange(entry: PeerEntry, link: LinkKey): Promise<void> {
@@ -367,7 +419,13 @@ export class Introductions {
     // Checked again: the peer may have been unmarked or removed while its records came.
     const sender = state.peer(from);
     if (sender?.mine !== true) return;
-    const result = planMembership(state.get(), identity.fingerprint, from, records, new Date(this.now()));
+    const result = planMembership(
+      { ...state.get(), members: this.deps.members.records() },
+      identity.fingerprint,
+      from,
+      records,
+      new Date(this.now()),
+    );
     if ('refused' in result) return this.refuse(sender.name, result.refused);
     const { plan } = result;
     const now = this.now();
@@ -390,6 +448,8 @@ export class Introductions {
       added: plan.added.map((a) => ({ ...a, byName: byName(a.by) })),
       removed: plan.removed.map((r) => ({ ...r, byName: byName(r.by) })),
     };
+    // The records first (ADR 0065): a removal kept and not yet applied is applied at the next start.
+    this.deps.members.replace(plan.members);
     state.applyMembership(plan);
     this.addedBy.set(from, [...recent, ...plan.added.map(() => now)]);
     // Whose list it came in: the signer may be a device this node had not met (ADR 0058).

@@ -65,6 +65,11 @@ export interface MembershipPlan {
 
 export type MembershipResult = { refused: string } | { plan: MembershipPlan };
 
+/** What an exchange is decided against: the owner's lists (config.json) and the kept records (member-log.ts). */
+export type MembershipState = Pick<Settings, 'peers' | 'blocked' | 'mineAllow'> & {
+  members: readonly MemberRecord[];
+};
+
 const short = (fp: string) => fp.slice(0, 8);
 
 /** The local name for an introduced device: its name in normal form, with a fingerprint suffix on a look-alike. */
@@ -79,7 +84,7 @@ export function introducedName(peers: readonly PeerRecord[], wanted: string, fin
  * plan's lists in one write, or nothing when refused.
  */
 export function planMembership(
-  settings: Pick<Settings, 'peers' | 'blocked' | 'members' | 'mineAllow'>,
+  settings: MembershipState,
   self: string,
   from: string,
   records: readonly MemberRecord[],

@@ -18,8 +18,7 @@ import { peerNameClash } from './peer-names.js';
 import { routeProblem } from '../../core/routes.js';
 import { SettingsFile } from './settings-file.js';
 import { diffSettings, type StateChange } from './state-changes.js';
-import { withRecord, type MembershipPlan } from './membership.js';
-import type { MemberRecord } from '../../protocol/member-records.js';
+import type { MembershipPlan } from './membership.js';
 import type {
   ForwardRecord,
   PeerRecord,
@@ -150,10 +149,10 @@ export class NodeState implements NodeStateReader {
   }
 
   /**
-   * Marks a peer as one of the owner's devices or not (ADR 0056); `record`, this node's signed
-   * introduction of it, joins the membership log in the same write.
+   * Marks a peer as one of the owner's devices or not (ADR 0056). The signed introduction that goes
+   * with it is kept by the member log (member-log.ts), saved before this.
    */
-  setMine(fingerprint: string, on: boolean, record?: MemberRecord): PeerRecord {
+  setMine(fingerprint: string, on: boolean): PeerRecord {
     this.requirePeer(fingerprint);
     this.commit((s) => ({
       ...s,
@@ -162,31 +161,28 @@ export class NodeState implements NodeStateReader {
         const { mine: _was, ...rest } = p;
         return on ? { ...rest, mine: true } : rest;
       }),
-      members: record ? withRecord(s.members, record) : s.members,
     }));
     return this.peer(fingerprint)!;
   }
 
-  /** Removes one of the owner's devices here and keeps this node's signed removal of it, in one write. */
-  revokeMember(fingerprint: string, record: MemberRecord, at = new Date()): void {
-    this.commit((s) => ({
-      ...s,
-      peers: without(s.peers, fingerprint),
-      blocked: blockedWith(s.blocked, fingerprint, at),
-      members: withRecord(s.members, record),
-    }));
-  }
-
-  /** Saves what a membership exchange decided (membership.ts planMembership): all of it, or nothing. */
-  applyMembership(plan: Pick<MembershipPlan, 'peers' | 'blocked' | 'members'>): void {
+  /**
+   * Saves the peers and blocked nodes a membership exchange decided (membership.ts planMembership),
+   * in one write; its records are kept by the member log, saved before this (ADR 0065).
+   */
+  applyMembership(plan: Pick<MembershipPlan, 'peers' | 'blocked'>): void {
     const added = new Set(plan.peers.map((p) => p.fingerprint));
     this.commit((s) => ({
       ...s,
       peers: plan.peers,
       blocked: plan.blocked.slice(-MAX_BLOCKED),
-      members: plan.members,
       pending: s.pending.filter((p) => !added.has(p.fingerprint)),
     }));
+  }
+
+  /** Drops the membership records an older release kept in config.json, once member-log.ts has them. */
+  dropLegacyMembers(): void {
+    if (this.get().members === undefined) return;
+    this.commit(({ members: _moved, ...rest }) => rest);
   }
 
   /**

@@ -293,10 +293,11 @@ export const settingsSchema = z
      */
     mineAllow: z.array(z.enum(PERMISSIONS)).default(DEFAULT_ALLOW),
     /**
-     * The signed membership records this node keeps (protocol/member-records.ts): the winning
-     * introduction or removal of each of the owner's devices, passed on to the others.
+     * Signed membership records as releases before ADR 0065 kept them here. Read only: start moves
+     * them to members.json (agent/state/member-log.ts moveLegacyMembers) and drops them from this
+     * file; nothing writes them here any more.
      */
-    members: z.array(memberRecordSchema).max(MAX_MEMBER_RECORDS).default([]),
+    members: z.array(memberRecordSchema).max(MAX_MEMBER_RECORDS).optional(),
   })
   .superRefine((s, ctx) => {
     // Peers and forwards are found by name (and peers by fingerprint): a second one under the same key

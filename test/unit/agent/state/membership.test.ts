@@ -12,7 +12,7 @@ import {
   removal,
   type MembershipPlan,
 } from '../../../../src-main/agent/state/membership.js';
-import type { PeerRecord, Settings } from '../../../../src-main/agent/state/settings.js';
+import type { PeerRecord } from '../../../../src-main/agent/state/settings.js';
 import type { MemberRecord } from '../../../../src-main/protocol/member-records.js';
 import { testIdentity } from '../../../helpers/identities.js';
 
@@ -30,7 +30,7 @@ function peer(fingerprint: string, name: string, mine = true): PeerRecord {
   };
 }
 
-type State = Pick<Settings, 'peers' | 'blocked' | 'members' | 'mineAllow'>;
+type State = Parameters<typeof planMembership>[0];
 
 function state(peers: PeerRecord[], more: Partial<State> = {}): State {
   return { peers, blocked: [], members: [], mineAllow: ['terminal', 'forward', 'message'], ...more };

@@ -1,0 +1,184 @@
+/**
+ * A removal of one of the owner's devices outlives an old config.json (issue 57 must-be-true 3, ADR
+ * 0065), with real agents on loopback: b keeps the signed removal of d in members.json, so b started
+ * again with the config.json of before the removal (which still lists d, marked mine) removes d at
+ * start, before it listens: d's dial is refused from the first, and d is never a peer or a link on b,
+ * not even for the moment it would take a or c to pass the removal on again.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { PeerInfo } from '../../src-main/api/contract.js';
+import { ok, online, type LoopbackNode } from '../helpers/loopback-nodes.js';
+import {
+  agentCall,
+  cliJson,
+  startProcess,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+  nodeId,
+} from '../helpers/processes.js';
+
+after(stopAll);
+
+/** The bounded wait the issue names for a removal to reach every device. */
+const WITHIN_MS = 10_000;
+
+interface Node extends LoopbackNode {
+  proc: Proc;
+  args: string[];
+}
+
+function agentArgs(home: string, name: string, listen: string): string[] {
+  return ['agent', '--home', home, '--name', name, '--no-ui', '--listen', listen];
+}
+
+async function startNode(name: string): Promise<Node> {
+  const home = tempHome(`kept-${name}`);
+  const args = agentArgs(home, name, '127.0.0.1:0');
+  const proc = startProcess(args, { CLAWBRIDGE_LOG: 'info' });
+  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
+  const { fingerprint } = await nodeId(home);
+  const status = await waitFor(
+    `${name} up`,
+    async () => {
+      const s = await agentCall(home, 'status', {});
+      return typeof s.listen === 'string' && s;
+    },
+    15_000,
+  );
+  return { name, home, fingerprint, address: status.listen ?? '', proc, args };
+}
+
+async function pairMine(at: LoopbackNode, peer: LoopbackNode): Promise<void> {
+  await ok([
+    'peers',
+    'add',
+    peer.fingerprint,
+    '--name',
+    peer.name,
+    '--address',
+    peer.address,
+    '--mine',
+    '--home',
+    at.home,
+  ]);
+  await ok([
+    'peers',
+    'add',
+    at.fingerprint,
+    '--name',
+    at.name,
+    '--address',
+    at.address,
+    '--mine',
+    '--home',
+    peer.home,
+  ]);
+  await online(at, peer.name);
+}
+
+async function peers(node: LoopbackNode): Promise<PeerInfo[]> {
+  return agentCall(node.home, 'peers.list', {});
+}
+
+test('b started again with its config.json of before `peers rm d` on c: d is refused from its first dial and never appears on b', async () => {
+  const [b, c, d] = await Promise.all([startNode('b'), startNode('c'), startNode('d')]);
+  await pairMine(b, c);
+  await pairMine(c, d);
+  // d reaches b through c's introduction, and b links to it.
+  await waitFor(
+    'd introduced to b and linked',
+    async () => (await peers(b)).find((p) => p.fingerprint === d.fingerprint && p.state === 'online'),
+    WITHIN_MS,
+  );
+  const before = join(mkdtempSync(join(tmpdir(), 'cb-kept-old-')), 'config.json');
+  copyFileSync(join(b.home, 'config.json'), before);
+  await ok(['peers', 'rm', 'd', '--home', c.home]);
+  await waitFor(
+    'd gone from b',
+    async () => !(await peers(b)).some((p) => p.fingerprint === d.fingerprint),
+    WITHIN_MS,
+  );
+
+  // b and d stop; b comes back with the old config.json (d a peer marked mine there), on its old port.
+  await Promise.all([b.proc.stop(), d.proc.stop()]);
+  copyFileSync(before, join(b.home, 'config.json'));
+  const restartedAt = Date.now();
+  const restart = startProcess(agentArgs(b.home, 'b', b.address), { CLAWBRIDGE_LOG: 'info' });
+  await restart.waitForLine(/agent b running/, 30_000);
+  // From b's first answer on, before d dials: d must never be a peer of b, nor a connection.
+  const seen: string[] = [];
+  let polling = true;
+  const look = async () => {
+    const [list, conns] = await Promise.all([
+      peers(b),
+      agentCall(b.home, 'connections.list', {}) as Promise<unknown>,
+    ]);
+    const p = list.find((x) => x.fingerprint === d.fingerprint);
+    if (p) seen.push(`peers: d ${p.state}`);
+    if (JSON.stringify(conns).includes(d.fingerprint)) seen.push('connections: d');
+  };
+  await look(); // b's first answer, before d runs again
+  const poll = (async () => {
+    for (let i = 0; polling && i < 10_000; i++) {
+      await look().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  try {
+    // d starts again and dials b at its address (the one c introduced): b refuses it.
+    const dAgain = startProcess(d.args, { CLAWBRIDGE_LOG: 'info' });
+    await dAgain.waitForLine(/agent d running/, 30_000);
+    await waitFor(
+      'b refusing d’s link after its restart',
+      async () => {
+        const { events } = await agentCall(b.home, 'audit.list', {});
+        return events.some(
+          (e) =>
+            e.kind === 'refused' &&
+            e.peer?.fingerprint === d.fingerprint &&
+            e.service === 'link' &&
+            Date.parse(e.time) >= restartedAt,
+        );
+      },
+      30_000,
+    );
+    await waitFor(
+      'd seeing b refuse it',
+      async () => (await peers(d)).find((p) => p.fingerprint === b.fingerprint)?.state === 'refused',
+      30_000,
+    );
+  } finally {
+    polling = false;
+    await poll;
+  }
+  assert.deepEqual(seen, [], 'd appeared on b');
+  assert.doesNotMatch(restart.stderr(), /"peer":"d"[^\n]*"msg":"link up"/, 'b had a link with d');
+  // Removed at start, with a log line and an audit event saying why.
+  assert.match(restart.stderr(), /d \([0-9a-f]{8}\) removed at start/);
+  const { events } = await agentCall(b.home, 'audit.list', {});
+  assert.ok(
+    events.some(
+      (e) =>
+        e.kind === 'member' &&
+        e.change === 'removed' &&
+        e.peer?.fingerprint === d.fingerprint &&
+        /removed at start/.test(e.what ?? ''),
+    ),
+    'an audit event: d removed at start',
+  );
+  // The old config.json's records went to members.json; config.json no longer carries them.
+  const config = JSON.parse(readFileSync(join(b.home, 'config.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(config.members, undefined, 'config.json still carries membership records');
+  const kept = JSON.parse(readFileSync(join(b.home, 'members.json'), 'utf8')) as {
+    records: { record: { subject: string; kind: string } }[];
+  };
+  assert.ok(kept.records.some((k) => k.record.subject === d.fingerprint && k.record.kind === 'remove'));
+  await online(b, 'c');
+  assert.ok(!(await peers(b)).some((p) => p.fingerprint === d.fingerprint), 'd came back on b');
+});
