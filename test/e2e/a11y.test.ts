@@ -34,6 +34,7 @@ import {
   tempHome,
   waitFor,
   type Proc,
+  nodeId,
 } from '../helpers/processes.js';
 
 const skip = browserMissing();
@@ -127,7 +128,7 @@ test(
     const summary = b.getByText('Full fingerprint');
     await summary.focus();
     await page.keyboard.press('Enter');
-    const fp = (await cliJson<{ fingerprint: string }>(['id', '--home', agents.homeB])).fingerprint;
+    const fp = (await nodeId(agents.homeB)).fingerprint;
     await b.getByLabel(`b's fingerprint: ${grouped(fp)}`).waitFor();
     await b.getByRole('button', { name: "Copy b's fingerprint" }).waitFor();
     await screenshotThemes(page, 'a11y-peer-fingerprint');

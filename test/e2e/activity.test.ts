@@ -20,7 +20,7 @@ import {
   uiUrl,
   type UiPage,
 } from '../helpers/browser.js';
-import { cli, cliJson, pairedAgents, startRelay, stopAll, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, pairedAgents, startRelay, stopAll, waitFor, nodeId } from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -42,7 +42,7 @@ before(async () => {
   const pair = await pairedAgents(relay.url, ['act-a', 'act-b']);
   homeA = pair.homeA;
   homeB = pair.homeB;
-  fb = (await cliJson<{ fingerprint: string }>(['id', '--home', pair.homeB])).fingerprint;
+  fb = (await nodeId(pair.homeB)).fingerprint;
   const term = await cli(['term', 'a', '--home', pair.homeB, '--', 'sh', '-c', 'echo hi']);
   assert.equal(term.code, 0, term.stderr);
   assert.equal((await cli(['peers', 'deny', 'b', 'terminal', '--home', homeA])).code, 0);

@@ -33,6 +33,7 @@ import {
   stopAll,
   tempHome,
   type Proc,
+  nodeId,
 } from '../helpers/processes.js';
 
 const skip = browserMissing();
@@ -73,8 +74,8 @@ before(async () => {
   // C takes no direct links, so A reaches it through the relay, and the window says why.
   const c = startProcess(['agent', '--home', homes.c, '--name', 'c', '--relay', relayUrl, '--no-direct']);
   await Promise.all([agentA.waitForLine(/agent a running/), c.waitForLine(/agent c running/)]);
-  ids.a = (await cliJson<{ fingerprint: string }>(['id', '--home', homes.a])).fingerprint;
-  ids.c = (await cliJson<{ fingerprint: string }>(['id', '--home', homes.c])).fingerprint;
+  ids.a = (await nodeId(homes.a)).fingerprint;
+  ids.c = (await nodeId(homes.c)).fingerprint;
   browser = await launchBrowser();
   A = await openUi(browser, await uiUrl(homes.a));
 });

@@ -22,7 +22,16 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import { cli, cliJson, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import {
+  cli,
+  cliJson,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  waitFor,
+  nodeId,
+} from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -192,7 +201,7 @@ test(
     await page.getByText('Paired with d.').waitFor({ timeout: 15_000 });
     const joined = await joinD;
     assert.equal(joined.code, 0, joined.stderr);
-    const dId = await cliJson<{ fingerprint: string }>(['id', '--home', homeD]);
+    const dId = await nodeId(homeD);
     await waitFor(
       'd marked mine on a, both ways',
       async () =>

@@ -25,7 +25,15 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import { cliJson, pairedAgents, startProcess, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import {
+  cliJson,
+  pairedAgents,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  nodeId,
+} from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -287,7 +295,7 @@ test(
   { skip: skip ?? false },
   async () => {
     const { homeA, homeB } = await pairedAgents(relayUrl, ['e2e-nav-ta', 'e2e-nav-tb']);
-    const idB = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+    const idB = (await nodeId(homeB)).fingerprint;
     const T = await openUi(browser!, await uiUrl(homeA));
     await card(T.page, 'b').getByText('online', { exact: true }).waitFor({ timeout: 20_000 });
     const at = new URL(T.page.url()).origin;

@@ -18,7 +18,7 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import { cli, cliJson, peerOf, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, nodeId, peerOf, startProcess, stopAll, tempHome } from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -41,7 +41,7 @@ async function startAgent(name: 'a' | 'b' | 'c'): Promise<string> {
     ...ui,
   ]);
   await proc.waitForLine(new RegExp(`agent ${name} running`));
-  return (await cliJson<{ fingerprint: string }>(['id', '--home', homes[name]])).fingerprint;
+  return (await nodeId(homes[name])).fingerprint;
 }
 
 before(async () => {

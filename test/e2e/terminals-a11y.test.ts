@@ -22,7 +22,7 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import { cliJson, pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
+import { pairedAgents, startRelay, stopAll, nodeId } from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -35,7 +35,7 @@ before(async () => {
   if (skip) return;
   const relay = await startRelay();
   const { homeA, homeB } = await pairedAgents(relay.url, ['e2e-ya', 'e2e-yb']);
-  idB = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+  idB = (await nodeId(homeB)).fingerprint;
   browser = await launchBrowser();
   A = await openUi(browser, await uiUrl(homeA));
   await card(A.page, 'b').getByText('online', { exact: true }).waitFor({ timeout: 20_000 });

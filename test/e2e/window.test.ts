@@ -31,6 +31,7 @@ import {
 } from '../helpers/browser.js';
 import {
   cliJson,
+  nodeId,
   startRelay,
   startRelayAgent,
   stopAll,
@@ -53,7 +54,7 @@ const body = randomBytes(3 * 1024 * 1024 + 17);
 async function startAgent(name: 'a' | 'b', relayUrl: string): Promise<Proc> {
   homes[name] = tempHome(`e2e-${name}`);
   const proc = await startRelayAgent(homes[name], name, relayUrl, ['--ui-listen', '127.0.0.1:0']);
-  ids[name] = (await cliJson<{ fingerprint: string }>(['id', '--home', homes[name]])).fingerprint;
+  ids[name] = (await nodeId(homes[name])).fingerprint;
   return proc;
 }
 

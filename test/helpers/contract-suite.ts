@@ -48,6 +48,7 @@ import {
   tempHome,
   waitFor,
   type Proc,
+  nodeId,
 } from './processes.js';
 
 export interface ContractConnection {
@@ -67,7 +68,7 @@ interface Node {
 async function startNode(name: string, relayUrl: string): Promise<Node> {
   const home = tempHome(`contract-${name}`);
   const proc = await startRelayAgent(home, name, relayUrl);
-  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
+  const { fingerprint } = await nodeId(home);
   return { home, fingerprint, proc };
 }
 

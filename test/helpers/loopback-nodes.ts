@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import type { StatusResult } from '../../src-main/api/contract.js';
-import { agentCall, cli, cliJson, peerOf, startProcess, tempHome, waitFor } from './processes.js';
+import { agentCall, cli, peerOf, startProcess, tempHome, waitFor, nodeId } from './processes.js';
 
 /** A running agent: its name, home, fingerprint and direct listener's `127.0.0.1:PORT`. */
 export interface LoopbackNode {
@@ -39,7 +39,7 @@ export async function startLoopbackNode(name: string, label: string, port?: numb
   const home = tempHome(`${label}-${name}`);
   const proc = startProcess(['agent', '--home', home, '--name', name, '--listen', listen, '--no-ui']);
   await proc.waitForLine(new RegExp(`agent ${name} running`));
-  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
+  const { fingerprint } = await nodeId(home);
   return { name, home, fingerprint, address: listen };
 }
 

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../../src-main/api/contract.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
+import { NodeState } from '../../src-main/agent/state/node-state.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
+import { nodeFingerprint } from '../../src-main/home/identity-store.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/clawbridge.js', import.meta.url));
 
@@ -151,6 +153,16 @@ export async function cliJson<T>(args: string[]): Promise<T> {
   const r = await cli([...args, '--json']);
   if (r.code !== 0) throw new Error(`clawbridge ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
+}
+
+/**
+ * What `clawbridge id --json --home HOME` prints, from this process and by the same code (the identity
+ * is made on first use, as `id` makes it): tests asked it ~180 times to learn a node's fingerprint for
+ * their set-up, at ~0.3 s of CPU a CLI process. A test of the `id` command itself runs the CLI.
+ */
+export async function nodeId(home: string): Promise<{ name: string; fingerprint: string }> {
+  const fingerprint = await nodeFingerprint(home);
+  return { name: NodeState.open(home).get().name ?? 'clawbridge', fingerprint };
 }
 
 /**

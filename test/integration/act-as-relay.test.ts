@@ -4,12 +4,11 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentCall, cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, cli, startProcess, stopAll, tempHome, waitFor, nodeId } from '../helpers/processes.js';
 
 after(stopAll);
 
-const id = async (home: string) =>
-  (await cliJson<{ fingerprint: string }>(['id', '--home', home])).fingerprint;
+const id = async (home: string) => (await nodeId(home)).fingerprint;
 
 test('a node relays for its allowed peers and refuses others', async () => {
   const [homeB, homeA, homeC, homeD] = ['b', 'a', 'c', 'd'].map((n) => tempHome(`aar-${n}`)) as [

@@ -15,6 +15,7 @@ import {
   tempHome,
   waitFor,
   type Proc,
+  nodeId,
 } from '../helpers/processes.js';
 
 after(stopAll);
@@ -27,8 +28,8 @@ test('direct within seconds, relay with --no-direct, relay restart heals, killed
   const relay = await startRelay();
   const homeA = tempHome('a');
   const homeB = tempHome('b');
-  const idA = await cliJson<{ name: string; fingerprint: string }>(['id', '--home', homeA]);
-  const idB = await cliJson<{ name: string; fingerprint: string }>(['id', '--home', homeB]);
+  const idA = await nodeId(homeA);
+  const idB = await nodeId(homeB);
   assert.match(idA.fingerprint, /^[0-9a-f]{64}$/);
 
   const a = startAgent(homeA, 'a', ['--relay', relay.url, '--listen', '127.0.0.1:0']);

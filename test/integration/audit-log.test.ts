@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, createServer } from 'node:net';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
-import { cli, cliJson, pairedAgents, startRelay, stopAll, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, pairedAgents, startRelay, stopAll, waitFor, nodeId } from '../helpers/processes.js';
 import { freePort, ok } from './forward-helpers.js';
 
 after(stopAll);
@@ -23,7 +23,7 @@ test(
   async () => {
     const relay = await startRelay();
     const { homeA, homeB } = await pairedAgents(relay.url, ['audit-a', 'audit-b']);
-    const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+    const fb = (await nodeId(homeB)).fingerprint;
 
     // A terminal b opens on a (approval gave b terminal and forward).
     const term = await cli(['term', 'a', '--home', homeB, '--', 'sh', '-c', 'echo audited-$((6*7))']);

@@ -8,18 +8,17 @@ import assert from 'node:assert/strict';
 import {
   agentCall,
   cli,
-  cliJson,
   startProcess,
   startRelay,
   stopAll,
   tempHome,
   waitFor,
+  nodeId,
 } from '../helpers/processes.js';
 
 after(stopAll);
 
-const id = async (home: string) =>
-  (await cliJson<{ fingerprint: string }>(['id', '--home', home])).fingerprint;
+const id = async (home: string) => (await nodeId(home)).fingerprint;
 
 /** The `clawbridge …` commands quoted in a hint, as argument lists (hints quote no spaces in words). */
 function quotedCommands(hint: string): string[][] {

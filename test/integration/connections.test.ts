@@ -19,7 +19,7 @@ import {
   SocksCommand,
   SocksReply,
 } from '../../src-main/protocol/socks5.js';
-import { CLI, cli, cliJson, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, cli, cliJson, stopAll, waitFor, nodeId } from '../helpers/processes.js';
 import { freePort, ok, startPair } from './forward-helpers.js';
 
 after(stopAll);
@@ -137,7 +137,7 @@ test(
       '--no-auth',
       ...home,
     ]);
-    const idB = await cliJson<{ fingerprint: string }>(['id', '--home', pair.homeB]);
+    const idB = await nodeId(pair.homeB);
     // A UDP forward to a UDP echo server: each client address is a flow, listed while it lives.
     const udpEcho = createSocket('udp4');
     udpEcho.on('message', (m, r) => udpEcho.send(m, r.port, r.address));

@@ -20,6 +20,7 @@ import {
   tempHome,
   waitFor,
   type Proc,
+  nodeId,
 } from '../helpers/processes.js';
 
 after(stopAll);
@@ -92,7 +93,7 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
   assert.equal(bare.code, 1);
   assert.match(bare.stderr, new RegExp(`no node on ${relay2.url} is waiting for it; .*invite link`));
   const join = cli(['pair', 'join', code.invite, '--home', homeB, '--timeout', '30s'], 45_000);
-  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
+  const idB = await nodeId(homeB);
   await waitFor(
     'B pending on A',
     async () => (await agentCall(homeA, 'pending.list', {})).find((p) => p.fingerprint === idB.fingerprint),
@@ -225,8 +226,8 @@ test('peers added by fingerprint on two relays link once one side names the othe
   const b = startAgent(homeB, 'b', ['--relay', relay2.url]);
   await a.waitForLine(/agent a running/);
   await b.waitForLine(/agent b running/);
-  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homeA]);
-  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
+  const idA = await nodeId(homeA);
+  const idB = await nodeId(homeB);
 
   // By fingerprint alone neither can learn where the other lives: the line says what to do.
   assert.equal((await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA])).code, 0);

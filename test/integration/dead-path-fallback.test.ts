@@ -15,7 +15,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { CLI, cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { CLI, cli, peerOf, startProcess, stopAll, tempHome, waitFor, nodeId } from '../helpers/processes.js';
 
 /** The deadline for the first echo after the cut; the design target is 3 s. */
 const FIRST_ECHO_DEADLINE_MS = 5_000;
@@ -74,8 +74,8 @@ test(
     await a.waitForLine(/agent a running/);
     await b.waitForLine(/agent b running/);
     const forward = await portForward(inB, pair.addrB, forwardPort, 7612);
-    const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
-    const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+    const fa = (await nodeId(homeA)).fingerprint;
+    const fb = (await nodeId(homeB)).fingerprint;
     for (const r of [
       await cli([
         'peers',

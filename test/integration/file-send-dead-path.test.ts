@@ -16,7 +16,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { TransferInfo } from '../../src-main/api/contract-files.js';
 import { controlConnection } from '../helpers/control-connection.js';
 import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, peerOf, startProcess, stopAll, tempHome, waitFor, nodeId } from '../helpers/processes.js';
 
 const BIG_MIB = Number(process.env.FILE_SEND_BIG_MIB ?? 64);
 
@@ -64,8 +64,8 @@ test(
       { host: '127.0.0.1', port: 7622 },
     );
     children.push(forward);
-    const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
-    const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+    const fa = (await nodeId(homeA)).fingerprint;
+    const fb = (await nodeId(homeB)).fingerprint;
     for (const r of [
       await cli(['peers', 'add', fb, '--name', 'b', '--address', `${pair.addrB}:7623`, '--home', homeA]),
       await cli(['peers', 'add', fa, '--name', 'a', '--allow', 'files', '--home', homeB]),

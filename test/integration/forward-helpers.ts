@@ -19,12 +19,12 @@ import {
 import {
   peerOf,
   cli,
-  cliJson,
   startProcess,
   tempHome,
   waitFor,
   type Proc,
   startRelay,
+  nodeId,
 } from '../helpers/processes.js';
 
 export { peerOf };
@@ -154,8 +154,8 @@ export async function startPair(): Promise<Pair> {
   const homeB = tempHome('fb');
   const a = await startAgent(homeA, 'a', ['--relay', relay.url, '--listen', '127.0.0.1:0']);
   const b = await startAgent(homeB, 'b', ['--relay', relay.url, '--listen', '127.0.0.1:0']);
-  const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
-  const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+  const fa = (await nodeId(homeA)).fingerprint;
+  const fb = (await nodeId(homeB)).fingerprint;
   for (const r of [
     await cli(['peers', 'add', fb, '--name', 'b', '--home', homeA]),
     await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]),

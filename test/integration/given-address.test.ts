@@ -13,7 +13,16 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import {
+  cli,
+  cliJson,
+  startProcess,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+  nodeId,
+} from '../helpers/processes.js';
 import type { ChildProcess } from 'node:child_process';
 
 const children: ChildProcess[] = [];
@@ -70,8 +79,8 @@ test(
     await b.waitForLine(/agent b running/);
     await portForward(inB, routerB, listenB); // B's "router": its outside address to its listener
     await portForward(inA, givenOnA, routerB); // and A's way there, on A's loopback
-    const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
-    const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+    const fa = (await nodeId(homeA)).fingerprint;
+    const fb = (await nodeId(homeB)).fingerprint;
     for (const r of [
       await cli(['peers', 'add', fb, '--name', 'b', '--address', givenOnA, '--home', homeA]),
       await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]),

@@ -22,6 +22,7 @@ import {
   tempHome,
   waitFor,
   type Proc,
+  nodeId,
 } from '../helpers/processes.js';
 
 after(stopAll);
@@ -64,8 +65,8 @@ test(
     await a.waitForLine(/agent a running/);
     await b.waitForLine(/agent b running/);
     const logs = () => `\n--- a ---\n${a.stderr()}\n--- b ---\n${b.stderr()}`;
-    const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
-    const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+    const fa = (await nodeId(homeA)).fingerprint;
+    const fb = (await nodeId(homeB)).fingerprint;
     assert.equal((await cli(['peers', 'add', fb, '--name', 'b', '--home', homeA])).code, 0);
     assert.equal((await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB])).code, 0);
     await waitFor('a and b linked on relay 1', () => linkedVia(homeA, 'b', relay1.url), 30_000).catch(

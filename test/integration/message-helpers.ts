@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-messages.js';
 import type { ContractConnection } from '../helpers/contract-suite.js';
 import { controlConnection } from '../helpers/control-connection.js';
-import { agentCall, cli, cliJson, startProcess, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import { agentCall, cli, startProcess, tempHome, waitFor, type Proc, nodeId } from '../helpers/processes.js';
 import { freePort } from './forward-helpers.js';
 
 export interface MessageNode {
@@ -41,7 +41,7 @@ export async function startNode(
   const home = opts.node?.home ?? tempHome(`msg-${name}`);
   const proc = startProcess(['agent', '--home', home, ...flags]);
   await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
-  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
+  const { fingerprint } = await nodeId(home);
   const api = await controlConnection(home);
   return { name, home, fingerprint, address, flags, proc, api };
 }

@@ -14,7 +14,6 @@ import type { PeerInfo } from '../../src-main/api/contract.js';
 import { ok, online, type LoopbackNode } from '../helpers/loopback-nodes.js';
 import {
   agentCall,
-  cliJson,
   startProcess,
   stopAll,
   tempHome,

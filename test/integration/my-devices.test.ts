@@ -13,13 +13,13 @@ import type { PeerInfo } from '../../src-main/api/contract.js';
 import { ok, online, type LoopbackNode } from '../helpers/loopback-nodes.js';
 import {
   agentCall,
-  cliJson,
   startProcess,
   startRelay,
   stopAll,
   tempHome,
   waitFor,
   type Proc,
+  nodeId,
 } from '../helpers/processes.js';
 
 after(stopAll);
@@ -60,7 +60,7 @@ async function startNode(
   const args = ['agent', '--home', home, '--name', name, '--no-ui', ...extra];
   const proc = startProcess(args, { CLAWBRIDGE_LOG: 'info' });
   await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
-  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
+  const { fingerprint } = await nodeId(home);
   const status = await waitFor(
     `${name} up`,
     async () => {
@@ -165,7 +165,8 @@ test('peers rm d on c: d is gone from a, b and c, its links are refused, and an 
       45_000,
     );
   }
-  // b again, from the file of before: it lists d at start, hears the removal from a or c and drops it.
+  // b again, from the file of before: it lists d, but b kept the removal in members.json and drops d at
+  // start (ADR 0065; my-devices-kept-removal.test.ts checks d never links there).
   await b.proc.stop();
   copyFileSync(before, join(b.home, 'config.json'));
   b = { ...b, proc: startProcess(b.args, { CLAWBRIDGE_LOG: 'info' }) };

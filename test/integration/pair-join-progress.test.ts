@@ -17,6 +17,7 @@ import {
   tempHome,
   waitFor,
   type Proc,
+  nodeId,
 } from '../helpers/processes.js';
 
 after(stopAll);
@@ -46,8 +47,8 @@ test('pair new says how to approve; pair join shows the fingerprints to compare 
     shown.stdout,
   );
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
-  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homes.a]);
-  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homes.b]);
+  const idA = await nodeId(homes.a);
+  const idB = await nodeId(homes.b);
 
   const join = startProcess(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
   const compare = `compare with the other screen: ${groupFingerprint(idB.fingerprint)} (this device) and ${groupFingerprint(idA.fingerprint)} (a)`;

@@ -18,6 +18,7 @@ import {
   tempHome,
   waitFor,
   type CliResult,
+  nodeId,
 } from '../helpers/processes.js';
 
 after(stopAll);
@@ -38,7 +39,7 @@ async function startNode(name: string): Promise<Node> {
   const home = tempHome(`pair-mine-${name}`);
   const proc = startProcess(['agent', '--home', home, '--name', name, '--relay', relayUrl, '--no-direct']);
   await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
-  const { fingerprint } = await cliJson<{ fingerprint: string }>(['id', '--home', home]);
+  const { fingerprint } = await nodeId(home);
   // Codes are listened for on the relay: wait until it is connected.
   await waitFor(
     `${name} on the relay`,

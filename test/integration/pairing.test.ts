@@ -14,6 +14,7 @@ import {
   tempHome,
   waitFor,
   type Proc,
+  nodeId,
 } from '../helpers/processes.js';
 
 after(stopAll);
@@ -40,7 +41,7 @@ test('code → pending via code → approve → paired, both online; the code is
   assert.match(code.code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
   assert.match(code.invite, /^clawbridge:\/\/join\?invite=[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}(&|$)/);
   const join = cli(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
-  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homes.b]);
+  const idB = await nodeId(homes.b);
   const req = await waitFor(
     'B pending on A',
     async () => (await pending(homes.a)).find((p) => p.fingerprint === idB.fingerprint),
@@ -173,7 +174,7 @@ test('paired again after a removal: the joiner keeps its own name and permission
   const joined = await join;
   assert.equal(joined.code, 0, joined.stderr);
   assert.match(joined.stdout, /^office may do here: terminal$/m);
-  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homes.a]);
+  const idA = await nodeId(homes.a);
   const a = (await peers(homes.b)).filter((p) => p.fingerprint === idA.fingerprint);
   assert.deepEqual(
     a.map((p) => [p.name, p.allow]),
@@ -218,8 +219,8 @@ test('adding a node by fingerprint on one side makes it pending via fingerprint 
     '127.0.0.1:0',
   ]);
   await d.waitForLine(/agent d running/);
-  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homes.a]);
-  const idD = await cliJson<{ fingerprint: string }>(['id', '--home', homeD]);
+  const idA = await nodeId(homes.a);
+  const idD = await nodeId(homeD);
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeD])).code, 0);
   const req = await waitFor(
     'D pending on A via fingerprint',
@@ -255,7 +256,7 @@ test('adding a node by fingerprint on one side makes it pending via fingerprint 
   assert.deepEqual((await peers(homes.a)).find((p) => p.name === 'd')?.allow, []);
 
   // C was rejected by A earlier: adding A by fingerprint does not make it pending again.
-  const idC = await cliJson<{ fingerprint: string }>(['id', '--home', homes.c]);
+  const idC = await nodeId(homes.c);
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homes.c])).code, 0);
   await new Promise((r) => setTimeout(r, 3000));
   assert.equal(
@@ -284,7 +285,7 @@ test('bad input: malformed codes and invites are one-line errors, nothing stored
 test('approve --latest never approves a fingerprint-only stranger posing as the joiner', async () => {
   // The attack: while C's code-verified join waits, a stranger who knows only A's fingerprint sends a
   // hello under the name "c". `approve --latest` used to pick the newest request, whatever its kind.
-  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homes.a]);
+  const idA = await nodeId(homes.a);
   const homeC2 = tempHome('c2');
   const c2 = startProcess([
     'agent',
@@ -310,8 +311,8 @@ test('approve --latest never approves a fingerprint-only stranger posing as the 
   ]);
   await c2.waitForLine(/agent c2 running/);
   await stranger.waitForLine(/agent c2 running/);
-  const idC2 = await cliJson<{ fingerprint: string }>(['id', '--home', homeC2]);
-  const idS = await cliJson<{ fingerprint: string }>(['id', '--home', homeS]);
+  const idC2 = await nodeId(homeC2);
+  const idS = await nodeId(homeS);
 
   assert.equal((await cli(['approve', '--latest', '--home', homes.a])).code, 1, 'nothing verified yet');
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
@@ -363,7 +364,7 @@ test("pairing attempts are limited per source: a stranger's junk does not lock o
   // The attack: hellos with junk tags on circuits opened straight to A's ID (bypassing the relay's
   // rendezvous limit) used to use up A's node-wide budget, so a real joiner got "code invalid".
   const { attackPairing } = await import('../helpers/pairing-attacker.js');
-  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homes.a]);
+  const idA = await nodeId(homes.a);
   const outcomes = await attackPairing(relayUrl, idA.fingerprint, 25);
   assert.equal(outcomes.filter((o) => o === 'code-invalid').length, 5, outcomes.join(','));
   assert.ok(

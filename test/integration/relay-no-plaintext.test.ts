@@ -16,12 +16,12 @@ import { join } from 'node:path';
 import {
   agentCall,
   cli,
-  cliJson,
   startProcess,
   startRelay,
   stopAll,
   tempHome,
   waitFor,
+  nodeId,
 } from '../helpers/processes.js';
 
 /** tcpdump, installed through apt when running as root and missing; why not, otherwise. */
@@ -82,8 +82,8 @@ test(
       const b = startProcess(['agent', '--home', homeB, '--name', 'b', '--relay', url, '--no-direct']);
       await a.waitForLine(/agent a running/);
       await b.waitForLine(/agent b running/);
-      const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
-      const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+      const fa = (await nodeId(homeA)).fingerprint;
+      const fb = (await nodeId(homeB)).fingerprint;
       await cli(['peers', 'add', fb, '--name', 'b', '--home', homeA]);
       await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]);
       await waitFor(

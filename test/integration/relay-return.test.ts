@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import {
   cli,
-  cliJson,
   peerOf,
   startProcess,
   startRelay,
@@ -18,6 +17,7 @@ import {
   tempHome,
   waitFor,
   type Proc,
+  nodeId,
 } from '../helpers/processes.js';
 import { controlConnection } from '../helpers/control-connection.js';
 
@@ -45,8 +45,8 @@ async function pairOverRelay(
     return proc;
   };
   const [a, b] = await Promise.all([start(homeA, 'a'), start(homeB, 'b')]);
-  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homeA]);
-  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
+  const idA = await nodeId(homeA);
+  const idB = await nodeId(homeB);
   assert.equal((await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA])).code, 0);
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeB])).code, 0);
   return { homeA, homeB, a, b };

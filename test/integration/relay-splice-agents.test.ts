@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { get } from 'node:https';
-import { cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import {
+  cli,
+  cliJson,
+  peerOf,
+  startProcess,
+  stopAll,
+  tempHome,
+  waitFor,
+  nodeId,
+} from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -35,8 +44,8 @@ test('a relay link moves onto a splice; a forward and a terminal run through it'
   const b = startProcess(['agent', '--home', homeB, '--name', 'b', ...flags]);
   await a.waitForLine(/agent a running/);
   await b.waitForLine(/agent b running/);
-  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homeA]);
-  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
+  const idA = await nodeId(homeA);
+  const idB = await nodeId(homeB);
   assert.equal((await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA])).code, 0);
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeB])).code, 0);
   await waitFor('b online over the relay', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 20_000);

@@ -21,6 +21,7 @@ import {
   tempHome,
   waitFor,
   type Proc,
+  nodeId,
 } from '../helpers/processes.js';
 
 const forwarders: Server[] = [];
@@ -79,8 +80,8 @@ test('one relay under two URLs is one relay: no second connection, no false "run
 
   const homeA = tempHome('u2a');
   const homeB = tempHome('u2b');
-  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homeA]);
-  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
+  const idA = await nodeId(homeA);
+  const idB = await nodeId(homeB);
   let a = startAgent(homeA, 'a', urlA, fingerprint);
   const b = startAgent(homeB, 'b', urlB, fingerprint);
   await a.waitForLine(/agent a running/);
@@ -149,8 +150,8 @@ test("a node with no relay of its own is not warned about its peer's relay, and 
   const fingerprint = m[3]!;
   const homeA = tempHome('oda');
   const homeC = tempHome('odc');
-  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homeA]);
-  const idC = await cliJson<{ fingerprint: string }>(['id', '--home', homeC]);
+  const idA = await nodeId(homeA);
+  const idC = await nodeId(homeC);
   const a = startAgent(homeA, 'a', url, fingerprint);
   const c = startAgent(homeC, 'c');
   await a.waitForLine(/agent a running/);

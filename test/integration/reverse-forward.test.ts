@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import type { ForwardInfo } from '../../src-main/api/contract.js';
-import { cli, cliJson, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, stopAll, tempHome, waitFor, nodeId } from '../helpers/processes.js';
 import {
   curl,
   curlUnavailable,
@@ -155,8 +155,8 @@ test('over a relay-only link, and back after the peer restarts', { skip, timeout
   const homeB = tempHome('rb');
   await startAgent(homeA, 'a', ['--relay', relay.url, '--listen', '127.0.0.1:0']);
   let b = await startAgent(homeB, 'b', ['--relay', relay.url, '--no-direct']);
-  const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
-  const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+  const fa = (await nodeId(homeA)).fingerprint;
+  const fb = (await nodeId(homeB)).fingerprint;
   await ok(['peers', 'add', fb, '--name', 'b', '--home', homeA]);
   await ok(['peers', 'add', fa, '--name', 'a', '--allow', 'listen', '--home', homeB]);
   await waitForPath(homeA, 'b', 'relay');

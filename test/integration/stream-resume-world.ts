@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createNetnsPair, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { cli, cliJson, peerOf, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, peerOf, startProcess, stopAll, tempHome, waitFor, nodeId } from '../helpers/processes.js';
 
 export const MIB = 1024 * 1024;
 const KEY = '000102030405060708090a0b0c0d0e0f';
@@ -144,8 +144,8 @@ export async function startWorld(tag: string): Promise<ResumeWorld> {
   const freezer = own(
     await startPortForward(inB, { host: pair.addrB, port: directPort }, { host: '127.0.0.1', port: 7622 }),
   );
-  const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
-  const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+  const fa = (await nodeId(homeA)).fingerprint;
+  const fb = (await nodeId(homeB)).fingerprint;
   for (const r of [
     await cli([
       'peers',

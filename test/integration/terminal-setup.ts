@@ -8,7 +8,6 @@ import {
   peerOf,
   CLI,
   cli,
-  cliJson,
   startProcess,
   startRelay,
   tempHome,
@@ -16,6 +15,7 @@ import {
   type CliResult,
   type Proc,
   type RelayProc,
+  nodeId,
 } from '../helpers/processes.js';
 
 export { peerOf };
@@ -65,8 +65,8 @@ export async function startPair(opts: { relayOnly: boolean; envB?: NodeJS.Proces
   );
   await a.waitForLine(/agent a running/);
   await b.waitForLine(/agent b running/);
-  const idA = await cliJson<{ fingerprint: string }>(['id', '--home', homeA]);
-  const idB = await cliJson<{ fingerprint: string }>(['id', '--home', homeB]);
+  const idA = await nodeId(homeA);
+  const idB = await nodeId(homeB);
   for (const [home, fp, name] of [
     [homeA, idB.fingerprint, 'b'],
     [homeB, idA.fingerprint, 'a'],

@@ -14,7 +14,16 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import {
+  cli,
+  cliJson,
+  startProcess,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+  nodeId,
+} from '../helpers/processes.js';
 import { peerOf } from './terminal-setup.js';
 
 /** Bytes downloaded through the tunnel (the 50 MiB). */
@@ -122,8 +131,8 @@ test(
     const b = agent(n2, homeB, 'b', ['--no-direct']);
     await a.waitForLine(/agent a running/);
     await b.waitForLine(/agent b running/);
-    const fa = (await cliJson<{ fingerprint: string }>(['id', '--home', homeA])).fingerprint;
-    const fb = (await cliJson<{ fingerprint: string }>(['id', '--home', homeB])).fingerprint;
+    const fa = (await nodeId(homeA)).fingerprint;
+    const fb = (await nodeId(homeB)).fingerprint;
     for (const r of [
       await cli(['peers', 'add', fb, '--name', 'b', '--home', homeA]),
       await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]),
