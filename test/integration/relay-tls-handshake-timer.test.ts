@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { connect as connectTcp, createServer, type AddressInfo, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { testIdentity } from '../helpers/identities.js';
-import { startTestRelay, until, within } from '../helpers/relay-harness.js';
+import { startTestRelay, within } from '../helpers/relay-harness.js';
 
 /** The first bytes a Node TLS client sends (its ClientHello), caught by a listener of our own. */
 async function aClientHello(): Promise<Buffer> {
@@ -41,7 +41,7 @@ async function socketTimeoutsArmedDuring(run: () => Promise<void>): Promise<numb
   const created: { _onTimeout?: { name?: string }; _idleTimeout?: number }[] = [];
   const hook = createHook({
     init(_id, type, _trigger, resource) {
-      if (type === 'Timeout') created.push(resource as (typeof created)[number]);
+      if (type === 'Timeout') created.push(resource);
     },
   });
   hook.enable();
