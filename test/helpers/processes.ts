@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../../src-main/api/contract.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
-import { NodeState } from '../../src-main/agent/state/node-state.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
-import { nodeFingerprint } from '../../src-main/home/identity-store.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/clawbridge.js', import.meta.url));
 
@@ -161,6 +159,11 @@ export async function cliJson<T>(args: string[]): Promise<T> {
  * their set-up, at ~0.3 s of CPU a CLI process. A test of the `id` command itself runs the CLI.
  */
 export async function nodeId(home: string): Promise<{ name: string; fingerprint: string }> {
+  // Loaded on first use: most test files never ask, and these modules cost a process tenths of a second.
+  const [{ NodeState }, { nodeFingerprint }] = await Promise.all([
+    import('../../src-main/agent/state/node-state.js'),
+    import('../../src-main/home/identity-store.js'),
+  ]);
   const fingerprint = await nodeFingerprint(home);
   return { name: NodeState.open(home).get().name ?? 'clawbridge', fingerprint };
 }
