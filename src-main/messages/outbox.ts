@@ -86,6 +86,8 @@ export interface NewMessage {
   ttlMs?: number;
   replyTo?: string;
   error?: boolean;
+  /** `body` is this message's alone (nothing else holds or changes it): kept as it is, not copied. */
+  owned?: boolean;
 }
 
 interface Held extends OutboxEntry {
@@ -245,7 +247,8 @@ export class Outbox {
   private hold(input: NewMessage): Held {
     const id = this.ids.next();
     const sentAt = uuidV7Time(id);
-    const body = Uint8Array.prototype.slice.call(input.body);
+    // The caller's bytes are copied unless it handed them over (the API's, decoded for this message).
+    const body = input.owned ? input.body : pooledCopy(input.body);
     const ttlMs = input.ttlMs ?? DEFAULT_MESSAGE_TTL_MS;
     const held: Held = {
       id,
@@ -693,6 +696,12 @@ function metaOf(e: Held): MessageMeta & { peer: string; state: OutboxState; why?
 function viewOf(e: Held): OutboxEntry {
   const { body: _body, durable: _durable, cached: _cached, ...view } = e;
   return view;
+}
+
+/** A copy of `bytes` (from Node's buffer pool when small: no ArrayBuffer of its own per message). */
+function pooledCopy(bytes: Uint8Array): Uint8Array {
+  const copy = Buffer.from(bytes);
+  return new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength);
 }
 
 function mib(bytes: number): string {

@@ -258,6 +258,7 @@ function newMessage(peer: string, p: SendFields, which?: string): NewMessage {
   return {
     peer,
     body,
+    owned: true, // decoded here for this message alone
     text: p.text !== undefined,
     ...(p.topic !== undefined ? { topic: p.topic } : {}),
     ...(p.ttlMs !== undefined ? { ttlMs: p.ttlMs } : {}),
