@@ -85,6 +85,13 @@ export function runForReply(
       clearTimeout(timer);
       resolve({ ok: false, why: `cannot run '${command}': ${err.code ?? err.message}` });
     });
+    // Once stopped, the answer cannot wait for 'close': a command's own children (`sh -c 'sleep 30'`)
+    // outlive the kill and hold its pipes open, which held the reply until they ended.
+    child.on('exit', () => {
+      if (stopped === undefined) return;
+      child.stdout.destroy();
+      child.stderr.destroy();
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (stopped === undefined && code === 0) return resolve({ ok: true, stdout: Buffer.concat(out) });

@@ -4,6 +4,9 @@
  * becomes the reply.
  */
 import { test } from 'node:test';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import {
   inboxTable,
@@ -139,6 +142,26 @@ test('a failed command is an error reply: its status and the end of its stderr; 
   });
   const long = await sh('head -c 10000 /dev/zero | tr "\\0" e >&2; exit 1');
   assert.ok(!long.ok && long.why.length < 4200, 'stderr is kept to its end');
+});
+
+test('a stopped command answers at once, even when a child of its own still holds its output open', async () => {
+  // A background child keeps the pipes and writes a mark 10 s later; the shell waits for it and is
+  // killed at 200 ms. An answer held until the pipes close would come after the mark.
+  const dir = mkdtempSync(join(tmpdir(), 'cb-run-for-reply-'));
+  const [pidFile, mark] = [join(dir, 'pid'), join(dir, 'mark')];
+  try {
+    const script = `(sleep 10; echo late > ${mark}) & echo $! > ${pidFile}; wait`;
+    const r = await runForReply('sh', ['-c', script], Buffer.alloc(0), 200);
+    assert.deepEqual(r, { ok: false, why: 'no answer within 200 ms' });
+    assert.ok(!existsSync(mark), 'the answer came before the child ended');
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      // ended already
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('serve refuses at once a command that is not there', () => {
