@@ -9,11 +9,10 @@
  * each start load ~450 modules one file at a time (an agent's start cost ~0.85 s of CPU, `id` ~0.3 s).
  * The modules a command loads lazily (cli/command-modules.ts) stay lazy: each dynamic import is a chunk.
  */
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
-import { builtins, REQUIRE_SHIM, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
+import { builtins, entryInput, REQUIRE_SHIM, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -32,18 +31,6 @@ export const CLI_ENTRIES: Readonly<Record<string, string>> = {
   clawbridge: 'src-main/cli/main.ts',
   'host-main': 'src-main/terminal/session-host/host-main.ts',
 };
-
-function input(): Record<string, string> {
-  const entries: Record<string, string> = {};
-  for (const [name, source] of Object.entries(CLI_ENTRIES)) {
-    // A renamed or moved entry must fail the build, not leave the CLI without it.
-    if (!existsSync(new URL(`../${source}`, import.meta.url))) {
-      throw new Error(`vite-cli: entry ${name} has no source at ${source}`);
-    }
-    entries[name] = `${root}${source}`;
-  }
-  return entries;
-}
 
 export default defineConfig({
   root,
@@ -66,7 +53,7 @@ export default defineConfig({
     copyPublicDir: false,
     rollupOptions: {
       onwarn: dropDependencyAnnotationWarnings,
-      input: input(),
+      input: entryInput(CLI_ENTRIES, 'vite-cli'),
       external: [...builtins, ...RUNTIME_EXTERNALS, /^electron\//],
       output: {
         format: 'es',

@@ -58,12 +58,15 @@ export const builtins = [...builtinModules, ...builtinModules.map((m) => `node:$
 export const REQUIRE_SHIM =
   "import { createRequire as __cbCreateRequire } from 'node:module';\nconst require = __cbCreateRequire(import.meta.url);";
 
-function mainSideInput(): Record<string, string> {
+/**
+ * Rollup's `input` for `entries` (output name → source path from the repository root): absolute paths.
+ * A renamed or moved entry fails the build (`build` names it), rather than leaving a bundle out.
+ */
+export function entryInput(entries: Readonly<Record<string, string>>, build: string): Record<string, string> {
   const input: Record<string, string> = {};
-  for (const [name, source] of Object.entries(MAIN_SIDE_ENTRIES)) {
-    // A renamed or moved entry must fail the build, not leave the app without that bundle.
+  for (const [name, source] of Object.entries(entries)) {
     if (!existsSync(new URL(`../${source}`, import.meta.url))) {
-      throw new Error(`vite-desktop: entry ${name} has no source at ${source}`);
+      throw new Error(`${build}: entry ${name} has no source at ${source}`);
     }
     input[name] = `${root}${source}`;
   }
@@ -103,7 +106,9 @@ export default defineConfig(({ mode }): UserConfig => {
       copyPublicDir: false,
       rollupOptions: {
         onwarn: dropDependencyAnnotationWarnings,
-        input: preload ? { preload: `${root}${PRELOAD_ENTRY}` } : mainSideInput(),
+        input: preload
+          ? { preload: `${root}${PRELOAD_ENTRY}` }
+          : entryInput(MAIN_SIDE_ENTRIES, 'vite-desktop'),
         external: [...builtins, ...RUNTIME_EXTERNALS, /^electron\//],
         output: preload
           ? { format: 'cjs', entryFileNames: '[name].cjs', inlineDynamicImports: true }
