@@ -24,7 +24,12 @@ const INPUTS = [
   'package-lock.json',
 ].filter((p) => existsSync(join(root, p)));
 /** What the build writes; all must be there for a skip. */
-const OUTPUTS = ['dist/src-main/cli/main.js', 'dist/cli/bundle/clawbridge.js', 'dist/app/electron/main.js', 'dist/renderer/index.html'];
+const OUTPUTS = [
+  'dist/src-main/cli/main.js',
+  'dist/cli/bundle/clawbridge.js',
+  'dist/app/electron/main.js',
+  'dist/renderer/index.html',
+];
 
 /** @param {string[]} args @returns {string | undefined} git's output, or undefined when git fails */
 function git(args) {
