@@ -7,14 +7,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReadAhead, type ReadFrame, type SendJob } from '../../../src-main/files/read-ahead.js';
 import { decodeFileFrame, MAX_DATA_BYTES } from '../../../src-main/protocol/file-frames.js';
 import { LengthPrefixedDecoder } from '../../../src-main/protocol/length-prefixed.js';
 
-const openFds = () => readdirSync('/proc/self/fd').length;
+/**
+ * How many of this process's descriptors are open on files under `dir`: only those, since the grouped
+ * unit run shares the process with other files' tests, whose sockets may close meanwhile.
+ */
+const openFds = (dir: string) =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+    } catch {
+      return false; // closed meanwhile (readdir's own descriptor among them)
+    }
+  }).length;
 
 /** Decodes a wire frame as the receiver does. */
 function decode(f: ReadFrame) {
@@ -72,7 +83,7 @@ test('several small files are opened and read before the first frame is taken; a
       writeFileSync(source, randomBytes(1024));
       jobs.push({ index: i, source, from: 0, size: 1024 });
     }
-    const before = openFds();
+    const before = openFds(dir);
     const reads = new ReadAhead(jobs, (why) => new Error(why));
     const first = await reads.next();
     assert.equal(first?.index, 0);
@@ -84,8 +95,8 @@ test('several small files are opened and read before the first frame is taken; a
     while (await reads.next()) n++;
     assert.equal(n, 200);
     await reads.dispose();
-    for (let i = 0; i < 50 && openFds() > before; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(openFds(), before, 'every file closed');
+    for (let i = 0; i < 50 && openFds(dir) > before; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(openFds(dir), before, 'every file closed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -99,7 +110,7 @@ test('a file that got shorter than the walk saw is an error naming it; stopping 
     writeFileSync(a, randomBytes(3 * MAX_DATA_BYTES));
     writeFileSync(b, randomBytes(10));
     truncateSync(a, MAX_DATA_BYTES);
-    const before = openFds();
+    const before = openFds(dir);
     const reads = new ReadAhead(
       [
         { index: 0, source: a, from: 0, size: 3 * MAX_DATA_BYTES },
@@ -113,8 +124,8 @@ test('a file that got shorter than the walk saw is an error naming it; stopping 
     };
     await assert.rejects(drain(), new RegExp(`${a} got shorter while it was sent`));
     await reads.dispose();
-    for (let i = 0; i < 50 && openFds() > before; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(openFds(), before, 'every file closed');
+    for (let i = 0; i < 50 && openFds(dir) > before; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(openFds(dir), before, 'every file closed');
     const missing = new ReadAhead(
       [{ index: 0, source: join(dir, 'gone'), from: 0, size: 5 }],
       (w) => new Error(w),
