@@ -4,6 +4,7 @@
  * every command here; the waiting, listening and asking are api/messages-client.ts, which the client
  * library (api/client.ts) shares.
  */
+import { startupOver } from '../core/compiler-tiers.js';
 import type { Command } from 'commander';
 import type { InboxMessage, OutboxMessage } from '../api/contract-messages.js';
 import {
@@ -303,6 +304,8 @@ export function registerMsgCommands(program: Command): void {
             if (!(await stdoutFlushed())) await endForLostOutput();
           },
         );
+        // A listener runs until stopped, and each message's wait is its work (ADR 0062: as an agent).
+        startupOver();
         await untilStopped(listening);
       });
     });
@@ -427,6 +430,7 @@ export function registerMsgCommands(program: Command): void {
                 );
             },
           );
+          startupOver();
           await untilStopped(listening);
         });
       },
