@@ -118,6 +118,11 @@ interface TcpTurn {
   cwndKiB: number;
   /** CPU time of the agents (and relay) on the path per datagram the forward carried either way, in µs. */
   cpuUsPerDatagram?: number;
+  /**
+   * CPU time of the tunnel's own processes (both wireguard-go, both iperf3) per packet through the
+   * sending TUN device either way, in µs: what the tunnel costs without a forward.
+   */
+  tunnelUsPerPacket?: number;
 }
 
 async function main(): Promise<void> {
@@ -132,6 +137,8 @@ async function main(): Promise<void> {
   const [addrA, addrB] = ['198.18.91.1', '198.18.91.2'];
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-wg-'));
   const procs: Launched[] = [];
+  /** wireguard-go on both sides and the iperf3 server: the tunnel's processes (`ip netns exec` execs them). */
+  const tunnelPids: number[] = [];
   const cleanups: (() => void)[] = [() => rmSync(dir, { recursive: true, force: true })];
   const env = { ...process.env, CLAWBRIDGE_LOG: 'warn' };
   const inNsLaunch = (ns: string, cmd: string, args: string[], extraEnv?: NodeJS.ProcessEnv): Launched => {
@@ -283,9 +290,10 @@ async function main(): Promise<void> {
       [n1, wgA],
       [n2, wgB],
     ] as const) {
-      inNsLaunch(ns, 'wireguard-go', ['--foreground', dev], {
+      const wg = inNsLaunch(ns, 'wireguard-go', ['--foreground', dev], {
         WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1',
       });
+      tunnelPids.push(wg.proc.pid ?? 0);
       const deadline = Date.now() + 10_000;
       for (;;) {
         try {
@@ -307,6 +315,16 @@ async function main(): Promise<void> {
     inNs(n2, 'ip', 'link', 'set', wgB, 'up');
     const server = inNsLaunch(n2, 'iperf3', ['-s', '-B', '10.99.0.2', '--forceflush']);
     await server.waitFor(/Server listening/, START_MS, 'iperf3 -s');
+    tunnelPids.push(server.proc.pid ?? 0);
+    const tunnelCpu = () => tunnelPids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+    /** Packets through the sending side's TUN device, both ways (one tunnel datagram each). */
+    const tunPackets = (): number => {
+      const link = JSON.parse(inNs(n1, 'ip', '-j', '-s', 'link', 'show', 'dev', wgA)) as {
+        stats64?: { rx?: { packets?: number }; tx?: { packets?: number } };
+      }[];
+      const st = link[0]?.stats64;
+      return (st?.rx?.packets ?? 0) + (st?.tx?.packets ?? 0);
+    };
 
     const endpoint: Record<PathName, string> = {
       plain: `${addrB}:${WG_PORT_B}`,
@@ -425,8 +443,18 @@ async function main(): Promise<void> {
         const tcpK0 = kernelDrops();
         const tcpD0 = deviceDrops();
         const tcpCpu0 = cpu();
+        const tunnelCpu0 = tunnelCpu();
+        const packets0 = tunPackets();
         const t = await iperf(n1, ['-t', String(SECONDS)]);
         const tcpCpu = cpu() - tcpCpu0;
+        const packets = tunPackets() - packets0;
+        // The iperf3 client is gone by now: its own CPU share as iperf3 measured it (% of the run).
+        const clientCpu =
+          (((t.end as { cpu_utilization_percent?: { host_total?: number } }).cpu_utilization_percent
+            ?.host_total ?? 0) *
+            SECONDS) /
+          100;
+        const tunnelUsPerPacket = (1e6 * (tunnelCpu() - tunnelCpu0 + clientCpu)) / Math.max(1, packets);
         const tcpK1 = kernelDrops();
         const tcpD1 = deviceDrops();
         const tcpAfter = name ? await forwardCounts(name) : undefined;
@@ -448,6 +476,7 @@ async function main(): Promise<void> {
           rttMs: (sender?.mean_rtt ?? 0) / 1000,
           maxRttMs: (sender?.max_rtt ?? 0) / 1000,
           cwndKiB: (sender?.max_snd_cwnd ?? 0) / 1024,
+          tunnelUsPerPacket,
           ...(tcpBefore && tcpAfter
             ? {
                 cpuUsPerDatagram:
@@ -464,7 +493,7 @@ async function main(): Promise<void> {
         };
         tcp.push(row);
         console.log(
-          `wireguard turn ${turn} tcp ${path}: ${row.mbps.toFixed(0)} Mbit/s, ${row.retransmits} retransmits, RTT mean ${row.rttMs.toFixed(1)} max ${row.maxRttMs.toFixed(0)} ms, cwnd max ${row.cwndKiB.toFixed(0)} KiB${row.cpuUsPerDatagram !== undefined ? `, agents' CPU ${row.cpuUsPerDatagram.toFixed(1)} µs per datagram` : ''}` +
+          `wireguard turn ${turn} tcp ${path}: ${row.mbps.toFixed(0)} Mbit/s, ${row.retransmits} retransmits, RTT mean ${row.rttMs.toFixed(1)} max ${row.maxRttMs.toFixed(0)} ms, cwnd max ${row.cwndKiB.toFixed(0)} KiB, the tunnel's CPU ${tunnelUsPerPacket.toFixed(1)} µs per packet${row.cpuUsPerDatagram !== undefined ? `, agents' CPU ${row.cpuUsPerDatagram.toFixed(1)} µs per datagram` : ''}` +
             (tcpBefore && tcpAfter ? `, forward dropped ${tcpAfter.dropped - tcpBefore.dropped}` : '') +
             `; kernel drops ${JSON.stringify(tcpKernel)} (load ${loadAvg()})`,
         );
@@ -522,9 +551,19 @@ async function main(): Promise<void> {
     const plain = mbpsOf('plain');
     console.log('');
     console.log(`wireguard rows (median of ${TURNS} turns of ${SECONDS} s; load ${loadAvg()})`);
+    const tunnelUsOf = (path: PathName) =>
+      median(tcp.filter((r) => r.path === path).map((r) => r.tunnelUsPerPacket ?? 0));
     for (const path of PATHS) {
       const m = mbpsOf(path);
       const retr = median(tcp.filter((r) => r.path === path).map((r) => r.retransmits));
+      const tunnelUs = tunnelUsOf(path);
+      const agentsUs = median(tcp.filter((r) => r.path === path).map((r) => r.cpuUsPerDatagram ?? 0));
+      // Where the CPU is what limits (two shared cores), packets go at the rate a packet's CPU allows:
+      // plain's cost per packet over this path's (the tunnel's own plus the agents') bounds the ratio.
+      const cpu =
+        path === 'plain'
+          ? `  CPU ${tunnelUs.toFixed(1)} µs/packet`
+          : `  CPU ${tunnelUs.toFixed(1)} + agents ${agentsUs.toFixed(1)} µs/packet (CPU-bound estimate ${(tunnelUsOf('plain') / (tunnelUs + agentsUs)).toFixed(2)}x)`;
       const ratio = path === 'plain' ? '' : `  ${(m / plain).toFixed(3)}x plain`;
       const line =
         path === 'direct' || path === 'directB'
@@ -533,7 +572,7 @@ async function main(): Promise<void> {
             ? ` (line ${TARGET_RELAY}x)`
             : '';
       console.log(
-        `  wg-tcp-${path.padEnd(7)} ${m.toFixed(0).padStart(6)} Mbit/s  retransmits ${retr}${ratio}${line}`,
+        `  wg-tcp-${path.padEnd(7)} ${m.toFixed(0).padStart(6)} Mbit/s  retransmits ${retr}${ratio}${line}${cpu}`,
       );
     }
     for (const path of PATHS) {
@@ -576,7 +615,10 @@ function loadAvg(): string {
 
 /** Runs one iperf3 client in `ns` against the tunnel's far address and returns its JSON. */
 async function iperf(ns: string, args: string[]): Promise<Record<string, unknown>> {
-  const p = launch('ip', ['netns', 'exec', ns, 'iperf3', '-c', '10.99.0.2', '-J', ...args]);
+  // A report every second up to 5 s runs, then 5 in all: a long run's JSON stays within the tail
+  // `launch` keeps (iperf3's max RTT and cwnd are taken from these reports, so not -i 0).
+  const interval = String(Math.max(1, Math.ceil(SECONDS / 5)));
+  const p = launch('ip', ['netns', 'exec', ns, 'iperf3', '-c', '10.99.0.2', '-J', '-i', interval, ...args]);
   const code = await new Promise<number | null>((resolve) => p.proc.once('close', resolve));
   const out = p.stdout();
   let json: Record<string, unknown>;
