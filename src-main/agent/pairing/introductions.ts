@@ -66,9 +66,11 @@ const NOT_MINE_RETRY_MS = 5_000;
 const NOT_MINE_RETRY_MAX_MS = 30_000;
 /**
  * How often the devices are looked over even with no change signal, in ms (5 s): a link that came up
- * between two signals still gets its exchange. Unref'd; a look costs a pass over the peers.
+ * between two signals still gets its exchange. Unref'd; a look costs a pass over the peers. Only while
+ * some peer is marked mine (ADR 0068): with none, a look finds nothing to do, and an idle agent was
+ * woken for it every 5 s.
  */
-const SWEEP_MS = 5_000;
+export const SWEEP_MS = 5_000;
 
 export interface IntroductionsDeps {
   identity: Pick<Identity, 'keyPem' | 'certDer' | 'fingerprint'>;
@@ -180,10 +182,21 @@ export class Introductions {
           queueMicrotask(() => this.check());
         }
         if (change.kind === 'peer' && change.after === undefined) this.lastLink.delete(change.id);
+        if (change.kind === 'peer' && change.after?.mine !== change.before?.mine) this.sweepWhileMine();
       }),
     );
-    this.sweep = setInterval(() => this.check(), SWEEP_MS).unref();
+    this.sweepWhileMine();
     this.check();
+  }
+
+  /** Looks over the devices every SWEEP_MS while some peer is marked mine, and not at all otherwise. */
+  private sweepWhileMine(): void {
+    const any = !this.stopped && this.deps.state.peers().some((p) => p.mine === true);
+    if (any && this.sweep === undefined) this.sweep = setInterval(() => this.check(), SWEEP_MS).unref();
+    if (!any && this.sweep !== undefined) {
+      clearInterval(this.sweep);
+      this.sweep = undefined;
+    }
   }
 
   stop(): void {
