@@ -95,3 +95,29 @@ export function parseDeviceDrops(linkJson: string, qdiscJson: string): number | 
   }
   return (stats.rx?.dropped ?? 0) + (stats.tx?.dropped ?? 0) + qdiscDrops;
 }
+
+/**
+ * Packets a network device carried both ways (received + transmitted), from the JSON of
+ * `ip -j -s link show dev DEV`; null when it has no statistics. Through a tunnel's TUN device, one
+ * packet is one tunnel datagram. Pure.
+ */
+export function parseDevicePackets(linkJson: string): number | null {
+  const link = JSON.parse(linkJson) as {
+    stats64?: { rx?: { packets?: number }; tx?: { packets?: number } };
+  }[];
+  const stats = link[0]?.stats64;
+  if (!stats) return null;
+  return (stats.rx?.packets ?? 0) + (stats.tx?.packets ?? 0);
+}
+
+/**
+ * Where CPU is what limits (every process busy on shared cores), packets go at the rate their CPU
+ * allows, so a path whose packets cost `pathUs` (the tunnel's own processes) plus `agentsUs` (the
+ * forward's agents) of CPU carries at most `plainUs` / (`pathUs` + `agentsUs`) of what plain UDP, at
+ * `plainUs` a packet, carries. An estimate (the scheduler also shares the cores with other work),
+ * not a measurement; 0 when nothing was measured. Pure.
+ */
+export function cpuBoundRatio(plainUs: number, pathUs: number, agentsUs: number): number {
+  const cost = pathUs + agentsUs;
+  return plainUs > 0 && cost > 0 ? plainUs / cost : 0;
+}

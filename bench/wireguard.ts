@@ -21,7 +21,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI as BUILT_CLI, runCli as runBuiltCli } from './cli-agents.js';
 import { killByPid, launch, which, type Launched } from './processes.js';
-import { cpuSeconds, dropsBetween, parseDeviceDrops, parseProcNetUdp } from './udp-drops.js';
+import {
+  cpuBoundRatio,
+  cpuSeconds,
+  dropsBetween,
+  parseDeviceDrops,
+  parseDevicePackets,
+  parseProcNetUdp,
+} from './udp-drops.js';
 import { median } from './table.js';
 
 /** Seconds of each iperf3 run. */
@@ -318,13 +325,8 @@ async function main(): Promise<void> {
     tunnelPids.push(server.proc.pid ?? 0);
     const tunnelCpu = () => tunnelPids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
     /** Packets through the sending side's TUN device, both ways (one tunnel datagram each). */
-    const tunPackets = (): number => {
-      const link = JSON.parse(inNs(n1, 'ip', '-j', '-s', 'link', 'show', 'dev', wgA)) as {
-        stats64?: { rx?: { packets?: number }; tx?: { packets?: number } };
-      }[];
-      const st = link[0]?.stats64;
-      return (st?.rx?.packets ?? 0) + (st?.tx?.packets ?? 0);
-    };
+    const tunPackets = (): number =>
+      parseDevicePackets(inNs(n1, 'ip', '-j', '-s', 'link', 'show', 'dev', wgA)) ?? 0;
 
     const endpoint: Record<PathName, string> = {
       plain: `${addrB}:${WG_PORT_B}`,
@@ -558,12 +560,10 @@ async function main(): Promise<void> {
       const retr = median(tcp.filter((r) => r.path === path).map((r) => r.retransmits));
       const tunnelUs = tunnelUsOf(path);
       const agentsUs = median(tcp.filter((r) => r.path === path).map((r) => r.cpuUsPerDatagram ?? 0));
-      // Where the CPU is what limits (two shared cores), packets go at the rate a packet's CPU allows:
-      // plain's cost per packet over this path's (the tunnel's own plus the agents') bounds the ratio.
       const cpu =
         path === 'plain'
           ? `  CPU ${tunnelUs.toFixed(1)} µs/packet`
-          : `  CPU ${tunnelUs.toFixed(1)} + agents ${agentsUs.toFixed(1)} µs/packet (CPU-bound estimate ${(tunnelUsOf('plain') / (tunnelUs + agentsUs)).toFixed(2)}x)`;
+          : `  CPU ${tunnelUs.toFixed(1)} + agents ${agentsUs.toFixed(1)} µs/packet (CPU-bound estimate ${cpuBoundRatio(tunnelUsOf('plain'), tunnelUs, agentsUs).toFixed(2)}x)`;
       const ratio = path === 'plain' ? '' : `  ${(m / plain).toFixed(3)}x plain`;
       const line =
         path === 'direct' || path === 'directB'
