@@ -14,6 +14,12 @@
  * one PING and one PONG per interval between them instead of two of each. The dead-link check
  * rides on the beats too; its own timer is armed only when the silence could reach `deadAfterMs`
  * before the next beat.
+ *
+ * The beats of every heartbeat in a process with the same interval share one timer (ADR 0068): an idle
+ * agent's links (each with its main connection and its quiet lane) woke it once each per interval, at
+ * phases set by when each link came up; now their PINGs go out in one wake-up, and the peers' answers,
+ * sent as one wake-up of theirs, tend to arrive together too. A new link's first beat comes at the
+ * shared timer's next tick, so within one interval of its start rather than exactly one interval after.
  */
 import { ClawError } from '../core/errors.js';
 import { DATA_ACK_MS, PROBE_AFTER_RTO_FRACTION } from './constants.js';
@@ -34,6 +40,39 @@ export interface HeartbeatOptions {
   onDead(error: ClawError): void;
 }
 
+/**
+ * One unref'd timer per interval for every running heartbeat of that interval: each tick beats them all
+ * in the order they started. The timer goes once the last of them stops.
+ */
+class BeatClock {
+  private static readonly clocks = new Map<number, BeatClock>();
+  private readonly members = new Set<Heartbeat>();
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(private readonly intervalMs: number) {
+    this.timer = setInterval(() => {
+      for (const hb of [...this.members]) hb.tick();
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  static join(intervalMs: number, hb: Heartbeat): void {
+    let clock = BeatClock.clocks.get(intervalMs);
+    if (!clock) {
+      clock = new BeatClock(intervalMs);
+      BeatClock.clocks.set(intervalMs, clock);
+    }
+    clock.members.add(hb);
+  }
+
+  static leave(intervalMs: number, hb: Heartbeat): void {
+    const clock = BeatClock.clocks.get(intervalMs);
+    if (!clock?.members.delete(hb) || clock.members.size > 0) return;
+    clearInterval(clock.timer);
+    BeatClock.clocks.delete(clock.intervalMs);
+  }
+}
+
 interface PendingPing {
   start: number;
   resolve?: (ms: number) => void;
@@ -50,7 +89,7 @@ export class Heartbeat {
   private lastReceived = performance.now();
   private nextNonce = 1n;
   private readonly pending = new Map<bigint, PendingPing>();
-  private interval: NodeJS.Timeout | undefined;
+  private beating = false;
   private deadTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly rto: RtoEstimator;
@@ -78,11 +117,20 @@ export class Heartbeat {
     return this.rto.rtoMs;
   }
 
-  /** Starts pinging and watching. Timers are unref'd: a heartbeat alone never keeps the process up. */
+  /**
+   * Starts pinging and watching, on the process's shared beat for this interval (BeatClock). Timers are
+   * unref'd: a heartbeat alone never keeps the process up.
+   */
   start(): void {
-    this.interval = setInterval(() => this.beat(), this.opts.intervalMs);
-    this.interval.unref();
+    if (this.beating || this.stopped) return;
+    this.beating = true;
+    BeatClock.join(this.opts.intervalMs, this);
     this.armDeadTimer(this.opts.deadAfterMs);
+  }
+
+  /** @internal One beat of the shared clock (BeatClock). */
+  tick(): void {
+    this.beat();
   }
 
   /** Notes that a frame arrived (cheap: called for every frame). Whatever this side awaited is answered. */
@@ -178,7 +226,8 @@ export class Heartbeat {
   stop(error: Error): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.interval);
+    if (this.beating) BeatClock.leave(this.opts.intervalMs, this);
+    this.beating = false;
     clearTimeout(this.deadTimer);
     clearTimeout(this.rtoTimer);
     for (const entry of this.pending.values()) {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { Mux } from '../../../src-main/mux/mux.js';
+import { Heartbeat } from '../../../src-main/mux/heartbeat.js';
 import { decodeFrame, FrameType } from '../../../src-main/protocol/mux-frames.js';
 import { createLinkPair } from '../../helpers/link-pair.js';
 import { closeOf, errorOf, muxPair, readAll, waitFor } from './mux-fixtures.js';
@@ -176,4 +177,38 @@ test('a throwing rtt listener does not take the link down', async () => {
   assert.equal(p.ma.closed, false);
   assert.deepEqual(p.a.listenerErrors, []);
   p.close();
+});
+
+test('heartbeats started apart beat in one wake-up: one shared timer per interval (ADR 0068)', async () => {
+  // Each side on its own (no PING from a peer), so each pings every beat.
+  const opts = { intervalMs: 40, deadAfterMs: 60_000, rtoFloorMs: 1_000, rtoCapMs: 3_000 };
+  /** The macrotask each PING went out in: a number bumped at the first PING of a task, cleared after it. */
+  let task: number | undefined;
+  let tasks = 0;
+  const sentIn: { first: number[]; second: number[] } = { first: [], second: [] };
+  const heartbeat = (which: 'first' | 'second') =>
+    new Heartbeat({
+      ...opts,
+      sendPing: () => {
+        if (task === undefined) {
+          task = ++tasks;
+          queueMicrotask(() => (task = undefined));
+        }
+        sentIn[which].push(task);
+      },
+      onRtt: () => undefined,
+      onDead: () => undefined,
+    });
+  const first = heartbeat('first');
+  first.start();
+  // Half an interval later: with a timer each, the two would beat half an interval apart.
+  await new Promise((r) => setTimeout(r, opts.intervalMs / 2));
+  const second = heartbeat('second');
+  second.start();
+  await new Promise((r) => setTimeout(r, opts.intervalMs * 8));
+  first.stop(new Error('done'));
+  second.stop(new Error('done'));
+  assert.ok(sentIn.second.length >= 2, `the second heartbeat pinged ${sentIn.second.length} times`);
+  const together = sentIn.second.filter((t) => sentIn.first.includes(t)).length;
+  assert.equal(together, sentIn.second.length, `PINGs in the same wake-up: ${JSON.stringify(sentIn)}`);
 });
