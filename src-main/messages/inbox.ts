@@ -8,8 +8,11 @@
  * larger than the sender's whole quota, or on one topic too many, is refused for good; one that does
  * not fit the sender's quota now — after
  * the oldest messages a program already read were let go — is refused with INBOX_FULL, which is not
- * final. Anything else is accepted: recorded (group commit) and only then reported, so DELIVERED
- * follows durability.
+ * final. Anything else is accepted: held here and handed to listeners (`message`) at once, while its
+ * record is being written (group commit); DELIVERED waits until that record is durable (ADR 0066).
+ * A listener may thus see a message a crash then loses before it was durable: the sender, which never
+ * got DELIVERED, sends it again with the same ID, and it is shown again — at least once to a live
+ * listener, exactly once into the inbox.
  *
  * Marks are kept until every message under them is past its TTL (then a resend would be refused as
  * expired anyway), so a repeat is caught without remembering every ID: memory is per topic, not per
@@ -105,8 +108,9 @@ export class Inbox {
   private nextCompactCheck = 0;
   private cachedBytes = 0;
   /**
-   * `message`: durably here (a program may take it). `read`: a program took these of `from`'s (durably
-   * recorded). `room`: something of `from`'s left, so a sender told INBOX_FULL may try again.
+   * `message`: accepted here, its record on its way to disk (a program may take it; ADR 0066). `read`:
+   * a program took these of `from`'s (durably recorded). `room`: something of `from`'s left, so a
+   * sender told INBOX_FULL may try again.
    */
   readonly events = new Emitter<{
     message: [InboxEntry];
@@ -243,23 +247,28 @@ export class Inbox {
     const durable = this.log.append(payload).then((offset) => {
       if (m.durableId === undefined || msg.id > m.durableId) m.durableId = msg.id;
       if (this.entries.get(held.id) !== held) return;
-      if (this.cachedBytes + held.size <= BODY_CACHE_BYTES) {
+      if (!held.read && this.cachedBytes + held.size <= BODY_CACHE_BYTES) {
         held.cached = msg.body;
         this.cachedBytes += held.size;
       }
       held.body = offset + bodyAt;
       held.durable = true;
-      this.events.emit('message', viewOf(held));
       this.maybeCompact();
     });
-    return { kind: 'accepted', entry: viewOf(held), durable };
+    // Listeners get it now, while the write and the sync run on the thread pool: only the receipt
+    // has to wait for them (ADR 0066).
+    const entry = viewOf(held);
+    this.events.emit('message', entry);
+    return { kind: 'accepted', entry, durable };
   }
 
-  /** Durable messages, oldest first, filtered. */
+  /**
+   * Messages held (accepted: durable, or their record on its way, as `message` reported them), oldest
+   * first, filtered.
+   */
   list(filter: { from?: string; topic?: string; unread?: boolean } = {}): InboxEntry[] {
     const out: InboxEntry[] = [];
     for (const e of this.entries.values()) {
-      if (!e.durable) continue;
       if (filter.from !== undefined && e.from !== filter.from) continue;
       if (filter.topic !== undefined && e.topic !== filter.topic) continue;
       if (filter.unread && e.read) continue;
@@ -270,29 +279,33 @@ export class Inbox {
 
   get(id: string): InboxEntry | undefined {
     const e = this.entries.get(id);
-    return e?.durable ? viewOf(e) : undefined;
+    return e && viewOf(e);
   }
 
   /** A held message's body when it is in memory (no file read needed), else undefined. */
   cachedBody(id: string): Uint8Array | undefined {
     const e = this.entries.get(id);
-    if (!e?.durable) return undefined;
+    if (!e) return undefined;
     return e.cached ?? (typeof e.body === 'number' ? undefined : e.body);
   }
 
   /** A held message's body (undefined when it is not here). */
   async body(id: string): Promise<Uint8Array | undefined> {
     const e = this.entries.get(id);
-    if (!e?.durable) return undefined;
+    if (!e) return undefined;
     if (e.cached) return e.cached;
     return typeof e.body === 'number' ? this.log.read(e.body, e.size) : e.body;
   }
 
-  /** A program took these: recorded, then `read` per sender. Returns the IDs newly read. */
+  /**
+   * A program took these: recorded, then `read` per sender. Returns the IDs newly read. A message whose
+   * own record is still on its way counts too: the read record follows it in the log, so once this
+   * one is durable so is the message, and a READ never precedes the message's durability.
+   */
   async markRead(ids: readonly string[]): Promise<string[]> {
     const fresh = ids.filter((id) => {
       const e = this.entries.get(id);
-      return e?.durable === true && !e.read;
+      return e !== undefined && !e.read;
     });
     if (fresh.length === 0) return [];
     await this.log.append(encodeInboxRecord({ kind: 'read', meta: { ids: fresh } }).payload);
@@ -324,7 +337,7 @@ export class Inbox {
 
   /** Removes messages; returns the IDs removed. Their IDs stay known (marks): a resend is still a repeat. */
   async delete(ids: readonly string[]): Promise<string[]> {
-    const gone = ids.filter((id) => this.entries.get(id)?.durable);
+    const gone = ids.filter((id) => this.entries.has(id));
     if (gone.length === 0) return [];
     const senders = new Set(gone.map((id) => this.entries.get(id)!.from));
     for (const id of gone) this.unhold(id);

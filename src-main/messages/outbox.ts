@@ -3,10 +3,12 @@
  * (without its body) so the sender can see its state, until it is no longer worth showing (ADR 0046).
  *
  * Only `queue` waits for its record to be durable (a message the caller was told is queued survives
- * any crash). State changes are recorded lazily (record-log.ts `appendLazy`): one lost in a crash is
+ * any crash). The message goes on a link while that record is being written (ADR 0066), so the disk
+ * and the network overlap; a receipt that comes back before the write ended is taken. State changes
+ * are recorded lazily (record-log.ts `appendLazy`): one lost in a crash is
  * learned again, since the message is sent again and the receiver answers a repeat as before.
  *
- * States: `queued` (durable here, not yet on a link; with `why` when the receiver said INBOX_FULL),
+ * States: `queued` (recorded here, not yet on a link; with `why` when the receiver said INBOX_FULL),
  * `sent` (written to a link, not yet confirmed; memory only, so after a restart it reads `queued`
  * again), `delivered`, `read`, `expired` (its TTL passed before a DELIVERED), `refused` (final, with
  * why). A record never moves a message back (box-records.ts `stateRank`).
@@ -93,7 +95,10 @@ export interface NewMessage {
 interface Held extends OutboxEntry {
   /** The body until it is durable, then its position in the log; gone once delivered and compacted. */
   body: Uint8Array | number | undefined;
-  /** The record that queued it is durable (only then may it go on a link). */
+  /**
+   * The record that queued it is durable. Before that it is being written (queueMany holds and
+   * appends in one step), and may already be on a link (ADR 0066).
+   */
   durable: boolean;
   /** The body kept in memory after it became durable (BODY_CACHE_BYTES), so sending reads no file. */
   cached?: Uint8Array;
@@ -113,7 +118,7 @@ export const BODY_CACHE_BYTES = 16 * 1024 * 1024;
 export const MAX_QUEUE_BATCH = 10_000;
 
 const FINISHED: ReadonlySet<OutboxState> = new Set(['delivered', 'read', 'expired', 'refused']);
-const isPending = (e: Held) => e.durable && (e.state === 'queued' || e.state === 'sent');
+const isPending = (e: Held) => e.state === 'queued' || e.state === 'sent';
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 
 export interface OutboxOptions {
@@ -135,7 +140,10 @@ export class Outbox {
   private readonly waiting = new Map<string, { count: number; bytes: number }>();
   private waitingBytes = 0;
   private cachedBytes = 0;
-  /** `queued`: durable, may go on a link now. `changed`: any other change of state. */
+  /**
+   * `queued`: its record is written (durable, or on its way: queueMany's caller hears only once it is
+   * durable), it may go on a link now (ADR 0066). `changed`: any other change of state.
+   */
   readonly events = new Emitter<{ queued: [OutboxEntry]; changed: [OutboxEntry] }>();
 
   private constructor(
@@ -174,8 +182,8 @@ export class Outbox {
   }
 
   /**
-   * Queues one message durably and resolves with it once it is on disk (a crash after that loses
-   * nothing); only then is it handed to a link (`queued` event).
+   * Queues one message durably and resolves with it, as queued, once it is on disk (a crash after that
+   * loses nothing); it is handed to a link (`queued` event) as soon as its record is being written.
    * @throws ClawError('BAD_ARGUMENT') for a body over 1 MiB, a bad topic, TTL or text; ClawError('OUTBOX_FULL')
    *   past a bound; the disk's error when it could not be written.
    */
@@ -190,7 +198,8 @@ export class Outbox {
    * records in one group commit (one flush for the batch). Every one is checked first: a bad one
    * queues none. Then they are taken in order while they fit the bounds; the first that does not
    * stops the batch, and neither it nor any after it is queued (a batch never leaves a hole). Their
-   * IDs follow the order given. Resolves once those queued are on disk.
+   * IDs follow the order given. Each goes to a link (`queued`) as its record is appended; resolves
+   * once those queued are on disk, each as it was queued (state `queued`).
    * @returns those queued, in order, and when the batch stopped early the error of the first not
    *   queued: OUTBOX_FULL, or the disk's error when the rest could not be written
    * @throws ClawError('BAD_ARGUMENT') naming the first bad one (`message 3 of 200: …`); OUTBOX_FULL or
@@ -219,7 +228,14 @@ export class Outbox {
       helds.push(this.hold(input));
     }
     if (helds.length === 0) throw full!;
-    const appended = await Promise.allSettled(this.record(helds));
+    const recording = this.record(helds);
+    // What the caller is answered: each message as it was queued, whatever the link did meanwhile.
+    const views = helds.map(viewOf);
+    // On a link while the write and the sync run (ADR 0066): the caller still hears only once durable.
+    helds.forEach((held, i) => {
+      if (this.entries.get(held.id) === held) this.events.emit('queued', views[i]!);
+    });
+    const appended = await Promise.allSettled(recording);
     const queued: OutboxEntry[] = [];
     let failed: unknown;
     helds.forEach((held, i) => {
@@ -230,9 +246,7 @@ export class Outbox {
         return;
       }
       held.durable = true;
-      const view = viewOf(held);
-      queued.push(view);
-      if (this.entries.get(held.id) === held) this.events.emit('queued', view);
+      queued.push(views[i]!);
     });
     this.maybeCompact();
     if (failed === undefined) return full ? { queued, error: full } : { queued };
@@ -317,7 +331,10 @@ export class Outbox {
     return out;
   }
 
-  /** `peer`'s messages still to deliver (durable, queued or sent, TTL not passed), in the order sent. */
+  /**
+   * `peer`'s messages still to deliver (queued or sent, TTL not passed; a record being written counts,
+   * ADR 0066), in the order sent.
+   */
   pending(peer: string): OutboxEntry[] {
     const now = this.now();
     const out: OutboxEntry[] = [];
@@ -518,7 +535,9 @@ export class Outbox {
     const moved: Held[] = [];
     for (const id of ids) {
       const e = this.entries.get(id);
-      if (e?.peer !== peer || !e.durable || stateRank(state) <= stateRank(e.state)) continue;
+      // One still being written counts (its receipt may come first, ADR 0066): the state's record
+      // follows the entry's in the log.
+      if (e?.peer !== peer || stateRank(state) <= stateRank(e.state)) continue;
       moved.push(e);
     }
     if (moved.length === 0) return;

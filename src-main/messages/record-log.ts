@@ -8,8 +8,8 @@
  * the file there; nothing behind that point was ever reported durable.
  *
  * Group commit: `append` queues a record and returns a promise that resolves once it is durable. One
- * batch is written (one writev) and synced (one fdatasync) at a time; whatever was appended while that
- * sync ran forms the next batch. Under load a batch holds everything that arrived during one fsync
+ * batch is written (one writev) and synced (one fdatasync; or the writev alone, on a file opened
+ * with O_DSYNC: log-files.ts) at a time; whatever was appended while that sync ran forms the next batch. Under load a batch holds everything that arrived during one fsync
  * (about half a millisecond here), so durability costs one flush per batch, not per message; a lone
  * record waits for nothing but its own flush. No timer: the batch window is the fsync itself.
  *
@@ -36,7 +36,7 @@ const SCAN_BLOCK_BYTES = 1024 * 1024;
 export interface LogStats {
   records: number;
   batches: number;
-  /** fdatasync calls (one per batch, one per rewrite). */
+  /** Flushes to disk: one per batch (an fdatasync, or the batch's synchronized write) and one per rewrite. */
   syncs: number;
   bytes: number;
 }
@@ -346,7 +346,8 @@ export class RecordLog {
         batch.map((p) => p.framed),
         start,
       );
-      await this.file.sync();
+      // A file opened for synchronized writes is durable already (log-files.ts, ADR 0066).
+      if (!this.file.writesDurable) await this.file.sync();
     } catch (err) {
       // After a failed sync the kernel may have dropped the pages it could not write: what the file
       // holds is unknown, so the log stops here (it is replayed, and cut, when opened again).

@@ -30,17 +30,25 @@ function setup(options: InboxOptions = {}) {
 
 const kind = (o: Offer) => (o.kind === 'refused' ? `refused ${o.code}` : o.kind);
 
-test('accepted: durable, then the message event; listed, its body read; the same after a crash', async () => {
+test('accepted: the message event at once, while its record is written (ADR 0066); listed, its body read; the same after a crash once durable', async () => {
   const { msg, disk, open } = setup();
   const inbox = await open();
   const seen: string[] = [];
   inbox.events.on('message', (e) => seen.push(e.id));
   const m = msg('jobs', 'hello');
+  const syncs = disk.syncs;
   const offer = inbox.offer(A, m);
   assert.equal(offer.kind, 'accepted');
-  assert.deepEqual(inbox.list(), [], 'not shown before it is durable');
+  assert.deepEqual(seen, [m.id], 'shown while its record is on its way');
+  assert.equal(disk.syncs, syncs, 'before any sync');
+  assert.deepEqual(
+    inbox.list().map((e) => e.id),
+    [m.id],
+    'listed as the event showed it',
+  );
+  assert.equal(Buffer.from(inbox.cachedBody(m.id)!).toString(), 'hello');
   await offer.durable;
-  assert.deepEqual(seen, [m.id]);
+  assert.deepEqual(seen, [m.id], 'shown once');
   assert.deepEqual(
     inbox.list().map((e) => [e.id, e.from, e.topic, e.read]),
     [[m.id, A, 'jobs', false]],
@@ -118,8 +126,8 @@ test('quota per sender: INBOX_FULL (not final) once full; read messages make way
   assert.equal(kind(inbox.offer(A, m3)), 'accepted');
   assert.deepEqual(
     inbox.list({ from: A }).map((e) => e.id),
-    [m2.id],
-    'm1 (read) went; m3 not yet durable',
+    [m2.id, m3.id],
+    'm1 (read) went; m3 listed while its record is on its way',
   );
   await inbox.delete([m2.id]);
   assert.deepEqual(rooms, [A, A]);

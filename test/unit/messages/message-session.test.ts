@@ -150,3 +150,59 @@ test('group commit across a link: 2,000 messages land with far fewer than 2,000 
   assert.ok(a.outbox.stats.syncs < n / 4, `sender: ${a.outbox.stats.syncs} flushes`);
   assert.ok(b.inbox.stats.syncs < n / 4, `receiver: ${b.inbox.stats.syncs} flushes`);
 });
+
+test('ADR 0066: a message reaches b while both writes are held; send answers, DELIVERED and READ wait for durability', async () => {
+  const { a, b } = await pair();
+  link(a, b);
+  await turns(10);
+  a.disk.holdSyncs('outbox.log');
+  b.disk.holdSyncs('inbox.log');
+  const seen: string[] = [];
+  b.inbox.events.on('message', (e) => seen.push(e.id));
+  let answered: Awaited<ReturnType<typeof send>> | undefined;
+  const sending = send(a, B, 'early').then((m) => (answered = m));
+  // On the link while a's outbox write is held, and shown on b while b's inbox write is held.
+  await settle(() => seen.length === 1, 'b shown the message before either box synced');
+  const id = seen[0]!;
+  assert.deepEqual(await texts(b), ['early']);
+  let read = false;
+  const reading = b.inbox.markRead([id]).then(() => (read = true));
+  await turns(50);
+  assert.equal(answered, undefined, 'send answers only once durable in the outbox');
+  assert.equal(a.outbox.get(id)!.state, 'sent', 'no DELIVERED (nor READ) before b synced');
+  assert.equal(read, false, 'the read mark waits for its record, behind the message');
+  // b durable: DELIVERED and READ come, and a takes them while its own record is still being written.
+  b.disk.releaseSyncs('inbox.log');
+  await reading;
+  await settle(() => a.outbox.get(id)?.state === 'read', 'READ at a before its own sync');
+  assert.equal(answered, undefined);
+  a.disk.releaseSyncs('outbox.log');
+  await sending;
+  assert.equal(answered!.id, id);
+  assert.equal(answered!.state, 'queued', 'answered as queued');
+  assert.equal(a.outbox.get(id)!.state, 'read');
+});
+
+test('ADR 0066: b crashes before its inbox record is durable: shown once already, sent again with the same ID, held once', async () => {
+  const clock = testClock();
+  const a = await openNode(A, new MemoryDisk(), clock);
+  const bDisk = new MemoryDisk();
+  let b = await openNode(B, bDisk, clock);
+  link(a, b);
+  await turns(10);
+  bDisk.holdSyncs('inbox.log');
+  const seen: string[] = [];
+  b.inbox.events.on('message', (e) => seen.push(e.id));
+  const m = await send(a, B, 'once');
+  await settle(() => seen.length === 1, 'b shown it');
+  bDisk.crash(() => 0); // the record never reached the disk
+  bDisk.releaseSyncs('inbox.log');
+  assert.equal(a.outbox.get(m.id)!.state, 'sent', 'never DELIVERED');
+  b = await openNode(B, bDisk, clock);
+  assert.deepEqual(b.inbox.list(), [], 'not in the inbox: the crash lost it before it was durable');
+  b.inbox.events.on('message', (e) => seen.push(e.id));
+  link(a, b);
+  await settle(() => a.outbox.get(m.id)?.state === 'delivered', 'delivered on the next link');
+  assert.deepEqual(seen, [m.id, m.id], 'shown again, by the same ID (at least once to a live listener)');
+  assert.deepEqual(await texts(b), ['once'], 'held once');
+});

@@ -5,7 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  constants,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isClawError } from '../../../src-main/core/errors.js';
@@ -139,6 +148,43 @@ test('a file that is not a message log is refused, and a temp file a crash left 
   );
   assert.equal(statSync(join(dir, 'x.log.tmp'), { throwIfNoEntry: false }), undefined);
 });
+
+test(
+  'on Linux the log is opened for synchronized writes (O_DSYNC): a batch is one write, no fdatasync after it (ADR 0066)',
+  { skip: process.platform !== 'linux' },
+  async (t) => {
+    const dir = tempDir(t);
+    const folder = diskLogFolder(dir);
+    const { log } = await openAll(folder);
+    await log.append(Buffer.from('x'));
+    // The kernel's own record of the open file's flags: the log file's descriptor carries O_DSYNC.
+    const flagsOf = (name: string) =>
+      readdirSync('/proc/self/fd')
+        .filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`) === join(dir, name);
+          } catch {
+            return false; // closed meanwhile
+          }
+        })
+        .map((fd) =>
+          parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8),
+        );
+    const flags = flagsOf('x.log');
+    assert.equal(flags.length, 1);
+    assert.equal(flags[0]! & constants.O_DSYNC, constants.O_DSYNC);
+    const tmp = await folder.createTemp('y.log');
+    assert.equal(tmp.writesDurable, false, 'a temp file is synced once, at its end');
+    await tmp.close();
+    await log.close();
+    const again = await openAll(folder);
+    assert.deepEqual(
+      again.seen.map((r) => r.payload),
+      ['x'],
+    );
+    await again.log.close();
+  },
+);
 
 test('files are made 0600', { skip: process.platform === 'win32' }, async (t) => {
   const dir = tempDir(t);
