@@ -113,9 +113,10 @@ export function parseDevicePackets(linkJson: string): number | null {
 /**
  * Where CPU is what limits (every process busy on shared cores), packets go at the rate their CPU
  * allows, so a path whose packets cost `pathUs` (the tunnel's own processes) plus `agentsUs` (the
- * forward's agents) of CPU carries at most `plainUs` / (`pathUs` + `agentsUs`) of what plain UDP, at
- * `plainUs` a packet, carries. An estimate (the scheduler also shares the cores with other work),
- * not a measurement; 0 when nothing was measured. Pure.
+ * forward's agents) of CPU carries about `plainUs` / (`pathUs` + `agentsUs`) of what plain UDP, at
+ * `plainUs` a packet, carries. An estimate, not a measurement: on cores shared with other work, a
+ * path with more busy processes also gets a larger share of them, so the measured ratio may read
+ * higher. 0 when nothing was measured. Pure.
  */
 export function cpuBoundRatio(plainUs: number, pathUs: number, agentsUs: number): number {
   const cost = pathUs + agentsUs;
