@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under test/ with Node's built-in runner (via tsx), because Node 20's
 // `--test` does not expand globs itself. Pass folder names to run a subset: `node scripts/run-tests.mjs unit`.
+// Each file (or group of unit files, below) is one `node --test` run of its own, started when
+// scripts/test-slots.mjs says a slot is free; its output is printed whole when it ends, and the totals
+// of all of them at the end.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
+import { freeShare, mayStart, sampleCpu } from './test-slots.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const wanted = process.argv.slice(2);
@@ -31,24 +35,22 @@ if (files.length === 0) {
 const home = mkdtempSync(join(tmpdir(), 'cb-test-home-'));
 const env = { ...process.env, HOME: home, CLAWBRIDGE_TEST: '1' };
 
-/** @param {string[]} list @returns {string[]} the runner's arguments for these files, two at a time */
-const runnerArgs = (list) => [
+/** @param {string} file @returns {string[]} the runner's arguments for one file */
+const runnerArgs = (file) => [
   '--import',
   'tsx',
   '--test',
   '--test-reporter=spec',
-  '--test-concurrency=2',
   // A test that hangs fails after 10 minutes instead of holding CI to its own limit, and a failed
   // test that leaked a socket cannot keep its file's process (and the whole run) from ending.
   '--test-timeout=600000',
   '--test-force-exit',
-  ...list,
+  file,
 ];
 
 // The CI soak (a fixed 3-minute run, soak.test.ts) mostly waits: its relay, agents and streams used
 // about 0.3 of a core here. As one of the two files at a time it held a slot for ~3.6 minutes, the
-// other files queued behind one slot; so it runs beside the two slots, and its output (it prints
-// nothing until it ends) follows theirs.
+// other files queued behind one slot; so it starts first and runs beside the slots, not counted.
 const ASIDE = ['test/soak/soak.test.ts'];
 const isAside = (/** @type {string} */ f) => ASIDE.includes(f.split(sep).join('/'));
 const aside = files.filter(isAside);
@@ -88,35 +90,115 @@ function grouped(list) {
 }
 const pooled = grouped(files.filter((f) => !isAside(f)));
 
-/** @param {string[]} list @param {boolean} held @returns {Promise<{ code: number | null, out: Buffer }>} */
-function run(list, held) {
+/**
+ * @typedef {object} Outcome
+ * @property {string} name what ran: a file, or a group of unit files
+ * @property {number | null} code the runner's exit code
+ * @property {string} out its output, whole
+ * @property {number} seconds wall time
+ */
+
+/** @param {string} file @returns {string} how a file or group is named in the output */
+const nameOf = (file) =>
+  file.startsWith(groupsDir) ? `unit files, ${file.slice(groupsDir.length + 1, -'.test.mjs'.length)}` : file;
+
+/** @param {string} file @returns {Promise<Outcome>} */
+function run(file) {
+  const t0 = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, runnerArgs(list), {
-      stdio: held ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    const child = spawn(process.execPath, runnerArgs(file), {
+      stdio: ['ignore', 'pipe', 'pipe'],
       cwd: root,
       env,
     });
     /** @type {Buffer[]} */
     const out = [];
-    child.stdout?.on('data', (d) => out.push(d));
-    child.stderr?.on('data', (d) => out.push(d));
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => out.push(d));
+    const done = (/** @type {number | null} */ code) =>
+      resolve({
+        name: nameOf(file),
+        code,
+        out: Buffer.concat(out).toString(),
+        seconds: (performance.now() - t0) / 1000,
+      });
     child.on('error', (err) => {
       out.push(Buffer.from(`could not start the test runner: ${err.message}\n`));
-      resolve({ code: 1, out: Buffer.concat(out) });
+      done(1);
     });
-    child.on('close', (code) => resolve({ code, out: Buffer.concat(out) }));
+    child.on('close', done);
   });
 }
 
-const both = pooled.length > 0 && aside.length > 0;
-const [main, beside] = await Promise.all([
-  run(pooled.length > 0 ? pooled : files, false),
-  both ? run(aside, true) : Promise.resolve({ code: 0, out: Buffer.alloc(0) }),
-]);
-if (both) {
-  process.stdout.write(`\n── ${aside.join(', ')}, run beside the others:\n`);
-  process.stdout.write(beside.out);
+/** The summary lines each run ends with (`ℹ tests 12`), which the whole run adds up. */
+const COUNTS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
+const COUNT_LINE = new RegExp(`^ℹ (${COUNTS.join('|')}|duration_ms) ([\\d.]+)$`, 'gm');
+/** @type {Record<string, number>} */
+const totals = Object.fromEntries(COUNTS.map((c) => [c, 0]));
+/** @type {Outcome[]} */
+const outcomes = [];
+const t0 = performance.now();
+
+/** @param {Outcome} o prints one run's output, its own summary lines taken out and added to the totals */
+function report(o) {
+  outcomes.push(o);
+  for (const [, key, value] of o.out.matchAll(COUNT_LINE))
+    if (key !== 'duration_ms') totals[key] += Number(value);
+  const verdict = o.code === 0 ? 'passed' : `FAILED (exit ${o.code})`;
+  process.stdout.write(
+    `── ${o.name}: ${verdict} in ${o.seconds.toFixed(1)} s [${outcomes.length}/${total}]\n`,
+  );
+  process.stdout.write(o.out.replace(COUNT_LINE, '').replace(/\n{2,}$/, '\n'));
 }
+
+const total = pooled.length + aside.length;
+const base = Math.max(2, availableParallelism());
+const most = base + 2;
+const beside = Promise.all(aside.map(run));
+await new Promise((/** @type {(v?: unknown) => void} */ finished) => {
+  const queue = [...pooled];
+  /** Samples of the machine's CPU time, the oldest first: the window the next start looks at. */
+  const samples = [sampleCpu()];
+  const WINDOW = 6;
+  let running = 0;
+  let lastStart = -Infinity;
+  const next = () => {
+    while (queue.length > 0) {
+      const free = freeShare(/** @type {import('./test-slots.mjs').CpuSample} */ (samples[0]), sampleCpu());
+      const now = performance.now();
+      if (!mayStart({ running, base, most, free, sinceStartMs: now - lastStart })) break;
+      const file = /** @type {string} */ (queue.shift());
+      running++;
+      lastStart = now;
+      void run(file).then((o) => {
+        running--;
+        report(o);
+        next();
+      });
+    }
+    if (queue.length === 0 && running === 0) {
+      clearInterval(timer);
+      finished();
+    }
+  };
+  // Every half second: the window moves on, and a slot may have come free by the machine going idle.
+  const timer = setInterval(() => {
+    samples.push(sampleCpu());
+    if (samples.length > WINDOW) samples.shift();
+    next();
+  }, 500);
+  next();
+});
+for (const o of await beside) report(o);
+
+const failed = outcomes.filter((o) => o.code !== 0);
+const slowest = [...outcomes].sort((x, y) => y.seconds - x.seconds).slice(0, 8);
+console.log(`\nslowest: ${slowest.map((o) => `${o.name} ${o.seconds.toFixed(0)} s`).join(', ')}`);
+for (const c of COUNTS) console.log(`ℹ ${c} ${totals[c]}`);
+console.log(
+  `ℹ files ${outcomes.length}, failed ${failed.length}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+);
+if (failed.length > 0) console.log(`✖ failed: ${failed.map((o) => o.name).join(', ')}`);
 rmSync(home, { recursive: true, force: true });
 rmSync(groupsDir, { recursive: true, force: true });
-process.exit(main.code === 0 && beside.code === 0 ? 0 : 1);
+process.exit(failed.length === 0 ? 0 : 1);

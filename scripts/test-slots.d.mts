@@ -1,0 +1,17 @@
+// Types for scripts/test-slots.mjs (plain JavaScript: the test runner needs no build step).
+export declare const FREE_TO_ADD: number;
+export declare const SETTLE_MS: number;
+export interface SlotState {
+  running: number;
+  base: number;
+  most: number;
+  free: number | undefined;
+  sinceStartMs: number;
+}
+export declare function mayStart(s: SlotState): boolean;
+export interface CpuSample {
+  free: number;
+  total: number;
+}
+export declare function sampleCpu(): CpuSample;
+export declare function freeShare(before: CpuSample, after: CpuSample): number | undefined;
