@@ -1,4 +1,4 @@
-// When scripts/run-tests.mjs may start another test file. A fixed two at a time left a third of the two
+// When scripts/run-tests.mjs may start another test file. A fixed two at a time left a quarter of the two
 // cores idle over a full run (user+sys 22.4 CPU-min in 15.2 min of wall): integration and browser tests
 // spend much of their time waiting on processes, sockets and timers. So the runner keeps `base` files
 // running (one per core, two at least), and starts one more, up to `most`, only while the machine has
