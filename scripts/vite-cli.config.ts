@@ -11,6 +11,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { asciiSource } from './ascii-source.js';
 import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
 import { builtins, entryInput, REQUIRE_SHIM, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
 
@@ -38,6 +39,9 @@ export default defineConfig({
   envDir: false,
   esbuild: { target: 'node20' },
   ssr: { target: 'node', noExternal: true, external: [...RUNTIME_EXTERNALS] },
+  // Every chunk ASCII: V8 keeps a module's source in the heap, as UTF-16 if one character is above
+  // U+00FF (ascii-source.ts, ADR 0068).
+  plugins: [asciiSource()],
   build: {
     ssr: true,
     outDir: CLI_OUT_DIR,
