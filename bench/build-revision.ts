@@ -1,7 +1,8 @@
 /**
  * Builds another git revision's CLI beside this checkout, for the side-by-side measurements
  * (bench/compare.ts, bench/connection-cost.ts): REF is checked out into a temporary git worktree that
- * shares node_modules, and built with tsc only (what the agents and the CLI run).
+ * shares node_modules, and built with tsc, and the CLI's bundle where the revision has one (ADR 0064: what
+ * the agents and the CLI run).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -33,6 +34,16 @@ export function buildRevision(ref: string): { dir: string; cli: string; remove: 
     const cli = join(dir, 'bin', 'clawbridge.js');
     if (built.status !== 0 || !existsSync(cli))
       throw new Error(`${ref} did not build (tsc exit ${built.status})`);
+    // Since ADR 0064 bin/clawbridge.js runs the CLI's bundle, which tsc does not write.
+    if (existsSync(join(dir, 'scripts', 'vite-cli.config.ts'))) {
+      const vite = join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+      const bundled = spawnSync(
+        process.execPath,
+        [vite, 'build', '-c', 'scripts/vite-cli.config.ts', '--logLevel', 'warn'],
+        { cwd: dir, stdio: 'inherit' },
+      );
+      if (bundled.status !== 0) throw new Error(`${ref}'s CLI bundle did not build (exit ${bundled.status})`);
+    }
     return { dir, cli, remove };
   } catch (err) {
     remove();
