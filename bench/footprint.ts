@@ -21,9 +21,11 @@
  * from the agent itself (`status`'s `process`, asked after the window, so the request is not in it).
  * Nothing talks to the measured processes during a window: the control connections are closed first.
  * With REF, the build of that git revision is measured instead (to compare with one before a change).
+ * `--only 2-linked` stops after the first window (for iterating: a minute instead of five); `--smaps`
+ * adds where each process's RSS is, by kind of mapping, at the end of the first window (smapsKinds).
  * Linux only (/proc).
  */
-import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { execFileSync } from 'node:child_process';
@@ -89,6 +91,89 @@ function sample(pid: number): ProcSample {
   const cpu = cpuSeconds(pid);
   if (rss === null || cpu === null) throw new Error(`cannot read /proc/${pid}`);
   return { rssBytes: rss, fds: readdirSync(`/proc/${pid}/fd`).length, cpuSeconds: cpu };
+}
+
+/** Kinds of resident memory, in bytes, from /proc/PID/smaps (smapsKinds). */
+export interface SmapsKinds {
+  /** Pages of the `node` binary itself (its code, read-only data, builtins' sources, ICU). */
+  nodeBinary: number;
+  /** Other file-backed pages (shared libraries, native addons). */
+  otherFiles: number;
+  /** The main thread's C heap (`[heap]`). */
+  cHeap: number;
+  /** Other threads' malloc arenas: a 64 MiB-aligned anonymous mapping and its reserved rest, 64 MiB in all. */
+  arenas: number;
+  /** Executable anonymous pages (V8's generated code). */
+  jitCode: number;
+  /** Every other anonymous page: V8's heap, mostly, and large malloc blocks (mmap'd). */
+  otherAnon: number;
+  /** Stacks and the rest (`[stack]`, `[vvar]`…). */
+  other: number;
+}
+
+/** 64 MiB: the size glibc reserves for each arena of another thread (HEAP_MAX_SIZE on 64-bit). */
+const ARENA_BYTES = 64 * 1024 * 1024;
+
+/** Splits a /proc/PID/smaps text's resident memory by kind of mapping; `exe` is the binary's path. Pure. */
+export function smapsKinds(smapsText: string, exe: string): SmapsKinds {
+  const kinds: SmapsKinds = {
+    nodeBinary: 0,
+    otherFiles: 0,
+    cHeap: 0,
+    arenas: 0,
+    jitCode: 0,
+    otherAnon: 0,
+    other: 0,
+  };
+  interface Mapping {
+    start: number;
+    end: number;
+    perms: string;
+    path: string;
+    rss: number;
+  }
+  const maps: Mapping[] = [];
+  for (const line of smapsText.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      maps.push({
+        start: parseInt(head[1]!, 16),
+        end: parseInt(head[2]!, 16),
+        perms: head[3]!,
+        path: head[4]!.trim(),
+        rss: 0,
+      });
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB$/.exec(line);
+    if (rss && maps.length > 0) maps[maps.length - 1]!.rss = Number(rss[1]) * 1024;
+  }
+  maps.forEach((m, i) => {
+    if (m.path === exe) kinds.nodeBinary += m.rss;
+    else if (m.path.startsWith('/')) kinds.otherFiles += m.rss;
+    else if (m.path === '[heap]') kinds.cHeap += m.rss;
+    else if (m.path !== '') kinds.other += m.rss;
+    else if (m.perms.includes('x')) kinds.jitCode += m.rss;
+    else {
+      const next = maps[i + 1];
+      const arena =
+        m.start % ARENA_BYTES === 0 &&
+        (m.end - m.start === ARENA_BYTES ||
+          (next !== undefined &&
+            next.start === m.end &&
+            next.path === '' &&
+            next.perms.startsWith('---') &&
+            next.end - m.start === ARENA_BYTES));
+      if (arena) kinds.arenas += m.rss;
+      else kinds.otherAnon += m.rss;
+    }
+  });
+  return kinds;
+}
+
+/** The kinds of `pid`'s resident memory now. */
+function smapsOf(pid: number): SmapsKinds {
+  return smapsKinds(readFileSync(`/proc/${pid}/smaps`, 'utf8'), realpathSync(process.execPath));
 }
 
 /** One process over one idle window. */
@@ -250,9 +335,12 @@ export interface FootprintReport {
   loadAfter: string;
   floorRssBytes: number;
   rows: FootprintRow[];
-  burst: { seconds: number; bytes: number; connections: number };
+  /** Absent with `--only 2-linked`. */
+  burst?: { seconds: number; bytes: number; connections: number };
   /** Seconds after the burst until agent a's RSS was first within 10 % of its idle figure (null: never in the window). */
-  backWithinSeconds: number | null;
+  backWithinSeconds?: number | null;
+  /** With `--smaps`: where the RSS of each process of the first window is, in bytes. */
+  smaps?: Record<string, SmapsKinds>;
 }
 
 /** The table, as the bench prints it. */
@@ -269,30 +357,56 @@ export function formatReport(r: FootprintReport): string {
       `${row.name.padEnd(36)} ${mb(row.rssBytes).padStart(7)} ${row.ratio.toFixed(2).padStart(6)} ${(row.heap ? mb(row.heap.heapUsedBytes) : '-').padStart(7)} ${(row.heap ? mb(row.heap.externalBytes) : '-').padStart(6)} ${String(row.fds).padStart(4)} ${row.cpuPct.toFixed(3).padStart(6)}  ${target}`,
     );
   }
-  lines.push(
-    '',
-    `burst: ${r.burst.connections} connections, ${(r.burst.bytes / 1024 ** 3).toFixed(2)} GiB in ${r.burst.seconds.toFixed(1)} s; agent a back within 10 % of idle RSS ${r.backWithinSeconds === null ? 'not within the quiet window' : `after ${r.backWithinSeconds} s`}`,
-    `load after: ${r.loadAfter}`,
-  );
+  if (r.burst) {
+    lines.push(
+      '',
+      `burst: ${r.burst.connections} connections, ${(r.burst.bytes / 1024 ** 3).toFixed(2)} GiB in ${r.burst.seconds.toFixed(1)} s; agent a back within 10 % of idle RSS ${r.backWithinSeconds == null ? 'not within the quiet window' : `after ${r.backWithinSeconds} s`}`,
+    );
+  }
+  if (r.smaps) {
+    const kinds = Object.keys(Object.values(r.smaps)[0] ?? {}) as (keyof SmapsKinds)[];
+    const names = Object.keys(r.smaps);
+    lines.push(
+      '',
+      `RSS by kind, MB (end of the first window)`,
+      `${''.padEnd(12)} ${names.map((n) => n.padStart(8)).join(' ')}`,
+      ...kinds.map((k) => `${k.padEnd(12)} ${names.map((n) => mb(r.smaps![n]![k]).padStart(8)).join(' ')}`),
+    );
+  }
+  lines.push('', `load after: ${r.loadAfter}`);
   return lines.join('\n');
 }
 
-function parseArgs(argv: string[]): { quick: boolean; json: boolean; ref: string | undefined } {
+const USAGE = 'npm run bench:footprint [-- [REF] [--quick] [--json] [--only 2-linked] [--smaps]]';
+
+function parseArgs(argv: string[]): {
+  quick: boolean;
+  json: boolean;
+  ref: string | undefined;
+  firstOnly: boolean;
+  smaps: boolean;
+} {
   let quick = false;
   let json = false;
+  let firstOnly = false;
+  let smaps = false;
   let ref: string | undefined;
-  for (const arg of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
     if (arg === '--quick') quick = true;
     else if (arg === '--json') json = true;
-    else if (!arg.startsWith('-') && ref === undefined) ref = arg;
-    else
-      throw new Error(`unknown option ${arg}; usage: npm run bench:footprint [-- [REF] [--quick] [--json]]`);
+    else if (arg === '--smaps') smaps = true;
+    else if (arg === '--only' && argv[i + 1] === '2-linked') {
+      firstOnly = true;
+      i++;
+    } else if (!arg.startsWith('-') && ref === undefined) ref = arg;
+    else throw new Error(`unknown option ${arg}; usage: ${USAGE}`);
   }
-  return { quick, json, ref };
+  return { quick, json, ref, firstOnly, smaps };
 }
 
 async function main(): Promise<void> {
-  const { quick, json, ref } = parseArgs(process.argv.slice(2));
+  const { quick, json, ref, firstOnly, smaps } = parseArgs(process.argv.slice(2));
   const idleS = quick ? 10 : 60;
   // REF: the same measured on another revision's build (bench/build-revision.ts), e.g. the one before
   // a change; a build whose status has no `process` shows no heap figures.
@@ -417,7 +531,49 @@ async function main(): Promise<void> {
     log(`phase 1: 2 linked peers, idle ${idleS} s…`);
     const pids1 = { a: a.pid, relay: relay.proc.pid!, floor: floor.proc.pid! };
     const w1 = await idleWindow(pids1, idleS);
+    const kinds1 = smaps
+      ? Object.fromEntries(Object.entries(pids1).map(([n, pid]) => [n, smapsOf(pid)]))
+      : undefined;
     const heap1 = await heapOf(a);
+    if (firstOnly) {
+      const report: FootprintReport = {
+        idleSeconds: idleS,
+        loadBefore,
+        loadAfter: loadLine(),
+        floorRssBytes: w1.floor!.rssBytes,
+        rows: [
+          {
+            name: 'agent a, 2 linked (direct + relay)',
+            rssBytes: w1.a!.rssBytes,
+            ratio: w1.a!.rssBytes / w1.floor!.rssBytes,
+            ...(heap1 ? { heap: heap1 } : {}),
+            fds: w1.a!.fds,
+            cpuPct: w1.a!.cpuPct,
+            target: `≤ ${TARGETS.agentTwoLinked}× floor, CPU ≤ ${TARGETS.idleCpuPct} %`,
+            met:
+              w1.a!.rssBytes / w1.floor!.rssBytes <= TARGETS.agentTwoLinked &&
+              w1.a!.cpuPct <= TARGETS.idleCpuPct,
+          },
+          {
+            name: 'relay, 3 nodes',
+            rssBytes: w1.relay!.rssBytes,
+            ratio: w1.relay!.rssBytes / w1.floor!.rssBytes,
+            fds: w1.relay!.fds,
+            cpuPct: w1.relay!.cpuPct,
+          },
+          {
+            name: "node floor (-e 'setInterval(()=>{},1e3)')",
+            rssBytes: w1.floor!.rssBytes,
+            ratio: 1,
+            fds: w1.floor!.fds,
+            cpuPct: w1.floor!.cpuPct,
+          },
+        ],
+        ...(kinds1 ? { smaps: kinds1 } : {}),
+      };
+      process.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
+      return;
+    }
 
     log(`phase 2: starting ${LINKED - 2} more peers, saving ${SAVED - LINKED} absent ones…`);
     const more = await Promise.all(
@@ -507,6 +663,7 @@ async function main(): Promise<void> {
       ],
       burst: { ...moved, connections: BURST_CONNECTIONS },
       backWithinSeconds: back < 0 ? null : Math.min(((back + 1) * SAMPLE_MS) / 1000, idleS),
+      ...(kinds1 ? { smaps: kinds1 } : {}),
     };
     process.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
   } finally {
