@@ -3,8 +3,9 @@
  * under its `files` grant. It reads the offer, checks every name (file-names.ts), the peer's quota and
  * the free disk (keeping a reserve) before writing anything, answers WANT with what staging holds
  * already (a resumed transfer carries on from there), writes each file's bytes under its index, checks
- * its SHA-256 once whole, and when every file is verified moves the transfer into the inbox at once
- * (file-store.ts). A file whose hash does not match is thrown away and the sender told (FAILED). A new
+ * its SHA-256 once whole (against the offer's, or for a file offered without one, against the DIGEST
+ * that follows its bytes: ADR 0067), and when every file is verified moves the transfer into the inbox
+ * at once (file-store.ts). A file whose hash does not match is thrown away and the sender told (FAILED). A new
  * stream for a transfer still held by an older one (a path that froze) takes it over.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
@@ -44,6 +45,15 @@ const WRITE_BATCH_BYTES = 1024 * 1024;
 const PUBLISH_CONCURRENCY = 16;
 /** How long verified indices wait to be sent together, in ms (one frame for many small files). */
 const VERIFIED_BATCH_MS = 20;
+/**
+ * The receive window a files stream asks for once it knows more than RAISE_FROM_BYTES are coming (16
+ * MiB, the mux's most; ADR 0067): a long fat path's bandwidth-delay product (12.5 MB at 1 Gbit/s and
+ * 100 ms) from the first round trip, instead of auto-tuning's 256 KiB → 16 MiB over several. It comes
+ * out of the link's growth budget (mux/constants.ts), so two transfers on one link share it.
+ */
+export const FILES_RECEIVE_WINDOW = 16 * 1024 * 1024;
+/** Bytes wanted from which a files stream raises its window (1 MiB: a small transfer keeps 256 KiB). */
+const RAISE_FROM_BYTES = 1024 * 1024;
 
 /** A transfer as the API shows it (api/contract-files.ts). */
 export type TransferView = TransferInfo;
@@ -118,6 +128,15 @@ export class FileReceiver {
   }
 }
 
+/** A file offered without its SHA-256 whose bytes all arrived: its DIGEST frame comes next. */
+interface AwaitingDigest {
+  index: number;
+  /** The SHA-256 of the bytes that arrived. */
+  digest: string;
+  /** Its background write (a file that came in one frame). */
+  written?: Promise<void>;
+}
+
 /** The file being received over several frames. */
 interface BigFile {
   index: number;
@@ -143,6 +162,9 @@ export class ReceivingSession {
   private renamed: Array<{ from: string; to: string }> = [];
   private held: number[] = [];
   private verified = new Set<number>();
+  /** SHA-256 of the files offered without one, once verified (or as staging's marks recorded them). */
+  private digests = new Map<number, string>();
+  private awaiting: AwaitingDigest | undefined;
   private toAnnounce: number[] = [];
   private announceTimer: NodeJS.Timeout | undefined;
   private current: BigFile | undefined;
@@ -160,7 +182,7 @@ export class ReceivingSession {
 
   constructor(
     private readonly receiver: FileReceiver,
-    stream: Duplex,
+    private readonly stream: Duplex,
     private readonly peer: Peer,
   ) {
     this.view = {
@@ -235,6 +257,7 @@ export class ReceivingSession {
       return this.onData(f.index, f.offset, [f.bytes], f.bytes.length);
     if (f.type === 'data-parts' && this.phase === 'data')
       return this.onData(f.index, f.offset, f.parts, f.length);
+    if (f.type === 'digest' && this.phase === 'data') return this.onDigest(f.index, f.sha256);
     if (f.type === 'cancel') {
       this.phase = 'over';
       this.view.state = 'cancelled';
@@ -311,6 +334,12 @@ export class ReceivingSession {
     this.view.filesDone = this.verified.size;
     this.phase = 'data';
     this.receiver.changed(this);
+    // A big transfer gets its window at once (FILES_RECEIVE_WINDOW); `stream` is a mux stream in the
+    // agent, something else in tests.
+    const raise = (this.stream as { raiseReceiveWindow?: (bytes: number) => unknown }).raiseReceiveWindow;
+    if (need >= RAISE_FROM_BYTES && typeof raise === 'function') {
+      raise.call(this.stream, Math.min(FILES_RECEIVE_WINDOW, need));
+    }
     this.channel.send({
       type: 'want',
       have: held.flatMap((b, i) => (b > 0 || verified.has(i) ? [[i, b] as [number, number]] : [])),
@@ -334,14 +363,13 @@ export class ReceivingSession {
     // mark may have reached the disk without the bytes it stood for, so whole files are hashed again.
     const boot = await this.receiver.store.bootId();
     const sameBoot = (await readFile(join(this.dir, 'boot'), 'utf8').catch(() => '')) === boot;
-    const marked = new Set(
-      sameBoot
-        ? (await readFile(join(this.dir, 'verified'), 'utf8').catch(() => ''))
-            .split('\n')
-            .filter(Boolean)
-            .map(Number)
-        : [],
-    );
+    // Each line: an index, and for a file offered without its SHA-256 the one its DIGEST said.
+    const marks = new Map<number, string | undefined>();
+    for (const line of (await readFile(join(this.dir, 'verified'), 'utf8').catch(() => '')).split('\n')) {
+      const [i, digest] = line.split(' ');
+      if (i) marks.set(Number(i), digest);
+    }
+    const marked = new Set(sameBoot ? marks.keys() : []);
     const limit = limiter(PUBLISH_CONCURRENCY);
     await Promise.all(
       this.entries.map((e, i) =>
@@ -355,8 +383,18 @@ export class ReceivingSession {
               }
               held[i] = size;
               if (size === e.size && e.size > 0) {
-                if (marked.has(i) || (await hashFile(this.fileOf(i), 0, size)) === e.sha256) verified.add(i);
-                else {
+                const want = e.sha256 ?? marks.get(i);
+                if (want === undefined) {
+                  // Every byte arrived but not its DIGEST: its last byte is wanted again, and the
+                  // DIGEST with it.
+                  await truncate(this.fileOf(i), size - 1);
+                  held[i] = size - 1;
+                  return;
+                }
+                if (marked.has(i) || (await hashFile(this.fileOf(i), 0, size)) === want) {
+                  verified.add(i);
+                  if (e.sha256 === undefined) this.digests.set(i, want);
+                } else {
                   await truncate(this.fileOf(i), 0);
                   held[i] = 0;
                 }
@@ -366,7 +404,7 @@ export class ReceivingSession {
     );
     if (!sameBoot) {
       // What was checked in this boot is marked anew under it.
-      await writeFile(join(this.dir, 'verified'), [...verified].map((i) => `${i}\n`).join(''), {
+      await writeFile(join(this.dir, 'verified'), [...verified].map((i) => this.markOf(i)).join(''), {
         mode: 0o600,
       });
       await writeFile(join(this.dir, 'boot'), boot, { mode: 0o600 });
@@ -376,6 +414,12 @@ export class ReceivingSession {
 
   private fileOf(i: number): string {
     return join(this.dir, 'd', String(i));
+  }
+
+  /** Staging's `verified` line of file `i`: its index, and its SHA-256 when the offer had none. */
+  private markOf(i: number): string {
+    const digest = this.digests.get(i);
+    return digest ? `${i} ${digest}\n` : `${i}\n`;
   }
 
   private refuse(code: FileRefusalCode, reason: string): void {
@@ -392,6 +436,9 @@ export class ReceivingSession {
     this.throwIfWriteFailed();
     const e = this.entries[index];
     if (!e || e.kind !== 'file') throw new ClawError('PROTOCOL', `DATA for entry ${index}, which is no file`);
+    if (this.awaiting) {
+      throw new ClawError('PROTOCOL', `DATA for ${index} before the DIGEST of ${this.awaiting.index}`);
+    }
     if (this.verified.has(index)) throw new ClawError('PROTOCOL', `DATA for ${index}, verified already`);
     const have = this.held[index]!;
     if (offset !== have) throw new ClawError('PROTOCOL', `DATA for ${index} at ${offset}, expected ${have}`);
@@ -446,7 +493,12 @@ export class ReceivingSession {
     await Promise.all(cur.writes);
     await cur.fh.close();
     this.throwIfWriteFailed();
-    if (cur.hash.digest('hex') !== e.sha256) return this.mismatch(index, e);
+    const digest = cur.hash.digest('hex');
+    if (e.sha256 === undefined) {
+      this.awaiting = { index, digest };
+      return this.progress();
+    }
+    if (digest !== e.sha256) return this.mismatch(index, e);
     this.arrived++;
     this.markVerified(index);
     this.progress();
@@ -463,7 +515,19 @@ export class ReceivingSession {
     e: Extract<OfferEntry, { kind: 'file' }>,
     bytes: Uint8Array,
   ): Promise<void> {
-    if (createHash('sha256').update(bytes).digest('hex') !== e.sha256) return this.mismatch(index, e);
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if (e.sha256 === undefined) {
+      // Written now; verified (and marked) once its DIGEST matched and the write completed.
+      this.held[index] = e.size;
+      const written = writeFile(this.fileOf(index), bytes, { mode: 0o600 }).catch((err: unknown) => {
+        this.writeError ??= err instanceof Error ? err : new Error(String(err));
+      });
+      this.track(written);
+      this.awaiting = { index, digest, written };
+      if (this.writing.size >= WRITES_AHEAD) await Promise.race(this.writing);
+      return this.progress();
+    }
+    if (digest !== e.sha256) return this.mismatch(index, e);
     this.held[index] = e.size;
     this.arrived++;
     const w = writeFile(this.fileOf(index), bytes, { mode: 0o600 }).then(
@@ -474,9 +538,43 @@ export class ReceivingSession {
         this.writeError ??= err instanceof Error ? err : new Error(String(err));
       },
     );
+    this.track(w);
+    if (this.writing.size >= WRITES_AHEAD) await Promise.race(this.writing);
+    this.progress();
+    await this.finishIfWhole();
+  }
+
+  /** Counts a background write of a small file among those under way until it settles. */
+  private track(w: Promise<void>): void {
     this.writing.add(w);
     void w.then(() => this.writing.delete(w));
-    if (this.writing.size >= WRITES_AHEAD) await Promise.race(this.writing);
+  }
+
+  /**
+   * The DIGEST of a file offered without its SHA-256, after its last byte: it is verified when it
+   * matches what arrived, thrown away (and the sender told) when not.
+   */
+  private async onDigest(index: number, sha256: string): Promise<void> {
+    this.throwIfWriteFailed();
+    const e = this.entries[index];
+    const a = this.awaiting;
+    if (!e || e.kind !== 'file' || e.sha256 !== undefined || a?.index !== index) {
+      throw new ClawError('PROTOCOL', `DIGEST for ${index}, which is not a file whose bytes all arrived`);
+    }
+    this.awaiting = undefined;
+    if (a.digest !== sha256) {
+      await a.written;
+      return this.mismatch(index, e);
+    }
+    this.digests.set(index, sha256);
+    this.arrived++;
+    if (a.written) {
+      this.track(
+        a.written.then(() => {
+          if (this.phase !== 'over' && !this.writeError) this.markVerified(index);
+        }),
+      );
+    } else this.markVerified(index);
     this.progress();
     await this.finishIfWhole();
   }
@@ -542,7 +640,7 @@ export class ReceivingSession {
     const list = this.toAnnounce.splice(0);
     if (list.length === 0) return;
     if (this.phase !== 'over')
-      await appendFile(join(this.dir, 'verified'), list.map((i) => `${i}\n`).join(''));
+      await appendFile(join(this.dir, 'verified'), list.map((i) => this.markOf(i)).join(''));
     this.channel.send({ type: 'verified', indices: list });
   }
 
@@ -557,7 +655,7 @@ export class ReceivingSession {
     const { store } = this.receiver;
     const rid =
       `${new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-')}-${randomBytes(3).toString('hex')}`.toLowerCase();
-    const hash = treeHash(this.entries);
+    const hash = treeHash(this.entries, this.digests);
     const meta: ReceivedMeta = {
       id: rid,
       from: this.peer.fingerprint,

@@ -11,7 +11,8 @@
  * waiting, or saved by an agent that was killed) continue that transfer under its ID: only what is
  * missing is sent.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -21,6 +22,7 @@ import type { ConnectionHandle } from '../connections/connection-table.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import {
+  DATA_WIRE_HEADER_BYTES,
   FILES_OPEN_ARGS,
   FILES_SERVICE,
   offerFrames,
@@ -31,7 +33,7 @@ import { FileChannel, type ChannelFrame } from './file-channel.js';
 import { KEPT_TRANSFERS, RateMeter, type TransferView } from './file-receiver.js';
 import { offerBytes, type FileStore } from './file-store.js';
 import { frameBuffers, ReadAhead, type SendJob } from './read-ahead.js';
-import { treeHash, walkTree } from './tree-walk.js';
+import { hashFile, treeHash, walkTree } from './tree-walk.js';
 
 /** Longest wait between two attempts while the peer has a link, in ms. */
 const RETRY_MAX_MS = 5_000;
@@ -55,6 +57,10 @@ interface SavedTransfer {
   manifest: string;
   entries: OfferEntry[];
   sources: Array<string | null>;
+  /** Modification times of the files hashed while sent (tree-walk.ts `mtimes`), by entry index. */
+  mtimes?: Array<number | null>;
+  /** SHA-256 of each file hashed while sent, by entry index, as its DIGEST said (ADR 0067). */
+  digests?: Record<string, string>;
   startedAt: string;
   state: 'active' | 'failed';
   why?: string;
@@ -103,12 +109,19 @@ export class FileSender {
     paths: readonly string[],
   ): Promise<TransferView> {
     const walked = await walkTree(paths);
-    const manifest = createHash('sha256').update(JSON.stringify(walked.entries)).digest('hex');
+    const mtimes = walked.mtimes.map((m) => m ?? null);
+    // The same files: the same entries (a small file's SHA-256 included) and, for the files hashed while
+    // sent, the same modification times (with the sizes in the entries).
+    const manifest = createHash('sha256')
+      .update(JSON.stringify(walked.entries))
+      .update(JSON.stringify(mtimes))
+      .digest('hex');
     const sources = walked.sources.map((s) => s ?? null);
     for (const t of this.transfers.values()) {
       if (t.saved.peer !== entry.fingerprint || t.saved.manifest !== manifest) continue;
       if (t.view.state === 'done' || t.view.state === 'cancelled') continue;
       t.saved.sources = sources;
+      t.saved.mtimes = mtimes;
       t.contents = walked.contents;
       t.skipped = walked.skipped;
       if (!t.running) {
@@ -129,6 +142,8 @@ export class FileSender {
       manifest,
       entries: walked.entries,
       sources,
+      mtimes,
+      digests: {},
       startedAt: new Date().toISOString(),
       state: 'active',
     };
@@ -232,10 +247,19 @@ export class OutgoingTransfer {
 
   private async loop(): Promise<void> {
     let waitMs = 0;
+    const since = Date.now();
     const name = this.saved.peerName;
     while (!this.halted && !this.cancelled) {
       const entry = this.sender.deps.peers.peerEntries().find((e) => e.fingerprint === this.saved.peer);
-      if (!entry) return this.fail(`${name} is no longer a peer of this node`);
+      if (!entry) {
+        // A transfer an agent carries on at its start runs before the peers are loaded (run-agent.ts
+        // starts files first): the peer counts as gone only when RETRY_MAX_MS of changes did not bring it.
+        if (Date.now() - since < RETRY_MAX_MS) {
+          await this.nextChange();
+          continue;
+        }
+        return this.fail(`${name} is no longer a peer of this node`);
+      }
       if (!entry.links.active) {
         if (this.view.state !== 'waiting') this.set('waiting', `waiting for ${name} to be reachable…`);
         await this.nextChange();
@@ -287,6 +311,11 @@ export class OutgoingTransfer {
       const refusal = refusalOf(err);
       if (refusal === 'PERMISSION_DENIED') throw new Final(errorMessage(err));
       if (refusal === 'UNKNOWN_SERVICE') throw new Final(`${name} runs a release that cannot receive files`);
+      if (refusal === 'BAD_REQUEST') {
+        throw new Final(
+          `${name} runs a release with another files protocol (${errorMessage(err)}): update both nodes to the same release`,
+        );
+      }
       throw err;
     }
     const { stream } = opened;
@@ -349,7 +378,7 @@ export class OutgoingTransfer {
         await this.pump(channel, early, count);
       }
       const done = await completed;
-      const mine = treeHash(this.saved.entries);
+      const mine = treeHash(this.saved.entries, await this.allDigests());
       if (done.treeHash !== mine) {
         throw new Final(
           `${name} reports another tree hash (${done.treeHash.slice(0, 12)}…, here ${mine.slice(0, 12)}…)`,
@@ -376,6 +405,21 @@ export class OutgoingTransfer {
     }
   }
 
+  /**
+   * The SHA-256 of every file hashed while sent, by index: as sent in its DIGEST, or (a file the receiver
+   * verified while an agent killed since held the digest) hashed from its source now.
+   */
+  private async allDigests(): Promise<Map<number, string>> {
+    const digests = new Map(Object.entries(this.saved.digests ?? {}).map(([i, d]) => [Number(i), d]));
+    for (const [i, e] of this.saved.entries.entries()) {
+      if (e.kind !== 'file' || e.sha256 !== undefined || digests.has(i)) continue;
+      const source = this.saved.sources[i];
+      if (!source) throw new Final(`no source for ${e.path}`);
+      digests.set(i, await hashFile(source, 0, e.size));
+    }
+    return digests;
+  }
+
   /** Sends every byte the receiver lacks, file after file, without waiting between them. */
   private async pump(channel: FileChannel, have: Map<number, number>, count: () => void): Promise<void> {
     const { entries, sources } = this.saved;
@@ -392,6 +436,10 @@ export class OutgoingTransfer {
     this.view.resumedAt ??= held;
     this.set('sending');
     const jobs: SendJob[] = [];
+    // Files offered without their SHA-256 are hashed as their frames go (one read of each), from the
+    // first byte: the part the receiver holds already is hashed from the source first.
+    const hashing = new Map<number, { hash: Hash; size: number }>();
+    const digests = (this.saved.digests ??= {});
     for (const [i, e] of entries.entries()) {
       if (e.kind !== 'file') continue;
       const from = have.get(i) ?? 0;
@@ -399,7 +447,17 @@ export class OutgoingTransfer {
       const bytes = this.contents?.[i];
       const source = sources[i] ?? null;
       if (!source && !bytes) throw new Final(`no source for ${e.path}`);
-      jobs.push({ index: i, source, from, size: e.size, bytes });
+      const mtimeMs = e.sha256 === undefined ? (this.saved.mtimes?.[i] ?? undefined) : undefined;
+      jobs.push({ index: i, source, from, size: e.size, bytes, mtimeMs });
+      if (e.sha256 === undefined) {
+        delete digests[i];
+        const hash = createHash('sha256');
+        if (from > 0)
+          await hashPrefix(hash, source!, from).catch((err: unknown) => {
+            throw new Final(`cannot read ${source!}: ${errorMessage(err)}`);
+          });
+        hashing.set(i, { hash, size: e.size });
+      }
     }
     // Read ahead of the stream: the disk's waits overlap the sending (read-ahead.ts).
     const reads = new ReadAhead(jobs, (why) => new Final(why));
@@ -410,7 +468,18 @@ export class OutgoingTransfer {
         if (!frame) break;
         if (!channel.isOpen) throw new ClawError('LINK_CLOSED', 'the files stream closed');
         const { pooled } = frame;
-        const ok = channel.sendWire(frame.wire, pooled ? () => frameBuffers.give(pooled) : undefined);
+        const hashed = hashing.get(frame.index);
+        // Hashed before the buffer is handed on: it is reused once the stream took it.
+        hashed?.hash.update(
+          frame.wire.subarray(DATA_WIRE_HEADER_BYTES, DATA_WIRE_HEADER_BYTES + frame.length),
+        );
+        let ok = channel.sendWire(frame.wire, pooled ? () => frameBuffers.give(pooled) : undefined);
+        if (hashed && frame.offset + frame.length === hashed.size) {
+          const sha256 = hashed.hash.digest('hex');
+          hashing.delete(frame.index);
+          digests[frame.index] = sha256;
+          ok = channel.send({ type: 'digest', index: frame.index, sha256 }) && ok;
+        }
         this.view.bytesDone += frame.length;
         this.view.bytesSent = (this.view.bytesSent ?? 0) + frame.length;
         this.meter.add(frame.length);
@@ -423,6 +492,8 @@ export class OutgoingTransfer {
     } finally {
       await reads.dispose();
     }
+    // The digests sent are kept: a restarted agent needs not hash those files again for the tree hash.
+    await this.save();
   }
 
   private progress(): void {
@@ -432,6 +503,20 @@ export class OutgoingTransfer {
     this.view.rate = this.meter.rate();
     this.sender.events.emit('changed', this.view);
   }
+}
+
+/** Feeds the first `bytes` of the file at `path` into `hash` (a resumed file's part already sent). */
+async function hashPrefix(hash: Hash, path: string, bytes: number): Promise<void> {
+  let n = 0;
+  for await (const chunk of createReadStream(path, {
+    start: 0,
+    end: bytes - 1,
+    highWaterMark: 1024 * 1024,
+  })) {
+    hash.update(chunk as Buffer);
+    n += (chunk as Buffer).length;
+  }
+  if (n < bytes) throw new Error(`it is shorter than the ${bytes} bytes sent before`);
 }
 
 function sleep(ms: number): Promise<void> {

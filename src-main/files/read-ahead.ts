@@ -39,6 +39,11 @@ export interface SendJob {
   from: number;
   size: number;
   bytes?: Buffer | undefined;
+  /**
+   * The file's modification time when it was walked, for a file hashed while it is sent: after its last
+   * read it must still have that time and `size`, or what was sent may mix two versions of it.
+   */
+  mtimeMs?: number | undefined;
 }
 
 /** A DATA frame ready for the wire: `length` file bytes of `index` at `offset`. */
@@ -209,6 +214,11 @@ export class ReadAhead {
         }
       }
       if (n < total) throw this.fail(`${src} got shorter while it was sent; run file send again`);
+      if (last && j.mtimeMs !== undefined) {
+        const st = await fh.stat();
+        if (st.size !== j.size || st.mtimeMs !== j.mtimeMs)
+          throw this.fail(`${src} changed while it was sent; run file send again`);
+      }
       return frames.map((x) => x.frame);
     } finally {
       f.pending--;

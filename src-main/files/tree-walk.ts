@@ -3,7 +3,9 @@
  * recursively) becomes entries with names relative to the folder it was named in, each file with its
  * size, executable bit and SHA-256. Symlinks inside a folder are sent as links, never followed; one
  * whose target leaves the folder it was found in is skipped and said so, as are sockets, pipes and
- * devices. A path named on the command line is followed when it is a link (the user named it).
+ * devices. A path named on the command line is followed when it is a link (the user named it). A file
+ * bigger than KEEP_FILE_BYTES is not read here: it is hashed while it is sent (ADR 0067), and its entry
+ * has no `sha256` until then.
  *
  * The tree hash (both sides compute it; COMPLETE carries the receiver's) is SHA-256 over the entries
  * sorted by path, one line each: `F <sha256> <x|-> <path>`, `D <path>`, `L <path> -> <target>`.
@@ -21,6 +23,11 @@ export interface WalkedTree {
   sources: Array<string | undefined>;
   /** For each small file the walk read whole, its bytes (the send needs not read it again). */
   contents: Array<Buffer | undefined>;
+  /**
+   * For each file hashed while it is sent (no `sha256` in its entry), its modification time in ms: with
+   * its size, what says it is the same file when `file send` names it again (file-sender.ts manifest).
+   */
+  mtimes: Array<number | undefined>;
   /** What was left out, and why. */
   skipped: Array<{ path: string; why: string }>;
   files: number;
@@ -55,7 +62,10 @@ export function linkStaysInside(linkPath: string, target: string): boolean {
   return true;
 }
 
-/** Files up to this size are read whole by the walk, and their bytes kept for the send (read once). */
+/**
+ * Files up to this size are read whole and hashed by the walk, and their bytes kept for the send (read
+ * once); bigger ones are hashed while they are sent (read once too, ADR 0067).
+ */
 export const KEEP_FILE_BYTES = 64 * 1024;
 /** Most bytes of small files one walk keeps for the send (32 MiB); files past it are read again then. */
 export const KEEP_TOTAL_BYTES = 32 * 1024 * 1024;
@@ -103,7 +113,15 @@ async function readWhole(path: string, size: number): Promise<Buffer> {
  * @throws ClawError('BAD_ARGUMENT') naming the path
  */
 export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
-  const out: WalkedTree = { entries: [], sources: [], contents: [], skipped: [], files: 0, bytes: 0 };
+  const out: WalkedTree = {
+    entries: [],
+    sources: [],
+    contents: [],
+    mtimes: [],
+    skipped: [],
+    files: 0,
+    bytes: 0,
+  };
   const tops = new Set<string>();
   const limit = limiter(WALK_CONCURRENCY);
   const hashing: Array<Promise<void>> = [];
@@ -118,6 +136,7 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
     out.entries.push(entry);
     out.sources.push(source);
     out.contents.push(undefined);
+    out.mtimes.push(undefined);
     if (entry.kind === 'file') {
       out.files++;
       out.bytes += entry.size;
@@ -125,27 +144,35 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
         throw new ClawError('BAD_ARGUMENT', 'a transfer holds at most 1 PiB');
     }
   };
-  /** Adds the file's entry now (its place in the order) and hashes it in the background. */
-  const file = (abs: string, rel: string, mode: number, size: number) => {
-    const entry: OfferEntry = { path: rel, kind: 'file', size, exec: (mode & 0o111) !== 0, sha256: '' };
+  /**
+   * Adds the file's entry now (its place in the order); a small one is read and hashed in the
+   * background, a bigger one only noted (its SHA-256 is taken while it is sent).
+   */
+  const file = (abs: string, rel: string, mode: number, size: number, mtimeMs: number) => {
+    const exec = (mode & 0o111) !== 0;
     const at = out.entries.length;
+    if (size > KEEP_FILE_BYTES) {
+      add({ path: rel, kind: 'file', size, exec }, abs);
+      out.mtimes[at] = mtimeMs;
+      return;
+    }
+    const entry: OfferEntry = { path: rel, kind: 'file', size, exec, sha256: '' };
     add(entry, abs);
     const hashed = limit(async () => {
       try {
-        if (size <= KEEP_FILE_BYTES) {
-          const bytes = await readWhole(abs, size);
-          if (bytes.length <= size) {
-            // A file that shrank since it was seen is sent as read, whole and consistent.
-            out.bytes -= size - bytes.length;
-            entry.size = bytes.length;
-            entry.sha256 = createHash('sha256').update(bytes).digest('hex');
-            if (kept + bytes.length <= KEEP_TOTAL_BYTES) {
-              kept += bytes.length;
-              out.contents[at] = bytes;
-            }
-            return;
+        const bytes = await readWhole(abs, size);
+        if (bytes.length <= size) {
+          // A file that shrank since it was seen is sent as read, whole and consistent.
+          out.bytes -= size - bytes.length;
+          entry.size = bytes.length;
+          entry.sha256 = createHash('sha256').update(bytes).digest('hex');
+          if (kept + bytes.length <= KEEP_TOTAL_BYTES) {
+            kept += bytes.length;
+            out.contents[at] = bytes;
           }
+          return;
         }
+        // It grew past what was seen: hashed as it is now, and sent from the disk.
         entry.sha256 = await hashFile(abs, 0, size);
       } catch (err) {
         throw new ClawError('BAD_ARGUMENT', `cannot read ${abs}: ${errorMessage(err)}`);
@@ -172,7 +199,7 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
         if (linkStaysInside(childRel, target)) add({ path: childRel, kind: 'link', target });
         else out.skipped.push({ path: childRel, why: `a link to ${target}, outside the folder sent` });
       } else if (st.isDirectory()) await folder(childAbs, childRel);
-      else if (st.isFile()) file(childAbs, childRel, st.mode, st.size);
+      else if (st.isFile()) file(childAbs, childRel, st.mode, st.size, st.mtimeMs);
       else out.skipped.push({ path: childRel, why: 'not a file, folder or link' });
     }
   };
@@ -191,17 +218,25 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
       throw new ClawError('BAD_ARGUMENT', `cannot send ${p}: ${errorMessage(err)}`);
     }
     if (st.isDirectory()) await folder(abs, name);
-    else if (st.isFile()) file(abs, name, st.mode, st.size);
+    else if (st.isFile()) file(abs, name, st.mode, st.size, st.mtimeMs);
     else throw new ClawError('BAD_ARGUMENT', `cannot send ${p}: not a file or folder`);
   }
   await Promise.all(hashing);
   return out;
 }
 
-/** The tree hash of `entries` (see the module comment), hex. */
-export function treeHash(entries: readonly OfferEntry[]): string {
-  const lines = entries.map((e) => {
-    if (e.kind === 'file') return `F ${e.sha256} ${e.exec ? 'x' : '-'} ${e.path}`;
+/**
+ * The tree hash of `entries` (see the module comment), hex; a file offered without its SHA-256 takes
+ * it from `digests` (by entry index).
+ * @throws Error when a file's SHA-256 is in neither
+ */
+export function treeHash(entries: readonly OfferEntry[], digests?: ReadonlyMap<number, string>): string {
+  const lines = entries.map((e, i) => {
+    if (e.kind === 'file') {
+      const sha = e.sha256 ?? digests?.get(i);
+      if (!sha) throw new Error(`tree hash: no SHA-256 for ${e.path}`);
+      return `F ${sha} ${e.exec ? 'x' : '-'} ${e.path}`;
+    }
     if (e.kind === 'dir') return `D ${e.path}`;
     return `L ${e.path} -> ${e.target}`;
   });

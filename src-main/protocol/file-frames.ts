@@ -12,6 +12,8 @@
  *                                  nothing of it was written
  *   sender → receiver   DATA       file index, offset, bytes: each file's bytes in order from where the
  *                                  WANT said, every file back to back (no round trip per file)
+ *   sender → receiver   DIGEST     a file's SHA-256, right after its last DATA, for a file offered
+ *                                  without one (v2: a big file is hashed while it is sent, ADR 0067)
  *   receiver → sender   VERIFIED   file indices whose SHA-256 matched, batched
  *   receiver → sender   FAILED     a file's bytes did not match its SHA-256 (it was thrown away)
  *   receiver → sender   COMPLETE   every entry verified and moved to the inbox: the tree hash and
@@ -26,8 +28,11 @@ import { CONTROL_CHARS } from '../core/names.js';
 
 /** The service name a sender opens. */
 export const FILES_SERVICE = 'files';
-/** The version this side speaks; another is refused (BAD_REQUEST). */
-export const FILES_PROTOCOL_VERSION = 1;
+/**
+ * The version this side speaks; another is refused (BAD_REQUEST). 2: a file entry may come without its
+ * SHA-256, which a DIGEST frame then carries after the file's bytes (ADR 0067).
+ */
+export const FILES_PROTOCOL_VERSION = 2;
 /** The mux OPEN arguments of a `files` stream. */
 export const FILES_OPEN_ARGS = { v: FILES_PROTOCOL_VERSION } as const;
 
@@ -58,15 +63,19 @@ export const FileFrameType = {
   FAILED: 6,
   COMPLETE: 7,
   CANCEL: 8,
+  DIGEST: 9,
 } as const;
 
 /** Why a receiver refuses an offer. */
 export const FILE_REFUSAL_CODES = ['BAD_NAME', 'NO_SPACE', 'QUOTA', 'BAD_OFFER', 'BUSY'] as const;
 export type FileRefusalCode = (typeof FILE_REFUSAL_CODES)[number];
 
-/** One entry of a transfer as the sender offers it: a path relative to the transfer, `/`-separated. */
+/**
+ * One entry of a transfer as the sender offers it: a path relative to the transfer, `/`-separated. A
+ * file without `sha256` is hashed while it is sent: its DIGEST follows its last DATA.
+ */
 export type OfferEntry =
-  | { path: string; kind: 'file'; size: number; exec: boolean; sha256: string }
+  | { path: string; kind: 'file'; size: number; exec: boolean; sha256?: string }
   | { path: string; kind: 'dir' }
   | { path: string; kind: 'link'; target: string };
 
@@ -78,7 +87,8 @@ export type FileFrame =
   | { type: 'verified'; indices: number[] }
   | { type: 'failed'; index: number; reason: string }
   | { type: 'complete'; treeHash: string; received: string }
-  | { type: 'cancel'; reason: string };
+  | { type: 'cancel'; reason: string }
+  | { type: 'digest'; index: number; sha256: string };
 
 const pathText = z
   .string()
@@ -98,7 +108,13 @@ const index = z
 
 const entrySchema = z.discriminatedUnion('kind', [
   z
-    .object({ path: pathText, kind: z.literal('file'), size: count, exec: z.boolean(), sha256: hex64 })
+    .object({
+      path: pathText,
+      kind: z.literal('file'),
+      size: count,
+      exec: z.boolean(),
+      sha256: hex64.optional(),
+    })
     .strict(),
   z.object({ path: pathText, kind: z.literal('dir') }).strict(),
   z.object({ path: pathText, kind: z.literal('link'), target: pathText }).strict(),
@@ -123,6 +139,7 @@ const jsonSchemas = {
     .object({ treeHash: hex64, received: z.string().regex(/^[0-9a-z-]{1,64}$/) })
     .strict(),
   [FileFrameType.CANCEL]: z.object({ reason }).strict(),
+  [FileFrameType.DIGEST]: z.object({ index, sha256: hex64 }).strict(),
 } as const;
 
 const TYPE_OF: Record<Exclude<FileFrame['type'], 'data'>, keyof typeof jsonSchemas> = {
@@ -133,6 +150,7 @@ const TYPE_OF: Record<Exclude<FileFrame['type'], 'data'>, keyof typeof jsonSchem
   failed: FileFrameType.FAILED,
   complete: FileFrameType.COMPLETE,
   cancel: FileFrameType.CANCEL,
+  digest: FileFrameType.DIGEST,
 };
 const NAME_OF = new Map<number, Exclude<FileFrame['type'], 'data'>>(
   Object.entries(TYPE_OF).map(([name, type]) => [type, name as Exclude<FileFrame['type'], 'data'>]),

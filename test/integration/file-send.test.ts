@@ -261,9 +261,11 @@ test(
       else await new Promise((r) => setTimeout(r, 10));
     }
     assert.ok(held > 0, 'b held part of the file before the transfer ended');
+    // Heard before anything else is awaited: a's exit may come while `first` is being stopped.
+    const aExited = new Promise((r) => a.proc.child.once('exit', r));
     a.proc.child.kill('SIGKILL');
     await first.stop('SIGKILL');
-    await new Promise((r) => a.proc.child.once('exit', r));
+    await aExited;
     const back = await startNode('a', { node: a });
     const r = await send(back, 'b', [big]);
     assert.equal(r.code, 0, r.stderr);

@@ -17,7 +17,13 @@ import { FileReceiver } from '../../../src-main/files/file-receiver.js';
 import { createFiles } from '../../../src-main/files/file-service.js';
 import { FileStore, STAGING_KEEP_MS, type FileStoreOptions } from '../../../src-main/files/file-store.js';
 import { moveOut } from '../../../src-main/files/move-out.js';
-import { encodeFileFrame, type FileFrame, type OfferEntry } from '../../../src-main/protocol/file-frames.js';
+import { treeHash } from '../../../src-main/files/tree-walk.js';
+import {
+  encodeFileFrame,
+  FILES_OPEN_ARGS,
+  type FileFrame,
+  type OfferEntry,
+} from '../../../src-main/protocol/file-frames.js';
 import { encodeLengthPrefixed } from '../../../src-main/protocol/length-prefixed.js';
 import { duplexPair } from '../../helpers/duplex-pair.js';
 
@@ -226,7 +232,7 @@ test('the files service ends a refused transferâ€™s connection with the refusalâ
   const ended: Array<string | undefined> = [];
   const connection = { bytesIn: () => undefined, end: (why?: string) => void ended.push(why) };
   handle!(
-    { args: { v: 1 }, peer: PEER, reject: () => assert.fail('refused at once') } as never,
+    { args: FILES_OPEN_ARGS, peer: PEER, reject: () => assert.fail('refused at once') } as never,
     { accept: () => ({ stream: pair.b, connection }) } as never,
   );
   const got: FileFrame[] = [];
@@ -353,4 +359,88 @@ test('DATA frames that arrive in pieces (split anywhere, the header too) are tak
   const [meta] = await store.list();
   assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'big')), big);
   assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'small')), small);
+});
+
+test('files offered without their SHA-256 (hashed while sent) are verified by the DIGEST after their bytes; a wrong one is refused', async () => {
+  const { store, receiver: r } = await receiver();
+  const big = randomBytes(600_000);
+  const mid = randomBytes(100_000);
+  // No sha256: each file's DIGEST follows its last DATA (ADR 0067).
+  const entries: OfferEntry[] = [
+    { path: 'big', kind: 'file', size: big.length, exec: false },
+    { path: 'mid', kind: 'file', size: mid.length, exec: true },
+  ];
+  const s = connect(r);
+  s.channel.send({ type: 'offer', id: ID, entries, more: false });
+  await s.next('want');
+  for (let at = 0; at < big.length; at += 262_144)
+    s.channel.send({ type: 'data', index: 0, offset: at, bytes: big.subarray(at, at + 262_144) });
+  s.channel.send({ type: 'digest', index: 0, sha256: sha(big) });
+  s.channel.send({ type: 'data', index: 1, offset: 0, bytes: mid });
+  s.channel.send({ type: 'digest', index: 1, sha256: sha(mid) });
+  const done = await s.next('complete');
+  const digests = new Map([
+    [0, sha(big)],
+    [1, sha(mid)],
+  ]);
+  assert.equal(done.type === 'complete' && done.treeHash, treeHash(entries, digests));
+  const [meta] = await store.list();
+  assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'big')), big);
+  assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'mid')), mid);
+
+  // A DIGEST that does not match what arrived: FAILED, the file thrown away, nothing in the inbox.
+  const other = await receiver();
+  const bad = connect(other.receiver);
+  bad.channel.send({ type: 'offer', id: ID, entries, more: false });
+  await bad.next('want');
+  for (let at = 0; at < big.length; at += 262_144)
+    bad.channel.send({ type: 'data', index: 0, offset: at, bytes: big.subarray(at, at + 262_144) });
+  bad.channel.send({ type: 'digest', index: 0, sha256: sha(mid) });
+  const failed = await bad.next('failed');
+  assert.match(failed.type === 'failed' ? failed.reason : '', /did not match its SHA-256/);
+  await bad.session.settled;
+  assert.deepEqual(readdirSync(other.store.inbox), []);
+  assert.deepEqual(readdirSync(join(other.store.stagingDir(PEER.fingerprint, ID), 'd')), []);
+});
+
+test('a file hashed while sent, cut before its DIGEST or after it: the next stream wants its last byte again, or nothing', async () => {
+  const { store, receiver: r } = await receiver();
+  const a = randomBytes(300_000);
+  const b = randomBytes(70_000);
+  const entries: OfferEntry[] = [
+    { path: 'a', kind: 'file', size: a.length, exec: false },
+    { path: 'b', kind: 'file', size: b.length, exec: false },
+  ];
+  const first = connect(r);
+  first.channel.send({ type: 'offer', id: ID, entries, more: false });
+  await first.next('want');
+  // File 0 whole and its DIGEST (so marked with it); file 1 whole in one frame, no DIGEST yet.
+  first.channel.send({ type: 'data', index: 0, offset: 0, bytes: a.subarray(0, 262_144) });
+  first.channel.send({ type: 'data', index: 0, offset: 262_144, bytes: a.subarray(262_144) });
+  first.channel.send({ type: 'digest', index: 0, sha256: sha(a) });
+  await first.next('verified');
+  first.channel.send({ type: 'data', index: 1, offset: 0, bytes: b });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  first.pair.cut(new Error('link died'));
+  await first.session.settled;
+  const marks = readFileSync(join(store.stagingDir(PEER.fingerprint, ID), 'verified'), 'utf8');
+  assert.equal(marks, `0 ${sha(a)}\n`, 'the mark keeps the DIGEST');
+  const second = connect(r);
+  second.channel.send({ type: 'offer', id: ID, entries, more: false });
+  const want = await second.next('want');
+  assert.deepEqual(want.type === 'want' && want.have, [
+    [0, a.length],
+    [1, b.length - 1],
+  ]);
+  second.channel.send({ type: 'data', index: 1, offset: b.length - 1, bytes: b.subarray(b.length - 1) });
+  second.channel.send({ type: 'digest', index: 1, sha256: sha(b) });
+  const done = await second.next('complete');
+  const digests = new Map([
+    [0, sha(a)],
+    [1, sha(b)],
+  ]);
+  assert.equal(done.type === 'complete' && done.treeHash, treeHash(entries, digests));
+  const [meta] = await store.list();
+  assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'a')), a);
+  assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'b')), b);
 });

@@ -7,7 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReadAhead, type ReadFrame, type SendJob } from '../../../src-main/files/read-ahead.js';
@@ -132,6 +141,34 @@ test('a file that got shorter than the walk saw is an error naming it; stopping 
     );
     await assert.rejects(missing.next(), /cannot read .*gone: .*ENOENT/);
     await missing.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file hashed while sent that changed (another mtime) is an error that names it; unchanged it is sent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-ahead-'));
+  try {
+    const source = join(dir, 'f');
+    const body = randomBytes(2 * MAX_DATA_BYTES + 3);
+    writeFileSync(source, body);
+    const { mtimeMs } = statSync(source);
+    const drain = async (job: SendJob) => {
+      const reads = new ReadAhead([job], (why) => new Error(why));
+      try {
+        let n = 0;
+        for (let f = await reads.next(); f; f = await reads.next()) n += f.length;
+        return n;
+      } finally {
+        await reads.dispose();
+      }
+    };
+    const job = { index: 0, source, from: 0, size: body.length, mtimeMs };
+    assert.equal(await drain(job), body.length);
+    // Written again since the walk saw it: what would be sent may mix two versions.
+    utimesSync(source, new Date(), new Date(mtimeMs + 5_000));
+    await assert.rejects(drain(job), /f changed while it was sent; run file send again/);
+    assert.equal(openFds(dir), 0, 'every file let go');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

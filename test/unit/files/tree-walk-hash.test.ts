@@ -30,7 +30,7 @@ test('hashFile hashes every byte whatever the size hint (exact, too small, zero,
   }
 });
 
-test('walkTree gives each small and large file its SHA-256', async () => {
+test('walkTree gives each small file its SHA-256; a big one has none (hashed while sent) but its mtime', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cb-walk-'));
   try {
     const top = join(dir, 'top');
@@ -41,9 +41,15 @@ test('walkTree gives each small and large file its SHA-256', async () => {
     for (const [rel, b] of files) writeFileSync(join(dir, rel), b);
     const walked = await walkTree([top]);
     let seen = 0;
-    for (const e of walked.entries) {
+    for (const [i, e] of walked.entries.entries()) {
       if (e.kind !== 'file') continue;
-      assert.equal(e.sha256, sha(files.get(e.path)!), e.path);
+      if (e.size > KEEP_FILE_BYTES) {
+        assert.equal(e.sha256, undefined, e.path);
+        assert.equal(typeof walked.mtimes[i], 'number', e.path);
+      } else {
+        assert.equal(e.sha256, sha(files.get(e.path)!), e.path);
+        assert.equal(walked.mtimes[i], undefined, e.path);
+      }
       seen++;
     }
     assert.equal(seen, files.size);
