@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type UserConfig } from 'vite';
+import { asciiSource } from './ascii-source.js';
 import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -85,6 +86,8 @@ export default defineConfig(({ mode }): UserConfig => {
     envDir: false,
     // esbuild strips types; its default filter skips .cts, which the preload is.
     esbuild: { include: /\.[cm]?tsx?$/, target: 'node22' },
+    // Every chunk ASCII, so V8 keeps each module's source one byte a character (ascii-source.ts, ADR 0068).
+    plugins: [asciiSource()],
     ssr: {
       target: 'node',
       // Inline every dependency except the runtime externals: that is what keeps node_modules out of
