@@ -3,8 +3,9 @@
  * (without its body) so the sender can see its state, until it is no longer worth showing (ADR 0046).
  *
  * Only `queue` waits for its record to be durable (a message the caller was told is queued survives
- * any crash). The message goes on a link while that record is being written (ADR 0066), so the disk
- * and the network overlap; a receipt that comes back before the write ended is taken. State changes
+ * any crash). Within a second of an earlier write (a durable floor covers its ID: EARLY_SEND_LEASE_MS)
+ * the message goes on a link while that record is being written, so the disk and the network overlap
+ * (ADR 0066); a receipt that comes back before the write ended is taken. State changes
  * are recorded lazily (record-log.ts `appendLazy`): one lost in a crash is
  * learned again, since the message is sent again and the receiver answers a repeat as before.
  *
@@ -95,11 +96,13 @@ export interface NewMessage {
 interface Held extends OutboxEntry {
   /** The body until it is durable, then its position in the log; gone once delivered and compacted. */
   body: Uint8Array | number | undefined;
-  /**
-   * The record that queued it is durable. Before that it is being written (queueMany holds and
-   * appends in one step), and may already be on a link (ADR 0066).
-   */
+  /** The record that queued it is durable (queueMany holds and appends in one step). */
   durable: boolean;
+  /**
+   * It may go on a link while its record is still being written: a durable floor covers its ID, so no
+   * later ID can repeat it whatever happens before its own record lands (ADR 0066).
+   */
+  early: boolean;
   /** The body kept in memory after it became durable (BODY_CACHE_BYTES), so sending reads no file. */
   cached?: Uint8Array;
 }
@@ -118,8 +121,17 @@ export const BODY_CACHE_BYTES = 16 * 1024 * 1024;
 export const MAX_QUEUE_BATCH = 10_000;
 
 const FINISHED: ReadonlySet<OutboxState> = new Set(['delivered', 'read', 'expired', 'refused']);
-const isPending = (e: Held) => e.state === 'queued' || e.state === 'sent';
+const isPending = (e: Held) => (e.durable || e.early) && (e.state === 'queued' || e.state === 'sent');
 const FINGERPRINT = /^[0-9a-f]{64}$/;
+
+/**
+ * How far past the clock a floor record vouches for IDs, in ms (1 s): the first message after a quiet
+ * second waits for its own record before it goes on a link, and writes a floor (in the same batch) that
+ * lets every message of the next second go while its record is being written (ADR 0066). After a
+ * restart IDs continue above the floor, so their time may run up to this far ahead until the clock
+ * catches up.
+ */
+export const EARLY_SEND_LEASE_MS = 1_000;
 
 export interface OutboxOptions {
   now?: () => number;
@@ -140,6 +152,19 @@ export class Outbox {
   private readonly waiting = new Map<string, { count: number; bytes: number }>();
   private waitingBytes = 0;
   private cachedBytes = 0;
+  /**
+   * The highest ID a durable floor record vouches for ('' none: after a restart every new ID sorts
+   * above it), and the floor on its way to disk. A message whose ID is at or below `floorDurable` may
+   * go on a link before its own record is durable: were the record lost, no later message could
+   * reuse its ID or sort below it, so the receiver's mark never takes a new message for a repeat.
+   */
+  private floorDurable = '';
+  private floorWriting = '';
+  /**
+   * Messages that wait for their own records before they go on a link (no floor covered them): while
+   * any does, later ones wait too, so messages reach the link in the order queued.
+   */
+  private awaitingRecord = 0;
   /**
    * `queued`: its record is written (durable, or on its way: queueMany's caller hears only once it is
    * durable), it may go on a link now (ADR 0066). `changed`: any other change of state.
@@ -228,13 +253,22 @@ export class Outbox {
       helds.push(this.hold(input));
     }
     if (helds.length === 0) throw full!;
-    const recording = this.record(helds);
+    const lastId = helds[helds.length - 1]!.id;
+    const early = lastId <= this.floorDurable && this.awaitingRecord === 0;
+    if (!early) this.awaitingRecord += helds.length;
+    const recording = this.record(helds, !early && lastId > this.floorWriting ? lastId : undefined);
     // What the caller is answered: each message as it was queued, whatever the link did meanwhile.
     const views = helds.map(viewOf);
-    // On a link while the write and the sync run (ADR 0066): the caller still hears only once durable.
-    helds.forEach((held, i) => {
-      if (this.entries.get(held.id) === held) this.events.emit('queued', views[i]!);
-    });
+    const handOver = () =>
+      helds.forEach((held, i) => {
+        if (this.entries.get(held.id) === held) this.events.emit('queued', views[i]!);
+      });
+    // On a link while the write and the sync run (ADR 0066), when a durable floor covers the IDs;
+    // else once durable, as the floor written with them is. The caller hears only once durable.
+    if (early) {
+      for (const held of helds) held.early = true;
+      handOver();
+    }
     const appended = await Promise.allSettled(recording);
     const queued: OutboxEntry[] = [];
     let failed: unknown;
@@ -248,6 +282,10 @@ export class Outbox {
       held.durable = true;
       queued.push(views[i]!);
     });
+    if (!early) {
+      this.awaitingRecord -= helds.length;
+      handOver();
+    }
     this.maybeCompact();
     if (failed === undefined) return full ? { queued, error: full } : { queued };
     const error = isClawError(failed)
@@ -255,6 +293,26 @@ export class Outbox {
       : new ClawError('INTERNAL', errorMessage(failed), { cause: failed });
     if (queued.length === 0) throw error;
     return { queued, error };
+  }
+
+  /**
+   * A floor record EARLY_SEND_LEASE_MS past the clock (or past `lastId`'s time, if the IDs run ahead
+   * of it), to go in the same batch as the entries it follows: once durable, the next second's
+   * messages may go on a link while their records are written.
+   */
+  private floorRecord(lastId: string): { payload: Uint8Array; done: (p: Promise<number>) => void } {
+    const id = lastIdOfMs(Math.max(this.now(), uuidV7Time(lastId)) + EARLY_SEND_LEASE_MS);
+    this.floorWriting = id;
+    return {
+      payload: encodeOutboxRecord({ kind: 'floor', meta: { id } }).payload,
+      done: (appended) =>
+        void appended.then(
+          () => {
+            if (id > this.floorDurable) this.floorDurable = id;
+          },
+          () => undefined, // the log is broken: every later append fails too, and nothing goes early
+        ),
+    };
   }
 
   /** A new message's entry, in memory and counted, not yet recorded. */
@@ -277,6 +335,7 @@ export class Outbox {
       stateAt: this.now(),
       body,
       durable: false,
+      early: false,
     };
     if (input.replyTo !== undefined) held.replyTo = input.replyTo;
     if (input.error) held.error = true;
@@ -285,14 +344,21 @@ export class Outbox {
     return held;
   }
 
-  /** Appends the records of `helds` in one batch; once each is durable its body is read from the log (or the cache). */
-  private record(helds: readonly Held[]): Promise<void>[] {
+  /**
+   * Appends the records of `helds` in one batch (and, given `floorAbove`, a floor past it: ADR 0066);
+   * once each is durable its body is read from the log (or the cache).
+   */
+  private record(helds: readonly Held[], floorAbove?: string): Promise<void>[] {
     const encoded = helds.map((held) =>
       encodeOutboxRecord({ kind: 'entry', meta: metaOf(held), body: held.body as Uint8Array }),
     );
-    return this.log
-      .appendAll(encoded.map((e) => e.payload))
-      .map((appended, i) => this.recorded(helds[i]!, encoded[i]!.bodyAt, appended));
+    const floor = floorAbove === undefined ? undefined : this.floorRecord(floorAbove);
+    const appended = this.log.appendAll([
+      ...encoded.map((e) => e.payload),
+      ...(floor ? [floor.payload] : []),
+    ]);
+    if (floor) floor.done(appended.pop()!);
+    return appended.map((a, i) => this.recorded(helds[i]!, encoded[i]!.bodyAt, a));
   }
 
   private async recorded(held: Held, bodyAt: number, appended: Promise<number>): Promise<void> {
@@ -578,6 +644,7 @@ export class Outbox {
           stateAt: at,
           body: bodyPos,
           durable: true,
+          early: false,
         };
         this.entries.set(m.id, held);
         this.tally(held, 1);
@@ -595,6 +662,7 @@ export class Outbox {
         return;
       case 'floor':
         this.ids.observe(record.meta.id);
+        if (record.meta.id > this.floorDurable) this.floorDurable = record.meta.id;
     }
   }
 
@@ -654,7 +722,10 @@ export class Outbox {
     const entries = [...this.entries.values()];
     // An ID no later message can repeat, even once every entry is gone.
     targets.push(undefined);
-    yield encodeOutboxRecord({ kind: 'floor', meta: { id: this.ids.next() } }).payload;
+    // The lease of early sends too (ADR 0066): an ID sent before its record was durable stays covered.
+    const next = this.ids.next();
+    const floor = next > this.floorDurable ? next : this.floorDurable;
+    yield encodeOutboxRecord({ kind: 'floor', meta: { id: floor } }).payload;
     for (const e of entries) {
       // Not yet durable: its own record follows in the new file.
       if (this.entries.get(e.id) !== e || !e.durable) continue;
@@ -713,8 +784,14 @@ function metaOf(e: Held): MessageMeta & { peer: string; state: OutboxState; why?
 }
 
 function viewOf(e: Held): OutboxEntry {
-  const { body: _body, durable: _durable, cached: _cached, ...view } = e;
+  const { body: _body, durable: _durable, early: _early, cached: _cached, ...view } = e;
   return view;
+}
+
+/** The last UUIDv7 of millisecond `ms` (every random bit set): the floor that covers all of it. */
+function lastIdOfMs(ms: number): string {
+  const t = Math.floor(ms).toString(16).padStart(12, '0');
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7fff-bfff-ffffffffffff`;
 }
 
 /** A copy of `bytes` (from Node's buffer pool when small: no ArrayBuffer of its own per message). */

@@ -32,7 +32,14 @@ process.on('SIGTERM', () => {
 });
 
 if (role === 'receive') {
-  store.inbox.events.on('message', (e) => say(`ACCEPTED ${e.id} ${e.topic}`));
+  // Said once durable: the inbox's `message` event comes while the record is still being written
+  // (ADR 0066), and a message a crash lost before that is accepted again when the sender resends it.
+  const offer = store.inbox.offer.bind(store.inbox);
+  store.inbox.offer = (from, msg) => {
+    const o = offer(from, msg);
+    if (o.kind === 'accepted') void o.durable.then(() => say(`ACCEPTED ${o.entry.id} ${o.entry.topic}`));
+    return o;
+  };
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

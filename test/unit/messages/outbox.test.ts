@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isClawError } from '../../../src-main/core/errors.js';
+import { UuidV7Generator } from '../../../src-main/core/uuid-v7.js';
 import { Outbox, type OutboxOptions } from '../../../src-main/messages/outbox.js';
 import { LAZY_FLUSH_MS } from '../../../src-main/messages/record-log.js';
 import { MAX_MESSAGE_BODY_BYTES } from '../../../src-main/protocol/message-frames.js';
@@ -15,6 +16,10 @@ function clock(start = 1_750_000_000_000) {
   const c = { t: start, now: () => c.t };
   return c;
 }
+
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
 
 async function open(disk: MemoryDisk, options: OutboxOptions = {}) {
   return (await Outbox.open(disk.folder(), options)).outbox;
@@ -212,4 +217,58 @@ test('compaction keeps what is live (pending bodies, states) and drops delivered
   );
   assert.equal(Buffer.from(await again.body(pending.id)).toString(), 'still here');
   await assert.rejects(again.body(delivered[0]!), /no body/);
+});
+
+test('ADR 0066: after a quiet second a message waits for its record (and a floor); within the lease the next goes while its record is written, and a crash that loses it leaves no ID below it to reuse', async () => {
+  const disk = new MemoryDisk();
+  const c = clock();
+  // Fixed random bits, so IDs within one millisecond are known: the second run's would sort below.
+  const ids = (fill: number) => new UuidV7Generator({ now: c.now, random: (b) => b.fill(fill) });
+  let outbox = await open(disk, { now: c.now, ids: ids(0xf0) });
+  const handed: string[] = [];
+  outbox.events.on('queued', (e) => handed.push(e.id));
+  disk.holdSyncs('outbox.log');
+  const first = outbox.queue({ peer: A, ...text('one') });
+  await turns(5);
+  assert.equal(handed.length, 0, 'no floor yet: not on a link before its record is durable');
+  disk.releaseSyncs('outbox.log');
+  const one = await first;
+  await turns(1);
+  assert.deepEqual(handed, [one.id], 'then handed to the link');
+  disk.holdSyncs('outbox.log');
+  let answered = false;
+  void outbox.queue({ peer: A, ...text('two') }).then(() => (answered = true));
+  assert.equal(handed.length, 2, 'within the lease: handed over at once');
+  const two = handed[1]!;
+  assert.deepEqual(
+    outbox.pending(A).map((e) => e.id),
+    [one.id, two],
+    'pending while its record is written',
+  );
+  await turns(5);
+  assert.equal(answered, false, 'the caller hears only once it is durable');
+  disk.crash(() => 0); // its record never lands; the clock has not moved
+  disk.releaseSyncs('outbox.log');
+  outbox = await open(disk, { now: c.now, ids: ids(0x00) });
+  assert.equal(outbox.get(two), undefined, 'lost with the crash: never confirmed');
+  const three = await outbox.queue({ peer: A, ...text('three') });
+  assert.ok(three.id > two, `a new ID sorts above the one that may have left (${three.id} > ${two})`);
+});
+
+test('ADR 0066: a receipt for a message whose record is still being written is taken', async () => {
+  const disk = new MemoryDisk();
+  const c = clock();
+  const outbox = await open(disk, { now: c.now });
+  await outbox.queue({ peer: A, ...text('floor') });
+  disk.holdSyncs('outbox.log');
+  let id = '';
+  outbox.events.on('queued', (e) => (id = e.id));
+  const queuing = outbox.queue({ peer: A, ...text('early') });
+  outbox.markSent(A, id);
+  await outbox.delivered(A, [id]);
+  assert.equal(outbox.get(id)!.state, 'delivered');
+  disk.releaseSyncs('outbox.log');
+  const answer = await queuing;
+  assert.equal(answer.state, 'queued', 'answered as it was queued');
+  assert.equal(outbox.get(id)!.state, 'delivered');
 });
