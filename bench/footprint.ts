@@ -339,7 +339,7 @@ export interface FootprintReport {
   burst?: { seconds: number; bytes: number; connections: number };
   /** Seconds after the burst until agent a's RSS was first within 10 % of its idle figure (null: never in the window). */
   backWithinSeconds?: number | null;
-  /** With `--smaps`: where the RSS of each process of the first window is, in bytes. */
+  /** With `--smaps`: where the RSS of each process is at the end of the first window (and of a and the relay after the burst), in bytes. */
   smaps?: Record<string, SmapsKinds>;
 }
 
@@ -368,8 +368,8 @@ export function formatReport(r: FootprintReport): string {
     const names = Object.keys(r.smaps);
     lines.push(
       '',
-      `RSS by kind, MB (end of the first window)`,
-      `${''.padEnd(12)} ${names.map((n) => n.padStart(8)).join(' ')}`,
+      `RSS by kind, MB (end of the first window; "burst": end of the quiet minute after it)`,
+      `${''.padEnd(12)} ${names.map((n) => n.padStart(12)).join(' ')}`,
       ...kinds.map((k) => `${k.padEnd(12)} ${names.map((n) => mb(r.smaps![n]![k]).padStart(8)).join(' ')}`),
     );
   }
@@ -614,6 +614,11 @@ async function main(): Promise<void> {
     const moved = await burst(ports);
     log(`phase 3: quiet ${idleS} s…`);
     const w3 = await idleWindow(pids1, idleS);
+    // Where agent a's and the relay's RSS is after the burst and the quiet minute, beside the first window's.
+    if (kinds1) {
+      kinds1['a, burst'] = smapsOf(a.pid);
+      kinds1['relay, burst'] = smapsOf(relay.proc.pid!);
+    }
     const heap3 = await heapOf(a);
 
     const idleRss = w2.a!.rssBytes;
