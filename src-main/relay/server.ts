@@ -260,14 +260,21 @@ class Relay {
             // the cleared timer stayed on every TLS socket (a Timeout and a bound function, ~0.2 KiB a
             // node; ADR 0061). Node arms it only for a value above 0, and takes 0 as its 120 s default.
             handshakeTimeout: -1,
+            // No ALPN: Node's HTTPS server offers http/1.1 by default, and then gives every TLS socket a
+            // copy of the list, a Buffer whose 8 KiB pool slab it keeps alive (~0.5 KiB a node in
+            // all; ADR 0069). Our nodes send no ALPN; a client that does simply gets none chosen.
+            ALPNProtocols: undefined,
           },
           onRequest,
         )
       : createHttpServer(onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       if (this.closing) return socket.destroy();
-      const overLimit = this.acceptor.upgraded(req.socket);
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, overLimit));
+      const { ip, refusal } = this.acceptor.upgraded(req.socket);
+      // The address block from the acceptor: reading it off the TLS socket would make Node keep its
+      // addresses on it for as long as the node stays (ADR 0069).
+      const block = ip ?? addressBlock(req.socket.remoteAddress);
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, block, refusal));
     });
   }
 
@@ -349,13 +356,12 @@ class Relay {
   }
 
   /**
-   * A new WebSocket; its TCP connection was counted per IP when accepted (accept.ts), `overLimit` when
-   * it came in beyond connectionsPerIp. The upgrade is the node's authentication attempt.
+   * A new WebSocket from `ip` (the client's IPv4 address or IPv6 /64: what the per-IP limits count, and
+   * what the logs name); its TCP connection was counted per IP when accepted (accept.ts), `overLimit`
+   * when it came in beyond connectionsPerIp. The upgrade is the node's authentication attempt.
    */
-  private onConnection(ws: WebSocket, req: IncomingMessage, overLimit: IpRefusal | undefined): void {
+  private onConnection(ws: WebSocket, ip: string, overLimit: IpRefusal | undefined): void {
     this.sockets.add(ws);
-    // The client's IPv4 address or IPv6 /64: what the per-IP limits count, and what the logs name.
-    const ip = addressBlock(req.socket.remoteAddress);
     // Refused attempts cost nothing: an address over its connections does not also drain its bucket.
     const refusal = overLimit ?? (this.ips.attempt(ip) ? undefined : 'AUTH_RATE_LIMITED');
     if (refusal) {
