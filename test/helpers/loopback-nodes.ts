@@ -109,6 +109,28 @@ export async function online(at: Pick<LoopbackNode, 'name' | 'home'>, peer: stri
   );
 }
 
+/**
+ * `at` and `peer` add each other marked as one person's devices (`--mine`), `at` told where `peer`
+ * lives; with `bothDial`, `peer` is told `at`'s address too. Resolves once `at` has `peer` online.
+ */
+export async function pairMine(at: LoopbackNode, peer: LoopbackNode, bothDial = false): Promise<void> {
+  await ok([
+    'peers',
+    'add',
+    peer.fingerprint,
+    '--name',
+    peer.name,
+    '--address',
+    peer.address,
+    '--mine',
+    '--home',
+    at.home,
+  ]);
+  const back = bothDial ? ['--address', at.address] : [];
+  await ok(['peers', 'add', at.fingerprint, '--name', at.name, ...back, '--mine', '--home', peer.home]);
+  await online(at, peer.name);
+}
+
 /** Saves `at`'s route to `target` through `via` and waits until `at` reaches it that way (30 s at most). */
 export async function routeVia(at: Pick<LoopbackNode, 'home'>, target: string, via: string[]): Promise<void> {
   await ok(['peers', 'route', target, ...via.flatMap((hop) => ['--via', hop]), '--home', at.home]);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { PeerInfo } from '../../src-main/api/contract.js';
-import { ok, online, type LoopbackNode } from '../helpers/loopback-nodes.js';
+import { ok, online, pairMine, type LoopbackNode } from '../helpers/loopback-nodes.js';
 import {
   agentCall,
   startProcess,
@@ -53,42 +53,14 @@ async function startNode(name: string): Promise<Node> {
   return { name, home, fingerprint, address: status.listen ?? '', proc, args };
 }
 
-async function pairMine(at: LoopbackNode, peer: LoopbackNode): Promise<void> {
-  await ok([
-    'peers',
-    'add',
-    peer.fingerprint,
-    '--name',
-    peer.name,
-    '--address',
-    peer.address,
-    '--mine',
-    '--home',
-    at.home,
-  ]);
-  await ok([
-    'peers',
-    'add',
-    at.fingerprint,
-    '--name',
-    at.name,
-    '--address',
-    at.address,
-    '--mine',
-    '--home',
-    peer.home,
-  ]);
-  await online(at, peer.name);
-}
-
 async function peers(node: LoopbackNode): Promise<PeerInfo[]> {
   return agentCall(node.home, 'peers.list', {});
 }
 
 test('b started again with its config.json of before `peers rm d` on c: d is refused from its first dial and never appears on b', async () => {
   const [b, c, d] = await Promise.all([startNode('b'), startNode('c'), startNode('d')]);
-  await pairMine(b, c);
-  await pairMine(c, d);
+  await pairMine(b, c, true);
+  await pairMine(c, d, true);
   // d reaches b through c's introduction, and b links to it.
   await waitFor(
     'd introduced to b and linked',

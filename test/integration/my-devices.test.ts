@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { PeerInfo } from '../../src-main/api/contract.js';
-import { ok, online, type LoopbackNode } from '../helpers/loopback-nodes.js';
+import { ok, online, pairMine, type LoopbackNode } from '../helpers/loopback-nodes.js';
 import {
   agentCall,
   startProcess,
@@ -26,24 +26,6 @@ after(stopAll);
 
 /** The bounded wait the issue names for an introduction or a removal to reach every device. */
 const WITHIN_MS = 10_000;
-
-/** `at` and `peer` pair by fingerprint, each marking the other as one of the owner's devices. */
-async function pairMine(at: LoopbackNode, peer: LoopbackNode): Promise<void> {
-  await ok([
-    'peers',
-    'add',
-    peer.fingerprint,
-    '--name',
-    peer.name,
-    '--address',
-    peer.address,
-    '--mine',
-    '--home',
-    at.home,
-  ]);
-  await ok(['peers', 'add', at.fingerprint, '--name', at.name, '--mine', '--home', peer.home]);
-  await online(at, peer.name);
-}
 
 interface Node extends LoopbackNode {
   proc: Proc;
