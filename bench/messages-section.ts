@@ -339,11 +339,14 @@ export async function bulkRows(
   };
 }
 
-/** `msg listen --json` on b as a process; resolves each line's message ID to whoever waits for it. */
+/**
+ * `msg listen --json` on b as a process; resolves each line's message ID to whoever waits for it, with
+ * when the line was read (performance.now()): it may come before the send's answer (ADR 0066).
+ */
 function startListener(
   pair: AgentPair,
   topic: string,
-): { proc: ChildProcess; next(id: string): Promise<void> } {
+): { proc: ChildProcess; next(id: string): Promise<number> } {
   const proc = spawn(
     process.execPath,
     [CLI, 'msg', 'listen', '--json', '--topic', topic, '--home', pair.homeB],
@@ -354,32 +357,40 @@ function startListener(
   endOnAbort(proc);
   let stderr = '';
   proc.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-2000)));
-  const waiting = new Map<string, { resolve(): void; reject(err: Error): void }>();
-  const seen = new Set<string>();
+  const waiting = new Map<string, { resolve(at: number): void; reject(err: Error): void }>();
+  const seen = new Map<string, number>();
   proc.once('exit', () => {
     for (const w of waiting.values()) w.reject(new Error(`msg listen exited: ${stderr.trim()}`));
   });
   createInterface({ input: proc.stdout }).on('line', (line) => {
+    const at = performance.now();
     const id = (JSON.parse(line) as { id: string }).id;
     const w = waiting.get(id);
-    if (w) w.resolve();
-    else seen.add(id);
+    if (w) w.resolve(at);
+    else seen.set(id, at);
   });
   return {
     proc,
-    next: (id) =>
-      seen.delete(id)
-        ? Promise.resolve()
-        : withDeadline(
-            new Promise<void>((resolve, reject) => waiting.set(id, { resolve, reject })),
-            LISTEN_ONE_MAX_MS,
-            'the listener printing the message',
-          ).finally(() => waiting.delete(id)),
+    next: (id) => {
+      const at = seen.get(id);
+      if (at !== undefined) {
+        seen.delete(id);
+        return Promise.resolve(at);
+      }
+      return withDeadline(
+        new Promise<number>((resolve, reject) => waiting.set(id, { resolve, reject })),
+        LISTEN_ONE_MAX_MS,
+        'the listener printing the message',
+      ).finally(() => waiting.delete(id));
+    },
   };
 }
 
-/** `msg-listen`; `answeredMs`: from each send to its answer (durable in a's outbox), for the notes. */
-async function listenRow(pair: AgentPair, answeredMs: number[]): Promise<TimeFigures> {
+/**
+ * `msg-listen`: each sample is from the send call until both its answer (durable in a's outbox) and its
+ * line came; `answeredMs` and `lineMs` get each of the two apart, for the notes.
+ */
+async function listenRow(pair: AgentPair, answeredMs: number[], lineMs: number[]): Promise<TimeFigures> {
   const topic = 'latency';
   const listener = startListener(pair, topic);
   const a = await connectAgent({ home: pair.homeA });
@@ -392,12 +403,13 @@ async function listenRow(pair: AgentPair, answeredMs: number[]): Promise<TimeFig
       const t0 = performance.now();
       const sent = await a.send('b', body(i), { topic });
       const answered = performance.now() - t0;
-      await listener.next(sent.id);
+      const lineAt = await listener.next(sent.id);
       const ms = performance.now() - t0;
       ids.push(sent.id);
       if (i >= LISTEN_WARMUP) {
         samples.push(ms);
         answeredMs.push(answered);
+        lineMs.push(lineAt - t0);
       }
     }
     for (let i = 0; i < ids.length; i += 1_000) await a.delete(ids.slice(i, i + 1_000));
@@ -464,9 +476,20 @@ async function coldRows(
   return { ask: figures(contenders[0]!), termTrue: figures(contenders[1]!) };
 }
 
-/** Measures the section: starts its own agent pair over direct, ends it (and mosquitto) before returning. */
+/**
+ * The section's rows that `--only` can pick alone (bench/only.ts): `msg-10k` with `mqtt-10k`, `msg-listen`,
+ * and `msg-ask` with `term-true`; `messages` (or `msg`) picks all three.
+ */
+export const MESSAGE_ROWS = ['msg-10k', 'msg-listen', 'msg-ask'] as const;
+export type MessageRow = (typeof MESSAGE_ROWS)[number];
+
+/**
+ * Measures the section (the rows `wanted` picks; every row by default): starts its own agent pair over
+ * direct, ends it (and mosquitto) before returning. A row not picked reads "not measured".
+ */
 export async function measureMessages(
   log: (line: string) => void,
+  wanted: (row: MessageRow) => boolean = () => true,
 ): Promise<{ figures: MessagesFigures; notes: string[] }> {
   const notes: string[] = [];
   log('messages: starting agents a and b over direct…');
@@ -477,23 +500,33 @@ export async function measureMessages(
       `this disk's write + fdatasync (what each durable step waits for): median ${flush.toFixed(2)} ms of ${FLUSH_PROBES}, before the rows; msg-listen's path waits for two (a's outbox, b's inbox), msg-ask's for five (question and reply in both boxes, and the reply's read mark)`,
     );
     const t0 = performance.now();
-    const bulk = await bulkRows(pair, log, notes);
-    log(`  throughput turns done in ${((performance.now() - t0) / 1000).toFixed(1)} s; msg-listen…`);
-    let listen: TimeFigures;
+    const bulk = wanted('msg-10k')
+      ? await bulkRows(pair, log, notes)
+      : { clawbridge: { perS: [] }, delivered: { perS: [] }, mosquitto: { perS: [] }, what: 'mosquitto' };
+    if (wanted('msg-10k'))
+      log(`  throughput turns done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    let listen: TimeFigures = { samplesMs: [] };
     const answeredMs: number[] = [];
+    const lineMs: number[] = [];
     try {
-      listen = await listenRow(pair, answeredMs);
-      const sorted = [...answeredMs].sort((x, y) => x - y);
-      const mid = sorted[sorted.length >> 1];
-      if (mid !== undefined) {
+      if (wanted('msg-listen')) {
+        log('  msg-listen…');
+        listen = await listenRow(pair, answeredMs, lineMs);
+      }
+      const mid = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+      const answered = mid(answeredMs);
+      const line = mid(lineMs);
+      if (answered !== undefined && line !== undefined) {
         notes.push(
-          `msg-listen: a's send was answered (the message durable in a's outbox) p50 ${mid.toFixed(2)} ms after the call; the rest is the link, b's inbox and the listener process`,
+          `msg-listen: a's send was answered (the message durable in a's outbox) p50 ${answered.toFixed(2)} ms after the call, the listener's line came p50 ${line.toFixed(2)} ms after it (the message leaves a, and reaches b's listeners, while each box's write runs: ADR 0066); a sample waits for both`,
         );
       }
     } catch (err) {
       listen = { samplesMs: [], skipped: `failed: ${(err as Error).message}` };
     }
-    const cold = await coldRows(pair, log);
+    const cold = wanted('msg-ask')
+      ? await coldRows(pair, log)
+      : { ask: { samplesMs: [] }, termTrue: { samplesMs: [] } };
     return {
       figures: {
         count: BULK_COUNT,

@@ -11,7 +11,8 @@
  * this run's loopback rows); `--profile NAME` runs only that section, `--only` runs none of them. With
  * --json the sections' rows and ratios are under `profiles`. Between the two comes the messages section
  * (bench/messages-section.ts: messages/s beside mosquitto, send → `msg listen`, `msg ask` beside `term`;
- * `--only messages` runs only it; under `messages` in --json), then the share section (bench/share-section.ts:
+ * `--only messages` runs only it, `--only msg-listen` (or msg-10k, msg-ask) one of its rows; under
+ * `messages` in --json), then the share section (bench/share-section.ts:
  * a 1 GiB curl download from a share beside python's http.server behind a reverse forward; `--only share`;
  * under `share` in --json), then the files section (bench/files-section.ts: `file send` beside scp, scp -r
  * and tar | ssh, on loopback and long-fat; `--only files`, `--quick` for smaller sizes; under `files` in
@@ -31,7 +32,7 @@ import { measureProfile } from './profile-section.js';
 import { formatSection, sectionJson, type PrintedSection } from './profile-report.js';
 import { lanNote, profileTargets } from './profile-targets.js';
 import { formatMessagesSection, messagesJson } from './messages-report.js';
-import { measureMessages } from './messages-section.js';
+import { measureMessages, MESSAGE_ROWS, type MessageRow } from './messages-section.js';
 import { formatShareSection, measureShare, shareJson } from './share-section.js';
 import { filesJson, filesSizes, formatFilesSection, measureFiles } from './files-section.js';
 import { measureRelayMemory } from './relay-memory.js';
@@ -56,7 +57,9 @@ const json = process.argv.includes('--json');
 const only = parseOnly(process.argv.slice(2));
 const profile = parseProfile(process.argv.slice(2));
 /** Rows and lines that are not rows of the table but can be selected with --only. */
-const OTHER_NAMES = ['renderer-js', 'relay-memory', 'messages', 'share', 'files'];
+const OTHER_NAMES = ['renderer-js', 'relay-memory', 'messages', ...MESSAGE_ROWS, 'share', 'files'];
+/** A messages row is measured when `messages` or its own name is asked for (`msg` asks for all three). */
+const messageRowWanted = (row: MessageRow) => selects(only, 'messages') || selects(only, row);
 const runStarted = performance.now();
 /** Progress on stderr, each line stamped with the seconds since the run began: where the time goes. */
 const log = (line: string) =>
@@ -121,7 +124,7 @@ async function messagesSection(cores: number): Promise<Record<string, unknown> |
   const busy = await quiet(SECTION_SETTLE_MAX_MS);
   const t0 = performance.now();
   try {
-    const { figures, notes } = await measureMessages(log);
+    const { figures, notes } = await measureMessages(log, messageRowWanted);
     notes.push(
       `section took ${((performance.now() - t0) / 1000).toFixed(0)} s; CPUs ${percent(busy)} busy (of ${cores} cores) in the second before it started${busy > SETTLED_BUSY_SHARE ? ' (a loaded machine: other processes competed for the CPU)' : ''}`,
     );
@@ -310,7 +313,7 @@ async function main(): Promise<void> {
   else process.stdout.write(`${formatReport(results, lines, notes, sizes)}\n`);
   // Messages (issue 54 item 6): its own agent pair and mosquitto, after the loopback table.
   let messages: Record<string, unknown> | undefined;
-  if (selects(only, 'messages')) {
+  if (MESSAGE_ROWS.some(messageRowWanted)) {
     const m0 = performance.now();
     const section = await messagesSection(cores);
     messages = section ?? undefined;
