@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import type { StatusResult } from '../../src-main/api/contract.js';
+import { parseAllow } from '../../src-main/cli/permissions.js';
 import { agentCall, cli, peerOf, startProcess, tempHome, waitFor, nodeId } from './processes.js';
 
 /** A running agent: its name, home, fingerprint and direct listener's `127.0.0.1:PORT`. */
@@ -86,18 +87,14 @@ export async function addPeer(
 ): Promise<void> {
   const address = typeof dial === 'string' ? dial : dial ? peer.address : undefined;
   if (dial && !address) throw new Error(`no address to dial ${peer.name} at`);
-  await ok([
-    'peers',
-    'add',
-    peer.fingerprint,
-    '--name',
-    peer.name,
-    '--allow',
-    allow,
-    ...(address ? ['--address', address] : []),
-    '--home',
-    at.home,
-  ]);
+  // Over the control socket, as `clawbridge peers add` does, without starting a CLI process for it:
+  // set-up, not what these tests are about (cli-first-hour and the tour run the command itself).
+  await agentCall(at.home, 'peers.add', {
+    fingerprint: peer.fingerprint,
+    name: peer.name,
+    allow: parseAllow(allow),
+    ...(address ? { address } : {}),
+  });
 }
 
 /** Waits until `at` lists `peer` online (30 s at most). */
@@ -114,20 +111,16 @@ export async function online(at: Pick<LoopbackNode, 'name' | 'home'>, peer: stri
  * lives; with `bothDial`, `peer` is told `at`'s address too. Resolves once `at` has `peer` online.
  */
 export async function pairMine(at: LoopbackNode, peer: LoopbackNode, bothDial = false): Promise<void> {
-  await ok([
-    'peers',
-    'add',
-    peer.fingerprint,
-    '--name',
-    peer.name,
-    '--address',
-    peer.address,
-    '--mine',
-    '--home',
-    at.home,
-  ]);
-  const back = bothDial ? ['--address', at.address] : [];
-  await ok(['peers', 'add', at.fingerprint, '--name', at.name, ...back, '--mine', '--home', peer.home]);
+  const { name, fingerprint, address } = peer;
+  // A node on a relay only has no address: nothing to dial, as the CLI skips an empty --address.
+  await agentCall(at.home, 'peers.add', { fingerprint, name, ...(address ? { address } : {}), mine: true });
+  const back = bothDial && at.address ? { address: at.address } : {};
+  await agentCall(peer.home, 'peers.add', {
+    fingerprint: at.fingerprint,
+    name: at.name,
+    ...back,
+    mine: true,
+  });
   await online(at, peer.name);
 }
 
