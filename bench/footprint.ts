@@ -370,7 +370,7 @@ export function formatReport(r: FootprintReport): string {
       '',
       `RSS by kind, MB (end of the first window; "burst": end of the quiet minute after it)`,
       `${''.padEnd(12)} ${names.map((n) => n.padStart(12)).join(' ')}`,
-      ...kinds.map((k) => `${k.padEnd(12)} ${names.map((n) => mb(r.smaps![n]![k]).padStart(8)).join(' ')}`),
+      ...kinds.map((k) => `${k.padEnd(12)} ${names.map((n) => mb(r.smaps![n]![k]).padStart(12)).join(' ')}`),
     );
   }
   lines.push('', `load after: ${r.loadAfter}`);
