@@ -497,7 +497,7 @@ export async function measureMessages(
   try {
     const flush = flushMs();
     notes.push(
-      `this disk's write + fdatasync (what each durable step waits for): median ${flush.toFixed(2)} ms of ${FLUSH_PROBES}, before the rows; msg-listen's path waits for two (a's outbox, b's inbox), msg-ask's for five (question and reply in both boxes, and the reply's read mark)`,
+      `this disk's write + fdatasync (what each durable step waits for): median ${flush.toFixed(2)} ms of ${FLUSH_PROBES}, before the rows; msg-listen's sample waits for one (a's outbox, the send's answer; since ADR 0066 the line waits for no sync, b's inbox record is written while the listener prints), msg-ask's for the question in a's outbox and the reply's read mark in a's inbox (the rest is written while the messages travel)`,
     );
     const t0 = performance.now();
     const bulk = wanted('msg-10k')
