@@ -35,6 +35,13 @@ const entry: fc.Arbitrary<OfferEntry> = fc.oneof(
     exec: fc.boolean(),
     sha256: hex(64),
   }),
+  // Hashed while sent (v2): no sha256 in the offer, a DIGEST after its bytes.
+  fc.record({
+    path: fc.string({ minLength: 1, maxLength: 60 }),
+    kind: fc.constant('file' as const),
+    size: fc.nat({ max: 2 ** 40 }),
+    exec: fc.boolean(),
+  }),
   fc.record({ path: fc.string({ minLength: 1, maxLength: 60 }), kind: fc.constant('dir' as const) }),
   fc.record({
     path: fc.string({ minLength: 1, maxLength: 60 }),
@@ -75,6 +82,7 @@ const frame: fc.Arbitrary<FileFrame> = fc.oneof(
     received: fc.stringMatching(/^[0-9a-z-]{1,20}$/),
   }),
   fc.record({ type: fc.constant('cancel' as const), reason: plainText }),
+  fc.record({ type: fc.constant('digest' as const), index: fc.nat({ max: 199_999 }), sha256: hex(64) }),
 );
 
 /** Plain JSON (fast-check's records have no prototype; DATA bytes as numbers). */
