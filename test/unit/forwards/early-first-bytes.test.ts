@@ -32,6 +32,8 @@ test('the client’s first bytes are sent with the OPEN, reach the target in ord
   const fe = frontEnd(exit.dialer);
   let dialed = 0;
   let early = 0;
+  let openSent!: () => void;
+  const sentWithOpen = new Promise<void>((r) => (openSent = r));
   const dialer = {
     connect: (...args: Parameters<typeof exit.dialer.connect>) => {
       dialed++;
@@ -44,6 +46,7 @@ test('the client’s first bytes are sent with the OPEN, reach the target in ord
         sentEarly: (n) => {
           early += n;
           opts.sentEarly?.(n);
+          openSent();
         },
       });
     },
@@ -67,7 +70,12 @@ test('the client’s first bytes are sent with the OPEN, reach the target in ord
   const port = await listening(listener);
   const client = connect(port, '127.0.0.1');
   client.write('hello');
-  await new Promise((r) => setTimeout(r, 150));
+  // The rest only once the OPEN has gone with "hello" (waiting a fixed time instead failed on a
+  // loaded machine: the forward had not begun when " world" came, and both went with the OPEN).
+  const noOpen = setTimeout(() => openSent(), 10_000);
+  await sentWithOpen;
+  clearTimeout(noOpen);
+  assert.equal(early, 5, 'no bytes went with the OPEN within 10 s');
   client.write(' world');
   let got = '';
   client.on('data', (c: Buffer) => (got += c.toString()));
