@@ -8,7 +8,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClawError } from '../../../src-main/core/errors.js';
@@ -443,4 +451,29 @@ test('a file hashed while sent, cut before its DIGEST or after it: the next stre
   const [meta] = await store.list();
   assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'a')), a);
   assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'b')), b);
+});
+
+test('a big file’s frames are written as they arrive, not held back for a bigger write', async () => {
+  const { store, receiver: r } = await receiver();
+  const big = randomBytes(3 * 262_144 + 5);
+  const entries: OfferEntry[] = [
+    { path: 'big', kind: 'file', size: big.length, exec: false, sha256: sha(big) },
+  ];
+  const s = connect(r);
+  s.channel.send({ type: 'offer', id: ID, entries, more: false });
+  await s.next('want');
+  s.channel.send({ type: 'data', index: 0, offset: 0, bytes: big.subarray(0, 262_144) });
+  // Written while its bytes are still in the CPU's cache (ADR 0067): on disk before the next frame.
+  const file = join(store.stagingDir(PEER.fingerprint, ID), 'd', '0');
+  let size = 0;
+  for (const deadline = Date.now() + 10_000; size < 262_144 && Date.now() < deadline;) {
+    size = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+    if (size < 262_144) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(size, 262_144, 'the first frame is on disk while the stream waits for the next');
+  for (let at = 262_144; at < big.length; at += 262_144)
+    s.channel.send({ type: 'data', index: 0, offset: at, bytes: big.subarray(at, at + 262_144) });
+  assert.equal((await s.next('complete')).type, 'complete');
+  const [meta] = await store.list();
+  assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'big')), big);
 });
