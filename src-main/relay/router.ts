@@ -145,6 +145,13 @@ export class RelayRouter {
     }
     const peerCircuitId = peer.allocateIncomingId();
     const openedAt = this.now();
+    // A node without circuits was expected at the idle interval (ADR 0061): the silence it kept under
+    // that one is no sign that it is gone at the short one, which applies from now. Judged as if last
+    // heard one short interval ago, it is pinged (if still quiet) rather than cut at the next pass (a
+    // live idle node is quiet for over three short intervals a quarter of the time; ADR 0069).
+    if (peer.circuitCount === 0) {
+      peer.lastHeard = Math.max(peer.lastHeard, openedAt - this.limits.pingIntervalMs);
+    }
     const observed = this.observer?.opened(conn.nodeId!, peer.nodeId ?? target, (reason) =>
       this.cut(conn, circuitId, reason),
     );

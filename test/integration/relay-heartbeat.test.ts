@@ -15,7 +15,7 @@ import {
   encodeRelayFrame,
   RELAY_ASSIGNED_CIRCUIT_BIT,
 } from '../../src-main/protocol/relay-frames.js';
-import { connectedClient, startTestRelay, within } from '../helpers/relay-harness.js';
+import { connectedClient, RawClient, startTestRelay, within } from '../helpers/relay-harness.js';
 import { testIdentity } from '../helpers/identities.js';
 
 /** The relay's ping interval here, in ms: short, so the test sees several. */
@@ -158,6 +158,34 @@ test('a client pings less often while it has no circuit, and at the short interv
     assert.equal(client.state, 'connected');
   } finally {
     client.stop();
+    await relay.close();
+  }
+});
+
+test('a node that was quiet at the idle interval is not cut when a circuit opens to it', async () => {
+  // ADR 0069: the short interval applies once a node has a circuit. Before, the silence it kept under
+  // the idle one counted against the short one, and the next pass cut it (three short intervals quiet).
+  const relay = await startTestRelay({
+    limits: { pingIntervalMs: INTERVAL_MS, idlePingIntervalMs: 20 * INTERVAL_MS, authTimeoutMs: 60_000 },
+  });
+  try {
+    const [idA, idB] = [await testIdentity('quiet-opener'), await testIdentity('quiet-target')];
+    const a = await RawClient.connect(relay.url);
+    const b = await RawClient.connect(relay.url);
+    await a.authenticate(idA);
+    await b.authenticate(idB);
+    assert.equal((await a.next()).type, 'auth-ok');
+    assert.equal((await b.next()).type, 'auth-ok');
+    // b says nothing for five short intervals: well within its idle interval, past three short ones.
+    await new Promise((r) => setTimeout(r, 5 * INTERVAL_MS));
+    a.send(encodeRelayFrame({ type: 'open', circuitId: 1, target: idB.fingerprint }));
+    assert.equal((await b.next()).type, 'incoming');
+    // Several passes later b (whose ws answers the relay's pings) is still there.
+    await new Promise((r) => setTimeout(r, 5 * INTERVAL_MS));
+    assert.equal(b.ws.readyState, WebSocket.OPEN, 'the relay cut b as the circuit opened');
+    a.ws.close();
+    b.ws.close();
+  } finally {
     await relay.close();
   }
 });
