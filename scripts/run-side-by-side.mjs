@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs npm scripts side by side and fails when any of them fails. `npm test` runs it as
 //
-//   run-side-by-side.mjs lint typecheck --then build:if-changed test:only security
+//   run-side-by-side.mjs lint typecheck security --then build:if-changed test:only
 //
 // The scripts before `--then` (the checks) run side by side at a lower CPU priority (nice 10), each
 // one's output held and printed whole once the run is over, so no two scripts' lines interleave. The
