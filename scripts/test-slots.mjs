@@ -3,11 +3,12 @@
 // spend much of their time waiting on processes, sockets and timers. So the runner keeps `base` files
 // running (one per core, two at least), and starts one more, up to `most`, only while the machine has
 // been mostly idle for a few seconds: a busy machine (CI, or a developer's other work) gets no more
-// contention than before, an idle one gets used. CPU given to niced processes counts as free, since the
-// checks `npm test` runs beside the tests (lint, typecheck at nice 10) give way to them.
+// contention than before, an idle one gets used. CPU given to niced processes counts as busy: the checks
+// `npm test` runs beside the tests (lint, typecheck at nice 10) would give way to more files, and eslint,
+// one process, would then run alone at the end on one core; so extra files wait until they are done.
 import { cpus } from 'node:os';
 
-/** Share of all CPU time free over the window (idle or niced) at or above which one more file starts. */
+/** Share of all CPU time idle over the window at or above which one more file starts. */
 export const FREE_TO_ADD = 0.35;
 /** How long after a start before the next extra one: the file just started must show up in the figures. */
 export const SETTLE_MS = 3000;
@@ -30,7 +31,7 @@ export function mayStart(s) {
 
 /**
  * @typedef {object} CpuSample
- * @property {number} free ms of CPU time idle or spent in niced processes, all CPUs together
+ * @property {number} free ms of CPU time idle, all CPUs together
  * @property {number} total ms of CPU time, all CPUs together
  */
 
@@ -39,13 +40,13 @@ export function sampleCpu() {
   let free = 0;
   let total = 0;
   for (const { times } of cpus()) {
-    free += times.idle + times.nice;
+    free += times.idle;
     total += times.user + times.nice + times.sys + times.idle + times.irq;
   }
   return { free, total };
 }
 
-/** @param {CpuSample} before @param {CpuSample} after @returns {number | undefined} share free between them */
+/** @param {CpuSample} before @param {CpuSample} after @returns {number | undefined} share idle between them */
 export function freeShare(before, after) {
   const total = after.total - before.total;
   return total > 0 ? (after.free - before.free) / total : undefined;

@@ -40,7 +40,7 @@ test('never past the most, however idle', () => {
   assert.equal(mayStart(state({ running: 4, free: 1 })), false);
 });
 
-test('the free share counts idle and niced time between two samples', () => {
+test('the free share is the idle time between two samples', () => {
   assert.equal(freeShare({ free: 100, total: 1000 }, { free: 400, total: 2000 }), 0.3);
   assert.equal(freeShare({ free: 5, total: 10 }, { free: 5, total: 10 }), undefined, 'no time passed');
   const now = sampleCpu();
