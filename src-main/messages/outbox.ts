@@ -5,9 +5,9 @@
  * Only `queue` waits for its record to be durable (a message the caller was told is queued survives
  * any crash). Within a second of an earlier write (a durable floor covers its ID: EARLY_SEND_LEASE_MS)
  * the message goes on a link while that record is being written, so the disk and the network overlap
- * (ADR 0066); a receipt that comes back before the write ended is taken. State changes
- * are recorded lazily (record-log.ts `appendLazy`): one lost in a crash is
- * learned again, since the message is sent again and the receiver answers a repeat as before.
+ * (ADR 0066); a receipt that comes back before the write ended is taken. State changes are recorded
+ * lazily (record-log.ts `appendLazy`): one lost in a crash is learned again, since the message is
+ * sent again and the receiver answers a repeat as before.
  *
  * States: `queued` (recorded here, not yet on a link; with `why` when the receiver said INBOX_FULL),
  * `sent` (written to a link, not yet confirmed; memory only, so after a restart it reads `queued`
