@@ -14,6 +14,9 @@
  *    relay), 16 at a time, each downloading 1/1000 GiB from a sink here and closing (1 GiB in all),
  *    then a quiet minute.
  *
+ * The first two windows start SETTLE_MS (15 s) after the peers are online, once the agent's one-off
+ * idle trim has run; the after-burst one at once.
+ *
  * Each idle window is IDLE_S seconds (60; `--quick`: 10, for iterating, not for the record): CPU % is
  * the process's user + system time over the window (/proc/PID/stat), RSS (VmRSS of /proc/PID/status)
  * and open fds (/proc/PID/fd) are read at its end, and RSS every few seconds on the way (the after-burst
@@ -36,6 +39,7 @@ import { ControlClient } from '../src-main/api/control-client.js';
 import type { PeerInfo, ProcessMemory } from '../src-main/api/contract.js';
 import { controlSocketPath } from '../src-main/home/home-dir.js';
 import { parseHostPort } from '../src-main/core/host-port.js';
+import { IDLE_TRIM_AFTER_MS } from '../src-main/core/idle-trim.js';
 import { buildRevision } from './build-revision.js';
 import { CLI as THIS_CLI, runCli } from './cli-agents.js';
 import { killByPid, launch, type Launched } from './processes.js';
@@ -52,6 +56,14 @@ export const TARGETS = {
   relayTenNodes: 1.3,
 } as const;
 
+/**
+ * Wait before each idle window once the peers are online, in ms (15 s): the window measures an idle
+ * agent, not the tail of its start. An agent that has just linked runs its idle trim once, 10 s after
+ * its last collection (IDLE_TRIM_AFTER_MS: two full collections, tens of ms of CPU, once per quiet
+ * spell); with 2 s, as before ADR 0068, that one-off landed in the first minute's CPU figure. The
+ * after-burst window starts at once: whether the trim brings RSS back is what it measures.
+ */
+const SETTLE_MS = IDLE_TRIM_AFTER_MS + 5_000;
 /** Connections in the burst. */
 const BURST_CONNECTIONS = 1000;
 /** Bytes in all through the burst (1 GiB); each connection downloads its share. */
@@ -526,8 +538,9 @@ async function main(): Promise<void> {
     ];
     await link(firstTwo);
     await waitOnline(firstTwo);
-    // Start-up's own work (the first links, the web UI's listener) settles before the window.
-    await sleep(2_000);
+    // Start-up's own work (the first links, the web UI's listener, the idle trim that follows) is over
+    // before the window.
+    await sleep(SETTLE_MS);
     log(`phase 1: 2 linked peers, idle ${idleS} s…`);
     const pids1 = { a: a.pid, relay: relay.proc.pid!, floor: floor.proc.pid! };
     const w1 = await idleWindow(pids1, idleS);
@@ -590,7 +603,7 @@ async function main(): Promise<void> {
       }
     });
     await waitOnline([...firstTwo, ...more]);
-    await sleep(2_000);
+    await sleep(SETTLE_MS);
     log(`phase 2: ${SAVED} saved / ${LINKED} linked, idle ${idleS} s…`);
     const w2 = await idleWindow(pids1, idleS);
     const heap2 = await heapOf(a);
