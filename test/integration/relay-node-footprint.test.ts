@@ -74,7 +74,7 @@ test("a node registers and stays without the relay reading its sockets' addresse
       pinnedFingerprint: relayCert.fingerprint,
     });
     // Past the acceptor's deadline (authTimeoutMs): the upgrade was found by its socket and kept.
-    await new Promise((r) => setTimeout(r, 2_000));
+    await new Promise((r) => setTimeout(r, 1_700));
     assert.equal(client.state, 'connected');
     assert.equal(relay.stats().nodes, 1);
     // Before: the acceptor keyed connections by their 4-tuple, read on the TCP socket and again on the
@@ -82,8 +82,8 @@ test("a node registers and stays without the relay reading its sockets' addresse
     assert.deepEqual(looked, { local: 0, remoteTls: 0 });
     // Nor the 'connect' listener Node's TLS socket leaves on the TCP socket under it, which an
     // accepted socket never emits.
-    assert.equal(accepted.length, 1);
-    assert.equal(accepted[0]!.listenerCount('connect'), 0);
+    assert.ok(accepted.length >= 1, 'no accepted socket of the relay seen');
+    for (const s of accepted) assert.equal(s.listenerCount('connect'), 0);
   } finally {
     proto._getsockname = sockname;
     proto._getpeername = peername;
