@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fuzzRuns } from '../../helpers/fuzz-runs.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import {
   encodeUdpFrame,
@@ -69,6 +70,11 @@ test('decoded datagrams do not alias the chunk they came in', () => {
 });
 
 /** Datagram sizes that matter: empty, tiny, around the MTU, and the largest, besides random ones. */
+/**
+ * Runs of the chunking property: each run frames up to 8 datagrams of up to 64 KiB and cuts them up, so
+ * 10,000 runs took ~15 CPU-s of `npm test`; 1,000 there, 10,000 in `npm run fuzz` (FUZZ_RUNS / 10).
+ */
+const CHUNKING_RUNS = Math.max(100, Math.floor(fuzzRuns() / 10));
 const datagram = fc.oneof(
   fc.uint8Array({ minLength: 0, maxLength: 64 }),
   fc.uint8Array({ minLength: 1100, maxLength: 1500 }),
@@ -97,7 +103,7 @@ test('property: any sequence of datagrams survives any chunking byte-exact, boun
         got.forEach((g, i) => assert.ok(Buffer.from(datagrams[i]!).equals(g), `datagram ${i} differs`));
       },
     ),
-    { numRuns: 10_000 },
+    { numRuns: CHUNKING_RUNS },
   );
 });
 
