@@ -9,7 +9,7 @@
  * (issue 29) and told nothing about the sections, whose own previous section raised it.
  * Pure apart from the clock and the CPU counters it is given, unit-tested.
  */
-import { cpus } from 'node:os';
+import { sampleCpu, type CpuSample } from '../scripts/test-slots.mjs';
 
 /** Longest wait for the CPUs to go quiet, in ms: a machine still busy after that has other work. */
 export const SETTLE_MAX_MS = 45_000;
@@ -22,10 +22,7 @@ export const SETTLE_SAMPLE_MS = 1_000;
 export const SETTLED_BUSY_SHARE = 0.25;
 
 /** Cumulative CPU time of all cores, any unit: how much of it was idle, and all of it. */
-export interface CpuTimes {
-  idle: number;
-  total: number;
-}
+export type CpuTimes = CpuSample;
 
 export interface SettleDeps {
   /** The CPUs' cumulative times now (os.cpus() summed, in real use). */
@@ -43,16 +40,8 @@ export function busyShare(before: CpuTimes, after: CpuTimes): number {
   return Math.min(1, Math.max(0, 1 - (after.idle - before.idle) / total));
 }
 
-/** All cores' cumulative times from the OS, in ms. */
-export function osCpuTimes(): CpuTimes {
-  let idle = 0;
-  let total = 0;
-  for (const { times } of cpus()) {
-    idle += times.idle;
-    total += times.user + times.nice + times.sys + times.idle + times.irq;
-  }
-  return { idle, total };
-}
+/** All cores' cumulative times from the OS, in ms: the test runner's reading (scripts/test-slots.mjs). */
+export const osCpuTimes: () => CpuTimes = sampleCpu;
 
 /**
  * Resolves with the busy share of the last second it looked at: at most SETTLED_BUSY_SHARE, or

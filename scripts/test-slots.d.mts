@@ -10,7 +10,7 @@ export interface SlotState {
 }
 export declare function mayStart(s: SlotState): boolean;
 export interface CpuSample {
-  free: number;
+  idle: number;
   total: number;
 }
 export declare function sampleCpu(): CpuSample;

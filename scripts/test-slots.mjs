@@ -31,23 +31,23 @@ export function mayStart(s) {
 
 /**
  * @typedef {object} CpuSample
- * @property {number} free ms of CPU time idle, all CPUs together
+ * @property {number} idle ms of CPU time idle, all CPUs together
  * @property {number} total ms of CPU time, all CPUs together
  */
 
-/** @returns {CpuSample} the machine's CPU time so far (os.cpus(): /proc/stat on Linux) */
+/** @returns {CpuSample} the machine's CPU time so far (os.cpus(): /proc/stat on Linux); bench/settle.ts reads it too */
 export function sampleCpu() {
-  let free = 0;
+  let idle = 0;
   let total = 0;
   for (const { times } of cpus()) {
-    free += times.idle;
+    idle += times.idle;
     total += times.user + times.nice + times.sys + times.idle + times.irq;
   }
-  return { free, total };
+  return { idle, total };
 }
 
 /** @param {CpuSample} before @param {CpuSample} after @returns {number | undefined} share idle between them */
 export function freeShare(before, after) {
   const total = after.total - before.total;
-  return total > 0 ? (after.free - before.free) / total : undefined;
+  return total > 0 ? (after.idle - before.idle) / total : undefined;
 }

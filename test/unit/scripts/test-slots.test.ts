@@ -41,8 +41,8 @@ test('never past the most, however idle', () => {
 });
 
 test('the free share is the idle time between two samples', () => {
-  assert.equal(freeShare({ free: 100, total: 1000 }, { free: 400, total: 2000 }), 0.3);
-  assert.equal(freeShare({ free: 5, total: 10 }, { free: 5, total: 10 }), undefined, 'no time passed');
+  assert.equal(freeShare({ idle: 100, total: 1000 }, { idle: 400, total: 2000 }), 0.3);
+  assert.equal(freeShare({ idle: 5, total: 10 }, { idle: 5, total: 10 }), undefined, 'no time passed');
   const now = sampleCpu();
-  assert.ok(now.total > 0 && now.free >= 0 && now.free <= now.total);
+  assert.ok(now.total > 0 && now.idle >= 0 && now.idle <= now.total);
 });
