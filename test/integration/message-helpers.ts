@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-messages.js';
 import type { ContractConnection } from '../helpers/contract-suite.js';
 import { controlConnection } from '../helpers/control-connection.js';
+import { addPeer as addLoopbackPeer } from '../helpers/loopback-nodes.js';
 import { agentCall, cli, startProcess, tempHome, waitFor, type Proc, nodeId } from '../helpers/processes.js';
 import { freePort } from './forward-helpers.js';
 
@@ -59,18 +60,8 @@ export async function addPeer(
   allow = 'terminal,forward,message',
   withAddress = true,
 ): Promise<void> {
-  await ok([
-    'peers',
-    'add',
-    peer.fingerprint,
-    '--name',
-    peer.name,
-    '--allow',
-    allow,
-    ...(withAddress && peer.address ? ['--address', peer.address] : []),
-    '--home',
-    at.home,
-  ]);
+  const dial = Boolean(withAddress && peer.address);
+  await addLoopbackPeer(at, { ...peer, address: peer.address ?? undefined }, allow, dial);
 }
 
 /** Waits until `from` sees `to` online, and returns the path it uses. */
