@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerInfo, PendingInfo, PairNewResult } from '../../src-main/api/contract.js';
 import {
+  agentCall,
   cli,
   cliJson,
   startProcess,
@@ -23,8 +24,10 @@ let relayUrl = '';
 const homes = { a: '', b: '', c: '' };
 const agents: Record<string, Proc> = {};
 
-const peers = (home: string) => cliJson<PeerInfo[]>(['peers', '--home', home]);
-const pending = (home: string) => cliJson<PendingInfo[]>(['pending', '--home', home]);
+// Over the control socket, as `peers --json` and `pending --json` ask: polled, a CLI process a poll
+// cost ~40 processes of this file (the commands themselves are run where their output is the point).
+const peers = (home: string): Promise<PeerInfo[]> => agentCall(home, 'peers.list', {});
+const pending = (home: string): Promise<PendingInfo[]> => agentCall(home, 'pending.list', {});
 
 before(async () => {
   relayUrl = (await startRelay()).url;

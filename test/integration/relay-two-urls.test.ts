@@ -10,11 +10,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server } from 'node:net';
-import type { StatusResult } from '../../src-main/api/contract.js';
 import { RELAY_IDLE_ENV } from '../../src-main/agent/relays/relay-set.js';
 import {
+  agentCall,
   cli,
-  cliJson,
   peerOf,
   startProcess,
   stopAll,
@@ -117,7 +116,7 @@ test('one relay under two URLs is one relay: no second connection, no false "run
       ['a', homeA],
       ['b', homeB],
     ] as const) {
-      const s = await cliJson<StatusResult>(['status', '--home', home]);
+      const s = await agentCall(home, 'status', {}); // as `status --json` asks, without a process a poll
       for (const r of s.relays) seen[name].add(`${r.url}${r.onDemand ? ' (on demand)' : ''}`);
       for (const r of s.relays) assert.doesNotMatch(r.error ?? '', REPLACED, `${name}: ${r.url}${logs()}`);
     }
