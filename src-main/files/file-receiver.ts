@@ -8,7 +8,7 @@
  * at once (file-store.ts). A file whose hash does not match is thrown away and the sender told (FAILED). A new
  * stream for a transfer still held by an older one (a path that froze) takes it over.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import {
   appendFile,
   chmod,
@@ -33,7 +33,6 @@ import { MAX_DATA_BYTES, MAX_ENTRIES } from '../protocol/file-frames.js';
 import { FileChannel, type ChannelFrame } from './file-channel.js';
 import { checkOfferNames } from './file-names.js';
 import { offerBytes, type FileStore, type ReceivedMeta } from './file-store.js';
-import { HASH_BACKLOG_LIMIT, hashBacklog, hashCaughtUp, ThreadHash } from './hash-thread.js';
 import { hashFile, limiter, treeHash } from './tree-walk.js';
 
 /** Most transfers `files.transfers` keeps listing per direction (finished ones go first). */
@@ -147,7 +146,7 @@ interface AwaitingDigest {
 interface BigFile {
   index: number;
   fh: FileHandle;
-  hash: ThreadHash;
+  hash: Hash;
   /** Writes under way. */
   writes: Set<Promise<void>>;
   /** The last write handed out (each starts when the one before it ended). */
@@ -212,7 +211,6 @@ export class ReceivingSession {
       if (this.current) this.writeBatch(this.current);
       await Promise.allSettled([...this.writing, ...(this.current?.writes ?? [])]);
       await this.current?.fh.close().catch(() => undefined);
-      this.current?.hash.drop();
       this.current = undefined;
       if (this.dir) this.receiver.release(this.dir, this);
       // What is left is the view: the offer's entries may be long.
@@ -459,8 +457,7 @@ export class ReceivingSession {
       return this.wholeInOneFrame(index, e, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
     }
     if (!this.current) {
-      // On the hashing thread (hash-thread.ts, ADR 0071): this thread only moves the bytes.
-      const hash = new ThreadHash();
+      const hash = createHash('sha256');
       if (have > 0) {
         const fhRead = await open(this.fileOf(index), 'r');
         try {
@@ -496,13 +493,12 @@ export class ReceivingSession {
     cur.batchBytes += length;
     if (cur.batchBytes >= WRITE_BATCH_BYTES || this.held[index] === e.size) this.writeBatch(cur);
     if (cur.writes.size >= WRITES_AHEAD) await Promise.race(cur.writes);
-    if (hashBacklog() > HASH_BACKLOG_LIMIT) await hashCaughtUp();
     if (this.held[index] < e.size) return this.progress();
     this.current = undefined;
     await Promise.all(cur.writes);
     await cur.fh.close();
     this.throwIfWriteFailed();
-    const digest = await cur.hash.digest();
+    const digest = cur.hash.digest('hex');
     if (e.sha256 === undefined) {
       this.awaiting = { index, digest };
       return this.progress();

@@ -11,7 +11,7 @@
  * waiting, or saved by an agent that was killed) continue that transfer under its ID: only what is
  * missing is sent.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,7 +33,6 @@ import { FileChannel, type ChannelFrame } from './file-channel.js';
 import { KEPT_TRANSFERS, RateMeter, type TransferView } from './file-receiver.js';
 import { offerBytes, type FileStore } from './file-store.js';
 import { frameBuffers, ReadAhead, type SendJob } from './read-ahead.js';
-import { HASH_BACKLOG_LIMIT, hashBacklog, hashCaughtUp, ThreadHash } from './hash-thread.js';
 import { hashFile, treeHash, walkTree } from './tree-walk.js';
 
 /** Longest wait between two attempts while the peer has a link, in ms. */
@@ -439,7 +438,7 @@ export class OutgoingTransfer {
     const jobs: SendJob[] = [];
     // Files offered without their SHA-256 are hashed as their frames go (one read of each), from the
     // first byte: the part the receiver holds already is hashed from the source first.
-    const hashing = new Map<number, { hash: ThreadHash; size: number }>();
+    const hashing = new Map<number, { hash: Hash; size: number }>();
     const digests = (this.saved.digests ??= {});
     for (const [i, e] of entries.entries()) {
       if (e.kind !== 'file') continue;
@@ -452,8 +451,7 @@ export class OutgoingTransfer {
       jobs.push({ index: i, source, from, size: e.size, bytes, mtimeMs });
       if (e.sha256 === undefined) {
         delete digests[i];
-        // On the hashing thread (hash-thread.ts, ADR 0071): this thread only moves the bytes.
-        const hash = new ThreadHash();
+        const hash = createHash('sha256');
         if (from > 0)
           await hashPrefix(hash, source!, from).catch((err: unknown) => {
             throw new Final(`cannot read ${source!}: ${errorMessage(err)}`);
@@ -477,8 +475,7 @@ export class OutgoingTransfer {
         );
         let ok = channel.sendWire(frame.wire, pooled ? () => frameBuffers.give(pooled) : undefined);
         if (hashed && frame.offset + frame.length === hashed.size) {
-          // The next file's DATA waits for this DIGEST (the receiver's order).
-          const sha256 = await hashed.hash.digest();
+          const sha256 = hashed.hash.digest('hex');
           hashing.delete(frame.index);
           digests[frame.index] = sha256;
           ok = channel.send({ type: 'digest', index: frame.index, sha256 }) && ok;
@@ -491,10 +488,8 @@ export class OutgoingTransfer {
           count();
           await channel.drained();
         }
-        if (hashBacklog() > HASH_BACKLOG_LIMIT) await hashCaughtUp();
       }
     } finally {
-      for (const { hash } of hashing.values()) hash.drop();
       await reads.dispose();
     }
     // The digests sent are kept: a restarted agent needs not hash those files again for the tree hash.
@@ -511,7 +506,7 @@ export class OutgoingTransfer {
 }
 
 /** Feeds the first `bytes` of the file at `path` into `hash` (a resumed file's part already sent). */
-async function hashPrefix(hash: ThreadHash, path: string, bytes: number): Promise<void> {
+async function hashPrefix(hash: Hash, path: string, bytes: number): Promise<void> {
   let n = 0;
   for await (const chunk of createReadStream(path, {
     start: 0,
