@@ -72,6 +72,8 @@ export class ReadAhead {
   private pos: number;
   private readonly files = new Map<number, OpenFile>();
   private disposed = false;
+  /** Closes of files read to their end, under way: dispose waits for them too (they left `files`). */
+  private readonly closing = new Set<Promise<void>>();
 
   /**
    * @param fail makes the error for a file that cannot be read or got shorter (one that trying again
@@ -103,11 +105,12 @@ export class ReadAhead {
     const left = this.queue.splice(0);
     this.queuedBytes = 0;
     await Promise.allSettled(left.map((q) => q.frame));
-    await Promise.allSettled(
-      [...this.files.values()].map(
+    await Promise.allSettled([
+      ...[...this.files.values()].map(
         (f) => (f.closed ??= f.fh.then((fh) => fh.close()).catch(() => undefined)),
       ),
-    );
+      ...this.closing,
+    ]);
     this.files.clear();
   }
 
@@ -223,7 +226,10 @@ export class ReadAhead {
     } finally {
       f.pending--;
       if (f.pending === 0 && f.issuedAll && !f.closed) {
-        f.closed = f.fh.then((fh) => fh.close()).catch(() => undefined);
+        const closed = f.fh.then((fh) => fh.close()).catch(() => undefined);
+        f.closed = closed;
+        this.closing.add(closed);
+        void closed.then(() => this.closing.delete(closed));
         this.files.delete(j.index);
       }
     }
