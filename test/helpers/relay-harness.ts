@@ -2,6 +2,7 @@
  * Relay test harness: a relay on 127.0.0.1 port 0, RelayClients waited to 'connected', and a raw
  * WebSocket client that speaks frames by hand for negative tests. Every wait is bounded in time.
  */
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { Identity } from '../../src-main/crypto/identity.js';
 import { signIdentity } from '../../src-main/crypto/signature.js';
@@ -29,6 +30,30 @@ export function within<T>(what: string, promise: Promise<T>, ms = WAIT_MS): Prom
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The first bytes a TLS client sends (its ClientHello), caught by a listener of our own on 127.0.0.1:
+ * `dial(port)` starts the client there and returns how to stop it.
+ */
+export async function catchClientHello(dial: (port: number) => () => void): Promise<Buffer> {
+  const server = createNetServer();
+  const caught = new Promise<Buffer>((resolve) =>
+    server.once('connection', (s: Socket) =>
+      s.once('data', (chunk: Buffer) => {
+        resolve(chunk);
+        s.destroy();
+      }),
+    ),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const stop = dial((server.address() as AddressInfo).port);
+  try {
+    return await within('a ClientHello', caught);
+  } finally {
+    stop();
+    server.close();
+  }
 }
 
 /** Polls `check` every 10 ms until it is true. */

@@ -6,14 +6,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, Socket, type AddressInfo } from 'node:net';
+import { Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { Identity } from '../../src-main/crypto/identity.js';
 import type { RelayServer } from '../../src-main/relay/server.js';
 import { RelayClient } from '../../src-main/transport/relay-client.js';
 import { RELAY_CLIENT_CIPHERS } from '../../src-main/transport/relay-session.js';
 import { testIdentity } from '../helpers/identities.js';
-import { connectedClient, startTestRelay, within } from '../helpers/relay-harness.js';
+import { catchClientHello, connectedClient, startTestRelay, within } from '../helpers/relay-harness.js';
 
 let relay: RelayServer;
 let relayCert: Identity;
@@ -104,35 +104,24 @@ function offeredSuites(hello: Buffer): number[] {
 
 test('a node offers its relay the short cipher list only', async () => {
   // A listener of our own catches the ClientHello of a real RelayClient dialing it.
-  const server = createServer();
-  const caught = new Promise<Buffer>((resolve) =>
-    server.once('connection', (s: Socket) =>
-      s.once('data', (chunk: Buffer) => {
-        resolve(chunk);
-        s.destroy();
-      }),
-    ),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = new RelayClient({
-    url: `wss://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    identity: await testIdentity('footprint-b'),
-    pinnedFingerprint: relayCert.fingerprint,
-    retryDelayMs: () => 60_000,
+  const identity = await testIdentity('footprint-b');
+  const hello = await catchClientHello((port) => {
+    const client = new RelayClient({
+      url: `wss://127.0.0.1:${port}`,
+      identity,
+      pinnedFingerprint: relayCert.fingerprint,
+      retryDelayMs: () => 60_000,
+    });
+    client.on('error', () => undefined);
+    client.start();
+    return () => client.stop();
   });
-  client.on('error', () => undefined);
-  client.start();
-  try {
-    const suites = offeredSuites(await within('the ClientHello', caught));
-    // Node's default offered ~60 suites (TLS 1.2's CBC, DHE and CCM ones included), plus a signalling one.
-    const signalling = 0x00ff;
-    assert.equal(
-      suites.filter((s) => s !== signalling).length,
-      RELAY_CLIENT_CIPHERS.split(':').length,
-      `offered ${suites.length} suites`,
-    );
-  } finally {
-    client.stop();
-    server.close();
-  }
+  const suites = offeredSuites(hello);
+  // Node's default offered ~60 suites (TLS 1.2's CBC, DHE and CCM ones included), plus a signalling one.
+  const signalling = 0x00ff;
+  assert.equal(
+    suites.filter((s) => s !== signalling).length,
+    RELAY_CLIENT_CIPHERS.split(':').length,
+    `offered ${suites.length} suites`,
+  );
 });

@@ -7,34 +7,18 @@
 import { createHook } from 'node:async_hooks';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect as connectTcp, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { testIdentity } from '../helpers/identities.js';
-import { startTestRelay, within } from '../helpers/relay-harness.js';
+import { catchClientHello, startTestRelay, within } from '../helpers/relay-harness.js';
 
-/** The first bytes a Node TLS client sends (its ClientHello), caught by a listener of our own. */
-async function aClientHello(): Promise<Buffer> {
-  const server = createServer();
-  const caught = new Promise<Buffer>((resolve) =>
-    server.once('connection', (s: Socket) =>
-      s.once('data', (chunk: Buffer) => {
-        resolve(chunk);
-        s.destroy();
-      }),
-    ),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = connectTls({
-    host: '127.0.0.1',
-    port: (server.address() as AddressInfo).port,
-    rejectUnauthorized: false,
+/** The first bytes a Node TLS client sends (its ClientHello). */
+const aClientHello = () =>
+  catchClientHello((port) => {
+    const client = connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    client.on('error', () => undefined);
+    return () => client.destroy();
   });
-  client.on('error', () => undefined);
-  const hello = await within('a ClientHello', caught);
-  client.destroy();
-  server.close();
-  return hello;
-}
 
 /** Socket timeouts armed in this process while `run` runs (net.Socket#setTimeout arms a bound callback). */
 async function socketTimeoutsArmedDuring(run: () => Promise<void>): Promise<number> {
