@@ -14,6 +14,12 @@
  * since the last trim), runs one full collection with `--optimize-for-size` set for its duration,
  * which shrinks the young generation to its initial size and releases free pages; the flag is unset
  * right after, so bulk transfers keep V8's usual sizing.
+ *
+ * The same collections flush the bytecode of functions that have not run since the collection before
+ * (`--bytecode-old-age=1` for their duration; V8's own threshold, 5 full collections, is never reached
+ * by a process that collects once a quiet spell): the start-up's parsing, option handling and wiring
+ * ran once and will not run again, and their bytecode was ~1 MB of an idle agent's heap. A function
+ * flushed and called later compiles again from its source, as it did the first time (ADR 0072).
  */
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -26,6 +32,13 @@ export const IDLE_TRIM_AFTER_MS = 10_000;
  * with its young generation already small: pages freed by the last collections but still held.
  */
 export const TRIM_SLACK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Full collections a function's bytecode survives unused before V8 flushes it: 1 during a trim, V8's
+ * default (5) otherwise. Set by flag, since V8 has no API for it; V8 reads it at each collection.
+ */
+export const TRIM_BYTECODE_OLD_AGE = 1;
+const V8_BYTECODE_OLD_AGE = 5;
 
 /** Young generation (new space) size above which it is worth a trim, in bytes (2 MiB: its start size is 1). */
 export const TRIM_NEW_SPACE_ABOVE_BYTES = 2 * 1024 * 1024;
@@ -114,6 +127,7 @@ export function trimNow(): TrimOutcome {
   });
   if (!worth) return { releasedBytes, collected: false };
   setFlagsFromString('--optimize-for-size');
+  setFlagsFromString(`--bytecode-old-age=${TRIM_BYTECODE_OLD_AGE}`);
   try {
     // Twice: the first frees dead Buffers' memory on a background thread, which the second completes
     // (and counts), so the figures read after it, and the memory itself, are current.
@@ -121,6 +135,7 @@ export function trimNow(): TrimOutcome {
     collector()();
   } finally {
     setFlagsFromString('--no-optimize-for-size');
+    setFlagsFromString(`--bytecode-old-age=${V8_BYTECODE_OLD_AGE}`);
   }
   externalAfterLastTrim = getHeapStatistics().external_memory;
   return { releasedBytes, collected: true };

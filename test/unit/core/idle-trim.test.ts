@@ -17,11 +17,12 @@ interface Held {
   usedBytes: number;
   committedBytes: number;
   externalBytes: number;
+  usedWithCode?: number;
 }
 
 /** What a child holds once quiet (test/helpers/idle-trim-child.ts) under `env`. */
-function heldWhenQuiet(env: NodeJS.ProcessEnv, mode: 'pool' | 'buffers' = 'pool'): Held {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode], {
+function heldWhenQuiet(env: NodeJS.ProcessEnv, mode: 'pool' | 'buffers' | 'code' = 'pool'): Held {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, mode], {
     encoding: 'utf8',
     env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },
     timeout: 60_000,
@@ -49,6 +50,14 @@ test('a quiet process gives back its pools, a young generation grown by churn an
 test('Buffers that died in the old generation are freed once the process is quiet', () => {
   const tuned = heldWhenQuiet({}, 'buffers');
   assert.ok(tuned.externalBytes < 8 * MiB, JSON.stringify(tuned));
+});
+
+test('the trim flushes the bytecode of functions that ran once and not since', () => {
+  // 3,000 functions compiled and run once hold a few MiB of bytecode; two full collections of the
+  // churn after them age it, and the trim's collections flush it (V8's own threshold is five).
+  const held = heldWhenQuiet({}, 'code');
+  const flushed = held.usedWithCode! - held.usedBytes;
+  assert.ok(flushed > 1 * MiB, `flushed ${flushed} bytes: ${JSON.stringify(held)}`);
 });
 
 test('worth a trim: buffers let go of, a grown young generation, free pages or Buffers grown beyond the slack', () => {
