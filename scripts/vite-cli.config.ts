@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { asciiSource } from './ascii-source.js';
 import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
-import { builtins, entryInput, REQUIRE_SHIM, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
+import { builtins, entryInput, LEAN_SOURCE, REQUIRE_SHIM, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -37,7 +37,7 @@ export default defineConfig({
   root,
   publicDir: false,
   envDir: false,
-  esbuild: { target: 'node20' },
+  esbuild: { target: 'node20', ...LEAN_SOURCE },
   ssr: { target: 'node', noExternal: true, external: [...RUNTIME_EXTERNALS] },
   // Every chunk ASCII: V8 keeps a module's source in the heap, as UTF-16 if one character is above
   // U+00FF (ascii-source.ts, ADR 0068).
@@ -50,9 +50,9 @@ export default defineConfig({
     emptyOutDir: false,
     // package.json "engines": Node 20.19 or later.
     target: 'node20',
-    // Stack traces in bug reports stay readable.
-    minify: false,
-    sourcemap: false,
+    // Whitespace and comments only (LEAN_SOURCE, ADR 0073); the maps beside keep stack traces readable.
+    minify: 'esbuild',
+    sourcemap: true,
     reportCompressedSize: false,
     copyPublicDir: false,
     rollupOptions: {
