@@ -37,15 +37,19 @@ import { hashFile, limiter, treeHash } from './tree-walk.js';
 
 /** Most transfers `files.transfers` keeps listing per direction (finished ones go first). */
 export const KEPT_TRANSFERS = 200;
-/** Writes one session keeps under way at once (small files, or a big one's batches). */
+/** Small files (one frame each) one session keeps being written at once. */
 const WRITES_AHEAD = 16;
 /**
- * A big file's frames are written in batches of this many bytes: one frame (256 KiB), as it arrives
- * (ADR 0067). ADR 0060 wrote 1 MiB (4 frames) a call to save thread-pool trips, but by then the first
- * frames had left the CPU's cache: perf put the kernel's copy into the page cache at 1.98–2.84 CPU-s a
- * GiB with 1 MiB and 0.30 with a frame a write, on the same machine minutes apart.
+ * Bytes of a big file handed to its write under way or waiting for it, at most (4 MiB, sixteen
+ * frames); the stream is not read meanwhile, so the mux's credit holds the sender back. A big file has
+ * one write under way at a time (what is on disk stays a prefix of it); a frame that arrives with no
+ * write under way is written at once, and the frames that arrive while one is under way all go in the
+ * next `writev` (ADR 0072). Before, each frame was a write of its own queued behind the others: a
+ * write's end and the next one's start each waited for a turn of the event loop, the writes set the
+ * pace (the queue was full at 3,700–3,900 of a GiB's 4,096 frames) and up to 16 MiB of frames waited
+ * in the stream, long enough for V8 to promote them (15 full collections a GiB instead of 1–2).
  */
-const WRITE_BATCH_BYTES = MAX_DATA_BYTES;
+const WRITE_AHEAD_BYTES = 16 * MAX_DATA_BYTES;
 /** Files moved from staging into the inbox's tree at once. */
 const PUBLISH_CONCURRENCY = 16;
 /** How long verified indices wait to be sent together, in ms (one frame for many small files). */
@@ -147,10 +151,9 @@ interface BigFile {
   index: number;
   fh: FileHandle;
   hash: Hash;
-  /** Writes under way. */
-  writes: Set<Promise<void>>;
-  /** The last write handed out (each starts when the one before it ended). */
-  last: Promise<void>;
+  /** The write under way (one at a time), settled once the next one, if any, has started. */
+  writing: Promise<void> | undefined;
+  writingBytes: number;
   /** Frames' bytes not yet handed to a write, and where the first of them goes. */
   batch: Uint8Array[];
   batchAt: number;
@@ -209,7 +212,7 @@ export class ReceivingSession {
       await this.channel.idle();
       clearTimeout(this.announceTimer);
       if (this.current) this.writeBatch(this.current);
-      await Promise.allSettled([...this.writing, ...(this.current?.writes ?? [])]);
+      await Promise.allSettled([...this.writing, this.current && this.writesDone(this.current)]);
       await this.current?.fh.close().catch(() => undefined);
       this.current = undefined;
       if (this.dir) this.receiver.release(this.dir, this);
@@ -476,8 +479,8 @@ export class ReceivingSession {
         index,
         fh: await open(this.fileOf(index), have === 0 ? 'w' : 'r+', 0o600),
         hash,
-        writes: new Set(),
-        last: Promise.resolve(),
+        writing: undefined,
+        writingBytes: 0,
         batch: [],
         batchAt: have,
         batchBytes: 0,
@@ -486,16 +489,16 @@ export class ReceivingSession {
     const cur = this.current;
     for (const p of parts) cur.hash.update(p);
     this.held[index] = have + length;
-    // Written in the background, up to WRITE_BATCH_BYTES in one writev, up to WRITES_AHEAD batches
-    // queued; the frames' bytes are not reused by the stream (transport/receive-slabs.ts: nothing
-    // released is overwritten).
+    // Written in the background: at once when no write is under way, else with every frame that
+    // arrives meanwhile in the next writev (WRITE_AHEAD_BYTES); the frames' bytes are not reused by
+    // the stream (transport/receive-slabs.ts: nothing released is overwritten).
     cur.batch.push(...parts);
     cur.batchBytes += length;
-    if (cur.batchBytes >= WRITE_BATCH_BYTES || this.held[index] === e.size) this.writeBatch(cur);
-    if (cur.writes.size >= WRITES_AHEAD) await Promise.race(cur.writes);
+    this.writeBatch(cur);
+    while (cur.writing && cur.writingBytes + cur.batchBytes >= WRITE_AHEAD_BYTES) await cur.writing;
     if (this.held[index] < e.size) return this.progress();
     this.current = undefined;
-    await Promise.all(cur.writes);
+    await this.writesDone(cur);
     await cur.fh.close();
     this.throwIfWriteFailed();
     const digest = cur.hash.digest('hex');
@@ -584,28 +587,40 @@ export class ReceivingSession {
     await this.finishIfWhole();
   }
 
-  /** Hands the batched bytes of `cur` to one background writev, after the writes before it. */
+  /**
+   * Hands the batched bytes of `cur` to one background writev, unless one is under way: then the write
+   * that ends it hands over what was batched meanwhile. One at a time, so what is on disk stays a
+   * prefix of the file whenever the agent stops (a resume takes the file's size as what it holds);
+   * nothing is written after a write that failed.
+   */
   private writeBatch(cur: BigFile): void {
-    if (cur.batchBytes === 0) return;
+    if (cur.writing || cur.batchBytes === 0 || this.writeError) return;
     const bufs = cur.batch;
     const at = cur.batchAt;
     const total = cur.batchBytes;
     cur.batch = [];
     cur.batchAt += total;
     cur.batchBytes = 0;
-    // One after the other: what is on disk stays a prefix of the file whenever the agent stops (a
-    // resume takes the file's size as what it holds).
-    const w = cur.last
-      .then(() => cur.fh.writev(bufs, at))
+    cur.writingBytes = total;
+    cur.writing = cur.fh
+      .writev(bufs, at)
       .then(({ bytesWritten }) => {
         if (bytesWritten !== total) throw new Error(`a write of ${total} bytes wrote ${bytesWritten}`);
       })
       .catch((err: unknown) => {
         this.writeError ??= err instanceof Error ? err : new Error(String(err));
+      })
+      .then(() => {
+        cur.writing = undefined;
+        cur.writingBytes = 0;
+        this.writeBatch(cur);
       });
-    cur.last = w;
-    cur.writes.add(w);
-    void w.then(() => cur.writes.delete(w));
+  }
+
+  /** Resolves once `cur` has no write under way and nothing batched (or a write failed). */
+  private async writesDone(cur: BigFile): Promise<void> {
+    this.writeBatch(cur);
+    while (cur.writing) await cur.writing;
   }
 
   /** Throws the first write that failed in the background, if any. */

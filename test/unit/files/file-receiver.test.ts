@@ -17,6 +17,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClawError } from '../../../src-main/core/errors.js';
@@ -474,6 +475,68 @@ test('a big file’s frames are written as they arrive, not held back for a bigg
   for (let at = 262_144; at < big.length; at += 262_144)
     s.channel.send({ type: 'data', index: 0, offset: at, bytes: big.subarray(at, at + 262_144) });
   assert.equal((await s.next('complete')).type, 'complete');
+  const [meta] = await store.list();
+  assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'big')), big);
+});
+
+test('frames that arrive while a big file’s write is under way go in one writev after it, one write at a time, at most 4 MiB held', async () => {
+  const { store, receiver: r } = await receiver();
+  const FRAME = 262_144;
+  const big = randomBytes(20 * FRAME + 7);
+  const entries: OfferEntry[] = [
+    { path: 'big', kind: 'file', size: big.length, exec: false, sha256: sha(big) },
+  ];
+  // Every writev of a FileHandle is seen; the first one is held until let go (a slow disk, or a
+  // thread pool busy elsewhere).
+  const probe = await open(join(store.staging, '..', 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as {
+    writev: (this: unknown, buffers: Uint8Array[], position: number) => Promise<{ bytesWritten: number }>;
+  };
+  await probe.close();
+  const writev = proto.writev;
+  const calls: Array<{ at: number; bytes: number }> = [];
+  let underWay = 0;
+  let most = 0;
+  let letGo: (() => void) | undefined;
+  const firstHeld = new Promise<void>((resolve) => (letGo = resolve));
+  proto.writev = async function (this: unknown, buffers, position) {
+    calls.push({ at: position, bytes: buffers.reduce((n, b) => n + b.byteLength, 0) });
+    most = Math.max(most, ++underWay);
+    try {
+      if (calls.length === 1) await firstHeld;
+      return await writev.call(this, buffers, position);
+    } finally {
+      underWay--;
+    }
+  };
+  try {
+    const s = connect(r);
+    s.channel.send({ type: 'offer', id: ID, entries, more: false });
+    await s.next('want');
+    for (let at = 0; at < big.length; at += FRAME)
+      s.channel.send({ type: 'data', index: 0, offset: at, bytes: big.subarray(at, at + FRAME) });
+    // While the first write is held the session reads on until 4 MiB are written or waiting, then stops.
+    for (
+      const deadline = Date.now() + 10_000;
+      s.session.view.bytesDone < 16 * FRAME && Date.now() < deadline;
+    )
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(s.session.view.bytesDone, 16 * FRAME, 'reading stops at 4 MiB written or waiting');
+    assert.deepEqual(calls, [{ at: 0, bytes: FRAME }], 'the first frame is written at once, alone');
+    letGo!();
+    assert.equal((await s.next('complete')).type, 'complete');
+    assert.deepEqual(calls[1], { at: FRAME, bytes: 15 * FRAME }, 'what arrived meanwhile goes in one writev');
+    assert.equal(most, 1, 'one write at a time: what is on disk is a prefix of the file');
+    let at = 0;
+    for (const c of calls) {
+      assert.equal(c.at, at, 'each write starts where the one before ended');
+      at += c.bytes;
+    }
+    assert.equal(at, big.length);
+  } finally {
+    proto.writev = writev;
+  }
   const [meta] = await store.list();
   assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'big')), big);
 });
