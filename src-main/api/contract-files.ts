@@ -31,29 +31,29 @@ export const fileMethodParams = {
    * transfer, which then runs in the agent (its `file.transfer` events, `files.transfers`). The same
    * files sent to the same peer while an earlier transfer of them is unfinished carry that one on.
    */
-  'files.send': z
-    .object({ peer: peerRef, paths: z.array(absolutePath).min(1).max(FILES_SEND_PATHS_MAX) })
-    .strict(),
+  'files.send': () =>
+    z.object({ peer: peerRef, paths: z.array(absolutePath).min(1).max(FILES_SEND_PATHS_MAX) }).strict(),
   /** The transfers of this agent's run, both directions, and the unfinished ones it keeps. */
-  'files.transfers': z.object({}).strict(),
+  'files.transfers': () => z.object({}).strict(),
   /** Stops a transfer (either direction); the other side is told. */
-  'files.cancel': z.object({ id: transferId }).strict(),
+  'files.cancel': () => z.object({ id: transferId }).strict(),
   /** What arrived in the file inbox, oldest first. */
-  'files.list': z.object({}).strict(),
+  'files.list': () => z.object({}).strict(),
   /**
    * Moves received files out of the inbox into `dir` (absolute; made if missing): all of them, or
    * those `ids` names. A name that exists there already is renamed (`name (1).ext`, the default),
    * overwritten or skipped (it stays in the inbox).
    */
-  'files.get': z
-    .object({
-      dir: absolutePath,
-      ids: z.array(receivedId).min(1).max(10_000).optional(),
-      conflict: z.enum(CONFLICT_MODES).optional(),
-    })
-    .strict(),
+  'files.get': () =>
+    z
+      .object({
+        dir: absolutePath,
+        ids: z.array(receivedId).min(1).max(10_000).optional(),
+        conflict: z.enum(CONFLICT_MODES).optional(),
+      })
+      .strict(),
   /** Deletes received files from the inbox. */
-  'files.delete': z.object({ ids: z.array(receivedId).min(1).max(10_000) }).strict(),
+  'files.delete': () => z.object({ ids: z.array(receivedId).min(1).max(10_000) }).strict(),
 } as const;
 
 export type TransferState =

@@ -52,10 +52,11 @@ export const messageMethodParams = {
    * agent checks the bytes). `replyTo` makes it a reply to a message this node received (`msg serve`);
    * `error` marks a reply that reports a failure.
    */
-  'messages.send': z
-    .object({ peer: peerRef, ...messageFields })
-    .strict()
-    .refine(hasOneBody, oneBody),
+  'messages.send': () =>
+    z
+      .object({ peer: peerRef, ...messageFields })
+      .strict()
+      .refine(hasOneBody, oneBody),
   /**
    * Queues several messages for `peer`, as that many `messages.send` one after another would, with one
    * disk flush for all (group commit). Each is checked as `messages.send` checks one before any is
@@ -64,44 +65,47 @@ export const messageMethodParams = {
    * it are not queued, so a batch never leaves a hole. Answered once those queued are durable. At
    * most MESSAGE_BATCH_MAX messages and MESSAGE_BATCH_MAX_BYTES of bodies.
    */
-  'messages.sendMany': z
-    .object({
-      peer: peerRef,
-      messages: z
-        .array(z.object(messageFields).strict().refine(hasOneBody, oneBody))
-        .min(1)
-        .max(MESSAGE_BATCH_MAX),
-    })
-    .strict(),
+  'messages.sendMany': () =>
+    z
+      .object({
+        peer: peerRef,
+        messages: z
+          .array(z.object(messageFields).strict().refine(hasOneBody, oneBody))
+          .min(1)
+          .max(MESSAGE_BATCH_MAX),
+      })
+      .strict(),
   /**
    * The inbox, oldest first: `unread` only those no program acknowledged, `topic` and `from` (a peer's
    * name or fingerprint) narrow it, `after` an ID starts past it, `limit` the newest this many (default
    * 1000). Bodies are included.
    */
-  'messages.list': z
-    .object({
-      unread: z.boolean().optional(),
-      topic: topic.optional(),
-      from: peerRef.optional(),
-      after: messageId.optional(),
-      limit: z.number().int().min(1).max(MESSAGE_LIST_MAX).optional(),
-    })
-    .strict(),
+  'messages.list': () =>
+    z
+      .object({
+        unread: z.boolean().optional(),
+        topic: topic.optional(),
+        from: peerRef.optional(),
+        after: messageId.optional(),
+        limit: z.number().int().min(1).max(MESSAGE_LIST_MAX).optional(),
+      })
+      .strict(),
   /** Marks inbox messages read (a program took them): their senders get a `read` receipt. */
-  'messages.ack': z.object({ ids }).strict(),
+  'messages.ack': () => z.object({ ids }).strict(),
   /** The outbox, oldest first: each message's state and why; `peer` and `ids` narrow it. */
-  'messages.outbox': z
-    .object({
-      peer: peerRef.optional(),
-      ids: ids.optional(),
-      limit: z.number().int().min(1).max(MESSAGE_LIST_MAX).optional(),
-    })
-    .strict(),
+  'messages.outbox': () =>
+    z
+      .object({
+        peer: peerRef.optional(),
+        ids: ids.optional(),
+        limit: z.number().int().min(1).max(MESSAGE_LIST_MAX).optional(),
+      })
+      .strict(),
   /**
    * Removes messages from the inbox or the outbox (an outbox message not yet delivered is not sent;
    * one on a link already may still arrive).
    */
-  'messages.delete': z.object({ ids }).strict(),
+  'messages.delete': () => z.object({ ids }).strict(),
 } as const;
 
 /** A message's state in the sender's outbox. */

@@ -13,9 +13,9 @@ export const mineMethodParams = {
    * Marks `peer` as one of the owner's devices (`on`) or not. It counts once the peer marks this
    * node too: then each introduces the other to the owner's other devices.
    */
-  'peers.mine': z.object({ peer: peerRef, on: z.boolean() }).strict(),
+  'peers.mine': () => z.object({ peer: peerRef, on: z.boolean() }).strict(),
   /** Removes `peer` here and, when it is one of the owner's devices, on all the others too. */
-  'peers.revoke': z.object({ peer: peerRef }).strict(),
+  'peers.revoke': () => z.object({ peer: peerRef }).strict(),
 } as const;
 
 export interface MineMethodResults {

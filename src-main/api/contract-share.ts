@@ -19,20 +19,21 @@ export const shareMethodParams = {
    * address other machines reach). `dotfiles` serves names starting with `.`; `password` asks every
    * client for it (HTTP Basic; saved as a hash, never shown again).
    */
-  'share.add': z
-    .object({
-      dir: z.string().min(1).max(4096),
-      via: peerRef,
-      listen: z.string().min(1).max(300),
-      name: shareName.optional(),
-      dotfiles: z.boolean().optional(),
-      password: z.string().min(1).max(MAX_SHARE_PASSWORD_CHARS).optional(),
-    })
-    .strict(),
+  'share.add': () =>
+    z
+      .object({
+        dir: z.string().min(1).max(4096),
+        via: peerRef,
+        listen: z.string().min(1).max(300),
+        name: shareName.optional(),
+        dotfiles: z.boolean().optional(),
+        password: z.string().min(1).max(MAX_SHARE_PASSWORD_CHARS).optional(),
+      })
+      .strict(),
   /** This node's shares, with the URL each is reached at. */
-  'share.list': z.object({}).strict(),
+  'share.list': () => z.object({}).strict(),
   /** Stops a share and forgets it: the peer stops listening, its open downloads are cut. */
-  'share.remove': z.object({ name: shareName }).strict(),
+  'share.remove': () => z.object({ name: shareName }).strict(),
 } as const;
 
 /** One shared folder (`share list`). */

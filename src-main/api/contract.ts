@@ -55,230 +55,244 @@ export const MAX_PAIR_JOIN_TIMEOUT_MS = 60 * 60 * 1000;
 export const MIN_PAIR_CODE_TTL_MS = 10_000;
 export const MAX_PAIR_CODE_TTL_MS = 24 * 60 * 60 * 1000;
 
-/** Parameter schemas, one per method. */
-export const methodParams = {
-  status: z.object({}).strict(),
-  'peers.list': z.object({}).strict(),
-  'peers.add': z
-    .object({
-      fingerprint: z.string().min(1).max(200),
-      name: typedNodeName,
-      address: z.string().min(1).max(300).optional(),
-      allow: allowList.optional(),
-      /** Allowed to rename a node that is already a peer under another name (else BAD_ARGUMENT). */
-      rename: z.boolean().optional(),
-      /**
-       * The peer's home relay (ws:// or wss:// URL), for a node on a relay this one does not use: dialed
-       * on demand until the peer's hello says where it lives. Without it, learned from that hello.
-       */
-      relay: z.string().min(1).max(300).optional(),
-      /** Pin of that relay's self-signed certificate (wss:// only). */
-      relayFingerprint: z.string().min(1).max(200).optional(),
-      /** Access token of that relay, when it asks for one ('' removes a saved one). */
-      relayToken: z.string().max(255).optional(),
-      /** One of the owner's devices (ADR 0056): see `peers.mine`. */
-      mine: z.boolean().optional(),
-    })
-    .strict(),
-  'peers.allow': z.object({ peer: peerRef, permission: permissionSchema }).strict(),
-  'peers.deny': z.object({ peer: peerRef, permission: permissionSchema }).strict(),
+/**
+ * Parameter schemas, one per method, each made on the method's first call (paramsSchema): zod builds
+ * every schema as objects and closures at once, and an agent that answers a handful of methods held
+ * all ~600 of these for good (~0.8 MB of an idle agent's heap, ADR 0073).
+ */
+const methodParams = {
+  status: () => z.object({}).strict(),
+  'peers.list': () => z.object({}).strict(),
+  'peers.add': () =>
+    z
+      .object({
+        fingerprint: z.string().min(1).max(200),
+        name: typedNodeName,
+        address: z.string().min(1).max(300).optional(),
+        allow: allowList.optional(),
+        /** Allowed to rename a node that is already a peer under another name (else BAD_ARGUMENT). */
+        rename: z.boolean().optional(),
+        /**
+         * The peer's home relay (ws:// or wss:// URL), for a node on a relay this one does not use: dialed
+         * on demand until the peer's hello says where it lives. Without it, learned from that hello.
+         */
+        relay: z.string().min(1).max(300).optional(),
+        /** Pin of that relay's self-signed certificate (wss:// only). */
+        relayFingerprint: z.string().min(1).max(200).optional(),
+        /** Access token of that relay, when it asks for one ('' removes a saved one). */
+        relayToken: z.string().max(255).optional(),
+        /** One of the owner's devices (ADR 0056): see `peers.mine`. */
+        mine: z.boolean().optional(),
+      })
+      .strict(),
+  'peers.allow': () => z.object({ peer: peerRef, permission: permissionSchema }).strict(),
+  'peers.deny': () => z.object({ peer: peerRef, permission: permissionSchema }).strict(),
   /** Where the peer's forwards may go here: HOST:PORT patterns, or null for anywhere. */
-  'peers.limit': z
-    .object({
-      peer: peerRef,
-      forwardTo: z
-        .array(z.string().min(1).max(MAX_FORWARD_TO_PATTERN_CHARS))
-        .min(1)
-        .max(MAX_FORWARD_TO_PATTERNS)
-        .nullable()
-        .optional(),
-      /** Where the peer's reverse forwards may listen here: HOST:PORT patterns, or null for any loopback port. */
-      listenOn: z
-        .array(z.string().min(1).max(MAX_FORWARD_TO_PATTERN_CHARS))
-        .min(1)
-        .max(MAX_FORWARD_TO_PATTERNS)
-        .nullable()
-        .optional(),
-    })
-    .strict()
-    .refine((p) => p.forwardTo !== undefined || p.listenOn !== undefined, {
-      message: 'give forwardTo or listenOn',
-    }),
+  'peers.limit': () =>
+    z
+      .object({
+        peer: peerRef,
+        forwardTo: z
+          .array(z.string().min(1).max(MAX_FORWARD_TO_PATTERN_CHARS))
+          .min(1)
+          .max(MAX_FORWARD_TO_PATTERNS)
+          .nullable()
+          .optional(),
+        /** Where the peer's reverse forwards may listen here: HOST:PORT patterns, or null for any loopback port. */
+        listenOn: z
+          .array(z.string().min(1).max(MAX_FORWARD_TO_PATTERN_CHARS))
+          .min(1)
+          .max(MAX_FORWARD_TO_PATTERNS)
+          .nullable()
+          .optional(),
+      })
+      .strict()
+      .refine((p) => p.forwardTo !== undefined || p.listenOn !== undefined, {
+        message: 'give forwardTo or listenOn',
+      }),
   /**
    * Reach the peer only through these peers, in order (names or fingerprints), or directly again
    * (null). More than MAX_ROUTE_HOPS hops is refused by the agent with one line, not here.
    */
-  'peers.route': z.object({ peer: peerRef, via: z.array(peerRef).min(1).max(16).nullable() }).strict(),
-  'pending.list': z.object({}).strict(),
-  'pending.approve': z
-    .object({
-      id: z.string().min(1).max(16).optional(),
-      latest: z.boolean().optional(),
-      /** The fingerprint the owner compared: required to approve a request that came without a code. */
-      fingerprint: z.string().min(1).max(200).optional(),
-      allow: allowList.optional(),
-      /** One of the owner's devices (ADR 0056): see `peers.mine`. */
-      mine: z.boolean().optional(),
-    })
-    .strict()
-    .refine((p) => (p.id === undefined) !== (p.latest !== true), {
-      message: 'give either an id or latest: true',
-    }),
-  'pending.reject': z
-    .object({ id: z.string().min(1).max(16).optional(), latest: z.boolean().optional() })
-    .strict()
-    .refine((p) => (p.id === undefined) !== (p.latest !== true), {
-      message: 'give either an id or latest: true',
-    }),
-  'pair.new': z
-    .object({
-      ttlMs: z.number().int().min(MIN_PAIR_CODE_TTL_MS).max(MAX_PAIR_CODE_TTL_MS).optional(),
-      /**
-       * The device that joins with this code is one of the owner's devices (ADR 0056): approving its
-       * request marks it so, unless the approval says `mine: false`.
-       */
-      mine: z.boolean().optional(),
-    })
-    .strict(),
-  'pair.join': z
-    .object({
-      code: z.string().min(1).max(2000),
-      timeoutMs: z.number().int().min(1000).max(MAX_PAIR_JOIN_TIMEOUT_MS).optional(),
-      allow: allowList.optional(),
-      /** The node whose code this is is one of the owner's devices (ADR 0056). */
-      mine: z.boolean().optional(),
-    })
-    .strict(),
-  'peers.remove': z.object({ peer: peerRef }).strict(),
-  ping: z.object({ peer: peerRef, timeoutMs: z.number().int().min(100).max(60_000).optional() }).strict(),
-  'forward.add': z
-    .object({
-      /**
-       * `[HOST:]PORT` to listen on; HOST defaults to 127.0.0.1. For a reverse forward: `HOST:PORT`
-       * its connections go to, as seen from this node (`forward add --reverse --to`).
-       */
-      local: z.string().min(1).max(300),
-      via: peerRef,
-      /**
-       * `HOST:PORT` as seen from the peer. For a reverse forward: `[HOST:]PORT` the peer listens on
-       * (its loopback unless a host is given; `forward add --reverse --listen`).
-       */
-      remote: z.string().min(1).max(300),
-      /** `reverse`: like `ssh -R`, the peer listens and connections come back here (default `local`). */
-      direction: z.enum(['local', 'reverse']).optional(),
-      name: forwardName.optional(),
-      /** Needed to listen on an address other machines can reach. */
-      allowRemoteBind: z.boolean().optional(),
-      /**
-       * `udp` forwards UDP datagrams, each client address its own flow (default `tcp`); with
-       * `direction: 'reverse'` the peer listens for UDP and the flows come back here.
-       */
-      protocol: z.enum(['tcp', 'udp']).optional(),
-      /** A UDP forward's idle time per client flow, in seconds (default 60). */
-      udpIdleS: z.number().int().min(1).max(3600).optional(),
-    })
-    .strict()
-    .refine((p) => p.udpIdleS === undefined || p.protocol === 'udp', {
-      message: 'udpIdleS is for UDP forwards (protocol: udp)',
-    }),
-  'forward.list': z.object({}).strict(),
-  'forward.remove': z.object({ name: forwardName }).strict(),
-  'proxy.add': z
-    .object({
-      kind: z.enum(['socks', 'http']),
-      local: z.string().min(1).max(300),
-      /** Exit peer; a SOCKS client may name another as its user name, and must when this is absent. */
-      via: peerRef.optional(),
-      name: forwardName.optional(),
-      allowRemoteBind: z.boolean().optional(),
-      /**
-       * Clients must give the proxy's secret as their password (default true): false lets any local
-       * program use it (browsers cannot send a SOCKS password). See docs/security.md.
-       */
-      auth: z.boolean().optional(),
-    })
-    .strict()
-    .refine((p) => p.kind === 'socks' || p.via !== undefined, {
-      message: 'an HTTP proxy needs via: the peer where its connections exit',
-    }),
-  'proxy.list': z.object({}).strict(),
-  'proxy.remove': z.object({ name: forwardName }).strict(),
+  'peers.route': () => z.object({ peer: peerRef, via: z.array(peerRef).min(1).max(16).nullable() }).strict(),
+  'pending.list': () => z.object({}).strict(),
+  'pending.approve': () =>
+    z
+      .object({
+        id: z.string().min(1).max(16).optional(),
+        latest: z.boolean().optional(),
+        /** The fingerprint the owner compared: required to approve a request that came without a code. */
+        fingerprint: z.string().min(1).max(200).optional(),
+        allow: allowList.optional(),
+        /** One of the owner's devices (ADR 0056): see `peers.mine`. */
+        mine: z.boolean().optional(),
+      })
+      .strict()
+      .refine((p) => (p.id === undefined) !== (p.latest !== true), {
+        message: 'give either an id or latest: true',
+      }),
+  'pending.reject': () =>
+    z
+      .object({ id: z.string().min(1).max(16).optional(), latest: z.boolean().optional() })
+      .strict()
+      .refine((p) => (p.id === undefined) !== (p.latest !== true), {
+        message: 'give either an id or latest: true',
+      }),
+  'pair.new': () =>
+    z
+      .object({
+        ttlMs: z.number().int().min(MIN_PAIR_CODE_TTL_MS).max(MAX_PAIR_CODE_TTL_MS).optional(),
+        /**
+         * The device that joins with this code is one of the owner's devices (ADR 0056): approving its
+         * request marks it so, unless the approval says `mine: false`.
+         */
+        mine: z.boolean().optional(),
+      })
+      .strict(),
+  'pair.join': () =>
+    z
+      .object({
+        code: z.string().min(1).max(2000),
+        timeoutMs: z.number().int().min(1000).max(MAX_PAIR_JOIN_TIMEOUT_MS).optional(),
+        allow: allowList.optional(),
+        /** The node whose code this is is one of the owner's devices (ADR 0056). */
+        mine: z.boolean().optional(),
+      })
+      .strict(),
+  'peers.remove': () => z.object({ peer: peerRef }).strict(),
+  ping: () =>
+    z.object({ peer: peerRef, timeoutMs: z.number().int().min(100).max(60_000).optional() }).strict(),
+  'forward.add': () =>
+    z
+      .object({
+        /**
+         * `[HOST:]PORT` to listen on; HOST defaults to 127.0.0.1. For a reverse forward: `HOST:PORT`
+         * its connections go to, as seen from this node (`forward add --reverse --to`).
+         */
+        local: z.string().min(1).max(300),
+        via: peerRef,
+        /**
+         * `HOST:PORT` as seen from the peer. For a reverse forward: `[HOST:]PORT` the peer listens on
+         * (its loopback unless a host is given; `forward add --reverse --listen`).
+         */
+        remote: z.string().min(1).max(300),
+        /** `reverse`: like `ssh -R`, the peer listens and connections come back here (default `local`). */
+        direction: z.enum(['local', 'reverse']).optional(),
+        name: forwardName.optional(),
+        /** Needed to listen on an address other machines can reach. */
+        allowRemoteBind: z.boolean().optional(),
+        /**
+         * `udp` forwards UDP datagrams, each client address its own flow (default `tcp`); with
+         * `direction: 'reverse'` the peer listens for UDP and the flows come back here.
+         */
+        protocol: z.enum(['tcp', 'udp']).optional(),
+        /** A UDP forward's idle time per client flow, in seconds (default 60). */
+        udpIdleS: z.number().int().min(1).max(3600).optional(),
+      })
+      .strict()
+      .refine((p) => p.udpIdleS === undefined || p.protocol === 'udp', {
+        message: 'udpIdleS is for UDP forwards (protocol: udp)',
+      }),
+  'forward.list': () => z.object({}).strict(),
+  'forward.remove': () => z.object({ name: forwardName }).strict(),
+  'proxy.add': () =>
+    z
+      .object({
+        kind: z.enum(['socks', 'http']),
+        local: z.string().min(1).max(300),
+        /** Exit peer; a SOCKS client may name another as its user name, and must when this is absent. */
+        via: peerRef.optional(),
+        name: forwardName.optional(),
+        allowRemoteBind: z.boolean().optional(),
+        /**
+         * Clients must give the proxy's secret as their password (default true): false lets any local
+         * program use it (browsers cannot send a SOCKS password). See docs/security.md.
+         */
+        auth: z.boolean().optional(),
+      })
+      .strict()
+      .refine((p) => p.kind === 'socks' || p.via !== undefined, {
+        message: 'an HTTP proxy needs via: the peer where its connections exit',
+      }),
+  'proxy.list': () => z.object({}).strict(),
+  'proxy.remove': () => z.object({ name: forwardName }).strict(),
   /** The web UI's link (docs/web-ui.md); `newToken` replaces its token, closing every session that used it. */
-  'ui.url': z.object({ newToken: z.boolean().optional() }).strict(),
+  'ui.url': () => z.object({ newToken: z.boolean().optional() }).strict(),
   /** Switch a forward or proxy off (saved with `enabled: false`, its port freed) or on again. */
-  'forward.enable': z.object({ name: forwardName, kind: toggleKind }).strict(),
-  'forward.disable': z.object({ name: forwardName, kind: toggleKind }).strict(),
-  'peers.rename': z.object({ peer: peerRef, name: typedNodeName }).strict(),
+  'forward.enable': () => z.object({ name: forwardName, kind: toggleKind }).strict(),
+  'forward.disable': () => z.object({ name: forwardName, kind: toggleKind }).strict(),
+  'peers.rename': () => z.object({ peer: peerRef, name: typedNodeName }).strict(),
   /**
    * Retires an open pairing code (the one `pair.new` returned), so nobody can use it any more; or cancels
    * this node's `pair.join` with that code (the issuer then withdraws the request).
    */
-  'pair.cancel': z.object({ code: z.string().min(1).max(2000) }).strict(),
-  'pair.list': z.object({}).strict(),
-  'settings.get': z.object({}).strict(),
+  'pair.cancel': () => z.object({ code: z.string().min(1).max(2000) }).strict(),
+  'pair.list': () => z.object({}).strict(),
+  'settings.get': () => z.object({}).strict(),
   /** Changes only what is given; see SettingsSetResult for what applies at once. */
-  'settings.set': z
-    .object({
-      name: typedNodeName.optional(),
-      /** Direct listener `HOST:PORT`, or null to turn direct links off. */
-      listen: z.string().min(1).max(300).nullable().optional(),
-      actAsRelay: z.boolean().optional(),
-      relayListen: z.string().min(1).max(300).optional(),
-      /** Checked against the settings' bounds (1 s … 24 h) by the agent. */
-      terminalResumeMs: z.number().int().positive().optional(),
-      /** Checked against the settings' bounds (1 min … 30 days) by the agent. */
-      detachedTerminalIdleMs: z.number().int().positive().optional(),
-      notifications: z.boolean().optional(),
-      messageNotifications: z.boolean().optional(),
-      /** Peers allowed `listen` may have this node listen on non-loopback addresses (ADR 0018). */
-      allowRemoteReverseListen: z.boolean().optional(),
-      /** What a device introduced by another of the owner's devices may do here (ADR 0056). */
-      mineAllow: allowList.optional(),
-      addRelay: z
-        .object({
-          url: relayUrl,
-          fingerprint: z.string().min(1).max(200).optional(),
-          /** At most 255 bytes of UTF-8 (the relay protocol's limit; the agent checks the bytes). */
-          token: z.string().min(1).max(255).optional(),
-        })
-        .strict()
-        .optional(),
-      removeRelay: relayUrl.optional(),
-    })
-    .strict(),
+  'settings.set': () =>
+    z
+      .object({
+        name: typedNodeName.optional(),
+        /** Direct listener `HOST:PORT`, or null to turn direct links off. */
+        listen: z.string().min(1).max(300).nullable().optional(),
+        actAsRelay: z.boolean().optional(),
+        relayListen: z.string().min(1).max(300).optional(),
+        /** Checked against the settings' bounds (1 s … 24 h) by the agent. */
+        terminalResumeMs: z.number().int().positive().optional(),
+        /** Checked against the settings' bounds (1 min … 30 days) by the agent. */
+        detachedTerminalIdleMs: z.number().int().positive().optional(),
+        notifications: z.boolean().optional(),
+        messageNotifications: z.boolean().optional(),
+        /** Peers allowed `listen` may have this node listen on non-loopback addresses (ADR 0018). */
+        allowRemoteReverseListen: z.boolean().optional(),
+        /** What a device introduced by another of the owner's devices may do here (ADR 0056). */
+        mineAllow: allowList.optional(),
+        addRelay: z
+          .object({
+            url: relayUrl,
+            fingerprint: z.string().min(1).max(200).optional(),
+            /** At most 255 bytes of UTF-8 (the relay protocol's limit; the agent checks the bytes). */
+            token: z.string().min(1).max(255).optional(),
+          })
+          .strict()
+          .optional(),
+        removeRelay: relayUrl.optional(),
+      })
+      .strict(),
   /** Dials a relay once and reports its TLS certificate, for the "trust this relay?" prompt. */
-  'relay.probe': z
-    .object({ url: relayUrl, timeoutMs: z.number().int().min(100).max(30_000).optional() })
-    .strict(),
+  'relay.probe': () =>
+    z.object({ url: relayUrl, timeoutMs: z.number().int().min(100).max(30_000).optional() }).strict(),
   /** The terminal sessions this node has open on its peers (agent-owned; see terminal.attach). */
-  'terminal.list': z.object({}).strict(),
+  'terminal.list': () => z.object({}).strict(),
   /** Hangs up a session this node has open on a peer (its program gets a hang-up), or forgets an ended one. */
-  'terminal.close': z
-    .object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits') })
-    .strict(),
+  'terminal.close': () =>
+    z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits') }).strict(),
   /** The connections this node carries right now (connections/connection-table.ts). */
-  'connections.list': z.object({}).strict(),
+  'connections.list': () => z.object({}).strict(),
   /** Cuts one live connection (and only it): a forward's sockets, a terminal session, a relay circuit. */
-  'connections.close': z
-    .object({
-      // Any short word: one that names no connection gets the same answer as an id that ended
-      // (connection-table.ts close), with the command that lists them, not a pattern to match.
-      id: z.string().min(1).max(64),
-    })
-    .strict(),
+  'connections.close': () =>
+    z
+      .object({
+        // Any short word: one that names no connection gets the same answer as an id that ended
+        // (connection-table.ts close), with the command that lists them, not a pattern to match.
+        id: z.string().min(1).max(64),
+      })
+      .strict(),
   /**
    * The audit log's events, oldest first (audit/): `since` a duration back (`1h`) or an ISO time,
    * `peer` a name or the start of a fingerprint, `limit` the newest this many (default 1000).
    */
-  'audit.list': z
-    .object({
-      since: z.string().min(1).max(40).optional(),
-      peer: peerRef.optional(),
-      limit: z.number().int().min(1).max(AUDIT_LIST_MAX).optional(),
-    })
-    .strict(),
+  'audit.list': () =>
+    z
+      .object({
+        since: z.string().min(1).max(40).optional(),
+        peer: peerRef.optional(),
+        limit: z.number().int().min(1).max(AUDIT_LIST_MAX).optional(),
+      })
+      .strict(),
   /** Asks the agent to shut down cleanly (forwards closed, peers told, ports freed); answered before it stops. */
-  'agent.stop': z.object({}).strict(),
+  'agent.stop': () => z.object({}).strict(),
   /** peers.mine, peers.revoke (contract-mine.ts). */
   ...mineMethodParams,
   /** files.send, .transfers, .cancel, .list, .get, .delete (contract-files.ts). */
@@ -290,7 +304,20 @@ export const methodParams = {
 } as const;
 
 export type MethodName = keyof typeof methodParams;
-export type MethodParams<M extends MethodName> = z.infer<(typeof methodParams)[M]>;
+type ParamsSchema<M extends MethodName> = ReturnType<(typeof methodParams)[M]>;
+export type MethodParams<M extends MethodName> = z.infer<ParamsSchema<M>>;
+
+const madeParams = new Map<MethodName, z.ZodType>();
+
+/** The parameter schema of `method`, made on first use and kept. */
+export function paramsSchema<M extends MethodName>(method: M): ParamsSchema<M> {
+  let schema = madeParams.get(method);
+  if (!schema) {
+    schema = methodParams[method]();
+    madeParams.set(method, schema);
+  }
+  return schema as ParamsSchema<M>;
+}
 
 export interface RelayStatus {
   url: string;

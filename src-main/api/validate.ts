@@ -8,7 +8,7 @@ import type { Hint } from '../core/hint.js';
 import { parseHint } from '../core/hint-schema.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import { describeZodError } from '../core/zod-error.js';
-import { isMethodName, methodParams, type MethodName, type MethodParams } from './contract.js';
+import { isMethodName, paramsSchema, type MethodName, type MethodParams } from './contract.js';
 import { fastMessageParams } from './message-params-fast.js';
 
 const envelope = z.object({
@@ -38,7 +38,7 @@ export function validateParams<M extends MethodName>(method: M, params: unknown)
   // Messages by the thousand: checked by hand when certainly valid, by zod otherwise (ADR 0059).
   const fast = fastMessageParams(method, params);
   if (fast !== undefined) return fast as MethodParams<M>;
-  const parsed = methodParams[method].safeParse(params ?? {});
+  const parsed = paramsSchema(method).safeParse(params ?? {});
   if (!parsed.success) {
     throw new ClawError(
       'BAD_ARGUMENT',

@@ -53,8 +53,8 @@ if (mode === 'code') {
   let fullCollections = 0;
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      if ((e.detail as { kind?: number } | null)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
-        fullCollections++;
+      const { detail } = e as { detail?: { kind?: number } };
+      if (detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullCollections++;
     }
   });
   observer.observe({ entryTypes: ['gc'] });

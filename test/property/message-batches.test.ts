@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import type { OutboxMessage } from '../../src-main/api/contract-messages.js';
-import { messageMethodParams } from '../../src-main/api/contract-messages.js';
+import { paramsSchema } from '../../src-main/api/contract.js';
 import { MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES, bodySize } from '../../src-main/api/message-bodies.js';
 import {
   SendBatcher,
@@ -147,7 +147,7 @@ test('property: what sendItemProblem passes, the agent’s schema takes', () => 
   );
   fc.assert(
     fc.property(item, (m) => {
-      const schema = messageMethodParams['messages.sendMany'];
+      const schema = paramsSchema('messages.sendMany');
       const taken = schema.safeParse({ peer: 'b', messages: [m] }).success;
       const problem = sendItemProblem(m);
       // Base64 and a lone error flag the schema leaves to the agent's handler; the rest it checks.

@@ -13,7 +13,7 @@ import { parseHello } from '../../src-main/agent/links/control-service.js';
 import { uniquePeerName } from '../../src-main/agent/state/peer-names.js';
 import { pendingDisplayNames } from '../../src-main/agent/state/pending.js';
 import type { PeerRecord } from '../../src-main/agent/state/settings.js';
-import { methodParams } from '../../src-main/api/contract.js';
+import { paramsSchema } from '../../src-main/api/contract.js';
 import { approveParams } from '../../src-main/cli/pair-commands.js';
 import { isClawError } from '../../src-main/core/errors.js';
 import { confusableKey, receivedNodeName, typedNameProblem } from '../../src-main/core/names.js';
@@ -185,7 +185,7 @@ test('one normal form for names typed here and names received', () => {
   // Typed here: invisible characters and padding are refused as before; NFKC is applied.
   assert.match(typedNameProblem('b\u034fob') ?? '', /invisible/);
   assert.match(typedNameProblem('bob\u061c') ?? '', /invisible/);
-  const rename = methodParams['peers.rename'].parse({ peer: 'x', name: 'ｂｏｂ' });
+  const rename = paramsSchema('peers.rename').parse({ peer: 'x', name: 'ｂｏｂ' });
   assert.equal(rename.name, 'bob');
   // The same-name key: case, invisible characters, spacing and Cyrillic/Greek look-alikes.
   for (const name of LOOK_ALIKES) assert.equal(confusableKey(name), 'bob', JSON.stringify(name));

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { composeAgent } from '../../../src-main/agent/app/compose-agent.js';
 import { addPeer } from '../../../src-main/agent/app/peer-api.js';
 import { NodeState } from '../../../src-main/agent/state/node-state.js';
-import { methodParams } from '../../../src-main/api/contract.js';
+import { paramsSchema } from '../../../src-main/api/contract.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
@@ -54,7 +54,7 @@ test('with rename it is renamed and keeps what it was allowed', async () => {
 });
 
 test('the contract accepts rename as an optional boolean', () => {
-  const schema = methodParams['peers.add'];
+  const schema = paramsSchema('peers.add');
   assert.equal(schema.safeParse({ fingerprint: 'ab', name: 'c', rename: true }).success, true);
   assert.equal(schema.safeParse({ fingerprint: 'ab', name: 'c', rename: 'yes' }).success, false);
 });

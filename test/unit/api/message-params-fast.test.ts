@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { methodParams } from '../../../src-main/api/contract.js';
+import { paramsSchema } from '../../../src-main/api/contract.js';
 import { fastMessageParams } from '../../../src-main/api/message-params-fast.js';
 import { validateParams } from '../../../src-main/api/validate.js';
 
@@ -39,7 +39,7 @@ const bad: unknown[] = [
 ];
 
 const zodAccepts = (method: 'messages.send' | 'messages.sendMany', params: unknown) =>
-  methodParams[method].safeParse(params);
+  paramsSchema(method).safeParse(params);
 
 test('messages.sendMany: a valid batch is taken as it is, without zod, and zod takes it the same', () => {
   const params = { peer: 'office', messages: Array.from({ length: 1000 }, (_, i) => good[i % good.length]) };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { escapeControlChars, isValidNodeName, nodeNameProblem } from '../../../src-main/core/names.js';
 import { parseHello } from '../../../src-main/agent/links/control-service.js';
-import { methodParams } from '../../../src-main/api/contract.js';
+import { paramsSchema } from '../../../src-main/api/contract.js';
 import { table } from '../../../src-main/cli/table.js';
 
 const hostile = [
@@ -34,8 +34,8 @@ test('a hello whose name carries control characters is refused at the boundary',
 
 test('every API method that takes a node name refuses control characters', () => {
   const fp = 'a'.repeat(64);
-  assert.equal(methodParams['peers.add'].safeParse({ fingerprint: fp, name: 'x\x1b' }).success, false);
-  assert.equal(methodParams['peers.add'].safeParse({ fingerprint: fp, name: 'x' }).success, true);
+  assert.equal(paramsSchema('peers.add').safeParse({ fingerprint: fp, name: 'x\x1b' }).success, false);
+  assert.equal(paramsSchema('peers.add').safeParse({ fingerprint: fp, name: 'x' }).success, true);
 });
 
 test('escaping leaves ordinary text alone and shows every control character as an escape', () => {
