@@ -69,12 +69,14 @@ export function registerServerCommands(program: Command): void {
       const home = resolveHome(opts.home);
       // The agent's modules load when it runs, not when the command is registered: `clawbridge --help`
       // registers every command, and parsing the whole agent made it take ~1 s.
-      const [{ runAgent }, { NodeState }, { settingsSchema }] = await Promise.all([
+      const [{ runAgent }, { NodeState }, { settingsSchemas }] = await Promise.all([
         import('../agent/app/run-agent.js'),
         import('../agent/state/node-state.js'),
         import('../agent/state/settings.js'),
       ]);
-      const saved = existsSync(home) ? NodeState.open(home).get() : settingsSchema.parse({});
+      const saved = existsSync(home)
+        ? NodeState.open(home).get()
+        : settingsSchemas().settingsSchema.parse({});
       const overrides = agentOverrides(opts, saved);
       let stopping = false;
       const stop = (stopAgent: () => Promise<void>, signal?: NodeJS.Signals) => {

@@ -3,20 +3,20 @@
  * for unit tests of the parts that read or write the node's state.
  */
 import { NodeState, type StateBacking } from '../../src-main/agent/state/node-state.js';
-import { settingsSchema, type Settings } from '../../src-main/agent/state/settings.js';
+import { settingsSchemas, type Settings } from '../../src-main/agent/state/settings.js';
 
 export interface MemoryBacking extends StateBacking {
   writes: number;
 }
 
 export function memoryBacking(initial: Partial<Settings> = {}): MemoryBacking {
-  let current = settingsSchema.parse(initial);
+  let current = settingsSchemas().settingsSchema.parse(initial);
   return {
     writes: 0,
     get: () => current,
     update(change) {
       this.writes++;
-      current = settingsSchema.parse(change(structuredClone(current)));
+      current = settingsSchemas().settingsSchema.parse(change(structuredClone(current)));
       return current;
     },
   };

@@ -12,7 +12,7 @@ import { ClawError } from '../../core/errors.js';
 import { commandArgs, hereHint } from '../../core/hint.js';
 import { describeZodError } from '../../core/zod-error.js';
 import { ensureHomeDir } from '../../home/home-dir.js';
-import { KNOWN_FIELDS, settingsSchema, upgradeSettings, type Settings } from './settings.js';
+import { knownFields, settingsSchemas, upgradeSettings, type Settings } from './settings.js';
 
 /**
  * A config.json that is a link to nothing (settings kept elsewhere, on a disk not mounted yet) would
@@ -147,7 +147,7 @@ export class SettingsFile {
    */
   update(change: (s: Settings) => Settings): Settings {
     this.refuseIfEdited();
-    const parsed = settingsSchema.safeParse(change(structuredClone(this.current)));
+    const parsed = settingsSchemas().settingsSchema.safeParse(change(structuredClone(this.current)));
     // Callers check what they are given first; this is the last guard, so a value the file could not
     // be read back with is never written (the next start would refuse the file).
     if (!parsed.success) {
@@ -207,6 +207,7 @@ export class SettingsFile {
   private adopt(stored: unknown): Settings {
     // A file an older release wrote, as this one reads it (a permission added since: settings.ts).
     const raw = upgradeSettings(stored);
+    const { settingsSchema } = settingsSchemas();
     const parsed = settingsSchema.safeParse(raw);
     if (!parsed.success) {
       throw new ClawError(
@@ -218,7 +219,7 @@ export class SettingsFile {
     this.unknown = Object.fromEntries(
       Object.entries(raw as Record<string, unknown>).filter(([key]) => !known.has(key)),
     );
-    this.extras = extrasOf(raw, KNOWN_FIELDS);
+    this.extras = extrasOf(raw, knownFields());
     return parsed.data;
   }
 }

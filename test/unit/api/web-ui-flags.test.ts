@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { agentOverrides, checkUiFlags } from '../../../src-main/cli/agent-flags.js';
-import { DEFAULT_UI_LISTEN, settingsSchema } from '../../../src-main/agent/state/settings.js';
+import { DEFAULT_UI_LISTEN, settingsSchemas } from '../../../src-main/agent/state/settings.js';
 import { openerFor } from '../../../src-main/cli/ui-command.js';
 
-const saved = settingsSchema.parse({});
+const saved = settingsSchemas().settingsSchema.parse({});
 
 test('the web UI is on loopback by default', () => {
   assert.equal(DEFAULT_UI_LISTEN, '127.0.0.1:7476');
