@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
+import { madeOnUse } from '../core/made-on-use.js';
 import { MAX_TERMINAL_OFFSET, SESSION_ID } from '../protocol/terminal-frames.js';
 import { newTerminalFields, terminalDimension } from '../protocol/terminal-open-args.js';
 import type { PathKind } from '../transport/link.js';
@@ -27,11 +28,13 @@ import type { CliTerminal, ViewerChannel } from './viewer-channel.js';
 import { PROCESS_PIPE_PATH, TERMINAL_DEVICE_PATH } from '../protocol/terminal-device.js';
 
 /** `terminal.open` for a new session. */
-export const newTerminalParams = z
-  .object({ peer: z.string().min(1).max(200), ...newTerminalFields })
-  .strict();
+export const newTerminalParams = () =>
+  z.object({ peer: z.string().min(1).max(200), ...newTerminalFields() }).strict();
 
-/** Parameter schemas of the streaming methods. */
+/**
+ * Parameter schemas of the streaming methods, each made on use (core/made-on-use.ts, ADR 0073): an
+ * agent loads this module with every start and may open no terminal all day.
+ */
 export const streamMethodParams = {
   /**
    * A terminal on `peer`, asked for with the same fields as the OPEN between agents (terminal-open-args.ts
@@ -40,45 +43,51 @@ export const streamMethodParams = {
    * runs on pipes where the peer can (input byte for byte, an EOF frame closes its stdin, its stderr
    * comes as STDERR frames); `result.pty` says what the session got.
    */
-  'terminal.open': newTerminalParams
-    .extend({
-      /**
-       * Back on a session this node had open on `peer` before its agent restarted (docs/protocol.md
-       * §Resuming after the local agent restarted): the peer's session ID (the `session` of the first
-       * `terminal.open`'s result), with `offset`, the output bytes the viewer has; the peer finds the
-       * session by this node's identity and that ID and replays from `offset`. Only the window size and
-       * `pty` (false: the session runs on pipes) go with it.
-       */
-      resume: z.string().regex(SESSION_ID, 'a session ID is 32 hex digits').optional(),
-      offset: z.number().int().min(0).max(MAX_TERMINAL_OFFSET).optional(),
-    })
-    .strict()
-    .superRefine((p, ctx) => {
-      if ((p.resume === undefined) !== (p.offset === undefined))
-        ctx.addIssue({ code: 'custom', path: ['offset'], message: 'resume and offset go together' });
-      for (const key of ['command', 'term', 'echo', 'opost'] as const) {
-        if (p.resume !== undefined && p[key] !== undefined)
-          ctx.addIssue({ code: 'custom', path: [key], message: 'not with resume (the session has it)' });
-      }
-    }),
+  'terminal.open': madeOnUse(() =>
+    newTerminalParams()
+      .extend({
+        /**
+         * Back on a session this node had open on `peer` before its agent restarted (docs/protocol.md
+         * §Resuming after the local agent restarted): the peer's session ID (the `session` of the first
+         * `terminal.open`'s result), with `offset`, the output bytes the viewer has; the peer finds the
+         * session by this node's identity and that ID and replays from `offset`. Only the window size and
+         * `pty` (false: the session runs on pipes) go with it.
+         */
+        resume: z.string().regex(SESSION_ID, 'a session ID is 32 hex digits').optional(),
+        offset: z.number().int().min(0).max(MAX_TERMINAL_OFFSET).optional(),
+      })
+      .strict()
+      .superRefine((p, ctx) => {
+        if ((p.resume === undefined) !== (p.offset === undefined))
+          ctx.addIssue({ code: 'custom', path: ['offset'], message: 'resume and offset go together' });
+        for (const key of ['command', 'term', 'echo', 'opost'] as const) {
+          if (p.resume !== undefined && p[key] !== undefined)
+            ctx.addIssue({ code: 'custom', path: [key], message: 'not with resume (the session has it)' });
+        }
+      }),
+  ),
   /**
    * A viewer (back) on a session this agent keeps (`terminal.list`): its scrollback is replayed as DATA
    * frames, then live output follows; cols/rows resize the session. `from`: the output offset this
    * viewer has already shown up to (its last SESSION frame's offset plus the DATA bytes since), so a
    * window whose connection dropped gets only what it missed (ADR 0004's resume, for the viewer).
    */
-  'terminal.attach': z
-    .object({
-      id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits'),
-      cols: terminalDimension,
-      rows: terminalDimension,
-      from: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-    })
-    .strict(),
+  'terminal.attach': madeOnUse(() =>
+    z
+      .object({
+        id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits'),
+        cols: terminalDimension(),
+        rows: terminalDimension(),
+        from: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+      })
+      .strict(),
+  ),
 } as const;
 
 export type StreamMethodName = keyof typeof streamMethodParams;
-export type StreamMethodParams<M extends StreamMethodName> = z.infer<(typeof streamMethodParams)[M]>;
+export type StreamMethodParams<M extends StreamMethodName> = z.infer<
+  ReturnType<(typeof streamMethodParams)[M]>
+>;
 
 /** The reply's `result` for each streaming method. */
 export interface StreamMethodResults {
@@ -146,7 +155,7 @@ export function startStreamMethod(
   }
   const handler = handlers[method] as ((p: unknown) => Promise<UpgradedStream<StreamMethodName>>) | undefined;
   if (!handler) return Promise.reject(new ClawError('BAD_ARGUMENT', `this agent does not serve '${method}'`));
-  const parsed = streamMethodParams[method].safeParse(params ?? {});
+  const parsed = streamMethodParams[method]().safeParse(params ?? {});
   if (!parsed.success) {
     return Promise.reject(
       new ClawError('BAD_ARGUMENT', `invalid parameters for ${method}: ${describeZodError(parsed.error)}`),

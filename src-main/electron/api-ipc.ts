@@ -133,7 +133,7 @@ export function registerApiIpc(
       throw new ClawError('BAD_ARGUMENT', `invalid stream id: ${describeZodError(idCheck.error)}`);
     if (!isStreamMethod(method))
       throw new ClawError('BAD_ARGUMENT', `unknown streaming method '${String(method)}'`);
-    const parsed = streamMethodParams[method].safeParse(params ?? {});
+    const parsed = streamMethodParams[method]().safeParse(params ?? {});
     if (!parsed.success)
       throw new ClawError(
         'BAD_ARGUMENT',

@@ -154,7 +154,7 @@ export function serveTerminal(
   req: ServiceRequest,
   served: Served,
 ): void {
-  const parsed = terminalOpenArgs.safeParse(req.args);
+  const parsed = terminalOpenArgs().safeParse(req.args);
   if (!parsed.success)
     return req.reject('BAD_REQUEST', `bad terminal request: ${describeZodError(parsed.error)}`);
   const args = parsed.data;

@@ -146,7 +146,7 @@ test(
       proc.send(start);
       const socket = await dialWhenUp(start.socketPath);
       socket.write(encodeHostMessage({ op: 'agent', v: HOST_PROTOCOL_VERSION }));
-      const { message } = await readFirstMessage(socket, hostReply);
+      const { message } = await readFirstMessage(socket, hostReply());
       assert.deepEqual(message, { ok: true, pid: proc.pid, sessions: [] });
       socket.destroy();
       assert.ok(existsSync(start.logPath));

@@ -186,7 +186,7 @@ export class SessionHostClient {
     }
     socket.write(encodeHostMessage(req));
     try {
-      const { message, rest } = await readFirstMessage(socket, hostReply);
+      const { message, rest } = await readFirstMessage(socket, hostReply());
       return { reply: message, socket, rest };
     } catch (err) {
       socket.destroy();
@@ -214,7 +214,7 @@ export class SessionHostClient {
       socket = await this.waitForHost();
     }
     socket.write(encodeHostMessage({ op: 'agent', v: HOST_PROTOCOL_VERSION }));
-    const { message, rest } = await readFirstMessage(socket, hostReply).catch((err: unknown) => {
+    const { message, rest } = await readFirstMessage(socket, hostReply()).catch((err: unknown) => {
       socket.destroy();
       throw new ClawError('INTERNAL', `the session host did not answer: ${errorMessage(err)}`);
     });
@@ -228,7 +228,7 @@ export class SessionHostClient {
     const onData = (chunk: Buffer) => {
       try {
         for (const frame of decoder.push(chunk)) {
-          const m = parseHostMessage(frame, agentChannelMessage);
+          const m = parseHostMessage(frame, agentChannelMessage());
           if (m.op === 'gone') this.events.emit('gone', m.id);
         }
       } catch (err) {

@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import { ClawError } from '../../core/errors.js';
+import { madeOnUse } from '../../core/made-on-use.js';
 import {
   encodeLengthPrefixed,
   LENGTH_HEADER_BYTES,
@@ -42,82 +43,92 @@ export const MAX_LABEL = 256;
 /** Most sessions in the host's list (64 per peer is the registry's limit; this bounds the reply). */
 export const MAX_LISTED_SESSIONS = 8192;
 
-const fingerprint = z.string().regex(/^[0-9a-f]{64}$/);
-const reason = z.string().max(1024);
+// The schemas are made on use (core/made-on-use.ts, ADR 0073): an agent loads this module with every
+// start but talks to its host only when a terminal session is opened or adopted.
+const fingerprint = () => z.string().regex(/^[0-9a-f]{64}$/);
+const reason = () => z.string().max(1024);
 /** How long the session waits for a resume after its stream is lost, in ms (the agent's setting). */
-const resumeMs = z
-  .number()
-  .int()
-  .min(0)
-  .max(24 * 3_600_000);
+const resumeMs = () =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3_600_000);
 
-export const hostRequest = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('agent'), v: z.literal(HOST_PROTOCOL_VERSION) }).strict(),
-  z
-    .object({
-      op: z.literal('create'),
-      peer: fingerprint,
-      peerName: z.string().max(256),
-      resumeMs,
-      args: z.object(newTerminalFields).strict(),
-    })
-    .strict(),
-  z
-    .object({
-      op: z.literal('attach'),
-      id: z.string().regex(SESSION_ID),
-      peer: fingerprint,
-      offset: z.number().int().min(0).max(MAX_TERMINAL_OFFSET),
-      cols: terminalDimension,
-      rows: terminalDimension,
-      resumeMs,
-      /** The peer asked for the session's input count in SESSION (FEATURE_INPUT_RESUME). */
-      input: z.literal(true).optional(),
-    })
-    .strict(),
-]);
-export type HostRequest = z.infer<typeof hostRequest>;
+export const hostRequest = madeOnUse(() =>
+  z.discriminatedUnion('op', [
+    z.object({ op: z.literal('agent'), v: z.literal(HOST_PROTOCOL_VERSION) }).strict(),
+    z
+      .object({
+        op: z.literal('create'),
+        peer: fingerprint(),
+        peerName: z.string().max(256),
+        resumeMs: resumeMs(),
+        args: z.object(newTerminalFields()).strict(),
+      })
+      .strict(),
+    z
+      .object({
+        op: z.literal('attach'),
+        id: z.string().regex(SESSION_ID),
+        peer: fingerprint(),
+        offset: z.number().int().min(0).max(MAX_TERMINAL_OFFSET),
+        cols: terminalDimension(),
+        rows: terminalDimension(),
+        resumeMs: resumeMs(),
+        /** The peer asked for the session's input count in SESSION (FEATURE_INPUT_RESUME). */
+        input: z.literal(true).optional(),
+      })
+      .strict(),
+  ]),
+);
+export type HostRequest = z.infer<ReturnType<typeof hostRequest>>;
 
 /** A session as the host lists it to an agent that adopts it. */
-export const hostedSession = z
-  .object({
-    id: z.string().regex(SESSION_ID),
-    peer: fingerprint,
-    peerName: z.string().max(256),
-    what: z.string().max(MAX_LABEL),
-  })
-  .strict();
-export type HostedSession = z.infer<typeof hostedSession>;
+export const hostedSession = () =>
+  z
+    .object({
+      id: z.string().regex(SESSION_ID),
+      peer: fingerprint(),
+      peerName: z.string().max(256),
+      what: z.string().max(MAX_LABEL),
+    })
+    .strict();
+export type HostedSession = z.infer<ReturnType<typeof hostedSession>>;
 
-export const hostReply = z.union([
-  z
-    .object({
-      ok: z.literal(true),
-      /** The session created or attached (create / attach). */
-      id: z.string().regex(SESSION_ID).optional(),
-      /** The host's process ID and its sessions (agent). */
-      pid: z.number().int().positive().optional(),
-      sessions: z.array(hostedSession).max(MAX_LISTED_SESSIONS).optional(),
-    })
-    .strict(),
-  z
-    .object({
-      ok: z.literal(false),
-      code: z.enum(['SESSION_GONE', 'SERVICE_FAILED', 'BAD_REQUEST']),
-      message: z.string().max(4096),
-    })
-    .strict(),
-]);
-export type HostReply = z.infer<typeof hostReply>;
+export const hostReply = madeOnUse(() =>
+  z.union([
+    z
+      .object({
+        ok: z.literal(true),
+        /** The session created or attached (create / attach). */
+        id: z.string().regex(SESSION_ID).optional(),
+        /** The host's process ID and its sessions (agent). */
+        pid: z.number().int().positive().optional(),
+        sessions: z.array(hostedSession()).max(MAX_LISTED_SESSIONS).optional(),
+      })
+      .strict(),
+    z
+      .object({
+        ok: z.literal(false),
+        code: z.enum(['SESSION_GONE', 'SERVICE_FAILED', 'BAD_REQUEST']),
+        message: z.string().max(4096),
+      })
+      .strict(),
+  ]),
+);
+export type HostReply = z.infer<ReturnType<typeof hostReply>>;
 
 /** What flows on the `agent` connection after its reply, either way. */
-export const agentChannelMessage = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('gone'), id: z.string().regex(SESSION_ID) }).strict(),
-  z.object({ op: z.literal('close'), id: z.string().regex(SESSION_ID), reason }).strict(),
-  /** `bye`: the agent is stopping on purpose; the host exits once no session is left. */
-  z.object({ op: z.literal('closeAll'), reason, bye: z.boolean().optional() }).strict(),
-]);
-export type AgentChannelMessage = z.infer<typeof agentChannelMessage>;
+export const agentChannelMessage = madeOnUse(() =>
+  z.discriminatedUnion('op', [
+    z.object({ op: z.literal('gone'), id: z.string().regex(SESSION_ID) }).strict(),
+    z.object({ op: z.literal('close'), id: z.string().regex(SESSION_ID), reason: reason() }).strict(),
+    /** `bye`: the agent is stopping on purpose; the host exits once no session is left. */
+    z.object({ op: z.literal('closeAll'), reason: reason(), bye: z.boolean().optional() }).strict(),
+  ]),
+);
+export type AgentChannelMessage = z.infer<ReturnType<typeof agentChannelMessage>>;
 
 /** One message, framed. */
 export function encodeHostMessage(message: HostRequest | HostReply | AgentChannelMessage): Buffer {

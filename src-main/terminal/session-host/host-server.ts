@@ -115,7 +115,7 @@ export async function startSessionHost(opts: SessionHostOptions): Promise<Sessio
     const onData = (chunk: Buffer) => {
       try {
         for (const frame of decoder.push(chunk)) {
-          const m = parseHostMessage(frame, agentChannelMessage);
+          const m = parseHostMessage(frame, agentChannelMessage());
           if (m.op === 'close') sessions.get(m.id)?.close(m.reason);
           else if (m.op === 'closeAll') {
             sessions.closeAll(m.reason);
@@ -183,7 +183,7 @@ export async function startSessionHost(opts: SessionHostOptions): Promise<Sessio
   });
   const serveConnection = (socket: Socket) => {
     const timer = setTimeout(() => socket.destroy(), FIRST_MESSAGE_MS);
-    readFirstMessage(socket, hostRequest).then(
+    readFirstMessage(socket, hostRequest()).then(
       ({ message, rest }) => {
         clearTimeout(timer);
         // A surprise here must cost this connection only, never the process that keeps the shells.

@@ -90,7 +90,7 @@ export class HostedSessions {
 
   private async serveAsync(req: ServiceRequest, served: Served): Promise<void> {
     const self = this.opts.selfName();
-    const parsed = terminalOpenArgs.safeParse(req.args);
+    const parsed = terminalOpenArgs().safeParse(req.args);
     if (!parsed.success)
       return req.reject('BAD_REQUEST', `bad terminal request: ${describeZodError(parsed.error)}`);
     const args = parsed.data;

@@ -29,7 +29,7 @@ test('the remote program is told our terminal type, when stdout is a terminal an
 
 test('an agent that predates `term` refuses it in a way the CLI recognises (and then opens without it)', () => {
   // What an older agent's strict schema says: the same validator, without the field.
-  const older = newTerminalParams.omit({ term: true }).strict();
+  const older = newTerminalParams().omit({ term: true }).strict();
   const parsed = older.safeParse({ peer: 'b', cols: 80, rows: 24, term: 'vt100' });
   assert.ok(!parsed.success);
   const refusal = new ClawError(
@@ -37,7 +37,7 @@ test('an agent that predates `term` refuses it in a way the CLI recognises (and 
     `invalid parameters for terminal.open: ${describeZodError(parsed.error)}`,
   );
   assert.equal(isUnknownTermParam(refusal), true);
-  const current = newTerminalParams;
+  const current = newTerminalParams();
   const withoutModes = [
     current.omit({ echo: true }).strict().safeParse({ peer: 'b', cols: 1, rows: 1, echo: false }),
     current.omit({ opost: true }).strict().safeParse({ peer: 'b', cols: 1, rows: 1, opost: false }),

@@ -38,7 +38,7 @@ test('every request survives encode → split → parse unchanged', () => {
   for (const req of requests) {
     const split = splitFirstMessage(encodeHostMessage(req));
     assert.ok(split);
-    assert.deepEqual(parseHostMessage(split.payload, hostRequest), req);
+    assert.deepEqual(parseHostMessage(split.payload, hostRequest()), req);
     assert.equal(split.rest.length, 0);
   }
 });
@@ -57,13 +57,13 @@ test('bad requests are refused at the boundary with PROTOCOL, never passed on', 
   ];
   for (const b of bad) {
     assert.throws(
-      () => parseHostMessage(Buffer.from(JSON.stringify(b)), hostRequest),
+      () => parseHostMessage(Buffer.from(JSON.stringify(b)), hostRequest()),
       (err: unknown) => isClawError(err) && err.code === 'PROTOCOL',
       JSON.stringify(b),
     );
   }
   assert.throws(
-    () => parseHostMessage(Buffer.from('{not json'), hostRequest),
+    () => parseHostMessage(Buffer.from('{not json'), hostRequest()),
     (err: unknown) => isClawError(err) && err.code === 'PROTOCOL',
   );
 });
@@ -85,7 +85,7 @@ test('replies and agent-channel messages round-trip', () => {
     { ok: false as const, code: 'SESSION_GONE' as const, message: 'no such session' },
   ];
   for (const r of replies) {
-    assert.deepEqual(parseHostMessage(splitFirstMessage(encodeHostMessage(r))!.payload, hostReply), r);
+    assert.deepEqual(parseHostMessage(splitFirstMessage(encodeHostMessage(r))!.payload, hostReply()), r);
   }
   for (const m of [
     { op: 'gone' as const, id: ID },
@@ -93,7 +93,7 @@ test('replies and agent-channel messages round-trip', () => {
     { op: 'closeAll' as const, reason: 'stopping', bye: true },
   ]) {
     assert.deepEqual(
-      parseHostMessage(splitFirstMessage(encodeHostMessage(m))!.payload, agentChannelMessage),
+      parseHostMessage(splitFirstMessage(encodeHostMessage(m))!.payload, agentChannelMessage()),
       m,
     );
   }
@@ -108,7 +108,7 @@ test('property: the first message and the bytes behind it come apart exactly, ho
       async (req, after, cuts) => {
         const bytes = Buffer.concat([encodeHostMessage(req), after]);
         const socket = new PassThrough();
-        const read = readFirstMessage(socket, hostRequest);
+        const read = readFirstMessage(socket, hostRequest());
         let at = 0;
         for (let i = 0; at < bytes.length; i++) {
           const n = cuts[i % cuts.length]!;

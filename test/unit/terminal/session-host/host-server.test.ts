@@ -47,7 +47,7 @@ function dial(path: string): Promise<Socket> {
 async function request(path: string, req: HostRequest) {
   const socket = await dial(path);
   socket.write(encodeHostMessage(req));
-  const { message, rest } = await readFirstMessage(socket, hostReply);
+  const { message, rest } = await readFirstMessage(socket, hostReply());
   const frames: TerminalFrame[] = [];
   const decoder = new TerminalFrameDecoder();
   const take = (c: Buffer) => frames.push(...decoder.push(c));
@@ -82,13 +82,13 @@ test(
 
       const agent = await dial(path);
       agent.write(encodeHostMessage({ op: 'agent', v: 1 }));
-      const hello = await readFirstMessage(agent, hostReply);
+      const hello = await readFirstMessage(agent, hostReply());
       assert.deepEqual(hello.message, { ok: true, pid: process.pid, sessions: [] });
       const gone: string[] = [];
       const decoder = hostMessageDecoder();
       agent.on('data', (c: Buffer) => {
         for (const f of decoder.push(c)) {
-          const m = parseHostMessage(f, agentChannelMessage);
+          const m = parseHostMessage(f, agentChannelMessage());
           if (m.op === 'gone') gone.push(m.id);
         }
       });
