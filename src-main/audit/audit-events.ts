@@ -5,6 +5,7 @@
  * skipped and counted by the reader, never trusted. Pure (zod only): the window imports the types.
  */
 import { z } from 'zod';
+import { madeOnUse } from '../core/made-on-use.js';
 
 export const AUDIT_PATHS = ['direct', 'relay', 'route'] as const;
 export const AUDIT_OUTCOMES = ['ok', 'refused', 'failed'] as const;
@@ -20,19 +21,22 @@ export const AUDIT_TEXT_LIMITS = {
   peerName: 200,
 } as const;
 
+// Made on use (core/made-on-use.ts, ADR 0073): the agent writes events without this schema, and reads
+// the log back only when asked (`audit`), so it builds the schema then and not when this module loads.
 const text = (max: number) => z.string().max(max);
-const count = z.number().int().nonnegative();
+const count = () => z.number().int().nonnegative();
 
-const auditPeerSchema = z.object({
-  name: text(AUDIT_TEXT_LIMITS.peerName),
-  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
-});
+const auditPeerSchema = () =>
+  z.object({
+    name: text(AUDIT_TEXT_LIMITS.peerName),
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  });
 
 /** Fields every event has; `peer`, `path` and `address` when there is one and it is known. */
-const base = {
+const base = () => ({
   /** ISO time the event happened (not when it was written). */
   time: z.iso.datetime(),
-  peer: auditPeerSchema.optional(),
+  peer: auditPeerSchema().optional(),
   path: z.enum(AUDIT_PATHS).optional(),
   /** The far end's address on that path (`198.51.100.7:7443`, a relay URL). */
   address: text(AUDIT_TEXT_LIMITS.address).optional(),
@@ -41,102 +45,104 @@ const base = {
   outcome: z.enum(AUDIT_OUTCOMES),
   /** Why it was refused or failed, or how it ended. */
   reason: text(AUDIT_TEXT_LIMITS.reason).optional(),
-};
+});
 
 /**
  * On a refusal: how many refusals this one line stands for, when more than one (audit-noise.ts: past
  * the first of a minute they are counted, not written one by one). Absent: one.
  */
-const manyCount = count.optional();
+const manyCount = () => count().optional();
 
 /** Bytes and time of something that ended (a connection, a terminal session). */
-const traffic = { bytesIn: count, bytesOut: count, durationMs: count };
+const traffic = () => ({ bytesIn: count(), bytesOut: count(), durationMs: count() });
 
-export const auditEventSchema = z.discriminatedUnion('kind', [
-  /**
-   * A terminal session started, resumed or ended; `served` on this node for a peer, `opened` here on a
-   * peer. `resume`: the session of an earlier `start` carries on — its stream came back over another
-   * link (a path change: `path` and `address` name the new one), or an agent started since took it up
-   * (after a restart: the agent before it could not write its end).
-   */
-  z.object({
-    kind: z.literal('terminal'),
-    ...base,
-    phase: z.enum(['start', 'resume', 'end']),
-    side: z.enum(['served', 'opened']),
-    ...z.object(traffic).partial().shape,
-  }),
-  /** A forward, proxy, exit, reverse, relay-circuit or hop connection ended: its summary. */
-  z.object({
-    kind: z.literal('connection'),
-    ...base,
-    connection: text(AUDIT_TEXT_LIMITS.connection),
-    ...traffic,
-  }),
-  /** A listener this node opened for a peer's reverse forward, or closed. */
-  z.object({
-    kind: z.literal('listener'),
-    ...base,
-    phase: z.enum(['opened', 'closed']),
-    count: manyCount,
-  }),
-  /** A pairing moved on (a joiner passed the code, paired, was rejected, failed, was refused). */
-  z.object({
-    kind: z.literal('pairing'),
-    ...base,
-    role: z.enum(['new', 'join']),
-    step: text(AUDIT_TEXT_LIMITS.step),
-    count: manyCount,
-  }),
-  /** The owner decided on a request to pair. */
-  z.object({ kind: z.literal('approval'), ...base, decision: z.enum(['approved', 'rejected']) }),
-  /** What a peer may do here changed. */
-  z.object({
-    kind: z.literal('permission'),
-    ...base,
-    before: z.array(text(20)).max(10),
-    after: z.array(text(20)).max(10),
-  }),
-  /** A peer was added, removed, renamed, blocked or unblocked. */
-  z.object({
-    kind: z.literal('peer'),
-    ...base,
-    change: z.enum(['added', 'removed', 'renamed', 'blocked', 'unblocked']),
-  }),
-  /**
-   * One of the owner's devices (ADR 0056) was introduced here, removed here, or marked / unmarked
-   * as one; `by`: the device whose owner decided it (this node for the owner's own commands).
-   */
-  z.object({
-    kind: z.literal('member'),
-    ...base,
-    change: z.enum(['introduced', 'removed', 'marked', 'unmarked']),
-    by: auditPeerSchema,
-  }),
-  /** A peer's stream refused here (no permission, unknown service, removed). */
-  z.object({
-    kind: z.literal('refused'),
-    ...base,
-    service: text(AUDIT_TEXT_LIMITS.service),
-    count: manyCount,
-  }),
-  /**
-   * Messages this node sent that expired undelivered, that their receiver refused for good, or that
-   * wait because its inbox is full (INBOX_FULL): one line per peer and outcome for those that got
-   * there together, `messages` counting them — not a line per message (ADR 0046).
-   */
-  z.object({
-    kind: z.literal('message'),
-    ...base,
-    change: z.enum(['expired', 'refused', 'waiting']),
-    messages: count,
-  }),
-  /** The log's own news: events it had to drop (the queue was full, the disk refused). */
-  z.object({ kind: z.literal('audit'), ...base, dropped: count }),
-]);
+export const auditEventSchema = madeOnUse(() =>
+  z.discriminatedUnion('kind', [
+    /**
+     * A terminal session started, resumed or ended; `served` on this node for a peer, `opened` here on a
+     * peer. `resume`: the session of an earlier `start` carries on — its stream came back over another
+     * link (a path change: `path` and `address` name the new one), or an agent started since took it up
+     * (after a restart: the agent before it could not write its end).
+     */
+    z.object({
+      kind: z.literal('terminal'),
+      ...base(),
+      phase: z.enum(['start', 'resume', 'end']),
+      side: z.enum(['served', 'opened']),
+      ...z.object(traffic()).partial().shape,
+    }),
+    /** A forward, proxy, exit, reverse, relay-circuit or hop connection ended: its summary. */
+    z.object({
+      kind: z.literal('connection'),
+      ...base(),
+      connection: text(AUDIT_TEXT_LIMITS.connection),
+      ...traffic(),
+    }),
+    /** A listener this node opened for a peer's reverse forward, or closed. */
+    z.object({
+      kind: z.literal('listener'),
+      ...base(),
+      phase: z.enum(['opened', 'closed']),
+      count: manyCount(),
+    }),
+    /** A pairing moved on (a joiner passed the code, paired, was rejected, failed, was refused). */
+    z.object({
+      kind: z.literal('pairing'),
+      ...base(),
+      role: z.enum(['new', 'join']),
+      step: text(AUDIT_TEXT_LIMITS.step),
+      count: manyCount(),
+    }),
+    /** The owner decided on a request to pair. */
+    z.object({ kind: z.literal('approval'), ...base(), decision: z.enum(['approved', 'rejected']) }),
+    /** What a peer may do here changed. */
+    z.object({
+      kind: z.literal('permission'),
+      ...base(),
+      before: z.array(text(20)).max(10),
+      after: z.array(text(20)).max(10),
+    }),
+    /** A peer was added, removed, renamed, blocked or unblocked. */
+    z.object({
+      kind: z.literal('peer'),
+      ...base(),
+      change: z.enum(['added', 'removed', 'renamed', 'blocked', 'unblocked']),
+    }),
+    /**
+     * One of the owner's devices (ADR 0056) was introduced here, removed here, or marked / unmarked
+     * as one; `by`: the device whose owner decided it (this node for the owner's own commands).
+     */
+    z.object({
+      kind: z.literal('member'),
+      ...base(),
+      change: z.enum(['introduced', 'removed', 'marked', 'unmarked']),
+      by: auditPeerSchema(),
+    }),
+    /** A peer's stream refused here (no permission, unknown service, removed). */
+    z.object({
+      kind: z.literal('refused'),
+      ...base(),
+      service: text(AUDIT_TEXT_LIMITS.service),
+      count: manyCount(),
+    }),
+    /**
+     * Messages this node sent that expired undelivered, that their receiver refused for good, or that
+     * wait because its inbox is full (INBOX_FULL): one line per peer and outcome for those that got
+     * there together, `messages` counting them — not a line per message (ADR 0046).
+     */
+    z.object({
+      kind: z.literal('message'),
+      ...base(),
+      change: z.enum(['expired', 'refused', 'waiting']),
+      messages: count(),
+    }),
+    /** The log's own news: events it had to drop (the queue was full, the disk refused). */
+    z.object({ kind: z.literal('audit'), ...base(), dropped: count() }),
+  ]),
+);
 
-export type AuditEvent = z.infer<typeof auditEventSchema>;
-export type AuditPeer = z.infer<typeof auditPeerSchema>;
+export type AuditEvent = z.infer<ReturnType<typeof auditEventSchema>>;
+export type AuditPeer = z.infer<ReturnType<typeof auditPeerSchema>>;
 
 /** An event as an owner hands it over: the writer stamps the time when it is not given. */
 export type AuditInput = AuditEvent extends infer E
@@ -175,6 +181,6 @@ export function parseAuditLine(line: string): AuditEvent | null {
   } catch {
     return null;
   }
-  const parsed = auditEventSchema.safeParse(value);
+  const parsed = auditEventSchema().safeParse(value);
   return parsed.success ? parsed.data : null;
 }
