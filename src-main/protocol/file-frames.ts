@@ -24,6 +24,7 @@
  */
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
+import { madeOnUse } from '../core/made-on-use.js';
 import { CONTROL_CHARS } from '../core/names.js';
 
 /** The service name a sender opens. */
@@ -90,56 +91,70 @@ export type FileFrame =
   | { type: 'cancel'; reason: string }
   | { type: 'digest'; index: number; sha256: string };
 
-const pathText = z
-  .string()
-  .min(1)
-  .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_PATH_BYTES, `longer than ${MAX_PATH_BYTES} bytes`);
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
-const reason = z
-  .string()
-  .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_FILE_REASON_BYTES, 'reason too long')
-  .refine((s) => !CONTROL_CHARS.test(s), 'reason has control characters');
-const count = z.number().int().min(0).max(MAX_TRANSFER_BYTES);
-const index = z
-  .number()
-  .int()
-  .min(0)
-  .max(MAX_ENTRIES - 1);
-
-const entrySchema = z.discriminatedUnion('kind', [
+// The schemas of the control frames are made on use (core/made-on-use.ts, ADR 0073), one per frame
+// type: an agent loads this module with every start and may send no file all day.
+const pathText = () =>
   z
-    .object({
-      path: pathText,
-      kind: z.literal('file'),
-      size: count,
-      exec: z.boolean(),
-      sha256: hex64.optional(),
-    })
-    .strict(),
-  z.object({ path: pathText, kind: z.literal('dir') }).strict(),
-  z.object({ path: pathText, kind: z.literal('link'), target: pathText }).strict(),
-]);
+    .string()
+    .min(1)
+    .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_PATH_BYTES, `longer than ${MAX_PATH_BYTES} bytes`);
+const hex64 = () => z.string().regex(/^[0-9a-f]{64}$/);
+const reason = () =>
+  z
+    .string()
+    .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_FILE_REASON_BYTES, 'reason too long')
+    .refine((s) => !CONTROL_CHARS.test(s), 'reason has control characters');
+const count = () => z.number().int().min(0).max(MAX_TRANSFER_BYTES);
+const index = () =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_ENTRIES - 1);
+
+const entrySchema = () =>
+  z.discriminatedUnion('kind', [
+    z
+      .object({
+        path: pathText(),
+        kind: z.literal('file'),
+        size: count(),
+        exec: z.boolean(),
+        sha256: hex64().optional(),
+      })
+      .strict(),
+    z.object({ path: pathText(), kind: z.literal('dir') }).strict(),
+    z.object({ path: pathText(), kind: z.literal('link'), target: pathText() }).strict(),
+  ]);
 
 /** A transfer ID: 32 lowercase hex characters (128 random bits, or a resumed transfer's). */
 export const TRANSFER_ID = /^[0-9a-f]{32}$/;
 
 const jsonSchemas = {
-  [FileFrameType.OFFER]: z
-    .object({
-      id: z.string().regex(TRANSFER_ID),
-      entries: z.array(entrySchema).max(MAX_ENTRIES),
-      more: z.boolean(),
-    })
-    .strict(),
-  [FileFrameType.WANT]: z.object({ have: z.array(z.tuple([index, count])).max(MAX_ENTRIES) }).strict(),
-  [FileFrameType.REFUSE]: z.object({ code: z.enum(FILE_REFUSAL_CODES), reason }).strict(),
-  [FileFrameType.VERIFIED]: z.object({ indices: z.array(index).min(1).max(MAX_INDICES_PER_FRAME) }).strict(),
-  [FileFrameType.FAILED]: z.object({ index, reason }).strict(),
-  [FileFrameType.COMPLETE]: z
-    .object({ treeHash: hex64, received: z.string().regex(/^[0-9a-z-]{1,64}$/) })
-    .strict(),
-  [FileFrameType.CANCEL]: z.object({ reason }).strict(),
-  [FileFrameType.DIGEST]: z.object({ index, sha256: hex64 }).strict(),
+  [FileFrameType.OFFER]: madeOnUse(() =>
+    z
+      .object({
+        id: z.string().regex(TRANSFER_ID),
+        entries: z.array(entrySchema()).max(MAX_ENTRIES),
+        more: z.boolean(),
+      })
+      .strict(),
+  ),
+  [FileFrameType.WANT]: madeOnUse(() =>
+    z.object({ have: z.array(z.tuple([index(), count()])).max(MAX_ENTRIES) }).strict(),
+  ),
+  [FileFrameType.REFUSE]: madeOnUse(() =>
+    z.object({ code: z.enum(FILE_REFUSAL_CODES), reason: reason() }).strict(),
+  ),
+  [FileFrameType.VERIFIED]: madeOnUse(() =>
+    z.object({ indices: z.array(index()).min(1).max(MAX_INDICES_PER_FRAME) }).strict(),
+  ),
+  [FileFrameType.FAILED]: madeOnUse(() => z.object({ index: index(), reason: reason() }).strict()),
+  [FileFrameType.COMPLETE]: madeOnUse(() =>
+    z.object({ treeHash: hex64(), received: z.string().regex(/^[0-9a-z-]{1,64}$/) }).strict(),
+  ),
+  [FileFrameType.CANCEL]: madeOnUse(() => z.object({ reason: reason() }).strict()),
+  [FileFrameType.DIGEST]: madeOnUse(() => z.object({ index: index(), sha256: hex64() }).strict()),
 } as const;
 
 const TYPE_OF: Record<Exclude<FileFrame['type'], 'data'>, keyof typeof jsonSchemas> = {
@@ -258,7 +273,7 @@ export function decodeFileFrame(payload: Buffer): FileFrame {
   } catch {
     throw new ClawError('BAD_FRAME', `${name} frame is not JSON`);
   }
-  const parsed = jsonSchemas[TYPE_OF[name]].safeParse(json);
+  const parsed = jsonSchemas[TYPE_OF[name]]().safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ClawError(

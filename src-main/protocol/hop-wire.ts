@@ -4,6 +4,7 @@
  * so the origin can name the hop that failed.
  */
 import { z } from 'zod';
+import { madeOnUse } from '../core/made-on-use.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import { MAX_ROUTE_HOPS } from '../core/routes.js';
 
@@ -12,28 +13,31 @@ export const HOP_SERVICE = 'hop';
 /** Opened on the route's last peer by the last hop: "this stream is a routed link from `from`". */
 export const HOP_ARRIVE_SERVICE = 'hop-arrive';
 
-const fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'a fingerprint is 64 lowercase hex digits');
+// Made on use (core/made-on-use.ts, ADR 0073): routes are rare, this module loads with every agent.
+const fingerprint = () => z.string().regex(/^[0-9a-f]{64}$/, 'a fingerprint is 64 lowercase hex digits');
 
-const hopArgsSchema = z
-  .object({
-    v: z.literal(1),
-    /** The node that dials the route (the E2E channel's initiator), as the predecessor vouches. */
-    origin: fingerprint,
-    /** Where this hop sends the stream next. */
-    to: fingerprint,
-    /** The nodes after `to`, in order; empty when `to` is the route's last peer. */
-    then: z.array(fingerprint).max(MAX_ROUTE_HOPS - 1),
-  })
-  .strict()
-  .refine((a) => new Set([a.origin, a.to, ...a.then]).size === a.then.length + 2, {
-    message: 'a route may not name a node twice',
-  });
+const hopArgsSchema = madeOnUse(() =>
+  z
+    .object({
+      v: z.literal(1),
+      /** The node that dials the route (the E2E channel's initiator), as the predecessor vouches. */
+      origin: fingerprint(),
+      /** Where this hop sends the stream next. */
+      to: fingerprint(),
+      /** The nodes after `to`, in order; empty when `to` is the route's last peer. */
+      then: z.array(fingerprint()).max(MAX_ROUTE_HOPS - 1),
+    })
+    .strict()
+    .refine((a) => new Set([a.origin, a.to, ...a.then]).size === a.then.length + 2, {
+      message: 'a route may not name a node twice',
+    }),
+);
 
-export type HopArgs = z.infer<typeof hopArgsSchema>;
+export type HopArgs = z.infer<ReturnType<typeof hopArgsSchema>>;
 
-const arriveArgsSchema = z.object({ v: z.literal(1), from: fingerprint }).strict();
+const arriveArgsSchema = madeOnUse(() => z.object({ v: z.literal(1), from: fingerprint() }).strict());
 
-export type ArriveArgs = z.infer<typeof arriveArgsSchema>;
+export type ArriveArgs = z.infer<ReturnType<typeof arriveArgsSchema>>;
 
 /** The first problem of a zod failure, as one line. */
 function firstIssue(error: z.ZodError): string {
@@ -44,12 +48,12 @@ function firstIssue(error: z.ZodError): string {
 
 /** @returns the arguments, or a one-line reason they are refused. */
 export function parseHopArgs(raw: unknown): HopArgs | { problem: string } {
-  const r = hopArgsSchema.safeParse(raw);
+  const r = hopArgsSchema().safeParse(raw);
   return r.success ? r.data : { problem: `bad hop request: ${firstIssue(r.error)}` };
 }
 
 export function parseArriveArgs(raw: unknown): ArriveArgs | { problem: string } {
-  const r = arriveArgsSchema.safeParse(raw);
+  const r = arriveArgsSchema().safeParse(raw);
   return r.success ? r.data : { problem: `bad hop-arrive request: ${firstIssue(r.error)}` };
 }
 

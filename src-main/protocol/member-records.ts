@@ -11,6 +11,7 @@
  * each at most MAX_MEMBER_LINE_BYTES. Pure: schema, limits, canonical bytes, order; nothing else.
  */
 import { z } from 'zod';
+import { madeOnUse } from '../core/made-on-use.js';
 import { isValidNodeName } from '../core/names.js';
 import { dialAddressProblem } from '../core/host-port.js';
 
@@ -35,7 +36,9 @@ const MAX_CERT_CHARS = 4000;
 /** Highest sequence number (2^31 - 1): far beyond what any owner's decisions reach. */
 export const MAX_MEMBER_SEQ = 0x7fffffff;
 
-const fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
+// The schemas are made on use (core/made-on-use.ts, ADR 0073): records are read when the owner's
+// devices exchange them or the agent reads its files, not all day.
+const fingerprint = () => z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
 /**
  * Base64 in its one canonical spelling: otherwise the unused bits of a last character give one
  * signature or certificate several spellings, and a signed record several texts.
@@ -47,13 +50,13 @@ const base64 = (max: number) =>
     .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64')
     .refine((s) => Buffer.from(s, 'base64').toString('base64') === s, 'must be canonical base64');
 
-const fields = {
+const fields = () => ({
   v: z.literal(MEMBERS_PROTOCOL_VERSION),
   /** The device the record is about. */
-  subject: fingerprint,
+  subject: fingerprint(),
   seq: z.number().int().min(1).max(MAX_MEMBER_SEQ),
   /** The node whose owner decided it, and its certificate (base64 DER; SHA-256 of it is `by`). */
-  by: fingerprint,
+  by: fingerprint(),
   byCert: base64(MAX_CERT_CHARS),
   /** When it was decided (ISO 8601), for people: order comes from `seq` alone. */
   at: z
@@ -62,36 +65,43 @@ const fields = {
     .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date and time'),
   /** ECDSA P-256 signature (r‖s, base64) over memberRecordBytes. */
   sig: base64(100),
-};
+});
 
-const introSchema = z
-  .object({
-    ...fields,
-    kind: z.literal('intro'),
-    /** The name the introducer knows it by (normalised and made unique by whoever adds it). */
-    name: z.string().max(200).refine(isValidNodeName, 'must be a node name'),
-    addresses: z
-      .array(z.string().refine((a) => dialAddressProblem(a) === undefined, 'must be a dialable HOST:PORT'))
-      .max(MAX_INTRO_ADDRESSES),
-    homeRelay: z
-      .object({
-        url: z
-          .string()
-          .max(300)
-          .regex(/^wss?:\/\/[^\s/]+/, 'must be a ws:// or wss:// URL'),
-        fingerprint: fingerprint.optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+const introSchema = () =>
+  z
+    .object({
+      ...fields(),
+      kind: z.literal('intro'),
+      /** The name the introducer knows it by (normalised and made unique by whoever adds it). */
+      name: z.string().max(200).refine(isValidNodeName, 'must be a node name'),
+      addresses: z
+        .array(z.string().refine((a) => dialAddressProblem(a) === undefined, 'must be a dialable HOST:PORT'))
+        .max(MAX_INTRO_ADDRESSES),
+      homeRelay: z
+        .object({
+          url: z
+            .string()
+            .max(300)
+            .regex(/^wss?:\/\/[^\s/]+/, 'must be a ws:// or wss:// URL'),
+          fingerprint: fingerprint().optional(),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict();
 
-const removeSchema = z.object({ ...fields, kind: z.literal('remove') }).strict();
+const removeSchema = () => z.object({ ...fields(), kind: z.literal('remove') }).strict();
 
-export const memberRecordSchema = z.discriminatedUnion('kind', [introSchema, removeSchema]);
-export type MemberRecord = z.infer<typeof memberRecordSchema>;
-export type IntroRecord = z.infer<typeof introSchema>;
-export type RemoveRecord = z.infer<typeof removeSchema>;
+/** A membership record, made on use. */
+export const memberRecord = madeOnUse(() => z.discriminatedUnion('kind', [introSchema(), removeSchema()]));
+/**
+ * memberRecord() for the settings schema (settings.ts, which still names this; use memberRecord()):
+ * one zod instance at load, the record's schema made when first used.
+ */
+export const memberRecordSchema = z.lazy(memberRecord);
+export type MemberRecord = z.infer<ReturnType<typeof memberRecord>>;
+export type IntroRecord = z.infer<ReturnType<typeof introSchema>>;
+export type RemoveRecord = z.infer<ReturnType<typeof removeSchema>>;
 /** A record before it is signed. */
 export type UnsignedMemberRecord = Omit<IntroRecord, 'sig'> | Omit<RemoveRecord, 'sig'>;
 
@@ -135,7 +145,7 @@ export function decodeMemberLine(line: string): { record: MemberRecord } | { pro
   } catch {
     return { problem: 'a line that is not JSON' };
   }
-  const parsed = memberRecordSchema.safeParse(json);
+  const parsed = memberRecord().safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { problem: `a malformed record (${issue?.path.join('.') || 'record'}: ${issue?.message ?? '?'})` };

@@ -11,11 +11,13 @@ import { dialAddressListSchema } from '../core/host-port-schema.js';
 const PAIR_HELLO_MARKER = Buffer.from('CBPAIR1:', 'ascii');
 /** First frame of the issuer's answer when it will not run the exchange: this marker and a JSON refusal. */
 const PAIR_REFUSAL_MARKER = Buffer.from('CBPAIRX:', 'ascii');
-const refusalSchema = z.discriminatedUnion('reason', [
-  z.object({ reason: z.literal('code-invalid') }),
-  z.object({ reason: z.literal('rate-limited'), retryAfterSeconds: z.number().int().min(1).max(3600) }),
-]);
-export type PairRefusal = z.infer<typeof refusalSchema>;
+/** Made when a refusal arrives (rare), not when this module loads (ADR 0073). */
+const refusalSchema = () =>
+  z.discriminatedUnion('reason', [
+    z.object({ reason: z.literal('code-invalid') }),
+    z.object({ reason: z.literal('rate-limited'), retryAfterSeconds: z.number().int().min(1).max(3600) }),
+  ]);
+export type PairRefusal = z.infer<ReturnType<typeof refusalSchema>>;
 
 export function encodeRefusal(refusal: PairRefusal): Uint8Array {
   return Buffer.concat([PAIR_REFUSAL_MARKER, Buffer.from(JSON.stringify(refusal), 'utf8')]);
@@ -29,7 +31,7 @@ export function refusalError(frame: Uint8Array): ClawError | undefined {
   }
   let parsed: PairRefusal | undefined;
   try {
-    parsed = refusalSchema.parse(JSON.parse(bytes.subarray(PAIR_REFUSAL_MARKER.length).toString('utf8')));
+    parsed = refusalSchema().parse(JSON.parse(bytes.subarray(PAIR_REFUSAL_MARKER.length).toString('utf8')));
   } catch {
     return new ClawError('PAIRING_FAILED', 'the other node refused to pair and its answer was malformed');
   }
@@ -74,8 +76,8 @@ export function isPairHello(frame: Uint8Array): boolean {
 /** How long each PAKE step may take, in ms (either side gives up on a silent other after it). */
 export const PAIR_STEP_TIMEOUT_MS = 15_000;
 
-/** What a LAN joiner sends when it opens the `pair` stream: its own direct addresses. */
-export const lanPairArgs = z.object({ addresses: dialAddressListSchema }).strict();
+/** What a LAN joiner sends when it opens the `pair` stream: its own direct addresses (made on use). */
+export const lanPairArgs = () => z.object({ addresses: dialAddressListSchema() }).strict();
 
 /** The code's tag a pairing hello names. */
 export function pairHelloTag(hello: Uint8Array): string {

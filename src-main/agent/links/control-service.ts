@@ -34,7 +34,7 @@ const helloSchema = z.object({
    * Direct addresses to dial this node at, best first (empty with --no-direct): each HOST:PORT and
    * nothing else, or the hello is malformed (they are saved, dialed and shown).
    */
-  addresses: dialAddressListSchema,
+  addresses: dialAddressListSchema(),
   /** The relay peers dial on demand to reach this node (its first saved relay), or null. */
   homeRelay: z.string().max(300).nullable(),
   /**

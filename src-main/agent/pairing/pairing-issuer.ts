@@ -254,7 +254,7 @@ export class CodeIssuer {
 
   /** A `pair` stream on a LAN link (pending-links.ts): the same exchange as over a relay circuit. */
   async acceptLanPairing(stream: Duplex, link: Link, args: unknown): Promise<void> {
-    const parsed = lanPairArgs.safeParse(args);
+    const parsed = lanPairArgs().safeParse(args);
     if (!parsed.success) return void stream.destroy();
     const held = new HeldCircuit(
       streamCircuit(stream, { peerId: link.peerId, remote: link.remote, initiator: false }),

@@ -23,7 +23,7 @@ import { replaceFileSync } from '../../home/durable-file.js';
 import {
   compareMemberRecords,
   MAX_MEMBER_RECORDS,
-  memberRecordSchema,
+  memberRecord,
   type MemberRecord,
 } from '../../protocol/member-records.js';
 import type { NodeState } from './node-state.js';
@@ -45,18 +45,21 @@ export interface KeptRecord {
   keptAt?: string;
 }
 
-const fileSchema = z.object({
-  version: z.literal(1),
-  records: z.array(z.unknown()).max(MAX_MEMBER_RECORDS * 4),
-});
+// Made when the file is read (once, at start), not when this module loads (ADR 0073).
+const fileSchema = () =>
+  z.object({
+    version: z.literal(1),
+    records: z.array(z.unknown()).max(MAX_MEMBER_RECORDS * 4),
+  });
 
-const keptSchema = z.object({
-  record: memberRecordSchema,
-  keptAt: z
-    .string()
-    .refine((t) => !Number.isNaN(Date.parse(t)))
-    .optional(),
-});
+const keptSchema = () =>
+  z.object({
+    record: memberRecord(),
+    keptAt: z
+      .string()
+      .refine((t) => !Number.isNaN(Date.parse(t)))
+      .optional(),
+  });
 
 /** Where the records are kept between runs: a file in the home, or memory (tests). */
 export interface MemberLogBacking {
@@ -82,7 +85,7 @@ export function memberLogFile(home: string, warn: (line: string) => void): Membe
       }
       let entries: unknown[];
       try {
-        entries = fileSchema.parse(JSON.parse(text)).records;
+        entries = fileSchema().parse(JSON.parse(text)).records;
       } catch (err) {
         const aside = join(home, UNREADABLE_MEMBERS_FILE);
         renameSync(path, aside);
@@ -92,8 +95,9 @@ export function memberLogFile(home: string, warn: (line: string) => void): Membe
         return [];
       }
       const kept: KeptRecord[] = [];
+      const schema = keptSchema();
       for (const [i, entry] of entries.entries()) {
-        const parsed = keptSchema.safeParse(entry);
+        const parsed = schema.safeParse(entry);
         const problem = parsed.success
           ? memberSignatureProblem(parsed.data.record)
           : parsed.error.issues[0]?.message;

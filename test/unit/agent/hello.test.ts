@@ -99,6 +99,6 @@ test('each announced address is HOST:PORT and nothing else, or the hello is malf
     );
   }
   // The LAN pairing stream names addresses the same way.
-  assert.equal(lanPairArgs.safeParse({ addresses: ok }).success, true);
-  assert.equal(lanPairArgs.safeParse({ addresses: [bad[0]] }).success, false);
+  assert.equal(lanPairArgs().safeParse({ addresses: ok }).success, true);
+  assert.equal(lanPairArgs().safeParse({ addresses: [bad[0]] }).success, false);
 });

@@ -57,7 +57,7 @@ test("the window's check and the agent's schema agree on what a hint is", () => 
   for (const s of samples) {
     assert.equal(
       parseHint(s) !== undefined,
-      hintSchema.safeParse(s).success,
+      hintSchema().safeParse(s).success,
       JSON.stringify(s)?.slice(0, 80),
     );
   }
