@@ -51,6 +51,7 @@ import { UDP_CONNECT_SERVICE, UDP_CONNECT_VERSION } from './udp-connect-protocol
 import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
 import { MAX_UDP_FLOWS_PER_FORWARD } from './udp-forward.js';
 import { udpStatus } from './udp-status.js';
+import { isoTime } from '../core/iso-time.js';
 
 /**
  * TCP connections one reverse forward carries here at once, counted from before the dial (docs/security.md):
@@ -289,9 +290,9 @@ export class ReverseForwards {
       connections: counters.connections,
       bytesIn: counters.bytesIn,
       bytesOut: counters.bytesOut,
-      ...(retryAt !== undefined ? { retryAt: new Date(retryAt).toISOString() } : {}),
+      ...(retryAt !== undefined ? { retryAt: isoTime(retryAt) } : {}),
       ...(run?.problem && now?.state === 'listening'
-        ? { lastProblem: { message: run.problem.message, at: new Date(run.problem.at).toISOString() } }
+        ? { lastProblem: { message: run.problem.message, at: isoTime(run.problem.at) } }
         : {}),
       ...udpStatus({ counters }, record),
     };
@@ -453,7 +454,7 @@ export class ReverseForwards {
 
   /** One connection the peer accepted on a reverse forward's listener: connect it to the target here. */
   private async serveConnect(req: ServiceRequest, served: Served): Promise<void> {
-    const parsed = reverseConnectArgsSchema.safeParse(req.args);
+    const parsed = reverseConnectArgsSchema().safeParse(req.args);
     if (!parsed.success) {
       return req.reject('BAD_REQUEST', `bad reverse-connect arguments: ${describeZodError(parsed.error)}`);
     }

@@ -199,7 +199,7 @@ async function serve(
   admission: ServedAdmission,
   on: Listening,
 ): Promise<void> {
-  const parsed = reverseListenArgsSchema.safeParse(req.args);
+  const parsed = reverseListenArgsSchema().safeParse(req.args);
   if (!parsed.success) {
     return req.reject('BAD_REQUEST', `bad reverse-listen arguments: ${describeZodError(parsed.error)}`);
   }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { Served, ServiceRegistry, ServiceRequest } from '../agent/services/services.js';
 import { describeZodError } from '../core/zod-error.js';
+import { madeOnUse } from '../core/made-on-use.js';
 import type { MuxStream } from '../mux/stream.js';
 import { answerFinished, ResumableStream } from '../mux/resumable-stream.js';
 import { MAX_ACKED_OFFSET } from '../protocol/mux-frames.js';
@@ -20,13 +21,18 @@ export const STREAM_RESUME_SERVICE = 'stream-resume';
  */
 export const STREAM_RESUME_MS = 60_000;
 
-/** OPEN arguments of `stream-resume`: which stream, and how many of its bytes the opener received. */
-export const streamResumeArgsSchema = z
-  .object({
-    id: resumeIdSchema,
-    delivered: z.number().int().min(0).max(MAX_ACKED_OFFSET),
-  })
-  .strict();
+/**
+ * OPEN arguments of `stream-resume`: which stream, and how many of its bytes the opener received. Made
+ * on use (ADR 0073).
+ */
+export const streamResumeArgsSchema = madeOnUse(() =>
+  z
+    .object({
+      id: resumeIdSchema(),
+      delivered: z.number().int().min(0).max(MAX_ACKED_OFFSET),
+    })
+    .strict(),
+);
 
 /** A half that finished cleanly, kept as its count only, in case its last FIN was lost with the link. */
 interface Finished {
@@ -74,7 +80,7 @@ export class StreamResumes {
   }
 
   serve(req: ServiceRequest, served: Served): void {
-    const parsed = streamResumeArgsSchema.safeParse(req.args);
+    const parsed = streamResumeArgsSchema().safeParse(req.args);
     if (!parsed.success) {
       req.reject('BAD_REQUEST', `bad stream-resume arguments: ${describeZodError(parsed.error)}`);
       return;

@@ -6,8 +6,10 @@
  *   result = version (u8 = 1) ‖ status (u8) ‖ reason length (u8) ‖ reason (UTF-8, ≤ 255 bytes)
  *
  * After an `ok` result the stream carries the TCP bytes both ways; after any other the exit peer ends it.
+ * The schemas are made on use (core/made-on-use.ts, ADR 0073), not when the agent loads this module.
  */
 import { z } from 'zod';
+import { madeOnUse } from '../core/made-on-use.js';
 
 /** Service name in the mux OPEN frame. */
 export const TCP_CONNECT_SERVICE = 'tcp-connect';
@@ -64,28 +66,32 @@ export function failureOfStatus(status: number): ConnectFailure {
 }
 
 /** Host text: a name, a dotted quad or IPv6 text without brackets (at most 255 bytes, as in SOCKS5). */
-const hostSchema = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[A-Za-z0-9._:-]+$/, 'host must be a name or an IP address');
+const hostSchema = () =>
+  z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9._:-]+$/, 'host must be a name or an IP address');
 
 /** A stream resume ID (ADR 0023): 128 random bits in lowercase hex, chosen by the opener. */
-export const resumeIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'resume ID must be 32 lowercase hex digits');
+export const resumeIdSchema = () =>
+  z.string().regex(/^[0-9a-f]{32}$/, 'resume ID must be 32 lowercase hex digits');
 
 /**
  * OPEN arguments: where the exit peer should connect, and, when the opener wants the connection to
  * survive a change of path, the stream's resume ID (forwards/stream-resumes.ts). An exit older than
  * resume refuses the unknown field (BAD_REQUEST); the opener then opens again without it.
  */
-export const tcpConnectArgsSchema = z
-  .object({
-    host: hostSchema,
-    port: z.number().int().min(1).max(65535),
-    resume: resumeIdSchema.optional(),
-  })
-  .strict();
-export type TcpConnectArgs = z.infer<typeof tcpConnectArgsSchema>;
+export const tcpConnectArgsSchema = madeOnUse(() =>
+  z
+    .object({
+      host: hostSchema(),
+      port: z.number().int().min(1).max(65535),
+      resume: resumeIdSchema().optional(),
+    })
+    .strict(),
+);
+export type TcpConnectArgs = z.infer<ReturnType<typeof tcpConnectArgsSchema>>;
 
 export interface ConnectResult {
   status: number;

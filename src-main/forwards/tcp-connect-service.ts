@@ -135,7 +135,7 @@ export async function serveTcpConnect(
   req: ServiceRequest,
   served: Served,
 ): Promise<void> {
-  const parsed = tcpConnectArgsSchema.safeParse(req.args);
+  const parsed = tcpConnectArgsSchema().safeParse(req.args);
   if (!parsed.success) {
     req.reject('BAD_REQUEST', `bad tcp-connect arguments: ${describeZodError(parsed.error)}`);
     return;

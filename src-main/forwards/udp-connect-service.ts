@@ -126,7 +126,7 @@ export async function serveUdpConnect(
   req: ServiceRequest,
   served: Served,
 ): Promise<void> {
-  const parsed = udpConnectArgsSchema.safeParse(req.args);
+  const parsed = udpConnectArgsSchema().safeParse(req.args);
   if (!parsed.success) {
     req.reject('BAD_REQUEST', `bad udp-connect arguments: ${describeZodError(parsed.error)}`);
     return;

@@ -22,10 +22,10 @@ const ID = '0123456789abcdef';
 
 test('reverse-listen args: IP host, port 1-65535, v 1, 16-hex id, nothing else', () => {
   const good = { v: 1, host: '127.0.0.1', port: 8080, id: ID };
-  assert.ok(reverseListenArgsSchema.safeParse(good).success);
-  assert.ok(reverseListenArgsSchema.safeParse({ ...good, host: '::1' }).success);
-  assert.ok(reverseListenArgsSchema.safeParse({ ...good, protocol: 'udp' }).success);
-  assert.ok(reverseListenArgsSchema.safeParse({ ...good, protocol: 'udp', idleMs: 30_000 }).success);
+  assert.ok(reverseListenArgsSchema().safeParse(good).success);
+  assert.ok(reverseListenArgsSchema().safeParse({ ...good, host: '::1' }).success);
+  assert.ok(reverseListenArgsSchema().safeParse({ ...good, protocol: 'udp' }).success);
+  assert.ok(reverseListenArgsSchema().safeParse({ ...good, protocol: 'udp', idleMs: 30_000 }).success);
   for (const bad of [
     { ...good, protocol: 'tcp' },
     { ...good, protocol: 'sctp' },
@@ -46,14 +46,14 @@ test('reverse-listen args: IP host, port 1-65535, v 1, 16-hex id, nothing else',
     null,
     'text',
   ]) {
-    assert.equal(reverseListenArgsSchema.safeParse(bad).success, false, JSON.stringify(bad));
+    assert.equal(reverseListenArgsSchema().safeParse(bad).success, false, JSON.stringify(bad));
   }
-  assert.ok(reverseConnectArgsSchema.safeParse({ id: ID }).success);
-  assert.equal(reverseConnectArgsSchema.safeParse({ id: ID, host: 'x' }).success, false);
+  assert.ok(reverseConnectArgsSchema().safeParse({ id: ID }).success);
+  assert.equal(reverseConnectArgsSchema().safeParse({ id: ID, host: 'x' }).success, false);
   // A TCP connection's resume ID (ADR 0023): 32 lowercase hex digits, nothing else.
-  assert.ok(reverseConnectArgsSchema.safeParse({ id: ID, resume: 'ab'.repeat(16) }).success);
-  assert.equal(reverseConnectArgsSchema.safeParse({ id: ID, resume: 'AB'.repeat(16) }).success, false);
-  assert.equal(reverseConnectArgsSchema.safeParse({ id: ID, resume: 'ab' }).success, false);
+  assert.ok(reverseConnectArgsSchema().safeParse({ id: ID, resume: 'ab'.repeat(16) }).success);
+  assert.equal(reverseConnectArgsSchema().safeParse({ id: ID, resume: 'AB'.repeat(16) }).success, false);
+  assert.equal(reverseConnectArgsSchema().safeParse({ id: ID, resume: 'ab' }).success, false);
 });
 
 test('property: the reverse-listen parser refuses junk cleanly (never throws, never lets junk in)', () => {
@@ -70,7 +70,7 @@ test('property: the reverse-listen parser refuses junk cleanly (never throws, ne
   );
   fc.assert(
     fc.property(junk, (args) => {
-      const r = reverseListenArgsSchema.safeParse(args);
+      const r = reverseListenArgsSchema().safeParse(args);
       if (!r.success) return;
       // Whatever passes is exactly what a listener may be asked for.
       assert.equal(r.data.v, 1);

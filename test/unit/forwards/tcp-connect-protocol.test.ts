@@ -44,10 +44,10 @@ test('unknown statuses from a newer peer count as general failures', () => {
 });
 
 test('arguments: hosts are names or addresses, ports 1–65535, nothing else', () => {
-  assert.equal(tcpConnectArgsSchema.safeParse({ host: '::1', port: 22 }).success, true);
-  assert.equal(tcpConnectArgsSchema.safeParse({ host: 'a b', port: 22 }).success, false);
-  assert.equal(tcpConnectArgsSchema.safeParse({ host: 'a', port: 0 }).success, false);
-  assert.equal(tcpConnectArgsSchema.safeParse({ host: 'a', port: 1, extra: 1 }).success, false);
+  assert.equal(tcpConnectArgsSchema().safeParse({ host: '::1', port: 22 }).success, true);
+  assert.equal(tcpConnectArgsSchema().safeParse({ host: 'a b', port: 22 }).success, false);
+  assert.equal(tcpConnectArgsSchema().safeParse({ host: 'a', port: 0 }).success, false);
+  assert.equal(tcpConnectArgsSchema().safeParse({ host: 'a', port: 1, extra: 1 }).success, false);
 });
 
 test('property: every result round-trips, and each proper prefix asks for more', () => {
