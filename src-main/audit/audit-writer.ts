@@ -27,6 +27,7 @@ import {
   AUDIT_REFUSALS_MAX_BYTES,
 } from './audit-files.js';
 import { isNoise, RefusalLimiter, type RefusalLimiterOptions } from './audit-noise.js';
+import { isoTime } from '../core/iso-time.js';
 
 /** Lines waiting to be written at most: far above a burst's, small enough to never matter in memory. */
 export const MAX_QUEUED_LINES = 2000;
@@ -239,7 +240,7 @@ export class AuditWriter implements AuditSink {
 
   private enqueue(file: LogFile, event: AuditInput): void {
     if (this.closed) return;
-    const time = event.time ?? new Date((this.opts.now ?? Date.now)()).toISOString();
+    const time = event.time ?? isoTime((this.opts.now ?? Date.now)());
     file.push(`${JSON.stringify({ ...clipAuditEvent(event), time })}\n`);
     this.kick();
   }
@@ -278,7 +279,7 @@ export class AuditWriter implements AuditSink {
   }
 
   private droppedLine(n: number): string {
-    const time = new Date((this.opts.now ?? Date.now)()).toISOString();
+    const time = isoTime((this.opts.now ?? Date.now)());
     const what = `${n} audit event${n === 1 ? '' : 's'} dropped`;
     return `${JSON.stringify({ kind: 'audit', time, what, outcome: 'failed', dropped: n })}\n`;
   }

@@ -13,6 +13,7 @@ import { ClawError } from '../core/errors.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from './table.js';
+import { isoTime } from '../core/iso-time.js';
 
 interface LogOpts {
   home?: string;
@@ -73,7 +74,7 @@ async function peerKnown(home: string, peer: string): Promise<boolean> {
   if ((await readAudit(home)).events.some((e) => matchesAudit(e, { peer }))) return true;
   if (!existsSync(join(home, 'config.json'))) return false;
   const { NodeState } = await import('../agent/state/node-state.js');
-  const time = new Date().toISOString();
+  const time = isoTime();
   return NodeState.open(home)
     .get()
     .peers.some(({ name, fingerprint }) =>

@@ -28,6 +28,7 @@ import { followJoin } from './pair-progress.js';
 import { describeAllow, parseAllow } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
+import { isoTime } from '../core/iso-time.js';
 
 export function registerPairCommands(program: Command): void {
   const pair = program
@@ -191,7 +192,7 @@ export function registerPairCommands(program: Command): void {
             (p.via === 'code' ? 'code (verified)' : 'fingerprint only: compare!') +
               (p.mine ? ', one of my devices' : ''),
             p.address,
-            age(new Date(Date.now() - p.age * 1000).toISOString()),
+            age(isoTime(Date.now() - p.age * 1000)),
             groupFingerprint(p.fingerprint),
           ]),
         ),

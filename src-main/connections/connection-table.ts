@@ -11,6 +11,7 @@ import { Emitter } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
 import { hereHint } from '../core/hint.js';
 import type { PathKind } from '../transport/link.js';
+import { isoTime } from '../core/iso-time.js';
 
 /** Most connections listed at once: far above what one node carries, but a bound on the memory. */
 export const MAX_LISTED_CONNECTIONS = 10_000;
@@ -185,7 +186,7 @@ function info(e: Entry, now: number): ConnectionInfo {
     to: e.opening.to,
     bytesIn: e.bytesIn,
     bytesOut: e.bytesOut,
-    openedAt: new Date(e.openedAt).toISOString(),
+    openedAt: isoTime(e.openedAt),
     ageMs: Math.max(0, now - e.openedAt),
   };
 }

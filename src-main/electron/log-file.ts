@@ -6,6 +6,7 @@
  */
 import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { isoTime } from '../core/iso-time.js';
 
 /** The agent's log file name, in the logs folder. */
 export const AGENT_LOG_FILE = 'agent.log';
@@ -63,7 +64,7 @@ export function openLogFile(dir: string, name: string, maxBytes: number = MAX_LO
   return {
     path,
     write,
-    line: (text) => write(`${new Date().toISOString()} ${text}\n`),
+    line: (text) => write(`${isoTime()} ${text}\n`),
     close() {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;

@@ -34,6 +34,7 @@ import { FileChannel, type ChannelFrame } from './file-channel.js';
 import { checkOfferNames } from './file-names.js';
 import { offerBytes, type FileStore, type ReceivedMeta } from './file-store.js';
 import { hashFile, limiter, treeHash } from './tree-walk.js';
+import { isoTime } from '../core/iso-time.js';
 
 /** Most transfers `files.transfers` keeps listing per direction (finished ones go first). */
 export const KEPT_TRANSFERS = 200;
@@ -204,7 +205,7 @@ export class ReceivingSession {
       bytesDone: 0,
       rate: 0,
       names: [],
-      startedAt: new Date().toISOString(),
+      startedAt: isoTime(),
     };
     this.channel = new FileChannel(stream, (f) => this.onFrame(f));
     this.settled = this.channel.closed.then(async (err) => {
@@ -674,14 +675,14 @@ export class ReceivingSession {
     await this.announce();
     const { store } = this.receiver;
     const rid =
-      `${new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-')}-${randomBytes(3).toString('hex')}`.toLowerCase();
+      `${isoTime().slice(0, 19).replace(/[T:]/g, '-')}-${randomBytes(3).toString('hex')}`.toLowerCase();
     const hash = treeHash(this.entries, this.digests);
     const meta: ReceivedMeta = {
       id: rid,
       from: this.peer.fingerprint,
       fromName: this.peer.name,
       transfer: this.id,
-      receivedAt: new Date().toISOString(),
+      receivedAt: isoTime(),
       treeHash: hash,
       files: this.view.files,
       bytes: this.view.bytes,

@@ -34,6 +34,7 @@ import { KEPT_TRANSFERS, RateMeter, type TransferView } from './file-receiver.js
 import { offerBytes, type FileStore } from './file-store.js';
 import { frameBuffers, ReadAhead, type SendJob } from './read-ahead.js';
 import { hashFile, treeHash, walkTree } from './tree-walk.js';
+import { isoTime } from '../core/iso-time.js';
 
 /** Longest wait between two attempts while the peer has a link, in ms. */
 const RETRY_MAX_MS = 5_000;
@@ -144,7 +145,7 @@ export class FileSender {
       sources,
       mtimes,
       digests: {},
-      startedAt: new Date().toISOString(),
+      startedAt: isoTime(),
       state: 'active',
     };
     const t = new OutgoingTransfer(this, saved);

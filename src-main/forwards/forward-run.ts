@@ -7,6 +7,7 @@ import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
 import type { TcpListener } from './listener.js';
 import type { RetrySchedule } from './retry-schedule.js';
 import type { ForwardRecord } from '../agent/state/settings.js';
+import { isoTime } from '../core/iso-time.js';
 
 /**
  * - `off`: switched off by the user (saved with `enabled: false`), port free;
@@ -100,10 +101,10 @@ export function runStatus(
     bytesIn,
     bytesOut,
     ...(now.state === 'retrying' || now.state === 'failed' ? { error: now.error } : {}),
-    ...(retryAt !== undefined ? { retryAt: new Date(retryAt).toISOString() } : {}),
+    ...(retryAt !== undefined ? { retryAt: isoTime(retryAt) } : {}),
     // Only while it listens: switched off or unable to listen, its state says more.
     ...(run.problem && now.state === 'listening'
-      ? { lastProblem: { message: run.problem.message, at: new Date(run.problem.at).toISOString() } }
+      ? { lastProblem: { message: run.problem.message, at: isoTime(run.problem.at) } }
       : {}),
   };
 }

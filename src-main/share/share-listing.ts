@@ -3,6 +3,7 @@
  * file named `<script>x</script>.txt` is text on the page, never markup. Pure.
  */
 import type { ListedEntry } from './share-open.js';
+import { isoTime } from '../core/iso-time.js';
 
 /** `1.5 MiB` style sizes. */
 function formatBytes(n: number): string {
@@ -33,7 +34,7 @@ export function listingPage(
     const href = encodeURIComponent(e.name) + (e.folder ? '/' : '');
     const shown = escapeHtml(e.name + (e.folder ? '/' : ''));
     const size = e.folder ? '' : escapeHtml(formatBytes(e.size));
-    const when = escapeHtml(new Date(e.mtimeMs).toISOString().slice(0, 16).replace('T', ' '));
+    const when = escapeHtml(isoTime(e.mtimeMs).slice(0, 16).replace('T', ' '));
     rows.push(`<tr><td><a href="${escapeHtml(href)}">${shown}</a></td><td>${size}</td><td>${when}</td></tr>`);
   }
   const more = omitted > 0 ? `<p>${omitted} more not listed.</p>` : '';

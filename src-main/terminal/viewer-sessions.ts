@@ -24,6 +24,7 @@ import { ViewerBridge, type BridgedSession, type DirectTerminal } from './viewer
 import type { ConnectionHandle } from '../connections/connection-table.js';
 import type { ConnectionsOpened } from '../agent/services/opened-connections.js';
 import { describeCommand } from './sessions/listed-process.js';
+import { isoTime } from '../core/iso-time.js';
 
 /**
  * Output kept per session for a viewer that attaches (again), in bytes (256 KiB): a few screens of
@@ -68,7 +69,7 @@ export interface ViewerSessionsDeps {
 
 class OwnedSession {
   readonly id = randomBytes(8).toString('hex');
-  readonly startedAt = new Date().toISOString();
+  readonly startedAt = isoTime();
   readonly scrollback: ReplayBuffer;
   state: TerminalSessionState = 'connected';
   exit: ExitStatus | undefined;

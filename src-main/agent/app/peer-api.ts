@@ -24,6 +24,7 @@ import {
 import { resolvePeer } from '../links/resolve-peer.js';
 import { peerStateView, addressOf, homeRelayOf } from '../links/peer-view.js';
 import type { PeerStateSource } from '../links/peer-view.js';
+import { isoTime } from '../../core/iso-time.js';
 
 /**
  * What the peer methods use (architecture.md §Rules the code keeps): the node state they write, the
@@ -70,7 +71,7 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
     relaySpliced:
       active?.path === 'relay' ? active.link instanceof UpgradableLink && active.link.upgraded : null,
     rttMs: active ? links.rttMs : null,
-    since: links.since?.toISOString() ?? null,
+    since: links.since ? isoTime(links.since.getTime()) : null,
     allow: record.allow,
     theyAllow: entry.theyAllow,
     mine: record.mine === true,
@@ -143,7 +144,7 @@ export function addPeer(agent: PeersDeps, p: MethodParams<'peers.add'>): PeerInf
     name: p.name,
     allow: p.allow ?? existing?.allow ?? DEFAULT_ALLOW,
     addresses,
-    addedAt: existing?.addedAt ?? new Date().toISOString(),
+    addedAt: existing?.addedAt ?? isoTime(),
     ...(homeRelay ? { homeRelay } : {}),
   };
   // Adding a node by hand answers its pending request and lifts any block (the store does all three).

@@ -47,6 +47,7 @@ import {
 } from '../../protocol/pairing-wire.js';
 import { sourceOf, unrecordedLine } from '../state/pending.js';
 import type { RelaySetting } from '../state/settings.js';
+import { isoTime } from '../../core/iso-time.js';
 
 /** Default lifetime of a code, in ms (architecture.md §Pairing and approval: 10 minutes). */
 export const PAIR_CODE_TTL_MS = 10 * 60 * 1000;
@@ -190,7 +191,7 @@ export class CodeIssuer {
     const shown = {
       code: code.text,
       invite: encodeInvite(invite),
-      expiresAt: new Date(expiresAt).toISOString(),
+      expiresAt: isoTime(expiresAt),
       ...(mine ? { mine: true } : {}),
     };
     // Open before it is announced: the LAN announcement lists the open codes' tags.

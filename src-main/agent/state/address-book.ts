@@ -6,6 +6,7 @@
  */
 import { ADDRESS_SOURCES, type AddressSource } from '../../core/address-source.js';
 import { parseHostPort } from '../../core/host-port.js';
+import { isoTime } from '../../core/iso-time.js';
 
 export interface KnownAddress {
   address: string;
@@ -77,7 +78,7 @@ export function learnAddresses(
 
 /** Notes that a direct link to `address` came up at `at` (it is dialed first next time). */
 export function markWorked(book: readonly KnownAddress[], address: string, at: Date): KnownAddress[] {
-  return book.map((e) => (e.address === address ? { ...e, lastWorked: at.toISOString() } : e));
+  return book.map((e) => (e.address === address ? { ...e, lastWorked: isoTime(at.getTime()) } : e));
 }
 
 const RANK: Record<AddressSource, number> = { given: 0, hello: 1, lan: 2, seen: 3 };

@@ -27,6 +27,7 @@ import {
   type MemberRecord,
 } from '../../protocol/member-records.js';
 import type { NodeState } from './node-state.js';
+import { isoTime } from '../../core/iso-time.js';
 
 /** The file's name in the home. */
 export const MEMBERS_FILE = 'members.json';
@@ -174,7 +175,7 @@ export class MemberLog {
    * @throws when it cannot be saved; nothing changes then
    */
   replace(records: readonly MemberRecord[]): void {
-    const at = this.now().toISOString();
+    const at = isoTime(this.now().getTime());
     const next = winners(
       records.map((record) => this.kept.find((k) => sameRecord(k.record, record)) ?? { record, keptAt: at }),
     );

@@ -34,6 +34,7 @@ import {
 } from '../../protocol/member-records.js';
 import { peerNameClash, uniquePeerName } from './peer-names.js';
 import type { PeerRecord, RelaySetting, Settings } from './settings.js';
+import { isoTime } from '../../core/iso-time.js';
 
 /** Most devices one exchange may add here (16): more is a flood, refused whole. */
 export const MAX_NEW_DEVICES_PER_EXCHANGE = 16;
@@ -136,7 +137,7 @@ export function planMembership(
         peers.delete(r.subject);
         removed.push({ fingerprint: r.subject, name: peer.name, by: r.by });
       }
-      blocked.set(r.subject, { fingerprint: r.subject, at: now.toISOString() });
+      blocked.set(r.subject, { fingerprint: r.subject, at: isoTime(now.getTime()) });
       return;
     }
     const supersedes = current?.kind === 'remove';
@@ -169,7 +170,7 @@ export function planMembership(
       name,
       allow: [...settings.mineAllow],
       addresses: r.addresses.map((address) => ({ address, from: ['hello'] })),
-      addedAt: now.toISOString(),
+      addedAt: isoTime(now.getTime()),
       ...(homeRelay ? { homeRelay } : {}),
       mine: true,
       introducedBy: r.by,
@@ -279,7 +280,7 @@ export function introduce(
     seq: nextSeq(members, peer.fingerprint),
     by: identity.fingerprint,
     byCert: Buffer.from(identity.certDer).toString('base64'),
-    at: now.toISOString(),
+    at: isoTime(now.getTime()),
     name: peer.name,
     addresses: known.addresses.slice(0, MAX_INTRO_ADDRESSES),
     ...(relay
@@ -302,7 +303,7 @@ export function removal(
     seq: nextSeq(members, subject),
     by: identity.fingerprint,
     byCert: Buffer.from(identity.certDer).toString('base64'),
-    at: now.toISOString(),
+    at: isoTime(now.getTime()),
   });
 }
 

@@ -27,6 +27,7 @@ import type {
   RelaySetting,
   Settings,
 } from './settings.js';
+import { isoTime } from '../../core/iso-time.js';
 
 export type { StateChange, StateChangeKind } from './state-changes.js';
 
@@ -370,7 +371,7 @@ export class NodeState implements NodeStateReader {
 }
 
 function blockedWith(list: Settings['blocked'], fingerprint: string, at: Date): Settings['blocked'] {
-  return [...without(list, fingerprint), { fingerprint, at: at.toISOString() }].slice(-MAX_BLOCKED);
+  return [...without(list, fingerprint), { fingerprint, at: isoTime(at.getTime()) }].slice(-MAX_BLOCKED);
 }
 
 /** A forward bound to the renamed peer names it by its new name. */

@@ -8,6 +8,7 @@ import { uniquePeerName } from './peer-names.js';
 import { confusableKey } from '../../core/names.js';
 import { addressBlock } from '../../core/address-block.js';
 import { learnAddresses } from './address-book.js';
+import { isoTime } from '../../core/iso-time.js';
 
 /**
  * Most code-verified requests kept at once. Each needs a code this node's owner handed out (at most
@@ -79,7 +80,7 @@ export function offerPending(
   now: number,
 ): OfferResult {
   const live = expirePending(list, now);
-  const at = new Date(now).toISOString();
+  const at = isoTime(now);
   const existing = live.find((p) => p.fingerprint === req.fingerprint);
   if (existing) {
     const record: PendingRecord = {
@@ -164,7 +165,7 @@ export function pairedPeerRecord(
     name: known?.name ?? uniquePeerName(peers, fresh.name, fresh.fingerprint),
     allow: allow ?? known?.allow ?? defaultAllow,
     addresses: learnAddresses(known?.addresses ?? [], fresh.addresses, 'hello'),
-    addedAt: known?.addedAt ?? new Date().toISOString(),
+    addedAt: known?.addedAt ?? isoTime(),
     ...(fresh.cert ? { cert: fresh.cert } : {}),
   };
 }

@@ -21,6 +21,7 @@ import type { Inbox, InboxEntry } from '../../../messages/inbox.js';
 import type { NewMessage, Outbox, OutboxEntry } from '../../../messages/outbox.js';
 import { resolvePeer } from '../../links/resolve-peer.js';
 import type { PeerDirectory } from '../../links/ports.js';
+import { isoTime } from '../../../core/iso-time.js';
 
 export interface MessagesApiDeps {
   inbox: Pick<Inbox, 'list' | 'body' | 'cachedBody' | 'markRead' | 'delete' | 'events'>;
@@ -204,7 +205,7 @@ export function messageStates(
       ids: [e.id],
       peer: name(e.peer),
       state: e.state,
-      stateAt: iso(e.stateAt),
+      stateAt: isoTime(e.stateAt),
       ...(e.why ? { why: { code: e.why.code, reason: e.why.reason } } : {}),
     };
     lastOf = e;
@@ -277,27 +278,6 @@ function decodeBase64(text: string, which?: string): Buffer {
   return Buffer.from(text, 'base64');
 }
 
-/** ISO prefixes (`YYYY-MM-DDTHH:MM:SS.`) by whole second: a burst of messages shares a few seconds. */
-const isoSeconds = new Map<number, string>();
-/** Most seconds remembered before the map starts over. */
-const ISO_SECONDS_MAX = 256;
-/** Last ms toISOString writes with a four-digit year. */
-const ISO_PLAIN_MAX = 253_402_300_799_999;
-
-/** `new Date(ms).toISOString()`, without building a Date and formatting all of it per time. */
-export function iso(ms: number): string {
-  if (!Number.isInteger(ms) || ms < 0 || ms > ISO_PLAIN_MAX) return new Date(ms).toISOString();
-  const second = Math.floor(ms / 1000);
-  let prefix = isoSeconds.get(second);
-  if (prefix === undefined) {
-    if (isoSeconds.size >= ISO_SECONDS_MAX) isoSeconds.clear();
-    prefix = new Date(second * 1000).toISOString().slice(0, 20);
-    isoSeconds.set(second, prefix);
-  }
-  const frac = ms - second * 1000;
-  return `${prefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
-}
-
 export function inboxMessage(
   e: InboxEntry,
   body: Uint8Array,
@@ -309,9 +289,9 @@ export function inboxMessage(
     from: name(e.from),
     topic: e.topic,
     ...(e.text ? { text: bytes.toString('utf8') } : { base64: bytes.toString('base64') }),
-    sentAt: iso(e.sentAt),
-    receivedAt: iso(e.receivedAt),
-    expiresAt: iso(e.expiresAt),
+    sentAt: isoTime(e.sentAt),
+    receivedAt: isoTime(e.receivedAt),
+    expiresAt: isoTime(e.expiresAt),
     read: e.read,
     ...(e.replyTo !== undefined ? { replyTo: e.replyTo } : {}),
     ...(e.error ? { error: true as const } : {}),
@@ -326,9 +306,9 @@ export function outboxMessage(e: OutboxEntry, name: (fp: string) => MessagePeer)
     size: e.size,
     state: e.state,
     ...(e.why ? { why: { code: e.why.code, reason: e.why.reason } } : {}),
-    sentAt: iso(e.sentAt),
-    stateAt: iso(e.stateAt),
-    expiresAt: iso(e.expiresAt),
+    sentAt: isoTime(e.sentAt),
+    stateAt: isoTime(e.stateAt),
+    expiresAt: isoTime(e.expiresAt),
     ...(e.replyTo !== undefined ? { replyTo: e.replyTo } : {}),
   };
 }
