@@ -45,22 +45,24 @@ export interface PairDecision {
   reason?: string;
 }
 
-const decisionSchema = z.strictObject({
-  approved: z.boolean(),
-  name: z.string().refine((n) => {
-    try {
-      checkOwnName(n);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be 1 to 64 bytes of UTF-8 without control characters'),
-  reason: z
-    .string()
-    .max(MAX_DECISION_REASON_CHARS)
-    .refine((r) => !CONTROL_CHARS.test(r), 'must not contain control characters')
-    .optional(),
-});
+/** Made when a decision is sealed or opened (once a pairing), not when this module loads (ADR 0073). */
+const decisionSchema = () =>
+  z.strictObject({
+    approved: z.boolean(),
+    name: z.string().refine((n) => {
+      try {
+        checkOwnName(n);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be 1 to 64 bytes of UTF-8 without control characters'),
+    reason: z
+      .string()
+      .max(MAX_DECISION_REASON_CHARS)
+      .refine((r) => !CONTROL_CHARS.test(r), 'must not contain control characters')
+      .optional(),
+  });
 
 /** Distinct fixed nonces per direction: each direction seals exactly one record under the key. */
 function decisionNonce(from: PairingRole): Buffer {
@@ -89,7 +91,7 @@ export function sealDecision(
   decision: PairDecision,
   from: PairingRole = 'issuer',
 ): Uint8Array {
-  const parsed = decisionSchema.safeParse(decision);
+  const parsed = decisionSchema().safeParse(decision);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ClawError(
@@ -163,7 +165,7 @@ export function openDecision(
   } catch {
     json = undefined;
   }
-  const parsed = decisionSchema.safeParse(json);
+  const parsed = decisionSchema().safeParse(json);
   if (!parsed.success) {
     throw new PairingError(
       'pairing decision is not a valid decision — update both nodes',

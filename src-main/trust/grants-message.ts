@@ -10,6 +10,7 @@
  * skipped (later versions may add types).
  */
 import { z } from 'zod';
+import { madeOnUse } from '../core/made-on-use.js';
 import { PERMISSIONS, type Permission } from '../core/permissions.js';
 
 /** Longest control line accepted, in bytes (without the newline); longer ones are dropped whole. */
@@ -30,12 +31,15 @@ export type ControlLine =
   /** A line that is not a valid message: why, for the log. The stream carries on with the next line. */
   | { kind: 'malformed'; problem: string };
 
-const lineSchema = z.object({ t: z.string().max(32) }).passthrough();
-const grantsSchema = z.object({
-  t: z.literal('grants'),
-  /** Strings, not the enum: a name this node does not know is ignored, not the whole message. */
-  allow: z.array(z.string().max(32)).max(16),
-});
+// Made on use (core/made-on-use.ts, ADR 0073): a line comes when a link comes up or a grant changes.
+const lineSchema = madeOnUse(() => z.object({ t: z.string().max(32) }).passthrough());
+const grantsSchema = madeOnUse(() =>
+  z.object({
+    t: z.literal('grants'),
+    /** Strings, not the enum: a name this node does not know is ignored, not the whole message. */
+    allow: z.array(z.string().max(32)).max(16),
+  }),
+);
 
 /** The line that tells a peer what it may do here. */
 export function encodeGrants(allow: readonly Permission[]): Buffer {
@@ -53,10 +57,10 @@ export function decodeControlLine(line: string): ControlLine {
   } catch {
     return { kind: 'malformed', problem: 'not JSON' };
   }
-  const head = lineSchema.safeParse(json);
+  const head = lineSchema().safeParse(json);
   if (!head.success) return { kind: 'malformed', problem: 'not an object with a string `t`' };
   if (head.data.t !== 'grants') return { kind: 'unknown', type: head.data.t };
-  const grants = grantsSchema.safeParse(json);
+  const grants = grantsSchema().safeParse(json);
   if (!grants.success) return { kind: 'malformed', problem: 'grants: `allow` must be a list of names' };
   const known = new Set<string>(PERMISSIONS);
   const names = grants.data.allow;

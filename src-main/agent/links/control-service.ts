@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ClawError } from '../../core/errors.js';
 import { describeZodError } from '../../core/zod-error.js';
+import { madeOnUse } from '../../core/made-on-use.js';
 import { nodeNameSchema } from '../../api/contract.js';
 import { receivedNodeName } from '../../core/names.js';
 import { hasControlChars } from '../../core/terminal-text.js';
@@ -25,40 +26,43 @@ import { dialAddressListSchema } from '../../core/host-port-schema.js';
 
 export const CONTROL_SERVICE = 'control';
 
-const helloSchema = z.object({
-  v: z.literal(1),
-  /** Checked as it came, then in normal form: shown as what it is (core/names.ts receivedNodeName). */
-  name: nodeNameSchema.transform((name) => receivedNodeName(name)),
-  version: z.string().max(32),
-  /**
-   * Direct addresses to dial this node at, best first (empty with --no-direct): each HOST:PORT and
-   * nothing else, or the hello is malformed (they are saved, dialed and shown).
-   */
-  addresses: dialAddressListSchema(),
-  /** The relay peers dial on demand to reach this node (its first saved relay), or null. */
-  homeRelay: z.string().max(300).nullable(),
-  /**
-   * The home relay's pinned certificate fingerprint, when this node pins one: peers pin exactly what
-   * was announced, and an unpinned wss:// home relay must have a CA-valid certificate
-   * (docs/relay-protocol.md §Home relays). Absent in hellos from older nodes.
-   */
-  homeRelayFingerprint: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'homeRelayFingerprint must be 64 lowercase hex characters')
-    .optional(),
-  /** What this node can do beyond version 1, e.g. `splice` (agent/links/relay-splice.ts). Absent in older hellos. */
-  features: z.array(z.string().max(32)).max(16).optional(),
-  /**
-   * On a direct link the peer dialed: a token to dial a quiet lane with (agent/links/quiet-lanes.ts). Older
-   * nodes neither send nor read it.
-   */
-  lane: z.string().refine(isLaneToken, 'lane must be 32 lowercase hex characters').optional(),
-});
+// Made on use (core/made-on-use.ts, ADR 0073): a hello comes when a link comes up, not all day.
+const helloSchema = madeOnUse(() =>
+  z.object({
+    v: z.literal(1),
+    /** Checked as it came, then in normal form: shown as what it is (core/names.ts receivedNodeName). */
+    name: nodeNameSchema.transform((name) => receivedNodeName(name)),
+    version: z.string().max(32),
+    /**
+     * Direct addresses to dial this node at, best first (empty with --no-direct): each HOST:PORT and
+     * nothing else, or the hello is malformed (they are saved, dialed and shown).
+     */
+    addresses: dialAddressListSchema(),
+    /** The relay peers dial on demand to reach this node (its first saved relay), or null. */
+    homeRelay: z.string().max(300).nullable(),
+    /**
+     * The home relay's pinned certificate fingerprint, when this node pins one: peers pin exactly what
+     * was announced, and an unpinned wss:// home relay must have a CA-valid certificate
+     * (docs/relay-protocol.md §Home relays). Absent in hellos from older nodes.
+     */
+    homeRelayFingerprint: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'homeRelayFingerprint must be 64 lowercase hex characters')
+      .optional(),
+    /** What this node can do beyond version 1, e.g. `splice` (agent/links/relay-splice.ts). Absent in older hellos. */
+    features: z.array(z.string().max(32)).max(16).optional(),
+    /**
+     * On a direct link the peer dialed: a token to dial a quiet lane with (agent/links/quiet-lanes.ts). Older
+     * nodes neither send nor read it.
+     */
+    lane: z.string().refine(isLaneToken, 'lane must be 32 lowercase hex characters').optional(),
+  }),
+);
 
-export type Hello = z.infer<typeof helloSchema>;
+export type Hello = z.infer<ReturnType<typeof helloSchema>>;
 
 export function parseHello(args: unknown): Hello {
-  const parsed = helloSchema.safeParse(args);
+  const parsed = helloSchema().safeParse(args);
   if (!parsed.success) {
     throw new ClawError('PROTOCOL', `peer sent a malformed hello: ${describeZodError(parsed.error)}`);
   }

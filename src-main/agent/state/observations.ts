@@ -33,36 +33,40 @@ export const OBSERVATIONS_SAVE_MS = 5_000;
 /** Most peers the file keeps (a bound on a file nobody edits; removed peers are forgotten anyway). */
 export const MAX_OBSERVED_PEERS = 4_096;
 
-const knownAddressSchema = z.object({
-  address: z.string().min(1).max(300),
-  from: z.array(z.enum(ADDRESS_SOURCES)).min(1).max(ADDRESS_SOURCES.length),
-  lastWorked: z.string().max(40).optional(),
-});
+// The file's schema is made when the file is read (once, at start), not when this module loads (ADR 0073).
+const knownAddressSchema = () =>
+  z.object({
+    address: z.string().min(1).max(300),
+    from: z.array(z.enum(ADDRESS_SOURCES)).min(1).max(ADDRESS_SOURCES.length),
+    lastWorked: z.string().max(40).optional(),
+  });
 
 /** A home relay as a hello names it (control-service.ts announcedHomeRelay): never with a token. */
 export type HeardRelay = Pick<RelaySetting, 'url' | 'fingerprint'>;
 
-const heardRelaySchema = z.object({
-  url: z
-    .string()
-    .regex(/^wss?:\/\//)
-    .max(300),
-  fingerprint: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
-});
+const heardRelaySchema = () =>
+  z.object({
+    url: z
+      .string()
+      .regex(/^wss?:\/\//)
+      .max(300),
+    fingerprint: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+  });
 
-const fileSchema = z.object({
-  version: z.literal(1),
-  peers: z.record(
-    z.string().regex(/^[0-9a-f]{64}$/),
-    z.object({
-      addresses: z.array(knownAddressSchema).max(MAX_PEER_ADDRESSES).default([]),
-      homeRelay: heardRelaySchema.optional(),
-    }),
-  ),
-});
+const fileSchema = () =>
+  z.object({
+    version: z.literal(1),
+    peers: z.record(
+      z.string().regex(/^[0-9a-f]{64}$/),
+      z.object({
+        addresses: z.array(knownAddressSchema()).max(MAX_PEER_ADDRESSES).default([]),
+        homeRelay: heardRelaySchema().optional(),
+      }),
+    ),
+  });
 
 /** What was observed of one peer. */
 export interface PeerObservations {
@@ -89,7 +93,7 @@ export function observationsFile(home: string, warn: (line: string) => void): Ob
         return new Map(); // none yet
       }
       try {
-        const parsed = fileSchema.parse(JSON.parse(text));
+        const parsed = fileSchema().parse(JSON.parse(text));
         return new Map(Object.entries(parsed.peers).map(([fp, p]) => [fp, withoutUndefined(p)]));
       } catch (err) {
         warn(

@@ -11,6 +11,7 @@ import { ClawError } from '../../core/errors.js';
 import { startStreamMethod, type StreamUpgradeHandlers } from '../stream-upgrade.js';
 import { apiErrorBody } from '../validate.js';
 import { describeZodError } from '../../core/zod-error.js';
+import { madeOnUse } from '../../core/made-on-use.js';
 import type { ViewerChannel } from '../viewer-channel.js';
 import {
   CLOSE_UNSUPPORTED_DATA,
@@ -32,7 +33,10 @@ export const MAX_EARLY_BYTES = 1024 * 1024;
 /** Close code for a page that breaks the stream's rules (RFC 6455 policy violation). */
 const CLOSE_POLICY = 1008;
 
-const openMessage = z.object({ type: z.literal('open'), method: z.string().max(64), params: z.unknown() });
+/** Made on use (core/made-on-use.ts, ADR 0073): a page opens a terminal now and then. */
+const openMessage = madeOnUse(() =>
+  z.object({ type: z.literal('open'), method: z.string().max(64), params: z.unknown() }),
+);
 
 /**
  * A WebSocket as a ViewerChannel: binary messages in and out, backpressure from the socket's unsent
@@ -141,7 +145,7 @@ async function open(
       'the first message after auth must be {"type":"open",…} as JSON text',
     );
   }
-  const msg = openMessage.safeParse(raw);
+  const msg = openMessage().safeParse(raw);
   if (!msg.success) throw new ClawError('BAD_ARGUMENT', `malformed open: ${describeZodError(msg.error)}`);
   // Made before the stream opens, so frames a page sends early wait in it (the socket keeps being read
   // meanwhile: a paused socket would not see the page's close either, and the open would not be cancelled).
