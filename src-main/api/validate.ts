@@ -5,17 +5,21 @@
 import { z } from 'zod';
 import { ClawError, errorMessage, hintOf, isClawError, refusalOf, type ErrorCode } from '../core/errors.js';
 import type { Hint } from '../core/hint.js';
+import { madeOnUse } from '../core/made-on-use.js';
 import { parseHint } from '../core/hint-schema.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import { describeZodError } from '../core/zod-error.js';
 import { isMethodName, paramsSchema, type MethodName, type MethodParams } from './contract.js';
 import { fastMessageParams } from './message-params-fast.js';
 
-const envelope = z.object({
-  id: z.number().int().nonnegative(),
-  method: z.string().min(1).max(64),
-  params: z.unknown().optional(),
-});
+/** Made with the first request (core/made-on-use.ts, ADR 0073), not when this module loads. */
+const envelope = madeOnUse(() =>
+  z.object({
+    id: z.number().int().nonnegative(),
+    method: z.string().min(1).max(64),
+    params: z.unknown().optional(),
+  }),
+);
 
 /**
  * The id to answer a request with, even one that failed validation: its own when it is one a request
@@ -50,7 +54,7 @@ export function validateParams<M extends MethodName>(method: M, params: unknown)
 
 /** @throws ClawError('BAD_ARGUMENT') naming what is wrong. */
 export function validateRequest(raw: unknown): ValidRequest {
-  const parsed = envelope.safeParse(raw);
+  const parsed = envelope().safeParse(raw);
   if (!parsed.success)
     throw new ClawError('BAD_ARGUMENT', `malformed request: ${describeZodError(parsed.error)}`);
   const { id, method, params } = parsed.data;
