@@ -10,7 +10,7 @@
  * collection for IDLE_TRIM_AFTER_MS allocates little; the timer that checks is refreshed by each batch
  * of collections and is unref'd, so an idle process that allocates nothing is woken once, not every
  * few seconds. The trim then empties the pools that asked (releaseWhenIdle) and, when there is
- * something to give back (freed buffers, a grown young generation, free pages, or Buffers' memory grown
+ * something to give back (the first quiet spell of the process, freed buffers, a grown young generation, free pages, or Buffers' memory grown
  * since the last trim), runs one full collection with `--optimize-for-size` set for its duration,
  * which shrinks the young generation to its initial size and releases free pages; the flag is unset
  * right after, so bulk transfers keep V8's usual sizing.
@@ -69,6 +69,8 @@ function releaseAll(): number {
 
 /** Whether a quiet process with these figures has memory worth a full collection to give back. Pure. */
 export function worthTrimming(figures: {
+  /** No trim has collected yet: the start-up's bytecode is there to flush (TRIM_BYTECODE_OLD_AGE). */
+  firstTrim: boolean;
   newSpaceBytes: number;
   committedBytes: number;
   usedBytes: number;
@@ -78,6 +80,7 @@ export function worthTrimming(figures: {
   externalAfterLastTrimBytes: number;
 }): boolean {
   return (
+    figures.firstTrim ||
     figures.releasedBytes > 0 ||
     figures.newSpaceBytes > TRIM_NEW_SPACE_ABOVE_BYTES ||
     figures.committedBytes - figures.usedBytes > TRIM_SLACK_BYTES ||
@@ -86,6 +89,9 @@ export function worthTrimming(figures: {
     figures.externalBytes - figures.externalAfterLastTrimBytes > TRIM_SLACK_BYTES
   );
 }
+
+/** Whether a trim has collected in this process. */
+let collectedOnce = false;
 
 /** External memory after the last trim (or at start), in bytes. */
 let externalAfterLastTrim = 0;
@@ -118,6 +124,7 @@ export function trimNow(): TrimOutcome {
   const heap = getHeapStatistics();
   const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   const worth = worthTrimming({
+    firstTrim: !collectedOnce,
     newSpaceBytes: newSpace?.space_size ?? 0,
     committedBytes: heap.total_heap_size,
     usedBytes: heap.used_heap_size,
@@ -137,6 +144,7 @@ export function trimNow(): TrimOutcome {
     setFlagsFromString('--no-optimize-for-size');
     setFlagsFromString(`--bytecode-old-age=${V8_BYTECODE_OLD_AGE}`);
   }
+  collectedOnce = true;
   externalAfterLastTrim = getHeapStatistics().external_memory;
   return { releasedBytes, collected: true };
 }

@@ -60,8 +60,9 @@ test('the trim flushes the bytecode of functions that ran once and not since', (
   assert.ok(flushed > 1 * MiB, `flushed ${flushed} bytes: ${JSON.stringify(held)}`);
 });
 
-test('worth a trim: buffers let go of, a grown young generation, free pages or Buffers grown beyond the slack', () => {
+test('worth a trim: the first quiet spell, buffers let go of, a grown young generation, free pages or Buffers grown beyond the slack', () => {
   const quiet = {
+    firstTrim: false,
     newSpaceBytes: 2 * MiB,
     committedBytes: 20 * MiB,
     usedBytes: 19 * MiB,
@@ -70,6 +71,7 @@ test('worth a trim: buffers let go of, a grown young generation, free pages or B
     externalAfterLastTrimBytes: 3 * MiB,
   };
   assert.equal(worthTrimming(quiet), false);
+  assert.equal(worthTrimming({ ...quiet, firstTrim: true }), true, 'the first quiet spell always collects');
   assert.equal(worthTrimming({ ...quiet, externalBytes: 3 * MiB + TRIM_SLACK_BYTES + 1 }), true);
   assert.equal(worthTrimming({ ...quiet, releasedBytes: 1 }), true);
   assert.equal(worthTrimming({ ...quiet, newSpaceBytes: TRIM_NEW_SPACE_ABOVE_BYTES + 1 }), true);
