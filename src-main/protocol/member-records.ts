@@ -94,11 +94,6 @@ const removeSchema = () => z.object({ ...fields(), kind: z.literal('remove') }).
 
 /** A membership record, made on use. */
 export const memberRecord = madeOnUse(() => z.discriminatedUnion('kind', [introSchema(), removeSchema()]));
-/**
- * memberRecord() for the settings schema (settings.ts, which still names this; use memberRecord()):
- * one zod instance at load, the record's schema made when first used.
- */
-export const memberRecordSchema = z.lazy(memberRecord);
 export type MemberRecord = z.infer<ReturnType<typeof memberRecord>>;
 export type IntroRecord = z.infer<ReturnType<typeof introSchema>>;
 export type RemoveRecord = z.infer<ReturnType<typeof removeSchema>>;

@@ -17,7 +17,7 @@ import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../../core/permissi
 import { MAX_ROUTE_HOPS } from '../../core/routes.js';
 import { MAX_PEER_ADDRESSES, type KnownAddress } from './address-book.js';
 import { ADDRESS_SOURCES } from '../../core/address-source.js';
-import { MAX_MEMBER_RECORDS, memberRecordSchema } from '../../protocol/member-records.js';
+import { MAX_MEMBER_RECORDS, memberRecord } from '../../protocol/member-records.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
@@ -301,7 +301,7 @@ function makeSettingsSchemas() {
        * them to members.json (agent/state/member-log.ts moveLegacyMembers) and drops them from this
        * file; nothing writes them here any more.
        */
-      members: z.array(memberRecordSchema).max(MAX_MEMBER_RECORDS).optional(),
+      members: z.array(memberRecord()).max(MAX_MEMBER_RECORDS).optional(),
     })
     .superRefine((s, ctx) => {
       // Peers and forwards are found by name (and peers by fingerprint): a second one under the same key
