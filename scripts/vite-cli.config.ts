@@ -37,7 +37,9 @@ export default defineConfig({
   root,
   publicDir: false,
   envDir: false,
-  esbuild: { target: 'node20', ...LEAN_SOURCE },
+  // Local names shortened too, here only (ADR 0073): ~0.4 MB less of an idle agent's heap (its sources
+  // and the scope tables that name their variables); the maps beside give traces their names back.
+  esbuild: { target: 'node20', ...LEAN_SOURCE, minifyIdentifiers: true },
   ssr: { target: 'node', noExternal: true, external: [...RUNTIME_EXTERNALS] },
   // Every chunk ASCII: V8 keeps a module's source in the heap, as UTF-16 if one character is above
   // U+00FF (ascii-source.ts, ADR 0068).
