@@ -10,8 +10,9 @@
  * collection for IDLE_TRIM_AFTER_MS allocates little; the timer that checks is refreshed by each batch
  * of collections and is unref'd, so an idle process that allocates nothing is woken once, not every
  * few seconds. The trim then empties the pools that asked (releaseWhenIdle) and, when there is
- * something to give back (the first quiet spell of the process, freed buffers, a grown young generation, free pages, or Buffers' memory grown
- * since the last trim), runs one full collection with `--optimize-for-size` set for its duration,
+ * something to give back (the first quiet spell of the process, freed buffers, a grown young
+ * generation, free pages, or Buffers' memory grown since the last trim), runs one full collection
+ * with `--optimize-for-size` set for its duration,
  * which shrinks the young generation to its initial size and releases free pages; the flag is unset
  * right after, so bulk transfers keep V8's usual sizing.
  *
@@ -19,7 +20,7 @@
  * (`--bytecode-old-age=1` for their duration; V8's own threshold, 5 full collections, is never reached
  * by a process that collects once a quiet spell): the start-up's parsing, option handling and wiring
  * ran once and will not run again, and their bytecode was ~1 MB of an idle agent's heap. A function
- * flushed and called later compiles again from its source, as it did the first time (ADR 0072).
+ * flushed and called later compiles again from its source, as it did the first time (ADR 0073).
  */
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
