@@ -47,7 +47,7 @@ const WRITES_AHEAD = 16;
  * write under way is written at once, and the frames that arrive while one is under way all go in the
  * next `writev` (ADR 0072). Before, each frame was a write of its own queued behind the others: a
  * write's end and the next one's start each waited for a turn of the event loop, the writes set the
- * pace (the queue was full at 3,700–3,900 of a GiB's 4,096 frames) and up to 16 MiB of frames waited
+ * pace (the queue was full at 3,700–3,975 of a GiB's 4,096 frames) and up to 16 MiB of frames waited
  * in the stream, long enough for V8 to promote them (15 full collections a GiB instead of 1–2).
  */
 const WRITE_AHEAD_BYTES = 16 * MAX_DATA_BYTES;
