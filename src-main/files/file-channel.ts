@@ -37,6 +37,8 @@ export class FileChannel {
   private finish!: (err: Error | undefined) => void;
   /** Frames handled so far: the next chunk waits for it. */
   private chain: Promise<void> = Promise.resolve();
+  /** `drained()` calls waiting for the stream's 'drain' (or the channel's end, which lets them all go). */
+  private readonly draining = new Set<() => void>();
 
   constructor(
     private readonly stream: Duplex,
@@ -48,6 +50,7 @@ export class FileChannel {
         if (this.ended) return;
         this.ended = true;
         stream.off('data', onData);
+        for (const done of [...this.draining]) done();
         resolve(err);
         onClose(err);
       };
@@ -114,13 +117,16 @@ export class FileChannel {
   /** Resolves when the stream takes writes again (or the channel ended). */
   drained(): Promise<void> {
     if (this.ended || !this.stream.writableNeedDrain) return Promise.resolve();
+    // Not a reaction on `this.done` per wait: those stayed until the channel ended, one for every
+    // frame a long transfer waited after (4,096 a GiB).
     return new Promise((resolve) => {
       const done = () => {
         this.stream.off('drain', done);
+        this.draining.delete(done);
         resolve();
       };
       this.stream.once('drain', done);
-      void this.done.then(done);
+      this.draining.add(done);
     });
   }
 
