@@ -358,13 +358,20 @@ test('DATA frames that arrive in pieces (split anywhere, the header too) are tak
   ];
   // Cut into pieces of odd sizes: some frames start mid-piece, one header is split over two.
   const all = Buffer.concat(frames);
+  let chunks = 0;
+  let pauses = 0;
+  s.pair.b.on('pause', () => pauses++);
   for (let at = 0, k = 0; at < all.length; k++) {
     const n = [7, 16_384, 5, 100_000, 9][k % 5]!;
     s.pair.a.write(all.subarray(at, at + n));
     at += n;
+    chunks++;
   }
   const done = await s.next('complete');
   assert.equal(done.type, 'complete');
+  // A chunk that completes no frame is taken without pausing the stream: paused once a frame at most.
+  assert.ok(chunks > 5 * frames.length, `${chunks} chunks`);
+  assert.ok(pauses <= frames.length, `the stream was paused ${pauses} times for ${frames.length} frames`);
   const [meta] = await store.list();
   assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'big')), big);
   assert.deepEqual(readFileSync(join(store.treeOf(meta!.id), 'small')), small);
