@@ -4,14 +4,15 @@
  * CommonJS that ESM imported), for tests that check what a code path keeps out of a process.
  */
 import { register } from 'node:module';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 
 const names = new Set();
 const { port1, port2 } = new MessageChannel();
-port1.on('message', (url) => {
+const seen = (url) => {
   const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(String(url));
   if (m) names.add(m[1]);
-});
+};
+port1.on('message', seen);
 port1.unref();
 register(
   `data:text/javascript,${encodeURIComponent(`
@@ -21,4 +22,9 @@ export async function load(url, context, next) { port.postMessage(url); return n
 `)}`,
   { data: { port: port2 }, transferList: [port2] },
 );
-process.on('exit', () => process.stderr.write(`loaded-packages: ${[...names].sort().join(',')}\n`));
+process.on('exit', () => {
+  // What the loader posted and this thread has not read yet: a process that exits right after its
+  // modules loaded (a SIGTERM under load) would otherwise report none of them.
+  for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) seen(m.message);
+  process.stderr.write(`loaded-packages: ${[...names].sort().join(',')}\n`);
+});
