@@ -38,10 +38,13 @@ test('ping() times out with TIMEOUT when the peer does not answer', async () => 
 });
 
 test('heartbeats keep an idle link alive and report rtt', async () => {
-  const p = muxPair({ a: { heartbeatMs: 10, deadAfterMs: 50 }, b: { heartbeatMs: 10, deadAfterMs: 50 } });
+  // A dead-after of 500 ms, not 50: a full suite on two busy cores stalled this process longer than
+  // 50 ms now and then, which is a dead path by definition, not what this test is about.
+  const beat = { heartbeatMs: 50, deadAfterMs: 500 };
+  const p = muxPair({ a: beat, b: beat });
   let rtts = 0;
   p.ma.on('rtt', () => rtts++);
-  await new Promise((r) => setTimeout(r, 250)); // five dead-after periods of idleness
+  await new Promise((r) => setTimeout(r, 2_600)); // five dead-after periods of idleness
   assert.equal(p.ma.closed, false);
   assert.equal(p.mb.closed, false);
   assert.ok(rtts >= 5, `only ${rtts} heartbeat rtts`);
