@@ -4,6 +4,7 @@
  * Transports only move `{ method, params }` and results; they never know what a method means.
  */
 import { z } from 'zod';
+import { madeOnUse } from '../core/made-on-use.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../core/forward-limits.js';
 import type { Hint } from '../core/hint.js';
 import type { PathKind } from '../transport/link.js';
@@ -307,16 +308,14 @@ export type MethodName = keyof typeof methodParams;
 type ParamsSchema<M extends MethodName> = ReturnType<(typeof methodParams)[M]>;
 export type MethodParams<M extends MethodName> = z.infer<ParamsSchema<M>>;
 
-const madeParams = new Map<MethodName, z.ZodType>();
+/** Each method's maker, made on use as every other schema is (core/made-on-use.ts). */
+const paramsMakers = Object.fromEntries(
+  Object.entries(methodParams).map(([method, make]) => [method, madeOnUse<z.ZodType>(make)]),
+) as { readonly [M in MethodName]: () => ParamsSchema<M> };
 
-/** The parameter schema of `method`, made on first use and kept. */
+/** The parameter schema of `method`, made on use. */
 export function paramsSchema<M extends MethodName>(method: M): ParamsSchema<M> {
-  let schema = madeParams.get(method);
-  if (!schema) {
-    schema = methodParams[method]();
-    madeParams.set(method, schema);
-  }
-  return schema as ParamsSchema<M>;
+  return paramsMakers[method]();
 }
 
 export interface RelayStatus {
