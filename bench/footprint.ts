@@ -26,6 +26,8 @@
  * With REF, the build of that git revision is measured instead (to compare with one before a change).
  * `--only 2-linked` stops after the first window (for iterating: a minute instead of five); `--smaps`
  * adds where each process's RSS is, by kind of mapping, at the end of the first window (smapsKinds).
+ * `--cli FILE` runs that copy of the CLI bundle's entry instead (a copy kept under dist/cli/, so its
+ * packages still resolve): A/B runs of two builds without swapping dist/cli/bundle under other work.
  * Linux only (/proc).
  */
 import { readdirSync, readFileSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
@@ -389,7 +391,8 @@ export function formatReport(r: FootprintReport): string {
   return lines.join('\n');
 }
 
-const USAGE = 'npm run bench:footprint [-- [REF] [--quick] [--json] [--only 2-linked] [--smaps]]';
+const USAGE =
+  'npm run bench:footprint [-- [REF] [--quick] [--json] [--only 2-linked] [--smaps] [--cli dist/cli/COPY/clawbridge.js]]';
 
 function parseArgs(argv: string[]): {
   quick: boolean;
@@ -397,8 +400,10 @@ function parseArgs(argv: string[]): {
   ref: string | undefined;
   firstOnly: boolean;
   smaps: boolean;
+  cli: string | undefined;
 } {
   let quick = false;
+  let cli: string | undefined;
   let json = false;
   let firstOnly = false;
   let smaps = false;
@@ -408,22 +413,23 @@ function parseArgs(argv: string[]): {
     if (arg === '--quick') quick = true;
     else if (arg === '--json') json = true;
     else if (arg === '--smaps') smaps = true;
+    else if (arg === '--cli' && argv[i + 1]) cli = realpathSync(argv[++i]!);
     else if (arg === '--only' && argv[i + 1] === '2-linked') {
       firstOnly = true;
       i++;
     } else if (!arg.startsWith('-') && ref === undefined) ref = arg;
     else throw new Error(`unknown option ${arg}; usage: ${USAGE}`);
   }
-  return { quick, json, ref, firstOnly, smaps };
+  return { quick, json, ref, firstOnly, smaps, cli };
 }
 
 async function main(): Promise<void> {
-  const { quick, json, ref, firstOnly, smaps } = parseArgs(process.argv.slice(2));
+  const { quick, json, ref, firstOnly, smaps, cli } = parseArgs(process.argv.slice(2));
   const idleS = quick ? 10 : 60;
   // REF: the same measured on another revision's build (bench/build-revision.ts), e.g. the one before
   // a change; a build whose status has no `process` shows no heap figures.
   const other = ref === undefined ? undefined : buildRevision(ref);
-  const CLI = other?.cli ?? THIS_CLI;
+  const CLI = cli ?? other?.cli ?? THIS_CLI;
   const dir = mkdtempSync(join(tmpdir(), 'cb-footprint-'));
   const procs: Launched[] = [];
   let sink: Server | undefined;
