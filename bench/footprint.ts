@@ -24,7 +24,8 @@
  * from the agent itself (`status`'s `process`, asked after the window, so the request is not in it).
  * Nothing talks to the measured processes during a window: the control connections are closed first.
  * With REF, the build of that git revision is measured instead (to compare with one before a change).
- * `--only 2-linked` stops after the first window (for iterating: a minute instead of five); `--smaps`
+ * `--only 2-linked` stops after the first window (for iterating: a minute instead of five), `--only
+ * 100-saved` after the second (no burst); `--smaps`
  * adds where each process's RSS is, by kind of mapping, at the end of the first window (smapsKinds).
  * `--cli FILE` runs that copy of the CLI bundle's entry instead (a copy kept under dist/cli/, so its
  * packages still resolve): A/B runs of two builds without swapping dist/cli/bundle under other work.
@@ -392,13 +393,14 @@ export function formatReport(r: FootprintReport): string {
 }
 
 const USAGE =
-  'npm run bench:footprint [-- [REF] [--quick] [--json] [--only 2-linked] [--smaps] [--cli dist/cli/COPY/clawbridge.js]]';
+  'npm run bench:footprint [-- [REF] [--quick] [--json] [--only 2-linked|100-saved] [--smaps] [--cli dist/cli/COPY/clawbridge.js]]';
 
 function parseArgs(argv: string[]): {
   quick: boolean;
   json: boolean;
   ref: string | undefined;
   firstOnly: boolean;
+  noBurst: boolean;
   smaps: boolean;
   cli: string | undefined;
 } {
@@ -406,6 +408,7 @@ function parseArgs(argv: string[]): {
   let cli: string | undefined;
   let json = false;
   let firstOnly = false;
+  let noBurst = false;
   let smaps = false;
   let ref: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -417,14 +420,17 @@ function parseArgs(argv: string[]): {
     else if (arg === '--only' && argv[i + 1] === '2-linked') {
       firstOnly = true;
       i++;
+    } else if (arg === '--only' && argv[i + 1] === '100-saved') {
+      noBurst = true;
+      i++;
     } else if (!arg.startsWith('-') && ref === undefined) ref = arg;
     else throw new Error(`unknown option ${arg}; usage: ${USAGE}`);
   }
-  return { quick, json, ref, firstOnly, smaps, cli };
+  return { quick, json, ref, firstOnly, noBurst, smaps, cli };
 }
 
 async function main(): Promise<void> {
-  const { quick, json, ref, firstOnly, smaps, cli } = parseArgs(process.argv.slice(2));
+  const { quick, json, ref, firstOnly, noBurst, smaps, cli } = parseArgs(process.argv.slice(2));
   const idleS = quick ? 10 : 60;
   // REF: the same measured on another revision's build (bench/build-revision.ts), e.g. the one before
   // a change; a build whose status has no `process` shows no heap figures.
@@ -614,34 +620,38 @@ async function main(): Promise<void> {
     const w2 = await idleWindow(pids1, idleS);
     const heap2 = await heapOf(a);
 
-    log(`phase 3: burst of ${BURST_CONNECTIONS} connections, ${BURST_BYTES / 1024 ** 3} GiB…`);
-    sink = await startSink(Math.floor(BURST_BYTES / BURST_CONNECTIONS));
-    const sinkPort = (sink.address() as AddressInfo).port;
-    const ports = await withAgent(a.home, async (cl) => {
-      const out: number[] = [];
-      for (const via of ['b', 'c']) {
-        const f = await cl.call('forward.add', {
-          local: '127.0.0.1:0',
-          via,
-          remote: `127.0.0.1:${sinkPort}`,
-          name: `burst-${via}`,
-        });
-        out.push(parseHostPort(f.local).port);
+    let w3: Record<string, WindowFigures> | undefined;
+    let heap3: ProcessMemory | undefined;
+    let moved: { seconds: number; bytes: number } | undefined;
+    if (!noBurst) {
+      log(`phase 3: burst of ${BURST_CONNECTIONS} connections, ${BURST_BYTES / 1024 ** 3} GiB…`);
+      sink = await startSink(Math.floor(BURST_BYTES / BURST_CONNECTIONS));
+      const sinkPort = (sink.address() as AddressInfo).port;
+      const ports = await withAgent(a.home, async (cl) => {
+        const out: number[] = [];
+        for (const via of ['b', 'c']) {
+          const f = await cl.call('forward.add', {
+            local: '127.0.0.1:0',
+            via,
+            remote: `127.0.0.1:${sinkPort}`,
+            name: `burst-${via}`,
+          });
+          out.push(parseHostPort(f.local).port);
+        }
+        return out;
+      });
+      moved = await burst(ports);
+      log(`phase 3: quiet ${idleS} s…`);
+      w3 = await idleWindow(pids1, idleS);
+      // Where agent a's and the relay's RSS is after the burst and the quiet minute, beside the first window's.
+      if (kinds1) {
+        kinds1['a, burst'] = smapsOf(a.pid);
+        kinds1['relay, burst'] = smapsOf(relay.proc.pid!);
       }
-      return out;
-    });
-    const moved = await burst(ports);
-    log(`phase 3: quiet ${idleS} s…`);
-    const w3 = await idleWindow(pids1, idleS);
-    // Where agent a's and the relay's RSS is after the burst and the quiet minute, beside the first window's.
-    if (kinds1) {
-      kinds1['a, burst'] = smapsOf(a.pid);
-      kinds1['relay, burst'] = smapsOf(relay.proc.pid!);
+      heap3 = await heapOf(a);
     }
-    const heap3 = await heapOf(a);
-
     const idleRss = w2.a!.rssBytes;
-    const back = w3.a!.rssSeries.findIndex((x) => x <= idleRss * TARGETS.afterBurst);
+    const back = w3 ? w3.a!.rssSeries.findIndex((x) => x <= idleRss * TARGETS.afterBurst) : -1;
     const cpuOk = (w: WindowFigures) => w.cpuPct <= TARGETS.idleCpuPct;
     const row = (
       name: string,
@@ -673,20 +683,28 @@ async function main(): Promise<void> {
           text: `≤ ${TARGETS.agentTenLinked}× floor, CPU ≤ ${TARGETS.idleCpuPct} %`,
           met: ratioOf(w2, 'a') <= TARGETS.agentTenLinked && cpuOk(w2.a!),
         }),
-        row(`agent a, burst + ${idleS} s quiet`, w3.a!, w3.floor!, heap3, {
-          text: `≤ ${TARGETS.afterBurst}× its idle RSS (${(w3.a!.rssBytes / idleRss).toFixed(2)}×)`,
-          met: w3.a!.rssBytes <= idleRss * TARGETS.afterBurst,
-        }),
+        ...(w3
+          ? [
+              row(`agent a, burst + ${idleS} s quiet`, w3.a!, w3.floor!, heap3, {
+                text: `≤ ${TARGETS.afterBurst}× its idle RSS (${(w3.a!.rssBytes / idleRss).toFixed(2)}×)`,
+                met: w3.a!.rssBytes <= idleRss * TARGETS.afterBurst,
+              }),
+            ]
+          : []),
         row('relay, 3 nodes', w1.relay!, w1.floor!, undefined),
         row(`relay, ${LINKED} nodes`, w2.relay!, w2.floor!, undefined, {
           text: `≤ ${TARGETS.relayTenNodes}× floor`,
           met: ratioOf(w2, 'relay') <= TARGETS.relayTenNodes,
         }),
-        row(`relay, ${LINKED} nodes, burst + quiet`, w3.relay!, w3.floor!, undefined),
+        ...(w3 ? [row(`relay, ${LINKED} nodes, burst + quiet`, w3.relay!, w3.floor!, undefined)] : []),
         row("node floor (-e 'setInterval(()=>{},1e3)')", w2.floor!, w2.floor!, undefined),
       ],
-      burst: { ...moved, connections: BURST_CONNECTIONS },
-      backWithinSeconds: back < 0 ? null : Math.min(((back + 1) * SAMPLE_MS) / 1000, idleS),
+      ...(moved
+        ? {
+            burst: { ...moved, connections: BURST_CONNECTIONS },
+            backWithinSeconds: back < 0 ? null : Math.min(((back + 1) * SAMPLE_MS) / 1000, idleS),
+          }
+        : {}),
       ...(kinds1 ? { smaps: kinds1 } : {}),
     };
     process.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);

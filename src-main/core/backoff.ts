@@ -12,6 +12,13 @@ export const BACKOFF_JITTER = 0.2;
 
 /** Delay before retry number `attempt` (0-based), in ms. */
 export function backoffDelayMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, Math.min(attempt, 10)), BACKOFF_MAX_MS);
-  return Math.round(base * (1 + BACKOFF_JITTER * random()));
+  return jitteredMs(
+    Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, Math.min(attempt, 10)), BACKOFF_MAX_MS),
+    random,
+  );
+}
+
+/** `ms` plus up to BACKOFF_JITTER of it at random, so timers set together do not fire together. */
+export function jitteredMs(ms: number, random: () => number = Math.random): number {
+  return Math.round(ms * (1 + BACKOFF_JITTER * random()));
 }

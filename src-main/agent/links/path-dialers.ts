@@ -116,14 +116,18 @@ export async function dialRelayPath(
   relays: RelayDialer,
   peer: Pick<PeerRecord, 'fingerprint' | 'homeRelay'>,
 ): Promise<Link | undefined> {
-  let lastError: Error | undefined;
+  let lastError: DialFailure | undefined;
   const connected = relays.list().filter((r) => r.state === 'connected');
-  // Each failure says what it saw at its relay (relay down, peer not there, refused).
+  // Each failure says what it saw at its relay (relay down, peer not there, refused). "Not there" is
+  // reported only when no relay saw anything else: the path rests on it (peer-entry.ts, ADR 0074).
+  const keep = (failure: DialFailure) => {
+    if (!lastError || failure.observed.kind !== 'not-on-relay') lastError = failure;
+  };
   for (const relay of connected) {
     try {
       return await linkThrough(identity, relay, peer.fingerprint);
     } catch (err) {
-      lastError = new DialFailure(observeRelay(relay.url, err), err);
+      keep(new DialFailure(observeRelay(relay.url, err), err));
     }
   }
   const home = peer.homeRelay;
@@ -133,7 +137,7 @@ export async function dialRelayPath(
       // The same relay under another URL (the pin says so) was tried above if it is connected.
       if (!connected.includes(relay)) return await linkThrough(identity, relay, peer.fingerprint);
     } catch (err) {
-      lastError = new DialFailure(observeRelay(home.url, err), err);
+      keep(new DialFailure(observeRelay(home.url, err), err));
     }
   }
   if (lastError) throw lastError;

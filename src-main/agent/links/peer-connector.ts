@@ -2,8 +2,12 @@
  * Keeps trying to bring up each path to one peer (architecture.md §Links and paths): direct and relay attempts run in parallel
  * and independently, each with its own backoff (1, 2, 4 … 30 s + jitter), and start again by themselves
  * when their link dies. Nothing here decides which path is used: PeerLinks does.
+ *
+ * Two waits are longer (ADR 0074): a path with nothing to try waits for news (kick()), and a path whose
+ * last attempt found the peer absent may rest for ABSENT_PEER_RETRY_MS, since a peer that comes back
+ * dials its saved peers itself.
  */
-import { backoffDelayMs } from '../../core/backoff.js';
+import { backoffDelayMs, jitteredMs } from '../../core/backoff.js';
 import { errorMessage, refusalOf } from '../../core/errors.js';
 import type { RefusalCode } from '../../core/refusal-codes.js';
 import { observedOf, type PathObservation } from '../../reachability/observation.js';
@@ -11,6 +15,12 @@ import type { Link, PathKind } from '../../transport/link.js';
 
 /** A link that closes sooner than this, in ms, counts as a failed attempt for backoff. */
 export const SHORT_LIVED_LINK_MS = 10_000;
+
+/**
+ * How long a path rests after an attempt that found the peer absent (restsWhen), in ms, before it looks
+ * again by itself; news (a relay back, an address, a changed record) ends the rest at once (ADR 0074).
+ */
+export const ABSENT_PEER_RETRY_MS = 5 * 60_000;
 
 export interface PathAttempt {
   /** Tries once; resolves with a link, or undefined when there is nothing to try right now. */
@@ -38,6 +48,11 @@ export class PathRetrier {
     private readonly onLink: (link: Link) => void,
     /** `repeated`: the attempt failed as the one before it did (same message): the peer's state is unchanged. */
     private readonly onError: (path: PathKind, message: string, repeated: boolean) => void,
+    /**
+     * Whether a failure that observed this means the peer is away and will dial back itself when it
+     * returns: the path then rests for ABSENT_PEER_RETRY_MS instead of its backoff.
+     */
+    private readonly restsWhen: (observed: PathObservation | undefined) => boolean = () => false,
   ) {}
 
   /**
@@ -95,6 +110,9 @@ export class PathRetrier {
         this.onLink(link);
         return;
       }
+      // Nothing to try (no address, no relay up, direct off): what would change that kicks this path
+      // (an address learned, a relay connected, the record changed), so no timer is needed until then.
+      return;
     } catch (err) {
       const message = errorMessage(err);
       const repeated = message === this.lastError;
@@ -106,6 +124,8 @@ export class PathRetrier {
     } finally {
       this.running = false;
     }
-    if (!this.isUp()) this.schedule(backoffDelayMs(this.attempt++));
+    if (this.isUp()) return;
+    if (this.restsWhen(this.lastObserved)) this.schedule(jitteredMs(ABSENT_PEER_RETRY_MS));
+    else this.schedule(backoffDelayMs(this.attempt++));
   }
 }

@@ -1,7 +1,12 @@
 /** PathRetrier: the backoff between attempts on one path to a peer. */
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { PathRetrier, SHORT_LIVED_LINK_MS } from '../../../../src-main/agent/links/peer-connector.js';
+import {
+  ABSENT_PEER_RETRY_MS,
+  PathRetrier,
+  SHORT_LIVED_LINK_MS,
+} from '../../../../src-main/agent/links/peer-connector.js';
+import { ClawError } from '../../../../src-main/core/errors.js';
 import type { Link } from '../../../../src-main/transport/link.js';
 
 /** A retrier whose every attempt gets a link that the other side closes after `livesMs`. */
@@ -85,6 +90,90 @@ test('an attempt that fails as the one before it did is reported as repeated (th
       { message: 'relay unreachable', repeated: true },
       { message: 'peer offline', repeated: false },
     ]);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+/** A relay-path retrier whose every attempt fails with `err`, resting on "not on the relay" as agents do. */
+function failingRelayRetrier(err: () => Error) {
+  let attempts = 0;
+  const retrier = new PathRetrier(
+    'relay',
+    () => {
+      attempts++;
+      return Promise.reject(err());
+    },
+    () => false,
+    () => undefined,
+    () => undefined,
+    (observed) => observed?.kind === 'not-on-relay',
+  );
+  return { retrier, attempts: () => attempts };
+}
+
+test('a peer the relay says is not there is asked again after a rest, not every 30 s; news ends the rest', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { retrier, attempts } = failingRelayRetrier(
+      () => new ClawError('PEER_OFFLINE', 'peer is not connected to the relay'),
+    );
+    retrier.kick();
+    await advance(10 * 60_000, 1000);
+    // The first attempt, then one each ABSENT_PEER_RETRY_MS (+ up to 20 %): 2 or 3 in ten minutes
+    // (with the 30 s backoff it was 22 or more).
+    assert.ok(attempts() >= 2 && attempts() <= 3, `attempts in 10 min: ${attempts()}`);
+    assert.ok(ABSENT_PEER_RETRY_MS >= 60_000);
+    const before = attempts();
+    retrier.kick(); // a relay came back, the record changed, an address was learned
+    await advance(1000, 100);
+    assert.equal(attempts(), before + 1);
+    retrier.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('other failures keep the backoff: a relay that is down is asked again within 30 s', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { retrier, attempts } = failingRelayRetrier(
+      () => new ClawError('RELAY_UNREACHABLE', 'relay is down'),
+    );
+    retrier.kick();
+    await advance(10 * 60_000, 1000);
+    retrier.stop();
+    assert.ok(attempts() >= 20, `attempts in 10 min: ${attempts()}`);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a path with nothing to try waits for news instead of a timer', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    let attempts = 0;
+    let link: Link | undefined;
+    const linked: Link[] = [];
+    const retrier = new PathRetrier(
+      'direct',
+      () => {
+        attempts++;
+        return Promise.resolve(link);
+      },
+      () => linked.length > 0,
+      (l) => linked.push(l),
+      () => undefined,
+    );
+    retrier.kick();
+    await advance(10 * 60_000, 1000);
+    assert.equal(attempts, 1, 'no address: one look, then none until something changes');
+    link = {} as Link;
+    retrier.kick(); // an address was learned
+    await advance(1000, 100);
+    assert.equal(attempts, 2);
+    assert.equal(linked.length, 1);
+    retrier.stop();
   } finally {
     mock.timers.reset();
   }
