@@ -14,6 +14,16 @@
  * peers` ends first; one that works longer gets them). V8 keeps counting how hot each function is
  * meanwhile, so what is hot when they come on is optimized at once: a transfer right after the start
  * runs as fast as before.
+ *
+ * A process that mostly waits (the relay: a heartbeat a minute per node, a registration now and then)
+ * can keep TurboFan off after its start too, until it is busy (`startupOver({ optimizeWhenBusy: true })`,
+ * ADR 0075): the first function TurboFan compiles brings ~3.3 MB of the compiler's own code into RSS
+ * and a malloc arena for its thread, and any steady trickle of work makes some function hot enough in
+ * the end (a relay with 10 idle nodes did within seconds of their registrations; docs/performance.md,
+ * "Round 5"). "Busy" is CPU time, not a count: BUSY_CPU_SHARE of one core over BUSY_WINDOW_MS or
+ * more, read after each batch of collections (a process at work allocates, so collects; an idle one is
+ * not woken for it). Sparkplug comes on at the start's end either way: its code is small and in V8's
+ * heap.
  */
 import { setFlagsFromString } from 'node:v8';
 
@@ -24,6 +34,23 @@ export const STARTUP_CPU_SECONDS = 3;
 const COMPILER_FLAGS = ['--turbofan', '--no-turbofan', '--opt', '--no-opt', '--sparkplug', '--no-sparkplug'];
 
 let held = false;
+
+/**
+ * Share of one core (¼) a process waiting for work must use over BUSY_WINDOW_MS or more to get
+ * TurboFan. A relay registering 8 nodes and carrying 60 round trips between them used ~9 % over a
+ * second (test/integration/relay-idle-compilers.test.ts); one forwarding a bulk transfer uses most of
+ * a core, and still a quarter of one on a machine four times oversubscribed. CPU time rather than the
+ * event loop's utilization: on a loaded machine light work takes longer, not more CPU.
+ */
+export const BUSY_CPU_SHARE = 0.25;
+
+/** The shortest span, in ms (1 s), over which BUSY_CPU_SHARE is measured. */
+export const BUSY_WINDOW_MS = 1_000;
+
+/** While TurboFan waits for the process to be busy: where the current measuring span began. */
+let waitingForBusy: { atMs: number; cpuMicros: number } | undefined;
+
+const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
 
 /** Whether the command line names one of the compilers (then the user's choice stands). Pure. */
 export function namesCompilers(execArgv: readonly string[]): boolean {
@@ -38,12 +65,19 @@ export function holdCompilersUntilStarted(execArgv: readonly string[] = process.
   setFlagsFromString('--no-sparkplug');
 }
 
-/** The process serves now (or has worked long enough): the compilers come on, for good. */
-export function startupOver(): void {
+/**
+ * The process serves now (or has worked long enough): the compilers come on, for good; with
+ * `optimizeWhenBusy`, TurboFan only once the process is busy (checkCompilers).
+ */
+export function startupOver(opts: { optimizeWhenBusy?: boolean } = {}): void {
   if (!held) return;
   held = false;
-  setFlagsFromString('--turbofan');
   setFlagsFromString('--sparkplug');
+  if (opts.optimizeWhenBusy) {
+    waitingForBusy = { atMs: performance.now(), cpuMicros: cpuMicros(process.cpuUsage()) };
+    return;
+  }
+  setFlagsFromString('--turbofan');
 }
 
 /** Whether the compilers are held (tests). */
@@ -51,7 +85,37 @@ export function compilersHeld(): boolean {
   return held;
 }
 
+/** Whether TurboFan waits for the process to be busy (tests). */
+export function optimizerWaitsForBusy(): boolean {
+  return waitingForBusy !== undefined;
+}
+
+/**
+ * Whether a process that used `cpuMicrosUsed` of CPU over `spanMs` of wall time counts as busy. Pure.
+ * Spans shorter than BUSY_WINDOW_MS say nothing yet (undefined).
+ */
+export function busyOver(spanMs: number, cpuMicrosUsed: number): boolean | undefined {
+  if (spanMs < BUSY_WINDOW_MS) return undefined;
+  return cpuMicrosUsed / 1000 >= BUSY_CPU_SHARE * spanMs;
+}
+
+/**
+ * Called after each batch of collections: ends the start-up's hold after STARTUP_CPU_SECONDS of CPU
+ * (checkStartupCpu), and gives TurboFan to a process waiting for work once a span of BUSY_WINDOW_MS or
+ * more was busy (busyOver); a span that was not starts the next one.
+ */
+export function checkCompilers(nowMs = performance.now(), usage = process.cpuUsage()): void {
+  checkStartupCpu(usage);
+  if (!waitingForBusy) return;
+  const busy = busyOver(nowMs - waitingForBusy.atMs, cpuMicros(usage) - waitingForBusy.cpuMicros);
+  if (busy === undefined) return;
+  if (busy) {
+    waitingForBusy = undefined;
+    setFlagsFromString('--turbofan');
+  } else waitingForBusy = { atMs: nowMs, cpuMicros: cpuMicros(usage) };
+}
+
 /** Ends the hold once the process has used STARTUP_CPU_SECONDS of CPU (called after each batch of collections). */
 export function checkStartupCpu(usage: NodeJS.CpuUsage = process.cpuUsage()): void {
-  if (held && (usage.user + usage.system) / 1e6 >= STARTUP_CPU_SECONDS) startupOver();
+  if (held && cpuMicros(usage) / 1e6 >= STARTUP_CPU_SECONDS) startupOver();
 }

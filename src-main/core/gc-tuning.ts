@@ -10,7 +10,7 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { checkStartupCpu, holdCompilersUntilStarted } from './compiler-tiers.js';
+import { checkCompilers, holdCompilersUntilStarted } from './compiler-tiers.js';
 import { IDLE_TRIM_AFTER_MS, startIdleTrim } from './idle-trim.js';
 
 /** Environment variable that, set to `1`, keeps V8's defaults (to compare, or should a flag misbehave). */
@@ -87,7 +87,7 @@ export function tuneGcForBulkTransfer(
     if (want !== on) setFlagsFromString(want ? '--incremental-marking' : '--no-incremental-marking');
     on = want;
     trimmer.collected(Math.max(...list.getEntries().map((e) => e.startTime)));
-    checkStartupCpu();
+    checkCompilers();
   }).observe({ entryTypes: ['gc'] });
   return true;
 }

@@ -3,9 +3,17 @@
  * tuning as the CLI does (honouring CLAWBRIDGE_V8_DEFAULTS), runs a hot function as a start-up's code
  * runs, and prints as JSON whether V8 had optimized it with TurboFan then, and again after
  * `startupOver()` (mode `started`) or after the process has used STARTUP_CPU_SECONDS of CPU (mode
- * `cpu`) and the function ran some more.
+ * `cpu`) and the function ran some more. Mode `busy`: `startupOver({ optimizeWhenBusy: true })`, then
+ * whether it was optimized after a quiet span (`waited`) and after a busy one (`after`), the spans
+ * given to checkCompilers as figures (a machine's load cannot make them flaky).
  */
-import { checkStartupCpu, startupOver, STARTUP_CPU_SECONDS } from '../../src-main/core/compiler-tiers.js';
+import {
+  BUSY_WINDOW_MS,
+  checkCompilers,
+  checkStartupCpu,
+  startupOver,
+  STARTUP_CPU_SECONDS,
+} from '../../src-main/core/compiler-tiers.js';
 import { tuneGcForBulkTransfer } from '../../src-main/core/gc-tuning.js';
 
 tuneGcForBulkTransfer(process.env);
@@ -27,8 +35,22 @@ const run = () => {
 };
 run();
 const before = (status(hot) & TURBOFANNED) !== 0;
+let waited: boolean | undefined;
 if (mode === 'started') startupOver();
-else {
+else if (mode === 'busy') {
+  startupOver({ optimizeWhenBusy: true });
+  // Synchronous from here to the last check: no collection's observer runs a real check in between.
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const at = (ms: number, cpuMs: number) =>
+    checkCompilers(t0 + ms, { user: cpu0.user + cpuMs * 1000, system: cpu0.system });
+  // A quiet span: 10 ms of CPU in more than a window.
+  at(BUSY_WINDOW_MS + 100, 10);
+  run();
+  waited = (status(hot) & TURBOFANNED) !== 0;
+  // A busy one: nearly a core for the next window.
+  at(2 * BUSY_WINDOW_MS + 200, 10 + BUSY_WINDOW_MS);
+} else {
   // Work until the CPU budget is spent, as a long command does; the GC observer reads it.
   const deadline = performance.now() + 60_000;
   while (process.cpuUsage().user / 1e6 < STARTUP_CPU_SECONDS + 0.2 && performance.now() < deadline) {
@@ -40,4 +62,6 @@ else {
 }
 run();
 const after = (status(hot) & TURBOFANNED) !== 0;
-process.stdout.write(JSON.stringify({ before, after, sink: sink > 0 }));
+process.stdout.write(
+  JSON.stringify({ before, ...(waited === undefined ? {} : { waited }), after, sink: sink > 0 }),
+);

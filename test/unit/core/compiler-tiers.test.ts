@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { namesCompilers } from '../../../src-main/core/compiler-tiers.js';
+import {
+  BUSY_CPU_SHARE,
+  BUSY_WINDOW_MS,
+  busyOver,
+  namesCompilers,
+} from '../../../src-main/core/compiler-tiers.js';
 import { KEEP_V8_DEFAULTS_ENV } from '../../../src-main/core/gc-tuning.js';
 
 const script = fileURLToPath(new URL('../../helpers/compiler-tiers-child.ts', import.meta.url));
@@ -10,9 +15,9 @@ const script = fileURLToPath(new URL('../../helpers/compiler-tiers-child.ts', im
 /** Whether a hot function was TurboFan-optimized in a child before and after its start-up ended. */
 function optimized(
   env: NodeJS.ProcessEnv,
-  mode: 'started' | 'cpu' = 'started',
+  mode: 'started' | 'cpu' | 'busy' = 'started',
   nodeArgs: string[] = [],
-): { before: boolean; after: boolean } {
+): { before: boolean; waited?: boolean; after: boolean } {
   const r = spawnSync(
     process.execPath,
     ['--allow-natives-syntax', ...nodeArgs, '--import', 'tsx', script, mode],
@@ -23,8 +28,12 @@ function optimized(
     },
   );
   assert.equal(r.status, 0, r.stderr);
-  const { before, after } = JSON.parse(r.stdout) as { before: boolean; after: boolean };
-  return { before, after };
+  const { before, waited, after } = JSON.parse(r.stdout) as {
+    before: boolean;
+    waited?: boolean;
+    after: boolean;
+  };
+  return { before, ...(waited === undefined ? {} : { waited }), after };
 }
 
 test("a process's hot code is not optimized while it starts, and is once it serves (ADR 0062)", () => {
@@ -35,6 +44,18 @@ test("a process's hot code is not optimized while it starts, and is once it serv
 
 test('a process that never says it serves gets the compilers after a few seconds of CPU', () => {
   assert.deepEqual(optimized({}, 'cpu'), { before: false, after: true });
+});
+
+test('a process that optimizes when busy gets TurboFan after a busy span, not after a quiet one (ADR 0075)', () => {
+  assert.deepEqual(optimized({}, 'busy'), { before: false, waited: false, after: true });
+});
+
+test('busy is a share of one core over a window or more', () => {
+  assert.equal(busyOver(BUSY_WINDOW_MS - 1, 10e6), undefined, 'too short a span says nothing');
+  assert.equal(busyOver(BUSY_WINDOW_MS, BUSY_CPU_SHARE * BUSY_WINDOW_MS * 1000), true);
+  assert.equal(busyOver(BUSY_WINDOW_MS, BUSY_CPU_SHARE * BUSY_WINDOW_MS * 1000 - 1), false);
+  // A relay's light work spread over a long quiet span is not busy.
+  assert.equal(busyOver(30_000, 200_000), false);
 });
 
 test('compilers named on the command line keep the user’s choice', () => {
