@@ -46,15 +46,20 @@ import type { StateChange } from '../state/state-changes.js';
 import type { Refusal } from '../../core/refusal-codes.js';
 import { readGrants, sameGrants, sendGrants } from '../../trust/grants-channel.js';
 
-/** Heartbeat on every link, in ms: a ping this often... */
-export const LINK_HEARTBEAT_MS = 5_000;
 /**
- * ...and an idle link with no traffic for this long is dead (well under the 45 s of architecture.md
- * §Relay). A link with data or credit outstanding is judged by the mux's RTO instead (1–3 s,
- * mux/constants.ts RTO_FLOOR_MS..RTO_CAP_MS; ADR 0020), so a dead path under a terminal or a transfer
- * moves to the relay in seconds while idle links keep these cheap heartbeats.
+ * Heartbeat on every link, in ms: one side's PING this often while the link is idle (ADR 0062). 15 s, as
+ * the relay's (architecture.md §Relay): an idle link's only cost, and with ten peers linked the 5 s it
+ * was came to most of an idle agent's CPU (ADR 0074). RTT in the status is at most this old.
  */
-export const LINK_DEAD_AFTER_MS = 15_000;
+export const LINK_HEARTBEAT_MS = 15_000;
+/**
+ * ...and an idle link with no traffic for this long is dead (under the 45 s of architecture.md §Relay,
+ * over two and a half beats). A link with data or credit outstanding is judged by the mux's RTO instead
+ * (1–3 s, mux/constants.ts RTO_FLOOR_MS..RTO_CAP_MS; ADR 0020), so a dead path under a terminal or a
+ * transfer moves to the relay in seconds, and the first thing sent into an idle dead path finds it so
+ * within an RTO too.
+ */
+export const LINK_DEAD_AFTER_MS = 40_000;
 
 /**
  * Control streams live as long as their link; when the link dies they error with its reason, which the
