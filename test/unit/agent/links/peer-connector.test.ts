@@ -153,13 +153,14 @@ test('a path with nothing to try waits for news instead of a timer', async () =>
   mock.timers.enable({ apis: ['setTimeout'] });
   try {
     let attempts = 0;
-    let link: Link | undefined;
+    // What the next attempt finds: nothing until an address is learned.
+    const next: { link?: Link } = {};
     const linked: Link[] = [];
     const retrier = new PathRetrier(
       'direct',
       () => {
         attempts++;
-        return Promise.resolve(link);
+        return Promise.resolve(next.link);
       },
       () => linked.length > 0,
       (l) => linked.push(l),
@@ -168,7 +169,7 @@ test('a path with nothing to try waits for news instead of a timer', async () =>
     retrier.kick();
     await advance(10 * 60_000, 1000);
     assert.equal(attempts, 1, 'no address: one look, then none until something changes');
-    link = {} as Link;
+    next.link = {} as Link;
     retrier.kick(); // an address was learned
     await advance(1000, 100);
     assert.equal(attempts, 2);
