@@ -79,9 +79,8 @@ export function relayHttpHandler(
       text(res, 200, 'ok');
     } else if (req.method === 'GET' && path === '/metrics') {
       if (!authorized(req, res)) return;
-      const registry = opts.metrics.registry;
-      registry.metrics().then(
-        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+      opts.metrics.scrape().then(
+        ({ body, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(body),
         (err: Error) => text(res, 500, err.message),
       );
     } else if (path === '/healthz' || path === '/metrics') {

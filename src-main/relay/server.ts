@@ -679,7 +679,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     ...(fingerprint ? { fingerprint } : {}),
     limits,
     stats: () => relay.stats(),
-    metricsText: () => relay.metrics.registry.metrics(),
+    metricsText: async () => (await relay.metrics.scrape()).body,
     close: () => relay.close(),
   };
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const hook = fileURLToPath(new URL('../../helpers/loaded-packages.mjs', import.meta.url));
 const main = fileURLToPath(new URL('../../../src-main/cli/main.ts', import.meta.url));
 
-test('`clawbridge relay` keeps the agent-only packages out: no zod, no conf (ADR 0053)', async () => {
+test('`clawbridge relay` keeps the agent-only packages out (no zod, no conf: ADR 0053), and prom-client until a scrape (ADR 0075)', async () => {
   const home = mkdtempSync(join(tmpdir(), 'cb-relay-modules-'));
   try {
     const relay = spawn(
@@ -44,7 +44,7 @@ test('`clawbridge relay` keeps the agent-only packages out: no zod, no conf (ADR
     const line = /^loaded-packages: (.*)$/m.exec(err)?.[1] ?? '';
     const loaded = line.split(',');
     assert.ok(loaded.includes('ws'), `the hook sees packages: ${line}`);
-    for (const name of ['zod', 'conf', 'node-pty', 'bonjour-service']) {
+    for (const name of ['zod', 'conf', 'node-pty', 'bonjour-service', 'prom-client']) {
       assert.ok(!loaded.includes(name), `${name} was loaded: ${line}`);
     }
   } finally {
