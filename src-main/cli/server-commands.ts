@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from './commander.js';
 import { resolveHome } from '../home/home-dir.js';
-import { startupOver } from '../core/compiler-tiers.js';
+import { startupOver, SUSTAINED_BUSY_CPU_MS } from '../core/compiler-tiers.js';
 // Types only: agent-flags.ts loads the settings schema (zod), which `relay` must not keep (ADR 0053).
 import type { AgentCliOptions } from './agent-flags.js';
 import type { RelayCliOptions } from './relay-command.js';
@@ -102,8 +102,10 @@ export function registerServerCommands(program: Command): void {
       if (own)
         printLine(`relay listening on ${own.url} fingerprint ${s.fingerprint} (for peers allowed \`relay\`)`);
       running.agent.notices.events.on('notice', notice);
-      // Started: V8's optimizing compilers come on (ADR 0062).
-      startupOver();
+      // Started: Sparkplug comes on (ADR 0062); TurboFan once the agent is busy, for an idle agent's
+      // trickle of heartbeats and link set-ups would make some function hot in the end, and its first
+      // compile keeps ~4.5 MB (ADR 0076).
+      startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS });
       // SIGHUP too: closing the terminal window the agent runs in sends it, and that is a stop as well
       // (the peers' sessions are told it stops instead of waiting out their resume window).
       for (const signal of STOP_SIGNALS) process.once(signal, () => stop(() => running.stop(), signal));

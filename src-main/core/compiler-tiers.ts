@@ -24,6 +24,12 @@
  * more, read after each batch of collections (a process at work allocates, so collects; an idle one is
  * not woken for it). Sparkplug comes on at the start's end either way: its code is small and in V8's
  * heap.
+ *
+ * The agent waits the same way, but for work that lasts (`busyForCpuMs`: busy spans in a row that used
+ * SUSTAINED_BUSY_CPU_MS of CPU, ADR 0076): an idle agent with two links made Node's buffer and timer
+ * functions hot within 15 minutes of heartbeats, and linking eight peers or a burst of API calls (a
+ * hundred `peers.add` in half a second) did at once, each keeping the same ~4.5 MB for good. TurboFan
+ * pays off for work that lasts, such as a transfer, which runs its first 1–2 s on Sparkplug's code.
  */
 import { setFlagsFromString } from 'node:v8';
 
@@ -47,8 +53,21 @@ export const BUSY_CPU_SHARE = 0.25;
 /** The shortest span, in ms (1 s), over which BUSY_CPU_SHARE is measured. */
 export const BUSY_WINDOW_MS = 1_000;
 
-/** While TurboFan waits for the process to be busy: where the current measuring span began. */
-let waitingForBusy: { atMs: number; cpuMicros: number } | undefined;
+/**
+ * CPU time, in ms (1.5 s), an agent must spend in busy spans in a row before TurboFan comes on (ADR
+ * 0076): work that lasts, not a burst. A hundred `peers.add` at once used 0.4–0.7 s of CPU; a bulk
+ * transfer spends this within 1.5–2 s.
+ */
+export const SUSTAINED_BUSY_CPU_MS = 1_500;
+
+/**
+ * While TurboFan waits for the process to be busy: where the current measuring span began, the CPU
+ * time when the busy spans in a row began (undefined: the last span was not busy), and how much of it
+ * they must use (0: one busy span is enough).
+ */
+let waitingForBusy:
+  | { atMs: number; cpuMicros: number; busyFromCpuMicros: number | undefined; forCpuMicros: number }
+  | undefined;
 
 const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
 
@@ -67,14 +86,20 @@ export function holdCompilersUntilStarted(execArgv: readonly string[] = process.
 
 /**
  * The process serves now (or has worked long enough): the compilers come on, for good; with
- * `optimizeWhenBusy`, TurboFan only once the process is busy (checkCompilers).
+ * `optimizeWhenBusy`, TurboFan only once the process is busy (checkCompilers): for one span, or, with
+ * `busyForCpuMs`, for spans in a row that used that much CPU.
  */
-export function startupOver(opts: { optimizeWhenBusy?: boolean } = {}): void {
+export function startupOver(opts: { optimizeWhenBusy?: boolean; busyForCpuMs?: number } = {}): void {
   if (!held) return;
   held = false;
   setFlagsFromString('--sparkplug');
   if (opts.optimizeWhenBusy) {
-    waitingForBusy = { atMs: performance.now(), cpuMicros: cpuMicros(process.cpuUsage()) };
+    waitingForBusy = {
+      atMs: performance.now(),
+      cpuMicros: cpuMicros(process.cpuUsage()),
+      busyFromCpuMicros: undefined,
+      forCpuMicros: (opts.busyForCpuMs ?? 0) * 1000,
+    };
     return;
   }
   setFlagsFromString('--turbofan');
@@ -102,17 +127,27 @@ export function busyOver(spanMs: number, cpuMicrosUsed: number): boolean | undef
 /**
  * Called after each batch of collections: ends the start-up's hold after STARTUP_CPU_SECONDS of CPU
  * (checkStartupCpu), and gives TurboFan to a process waiting for work once a span of BUSY_WINDOW_MS or
- * more was busy (busyOver); a span that was not starts the next one.
+ * more was busy (busyOver), and the busy spans in a row used its `busyForCpuMs`; each span decided
+ * starts the next one, and one that was not busy ends the row.
  */
 export function checkCompilers(nowMs = performance.now(), usage = process.cpuUsage()): void {
   checkStartupCpu(usage);
-  if (!waitingForBusy) return;
-  const busy = busyOver(nowMs - waitingForBusy.atMs, cpuMicros(usage) - waitingForBusy.cpuMicros);
+  const w = waitingForBusy;
+  if (!w) return;
+  const busy = busyOver(nowMs - w.atMs, cpuMicros(usage) - w.cpuMicros);
   if (busy === undefined) return;
-  if (busy) {
+  const busyFromCpuMicros = busy ? (w.busyFromCpuMicros ?? w.cpuMicros) : undefined;
+  if (busyFromCpuMicros !== undefined && cpuMicros(usage) - busyFromCpuMicros >= w.forCpuMicros) {
     waitingForBusy = undefined;
     setFlagsFromString('--turbofan');
-  } else waitingForBusy = { atMs: nowMs, cpuMicros: cpuMicros(usage) };
+  } else {
+    waitingForBusy = {
+      atMs: nowMs,
+      cpuMicros: cpuMicros(usage),
+      busyFromCpuMicros,
+      forCpuMicros: w.forCpuMicros,
+    };
+  }
 }
 
 /** Ends the hold once the process has used STARTUP_CPU_SECONDS of CPU (called after each batch of collections). */

@@ -8,7 +8,7 @@
  */
 import { failWritesPastTheFileSizeLimit } from '../home/file-size-limit.js';
 import { errorMessage, isClawError } from '../core/errors.js';
-import { startupOver } from '../core/compiler-tiers.js';
+import { startupOver, SUSTAINED_BUSY_CPU_MS } from '../core/compiler-tiers.js';
 import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
 import { loadIdentity } from '../crypto/identity.js';
 import { pino, type Logger } from 'pino';
@@ -78,8 +78,8 @@ export function serveAgentProcess(port: ParentPortLike, deps: AgentProcessDeps):
         },
       });
       say({ type: 'running', socketPath: running.control.path });
-      // Started: V8's optimizing compilers come on (ADR 0062).
-      startupOver();
+      // Started: Sparkplug comes on (ADR 0062); TurboFan once the agent is busy (ADR 0076).
+      startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS });
     })().catch((err: unknown) => {
       const code = isClawError(err) ? err.code : 'INTERNAL';
       logger?.error({ code }, `the agent could not start: ${errorMessage(err)}`);

@@ -5,7 +5,9 @@
  * `startupOver()` (mode `started`) or after the process has used STARTUP_CPU_SECONDS of CPU (mode
  * `cpu`) and the function ran some more. Mode `busy`: `startupOver({ optimizeWhenBusy: true })`, then
  * whether it was optimized after a quiet span (`waited`) and after a busy one (`after`), the spans
- * given to checkCompilers as figures (a machine's load cannot make them flaky).
+ * given to checkCompilers as figures (a machine's load cannot make them flaky). Mode `sustained`: the
+ * agent's `busyForCpuMs: SUSTAINED_BUSY_CPU_MS` (ADR 0076): `waited` after a burst (a busy span, then
+ * a quiet one) and busy spans in a row short of that CPU; `after` once they used it.
  */
 import {
   BUSY_WINDOW_MS,
@@ -13,6 +15,7 @@ import {
   checkStartupCpu,
   startupOver,
   STARTUP_CPU_SECONDS,
+  SUSTAINED_BUSY_CPU_MS,
 } from '../../src-main/core/compiler-tiers.js';
 import { tuneGcForBulkTransfer } from '../../src-main/core/gc-tuning.js';
 
@@ -50,6 +53,28 @@ else if (mode === 'busy') {
   waited = (status(hot) & TURBOFANNED) !== 0;
   // A busy one: nearly a core for the next window.
   at(2 * BUSY_WINDOW_MS + 200, 10 + BUSY_WINDOW_MS);
+} else if (mode === 'sustained') {
+  startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS });
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  let ms = 0;
+  let cpuMs = 0;
+  /** One span of `spanMs` with `busyMs` of CPU in it. */
+  const span = (spanMs: number, busyMs: number) => {
+    ms += spanMs;
+    cpuMs += busyMs;
+    checkCompilers(t0 + ms, { user: cpu0.user + cpuMs * 1000, system: cpu0.system });
+  };
+  // A burst (a hundred API calls at once, 0.7 s of CPU): one busy span, then a quiet one.
+  span(BUSY_WINDOW_MS, 700);
+  span(BUSY_WINDOW_MS, 10);
+  // Busy spans in a row, together just short of it.
+  span(BUSY_WINDOW_MS, BUSY_WINDOW_MS / 2);
+  span(BUSY_WINDOW_MS, SUSTAINED_BUSY_CPU_MS - BUSY_WINDOW_MS / 2 - 1);
+  run();
+  waited = (status(hot) & TURBOFANNED) !== 0;
+  // One more: together they used it.
+  span(BUSY_WINDOW_MS, BUSY_WINDOW_MS);
 } else {
   // Work until the CPU budget is spent, as a long command does; the GC observer reads it.
   const deadline = performance.now() + 60_000;

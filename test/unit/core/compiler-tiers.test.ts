@@ -15,7 +15,7 @@ const script = fileURLToPath(new URL('../../helpers/compiler-tiers-child.ts', im
 /** Whether a hot function was TurboFan-optimized in a child before and after its start-up ended. */
 function optimized(
   env: NodeJS.ProcessEnv,
-  mode: 'started' | 'cpu' | 'busy' = 'started',
+  mode: 'started' | 'cpu' | 'busy' | 'sustained' = 'started',
   nodeArgs: string[] = [],
 ): { before: boolean; waited?: boolean; after: boolean } {
   const r = spawnSync(
@@ -48,6 +48,10 @@ test('a process that never says it serves gets the compilers after a few seconds
 
 test('a process that optimizes when busy gets TurboFan after a busy span, not after a quiet one (ADR 0075)', () => {
   assert.deepEqual(optimized({}, 'busy'), { before: false, waited: false, after: true });
+});
+
+test('the agent gets TurboFan once busy spans in a row used SUSTAINED_BUSY_CPU_MS, not after a burst (ADR 0076)', () => {
+  assert.deepEqual(optimized({}, 'sustained'), { before: false, waited: false, after: true });
 });
 
 test('busy is a share of one core over a window or more', () => {
