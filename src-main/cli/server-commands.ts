@@ -102,10 +102,10 @@ export function registerServerCommands(program: Command): void {
       if (own)
         printLine(`relay listening on ${own.url} fingerprint ${s.fingerprint} (for peers allowed \`relay\`)`);
       running.agent.notices.events.on('notice', notice);
-      // Started: Sparkplug comes on (ADR 0062); TurboFan once the agent is busy, for an idle agent's
-      // trickle of heartbeats and link set-ups would make some function hot in the end, and its first
-      // compile keeps ~4.5 MB (ADR 0076).
-      startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS });
+      // Started: Sparkplug and TurboFan come on once the agent has been busy for a while (ADR 0076):
+      // an idle agent's trickle of heartbeats and link set-ups would make some function hot in the end,
+      // and TurboFan's first compile keeps ~4.5 MB, Sparkplug's code of it ~1 MB.
+      startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS, sparkplugWhenBusy: true });
       // SIGHUP too: closing the terminal window the agent runs in sends it, and that is a stop as well
       // (the peers' sessions are told it stops instead of waiting out their resume window).
       for (const signal of STOP_SIGNALS) process.once(signal, () => stop(() => running.stop(), signal));

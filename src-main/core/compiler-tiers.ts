@@ -29,7 +29,10 @@
  * SUSTAINED_BUSY_CPU_MS of CPU, ADR 0076): an idle agent with two links made Node's buffer and timer
  * functions hot within 15 minutes of heartbeats, and linking eight peers or a burst of API calls (a
  * hundred `peers.add` in half a second) did at once, each keeping the same ~4.5 MB for good. TurboFan
- * pays off for work that lasts, such as a transfer, which runs its first 1–2 s on Sparkplug's code.
+ * pays off for work that lasts, such as a transfer, which runs its first 1–2 s on the interpreter: the
+ * agent holds Sparkplug until then too (`sparkplugWhenBusy`), whose own compiler code and baseline code
+ * of the links' set-up were another ~1 MB of an idle agent, while a terminal's or an echo's round trips
+ * took no longer on the interpreter.
  */
 import { setFlagsFromString } from 'node:v8';
 
@@ -66,7 +69,13 @@ export const SUSTAINED_BUSY_CPU_MS = 1_500;
  * they must use (0: one busy span is enough).
  */
 let waitingForBusy:
-  | { atMs: number; cpuMicros: number; busyFromCpuMicros: number | undefined; forCpuMicros: number }
+  | {
+      atMs: number;
+      cpuMicros: number;
+      busyFromCpuMicros: number | undefined;
+      forCpuMicros: number;
+      sparkplug: boolean;
+    }
   | undefined;
 
 const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
@@ -87,18 +96,22 @@ export function holdCompilersUntilStarted(execArgv: readonly string[] = process.
 /**
  * The process serves now (or has worked long enough): the compilers come on, for good; with
  * `optimizeWhenBusy`, TurboFan only once the process is busy (checkCompilers): for one span, or, with
- * `busyForCpuMs`, for spans in a row that used that much CPU.
+ * `busyForCpuMs`, for spans in a row that used that much CPU; with `sparkplugWhenBusy`, Sparkplug then too.
  */
-export function startupOver(opts: { optimizeWhenBusy?: boolean; busyForCpuMs?: number } = {}): void {
+export function startupOver(
+  opts: { optimizeWhenBusy?: boolean; busyForCpuMs?: number; sparkplugWhenBusy?: boolean } = {},
+): void {
   if (!held) return;
   held = false;
-  setFlagsFromString('--sparkplug');
+  const sparkplugWhenBusy = opts.optimizeWhenBusy === true && opts.sparkplugWhenBusy === true;
+  if (!sparkplugWhenBusy) setFlagsFromString('--sparkplug');
   if (opts.optimizeWhenBusy) {
     waitingForBusy = {
       atMs: performance.now(),
       cpuMicros: cpuMicros(process.cpuUsage()),
       busyFromCpuMicros: undefined,
       forCpuMicros: (opts.busyForCpuMs ?? 0) * 1000,
+      sparkplug: sparkplugWhenBusy,
     };
     return;
   }
@@ -139,6 +152,7 @@ export function checkCompilers(nowMs = performance.now(), usage = process.cpuUsa
   const busyFromCpuMicros = busy ? (w.busyFromCpuMicros ?? w.cpuMicros) : undefined;
   if (busyFromCpuMicros !== undefined && cpuMicros(usage) - busyFromCpuMicros >= w.forCpuMicros) {
     waitingForBusy = undefined;
+    if (w.sparkplug) setFlagsFromString('--sparkplug');
     setFlagsFromString('--turbofan');
   } else {
     waitingForBusy = {
@@ -146,6 +160,7 @@ export function checkCompilers(nowMs = performance.now(), usage = process.cpuUsa
       cpuMicros: cpuMicros(usage),
       busyFromCpuMicros,
       forCpuMicros: w.forCpuMicros,
+      sparkplug: w.sparkplug,
     };
   }
 }

@@ -78,8 +78,8 @@ export function serveAgentProcess(port: ParentPortLike, deps: AgentProcessDeps):
         },
       });
       say({ type: 'running', socketPath: running.control.path });
-      // Started: Sparkplug comes on (ADR 0062); TurboFan once the agent is busy (ADR 0076).
-      startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS });
+      // Started: Sparkplug and TurboFan come on once the agent has been busy for a while (ADR 0076).
+      startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS, sparkplugWhenBusy: true });
     })().catch((err: unknown) => {
       const code = isClawError(err) ? err.code : 'INTERNAL';
       logger?.error({ code }, `the agent could not start: ${errorMessage(err)}`);

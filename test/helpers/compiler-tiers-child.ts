@@ -6,8 +6,9 @@
  * `cpu`) and the function ran some more. Mode `busy`: `startupOver({ optimizeWhenBusy: true })`, then
  * whether it was optimized after a quiet span (`waited`) and after a busy one (`after`), the spans
  * given to checkCompilers as figures (a machine's load cannot make them flaky). Mode `sustained`: the
- * agent's `busyForCpuMs: SUSTAINED_BUSY_CPU_MS` (ADR 0076): `waited` after a burst (a busy span, then
- * a quiet one) and busy spans in a row short of that CPU; `after` once they used it.
+ * agent's `busyForCpuMs: SUSTAINED_BUSY_CPU_MS` and `sparkplugWhenBusy` (ADR 0076): `waited` (and
+ * `waitedBaseline`, Sparkplug-compiled) after a burst (a busy span, then a quiet one) and busy spans in
+ * a row short of that CPU; `after` once they used it.
  */
 import {
   BUSY_WINDOW_MS,
@@ -26,6 +27,8 @@ const mode = process.argv[2] ?? 'started';
 // eslint-disable-next-line @typescript-eslint/no-implied-eval
 const status = new Function('f', 'return %GetOptimizationStatus(f)') as (f: unknown) => number;
 const TURBOFANNED = 1 << 4;
+/** "Baseline" (Sparkplug-compiled) in the same bits. */
+const BASELINE = 1 << 15;
 
 function hot(x: number): number {
   let s = 0;
@@ -39,6 +42,7 @@ const run = () => {
 run();
 const before = (status(hot) & TURBOFANNED) !== 0;
 let waited: boolean | undefined;
+let waitedBaseline: boolean | undefined;
 if (mode === 'started') startupOver();
 else if (mode === 'busy') {
   startupOver({ optimizeWhenBusy: true });
@@ -54,7 +58,7 @@ else if (mode === 'busy') {
   // A busy one: nearly a core for the next window.
   at(2 * BUSY_WINDOW_MS + 200, 10 + BUSY_WINDOW_MS);
 } else if (mode === 'sustained') {
-  startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS });
+  startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS, sparkplugWhenBusy: true });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let ms = 0;
@@ -73,6 +77,7 @@ else if (mode === 'busy') {
   span(BUSY_WINDOW_MS, SUSTAINED_BUSY_CPU_MS - BUSY_WINDOW_MS / 2 - 1);
   run();
   waited = (status(hot) & TURBOFANNED) !== 0;
+  waitedBaseline = (status(hot) & BASELINE) !== 0;
   // One more: together they used it.
   span(BUSY_WINDOW_MS, BUSY_WINDOW_MS);
 } else {
@@ -88,5 +93,11 @@ else if (mode === 'busy') {
 run();
 const after = (status(hot) & TURBOFANNED) !== 0;
 process.stdout.write(
-  JSON.stringify({ before, ...(waited === undefined ? {} : { waited }), after, sink: sink > 0 }),
+  JSON.stringify({
+    before,
+    ...(waited === undefined ? {} : { waited }),
+    ...(waitedBaseline === undefined ? {} : { waitedBaseline }),
+    after,
+    sink: sink > 0,
+  }),
 );

@@ -1,9 +1,10 @@
 /**
- * `clawbridge agent` keeps V8's optimizing compiler off while its work comes in short bursts (ADR
- * 0076): a hundred saved peers added and listed over its control socket at a light pace, and nothing
- * TurboFan-compiled. Before, TurboFan was on from the agent's start, and a burst like this (or linking
- * eight peers, or a quarter of an hour of two links' heartbeats) compiled a few functions, which kept
- * ~4.5 MB of RSS for the life of the process (the compiler's code pages and its thread's arena).
+ * `clawbridge agent` keeps V8's compilers (TurboFan, and Sparkplug, the baseline one) off while its
+ * work comes in short bursts (ADR 0076): a hundred saved peers added and listed over its control socket
+ * at a light pace, and nothing compiled by either. Before, TurboFan was on from the agent's start, and a
+ * burst like this (or linking eight peers, or a quarter of an hour of two links' heartbeats) compiled a
+ * few functions, which kept ~4.5 MB of RSS for the life of the process (the compiler's code pages and
+ * its thread's arena); Sparkplug's code of such work was ~1 MB more.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -23,13 +24,14 @@ const PEERS = 100;
 const LISTS = 30;
 const PACE_MS = 25;
 
-test('an agent taking a hundred API calls at a light pace compiles nothing with TurboFan (ADR 0076)', async () => {
+test('an agent taking a hundred API calls at a light pace compiles nothing with TurboFan or Sparkplug (ADR 0076)', async () => {
   const home = mkdtempSync(join(tmpdir(), 'cb-agent-compilers-'));
-  // --trace-opt names no compiler, so the agent holds and releases them as it does for users.
+  // The trace flags name no compiler, so the agent holds and releases them as it does for users.
   const agent = spawn(
     process.execPath,
     [
       '--trace-opt',
+      '--trace-baseline-batch-compilation',
       '--import',
       'tsx',
       main,
@@ -69,11 +71,11 @@ test('an agent taking a hundred API calls at a light pace compiles nothing with 
     } finally {
       client.close();
     }
-    const compiled = out
-      .slice(served)
-      .split('\n')
-      .filter((l) => /completed optimizing/.test(l));
-    assert.deepEqual(compiled, [], 'functions the agent compiled with TurboFan');
+    const lines = out.slice(served).split('\n');
+    const optimized = lines.filter((l) => /completed optimizing/.test(l));
+    assert.deepEqual(optimized, [], 'functions the agent compiled with TurboFan');
+    const baseline = lines.filter((l) => /^\[Baseline batch compilation\]/.test(l));
+    assert.deepEqual(baseline.slice(0, 5), [], 'functions the agent compiled with Sparkplug (first 5)');
   } finally {
     agent.kill('SIGTERM');
     await exited;
