@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { pino } from 'pino';
-import { startupOver } from '../core/compiler-tiers.js';
+import { startupOver, SUSTAINED_BUSY_CPU_MS } from '../core/compiler-tiers.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import { generateIdentity, loadIdentity } from '../crypto/identity.js';
@@ -298,9 +298,10 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   console.log(
     `relay listening on ${tls ? 'wss' : 'ws'}://${hostShown}:${server.port}${fingerprint ? ` fingerprint ${fingerprint}` : ''}`,
   );
-  // Started: Sparkplug comes on (ADR 0062); TurboFan once the relay is busy, for an idle relay would
-  // keep ~4.5 MB for its first compile (ADR 0075).
-  startupOver({ optimizeWhenBusy: true });
+  // Started: Sparkplug comes on (ADR 0062); TurboFan once the relay is busy with work that lasts (a
+  // burst of registrations is not), for an idle relay would keep ~4.5 MB for its first compile (ADR
+  // 0075, with ADR 0076's sustained check).
+  startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS });
   const stop = (signal: NodeJS.Signals) => void server.close().finally(() => exitAfterStop(signal, 0));
   for (const signal of STOP_SIGNALS) process.once(signal, stop);
 }

@@ -20,9 +20,9 @@
  * ADR 0075): the first function TurboFan compiles brings ~3.3 MB of the compiler's own code into RSS
  * and a malloc arena for its thread, and any steady trickle of work makes some function hot enough in
  * the end (a relay with 10 idle nodes did within seconds of their registrations; docs/performance.md,
- * "Round 5"). "Busy" is CPU time, not a count: BUSY_CPU_SHARE of one core over BUSY_WINDOW_MS or
- * more, read after each batch of collections (a process at work allocates, so collects; an idle one is
- * not woken for it). Sparkplug comes on at the start's end either way: its code is small and in V8's
+ * "Round 5: the idle relay"). "Busy" is CPU time, not a count: BUSY_CPU_SHARE of one core over
+ * BUSY_WINDOW_MS or more, read after each batch of collections (a process at work allocates, so
+ * collects; an idle one is not woken for it). Sparkplug comes on at the start's end either way: its code is small and in V8's
  * heap.
  *
  * The agent waits the same way, but for work that lasts (`busyForCpuMs`: busy spans in a row that used

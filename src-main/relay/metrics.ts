@@ -4,9 +4,8 @@
  * time instead of being kept in step on every change.
  *
  * The relay counts in plain numbers (Tally, TallyBy, Level), and prom-client, which writes the text a
- * scrape gets, is imported on the first scrape (ADR 0075): with Node's `cluster` module (and through it
- * `dns`), which prom-client loads for its cluster aggregator, it was ~0.4 MB of an idle relay's RSS that
- * a relay nobody scrapes never used (docs/performance.md, "Round 5").
+ * scrape gets, is imported on the first scrape (ADR 0075): its code was ~0.45 MB of an idle relay's
+ * heap that a relay nobody scrapes never used (docs/performance.md, "Round 5: the idle relay").
  */
 import type { Registry } from 'prom-client';
 
