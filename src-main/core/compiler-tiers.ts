@@ -22,8 +22,8 @@
  * the end (a relay with 10 idle nodes did within seconds of their registrations; docs/performance.md,
  * "Round 5: the idle relay"). "Busy" is CPU time, not a count: BUSY_CPU_SHARE of one core over
  * BUSY_WINDOW_MS or more, read after each batch of collections (a process at work allocates, so
- * collects; an idle one is not woken for it). Sparkplug comes on at the start's end either way: its code is small and in V8's
- * heap.
+ * collects; an idle one is not woken for it). The relay's Sparkplug comes on at the start's end: its
+ * code is small and in V8's heap.
  *
  * The agent waits the same way, but for work that lasts (`busyForCpuMs`: busy spans in a row that used
  * SUSTAINED_BUSY_CPU_MS of CPU, ADR 0076): an idle agent with two links made Node's buffer and timer
