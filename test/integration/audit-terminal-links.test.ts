@@ -130,6 +130,14 @@ test(
     try {
       term.child.stdin.write('MARK=kept$((6*7)); echo "set-$MARK"\n');
       await waitFor('the shell to take the marker', () => term.stdout().includes('set-kept42'), 20_000);
+      // The log batches its writes (AUDIT_BATCH_MS): a kill may take the last ones with it, as the
+      // writer says. This test is about what the next agent writes, so a's start is on disk first.
+      await waitFor(
+        "a's start in its log",
+        async () =>
+          (await terminalEvents(pair.homeA, 'opened')).some((e) => e.phase === 'start') || undefined,
+        10_000,
+      );
       process.kill(a.child.pid!, 'SIGKILL');
       await a.stop();
       await waitFor(
