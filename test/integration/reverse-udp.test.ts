@@ -9,10 +9,11 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { ConnectionInfo, ForwardInfo } from '../../src-main/api/contract.js';
 import { cli, cliJson, stopAll, waitFor } from '../helpers/processes.js';
+import { digA, startDnsmasq } from '../helpers/dnsmasq.js';
 import { startPair } from './terminal-setup.js';
 
 after(stopAll);
@@ -203,45 +204,11 @@ test('reverse UDP forwards over a relay-only link', { timeout: 180_000 }, async 
       tt.skip('dnsmasq or dig is not installed (Debian: dnsmasq-base, dnsutils)');
       return;
     }
-    // dnsmasq answering on a free port of its own: tests beside this one take free ports too, so one
-    // may take ours between the look and dnsmasq's bind (it then exits); it is asked directly first.
-    const dig = (port: number, timeS: number) =>
-      new Promise<string | undefined>((resolve) =>
-        execFile(
-          'dig',
-          ['+short', '+tries=1', `+time=${timeS}`, '-p', String(port), '@127.0.0.1', 'www.example.test', 'A'],
-          (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined),
-        ),
-      );
-    let dnsPort = 0;
-    for (let attempt = 0; attempt < 3 && dnsPort === 0; attempt++) {
-      const port = await freeUdpPort();
-      const dns = spawn(
-        'dnsmasq',
-        [
-          '--keep-in-foreground',
-          '--no-resolv',
-          '--no-hosts',
-          '--conf-file=/dev/null',
-          '--listen-address=127.0.0.1',
-          '--bind-interfaces',
-          `--port=${port}`,
-          '--address=/example.test/10.4.5.6',
-          '--user=root',
-          '--pid-file=',
-        ],
-        { stdio: 'ignore' },
-      );
-      after(() => dns.kill());
-      const up = await waitFor('dnsmasq to answer', () => dig(port, 1), 5_000).catch(() => undefined);
-      if (up === '10.4.5.6') dnsPort = port;
-      else dns.kill();
-    }
-    assert.notEqual(dnsPort, 0, 'dnsmasq did not answer on a free port in three tries');
+    const dnsPort = await startDnsmasq('10.4.5.6');
     const onB = await freeUdpPort();
     const r = await reverseUdp(pair.homeA, String(onB), `127.0.0.1:${dnsPort}`, 'rdns');
     assert.equal(r.code, 0, r.stderr);
-    const answer = await waitFor('a DNS answer through the reverse forward', () => dig(onB, 2), 20_000);
+    const answer = await waitFor('a DNS answer through the reverse forward', () => digA(onB), 20_000);
     assert.equal(answer, '10.4.5.6');
   });
 

@@ -6,10 +6,11 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { ForwardInfo } from '../../src-main/api/contract.js';
 import { cli, cliJson, stopAll, waitFor } from '../helpers/processes.js';
+import { digA, startDnsmasq } from '../helpers/dnsmasq.js';
 import { startPair } from './terminal-setup.js';
 
 after(stopAll);
@@ -133,24 +134,7 @@ test('UDP forwards over a relay-only link', { timeout: 180_000 }, async (t) => {
       );
       return;
     }
-    const dnsPort = await freeUdpPort();
-    const dns = spawn(
-      'dnsmasq',
-      [
-        '--keep-in-foreground',
-        '--no-resolv',
-        '--no-hosts',
-        '--conf-file=/dev/null',
-        '--listen-address=127.0.0.1',
-        '--bind-interfaces',
-        `--port=${dnsPort}`,
-        '--address=/example.test/10.1.2.3',
-        '--user=root',
-        '--pid-file=',
-      ],
-      { stdio: 'ignore' },
-    );
-    after(() => dns.kill());
+    const dnsPort = await startDnsmasq('10.1.2.3');
     const fwdPort = await freeUdpPort();
     const r = await cli([
       'forward',
@@ -167,18 +151,7 @@ test('UDP forwards over a relay-only link', { timeout: 180_000 }, async (t) => {
       ...home,
     ]);
     assert.equal(r.code, 0, r.stderr);
-    const answer = await waitFor(
-      'a DNS answer through the forward',
-      () =>
-        new Promise<string | undefined>((resolve) =>
-          execFile(
-            'dig',
-            ['+short', '+tries=1', '+time=2', '-p', String(fwdPort), '@127.0.0.1', 'www.example.test', 'A'],
-            (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined),
-          ),
-        ),
-      20_000,
-    );
+    const answer = await waitFor('a DNS answer through the forward', () => digA(fwdPort), 20_000);
     assert.equal(answer, '10.1.2.3');
   });
 
