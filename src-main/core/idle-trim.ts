@@ -24,9 +24,9 @@
  */
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { IDLE_TRIM_AFTER_MS, installTrimmer, releaseAllIdle, type TrimOutcome } from './idle-hooks.js';
 
-/** No collection for this long, in ms (10 s), and the process counts as quiet. */
-export const IDLE_TRIM_AFTER_MS = 10_000;
+export { IDLE_TRIM_AFTER_MS, type TrimOutcome };
 
 /**
  * Committed heap beyond the used heap, in bytes (4 MiB), above which a quiet process is trimmed even
@@ -43,30 +43,6 @@ const V8_BYTECODE_OLD_AGE = 5;
 
 /** Young generation (new space) size above which it is worth a trim, in bytes (2 MiB: its start size is 1). */
 export const TRIM_NEW_SPACE_ABOVE_BYTES = 2 * 1024 * 1024;
-
-/** Something that can give memory back: returns the bytes it let go of (0: nothing). */
-export interface IdleReleaser {
-  releaseIdle(): number;
-}
-
-/** Weakly held: a pool that is gone does not stay alive for the trim's sake. */
-const releasers = new Set<WeakRef<IdleReleaser>>();
-
-/** Asks the trim to call `r.releaseIdle()` whenever the process goes quiet. */
-export function releaseWhenIdle(r: IdleReleaser): void {
-  releasers.add(new WeakRef(r));
-}
-
-/** Calls every releaser; the bytes they let go of. */
-function releaseAll(): number {
-  let bytes = 0;
-  for (const ref of releasers) {
-    const r = ref.deref();
-    if (r) bytes += r.releaseIdle();
-    else releasers.delete(ref);
-  }
-  return bytes;
-}
 
 /** Whether a quiet process with these figures has memory worth a full collection to give back. Pure. */
 export function worthTrimming(figures: {
@@ -113,15 +89,9 @@ function collector(): () => void {
   return collect;
 }
 
-/** What one trim did (tests, and the log a debugging session wants). */
-export interface TrimOutcome {
-  releasedBytes: number;
-  collected: boolean;
-}
-
 /** Trims now: empties the pools and, when worth it, collects with `--optimize-for-size`. */
 export function trimNow(): TrimOutcome {
-  const releasedBytes = releaseAll();
+  const releasedBytes = releaseAllIdle();
   const heap = getHeapStatistics();
   const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   const worth = worthTrimming({
@@ -164,6 +134,8 @@ export function startIdleTrim(
   afterMs = IDLE_TRIM_AFTER_MS,
   onTrim: (o: TrimOutcome) => void = () => undefined,
 ): IdleTrimmer {
+  // Libraries that know a burst just ended (the relay after many registrations) trim through core's hook.
+  installTrimmer(trimNow);
   let trimmingFrom = Number.POSITIVE_INFINITY;
   let trimmingTo = Number.NEGATIVE_INFINITY;
   const timer = setTimeout(() => {

@@ -12,7 +12,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
 import { ClawError } from '../core/errors.js';
-import { IDLE_TRIM_AFTER_MS, releaseWhenIdle, trimNow } from '../core/idle-trim.js';
+import { IDLE_TRIM_AFTER_MS, releaseWhenIdle, requestIdleTrim } from '../core/idle-hooks.js';
 import { fingerprintOfCert } from '../crypto/signature.js';
 import {
   RELAY_CLOSE_REASONS,
@@ -606,7 +606,7 @@ class Relay {
       const registrations = (this.trimHint = this.registeredSinceTrim);
       this.registeredSinceTrim = 0;
       const rssBefore = process.memoryUsage.rss();
-      const { collected } = trimNow();
+      const { collected } = requestIdleTrim();
       this.log.info(
         { registrations, collected, rssBefore, rssAfter: process.memoryUsage.rss() },
         'relay trimmed after a burst of registrations',

@@ -6,7 +6,7 @@
  * collection than the copy itself. A user gives a buffer back only once nothing reads it any more (for
  * a batch: the socket's write callback said it was written), so none is reused while still in use.
  */
-import { releaseWhenIdle, type IdleReleaser } from '../core/idle-trim.js';
+import { releaseWhenIdle, type IdleReleaser } from '../core/idle-hooks.js';
 
 export class FrameBuffers implements IdleReleaser {
   private readonly free: Buffer[] = [];
