@@ -6,9 +6,8 @@ import { layers } from './scripts/layers.mjs';
 
 /**
  * The layer order (docs/architecture.md §Layers, scripts/layers.mjs): an import in src-main/ only points
- * down, `import type` included. Off until the planned moves land (scripts/layer-moves.json; applying it
- * with scripts/move-modules.mjs switches this on): in today's tree agent/, terminal/, forwards/ and api/
- * still import each other both ways.
+ * down, `import type` included, and a file's layer is its top-level folder. runtime/ sits above every
+ * library, so only the entry points (cli/, electron/) may import it.
  */
 const ENFORCE_LAYERS = true;
 
@@ -195,7 +194,7 @@ export default tseslint.config(
     // One writer of the node's state (docs/architecture.md §State and its owners): only the node-state
     // store reads and writes the settings file; every other part reads the store or subscribes to it.
     files: ['src-main/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'soak/**/*.ts', 'scripts/**/*.ts'],
-    ignores: ['src-main/agent/state/node-state.ts', 'test/unit/agent/state/settings-file.test.ts'],
+    ignores: ['src-main/state/node-state.ts', 'test/unit/state/settings-file.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -204,7 +203,7 @@ export default tseslint.config(
             {
               group: ['./settings-file.js', '**/settings-file.js'],
               message:
-                'only the node-state store (agent/state/node-state.ts) imports the settings file: read NodeState, or subscribe to it (docs/architecture.md §State and its owners)',
+                'only the node-state store (state/node-state.ts) imports the settings file: read NodeState, or subscribe to it (docs/architecture.md §State and its owners)',
             },
           ],
         },

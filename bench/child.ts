@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
+import { tuneGcForBulkTransfer } from '../src-main/runtime/gc-tuning.js';
 import { endOnAbort } from './processes.js';
 
 /** Repository root: children run with it as cwd so `--import tsx` resolves. */

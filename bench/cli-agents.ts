@@ -127,7 +127,7 @@ export interface PairPlacement {
 /**
  * Gives homes `a` and `b` identities such that a's fingerprint sorts first. When both nodes open a link
  * at once (over the relay both can), each keeps the one the lower fingerprint opened
- * (agent/links/peer-links.ts), so this makes a the opener of every link that survives, as ssh's client is of
+ * (links/peer-links.ts), so this makes a the opener of every link that survives, as ssh's client is of
  * its connection; left to chance, half the runs had b open the relay link.
  */
 async function identitiesWithAFirst(homeA: string, homeB: string): Promise<void> {

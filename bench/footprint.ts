@@ -42,7 +42,7 @@ import { ControlClient } from '../src-main/api/control-client.js';
 import type { PeerInfo, ProcessMemory } from '../src-main/api/contract.js';
 import { controlSocketPath } from '../src-main/home/home-dir.js';
 import { parseHostPort } from '../src-main/core/host-port.js';
-import { IDLE_TRIM_AFTER_MS } from '../src-main/core/idle-trim.js';
+import { IDLE_TRIM_AFTER_MS } from '../src-main/runtime/idle-trim.js';
 import { buildRevision } from './build-revision.js';
 import { CLI as THIS_CLI, runCli } from './cli-agents.js';
 import { killByPid, launch, type Launched } from './processes.js';

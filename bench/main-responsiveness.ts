@@ -26,10 +26,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { controlSocketPath } from '../src-main/home/home-dir.js';
-import { NodeState } from '../src-main/agent/state/node-state.js';
+import { NodeState } from '../src-main/state/node-state.js';
 import type { ApiHandler, StatusEvent } from '../src-main/api/contract.js';
 import { openControlStream } from '../src-main/api/control-client.js';
-import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
+import { tuneGcForBulkTransfer } from '../src-main/runtime/gc-tuning.js';
 import { startAgentHost } from '../src-main/electron/agent-host.js';
 import { trayMenuModel } from '../src-main/electron/tray-menu.js';
 import { encodeTerminalFrame, TerminalFrameDecoder } from '../src-main/protocol/terminal-frames.js';
@@ -124,7 +124,7 @@ async function startMainSide(mode: Mode, home: string): Promise<MainSide> {
   if (mode === 'in-process') {
     // As main.ts ran it before ADR 0011: the agent in this process, tuned for bulk data (ADR 0007).
     tuneGcForBulkTransfer();
-    const { runAgent } = await import('../src-main/agent/app/run-agent.js');
+    const { runAgent } = await import('../src-main/app/run-agent.js');
     const running = await runAgent({ home, notice: () => undefined });
     return { api: running.api, home, stop: () => running.stop() };
   }

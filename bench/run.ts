@@ -20,7 +20,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { osCpuTimes, percent, settle, SETTLED_BUSY_SHARE } from './settle.js';
-import { tuneGcForBulkTransfer } from '../src-main/core/gc-tuning.js';
+import { tuneGcForBulkTransfer } from '../src-main/runtime/gc-tuning.js';
 import { generateIdentity } from '../src-main/crypto/identity.js';
 import { measureAgentRows } from './agent-paths.js';
 import { measureChainEcho } from './chain-echo.js';

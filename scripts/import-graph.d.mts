@@ -15,4 +15,8 @@ export declare function folderOf(file: string): string;
 export declare function layerIndex(
   layers: readonly { name: string; folders: string[] }[],
 ): (file: string) => number;
-export declare function folderCycles(edges: readonly ImportEdge[]): string[][];
+export declare const topFolderOf: (file: string) => string;
+export declare function folderCycles(
+  edges: readonly ImportEdge[],
+  key?: (file: string) => string,
+): string[][];

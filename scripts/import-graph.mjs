@@ -140,14 +140,20 @@ export function layerIndex(layers) {
   };
 }
 
-/** Strongly connected groups of folders over value edges (Tarjan). */
-export function folderCycles(edges) {
+/** A file's top-level folder under src-main/: its layer (docs/architecture.md §The layer order). */
+export const topFolderOf = (/** @type {string} */ f) => folderOf(f).split('/')[0] ?? '';
+
+/**
+ * Strongly connected groups of folders over value edges (Tarjan).
+ * @param {(file: string) => string} [key] which folder a file counts in: its own (default) or its top-level one
+ */
+export function folderCycles(edges, key = folderOf) {
   /** @type {Map<string, Set<string>>} */
   const g = new Map();
   for (const e of edges) {
     if (e.typeOnly) continue;
-    const a = folderOf(e.from);
-    const b = folderOf(e.to);
+    const a = key(e.from);
+    const b = key(e.to);
     if (a === b) continue;
     if (!g.has(a)) g.set(a, new Set());
     if (!g.has(b)) g.set(b, new Set());

@@ -1,7 +1,7 @@
 /**
  * The "my devices" part of the API contract (issue 57, ADR 0056): marking a peer as one of the
  * owner's devices and removing one from all of them. Spread into contract.ts's methodParams and
- * MethodResults; agent/app/mine-api.ts implements it.
+ * MethodResults; app/mine-api.ts implements it.
  */
 import { z } from 'zod';
 import type { PeerInfo } from './contract.js';

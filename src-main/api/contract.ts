@@ -10,7 +10,7 @@ import type { Hint } from '../core/hint.js';
 import type { PathKind } from '../transport/link.js';
 import type { AddressSource } from '../core/address-source.js';
 import type { AuditEvent } from '../audit/audit-events.js';
-import { isValidNodeName, NODE_NAME_RULE, normalizeNodeName, typedNameProblem } from '../core/names.js';
+import { normalizeNodeName, typedNameProblem } from '../core/names.js';
 import { PERMISSIONS } from '../core/permissions.js';
 import { fileMethodParams, type FileEvents, type FileMethodResults } from './contract-files.js';
 import {
@@ -25,10 +25,6 @@ import { shareMethodParams, type ShareMethodResults } from './contract-share.js'
 const peerRef = z.string().min(1).max(200);
 /** Most events one `audit.list` answers (the newest of those that match). */
 export const AUDIT_LIST_MAX = 5000;
-/** A node name, from a person or another node: see core/names.ts. */
-export const nodeNameSchema = z
-  .string()
-  .refine(isValidNodeName, { message: `a node name must be ${NODE_NAME_RULE}` });
 /** A name a person gives here (a rename, the window's name field): see typedNameProblem; used in normal form. */
 const typedNodeName = z
   .string()
@@ -330,7 +326,7 @@ export interface RelayStatus {
   onDemand?: true;
 }
 
-/** How a peer is (not) reachable; see src-main/agent/links/peer-state.ts for each word's meaning. */
+/** How a peer is (not) reachable; see src-main/links/peer-state.ts for each word's meaning. */
 export type PeerState = 'online' | 'waiting' | 'refused' | 'unreachable' | 'offline';
 
 export interface PeerInfo {

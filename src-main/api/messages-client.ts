@@ -712,7 +712,7 @@ class Listener implements Listening {
 /**
  * The fingerprint of the peer `ref` names, so events can be matched: the agent already checked the
  * name (the listing would have failed), so this only finds which peer it was, in resolvePeer's order
- * (agent/links/resolve-peer.ts): a whole fingerprint, the name as typed, the name in any case, a prefix.
+ * (links/resolve-peer.ts): a whole fingerprint, the name as typed, the name in any case, a prefix.
  */
 async function resolveFrom(client: MessagesClient, ref: string, listed: InboxMessage[]): Promise<string> {
   const fromListing = listed[0]?.from.fingerprint;

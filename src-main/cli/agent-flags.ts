@@ -8,7 +8,7 @@ import { parseFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { normalizeNodeName, typedNameProblem } from '../core/names.js';
-import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type Settings } from '../agent/state/settings.js';
+import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS, type Settings } from '../state/settings.js';
 import { isLoopbackHost } from '../api/web-ui/http-guard.js';
 import { printNote } from './output.js';
 import { argvSecretWarning, readSecretFile } from './secret-file.js';

@@ -20,7 +20,7 @@ import {
   parsePermission,
 } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
-import { nameKey } from '../agent/state/peer-names.js';
+import { nameKey } from '../state/peer-names.js';
 import { mineText, registerMineSubcommands, revokedText } from './mine-peers.js';
 
 export interface HomeOpts {

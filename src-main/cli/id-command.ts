@@ -16,7 +16,7 @@ export function registerIdCommand(program: Command): void {
       const home = resolveHome(opts.home);
       // Loaded when the command runs: `clawbridge --help` registers it too.
       const [{ NodeState }, { nodeFingerprint }] = await Promise.all([
-        import('../agent/state/node-state.js'),
+        import('../state/node-state.js'),
         import('../home/identity-store.js'),
       ]);
       const fingerprint = await nodeFingerprint(home);

@@ -73,7 +73,7 @@ export function auditTable(events: readonly AuditEvent[]): string {
 async function peerKnown(home: string, peer: string): Promise<boolean> {
   if ((await readAudit(home)).events.some((e) => matchesAudit(e, { peer }))) return true;
   if (!existsSync(join(home, 'config.json'))) return false;
-  const { NodeState } = await import('../agent/state/node-state.js');
+  const { NodeState } = await import('../state/node-state.js');
   const time = isoTime();
   return NodeState.open(home)
     .get()

@@ -8,7 +8,7 @@ import type { Command as CommandType } from 'commander';
 import { Command, CommanderError } from './commander.js';
 import { errorMessage, hintOf } from '../core/errors.js';
 import { lineWithHint } from '../core/hint.js';
-import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
+import { tuneGcForBulkTransfer } from '../runtime/gc-tuning.js';
 import { AGENT_VERSION } from '../core/version.js';
 import { failWritesPastTheFileSizeLimit } from '../home/file-size-limit.js';
 import { registerCommandsFor } from './command-modules.js';

@@ -4,7 +4,7 @@
  * every command here; the waiting, listening and asking are api/messages-client.ts, which the client
  * library (api/client.ts) shares.
  */
-import { startupOver } from '../core/compiler-tiers.js';
+import { startupOver } from '../runtime/compiler-tiers.js';
 import type { Command } from 'commander';
 import type { InboxMessage, OutboxMessage } from '../api/contract-messages.js';
 import {

@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { pino } from 'pino';
-import { startupOver, SUSTAINED_BUSY_CPU_MS } from '../core/compiler-tiers.js';
+import { startupOver, SUSTAINED_BUSY_CPU_MS } from '../runtime/compiler-tiers.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import { generateIdentity, loadIdentity } from '../crypto/identity.js';

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from './commander.js';
 import { resolveHome } from '../home/home-dir.js';
-import { startupOver, SUSTAINED_BUSY_CPU_MS } from '../core/compiler-tiers.js';
+import { startupOver, SUSTAINED_BUSY_CPU_MS } from '../runtime/compiler-tiers.js';
 // Types only: agent-flags.ts loads the settings schema (zod), which `relay` must not keep (ADR 0053).
 import type { AgentCliOptions } from './agent-flags.js';
 import type { RelayCliOptions } from './relay-command.js';
@@ -70,9 +70,9 @@ export function registerServerCommands(program: Command): void {
       // The agent's modules load when it runs, not when the command is registered: `clawbridge --help`
       // registers every command, and parsing the whole agent made it take ~1 s.
       const [{ runAgent }, { NodeState }, { settingsSchemas }] = await Promise.all([
-        import('../agent/app/run-agent.js'),
-        import('../agent/state/node-state.js'),
-        import('../agent/state/settings.js'),
+        import('../app/run-agent.js'),
+        import('../state/node-state.js'),
+        import('../state/settings.js'),
       ]);
       const saved = existsSync(home)
         ? NodeState.open(home).get()

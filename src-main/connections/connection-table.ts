@@ -93,7 +93,7 @@ export class ConnectionTable implements ConnectionOpener {
    * `opened` / `ended`: one connection, as listed then (`opened` with the link it came on and
    * whether it was resumed, `ended` with its final counters and, when it was cut here, why);
    * `resumed`: it carries on over another stream: the audit log's lines for each
-   * (agent/app/audit-hooks.ts).
+   * (app/audit-hooks.ts).
    */
   readonly events = new Emitter<{
     changed: [];

@@ -1,5 +1,5 @@
 /**
- * Where an address in a peer's address book came from (agent/state/address-book.ts): core, because the API
+ * Where an address in a peer's address book came from (state/address-book.ts): core, because the API
  * contract shows it (peers' `addresses[].from`) and the contract sits below the agent.
  */
 

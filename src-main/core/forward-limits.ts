@@ -1,6 +1,6 @@
 /**
  * Limits of a forward's or proxy's saved settings: checked by the settings schema
- * (agent/state/settings.ts) and the API contract, enforced by forwards/. In core because both of those sit
+ * (state/settings.ts) and the API contract, enforced by forwards/. In core because both of those sit
  * below forwards/ (docs/architecture.md §Layers).
  */
 

@@ -17,5 +17,5 @@ export const dialAddressSchema = () =>
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `an address ${problem}` });
   });
 
-/** The addresses a node announces, at most 32 (agent/state/address-book.ts MAX_PEER_ADDRESSES). */
+/** The addresses a node announces, at most 32 (state/address-book.ts MAX_PEER_ADDRESSES). */
 export const dialAddressListSchema = () => z.array(dialAddressSchema()).max(32);

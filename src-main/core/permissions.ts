@@ -1,7 +1,7 @@
 /**
  * What a peer may do on this node (enforced here, by the side that grants it). A module of its own,
  * with no schema library, so the CLI's client commands can name permissions without loading the
- * settings store (agent/state/settings.ts re-exports these).
+ * settings store (state/settings.ts re-exports these).
  */
 export const PERMISSIONS = ['terminal', 'forward', 'relay', 'listen', 'message', 'files'] as const;
 export type Permission = (typeof PERMISSIONS)[number];

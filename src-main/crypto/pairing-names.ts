@@ -1,7 +1,7 @@
 /**
  * The pairing protocol's names and sizes, apart from its CPace code (pairing.ts): the decision that
  * follows a pairing (pairing-decision.ts) needs them on every agent's start, while the curve code is
- * loaded only once someone pairs (agent/pairing/pairing-issuer.ts and pairing-joiner.ts import it lazily).
+ * loaded only once someone pairs (pairing/pairing-issuer.ts and pairing-joiner.ts import it lazily).
  */
 
 /** Protocol label: CI, the HKDF salt and every HKDF label start with it. */

@@ -8,11 +8,11 @@
  */
 import { failWritesPastTheFileSizeLimit } from '../home/file-size-limit.js';
 import { errorMessage, isClawError } from '../core/errors.js';
-import { startupOver, SUSTAINED_BUSY_CPU_MS } from '../core/compiler-tiers.js';
-import { tuneGcForBulkTransfer } from '../core/gc-tuning.js';
+import { startupOver, SUSTAINED_BUSY_CPU_MS } from '../runtime/compiler-tiers.js';
+import { tuneGcForBulkTransfer } from '../runtime/gc-tuning.js';
 import { loadIdentity } from '../crypto/identity.js';
 import { pino, type Logger } from 'pino';
-import type { RunAgentOptions, RunningAgent } from '../agent/app/run-agent.js';
+import type { RunAgentOptions, RunningAgent } from '../app/run-agent.js';
 import type { NoticeEvent } from '../api/contract.js';
 import { hostToAgentMessage, type AgentToHostMessage } from './agent-process-messages.js';
 import { AGENT_LOG_FILE, openLogFile } from './log-file.js';
@@ -113,6 +113,6 @@ if (parentPort) {
   // The agent relays bulk data here now, not in main (ADR 0007).
   tuneGcForBulkTransfer();
   failWritesPastTheFileSizeLimit();
-  const { runAgent } = await import('../agent/app/run-agent.js');
+  const { runAgent } = await import('../app/run-agent.js');
   serveAgentProcess(parentPort, { runAgent, exit: (code) => process.exit(code) });
 }

@@ -7,8 +7,8 @@
  */
 import type { Logger } from 'pino';
 import type { ReceivedInfo, TransferInfo } from '../api/contract-files.js';
-import type { ConnectionsOpened } from '../agent/services/opened-connections.js';
-import type { Served, ServiceRegistry, ServiceRequest } from '../agent/services/services.js';
+import type { ConnectionsOpened } from '../services/opened-connections.js';
+import type { Served, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import { Emitter } from '../core/emitter.js';
 import { errorMessage } from '../core/errors.js';
 import type { LifecyclePart } from '../core/lifecycle.js';

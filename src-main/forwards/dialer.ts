@@ -4,7 +4,7 @@
  * (SOCKS5 reply code, HTTP 502 body, a log line for a TCP forward).
  */
 import type { Duplex, Readable } from 'node:stream';
-import type { PeerDirectory, PeerStreams } from '../agent/links/ports.js';
+import type { PeerDirectory, PeerStreams } from '../links/ports.js';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import { ResumableStream } from '../mux/resumable-stream.js';

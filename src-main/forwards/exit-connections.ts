@@ -2,13 +2,13 @@
  * The exit connections and UDP flows this node serves: what the owner takes away is taken away at once
  * — a peer removed, no longer allowed forwards, or whose `forwardTo` limits no longer allow a
  * connection's destination loses that connection now (the service registry asks `revokedReason` at
- * every change of the settings: agent/services/services.ts), not whenever it happens to end (a tunnel can stay
+ * every change of the settings: services/services.ts), not whenever it happens to end (a tunnel can stay
  * open for days). The check is the one a new request meets, made against the address the connection
  * was dialed to, so it needs no new name lookup. `ExitConnections` counts the UDP flows open, against
  * their cap.
  */
 import type { Duplex } from 'node:stream';
-import type { PeerRecord } from '../agent/state/settings.js';
+import type { PeerRecord } from '../state/settings.js';
 import { formatHostPort } from '../core/host-port.js';
 import { allowedAddresses } from './destination-policy.js';
 

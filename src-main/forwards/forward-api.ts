@@ -2,9 +2,9 @@
  * API methods about forwards and proxies (`forward.add/list/remove/enable/disable`, `proxy.add/list/remove`): checks
  * what the user asked for, then hands it to the agent's ForwardManager.
  */
-import { resolvePeer } from '../agent/links/resolve-peer.js';
-import type { PeerDirectory } from '../agent/links/ports.js';
-import type { ForwardRecord } from '../agent/state/settings.js';
+import { resolvePeer } from '../links/resolve-peer.js';
+import type { PeerDirectory } from '../links/ports.js';
+import type { ForwardRecord } from '../state/settings.js';
 import type { ForwardInfo, MethodParams, ProxyInfo, ToggleResult } from '../api/contract.js';
 import { ClawError } from '../core/errors.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';

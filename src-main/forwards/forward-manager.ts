@@ -8,12 +8,12 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { NodeState } from '../agent/state/node-state.js';
-import type { Notifier } from '../agent/state/notices.js';
-import type { PeerDirectory, PeerEntry } from '../agent/links/ports.js';
-import type { ForwardRecord } from '../agent/state/settings.js';
+import type { NodeState } from '../state/node-state.js';
+import type { Notifier } from '../state/notices.js';
+import type { PeerDirectory, PeerEntry } from '../links/ports.js';
+import type { ForwardRecord } from '../state/settings.js';
 import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
-import type { ConnectionsOpened } from '../agent/services/opened-connections.js';
+import type { ConnectionsOpened } from '../services/opened-connections.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { commandArgs, hereHint } from '../core/hint.js';
@@ -48,7 +48,7 @@ export interface ForwardManagerDeps {
   readonly links: Pick<PeerDirectory, 'peerEntries'>;
   /**
    * Where each open connection is listed, and ended when its peer is removed here
-   * (agent/services/opened-connections.ts); absent: not listed.
+   * (services/opened-connections.ts); absent: not listed.
    */
   readonly connections?: ConnectionsOpened | undefined;
 }

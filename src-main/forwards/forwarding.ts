@@ -5,8 +5,8 @@
  * unregistered one; in the agent's lifecycle (run-agent.ts) forwarding starts after the node and
  * stops before it, so its ports are freed first.
  */
-import type { Notices } from '../agent/state/notices.js';
-import type { PeerDirectory, PeerStreams } from '../agent/links/ports.js';
+import type { Notices } from '../state/notices.js';
+import type { PeerDirectory, PeerStreams } from '../links/ports.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import { lifecycle } from '../core/lifecycle.js';
 import { agentDialer } from './dialer.js';

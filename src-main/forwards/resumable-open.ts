@@ -10,8 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Duplex, Readable } from 'node:stream';
-import type { PeerDirectory, PeerStreams } from '../agent/links/ports.js';
-import { resolvePeer } from '../agent/links/resolve-peer.js';
+import type { PeerDirectory, PeerStreams } from '../links/ports.js';
+import { resolvePeer } from '../links/resolve-peer.js';
 import { errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { FEATURE_EARLY_DATA } from '../mux/early-data.js';
 import { ResumableStream } from '../mux/resumable-stream.js';

@@ -15,16 +15,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { NodeState } from '../agent/state/node-state.js';
-import type { Notices } from '../agent/state/notices.js';
-import type { PeerDirectory, PeerEntry, PeerStreams } from '../agent/links/ports.js';
-import type {
-  Served,
-  ServedConnection,
-  ServiceRegistry,
-  ServiceRequest,
-} from '../agent/services/services.js';
-import type { ForwardRecord } from '../agent/state/settings.js';
+import type { NodeState } from '../state/node-state.js';
+import type { Notices } from '../state/notices.js';
+import type { PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
+import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type { ForwardRecord } from '../state/settings.js';
 import type { ConnectionKind, ForwardInfo, ForwardState } from '../api/contract.js';
 import { describeZodError } from '../core/zod-error.js';
 import { Emitter } from '../core/emitter.js';

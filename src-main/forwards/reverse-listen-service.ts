@@ -17,14 +17,10 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { NodeStateReader } from '../agent/state/node-state.js';
-import type { PeerDirectory, PeerStreams } from '../agent/links/ports.js';
-import type {
-  Served as ServedAdmission,
-  ServiceRegistry,
-  ServiceRequest,
-} from '../agent/services/services.js';
-import type { PeerRecord, Settings } from '../agent/state/settings.js';
+import type { NodeStateReader } from '../state/node-state.js';
+import type { PeerDirectory, PeerStreams } from '../links/ports.js';
+import type { Served as ServedAdmission, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type { PeerRecord, Settings } from '../state/settings.js';
 import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
@@ -155,7 +151,7 @@ interface Listening {
 /**
  * Registers `reverse-listen` (permission `listen`). Listeners the settings no longer allow close at
  * once, and so do their connections, also those of a listener already closed: each is held under the
- * peer's grant by the service registry (agent/services/services.ts), which follows the settings. Returns a
+ * peer's grant by the service registry (services/services.ts), which follows the settings. Returns a
  * disposer that closes them all.
  */
 export function registerReverseListenService(deps: ReverseListenDeps): () => Promise<void> {

@@ -5,7 +5,7 @@
  * its own streams; an ID it did not get from the stream's own OPEN is a 128-bit guess.
  */
 import { z } from 'zod';
-import type { Served, ServiceRegistry, ServiceRequest } from '../agent/services/services.js';
+import type { Served, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import { describeZodError } from '../core/zod-error.js';
 import { madeOnUse } from '../core/made-on-use.js';
 import type { MuxStream } from '../mux/stream.js';

@@ -8,13 +8,8 @@
  */
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { Logger } from 'pino';
-import type { NodeStateReader } from '../agent/state/node-state.js';
-import type {
-  Served,
-  ServedConnection,
-  ServiceRegistry,
-  ServiceRequest,
-} from '../agent/services/services.js';
+import type { NodeStateReader } from '../state/node-state.js';
+import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
@@ -99,7 +94,7 @@ export interface TcpConnectDeps {
 /**
  * Registers `tcp-connect` on the agent: permission `forward`, refused as "does not allow forwards".
  * Each connection is listed as `tcp-exit` and ends as soon as the settings no longer allow it (the
- * registry follows them: agent/services/services.ts).
+ * registry follows them: services/services.ts).
  */
 export function registerTcpConnectService(
   agent: {

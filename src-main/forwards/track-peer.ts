@@ -2,8 +2,8 @@
  * The forward manager's side of listing connections: a front end names the exit peer as the client
  * did (a SOCKS user name, a forward's `via`); the table lists it by name and fingerprint.
  */
-import type { PeerDirectory } from '../agent/links/ports.js';
-import type { ConnectionsOpened } from '../agent/services/opened-connections.js';
+import type { PeerDirectory } from '../links/ports.js';
+import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { TrackConnection } from './track-connection.js';
 
 /** A TrackConnection over `connections`, or undefined when nothing lists connections. */

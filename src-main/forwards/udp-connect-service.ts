@@ -11,15 +11,10 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import type { NodeStateReader } from '../agent/state/node-state.js';
+import type { NodeStateReader } from '../state/node-state.js';
 import type { ConnectionKind } from '../api/contract.js';
-import type {
-  Served,
-  ServedConnection,
-  ServiceRegistry,
-  ServiceRequest,
-} from '../agent/services/services.js';
-import type { PeerRecord } from '../agent/state/settings.js';
+import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type { PeerRecord } from '../state/settings.js';
 import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
@@ -90,7 +85,7 @@ export interface UdpExitWatch {
 
 /**
  * Registers `udp-connect` on the agent (permission `forward`). Each flow is listed as `udp-exit` and
- * ends as soon as the settings no longer allow it (the registry follows them: agent/services/services.ts).
+ * ends as soon as the settings no longer allow it (the registry follows them: services/services.ts).
  */
 export function registerUdpConnectService(
   agent: {

@@ -1,6 +1,6 @@
 /**
  * What the audit log records of messages (docs/security.md §Audit log, ADR 0046), from the boxes' own
- * events — listening only, as agent/app/audit-hooks.ts does for the rest:
+ * events — listening only, as app/audit-hooks.ts does for the rest:
  *
  * - a message this node refused (an expired one, one over the sender's quota — INBOX_FULL — or past
  *   its topics): a `refused` event of service `message`, limited like every refusal a peer provokes

@@ -12,9 +12,9 @@
  */
 import type { LifecyclePart } from '../core/lifecycle.js';
 import type { Logger } from 'pino';
-import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../agent/links/ports.js';
-import type { ConnectionsOpened } from '../agent/services/opened-connections.js';
-import type { Served, ServiceRegistry, ServiceRequest } from '../agent/services/services.js';
+import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
+import type { ConnectionsOpened } from '../services/opened-connections.js';
+import type { Served, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import type { ConnectionHandle } from '../connections/connection-table.js';
 import type { Disposer } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';

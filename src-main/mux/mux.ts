@@ -275,7 +275,7 @@ export class Mux {
   /**
    * Adds the link's quiet lane: a second connection to the same peer, on which streams of
    * QUIET_LANE_SERVICES opened from now on travel, in the lane's ID space (both sides must agree to
-   * it first: agent/links/quiet-lanes.ts). Once added, the link lives and dies with it too.
+   * it first: links/quiet-lanes.ts). Once added, the link lives and dies with it too.
    * @throws ClawError('BAD_ARGUMENT') for a lane to another peer or a second lane.
    */
   addLane(link: Link): void {

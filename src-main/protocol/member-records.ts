@@ -7,7 +7,7 @@
  * device the record with the highest (seq, kind, signer) wins everywhere, a removal over an
  * introduction of the same seq, so an old introduction can never undo a removal.
  *
- * On the wire (the `members` service, agent/pairing/introductions.ts) records travel as JSON lines,
+ * On the wire (the `members` service, pairing/introductions.ts) records travel as JSON lines,
  * each at most MAX_MEMBER_LINE_BYTES. Pure: schema, limits, canonical bytes, order; nothing else.
  */
 import { z } from 'zod';

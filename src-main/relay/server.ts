@@ -121,7 +121,7 @@ const MAX_SWEEP_MS = 1_000;
 /**
  * Registrations after which the relay collects once they stop (ADR 0054): each leaves ~6 KiB of garbage
  * (its TLS handshake, certificate parse and signature check) that an idle relay, whose heartbeats keep
- * the process from ever counting as quiet (core/idle-trim.ts), would otherwise hold indefinitely.
+ * the process from ever counting as quiet (runtime/idle-trim.ts), would otherwise hold indefinitely.
  */
 const TRIM_AFTER_REGISTRATIONS = 500;
 /** Heartbeat checks per pingIntervalMs: a quiet node is pinged, and a dead one cut, within this fraction of it. */
@@ -170,7 +170,7 @@ class Relay {
   readonly capacity: RelayCapacity;
   /** Registrations whose garbage the next trim should collect (see sweep). */
   private trimHint = 0;
-  /** Told to the idle trim (core/idle-trim.ts): non-zero makes it collect, for the garbage is in the heap. */
+  /** Told to the idle trim (runtime/idle-trim.ts): non-zero makes it collect, for the garbage is in the heap. */
   private readonly garbage = {
     releaseIdle: (): number => {
       const hint = this.trimHint;

@@ -22,15 +22,10 @@ import {
   passedUp,
   type HopArgs,
 } from '../protocol/hop-wire.js';
-import type { ActivePath, PeerEntry } from '../agent/links/ports.js';
-import { ROUTE_LINK_TIMEOUT_MS, routeArrivalCircuit } from '../agent/links/route-dialer.js';
-import type {
-  Served,
-  ServedConnection,
-  ServiceRegistry,
-  ServiceRequest,
-} from '../agent/services/services.js';
-import type { PeerRecord } from '../agent/state/settings.js';
+import type { ActivePath, PeerEntry } from '../links/ports.js';
+import { ROUTE_LINK_TIMEOUT_MS, routeArrivalCircuit } from '../links/route-dialer.js';
+import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type { PeerRecord } from '../state/settings.js';
 
 /**
  * `hop` streams one predecessor may have here at once, waiting for the next node or piping (64). Each
@@ -101,7 +96,7 @@ interface HopState {
 
 /**
  * Registers `hop` and `hop-arrive`. Each pipe is listed as a `chain-hop` connection and held under
- * the grants it depends on (agent/services/services.ts): its predecessor or origin losing `relay` here (or no
+ * the grants it depends on (services/services.ts): its predecessor or origin losing `relay` here (or no
  * longer being a peer) cuts it at once, as a terminal is when `terminal` is taken away.
  */
 export function registerHopServices(services: Pick<ServiceRegistry, 'register'>, deps: HopDeps): void {

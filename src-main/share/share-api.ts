@@ -6,9 +6,9 @@
  */
 import { isAbsolute } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { resolvePeer } from '../agent/links/resolve-peer.js';
-import type { PeerDirectory } from '../agent/links/ports.js';
-import type { ForwardRecord } from '../agent/state/settings.js';
+import { resolvePeer } from '../links/resolve-peer.js';
+import type { PeerDirectory } from '../links/ports.js';
+import type { ForwardRecord } from '../state/settings.js';
 import type { MethodParams } from '../api/contract.js';
 import type { ShareInfo, ShareMethodResults } from '../api/contract-share.js';
 import { ClawError } from '../core/errors.js';

@@ -7,8 +7,8 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { ForwardRecord } from '../agent/state/settings.js';
-import type { ServedConnection } from '../agent/services/services.js';
+import type { ForwardRecord } from '../state/settings.js';
+import type { ServedConnection } from '../services/services.js';
 import type { LocalReverseTarget } from '../forwards/reverse-forwards.js';
 import { ShareServer, type ShareConfig } from './share-server.js';
 import { parseHostPort } from '../core/host-port.js';

@@ -4,17 +4,17 @@
  * `terminal.open` streaming method this node's CLI uses to open terminals on peers.
  */
 import type { Logger } from 'pino';
-import type { NodeStateReader } from '../agent/state/node-state.js';
-import type { Served, ServiceRegistry, ServiceRequest } from '../agent/services/services.js';
+import type { NodeStateReader } from '../state/node-state.js';
+import type { Served, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import type { MuxStream } from '../mux/stream.js';
 import { describeZodError } from '../core/zod-error.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import { errorMessage } from '../core/errors.js';
 import { lifecycle } from '../core/lifecycle.js';
-import { TERMINAL_RESUME_DEFAULT_MS } from '../agent/state/settings.js';
+import { TERMINAL_RESUME_DEFAULT_MS } from '../state/settings.js';
 import { TERMINAL_SERVICE } from '../protocol/terminal-frames.js';
 import { terminalOpenArgs } from '../protocol/terminal-open-args.js';
-import type { ConnectionsOpened } from '../agent/services/opened-connections.js';
+import type { ConnectionsOpened } from '../services/opened-connections.js';
 import { describeCommand } from './sessions/listed-process.js';
 import { PipeSession } from './sessions/pipe-session.js';
 import { PtySession } from './sessions/pty-session.js';
@@ -22,7 +22,7 @@ import type { ServerSession } from './sessions/server-session.js';
 import { SessionRegistry } from './sessions/session-registry.js';
 import { agentOpener, type TerminalPeers } from './viewer-bridge.js';
 import { ViewerSessions } from './viewer-sessions.js';
-import { resolvePeer } from '../agent/links/resolve-peer.js';
+import { resolvePeer } from '../links/resolve-peer.js';
 import type { SessionHostClient } from './session-host/host-client.js';
 import { HostedSessions } from './session-host/hosted-sessions.js';
 
@@ -54,7 +54,7 @@ export interface TerminalsDeps {
   readonly peers: TerminalPeers;
   /**
    * Where each session this node opens on a peer is listed while it lives, and ended when that peer
-   * is removed here (agent/services/opened-connections.ts); absent: not listed.
+   * is removed here (services/opened-connections.ts); absent: not listed.
    */
   readonly connections?: ConnectionsOpened | undefined;
   /**

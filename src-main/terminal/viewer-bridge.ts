@@ -17,7 +17,7 @@
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import type { Disposer } from '../core/emitter.js';
 import type { ViewerChannel } from '../api/viewer-channel.js';
-import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../agent/links/ports.js';
+import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
 
 /** What reaching a peer's terminal uses of the agent (architecture.md §Rules the code keeps). */
 export type TerminalPeers = Pick<PeerDirectory, 'peerEntries'> &

@@ -22,7 +22,7 @@ import { ReplayBuffer } from './sessions/replay-buffer.js';
 import { TerminalClient, type NewSessionRequest, type TerminalStreamOpener } from './terminal-client.js';
 import { ViewerBridge, type BridgedSession, type DirectTerminal } from './viewer-bridge.js';
 import type { ConnectionHandle } from '../connections/connection-table.js';
-import type { ConnectionsOpened } from '../agent/services/opened-connections.js';
+import type { ConnectionsOpened } from '../services/opened-connections.js';
 import { describeCommand } from './sessions/listed-process.js';
 import { isoTime } from '../core/iso-time.js';
 
@@ -61,7 +61,7 @@ export interface ViewerSessionsDeps {
   timers?: IdleTimers | undefined;
   log: Pick<Logger, 'info'>;
   /**
-   * Where each running session is listed (agent/services/opened-connections.ts), which also ends it at once
+   * Where each running session is listed (services/opened-connections.ts), which also ends it at once
    * when its peer is removed here; absent: not listed.
    */
   connections?: ConnectionsOpened | undefined;

@@ -75,7 +75,7 @@ export function relayCloseError(url: string, code: number, reason: string): Claw
       return new ClawError(
         'RELAY_REPLACED',
         // Or this node itself reaches the relay under a second URL (a peer's, unpinned): with a pin it
-        // knows the two are one relay (agent/relays/relay-set.ts) and holds one connection.
+        // knows the two are one relay (relay-clients/relay-set.ts) and holds one connection.
         `relay ${url}: another connection with this node's identity replaced this one — is clawbridge running twice with the same identity, or is this relay also reached under another URL without a pinned certificate?`,
       );
     case 'GOING_AWAY':

@@ -2,7 +2,7 @@
  * The `grants` message on a link's control stream (docs/protocol.md §Grants): one node tells the other
  * what it lets that node do on it, when the link comes up and whenever its owner changes it. The
  * receiver keeps it as runtime knowledge (`theyAllow`) to show and to mark pickers; it is never a
- * permission check — each node enforces its own grants (agent/services/services.ts).
+ * permission check — each node enforces its own grants (services/services.ts).
  *
  * Framing: one JSON object per line (UTF-8, `\n`-terminated, at most MAX_CONTROL_LINE_BYTES). Every
  * node that opened a control stream before this message existed reads and discards what arrives on

@@ -17,8 +17,8 @@ import {
   startupOver,
   STARTUP_CPU_SECONDS,
   SUSTAINED_BUSY_CPU_MS,
-} from '../../src-main/core/compiler-tiers.js';
-import { tuneGcForBulkTransfer } from '../../src-main/core/gc-tuning.js';
+} from '../../src-main/runtime/compiler-tiers.js';
+import { tuneGcForBulkTransfer } from '../../src-main/runtime/gc-tuning.js';
 
 tuneGcForBulkTransfer(process.env);
 const mode = process.argv[2] ?? 'started';

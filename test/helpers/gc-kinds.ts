@@ -7,7 +7,7 @@
  * (`{"incremental": n, ...}`).
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { tuneGcForBulkTransfer } from '../../src-main/core/gc-tuning.js';
+import { tuneGcForBulkTransfer } from '../../src-main/runtime/gc-tuning.js';
 
 const mode = process.argv[2];
 if (mode === 'tuned' || mode === 'big-heap') tuneGcForBulkTransfer();

@@ -6,7 +6,7 @@
  * is under test is what the agent and the CLI print, not this side's speed.
  */
 import type { Identity } from '../../src-main/crypto/identity.js';
-import { ownHello } from '../../src-main/agent/links/control-service.js';
+import { ownHello } from '../../src-main/links/control-service.js';
 import { Mux, type MuxStream } from '../../src-main/mux/mux.js';
 import { dialDirect } from '../../src-main/transport/direct.js';
 import { REVERSE_LISTEN_SERVICE } from '../../src-main/forwards/reverse-protocol.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
-import { tuneGcForBulkTransfer } from '../../src-main/core/gc-tuning.js';
+import { tuneGcForBulkTransfer } from '../../src-main/runtime/gc-tuning.js';
 import { FrameBuffers } from '../../src-main/transport/frame-buffers.js';
 
 tuneGcForBulkTransfer(process.env, 300);

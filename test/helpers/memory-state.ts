@@ -2,8 +2,8 @@
  * A NodeState kept in memory, validated by the same schema the settings file uses, counting writes:
  * for unit tests of the parts that read or write the node's state.
  */
-import { NodeState, type StateBacking } from '../../src-main/agent/state/node-state.js';
-import { settingsSchemas, type Settings } from '../../src-main/agent/state/settings.js';
+import { NodeState, type StateBacking } from '../../src-main/state/node-state.js';
+import { settingsSchemas, type Settings } from '../../src-main/state/settings.js';
 
 export interface MemoryBacking extends StateBacking {
   writes: number;

@@ -161,7 +161,7 @@ export async function cliJson<T>(args: string[]): Promise<T> {
 export async function nodeId(home: string): Promise<{ name: string; fingerprint: string }> {
   // Loaded on first use: most test files never ask, and these modules cost a process tenths of a second.
   const [{ NodeState }, { nodeFingerprint }] = await Promise.all([
-    import('../../src-main/agent/state/node-state.js'),
+    import('../../src-main/state/node-state.js'),
     import('../../src-main/home/identity-store.js'),
   ]);
   const fingerprint = await nodeFingerprint(home);

@@ -5,7 +5,7 @@
  * drives: it opens whatever streams it likes, as many at once as it likes, and answers the agent's
  * streams with `serve`. Runs in the test's process.
  */
-import { ownHello } from '../../src-main/agent/links/control-service.js';
+import { ownHello } from '../../src-main/links/control-service.js';
 import type { Identity } from '../../src-main/crypto/identity.js';
 import { Mux, type MuxStream } from '../../src-main/mux/mux.js';
 import type { StreamRequest } from '../../src-main/mux/types.js';

@@ -8,7 +8,7 @@
  * Prints one JSON line per second of progress and a last line `{"done":true,...}`.
  */
 import { loadIdentity } from '../../src-main/crypto/identity.js';
-import { ownHello } from '../../src-main/agent/links/control-service.js';
+import { ownHello } from '../../src-main/links/control-service.js';
 import { Mux } from '../../src-main/mux/mux.js';
 import { dialDirect } from '../../src-main/transport/direct.js';
 

@@ -15,7 +15,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { NodeState } from '../../src-main/agent/state/node-state.js';
+import { NodeState } from '../../src-main/state/node-state.js';
 import type { PeerInfo, StatusResult } from '../../src-main/api/contract.js';
 import { startAgentHost } from '../../src-main/electron/agent-host.js';
 import type { AgentConnection, AgentHostState } from '../../src-main/electron/agent-connection.js';

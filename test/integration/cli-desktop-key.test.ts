@@ -14,7 +14,7 @@ import {
   ENCRYPTED_KEY_FILE,
   KEY_IN_DESKTOP_APP_MESSAGE,
 } from '../../src-main/home/identity-store.js';
-import { runAgent } from '../../src-main/agent/app/run-agent.js';
+import { runAgent } from '../../src-main/app/run-agent.js';
 import type { PeerInfo, StatusResult } from '../../src-main/api/contract.js';
 import { loadDesktopIdentity, type KeyVault } from '../../src-main/electron/key-at-rest.js';
 import { cli, cliJson, stopAll, tempHome } from '../helpers/processes.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { KEY_FILE } from '../../src-main/home/identity-store.js';
-import { runAgent } from '../../src-main/agent/app/run-agent.js';
+import { runAgent } from '../../src-main/app/run-agent.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
 
 const unix = process.platform !== 'win32';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairNewResult, PeerInfo, StatusResult } from '../../src-main/api/contract.js';
-import { RELAY_IDLE_ENV } from '../../src-main/agent/relays/relay-set.js';
+import { RELAY_IDLE_ENV } from '../../src-main/relay-clients/relay-set.js';
 import {
   agentCall,
   cli,

@@ -1,5 +1,5 @@
 /**
- * The agent's direct listener on a taken port (agent/links/direct-listener.ts): the agent still starts, on a
+ * The agent's direct listener on a taken port (links/direct-listener.ts): the agent still starts, on a
  * free port, and says so in a line a person reads (not only in the JSON log).
  */
 import { test, after } from 'node:test';

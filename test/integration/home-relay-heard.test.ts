@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeerInfo, StatusResult } from '../../src-main/api/contract.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
-import { OBSERVATIONS_FILE } from '../../src-main/agent/state/observations.js';
+import { OBSERVATIONS_FILE } from '../../src-main/state/observations.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import {
   cli,

@@ -1,12 +1,12 @@
 /**
- * The dialing side of quiet lanes (src-main/agent/links/quiet-lanes.ts) against a real direct listener: a
+ * The dialing side of quiet lanes (src-main/links/quiet-lanes.ts) against a real direct listener: a
  * hello offering a lane makes one dial naming its token, and a peer that offers again on the same link
  * (a second control stream) gets no second dial and cannot make the agent throw.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { QuietLanes } from '../../src-main/agent/links/quiet-lanes.js';
+import { QuietLanes } from '../../src-main/links/quiet-lanes.js';
 import { Mux } from '../../src-main/mux/mux.js';
 import { newLaneToken } from '../../src-main/transport/lane-token.js';
 import type { Link } from '../../src-main/transport/link.js';

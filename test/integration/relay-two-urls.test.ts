@@ -10,7 +10,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server } from 'node:net';
-import { RELAY_IDLE_ENV } from '../../src-main/agent/relays/relay-set.js';
+import { RELAY_IDLE_ENV } from '../../src-main/relay-clients/relay-set.js';
 import {
   agentCall,
   cli,

@@ -15,7 +15,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { generateIdentity, type Identity } from '../../src-main/crypto/identity.js';
-import { ownHello } from '../../src-main/agent/links/control-service.js';
+import { ownHello } from '../../src-main/links/control-service.js';
 import { ClawError, refusalOf } from '../../src-main/core/errors.js';
 import { Mux } from '../../src-main/mux/mux.js';
 import type { MuxStream } from '../../src-main/mux/stream.js';

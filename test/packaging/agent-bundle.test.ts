@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NodeState } from '../../src-main/agent/state/node-state.js';
+import { NodeState } from '../../src-main/state/node-state.js';
 import {
   agentToHostMessage,
   type AgentToHostMessage,

@@ -7,12 +7,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { Approvals } from '../../src-main/agent/pairing/approvals.js';
-import { createApiHandler, type ApiDeps } from '../../src-main/agent/app/agent-api.js';
-import { parseHello } from '../../src-main/agent/links/control-service.js';
-import { uniquePeerName } from '../../src-main/agent/state/peer-names.js';
-import { pendingDisplayNames } from '../../src-main/agent/state/pending.js';
-import type { PeerRecord } from '../../src-main/agent/state/settings.js';
+import { Approvals } from '../../src-main/pairing/approvals.js';
+import { createApiHandler, type ApiDeps } from '../../src-main/app/agent-api.js';
+import { parseHello } from '../../src-main/links/control-service.js';
+import { uniquePeerName } from '../../src-main/state/peer-names.js';
+import { pendingDisplayNames } from '../../src-main/state/pending.js';
+import type { PeerRecord } from '../../src-main/state/settings.js';
 import { paramsSchema } from '../../src-main/api/contract.js';
 import { approveParams } from '../../src-main/cli/pair-commands.js';
 import { isClawError } from '../../src-main/core/errors.js';
@@ -22,9 +22,9 @@ import { memoryState } from '../helpers/memory-state.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { testIdentity } from '../helpers/identities.js';
 import { echoServer, memoryExit, RawClient } from '../unit/forwards/fixtures.js';
-import { composeAgent } from '../../src-main/agent/app/compose-agent.js';
-import { NodeState } from '../../src-main/agent/state/node-state.js';
-import { addPeer } from '../../src-main/agent/app/peer-api.js';
+import { composeAgent } from '../../src-main/app/compose-agent.js';
+import { NodeState } from '../../src-main/state/node-state.js';
+import { addPeer } from '../../src-main/app/peer-api.js';
 import { addProxy } from '../../src-main/forwards/forward-api.js';
 import { ForwardManager } from '../../src-main/forwards/forward-manager.js';
 import { basicProxyPassword, proxyUrl, secretMatches } from '../../src-main/forwards/proxy-secret.js';
@@ -45,11 +45,11 @@ import {
   PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE,
   PAIR_ATTEMPTS_PER_SOURCE_PER_MINUTE,
   type PairingIssuerDeps as CodeIssuerDeps,
-} from '../../src-main/agent/pairing/pairing-issuer.js';
-import { PairingProgress } from '../../src-main/agent/pairing/pairing-progress.js';
+} from '../../src-main/pairing/pairing-issuer.js';
+import { PairingProgress } from '../../src-main/pairing/pairing-progress.js';
 import { encodePairHello, refusalError } from '../../src-main/protocol/pairing-wire.js';
-import { acceptRelayCircuit, type RelayCircuitDeps } from '../../src-main/agent/links/path-dialers.js';
-import { MAX_PENDING_PER_SOURCE } from '../../src-main/agent/state/pending.js';
+import { acceptRelayCircuit, type RelayCircuitDeps } from '../../src-main/links/path-dialers.js';
+import { MAX_PENDING_PER_SOURCE } from '../../src-main/state/pending.js';
 import type { Circuit } from '../../src-main/transport/circuit.js';
 import { streamCircuit } from '../../src-main/transport/stream-circuit.js';
 

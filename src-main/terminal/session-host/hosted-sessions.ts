@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Served, ServiceRequest } from '../../agent/services/services.js';
+import type { Served, ServiceRequest } from '../../services/services.js';
 import { describeZodError } from '../../core/zod-error.js';
 import type {
   ConnectionHandle,

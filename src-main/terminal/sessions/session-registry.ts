@@ -54,7 +54,7 @@ export class SessionRegistry {
     peerName: string,
     spawn: () => TerminalProcess,
     what = 'shell',
-    /** Where it is listed (its stream's admission: agent/services/services.ts); default the registry's table. */
+    /** Where it is listed (its stream's admission: services/services.ts); default the registry's table. */
     opener: ConnectionOpener | undefined = this.opts.connections,
   ): ServerSession {
     const max = this.opts.maxPerPeer ?? MAX_SESSIONS_PER_PEER;

@@ -1,5 +1,5 @@
 /**
- * The API's pushed events (agent/app/api/events.ts): `status` coalesced to one per interval with a fake
+ * The API's pushed events (app/api/events.ts): `status` coalesced to one per interval with a fake
  * clock, numbered, kept ticking while forwards are busy; the agent's changes as one `changed` before
  * the status that shows them, naming what differs; `pending.added` found by comparing lists; `audit`
  * at most once a second with the lines written meanwhile; outbox state changes as `message.state` or,
@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emitter } from '../../../src-main/core/emitter.js';
-import { ApiEventHub, Coalescer, type Clock } from '../../../src-main/agent/app/api/events.js';
+import { ApiEventHub, Coalescer, type Clock } from '../../../src-main/app/api/events.js';
 import type {
   NoticeEvent,
   ApiEvents,
@@ -20,7 +20,7 @@ import type {
   TerminalEvent,
 } from '../../../src-main/api/contract.js';
 import type { MessageStatesEvent, OutboxMessage } from '../../../src-main/api/contract-messages.js';
-import { messageStates } from '../../../src-main/agent/app/api/messages.js';
+import { messageStates } from '../../../src-main/app/api/messages.js';
 import type { OutboxEntry } from '../../../src-main/messages/outbox.js';
 import type { Why } from '../../../src-main/messages/box-records.js';
 

@@ -1,5 +1,5 @@
 /**
- * `relay.probe` (agent/app/api/relay-probe.ts) against real relays on loopback: a wss:// relay with a
+ * `relay.probe` (app/api/relay-probe.ts) against real relays on loopback: a wss:// relay with a
  * self-signed certificate reports that certificate's fingerprint and no CA trust; a ws:// relay has no
  * fingerprint; a port nobody listens on is an error in one line, never a throw.
  */
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { probeRelay } from '../../../src-main/agent/app/api/relay-probe.js';
+import { probeRelay } from '../../../src-main/app/api/relay-probe.js';
 import type { Identity } from '../../../src-main/crypto/identity.js';
 import type { RelayServer } from '../../../src-main/relay/server.js';
 import { testIdentity } from '../../helpers/identities.js';

@@ -20,7 +20,7 @@ import {
   ViewerSessions,
   type ViewerSessionsDeps,
 } from '../../../src-main/terminal/viewer-sessions.js';
-import { DETACHED_TERMINAL_IDLE_DEFAULT_MS } from '../../../src-main/agent/state/settings.js';
+import { DETACHED_TERMINAL_IDLE_DEFAULT_MS } from '../../../src-main/state/settings.js';
 import { fakeClock } from '../forwards/fake-clock.js';
 import { PEER_A, TerminalHarness, until } from '../terminal/terminal-fixtures.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { agentOverrides, checkUiFlags } from '../../../src-main/cli/agent-flags.js';
-import { DEFAULT_UI_LISTEN, settingsSchemas } from '../../../src-main/agent/state/settings.js';
+import { DEFAULT_UI_LISTEN, settingsSchemas } from '../../../src-main/state/settings.js';
 import { openerFor } from '../../../src-main/cli/ui-command.js';
 
 const saved = settingsSchemas().settingsSchema.parse({});

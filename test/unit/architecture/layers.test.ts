@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { fileGraph, folderCycles } from '../../../scripts/import-graph.mjs';
+import { fileGraph, folderCycles, topFolderOf } from '../../../scripts/import-graph.mjs';
 import { layers, LIST_BEGIN, LIST_END } from '../../../scripts/layers.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -124,4 +124,10 @@ test("docs/architecture.md's layer list is scripts/layers.mjs", { skip }, () => 
 
 test('no group of folders under src-main/ imports each other by value', { skip }, () => {
   assert.deepEqual(folderCycles(fileGraph().edges), []);
+});
+
+test('each layer is one top-level folder, and no top-level folders import each other by value', () => {
+  for (const l of layers)
+    assert.deepEqual(l.folders, [l.name], `${l.name}: a layer is the one top-level folder of its name`);
+  assert.deepEqual(folderCycles(fileGraph().edges, topFolderOf), []);
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { agentOverrides, type AgentFlagIo } from '../../../src-main/cli/agent-flags.js';
 import { RELAY_TOKEN_ENV, relayTokenFrom } from '../../../src-main/cli/relay-command.js';
 import { readSecretFile } from '../../../src-main/cli/secret-file.js';
-import { settingsSchemas } from '../../../src-main/agent/state/settings.js';
+import { settingsSchemas } from '../../../src-main/state/settings.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 function secretFile(content: string, mode = 0o600): string {

@@ -1,7 +1,7 @@
 /**
  * The live connection table (connections/connection-table.ts): ids unique in a run, counters, ending,
  * closing one connection through its owner (and no other), the bound, and the `connections` event
- * the API hub sends from it (agent/app/api/events.ts), coalesced while bytes move.
+ * the API hub sends from it (app/api/events.ts), coalesced while bytes move.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import {
   MAX_LISTED_CONNECTIONS,
   type ConnectionOpening,
 } from '../../../src-main/connections/connection-table.js';
-import { ApiEventHub, type Clock } from '../../../src-main/agent/app/api/events.js';
+import { ApiEventHub, type Clock } from '../../../src-main/app/api/events.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import type { ApiEvents, ConnectionsEvent } from '../../../src-main/api/contract.js';
 

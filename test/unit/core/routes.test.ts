@@ -16,7 +16,7 @@ import {
   passedUp,
   HOP_WORDS,
 } from '../../../src-main/protocol/hop-wire.js';
-import type { PeerRecord } from '../../../src-main/agent/state/settings.js';
+import type { PeerRecord } from '../../../src-main/state/settings.js';
 import { memoryState } from '../../helpers/memory-state.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const hook = fileURLToPath(new URL('../../helpers/zod-schemas-made.mjs', import.meta.url));
 const child = fileURLToPath(new URL('../../helpers/import-child.ts', import.meta.url));
-const runAgent = fileURLToPath(new URL('../../../src-main/agent/app/run-agent.ts', import.meta.url));
+const runAgent = fileURLToPath(new URL('../../../src-main/app/run-agent.ts', import.meta.url));
 /** The control: one schema made at load by a module outside src-main, which the hook must count. */
 const control = `data:text/javascript,${encodeURIComponent(`import { z } from '${import.meta.resolve('zod')}'; z.string();`)}`;
 

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NodeState } from '../../../src-main/agent/state/node-state.js';
+import { NodeState } from '../../../src-main/state/node-state.js';
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
 import { startAgentHost, type AgentHostOptions } from '../../../src-main/electron/agent-host.js';
 import type { AgentConnection, AgentHostState } from '../../../src-main/electron/agent-connection.js';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
-import type { RunAgentOptions, RunningAgent } from '../../../src-main/agent/app/run-agent.js';
+import type { RunAgentOptions, RunningAgent } from '../../../src-main/app/run-agent.js';
 import { serveAgentProcess, type ParentPortLike } from '../../../src-main/electron/agent-process.js';
 import { serveSessionHostProcess } from '../../../src-main/electron/session-host-process.js';
 import type { RunSessionHostOptions } from '../../../src-main/terminal/session-host/host-run.js';

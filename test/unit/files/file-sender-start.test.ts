@@ -1,6 +1,6 @@
 /**
  * An agent carries its unfinished outgoing transfers on when it starts (files/file-sender.ts). The
- * agent starts its files part before its peers are loaded (agent/app/run-agent.ts), so a saved
+ * agent starts its files part before its peers are loaded (app/run-agent.ts), so a saved
  * transfer's first look finds no peers: it must wait for them, not fail as if its peer had been removed
  * (integration test "either agent killed…" failed so, "b is no longer a peer of this node").
  */

@@ -6,9 +6,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Duplex } from 'node:stream';
-import { ServiceRegistry } from '../../../src-main/agent/services/services.js';
-import type { StateChange } from '../../../src-main/agent/state/state-changes.js';
-import type { PeerRecord } from '../../../src-main/agent/state/settings.js';
+import { ServiceRegistry } from '../../../src-main/services/services.js';
+import type { StateChange } from '../../../src-main/state/state-changes.js';
+import type { PeerRecord } from '../../../src-main/state/settings.js';
 import { createServer } from 'node:net';
 import { tcpConnectDialer } from '../../../src-main/forwards/dialer.js';
 import { handleTcpForwardConnection } from '../../../src-main/forwards/tcp-forward.js';
@@ -31,7 +31,7 @@ function exitWithSettings(initial: PeerRecord) {
     peer: (fp: string) => peers.find((p) => p.fingerprint === fp),
     subscribe: (l: (change: StateChange) => void) => (listeners.add(l), () => void listeners.delete(l)),
   };
-  // The registry follows the settings for every service (agent/services/services.ts).
+  // The registry follows the settings for every service (services/services.ts).
   const services = new ServiceRegistry({ name: () => 'b', state });
   const { log } = memoryLogger();
   registerTcpConnectService({ name: 'b', log, services, state });

@@ -6,9 +6,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { composeAgent } from '../../../src-main/agent/app/compose-agent.js';
-import { addPeer, removePeer, renamePeer } from '../../../src-main/agent/app/peer-api.js';
-import { NodeState } from '../../../src-main/agent/state/node-state.js';
+import { composeAgent } from '../../../src-main/app/compose-agent.js';
+import { addPeer, removePeer, renamePeer } from '../../../src-main/app/peer-api.js';
+import { NodeState } from '../../../src-main/state/node-state.js';
 import { addForward, addProxy } from '../../../src-main/forwards/forward-api.js';
 import { ForwardManager } from '../../../src-main/forwards/forward-manager.js';
 import { testIdentity } from '../../helpers/identities.js';

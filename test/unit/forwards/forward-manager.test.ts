@@ -6,8 +6,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { composeAgent } from '../../../src-main/agent/app/compose-agent.js';
-import { NodeState } from '../../../src-main/agent/state/node-state.js';
+import { composeAgent } from '../../../src-main/app/compose-agent.js';
+import { NodeState } from '../../../src-main/state/node-state.js';
 import { memoryBacking } from '../../helpers/memory-state.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { localAddress } from '../../../src-main/forwards/forward-api.js';

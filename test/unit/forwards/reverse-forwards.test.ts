@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import type { PeerEntry } from '../../../src-main/agent/links/ports.js';
-import { ServiceRegistry } from '../../../src-main/agent/services/services.js';
-import type { StateChange } from '../../../src-main/agent/state/state-changes.js';
-import type { ForwardRecord, PeerRecord } from '../../../src-main/agent/state/settings.js';
+import type { PeerEntry } from '../../../src-main/links/ports.js';
+import { ServiceRegistry } from '../../../src-main/services/services.js';
+import type { StateChange } from '../../../src-main/state/state-changes.js';
+import type { ForwardRecord, PeerRecord } from '../../../src-main/state/settings.js';
 import { ConnectionTable } from '../../../src-main/connections/connection-table.js';
 import { MAX_UDP_DATAGRAM_BYTES } from '../../../src-main/protocol/udp-frames.js';
 import { ClawError, isClawError } from '../../../src-main/core/errors.js';
@@ -50,7 +50,7 @@ function setup() {
   let aOnB: PeerRecord = { fingerprint: FA, name: 'a', allow: ['listen'], addresses: [], addedAt: '' };
   const subscribers: ((change: StateChange) => void)[] = [];
   const connections = new ConnectionTable();
-  // Each node's registry lists what it serves; B's follows its settings (agent/services/services.ts).
+  // Each node's registry lists what it serves; B's follows its settings (services/services.ts).
   const registryA = new ServiceRegistry({ name: () => 'a', connections });
   const stateB = {
     get: () => ({ allowRemoteReverseListen: false }) as never,

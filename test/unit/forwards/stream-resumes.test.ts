@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { isClawError, refusalOf } from '../../../src-main/core/errors.js';
 import { ResumableStream } from '../../../src-main/mux/resumable-stream.js';
 import type { MuxStream, StreamRequest } from '../../../src-main/mux/mux.js';
-import { ServiceRegistry } from '../../../src-main/agent/services/services.js';
+import { ServiceRegistry } from '../../../src-main/services/services.js';
 import { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { muxPair, readAll } from '../mux/mux-fixtures.js';

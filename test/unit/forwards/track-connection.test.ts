@@ -7,7 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import type { PeerEntry } from '../../../src-main/agent/links/ports.js';
+import type { PeerEntry } from '../../../src-main/links/ports.js';
 import { ConnectionTable } from '../../../src-main/connections/connection-table.js';
 import { handleTcpForwardConnection } from '../../../src-main/forwards/tcp-forward.js';
 import { trackerFor } from '../../../src-main/forwards/track-peer.js';

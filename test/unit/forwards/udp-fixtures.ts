@@ -1,8 +1,8 @@
 /** Fixtures for UDP forward tests: an exit running the real udp-connect service over an in-memory link, UDP sockets. */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { ServiceRegistry } from '../../../src-main/agent/services/services.js';
-import type { PeerRecord } from '../../../src-main/agent/state/settings.js';
-import type { StateChange } from '../../../src-main/agent/state/state-changes.js';
+import { ServiceRegistry } from '../../../src-main/services/services.js';
+import type { PeerRecord } from '../../../src-main/state/settings.js';
+import type { StateChange } from '../../../src-main/state/state-changes.js';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { ExitConnections } from '../../../src-main/forwards/exit-connections.js';
 import { UDP_CONNECT_SERVICE } from '../../../src-main/forwards/udp-connect-protocol.js';

@@ -241,7 +241,7 @@ test("a flow the exit's owner no longer allows ends, and the forward says why", 
   const s = await client();
   try {
     await roundTrip(s, f.port, Buffer.from('before'));
-    // The exit's owner takes `forward` away: its registry ends the flow (agent/services/services.ts).
+    // The exit's owner takes `forward` away: its registry ends the flow (services/services.ts).
     exit.deny();
     const reason = `b no longer allows forwards from a; the connection to 127.0.0.1:${echo.port} is closed`;
     for (let i = 0; i < 100 && (f.problems.length === 0 || f.listener.flows > 0); i++) await sleep(20);

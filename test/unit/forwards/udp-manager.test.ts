@@ -5,8 +5,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { composeAgent } from '../../../src-main/agent/app/compose-agent.js';
-import { NodeState } from '../../../src-main/agent/state/node-state.js';
+import { composeAgent } from '../../../src-main/app/compose-agent.js';
+import { NodeState } from '../../../src-main/state/node-state.js';
 import { ForwardManager } from '../../../src-main/forwards/forward-manager.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';

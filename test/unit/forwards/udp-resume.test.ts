@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import type { PeerEntry } from '../../../src-main/agent/links/ports.js';
-import { ServiceRegistry } from '../../../src-main/agent/services/services.js';
+import type { PeerEntry } from '../../../src-main/links/ports.js';
+import { ServiceRegistry } from '../../../src-main/services/services.js';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { ExitConnections } from '../../../src-main/forwards/exit-connections.js';
 import { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';

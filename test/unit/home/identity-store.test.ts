@@ -1,5 +1,5 @@
 /**
- * The home and the identity key on disk (home/identity-store.ts, agent/state/settings-file.ts): the home is 0700 from
+ * The home and the identity key on disk (home/identity-store.ts, state/settings-file.ts): the home is 0700 from
  * the start, whichever module creates it first, and a key readable by others is set back to 0600 with
  * a warning.
  */
@@ -26,7 +26,7 @@ import {
   writeFileDurably,
   type KeyFileSystem,
 } from '../../../src-main/home/identity-store.js';
-import { NodeState } from '../../../src-main/agent/state/node-state.js';
+import { NodeState } from '../../../src-main/state/node-state.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 const unix = process.platform !== 'win32';

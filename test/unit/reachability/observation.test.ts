@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ClawError } from '../../../src-main/core/errors.js';
-import { dialDirectPath, dialRelayPath } from '../../../src-main/agent/links/path-dialers.js';
+import { dialDirectPath, dialRelayPath } from '../../../src-main/links/path-dialers.js';
 import {
   DialFailure,
   observedOf,
@@ -15,7 +15,7 @@ import {
   observeRelay,
 } from '../../../src-main/reachability/observation.js';
 import type { RelayClient } from '../../../src-main/transport/relay-client.js';
-import type { PeerRecord } from '../../../src-main/agent/state/settings.js';
+import type { PeerRecord } from '../../../src-main/state/settings.js';
 import { testIdentity } from '../../helpers/identities.js';
 
 async function listening(server: Server): Promise<number> {

@@ -15,10 +15,10 @@ import {
   registerHopServices,
 } from '../../../src-main/routes/hop-service.js';
 import { HOP_WORDS } from '../../../src-main/protocol/hop-wire.js';
-import { ServiceRegistry } from '../../../src-main/agent/services/services.js';
+import { ServiceRegistry } from '../../../src-main/services/services.js';
 import type { StreamRequest } from '../../../src-main/mux/types.js';
-import type { ActivePath, PeerEntry } from '../../../src-main/agent/links/ports.js';
-import type { PeerRecord } from '../../../src-main/agent/state/settings.js';
+import type { ActivePath, PeerEntry } from '../../../src-main/links/ports.js';
+import type { PeerRecord } from '../../../src-main/state/settings.js';
 import type { RefusalCode } from '../../../src-main/core/refusal-codes.js';
 import type { MuxStream } from '../../../src-main/mux/stream.js';
 

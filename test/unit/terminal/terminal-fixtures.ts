@@ -3,7 +3,7 @@
  * broken and replaced (a lost path), and a viewer that records output and may stop consuming it.
  */
 import { pino } from 'pino';
-import { ServiceRegistry } from '../../../src-main/agent/services/services.js';
+import { ServiceRegistry } from '../../../src-main/services/services.js';
 import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 import { Mux } from '../../../src-main/mux/mux.js';
 import {
@@ -40,7 +40,7 @@ export class TerminalHarness {
   clientMux: Mux | undefined;
   serverMux: Mux | undefined;
   readonly opener: TerminalStreamOpener;
-  /** The serving node's registry, with the real `terminal` service (agent/services/services.ts). */
+  /** The serving node's registry, with the real `terminal` service (services/services.ts). */
   private readonly services = new ServiceRegistry();
 
   /**

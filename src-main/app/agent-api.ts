@@ -1,0 +1,383 @@
+/**
+ * The agent's implementation of the API contract: the composition root that maps each method (already
+ * validated by the transport) to the domain module answering it — peers (peer-api.ts), pairing
+ * (pairing.ts), forwards (forwards/forward-api.ts), settings and relay probes (api/), terminals
+ * (terminal/viewer-sessions.ts) — and the events (api/events.ts). One place, so IPC, the control
+ * socket and the web UI behave alike.
+ */
+import { joinedSource, revokePeer, setMine, thenMine } from './mine-api.js';
+import type { Introductions } from '../pairing/introductions.js';
+import type {
+  ApiHandler,
+  MethodName,
+  MethodParams,
+  MethodResults,
+  PendingInfo,
+  ProcessMemory,
+  StatusResult,
+} from '../api/contract.js';
+import type { PeerRecord, PendingRecord } from '../state/settings.js';
+import { pendingDisplayNames } from '../state/pending.js';
+import type { Approvals } from '../pairing/approvals.js';
+import type { Logger } from 'pino';
+import type { Notices } from '../state/notices.js';
+import type { NodeStateReader } from '../state/node-state.js';
+import {
+  addPeer,
+  peerInfo,
+  peerList,
+  ping,
+  removePeer,
+  renamePeer,
+  setForwardLimits,
+  setListenLimits,
+  setPermission,
+  setRoute,
+  type PeersDeps,
+} from './peer-api.js';
+import type { CodeIssuer } from '../pairing/pairing-issuer.js';
+import type { CodeJoiner } from '../pairing/pairing-joiner.js';
+import type { PairingProgress } from '../pairing/pairing-progress.js';
+import {
+  addForward,
+  addProxy,
+  listForwards,
+  listProxies,
+  removeForward,
+  removeProxy,
+  setForwardEnabled,
+} from '../forwards/forward-api.js';
+import type { ForwardManager } from '../forwards/forward-manager.js';
+import type { Terminals } from '../terminal/terminal-service.js';
+import { ClawError } from '../core/errors.js';
+import { getSettings, setSettings, type RestartSettings, type SettingsDeps } from './api/settings.js';
+import { probeRelay } from './api/relay-probe.js';
+import { ApiEventHub, type Clock, type ConnectionsSource, realClock } from './api/events.js';
+import type { ConnectionTable } from '../connections/connection-table.js';
+import { listAudit, type AuditDeps } from './api/audit.js';
+import { fileEventSources, fileHandlers, type FilesApiDeps } from './api/files.js';
+import { messageEventSources, messageHandlers, type MessagesApiDeps } from './api/messages.js';
+import { shareHandlers } from '../share/share-api.js';
+
+type Handlers = {
+  [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
+};
+
+/**
+ * What the API handler is built from (run-agent.ts wires it): named parts, each narrowed to what the
+ * methods use (architecture.md §Rules the code keeps); each method reaches only its part.
+ */
+export interface ApiDeps {
+  identity: { readonly fingerprint: string };
+  /** This node's name as the settings give it now. */
+  name(): string;
+  log: Pick<Logger, 'warn'>;
+  /** Read for status, peers and pending; written by the peer and settings methods; followed for `settings`. */
+  state: PeersDeps['state'] & SettingsDeps['state'];
+  /** The peers' links: status, `peers.*`, and the exit peers forward methods name. */
+  links: PeersDeps['links'];
+  relays: SettingsDeps['relays'] & {
+    /** True for a relay used only to reach a peer's home relay (relay-set.ts). */
+    isOnDemand(url: string): boolean;
+  };
+  /** Where the direct listener is bound now. */
+  local: SettingsDeps['local'];
+  notices: Pick<Notices, 'changed' | 'onChanged' | 'onForwardNotice'>;
+  /** The settings that take a restart, as the running agent started with them. */
+  startedWith(): RestartSettings;
+  approvals: Pick<Approvals, 'list' | 'find' | 'approve' | 'reject'>;
+  issuer: Pick<CodeIssuer, 'newCode' | 'cancel' | 'list'>;
+  joiner: Pick<CodeJoiner, 'join' | 'cancel' | 'isJoining' | 'list'>;
+  progress: Pick<PairingProgress, 'events'>;
+  /** The running forward manager, or undefined once forwarding stopped. */
+  forwards: () => ForwardManager | undefined;
+  /** The running terminals, or undefined once they stopped. */
+  terminals: () => Terminals | undefined;
+  /**
+   * The web UI this agent serves (`ui.url` answers with its link), or null without one (--no-ui).
+   * Built before the handler; it listens once the agent runs (run-agent.ts).
+   */
+  webUi?: { url(newToken: boolean): string } | null;
+  /** The live connections this node carries (`connections.list`, `connections.close`, the event). */
+  connections?: ConnectionsSource & Pick<ConnectionTable, 'close'>;
+  /** The audit log (`audit.list`); absent in agents built without one. */
+  audit?: AuditDeps;
+  /** The node's inbox and outbox (`messages.*`, the message events); absent in agents built without them. */
+  messages?: MessagesApiDeps;
+  /** The files service (`files.*`, the file events); absent in agents built without it. */
+  files?: FilesApiDeps;
+  /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
+  requestStop?: () => void;
+  /** The owner's devices (`peers.mine`, `peers.revoke`, `mine` when adding or approving: ADR 0056). */
+  introductions?: Pick<Introductions, 'markMine' | 'revoke' | 'events'>;
+}
+
+export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHandler {
+  const { approvals, issuer, joiner, terminals, forwards, links, state, notices } = deps;
+  // The views peer-api.ts and api/settings.ts take, from the named parts.
+  const peers: PeersDeps = { identity: deps.identity, state, links, notices };
+  const settings: SettingsDeps = {
+    get name() {
+      return deps.name();
+    },
+    identity: deps.identity,
+    state,
+    local: deps.local,
+    get startedWith() {
+      return deps.startedWith();
+    },
+    relays: deps.relays,
+    notices,
+  };
+  const statusOf = () => status(deps, peers);
+  const requireTerminals = (): Terminals => {
+    const t = terminals();
+    if (!t) throw new ClawError('INTERNAL', 'terminals are not running in this agent; restart the agent');
+    return t;
+  };
+  const requireForwards = (): ForwardManager => {
+    const f = forwards();
+    if (!f) throw new ClawError('INTERNAL', 'forwarding is not running in this agent; restart the agent');
+    return f;
+  };
+  // The forward methods name exit peers: they see the peers and the running manager.
+  const fwd = () => ({
+    forwards: requireForwards(),
+    peerEntries: () => links.peerEntries(),
+    self: () => links.self(),
+  });
+  const pendingList = () => pendingInfoList(approvals, state);
+  const mine = () => {
+    const introductions = deps.introductions;
+    if (!introductions) throw new ClawError('INTERNAL', "this agent has no part for the owner's devices");
+    return { links, notices, introductions };
+  };
+  const handlers: Handlers = {
+    status: () => ({ ...statusOf(), process: processMemory() }),
+    'peers.list': () => peerList(peers),
+    // `peers add --rename` and `peers rename`: forwards through the peer follow (node-state.ts).
+    'peers.add': (p) => {
+      const { mine: asMine, ...rest } = p;
+      const info = addPeer(peers, rest);
+      return asMine ? setMine(mine(), { peer: info.fingerprint, on: true }) : info;
+    },
+    // A peer marked mine is removed on all the owner's devices (ADR 0056).
+    'peers.remove': (p) => {
+      if (!deps.introductions) return removePeer(peers, p.peer);
+      const { name, fingerprint } = revokePeer(mine(), p.peer);
+      return { name, fingerprint };
+    },
+    'peers.mine': (p) => setMine(mine(), p),
+    'peers.revoke': (p) => revokePeer(mine(), p.peer),
+    'peers.allow': (p) => setPermission(peers, p.peer, p.permission, true),
+    'peers.deny': (p) => setPermission(peers, p.peer, p.permission, false),
+    'peers.limit': (p) => {
+      // Either or both: each given list (or null, lifting it) replaces that limit.
+      let info = p.forwardTo !== undefined ? setForwardLimits(peers, p.peer, p.forwardTo) : undefined;
+      if (p.listenOn !== undefined) info = setListenLimits(peers, p.peer, p.listenOn);
+      return info!;
+    },
+    'peers.rename': (p) => renamePeer(peers, p.peer, p.name),
+    'peers.route': (p) => setRoute(peers, p.peer, p.via),
+    ping: (p) => ping(peers, p.peer, p.timeoutMs),
+    'pending.list': () => pendingList(),
+    'pending.approve': (p) => {
+      // A request that came with a code made as mine (`pair new --mine`) is marked unless told not.
+      const asMine = p.mine ?? approvals.find(ref(p)).mine === true;
+      const peer = approvals.approve(
+        { ...ref(p), ...(p.fingerprint !== undefined ? { fingerprint: p.fingerprint } : {}) },
+        p.allow,
+      );
+      if (asMine) thenMine(mine(), true, peer);
+      return peerInfo(links.stateSource(), links.peerEntry(peer.fingerprint)!);
+    },
+    'pending.reject': (p) => {
+      const r = approvals.reject(ref(p));
+      return { name: r.name, fingerprint: r.fingerprint };
+    },
+    'pair.new': (p) => issuer.newCode(p.ttlMs, p.mine === true),
+    'pair.join': async (p) => {
+      const joined = await joiner.join(p.code, p.timeoutMs, p.allow);
+      return p.mine ? thenMine(mine(), true, joined) : joined;
+    },
+    // A code this node is joining with cancels the join (the issuer's request is withdrawn); else
+    // it is one of this node's open codes.
+    'pair.cancel': (p) => ({
+      code: joiner.isJoining(p.code) ? joiner.cancel(p.code) : issuer.cancel(p.code),
+    }),
+    'pair.list': () => ({ codes: issuer.list(), joins: joiner.list() }),
+    'forward.add': (p) => addForward(fwd(), p),
+    'forward.list': () => listForwards(fwd()),
+    'forward.remove': (p) => removeForward(fwd(), p.name),
+    'forward.enable': (p) => setForwardEnabled(fwd(), p.name, true, p.kind),
+    'forward.disable': (p) => setForwardEnabled(fwd(), p.name, false, p.kind),
+    'proxy.add': (p) => addProxy(fwd(), p),
+    'proxy.list': () => listProxies(fwd()),
+    'proxy.remove': (p) => removeProxy(fwd(), p.name),
+    'ui.url': (p) => {
+      const ui = deps.webUi;
+      if (!ui) {
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          'the web UI is off (agent --no-ui): restart the agent with --ui-listen 127.0.0.1:7476 to serve it',
+        );
+      }
+      return { url: ui.url(p.newToken ?? false) };
+    },
+    'settings.get': () => getSettings(settings),
+    'settings.set': (p) => setSettings(settings, p),
+    'relay.probe': (p) => probeRelay(p.url, p.timeoutMs),
+    'terminal.list': () => terminals()?.viewers.list() ?? [],
+    'terminal.close': (p) => requireTerminals().viewers.close(p.id),
+    ...filesApi(deps.files),
+    'connections.list': () => deps.connections?.list() ?? [],
+    'connections.close': (p) => {
+      if (!deps.connections) throw new ClawError('INTERNAL', 'this agent does not list its connections');
+      // The reason reaches whoever is at the other end, a viewer on another node too: "this node"
+      // would be theirs there, so it names this one.
+      return deps.connections.close(p.id, `closed by the owner of ${deps.name()}`);
+    },
+    'audit.list': (p) => {
+      if (!deps.audit) throw new ClawError('INTERNAL', 'this agent keeps no audit log');
+      return listAudit(deps.audit, p);
+    },
+    ...messagesApi(deps.messages),
+    // Shares are reverse forwards the file server answers (share/share-api.ts, ADR 0052).
+    ...shareHandlers({ forwards, peers: links }),
+    'agent.stop': () => {
+      const stop = deps.requestStop;
+      if (!stop) throw new ClawError('BAD_ARGUMENT', 'this agent cannot be stopped through its API');
+      // Answer first: the caller learns the name, then watches the control socket disappear.
+      setTimeout(stop, 50);
+      return { name: deps.name() };
+    },
+  };
+  const audit = deps.audit;
+  const hub = new ApiEventHub(
+    {
+      onChanged: (l) => notices.onChanged(l),
+      onPairing: (l) => deps.progress.events.on('step', l),
+      onTerminal: (l) => terminals()?.viewers.events.on('terminal', l) ?? (() => undefined),
+      onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
+      onNotice: (l) => notices.onForwardNotice(l),
+      ...(audit ? { onAudit: (l: (lines: number) => void) => audit.onWritten(l) } : {}),
+      ...(deps.introductions ? { onDeviceJoined: joinedSource(deps.introductions) } : {}),
+      ...(deps.messages ? messageEventSources(deps.messages) : {}),
+      ...(deps.files ? fileEventSources(deps.files) : {}),
+      onSettingsChanged: (l) =>
+        state.subscribe((c) => {
+          if (c.kind === 'option' || c.kind === 'relay') l();
+        }),
+      snapshot: () => ({
+        status: statusOf(),
+        pending: pendingList(),
+        forwards: forwards()?.forwards() ?? [],
+        proxies: forwards()?.proxies() ?? [],
+      }),
+      pending: () => pendingList(),
+      ...(deps.connections ? { connections: deps.connections } : {}),
+      busy: () => (forwards()?.openConnections() ?? 0) > 0,
+      onError: (err) => deps.log.warn({ err }, 'API event failed'),
+    },
+    clock,
+  );
+  return {
+    call: <M extends MethodName>(method: M, params: MethodParams<M>) =>
+      Promise.resolve().then(() =>
+        (handlers[method] as (p: MethodParams<M>) => MethodResults[M] | Promise<MethodResults[M]>)(params),
+      ),
+    onEvent: (listener, options) => hub.subscribe(listener, options),
+  };
+}
+
+/** The messages methods, or (an agent built without messages) each saying so. */
+function messagesApi(deps: MessagesApiDeps | undefined): ReturnType<typeof messageHandlers> {
+  if (deps) return messageHandlers(deps);
+  const off = () => {
+    throw new ClawError('INTERNAL', 'messages are not running in this agent; restart the agent');
+  };
+  return {
+    'messages.send': off,
+    'messages.sendMany': off,
+    'messages.list': off,
+    'messages.ack': off,
+    'messages.outbox': off,
+    'messages.delete': off,
+  };
+}
+
+/** The files methods, or (an agent built without files) each saying so. */
+function filesApi(deps: FilesApiDeps | undefined): ReturnType<typeof fileHandlers> {
+  if (deps) return fileHandlers(deps);
+  const off = () => {
+    throw new ClawError('INTERNAL', 'files are not running in this agent; restart the agent');
+  };
+  return {
+    'files.send': off,
+    'files.transfers': off,
+    'files.cancel': off,
+    'files.list': off,
+    'files.get': off,
+    'files.delete': off,
+  };
+}
+
+function ref(p: { id?: string | undefined; latest?: boolean | undefined }): {
+  id?: string;
+  latest?: boolean;
+} {
+  return p.latest ? { latest: true } : { id: p.id! };
+}
+
+function pendingInfoList(
+  approvals: Pick<Approvals, 'list'>,
+  state: Pick<NodeStateReader, 'peers' | 'peer'>,
+): PendingInfo[] {
+  const list = approvals.list();
+  const names = pendingDisplayNames(list, state.peers());
+  return list.map((p) => pendingInfo(p, names.get(p.id) ?? p.name, state.peer(p.fingerprint)));
+}
+
+function pendingInfo(p: PendingRecord, displayName: string, known: PeerRecord | undefined): PendingInfo {
+  return {
+    id: p.id,
+    name: p.name,
+    displayName,
+    fingerprint: p.fingerprint,
+    via: p.via,
+    address: p.address,
+    age: Math.max(0, Math.round((Date.now() - Date.parse(p.firstSeen)) / 1000)),
+    knownAs: known ? { name: known.name, allow: known.allow } : null,
+    ...(p.mine ? { mine: true } : {}),
+  };
+}
+
+/** This process's memory now, for the `status` call (not its events: they would differ every time). */
+function processMemory(): ProcessMemory {
+  const m = process.memoryUsage();
+  return {
+    rssBytes: m.rss,
+    heapUsedBytes: m.heapUsed,
+    heapTotalBytes: m.heapTotal,
+    externalBytes: m.external,
+    arrayBuffersBytes: m.arrayBuffers,
+  };
+}
+
+function status(
+  node: Pick<ApiDeps, 'name' | 'identity' | 'local' | 'relays'>,
+  peers: Pick<PeersDeps, 'links'>,
+): StatusResult {
+  return {
+    name: node.name(),
+    fingerprint: node.identity.fingerprint,
+    listen: node.local.listenAddress,
+    relays: node.relays.clients().map((r) => ({
+      url: r.url,
+      connected: r.state === 'connected',
+      ...(r.lastError ? { error: r.lastError } : {}),
+      ...(node.relays.isOnDemand(r.url) ? { onDemand: true as const } : {}),
+    })),
+    peers: peerList(peers),
+  };
+}

@@ -1,0 +1,317 @@
+/**
+ * The API's pushed events (contract.ts ApiEvents), fanned out to every subscribed client of every
+ * transport. `status` carries the whole picture and is coalesced to one per STATUS_EVENT_INTERVAL_MS,
+ * and keeps ticking while forwards have open connections so their byte counters move (and after a
+ * connection that opened and closed between two ticks); each one has a higher `seq`, so a client can
+ * tell a read older than it. The agent's changes go out as one `changed` just before the status that
+ * shows them, naming what differs from the last one; `pending.added` is found by comparing pending lists.
+ * `connections` (the live connection table) has a coalescer of its own: sent on subscribing, when one
+ * opens or ends, and every interval while bytes move, without resending the whole status.
+ */
+import {
+  AUDIT_EVENT_INTERVAL_MS,
+  CONNECTIONS_EVENT_INTERVAL_MS,
+  STATUS_EVENT_INTERVAL_MS,
+  type ApiEvents,
+  type EventOptions,
+  type ConnectionInfo,
+  type ChangeDomain,
+  type NoticeEvent,
+  type PairingEvent,
+  type PendingInfo,
+  type StatusEvent,
+  type TerminalEvent,
+} from '../../api/contract.js';
+import type { InboxMessage, MessageStatesEvent, OutboxMessage } from '../../api/contract-messages.js';
+import type { DeviceJoinedEvent } from '../../api/contract-mine.js';
+import type { ReceivedInfo, TransferInfo } from '../../api/contract-files.js';
+import type { Disposer } from '../../core/emitter.js';
+
+/** Timers, injectable so the coalescing is tested with a fake clock. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/**
+ * Runs `fire` at most once per `intervalMs` however often it is poked, never synchronously inside the
+ * poke (the agent pokes in the middle of its own updates), and again every interval while `busy()`.
+ */
+export class Coalescer {
+  private timer: unknown;
+  private last = -Infinity;
+
+  constructor(
+    private readonly fire: () => void,
+    private readonly busy: () => boolean,
+    private readonly clock: Clock,
+    private readonly intervalMs: number = STATUS_EVENT_INTERVAL_MS,
+  ) {}
+
+  poke(): void {
+    if (this.timer !== undefined) return;
+    this.schedule(Math.max(0, this.last + this.intervalMs - this.clock.now()));
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.last = this.clock.now();
+      this.fire();
+      if (this.busy()) this.schedule(this.intervalMs);
+    }, ms);
+  }
+}
+
+/** Where the events come from (architecture.md §Rules the code keeps): each returns a disposer. */
+export interface EventSources {
+  onChanged(listener: () => void): Disposer;
+  onPairing(listener: (e: PairingEvent) => void): Disposer;
+  onTerminal(listener: (e: TerminalEvent) => void): Disposer;
+  /** Forward counters moved (a connection opened or closed): only the status event cares. */
+  onActivity(listener: () => void): Disposer;
+  /** The agent's one-line notices (notices.ts notice()). */
+  onNotice(listener: (notice: NoticeEvent) => void): Disposer;
+  /**
+   * A saved setting changed (an option or a relay: the node state says which). Without this source
+   * every `changed` names `settings`, since any change may have been one.
+   */
+  onSettingsChanged?(listener: () => void): Disposer;
+  snapshot(): Omit<StatusEvent, 'seq'>;
+  pending(): PendingInfo[];
+  /** Some forward or proxy has open connections (its counters move without a `changed`). */
+  busy(): boolean;
+  /** A listener threw or a snapshot failed: logged, never thrown into the agent. */
+  onError(err: unknown): void;
+  /** The live connections (connections/connection-table.ts), for the `connections` event. */
+  connections?: ConnectionsSource;
+  /** Lines written to the audit log (audit/audit-writer.ts), for the `audit` event. */
+  onAudit?(listener: (lines: number) => void): Disposer;
+  /** A device joined the owner's devices here (ADR 0056), for the `device.joined` event. */
+  onDeviceJoined?(listener: (e: DeviceJoinedEvent) => void): Disposer;
+  /** A message arrived in the inbox (api/messages.ts), for the `message` event. */
+  onMessage?(listener: (m: InboxMessage) => void): Disposer;
+  /** An outbox message changed state, for the `message.state` event. */
+  onMessageState?(listener: (m: OutboxMessage) => void): Disposer;
+  /** Outbox messages changed state, a turn's worth at a time, for the `message.states` event (ADR 0059). */
+  onMessageStates?(listener: (e: MessageStatesEvent) => void): Disposer;
+  /** A file transfer moved on or changed state (app/api/files.ts), for `file.transfer`. */
+  onFileTransfer?(listener: (t: TransferInfo) => void): Disposer;
+  /** A transfer arrived in the file inbox, for `file.received`. */
+  onFileReceived?(listener: (r: ReceivedInfo) => void): Disposer;
+}
+
+/** What the `connections` event reads: the list, when it changed, and whether bytes moved since last asked. */
+export interface ConnectionsSource {
+  list(): ConnectionInfo[];
+  readonly events: { on(event: 'changed', listener: () => void): Disposer };
+  takeMoved(): boolean;
+}
+
+type Listener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
+
+/** Each domain a snapshot carries, in a form that compares with `===`, to tell which ones changed. */
+function digests(snapshot: Omit<StatusEvent, 'seq'>): Map<ChangeDomain, string> {
+  return new Map<ChangeDomain, string>([
+    ['peers', JSON.stringify(snapshot.status.peers)],
+    ['pending', JSON.stringify(snapshot.pending)],
+    ['forwards', JSON.stringify(snapshot.forwards)],
+    ['proxies', JSON.stringify(snapshot.proxies)],
+    ['relays', JSON.stringify(snapshot.status.relays)],
+  ]);
+}
+
+export class ApiEventHub {
+  /** Each listener, and whether it takes outbox state changes batched (`message.states`, ADR 0059). */
+  private readonly listeners = new Map<Listener, boolean>();
+  /**
+   * The sources of `message.state` and `message.states`, each followed only while some listener takes
+   * that form: a program sending thousands of messages costs no per-message event nobody reads.
+   */
+  private readonly stateSources: { each?: Disposer; batched?: Disposer } = {};
+  private readonly coalescer: Coalescer;
+  /** The `connections` event: its own pace, so moving bytes do not resend the whole status. */
+  private readonly connectionsCoalescer: Coalescer;
+  /** The `audit` event: at most once a second, however busy the log. */
+  private readonly auditCoalescer: Coalescer;
+  /** Audit lines written since the last `audit` event. */
+  private auditLines = 0;
+  private sources: Disposer[] = [];
+  private knownPending = new Set<string>();
+  /** The last status event's `seq`: never reset, so it keeps rising across subscriptions. */
+  private seq = 0;
+  private lastDigests = new Map<ChangeDomain, string>();
+  /** The agent said something changed since the last status event. */
+  private agentChanged = false;
+  /** A setting changed since the last status event (only known with an onSettingsChanged source). */
+  private settingsChanged = false;
+
+  constructor(
+    private readonly from: EventSources,
+    clock: Clock = realClock,
+  ) {
+    this.coalescer = new Coalescer(
+      () => this.safely(() => this.push()),
+      () => this.listeners.size > 0 && from.busy(),
+      clock,
+    );
+    this.connectionsCoalescer = new Coalescer(
+      () => this.safely(() => this.pushConnections()),
+      () => this.listeners.size > 0 && from.connections?.takeMoved() === true,
+      clock,
+      CONNECTIONS_EVENT_INTERVAL_MS,
+    );
+    this.auditCoalescer = new Coalescer(
+      () => {
+        const written = this.auditLines;
+        this.auditLines = 0;
+        if (written > 0) this.emit('audit', { written });
+      },
+      () => false,
+      clock,
+      AUDIT_EVENT_INTERVAL_MS,
+    );
+  }
+
+  private pushConnections(): void {
+    const source = this.from.connections;
+    if (source) this.emit('connections', { connections: source.list() });
+  }
+
+  /** One status event, after the `changed` that names what differs from the last one, if the agent changed. */
+  private push(): void {
+    const snapshot = this.from.snapshot();
+    const seq = ++this.seq;
+    const now = digests(snapshot);
+    if (this.agentChanged) {
+      this.agentChanged = false;
+      const domains = [...now].filter(([d, v]) => this.lastDigests.get(d) !== v).map(([d]) => d);
+      // Settings are not in the snapshot: named when the node state said one changed, or, without
+      // that source, always (any change may have been one: a `settings set` from the CLI).
+      const settings = this.from.onSettingsChanged === undefined || this.settingsChanged;
+      this.settingsChanged = false;
+      this.emit('changed', { seq, domains: settings ? [...domains, 'settings'] : domains });
+    }
+    this.lastDigests = now;
+    this.emit('status', { seq, ...snapshot });
+  }
+
+  /** Adds a listener; the first one starts listening to the agent. Each new one soon gets a `status`. */
+  subscribe(listener: Listener, options: EventOptions = {}): Disposer {
+    if (this.listeners.size === 0) this.start();
+    this.listeners.set(listener, options.messageStates === 'batched');
+    this.followStates();
+    this.coalescer.poke();
+    if (this.from.connections) this.connectionsCoalescer.poke();
+    return () => {
+      if (!this.listeners.delete(listener)) return;
+      this.followStates();
+      if (this.listeners.size > 0) return;
+      for (const dispose of this.sources) dispose();
+      this.sources = [];
+      this.coalescer.stop();
+      this.connectionsCoalescer.stop();
+      this.auditCoalescer.stop();
+      this.auditLines = 0;
+    };
+  }
+
+  private start(): void {
+    this.knownPending = new Set(this.from.pending().map((p) => p.id));
+    this.sources = [
+      this.from.onChanged(() => {
+        this.agentChanged = true;
+        this.coalescer.poke();
+        this.safely(() => this.checkPending());
+      }),
+      this.from.onPairing((e) => this.emit('pairing', e)),
+      this.from.onTerminal((e) => {
+        this.emit('terminal', e);
+        this.coalescer.poke();
+      }),
+      this.from.onActivity(() => this.coalescer.poke()),
+      this.from.onNotice((notice) => this.emit('notice', notice)),
+      ...(this.from.connections
+        ? [this.from.connections.events.on('changed', () => this.connectionsCoalescer.poke())]
+        : []),
+      ...(this.from.onAudit
+        ? [
+            this.from.onAudit((lines) => {
+              this.auditLines += lines;
+              this.auditCoalescer.poke();
+            }),
+          ]
+        : []),
+      ...(this.from.onDeviceJoined ? [this.from.onDeviceJoined((e) => this.emit('device.joined', e))] : []),
+      ...(this.from.onMessage ? [this.from.onMessage((m) => this.emit('message', m))] : []),
+      ...(this.from.onFileTransfer ? [this.from.onFileTransfer((t) => this.emit('file.transfer', t))] : []),
+      ...(this.from.onFileReceived ? [this.from.onFileReceived((r) => this.emit('file.received', r))] : []),
+      ...(this.from.onSettingsChanged
+        ? [
+            this.from.onSettingsChanged(() => {
+              this.settingsChanged = true;
+              this.agentChanged = true;
+              this.coalescer.poke();
+            }),
+          ]
+        : []),
+    ];
+  }
+
+  private checkPending(): void {
+    const list = this.from.pending();
+    const added = list.filter((p) => !this.knownPending.has(p.id));
+    this.knownPending = new Set(list.map((p) => p.id));
+    for (const p of added) this.emit('pending.added', p);
+  }
+
+  private emit<E extends keyof ApiEvents>(event: E, data: ApiEvents[E], batchedStates?: boolean): void {
+    for (const [l, batched] of [...this.listeners]) {
+      if (batchedStates === undefined || batched === batchedStates) this.safely(() => l(event, data));
+    }
+  }
+
+  /** Follows each form of outbox state changes while some listener takes it, and no longer. */
+  private followStates(): void {
+    const wants = { each: false, batched: false };
+    for (const batched of this.listeners.values()) wants[batched ? 'batched' : 'each'] = true;
+    const from = this.from;
+    const s = this.stateSources;
+    if (wants.each && !s.each && from.onMessageState)
+      s.each = from.onMessageState((m) => this.emit('message.state', m, false));
+    if (wants.batched && !s.batched && from.onMessageStates)
+      s.batched = from.onMessageStates((e) => this.emit('message.states', e, true));
+    if (!wants.each && s.each) {
+      s.each();
+      delete s.each;
+    }
+    if (!wants.batched && s.batched) {
+      s.batched();
+      delete s.batched;
+    }
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.from.onError(err);
+    }
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * Starting and stopping a whole agent for one home: identity, settings, the Agent itself, forwarding,
+ * terminals, the audit log, the control socket and the web UI, started and stopped as one ordered list
+ * (docs/architecture.md §Composition). Shared by `clawbridge agent` and the desktop app's main process.
+ */
+import { pino, type Logger } from 'pino';
+import { errorMessage, isClawError } from '../core/errors.js';
+import { checkControlSocket } from '../api/control-client.js';
+import { claimControlSocket, type ClaimedControlSocket, type ControlServer } from '../api/control-server.js';
+import type { WebUiServer } from '../api/web-ui/server.js';
+import { Observations, observationsFile } from '../state/observations.js';
+import { MemberLog, memberLogFile, moveLegacyMembers } from '../state/member-log.js';
+import { composeAgent, type Agent } from './compose-agent.js';
+import { createApiHandler } from './agent-api.js';
+import { webUiPart } from './web-ui-part.js';
+import { lifecycle } from '../core/lifecycle.js';
+import { Notices } from '../state/notices.js';
+import { join } from 'node:path';
+import { controlSocketPath } from '../home/home-dir.js';
+import { loadOrCreateIdentity } from '../home/identity-store.js';
+import type { Identity } from '../crypto/identity.js';
+import { NodeState } from '../state/node-state.js';
+import type { Settings } from '../state/settings.js';
+import { removeStaleSettingsTempFiles } from '../home/stale-temp-files.js';
+import type { ApiHandler, NoticeEvent } from '../api/contract.js';
+import { lineWithHint } from '../core/hint.js';
+import { createForwarding } from '../forwards/forwarding.js';
+import { createTerminals } from '../terminal/terminal-service.js';
+import { openMessages } from '../messages/message-service.js';
+import { createFiles } from '../files/file-service.js';
+import { createShareTarget } from '../share/share-target.js';
+import { SessionHostClient, sessionHostSocketPath } from '../terminal/session-host/host-client.js';
+import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../home/pipe-proof.js';
+import { AuditWriter } from '../audit/audit-writer.js';
+import { auditPath } from '../audit/audit-files.js';
+import { terminalLogHooks } from '../core/terminal-text.js';
+
+export interface RunningAgent {
+  agent: Agent;
+  api: ApiHandler;
+  control: ControlServer;
+  /** The web UI server (docs/web-ui.md), or null when it is off (--no-ui). */
+  webUi: WebUiServer | null;
+  stop(): Promise<void>;
+}
+
+export interface RunAgentOptions {
+  home: string;
+  /**
+   * This node's identity when the caller has already loaded it (the desktop app decrypts a key kept
+   * with the OS keychain); otherwise it is read from, or created in, the home.
+   */
+  identity?: Identity;
+  /** Settings from the command line: saved, then used (given once, reused later). */
+  overrides?: Partial<Settings>;
+  logger?: Logger;
+  /**
+   * A notice for the user (a saved forward's port is taken, the web UI port fallback, a remote-address
+   * warning…); stderr by default. The agent's notices come here while it starts; a process that shows
+   * later ones too listens on `agent.events` itself.
+   */
+  notice?: (notice: NoticeEvent) => void;
+  /**
+   * A client asked the agent to stop (`agent.stop`, e.g. `clawbridge stop`). By default the agent stops;
+   * a process that should end with it (the CLI) stops it itself and exits.
+   */
+  onStopRequested?: (stop: () => Promise<void>) => void;
+  /**
+   * False: terminal sessions served here live in the agent and end with it. Default: they live in the
+   * session host (docs/adr/0022-session-host.md) and survive the agent, which starts the host detached
+   * with its own Node; `{ startHost }`: the same, with the host started by `startHost` (the desktop
+   * app's agent asks main to fork it, electron/session-host-launcher.ts).
+   */
+  sessionHost?: boolean | { startHost: () => void };
+}
+
+/**
+ * A control socket (or its directory) of another user is refused before anything starts
+ * (home-dir.ts); an agent already serving this home is found by claiming the socket.
+ */
+function refuseForeignSocket(path: string): void {
+  try {
+    checkControlSocket(path);
+  } catch (err) {
+    if (isClawError(err)) throw err; // no socket yet (ENOENT) is the usual case
+  }
+}
+
+export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
+  const logger =
+    opts.logger ??
+    pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn', hooks: terminalLogHooks }, pino.destination(2));
+  const identity = opts.identity ?? (await loadOrCreateIdentity(opts.home));
+  const state = NodeState.open(opts.home);
+  const socketPath = controlSocketPath(opts.home);
+  refuseForeignSocket(socketPath);
+  // Held from here on: a second agent started on this home at the same moment is refused. It is the
+  // home's lock before it serves anything, so it wraps the agent's lifecycle: released last, after the
+  // parts stopped (startAgent's `stop`) or after a failed start gave the settings back (below).
+  const claim = await claimControlSocket(socketPath, opts.home);
+  const cleaned = removeStaleSettingsTempFiles(opts.home);
+  if (cleaned.length > 0) logger.info({ files: cleaned }, 'removed settings temp files a crash left');
+  let members: MemberLog;
+  try {
+    // The records this node keeps, apart from config.json (ADR 0065); an older config.json's move here.
+    members = new MemberLog(memberLogFile(opts.home, (line) => logger.warn(line)));
+    const moved = moveLegacyMembers(state, members);
+    if (moved > 0) logger.info(`moved ${moved} membership records from ${state.path} to ${members.path}`);
+  } catch (err) {
+    await claim.close();
+    throw err;
+  }
+  const before = state.get();
+  const overridden = opts.overrides !== undefined && Object.keys(opts.overrides).length > 0;
+  let applied = false;
+  try {
+    if (overridden) {
+      state.setOptions(opts.overrides ?? {});
+      applied = true;
+    }
+    return await startAgent(opts, identity, state, members, logger, claim);
+  } catch (err) {
+    // A flag this start could not use (an address it cannot listen on) is not kept for the next one.
+    // (A save that failed changed nothing: then there is nothing to restore.)
+    if (applied) {
+      try {
+        state.restore(before);
+      } catch (restoreErr) {
+        logger.warn(`could not restore the settings from before this start: ${errorMessage(restoreErr)}`);
+      }
+    }
+    await claim.close();
+    throw err;
+  }
+}
+
+async function startAgent(
+  opts: RunAgentOptions,
+  identity: Identity,
+  state: NodeState,
+  members: MemberLog,
+  logger: Logger,
+  claim: ClaimedControlSocket,
+): Promise<RunningAgent> {
+  // The composition root, continued: each part is built with the parts it names, before any starts.
+  // A web UI address other machines can reach needs the owner's say-so: refused before anything listens.
+  const ui = state.get().ui;
+  const say =
+    opts.notice ??
+    ((n: NoticeEvent) => process.stderr.write(`clawbridge: ${lineWithHint(n.message, n.hint)}\n`));
+  const webUi =
+    ui.listen === null
+      ? null
+      : webUiPart({
+          listen: ui.listen,
+          allowRemote: ui.allowRemote,
+          home: opts.home,
+          notice: (line) => say({ kind: 'web-ui', message: line }),
+        });
+  // Notices first: the audit log tells a write error once, through them (docs/security.md §Audit log).
+  const notices = new Notices(logger);
+  const audit = new AuditWriter({
+    path: auditPath(opts.home),
+    onProblem: (message) => notices.notice({ kind: 'audit', message }),
+  });
+  const observations = new Observations(observationsFile(opts.home, (line) => logger.warn(line)));
+  const agent = composeAgent({ identity, state, logger, notices, audit, observations, members });
+  const { links } = agent;
+  // Notices said while starting (a saved forward's port is taken) come before anyone can listen for
+  // them: they are said once the agent runs.
+  const early: NoticeEvent[] = [];
+  const offEarly = notices.events.on('notice', (n) => early.push(n));
+  // A misspelt key (`relay` for `relays`) would otherwise be ignored without a word.
+  const unknown = state.unknownKeys;
+  if (unknown.length > 0) {
+    notices.notice({
+      kind: 'settings',
+      message: `${state.path} has settings this release does not know: ${unknown.join(', ')} (kept in the file, not used; check their spelling)`,
+    });
+  }
+  const forwarding = createForwarding({
+    get name() {
+      return agent.name;
+    },
+    log: logger,
+    notices,
+    state,
+    services: agent.services,
+    links,
+    connections: agent.opened,
+    audit,
+    // Shared folders' connections are answered here, by the file server (share/, ADR 0052).
+    local: createShareTarget({ log: logger, state }),
+  });
+  const hostSocket = sessionHostSocketPath(controlSocketPath(opts.home));
+  const terminals = createTerminals({
+    get name() {
+      return agent.name;
+    },
+    log: logger,
+    state,
+    services: agent.services,
+    peers: {
+      peerEntries: () => links.peerEntries(),
+      self: () => links.self(),
+      openStream: (entry, service, args) => links.openStream(entry, service, args),
+      onChanged: (listener) => notices.onChanged(listener),
+    },
+    connections: agent.opened,
+    sessionHost:
+      opts.sessionHost === false
+        ? undefined
+        : new SessionHostClient({
+            socketPath: hostSocket,
+            // A Windows named pipe: both ends prove the home's pipe.key (home/pipe-proof.ts).
+            ...(pipeProofNeeded(hostSocket, process.platform)
+              ? { proofKey: ensurePipeKey(opts.home), keyFile: join(opts.home, PIPE_KEY_FILE) }
+              : {}),
+            logPath: join(opts.home, 'session-host.log'),
+            log: logger,
+            ...(typeof opts.sessionHost === 'object' ? { startHost: opts.sessionHost.startHost } : {}),
+          }),
+  });
+  // Messages (issue 54): the boxes in the home and the `message` service, open before the links start.
+  const messages = await openMessages({
+    home: opts.home,
+    log: logger,
+    services: agent.services,
+    peers: {
+      peerEntries: () => links.peerEntries(),
+      openStream: (entry, service, args) => links.openStream(entry, service, args),
+      onChanged: (listener) => notices.onChanged(listener),
+    },
+    connections: agent.opened,
+    audit,
+  });
+  // Files (issue 55): the `files` service registered now; its store opens and saved transfers resume
+  // before the links start.
+  const files = createFiles({
+    home: opts.home,
+    log: logger,
+    services: agent.services,
+    peers: {
+      peerEntries: () => links.peerEntries(),
+      openStream: (entry, service, args) => links.openStream(entry, service, args),
+      onChanged: (listener) => notices.onChanged(listener),
+    },
+    connections: agent.opened,
+  });
+  // Once the agent stops, the methods answer that forwarding / terminals are not running.
+  const stopping = () => life.state === 'stopping' || life.state === 'stopped';
+  const api = createApiHandler({
+    identity,
+    name: () => agent.name,
+    log: logger,
+    state,
+    links,
+    relays: agent.relays,
+    local: agent.local,
+    notices,
+    startedWith: () => agent.startedWith,
+    approvals: agent.approvals,
+    issuer: agent.issuer,
+    joiner: agent.joiner,
+    progress: agent.progress,
+    webUi,
+    connections: agent.connections,
+    audit: {
+      home: opts.home,
+      flush: () => audit.flush(),
+      onWritten: (listener) => audit.events.on('written', listener),
+    },
+    forwards: () => (stopping() ? undefined : forwarding.manager),
+    terminals: () => (stopping() ? undefined : terminals),
+    messages: { inbox: messages.inbox, outbox: messages.outbox, peers: links },
+    files: { files, peers: links },
+    introductions: agent.introductions,
+    requestStop: () => {
+      if (stopping()) return;
+      if (opts.onStopRequested) opts.onStopRequested(stop);
+      else void stop().catch((err: unknown) => logger.error({ err }, 'stopping the agent failed'));
+    },
+  });
+  // Started in this order, stopped in reverse (core/lifecycle.ts); a start that fails stops what
+  // started. The web UI goes first on the way down; the audit log is written to the end of what the
+  // stop itself ended (connections, terminals), and the control socket, released after it (runAgent),
+  // is the last to go: `clawbridge stop` waits for it to vanish, and by then the forwards' ports are free.
+  // A part added here is one entry.
+  const life = lifecycle(
+    [
+      { name: 'audit log', stop: () => audit.close() },
+      messages.parts.boxes,
+      files.part,
+      { name: 'node', start: () => agent.start(), stop: () => agent.stop() },
+      messages.parts.delivery,
+      { name: 'terminals', start: () => terminals.start(), stop: () => terminals.stop() },
+      { name: 'forwarding', start: () => forwarding.start(), stop: () => forwarding.stop() },
+      { name: 'control socket', start: () => void claim.serve(api, terminals.upgrades) },
+      ...(webUi
+        ? [{ name: 'web UI', start: () => webUi.start(api, terminals.upgrades), stop: () => webUi.stop() }]
+        : []),
+      {
+        name: 'early notices',
+        start: () => {
+          offEarly();
+          for (const n of early) say(n);
+        },
+      },
+    ],
+    { onUndoError: (part, err) => logger.warn({ err }, `stopping ${part} after a failed start failed`) },
+  );
+  // Once only, whoever asks first (a signal, `agent.stop`, the desktop app); the control socket last.
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopped ??= life.stop().finally(() => claim.close()));
+  await life.start();
+  logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
+  return { agent, api, control: claim, webUi: webUi?.server ?? null, stop };
+}

@@ -1,0 +1,11 @@
+/**
+ * The zod schema of a node name (core/names.ts's rule), shared by the settings file, the hello and the API
+ * contract.
+ */
+import { z } from 'zod';
+import { isValidNodeName, NODE_NAME_RULE } from './names.js';
+
+/** A node name, from a person or another node: see core/names.ts. */
+export const nodeNameSchema = z
+  .string()
+  .refine(isValidNodeName, { message: `a node name must be ${NODE_NAME_RULE}` });

@@ -1,0 +1,24 @@
+/**
+ * Which direct addresses this node announces to its peers: the listener's own host when it is bound
+ * to one address, every usable interface address when it is bound to all of them.
+ */
+import { networkInterfaces } from 'node:os';
+import { formatHostPort } from '../core/host-port.js';
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+export function announceableAddresses(host: string, port: number): string[] {
+  if (!WILDCARDS.has(host)) return [formatHostPort(host, port)];
+  const out: string[] = [];
+  const loopback: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const info of list ?? []) {
+      if (host === '0.0.0.0' && info.family !== 'IPv4') continue;
+      // Link-local IPv6 needs a zone id that means nothing on the peer's side.
+      if (info.family === 'IPv6' && info.address.toLowerCase().startsWith('fe80')) continue;
+      (info.internal ? loopback : out).push(formatHostPort(info.address, port));
+    }
+  }
+  // Loopback last: it only helps a peer on the same machine (tests, two homes on one box).
+  return [...out, ...loopback];
+}

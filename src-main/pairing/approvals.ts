@@ -1,0 +1,235 @@
+/**
+ * The owner's side of trust (architecture.md §Pairing and approval): pending requests, approve, reject, and the blocked list. Every
+ * change is saved at once, so requests and decisions survive an agent restart.
+ */
+import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
+import { hereHint, commandIn } from '../core/hint.js';
+import { abbreviateFingerprint, groupFingerprint, parseFingerprint } from '../core/fingerprint.js';
+import { receivedNodeName } from '../core/names.js';
+import type { Link } from '../transport/link.js';
+import type { Logger } from 'pino';
+import type { Hello } from '../links/control-service.js';
+import { latestVerified, pairedPeerRecord, unrecordedLine, waitingLine } from '../state/pending.js';
+import type { PendingLinkDeps } from '../links/pending-links.js';
+import { Emitter } from '../core/emitter.js';
+import type { NodeState } from '../state/node-state.js';
+import type { Notifier } from '../state/notices.js';
+import { DEFAULT_ALLOW, type PeerRecord, type PendingRecord, type Permission } from '../state/settings.js';
+
+/** Which request: by id (with the compared fingerprint for a fingerprint-only one), or the latest verified. */
+export interface PendingRef {
+  id?: string;
+  latest?: boolean;
+  /** The fingerprint the owner compared (any accepted spelling); required to approve a fingerprint-only request. */
+  fingerprint?: string;
+}
+
+export interface Decision {
+  approved: boolean;
+  record: PendingRecord;
+  peer?: PeerRecord;
+}
+
+/**
+ * What approvals use of the rest of the agent (architecture.md §Rules the code keeps). An approved
+ * peer is dialed because the links follow the node state, not because approvals tell them to.
+ */
+export interface ApprovalsDeps {
+  log: Logger;
+  state: Pick<
+    NodeState,
+    | 'get'
+    | 'peers'
+    | 'pending'
+    | 'isBlocked'
+    | 'recordPending'
+    | 'addPeer'
+    | 'dropPending'
+    | 'dropPendingWhere'
+    | 'rejectPending'
+  >;
+  notifier: Notifier;
+}
+
+export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
+  /** `decision`: the owner decided on a request (pairing answers a joiner waiting for it). */
+  readonly events = new Emitter<{ decision: [Decision] }>();
+
+  constructor(private readonly deps: ApprovalsDeps) {}
+
+  get name(): string {
+    return this.deps.state.get().name ?? 'clawbridge';
+  }
+  get log(): Logger {
+    return this.deps.log;
+  }
+
+  list(now = Date.now()): PendingRecord[] {
+    return this.deps.state.pending(now);
+  }
+
+  isBlocked(fingerprint: string): boolean {
+    return this.deps.state.isBlocked(fingerprint);
+  }
+
+  /** Records a request; returns the stored record, or throws with why it was refused. */
+  record(given: Omit<PendingRecord, 'id' | 'firstSeen' | 'lastSeen'>): PendingRecord {
+    // Every way a request comes in (a hello, a pairing) gives a name from another node: normal form.
+    const req = { ...given, name: receivedNodeName(given.name) };
+    if (req.via === 'fingerprint' && this.isBlocked(req.fingerprint)) {
+      throw new ClawError(
+        'UNKNOWN_PEER',
+        `node ${abbreviateFingerprint(req.fingerprint)} was removed by ${this.name}`,
+        { refusal: 'REMOVED' },
+      );
+    }
+    const result = this.deps.state.recordPending(req);
+    if ('refused' in result) throw new ClawError('RELAY_LIMIT', result.refused);
+    if (result.added) {
+      this.log.info(
+        { id: result.record.id, fingerprint: req.fingerprint, via: req.via },
+        'new pending request',
+      );
+      this.deps.notifier.notice({
+        kind: 'pairing',
+        ...commandIn(
+          `${req.name} (${abbreviateFingerprint(req.fingerprint)}) asks to pair via ${req.via}: `,
+          hereHint(['pending']),
+          ' to review',
+        ),
+      });
+    }
+    this.deps.notifier.changed();
+    return result.record;
+  }
+
+  onUnknownHello(link: Link, hello: Hello): string {
+    try {
+      this.record({
+        fingerprint: link.peerId,
+        name: hello.name,
+        via: 'fingerprint',
+        address: link.remote,
+        addresses: hello.addresses,
+      });
+    } catch (err) {
+      // A refusal (removed here) or a limit is the other node's to know; a failure to save (a full
+      // disk, a path here) is only this owner's: the other node just hears to try again.
+      if (refusalOf(err) !== undefined || isClawError(err, 'RELAY_LIMIT')) throw err;
+      this.deps.notifier.notice({
+        kind: 'pairing',
+        message: `${hello.name} (${abbreviateFingerprint(link.peerId)}) asks to pair, but the request could not be recorded: ${errorMessage(err)}`,
+      });
+      throw new ClawError('INTERNAL', unrecordedLine(this.name));
+    }
+    return waitingLine(this.name);
+  }
+
+  find(ref: PendingRef): PendingRecord {
+    const list = this.list();
+    if (ref.latest) {
+      const found = latestVerified(list);
+      if (found) return found;
+      if (list.length === 0) throw new ClawError('PEER_NOT_FOUND', 'no pending requests');
+      const { message, hint } = commandIn(
+        'no code-verified request is pending; --latest picks only those. A request that came with only a fingerprint is named by its id (',
+        hereHint(['pending']),
+        ' lists them)',
+      );
+      throw new ClawError('PEER_NOT_FOUND', message, { hint });
+    }
+    const found = list.find((p) => p.id === ref.id);
+    if (!found) {
+      const { message, hint } = commandIn(
+        `no pending request '${ref.id}'; `,
+        hereHint(['pending']),
+        ' lists them',
+      );
+      throw new ClawError('PEER_NOT_FOUND', message, { hint });
+    }
+    return found;
+  }
+
+  /**
+   * Approving a fingerprint-only request needs the fingerprint the owner compared: anyone who knows this
+   * node's fingerprint can send such a request under any name, so its id alone is not enough. A
+   * fingerprint given with any approval, of either kind (`--latest` too), must be the request's: the
+   * owner who typed one compared it, and a mismatch means the request is not the node they think.
+   */
+  private checkConfirmed(req: PendingRecord, confirmed: string | undefined): void {
+    const fp = groupFingerprint(req.fingerprint);
+    if (confirmed === undefined) {
+      if (req.via === 'code') return;
+      // The other node's command stays words (`clawbridge id` there): a hint is one command, this one.
+      const { message, hint } = commandIn(
+        `request ${req.id} (${req.name}) came with only a fingerprint, no pairing code: compare ${fp} with the fingerprint the other node shows (\`clawbridge id\` there), then give the one it shows: `,
+        hereHint(['approve', req.id, '--fingerprint', 'FINGERPRINT'], '--fingerprint'),
+        '',
+      );
+      throw new ClawError('BAD_ARGUMENT', message, { hint });
+    }
+    let given: string;
+    try {
+      given = parseFingerprint(confirmed);
+    } catch (err) {
+      throw new ClawError('BAD_FINGERPRINT', (err as Error).message);
+    }
+    if (given !== req.fingerprint) {
+      throw new ClawError(
+        'FINGERPRINT_MISMATCH',
+        `request ${req.id} has fingerprint ${fp}, not ${groupFingerprint(given)}; nothing was approved`,
+      );
+    }
+  }
+
+  /**
+   * Approves a request: its node becomes a peer with `allow` (default: terminal and forward). A node
+   * that is already a peer here (it removed this node and pairs again) keeps its name here, its
+   * permissions unless `allow` is given, and its limits.
+   */
+  approve(ref: PendingRef, allow?: Permission[]): PeerRecord {
+    const req = this.find(ref);
+    this.checkConfirmed(req, ref.fingerprint);
+    const peer = pairedPeerRecord(this.deps.state.peers(), req, allow, DEFAULT_ALLOW);
+    this.deps.state.addPeer(peer);
+    this.events.emit('decision', { approved: true, record: req, peer });
+    this.deps.notifier.changed();
+    return peer;
+  }
+
+  /**
+   * A joiner stopped waiting for the decision (it cancelled, timed out or went away): its code-verified
+   * request goes too, so a late approval cannot pair one side only. A request by fingerprint stays.
+   */
+  withdraw(fingerprint: string): void {
+    const req = this.list().find((r) => r.fingerprint === fingerprint && r.via === 'code');
+    if (!req) return;
+    this.deps.state.dropPending(req.id);
+    this.log.info({ id: req.id, fingerprint }, 'pending request withdrawn by the joiner');
+    this.deps.notifier.notice({
+      kind: 'pairing',
+      message: `${req.name} (${abbreviateFingerprint(fingerprint)}) stopped waiting; its request to pair is withdrawn`,
+    });
+    this.deps.notifier.changed();
+  }
+
+  /**
+   * At start: code-verified requests saved by an earlier run go. Their joiners waited on a pairing
+   * connection that ended with that run (a crash skips withdraw()), so approving one would pair this
+   * side only. Requests by fingerprint stay: those nodes ask again by themselves.
+   */
+  dropOrphanedCodeRequests(): void {
+    const orphaned = this.list().filter((r) => r.via === 'code');
+    if (orphaned.length === 0) return;
+    this.deps.state.dropPendingWhere((r) => r.via === 'code');
+    this.log.info({ ids: orphaned.map((r) => r.id) }, 'dropped pairing requests of an earlier run');
+  }
+
+  reject(ref: PendingRef): PendingRecord {
+    const req = this.find(ref);
+    this.deps.state.rejectPending(req.id, req.fingerprint);
+    this.events.emit('decision', { approved: false, record: req });
+    this.deps.notifier.changed();
+    return req;
+  }
+}

@@ -1,0 +1,614 @@
+/**
+ * My devices introduce each other (issue 57, docs/adr/0056-my-devices.md): the `members` service on
+ * the registry. Whenever a peer marked mine here has a new link, or this node's membership log
+ * changed, this node opens one `members` stream to it, sends its signed records (state/
+ * membership.ts, protocol/member-records.ts), half-closes, and reads the peer's records back; the
+ * peer does the same the other way on that stream. Each side applies what it received whole or not
+ * at all, and passes anything new on to its other devices, so an introduction or a removal made on
+ * one device reaches all of them that are linked to any other.
+ *
+ * A stream is refused (PERMISSION_DENIED) unless this node marks its opener mine: a one-sided mark
+ * does nothing but say so (`theyMarkMine` on the opener's entry, shown by `peers`).
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { AuditSink } from '../audit/audit-writer.js';
+import { Emitter, type Disposer } from '../core/emitter.js';
+import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
+import type { Identity } from '../crypto/identity.js';
+import {
+  decodeMemberLine,
+  encodeMemberRecord,
+  MAX_MEMBER_LINE_BYTES,
+  MAX_MEMBER_RECORDS,
+  MEMBERS_OPEN_ARGS,
+  MEMBERS_SERVICE,
+  membersOpenArgsProblem,
+  type MemberRecord,
+} from '../protocol/member-records.js';
+import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
+import type { ServiceRegistry } from '../services/services.js';
+import {
+  introduce,
+  planMembership,
+  removal,
+  withRecord,
+  type IntroKnowledge,
+  type MembershipEvent,
+} from '../state/membership.js';
+import type { NodeState } from '../state/node-state.js';
+import type { MemberLog } from '../state/member-log.js';
+import type { PeerRecord } from '../state/settings.js';
+
+/**
+ * How long one exchange (its open, and each side's records) may take before it is given up and tried
+ * again, in ms (5 s): a few lines each way; an open stuck on a link that went away must not hold the
+ * next exchange back.
+ */
+export const MEMBERS_EXCHANGE_TIMEOUT_MS = 5_000;
+/**
+ * Exchanges one peer may start here per minute (30): each is a full list at most 1 MiB to check, and
+ * an honest device starts one per new link or change; past this they are refused with a log line.
+ */
+export const MAX_EXCHANGES_PER_MINUTE = 30;
+/**
+ * Devices one peer's introductions may add here per hour (64): a person adds machines one at a time;
+ * an exchange that would go past it is refused whole.
+ */
+export const MAX_INTRODUCED_PER_HOUR = 64;
+/** First wait before an exchange that failed on a link that stays is tried again, in ms. */
+const RETRY_MS = 2_000;
+/**
+ * Wait before asking again a device that refused as not marking this node, in ms (5 s, doubling to
+ * 30 s while the link stays): its owner may be marking it that moment (the two marks race the link).
+ */
+const NOT_MINE_RETRY_MS = 5_000;
+const NOT_MINE_RETRY_MAX_MS = 30_000;
+/**
+ * How often the devices are looked over even with no change signal, in ms (5 s): a link that came up
+ * between two signals still gets its exchange. Unref'd; a look costs a pass over the peers. Only while
+ * some peer is marked mine (ADR 0068): with none, a look finds nothing to do, and an idle agent was
+ * woken for it every 5 s.
+ */
+export const SWEEP_MS = 5_000;
+
+export interface IntroductionsDeps {
+  identity: Pick<Identity, 'keyPem' | 'certDer' | 'fingerprint'>;
+  log: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  state: Pick<
+    NodeState,
+    | 'get'
+    | 'peer'
+    | 'peers'
+    | 'pending'
+    | 'isBlocked'
+    | 'path'
+    | 'setMine'
+    | 'applyMembership'
+    | 'removePeer'
+    | 'block'
+    | 'subscribe'
+  >;
+  /** The signed records this node keeps (member-log.ts): written before the state they go with. */
+  members: Pick<MemberLog, 'records' | 'entries' | 'replace' | 'subscribe' | 'path'>;
+  services: Pick<ServiceRegistry, 'register'>;
+  peers: Pick<PeerDirectory, 'peerEntries'> &
+    Pick<PeerStreams, 'openStream'> &
+    ChangeSource & {
+      peerEntry(fp: string): PeerEntry | undefined;
+      /** Tells clients something they show changed (whether a peer marks this node too). */
+      changed?(): void;
+    };
+  /** Where this node dials a peer: what it tells the others in an introduction. */
+  knownAbout(fingerprint: string): IntroKnowledge;
+  audit?: AuditSink | undefined;
+  now?: () => number;
+}
+
+/** A device that joined the owner's devices here, for the tray's notification. */
+export interface DeviceJoined extends MembershipEvent {
+  /** This node's name for the device that introduced it. */
+  byName: string;
+}
+
+type LinkKey = object;
+
+export class Introductions {
+  /** `joined`: a device became a peer here through an introduction. */
+  readonly events = new Emitter<{ joined: [DeviceJoined] }>();
+  /** The link each device's last exchange went over (a new link exchanges again). */
+  private readonly lastLink = new Map<string, LinkKey>();
+  /** Devices to exchange with on their next chance (this node's log changed since). */
+  private readonly dirty = new Set<string>();
+  private readonly running = new Set<string>();
+  private readonly retryAt = new Map<string, NodeJS.Timeout>();
+  private readonly exchangesIn = new Map<string, number[]>();
+  private readonly addedBy = new Map<string, number[]>();
+  private readonly disposers: Disposer[] = [];
+  private readonly notMineWait = new Map<string, number>();
+  private sweep: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: IntroductionsDeps) {
+    this.now = deps.now ?? Date.now;
+    deps.services.register(MEMBERS_SERVICE, {
+      // Every peer may ask; only one marked mine here is answered (serve).
+      permission: null,
+      noun: 'introductions',
+      kind: null,
+      handle: (req, served) => {
+        const fp = req.peer.fingerprint;
+        const problem = membersOpenArgsProblem(req.args);
+        if (problem) return req.reject('BAD_REQUEST', `members stream: ${problem}`);
+        const self = this.selfName();
+        const peer = this.deps.state.peer(fp);
+        if (peer?.mine !== true) {
+          this.deps.log.info(
+            { peer: req.peer.name },
+            `introductions from ${req.peer.name} ignored: not marked here as one of the owner's devices`,
+          );
+          return req.reject(
+            'PERMISSION_DENIED',
+            `${self} has not marked ${req.peer.name} as one of its owner's devices (its owner can run \`clawbridge peers mine ${req.peer.name} on\` there)`,
+          );
+        }
+        if (!this.admitExchange(fp)) {
+          return req.reject(
+            'TOO_MANY_STREAMS',
+            `more than ${MAX_EXCHANGES_PER_MINUTE} introductions a minute`,
+          );
+        }
+        let stream: Duplex;
+        try {
+          stream = served.hold();
+        } catch {
+          return;
+        }
+        this.setTheyMark(fp, true);
+        void this.answer(peer, stream);
+      },
+    });
+  }
+
+  start(): void {
+    this.disposers.push(
+      this.deps.peers.onChanged(() => this.check()),
+      this.deps.members.subscribe(() => this.markAllDirty()),
+      this.deps.state.subscribe((change) => {
+        // A device marked mine (here or by an introduction) exchanges at once.
+        if (change.kind === 'peer' && change.after?.mine === true && change.before?.mine !== true) {
+          this.dirty.add(change.id);
+          queueMicrotask(() => this.check());
+        }
+        if (change.kind === 'peer' && change.after === undefined) this.lastLink.delete(change.id);
+        if (change.kind === 'peer' && change.after?.mine !== change.before?.mine) this.sweepWhileMine();
+      }),
+    );
+    this.sweepWhileMine();
+    this.check();
+  }
+
+  /** Looks over the devices every SWEEP_MS while some peer is marked mine, and not at all otherwise. */
+  private sweepWhileMine(): void {
+    const any = !this.stopped && this.deps.state.peers().some((p) => p.mine === true);
+    if (any && this.sweep === undefined) this.sweep = setInterval(() => this.check(), SWEEP_MS).unref();
+    if (!any && this.sweep !== undefined) {
+      clearInterval(this.sweep);
+      this.sweep = undefined;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.sweep);
+    for (const d of this.disposers.splice(0)) d();
+    for (const t of this.retryAt.values()) clearTimeout(t);
+    this.retryAt.clear();
+  }
+
+  /**
+   * Brings config.json in line with the removals kept here, at start and before anything listens
+   * (ADR 0065): a peer that config.json lists though a removal of it was kept after it was added (an
+   * old config.json put back, or a crash between the two writes of a removal) is removed and blocked,
+   * with a log line and an audit event; a removed node config.json does not know at all is blocked.
+   * A peer added after the removal was kept (the owner paired it again here) stays.
+   * @returns the fingerprints removed or blocked
+   */
+  applyKeptRemovals(): string[] {
+    const { state, identity, members, log } = this.deps;
+    const done: string[] = [];
+    for (const { record, keptAt } of members.entries()) {
+      const fp = record.subject;
+      if (record.kind !== 'remove' || fp === identity.fingerprint || keptAt === undefined) continue;
+      const peer = state.peer(fp);
+      if (peer) {
+        if (Date.parse(peer.addedAt) >= Date.parse(keptAt)) continue;
+        state.removePeer(fp, new Date(this.now()));
+        const byName = this.nameOf(record.by);
+        log.info(
+          { peer: peer.name },
+          `${peer.name} (${fp.slice(0, 8)}) removed at start: ${state.path} lists it, but its removal from the owner's devices by ${byName} is kept here (${members.path})`,
+        );
+        this.recordAudit('removed', peer, record.by, byName, ', kept here; removed at start');
+        done.push(fp);
+      } else if (!state.isBlocked(fp) && !state.pending().some((p) => p.fingerprint === fp)) {
+        state.block(fp, new Date(this.now()));
+        done.push(fp);
+      }
+    }
+    return done;
+  }
+
+  private nameOf(fp: string): string {
+    return fp === this.deps.identity.fingerprint
+      ? this.selfName()
+      : (this.deps.state.peer(fp)?.name ?? fp.slice(0, 8));
+  }
+
+  /**
+   * Marks a peer as one of the owner's devices, or not (the owner's decision, here): marking it signs
+   * this node's introduction of it, which its other devices accept from this one.
+   */
+  markMine(fingerprint: string, on: boolean): PeerRecord {
+    const { state, identity, members } = this.deps;
+    const peer = state.peer(fingerprint);
+    if (!peer) throw new ClawError('PEER_NOT_FOUND', `no peer ${fingerprint.slice(0, 8)}`);
+    if (peer.mine === on) return peer;
+    if (on) {
+      const kept = members.records();
+      const record = introduce(identity, kept, peer, this.deps.knownAbout(fingerprint), new Date(this.now()));
+      members.replace(withRecord(kept, record));
+    }
+    const after = state.setMine(fingerprint, on);
+    this.recordAudit(on ? 'marked' : 'unmarked', after, identity.fingerprint);
+    if (!on) this.setTheyMark(fingerprint, undefined);
+    this.deps.log.info(
+      `${after.name} ${on ? 'marked' : 'no longer marked'} as one of the owner's devices${on ? '; introduced to the others once it marks this node too' : ''}`,
+    );
+    return after;
+  }
+
+  /**
+   * Removes one of the owner's devices here and, through the signed removal this node keeps and
+   * passes on, on all the others (a peer not marked mine is only removed here).
+   * @returns whether the removal goes to the other devices
+   */
+  revoke(fingerprint: string): boolean {
+    const { state, identity, members } = this.deps;
+    const peer = state.peer(fingerprint);
+    if (!peer?.mine) {
+      state.removePeer(fingerprint);
+      return false;
+    }
+    const kept = members.records();
+    const record = removal(identity, kept, fingerprint, new Date(this.now()));
+    // The record first (ADR 0065): a crash before the peer goes is finished by the next start.
+    members.replace(withRecord(kept, record));
+    state.removePeer(fingerprint, new Date(this.now()));
+    this.recordAudit('removed', peer, identity.fingerprint);
+    this.deps.log.info(`${peer.name} removed from the owner's devices here; the removal goes to the others`);
+    return true;
+  }
+
+  private selfName(): string {
+    return this.deps.state.get().name ?? 'clawbridge';
+  }
+
+  private markAllDirty(): void {
+    for (const p of this.deps.state.peers()) if (p.mine) this.dirty.add(p.fingerprint);
+    queueMicrotask(() => this.check());
+  }
+
+  private setTheyMark(fp: string, value: boolean | undefined): void {
+    const entry = this.deps.peers.peerEntry(fp);
+    if (entry && entry.theyMarkMine !== value) {
+      entry.theyMarkMine = value;
+      this.deps.peers.changed?.();
+    }
+  }
+
+  /** Exchanges with every device that has a new link or has something new to hear. */
+  private check(): void {
+    if (this.stopped) return;
+    for (const entry of this.deps.peers.peerEntries()) {
+      const fp = entry.fingerprint;
+      if (entry.record.mine !== true) continue;
+      const link = entry.links.active?.mux;
+      if (!link) continue;
+      if (this.running.has(fp) || this.retryAt.has(fp)) continue;
+      if (this.lastLink.get(fp) === link && !this.dirty.has(fp)) continue;
+      void this.exchange(entry, link);
+    }
+  }
+
+  /** The records `to` gets from this node: all it keeps but those about `to` itself. */
+  private recordsFor(to: string): MemberRecord[] {
+    return this.deps.members.records().filter((r) => r.subject !== to);
+  }
+
+  private async exchange(entry: PeerEntry, link: LinkKey): Promise<void> {
+    const fp = entry.fingerprint;
+    this.running.add(fp);
+    this.dirty.delete(fp);
+    this.lastLink.set(fp, link);
+    try {
+      const { stream } = await withTimeout(
+        this.deps.peers.openStream(entry, MEMBERS_SERVICE, MEMBERS_OPEN_ARGS),
+        MEMBERS_EXCHANGE_TIMEOUT_MS,
+      );
+      this.setTheyMark(fp, true);
+      writeAll(stream, this.recordsFor(fp));
+      stream.end();
+      const got = await readRecords(stream, MEMBERS_EXCHANGE_TIMEOUT_MS);
+      if ('problem' in got) {
+        stream.destroy();
+        this.refuse(entry.record.name, got.problem);
+        this.retryLater(fp, RETRY_MS);
+      } else {
+        this.notMineWait.delete(fp);
+        this.apply(fp, got.records);
+      }
+    } catch (err) {
+      if (refusalOf(err) === 'PERMISSION_DENIED') {
+        // One-sided: said in `peers`; their marking us opens a stream our way, and we ask again
+        // (slower each time) in case their mark raced this link.
+        this.setTheyMark(fp, false);
+        this.deps.log.info(`introductions with ${entry.record.name} wait: ${errorMessage(err)}`);
+        const wait = this.notMineWait.get(fp) ?? NOT_MINE_RETRY_MS;
+        this.notMineWait.set(fp, Math.min(wait * 2, NOT_MINE_RETRY_MAX_MS));
+        this.retryLater(fp, wait);
+      } else if (!this.stopped) {
+        this.deps.log.debug(`introductions with ${entry.record.name} failed: ${errorMessage(err)}`);
+        this.retryLater(fp, RETRY_MS);
+      }
+    } finally {
+      this.running.delete(fp);
+    }
+    if (this.dirty.has(fp)) this.check();
+  }
+
+  /** Asks `fp` again in `ms` (or on its next link, whichever comes first). */
+  private retryLater(fp: string, ms: number): void {
+    if (this.stopped) return;
+    this.dirty.add(fp);
+    clearTimeout(this.retryAt.get(fp));
+    this.retryAt.set(
+      fp,
+      setTimeout(() => {
+        this.retryAt.delete(fp);
+        this.check();
+      }, ms).unref(),
+    );
+  }
+
+  /** The served side: read the opener's records, apply them, answer with this node's. */
+  private async answer(peer: PeerRecord, stream: Duplex): Promise<void> {
+    const got = await readRecords(stream, MEMBERS_EXCHANGE_TIMEOUT_MS);
+    if ('problem' in got) {
+      this.refuse(peer.name, got.problem);
+      stream.destroy(new ClawError('PROTOCOL', got.problem, { refusal: 'BAD_REQUEST' }));
+      return;
+    }
+    this.apply(peer.fingerprint, got.records);
+    // The opener has what it sent us, and now hears the rest.
+    const fp = peer.fingerprint;
+    const entry = this.deps.peers.peerEntry(fp);
+    const link = entry?.links.active?.mux;
+    if (link) this.lastLink.set(fp, link);
+    // Both sides hear each other on this one: a retry waiting for this device is not needed.
+    this.dirty.delete(fp);
+    this.notMineWait.delete(fp);
+    clearTimeout(this.retryAt.get(fp));
+    this.retryAt.delete(fp);
+    if (stream.writable && !stream.destroyed) {
+      writeAll(stream, this.recordsFor(fp));
+      stream.end();
+    }
+  }
+
+  private refuse(from: string, why: string): void {
+    this.deps.log.warn({ peer: from }, `introductions from ${from} refused: ${why}; nothing applied`);
+  }
+
+  private admitExchange(fp: string): boolean {
+    const now = this.now();
+    const times = (this.exchangesIn.get(fp) ?? []).filter((t) => now - t < 60_000);
+    if (times.length >= MAX_EXCHANGES_PER_MINUTE) {
+      this.deps.log.warn(
+        `introductions from ${this.deps.state.peer(fp)?.name ?? fp.slice(0, 8)} refused: more than ${MAX_EXCHANGES_PER_MINUTE} a minute`,
+      );
+      this.exchangesIn.set(fp, times);
+      return false;
+    }
+    times.push(now);
+    this.exchangesIn.set(fp, times);
+    return true;
+  }
+
+  /** Applies what `from` sent, whole or not at all. */
+  private apply(from: string, records: MemberRecord[]): void {
+    const { state, identity, log } = this.deps;
+    // Checked again: the peer may have been unmarked or removed while its records came.
+    const sender = state.peer(from);
+    if (sender?.mine !== true) return;
+    const result = planMembership(
+      { ...state.get(), members: this.deps.members.records() },
+      identity.fingerprint,
+      from,
+      records,
+      new Date(this.now()),
+    );
+    if ('refused' in result) return this.refuse(sender.name, result.refused);
+    const { plan } = result;
+    const now = this.now();
+    const recent = (this.addedBy.get(from) ?? []).filter((t) => now - t < 3600_000);
+    if (plan.added.length > 0 && recent.length + plan.added.length > MAX_INTRODUCED_PER_HOUR) {
+      return this.refuse(
+        sender.name,
+        `it would add ${plan.added.length} devices, past ${MAX_INTRODUCED_PER_HOUR} an hour from one device`,
+      );
+    }
+    for (const note of plan.notes) log[note.level]({ peer: sender.name }, note.line);
+    if (!plan.changed) return;
+    // A signer this exchange adds is named as it will be here.
+    const byName = (fp: string) =>
+      fp === identity.fingerprint
+        ? this.selfName()
+        : (state.peer(fp)?.name ?? plan.added.find((a) => a.fingerprint === fp)?.name ?? fp.slice(0, 8));
+    // Names read before the write: a removed signer's name goes with it.
+    const words = {
+      added: plan.added.map((a) => ({ ...a, byName: byName(a.by) })),
+      removed: plan.removed.map((r) => ({ ...r, byName: byName(r.by) })),
+    };
+    // The records first (ADR 0065): a removal kept and not yet applied is applied at the next start.
+    this.deps.members.replace(plan.members);
+    state.applyMembership(plan);
+    this.addedBy.set(from, [...recent, ...plan.added.map(() => now)]);
+    // Whose list it came in: the signer may be a device this node had not met (ADR 0058).
+    const via = (by: string) => (by === from ? '' : `, passed on by ${sender.name}`);
+    for (const a of words.added) {
+      log.info(
+        { peer: a.name },
+        `${a.name} (${a.fingerprint.slice(0, 8)}) joined the owner's devices here, introduced by ${a.byName}${via(a.by)}`,
+      );
+      this.recordAudit('introduced', { name: a.name, fingerprint: a.fingerprint }, a.by, a.byName, via(a.by));
+      this.events.emit('joined', a);
+    }
+    for (const r of words.removed) {
+      log.info(
+        { peer: r.name },
+        `${r.name} (${r.fingerprint.slice(0, 8)}) removed from the owner's devices by ${r.byName}${via(r.by)}`,
+      );
+      this.recordAudit('removed', { name: r.name, fingerprint: r.fingerprint }, r.by, r.byName, via(r.by));
+    }
+  }
+
+  private recordAudit(
+    change: 'introduced' | 'removed' | 'marked' | 'unmarked',
+    peer: { name: string; fingerprint: string },
+    by: string,
+    byName?: string,
+    via = '',
+  ): void {
+    const name =
+      byName ??
+      (by === this.deps.identity.fingerprint
+        ? this.selfName()
+        : (this.deps.state.peer(by)?.name ?? by.slice(0, 8)));
+    const what =
+      {
+        introduced: `introduced by ${name}`,
+        removed: `removed from the owner's devices by ${name}`,
+        marked: "marked as one of the owner's devices",
+        unmarked: "no longer marked as one of the owner's devices",
+      }[change] + via;
+    this.deps.audit?.record({
+      kind: 'member',
+      change,
+      peer: { name: peer.name, fingerprint: peer.fingerprint },
+      by: { name, fingerprint: by },
+      what,
+      outcome: 'ok',
+    });
+  }
+}
+
+/** `p`, or a rejection after `ms` (a stream that opens later is closed at once). */
+function withTimeout<T extends { stream: Duplex }>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new ClawError('TIMEOUT', `no answer within ${ms / 1000} s`));
+    }, ms);
+    timer.unref();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        if (late) v.stream.destroy();
+        else resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
+function writeAll(stream: Duplex, records: readonly MemberRecord[]): void {
+  if (!stream.writable || stream.destroyed) return;
+  for (const r of records) stream.write(encodeMemberRecord(r));
+}
+
+/**
+ * Every record on `stream` until its end: refused whole (with why) past MAX_MEMBER_RECORDS lines, a
+ * line past MAX_MEMBER_LINE_BYTES, a malformed line, or `timeoutMs`.
+ */
+export function readRecords(
+  stream: Duplex,
+  timeoutMs: number,
+): Promise<{ records: MemberRecord[] } | { problem: string }> {
+  return new Promise((resolve) => {
+    const records: MemberRecord[] = [];
+    let parts: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (result: { records: MemberRecord[] } | { problem: string }) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if ('problem' in result) stream.resume();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish({ problem: `no end within ${timeoutMs / 1000} s` }), timeoutMs);
+    timer.unref();
+    const line = (bytes: Buffer): boolean => {
+      if (records.length >= MAX_MEMBER_RECORDS) {
+        finish({ problem: `more than ${MAX_MEMBER_RECORDS} records` });
+        return false;
+      }
+      const decoded = decodeMemberLine(bytes.toString('utf8'));
+      if ('problem' in decoded) {
+        finish({ problem: `record ${records.length + 1}: ${decoded.problem}` });
+        return false;
+      }
+      records.push(decoded.record);
+      return true;
+    };
+    const onData = (chunk: Buffer) => {
+      let rest = chunk;
+      for (let nl = rest.indexOf(0x0a); nl !== -1; nl = rest.indexOf(0x0a)) {
+        const head = rest.subarray(0, nl);
+        rest = rest.subarray(nl + 1);
+        if (size + head.length > MAX_MEMBER_LINE_BYTES)
+          return finish({ problem: `a record longer than ${MAX_MEMBER_LINE_BYTES} bytes` });
+        const whole = Buffer.concat([...parts, head]);
+        parts = [];
+        size = 0;
+        if (!line(whole)) return;
+      }
+      if (size + rest.length > MAX_MEMBER_LINE_BYTES)
+        return finish({ problem: `a record longer than ${MAX_MEMBER_LINE_BYTES} bytes` });
+      if (rest.length > 0) {
+        parts.push(Buffer.from(rest));
+        size += rest.length;
+      }
+    };
+    const onEnd = () => {
+      if (size > 0) return finish({ problem: 'a last record without its newline' });
+      finish({ records });
+    };
+    const onError = (err: Error) => finish({ problem: errorMessage(err) });
+    const onClose = () => finish({ problem: 'the stream closed before its end' });
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
+}

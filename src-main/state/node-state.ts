@@ -1,0 +1,382 @@
+/**
+ * The node's state and its one writer (docs/architecture.md §State and its owners): peers with their
+ * permissions, limits, and the addresses and home relays a person gave; pending requests; blocked
+ * nodes; relays; forwards and proxies; the node's options. What the node observes (addresses and home
+ * relays heard, dial successes) is not state: observations.ts keeps it. Every write goes through here, is saved durably (settings-file.ts) before
+ * it counts, and is announced as typed changes (state-changes.ts). Parts read the state at the moment
+ * they need it, or subscribe; none keeps a copy, so a permission check always sees the current grant.
+ *
+ * The rules that tie the lists together live here too: a node that becomes a peer stops being pending
+ * and blocked; a removed peer is blocked; a node that proves it holds a fresh code is unblocked.
+ */
+import { ClawError } from '../core/errors.js';
+import { hereHint, commandIn } from '../core/hint.js';
+import { Emitter } from '../core/emitter.js';
+import { sameRelayUrl } from '../core/relay-url.js';
+import { expirePending, MAX_BLOCKED, offerPending, type OfferResult } from './pending.js';
+import { peerNameClash } from './peer-names.js';
+import { routeProblem } from '../core/routes.js';
+import { SettingsFile } from './settings-file.js';
+import { diffSettings, type StateChange } from './state-changes.js';
+import type { MembershipPlan } from './membership.js';
+import type {
+  ForwardRecord,
+  PeerRecord,
+  PendingRecord,
+  Permission,
+  RelaySetting,
+  Settings,
+} from './settings.js';
+import { isoTime } from '../core/iso-time.js';
+
+export type { StateChange, StateChangeKind } from './state-changes.js';
+
+/** Where the state is kept: the settings file in the agent, an in-memory fake in tests. */
+export interface StateBacking {
+  get(): Settings;
+  /** Validates and saves `change`'s result, or throws and changes nothing. */
+  update(change: (s: Settings) => Settings): Settings;
+  /** Where it is kept, for messages (the settings file's path). */
+  readonly path?: string;
+  /** Settings the file has that this release does not know (kept, not used). */
+  readonly unknownKeys?: string[];
+}
+
+/** A request as a node makes it; the store adds its id and when it was first and last seen. */
+export type PendingRequest = Omit<PendingRecord, 'id' | 'firstSeen' | 'lastSeen'>;
+
+/** The options `settings.set` and the agent's flags change (`relays` whole only from flags). */
+export type NodeOptions = Partial<Omit<Settings, 'peers' | 'pending' | 'blocked' | 'forwards'>>;
+
+const without = <T extends { fingerprint: string }>(list: readonly T[], fingerprint: string): T[] =>
+  list.filter((x) => x.fingerprint !== fingerprint);
+
+/** What readers see of the state: everything, read only. Most parts take only this. */
+export interface NodeStateReader {
+  get(): Settings;
+  peers(): readonly PeerRecord[];
+  peer(fingerprint: string): PeerRecord | undefined;
+  isBlocked(fingerprint: string): boolean;
+  /** Called after every saved write, once per entry that changed; returns a disposer. */
+  subscribe(listener: (change: StateChange) => void): () => void;
+}
+
+export class NodeState implements NodeStateReader {
+  private readonly changes = new Emitter<{ change: [StateChange] }>();
+
+  constructor(private readonly backing: StateBacking) {}
+
+  /** The state kept in `home`'s settings file (read and validated now). */
+  static open(home: string): NodeState {
+    return new NodeState(new SettingsFile(home));
+  }
+
+  /** Where the state is kept (the settings file), for messages. */
+  get path(): string {
+    return this.backing.path ?? 'the settings';
+  }
+
+  /** Settings the file has that this release does not know: kept when saving, but not used. */
+  get unknownKeys(): string[] {
+    return this.backing.unknownKeys ?? [];
+  }
+
+  get(): Settings {
+    return this.backing.get();
+  }
+
+  subscribe(listener: (change: StateChange) => void): () => void {
+    return this.changes.on('change', listener);
+  }
+
+  /** Saves `change` and announces what it changed. @throws and changes nothing when it cannot be saved. */
+  private commit(change: (s: Settings) => Settings): Settings {
+    const before = this.backing.get();
+    const after = this.backing.update(change);
+    for (const c of diffSettings(before, after)) this.changes.emit('change', c);
+    return after;
+  }
+
+  // ---- peers, pending requests, blocked nodes ----
+
+  peers(): readonly PeerRecord[] {
+    return this.get().peers;
+  }
+
+  peer(fingerprint: string): PeerRecord | undefined {
+    return this.peers().find((p) => p.fingerprint === fingerprint);
+  }
+
+  /**
+   * The live requests. A read never writes: expired ones are left out here, and leave the saved list
+   * with the next write of it (offerPending drops them; a read needs no fsync and cannot fail).
+   */
+  pending(now = Date.now()): PendingRecord[] {
+    return expirePending(this.get().pending, now);
+  }
+
+  isBlocked(fingerprint: string): boolean {
+    return this.get().blocked.some((b) => b.fingerprint === fingerprint);
+  }
+
+  /**
+   * Saves `record` as a peer (replacing any record with its fingerprint), answers its pending request
+   * and lifts any block: trusting a node by any route (approval, pairing, `peers add`) means all three.
+   * A known peer saved under another name (`peers add --rename`) takes its forwards along.
+   */
+  addPeer(record: PeerRecord): PeerRecord {
+    const fp = record.fingerprint;
+    const before = this.peer(fp)?.name;
+    this.commit((s) => ({
+      ...s,
+      peers: [...without(s.peers, fp), record],
+      pending: without(s.pending, fp),
+      blocked: without(s.blocked, fp),
+      forwards:
+        before !== undefined && before !== record.name
+          ? s.forwards.map((f) => followRename(f, fp, before, record.name))
+          : s.forwards,
+    }));
+    return this.peer(fp) ?? record;
+  }
+
+  /** Forgets a peer and blocks it, so it does not come back as a pending request on its next hello. */
+  removePeer(fingerprint: string, at = new Date()): void {
+    this.commit((s) => ({
+      ...s,
+      peers: without(s.peers, fingerprint),
+      blocked: blockedWith(s.blocked, fingerprint, at),
+    }));
+  }
+
+  /**
+   * Marks a peer as one of the owner's devices or not (ADR 0056). The signed introduction that goes
+   * with it is kept by the member log (member-log.ts), saved before this.
+   */
+  setMine(fingerprint: string, on: boolean): PeerRecord {
+    this.requirePeer(fingerprint);
+    this.commit((s) => ({
+      ...s,
+      peers: s.peers.map((p) => {
+        if (p.fingerprint !== fingerprint) return p;
+        const { mine: _was, ...rest } = p;
+        return on ? { ...rest, mine: true } : rest;
+      }),
+    }));
+    return this.peer(fingerprint)!;
+  }
+
+  /**
+   * Saves the peers and blocked nodes a membership exchange decided (membership.ts planMembership),
+   * in one write; its records are kept by the member log, saved before this (ADR 0065).
+   */
+  applyMembership(plan: Pick<MembershipPlan, 'peers' | 'blocked'>): void {
+    const added = new Set(plan.peers.map((p) => p.fingerprint));
+    this.commit((s) => ({
+      ...s,
+      peers: plan.peers,
+      blocked: plan.blocked.slice(-MAX_BLOCKED),
+      pending: s.pending.filter((p) => !added.has(p.fingerprint)),
+    }));
+  }
+
+  /** Drops the membership records an older release kept in config.json, once member-log.ts has them. */
+  dropLegacyMembers(): void {
+    if (this.get().members === undefined) return;
+    this.commit(({ members: _moved, ...rest }) => rest);
+  }
+
+  /**
+   * Records a request or refreshes the one from the same node (caps and expiry: pending.ts). A request
+   * that came with a code unblocks its node: the owner handed that node a fresh code.
+   */
+  recordPending(req: PendingRequest, now = Date.now()): OfferResult {
+    const result = offerPending(this.get().pending, req, now);
+    if ('refused' in result) return result;
+    this.commit((s) => ({
+      ...s,
+      pending: result.list,
+      blocked: req.via === 'code' ? without(s.blocked, req.fingerprint) : s.blocked,
+    }));
+    return result;
+  }
+
+  dropPending(id: string): void {
+    this.dropPendingWhere((p) => p.id === id);
+  }
+
+  dropPendingWhere(matches: (p: PendingRecord) => boolean): void {
+    this.commit((s) => ({ ...s, pending: s.pending.filter((p) => !matches(p)) }));
+  }
+
+  /** Answers a request with no: it goes, and its node is blocked (one write, so both or neither). */
+  rejectPending(id: string, fingerprint: string, at = new Date()): void {
+    this.commit((s) => ({
+      ...s,
+      pending: s.pending.filter((p) => p.id !== id),
+      blocked: blockedWith(s.blocked, fingerprint, at),
+    }));
+  }
+
+  /** Remembers a node the owner removed or rejected; the oldest entries go past MAX_BLOCKED. */
+  block(fingerprint: string, at = new Date()): void {
+    this.commit((s) => ({ ...s, blocked: blockedWith(s.blocked, fingerprint, at) }));
+  }
+
+  unblock(fingerprint: string): void {
+    this.commit((s) => ({ ...s, blocked: without(s.blocked, fingerprint) }));
+  }
+
+  /**
+   * Gives a peer another local name; forwards and proxies bound to it follow in the same write (a
+   * record from before fingerprints were saved is matched by the old name). Names are how commands
+   * refer to peers, so they stay unique.
+   * @throws ClawError('BAD_ARGUMENT') when the name would read as another peer's (peer-names.ts)
+   */
+  rename(fingerprint: string, name: string): PeerRecord {
+    const clash = peerNameClash(this.peers(), name, fingerprint);
+    if (clash) throw new ClawError('BAD_ARGUMENT', clash);
+    const before = this.requirePeer(fingerprint).name;
+    this.commit((s) => ({
+      ...s,
+      peers: s.peers.map((p) => (p.fingerprint === fingerprint ? { ...p, name } : p)),
+      forwards: s.forwards.map((f) => followRename(f, fingerprint, before, name)),
+    }));
+    return this.peer(fingerprint)!;
+  }
+
+  setPermissions(fingerprint: string, allow: readonly Permission[]): PeerRecord {
+    return this.changePeer(fingerprint, (p) => ({ ...p, allow: [...allow] }));
+  }
+
+  /** Limits where the peer's forwards may go (HOST:PORT patterns), or lifts the limits (undefined). */
+  setForwardTo(fingerprint: string, forwardTo: readonly string[] | undefined): PeerRecord {
+    return this.changePeer(fingerprint, ({ forwardTo: _lifted, ...rest }) =>
+      forwardTo ? { ...rest, forwardTo: [...forwardTo] } : rest,
+    );
+  }
+
+  /** Limits where the peer's reverse forwards may listen here (HOST:PORT patterns), or lifts them. */
+  setListenOn(fingerprint: string, listenOn: readonly string[] | undefined): PeerRecord {
+    return this.changePeer(fingerprint, ({ listenOn: _lifted, ...rest }) =>
+      listenOn ? { ...rest, listenOn: [...listenOn] } : rest,
+    );
+  }
+
+  /**
+   * Saves the route the peer is reached through (hop fingerprints, in order), or clears it (undefined).
+   * @throws ClawError('BAD_ARGUMENT') with routes.ts's one line when it cannot be; nothing is saved
+   */
+  setRoute(fingerprint: string, hops: readonly string[] | undefined): PeerRecord {
+    this.requirePeer(fingerprint);
+    if (hops) {
+      const problem = routeProblem(fingerprint, hops, this.peers());
+      if (problem) throw new ClawError('BAD_ARGUMENT', problem);
+    }
+    return this.changePeer(fingerprint, ({ route: _cleared, ...rest }) =>
+      hops ? { ...rest, route: [...hops] } : rest,
+    );
+  }
+
+  /** @throws ClawError('PEER_NOT_FOUND') when no saved peer has `fingerprint` */
+  private requirePeer(fingerprint: string): PeerRecord {
+    const peer = this.peer(fingerprint);
+    if (peer) return peer;
+    const { message, hint } = commandIn(
+      `no peer ${fingerprint.slice(0, 8)}; `,
+      hereHint(['peers']),
+      ' lists them',
+    );
+    throw new ClawError('PEER_NOT_FOUND', message, { hint });
+  }
+
+  private changePeer(fingerprint: string, edit: (p: PeerRecord) => PeerRecord): PeerRecord {
+    this.requirePeer(fingerprint);
+    this.commit((s) => ({
+      ...s,
+      peers: s.peers.map((p) => (p.fingerprint === fingerprint ? edit(p) : p)),
+    }));
+    return this.peer(fingerprint)!;
+  }
+
+  // ---- relays ----
+
+  /**
+   * Saves a relay to use; false (nothing written) when one with the same URL is saved already. The
+   * relay clients follow the change (relays.ts): this is the one place a saved relay is written.
+   */
+  addRelay(relay: RelaySetting): boolean {
+    if (this.get().relays.some((r) => sameRelayUrl(r.url, relay.url))) return false;
+    this.commit((s) => ({ ...s, relays: [...s.relays, relay] }));
+    return true;
+  }
+
+  /** Forgets a saved relay; false when none had that URL. */
+  removeRelay(url: string): boolean {
+    if (!this.get().relays.some((r) => sameRelayUrl(r.url, url))) return false;
+    this.commit((s) => ({ ...s, relays: s.relays.filter((r) => !sameRelayUrl(r.url, url)) }));
+    return true;
+  }
+
+  // ---- forwards and proxies ----
+
+  forward(name: string): ForwardRecord | undefined {
+    return this.get().forwards.find((f) => f.name === name);
+  }
+
+  /** Saves a forward or proxy, replacing the one of the same name. */
+  saveForward(record: ForwardRecord): void {
+    this.commit((s) => ({
+      ...s,
+      forwards: [...s.forwards.filter((f) => f.name !== record.name), record],
+    }));
+  }
+
+  /** Changes the saved forward `name` in place (keeping its position); nothing when there is none. */
+  editForward(name: string, edit: (f: ForwardRecord) => ForwardRecord): void {
+    if (!this.forward(name)) return;
+    this.commit((s) => ({ ...s, forwards: s.forwards.map((f) => (f.name === name ? edit(f) : f)) }));
+  }
+
+  removeForward(name: string): void {
+    this.commit((s) => ({ ...s, forwards: s.forwards.filter((f) => f.name !== name) }));
+  }
+
+  /**
+   * Saved forwards from before exit peers were saved by fingerprint are bound to the peer that holds
+   * their `via` name now, once, so a peer paired later under that name can never take them over.
+   */
+  bindLegacyForwards(): void {
+    const byName = new Map(this.peers().map((p) => [p.name, p.fingerprint]));
+    const bind = (f: ForwardRecord): ForwardRecord => {
+      const fingerprint =
+        f.via !== undefined && f.viaFingerprint === undefined ? byName.get(f.via) : undefined;
+      return fingerprint ? { ...f, viaFingerprint: fingerprint } : f;
+    };
+    if (!this.get().forwards.some((f) => bind(f) !== f)) return;
+    this.commit((s) => ({ ...s, forwards: s.forwards.map(bind) }));
+  }
+
+  // ---- options ----
+
+  /** Sets the node's options (`settings.set`, the agent's flags); validated as a whole before saving. */
+  setOptions(options: NodeOptions): Settings {
+    return this.commit((s) => ({ ...s, ...options }));
+  }
+
+  /** Puts back settings read earlier (a start that could not use the flags it was given). */
+  restore(settings: Settings): void {
+    this.commit(() => settings);
+  }
+}
+
+function blockedWith(list: Settings['blocked'], fingerprint: string, at: Date): Settings['blocked'] {
+  return [...without(list, fingerprint), { fingerprint, at: isoTime(at.getTime()) }].slice(-MAX_BLOCKED);
+}
+
+/** A forward bound to the renamed peer names it by its new name. */
+function followRename(f: ForwardRecord, fingerprint: string, before: string, after: string): ForwardRecord {
+  return f.viaFingerprint === fingerprint || (f.viaFingerprint === undefined && f.via === before)
+    ? { ...f, via: after, viaFingerprint: fingerprint }
+    : f;
+}

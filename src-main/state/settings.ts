@@ -1,0 +1,380 @@
+/**
+ * What the node keeps (settings, peers, pending requests, blocked nodes, relays, forwards): the schema
+ * every read and write is checked against, and the types the rest of the agent uses. The file itself is
+ * read and written by settings-file.ts, and only the node-state store (node-state.ts) writes it.
+ */
+import { DEFAULT_RELAY_LISTEN } from '../core/relay-url.js';
+import type { KnownFields } from './settings-extras.js';
+import { z } from 'zod';
+import { madeOnUse } from '../core/made-on-use.js';
+import { nodeNameSchema } from '../core/name-schema.js';
+import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../core/forward-limits.js';
+import { PROXY_SECRET_PATTERN } from '../core/forward-limits.js';
+import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from '../core/forward-limits.js';
+import { dialAddressProblem, parseHostPort } from '../core/host-port.js';
+import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
+import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../core/permissions.js';
+import { MAX_ROUTE_HOPS } from '../core/routes.js';
+import { MAX_PEER_ADDRESSES, type KnownAddress } from './address-book.js';
+import { ADDRESS_SOURCES } from '../core/address-source.js';
+import { MAX_MEMBER_RECORDS, memberRecord } from '../protocol/member-records.js';
+
+/** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
+export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
+
+/** Default web UI address: loopback only, a fixed port so its link stays the same (docs/web-ui.md). */
+export const DEFAULT_UI_LISTEN = '127.0.0.1:7476';
+
+/** Bounds of terminalResumeMs (and of `agent --terminal-resume`): 1 s to 24 h. */
+export const TERMINAL_RESUME_MIN_MS = 1_000;
+/** The terminal resume window when none is set, in ms (60 s). */
+export const TERMINAL_RESUME_DEFAULT_MS = 60_000;
+export const TERMINAL_RESUME_MAX_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How long a terminal session this node keeps open on a peer for the window lives with no viewer, in
+ * ms, when none is set (24 h): a window closed at the end of a day finds its shells the next morning,
+ * yet a shell nobody comes back to does not stay open on the peer (and count against its 64) for ever.
+ */
+export const DETACHED_TERMINAL_IDLE_DEFAULT_MS = 24 * 60 * 60 * 1000;
+/** Bounds of detachedTerminalIdleMs: 1 min (longer than any reload takes) to 30 days. */
+export const DETACHED_TERMINAL_IDLE_MIN_MS = 60 * 1000;
+export const DETACHED_TERMINAL_IDLE_MAX_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * The schemas of the settings file, made when the file is read or changed and let go of after
+ * (core/made-on-use.ts, ADR 0073): ~280 zod schema instances an idle agent does not need.
+ */
+function makeSettingsSchemas() {
+  const relaySchema = z.object({
+    // Checked as the relay client checks it, so a bad one names the file and the field at start.
+    url: z.string().refine((url) => {
+      try {
+        const u = new URL(url);
+        return (u.protocol === 'ws:' || u.protocol === 'wss:') && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    }, 'relay URL must be ws://HOST:PORT or wss://HOST:PORT'),
+    fingerprint: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+    token: z
+      .string()
+      .refine((t) => Buffer.byteLength(t) <= MAX_TOKEN_BYTES, `must be at most ${MAX_TOKEN_BYTES} bytes`)
+      .optional(),
+  });
+
+  const fingerprintSchema = z.string().regex(/^[0-9a-f]{64}$/);
+
+  /**
+   * A date and time as the agent writes them (ISO 8601). Checked when the file is read: a pending
+   * request with an unreadable date would otherwise count as expired and vanish without a word.
+   */
+  const timestampSchema = z
+    .string()
+    .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date and time such as 2026-11-23T09:41:00Z');
+
+  const knownAddressSchema = z.object({
+    address: z.string().min(1).max(300),
+    from: z.array(z.enum(ADDRESS_SOURCES)).min(1).max(ADDRESS_SOURCES.length),
+    lastWorked: timestampSchema.optional(),
+  });
+
+  const peerSchema = z.object({
+    fingerprint: fingerprintSchema,
+    name: nodeNameSchema,
+    allow: z.array(z.enum(PERMISSIONS)).default(DEFAULT_ALLOW),
+    /** The peer's certificate (base64 DER) when we have seen it: stored at approval. */
+    cert: z.string().max(12_000).optional(),
+    /**
+     * Where the peer can be dialed directly, each with where it came from and when it last worked
+     * (address-book.ts). Files from before this release hold plain strings: they were the user's hint and
+     * what the peer announced, told apart nowhere, so they read as announced ones.
+     */
+    addresses: z
+      .array(z.union([z.string().max(300), knownAddressSchema]))
+      .max(MAX_PEER_ADDRESSES)
+      .default([])
+      .transform((list) =>
+        list
+          .map((a): KnownAddress => (typeof a === 'string' ? { address: a, from: ['hello'] } : a))
+          // What an older release saved from a hello without checking it (an escape sequence, say) is
+          // no address: dropped, as a hello naming it now is refused (core/host-port-schema.ts).
+          .filter((a) => dialAddressProblem(a.address) === undefined),
+      ),
+    addedAt: timestampSchema,
+    /**
+     * Where this peer's forwards may go from here: `HOST:PORT` patterns with `*` wildcards (see
+     * forwards/destination-policy.ts). Absent = anywhere.
+     */
+    forwardTo: z.array(z.string().max(MAX_FORWARD_TO_PATTERN_CHARS)).max(MAX_FORWARD_TO_PATTERNS).optional(),
+    /**
+     * Where this peer's reverse forwards may listen on this node (permission `listen`): `HOST:PORT`
+     * patterns as forwardTo's, matched against the address to bind. Absent = any port on loopback (other
+     * addresses need allowRemoteReverseListen too).
+     */
+    listenOn: z.array(z.string().max(MAX_FORWARD_TO_PATTERN_CHARS)).max(MAX_FORWARD_TO_PATTERNS).optional(),
+    /**
+     * The peer's home relay: what its hello announced, or the relay its invite named. Dialed on demand
+     * when this node shares no relay with the peer (relay-set.ts; docs/relay-protocol.md §Home relays).
+     */
+    homeRelay: relaySchema.optional(),
+    /**
+     * Reach this peer only through these peers, in order (fingerprints; docs/adr/0017-multi-hop-routes.md).
+     * Checked in full (known peers, no loop) when set: node-state.ts setRoute.
+     */
+    route: z.array(fingerprintSchema).min(1).max(MAX_ROUTE_HOPS).optional(),
+    /**
+     * One of the owner's devices (issue 57, ADR 0056): it and this node introduce each other to the
+     * owner's other devices, and a removal here removes it on all of them. Counts only when the peer
+     * marks this node too (pairing/introductions.ts). Absent: no.
+     */
+    mine: z.boolean().optional(),
+    /** The device whose owner's decision made this a peer here (a membership introduction), if one did. */
+    introducedBy: fingerprintSchema.optional(),
+  });
+
+  const pendingSchema = z.object({
+    id: z.string().regex(/^[a-z0-9]{1,16}$/),
+    fingerprint: fingerprintSchema,
+    name: nodeNameSchema,
+    /** `code`: the node proved knowledge of a pairing code (PAKE); `fingerprint`: it only knew ours. */
+    via: z.enum(['code', 'fingerprint']),
+    address: z.string().max(300),
+    cert: z.string().max(12_000).optional(),
+    addresses: z
+      .array(z.string().max(300))
+      .max(32)
+      .default([])
+      .transform((list) => list.filter((a) => dialAddressProblem(a) === undefined)),
+    firstSeen: timestampSchema,
+    lastSeen: timestampSchema,
+    /**
+     * It joined with a code made as one of the owner's devices (`pair new --mine`, ADR 0056): approving
+     * it marks it so unless the approval says otherwise. Absent: no.
+     */
+    mine: z.literal(true).optional(),
+  });
+
+  /** A saved local listener: a TCP forward (`tcp`) or a proxy (`socks`, `http`); see src-main/forwards/. */
+  const forwardSchema = z.object({
+    name: z.string().regex(/^[\w.-]{1,64}$/),
+    kind: z.enum(['tcp', 'socks', 'http']),
+    /** `HOST:PORT` to listen on. */
+    listen: z.string().min(1).max(300),
+    /** Exit peer (name or fingerprint); optional for SOCKS, where the user name may choose it. */
+    via: z.string().min(1).max(200).optional(),
+    /**
+     * The exit peer's fingerprint, saved with `via` since this release: the forward is bound to that
+     * machine, never to whichever peer holds the name later. Absent in older files (filled in at start).
+     */
+    viaFingerprint: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+    /** `HOST:PORT` as seen from the peer (TCP forwards only); for a reverse one, as seen from this node. */
+    remote: z.string().min(1).max(300).optional(),
+    /**
+     * `reverse` (TCP-kind forwards only, like `ssh -R`): `listen` is an address on the peer `via`, and
+     * its connections (or UDP flows, with `protocol: 'udp'`) come back here to `remote`
+     * (forwards/reverse-forwards.ts). Absent: a local forward.
+     */
+    direction: z.enum(['local', 'reverse']).optional(),
+    /** Switched off by the user (`forward.disable`): kept, but not listening. */
+    enabled: z.boolean().default(true),
+    /**
+     * A proxy's password (forwards/proxy-secret.ts): clients must give it (SOCKS5 username/password,
+     * HTTP `Proxy-Authorization: Basic`). Absent: any local program may use the proxy, as proxies saved
+     * by older releases and those added with `--no-auth`. Never on a TCP forward (no protocol to carry it).
+     */
+    secret: z.string().regex(PROXY_SECRET_PATTERN).optional(),
+    /** `udp` on a TCP-kind forward: it forwards UDP datagrams (forwards/udp-forward.ts). Absent: TCP. */
+    protocol: z.literal('udp').optional(),
+    /** A UDP forward's idle time per client flow, in ms (default forwards/udp-flow.ts DEFAULT_UDP_IDLE_MS). */
+    udpIdleMs: z.number().int().min(MIN_UDP_IDLE_MS).max(MAX_UDP_IDLE_MS).optional(),
+    /**
+     * A shared folder (`share`, ADR 0052) on a reverse forward: its connections are served by this
+     * node's file server (src-main/share/) from `dir`, not dialed to `remote`. `passwordHash`: the
+     * salted scrypt hash of its password (share/share-password.ts), never the password.
+     */
+    share: z
+      .object({
+        dir: z.string().min(1).max(4096),
+        dotfiles: z.boolean().default(false),
+        passwordHash: z.string().max(300).optional(),
+      })
+      .optional(),
+  });
+
+  /** A `HOST:PORT` to listen on, checked when the file is read so a bad one names the file and the key. */
+  const listenAddress = z.string().superRefine((value, ctx) => {
+    try {
+      parseHostPort(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+
+  const blockedSchema = z.object({ fingerprint: fingerprintSchema, at: timestampSchema });
+
+  const uiSchema = z.object({
+    listen: listenAddress.nullable().default(DEFAULT_UI_LISTEN),
+    allowRemote: z.boolean().default(false),
+  });
+
+  const settingsSchema = z
+    .object({
+      name: nodeNameSchema.optional(),
+      relays: z.array(relaySchema).default([]),
+      /** `HOST:PORT` of the direct listener, or null for --no-direct. */
+      listen: listenAddress.nullable().default(DEFAULT_DIRECT_LISTEN),
+      /** Also serve the relay for peers allowed `relay` (own-relay.ts), listening on relayListen. */
+      actAsRelay: z.boolean().default(false),
+      relayListen: listenAddress.default(DEFAULT_RELAY_LISTEN),
+      /** Announce and discover nodes on the LAN (mDNS) when the listener is reachable from it. */
+      lan: z.boolean().default(true),
+      peers: z.array(peerSchema).default([]),
+      /** Requests waiting for the owner's decision; they survive restarts and expire (pending.ts). */
+      pending: z.array(pendingSchema).default([]),
+      /**
+       * Nodes removed or rejected by the owner: they are refused without becoming pending again, until they
+       * pair by code (which proves the owner handed them a fresh code).
+       */
+      blocked: z.array(blockedSchema).max(1024).default([]),
+      /** Local forwards and proxies, started with the agent. */
+      forwards: z.array(forwardSchema).max(256).default([]),
+      /**
+       * How long a terminal session served here waits for its client after the stream is lost (path
+       * switch, relay outage), in ms. This node's own sessions on its peers keep trying to resume for as
+       * long, and at least TERMINAL_RESUME_DEFAULT_MS (the peer's window, not this one, decides there).
+       */
+      terminalResumeMs: z
+        .number()
+        .int()
+        .min(TERMINAL_RESUME_MIN_MS)
+        .max(TERMINAL_RESUME_MAX_MS)
+        .default(TERMINAL_RESUME_DEFAULT_MS),
+      /**
+       * How long a terminal session opened here from the window (it outlives its viewer, ADR 0008) is
+       * kept with no window or `term` attached, in ms; then it is hung up.
+       */
+      detachedTerminalIdleMs: z
+        .number()
+        .int()
+        .min(DETACHED_TERMINAL_IDLE_MIN_MS)
+        .max(DETACHED_TERMINAL_IDLE_MAX_MS)
+        .default(DETACHED_TERMINAL_IDLE_DEFAULT_MS),
+      /**
+       * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
+       * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).
+       */
+      ui: uiSchema.default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
+      /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
+      notifications: z.boolean().default(true),
+      /**
+       * The desktop app announces a new message while its window is closed (issue 54); apart from
+       * `notifications`, so the owner can keep one without the other.
+       */
+      messageNotifications: z.boolean().default(true),
+      /**
+       * Peers allowed `listen` may have this node listen on addresses other machines can reach (not
+       * only loopback) for their reverse forwards: the owner's explicit consent, off by default.
+       */
+      allowRemoteReverseListen: z.boolean().default(false),
+      /**
+       * The permissions the release that wrote this file knew. A permission added since is granted on
+       * upgrade as its decision says (upgradeSettings), once: after that the owner's choice stands.
+       */
+      knownPermissions: z
+        .array(z.string().max(32))
+        .max(32)
+        .default([...PERMISSIONS]),
+      /**
+       * What a device introduced by another of the owner's devices may do here (ADR 0056): the same as
+       * a peer approved with the defaults, as the owner decided it once for all their machines.
+       */
+      mineAllow: z.array(z.enum(PERMISSIONS)).default(DEFAULT_ALLOW),
+      /**
+       * Signed membership records as releases before ADR 0065 kept them here. Read only: start moves
+       * them to members.json (state/member-log.ts moveLegacyMembers) and drops them from this
+       * file; nothing writes them here any more.
+       */
+      members: z.array(memberRecord()).max(MAX_MEMBER_RECORDS).optional(),
+    })
+    .superRefine((s, ctx) => {
+      // Peers and forwards are found by name (and peers by fingerprint): a second one under the same key
+      // could not be reached, removed or stopped. The agent never writes one; a hand edit can.
+      const repeated = (path: string, keys: string[]) => {
+        const seen = new Set<string>();
+        for (const [i, key] of keys.entries()) {
+          if (seen.has(key))
+            ctx.addIssue({ code: 'custom', path: [path, i], message: `'${key}' appears twice` });
+          seen.add(key);
+        }
+      };
+      repeated(
+        'peers',
+        s.peers.map((p) => p.name),
+      );
+      repeated(
+        'peers',
+        s.peers.map((p) => p.fingerprint),
+      );
+      repeated(
+        'forwards',
+        s.forwards.map((f) => f.name),
+      );
+    });
+  return { settingsSchema, peerSchema, pendingSchema, blockedSchema, forwardSchema, relaySchema, uiSchema };
+}
+
+/** The settings schemas, made on use (see makeSettingsSchemas). */
+export const settingsSchemas = madeOnUse(makeSettingsSchemas);
+
+export { DEFAULT_ALLOW, PERMISSIONS, type Permission };
+type SettingsSchemas = ReturnType<typeof makeSettingsSchemas>;
+
+export type Settings = z.infer<SettingsSchemas['settingsSchema']>;
+
+/**
+ * Settings as an older release wrote them, brought up to this one before they are read (the file is
+ * rewritten with the next save): a permission added since the file was written is granted as its
+ * decision says — `message` to every peer allowed `terminal` (ADR 0046: it adds nothing `terminal`
+ * did not allow). Anything that is not an object of settings is left for the schema to refuse.
+ */
+export function upgradeSettings(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const file = raw as Record<string, unknown>;
+  const known = Array.isArray(file.knownPermissions) ? (file.knownPermissions as unknown[]) : [];
+  if (known.includes('message')) return raw;
+  const peers = Array.isArray(file.peers)
+    ? file.peers.map((p: unknown) => {
+        if (p === null || typeof p !== 'object' || Array.isArray(p)) return p;
+        const allow = (p as { allow?: unknown }).allow;
+        // No list: the schema's default, which has `message` now (and had `terminal` then).
+        if (!Array.isArray(allow) || !allow.includes('terminal') || allow.includes('message')) return p;
+        return { ...p, allow: [...(allow as unknown[]), 'message'] };
+      })
+    : file.peers;
+  return { ...file, ...(peers !== undefined ? { peers } : {}), knownPermissions: [...PERMISSIONS] };
+}
+
+/** The fields each kind of entry has in this release; any other is kept as an extra. */
+export function knownFields(): KnownFields {
+  const { peerSchema, pendingSchema, blockedSchema, forwardSchema, relaySchema, uiSchema } =
+    settingsSchemas();
+  return {
+    peers: new Set(Object.keys(peerSchema.shape)),
+    pending: new Set(Object.keys(pendingSchema.shape)),
+    blocked: new Set(Object.keys(blockedSchema.shape)),
+    forwards: new Set(Object.keys(forwardSchema.shape)),
+    relays: new Set(Object.keys(relaySchema.shape)),
+    ui: new Set(Object.keys(uiSchema.shape)),
+  };
+}
+export type RelaySetting = z.infer<SettingsSchemas['relaySchema']>;
+export type PeerRecord = z.infer<SettingsSchemas['peerSchema']>;
+export type PendingRecord = z.infer<SettingsSchemas['pendingSchema']>;
+export type ForwardRecord = z.infer<SettingsSchemas['forwardSchema']>;

@@ -1,0 +1,73 @@
+/**
+ * The typed changes the node-state store announces (node-state.ts): one per entry that was added,
+ * changed or removed by a write, found by comparing the settings before and after it. Parts subscribe
+ * to these instead of keeping copies of records (docs/architecture.md §State and its owners).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { relayUrlKey } from '../core/relay-url.js';
+import type { ForwardRecord, PeerRecord, PendingRecord, RelaySetting, Settings } from './settings.js';
+
+export type BlockedRecord = Settings['blocked'][number];
+
+/** The settings that are one value each (not lists of entries). */
+export type OptionKey = Exclude<keyof Settings, 'peers' | 'pending' | 'blocked' | 'relays' | 'forwards'>;
+
+/** What one entry was before a write and is after it (undefined: it did not exist then). */
+interface Change<K extends string, T> {
+  kind: K;
+  /**
+   * The entry's key: a fingerprint (peer, blocked), an id (pending), a relay's URL in the form all its
+   * spellings share (core/relay-url.ts relayUrlKey), a name (forward).
+   */
+  id: string;
+  before: T | undefined;
+  after: T | undefined;
+}
+
+export type StateChange =
+  | Change<'peer', PeerRecord>
+  | Change<'pending', PendingRecord>
+  | Change<'blocked', BlockedRecord>
+  | Change<'relay', RelaySetting>
+  | Change<'forward', ForwardRecord>
+  | (Change<'option', unknown> & { id: OptionKey });
+
+export type StateChangeKind = StateChange['kind'];
+
+function diffList<K extends StateChangeKind, T>(
+  kind: K,
+  before: readonly T[],
+  after: readonly T[],
+  key: (x: T) => string,
+): Change<K, T>[] {
+  const old = new Map(before.map((x) => [key(x), x]));
+  const now = new Map(after.map((x) => [key(x), x]));
+  const changes: Change<K, T>[] = [];
+  for (const [id, b] of old) {
+    const a = now.get(id);
+    if (!isDeepStrictEqual(a, b)) changes.push({ kind, id, before: b, after: a });
+  }
+  for (const [id, a] of now) if (!old.has(id)) changes.push({ kind, id, before: undefined, after: a });
+  return changes;
+}
+
+const LISTS = new Set(['peers', 'pending', 'blocked', 'relays', 'forwards']);
+
+/** Every entry and option that differs between `before` and `after`, removals and edits first. */
+export function diffSettings(before: Settings, after: Settings): StateChange[] {
+  const options: StateChange[] = [];
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof Settings>;
+  for (const id of keys) {
+    if (LISTS.has(id) || isDeepStrictEqual(before[id], after[id])) continue;
+    options.push({ kind: 'option', id: id as OptionKey, before: before[id], after: after[id] });
+  }
+  return [
+    ...diffList('peer', before.peers, after.peers, (p) => p.fingerprint),
+    ...diffList('pending', before.pending, after.pending, (p) => p.id),
+    ...diffList('blocked', before.blocked, after.blocked, (b) => b.fingerprint),
+    // One relay under another spelling (`wss://h:7474/`) is that relay changed, not one gone and one new.
+    ...diffList('relay', before.relays, after.relays, (r) => relayUrlKey(r.url)),
+    ...diffList('forward', before.forwards, after.forwards, (f) => f.name),
+    ...options,
+  ];
+}

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  BUSY_CPU_SHARE,
+  BUSY_WINDOW_MS,
+  busyOver,
+  namesCompilers,
+} from '../../../src-main/runtime/compiler-tiers.js';
+import { KEEP_V8_DEFAULTS_ENV } from '../../../src-main/runtime/gc-tuning.js';
+
+const script = fileURLToPath(new URL('../../helpers/compiler-tiers-child.ts', import.meta.url));
+
+/** Whether a hot function was TurboFan-optimized in a child before and after its start-up ended. */
+function optimized(
+  env: NodeJS.ProcessEnv,
+  mode: 'started' | 'cpu' | 'busy' | 'sustained' = 'started',
+  nodeArgs: string[] = [],
+): { before: boolean; waited?: boolean; waitedBaseline?: boolean; after: boolean } {
+  const r = spawnSync(
+    process.execPath,
+    ['--allow-natives-syntax', ...nodeArgs, '--import', 'tsx', script, mode],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },
+      timeout: 120_000,
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const { before, waited, waitedBaseline, after } = JSON.parse(r.stdout) as {
+    before: boolean;
+    waited?: boolean;
+    waitedBaseline?: boolean;
+    after: boolean;
+  };
+  return {
+    before,
+    ...(waited === undefined ? {} : { waited }),
+    ...(waitedBaseline === undefined ? {} : { waitedBaseline }),
+    after,
+  };
+}
+
+test("a process's hot code is not optimized while it starts, and is once it serves (ADR 0062)", () => {
+  // The control: with V8's defaults the same loop is optimized at once.
+  assert.deepEqual(optimized({ [KEEP_V8_DEFAULTS_ENV]: '1' }), { before: true, after: true });
+  assert.deepEqual(optimized({}), { before: false, after: true });
+});
+
+test('a process that never says it serves gets the compilers after a few seconds of CPU', () => {
+  assert.deepEqual(optimized({}, 'cpu'), { before: false, after: true });
+});
+
+test('a process that optimizes when busy gets TurboFan after a busy span, not after a quiet one (ADR 0075)', () => {
+  assert.deepEqual(optimized({}, 'busy'), { before: false, waited: false, after: true });
+});
+
+test('the agent gets its compilers once busy spans in a row used SUSTAINED_BUSY_CPU_MS, not after a burst (ADR 0076)', () => {
+  assert.deepEqual(optimized({}, 'sustained'), {
+    before: false,
+    waited: false,
+    waitedBaseline: false,
+    after: true,
+  });
+});
+
+test('busy is a share of one core over a window or more', () => {
+  assert.equal(busyOver(BUSY_WINDOW_MS - 1, 10e6), undefined, 'too short a span says nothing');
+  assert.equal(busyOver(BUSY_WINDOW_MS, BUSY_CPU_SHARE * BUSY_WINDOW_MS * 1000), true);
+  assert.equal(busyOver(BUSY_WINDOW_MS, BUSY_CPU_SHARE * BUSY_WINDOW_MS * 1000 - 1), false);
+  // A relay's light work spread over a long quiet span is not busy.
+  assert.equal(busyOver(30_000, 200_000), false);
+});
+
+test('compilers named on the command line keep the user’s choice', () => {
+  assert.deepEqual(optimized({}, 'started', ['--turbofan']), { before: true, after: true });
+  assert.equal(namesCompilers(['--no-opt']), true);
+  assert.equal(namesCompilers(['--max-semi-space-size=1', '--sparkplug']), true);
+  assert.equal(namesCompilers(['--expose-gc', '--turbofan-filter=x']), false);
+});
