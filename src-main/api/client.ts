@@ -1,6 +1,6 @@
 /**
  * `import { connectAgent } from 'clawbridge/client'`: messages between programs on paired nodes, from
- * a Node program, without shelling out to the CLI (issue 54; docs/api.md §Messages from a program). It
+ * a Node program, without shelling out to the CLI (docs/api.md §Messages from a program). It
  * talks to this machine's running agent over its control socket, as every `clawbridge` command does,
  * so it needs no token: the socket is reachable by this user only.
  *

@@ -1,5 +1,5 @@
 /**
- * The files part of the API contract (issue 55, ADR 0051): sending files and folders to a peer, the
+ * The files part of the API contract (ADR 0051): sending files and folders to a peer, the
  * transfers in both directions (progress, cancel), and what arrived in this node's file inbox (list,
  * move out, delete). Spread into contract.ts's methodParams, MethodResults and ApiEvents; the agent's
  * files service (src-main/files/) implements it.

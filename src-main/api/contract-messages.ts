@@ -1,5 +1,5 @@
 /**
- * The messages part of the API contract (issue 54, ADR 0046): what a program may ask of its agent's
+ * The messages part of the API contract (ADR 0046): what a program may ask of its agent's
  * inbox and outbox. Spread into contract.ts's methodParams, MethodResults and ApiEvents; the agent's
  * messages service implements it.
  */

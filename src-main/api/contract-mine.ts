@@ -1,5 +1,5 @@
 /**
- * The "my devices" part of the API contract (issue 57, ADR 0056): marking a peer as one of the
+ * The "my devices" part of the API contract (ADR 0056): marking a peer as one of the
  * owner's devices and removing one from all of them. Spread into contract.ts's methodParams and
  * MethodResults; app/mine-api.ts implements it.
  */

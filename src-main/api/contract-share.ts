@@ -1,5 +1,5 @@
 /**
- * The shares part of the API contract (issue 55 item 2, ADR 0052): publishing a folder read-only over
+ * The shares part of the API contract (ADR 0052): publishing a folder read-only over
  * HTTP on a peer's address. Spread into contract.ts's methodParams and MethodResults; the agent's
  * share domain (share/share-api.ts) implements it.
  */

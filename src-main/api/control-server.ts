@@ -244,7 +244,7 @@ function serve(
   let inFlight = 0;
   let paused = false;
   // Lines (replies and events) of one tick leave in one write, up to LINES_WRITE_CHARS: a burst of
-  // message receipts or answers is one syscall, not one per line (issue 54). Written out before an
+  // message receipts or answers is one syscall, not one per line. Written out before an
   // upgrade or the end.
   let lines: string[] = [];
   let linesLength = 0;

@@ -1,5 +1,5 @@
 /**
- * Message bodies and the small rules a client of the messages API keeps (issue 54, ADR 0046): a body
+ * Message bodies and the small rules a client of the messages API keeps (ADR 0046): a body
  * is text when its bytes are UTF-8 and base64 otherwise, at most 1 MiB, checked before anything is
  * queued; `--lines` splits input into one body per line; a reply is the inbox message whose `replyTo`
  * is the request's ID; an outbox state is at or past another. Pure: shared by the CLI (`msg`) and the

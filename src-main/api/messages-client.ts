@@ -1,5 +1,5 @@
 /**
- * A program's side of the messages API (issue 54): send and wait for a receipt, listen (unread ones
+ * A program's side of the messages API: send and wait for a receipt, listen (unread ones
  * first, then each `message` event), ask and wait for the reply, serve a topic. Built on one control
  * connection that needs only `call`, `onEvent` and `onClose` (the CLI's `msg` commands and the client
  * library, api/client.ts, both use it; tests hand it a fake).

@@ -1,5 +1,5 @@
 /**
- * The client's side of batched sends (issue 54): every `send` and `sendMany` of one messages client
+ * The client's side of batched sends: every `send` and `sendMany` of one messages client
  * goes through one queue, in the order called, and leaves in `messages.sendMany` requests. Whatever
  * is called in one tick goes together (a program that pipelines 10,000 sends costs the agent ten
  * requests, ten answers and a few disk flushes instead of 10,000 of each), and requests are pipelined

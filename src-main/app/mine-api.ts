@@ -1,5 +1,5 @@
 /**
- * API methods about the owner's devices (issue 57, ADR 0056): marking a peer as one of them, removing
+ * API methods about the owner's devices (ADR 0056): marking a peer as one of them, removing
  * one from all of them, and the `mine` option of adding, approving and joining. Each takes only the
  * parts it uses.
  */

@@ -221,7 +221,7 @@ async function startAgent(
             ...(typeof opts.sessionHost === 'object' ? { startHost: opts.sessionHost.startHost } : {}),
           }),
   });
-  // Messages (issue 54): the boxes in the home and the `message` service, open before the links start.
+  // Messages: the boxes in the home and the `message` service, open before the links start.
   const messages = await openMessages({
     home: opts.home,
     log: logger,
@@ -234,7 +234,7 @@ async function startAgent(
     connections: agent.opened,
     audit,
   });
-  // Files (issue 55): the `files` service registered now; its store opens and saved transfers resume
+  // Files: the `files` service registered now; its store opens and saved transfers resume
   // before the links start.
   const files = createFiles({
     home: opts.home,

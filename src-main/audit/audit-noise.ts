@@ -2,7 +2,7 @@
  * Refusals are what anyone can make a node write (docs/security.md §Audit log): a peer allowed nothing
  * can open 100,000 streams to a service that does not exist in seconds, a stranger on a relay can try
  * to pair over and over. Written one line each, they filled the log and its rotations and pushed out
- * every terminal session before them (issue 52, F1). So refusals are kept apart and in check:
+ * every terminal session before them. So refusals are kept apart and in check:
  *
  * - they go to their own file (`audit-refusals.log`, audit-files.ts), rotated on its own, so no number
  *   of them evicts a terminal, a connection, a permission change, an approval or a peer change;

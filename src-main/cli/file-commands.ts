@@ -1,5 +1,5 @@
 /**
- * `clawbridge file …` (issue 55, ADR 0051): send files and folders to a peer, see what arrived here and
+ * `clawbridge file …` (ADR 0051): send files and folders to a peer, see what arrived here and
  * move it out. `file send` follows its transfer until the peer verified everything (exit 0) or it
  * failed (exit 1); while the peer is unreachable it waits and says so, and when the local agent stops
  * it waits for it to come back and carries on, as `term` does.

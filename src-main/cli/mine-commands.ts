@@ -1,6 +1,6 @@
 /**
  * `clawbridge settings`: the node's settings as the running agent has them, and `settings mine-allow`,
- * what a device introduced by another of the owner's devices may do here (issue 57, ADR 0056). The
+ * what a device introduced by another of the owner's devices may do here (ADR 0056). The
  * `peers mine` and `peers revoke` subcommands are in mine-peers.ts.
  */
 import type { Command } from 'commander';

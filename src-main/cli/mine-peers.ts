@@ -1,5 +1,5 @@
 /**
- * The owner's devices on `peers` (issue 57, ADR 0056): `peers mine NAME on|off`, `peers revoke NAME`
+ * The owner's devices on `peers` (ADR 0056): `peers mine NAME on|off`, `peers revoke NAME`
  * and the MINE column. Registered by client-commands.ts on its `peers` command, with its `call`
  * passed in (this module imports nothing of it, so no import cycle).
  */

@@ -1,5 +1,5 @@
 /**
- * `clawbridge msg …`: messages between programs on paired nodes (issue 54, ADR 0046) — send, listen,
+ * `clawbridge msg …`: messages between programs on paired nodes (ADR 0046) — send, listen,
  * inbox, outbox, delete, and request/reply with ask and serve. A client of the running agent like
  * every command here; the waiting, listening and asking are api/messages-client.ts, which the client
  * library (api/client.ts) shares.

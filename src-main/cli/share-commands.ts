@@ -1,6 +1,6 @@
 /**
- * `clawbridge share DIR --via PEER --listen [HOST:]PORT`, `share list`, `share stop NAME` (issue 55
- * item 2, ADR 0052): publish a folder read-only over HTTP on a peer's address.
+ * `clawbridge share DIR --via PEER --listen [HOST:]PORT`, `share list`, `share stop NAME`
+ * (ADR 0052): publish a folder read-only over HTTP on a peer's address.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';

@@ -1,5 +1,5 @@
 /**
- * What the window asks main for about files (issue 55 item 3), beside the API transport (api-ipc.ts):
+ * What the window asks main for about files, beside the API transport (api-ipc.ts):
  * the native picker's paths (`pickFiles`, for "Send files…"), the Downloads folder (where received
  * files go unless the user says otherwise) and showing a folder in the file manager ("Open folder").
  * The agent sends paths on this machine, and a page cannot learn a file's path, so only main can give

@@ -1,7 +1,7 @@
 /**
  * Which desktop notifications the agent's events call for (architecture.md §The desktop app and the
  * window): a device asking to pair, a pairing completed, a saved forward that cannot listen, a new
- * message (issue 54) — never path changes or anything else that happens on its own. Pure: the shell
+ * message — never path changes or anything else that happens on its own. Pure: the shell
  * feeds every event in and shows what comes out (notification-center.ts), after checking the
  * Settings switch for its kind (and, for a message, that the window is not in sight).
  */

@@ -1,5 +1,5 @@
 /**
- * The receiving side's check of the names a sender offers (issue 55, ADR 0051): every entry either gets
+ * The receiving side's check of the names a sender offers (ADR 0051): every entry either gets
  * a local path inside the transfer's folder or the whole offer is refused with why, before a byte is
  * written. Pure: the caller says whether the disk folds case.
  *

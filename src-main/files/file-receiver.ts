@@ -1,5 +1,5 @@
 /**
- * The receiving side of the `files` service (issue 55, ADR 0051): one session per stream a peer opened
+ * The receiving side of the `files` service (ADR 0051): one session per stream a peer opened
  * under its `files` grant. It reads the offer, checks every name (file-names.ts), the peer's quota and
  * the free disk (keeping a reserve) before writing anything, answers WANT with what staging holds
  * already (a resumed transfer carries on from there), writes each file's bytes under its index, checks

@@ -1,5 +1,5 @@
 /**
- * The sending side of the `files` service (issue 55, ADR 0051). `send` walks and hashes what was named
+ * The sending side of the `files` service (ADR 0051). `send` walks and hashes what was named
  * (tree-walk.ts), saves the transfer in HOME/files/outgoing/ (so an agent killed halfway carries on
  * when it starts again) and runs it: opens a `files` stream to the peer over whichever path is up,
  * offers the entries, and sends, back to back, what the receiver's WANT says it lacks. A stream that

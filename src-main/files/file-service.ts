@@ -1,5 +1,5 @@
 /**
- * Files, wired into an agent (issue 55, ADR 0051): the `files` service on the registry (a peer's
+ * Files, wired into an agent (ADR 0051): the `files` service on the registry (a peer's
  * stream is admitted under its `files` grant, listed in `connections` as `files-in` and so recorded in
  * the audit log, ended when the grant goes) receiving into the file inbox (file-receiver.ts), and the
  * sending side (file-sender.ts), whose streams are listed as `files-out`. The API reads both through

@@ -1,5 +1,5 @@
 /**
- * Where received files live in the node's home (issue 55, ADR 0051), all under HOME/files/ (0700):
+ * Where received files live in the node's home (ADR 0051), all under HOME/files/ (0700):
  *
  *   staging/<from>-<id>/   a transfer arriving: offer.json, verified (one index a line), d/<index>
  *   inbox/<rid>/           a transfer that arrived whole and verified: meta.json and tree/ (its entries)

@@ -1,5 +1,5 @@
 /**
- * `file get`: received files leave the inbox for a folder the user names (issue 55). Each inbox entry's
+ * `file get`: received files leave the inbox for a folder the user names. Each inbox entry's
  * top-level names move (a rename on the same disk, a copy that keeps links as links and then a delete
  * across disks); a name that exists already is renamed `name (1).ext` (the default), overwritten, or
  * skipped and left in the inbox. An entry leaves the inbox once all its names moved.

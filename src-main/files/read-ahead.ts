@@ -1,5 +1,5 @@
 /**
- * The sender's reads, ahead of the stream (issue 55, ADR 0060): the DATA frames of every file the
+ * The sender's reads, ahead of the stream (ADR 0060): the DATA frames of every file the
  * receiver lacks, in order, each read from disk straight into its frame on the wire (dataFrameBuffer:
  * no copy) while the frames before it are being sent, up to READ_AHEAD_BYTES read and not yet taken.
  * The next files are opened while the one before is still being read, so a folder of small files

@@ -1,5 +1,5 @@
 /**
- * The sending side's view of what `file send` names (issue 55): each path (a file or a folder, walked
+ * The sending side's view of what `file send` names: each path (a file or a folder, walked
  * recursively) becomes entries with names relative to the folder it was named in, each file with its
  * size, executable bit and SHA-256. Symlinks inside a folder are sent as links, never followed; one
  * whose target leaves the folder it was found in is skipped and said so, as are sockets, pipes and

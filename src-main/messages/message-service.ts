@@ -1,5 +1,5 @@
 /**
- * Messages, wired into an agent (issue 54, ADR 0046): the `message` service on the registry (a peer's
+ * Messages, wired into an agent (ADR 0046): the `message` service on the registry (a peer's
  * stream is admitted under its `message` grant, listed in `connections` as `messages-in`, ended when
  * the grant goes, and delivers into the inbox) and, the other way, one `message` stream to each peer
  * this node has something for — opened whenever that peer's outbox has messages waiting (or delivered

@@ -85,7 +85,7 @@ export const RTO_FLOOR_MS = 2_000;
 
 /**
  * Largest retransmission timeout in ms (3 s): the longest a link with data outstanding may stay silent
- * before it is declared dead (issue 28: a dead path noticed in ≤ 3 s). Also the RTO before the first
+ * before it is declared dead (a dead path noticed in ≤ 3 s). Also the RTO before the first
  * RTT sample. Paths whose RTT under load approaches it (a deep send buffer on a slow uplink) are covered
  * by the receiver's acknowledgements (DATA_ACK_MS), not by a longer cap.
  */

@@ -1,5 +1,5 @@
 /**
- * My devices introduce each other (issue 57, docs/adr/0056-my-devices.md): the `members` service on
+ * My devices introduce each other (docs/adr/0056-my-devices.md): the `members` service on
  * the registry. Whenever a peer marked mine here has a new link, or this node's membership log
  * changed, this node opens one `members` stream to it, sends its signed records (state/
  * membership.ts, protocol/member-records.ts), half-closes, and reads the peer's records back; the

@@ -130,7 +130,7 @@ export class CodeIssuer {
   private readonly overRelays = new AttemptLimiter(PAIR_ATTEMPTS_OVER_RELAYS_PER_MINUTE, 60_000, 1);
   /**
    * The log tells of a source over its rate limit once a minute, then how many more (one warning per
-   * attempt was thousands of lines a minute from one stranger on a relay: issue 52, F1).
+   * attempt was thousands of lines a minute from one stranger on a relay).
    */
   private readonly rateLimitedLog = new BurstGate<string>({
     perWindow: 1,

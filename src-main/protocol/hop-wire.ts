@@ -83,7 +83,7 @@ export function formatHopFailure(f: HopFailure): string {
 }
 
 /**
- * What a hop says to the node before it, in these words only (issue 52 F7): the same words whatever
+ * What a hop says to the node before it, in these words only: the same words whatever
  * the hop knows, naming none of its peers, no address and not itself, so a peer allowed `relay` learns
  * nothing of the hop's peers by asking. The origin knows its route's names and puts them in
  * (describeRouteFailure); the hop's owner reads the details in `connections` and its own peers' states.

@@ -1,6 +1,6 @@
 /**
  * Membership records: what one of "my devices" tells another about the owner's other devices
- * (issue 57, docs/adr/0056-my-devices.md, docs/protocol.md §Members). An `intro` says "this node is one
+ * (docs/adr/0056-my-devices.md, docs/protocol.md §Members). An `intro` says "this node is one
  * of my devices" (its fingerprint, name, direct addresses and home relay); a `remove` says "it no longer
  * is". Each is signed by the node whose owner made the decision (crypto/member-signature.ts), carries
  * that node's certificate so any member can check it, and a per-device sequence number: for one

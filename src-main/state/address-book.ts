@@ -1,6 +1,6 @@
 /**
  * The addresses a peer can be dialed at directly, each with where it came from and when it last worked
- * (issue 27: a given address must never be dropped for an announced one). Pure: given addresses are the
+ * (a given address must never be dropped for an announced one). Pure: given addresses are the
  * owner's (config.json, node-state.ts), learned ones and successes are observations (observations.ts),
  * and path-dialers.ts dials the two merged in dialOrder.
  */

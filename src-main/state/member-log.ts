@@ -1,5 +1,5 @@
 /**
- * The signed membership records this node keeps (issue 57, ADR 0056, 0065): per device of the owner's,
+ * The signed membership records this node keeps (ADR 0056, 0065): per device of the owner's,
  * the winning introduction or removal (protocol/member-records.ts), whoever decided it. They are what
  * this node received and keeps, not what its owner set, so they live apart from config.json, in
  * `members.json` in the home: restoring an old config.json (a backup, a copy from before a removal)

@@ -1,5 +1,5 @@
 /**
- * The owner's devices as this node keeps them (issue 57, docs/adr/0056-my-devices.md): what a set of
+ * The owner's devices as this node keeps them (docs/adr/0056-my-devices.md): what a set of
  * membership records received from one of them does to the node's peers, blocked nodes and record
  * log, decided in one pure function so an exchange is applied whole or not at all. The introductions
  * part (pairing/introductions.ts) moves the records and commits the plan in one write.

@@ -127,7 +127,7 @@ function makeSettingsSchemas() {
      */
     route: z.array(fingerprintSchema).min(1).max(MAX_ROUTE_HOPS).optional(),
     /**
-     * One of the owner's devices (issue 57, ADR 0056): it and this node introduce each other to the
+     * One of the owner's devices (ADR 0056): it and this node introduce each other to the
      * owner's other devices, and a removal here removes it on all of them. Counts only when the peer
      * marks this node too (pairing/introductions.ts). Absent: no.
      */
@@ -274,7 +274,7 @@ function makeSettingsSchemas() {
       /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
       notifications: z.boolean().default(true),
       /**
-       * The desktop app announces a new message while its window is closed (issue 54); apart from
+       * The desktop app announces a new message while its window is closed; apart from
        * `notifications`, so the owner can keep one without the other.
        */
       messageNotifications: z.boolean().default(true),

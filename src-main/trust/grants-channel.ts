@@ -19,7 +19,7 @@ export const MAX_BAD_CONTROL_LINES = 16;
 
 /**
  * How often the agent's log tells of one peer's malformed control lines (once a minute, then how many
- * more): a peer writing newlines made one warning each, 252 MB of log in 19 s (issue 52, F2).
+ * more): a peer writing newlines made one warning each, 252 MB of log in 19 s.
  */
 export const BAD_CONTROL_LOG_WINDOW_MS = 60_000;
 

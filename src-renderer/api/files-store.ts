@@ -1,5 +1,5 @@
 /**
- * The window's view of files (issue 55, docs/api.md §Files and §Shares): the transfers in both
+ * The window's view of files (docs/api.md §Files and §Shares): the transfers in both
  * directions, what arrived in the file inbox, and this node's shared folders. Read once on
  * (re)connecting; transfers and the inbox are then kept live by the agent's `file.transfer` and
  * `file.received` events. Shares have no event of their own: they are read again after every change

@@ -1,5 +1,5 @@
 /**
- * The window's view of this node's inbox and outbox (issue 54, docs/api.md §Messages): read once on
+ * The window's view of this node's inbox and outbox (docs/api.md §Messages): read once on
  * (re)connecting, then kept live by the agent's `message` (a new inbox message) and `message.state`
  * (an outbox message moved on) events, as the AgentStore keeps the rest. Views read it with
  * `useSyncExternalStore`; none fetches on mount.

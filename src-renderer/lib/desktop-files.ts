@@ -1,5 +1,5 @@
 /**
- * What only the desktop app can do with files (issue 55 item 3), through the preload's bridge
+ * What only the desktop app can do with files, through the preload's bridge
  * (src-main/electron/preload.cts, desktop-ipc.ts): a native picker that gives paths on this machine,
  * the path of a file dropped on the window, the Downloads folder, and showing a folder in the file
  * manager. In a browser tab on the web UI there is none of this: a page cannot learn a local path, and

@@ -53,7 +53,7 @@ export const MAX_UI_CONNECTIONS = 512;
  * (--allow-remote-ui): one remote address then only churns its own connections and never evicts anyone
  * else's. Loopback sources are not counted per source at all: every local user can pick any
  * 127.x.y.z, so the cap limited no one there, while the owner's browser shared the 64 of 127.0.0.1
- * with whoever else used it, and another user's churn ended the page's bundle mid-answer (issue 52).
+ * with whoever else used it, and another user's churn ended the page's bundle mid-answer.
  */
 export const MAX_UI_CONNECTIONS_PER_SOURCE = 64;
 

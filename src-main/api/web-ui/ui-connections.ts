@@ -3,7 +3,7 @@
  * (docs/security.md "Listener limits"). The general connection cap (core/connection-cap.ts) knows two
  * kinds, protected or not; the UI server needs to tell apart what an unproven connection is doing,
  * because treating them alike let another local user's churn of WebSockets without the token end the
- * owner's page mid-bundle (issue 52: `ERR_CONTENT_LENGTH_MISMATCH`, a blank page):
+ * owner's page mid-bundle (`ERR_CONTENT_LENGTH_MISMATCH`, a blank page):
  *
  * - `idle`: accepted, its next request's headers not yet in (a fresh connection, a half-sent request, a
  *   kept-alive connection between requests). Worth nothing yet: made room with, oldest first.

@@ -1,5 +1,5 @@
 /**
- * The API's files domain (api/contract-files.ts, issue 55): `files.send`, `.transfers`, `.cancel`,
+ * The API's files domain (api/contract-files.ts): `files.send`, `.transfers`, `.cancel`,
  * `.list`, `.get`, `.delete` over the running files service (src-main/files/), and the
  * `file.transfer` and `file.received` events. Peers are named as every other method names them.
  */

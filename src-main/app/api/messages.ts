@@ -1,5 +1,5 @@
 /**
- * The API's messages domain (api/contract-messages.ts, issue 54): `messages.send`, `.sendMany`, `.list`, `.ack`,
+ * The API's messages domain (api/contract-messages.ts): `messages.send`, `.sendMany`, `.list`, `.ack`,
  * `.outbox`, `.delete` over the node's inbox and outbox, and the `message` and `message.state` events.
  * Peers are named as every other method names them (links/resolve-peer.ts); a message from or
  * to a node that is no longer a peer keeps its fingerprint and is named by its start.

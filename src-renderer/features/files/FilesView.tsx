@@ -14,7 +14,7 @@ import { SendFilesDialog } from './SendFilesDialog.js';
 import './files.css';
 
 /**
- * Files (issue 55 item 3): transfers in both directions with their progress, what arrived in the
+ * Files: transfers in both directions with their progress, what arrived in the
  * file inbox (moved out from here), and the folders this node shares through a peer.
  */
 export function FilesView() {

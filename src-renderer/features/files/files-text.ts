@@ -1,5 +1,5 @@
 /**
- * The Files view's words (issue 55 item 3): a transfer's state and progress, and a refusal with where
+ * The Files view's words: a transfer's state and progress, and a refusal with where
  * to grant what it lacked. Pure, so it is unit-tested.
  */
 import type { TransferInfo } from '../../../src-main/api/contract-files.js';

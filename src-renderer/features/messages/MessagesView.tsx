@@ -1,5 +1,5 @@
 /**
- * Messages (issue 54): one conversation per peer, newest first, each with its unread count; the open
+ * Messages: one conversation per peer, newest first, each with its unread count; the open
  * one shows the messages both ways and a composer. Everything comes from the messages store
  * (api/messages-store.ts), which the agent's `message` and `message.state` events keep live; opening a
  * conversation acknowledges what it shows, so its sender sees `read`.
