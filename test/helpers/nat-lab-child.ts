@@ -10,14 +10,29 @@
  *   with what the other side wrote, or rejects;
  * - `library-map` {via: 'upnp' | 'pmp', gateway, internalHost, internalPort}: asks the router for a TCP
  *   mapping with the port-mapping library itself (no clawbridge code) and resolves with what it granted;
- *   `library-unmap` {internalPort} removes it.
+ *   `library-unmap` {internalPort} removes it;
+ * - `port-mapping-start` {enabled, internalPort, protocols}: clawbridge's PortMapping for that port;
+ *   resolves with its status once it is mapped, failed or off; `port-mapping-stop` {internalPort}.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper';
 import { serveParent } from '../../bench/child.js';
+import { lanGatewayFinder, type MappingProtocol } from '../../src-main/transport/nat/mapping-gateways.js';
+import { PortMapping, type PortMappingStatus } from '../../src-main/transport/nat/port-mapping.js';
 
 const servers: Server[] = [];
 const gateways = new Map<number, Gateway>();
+const mappings = new Map<number, PortMapping>();
+
+/** Resolves with the mapping's status once it is settled (not idle, not searching), within 15 s. */
+async function settled(mapping: PortMapping): Promise<PortMappingStatus> {
+  const deadline = Date.now() + 15_000;
+  while (['idle', 'searching'].includes(mapping.status.state)) {
+    if (Date.now() > deadline) throw new Error(`port mapping still ${mapping.status.state} after 15 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return mapping.status;
+}
 
 async function libraryGateway(via: string, gatewayHost: string): Promise<Gateway> {
   if (via === 'pmp') return pmpNat(gatewayHost, { autoRefresh: false });
@@ -147,6 +162,21 @@ serveParent(
         const internalPort = Number(req.internalPort);
         await gateways.get(internalPort)?.unmap(internalPort, { signal: AbortSignal.timeout(5_000) });
         return true;
+      }
+      case 'port-mapping-start': {
+        const mapping = new PortMapping({
+          enabled: Boolean(req.enabled),
+          internalPort: Number(req.internalPort),
+          finder: lanGatewayFinder(req.protocols as MappingProtocol[]),
+        });
+        mappings.set(Number(req.internalPort), mapping);
+        mapping.start();
+        return settled(mapping);
+      }
+      case 'port-mapping-stop': {
+        const mapping = mappings.get(Number(req.internalPort));
+        await mapping?.stop();
+        return mapping?.status;
       }
       default:
         throw new Error(`unknown op ${req.op}`);
