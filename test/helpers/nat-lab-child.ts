@@ -12,13 +12,17 @@
  *   mapping with the port-mapping library itself (no clawbridge code) and resolves with what it granted;
  *   `library-unmap` {internalPort} removes it;
  * - `port-mapping-start` {enabled, internalPort, protocols}: clawbridge's PortMapping for that port;
- *   resolves with its status once it is mapped, failed or off; `port-mapping-stop` {internalPort}.
+ *   resolves with its status once it is mapped, failed or off; `port-mapping-stop` {internalPort};
+ * - `relay-observe` {url}: connects a RelayClient to the relay at url and resolves with what the relay
+ *   told it it sees (RelayClient.observed).
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper';
 import { serveParent } from '../../bench/child.js';
 import { lanGatewayFinder, type MappingProtocol } from '../../src-main/transport/nat/mapping-gateways.js';
 import { PortMapping, type PortMappingStatus } from '../../src-main/transport/nat/port-mapping.js';
+import { testIdentity } from './identities.js';
+import { connectedClient } from './relay-harness.js';
 
 const servers: Server[] = [];
 const gateways = new Map<number, Gateway>();
@@ -177,6 +181,14 @@ serveParent(
         const mapping = mappings.get(Number(req.internalPort));
         await mapping?.stop();
         return mapping?.status;
+      }
+      case 'relay-observe': {
+        const client = await connectedClient(String(req.url), await testIdentity(`nat-lab-${process.pid}`));
+        try {
+          return client.observed ?? null;
+        } finally {
+          client.stop();
+        }
       }
       default:
         throw new Error(`unknown op ${req.op}`);
