@@ -14,13 +14,16 @@
  * - `port-mapping-start` {enabled, internalPort, protocols}: clawbridge's PortMapping for that port;
  *   resolves with its status once it is mapped, failed or off; `port-mapping-stop` {internalPort};
  * - `relay-observe` {url}: connects a RelayClient to the relay at url and resolves with what the relay
- *   told it it sees (RelayClient.observed).
+ *   told it it sees (RelayClient.observed);
+ * - `nat-simultaneous-open` {localPort, candidates, startAt, withinMs}: transport/nat/simultaneous-open.ts;
+ *   writes its local port and resolves with what the other side wrote.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper';
 import { serveParent } from '../../bench/child.js';
 import { lanGatewayFinder, type MappingProtocol } from '../../src-main/transport/nat/mapping-gateways.js';
 import { PortMapping, type PortMappingStatus } from '../../src-main/transport/nat/port-mapping.js';
+import { simultaneousOpen } from '../../src-main/transport/nat/simultaneous-open.js';
 import { testIdentity } from './identities.js';
 import { connectedClient } from './relay-harness.js';
 
@@ -181,6 +184,17 @@ serveParent(
         const mapping = mappings.get(Number(req.internalPort));
         await mapping?.stop();
         return mapping?.status;
+      }
+      case 'nat-simultaneous-open': {
+        const socket = await simultaneousOpen({
+          localPort: Number(req.localPort),
+          candidates: req.candidates as { host: string; port: number }[],
+          startAt: Number(req.startAt),
+          withinMs: Number(req.withinMs),
+        });
+        socket.write(`${socket.localPort}\n`);
+        socket.end();
+        return readAll(socket, 5_000);
       }
       case 'relay-observe': {
         const client = await connectedClient(String(req.url), await testIdentity(`nat-lab-${process.pid}`));
