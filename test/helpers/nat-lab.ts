@@ -65,11 +65,14 @@ export interface NatLab {
   exec(ns: string): string[];
   /** Runs a command inside `ns` and returns its stdout. */
   run(ns: string, cmd: string[]): string;
-  destroy(): void;
+  /** Ends miniupnpd (by PID, waiting for it) and deletes every namespace the lab made. */
+  destroy(): Promise<void>;
 }
 
 /** How long miniupnpd may take to listen after it starts, in ms. */
 const MINIUPNPD_START_MS = 5_000;
+/** How long destroy() waits for a killed daemon to be reaped, in ms. */
+const DAEMON_EXIT_WAIT_MS = 2_000;
 /** miniupnpd's HTTP port on the LAN (fixed: the namespace is this router's alone). */
 export const MINIUPNPD_HTTP_PORT = 5000;
 
@@ -184,16 +187,7 @@ export async function createNatLab(homes: HomeSpec[]): Promise<NatLab> {
     sh('ip', ['-n', nsB, 'link', 'set', ifB, 'up']);
   };
   const forwarding = (ns: string) => run(ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-  const destroy = () => {
-    for (const d of daemons) {
-      if (d.exitCode === null && d.signalCode === null && d.pid !== undefined) {
-        try {
-          process.kill(d.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-    }
+  const removeAll = () => {
     for (const ns of namespaces.splice(0).reverse()) {
       try {
         sh('ip', ['netns', 'del', ns]);
@@ -202,6 +196,22 @@ export async function createNatLab(homes: HomeSpec[]): Promise<NatLab> {
       }
     }
     rmSync(dir, { recursive: true, force: true });
+  };
+  /** Ends the daemons by PID and waits (bounded) for their exit, so none is left unreaped, then removes all. */
+  const destroy = async () => {
+    await Promise.all(
+      daemons.map(async (d) => {
+        if (d.exitCode !== null || d.signalCode !== null || d.pid === undefined) return;
+        const exited = new Promise((r) => d.once('exit', r));
+        try {
+          process.kill(d.pid, 'SIGKILL');
+        } catch {
+          return;
+        }
+        await Promise.race([exited, new Promise((r) => setTimeout(r, DAEMON_EXIT_WAIT_MS))]);
+      }),
+    );
+    removeAll();
   };
 
   try {
@@ -260,7 +270,7 @@ export async function createNatLab(homes: HomeSpec[]): Promise<NatLab> {
     }
     return { internet: { ns: inet, addrs: INTERNET_ADDRS }, homes: built, exec, run, destroy };
   } catch (err) {
-    destroy();
+    await destroy();
     throw err;
   }
 }

@@ -40,7 +40,7 @@ before(async () => {
 after(async () => {
   if (skip) return;
   await Promise.all([internet, ...hosts].map((c) => c?.stop()));
-  lab?.destroy();
+  await lab?.destroy();
 });
 
 /** What the two internet addresses see of connections from one local port on home `i`'s host. */

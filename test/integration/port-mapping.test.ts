@@ -37,7 +37,7 @@ before(async () => {
 after(async () => {
   if (skip) return;
   await Promise.all([internet?.stop(), host?.stop()]);
-  lab?.destroy();
+  await lab?.destroy();
 });
 
 const rules = () => lab.run(home.router.ns, ['nft', 'list', 'chain', 'inet', 'lab', 'prerouting_miniupnpd']);

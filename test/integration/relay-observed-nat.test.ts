@@ -39,7 +39,7 @@ after(async () => {
   if (skip) return;
   await Promise.all(hosts.map((h) => h.stop()));
   await stopAll();
-  lab?.destroy();
+  await lab?.destroy();
 });
 
 const observe = (i: number) => hosts[i]!.request<RelayObservation | null>('relay-observe', { url: relayUrl });

@@ -29,7 +29,7 @@ before(async () => {
 after(async () => {
   if (skip) return;
   await Promise.all(hosts.map((h) => h.stop()));
-  lab?.destroy();
+  await lab?.destroy();
 });
 
 /** Both sides at once, each with the other's public address:port and a dead candidate. */
