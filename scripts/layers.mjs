@@ -45,6 +45,10 @@ export const layers = [
   {
     name: 'transport',
     folders: ['transport'],
+    subfolders: {
+      'transport/nat':
+        "across NATs: the port mapping on the LAN's router (UPnP IGD, NAT-PMP; renewed, removed at stop), what NAT a node is behind, the synchronised simultaneous open",
+    },
     why: 'moving bytes to one peer: direct TLS, relay client and circuits, the E2E link, splices, NAT traversal; each yields the same Link and knows nothing of streams',
   },
   {

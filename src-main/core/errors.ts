@@ -48,7 +48,9 @@ export type ErrorCode =
   /** A message's time to live passed before the awaited receipt came. */
   | 'MESSAGE_EXPIRED'
   /** A file transfer ended without every file verified there (`file send`; its why says what happened). */
-  | 'TRANSFER_FAILED';
+  | 'TRANSFER_FAILED'
+  /** No router on the LAN granted a port mapping (UPnP IGD, NAT-PMP), or it could not be renewed. */
+  | 'PORT_MAPPING_FAILED';
 
 export class ClawError extends Error {
   /**

@@ -60,6 +60,17 @@ export const RELAY_FEATURE_SPLICE = 'splice';
 export const RELAY_FEATURE_SPLICE_SNI = 'splice-sni';
 /** The word a relay puts in CHALLENGE's relay info when it takes LISTEN_TAG frames. */
 export const RELAY_FEATURE_LISTEN_TAG = 'listen-tag';
+/**
+ * The word a relay puts in CHALLENGE's relay info when it tells a node that asks (HELLO's flag) the
+ * address and port it sees the node's connection come from, in AUTH_OK (as a STUN server would).
+ */
+export const RELAY_FEATURE_OBSERVED_ADDRESS = 'observed-address';
+/** HELLO flag bit: "tell me the address you see me at" (only to a relay announcing observed-address). */
+export const HELLO_FLAG_OBSERVED_ADDRESS = 0x01;
+/** Longest observed address text in AUTH_OK, in bytes: an IPv6 address with an IPv4 tail is 45. */
+export const MAX_OBSERVED_ADDRESS_BYTES = 45;
+/** What an observed address may be made of: the characters of IPv4 and IPv6 addresses, nothing else. */
+const OBSERVED_ADDRESS = /^[0-9a-f:.]{2,45}$/;
 
 /** The feature words of a CHALLENGE's relay info (`clawbridge-relay/1 splice`: the words after the first). */
 export function relayFeatures(relayInfo: string): string[] {
@@ -71,8 +82,22 @@ export const RELAY_AUTH_CONTEXT = 'clawbridge relay auth v1';
 
 export type RelayFrame =
   | { type: 'challenge'; nonce: Uint8Array; maxFrameBytes: number; relayInfo: string }
-  | { type: 'hello'; certDer: Uint8Array; signature: Uint8Array; token: string }
-  | { type: 'auth-ok'; nodeId: string; circuitsPerNode: number; idleTimeoutMs: number }
+  | {
+      type: 'hello';
+      certDer: Uint8Array;
+      signature: Uint8Array;
+      token: string;
+      /** Asks for `observed` in AUTH_OK; sent only to a relay that announced RELAY_FEATURE_OBSERVED_ADDRESS. */
+      wantsObserved?: true;
+    }
+  | {
+      type: 'auth-ok';
+      nodeId: string;
+      circuitsPerNode: number;
+      idleTimeoutMs: number;
+      /** Where the relay sees this connection come from; only when HELLO asked. */
+      observed?: ObservedEndpoint;
+    }
   | { type: 'open'; circuitId: number; target: string }
   | { type: 'open-ok'; circuitId: number }
   | { type: 'incoming'; circuitId: number; source: string }
@@ -95,6 +120,12 @@ export type RelayFrame =
    * not a node ID it wants to intercept.
    */
   | { type: 'listen-tag'; tag: string; listen: boolean };
+
+/** An address and port as the relay sees them (lowercase IPv4 or IPv6 text). */
+export interface ObservedEndpoint {
+  address: string;
+  port: number;
+}
 
 /** A frame the relay or a node cannot accept; `closeCode` is the WebSocket close code to answer with. */
 export class RelayFrameError extends ClawError {
@@ -162,6 +193,13 @@ function stringBytes(value: string, max: number, what: string): Buffer {
   return bytes;
 }
 
+function observedBytes(o: ObservedEndpoint): Buffer {
+  if (!OBSERVED_ADDRESS.test(o.address))
+    throw bad(`observed address ${JSON.stringify(o.address)} is not an IP address`);
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 0xffff) throw bad('observed port must be a u16');
+  return Buffer.from(o.address, 'latin1');
+}
+
 function frame(type: number, bodyLength: number): Buffer {
   const out = Buffer.allocUnsafe(RELAY_HEADER_BYTES + bodyLength);
   out[0] = RELAY_PROTOCOL_VERSION;
@@ -191,21 +229,30 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
         throw bad(`signature must be ${RELAY_SIGNATURE_BYTES} bytes`);
       const token = stringBytes(f.token, MAX_TOKEN_BYTES, 'access token');
       const n = f.certDer.length;
-      const out = frame(RelayFrameType.HELLO, 2 + n + RELAY_SIGNATURE_BYTES + 1 + token.length);
+      const flags = f.wantsObserved ? 1 : 0;
+      const out = frame(RelayFrameType.HELLO, 2 + n + RELAY_SIGNATURE_BYTES + 1 + token.length + flags);
       out.writeUInt16BE(n, 2);
       out.set(f.certDer, 4);
       out.set(f.signature, 4 + n);
       out[4 + n + RELAY_SIGNATURE_BYTES] = token.length;
       out.set(token, 5 + n + RELAY_SIGNATURE_BYTES);
+      // The flags byte exists only when a flag is set: an older relay never sees one (it would refuse it).
+      if (flags) out[5 + n + RELAY_SIGNATURE_BYTES + token.length] = HELLO_FLAG_OBSERVED_ADDRESS;
       return out;
     }
     case 'auth-ok': {
       checkU32(f.circuitsPerNode, 'circuitsPerNode');
       checkU32(f.idleTimeoutMs, 'idleTimeoutMs');
-      const out = frame(RelayFrameType.AUTH_OK, NODE_ID_BYTES + 8);
+      const seen = f.observed ? observedBytes(f.observed) : undefined;
+      const out = frame(RelayFrameType.AUTH_OK, NODE_ID_BYTES + 8 + (seen ? 1 + seen.length + 2 : 0));
       out.set(nodeIdBytes(f.nodeId, 'node id'), 2);
       out.writeUInt32BE(f.circuitsPerNode, 34);
       out.writeUInt32BE(f.idleTimeoutMs, 38);
+      if (seen && f.observed) {
+        out[42] = seen.length;
+        out.set(seen, 43);
+        out.writeUInt16BE(f.observed.port, 43 + seen.length);
+      }
       return out;
     }
     case 'open':
@@ -336,6 +383,10 @@ class Reader {
       throw malformed(`${this.what} ${field} is not valid UTF-8`);
     }
   }
+  /** Bytes not read yet. */
+  get left(): number {
+    return this.bytes.length - this.pos;
+  }
   rest(): Uint8Array {
     const out = this.bytes.subarray(this.pos);
     this.pos = this.bytes.length;
@@ -404,17 +455,36 @@ export function decodeRelayFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_S
       }
       const certDer = r.bytesOf(certLength, 'certificate');
       const signature = r.bytesOf(RELAY_SIGNATURE_BYTES, 'signature');
-      out = { type: 'hello', certDer, signature, token: r.string(r.u8('token length'), 'token') };
+      const token = r.string(r.u8('token length'), 'token');
+      const hello: RelayFrame = { type: 'hello', certDer, signature, token };
+      if (r.left > 0) {
+        const flags = r.u8('flags');
+        // Only the one flag is defined, and the byte is sent only with it: one encoding per frame.
+        if (flags !== HELLO_FLAG_OBSERVED_ADDRESS)
+          throw malformed(`HELLO flags 0x${flags.toString(16)} are not known`);
+        hello.wantsObserved = true;
+      }
+      out = hello;
       break;
     }
-    case RelayFrameType.AUTH_OK:
-      out = {
+    case RelayFrameType.AUTH_OK: {
+      const authOk: RelayFrame = {
         type: 'auth-ok',
         nodeId: r.nodeId('node id'),
         circuitsPerNode: r.u32('circuitsPerNode'),
         idleTimeoutMs: r.u32('idleTimeoutMs'),
       };
+      if (r.left > 0) {
+        const length = r.u8('observed address length');
+        if (length > MAX_OBSERVED_ADDRESS_BYTES)
+          throw malformed(`AUTH_OK observed address of ${length} bytes`);
+        const address = Buffer.from(r.bytesOf(length, 'observed address')).toString('latin1');
+        if (!OBSERVED_ADDRESS.test(address)) throw malformed('AUTH_OK observed address is not an IP address');
+        authOk.observed = { address, port: r.u16('observed port') };
+      }
+      out = authOk;
       break;
+    }
     case RelayFrameType.OPEN:
       out = { type: 'open', circuitId: r.u32('circuit id'), target: r.nodeId('target') };
       break;

@@ -115,14 +115,19 @@ export class RelayAcceptor {
    * ends (the WebSocket has its own auth timeout). Answers the address block it was counted under
    * (undefined if it is not ours) and whether it came in over the limit.
    */
-  upgraded(socket: Socket): { ip: string | undefined; refusal: IpRefusal | undefined } {
+  upgraded(socket: Socket): {
+    ip: string | undefined;
+    refusal: IpRefusal | undefined;
+    /** The TCP socket under it, whose remote end this acceptor has read already (and Node cached). */
+    tcp: Socket | undefined;
+  } {
     const entry = this.find(socket);
-    if (!entry) return { ip: undefined, refusal: undefined };
+    if (!entry) return { ip: undefined, refusal: undefined, tcp: undefined };
     // An over-limit socket keeps its deadline: it is about to be closed with 4020 anyway.
-    if (entry.slot === 'over-limit') return { ip: entry.ip, refusal: 'TOO_MANY_CONNECTIONS' };
+    if (entry.slot === 'over-limit') return { ip: entry.ip, refusal: 'TOO_MANY_CONNECTIONS', tcp: undefined };
     clearTimeout(entry.deadline);
     entry.deadline = undefined;
-    return { ip: entry.ip, refusal: undefined };
+    return { ip: entry.ip, refusal: undefined, tcp: entry.socket };
   }
 
   /** The entry of `socket`, or of the TCP socket under it when it is a TLS socket. */

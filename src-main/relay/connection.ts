@@ -2,6 +2,7 @@
  * The relay's state for one WebSocket connection. Kept deliberately small (architecture.md §Relay: many idle nodes
  * per relay): no buffers, no timers, and the circuit map and backpressure set exist only once used.
  */
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { ObservedCircuit } from './circuit-observer.js';
 import { fitReason, RELAY_ASSIGNED_CIRCUIT_BIT } from '../protocol/relay-frames.js';
@@ -27,6 +28,11 @@ export class RelayConn {
   phase: 'auth' | 'ready' | 'closed' = 'auth';
   /** The CHALLENGE frame as sent, until HELLO arrives: HELLO signs these exact bytes. */
   challenge: Buffer | undefined;
+  /**
+   * The TCP socket under the WebSocket, until HELLO arrives: its remote end is what AUTH_OK tells a
+   * node that asks. A reference to a socket that lives anyway, not a copy of its addresses (ADR 0069).
+   */
+  tcp: Socket | undefined;
   readonly openedAt: number;
   /** Last frame or WebSocket ping from the node, in ms; drives idleTimeoutMs. */
   lastActive: number;

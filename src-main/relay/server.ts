@@ -8,7 +8,12 @@ import { rendezvousAlias } from '../protocol/rendezvous.js';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import {
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
 import { ClawError } from '../core/errors.js';
@@ -28,9 +33,11 @@ import {
   RelayFrameError,
   RELAY_PROTOCOL_VERSION,
   RELAY_FEATURE_LISTEN_TAG,
+  RELAY_FEATURE_OBSERVED_ADDRESS,
   RELAY_FEATURE_SPLICE,
   RELAY_FEATURE_SPLICE_SNI,
   CHALLENGE_NONCE_BYTES,
+  type ObservedEndpoint,
   type RelayFrame,
 } from '../protocol/relay-frames.js';
 import { resolveRelayLimits, type RelayLimits } from '../protocol/relay-limits.js';
@@ -108,7 +115,7 @@ export interface RelayServer {
 }
 
 /** Sent in CHALLENGE so a node can log what it talks to; the words after the first are features. */
-export const RELAY_INFO = `clawbridge-relay/${RELAY_PROTOCOL_VERSION} ${RELAY_FEATURE_SPLICE} ${RELAY_FEATURE_LISTEN_TAG} ${RELAY_FEATURE_SPLICE_SNI}`;
+export const RELAY_INFO = `clawbridge-relay/${RELAY_PROTOCOL_VERSION} ${RELAY_FEATURE_SPLICE} ${RELAY_FEATURE_LISTEN_TAG} ${RELAY_FEATURE_SPLICE_SNI} ${RELAY_FEATURE_OBSERVED_ADDRESS}`;
 
 /** How long a closing handshake may take before ws destroys the socket, in ms (ws default 30 s is long enough to pile up refused connections). */
 const CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
@@ -270,11 +277,11 @@ class Relay {
       : createHttpServer(onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       if (this.closing) return socket.destroy();
-      const { ip, refusal } = this.acceptor.upgraded(req.socket);
+      const { ip, refusal, tcp } = this.acceptor.upgraded(req.socket);
       // The address block from the acceptor: reading it off the TLS socket would make Node keep its
       // addresses on it for as long as the node stays (ADR 0069).
       const block = ip ?? addressBlock(req.socket.remoteAddress);
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, block, refusal));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, block, refusal, tcp));
     });
   }
 
@@ -360,7 +367,12 @@ class Relay {
    * what the logs name); its TCP connection was counted per IP when accepted (accept.ts), `overLimit`
    * when it came in beyond connectionsPerIp. The upgrade is the node's authentication attempt.
    */
-  private onConnection(ws: WebSocket, ip: string, overLimit: IpRefusal | undefined): void {
+  private onConnection(
+    ws: WebSocket,
+    ip: string,
+    overLimit: IpRefusal | undefined,
+    tcp: Socket | undefined,
+  ): void {
     this.sockets.add(ws);
     // Refused attempts cost nothing: an address over its connections does not also drain its bucket.
     const refusal = overLimit ?? (this.ips.attempt(ip) ? undefined : 'AUTH_RATE_LIMITED');
@@ -383,6 +395,7 @@ class Relay {
     }
     if (this.full) this.hasRoomAgain();
     const conn = new RelayConn(ws, ip, Date.now(), this.written);
+    conn.tcp = tcp;
     (ws as ConnSocket)[CONN] = conn;
     this.conns.add(conn);
     this.authing.add(conn);
@@ -472,6 +485,8 @@ class Relay {
     }
     const challenge = conn.challenge!;
     conn.challenge = undefined;
+    const tcp = conn.tcp;
+    conn.tcp = undefined;
     const result = checkHello(frame, challenge, this.token);
     if (!result.ok) {
       this.metrics.authFailures.inc({ reason: lower(result.refusal) });
@@ -500,6 +515,7 @@ class Relay {
         nodeId: result.nodeId,
         circuitsPerNode: l.circuitsPerNode,
         idleTimeoutMs: l.idleTimeoutMs,
+        ...(frame.wantsObserved ? { observed: observedEndpoint(tcp) } : {}),
       }),
     );
   }
@@ -682,4 +698,17 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     metricsText: async () => (await relay.metrics.scrape()).body,
     close: () => relay.close(),
   };
+}
+
+/**
+ * Where `tcp`'s connection comes from, as AUTH_OK tells it: an IPv4 address mapped into IPv6 (a
+ * dual-stack listener) as plain IPv4. Undefined when the socket is gone or not ours (then AUTH_OK
+ * simply carries none). Behind a TCP proxy this is the proxy's side: docs/relay-protocol.md.
+ */
+function observedEndpoint(tcp: Socket | undefined): ObservedEndpoint | undefined {
+  const address = tcp?.remoteAddress?.toLowerCase();
+  const port = tcp?.remotePort;
+  if (!address || port === undefined) return undefined;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
+  return { address: mapped ? mapped[1]! : address.split('%')[0]!, port };
 }

@@ -49,8 +49,33 @@ export interface RelayClientOptions {
   localAddress?: string;
 }
 
-/** `opened`: a circuit this node opened (`incoming` are the others'); together they say what the relay carries. */
-type Events = { state: [RelayClientState]; incoming: [Circuit]; opened: [Circuit]; error: [ClawError] };
+/**
+ * Where a relay sees this node's connection come from (its public address and port when the node is
+ * behind a NAT), beside the local end of that connection: a candidate for direct links across NATs,
+ * learned as from a STUN server. Only from relays that tell it (RELAY_FEATURE_OBSERVED_ADDRESS).
+ */
+export interface RelayObservation {
+  relay: string;
+  /** Address and port the relay sees. */
+  address: string;
+  port: number;
+  /** This connection's own end, when known: the port a NAT kept or changed. */
+  local: { address: string; port: number } | undefined;
+  /** When it was learned (ms since the epoch). */
+  at: number;
+}
+
+/**
+ * `opened`: a circuit this node opened (`incoming` are the others'); together they say what the relay
+ * carries. `observed`: what the relay saw at the last authentication (undefined once disconnected).
+ */
+type Events = {
+  state: [RelayClientState];
+  incoming: [Circuit];
+  opened: [Circuit];
+  error: [ClawError];
+  observed: [RelayObservation | undefined];
+};
 
 /** Default time openCircuit waits for the relay to connect and accept, in ms. */
 export const OPEN_CIRCUIT_TIMEOUT_MS = 10_000;
@@ -111,6 +136,8 @@ export class RelayClient {
   private wasConnected = false;
   /** Ends the probes of the current wait (relay-probe.ts); undefined when not probing. */
   private stopProbing: (() => void) | undefined;
+  /** What the relay sees of the current connection; undefined while not connected or not told. */
+  observed: RelayObservation | undefined;
 
   constructor(private readonly opts: RelayClientOptions) {
     let parsed: URL;
@@ -162,6 +189,7 @@ export class RelayClient {
     const session = this.session;
     this.session = undefined;
     session?.close();
+    this.observed = undefined;
     this.setState('disconnected');
     for (const wake of [...this.waiters]) wake(false);
   }
@@ -292,7 +320,15 @@ export class RelayClient {
         log: this.log,
       },
       {
-        authenticated: () => {
+        authenticated: (seen) => {
+          this.observed = seen && {
+            relay: this.url,
+            address: seen.observed.address,
+            port: seen.observed.port,
+            local: seen.local,
+            at: Date.now(),
+          };
+          this.events.emit('observed', this.observed);
           for (const alias of this.aliases) session.listen(alias, true);
           for (const tag of this.tags) session.listenTag(tag, true);
           this.attempt = 0;
@@ -318,6 +354,11 @@ export class RelayClient {
   }
 
   private onSessionEnded(error: ClawError | undefined): void {
+    // The next connection may leave through another NAT mapping (or another network).
+    if (this.observed) {
+      this.observed = undefined;
+      this.events.emit('observed', undefined);
+    }
     if (!this.running) return;
     this.needsTheUser = error && NEEDS_THE_USER.includes(error.code) ? error.code : undefined;
     if (this.needsTheUser) for (const wake of [...this.waiters]) wake(false);

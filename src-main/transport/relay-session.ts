@@ -20,9 +20,11 @@ import {
   RELAY_ASSIGNED_CIRCUIT_BIT,
   RELAY_AUTH_CONTEXT,
   RELAY_FEATURE_LISTEN_TAG,
+  RELAY_FEATURE_OBSERVED_ADDRESS,
   relayFeatures,
   RelayFrameError,
   writeDataHeader,
+  type ObservedEndpoint,
   type RelayFrame,
 } from '../protocol/relay-frames.js';
 import { DEFAULT_RELAY_LIMITS } from '../protocol/relay-limits.js';
@@ -92,8 +94,16 @@ export interface SessionConfig {
   log: Logger;
 }
 
+/** What a relay that takes RELAY_FEATURE_OBSERVED_ADDRESS said it sees, beside this end's own address. */
+export interface SeenByRelay {
+  observed: ObservedEndpoint;
+  /** This connection's local address and port, as the kernel bound it. */
+  local: { address: string; port: number } | undefined;
+}
+
 export interface SessionHooks {
-  authenticated(): void;
+  /** `seen` when the relay told where it sees this connection come from (newer relays do). */
+  authenticated(seen: SeenByRelay | undefined): void;
   incoming(circuit: RelayCircuit): void;
   /** Once; `error` is undefined only after close() (a local stop). */
   ended(error: ClawError | undefined): void;
@@ -121,6 +131,8 @@ export class RelaySession implements CircuitCarrier {
   private maxFrameBytes = DEFAULT_RELAY_LIMITS.maxFrameBytes;
   /** The relay's feature words from its CHALLENGE (`splice`). */
   private features: string[] = [];
+  /** This end of the connection, read at the upgrade (for what the relay observes of it). */
+  private local: { address: string; port: number } | undefined;
   private nextId = 1;
   private missedPongs = 0;
   /** When the last ping went out, in ms (performance.now()). */
@@ -170,7 +182,9 @@ export class RelaySession implements CircuitCarrier {
     }, RELAY_CONNECT_TIMEOUT_MS);
     this.ws.on('upgrade', (res) => {
       const refusal = checkRelayCertificate(cfg.url, res.socket, cfg.pinned, cfg.pinHint);
-      if (refusal) this.fail(refusal);
+      if (refusal) return this.fail(refusal);
+      const { localAddress, localPort } = res.socket;
+      if (localAddress && localPort) this.local = { address: localAddress, port: localPort };
     });
     this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     this.ws.on('pong', () => {
@@ -319,8 +333,18 @@ export class RelaySession implements CircuitCarrier {
         this.cfg.log.debug({ relay: frame.relayInfo }, 'relay challenge');
         // The signature covers the whole CHALLENGE frame: nonce, limits and relay info as received.
         const signature = signIdentity(this.cfg.key, RELAY_AUTH_CONTEXT, raw);
+        // Only a relay that announced it is asked: an older one refuses a HELLO with a flags byte.
+        const ask = this.features.includes(RELAY_FEATURE_OBSERVED_ADDRESS)
+          ? { wantsObserved: true as const }
+          : {};
         return this.send(
-          encodeRelayFrame({ type: 'hello', certDer: this.cfg.certDer, signature, token: this.cfg.token }),
+          encodeRelayFrame({
+            type: 'hello',
+            certDer: this.cfg.certDer,
+            signature,
+            token: this.cfg.token,
+            ...ask,
+          }),
         );
       }
       case 'auth-ok': {
@@ -338,7 +362,9 @@ export class RelaySession implements CircuitCarrier {
         );
         this.lastPingAt = performance.now();
         this.heartbeatTimer = setInterval(() => this.heartbeat(), this.cfg.pingIntervalMs);
-        return this.hooks.authenticated();
+        return this.hooks.authenticated(
+          frame.observed ? { observed: frame.observed, local: this.local } : undefined,
+        );
       }
       case 'open-ok': {
         const open = this.pending.get(frame.circuitId);

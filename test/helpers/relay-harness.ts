@@ -176,13 +176,26 @@ export class RawClient {
     this.ws.send(bytes);
   }
 
-  /** Answers the CHALLENGE as `identity` (or signs as `signer` to forge), with `token`. */
-  async authenticate(identity: Identity, opts: { token?: string; signer?: Identity } = {}): Promise<void> {
+  /**
+   * Answers the CHALLENGE as `identity` (or signs as `signer` to forge), with `token`; `wantsObserved`
+   * asks for the observed address (as newer nodes do; without it this is an older node's HELLO).
+   */
+  async authenticate(
+    identity: Identity,
+    opts: { token?: string; signer?: Identity; wantsObserved?: true } = {},
+  ): Promise<void> {
     const challenge = await this.next();
     if (challenge.type !== 'challenge') throw new Error(`expected CHALLENGE, got ${challenge.type}`);
     const signature = signIdentity((opts.signer ?? identity).keyPem, RELAY_AUTH_CONTEXT, this.raw[0]!);
+    const ask = opts.wantsObserved ? { wantsObserved: opts.wantsObserved } : {};
     this.send(
-      encodeRelayFrame({ type: 'hello', certDer: identity.certDer, signature, token: opts.token ?? '' }),
+      encodeRelayFrame({
+        type: 'hello',
+        certDer: identity.certDer,
+        signature,
+        token: opts.token ?? '',
+        ...ask,
+      }),
     );
   }
 

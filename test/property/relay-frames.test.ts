@@ -36,13 +36,37 @@ const frame: fc.Arbitrary<RelayFrame> = fc.oneof(
     maxFrameBytes: u32,
     relayInfo: text(255),
   }),
-  fc.record({
-    type: fc.constant('hello' as const),
-    certDer: fc.uint8Array({ minLength: 1, maxLength: MAX_CERT_BYTES }),
-    signature: fc.uint8Array({ minLength: 64, maxLength: 64 }),
-    token: text(255),
-  }),
-  fc.record({ type: fc.constant('auth-ok' as const), nodeId, circuitsPerNode: u32, idleTimeoutMs: u32 }),
+  fc.record(
+    {
+      type: fc.constant('hello' as const),
+      certDer: fc.uint8Array({ minLength: 1, maxLength: MAX_CERT_BYTES }),
+      signature: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+      token: text(255),
+      wantsObserved: fc.constant(true as const),
+    },
+    { requiredKeys: ['type', 'certDer', 'signature', 'token'] },
+  ),
+  fc.record(
+    {
+      type: fc.constant('auth-ok' as const),
+      nodeId,
+      circuitsPerNode: u32,
+      idleTimeoutMs: u32,
+      // A tuple mapped to a plain object: fc.record's objects have a null prototype.
+      observed: fc
+        .tuple(
+          fc
+            .oneof(
+              fc.ipV4(),
+              fc.ipV6().map((a) => a.toLowerCase()),
+            )
+            .filter((a) => a.length <= 45),
+          fc.nat({ max: 0xffff }),
+        )
+        .map(([address, port]) => ({ address, port })),
+    },
+    { requiredKeys: ['type', 'nodeId', 'circuitsPerNode', 'idleTimeoutMs'] },
+  ),
   fc.record({ type: fc.constant('open' as const), circuitId: u32, target: nodeId }),
   fc.record({ type: fc.constant('open-ok' as const), circuitId: u32 }),
   fc.record({ type: fc.constant('incoming' as const), circuitId: u32, source: nodeId }),

@@ -37,6 +37,36 @@ const fixtures: [RelayFrame, string][] = [
     { type: 'auth-ok', nodeId: rep('bb', 32), circuitsPerNode: 256, idleTimeoutMs: 120_000 },
     `01 03 ${rep('bb', 32)} 00000100 0001d4c0`,
   ],
+  [
+    {
+      type: 'hello',
+      certDer: Uint8Array.of(1, 2, 3),
+      signature: new Uint8Array(64).fill(0x5a),
+      token: 'th',
+      wantsObserved: true,
+    },
+    `01 02 0003 010203 ${rep('5a', 64)} 02 7468 01`,
+  ],
+  [
+    {
+      type: 'auth-ok',
+      nodeId: rep('bb', 32),
+      circuitsPerNode: 256,
+      idleTimeoutMs: 120_000,
+      observed: { address: '11.2.0.2', port: 40001 },
+    },
+    `01 03 ${rep('bb', 32)} 00000100 0001d4c0 08 31312e322e302e32 9c41`,
+  ],
+  [
+    {
+      type: 'auth-ok',
+      nodeId: rep('bb', 32),
+      circuitsPerNode: 1,
+      idleTimeoutMs: 2,
+      observed: { address: '2001:db8::1', port: 443 },
+    },
+    `01 03 ${rep('bb', 32)} 00000001 00000002 0b 323030313a6462383a3a31 01bb`,
+  ],
   [{ type: 'open', circuitId: 7, target: rep('aa', 32) }, `01 10 00000007 ${rep('aa', 32)}`],
   [{ type: 'open-ok', circuitId: 5 }, '01 11 00000005'],
   [{ type: 'incoming', circuitId: 0x80000001, source: rep('cc', 32) }, `01 12 80000001 ${rep('cc', 32)}`],
@@ -146,6 +176,32 @@ test('decode errors carry the close code the relay answers with', () => {
     /HELLO token is not valid UTF-8/,
   );
   rejects(hex('01 14 00000001 03e8 7c'), RelayCloseCode.MALFORMED_FRAME, /reason length 124 exceeds 123/);
+  // HELLO's flags byte: only the observed-address flag is defined, and the byte is there only with it.
+  rejects(
+    hex(`01 02 0001 01 ${rep('00', 64)} 00 00`),
+    RelayCloseCode.MALFORMED_FRAME,
+    /HELLO flags 0x0 are not known/,
+  );
+  rejects(
+    hex(`01 02 0001 01 ${rep('00', 64)} 00 03`),
+    RelayCloseCode.MALFORMED_FRAME,
+    /HELLO flags 0x3 are not known/,
+  );
+  rejects(
+    hex(`01 02 0001 01 ${rep('00', 64)} 00 01 01`),
+    RelayCloseCode.MALFORMED_FRAME,
+    /HELLO has 1 unexpected/,
+  );
+  // AUTH_OK's observed address: IP characters only, bounded, then a port.
+  const authOk = `01 03 ${rep('bb', 32)} 00000001 00000002`;
+  rejects(
+    hex(`${authOk} 2e ${rep('31', 46)} 0001`),
+    RelayCloseCode.MALFORMED_FRAME,
+    /observed address of 46 bytes/,
+  );
+  rejects(hex(`${authOk} 03 3c623e 0001`), RelayCloseCode.MALFORMED_FRAME, /is not an IP address/);
+  rejects(hex(`${authOk} 02 3a3a 00`), RelayCloseCode.MALFORMED_FRAME, /truncated at observed port/);
+  rejects(hex(`${authOk} 04`), RelayCloseCode.MALFORMED_FRAME, /truncated at observed address/);
   rejects(hex('01 13 00000001 0000'), RelayCloseCode.FRAME_TOO_LARGE, /8 bytes exceeds the limit of 7/, 7);
 });
 
@@ -177,6 +233,20 @@ test('encoding refuses out-of-range fields with BAD_ARGUMENT', () => {
     { type: 'challenge', nonce: new Uint8Array(31), maxFrameBytes: 1, relayInfo: '' },
     { type: 'splice', circuitId: -1, token: new Uint8Array(32) },
     { type: 'splice', circuitId: 2 ** 32, token: new Uint8Array(32) },
+    {
+      type: 'auth-ok',
+      nodeId: rep('bb', 32),
+      circuitsPerNode: 1,
+      idleTimeoutMs: 1,
+      observed: { address: 'x', port: 1 },
+    },
+    {
+      type: 'auth-ok',
+      nodeId: rep('bb', 32),
+      circuitsPerNode: 1,
+      idleTimeoutMs: 1,
+      observed: { address: '::1', port: 65536 },
+    },
   ];
   for (const frame of bad)
     assert.throws(
