@@ -537,6 +537,9 @@ function withTimeout<T extends { stream: Duplex }>(p: Promise<T>, ms: number): P
   });
 }
 
+/** An exchange's stream erring after its records were read or refused: nothing left to do. */
+function ignoreLateError(): void {}
+
 function writeAll(stream: Duplex, records: readonly MemberRecord[]): void {
   if (!stream.writable || stream.destroyed) return;
   for (const r of records) stream.write(encodeMemberRecord(r));
@@ -563,6 +566,9 @@ export function readRecords(
       stream.off('end', onEnd);
       stream.off('error', onError);
       stream.off('close', onClose);
+      // Whoever holds the stream next destroys it (with a reason) or the peer resets it: its error
+      // must still find a listener, or it would end the process.
+      stream.on('error', ignoreLateError);
       if ('problem' in result) stream.resume();
       resolve(result);
     };
