@@ -29,6 +29,7 @@ import {
   compareMemberRecords,
   MAX_INTRO_ADDRESSES,
   MAX_MEMBER_RECORDS,
+  MAX_MEMBER_SEQ,
   MEMBERS_PROTOCOL_VERSION,
   type MemberRecord,
 } from '../../protocol/member-records.js';
@@ -259,9 +260,18 @@ export interface IntroKnowledge {
   homeRelay?: RelaySetting | undefined;
 }
 
-/** The next seq for a record about `subject` in `members`. */
+/**
+ * The next seq for a record about `subject` in `members`: one more than the kept one, and never past
+ * MAX_MEMBER_SEQ. An honest device adds one per decision and never gets near the top, but a device
+ * of the owner's (or one that turned hostile) may sign any seq up to it; one past it would be a record
+ * every other device refuses, so a removal of a device introduced at the top would never leave this
+ * node. At the top the next record takes the same seq instead: a removal still wins there (at equal
+ * seq a removal beats an introduction, compareMemberRecords), so it always reaches the others and is
+ * kept across restarts; an introduction at the top only ties with the one it follows (the higher
+ * signer wins) and cannot undo a removal there, which is what the removal asked for.
+ */
 function nextSeq(members: readonly MemberRecord[], subject: string): number {
-  return (members.find((r) => r.subject === subject)?.seq ?? 0) + 1;
+  return Math.min((members.find((r) => r.subject === subject)?.seq ?? 0) + 1, MAX_MEMBER_SEQ);
 }
 
 /** This node's signed introduction of its peer `peer` (the owner marked it mine here). */
