@@ -186,6 +186,7 @@ export class Introductions {
       }),
     );
     this.sweepWhileMine();
+    this.reaffirm();
     this.check();
   }
 
@@ -286,9 +287,37 @@ export class Introductions {
     // The record first (ADR 0065): a crash before the peer goes is finished by the next start.
     members.replace(withRecord(kept, record));
     state.removePeer(fingerprint, new Date(this.now()));
+    this.reaffirm();
     this.recordAudit('removed', peer, identity.fingerprint);
     this.deps.log.info(`${peer.name} removed from the owner's devices here; the removal goes to the others`);
     return true;
+  }
+
+  /**
+   * Signs anew, as this node's own, the introduction of each device marked mine here whose kept record
+   * was signed by a device since removed. One record is kept per device, and where two introductions
+   * tie the higher signer wins, so the one kept here may be another device's (z's introduction of y,
+   * not this node's). Once z is removed, a device that joins later counts nothing z signed (ADR 0058:
+   * a removed signer is not one of the owner's), and would never hear of y from this node, though this
+   * node marks y mine. Its own introduction (one seq higher, so it wins everywhere) says what this
+   * node's owner decided, under a signature that still counts.
+   */
+  private reaffirm(): void {
+    const { state, identity, members } = this.deps;
+    let kept = members.records();
+    const removed = (fp: string) =>
+      fp !== identity.fingerprint &&
+      (state.isBlocked(fp) || kept.some((r) => r.subject === fp && r.kind === 'remove'));
+    let changed = false;
+    for (const r of members.records()) {
+      if (r.kind !== 'intro' || r.by === identity.fingerprint || !removed(r.by)) continue;
+      const peer = state.peer(r.subject);
+      if (peer?.mine !== true) continue;
+      const known = this.deps.knownAbout(peer.fingerprint);
+      kept = withRecord(kept, introduce(identity, kept, peer, known, new Date(this.now())));
+      changed = true;
+    }
+    if (changed) members.replace(kept);
   }
 
   private selfName(): string {
@@ -464,6 +493,7 @@ export class Introductions {
     // The records first (ADR 0065): a removal kept and not yet applied is applied at the next start.
     this.deps.members.replace(plan.members);
     state.applyMembership(plan);
+    if (plan.removed.length > 0 || plan.members.some((r) => r.kind === 'remove')) this.reaffirm();
     this.addedBy.set(from, [...recent, ...plan.added.map(() => now)]);
     // Whose list it came in: the signer may be a device this node had not met (ADR 0058).
     const via = (by: string) => (by === from ? '' : `, passed on by ${sender.name}`);
