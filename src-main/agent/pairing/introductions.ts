@@ -144,6 +144,9 @@ export class Introductions {
         const self = this.selfName();
         const peer = this.deps.state.peer(fp);
         if (peer?.mine !== true) {
+          // Refused, but said: the opener marks this node as one of the owner's devices (so `peers`,
+          // and `peers mine` here, need not ask the owner to mark this node there).
+          this.setTheyMark(fp, true);
           this.deps.log.info(
             { peer: req.peer.name },
             `introductions from ${req.peer.name} ignored: not marked here as one of the owner's devices`,
