@@ -228,7 +228,7 @@ export class Introductions {
       const peer = state.peer(fp);
       if (peer) {
         if (Date.parse(peer.addedAt) >= Date.parse(keptAt)) continue;
-        state.removePeer(fp, new Date(this.now()));
+        state.removePeer(fp, new Date(this.now()), true);
         const byName = this.nameOf(record.by);
         log.info(
           { peer: peer.name },
@@ -237,7 +237,7 @@ export class Introductions {
         this.recordAudit('removed', peer, record.by, byName, ', kept here; removed at start');
         done.push(fp);
       } else if (!state.isBlocked(fp) && !state.pending().some((p) => p.fingerprint === fp)) {
-        state.block(fp, new Date(this.now()));
+        state.block(fp, new Date(this.now()), true);
         done.push(fp);
       }
     }
@@ -289,7 +289,7 @@ export class Introductions {
     const record = removal(identity, kept, fingerprint, new Date(this.now()));
     // The record first (ADR 0065): a crash before the peer goes is finished by the next start.
     members.replace(withRecord(kept, record));
-    state.removePeer(fingerprint, new Date(this.now()));
+    state.removePeer(fingerprint, new Date(this.now()), true);
     this.reaffirm();
     this.recordAudit('removed', peer, identity.fingerprint);
     this.deps.log.info(`${peer.name} removed from the owner's devices here; the removal goes to the others`);

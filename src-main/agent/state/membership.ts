@@ -16,8 +16,10 @@
  *   by a peer here not marked mine, or by a node blocked here, are skipped;
  * - per device the winning record stays (protocol/member-records.ts compareMemberRecords): an
  *   introduction older than a removal of the same device is refused;
- * - an introduction of a node blocked here is refused, unless the block came from a removal record it
- *   is newer than (the owner paired that device again on one of their machines);
+ * - an introduction of a node blocked here is refused, unless the block came from a removal record
+ *   (`byRemoval`) it is newer than (the owner paired that device again on one of their machines): a
+ *   node the owner removed or rejected here by hand comes back only by pairing it here, even when a
+ *   removal record of it is kept too;
  * - an introduced node that is already a peer here keeps its record (a peer not marked mine stays so);
  *   a new one becomes a peer marked mine, allowed `mineAllow`, with the introducer as `introducedBy`;
  * - a removal removes and blocks its device.
@@ -138,11 +140,14 @@ export function planMembership(
         peers.delete(r.subject);
         removed.push({ fingerprint: r.subject, name: peer.name, by: r.by });
       }
-      blocked.set(r.subject, { fingerprint: r.subject, at: isoTime(now.getTime()) });
+      // A block the owner made here by hand stays one: the removal does not make it undoable.
+      const had = blocked.get(r.subject);
+      if (!had || had.byRemoval)
+        blocked.set(r.subject, { fingerprint: r.subject, at: isoTime(now.getTime()), byRemoval: true });
       return;
     }
-    const supersedes = current?.kind === 'remove';
-    if (blocked.has(r.subject) && !supersedes) {
+    const block = blocked.get(r.subject);
+    if (block && !(current?.kind === 'remove' && block.byRemoval === true)) {
       notes.push({
         level: 'warn',
         line: `introduction of ${r.name} (${short(r.subject)}) by ${nameOf(r.by)} refused: it is blocked here (removed or rejected on this node; pair it here to trust it again)`,

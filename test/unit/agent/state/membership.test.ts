@@ -191,7 +191,7 @@ test('an introduction newer than the removal (the owner paired the device again)
   const gone = removal(a, [first], fp('d'));
   const back = introduce(a, [gone], { fingerprint: fp('d'), name: 'd' }, known);
   assert.equal(back.seq, 3);
-  const blocked = [{ fingerprint: fp('d'), at }];
+  const blocked = [{ fingerprint: fp('d'), at, byRemoval: true as const }];
   const p = plan(
     planMembership(
       state([peer(a.fingerprint, 'a')], { members: [gone], blocked }),
@@ -202,6 +202,51 @@ test('an introduction newer than the removal (the owner paired the device again)
   );
   assert.ok(p.peers.some((x) => x.fingerprint === fp('d')));
   assert.deepEqual(p.blocked, []);
+});
+
+test('a node removed here by hand after its removal was kept is not brought back by a newer introduction; pairing it here again is how', async () => {
+  const self = await testIdentity('self');
+  const a = await testIdentity('a');
+  const first = introduce(a, [], { fingerprint: fp('d'), name: 'd' }, known);
+  const gone = removal(a, [first], fp('d'));
+  // The removal arrives: d is blocked, by the removal.
+  const removed = plan(
+    planMembership(
+      state([peer(a.fingerprint, 'a'), { ...peer(fp('d'), 'd'), introducedBy: a.fingerprint }], {
+        members: [first],
+      }),
+      self.fingerprint,
+      a.fingerprint,
+      [gone],
+    ),
+  );
+  assert.deepEqual(
+    removed.blocked.map((b) => b.byRemoval),
+    [true],
+  );
+  // The owner pairs d here again (not as one of the devices), then removes it here by hand.
+  const byHand = [{ fingerprint: fp('d'), at }];
+  const back = introduce(a, [gone], { fingerprint: fp('d'), name: 'd' }, known);
+  const p = plan(
+    planMembership(
+      state([peer(a.fingerprint, 'a')], { members: removed.members, blocked: byHand }),
+      self.fingerprint,
+      a.fingerprint,
+      [back],
+    ),
+  );
+  assert.ok(!p.peers.some((x) => x.fingerprint === fp('d')), 'd came back');
+  assert.match(p.notes[0]?.line ?? '', /refused: it is blocked here/);
+  // A removal arriving after the owner's own block keeps it the owner's.
+  const later = plan(
+    planMembership(
+      state([peer(a.fingerprint, 'a')], { members: [first], blocked: byHand }),
+      self.fingerprint,
+      a.fingerprint,
+      [gone],
+    ),
+  );
+  assert.deepEqual(later.blocked, byHand);
 });
 
 test('a node blocked here (removed or rejected by this owner) is not introduced', async () => {
