@@ -151,6 +151,7 @@ const methodParams = {
       .object({
         code: z.string().min(1).max(2000),
         timeoutMs: z.number().int().min(1000).max(MAX_PAIR_JOIN_TIMEOUT_MS).optional(),
+        /** What the issuer may do here; absent: nothing, or `mineAllow` with `mine`. */
         allow: allowList.optional(),
         /** The node whose code this is is one of the owner's devices (ADR 0056). */
         mine: z.boolean().optional(),

@@ -197,7 +197,9 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
     },
     'pair.new': (p) => issuer.newCode(p.ttlMs, p.mine === true),
     'pair.join': async (p) => {
-      const joined = await joiner.join(p.code, p.timeoutMs, p.allow);
+      // One of the owner's devices gets what an introduced one gets here (ADR 0056: mineAllow).
+      const defaultAllow = p.mine ? state.get().mineAllow : [];
+      const joined = await joiner.join(p.code, p.timeoutMs, p.allow, defaultAllow);
       return p.mine ? thenMine(mine(), true, joined) : joined;
     },
     // A code this node is joining with cancels the join (the issuer's request is withdrawn); else

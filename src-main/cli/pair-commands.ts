@@ -82,7 +82,7 @@ export function registerPairCommands(program: Command): void {
     .option('--timeout <duration>', 'how long to wait for approval, e.g. 10m', '10m')
     .option(
       '--allow <list>',
-      'what the other node may do here: terminal,forward,relay,listen,message,files or none (default: none; a node that is already a peer keeps what it may do)',
+      'what the other node may do here: terminal,forward,relay,listen,message,files or none (default: none, or with --mine what your introduced devices may do: settings mine-allow; a node that is already a peer keeps what it may do)',
     )
     .option(
       '--mine',
@@ -227,7 +227,8 @@ export function registerPairCommands(program: Command): void {
         if (opts.json) return printJson(peer);
         printLine(`approved ${peer.name} (fingerprint ${groupFingerprint(peer.fingerprint)})`);
         printLine(`${peer.name} may do here: ${describeAllow(peer.allow)}`);
-        if (peer.mine)
+        // Only while it is so: a device that marks this node already (it asked for introductions) counts.
+        if (peer.mine && peer.theyMarkMine !== true)
           printLine(
             `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too (\`pair join --mine\` or \`peers mine <this node's name> on\` there)`,
           );

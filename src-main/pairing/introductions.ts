@@ -144,6 +144,9 @@ export class Introductions {
         const self = this.selfName();
         const peer = this.deps.state.peer(fp);
         if (peer?.mine !== true) {
+          // Refused, but said: the opener marks this node as one of the owner's devices (so `peers`,
+          // and `peers mine` here, need not ask the owner to mark this node there).
+          this.setTheyMark(fp, true);
           this.deps.log.info(
             { peer: req.peer.name },
             `introductions from ${req.peer.name} ignored: not marked here as one of the owner's devices`,
@@ -186,6 +189,7 @@ export class Introductions {
       }),
     );
     this.sweepWhileMine();
+    this.reaffirm();
     this.check();
   }
 
@@ -224,7 +228,7 @@ export class Introductions {
       const peer = state.peer(fp);
       if (peer) {
         if (Date.parse(peer.addedAt) >= Date.parse(keptAt)) continue;
-        state.removePeer(fp, new Date(this.now()));
+        state.removePeer(fp, new Date(this.now()), true);
         const byName = this.nameOf(record.by);
         log.info(
           { peer: peer.name },
@@ -233,7 +237,7 @@ export class Introductions {
         this.recordAudit('removed', peer, record.by, byName, ', kept here; removed at start');
         done.push(fp);
       } else if (!state.isBlocked(fp) && !state.pending().some((p) => p.fingerprint === fp)) {
-        state.block(fp, new Date(this.now()));
+        state.block(fp, new Date(this.now()), true);
         done.push(fp);
       }
     }
@@ -285,10 +289,38 @@ export class Introductions {
     const record = removal(identity, kept, fingerprint, new Date(this.now()));
     // The record first (ADR 0065): a crash before the peer goes is finished by the next start.
     members.replace(withRecord(kept, record));
-    state.removePeer(fingerprint, new Date(this.now()));
+    state.removePeer(fingerprint, new Date(this.now()), true);
+    this.reaffirm();
     this.recordAudit('removed', peer, identity.fingerprint);
     this.deps.log.info(`${peer.name} removed from the owner's devices here; the removal goes to the others`);
     return true;
+  }
+
+  /**
+   * Signs anew, as this node's own, the introduction of each device marked mine here whose kept record
+   * was signed by a device since removed. One record is kept per device, and where two introductions
+   * tie the higher signer wins, so the one kept here may be another device's (z's introduction of y,
+   * not this node's). Once z is removed, a device that joins later counts nothing z signed (ADR 0058:
+   * a removed signer is not one of the owner's), and would never hear of y from this node, though this
+   * node marks y mine. Its own introduction (one seq higher, so it wins everywhere) says what this
+   * node's owner decided, under a signature that still counts.
+   */
+  private reaffirm(): void {
+    const { state, identity, members } = this.deps;
+    let kept = members.records();
+    const removed = (fp: string) =>
+      fp !== identity.fingerprint &&
+      (state.isBlocked(fp) || kept.some((r) => r.subject === fp && r.kind === 'remove'));
+    let changed = false;
+    for (const r of members.records()) {
+      if (r.kind !== 'intro' || r.by === identity.fingerprint || !removed(r.by)) continue;
+      const peer = state.peer(r.subject);
+      if (peer?.mine !== true) continue;
+      const known = this.deps.knownAbout(peer.fingerprint);
+      kept = withRecord(kept, introduce(identity, kept, peer, known, new Date(this.now())));
+      changed = true;
+    }
+    if (changed) members.replace(kept);
   }
 
   private selfName(): string {
@@ -464,6 +496,7 @@ export class Introductions {
     // The records first (ADR 0065): a removal kept and not yet applied is applied at the next start.
     this.deps.members.replace(plan.members);
     state.applyMembership(plan);
+    if (plan.removed.length > 0 || plan.members.some((r) => r.kind === 'remove')) this.reaffirm();
     this.addedBy.set(from, [...recent, ...plan.added.map(() => now)]);
     // Whose list it came in: the signer may be a device this node had not met (ADR 0058).
     const via = (by: string) => (by === from ? '' : `, passed on by ${sender.name}`);
@@ -537,6 +570,9 @@ function withTimeout<T extends { stream: Duplex }>(p: Promise<T>, ms: number): P
   });
 }
 
+/** An exchange's stream erring after its records were read or refused: nothing left to do. */
+function ignoreLateError(): void {}
+
 function writeAll(stream: Duplex, records: readonly MemberRecord[]): void {
   if (!stream.writable || stream.destroyed) return;
   for (const r of records) stream.write(encodeMemberRecord(r));
@@ -563,6 +599,9 @@ export function readRecords(
       stream.off('end', onEnd);
       stream.off('error', onError);
       stream.off('close', onClose);
+      // Whoever holds the stream next destroys it (with a reason) or the peer resets it: its error
+      // must still find a listener, or it would end the process.
+      stream.on('error', ignoreLateError);
       if ('problem' in result) stream.resume();
       resolve(result);
     };

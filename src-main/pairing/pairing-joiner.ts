@@ -93,12 +93,13 @@ export class CodeJoiner {
 
   /**
    * The joiner's side of a successful pairing: the issuer becomes a peer with what the user allowed
-   * (`allow`; nothing when not given). A node that is already a peer here (paired again after it
-   * removed us) keeps the name it has here, its permissions unless `allow` is given, and its limits.
+   * (`allow`; `defaultAllow` when not given). A node that is already a peer here (paired again after
+   * it removed us) keeps the name it has here, its permissions unless `allow` is given, and its limits.
    */
   private addPairedPeer(
     result: PairingResult,
     allow: Permission[] | undefined,
+    defaultAllow: Permission[],
     issuerRelay: RelaySetting | undefined,
   ): PeerRecord {
     const state = this.deps.state;
@@ -111,7 +112,7 @@ export class CodeJoiner {
         cert: Buffer.from(result.peerCertDer).toString('base64'),
       },
       allow,
-      [],
+      defaultAllow,
     );
     // The invite's relay is where the issuer waits: its home relay, until its hello says otherwise.
     const homeRelay = issuerRelay ?? paired.homeRelay;
@@ -121,7 +122,17 @@ export class CodeJoiner {
     return record;
   }
 
-  async join(text: string, timeoutMs = 10 * 60 * 1000, allow?: Permission[]): Promise<PairJoinResult> {
+  /**
+   * Joins with `text` (a code or an invite): the issuer becomes a peer allowed `allow`, or
+   * `defaultAllow` when not given (nothing; one of the owner's devices joined with `--mine` gets what
+   * the owner's introduced devices get, `mineAllow`).
+   */
+  async join(
+    text: string,
+    timeoutMs = 10 * 60 * 1000,
+    allow?: Permission[],
+    defaultAllow: Permission[] = [],
+  ): Promise<PairJoinResult> {
     const invite = parseCodeOrInvite(text);
     const code = invite.code.text;
     if (this.joins.has(code))
@@ -129,7 +140,7 @@ export class CodeJoiner {
     const cancel = new JoinCancel();
     this.joins.set(code, { cancel, progress: { role: 'join', code, step: 'finding' } });
     try {
-      return await this.joinSteps(invite, timeoutMs, allow, cancel);
+      return await this.joinSteps(invite, timeoutMs, { allow, defaultAllow }, cancel);
     } catch (err) {
       const rejected = isClawError(err, 'PAIRING_REJECTED');
       this.step({
@@ -147,7 +158,7 @@ export class CodeJoiner {
   private async joinSteps(
     invite: Invite,
     timeoutMs: number,
-    allow: Permission[] | undefined,
+    grant: { allow: Permission[] | undefined; defaultAllow: Permission[] },
     cancel: JoinCancel,
   ): Promise<PairJoinResult> {
     const code = invite.code.text;
@@ -209,7 +220,7 @@ export class CodeJoiner {
         'PAIRING_REJECTED',
         `rejected by ${decision.name ? receivedNodeName(decision.name) : result.peerName}`,
       );
-    const peer = this.addPairedPeer(result, allow, inviteRelay(invite));
+    const peer = this.addPairedPeer(result, grant.allow, grant.defaultAllow, inviteRelay(invite));
     this.step({ role: 'join', code, step: 'paired', ...other });
     return { name: peer.name, fingerprint: peer.fingerprint, allow: peer.allow };
   }

@@ -162,6 +162,9 @@ interface Bound {
   revoke(reason: string): void;
 }
 
+/** What a served stream's error comes to when its service no longer listens: nothing (it has ended). */
+function ignoreServedStreamError(): void {}
+
 /** A handle for where no table is given: counts nothing. */
 const NOT_LISTED: ConnectionHandle = {
   id: '',
@@ -191,6 +194,11 @@ export class ServiceRegistry {
 
   register(name: string, def: ServiceDefinition): void {
     this.services.set(name, def);
+  }
+
+  /** The names of the services registered here, in the order they were (what a peer may open). */
+  names(): string[] {
+    return [...this.services.keys()];
   }
 
   /** How many connections and streams are held under grants now (for tests and leak checks). */
@@ -380,6 +388,10 @@ export class ServiceRegistry {
         throw new ClawError('STREAM_REJECTED', why, { refusal: 'PERMISSION_DENIED' });
       }
       const stream = req.accept();
+      // A peer's stream may end in an error at any moment (a reset, a destroy with a reason after its
+      // service stopped listening); an 'error' with no listener would end the process. The service's
+      // own listeners still hear it; this one only makes sure there is always one.
+      stream.on('error', ignoreServedStreamError);
       if (listed) this.entries.get(listed)?.streams.push(stream);
       return stream;
     };

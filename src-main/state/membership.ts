@@ -16,8 +16,10 @@
  *   by a peer here not marked mine, or by a node blocked here, are skipped;
  * - per device the winning record stays (protocol/member-records.ts compareMemberRecords): an
  *   introduction older than a removal of the same device is refused;
- * - an introduction of a node blocked here is refused, unless the block came from a removal record it
- *   is newer than (the owner paired that device again on one of their machines);
+ * - an introduction of a node blocked here is refused, unless the block came from a removal record
+ *   (`byRemoval`) it is newer than (the owner paired that device again on one of their machines): a
+ *   node the owner removed or rejected here by hand comes back only by pairing it here, even when a
+ *   removal record of it is kept too;
  * - an introduced node that is already a peer here keeps its record (a peer not marked mine stays so);
  *   a new one becomes a peer marked mine, allowed `mineAllow`, with the introducer as `introducedBy`;
  * - a removal removes and blocks its device.
@@ -29,6 +31,7 @@ import {
   compareMemberRecords,
   MAX_INTRO_ADDRESSES,
   MAX_MEMBER_RECORDS,
+  MAX_MEMBER_SEQ,
   MEMBERS_PROTOCOL_VERSION,
   type MemberRecord,
 } from '../protocol/member-records.js';
@@ -137,11 +140,14 @@ export function planMembership(
         peers.delete(r.subject);
         removed.push({ fingerprint: r.subject, name: peer.name, by: r.by });
       }
-      blocked.set(r.subject, { fingerprint: r.subject, at: isoTime(now.getTime()) });
+      // A block the owner made here by hand stays one: the removal does not make it undoable.
+      const had = blocked.get(r.subject);
+      if (!had || had.byRemoval)
+        blocked.set(r.subject, { fingerprint: r.subject, at: isoTime(now.getTime()), byRemoval: true });
       return;
     }
-    const supersedes = current?.kind === 'remove';
-    if (blocked.has(r.subject) && !supersedes) {
+    const block = blocked.get(r.subject);
+    if (block && !(current?.kind === 'remove' && block.byRemoval === true)) {
       notes.push({
         level: 'warn',
         line: `introduction of ${r.name} (${short(r.subject)}) by ${nameOf(r.by)} refused: it is blocked here (removed or rejected on this node; pair it here to trust it again)`,
@@ -259,9 +265,18 @@ export interface IntroKnowledge {
   homeRelay?: RelaySetting | undefined;
 }
 
-/** The next seq for a record about `subject` in `members`. */
+/**
+ * The next seq for a record about `subject` in `members`: one more than the kept one, and never past
+ * MAX_MEMBER_SEQ. An honest device adds one per decision and never gets near the top, but a device
+ * of the owner's (or one that turned hostile) may sign any seq up to it; one past it would be a record
+ * every other device refuses, so a removal of a device introduced at the top would never leave this
+ * node. At the top the next record takes the same seq instead: a removal still wins there (at equal
+ * seq a removal beats an introduction, compareMemberRecords), so it always reaches the others and is
+ * kept across restarts; an introduction at the top only ties with the one it follows (the higher
+ * signer wins) and cannot undo a removal there, which is what the removal asked for.
+ */
 function nextSeq(members: readonly MemberRecord[], subject: string): number {
-  return (members.find((r) => r.subject === subject)?.seq ?? 0) + 1;
+  return Math.min((members.find((r) => r.subject === subject)?.seq ?? 0) + 1, MAX_MEMBER_SEQ);
 }
 
 /** This node's signed introduction of its peer `peer` (the owner marked it mine here). */

@@ -140,12 +140,15 @@ export class NodeState implements NodeStateReader {
     return this.peer(fp) ?? record;
   }
 
-  /** Forgets a peer and blocks it, so it does not come back as a pending request on its next hello. */
-  removePeer(fingerprint: string, at = new Date()): void {
+  /**
+   * Forgets a peer and blocks it, so it does not come back as a pending request on its next hello.
+   * `byRemoval`: a signed removal of the owner's devices did it (settings.ts `byRemoval`).
+   */
+  removePeer(fingerprint: string, at = new Date(), byRemoval = false): void {
     this.commit((s) => ({
       ...s,
       peers: without(s.peers, fingerprint),
-      blocked: blockedWith(s.blocked, fingerprint, at),
+      blocked: blockedWith(s.blocked, fingerprint, at, byRemoval),
     }));
   }
 
@@ -218,9 +221,12 @@ export class NodeState implements NodeStateReader {
     }));
   }
 
-  /** Remembers a node the owner removed or rejected; the oldest entries go past MAX_BLOCKED. */
-  block(fingerprint: string, at = new Date()): void {
-    this.commit((s) => ({ ...s, blocked: blockedWith(s.blocked, fingerprint, at) }));
+  /**
+   * Remembers a node the owner removed or rejected (`byRemoval`: a signed removal of the owner's
+   * devices did); the oldest entries go past MAX_BLOCKED.
+   */
+  block(fingerprint: string, at = new Date(), byRemoval = false): void {
+    this.commit((s) => ({ ...s, blocked: blockedWith(s.blocked, fingerprint, at, byRemoval) }));
   }
 
   unblock(fingerprint: string): void {
@@ -370,8 +376,18 @@ export class NodeState implements NodeStateReader {
   }
 }
 
-function blockedWith(list: Settings['blocked'], fingerprint: string, at: Date): Settings['blocked'] {
-  return [...without(list, fingerprint), { fingerprint, at: isoTime(at.getTime()) }].slice(-MAX_BLOCKED);
+function blockedWith(
+  list: Settings['blocked'],
+  fingerprint: string,
+  at: Date,
+  byRemoval = false,
+): Settings['blocked'] {
+  const entry = {
+    fingerprint,
+    at: isoTime(at.getTime()),
+    ...(byRemoval ? { byRemoval: true as const } : {}),
+  };
+  return [...without(list, fingerprint), entry].slice(-MAX_BLOCKED);
 }
 
 /** A forward bound to the renamed peer names it by its new name. */

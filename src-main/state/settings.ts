@@ -217,7 +217,16 @@ function makeSettingsSchemas() {
     }
   });
 
-  const blockedSchema = z.object({ fingerprint: fingerprintSchema, at: timestampSchema });
+  const blockedSchema = z.object({
+    fingerprint: fingerprintSchema,
+    at: timestampSchema,
+    /**
+     * Blocked because a signed removal from the owner's devices said so (ADR 0056): a newer
+     * introduction of it (the owner paired it again on another device) may bring it back. Absent: the
+     * owner removed or rejected it here, and only pairing it here again does.
+     */
+    byRemoval: z.literal(true).optional(),
+  });
 
   const uiSchema = z.object({
     listen: listenAddress.nullable().default(DEFAULT_UI_LISTEN),

@@ -119,8 +119,10 @@ test('pair new --mine and pair join --mine: approve --latest marks the joiner mi
   assert.match(pendingText, /code \(verified\), one of my devices/);
   assert.match(approved, /b is marked as one of your devices/);
   await mineBothWays(a, b);
-  await mineBothWays(b, a);
+  const aOnB = await mineBothWays(b, a);
   assert.match(await ok(['peers', '--home', a.home]), /\bb\b.*\byes\b/);
+  // The joiner gives its new device what an introduced one gets (mineAllow), not join's "nothing".
+  assert.deepEqual(aOnB.allow, ['terminal', 'forward', 'message']);
 });
 
 test('a code made without --mine is approved --mine; then a and c, introduced by b, ping both ways over the relay', async () => {
@@ -150,8 +152,10 @@ test('a code made without --mine is approved --mine; then a and c, introduced by
   assert.match(await ok(['ping', 'a', '--home', c.home]), /via relay/);
 });
 
+let d: Node;
+
 test('a code made with --mine approved --no-mine: a peer, not marked mine, and nothing is introduced to it', async () => {
-  const d = await startNode('d');
+  d = await startNode('d');
   const { approved } = await pairByCode(a, d, {
     newFlags: ['--mine'],
     joinFlags: [],
@@ -169,4 +173,20 @@ test('a code made with --mine approved --no-mine: a peer, not marked mine, and n
   for (const n of [b, c]) {
     assert.ok(!(await peers(n)).some((p) => p.fingerprint === d.fingerprint), `d introduced to ${n.name}`);
   }
+});
+
+test('peers mine on a device that marks this node already: no line asking its owner to mark this node there', async () => {
+  // d (the test above) is a's peer, not marked mine either way.
+  const first = await ok(['peers', 'mine', 'd', 'on', '--home', a.home]);
+  assert.match(first, /it counts once d marks this node too/, 'd does not mark a yet: said');
+  // a asked d for introductions, and d refused (a shows it one-sided): d has heard that a marks it.
+  await waitFor(
+    'a told that d does not mark it yet',
+    async () => (await peers(a)).find((p) => p.fingerprint === d.fingerprint)?.theyMarkMine === false,
+    WITHIN_MS,
+  );
+  const second = await ok(['peers', 'mine', 'a', 'on', '--home', d.home]);
+  assert.match(second, /a is marked as one of your devices/);
+  assert.doesNotMatch(second, /counts once/, 'a marks d already');
+  await mineBothWays(a, d);
 });

@@ -4,7 +4,12 @@
  * loop, a flood), blocked nodes, names that look like another peer's.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { MemberLog, memberLogFile } from '../../../src-main/state/member-log.js';
+import { signMemberRecord } from '../../../src-main/crypto/member-signature.js';
 import {
   introduce,
   MAX_NEW_DEVICES_PER_EXCHANGE,
@@ -13,7 +18,12 @@ import {
   type MembershipPlan,
 } from '../../../src-main/state/membership.js';
 import type { PeerRecord } from '../../../src-main/state/settings.js';
-import type { MemberRecord } from '../../../src-main/protocol/member-records.js';
+import {
+  decodeMemberLine,
+  encodeMemberRecord,
+  MAX_MEMBER_SEQ,
+  type MemberRecord,
+} from '../../../src-main/protocol/member-records.js';
 import { testIdentity } from '../../helpers/identities.js';
 
 const fp = (c: string) => c.repeat(64).slice(0, 64);
@@ -181,7 +191,7 @@ test('an introduction newer than the removal (the owner paired the device again)
   const gone = removal(a, [first], fp('d'));
   const back = introduce(a, [gone], { fingerprint: fp('d'), name: 'd' }, known);
   assert.equal(back.seq, 3);
-  const blocked = [{ fingerprint: fp('d'), at }];
+  const blocked = [{ fingerprint: fp('d'), at, byRemoval: true as const }];
   const p = plan(
     planMembership(
       state([peer(a.fingerprint, 'a')], { members: [gone], blocked }),
@@ -192,6 +202,51 @@ test('an introduction newer than the removal (the owner paired the device again)
   );
   assert.ok(p.peers.some((x) => x.fingerprint === fp('d')));
   assert.deepEqual(p.blocked, []);
+});
+
+test('a node removed here by hand after its removal was kept is not brought back by a newer introduction; pairing it here again is how', async () => {
+  const self = await testIdentity('self');
+  const a = await testIdentity('a');
+  const first = introduce(a, [], { fingerprint: fp('d'), name: 'd' }, known);
+  const gone = removal(a, [first], fp('d'));
+  // The removal arrives: d is blocked, by the removal.
+  const removed = plan(
+    planMembership(
+      state([peer(a.fingerprint, 'a'), { ...peer(fp('d'), 'd'), introducedBy: a.fingerprint }], {
+        members: [first],
+      }),
+      self.fingerprint,
+      a.fingerprint,
+      [gone],
+    ),
+  );
+  assert.deepEqual(
+    removed.blocked.map((b) => b.byRemoval),
+    [true],
+  );
+  // The owner pairs d here again (not as one of the devices), then removes it here by hand.
+  const byHand = [{ fingerprint: fp('d'), at }];
+  const back = introduce(a, [gone], { fingerprint: fp('d'), name: 'd' }, known);
+  const p = plan(
+    planMembership(
+      state([peer(a.fingerprint, 'a')], { members: removed.members, blocked: byHand }),
+      self.fingerprint,
+      a.fingerprint,
+      [back],
+    ),
+  );
+  assert.ok(!p.peers.some((x) => x.fingerprint === fp('d')), 'd came back');
+  assert.match(p.notes[0]?.line ?? '', /refused: it is blocked here/);
+  // A removal arriving after the owner's own block keeps it the owner's.
+  const later = plan(
+    planMembership(
+      state([peer(a.fingerprint, 'a')], { members: [first], blocked: byHand }),
+      self.fingerprint,
+      a.fingerprint,
+      [gone],
+    ),
+  );
+  assert.deepEqual(later.blocked, byHand);
 });
 
 test('a node blocked here (removed or rejected by this owner) is not introduced', async () => {
@@ -256,4 +311,52 @@ test('a name that reads as another peer’s is shown with the fingerprint; an ex
   );
   assert.equal(q.peers.find((x) => x.fingerprint === fp('e'))?.mine, undefined);
   assert.match(q.notes[0]?.line ?? '', /not marked as one of the owner's devices: left as it is/);
+});
+
+test('a device introduced at the highest seq is still removed everywhere: the removal takes that seq and wins, and is kept across a restart', async () => {
+  const self = await testIdentity('self');
+  const b = await testIdentity('b');
+  const y = await testIdentity('y');
+  // b, a device of the owner's, signs an introduction of d at the very top of the range.
+  const { sig: _first, ...unsigned } = introduce(b, [], { fingerprint: fp('d'), name: 'd' }, known);
+  const intro = signMemberRecord(b, { ...unsigned, seq: MAX_MEMBER_SEQ });
+  const here = plan(
+    planMembership(state([peer(b.fingerprint, 'b')]), self.fingerprint, b.fingerprint, [intro]),
+  );
+  assert.ok(here.peers.some((x) => x.fingerprint === fp('d')));
+  // The owner removes d here: a record every other device accepts (it parses as sent).
+  const gone = removal(self, here.members, fp('d'));
+  assert.equal(gone.seq, MAX_MEMBER_SEQ);
+  const sent = decodeMemberLine(encodeMemberRecord(gone).toString('utf8').trimEnd());
+  assert.ok('record' in sent, `the removal as another device reads it: ${JSON.stringify(sent)}`);
+  // y, which has d from b, takes the removal over the introduction of the same seq.
+  const onY = plan(
+    planMembership(
+      state([peer(b.fingerprint, 'b'), peer(self.fingerprint, 'self'), peer(fp('d'), 'd')], {
+        members: [intro],
+      }),
+      y.fingerprint,
+      self.fingerprint,
+      [sent.record],
+    ),
+  );
+  assert.ok(!onY.peers.some((x) => x.fingerprint === fp('d')), 'd removed on y');
+  assert.deepEqual(onY.members, [gone]);
+  // The same introduction again (b passes it on) does not bring d back.
+  const again = plan(
+    planMembership(
+      state(onY.peers, { members: onY.members, blocked: onY.blocked }),
+      y.fingerprint,
+      b.fingerprint,
+      [intro],
+    ),
+  );
+  assert.equal(again.changed, false);
+  // Kept in the file and read back by the next start (a record past the range would be dropped).
+  const dir = mkdtempSync(join(tmpdir(), 'cb-member-seq-'));
+  const warnings: string[] = [];
+  new MemberLog(memberLogFile(dir, (l) => warnings.push(l))).replace(onY.members);
+  const reread = new MemberLog(memberLogFile(dir, (l) => warnings.push(l)));
+  assert.deepEqual(reread.records(), [gone]);
+  assert.deepEqual(warnings, []);
 });
