@@ -74,7 +74,7 @@ async function restart(node: MessageNode): Promise<MessageNode> {
 
 /** Waits until `at`'s incoming transfer holds more than `min` bytes and less than `max`. */
 async function holds(at: MessageNode, min: number, max: number): Promise<TransferInfo> {
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
     const list = (await at.api.call('files.transfers', {})) as TransferInfo[];
     const t = list.find((x) => x.direction === 'in' && x.state === 'receiving');
     if (t && t.bytesDone > min && t.bytesDone < max) return t;
@@ -147,10 +147,11 @@ test(
     const note = join(source, 'note.txt');
     writeFileSync(note, 'carried on\n');
     assert.equal((await cli(['peers', 'deny', 'a', 'files', '--home', b.home])).code, 0);
-    const refused = await sendJson(a, [note]);
+    const refused = await sendJson(a, [note]).finally(() =>
+      cli(['peers', 'allow', 'a', 'files', '--home', b.home]),
+    );
     assert.equal(refused.code, 1);
-    assert.equal(refused.lines.at(-1)?.state, 'failed');
-    assert.equal((await cli(['peers', 'allow', 'a', 'files', '--home', b.home])).code, 0);
+    assert.equal(refused.lines.find((l) => l.event === 'failed')?.state, 'failed', refused.stdout);
     const again = await sendJson(a, [note]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.lines[0]?.id, refused.lines[0]?.id, 'the same transfer, carried on');
@@ -163,9 +164,12 @@ test(
   'the list of transfers outlives a restart of either agent; file clear forgets the finished ones',
   { timeout: 300_000 },
   async () => {
+    const kept = join(source, 'kept.txt');
+    writeFileSync(kept, 'kept in the list\n');
+    assert.equal((await sendJson(a, [kept])).code, 0);
     const beforeA = (await transfers(a)).filter((t) => t.state === 'done').map((t) => t.id);
     const beforeB = (await transfers(b)).filter((t) => t.state === 'done').map((t) => t.id);
-    assert.ok(beforeA.length >= 2 && beforeB.length >= 2, 'done transfers on both sides');
+    assert.ok(beforeA.length >= 1 && beforeB.length >= 1, 'done transfers on both sides');
     a = await restart(a);
     b = await restart(b);
     await online(a, 'b', 60_000);
@@ -271,7 +275,10 @@ test('file delete deletes from the inbox by ID; an unknown ID is said and delete
   assert.ok(list.length >= 2, `${list.length} entries in b's inbox`);
   const bad = await cli(['file', 'delete', list[0]!.id, 'nope', '--home', b.home]);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /nothing received under nope \(clawbridge file list shows the IDs\); nothing deleted/);
+  assert.match(
+    bad.stderr,
+    /nothing received under nope \(clawbridge file list shows the IDs\); nothing deleted/,
+  );
   const r = await cli(['file', 'delete', list[0]!.id, '--home', b.home]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'deleted 1 received entry\n');
