@@ -2,7 +2,8 @@
  * `clawbridge file …` (issue 55, ADR 0051): send files and folders to a peer, see what arrived here and
  * move it out. `file send` follows its transfer until the peer verified everything (exit 0) or it
  * failed (exit 1); while the peer is unreachable it waits and says so, and when the local agent stops
- * it waits for it to come back and carries on, as `term` does.
+ * it waits for it to come back and carries on, as `term` does; Ctrl-C cancels the transfer (exit 130).
+ * `file usage`, `clear` and `delete` show and remove what transfers left on this node's disk.
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
@@ -337,7 +338,7 @@ export function registerFileCommands(program: Command): void {
     .option('--json', 'print progress events as JSON lines')
     .addHelpText(
       'after',
-      '\nThe peer must allow it: there, `clawbridge peers allow NAME files`. Received files wait in its\nfile inbox until `clawbridge file get DIR` moves them out. Running the same `file send` again after\na failure sends only what is missing.\n\nExamples:\n  clawbridge file send laptop report.pdf\n  clawbridge file send nas ~/photos/2026 ~/notes.txt',
+      '\nThe peer must allow it: there, `clawbridge peers allow NAME files`. Received files wait in its\nfile inbox until `clawbridge file get DIR` moves them out. Running the same `file send` again after\na failure sends only what is missing. Ctrl-C stops the transfer, as scp does: the peer removes\nwhat had arrived of it.\n\nExamples:\n  clawbridge file send laptop report.pdf\n  clawbridge file send nas ~/photos/2026 ~/notes.txt',
     )
     .action(async (peer: string, paths: string[], opts: SendOpts, cmd: Command) => {
       await sendCommand(peer, paths, withGroupOpts(opts, cmd));
