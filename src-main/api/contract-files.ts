@@ -35,8 +35,15 @@ export const fileMethodParams = {
     z.object({ peer: peerRef, paths: z.array(absolutePath).min(1).max(FILES_SEND_PATHS_MAX) }).strict(),
   /** The transfers of this agent's run, both directions, and the unfinished ones it keeps. */
   'files.transfers': () => z.object({}).strict(),
-  /** Stops a transfer (either direction); the other side is told. */
+  /**
+   * Stops a transfer (either direction); the other side is told. An incoming one that stopped already
+   * (failed, or left in staging by an earlier run) is given up: what staging holds of it is removed.
+   */
   'files.cancel': () => z.object({ id: transferId }).strict(),
+  /** Forgets the transfers that ended done or cancelled (failed ones stay: they may be carried on). */
+  'files.clear': () => z.object({}).strict(),
+  /** Disk the files use here: the inbox, and staging (partial transfers) one by one. */
+  'files.usage': () => z.object({}).strict(),
   /** What arrived in the file inbox, oldest first. */
   'files.list': () => z.object({}).strict(),
   /**
@@ -110,10 +117,31 @@ export interface ReceivedInfo {
   renamed: Array<{ from: string; to: string }>;
 }
 
+/** A partial transfer in staging (`files.usage`). */
+export interface StagedInfo {
+  id: string;
+  /** The sender: its name when it is a peer, and its fingerprint (or only its first 16 hex digits). */
+  from: { name: string | null; fingerprint: string };
+  bytes: number;
+  /** When anything in it last changed. */
+  changedAt: string;
+  /** The transfer's state as listed (`receiving` while it arrives), or null when no list names it. */
+  state: TransferState | null;
+}
+
+export interface FilesUsage {
+  inbox: { entries: number; bytes: number };
+  staging: { bytes: number; transfers: StagedInfo[] };
+  /** Bytes free on the disk of the files (what the OS gives this user). */
+  freeBytes: number;
+}
+
 export interface FileMethodResults {
   'files.send': TransferInfo & { skipped: Array<{ path: string; why: string }> };
   'files.transfers': TransferInfo[];
   'files.cancel': TransferInfo;
+  'files.clear': { cleared: number };
+  'files.usage': FilesUsage;
   'files.list': ReceivedInfo[];
   'files.get': {
     /** Each top-level name moved: from which entry, and the path it has now. */

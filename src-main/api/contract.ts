@@ -293,7 +293,7 @@ const methodParams = {
   'agent.stop': () => z.object({}).strict(),
   /** peers.mine, peers.revoke (contract-mine.ts). */
   ...mineMethodParams,
-  /** files.send, .transfers, .cancel, .list, .get, .delete (contract-files.ts). */
+  /** files.send, .transfers, .cancel, .clear, .usage, .list, .get, .delete (contract-files.ts). */
   ...fileMethodParams,
   /** messages.send, .list, .ack, .outbox, .delete (contract-messages.ts). */
   ...messageMethodParams,

@@ -318,6 +318,8 @@ function filesApi(deps: FilesApiDeps | undefined): ReturnType<typeof fileHandler
     'files.send': off,
     'files.transfers': off,
     'files.cancel': off,
+    'files.clear': off,
+    'files.usage': off,
     'files.list': off,
     'files.get': off,
     'files.delete': off,

@@ -2,18 +2,20 @@
  * `clawbridge file …` (ADR 0051): send files and folders to a peer, see what arrived here and
  * move it out. `file send` follows its transfer until the peer verified everything (exit 0) or it
  * failed (exit 1); while the peer is unreachable it waits and says so, and when the local agent stops
- * it waits for it to come back and carries on, as `term` does.
+ * it waits for it to come back and carries on, as `term` does; Ctrl-C cancels the transfer (exit 130).
+ * `file usage`, `clear` and `delete` show and remove what transfers left on this node's disk.
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import type { ConflictMode, ReceivedInfo, TransferInfo } from '../api/contract-files.js';
+import type { ConflictMode, FilesUsage, ReceivedInfo, TransferInfo } from '../api/contract-files.js';
 import { CONFLICT_MODES } from '../api/contract-files.js';
 import { ControlClient } from '../api/control-client.js';
-import { ClawError, isClawError } from '../core/errors.js';
+import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { withAgent, withGroupOpts, type HomeOpts } from './client-commands.js';
 import { formatBytes } from './format-bytes.js';
 import {
+  age,
   printBlock,
   printJson,
   printJsonLine,
@@ -22,6 +24,8 @@ import {
   printProgress,
   useJsonLines,
 } from './output.js';
+import { exitAfterOutput } from './output-errors.js';
+import { STOP_SIGNALS } from './stop-signals.js';
 import { table } from './table.js';
 import { AGENT_WAIT_MS, waitSpan } from './term-reattach.js';
 
@@ -77,6 +81,27 @@ export function receivedTable(list: readonly ReceivedInfo[]): string {
   );
 }
 
+/** What `file usage` prints: the inbox, staging and each partial transfer in it, and the free disk. */
+export function usageText(u: FilesUsage, now = Date.now()): string {
+  const lines = [
+    `inbox     ${formatBytes(u.inbox.bytes)} in ${u.inbox.entries} received ${u.inbox.entries === 1 ? 'entry' : 'entries'} (clawbridge file get DIR moves them out)`,
+    `staging   ${formatBytes(u.staging.bytes)} in ${u.staging.transfers.length} partial transfer${u.staging.transfers.length === 1 ? '' : 's'}`,
+    `free      ${formatBytes(u.freeBytes)}`,
+  ];
+  if (u.staging.transfers.length === 0) return lines.join('\n');
+  const rows = table(
+    ['ID', 'FROM', 'SIZE', 'STATE', 'LAST CHANGE'],
+    u.staging.transfers.map((s) => [
+      s.id,
+      s.from.name ?? s.from.fingerprint.slice(0, 16),
+      formatBytes(s.bytes),
+      s.state ?? 'stopped',
+      `${age(s.changedAt, now)} ago`,
+    ]),
+  );
+  return `${lines.join('\n')}\n\n${rows}\n\nclawbridge file cancel ID gives a partial transfer up and removes its bytes.`;
+}
+
 interface SendOpts extends HomeOpts {
   quiet?: boolean;
 }
@@ -130,6 +155,11 @@ async function agentBack(home: string, deadline: number): Promise<ControlClient>
   }
 }
 
+/** How long Ctrl-C waits for the agent to cancel the transfer, in ms. */
+const CANCEL_CALL_MS = 5000;
+
+const ended = (t: TransferInfo) => t.state === 'done' || t.state === 'failed' || t.state === 'cancelled';
+
 async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promise<void> {
   const json = opts.json === true;
   if (json) useJsonLines();
@@ -148,6 +178,8 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
     printNote(line);
   };
   const show = (t: TransferInfo) => {
+    // An ended transfer is said once, by the line that ends the command.
+    if (ended(t)) return;
     if (json) return printJsonLine({ event: 'progress', ...t });
     if (t.state === 'waiting' && t.why !== lastWhy) {
       lastWhy = t.why;
@@ -163,13 +195,43 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
     }
   };
   let client = await ControlClient.connect(controlSocketPath(home), home);
+  /** The transfer, once the agent answered `files.send`. */
+  let id: string | undefined;
+  let startedId: (id: string | undefined) => void = () => undefined;
+  const known = new Promise<string | undefined>((r) => (startedId = r));
+  const stop = interruptsCancel(async () => {
+    clear();
+    if (id === undefined) {
+      if (!json) printNote('cancelling: the agent is still reading the files (Ctrl-C again leaves at once)…');
+      await known;
+    }
+    if (id === undefined) return;
+    try {
+      const t = await client.call('files.cancel', { id }, CANCEL_CALL_MS);
+      if (json) printJsonLine({ event: 'cancelled', ...t });
+      printNote(
+        `cancelled: nothing more is sent to ${t.peer.name} (transfer ${t.id}); what arrived there is removed`,
+      );
+    } catch (err) {
+      printNote(
+        `interrupted, but the agent could not cancel the transfer (${errorMessage(err)}): it may go on; clawbridge file cancel ${id} stops it`,
+      );
+    }
+  });
   /** While the local agent comes back: until when it may take. */
   let backBy: number | undefined;
   try {
     for (;;) {
       let started;
       try {
-        started = await client.call('files.send', { peer, paths: absolute }, SEND_CALL_TIMEOUT_MS);
+        // Back from a restart: the agent lists the transfer (running, or ended meanwhile) by its ID.
+        const listed =
+          id === undefined
+            ? undefined
+            : (await client.call('files.transfers', {}, 10_000)).find((t) => t.id === id);
+        started = listed
+          ? { ...listed, skipped: [] }
+          : await client.call('files.send', { peer, paths: absolute }, SEND_CALL_TIMEOUT_MS);
       } catch (err) {
         // An agent still starting takes the connection and closes it: not back yet, as for `term`.
         if (backBy === undefined || !isClawError(err, 'NO_AGENT') || Date.now() > backBy) throw err;
@@ -178,15 +240,19 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
         client = await agentBack(home, backBy);
         continue;
       }
+      const first = id === undefined;
+      id = started.id;
+      startedId(id);
+      if (stop.interrupted) return await stop.done;
       if (backBy !== undefined) note('local agent is back; carrying on with the transfer');
       backBy = undefined;
-      if (!json) for (const s of started.skipped) note(`skipped ${s.path}: ${s.why}`);
-      if (json) printJsonLine({ event: 'started', ...started });
+      if (first) {
+        if (!json) for (const s of started.skipped) note(`skipped ${s.path}: ${s.why}`);
+        if (json) printJsonLine({ event: 'started', ...started });
+      }
       show(started);
-      const end =
-        started.state === 'done' || started.state === 'failed' || started.state === 'cancelled'
-          ? started
-          : await follow(client, started.id, show);
+      const end = ended(started) ? started : await follow(client, started.id, show);
+      if (stop.interrupted) return await stop.done;
       if (end === 'agent-gone') {
         client.close();
         note(`local agent stopped; waiting for it to come back (up to ${waitSpan(AGENT_WAIT_MS)})…`);
@@ -210,9 +276,50 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
         `${end.state === 'cancelled' ? 'cancelled' : 'not sent'}: ${end.why ?? 'the transfer failed'}`,
       );
     }
+  } catch (err) {
+    // Ctrl-C while the send was being answered: the cancel's line is the one that counts.
+    if (stop.interrupted) return await stop.done;
+    throw err;
   } finally {
+    startedId(undefined);
+    stop.dispose();
     client.close();
   }
+}
+
+/**
+ * Ctrl-C (and SIGTERM, a hang-up) while `file send` runs: stops the transfer, as `scp` does, with
+ * `cancel`, then ends the command with status 130 (128 + SIGINT). A second one ends it at once.
+ */
+function interruptsCancel(cancel: () => Promise<void>): {
+  readonly interrupted: boolean;
+  /** Never resolves: the process exits once the cancel is done. */
+  readonly done: Promise<never>;
+  dispose(): void;
+} {
+  let interrupted = false;
+  let done: Promise<never> = new Promise<never>(() => undefined);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return exitAfterOutput(130, signal);
+    interrupted = true;
+    done = cancel().then(() => {
+      exitAfterOutput(130, signal);
+      return new Promise<never>(() => undefined);
+    });
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  return {
+    get interrupted() {
+      return interrupted;
+    },
+    get done() {
+      return done;
+    },
+    dispose: () => {
+      if (interrupted) return;
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    },
+  };
 }
 
 export function registerFileCommands(program: Command): void {
@@ -231,7 +338,7 @@ export function registerFileCommands(program: Command): void {
     .option('--json', 'print progress events as JSON lines')
     .addHelpText(
       'after',
-      '\nThe peer must allow it: there, `clawbridge peers allow NAME files`. Received files wait in its\nfile inbox until `clawbridge file get DIR` moves them out. Running the same `file send` again after\na failure sends only what is missing.\n\nExamples:\n  clawbridge file send laptop report.pdf\n  clawbridge file send nas ~/photos/2026 ~/notes.txt',
+      '\nThe peer must allow it: there, `clawbridge peers allow NAME files`. Received files wait in its\nfile inbox until `clawbridge file get DIR` moves them out. Running the same `file send` again after\na failure sends only what is missing. Ctrl-C stops the transfer, as scp does: the peer removes\nwhat had arrived of it.\n\nExamples:\n  clawbridge file send laptop report.pdf\n  clawbridge file send nas ~/photos/2026 ~/notes.txt',
     )
     .action(async (peer: string, paths: string[], opts: SendOpts, cmd: Command) => {
       await sendCommand(peer, paths, withGroupOpts(opts, cmd));
@@ -276,14 +383,74 @@ export function registerFileCommands(program: Command): void {
 
   file
     .command('cancel <id>')
-    .description('stop a transfer (either direction); the other side is told')
+    .description(
+      'stop a transfer (either direction; the other side is told), or give up an incoming one that stopped: what arrived of it is removed',
+    )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: HomeOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
       const t = await withAgent(all, (c) => c.call('files.cancel', { id }));
       if (all.json) printJson(t);
-      else printLine(`transfer ${t.id}: ${t.state}`);
+      else printLine(`transfer ${t.id}: ${t.state}${t.why ? ` (${t.why})` : ''}`);
+    });
+
+  file
+    .command('clear')
+    .description(
+      'forget the transfers that ended done or cancelled (failed ones stay until cancelled or sent again)',
+    )
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      const r = await withAgent(all, (c) => c.call('files.clear', {}));
+      if (all.json) printJson(r);
+      else printLine(`forgot ${r.cleared} finished transfer${r.cleared === 1 ? '' : 's'}`);
+    });
+
+  file
+    .command('usage')
+    .description('disk the files use here: the inbox, and each partial transfer kept in staging')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nStaging keeps what arrived of a transfer that has not finished, so that its sender can carry it on\n(for 30 days after it last moved). `clawbridge file cancel ID` gives one up and removes its bytes.',
+    )
+    .action(async (opts: HomeOpts, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      const u = await withAgent(all, (c) => c.call('files.usage', {}));
+      if (all.json) return printJson(u);
+      printBlock(usageText(u));
+    });
+
+  file
+    .command('delete <ids...>')
+    .description(
+      "delete what arrived in the file inbox, by the IDs `file list` shows (as the window's Delete)",
+    )
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nThe files are removed from this node for good; nothing is said to the sender.\n\nExample:\n  clawbridge file list\n  clawbridge file delete 2026-03-01-09-30-12-1a2b3c',
+    )
+    .action(async (ids: string[], opts: HomeOpts, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      const r = await withAgent(all, async (c) => {
+        const listed = new Set((await c.call('files.list', {})).map((m) => m.id));
+        const unknown = ids.filter((id) => !listed.has(id));
+        if (unknown.length > 0) {
+          throw new ClawError(
+            'BAD_ARGUMENT',
+            `nothing received under ${unknown.join(', ')} (clawbridge file list shows the IDs); nothing deleted`,
+          );
+        }
+        return c.call('files.delete', { ids });
+      });
+      if (all.json) printJson(r);
+      else printLine(`deleted ${r.deleted} received ${r.deleted === 1 ? 'entry' : 'entries'}`);
     });
 
   file

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { ReceivedInfo, TransferInfo } from '../api/contract-files.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { Served, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import { join } from 'node:path';
 import { Emitter } from '../core/emitter.js';
 import { errorMessage } from '../core/errors.js';
 import type { LifecyclePart } from '../core/lifecycle.js';
@@ -16,6 +17,7 @@ import { FILES_SERVICE, filesOpenArgsProblem } from '../protocol/file-frames.js'
 import { FileReceiver } from './file-receiver.js';
 import { FileSender, type FilePeers } from './file-sender.js';
 import { FileStore, type FileStoreOptions, type ReceivedMeta } from './file-store.js';
+import { ended, TransferHistory } from './transfer-history.js';
 
 export interface FilesDeps {
   /** The node's home: everything lives in HOME/files/ (file-store.ts). */
@@ -31,6 +33,8 @@ export interface RunningFiles {
   readonly store: FileStore;
   readonly sender: FileSender;
   readonly receiver: FileReceiver;
+  /** The transfers that ended, this run's and earlier runs' (transfers.json). */
+  readonly history: TransferHistory;
   /** `file.transfer` (either direction) and `file.received`. */
   readonly events: Emitter<{ transfer: [TransferInfo]; received: [ReceivedInfo] }>;
   /** Its entry in the agent's lifecycle: the store opened and saved transfers resumed, then stopped. */
@@ -56,17 +60,34 @@ export function createFiles(deps: FilesDeps): RunningFiles {
   const store = new FileStore(deps.home, deps.store);
   const receiver = new FileReceiver(store);
   const sender = new FileSender({ log: deps.log, peers: deps.peers, store, connections: deps.connections });
+  const history = new TransferHistory(join(store.root, 'transfers.json'), (err) =>
+    deps.log.warn(`files: cannot keep the list of transfers: ${errorMessage(err)}`),
+  );
   const events = new Emitter<{ transfer: [TransferInfo]; received: [ReceivedInfo] }>();
   const name = (fp: string) => deps.peers.peerEntries().find((e) => e.fingerprint === fp)?.record.name;
   receiver.events.on('changed', (t) => {
+    history.record(t);
     events.emit('transfer', t);
+    // A transfer cancelled either side is not carried on: what staging holds of it goes, once the
+    // session let go of its files.
+    if (t.state === 'cancelled') {
+      const session = receiver.transfers.get(t.id);
+      void (session?.settled ?? Promise.resolve())
+        .then(() => store.discardStaged(t.id))
+        .catch((err: unknown) =>
+          deps.log.warn(`files: cannot remove the staging of ${t.id}: ${errorMessage(err)}`),
+        );
+    }
     if (t.state !== 'done' || !t.received) return;
     void store.list().then((all) => {
       const meta = all.find((m) => m.id === t.received);
       if (meta) events.emit('received', receivedInfo(meta, name));
     });
   });
-  sender.events.on('changed', (t) => events.emit('transfer', t));
+  sender.events.on('changed', (t) => {
+    history.record(t);
+    events.emit('transfer', t);
+  });
   let open = false;
   deps.services.register(FILES_SERVICE, {
     permission: 'files',
@@ -103,16 +124,50 @@ export function createFiles(deps: FilesDeps): RunningFiles {
     store,
     sender,
     receiver,
+    history,
     events,
     part: {
       name: 'files',
       start: async () => {
         await store.open();
+        await history.load();
+        // Staging of a transfer that was cancelled while a removal could not finish (a crash).
+        for (const s of await store.staged()) {
+          if (history.get(s.id)?.state === 'cancelled') await store.discardStaged(s.id);
+        }
         await store.caseInsensitive();
         open = true;
         await sender.start();
       },
-      stop: () => sender.stop(),
+      stop: () => {
+        sender.stop();
+        history.flush();
+      },
     },
   };
+}
+
+/**
+ * Forgets the transfers that ended done or cancelled, from the lists and the kept history; how many
+ * went. Failed ones stay: `file send` again carries them on, and an incoming one still holds staging.
+ */
+export function clearEnded(files: Pick<RunningFiles, 'sender' | 'receiver' | 'history'>): number {
+  const gone = (t: TransferInfo) => ended(t) && t.state !== 'failed';
+  const ids = new Set<string>();
+  for (const [id, t] of files.sender.transfers) {
+    if (!gone(t.view)) continue;
+    files.sender.transfers.delete(id);
+    ids.add(id);
+  }
+  for (const [id, s] of files.receiver.transfers) {
+    if (s.live || !gone(s.view)) continue;
+    files.receiver.transfers.delete(id);
+    ids.add(id);
+  }
+  files.history.forget((t) => {
+    if (!gone(t)) return false;
+    ids.add(t.id);
+    return true;
+  });
+  return ids.size;
 }

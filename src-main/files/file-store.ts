@@ -6,6 +6,7 @@
  *   inbox/<rid>.part/      being moved from staging into the inbox; a crash leaves it, start removes it
  *   done/<from>-<id>       a completed transfer's inbox ID, so a sender that missed COMPLETE is told again
  *   outgoing/<id>.json     this node's own transfers not yet verified on the other side (file-sender.ts)
+ *   transfers.json         the transfers that ended, both directions, for the list (transfer-history.ts)
  *
  * `<from>` is the first 16 hex characters of the sender's fingerprint. File bytes are stored under
  * their index, never under the names the sender chose: names are used once, when the whole transfer
@@ -68,6 +69,20 @@ export interface ReceivedMeta {
   renamed: Array<{ from: string; to: string }>;
 }
 
+/** A transfer's folder in staging: who sends it, how much it holds, when it last changed. */
+export interface StagedTransfer {
+  /** The transfer's ID (32 hex characters). */
+  id: string;
+  /** The first 16 hex characters of the sender's fingerprint. */
+  fromPrefix: string;
+  bytes: number;
+  /** When anything in it last changed (ms since the epoch). */
+  changedAt: number;
+}
+
+/** A staging folder's name: `<from 16 hex>-<transfer ID>`. */
+const STAGED_NAME = /^([0-9a-f]{16})-([0-9a-f]{32})$/;
+
 export class FileStore {
   readonly root: string;
   readonly staging: string;
@@ -108,6 +123,34 @@ export class FileStore {
       const s = await stat(join(this.done, name)).catch(() => undefined);
       if (s && now - s.mtimeMs > DONE_MEMORY_MS) await rm(join(this.done, name), { force: true });
     }
+  }
+
+  /** Every transfer folder in staging (a partial transfer, arriving or stopped), oldest change first. */
+  async staged(): Promise<StagedTransfer[]> {
+    const out: StagedTransfer[] = [];
+    for (const name of await readdir(this.staging).catch(() => [] as string[])) {
+      const m = STAGED_NAME.exec(name);
+      if (!m) continue;
+      const dir = join(this.staging, name);
+      out.push({
+        id: m[2]!,
+        fromPrefix: m[1]!,
+        bytes: await folderBytes(join(dir, 'd')),
+        changedAt: await newestChange(dir),
+      });
+    }
+    return out.sort((a, b) => a.changedAt - b.changedAt);
+  }
+
+  /** Removes what staging holds of transfer `id` (from whichever sender); the bytes it held. */
+  async discardStaged(id: string): Promise<number> {
+    let freed = 0;
+    for (const s of await this.staged()) {
+      if (s.id !== id) continue;
+      await rm(join(this.staging, `${s.fromPrefix}-${s.id}`), { recursive: true, force: true });
+      freed += s.bytes;
+    }
+    return freed;
   }
 
   /** Whether the inbox's disk treats `A` and `a` as one name (probed once). */

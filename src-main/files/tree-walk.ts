@@ -108,6 +108,19 @@ async function readWhole(path: string, size: number): Promise<Buffer> {
 }
 
 /**
+ * Why `path` cannot be sent, in words: `no such file: PATH`, `permission denied: PATH`, else the
+ * system's reason after `cannot read [what]PATH`.
+ */
+export function unreadable(path: string, err: unknown, what = ''): ClawError {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new ClawError('BAD_ARGUMENT', `no such file: ${path}`);
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new ClawError('BAD_ARGUMENT', `permission denied: ${path}`);
+  }
+  return new ClawError('BAD_ARGUMENT', `cannot read ${what}${path}: ${errorMessage(err)}`);
+}
+
+/**
  * The entries for `paths` (see the module comment). Files are hashed several at once; small ones are
  * read whole and, up to KEEP_TOTAL_BYTES, kept in `contents` so the send does not read them again.
  * @throws ClawError('BAD_ARGUMENT') naming the path
@@ -175,7 +188,7 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
         // It grew past what was seen: hashed as it is now, and sent from the disk.
         entry.sha256 = await hashFile(abs, 0, size);
       } catch (err) {
-        throw new ClawError('BAD_ARGUMENT', `cannot read ${abs}: ${errorMessage(err)}`);
+        throw unreadable(abs, err);
       }
     });
     hashed.catch(() => undefined);
@@ -187,9 +200,17 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
     try {
       names = (await readdir(abs)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     } catch (err) {
-      throw new ClawError('BAD_ARGUMENT', `cannot read the folder ${abs}: ${errorMessage(err)}`);
+      throw unreadable(abs, err, 'the folder ');
     }
-    const stats = await Promise.all(names.map((name) => limit(() => lstat(join(abs, name)))));
+    const stats = await Promise.all(
+      names.map((name) =>
+        limit(() =>
+          lstat(join(abs, name)).catch((err: unknown) => {
+            throw unreadable(join(abs, name), err);
+          }),
+        ),
+      ),
+    );
     for (const [k, name] of names.entries()) {
       const childAbs = join(abs, name);
       const childRel = `${rel}/${name}`;
@@ -215,7 +236,7 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
     try {
       st = await stat(abs);
     } catch (err) {
-      throw new ClawError('BAD_ARGUMENT', `cannot send ${p}: ${errorMessage(err)}`);
+      throw unreadable(p, err);
     }
     if (st.isDirectory()) await folder(abs, name);
     else if (st.isFile()) file(abs, name, st.mode, st.size, st.mtimeMs);

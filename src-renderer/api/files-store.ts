@@ -39,6 +39,11 @@ export function finished(t: TransferInfo): boolean {
   return FINISHED.has(t.state);
 }
 
+/** Whether "Clear finished" takes a transfer away: done or cancelled (a failed one may be carried on). */
+export function clearable(t: TransferInfo): boolean {
+  return t.state === 'done' || t.state === 'cancelled';
+}
+
 /**
  * The transfers with `next` in place of the one with its id (or added): newest first, every one
  * still moving kept and at most HELD_FINISHED finished ones. A finished transfer does not go back to
@@ -168,6 +173,12 @@ export class FilesStore {
   async cancel(id: string): Promise<void> {
     const t = await this.client.call('files.cancel', { id });
     this.set({ transfers: withTransfer(this.snapshot.transfers, t) });
+  }
+
+  /** Forgets the transfers that ended done or cancelled, here and in the agent (failed ones stay). */
+  async clearFinished(): Promise<void> {
+    await this.client.call('files.clear', {});
+    this.set({ transfers: this.snapshot.transfers.filter((t) => !clearable(t)) });
   }
 
   /** Moves received entries `ids` into `dir`; the inbox is read again. */

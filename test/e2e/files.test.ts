@@ -7,7 +7,9 @@
  *   ("Send files… to b", paths typed, as a browser cannot learn local paths): the transfer's progress
  *   bar ends at 100 and it says done; b's window lists it under Received (from a, its names, its size);
  *   "Move … to DIR" moves it out and the bytes on disk are the ones sent.
+ * - the "Sending …" notice gives way to a line saying how the transfer ended.
  * - a larger file is cancelled with the Cancel button named by the transfer while it moves.
+ * - "Clear finished" takes the done and cancelled transfers off the list (and the agent's).
  * - a does not allow files from b: b's transfer to a fails with the reason, naming where to grant it.
  * - a shares a folder through b: listed with its URL, and stopped with "Stop share …".
  * Screenshots light and dark go to test-results/screenshots/files-*.png.
@@ -137,6 +139,10 @@ test(
     assert.match(await row.innerText(), /3 of 3 files/);
     // Done: nothing left to cancel.
     assert.equal(await row.getByRole('button', { name: /^Cancel/ }).count(), 0);
+    // The "Sending …" notice gave way to one saying how it ended.
+    const toasts = page.locator('.toasts .toast');
+    await toasts.getByText('Sent holiday photos to b, every file verified').waitFor({ timeout: 10_000 });
+    assert.equal(await toasts.getByText(/^Sending holiday photos/).count(), 0);
     await screenshotThemes(page, 'files-sent');
 
     // b's window: in Received, from a, with its names and size.
@@ -198,7 +204,38 @@ test('a transfer under way is cancelled with its Cancel button', { skip: skip ??
   await waitForText(row, /cancelled/, 20_000);
   const transfers = await agentCall(homeA, 'files.transfers', {});
   assert.equal(transfers.find((t) => t.names[0] === 'big.bin')?.state, 'cancelled');
+  await page
+    .locator('.toasts .toast')
+    .getByText('Sending big.bin to b was cancelled')
+    .waitFor({ timeout: 10_000 });
 });
+
+test(
+  '"Clear finished" takes done and cancelled transfers off the list',
+  { skip: skip ?? false },
+  async () => {
+    const page = A.page;
+    await nav(page, 'Files').click();
+    const list = page.getByRole('list', { name: 'Transfers' });
+    await list.getByRole('listitem', { name: 'holiday photos to b' }).waitFor();
+    await list.getByRole('listitem', { name: 'big.bin to b' }).waitFor();
+    const clear = page.getByRole('button', { name: 'Clear finished' });
+    await screenshotThemes(page, 'files-finished');
+    await clear.focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Nothing is being sent or received.').waitFor({ timeout: 10_000 });
+    assert.equal(await clear.count(), 0, 'nothing left to clear');
+    const left = await agentCall(homeA, 'files.transfers', {});
+    assert.deepEqual(
+      left.filter((t) => t.state === 'done' || t.state === 'cancelled'),
+      [],
+      'the agent forgot them too',
+    );
+    await screenshotThemes(page, 'files-cleared');
+    assert.deepEqual(await page.evaluate(UNNAMED), []);
+    assert.deepEqual(A.errors, []);
+  },
+);
 
 test(
   'b sends to a, which does not allow files: the refusal is shown with where to grant it',

@@ -1,19 +1,20 @@
 /**
  * The API's files domain (api/contract-files.ts): `files.send`, `.transfers`, `.cancel`,
- * `.list`, `.get`, `.delete` over the running files service (src-main/files/), and the
- * `file.transfer` and `file.received` events. Peers are named as every other method names them.
+ * `.clear`, `.usage`, `.list`, `.get`, `.delete` over the running files service (src-main/files/), and
+ * the `file.transfer` and `file.received` events. Peers are named as every other method names them.
  */
-import type { FileEvents, FileMethodResults, TransferInfo } from '../../api/contract-files.js';
+import type { FileEvents, FileMethodResults, StagedInfo, TransferInfo } from '../../api/contract-files.js';
 import type { MethodParams } from '../../api/contract.js';
 import type { Disposer } from '../../core/emitter.js';
 import { ClawError } from '../../core/errors.js';
 import { moveOut } from '../../files/move-out.js';
-import { receivedInfo, type RunningFiles } from '../../files/file-service.js';
+import { clearEnded, receivedInfo, type RunningFiles } from '../../files/file-service.js';
+import { isoTime } from '../../core/iso-time.js';
 import { resolvePeer } from '../../links/resolve-peer.js';
 import type { PeerDirectory } from '../../links/ports.js';
 
 export interface FilesApiDeps {
-  files: Pick<RunningFiles, 'store' | 'sender' | 'receiver' | 'events'>;
+  files: Pick<RunningFiles, 'store' | 'sender' | 'receiver' | 'events' | 'history'>;
   peers: Pick<PeerDirectory, 'peerEntries' | 'self'>;
 }
 
@@ -25,14 +26,54 @@ type Handlers = {
 
 const copy = (t: TransferInfo): TransferInfo => ({ ...t, peer: { ...t.peer }, names: [...t.names] });
 
-/** The six methods, for the API handler (agent-api.ts spreads them in). */
+/** What an owner who gives up a stopped incoming transfer is told it became. */
+const GIVEN_UP = 'cancelled by the owner; what had arrived was removed';
+
+/** The eight methods, for the API handler (agent-api.ts spreads them in). */
 export function fileHandlers(deps: FilesApiDeps): Handlers {
   const { files } = deps;
   const name = (fp: string) => deps.peers.peerEntries().find((e) => e.fingerprint === fp)?.record.name;
-  const all = (): TransferInfo[] => [
-    ...[...files.sender.transfers.values()].map((t) => t.view),
-    ...[...files.receiver.transfers.values()].map((s) => s.view),
-  ];
+  /** This run's transfers, then those an earlier run kept that this one does not list, oldest first. */
+  const all = (): TransferInfo[] => {
+    const live = [
+      ...[...files.sender.transfers.values()].map((t) => t.view),
+      ...[...files.receiver.transfers.values()].map((s) => s.view),
+    ];
+    const ids = new Set(live.map((t) => t.id));
+    const kept = files.history.list().filter((t) => !ids.has(t.id));
+    return [...kept, ...live].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  };
+  /** Gives up an incoming transfer that stopped (or that only staging still holds): its bytes go. */
+  const giveUp = async (id: string): Promise<TransferInfo | undefined> => {
+    const known = all().find((t) => t.id === id && t.direction === 'in');
+    const staged = (await files.store.staged()).find((s) => s.id === id);
+    if (known ? known.state !== 'failed' : !staged) return undefined;
+    const freed = await files.store.discardStaged(id);
+    const fingerprint =
+      known?.peer.fingerprint ??
+      deps.peers.peerEntries().find((e) => e.fingerprint.startsWith(staged!.fromPrefix))?.fingerprint ??
+      staged!.fromPrefix;
+    const view: TransferInfo = known
+      ? { ...copy(known), state: 'cancelled', why: GIVEN_UP, rate: 0 }
+      : {
+          id,
+          direction: 'in',
+          peer: { name: name(fingerprint) ?? fingerprint, fingerprint },
+          state: 'cancelled',
+          files: 0,
+          bytes: freed,
+          filesDone: 0,
+          bytesDone: freed,
+          rate: 0,
+          why: GIVEN_UP,
+          names: [],
+          startedAt: isoTime(staged!.changedAt),
+        };
+    files.receiver.transfers.delete(id);
+    files.history.record(view);
+    files.events.emit('transfer', view);
+    return copy(view);
+  };
   return {
     'files.send': async (p) => {
       const entry = resolvePeer(deps.peers, p.peer);
@@ -41,15 +82,42 @@ export function fileHandlers(deps: FilesApiDeps): Handlers {
       return { ...copy(view), skipped: t?.skipped ?? [] };
     },
     'files.transfers': () => all().map(copy),
-    'files.cancel': (p) => {
+    'files.cancel': async (p) => {
       const reason = 'cancelled by the owner';
-      if (!files.sender.cancel(p.id, reason) && !files.receiver.cancel(p.id, reason)) {
-        const known = all().find((t) => t.id === p.id);
-        if (!known)
-          throw new ClawError('BAD_ARGUMENT', `no transfer ${p.id} (clawbridge file list shows them)`);
-        return copy(known);
+      if (files.sender.cancel(p.id, reason) || files.receiver.cancel(p.id, reason)) {
+        return copy(all().find((t) => t.id === p.id)!);
       }
-      return copy(all().find((t) => t.id === p.id)!);
+      const givenUp = await giveUp(p.id);
+      if (givenUp) return givenUp;
+      const known = all().find((t) => t.id === p.id);
+      if (!known)
+        throw new ClawError('BAD_ARGUMENT', `no transfer ${p.id} (clawbridge file transfers shows them)`);
+      return copy(known);
+    },
+    'files.clear': () => ({ cleared: clearEnded(files) }),
+    'files.usage': async () => {
+      const listed = all();
+      const peers = deps.peers.peerEntries();
+      const transfers = (await files.store.staged()).map((s): StagedInfo => {
+        const t = listed.find((x) => x.id === s.id && x.direction === 'in');
+        const fingerprint =
+          t?.peer.fingerprint ??
+          peers.find((e) => e.fingerprint.startsWith(s.fromPrefix))?.fingerprint ??
+          s.fromPrefix;
+        return {
+          id: s.id,
+          from: { name: t?.peer.name ?? name(fingerprint) ?? null, fingerprint },
+          bytes: s.bytes,
+          changedAt: isoTime(s.changedAt),
+          state: t?.state ?? null,
+        };
+      });
+      const inbox = await files.store.list();
+      return {
+        inbox: { entries: inbox.length, bytes: inbox.reduce((n, m) => n + m.bytes, 0) },
+        staging: { bytes: transfers.reduce((n, s) => n + s.bytes, 0), transfers },
+        freeBytes: await files.store.freeBytes(),
+      };
     },
     'files.list': async () => (await files.store.list()).map((m) => receivedInfo(m, name)),
     'files.get': async (p) => {

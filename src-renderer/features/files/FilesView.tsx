@@ -1,7 +1,7 @@
 import { useEffect, useId, useState, useSyncExternalStore } from 'react';
 import type { ReceivedInfo, TransferInfo } from '../../../src-main/api/contract-files.js';
 import type { ShareInfo } from '../../../src-main/api/contract-share.js';
-import { finished } from '../../api/files-store.js';
+import { clearable, finished } from '../../api/files-store.js';
 import { useAgent, useFiles, usePeers, useServices } from '../../api/hooks.js';
 import { CopyButton } from '../../components/CopyButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
@@ -45,14 +45,30 @@ export function FilesView() {
 }
 
 function Transfers() {
+  const { files } = useServices();
   const transfers = useFiles((s) => s.transfers);
   const phase = useFiles((s) => s.phase);
   const headingId = useId();
+  const clear = useAction();
   const moving = transfers.filter((t) => !finished(t));
   const ended = transfers.filter((t) => finished(t));
+  const done = ended.filter(clearable).length;
   return (
     <section className="files-section" aria-labelledby={headingId}>
-      <h2 id={headingId}>Transfers</h2>
+      <div className="section-head">
+        <h2 id={headingId}>Transfers</h2>
+        {done > 0 ? (
+          <button
+            type="button"
+            onClick={() => void clear.run(() => files.clearFinished())}
+            disabled={clear.busy}
+            title="Take the transfers that are done or cancelled off this list (failed ones stay until you cancel them or send again)"
+          >
+            Clear finished
+          </button>
+        ) : null}
+      </div>
+      <ErrorText error={clear.error} />
       {transfers.length === 0 ? (
         phase === 'loading' ? (
           <p className="muted">Reading…</p>

@@ -5,6 +5,7 @@ import { Dialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { desktopFiles } from '../../lib/desktop-files.js';
 import { explainError } from '../../lib/refusal-text.js';
+import { followSendNotice } from './send-notice.js';
 import { useAction } from '../../lib/use-action.js';
 import { namesText, parsePaths, pathsProblem } from './files-text.js';
 
@@ -48,7 +49,9 @@ export function SendFilesDialog({
       const sent = await files.send(peer.fingerprint, paths);
       const skipped =
         sent.skipped.length > 0 ? ` (${sent.skipped.length} left out: ${sent.skipped[0]!.why})` : '';
-      toasts.show(`Sending ${namesText(sent.names)} to ${peer.name}${skipped}`);
+      const sending = toasts.show(`Sending ${namesText(sent.names)} to ${peer.name}${skipped}`);
+      // Ends by itself once the transfer does (it outlives this dialog).
+      followSendNotice(files, toasts, sent, sending);
       onClose();
       nav.go('files');
     });

@@ -82,3 +82,11 @@ export function pathsProblem(paths: readonly string[]): string | null {
     ? `“${relative}” is not a full path: start it at the root (/home/… or C:\\…), as the agent runs elsewhere.`
     : null;
 }
+
+/** How a transfer this window started ended: `Sent a.txt to b, every file verified`, or why not. */
+export function endedText(t: TransferInfo): string {
+  const what = `${namesText(t.names)} to ${t.peer.name}`;
+  if (t.state === 'done') return `Sent ${what}, every file verified`;
+  if (t.state === 'cancelled') return `Sending ${what} was cancelled`;
+  return `Sending ${what} failed${t.why ? `: ${t.why}` : ''}`;
+}
