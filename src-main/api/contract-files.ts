@@ -120,6 +120,11 @@ export interface FileMethodResults {
     moved: Array<{ id: string; name: string; to: string }>;
     /** Names left in the inbox (`skip`, a name that exists there already). */
     skipped: Array<{ id: string; name: string; why: string }>;
+    /**
+     * Links moved out and then removed, as they would have led out of `dir` (through a link there
+     * already): each one's path under `dir` and why.
+     */
+    removedLinks: Array<{ id: string; path: string; why: string }>;
   };
   'files.delete': { deleted: number };
 }
