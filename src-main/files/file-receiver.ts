@@ -110,11 +110,24 @@ export class FileReceiver {
     return s;
   }
 
-  /** Cancels an incoming transfer (its staging is removed; the sender is told). */
-  cancel(id: string, reason: string): boolean {
+  /**
+   * Cancels an incoming transfer, for good: recorded on disk first (a sender that offers it again, now
+   * or after either agent restarted, is told and stops), then its stream ended (the sender told) and
+   * its staging removed. A transfer known from staging only (its stream gone, this agent restarted) is
+   * cancelled too. False when there is no such unfinished transfer.
+   */
+  async cancel(id: string, reason: string): Promise<boolean> {
     const s = this.transfers.get(id);
-    if (!s || !s.live) return false;
-    s.cancel(reason);
+    if (s && (s.view.state === 'done' || s.view.state === 'cancelled')) return false;
+    const staged = await this.store.stagingOf(id);
+    const from = s?.peerFingerprint ?? staged?.from;
+    if (!from) return false;
+    await this.store.markCancelled(from, id);
+    const live = this.active.get(this.store.stagingDir(from, id));
+    if (s?.live) s.cancel(reason);
+    if (live?.live && live !== s) live.cancel(reason);
+    if (s && !s.live && s.view.state !== 'cancelled') s.markCancelled(reason);
+    if (staged) await rm(staged.dir, { recursive: true, force: true });
     return true;
   }
 
@@ -241,6 +254,17 @@ export class ReceivingSession {
     return this.phase !== 'over';
   }
 
+  get peerFingerprint(): string {
+    return this.peer.fingerprint;
+  }
+
+  /** The owner cancelled this transfer while its stream was gone: so it is listed. */
+  markCancelled(reason: string): void {
+    this.view.state = 'cancelled';
+    this.view.why = reason;
+    this.receiver.changed(this);
+  }
+
   /** A newer stream carries this transfer on: this one lets go of its files first. */
   async takeOver(): Promise<void> {
     this.phase = 'over';
@@ -305,6 +329,16 @@ export class ReceivingSession {
     this.renamed = names.renamed;
     this.dir = store.stagingDir(this.peer.fingerprint, this.id);
     await this.receiver.claim(this.dir, this);
+    // Asked after the claim: a cancel from now on finds this session, one before it left the mark.
+    if (store.wasCancelled(this.peer.fingerprint, this.id)) {
+      this.phase = 'over';
+      this.view.state = 'cancelled';
+      this.view.why = 'cancelled by the owner of this node before';
+      this.receiver.changed(this);
+      this.channel.send({ type: 'cancel', reason: 'the receiver cancelled this transfer' });
+      await rm(this.dir, { recursive: true, force: true });
+      return;
+    }
     const { held, verified, fresh } = await this.readHeld();
     const heldBytes = held.reduce((n, b) => n + b, 0);
     const need = this.view.bytes - heldBytes;

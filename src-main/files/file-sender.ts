@@ -69,6 +69,8 @@ interface SavedTransfer {
 
 /** An error that trying again will not fix. */
 class Final extends Error {}
+/** The receiver cancelled the transfer (its CANCEL, or its reset of the stream saying so): final. */
+class PeerCancelled extends Final {}
 
 export class FileSender {
   readonly events = new Emitter<{ changed: [TransferView] }>();
@@ -271,6 +273,7 @@ export class OutgoingTransfer {
         return;
       } catch (err) {
         if (this.halted || this.cancelled) return;
+        if (err instanceof PeerCancelled) return this.cancelledByPeer(err.message);
         if (err instanceof Final) return this.fail(err.message);
         waitMs = Math.min(RETRY_MAX_MS, Math.max(500, waitMs * 2));
         this.set('waiting', `${errorMessage(err)}; carrying on when ${name} is reachable again…`);
@@ -291,6 +294,19 @@ export class OutgoingTransfer {
         resolve();
       }, RETRY_MAX_MS);
     });
+  }
+
+  /**
+   * The receiver cancelled: as final as the owner's own cancel (nothing is saved to carry on; the same
+   * files sent again are a new transfer).
+   */
+  private cancelledByPeer(why: string): void {
+    this.cancelled = why;
+    this.set('cancelled', why);
+    this.contents = undefined;
+    this.saved.entries = [];
+    this.saved.sources = [];
+    void rm(this.file, { force: true });
   }
 
   private async fail(why: string): Promise<void> {
@@ -343,7 +359,8 @@ export class OutgoingTransfer {
       else if (f.type === 'refuse') failWith?.(new Final(`${name} refused the files: ${f.reason}`));
       else if (f.type === 'failed')
         failWith?.(new Final(`${name}: ${f.reason}; run file send again to send it anew`));
-      else if (f.type === 'cancel') failWith?.(new Final(`${name} cancelled the transfer: ${f.reason}`));
+      else if (f.type === 'cancel')
+        failWith?.(new PeerCancelled(`${name} cancelled the transfer: ${f.reason}`));
       else if (f.type === 'verified') {
         for (const i of f.indices) this.verified.add(i);
         this.view.filesDone = this.verified.size;
@@ -360,7 +377,12 @@ export class OutgoingTransfer {
       close: (reason) => this.cancel(reason),
     });
     const channel = new FileChannel(stream, onFrame, (err) => {
-      failWith?.(err ?? new ClawError('LINK_CLOSED', 'the files stream closed'));
+      // The receiver's cancel resets the stream at once: its code says so even when the CANCEL frame
+      // before it was not read.
+      if (refusalOf(err) === 'CANCELLED' && !this.cancelled) {
+        const said = err instanceof ClawError && err.peerReason ? `: ${err.peerReason}` : '';
+        failWith?.(new PeerCancelled(`${name} cancelled the transfer${said}`));
+      } else failWith?.(err ?? new ClawError('LINK_CLOSED', 'the files stream closed'));
       listed?.end(err ? errorMessage(err) : undefined);
     });
     this.channel = channel;

@@ -5,6 +5,9 @@
  *   inbox/<rid>/           a transfer that arrived whole and verified: meta.json and tree/ (its entries)
  *   inbox/<rid>.part/      being moved from staging into the inbox; a crash leaves it, start removes it
  *   done/<from>-<id>       a completed transfer's inbox ID, so a sender that missed COMPLETE is told again
+ *   cancelled/<from>-<id>  a transfer this node's owner cancelled: its sender, offering it again (a
+ *                          resume, after either agent restarted), is told so and stops; kept for good
+ *                          (empty files, made only by the owner)
  *   outgoing/<id>.json     this node's own transfers not yet verified on the other side (file-sender.ts)
  *
  * `<from>` is the first 16 hex characters of the sender's fingerprint. File bytes are stored under
@@ -73,6 +76,7 @@ export class FileStore {
   readonly staging: string;
   readonly inbox: string;
   readonly done: string;
+  readonly cancelled: string;
   readonly outgoing: string;
   readonly reserve: number;
   readonly quota: number;
@@ -87,6 +91,7 @@ export class FileStore {
     this.staging = join(this.root, 'staging');
     this.inbox = join(this.root, 'inbox');
     this.done = join(this.root, 'done');
+    this.cancelled = join(this.root, 'cancelled');
     this.outgoing = join(this.root, 'outgoing');
     this.reserve = opts.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES;
     this.quota = opts.peerQuotaBytes ?? DEFAULT_PEER_QUOTA_BYTES;
@@ -94,7 +99,7 @@ export class FileStore {
 
   /** Makes the folders (0700) and clears what a crash left half-moved; forgets old done IDs. */
   async open(now = Date.now()): Promise<void> {
-    for (const d of [this.root, this.staging, this.inbox, this.done, this.outgoing]) {
+    for (const d of [this.root, this.staging, this.inbox, this.done, this.cancelled, this.outgoing]) {
       await mkdir(d, { recursive: true, mode: 0o700 });
     }
     for (const name of await readdir(this.inbox)) {
@@ -134,6 +139,22 @@ export class FileStore {
 
   doneFile(from: string, id: string): string {
     return join(this.done, `${from.slice(0, 16)}-${id}`);
+  }
+
+  /** Records that the owner cancelled `from`'s transfer `id` (`from`: a fingerprint or its first 16). */
+  async markCancelled(from: string, id: string): Promise<void> {
+    await writeFile(join(this.cancelled, `${from.slice(0, 16)}-${id}`), '', { mode: 0o600 });
+  }
+
+  /** Whether the owner cancelled `from`'s transfer `id`. */
+  wasCancelled(from: string, id: string): boolean {
+    return existsSync(join(this.cancelled, `${from.slice(0, 16)}-${id}`));
+  }
+
+  /** The staging folder of transfer `id` from whichever peer, if any (a transfer known from disk only). */
+  async stagingOf(id: string): Promise<{ dir: string; from: string } | undefined> {
+    const name = (await readdir(this.staging)).find((n) => n.endsWith(`-${id}`));
+    return name ? { dir: join(this.staging, name), from: name.slice(0, 16) } : undefined;
   }
 
   /** The inbox ID a completed transfer went to, if remembered. */

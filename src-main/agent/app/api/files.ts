@@ -41,15 +41,30 @@ export function fileHandlers(deps: FilesApiDeps): Handlers {
       return { ...copy(view), skipped: t?.skipped ?? [] };
     },
     'files.transfers': () => all().map(copy),
-    'files.cancel': (p) => {
+    'files.cancel': async (p) => {
       const reason = 'cancelled by the owner';
-      if (!files.sender.cancel(p.id, reason) && !files.receiver.cancel(p.id, reason)) {
+      if (!files.sender.cancel(p.id, reason) && !(await files.receiver.cancel(p.id, reason))) {
         const known = all().find((t) => t.id === p.id);
         if (!known)
           throw new ClawError('BAD_ARGUMENT', `no transfer ${p.id} (clawbridge file list shows them)`);
         return copy(known);
       }
-      return copy(all().find((t) => t.id === p.id)!);
+      // A transfer known from staging only (this agent restarted since it stopped arriving).
+      const fromDisk: TransferInfo = {
+        id: p.id,
+        direction: 'in',
+        peer: { name: '', fingerprint: '' },
+        state: 'cancelled',
+        why: reason,
+        files: 0,
+        bytes: 0,
+        filesDone: 0,
+        bytesDone: 0,
+        rate: 0,
+        names: [],
+        startedAt: new Date().toISOString(),
+      };
+      return copy(all().find((t) => t.id === p.id) ?? fromDisk);
     },
     'files.list': async () => (await files.store.list()).map((m) => receivedInfo(m, name)),
     'files.get': async (p) => {
