@@ -25,6 +25,7 @@ import {
   DATA_WIRE_HEADER_BYTES,
   FILES_OPEN_ARGS,
   FILES_SERVICE,
+  MAX_OFFER_BYTES,
   offerFrames,
   TRANSFER_ID,
   type OfferEntry,
@@ -115,10 +116,14 @@ export class FileSender {
     const mtimes = walked.mtimes.map((m) => m ?? null);
     // The same files: the same entries (a small file's SHA-256 included) and, for the files hashed while
     // sent, the same modification times (with the sizes in the entries).
-    const manifest = createHash('sha256')
-      .update(JSON.stringify(walked.entries))
-      .update(JSON.stringify(mtimes))
-      .digest('hex');
+    const offered = JSON.stringify(walked.entries);
+    if (Buffer.byteLength(offered, 'utf8') > MAX_OFFER_BYTES) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `the names of ${walked.entries.length} entries take more than ${MAX_OFFER_BYTES / 1024 ** 2} MiB to offer: send fewer at once`,
+      );
+    }
+    const manifest = createHash('sha256').update(offered).update(JSON.stringify(mtimes)).digest('hex');
     const sources = walked.sources.map((s) => s ?? null);
     for (const t of this.transfers.values()) {
       if (t.saved.peer !== entry.fingerprint || t.saved.manifest !== manifest) continue;
@@ -356,6 +361,9 @@ export class OutgoingTransfer {
     const onFrame = (f: ChannelFrame) => {
       if (f.type === 'want') want?.(new Map(f.have));
       else if (f.type === 'complete') complete?.(f);
+      else if (f.type === 'refuse' && f.code === 'BUSY')
+        // Too many offers arriving there at once: tried again like a path that died.
+        failWith?.(new ClawError('STREAM_REJECTED', `${name} is busy: ${f.reason}`));
       else if (f.type === 'refuse') failWith?.(new Final(`${name} refused the files: ${f.reason}`));
       else if (f.type === 'failed')
         failWith?.(new Final(`${name}: ${f.reason}; run file send again to send it anew`));

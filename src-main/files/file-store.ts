@@ -25,6 +25,12 @@ import type { OfferEntry } from '../protocol/file-frames.js';
 export const DEFAULT_DISK_RESERVE_BYTES = 1024 ** 3;
 /** Most bytes one peer may have in this node's staging and inbox together (100 GiB) by default. */
 export const DEFAULT_PEER_QUOTA_BYTES = 100 * 1024 ** 3;
+/**
+ * What one entry (file, folder or link) takes on disk besides its bytes, in bytes (4 KiB: an inode, its
+ * directory entry and the block a small file's tail fills). Counted against the quota and the free
+ * disk, so that 100,000 one-byte files do not count as 100,000 bytes.
+ */
+export const ENTRY_DISK_BYTES = 4096;
 /** How long a completed transfer's ID is remembered for a sender that missed COMPLETE (7 days, ms). */
 export const DONE_MEMORY_MS = 7 * 24 * 3600_000;
 /**
@@ -71,6 +77,16 @@ export interface ReceivedMeta {
   renamed: Array<{ from: string; to: string }>;
 }
 
+/** Disk a transfer being received has been promised and has not written yet. */
+export interface Reservation {
+  /** The sender's fingerprint. */
+  from: string;
+  /** All the transfer takes here when whole: its bytes, ENTRY_DISK_BYTES an entry, its offer.json. */
+  total: number;
+  /** Of `total`, what is not on the disk yet (read at the moment it is asked). */
+  outstanding: () => number;
+}
+
 export class FileStore {
   readonly root: string;
   readonly staging: string;
@@ -82,6 +98,14 @@ export class FileStore {
   readonly quota: number;
   private folds: boolean | undefined;
   private boot: Promise<string> | undefined;
+  /**
+   * Transfers being received, by staging folder: what they were promised counts against the free disk
+   * and their peer's quota until they end, so that offers that arrive together cannot each be told
+   * the same free space.
+   */
+  private readonly reservations = new Map<string, Reservation>();
+  /** Admissions one at a time (each reads the disk, then reserves). */
+  private admitting: Promise<unknown> = Promise.resolve();
 
   constructor(
     home: string,
@@ -168,22 +192,62 @@ export class FileStore {
     }
   }
 
+  /**
+   * Runs `check` alone among admissions: what it reads (free disk, usage) and the reservation it makes
+   * are one step, not interleaved with another offer's.
+   */
+  admit<T>(check: () => Promise<T>): Promise<T> {
+    const run = this.admitting.then(check, check);
+    this.admitting = run.catch(() => undefined);
+    return run;
+  }
+
+  reserveFor(dir: string, r: Reservation): void {
+    this.reservations.set(dir, r);
+  }
+
+  release(dir: string): void {
+    this.reservations.delete(dir);
+  }
+
+  /** Disk promised to the transfers being received (but the one in `except`) and not written yet. */
+  reservedBytes(except?: string): number {
+    let n = 0;
+    for (const [dir, r] of this.reservations) if (dir !== except) n += Math.max(0, r.outstanding());
+    return n;
+  }
+
   /** Bytes free for transfers on the files' disk (what the OS gives this user). */
   async freeBytes(): Promise<number> {
     const s = await statfs(this.root);
     return s.bavail * s.bsize;
   }
 
-  /** Bytes `from` holds here: its staged transfers (other than `except`) and its inbox entries. */
+  /**
+   * Bytes `from` holds here: its staged transfers (other than `except`; one being received counts all
+   * it was promised) and its inbox entries, each entry with ENTRY_DISK_BYTES, staging's offer.json too.
+   */
   async usage(from: string, exceptStaging?: string): Promise<number> {
     let total = 0;
     const prefix = from.slice(0, 16);
     for (const name of await readdir(this.staging)) {
       const dir = join(this.staging, name);
       if (!name.startsWith(`${prefix}-`) || dir === exceptStaging) continue;
+      const reserved = this.reservations.get(dir);
+      if (reserved) {
+        total += reserved.total;
+        continue;
+      }
       total += await folderBytes(join(dir, 'd'));
+      total += await folderBytes(dir);
     }
-    for (const meta of await this.list()) if (meta.from === from) total += meta.bytes;
+    for (const [dir, r] of this.reservations) {
+      // Promised before its staging folder was made.
+      if (r.from === from && dir !== exceptStaging && !existsSync(dir)) total += r.total;
+    }
+    for (const meta of await this.list()) {
+      if (meta.from === from) total += meta.bytes + meta.files * ENTRY_DISK_BYTES;
+    }
     return total;
   }
 
@@ -244,6 +308,11 @@ async function folderBytes(dir: string): Promise<number> {
     total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
   }
   return total;
+}
+
+/** What an offer takes on disk when whole: its files' bytes, ENTRY_DISK_BYTES an entry, and its JSON. */
+export function offerDiskBytes(entries: readonly OfferEntry[], offerJsonBytes: number): number {
+  return offerBytes(entries) + entries.length * ENTRY_DISK_BYTES + offerJsonBytes;
 }
 
 /** Total bytes the files of an offer hold. */

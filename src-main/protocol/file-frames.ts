@@ -45,6 +45,11 @@ export const MAX_FILE_FRAME_BYTES = 4 * 1024 * 1024;
 export const OFFER_PART_BYTES = 1024 * 1024;
 /** Most entries (files, folders, links) in one transfer. */
 export const MAX_ENTRIES = 200_000;
+/**
+ * Most bytes of JSON an offer's entries take, all its OFFER frames together (32 MiB: 200,000 entries
+ * with paths of ~100 bytes). The receiver holds an offer in memory while the transfer runs.
+ */
+export const MAX_OFFER_BYTES = 32 * 1024 * 1024;
 /** Longest entry path or link target, in UTF-8 bytes (Linux PATH_MAX). */
 export const MAX_PATH_BYTES = 4096;
 /** Largest transfer, in bytes (1 PiB): sizes stay exact in a JS number. */
