@@ -11,25 +11,28 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import {
   appendFile,
-  chmod,
   mkdir,
   open,
   readFile,
-  rename,
   rm,
   stat,
-  symlink,
   truncate,
   writeFile,
   type FileHandle,
 } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TransferInfo } from '../api/contract-files.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import type { FileFrame, FileRefusalCode, OfferEntry } from '../protocol/file-frames.js';
-import { MAX_DATA_BYTES, MAX_ENTRIES, MAX_OFFER_BYTES } from '../protocol/file-frames.js';
+import {
+  FILES_PROTOCOL_VERSION,
+  MAX_DATA_BYTES,
+  MAX_ENTRIES,
+  MAX_OFFER_BYTES,
+  type FilesVersion,
+} from '../protocol/file-frames.js';
 import { FileChannel, type ChannelFrame } from './file-channel.js';
 import { checkOfferNames } from './file-names.js';
 import {
@@ -40,6 +43,7 @@ import {
   type ReceivedMeta,
 } from './file-store.js';
 import { hashFile, limiter, treeHash } from './tree-walk.js';
+import { writeTree } from './write-tree.js';
 import { isoTime } from '../core/iso-time.js';
 
 /** Most transfers `files.transfers` keeps listing per direction (finished ones go first). */
@@ -132,10 +136,9 @@ export class FileReceiver {
     return true;
   }
 
-  /** Takes a stream a peer opened; resolves when the session is over. */
-  serve(stream: Duplex, peer: Peer): ReceivingSession {
-    const s = new ReceivingSession(this, stream, peer);
-    return s;
+  /** Takes a stream a peer opened (in files protocol `version`); the session ends with it. */
+  serve(stream: Duplex, peer: Peer, version: FilesVersion = FILES_PROTOCOL_VERSION): ReceivingSession {
+    return new ReceivingSession(this, stream, peer, version);
   }
 
   /**
@@ -208,7 +211,7 @@ export class ReceivingSession {
   private entries: OfferEntry[] = [];
   private id = '';
   private dir = '';
-  private local: string[] = [];
+  private local: Buffer[] = [];
   private renamed: Array<{ from: string; to: string }> = [];
   private held: number[] = [];
   private verified = new Set<number>();
@@ -239,6 +242,7 @@ export class ReceivingSession {
     private readonly receiver: FileReceiver,
     private readonly stream: Duplex,
     private readonly peer: Peer,
+    version: FilesVersion,
   ) {
     this.view = {
       id: '',
@@ -253,7 +257,7 @@ export class ReceivingSession {
       names: [],
       startedAt: isoTime(),
     };
-    this.channel = new FileChannel(stream, (f) => this.onFrame(f));
+    this.channel = new FileChannel(stream, (f) => this.onFrame(f), undefined, version);
     this.settled = this.channel.closed.then(async (err) => {
       // A write under way lands before the files are let go (a newer stream reads their sizes next).
       await this.channel.idle();
@@ -789,36 +793,12 @@ export class ReceivingSession {
       treeHash: hash,
       files: this.view.files,
       bytes: this.view.bytes,
-      top: this.local.filter((l) => !l.includes('/')),
+      top: this.local.filter((l) => !l.includes(0x2f)).map((l) => l.toString()),
       renamed: this.renamed,
     };
     await store.publish(async (tree) => {
-      // Folders first, in order; then files and links, several at once (each waits on the disk).
-      const made = new Set<string>([tree]);
-      const at = (i: number) => join(tree, ...this.local[i]!.split('/'));
-      for (const [i, e] of this.entries.entries()) {
-        if (e.kind !== 'dir') continue;
-        await mkdir(at(i), { recursive: true });
-        made.add(at(i));
-      }
-      const limit = limiter(PUBLISH_CONCURRENCY);
-      await Promise.all(
-        this.entries.map((e, i) =>
-          e.kind === 'dir'
-            ? Promise.resolve()
-            : limit(async () => {
-                const to = at(i);
-                if (!made.has(dirname(to))) {
-                  await mkdir(dirname(to), { recursive: true });
-                  made.add(dirname(to));
-                }
-                if (e.kind === 'file') {
-                  await rename(this.fileOf(i), to);
-                  await chmod(to, e.exec ? 0o755 : 0o644);
-                } else await symlink(e.target, to);
-              }),
-        ),
-      );
+      const written = await writeTree(tree, this.entries, this.local, (i) => this.fileOf(i));
+      if (written.skipped.length > 0) meta.skipped = written.skipped;
     }, meta);
     await store.remember(this.peer.fingerprint, this.id, rid, hash);
     await rm(this.dir, { recursive: true, force: true });

@@ -75,6 +75,8 @@ export interface ReceivedMeta {
   /** The top-level names in tree/, as written here. */
   top: string[];
   renamed: Array<{ from: string; to: string }>;
+  /** Entries this disk could not hold under their names (file-names.ts, write-tree.ts), with why. */
+  skipped?: Array<{ path: string; why: string }>;
 }
 
 /** Disk a transfer being received has been promised and has not written yet. */

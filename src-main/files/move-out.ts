@@ -26,6 +26,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConflictMode, FileMethodResults } from '../api/contract-files.js';
+import { numberedBytes } from './file-names.js';
 import { canonicalTarget, joinBytes, staysInside } from './link-safety.js';
 import type { FileStore, ReceivedMeta } from './file-store.js';
 
@@ -33,14 +34,6 @@ import type { FileStore, ReceivedMeta } from './file-store.js';
 const MAX_NUMBERED = 10_000;
 
 const exists = async (p: Buffer) => (await lstat(p).catch(() => undefined)) !== undefined;
-
-/** `name (n).ext` of a name in bytes (the extension is what follows the last dot, unless it starts it). */
-export function numberedBytes(name: Buffer, n: number): Buffer {
-  const dot = name.lastIndexOf(0x2e);
-  const mark = Buffer.from(` (${n})`);
-  if (dot <= 0) return Buffer.concat([name, mark]);
-  return Buffer.concat([name.subarray(0, dot), mark, name.subarray(dot)]);
-}
 
 /** Moves `from` to `to`: a rename, or across disks a copy (links kept as links) and a delete. */
 async function move(from: Buffer, to: Buffer): Promise<void> {
@@ -121,7 +114,7 @@ export async function moveOut(
 ): Promise<FileMethodResults['files.get']> {
   await mkdir(dir, { recursive: true });
   const root = Buffer.from(await realpath(dir));
-  const result: FileMethodResults['files.get'] = { moved: [], skipped: [], removedLinks: [] };
+  const result: FileMethodResults['files.get'] = { moved: [], skipped: [], notKept: [] };
   for (const meta of entries) {
     const tree = Buffer.from(store.treeOf(meta.id));
     let left = 0;
@@ -147,8 +140,9 @@ export async function moveOut(
       }
       await move(from, joinBytes([root, to]));
       result.moved.push({ id: meta.id, name: shown, to: join(dir, to.toString()) });
-      for (const r of await checkLinks(root, to)) result.removedLinks.push({ id: meta.id, ...r });
+      for (const r of await checkLinks(root, to)) result.notKept.push({ id: meta.id, ...r });
     }
+    for (const k of meta.skipped ?? []) result.notKept.push({ id: meta.id, ...k });
     if (left === 0) await store.remove(meta.id);
   }
   return result;

@@ -93,7 +93,7 @@ test('links of two transfers that combine to leave the folder: after file get no
   const got1 = await moveOut(store, [second!], dl, 'rename');
   const got2 = await moveOut(store, [first!], dl, 'rename');
   assert.deepEqual(linksOutside(dl), [], 'no link under DL resolves outside it');
-  assert.deepEqual([...got1.removedLinks, ...got2.removedLinks], []);
+  assert.deepEqual([...got1.notKept, ...got2.notKept], []);
   assert.notEqual(realpathSafe(join(dl, 'docs', 'notes.txt')), '/etc/passwd');
   assert.equal(readlinkSync(join(dl, 'x', 'up')), '..');
 });
@@ -110,10 +110,10 @@ test('a link that would lead out through a link the owner has in the folder is r
   mkdirSync(join(dl, 'mine'));
   const got = await moveOut(store, await store.list(), dl, 'rename');
   assert.deepEqual(
-    got.removedLinks.map((l) => l.path),
+    got.notKept.map((l) => l.path),
     ['a/l'],
   );
-  assert.match(got.removedLinks[0]!.why, /leads out of the folder/);
+  assert.match(got.notKept[0]!.why, /leads out of the folder/);
   assert.deepEqual(readdirSync(join(dl, 'a')), ['ok']);
   assert.deepEqual(linksOutside(join(dl, 'a')), []);
 });
