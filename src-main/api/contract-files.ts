@@ -115,6 +115,8 @@ export interface ReceivedInfo {
   treeHash: string;
   /** Names this side changed (a reserved name, a case clash), as offered and as written. */
   renamed: Array<{ from: string; to: string }>;
+  /** Entries this node's disk could not hold under their names (the rest arrived), with why. */
+  skipped?: Array<{ path: string; why: string }>;
 }
 
 /** A partial transfer in staging (`files.usage`). */
@@ -148,6 +150,12 @@ export interface FileMethodResults {
     moved: Array<{ id: string; name: string; to: string }>;
     /** Names left in the inbox (`skip`, a name that exists there already). */
     skipped: Array<{ id: string; name: string; why: string }>;
+    /**
+     * What did not arrive in `dir` under its name, each path under `dir` with why: links removed as they
+     * would have led out of `dir` (through a link there already), and names the receiving disk could
+     * not hold (skipped when the transfer arrived).
+     */
+    notKept: Array<{ id: string; path: string; why: string }>;
   };
   'files.delete': { deleted: number };
 }

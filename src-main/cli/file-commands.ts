@@ -494,6 +494,7 @@ export function registerFileCommands(program: Command): void {
       if (all.json) return printJson(result);
       for (const m of result.moved) printLine(m.to);
       for (const s of result.skipped) printNote(`left in the inbox: ${s.name} (${s.why})`);
+      for (const l of result.notKept) printNote(`link not kept: ${l.path} (${l.why})`);
       if (result.moved.length === 0 && result.skipped.length === 0) printNote('nothing received to move');
     });
 }

@@ -11,8 +11,10 @@ import {
   decodeDataPieces,
   decodeFileFrame,
   encodeFileFrame,
+  FILES_PROTOCOL_VERSION,
   MAX_FILE_FRAME_BYTES,
   type FileFrame,
+  type FilesVersion,
 } from '../protocol/file-frames.js';
 
 /**
@@ -44,6 +46,8 @@ export class FileChannel {
     private readonly stream: Duplex,
     onFrame: (frame: ChannelFrame) => void | Promise<void>,
     onClose: (err: Error | undefined) => void = () => undefined,
+    /** The version frames are written in (the one the stream was opened with). */
+    private readonly version: FilesVersion = FILES_PROTOCOL_VERSION,
   ) {
     this.done = new Promise((resolve) => {
       this.finish = (err) => {
@@ -112,7 +116,7 @@ export class FileChannel {
   /** Writes one frame; false when the writer should wait for `drained`. */
   send(frame: FileFrame): boolean {
     if (this.ended) return false;
-    return this.stream.write(encodeLengthPrefixed(encodeFileFrame(frame)));
+    return this.stream.write(encodeLengthPrefixed(encodeFileFrame(frame, this.version)));
   }
 
   /**

@@ -11,29 +11,39 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import {
   appendFile,
-  chmod,
   mkdir,
   open,
   readFile,
-  rename,
   rm,
   stat,
-  symlink,
   truncate,
   writeFile,
   type FileHandle,
 } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TransferInfo } from '../api/contract-files.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import type { FileFrame, FileRefusalCode, OfferEntry } from '../protocol/file-frames.js';
-import { MAX_DATA_BYTES, MAX_ENTRIES } from '../protocol/file-frames.js';
+import {
+  FILES_PROTOCOL_VERSION,
+  MAX_DATA_BYTES,
+  MAX_ENTRIES,
+  MAX_OFFER_BYTES,
+  type FilesVersion,
+} from '../protocol/file-frames.js';
 import { FileChannel, type ChannelFrame } from './file-channel.js';
 import { checkOfferNames } from './file-names.js';
-import { offerBytes, type FileStore, type ReceivedMeta } from './file-store.js';
+import {
+  ENTRY_DISK_BYTES,
+  offerBytes,
+  offerDiskBytes,
+  type FileStore,
+  type ReceivedMeta,
+} from './file-store.js';
 import { hashFile, limiter, treeHash } from './tree-walk.js';
+import { writeTree } from './write-tree.js';
 import { isoTime } from '../core/iso-time.js';
 
 /** Most transfers `files.transfers` keeps listing per direction (finished ones go first). */
@@ -95,26 +105,60 @@ interface Peer {
   name: string;
 }
 
+/**
+ * Bytes of offer JSON all the sessions of a receiver may hold at once (64 MiB; in memory they take a
+ * few times that as objects): an offer past it is refused BUSY, and its sender tries again later.
+ */
+export const OFFERS_HELD_BYTES = 64 * 1024 * 1024;
+
+export interface ReceiverOptions {
+  /** OFFERS_HELD_BYTES unless said otherwise (tests). */
+  offersHeldBytes?: number;
+}
+
 export class FileReceiver {
   readonly events = new Emitter<ReceiverEvents>();
+  private offersHeld = 0;
   /** Sessions by staging folder: a newer stream for the same transfer takes the folder over. */
   private readonly active = new Map<string, ReceivingSession>();
   /** Recent transfers by ID (finished ones kept for the list until the agent stops). */
   readonly transfers = new Map<string, ReceivingSession>();
 
-  constructor(readonly store: FileStore) {}
+  constructor(
+    readonly store: FileStore,
+    private readonly opts: ReceiverOptions = {},
+  ) {}
 
-  /** Takes a stream a peer opened; resolves when the session is over. */
-  serve(stream: Duplex, peer: Peer): ReceivingSession {
-    const s = new ReceivingSession(this, stream, peer);
-    return s;
+  /** Takes `bytes` of offer JSON into the budget (a negative number gives back); false when full. */
+  holdOffer(bytes: number): boolean {
+    if (bytes > 0 && this.offersHeld + bytes > (this.opts.offersHeldBytes ?? OFFERS_HELD_BYTES)) return false;
+    this.offersHeld += bytes;
+    return true;
   }
 
-  /** Cancels an incoming transfer (its staging is removed; the sender is told). */
-  cancel(id: string, reason: string): boolean {
+  /** Takes a stream a peer opened (in files protocol `version`); the session ends with it. */
+  serve(stream: Duplex, peer: Peer, version: FilesVersion = FILES_PROTOCOL_VERSION): ReceivingSession {
+    return new ReceivingSession(this, stream, peer, version);
+  }
+
+  /**
+   * Cancels an incoming transfer, for good: recorded on disk first (a sender that offers it again, now
+   * or after either agent restarted, is told and stops), then its stream ended (the sender told) and
+   * its staging removed. A transfer known from staging only (its stream gone, this agent restarted) is
+   * cancelled too. False when there is no such unfinished transfer.
+   */
+  async cancel(id: string, reason: string): Promise<boolean> {
     const s = this.transfers.get(id);
-    if (!s || !s.live) return false;
-    s.cancel(reason);
+    if (s && (s.view.state === 'done' || s.view.state === 'cancelled')) return false;
+    const staged = await this.store.stagingOf(id);
+    const from = s?.peerFingerprint ?? staged?.from;
+    if (!from) return false;
+    await this.store.markCancelled(from, id);
+    const live = this.active.get(this.store.stagingDir(from, id));
+    if (s?.live) s.cancel(reason);
+    if (live?.live && live !== s) live.cancel(reason);
+    if (s && !s.live && s.view.state !== 'cancelled') s.markCancelled(reason);
+    if (staged) await rm(staged.dir, { recursive: true, force: true });
     return true;
   }
 
@@ -167,7 +211,7 @@ export class ReceivingSession {
   private entries: OfferEntry[] = [];
   private id = '';
   private dir = '';
-  private local: string[] = [];
+  private local: Buffer[] = [];
   private renamed: Array<{ from: string; to: string }> = [];
   private held: number[] = [];
   private verified = new Set<number>();
@@ -185,6 +229,11 @@ export class ReceivingSession {
   /** The first write that failed (a full disk…): the session ends with it. */
   private writeError: Error | undefined;
   private phase: 'offer' | 'data' | 'over' = 'offer';
+  /** The offer's JSON so far, in bytes, and what of it this session holds against the receiver's budget. */
+  private offerJsonBytes = 0;
+  private heldOfferBytes = 0;
+  /** Disk is reserved for this transfer in the store (released when the session ends). */
+  private reserved = false;
   private readonly meter = new RateMeter();
   /** Settles once the session let go of its files (closed handles). */
   readonly settled: Promise<void>;
@@ -193,6 +242,7 @@ export class ReceivingSession {
     private readonly receiver: FileReceiver,
     private readonly stream: Duplex,
     private readonly peer: Peer,
+    version: FilesVersion,
   ) {
     this.view = {
       id: '',
@@ -207,7 +257,7 @@ export class ReceivingSession {
       names: [],
       startedAt: isoTime(),
     };
-    this.channel = new FileChannel(stream, (f) => this.onFrame(f));
+    this.channel = new FileChannel(stream, (f) => this.onFrame(f), undefined, version);
     this.settled = this.channel.closed.then(async (err) => {
       // A write under way lands before the files are let go (a newer stream reads their sizes next).
       await this.channel.idle();
@@ -217,6 +267,9 @@ export class ReceivingSession {
       await this.current?.fh.close().catch(() => undefined);
       this.current = undefined;
       if (this.dir) this.receiver.release(this.dir, this);
+      if (this.reserved) this.receiver.store.release(this.dir);
+      this.receiver.holdOffer(-this.heldOfferBytes);
+      this.heldOfferBytes = 0;
       // What is left is the view: the offer's entries may be long.
       this.entries = [];
       this.local = [];
@@ -239,6 +292,17 @@ export class ReceivingSession {
 
   get live(): boolean {
     return this.phase !== 'over';
+  }
+
+  get peerFingerprint(): string {
+    return this.peer.fingerprint;
+  }
+
+  /** The owner cancelled this transfer while its stream was gone: so it is listed. */
+  markCancelled(reason: string): void {
+    this.view.state = 'cancelled';
+    this.view.why = reason;
+    this.receiver.changed(this);
   }
 
   /** A newer stream carries this transfer on: this one lets go of its files first. */
@@ -280,6 +344,19 @@ export class ReceivingSession {
   private async onOffer(f: Extract<FileFrame, { type: 'offer' }>): Promise<void> {
     if (this.id && f.id !== this.id) throw new ClawError('PROTOCOL', 'an offer changed its ID halfway');
     this.id = f.id;
+    // The offer is held in memory while the transfer runs: its size is bounded per offer, and all the
+    // offers held at once are bounded by the receiver (a sender told BUSY tries again later).
+    const bytes = Buffer.byteLength(JSON.stringify(f.entries), 'utf8');
+    this.offerJsonBytes += bytes;
+    if (this.offerJsonBytes > MAX_OFFER_BYTES) {
+      this.refuse('BAD_OFFER', `an offer longer than ${gib(MAX_OFFER_BYTES)}: send fewer files at once`);
+      return;
+    }
+    if (!this.receiver.holdOffer(bytes)) {
+      this.refuse('BUSY', 'receiving as many offers at once as it may; try again when they are done');
+      return;
+    }
+    this.heldOfferBytes += bytes;
     this.entries.push(...f.entries);
     if (this.entries.length > MAX_ENTRIES) throw new ClawError('PROTOCOL', 'an offer with too many entries');
     if (f.more) return;
@@ -300,28 +377,57 @@ export class ReceivingSession {
       caseInsensitive: await store.caseInsensitive(),
       windows: process.platform === 'win32',
     });
-    if (!names.ok) return this.refuse('BAD_NAME', `${names.reason}: refused, nothing was written`);
+    if (!names.ok) {
+      this.refuse('BAD_NAME', `${names.reason}: refused, nothing was written`);
+      return;
+    }
     this.local = names.local;
     this.renamed = names.renamed;
     this.dir = store.stagingDir(this.peer.fingerprint, this.id);
     await this.receiver.claim(this.dir, this);
+    // Asked after the claim: a cancel from now on finds this session, one before it left the mark.
+    if (store.wasCancelled(this.peer.fingerprint, this.id)) {
+      this.phase = 'over';
+      this.view.state = 'cancelled';
+      this.view.why = 'cancelled by the owner of this node before';
+      this.receiver.changed(this);
+      this.channel.send({ type: 'cancel', reason: 'the receiver cancelled this transfer' });
+      await rm(this.dir, { recursive: true, force: true });
+      return;
+    }
     const { held, verified, fresh } = await this.readHeld();
     const heldBytes = held.reduce((n, b) => n + b, 0);
     const need = this.view.bytes - heldBytes;
-    const usage = await store.usage(this.peer.fingerprint, this.dir);
-    if (usage + this.view.bytes > store.quota) {
-      return this.refuse(
-        'QUOTA',
-        `${this.peer.name} may keep at most ${gib(store.quota)} here and holds ${gib(usage)}; this transfer is ${gib(this.view.bytes)}: refused, nothing was written (move received files out with clawbridge file get)`,
-      );
-    }
-    const free = await store.freeBytes();
-    if (free - need < store.reserve) {
-      return this.refuse(
-        'NO_SPACE',
-        `not enough free disk: ${gib(need)} needed, ${gib(free)} free and ${gib(store.reserve)} kept in reserve: refused, nothing was written`,
-      );
-    }
+    // What this transfer takes when whole (its bytes, each entry's own cost, its offer.json), checked
+    // and reserved as one step among offers arriving together: each is told the disk the others left.
+    const meta = entries.length * ENTRY_DISK_BYTES + this.offerJsonBytes;
+    const total = offerDiskBytes(entries, this.offerJsonBytes);
+    const refusal = await store.admit(async () => {
+      const usage = await store.usage(this.peer.fingerprint, this.dir);
+      if (usage + total > store.quota) {
+        return this.refuse(
+          'QUOTA',
+          `${this.peer.name} may keep at most ${gib(store.quota)} here and holds ${gib(usage)}; this transfer takes ${gib(total)}: refused, nothing was written (move received files out with clawbridge file get)`,
+        );
+      }
+      const free = await store.freeBytes();
+      const promised = store.reservedBytes(this.dir);
+      if (free - promised - need - meta < store.reserve) {
+        const others = promised > 0 ? ` (${gib(promised)} of it promised to transfers arriving)` : '';
+        return this.refuse(
+          'NO_SPACE',
+          `not enough free disk: ${gib(need + meta)} needed, ${gib(free)} free${others} and ${gib(store.reserve)} kept in reserve: refused, nothing was written`,
+        );
+      }
+      store.reserveFor(this.dir, {
+        from: this.peer.fingerprint,
+        total,
+        outstanding: () => this.view.bytes - this.view.bytesDone + meta,
+      });
+      this.reserved = true;
+      return undefined;
+    });
+    if (refusal !== undefined || !this.reserved) return;
     if (fresh) {
       await rm(this.dir, { recursive: true, force: true });
       await mkdir(join(this.dir, 'd'), { recursive: true, mode: 0o700 });
@@ -431,13 +537,14 @@ export class ReceivingSession {
     return digest ? `${i} ${digest}\n` : `${i}\n`;
   }
 
-  private refuse(code: FileRefusalCode, reason: string): void {
+  private refuse(code: FileRefusalCode, reason: string): false {
     this.phase = 'over';
     this.view.state = 'failed';
     this.view.why = reason;
     this.receiver.changed(this);
     this.channel.send({ type: 'refuse', code, reason: reason.slice(0, 500) });
     // The sender ends the stream once it read why.
+    return false;
   }
 
   /** A DATA frame: `length` bytes of file `index` at `offset`, in `parts` (views, not copied). */
@@ -686,36 +793,12 @@ export class ReceivingSession {
       treeHash: hash,
       files: this.view.files,
       bytes: this.view.bytes,
-      top: this.local.filter((l) => !l.includes('/')),
+      top: this.local.filter((l) => !l.includes(0x2f)).map((l) => l.toString()),
       renamed: this.renamed,
     };
     await store.publish(async (tree) => {
-      // Folders first, in order; then files and links, several at once (each waits on the disk).
-      const made = new Set<string>([tree]);
-      const at = (i: number) => join(tree, ...this.local[i]!.split('/'));
-      for (const [i, e] of this.entries.entries()) {
-        if (e.kind !== 'dir') continue;
-        await mkdir(at(i), { recursive: true });
-        made.add(at(i));
-      }
-      const limit = limiter(PUBLISH_CONCURRENCY);
-      await Promise.all(
-        this.entries.map((e, i) =>
-          e.kind === 'dir'
-            ? Promise.resolve()
-            : limit(async () => {
-                const to = at(i);
-                if (!made.has(dirname(to))) {
-                  await mkdir(dirname(to), { recursive: true });
-                  made.add(dirname(to));
-                }
-                if (e.kind === 'file') {
-                  await rename(this.fileOf(i), to);
-                  await chmod(to, e.exec ? 0o755 : 0o644);
-                } else await symlink(e.target, to);
-              }),
-        ),
-      );
+      const written = await writeTree(tree, this.entries, this.local, (i) => this.fileOf(i));
+      if (written.skipped.length > 0) meta.skipped = written.skipped;
     }, meta);
     await store.remember(this.peer.fingerprint, this.id, rid, hash);
     await rm(this.dir, { recursive: true, force: true });

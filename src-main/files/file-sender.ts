@@ -23,16 +23,19 @@ import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import {
   DATA_WIRE_HEADER_BYTES,
-  FILES_OPEN_ARGS,
+  FILES_PROTOCOL_VERSION,
   FILES_SERVICE,
+  MAX_OFFER_BYTES,
   offerFrames,
   TRANSFER_ID,
+  type FilesVersion,
   type OfferEntry,
 } from '../protocol/file-frames.js';
 import { FileChannel, type ChannelFrame } from './file-channel.js';
 import { KEPT_TRANSFERS, RateMeter, type TransferView } from './file-receiver.js';
 import { offerBytes, type FileStore } from './file-store.js';
 import { frameBuffers, ReadAhead, type SendJob } from './read-ahead.js';
+import { shownSource, sourcePath } from './source-path.js';
 import { hashFile, treeHash, walkTree } from './tree-walk.js';
 import { isoTime } from '../core/iso-time.js';
 
@@ -69,6 +72,8 @@ interface SavedTransfer {
 
 /** An error that trying again will not fix. */
 class Final extends Error {}
+/** The receiver cancelled the transfer (its CANCEL, or its reset of the stream saying so): final. */
+class PeerCancelled extends Final {}
 
 export class FileSender {
   readonly events = new Emitter<{ changed: [TransferView] }>();
@@ -113,10 +118,14 @@ export class FileSender {
     const mtimes = walked.mtimes.map((m) => m ?? null);
     // The same files: the same entries (a small file's SHA-256 included) and, for the files hashed while
     // sent, the same modification times (with the sizes in the entries).
-    const manifest = createHash('sha256')
-      .update(JSON.stringify(walked.entries))
-      .update(JSON.stringify(mtimes))
-      .digest('hex');
+    const offered = JSON.stringify(walked.entries);
+    if (Buffer.byteLength(offered, 'utf8') > MAX_OFFER_BYTES) {
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `the names of ${walked.entries.length} entries take more than ${MAX_OFFER_BYTES / 1024 ** 2} MiB to offer: send fewer at once`,
+      );
+    }
+    const manifest = createHash('sha256').update(offered).update(JSON.stringify(mtimes)).digest('hex');
     const sources = walked.sources.map((s) => s ?? null);
     for (const t of this.transfers.values()) {
       if (t.saved.peer !== entry.fingerprint || t.saved.manifest !== manifest) continue;
@@ -184,6 +193,8 @@ export class OutgoingTransfer {
   /** File indices the receiver said it verified (WANT: whole ones; VERIFIED), as it said on this stream. */
   private verified = new Set<number>();
   private readonly files: number;
+  /** The files protocol version spoken to the peer (2 once it refused 3). */
+  private version: FilesVersion = FILES_PROTOCOL_VERSION;
 
   constructor(
     private readonly sender: FileSender,
@@ -271,6 +282,7 @@ export class OutgoingTransfer {
         return;
       } catch (err) {
         if (this.halted || this.cancelled) return;
+        if (err instanceof PeerCancelled) return this.cancelledByPeer(err.message);
         if (err instanceof Final) return this.fail(err.message);
         waitMs = Math.min(RETRY_MAX_MS, Math.max(500, waitMs * 2));
         this.set('waiting', `${errorMessage(err)}; carrying on when ${name} is reachable again…`);
@@ -293,6 +305,19 @@ export class OutgoingTransfer {
     });
   }
 
+  /**
+   * The receiver cancelled: as final as the owner's own cancel (nothing is saved to carry on; the same
+   * files sent again are a new transfer).
+   */
+  private cancelledByPeer(why: string): void {
+    this.cancelled = why;
+    this.set('cancelled', why);
+    this.contents = undefined;
+    this.saved.entries = [];
+    this.saved.sources = [];
+    void rm(this.file, { force: true });
+  }
+
   private async fail(why: string): Promise<void> {
     this.contents = undefined;
     this.saved.state = 'failed';
@@ -307,9 +332,14 @@ export class OutgoingTransfer {
     const name = this.saved.peerName;
     let opened: Awaited<ReturnType<FilePeers['openStream']>>;
     try {
-      opened = await peers.openStream(entry, FILES_SERVICE, FILES_OPEN_ARGS);
+      opened = await peers.openStream(entry, FILES_SERVICE, { v: this.version });
     } catch (err) {
       const refusal = refusalOf(err);
+      if (refusal === 'BAD_REQUEST' && this.version === FILES_PROTOCOL_VERSION) {
+        // A release before times and byte-exact names: spoken to in its version, without them.
+        this.version = 2;
+        return this.attempt(entry);
+      }
       if (refusal === 'PERMISSION_DENIED') throw new Final(errorMessage(err));
       if (refusal === 'UNKNOWN_SERVICE') throw new Final(`${name} runs a release that cannot receive files`);
       if (refusal === 'BAD_REQUEST') {
@@ -340,10 +370,14 @@ export class OutgoingTransfer {
     const onFrame = (f: ChannelFrame) => {
       if (f.type === 'want') want?.(new Map(f.have));
       else if (f.type === 'complete') complete?.(f);
+      else if (f.type === 'refuse' && f.code === 'BUSY')
+        // Too many offers arriving there at once: tried again like a path that died.
+        failWith?.(new ClawError('STREAM_REJECTED', `${name} is busy: ${f.reason}`));
       else if (f.type === 'refuse') failWith?.(new Final(`${name} refused the files: ${f.reason}`));
       else if (f.type === 'failed')
         failWith?.(new Final(`${name}: ${f.reason}; run file send again to send it anew`));
-      else if (f.type === 'cancel') failWith?.(new Final(`${name} cancelled the transfer: ${f.reason}`));
+      else if (f.type === 'cancel')
+        failWith?.(new PeerCancelled(`${name} cancelled the transfer: ${f.reason}`));
       else if (f.type === 'verified') {
         for (const i of f.indices) this.verified.add(i);
         this.view.filesDone = this.verified.size;
@@ -359,10 +393,20 @@ export class OutgoingTransfer {
       ending: 'the transfer carries on when the peer is reachable again',
       close: (reason) => this.cancel(reason),
     });
-    const channel = new FileChannel(stream, onFrame, (err) => {
-      failWith?.(err ?? new ClawError('LINK_CLOSED', 'the files stream closed'));
-      listed?.end(err ? errorMessage(err) : undefined);
-    });
+    const channel = new FileChannel(
+      stream,
+      onFrame,
+      (err) => {
+        // The receiver's cancel resets the stream at once: its code says so even when the CANCEL frame
+        // before it was not read.
+        if (refusalOf(err) === 'CANCELLED' && !this.cancelled) {
+          const said = err instanceof ClawError && err.peerReason ? `: ${err.peerReason}` : '';
+          failWith?.(new PeerCancelled(`${name} cancelled the transfer${said}`));
+        } else failWith?.(err ?? new ClawError('LINK_CLOSED', 'the files stream closed'));
+        listed?.end(err ? errorMessage(err) : undefined);
+      },
+      this.version,
+    );
     this.channel = channel;
     let counted = 0;
     const count = () => {
@@ -371,7 +415,7 @@ export class OutgoingTransfer {
       counted = n;
     };
     try {
-      for (const frame of offerFrames(this.saved.id, this.saved.entries)) {
+      for (const frame of offerFrames(this.saved.id, this.offered())) {
         if (!channel.send(frame)) await channel.drained();
       }
       const early = await Promise.race([wanted, completed]);
@@ -407,6 +451,27 @@ export class OutgoingTransfer {
   }
 
   /**
+   * The entries as offered in this stream's version: version 2 knows no times and no names in bytes.
+   * @throws Final when a name is no UTF-8 and the peer speaks 2
+   */
+  private offered(): OfferEntry[] {
+    if (this.version === FILES_PROTOCOL_VERSION) return this.saved.entries;
+    return this.saved.entries.map((e) => {
+      if (e.raw !== undefined || (e.kind === 'link' && e.rawTarget !== undefined)) {
+        throw new Final(
+          `${this.saved.peerName} runs an older release, which cannot take the name ${JSON.stringify(e.path)} (it is no UTF-8): update it`,
+        );
+      }
+      if (e.kind === 'file') {
+        const { mtime: _m, ...rest } = e;
+        return rest;
+      }
+      if (e.kind === 'dir') return { path: e.path, kind: 'dir' as const };
+      return e;
+    });
+  }
+
+  /**
    * The SHA-256 of every file hashed while sent, by index: as sent in its DIGEST, or (a file the receiver
    * verified while an agent killed since held the digest) hashed from its source now.
    */
@@ -416,7 +481,7 @@ export class OutgoingTransfer {
       if (e.kind !== 'file' || e.sha256 !== undefined || digests.has(i)) continue;
       const source = this.saved.sources[i];
       if (!source) throw new Final(`no source for ${e.path}`);
-      digests.set(i, await hashFile(source, 0, e.size));
+      digests.set(i, await hashFile(sourcePath(source), 0, e.size));
     }
     return digests;
   }
@@ -454,8 +519,8 @@ export class OutgoingTransfer {
         delete digests[i];
         const hash = createHash('sha256');
         if (from > 0)
-          await hashPrefix(hash, source!, from).catch((err: unknown) => {
-            throw new Final(`cannot read ${source!}: ${errorMessage(err)}`);
+          await hashPrefix(hash, sourcePath(source!), from).catch((err: unknown) => {
+            throw new Final(`cannot read ${shownSource(source!)}: ${errorMessage(err)}`);
           });
         hashing.set(i, { hash, size: e.size });
       }
@@ -474,6 +539,7 @@ export class OutgoingTransfer {
         hashed?.hash.update(
           frame.wire.subarray(DATA_WIRE_HEADER_BYTES, DATA_WIRE_HEADER_BYTES + frame.length),
         );
+        frame.wire[4] = this.version; // the version byte (read-ahead writes this release's)
         let ok = channel.sendWire(frame.wire, pooled ? () => frameBuffers.give(pooled) : undefined);
         if (hashed && frame.offset + frame.length === hashed.size) {
           const sha256 = hashed.hash.digest('hex');
@@ -507,7 +573,7 @@ export class OutgoingTransfer {
 }
 
 /** Feeds the first `bytes` of the file at `path` into `hash` (a resumed file's part already sent). */
-async function hashPrefix(hash: Hash, path: string, bytes: number): Promise<void> {
+async function hashPrefix(hash: Hash, path: string | Buffer, bytes: number): Promise<void> {
   let n = 0;
   for await (const chunk of createReadStream(path, {
     start: 0,

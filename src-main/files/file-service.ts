@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Emitter } from '../core/emitter.js';
 import { errorMessage } from '../core/errors.js';
 import type { LifecyclePart } from '../core/lifecycle.js';
-import { FILES_SERVICE, filesOpenArgsProblem } from '../protocol/file-frames.js';
+import { FILES_SERVICE, filesOpenArgsProblem, filesOpenVersion } from '../protocol/file-frames.js';
 import { FileReceiver } from './file-receiver.js';
 import { FileSender, type FilePeers } from './file-sender.js';
 import { FileStore, type FileStoreOptions, type ReceivedMeta } from './file-store.js';
@@ -52,6 +52,7 @@ export function receivedInfo(meta: ReceivedMeta, name: (fp: string) => string | 
     names: meta.top,
     treeHash: meta.treeHash,
     renamed: meta.renamed,
+    ...(meta.skipped ? { skipped: meta.skipped } : {}),
   };
 }
 
@@ -110,7 +111,11 @@ export function createFiles(deps: FilesDeps): RunningFiles {
         seen = stream.bytesIn;
       };
       stream.on('data', sync);
-      const session = receiver.serve(stream, { fingerprint: req.peer.fingerprint, name: req.peer.name });
+      const session = receiver.serve(
+        stream,
+        { fingerprint: req.peer.fingerprint, name: req.peer.name },
+        filesOpenVersion(req.args),
+      );
       void session.channel.closed.then((err) => {
         sync();
         // A refused or failed transfer's summary says why in its own words (a name, the quota…).

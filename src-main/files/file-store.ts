@@ -5,6 +5,9 @@
  *   inbox/<rid>/           a transfer that arrived whole and verified: meta.json and tree/ (its entries)
  *   inbox/<rid>.part/      being moved from staging into the inbox; a crash leaves it, start removes it
  *   done/<from>-<id>       a completed transfer's inbox ID, so a sender that missed COMPLETE is told again
+ *   cancelled/<from>-<id>  a transfer this node's owner cancelled: its sender, offering it again (a
+ *                          resume, after either agent restarted), is told so and stops; kept for good
+ *                          (empty files, made only by the owner)
  *   outgoing/<id>.json     this node's own transfers not yet verified on the other side (file-sender.ts)
  *   transfers.json         the transfers that ended, both directions, for the list (transfer-history.ts)
  *
@@ -23,6 +26,12 @@ import type { OfferEntry } from '../protocol/file-frames.js';
 export const DEFAULT_DISK_RESERVE_BYTES = 1024 ** 3;
 /** Most bytes one peer may have in this node's staging and inbox together (100 GiB) by default. */
 export const DEFAULT_PEER_QUOTA_BYTES = 100 * 1024 ** 3;
+/**
+ * What one entry (file, folder or link) takes on disk besides its bytes, in bytes (4 KiB: an inode, its
+ * directory entry and the block a small file's tail fills). Counted against the quota and the free
+ * disk, so that 100,000 one-byte files do not count as 100,000 bytes.
+ */
+export const ENTRY_DISK_BYTES = 4096;
 /** How long a completed transfer's ID is remembered for a sender that missed COMPLETE (7 days, ms). */
 export const DONE_MEMORY_MS = 7 * 24 * 3600_000;
 /**
@@ -67,6 +76,18 @@ export interface ReceivedMeta {
   /** The top-level names in tree/, as written here. */
   top: string[];
   renamed: Array<{ from: string; to: string }>;
+  /** Entries this disk could not hold under their names (file-names.ts, write-tree.ts), with why. */
+  skipped?: Array<{ path: string; why: string }>;
+}
+
+/** Disk a transfer being received has been promised and has not written yet. */
+export interface Reservation {
+  /** The sender's fingerprint. */
+  from: string;
+  /** All the transfer takes here when whole: its bytes, ENTRY_DISK_BYTES an entry, its offer.json. */
+  total: number;
+  /** Of `total`, what is not on the disk yet (read at the moment it is asked). */
+  outstanding: () => number;
 }
 
 /** A transfer's folder in staging: who sends it, how much it holds, when it last changed. */
@@ -88,11 +109,20 @@ export class FileStore {
   readonly staging: string;
   readonly inbox: string;
   readonly done: string;
+  readonly cancelled: string;
   readonly outgoing: string;
   readonly reserve: number;
   readonly quota: number;
   private folds: boolean | undefined;
   private boot: Promise<string> | undefined;
+  /**
+   * Transfers being received, by staging folder: what they were promised counts against the free disk
+   * and their peer's quota until they end, so that offers that arrive together cannot each be told
+   * the same free space.
+   */
+  private readonly reservations = new Map<string, Reservation>();
+  /** Admissions one at a time (each reads the disk, then reserves). */
+  private admitting: Promise<unknown> = Promise.resolve();
 
   constructor(
     home: string,
@@ -102,6 +132,7 @@ export class FileStore {
     this.staging = join(this.root, 'staging');
     this.inbox = join(this.root, 'inbox');
     this.done = join(this.root, 'done');
+    this.cancelled = join(this.root, 'cancelled');
     this.outgoing = join(this.root, 'outgoing');
     this.reserve = opts.diskReserveBytes ?? DEFAULT_DISK_RESERVE_BYTES;
     this.quota = opts.peerQuotaBytes ?? DEFAULT_PEER_QUOTA_BYTES;
@@ -109,7 +140,7 @@ export class FileStore {
 
   /** Makes the folders (0700) and clears what a crash left half-moved; forgets old done IDs. */
   async open(now = Date.now()): Promise<void> {
-    for (const d of [this.root, this.staging, this.inbox, this.done, this.outgoing]) {
+    for (const d of [this.root, this.staging, this.inbox, this.done, this.cancelled, this.outgoing]) {
       await mkdir(d, { recursive: true, mode: 0o700 });
     }
     for (const name of await readdir(this.inbox)) {
@@ -179,6 +210,22 @@ export class FileStore {
     return join(this.done, `${from.slice(0, 16)}-${id}`);
   }
 
+  /** Records that the owner cancelled `from`'s transfer `id` (`from`: a fingerprint or its first 16). */
+  async markCancelled(from: string, id: string): Promise<void> {
+    await writeFile(join(this.cancelled, `${from.slice(0, 16)}-${id}`), '', { mode: 0o600 });
+  }
+
+  /** Whether the owner cancelled `from`'s transfer `id`. */
+  wasCancelled(from: string, id: string): boolean {
+    return existsSync(join(this.cancelled, `${from.slice(0, 16)}-${id}`));
+  }
+
+  /** The staging folder of transfer `id` from whichever peer, if any (a transfer known from disk only). */
+  async stagingOf(id: string): Promise<{ dir: string; from: string } | undefined> {
+    const name = (await readdir(this.staging)).find((n) => n.endsWith(`-${id}`));
+    return name ? { dir: join(this.staging, name), from: name.slice(0, 16) } : undefined;
+  }
+
   /** The inbox ID a completed transfer went to, if remembered. */
   async completed(from: string, id: string): Promise<{ received: string; treeHash: string } | undefined> {
     try {
@@ -190,22 +237,62 @@ export class FileStore {
     }
   }
 
+  /**
+   * Runs `check` alone among admissions: what it reads (free disk, usage) and the reservation it makes
+   * are one step, not interleaved with another offer's.
+   */
+  admit<T>(check: () => Promise<T>): Promise<T> {
+    const run = this.admitting.then(check, check);
+    this.admitting = run.catch(() => undefined);
+    return run;
+  }
+
+  reserveFor(dir: string, r: Reservation): void {
+    this.reservations.set(dir, r);
+  }
+
+  release(dir: string): void {
+    this.reservations.delete(dir);
+  }
+
+  /** Disk promised to the transfers being received (but the one in `except`) and not written yet. */
+  reservedBytes(except?: string): number {
+    let n = 0;
+    for (const [dir, r] of this.reservations) if (dir !== except) n += Math.max(0, r.outstanding());
+    return n;
+  }
+
   /** Bytes free for transfers on the files' disk (what the OS gives this user). */
   async freeBytes(): Promise<number> {
     const s = await statfs(this.root);
     return s.bavail * s.bsize;
   }
 
-  /** Bytes `from` holds here: its staged transfers (other than `except`) and its inbox entries. */
+  /**
+   * Bytes `from` holds here: its staged transfers (other than `except`; one being received counts all
+   * it was promised) and its inbox entries, each entry with ENTRY_DISK_BYTES, staging's offer.json too.
+   */
   async usage(from: string, exceptStaging?: string): Promise<number> {
     let total = 0;
     const prefix = from.slice(0, 16);
     for (const name of await readdir(this.staging)) {
       const dir = join(this.staging, name);
       if (!name.startsWith(`${prefix}-`) || dir === exceptStaging) continue;
+      const reserved = this.reservations.get(dir);
+      if (reserved) {
+        total += reserved.total;
+        continue;
+      }
       total += await folderBytes(join(dir, 'd'));
+      total += await folderBytes(dir);
     }
-    for (const meta of await this.list()) if (meta.from === from) total += meta.bytes;
+    for (const [dir, r] of this.reservations) {
+      // Promised before its staging folder was made.
+      if (r.from === from && dir !== exceptStaging && !existsSync(dir)) total += r.total;
+    }
+    for (const meta of await this.list()) {
+      if (meta.from === from) total += meta.bytes + meta.files * ENTRY_DISK_BYTES;
+    }
     return total;
   }
 
@@ -266,6 +353,11 @@ async function folderBytes(dir: string): Promise<number> {
     total += (await stat(join(dir, name)).catch(() => ({ size: 0 }))).size;
   }
   return total;
+}
+
+/** What an offer takes on disk when whole: its files' bytes, ENTRY_DISK_BYTES an entry, and its JSON. */
+export function offerDiskBytes(entries: readonly OfferEntry[], offerJsonBytes: number): number {
+  return offerBytes(entries) + entries.length * ENTRY_DISK_BYTES + offerJsonBytes;
 }
 
 /** Total bytes the files of an offer hold. */

@@ -5,6 +5,7 @@
  * The next files are opened while the one before is still being read, so a folder of small files
  * costs no round trip to the disk per file; a small file the walk kept in memory is framed from there.
  */
+import { shownSource, sourcePath } from './source-path.js';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { errorMessage } from '../core/errors.js';
@@ -178,7 +179,7 @@ export class ReadAhead {
     if (!src) throw this.fail(`no source for file ${j.index}`);
     let f = this.files.get(j.index);
     if (!f) {
-      f = { fh: open(src, 'r'), pending: 0, issuedAll: false };
+      f = { fh: open(sourcePath(src), 'r'), pending: 0, issuedAll: false };
       f.fh.catch(() => undefined);
       this.files.set(j.index, f);
     }
@@ -189,7 +190,7 @@ export class ReadAhead {
       try {
         fh = await f.fh;
       } catch (err) {
-        throw this.fail(`cannot read ${src}: ${errorMessage(err)}`);
+        throw this.fail(`cannot read ${shownSource(src)}: ${errorMessage(err)}`);
       }
       const frames = planned.map((p) => {
         const pooled = p.length >= POOLED_FROM_BYTES ? frameBuffers.take() : undefined;
@@ -216,11 +217,12 @@ export class ReadAhead {
           n += bytesRead;
         }
       }
-      if (n < total) throw this.fail(`${src} got shorter while it was sent; run file send again`);
+      if (n < total)
+        throw this.fail(`${shownSource(src)} got shorter while it was sent; run file send again`);
       if (last && j.mtimeMs !== undefined) {
         const st = await fh.stat();
         if (st.size !== j.size || st.mtimeMs !== j.mtimeMs)
-          throw this.fail(`${src} changed while it was sent; run file send again`);
+          throw this.fail(`${shownSource(src)} changed while it was sent; run file send again`);
       }
       return frames.map((x) => x.frame);
     } finally {

@@ -13,9 +13,18 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { ClawError, errorMessage } from '../core/errors.js';
-import { MAX_ENTRIES, MAX_TRANSFER_BYTES, type OfferEntry } from '../protocol/file-frames.js';
+import {
+  MAX_ENTRIES,
+  MAX_TRANSFER_BYTES,
+  nameOf,
+  pathBytes,
+  targetBytes,
+  type OfferEntry,
+} from '../protocol/file-frames.js';
+import { joinBytes } from './link-safety.js';
+import { savedSource } from './source-path.js';
 
 export interface WalkedTree {
   entries: OfferEntry[];
@@ -38,7 +47,7 @@ export interface WalkedTree {
  * SHA-256 of a file's bytes, hex. `size` (when known) sizes the read buffer: a 1 MiB buffer for each
  * 1 KiB file made hashing a folder of 10,000 small files spend a third of its time collecting garbage.
  */
-export async function hashFile(path: string, start = 0, size?: number): Promise<string> {
+export async function hashFile(path: string | Buffer, start = 0, size?: number): Promise<string> {
   const hash = createHash('sha256');
   const highWaterMark = Math.min(1024 * 1024, Math.max(1, (size ?? Infinity) - start + 1));
   for await (const chunk of createReadStream(path, { start, highWaterMark })) {
@@ -91,7 +100,7 @@ export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
 }
 
 /** A small file's bytes, read whole (at most `size` + 1: one more means it grew since it was seen). */
-async function readWhole(path: string, size: number): Promise<Buffer> {
+async function readWhole(path: Buffer, size: number): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(size + 1);
@@ -161,16 +170,18 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
    * Adds the file's entry now (its place in the order); a small one is read and hashed in the
    * background, a bigger one only noted (its SHA-256 is taken while it is sent).
    */
-  const file = (abs: string, rel: string, mode: number, size: number, mtimeMs: number) => {
+  const file = (abs: Buffer, rel: Buffer, mode: number, size: number, mtimeMs: number) => {
     const exec = (mode & 0o111) !== 0;
     const at = out.entries.length;
+    const name = named(rel);
+    const mtime = Math.trunc(mtimeMs);
     if (size > KEEP_FILE_BYTES) {
-      add({ path: rel, kind: 'file', size, exec }, abs);
+      add({ ...name, kind: 'file', size, exec, mtime }, savedSource(abs));
       out.mtimes[at] = mtimeMs;
       return;
     }
-    const entry: OfferEntry = { path: rel, kind: 'file', size, exec, sha256: '' };
-    add(entry, abs);
+    const entry: OfferEntry = { ...name, kind: 'file', size, exec, sha256: '', mtime };
+    add(entry, savedSource(abs));
     const hashed = limit(async () => {
       try {
         const bytes = await readWhole(abs, size);
@@ -188,40 +199,53 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
         // It grew past what was seen: hashed as it is now, and sent from the disk.
         entry.sha256 = await hashFile(abs, 0, size);
       } catch (err) {
-        throw unreadable(abs, err);
+        throw unreadable(abs.toString(), err);
       }
     });
     hashed.catch(() => undefined);
     hashing.push(hashed);
   };
-  const folder = async (abs: string, rel: string): Promise<void> => {
-    add({ path: rel, kind: 'dir' });
-    let names: string[];
+  // Names are read as bytes (a name need not be UTF-8): each entry's path is its text, with its bytes
+  // beside it when they are no UTF-8 (protocol/file-frames.ts `raw`).
+  const named = (rel: Buffer) => {
+    const n = nameOf(rel);
+    return n.raw === undefined ? { path: n.text } : { path: n.text, raw: n.raw };
+  };
+  const folder = async (abs: Buffer, rel: Buffer, mtimeMs: number): Promise<void> => {
+    add({ ...named(rel), kind: 'dir', mtime: Math.trunc(mtimeMs) });
+    let names: Buffer[];
     try {
-      names = (await readdir(abs)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      names = (await readdir(abs, { encoding: 'buffer' })).sort((a, b) => Buffer.compare(a, b));
     } catch (err) {
-      throw unreadable(abs, err, 'the folder ');
+      throw unreadable(abs.toString(), err, 'the folder ');
     }
     const stats = await Promise.all(
       names.map((name) =>
         limit(() =>
-          lstat(join(abs, name)).catch((err: unknown) => {
-            throw unreadable(join(abs, name), err);
+          lstat(joinBytes([abs, name])).catch((err: unknown) => {
+            throw unreadable(joinBytes([abs, name]).toString(), err);
           }),
         ),
       ),
     );
     for (const [k, name] of names.entries()) {
-      const childAbs = join(abs, name);
-      const childRel = `${rel}/${name}`;
+      const childAbs = joinBytes([abs, name]);
+      const childRel = joinBytes([rel, name]);
+      const shown = childRel.toString();
       const st = stats[k]!;
       if (st.isSymbolicLink()) {
-        const target = await readlink(childAbs);
-        if (linkStaysInside(childRel, target)) add({ path: childRel, kind: 'link', target });
-        else out.skipped.push({ path: childRel, why: `a link to ${target}, outside the folder sent` });
-      } else if (st.isDirectory()) await folder(childAbs, childRel);
+        const target = nameOf(await readlink(childAbs, { encoding: 'buffer' }));
+        if (linkStaysInside(shown, target.text)) {
+          add({
+            ...named(childRel),
+            kind: 'link',
+            target: target.text,
+            ...(target.raw === undefined ? {} : { rawTarget: target.raw }),
+          });
+        } else out.skipped.push({ path: shown, why: `a link to ${target.text}, outside the folder sent` });
+      } else if (st.isDirectory()) await folder(childAbs, childRel, st.mtimeMs);
       else if (st.isFile()) file(childAbs, childRel, st.mode, st.size, st.mtimeMs);
-      else out.skipped.push({ path: childRel, why: 'not a file, folder or link' });
+      else out.skipped.push({ path: shown, why: 'not a file, folder or link' });
     }
   };
   for (const p of paths) {
@@ -238,8 +262,8 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
     } catch (err) {
       throw unreadable(p, err);
     }
-    if (st.isDirectory()) await folder(abs, name);
-    else if (st.isFile()) file(abs, name, st.mode, st.size, st.mtimeMs);
+    if (st.isDirectory()) await folder(Buffer.from(abs), Buffer.from(name), st.mtimeMs);
+    else if (st.isFile()) file(Buffer.from(abs), Buffer.from(name), st.mode, st.size, st.mtimeMs);
     else throw new ClawError('BAD_ARGUMENT', `cannot send ${p}: not a file or folder`);
   }
   await Promise.all(hashing);
@@ -252,18 +276,23 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
  * @throws Error when a file's SHA-256 is in neither
  */
 export function treeHash(entries: readonly OfferEntry[], digests?: ReadonlyMap<number, string>): string {
+  // Paths and targets as bytes (a name that is no UTF-8 hashes as its bytes; any other as before).
   const lines = entries.map((e, i) => {
+    const p = pathBytes(e);
     if (e.kind === 'file') {
       const sha = e.sha256 ?? digests?.get(i);
       if (!sha) throw new Error(`tree hash: no SHA-256 for ${e.path}`);
-      return `F ${sha} ${e.exec ? 'x' : '-'} ${e.path}`;
+      return { p, l: Buffer.concat([Buffer.from(`F ${sha} ${e.exec ? 'x' : '-'} `), p]) };
     }
-    if (e.kind === 'dir') return `D ${e.path}`;
-    return `L ${e.path} -> ${e.target}`;
+    if (e.kind === 'dir') return { p, l: Buffer.concat([Buffer.from('D '), p]) };
+    return { p, l: Buffer.concat([Buffer.from('L '), p, Buffer.from(' -> '), targetBytes(e)]) };
   });
-  const sorted = lines
-    .map((l, i) => ({ l, p: Buffer.from(entries[i]!.path, 'utf8') }))
+  const hash = createHash('sha256');
+  lines
     .sort((a, b) => Buffer.compare(a.p, b.p))
-    .map((x) => x.l);
-  return createHash('sha256').update(sorted.join('\n'), 'utf8').digest('hex');
+    .forEach((x, k) => {
+      if (k > 0) hash.update('\n');
+      hash.update(x.l);
+    });
+  return hash.digest('hex');
 }

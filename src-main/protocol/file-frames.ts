@@ -30,10 +30,18 @@ import { CONTROL_CHARS } from '../core/names.js';
 /** The service name a sender opens. */
 export const FILES_SERVICE = 'files';
 /**
- * The version this side speaks; another is refused (BAD_REQUEST). 2: a file entry may come without its
- * SHA-256, which a DIGEST frame then carries after the file's bytes (ADR 0067).
+ * The version this side opens streams with. 2: a file entry may come without its SHA-256, which a
+ * DIGEST frame then carries after the file's bytes (ADR 0067). 3: an entry may carry its modification
+ * time (`mtime`) and, for a name that is no UTF-8, its bytes (`raw`, `rawTarget`).
  */
-export const FILES_PROTOCOL_VERSION = 2;
+export const FILES_PROTOCOL_VERSION = 3;
+/**
+ * The versions a receiver takes; it answers in the version the stream was opened with. A sender whose
+ * peer refuses 3 opens again with 2 (no times; a name that is no UTF-8 cannot be sent then).
+ */
+export const FILES_VERSIONS = [2, 3] as const;
+export type FilesVersion = (typeof FILES_VERSIONS)[number];
+const spoken = (v: unknown): v is FilesVersion => v === 2 || v === 3;
 /** The mux OPEN arguments of a `files` stream. */
 export const FILES_OPEN_ARGS = { v: FILES_PROTOCOL_VERSION } as const;
 
@@ -45,6 +53,11 @@ export const MAX_FILE_FRAME_BYTES = 4 * 1024 * 1024;
 export const OFFER_PART_BYTES = 1024 * 1024;
 /** Most entries (files, folders, links) in one transfer. */
 export const MAX_ENTRIES = 200_000;
+/**
+ * Most bytes of JSON an offer's entries take, all its OFFER frames together (32 MiB: 200,000 entries
+ * with paths of ~100 bytes). The receiver holds an offer in memory while the transfer runs.
+ */
+export const MAX_OFFER_BYTES = 32 * 1024 * 1024;
 /** Longest entry path or link target, in UTF-8 bytes (Linux PATH_MAX). */
 export const MAX_PATH_BYTES = 4096;
 /** Largest transfer, in bytes (1 PiB): sizes stay exact in a JS number. */
@@ -76,9 +89,9 @@ export type FileRefusalCode = (typeof FILE_REFUSAL_CODES)[number];
  * file without `sha256` is hashed while it is sent: its DIGEST follows its last DATA.
  */
 export type OfferEntry =
-  | { path: string; kind: 'file'; size: number; exec: boolean; sha256?: string }
-  | { path: string; kind: 'dir' }
-  | { path: string; kind: 'link'; target: string };
+  | { path: string; kind: 'file'; size: number; exec: boolean; sha256?: string; mtime?: number; raw?: string }
+  | { path: string; kind: 'dir'; mtime?: number; raw?: string }
+  | { path: string; kind: 'link'; target: string; raw?: string; rawTarget?: string };
 
 export type FileFrame =
   | { type: 'offer'; id: string; entries: OfferEntry[]; more: boolean }
@@ -99,6 +112,15 @@ const pathText = () =>
     .min(1)
     .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_PATH_BYTES, `longer than ${MAX_PATH_BYTES} bytes`);
 const hex64 = () => z.string().regex(/^[0-9a-f]{64}$/);
+/** A name's bytes in base64, when they are no UTF-8 (`path` then shows them with U+FFFD). */
+const rawBytes = () =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+    .max(Math.ceil(MAX_PATH_BYTES / 3) * 4)
+    .refine((s) => s.length > 0 && Buffer.from(s, 'base64').length <= MAX_PATH_BYTES, 'bad raw name');
+/** Modification time in ms since the epoch (before it too). */
+const mtime = () => z.number().int().min(-MAX_TRANSFER_BYTES).max(MAX_TRANSFER_BYTES);
 const reason = () =>
   z
     .string()
@@ -121,10 +143,27 @@ const entrySchema = () =>
         size: count(),
         exec: z.boolean(),
         sha256: hex64().optional(),
+        mtime: mtime().optional(),
+        raw: rawBytes().optional(),
       })
       .strict(),
-    z.object({ path: pathText(), kind: z.literal('dir') }).strict(),
-    z.object({ path: pathText(), kind: z.literal('link'), target: pathText() }).strict(),
+    z
+      .object({
+        path: pathText(),
+        kind: z.literal('dir'),
+        mtime: mtime().optional(),
+        raw: rawBytes().optional(),
+      })
+      .strict(),
+    z
+      .object({
+        path: pathText(),
+        kind: z.literal('link'),
+        target: pathText(),
+        raw: rawBytes().optional(),
+        rawTarget: rawBytes().optional(),
+      })
+      .strict(),
   ]);
 
 /** A transfer ID: 32 lowercase hex characters (128 random bits, or a resumed transfer's). */
@@ -196,13 +235,14 @@ export function dataFrameInto(
   index: number,
   offset: number,
   length: number,
+  version: FilesVersion = FILES_PROTOCOL_VERSION,
 ): { wire: Buffer; body: Buffer } {
   if (length > MAX_DATA_BYTES) {
     throw new ClawError('BAD_FRAME', `DATA of ${length} bytes exceeds ${MAX_DATA_BYTES}`);
   }
   const wire = into.subarray(0, DATA_WIRE_HEADER_BYTES + length);
   wire.writeUInt32BE(DATA_HEADER_BYTES + length, 0);
-  wire[4] = FILES_PROTOCOL_VERSION;
+  wire[4] = version;
   wire[5] = FileFrameType.DATA;
   wire.writeUInt32BE(index, 6);
   wire.writeBigUInt64BE(BigInt(offset), 10);
@@ -210,13 +250,13 @@ export function dataFrameInto(
 }
 
 /** One frame's payload (without the length prefix). A DATA frame copies its bytes once. */
-export function encodeFileFrame(frame: FileFrame): Buffer {
+export function encodeFileFrame(frame: FileFrame, version: FilesVersion = FILES_PROTOCOL_VERSION): Buffer {
   if (frame.type === 'data') {
     if (frame.bytes.length > MAX_DATA_BYTES) {
       throw new ClawError('BAD_FRAME', `DATA of ${frame.bytes.length} bytes exceeds ${MAX_DATA_BYTES}`);
     }
     const out = Buffer.allocUnsafe(DATA_HEADER_BYTES + frame.bytes.length);
-    out[0] = FILES_PROTOCOL_VERSION;
+    out[0] = version;
     out[1] = FileFrameType.DATA;
     out.writeUInt32BE(frame.index, 2);
     out.writeBigUInt64BE(BigInt(frame.offset), 6);
@@ -232,7 +272,7 @@ export function encodeFileFrame(frame: FileFrame): Buffer {
     );
   }
   const out = Buffer.allocUnsafe(2 + json.length);
-  out[0] = FILES_PROTOCOL_VERSION;
+  out[0] = version;
   out[1] = TYPE_OF[type];
   out.set(json, 2);
   return out;
@@ -244,10 +284,10 @@ export function encodeFileFrame(frame: FileFrame): Buffer {
  */
 export function decodeFileFrame(payload: Buffer): FileFrame {
   if (payload.length < 2) throw new ClawError('BAD_FRAME', 'files frame shorter than its header');
-  if (payload[0] !== FILES_PROTOCOL_VERSION) {
+  if (!spoken(payload[0])) {
     throw new ClawError(
       'BAD_FRAME',
-      `files frame of version ${payload[0]}, this node speaks ${FILES_PROTOCOL_VERSION}`,
+      `files frame of version ${payload[0]}, this node speaks ${FILES_VERSIONS.join(' and ')}`,
     );
   }
   const type = payload[1]!;
@@ -295,7 +335,7 @@ export function decodeDataPieces(
 ): { index: number; offset: number; parts: Buffer[]; length: number } | undefined {
   const head = pieces[0];
   if (!head || head.length < DATA_HEADER_BYTES || head[1] !== FileFrameType.DATA) return undefined;
-  if (head[0] !== FILES_PROTOCOL_VERSION) return undefined;
+  if (!spoken(head[0])) return undefined;
   const parts = [head.subarray(DATA_HEADER_BYTES), ...pieces.slice(1)].filter((p) => p.length > 0);
   const length = parts.reduce((n, p) => n + p.length, 0);
   if (length > MAX_DATA_BYTES)
@@ -309,14 +349,36 @@ export function decodeDataPieces(
   return { index, offset: Number(offset), parts, length };
 }
 
-/** Why `args` are not a `files` stream's OPEN arguments (exactly `{"v":1}`), or undefined. */
+/** Why `args` are not a `files` stream's OPEN arguments (exactly `{"v":N}`, N spoken), or undefined. */
 export function filesOpenArgsProblem(args: unknown): string | undefined {
   if (typeof args !== 'object' || args === null || Array.isArray(args))
     return 'files stream arguments must be an object';
-  if ((args as { v?: unknown }).v !== FILES_PROTOCOL_VERSION || Object.keys(args).length !== 1) {
-    return `files stream arguments must be {"v":${FILES_PROTOCOL_VERSION}}`;
+  if (!spoken((args as { v?: unknown }).v) || Object.keys(args).length !== 1) {
+    return `files stream arguments must be {"v":${FILES_VERSIONS.join('} or {"v":')}}`;
   }
   return undefined;
+}
+
+/** The version `args` (which filesOpenArgsProblem passed) open a stream with. */
+export function filesOpenVersion(args: unknown): FilesVersion {
+  const v = (args as { v?: unknown }).v;
+  return spoken(v) ? v : FILES_PROTOCOL_VERSION;
+}
+
+/** The bytes of an entry's path: `raw` when the name is no UTF-8, else the path's UTF-8. */
+export function pathBytes(e: OfferEntry): Buffer {
+  return e.raw !== undefined ? Buffer.from(e.raw, 'base64') : Buffer.from(e.path, 'utf8');
+}
+
+/** The bytes of a link's target, as pathBytes. */
+export function targetBytes(e: Extract<OfferEntry, { kind: 'link' }>): Buffer {
+  return e.rawTarget !== undefined ? Buffer.from(e.rawTarget, 'base64') : Buffer.from(e.target, 'utf8');
+}
+
+/** `bytes` as an entry's name: the string, plus the bytes in base64 when they are no UTF-8. */
+export function nameOf(bytes: Buffer): { text: string; raw?: string } {
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? { text } : { text, raw: bytes.toString('base64') };
 }
 
 /**

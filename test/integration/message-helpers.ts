@@ -25,7 +25,7 @@ export interface MessageNode {
 /** Starts (or, given `node`, starts again on the same home and port) an agent with no web UI. */
 export async function startNode(
   name: string,
-  opts: { relay?: string; direct?: boolean; node?: MessageNode } = {},
+  opts: { relay?: string; direct?: boolean; node?: MessageNode; home?: string } = {},
 ): Promise<MessageNode> {
   let flags = opts.node?.flags;
   let address = opts.node?.address ?? null;
@@ -39,7 +39,7 @@ export async function startNode(
       ...(opts.relay ? ['--relay', opts.relay] : []),
     ];
   }
-  const home = opts.node?.home ?? tempHome(`msg-${name}`);
+  const home = opts.node?.home ?? opts.home ?? tempHome(`msg-${name}`);
   const proc = startProcess(['agent', '--home', home, ...flags]);
   await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
   const { fingerprint } = await nodeId(home);

@@ -48,7 +48,10 @@ export function fileHandlers(deps: FilesApiDeps): Handlers {
     const known = all().find((t) => t.id === id && t.direction === 'in');
     const staged = (await files.store.staged()).find((s) => s.id === id);
     if (known ? known.state !== 'failed' : !staged) return undefined;
-    const freed = await files.store.discardStaged(id);
+    const freed = staged?.bytes ?? 0;
+    // Recorded as cancelled (files/cancelled/), so a sender that offers it again is told to stop.
+    await files.receiver.cancel(id, GIVEN_UP);
+    await files.store.discardStaged(id);
     const fingerprint =
       known?.peer.fingerprint ??
       deps.peers.peerEntries().find((e) => e.fingerprint.startsWith(staged!.fromPrefix))?.fingerprint ??
@@ -84,9 +87,11 @@ export function fileHandlers(deps: FilesApiDeps): Handlers {
     'files.transfers': () => all().map(copy),
     'files.cancel': async (p) => {
       const reason = 'cancelled by the owner';
-      if (files.sender.cancel(p.id, reason) || files.receiver.cancel(p.id, reason)) {
+      if (files.sender.cancel(p.id, reason)) return copy(all().find((t) => t.id === p.id)!);
+      if (files.receiver.transfers.get(p.id)?.live && (await files.receiver.cancel(p.id, reason))) {
         return copy(all().find((t) => t.id === p.id)!);
       }
+      // Stopped (failed, or only in staging from an earlier run): given up, its bytes removed.
       const givenUp = await giveUp(p.id);
       if (givenUp) return givenUp;
       const known = all().find((t) => t.id === p.id);
