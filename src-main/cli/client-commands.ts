@@ -18,7 +18,10 @@ import {
   describeListenLimits,
   parseAllow,
   parsePermission,
+  permissionList,
+  permissionWords,
 } from './permissions.js';
+import { DEFAULT_ALLOW } from '../core/permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { nameKey } from '../agent/state/peer-names.js';
 import { mineText, registerMineSubcommands, revokedText } from './mine-peers.js';
@@ -221,7 +224,7 @@ export function registerClientCommands(program: Command): void {
     .option('--address <host:port>', "hint for the peer's direct address (learned automatically otherwise)")
     .option(
       '--allow <list>',
-      'what the peer may do here: terminal,forward,relay,listen,message,files or none (a new peer: terminal,forward,message; a known one keeps its own)',
+      `what the peer may do here: ${permissionList()} or none (a new peer: ${DEFAULT_ALLOW.join(',')}; a known one keeps its own)`,
     )
     .option('--rename', 'the node is already a peer under another name: call it --name now')
     .option('--mine', 'it is one of your devices: it and this node introduce each other to your others')
@@ -275,8 +278,8 @@ export function registerClientCommands(program: Command): void {
       .command(`${verb} <peer> <permissions>`)
       .description(
         verb === 'allow'
-          ? 'let a peer use terminal, forward, relay, listen or message on this node (one, or a list: terminal,forward)'
-          : 'stop a peer using terminal, forward, relay, listen or message on this node (one, or a list: terminal,forward)',
+          ? `let a peer use ${permissionWords()} on this node (one, or a list: terminal,forward)`
+          : `stop a peer using ${permissionWords()} on this node (one, or a list: terminal,forward)`,
       )
       .option('--home <dir>', 'node home directory')
       .option('--json', 'print JSON')
