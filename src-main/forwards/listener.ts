@@ -111,7 +111,13 @@ export async function listenTcp(
           server.close();
           return setImmediate(resolve);
         }
-        for (const s of sockets) s.destroy();
+        // A reset, as its comment says: a graceful close would let the kernel deliver what is still
+        // queued for the client, after the listener was closed for good (a grant taken away).
+        for (const s of sockets) {
+          s.on('error', () => undefined);
+          if (s.destroyed) continue;
+          s.resetAndDestroy();
+        }
         server.close(() => resolve());
       }),
   };
