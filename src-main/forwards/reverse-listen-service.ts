@@ -33,7 +33,7 @@ import type { MuxStream } from '../mux/stream.js';
 import { allowedAddresses } from './destination-policy.js';
 import { awaitConnectResult, classifyOpenError } from './dialer.js';
 import { clientOf } from './front-end.js';
-import { isLoopbackHost, listenTcp, type TcpListener } from './listener.js';
+import { isLoopbackHost, listenTcp, type AcceptedConnection, type TcpListener } from './listener.js';
 import {
   encodeReverseAnswer,
   MAX_REVERSE_LISTENERS_PER_PEER,
@@ -145,6 +145,8 @@ function revoked(
 interface Listening {
   held: Set<Held>;
   served: Set<Served>;
+  /** Each accepted TCP connection's entry in `served`, by its socket (to evict one at the cap). */
+  bySocket: WeakMap<Socket, Served>;
   /** Requests of each peer (by fingerprint) that passed the cap and are binding now. */
   binding: Map<string, number>;
   close(h: Held, why: string, keep?: boolean): Promise<void>;
@@ -176,7 +178,7 @@ export function registerReverseListenService(deps: ReverseListenDeps): () => Pro
     if (!keep) cut((c) => c.peer === h.peer && c.id === h.id, why);
     return h.listener.close(keep);
   };
-  const listening: Listening = { held, served, binding: new Map(), close, cut };
+  const listening: Listening = { held, served, bySocket: new WeakMap(), binding: new Map(), close, cut };
   deps.services.register(REVERSE_LISTEN_SERVICE, {
     permission: 'listen',
     noun: 'listening',
@@ -247,10 +249,22 @@ async function serve(
         : await listenTcp(
             args.host,
             args.port,
-            (socket) =>
-              void bridge(deps, admission, { fp, name: req.peer.name, args }, socket, on.served, log),
-            // As many as the forward's owner carries: more would only be refused there.
-            { maxConnections: MAX_REVERSE_CONNECTIONS_PER_FORWARD },
+            (socket, accepted) =>
+              void bridge(deps, admission, { fp, name: req.peer.name, args }, socket, accepted, on, log),
+            {
+              // As many as the forward's owner carries: more would only be refused there.
+              maxConnections: MAX_REVERSE_CONNECTIONS_PER_FORWARD,
+              // At the cap, a connection its target has not answered yet makes room for a new one
+              // (a client that sends a byte now and then, or nothing, holds no place for long); one
+              // that was answered carries someone's data and is never ended for a newcomer.
+              policy: 'evict',
+              evict: (socket) => {
+                const c = on.bySocket.get(socket);
+                if (c)
+                  c.cut(`${deps.name}'s listener made room for a new connection: this one had no answer yet`);
+                else if (!socket.destroyed) socket.resetAndDestroy();
+              },
+            },
           );
   } catch (err) {
     release();
@@ -332,9 +346,11 @@ async function bridge(
   admission: ServedAdmission,
   forward: { fp: string; name: string; args: ReverseListenArgs },
   socket: Socket,
-  served: Set<Served>,
+  accepted: AcceptedConnection,
+  on: Pick<Listening, 'served' | 'bySocket'>,
   log: Logger,
 ): Promise<void> {
+  const { served } = on;
   socket.on('error', () => undefined);
   let stream: Duplex | undefined;
   const c: Served = {
@@ -351,6 +367,7 @@ async function bridge(
     },
   };
   served.add(c);
+  on.bySocket.set(socket, c);
   const at = formatHostPort(forward.args.host, forward.args.port);
   // Listed and held under the listener's grant: the settings no longer allowing it end it.
   const listed = admission.child({
@@ -378,7 +395,18 @@ async function bridge(
     // Cut while the stream opened: the stream goes too.
     if (!served.has(c)) return void stream.destroy();
     // Bytes out (listed from → to): from the client here to the peer; in: the peer's answers.
-    await splice(socket, stream, { bytesIn: (n) => listed.bytesIn(n), bytesOut: (n) => listed.bytesOut(n) });
+    let answered = false;
+    await splice(socket, stream, {
+      bytesIn: (n) => {
+        listed.bytesIn(n);
+        // Its target answered: it is no longer one to evict at the listener's cap.
+        if (!answered) {
+          answered = true;
+          accepted.protect();
+        }
+      },
+      bytesOut: (n) => listed.bytesOut(n),
+    });
   } finally {
     served.delete(c);
     listed.end();
