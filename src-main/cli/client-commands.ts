@@ -4,7 +4,8 @@
 import { pathLabel } from '../core/path-label.js';
 import type { Command } from 'commander';
 import { ControlClient } from '../api/control-client.js';
-import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
+import type { MethodName, MethodParams, MethodResults, PeerInfo, PeerListenerInfo } from '../api/contract.js';
+import { escapeControlChars } from '../core/terminal-text.js';
 import { ClawError, errorMessage, hintOf, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
@@ -159,6 +160,16 @@ export function peerWhy(p: PeerInfo, home?: string): string {
   return p.relayReason ? `relayed: ${p.relayReason}` : '-';
 }
 
+/**
+ * A port this node listens on for a peer, as `status` and `share list` say it:
+ * `a: 127.0.0.1:8080 (its reverse forward or share; 2 open)`.
+ */
+export function peerListenerText(l: PeerListenerInfo): string {
+  const what =
+    l.protocol === 'udp' ? 'its reverse UDP forward' : `its reverse forward or share; ${l.open} open`;
+  return `${escapeControlChars(l.peer)}: ${l.listen} (${what})`;
+}
+
 /** `peers add`'s relay token: from `--relay-token-file`, or `--relay-token` with a warning (ps). */
 function peerRelayToken(opts: { relayToken?: string; relayTokenFile?: string }): string | undefined {
   if (opts.relayToken !== undefined && opts.relayTokenFile !== undefined) {
@@ -200,6 +211,7 @@ export function registerClientCommands(program: Command): void {
         printLine(
           `relay:  none (add one: \`${hintCommand('stop', opts.home)}\`, then \`${hintCommand('agent', opts.home)} --relay URL\`)`,
         );
+      for (const l of s.listeningForPeers ?? []) printLine(`listening for ${peerListenerText(l)}`);
       // A blank line sets the table apart; the one-line hint for no peers follows the header as is.
       if (s.peers.length > 0) printLine('');
       printBlock(peerTable(s.peers, opts.home));

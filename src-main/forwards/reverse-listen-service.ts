@@ -29,6 +29,7 @@ import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
+import type { PeerListenerInfo } from '../api/contract.js';
 import type { MuxStream } from '../mux/stream.js';
 import { allowedAddresses } from './destination-policy.js';
 import { awaitConnectResult, classifyOpenError } from './dialer.js';
@@ -154,13 +155,20 @@ interface Listening {
   cut(which: (c: Served) => boolean, why: string): void;
 }
 
+/** The reverse-listen service as its owner holds it: what it listens on now, and its stop. */
+export interface ReverseListening {
+  /** The ports listened on for peers now, each with its open connections. */
+  listeners(): PeerListenerInfo[];
+  /** Closes every listener and connection; the ports are free once it resolves. */
+  stop(): Promise<void>;
+}
+
 /**
  * Registers `reverse-listen` (permission `listen`). Listeners the settings no longer allow close at
  * once, and so do their connections, also those of a listener already closed: each is held under the
- * peer's grant by the service registry (agent/services/services.ts), which follows the settings. Returns a
- * disposer that closes them all.
+ * peer's grant by the service registry (agent/services/services.ts), which follows the settings.
  */
-export function registerReverseListenService(deps: ReverseListenDeps): () => Promise<void> {
+export function registerReverseListenService(deps: ReverseListenDeps): ReverseListening {
   const held = new Set<Held>();
   // Accepted TCP connections, across their listener's incarnations: they outlive a listener closed
   // because its link was lost (their streams resume, ADR 0023) and end when the forward's listener
@@ -188,10 +196,20 @@ export function registerReverseListenService(deps: ReverseListenDeps): () => Pro
     recordsRefusals: true,
     handle: (req, admission) => void serve(deps, req, admission, listening),
   });
-  return async () => {
-    // The ports are free once this resolves: `clawbridge stop` waits for it.
-    await Promise.all([...held].map((h) => close(h, 'agent stopping')));
-    cut(() => true, 'agent stopping');
+  return {
+    listeners: () =>
+      [...held].map((h) => ({
+        peer: deps.state.peer(h.peer)?.name ?? h.peerName,
+        peerFingerprint: h.peer,
+        listen: h.listener.address,
+        protocol: h.args.protocol ?? 'tcp',
+        open: [...served].filter((c) => c.peer === h.peer && c.id === h.id).length,
+      })),
+    stop: async () => {
+      // The ports are free once this resolves: `clawbridge stop` waits for it.
+      await Promise.all([...held].map((h) => close(h, 'agent stopping')));
+      cut(() => true, 'agent stopping');
+    },
   };
 }
 

@@ -120,6 +120,13 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
     new RegExp(`share docs: http://127\\.0\\.0\\.1:${port}/ on b → .*shared \\(listening\\)`),
   );
 
+  // On B, the node that listens: `status` and `share list` show the port it opened for a.
+  const listening = new RegExp(
+    `listening (here )?for a: 127\\.0\\.0\\.1:${port} \\(its reverse forward or share; \\d+ open\\)`,
+  );
+  assert.match(await ok(['status', '--home', b.home]), listening);
+  assert.match(await ok(['share', 'list', '--home', b.home]), listening);
+
   // Byte-exact through B's port.
   const whole = await curl([`${base}/big.bin`]);
   assert.equal(whole.status, 200, whole.headers);
