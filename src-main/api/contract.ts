@@ -462,6 +462,18 @@ export interface PairJoinResult {
   allow: Permission[];
 }
 
+/** A port this node listens on for a peer's reverse forward or share (`status`, `share list`). */
+export interface PeerListenerInfo {
+  /** The peer it listens for, by its name here now. */
+  peer: string;
+  peerFingerprint: string;
+  /** The address bound. */
+  listen: string;
+  protocol: 'tcp' | 'udp';
+  /** Connections accepted there and open now (TCP; 0 for UDP, whose flows its peer counts). */
+  open: number;
+}
+
 export interface StatusResult {
   name: string;
   fingerprint: string;
@@ -469,6 +481,8 @@ export interface StatusResult {
   listen: string | null;
   relays: RelayStatus[];
   peers: PeerInfo[];
+  /** Ports this node listens on for its peers (their reverse forwards and shares); absent: none. */
+  listeningForPeers?: PeerListenerInfo[];
   /**
    * This agent process's memory, as `process.memoryUsage()` reads it (`status --json`; only in the
    * `status` call, not in status events): what `npm run bench:footprint` reports beside /proc's figures.

@@ -153,7 +153,15 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
     return { links, notices, introductions };
   };
   const handlers: Handlers = {
-    status: () => ({ ...statusOf(), process: processMemory() }),
+    status: () => {
+      // Only in the call, as `process`: the status events stay what they were.
+      const listening = forwards()?.listeningForPeers() ?? [];
+      return {
+        ...statusOf(),
+        ...(listening.length > 0 ? { listeningForPeers: listening } : {}),
+        process: processMemory(),
+      };
+    },
     'peers.list': () => peerList(peers),
     // `peers add --rename` and `peers rename`: forwards through the peer follow (node-state.ts).
     'peers.add': (p) => {

@@ -190,7 +190,7 @@ async function startAgent(
     connections: agent.opened,
     audit,
     // Shared folders' connections are answered here, by the file server (share/, ADR 0052).
-    local: createShareTarget({ log: logger, state }),
+    local: createShareTarget({ log: logger, state, audit }),
   });
   const hostSocket = sessionHostSocketPath(controlSocketPath(opts.home));
   const terminals = createTerminals({

@@ -4,7 +4,8 @@
 import { pathLabel } from '../core/path-label.js';
 import type { Command } from 'commander';
 import { ControlClient } from '../api/control-client.js';
-import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
+import type { MethodName, MethodParams, MethodResults, PeerInfo, PeerListenerInfo } from '../api/contract.js';
+import { escapeControlChars } from '../core/terminal-text.js';
 import { ClawError, errorMessage, hintOf, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
@@ -18,7 +19,10 @@ import {
   describeListenLimits,
   parseAllow,
   parsePermission,
+  permissionList,
+  permissionWords,
 } from './permissions.js';
+import { DEFAULT_ALLOW } from '../core/permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { nameKey } from '../state/peer-names.js';
 import { mineText, registerMineSubcommands, revokedText } from './mine-peers.js';
@@ -156,6 +160,16 @@ export function peerWhy(p: PeerInfo, home?: string): string {
   return p.relayReason ? `relayed: ${p.relayReason}` : '-';
 }
 
+/**
+ * A port this node listens on for a peer, as `status` and `share list` say it:
+ * `a: 127.0.0.1:8080 (its reverse forward or share; 2 open)`.
+ */
+export function peerListenerText(l: PeerListenerInfo): string {
+  const what =
+    l.protocol === 'udp' ? 'its reverse UDP forward' : `its reverse forward or share; ${l.open} open`;
+  return `${escapeControlChars(l.peer)}: ${l.listen} (${what})`;
+}
+
 /** `peers add`'s relay token: from `--relay-token-file`, or `--relay-token` with a warning (ps). */
 function peerRelayToken(opts: { relayToken?: string; relayTokenFile?: string }): string | undefined {
   if (opts.relayToken !== undefined && opts.relayTokenFile !== undefined) {
@@ -197,6 +211,7 @@ export function registerClientCommands(program: Command): void {
         printLine(
           `relay:  none (add one: \`${hintCommand('stop', opts.home)}\`, then \`${hintCommand('agent', opts.home)} --relay URL\`)`,
         );
+      for (const l of s.listeningForPeers ?? []) printLine(`listening for ${peerListenerText(l)}`);
       // A blank line sets the table apart; the one-line hint for no peers follows the header as is.
       if (s.peers.length > 0) printLine('');
       printBlock(peerTable(s.peers, opts.home));
@@ -221,7 +236,7 @@ export function registerClientCommands(program: Command): void {
     .option('--address <host:port>', "hint for the peer's direct address (learned automatically otherwise)")
     .option(
       '--allow <list>',
-      'what the peer may do here: terminal,forward,relay,listen,message,files or none (a new peer: terminal,forward,message; a known one keeps its own)',
+      `what the peer may do here: ${permissionList()} or none (a new peer: ${DEFAULT_ALLOW.join(',')}; a known one keeps its own)`,
     )
     .option('--rename', 'the node is already a peer under another name: call it --name now')
     .option('--mine', 'it is one of your devices: it and this node introduce each other to your others')
@@ -275,8 +290,8 @@ export function registerClientCommands(program: Command): void {
       .command(`${verb} <peer> <permissions>`)
       .description(
         verb === 'allow'
-          ? 'let a peer use terminal, forward, relay, listen or message on this node (one, or a list: terminal,forward)'
-          : 'stop a peer using terminal, forward, relay, listen or message on this node (one, or a list: terminal,forward)',
+          ? `let a peer use ${permissionWords()} on this node (one, or a list: terminal,forward)`
+          : `stop a peer using ${permissionWords()} on this node (one, or a list: terminal,forward)`,
       )
       .option('--home <dir>', 'node home directory')
       .option('--json', 'print JSON')

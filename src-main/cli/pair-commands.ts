@@ -25,7 +25,8 @@ import {
 } from './output.js';
 import { table } from './table.js';
 import { followJoin } from './pair-progress.js';
-import { describeAllow, parseAllow } from './permissions.js';
+import { describeAllow, parseAllow, permissionList } from './permissions.js';
+import { DEFAULT_ALLOW } from '../core/permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
 import { isoTime } from '../core/iso-time.js';
@@ -82,7 +83,7 @@ export function registerPairCommands(program: Command): void {
     .option('--timeout <duration>', 'how long to wait for approval, e.g. 10m', '10m')
     .option(
       '--allow <list>',
-      'what the other node may do here: terminal,forward,relay,listen,message,files or none (default: none, or with --mine what your introduced devices may do: settings mine-allow; a node that is already a peer keeps what it may do)',
+      `what the other node may do here: ${permissionList()} or none (default: none, or with --mine what your introduced devices may do: settings mine-allow; a node that is already a peer keeps what it may do)`,
     )
     .option(
       '--mine',
@@ -209,7 +210,7 @@ export function registerPairCommands(program: Command): void {
     )
     .option(
       '--allow <list>',
-      'what the new peer may do here: terminal,forward,relay,listen,message,files or none (default: terminal,forward,message; a node that is already a peer keeps what it may do)',
+      `what the new peer may do here: ${permissionList()} or none (default: ${DEFAULT_ALLOW.join(',')}; a node that is already a peer keeps what it may do)`,
     )
     .option(
       '--mine',

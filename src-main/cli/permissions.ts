@@ -37,6 +37,16 @@ export function parsePermission(input: string): Permission {
   return p as Permission;
 }
 
+/** Every permission in words for help texts: `terminal, forward, relay, listen, message or files`. */
+export function permissionWords(): string {
+  return `${PERMISSIONS.slice(0, -1).join(', ')} or ${PERMISSIONS[PERMISSIONS.length - 1]}`;
+}
+
+/** Every permission as `--allow` takes a list of them: `terminal,forward,relay,listen,message,files`. */
+export function permissionList(): string {
+  return PERMISSIONS.join(',');
+}
+
 export function describeAllow(allow: readonly Permission[]): string {
   return allow.length ? allow.join(', ') : 'nothing';
 }

@@ -38,6 +38,8 @@ export interface RelayCliOptions {
   maxNodes?: string;
   /** `--max-memory MiB`: the RSS budget past which new nodes are refused. */
   maxMemory?: string;
+  /** `--connections-per-ip N`: RelayLimits.connectionsPerIp. */
+  connectionsPerIp?: string;
 }
 
 /** A whole number ≥ 1 given to `flag`. */
@@ -275,6 +277,14 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   }
   const maxNodes = opts.maxNodes === undefined ? undefined : positiveInt('--max-nodes', opts.maxNodes);
   const maxMemoryMiB = opts.maxMemory === undefined ? undefined : positiveInt('--max-memory', opts.maxMemory);
+  const perIp =
+    opts.connectionsPerIp === undefined
+      ? undefined
+      : positiveInt('--connections-per-ip', opts.connectionsPerIp);
+  const limits = {
+    ...(maxNodes !== undefined ? { maxNodes } : {}),
+    ...(perIp !== undefined ? { connectionsPerIp: perIp } : {}),
+  };
   const tls = await relayTls(opts);
   // Warnings and errors, as the agent logs (README); CLAWBRIDGE_LOG=info adds nodes coming and going.
   const logger = pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn' }, pino.destination(2));
@@ -285,7 +295,7 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     ...(token !== undefined ? { token } : {}),
     ...(opts.metricsTokenRequired ? { metricsTokenRequired: true } : {}),
     ...(opts.taggedListenOnly ? { untaggedListen: false } : {}),
-    ...(maxNodes !== undefined ? { limits: { maxNodes } } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
     ...(maxMemoryMiB !== undefined ? { capacity: { memoryBudgetBytes: maxMemoryMiB * 2 ** 20 } } : {}),
     logger,
   }).catch((err: NodeJS.ErrnoException) => {

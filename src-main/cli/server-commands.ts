@@ -137,6 +137,10 @@ export function registerServerCommands(program: Command): void {
       'nodes served at once; the next is refused with close 4024 (open files and memory refuse it first when they run out)',
     )
     .option('--max-memory <MiB>', 'refuse new nodes while the RSS is above this (default 90 % of memory)')
+    .option(
+      '--connections-per-ip <n>',
+      'connections from one IP address at once (default 32); more are closed with 4020 (many nodes behind one NAT need more)',
+    )
     // Loaded by `relay` alone: the relay server and its metrics (prom-client) cost `agent` ~0.1 s to parse.
     .action(async (opts: RelayCliOptions) => (await import('./relay-command.js')).startRelayFromCli(opts));
 }

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { ShareInfo } from '../api/contract-share.js';
 import { ClawError } from '../core/errors.js';
 import { escapeControlChars } from '../core/terminal-text.js';
-import { call, withGroupOpts, type HomeOpts } from './client-commands.js';
+import { call, peerListenerText, withGroupOpts, type HomeOpts } from './client-commands.js';
 import { formatBytes } from './format-bytes.js';
 import { hintCommand, printBlock, printJson, printLine, printNote } from './output.js';
 import { argvSecretWarning, readSecretFile } from './secret-file.js';
@@ -116,8 +116,11 @@ export function registerShareCommands(program: Command): void {
     .action(async (opts: HomeOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
       const list = await call(all, 'share.list', {});
-      if (all.json) printJson(list);
-      else printBlock(shareTable(list, all.home));
+      if (all.json) return printJson(list);
+      printBlock(shareTable(list, all.home));
+      // This node's side of its peers' shares: the ports it opened for them (status says it too).
+      const { listeningForPeers } = await call(all, 'status', {});
+      for (const l of listeningForPeers ?? []) printLine(`listening here for ${peerListenerText(l)}`);
     });
 
   share

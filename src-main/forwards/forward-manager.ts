@@ -12,7 +12,7 @@ import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
 import type { PeerDirectory, PeerEntry } from '../links/ports.js';
 import type { ForwardRecord } from '../state/settings.js';
-import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
+import type { ForwardInfo, ForwardState, PeerListenerInfo, ProxyInfo } from '../api/contract.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
@@ -80,6 +80,8 @@ export class ForwardManager {
     private readonly timers: RetryTimers = realTimers,
     /** Reverse forwards (`direction: 'reverse'`) run there; they share names, listing and switches. */
     private readonly reverse?: ReverseForwards,
+    /** The ports this node listens on for its peers' reverse forwards (reverse-listen-service.ts). */
+    private readonly peerListeners: () => PeerListenerInfo[] = () => [],
   ) {
     reverse?.activity.on('moved', () => this.activity.emit('moved'));
   }
@@ -414,6 +416,11 @@ export class ForwardManager {
   }
 
   /** Shared folders (reverse forwards served by share/, ADR 0052): each saved record and its state. */
+  /** The ports this node listens on for its peers now (`status`, `share list`). */
+  listeningForPeers(): PeerListenerInfo[] {
+    return this.peerListeners();
+  }
+
   shares(): { record: ForwardRecord; info: ForwardInfo }[] {
     return this.reverseEntries().filter(({ record }) => record.share !== undefined);
   }

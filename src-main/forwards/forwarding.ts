@@ -48,16 +48,16 @@ export function createForwarding(agent: ForwardingDeps): Forwarding {
   resumes.register(agent.services);
   registerTcpConnectService(agent, resumes);
   // Reverse forwards: this node listening for its peers, and its own listening on them (ADR 0018).
-  const stopListening = registerReverseListenService(agent);
+  const listening = registerReverseListenService(agent);
   const reverse = new ReverseForwards(agent, undefined, resumes);
   // UDP forwards: the exit side, and each flow's stream to the exit peer (ADR 0019).
   registerUdpConnectService(agent, resumes);
   const dialer = withUdpFlows(agentDialer(agent.links), agentUdpConnect(agent.links));
-  const manager = new ForwardManager(agent, dialer, undefined, reverse);
+  const manager = new ForwardManager(agent, dialer, undefined, reverse, () => listening.listeners());
   // Stopped in reverse: the listeners opened for peers first, then this node's own.
   const life = lifecycle([
     { name: 'forwards and proxies', start: () => manager.restore(), stop: () => manager.stop() },
-    { name: 'reverse-listen service', stop: stopListening },
+    { name: 'reverse-listen service', stop: () => listening.stop() },
   ]);
   return { manager, start: () => life.start(), stop: () => life.stop() };
 }

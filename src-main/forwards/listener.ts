@@ -41,10 +41,22 @@ export const MAX_FORWARD_CONNECTIONS = 1024;
  */
 export const MAX_FORWARD_CONNECTIONS_PER_SOURCE = 512;
 
-/** Overrides of the caps above (tests). */
+/** Overrides of the caps above (tests), and what happens at them. */
 export interface TcpListenerLimits {
   maxConnections?: number;
   maxConnectionsPerSource?: number;
+  /**
+   * At a cap (core/connection-cap.ts): `refuse` the new connection (the default), or `evict` the
+   * oldest one its handler has not called `protect` for (reset, through `evict` when given).
+   */
+  policy?: 'refuse' | 'evict';
+  evict?: (socket: Socket) => void;
+}
+
+/** What a listener's handler may say about a connection it was handed. */
+export interface AcceptedConnection {
+  /** It proved itself (its target answered): never evicted to make room for a new one. */
+  protect(): void;
 }
 
 export interface TcpListener {
@@ -67,14 +79,18 @@ export interface TcpListener {
 export async function listenTcp(
   host: string,
   port: number,
-  onConnection: (socket: Socket) => void,
+  onConnection: (socket: Socket, accepted: AcceptedConnection) => void,
   limits: TcpListenerLimits = {},
 ): Promise<TcpListener> {
   const sockets = new Set<Socket>();
   const cap = new ConnectionCap<Socket>({
     total: limits.maxConnections ?? MAX_FORWARD_CONNECTIONS,
     perSource: limits.maxConnectionsPerSource ?? MAX_FORWARD_CONNECTIONS_PER_SOURCE,
-    policy: 'refuse',
+    policy: limits.policy ?? 'refuse',
+    evict: (socket) => {
+      if (limits.evict) return limits.evict(socket);
+      if (!socket.destroyed) socket.resetAndDestroy();
+    },
   });
   const server = createServer(
     { allowHalfOpen: true, pauseOnConnect: true, highWaterMark: LOCAL_SOCKET_HIGH_WATER_BYTES },
@@ -90,7 +106,7 @@ export async function listenTcp(
         cap.release(socket);
       });
       socket.setNoDelay(true);
-      onConnection(socket);
+      onConnection(socket, { protect: () => cap.protect(socket) });
     },
   );
   const wanted = formatHostPort(host, port);
@@ -111,7 +127,13 @@ export async function listenTcp(
           server.close();
           return setImmediate(resolve);
         }
-        for (const s of sockets) s.destroy();
+        // A reset, as its comment says: a graceful close would let the kernel deliver what is still
+        // queued for the client, after the listener was closed for good (a grant taken away).
+        for (const s of sockets) {
+          s.on('error', () => undefined);
+          if (s.destroyed) continue;
+          s.resetAndDestroy();
+        }
         server.close(() => resolve());
       }),
   };

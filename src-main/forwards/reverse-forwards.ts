@@ -108,7 +108,14 @@ export interface LocalReverseTarget {
   /** Where `record`'s connections go, as `connections` lists it, when they are served here; else undefined. */
   describe(record: ForwardRecord): string | undefined;
   /**
-   * Serves one connection: `stream` carries the client's bytes; resolves once it closed. `received`
+   * At the cap of connections one reverse forward carries (MAX_REVERSE_CONNECTIONS_PER_FORWARD), ends
+   * one of `record`'s that costs nobody anything yet (a share's connection still waiting for a
+   * request) so a new one can be served; false when none may be ended, and the new one is refused.
+   */
+  makeRoom?(record: ForwardRecord): boolean;
+  /**
+   * Serves one connection: `stream` carries the client's bytes; resolves once it closed, with how it
+   * went in a few words for its summary in the audit log (`3 requests`), if it says. `received`
    * counts bytes from the peer's client, `sent` bytes back to it.
    */
   serve(
@@ -116,7 +123,7 @@ export interface LocalReverseTarget {
     stream: Duplex,
     connection: ServedConnection,
     count: { received(n: number): void; sent(n: number): void },
-  ): Promise<void>;
+  ): Promise<string | undefined>;
 }
 
 /**
@@ -467,7 +474,13 @@ export class ReverseForwards {
       return req.reject('BAD_REQUEST', 'bad reverse-connect arguments: that resume ID is already in use');
     }
     // Checked and counted in this same turn, before the dial: a burst cannot all pass the check first.
-    if ((run.carried ?? 0) >= MAX_REVERSE_CONNECTIONS_PER_FORWARD) {
+    // A connection served here may take the place of one that is only waiting (a share's slow client):
+    // that one is ended now, and leaves the count once its stream has closed, a moment later.
+    const local = this.deps.local;
+    if (
+      (run.carried ?? 0) >= MAX_REVERSE_CONNECTIONS_PER_FORWARD &&
+      !(local?.describe(record) !== undefined && local.makeRoom?.(record))
+    ) {
       const why = `${MAX_REVERSE_CONNECTIONS_PER_FORWARD} connections open already, the most one reverse forward carries; more are refused until some close`;
       run.problem = { message: why, at: Date.now() };
       this.activity.emit('moved');
@@ -522,8 +535,9 @@ export class ReverseForwards {
     this.activity.emit('moved');
     // Counted as a dialed one's (carry): the run's `bytesIn` and the listing's out are what the peer's
     // clients sent towards here; the answers going back, the other two.
+    let how: string | undefined;
     try {
-      await local.serve(record, stream, connection, {
+      how = await local.serve(record, stream, connection, {
         received: (n) => {
           counters.bytesIn += n;
           connection.bytesOut(n);
@@ -534,7 +548,7 @@ export class ReverseForwards {
         },
       });
     } finally {
-      connection.end();
+      connection.end(how);
       counters.open--;
       this.activity.emit('moved');
     }

@@ -25,11 +25,12 @@ import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
+import type { PeerListenerInfo } from '../api/contract.js';
 import type { MuxStream } from '../mux/stream.js';
 import { allowedAddresses } from './destination-policy.js';
 import { awaitConnectResult, classifyOpenError } from './dialer.js';
 import { clientOf } from './front-end.js';
-import { isLoopbackHost, listenTcp, type TcpListener } from './listener.js';
+import { isLoopbackHost, listenTcp, type AcceptedConnection, type TcpListener } from './listener.js';
 import {
   encodeReverseAnswer,
   MAX_REVERSE_LISTENERS_PER_PEER,
@@ -141,6 +142,8 @@ function revoked(
 interface Listening {
   held: Set<Held>;
   served: Set<Served>;
+  /** Each accepted TCP connection's entry in `served`, by its socket (to evict one at the cap). */
+  bySocket: WeakMap<Socket, Served>;
   /** Requests of each peer (by fingerprint) that passed the cap and are binding now. */
   binding: Map<string, number>;
   close(h: Held, why: string, keep?: boolean): Promise<void>;
@@ -148,13 +151,20 @@ interface Listening {
   cut(which: (c: Served) => boolean, why: string): void;
 }
 
+/** The reverse-listen service as its owner holds it: what it listens on now, and its stop. */
+export interface ReverseListening {
+  /** The ports listened on for peers now, each with its open connections. */
+  listeners(): PeerListenerInfo[];
+  /** Closes every listener and connection; the ports are free once it resolves. */
+  stop(): Promise<void>;
+}
+
 /**
  * Registers `reverse-listen` (permission `listen`). Listeners the settings no longer allow close at
  * once, and so do their connections, also those of a listener already closed: each is held under the
- * peer's grant by the service registry (services/services.ts), which follows the settings. Returns a
- * disposer that closes them all.
+ * peer's grant by the service registry (services/services.ts), which follows the settings.
  */
-export function registerReverseListenService(deps: ReverseListenDeps): () => Promise<void> {
+export function registerReverseListenService(deps: ReverseListenDeps): ReverseListening {
   const held = new Set<Held>();
   // Accepted TCP connections, across their listener's incarnations: they outlive a listener closed
   // because its link was lost (their streams resume, ADR 0023) and end when the forward's listener
@@ -172,7 +182,7 @@ export function registerReverseListenService(deps: ReverseListenDeps): () => Pro
     if (!keep) cut((c) => c.peer === h.peer && c.id === h.id, why);
     return h.listener.close(keep);
   };
-  const listening: Listening = { held, served, binding: new Map(), close, cut };
+  const listening: Listening = { held, served, bySocket: new WeakMap(), binding: new Map(), close, cut };
   deps.services.register(REVERSE_LISTEN_SERVICE, {
     permission: 'listen',
     noun: 'listening',
@@ -182,10 +192,20 @@ export function registerReverseListenService(deps: ReverseListenDeps): () => Pro
     recordsRefusals: true,
     handle: (req, admission) => void serve(deps, req, admission, listening),
   });
-  return async () => {
-    // The ports are free once this resolves: `clawbridge stop` waits for it.
-    await Promise.all([...held].map((h) => close(h, 'agent stopping')));
-    cut(() => true, 'agent stopping');
+  return {
+    listeners: () =>
+      [...held].map((h) => ({
+        peer: deps.state.peer(h.peer)?.name ?? h.peerName,
+        peerFingerprint: h.peer,
+        listen: h.listener.address,
+        protocol: h.args.protocol ?? 'tcp',
+        open: [...served].filter((c) => c.peer === h.peer && c.id === h.id).length,
+      })),
+    stop: async () => {
+      // The ports are free once this resolves: `clawbridge stop` waits for it.
+      await Promise.all([...held].map((h) => close(h, 'agent stopping')));
+      cut(() => true, 'agent stopping');
+    },
   };
 }
 
@@ -243,10 +263,22 @@ async function serve(
         : await listenTcp(
             args.host,
             args.port,
-            (socket) =>
-              void bridge(deps, admission, { fp, name: req.peer.name, args }, socket, on.served, log),
-            // As many as the forward's owner carries: more would only be refused there.
-            { maxConnections: MAX_REVERSE_CONNECTIONS_PER_FORWARD },
+            (socket, accepted) =>
+              void bridge(deps, admission, { fp, name: req.peer.name, args }, socket, accepted, on, log),
+            {
+              // As many as the forward's owner carries: more would only be refused there.
+              maxConnections: MAX_REVERSE_CONNECTIONS_PER_FORWARD,
+              // At the cap, a connection its target has not answered yet makes room for a new one
+              // (a client that sends a byte now and then, or nothing, holds no place for long); one
+              // that was answered carries someone's data and is never ended for a newcomer.
+              policy: 'evict',
+              evict: (socket) => {
+                const c = on.bySocket.get(socket);
+                if (c)
+                  c.cut(`${deps.name}'s listener made room for a new connection: this one had no answer yet`);
+                else if (!socket.destroyed) socket.resetAndDestroy();
+              },
+            },
           );
   } catch (err) {
     release();
@@ -328,9 +360,11 @@ async function bridge(
   admission: ServedAdmission,
   forward: { fp: string; name: string; args: ReverseListenArgs },
   socket: Socket,
-  served: Set<Served>,
+  accepted: AcceptedConnection,
+  on: Pick<Listening, 'served' | 'bySocket'>,
   log: Logger,
 ): Promise<void> {
+  const { served } = on;
   socket.on('error', () => undefined);
   let stream: Duplex | undefined;
   const c: Served = {
@@ -347,6 +381,7 @@ async function bridge(
     },
   };
   served.add(c);
+  on.bySocket.set(socket, c);
   const at = formatHostPort(forward.args.host, forward.args.port);
   // Listed and held under the listener's grant: the settings no longer allowing it end it.
   const listed = admission.child({
@@ -374,7 +409,18 @@ async function bridge(
     // Cut while the stream opened: the stream goes too.
     if (!served.has(c)) return void stream.destroy();
     // Bytes out (listed from → to): from the client here to the peer; in: the peer's answers.
-    await splice(socket, stream, { bytesIn: (n) => listed.bytesIn(n), bytesOut: (n) => listed.bytesOut(n) });
+    let answered = false;
+    await splice(socket, stream, {
+      bytesIn: (n) => {
+        listed.bytesIn(n);
+        // Its target answered: it is no longer one to evict at the listener's cap.
+        if (!answered) {
+          answered = true;
+          accepted.protect();
+        }
+      },
+      bytesOut: (n) => listed.bytesOut(n),
+    });
   } finally {
     served.delete(c);
     listed.end();

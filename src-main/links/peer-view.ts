@@ -43,6 +43,7 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
       up: r.state === 'connected',
       downSince: r.downSince,
       backAt: r.backAt,
+      refusal: r.refusal,
     })),
     // Saved and observed alike (observations.ts): a peer's learned addresses are not in its record.
     addressesKnown: (agent.addressBook?.(entry.fingerprint) ?? entry.record.addresses).length,
@@ -62,6 +63,8 @@ export interface PeerStateSource {
     downSince?: number | undefined;
     /** When it came back after being down, while it is up. */
     backAt?: number | undefined;
+    /** While it is up but refuses this node: its refusal's line (transport/relay-client.ts). */
+    refusal?: string | undefined;
   }[];
   /** This node's name for a peer, for routes (undefined: not a peer, or not known to this source). */
   peerName?(fingerprint: string): string | undefined;

@@ -16,6 +16,11 @@ export interface RelayStatus {
   downSince?: number | undefined;
   /** When it came back after being down (ms since the epoch), while it is up. */
   backAt?: number | undefined;
+  /**
+   * While it is not connected because the relay refuses this node (a limit, the token, its
+   * certificate): the refusal's line. Such a relay is up, not down.
+   */
+  refusal?: string | undefined;
 }
 
 export interface ReachFacts {
@@ -104,11 +109,29 @@ export function observationText(o: PathObservation): string {
 
 /** The relay outage in the way, if any: the relay the circuit failed to reach, else the only ones there are. */
 function outage(facts: ReachFacts): RelayStatus | undefined {
-  const down = facts.relays.filter((r) => !r.up && r.downSince !== undefined);
-  const observed = facts.relay?.kind === 'relay-down' ? facts.relay.relay : undefined;
-  const named = observed === undefined ? undefined : down.find((r) => sameRelayUrl(r.url, observed));
+  return inTheWay(
+    facts,
+    facts.relays.filter((r) => !r.up && r.downSince !== undefined && r.refusal === undefined),
+  );
+}
+
+/** The relay refusing this node in the way, if any, chosen as `outage` chooses a relay that is down. */
+function refusing(facts: ReachFacts): RelayStatus | undefined {
+  return inTheWay(
+    facts,
+    facts.relays.filter((r) => !r.up && r.refusal !== undefined),
+  );
+}
+
+/** Of `candidates` (relays not connected), the one the circuit failed to reach, else the only ones there are. */
+function inTheWay(facts: ReachFacts, candidates: RelayStatus[]): RelayStatus | undefined {
+  const observed =
+    facts.relay?.kind === 'relay-down' || facts.relay?.kind === 'relay-refused'
+      ? facts.relay.relay
+      : undefined;
+  const named = observed === undefined ? undefined : candidates.find((r) => sameRelayUrl(r.url, observed));
   if (named) return named;
-  return facts.relays.some((r) => r.up) ? undefined : down[0];
+  return facts.relays.some((r) => r.up) ? undefined : candidates[0];
 }
 
 /** The relay the peer was not on, when that relay came back a moment ago (the peer may not be back yet). */
@@ -156,6 +179,13 @@ export function explainUnreachable(facts: ReachFacts): Cause | undefined {
   if (down) {
     const cause = `waiting for relay ${down.url} (down since ${clockTime(down.downSince!)})`;
     return { state: 'unreachable', detail: line(cause, relay?.kind === 'relay-down' ? relay : undefined) };
+  }
+  // 3a. The relay is up but refuses this node (a limit, the token, its certificate): its words say
+  // what to fix; it is not down.
+  const refused = refusing(facts);
+  if (refused) {
+    const about = relay?.kind === 'relay-down' || relay?.kind === 'relay-refused' ? relay : undefined;
+    return { state: 'unreachable', detail: line(refused.refusal!, about) };
   }
   // 4. The relay is back, and the peer's own relay client has not reconnected yet.
   const back = rejoining(facts);

@@ -18,6 +18,7 @@ import { encodeSharePath, resolveSharePath } from './share-path.js';
 import { parseRange } from './share-range.js';
 import { basicPassword, PasswordCheck } from './share-password.js';
 import { isLoopbackHost, parseHostHeader } from '../api/web-ui/http-guard.js';
+import { ShareConnections } from './share-connections.js';
 
 /** A share as its server reads it at each request (the saved record's `share`, and its name). */
 export interface ShareConfig {
@@ -34,12 +35,15 @@ export interface ShareConfig {
   loopbackOnly?: boolean;
 }
 
-/** What one connection reports: bytes of requests received, bytes of files sent, and each download. */
+/** What one connection reports: bytes of requests received, bytes of files sent, and each answer. */
 export interface ShareConnectionWatch {
   received(n: number): void;
   sent(n: number): void;
-  /** A download (a file's body) starts: `path` as requested; returns what counts its bytes and ends it. */
-  download(path: string, bytes: number): { sent(n: number): void; end(outcome: string): void };
+  /**
+   * A request was answered (or its answer cut short: `complete` false): its method, its target as the
+   * client sent it (`path`, not decoded: a traversal attempt is seen as it was made) and the status.
+   */
+  answered(request: { method: string; path: string; status: number; complete: boolean }): void;
 }
 
 /**
@@ -96,9 +100,26 @@ export class ShareServer {
   private readonly server: Server;
   private readonly attached = new WeakMap<object, Attached>();
   private readonly checks = new Map<string, PasswordCheck>();
+  private readonly connections: ShareConnections;
 
-  constructor(private readonly log: Pick<Logger, 'debug' | 'warn'>) {
+  constructor(
+    private readonly log: Pick<Logger, 'debug' | 'warn'>,
+    connections: ShareConnections = new ShareConnections(),
+  ) {
+    this.connections = connections;
     this.server = createServer({ keepAliveTimeout: SHARE_KEEP_ALIVE_MS }, (req, res) => {
+      // Its headers are in: no header deadline runs while it is answered, and it is not evicted.
+      const socket = req.socket;
+      this.connections.requestStarted(socket);
+      res.once('close', () => {
+        this.connections.requestEnded(socket);
+        this.attached.get(socket)?.watch.answered({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          status: res.statusCode,
+          complete: res.writableFinished,
+        });
+      });
       this.handle(req, res).catch((err: unknown) => {
         this.log.warn({ err }, 'share request failed');
         if (!res.headersSent) send(res, 500, 'internal error');
@@ -109,17 +130,32 @@ export class ShareServer {
   }
 
   /**
-   * Serves HTTP on `stream` (one connection a client made to the peer's listener) until it closes;
-   * `config` is read at every request, so a share removed meanwhile serves nothing more.
+   * Serves HTTP on `stream` (one connection a client made to the peer's listener for the share named
+   * `share`) until it closes; `config` is read at every request, so a share removed meanwhile serves
+   * nothing more.
    */
-  serve(stream: Duplex, config: () => ShareConfig | undefined, watch: ShareConnectionWatch): Promise<void> {
+  serve(
+    stream: Duplex,
+    share: string,
+    config: () => ShareConfig | undefined,
+    watch: ShareConnectionWatch,
+  ): Promise<void> {
     return new Promise((resolve) => {
       stream.once('close', () => resolve());
       this.attached.set(stream, { config, watch });
       addIdleTimeout(stream);
+      this.connections.add(stream, share);
       this.server.emit('connection', stream);
       stream.on('data', (chunk: Buffer) => watch.received(chunk.length));
     });
+  }
+
+  /**
+   * Ends the connection to `share` that has waited longest for a request's headers, so a new one can
+   * be served (share-connections.ts); false when every one is answering a request.
+   */
+  makeRoom(share: string): boolean {
+    return this.connections.makeRoom(share);
   }
 
   private passwordCheck(config: ShareConfig, hash: string): PasswordCheck {
@@ -213,18 +249,12 @@ export class ShareServer {
         res.end();
         return;
       }
-      const download = at.watch.download(req.url ?? '', length);
       const file = handle.createReadStream({ start, end, highWaterMark: SHARE_READ_CHUNK, autoClose: true });
       handed = true;
-      file.on('data', (chunk: Buffer | string) => {
-        at.watch.sent(chunk.length);
-        download.sent(chunk.length);
-      });
+      file.on('data', (chunk: Buffer | string) => at.watch.sent(chunk.length));
       try {
         await pipeline(file, res);
-        download.end('ok');
       } catch (err) {
-        download.end('cut');
         this.log.debug({ err }, 'share download cut');
       }
     } finally {

@@ -1,14 +1,17 @@
 /**
  * Shares as reverse forwards served here (ADR 0052): the local target forwards/reverse-forwards.ts
- * hands a share's connections to. Each connection is listed (`share`) while it lasts, and each
- * download on it is a connection of its own under it, so `connections` shows what is being
- * downloaded and the audit log records every download (what, bytes, duration) beside the
- * connection's summary; on the peer, its listener's connection is a `reverse-served` one.
+ * hands a share's connections to. Each connection is listed (`share`) while it lasts and is one line
+ * in the audit log when it ends, saying how many requests it carried (a browser's page and its dozens
+ * of requests are one line, not dozens). Every refused request (a 4xx: a path outside the folder, a
+ * wrong password, a write) is a `refused` line of its own with its path and status, kept in check
+ * like every other refusal a peer's clients can provoke (audit/audit-noise.ts). On the peer, its
+ * listener's connection is a `reverse-served` one.
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ForwardRecord } from '../state/settings.js';
 import type { ServedConnection } from '../services/services.js';
+import type { AuditSink } from '../audit/audit-writer.js';
 import type { LocalReverseTarget } from '../forwards/reverse-forwards.js';
 import { ShareServer, type ShareConfig } from './share-server.js';
 import { parseHostPort } from '../core/host-port.js';
@@ -18,6 +21,8 @@ import { isLoopbackHost } from '../forwards/listener.js';
 export interface ShareTargetDeps {
   readonly log: Logger;
   readonly state: { forward(name: string): ForwardRecord | undefined };
+  /** Where refused requests are recorded. */
+  readonly audit?: Pick<AuditSink, 'record'> | undefined;
 }
 
 /** The share a saved record describes, or undefined when it is none (or is gone). */
@@ -32,24 +37,43 @@ export function shareConfig(record: ForwardRecord | undefined): ShareConfig | un
   };
 }
 
+/** How a share connection ended, for its summary line: `3 requests (1 refused)`. */
+export function requestsSummary(requests: number, refused: number): string {
+  const n = `${requests} request${requests === 1 ? '' : 's'}`;
+  return refused > 0 ? `${n} (${refused} refused)` : n;
+}
+
 export function createShareTarget(deps: ShareTargetDeps): LocalReverseTarget {
   const server = new ShareServer(deps.log);
   return {
     kind: 'share',
     describe: (record) => (record.share ? `share ${record.name}` : undefined),
-    serve: (record: ForwardRecord, stream: Duplex, connection: ServedConnection, count) => {
-      const from = `${record.via ?? 'peer'} ${record.listen}`;
-      return server.serve(stream, () => shareConfig(deps.state.forward(record.name)), {
+    makeRoom: (record) => server.makeRoom(record.name),
+    serve: async (record: ForwardRecord, stream: Duplex, _connection: ServedConnection, count) => {
+      let requests = 0;
+      let refused = 0;
+      const peer =
+        record.viaFingerprint !== undefined
+          ? { peer: { name: record.via ?? 'peer', fingerprint: record.viaFingerprint } }
+          : {};
+      await server.serve(stream, record.name, () => shareConfig(deps.state.forward(record.name)), {
         received: (n) => count.received(n),
         sent: (n) => count.sent(n),
-        download: (path) => {
-          const child = connection.child({ kind: 'share', from, to: `share ${record.name} ${path}` });
-          return {
-            sent: (n) => child.bytesIn(n),
-            end: (outcome) => child.end(outcome === 'ok' ? undefined : 'the download stopped before its end'),
-          };
+        answered: ({ method, path, status }) => {
+          requests++;
+          if (status < 400) return;
+          refused++;
+          deps.audit?.record({
+            kind: 'refused',
+            ...peer,
+            service: 'share',
+            what: `share ${record.name}: ${method} ${path} → ${status}`,
+            outcome: status >= 500 ? 'failed' : 'refused',
+            reason: `answered ${status}`,
+          });
         },
       });
+      return requestsSummary(requests, refused);
     },
   };
 }

@@ -87,6 +87,17 @@ const NEEDS_THE_USER: readonly ErrorCode[] = [
 ];
 
 /**
+ * Failures that come from the relay itself, up and answering, refusing this node (a limit, the token,
+ * its certificate): it is not down, and what its refusal says is what to fix.
+ */
+const RELAY_REFUSALS: readonly ErrorCode[] = [
+  'RELAY_LIMIT',
+  'RELAY_AUTH_FAILED',
+  'RELAY_UNPINNED',
+  'RELAY_FINGERPRINT_MISMATCH',
+];
+
+/**
  * While the relay cannot be connected to at all (refused, unreachable), a bare TCP connect tries it this
  * often, in ms, between the backoff's full attempts: a relay that restarts is used again within about
  * this long of its return, however far the backoff has grown. A probe costs one TCP handshake, and
@@ -128,6 +139,12 @@ export class RelayClient {
   private needsTheUser: ErrorCode | undefined;
   /** Since when the relay is down (ms since the epoch): set by the first failure, cleared when connected. */
   downSince: number | undefined;
+  /**
+   * While the relay is up but refuses this node (its last connection ended with one of RELAY_REFUSALS):
+   * the refusal's one line, which says what to fix; undefined once connected, or when a later attempt
+   * could not reach it at all.
+   */
+  refusal: string | undefined;
   /** When it last came back after being down (ms since the epoch); cleared when it goes down again. */
   backAt: number | undefined;
   /** How long the relay was down before its last return, in ms; undefined until it was up, down and up. */
@@ -333,6 +350,7 @@ export class RelayClient {
           for (const tag of this.tags) session.listenTag(tag, true);
           this.attempt = 0;
           this.lastError = undefined;
+          this.refusal = undefined;
           const now = Date.now();
           const down = this.downSince;
           this.lastOutageMs = this.wasConnected && down !== undefined ? now - down : undefined;
@@ -362,6 +380,7 @@ export class RelayClient {
     if (!this.running) return;
     this.needsTheUser = error && NEEDS_THE_USER.includes(error.code) ? error.code : undefined;
     if (this.needsTheUser) for (const wake of [...this.waiters]) wake(false);
+    this.refusal = error && RELAY_REFUSALS.includes(error.code) ? error.message : undefined;
     if (error) {
       this.lastError = error.message;
       this.log.debug({ url: this.url, code: error.code }, error.message);

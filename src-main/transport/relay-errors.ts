@@ -62,7 +62,7 @@ export function relayCloseError(url: string, code: number, reason: string): Claw
     case 'TOO_MANY_CONNECTIONS':
       return new ClawError(
         'RELAY_LIMIT',
-        `relay ${url}: too many connections from this address — stop other clawbridge instances behind this IP or raise connectionsPerIp on the relay`,
+        `relay ${url}: too many connections from this address — stop other clawbridge instances behind this IP, or its operator can raise the limit (clawbridge relay --connections-per-ip N)`,
       );
     case 'SLOW_CONSUMER':
       return new ClawError(

@@ -4,7 +4,8 @@
  * 100-199` gets exactly those bytes and `curl -C -` resumes; `--path-as-is` with `/../`, `/%2e%2e/`,
  * encoded slashes, backslashes and symlinks leading out of the folder gets no byte from outside it; a
  * name with markup is listed escaped; other methods are 405; a password is asked for and never saved
- * in clear; the share comes back after A's agent restarts, its downloads are in both audit logs, and
+ * in clear; the share comes back after A's agent restarts, its connections are in both audit logs (one
+ * line each with its request count; each refused request a line with its path and status), and
  * `share stop` frees B's port.
  */
 import { after, test } from 'node:test';
@@ -119,6 +120,13 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
     new RegExp(`share docs: http://127\\.0\\.0\\.1:${port}/ on b → .*shared \\(listening\\)`),
   );
 
+  // On B, the node that listens: `status` and `share list` show the port it opened for a.
+  const listening = new RegExp(
+    `listening (here )?for a: 127\\.0\\.0\\.1:${port} \\(its reverse forward or share; \\d+ open\\)`,
+  );
+  assert.match(await ok(['status', '--home', b.home]), listening);
+  assert.match(await ok(['share', 'list', '--home', b.home]), listening);
+
   // Byte-exact through B's port.
   const whole = await curl([`${base}/big.bin`]);
   assert.equal(whole.status, 200, whole.headers);
@@ -188,20 +196,21 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
     'in the odd folder\n',
   );
 
-  // A download under way is listed in `connections` on A, under the share's connection; cut, it ends.
+  // A download under way is listed in `connections` on A as the share's connection; cut, it ends.
   const slow = spawn('curl', ['-sS', '-o', '/dev/null', '--limit-rate', '1M', `${base}/big.bin`], {
     stdio: 'ignore',
   });
   try {
-    const listed = await waitFor(
+    await waitFor(
       'the download in connections',
       async () => {
         const list = await agentCall(a.home, 'connections.list', {});
-        return list.some((c) => c.kind === 'share' && c.to === 'share docs /big.bin') && list;
+        return list.some(
+          (c) => c.kind === 'share' && c.to === 'share docs' && c.peer?.name === 'b' && c.bytesIn > 0,
+        );
       },
       20_000,
     );
-    assert.ok(listed.some((c) => c.kind === 'share' && c.to === 'share docs' && c.peer?.name === 'b'));
   } finally {
     slow.kill('SIGKILL');
   }
@@ -229,16 +238,32 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
   assert.equal(info.url, `${base}/`);
   assert.equal(info.password, false);
   assert.ok(info.bytesSent >= big.length, `bytesSent ${info.bytesSent}`);
+  // On A: one line per connection, saying how many requests it carried (not one per request), and
+  // each refused request with its path and status.
   const auditA = await waitFor(
     'a audit',
     async () => {
       const { events } = await agentCall(a.home, 'audit.list', {});
-      return events.some((e) => e.kind === 'connection' && e.what.includes('share docs /big.bin')) && events;
+      return events.some((e) => e.kind === 'refused' && e.what.includes('DELETE /new.txt → 405')) && events;
     },
     20_000,
   );
-  const download = auditA.find((e) => e.kind === 'connection' && e.what.includes('share docs /big.bin'));
-  assert.ok(download?.kind === 'connection' && download.bytesIn >= big.length, JSON.stringify(download));
+  const download = auditA.find(
+    (e) => e.kind === 'connection' && e.connection === 'share' && e.bytesIn >= big.length,
+  );
+  assert.ok(download?.kind === 'connection', JSON.stringify(auditA));
+  assert.match(download.what, /→ share docs$/);
+  assert.equal(download.reason, '1 request');
+  assert.ok(
+    !auditA.some((e) => e.kind === 'connection' && e.what.includes('/big.bin')),
+    'no line of its own per request',
+  );
+  const traversal = auditA.find((e) => e.kind === 'refused' && e.what.includes('GET /../secret.txt'));
+  assert.ok(traversal?.kind === 'refused', 'a traversal attempt is logged, with its path');
+  assert.equal(traversal.service, 'share');
+  assert.equal(traversal.outcome, 'refused');
+  assert.match(traversal.what, /^share docs: GET \/\.\.\/secret\.txt → 404$/);
+  assert.deepEqual(traversal.peer, { name: 'b', fingerprint: b.fingerprint });
   await waitFor(
     'b audit',
     async () => {

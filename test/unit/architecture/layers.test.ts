@@ -23,7 +23,7 @@ const skip =
     ? 'the layout is planned, not made yet: scripts/layer-moves.json (node scripts/move-modules.mjs scripts/layer-moves.json applies it and turns this test on)'
     : false;
 
-/** Folders under src-main/ that hold source files, as `agent/state`. */
+/** Folders under src-main/ that hold source files, as `terminal/sessions`. */
 function sourceFolders(): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {

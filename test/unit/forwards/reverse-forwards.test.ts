@@ -97,7 +97,7 @@ function setup() {
     undefined,
     resumes,
   );
-  const stopB = registerReverseListenService({
+  const listeningB = registerReverseListenService({
     name: 'b',
     log,
     state: stateB,
@@ -128,7 +128,7 @@ function setup() {
     resumes,
     stop: async () => {
       reverse.stop();
-      await stopB();
+      await listeningB.stop();
       for (const p of pairs) p.close();
     },
   };

@@ -128,6 +128,24 @@ test('row 3: a relay outage is waiting for the relay: the one the circuit failed
   assert.equal(explainUnreachable(facts({ relays: [other, ...downFor20s] })), undefined);
 });
 
+test('row 3a: a relay that refuses this node is not down: its refusal is the cause', () => {
+  const refusal = `relay ${R}: too many connections from this address — its operator can raise the limit`;
+  const refusing = [{ url: R, up: false, downSince: NOW - 20_000, refusal }];
+  // Every relay there is refuses: said in the relay's words, not "waiting for relay … (down since …)".
+  assert.deepEqual(explainUnreachable(facts({ relays: refusing, direct: direct('timed-out') })), {
+    state: 'unreachable',
+    detail: `${refusal} — direct ${ADDR}: no answer (timed out)`,
+  });
+  // The circuit failed at it: its own observation is not said twice.
+  assert.deepEqual(explainUnreachable(facts({ relays: refusing, relay: relayDown })), {
+    state: 'unreachable',
+    detail: refusal,
+  });
+  // Another relay up, and the circuit did not fail at this one: not the cause.
+  const other = { url: 'wss://other.example', up: true };
+  assert.equal(explainUnreachable(facts({ relays: [other, ...refusing] })), undefined);
+});
+
 test('row 4: a relay back a moment ago: the peer is still reconnecting to it', () => {
   const back = [{ url: R, up: true, backAt: NOW - 2_000 }];
   assert.deepEqual(explainUnreachable(facts({ relay: notOnRelay, relays: back })), {
