@@ -136,10 +136,10 @@ async function desktopWindow(status: UpdateStatus = STATUS): Promise<UiPage> {
 }
 
 const asked = (page: Page) =>
-  page.evaluate(() => (window as unknown as { __updates: { asked: unknown[] } }).__updates.asked);
+  page.evaluate(() => (globalThis as unknown as { __updates: { asked: unknown[] } }).__updates.asked);
 const push = (page: Page, status: UpdateStatus) =>
   page.evaluate(
-    (s) => (window as unknown as { __updates: { push(s: unknown): void } }).__updates.push(s),
+    (s) => (globalThis as unknown as { __updates: { push(s: unknown): void } }).__updates.push(s),
     status,
   );
 
@@ -188,7 +188,8 @@ test(
     try {
       await page.getByRole('heading', { name: 'Peers' }).waitFor();
       await page.evaluate(() => {
-        (window as unknown as { __updates: { busy: { terminals: number } } }).__updates.busy.terminals = 1;
+        (globalThis as unknown as { __updates: { busy: { terminals: number } } }).__updates.busy.terminals =
+          1;
       });
       await push(page, {
         ...STATUS,
