@@ -150,6 +150,7 @@ startShell(
           appImage: process.env.APPIMAGE,
           packageType: resource('package-type'),
           updateConfig: resource('app-update.yml'),
+          feedUrl: fleet?.feedUrl ?? null,
         }),
         prefs: preferences,
         fleet,

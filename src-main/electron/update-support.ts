@@ -6,8 +6,22 @@
  */
 import type { UpdateSupport } from './update-policy.js';
 
-/** Where people download a release by hand (the deb package, a build that cannot verify an update). */
-export const RELEASES_URL = 'https://github.com/clawbridge/clawbridge/releases/latest';
+/**
+ * Where people download a release by hand (the deb package, a build that cannot verify an update):
+ * the feed folder an administrator set, else the GitHub repository app-update.yml names (the release
+ * workflow passes it), else null.
+ */
+export function releasesLink(updateConfig: string | null, feedUrl: string | null): string | null {
+  if (feedUrl) return feedUrl;
+  const field = (name: string) =>
+    new RegExp(`^${name}:\\s*([\\w.-]+)\\s*$`, 'm').exec(updateConfig ?? '')?.[1];
+  const owner = field('owner');
+  const repo = field('repo');
+  if (owner && repo) return `https://github.com/${owner}/${repo}/releases/latest`;
+  // A generic feed (`provider: generic`): its folder holds the installers.
+  const url = /^url:\s*(https?:\/\/\S+)\s*$/m.exec(updateConfig ?? '')?.[1];
+  return url ?? null;
+}
 
 export interface InstallFacts {
   platform: NodeJS.Platform;
@@ -19,12 +33,12 @@ export interface InstallFacts {
   packageType: string | null;
   /** The text of `resources/app-update.yml`, or null when the build has none. */
   updateConfig: string | null;
-  /** The download page for builds that only notify; RELEASES_URL unless a fleet feed says otherwise. */
-  link?: string;
+  /** A feed URL an administrator set (update-fleet.ts), or null. */
+  feedUrl?: string | null;
 }
 
 export function updateSupport(facts: InstallFacts): UpdateSupport {
-  const link = facts.link ?? RELEASES_URL;
+  const link = releasesLink(facts.updateConfig, facts.feedUrl ?? null);
   if (!facts.packaged)
     return {
       kind: 'none',
@@ -39,8 +53,9 @@ export function updateSupport(facts: InstallFacts): UpdateSupport {
       return { kind: 'in-place' };
     case 'win32':
       // electron-updater checks the installer's publisher only when the build names one.
-      return /^publisherName:/m.test(facts.updateConfig)
-        ? { kind: 'in-place' }
+      if (/^publisherName:/m.test(facts.updateConfig)) return { kind: 'in-place' };
+      return link === null
+        ? { kind: 'none', why: 'this build is not code-signed and names no download page' }
         : {
             kind: 'notify',
             why: "this build is not code-signed, so an update's signature cannot be checked against it",
@@ -48,7 +63,9 @@ export function updateSupport(facts: InstallFacts): UpdateSupport {
           };
     case 'linux':
       if (facts.packageType?.trim() === 'deb')
-        return { kind: 'notify', why: 'the deb package is updated by its package manager', link };
+        return link === null
+          ? { kind: 'none', why: 'the deb package is updated by its package manager' }
+          : { kind: 'notify', why: 'the deb package is updated by its package manager', link };
       if (facts.appImage) return { kind: 'in-place' };
       return { kind: 'none', why: 'this Linux build is neither the AppImage nor the deb package' };
     default:

@@ -104,7 +104,17 @@ test('how each build takes an update: in place, only a link, or none', () => {
   assert.deepEqual(updateSupport({ ...base, platform: 'linux', appImage: '/home/me/Clawbridge.AppImage' }), {
     kind: 'in-place',
   });
-  assert.equal(updateSupport({ ...base, platform: 'linux', packageType: 'deb\n' }).kind, 'notify');
+  assert.deepEqual(updateSupport({ ...base, platform: 'linux', packageType: 'deb\n' }), {
+    kind: 'notify',
+    why: 'the deb package is updated by its package manager',
+    link: 'https://github.com/o/repo/releases/latest'.replace('/repo/', '/r/'),
+  });
+  const generic = 'provider: generic\nurl: https://updates.example.org/cb/\n';
+  assert.deepEqual(updateSupport({ ...base, platform: 'linux', packageType: 'deb', updateConfig: generic }), {
+    kind: 'notify',
+    why: 'the deb package is updated by its package manager',
+    link: 'https://updates.example.org/cb/',
+  });
   assert.equal(updateSupport({ ...base, platform: 'win32' }).kind, 'notify', 'an unsigned Windows build');
   assert.deepEqual(
     updateSupport({ ...base, platform: 'win32', updateConfig: `${yml}publisherName:\n  - Clawbridge\n` }),
