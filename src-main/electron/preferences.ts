@@ -48,26 +48,27 @@ const UPDATES_KEY = 'updates';
 const LAST_CHECK_KEY = 'lastUpdateCheck';
 
 export function desktopPreferences(store: PreferenceStore, log: (line: string) => void): DesktopPreferences {
-  const save = (key: string, value: unknown, what: string) => {
+  // `value` is made inside the try: a value that does not pass its schema is logged, never thrown.
+  const save = (key: string, value: () => unknown, what: string) => {
     try {
-      store.set(key, value);
+      store.set(key, value());
     } catch (err) {
       log(`${what} not saved: ${errorMessage(err)}`);
     }
   };
   return {
     window: () => parseWindowState(store.get(WINDOW_KEY)),
-    setWindow: (state) => save(WINDOW_KEY, savedWindowState(state), 'window position'),
+    setWindow: (state) => save(WINDOW_KEY, () => savedWindowState(state), 'window position'),
     updates: () => {
       const parsed = updateChoice.safeParse(store.get(UPDATES_KEY));
       return parsed.success ? parsed.data : { ...DEFAULT_UPDATE_CHOICE };
     },
-    setUpdates: (choice) => save(UPDATES_KEY, updateChoice.parse(choice), 'update choice'),
+    setUpdates: (choice) => save(UPDATES_KEY, () => updateChoice.parse(choice), 'update choice'),
     lastUpdateCheck: () => {
       const parsed = lastCheck.safeParse(store.get(LAST_CHECK_KEY));
       return parsed.success ? parsed.data : null;
     },
-    setLastUpdateCheck: (last) => save(LAST_CHECK_KEY, lastCheck.parse(last), 'last update check'),
+    setLastUpdateCheck: (last) => save(LAST_CHECK_KEY, () => lastCheck.parse(last), 'last update check'),
   };
 }
 
