@@ -7,6 +7,7 @@ import { finished } from './api/files-store.js';
 import { useAgent, useFiles, useMessages, useServices } from './api/hooks.js';
 import { ConnectionBanner } from './components/ConnectionBanner.js';
 import { Toasts } from './components/Toasts.js';
+import { UpdateNotice } from './components/UpdateNotice.js';
 import { ActivityView } from './features/activity/ActivityView.js';
 import { ApprovalsView } from './features/approvals/ApprovalsView.js';
 import { ConnectionsView } from './features/connections/ConnectionsView.js';
@@ -160,6 +161,7 @@ export function App() {
       </nav>
       <div className="content">
         <ConnectionBanner />
+        <UpdateNotice />
         <main
           ref={main}
           tabIndex={-1}

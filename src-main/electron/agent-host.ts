@@ -274,8 +274,10 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
     throw new ClawError('NO_AGENT', noAgentMessage(hostStateOf(s)));
   };
 
-  const stop = (): Promise<void> => {
+  const stop = ({ keepSessions = false }: { keepSessions?: boolean } = {}): Promise<void> => {
     const cur = s;
+    // Before anything else: a later stop (Quit after the hand-over) must not end the hosts either.
+    if (keepSessions) launcher?.leave();
     if (cur.state === 'quitting') return cur.run.exited;
     if (cur.state === 'waiting-to-restart') clearTimeout(cur.timer);
     // At Quit the stop deadline bounds the wait; the start deadline no longer matters.
@@ -289,6 +291,13 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
     }
     const client = clientOf(cur);
     set(client ? { state: 'quitting', run: cur.run, client } : { state: 'quitting', run: cur.run });
+    if (keepSessions) {
+      // Not agent.stop: its closeAll … bye would hang up every served shell. Ended like a crash, the
+      // agent leaves them in the session host, which waits its resume window for the next agent
+      // (docs/adr/0022-session-host.md); message and file stores are durable across exactly this.
+      cur.run.proc.kill();
+      return cur.run.exited;
+    }
     return endAgentProcess(cur.run, client, stopTimeoutMs, log).then(endHosts);
   };
 

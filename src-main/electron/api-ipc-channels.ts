@@ -11,6 +11,7 @@
  */
 import type { AgentHostState } from './agent-connection.js';
 import type { Hint } from '../core/hint.js';
+import type { UpdateStatus } from './update-policy.js';
 
 export const API_IPC_CHANNELS = {
   request: 'clawbridge:request',
@@ -23,6 +24,15 @@ export const API_IPC_CHANNELS = {
   pickFiles: 'clawbridge:pick-files',
   downloadsDir: 'clawbridge:downloads-dir',
   openFolder: 'clawbridge:open-folder',
+  /**
+   * Updates (updates-ipc.ts): the updater's status, the user's choice, "Check now", "Download" (notify
+   * mode) and "Restart to update" (with `confirmed` when the user said yes knowing what runs).
+   */
+  updateStatus: 'clawbridge:update-status',
+  updateChoose: 'clawbridge:update-choose',
+  updateCheck: 'clawbridge:update-check',
+  updateDownload: 'clawbridge:update-download',
+  updateRestart: 'clawbridge:update-restart',
 } as const;
 
 /**
@@ -36,6 +46,8 @@ export interface AppEvents {
   'app.host': AgentHostState;
   /** The page's subscription was refused (the error main gave), sent to that page's listener only. */
   'app.refused': { code: string; message: string };
+  /** The updater's status changed (Settings → Updates, the "restart to update" notice). */
+  'app.update': UpdateStatus;
 }
 
 export type AppEventName = keyof AppEvents;
@@ -60,4 +72,12 @@ export interface WindowBridge {
   pathForFile?(file: unknown): string;
   downloadsDir?(): Promise<IpcEnvelope>;
   openFolder?(path: string): Promise<IpcEnvelope>;
+  /** The desktop app's updater (updates-ipc.ts); absent in a browser tab. */
+  updates?: {
+    status(): Promise<IpcEnvelope>;
+    choose(choice: unknown): Promise<IpcEnvelope>;
+    check(): Promise<IpcEnvelope>;
+    download(): Promise<IpcEnvelope>;
+    restart(confirmed: boolean): Promise<IpcEnvelope>;
+  };
 }

@@ -7,8 +7,10 @@
  * ELECTRON_RUN_AS_NODE, no NODE_OPTIONS, no --inspect, cookies encrypted, and the app loads only
  * from an integrity-checked app.asar. `npm start` runs unpackaged Electron, where fuses are off.
  */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ElectronStore from 'electron-store';
+import electronUpdater from 'electron-updater';
 import {
   app,
   BrowserWindow,
@@ -38,6 +40,11 @@ import { startShell } from './shell.js';
 import { trayIconFile, type TrayIconState } from './tray-icons.js';
 import { PRELOAD_FILE } from './window-options.js';
 import { SESSION_HOST_PROCESS_FILE } from './session-host-launcher.js';
+import { updateController } from './update-controller.js';
+import { updaterEngine } from './update-engine.js';
+import { readFleetPolicy } from './update-fleet.js';
+import { updateSupport } from './update-support.js';
+import { registerUpdatesIpc } from './updates-ipc.js';
 
 // The app folder (or app.asar) holding package.json, dist/ and assets/, in development and packaged.
 const root = app.getAppPath();
@@ -83,6 +90,16 @@ const filesDesktop: FilesDesktop = {
   openPath: (path) => shell.openPath(path),
 };
 
+/** A file of resources/ as text, or null when the build has none. */
+const resource = (name: string): string | null => {
+  try {
+    return readFileSync(join(process.resourcesPath, name), 'utf8');
+  } catch {
+    return null;
+  }
+};
+const fleet = readFleetPolicy(platform, process.env, log);
+
 startShell(
   { app, BrowserWindow, Tray, Menu, Notification, clipboard, screen, session, shell },
   {
@@ -109,17 +126,40 @@ startShell(
         },
       );
     },
-    registerIpc: (connection, trustedUrl) => {
+    registerIpc: (connection, trustedUrl, updates) => {
       const api = registerApiIpc({ ipcMain, MessageChannelMain }, connection, trustedUrl);
       const offFiles = registerFilesIpc(ipcMain, trustedUrl, filesDesktop, log);
+      const offUpdates = updates ? registerUpdatesIpc(ipcMain, trustedUrl, updates, log) : () => {};
       return {
         broadcast: (event, data) => api.broadcast(event, data),
         dispose() {
+          offUpdates();
           offFiles();
           api.dispose();
         },
       };
     },
+    // docs/adr/0077-desktop-updates.md: electron-updater's own updater for this platform, created only
+    // when updates are on (autoUpdater is made on first use).
+    updater: ({ running, handOver }) =>
+      updateController({
+        current: app.getVersion(),
+        support: updateSupport({
+          platform,
+          packaged: app.isPackaged,
+          appImage: process.env.APPIMAGE,
+          packageType: resource('package-type'),
+          updateConfig: resource('app-update.yml'),
+          feedUrl: fleet?.feedUrl ?? null,
+        }),
+        prefs: preferences,
+        fleet,
+        engine: (choice) =>
+          updaterEngine(electronUpdater.autoUpdater, choice.channel, fleet?.feedUrl ?? null, log),
+        running,
+        handOver,
+        log,
+      }),
     files: filesDesktop,
     showError: (title, message) => dialog.showErrorBox(title, message),
     rendererHtml: join(root, 'dist', 'renderer', 'index.html'),

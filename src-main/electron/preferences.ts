@@ -16,6 +16,13 @@ import {
   savedWindowState,
   type WindowState,
 } from './window-state.js';
+import {
+  DEFAULT_UPDATE_CHOICE,
+  lastCheck,
+  updateChoice,
+  type LastCheck,
+  type UpdateChoice,
+} from './update-policy.js';
 
 /** The part of electron-store (or conf) the preferences use. */
 export interface PreferenceStore {
@@ -28,20 +35,40 @@ export interface DesktopPreferences {
   window(): WindowState | null;
   /** Saves the window's bounds; a failure is logged, never thrown (a preference, not a setting). */
   setWindow(state: WindowState): void;
+  /** The updater's choice; the default (automatic, stable) when none was saved or it is not valid. */
+  updates(): UpdateChoice;
+  setUpdates(choice: UpdateChoice): void;
+  /** When the updater last asked its feed and what came of it; null before the first check. */
+  lastUpdateCheck(): LastCheck | null;
+  setLastUpdateCheck(last: LastCheck): void;
 }
 
 const WINDOW_KEY = 'window';
+const UPDATES_KEY = 'updates';
+const LAST_CHECK_KEY = 'lastUpdateCheck';
 
 export function desktopPreferences(store: PreferenceStore, log: (line: string) => void): DesktopPreferences {
+  // `value` is made inside the try: a value that does not pass its schema is logged, never thrown.
+  const save = (key: string, value: () => unknown, what: string) => {
+    try {
+      store.set(key, value());
+    } catch (err) {
+      log(`${what} not saved: ${errorMessage(err)}`);
+    }
+  };
   return {
     window: () => parseWindowState(store.get(WINDOW_KEY)),
-    setWindow(state) {
-      try {
-        store.set(WINDOW_KEY, savedWindowState(state));
-      } catch (err) {
-        log(`window position not saved: ${errorMessage(err)}`);
-      }
+    setWindow: (state) => save(WINDOW_KEY, () => savedWindowState(state), 'window position'),
+    updates: () => {
+      const parsed = updateChoice.safeParse(store.get(UPDATES_KEY));
+      return parsed.success ? parsed.data : { ...DEFAULT_UPDATE_CHOICE };
     },
+    setUpdates: (choice) => save(UPDATES_KEY, () => updateChoice.parse(choice), 'update choice'),
+    lastUpdateCheck: () => {
+      const parsed = lastCheck.safeParse(store.get(LAST_CHECK_KEY));
+      return parsed.success ? parsed.data : null;
+    },
+    setLastUpdateCheck: (last) => save(LAST_CHECK_KEY, () => lastCheck.parse(last), 'last update check'),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The preload: the only code with a foot in both worlds. It exposes `window.clawbridge` — exactly
  * `request`, `subscribe` and `openStream`, and the file helpers `pickFiles`, `pathForFile`,
- * `downloadsDir` and `openFolder` (files-ipc.ts), the bridge src-renderer/api/ipc-bridge.ts describes — and
+ * `downloadsDir` and `openFolder` (files-ipc.ts), and `updates` (updates-ipc.ts), the bridge src-renderer/api/ipc-bridge.ts describes — and
  * never `ipcRenderer` or an IPC event object, so page script reaches the API contract (and those helpers) and nothing else
  * of Electron or Node. Main validates every message (api-ipc.ts); this file only moves them.
  * CommonJS because sandboxed preloads cannot be ES modules, and self-contained because a sandboxed
@@ -24,6 +24,11 @@ const STREAM = 'clawbridge:stream';
 const PICK_FILES = 'clawbridge:pick-files';
 const DOWNLOADS_DIR = 'clawbridge:downloads-dir';
 const OPEN_FOLDER = 'clawbridge:open-folder';
+const UPDATE_STATUS = 'clawbridge:update-status';
+const UPDATE_CHOOSE = 'clawbridge:update-choose';
+const UPDATE_CHECK = 'clawbridge:update-check';
+const UPDATE_DOWNLOAD = 'clawbridge:update-download';
+const UPDATE_RESTART = 'clawbridge:update-restart';
 
 type Listener = Parameters<WindowBridge['subscribe']>[0];
 
@@ -73,6 +78,14 @@ const bridge: WindowBridge = {
     electron.webUtils.getPathForFile(file as Parameters<typeof electron.webUtils.getPathForFile>[0]),
   downloadsDir: () => ipcRenderer.invoke(DOWNLOADS_DIR) as Promise<IpcEnvelope>,
   openFolder: (path) => ipcRenderer.invoke(OPEN_FOLDER, path) as Promise<IpcEnvelope>,
+  // The updater (updates-ipc.ts): main checks the sender and every argument.
+  updates: {
+    status: () => ipcRenderer.invoke(UPDATE_STATUS) as Promise<IpcEnvelope>,
+    choose: (choice) => ipcRenderer.invoke(UPDATE_CHOOSE, choice) as Promise<IpcEnvelope>,
+    check: () => ipcRenderer.invoke(UPDATE_CHECK) as Promise<IpcEnvelope>,
+    download: () => ipcRenderer.invoke(UPDATE_DOWNLOAD) as Promise<IpcEnvelope>,
+    restart: (confirmed) => ipcRenderer.invoke(UPDATE_RESTART, confirmed) as Promise<IpcEnvelope>,
+  },
 };
 
 contextBridge.exposeInMainWorld('clawbridge', bridge);

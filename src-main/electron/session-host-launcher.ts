@@ -94,6 +94,11 @@ export interface SessionHostLauncher {
    * `waitMs` or killed then. Later requests are refused.
    */
   stop(waitMs?: number): Promise<void>;
+  /**
+   * A restart to install an update: the hosts keep running, holding the served shells for the next
+   * version's agent (it adopts them over the private socket), and nothing is forked or ended any more.
+   */
+  leave(): void;
   /** Hosts forked and not yet exited (tests). */
   readonly live: number;
 }
@@ -142,9 +147,17 @@ export function sessionHostLauncher(
     return stopHosts([...live], waitMs);
   };
 
+  const leave = (): void => {
+    quitting = true;
+    for (const host of live)
+      opts.log(`session host (pid ${host.proc.pid}) left running for the next version`);
+    live.clear();
+  };
+
   return {
     request,
     stop,
+    leave,
     get live() {
       return live.size;
     },

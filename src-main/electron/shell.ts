@@ -22,6 +22,9 @@ import type { TrayAction } from './tray-menu.js';
 import type { DesktopPreferences } from './preferences.js';
 import { placeNavigation } from './window-place.js';
 import { sendFilesFromTray, type FilesDesktop } from './files-ipc.js';
+import type { UpdateController } from './update-controller.js';
+import { runningWork } from './update-running.js';
+import type { RunningWork } from './update-policy.js';
 
 /** The parts of the `electron` module the shell uses. */
 export type ShellElectron = Pick<
@@ -38,8 +41,23 @@ export interface WindowIpc {
 export interface ShellOptions {
   /** Starts the agent's host; called once the app is ready. */
   connect: () => AgentConnection;
-  /** Registers the window's API transport for pages loaded from `trustedUrl`. */
-  registerIpc: (connection: AgentConnection, trustedUrl: string) => WindowIpc;
+  /**
+   * Registers the window's API transport for pages loaded from `trustedUrl`, and the updater's
+   * channels when the app has one (updates-ipc.ts).
+   */
+  registerIpc: (
+    connection: AgentConnection,
+    trustedUrl: string,
+    updates: UpdateController | null,
+  ) => WindowIpc;
+  /**
+   * Builds the updater (update-controller.ts) with what only the shell knows: what a restart would
+   * interrupt, and the hand-over that keeps served shells for the next version. Absent: no updates.
+   */
+  updater?: (deps: {
+    running: () => Promise<RunningWork>;
+    handOver: () => Promise<void>;
+  }) => UpdateController;
   /** Absolute paths: the renderer page and the compiled preload. */
   rendererHtml: string;
   preload: string;
@@ -113,7 +131,19 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
   e.Menu.setApplicationMenu(menuOrNull(e, options.platform));
   const trustedUrl = pathToFileURL(options.rendererHtml).href;
   const connection = options.connect();
-  const ipc = options.registerIpc(connection, trustedUrl);
+  // Set once a restart to update began: Quit then keeps the served shells (agent-host.ts keepSessions).
+  let handingOver = false;
+  const updates =
+    options.updater?.({
+      running: () => runningWork(connection),
+      handOver: async () => {
+        handingOver = true;
+        // The new version starts while this one exits: it must not find the lock held and quit.
+        app.releaseSingleInstanceLock();
+        await connection.stop({ keepSessions: true });
+      },
+    }) ?? null;
+  const ipc = options.registerIpc(connection, trustedUrl, updates);
 
   const window = createMainWindow(e, {
     rendererHtml: options.rendererHtml,
@@ -132,10 +162,13 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, stopTimeoutMs)));
       await Promise.race([
-        connection.stop().catch((err: unknown) => log(`agent stop failed: ${errorMessage(err)}`)),
+        connection
+          .stop(handingOver ? { keepSessions: true } : {})
+          .catch((err: unknown) => log(`agent stop failed: ${errorMessage(err)}`)),
         timeout,
       ]);
       clearTimeout(timer);
+      updates?.dispose();
       ipc.dispose();
       tray.destroy();
       // exit, not quit: 'before-quit' already ran its course, and a hung agent must not keep us here.
@@ -194,6 +227,16 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
           if (error) log(`could not open the log folder ${options.logDir}: ${error}`);
         });
         return;
+      case 'restart-to-update':
+        if (!updates) return;
+        // From the tray nothing is confirmed: with terminals or transfers running, Settings asks.
+        void updates
+          .restart(false)
+          .then((verdict) => {
+            if (!verdict.now) window.open({ view: 'settings' });
+          })
+          .catch((err: unknown) => log(`restart to update: ${errorMessage(err)}`));
+        return;
       case 'quit':
         void quit();
         return;
@@ -217,6 +260,14 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
     .then((on) => tray.setOpenAtLogin(on))
     .catch((err: unknown) => log(`start at login unreadable: ${errorMessage(err)}`));
   connection.onHostState((host) => tray.setHost(host));
+  if (updates) {
+    tray.setUpdate(updates.status().state);
+    updates.onChange((status) => {
+      tray.setUpdate(status.state);
+      ipc.broadcast('app.update', status);
+    });
+    updates.start();
+  }
   const notify = notificationCenter({
     Notification: e.Notification,
     connection,

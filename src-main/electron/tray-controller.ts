@@ -9,12 +9,14 @@ import type { StatusEvent } from '../api/contract.js';
 import type { TrayIconState } from './tray-icons.js';
 import { buildTrayMenu, trayIconState, trayMenuModel, trayTooltip, type TrayAction } from './tray-menu.js';
 import type { TrayState } from './tray-status.js';
+import type { UpdatePhase } from './update-policy.js';
 
 export interface TrayController {
   state(): TrayState;
   setHost(host: AgentHostState): void;
   setAgent(agent: StatusEvent): void;
   setOpenAtLogin(on: boolean): void;
+  setUpdate(update: UpdatePhase): void;
   destroy(): void;
 }
 
@@ -61,6 +63,7 @@ export function trayController(options: TrayControllerOptions): TrayController {
     setHost: (host) => update({ ...state, host, agent: host.kind === 'running' ? state.agent : null }),
     setAgent: (agent) => update({ ...state, agent }),
     setOpenAtLogin: (openAtLogin) => update({ ...state, openAtLogin }),
+    setUpdate: (phase) => update({ ...state, update: phase }),
     destroy() {
       destroyed = true;
       options.tray.destroy();

@@ -8,6 +8,7 @@ import type { Menu, MenuItemConstructorOptions } from 'electron';
 import type { ForwardInfo, PeerInfo, PendingInfo, ProxyInfo } from '../api/contract.js';
 import { agentReady, capText, peerStateText, statusLine, type TrayState } from './tray-status.js';
 import type { WindowPlace } from './window-place.js';
+import { updateTrayLabel, type UpdatePhase } from './update-policy.js';
 
 export { statusLine, trayIconState, trayTooltip, type TrayState } from './tray-status.js';
 
@@ -28,6 +29,8 @@ export type TrayAction =
   | { do: 'send-files'; peer: string; name: string }
   /** Shows the folder of main.log and agent.log in the file manager. */
   | { do: 'open-logs' }
+  /** Installs the downloaded update and restarts, or opens Settings to ask when work is running. */
+  | { do: 'restart-to-update' }
   | { do: 'quit' };
 
 /** One menu line. `action: null` shows it greyed out (information only). */
@@ -41,8 +44,17 @@ const info = (label: string): TrayItem => ({ type: 'item', label, action: null }
 const item = (label: string, action: TrayAction, checked?: boolean): TrayItem =>
   checked === undefined ? { type: 'item', label, action } : { type: 'item', label, action, checked };
 
+/** The update's line under the status line: restart when one is ready, else Settings → Updates. */
+function updateItems(update: UpdatePhase | undefined): TrayItem[] {
+  const label = update ? updateTrayLabel(update) : null;
+  if (!update || !label) return [];
+  const action: TrayAction =
+    update.phase === 'ready' ? { do: 'restart-to-update' } : { do: 'open', place: { view: 'settings' } };
+  return [item(label, action)];
+}
+
 export function trayMenuModel(state: TrayState): TrayItem[] {
-  const head = [info(statusLine(state))];
+  const head = [info(statusLine(state)), ...updateItems(state.update)];
   const tail = [
     separator,
     item('Open Clawbridge', { do: 'open' }),

@@ -6,6 +6,7 @@
 import type { PeerInfo, StatusEvent } from '../api/contract.js';
 import type { AgentHostState } from './agent-connection.js';
 import type { TrayIconState } from './tray-icons.js';
+import type { UpdatePhase } from './update-policy.js';
 
 /** Everything the tray reads: the agent host's lifecycle and the agent's last status event. */
 export interface TrayState {
@@ -14,6 +15,8 @@ export interface TrayState {
   agent: StatusEvent | null;
   /** "Start at login" is on. */
   openAtLogin: boolean;
+  /** Where the updater stands (update-controller.ts); absent when the app runs without one. */
+  update?: UpdatePhase;
 }
 
 /** The agent answers calls: the menu may offer peers, forwards and pairing. */
@@ -56,7 +59,12 @@ export function statusLine(state: TrayState): string {
 export function trayTooltip(state: TrayState): string {
   const line = statusLine(state);
   const { host } = state;
-  if (host.kind !== 'stopped' || !host.failure) return line;
+  if (host.kind !== 'stopped' || !host.failure) {
+    // A downloaded update waits for the user: the tooltip says so where the icon is all they see.
+    const u = state.update;
+    if (u?.phase !== 'ready') return line;
+    return capText(`${line}\nUpdate ready — restart to update (v${u.version})`, MAX_TOOLTIP_CHARS);
+  }
   return `${line}\n${capText(host.failure.reason, MAX_TOOLTIP_CHARS - [...line].length - 1)}`;
 }
 

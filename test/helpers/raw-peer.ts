@@ -25,7 +25,7 @@ export interface RawPeer {
 export async function rawPeer(
   home: string,
   identity: Identity,
-  opts: { name: string; allow: string; serve?: (req: StreamRequest) => void },
+  opts: { name: string; allow: string; serve?: (req: StreamRequest) => void; features?: string[] },
 ): Promise<RawPeer> {
   const status = await cliJson<{ fingerprint: string; listen: string }>(['status', '--home', home]);
   const added = await cli([
@@ -40,7 +40,7 @@ export async function rawPeer(
     home,
   ]);
   if (added.code !== 0) throw new Error(`peers add failed: ${added.stderr}`);
-  return linkRawPeer(identity, status.listen, status.fingerprint, opts.serve);
+  return linkRawPeer(identity, status.listen, status.fingerprint, opts.serve, opts.features);
 }
 
 /** Dials the agent at `address` (fingerprint `agent`) as `identity`: a new link, its Mux. */
@@ -49,6 +49,8 @@ export async function linkRawPeer(
   address: string,
   agent: string,
   serve?: (req: StreamRequest) => void,
+  /** What its hello says it can do (default: this build's features; an older node's list to play one). */
+  features?: string[],
 ): Promise<RawPeer> {
   const link = await dialDirect({ identity, address, expectedPeer: agent });
   const mux = new Mux(link, {
@@ -64,7 +66,8 @@ export async function linkRawPeer(
       req.reject('UNKNOWN_SERVICE', 'the raw peer offers nothing');
     },
   });
-  const control = await mux.open('control', ownHello('raw', [], undefined));
+  const hello = ownHello('raw', [], undefined);
+  const control = await mux.open('control', features ? { ...hello, features } : hello);
   control.on('error', () => undefined);
   control.resume();
   return { mux, close: () => mux.close('the raw peer left') };

@@ -5,6 +5,7 @@ import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
 import { useAction } from '../../lib/use-action.js';
 import { RelaysSection } from './RelaysSection.js';
+import { UpdatesSection } from './UpdatesSection.js';
 import { parseResumeSeconds, RESUME_MAX_S, RESUME_MIN_S } from './resume-window.js';
 import './settings.css';
 import { ActionButton } from '../../components/ActionButton.js';
@@ -50,6 +51,8 @@ export function SettingsView() {
         <BehaviourSection settings={settings} />
         {/* An agent of an older release has no such setting: not offered. */}
         {Array.isArray(settings.mineAllow) ? <MyDevicesSection allow={settings.mineAllow} /> : null}
+        {/* The desktop app's updater (main's, not the agent's): absent in a browser tab. */}
+        <UpdatesSection />
       </div>
     </>
   );

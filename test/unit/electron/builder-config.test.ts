@@ -34,7 +34,11 @@ test('targets, tray-only mac app, per-user installer, deep links and node-pty ou
   const c = await load();
   assert.equal(c.appId, 'dev.clawbridge.app');
   assert.equal(c.productName, 'Clawbridge');
-  assert.deepEqual(c.mac?.target, [{ target: 'dmg', arch: ['x64', 'arm64'] }]);
+  // The zip beside the dmg is what Squirrel.Mac updates from (docs/adr/0077-desktop-updates.md).
+  assert.deepEqual(c.mac?.target, [
+    { target: 'dmg', arch: ['x64', 'arm64'] },
+    { target: 'zip', arch: ['x64', 'arm64'] },
+  ]);
   assert.equal(c.mac?.extendInfo?.LSUIElement, true);
   assert.equal(c.win?.target, 'nsis');
   assert.equal(c.nsis?.perMachine, false);
@@ -55,4 +59,10 @@ test('Electron fuses close run-as-node, NODE_OPTIONS, --inspect and non-asar loa
     enableEmbeddedAsarIntegrityValidation: true,
     onlyLoadAppFromAsar: true,
   });
+});
+
+test('updates: the release feed is GitHub releases, with feed files for every channel', async () => {
+  const c = await load();
+  assert.deepEqual(c.publish, { provider: 'github', releaseType: 'release' });
+  assert.equal(c.generateUpdatesFilesForAllChannels, true);
 });

@@ -37,6 +37,10 @@ class FakeApp extends EventEmitter {
   requestSingleInstanceLock(): boolean {
     return this.hasLock;
   }
+  /** A restart to update lets the next version take the lock while this one exits. */
+  releaseSingleInstanceLock(): void {
+    this.hasLock = false;
+  }
   enableSandbox(): void {
     this.sandboxed = true;
   }
@@ -271,7 +275,11 @@ export class FakeConnection implements AgentConnection {
   host: AgentHostState = { kind: 'running' };
   readonly calls: { method: string; params: unknown }[] = [];
   stopped = false;
+  /** What the last stop was asked (keepSessions: a restart to update). */
+  stopOptions: { keepSessions?: boolean } | undefined;
   stopHangs = false;
+  /** What a method answers (otherwise `{}`): a test sets lists the shell reads. */
+  answers: Partial<Record<string, unknown>> = { 'connections.list': [], 'files.transfers': [] };
   settings = { notifications: true, messageNotifications: true };
   private readonly events = new Set<EventListener>();
   private readonly hostListeners = new Set<(s: AgentHostState) => void>();
@@ -279,7 +287,7 @@ export class FakeConnection implements AgentConnection {
   call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResults[M]> {
     this.calls.push({ method, params });
     if (method === 'settings.get') return Promise.resolve(this.settings as MethodResults[M]);
-    return Promise.resolve({} as MethodResults[M]);
+    return Promise.resolve((this.answers[method] ?? {}) as MethodResults[M]);
   }
   onEvent(listener: EventListener): () => void {
     this.events.add(listener);
@@ -308,8 +316,9 @@ export class FakeConnection implements AgentConnection {
     if (this.host.kind === 'stopped') this.setHost({ kind: 'running' });
   }
   started = 0;
-  stop(): Promise<void> {
+  stop(options?: { keepSessions?: boolean }): Promise<void> {
     this.stopped = true;
+    this.stopOptions = options;
     return this.stopHangs ? new Promise<void>(() => {}) : Promise.resolve();
   }
   /** Methods called, without settings reads (the notification switch is read before each one). */

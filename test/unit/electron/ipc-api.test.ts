@@ -102,7 +102,7 @@ test('a foreign page, a subframe, an unknown method and bad params are refused b
   assert.equal(agent.streams.length, 0);
 });
 
-test('the preload exposes exactly request, subscribe, openStream and the file helpers on window.clawbridge', () => {
+test('the preload exposes exactly request, subscribe, openStream, the file helpers and the updater on window.clawbridge', () => {
   const { fake } = setup();
   const page = fake.loadPage(PAGE);
   assert.deepEqual([...page.exposed.keys()], ['clawbridge']);
@@ -114,8 +114,19 @@ test('the preload exposes exactly request, subscribe, openStream and the file he
     'pickFiles',
     'request',
     'subscribe',
+    'updates',
   ]);
-  for (const value of Object.values(page.bridge)) assert.equal(typeof value, 'function');
+  assert.deepEqual(Object.keys(page.bridge.updates!).sort(), [
+    'check',
+    'choose',
+    'download',
+    'restart',
+    'status',
+  ]);
+  // Functions only, the updater's too: nothing of Electron or Node crosses, only calls.
+  const { updates, ...rest } = page.bridge;
+  for (const value of [...Object.values(rest), ...Object.values(updates!)])
+    assert.equal(typeof value, 'function');
 });
 
 test('events go to each subscribed page until it unsubscribes or goes away; app events too', async () => {
