@@ -27,6 +27,12 @@ export interface ReceivingBox {
   };
 }
 
+/**
+ * Answers queued before reading stops (1,024): enough for a window of small messages in flight, few
+ * enough that a peer sending frames whose answers it never reads holds little here (frame-channel.ts).
+ */
+export const MAX_ANSWERS_WAITING = 1024;
+
 type Answer = { kind: 'delivered'; id: string } | { kind: 'frame'; frame: MessageFrame };
 
 interface Pending {
@@ -53,6 +59,7 @@ export class ReceivingSession {
       stream,
       (f) => this.onFrame(f),
       () => this.dispose(),
+      () => this.answers.length >= MAX_ANSWERS_WAITING,
     );
     this.disposers.push(
       inbox.events.on('read', (from, ids) => {
@@ -155,6 +162,7 @@ export class ReceivingSession {
       }
     }
     flush();
+    this.channel.readMore();
   }
 
   private sendIds(type: 'delivered' | 'read', ids: readonly string[]): void {

@@ -96,7 +96,7 @@ export function messageHandlers(deps: MessagesApiDeps): Handlers {
       const out: InboxMessage[] = [];
       let budget = MESSAGE_LIST_BODY_BUDGET;
       for (const entry of list) {
-        const body = await inbox.body(entry.id);
+        const body = await inbox.body(entry.id, entry.from);
         if (body === undefined) continue; // deleted meanwhile
         const message = inboxMessage(entry, body, name);
         budget -= encodedSize(message);
@@ -139,14 +139,14 @@ export function messageEventSources(deps: Pick<MessagesApiDeps, 'inbox' | 'outbo
       let live = true;
       const names = turnNamer(deps);
       const off = deps.inbox.events.on('message', (entry) => {
-        const cached = reading === 0 ? deps.inbox.cachedBody(entry.id) : undefined;
+        const cached = reading === 0 ? deps.inbox.cachedBody(entry.id, entry.from) : undefined;
         if (cached !== undefined) {
           if (live) listener(inboxMessage(entry, cached, names()));
           return;
         }
         reading++;
         chain = chain.then(async () => {
-          const body = await deps.inbox.body(entry.id);
+          const body = await deps.inbox.body(entry.id, entry.from);
           if (live && body !== undefined) listener(inboxMessage(entry, body, names()));
         });
         chain = chain.catch(() => undefined).finally(() => reading--);
