@@ -121,6 +121,10 @@ export class ReceivingSession {
       return this.answer({ kind: 'frame', frame }, offer.durable);
     }
     this.answer({ kind: 'delivered', id: msg.id }, offer.durable);
+    // A repeat of one a program read already: its sender missed that receipt too (the link went before
+    // the DELIVERED reached it, and the READ's link with it), and asks for READs only on a new stream.
+    if (offer.kind === 'duplicate' && this.inbox.readOf(this.peer, [msg.id]).length > 0)
+      this.answer({ kind: 'frame', frame: { type: 'read', ids: [msg.id] } }, offer.durable);
   }
 
   /** Queues an answer that may leave once `durable` settled and every earlier answer left. */

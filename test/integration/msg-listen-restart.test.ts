@@ -59,14 +59,20 @@ test(
     b = await starting;
     assert.equal(listen.child.exitCode, null, `listen exited: ${listen.stderr()}`);
     // Every one read: printed, and its receipt back at the sender.
+    let states: OutboxMessage[] = [];
     await waitFor(
       'all 50 read',
       async () => {
-        const states = await outbox(a, { ids: sent.map((m) => m.id) });
+        states = await outbox(a, { ids: sent.map((m) => m.id) });
         return states.length === 50 && states.every((m) => m.state === 'read');
       },
       60_000,
-    );
+    ).catch((err: Error) => {
+      const notRead = states.filter((m) => m.state !== 'read').map((m) => `${m.id} ${m.state}`);
+      throw new Error(
+        `${err.message}; not read: ${notRead.join(', ')}; printed: ${printed(listen.stdout()).join(' ')}; listen exit ${listen.child.exitCode}, stderr: ${listen.stderr()}`,
+      );
+    });
     const lines = printed(listen.stdout());
     assert.deepEqual([...lines].sort(), [...texts].sort(), `printed: ${lines.join(' ')}`);
     assert.equal(listen.child.exitCode, null, 'still listening');
