@@ -92,13 +92,18 @@ export const messageMethodParams = {
       .strict(),
   /** Marks inbox messages read (a program took them): their senders get a `read` receipt. */
   'messages.ack': () => z.object({ ids }).strict(),
-  /** The outbox, oldest first: each message's state and why; `peer` and `ids` narrow it. */
+  /**
+   * The outbox, oldest first: each message's state and why; `peer` and `ids` narrow it. With `bodies`,
+   * each message also carries its body (`text` or `base64`) while the outbox keeps it, as many as fit
+   * one answer (as `messages.list`): the rest come without, and are asked for by `ids`.
+   */
   'messages.outbox': () =>
     z
       .object({
         peer: peerRef.optional(),
         ids: ids.optional(),
         limit: z.number().int().min(1).max(MESSAGE_LIST_MAX).optional(),
+        bodies: z.boolean().optional(),
       })
       .strict(),
   /**
@@ -139,12 +144,15 @@ export interface InboxMessage {
   error?: true;
 }
 
-/** One message in the outbox (its body is not repeated). */
+/** One message in the outbox (its body only when asked for: `messages.outbox` with `bodies`). */
 export interface OutboxMessage {
   id: string;
   peer: MessagePeer;
   topic: string;
   size: number;
+  /** The body, with `bodies`, while the outbox keeps it: exactly one of `text` and `base64`. */
+  text?: string;
+  base64?: string;
   state: MessageState;
   /** Present when refused or expired, and while queued behind a full inbox (INBOX_FULL). */
   why?: MessageWhy;

@@ -95,6 +95,23 @@ export interface ListenOptions {
   replies?: boolean;
   /** Mark each message read once the handler returned (default true). */
   ack?: boolean;
+  /**
+   * What a listener handled, kept across listeners: one that follows another (a new connection after
+   * the agent restarted) hands none of those messages over again and acknowledges those whose
+   * acknowledgement was lost. Default: a memory of its own.
+   */
+  memory?: ListenMemory;
+}
+
+/** What listeners sharing it handled (bounded: the newest SEEN_MEMORY), and what is still to acknowledge. */
+export interface ListenMemory {
+  readonly seen: Set<string>;
+  readonly toAck: string[];
+}
+
+/** A fresh memory for listeners that follow one another (ListenOptions.memory). */
+export function listenMemory(): ListenMemory {
+  return { seen: new Set(), toAck: [] };
 }
 
 /** A running listener. */
@@ -599,15 +616,14 @@ class Listener implements Listening {
   private markReady!: () => void;
   private stopped = false;
   private readonly queue: InboxMessage[] = [];
-  private readonly seen = new Set<string>();
+  private readonly memory: ListenMemory;
   private fromFingerprint: string | undefined;
   private listed = false;
   private working: Promise<void> = Promise.resolve();
   private finish!: (err?: unknown) => void;
   private settled = false;
   private readonly disposers: (() => void)[] = [];
-  /** Handled messages not acknowledged yet, and the ack in flight (ackLater). */
-  private readonly toAck: string[] = [];
+  /** The ack in flight (ackLater). */
   private acking: Promise<void> | undefined;
 
   constructor(
@@ -616,6 +632,7 @@ class Listener implements Listening {
     private readonly opts: ListenOptions,
     private readonly handler: (m: InboxMessage) => void | Promise<void>,
   ) {
+    this.memory = opts.memory ?? listenMemory();
     this.done = new Promise<void>((resolve, reject) => {
       this.finish = (err) => {
         if (this.settled) return;
@@ -645,6 +662,8 @@ class Listener implements Listening {
 
   private async start(): Promise<void> {
     const { topic, from } = this.opts;
+    // Handled under a listener before this one, their acknowledgement lost with its connection.
+    if (this.memory.toAck.length > 0 && this.opts.ack !== false) this.startAcking();
     const unread = await this.client.listAll({
       unread: true,
       ...(topic !== undefined ? { topic } : {}),
@@ -662,7 +681,10 @@ class Listener implements Listening {
     if (this.opts.topic !== undefined && m.topic !== this.opts.topic) return false;
     if (this.fromFingerprint !== undefined && m.from.fingerprint !== this.fromFingerprint) return false;
     if (this.opts.replies === false && m.replyTo !== undefined) return false;
-    return !this.seen.has(m.id);
+    if (!this.memory.seen.has(seenKey(m))) return true;
+    // Handled already: shown again because its acknowledgement was lost, or sent again after a crash.
+    if (!m.read && this.opts.ack !== false) this.ackLater(m.id);
+    return false;
   }
 
   /** Handles what is queued, one message at a time, in order. */
@@ -671,9 +693,11 @@ class Listener implements Listening {
       while (!this.stopped && this.queue.length > 0) {
         const m = this.queue.shift()!;
         if (!this.wanted(m)) continue;
-        this.seen.add(m.id);
-        if (this.seen.size > SEEN_MEMORY) this.seen.delete(this.seen.values().next().value!);
         await this.handler(m);
+        // Only once handled: a handler that failed (the agent went while it replied) sees it again.
+        const { seen } = this.memory;
+        seen.add(seenKey(m));
+        if (seen.size > SEEN_MEMORY) seen.delete(seen.values().next().value!);
         if (this.opts.ack !== false) this.ackLater(m.id);
       }
     });
@@ -687,15 +711,25 @@ class Listener implements Listening {
    * message unread, to be shown again, as before.
    */
   private ackLater(id: string): void {
-    this.toAck.push(id);
+    this.memory.toAck.push(id);
+    this.startAcking();
+  }
+
+  private startAcking(): void {
     this.acking ??= this.flushAcks().finally(() => (this.acking = undefined));
   }
 
   private async flushAcks(): Promise<void> {
-    try {
-      while (this.toAck.length > 0) await this.client.ack(this.toAck.splice(0, IDS_PER_CALL));
-    } catch (err) {
-      this.finish(err);
+    const { toAck } = this.memory;
+    while (toAck.length > 0 && !this.settled) {
+      const ids = toAck.splice(0, IDS_PER_CALL);
+      try {
+        await this.client.ack(ids);
+      } catch (err) {
+        toAck.unshift(...ids); // still to acknowledge, by a listener that follows this one
+        this.finish(err);
+        return;
+      }
     }
   }
 
@@ -707,6 +741,11 @@ class Listener implements Listening {
     // Stopping a listener that had already failed is not an error of its own.
     await this.done.catch(() => undefined);
   }
+}
+
+/** A message as a listener remembers it: by sender and ID (two senders may choose one ID). */
+function seenKey(m: InboxMessage): string {
+  return `${m.from.fingerprint}/${m.id}`;
 }
 
 /**

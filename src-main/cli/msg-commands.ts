@@ -4,7 +4,6 @@
  * every command here; the waiting, listening and asking are api/messages-client.ts, which the client
  * library (api/client.ts) shares.
  */
-import { startupOver } from '../runtime/compiler-tiers.js';
 import type { Command } from 'commander';
 import type { InboxMessage, OutboxMessage } from '../api/contract-messages.js';
 import {
@@ -20,7 +19,6 @@ import {
   MessagesClient,
   MessageStateError,
   PartlyQueuedError,
-  type Listening,
 } from '../api/messages-client.js';
 import { parseDuration } from '../core/duration.js';
 import { ClawError } from '../core/errors.js';
@@ -40,8 +38,8 @@ import {
   useJsonLines,
 } from './output.js';
 import { exitAfterOutput } from './output-errors.js';
-import { checkProgram, runForReply } from './run-for-reply.js';
-import { STOP_SIGNALS } from './stop-signals.js';
+import { checkProgram, runForReply, stopRunning } from './run-for-reply.js';
+import { listenUntilStopped } from './msg-listen-loop.js';
 
 /**
  * Most input `send --lines` reads, in bytes (64 MiB): what the outbox holds undelivered for one peer
@@ -189,21 +187,6 @@ function endForLostOutput(): Promise<never> {
   return new Promise<never>(() => undefined);
 }
 
-/**
- * Runs a listener until Ctrl-C, SIGTERM or a hang-up (then exits 0 once its last message is marked
- * read), or until the agent goes away (an error).
- */
-async function untilStopped(listening: Listening): Promise<void> {
-  let signal: NodeJS.Signals | undefined;
-  const onSignal = (s: NodeJS.Signals) => {
-    signal = s;
-    void listening.stop();
-  };
-  for (const s of STOP_SIGNALS) process.once(s, onSignal);
-  await listening.done;
-  exitAfterOutput(0, signal);
-}
-
 export function registerMsgCommands(program: Command): void {
   const msg = program
     .command('msg')
@@ -286,16 +269,21 @@ export function registerMsgCommands(program: Command): void {
     .option('--from <peer>', 'only from this peer (a name or fingerprint)')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print one JSON object per message, one per line')
+    .addHelpText(
+      'after',
+      '\nIt runs until stopped: when the agent restarts it waits for it and carries on, each message\nprinted once. Two listeners on one topic both get every message (each marks what it printed\nread): to share work out, give each its own topic.',
+    )
     .action(async (opts: FilterOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
       if (all.json) useJsonLines();
       const topic = parseTopic(opts.topic);
-      await withAgent(all, async (c) => {
-        const client = new MessagesClient(c);
-        const listening = client.listen(
+      // Across restarts of the agent too, each message printed once (msg-listen-loop.ts).
+      await listenUntilStopped(all, (client, memory) =>
+        client.listen(
           {
             ...(topic !== undefined ? { topic } : {}),
             ...(opts.from !== undefined ? { from: opts.from } : {}),
+            memory,
           },
           async (m) => {
             if (all.json) printJsonLine(messageLine(m));
@@ -303,11 +291,8 @@ export function registerMsgCommands(program: Command): void {
             // Read means printed: the receipt goes once the line is out, not while it waits in a pipe.
             if (!(await stdoutFlushed())) await endForLostOutput();
           },
-        );
-        // A listener runs until stopped, and each message's wait is its work (ADR 0062: as an agent).
-        startupOver();
-        await untilStopped(listening);
-      });
+        ),
+      );
     });
 
   msg
@@ -405,7 +390,7 @@ export function registerMsgCommands(program: Command): void {
     .option('--json', 'print one JSON object per answered message')
     .addHelpText(
       'after',
-      "\nA non-zero exit, a signal or a timeout is replied as an error (its status and stderr), which\n`msg ask` prints and exits 1 on. Messages are answered one at a time, unread ones first; each is\nmarked read once its reply is queued. Replies to this node's own questions are left to `msg ask`.\n\nExamples:\n  clawbridge msg serve --topic upper -- tr a-z A-Z\n  clawbridge msg serve --topic status --from laptop -- uptime",
+      "\nA non-zero exit, a signal or a timeout is replied as an error (its status and stderr), which\n`msg ask` prints and exits 1 on. Messages are answered one at a time, unread ones first; each is\nmarked read once its reply is queued. Replies to this node's own questions are left to `msg ask`.\nIt carries on across agent restarts; stopped (Ctrl-C, SIGTERM), it ends the command running and\nwhat that command started.\n\nExamples:\n  clawbridge msg serve --topic upper -- tr a-z A-Z\n  clawbridge msg serve --topic status --from laptop -- uptime",
     )
     .action(
       async (command: string[], opts: FilterOpts & { topic: string; timeout?: string }, cmd: Command) => {
@@ -415,24 +400,31 @@ export function registerMsgCommands(program: Command): void {
         const timeoutMs = parseTimeout(opts.timeout, SERVE_TIMEOUT_MS);
         const [program, ...args] = command as [string, ...string[]];
         checkProgram(program);
-        await withAgent(all, async (c) => {
-          const listening = new MessagesClient(c).serve(
-            { topic, ...(opts.from !== undefined ? { from: opts.from } : {}) },
-            async (m) => {
-              const run = await runForReply(program, args, bodyBytes(m), timeoutMs);
-              return run.ok ? { body: bodyFromBytes(run.stdout) } : { body: { text: run.why }, error: true };
-            },
-            (m, reply, error) => {
-              if (all.json) printJsonLine({ id: m.id, from: m.from, topic: m.topic, reply: reply.id, error });
-              else
-                printLine(
-                  `answered ${m.id} from ${m.from.name}${error ? ' with an error' : ''}: reply ${reply.id}`,
-                );
-            },
-          );
-          startupOver();
-          await untilStopped(listening);
-        });
+        // However serve ends (an error too), the command answering then does not outlive it.
+        process.once('exit', () => stopRunning('SIGTERM'));
+        await listenUntilStopped(
+          all,
+          (client, memory) =>
+            client.serve(
+              { topic, ...(opts.from !== undefined ? { from: opts.from } : {}), memory },
+              async (m) => {
+                const run = await runForReply(program, args, bodyBytes(m), timeoutMs);
+                return run.ok
+                  ? { body: bodyFromBytes(run.stdout) }
+                  : { body: { text: run.why }, error: true };
+              },
+              (m, reply, error) => {
+                if (all.json)
+                  printJsonLine({ id: m.id, from: m.from, topic: m.topic, reply: reply.id, error });
+                else
+                  printLine(
+                    `answered ${m.id} from ${m.from.name}${error ? ' with an error' : ''}: reply ${reply.id}`,
+                  );
+              },
+            ),
+          // The command answering now, and whatever it started, ends with the server.
+          () => stopRunning('SIGTERM'),
+        );
       },
     );
 }
@@ -447,7 +439,8 @@ function printReply(reply: InboxMessage, json: boolean | undefined): void {
     return;
   }
   if (json) return;
-  if (reply.text !== undefined) printText(reply.text);
+  // As it came: a line break is added only for a person's terminal, so a pipe gets the reply's bytes.
+  if (reply.text !== undefined) printText(reply.text, process.stdout.isTTY === true);
   else {
     printNote('the reply is not text: printed as base64 (`--json` gives it as "base64")');
     printLine(reply.base64 ?? '');

@@ -106,11 +106,11 @@ export function printJsonLine(value: unknown): void {
 
 /**
  * Text a peer's program wrote, for a person to read (`msg ask`'s reply): its line breaks and tabs stay,
- * every other control is shown escaped. One line break is added unless it ends with one.
+ * every other control is shown escaped. With `endLine`, one line break is added unless it ends with one.
  */
-export function printText(text: string): void {
+export function printText(text: string, endLine = true): void {
   const safe = text.split('\t').map(escapeForTerminal).join('\t');
-  process.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
+  process.stdout.write(!endLine || safe.endsWith('\n') ? safe : `${safe}\n`);
 }
 
 /**

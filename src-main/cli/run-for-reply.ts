@@ -3,7 +3,7 @@
  * reply. Its output is bounded (a reply is at most 1 MiB; stderr is kept to its last 4 KiB, enough
  * for why it failed) and so is its time, so one stuck or chatty command cannot stop the serving.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ClawError } from '../core/errors.js';
@@ -12,6 +12,31 @@ import { MAX_MESSAGE_BODY_BYTES } from '../protocol/message-frames.js';
 
 /** Most bytes of a failed command's stderr its error reply quotes (the last ones). */
 export const STDERR_TAIL_BYTES = 4096;
+
+/** Commands running now: `stopRunning` ends them, their own children too. */
+const running = new Set<ChildProcess>();
+
+/**
+ * Signals a command and everything it started. On POSIX each command leads a process group of its
+ * own (spawned detached), so `sh -c 'sleep 30 & …'` is reached as a whole; elsewhere, the command.
+ */
+function signalAll(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') child.kill(signal);
+    else process.kill(-child.pid, signal);
+  } catch {
+    // Gone already.
+  }
+}
+
+/**
+ * Ends every command running now and what each started (`msg serve` stopped by a signal): a server
+ * that is gone leaves nothing of its work behind.
+ */
+export function stopRunning(signal: NodeJS.Signals = 'SIGTERM'): void {
+  for (const child of running) signalAll(child, signal);
+}
 
 /** How a run ended. */
 export type RunOutcome =
@@ -59,14 +84,20 @@ export function runForReply(
   timeoutMs: number,
 ): Promise<RunOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    // Its own process group (detached), so a stop or a timeout reaches what it started too.
+    const child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      shell: false,
+      detached: process.platform !== 'win32',
+    });
+    running.add(child);
     const out: Buffer[] = [];
     let outBytes = 0;
     let errTail = Buffer.alloc(0);
     let stopped: string | undefined;
     const stop = (why: string) => {
       stopped ??= why;
-      child.kill('SIGKILL');
+      signalAll(child, 'SIGKILL');
     };
     const timer = setTimeout(() => stop(`no answer within ${seconds(timeoutMs)}`), timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
@@ -83,11 +114,13 @@ export function runForReply(
     child.stdin.end(input);
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      running.delete(child);
       resolve({ ok: false, why: `cannot run '${command}': ${err.code ?? err.message}` });
     });
     // Once stopped, the answer cannot wait for 'close': a command's own children (`sh -c 'sleep 30'`)
     // outlive the kill and hold its pipes open, which held the reply until they ended.
     child.on('exit', () => {
+      running.delete(child);
       if (stopped === undefined) return;
       child.stdout.destroy();
       child.stderr.destroy();

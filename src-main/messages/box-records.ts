@@ -55,8 +55,12 @@ export type InboxRecord =
       meta: MessageMeta & { from: string; receivedAt: number; read: boolean };
       body: Uint8Array;
     }
-  | { kind: 'read'; meta: { ids: string[] } }
-  | { kind: 'delete'; meta: { ids: string[] } }
+  /**
+   * `from`: beside each ID its sender (the inbox knows a message by both); without it, a record of an
+   * older release, which names every message held with each ID.
+   */
+  | { kind: 'read'; meta: { ids: string[]; from?: string[] } }
+  | { kind: 'delete'; meta: { ids: string[]; from?: string[] } }
   | {
       kind: 'refused';
       meta: {
@@ -194,8 +198,13 @@ export function decodeInboxRecord(payload: Uint8Array): Decoded<InboxRecord> {
       return { record, bodyAt, bodyLength };
     }
     case 'read':
-    case 'delete':
-      return { record: { kind, meta: { ids: m.ids('ids') } }, bodyAt, bodyLength };
+    case 'delete': {
+      const ids = m.ids('ids');
+      if (!m.has('from')) return { record: { kind, meta: { ids } }, bodyAt, bodyLength };
+      const from = m.strs('from');
+      if (from.length !== ids.length) throw new Error('record field from does not match its ids');
+      return { record: { kind, meta: { ids, from } }, bodyAt, bodyLength };
+    }
     case 'refused':
       return {
         record: {
@@ -262,6 +271,12 @@ class Fields {
     const v = this.str(k);
     if (uuidV7Problem(v)) throw new Error(`record field ${k} is not a message ID`);
     return v;
+  }
+  strs(k: string): string[] {
+    const v = this.o[k];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+      throw new Error(`record field ${k} is not a list of strings`);
+    return v as string[];
   }
   ids(k: string): string[] {
     const v = this.o[k];

@@ -17,6 +17,15 @@
  * Marks are kept until every message under them is past its TTL (then a resend would be refused as
  * expired anyway), so a repeat is caught without remembering every ID: memory is per topic, not per
  * message. Messages leave the inbox when deleted or when their TTL passes, read or not.
+ *
+ * A message is known by its sender and its ID: the sender chose the ID, so another peer may send the
+ * same one, and that is another message (never a repeat of this one, never in its place). A program
+ * names messages by ID alone (`markRead`, `delete`): those act on every message held with that ID.
+ *
+ * Final refusals are remembered in the log (a resend after a restart gets the same answer), at most
+ * `refusalsPerPeer` per sender; the records of those forgotten are dead weight, and compaction runs
+ * once they pass REFUSALS_COMPACT_BYTES, so a peer whose messages are all refused costs this disk a
+ * bounded file, not one record per refusal.
  */
 import { Emitter } from '../core/emitter.js';
 import { uuidV7Time } from '../core/uuid-v7.js';
@@ -72,6 +81,21 @@ interface Held extends InboxEntry {
 /** Bodies of unread messages kept in memory, in bytes (16 MiB): a listener takes them as they come. */
 export const BODY_CACHE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Bytes of forgotten refusal records (and the checks of other dead records) that start a compaction
+ * at the least (1 MiB); a larger inbox waits for a quarter of its live size, so a flood of refusals
+ * rewrites it at most four times over.
+ */
+export const REFUSALS_COMPACT_BYTES = 1024 * 1024;
+
+/** About what one record adds to the log besides a body, in bytes (for the live size compaction weighs). */
+const RECORD_BYTES = 200;
+
+/** The inbox's key of a message: its sender's fingerprint and its ID (the sender chose the ID). */
+function keyOf(from: string, id: string): string {
+  return `${from}/${id}`;
+}
+
 interface Mark {
   /** Highest ID accepted in the topic (durable or not). */
   id: string;
@@ -87,6 +111,8 @@ interface Refusal {
   topic: string;
   until: number;
   durable: boolean;
+  /** Bytes of its record in the log: dead once it is forgotten. */
+  bytes: number;
 }
 
 export interface InboxOptions {
@@ -95,7 +121,14 @@ export interface InboxOptions {
 }
 
 export class Inbox {
+  /** By keyOf(from, id), in the order they arrived. */
   private readonly entries = new Map<string, Held>();
+  /** The messages held under each ID (one, unless two senders chose the same ID). */
+  private readonly byId = new Map<string, Held[]>();
+  /** RECORD_BYTES plus the body of every message held: the live size compaction weighs. */
+  private heldBytes = 0;
+  /** Bytes of refusal records written and since forgotten (evicted or expired), since the last compaction. */
+  private deadRefusalBytes = 0;
   /** Per sender: per topic, the mark. */
   private readonly marks = new Map<string, Map<string, Mark>>();
   /** Per sender: final refusals by ID, oldest first. */
@@ -182,6 +215,8 @@ export class Inbox {
     }
     const topics = this.marks.get(from);
     const mark = topics?.get(msg.topic);
+    // Held already (sent again, maybe under another topic): a repeat, whatever its topic's mark says.
+    if (this.entries.has(keyOf(from, msg.id))) return { kind: 'duplicate', durable: this.log.durableSoFar() };
     if (mark && msg.id <= mark.id) {
       const refused = this.refusals.get(from)?.get(msg.id);
       if (refused)
@@ -246,7 +281,7 @@ export class Inbox {
     });
     const durable = this.log.append(payload).then((offset) => {
       if (m.durableId === undefined || msg.id > m.durableId) m.durableId = msg.id;
-      if (this.entries.get(held.id) !== held) return;
+      if (this.entries.get(keyOf(from, held.id)) !== held) return;
       if (!held.read && this.cachedBytes + held.size <= BODY_CACHE_BYTES) {
         held.cached = msg.body;
         this.cachedBytes += held.size;
@@ -277,21 +312,22 @@ export class Inbox {
     return out;
   }
 
-  get(id: string): InboxEntry | undefined {
-    const e = this.entries.get(id);
+  /** The message `from` sent with `id` (without `from`: the first held with that ID). */
+  get(id: string, from?: string): InboxEntry | undefined {
+    const e = this.find(id, from);
     return e && viewOf(e);
   }
 
   /** A held message's body when it is in memory (no file read needed), else undefined. */
-  cachedBody(id: string): Uint8Array | undefined {
-    const e = this.entries.get(id);
+  cachedBody(id: string, from?: string): Uint8Array | undefined {
+    const e = this.find(id, from);
     if (!e) return undefined;
     return e.cached ?? (typeof e.body === 'number' ? undefined : e.body);
   }
 
   /** A held message's body (undefined when it is not here). */
-  async body(id: string): Promise<Uint8Array | undefined> {
-    const e = this.entries.get(id);
+  async body(id: string, from?: string): Promise<Uint8Array | undefined> {
+    const e = this.find(id, from);
     if (!e) return undefined;
     if (e.cached) return e.cached;
     return typeof e.body === 'number' ? this.log.read(e.body, e.size) : e.body;
@@ -303,16 +339,13 @@ export class Inbox {
    * one is durable so is the message, and a READ never precedes the message's durability.
    */
   async markRead(ids: readonly string[]): Promise<string[]> {
-    const fresh = ids.filter((id) => {
-      const e = this.entries.get(id);
-      return e !== undefined && !e.read;
-    });
+    const fresh = this.allOf(ids).filter((e) => !e.read);
     if (fresh.length === 0) return [];
-    await this.log.append(encodeInboxRecord({ kind: 'read', meta: { ids: fresh } }).payload);
+    await this.log.append(encodeInboxRecord({ kind: 'read', meta: keysOf(fresh) }).payload);
     const bySender = new Map<string, string[]>();
-    for (const id of fresh) {
-      const e = this.entries.get(id);
-      if (!e || e.read) continue;
+    for (const e of fresh) {
+      const id = e.id;
+      if (this.entries.get(keyOf(e.from, id)) !== e || e.read) continue;
       e.read = true;
       this.uncache(e);
       // Pushed, not spread: an ack of 1,000 IDs was 500,000 copies.
@@ -324,27 +357,39 @@ export class Inbox {
       this.events.emit('read', from, list);
       this.events.emit('room', from); // read messages make way for new ones
     }
-    return [...bySender.values()].flat();
+    return [...new Set([...bySender.values()].flat())];
   }
 
   /** Of `ids`, those `from` put here that a program has read (for WANT_READ). */
   readOf(from: string, ids: readonly string[]): string[] {
-    return ids.filter((id) => {
-      const e = this.entries.get(id);
-      return e?.from === from && e.read;
-    });
+    return ids.filter((id) => this.entries.get(keyOf(from, id))?.read === true);
   }
 
-  /** Removes messages; returns the IDs removed. Their IDs stay known (marks): a resend is still a repeat. */
+  /**
+   * Removes every message held with one of `ids`; returns the IDs removed. Their IDs stay known
+   * (marks): a resend is still a repeat.
+   */
   async delete(ids: readonly string[]): Promise<string[]> {
-    const gone = ids.filter((id) => this.entries.has(id));
+    const gone = this.allOf(ids);
     if (gone.length === 0) return [];
-    const senders = new Set(gone.map((id) => this.entries.get(id)!.from));
-    for (const id of gone) this.unhold(id);
-    await this.log.append(encodeInboxRecord({ kind: 'delete', meta: { ids: gone } }).payload);
+    const senders = new Set(gone.map((e) => e.from));
+    for (const e of gone) this.unhold(e);
+    await this.log.append(encodeInboxRecord({ kind: 'delete', meta: keysOf(gone) }).payload);
     for (const from of senders) this.events.emit('room', from);
     this.maybeCompact();
-    return gone;
+    return [...new Set(gone.map((e) => e.id))];
+  }
+
+  /** The message `from` sent with `id`, or without `from` the first held with that ID. */
+  private find(id: string, from?: string): Held | undefined {
+    return from !== undefined ? this.entries.get(keyOf(from, id)) : this.byId.get(id)?.[0];
+  }
+
+  /** Every message held under one of `ids` (each once). */
+  private allOf(ids: readonly string[]): Held[] {
+    const out = new Set<Held>();
+    for (const id of ids) for (const e of this.byId.get(id) ?? []) out.add(e);
+    return [...out];
   }
 
   /** Lets go of messages, marks and refusals whose TTL passed. Call it now and then. */
@@ -368,20 +413,28 @@ export class Inbox {
   ): Offer {
     const list = this.refusals.get(from) ?? new Map<string, Refusal>();
     this.refusals.set(from, list);
-    const refusal: Refusal = { code, reason, topic: msg.topic, until, durable: false };
+    const { payload } = encodeInboxRecord({
+      kind: 'refused',
+      meta: { id: msg.id, from, topic: msg.topic, code, reason, until },
+    });
+    const refusal: Refusal = { code, reason, topic: msg.topic, until, durable: false, bytes: payload.length };
+    this.forgetRefusal(list.get(msg.id));
     list.set(msg.id, refusal);
-    while (list.size > this.limits.refusalsPerPeer) list.delete(list.keys().next().value!);
-    const durable = this.log
-      .append(
-        encodeInboxRecord({
-          kind: 'refused',
-          meta: { id: msg.id, from, topic: msg.topic, code, reason, until },
-        }).payload,
-      )
-      .then(() => {
-        refusal.durable = true;
-      });
+    while (list.size > this.limits.refusalsPerPeer) {
+      const oldest = list.keys().next().value!;
+      this.forgetRefusal(list.get(oldest));
+      list.delete(oldest);
+    }
+    const durable = this.log.append(payload).then(() => {
+      refusal.durable = true;
+      this.maybeCompact();
+    });
     return { kind: 'refused', code, reason, durable };
+  }
+
+  /** A refusal record that is no longer live (its bytes count towards the next compaction). */
+  private forgetRefusal(r: Refusal | undefined): void {
+    if (r) this.deadRefusalBytes += r.bytes;
   }
 
   /** Whether `size` more bytes from `from` fit, letting read messages go (oldest first) to make room. */
@@ -391,21 +444,28 @@ export class Inbox {
       return u.count + 1 <= this.limits.messagesPerPeer && u.bytes + size <= this.limits.bytesPerPeer;
     };
     if (fits()) return true;
-    const evicted: string[] = [];
+    const evicted: Held[] = [];
     for (const e of this.entries.values()) {
       if (e.from !== from || !e.read || !e.durable) continue;
-      this.unhold(e.id);
-      evicted.push(e.id);
+      this.unhold(e);
+      evicted.push(e);
       if (fits()) break;
     }
     // Lazily: should the record be lost, the read messages come back until the next one evicts them.
     if (evicted.length > 0)
-      this.log.appendLazy(encodeInboxRecord({ kind: 'delete', meta: { ids: evicted } }).payload);
+      this.log.appendLazy(encodeInboxRecord({ kind: 'delete', meta: keysOf(evicted) }).payload);
     return fits();
   }
 
   private hold(e: Held): void {
-    this.entries.set(e.id, e);
+    const key = keyOf(e.from, e.id);
+    const before = this.entries.get(key);
+    if (before) this.unhold(before);
+    this.entries.set(key, e);
+    const same = this.byId.get(e.id);
+    if (same) same.push(e);
+    else this.byId.set(e.id, [e]);
+    this.heldBytes += RECORD_BYTES + e.size;
     const u = this.usage.get(e.from) ?? { count: 0, bytes: 0 };
     u.count++;
     u.bytes += e.size;
@@ -418,11 +478,15 @@ export class Inbox {
     delete e.cached;
   }
 
-  private unhold(id: string): void {
-    const e = this.entries.get(id);
-    if (!e) return;
+  private unhold(e: Held): void {
+    const key = keyOf(e.from, e.id);
+    if (this.entries.get(key) !== e) return;
     this.uncache(e);
-    this.entries.delete(id);
+    this.entries.delete(key);
+    const same = this.byId.get(e.id)?.filter((x) => x !== e) ?? [];
+    if (same.length > 0) this.byId.set(e.id, same);
+    else this.byId.delete(e.id);
+    this.heldBytes -= RECORD_BYTES + e.size;
     const u = this.usage.get(e.from);
     if (!u) return;
     u.count--;
@@ -444,7 +508,7 @@ export class Inbox {
     const senders = new Set<string>();
     for (const e of this.entries.values()) {
       if (e.durable && e.expiresAt <= now) {
-        this.unhold(e.id);
+        this.unhold(e);
         senders.add(e.from);
       }
     }
@@ -453,7 +517,11 @@ export class Inbox {
       if (topics.size === 0) this.marks.delete(from);
     }
     for (const [from, list] of this.refusals) {
-      for (const [id, r] of list) if (r.until <= now) list.delete(id);
+      for (const [id, r] of list) {
+        if (r.until > now) continue;
+        this.forgetRefusal(r);
+        list.delete(id);
+      }
       if (list.size === 0) this.refusals.delete(from);
     }
     return senders;
@@ -466,7 +534,7 @@ export class Inbox {
         const sentAt = uuidV7Time(m.id);
         const expiresAt = sentAt + m.ttlMs;
         this.raiseMark(m.from, m.topic, m.id, expiresAt);
-        const e = this.entries.get(m.id);
+        const e = this.entries.get(keyOf(m.from, m.id));
         if (e) {
           e.read ||= m.read;
           return;
@@ -475,19 +543,19 @@ export class Inbox {
         return;
       }
       case 'read':
-        for (const id of record.meta.ids) {
-          const e = this.entries.get(id);
-          if (e) e.read = true;
-        }
+        for (const e of this.recorded(record.meta)) e.read = true;
         return;
       case 'delete':
-        for (const id of record.meta.ids) this.unhold(id);
+        for (const e of this.recorded(record.meta)) this.unhold(e);
         return;
       case 'refused': {
         const { from, id, ...r } = record.meta;
         const list = this.refusals.get(from) ?? new Map<string, Refusal>();
         this.refusals.set(from, list);
-        list.set(id, { ...r, durable: true });
+        // Its size is not known here: the next compaction writes it again, and counts it from then on.
+        this.forgetRefusal(list.get(id));
+        list.set(id, { ...r, durable: true, bytes: 0 });
+        while (list.size > this.limits.refusalsPerPeer) list.delete(list.keys().next().value!);
         return;
       }
       case 'mark':
@@ -502,13 +570,31 @@ export class Inbox {
     m.until = Math.max(m.until, until);
   }
 
-  /** As Outbox: rewrite when dead records outweigh the live ones (checked once per MiB written). */
+  /**
+   * The messages a read or delete record names: by sender and ID, or (a record of an older release,
+   * which kept one message per ID) every message held with each ID.
+   */
+  private recorded(meta: { ids: string[]; from?: string[] }): Held[] {
+    if (!meta.from) return this.allOf(meta.ids);
+    const out: Held[] = [];
+    meta.ids.forEach((id, i) => {
+      const e = this.entries.get(keyOf(meta.from![i]!, id));
+      if (e) out.push(e);
+    });
+    return out;
+  }
+
+  /**
+   * As Outbox: rewrite when dead records outweigh the live ones (checked once per MiB written), or
+   * when forgotten refusals pass REFUSALS_COMPACT_BYTES (or a quarter of what is live).
+   */
   private maybeCompact(): void {
-    if (this.compacting || this.log.size < this.nextCompactCheck) return;
-    let live = 0;
-    for (const e of this.entries.values()) live += 200 + e.size;
+    if (this.compacting) return;
+    const refusalsDead = this.deadRefusalBytes >= Math.max(REFUSALS_COMPACT_BYTES, this.heldBytes / 4);
+    if (!refusalsDead && this.log.size < this.nextCompactCheck) return;
     this.nextCompactCheck = this.log.size + 1024 * 1024;
-    if (this.log.size <= 2 * live + 1024 * 1024) return;
+    if (!refusalsDead && this.log.size <= 2 * this.heldBytes + 1024 * 1024) return;
+    this.deadRefusalBytes = 0;
     this.compacting = this.compact()
       .catch(() => undefined)
       .finally(() => {
@@ -536,9 +622,23 @@ export class Inbox {
     targets: ({ e: Held; bodyAt: number } | undefined)[],
   ): AsyncGenerator<Uint8Array> {
     const entries = [...this.entries.values()];
+    /** The messages written, by key: their records raise their topics' marks on replay. */
+    const written = new Map<string, Held>();
+    for (const e of entries) {
+      if (this.entries.get(keyOf(e.from, e.id)) !== e || !e.durable) continue;
+      const body = typeof e.body === 'number' ? await this.log.read(e.body, e.size) : e.body;
+      const { payload, bodyAt } = encodeInboxRecord({ kind: 'message', meta: recordMeta(e), body });
+      targets.push({ e, bodyAt });
+      written.set(keyOf(e.from, e.id), e);
+      yield payload;
+    }
+    // Replay takes records in any order here (marks only rise), so these may follow the messages.
     for (const [from, topics] of this.marks) {
       for (const [topic, m] of topics) {
         if (m.durableId === undefined) continue;
+        // A message written above raises this mark as far: no record of its own.
+        const top = written.get(keyOf(from, m.durableId));
+        if (top && top.topic === topic && top.expiresAt >= m.until) continue;
         targets.push(undefined);
         yield encodeInboxRecord({ kind: 'mark', meta: { from, topic, id: m.durableId, until: m.until } })
           .payload;
@@ -549,15 +649,10 @@ export class Inbox {
         if (!r.durable) continue;
         targets.push(undefined);
         const meta = { id, from, topic: r.topic, code: r.code, reason: r.reason, until: r.until };
-        yield encodeInboxRecord({ kind: 'refused', meta }).payload;
+        const { payload } = encodeInboxRecord({ kind: 'refused', meta });
+        r.bytes = payload.length;
+        yield payload;
       }
-    }
-    for (const e of entries) {
-      if (this.entries.get(e.id) !== e || !e.durable) continue;
-      const body = typeof e.body === 'number' ? await this.log.read(e.body, e.size) : e.body;
-      const { payload, bodyAt } = encodeInboxRecord({ kind: 'message', meta: recordMeta(e), body });
-      targets.push({ e, bodyAt });
-      yield payload;
     }
   }
 }
@@ -576,6 +671,11 @@ function recordMeta(e: Held): MessageMeta & { from: string; receivedAt: number; 
   if (e.replyTo !== undefined) meta.replyTo = e.replyTo;
   if (e.error) meta.error = true;
   return meta;
+}
+
+/** A read or delete record's names of `list`: IDs, and beside each its sender. */
+function keysOf(list: readonly Held[]): { ids: string[]; from: string[] } {
+  return { ids: list.map((e) => e.id), from: list.map((e) => e.from) };
 }
 
 function viewOf(e: Held): InboxEntry {

@@ -1,6 +1,7 @@
 /**
  * The outbox: every message this node sends, kept durably until the peer's DELIVERED receipt, then
- * (without its body) so the sender can see its state, until it is no longer worth showing (ADR 0046).
+ * with its body (a conversation shows what was sent, as the inbox shows what came) so the sender can
+ * see its state and what it said, until it is no longer worth showing (ADR 0046).
  *
  * Only `queue` waits for its record to be durable (a message the caller was told is queued survives
  * any crash). Within a second of an earlier write (a durable floor covers its ID: EARLY_SEND_LEASE_MS)
@@ -17,7 +18,8 @@
  * Bounds (a program that sends in a loop to a peer that is away for a week cannot fill the disk):
  * undelivered messages per peer at most 10,000 and 64 MiB — what the peer's inbox would take anyway —
  * and 256 MiB across all peers; past them `queue` fails with OUTBOX_FULL at once. Finished messages
- * are shown until their TTL has passed and a day since they finished, at most 10,000 per peer.
+ * are shown until their TTL has passed and a day since they finished, at most 10,000 and 64 MiB of
+ * bodies per peer (the inbox's bounds for what it keeps of one sender), the oldest going first.
  */
 import { isUtf8 } from 'node:buffer';
 import { Emitter } from '../core/emitter.js';
@@ -54,6 +56,8 @@ export interface OutboxLimits {
   pendingBytes: number;
   /** Finished messages shown per peer (the oldest go first). */
   finishedPerPeer: number;
+  /** Bytes of finished messages' bodies kept per peer (the oldest go first). */
+  finishedBytesPerPeer: number;
   /** How long a finished message is shown at least, in ms. */
   finishedKeepMs: number;
 }
@@ -63,6 +67,7 @@ export const DEFAULT_OUTBOX_LIMITS: OutboxLimits = {
   pendingBytesPerPeer: 64 * 1024 * 1024,
   pendingBytes: 256 * 1024 * 1024,
   finishedPerPeer: 10_000,
+  finishedBytesPerPeer: 64 * 1024 * 1024,
   finishedKeepMs: 24 * 3600_000,
 };
 
@@ -94,7 +99,10 @@ export interface NewMessage {
 }
 
 interface Held extends OutboxEntry {
-  /** The body until it is durable, then its position in the log; gone once delivered and compacted. */
+  /**
+   * The body until it is durable, then its position in the log; undefined for a finished message an
+   * older release compacted without it.
+   */
   body: Uint8Array | number | undefined;
   /** The record that queued it is durable (queueMany holds and appends in one step). */
   durable: boolean;
@@ -151,6 +159,8 @@ export class Outbox {
   /** Undelivered (queued or sent) messages and bytes per peer, and bytes across peers. */
   private readonly waiting = new Map<string, { count: number; bytes: number }>();
   private waitingBytes = 0;
+  /** Finished messages and their bytes per peer (what `finishedPerPeer` and `finishedBytesPerPeer` bound). */
+  private readonly finished = new Map<string, { count: number; bytes: number }>();
   private cachedBytes = 0;
   /**
    * The highest ID a durable floor record vouches for ('' none: after a restart every new ID sorts
@@ -442,8 +452,8 @@ export class Outbox {
   }
 
   /**
-   * A pending message's body.
-   * @throws ClawError('INTERNAL') once it is no longer kept (delivered and compacted, or deleted).
+   * A message's body (pending, or finished and still shown).
+   * @throws ClawError('INTERNAL') once it is no longer kept (deleted, or compacted by an older release).
    */
   async body(id: string): Promise<Uint8Array> {
     const e = this.entries.get(id);
@@ -526,6 +536,7 @@ export class Outbox {
     if (gone.length === 0) return [];
     for (const id of gone) this.remove(id);
     await this.log.append(encodeOutboxRecord({ kind: 'delete', meta: { ids: gone } }).payload);
+    this.nextCompactCheck = 0; // what was deleted may be most of the log: looked at now
     this.maybeCompact();
     return gone;
   }
@@ -560,8 +571,16 @@ export class Outbox {
     );
   }
 
-  /** Counts `e` in (sign 1) or out of (−1) the undelivered tallies, when it is undelivered. */
+  /** Counts `e` in (sign 1) or out of (−1) the tallies of its state: undelivered, or finished. */
   private tally(e: Held, sign: 1 | -1): void {
+    if (FINISHED.has(e.state)) {
+      const f = this.finished.get(e.peer) ?? { count: 0, bytes: 0 };
+      f.count += sign;
+      f.bytes += sign * e.size;
+      if (f.count === 0) this.finished.delete(e.peer);
+      else this.finished.set(e.peer, f);
+      return;
+    }
     if (e.state !== 'queued' && e.state !== 'sent') return;
     const t = this.waiting.get(e.peer) ?? { count: 0, bytes: 0 };
     t.count += sign;
@@ -621,6 +640,7 @@ export class Outbox {
       this.setState(e, state, at, why);
       this.events.emit('changed', viewOf(e));
     }
+    if (FINISHED.has(state)) this.trimFinished(peer);
     this.maybeCompact();
   }
 
@@ -666,7 +686,23 @@ export class Outbox {
     }
   }
 
-  /** Drops finished messages past their keep time, and the oldest past the count per peer. */
+  /**
+   * Past `peer`'s bounds of finished messages, lets its oldest go until a tenth is free again (so
+   * the next receipts do not each look over the outbox).
+   */
+  private trimFinished(peer: string): void {
+    const f = this.finished.get(peer);
+    const l = this.limits;
+    if (!f || (f.count <= l.finishedPerPeer && f.bytes <= l.finishedBytesPerPeer)) return;
+    const count = Math.floor(l.finishedPerPeer * 0.9);
+    const bytes = Math.floor(l.finishedBytesPerPeer * 0.9);
+    for (const e of this.entries.values()) {
+      if (f.count <= count && f.bytes <= bytes) break;
+      if (e.peer === peer && FINISHED.has(e.state)) this.remove(e.id);
+    }
+  }
+
+  /** Drops finished messages past their keep time, and the oldest past the count or bytes per peer. */
   private sweep(): void {
     const now = this.now();
     const finishedPerPeer = new Map<string, Held[]>();
@@ -681,8 +717,15 @@ export class Outbox {
       finishedPerPeer.set(e.peer, list);
     }
     for (const list of finishedPerPeer.values()) {
-      for (const e of list.slice(0, Math.max(0, list.length - this.limits.finishedPerPeer)))
+      let bytes = 0;
+      for (const e of list) bytes += e.size;
+      let drop = Math.max(0, list.length - this.limits.finishedPerPeer);
+      for (const e of list) {
+        if (drop === 0 && bytes <= this.limits.finishedBytesPerPeer) break;
         this.remove(e.id);
+        bytes -= e.size;
+        if (drop > 0) drop--;
+      }
     }
   }
 
@@ -693,7 +736,7 @@ export class Outbox {
   private maybeCompact(): void {
     if (this.compacting || this.log.size < this.nextCompactCheck) return;
     let live = 0;
-    for (const e of this.entries.values()) live += 200 + (FINISHED.has(e.state) ? 0 : e.size);
+    for (const e of this.entries.values()) live += 200 + e.size;
     this.nextCompactCheck = this.log.size + 1024 * 1024;
     if (this.log.size <= 2 * live + 1024 * 1024) return;
     this.compacting = this.compact()
@@ -729,19 +772,18 @@ export class Outbox {
     for (const e of entries) {
       // Not yet durable: its own record follows in the new file.
       if (this.entries.get(e.id) !== e || !e.durable) continue;
-      const keepBody = !FINISHED.has(e.state) && e.body !== undefined;
-      const body = keepBody
-        ? typeof e.body === 'number'
-          ? await this.log.read(e.body, e.size)
-          : e.body
-        : undefined;
+      const body =
+        e.body === undefined
+          ? undefined
+          : typeof e.body === 'number'
+            ? await this.log.read(e.body, e.size)
+            : e.body;
       const { payload, bodyAt } = encodeOutboxRecord({
         kind: 'entry',
         meta: metaOf(e),
         ...(body ? { body } : {}),
       });
       targets.push(body ? { e, bodyAt } : undefined);
-      if (!body) e.body = undefined; // finished: its body is not carried over
       yield payload;
     }
   }

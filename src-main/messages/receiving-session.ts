@@ -27,6 +27,12 @@ export interface ReceivingBox {
   };
 }
 
+/**
+ * Answers queued before reading stops (1,024): enough for a window of small messages in flight, few
+ * enough that a peer sending frames whose answers it never reads holds little here (frame-channel.ts).
+ */
+export const MAX_ANSWERS_WAITING = 1024;
+
 type Answer = { kind: 'delivered'; id: string } | { kind: 'frame'; frame: MessageFrame };
 
 interface Pending {
@@ -53,6 +59,7 @@ export class ReceivingSession {
       stream,
       (f) => this.onFrame(f),
       () => this.dispose(),
+      () => this.answers.length >= MAX_ANSWERS_WAITING,
     );
     this.disposers.push(
       inbox.events.on('read', (from, ids) => {
@@ -114,6 +121,10 @@ export class ReceivingSession {
       return this.answer({ kind: 'frame', frame }, offer.durable);
     }
     this.answer({ kind: 'delivered', id: msg.id }, offer.durable);
+    // A repeat of one a program read already: its sender missed that receipt too (the link went before
+    // the DELIVERED reached it, and the READ's link with it), and asks for READs only on a new stream.
+    if (offer.kind === 'duplicate' && this.inbox.readOf(this.peer, [msg.id]).length > 0)
+      this.answer({ kind: 'frame', frame: { type: 'read', ids: [msg.id] } }, offer.durable);
   }
 
   /** Queues an answer that may leave once `durable` settled and every earlier answer left. */
@@ -155,6 +166,7 @@ export class ReceivingSession {
       }
     }
     flush();
+    this.channel.readMore();
   }
 
   private sendIds(type: 'delivered' | 'read', ids: readonly string[]): void {

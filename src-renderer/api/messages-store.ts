@@ -4,9 +4,10 @@
  * (an outbox message moved on) events, as the AgentStore keeps the rest. Views read it with
  * `useSyncExternalStore`; none fetches on mount.
  *
- * The outbox does not repeat a message's body once it is delivered (ADR 0046), so the text of what
- * this window sent is kept here, in this device's storage, for the conversation to show (`sentText`);
- * a message another program sent shows as its size.
+ * The outbox keeps what was sent as the inbox keeps what came, and is read with its bodies; a state
+ * event carries none, so the body of a message first seen in one (another program sent it) is asked
+ * for by ID. The text this window sent is also kept here, in this device's storage (`sentText`), so
+ * it shows at once.
  *
  * No React and no DOM here, so it runs under node:test with a FakeTransport.
  */
@@ -34,6 +35,9 @@ export const HELD_BODY_CHARS = 16 * 1024 * 1024;
  * message is refused at once, naming the limit, before anything is sent.
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Outbox bodies asked for in one request (those first seen in state events). */
+const BODIES_PER_CALL = 100;
 
 /** Sent texts kept for the conversation view: the last this many messages this window sent. */
 export const SENT_TEXTS_KEPT = 200;
@@ -78,6 +82,9 @@ export class MessagesStore {
   private during: { inbox: InboxMessage[]; outbox: OutboxMessage[] } | null = null;
   private readAgain = false;
   private readonly sentTexts: Map<string, string>;
+  /** Outbox messages whose bodies are to be read (first seen in a state event), and whether that runs. */
+  private readonly bodiesWanted = new Set<string>();
+  private fetchingBodies = false;
 
   constructor(
     private readonly client: ApiClient,
@@ -114,7 +121,7 @@ export class MessagesStore {
     try {
       const [inbox, outbox] = await Promise.all([
         this.readInbox(),
-        this.client.call('messages.outbox', { limit: HELD_MESSAGES }),
+        this.client.call('messages.outbox', { limit: HELD_MESSAGES, bodies: true }),
       ]);
       const came = this.during;
       this.during = null;
@@ -123,6 +130,10 @@ export class MessagesStore {
       inboxById = withInbox(inboxById, came.inbox);
       outboxById = withOutbox(outboxById, came.outbox);
       this.set({ phase: 'ready', error: null, inbox: held(inboxById), outbox: held(outboxById, true) });
+      // Those past one answer's share of bodies: asked for by ID.
+      for (const m of this.snapshot.outbox)
+        if (!hasBody(m) && m.size > 0 && !this.sentTexts.has(m.id)) this.bodiesWanted.add(m.id);
+      if (this.bodiesWanted.size > 0 && !this.fetchingBodies) void this.fetchBodies();
     } catch (err) {
       this.during = null;
       const unsupported = err instanceof ApiError && /unknown method/.test(err.message);
@@ -199,7 +210,30 @@ export class MessagesStore {
   }
 
   private takeOutbox(messages: OutboxMessage[]): void {
-    this.set({ outbox: held(withOutbox(byId(this.snapshot.outbox), messages), true) });
+    const before = byId(this.snapshot.outbox);
+    // New here, sent by someone else (a program, another window): its body is asked for.
+    for (const m of messages)
+      if (!before.has(m.id) && !this.sentTexts.has(m.id) && !hasBody(m)) this.bodiesWanted.add(m.id);
+    this.set({ outbox: held(withOutbox(before, messages), true) });
+    if (this.bodiesWanted.size > 0 && !this.fetchingBodies) void this.fetchBodies();
+  }
+
+  /** Reads the bodies of the outbox messages in `bodiesWanted`, one request at a time. */
+  private async fetchBodies(): Promise<void> {
+    this.fetchingBodies = true;
+    try {
+      while (this.bodiesWanted.size > 0) {
+        const ids = [...this.bodiesWanted].slice(0, BODIES_PER_CALL);
+        for (const id of ids) this.bodiesWanted.delete(id);
+        const got = await this.client.call('messages.outbox', { ids, bodies: true, limit: ids.length });
+        this.set({ outbox: held(withOutbox(byId(this.snapshot.outbox), got), true) });
+      }
+    } catch {
+      // The connection went: the next read (on connecting again) brings the bodies.
+      this.bodiesWanted.clear();
+    } finally {
+      this.fetchingBodies = false;
+    }
   }
 
   private keepSentText(id: string, text: string): void {
@@ -264,12 +298,25 @@ function withInbox(map: Map<string, InboxMessage>, more: readonly InboxMessage[]
   return map;
 }
 
+/** A state event carries no body: the one held stays with the message. */
 function withOutbox(
   map: Map<string, OutboxMessage>,
   more: readonly OutboxMessage[],
 ): Map<string, OutboxMessage> {
-  for (const m of more) map.set(m.id, laterState(map.get(m.id), m));
+  for (const m of more) {
+    const before = map.get(m.id);
+    let next = laterState(before, m);
+    const body = [next, before, m].find((x) => x !== undefined && hasBody(x));
+    if (body && !hasBody(next)) {
+      next = { ...next, ...(body.text !== undefined ? { text: body.text } : { base64: body.base64 ?? '' }) };
+    }
+    map.set(m.id, next);
+  }
   return map;
+}
+
+function hasBody(m: OutboxMessage): boolean {
+  return m.text !== undefined || m.base64 !== undefined;
 }
 
 /**

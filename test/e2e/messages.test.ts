@@ -306,6 +306,70 @@ test(
 );
 
 test(
+  "what was sent shows its text after a reload and in a fresh window, a program's too; sending scrolls to it",
+  { skip: skip ?? false },
+  async () => {
+    const page = A.page;
+    const log = () => page.getByRole('log', { name: 'Messages with b' });
+    // Enough messages that the conversation scrolls, sent by a program here (the API a program uses).
+    await agentCall(homeA, 'messages.sendMany', {
+      peer: 'b',
+      messages: Array.from({ length: 30 }, (_, i) => ({ text: `program line ${i}` })),
+    });
+    await log().getByText('program line 29').waitFor({ timeout: 15_000 });
+    // The reader scrolls up to older ones; a message sent now is scrolled to all the same.
+    await page.evaluate(
+      `(() => { const l = document.querySelector('[role="log"]'); l.scrollTop = 0; l.dispatchEvent(new Event('scroll')); })()`,
+    );
+    assert.equal(await inView(page, 'program line 29'), false, 'scrolled up, away from the newest');
+    const box = page.getByRole('textbox', { name: 'Message to b' });
+    await box.fill('typed in this window');
+    await box.press('Enter');
+    const typed = log().getByRole('listitem').filter({ hasText: 'typed in this window' });
+    await typed.waitFor({ timeout: 15_000 });
+    await waitFor(
+      'the view to scroll to the message just sent',
+      () => inView(page, 'typed in this window'),
+      5_000,
+    );
+    await waitForText(typed, /delivered|read/, 15_000);
+
+    // After a reload, and in a window that never sent it (fresh storage), the texts are there.
+    await page.reload();
+    await nav(page, 'Messages').click();
+    await entry(page, 'b').click();
+    await log().getByText('typed in this window').waitFor({ timeout: 15_000 });
+    await log().getByText('program line 0', { exact: true }).waitFor();
+    const fresh = await openUi(browser!, await uiUrl(homeA));
+    await nav(fresh.page, 'Messages').click();
+    await entry(fresh.page, 'b').click();
+    const freshLog = fresh.page.getByRole('log', { name: 'Messages with b' });
+    await freshLog.getByText('typed in this window').waitFor({ timeout: 15_000 });
+    await freshLog.getByText('hello from a').waitFor();
+    assert.equal(
+      await freshLog.getByText(/its text is not kept|no longer keeps its text/).count(),
+      0,
+      'every sent message shows its text',
+    );
+    await screenshotThemes(fresh.page, 'messages-sent-after-reload');
+    assert.deepEqual([...A.errors, ...fresh.errors], []);
+    await fresh.context.close();
+  },
+);
+
+/** Whether the message in the open conversation that says `text` is within the log's visible box. */
+function inView(page: Page, text: string): Promise<boolean> {
+  return page.evaluate<boolean>(`(() => {
+    const log = document.querySelector('[role="log"]');
+    const item = [...log.querySelectorAll('li')].find((li) => li.textContent.includes(${JSON.stringify(text)}));
+    if (!item) return false;
+    const box = item.getBoundingClientRect();
+    const view = log.getBoundingClientRect();
+    return box.top >= view.top - 1 && box.bottom <= view.bottom + 1;
+  })()`);
+}
+
+test(
   "b offline: a's message says it is queued until b comes back, then it is delivered",
   { skip: skip ?? false },
   async () => {

@@ -25,7 +25,7 @@ import { isoTime } from '../../core/iso-time.js';
 
 export interface MessagesApiDeps {
   inbox: Pick<Inbox, 'list' | 'body' | 'cachedBody' | 'markRead' | 'delete' | 'events'>;
-  outbox: Pick<Outbox, 'queue' | 'queueMany' | 'list' | 'delete' | 'events'>;
+  outbox: Pick<Outbox, 'queue' | 'queueMany' | 'list' | 'body' | 'delete' | 'events'>;
   peers: Pick<PeerDirectory, 'peerEntries' | 'self'>;
 }
 
@@ -96,7 +96,7 @@ export function messageHandlers(deps: MessagesApiDeps): Handlers {
       const out: InboxMessage[] = [];
       let budget = MESSAGE_LIST_BODY_BUDGET;
       for (const entry of list) {
-        const body = await inbox.body(entry.id);
+        const body = await inbox.body(entry.id, entry.from);
         if (body === undefined) continue; // deleted meanwhile
         const message = inboxMessage(entry, body, name);
         budget -= encodedSize(message);
@@ -106,7 +106,7 @@ export function messageHandlers(deps: MessagesApiDeps): Handlers {
       return out;
     },
     'messages.ack': async (p) => ({ acked: (await inbox.markRead(p.ids)).length }),
-    'messages.outbox': (p) => {
+    'messages.outbox': async (p) => {
       const peer = p.peer === undefined ? undefined : fingerprintOf(deps, p.peer);
       let list = outbox.list(peer !== undefined ? { peer } : {});
       if (p.ids !== undefined) {
@@ -114,7 +114,20 @@ export function messageHandlers(deps: MessagesApiDeps): Handlers {
         list = list.filter((m) => ids.has(m.id));
       }
       const name = namer(deps);
-      return list.slice(-(p.limit ?? MESSAGE_LIST_DEFAULT)).map((m) => outboxMessage(m, name));
+      const out = list.slice(-(p.limit ?? MESSAGE_LIST_DEFAULT)).map((m) => outboxMessage(m, name));
+      if (!p.bodies) return out;
+      // The newest first: a conversation shows its end; what does not fit comes without its body.
+      let budget = MESSAGE_LIST_BODY_BUDGET;
+      for (let i = out.length - 1; i >= 0 && budget > 0; i--) {
+        const m = out[i]!;
+        const body = await outbox.body(m.id).catch(() => undefined); // not kept (an older release's log)
+        if (body === undefined) continue;
+        const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+        const text = list[list.length - out.length + i]!.text;
+        out[i] = text ? { ...m, text: bytes.toString('utf8') } : { ...m, base64: bytes.toString('base64') };
+        budget -= encodedSize(out[i]!);
+      }
+      return out;
     },
     'messages.delete': async (p) => {
       const fromInbox = await inbox.delete(p.ids);
@@ -139,14 +152,14 @@ export function messageEventSources(deps: Pick<MessagesApiDeps, 'inbox' | 'outbo
       let live = true;
       const names = turnNamer(deps);
       const off = deps.inbox.events.on('message', (entry) => {
-        const cached = reading === 0 ? deps.inbox.cachedBody(entry.id) : undefined;
+        const cached = reading === 0 ? deps.inbox.cachedBody(entry.id, entry.from) : undefined;
         if (cached !== undefined) {
           if (live) listener(inboxMessage(entry, cached, names()));
           return;
         }
         reading++;
         chain = chain.then(async () => {
-          const body = await deps.inbox.body(entry.id);
+          const body = await deps.inbox.body(entry.id, entry.from);
           if (live && body !== undefined) listener(inboxMessage(entry, body, names()));
         });
         chain = chain.catch(() => undefined).finally(() => reading--);
@@ -314,6 +327,6 @@ export function outboxMessage(e: OutboxEntry, name: (fp: string) => MessagePeer)
 }
 
 /** About how many characters a message's body takes once encoded as JSON. */
-function encodedSize(m: InboxMessage): number {
-  return m.base64 !== undefined ? m.base64.length : m.text!.length + 64;
+function encodedSize(m: { text?: string; base64?: string }): number {
+  return m.base64 !== undefined ? m.base64.length : (m.text?.length ?? 0) + 64;
 }

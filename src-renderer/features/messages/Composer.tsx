@@ -17,7 +17,14 @@ import { queuedText } from './conversations.js';
 /** From this size on, the composer shows how much of the 1 MiB a message may hold is used. */
 const SHOW_SIZE_FROM = MAX_BODY_BYTES / 2;
 
-export function Composer({ peer }: { peer: PeerInfo }) {
+export function Composer({
+  peer,
+  onSending,
+}: {
+  peer: PeerInfo;
+  /** Called as a message is sent: the conversation then shows it, scrolled to. */
+  onSending?: () => void;
+}) {
   const { messages } = useServices();
   const [text, setText] = useState('');
   const [said, setSaid] = useState('');
@@ -36,6 +43,7 @@ export function Composer({ peer }: { peer: PeerInfo }) {
     }
     setTooLarge(null);
     setSaid('');
+    onSending?.();
     void action.run(async () => {
       await messages.send(peer.fingerprint, text);
       setText('');

@@ -3,7 +3,7 @@
  * in time order (a sent one with its state and why), and the composer. While it is open and the
  * window is on screen, what arrives from the peer is acknowledged, so the sender sees `read`.
  */
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import { messageOf } from '../../api/client.js';
 import { useAgent, useMessages, useServices } from '../../api/hooks.js';
@@ -34,7 +34,7 @@ export function ConversationPane({
   const peer = conversation?.peer ?? null;
   const online = peer !== null && peerState(peer) === 'online';
   const ackError = useAcknowledged(fingerprint);
-  const log = useStickToBottom(items.length);
+  const { ref: log, follow } = useStickToBottom(items.length);
   return (
     <>
       <header className="conversation-head">
@@ -64,7 +64,7 @@ export function ConversationPane({
           </ol>
         )}
       </div>
-      {peer ? <Composer peer={peer} /> : null}
+      {peer ? <Composer peer={peer} onSending={follow} /> : null}
     </>
   );
 }
@@ -125,7 +125,10 @@ function useAcknowledged(fingerprint: string): string | null {
   return error;
 }
 
-/** Keeps the thread scrolled to its newest message, unless the reader scrolled up to older ones. */
+/**
+ * Keeps the thread scrolled to its newest message, unless the reader scrolled up to older ones;
+ * `follow()` scrolls to the next one whatever the reader did (a message this window is sending).
+ */
 function useStickToBottom(count: number) {
   const ref = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -142,5 +145,8 @@ function useStickToBottom(count: number) {
     const el = ref.current;
     if (el && atBottom.current) el.scrollTop = el.scrollHeight;
   }, [count]);
-  return ref;
+  const follow = useCallback(() => {
+    atBottom.current = true;
+  }, []);
+  return { ref, follow };
 }

@@ -49,7 +49,7 @@ export function MessageItem({
         <Body text={item.text} bytes={false} />
       ) : (
         <p className="msg-text msg-absent">
-          {formatBytes(m.size)} sent by a program or another window (its text is not kept here)
+          {formatBytes(m.size)} sent (the outbox no longer keeps its text)
         </p>
       )}
       <div className="msg-meta">

@@ -67,7 +67,7 @@ export function conversations(
   }
   for (const m of outbox) {
     const c = ensure(m.peer, null);
-    const text = sentText(m.id);
+    const text = sentText(m.id) ?? outboxBody(m);
     newer(c, m.sentAt, `You: ${oneLine(text ?? sizeText(m.size))}`);
   }
   return [...byFp.values()].sort((a, b) => {
@@ -107,7 +107,7 @@ export function thread(
     if (m.from.fingerprint === fingerprint) items.push({ dir: 'in', id: m.id, at: m.receivedAt, message: m });
   for (const m of outbox)
     if (m.peer.fingerprint === fingerprint)
-      items.push({ dir: 'out', id: m.id, at: m.sentAt, message: m, text: sentText(m.id) });
+      items.push({ dir: 'out', id: m.id, at: m.sentAt, message: m, text: sentText(m.id) ?? outboxBody(m) });
   return items.sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
 }
 
@@ -120,6 +120,16 @@ export function unreadFrom(fingerprint: string, inbox: readonly InboxMessage[]):
 export function inboxBody(m: InboxMessage): string {
   if (m.text !== undefined) return m.text;
   return `${sizeText(base64Bytes(m.base64 ?? ''))} of binary data`;
+}
+
+/**
+ * A sent message's text as the outbox keeps it, or what it is when its body is bytes; undefined when
+ * the outbox has no body for it (not read yet, or compacted away by an older release).
+ */
+export function outboxBody(m: OutboxMessage): string | undefined {
+  if (m.text !== undefined) return m.text;
+  if (m.base64 !== undefined) return `${sizeText(base64Bytes(m.base64))} of binary data`;
+  return undefined;
 }
 
 /** `12 B`, for a message whose text this window does not have. */

@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UuidV7Generator } from '../../../src-main/core/uuid-v7.js';
-import { Inbox, type InboxOptions, type Offer } from '../../../src-main/messages/inbox.js';
+import { encodeInboxRecord } from '../../../src-main/messages/box-records.js';
+import { Inbox, INBOX_FILE, type InboxOptions, type Offer } from '../../../src-main/messages/inbox.js';
+import { RecordLog } from '../../../src-main/messages/record-log.js';
 import type { MessageFrameMsg } from '../../../src-main/protocol/message-frames.js';
 import { MemoryDisk } from '../../helpers/memory-log-folder.js';
 
@@ -190,4 +192,58 @@ test('compaction never writes a mark ahead of its message: a message lost in a c
     [m1.id],
   );
   assert.equal(kind(again.offer(A, m2)), 'accepted', 'not a "repeat" of a message that is not here');
+});
+
+test('a log of a release that knew messages by ID alone opens: its read and delete records still apply', async () => {
+  const { msg, disk, open } = setup();
+  const { log } = await RecordLog.open(disk.folder(), INBOX_FILE, () => undefined);
+  const record = (from: string, m: MessageFrameMsg) =>
+    encodeInboxRecord({
+      kind: 'message',
+      meta: {
+        id: m.id,
+        topic: m.topic,
+        text: true,
+        ttlMs: m.ttlMs,
+        size: m.body.length,
+        from,
+        receivedAt: 1,
+        read: false,
+      },
+      body: m.body,
+    }).payload;
+  const [kept, gone] = [msg('jobs', 'kept'), msg('jobs', 'gone')];
+  await log.append(record(A, kept));
+  await log.append(record(B, gone));
+  // As that release wrote them: IDs, no senders.
+  await log.append(encodeInboxRecord({ kind: 'read', meta: { ids: [kept.id] } }).payload);
+  await log.append(encodeInboxRecord({ kind: 'delete', meta: { ids: [gone.id] } }).payload);
+  await log.close();
+  const inbox = await open();
+  assert.deepEqual(
+    inbox.list().map((e) => [e.id, e.from, e.read]),
+    [[kept.id, A, true]],
+  );
+  assert.equal(kind(inbox.offer(B, gone)), 'duplicate', 'its mark still stands');
+});
+
+test('one ID from two senders is two messages: neither replaces the other, by ID a program reaches both', async () => {
+  const { msg, open } = setup();
+  const inbox = await open();
+  const m = msg('jobs', 'honest');
+  assert.equal(kind(inbox.offer(A, m)), 'accepted');
+  const forged = { ...m, body: Buffer.from('forged') };
+  assert.equal(kind(inbox.offer(B, forged)), 'accepted');
+  assert.equal(
+    kind(inbox.offer(B, { ...forged, topic: 'other' })),
+    'duplicate',
+    'held already, under any topic',
+  );
+  assert.equal(Buffer.from((await inbox.body(m.id, A))!).toString(), 'honest');
+  assert.equal(Buffer.from((await inbox.body(m.id, B))!).toString(), 'forged');
+  assert.deepEqual(await inbox.markRead([m.id]), [m.id]);
+  assert.deepEqual(inbox.readOf(A, [m.id]), [m.id]);
+  assert.deepEqual(inbox.readOf(B, [m.id]), [m.id]);
+  assert.deepEqual(await inbox.delete([m.id]), [m.id]);
+  assert.deepEqual(inbox.list(), []);
 });

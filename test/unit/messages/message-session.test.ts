@@ -209,3 +209,24 @@ test('ADR 0066: b crashes before its inbox record is durable: shown once already
   assert.deepEqual(seen, [m.id, m.id], 'shown again, by the same ID (at least once to a live listener)');
   assert.deepEqual(await texts(b), ['once'], 'held once');
 });
+
+test('a message sent again after a program read it (its DELIVERED and READ lost with a link) is answered DELIVERED and READ', async () => {
+  const { a, b } = await pair();
+  const m = await send(a, B, 'once');
+  // The sender's first stream: the message goes, and the answers are lost with the link.
+  const first = duplexPair();
+  a.sessions.send(B, first.a);
+  const taken = b.sessions.receive(A, first.b);
+  await settle(() => b.inbox.list().length === 1, 'the message in the inbox');
+  first.a.pause(); // a hears nothing more on this link
+  await b.inbox.markRead([m.id]);
+  taken.close();
+  await settle(
+    () => a.outbox.get(m.id)?.state === 'sent' || a.outbox.get(m.id)?.state === 'queued',
+    'still unanswered',
+  );
+  // The next stream: a resends it, and b answers both receipts.
+  link(a, b);
+  await settle(() => a.outbox.get(m.id)?.state === 'read', 'READ for the repeat');
+  assert.deepEqual(await texts(b), ['once'], 'held once');
+});

@@ -198,24 +198,32 @@ test('IDs keep increasing across restarts with the clock set back, also once eve
   assert.ok(next.id > m.id, `${next.id} after ${m.id}`);
 });
 
-test('compaction keeps what is live (pending bodies, states) and drops delivered bodies; 1 MiB messages force it', async () => {
+test('compaction keeps what is live: pending bodies, states, and the bodies of what was sent (a conversation shows them), the oldest finished going past their bound', async () => {
   const disk = new MemoryDisk();
-  const outbox = await open(disk);
-  const big = new Uint8Array(MAX_MESSAGE_BODY_BYTES).fill(1);
+  // Finished bodies kept per peer: two 1 MiB messages and a bit.
+  const outbox = await open(disk, { limits: { finishedBytesPerPeer: 2.5 * MAX_MESSAGE_BODY_BYTES } });
+  const big = (n: number) => new Uint8Array(MAX_MESSAGE_BODY_BYTES).fill(n);
   const delivered: string[] = [];
-  for (let i = 0; i < 4; i++) delivered.push((await outbox.queue({ peer: A, body: big, text: false })).id);
+  for (let i = 0; i < 4; i++) delivered.push((await outbox.queue({ peer: A, body: big(i), text: false })).id);
   await outbox.delivered(A, delivered);
+  assert.deepEqual(
+    outbox.list({ peer: A }).map((e) => e.id),
+    delivered.slice(2),
+    'past the bound of finished bodies, the oldest went',
+  );
   const pending = await outbox.queue({ peer: A, body: Buffer.from('still here'), text: false });
-  await outbox.queue({ peer: B, body: big, text: false }); // past 2 × live + 1 MiB: compaction starts
+  for (let i = 0; i < 3; i++) await outbox.queue({ peer: B, body: big(9), text: false });
+  await outbox.delete(outbox.list({ peer: B }).map((e) => e.id)); // dead weight: compaction starts
   await outbox.close();
   const size = disk.bytes('outbox.log')!.length;
-  assert.ok(size < 1.5 * MAX_MESSAGE_BODY_BYTES, `log of ${size} bytes after compaction`);
+  assert.ok(size < 2.5 * MAX_MESSAGE_BODY_BYTES, `log of ${size} bytes after compaction`);
   const again = await open(disk);
   assert.deepEqual(
     again.list().map((e) => e.state),
-    ['delivered', 'delivered', 'delivered', 'delivered', 'queued', 'queued'],
+    ['delivered', 'delivered', 'queued'],
   );
   assert.equal(Buffer.from(await again.body(pending.id)).toString(), 'still here');
+  assert.ok(Buffer.from(await again.body(delivered[3]!)).equals(big(3)), 'what was sent, as sent');
   await assert.rejects(again.body(delivered[0]!), /no body/);
 });
 

@@ -105,10 +105,11 @@ test('reads both boxes once connected, and again after a reconnect', async () =>
   assert.equal(m.get().phase, 'loading');
   const first = inbox({ text: 'first' });
   answers.list.push([first]);
-  answers.outbox.push([outbox()]);
+  answers.outbox.push([outbox({ text: 'hello' })]);
   t.setState({ kind: 'connected' });
   await settle();
   assert.equal(m.get().phase, 'ready');
+  assert.deepEqual(calls('messages.outbox')[0]!.params, { limit: HELD_MESSAGES, bodies: true });
   assert.deepEqual(
     m.get().inbox.map((x) => x.text),
     ['first'],
@@ -130,8 +131,8 @@ test('reads both boxes once connected, and again after a reconnect', async () =>
   );
 });
 
-test('message and message.state events keep the boxes live without a request; a state never moves back', async () => {
-  const { t, calls } = fake();
+test('message and message.state events keep the boxes live without a request; a state never moves back; a message sent elsewhere has its body asked for once', async () => {
+  const { t, calls, answers } = fake();
   const m = new MessagesStore(new ApiClient(t));
   await settle();
   const before = t.calls.length;
@@ -143,6 +144,8 @@ test('message and message.state events keep the boxes live without a request; a 
     ['ping'],
   );
   const out = outbox();
+  // Sent by a program: its body is asked for (state events carry none), once.
+  answers.outbox.push([{ ...out, state: 'sent', text: 'from a program' }]);
   t.emit('message.state', { ...out, state: 'sent' });
   t.emit('message.state', { ...out, state: 'read', stateAt: at(4) });
   t.emit('message.state', { ...out, state: 'delivered', stateAt: at(3) }); // late
@@ -150,7 +153,16 @@ test('message and message.state events keep the boxes live without a request; a 
   t.emit('message.state', { nonsense: true });
   t.emit('message', { id: 7 });
   assert.equal(m.get().inbox.length, 1);
-  assert.equal(t.calls.length, before, 'no request');
+  await settle();
+  assert.deepEqual(
+    t.calls.slice(before).map((c) => [c.method, c.params]),
+    [['messages.outbox', { ids: [out.id], bodies: true, limit: 1 }]],
+    'no request but for the body',
+  );
+  assert.equal(m.get().outbox[0]!.state, 'read', 'the answer, older, moves no state back');
+  assert.equal(m.get().outbox[0]!.text, 'from a program');
+  t.emit('message.state', { ...out, state: 'read', stateAt: at(5) });
+  assert.equal(m.get().outbox[0]!.text, 'from a program', 'a state event keeps the body');
   assert.equal(calls('messages.list').length, 1);
 });
 
