@@ -245,6 +245,8 @@ const methodParams = {
         messageNotifications: z.boolean().optional(),
         /** Peers allowed `listen` may have this node listen on non-loopback addresses (ADR 0018). */
         allowRemoteReverseListen: z.boolean().optional(),
+        /** Ask the router to map the direct listener's port (UPnP, NAT-PMP); applies at the next start. */
+        portMapping: z.boolean().optional(),
         /** What a device introduced by another of the owner's devices may do here (ADR 0056). */
         mineAllow: allowList.optional(),
         addRelay: z

@@ -25,7 +25,7 @@ const skip = natLabUnavailable({ upnp: true });
 let lab: NatLab;
 let relayUrl: string;
 
-/** Homes: 0,1 port-preserving; 2,3 changing ports; 4 UPnP; 5 double NAT. */
+/** Homes: 0,1 port-preserving; 2,3 changing ports; 4 UPnP; 5 double NAT; 6 UPnP, mapping switched off. */
 const SPECS = [
   { nat: 'preserve' },
   { nat: 'preserve' },
@@ -33,6 +33,7 @@ const SPECS = [
   { nat: 'random' },
   { nat: 'preserve', upnp: true },
   { nat: 'preserve', cgn: true },
+  { nat: 'preserve', upnp: true },
 ] as const;
 
 interface Node {
@@ -85,11 +86,23 @@ async function befriend(i: number, j: number): Promise<void> {
   }
 }
 
-async function startAgent(i: number): Promise<void> {
+async function startAgent(i: number, extra: string[] = []): Promise<void> {
   const n = nodes[i]!;
   if (n.proc) return;
   n.proc = startProcess(
-    ['agent', '--home', n.home, '--name', n.name, '--relay', relayUrl, '--listen', '0.0.0.0:7475', '--no-ui'],
+    [
+      'agent',
+      '--home',
+      n.home,
+      '--name',
+      n.name,
+      '--relay',
+      relayUrl,
+      '--listen',
+      '0.0.0.0:7475',
+      '--no-ui',
+      ...extra,
+    ],
     {},
     lab.exec(lab.homes[i]!.host.ns),
   );
@@ -172,4 +185,19 @@ test('after the agents stop, no port mapping is left on the router', { skip, tim
     'prerouting_miniupnpd',
   ]);
   assert.doesNotMatch(rules, /dnat/);
+});
+
+/** What miniupnpd logs for each request it hears (SSDP, its HTTP control, NAT-PMP, PCP). */
+const REQUEST_LOG = /SSDP M-SEARCH|HTTP REQUEST|NAT-PMP request|PCP request/g;
+
+test('with port mapping switched off, the router hears nothing', { skip, timeout: 60_000 }, async () => {
+  const router = lab.homes[6]!.miniupnpd!;
+  const before = router.log().match(REQUEST_LOG)?.length ?? 0;
+  await startAgent(6, ['--no-port-mapping']);
+  // Linked to a peer through the relay: everything a mapping would have been asked for by now was not.
+  await befriend(6, 1);
+  await waitFor('n6 linked', async () => (await peerOn(6, 1))?.state === 'online', 10_000);
+  const status = await agentCall(nodes[6]!.home, 'status', {});
+  assert.equal(status.nat?.mapping.state, 'off');
+  assert.equal(router.log().match(REQUEST_LOG)?.length ?? 0, before, router.log().slice(-2000));
 });
