@@ -16,6 +16,7 @@ import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type UserConfig } from 'vite';
 import { asciiSource } from './ascii-source.js';
+import { inlinePackageJson } from './inline-package-json.js';
 import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -104,7 +105,7 @@ export default defineConfig(({ mode }): UserConfig => {
     // esbuild strips types; its default filter skips .cts, which the preload is.
     esbuild: { include: /\.[cm]?tsx?$/, target: 'node22', ...LEAN_SOURCE },
     // Every chunk ASCII, so V8 keeps each module's source one byte a character (ascii-source.ts, ADR 0068).
-    plugins: [asciiSource()],
+    plugins: [inlinePackageJson(), asciiSource()],
     ssr: {
       target: 'node',
       // Inline every dependency except the runtime externals: that is what keeps node_modules out of

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../core/forward-limits.js';
 import type { Hint } from '../core/hint.js';
+import type { NatVerdict } from '../transport/nat/nat-kind.js';
+import type { PortMappingStatus } from '../transport/nat/port-mapping.js';
 import type { PathKind } from '../transport/link.js';
 import type { AddressSource } from '../core/address-source.js';
 import type { AuditEvent } from '../audit/audit-events.js';
@@ -244,6 +246,8 @@ const methodParams = {
         messageNotifications: z.boolean().optional(),
         /** Peers allowed `listen` may have this node listen on non-loopback addresses (ADR 0018). */
         allowRemoteReverseListen: z.boolean().optional(),
+        /** Ask the router to map the direct listener's port (UPnP, NAT-PMP); applies at the next start. */
+        portMapping: z.boolean().optional(),
         /** What a device introduced by another of the owner's devices may do here (ADR 0056). */
         mineAllow: allowList.optional(),
         addRelay: z
@@ -484,10 +488,27 @@ export interface StatusResult {
   /** Ports this node listens on for its peers (their reverse forwards and shares); absent: none. */
   listeningForPeers?: PeerListenerInfo[];
   /**
+   * Where this node is reached from across NATs (docs/adr/0081-direct-across-nats.md): the address and
+   * port each relay observes, the port mapping on the LAN's router (with its lease), and what kind of NAT
+   * that makes it look behind. Absent from agents before it.
+   */
+  nat?: NatStatus;
+  /**
    * This agent process's memory, as `process.memoryUsage()` reads it (`status --json`; only in the
    * `status` call, not in status events): what `npm run bench:footprint` reports beside /proc's figures.
    */
   process?: ProcessMemory;
+}
+
+export interface NatStatus {
+  observed: {
+    relay: string;
+    address: string;
+    port: number;
+    local: { address: string; port: number } | undefined;
+  }[];
+  mapping: PortMappingStatus;
+  nat: NatVerdict;
 }
 
 /** One process's memory, in bytes. */

@@ -15,6 +15,7 @@ import type {
   PendingInfo,
   ProcessMemory,
   StatusResult,
+  NatStatus,
 } from '../api/contract.js';
 import type { PeerRecord, PendingRecord } from '../state/settings.js';
 import { pendingDisplayNames } from '../state/pending.js';
@@ -82,6 +83,8 @@ export interface ApiDeps {
   };
   /** Where the direct listener is bound now. */
   local: SettingsDeps['local'];
+  /** What this node learned of itself across NATs (links/nat-candidates.ts); absent in tests without it. */
+  nat?: { view(): NatStatus };
   notices: Pick<Notices, 'changed' | 'onChanged' | 'onForwardNotice'>;
   /** The settings that take a restart, as the running agent started with them. */
   startedWith(): RestartSettings;
@@ -377,7 +380,7 @@ function processMemory(): ProcessMemory {
 }
 
 function status(
-  node: Pick<ApiDeps, 'name' | 'identity' | 'local' | 'relays'>,
+  node: Pick<ApiDeps, 'name' | 'identity' | 'local' | 'relays' | 'nat'>,
   peers: Pick<PeersDeps, 'links'>,
 ): StatusResult {
   return {
@@ -391,5 +394,6 @@ function status(
       ...(node.relays.isOnDemand(r.url) ? { onDemand: true as const } : {}),
     })),
     peers: peerList(peers),
+    ...(node.nat ? { nat: node.nat.view() } : {}),
   };
 }

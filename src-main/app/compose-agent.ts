@@ -19,6 +19,7 @@ import { admission } from '../services/admission.js';
 import { restartSettings, type RestartSettings } from './api/settings.js';
 import { Approvals } from '../pairing/approvals.js';
 import { LocalNetwork } from '../links/local-network.js';
+import { NatCandidates } from '../links/nat-candidates.js';
 import type { NodeState } from '../state/node-state.js';
 import { Observations } from '../state/observations.js';
 import { MemberLog } from '../state/member-log.js';
@@ -72,6 +73,8 @@ export interface Agent {
   readonly relays: Relays;
   /** The direct listener and LAN discovery. */
   readonly local: LocalNetwork;
+  /** Where this node is reached from across NATs (ADR 0081). */
+  readonly nat: NatCandidates;
   /** One entry per saved peer: its links, hello and streams. */
   readonly links: PeerLinkSet;
   /** Pending requests and the owner's decisions on them. */
@@ -174,8 +177,23 @@ export function composeAgent({
     state,
     connections,
   });
+  // Where this node is reached from across NATs: relays' observations and a port mapping (ADR 0081).
+  const nat = new NatCandidates({
+    log,
+    portMapping: () => state.get().portMapping,
+    listenAddress: () => local.listenAddress,
+    relays: () => relays.dialer.list(),
+    onRelayConnected: (listener) => relays.events.on('connected', () => listener()),
+    audit,
+  });
   const links = new PeerLinkSet({
     identity,
+    nat: {
+      facts: () => nat.facts(),
+      mappedAddress: () => nat.mappedAddress(),
+      publicHosts: () => nat.publicHosts(),
+      onChanged: (listener) => nat.events.on('changed', listener),
+    },
     log,
     state,
     observations,
@@ -268,6 +286,8 @@ export function composeAgent({
       stop: () => ownRelay?.close(),
     },
     { name: 'relays', start: () => relays.start(), stop: () => relays.stop() },
+    // After the listener (its port is mapped) and the relays (they observe); the mapping goes at stop.
+    { name: 'NAT candidates', start: () => nat.start(), stop: () => nat.stop() },
     { name: 'links', start: () => links.start(), stop: () => links.stop() },
     { name: 'introductions', start: () => introductions.start(), stop: () => introductions.stop() },
     { name: 'opened connections', stop: () => opened.stop() },
@@ -294,6 +314,7 @@ export function composeAgent({
     notices,
     relays,
     local,
+    nat,
     links,
     approvals,
     issuer,

@@ -257,6 +257,7 @@ async function startAgent(
     links,
     relays: agent.relays,
     local: agent.local,
+    nat: agent.nat,
     notices,
     startedWith: () => agent.startedWith,
     approvals: agent.approvals,

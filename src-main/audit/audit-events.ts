@@ -136,6 +136,15 @@ export const auditEventSchema = madeOnUse(() =>
       change: z.enum(['expired', 'refused', 'waiting']),
       messages: count(),
     }),
+    /**
+     * A port mapping this node asked its router for (UPnP IGD or NAT-PMP) was made, or removed at stop:
+     * `what` names the protocol and router, `address` the external address it opened.
+     */
+    z.object({
+      kind: z.literal('port-mapping'),
+      ...base(),
+      change: z.enum(['made', 'removed']),
+    }),
     /** The log's own news: events it had to drop (the queue was full, the disk refused). */
     z.object({ kind: z.literal('audit'), ...base(), dropped: count() }),
   ]),

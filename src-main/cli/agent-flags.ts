@@ -36,6 +36,8 @@ export interface AgentCliOptions {
   allowRemoteUi?: boolean;
   /** `--[no-]allow-remote-reverse-listen`: consent to peers' reverse forwards on non-loopback addresses. */
   allowRemoteReverseListen?: boolean;
+  /** `--[no-]port-mapping`: ask the router to map the direct listener's port (saved). */
+  portMapping?: boolean;
 }
 
 /**
@@ -105,6 +107,7 @@ export function agentOverrides(
   if (opts.actAsRelay !== undefined) out.actAsRelay = opts.actAsRelay;
   if (opts.allowRemoteReverseListen !== undefined)
     out.allowRemoteReverseListen = opts.allowRemoteReverseListen;
+  if (opts.portMapping !== undefined) out.portMapping = opts.portMapping;
   if (opts.relayListen !== undefined) {
     flagValue('--relay-listen', () => parseHostPort(opts.relayListen!));
     out.relayListen = opts.relayListen;

@@ -62,6 +62,11 @@ export function registerServerCommands(program: Command): void {
       '--no-allow-remote-reverse-listen',
       "peers' reverse forwards listen on loopback only (the default)",
     )
+    .option(
+      '--port-mapping',
+      "ask the router (UPnP, NAT-PMP) to map the direct listener's port (the default; saved)",
+    )
+    .option('--no-port-mapping', 'never ask the router for a port mapping (saved)')
     .action(async (opts: AgentCliOptions) => {
       const { agentOverrides, checkUiFlags } = await import('./agent-flags.js');
       // Every flag is checked before the home is created: a refused flag leaves nothing on disk.

@@ -45,6 +45,8 @@ import type { PeerRecord, RelaySetting } from '../state/settings.js';
 import type { StateChange } from '../state/state-changes.js';
 import type { Refusal } from '../core/refusal-codes.js';
 import { readGrants, sameGrants, sendGrants } from '../trust/grants-channel.js';
+import { FEATURE_TRAVERSE, TRAVERSE_SERVICE } from './traverse-protocol.js';
+import { TraverseSession, type OwnCandidates } from './traversal.js';
 
 /**
  * Heartbeat on every link, in ms: one side's PING this often while the link is idle (ADR 0062). 15 s, as
@@ -101,6 +103,8 @@ export interface PeerLinkSetDeps {
   admit(fingerprint: string): Refusal | undefined;
   /** What peers may open here (terminal, tcp-connect…); `control` and `splice` are handled here. */
   services: Pick<ServiceRegistry, 'dispatch'>;
+  /** This node's candidates across NATs (nat-candidates.ts); absent: no traversal is tried. */
+  nat?: OwnCandidates;
 }
 
 export class PeerLinkSet {
@@ -112,6 +116,8 @@ export class PeerLinkSet {
   private readonly disposers: (() => void)[] = [];
   /** The control stream this node opened on each link: where its grants to the peer go. */
   private readonly ownControl = new WeakMap<Mux, Duplex>();
+  /** Relay links with a `traverse` session, or one being opened (traversal.ts). */
+  private readonly traversals = new WeakSet<Mux>();
   private stopped = false;
 
   constructor(private readonly deps: PeerLinkSetDeps) {
@@ -343,12 +349,23 @@ export class PeerLinkSet {
               notices.changed();
             });
             this.splicer.onPeerHello(link, mux, hello.features);
+            this.openTraversal(entry, link, mux);
           } catch (err) {
             req.reject('BAD_REQUEST', (err as Error).message);
           }
           return;
         }
         if (req.service === SPLICE_SERVICE) return this.splicer.accept(link, req);
+        if (req.service === TRAVERSE_SERVICE) {
+          // Only on a relay link, one per link, and only the coordinator (lower fingerprint) opens it.
+          if (link.path !== 'relay' || !this.deps.nat || this.traversals.has(mux)) {
+            return req.reject('BAD_REQUEST', 'traverse: not on this link');
+          }
+          if (this.deps.identity.fingerprint < entry.fingerprint) {
+            return req.reject('BAD_REQUEST', 'traverse: the lower fingerprint opens it');
+          }
+          return this.startTraversal(entry, mux, req.accept(), false);
+        }
         // The record as the store has it now: a permission taken away a moment ago is taken away.
         const record = this.deps.state.peer(entry.fingerprint);
         if (!record) return req.reject('REMOVED', `removed as a peer by ${this.name}`);
@@ -395,6 +412,7 @@ export class PeerLinkSet {
           this.ownControl.set(mux, stream);
           sendGrants(stream, entry.record.allow);
           if (!entry.links.confirm(link)) return;
+          this.openTraversal(entry, link, mux);
           kickRoutesThrough(this.peers.values(), entry.fingerprint);
           notices.changed();
         },
@@ -413,6 +431,43 @@ export class PeerLinkSet {
       () => undefined,
     );
     notices.changed();
+  }
+
+  /**
+   * On a relay link both sides speak `traverse` on and this node coordinates (lower fingerprint), once
+   * the link is confirmed: opens the stream that tells candidates and agrees simultaneous opens.
+   */
+  private openTraversal(entry: PeerEntry, link: Link, mux: Mux): void {
+    if (!this.deps.nat || link.path !== 'relay' || this.traversals.has(mux)) return;
+    if (!entry.features?.includes(FEATURE_TRAVERSE)) return;
+    if (this.deps.identity.fingerprint > entry.fingerprint) return;
+    if (entry.links.get('relay')?.mux !== mux || !entry.links.get('relay')?.confirmed) return;
+    // Marked before the open resolves: the hello and the confirmation may both call this.
+    this.traversals.add(mux);
+    mux.open(TRAVERSE_SERVICE, {}).then(
+      (stream) => this.startTraversal(entry, mux, stream, true),
+      (err: Error) => this.deps.log.debug({ peer: entry.record.name }, `traverse not opened: ${err.message}`),
+    );
+  }
+
+  private startTraversal(entry: PeerEntry, mux: Mux, stream: Duplex, coordinator: boolean): void {
+    const nat = this.deps.nat;
+    if (!nat) return;
+    entry.traversal = { punchAttempts: 0 };
+    const state = entry.traversal;
+    this.traversals.add(mux);
+    // The session lives as long as its stream (the relay link): the stream's listeners hold it.
+    new TraverseSession(stream, coordinator, {
+      identity: this.deps.identity,
+      peerId: entry.fingerprint,
+      own: nat,
+      state,
+      directUp: () => entry.links.get('direct')?.confirmed === true,
+      attach: (l) => this.attach(l),
+      learnMapped: (address) => this.learnAddresses(entry, [address], 'mapped'),
+      changed: () => this.deps.notices.changed(),
+      log: this.deps.log,
+    });
   }
 
   private onHello(entry: PeerEntry, hello: Hello, link: Link): void {

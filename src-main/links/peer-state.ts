@@ -57,6 +57,18 @@ export interface PeerStateFacts {
   /** The peer's home relay is known (its hello, its invite, or `peers add --relay`): dialed on demand. */
   homeRelayKnown: boolean;
   /**
+   * What the pair's NATs allow (links/traversal.ts): how a direct link could come up and why not, the
+   * last simultaneous open's failure, and when it was given up. Absent before candidates were told.
+   */
+  traversal?:
+    | {
+        chance: 'dial' | 'simultaneous-open' | 'none' | 'unknown';
+        why: string;
+        punchError?: string | undefined;
+        gaveUp?: string | undefined;
+      }
+    | undefined;
+  /**
    * When the peer's last link went down, if it was linked while this agent runs: dials failing after
    * that mean it went away (offline), not that it cannot be reached (unreachable).
    */
@@ -152,6 +164,15 @@ export function relayReason(facts: PeerStateFacts): string {
   // Its hello is the peer's word now: addresses saved from before (an old listener's port) and the
   // dials that failed on them say nothing about why it is relayed.
   if (facts.directOffThere) return DIRECT_OFF_THERE_REASON;
+  const t = facts.traversal;
+  // Across NATs the NATs' verdict says more than a failed dial to an address behind one of them.
+  if (t?.chance === 'none') return t.why;
+  if (t?.gaveUp !== undefined) return `${t.why}, but ${t.gaveUp}`;
+  if (t?.chance === 'simultaneous-open' || (t?.chance === 'unknown' && t.punchError !== undefined)) {
+    return t.punchError === undefined
+      ? `${t.why} (trying)`
+      : `${t.why}; the last one failed: ${t.punchError} (trying again)`;
+  }
   if (facts.addressesKnown === 0) return 'no direct address known';
   if (facts.direct.lastError !== undefined) return `direct dial failed: ${facts.direct.lastError}`;
   return 'direct not up yet (still trying)';

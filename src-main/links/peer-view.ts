@@ -51,6 +51,11 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
     directOffThere: entry.directOffThere === true,
     homeRelayKnown: homeRelayOf(agent, entry).homeRelay !== undefined,
     lostAt: !active && entry.links.since ? entry.links.since.getTime() : undefined,
+    traversal: entry.traversal?.explanation && {
+      ...entry.traversal.explanation,
+      punchError: entry.traversal.punchError,
+      gaveUp: entry.traversal.gaveUp,
+    },
   });
 }
 

@@ -12,6 +12,7 @@ import type { MuxStream } from '../mux/stream.js';
 import type { PathKind } from '../transport/link.js';
 import type { PathRetrier } from './peer-connector.js';
 import type { PeerLinks } from './peer-links.js';
+import type { TraversalState } from './traversal.js';
 import type { PeerRecord, Permission } from '../state/settings.js';
 
 /** One peer as the agent tracks it: its saved record, its links and the retriers that dial them. */
@@ -37,6 +38,8 @@ export interface PeerEntry {
    * exchange showed (pairing/introductions.ts); undefined until one was tried this run.
    */
   theyMarkMine?: boolean | undefined;
+  /** Direct across NATs: what the peer told of its candidates, why the pair stays relayed (traversal.ts). */
+  traversal?: TraversalState | undefined;
   links: PeerLinks;
   direct: PathRetrier;
   relay: PathRetrier;

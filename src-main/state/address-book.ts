@@ -81,7 +81,7 @@ export function markWorked(book: readonly KnownAddress[], address: string, at: D
   return book.map((e) => (e.address === address ? { ...e, lastWorked: isoTime(at.getTime()) } : e));
 }
 
-const RANK: Record<AddressSource, number> = { given: 0, hello: 1, lan: 2, seen: 3 };
+const RANK: Record<AddressSource, number> = { given: 0, hello: 1, lan: 2, seen: 3, mapped: 1 };
 
 /**
  * The order to dial in: what worked most recently first, then never-worked ones by their best source

@@ -244,6 +244,11 @@ function makeSettingsSchemas() {
       relayListen: listenAddress.default(DEFAULT_RELAY_LISTEN),
       /** Announce and discover nodes on the LAN (mDNS) when the listener is reachable from it. */
       lan: z.boolean().default(true),
+      /**
+       * Ask the LAN's router (UPnP IGD, NAT-PMP) to map the direct listener's port, so peers behind other
+       * NATs can dial it (docs/security.md §Port mapping). Off: nothing is ever sent to the router.
+       */
+      portMapping: z.boolean().default(true),
       peers: z.array(peerSchema).default([]),
       /** Requests waiting for the owner's decision; they survive restarts and expire (pending.ts). */
       pending: z.array(pendingSchema).default([]),

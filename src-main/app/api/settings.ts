@@ -165,6 +165,7 @@ export function setSettings(deps: SettingsDeps, p: MethodParams<'settings.set'>)
       ? { allowRemoteReverseListen: p.allowRemoteReverseListen }
       : {}),
     ...(p.mineAllow !== undefined ? { mineAllow: [...new Set(p.mineAllow)] } : {}),
+    ...(p.portMapping !== undefined ? { portMapping: p.portMapping } : {}),
   });
   // Saved here; the relay clients follow the store's change (relays.ts), at once.
   if (p.removeRelay !== undefined) deps.state.removeRelay(p.removeRelay);

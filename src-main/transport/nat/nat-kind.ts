@@ -145,3 +145,36 @@ export function explainRelayed(self: TraversalFacts, peer: TraversalFacts): Rela
     why: 'not enough is known of the NATs (each side needs observations from two relays)',
   };
 }
+
+/**
+ * classifyNat, leaning where one destination is all there is (a node on one relay, the common case):
+ * a port seen changed says the NAT changes ports (a NAT that keeps ports changes one only when it is
+ * already taken, and a random port equals the local one once in tens of thousands), and a port seen
+ * kept says it keeps them, tentatively. Both are worded as seen once; a wrong lean costs one failed
+ * simultaneous open or one not tried, and a second relay settles it.
+ */
+export function classifyNatLeaning(observations: readonly NatObservation[]): NatVerdict {
+  const verdict = classifyNat(observations);
+  const known = observations.filter((o) => o.local !== undefined);
+  if (verdict.kind !== 'unknown' || known.length === 0) return verdict;
+  if (new Set(known.map((o) => o.destination)).size !== 1) return verdict;
+  const publicAddress = known[0]!.address;
+  if (known.every((o) => o.address === o.local!.address && o.port === o.local!.port)) {
+    return { kind: 'none', publicAddress, why: 'the relay sees this machine’s own address and port: no NAT' };
+  }
+  if (known.every((o) => o.port === o.local!.port)) {
+    return {
+      kind: 'preserves-port',
+      publicAddress,
+      why: 'the NAT kept the local port toward the relay (one destination seen)',
+    };
+  }
+  if (known.every((o) => o.port !== o.local!.port)) {
+    return {
+      kind: 'changes-port',
+      publicAddress,
+      why: 'the NAT gave the connection to the relay another port than the local one (one destination seen)',
+    };
+  }
+  return verdict;
+}

@@ -30,6 +30,8 @@ export function eventText(e: AuditEvent): string {
       return 'Refused';
     case 'message':
       return MESSAGE_CHANGE_TEXT[e.change];
+    case 'port-mapping':
+      return e.change === 'made' ? 'Port mapping made on the router' : 'Port mapping removed';
     case 'audit':
       return 'Events not recorded';
   }

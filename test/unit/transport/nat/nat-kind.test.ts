@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   classifyNat,
+  classifyNatLeaning,
   explainRelayed,
   type NatObservation,
 } from '../../../../src-main/transport/nat/nat-kind.js';
@@ -100,5 +101,17 @@ test('why relayed: too little known says so', () => {
   assert.equal(
     explainRelayed({ nat: 'unknown', mapped: false }, { nat: 'preserves-port', mapped: false }).chance,
     'unknown',
+  );
+});
+
+test('one destination leans: a kept port preserves, a changed port changes, own address is no NAT', () => {
+  assert.equal(classifyNatLeaning([]).kind, 'unknown');
+  assert.equal(classifyNatLeaning([seen('r1', '11.1.0.2', 4000, 4000)]).kind, 'preserves-port');
+  assert.equal(classifyNatLeaning([seen('r1', '11.1.0.2', 51234, 4000)]).kind, 'changes-port');
+  assert.match(classifyNatLeaning([seen('r1', '11.1.0.2', 51234, 4000)]).why, /one destination/);
+  // Two destinations: classifyNat's verdict stands as it is.
+  assert.deepEqual(
+    classifyNatLeaning([seen('r1', '11.1.0.2', 4000, 4000), seen('r2', '11.1.0.2', 4001, 4001)]),
+    classifyNat([seen('r1', '11.1.0.2', 4000, 4000), seen('r2', '11.1.0.2', 4001, 4001)]),
   );
 });

@@ -1,0 +1,295 @@
+/**
+ * Direct across NATs, per relay link (docs/adr/0081-direct-across-nats.md): over a `traverse` stream
+ * (traverse-protocol.ts) both peers tell each other their candidates, and while the pair has no direct
+ * link the side with the lower fingerprint coordinates a synchronised simultaneous open
+ * (transport/nat/simultaneous-open.ts) from fresh local ports, timed from the RTT it measures over the
+ * relay link. A mapped address is simply learned, so the direct path dials it. Where it cannot work
+ * (a NAT that changes ports, and no mapping) nothing is tried and the reason is kept for `peers`.
+ */
+import { createServer } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { backoffDelayMs } from '../core/backoff.js';
+import { errorMessage } from '../core/errors.js';
+import type { Identity } from '../crypto/identity.js';
+import type { Link } from '../transport/link.js';
+import { explainRelayed, type RelayedExplanation, type TraversalFacts } from '../transport/nat/nat-kind.js';
+import { securePunchedSocket } from '../transport/nat/punched-link.js';
+import { simultaneousOpen } from '../transport/nat/simultaneous-open.js';
+import { decodeTraverse, encodeTraverse, TraverseLines, type TraverseMessage } from './traverse-protocol.js';
+
+/** How long after the agreed start the connects go on, in ms (kernel SYN retries come at 1 s, 3 s). */
+export const PUNCH_WINDOW_MS = 4_000;
+/** How long a side waits for the other's `connect` or `sync`, in ms. */
+export const PUNCH_ANSWER_TIMEOUT_MS = 5_000;
+/** Simultaneous opens tried per relay link before giving up (with backoff between them). */
+export const MAX_PUNCH_ATTEMPTS = 5;
+/** Punch offers one side answers per relay link: what a peer can make it spend is bounded. */
+const MAX_PUNCH_ANSWERS = 2 * MAX_PUNCH_ATTEMPTS;
+/** Shortest wait between the coordinator's `sync` and its own connects, in ms (a LAN's RTT rounds to 0). */
+const MIN_HALF_RTT_MS = 1;
+
+/** What one peer told of itself. */
+export interface PeerCandidates extends TraversalFacts {
+  mappedAddress: string | null;
+  hosts: string[];
+}
+
+/** What is known of a pair's traversal, for `peers`. */
+export interface TraversalState {
+  peer?: PeerCandidates;
+  explanation?: RelayedExplanation;
+  /** The last simultaneous open's failure, and how many were tried. */
+  punchError?: string;
+  punchAttempts: number;
+  /** Given up: no more simultaneous opens on this relay link. */
+  gaveUp?: string;
+}
+
+/** This node's candidates (nat-candidates.ts). */
+export interface OwnCandidates {
+  facts(): TraversalFacts;
+  mappedAddress(): string | undefined;
+  publicHosts(): string[];
+  onChanged(listener: () => void): () => void;
+}
+
+export interface TraversalDeps {
+  identity: Pick<Identity, 'fingerprint' | 'certPem' | 'keyPem'>;
+  peerId: string;
+  own: OwnCandidates;
+  state: TraversalState;
+  /** The pair has a direct link up now. */
+  directUp(): boolean;
+  /** Puts a punched direct link to work. */
+  attach(link: Link): void;
+  /** The peer's router maps this address for it: the direct path dials it. */
+  learnMapped(address: string): void;
+  changed(): void;
+  log: { debug(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+/** A free local TCP port, as the kernel hands one out (it is bound again for the connects). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '0.0.0.0', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export class TraverseSession {
+  private readonly lines = new TraverseLines();
+  private waiting: { t: 'connect' | 'sync'; resolve: (m: TraverseMessage) => void } | undefined;
+  private punching = false;
+  private answers = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private ended = false;
+  private readonly stopOwn: () => void;
+
+  constructor(
+    private readonly stream: Duplex,
+    /** The coordinator (lower fingerprint) offers punches; the other answers them. */
+    private readonly coordinator: boolean,
+    private readonly deps: TraversalDeps,
+  ) {
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('error', () => this.end());
+    stream.on('close', () => this.end());
+    stream.on('end', () => this.end());
+    this.stopOwn = deps.own.onChanged(() => this.tell());
+    this.tell();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.timer);
+    this.stopOwn();
+    this.waiting = undefined;
+    if (!this.stream.destroyed) this.stream.destroy();
+  }
+
+  private send(message: TraverseMessage): void {
+    if (!this.ended && this.stream.writable) this.stream.write(encodeTraverse(message));
+  }
+
+  /** Tells the peer this node's candidates (now, and whenever they change). */
+  private tell(): void {
+    const facts = this.deps.own.facts();
+    this.send({
+      t: 'candidates',
+      nat: facts.nat,
+      mapped: this.deps.own.mappedAddress() ?? null,
+      hosts: this.deps.own.publicHosts().slice(0, 8),
+    });
+    this.judge();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ended) return;
+    try {
+      for (const line of this.lines.push(chunk)) this.onMessage(decodeTraverse(line));
+    } catch (err) {
+      this.deps.log.debug(
+        { peer: this.deps.peerId.slice(0, 8) },
+        `traverse stream closed: ${errorMessage(err)}`,
+      );
+      this.end();
+    }
+  }
+
+  private onMessage(m: TraverseMessage): void {
+    if (m.t === 'candidates') {
+      const peer: PeerCandidates = {
+        nat: m.nat,
+        mapped: m.mapped !== null,
+        mappedAddress: m.mapped,
+        hosts: m.hosts,
+      };
+      this.deps.state.peer = peer;
+      if (m.mapped !== null) this.deps.learnMapped(m.mapped);
+      this.judge();
+      this.deps.changed();
+      return;
+    }
+    if (this.waiting?.t === m.t) {
+      const { resolve } = this.waiting;
+      this.waiting = undefined;
+      return resolve(m);
+    }
+    if (m.t === 'connect' && !this.coordinator) void this.answer(m.port);
+    // Anything else (a `sync` not waited for) is late or out of turn: ignored.
+  }
+
+  /** Why the pair stays relayed, and on the coordinator whether to try a simultaneous open. */
+  private judge(): void {
+    const peer = this.deps.state.peer;
+    if (!peer) return;
+    const explanation = explainRelayed(this.deps.own.facts(), peer);
+    this.deps.state.explanation = explanation;
+    if (!this.coordinator || this.timer !== undefined || this.punching) return;
+    this.schedule(0);
+  }
+
+  private canPunch(): boolean {
+    const peer = this.deps.state.peer;
+    const chance = this.deps.state.explanation?.chance;
+    return (
+      !this.ended &&
+      !this.deps.directUp() &&
+      peer !== undefined &&
+      peer.hosts.length > 0 &&
+      this.deps.own.publicHosts().length > 0 &&
+      (chance === 'simultaneous-open' || chance === 'unknown') &&
+      this.deps.state.gaveUp === undefined
+    );
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.offer();
+    }, ms);
+    this.timer.unref();
+  }
+
+  private waitFor(t: 'connect' | 'sync'): Promise<TraverseMessage> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.waiting?.t === t) this.waiting = undefined;
+        reject(new Error(`no ${t} from the peer within ${PUNCH_ANSWER_TIMEOUT_MS} ms`));
+      }, PUNCH_ANSWER_TIMEOUT_MS);
+      timer.unref();
+      this.waiting = {
+        t,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      };
+    });
+  }
+
+  /** The coordinator's punch: offer, measure the RTT by the answer, sync, connect half an RTT later. */
+  private async offer(): Promise<void> {
+    if (!this.canPunch()) return;
+    const state = this.deps.state;
+    this.punching = true;
+    state.punchAttempts++;
+    try {
+      const port = await freePort();
+      const sent = performance.now();
+      const answered = this.waitFor('connect');
+      this.send({ t: 'connect', port });
+      const answer = await answered;
+      if (answer.t !== 'connect') return;
+      const rtt = performance.now() - sent;
+      this.send({ t: 'sync' });
+      await new Promise((r) => setTimeout(r, Math.max(MIN_HALF_RTT_MS, rtt / 2)));
+      await this.connect(port, answer.port);
+      state.punchError = undefined;
+    } catch (err) {
+      state.punchError = errorMessage(err);
+      this.deps.log.info(
+        { peer: this.deps.peerId.slice(0, 8) },
+        `simultaneous open failed: ${state.punchError}`,
+      );
+      if (state.punchAttempts >= MAX_PUNCH_ATTEMPTS) {
+        state.gaveUp = `${state.punchAttempts} simultaneous opens failed (last: ${state.punchError})`;
+      } else if (!this.ended) {
+        this.schedule(backoffDelayMs(state.punchAttempts - 1));
+      }
+      this.deps.changed();
+    } finally {
+      this.punching = false;
+    }
+  }
+
+  /** The answerer's side: a port of its own, then connects the moment `sync` arrives. */
+  private async answer(peerPort: number): Promise<void> {
+    if (this.punching || this.answers >= MAX_PUNCH_ANSWERS || this.deps.directUp()) return;
+    this.answers++;
+    this.punching = true;
+    try {
+      const port = await freePort();
+      const synced = this.waitFor('sync');
+      this.send({ t: 'connect', port });
+      await synced;
+      await this.connect(port, peerPort);
+    } catch (err) {
+      this.deps.state.punchError = errorMessage(err);
+      this.deps.changed();
+    } finally {
+      this.punching = false;
+    }
+  }
+
+  private async connect(localPort: number, peerPort: number): Promise<void> {
+    const hosts = this.deps.state.peer?.hosts ?? [];
+    const socket = await simultaneousOpen({
+      localPort,
+      candidates: hosts.map((host) => ({ host, port: peerPort })),
+      startAt: Date.now(),
+      withinMs: PUNCH_WINDOW_MS,
+    });
+    if (this.ended || this.deps.directUp()) {
+      socket.destroy();
+      return;
+    }
+    const link = await securePunchedSocket(socket, {
+      identity: this.deps.identity,
+      selfId: this.deps.identity.fingerprint,
+      peerId: this.deps.peerId,
+    });
+    this.deps.log.info(
+      { peer: this.deps.peerId.slice(0, 8), remote: link.remote },
+      'simultaneous open made a direct link',
+    );
+    this.deps.attach(link);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The `traverse` stream (docs/protocol.md §Traverse; docs/adr/0081-direct-across-nats.md): two peers
+ * linked through a relay tell each other where they can be reached from across NATs and agree a
+ * simultaneous open, over their end-to-end link (never in clear through the relay). One JSON object per
+ * line, at most MAX_TRAVERSE_LINE_BYTES; a line that is not one of these closes the stream.
+ *
+ * - `candidates`: the sender's NAT kind, whether its router maps its listener, the mapped address
+ *   (dial it) and the public hosts relays see it at (aim a simultaneous open there);
+ * - `connect`: a punch offer (from the side that coordinates) or its answer: the local port the sender
+ *   will connect from, which its NAT keeps;
+ * - `sync`: from the coordinator, one RTT after its `connect`: the answerer starts at once, the
+ *   coordinator half an RTT later, so both SYNs leave about together (as libp2p's DCUtR times it).
+ */
+import { z } from 'zod';
+import { dialAddressSchema } from '../core/host-port-schema.js';
+import { madeOnUse } from '../core/made-on-use.js';
+import { describeZodError } from '../core/zod-error.js';
+import { ClawError } from '../core/errors.js';
+
+export const TRAVERSE_SERVICE = 'traverse';
+/** The hello feature of nodes that speak the `traverse` stream. */
+export const FEATURE_TRAVERSE = 'traverse';
+
+/** Longest line, in bytes, without its newline. */
+export const MAX_TRAVERSE_LINE_BYTES = 2048;
+
+const hostSchema = () =>
+  z
+    .string()
+    .max(64)
+    .regex(/^[0-9a-fA-F.:]+$/, 'a host must be an IP address');
+
+const messageSchema = madeOnUse(() =>
+  z.discriminatedUnion('t', [
+    z
+      .object({
+        t: z.literal('candidates'),
+        nat: z.enum(['none', 'preserves-port', 'changes-port', 'unknown']),
+        mapped: dialAddressSchema().nullable(),
+        hosts: z.array(hostSchema()).max(8),
+      })
+      .strict(),
+    z
+      .object({
+        t: z.literal('connect'),
+        port: z.number().int().min(1024).max(65535),
+      })
+      .strict(),
+    z.object({ t: z.literal('sync') }).strict(),
+  ]),
+);
+
+export type TraverseMessage = z.infer<ReturnType<typeof messageSchema>>;
+
+export function encodeTraverse(message: TraverseMessage): Buffer {
+  return Buffer.from(`${JSON.stringify(message)}\n`, 'utf8');
+}
+
+/** One line as a message. @throws ClawError('PROTOCOL') saying what is wrong with it. */
+export function decodeTraverse(line: string): TraverseMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    throw new ClawError('PROTOCOL', 'traverse: a line is not JSON');
+  }
+  const parsed = messageSchema().safeParse(json);
+  if (!parsed.success) {
+    throw new ClawError('PROTOCOL', `traverse: malformed message: ${describeZodError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/** Splits bytes into lines, holding at most MAX_TRAVERSE_LINE_BYTES. @throws ClawError on a longer one. */
+export class TraverseLines {
+  private held = '';
+
+  push(chunk: Buffer): string[] {
+    const text = this.held + chunk.toString('utf8');
+    const lines = text.split('\n');
+    this.held = lines.pop() ?? '';
+    if (this.held.length > MAX_TRAVERSE_LINE_BYTES || lines.some((l) => l.length > MAX_TRAVERSE_LINE_BYTES)) {
+      throw new ClawError('PROTOCOL', `traverse: a line longer than ${MAX_TRAVERSE_LINE_BYTES} bytes`);
+    }
+    return lines;
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Direct across NATs with real agents (docs/adr/0081-direct-across-nats.md), in the NAT lab
+ * (test/helpers/nat-lab.ts): each agent runs in its home's host namespace, given only the relay (on the
+ * lab's internet) and the other's fingerprint. Two port-preserving home NATs, and a double NAT with a
+ * home NAT, come up `direct` by a simultaneous open; a NAT that changes ports with a UPnP router comes
+ * up direct by dialing the mapping; two NATs that change ports stay `relay`, and `peers --json` says
+ * why in one line. After the agents stop, no mapping is left on the router.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { PeerInfo } from '../../src-main/api/contract.js';
+import { createNatLab, natLabUnavailable, type NatLab } from '../helpers/nat-lab.js';
+import {
+  agentCall,
+  cli,
+  nodeId,
+  startProcess,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+} from '../helpers/processes.js';
+
+const skip = natLabUnavailable({ upnp: true });
+let lab: NatLab;
+let relayUrl: string;
+
+/** Homes: 0,1 port-preserving; 2,3 changing ports; 4 UPnP; 5 double NAT; 6 UPnP, mapping switched off. */
+const SPECS = [
+  { nat: 'preserve' },
+  { nat: 'preserve' },
+  { nat: 'random' },
+  { nat: 'random' },
+  { nat: 'preserve', upnp: true },
+  { nat: 'preserve', cgn: true },
+  { nat: 'preserve', upnp: true },
+] as const;
+
+interface Node {
+  home: string;
+  fingerprint: string;
+  name: string;
+  proc?: Proc;
+}
+const nodes: Node[] = [];
+
+before(async () => {
+  if (skip) return;
+  lab = await createNatLab(SPECS.map((s) => ({ ...s })));
+  const relay = startProcess(
+    ['relay', '--listen', `${lab.internet.addrs[0]}:0`, '--no-tls', '--home', tempHome('nat-relay')],
+    {},
+    lab.exec(lab.internet.ns),
+  );
+  relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
+  for (const [i] of SPECS.entries()) {
+    const home = tempHome(`nat-node-${i}`);
+    const name = `n${i}`;
+    const { fingerprint } = await nodeId(home);
+    nodes.push({ home, fingerprint, name });
+  }
+});
+
+after(async () => {
+  if (skip) return;
+  await stopAll();
+  await lab?.destroy();
+});
+
+/** Each of the pair adds the other by fingerprint alone (the agents run: the time counts from here). */
+async function befriend(i: number, j: number): Promise<void> {
+  for (const [a, b] of [
+    [i, j],
+    [j, i],
+  ] as const) {
+    const r = await cli([
+      'peers',
+      'add',
+      nodes[b]!.fingerprint,
+      '--name',
+      nodes[b]!.name,
+      '--home',
+      nodes[a]!.home,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+}
+
+async function startAgent(i: number, extra: string[] = []): Promise<void> {
+  const n = nodes[i]!;
+  if (n.proc) return;
+  n.proc = startProcess(
+    [
+      'agent',
+      '--home',
+      n.home,
+      '--name',
+      n.name,
+      '--relay',
+      relayUrl,
+      '--listen',
+      '0.0.0.0:7475',
+      '--no-ui',
+      ...extra,
+    ],
+    {},
+    lab.exec(lab.homes[i]!.host.ns),
+  );
+  await n.proc.waitForLine(new RegExp(`agent ${n.name} running`));
+}
+
+const peerOn = async (i: number, j: number): Promise<PeerInfo | undefined> =>
+  (await agentCall(nodes[i]!.home, 'peers.list', {})).find((p) => p.fingerprint === nodes[j]!.fingerprint);
+
+async function directWithin(i: number, j: number, ms: number): Promise<number> {
+  const started = Date.now();
+  await waitFor(
+    `${nodes[i]!.name} and ${nodes[j]!.name} direct`,
+    async () => (await peerOn(i, j))?.path === 'direct' && (await peerOn(j, i))?.path === 'direct',
+    ms,
+  );
+  return Date.now() - started;
+}
+
+test(
+  'two port-preserving home NATs link directly by a simultaneous open',
+  { skip, timeout: 60_000 },
+  async () => {
+    await Promise.all([startAgent(0), startAgent(1)]);
+    await befriend(0, 1);
+    const ms = await directWithin(0, 1, 10_000);
+    console.log(`home NAT | home NAT: direct ${ms} ms after both agents ran`);
+  },
+);
+
+test('a double NAT and a home NAT link directly', { skip, timeout: 60_000 }, async () => {
+  await startAgent(5);
+  await befriend(5, 1);
+  const ms = await directWithin(5, 1, 10_000);
+  console.log(`double NAT | home NAT: direct ${ms} ms after both agents ran`);
+});
+
+test(
+  'two NATs that change ports stay relayed, and say why in one line',
+  { skip, timeout: 60_000 },
+  async () => {
+    await Promise.all([startAgent(2), startAgent(3)]);
+    await befriend(2, 3);
+    const peer = await waitFor(
+      'the pair relayed with a reason from the NATs',
+      async () => {
+        const p = await peerOn(2, 3);
+        return p?.path === 'relay' && /change the port/.test(p.relayReason ?? '') && p;
+      },
+      10_000,
+    );
+    assert.doesNotMatch(peer.relayReason!, /\n/);
+    assert.match(peer.relayReason!, /port mapping/);
+  },
+);
+
+test(
+  'a NAT that changes ports links directly to a UPnP router by its mapping',
+  { skip, timeout: 60_000 },
+  async () => {
+    await startAgent(4);
+    await befriend(2, 4);
+    const ms = await directWithin(2, 4, 10_000);
+    console.log(`symmetric | UPnP router: direct ${ms} ms`);
+    const status = await agentCall(nodes[4]!.home, 'status', {});
+    assert.equal(status.nat?.mapping.state, 'mapped');
+  },
+);
+
+test('after the agents stop, no port mapping is left on the router', { skip, timeout: 60_000 }, async () => {
+  const n = nodes[4]!;
+  assert.ok(n.proc);
+  await n.proc.stop();
+  const rules = lab.run(lab.homes[4]!.router.ns, [
+    'nft',
+    'list',
+    'chain',
+    'inet',
+    'lab',
+    'prerouting_miniupnpd',
+  ]);
+  assert.doesNotMatch(rules, /dnat/);
+});
+
+/** What miniupnpd logs for each request it hears (SSDP, its HTTP control, NAT-PMP, PCP). */
+const REQUEST_LOG = /SSDP M-SEARCH|HTTP REQUEST|NAT-PMP request|PCP request/g;
+
+test('with port mapping switched off, the router hears nothing', { skip, timeout: 60_000 }, async () => {
+  const router = lab.homes[6]!.miniupnpd!;
+  const before = router.log().match(REQUEST_LOG)?.length ?? 0;
+  await startAgent(6, ['--no-port-mapping']);
+  // Linked to a peer through the relay: everything a mapping would have been asked for by now was not.
+  await befriend(6, 1);
+  await waitFor('n6 linked', async () => (await peerOn(6, 1))?.state === 'online', 10_000);
+  const status = await agentCall(nodes[6]!.home, 'status', {});
+  assert.equal(status.nat?.mapping.state, 'off');
+  assert.equal(router.log().match(REQUEST_LOG)?.length ?? 0, before, router.log().slice(-2000));
+});
