@@ -4,10 +4,10 @@
  *
  * V8 keeps each module's source text in the heap for the life of the process (functions compile from
  * it lazily), and a source with one character above U+00FF — an em dash in a comment, a `→` in a log
- * line — is kept as UTF-16, two bytes a character, the whole file: the agent's 1 MB run-agent.js chunk
- * took 2 MB of an idle agent's heap, zod's and pino's chunks twice their size too (2.2 MB of heap in
- * all, ~1.7 MB of RSS, docs/performance.md "Footprint"). Escaped, every chunk is ASCII and is kept one
- * byte a character.
+ * line — is kept as UTF-16, two bytes a character, the whole file: the agent's run-agent.js chunk, and
+ * zod's and pino's, would take twice their size of an idle agent's heap
+ * (docs/design/compiler-and-gc-tiers.md §What the bundles do for it). Escaped, every chunk is ASCII and
+ * is kept one byte a character.
  *
  * The escape means the same character wherever it stands in JavaScript: in a string or a template
  * literal's value, in a regular expression (with or without the `u` flag: a character beyond the BMP

@@ -26,7 +26,7 @@ export const REKEY_AFTER_BYTES = 2 ** 30;
 export const REKEY_AFTER_MS = 60 * 60 * 1000;
 /** Records per key after which the sender updates its key (2^24, TLS 1.3's AES-GCM margin ≈ 2^24.5). */
 export const REKEY_AFTER_RECORDS = 2 ** 24;
-/** Records per key the receiver accepts before declaring the peer broken (2^32: 256× the sender's limit). */
+/** Records per key the receiver accepts before declaring the peer broken (2^32: 256 × the sender's limit). */
 export const MAX_RECORDS_PER_KEY = 2 ** 32;
 
 /** Record content types, the last plaintext byte. */

@@ -24,10 +24,10 @@ import {
 
 /**
  * Queueing delay a flow lets build up towards its stream before it drops, in ms (20): its queue may
- * hold what the flow drains in this long (ADR 0031). A fixed 256 KiB was 4.4 ms at 50,000 datagrams/s
- * of 1,200 bytes, so a stall of the far side or of the link's acknowledgements for a few milliseconds
- * (a GC, a busy core) dropped datagrams that a moment later would have gone through (the udp-direct
- * bench lost 0.2–19 % in full runs); at a slow link's rate the same 20 ms is about the old bound.
+ * hold what the flow drains in this long (docs/design/windows.md §A UDP flow's queue; ADR 0031). A
+ * fixed 256 KiB was 4.4 ms at 50,000 datagrams/s of 1,200 bytes, so a stall of the far side or of the
+ * link's acknowledgements for a few milliseconds (a GC, a busy core) dropped datagrams that a moment
+ * later would have gone through; at a slow link's rate the same 20 ms is about the old bound.
  */
 export const UDP_FLOW_QUEUE_TARGET_MS = 20;
 /**
@@ -65,10 +65,10 @@ export function udpFlowQueueLimit(bytesPerMs: number): number {
  * sender is paced by its clients, so the window tuner, which grows a window only when the reader drains
  * half of it within two round trips, rarely sees it drain fast enough (60 MB/s fills 128 KiB in 2.2 ms);
  * with 256 KiB of credit and MAX_UDP_FLOW_QUEUED_BYTES of queue, a stall of the far side's event loop
- * of ~9 ms (a GC, compiling the hot path, a busy core) ran the sender out of credit and the flow dropped
- * 3 % of its first seconds. The growth is taken from the link's window budget (mux constants
- * LINK_WINDOW_GROWTH_BUDGET, 32 MiB), so flows beyond it start smaller and a link's memory stays bounded
- * (docs/security.md).
+ * of a few ms (a GC, compiling the hot path, a busy core) ran the sender out of credit and the flow
+ * dropped datagrams in its first seconds (docs/design/windows.md §Windows asked for up front, §Knobs).
+ * The growth is taken from the link's window budget (mux constants LINK_WINDOW_GROWTH_BUDGET, 32 MiB),
+ * so flows beyond it start smaller and a link's memory stays bounded (docs/security.md).
  */
 export const UDP_FLOW_STREAM_WINDOW = 2 * 1024 * 1024;
 /** Bytes of one block the flow frames datagrams into (one DATA payload): its writes are cut from it. */

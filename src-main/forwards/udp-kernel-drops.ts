@@ -3,7 +3,7 @@
  * (a burst that arrived while the event loop was busy). Linux counts them per socket, in the last
  * column (`drops`) of /proc/net/udp and /proc/net/udp6 of the network namespace; Node does not expose
  * SO_RXQ_OVFL, so a UDP forward reads them there, by its bound address and port, when its counters are
- * asked for (docs/performance.md "WireGuard through a UDP forward"). Elsewhere (no /proc) nothing is
+ * asked for (docs/design/windows.md §A UDP flow's queue; ADR 0055). Elsewhere (no /proc) nothing is
  * counted. The parsing is pure; reading is one small file per call.
  */
 import { readFileSync } from 'node:fs';

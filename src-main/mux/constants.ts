@@ -21,9 +21,9 @@ export const STREAM_WRITE_HIGH_WATER = MAX_DATA_PAYLOAD;
 
 /**
  * Largest receive window auto-tuning grows a stream to, in bytes (16 MiB, the protocol's
- * MAX_STREAM_WINDOW). Tuning stops once a window is 4 × the stream's bandwidth-delay product (at up to
- * 16 ×, growing fourfold), so 16 MiB serves at least ~4 MiB in flight: 330 Mbit/s at 100 ms, 3 Gbit/s
- * at 10 ms. Only a reader that keeps up gets there.
+ * MAX_STREAM_WINDOW). Tuning stops once a window is 4 × the stream's bandwidth-delay product (at most
+ * 16 × the BDP, growing fourfold), so 16 MiB serves at least ~4 MiB in flight: 330 Mbit/s at 100 ms,
+ * 3 Gbit/s at 10 ms. Only a reader that keeps up gets there (docs/design/windows.md §Growth).
  */
 export const MAX_AUTO_STREAM_WINDOW = MAX_STREAM_WINDOW;
 

@@ -1,16 +1,17 @@
 /**
- * Bytes in flight on one link, kept near what the path needs (docs/adr/0021-interactive-first.md).
- * Without a cap, DATA fills every buffer on the way — the socket's writable, the kernel's send buffer,
- * the path's bottleneck queue — and a keystroke's echo waits behind all of it (half a second on a
- * 100 Mbit/s link with a 1 MiB bottleneck buffer). With one, the queue the path holds stays at about
- * `QUEUE_TARGET_MS` of the link's rate.
+ * Bytes in flight on one link, kept near what the path needs (docs/design/flight-and-pacing.md;
+ * decided in docs/adr/0021-interactive-first.md). Without a cap, DATA fills every buffer on the way —
+ * the socket's writable, the kernel's send buffer, the path's bottleneck queue — and a keystroke's echo
+ * waits behind all of it. With one, the queue the path holds stays at about `QUEUE_TARGET_MS` of the
+ * link's rate.
  *
  * Acknowledgements without a wire change: a PING sent after byte N of DATA is answered after the peer
  * read byte N (the link is ordered), so its PONG acknowledges every byte before it. Those probes carry
  * nonces with the top bit set; the heartbeat's own never reach it. Once per round trip, the round's
  * smallest RTT against the path's min RTT tells how much queue stands in the path, and the cap aims at
  * QUEUE_TARGET_MS of it (a delay target, as LEDBAT and Copa do). The min RTT is re-measured by a drain
- * when no sample has confirmed it for MIN_RTT_STALE_MS (docs/adr/0025-min-rtt-drain.md):
+ * when no sample has confirmed it for MIN_RTT_STALE_MS (docs/design/flight-and-pacing.md §Keeping the
+ * min RTT honest). How the cap moves (docs/design/flight-and-pacing.md §How the cap moves):
  *
  * - start-up: each acknowledgement that shows no more queue than the start-up's exit grows the cap by
  *   twice the bytes it acknowledged, while the cap or the stream's credit near it holds the sender
@@ -45,10 +46,10 @@ const MAX_CUT = 0.7;
 
 /**
  * The cap never falls below this many times delivery rate × min RTT (1: the path's own BDP, no queue).
- * The measured min RTT already holds the end hosts' few ms, so this floor keeps the bottleneck busy
- * without queueing there; the delay target decides the queue. At 1.25 the floor alone held ~18 ms of
- * queue on the bench's 40 ms broadband profile (min RTT 47 ms measured: 1.25 × 47 − 40), twice the
- * target, and the target never got a say.
+ * The min RTT the probes see already holds the end hosts' few ms, so this floor keeps the bottleneck
+ * busy without queueing there; the delay target decides the queue. Any larger gain lets the floor
+ * alone hold more queue than the target, and the target never gets a say
+ * (docs/design/flight-and-pacing.md §Knobs).
  */
 const BDP_FLOOR_GAIN = 1;
 
@@ -58,18 +59,17 @@ const BDP_FLOOR_GAIN = 1;
  * near the cap, not a trickle far below it). In the start-up, an acknowledgement grows the cap when
  * the flight since the one before reached this share of it (Linux's slow start counts a flight of
  * half the window as window-limited too): the cap then stays up to twice ahead of a stream's credit,
- * which grows fourfold a round trip, rather than a round behind it.
+ * which grows fourfold a round trip, rather than a round behind it (docs/design/flight-and-pacing.md
+ * §How the cap moves).
  */
 const HELD_NEAR_CAP = 0.5;
 
 /**
  * What the start-up grows the cap by, per byte an acknowledgement covered (2: the flight triples each
  * round trip where TCP's slow start doubles it). A stream's credit grows fourfold a round trip
- * (window-tuner.ts); a cap that doubled trailed it by a round trip or two on a new link's first
- * download (long-fat, side by side: 0.86–0.93× raw TCP's with 1, 0.92–0.94× with 2; ADR 0048). The
- * delay check on every acknowledgement bounds what tripling overshoots: in the simulation, the
- * start-up's peak queue stayed below the round-based start-up's on every path from 10 Mbit/s to
- * 1 Gbit/s.
+ * (window-tuner.ts); a cap that only doubled trailed it by a round trip or two on a new link's first
+ * download, and the download ran below raw TCP's rate for those rounds. The delay check on every
+ * acknowledgement bounds what tripling overshoots (docs/design/flight-and-pacing.md §Knobs, ADR 0048).
  */
 const STARTUP_ACK_GAIN = 2;
 
@@ -85,9 +85,8 @@ const STARTUP_EXIT_MAX_MS = 16;
 /**
  * Queue that ends the start-up, in ms: the target, or an eighth of the min RTT up to 16 ms where that
  * is more (HyStart++'s delay threshold, RFC 9406). A round of a busy end host reads a few ms of queue
- * where there is none; against the bare target, one such round (6.1 ms in the first rounds of a
- * transfer on the bench's 100 ms long-fat profile) ended the start-up at 1 MB of the 6.5 MB the
- * path holds (ADR 0032).
+ * where there is none; against the bare target, one such round ended the start-up on a long fat path
+ * at a fraction of the BDP it holds (docs/design/flight-and-pacing.md §Knobs, ADR 0032).
  */
 function startupExitMs(minRtt: number): number {
   return Math.max(QUEUE_TARGET_MS, Math.min(STARTUP_EXIT_MAX_MS, minRtt / 8));
@@ -97,11 +96,10 @@ function startupExitMs(minRtt: number): number {
 export const FLIGHT_NONCE_BIT = 1n << 63n;
 
 /**
- * Queueing delay the cap aims for on top of the path's minimum RTT, in ms (6: a fifth of the issue's
- * 30 ms budget for keystroke echo under load, the rest for jitter and the acknowledgements'
- * granularity, which put the queue's p99 at about twice the target; still enough queue that the
- * bottleneck does not idle between two acknowledgements). It was 10 until ADR 0029: echo under load
- * then read RTT + 27–30 ms at p99 in full runs, too close to the 30 ms line.
+ * Queueing delay the cap aims for on top of the path's minimum RTT, in ms (6: a fifth of the 30 ms
+ * budget for keystroke echo under load, the rest for jitter and the acknowledgements' granularity,
+ * which let the queue's tail stand above the target; still enough queue that the bottleneck does not
+ * idle between two acknowledgements). Why 6 and not more: docs/design/flight-and-pacing.md §Knobs.
  */
 export const QUEUE_TARGET_MS = 6;
 
@@ -128,12 +126,11 @@ const PROBES_PER_CAP = 16;
 
 /**
  * Least time between two probes sent with DATA, in ms (1). On a real path a sixteenth of the cap
- * takes longer than that to send (3 ms on the bench's 100 Mbit/s profile, 6 ms on its long fat one),
- * so this changes nothing there; on loopback or a fast LAN a sixteenth of the cap leaves every
- * ~0.3 ms, and the PING, the PONG and the receiver's records around them cost the receiving agent
- * 16–22 % more CPU per GiB when the queue target went from 10 to 6 ms (ADR 0029) — for
- * acknowledgements finer than the cap's own control needs (it decides once a round trip, and a
- * millisecond's bytes stay well under the 6 ms the target lets stand).
+ * takes longer than that to send, so this changes nothing there; on loopback or a fast LAN a
+ * sixteenth of the cap leaves in a fraction of a millisecond, and the PING, the PONG and the
+ * receiver's records around them cost the receiving agent CPU for acknowledgements finer than the
+ * cap's own control needs (it decides once a round trip, and a millisecond's bytes stay well under
+ * the queue the target lets stand; docs/design/flight-and-pacing.md §Knobs).
  */
 const MIN_PROBE_INTERVAL_MS = 1;
 
@@ -144,7 +141,8 @@ const RATE_WINDOW_MS = 2_000;
  * How long the min RTT may stand without a sample at or below it, in ms (10 s, BBR's): then the link
  * drains its queue for a round trip to measure it again. A windowed minimum that simply expired would
  * read the standing queue the cap itself keeps as part of the path, aim its target on top of it, and
- * the queue would grow by the target every window (measured: +25 ms each 10 s on a 40 ms path).
+ * the queue would grow by the target every window (docs/design/flight-and-pacing.md §Keeping the min
+ * RTT honest).
  */
 const MIN_RTT_STALE_MS = 10_000;
 
@@ -162,9 +160,9 @@ const MIN_RATE_INTERVAL_MS = 2;
 
 /**
  * Min RTTs a delivery-rate sample spans at least (4). Over one RTT, acknowledgements that bunch (a
- * sixteenth of the cap at a time, and more right after a drain) read 10–24 % above the path's rate on
- * the bench's 100 Mbit/s profile; the max filter kept those, and the cap's floor (1.25 × rate × min
- * RTT) then held ~30 ms of queue where the target is 10 (traced per round trip).
+ * sixteenth of the cap at a time, and more right after a drain) read above the path's rate; the max
+ * filter kept those, and the cap's floor (rate × min RTT) then held a queue well over the target
+ * (docs/design/flight-and-pacing.md §Knobs).
  */
 const RATE_INTERVAL_RTTS = 4;
 
@@ -180,9 +178,9 @@ export const PACE_MIN_RTT_MS = 5;
  * Pacing rate as a multiple of cap / min RTT (Linux's tcp_pacing_ss_ratio and _ca_ratio are 2 and
  * 1.2, of cwnd / srtt). In the start-up the flight doubles each round trip, so it must leave at twice
  * the rate the cap drains at. After it, 1: the cap already holds the queue target above the path's
- * BDP, so cap / min RTT is a little above the path's rate (1.06× on a 100 ms path, 1.15× on 40 ms)
- * and the cap, not the pacer, decides the rate; at 1.25 a download after an idle spell still queued
- * 27 ms in the simulation (ADR 0033).
+ * BDP, so cap / min RTT is a little above the path's rate ((min RTT + target) / min RTT of it) and the
+ * cap, not the pacer, decides the rate; a larger gain let a download after an idle spell build a queue
+ * again (docs/design/flight-and-pacing.md §Pacing, §Knobs; ADR 0033).
  */
 const PACE_GAIN_STARTUP = 2;
 const PACE_GAIN = 1;
@@ -190,7 +188,7 @@ const PACE_GAIN = 1;
 /**
  * Most bytes that may leave at once when pacing, as ms of the pacing rate (4): a timer that fires a
  * millisecond or two late, or a busy event loop, does not cost rate, and the bottleneck queues at
- * most a few ms of it. At least MIN_PACE_BURST bytes.
+ * most a few ms of it. At least MIN_PACE_BURST bytes (docs/design/flight-and-pacing.md §Pacing).
  */
 const PACE_BURST_MS = 4;
 const MIN_PACE_BURST = 64 * 1024;
@@ -352,14 +350,14 @@ export class FlightWindow {
    * no queue of ours in it. It stands in for a drain: without it, a download that starts more than
    * MIN_RTT_STALE_MS after the last transfer (the usual case: a person starts one on an idle link)
    * began with one, its first acknowledgement finding the min RTT stale — half the BDP for a round
-   * trip and more to grow back, at the very start (ADR 0030: the likely reason `long-fat` read 0.82×
-   * raw TCP in some full bench runs and 0.95× in others, inferred from their timing).
+   * trip and more to grow back, at the very start (docs/design/flight-and-pacing.md §Keeping the min
+   * RTT honest; ADR 0030).
    */
   private probeIfIdle(interactive: boolean): void {
     if (this.drain || this.idleProbedAt > this.lastSentAt) return; // one per idle spell
     const now = this.now();
     // The link's first DATA gets one too: the probes within its first flight see the queue that
-    // flight builds, and the smallest of them stood as the min RTT until the first drain 10 s on.
+    // flight builds, and the smallest of them would stand as the min RTT until the first drain.
     const seen = this.minRttMs < Infinity;
     if (seen && now - this.lastSentAt <= 2 * this.minRttMs + QUEUE_TARGET_MS) return;
     // A download on a new connection begins with interactive DATA (a stream's first
@@ -446,8 +444,8 @@ export class FlightWindow {
   /**
    * Growing back after a drain: each acknowledgement lets in twice what it freed (the flight doubles
    * per round trip, as in a slow start), not the whole saved cap at once: that burst, ~half the
-   * path's BDP sent in one go, stood in the bottleneck for a round trip after every drain (the p99
-   * of keystroke echo under load on the bench's broadband profile).
+   * path's BDP sent in one go, would stand in the bottleneck for a round trip after every drain,
+   * under the keystrokes typed then (docs/design/flight-and-pacing.md §Keeping the min RTT honest).
    */
   private refill(target: number, acked: number, now: number): void {
     this.cap = Math.min(target, this.cap + acked);
@@ -489,9 +487,9 @@ export class FlightWindow {
    * start-up's exit — TCP's slow start, with HyStart's delay check on every sample. A held round
    * (update) grows nothing.
    * Grown once a round, after it, from the round's acknowledged bytes, the cap reached a window-bound
-   * long fat path's 6 MB a round trip or two after the stream's credit did (1, 2, 3.1, 5.2, 7.9 MB a
-   * round, traced: the link's first transfer 0.88–0.90× raw TCP's), and on a slow path a round whose
-   * queue showed from its first samples still doubled it (ADR 0048).
+   * long fat path's BDP a round trip or two after the stream's credit did, and on a slow path a round
+   * whose queue showed from its first samples still doubled it (docs/design/flight-and-pacing.md §How
+   * the cap moves; ADR 0048).
    */
   private startupAck(rttMs: number, acked: number): void {
     const nearCap = this.ackCapLimited || this.ackMaxFlight >= this.cap * HELD_NEAR_CAP;
@@ -502,9 +500,8 @@ export class FlightWindow {
     this.lastAckCalm = calm;
     if (!this.startup || this.startupHeld || !nearCap) return;
     // Two calm samples in a row: one low sample among queued ones (the queue emptied for a moment
-    // between two paced bursts) grew the cap where the path's queue stood over the exit. On the
-    // bench's broadband path the first download's queue then stood at 58–75 ms at p99 for its first
-    // 1.5 s in 4 of 14 runs; 47–51 ms in all 14 with two in a row (ADR 0048).
+    // between two paced bursts) grew the cap where the path's queue stood over the exit, and a first
+    // download's queue then sometimes stood far over it (docs/design/flight-and-pacing.md §Knobs).
     if (!calm || !lastCalm) return;
     this.cap = Math.round(Math.min(MAX_FLIGHT_CAP, this.cap + STARTUP_ACK_GAIN * acked));
   }
@@ -535,9 +532,8 @@ export class FlightWindow {
     // (held by the cap, or near it), only holds the cap; the start-up ends if the next round still
     // reads more than the target, and goes on if the queue was gone (ADR 0044, as HyStart++'s
     // conservative slow start goes back to slow start). One round of a busy end host, or one whose
-    // flight was far below the cap, ended it at once: on a loaded machine the first round of a
-    // download read 15 ms with 0.26 MB in flight under a 1 MB cap, and growing from there to a long
-    // fat path's 6 MB took five seconds.
+    // flight was far below the cap, would end it at once, and growing from there to a long fat path's
+    // BDP at a target's worth a round takes seconds (docs/design/flight-and-pacing.md §How the cap moves).
     const held = this.startupHeld;
     const exiting = this.startup && held && queue > QUEUE_TARGET_MS;
     this.startupHeld =
@@ -556,12 +552,13 @@ export class FlightWindow {
     } else if (!queued) {
       // Room below the target: grow by at most the target's worth of bytes a round, less the closer
       // to it. The queue a round adds shows only a round later, so growing by the round's acked bytes
-      // (doubling) overshot: traced on the broadband profile, the cap swung 0.65–1.6 MB every few
-      // round trips, 50 ms of queue at each peak. That step is doubled after every VELOCITY_ROUNDS
-      // rounds in a row that found room (Copa's velocity): a target's worth a round is ~6 % of a
-      // 100 ms path's flight, and growing back from a start-up that ended early took seconds.
+      // (doubling) overshoots and the cap swings, a queue far over the target at each peak. That step
+      // is doubled after every VELOCITY_ROUNDS rounds in a row that found room (Copa's velocity): a
+      // target's worth a round is a small share of a long path's flight, and growing back from a
+      // start-up that ended early would take seconds (docs/design/flight-and-pacing.md §How the cap
+      // moves).
       const step = rate > 0 ? Math.min(roundAcked, rate * QUEUE_TARGET_MS) : roundAcked;
-      // The room is what both this round and the one before found: ADR 0041.
+      // The room is what both this round and the one before found (ADR 0041).
       const seen = Math.max(queue, this.lastRoundQueue);
       if (this.capLimited) {
         const room = Math.max(0, QUEUE_TARGET_MS - seen);
@@ -581,11 +578,10 @@ export class FlightWindow {
       // The start-up ends on a round held by credit, not by the cap, but near it: the same cut, from
       // the flight that made the queue, so the cap comes down under it and holds the rounds after.
       // A start-up whose last doubling went past what credit lets out was otherwise never cut, and
-      // its excess stood in the path for the whole transfer (traced on the long-fat profile: cap
-      // 14.9 MB, 8–14 MB sent, 20–60 ms of queue under every keystroke). Only at the start-up's end:
-      // later rounds held by credit with some queue are a loaded host's as often as the path's (on
-      // loopback, cutting on every such round cost forward-direct 6–9 % and its receiver 15 % more
-      // CPU per GiB in acknowledgements).
+      // its excess stood in the path for the whole transfer, under every keystroke. Only at the
+      // start-up's end: later rounds held by credit with some queue are a loaded host's as often as
+      // the path's, and cutting on every such round costs a fast link rate and its receiver CPU
+      // (docs/design/flight-and-pacing.md §How the cap moves; ADR 0032).
       const cut = (roundFlight * (minRtt + QUEUE_TARGET_MS)) / (minRtt + queue);
       cap = Math.min(cap, Math.max(roundFlight * MAX_CUT, cut));
     }

@@ -90,7 +90,7 @@ export interface ResumableOptions {
 /**
  * Both buffer marks of the layer, in bytes (256 KiB, four DATA frames). Above a 64 KiB socket read, so
  * one read never trips backpressure by itself: with Node's default mark every chunk paused and resumed
- * the socket or the carrier, which cost over 10 % of a forward's throughput.
+ * the socket or the carrier, which cost a forward throughput (docs/design/windows.md §Knobs).
  */
 export const RESUMABLE_HIGH_WATER_BYTES = 256 * 1024;
 

@@ -4,9 +4,9 @@
  *
  * Why copies: a forward writes the 64 KiB Buffers its socket reads. Keeping one until the peer's ACKED
  * comes back keeps it alive across several young-generation collections on a fast link, so V8 moves it
- * to the old generation, where only a full collection frees it. Kept that way, retention cost the
- * sending agent 15–20 % more CPU per GiB than a stream that kept nothing (bench:compare forward-direct,
- * eight turns each). Copied into a slab, the read Buffer dies young; a slab goes back to a shared pool
+ * to the old generation, where only a full collection frees it, and the sending agent pays for those
+ * collections on every GiB it sends (docs/design/windows.md §Knobs; ADR 0028). Copied into a slab,
+ * the read Buffer dies young; a slab goes back to a shared pool
  * once everything in it was acknowledged, so a steady transfer allocates nothing and an idle stream
  * holds no slab. Chunks smaller than COPY_AT_BYTES (a key typed, a short reply) are kept as they are:
  * cheap to keep, and not worth a slab of their own.

@@ -57,11 +57,11 @@ export function resolveStreamWindows(opts: { streamWindow?: number; maxStreamWin
 
 /**
  * What a window is multiplied by when it grows (4). Credit-bound, a stream grows once a round trip
- * (each half window of credit takes a round trip to come back as data), so doubling took a new
- * connection 5–6 round trips from 256 KiB to the 6 MiB a 100 ms, 60 MB/s path holds: 0.6–1 s of a
- * download that raw TCP through the same window-limited path runs at full rate from its first round
- * trip (ADR 0044). Growth still stops where the reader, not credit, sets the pace, and the per-stream
- * cap and the link's budget bound what it may reach, as before.
+ * (each half window of credit takes a round trip to come back as data), so doubling takes a new
+ * connection several round trips from the initial window to a long fat path's BDP, while raw TCP
+ * through the same window-limited path runs at full rate from its first round trip
+ * (docs/design/windows.md §Growth, §Knobs; ADR 0044). Growth still stops where the reader, not
+ * credit, sets the pace, and the per-stream cap and the link's budget bound what it may reach.
  */
 const WINDOW_GROWTH_FACTOR = 4;
 

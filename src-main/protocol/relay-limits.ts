@@ -82,7 +82,7 @@ export interface RelayLimits {
 const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
 /**
- * 16 circuits from one node to one other: 16× what a link needs, so legitimate races never meet it, yet
+ * 16 circuits from one node to one other: sixteen times what a link needs, so legitimate races never meet it, yet
  * 1/16 of circuitsPerNode, so one node alone cannot make a target unreachable through this relay.
  */
 const DEFAULT_CIRCUITS_PER_PAIR = 16;

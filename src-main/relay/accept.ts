@@ -58,7 +58,7 @@ export class RelayAcceptor {
   /**
    * Every accepted socket still open. Keyed by the socket itself, not by its 4-tuple as before: reading
    * a socket's addresses makes Node keep them on it (an object and a string each for the local and the
-   * remote end), on the TCP socket and again on the TLS socket over it — ~0.3 KiB a node (ADR 0069).
+   * remote end), on the TCP socket and again on the TLS socket over it, for every node (ADR 0069).
    */
   private readonly live = new Map<Socket, Accepted>();
   private closing = false;
@@ -101,7 +101,7 @@ export class RelayAcceptor {
     entry.deadline.unref();
     this.live.set(socket, entry);
     // The one place a slot is given back: the TCP socket closes after any TLS socket or WebSocket on it.
-    // `on`, not `once`: a socket closes once, and once's wrapper cost each idle node ~0.2 KiB (ADR 0061).
+    // `on`, not `once`: a socket closes once, and once's wrapper costs each idle node memory (ADR 0061).
     socket.on('close', () => {
       clearTimeout(entry.deadline);
       this.live.delete(socket);
@@ -190,7 +190,7 @@ export class RelayAcceptor {
       // The HTTP(S) server puts its own error handler on it, as on any connection it accepts.
       this.handlers.http(socket);
       // A TLS socket over ours waits for our 'connect' (Node's `once`: a wrapper, its state and a
-      // closure, ~0.2 KiB a node; ADR 0069), which an accepted socket never emits.
+      // closure, kept for every node; ADR 0069), which an accepted socket never emits.
       if (this.tls) socket.removeAllListeners('connect');
       // TLS takes the bytes put back by itself; the HTTP parser needs the socket flowing again.
       if (!this.tls) socket.resume();

@@ -4,8 +4,8 @@
  * time instead of being kept in step on every change.
  *
  * The relay counts in plain numbers (Tally, TallyBy, Level), and prom-client, which writes the text a
- * scrape gets, is imported on the first scrape (ADR 0075): its code was ~0.45 MB of an idle relay's
- * heap that a relay nobody scrapes never used (docs/performance.md, "Round 5: the idle relay").
+ * scrape gets, is imported on the first scrape (ADR 0075): its code would sit in the heap of an idle
+ * relay that nobody scrapes (docs/design/relay-memory.md §What a node costs).
  */
 import type { Registry } from 'prom-client';
 

@@ -246,7 +246,7 @@ class Relay {
     this.listener = createNetServer((socket) => this.acceptor.accept(socket));
     const wsOptions: ServerOptions & { closeTimeout: number; maxFragments: number } = {
       noServer: true,
-      // Measured: compression cuts throughput 15× and costs 70–250 KiB per connection; payloads are ciphertext anyway.
+      // Off: payloads are ciphertext, so compression costs throughput and memory per connection for nothing.
       perMessageDeflate: false,
       maxPayload: limits.maxFrameBytes,
       clientTracking: false,
@@ -264,12 +264,12 @@ class Relay {
             key: tls.keyPem,
             minVersion: 'TLSv1.2',
             // No handshake timer of Node's own: the acceptor's deadline already bounds the handshake, and
-            // the cleared timer stayed on every TLS socket (a Timeout and a bound function, ~0.2 KiB a
-            // node; ADR 0061). Node arms it only for a value above 0, and takes 0 as its 120 s default.
+            // the cleared timer stayed on every TLS socket (a Timeout and a bound function; ADR 0061).
+            // Node arms it only for a value above 0, and takes 0 as its 120 s default.
             handshakeTimeout: -1,
             // No ALPN: Node's HTTPS server offers http/1.1 by default, and then gives every TLS socket a
-            // copy of the list, a Buffer whose 8 KiB pool slab it keeps alive (~0.5 KiB a node in
-            // all; ADR 0069). Our nodes send no ALPN; a client that does simply gets none chosen.
+            // copy of the list, a Buffer whose 8 KiB pool slab it keeps alive (docs/design/relay-memory.md §What a node costs; ADR 0069).
+            // Our nodes send no ALPN; a client that does simply gets none chosen.
             ALPNProtocols: undefined,
           },
           onRequest,
@@ -399,7 +399,7 @@ class Relay {
     (ws as ConnSocket)[CONN] = conn;
     this.conns.add(conn);
     this.authing.add(conn);
-    // The same five functions for every node (ADR 0061): closures per connection were ~0.3 KiB of each.
+    // The same five functions for every node (ADR 0061): closures per connection would cost each node memory.
     // ws calls each with the socket as `this`, which is what they read their RelayConn from.
     /* eslint-disable @typescript-eslint/unbound-method */
     const h = this.wsHandlers;

@@ -1,11 +1,10 @@
 /**
  * V8's compilers beyond the interpreter (TurboFan, and Sparkplug, the baseline compiler) wait until a
- * long-running process has started (ADR 0062). Loading and initialising the agent's ~430 modules runs
- * much code a few hundred times, enough for V8 to compile some of it with TurboFan on its background
- * threads: the optimized code of functions that never run again once the process serves, and the malloc
- * arenas of the threads that compiled it, stayed for the life of the process (with this hold and
- * ADR 0062's other changes an idle agent held ~5 MB less and a relay ~3–6 MB less in `npm run
- * bench:footprint`; docs/performance.md, "Footprint").
+ * long-running process has started (docs/design/compiler-and-gc-tiers.md §Compiler tiers; ADR 0062).
+ * Loading and initialising the agent's modules runs much code a few hundred times, enough for V8 to
+ * compile some of it with TurboFan on its background threads: the optimized code of functions that
+ * never run again once the process serves, and the malloc arenas of the threads that compiled it, would
+ * stay for the life of the process.
  *
  * So they are off from the start (set at run time, before the process's modules load) and come on when
  * the entry point of a long-running process (`clawbridge agent`, `clawbridge relay`, the window's agent
@@ -17,22 +16,21 @@
  *
  * A process that mostly waits (the relay: a heartbeat a minute per node, a registration now and then)
  * can keep TurboFan off after its start too, until it is busy (`startupOver({ optimizeWhenBusy: true })`,
- * ADR 0075): the first function TurboFan compiles brings ~3.3 MB of the compiler's own code into RSS
- * and a malloc arena for its thread, and any steady trickle of work makes some function hot enough in
- * the end (a relay with 10 idle nodes did within seconds of their registrations; docs/performance.md,
- * "Round 5: the idle relay"). "Busy" is CPU time, not a count: BUSY_CPU_SHARE of one core over
- * BUSY_WINDOW_MS or more, read after each batch of collections (a process at work allocates, so
- * collects; an idle one is not woken for it). The relay's Sparkplug comes on at the start's end: its
- * code is small and in V8's heap.
+ * ADR 0075): the first function TurboFan compiles brings the compiler's own code into RSS and a malloc
+ * arena for its thread, and any steady trickle of work (an idle relay's registrations and heartbeats)
+ * makes some function hot enough in the end. "Busy" is CPU time, not a count: BUSY_CPU_SHARE of one
+ * core over BUSY_WINDOW_MS or more, read after each batch of collections (a process at work allocates,
+ * so collects; an idle one is not woken for it). The relay's Sparkplug comes on at the start's end:
+ * its code is small and in V8's heap.
  *
  * The agent waits the same way, but for work that lasts (`busyForCpuMs`: busy spans in a row that used
- * SUSTAINED_BUSY_CPU_MS of CPU, ADR 0076): an idle agent with two links made Node's buffer and timer
- * functions hot within 15 minutes of heartbeats, and linking eight peers or a burst of API calls (a
- * hundred `peers.add` in half a second) did at once, each keeping the same ~4.5 MB for good. TurboFan
- * pays off for work that lasts, such as a transfer, which runs its first 1–2 s on the interpreter: the
- * agent holds Sparkplug until then too (`sparkplugWhenBusy`), whose own compiler code and baseline code
- * of the links' set-up were another ~1 MB of an idle agent, while a terminal's or an echo's round trips
- * took no longer on the interpreter.
+ * SUSTAINED_BUSY_CPU_MS of CPU, ADR 0076): an idle agent's heartbeats make Node's buffer and timer
+ * functions hot in the end, and linking several peers or a burst of API calls does at once, each
+ * keeping the compiler's memory for good. TurboFan pays off for work that lasts, such as a transfer,
+ * which runs its first seconds on the interpreter: the agent holds Sparkplug until then too
+ * (`sparkplugWhenBusy`), whose own compiler code and baseline code of the links' set-up an idle agent
+ * would hold too, while a terminal's or an echo's round trips take no longer on the interpreter
+ * (docs/design/compiler-and-gc-tiers.md §Knobs).
  */
 import { setFlagsFromString } from 'node:v8';
 
@@ -46,10 +44,11 @@ let held = false;
 
 /**
  * Share of one core (¼) a process waiting for work must use over BUSY_WINDOW_MS or more to get
- * TurboFan. A relay registering 8 nodes and carrying 60 round trips between them used ~9 % over a
- * second (test/integration/relay-idle-compilers.test.ts); one forwarding a bulk transfer uses most of
- * a core, and still a quarter of one on a machine four times oversubscribed. CPU time rather than the
- * event loop's utilization: on a loaded machine light work takes longer, not more CPU.
+ * TurboFan. A relay registering a few nodes and carrying their round trips stays well under it
+ * (test/integration/relay-idle-compilers.test.ts); one forwarding a bulk transfer uses most of a core,
+ * and still a quarter of one on a machine four times oversubscribed. CPU time rather than the event
+ * loop's utilization: on a loaded machine light work takes longer, not more CPU
+ * (docs/design/compiler-and-gc-tiers.md §Knobs).
  */
 export const BUSY_CPU_SHARE = 0.25;
 
@@ -58,8 +57,8 @@ export const BUSY_WINDOW_MS = 1_000;
 
 /**
  * CPU time, in ms (1.5 s), an agent must spend in busy spans in a row before TurboFan comes on (ADR
- * 0076): work that lasts, not a burst. A hundred `peers.add` at once used 0.4–0.7 s of CPU; a bulk
- * transfer spends this within 1.5–2 s.
+ * 0076): work that lasts, not a burst. A burst of API calls stays under it; a bulk transfer spends it
+ * within its first seconds (docs/design/compiler-and-gc-tiers.md §Knobs).
  */
 export const SUSTAINED_BUSY_CPU_MS = 1_500;
 

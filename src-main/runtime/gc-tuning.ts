@@ -1,9 +1,9 @@
 /**
- * V8 garbage-collector tuning for clawbridge processes, which move bulk data through Buffers (ADR 0007).
- * Every socket read allocates a Buffer outside the JS heap; at hundreds of MB/s that external memory
- * keeps V8's incremental marking running almost constantly, and its marking steps and write barriers
- * cost a relaying process up to half its CPU (measured: 3.6–6 ms of CPU per MB through the entry agent
- * of a TCP forward with V8's defaults, 1.3–2 ms without incremental marking). Without it, a major
+ * V8 garbage-collector tuning for clawbridge processes, which move bulk data through Buffers
+ * (docs/design/compiler-and-gc-tiers.md §Collector settings; ADR 0007). Every socket read allocates a
+ * Buffer outside the JS heap; during a bulk transfer that external memory keeps V8's incremental marking
+ * running almost constantly, and its marking steps and write barriers cost a relaying process up to
+ * half its CPU (docs/design/compiler-and-gc-tiers.md §Knobs). Without it, a major
  * collection marks the whole live heap in one pause, which grows with the heap: an agent's heap is a few
  * tens of MB, but a relay serving many thousands of nodes can grow larger, so incremental marking comes
  * back on while the heap is large.
@@ -18,7 +18,7 @@ export const KEEP_V8_DEFAULTS_ENV = 'CLAWBRIDGE_V8_DEFAULTS';
 
 /**
  * Used heap above which incremental marking comes back on (64 MiB). A full, non-incremental major
- * collection paused here for ~22 ms at 30 MB of live heap, ~54 ms at 100 MB and ~115 ms at 300 MB;
+ * collection pauses longer the larger the live heap (docs/design/compiler-and-gc-tiers.md §Knobs);
  * beyond this mark the pauses would cost interactive sessions more than the throughput is worth.
  */
 export const INCREMENTAL_MARKING_ABOVE_BYTES = 64 * 1024 * 1024;
@@ -45,11 +45,11 @@ const YOUNG_GENERATION_FLAGS = [
 /**
  * Keeps the young generation at its initial size (1 MiB a semispace) instead of letting V8 double it up
  * to 16 MiB when much survives a scavenge, as loading the agent's modules does (ADR 0053): grown, it
- * stayed at 32 MiB reserved and ~17–27 MiB resident for the life of the process, since V8 shrinks it
- * only on a low allocation rate measured at a collection, which an idle process never runs — a fifth of
- * an idle agent's RSS. A bulk transfer's young garbage is small (Buffers live outside the heap), so
- * more scavenges of a smaller space cost it little (docs/performance.md, "Footprint"). The growth
- * factor is read at each growth, so setting it here, before the agent's modules load, takes effect.
+ * stays reserved and mostly resident for the life of the process, since V8 shrinks it only on a low
+ * allocation rate seen at a collection, which an idle process never runs. A bulk transfer's young
+ * garbage is small (Buffers live outside the heap), so more scavenges of a smaller space cost it little
+ * (docs/design/compiler-and-gc-tiers.md §Collector settings). The growth factor is read at each
+ * growth, so setting it here, before the agent's modules load, takes effect.
  */
 function keepYoungGenerationSmall(): void {
   if (process.execArgv.some((a) => YOUNG_GENERATION_FLAGS.some((f) => a.startsWith(f)))) return;
@@ -59,8 +59,8 @@ function keepYoungGenerationSmall(): void {
 /**
  * Turns incremental marking off for this process (once; unless CLAWBRIDGE_V8_DEFAULTS=1) and keeps it
  * off while the heap is small (wantIncrementalMarking, checked after each batch of collections: the
- * heap grows only by allocating, which collects, so an idle process is never woken for it — a timer
- * every 2 s was a fifth of an idle agent's wake-ups).
+ * heap grows only by allocating, which collects, so an idle process is never woken for it; a timer
+ * would be a steady share of an idle agent's wake-ups).
  * Call it first thing in an entry point: V8 reads the flag each time it decides how to collect, so
  * setting it after start-up takes effect from then on. (NODE_OPTIONS refuses this V8 flag, and
  * Electron's js-flags switch reaches the main process only when given on the command line.)

@@ -1,10 +1,10 @@
 /**
- * Gives memory back once a process goes quiet (ADR 0053). Without incremental marking (ADR 0007) V8's
- * memory reducer never runs — it works by incremental marking — so what a busy minute grew stayed
- * committed for good: the young generation at its largest (16 MiB a semispace, two of them, where an
- * idle agent needs 1 MiB), old-space pages freed but kept, and the free lists of the Buffer pools
- * (transport/frame-buffers.ts: up to 10 MiB of slabs and batches). An idle agent held ~97 MB where the
- * same code after a trim holds ~30 MB less (docs/performance.md, "Footprint").
+ * Gives memory back once a process goes quiet (docs/design/compiler-and-gc-tiers.md §The idle trim;
+ * ADR 0053). Without incremental marking (ADR 0007) V8's memory reducer never runs — it works by
+ * incremental marking — so what a busy minute grew would stay committed for good: the young generation
+ * at its largest (16 MiB a semispace, two of them, where an idle agent needs 1 MiB), old-space pages
+ * freed but kept, and the free lists of the Buffer pools (transport/frame-buffers.ts: up to 10 MiB of
+ * slabs and batches).
  *
  * "Quiet" is read from the collections themselves: a process that allocates collects, so one with no
  * collection for IDLE_TRIM_AFTER_MS allocates little; the timer that checks is refreshed by each batch
@@ -19,7 +19,7 @@
  * The same collections flush the bytecode of functions that have not run since the collection before
  * (`--bytecode-old-age=1` for their duration; V8's own threshold, 5 full collections, is never reached
  * by a process that collects once a quiet spell): the start-up's parsing, option handling and wiring
- * ran once and will not run again, and their bytecode was ~1 MB of an idle agent's heap. A function
+ * ran once and will not run again, and their bytecode is a share of an idle agent's heap. A function
  * flushed and called later compiles again from its source, as it did the first time (ADR 0073).
  */
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
@@ -62,7 +62,7 @@ export function worthTrimming(figures: {
     figures.newSpaceBytes > TRIM_NEW_SPACE_ABOVE_BYTES ||
     figures.committedBytes - figures.usedBytes > TRIM_SLACK_BYTES ||
     // Buffers that died in the old generation keep their memory until a full collection: a relay
-    // after a burst held ~35 MB that way (docs/performance.md, "Footprint").
+    // after a burst holds much of it that way (docs/design/compiler-and-gc-tiers.md §Knobs).
     figures.externalBytes - figures.externalAfterLastTrimBytes > TRIM_SLACK_BYTES
   );
 }

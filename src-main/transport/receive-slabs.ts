@@ -1,9 +1,9 @@
 /**
  * Reads what a dialed TLS link decrypts into reused slabs, through tls.connect's `onread` option
- * (ADR 0039; a splice's TLS client too, when it named its splice by server name, ADR 0040). Without it Node's TLS copies every decrypted record (up to 16 KiB) into a fresh buffer
- * of its own: a receiving agent writes a download into ever new memory, 1 GiB of it per GiB, and a bare
- * TLS receiver spends ~1.0–1.2 s of CPU per GiB that way against ~0.7 s reading into the same few
- * slabs, which stay in the CPU's cache (the ADR has the measurements).
+ * (ADR 0039; a splice's TLS client too, when it named its splice by server name, ADR 0040). Without it
+ * Node's TLS copies every decrypted record (up to 16 KiB) into a fresh buffer of its own: a receiving
+ * agent writes a download into ever new memory, 1 GiB of it per GiB, and spends more CPU per GiB that
+ * way than reading into the same few slabs, which stay in the CPU's cache (ADR 0039 has the runs).
  *
  * A slab is reused only when nothing can read it any more. Every byte read into it is counted as held
  * and stays held until whoever used it last says so with `releaseReceived`: the length decoder and the

@@ -46,7 +46,8 @@ const CLOSE_TIMEOUT_MS = 2_000;
 /**
  * The TLS cipher suites a node offers its relay: TLS 1.3's three, and TLS 1.2's ECDHE AEAD suites
  * (which any TLS 1.2 server in front of a relay takes), not Node's default list of ~60. A relay keeps
- * the list each client offered for the life of its connection: ~0.5 KiB a node (ADR 0069).
+ * the list each client offered for the life of its connection (docs/design/relay-memory.md §What a node
+ * costs; ADR 0069).
  */
 export const RELAY_CLIENT_CIPHERS = [
   'TLS_AES_256_GCM_SHA384',
