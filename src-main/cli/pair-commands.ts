@@ -229,9 +229,15 @@ export function registerPairCommands(program: Command): void {
         printLine(`approved ${peer.name} (fingerprint ${groupFingerprint(peer.fingerprint)})`);
         printLine(`${peer.name} may do here: ${describeAllow(peer.allow)}`);
         // Only while it is so: a device that marks this node already (it asked for introductions) counts.
-        if (peer.mine && peer.theyMarkMine !== true)
+        // Unknown until the two have linked (null): a joiner that ran `pair join --mine` already marks
+        // this node, and the pairing messages do not say so, so the line says how to tell.
+        if (peer.mine && peer.theyMarkMine === false)
           printLine(
             `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too (\`pair join --mine\` or \`peers mine <this node's name> on\` there)`,
+          );
+        else if (peer.mine && peer.theyMarkMine !== true)
+          printLine(
+            `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too: it does if it joined with \`pair join --mine\` (\`clawbridge peers\` shows it once they link), otherwise run \`peers mine <this node's name> on\` there`,
           );
       },
     );
