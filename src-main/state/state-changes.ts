@@ -1,8 +1,8 @@
 /**
  * The typed changes the node-state store announces (node-state.ts): one per entry that was added,
  * changed or removed by a write, found by comparing the settings (or the pending requests) before and
- * after it. Parts subscribe
- * to these instead of keeping copies of records (docs/architecture.md §State and its owners).
+ * after it. Parts subscribe to these instead of keeping copies of records (docs/architecture.md
+ * §State and its owners).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { relayUrlKey } from '../core/relay-url.js';
