@@ -91,7 +91,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
     opts.logger ??
     pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn', hooks: terminalLogHooks }, pino.destination(2));
   const identity = opts.identity ?? (await loadOrCreateIdentity(opts.home));
-  const state = NodeState.open(opts.home);
+  const state = NodeState.open(opts.home, (line) => logger.warn(line));
   const socketPath = controlSocketPath(opts.home);
   refuseForeignSocket(socketPath);
   // Held from here on: a second agent started on this home at the same moment is refused. It is the
@@ -106,6 +106,9 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
     members = new MemberLog(memberLogFile(opts.home, (line) => logger.warn(line)));
     const moved = moveLegacyMembers(state, members);
     if (moved > 0) logger.info(`moved ${moved} membership records from ${state.path} to ${members.path}`);
+    // Pending requests live apart from config.json too (ADR 0080); an older config.json's move.
+    const requests = state.moveLegacyPending();
+    if (requests > 0) logger.info(`moved ${requests} pending requests from ${state.path} to pending.json`);
   } catch (err) {
     await claim.close();
     throw err;

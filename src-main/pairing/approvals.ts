@@ -1,6 +1,8 @@
 /**
- * The owner's side of trust (architecture.md §Pairing and approval): pending requests, approve, reject, and the blocked list. Every
- * change is saved at once, so requests and decisions survive an agent restart.
+ * The owner's side of trust (architecture.md §Pairing and approval): pending requests, approve,
+ * reject, and the blocked list. A decision is saved durably in config.json before it counts; a request
+ * is kept in pending.json, best effort (ADR 0080): it survives a normal restart, and one lost to a
+ * crash is asked again by its node.
  */
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { hereHint, commandIn } from '../core/hint.js';

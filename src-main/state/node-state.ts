@@ -2,8 +2,10 @@
  * The node's state and its one writer (docs/architecture.md §State and its owners): peers with their
  * permissions, limits, and the addresses and home relays a person gave; pending requests; blocked
  * nodes; relays; forwards and proxies; the node's options. What the node observes (addresses and home
- * relays heard, dial successes) is not state: observations.ts keeps it. Every write goes through here, is saved durably (settings-file.ts) before
- * it counts, and is announced as typed changes (state-changes.ts). Parts read the state at the moment
+ * relays heard, dial successes) is not state: observations.ts keeps it. Every write goes through here
+ * and is announced as typed changes (state-changes.ts). What the owner decided is saved durably in
+ * config.json (settings-file.ts) before it counts; pending requests are what other nodes asked, kept
+ * best effort in pending.json (pending-file.ts, ADR 0080), so a knock never writes config.json. Parts read the state at the moment
  * they need it, or subscribe; none keeps a copy, so a permission check always sees the current grant.
  *
  * The rules that tie the lists together live here too: a node that becomes a peer stops being pending
@@ -17,7 +19,8 @@ import { expirePending, MAX_BLOCKED, offerPending, type OfferResult } from './pe
 import { peerNameClash } from './peer-names.js';
 import { routeProblem } from '../core/routes.js';
 import { SettingsFile } from './settings-file.js';
-import { diffSettings, type StateChange } from './state-changes.js';
+import { inMemoryPending, pendingFile, type PendingBacking } from './pending-file.js';
+import { diffPending, diffSettings, type StateChange } from './state-changes.js';
 import type { MembershipPlan } from './membership.js';
 import type {
   ForwardRecord,
@@ -63,12 +66,20 @@ export interface NodeStateReader {
 
 export class NodeState implements NodeStateReader {
   private readonly changes = new Emitter<{ change: [StateChange] }>();
+  /** The pending requests, read from their file on first use (most commands never need them). */
+  private requests: PendingRecord[] | undefined;
 
-  constructor(private readonly backing: StateBacking) {}
+  constructor(
+    private readonly backing: StateBacking,
+    private readonly pendingBacking: PendingBacking = inMemoryPending(),
+  ) {}
 
-  /** The state kept in `home`'s settings file (read and validated now). */
-  static open(home: string): NodeState {
-    return new NodeState(new SettingsFile(home));
+  /**
+   * The state kept in `home`'s settings file (read and validated now) and its pending requests file
+   * (read on first use; `warn` says what it could not read or save).
+   */
+  static open(home: string, warn: (line: string) => void = () => undefined): NodeState {
+    return new NodeState(new SettingsFile(home), pendingFile(home, warn));
   }
 
   /** Where the state is kept (the settings file), for messages. */
@@ -109,10 +120,34 @@ export class NodeState implements NodeStateReader {
 
   /**
    * The live requests. A read never writes: expired ones are left out here, and leave the saved list
-   * with the next write of it (offerPending drops them; a read needs no fsync and cannot fail).
+   * with the next write of it (offerPending drops them).
    */
   pending(now = Date.now()): PendingRecord[] {
-    return expirePending(this.get().pending, now);
+    return expirePending(this.requestList(), now);
+  }
+
+  /**
+   * The requests as kept. A node that is a peer or blocked in config.json is not pending: the owner's
+   * decision is saved first and the request's removal best effort, so a crash between the two can
+   * leave a decided request in the file; it is left out here and goes with the next write.
+   */
+  private requestList(): PendingRecord[] {
+    if (this.requests === undefined) {
+      const { peers, blocked } = this.get();
+      const decided = new Set([...peers, ...blocked].map((x) => x.fingerprint));
+      this.requests = this.pendingBacking.load().filter((p) => !decided.has(p.fingerprint));
+    }
+    return this.requests;
+  }
+
+  /** Keeps `next` as the pending requests (saved best effort: pending-file.ts) and announces the changes. */
+  private commitPending(next: PendingRecord[]): void {
+    const before = this.requestList();
+    const changes = diffPending(before, next);
+    if (changes.length === 0) return;
+    this.pendingBacking.save(next);
+    this.requests = next;
+    for (const c of changes) this.changes.emit('change', c);
   }
 
   isBlocked(fingerprint: string): boolean {
@@ -130,13 +165,13 @@ export class NodeState implements NodeStateReader {
     this.commit((s) => ({
       ...s,
       peers: [...without(s.peers, fp), record],
-      pending: without(s.pending, fp),
       blocked: without(s.blocked, fp),
       forwards:
         before !== undefined && before !== record.name
           ? s.forwards.map((f) => followRename(f, fp, before, record.name))
           : s.forwards,
     }));
+    this.commitPending(without(this.requestList(), fp));
     return this.peer(fp) ?? record;
   }
 
@@ -179,8 +214,8 @@ export class NodeState implements NodeStateReader {
       ...s,
       peers: plan.peers,
       blocked: plan.blocked.slice(-MAX_BLOCKED),
-      pending: s.pending.filter((p) => !added.has(p.fingerprint)),
     }));
+    this.commitPending(this.requestList().filter((p) => !added.has(p.fingerprint)));
   }
 
   /** Drops the membership records an older release kept in config.json, once member-log.ts has them. */
@@ -190,17 +225,38 @@ export class NodeState implements NodeStateReader {
   }
 
   /**
-   * Records a request or refreshes the one from the same node (caps and expiry: pending.ts). A request
-   * that came with a code unblocks its node: the owner handed that node a fresh code.
+   * Moves the requests an older release kept in config.json (`pending`) to the pending file (those of
+   * nodes decided on since are left out), then drops them from config.json: the pending file first, so
+   * only a crash between the two can lose them, and their nodes ask again.
+   * @returns how many requests config.json had
+   */
+  moveLegacyPending(): number {
+    const legacy = this.get().pending;
+    if (legacy === undefined) return 0;
+    const kept = this.requestList();
+    const moved = legacy.filter(
+      (p) =>
+        !this.peer(p.fingerprint) &&
+        !this.isBlocked(p.fingerprint) &&
+        !kept.some((k) => k.id === p.id || k.fingerprint === p.fingerprint),
+    );
+    this.commitPending([...kept, ...moved]);
+    this.commit(({ pending: _moved, ...rest }) => rest);
+    return legacy.length;
+  }
+
+  /**
+   * Records a request or refreshes the one from the same node (caps and expiry: pending.ts), in the
+   * pending file only: config.json is written only when a request that came with a code unblocks its
+   * node (the owner handed that node a fresh code: the owner's decision).
    */
   recordPending(req: PendingRequest, now = Date.now()): OfferResult {
-    const result = offerPending(this.get().pending, req, now);
+    const result = offerPending(this.requestList(), req, now);
     if ('refused' in result) return result;
-    this.commit((s) => ({
-      ...s,
-      pending: result.list,
-      blocked: req.via === 'code' ? without(s.blocked, req.fingerprint) : s.blocked,
-    }));
+    if (req.via === 'code' && this.isBlocked(req.fingerprint)) {
+      this.commit((s) => ({ ...s, blocked: without(s.blocked, req.fingerprint) }));
+    }
+    this.commitPending(result.list);
     return result;
   }
 
@@ -209,16 +265,16 @@ export class NodeState implements NodeStateReader {
   }
 
   dropPendingWhere(matches: (p: PendingRecord) => boolean): void {
-    this.commit((s) => ({ ...s, pending: s.pending.filter((p) => !matches(p)) }));
+    this.commitPending(this.requestList().filter((p) => !matches(p)));
   }
 
-  /** Answers a request with no: it goes, and its node is blocked (one write, so both or neither). */
+  /**
+   * Answers a request with no: its node is blocked (saved durably, the owner's decision), then the
+   * request goes (best effort; a request of a blocked node is never read back: requestList).
+   */
   rejectPending(id: string, fingerprint: string, at = new Date()): void {
-    this.commit((s) => ({
-      ...s,
-      pending: s.pending.filter((p) => p.id !== id),
-      blocked: blockedWith(s.blocked, fingerprint, at),
-    }));
+    this.commit((s) => ({ ...s, blocked: blockedWith(s.blocked, fingerprint, at) }));
+    this.commitPending(this.requestList().filter((p) => p.id !== id));
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * What the node keeps (settings, peers, pending requests, blocked nodes, relays, forwards): the schema
+ * What the node keeps (settings, peers, blocked nodes, relays, forwards): the schema
  * every read and write is checked against, and the types the rest of the agent uses. The file itself is
  * read and written by settings-file.ts, and only the node-state store (node-state.ts) writes it.
  */
@@ -250,8 +250,12 @@ function makeSettingsSchemas() {
        */
       portMapping: z.boolean().default(true),
       peers: z.array(peerSchema).default([]),
-      /** Requests waiting for the owner's decision; they survive restarts and expire (pending.ts). */
-      pending: z.array(pendingSchema).default([]),
+      /**
+       * Pending requests as releases before ADR 0080 kept them here. Read only: start moves them to
+       * pending.json (state/pending-file.ts; node-state.ts moveLegacyPending) and drops them from this
+       * file; nothing writes them here any more, so a knock never writes the owner's file.
+       */
+      pending: z.array(pendingSchema).optional(),
       /**
        * Nodes removed or rejected by the owner: they are refused without becoming pending again, until they
        * pair by code (which proves the owner handed them a fresh code).

@@ -1,7 +1,8 @@
 /**
  * The typed changes the node-state store announces (node-state.ts): one per entry that was added,
- * changed or removed by a write, found by comparing the settings before and after it. Parts subscribe
- * to these instead of keeping copies of records (docs/architecture.md §State and its owners).
+ * changed or removed by a write, found by comparing the settings (or the pending requests) before and
+ * after it. Parts subscribe to these instead of keeping copies of records (docs/architecture.md
+ * §State and its owners).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { relayUrlKey } from '../core/relay-url.js';
@@ -53,7 +54,10 @@ function diffList<K extends StateChangeKind, T>(
 
 const LISTS = new Set(['peers', 'pending', 'blocked', 'relays', 'forwards']);
 
-/** Every entry and option that differs between `before` and `after`, removals and edits first. */
+/**
+ * Every entry and option that differs between `before` and `after`, removals and edits first. An older
+ * file's `pending` is no list of this file's any more (it moves to pending.json at start): no change.
+ */
 export function diffSettings(before: Settings, after: Settings): StateChange[] {
   const options: StateChange[] = [];
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof Settings>;
@@ -63,11 +67,18 @@ export function diffSettings(before: Settings, after: Settings): StateChange[] {
   }
   return [
     ...diffList('peer', before.peers, after.peers, (p) => p.fingerprint),
-    ...diffList('pending', before.pending, after.pending, (p) => p.id),
     ...diffList('blocked', before.blocked, after.blocked, (b) => b.fingerprint),
     // One relay under another spelling (`wss://h:7474/`) is that relay changed, not one gone and one new.
     ...diffList('relay', before.relays, after.relays, (r) => relayUrlKey(r.url)),
     ...diffList('forward', before.forwards, after.forwards, (f) => f.name),
     ...options,
   ];
+}
+
+/** Every pending request added, refreshed or gone between two lists of them (pending-file.ts keeps them). */
+export function diffPending(
+  before: readonly PendingRecord[],
+  after: readonly PendingRecord[],
+): StateChange[] {
+  return diffList('pending', before, after, (p) => p.id);
 }

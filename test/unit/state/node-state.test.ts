@@ -9,6 +9,7 @@ import { NodeState, type StateChange } from '../../../src-main/state/node-state.
 import { memoryBacking, memoryState } from '../../helpers/memory-state.js';
 import { MAX_BLOCKED, MAX_PENDING_FINGERPRINT, PENDING_TTL_MS } from '../../../src-main/state/pending.js';
 import { isClawError } from '../../../src-main/core/errors.js';
+import { inMemoryPending } from '../../../src-main/state/pending-file.js';
 
 const memorySettings = (initial: Partial<Settings> = {}) => memoryBacking(initial);
 
@@ -87,7 +88,8 @@ test('a refused request changes nothing and says why', () => {
 
 test('pending() leaves expired requests out without writing; the next write drops them', () => {
   const settings = memorySettings();
-  const trust = new NodeState(settings);
+  const requests = inMemoryPending();
+  const trust = new NodeState(settings, requests);
   const t0 = Date.parse('2026-11-21T00:00:00Z');
   trust.recordPending(request(1), t0);
   trust.recordPending(request(2), t0 + PENDING_TTL_MS / 2);
@@ -102,7 +104,7 @@ test('pending() leaves expired requests out without writing; the next write drop
   assert.deepEqual(changes, []);
   trust.recordPending(request(3), t0 + PENDING_TTL_MS);
   assert.deepEqual(
-    settings.get().pending.map((p) => p.fingerprint),
+    requests.saved().map((p) => p.fingerprint),
     [fp(2), fp(3)],
     'the next write leaves the expired one out',
   );

@@ -453,7 +453,7 @@ test('an address an older release saved from a hello without checking it is drop
     s.peers[0]!.addresses.map((a) => a.address),
     ['127.0.0.1:7474'],
   );
-  assert.deepEqual(s.pending[0]!.addresses, ['127.0.0.1:7475']);
+  assert.deepEqual(s.pending?.[0]!.addresses, ['127.0.0.1:7475']);
 });
 
 test('on upgrade, peers an older release allowed terminal are allowed message too, once (ADR 0046)', () => {
