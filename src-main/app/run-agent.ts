@@ -12,7 +12,7 @@ import type { WebUiServer } from '../api/web-ui/server.js';
 import { Observations, observationsFile } from '../state/observations.js';
 import { MemberLog, memberLogFile, moveLegacyMembers } from '../state/member-log.js';
 import { composeAgent, type Agent } from './compose-agent.js';
-import { createApiHandler } from './agent-api.js';
+import { createApiHandler, type AgentApi } from './agent-api.js';
 import { webUiPart } from './web-ui-part.js';
 import { lifecycle } from '../core/lifecycle.js';
 import { Notices } from '../state/notices.js';
@@ -22,7 +22,7 @@ import type { Identity } from '../crypto/identity.js';
 import { NodeState } from '../state/node-state.js';
 import type { Settings } from '../state/settings.js';
 import { removeStaleSettingsTempFiles } from '../home/stale-temp-files.js';
-import type { ApiHandler, NoticeEvent } from '../api/contract.js';
+import type { NoticeEvent } from '../api/contract.js';
 import { lineWithHint } from '../core/hint.js';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { auditPath } from '../audit/audit-files.js';
@@ -33,7 +33,8 @@ import { createDomains } from './domain-set.js';
 
 export interface RunningAgent {
   agent: Agent;
-  api: ApiHandler;
+  /** The API handler; `answers` lists the methods it answers. */
+  api: AgentApi;
   control: ControlServer;
   /** The web UI server (docs/web-ui.md), or null when it is off (--no-ui). */
   webUi: WebUiServer | null;
