@@ -40,6 +40,22 @@ function layerZones() {
   });
 }
 
+/**
+ * Domains are data (docs/architecture.md §Adding a domain, ADR 0079): the composition root's files
+ * import the list (app/domains.ts) and the generic contract (links/domain.ts), never a domain folder.
+ */
+const DOMAIN_FOLDERS = ['terminal', 'forwards', 'routes', 'files', 'messages', 'share'];
+function domainZones() {
+  return [
+    {
+      target: ['src-main/app/run-agent.ts', 'src-main/app/agent-api.ts', 'src-main/app/compose-agent.ts'],
+      from: DOMAIN_FOLDERS.map((f) => `src-main/${f}`),
+      message:
+        'names a domain: the composition root takes the domains from their list (app/domains.ts) through links/domain.ts; add a domain there (docs/architecture.md §Adding a domain)',
+    },
+  ];
+}
+
 /** Imports that would break the layering of architecture.md §Where things live: pure layers stay free of I/O and Electron. */
 const io = [
   'node:net',
@@ -169,7 +185,10 @@ export default tseslint.config(
     files: ['src-main/**/*.ts'],
     rules: ENFORCE_LAYERS
       ? {
-          'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: layerZones() }],
+          'import-x/no-restricted-paths': [
+            'error',
+            { basePath: import.meta.dirname, zones: [...layerZones(), ...domainZones()] },
+          ],
         }
       : {},
   },

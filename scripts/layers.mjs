@@ -107,7 +107,7 @@ export const layers = [
   {
     name: 'links',
     folders: ['links'],
-    why: 'one link per peer: the peer link set and its entries, connectors, path dialers (direct, relay, route), addresses, quiet lanes, the direct listener, the local network and LAN discovery, pending links, relay splices, the control service (hello), peer state and views, and the ports domains use to reach a peer',
+    why: 'one link per peer: the peer link set and its entries, connectors, path dialers (direct, relay, route), addresses, quiet lanes, the direct listener, the local network and LAN discovery, pending links, relay splices, the control service (hello), peer state and views, the ports domains use to reach a peer, and the contract a domain describes itself by (domain.ts)',
   },
   {
     name: 'pairing',
@@ -155,8 +155,7 @@ export const layers = [
     folders: ['app'],
     why: 'the composition root: builds the node from its parts and the list of domains, one lifecycle list, the API handler, peer methods, audit hooks; the only place that knows every part',
     subfolders: {
-      'app/api':
-        "the API's node-wide domains: events, settings, files, messages, relay probe, the audit log's list",
+      'app/api': "the API's node-wide parts: events, settings, relay probe, the audit log's list",
     },
   },
   {

@@ -787,3 +787,8 @@ export interface ApiHandler {
 export function isMethodName(name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(methodParams, name);
 }
+
+/** Every method the contract lists. */
+export function methodNames(): MethodName[] {
+  return Object.keys(methodParams) as MethodName[];
+}

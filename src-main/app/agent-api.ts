@@ -1,9 +1,10 @@
 /**
  * The agent's implementation of the API contract: the composition root that maps each method (already
- * validated by the transport) to the domain module answering it — peers (peer-api.ts), pairing
- * (pairing.ts), forwards (forwards/forward-api.ts), settings and relay probes (api/), terminals
- * (terminal/viewer-sessions.ts) — and the events (api/events.ts). One place, so IPC, the control
- * socket and the web UI behave alike.
+ * validated by the transport) to the part answering it — the node's own (peers: peer-api.ts, the
+ * owner's devices: mine-api.ts, pairing, pending requests, settings and relay probes: api/) and, for
+ * the rest, the domain that answers it (links/domain.ts; which ones, app/domains.ts says: this file
+ * names none) — and the events (api/events.ts). One place, so IPC, the control socket and the web UI
+ * behave alike.
  */
 import { joinedSource, revokePeer, setMine, thenMine } from './mine-api.js';
 import type { Introductions } from '../pairing/introductions.js';
@@ -11,7 +12,6 @@ import type {
   ApiHandler,
   MethodName,
   MethodParams,
-  MethodResults,
   PendingInfo,
   ProcessMemory,
   StatusResult,
@@ -39,30 +39,14 @@ import {
 import type { CodeIssuer } from '../pairing/pairing-issuer.js';
 import type { CodeJoiner } from '../pairing/pairing-joiner.js';
 import type { PairingProgress } from '../pairing/pairing-progress.js';
-import {
-  addForward,
-  addProxy,
-  listForwards,
-  listProxies,
-  removeForward,
-  removeProxy,
-  setForwardEnabled,
-} from '../forwards/forward-api.js';
-import type { ForwardManager } from '../forwards/forward-manager.js';
-import type { Terminals } from '../terminal/terminal-service.js';
 import { ClawError } from '../core/errors.js';
 import { getSettings, setSettings, type RestartSettings, type SettingsDeps } from './api/settings.js';
 import { probeRelay } from './api/relay-probe.js';
 import { ApiEventHub, type Clock, type ConnectionsSource, realClock } from './api/events.js';
 import type { ConnectionTable } from '../connections/connection-table.js';
 import { listAudit, type AuditDeps } from './api/audit.js';
-import { fileEventSources, fileHandlers, type FilesApiDeps } from './api/files.js';
-import { messageEventSources, messageHandlers, type MessagesApiDeps } from './api/messages.js';
-import { shareHandlers } from '../share/share-api.js';
-
-type Handlers = {
-  [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
-};
+import type { MethodHandlers } from '../links/domain.js';
+import type { DomainApi } from './domain-set.js';
 
 /**
  * What the API handler is built from (run-agent.ts wires it): named parts, each narrowed to what the
@@ -92,10 +76,11 @@ export interface ApiDeps {
   issuer: Pick<CodeIssuer, 'newCode' | 'cancel' | 'list'>;
   joiner: Pick<CodeJoiner, 'join' | 'cancel' | 'isJoining' | 'list'>;
   progress: Pick<PairingProgress, 'events'>;
-  /** The running forward manager, or undefined once forwarding stopped. */
-  forwards: () => ForwardManager | undefined;
-  /** The running terminals, or undefined once they stopped. */
-  terminals: () => Terminals | undefined;
+  /**
+   * The node's domains (app/domain-set.ts): the methods, events and status they answer. Absent: an
+   * agent built without them, whose domain methods each say so.
+   */
+  domains?: DomainApi;
   /**
    * The web UI this agent serves (`ui.url` answers with its link), or null without one (--no-ui).
    * Built before the handler; it listens once the agent runs (run-agent.ts).
@@ -105,18 +90,18 @@ export interface ApiDeps {
   connections?: ConnectionsSource & Pick<ConnectionTable, 'close'>;
   /** The audit log (`audit.list`); absent in agents built without one. */
   audit?: AuditDeps;
-  /** The node's inbox and outbox (`messages.*`, the message events); absent in agents built without them. */
-  messages?: MessagesApiDeps;
-  /** The files service (`files.*`, the file events); absent in agents built without it. */
-  files?: FilesApiDeps;
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
   /** The owner's devices (`peers.mine`, `peers.revoke`, `mine` when adding or approving: ADR 0056). */
   introductions?: Pick<Introductions, 'markMine' | 'revoke' | 'events'>;
 }
 
-export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHandler {
-  const { approvals, issuer, joiner, terminals, forwards, links, state, notices } = deps;
+/** The API handler, and the methods it answers (every one the contract lists, with the whole list of domains). */
+export type AgentApi = ApiHandler & { readonly answers: ReadonlySet<MethodName> };
+
+export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): AgentApi {
+  const { approvals, issuer, joiner, links, state, notices } = deps;
+  const domains = deps.domains;
   // The views peer-api.ts and api/settings.ts take, from the named parts.
   const peers: PeersDeps = { identity: deps.identity, state, links, notices };
   const settings: SettingsDeps = {
@@ -133,38 +118,20 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
     notices,
   };
   const statusOf = () => status(deps, peers);
-  const requireTerminals = (): Terminals => {
-    const t = terminals();
-    if (!t) throw new ClawError('INTERNAL', 'terminals are not running in this agent; restart the agent');
-    return t;
-  };
-  const requireForwards = (): ForwardManager => {
-    const f = forwards();
-    if (!f) throw new ClawError('INTERNAL', 'forwarding is not running in this agent; restart the agent');
-    return f;
-  };
-  // The forward methods name exit peers: they see the peers and the running manager.
-  const fwd = () => ({
-    forwards: requireForwards(),
-    peerEntries: () => links.peerEntries(),
-    self: () => links.self(),
-  });
   const pendingList = () => pendingInfoList(approvals, state);
   const mine = () => {
     const introductions = deps.introductions;
     if (!introductions) throw new ClawError('INTERNAL', "this agent has no part for the owner's devices");
     return { links, notices, introductions };
   };
-  const handlers: Handlers = {
-    status: () => {
+  // The node's own methods; the domains answer the rest.
+  const own: MethodHandlers = {
+    status: () => ({
+      ...statusOf(),
       // Only in the call, as `process`: the status events stay what they were.
-      const listening = forwards()?.listeningForPeers() ?? [];
-      return {
-        ...statusOf(),
-        ...(listening.length > 0 ? { listeningForPeers: listening } : {}),
-        process: processMemory(),
-      };
-    },
+      ...domains?.status.call(),
+      process: processMemory(),
+    }),
     'peers.list': () => peerList(peers),
     // `peers add --rename` and `peers rename`: forwards through the peer follow (node-state.ts).
     'peers.add': (p) => {
@@ -219,14 +186,6 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
       code: joiner.isJoining(p.code) ? joiner.cancel(p.code) : issuer.cancel(p.code),
     }),
     'pair.list': () => ({ codes: issuer.list(), joins: joiner.list() }),
-    'forward.add': (p) => addForward(fwd(), p),
-    'forward.list': () => listForwards(fwd()),
-    'forward.remove': (p) => removeForward(fwd(), p.name),
-    'forward.enable': (p) => setForwardEnabled(fwd(), p.name, true, p.kind),
-    'forward.disable': (p) => setForwardEnabled(fwd(), p.name, false, p.kind),
-    'proxy.add': (p) => addProxy(fwd(), p),
-    'proxy.list': () => listProxies(fwd()),
-    'proxy.remove': (p) => removeProxy(fwd(), p.name),
     'ui.url': (p) => {
       const ui = deps.webUi;
       if (!ui) {
@@ -240,9 +199,6 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
     'settings.get': () => getSettings(settings),
     'settings.set': (p) => setSettings(settings, p),
     'relay.probe': (p) => probeRelay(p.url, p.timeoutMs),
-    'terminal.list': () => terminals()?.viewers.list() ?? [],
-    'terminal.close': (p) => requireTerminals().viewers.close(p.id),
-    ...filesApi(deps.files),
     'connections.list': () => deps.connections?.list() ?? [],
     'connections.close': (p) => {
       if (!deps.connections) throw new ClawError('INTERNAL', 'this agent does not list its connections');
@@ -254,9 +210,6 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
       if (!deps.audit) throw new ClawError('INTERNAL', 'this agent keeps no audit log');
       return listAudit(deps.audit, p);
     },
-    ...messagesApi(deps.messages),
-    // Shares are reverse forwards the file server answers (share/share-api.ts, ADR 0052).
-    ...shareHandlers({ forwards, peers: links }),
     'agent.stop': () => {
       const stop = deps.requestStop;
       if (!stop) throw new ClawError('BAD_ARGUMENT', 'this agent cannot be stopped through its API');
@@ -265,18 +218,27 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
       return { name: deps.name() };
     },
   };
+  for (const method of Object.keys(domains?.handlers ?? {})) {
+    if (method in own)
+      throw new ClawError('INTERNAL', `${method} is the node's own: a domain cannot answer it`);
+  }
+  const handlers: MethodHandlers = { ...own, ...domains?.handlers };
+  const events = domains?.events ?? {};
   const audit = deps.audit;
   const hub = new ApiEventHub(
     {
       onChanged: (l) => notices.onChanged(l),
       onPairing: (l) => deps.progress.events.on('step', l),
-      onTerminal: (l) => terminals()?.viewers.events.on('terminal', l) ?? (() => undefined),
-      onActivity: (l) => forwards()?.activity.on('moved', l) ?? (() => undefined),
+      onTerminal: events.terminal ?? (() => () => undefined),
+      onActivity: events.activity ?? (() => () => undefined),
       onNotice: (l) => notices.onForwardNotice(l),
       ...(audit ? { onAudit: (l: (lines: number) => void) => audit.onWritten(l) } : {}),
       ...(deps.introductions ? { onDeviceJoined: joinedSource(deps.introductions) } : {}),
-      ...(deps.messages ? messageEventSources(deps.messages) : {}),
-      ...(deps.files ? fileEventSources(deps.files) : {}),
+      ...(events.message ? { onMessage: events.message } : {}),
+      ...(events['message.state'] ? { onMessageState: events['message.state'] } : {}),
+      ...(events['message.states'] ? { onMessageStates: events['message.states'] } : {}),
+      ...(events['file.transfer'] ? { onFileTransfer: events['file.transfer'] } : {}),
+      ...(events['file.received'] ? { onFileReceived: events['file.received'] } : {}),
       onSettingsChanged: (l) =>
         state.subscribe((c) => {
           if (c.kind === 'option' || c.kind === 'relay') l();
@@ -284,56 +246,31 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): ApiHa
       snapshot: () => ({
         status: statusOf(),
         pending: pendingList(),
-        forwards: forwards()?.forwards() ?? [],
-        proxies: forwards()?.proxies() ?? [],
+        forwards: [],
+        proxies: [],
+        ...domains?.status.snapshot(),
       }),
       pending: () => pendingList(),
       ...(deps.connections ? { connections: deps.connections } : {}),
-      busy: () => (forwards()?.openConnections() ?? 0) > 0,
+      busy: () => events.busy?.() ?? false,
       onError: (err) => deps.log.warn({ err }, 'API event failed'),
     },
     clock,
   );
   return {
     call: <M extends MethodName>(method: M, params: MethodParams<M>) =>
-      Promise.resolve().then(() =>
-        (handlers[method] as (p: MethodParams<M>) => MethodResults[M] | Promise<MethodResults[M]>)(params),
-      ),
+      Promise.resolve().then(() => {
+        const handler = handlers[method];
+        if (!handler) {
+          throw new ClawError(
+            'INTERNAL',
+            `${method} is not running in this agent (no domain answers it); restart the agent`,
+          );
+        }
+        return handler(params);
+      }),
     onEvent: (listener, options) => hub.subscribe(listener, options),
-  };
-}
-
-/** The messages methods, or (an agent built without messages) each saying so. */
-function messagesApi(deps: MessagesApiDeps | undefined): ReturnType<typeof messageHandlers> {
-  if (deps) return messageHandlers(deps);
-  const off = () => {
-    throw new ClawError('INTERNAL', 'messages are not running in this agent; restart the agent');
-  };
-  return {
-    'messages.send': off,
-    'messages.sendMany': off,
-    'messages.list': off,
-    'messages.ack': off,
-    'messages.outbox': off,
-    'messages.delete': off,
-  };
-}
-
-/** The files methods, or (an agent built without files) each saying so. */
-function filesApi(deps: FilesApiDeps | undefined): ReturnType<typeof fileHandlers> {
-  if (deps) return fileHandlers(deps);
-  const off = () => {
-    throw new ClawError('INTERNAL', 'files are not running in this agent; restart the agent');
-  };
-  return {
-    'files.send': off,
-    'files.transfers': off,
-    'files.cancel': off,
-    'files.clear': off,
-    'files.usage': off,
-    'files.list': off,
-    'files.get': off,
-    'files.delete': off,
+    answers: new Set(Object.keys(handlers) as MethodName[]),
   };
 }
 

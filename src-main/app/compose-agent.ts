@@ -3,9 +3,9 @@
  * dependencies it names, in an order with no cycles, and wires the events that connect them. Parts
  * never take the whole agent: the node state is the one writer of what the node keeps, links follow
  * its peer changes, pairing follows approvals' decisions. What starts and stops is one ordered list
- * (`lifecycle`, core/lifecycle.ts): started in order, stopped in reverse. run-agent.ts adds forwarding,
- * terminals and the API on top; tests that need a bare agent build it here too, so every agent is
- * wired the same way.
+ * (`lifecycle`, core/lifecycle.ts): started in order, stopped in reverse. run-agent.ts adds the domains
+ * (app/domains.ts) and the API on top, each domain reaching the peers through the one port built here
+ * (`peers`); tests that need a bare agent build it here too, so every agent is wired the same way.
  */
 import type { Logger } from 'pino';
 import { auditNode } from './audit-hooks.js';
@@ -23,7 +23,6 @@ import { NatCandidates } from '../links/nat-candidates.js';
 import type { NodeState } from '../state/node-state.js';
 import { Observations } from '../state/observations.js';
 import { MemberLog } from '../state/member-log.js';
-import { registerHopServices } from '../routes/hop-service.js';
 import { Notices } from '../state/notices.js';
 import { startOwnRelay } from '../relay-clients/own-relay.js';
 import { CodeIssuer } from '../pairing/pairing-issuer.js';
@@ -35,6 +34,7 @@ import { OpenedConnections } from '../services/opened-connections.js';
 import { ServiceRegistry } from '../services/services.js';
 import { Introductions } from '../pairing/introductions.js';
 import { dialOrder } from '../state/address-book.js';
+import type { DomainPeers } from '../links/domain.js';
 
 /** What an agent is built from. */
 export interface ComposeAgentDeps {
@@ -77,6 +77,8 @@ export interface Agent {
   readonly nat: NatCandidates;
   /** One entry per saved peer: its links, hello and streams. */
   readonly links: PeerLinkSet;
+  /** The peers as every domain reaches them (links/domain.ts): built once, here. */
+  readonly peers: DomainPeers;
   /** Pending requests and the owner's decisions on them. */
   readonly approvals: Approvals;
   /** Pairing codes this node issued. */
@@ -209,14 +211,17 @@ export function composeAgent({
         issuer.acceptPairing(circuit, hello, from, addresses),
     },
   });
-  // Every node can be a hop of another's route, and the end of one (ADR 0017).
-  registerHopServices(services, {
-    selfFingerprint: identity.fingerprint,
-    peer: (fp) => state.peer(fp),
+  // The one peer port: the owner's devices below and every domain (run-agent.ts) reach peers by it.
+  const peers: DomainPeers = {
+    peerEntries: () => links.peerEntries(),
     peerEntry: (fp) => links.peerEntry(fp),
+    self: () => links.self(),
+    openStream: (entry, service, args, opts) => links.openStream(entry, service, args, opts),
     activePath: (entry) => links.activePath(entry),
-    arrive: (circuit) => links.acceptRoutedCircuit(circuit),
-  });
+    acceptRoutedCircuit: (circuit) => links.acceptRoutedCircuit(circuit),
+    onChanged: (listener) => notices.onChanged(listener),
+    changed: () => notices.changed(),
+  };
   // The owner's devices introduce each other over their links (ADR 0056), on the registry.
   const introductions = new Introductions({
     identity,
@@ -224,13 +229,7 @@ export function composeAgent({
     state,
     members,
     services,
-    peers: {
-      peerEntries: () => links.peerEntries(),
-      peerEntry: (fp) => links.peerEntry(fp),
-      openStream: (entry, service, args) => links.openStream(entry, service, args),
-      onChanged: (listener) => notices.onChanged(listener),
-      changed: () => notices.changed(),
-    },
+    peers,
     knownAbout: (fp) => ({ addresses: dialOrder(links.addressBook(fp)), homeRelay: links.homeRelay(fp) }),
     audit,
   });
@@ -316,6 +315,7 @@ export function composeAgent({
     local,
     nat,
     links,
+    peers,
     approvals,
     issuer,
     joiner,

@@ -1,7 +1,8 @@
 /**
- * Starting and stopping a whole agent for one home: identity, settings, the Agent itself, forwarding,
- * terminals, the audit log, the control socket and the web UI, started and stopped as one ordered list
- * (docs/architecture.md §Composition). Shared by `clawbridge agent` and the desktop app's main process.
+ * Starting and stopping a whole agent for one home: identity, settings, the Agent itself, its domains
+ * (the list in app/domains.ts: this file names none), the audit log, the control socket and the web UI,
+ * started and stopped as one ordered list (docs/architecture.md §Composition). Shared by `clawbridge
+ * agent` and the desktop app's main process.
  */
 import { pino, type Logger } from 'pino';
 import { errorMessage, isClawError } from '../core/errors.js';
@@ -11,33 +12,29 @@ import type { WebUiServer } from '../api/web-ui/server.js';
 import { Observations, observationsFile } from '../state/observations.js';
 import { MemberLog, memberLogFile, moveLegacyMembers } from '../state/member-log.js';
 import { composeAgent, type Agent } from './compose-agent.js';
-import { createApiHandler } from './agent-api.js';
+import { createApiHandler, type AgentApi } from './agent-api.js';
 import { webUiPart } from './web-ui-part.js';
 import { lifecycle } from '../core/lifecycle.js';
 import { Notices } from '../state/notices.js';
-import { join } from 'node:path';
 import { controlSocketPath } from '../home/home-dir.js';
 import { loadOrCreateIdentity } from '../home/identity-store.js';
 import type { Identity } from '../crypto/identity.js';
 import { NodeState } from '../state/node-state.js';
 import type { Settings } from '../state/settings.js';
 import { removeStaleSettingsTempFiles } from '../home/stale-temp-files.js';
-import type { ApiHandler, NoticeEvent } from '../api/contract.js';
+import type { NoticeEvent } from '../api/contract.js';
 import { lineWithHint } from '../core/hint.js';
-import { createForwarding } from '../forwards/forwarding.js';
-import { createTerminals } from '../terminal/terminal-service.js';
-import { openMessages } from '../messages/message-service.js';
-import { createFiles } from '../files/file-service.js';
-import { createShareTarget } from '../share/share-target.js';
-import { SessionHostClient, sessionHostSocketPath } from '../terminal/session-host/host-client.js';
-import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../home/pipe-proof.js';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { auditPath } from '../audit/audit-files.js';
 import { terminalLogHooks } from '../core/terminal-text.js';
+import type { DomainDescription } from '../links/domain.js';
+import { domains as agentDomains } from './domains.js';
+import { createDomains } from './domain-set.js';
 
 export interface RunningAgent {
   agent: Agent;
-  api: ApiHandler;
+  /** The API handler; `answers` lists the methods it answers. */
+  api: AgentApi;
   control: ControlServer;
   /** The web UI server (docs/web-ui.md), or null when it is off (--no-ui). */
   webUi: WebUiServer | null;
@@ -72,6 +69,8 @@ export interface RunAgentOptions {
    * app's agent asks main to fork it, electron/session-host-launcher.ts).
    */
   sessionHost?: boolean | { startHost: () => void };
+  /** The domains this agent runs, in order: app/domains.ts's list unless given (tests add one). */
+  domains?: readonly DomainDescription[];
 }
 
 /**
@@ -181,77 +180,23 @@ async function startAgent(
       message: `${state.path} has settings this release does not know: ${unknown.join(', ')} (kept in the file, not used; check their spelling)`,
     });
   }
-  const forwarding = createForwarding({
-    get name() {
-      return agent.name;
-    },
-    log: logger,
-    notices,
-    state,
-    services: agent.services,
-    links,
-    connections: agent.opened,
-    audit,
-    // Shared folders' connections are answered here, by the file server (share/, ADR 0052).
-    local: createShareTarget({ log: logger, state, audit }),
-  });
-  const hostSocket = sessionHostSocketPath(controlSocketPath(opts.home));
-  const terminals = createTerminals({
-    get name() {
-      return agent.name;
-    },
-    log: logger,
-    state,
-    services: agent.services,
-    peers: {
-      peerEntries: () => links.peerEntries(),
-      self: () => links.self(),
-      openStream: (entry, service, args) => links.openStream(entry, service, args),
-      onChanged: (listener) => notices.onChanged(listener),
-    },
-    connections: agent.opened,
-    sessionHost:
-      opts.sessionHost === false
-        ? undefined
-        : new SessionHostClient({
-            socketPath: hostSocket,
-            // A Windows named pipe: both ends prove the home's pipe.key (home/pipe-proof.ts).
-            ...(pipeProofNeeded(hostSocket, process.platform)
-              ? { proofKey: ensurePipeKey(opts.home), keyFile: join(opts.home, PIPE_KEY_FILE) }
-              : {}),
-            logPath: join(opts.home, 'session-host.log'),
-            log: logger,
-            ...(typeof opts.sessionHost === 'object' ? { startHost: opts.sessionHost.startHost } : {}),
-          }),
-  });
-  // Messages: the boxes in the home and the `message` service, open before the links start.
-  const messages = await openMessages({
-    home: opts.home,
-    log: logger,
-    services: agent.services,
-    peers: {
-      peerEntries: () => links.peerEntries(),
-      openStream: (entry, service, args) => links.openStream(entry, service, args),
-      onChanged: (listener) => notices.onChanged(listener),
-    },
-    connections: agent.opened,
-    audit,
-  });
-  // Files: the `files` service registered now; its store opens and saved transfers resume
-  // before the links start.
-  const files = createFiles({
-    home: opts.home,
-    log: logger,
-    services: agent.services,
-    peers: {
-      peerEntries: () => links.peerEntries(),
-      openStream: (entry, service, args) => links.openStream(entry, service, args),
-      onChanged: (listener) => notices.onChanged(listener),
-    },
-    connections: agent.opened,
-  });
-  // Once the agent stops, the methods answer that forwarding / terminals are not running.
+  // Once the agent stops, the domains' methods answer that they are not running.
   const stopping = () => life.state === 'stopping' || life.state === 'stopped';
+  // Each domain is created now, in the list's order: its services are registered before the links start.
+  const domains = await createDomains(opts.domains ?? agentDomains, {
+    home: opts.home,
+    identity,
+    name: () => agent.name,
+    log: logger,
+    state,
+    notices,
+    audit,
+    services: agent.services,
+    peers: agent.peers,
+    connections: agent.opened,
+    stopping,
+    sessionHost: opts.sessionHost,
+  });
   const api = createApiHandler({
     identity,
     name: () => agent.name,
@@ -274,10 +219,7 @@ async function startAgent(
       flush: () => audit.flush(),
       onWritten: (listener) => audit.events.on('written', listener),
     },
-    forwards: () => (stopping() ? undefined : forwarding.manager),
-    terminals: () => (stopping() ? undefined : terminals),
-    messages: { inbox: messages.inbox, outbox: messages.outbox, peers: links },
-    files: { files, peers: links },
+    domains,
     introductions: agent.introductions,
     requestStop: () => {
       if (stopping()) return;
@@ -289,19 +231,17 @@ async function startAgent(
   // started. The web UI goes first on the way down; the audit log is written to the end of what the
   // stop itself ended (connections, terminals), and the control socket, released after it (runAgent),
   // is the last to go: `clawbridge stop` waits for it to vanish, and by then the forwards' ports are free.
-  // A part added here is one entry.
+  // The domains' parts sit around the node: stores before it, what dials or listens after it. A part
+  // of the node's own added here is one entry; a domain's, one entry in its description.
   const life = lifecycle(
     [
       { name: 'audit log', stop: () => audit.close() },
-      messages.parts.boxes,
-      files.part,
+      ...domains.beforeNode,
       { name: 'node', start: () => agent.start(), stop: () => agent.stop() },
-      messages.parts.delivery,
-      { name: 'terminals', start: () => terminals.start(), stop: () => terminals.stop() },
-      { name: 'forwarding', start: () => forwarding.start(), stop: () => forwarding.stop() },
-      { name: 'control socket', start: () => void claim.serve(api, terminals.upgrades) },
+      ...domains.afterNode,
+      { name: 'control socket', start: () => void claim.serve(api, domains.upgrades) },
       ...(webUi
-        ? [{ name: 'web UI', start: () => webUi.start(api, terminals.upgrades), stop: () => webUi.stop() }]
+        ? [{ name: 'web UI', start: () => webUi.start(api, domains.upgrades), stop: () => webUi.stop() }]
         : []),
       {
         name: 'early notices',

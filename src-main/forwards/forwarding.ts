@@ -1,9 +1,9 @@
 /**
- * Forwarding for one agent, wired in by run-agent.ts: the exit services peers may open here
- * (`tcp-connect`, `udp-connect`, `reverse-listen`) and this node's saved forwards and proxies.
- * `createForwarding` registers the services before the agent starts, so no early peer stream meets an
- * unregistered one; in the agent's lifecycle (run-agent.ts) forwarding starts after the node and
- * stops before it, so its ports are freed first.
+ * Forwarding for one agent, wired in by its domain (forwards-domain.ts): the exit services peers may
+ * open here (`tcp-connect`, `udp-connect`, `reverse-listen`) and this node's saved forwards and
+ * proxies. `createForwarding` registers the services before the agent starts, so no early peer stream
+ * meets an unregistered one; in the agent's lifecycle forwarding starts after the node and stops
+ * before it, so its ports are freed first.
  */
 import type { Notices } from '../state/notices.js';
 import type { PeerDirectory, PeerStreams } from '../links/ports.js';

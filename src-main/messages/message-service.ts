@@ -332,7 +332,7 @@ export interface RunningMessages {
   readonly inbox: Inbox;
   readonly outbox: Outbox;
   /**
-   * Its entries in the agent's lifecycle (core/lifecycle.ts, run-agent.ts): the boxes, open from
+   * Its entries in the agent's lifecycle (core/lifecycle.ts, messages-domain.ts): the boxes, open from
    * `openMessages` on and written and closed after the links stopped; and delivery, started once the
    * links run and stopped before they go.
    */

@@ -105,13 +105,13 @@ export interface EventSources {
   onAudit?(listener: (lines: number) => void): Disposer;
   /** A device joined the owner's devices here (ADR 0056), for the `device.joined` event. */
   onDeviceJoined?(listener: (e: DeviceJoinedEvent) => void): Disposer;
-  /** A message arrived in the inbox (api/messages.ts), for the `message` event. */
+  /** A message arrived in the inbox (messages/messages-api.ts), for the `message` event. */
   onMessage?(listener: (m: InboxMessage) => void): Disposer;
   /** An outbox message changed state, for the `message.state` event. */
   onMessageState?(listener: (m: OutboxMessage) => void): Disposer;
   /** Outbox messages changed state, a turn's worth at a time, for the `message.states` event (ADR 0059). */
   onMessageStates?(listener: (e: MessageStatesEvent) => void): Disposer;
-  /** A file transfer moved on or changed state (app/api/files.ts), for `file.transfer`. */
+  /** A file transfer moved on or changed state (files/files-api.ts), for `file.transfer`. */
   onFileTransfer?(listener: (t: TransferInfo) => void): Disposer;
   /** A transfer arrived in the file inbox, for `file.received`. */
   onFileReceived?(listener: (r: ReceivedInfo) => void): Disposer;

@@ -20,7 +20,7 @@ import type {
   TerminalEvent,
 } from '../../../src-main/api/contract.js';
 import type { MessageStatesEvent, OutboxMessage } from '../../../src-main/api/contract-messages.js';
-import { messageStates } from '../../../src-main/app/api/messages.js';
+import { messageStates } from '../../../src-main/messages/messages-api.js';
 import type { OutboxEntry } from '../../../src-main/messages/outbox.js';
 import type { Why } from '../../../src-main/messages/box-records.js';
 

@@ -1,17 +1,17 @@
 /**
- * The API's files domain (api/contract-files.ts): `files.send`, `.transfers`, `.cancel`,
+ * The files domain's API (api/contract-files.ts): `files.send`, `.transfers`, `.cancel`,
  * `.clear`, `.usage`, `.list`, `.get`, `.delete` over the running files service (src-main/files/), and
  * the `file.transfer` and `file.received` events. Peers are named as every other method names them.
  */
-import type { FileEvents, FileMethodResults, StagedInfo, TransferInfo } from '../../api/contract-files.js';
-import type { MethodParams } from '../../api/contract.js';
-import type { Disposer } from '../../core/emitter.js';
-import { ClawError } from '../../core/errors.js';
-import { moveOut } from '../../files/move-out.js';
-import { clearEnded, receivedInfo, type RunningFiles } from '../../files/file-service.js';
-import { isoTime } from '../../core/iso-time.js';
-import { resolvePeer } from '../../links/resolve-peer.js';
-import type { PeerDirectory } from '../../links/ports.js';
+import type { FileEvents, FileMethodResults, StagedInfo, TransferInfo } from '../api/contract-files.js';
+import type { MethodParams } from '../api/contract.js';
+import type { Disposer } from '../core/emitter.js';
+import { ClawError } from '../core/errors.js';
+import { moveOut } from './move-out.js';
+import { clearEnded, receivedInfo, type RunningFiles } from './file-service.js';
+import { isoTime } from '../core/iso-time.js';
+import { resolvePeer } from '../links/resolve-peer.js';
+import type { PeerDirectory } from '../links/ports.js';
 
 export interface FilesApiDeps {
   files: Pick<RunningFiles, 'store' | 'sender' | 'receiver' | 'events' | 'history'>;
@@ -29,7 +29,7 @@ const copy = (t: TransferInfo): TransferInfo => ({ ...t, peer: { ...t.peer }, na
 /** What an owner who gives up a stopped incoming transfer is told it became. */
 const GIVEN_UP = 'cancelled by the owner; what had arrived was removed';
 
-/** The eight methods, for the API handler (agent-api.ts spreads them in). */
+/** The eight methods, for the files domain (files-domain.ts). */
 export function fileHandlers(deps: FilesApiDeps): Handlers {
   const { files } = deps;
   const name = (fp: string) => deps.peers.peerEntries().find((e) => e.fingerprint === fp)?.record.name;

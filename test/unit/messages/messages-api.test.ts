@@ -1,7 +1,7 @@
-/** The API's messages domain (app/api/messages.ts) over real boxes on an in-memory disk. */
+/** The API's messages domain (messages/messages-api.ts) over real boxes on an in-memory disk. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { messageHandlers, MESSAGE_LIST_BODY_BUDGET } from '../../../src-main/app/api/messages.js';
+import { messageHandlers, MESSAGE_LIST_BODY_BUDGET } from '../../../src-main/messages/messages-api.js';
 import type { PeerEntry } from '../../../src-main/links/ports.js';
 import { UuidV7Generator } from '../../../src-main/core/uuid-v7.js';
 import { Inbox, type InboxEntry } from '../../../src-main/messages/inbox.js';
@@ -137,7 +137,7 @@ test('sendMany: in order with one flush; a bad one queues none (naming which); o
 
 test('message events: in the order messages arrived, one whose body is read from the log holding back those after it; a body in memory goes at once (ADR 0059)', async () => {
   const { Emitter } = await import('../../../src-main/core/emitter.js');
-  const { messageEventSources } = await import('../../../src-main/app/api/messages.js');
+  const { messageEventSources } = await import('../../../src-main/messages/messages-api.js');
   const events = new Emitter<{ message: [InboxEntry] }>();
   let release!: () => void;
   const slow = new Promise<void>((r) => (release = r));

@@ -1,5 +1,5 @@
 /**
- * The API's messages domain (api/contract-messages.ts): `messages.send`, `.sendMany`, `.list`, `.ack`,
+ * The messages domain's API (api/contract-messages.ts): `messages.send`, `.sendMany`, `.list`, `.ack`,
  * `.outbox`, `.delete` over the node's inbox and outbox, and the `message` and `message.state` events.
  * Peers are named as every other method names them (links/resolve-peer.ts); a message from or
  * to a node that is no longer a peer keeps its fingerprint and is named by its start.
@@ -12,16 +12,16 @@ import {
   type MessageStateChange,
   type MessageStatesEvent,
   type OutboxMessage,
-} from '../../api/contract-messages.js';
-import type { MethodParams } from '../../api/contract.js';
-import type { Disposer } from '../../core/emitter.js';
-import { ClawError } from '../../core/errors.js';
-import { MAX_MESSAGE_BODY_BYTES } from '../../protocol/message-frames.js';
-import type { Inbox, InboxEntry } from '../../messages/inbox.js';
-import type { NewMessage, Outbox, OutboxEntry } from '../../messages/outbox.js';
-import { resolvePeer } from '../../links/resolve-peer.js';
-import type { PeerDirectory } from '../../links/ports.js';
-import { isoTime } from '../../core/iso-time.js';
+} from '../api/contract-messages.js';
+import type { MethodParams } from '../api/contract.js';
+import type { Disposer } from '../core/emitter.js';
+import { ClawError } from '../core/errors.js';
+import { MAX_MESSAGE_BODY_BYTES } from '../protocol/message-frames.js';
+import type { Inbox, InboxEntry } from './inbox.js';
+import type { NewMessage, Outbox, OutboxEntry } from './outbox.js';
+import { resolvePeer } from '../links/resolve-peer.js';
+import type { PeerDirectory } from '../links/ports.js';
+import { isoTime } from '../core/iso-time.js';
 
 export interface MessagesApiDeps {
   inbox: Pick<Inbox, 'list' | 'body' | 'cachedBody' | 'markRead' | 'delete' | 'events'>;
@@ -49,7 +49,7 @@ type Handlers = {
   ) => Promise<MessageMethodResults[M]> | MessageMethodResults[M];
 };
 
-/** The six methods, for the API handler (agent-api.ts spreads them in). */
+/** The six methods, for the messages domain (messages-domain.ts). */
 export function messageHandlers(deps: MessagesApiDeps): Handlers {
   const { inbox, outbox } = deps;
   return {

@@ -1,0 +1,22 @@
+/**
+ * The routes domain as the composition root lists it (links/domain.ts, app/domains.ts): every node
+ * can be a hop of another's route and the end of one (ADR 0017), through the `hop` and `hop-arrive`
+ * services registered before the links start. No methods or parts of its own: a route is saved on
+ * its peer (`peers.route`), and the links dial it.
+ */
+import type { DomainDescription } from '../links/domain.js';
+import { registerHopServices } from './hop-service.js';
+
+export const routesDomain: DomainDescription = {
+  name: 'routes',
+  create: (ctx) => {
+    registerHopServices(ctx.services, {
+      selfFingerprint: ctx.identity.fingerprint,
+      peer: (fp) => ctx.state.peer(fp),
+      peerEntry: (fp) => ctx.peers.peerEntry(fp),
+      activePath: (entry) => ctx.peers.activePath(entry),
+      arrive: (circuit) => ctx.peers.acceptRoutedCircuit(circuit),
+    });
+    return {};
+  },
+};

@@ -1,0 +1,69 @@
+/**
+ * The terminal domain as the composition root lists it (links/domain.ts, app/domains.ts): the
+ * `terminal` service and the sessions this node opens on its peers (terminal-service.ts), kept in the
+ * session host unless the process says otherwise (docs/adr/0022-session-host.md); started once the
+ * node runs and stopped before it. The `terminal.list` and `terminal.close` methods, the streaming
+ * `terminal.open` and `terminal.attach` (stream-upgrade.ts), and the `terminal` event.
+ */
+import { join } from 'node:path';
+import { ClawError } from '../core/errors.js';
+import { controlSocketPath } from '../home/home-dir.js';
+import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../home/pipe-proof.js';
+import type { DomainContext, DomainDescription } from '../links/domain.js';
+import { SessionHostClient, sessionHostSocketPath } from './session-host/host-client.js';
+import { createTerminals, type Terminals } from './terminal-service.js';
+
+/** The session host's client for this home, or undefined when sessions live in the agent. */
+function sessionHost(ctx: DomainContext): SessionHostClient | undefined {
+  if (ctx.sessionHost === false) return undefined;
+  const socketPath = sessionHostSocketPath(controlSocketPath(ctx.home));
+  return new SessionHostClient({
+    socketPath,
+    // A Windows named pipe: both ends prove the home's pipe.key (home/pipe-proof.ts).
+    ...(pipeProofNeeded(socketPath, process.platform)
+      ? { proofKey: ensurePipeKey(ctx.home), keyFile: join(ctx.home, PIPE_KEY_FILE) }
+      : {}),
+    logPath: join(ctx.home, 'session-host.log'),
+    log: ctx.log,
+    ...(typeof ctx.sessionHost === 'object' ? { startHost: ctx.sessionHost.startHost } : {}),
+  });
+}
+
+export const terminalsDomain: DomainDescription = {
+  name: 'terminals',
+  create: (ctx) => {
+    const terminals = createTerminals({
+      get name() {
+        return ctx.name();
+      },
+      log: ctx.log,
+      state: ctx.state,
+      services: ctx.services,
+      peers: ctx.peers,
+      connections: ctx.connections,
+      sessionHost: sessionHost(ctx),
+    });
+    const running = (): Terminals | undefined => (ctx.stopping() ? undefined : terminals);
+    return {
+      parts: {
+        afterNode: [{ name: 'terminals', start: () => terminals.start(), stop: () => terminals.stop() }],
+      },
+      handlers: {
+        'terminal.list': () => running()?.viewers.list() ?? [],
+        'terminal.close': (p) => {
+          const t = running();
+          if (!t)
+            throw new ClawError('INTERNAL', 'terminals are not running in this agent; restart the agent');
+          return t.viewers.close(p.id);
+        },
+      },
+      upgrades: terminals.upgrades,
+      events: {
+        terminal: (listener) => running()?.viewers.events.on('terminal', listener) ?? (() => undefined),
+        // A session's state is in the status too.
+        activity: (listener) =>
+          running()?.viewers.events.on('terminal', () => listener()) ?? (() => undefined),
+      },
+    };
+  },
+};

@@ -1,0 +1,48 @@
+/**
+ * Domains are data (docs/architecture.md §Adding a domain, ADR 0079): the composition root's files
+ * (run-agent.ts, agent-api.ts, compose-agent.ts) name no domain; they take the list (app/domains.ts)
+ * through the generic contract (links/domain.ts). Lint refuses a domain import there, and none is.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT_FILES = [
+  'src-main/app/run-agent.ts',
+  'src-main/app/agent-api.ts',
+  'src-main/app/compose-agent.ts',
+];
+const DOMAINS = ['terminal', 'forwards', 'routes', 'files', 'messages', 'share'];
+
+/** The folders under src-main/ a file imports from (`import` and `import type`, static or dynamic). */
+function importedFolders(file: string): string[] {
+  const text = readFileSync(`${root}/${file}`, 'utf8');
+  const specifiers = [...text.matchAll(/(?:from|import\()\s*'(\.\.\/[^']+)'/g)].map((m) => m[1]!);
+  return specifiers.map((s) => s.split('/')[1]!);
+}
+
+test('the composition root imports no domain folder', () => {
+  for (const file of ROOT_FILES) {
+    const named = importedFolders(file).filter((f) => DOMAINS.includes(f));
+    assert.deepEqual(named, [], `${file} names a domain`);
+  }
+});
+
+test('lint refuses a domain import in run-agent.ts and agent-api.ts, and allows it in app/domains.ts', async () => {
+  const eslint = new ESLint({ cwd: root });
+  const errorsOf = async (file: string, line: string) => {
+    const text = `${line}\nvoid createFiles;\n${readFileSync(`${root}/${file}`, 'utf8')}`;
+    const [result] = await eslint.lintText(text, { filePath: `${root}/${file}` });
+    return (result?.messages ?? []).filter((m) => m.ruleId === 'import-x/no-restricted-paths');
+  };
+  const line = "import { createFiles } from '../files/file-service.js';";
+  for (const file of ['src-main/app/run-agent.ts', 'src-main/app/agent-api.ts']) {
+    const errors = await errorsOf(file, line);
+    assert.equal(errors.length, 1, file);
+    assert.match(errors[0]!.message, /names a domain/);
+  }
+  assert.deepEqual(await errorsOf('src-main/app/domains.ts', line), []);
+});
