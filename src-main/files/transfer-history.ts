@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { madeOnUse } from '../core/made-on-use.js';
 import type { TransferInfo } from '../api/contract-files.js';
 import { replaceFileSync } from '../home/durable-file.js';
 
@@ -29,27 +30,30 @@ export function ended(t: Pick<TransferInfo, 'state'>): boolean {
   return ENDED.has(t.state);
 }
 
-const count = z.number().int().nonnegative();
-const savedTransfer = z
-  .object({
-    id: z.string().regex(/^[0-9a-f]{32}$/),
-    direction: z.enum(['in', 'out']),
-    peer: z.object({ name: z.string().max(200), fingerprint: z.string().min(1).max(128) }),
-    state: z.enum(['done', 'failed', 'cancelled']),
-    files: count,
-    bytes: count,
-    filesDone: count,
-    bytesDone: count,
-    rate: count,
-    why: z.string().max(HISTORY_WHY_CHARS).optional(),
-    names: z.array(z.string().max(4096)).max(HISTORY_NAMES),
-    resumedAt: count.optional(),
-    bytesSent: count.optional(),
-    received: z.string().max(64).optional(),
-    treeHash: z.string().max(128).optional(),
-    startedAt: z.string().max(40),
-  })
-  .strip();
+// Made on use (core/made-on-use.ts, ADR 0073): read once, at the files part's start.
+const savedTransfer = madeOnUse(() => {
+  const count = z.number().int().nonnegative();
+  return z
+    .object({
+      id: z.string().regex(/^[0-9a-f]{32}$/),
+      direction: z.enum(['in', 'out']),
+      peer: z.object({ name: z.string().max(200), fingerprint: z.string().min(1).max(128) }),
+      state: z.enum(['done', 'failed', 'cancelled']),
+      files: count,
+      bytes: count,
+      filesDone: count,
+      bytesDone: count,
+      rate: count,
+      why: z.string().max(HISTORY_WHY_CHARS).optional(),
+      names: z.array(z.string().max(4096)).max(HISTORY_NAMES),
+      resumedAt: count.optional(),
+      bytesSent: count.optional(),
+      received: z.string().max(64).optional(),
+      treeHash: z.string().max(128).optional(),
+      startedAt: z.string().max(40),
+    })
+    .strip();
+});
 
 /** An ended transfer as kept: a copy, bounded, not moving. */
 function kept(t: TransferInfo): TransferInfo {
@@ -85,7 +89,7 @@ export class TransferHistory {
     }
     if (!Array.isArray(list)) return;
     for (const item of list) {
-      const parsed = savedTransfer.safeParse(item);
+      const parsed = savedTransfer().safeParse(item);
       if (parsed.success) this.byId.set(parsed.data.id, parsed.data);
     }
   }

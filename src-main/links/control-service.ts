@@ -32,7 +32,7 @@ const helloSchema = madeOnUse(() =>
   z.object({
     v: z.literal(1),
     /** Checked as it came, then in normal form: shown as what it is (core/names.ts receivedNodeName). */
-    name: nodeNameSchema.transform((name) => receivedNodeName(name)),
+    name: nodeNameSchema().transform((name) => receivedNodeName(name)),
     version: z.string().max(32),
     /**
      * Direct addresses to dial this node at, best first (empty with --no-direct): each HOST:PORT and

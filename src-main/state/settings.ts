@@ -84,7 +84,7 @@ function makeSettingsSchemas() {
 
   const peerSchema = z.object({
     fingerprint: fingerprintSchema,
-    name: nodeNameSchema,
+    name: nodeNameSchema(),
     allow: z.array(z.enum(PERMISSIONS)).default(DEFAULT_ALLOW),
     /** The peer's certificate (base64 DER) when we have seen it: stored at approval. */
     cert: z.string().max(12_000).optional(),
@@ -139,7 +139,7 @@ function makeSettingsSchemas() {
   const pendingSchema = z.object({
     id: z.string().regex(/^[a-z0-9]{1,16}$/),
     fingerprint: fingerprintSchema,
-    name: nodeNameSchema,
+    name: nodeNameSchema(),
     /** `code`: the node proved knowledge of a pairing code (PAKE); `fingerprint`: it only knew ours. */
     via: z.enum(['code', 'fingerprint']),
     address: z.string().max(300),
@@ -235,7 +235,7 @@ function makeSettingsSchemas() {
 
   const settingsSchema = z
     .object({
-      name: nodeNameSchema.optional(),
+      name: nodeNameSchema().optional(),
       relays: z.array(relaySchema).default([]),
       /** `HOST:PORT` of the direct listener, or null for --no-direct. */
       listen: listenAddress.nullable().default(DEFAULT_DIRECT_LISTEN),
