@@ -616,6 +616,12 @@ class Listener implements Listening {
   private markReady!: () => void;
   private stopped = false;
   private readonly queue: InboxMessage[] = [];
+  /**
+   * The messages this connection's listing held. Only those can be a handled message shown again
+   * because its acknowledgement was lost; an event that repeats one of them (it arrived while the
+   * listing was answered) is a copy taken before the ack, not news.
+   */
+  private readonly listedHere = new WeakSet<InboxMessage>();
   private readonly memory: ListenMemory;
   private fromFingerprint: string | undefined;
   private listed = false;
@@ -671,6 +677,7 @@ class Listener implements Listening {
     });
     if (from !== undefined) this.fromFingerprint = await resolveFrom(this.client, from, unread);
     if (this.stopped) return;
+    for (const m of unread) this.listedHere.add(m);
     this.queue.unshift(...unread);
     this.listed = true;
     this.markReady();
@@ -683,7 +690,7 @@ class Listener implements Listening {
     if (this.opts.replies === false && m.replyTo !== undefined) return false;
     if (!this.memory.seen.has(seenKey(m))) return true;
     // Handled already: shown again because its acknowledgement was lost, or sent again after a crash.
-    if (!m.read && this.opts.ack !== false) this.ackLater(m.id);
+    if (!m.read && this.listedHere.has(m) && this.opts.ack !== false) this.ackLater(m.id);
     return false;
   }
 
