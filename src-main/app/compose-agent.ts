@@ -209,6 +209,7 @@ export function composeAgent({
     peers: {
       peerEntries: () => links.peerEntries(),
       peerEntry: (fp) => links.peerEntry(fp),
+      noteMarksMine: (fp, marks) => links.noteMarksMine(fp, marks),
       openStream: (entry, service, args) => links.openStream(entry, service, args),
       onChanged: (listener) => notices.onChanged(listener),
       changed: () => notices.changed(),

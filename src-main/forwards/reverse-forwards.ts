@@ -17,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { NodeState } from '../state/node-state.js';
 import type { Notices } from '../state/notices.js';
-import type { PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
+import type { PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
 import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import type { ForwardRecord } from '../state/settings.js';
 import type { ConnectionKind, ForwardInfo, ForwardState } from '../api/contract.js';
@@ -312,7 +312,7 @@ export class ReverseForwards {
     return run;
   }
 
-  private peerOf(record: ForwardRecord): PeerEntry | undefined {
+  private peerOf(record: ForwardRecord): ReadonlyPeerEntry | undefined {
     const fp = record.viaFingerprint;
     return fp === undefined ? undefined : this.deps.links.peerEntries().find((e) => e.fingerprint === fp);
   }
@@ -418,7 +418,7 @@ export class ReverseForwards {
    * @throws ClawError with the peer's refusal as one line
    */
   private async request(
-    entry: PeerEntry,
+    entry: ReadonlyPeerEntry,
     args: ReverseListenArgs,
     record: ForwardRecord,
   ): Promise<{ stream: MuxStream; bound: string }> {

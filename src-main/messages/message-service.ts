@@ -12,7 +12,7 @@
  */
 import type { LifecyclePart } from '../core/lifecycle.js';
 import type { Logger } from 'pino';
-import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
+import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { Served, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import type { ConnectionHandle } from '../connections/connection-table.js';
@@ -171,7 +171,7 @@ export class MessageService {
     }
   }
 
-  private async open(entry: PeerEntry, link: LinkKey): Promise<void> {
+  private async open(entry: ReadonlyPeerEntry, link: LinkKey): Promise<void> {
     const fp = entry.fingerprint;
     this.opening.add(fp);
     let opened: Awaited<ReturnType<MessagePeers['openStream']>>;
@@ -216,7 +216,7 @@ export class MessageService {
   }
 
   /** What an open the peer (or the link) refused leaves behind. */
-  private async refusedToOpen(entry: PeerEntry, link: LinkKey, err: unknown): Promise<void> {
+  private async refusedToOpen(entry: ReadonlyPeerEntry, link: LinkKey, err: unknown): Promise<void> {
     const fp = entry.fingerprint;
     const { log, boxes } = this.deps;
     const refusal = refusalOf(err);

@@ -22,7 +22,7 @@ import {
   passedUp,
   type HopArgs,
 } from '../protocol/hop-wire.js';
-import type { ActivePath, PeerEntry } from '../links/ports.js';
+import type { ActivePath, ReadonlyPeerEntry } from '../links/ports.js';
 import { ROUTE_LINK_TIMEOUT_MS, routeArrivalCircuit } from '../links/route-dialer.js';
 import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import type { PeerRecord } from '../state/settings.js';
@@ -58,9 +58,9 @@ export const MAX_PENDING_ARRIVALS_PER_ORIGIN = 4;
 export interface HopDeps {
   readonly selfFingerprint: string;
   peer(fingerprint: string): PeerRecord | undefined;
-  peerEntry(fingerprint: string): PeerEntry | undefined;
+  peerEntry(fingerprint: string): ReadonlyPeerEntry | undefined;
   /** @throws ClawError('PEER_OFFLINE') saying why a peer has no path. */
-  activePath(entry: PeerEntry): ActivePath;
+  activePath(entry: ReadonlyPeerEntry): ActivePath;
   /**
    * A routed link arrived: answer its E2E handshake (route-dialer.ts acceptRouteCircuit).
    * @returns a promise settled once the handshake is over, either way.
@@ -171,7 +171,7 @@ async function pipeTowards(
   deps: HopDeps,
   req: ServiceRequest,
   served: Served,
-  { args, next, active }: { args: HopArgs; next: PeerEntry; active: ActivePath },
+  { args, next, active }: { args: HopArgs; next: ReadonlyPeerEntry; active: ActivePath },
 ): Promise<void> {
   let downstream: MuxStream;
   try {
