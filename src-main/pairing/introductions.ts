@@ -138,7 +138,8 @@ export class Introductions {
       // Every peer may ask; only one marked mine here is answered (serve).
       permission: null,
       noun: 'introductions',
-      kind: null,
+      // The owner's devices compare notes on it: no connection of its own.
+      admits: 'held',
       handle: (req, served) => {
         const fp = req.peer.fingerprint;
         const problem = membersOpenArgsProblem(req.args);

@@ -24,7 +24,13 @@ import {
 } from '../protocol/hop-wire.js';
 import type { ActivePath, ReadonlyPeerEntry } from '../links/ports.js';
 import { ROUTE_LINK_TIMEOUT_MS, routeArrivalCircuit } from '../links/route-dialer.js';
-import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type {
+  ConnectionAdmission,
+  HeldAdmission,
+  ServedConnection,
+  ServiceRegistry,
+  ServiceRequest,
+} from '../services/services.js';
 import type { PeerRecord } from '../state/settings.js';
 
 /**
@@ -109,6 +115,8 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     perOrigin: new Slots(MAX_PENDING_ARRIVALS_PER_ORIGIN),
   };
   services.register(HOP_SERVICE, {
+    // Each hop passed on is one connection, listed as the stream is accepted.
+    admits: 'connection',
     permission: 'relay',
     noun: 'relaying',
     kind: 'chain-hop',
@@ -128,7 +136,7 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     permission: null,
     noun: 'routed links',
     // A link, not a connection: what it carries is listed by whoever uses it.
-    kind: null,
+    admits: 'held',
     handle: (req, served) => arrive(req, served, deps, arriving),
   });
 }
@@ -138,7 +146,12 @@ function mayRelayFor(deps: HopDeps, req: ServiceRequest, origin: string): boolea
   return origin === req.peer.fingerprint || deps.peer(origin)?.allow.includes('relay') === true;
 }
 
-async function passOn(deps: HopDeps, req: ServiceRequest, served: Served, state: HopState): Promise<void> {
+async function passOn(
+  deps: HopDeps,
+  req: ServiceRequest,
+  served: ConnectionAdmission,
+  state: HopState,
+): Promise<void> {
   const args = parseHopArgs(req.args);
   if ('problem' in args) return req.reject('BAD_REQUEST', args.problem);
   const self = deps.selfFingerprint;
@@ -170,7 +183,7 @@ async function passOn(deps: HopDeps, req: ServiceRequest, served: Served, state:
 async function pipeTowards(
   deps: HopDeps,
   req: ServiceRequest,
-  served: Served,
+  served: ConnectionAdmission,
   { args, next, active }: { args: HopArgs; next: ReadonlyPeerEntry; active: ActivePath },
 ): Promise<void> {
   let downstream: MuxStream;
@@ -251,7 +264,7 @@ function passResets(upstream: MuxStream, downstream: MuxStream): void {
 
 function arrive(
   req: ServiceRequest,
-  served: Served,
+  served: HeldAdmission,
   deps: HopDeps,
   arriving: { perPeer: Slots; perOrigin: Slots },
 ): void {

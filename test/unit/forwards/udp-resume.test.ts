@@ -31,6 +31,7 @@ test('a UDP flow survives its link dying: the exit keeps its socket and source p
   registry.register(UDP_CONNECT_SERVICE, {
     permission: 'forward',
     noun: 'forwards',
+    admits: 'connection',
     kind: 'udp-exit',
     handle: (req, served) =>
       void serveUdpConnect({ name: 'b', log, limitsFor: () => undefined, open, resumes }, req, served),
