@@ -229,7 +229,7 @@ export function composeAgent({
     state,
     members,
     services,
-    peers,
+    peers: { ...peers, noteMarksMine: (fp, marks) => links.noteMarksMine(fp, marks) },
     knownAbout: (fp) => ({ addresses: dialOrder(links.addressBook(fp)), homeRelay: links.homeRelay(fp) }),
     audit,
   });

@@ -7,7 +7,7 @@ import { parseFingerprint } from '../core/fingerprint.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
-import type { Notifier, PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
+import type { Notifier, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
 import type { NodeState } from '../state/node-state.js';
 import { peerNameClash } from '../state/peer-names.js';
 import { dialOrder, learnAddresses } from '../state/address-book.js';
@@ -50,12 +50,13 @@ export interface PeersDeps {
   readonly links: PeerDirectory &
     Pick<PeerStreams, 'activePath'> & {
       stateSource(): PeerStateSource;
-      peerEntry(fp: string): PeerEntry | undefined;
+      peerEntry(fp: string): ReadonlyPeerEntry | undefined;
+      noteRtt(fingerprint: string, rttMs: number): void;
     };
   readonly notices: Pick<Notifier, 'changed'>;
 }
 
-export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
+export function peerInfo(agent: PeerStateSource, entry: ReadonlyPeerEntry): PeerInfo {
   const { record, links } = entry;
   const active = links.active;
   const book = agent.addressBook?.(record.fingerprint) ?? record.addresses;
@@ -73,7 +74,7 @@ export function peerInfo(agent: PeerStateSource, entry: PeerEntry): PeerInfo {
     rttMs: active ? links.rttMs : null,
     since: links.since ? isoTime(links.since.getTime()) : null,
     allow: record.allow,
-    theyAllow: entry.theyAllow,
+    theyAllow: entry.theyAllow && [...entry.theyAllow],
     mine: record.mine === true,
     theyMarkMine: record.mine === true ? (entry.theyMarkMine ?? null) : null,
     introducedBy: record.introducedBy ?? null,
@@ -93,12 +94,12 @@ export function peerList(agent: Pick<PeersDeps, 'links'>): PeerInfo[] {
 }
 
 /** One peer's line, as `peers` shows it. */
-function infoOf(agent: Pick<PeersDeps, 'links'>, entry: PeerEntry): PeerInfo {
+function infoOf(agent: Pick<PeersDeps, 'links'>, entry: ReadonlyPeerEntry): PeerInfo {
   return peerInfo(agent.links.stateSource(), entry);
 }
 
 /** The entry the links keep for a peer just saved (they follow the node state at once). */
-function entryOf(agent: Pick<PeersDeps, 'links'>, fingerprint: string): PeerEntry {
+function entryOf(agent: Pick<PeersDeps, 'links'>, fingerprint: string): ReadonlyPeerEntry {
   const entry = agent.links.peerEntry(fingerprint);
   if (!entry) throw new ClawError('INTERNAL', `peer ${fingerprint.slice(0, 8)} was saved but is not tracked`);
   return entry;
@@ -283,7 +284,7 @@ export async function ping(agent: PeersDeps, ref: string, timeoutMs = 5000): Pro
     active = agent.links.activePath(entry);
     rttMs = await active.mux.ping(timeoutMs);
   }
-  entry.links.rttMs = rttMs;
+  agent.links.noteRtt(entry.fingerprint, rttMs);
   // A link the peer dialed has an ephemeral far end: name the address it listens on instead. Of the
   // link the ping went over: the peer's link may have moved to another path meanwhile.
   const remote = addressOf(entry, active).address ?? active.link.remote;

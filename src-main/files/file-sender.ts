@@ -16,7 +16,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
+import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { ConnectionHandle } from '../connections/connection-table.js';
 import { Emitter } from '../core/emitter.js';
@@ -111,7 +111,7 @@ export class FileSender {
 
   /** Sends `paths` to the peer `entry` (or carries on an unfinished transfer of the same files). */
   async send(
-    entry: Pick<PeerEntry, 'fingerprint' | 'record'>,
+    entry: Pick<ReadonlyPeerEntry, 'fingerprint' | 'record'>,
     paths: readonly string[],
   ): Promise<TransferView> {
     const walked = await walkTree(paths);
@@ -327,7 +327,7 @@ export class OutgoingTransfer {
   }
 
   /** One stream: offer, send what is wanted, wait for COMPLETE. Throws to be tried again, Final not. */
-  private async attempt(entry: PeerEntry): Promise<void> {
+  private async attempt(entry: ReadonlyPeerEntry): Promise<void> {
     const { peers, connections } = this.sender.deps;
     const name = this.saved.peerName;
     let opened: Awaited<ReturnType<FilePeers['openStream']>>;

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { ReceivedInfo, TransferInfo } from '../api/contract-files.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
-import type { Served, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type { ConnectionAdmission, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import { join } from 'node:path';
 import { Emitter } from '../core/emitter.js';
 import { errorMessage } from '../core/errors.js';
@@ -93,12 +93,13 @@ export function createFiles(deps: FilesDeps): RunningFiles {
   deps.services.register(FILES_SERVICE, {
     permission: 'files',
     noun: 'files',
+    admits: 'connection',
     kind: 'files-in',
-    handle: (req: ServiceRequest, served: Served) => {
+    handle: (req: ServiceRequest, served: ConnectionAdmission) => {
       const problem = filesOpenArgsProblem(req.args);
       if (problem) return req.reject('BAD_REQUEST', problem);
       if (!open) return req.reject('SERVICE_FAILED', 'the file inbox is not open yet; try again');
-      let accepted: ReturnType<Served['accept']>;
+      let accepted: ReturnType<ConnectionAdmission['accept']>;
       try {
         accepted = served.accept({ from: req.peer.name, to: 'file inbox' });
       } catch {

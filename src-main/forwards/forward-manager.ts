@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
-import type { PeerDirectory, PeerEntry } from '../links/ports.js';
+import type { PeerDirectory, ReadonlyPeerEntry } from '../links/ports.js';
 import type { ForwardRecord } from '../state/settings.js';
 import type { ForwardInfo, ForwardState, PeerListenerInfo, ProxyInfo } from '../api/contract.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
@@ -469,7 +469,7 @@ export class ForwardManager {
   }
 
   /** The peer `record` is bound to, while it is one (undefined: gone, or no fingerprint saved). */
-  private boundPeer(record: Pick<ForwardRecord, 'viaFingerprint'>): PeerEntry | undefined {
+  private boundPeer(record: Pick<ForwardRecord, 'viaFingerprint'>): ReadonlyPeerEntry | undefined {
     const fp = record.viaFingerprint;
     return fp === undefined ? undefined : this.deps.links.peerEntries().find((e) => e.fingerprint === fp);
   }

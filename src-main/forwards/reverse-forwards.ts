@@ -17,8 +17,13 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { NodeState } from '../state/node-state.js';
 import type { Notices } from '../state/notices.js';
-import type { PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
-import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type { PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
+import type {
+  ConnectionAdmission,
+  ServedConnection,
+  ServiceRegistry,
+  ServiceRequest,
+} from '../services/services.js';
 import type { ForwardRecord } from '../state/settings.js';
 import type { ConnectionKind, ForwardInfo, ForwardState } from '../api/contract.js';
 import { describeZodError } from '../core/zod-error.js';
@@ -166,6 +171,7 @@ export class ReverseForwards {
       // Any peer may try; only an id of a reverse forward this node has to that very peer is served.
       permission: null,
       noun: 'reverse connections',
+      admits: 'connection',
       kind: 'reverse',
       handle: (req, served) => void this.serveConnect(req, served),
     });
@@ -312,7 +318,7 @@ export class ReverseForwards {
     return run;
   }
 
-  private peerOf(record: ForwardRecord): PeerEntry | undefined {
+  private peerOf(record: ForwardRecord): ReadonlyPeerEntry | undefined {
     const fp = record.viaFingerprint;
     return fp === undefined ? undefined : this.deps.links.peerEntries().find((e) => e.fingerprint === fp);
   }
@@ -418,7 +424,7 @@ export class ReverseForwards {
    * @throws ClawError with the peer's refusal as one line
    */
   private async request(
-    entry: PeerEntry,
+    entry: ReadonlyPeerEntry,
     args: ReverseListenArgs,
     record: ForwardRecord,
   ): Promise<{ stream: MuxStream; bound: string }> {
@@ -455,7 +461,7 @@ export class ReverseForwards {
   }
 
   /** One connection the peer accepted on a reverse forward's listener: connect it to the target here. */
-  private async serveConnect(req: ServiceRequest, served: Served): Promise<void> {
+  private async serveConnect(req: ServiceRequest, served: ConnectionAdmission): Promise<void> {
     const parsed = reverseConnectArgsSchema().safeParse(req.args);
     if (!parsed.success) {
       return req.reject('BAD_REQUEST', `bad reverse-connect arguments: ${describeZodError(parsed.error)}`);
@@ -504,7 +510,7 @@ export class ReverseForwards {
     run: ReverseRun,
     record: ForwardRecord,
     req: ServiceRequest,
-    served: Served,
+    served: ConnectionAdmission,
     resumeId: string | undefined,
     to: string,
   ): Promise<void> {
@@ -559,7 +565,7 @@ export class ReverseForwards {
     run: ReverseRun,
     record: ForwardRecord,
     req: ServiceRequest,
-    served: Served,
+    served: ConnectionAdmission,
     resumeId: string | undefined,
   ): Promise<void> {
     const target = parseHostPort(record.remote ?? '');
@@ -631,7 +637,7 @@ export class ReverseForwards {
     run: ReverseRun,
     record: ForwardRecord,
     req: ServiceRequest,
-    served: Served,
+    served: ConnectionAdmission,
   ): Promise<void> {
     const target = parseHostPort(record.remote ?? '');
     const { counters } = run;

@@ -19,7 +19,11 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { NodeStateReader } from '../state/node-state.js';
 import type { PeerDirectory, PeerStreams } from '../links/ports.js';
-import type { Served as ServedAdmission, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type {
+  ListenerAdmission as ServedAdmission,
+  ServiceRegistry,
+  ServiceRequest,
+} from '../services/services.js';
 import type { PeerRecord, Settings } from '../state/settings.js';
 import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
@@ -187,7 +191,7 @@ export function registerReverseListenService(deps: ReverseListenDeps): ReverseLi
     permission: 'listen',
     noun: 'listening',
     // A listener is no connection; what it accepts is (`reverse-served`, children of its admission).
-    kind: null,
+    admits: 'listener',
     // Its refusals are `listener` lines of their own (audit/audit-noise.ts keeps them in check).
     recordsRefusals: true,
     handle: (req, admission) => void serve(deps, req, admission, listening),

@@ -5,7 +5,7 @@
  * its own streams; an ID it did not get from the stream's own OPEN is a 128-bit guess.
  */
 import { z } from 'zod';
-import type { Served, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type { HeldAdmission, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import { describeZodError } from '../core/zod-error.js';
 import { madeOnUse } from '../core/made-on-use.js';
 import type { MuxStream } from '../mux/stream.js';
@@ -74,12 +74,12 @@ export class StreamResumes {
       permission: null,
       noun: 'resumed streams',
       // A stream resumed carries on a connection listed already (its service's), under that grant.
-      kind: null,
+      admits: 'held',
       handle: (req, served) => this.serve(req, served),
     });
   }
 
-  serve(req: ServiceRequest, served: Served): void {
+  serve(req: ServiceRequest, served: HeldAdmission): void {
     const parsed = streamResumeArgsSchema().safeParse(req.args);
     if (!parsed.success) {
       req.reject('BAD_REQUEST', `bad stream-resume arguments: ${describeZodError(parsed.error)}`);

@@ -9,7 +9,12 @@
 import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { Logger } from 'pino';
 import type { NodeStateReader } from '../state/node-state.js';
-import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type {
+  ConnectionAdmission,
+  ServedConnection,
+  ServiceRegistry,
+  ServiceRequest,
+} from '../services/services.js';
 import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
@@ -119,6 +124,7 @@ export function registerTcpConnectService(
   agent.services.register(TCP_CONNECT_SERVICE, {
     permission: 'forward',
     noun: 'forwards',
+    admits: 'connection',
     kind: 'tcp-exit',
     handle: (req, served) => void serveTcpConnect(deps, req, served),
   });
@@ -128,7 +134,7 @@ export function registerTcpConnectService(
 export async function serveTcpConnect(
   node: TcpConnectDeps,
   req: ServiceRequest,
-  served: Served,
+  served: ConnectionAdmission,
 ): Promise<void> {
   const parsed = tcpConnectArgsSchema().safeParse(req.args);
   if (!parsed.success) {

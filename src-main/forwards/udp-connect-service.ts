@@ -13,7 +13,12 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { NodeStateReader } from '../state/node-state.js';
 import type { ConnectionKind } from '../api/contract.js';
-import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type {
+  ConnectionAdmission,
+  ServedConnection,
+  ServiceRegistry,
+  ServiceRequest,
+} from '../services/services.js';
 import type { PeerRecord } from '../state/settings.js';
 import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage } from '../core/errors.js';
@@ -110,6 +115,7 @@ export function registerUdpConnectService(
   agent.services.register(UDP_CONNECT_SERVICE, {
     permission: 'forward',
     noun: 'forwards',
+    admits: 'connection',
     kind: 'udp-exit',
     handle: (req, served) => void serveUdpConnect(deps, req, served),
   });
@@ -119,7 +125,7 @@ export function registerUdpConnectService(
 export async function serveUdpConnect(
   node: UdpConnectDeps,
   req: ServiceRequest,
-  served: Served,
+  served: ConnectionAdmission,
 ): Promise<void> {
   const parsed = udpConnectArgsSchema().safeParse(req.args);
   if (!parsed.success) {

@@ -28,7 +28,7 @@ import type { ServiceRegistry } from '../services/services.js';
 import type { NodeState } from '../state/node-state.js';
 import type { Notices } from '../state/notices.js';
 import type { Circuit } from '../transport/circuit.js';
-import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from './ports.js';
+import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from './ports.js';
 
 /**
  * The one peer port every domain is given (built once by the composition root): who the peers are,
@@ -37,7 +37,7 @@ import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from './port
 export type DomainPeers = PeerDirectory &
   PeerStreams &
   ChangeSource & {
-    peerEntry(fingerprint: string): PeerEntry | undefined;
+    peerEntry(fingerprint: string): ReadonlyPeerEntry | undefined;
     /** Says the node changed (status events follow). */
     changed(): void;
     /** A circuit that came through a route (its last hop): it becomes the peer's link. */

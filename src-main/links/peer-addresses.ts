@@ -7,7 +7,7 @@ import { Mux } from '../mux/mux.js';
 import type { Circuit } from '../transport/circuit.js';
 import { dialDirect, type TlsIdentity } from '../transport/direct.js';
 import { streamCircuit } from '../transport/stream-circuit.js';
-import type { PeerEntry } from './ports.js';
+import type { PeerEntry } from './peer-entry.js';
 import type { LanDiscovery } from './lan-discovery.js';
 import { PAIR_SERVICE } from './pending-links.js';
 import type { ObservedSource, Observations } from '../state/observations.js';

@@ -3,11 +3,32 @@
  * the agent (which knows whether direct is on and which relays are up); this only ties each path's
  * retrier to its slot in PeerLinks, so a path is redialed exactly while it has no link.
  */
+import type { TraversalState } from './traversal.js';
 import type { Link } from '../transport/link.js';
 import { PathRetrier } from './peer-connector.js';
 import { PeerLinks } from './peer-links.js';
-import type { PeerEntry } from './ports.js';
-import type { PeerRecord } from '../state/settings.js';
+import type { ReadonlyPeerEntry } from './ports.js';
+import type { RefusalCode } from '../core/refusal-codes.js';
+import type { PeerRecord, Permission } from '../state/settings.js';
+
+/**
+ * A peer's entry as the links layer holds it, the one writer of its fields: the hello, grants and
+ * refusals it hears set them here, and what other layers learn arrives through PeerLinkSet's named
+ * methods. Everyone else gets the ReadonlyPeerEntry (ports.ts) and cannot assign.
+ */
+export interface PeerEntry extends ReadonlyPeerEntry {
+  refusal?: { code: RefusalCode; message: string; at: number } | undefined;
+  directOffThere?: boolean | undefined;
+  announcedAddresses?: readonly string[] | undefined;
+  features?: readonly string[] | undefined;
+  theyAllow: readonly Permission[] | null;
+  theyMarkMine?: boolean | undefined;
+  traversal?: TraversalState | undefined;
+  readonly links: PeerLinks;
+  readonly direct: PathRetrier;
+  readonly relay: PathRetrier;
+  readonly route: PathRetrier;
+}
 
 export interface PeerPaths {
   /** One attempt at each path to the entry's peer; undefined = nothing to try now. */

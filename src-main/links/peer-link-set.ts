@@ -35,7 +35,8 @@ import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialer
 import { acceptRouteCircuit, dialRoutePath } from './route-dialer.js';
 import { kickRoutesThrough, routeChanged, routeOfflineError } from './route-links.js';
 import { attachPendingLink, type PendingLinkDeps } from './pending-links.js';
-import type { ActivePath, OpenStreamOptions, PeerEntry } from './ports.js';
+import type { ActivePath, OpenStreamOptions, ReadonlyPeerEntry } from './ports.js';
+import type { PeerEntry } from './peer-entry.js';
 import type { Relays } from '../relay-clients/relays.js';
 import { RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
 import { QuietLanes } from './quiet-lanes.js';
@@ -134,7 +135,7 @@ export class PeerLinkSet {
     return this.deps.state.get().name ?? 'clawbridge';
   }
 
-  peerEntries(): PeerEntry[] {
+  peerEntries(): ReadonlyPeerEntry[] {
     return [...this.peers.values()];
   }
 
@@ -142,8 +143,26 @@ export class PeerLinkSet {
     return { name: this.name, fingerprint: this.deps.identity.fingerprint };
   }
 
-  peerEntry(fingerprint: string): PeerEntry | undefined {
+  peerEntry(fingerprint: string): ReadonlyPeerEntry | undefined {
     return this.peers.get(fingerprint);
+  }
+
+  /**
+   * Whether the peer marks this node as one of its owner's devices too, as a `members` exchange just
+   * showed (pairing/introductions.ts); undefined: not known (the exchange failed).
+   * @returns true when that changed what this node knew
+   */
+  noteMarksMine(fingerprint: string, marks: boolean | undefined): boolean {
+    const entry = this.peers.get(fingerprint);
+    if (!entry || entry.theyMarkMine === marks) return false;
+    entry.theyMarkMine = marks;
+    return true;
+  }
+
+  /** A round trip to the peer just measured (`ping`), in ms: shown as its `rttMs` while it is online. */
+  noteRtt(fingerprint: string, rttMs: number): void {
+    const entry = this.peers.get(fingerprint);
+    if (entry) entry.links.rttMs = rttMs;
   }
 
   /** Starts keeping links to every saved peer, and follows the store from now on. */
@@ -498,7 +517,7 @@ export class PeerLinkSet {
    * @throws ClawError('PEER_OFFLINE') with why, or 'STREAM_REJECTED' with the peer's reason.
    */
   async openStream(
-    entry: PeerEntry,
+    entry: ReadonlyPeerEntry,
     service: string,
     args: unknown,
     opts: OpenStreamOptions = {},
@@ -518,7 +537,7 @@ export class PeerLinkSet {
   }
 
   /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */
-  activePath(entry: PeerEntry): ActivePath {
+  activePath(entry: ReadonlyPeerEntry): ActivePath {
     const active = entry.links.active;
     if (!active && entry.record.route && !refusedSince(entry)) {
       throw routeOfflineError(entry, (fp) => this.peers.get(fp)?.record.name);

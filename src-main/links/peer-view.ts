@@ -2,7 +2,7 @@
  * A peer's state and address as the links know them (judged by peer-state.ts): what `peers` shows and what
  * the link set tells when a peer's state changes.
  */
-import type { PeerEntry } from './ports.js';
+import type { ReadonlyPeerEntry } from './ports.js';
 import type { KnownAddress } from '../state/address-book.js';
 import { routeText } from '../core/routes.js';
 import type { RelaySetting } from '../state/settings.js';
@@ -10,12 +10,12 @@ import { describePeerAddress, describePeerState } from './peer-state.js';
 import type { PeerAddressView, PeerStateView } from './peer-state.js';
 
 /** The peer refused our hello since the route last failed: that refusal is its state, not the route. */
-export function refusedSince(entry: PeerEntry): boolean {
+export function refusedSince(entry: ReadonlyPeerEntry): boolean {
   return entry.refusal !== undefined && entry.refusal.at >= (entry.route.lastErrorAt ?? 0);
 }
 
 /** What the agent knows about how a peer is (not) reachable, judged by peer-state.ts. */
-export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerStateView {
+export function peerStateView(agent: PeerStateSource, entry: ReadonlyPeerEntry): PeerStateView {
   const active = entry.links.active;
   const route = entry.record.route;
   // A routed peer is reached through its route alone: its state line is the route's (ADR 0017).
@@ -24,7 +24,7 @@ export function peerStateView(agent: PeerStateSource, entry: PeerEntry): PeerSta
     const why = entry.route.lastError ?? 'not up yet (still trying)';
     return { state: 'unreachable', stateDetail: `route via ${via}: ${why}`, relayReason: null };
   }
-  const attempt = (r: PeerEntry['direct']) => ({
+  const attempt = (r: ReadonlyPeerEntry['direct']) => ({
     lastError: r.lastError,
     observed: r.lastObserved,
     lastRefusal: r.lastRefusal,
@@ -82,13 +82,13 @@ export interface PeerStateSource {
 
 /** The peer's listening address, the path's address and where the link came from (peer-state.ts). */
 /** The peer's address as `active` (by default the link in use now) reaches it. */
-export function addressOf(entry: PeerEntry, active = entry.links.active): PeerAddressView {
+export function addressOf(entry: ReadonlyPeerEntry, active = entry.links.active): PeerAddressView {
   const link = active && { path: active.path, remote: active.link.remote, initiator: active.link.initiator };
   return describePeerAddress(link, entry.announcedAddresses);
 }
 
 /** The peer's home relay URL as PeerInfo carries it (absent when not known). */
-export function homeRelayOf(agent: PeerStateSource, entry: PeerEntry): { homeRelay?: string } {
+export function homeRelayOf(agent: PeerStateSource, entry: ReadonlyPeerEntry): { homeRelay?: string } {
   const home = agent.homeRelay?.(entry.fingerprint) ?? entry.record.homeRelay;
   return home ? { homeRelay: home.url } : {};
 }

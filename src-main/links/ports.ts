@@ -15,36 +15,48 @@ import type { PeerLinks } from './peer-links.js';
 import type { TraversalState } from './traversal.js';
 import type { PeerRecord, Permission } from '../state/settings.js';
 
-/** One peer as the agent tracks it: its saved record, its links and the retriers that dial them. */
-export interface PeerEntry {
+/** How one path to a peer is doing, as its retrier last saw it (peer-connector.ts): read-only here. */
+export type PathAttemptView = Readonly<
+  Pick<PathRetrier, 'path' | 'lastError' | 'lastObserved' | 'lastRefusal' | 'lastErrorAt'>
+>;
+
+/** A peer's links as read from outside the links layer: which carries streams, and since when. */
+export type PeerLinksView = Readonly<Pick<PeerLinks, 'active' | 'online' | 'rttMs' | 'since'>>;
+
+/**
+ * One peer as the agent tracks it: its saved record, its links and how each path is doing. Read-only
+ * to everyone but the links layer, which owns it (links/peer-entry.ts): what others learn about a peer
+ * they tell the link set by name (PeerLinkSet.noteMarksMine, noteRtt), so each field has one writer.
+ */
+export interface ReadonlyPeerEntry {
   readonly fingerprint: string;
   /** The peer's saved record as the node state has it now (peer-entry.ts): never a copy to patch. */
   readonly record: PeerRecord;
   /** Why the peer refused our hello (e.g. it has not approved us yet) and when, until it accepts one. */
-  refusal?: { code: RefusalCode; message: string; at: number } | undefined;
+  readonly refusal?: Readonly<{ code: RefusalCode; message: string; at: number }> | undefined;
   /** The peer's last hello announced no direct address: its direct listener is off. */
-  directOffThere?: boolean | undefined;
+  readonly directOffThere?: boolean | undefined;
   /** The direct addresses the peer's last hello announced, best first: where it listens. */
-  announcedAddresses?: readonly string[] | undefined;
+  readonly announcedAddresses?: readonly string[] | undefined;
   /** The `features` of the peer's last hello: what it can do beyond protocol version 1. */
-  features?: readonly string[] | undefined;
+  readonly features?: readonly string[] | undefined;
   /**
    * What the peer lets this node do there, as its last `grants` message said (docs/protocol.md
    * §Grants); null until one arrives this run. Runtime knowledge about the other node, never saved.
    */
-  theyAllow: Permission[] | null;
+  readonly theyAllow: readonly Permission[] | null;
   /**
    * Whether the peer marks this node as one of its owner's devices too, as its last `members`
    * exchange showed (pairing/introductions.ts); undefined until one was tried this run.
    */
-  theyMarkMine?: boolean | undefined;
+  readonly theyMarkMine?: boolean | undefined;
   /** Direct across NATs: what the peer told of its candidates, why the pair stays relayed (traversal.ts). */
-  traversal?: TraversalState | undefined;
-  links: PeerLinks;
-  direct: PathRetrier;
-  relay: PathRetrier;
-  /** Dials the peer's saved route (docs/adr/0017-multi-hop-routes.md); finds nothing to try without one. */
-  route: PathRetrier;
+  readonly traversal?: TraversalState | undefined;
+  readonly links: PeerLinksView;
+  readonly direct: PathAttemptView;
+  readonly relay: PathAttemptView;
+  /** The peer's saved route (docs/adr/0017-multi-hop-routes.md); finds nothing to try without one. */
+  readonly route: PathAttemptView;
 }
 
 /** Who this node is: the name it shows and the identity it proves. */
@@ -61,7 +73,7 @@ export type { Notifier } from '../state/notices.js';
 
 /** The peers the agent keeps links to (the saved list is the node state's: node-state.ts). */
 export interface PeerDirectory {
-  peerEntries(): PeerEntry[];
+  peerEntries(): ReadonlyPeerEntry[];
   /**
    * This node's own name and fingerprint. It is never among its peers, so a command naming it (`term a`
    * typed on a) is told so rather than "no peer named 'a'".
@@ -70,7 +82,7 @@ export interface PeerDirectory {
 }
 
 /** The active path to a peer: which one, its link's far end, and the mux streams go over. */
-export type ActivePath = NonNullable<PeerEntry['links']['active']>;
+export type ActivePath = NonNullable<PeerLinksView['active']>;
 
 export interface OpenStreamOptions {
   /**
@@ -84,13 +96,13 @@ export interface OpenStreamOptions {
 export interface PeerStreams {
   /** @throws ClawError('PEER_OFFLINE') saying why, or 'STREAM_REJECTED' with the peer's reason. */
   openStream(
-    entry: PeerEntry,
+    entry: ReadonlyPeerEntry,
     service: string,
     args: unknown,
     opts?: OpenStreamOptions,
   ): Promise<{ stream: MuxStream; path: PathKind; remote: string }>;
   /** @throws ClawError('PEER_OFFLINE') saying why there is no path. */
-  activePath(entry: PeerEntry): ActivePath;
+  activePath(entry: ReadonlyPeerEntry): ActivePath;
 }
 
 /** Subscribing to the agent's change signal (a disposer comes back). */

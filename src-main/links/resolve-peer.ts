@@ -5,14 +5,14 @@
 import { ClawError } from '../core/errors.js';
 import { hereHint, commandIn } from '../core/hint.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
-import type { PeerDirectory, PeerEntry } from './ports.js';
+import type { PeerDirectory, ReadonlyPeerEntry } from './ports.js';
 import { fingerprintPrefix, nameKey } from '../state/peer-names.js';
 
 /** Finds a peer by name, full fingerprint (any formatting) or a unique fingerprint prefix. */
 export function resolvePeer(
   agent: Pick<PeerDirectory, 'peerEntries'> & Partial<Pick<PeerDirectory, 'self'>>,
   ref: string,
-): PeerEntry {
+): ReadonlyPeerEntry {
   const entries = agent.peerEntries();
   const prefix = fingerprintPrefix(ref);
   const byFingerprint =

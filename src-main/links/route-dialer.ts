@@ -13,7 +13,7 @@ import { secureCircuit } from '../transport/e2e-link.js';
 import { MAX_LINK_FRAME, type Link } from '../transport/link.js';
 import { streamCircuit } from '../transport/stream-circuit.js';
 import { describeRouteFailure, HOP_SERVICE, HOP_WORDS, type HopArgs } from '../protocol/hop-wire.js';
-import type { ActivePath, PeerEntry } from './ports.js';
+import type { ActivePath, ReadonlyPeerEntry } from './ports.js';
 import { routeText } from '../core/routes.js';
 import type { PeerRecord } from '../state/settings.js';
 
@@ -27,9 +27,9 @@ export interface RouteDialDeps {
   identity: Identity;
   /** This node's name, for "hop b unreachable from NAME". */
   name(): string;
-  peerEntry(fingerprint: string): PeerEntry | undefined;
+  peerEntry(fingerprint: string): ReadonlyPeerEntry | undefined;
   /** @throws ClawError('PEER_OFFLINE') saying why a peer has no path. */
-  activePath(entry: PeerEntry): ActivePath;
+  activePath(entry: ReadonlyPeerEntry): ActivePath;
 }
 
 /**

@@ -4,7 +4,8 @@
  * soon as that hop is online; a routed peer that is down is explained by its route.
  */
 import { ClawError } from '../core/errors.js';
-import type { PeerEntry } from './ports.js';
+import type { PeerEntry } from './peer-entry.js';
+import type { ReadonlyPeerEntry } from './ports.js';
 import type { PeerRecord } from '../state/settings.js';
 import { routeText } from '../core/routes.js';
 
@@ -26,7 +27,7 @@ export function kickRoutesThrough(peers: Iterable<PeerEntry>, fingerprint: strin
 
 /** Why a peer with a route has no path: the route's last failure, its hops named as this node knows them. */
 export function routeOfflineError(
-  entry: PeerEntry,
+  entry: ReadonlyPeerEntry,
   nameOf: (fingerprint: string) => string | undefined,
 ): ClawError {
   const why = entry.route.lastError ?? 'not up yet (still trying)';

@@ -12,9 +12,9 @@
  */
 import type { LifecyclePart } from '../core/lifecycle.js';
 import type { Logger } from 'pino';
-import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
+import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
-import type { Served, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type { ConnectionAdmission, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import type { ConnectionHandle } from '../connections/connection-table.js';
 import type { Disposer } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
@@ -86,6 +86,7 @@ export class MessageService {
     deps.services.register(MESSAGE_SERVICE, {
       permission: 'message',
       noun: 'messages',
+      admits: 'connection',
       kind: 'messages-in',
       handle: (req, served) => this.serve(req, served),
     });
@@ -123,10 +124,10 @@ export class MessageService {
   }
 
   /** A peer's `message` stream, past its permission: it delivers into the inbox. */
-  private serve(req: ServiceRequest, served: Served): void {
+  private serve(req: ServiceRequest, served: ConnectionAdmission): void {
     const problem = messageOpenArgsProblem(req.args);
     if (problem) return req.reject('BAD_REQUEST', problem);
-    let accepted: ReturnType<Served['accept']>;
+    let accepted: ReturnType<ConnectionAdmission['accept']>;
     try {
       accepted = served.accept({ from: req.peer.name, to: 'inbox' });
     } catch {
@@ -171,7 +172,7 @@ export class MessageService {
     }
   }
 
-  private async open(entry: PeerEntry, link: LinkKey): Promise<void> {
+  private async open(entry: ReadonlyPeerEntry, link: LinkKey): Promise<void> {
     const fp = entry.fingerprint;
     this.opening.add(fp);
     let opened: Awaited<ReturnType<MessagePeers['openStream']>>;
@@ -216,7 +217,7 @@ export class MessageService {
   }
 
   /** What an open the peer (or the link) refused leaves behind. */
-  private async refusedToOpen(entry: PeerEntry, link: LinkKey, err: unknown): Promise<void> {
+  private async refusedToOpen(entry: ReadonlyPeerEntry, link: LinkKey, err: unknown): Promise<void> {
     const fp = entry.fingerprint;
     const { log, boxes } = this.deps;
     const refusal = refusalOf(err);

@@ -26,7 +26,7 @@ import {
   membersOpenArgsProblem,
   type MemberRecord,
 } from '../protocol/member-records.js';
-import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
+import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
 import type { ServiceRegistry } from '../services/services.js';
 import {
   introduce,
@@ -95,7 +95,9 @@ export interface IntroductionsDeps {
   peers: Pick<PeerDirectory, 'peerEntries'> &
     Pick<PeerStreams, 'openStream'> &
     ChangeSource & {
-      peerEntry(fp: string): PeerEntry | undefined;
+      peerEntry(fp: string): ReadonlyPeerEntry | undefined;
+      /** Notes whether the peer marks this node as its owner's too; true when that changed. */
+      noteMarksMine(fingerprint: string, marks: boolean | undefined): boolean;
       /** Tells clients something they show changed (whether a peer marks this node too). */
       changed?(): void;
     };
@@ -136,7 +138,8 @@ export class Introductions {
       // Every peer may ask; only one marked mine here is answered (serve).
       permission: null,
       noun: 'introductions',
-      kind: null,
+      // The owner's devices compare notes on it: no connection of its own.
+      admits: 'held',
       handle: (req, served) => {
         const fp = req.peer.fingerprint;
         const problem = membersOpenArgsProblem(req.args);
@@ -333,11 +336,7 @@ export class Introductions {
   }
 
   private setTheyMark(fp: string, value: boolean | undefined): void {
-    const entry = this.deps.peers.peerEntry(fp);
-    if (entry && entry.theyMarkMine !== value) {
-      entry.theyMarkMine = value;
-      this.deps.peers.changed?.();
-    }
+    if (this.deps.peers.noteMarksMine(fp, value)) this.deps.peers.changed?.();
   }
 
   /** Exchanges with every device that has a new link or has something new to hear. */
@@ -359,7 +358,7 @@ export class Introductions {
     return this.deps.members.records().filter((r) => r.subject !== to);
   }
 
-  private async exchange(entry: PeerEntry, link: LinkKey): Promise<void> {
+  private async exchange(entry: ReadonlyPeerEntry, link: LinkKey): Promise<void> {
     const fp = entry.fingerprint;
     this.running.add(fp);
     this.dirty.delete(fp);

@@ -22,9 +22,15 @@ import {
   passedUp,
   type HopArgs,
 } from '../protocol/hop-wire.js';
-import type { ActivePath, PeerEntry } from '../links/ports.js';
+import type { ActivePath, ReadonlyPeerEntry } from '../links/ports.js';
 import { ROUTE_LINK_TIMEOUT_MS, routeArrivalCircuit } from '../links/route-dialer.js';
-import type { Served, ServedConnection, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type {
+  ConnectionAdmission,
+  HeldAdmission,
+  ServedConnection,
+  ServiceRegistry,
+  ServiceRequest,
+} from '../services/services.js';
 import type { PeerRecord } from '../state/settings.js';
 
 /**
@@ -58,9 +64,9 @@ export const MAX_PENDING_ARRIVALS_PER_ORIGIN = 4;
 export interface HopDeps {
   readonly selfFingerprint: string;
   peer(fingerprint: string): PeerRecord | undefined;
-  peerEntry(fingerprint: string): PeerEntry | undefined;
+  peerEntry(fingerprint: string): ReadonlyPeerEntry | undefined;
   /** @throws ClawError('PEER_OFFLINE') saying why a peer has no path. */
-  activePath(entry: PeerEntry): ActivePath;
+  activePath(entry: ReadonlyPeerEntry): ActivePath;
   /**
    * A routed link arrived: answer its E2E handshake (route-dialer.ts acceptRouteCircuit).
    * @returns a promise settled once the handshake is over, either way.
@@ -109,6 +115,8 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     perOrigin: new Slots(MAX_PENDING_ARRIVALS_PER_ORIGIN),
   };
   services.register(HOP_SERVICE, {
+    // Each hop passed on is one connection, listed as the stream is accepted.
+    admits: 'connection',
     permission: 'relay',
     noun: 'relaying',
     kind: 'chain-hop',
@@ -128,7 +136,7 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     permission: null,
     noun: 'routed links',
     // A link, not a connection: what it carries is listed by whoever uses it.
-    kind: null,
+    admits: 'held',
     handle: (req, served) => arrive(req, served, deps, arriving),
   });
 }
@@ -138,7 +146,12 @@ function mayRelayFor(deps: HopDeps, req: ServiceRequest, origin: string): boolea
   return origin === req.peer.fingerprint || deps.peer(origin)?.allow.includes('relay') === true;
 }
 
-async function passOn(deps: HopDeps, req: ServiceRequest, served: Served, state: HopState): Promise<void> {
+async function passOn(
+  deps: HopDeps,
+  req: ServiceRequest,
+  served: ConnectionAdmission,
+  state: HopState,
+): Promise<void> {
   const args = parseHopArgs(req.args);
   if ('problem' in args) return req.reject('BAD_REQUEST', args.problem);
   const self = deps.selfFingerprint;
@@ -170,8 +183,8 @@ async function passOn(deps: HopDeps, req: ServiceRequest, served: Served, state:
 async function pipeTowards(
   deps: HopDeps,
   req: ServiceRequest,
-  served: Served,
-  { args, next, active }: { args: HopArgs; next: PeerEntry; active: ActivePath },
+  served: ConnectionAdmission,
+  { args, next, active }: { args: HopArgs; next: ReadonlyPeerEntry; active: ActivePath },
 ): Promise<void> {
   let downstream: MuxStream;
   try {
@@ -251,7 +264,7 @@ function passResets(upstream: MuxStream, downstream: MuxStream): void {
 
 function arrive(
   req: ServiceRequest,
-  served: Served,
+  served: HeldAdmission,
   deps: HopDeps,
   arriving: { perPeer: Slots; perOrigin: Slots },
 ): void {

@@ -1,7 +1,9 @@
 /**
  * What this node serves (docs/adr/0047-one-service-registry.md): every stream a peer opens here goes
  * through `dispatch`, which checks the grant at that moment and hands the service's handler an
- * admission (`Served`). The handler gets its stream only from the admission, and the admission lists
+ * admission of the service's kind (ServiceDefinition's `admits`: a connection, a session, a listener,
+ * a held stream), which offers only the calls such a stream may make. The handler gets its stream only
+ * from the admission, and the admission lists
  * it in the connection table (so `connections` shows it and the audit log writes its summary) and
  * binds it to the grant it came in under: when the owner takes that permission away, or removes the
  * peer, the registry's one subscription to the node state ends it, with a reason naming who took what
@@ -78,56 +80,86 @@ export interface ServedListing {
 }
 
 /** A connection this node serves, as its handler holds it: counters to feed, `end` once it is over. */
-export interface ServedConnection extends ConnectionHandle {
-  /** A connection that lives under this one's grant (it ends when the grant goes, on its own otherwise). */
-  child(listing: ServedListing & { kind: ConnectionKind }): ServedConnection;
+export type ServedConnection = ConnectionHandle;
+
+/** A listing whose kind is known: the service's own, or the one its handler gave. */
+type KindedListing = ServedListing & { kind: ConnectionKind };
+
+/** What every admission says: the peer its stream came from. */
+interface AdmissionOf {
+  readonly peer: StreamPeer;
 }
 
-/** The admission of one stream: where its handler gets the stream, listed and bound to the grant. */
-export interface Served extends ConnectionOpener {
-  readonly peer: StreamPeer;
+/**
+ * The admission of a stream that is one connection, listed as it is accepted (a forward's exit, a
+ * message, a file, a hop passed on).
+ */
+export interface ConnectionAdmission extends AdmissionOf {
   /**
-   * Lists the connection before its stream is accepted (a session that exists first); `accept()` then
-   * accepts the stream for it. The listing's `kind`, `from`, `to` and `close` as ConnectionOpening's.
+   * Accepts the stream as a connection of the service's kind (or `listing.kind`), listed now.
+   * @throws as StreamRequest.accept; ClawError('STREAM_REJECTED') with refusal PERMISSION_DENIED when
+   *   the grant went meanwhile (the request is refused with why)
    */
+  accept(listing: ServedListing): { stream: MuxStream; connection: ServedConnection };
+  /**
+   * Accepts a stream that only carries the answer to a dial that failed: no connection, but reset all
+   * the same when the grant goes while it is open.
+   * @throws as `accept`
+   */
+  hold(): MuxStream;
+}
+
+/**
+ * The admission of a stream of a session: a connection that exists before its stream (listed while
+ * the program starts) and that later streams carry on (a terminal resumed over a new link). A
+ * ConnectionOpener, so whatever lists the session lists it here.
+ */
+export interface SessionAdmission extends AdmissionOf, ConnectionOpener {
+  /** Lists the session, bound to the grant; its stream comes from `accept`. */
   open(listing: ServedListing): ServedConnection;
   /**
-   * Accepts the stream as a connection of the service's kind: listed now with `listing`, or the one
-   * `open` listed before.
-   * @throws as StreamRequest.accept; ClawError('STREAM_REJECTED') with refusal PERMISSION_DENIED when
-   *   the grant went meanwhile (the request is refused with why, and a connection `open` listed is
-   *   cut); ClawError('INTERNAL') with neither a listing nor an `open`
+   * Accepts the stream for `session`, which `open` listed (undefined: not listed, the table was full).
+   * @throws as ConnectionAdmission.accept; the session is cut when the grant went meanwhile
    */
-  accept(listing?: ServedListing): { stream: MuxStream; connection: ServedConnection };
+  accept(session: ConnectionHandle | undefined): MuxStream;
   /**
-   * Accepts the stream as the continuation of `connection`, listed before (a session resumed over a
-   * new link): the audit log says it carries on, on this stream's link.
+   * Accepts the stream as the continuation of `session`, listed before (by this agent or one before
+   * it): the audit log says it carries on, on this stream's link.
    * @throws as `accept`
    */
-  resume(connection: ConnectionHandle | undefined): MuxStream;
-  /**
-   * Accepts a stream that is no connection of its own (a listener's, a routed link arriving, one that
-   * only carries the answer to a failed dial): not listed, but reset all the same when the grant goes
-   * (and when `recheck` gives a reason) while it is open.
-   * @throws as `accept`
-   */
-  hold(opts?: Pick<ServedListing, 'recheck' | 'close'>): MuxStream;
-  /** A connection this admission's stream brings (a listener's accepted connection), bound to the same grant. */
-  child(listing: ServedListing & { kind: ConnectionKind }): ServedConnection;
+  resume(session: ConnectionHandle | undefined): MuxStream;
 }
 
-export type ServiceHandler = (req: ServiceRequest, served: Served) => void;
+/**
+ * The admission of a listener's stream: no connection of its own (the listener is), but each
+ * connection it accepts is one, a child bound to the same grant.
+ */
+export interface ListenerAdmission extends AdmissionOf {
+  /**
+   * Accepts the listener's stream, unlisted but reset when the grant goes (or `recheck` gives a
+   * reason), or ended by `close` when given.
+   * @throws as ConnectionAdmission.accept
+   */
+  hold(opts?: Pick<ServedListing, 'recheck' | 'close'>): MuxStream;
+  /** A connection the listener accepted, listed and bound to the listener's grant. */
+  child(listing: KindedListing): ServedConnection;
+}
 
-export interface ServiceDefinition {
+/**
+ * The admission of a stream that is no connection and brings none (a resumed stream's new carrier, a
+ * routed link arriving, the owner's devices comparing notes): held under the grant, never listed.
+ */
+export interface HeldAdmission extends AdmissionOf {
+  /** @see ListenerAdmission.hold */
+  hold(opts?: Pick<ServedListing, 'recheck' | 'close'>): MuxStream;
+}
+
+/** What every service says, whatever it admits. */
+export interface ServiceBasics {
   /** The permission a peer needs to open this service, or null when every peer may. */
   permission: Permission | null;
   /** Plural noun for the refusal line: `B does not allow terminals from A`. */
   noun: string;
-  /**
-   * What one of its streams is in `connections`; null: none is a connection of its own (a listener,
-   * a routed link arriving, a stream resumed), and the handler takes each stream with `hold`.
-   */
-  kind: ConnectionKind | null;
   /**
    * Its own words for a grant taken away (undefined: still allowed), given `record`, the peer's
    * record now (undefined: removed); checked for every connection whose listing has no `recheck`.
@@ -140,8 +172,28 @@ export interface ServiceDefinition {
    * a cap reached) as a `refused` event.
    */
   recordsRefusals?: boolean;
-  handle: ServiceHandler;
 }
+
+/**
+ * A service, by what its streams are (`admits`): its handler gets the admission of that kind, with
+ * only the calls such a stream may make, so a misuse is a compile error rather than a refusal at run
+ * time. `kind`: what one of its connections is in `connections`.
+ */
+export type ServiceDefinition = ServiceBasics &
+  (
+    | {
+        admits: 'connection';
+        kind: ConnectionKind;
+        handle: (req: ServiceRequest, admission: ConnectionAdmission) => void;
+      }
+    | {
+        admits: 'session';
+        kind: ConnectionKind;
+        handle: (req: ServiceRequest, admission: SessionAdmission) => void;
+      }
+    | { admits: 'listener'; handle: (req: ServiceRequest, admission: ListenerAdmission) => void }
+    | { admits: 'held'; handle: (req: ServiceRequest, admission: HeldAdmission) => void }
+  );
 
 /** What the registry needs of the node; each part is optional for tests that need none. */
 export interface ServiceRegistryDeps {
@@ -156,7 +208,7 @@ export interface ServiceRegistryDeps {
 /** One thing held under a grant: a connection, or a stream that is none. */
 interface Bound {
   peer: string;
-  def: ServiceDefinition;
+  def: ServiceBasics;
   recheck?: ((record: PeerRecord | undefined) => string | undefined) | undefined;
   /** Ends it: the grant it depends on was taken away. */
   revoke(reason: string): void;
@@ -247,7 +299,7 @@ export class ServiceRegistry {
         this.events.emit('refused', { peer, service: req.service, code: recorded, reason });
       },
     };
-    def.handle(request, this.admit(def, peer, req));
+    this.admit(def, peer, req, request);
   }
 
   /**
@@ -261,7 +313,7 @@ export class ServiceRegistry {
         const peer = opening.peer;
         if (!def || !peer) return this.deps.connections?.open(opening) ?? NOT_LISTED;
         const grant = { fingerprint: peer.fingerprint, name: peer.name, allow: [] };
-        return this.served(def, grant, opening);
+        return this.served(def, grant, opening, opening.kind);
       },
     };
   }
@@ -299,9 +351,12 @@ export class ServiceRegistry {
    * Lists one served connection and binds it to `peer`'s grant of `def`. Its accepted streams (joined
    * later) are reset when it is cut and its listing gives no `close`.
    */
-  private served(def: ServiceDefinition, peer: StreamPeer, listing: ServedListing): ServedConnection {
-    const kind = listing.kind ?? def.kind;
-    if (!kind) throw new ClawError('INTERNAL', `a connection of ${def.noun} needs a kind`);
+  private served(
+    def: ServiceBasics,
+    peer: StreamPeer,
+    listing: ServedListing,
+    kind: ConnectionKind,
+  ): ServedConnection {
     const streams: MuxStream[] = [];
     let over = false;
     const cut = (reason: string, refusal?: RefusalCode) => {
@@ -346,7 +401,6 @@ export class ServiceRegistry {
       bytesOut: (n) => handle.bytesOut(n),
       resumed: (via) => handle.resumed(via),
       end: (reason) => void finish(reason, true),
-      child: (sub) => this.served(def, peer, sub),
     };
     this.entries.set(connection, { bound: b, streams });
     return connection;
@@ -354,7 +408,7 @@ export class ServiceRegistry {
 
   /** Binds a stream that is no connection of its own: reset when the grant goes, let go when it closes. */
   private held(
-    def: ServiceDefinition,
+    def: ServiceBasics,
     peer: StreamPeer,
     stream: MuxStream,
     opts: Pick<ServedListing, 'recheck' | 'close'>,
@@ -373,8 +427,8 @@ export class ServiceRegistry {
     stream.once('close', () => this.bound.delete(b));
   }
 
-  private admit(def: ServiceDefinition, peer: StreamPeer, req: StreamRequest): Served {
-    let opened: ServedConnection | undefined;
+  /** Hands `def`'s handler the admission of its kind for `req`. */
+  private admit(def: ServiceDefinition, peer: StreamPeer, req: StreamRequest, request: ServiceRequest): void {
     /**
      * Accepts the request unless the grant went while its handler worked (a dial, a spawn): then the
      * request is refused with why, and what was listed for it is cut.
@@ -400,43 +454,46 @@ export class ServiceRegistry {
       def,
       recheck,
     });
-    const open = (listing: ServedListing): ServedConnection => {
-      if (opened) throw new ClawError('INTERNAL', `${req.service}: one connection per stream`);
-      opened = this.served(def, peer, listing);
-      return opened;
+    const hold = (opts: Pick<ServedListing, 'recheck' | 'close'> = {}): MuxStream => {
+      const stream = take(grant(opts.recheck));
+      this.held(def, peer, stream, opts);
+      return stream;
     };
-    return {
-      peer,
-      open,
-      child: (listing) => this.served(def, peer, listing),
-      accept: (listing) => {
-        if (!def.kind && !listing?.kind) {
-          throw new ClawError('INTERNAL', `${req.service} lists no connection: its streams are held`);
-        }
-        if (opened) {
-          const connection = opened;
-          return { stream: take(this.entries.get(connection)?.bound ?? grant(), connection), connection };
-        }
-        if (!listing) {
-          throw new ClawError('INTERNAL', `${req.service}: a stream is accepted for its connection only`);
-        }
-        // Accepted first: a request its opener gave up on is no connection, and writes no summary.
-        const stream = take(grant(listing.recheck?.bind(listing)));
-        const connection = open(listing);
-        this.entries.get(connection)?.streams.push(stream);
-        return { stream, connection };
-      },
-      resume: (connection) => {
-        const entry = connection && this.entries.get(connection);
-        const stream = take(entry?.bound ?? grant(), connection);
-        connection?.resumed(peer.via);
-        return stream;
-      },
-      hold: (opts = {}) => {
-        const stream = take(grant(opts.recheck));
-        this.held(def, peer, stream, opts);
-        return stream;
-      },
-    };
+    /** The stream for a connection listed before it (a session): bound as that connection is. */
+    const takeFor = (connection: ConnectionHandle | undefined) =>
+      take((connection && this.entries.get(connection)?.bound) ?? grant(), connection);
+    switch (def.admits) {
+      case 'connection':
+        return def.handle(request, {
+          peer,
+          accept: (listing) => {
+            // Accepted first: a request its opener gave up on is no connection, and writes no summary.
+            const stream = take(grant(listing.recheck?.bind(listing)));
+            const connection = this.served(def, peer, listing, listing.kind ?? def.kind);
+            this.entries.get(connection)?.streams.push(stream);
+            return { stream, connection };
+          },
+          hold: () => hold(),
+        });
+      case 'session':
+        return def.handle(request, {
+          peer,
+          open: (listing) => this.served(def, peer, listing, listing.kind ?? def.kind),
+          accept: (session) => takeFor(session),
+          resume: (session) => {
+            const stream = takeFor(session);
+            session?.resumed(peer.via);
+            return stream;
+          },
+        });
+      case 'listener':
+        return def.handle(request, {
+          peer,
+          hold,
+          child: (listing) => this.served(def, peer, listing, listing.kind),
+        });
+      case 'held':
+        return def.handle(request, { peer, hold });
+    }
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { NodeStateReader } from '../state/node-state.js';
-import type { Served, ServiceRegistry, ServiceRequest } from '../services/services.js';
+import type { SessionAdmission, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import type { MuxStream } from '../mux/stream.js';
 import { describeZodError } from '../core/zod-error.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
@@ -89,6 +89,8 @@ export function createTerminals(agent: TerminalsDeps): Terminals {
   agent.services.register(TERMINAL_SERVICE, {
     permission: 'terminal',
     noun: 'terminals',
+    // A session is listed while its program starts, and carried on by later streams.
+    admits: 'session',
     kind: 'terminal-served',
     revoked: (record, self) => {
       if (!record) return `${self} removed this node as a peer; the session is hung up`;
@@ -152,7 +154,7 @@ export function serveTerminal(
   selfName: string,
   sessions: SessionRegistry,
   req: ServiceRequest,
-  served: Served,
+  served: SessionAdmission,
 ): void {
   const parsed = terminalOpenArgs().safeParse(req.args);
   if (!parsed.success)
@@ -190,7 +192,7 @@ export function serveTerminal(
   } catch (err) {
     return req.reject('SERVICE_FAILED', errorMessage(err));
   }
-  const stream = acceptOrDrop(() => served.accept().stream);
+  const stream = acceptOrDrop(() => served.accept(sessions.listing(session.id)));
   if (!stream) return session.close('the client gave up before the session started');
   session.attach(stream, 0);
 }

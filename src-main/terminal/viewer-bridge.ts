@@ -17,7 +17,7 @@
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import type { Disposer } from '../core/emitter.js';
 import type { ViewerChannel } from '../api/viewer-channel.js';
-import type { ChangeSource, PeerDirectory, PeerEntry, PeerStreams } from '../links/ports.js';
+import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
 
 /** What reaching a peer's terminal uses of the agent (architecture.md §Rules the code keeps). */
 export type TerminalPeers = Pick<PeerDirectory, 'peerEntries'> &
@@ -341,7 +341,11 @@ function directFailedFrame(err: NodeJS.ErrnoException): Uint8Array {
 }
 
 /** Resolves once `fingerprint` has a live path (or is no longer a peer), or after `maxMs`. */
-function whenReachable(agent: ChangeSource, find: () => PeerEntry | undefined, maxMs: number): Promise<void> {
+function whenReachable(
+  agent: ChangeSource,
+  find: () => ReadonlyPeerEntry | undefined,
+  maxMs: number,
+): Promise<void> {
   const ready = () => {
     const entry = find();
     return !entry || entry.links.active !== undefined;
@@ -389,7 +393,7 @@ export function argsForPeer(
 }
 
 /** An opener that reaches the peer `entry` through the agent's links, whichever path is up. */
-export function agentOpener(agent: TerminalPeers, entry: PeerEntry): TerminalStreamOpener {
+export function agentOpener(agent: TerminalPeers, entry: ReadonlyPeerEntry): TerminalStreamOpener {
   const fingerprint = entry.record.fingerprint;
   const find = () => agent.peerEntries().find((e) => e.record.fingerprint === fingerprint);
   return {

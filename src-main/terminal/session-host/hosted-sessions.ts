@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Served, ServiceRequest } from '../../services/services.js';
+import type { SessionAdmission, ServiceRequest } from '../../services/services.js';
 import { describeZodError } from '../../core/zod-error.js';
 import type {
   ConnectionHandle,
@@ -64,7 +64,7 @@ export class HostedSessions {
   }
 
   /** Answers one `terminal` stream request (already past the permission check), admitted as `served`. */
-  serve(req: ServiceRequest, served: Served): void {
+  serve(req: ServiceRequest, served: SessionAdmission): void {
     void this.serveAsync(req, served).catch((err: unknown) => {
       this.opts.log.warn({ err }, 'terminal request failed in the session host');
     });
@@ -88,7 +88,7 @@ export class HostedSessions {
     this.known.clear();
   }
 
-  private async serveAsync(req: ServiceRequest, served: Served): Promise<void> {
+  private async serveAsync(req: ServiceRequest, served: SessionAdmission): Promise<void> {
     const self = this.opts.selfName();
     const parsed = terminalOpenArgs().safeParse(req.args);
     if (!parsed.success)
@@ -148,8 +148,8 @@ export class HostedSessions {
     } catch (err) {
       return req.reject('SERVICE_FAILED', errorMessage(err));
     }
-    this.track({ id: created.id, peer, peerName: req.peer.name, what }, {}, served);
-    this.splice(() => served.accept().stream, created, created.id, true);
+    const listed = this.track({ id: created.id, peer, peerName: req.peer.name, what }, {}, served);
+    this.splice(() => served.accept(listed), created, created.id, true);
   }
 
   /** Lists session `s` through `opener`: its stream's admission, or for one adopted the registry's. */

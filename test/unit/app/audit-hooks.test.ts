@@ -91,6 +91,7 @@ test('a decision is an approval event; a refused stream names its service, path 
   services.register('terminal', {
     permission: 'terminal',
     noun: 'terminals',
+    admits: 'session',
     kind: 'terminal-served',
     handle: () => assert.fail(),
   });

@@ -66,6 +66,7 @@ export function memoryExit(opts: ExitOptions = {}): {
   registry.register(TCP_CONNECT_SERVICE, {
     permission: 'forward',
     noun: 'forwards',
+    admits: 'connection',
     kind: 'tcp-exit',
     handle: (req, served) =>
       void serveTcpConnect(

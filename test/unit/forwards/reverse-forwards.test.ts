@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import type { PeerEntry } from '../../../src-main/links/ports.js';
+import type { ReadonlyPeerEntry } from '../../../src-main/links/ports.js';
 import { ServiceRegistry } from '../../../src-main/services/services.js';
 import type { StateChange } from '../../../src-main/state/state-changes.js';
 import type { ForwardRecord, PeerRecord } from '../../../src-main/state/settings.js';
@@ -41,8 +41,12 @@ function freePort(): Promise<number> {
   });
 }
 
-function entry(fingerprint: string, name: string): PeerEntry {
-  return { fingerprint, record: { name, fingerprint }, links: { active: {} } } as unknown as PeerEntry;
+function entry(fingerprint: string, name: string): ReadonlyPeerEntry {
+  return {
+    fingerprint,
+    record: { name, fingerprint },
+    links: { active: {} },
+  } as unknown as ReadonlyPeerEntry;
 }
 
 function setup() {

@@ -7,7 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import type { PeerEntry } from '../../../src-main/links/ports.js';
+import type { ReadonlyPeerEntry } from '../../../src-main/links/ports.js';
 import { ConnectionTable } from '../../../src-main/connections/connection-table.js';
 import { handleTcpForwardConnection } from '../../../src-main/forwards/tcp-forward.js';
 import { trackerFor } from '../../../src-main/forwards/track-peer.js';
@@ -24,7 +24,9 @@ after(() => {
 
 const B = 'b'.repeat(64);
 // Only what trackerFor reads of a peer entry.
-const links = { peerEntries: () => [{ fingerprint: B, record: { name: 'b' } } as unknown as PeerEntry] };
+const links = {
+  peerEntries: () => [{ fingerprint: B, record: { name: 'b' } } as unknown as ReadonlyPeerEntry],
+};
 
 async function forward(table: ConnectionTable) {
   const fe = frontEnd(exit.dialer, 'web');

@@ -28,6 +28,7 @@ export function udpExit(forwardTo?: string[], opts: { socketBufferBytes?: number
   registry.register(UDP_CONNECT_SERVICE, {
     permission: 'forward',
     noun: 'forwards',
+    admits: 'connection',
     kind: 'udp-exit',
     handle: (req, served) =>
       void serveUdpConnect(

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import type { PeerEntry } from '../../../src-main/links/ports.js';
+import type { ReadonlyPeerEntry } from '../../../src-main/links/ports.js';
 import { ServiceRegistry } from '../../../src-main/services/services.js';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { ExitConnections } from '../../../src-main/forwards/exit-connections.js';
@@ -31,6 +31,7 @@ test('a UDP flow survives its link dying: the exit keeps its socket and source p
   registry.register(UDP_CONNECT_SERVICE, {
     permission: 'forward',
     noun: 'forwards',
+    admits: 'connection',
     kind: 'udp-exit',
     handle: (req, served) =>
       void serveUdpConnect({ name: 'b', log, limitsFor: () => undefined, open, resumes }, req, served),
@@ -48,7 +49,7 @@ test('a UDP flow survives its link dying: the exit keeps its socket and source p
     { connect: () => Promise.reject(new ClawError('INTERNAL', 'no TCP here')) },
     agentUdpConnect(
       {
-        peerEntries: () => [entry as unknown as PeerEntry],
+        peerEntries: () => [entry as unknown as ReadonlyPeerEntry],
         activePath: () => ({ mux: current().ma }) as never,
       },
       5_000,

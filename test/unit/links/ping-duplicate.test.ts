@@ -39,6 +39,7 @@ test('a ping whose link is closed as a duplicate is answered on the link that st
   const host = {
     links: {
       peerEntries: () => [entry],
+      noteRtt: (_fp: string, ms: number) => void (entry.links.rttMs = ms),
       activePath: (e: typeof entry) => ({
         path: 'direct',
         link: e.links.active!.link,
@@ -85,7 +86,11 @@ test('a pong names the path and address of the link it went over, though the lin
   entry.links.offer('relay', { link: relayed, mux: viaRelay, since: new Date() });
   entry.links.confirm(relayed);
   const host = {
-    links: { peerEntries: () => [entry], activePath: (e: typeof entry) => e.links.active! },
+    links: {
+      peerEntries: () => [entry],
+      noteRtt: (_fp: string, ms: number) => void (entry.links.rttMs = ms),
+      activePath: (e: typeof entry) => e.links.active!,
+    },
   };
   const r = await ping(host as never, 'b');
   assert.equal(entry.links.active?.path, 'direct', 'the link did move');

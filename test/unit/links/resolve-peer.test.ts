@@ -5,12 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolvePeer } from '../../../src-main/links/resolve-peer.js';
-import type { PeerEntry } from '../../../src-main/links/ports.js';
+import type { ReadonlyPeerEntry } from '../../../src-main/links/ports.js';
 import { typedNameProblem } from '../../../src-main/core/names.js';
 
 const c = 'c'.repeat(64);
 const d = 'd'.repeat(64);
-const entry = (name: string, fingerprint: string) => ({ record: { name, fingerprint } }) as PeerEntry;
+const entry = (name: string, fingerprint: string) => ({ record: { name, fingerprint } }) as ReadonlyPeerEntry;
 
 test('a whole fingerprint resolves to that machine even when another peer is named by it', () => {
   const agent = { peerEntries: () => [entry('c', c), entry(c, d)] };

@@ -8,12 +8,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import type { ConnectionInfo } from '../../../src-main/api/contract.js';
+import type { ConnectionInfo, ConnectionKind } from '../../../src-main/api/contract.js';
 import {
   ServiceRegistry,
-  type Served,
-  type ServiceDefinition,
+  type ConnectionAdmission,
+  type HeldAdmission,
+  type ListenerAdmission,
+  type ServiceBasics,
   type ServiceRequest,
+  type SessionAdmission,
 } from '../../../src-main/services/services.js';
 import type { PeerRecord } from '../../../src-main/state/settings.js';
 import type { StateChange } from '../../../src-main/state/state-changes.js';
@@ -24,6 +27,10 @@ import type { StreamRequest } from '../../../src-main/mux/types.js';
 
 const A = 'a'.repeat(64);
 const C = 'c'.repeat(64);
+
+/** A service as these tests register it: what it admits, without a handler of its own. */
+type Registered = ServiceBasics &
+  ({ admits: 'connection' | 'session'; kind: ConnectionKind } | { admits: 'listener' | 'held' });
 
 /** A node "b" with a settable record per peer, its connection table and its registry. */
 function node() {
@@ -52,11 +59,16 @@ function node() {
   set(A, { name: 'a', allow: ['forward', 'listen'] });
   set(C, { name: 'c', allow: ['forward'] });
   /** Registers `def` as `name` and keeps each admission its handler gets. */
-  const admissions: { req: ServiceRequest; served: Served }[] = [];
-  const register = (name: string, def: Omit<ServiceDefinition, 'handle'>) =>
-    registry.register(name, { ...def, handle: (req, served) => void admissions.push({ req, served }) });
-  /** A stream request from `fp` as the peer-link set dispatches it, with the record it has now. */
-  const open = (service: string, fp = A) => {
+  const admissions: { req: ServiceRequest; served: unknown }[] = [];
+  const register = (name: string, def: Registered) => {
+    const handle = (req: ServiceRequest, served: unknown) => void admissions.push({ req, served });
+    registry.register(name, { ...def, handle });
+  };
+  /**
+   * A stream request from `fp` as the peer-link set dispatches it, with the record it has now; `T`: the
+   * admission its service's kind gets.
+   */
+  const open = <T = ConnectionAdmission>(service: string, fp = A) => {
     const answer: { accepted?: MuxStream; rejected?: { code: string; reason: string } } = {};
     const req: StreamRequest = {
       service,
@@ -72,7 +84,7 @@ function node() {
     const record = records.get(fp)!;
     const via = { path: 'direct' as const, address: '192.0.2.7:7443' };
     registry.dispatch('b', { fingerprint: fp, name: record.name, allow: record.allow, via }, req);
-    return { answer, admission: admissions[admissions.length - 1]! };
+    return { answer, admission: admissions[admissions.length - 1]! as { req: ServiceRequest; served: T } };
   };
   return { registry, connections, ended, refused, set, register, open };
 }
@@ -84,23 +96,53 @@ function resetOf(stream: MuxStream): Promise<ClawError> {
   );
 }
 
-test('a handler gets its stream only through its admission: no accept on the request, none without a connection', () => {
+/**
+ * What each kind of service may do with its stream, checked by the compiler (`npm run typecheck` checks
+ * each `@ts-expect-error`): a misuse does not build, so none is refused at run time.
+ */
+function misuses(
+  connection: ConnectionAdmission,
+  session: SessionAdmission,
+  listener: ListenerAdmission,
+  held: HeldAdmission,
+  registry: ServiceRegistry,
+): void {
+  /* eslint-disable @typescript-eslint/no-unsafe-call -- each call here is one the compiler refuses */
+  // @ts-expect-error a connection is listed as its stream is accepted: never without its listing
+  connection.accept();
+  // @ts-expect-error a connection brings no children (a listener's connections are its own)
+  connection.child({ kind: 'reverse-served', from: 'a', to: 'b' });
+  // @ts-expect-error nor does it carry on another: only a session is resumed
+  connection.resume(undefined);
+  // @ts-expect-error a session's stream is accepted for the session `open` listed
+  session.accept();
+  // @ts-expect-error a listener is no connection: its stream is held
+  listener.accept({ from: 'a', to: 'x' });
+  // @ts-expect-error a child is listed with its kind: the listener has none of its own
+  listener.child({ from: 'a', to: 'x' });
+  // @ts-expect-error a held stream lists nothing
+  held.accept({ from: 'a', to: 'x' });
+  // @ts-expect-error and brings nothing
+  held.child({ kind: 'reverse-served', from: 'a', to: 'b' });
+  /* eslint-enable @typescript-eslint/no-unsafe-call */
+  // @ts-expect-error a service that lists connections says their kind
+  registry.register('exit', { admits: 'connection', permission: null, noun: 'x', handle: () => undefined });
+  // @ts-expect-error a listener's handler gets a listener's admission, not a connection's
+  registry.register('listener', {
+    admits: 'listener',
+    permission: null,
+    noun: 'x',
+    handle: (_req, admission: ConnectionAdmission) => void admission,
+  });
+}
+
+test('a handler gets its stream only through its admission, which offers only what its kind of service may do', () => {
+  assert.equal(typeof misuses, 'function', 'type-level: compiled, never called');
   const n = node();
-  n.register('exit', { permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
-  n.register('listener', { permission: 'listen', noun: 'listening', kind: null });
+  n.register('exit', { admits: 'connection', permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
   const { admission, answer } = n.open('exit');
   assert.equal('accept' in admission.req, false, 'the request handed over has no accept');
-  assert.throws(
-    () => admission.served.accept(),
-    (e: ClawError) => e.code === 'INTERNAL',
-  );
   assert.equal(answer.accepted, undefined, 'nothing was accepted for it');
-  const listener = n.open('listener');
-  assert.throws(
-    () => listener.admission.served.accept({ from: 'a', to: 'x' }),
-    (e: ClawError) => e.code === 'INTERNAL',
-    'a service that lists no connection holds its streams, it does not list them',
-  );
   // Accepted with its listing: listed at once, with the peer and the link it came on.
   const { stream, connection } = admission.served.accept({ from: 'a', to: 'db:5432' });
   assert.equal(stream, answer.accepted);
@@ -123,7 +165,7 @@ test('a handler gets its stream only through its admission: no accept on the req
 
 test('the grant is checked again when the stream is accepted: one taken away while the handler worked refuses it', () => {
   const n = node();
-  n.register('exit', { permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
+  n.register('exit', { admits: 'connection', permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
   const { admission, answer } = n.open('exit');
   // The owner denies `forward` while the handler dials.
   n.set(A, { name: 'a', allow: ['listen'] });
@@ -142,8 +184,8 @@ test('the grant is checked again when the stream is accepted: one taken away whi
 
 test('revoking a permission ends every connection, child and held stream that depends on it, and only those', async () => {
   const n = node();
-  n.register('exit', { permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
-  n.register('listener', { permission: 'listen', noun: 'listening', kind: null });
+  n.register('exit', { admits: 'connection', permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
+  n.register('listener', { admits: 'listener', permission: 'listen', noun: 'listening' });
   // A connection whose handler gave no close: the registry resets its stream itself.
   const bare = n.open('exit').admission.served.accept({ from: 'a', to: 'one:1' });
   // One whose handler closes its own sockets, and is told why and with which code.
@@ -154,7 +196,7 @@ test('revoking a permission ends every connection, child and held stream that de
     close: (reason, refusal) => void closed.push(`${refusal}: ${reason}`),
   });
   // A listener (held, not listed) and a connection it accepted (a child, listed).
-  const listener = n.open('listener').admission.served;
+  const listener = n.open<ListenerAdmission>('listener').admission.served;
   const held = listener.hold();
   const child = listener.child({ kind: 'reverse-served', from: '127.0.0.1:5555', to: 'a' });
   // Another peer's connection, which nothing here takes away.
@@ -200,7 +242,7 @@ test('revoking a permission ends every connection, child and held stream that de
 
 test("a listing's recheck ends it for the service's own limits, in its words, while the grant stays", () => {
   const n = node();
-  n.register('exit', { permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
+  n.register('exit', { admits: 'connection', permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
   const reasons: string[] = [];
   const limited = (to: string) =>
     n.open('exit').admission.served.accept({
@@ -225,7 +267,7 @@ test("a listing's recheck ends it for the service's own limits, in its words, wh
 
 test('connections close cuts one through its close (no refusal code), and a later revocation does not cut it again', () => {
   const n = node();
-  n.register('exit', { permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
+  n.register('exit', { admits: 'connection', permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
   const calls: string[] = [];
   const { connection } = n.open('exit').admission.served.accept({
     from: 'a',
@@ -241,28 +283,37 @@ test('connections close cuts one through its close (no refusal code), and a late
 
 test('a connection listed before its stream (a session) is cut when the grant goes before the accept; a resume joins it', () => {
   const n = node();
-  n.register('term', { permission: 'forward', noun: 'terminals', kind: 'terminal-served' });
-  const first = n.open('term');
+  n.register('term', {
+    admits: 'session',
+    permission: 'forward',
+    noun: 'terminals',
+    kind: 'terminal-served',
+  });
+  const first = n.open<SessionAdmission>('term');
   const hungUp: string[] = [];
   const session = first.admission.served.open({ from: 'a', to: 'sh', close: (r) => void hungUp.push(r) });
-  const { stream } = first.admission.served.accept();
+  const stream = first.admission.served.accept(session);
   assert.equal(stream, first.answer.accepted);
   // The stream is lost; the peer resumes over another: the same connection carries on.
-  const again = n.open('term');
+  const again = n.open<SessionAdmission>('term');
   const resumed: unknown[] = [];
   n.connections.events.on('resumed', (_c, via) => resumed.push(via));
   again.admission.served.resume(session);
   assert.deepEqual(resumed, [{ path: 'direct', address: '192.0.2.7:7443' }]);
   assert.equal(n.connections.size, 1);
   // Listed, not accepted yet, and the grant goes: the session is hung up, the accept refused.
-  const late = n.open('term');
-  late.admission.served.open({ from: 'a', to: 'vi', close: (r) => void hungUp.push(`late: ${r}`) });
+  const late = n.open<SessionAdmission>('term');
+  const lateSession = late.admission.served.open({
+    from: 'a',
+    to: 'vi',
+    close: (r) => void hungUp.push(`late: ${r}`),
+  });
   n.set(A, { name: 'a', allow: ['listen'] });
   assert.deepEqual(hungUp, [
     'b no longer allows terminals from a',
     'late: b no longer allows terminals from a',
   ]);
-  assert.throws(() => late.admission.served.accept());
+  assert.throws(() => late.admission.served.accept(lateSession));
   assert.equal(late.answer.rejected?.code, 'PERMISSION_DENIED');
   assert.equal(n.connections.size, 0);
 });
@@ -270,6 +321,7 @@ test('a connection listed before its stream (a session) is cut when the grant go
 test("a service's own words for a grant taken away, and connections no stream brought (adopted) held all the same", () => {
   const n = node();
   n.registry.register('term', {
+    admits: 'session',
     permission: 'forward',
     noun: 'terminals',
     kind: 'terminal-served',
@@ -293,18 +345,18 @@ test("a service's own words for a grant taken away, and connections no stream br
 
 test("a handler's refusals a peer provokes are recorded as the registry's own are; a malformed request or one its service records itself is not", () => {
   const n = node();
-  n.register('exit', { permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
+  n.register('exit', { admits: 'connection', permission: 'forward', noun: 'forwards', kind: 'tcp-exit' });
   n.registry.register('listener', {
     permission: 'listen',
     noun: 'listening',
-    kind: null,
+    admits: 'listener',
     recordsRefusals: true,
     handle: (req) => req.reject('PERMISSION_DENIED', 'b does not allow a to listen on 0.0.0.0:80'),
   });
   n.open('exit').admission.req.reject('TOO_MANY_STREAMS', 'b serves too many');
   n.open('exit').admission.req.reject('PERMISSION_DENIED', 'no such forward here');
   n.open('exit').admission.req.reject('BAD_REQUEST', 'bad arguments');
-  n.open('listener');
+  n.open<ListenerAdmission>('listener');
   assert.deepEqual(n.refused, [
     'TOO_MANY_STREAMS: b serves too many',
     'PERMISSION_DENIED: no such forward here',

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { messageHandlers, MESSAGE_LIST_BODY_BUDGET } from '../../../src-main/messages/messages-api.js';
-import type { PeerEntry } from '../../../src-main/links/ports.js';
+import type { ReadonlyPeerEntry } from '../../../src-main/links/ports.js';
 import { UuidV7Generator } from '../../../src-main/core/uuid-v7.js';
 import { Inbox, type InboxEntry } from '../../../src-main/messages/inbox.js';
 import { Outbox } from '../../../src-main/messages/outbox.js';
@@ -14,7 +14,10 @@ async function api() {
   const disk = new MemoryDisk();
   const { outbox } = await Outbox.open(disk.folder());
   const { inbox } = await Inbox.open(disk.folder());
-  const entry = { fingerprint: B, record: { fingerprint: B, name: 'b', allow: [] } } as unknown as PeerEntry;
+  const entry = {
+    fingerprint: B,
+    record: { fingerprint: B, name: 'b', allow: [] },
+  } as unknown as ReadonlyPeerEntry;
   const peers = { peerEntries: () => [entry], self: () => ({ name: 'a', fingerprint: 'a'.repeat(64) }) };
   return { inbox, outbox, handlers: messageHandlers({ inbox, outbox, peers }) };
 }
@@ -83,7 +86,10 @@ test('sendMany: in order with one flush; a bad one queues none (naming which); o
   const disk = new MemoryDisk();
   const { outbox } = await Outbox.open(disk.folder(), { limits: { pendingMessagesPerPeer: 5 } });
   const { inbox } = await Inbox.open(disk.folder());
-  const entry = { fingerprint: B, record: { fingerprint: B, name: 'b', allow: [] } } as unknown as PeerEntry;
+  const entry = {
+    fingerprint: B,
+    record: { fingerprint: B, name: 'b', allow: [] },
+  } as unknown as ReadonlyPeerEntry;
   const peers = { peerEntries: () => [entry], self: () => ({ name: 'a', fingerprint: 'a'.repeat(64) }) };
   const handlers = messageHandlers({ inbox, outbox, peers });
   const syncs = outbox.stats.syncs;
@@ -155,7 +161,10 @@ test('message events: in the order messages arrived, one whose body is read from
       return Buffer.from(bodies.get(id)!);
     },
   };
-  const entry = { fingerprint: B, record: { fingerprint: B, name: 'b', allow: [] } } as unknown as PeerEntry;
+  const entry = {
+    fingerprint: B,
+    record: { fingerprint: B, name: 'b', allow: [] },
+  } as unknown as ReadonlyPeerEntry;
   const peers = { peerEntries: () => [entry], self: () => ({ name: 'a', fingerprint: 'a'.repeat(64) }) };
   const sources = messageEventSources({
     inbox: inbox as never,

@@ -43,6 +43,7 @@ async function setUp(peers: PeerRecord[]) {
         return [];
       },
       peerEntry: () => undefined,
+      noteMarksMine: () => false,
       openStream: () => Promise.reject(new Error('no links here')),
       onChanged: () => () => undefined,
     },

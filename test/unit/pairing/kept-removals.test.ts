@@ -56,6 +56,7 @@ test('a peer an old config.json lists is removed at start when a removal of it w
     peers: {
       peerEntries: () => [],
       peerEntry: () => undefined,
+      noteMarksMine: () => false,
       openStream: () => Promise.reject(new Error('no')),
       onChanged: () => () => undefined,
     },

@@ -17,7 +17,7 @@ import {
 import { HOP_WORDS } from '../../../src-main/protocol/hop-wire.js';
 import { ServiceRegistry } from '../../../src-main/services/services.js';
 import type { StreamRequest } from '../../../src-main/mux/types.js';
-import type { ActivePath, PeerEntry } from '../../../src-main/links/ports.js';
+import type { ActivePath, ReadonlyPeerEntry } from '../../../src-main/links/ports.js';
 import type { PeerRecord } from '../../../src-main/state/settings.js';
 import type { RefusalCode } from '../../../src-main/core/refusal-codes.js';
 import type { MuxStream } from '../../../src-main/mux/stream.js';
@@ -40,7 +40,7 @@ function world() {
   registerHopServices(services, {
     selfFingerprint: SELF,
     peer: record,
-    peerEntry: (f) => ({ fingerprint: f, record: record(f) }) as unknown as PeerEntry,
+    peerEntry: (f) => ({ fingerprint: f, record: record(f) }) as unknown as ReadonlyPeerEntry,
     activePath: () =>
       ({
         // The next node never answers: the stream waits, holding its slot.

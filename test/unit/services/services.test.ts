@@ -29,6 +29,7 @@ test('a missing permission is refused with the command its owner runs there; lon
   services.register('terminal', {
     permission: 'terminal',
     noun: 'terminals',
+    admits: 'session',
     kind: 'terminal-served',
     handle: () => void handled++,
   });

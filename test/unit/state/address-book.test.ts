@@ -18,7 +18,7 @@ import {
 import { Observations } from '../../../src-main/state/observations.js';
 import { learnPeerAddresses } from '../../../src-main/links/peer-addresses.js';
 import { PathRetrier } from '../../../src-main/links/peer-connector.js';
-import type { PeerEntry } from '../../../src-main/links/ports.js';
+import type { ReadonlyPeerEntry } from '../../../src-main/links/ports.js';
 import { parseHostPort } from '../../../src-main/core/host-port.js';
 
 const hello = (list: string[]): KnownAddress[] => list.map((address) => ({ address, from: ['hello'] }));
@@ -129,7 +129,7 @@ test('a changed announcement forgets the direct path’s last dial failure; the 
   trust.learn(fp, ['127.0.0.1:40001'], 'hello');
   const before = trust.addresses(fp);
   const entry = {
-    record: { fingerprint: fp, addresses: [] } as unknown as PeerEntry['record'],
+    record: { fingerprint: fp, addresses: [] } as unknown as ReadonlyPeerEntry['record'],
     announcedAddresses: ['127.0.0.1:40001'] as readonly string[] | undefined,
     direct: retrier,
   };

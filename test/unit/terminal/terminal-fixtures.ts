@@ -85,6 +85,7 @@ export class TerminalHarness {
     this.services.register(TERMINAL_SERVICE, {
       permission: null,
       noun: 'terminals',
+      admits: 'session',
       kind: 'terminal-served',
       handle: (req, served) => serveTerminal('b', this.sessions, req, served),
     });
