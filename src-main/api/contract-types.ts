@@ -44,6 +44,11 @@ export interface SettingsResult {
   messageNotifications: boolean;
   /** Peers allowed `listen` may have this node listen on non-loopback addresses (reverse forwards). */
   allowRemoteReverseListen: boolean;
+  /**
+   * Ask the LAN's router (UPnP, NAT-PMP) to map the direct listener's port; read when the agent starts.
+   * Absent from older agents.
+   */
+  portMapping?: boolean;
   /** What a device introduced by another of the owner's devices may do here (ADR 0056). */
   mineAllow: Permission[];
 }
@@ -51,7 +56,7 @@ export interface SettingsResult {
 export interface SettingsSetResult extends SettingsResult {
   /** Some change is saved but takes effect only when the agent restarts. */
   restartNeeded: boolean;
-  /** Which settings wait for the restart (`listen`, `actAsRelay`, `relayListen`). */
+  /** Which settings wait for the restart (`listen`, `actAsRelay`, `relayListen`, `portMapping`). */
   restartFor: string[];
 }
 

@@ -380,6 +380,12 @@ export interface PeerInfo {
    * docs/relay-protocol.md §Splices), false while it is on its E2E circuit; null on other paths.
    */
   relaySpliced: boolean | null;
+  /**
+   * Every path with a link to the peer up now (direct, relay, route, in that order): a relay link kept
+   * beside a dialed direct one as a warm standby shows here; a pair moved off the relay onto a punched
+   * direct link (ADR 0081) lists `direct` alone. Absent from older agents.
+   */
+  links?: PathKind[];
   rttMs: number | null;
   /** ISO time since which the peer is in its current online/offline state. */
   since: string | null;

@@ -71,6 +71,7 @@ export function peerInfo(agent: PeerStateSource, entry: ReadonlyPeerEntry): Peer
     ...homeRelayOf(agent, entry),
     relaySpliced:
       active?.path === 'relay' ? active.link instanceof UpgradableLink && active.link.upgraded : null,
+    links: (['direct', 'relay', 'route'] as const).filter((path) => links.get(path) !== undefined),
     rttMs: active ? links.rttMs : null,
     since: links.since ? isoTime(links.since.getTime()) : null,
     allow: record.allow,

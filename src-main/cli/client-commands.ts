@@ -1,6 +1,7 @@
 /**
  * CLI commands that talk to the running agent over its control socket.
  */
+import { natStatusLines } from './nat-status-text.js';
 import { pathLabel } from '../core/path-label.js';
 import type { Command } from 'commander';
 import { ControlClient } from '../api/control-client.js';
@@ -211,6 +212,7 @@ export function registerClientCommands(program: Command): void {
         printLine(
           `relay:  none (add one: \`${hintCommand('stop', opts.home)}\`, then \`${hintCommand('agent', opts.home)} --relay URL\`)`,
         );
+      if (s.nat) for (const line of natStatusLines(s.nat)) printLine(line);
       for (const l of s.listeningForPeers ?? []) printLine(`listening for ${peerListenerText(l)}`);
       // A blank line sets the table apart; the one-line hint for no peers follows the header as is.
       if (s.peers.length > 0) printLine('');

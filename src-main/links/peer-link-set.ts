@@ -48,6 +48,7 @@ import type { Refusal } from '../core/refusal-codes.js';
 import { readGrants, sameGrants, sendGrants } from '../trust/grants-channel.js';
 import { FEATURE_TRAVERSE, TRAVERSE_SERVICE } from './traverse-protocol.js';
 import { TraverseSession, type OwnCandidates } from './traversal.js';
+import { PunchedHandover } from './punched-handover.js';
 
 /**
  * Heartbeat on every link, in ms: one side's PING this often while the link is idle (ADR 0062). 15 s, as
@@ -119,6 +120,8 @@ export class PeerLinkSet {
   private readonly ownControl = new WeakMap<Mux, Duplex>();
   /** Relay links with a `traverse` session, or one being opened (traversal.ts). */
   private readonly traversals = new WeakSet<Mux>();
+  /** Closes the relay link once a punched direct link works, and rests the relay path meanwhile. */
+  private readonly handover: PunchedHandover;
   private stopped = false;
 
   constructor(private readonly deps: PeerLinkSetDeps) {
@@ -129,6 +132,7 @@ export class PeerLinkSet {
       holdRelay: (url) => deps.relays.hold(url),
       moved: () => deps.notices.changed(),
     });
+    this.handover = new PunchedHandover({ log: deps.log, changed: () => deps.notices.changed() });
   }
 
   private get name(): string {
@@ -260,7 +264,7 @@ export class PeerLinkSet {
               this.deps.observations.worked(fp, address),
             ),
       dialRelay: (e) => {
-        if (e.record.route) return Promise.resolve(undefined);
+        if (e.record.route || this.handover.holdsRelay(e)) return Promise.resolve(undefined);
         const homeRelay = this.homeRelay(fp);
         return dialRelayPath(this.deps.identity, this.deps.relays.dialer, {
           fingerprint: fp,
@@ -411,6 +415,7 @@ export class PeerLinkSet {
       const code = link.path === 'route' ? undefined : refusalOf(err);
       if (err && code !== undefined) entry.refusal = { code, message: err.message, at: Date.now() };
       entry[link.path].lost(Date.now() - since.getTime());
+      if (link.path === 'direct') this.handover.lost(entry, link);
       notices.changed();
     });
     void mux
@@ -432,6 +437,7 @@ export class PeerLinkSet {
           sendGrants(stream, entry.record.allow);
           if (!entry.links.confirm(link)) return;
           this.openTraversal(entry, link, mux);
+          this.handover.confirmed(entry, link, mux);
           kickRoutesThrough(this.peers.values(), entry.fingerprint);
           notices.changed();
         },
@@ -482,7 +488,10 @@ export class PeerLinkSet {
       own: nat,
       state,
       directUp: () => entry.links.get('direct')?.confirmed === true,
-      attach: (l) => this.attach(l),
+      attach: (l) => {
+        this.handover.mark(l);
+        this.attach(l);
+      },
       learnMapped: (address) => this.learnAddresses(entry, [address], 'mapped'),
       changed: () => this.deps.notices.changed(),
       log: this.deps.log,

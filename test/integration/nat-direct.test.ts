@@ -169,6 +169,29 @@ test(
     console.log(`symmetric | UPnP router: direct ${ms} ms`);
     const status = await agentCall(nodes[4]!.home, 'status', {});
     assert.equal(status.nat?.mapping.state, 'mapped');
+    // The same facts in `status`'s plain text: the mapping by which router with its lease, what a relay
+    // observed, and the NAT kind.
+    const text = await cli(['status', '--home', nodes[4]!.home]);
+    assert.equal(text.code, 0, text.stderr);
+    const home = lab.homes[4]!;
+    const out = text.stdout;
+    assert.match(out, /^nat: {4}a NAT that keeps ports/m, out);
+    assert.match(
+      out,
+      new RegExp(
+        `^seen: {3}${home.publicAddr}:\\d+ by relay ${relayUrl} \\(from ${home.host.addr}:\\d+\\)$`,
+        'm',
+      ),
+      out,
+    );
+    assert.match(
+      out,
+      new RegExp(
+        `^mapped: ${home.publicAddr}:7475 → ${home.host.addr}:7475 by the router at ${home.router.lanAddr} \\(UPnP\\), lease ends in \\d+ (min|s)`,
+        'm',
+      ),
+      out,
+    );
   },
 );
 
@@ -199,5 +222,7 @@ test('with port mapping switched off, the router hears nothing', { skip, timeout
   await waitFor('n6 linked', async () => (await peerOn(6, 1))?.state === 'online', 10_000);
   const status = await agentCall(nodes[6]!.home, 'status', {});
   assert.equal(status.nat?.mapping.state, 'off');
+  const text = await cli(['status', '--home', nodes[6]!.home]);
+  assert.match(text.stdout, /^mapped: off /m, text.stdout);
   assert.equal(router.log().match(REQUEST_LOG)?.length ?? 0, before, router.log().slice(-2000));
 });

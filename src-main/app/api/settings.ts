@@ -38,15 +38,22 @@ export interface SettingsDeps {
 }
 
 /** The settings the agent reads only when it starts. */
-export type RestartSettings = Pick<Settings, 'listen' | 'actAsRelay' | 'relayListen'>;
+export type RestartSettings = Pick<Settings, 'listen' | 'actAsRelay' | 'relayListen' | 'portMapping'>;
 
 export function restartSettings(s: RestartSettings): RestartSettings {
-  return { listen: s.listen, actAsRelay: s.actAsRelay, relayListen: s.relayListen };
+  return {
+    listen: s.listen,
+    actAsRelay: s.actAsRelay,
+    relayListen: s.relayListen,
+    portMapping: s.portMapping,
+  };
 }
 
 /** Which of them differ, once saved, from what the running agent uses: each is listed until a restart. */
 function waitingForRestart(saved: RestartSettings, running: RestartSettings): string[] {
-  return (['listen', 'actAsRelay', 'relayListen'] as const).filter((k) => saved[k] !== running[k]);
+  return (['listen', 'actAsRelay', 'relayListen', 'portMapping'] as const).filter(
+    (k) => saved[k] !== running[k],
+  );
 }
 
 export function getSettings(deps: SettingsDeps): SettingsResult {
@@ -74,6 +81,7 @@ export function getSettings(deps: SettingsDeps): SettingsResult {
     notifications: s.notifications,
     messageNotifications: s.messageNotifications,
     allowRemoteReverseListen: s.allowRemoteReverseListen,
+    portMapping: s.portMapping,
     mineAllow: [...s.mineAllow],
   };
 }

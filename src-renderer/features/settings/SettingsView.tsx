@@ -103,6 +103,7 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
   const [relayListen, setRelayListen] = useState(settings.relayListen);
   const direct = useSave();
   const relay = useSave();
+  const mapping = useSave();
   // Save stays off while the form says what is saved already, as "Save name" does.
   const directSaved =
     directOn === (settings.listen !== null) && (!directOn || listen.trim() === settings.listen);
@@ -140,6 +141,29 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
         </p>
         <ErrorText error={direct.error} />
       </form>
+      {/* An agent of an older release has no such setting: not offered. */}
+      {typeof settings.portMapping === 'boolean' ? (
+        <>
+          <label className="check">
+            <input
+              type="checkbox"
+              role="switch"
+              checked={settings.portMapping}
+              aria-disabled={mapping.busy}
+              aria-describedby="port-mapping-hint"
+              onChange={(e) => {
+                if (!mapping.busy) void mapping.save({ portMapping: e.target.checked }, 'Port mapping', true);
+              }}
+            />
+            Port mapping
+          </label>
+          <p className="hint" id="port-mapping-hint">
+            Asks this network&apos;s router (UPnP, NAT-PMP) to forward the direct listener&apos;s port, so
+            peers behind other NATs can link directly. Applies when the agent starts again.
+          </p>
+          <ErrorText error={mapping.error} />
+        </>
+      ) : null}
       <form
         onSubmit={(e) => {
           e.preventDefault();

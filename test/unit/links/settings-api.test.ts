@@ -65,6 +65,7 @@ test('settings.get: defaults, relays without their tokens', () => {
     notifications: true,
     messageNotifications: true,
     allowRemoteReverseListen: false,
+    portMapping: true,
     mineAllow: ['terminal', 'forward', 'message'],
   });
   assert.ok(!JSON.stringify(got).includes('secret'));
@@ -99,6 +100,16 @@ test('settings.set: live changes apply, listener changes ask for a restart', () 
   assert.equal(back.restartNeeded, false);
   assert.deepEqual(back.restartFor, []);
   assert.equal(calls.filter((c) => c === 'changed').length, 5);
+});
+
+test('settings.set: port mapping is saved and read back, and waits for a restart', () => {
+  const { h, settings } = host();
+  const off = setSettings(h, { portMapping: false });
+  assert.equal(off.portMapping, false);
+  assert.equal(getSettings(h).portMapping, false);
+  assert.equal(settings.get().portMapping, false, 'saved for config.json');
+  assert.deepEqual(off.restartFor, ['portMapping']);
+  assert.deepEqual(setSettings(h, { portMapping: true }).restartFor, []);
 });
 
 test('settings.set: relays are saved (fingerprint normalised) and forgotten in the store, once each', () => {

@@ -1,0 +1,155 @@
+/**
+ * Upgrade in place (docs/adr/0081-direct-across-nats.md), in the NAT lab (test/helpers/nat-lab.ts): two
+ * port-preserving home NATs, whose direct path is blocked at first (a drop rule on one router toward the
+ * other home), so the pair links through the relay. A 200 MiB download through a TCP forward starts
+ * over the relay; the block is lifted, a simultaneous open makes a direct link, and the forward's
+ * stream moves onto it (it resumes from what the peer consumed, ADR 0023): the relay link is closed on
+ * both sides while the download is still running, and the file arrives byte-exact (sha256).
+ *
+ * Size: RESUME_TEST_MIB (default 200, the issue's figure).
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { createNatLab, natLabUnavailable, type NatLab } from '../helpers/nat-lab.js';
+import { cli, nodeId, peerOf, startProcess, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import {
+  clientScript,
+  endWorld,
+  expectedHash,
+  MIB,
+  nodeIn,
+  progressOf,
+  serverScript,
+} from './stream-resume-world.js';
+
+const SIZE = Number(process.env.RESUME_TEST_MIB ?? 200) * MIB;
+/** Client read rate: the download takes ~20 s, so the move lands well inside it. */
+const READ_RATE = SIZE / 20;
+
+const skip = natLabUnavailable();
+let lab: NatLab | undefined;
+
+after(async () => {
+  await endWorld();
+  await lab?.destroy();
+});
+
+/** Drops what home `from`'s router forwards toward `toAddr` (the direct path), in a table of its own. */
+function blockDirect(from: NatLab['homes'][number], toAddr: string): () => void {
+  const ns = from.router.ns;
+  const nft = (...args: string[]) => lab!.run(ns, ['nft', ...args]);
+  nft('add', 'table', 'inet', 'hold');
+  nft('add', 'chain', 'inet', 'hold', 'forward', '{ type filter hook forward priority -10 ; }');
+  nft('add', 'rule', 'inet', 'hold', 'forward', 'ip', 'daddr', toAddr, 'drop');
+  return () => void nft('delete', 'table', 'inet', 'hold');
+}
+
+test(
+  'a download started over the relay moves to the punched direct link, byte-exact, and the relay link is closed',
+  { skip, timeout: 180_000 },
+  async () => {
+    lab = await createNatLab([{ nat: 'preserve' }, { nat: 'preserve' }]);
+    const [homeA, homeB] = lab.homes as [NatLab['homes'][number], NatLab['homes'][number]];
+    const unblock = blockDirect(homeA, homeB.publicAddr);
+    const relay = startProcess(
+      ['relay', '--listen', `${lab.internet.addrs[0]}:0`, '--no-tls', '--home', tempHome('nat-up-relay')],
+      {},
+      lab.exec(lab.internet.ns),
+    );
+    const relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
+    const nodes = await Promise.all(
+      ['a', 'b'].map(async (name) => {
+        const home = tempHome(`nat-up-${name}`);
+        return { name, home, fingerprint: (await nodeId(home)).fingerprint };
+      }),
+    );
+    const [a, b] = nodes as [(typeof nodes)[number], (typeof nodes)[number]];
+    const procs: Proc[] = [];
+    for (const [n, h] of [
+      [a, homeA],
+      [b, homeB],
+    ] as const) {
+      const proc = startProcess(
+        [
+          'agent',
+          '--home',
+          n.home,
+          '--name',
+          n.name,
+          '--relay',
+          relayUrl,
+          '--listen',
+          '0.0.0.0:7475',
+          '--no-ui',
+        ],
+        {},
+        lab.exec(h.host.ns),
+      );
+      await proc.waitForLine(new RegExp(`agent ${n.name} running`));
+      procs.push(proc);
+    }
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const r = await cli(['peers', 'add', y.fingerprint, '--name', y.name, '--home', x.home]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    await waitFor(
+      'a and b linked through the relay',
+      async () => (await peerOf(a.home, 'b'))?.path === 'relay',
+      15_000,
+    );
+
+    const serverPort = 7624;
+    const forwardPort = 7625;
+    const server = nodeIn(lab.exec(homeB.host.ns), serverScript(serverPort, SIZE));
+    await waitFor('the file server', () => server.lines.includes('up'), 10_000);
+    const added = await cli([
+      'forward',
+      'add',
+      '--local',
+      String(forwardPort),
+      '--via',
+      'b',
+      '--remote',
+      `127.0.0.1:${serverPort}`,
+      '--name',
+      'f',
+      '--home',
+      a.home,
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+
+    const want = expectedHash(SIZE);
+    const client = nodeIn(lab.exec(homeA.host.ns), clientScript(forwardPort, READ_RATE));
+    const progress = () => progressOf(client);
+    await waitFor(
+      'a tenth of the download',
+      () => progress() >= SIZE / 10 || client.lines.some((l) => /^(done|error)/.test(l)),
+      60_000,
+    );
+    assert.equal((await peerOf(a.home, 'b'))?.path, 'relay', 'the download started over the relay');
+
+    const lifted = performance.now();
+    unblock();
+    const bothDirectAlone = async () => {
+      const [ab, ba] = await Promise.all([peerOf(a.home, 'b'), peerOf(b.home, 'a')]);
+      return ab?.links?.join() === 'direct' && ba?.links?.join() === 'direct' && ab.path === 'direct';
+    };
+    await waitFor('a and b direct, with no relay link left on either side', bothDirectAlone, 30_000);
+    const movedAt = progress();
+    console.log(
+      `direct alone ${Math.round(performance.now() - lifted)} ms after the block was lifted, at ${Math.round(movedAt / MIB)} MiB of ${SIZE / MIB}`,
+    );
+    assert.ok(movedAt < SIZE, 'the move landed while the download was running');
+
+    const end = await waitFor(
+      'the download to end',
+      () => client.lines.find((l) => /^(done|error)/.test(l)),
+      120_000,
+    );
+    assert.equal(end, `done ${SIZE} ${want}`, 'the whole file arrived, byte-exact');
+    assert.ok(await bothDirectAlone(), 'still direct, and the relay was not redialed meanwhile');
+  },
+);

@@ -1,0 +1,174 @@
+/**
+ * The `traverse` stream (docs/protocol.md §Traverse) opened by a hostile peer: a trusted identity linked
+ * to a real agent through a real relay (the stream is only served on relay links, and only the lower
+ * fingerprint opens it) sends garbage, a line longer than the limit, a flood of candidates and punch
+ * offers, or a half-close. The agent ends the stream (or ignores what it will not act on) and still
+ * answers `status` after each; the flood leaves it answering too.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import type { Identity } from '../../src-main/crypto/identity.js';
+import { ownHello } from '../../src-main/links/control-service.js';
+import { MAX_TRAVERSE_LINE_BYTES, TRAVERSE_SERVICE } from '../../src-main/links/traverse-protocol.js';
+import { Mux, type MuxStream } from '../../src-main/mux/mux.js';
+import type { RelayClient } from '../../src-main/transport/relay-client.js';
+import { secureCircuit } from '../../src-main/transport/e2e-link.js';
+import { generateIdentity } from '../../src-main/crypto/identity.js';
+import { connectedClient } from '../helpers/relay-harness.js';
+import {
+  agentCall,
+  cli,
+  peerOf,
+  startProcess,
+  stopAll,
+  tempHome,
+  waitFor,
+  type Proc,
+} from '../helpers/processes.js';
+
+/** How long the agent is given to end a stream after what the peer did, in ms. */
+const END_WITHIN_MS = 5_000;
+
+let home = '';
+let agent: Proc;
+let agentFp = '';
+let identity: Identity;
+let relay: RelayClient;
+const muxes: Mux[] = [];
+
+before(async () => {
+  const relayProc = startProcess([
+    'relay',
+    '--listen',
+    '127.0.0.1:0',
+    '--no-tls',
+    '--home',
+    tempHome('tr-relay'),
+  ]);
+  const relayUrl = (await relayProc.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
+  home = tempHome('traverse-hostile');
+  agent = startProcess([
+    'agent',
+    '--home',
+    home,
+    '--name',
+    'a',
+    '--relay',
+    relayUrl,
+    '--listen',
+    '127.0.0.1:0',
+    '--no-ui',
+  ]);
+  await agent.waitForLine(/agent a running/, 30_000);
+  const status = await waitFor(
+    'a on the relay',
+    async () => {
+      const s = await agentCall(home, 'status', {});
+      return s.relays[0]?.connected === true && s;
+    },
+    15_000,
+  );
+  agentFp = status.fingerprint;
+  // Only the lower fingerprint of a pair opens `traverse`: the hostile peer takes one that sorts lower.
+  for (let i = 0; i < 40 && (!identity || identity.fingerprint >= agentFp); i++) {
+    identity = await generateIdentity(`hostile ${i}`);
+  }
+  assert.ok(identity.fingerprint < agentFp, 'an identity sorting below the agent');
+  const added = await cli(['peers', 'add', identity.fingerprint, '--name', 'h', '--home', home]);
+  assert.equal(added.code, 0, added.stderr);
+  relay = await connectedClient(relayUrl, identity);
+});
+
+after(async () => {
+  for (const m of muxes.splice(0)) m.close('test over');
+  relay?.stop();
+  await stopAll();
+});
+
+/**
+ * A new relay link to the agent, hello said: each attack gets its own (one traverse stream per link),
+ * once the agent has let the last one go (it keeps one relay link per peer).
+ */
+async function relayLink(): Promise<Mux> {
+  for (const m of muxes.splice(0)) m.close('next attack');
+  await waitFor('the last link gone', async () => (await peerOf(home, 'h'))?.links?.length === 0, 10_000);
+  const circuit = await relay.openCircuit(agentFp, 10_000);
+  const link = await secureCircuit(circuit, { identity, expectedPeer: agentFp });
+  const mux = new Mux(link, {
+    onStream: (req) => {
+      if (req.service !== 'control') return req.reject('UNKNOWN_SERVICE', 'the hostile peer offers nothing');
+      const s = req.accept();
+      s.on('error', () => undefined);
+      s.resume();
+    },
+  });
+  muxes.push(mux);
+  const control = await mux.open('control', ownHello('h', [], undefined));
+  control.on('error', () => undefined);
+  control.resume();
+  return mux;
+}
+
+/** Opens `traverse` on a fresh link, does `behaviour`; says whether the agent ended the stream. */
+async function attack(behaviour: (s: MuxStream) => void): Promise<'ended' | 'still open'> {
+  const mux = await relayLink();
+  const stream = await mux.open(TRAVERSE_SERVICE, {});
+  stream.on('error', () => undefined);
+  stream.resume();
+  const ended = new Promise<'ended' | 'still open'>((resolve) => {
+    stream.once('close', () => resolve('ended'));
+    setTimeout(() => resolve('still open'), END_WITHIN_MS).unref();
+  });
+  behaviour(stream);
+  return ended;
+}
+
+async function agentAnswers(what: string): Promise<void> {
+  const status = await agentCall(home, 'status', {}).catch((err: unknown) => {
+    throw new Error(
+      `no status after ${what}: ${String(err)}\nthe agent's stderr: ${agent.stderr().slice(-3000)}`,
+    );
+  });
+  assert.equal(status.fingerprint, agentFp, `status after ${what}`);
+}
+
+test('garbage on traverse ends the stream; the agent answers', async () => {
+  assert.equal(
+    await attack((s) => s.write(Buffer.concat([Buffer.from('not json {"\n'), randomBytes(4096)]))),
+    'ended',
+  );
+  await agentAnswers('garbage');
+});
+
+test('a line longer than the limit ends the stream before its newline; the agent answers', async () => {
+  const long = `{"t":"candidates","hosts":["${'1'.repeat(MAX_TRAVERSE_LINE_BYTES)}`;
+  assert.equal(await attack((s) => s.write(long)), 'ended');
+  await agentAnswers('an oversize line');
+});
+
+test('a half-close ends the stream; the agent answers', async () => {
+  assert.equal(await attack((s) => s.end()), 'ended');
+  await agentAnswers('a half-close');
+});
+
+test('a flood of candidates and punch offers: the agent answers, and answers few offers', async () => {
+  const answers: string[] = [];
+  const mux = await relayLink();
+  const stream = await mux.open(TRAVERSE_SERVICE, {});
+  stream.on('error', () => undefined);
+  stream.on('data', (c: Buffer) => answers.push(...c.toString('utf8').split('\n').filter(Boolean)));
+  const candidates = JSON.stringify({
+    t: 'candidates',
+    nat: 'preserves-port',
+    mapped: null,
+    hosts: ['127.0.0.9'],
+  });
+  const offer = JSON.stringify({ t: 'connect', port: 40_000 });
+  for (let i = 0; i < 2_000; i++) stream.write(`${candidates}\n${offer}\n${JSON.stringify({ t: 'sync' })}\n`);
+  await agentAnswers('a flood of candidates and offers');
+  await waitFor('the agent to hear the flood', () => answers.length > 0, 10_000);
+  await agentAnswers('a flood of candidates and offers, read');
+  const offers = answers.filter((l) => l.includes('"connect"')).length;
+  assert.ok(offers <= 10, `answered ${offers} of 2000 punch offers`);
+});
