@@ -21,7 +21,7 @@ export type PathAttemptView = Readonly<
 >;
 
 /** A peer's links as read from outside the links layer: which carries streams, and since when. */
-export type PeerLinksView = Readonly<Pick<PeerLinks, 'active' | 'online' | 'rttMs' | 'since'>>;
+export type PeerLinksView = Readonly<Pick<PeerLinks, 'active' | 'online' | 'rttMs' | 'since' | 'get'>>;
 
 /**
  * One peer as the agent tracks it: its saved record, its links and how each path is doing. Read-only

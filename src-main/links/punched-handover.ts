@@ -13,7 +13,7 @@
  */
 import type { Mux } from '../mux/mux.js';
 import type { Link } from '../transport/link.js';
-import type { PeerEntry } from './ports.js';
+import type { PeerEntry } from './peer-entry.js';
 
 export interface PunchedHandoverDeps {
   log: { info(obj: object, msg: string): void };
