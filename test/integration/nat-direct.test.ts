@@ -25,7 +25,10 @@ const skip = natLabUnavailable({ upnp: true });
 let lab: NatLab;
 let relayUrl: string;
 
-/** Homes: 0,1 port-preserving; 2,3 changing ports; 4 UPnP; 5 double NAT; 6 UPnP, mapping switched off. */
+/**
+ * Homes: 0,1 port-preserving; 2,3 changing ports; 4 UPnP; 5 double NAT; 6 UPnP, mapping switched off;
+ * 7 UPnP.
+ */
 const SPECS = [
   { nat: 'preserve' },
   { nat: 'preserve' },
@@ -33,6 +36,7 @@ const SPECS = [
   { nat: 'random' },
   { nat: 'preserve', upnp: true },
   { nat: 'preserve', cgn: true },
+  { nat: 'preserve', upnp: true },
   { nat: 'preserve', upnp: true },
 ] as const;
 
@@ -195,20 +199,40 @@ test(
   },
 );
 
-test('after the agents stop, no port mapping is left on the router', { skip, timeout: 60_000 }, async () => {
-  const n = nodes[4]!;
-  assert.ok(n.proc);
-  await n.proc.stop();
-  const rules = lab.run(lab.homes[4]!.router.ns, [
-    'nft',
-    'list',
-    'chain',
-    'inet',
-    'lab',
-    'prerouting_miniupnpd',
-  ]);
-  assert.doesNotMatch(rules, /dnat/);
+test('a home NAT and a UPnP router link directly', { skip, timeout: 60_000 }, async () => {
+  // 1 runs since the first test, 4 since the one above.
+  await befriend(1, 4);
+  const ms = await directWithin(1, 4, 10_000);
+  console.log(`home NAT | UPnP router: direct ${ms} ms`);
 });
+
+test('two UPnP routers link directly', { skip, timeout: 60_000 }, async () => {
+  await startAgent(7);
+  await befriend(7, 4);
+  const ms = await directWithin(7, 4, 10_000);
+  console.log(`UPnP | UPnP: direct ${ms} ms`);
+});
+
+test(
+  'after the agents stop, no port mapping is left on either router',
+  { skip, timeout: 60_000 },
+  async () => {
+    for (const i of [4, 7]) {
+      const n = nodes[i]!;
+      assert.ok(n.proc);
+      await n.proc.stop();
+      const rules = lab.run(lab.homes[i]!.router.ns, [
+        'nft',
+        'list',
+        'chain',
+        'inet',
+        'lab',
+        'prerouting_miniupnpd',
+      ]);
+      assert.doesNotMatch(rules, /dnat/, `router ${i}`);
+    }
+  },
+);
 
 /** What miniupnpd logs for each request it hears (SSDP, its HTTP control, NAT-PMP, PCP). */
 const REQUEST_LOG = /SSDP M-SEARCH|HTTP REQUEST|NAT-PMP request|PCP request/g;
