@@ -32,10 +32,10 @@ import {
   startRelayAgent,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
   nodeId,
 } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -117,7 +117,7 @@ test(
   async () => {
     for (const view of VIEWS) {
       await nav(page, view).click();
-      await waitFor(`title of ${view}`, async () => (await page.title()) === `${view} — Clawbridge`, 3_000);
+      await until(`title of ${view}`, async () => (await page.title()) === `${view} — Clawbridge`, 3_000);
     }
     await nav(page, 'Peers').click();
     const b = card(page, 'b');
@@ -233,7 +233,7 @@ test(
     const url = page.getByLabel('Relay URL');
     await url.fill('not a url');
     await page.getByRole('button', { name: 'Add relay' }).click();
-    await waitFor('aria-invalid', async () => (await url.getAttribute('aria-invalid')) === 'true', 10_000);
+    await until('aria-invalid', async () => (await url.getAttribute('aria-invalid')) === 'true', 10_000);
     const describedBy = await url.getAttribute('aria-describedby');
     assert.ok(describedBy, 'the field names its error');
     const said = await page.locator(`[id="${describedBy}"]`).textContent();
@@ -290,7 +290,7 @@ test(
       await startRelayAgent(home, name, relayUrl);
       const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', agents.homeA]);
       joiners.push(cli(['pair', 'join', code, '--home', home, '--timeout', '30s']));
-      await waitFor(
+      await until(
         `${name} pending`,
         async () => (await agentCall(agents.homeA, 'pending.list', {})).some((p) => p.name === name),
         15_000,

@@ -20,7 +20,8 @@ import {
   uiUrl,
   type UiPage,
 } from '../helpers/browser.js';
-import { cli, cliJson, pairedAgents, startRelay, stopAll, waitFor, nodeId } from '../helpers/processes.js';
+import { cli, cliJson, pairedAgents, startRelay, stopAll, nodeId } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -48,7 +49,7 @@ before(async () => {
   assert.equal((await cli(['peers', 'deny', 'b', 'terminal', '--home', homeA])).code, 0);
   const refused = await cli(['term', 'a', '--home', pair.homeB, '--', 'true']);
   assert.notEqual(refused.code, 0);
-  await waitFor(
+  await until(
     'the refusal in the log',
     async () =>
       (await cliJson<AuditEvent[]>(['log', '--json', '--home', homeA])).some((e) => e.kind === 'refused'),
@@ -124,7 +125,7 @@ test(
     assert.equal((await cli(['peers', 'allow', 'b', 'terminal', '--home', homeA])).code, 0);
     const again = await cli(['term', 'a', '--home', homeB, '--', 'sh', '-c', 'echo again']);
     assert.equal(again.code, 0, again.stderr);
-    await waitFor('a second terminal row', async () => (await started.count()) > before, 10_000);
+    await until('a second terminal row', async () => (await started.count()) > before, 10_000);
 
     // The log gone (rotated away, removed by hand): the view says there is nothing, not an error.
     // Refusals are kept in a file of their own (audit-refusals.log): gone too.

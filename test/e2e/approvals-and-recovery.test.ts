@@ -14,7 +14,6 @@ import {
   browserMissing,
   becomesFocused,
   focused,
-  freePort,
   grouped,
   launchBrowser,
   nav,
@@ -35,6 +34,7 @@ import {
   type Proc,
   nodeId,
 } from '../helpers/processes.js';
+import { freePort } from '../helpers/ports.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);

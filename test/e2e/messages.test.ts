@@ -39,9 +39,9 @@ import {
   startRelayAgent,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
 } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -71,7 +71,7 @@ before(async () => {
   browser = await launchBrowser();
   [A, B] = await Promise.all([openUi(browser, await uiUrl(homeA)), openUi(browser, await uiUrl(homeB))]);
   // a knows what b grants it (b's grants message over their link).
-  await waitFor(
+  await until(
     'b to tell a what it grants',
     async () => {
       const peers = await agentCall(homeA, 'peers.list', {});
@@ -109,11 +109,7 @@ test('a peer without peers: the empty state says to pair', { skip: skip ?? false
     '--allow',
     'terminal,message',
   ]);
-  await waitFor(
-    'c pending on a',
-    async () => (await agentCall(homeA, 'pending.list', {})).length > 0,
-    15_000,
-  );
+  await until('c pending on a', async () => (await agentCall(homeA, 'pending.list', {})).length > 0, 15_000);
   assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);
   assert.equal((await join).code, 0);
   await C.context.close();
@@ -165,7 +161,7 @@ test(
     await box.fill('hello from a');
     await box.press('Enter');
     // Queued: the composer is empty again.
-    await waitFor('the composer to empty', async () => (await box.inputValue()) === '', 10_000);
+    await until('the composer to empty', async () => (await box.inputValue()) === '', 10_000);
     const log = page.getByRole('log', { name: 'Messages with b' });
     const mine = log.getByRole('listitem').filter({ hasText: 'hello from a' });
     await waitForText(mine, /delivered|read/, 15_000);
@@ -300,7 +296,7 @@ test(
     const state = async () => (await outbox(homeB)).find((m) => m.id === sent.id)?.state;
     assert.equal(await state(), 'delivered', 'not read while nobody looks');
     await page.evaluate(`delete document.hasFocus; window.dispatchEvent(new Event('focus'))`);
-    await waitFor('b to see read', async () => (await state()) === 'read', 15_000);
+    await until('b to see read', async () => (await state()) === 'read', 15_000);
     await nav(page, /^Messages$/).waitFor();
   },
 );

@@ -4,7 +4,6 @@
  * missing the tests skip and say why (.ci/run installs it where it can).
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
@@ -84,18 +83,6 @@ export async function screenshotThemes(page: Page, name: string): Promise<string
   }
   await page.emulateMedia({ colorScheme: 'light' });
   return paths;
-}
-
-/** A loopback port free right now (for an agent whose UI must come back on the same port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 /** `8554 4cd4 …`: a fingerprint as the window groups it. */

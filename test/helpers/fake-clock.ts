@@ -4,18 +4,18 @@
  */
 
 export interface FakeClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): number;
-  clearTimeout(handle: unknown): void;
+  now: () => number;
+  setTimeout: (fn: () => void, ms: number) => number;
+  clearTimeout: (handle: unknown) => void;
   /** Moves time forward by `ms`, running the timers that fall due on the way, in order; the new time. */
-  advance(ms: number): number;
+  advance: (ms: number) => number;
   /**
    * Jumps to the next timer and runs it, then lets the microtasks and one macrotask turn it started
    * run; how far time moved, or undefined when no timer is set.
    */
-  runNext(): Promise<number | undefined>;
+  runNext: () => Promise<number | undefined>;
   /** How many timers are set. */
-  pending(): number;
+  pending: () => number;
 }
 
 /** A fake clock at `start` ms (methods are bound: `clock.now` may be passed on its own). */
@@ -36,7 +36,7 @@ export function fakeClock(start = 0): FakeClock {
       return nextId++;
     },
     clearTimeout: (handle) => void timers.delete(handle as number),
-    advance(ms) {
+    advance: (ms) => {
       const end = time + ms;
       for (let next = first(); next && next[1].at <= end; next = first()) {
         timers.delete(next[0]);
@@ -46,7 +46,7 @@ export function fakeClock(start = 0): FakeClock {
       time = end;
       return time;
     },
-    async runNext() {
+    runNext: async () => {
       const next = first();
       if (!next) return undefined;
       timers.delete(next[0]);

@@ -211,6 +211,8 @@ export interface AgentOptions {
   args?: string[];
   /** Environment added to the agent's. */
   env?: NodeJS.ProcessEnv;
+  /** How long it may take to come up, in ms (waitForLine's default when absent). */
+  readyMs?: number;
 }
 
 /** A started agent: its process, and what it printed about itself when it came up. */
@@ -244,11 +246,14 @@ export function agentArgs(home: string, opts: AgentOptions = {}): string[] {
  */
 export async function startAgent(home: string, opts: AgentOptions = {}): Promise<AgentProc> {
   const proc = startProcess(agentArgs(home, opts), opts.env);
-  const m = await proc.waitForLine(/^agent (.+) running, fingerprint ([0-9a-f]{64}), direct (\S+)$/m);
+  const m = await proc.waitForLine(
+    /^agent (.+) running, fingerprint ([0-9a-f]{64}), direct (\S+)$/m,
+    opts.readyMs,
+  );
   const ui = /^web UI on 127\.0\.0\.1:(\d+) /m;
   // The web UI line follows the running line at once, when there is a web UI.
   const serves = opts.ui === true || (opts.args ?? []).includes('--ui-listen');
-  const uiPort = serves ? Number((await proc.waitForLine(ui))[1]) : undefined;
+  const uiPort = serves ? Number((await proc.waitForLine(ui, opts.readyMs))[1]) : undefined;
   return { ...proc, name: m[1]!, fingerprint: m[2]!, listen: m[3] === 'off' ? undefined : m[3], uiPort };
 }
 

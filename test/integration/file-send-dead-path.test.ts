@@ -16,7 +16,8 @@ import type { ChildProcess } from 'node:child_process';
 import type { TransferInfo } from '../../src-main/api/contract-files.js';
 import { controlConnection } from '../helpers/control-connection.js';
 import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { cli, peerOf, startProcess, stopAll, tempHome, waitFor, nodeId } from '../helpers/processes.js';
+import { cli, peerOf, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const BIG_MIB = Number(process.env.FILE_SEND_BIG_MIB ?? 64);
 
@@ -72,8 +73,8 @@ test(
     ]) {
       assert.equal(r.code, 0, r.stderr);
     }
-    await waitFor('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 60_000);
-    await waitFor(
+    await until('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 60_000);
+    await until(
       'a relay link to b beside direct',
       () => /"peer":"b","path":"relay"[^\n]*"msg":"link up"/.test(a.stderr()),
       60_000,

@@ -27,8 +27,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransferInfo } from '../../src-main/api/contract-files.js';
-import { CLI, cli, startProcess, startRelay, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, cli, startProcess, startRelay, stopAll } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -170,11 +171,7 @@ test(
     // `get --wait` with nothing there waits for the next transfer and moves it.
     const waiting = mkdtempSync(join(tmpdir(), 'cb-file-wait-'));
     const getWait = startProcess(['file', 'get', waiting, '--wait', '--home', b.home]);
-    await waitFor(
-      'get --wait to say it waits',
-      () => /waiting for a transfer/.test(getWait.stderr()),
-      30_000,
-    );
+    await until('get --wait to say it waits', () => /waiting for a transfer/.test(getWait.stderr()), 30_000);
     assert.equal((await send(a, 'b', [join(source, 'tree', 'run.sh')])).code, 0);
     const waited = await new Promise<number | null>((r) =>
       getWait.child.exitCode !== null ? r(getWait.child.exitCode) : getWait.child.once('exit', r),
@@ -319,14 +316,14 @@ test(
     // The receiving agent killed: file send waits for it and says so.
     b.proc.child.kill('SIGKILL');
     await new Promise((r) => b.proc.child.once('exit', r));
-    await waitFor('file send to say it waits', () => /waiting: /.test(run.stderr()), 60_000);
+    await until('file send to say it waits', () => /waiting: /.test(run.stderr()), 60_000);
     b = await startNode('b', { node: b });
     // Moving again (past what it held at the kill), not yet whole.
     const held = await holds(b, first + 1024 * 1024, total);
     // The sending agent killed: file send waits for it to come back, as term does.
     a.proc.child.kill('SIGKILL');
     await new Promise((r) => a.proc.child.once('exit', r));
-    await waitFor(
+    await until(
       'file send to wait for its agent',
       () => /local agent stopped; waiting for it to come back/.test(run.stderr()),
       30_000,

@@ -25,10 +25,12 @@ import {
 import { MAX_UDP_FLOWS_PER_FORWARD } from '../../src-main/forwards/udp-forward.js';
 import type { MuxStream } from '../../src-main/mux/mux.js';
 import type { StreamRequest } from '../../src-main/mux/types.js';
-import { agentCall, cliJson, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, cliJson, stopAll, tempHome } from '../helpers/processes.js';
 import { linkRawPeer, openMany, rawPeer, type RawPeer } from '../helpers/raw-peer.js';
 import { testIdentity } from '../helpers/identities.js';
-import { freePort, listeningTcpPorts, ok, portFree, startAgent, startPair } from './forward-helpers.js';
+import { listeningTcpPorts, ok, portFree, startAgent, startPair } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -47,7 +49,7 @@ let onConnect: (req: StreamRequest) => void = (req) => req.reject('UNKNOWN_SERVI
 
 before(async () => {
   home = tempHome('caps');
-  agentPid = (await startAgent(home, 'x', ['--listen', '127.0.0.1:0'])).child.pid!;
+  agentPid = (await startAgent(home, { name: 'x', listen: '127.0.0.1:0' })).child.pid!;
   peer = await rawPeer(home, await testIdentity('raw-caps'), {
     name: 'r',
     allow: 'listen',
@@ -90,7 +92,7 @@ async function addReverse(name: string, udp: boolean, to: string): Promise<strin
     '--home',
     home,
   ]);
-  return waitFor(`the agent to ask r to listen for ${name}`, () => asked.get(port), 10_000);
+  return until(`the agent to ask r to listen for ${name}`, () => asked.get(port), 10_000);
 }
 
 test('200 reverse-listen OPENs at once leave at most the cap of listeners', { timeout: 60_000 }, async () => {
@@ -126,7 +128,7 @@ test('200 reverse-listen OPENs at once leave at most the cap of listeners', { ti
     for (const s of accepted) s.destroy();
   }
   // Their streams gone, the ports are free again.
-  await waitFor(
+  await until(
     'the listeners to close',
     () => {
       const listening = listeningTcpPorts(agentPid);
@@ -252,7 +254,7 @@ test(
     const client = await echoedClient(port);
     const gone = closed(client);
     // Listed where it is served, with the peer it goes to.
-    const listed = await waitFor(
+    const listed = await until(
       'the connection in `connections`',
       async () => (await connections()).find((c) => c.kind === 'reverse-served'),
       5_000,
@@ -282,7 +284,7 @@ test(
     const gone = closed(client);
     // The link goes: the listener closes, the connection waits for r to come back (ADR 0023).
     peer.close();
-    await waitFor('the listener to close', () => portFree(port), 10_000);
+    await until('the listener to close', () => portFree(port), 10_000);
     assert.equal(client.destroyed, false, 'the connection waits for its peer');
     await ok(['peers', 'deny', 'r', 'listen', '--home', home]);
     const timeout = sleep(5_000).then(() => 'still open');
@@ -344,7 +346,7 @@ test(
     for (let i = 0; i < 260; i++) others.push(await udpSocket());
     try {
       for (const s of others) s.send(Buffer.from('x'), port, '127.0.0.1');
-      await waitFor(
+      await until(
         'the forward to fill',
         async () => {
           const f = (await agentCall(pair.homeA, 'forward.list', {})).find((x) => x.name === 'u');

@@ -12,14 +12,8 @@ import { encodeRelayFrame, RELAY_AUTH_CONTEXT } from '../../src-main/protocol/re
 import type { RelayServer } from '../../src-main/relay/server.js';
 import { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
-import {
-  connectedClient,
-  exchange,
-  RawClient,
-  startTestRelay,
-  until,
-  within,
-} from '../helpers/relay-harness.js';
+import { connectedClient, exchange, RawClient, startTestRelay, within } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 const TOKEN = 'open sesame';
 let relay: RelayServer;

@@ -11,14 +11,8 @@ import { RelayCloseCode } from '../../src-main/protocol/relay-close-codes.js';
 import type { RelayLimits } from '../../src-main/protocol/relay-limits.js';
 import type { Circuit } from '../../src-main/transport/circuit.js';
 import { testIdentity } from '../helpers/identities.js';
-import {
-  connectedClient,
-  exchange,
-  RawClient,
-  startTestRelay,
-  until,
-  within,
-} from '../helpers/relay-harness.js';
+import { connectedClient, exchange, RawClient, startTestRelay, within } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 /** Upper bound of what a test pushes at a stalled reader, in bytes. */
 const MAX_PUSH_BYTES = 256 * 1024 * 1024;

@@ -12,7 +12,8 @@ import { encodeRelayFrame, type RelayFrame } from '../../src-main/protocol/relay
 import { DEFAULT_RELAY_LIMITS } from '../../src-main/protocol/relay-limits.js';
 import type { RelayServer } from '../../src-main/relay/server.js';
 import { testIdentity } from '../helpers/identities.js';
-import { connectedClient, exchange, RawClient, startTestRelay, until } from '../helpers/relay-harness.js';
+import { connectedClient, exchange, RawClient, startTestRelay } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 const { circuitsPerPair, circuitsPerSourceIp } = DEFAULT_RELAY_LIMITS;
 /** Short, so the test need not wait 30 s for two nodes to count as linked. */

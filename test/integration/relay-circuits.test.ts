@@ -15,10 +15,10 @@ import {
   nextFrame,
   nextIncoming,
   startTestRelay,
-  until,
   within,
   WAIT_MS,
 } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 let relay: RelayServer;
 const clients = new Map<string, RelayClient>();

@@ -11,23 +11,9 @@ import { isClawError, type ClawError } from '../../src-main/core/errors.js';
 import { encodeRelayFrame } from '../../src-main/protocol/relay-frames.js';
 import { RelayClient, type RelayClientState } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
-import {
-  connectedClient,
-  exchange,
-  nextIncoming,
-  startTestRelay,
-  until,
-  within,
-} from '../helpers/relay-harness.js';
-
-/** A port nothing listens on: bound, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+import { connectedClient, exchange, nextIncoming, startTestRelay, within } from '../helpers/relay-harness.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 function collectErrors(client: RelayClient): ClawError[] {
   const errors: ClawError[] = [];

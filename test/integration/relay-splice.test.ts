@@ -22,16 +22,10 @@ import type { RelayServer } from '../../src-main/relay/server.js';
 import type { RelayLimits } from '../../src-main/protocol/relay-limits.js';
 import { generateIdentity } from '../../src-main/crypto/identity.js';
 import { isClawError } from '../../src-main/core/errors.js';
-import {
-  connectedClient,
-  nextIncoming,
-  startTestRelay,
-  until,
-  within,
-  WAIT_MS,
-} from '../helpers/relay-harness.js';
+import { connectedClient, nextIncoming, startTestRelay, within, WAIT_MS } from '../helpers/relay-harness.js';
 import { helloNaming } from '../helpers/client-hello.js';
 import { testIdentity } from '../helpers/identities.js';
+import { until } from '../helpers/wait.js';
 
 /** How long a test waits to be sure something does NOT happen, in ms. */
 const QUIET_MS = 300;

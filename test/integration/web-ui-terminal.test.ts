@@ -16,6 +16,7 @@ import { UNACKED_HIGH_WATER } from '../../src-main/terminal/sessions/terminal-fl
 import { cli, stopAll } from '../helpers/processes.js';
 import { startPair, type Pair } from './terminal-setup.js';
 import { messages, openSocket, parseLink, whenClosed } from './web-ui-helpers.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -56,14 +57,6 @@ async function openTerminal(home: string, command: string[]) {
 
 function outputOf(frames: TerminalFrame[]): string {
   return Buffer.concat(frames.flatMap((f) => (f.type === 'data' ? [f.data] : []))).toString('utf8');
-}
-
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 test(

@@ -21,7 +21,8 @@ import { DEFAULT_RELAY_LIMITS } from '../../src-main/protocol/relay-limits.js';
 import { uiProtocols } from '../../src-renderer/api/ui-protocols.js';
 import { testIdentity } from '../helpers/identities.js';
 import { startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
-import { connectedClient, exchange, RawClient, startTestRelay, until } from '../helpers/relay-harness.js';
+import { connectedClient, exchange, RawClient, startTestRelay } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 /**
  * What "the owner still gets in" means here: an answer within this, in ms. A starved listener never

@@ -21,8 +21,9 @@ import {
   type ViewerSessionsDeps,
 } from '../../../src-main/terminal/viewer-sessions.js';
 import { DETACHED_TERMINAL_IDLE_DEFAULT_MS } from '../../../src-main/state/settings.js';
-import { fakeClock } from '../forwards/fake-clock.js';
-import { PEER_A, TerminalHarness, until } from '../terminal/terminal-fixtures.js';
+import { PEER_A, TerminalHarness } from '../terminal/terminal-fixtures.js';
+import { until } from '../../helpers/wait.js';
+import { fakeClock } from '../../helpers/fake-clock.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
@@ -228,7 +229,7 @@ test(
   { skip },
   async () => {
     const h = new TerminalHarness();
-    const clock = fakeClock();
+    const clock = fakeClock(1_000_000);
     const vs = sessions(h, { detachedIdleMs: () => DETACHED_TERMINAL_IDLE_DEFAULT_MS, timers: clock });
     const events: { state: string; message?: string }[] = [];
     vs.events.on('terminal', (e) =>

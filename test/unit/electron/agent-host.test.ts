@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeState } from '../../../src-main/state/node-state.js';
@@ -17,6 +17,8 @@ import type { AgentConnection, AgentHostState } from '../../../src-main/electron
 import { AGENT_LOG_FILE } from '../../../src-main/electron/log-file.js';
 import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { freePort } from '../../helpers/ports.js';
+import { until } from '../../helpers/wait.js';
 
 const ENTRY = fileURLToPath(new URL('../../../src-main/electron/agent-process.ts', import.meta.url));
 
@@ -66,16 +68,6 @@ function stateWhere(
       clearTimeout(timer);
       off();
       resolve(s);
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
     });
   });
 }
@@ -135,20 +127,12 @@ test(
         states.map((s) => s.kind),
         ['running', 'restarting', 'starting', 'running', 'restarting', 'starting', 'running'],
       );
-      await waitUntil(() => events.includes('status'), 10_000, 'a status event after the restart');
+      await until('a status event after the restart', () => events.includes('status'), 10_000);
     } finally {
       await conn.stop();
     }
   },
 );
-
-async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`no ${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test(
   "stop() (Quit) frees a forward's port and ends the agent process within 5 s",

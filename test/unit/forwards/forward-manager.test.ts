@@ -13,11 +13,11 @@ import { isClawError } from '../../../src-main/core/errors.js';
 import { localAddress } from '../../../src-main/forwards/forward-api.js';
 import { ForwardManager } from '../../../src-main/forwards/forward-manager.js';
 import type { RetryTimers } from '../../../src-main/forwards/retry-schedule.js';
-import { fakeClock } from './fake-clock.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { closedPort, echoServer, memoryExit, memoryLogger, RawClient, type ExitOptions } from './fixtures.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import type { NoticeEvent } from '../../../src-main/api/contract.js';
+import { fakeClock } from '../../helpers/fake-clock.js';
 
 const echo = await echoServer(' bye');
 const cleanups: (() => unknown)[] = [];
@@ -311,7 +311,7 @@ test('a saved forward whose port was taken retries with backoff and comes up by 
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
   cleanups.push(() => blocker.listening && blocker.close());
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const second = await setup(first.home, {}, clock);
   await second.manager.restore();
   const web = () => second.manager.forwards()[0]!;
@@ -360,7 +360,7 @@ test('a retrying forward that is switched off or removed stops retrying', async 
   await Promise.all(
     blockers.map((b, i) => new Promise<void>((r) => b.listen([p1, p2][i], '127.0.0.1', () => r()))),
   );
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const second = await setup(first.home, {}, clock);
   await second.manager.restore();
   assert.equal(clock.pending(), 2);

@@ -24,6 +24,7 @@ import { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
 import { muxPair } from '../mux/mux-fixtures.js';
 import { memoryLogger } from './fixtures.js';
 import { client, roundTrip, udpEcho } from './udp-fixtures.js';
+import { freePort } from '../../helpers/ports.js';
 
 const FA = 'a'.repeat(64);
 const FB = 'b'.repeat(64);
@@ -31,15 +32,6 @@ const FB = 'b'.repeat(64);
 const echo = createServer((s) => s.pipe(s));
 await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
 after(() => echo.close());
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function entry(fingerprint: string, name: string): PeerEntry {
   return { fingerprint, record: { name, fingerprint }, links: { active: {} } } as unknown as PeerEntry;

@@ -10,7 +10,8 @@ import { isClawError } from '../../../src-main/core/errors.js';
 import { RTO_CAP_MS, RTO_FLOOR_MS } from '../../../src-main/mux/constants.js';
 import { Heartbeat } from '../../../src-main/mux/heartbeat.js';
 import type { MuxStream } from '../../../src-main/mux/mux.js';
-import { closeOf, muxPair, waitFor } from './mux-fixtures.js';
+import { closeOf, muxPair } from './mux-fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 /** Heartbeats as on a real link but shorter, so the idle verdict comes within the test's patience. */
 const LIVENESS = { heartbeatMs: 1_000, deadAfterMs: 7_000 };
@@ -45,7 +46,7 @@ test('mid-transfer, a dead path closes the link within an RTO; an idle link wait
   down.on('error', () => undefined);
   down.resume();
   keepWriting(up);
-  await waitFor(() => down.bytesIn > 4 * 1024 * 1024, 'the transfer to be under way');
+  await until('the transfer to be under way', () => down.bytesIn > 4 * 1024 * 1024);
 
   const busyClosed = closeOf(busy.ma, 20_000);
   const idleClosed = closeOf(idle.ma, 20_000);
@@ -87,7 +88,7 @@ test('credit sent on a dead path (the receiving side reads on) closes the link w
   // b sends a full window that a does not read yet; then the path dies and a reads: its WINDOW frames
   // (credit) go out and nothing comes back.
   sender.write(Buffer.alloc(256 * 1024));
-  await waitFor(() => s.readableLength >= 200 * 1024, 'the window to arrive');
+  await until('the window to arrive', () => s.readableLength >= 200 * 1024);
   await sleep(LIVENESS.heartbeatMs * 2); // an idle spell: heartbeats answered, nothing outstanding
   const closed = closeOf(p.ma, 20_000);
   p.a.blackhole();
@@ -129,13 +130,13 @@ test('a live peer whose reader stalls mid-transfer is not declared dead: it answ
   const down = p.accepted[0]!;
   down.on('error', () => undefined);
   down.resume();
-  await waitFor(() => down.bytesIn > 1024 * 1024, 'the transfer to be under way');
+  await until('the transfer to be under way', () => down.bytesIn > 1024 * 1024);
   down.pause(); // credit stops coming back; the sender runs out and waits
   await sleep(RTO_CAP_MS + 1_500);
   assert.equal(p.ma.closed, false, 'the sender still trusts the link');
   const before = down.bytesIn;
   down.resume();
-  await waitFor(() => down.bytesIn > before + 1024 * 1024, 'the transfer to go on');
+  await until('the transfer to go on', () => down.bytesIn > before + 1024 * 1024);
   p.close();
 });
 
@@ -192,9 +193,9 @@ test('a wait answered within a quarter of the RTO sends no PING; one that is not
   hb.awaitReply();
   await sleep(60);
   assert.deepEqual(pings, [], 'not before a quarter of the RTO');
-  await waitFor(() => pings.length === 1, 'the probe PING');
+  await until('the probe PING', () => pings.length === 1);
   assert.ok(pings[0]! - waitStart >= 95, `probe ${Math.round(pings[0]! - waitStart)} ms into the wait`);
-  await waitFor(() => dead, 'the dead verdict after the RTO');
+  await until('the dead verdict after the RTO', () => dead);
   assert.equal(pings.length, 1, 'one PING per wait');
   hb.stop(new Error('test over'));
 });

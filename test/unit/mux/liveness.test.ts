@@ -5,7 +5,8 @@ import { Mux } from '../../../src-main/mux/mux.js';
 import { Heartbeat } from '../../../src-main/mux/heartbeat.js';
 import { decodeFrame, FrameType } from '../../../src-main/protocol/mux-frames.js';
 import { createLinkPair } from '../../helpers/link-pair.js';
-import { closeOf, errorOf, muxPair, readAll, waitFor } from './mux-fixtures.js';
+import { closeOf, errorOf, muxPair, readAll } from './mux-fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 test('ping() measures the round trip with sub-millisecond resolution and emits rtt', async () => {
   const p = muxPair({ link: { latencyMs: 15 } });
@@ -109,7 +110,7 @@ test('a link failure fails every unfinished stream with the link reason; nothing
   const s2 = await p.ma.open('b', {});
   const [r1, r2] = p.accepted;
   s1.write('half a message');
-  await waitFor(() => r1!.bytesIn === 14, 'data arrives');
+  await until('data arrives', () => r1!.bytesIn === 14);
   const errors = [s1, s2, r1!, r2!].map((s) => errorOf(s));
   const ends: string[] = [];
   for (const s of [s1, s2, r1!, r2!]) s.on('end', () => ends.push(String(s.id)));
@@ -136,7 +137,7 @@ test('a stream finished in both directions survives a later link close', async (
   const r = p.accepted[0]!;
   s.end('done');
   r.end('done too');
-  await waitFor(() => p.ma.streamCount === 0 && p.mb.streamCount === 0, 'both FINs exchanged');
+  await until('both FINs exchanged', () => p.ma.streamCount === 0 && p.mb.streamCount === 0);
   let failed = false;
   s.on('error', () => (failed = true));
   p.ma.close('bye');

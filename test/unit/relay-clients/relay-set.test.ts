@@ -24,7 +24,8 @@ import type { RelayServer } from '../../../src-main/relay/server.js';
 import type { Circuit } from '../../../src-main/transport/circuit.js';
 import type { Link } from '../../../src-main/transport/link.js';
 import { testIdentity } from '../../helpers/identities.js';
-import { connectedClient, startTestRelay, until, WAIT_MS } from '../../helpers/relay-harness.js';
+import { connectedClient, startTestRelay, WAIT_MS } from '../../helpers/relay-harness.js';
+import { until } from '../../helpers/wait.js';
 
 /** Idle time used here, in ms: short, but well above a circuit's setup on loopback. */
 const IDLE_MS = 300;

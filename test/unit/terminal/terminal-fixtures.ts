@@ -19,15 +19,6 @@ import { createLinkPair, type MemoryLink } from '../../helpers/link-pair.js';
 
 export const PEER_A = 'a'.repeat(64);
 
-/** Polls `check` every 5 ms until true; rejects after `timeoutMs`. */
-export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 export interface PathOptions {
   /** Milliseconds of silence after which each side declares the link dead. */
   clientDeadAfterMs?: number;

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { UNACKED_HIGH_WATER } from '../../../src-main/terminal/sessions/terminal-flow.js';
-import { TerminalHarness, until, Viewer } from './terminal-fixtures.js';
+import { TerminalHarness, Viewer } from './terminal-fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 

@@ -31,7 +31,7 @@ import {
   type HostRequest,
 } from '../../../../src-main/terminal/session-host/host-protocol.js';
 import { startSessionHost } from '../../../../src-main/terminal/session-host/host-server.js';
-import { until } from '../terminal-fixtures.js';
+import { until } from '../../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'Unix socket paths' : false;
 const FP = 'cd'.repeat(32);

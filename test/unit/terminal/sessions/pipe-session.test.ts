@@ -8,8 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { TerminalHarness, until, Viewer } from '../terminal-fixtures.js';
+import { TerminalHarness, Viewer } from '../terminal-fixtures.js';
 import { isAlive } from '../../../helpers/process-alive.js';
+import { until } from '../../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
