@@ -18,7 +18,7 @@ import { AGENT_LOG_FILE } from '../../../src-main/electron/log-file.js';
 import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { freePort } from '../../helpers/ports.js';
-import { until } from '../../helpers/wait.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 const ENTRY = fileURLToPath(new URL('../../../src-main/electron/agent-process.ts', import.meta.url));
 
@@ -159,7 +159,7 @@ test(
     assert.equal(await accepts(port), false, 'the port is free after Quit');
     await assert.rejects(conn.call('status', {}), /the agent has stopped/);
     // Stopped on purpose: nothing starts it again.
-    await new Promise((r) => setTimeout(r, FAST.firstMs * 2));
+    await sleep(FAST.firstMs * 2, 'twice the restart delay: nothing may start it again');
     assert.equal(fake.forked.length, 1);
   },
 );
@@ -173,7 +173,7 @@ test(
       await stateWhere(conn, (s) => s.kind === 'running');
       await conn.call('agent.stop', {});
       await stateWhere(conn, (s) => s.kind === 'stopped');
-      await new Promise((r) => setTimeout(r, FAST.firstMs * 2));
+      await sleep(FAST.firstMs * 2, 'twice the restart delay: nothing may start it again');
       assert.equal(fake.forked.length, 1, 'not restarted by itself');
       await assert.rejects(conn.call('status', {}), /start it from the tray menu \(Start agent\)/);
       const before = states.length;
@@ -189,7 +189,7 @@ test(
     }
     const forks = fake.forked.length;
     conn.start();
-    await new Promise((r) => setTimeout(r, FAST.firstMs * 2));
+    await sleep(FAST.firstMs * 2, 'twice the restart delay: start() after Quit must start nothing');
     assert.equal(conn.hostState().kind, 'stopped', 'after Quit, start() does nothing');
     assert.equal(fake.forked.length, forks);
   },
@@ -234,14 +234,12 @@ test(
 
 /** Resolves once `path` holds text that matches, within `timeoutMs` (polled every 50 ms). */
 async function fileMatches(path: string, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-    if (pattern.test(text)) return text;
-    if (Date.now() > until)
-      throw new Error(`${path} does not match ${String(pattern)}: ${JSON.stringify(text)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const read = () => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+  return until(`${path} to match ${String(pattern)}`, () => pattern.test(read()) && read(), timeoutMs).catch(
+    (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(read())}`);
+    },
+  );
 }
 
 test(

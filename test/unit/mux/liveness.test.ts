@@ -6,7 +6,7 @@ import { Heartbeat } from '../../../src-main/mux/heartbeat.js';
 import { decodeFrame, FrameType } from '../../../src-main/protocol/mux-frames.js';
 import { createLinkPair } from '../../helpers/link-pair.js';
 import { closeOf, errorOf, muxPair, readAll } from './mux-fixtures.js';
-import { until } from '../../helpers/wait.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 test('ping() measures the round trip with sub-millisecond resolution and emits rtt', async () => {
   const p = muxPair({ link: { latencyMs: 15 } });
@@ -45,7 +45,7 @@ test('heartbeats keep an idle link alive and report rtt', async () => {
   const p = muxPair({ a: beat, b: beat });
   let rtts = 0;
   p.ma.on('rtt', () => rtts++);
-  await new Promise((r) => setTimeout(r, 2_600)); // five dead-after periods of idleness
+  await sleep(2_600, 'five dead-after periods of idleness');
   assert.equal(p.ma.closed, false);
   assert.equal(p.mb.closed, false);
   assert.ok(rtts >= 5, `only ${rtts} heartbeat rtts`);
@@ -69,7 +69,7 @@ test('an idle link settles on one side pinging: about one PING per beat between 
   p.mb.on('rtt', () => rtts++);
   const ms = 1_000;
   const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, ms));
+  await sleep(ms, 'a second of beats, counted');
   const beats = (performance.now() - t0) / beat.heartbeatMs;
   assert.equal(p.ma.closed || p.mb.closed, false);
   // Each side pinging every beat (before) sent ~2 per beat in all; one side pinging, and the other
@@ -206,10 +206,10 @@ test('heartbeats started apart beat in one wake-up: one shared timer per interva
   const first = heartbeat('first');
   first.start();
   // Half an interval later: with a timer each, the two would beat half an interval apart.
-  await new Promise((r) => setTimeout(r, opts.intervalMs / 2));
+  await sleep(opts.intervalMs / 2, 'half an interval between the two starts');
   const second = heartbeat('second');
   second.start();
-  await new Promise((r) => setTimeout(r, opts.intervalMs * 8));
+  await sleep(opts.intervalMs * 8, 'eight intervals of beats, counted');
   first.stop(new Error('done'));
   second.stop(new Error('done'));
   assert.ok(sentIn.second.length >= 2, `the second heartbeat pinged ${sentIn.second.length} times`);

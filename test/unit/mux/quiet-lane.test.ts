@@ -10,7 +10,7 @@ import { LANE_STREAM_BIT } from '../../../src-main/mux/stream-ids.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src-main/protocol/mux-frames.js';
 import { createLinkPair, type LinkPairOptions } from '../../helpers/link-pair.js';
 import { closeOf, muxPair, settle } from './mux-fixtures.js';
-import { until } from '../../helpers/wait.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 /** Waits for `promise` at most 5 s (the link pair's timers do not keep the process alive). */
 async function within<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -222,7 +222,7 @@ test('a terminal opened while the lane is ending goes on the main connection', a
 test('a lane that keeps answering keeps an otherwise idle link up', async () => {
   const p = lanedPair({}, {}, { heartbeatMs: 20, deadAfterMs: 150 });
   try {
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400, 'well past the dead-after: the answering lane must keep the link up');
     assert.equal(p.ma.closed, false);
     assert.equal(p.mb.closed, false);
   } finally {

@@ -76,10 +76,11 @@ test(
       io.onOutputError((err) => failures.push(err.code));
       s.sh.stdout.destroy();
       // The last `cat` reads until its output fails, then goes: the pipe has no reader left.
-      for (let i = 0; i < 50 && failures.length === 0; i++) {
+      await until('the output to fail', () => {
+        if (failures.length > 0) return true;
         io.write(Buffer.from('x'.repeat(1024)));
-        await new Promise((r) => setTimeout(r, 20));
-      }
+        return false;
+      });
       assert.deepEqual(failures, ['EPIPE']);
       assert.equal(io.outputFailure()?.code, 'EPIPE');
       assert.equal(io.write(Buffer.from('more')), true, 'taken, and dropped');
