@@ -30,7 +30,7 @@ import { contractSuite } from '../helpers/contract-suite.js';
 import { fakeElectronIpc } from '../helpers/fake-electron-ipc.js';
 import { fakeUtilityProcess } from '../helpers/fake-electron-utility.js';
 import { cli, cliJson, startProcess, stopAll, tempHome } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const ENTRY = fileURLToPath(new URL('../../src-main/electron/agent-process.ts', import.meta.url));
 const PAGE = 'file:///opt/Clawbridge/resources/app.asar/dist/renderer/index.html';
@@ -149,7 +149,7 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
         'output to stall',
         async () => {
           const before = received;
-          await new Promise((r) => setTimeout(r, 700));
+          await sleep(700, 'a window in which no output may arrive');
           return received > 0 && received === before;
         },
         20_000,

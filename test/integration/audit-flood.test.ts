@@ -25,7 +25,7 @@ import {
   type Proc,
 } from '../helpers/processes.js';
 import type { RoguePeerConfig, RoguePeerReport } from '../helpers/rogue-peer-child.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -74,7 +74,7 @@ async function statusTimes(home: string, until: Promise<unknown>): Promise<numbe
       const t0 = performance.now();
       await conn.call('status', {});
       times.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100, 'a status call every 100 ms while the flood runs');
     }
   } finally {
     await conn.close();

@@ -23,7 +23,7 @@ import {
   startAgent,
   type AgentOptions,
 } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -129,7 +129,7 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
   // Moved onto a splice, the link has no circuit on relay 1 any more but still runs through it: B
   // keeps that on-demand relay past the idle time (it used to drop it, and list a relay it was not on).
   await until("B's link to a spliced", async () => (await peerOf(homeB, 'a'))?.relaySpliced === true, 15_000);
-  await new Promise((r) => setTimeout(r, IDLE_MS + 2_000));
+  await sleep(IDLE_MS + 2_000, 'past the idle time: the relay in use must stay');
   assert.ok(
     (await status(homeB)).relays.some((r) => r.url === relay1.url && r.connected),
     'relay 1 is still in use',

@@ -12,7 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { dialDirect, listenDirect, type DirectListenerOptions } from '../../src-main/transport/direct.js';
 import type { Link } from '../../src-main/transport/link.js';
 import { testIdentity } from '../helpers/identities.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 /** A TLS record header and handshake header announcing a 512-byte ClientHello, then nothing more. */
 const HALF_CLIENT_HELLO = Buffer.from('1603010200010001fc0303', 'hex');
@@ -20,8 +20,6 @@ const HALF_CLIENT_HELLO = Buffer.from('1603010200010001fc0303', 'hex');
 const TRICKLE_RECORD = Buffer.concat([Buffer.from('1603014000', 'hex'), Buffer.alloc(64)]);
 /** How long any one wait in this file may take, in ms. */
 const BOUND_MS = 3000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const fdCount = () => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : undefined);
 
@@ -150,7 +148,7 @@ test(
     const { a, b, listener, links, open, address } = await setup({ handshakeTimeoutMs: 300 });
     const link = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint });
     await until('the listener has the link', () => links.length === 1, BOUND_MS);
-    await sleep(700);
+    await sleep(700, 'past the 300 ms handshake deadline: a linked peer must not be cut');
     const got = new Promise<string>((r) => links[0]!.onFrame((f) => r(Buffer.from(f).toString())));
     link.send(Buffer.from('still here'));
     assert.equal(await got, 'still here');
@@ -233,9 +231,12 @@ test(
     assert.equal(link.peerId, b.fingerprint);
     link.close();
     // Once the window has passed, 127.0.0.2 is admitted again: its half-sent handshake is waited for.
-    await sleep(Math.max(0, windowMs + 100 - (Date.now() - t0)));
+    await sleep(Math.max(0, windowMs + 100 - (Date.now() - t0)), 'until the window has passed');
     const later = await attacker(port, { from: '127.0.0.2', send: HALF_CLIENT_HELLO });
-    const closedSoon = await Promise.race([later.closedAfter, sleep(700).then(() => 'open' as const)]);
+    const closedSoon = await Promise.race([
+      later.closedAfter,
+      sleep(700, 'a half-sent handshake must be waited for, not cut at once').then(() => 'open' as const),
+    ]);
     assert.equal(closedSoon, 'open', 'admitted again after the window');
     later.socket.destroy();
     assert.equal(links.length, 1);

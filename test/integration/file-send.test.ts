@@ -250,13 +250,15 @@ test(
     const total = BIG_MIB * 1024 * 1024;
     const first = startProcess(['file', 'send', 'b', big, '--json', '--home', a.home]);
     // Halfway: b holds some of it in staging, not all.
-    let held = 0;
-    for (const deadline = Date.now() + 120_000; held === 0 && Date.now() < deadline;) {
-      const list = (await b.api.call('files.transfers', {})) as TransferInfo[];
-      const t = list.find((x) => x.direction === 'in');
-      if (t && t.bytesDone > total / 8 && t.bytesDone < total) held = t.bytesDone;
-      else await new Promise((r) => setTimeout(r, 10));
-    }
+    const held = await until(
+      'b to hold part of the file',
+      async () => {
+        const list = (await b.api.call('files.transfers', {})) as TransferInfo[];
+        const t = list.find((x) => x.direction === 'in');
+        return t && t.bytesDone > total / 8 && t.bytesDone < total && t.bytesDone;
+      },
+      { timeoutMs: 120_000, everyMs: 10 },
+    );
     assert.ok(held > 0, 'b held part of the file before the transfer ended');
     // Heard before anything else is awaited: a's exit may come while `first` is being stopped.
     const aExited = new Promise((r) => a.proc.child.once('exit', r));
@@ -286,13 +288,15 @@ test(
 
 /** Waits until `at`'s incoming transfer holds more than `min` bytes (and less than `max`); what it holds. */
 async function holds(at: MessageNode, min: number, max: number): Promise<number> {
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
-    const list = (await at.api.call('files.transfers', {})) as TransferInfo[];
-    const t = list.find((x) => x.direction === 'in' && x.state === 'receiving');
-    if (t && t.bytesDone > min && t.bytesDone < max) return t.bytesDone;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`${at.name} never held between ${min} and ${max} bytes`);
+  return until(
+    `${at.name} to hold between ${min} and ${max} bytes`,
+    async () => {
+      const list = (await at.api.call('files.transfers', {})) as TransferInfo[];
+      const t = list.find((x) => x.direction === 'in' && x.state === 'receiving');
+      return t && t.bytesDone > min && t.bytesDone < max && t.bytesDone;
+    },
+    { timeoutMs: 120_000, everyMs: 10 },
+  );
 }
 
 test(

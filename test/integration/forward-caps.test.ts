@@ -30,11 +30,10 @@ import { linkRawPeer, openMany, rawPeer, type RawPeer } from '../helpers/raw-pee
 import { testIdentity } from '../helpers/identities.js';
 import { listeningTcpPorts, ok, portFree, startAgent, startPair } from './forward-helpers.js';
 import { freePort } from '../helpers/ports.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const idOf = (i: number) => i.toString(16).padStart(16, '0');
 
 /** One agent `x`, and a raw peer `r` it trusts (allowed `listen`) that answers `reverse-listen`. */
@@ -265,7 +264,7 @@ test(
     // replaced"; its connection must not live on outside every check.
     await assert.rejects(askListen(port + 1, id, '0.0.0.0'), /loopback addresses only/);
     await ok(['peers', 'deny', 'r', 'listen', '--home', home]);
-    const timeout = sleep(5_000).then(() => 'still open');
+    const timeout = sleep(5_000, 'a bound on how long it may stay open').then(() => 'still open');
     assert.equal(await Promise.race([gone.then(() => 'closed'), timeout]), 'closed');
     assert.equal((await connections()).filter((c) => c.kind === 'reverse-served').length, 0);
   },
@@ -287,7 +286,7 @@ test(
     await until('the listener to close', () => portFree(port), 10_000);
     assert.equal(client.destroyed, false, 'the connection waits for its peer');
     await ok(['peers', 'deny', 'r', 'listen', '--home', home]);
-    const timeout = sleep(5_000).then(() => 'still open');
+    const timeout = sleep(5_000, 'a bound on how long it may stay open').then(() => 'still open');
     assert.equal(await Promise.race([gone.then(() => 'closed'), timeout]), 'closed');
     // Back for the tests after this one.
     const status = await cliJson<{ fingerprint: string; listen: string }>(['status', '--home', home]);
@@ -302,7 +301,7 @@ async function answered(s: UdpSocket, port: number, ms: number): Promise<boolean
   s.on('message', () => (got = true));
   while (!got && Date.now() < deadline) {
     s.send(Buffer.from('real client'), port, '127.0.0.1');
-    await sleep(200);
+    await sleep(200, 'a datagram every 200 ms until one is answered');
   }
   return got;
 }
@@ -355,7 +354,7 @@ test(
         20_000,
       );
       // A new real client a little later gets through within 5 s.
-      await sleep(1_500);
+      await sleep(1_500, 'a new client a little later');
       const client = await udpSocket();
       assert.ok(await answered(client, port, 5_000), 'a new client is answered');
       client.close();

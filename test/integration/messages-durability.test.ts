@@ -14,7 +14,7 @@ import type { AuditListResult } from '../../src-main/api/contract.js';
 import type { SendManyResult } from '../../src-main/api/contract-messages.js';
 import { stopAll } from '../helpers/processes.js';
 import { addPeer, inbox, nextState, ok, online, outbox, send, startNode } from './message-helpers.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(async () => {
   await stopAll();
@@ -71,7 +71,7 @@ test('200 messages to a stopped receiver survive kill -9 of the sender: delivere
   );
   assert.equal(done.length, 200);
   // Nothing arrives twice later either (a resend after the restart is a repeat the receiver drops).
-  await new Promise((r) => setTimeout(r, 1_000));
+  await sleep(1_000, 'nothing may arrive twice within this window');
   assert.equal((await inbox(b, { topic: 'lines' })).length, 200);
   await Promise.all([a.api.close(), b.api.close()]);
 });

@@ -25,7 +25,7 @@ import {
   type MessageNode,
 } from './message-helpers.js';
 import { freePort } from '../helpers/ports.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(async () => {
   await stopAll();
@@ -127,7 +127,7 @@ test('relay only: a message arrives and is read; a capture of the relay port nev
   } finally {
     await closeAll([a, b]);
     if (dump) {
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500, 'the capture takes in the last packets; it says nothing when');
       dump.kill('SIGINT');
       await new Promise((r) => dump.once('exit', r));
     }

@@ -16,7 +16,7 @@ import type { ConnectionInfo } from '../../src-main/api/contract.js';
 import { cli, cliJson, peerOf, stopAll, tempHome } from '../helpers/processes.js';
 import { addPeer, ok, startLoopbackNode, type LoopbackNode } from '../helpers/loopback-nodes.js';
 import { freePort } from '../helpers/ports.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -168,7 +168,7 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
   assert.match(refused.stderr, /hop c refused/);
 
   if (dump) {
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500, 'the capture takes in the last packets; it says nothing when');
     dump.kill('SIGINT');
     await new Promise((r) => dump.once('exit', r));
     const captured = readFileSync(pcap);

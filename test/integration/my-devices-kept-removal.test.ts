@@ -13,7 +13,7 @@ import { after, test } from 'node:test';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import { ok, online, pairMine, type LoopbackNode } from '../helpers/loopback-nodes.js';
 import { agentCall, startProcess, stopAll, tempHome, type Proc, nodeId } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -91,7 +91,7 @@ test('b started again with its config.json of before `peers rm d` on c: d is ref
   const poll = (async () => {
     for (let i = 0; polling && i < 10_000; i++) {
       await look().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20, 'a sample every 20 ms while d restarts');
     }
   })();
   try {

@@ -20,7 +20,7 @@ import {
   type Proc,
   nodeId,
 } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -160,7 +160,7 @@ test('peers rm d on c: d is gone from a, b and c, its links are refused, and an 
     WITHIN_MS,
   );
   // Long enough for every exchange that restart started (b's with a, c and d) to be over.
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000, 'd must not come back within this window');
   for (const n of [a, b, c]) {
     assert.ok(!(await peers(n)).some((p) => p.fingerprint === d.fingerprint), `d came back on ${n.name}`);
   }
@@ -183,7 +183,7 @@ test('a peer e of b that is not marked mine is never introduced, and what e send
   // A change on b makes it exchange with a and c again: e is still not among what it tells them.
   await ok(['peers', 'mine', 'c', 'off', '--home', b.home]);
   await ok(['peers', 'mine', 'c', 'on', '--home', b.home]);
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000, 'f must not be introduced within this window');
   for (const n of [a, b, c]) {
     const list = await peers(n);
     assert.ok(!list.some((p) => p.fingerprint === f), `f introduced to ${n.name}`);

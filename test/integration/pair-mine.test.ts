@@ -19,7 +19,7 @@ import {
   type CliResult,
   nodeId,
 } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -165,7 +165,7 @@ test('a code made with --mine approved --no-mine: a peer, not marked mine, and n
   );
   assert.equal(dOnA.mine, false);
   // b and c are a's devices; d is not one: they never hear of it.
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000, 'd must not be introduced within this window');
   for (const n of [b, c]) {
     assert.ok(!(await peers(n)).some((p) => p.fingerprint === d.fingerprint), `d introduced to ${n.name}`);
   }

@@ -16,7 +16,7 @@ import {
   type Proc,
   nodeId,
 } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -158,7 +158,7 @@ test('peers remove: the removed node sees us offline within seconds and cannot l
     20_000,
   );
   // B keeps trying; A refuses it and it does not come back as pending.
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000, 'B must not come back within this window');
   assert.equal((await peers(homes.b)).find((p) => p.name === 'a')?.online, false);
   assert.equal(
     (await pending(homes.a)).some((p) => p.name === 'b'),
@@ -261,7 +261,7 @@ test('adding a node by fingerprint on one side makes it pending via fingerprint 
   // C was rejected by A earlier: adding A by fingerprint does not make it pending again.
   const idC = await nodeId(homes.c);
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homes.c])).code, 0);
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000, 'C must not become pending within this window');
   assert.equal(
     (await pending(homes.a)).some((p) => p.fingerprint === idC.fingerprint),
     false,

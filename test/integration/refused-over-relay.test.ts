@@ -7,7 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cli, peerOf, startProcess, startRelay, stopAll, tempHome } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -41,7 +41,7 @@ test('a peer removed over a relay shows refused and is not redialled every secon
       .split('\n')
       .filter((l) => l.includes('refused relay link')).length;
   const before = refusals();
-  await new Promise((resolve) => setTimeout(resolve, 12_000));
+  await sleep(12_000, 'the window in which refused attempts are counted');
   const attempts = refusals() - before;
   assert.ok(attempts <= 6, `attempts refused in 12 s: ${attempts}`);
 });

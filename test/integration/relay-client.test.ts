@@ -13,7 +13,7 @@ import { RelayClient, type RelayClientState } from '../../src-main/transport/rel
 import { testIdentity } from '../helpers/identities.js';
 import { connectedClient, exchange, nextIncoming, startTestRelay, within } from '../helpers/relay-harness.js';
 import { freePort } from '../helpers/ports.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 function collectErrors(client: RelayClient): ClawError[] {
   const errors: ClawError[] = [];
@@ -42,7 +42,7 @@ test('an unreachable relay is reported in one line and retried with backoff unti
   assert.equal(client.state, 'disconnected');
   assert.equal(client.lastError, errors[0].message);
   const count = errors.length;
-  await new Promise((r) => setTimeout(r, 100));
+  await sleep(100, 'no attempt may come after stop() within this window');
   assert.equal(errors.length, count, 'no attempts after stop()');
 });
 
@@ -98,7 +98,7 @@ test('openCircuit waits for the relay connection to come up', async () => {
   a.start();
   const target = await testIdentity('cl-wait-b');
   const opening = a.openCircuit(target.fingerprint, 5000);
-  await new Promise((r) => setTimeout(r, 150));
+  await sleep(150, 'the relay is still down a while after openCircuit is asked');
   const relay = await startTestRelay({ port });
   const b = await connectedClient(url, target);
   try {
@@ -226,7 +226,7 @@ test('a relay that comes back is used again within a probe interval, whatever th
     () => a.downSince !== undefined && a.lastError !== undefined,
   );
   assert.ok(a.downSince! >= downFrom - 5);
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300, 'the relay stays down a while');
   relay = await startTestRelay({ port });
   try {
     // The probe interval is 100 ms; the margin is for a loaded machine, and still far under the backoff.
@@ -252,7 +252,7 @@ test('a relay that accepts TCP but is no relay is not dialed at every probe', as
   });
   a.start();
   await until('first attempt answered', () => requests === 1);
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300, 'no second attempt may come within this window');
   a.stop();
   server.close();
   assert.equal(requests, 1);

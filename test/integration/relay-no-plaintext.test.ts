@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { agentCall, cli, startProcess, startRelay, stopAll, tempHome, nodeId } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 /** tcpdump, installed through apt when running as root and missing; why not, otherwise. */
 function tcpdumpUnavailable(): string | undefined {
@@ -114,7 +114,7 @@ test(
       assert.ok(body.includes(socksMarker), 'the download went through');
       http.close();
     } finally {
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500, 'the capture takes in the last packets; it says nothing when');
       dump.kill('SIGINT');
       await new Promise((r) => dump.once('exit', r));
     }

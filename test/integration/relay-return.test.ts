@@ -19,7 +19,7 @@ import {
   nodeId,
 } from '../helpers/processes.js';
 import { controlConnection } from '../helpers/control-connection.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -81,7 +81,10 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
     assert.equal(p.stateHint, undefined);
   }
   // Still so at the end of the outage, when every backoff has grown.
-  await new Promise((r) => setTimeout(r, Math.max(0, DOWN_MS - (Date.now() - downAt))));
+  await sleep(
+    Math.max(0, DOWN_MS - (Date.now() - downAt)),
+    'to the end of the outage, when every backoff has grown',
+  );
   assert.match((await peerOf(homeA, 'b'))?.stateDetail ?? '', waiting);
 
   // Watched over the control socket: a CLI per poll takes longer than the deadline's margin.
@@ -93,7 +96,7 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
   const linkedAfter = async (c: typeof ca, name: string): Promise<number> => {
     while (!(await online(c, name))) {
       if (Date.now() - backAt > 30_000) throw new Error(`${name} not linked 30 s after the relay returned`);
-      await new Promise((r) => setTimeout(r, 25));
+      await sleep(25, 'a poll that measures when the link came back');
     }
     return Date.now() - backAt;
   };

@@ -22,7 +22,7 @@ import {
   startAgent,
   type AgentOptions,
 } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const forwarders: Server[] = [];
 after(async () => {
@@ -92,7 +92,7 @@ test('one relay under two URLs is one relay: no second connection, no false "run
   // A restarts: while it is away B finds it gone from the relay, and when it is back each side dials
   // the other's home relay — the same relay under another URL.
   await a.stop();
-  await new Promise((r) => setTimeout(r, 2_000));
+  await until('b to find a gone', async () => (await peerOf(homeB, 'a'))?.online === false, 20_000);
   const bBefore = b.stderr().length;
   a = await startAgent(homeA, agentOn('a', urlA, fingerprint));
   await until('b back on a', async () => (await peerOf(homeA, 'b'))?.online, 30_000).catch((err: Error) =>
@@ -112,7 +112,7 @@ test('one relay under two URLs is one relay: no second connection, no false "run
       for (const r of s.relays) seen[name].add(`${r.url}${r.onDemand ? ' (on demand)' : ''}`);
       for (const r of s.relays) assert.doesNotMatch(r.error ?? '', REPLACED, `${name}: ${r.url}${logs()}`);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500, 'a sample every half second');
   }
   assert.deepEqual([...seen.a], [urlA], `a uses only ${urlA}${logs()}`);
   assert.deepEqual([...seen.b], [urlB], `b uses only ${urlB}${logs()}`);
@@ -173,7 +173,7 @@ test("a node with no relay of its own is not warned about its peer's relay, and 
   // its user never added (A's user, who did add it, is told).
   await relay.stop();
   await until('c sees a offline', async () => (await peerOf(homeC, 'a'))?.online === false, 20_000);
-  await new Promise((r) => setTimeout(r, 6_000));
+  await sleep(6_000, 'C keeps trying meanwhile, and must say nothing of that relay');
   assert.match(a.stderr(), /relay wss:\/\/127\.0\.0\.1:\d+ is unreachable/, logs());
   assert.doesNotMatch(c.stderr(), /relay wss:\/\/127\.0\.0\.1:\d+/, logs());
   const down = await cli(['status', '--home', homeC]);

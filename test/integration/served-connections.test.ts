@@ -18,7 +18,7 @@ import { CLI, cli, cliJson, stopAll } from '../helpers/processes.js';
 import { addPeer, online, routeVia, startLoopbackNode } from '../helpers/loopback-nodes.js';
 import { fileServer, ok } from './forward-helpers.js';
 import { freePort } from '../helpers/ports.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -205,7 +205,7 @@ test(
           ms <= ENDED_WITHIN_MS,
           `${what} still listed ${ms} ms after the deny: ${JSON.stringify(all)}`,
         );
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20, 'a poll that measures how long the listing took to change');
       }
     };
     await ok(['peers', 'deny', 'a', 'listen', '--home', b.home]);

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { CLI, startProcess, stopAll } from '../helpers/processes.js';
 import { sessionHostPid, startPair, term } from './terminal-setup.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep as pause } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -61,7 +61,7 @@ test(
       process.kill(b.child.pid!, 'SIGKILL');
       await b.stop();
       // Long enough for anything that would end with the agent to have ended.
-      await new Promise((r) => setTimeout(r, 1_000));
+      await pause(1_000, 'anything that would end with the agent has ended by then');
       assert.ok(alive(host), 'the session host outlives the agent');
       assert.ok(alive(shell), 'the shell outlives the agent');
       assert.ok(alive(sleep), 'the sleep outlives the agent');

@@ -10,7 +10,7 @@ import { spawn as spawnPty } from 'node-pty';
 import { CLI, stopAll } from '../helpers/processes.js';
 import { LEFT_BY_ESCAPE_STATUS } from '../../src-main/cli/term-command.js';
 import { startPair } from './terminal-setup.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -133,7 +133,7 @@ test(
       await until('the first key back', () => Promise.resolve(kept.seen().includes('READYa')), 10_000);
       await whileStopped(kept, async () => {
         kept.pty.write('b');
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500, 'nothing may pass while it is stopped');
         assert.ok(
           !kept.seen().includes('READYab'),
           'term does the I/O itself: nothing passes while it is stopped',

@@ -10,7 +10,7 @@ import { CLI, startProcess, stopAll } from '../helpers/processes.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { sessionHostPid, startPair, startRelay } from './terminal-setup.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -41,7 +41,7 @@ test('a session survives a relay restart with every byte exactly once', { skip }
     await pair.relay.proc.stop();
     await until('the CLI to say it reconnects', () => stderr.includes('reconnecting…'), 30_000);
     const printedWhileDown = stdout.length;
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000, 'the relay stays down a while');
     const relay = await startRelay(pair.relay.port);
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
