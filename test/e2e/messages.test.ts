@@ -41,7 +41,7 @@ import {
   tempHome,
   type Proc,
 } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -263,7 +263,7 @@ test(
     // At a phone's width the list and the conversation stack: nothing scrolls sideways.
     const size = page.viewportSize();
     await page.setViewportSize({ width: 320, height: 700 });
-    await page.waitForTimeout(150);
+    await sleep(150, 'the page lays itself out again; it announces nothing');
     const [scroll, client] = await page.evaluate<[number, number]>(
       `(() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; })()`,
     );
@@ -292,7 +292,7 @@ test(
     ]);
     await page.getByRole('log', { name: 'Messages with b' }).getByText('while a looks away').waitFor();
     await nav(page, 'Messages 1 unread').waitFor();
-    await page.waitForTimeout(500);
+    await sleep(500, 'nothing may mark it read within this window, while nobody looks');
     const state = async () => (await outbox(homeB)).find((m) => m.id === sent.id)?.state;
     assert.equal(await state(), 'delivered', 'not read while nobody looks');
     await page.evaluate(`delete document.hasFocus; window.dispatchEvent(new Event('focus'))`);

@@ -32,7 +32,7 @@ import {
   type Proc,
   type RelayProc,
 } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -215,7 +215,7 @@ test(
     await b.stop('SIGKILL');
     const banner = panel.getByRole('status').filter({ hasText: 'reconnecting…' });
     await banner.waitFor({ timeout: 20_000 });
-    await page.waitForTimeout(300);
+    await sleep(300, "the banner's fade-in ends before the screenshot");
     await screenshotThemes(page, 'terminals-reconnecting-800');
     const bar = await box(banner);
     const screen = await box(panel.locator('.xterm-screen'));
