@@ -32,10 +32,10 @@ import {
   startRelayAgent,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
   nodeId,
 } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -117,7 +117,7 @@ test(
   async () => {
     for (const view of VIEWS) {
       await nav(page, view).click();
-      await waitFor(`title of ${view}`, async () => (await page.title()) === `${view} — Clawbridge`, 3_000);
+      await until(`title of ${view}`, async () => (await page.title()) === `${view} — Clawbridge`, 3_000);
     }
     await nav(page, 'Peers').click();
     const b = card(page, 'b');
@@ -233,7 +233,7 @@ test(
     const url = page.getByLabel('Relay URL');
     await url.fill('not a url');
     await page.getByRole('button', { name: 'Add relay' }).click();
-    await waitFor('aria-invalid', async () => (await url.getAttribute('aria-invalid')) === 'true', 10_000);
+    await until('aria-invalid', async () => (await url.getAttribute('aria-invalid')) === 'true', 10_000);
     const describedBy = await url.getAttribute('aria-describedby');
     assert.ok(describedBy, 'the field names its error');
     const said = await page.locator(`[id="${describedBy}"]`).textContent();
@@ -290,7 +290,7 @@ test(
       await startRelayAgent(home, name, relayUrl);
       const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', agents.homeA]);
       joiners.push(cli(['pair', 'join', code, '--home', home, '--timeout', '30s']));
-      await waitFor(
+      await until(
         `${name} pending`,
         async () => (await agentCall(agents.homeA, 'pending.list', {})).some((p) => p.name === name),
         15_000,
@@ -345,7 +345,7 @@ test('at 320×640 no view scrolls sideways, a long peer name included', { skip: 
   await longCard.waitFor();
   for (const width of [800, 390, 320]) {
     await page.setViewportSize({ width, height: 640 });
-    await page.waitForTimeout(150);
+    await sleep(150, 'the page lays itself out again; it announces nothing');
     const [h, c] = await Promise.all([
       longCard.getByRole('heading', { name: LONG }).boundingBox(),
       longCard.boundingBox(),
@@ -359,7 +359,7 @@ test('at 320×640 no view scrolls sideways, a long peer name included', { skip: 
     );
   for (const view of VIEWS) {
     await nav(page, view).click();
-    await page.waitForTimeout(200);
+    await sleep(200, 'the view renders; it announces nothing');
     const [scroll, client] = await sideways();
     assert.ok(scroll <= client, `${view} at 320 px: main scrollWidth ${scroll} > clientWidth ${client}`);
   }
@@ -367,7 +367,7 @@ test('at 320×640 no view scrolls sideways, a long peer name included', { skip: 
   await nav(page, 'Forwards').click();
   await page.getByRole('button', { name: 'Add forward' }).click();
   await page.getByRole('form', { name: 'Add forward' }).getByRole('button', { name: 'Add forward' }).click();
-  await page.waitForTimeout(150);
+  await sleep(150, 'the page lays itself out again; it announces nothing');
   let [scroll, client] = await sideways();
   assert.ok(scroll <= client, `Add forward at 320 px: ${scroll} > ${client}`);
   await screenshotThemes(page, 'a11y-forwards-add-320');
@@ -384,7 +384,7 @@ test('at 320×640 no view scrolls sideways, a long peer name included', { skip: 
   // code shows whole, and the views are a row of named buttons across the top, all on screen.
   for (const width of [390, 320]) {
     await page.setViewportSize({ width, height: 700 });
-    await page.waitForTimeout(150);
+    await sleep(150, 'the page lays itself out again; it announces nothing');
     for (const view of VIEWS) {
       const entry = nav(page, view);
       const b = (await entry.boundingBox())!;
@@ -424,7 +424,7 @@ test(
     await nav(page, 'Peers').click();
     const region = page.locator('main p.visually-hidden[role="status"]');
     await region.waitFor({ state: 'attached' });
-    await page.waitForTimeout(1_500);
+    await sleep(1_500, 'nothing may be said for the first render within this window');
     assert.equal(await region.textContent(), '', 'nothing said for the first render');
     await agents.b.stop();
     await waitForText(region, /^b is (offline|unreachable)$/, 30_000);

@@ -20,7 +20,8 @@ import {
   uiUrl,
   type UiPage,
 } from '../helpers/browser.js';
-import { cli, cliJson, pairedAgents, startRelay, stopAll, waitFor, nodeId } from '../helpers/processes.js';
+import { cli, cliJson, pairedAgents, startRelay, stopAll, nodeId } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -48,7 +49,7 @@ before(async () => {
   assert.equal((await cli(['peers', 'deny', 'b', 'terminal', '--home', homeA])).code, 0);
   const refused = await cli(['term', 'a', '--home', pair.homeB, '--', 'true']);
   assert.notEqual(refused.code, 0);
-  await waitFor(
+  await until(
     'the refusal in the log',
     async () =>
       (await cliJson<AuditEvent[]>(['log', '--json', '--home', homeA])).some((e) => e.kind === 'refused'),
@@ -84,7 +85,7 @@ test(
     // At a phone's width each event is a block: nothing scrolls sideways.
     const size = A.page.viewportSize();
     await A.page.setViewportSize({ width: 320, height: 700 });
-    await A.page.waitForTimeout(150);
+    await sleep(150, 'the page lays itself out again; it announces nothing');
     const [scroll, width] = await A.page.evaluate<[number, number]>(
       `(() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; })()`,
     );
@@ -93,7 +94,7 @@ test(
     // A short fingerprint is one word at every width: a narrow Peer column used to break it mid-string.
     for (const w of [320, 520, 700, 860, 1024]) {
       await A.page.setViewportSize({ width: w, height: 700 });
-      await A.page.waitForTimeout(100);
+      await sleep(100, 'the page lays itself out again; it announces nothing');
       const broken = await A.page.evaluate<string[]>(
         `[...document.querySelectorAll('table.activity td code')].filter((c) => {
            const lines = new Set([...c.getClientRects()].map((r) => Math.round(r.top)));
@@ -124,7 +125,7 @@ test(
     assert.equal((await cli(['peers', 'allow', 'b', 'terminal', '--home', homeA])).code, 0);
     const again = await cli(['term', 'a', '--home', homeB, '--', 'sh', '-c', 'echo again']);
     assert.equal(again.code, 0, again.stderr);
-    await waitFor('a second terminal row', async () => (await started.count()) > before, 10_000);
+    await until('a second terminal row', async () => (await started.count()) > before, 10_000);
 
     // The log gone (rotated away, removed by hand): the view says there is nothing, not an error.
     // Refusals are kept in a file of their own (audit-refusals.log): gone too.

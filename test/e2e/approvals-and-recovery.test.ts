@@ -14,7 +14,6 @@ import {
   browserMissing,
   becomesFocused,
   focused,
-  freePort,
   grouped,
   launchBrowser,
   nav,
@@ -35,6 +34,8 @@ import {
   type Proc,
   nodeId,
 } from '../helpers/processes.js';
+import { freePort } from '../helpers/ports.js';
+import { sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -168,7 +169,7 @@ test('a shell that exits says how, and "New session" starts another', { skip: sk
   const said = A.page.getByText('The session exited with code 3.');
   assert.ok(await becomesFocused(said), 'the focus is on the line saying how it ended');
   await A.page.keyboard.type(' ls\n', { delay: 30 });
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500, 'typing on must open nothing within this window');
   assert.equal(await said.count(), 1, 'typing on opened no new session');
   assert.equal(await A.page.getByText('Connecting to c…').count(), 0);
   // Tab reaches New session; the terminal's input is out of the tab order.
@@ -346,7 +347,7 @@ test(
     await heading.waitFor({ timeout: 15_000 });
     // This view says it, so the "asks to pair" toast (shown wherever else the window is) stays away: a
     // screen reader hears one announcement, and no toast covers Approve or Done in a small window.
-    await A.page.waitForTimeout(PAIR_VIEW_HOLD_MS + 500);
+    await sleep(PAIR_VIEW_HOLD_MS + 500, 'past the hold of the pair view: no toast may show');
     assert.equal(await A.page.getByText('d asks to pair — see Approvals').count(), 0, 'no toast');
     // Only a short announcement is live; the fingerprints, boxes and buttons are not read out with it.
     const live = A.page.getByRole('status').filter({ hasText: 'wants to pair' });

@@ -19,8 +19,9 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import { cli, cliJson, pairedAgents, startRelay, stopAll, waitFor } from '../helpers/processes.js';
-import { freePort } from '../integration/forward-helpers.js';
+import { cli, cliJson, pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
+import { freePort } from '../helpers/ports.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -53,7 +54,7 @@ async function open(port: number): Promise<Client> {
 
 async function echoes(c: Client, text: string): Promise<void> {
   c.socket.write(text);
-  await waitFor(`echo of ${text}`, () => c.got().includes(text), 10_000);
+  await until(`echo of ${text}`, () => c.got().includes(text), 10_000);
 }
 
 let A: UiPage;
@@ -117,7 +118,7 @@ test('the Connections view lists live connections and closes one only', { skip: 
   // At a phone's width each row is a block: nothing scrolls sideways.
   const size = A.page.viewportSize();
   await A.page.setViewportSize({ width: 320, height: 700 });
-  await A.page.waitForTimeout(150);
+  await sleep(150, 'the page lays itself out again; it announces nothing');
   const [scroll, client] = await A.page.evaluate<[number, number]>(
     `(() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; })()`,
   );
@@ -127,7 +128,7 @@ test('the Connections view lists live connections and closes one only', { skip: 
 
   await A.page.getByRole('button', { name: `Close connection ${first.id}` }).click();
   await row(first.id).waitFor({ state: 'detached', timeout: 10_000 });
-  await waitFor('the first client cut', () => clients[0]!.closed(), 10_000);
+  await until('the first client cut', () => clients[0]!.closed(), 10_000);
   await echoes(clients[1]!, 'still here');
   assert.equal(await row(second.id).count(), 1, 'the other connection is still listed');
   assert.equal(clients[1]!.closed(), false);

@@ -23,7 +23,6 @@ import {
   becomesFocused,
   browserMissing,
   card,
-  freePort,
   launchBrowser,
   nav,
   openUi,
@@ -33,7 +32,9 @@ import {
   UNNAMED,
   type UiPage,
 } from '../helpers/browser.js';
-import { agentCall, pairedAgents, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, pairedAgents, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -59,7 +60,7 @@ before(async () => {
   work = tempHome('files-work');
   browser = await launchBrowser();
   [A, B] = await Promise.all([openUi(browser, await uiUrl(homeA)), openUi(browser, await uiUrl(homeB))]);
-  await waitFor(
+  await until(
     'each to know what the other grants',
     async () => {
       const [pa, pb] = await Promise.all([

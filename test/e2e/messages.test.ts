@@ -39,9 +39,9 @@ import {
   startRelayAgent,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
 } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -71,7 +71,7 @@ before(async () => {
   browser = await launchBrowser();
   [A, B] = await Promise.all([openUi(browser, await uiUrl(homeA)), openUi(browser, await uiUrl(homeB))]);
   // a knows what b grants it (b's grants message over their link).
-  await waitFor(
+  await until(
     'b to tell a what it grants',
     async () => {
       const peers = await agentCall(homeA, 'peers.list', {});
@@ -109,11 +109,7 @@ test('a peer without peers: the empty state says to pair', { skip: skip ?? false
     '--allow',
     'terminal,message',
   ]);
-  await waitFor(
-    'c pending on a',
-    async () => (await agentCall(homeA, 'pending.list', {})).length > 0,
-    15_000,
-  );
+  await until('c pending on a', async () => (await agentCall(homeA, 'pending.list', {})).length > 0, 15_000);
   assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);
   assert.equal((await join).code, 0);
   await C.context.close();
@@ -165,7 +161,7 @@ test(
     await box.fill('hello from a');
     await box.press('Enter');
     // Queued: the composer is empty again.
-    await waitFor('the composer to empty', async () => (await box.inputValue()) === '', 10_000);
+    await until('the composer to empty', async () => (await box.inputValue()) === '', 10_000);
     const log = page.getByRole('log', { name: 'Messages with b' });
     const mine = log.getByRole('listitem').filter({ hasText: 'hello from a' });
     await waitForText(mine, /delivered|read/, 15_000);
@@ -267,7 +263,7 @@ test(
     // At a phone's width the list and the conversation stack: nothing scrolls sideways.
     const size = page.viewportSize();
     await page.setViewportSize({ width: 320, height: 700 });
-    await page.waitForTimeout(150);
+    await sleep(150, 'the page lays itself out again; it announces nothing');
     const [scroll, client] = await page.evaluate<[number, number]>(
       `(() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; })()`,
     );
@@ -296,11 +292,11 @@ test(
     ]);
     await page.getByRole('log', { name: 'Messages with b' }).getByText('while a looks away').waitFor();
     await nav(page, 'Messages 1 unread').waitFor();
-    await page.waitForTimeout(500);
+    await sleep(500, 'nothing may mark it read within this window, while nobody looks');
     const state = async () => (await outbox(homeB)).find((m) => m.id === sent.id)?.state;
     assert.equal(await state(), 'delivered', 'not read while nobody looks');
     await page.evaluate(`delete document.hasFocus; window.dispatchEvent(new Event('focus'))`);
-    await waitFor('b to see read', async () => (await state()) === 'read', 15_000);
+    await until('b to see read', async () => (await state()) === 'read', 15_000);
     await nav(page, /^Messages$/).waitFor();
   },
 );
@@ -327,7 +323,7 @@ test(
     await box.press('Enter');
     const typed = log().getByRole('listitem').filter({ hasText: 'typed in this window' });
     await typed.waitFor({ timeout: 15_000 });
-    await waitFor(
+    await until(
       'the view to scroll to the message just sent',
       () => inView(page, 'typed in this window'),
       5_000,

@@ -29,9 +29,10 @@ import {
   startRelay,
   stopAll,
   tempHome,
-  waitFor,
   nodeId,
+  startAgent,
 } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -48,21 +49,17 @@ let A: UiPage;
 /** A's relay: where its pairing codes are met (a loopback listener is not announced on the LAN). */
 let relayUrl = '';
 
-async function startAgent(name: Name): Promise<void> {
+/** Node `name` listening on loopback (only `a` with its web UI and relay); its id and address. */
+async function startNode(name: Name): Promise<void> {
   homes[name] = tempHome(`e2e-mine-${name}`);
-  const ui = name === 'a' ? ['--ui-listen', '127.0.0.1:0', '--relay', relayUrl] : ['--no-ui'];
-  const proc = startProcess([
-    'agent',
-    '--home',
-    homes[name],
-    '--name',
+  const a = name === 'a';
+  const agent = await startAgent(homes[name], {
     name,
-    '--listen',
-    '127.0.0.1:0',
-    ...ui,
-  ]);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
-  ids[name] = await cliJson<{ fingerprint: string; listen: string }>(['status', '--home', homes[name]]);
+    listen: '127.0.0.1:0',
+    ui: a,
+    ...(a ? { relay: relayUrl } : {}),
+  });
+  ids[name] = { fingerprint: agent.fingerprint, listen: agent.listen! };
 }
 
 async function ok(args: string[]): Promise<void> {
@@ -73,7 +70,7 @@ async function ok(args: string[]): Promise<void> {
 before(async () => {
   if (skip) return;
   relayUrl = (await startRelay()).url;
-  await Promise.all([startAgent('a'), startAgent('b'), startAgent('c')]);
+  await Promise.all([startNode('a'), startNode('b'), startNode('c')]);
   // a and b are peers (not marked mine yet); c will ask a to pair, as one of the owner's devices.
   await ok(['peers', 'add', ids.b.fingerprint, '--name', 'b', '--address', ids.b.listen, '--home', homes.a]);
   await ok(['peers', 'add', ids.a.fingerprint, '--name', 'a', '--home', homes.b]);
@@ -125,9 +122,9 @@ test(
     await waitForText(b, /mine, one-sided/, 15_000);
     assert.equal(await mark.getAttribute('aria-pressed'), 'true');
     await ok(['peers', 'mine', 'a', 'on', '--home', homes.b]);
-    await waitFor('b to mark a too', async () => !/one-sided/.test((await b.textContent()) ?? ''), 15_000);
+    await until('b to mark a too', async () => !/one-sided/.test((await b.textContent()) ?? ''), 15_000);
     // a introduced c to b (and b to c): b lists c, introduced by a, and the two link.
-    const cOnB = await waitFor(
+    const cOnB = await until(
       'c introduced to b',
       async () =>
         (await cliJson<PeerInfo[]>(['peers', '--home', homes.b])).find(
@@ -159,7 +156,7 @@ test(
     assert.equal(await may.getByRole('checkbox', { name: 'Open terminals here' }).isChecked(), true);
     // Saved as soon as it changes; the box shows the saved value once the agent answers.
     await may.getByRole('checkbox', { name: 'Open terminals here' }).click();
-    await waitFor(
+    await until(
       'mineAllow saved',
       async () =>
         !(await cliJson<{ mineAllow: string[] }>(['settings', '--home', homes.a])).mineAllow.includes(
@@ -202,7 +199,7 @@ test(
     const joined = await joinD;
     assert.equal(joined.code, 0, joined.stderr);
     const dId = await nodeId(homeD);
-    await waitFor(
+    await until(
       'd marked mine on a, both ways',
       async () =>
         (await cliJson<PeerInfo[]>(['peers', '--home', homes.a])).find(

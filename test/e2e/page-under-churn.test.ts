@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Request } from 'playwright-core';
 import { browserMissing, launchBrowser, uiUrl } from '../helpers/browser.js';
 import { startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -87,7 +88,7 @@ test(
     let upgraded = NaN;
     try {
       // The churn is under way (sockets opened, evicted and reopened) before the owner opens the link.
-      await new Promise((r) => setTimeout(r, 1_000));
+      await sleep(1_000, 'the churn is under way before the owner opens the link');
       const expected = bundleAssets();
       assert.ok(expected.length >= 2, `index.html names ${expected.join(', ')}`);
       for (let load = 1; load <= LOADS; load++) {

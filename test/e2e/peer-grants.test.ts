@@ -20,7 +20,8 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import { agentCall, cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, cli, stopAll, tempHome, startAgent } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -30,21 +31,11 @@ const homes: Record<Name, string> = { a: '', b: '', c: '' };
 let browser: Browser | undefined;
 let A: UiPage;
 
-async function startAgent(name: Name): Promise<{ fingerprint: string; listen: string }> {
+/** Node `name` listening on loopback (only `a` with its web UI); its fingerprint and address. */
+async function startNode(name: Name): Promise<{ fingerprint: string; listen: string }> {
   homes[name] = tempHome(`e2e-grants-${name}`);
-  const ui = name === 'a' ? ['--ui-listen', '127.0.0.1:0'] : ['--no-ui'];
-  const proc = startProcess([
-    'agent',
-    '--home',
-    homes[name],
-    '--name',
-    name,
-    '--listen',
-    '127.0.0.1:0',
-    ...ui,
-  ]);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
-  return cliJson<{ fingerprint: string; listen: string }>(['status', '--home', homes[name]]);
+  const agent = await startAgent(homes[name], { name, listen: '127.0.0.1:0', ui: name === 'a' });
+  return { fingerprint: agent.fingerprint, listen: agent.listen! };
 }
 
 async function trust(on: Name, peer: Name, who: { fingerprint: string; listen: string }, allow: string) {
@@ -55,13 +46,13 @@ async function trust(on: Name, peer: Name, who: { fingerprint: string; listen: s
 
 before(async () => {
   if (skip) return;
-  const [a, b, c] = await Promise.all([startAgent('a'), startAgent('b'), startAgent('c')]);
+  const [a, b, c] = await Promise.all([startNode('a'), startNode('b'), startNode('c')]);
   await trust('a', 'b', b, 'terminal');
   await trust('a', 'c', c, 'terminal');
   await trust('b', 'a', a, 'forward');
   await trust('c', 'a', a, 'terminal');
   // Both peers have told A what they grant it.
-  await waitFor(
+  await until(
     'b and c to say what they grant a',
     async () => {
       const peers = await agentCall(homes.a, 'peers.list', {});

@@ -18,7 +18,7 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import { cli, nodeId, peerOf, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, peerOf, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -27,26 +27,15 @@ const homes = { a: '', b: '', c: '' };
 let browser: Browser | undefined;
 let A: UiPage;
 
-async function startAgent(name: 'a' | 'b' | 'c'): Promise<string> {
+/** Node `name` listening on loopback (only `a` with its web UI); its fingerprint. */
+async function startNode(name: 'a' | 'b' | 'c'): Promise<string> {
   homes[name] = tempHome(`e2e-route-${name}`);
-  const ui = name === 'a' ? ['--ui-listen', '127.0.0.1:0'] : ['--no-ui'];
-  const proc = startProcess([
-    'agent',
-    '--home',
-    homes[name],
-    '--name',
-    name,
-    '--listen',
-    '127.0.0.1:0',
-    ...ui,
-  ]);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
-  return (await nodeId(homes[name])).fingerprint;
+  return (await startAgent(homes[name], { name, listen: '127.0.0.1:0', ui: name === 'a' })).fingerprint;
 }
 
 before(async () => {
   if (skip) return;
-  const [, b, c] = await Promise.all([startAgent('a'), startAgent('b'), startAgent('c')]);
+  const [, b, c] = await Promise.all([startNode('a'), startNode('b'), startNode('c')]);
   // Trusted on A by fingerprint: a route is saved whether or not its hops are reachable now.
   for (const [name, fp] of [
     ['b', b],

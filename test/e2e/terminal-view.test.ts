@@ -29,10 +29,10 @@ import {
   startRelay,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
   type RelayProc,
 } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -127,7 +127,7 @@ test('the sidebar counts only live terminals, not ended ones', { skip: skip ?? f
   assert.equal(await openCount(page), '1 terminal open');
   // A second terminal whose shell exits: ended, so not open.
   await openTerminal(page);
-  await waitFor('two tabs', async () => (await page.getByRole('tab').count()) === 2, 10_000);
+  await until('two tabs', async () => (await page.getByRole('tab').count()) === 2, 10_000);
   assert.equal(await openCount(page), '2 terminals open');
   await page.getByRole('tabpanel', { name: 'Terminal 2 on b' }).locator('.xterm').click();
   await page.keyboard.type('exit 3\n');
@@ -188,9 +188,9 @@ test(
     // The window's words for c's path are the CLI's `peers` PATH column, then the relay.
     const onRelay = async () =>
       (await cliJson<PeerInfo[]>(['peers', '--json', '--home', homeA])).find((p) => p.name === 'c');
-    await waitFor('c online over the relay', async () => (await onRelay())?.path === 'relay', 20_000);
+    await until('c online over the relay', async () => (await onRelay())?.path === 'relay', 20_000);
     // A splice follows the relay link shortly where it can; wait for it so both sides see the same.
-    await waitFor('c spliced', async () => (await onRelay())?.relaySpliced === true, 10_000).catch(() => {});
+    await until('c spliced', async () => (await onRelay())?.relaySpliced === true, 10_000).catch(() => {});
     const peer = (await onRelay())!;
     await nav(page, 'Peers').click();
     const words = `${pathLabel(peer)} ${peer.relay}`;
@@ -215,7 +215,7 @@ test(
     await b.stop('SIGKILL');
     const banner = panel.getByRole('status').filter({ hasText: 'reconnecting…' });
     await banner.waitFor({ timeout: 20_000 });
-    await page.waitForTimeout(300);
+    await sleep(300, "the banner's fade-in ends before the screenshot");
     await screenshotThemes(page, 'terminals-reconnecting-800');
     const bar = await box(banner);
     const screen = await box(panel.locator('.xterm-screen'));

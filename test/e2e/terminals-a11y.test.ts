@@ -23,6 +23,7 @@ import {
   type UiPage,
 } from '../helpers/browser.js';
 import { pairedAgents, startRelay, stopAll, nodeId } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -70,13 +71,14 @@ test(
     await A.page.locator('.terminal-pane .xterm').click();
     await A.page.keyboard.type('echo again-a11y-$((6*7))\n');
     await waitForScreen(A.page, /^again-a11y-42\s*$/m);
-    const deadline = Date.now() + 5_000;
-    let tree = '';
-    while (Date.now() < deadline) {
-      tree = await panel.ariaSnapshot();
-      if (/again-a11y-42/.test(tree)) break;
-      await A.page.waitForTimeout(100);
-    }
+    const tree = await until(
+      'the output in the accessibility tree',
+      async () => {
+        const t = await panel.ariaSnapshot();
+        return /again-a11y-42/.test(t) && t;
+      },
+      5_000,
+    );
     assert.match(tree, /again-a11y-42/, 'on: the output is readable');
     assert.match(tree, /hello-a11y-42/, 'and so is what it printed before');
     assert.equal(await sentence.count(), 0, 'nothing more to say once on');
@@ -108,7 +110,7 @@ test(
     await openNamed(long64);
     await A.page.getByText(/^Connecting to /).waitFor({ state: 'detached', timeout: 15_000 });
     await A.page.setViewportSize({ width: 390, height: 844 });
-    await A.page.waitForTimeout(300);
+    await sleep(300, 'the page lays itself out again; it announces nothing');
 
     // aria-required-children: nothing but tabs in the tab list.
     const roles = await A.page.evaluate<string[]>(
@@ -138,7 +140,7 @@ test(
       await A.page.keyboard.press('Tab');
       const close = A.page.getByRole('button', { name: `Close terminal on ${name}`, exact: true });
       assert.ok(await focused(close), `Tab from the tab reaches its own “Close terminal on ${name}”`);
-      await A.page.waitForTimeout(100);
+      await sleep(100, 'the focus ring draws; it announces nothing');
       await assertWithin(close, main, name);
       const b = (await close.boundingBox())!;
       assert.ok(b.x + b.width <= 390, `${name}'s ✕ is on screen`);
@@ -150,7 +152,7 @@ test(
       if (i < order.length - 1) {
         await selected.focus();
         await A.page.keyboard.press('ArrowRight');
-        await A.page.waitForTimeout(100);
+        await sleep(100, 'the next tab is selected and drawn; it announces nothing');
       }
     }
     // Arrows still move between the tabs, and the selected one comes into view.

@@ -21,6 +21,7 @@ import {
   type UiPage,
 } from '../helpers/browser.js';
 import { pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
+import { sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -61,7 +62,7 @@ test(
     await pane.click();
     const [rows, cols] = await sttySize(A.page, 'big');
     await A.page.setViewportSize({ width: 900, height: 600 });
-    await A.page.waitForTimeout(300);
+    await sleep(300, 'the terminal refits to the smaller window; it announces nothing');
     const [rows2, cols2] = await sttySize(A.page, 'small');
     assert.ok(rows2 < rows && cols2 < cols, `${rows}×${cols} → ${rows2}×${cols2}`);
     await A.page.setViewportSize({ width: 1280, height: 800 });
@@ -150,11 +151,11 @@ test(
     await A.page.keyboard.press('Control+Shift+V');
     await waitForScreen(A.page, /echo \[PASTE1/);
     // A second paste (the browser's own) would land by now, before the closing bracket.
-    await A.page.waitForTimeout(500);
+    await sleep(500, "a second paste (the browser's own) would land by now");
     await A.page.keyboard.type(']\n');
     const text = await waitForScreen(A.page, /^\[PASTE1[^\n]*\]\s*$/m);
     assert.match(text, /^\[PASTE1\]\s*$/m, `pasted once:\n${text}`);
-    await A.page.waitForTimeout(300);
+    await sleep(300, 'a second paste would show by now');
     assert.doesNotMatch(
       await A.page.locator('.terminal-pane .xterm-rows').innerText(),
       /PASTE1PASTE1|^PASTE1/m,
@@ -217,7 +218,7 @@ test(
     const row = A.page.locator('.terminal-pane .xterm-rows > div').filter({ hasText: /^_{16}\s*$/ });
     for (const colorScheme of ['light', 'dark'] as const) {
       await A.page.emulateMedia({ colorScheme });
-      await A.page.waitForTimeout(200);
+      await sleep(200, 'the page lays itself out again; it announces nothing');
       const ink = await inkPixels(A.page, await row.screenshot());
       // 16 cells of a line at least one pixel high, about 8 pixels wide each.
       assert.ok(ink >= 16 * 6, `${colorScheme}: only ${ink} pixels of the underscores are drawn`);

@@ -17,7 +17,6 @@ import {
   becomesFocused,
   browserMissing,
   card,
-  freePort,
   grouped,
   launchBrowser,
   nav,
@@ -29,16 +28,9 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import {
-  cliJson,
-  nodeId,
-  startRelay,
-  startRelayAgent,
-  stopAll,
-  tempHome,
-  waitFor,
-  type Proc,
-} from '../helpers/processes.js';
+import { cliJson, startRelay, startRelayAgent, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { freePort } from '../helpers/ports.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -51,17 +43,18 @@ let B: UiPage;
 let httpServer: Server | undefined;
 const body = randomBytes(3 * 1024 * 1024 + 17);
 
-async function startAgent(name: 'a' | 'b', relayUrl: string): Promise<Proc> {
+/** Node `name` on `relayUrl` with its web UI. */
+async function startNode(name: 'a' | 'b', relayUrl: string): Promise<Proc> {
   homes[name] = tempHome(`e2e-${name}`);
   const proc = await startRelayAgent(homes[name], name, relayUrl, ['--ui-listen', '127.0.0.1:0']);
-  ids[name] = (await nodeId(homes[name])).fingerprint;
+  ids[name] = proc.fingerprint;
   return proc;
 }
 
 before(async () => {
   if (skip) return;
   const relay = await startRelay();
-  await Promise.all([startAgent('a', relay.url), startAgent('b', relay.url)]);
+  await Promise.all([startNode('a', relay.url), startNode('b', relay.url)]);
   browser = await launchBrowser();
   A = await openUi(browser, await uiUrl(homes.a));
   B = await openUi(browser, await uiUrl(homes.b));
@@ -209,7 +202,7 @@ test(
     await peer.getByText('may do here: terminal, forward, message').waitFor();
     // A hears of it over the link: Open terminal works again, with no reload.
     const reopen = card(A.page, 'b').getByRole('button', { name: 'Open terminal' });
-    await waitFor(
+    await until(
       'b to tell A it may open terminals',
       async () => (await reopen.getAttribute('aria-disabled')) === 'false',
       15_000,
@@ -480,7 +473,7 @@ test('Settings shows this node and its relay; no page logged an error', { skip: 
   await A.page.setViewportSize({ width: 800, height: 600 });
   for (const view of ['Peers', 'Terminals', 'Forwards', 'Settings']) {
     await nav(A.page, view).click();
-    await A.page.waitForTimeout(200);
+    await sleep(200, 'the view renders; it announces nothing');
     await screenshotThemes(A.page, `small-${view.toLowerCase()}`);
   }
   // The desktop app's smallest window: the forwards fit it, no sideways scrolling to reach a switch.
@@ -552,7 +545,7 @@ test(
 
     for (const view of ['Peers', 'Approvals', 'Pair', 'Terminals', 'Forwards', 'Settings']) {
       await nav(A.page, view).click();
-      await A.page.waitForTimeout(200);
+      await sleep(200, 'the view renders; it announces nothing');
       assert.deepEqual(await A.page.evaluate(UNNAMED), [], `unnamed controls in ${view}`);
     }
     await A.page.setViewportSize({ width: 800, height: 600 });

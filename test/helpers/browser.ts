@@ -4,11 +4,11 @@
  * missing the tests skip and say why (.ci/run installs it where it can).
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { cliJson } from './processes.js';
+import { sleep, until } from './wait.js';
 
 export const CHROMIUM = process.env.CLAWBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -79,23 +79,11 @@ export async function screenshotThemes(page: Page, name: string): Promise<string
   const paths: string[] = [];
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
-    await page.waitForTimeout(150);
+    await sleep(150, "the theme's transitions end before the screenshot; nothing announces it");
     paths.push(await screenshot(page, `${name}-${colorScheme}`));
   }
   await page.emulateMedia({ colorScheme: 'light' });
   return paths;
-}
-
-/** A loopback port free right now (for an agent whose UI must come back on the same port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 /** `8554 4cd4 …`: a fingerprint as the window groups it. */
@@ -124,23 +112,25 @@ export function focused(locator: Locator): Promise<boolean> {
  * effect lands a frame after the text that announced the change.
  */
 export async function becomesFocused(locator: Locator, timeoutMs = 2_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await focused(locator)) return true;
-    if (Date.now() > end) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return until('the focus', () => focused(locator), { timeoutMs, everyMs: 25 }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Polls a locator's text until it matches; the error shows what it said instead. */
 export async function waitForText(locator: Locator, re: RegExp, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await locator.innerText().catch(() => '');
-    if (re.test(text)) return text;
-    if (Date.now() > deadline) throw new Error(`never matched ${re}; it says:\n${text}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let text = '';
+  return until(
+    `text matching ${re}`,
+    async () => {
+      text = await locator.innerText().catch(() => '');
+      return re.test(text) && text;
+    },
+    { timeoutMs, everyMs: 100 },
+  ).catch(() => {
+    throw new Error(`never matched ${re}; it says:\n${text}`);
+  });
 }
 
 /** Waits until the active terminal (xterm's DOM rows) shows `re`; returns the screen's text. */

@@ -19,6 +19,7 @@ import {
   SUSTAINED_BUSY_CPU_MS,
 } from '../../src-main/runtime/compiler-tiers.js';
 import { tuneGcForBulkTransfer } from '../../src-main/runtime/gc-tuning.js';
+import { sleep } from './wait.js';
 
 tuneGcForBulkTransfer(process.env);
 const mode = process.argv[2] ?? 'started';
@@ -87,7 +88,7 @@ else if (mode === 'busy') {
     for (let i = 0; i < 1_000; i++) sink += [i, `${i}`].length;
   }
   // The observer runs after the collections' batch is dispatched: give it a turn.
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await sleep(50, "the GC observer runs after the collections' batch is dispatched");
   checkStartupCpu();
 }
 run();

@@ -46,10 +46,11 @@ import {
   startRelayAgent,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
   nodeId,
 } from './processes.js';
+import { freePort } from './ports.js';
+import { until } from './wait.js';
 
 export interface ContractConnection {
   call(method: string, params: unknown): Promise<unknown>;
@@ -75,16 +76,6 @@ async function startNode(name: string, relayUrl: string): Promise<Node> {
 async function must(args: string[]): Promise<void> {
   const r = await cli(args);
   if (r.code !== 0) throw new Error(`clawbridge ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** True when something accepts connections on 127.0.0.1:port. */
@@ -150,7 +141,7 @@ export function contractSuite(name: string, connect: ContractConnect): void {
     });
 
     test('peers.list: a mutual peer is online, with the path in its state line', async () => {
-      const p = await waitFor(
+      const p = await until(
         'b online',
         async () => ((await peer('b'))?.state === 'online' ? peer('b') : undefined),
         20_000,
@@ -253,7 +244,7 @@ export function contractSuite(name: string, connect: ContractConnect): void {
           remote: '127.0.0.1:9',
           name: 'evt-fwd',
         });
-        await waitFor(
+        await until(
           'a status event showing the new forward',
           () =>
             events.some(
@@ -290,19 +281,15 @@ export function contractSuite(name: string, connect: ContractConnect): void {
       const stop = api.onEvent((event, data) => events.push({ event, data }));
       try {
         await must(['peers', 'add', a.fingerprint, '--name', 'a', '--home', c.home]);
-        const req = await waitFor(
+        const req = await until(
           'c pending at a',
           async () =>
             (await call<PendingInfo[]>('pending.list')).find((p) => p.fingerprint === c.fingerprint),
           20_000,
         );
         assert.equal(req.via, 'fingerprint');
-        await waitFor('pending.added event', () => events.some((e) => e.event === 'pending.added'), 5_000);
-        await waitFor(
-          'c waiting for a',
-          async () => (await peerOf(c.home, 'a'))?.state === 'waiting',
-          20_000,
-        );
+        await until('pending.added event', () => events.some((e) => e.event === 'pending.added'), 5_000);
+        await until('c waiting for a', async () => (await peerOf(c.home, 'a'))?.state === 'waiting', 20_000);
         await refused(
           call('pending.approve', { id: req.id }),
           'BAD_ARGUMENT',
@@ -310,12 +297,12 @@ export function contractSuite(name: string, connect: ContractConnect): void {
         );
         const approved = await call<PeerInfo>('pending.approve', { id: req.id, fingerprint: c.fingerprint });
         assert.equal(approved.fingerprint, c.fingerprint);
-        await waitFor('c online at a', async () => (await peer(approved.name))?.state === 'online', 20_000);
+        await until('c online at a', async () => (await peer(approved.name))?.state === 'online', 20_000);
         const renamed = await call<PeerInfo>('peers.rename', { peer: approved.name, name: 'carol' });
         assert.equal(renamed.name, 'carol');
         await refused(call('peers.rename', { peer: 'carol', name: 'b' }), 'BAD_ARGUMENT', /already exists/);
         await must(['peers', 'remove', 'a', '--home', c.home]);
-        const gone = await waitFor(
+        const gone = await until(
           'c refuses a',
           async () => ((await peer('carol'))?.state === 'refused' ? peer('carol') : undefined),
           45_000,
@@ -339,7 +326,7 @@ export function contractSuite(name: string, connect: ContractConnect): void {
         const d = await startNode('d', relayUrl);
         const { code } = await call<PairNewResult>('pair.new');
         const join = cli(['pair', 'join', code, '--home', d.home, '--json'], 60_000);
-        const joined = await waitFor('a joined event', () => events.find((e) => e.step === 'joined'), 20_000);
+        const joined = await until('a joined event', () => events.find((e) => e.step === 'joined'), 20_000);
         assert.deepEqual(
           {
             role: joined.role,
@@ -354,7 +341,7 @@ export function contractSuite(name: string, connect: ContractConnect): void {
         // The event names the request the joiner became, so a window approves exactly that one.
         assert.equal(joined.pendingId, req.id);
         await call('pending.approve', { id: req.id });
-        await waitFor(
+        await until(
           'a paired event',
           () => events.some((e) => e.step === 'paired' && e.code === code),
           10_000,
@@ -367,7 +354,7 @@ export function contractSuite(name: string, connect: ContractConnect): void {
         const theirs = await cliJson<PairNewResult>(['pair', 'new', '--home', d.home]);
         events.length = 0;
         const joining = call<{ name: string; fingerprint: string }>('pair.join', { code: theirs.code });
-        const waiting = await waitFor(
+        const waiting = await until(
           'a waiting event',
           () => events.find((e) => e.step === 'waiting'),
           20_000,
@@ -385,7 +372,7 @@ export function contractSuite(name: string, connect: ContractConnect): void {
         await must(['approve', '--latest', '--home', d.home]);
         assert.equal((await joining).fingerprint, d.fingerprint);
         assert.deepEqual((await call<PairListResult>('pair.list')).joins, []);
-        await waitFor('a paired step', () => events.some((e) => e.step === 'paired'), 5_000);
+        await until('a paired step', () => events.some((e) => e.step === 'paired'), 5_000);
         assert.deepEqual(
           events.map((e) => `${e.role} ${e.step}`),
           ['join finding', 'join checking', 'join waiting', 'join paired'],
@@ -400,7 +387,7 @@ export function contractSuite(name: string, connect: ContractConnect): void {
       const stop = api.onEvent((event, data) => events.push({ event, data }));
       const toB = await controlConnection(b.home);
       try {
-        await waitFor(
+        await until(
           'b online',
           async () => ((await peer('b'))?.state === 'online' ? true : undefined),
           20_000,
@@ -415,7 +402,7 @@ export function contractSuite(name: string, connect: ContractConnect): void {
           [sent.state, sent.topic, sent.peer],
           ['queued', 'contract', { name: 'b', fingerprint: b.fingerprint }],
         );
-        await waitFor(
+        await until(
           'a delivered event',
           () =>
             events.some(
@@ -436,7 +423,7 @@ export function contractSuite(name: string, connect: ContractConnect): void {
           base64: bytes,
           topic: 'contract',
         })) as OutboxMessage;
-        const arrived = await waitFor(
+        const arrived = await until(
           'a message event',
           () =>
             events.find((e) => e.event === 'message' && (e.data as InboxMessage).id === theirs.id)?.data as
@@ -489,7 +476,7 @@ export function contractSuite(name: string, connect: ContractConnect): void {
             ['default', 4],
           ],
         );
-        await waitFor(
+        await until(
           'the batch delivered',
           async () => {
             const ids = batch.queued.map((m) => m.id);

@@ -4,8 +4,8 @@
  */
 import { after } from 'node:test';
 import { execFile, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { waitFor } from './processes.js';
+import { freeUdpPort } from './ports.js';
+import { until } from './wait.js';
 
 /** `dig +short` for www.example.test's A record at 127.0.0.1:`port`; undefined without an answer. */
 export function digA(port: number, timeS = 2): Promise<string | undefined> {
@@ -16,14 +16,6 @@ export function digA(port: number, timeS = 2): Promise<string | undefined> {
       (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined),
     ),
   );
-}
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /**
@@ -51,7 +43,7 @@ export async function startDnsmasq(address: string): Promise<number> {
       { stdio: 'ignore' },
     );
     after(() => dns.kill());
-    const answer = await waitFor('dnsmasq to answer', () => digA(port, 1), 5_000).catch(() => undefined);
+    const answer = await until('dnsmasq to answer', () => digA(port, 1), 5_000).catch(() => undefined);
     if (answer === address) return port;
     dns.kill();
   }

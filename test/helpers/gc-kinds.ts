@@ -8,6 +8,7 @@
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { tuneGcForBulkTransfer } from '../../src-main/runtime/gc-tuning.js';
+import { sleep } from './wait.js';
 
 const mode = process.argv[2];
 if (mode === 'tuned' || mode === 'big-heap') tuneGcForBulkTransfer();
@@ -15,7 +16,7 @@ const held: object[] = [];
 if (mode === 'big-heap') {
   for (let i = 0; i < 1_000_000; i++) held.push({ id: i, name: `node-${i}`, seen: [i, i + 1] });
   // The collections that holding it took are reported to the tuning's observer a moment later.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await sleep(500, "the collections are reported to the tuning's observer a moment later");
 }
 const names: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',

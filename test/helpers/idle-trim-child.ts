@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { tuneGcForBulkTransfer } from '../../src-main/runtime/gc-tuning.js';
 import { FrameBuffers } from '../../src-main/transport/frame-buffers.js';
+import { sleep } from './wait.js';
 
 tuneGcForBulkTransfer(process.env, 300);
 const mode = process.argv[2] ?? 'pool';
@@ -80,7 +81,7 @@ for (let i = 0; i < (mode === 'pool' ? 200 : 0); i++) {
 }
 keep = [];
 buffers = [];
-await new Promise((resolve) => setTimeout(resolve, 2_000));
+await sleep(2_000, 'idle: the trim that follows a burst has its time to run');
 const heap = getHeapStatistics();
 process.stdout.write(
   JSON.stringify({

@@ -5,10 +5,10 @@
  * and who allows what, so a route through them is the only way between some of them.
  */
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import type { StatusResult } from '../../src-main/api/contract.js';
 import { parseAllow } from '../../src-main/cli/permissions.js';
-import { agentCall, cli, peerOf, startProcess, tempHome, waitFor, nodeId } from './processes.js';
+import { agentCall, cli, peerOf, startAgent, tempHome } from './processes.js';
+import { until } from './wait.js';
 
 /** A running agent: its name, home, fingerprint and direct listener's `127.0.0.1:PORT`. */
 export interface LoopbackNode {
@@ -18,30 +18,15 @@ export interface LoopbackNode {
   address: string;
 }
 
-/** A loopback port free right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
 /**
  * `clawbridge agent` named `name` in a new home (`label` names its temporary folder), listening for
  * direct links on 127.0.0.1:`port` (a free port when absent), with no web UI; resolves once it runs.
  * Stopped by the processes helper's `stopAll`.
  */
 export async function startLoopbackNode(name: string, label: string, port?: number): Promise<LoopbackNode> {
-  const listen = `127.0.0.1:${port ?? (await freePort())}`;
   const home = tempHome(`${label}-${name}`);
-  const proc = startProcess(['agent', '--home', home, '--name', name, '--listen', listen, '--no-ui']);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
-  const { fingerprint } = await nodeId(home);
-  return { name, home, fingerprint, address: listen };
+  const agent = await startAgent(home, { name, listen: `127.0.0.1:${port ?? 0}`, ui: false });
+  return { name, home, fingerprint: agent.fingerprint, address: agent.listen! };
 }
 
 /**
@@ -53,11 +38,14 @@ export async function startListeningAgent(
   label: string,
 ): Promise<{ home: string; status: StatusResult }> {
   const home = tempHome(`${label}-${name}`);
-  const proc = startProcess(['agent', '--home', home, '--name', name, '--listen', '127.0.0.1:0', '--no-ui'], {
-    CLAWBRIDGE_TEST: '1',
+  await startAgent(home, {
+    name,
+    listen: '127.0.0.1:0',
+    ui: false,
+    env: { CLAWBRIDGE_TEST: '1' },
+    readyMs: 30_000,
   });
-  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
-  const status = await waitFor(
+  const status = await until(
     `agent ${name} listening`,
     async () => {
       const s = await agentCall(home, 'status', {});
@@ -99,7 +87,7 @@ export async function addPeer(
 
 /** Waits until `at` lists `peer` online (30 s at most). */
 export async function online(at: Pick<LoopbackNode, 'name' | 'home'>, peer: string): Promise<void> {
-  await waitFor(
+  await until(
     `${at.name} → ${peer} online`,
     async () => (await peerOf(at.home, peer))?.state === 'online',
     30_000,
@@ -127,7 +115,7 @@ export async function pairMine(at: LoopbackNode, peer: LoopbackNode, bothDial = 
 /** Saves `at`'s route to `target` through `via` and waits until `at` reaches it that way (30 s at most). */
 export async function routeVia(at: Pick<LoopbackNode, 'home'>, target: string, via: string[]): Promise<void> {
   await ok(['peers', 'route', target, ...via.flatMap((hop) => ['--via', hop]), '--home', at.home]);
-  await waitFor(
+  await until(
     `${target} over the route via ${via.join(', ')}`,
     async () => (await peerOf(at.home, target))?.path === 'route',
     30_000,

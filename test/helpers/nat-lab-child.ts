@@ -26,6 +26,7 @@ import { PortMapping, type PortMappingStatus } from '../../src-main/transport/na
 import { simultaneousOpen } from '../../src-main/transport/nat/simultaneous-open.js';
 import { testIdentity } from './identities.js';
 import { connectedClient } from './relay-harness.js';
+import { sleep, until } from './wait.js';
 
 const servers: Server[] = [];
 const gateways = new Map<number, Gateway>();
@@ -33,11 +34,11 @@ const mappings = new Map<number, PortMapping>();
 
 /** Resolves with the mapping's status once it is settled (not idle, not searching), within 15 s. */
 async function settled(mapping: PortMapping): Promise<PortMappingStatus> {
-  const deadline = Date.now() + 15_000;
-  while (['idle', 'searching'].includes(mapping.status.state)) {
-    if (Date.now() > deadline) throw new Error(`port mapping still ${mapping.status.state} after 15 s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(
+    'the port mapping settled',
+    () => !['idle', 'searching'].includes(mapping.status.state),
+    15_000,
+  );
   return mapping.status;
 }
 
@@ -136,7 +137,10 @@ serveParent(
       case 'simultaneous-open': {
         const localPort = Number(req.localPort);
         const deadline = Number(req.at) + Number(req.timeoutMs);
-        await new Promise((r) => setTimeout(r, Math.max(0, Number(req.at) - Date.now())));
+        await sleep(
+          Math.max(0, Number(req.at) - Date.now()),
+          'until the agreed moment of the simultaneous open',
+        );
         let last: unknown;
         // A refusal (RST) ends one attempt at once; the dropped SYNs the NATs cause are retried by the
         // kernel itself inside one attempt.
@@ -148,7 +152,7 @@ serveParent(
             return await readAll(socket, 5_000);
           } catch (err) {
             last = err;
-            await new Promise((r) => setTimeout(r, 100));
+            await sleep(100, 'the next attempt of the simultaneous open');
           }
         }
         throw last instanceof Error ? last : new Error('simultaneous open failed');

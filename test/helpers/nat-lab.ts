@@ -27,6 +27,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { netnsUnavailable } from './netns.js';
+import { sleep, until } from './wait.js';
 
 /** How the home router translates: keep the port when free, or a new port per connection. */
 export type NatMapping = 'preserve' | 'random';
@@ -208,7 +209,7 @@ export async function createNatLab(homes: HomeSpec[]): Promise<NatLab> {
         } catch {
           return;
         }
-        await Promise.race([exited, new Promise((r) => setTimeout(r, DAEMON_EXIT_WAIT_MS))]);
+        await Promise.race([exited, sleep(DAEMON_EXIT_WAIT_MS, 'the most a daemon gets to exit')]);
       }),
     );
     removeAll();
@@ -300,13 +301,16 @@ async function startMiniupnpd(
   const keep = (c: string) => (log = (log + c).slice(-200_000));
   child.stdout.setEncoding('utf8').on('data', keep);
   child.stderr.setEncoding('utf8').on('data', keep);
-  const deadline = Date.now() + MINIUPNPD_START_MS;
-  while (!/Listening for NAT-PMP\/PCP traffic/.test(log)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`miniupnpd did not start on ${router.ns}: ${log.slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(
+    `miniupnpd listening on ${router.ns}`,
+    () => {
+      if (child.exitCode !== null) throw new Error(`miniupnpd exited on ${router.ns}: ${log.slice(-2000)}`);
+      return /Listening for NAT-PMP\/PCP traffic/.test(log);
+    },
+    MINIUPNPD_START_MS,
+  ).catch((err: unknown) => {
+    throw new Error(`miniupnpd did not start on ${router.ns}: ${String(err)}: ${log.slice(-2000)}`);
+  });
   if (child.pid === undefined) throw new Error('miniupnpd has no pid');
   return { pid: child.pid, log: () => log };
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../../src-main/api/contract.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
+import { until } from './wait.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/clawbridge.js', import.meta.url));
 
@@ -191,52 +192,82 @@ export async function peerOf(home: string, name: string): Promise<PeerInfo | und
   return (await agentCall(home, 'peers.list', {})).find((p) => p.name === name);
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
-  );
+/**
+ * Older name of `until` (test/helpers/wait.ts), kept so branches written against it still compile.
+ * @deprecated import `until` from './wait.js'.
+ */
+export const waitFor = until;
+
+export interface AgentOptions {
+  /** `--name`; without it the agent keeps the name its home has (or its default). */
+  name?: string;
+  /** `--relay` for each URL. */
+  relay?: string | string[];
+  /** `--listen ADDR` for direct links, or `false` for `--no-direct`; neither flag when absent. */
+  listen?: string | false;
+  /** `true`: the web UI on a free loopback port (`--ui-listen 127.0.0.1:0`); `false`: `--no-ui`. */
+  ui?: boolean;
+  /** More flags, after the ones above. */
+  args?: string[];
+  /** Environment added to the agent's. */
+  env?: NodeJS.ProcessEnv;
+  /** How long it may take to come up, in ms (waitForLine's default when absent). */
+  readyMs?: number;
+}
+
+/** A started agent: its process, and what it printed about itself when it came up. */
+export interface AgentProc extends Proc {
+  name: string;
+  fingerprint: string;
+  /** Its direct listener's address, or undefined with `--no-direct`. */
+  listen: string | undefined;
+  /** Its web UI's port, when it serves one. */
+  uiPort: number | undefined;
+}
+
+/** The arguments of `clawbridge agent` for `home` with `opts`. */
+export function agentArgs(home: string, opts: AgentOptions = {}): string[] {
+  const relays = opts.relay === undefined ? [] : [opts.relay].flat();
+  return [
+    'agent',
+    '--home',
+    home,
+    ...(opts.name === undefined ? [] : ['--name', opts.name]),
+    ...relays.flatMap((url) => ['--relay', url]),
+    ...(opts.listen === undefined ? [] : opts.listen === false ? ['--no-direct'] : ['--listen', opts.listen]),
+    ...(opts.ui === undefined ? [] : opts.ui ? ['--ui-listen', '127.0.0.1:0'] : ['--no-ui']),
+    ...(opts.args ?? []),
+  ];
 }
 
 /**
- * `clawbridge agent` for `home` named `name` on `relayUrl`, its direct listener on a free loopback port
- * (and `extra` flags, e.g. `--ui-listen 127.0.0.1:0`); resolves once it says it runs.
+ * The agent fixture: `clawbridge agent` for `home` with `opts`, resolved once it printed that it runs
+ * (and where its web UI is, when it serves one). Ended by `stopAll`, or by its `stop()`.
  */
-export async function startRelayAgent(
+export async function startAgent(home: string, opts: AgentOptions = {}): Promise<AgentProc> {
+  const proc = startProcess(agentArgs(home, opts), opts.env);
+  const m = await proc.waitForLine(
+    /^agent (.+) running, fingerprint ([0-9a-f]{64}), direct (\S+)$/m,
+    opts.readyMs,
+  );
+  const ui = /^web UI on 127\.0\.0\.1:(\d+) /m;
+  // The web UI line follows the running line at once, when there is a web UI.
+  const serves = opts.ui === true || (opts.args ?? []).includes('--ui-listen');
+  const uiPort = serves ? Number((await proc.waitForLine(ui, opts.readyMs))[1]) : undefined;
+  return { ...proc, name: m[1]!, fingerprint: m[2]!, listen: m[3] === 'off' ? undefined : m[3], uiPort };
+}
+
+/**
+ * `startAgent` named `name` on `relayUrl`, its direct listener on a free loopback port (and `extra`
+ * flags, e.g. `--ui-listen 127.0.0.1:0`).
+ */
+export function startRelayAgent(
   home: string,
   name: string,
   relayUrl: string,
   extra: string[] = [],
-): Promise<Proc> {
-  const proc = startProcess([
-    'agent',
-    '--home',
-    home,
-    '--name',
-    name,
-    '--relay',
-    relayUrl,
-    '--listen',
-    '127.0.0.1:0',
-    ...extra,
-  ]);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
-  return proc;
+): Promise<AgentProc> {
+  return startAgent(home, { name, relay: relayUrl, listen: '127.0.0.1:0', args: extra });
 }
 
 /**
@@ -256,11 +287,7 @@ export async function pairedAgents(
   ]);
   const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', homeA]);
   const join = cli(['pair', 'join', code, '--home', homeB, '--timeout', '30s', '--allow', allow]);
-  await waitFor(
-    'B pending on A',
-    async () => (await agentCall(homeA, 'pending.list', {})).length > 0,
-    15_000,
-  );
+  await until('B pending on A', async () => (await agentCall(homeA, 'pending.list', {})).length > 0, 15_000);
   const approved = await cli(['approve', '--latest', '--home', homeA]);
   if (approved.code !== 0) throw new Error(`approve failed: ${approved.stderr}`);
   const joined = await join;

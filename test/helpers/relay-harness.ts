@@ -15,6 +15,7 @@ import {
 import type { Circuit } from '../../src-main/transport/circuit.js';
 import { RelayClient, type RelayClientOptions } from '../../src-main/transport/relay-client.js';
 import { startRelayServer, type RelayServer, type RelayServerOptions } from '../../src-main/relay/server.js';
+import { until } from './wait.js';
 
 /** Upper bound of any single wait in these tests, in ms. */
 export const WAIT_MS = 5_000;
@@ -53,19 +54,6 @@ export async function catchClientHello(dial: (port: number) => () => void): Prom
   } finally {
     stop();
     server.close();
-  }
-}
-
-/** Polls `check` every 10 ms until it is true. */
-export async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  ms = WAIT_MS,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

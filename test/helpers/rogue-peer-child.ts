@@ -11,6 +11,7 @@ import { loadIdentity } from '../../src-main/crypto/identity.js';
 import { ownHello } from '../../src-main/links/control-service.js';
 import { Mux } from '../../src-main/mux/mux.js';
 import { dialDirect } from '../../src-main/transport/direct.js';
+import { sleep } from './wait.js';
 
 export interface RoguePeerConfig {
   certPem: string;
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
       }
     }
     // Long enough for the agent to read what arrived and answer it.
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000, 'the agent reads what arrived and answers it; it says nothing when');
   }
   mux.close('rogue done');
 }

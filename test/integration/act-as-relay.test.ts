@@ -4,7 +4,8 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentCall, cli, startProcess, stopAll, tempHome, waitFor, nodeId } from '../helpers/processes.js';
+import { agentCall, cli, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -49,7 +50,7 @@ test('a node relays for its allowed peers and refuses others', async () => {
   await c.waitForLine(/agent c running/);
   await cli(['peers', 'add', fc, '--name', 'c', '--home', homeA]);
   await cli(['peers', 'add', fa, '--name', 'a', '--home', homeC]);
-  const seen = await waitFor(
+  const seen = await until(
     'A reaches C through B',
     async () => (await agentCall(homeA, 'peers.list', {})).find((p) => p.name === 'c' && p.online),
     15_000,
@@ -58,7 +59,7 @@ test('a node relays for its allowed peers and refuses others', async () => {
   assert.equal(seen.relay, relayUrl);
   // B lists the circuit it carries between A and C (or the splice it moved onto) among its
   // connections, not its own links to them.
-  const circuits = await waitFor(
+  const circuits = await until(
     'the A–C circuit listed on B',
     async () => {
       const list = await agentCall(homeB, 'connections.list', {});
@@ -74,7 +75,7 @@ test('a node relays for its allowed peers and refuses others', async () => {
   // Cutting it on B cuts that one; A and C then find their way back through B.
   // The circuit listed first may be moving onto a splice (a new id) as it is closed: close the one
   // listed now, until a close finds it.
-  const cut = await waitFor(
+  const cut = await until(
     'a circuit closed on B',
     async () => {
       const now = (await agentCall(homeB, 'connections.list', {})).find((x) => x.kind === 'relay-circuit');
@@ -84,7 +85,7 @@ test('a node relays for its allowed peers and refuses others', async () => {
     },
     10_000,
   );
-  await waitFor(
+  await until(
     'the cut one off the list, A and C linked again',
     async () => {
       const list = await agentCall(homeB, 'connections.list', {});
@@ -97,5 +98,5 @@ test('a node relays for its allowed peers and refuses others', async () => {
   // D is not one of B's peers allowed to relay.
   const d = startProcess(['agent', '--home', homeD, '--name', 'd', ...relayFlags]);
   await d.waitForLine(/agent d running/);
-  await waitFor('D refused', () => /serves only the peers its owner allowed/.test(d.stderr()), 10_000);
+  await until('D refused', () => /serves only the peers its owner allowed/.test(d.stderr()), 10_000);
 });

@@ -16,6 +16,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const main = fileURLToPath(new URL('../../src-main/cli/main.ts', import.meta.url));
 
@@ -52,21 +53,18 @@ test('an agent taking a hundred API calls at a light pace compiles nothing with 
   agent.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
   const exited = new Promise((resolve) => agent.once('exit', resolve));
   try {
-    const deadline = Date.now() + 60_000;
-    while (!/agent a running/.test(out)) {
-      assert.ok(Date.now() < deadline && agent.exitCode === null, `agent did not start: ${err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until('the agent to start', () => /agent a running/.test(out) || agent.exitCode !== null, 60_000);
+    assert.ok(agent.exitCode === null, `agent did not start: ${err}`);
     const served = out.length;
     const client = await ControlClient.connect(controlSocketPath(home), home);
     try {
       for (let i = 0; i < PEERS; i++) {
         await client.call('peers.add', { fingerprint: randomBytes(32).toString('hex'), name: `off${i}` });
-        await new Promise((r) => setTimeout(r, PACE_MS));
+        await sleep(PACE_MS, 'requests spread over time, as a person makes them');
       }
       for (let i = 0; i < LISTS; i++) {
         assert.equal((await client.call('peers.list', {})).length, PEERS);
-        await new Promise((r) => setTimeout(r, PACE_MS));
+        await sleep(PACE_MS, 'requests spread over time, as a person makes them');
       }
     } finally {
       client.close();

@@ -11,6 +11,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -29,10 +30,10 @@ test('an idle agent serving its web UI wakes less than once a second', { skip },
   await agent.waitForLine(/^web UI on /m, 20_000);
   // Start-up's own work (the first collections, the listeners, and the optimizing compilers' work that
   // ADR 0062 holds until the ready line: its compiled code is installed on this thread) is over by then.
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  await sleep(3_000, "start-up's own work is over by then, and nothing announces it");
   const pid = agent.child.pid!;
   const before = mainThreadSwitches(pid);
-  await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
+  await sleep(WATCH_MS, 'the window in which wake-ups are counted');
   const woke = mainThreadSwitches(pid) - before;
   assert.ok(
     woke < WATCH_MS / 1_000 / 2,

@@ -16,8 +16,9 @@ import {
   TCP_CONNECT_SERVICE,
 } from '../../src-main/forwards/tcp-connect-protocol.js';
 import { testIdentity } from '../helpers/identities.js';
-import { cli, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
 import { rawPeer } from '../helpers/raw-peer.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -97,7 +98,7 @@ test("a peer's refusal made of controls pino leaves raw reaches the agent's stde
     decodeURIComponent(url.password),
   );
   assert.notEqual(reply, 0, 'the exit refused the connection');
-  const line = await waitFor(
+  const line = await until(
     "the agent's warning about the refused connection",
     () =>
       agent

@@ -9,20 +9,15 @@ import {
   peerOf,
   cli,
   cliJson,
-  startProcess,
   startRelay,
   stopAll,
   tempHome,
-  waitFor,
-  type Proc,
   nodeId,
+  startAgent,
 } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
-
-function startAgent(home: string, name: string, extra: string[]): Proc {
-  return startProcess(['agent', '--home', home, '--name', name, ...extra]);
-}
 
 test('direct within seconds, relay with --no-direct, relay restart heals, killed peer goes offline', async () => {
   const relay = await startRelay();
@@ -32,10 +27,12 @@ test('direct within seconds, relay with --no-direct, relay restart heals, killed
   const idB = await nodeId(homeB);
   assert.match(idA.fingerprint, /^[0-9a-f]{64}$/);
 
-  const a = startAgent(homeA, 'a', ['--relay', relay.url, '--listen', '127.0.0.1:0']);
-  let b = startAgent(homeB, 'b', ['--relay', relay.url, '--listen', '127.0.0.1:0']);
-  await a.waitForLine(/agent a running/);
-  await b.waitForLine(/agent b running/);
+  const onRelay = { relay: relay.url, listen: '127.0.0.1:0' };
+  const [a, firstB] = await Promise.all([
+    startAgent(homeA, { name: 'a', ...onRelay }),
+    startAgent(homeB, { name: 'b', ...onRelay }),
+  ]);
+  let b = firstB;
   const added = await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA]);
   assert.match(added.stdout, /^added peer b \(/);
   // Adding a known peer again changes nothing new here, and says it updated the peer.
@@ -45,8 +42,8 @@ test('direct within seconds, relay with --no-direct, relay restart heals, killed
   const colonFp = idA.fingerprint.toUpperCase().match(/../g)!.join(':');
   assert.equal((await cli(['peers', 'add', colonFp, '--name', 'a', '--home', homeB])).code, 0);
 
-  await waitFor('direct path a→b', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 10_000);
-  await waitFor('direct path b→a', async () => (await peerOf(homeB, 'a'))?.path === 'direct', 10_000);
+  await until('direct path a→b', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 10_000);
+  await until('direct path b→a', async () => (await peerOf(homeB, 'a'))?.path === 'direct', 10_000);
   const pingDirect = await cli(['ping', 'b', '--home', homeA]);
   assert.equal(pingDirect.code, 0, pingDirect.stderr);
   assert.match(pingDirect.stdout, /^pong from b via direct 127\.0\.0\.1:\d+ in \d+\.\d+ ms$/m);
@@ -64,9 +61,8 @@ test('direct within seconds, relay with --no-direct, relay restart heals, killed
 
   // Restart B without direct: the link comes back over the relay.
   await b.stop();
-  b = startAgent(homeB, 'b', ['--no-direct']);
-  await b.waitForLine(/agent b running/);
-  await waitFor('relay path a→b', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 10_000);
+  b = await startAgent(homeB, { name: 'b', listen: false });
+  await until('relay path a→b', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 10_000);
   const pingRelay = await cli(['ping', 'a', '--home', homeB, '--count', '2']);
   assert.equal(pingRelay.code, 0, pingRelay.stderr);
   assert.equal(
@@ -76,17 +72,17 @@ test('direct within seconds, relay with --no-direct, relay restart heals, killed
 
   // The relay restarts on the same port: the relay-only link heals by itself.
   await relay.proc.stop();
-  await waitFor(
+  await until(
     'b offline while the relay is down',
     async () => (await peerOf(homeA, 'b'))?.online === false,
     20_000,
   );
   const relay2 = await startRelay(relay.port);
-  await waitFor('relay link back', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 40_000);
+  await until('relay link back', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 40_000);
 
   // A killed peer shows offline (architecture.md §Relay: under 45 s).
   b.child.kill('SIGKILL');
-  await waitFor('killed peer offline', async () => (await peerOf(homeA, 'b'))?.online === false, 45_000);
+  await until('killed peer offline', async () => (await peerOf(homeA, 'b'))?.online === false, 45_000);
   const offline = await cli(['ping', 'b', '--home', homeA]);
   assert.equal(offline.code, 1);
   assert.match(offline.stderr, /^clawbridge: peer b is offline/);
@@ -106,8 +102,7 @@ test('commands without a running agent say so in one line', async () => {
 
 test('bad fingerprints are one-line errors', async () => {
   const home = tempHome('badfp');
-  const a = startAgent(home, 'x', ['--listen', '127.0.0.1:0']);
-  await a.waitForLine(/agent x running/);
+  const a = await startAgent(home, { name: 'x', listen: '127.0.0.1:0' });
   const r = await cli(['peers', 'add', 'abcd', '--name', 'y', '--home', home]);
   assert.equal(r.code, 1);
   assert.equal(r.stderr, 'clawbridge: fingerprint must be 64 hex characters, got 4\n');

@@ -29,13 +29,14 @@ import {
 import { contractSuite } from '../helpers/contract-suite.js';
 import { fakeElectronIpc } from '../helpers/fake-electron-ipc.js';
 import { fakeUtilityProcess } from '../helpers/fake-electron-utility.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const ENTRY = fileURLToPath(new URL('../../src-main/electron/agent-process.ts', import.meta.url));
 const PAGE = 'file:///opt/Clawbridge/resources/app.asar/dist/renderer/index.html';
 
 function running(conn: AgentConnection, timeoutMs = 30_000): Promise<void> {
-  return waitFor(
+  return until(
     'the hosted agent running',
     () => {
       const s: AgentHostState = conn.hostState();
@@ -113,7 +114,7 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
         homeB,
       ]);
       assert.equal(added.code, 0, added.stderr);
-      await waitFor(
+      await until(
         'b online',
         async () =>
           ((await app.transport.request('peers.list', {})) as PeerInfo[]).find((p) => p.name === 'b')?.online,
@@ -144,11 +145,11 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
         }
       });
       // Not acknowledged: the remote program is paused once a window's worth is in flight (1 MiB).
-      await waitFor(
+      await until(
         'output to stall',
         async () => {
           const before = received;
-          await new Promise((r) => setTimeout(r, 700));
+          await sleep(700, 'a window in which no output may arrive');
           return received > 0 && received === before;
         },
         20_000,
@@ -157,9 +158,9 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
       // Acknowledged: the rest arrives, then the program reads what the page types.
       acking = true;
       channel.send(encodeTerminalFrame({ type: 'ack', offset }));
-      await waitFor('the whole flood', () => received >= FLOOD, 30_000);
+      await until('the whole flood', () => received >= FLOOD, 30_000);
       for (const f of encodeDataFrames(Buffer.from('over ipc\r'))) channel.send(f);
-      await waitFor('the echo', () => text.includes('got:over ipc'), 15_000);
+      await until('the echo', () => text.includes('got:over ipc'), 15_000);
       channel.close();
 
       // Quit with a terminal open: its window is told (the port closes), and the agent is gone in 5 s.
@@ -174,7 +175,7 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
       const quitAt = Date.now();
       await app.close();
       assert.ok(Date.now() - quitAt < 5_000, `Quit took ${Date.now() - quitAt} ms`);
-      await waitFor('the window to see its terminal end', () => closedAt > 0, 5_000);
+      await until('the window to see its terminal end', () => closedAt > 0, 5_000);
       assert.equal(app.host.hostState().kind, 'stopped');
     } finally {
       await app.close();

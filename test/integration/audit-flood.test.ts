@@ -22,10 +22,10 @@ import {
   pairedAgents,
   startRelay,
   stopAll,
-  waitFor,
   type Proc,
 } from '../helpers/processes.js';
 import type { RoguePeerConfig, RoguePeerReport } from '../helpers/rogue-peer-child.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -74,7 +74,7 @@ async function statusTimes(home: string, until: Promise<unknown>): Promise<numbe
       const t0 = performance.now();
       await conn.call('status', {});
       times.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100, 'a status call every 100 ms while the flood runs');
     }
   } finally {
     await conn.close();
@@ -151,10 +151,8 @@ test(
     const counted = (list: AuditEvent[]) =>
       list.reduce((n, e) => n + (e.kind === 'refused' ? (e.count ?? 1) : 0), 0);
     assert.ok(fromRogue(events).length > 0, 'the first refusals are in the log at once');
-    const refusals = await waitFor(
+    const refusals = await until(
       'the line counting the rest of the refusals',
-      // Asked over the control socket, as `log --peer rogue` does: polled every 200 ms for up to the
-      // minute the aggregation waits, a CLI process each time cost ~20 CPU-s of the suite.
       async () => {
         const list = fromRogue((await agentCall(homeA, 'audit.list', { peer: 'rogue' })).events);
         return counted(list) >= 100_000 ? list : undefined;

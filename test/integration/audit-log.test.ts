@@ -12,8 +12,10 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, createServer } from 'node:net';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
-import { cli, cliJson, pairedAgents, startRelay, stopAll, waitFor, nodeId } from '../helpers/processes.js';
-import { freePort, ok } from './forward-helpers.js';
+import { cli, cliJson, pairedAgents, startRelay, stopAll, nodeId } from '../helpers/processes.js';
+import { ok } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -51,7 +53,7 @@ test(
       homeB,
     ]);
     const payload = 'x'.repeat(1000);
-    await waitFor(
+    await until(
       'an echo through the forward',
       () =>
         new Promise<boolean>((resolve) => {
@@ -75,7 +77,7 @@ test(
     assert.match(refused.stderr, /permission denied/);
 
     const fromB = (e: AuditEvent) => e.peer?.fingerprint === fb;
-    const events = await waitFor(
+    const events = await until(
       'the refusal in the log',
       async () => {
         const list = await cliJson<AuditEvent[]>(['log', '--json', '--home', homeA]);
@@ -128,7 +130,7 @@ test(
 
     // Removed, b keeps knocking: each link a refuses is a refused attempt too.
     await ok(['peers', 'remove', 'b', '--home', homeA]);
-    const knock = await waitFor(
+    const knock = await until(
       'a refused link from b',
       async () =>
         (await cliJson<AuditEvent[]>(['log', '--json', '--home', homeA])).find(

@@ -8,9 +8,10 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
-import { CLI, cli, cliJson, peerOf, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, cli, cliJson, peerOf, startProcess, stopAll } from '../helpers/processes.js';
 import { addPeer, routeVia, startLoopbackNode } from '../helpers/loopback-nodes.js';
 import { startPair, startRelay } from './terminal-setup.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -59,13 +60,13 @@ test('a routed terminal is recorded at its target with the route, not the direct
   await addPeer(c, b, 'relay', true);
   await addPeer(c, a, 'terminal', true);
   await routeVia(a, 'c', ['b']);
-  await waitFor('c → a directly', async () => (await peerOf(c.home, 'a'))?.path === 'direct', 30_000);
+  await until('c → a directly', async () => (await peerOf(c.home, 'a'))?.path === 'direct', 30_000);
 
   const term = await cli(['term', 'c', '--home', a.home, '--', 'sh', '-c', 'echo routed-$((6*7))']);
   assert.equal(term.code, 0, term.stderr);
   assert.match(term.stdout, /routed-42/);
 
-  const served = await waitFor(
+  const served = await until(
     'the terminal at c, start and end',
     async () => {
       const events = await terminalEvents(c.home, 'served');
@@ -85,9 +86,9 @@ test(
     const loop = 'i=0; while [ $i -lt 300 ]; do echo $i; i=$((i+1)); sleep 0.02; done';
     const term = runTerm(['b', '--home', pair.homeA, '--', 'sh', '-c', loop]);
     try {
-      await waitFor('the counter to run', () => term.stdout().includes('\n20\n'), 20_000);
+      await until('the counter to run', () => term.stdout().includes('\n20\n'), 20_000);
       await pair.relay.proc.stop();
-      await waitFor('term to say it reconnects', () => term.stderr().includes('reconnecting…'), 30_000);
+      await until('term to say it reconnects', () => term.stderr().includes('reconnecting…'), 30_000);
       const relay = await startRelay(pair.relay.port);
       assert.equal(await term.exit(90_000), 0, term.stderr());
       await relay.proc.stop();
@@ -98,7 +99,7 @@ test(
       [pair.homeB, 'served'],
       [pair.homeA, 'opened'],
     ] as const) {
-      const events = await waitFor(
+      const events = await until(
         `the ${side} session's end`,
         async () => {
           const list = await terminalEvents(home, side);
@@ -129,10 +130,10 @@ test(
     let a = pair.a;
     try {
       term.child.stdin.write('MARK=kept$((6*7)); echo "set-$MARK"\n');
-      await waitFor('the shell to take the marker', () => term.stdout().includes('set-kept42'), 20_000);
+      await until('the shell to take the marker', () => term.stdout().includes('set-kept42'), 20_000);
       // The log batches its writes (AUDIT_BATCH_MS): a kill may take the last ones with it, as the
       // writer says. This test is about what the next agent writes, so a's start is on disk first.
-      await waitFor(
+      await until(
         "a's start in its log",
         async () =>
           (await terminalEvents(pair.homeA, 'opened')).some((e) => e.phase === 'start') || undefined,
@@ -140,21 +141,17 @@ test(
       );
       process.kill(a.child.pid!, 'SIGKILL');
       await a.stop();
-      await waitFor(
-        'term to wait for its agent',
-        () => term.stderr().includes('local agent stopped'),
-        10_000,
-      );
+      await until('term to wait for its agent', () => term.stderr().includes('local agent stopped'), 10_000);
       a = startProcess(['agent', '--home', pair.homeA, '--name', 'a', '--listen', '127.0.0.1:0']);
       await a.waitForLine(/agent a running/);
-      await waitFor('term to carry on', () => term.stderr().includes('local agent is back'), 30_000);
+      await until('term to carry on', () => term.stderr().includes('local agent is back'), 30_000);
       term.child.stdin.write('echo "again-$MARK"; exit 7\n');
       assert.equal(await term.exit(30_000), 7, term.stderr());
       assert.match(term.stdout(), /again-kept42/);
     } finally {
       term.child.kill('SIGKILL');
     }
-    const opened = await waitFor(
+    const opened = await until(
       "a's session's end",
       async () => {
         const list = await terminalEvents(pair.homeA, 'opened');
@@ -177,7 +174,7 @@ test(
     let b = pair.b;
     try {
       term.child.stdin.write('MARK=kept$((6*7)); echo "set-$MARK"\n');
-      await waitFor('the shell to take the marker', () => term.stdout().includes('set-kept42'), 20_000);
+      await until('the shell to take the marker', () => term.stdout().includes('set-kept42'), 20_000);
       process.kill(b.child.pid!, 'SIGKILL');
       await b.stop();
       b = startProcess([
@@ -193,9 +190,9 @@ test(
       ]);
       await b.waitForLine(/agent b running/);
       term.child.stdin.write('echo "again-$MARK"\n');
-      await waitFor('the same shell to answer', () => term.stdout().includes('again-kept42'), 40_000);
+      await until('the same shell to answer', () => term.stdout().includes('again-kept42'), 40_000);
       // Taken up from the session host, then a's stream came back to it: the session's lines so far.
-      const served = await waitFor(
+      const served = await until(
         "b's lines for the session after its restart",
         async () => {
           const list = await terminalEvents(pair.homeB, 'served');

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
-import { freePort, ok, portFree, startPair, type Pair } from './forward-helpers.js';
+import { ok, portFree, startPair, type Pair } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
 
 after(stopAll);
 

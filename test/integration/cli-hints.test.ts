@@ -5,16 +5,8 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  agentCall,
-  cli,
-  startProcess,
-  startRelay,
-  stopAll,
-  tempHome,
-  waitFor,
-  nodeId,
-} from '../helpers/processes.js';
+import { agentCall, cli, startProcess, startRelay, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -38,7 +30,7 @@ test('status with no relay: stopping the agent and starting it with --relay, as 
   assert.equal((await cli(stop)).code, 0);
   const restarted = startProcess(start.map((w) => (w === 'URL' ? relay.url : w)));
   await restarted.waitForLine(/agent n running/);
-  await waitFor(
+  await until(
     'the relay connected',
     async () => (await agentCall(home, 'status', {})).relays[0]?.connected,
     15_000,
@@ -109,7 +101,7 @@ test("a node the relaying node has not allowed: the hint's peers add, run there,
     '--relay-fingerprint',
     m[2]!,
   ]);
-  const hint = await waitFor(
+  const hint = await until(
     'the refusal with its hint',
     () => /serves only the peers its owner allowed.*/.exec(d.stderr())?.[0],
     15_000,
@@ -124,7 +116,7 @@ test("a node the relaying node has not allowed: the hint's peers add, run there,
   const filled = addThere.map((w) => (w === 'FINGERPRINT' ? fingerprint : w === 'NAME' ? 'd' : w));
   const added = await cli([...filled, '--home', homeR]);
   assert.equal(added.code, 0, added.stderr);
-  await waitFor(
+  await until(
     'd connected to the relay it was refused by',
     async () => (await agentCall(homeD, 'status', {})).relays[0]?.connected,
     40_000,

@@ -7,8 +7,9 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentCall, cli, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { agentCall, cli, startProcess, stopAll } from '../helpers/processes.js';
 import { startListeningAgent } from '../helpers/loopback-nodes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -48,14 +49,14 @@ test('the serving side says what happened, and who did it', async () => {
 
   // 1. b's owner cuts a's terminal: a's viewer hears that b's owner did, not "this node".
   const term = startProcess(['term', 'b', '--home', a.home, '--', 'sleep', '60']);
-  const served = await waitFor(
+  const served = await until(
     'the terminal served on b',
     async () => (await agentCall(b.home, 'connections.list', {})).find((c) => c.kind === 'terminal-served'),
     15_000,
   );
   const closed = await cli(['connections', 'close', served.id, '--home', b.home]);
   assert.equal(closed.code, 0, closed.stderr);
-  await waitFor('term to end', () => term.child.exitCode !== null, 10_000);
+  await until('term to end', () => term.child.exitCode !== null, 10_000);
   assert.match(term.stderr(), /^clawbridge: closed by the owner of b$/m);
   assert.doesNotMatch(term.stderr(), /this node/);
 
@@ -105,7 +106,7 @@ test('a peer at an address this machine has no route to: a route through a peer,
     a.home,
   ]);
   assert.equal(added.code, 0, added.stderr);
-  const r = await waitFor(
+  const r = await until(
     'a dial to fail',
     async () => {
       const p = await cli(['ping', 'c', '--home', a.home]);

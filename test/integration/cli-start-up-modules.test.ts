@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { removeTempHomes, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 /**
  * The CLI as tsc writes it, one file a module: what a command imports shows there package by package.
@@ -117,8 +118,8 @@ describe('what a command parses at start-up', () => {
     agent.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     agent.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     const exited = new Promise<void>((resolve) => agent.once('exit', () => resolve()));
-    const deadline = Date.now() + 20_000;
-    while (!/running/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // On a timeout the assertion below says why, with the agent's stderr.
+    await until('the agent to start', () => /running/.test(out), 20_000).catch(() => undefined);
     agent.kill('SIGTERM');
     await exited;
     assert.match(out, /running/, `the agent did not start: ${err}`);

@@ -19,8 +19,10 @@ import {
   SocksCommand,
   SocksReply,
 } from '../../src-main/protocol/socks5.js';
-import { CLI, cli, cliJson, stopAll, waitFor, nodeId } from '../helpers/processes.js';
-import { freePort, ok, startPair } from './forward-helpers.js';
+import { CLI, cli, cliJson, stopAll, nodeId } from '../helpers/processes.js';
+import { ok, startPair } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -90,7 +92,7 @@ async function openSocks(port: number, targetPort: number): Promise<Client> {
 async function echoes(c: Client, text: string): Promise<void> {
   const before = c.received().length;
   c.socket.write(text);
-  await waitFor(`echo of ${text}`, () => c.received().slice(before).includes(text), 10_000);
+  await until(`echo of ${text}`, () => c.received().slice(before).includes(text), 10_000);
 }
 
 function list(home: string): Promise<ConnectionInfo[]> {
@@ -162,7 +164,7 @@ test(
     after(() => udpClient.close());
     let udpBack = 0;
     udpClient.on('message', () => udpBack++);
-    await waitFor(
+    await until(
       'a datagram back through the UDP forward',
       () => {
         udpClient.send('udp hello', udpPort, '127.0.0.1');
@@ -202,7 +204,7 @@ test(
     term.stderr.setEncoding('utf8').on('data', (c: string) => (termErr += c));
     const termExit = new Promise<number | null>((r) => term.on('close', (code) => r(code)));
     term.stdin.write('term hello\n');
-    await waitFor('terminal echo', () => termOut.includes('term hello'), 15_000);
+    await until('terminal echo', () => termOut.includes('term hello'), 15_000);
     const rev = await openTcp(revPort);
     await echoes(rev, 'reverse hello');
 
@@ -242,11 +244,11 @@ test(
     // Closing the forward's connection cuts it, and only it.
     const closed = await ok(['connections', 'close', f.id, ...home]);
     assert.match(closed, new RegExp(`^closed forward connection ${f.id}: `));
-    await waitFor('forward client cut', () => fwd.closed(), 10_000);
+    await until('forward client cut', () => fwd.closed(), 10_000);
     await echoes(socks, 'socks still here');
     term.stdin.write('term still here\n');
-    await waitFor('terminal still echoes', () => termOut.includes('term still here'), 10_000);
-    await waitFor(
+    await until('terminal still echoes', () => termOut.includes('term still here'), 10_000);
+    await until(
       'forward off the lists',
       async () => {
         const [a, b] = await Promise.all([list(pair.homeA), list(pair.homeB)]);
@@ -261,7 +263,7 @@ test(
     // b's owner did it, and the viewer on a is told so by name ("this node" would be a there).
     assert.match(termErr, /closed by the owner of b$/m);
     await echoes(socks, 'socks after the terminal');
-    await waitFor(
+    await until(
       'terminal off the list',
       async () => !(await list(pair.homeA)).some((c) => c.kind === 'terminal-opened'),
       10_000,

@@ -18,10 +18,12 @@ import {
   startProcess,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
   nodeId,
+  startAgent,
+  type AgentOptions,
 } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -51,11 +53,9 @@ async function startTestRelay(home: string, tls: boolean, port = 0): Promise<Tes
   return { proc, url: m[1]!, port: Number(m[2]), fingerprint: m[3] };
 }
 
-function startAgent(home: string, name: string, relay: string[]): Proc {
-  return startProcess(
-    ['agent', '--home', home, '--name', name, ...relay, '--no-direct', '--ui-listen', '127.0.0.1:0'],
-    { [RELAY_IDLE_ENV]: String(IDLE_MS) },
-  );
+/** An agent named `name` with no direct path, on the relay flags `relay`, its web UI on. */
+function agentOn(name: string, relay: string[]): AgentOptions {
+  return { name, listen: false, ui: true, args: relay, env: { [RELAY_IDLE_ENV]: String(IDLE_MS) } };
 }
 
 const status = (home: string) => cliJson<StatusResult>(['status', '--home', home]);
@@ -79,11 +79,11 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
   assert.match(relay1.fingerprint ?? '', /^[0-9a-f]{64}$/);
   const homeA = tempHome('xa');
   const homeB = tempHome('xb');
-  const a = startAgent(homeA, 'a', ['--relay', relay1.url, '--relay-fingerprint', relay1.fingerprint!]);
-  const b = startAgent(homeB, 'b', ['--relay', relay2.url]);
+  const [a, b] = await Promise.all([
+    startAgent(homeA, agentOn('a', ['--relay', relay1.url, '--relay-fingerprint', relay1.fingerprint!])),
+    startAgent(homeB, agentOn('b', ['--relay', relay2.url])),
+  ]);
   const agentLogs = () => `\n--- a ---\n${a.stderr()}\n--- b ---\n${b.stderr()}`;
-  await a.waitForLine(/agent a running/);
-  await b.waitForLine(/agent b running/);
 
   // Pairing by invite: B is not on relay 1, it reaches it on demand for the rendezvous.
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homeA]);
@@ -94,7 +94,7 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
   assert.match(bare.stderr, new RegExp(`no node on ${relay2.url} is waiting for it; .*invite link`));
   const join = cli(['pair', 'join', code.invite, '--home', homeB, '--timeout', '30s'], 45_000);
   const idB = await nodeId(homeB);
-  await waitFor(
+  await until(
     'B pending on A',
     async () => (await agentCall(homeA, 'pending.list', {})).find((p) => p.fingerprint === idB.fingerprint),
     15_000,
@@ -106,13 +106,11 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
   assert.match(joined.stdout, /^paired with a /m);
 
   // Both sides link through relay 1: B dials A's home relay; A finds B there while B is on it.
-  const viaA = await waitFor(
-    'A sees b over a relay',
-    () => linkedVia(homeA, 'b', [relay1.url]),
-    20_000,
-  ).catch((err: Error) => assert.fail(err.message + agentLogs()));
+  const viaA = await until('A sees b over a relay', () => linkedVia(homeA, 'b', [relay1.url]), 20_000).catch(
+    (err: Error) => assert.fail(err.message + agentLogs()),
+  );
   assert.equal(viaA.relay, relay1.url, '`peers --json` names the relay the link uses');
-  const viaB = await waitFor('B sees a over a relay', () => linkedVia(homeB, 'a', [relay1.url]), 20_000);
+  const viaB = await until('B sees a over a relay', () => linkedVia(homeB, 'a', [relay1.url]), 20_000);
   assert.equal(viaB.address, relay1.url);
   const statusB = await status(homeB);
   assert.deepEqual(
@@ -130,12 +128,8 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
 
   // Moved onto a splice, the link has no circuit on relay 1 any more but still runs through it: B
   // keeps that on-demand relay past the idle time (it used to drop it, and list a relay it was not on).
-  await waitFor(
-    "B's link to a spliced",
-    async () => (await peerOf(homeB, 'a'))?.relaySpliced === true,
-    15_000,
-  );
-  await new Promise((r) => setTimeout(r, IDLE_MS + 2_000));
+  await until("B's link to a spliced", async () => (await peerOf(homeB, 'a'))?.relaySpliced === true, 15_000);
+  await sleep(IDLE_MS + 2_000, 'past the idle time: the relay in use must stay');
   assert.ok(
     (await status(homeB)).relays.some((r) => r.url === relay1.url && r.connected),
     'relay 1 is still in use',
@@ -159,17 +153,17 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
   // Relay 1 goes down: A reaches B on B's home relay (relay 2) instead, and B's on-demand client
   // for relay 1, carrying nothing now, is dropped after the idle time.
   await relay1.proc.stop();
-  await waitFor('A back to b through relay 2', () => linkedVia(homeA, 'b', [relay2.url]), 30_000).catch(
+  await until('A back to b through relay 2', () => linkedVia(homeA, 'b', [relay2.url]), 30_000).catch(
     (err: Error) => assert.fail(err.message + agentLogs()),
   );
-  await waitFor('B back to a through relay 2', () => linkedVia(homeB, 'a', [relay2.url]), 30_000);
-  await waitFor(
+  await until('B back to a through relay 2', () => linkedVia(homeB, 'a', [relay2.url]), 30_000);
+  await until(
     'B drops relay 1 once idle',
     async () => !(await status(homeB)).relays.some((r) => r.url === relay1.url),
     IDLE_MS + 15_000,
   );
   relay1 = await startTestRelay(relay1Home, true, relay1.port);
-  await waitFor(
+  await until(
     'A back on its restarted home relay (same certificate)',
     async () => (await status(homeA)).relays.find((r) => r.url === relay1.url)?.connected === true,
     40_000,
@@ -177,10 +171,10 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
 
   // Relay 2 goes down: B reaches A on A's home relay (relay 1) again, on demand.
   await relay2.proc.stop();
-  await waitFor('B back to a through relay 1', () => linkedVia(homeB, 'a', [relay1.url]), 40_000).catch(
+  await until('B back to a through relay 1', () => linkedVia(homeB, 'a', [relay1.url]), 40_000).catch(
     (err: Error) => assert.fail(err.message + agentLogs()),
   );
-  await waitFor('A back to b through relay 1', () => linkedVia(homeA, 'b', [relay1.url]), 20_000);
+  await until('A back to b through relay 1', () => linkedVia(homeA, 'b', [relay1.url]), 20_000);
   relay2 = await startTestRelay(relay2Home, false, relay2.port);
   const again = await cli(['term', 'a', '--home', homeB, '--', 'sh', '-c', 'echo still-$((6*7))']);
   assert.equal(again.code, 0, again.stderr);
@@ -222,17 +216,17 @@ test('peers added by fingerprint on two relays link once one side names the othe
   const relay2 = await startTestRelay(tempHome('relay4'), false);
   const homeA = tempHome('xd');
   const homeB = tempHome('xe');
-  const a = startAgent(homeA, 'a', ['--relay', relay1.url]);
-  const b = startAgent(homeB, 'b', ['--relay', relay2.url]);
-  await a.waitForLine(/agent a running/);
-  await b.waitForLine(/agent b running/);
+  const [a, b] = await Promise.all([
+    startAgent(homeA, agentOn('a', ['--relay', relay1.url])),
+    startAgent(homeB, agentOn('b', ['--relay', relay2.url])),
+  ]);
   const idA = await nodeId(homeA);
   const idB = await nodeId(homeB);
 
   // By fingerprint alone neither can learn where the other lives: the line says what to do.
   assert.equal((await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA])).code, 0);
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeB])).code, 0);
-  const stuck = await waitFor(
+  const stuck = await until(
     'A gives up on b for now',
     async () => {
       const p = await peerOf(homeA, 'b');
@@ -252,7 +246,7 @@ test('peers added by fingerprint on two relays link once one side names the othe
   assert.match(bad.stderr, /--relay must be a ws:\/\/ or wss:\/\/ URL/);
   const named = await addB(relay2.url);
   assert.equal(named.code, 0, named.stderr);
-  const via = await waitFor(
+  const via = await until(
     'A reaches b on its relay',
     () => linkedVia(homeA, 'b', [relay2.url]),
     30_000,
@@ -277,10 +271,11 @@ test('peers added by fingerprint on two relays link once one side names the othe
 test("an invite whose relay pin is not the relay's certificate is refused at once, and the right invite then works", async () => {
   const relay = await startTestRelay(tempHome('forged-relay'), true);
   const [homeA, homeB] = [tempHome('forged-a'), tempHome('forged-b')];
-  const a = startAgent(homeA, 'a', ['--relay', relay.url, '--relay-fingerprint', relay.fingerprint!]);
-  const b = startAgent(homeB, 'b', []);
-  await Promise.all([a.waitForLine(/agent a running/), b.waitForLine(/agent b running/)]);
-  await waitFor('a on its relay', async () => (await status(homeA)).relays[0]?.connected, 15_000);
+  await Promise.all([
+    startAgent(homeA, agentOn('a', ['--relay', relay.url, '--relay-fingerprint', relay.fingerprint!])),
+    startAgent(homeB, agentOn('b', [])),
+  ]);
+  await until('a on its relay', async () => (await status(homeA)).relays[0]?.connected, 15_000);
   const { invite } = await cliJson<PairNewResult>(['pair', 'new', '--home', homeA]);
   const forged = invite.replace(/fp=[0-9a-f]{64}/, `fp=${'ab'.repeat(32)}`);
   assert.notEqual(forged, invite);
@@ -293,11 +288,7 @@ test("an invite whose relay pin is not the relay's certificate is refused at onc
   assert.doesNotMatch(refused.stderr, /peers add/);
   // The on-demand client started with the forged pin starts over with the right one.
   const join = cli(['pair', 'join', invite, '--home', homeB, '--timeout', '30s']);
-  await waitFor(
-    'b pending on a',
-    async () => (await agentCall(homeA, 'pending.list', {})).length > 0,
-    15_000,
-  );
+  await until('b pending on a', async () => (await agentCall(homeA, 'pending.list', {})).length > 0, 15_000);
   assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);
   assert.equal((await join).code, 0);
 });

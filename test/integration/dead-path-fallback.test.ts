@@ -15,7 +15,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { CLI, cli, peerOf, startProcess, stopAll, tempHome, waitFor, nodeId } from '../helpers/processes.js';
+import { CLI, cli, peerOf, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 /** The issue's deadline for the first echo after the cut; the design target is 3 s. */
 const FIRST_ECHO_DEADLINE_MS = 5_000;
@@ -92,9 +93,9 @@ test(
     ]) {
       assert.equal(r.code, 0, r.stderr);
     }
-    await waitFor('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 40_000);
+    await until('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 40_000);
     // PeerLinks keeps the relay link up beside direct: it is what the session moves to.
-    await waitFor(
+    await until(
       'a relay link to b beside direct',
       () => /"peer":"b","path":"relay"[^\n]*"msg":"link up"/.test(a.stderr()),
       40_000,
@@ -127,13 +128,13 @@ test(
       term.stdin.write(`tok-${next++}\n`);
     }, 100);
     try {
-      await waitFor('echoes over direct', () => echoedAt.size >= 5, 20_000);
+      await until('echoes over direct', () => echoedAt.size >= 5, 20_000);
       assert.equal((await peerOf(homeA, 'b'))?.path, 'direct', 'the session started on the direct path');
 
       const cut = performance.now();
       const firstAfterCut = next;
       process.kill(forward.pid!, 'SIGSTOP');
-      const echoed = await waitFor(
+      const echoed = await until(
         `tok-${firstAfterCut}, the first keystroke typed after the cut, to echo`,
         () => echoedAt.get(firstAfterCut),
         30_000,
@@ -155,7 +156,7 @@ test(
       assert.equal((await peerOf(homeA, 'b'))?.path, 'relay');
       // Typing goes on over the relay.
       const later = next;
-      await waitFor('later keystrokes to echo', () => echoedAt.has(later + 3), 10_000);
+      await until('later keystrokes to echo', () => echoedAt.has(later + 3), 10_000);
     } catch (err) {
       const linkLines = (p: { stderr(): string }) =>
         p

@@ -12,6 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { dialDirect, listenDirect, type DirectListenerOptions } from '../../src-main/transport/direct.js';
 import type { Link } from '../../src-main/transport/link.js';
 import { testIdentity } from '../helpers/identities.js';
+import { until, sleep } from '../helpers/wait.js';
 
 /** A TLS record header and handshake header announcing a 512-byte ClientHello, then nothing more. */
 const HALF_CLIENT_HELLO = Buffer.from('1603010200010001fc0303', 'hex');
@@ -19,16 +20,6 @@ const HALF_CLIENT_HELLO = Buffer.from('1603010200010001fc0303', 'hex');
 const TRICKLE_RECORD = Buffer.concat([Buffer.from('1603014000', 'hex'), Buffer.alloc(64)]);
 /** How long any one wait in this file may take, in ms. */
 const BOUND_MS = 3000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  const end = Date.now() + BOUND_MS;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`${what}: not within ${BOUND_MS} ms`);
-    await sleep(20);
-  }
-}
 
 const fdCount = () => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : undefined);
 
@@ -110,9 +101,13 @@ test(
       Math.min(...(closed as number[])) >= 250,
       `first closed after ${Math.min(...(closed as number[]))} ms`,
     );
-    await until('the listener holds no sockets', async () => (await open()) === 0);
+    await until('the listener holds no sockets', async () => (await open()) === 0, BOUND_MS);
     if (fdsBefore !== undefined) {
-      await until('the process fd count is back to its baseline', () => fdCount()! <= fdsBefore + 2);
+      await until(
+        'the process fd count is back to its baseline',
+        () => fdCount()! <= fdsBefore + 2,
+        BOUND_MS,
+      );
     }
     await listener.close();
   },
@@ -137,10 +132,10 @@ test(
     socket.on('error', () => undefined);
     let received = Buffer.alloc(0);
     socket.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
-    await until('the REFUSE preamble arrives', () => received.includes('not a peer'));
+    await until('the REFUSE preamble arrives', () => received.includes('not a peer'), BOUND_MS);
     assert.equal(received[4], 0x02, 'a REFUSE preamble frame with its code and the reason');
     assert.equal(await open(), 1, 'the refused socket is still open just after the refusal');
-    await until('the listener closed the refused socket', async () => (await open()) === 0);
+    await until('the listener closed the refused socket', async () => (await open()) === 0, BOUND_MS);
     socket.destroy();
     await listener.close();
   },
@@ -152,8 +147,8 @@ test(
   async () => {
     const { a, b, listener, links, open, address } = await setup({ handshakeTimeoutMs: 300 });
     const link = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint });
-    await until('the listener has the link', () => links.length === 1);
-    await sleep(700);
+    await until('the listener has the link', () => links.length === 1, BOUND_MS);
+    await sleep(700, 'past the 300 ms handshake deadline: a linked peer must not be cut');
     const got = new Promise<string>((r) => links[0]!.onFrame((f) => r(Buffer.from(f).toString())));
     link.send(Buffer.from('still here'));
     assert.equal(await got, 'still here');
@@ -174,7 +169,7 @@ test(
     });
     const port = listener.port;
     const held = await Promise.all(Array.from({ length: 4 }, () => attacker(port, { from: '127.0.0.2' })));
-    await until('the listener counted the first four', async () => (await open()) === 4);
+    await until('the listener counted the first four', async () => (await open()) === 4, BOUND_MS);
     const extra = await attacker(port, { from: '127.0.0.2' });
     const ms = await extra.closedAfter;
     assert.ok(ms !== undefined && ms < 1000, `the fifth from 127.0.0.2 was closed after ${ms} ms`);
@@ -200,14 +195,14 @@ test(
     const held = await Promise.all(
       ['127.0.0.2', '127.0.0.3'].flatMap((from) => Array.from({ length: 3 }, () => attacker(port, { from }))),
     );
-    await until('the listener counted all six', async () => (await open()) === 6);
+    await until('the listener counted all six', async () => (await open()) === 6, BOUND_MS);
     const extra = await attacker(port, { from: '127.0.0.4' });
     const ms = await extra.closedAfter;
     assert.ok(ms !== undefined && ms < 1000, `the seventh (from 127.0.0.4) was closed after ${ms} ms`);
     const dial = () => dialDirect({ identity: a, address, expectedPeer: b.fingerprint, timeoutMs: BOUND_MS });
     await assert.rejects(dial(), /closed before it was accepted|failed/);
     for (const x of held) x.socket.destroy();
-    await until('the flood is gone', async () => (await open()) === 0);
+    await until('the flood is gone', async () => (await open()) === 0, BOUND_MS);
     const link = await dial();
     assert.equal(link.peerId, b.fingerprint);
     link.close();
@@ -236,9 +231,12 @@ test(
     assert.equal(link.peerId, b.fingerprint);
     link.close();
     // Once the window has passed, 127.0.0.2 is admitted again: its half-sent handshake is waited for.
-    await sleep(Math.max(0, windowMs + 100 - (Date.now() - t0)));
+    await sleep(Math.max(0, windowMs + 100 - (Date.now() - t0)), 'until the window has passed');
     const later = await attacker(port, { from: '127.0.0.2', send: HALF_CLIENT_HELLO });
-    const closedSoon = await Promise.race([later.closedAfter, sleep(700).then(() => 'open' as const)]);
+    const closedSoon = await Promise.race([
+      later.closedAfter,
+      sleep(700, 'a half-sent handshake must be waited for, not cut at once').then(() => 'open' as const),
+    ]);
     assert.equal(closedSoon, 'open', 'admitted again after the window');
     later.socket.destroy();
     assert.equal(links.length, 1);
@@ -256,12 +254,12 @@ test(
         dialDirect({ identity: a, address, expectedPeer: b.fingerprint, timeoutMs: BOUND_MS }),
       ),
     );
-    await until('the listener holds the three links', async () => (await open()) === 3);
+    await until('the listener holds the three links', async () => (await open()) === 3, BOUND_MS);
     const extra = await attacker(listener.port, { from: '127.0.0.9' });
     const ms = await extra.closedAfter;
     assert.ok(ms !== undefined && ms < 1000, `the fourth connection was closed after ${ms} ms`);
     for (const l of links) l.close();
-    await until('the links are gone', async () => (await open()) === 0);
+    await until('the links are gone', async () => (await open()) === 0, BOUND_MS);
     const again = await dialDirect({
       identity: a,
       address,

@@ -11,6 +11,7 @@ import { SOCKET_LINK_HIGH_WATER_BYTES } from '../../src-main/transport/socket-li
 import { directListener } from '../helpers/direct-listener.js';
 import { testIdentity } from '../helpers/identities.js';
 import { readAll, sendReusingOneBuffer } from '../helpers/stream-bytes.js';
+import { until } from '../helpers/wait.js';
 
 const setup = directListener;
 
@@ -20,7 +21,7 @@ test('pinned TLS 1.3 both ways: frames flow in order, peer ids are the fingerpri
   assert.equal(link.peerId, b.fingerprint);
   assert.equal(link.path, 'direct');
   assert.equal(link.initiator, true);
-  await new Promise((r) => setTimeout(r, 20));
+  await until('the listener to have the link', () => accepted.length === 1);
   const server = accepted[0]!;
   assert.equal(server.peerId, a.fingerprint);
   const got: string[] = [];
@@ -53,7 +54,7 @@ test('each dialing identity presents its own certificate, redial after redial (c
     else assert.ok(link instanceof Error, 'c is refused: it is not a peer');
     if (!(link instanceof Error)) link.close();
   }
-  await new Promise((r) => setTimeout(r, 20));
+  await until('the listener to have both links of a', () => accepted.length >= 2);
   assert.deepEqual(
     accepted.map((l) => l.peerId),
     [a.fingerprint, a.fingerprint],
@@ -100,7 +101,7 @@ test('a dial to a closed port fails with a clear line', async () => {
 test('frames sent in one tick leave together: large and small intact, in order; backpressure and drain', async () => {
   const { a, b, listener, accepted, address } = await setup();
   const link = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint });
-  await new Promise((r) => setTimeout(r, 20));
+  await until('the listener to have the link', () => accepted.length === 1);
   const server = accepted[0]!;
   const sizes = [1, MAX_LINK_FRAME, 0, 40_000, 5, MAX_LINK_FRAME, 3];
   const frames = sizes.map((n, i) => Buffer.alloc(n, i + 1));
@@ -136,7 +137,7 @@ test('the frames of one tick reach the TLS socket as one buffer, not a writev of
   // copy of every byte; SocketLink copies a tick's frames into one batch buffer instead (BATCH_BYTES).
   const { a, b, listener, accepted, address } = await setup();
   const link = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint });
-  await new Promise((r) => setTimeout(r, 20));
+  await until('the listener to have the link', () => accepted.length === 1);
   const server = accepted[0]!;
   const writes: number[] = [];
   const proto = Socket.prototype as unknown as {
@@ -181,7 +182,7 @@ test(
     // nor the link's own reuse may corrupt a frame still queued on the TLS socket.
     const { a, b, listener, accepted, address } = await setup();
     const link = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint });
-    await new Promise((r) => setTimeout(r, 20));
+    await until('the listener to have the link', () => accepted.length === 1);
     let far!: MuxStream;
     const ma = new Mux(link);
     const mb = new Mux(accepted[0]!, { onStream: (req) => (far = req.accept()) });
@@ -205,7 +206,7 @@ test('a dial that names a quiet lane token reaches the listener as that token; o
   const token = newLaneToken();
   const plain = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint });
   const lane = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint, lane: token });
-  await new Promise((r) => setTimeout(r, 20));
+  await until('the listener to have both links', () => accepted.length === 2);
   assert.deepEqual(
     accepted.map((l) => l.laneToken),
     [undefined, token],

@@ -5,7 +5,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -24,7 +25,7 @@ test('a taken --listen port: the agent listens on a free one and says which', as
     ]);
     const m = await agent.waitForLine(/direct 127\.0\.0\.1:(\d+)/);
     assert.notEqual(Number(m[1]), taken);
-    await waitFor('the notice', () => agent.stderr().includes('is in use'), 5_000);
+    await until('the notice', () => agent.stderr().includes('is in use'), 5_000);
     assert.match(
       agent.stderr(),
       new RegExp(

@@ -15,7 +15,7 @@ import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { Emitter } from '../../src-main/core/emitter.js';
 import type { DomainDescription } from '../../src-main/links/domain.js';
 import { stopAll, tempHome } from '../helpers/processes.js';
-import { until } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 

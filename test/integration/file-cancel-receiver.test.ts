@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { TransferInfo } from '../../src-main/api/contract-files.js';
 import { cli, startProcess, stopAll, waitFor } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -35,13 +36,15 @@ async function pair(a: MessageNode, b: MessageNode): Promise<void> {
 
 /** b's incoming transfer once it holds some bytes and not all. */
 async function arriving(b: MessageNode): Promise<TransferInfo> {
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
-    const list = (await b.api.call('files.transfers', {})) as TransferInfo[];
-    const t = list.find((x) => x.direction === 'in' && x.state === 'receiving');
-    if (t && t.bytesDone > 0 && t.bytesDone < t.bytes) return t;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('b never held part of the transfer');
+  return until(
+    'b holding part of the transfer',
+    async () => {
+      const list = (await b.api.call('files.transfers', {})) as TransferInfo[];
+      const t = list.find((x) => x.direction === 'in' && x.state === 'receiving');
+      return t && t.bytesDone > 0 && t.bytesDone < t.bytes ? t : undefined;
+    },
+    { timeoutMs: 120_000, everyMs: 5 },
+  );
 }
 
 const files = (b: MessageNode, d: string) => readdirSync(join(b.home, 'files', d));

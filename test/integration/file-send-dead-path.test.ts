@@ -16,7 +16,8 @@ import type { ChildProcess } from 'node:child_process';
 import type { TransferInfo } from '../../src-main/api/contract-files.js';
 import { controlConnection } from '../helpers/control-connection.js';
 import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { cli, peerOf, startProcess, stopAll, tempHome, waitFor, nodeId } from '../helpers/processes.js';
+import { cli, peerOf, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const BIG_MIB = Number(process.env.FILE_SEND_BIG_MIB ?? 64);
 
@@ -72,8 +73,8 @@ test(
     ]) {
       assert.equal(r.code, 0, r.stderr);
     }
-    await waitFor('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 60_000);
-    await waitFor(
+    await until('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 60_000);
+    await until(
       'a relay link to b beside direct',
       () => /"peer":"b","path":"relay"[^\n]*"msg":"link up"/.test(a.stderr()),
       60_000,
@@ -86,13 +87,15 @@ test(
     const send = startProcess(['file', 'send', 'b', file, '--json', '--home', homeA]);
     children.push(send.child);
     const onB = await controlConnection(homeB);
-    let held = 0;
-    for (const deadline = Date.now() + 120_000; held === 0 && Date.now() < deadline;) {
-      const list = (await onB.call('files.transfers', {})) as TransferInfo[];
-      const tr = list.find((x) => x.direction === 'in');
-      if (tr && tr.bytesDone > total / 4 && tr.bytesDone < (total * 3) / 4) held = tr.bytesDone;
-      else await new Promise((r) => setTimeout(r, 10));
-    }
+    const held = await until(
+      'b to hold part of the file',
+      async () => {
+        const list = (await onB.call('files.transfers', {})) as TransferInfo[];
+        const tr = list.find((x) => x.direction === 'in');
+        return tr && tr.bytesDone > total / 4 && tr.bytesDone < (total * 3) / 4 && tr.bytesDone;
+      },
+      { timeoutMs: 120_000, everyMs: 10 },
+    );
     assert.ok(held > 0, 'b held part of the file while the direct path was up');
     assert.equal((await peerOf(homeA, 'b'))?.path, 'direct', 'the transfer started on the direct path');
     process.kill(forward.pid!, 'SIGSTOP');

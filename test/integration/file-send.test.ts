@@ -27,8 +27,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransferInfo } from '../../src-main/api/contract-files.js';
-import { CLI, cli, startProcess, startRelay, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, cli, startProcess, startRelay, stopAll } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -170,11 +171,7 @@ test(
     // `get --wait` with nothing there waits for the next transfer and moves it.
     const waiting = mkdtempSync(join(tmpdir(), 'cb-file-wait-'));
     const getWait = startProcess(['file', 'get', waiting, '--wait', '--home', b.home]);
-    await waitFor(
-      'get --wait to say it waits',
-      () => /waiting for a transfer/.test(getWait.stderr()),
-      30_000,
-    );
+    await until('get --wait to say it waits', () => /waiting for a transfer/.test(getWait.stderr()), 30_000);
     assert.equal((await send(a, 'b', [join(source, 'tree', 'run.sh')])).code, 0);
     const waited = await new Promise<number | null>((r) =>
       getWait.child.exitCode !== null ? r(getWait.child.exitCode) : getWait.child.once('exit', r),
@@ -253,13 +250,15 @@ test(
     const total = BIG_MIB * 1024 * 1024;
     const first = startProcess(['file', 'send', 'b', big, '--json', '--home', a.home]);
     // Halfway: b holds some of it in staging, not all.
-    let held = 0;
-    for (const deadline = Date.now() + 120_000; held === 0 && Date.now() < deadline;) {
-      const list = (await b.api.call('files.transfers', {})) as TransferInfo[];
-      const t = list.find((x) => x.direction === 'in');
-      if (t && t.bytesDone > total / 8 && t.bytesDone < total) held = t.bytesDone;
-      else await new Promise((r) => setTimeout(r, 10));
-    }
+    const held = await until(
+      'b to hold part of the file',
+      async () => {
+        const list = (await b.api.call('files.transfers', {})) as TransferInfo[];
+        const t = list.find((x) => x.direction === 'in');
+        return t && t.bytesDone > total / 8 && t.bytesDone < total && t.bytesDone;
+      },
+      { timeoutMs: 120_000, everyMs: 10 },
+    );
     assert.ok(held > 0, 'b held part of the file before the transfer ended');
     // Heard before anything else is awaited: a's exit may come while `first` is being stopped.
     const aExited = new Promise((r) => a.proc.child.once('exit', r));
@@ -289,13 +288,15 @@ test(
 
 /** Waits until `at`'s incoming transfer holds more than `min` bytes (and less than `max`); what it holds. */
 async function holds(at: MessageNode, min: number, max: number): Promise<number> {
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
-    const list = (await at.api.call('files.transfers', {})) as TransferInfo[];
-    const t = list.find((x) => x.direction === 'in' && x.state === 'receiving');
-    if (t && t.bytesDone > min && t.bytesDone < max) return t.bytesDone;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`${at.name} never held between ${min} and ${max} bytes`);
+  return until(
+    `${at.name} to hold between ${min} and ${max} bytes`,
+    async () => {
+      const list = (await at.api.call('files.transfers', {})) as TransferInfo[];
+      const t = list.find((x) => x.direction === 'in' && x.state === 'receiving');
+      return t && t.bytesDone > min && t.bytesDone < max && t.bytesDone;
+    },
+    { timeoutMs: 120_000, everyMs: 10 },
+  );
 }
 
 test(
@@ -319,14 +320,14 @@ test(
     // The receiving agent killed: file send waits for it and says so.
     b.proc.child.kill('SIGKILL');
     await new Promise((r) => b.proc.child.once('exit', r));
-    await waitFor('file send to say it waits', () => /waiting: /.test(run.stderr()), 60_000);
+    await until('file send to say it waits', () => /waiting: /.test(run.stderr()), 60_000);
     b = await startNode('b', { node: b });
     // Moving again (past what it held at the kill), not yet whole.
     const held = await holds(b, first + 1024 * 1024, total);
     // The sending agent killed: file send waits for it to come back, as term does.
     a.proc.child.kill('SIGKILL');
     await new Promise((r) => a.proc.child.once('exit', r));
-    await waitFor(
+    await until(
       'file send to wait for its agent',
       () => /local agent stopped; waiting for it to come back/.test(run.stderr()),
       30_000,

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { FilesUsage, TransferInfo } from '../../src-main/api/contract-files.js';
 import { CLI, cli, startProcess, stopAll, waitFor } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -74,13 +75,15 @@ async function restart(node: MessageNode): Promise<MessageNode> {
 
 /** Waits until `at`'s incoming transfer holds more than `min` bytes and less than `max`. */
 async function holds(at: MessageNode, min: number, max: number): Promise<TransferInfo> {
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
-    const list = (await at.api.call('files.transfers', {})) as TransferInfo[];
-    const t = list.find((x) => x.direction === 'in' && x.state === 'receiving');
-    if (t && t.bytesDone > min && t.bytesDone < max) return t;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`${at.name} never held between ${min} and ${max} bytes`);
+  return until(
+    `${at.name} holding between ${min} and ${max} bytes`,
+    async () => {
+      const list = (await at.api.call('files.transfers', {})) as TransferInfo[];
+      const t = list.find((x) => x.direction === 'in' && x.state === 'receiving');
+      return t && t.bytesDone > min && t.bytesDone < max ? t : undefined;
+    },
+    { timeoutMs: 120_000, everyMs: 5 },
+  );
 }
 
 /**

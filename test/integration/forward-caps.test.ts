@@ -25,14 +25,15 @@ import {
 import { MAX_UDP_FLOWS_PER_FORWARD } from '../../src-main/forwards/udp-forward.js';
 import type { MuxStream } from '../../src-main/mux/mux.js';
 import type { StreamRequest } from '../../src-main/mux/types.js';
-import { agentCall, cliJson, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, cliJson, stopAll, tempHome } from '../helpers/processes.js';
 import { linkRawPeer, openMany, rawPeer, type RawPeer } from '../helpers/raw-peer.js';
 import { testIdentity } from '../helpers/identities.js';
-import { freePort, listeningTcpPorts, ok, portFree, startAgent, startPair } from './forward-helpers.js';
+import { listeningTcpPorts, ok, portFree, startAgent, startPair } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const idOf = (i: number) => i.toString(16).padStart(16, '0');
 
 /** One agent `x`, and a raw peer `r` it trusts (allowed `listen`) that answers `reverse-listen`. */
@@ -47,7 +48,7 @@ let onConnect: (req: StreamRequest) => void = (req) => req.reject('UNKNOWN_SERVI
 
 before(async () => {
   home = tempHome('caps');
-  agentPid = (await startAgent(home, 'x', ['--listen', '127.0.0.1:0'])).child.pid!;
+  agentPid = (await startAgent(home, { name: 'x', listen: '127.0.0.1:0' })).child.pid!;
   peer = await rawPeer(home, await testIdentity('raw-caps'), {
     name: 'r',
     allow: 'listen',
@@ -90,7 +91,7 @@ async function addReverse(name: string, udp: boolean, to: string): Promise<strin
     '--home',
     home,
   ]);
-  return waitFor(`the agent to ask r to listen for ${name}`, () => asked.get(port), 10_000);
+  return until(`the agent to ask r to listen for ${name}`, () => asked.get(port), 10_000);
 }
 
 test('200 reverse-listen OPENs at once leave at most the cap of listeners', { timeout: 60_000 }, async () => {
@@ -126,7 +127,7 @@ test('200 reverse-listen OPENs at once leave at most the cap of listeners', { ti
     for (const s of accepted) s.destroy();
   }
   // Their streams gone, the ports are free again.
-  await waitFor(
+  await until(
     'the listeners to close',
     () => {
       const listening = listeningTcpPorts(agentPid);
@@ -252,7 +253,7 @@ test(
     const client = await echoedClient(port);
     const gone = closed(client);
     // Listed where it is served, with the peer it goes to.
-    const listed = await waitFor(
+    const listed = await until(
       'the connection in `connections`',
       async () => (await connections()).find((c) => c.kind === 'reverse-served'),
       5_000,
@@ -263,7 +264,7 @@ test(
     // replaced"; its connection must not live on outside every check.
     await assert.rejects(askListen(port + 1, id, '0.0.0.0'), /loopback addresses only/);
     await ok(['peers', 'deny', 'r', 'listen', '--home', home]);
-    const timeout = sleep(5_000).then(() => 'still open');
+    const timeout = sleep(5_000, 'a bound on how long it may stay open').then(() => 'still open');
     assert.equal(await Promise.race([gone.then(() => 'closed'), timeout]), 'closed');
     assert.equal((await connections()).filter((c) => c.kind === 'reverse-served').length, 0);
   },
@@ -282,10 +283,10 @@ test(
     const gone = closed(client);
     // The link goes: the listener closes, the connection waits for r to come back (ADR 0023).
     peer.close();
-    await waitFor('the listener to close', () => portFree(port), 10_000);
+    await until('the listener to close', () => portFree(port), 10_000);
     assert.equal(client.destroyed, false, 'the connection waits for its peer');
     await ok(['peers', 'deny', 'r', 'listen', '--home', home]);
-    const timeout = sleep(5_000).then(() => 'still open');
+    const timeout = sleep(5_000, 'a bound on how long it may stay open').then(() => 'still open');
     assert.equal(await Promise.race([gone.then(() => 'closed'), timeout]), 'closed');
     // Back for the tests after this one.
     const status = await cliJson<{ fingerprint: string; listen: string }>(['status', '--home', home]);
@@ -300,7 +301,7 @@ async function answered(s: UdpSocket, port: number, ms: number): Promise<boolean
   s.on('message', () => (got = true));
   while (!got && Date.now() < deadline) {
     s.send(Buffer.from('real client'), port, '127.0.0.1');
-    await sleep(200);
+    await sleep(200, 'a datagram every 200 ms until one is answered');
   }
   return got;
 }
@@ -344,7 +345,7 @@ test(
     for (let i = 0; i < 260; i++) others.push(await udpSocket());
     try {
       for (const s of others) s.send(Buffer.from('x'), port, '127.0.0.1');
-      await waitFor(
+      await until(
         'the forward to fill',
         async () => {
           const f = (await agentCall(pair.homeA, 'forward.list', {})).find((x) => x.name === 'u');
@@ -353,7 +354,7 @@ test(
         20_000,
       );
       // A new real client a little later gets through within 5 s.
-      await sleep(1_500);
+      await sleep(1_500, 'a new client a little later');
       const client = await udpSocket();
       assert.ok(await answered(client, port, 5_000), 'a new client is answered');
       client.close();

@@ -10,10 +10,9 @@ import { get } from 'node:http';
 import { connect } from 'node:net';
 import type { ForwardInfo } from '../../src-main/api/contract.js';
 import { SocksReply } from '../../src-main/protocol/socks5.js';
-import { cli, cliJson, stopAll, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, stopAll } from '../helpers/processes.js';
 import {
   fileServer,
-  freePort,
   ok,
   peerOf,
   portFree,
@@ -22,6 +21,8 @@ import {
   startPair,
   waitForPath,
 } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -86,7 +87,7 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   assert.equal(await socksReply(socks, { ...target, port: closed }), SocksReply.ConnectionRefused);
   // An unknown exit peer in the user name: not allowed (0x02) and a log line.
   assert.equal(await socksReply(socks, target, 'office'), SocksReply.NotAllowed);
-  await waitFor(
+  await until(
     'log line about office',
     () => pair.a.stderr().includes("socks: no peer named 'office'"),
     5_000,
@@ -154,7 +155,7 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
     body: `${denial}\n`,
   });
   assert.equal(await rawExchange(fwd, 'GET /file HTTP/1.0\r\n\r\n'), '');
-  await waitFor('notice', () => pair.a.stderr().includes(`clawbridge: forward f: ${denial}\n`), 5_000);
+  await until('notice', () => pair.a.stderr().includes(`clawbridge: forward f: ${denial}\n`), 5_000);
   // The forward's listing keeps saying why, until a connection opens again.
   const problem = new RegExp(`^f: last problem at [\\d:-]+( [\\d:]+)?: ${escape(denial)}$`, 'm');
   assert.match(await ok(['forward', 'list', '--home', pair.homeA]), problem);
@@ -199,7 +200,7 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   // Restart A: the saved forward and proxies come back on the same ports, with fresh counters.
   await pair.a.stop();
   assert.deepEqual(await Promise.all([socks, http, fwd].map(portFree)), [true, true, true]);
-  pair.a = await startAgent(pair.homeA, 'a', []);
+  pair.a = await startAgent(pair.homeA, { name: 'a' });
   const restored = await cliJson<ForwardInfo[]>(['forward', 'list', ...home]);
   assert.deepEqual(restored, [
     {
@@ -259,7 +260,7 @@ test(
     assert.match(row(await ok(['forward', 'list', ...home]), 'web'), /listening$/);
 
     await pair.b.stop();
-    await waitFor(
+    await until(
       'b offline',
       async () =>
         (await cliJson<{ name: string; state: string }[]>(['peers', ...home])).find((p) => p.name === 'b')

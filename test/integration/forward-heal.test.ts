@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import type { ForwardInfo } from '../../src-main/api/contract.js';
-import { cliJson, stopAll, waitFor } from '../helpers/processes.js';
-import { fileServer, freePort, ok, startAgent, startPair, waitForPath } from './forward-helpers.js';
+import { cliJson, stopAll } from '../helpers/processes.js';
+import { fileServer, ok, startAgent, startPair, waitForPath } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -52,7 +54,7 @@ test(
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
     after(() => void (blocker.listening && blocker.close()));
-    pair.a = await startAgent(pair.homeA, 'a', []);
+    pair.a = await startAgent(pair.homeA, { name: 'a' });
     const [listed] = await cliJson<ForwardInfo[]>(['forward', 'list', ...home]);
     assert.equal(listed?.state, 'error');
     assert.match(
@@ -60,7 +62,7 @@ test(
       new RegExp(`^address 127\\.0\\.0\\.1:${port} in use; retrying every 30 s at most$`),
     );
     assert.ok(listed?.retryAt && Date.parse(listed.retryAt) > Date.now() - 5_000, 'retryAt is set');
-    await waitFor(
+    await until(
       'the readable notice',
       () =>
         pair.a
@@ -73,7 +75,7 @@ test(
 
     await new Promise<void>((r) => blocker.close(() => r()));
     const closedAt = Date.now();
-    await waitFor(
+    await until(
       'the forward listening again',
       async () => (await cliJson<ForwardInfo[]>(['forward', 'list', ...home]))[0]?.state === 'listening',
       30_000,

@@ -16,16 +16,8 @@ import {
   SocksCommand,
   type SocksAddress,
 } from '../../src-main/protocol/socks5.js';
-import {
-  peerOf,
-  cli,
-  startProcess,
-  tempHome,
-  waitFor,
-  type Proc,
-  startRelay,
-  nodeId,
-} from '../helpers/processes.js';
+import { peerOf, cli, startAgent, tempHome, type Proc, startRelay, nodeId } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 export { peerOf };
 
@@ -39,15 +31,6 @@ export function curlUnavailable(): string | undefined {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
   return has() ? undefined : 'curl could not be installed with apt-get';
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** True when something can listen on 127.0.0.1:port right now. */
@@ -127,16 +110,10 @@ export function curl(
   });
 }
 
-export { startRelay };
-
-export async function startAgent(home: string, name: string, extra: string[]): Promise<Proc> {
-  const p = startProcess(['agent', '--home', home, '--name', name, ...extra]);
-  await p.waitForLine(new RegExp(`agent ${name} running`));
-  return p;
-}
+export { startRelay, startAgent };
 
 export async function waitForPath(home: string, peer: string, path: 'direct' | 'relay'): Promise<void> {
-  await waitFor(`${path} path to ${peer}`, async () => (await peerOf(home, peer))?.path === path, 20_000);
+  await until(`${path} path to ${peer}`, async () => (await peerOf(home, peer))?.path === path, 20_000);
 }
 
 export interface Pair {
@@ -152,8 +129,8 @@ export async function startPair(): Promise<Pair> {
   const relay = await startRelay();
   const homeA = tempHome('fa');
   const homeB = tempHome('fb');
-  const a = await startAgent(homeA, 'a', ['--relay', relay.url, '--listen', '127.0.0.1:0']);
-  const b = await startAgent(homeB, 'b', ['--relay', relay.url, '--listen', '127.0.0.1:0']);
+  const a = await startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0' });
+  const b = await startAgent(homeB, { name: 'b', relay: relay.url, listen: '127.0.0.1:0' });
   const fa = (await nodeId(homeA)).fingerprint;
   const fb = (await nodeId(homeB)).fingerprint;
   for (const r of [

@@ -12,12 +12,12 @@ import {
   curl,
   curlUnavailable,
   fileServer,
-  freePort,
   ok,
   startAgent,
   startPair,
   waitForPath,
 } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
 
 /** The file size, in bytes. */
 const FILE_BYTES = 20 * 1024 * 1024;
@@ -74,7 +74,7 @@ test(
     for (const path of ['direct', 'relay'] as const) {
       if (path === 'relay') {
         await pair.b.stop();
-        pair.b = await startAgent(pair.homeB, 'b', ['--no-direct']);
+        pair.b = await startAgent(pair.homeB, { name: 'b', listen: false });
         await waitForPath(pair.homeA, 'b', 'relay');
       }
       for (const [label, args] of ways) {

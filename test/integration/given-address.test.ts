@@ -13,17 +13,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import {
-  cli,
-  cliJson,
-  startProcess,
-  stopAll,
-  tempHome,
-  waitFor,
-  type Proc,
-  nodeId,
-} from '../helpers/processes.js';
+import { cli, cliJson, startProcess, stopAll, tempHome, type Proc, nodeId } from '../helpers/processes.js';
 import type { ChildProcess } from 'node:child_process';
+import { until } from '../helpers/wait.js';
 
 const children: ChildProcess[] = [];
 let pair: NetnsPair | undefined;
@@ -90,7 +82,7 @@ test(
 
     // B's hello (over the relay or the first direct link) announces 127.0.0.1:7575: A keeps both, the
     // given one first, and the link is direct at the given address.
-    const linked = await waitFor(
+    const linked = await until(
       'a direct link to b at the given address, after b announced its own',
       async () => {
         const p = await peerOf(homeA, 'b');
@@ -107,9 +99,9 @@ test(
 
     // Cut the link (B restarts on the same port): A comes back at the given address again.
     await b.stop();
-    await waitFor('b offline', async () => (await peerOf(homeA, 'b'))?.path !== 'direct', 20_000);
+    await until('b offline', async () => (await peerOf(homeA, 'b'))?.path !== 'direct', 20_000);
     agent(inB, homeB, 'b', listenB);
-    const again = await waitFor(
+    const again = await until(
       'direct again at the given address',
       async () => {
         const p = await peerOf(homeA, 'b');

@@ -6,8 +6,9 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cli, pairedAgents, peerOf, startRelay, stopAll, waitFor } from '../helpers/processes.js';
+import { cli, pairedAgents, peerOf, startRelay, stopAll } from '../helpers/processes.js';
 import type { Permission } from '../../src-main/api/contract.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -17,7 +18,7 @@ const sorted = (list: readonly Permission[] | null | undefined) => (list ? [...l
 async function shows(home: string, name: string, allow: Permission[], theyAllow: Permission[]) {
   const want = JSON.stringify({ allow: sorted(allow), theyAllow: sorted(theyAllow) });
   let last = '';
-  await waitFor(
+  await until(
     `${name} on ${home} to show ${want}`,
     async () => {
       const p = await peerOf(home, name);

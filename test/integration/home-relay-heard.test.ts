@@ -20,10 +20,11 @@ import {
   startProcess,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
   nodeId,
+  startAgent,
 } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -42,10 +43,6 @@ async function startTestRelay(tls: boolean): Promise<{ proc: Proc; url: string; 
   return { proc, url: m[1]!, ...(m[2] ? { fingerprint: m[2] } : {}) };
 }
 
-function startAgent(home: string, name: string, relay: string): Proc {
-  return startProcess(['agent', '--home', home, '--name', name, '--relay', relay, '--no-direct', '--no-ui']);
-}
-
 /** The peer `name` online over the relay `url`. */
 async function linkedVia(home: string, name: string, url: string): Promise<PeerInfo | undefined> {
   const p = await peerOf(home, name);
@@ -60,16 +57,18 @@ test(
     const relay2 = await startTestRelay(true);
     const homeA = tempHome('heard-a');
     const homeB = tempHome('heard-b');
-    let a = startAgent(homeA, 'a', relay1.url);
-    const b = startAgent(homeB, 'b', relay1.url);
-    await a.waitForLine(/agent a running/);
-    await b.waitForLine(/agent b running/);
+    const onRelay1 = { relay: relay1.url, listen: false, ui: false } as const;
+    const [firstA, b] = await Promise.all([
+      startAgent(homeA, { name: 'a', ...onRelay1 }),
+      startAgent(homeB, { name: 'b', ...onRelay1 }),
+    ]);
+    let a = firstA;
     const logs = () => `\n--- a ---\n${a.stderr()}\n--- b ---\n${b.stderr()}`;
     const fa = (await nodeId(homeA)).fingerprint;
     const fb = (await nodeId(homeB)).fingerprint;
     assert.equal((await cli(['peers', 'add', fb, '--name', 'b', '--home', homeA])).code, 0);
     assert.equal((await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB])).code, 0);
-    await waitFor('a and b linked on relay 1', () => linkedVia(homeA, 'b', relay1.url), 30_000).catch(
+    await until('a and b linked on relay 1', () => linkedVia(homeA, 'b', relay1.url), 30_000).catch(
       (err: Error) => assert.fail(err.message + logs()),
     );
     const configA = join(homeA, 'config.json');
@@ -84,7 +83,7 @@ test(
     control.close();
     const observations = join(homeA, OBSERVATIONS_FILE);
     const mentions = (file: string) => existsSync(file) && readFileSync(file, 'utf8').includes(relay2.url);
-    await waitFor(
+    await until(
       "a heard b's new home relay (observations.json is written within 5 s)",
       () => (mentions(observations) || mentions(configA) ? true : undefined),
       30_000,
@@ -94,7 +93,7 @@ test(
 
     // Relay 1 goes down: a is on no relay that works, and reaches b where b said it lives.
     await relay1.proc.stop();
-    await waitFor('a reaches b on relay 2, on demand', () => linkedVia(homeA, 'b', relay2.url), 60_000).catch(
+    await until('a reaches b on relay 2, on demand', () => linkedVia(homeA, 'b', relay2.url), 60_000).catch(
       (err: Error) => assert.fail(err.message + logs()),
     );
     const status = await cliJson<StatusResult>(['status', '--home', homeA]);
@@ -103,9 +102,8 @@ test(
 
     // A restart keeps the hint: a (still on relay 1 only, which is down) finds b on relay 2 again.
     await a.stop();
-    a = startAgent(homeA, 'a', relay1.url);
-    await a.waitForLine(/agent a running/);
-    await waitFor('a back on b through relay 2', () => linkedVia(homeA, 'b', relay2.url), 60_000).catch(
+    a = await startAgent(homeA, { name: 'a', ...onRelay1 });
+    await until('a back on b through relay 2', () => linkedVia(homeA, 'b', relay2.url), 60_000).catch(
       (err: Error) => assert.fail(err.message + logs()),
     );
     const ping = await cli(['ping', 'b', '--home', homeA]);

@@ -10,7 +10,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ConnectionInfo, ForwardInfo, StatusResult } from '../../src-main/api/contract.js';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
@@ -22,7 +22,9 @@ import {
   type HostilePeer,
 } from '../helpers/hostile-peer.js';
 import { testIdentity } from '../helpers/identities.js';
-import { cli, startProcess, stopAll, tempHome, waitFor, type CliResult } from '../helpers/processes.js';
+import { cli, startProcess, stopAll, tempHome, type CliResult } from '../helpers/processes.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -37,14 +39,6 @@ function assertPlain(what: string, r: CliResult): void {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 test('what a hostile peer sends reaches no terminal control on any CLI output', async () => {
   const home = tempHome('hostile-a');
   startProcess(['agent', '--home', home, '--name', 'a', '--listen', '127.0.0.1:0'], {
@@ -57,7 +51,7 @@ test('what a hostile peer sends reaches no terminal control on any CLI output', 
   };
   const json = async <T>(args: string[]): Promise<T> =>
     JSON.parse((await run([...args, '--json'])).stdout) as T;
-  const status = await waitFor(
+  const status = await until(
     'agent a listening',
     async () => {
       const s = await json<StatusResult>(['status']);
@@ -75,7 +69,7 @@ test('what a hostile peer sends reaches no terminal control on any CLI output', 
     const hello = await h.hello([`127.0.0.1:1${ESCAPES}`]);
     assert.ok(hello instanceof Error, 'the hello is refused');
     assert.match(hello.message, /malformed hello: addresses\.0: an address is not HOST:PORT/);
-    await waitFor(
+    await until(
       'h online',
       async () =>
         (await json<{ name: string; state: string }[]>(['peers'])).some((p) => p.state === 'online'),
@@ -112,7 +106,7 @@ test('what a hostile peer sends reaches no terminal control on any CLI output', 
     const client = connect(port, '127.0.0.1');
     client.on('error', () => undefined);
     await new Promise((resolve) => client.once('close', resolve));
-    await waitFor(
+    await until(
       'the refusal as the forward’s last problem',
       async () => (await json<ForwardInfo[]>(['forward', 'list'])).some((f) => f.lastProblem),
       10_000,
@@ -123,7 +117,7 @@ test('what a hostile peer sends reaches no terminal control on any CLI output', 
     // 4. A terminal whose command is an escape sequence: listed, closed, logged.
     const command = ['sh', '-c', `sleep 30 # ${ESCAPES} ${C1_DEL_BIDI}`];
     await h.terminal(command);
-    const terminal = await waitFor(
+    const terminal = await until(
       'the terminal in connections',
       async () => (await json<ConnectionInfo[]>(['connections'])).find((c) => c.kind === 'terminal-served'),
       10_000,

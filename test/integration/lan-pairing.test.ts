@@ -6,7 +6,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
 import { createNetnsPair, netnsUnavailable, type NetnsPair } from '../helpers/netns.js';
-import { agentCall, cli, cliJson, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, cli, cliJson, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const why = netnsUnavailable();
 if (why) console.log(`# LAN pairing test skipped: ${why}`);
@@ -42,7 +43,7 @@ test('pairing by code over the LAN (mDNS) with no relay, then a direct link', { 
     'no relay: the invite carries only the code',
   );
   const join = cli(['pair', 'join', code.code, '--home', homeB, '--timeout', '30s']);
-  const req = await waitFor(
+  const req = await until(
     'B pending on A',
     async () => (await agentCall(homeA, 'pending.list', {}))[0],
     15_000,
@@ -56,7 +57,7 @@ test('pairing by code over the LAN (mDNS) with no relay, then a direct link', { 
   assert.match(joined.stderr, /^found the other device \(on the LAN\)$/m);
   const online = async (home: string, name: string) =>
     (await cliJson<PeerInfo[]>(['peers', '--home', home])).find((p) => p.name === name);
-  const seenByA = await waitFor(
+  const seenByA = await until(
     'A–B direct',
     async () => {
       const p = await online(homeA, 'b');

@@ -8,8 +8,9 @@ import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-me
 import type { ContractConnection } from '../helpers/contract-suite.js';
 import { controlConnection } from '../helpers/control-connection.js';
 import { addPeer as addLoopbackPeer } from '../helpers/loopback-nodes.js';
-import { agentCall, cli, startProcess, tempHome, waitFor, type Proc, nodeId } from '../helpers/processes.js';
-import { freePort } from './forward-helpers.js';
+import { agentCall, cli, startProcess, tempHome, type Proc, nodeId } from '../helpers/processes.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 export interface MessageNode {
   name: string;
@@ -66,7 +67,7 @@ export async function addPeer(
 
 /** Waits until `from` sees `to` online, and returns the path it uses. */
 export async function online(from: MessageNode, to: string, timeoutMs = 30_000): Promise<string> {
-  return waitFor(
+  return until(
     `${from.name} sees ${to} online`,
     async () => {
       const p = (await agentCall(from.home, 'peers.list', {})).find((x) => x.name === to);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openMessageStore } from '../../src-main/messages/message-store.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/message-store-child.ts', import.meta.url));
 
@@ -79,19 +80,18 @@ async function stop(c: Child): Promise<void> {
 /** Waits until the sender reports nothing pending (after `since` lines), bounded. */
 async function drained(sender: Child, ms = 60_000): Promise<void> {
   const since = sender.lines.length;
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (sender.lines.slice(since).includes('PENDING 0')) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('the sender still had messages pending after 60 s');
+  await until(
+    'the sender to have nothing pending',
+    () => sender.lines.slice(since).includes('PENDING 0'),
+    ms,
+  );
 }
 
 function dirs(t: { after(fn: () => void | Promise<void>): void }) {
   const root = mkdtempSync(join(tmpdir(), 'cb-msgkill-'));
   t.after(async () => {
     for (const c of children) c.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the children to exit', () => children.size === 0);
     rmSync(root, { recursive: true, force: true });
   });
   return { shared: root, a: join(root, 'a'), b: join(root, 'b') };
@@ -156,17 +156,17 @@ test('kill -9 of either side mid-way, again and again: nothing queued is lost, n
   for (let round = 0; round < 3; round++) {
     const sender = start(['send', d.a, d.shared, '1000']);
     await sender.line(new RegExp(`^QUEUED `));
-    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 40)));
+    await sleep(Math.floor(Math.random() * 40), 'a random moment to kill it in');
     await kill9(sender);
     collect(sender, queued, 'QUEUED ');
     const redeliver = start(['send', d.a, d.shared]);
     await redeliver.line(/^PENDING /);
-    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 100)));
+    await sleep(Math.floor(Math.random() * 100), 'a random moment to kill it in');
     await kill9(receiver);
     collect(receiver, accepted, 'ACCEPTED ');
     receiver = start(['receive', d.b, d.shared]);
     await receiver.line(/^READY$/);
-    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 100)));
+    await sleep(Math.floor(Math.random() * 100), 'a random moment to kill it in');
     await kill9(redeliver);
   }
   const sender = start(['send', d.a, d.shared]);

@@ -12,8 +12,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditListResult } from '../../src-main/api/contract.js';
 import type { SendManyResult } from '../../src-main/api/contract-messages.js';
-import { stopAll, waitFor } from '../helpers/processes.js';
+import { stopAll } from '../helpers/processes.js';
 import { addPeer, inbox, nextState, ok, online, outbox, send, startNode } from './message-helpers.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(async () => {
   await stopAll();
@@ -42,7 +43,7 @@ test('200 messages to a stopped receiver survive kill -9 of the sender: delivere
   assert.ok(queued.every((m) => m.state === 'queued'));
 
   b = await startNode('b', { node: b });
-  const got = await waitFor(
+  const got = await until(
     'b holds 200 messages',
     async () => {
       const list = await inbox(b, { topic: 'lines' });
@@ -60,7 +61,7 @@ test('200 messages to a stopped receiver survive kill -9 of the sender: delivere
     got.map((m) => m.text),
     texts,
   );
-  const done = await waitFor(
+  const done = await until(
     "a's outbox all delivered",
     async () => {
       const list = await outbox(a, { peer: 'b' });
@@ -70,7 +71,7 @@ test('200 messages to a stopped receiver survive kill -9 of the sender: delivere
   );
   assert.equal(done.length, 200);
   // Nothing arrives twice later either (a resend after the restart is a repeat the receiver drops).
-  await new Promise((r) => setTimeout(r, 1_000));
+  await sleep(1_000, 'nothing may arrive twice within this window');
   assert.equal((await inbox(b, { topic: 'lines' })).length, 200);
   await Promise.all([a.api.close(), b.api.close()]);
 });
@@ -96,7 +97,7 @@ test('without the message permission: refused for good with where to grant it, n
     onB.events.some((e) => e.kind === 'refused' && e.service === 'message' && e.peer?.name === 'a'),
     JSON.stringify(onB.events),
   );
-  const onA = await waitFor(
+  const onA = await until(
     "a's audit line",
     async () => {
       const list = ((await a.api.call('audit.list', {})) as AuditListResult).events;
@@ -110,7 +111,7 @@ test('without the message permission: refused for good with where to grant it, n
   // Granted, the next message goes through.
   await ok(['peers', 'allow', 'a', 'message', '--home', b.home]);
   const next = await send(a, { peer: 'b', text: 'now?' });
-  await waitFor('the next one delivered', async () => (await inbox(b)).some((m) => m.id === next.id), 15_000);
+  await until('the next one delivered', async () => (await inbox(b)).some((m) => m.id === next.id), 15_000);
   await Promise.all([a.api.close(), b.api.close()]);
 });
 
@@ -138,7 +139,7 @@ test('a 2 MiB body is refused at once naming the 1 MiB limit, nothing queued; a 
   const short = await send(a, { peer: 'b', text: 'soon gone', ttlMs: 1_000, topic: 'short' });
   const expired = await nextState(a, short.id, 'expired', 10_000);
   assert.equal(expired.state, 'expired');
-  const line = await waitFor(
+  const line = await until(
     'the expiry in the audit log',
     async () =>
       ((await a.api.call('audit.list', {})) as AuditListResult).events.find(
@@ -178,7 +179,7 @@ test('a batch (messages.sendMany) is durable once answered: kill -9 right after 
   );
 
   b = await startNode('b', { node: b });
-  const got = await waitFor(
+  const got = await until(
     'b holds 1000 messages',
     async () => {
       const list = await inbox(b, { topic: 'batch' });

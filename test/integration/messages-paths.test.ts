@@ -12,8 +12,7 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
-import { agentCall, cliJson, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
-import { freePort } from './forward-helpers.js';
+import { agentCall, cliJson, startRelay, stopAll, tempHome } from '../helpers/processes.js';
 import {
   addPeer,
   nextMessage,
@@ -25,6 +24,8 @@ import {
   startNode,
   type MessageNode,
 } from './message-helpers.js';
+import { freePort } from '../helpers/ports.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(async () => {
   await stopAll();
@@ -56,13 +57,13 @@ test('direct: a message reaches a listening program within 1 s, read comes back;
     assert.ok(into.bytesIn > 0, 'the message came in on it');
     // b takes the grant away: the open stream ends at once, and what a sends next is refused.
     await ok(['peers', 'deny', 'a', 'message', '--home', b.home]);
-    await waitFor(
+    await until(
       'the messages-in connection ended on b',
       async () => !(await agentCall(b.home, 'connections.list', {})).some((c) => c.kind === 'messages-in'),
       5_000,
     );
     const late = await send(a, { peer: 'b', text: 'after the deny' });
-    const refused = await waitFor(
+    const refused = await until(
       'the late message refused',
       async () => {
         const [m] = await outbox(a, { ids: [late.id] });
@@ -106,7 +107,7 @@ test('relay only: a message arrives and is read; a capture of the relay port nev
         stdio: ['ignore', 'ignore', 'pipe'],
       });
   dump?.stderr!.setEncoding('utf8').on('data', (chunk: string) => (dumpErr += chunk));
-  if (dump) await waitFor('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
+  if (dump) await until('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
   const marker = `MSG${randomBytes(12).toString('hex')}`;
   const relay = await startRelay(relayPort);
   const [a, b] = await Promise.all([
@@ -126,7 +127,7 @@ test('relay only: a message arrives and is read; a capture of the relay port nev
   } finally {
     await closeAll([a, b]);
     if (dump) {
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500, 'the capture takes in the last packets; it says nothing when');
       dump.kill('SIGINT');
       await new Promise((r) => dump.once('exit', r));
     }

@@ -22,17 +22,9 @@ import type {
 } from '../../src-main/api/contract-messages.js';
 import type * as ClientLibrary from '../../src-main/api/client.js';
 import { C1_DEL_BIDI, ESCAPES, OSC52, TERMINAL_CONTROL } from '../helpers/hostile-peer.js';
-import {
-  CLI,
-  cli,
-  cliJson,
-  startProcess,
-  stopAll,
-  waitFor,
-  type CliResult,
-  type Proc,
-} from '../helpers/processes.js';
+import { CLI, cli, cliJson, startProcess, stopAll, type CliResult, type Proc } from '../helpers/processes.js';
 import { startListeningAgent } from '../helpers/loopback-nodes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -180,7 +172,7 @@ test('--lines: one message per line, in order; bytes that are not UTF-8 arrive a
   const binary = Buffer.from([0xff, 0x00, 0xfe, 0x0a, 0x41]);
   const bin = await cliWithInput(['msg', 'send', 'b', '--topic', 'lines', '--home', a.home], binary);
   assert.equal(bin.code, 0, bin.stderr);
-  await waitFor('four messages printed', () => jsonLines(listen).length >= 4, 20_000);
+  await until('four messages printed', () => jsonLines(listen).length >= 4, 20_000);
   const got = jsonLines<{ text?: string; base64?: string }>(listen);
   assert.deepEqual(
     got.slice(0, 3).map((m) => m.text),
@@ -233,7 +225,7 @@ test('--lines of 2,500 lines (three batches): each line arrives once, in order, 
     .map((l) => (JSON.parse(l) as { id: string }).id);
   assert.equal(ids.length, 2500);
   assert.deepEqual(ids, [...ids].sort(), 'IDs in the order of the lines');
-  const got = await waitFor(
+  const got = await until(
     'b holds 2500 messages on topic ordered',
     async () => {
       const r = await cli(['msg', 'inbox', '--topic', 'ordered', '--json', '--home', b.home]);
@@ -494,7 +486,7 @@ test('a program sending 600 messages: receipts come to it as message.states even
   };
   const batched = subscriber('{"id":1,"method":"events.subscribe","params":{"messageStates":"batched"}}\n');
   const plain = subscriber('"subscribe"\n');
-  await waitFor('both subscribed', () => batched.replies.length === 1 && plain.events.length > 0, 10_000);
+  await until('both subscribed', () => batched.replies.length === 1 && plain.events.length > 0, 10_000);
   assert.deepEqual(batched.replies[0], { id: 1, ok: true, result: { messageStates: 'batched' } });
   const specifier = 'clawbridge/client';
   const lib = (await import(specifier)) as typeof ClientLibrary;
@@ -523,7 +515,7 @@ test('a program sending 600 messages: receipts come to it as message.states even
           (e.data as OutboxMessage).state === 'delivered' &&
           mine.has((e.data as OutboxMessage).id),
       ).length;
-    await waitFor(
+    await until(
       'every delivered on both subscribers',
       () => deliveredIn(batched.events) === 600 && plainDelivered() === 600,
       10_000,

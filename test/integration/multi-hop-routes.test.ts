@@ -13,9 +13,10 @@ import { readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
-import { freePort } from './forward-helpers.js';
-import { cli, cliJson, peerOf, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, peerOf, stopAll, tempHome } from '../helpers/processes.js';
 import { addPeer, ok, startLoopbackNode, type LoopbackNode } from '../helpers/loopback-nodes.js';
+import { freePort } from '../helpers/ports.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -53,7 +54,7 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     dump.stderr!.setEncoding('utf8').on('data', (c: string) => (dumpErr += c));
-    await waitFor('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
+    await until('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
   }
   const [a, b, c, d] = (await Promise.all(
     ['a', 'b', 'c', 'd'].map((n, i) => startLoopbackNode(n, 'hop', ports[i])),
@@ -98,7 +99,7 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
     await ok(['peers', 'route', 'd', '--via', 'b', '--via', 'c', '--home', a.home]),
     /d is reached via b → c/,
   );
-  const online = await waitFor(
+  const online = await until(
     'a → d over the route',
     async () => {
       const p = await peerOf(a.home, 'd');
@@ -134,7 +135,7 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
     '--home',
     a.home,
   ]);
-  const got = await waitFor('bytes through the forward', () => readAll(local), 20_000);
+  const got = await until('bytes through the forward', () => readAll(local), 20_000);
   assert.equal(got, `${fileMarker}\n`.repeat(2000));
   server.close();
 
@@ -147,7 +148,7 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
 
   // c stops relaying for b: the chain breaks and names c.
   await ok(['peers', 'deny', 'b', 'relay', '--home', c.home]);
-  const broken = await waitFor(
+  const broken = await until(
     'the route refused at c',
     async () => {
       const p = await peerOf(a.home, 'd');
@@ -167,7 +168,7 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
   assert.match(refused.stderr, /hop c refused/);
 
   if (dump) {
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500, 'the capture takes in the last packets; it says nothing when');
     dump.kill('SIGINT');
     await new Promise((r) => dump.once('exit', r));
     const captured = readFileSync(pcap);

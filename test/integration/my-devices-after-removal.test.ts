@@ -18,6 +18,7 @@ import {
   type LoopbackNode,
 } from '../helpers/loopback-nodes.js';
 import { agentCall, stopAll, waitFor } from '../helpers/processes.js';
+import { sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -59,8 +60,7 @@ for (let run = 1; run <= RUNS; run++) {
     await addPeer(v, x, 'terminal');
     await online(x, 'v');
     await ok(['peers', 'mine', 'v', 'on', '--home', x.home]);
-    // The owner walks over to v: two seconds, as the report has it (not a wait for anything).
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000, 'the owner walks over to v: two seconds, as the report has it');
     await ok(['peers', 'mine', 'x', 'on', '--home', v.home]);
     const vOnY = await mineOnline(y, v);
     const yOnV = await mineOnline(v, y);

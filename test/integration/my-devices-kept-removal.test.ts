@@ -12,15 +12,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import { ok, online, pairMine, type LoopbackNode } from '../helpers/loopback-nodes.js';
-import {
-  agentCall,
-  startProcess,
-  stopAll,
-  tempHome,
-  waitFor,
-  type Proc,
-  nodeId,
-} from '../helpers/processes.js';
+import { agentCall, startProcess, stopAll, tempHome, type Proc, nodeId } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -42,7 +35,7 @@ async function startNode(name: string): Promise<Node> {
   const proc = startProcess(args, { CLAWBRIDGE_LOG: 'info' });
   await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
   const { fingerprint } = await nodeId(home);
-  const status = await waitFor(
+  const status = await until(
     `${name} up`,
     async () => {
       const s = await agentCall(home, 'status', {});
@@ -62,7 +55,7 @@ test('b started again with its config.json of before `peers rm d` on c: d is ref
   await pairMine(b, c, true);
   await pairMine(c, d, true);
   // d reaches b through c's introduction, and b links to it.
-  await waitFor(
+  await until(
     'd introduced to b and linked',
     async () => (await peers(b)).find((p) => p.fingerprint === d.fingerprint && p.state === 'online'),
     WITHIN_MS,
@@ -70,7 +63,7 @@ test('b started again with its config.json of before `peers rm d` on c: d is ref
   const before = join(mkdtempSync(join(tmpdir(), 'cb-kept-old-')), 'config.json');
   copyFileSync(join(b.home, 'config.json'), before);
   await ok(['peers', 'rm', 'd', '--home', c.home]);
-  await waitFor(
+  await until(
     'd gone from b',
     async () => !(await peers(b)).some((p) => p.fingerprint === d.fingerprint),
     WITHIN_MS,
@@ -98,14 +91,14 @@ test('b started again with its config.json of before `peers rm d` on c: d is ref
   const poll = (async () => {
     for (let i = 0; polling && i < 10_000; i++) {
       await look().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20, 'a sample every 20 ms while d restarts');
     }
   })();
   try {
     // d starts again and dials b at its address (the one c introduced): b refuses it.
     const dAgain = startProcess(d.args, { CLAWBRIDGE_LOG: 'info' });
     await dAgain.waitForLine(/agent d running/, 30_000);
-    await waitFor(
+    await until(
       'b refusing d’s link after its restart',
       async () => {
         const { events } = await agentCall(b.home, 'audit.list', {});
@@ -119,7 +112,7 @@ test('b started again with its config.json of before `peers rm d` on c: d is ref
       },
       30_000,
     );
-    await waitFor(
+    await until(
       'd seeing b refuse it',
       async () => (await peers(d)).find((p) => p.fingerprint === b.fingerprint)?.state === 'refused',
       30_000,

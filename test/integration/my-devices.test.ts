@@ -17,10 +17,10 @@ import {
   startRelay,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
   nodeId,
 } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -43,7 +43,7 @@ async function startNode(
   const proc = startProcess(args, { CLAWBRIDGE_LOG: 'info' });
   await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
   const { fingerprint } = await nodeId(home);
-  const status = await waitFor(
+  const status = await until(
     `${name} up`,
     async () => {
       const s = await agentCall(home, 'status', {});
@@ -60,7 +60,7 @@ async function peers(node: LoopbackNode): Promise<PeerInfo[]> {
 
 /** Waits (WITHIN_MS) until `at` lists `fp` as a peer marked mine that is online; returns it. */
 async function introduced(at: LoopbackNode, fp: string, what: string): Promise<PeerInfo> {
-  return waitFor(
+  return until(
     `${what} on ${at.name}`,
     async () => (await peers(at)).find((p) => p.fingerprint === fp && p.mine && p.state === 'online'),
     WITHIN_MS,
@@ -133,7 +133,7 @@ test('peers rm d on c: d is gone from a, b and c, its links are refused, and an 
   const removed = await ok(['peers', 'rm', 'd', '--home', c.home]);
   assert.match(removed, /removed d .* on all your other devices/);
   for (const n of [a, b, c]) {
-    await waitFor(
+    await until(
       `d gone from ${n.name}`,
       async () => !(await peers(n)).some((p) => p.fingerprint === d.fingerprint),
       WITHIN_MS,
@@ -141,7 +141,7 @@ test('peers rm d on c: d is gone from a, b and c, its links are refused, and an 
   }
   // d still has them as its devices and keeps dialing: each refuses it.
   for (const n of [a, b, c]) {
-    await waitFor(
+    await until(
       `${n.name} refusing d`,
       async () => (await peers(d)).find((p) => p.fingerprint === n.fingerprint)?.state === 'refused',
       45_000,
@@ -154,13 +154,13 @@ test('peers rm d on c: d is gone from a, b and c, its links are refused, and an 
   b = { ...b, proc: startProcess(b.args, { CLAWBRIDGE_LOG: 'info' }) };
   await b.proc.waitForLine(/agent b running/, 30_000);
   await online(b, 'a');
-  await waitFor(
+  await until(
     'd gone from b after its restart',
     async () => !(await peers(b)).some((p) => p.fingerprint === d.fingerprint),
     WITHIN_MS,
   );
   // Long enough for every exchange that restart started (b's with a, c and d) to be over.
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000, 'd must not come back within this window');
   for (const n of [a, b, c]) {
     assert.ok(!(await peers(n)).some((p) => p.fingerprint === d.fingerprint), `d came back on ${n.name}`);
   }
@@ -175,7 +175,7 @@ test('a peer e of b that is not marked mine is never introduced, and what e send
   const f = 'f'.repeat(64);
   await ok(['peers', 'add', f, '--name', 'f', '--mine', '--home', e.home]);
   await ok(['peers', 'mine', 'b', 'on', '--home', e.home]);
-  await waitFor(
+  await until(
     'b refusing e’s introductions',
     async () => (await peers(e)).find((p) => p.name === 'b')?.theyMarkMine === false,
     WITHIN_MS,
@@ -183,7 +183,7 @@ test('a peer e of b that is not marked mine is never introduced, and what e send
   // A change on b makes it exchange with a and c again: e is still not among what it tells them.
   await ok(['peers', 'mine', 'c', 'off', '--home', b.home]);
   await ok(['peers', 'mine', 'c', 'on', '--home', b.home]);
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000, 'f must not be introduced within this window');
   for (const n of [a, b, c]) {
     const list = await peers(n);
     assert.ok(!list.some((p) => p.fingerprint === f), `f introduced to ${n.name}`);

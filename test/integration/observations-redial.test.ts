@@ -7,31 +7,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import {
-  cli,
-  cliJson,
-  peerOf,
-  startProcess,
-  stopAll,
-  tempHome,
-  waitFor,
-  type Proc,
-} from '../helpers/processes.js';
+import { cli, cliJson, peerOf, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Established TCP connections on this machine whose remote end is 127.0.0.1:`port` (the dialer's side). */
 function dialedTo(port: number): number {
@@ -67,7 +48,7 @@ test(
       assert.equal(r.code, 0, r.stderr);
     }
     const direct = (what: string) =>
-      waitFor(what, async () => ((await peerOf(homeA, 'b'))?.path === 'direct' ? true : undefined), 30_000);
+      until(what, async () => ((await peerOf(homeA, 'b'))?.path === 'direct' ? true : undefined), 30_000);
     await direct('a linked to b directly');
 
     const configA = join(homeA, 'config.json');
@@ -94,7 +75,7 @@ test(
     // (A trailing newline: another text than the agent wrote, which is all it checks.)
     writeFileSync(configA, `${readFileSync(configA, 'utf8')}\n`);
     await b.stop();
-    await waitFor(
+    await until(
       'b offline on a',
       async () => ((await peerOf(homeA, 'b'))?.online ? undefined : true),
       20_000,
@@ -106,7 +87,7 @@ test(
     assert.equal(ping.code, 0, ping.stderr);
     assert.match(ping.stdout, /pong from b via direct/);
     // One link: its main connection and, for terminals, its quiet lane (ADR 0042); no third.
-    await waitFor(
+    await until(
       'no leaked connection',
       () => Promise.resolve(dialedTo(portB) <= 2 ? true : undefined),
       10_000,

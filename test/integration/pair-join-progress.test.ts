@@ -15,10 +15,10 @@ import {
   startRelayAgent,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
   nodeId,
 } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -52,7 +52,7 @@ test('pair new says how to approve; pair join shows the fingerprints to compare 
 
   const join = startProcess(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
   const compare = `compare with the other screen: ${groupFingerprint(idB.fingerprint)} (this device) and ${groupFingerprint(idA.fingerprint)} (a)`;
-  await waitFor(
+  await until(
     'the joiner shows the fingerprints',
     () => join.stderr().includes('waiting for approval…') || undefined,
     20_000,
@@ -68,7 +68,7 @@ test('pair new says how to approve; pair join shows the fingerprints to compare 
 
   const approve = await cli(['approve', '--latest', '--home', homes.a]);
   assert.equal(approve.code, 0, approve.stderr);
-  await waitFor('the join ends', () => (join.child.exitCode !== null ? true : undefined), 20_000);
+  await until('the join ends', () => (join.child.exitCode !== null ? true : undefined), 20_000);
   assert.equal(join.child.exitCode, 0, join.stderr());
   assert.match(join.stdout(), /^paired with a \(fingerprint [0-9a-f ]+\)$/m);
 });

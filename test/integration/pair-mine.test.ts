@@ -16,10 +16,10 @@ import {
   startRelay,
   stopAll,
   tempHome,
-  waitFor,
   type CliResult,
   nodeId,
 } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -41,7 +41,7 @@ async function startNode(name: string): Promise<Node> {
   await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
   const { fingerprint } = await nodeId(home);
   // Codes are listened for on the relay: wait until it is connected.
-  await waitFor(
+  await until(
     `${name} on the relay`,
     async () => (await agentCall(home, 'status', {})).relays.some((r) => r.connected),
     15_000,
@@ -72,7 +72,7 @@ async function pairByCode(
     ['pair', 'join', code.invite, ...flags.joinFlags, '--timeout', '60s', '--home', joiner.home],
     90_000,
   );
-  const request = await waitFor(
+  const request = await until(
     `${joiner.name}'s request on ${issuer.name}`,
     async () =>
       (await cliJson<PendingInfo[]>(['pending', '--home', issuer.home])).find(
@@ -89,7 +89,7 @@ async function pairByCode(
 
 /** Waits until `at` lists `peer` online and marked mine, and `peer` marks `at` too (not one-sided). */
 async function mineBothWays(at: Node, peer: Node): Promise<PeerInfo> {
-  return waitFor(
+  return until(
     `${peer.name} mine on ${at.name}, both ways`,
     async () =>
       (await peers(at)).find(
@@ -133,13 +133,13 @@ test('a code made without --mine is approved --mine; then a and c, introduced by
   });
   assert.equal(request.mine, undefined, 'a code made without --mine marks nothing');
   await mineBothWays(b, c);
-  const cOnA = await waitFor(
+  const cOnA = await until(
     'c introduced to a',
     async () =>
       (await peers(a)).find((p) => p.fingerprint === c.fingerprint && p.mine && p.state === 'online'),
     WITHIN_MS,
   );
-  const aOnC = await waitFor(
+  const aOnC = await until(
     'a introduced to c',
     async () =>
       (await peers(c)).find((p) => p.fingerprint === a.fingerprint && p.mine && p.state === 'online'),
@@ -162,14 +162,14 @@ test('a code made with --mine approved --no-mine: a peer, not marked mine, and n
     approveFlags: ['--no-mine'],
   });
   assert.doesNotMatch(approved, /one of your devices/);
-  const dOnA = await waitFor(
+  const dOnA = await until(
     'd online on a',
     async () => (await peers(a)).find((p) => p.fingerprint === d.fingerprint && p.state === 'online'),
     30_000,
   );
   assert.equal(dOnA.mine, false);
   // b and c are a's devices; d is not one: they never hear of it.
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000, 'd must not be introduced within this window');
   for (const n of [b, c]) {
     assert.ok(!(await peers(n)).some((p) => p.fingerprint === d.fingerprint), `d introduced to ${n.name}`);
   }
@@ -180,7 +180,7 @@ test('peers mine on a device that marks this node already: no line asking its ow
   const first = await ok(['peers', 'mine', 'd', 'on', '--home', a.home]);
   assert.match(first, /it counts once d marks this node too/, 'd does not mark a yet: said');
   // a asked d for introductions, and d refused (a shows it one-sided): d has heard that a marks it.
-  await waitFor(
+  await until(
     'a told that d does not mark it yet',
     async () => (await peers(a)).find((p) => p.fingerprint === d.fingerprint)?.theyMarkMine === false,
     WITHIN_MS,

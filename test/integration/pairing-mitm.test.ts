@@ -23,9 +23,9 @@ import {
   startRelay,
   stopAll,
   tempHome,
-  waitFor,
 } from '../helpers/processes.js';
 import { testIdentity } from '../helpers/identities.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -94,7 +94,7 @@ for (const target of ['msg1', 'msg2'] as const) {
     const b = startProcess(['agent', '--home', homeB, '--name', 'b', '--relay', mitm.url, '--no-direct']);
     await a.waitForLine(/agent a running/);
     await b.waitForLine(/agent b running/);
-    await waitFor(
+    await until(
       'B on the relay',
       async () => (await agentCall(homeB, 'status', {})).relays[0]?.connected,
       10_000,
@@ -110,7 +110,7 @@ for (const target of ['msg1', 'msg2'] as const) {
       /\nclawbridge: pairing failed: the code was wrong or someone interfered — ask for a new code\n$|^clawbridge: pairing failed: the code was wrong or someone interfered — ask for a new code\n$/,
     );
     assert.doesNotMatch(join.stderr, /code accepted by/);
-    await waitFor('issuer reports the failure', () => /pairing with code \S+ failed/.test(a.stderr()), 5000);
+    await until('issuer reports the failure', () => /pairing with code \S+ failed/.test(a.stderr()), 5000);
     assert.deepEqual(await cliJson<PendingInfo[]>(['pending', '--home', homeA]), []);
     assert.deepEqual(await cliJson<PeerInfo[]>(['peers', '--home', homeA]), []);
     assert.deepEqual(await cliJson<PeerInfo[]>(['peers', '--home', homeB]), []);

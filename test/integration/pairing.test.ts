@@ -13,10 +13,10 @@ import {
   startRelayAgent,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
   nodeId,
 } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -45,7 +45,7 @@ test('code → pending via code → approve → paired, both online; the code is
   assert.match(code.invite, /^clawbridge:\/\/join\?invite=[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}(&|$)/);
   const join = cli(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
   const idB = await nodeId(homes.b);
-  const req = await waitFor(
+  const req = await until(
     'B pending on A',
     async () => (await pending(homes.a)).find((p) => p.fingerprint === idB.fingerprint),
     10_000,
@@ -53,7 +53,7 @@ test('code → pending via code → approve → paired, both online; the code is
   assert.equal(req.via, 'code');
   assert.equal(req.name, 'b');
   // The agent's notice names the command with this home, so it works when pasted.
-  await waitFor('the notice on A', () => /asks to pair/.test(agents.a!.stderr()), 5000);
+  await until('the notice on A', () => /asks to pair/.test(agents.a!.stderr()), 5000);
   assert.ok(
     agents.a!.stderr().includes(`\`clawbridge pending --home ${homes.a}\` to review`),
     agents.a!.stderr(),
@@ -64,12 +64,12 @@ test('code → pending via code → approve → paired, both online; the code is
   const joined = await join;
   assert.equal(joined.code, 0, joined.stderr);
   assert.match(joined.stdout, /^paired with a \(fingerprint [0-9a-f ]+\)$/m);
-  await waitFor(
+  await until(
     'A sees B online',
     async () => (await peers(homes.a)).find((p) => p.name === 'b')?.online,
     10_000,
   );
-  await waitFor(
+  await until(
     'B sees A online',
     async () => (await peers(homes.b)).find((p) => p.name === 'a')?.online,
     10_000,
@@ -89,7 +89,7 @@ test('a code with one secret character changed fails on both sides and burns the
   const r = await cli(['pair', 'join', wrong, '--home', homes.c, '--timeout', '10s']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /pairing failed: the code was wrong or someone interfered/);
-  await waitFor(
+  await until(
     'issuer reports the failure',
     () => /pairing with code .* failed/.test(agents.a!.stderr()),
     5000,
@@ -107,14 +107,14 @@ test('a code with one secret character changed fails on both sides and burns the
 test('Ctrl-C in pair join cancels it: the request on the issuer is withdrawn, and nothing pairs', async () => {
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const join = startProcess(['pair', 'join', code.code, '--home', homes.c, '--timeout', '30s']);
-  await waitFor(
+  await until(
     'C pending on A',
     async () => (await pending(homes.a)).find((p) => p.name === 'c' && p.via === 'code'),
     10_000,
   );
   assert.equal(await join.stop('SIGINT'), 130);
   assert.match(join.stderr(), /pairing cancelled/);
-  await waitFor(
+  await until(
     'the request withdrawn on A',
     async () => !(await pending(homes.a)).some((p) => p.name === 'c' && p.via === 'code'),
     10_000,
@@ -135,7 +135,7 @@ test('Ctrl-C in pair join cancels it: the request on the issuer is withdrawn, an
 test('reject makes the joiner print "rejected by a" and exit non-zero', async () => {
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const join = cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '30s']);
-  const req = await waitFor(
+  const req = await until(
     'C pending',
     async () => (await pending(homes.a)).find((p) => p.name === 'c'),
     10_000,
@@ -152,13 +152,13 @@ test('reject makes the joiner print "rejected by a" and exit non-zero', async ()
 test('peers remove: the removed node sees us offline within seconds and cannot link back', async () => {
   const removed = await cli(['peers', 'remove', 'b', '--home', homes.a]);
   assert.equal(removed.code, 0, removed.stderr);
-  await waitFor(
+  await until(
     'B sees A offline',
     async () => (await peers(homes.b)).find((p) => p.name === 'a')?.online === false,
     20_000,
   );
   // B keeps trying; A refuses it and it does not come back as pending.
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000, 'B must not come back within this window');
   assert.equal((await peers(homes.b)).find((p) => p.name === 'a')?.online, false);
   assert.equal(
     (await pending(homes.a)).some((p) => p.name === 'b'),
@@ -172,7 +172,7 @@ test('paired again after a removal: the joiner keeps its own name and permission
   assert.equal((await cli(['peers', 'allow', 'office', 'terminal', '--home', homes.b])).code, 0);
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const join = cli(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
-  await waitFor('B pending on A', async () => (await pending(homes.a)).find((p) => p.name === 'b'), 10_000);
+  await until('B pending on A', async () => (await pending(homes.a)).find((p) => p.name === 'b'), 10_000);
   assert.equal((await cli(['approve', '--latest', '--home', homes.a])).code, 0);
   const joined = await join;
   assert.equal(joined.code, 0, joined.stderr);
@@ -194,7 +194,7 @@ test('paired again after a removal: the approver keeps its own name, permissions
   assert.equal((await cli(['peers', 'remove', 'office', '--home', homes.b])).code, 0);
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const join = cli(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
-  const req = await waitFor(
+  const req = await until(
     'B pending on A',
     async () => (await pending(homes.a)).find((p) => p.name === 'b'),
     10_000,
@@ -225,7 +225,7 @@ test('adding a node by fingerprint on one side makes it pending via fingerprint 
   const idA = await nodeId(homes.a);
   const idD = await nodeId(homeD);
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeD])).code, 0);
-  const req = await waitFor(
+  const req = await until(
     'D pending on A via fingerprint',
     async () => (await pending(homes.a)).find((p) => p.fingerprint === idD.fingerprint),
     15_000,
@@ -255,13 +255,13 @@ test('adding a node by fingerprint on one side makes it pending via fingerprint 
     homes.a,
   ]);
   assert.equal(approve.code, 0, approve.stderr);
-  await waitFor('A–D link', async () => (await peers(homes.a)).find((p) => p.name === 'd')?.online, 15_000);
+  await until('A–D link', async () => (await peers(homes.a)).find((p) => p.name === 'd')?.online, 15_000);
   assert.deepEqual((await peers(homes.a)).find((p) => p.name === 'd')?.allow, []);
 
   // C was rejected by A earlier: adding A by fingerprint does not make it pending again.
   const idC = await nodeId(homes.c);
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homes.c])).code, 0);
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000, 'C must not become pending within this window');
   assert.equal(
     (await pending(homes.a)).some((p) => p.fingerprint === idC.fingerprint),
     false,
@@ -320,13 +320,13 @@ test('approve --latest never approves a fingerprint-only stranger posing as the 
   assert.equal((await cli(['approve', '--latest', '--home', homes.a])).code, 1, 'nothing verified yet');
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const join = cli(['pair', 'join', code.code, '--home', homeC2, '--timeout', '60s']);
-  await waitFor(
+  await until(
     'C2 pending',
     async () => (await pending(homes.a)).find((p) => p.fingerprint === idC2.fingerprint),
     10_000,
   );
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeS])).code, 0);
-  const list = await waitFor(
+  const list = await until(
     'stranger pending after C2',
     async () => {
       const l = await pending(homes.a);
@@ -379,7 +379,7 @@ test("pairing attempts are limited per source: a stranger's junk does not lock o
   await e.waitForLine(/agent e running/);
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const join = cli(['pair', 'join', code.code, '--home', homeE, '--timeout', '30s']);
-  const req = await waitFor(
+  const req = await until(
     'E pending',
     async () => (await pending(homes.a)).find((p) => p.name === 'e'),
     10_000,
@@ -395,7 +395,7 @@ test('an issuer killed while a joiner waits forgets that request when it starts 
   let issuer = await startRelayAgent(home, 'issuer', relayUrl);
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
   const join = cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '30s']);
-  await waitFor('C pending on the issuer', async () => (await pending(home)).length > 0, 10_000);
+  await until('C pending on the issuer', async () => (await pending(home)).length > 0, 10_000);
   await issuer.stop('SIGKILL');
   const joined = await join;
   assert.equal(joined.code, 1);

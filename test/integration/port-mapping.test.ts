@@ -12,6 +12,7 @@ import {
   MAPPING_DISCOVERY_TIMEOUT_MS,
   type PortMappingStatus,
 } from '../../src-main/transport/nat/port-mapping.js';
+import { sleep } from '../helpers/wait.js';
 
 const skip = natLabUnavailable({ upnp: true });
 let lab: NatLab;
@@ -52,8 +53,10 @@ test('with mapping off, the router hears nothing', { skip }, async () => {
     protocols: ['upnp', 'nat-pmp'],
   });
   assert.equal(status.state, 'off');
-  // Longer than an enabled mapping takes to ask: the test below shows the log would show its requests.
-  await new Promise((r) => setTimeout(r, MAPPING_DISCOVERY_TIMEOUT_MS + 1_000));
+  await sleep(
+    MAPPING_DISCOVERY_TIMEOUT_MS + 1_000,
+    'longer than an enabled mapping takes to ask: the test below shows the log would show its requests',
+  );
   await host.request('port-mapping-stop', { internalPort: 43100 });
   assert.equal(
     home.miniupnpd!.log().match(REQUEST_LOG)?.length ?? 0,

@@ -12,6 +12,7 @@ import { newLaneToken } from '../../src-main/transport/lane-token.js';
 import type { Link } from '../../src-main/transport/link.js';
 import { directListener } from '../helpers/direct-listener.js';
 import { createLinkPair } from '../helpers/link-pair.js';
+import { sleep, until } from '../helpers/wait.js';
 
 test('one dial per link, naming the offered token; a second offer is ignored', async () => {
   const { a, b, listener, accepted, address } = await directListener();
@@ -22,9 +23,8 @@ test('one dial per link, naming the offered token; a second offer is ignored', a
   const first = newLaneToken();
   lanes.dial(link, mux, first);
   lanes.dial(link, mux, newLaneToken());
-  const deadline = Date.now() + 5_000;
-  while (accepted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 100));
+  await until('the first lane accepted', () => accepted.length > 0, 5_000);
+  await sleep(100, 'no second lane may arrive within this window');
   assert.deepEqual(
     accepted.map((l) => l.laneToken),
     [first],

@@ -5,9 +5,10 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cli, stopAll, waitFor } from '../helpers/processes.js';
+import { cli, stopAll } from '../helpers/processes.js';
 import { tcpConnectionsBetween } from '../helpers/tcp-between.js';
 import { startPair, term } from './terminal-setup.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -20,7 +21,7 @@ test(
     const pair = await startPair({ relayOnly: false });
     try {
       const pids = [pair.a.child.pid!, pair.b.child.pid!] as const;
-      await waitFor('the quiet lane', () => tcpConnectionsBetween(...pids) === 2, 10_000);
+      await until('the quiet lane', () => tcpConnectionsBetween(...pids) === 2, 10_000);
       const fromA = await term(pair, ['echo', 'from-a'], 30_000);
       assert.equal(fromA.code, 0, fromA.stderr);
       assert.equal(fromA.stdout, 'from-a\n');

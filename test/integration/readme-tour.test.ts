@@ -31,6 +31,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI, tempHome, removeTempHomes } from '../helpers/processes.js';
 import { linePattern, missingLines, NOT_RUN_MARK, tourBlocks } from '../helpers/readme-blocks.js';
+import { until } from '../helpers/wait.js';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 /** The whole tour takes about 20 s on a quiet machine; a loaded 2-core CI machine gets ample room. */
@@ -143,8 +144,7 @@ test('README.md: every sh block runs verbatim, top to bottom, and prints what th
     );
 
     // The README's last block stopped every agent and the relay: nothing the tour started is left.
-    const deadline = Date.now() + EXIT_GRACE_MS;
-    while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await until('the processes the tour started to end', () => !groupAlive(pgid), EXIT_GRACE_MS);
     assert.equal(groupAlive(pgid), false, 'processes the tour started still run after its last block');
     assert.equal(existsSync(join(home, 'cb-tour')), false, 'the tour did not remove ~/cb-tour');
     for (const port of TOUR_PORTS) assert.ok(await portFree(port), `127.0.0.1:${port} is still taken`);

@@ -15,6 +15,7 @@ import { idleReceiveSlabs } from '../../src-main/transport/receive-slabs.js';
 import { splice } from '../../src-main/forwards/splice.js';
 import { directListener } from '../helpers/direct-listener.js';
 import { sendReusingOneBuffer } from '../helpers/stream-bytes.js';
+import { until } from '../helpers/wait.js';
 
 const sha = (x: Buffer) => createHash('sha256').update(x).digest('hex');
 
@@ -45,7 +46,7 @@ test(
       address,
       expectedPeer: b.fingerprint,
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await until('the listener to have the link', () => accepted.length === 1);
     let far!: MuxStream;
     const ma = new Mux(link);
     const mb = new Mux(accepted[0]!, { onStream: (req) => (far = req.accept()) });

@@ -6,7 +6,8 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cli, peerOf, startProcess, startRelay, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, peerOf, startProcess, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -21,10 +22,10 @@ test('a peer removed over a relay shows refused and is not redialled every secon
   const [fpA, fpB] = [await fp(homeA), await fp(homeB)];
   assert.equal((await cli(['peers', 'add', fpB, '--name', 'b', '--home', homeA])).code, 0);
   assert.equal((await cli(['peers', 'add', fpA, '--name', 'a', '--home', homeB])).code, 0);
-  await waitFor('a and b linked', async () => (await peerOf(homeA, 'b'))?.state === 'online', 15_000);
+  await until('a and b linked', async () => (await peerOf(homeA, 'b'))?.state === 'online', 15_000);
 
   assert.equal((await cli(['peers', 'remove', 'a', '--home', homeB])).code, 0);
-  await waitFor(
+  await until(
     'a sees that b refuses it',
     async () => (await peerOf(homeA, 'b'))?.state === 'refused',
     20_000,
@@ -40,7 +41,7 @@ test('a peer removed over a relay shows refused and is not redialled every secon
       .split('\n')
       .filter((l) => l.includes('refused relay link')).length;
   const before = refusals();
-  await new Promise((resolve) => setTimeout(resolve, 12_000));
+  await sleep(12_000, 'the window in which refused attempts are counted');
   const attempts = refusals() - before;
   assert.ok(attempts <= 6, `attempts refused in 12 s: ${attempts}`);
 });

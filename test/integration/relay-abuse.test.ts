@@ -13,7 +13,8 @@ import {
 import type { RelayServer } from '../../src-main/relay/server.js';
 import type { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
-import { connectedClient, exchange, RawClient, startTestRelay, until } from '../helpers/relay-harness.js';
+import { connectedClient, exchange, RawClient, startTestRelay } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 /** Small enough to exceed cheaply, large enough for a HELLO. */
 const MAX_FRAME = 16 * 1024;

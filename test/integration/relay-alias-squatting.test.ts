@@ -14,7 +14,8 @@ import { encodeRelayFrame } from '../../src-main/protocol/relay-frames.js';
 import type { RelayServer } from '../../src-main/relay/server.js';
 import type { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
-import { connectedClient, RawClient, startTestRelay, until, WAIT_MS } from '../helpers/relay-harness.js';
+import { connectedClient, RawClient, startTestRelay, WAIT_MS } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 let relay: RelayServer;
 let joiner: RelayClient;

@@ -12,14 +12,8 @@ import { encodeRelayFrame, RELAY_AUTH_CONTEXT } from '../../src-main/protocol/re
 import type { RelayServer } from '../../src-main/relay/server.js';
 import { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
-import {
-  connectedClient,
-  exchange,
-  RawClient,
-  startTestRelay,
-  until,
-  within,
-} from '../helpers/relay-harness.js';
+import { connectedClient, exchange, RawClient, startTestRelay, within } from '../helpers/relay-harness.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const TOKEN = 'open sesame';
 let relay: RelayServer;
@@ -142,7 +136,7 @@ test('an authenticated node that sends nothing is closed for idleness; a pinging
     token: TOKEN,
     pingIntervalMs: 100,
   });
-  await new Promise((r) => setTimeout(r, 1000));
+  await sleep(1000, 'past the 600 ms idle timeout: a pinging client must stay');
   assert.equal(busy.state, 'connected');
   busy.stop();
 });

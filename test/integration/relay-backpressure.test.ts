@@ -11,14 +11,8 @@ import { RelayCloseCode } from '../../src-main/protocol/relay-close-codes.js';
 import type { RelayLimits } from '../../src-main/protocol/relay-limits.js';
 import type { Circuit } from '../../src-main/transport/circuit.js';
 import { testIdentity } from '../helpers/identities.js';
-import {
-  connectedClient,
-  exchange,
-  RawClient,
-  startTestRelay,
-  until,
-  within,
-} from '../helpers/relay-harness.js';
+import { connectedClient, exchange, RawClient, startTestRelay, within } from '../helpers/relay-harness.js';
+import { until, sleep } from '../helpers/wait.js';
 
 /** Upper bound of what a test pushes at a stalled reader, in bytes. */
 const MAX_PUSH_BYTES = 256 * 1024 * 1024;
@@ -123,7 +117,7 @@ test('frames that would pass maxBufferedBytes close their circuit, not the reade
       assert.doesNotMatch(metrics, /disconnects_total\{reason="slow_consumer"\} [1-9]/);
       // The reader kept its connection: once it reads again, it is still on the relay.
       s.slow.ws.resume();
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300, 'the reader must not be cut within this window');
       assert.equal(s.slow.ws.readyState, s.slow.ws.OPEN, 'the reader is still connected');
       await exchange(s.sender, s.other);
     } finally {

@@ -17,10 +17,10 @@ import {
   nextFrame,
   nextIncoming,
   startTestRelay,
-  until,
   within,
   WAIT_MS,
 } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 let relay: RelayServer;
 const table = new ConnectionTable();

@@ -21,7 +21,8 @@ import type { RelayServer } from '../../src-main/relay/server.js';
 import type { Circuit } from '../../src-main/transport/circuit.js';
 import type { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
-import { connectedClient, exchange, RawClient, startTestRelay, until } from '../helpers/relay-harness.js';
+import { connectedClient, exchange, RawClient, startTestRelay } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 const { circuitsPerNode, circuitsPerPair } = DEFAULT_RELAY_LIMITS;
 let relay: RelayServer;

@@ -12,7 +12,8 @@ import { encodeRelayFrame, type RelayFrame } from '../../src-main/protocol/relay
 import { DEFAULT_RELAY_LIMITS } from '../../src-main/protocol/relay-limits.js';
 import type { RelayServer } from '../../src-main/relay/server.js';
 import { testIdentity } from '../helpers/identities.js';
-import { connectedClient, exchange, RawClient, startTestRelay, until } from '../helpers/relay-harness.js';
+import { connectedClient, exchange, RawClient, startTestRelay } from '../helpers/relay-harness.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const { circuitsPerPair, circuitsPerSourceIp } = DEFAULT_RELAY_LIMITS;
 /** Short, so the test need not wait 30 s for two nodes to count as linked. */
@@ -88,7 +89,7 @@ test('a peer A has linked with gets through from the flooding address itself', a
   const peer = await rawNode('src-peer', '127.0.0.5');
   const [first] = await openAll(peer, a.nodeId, [1]);
   assert.equal(first?.type, 'open-ok');
-  await new Promise((r) => setTimeout(r, LINKED_AFTER_MS + 100));
+  await sleep(LINKED_AFTER_MS + 100, 'a circuit open past linkedAfterMs makes the peer linked');
   peer.send(encodeRelayFrame({ type: 'close', circuitId: 1, code: 1000, reason: '' }));
 
   const { attackers, accepted } = await flood('src-flood2', '127.0.0.5', a.nodeId);
@@ -115,7 +116,7 @@ test('when several addresses fill a node, a reserve stays for the nodes it has l
     const a = await connectedClient(small.url, await testIdentity('src-a3'));
     const peer = await rawNode('src-peer3', '127.0.0.8');
     assert.equal((await openAll(peer, a.nodeId, [1]))[0]?.type, 'open-ok');
-    await new Promise((r) => setTimeout(r, LINKED_AFTER_MS + 100));
+    await sleep(LINKED_AFTER_MS + 100, 'a circuit open past linkedAfterMs makes the peer linked');
     const x = await flood('src-flood3', '127.0.0.6', a.nodeId);
     const y = await flood('src-flood4', '127.0.0.7', a.nodeId);
     // Everyone unlinked shares circuitsPerNode − reservedCircuits (the peer's first circuit included).

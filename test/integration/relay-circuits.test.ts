@@ -15,10 +15,10 @@ import {
   nextFrame,
   nextIncoming,
   startTestRelay,
-  until,
   within,
   WAIT_MS,
 } from '../helpers/relay-harness.js';
+import { until, sleep } from '../helpers/wait.js';
 
 let relay: RelayServer;
 const clients = new Map<string, RelayClient>();
@@ -126,7 +126,7 @@ test('frames that arrive before the owner listens are kept and delivered in orde
   ca.send(Uint8Array.of(2));
   const cb = await incoming;
   // Listen only after both frames are surely there.
-  await new Promise((r) => setTimeout(r, 100));
+  await sleep(100, 'both frames are there before anyone listens; nothing says when');
   const got: number[] = [];
   cb.onFrame((f) => got.push(f[0]!));
   await until('early frames', () => got.length === 2);

@@ -11,23 +11,9 @@ import { isClawError, type ClawError } from '../../src-main/core/errors.js';
 import { encodeRelayFrame } from '../../src-main/protocol/relay-frames.js';
 import { RelayClient, type RelayClientState } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
-import {
-  connectedClient,
-  exchange,
-  nextIncoming,
-  startTestRelay,
-  until,
-  within,
-} from '../helpers/relay-harness.js';
-
-/** A port nothing listens on: bound, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+import { connectedClient, exchange, nextIncoming, startTestRelay, within } from '../helpers/relay-harness.js';
+import { freePort } from '../helpers/ports.js';
+import { until, sleep } from '../helpers/wait.js';
 
 function collectErrors(client: RelayClient): ClawError[] {
   const errors: ClawError[] = [];
@@ -56,7 +42,7 @@ test('an unreachable relay is reported in one line and retried with backoff unti
   assert.equal(client.state, 'disconnected');
   assert.equal(client.lastError, errors[0].message);
   const count = errors.length;
-  await new Promise((r) => setTimeout(r, 100));
+  await sleep(100, 'no attempt may come after stop() within this window');
   assert.equal(errors.length, count, 'no attempts after stop()');
 });
 
@@ -112,7 +98,7 @@ test('openCircuit waits for the relay connection to come up', async () => {
   a.start();
   const target = await testIdentity('cl-wait-b');
   const opening = a.openCircuit(target.fingerprint, 5000);
-  await new Promise((r) => setTimeout(r, 150));
+  await sleep(150, 'the relay is still down a while after openCircuit is asked');
   const relay = await startTestRelay({ port });
   const b = await connectedClient(url, target);
   try {
@@ -240,7 +226,7 @@ test('a relay that comes back is used again within a probe interval, whatever th
     () => a.downSince !== undefined && a.lastError !== undefined,
   );
   assert.ok(a.downSince! >= downFrom - 5);
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300, 'the relay stays down a while');
   relay = await startTestRelay({ port });
   try {
     // The probe interval is 100 ms; the margin is for a loaded machine, and still far under the backoff.
@@ -266,7 +252,7 @@ test('a relay that accepts TCP but is no relay is not dialed at every probe', as
   });
   a.start();
   await until('first attempt answered', () => requests === 1);
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300, 'no second attempt may come within this window');
   a.stop();
   server.close();
   assert.equal(requests, 1);

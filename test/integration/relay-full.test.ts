@@ -10,8 +10,9 @@ import { isClawError, type ClawError } from '../../src-main/core/errors.js';
 import { RelayCloseCode } from '../../src-main/protocol/relay-close-codes.js';
 import { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
-import { connectedClient, exchange, RawClient, until, within } from '../helpers/relay-harness.js';
+import { connectedClient, exchange, RawClient, within } from '../helpers/relay-harness.js';
 import { startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 /** Generous: the machine runs other tests and helpers beside this one. */
 const WAIT_MS = 30_000;

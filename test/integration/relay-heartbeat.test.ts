@@ -17,6 +17,7 @@ import {
 } from '../../src-main/protocol/relay-frames.js';
 import { connectedClient, RawClient, startTestRelay, within } from '../helpers/relay-harness.js';
 import { testIdentity } from '../helpers/identities.js';
+import { sleep } from '../helpers/wait.js';
 
 /** The relay's ping interval here, in ms: short, so the test sees several. */
 const INTERVAL_MS = 200;
@@ -43,7 +44,7 @@ test('a connection that pings on its own gets no pings from the relay; a quiet o
     talker.on('ping', () => talkerPinged++);
     quiet.on('ping', () => quietPinged++);
     const pinger = setInterval(() => talker.ping(), INTERVAL_MS / 2);
-    await new Promise((r) => setTimeout(r, WATCH_MS));
+    await sleep(WATCH_MS, 'the window in which pings are counted');
     clearInterval(pinger);
     assert.equal(talkerPinged, 0, 'the relay pinged a connection that pings every half interval');
     assert.ok(quietPinged >= 2, `the quiet connection was pinged ${quietPinged} times`);
@@ -67,7 +68,7 @@ test('a connection without circuits is expected at the idle interval: pinging th
     idle.on('ping', () => pinged++);
     // Every 2.5 short intervals: far quieter than a busy node, well within the idle interval.
     const pinger = setInterval(() => idle.ping(), (INTERVAL_MS * 5) / 2);
-    await new Promise((r) => setTimeout(r, WATCH_MS));
+    await sleep(WATCH_MS, 'the window in which pings are counted');
     clearInterval(pinger);
     assert.equal(
       pinged,
@@ -144,13 +145,13 @@ test('a client pings less often while it has no circuit, and at the short interv
   });
   try {
     const p0 = relay.pings();
-    await new Promise((r) => setTimeout(r, WATCH_MS));
+    await sleep(WATCH_MS, 'the window in which pings are counted');
     const idlePings = relay.pings() - p0;
     const circuit = new Promise((resolve) => client.on('incoming', resolve));
     relay.incoming();
     await within('the circuit the relay opened', circuit);
     const p1 = relay.pings();
-    await new Promise((r) => setTimeout(r, WATCH_MS));
+    await sleep(WATCH_MS, 'the window in which pings are counted');
     const busyPings = relay.pings() - p1;
     // 2 s at 200 ms: 10 pings with a circuit; without, one every 800 ms (before ADR 0061, 10 as well).
     assert.ok(idlePings <= 4, `an idle client pinged ${idlePings} times in ${WATCH_MS} ms`);
@@ -177,11 +178,11 @@ test('a node that was quiet at the idle interval is not cut when a circuit opens
     assert.equal((await a.next()).type, 'auth-ok');
     assert.equal((await b.next()).type, 'auth-ok');
     // b says nothing for five short intervals: well within its idle interval, past three short ones.
-    await new Promise((r) => setTimeout(r, 5 * INTERVAL_MS));
+    await sleep(5 * INTERVAL_MS, 'b says nothing for five short intervals');
     a.send(encodeRelayFrame({ type: 'open', circuitId: 1, target: idB.fingerprint }));
     assert.equal((await b.next()).type, 'incoming');
     // Several passes later b (whose ws answers the relay's pings) is still there.
-    await new Promise((r) => setTimeout(r, 5 * INTERVAL_MS));
+    await sleep(5 * INTERVAL_MS, 'several passes of the sweep, which must not cut b');
     assert.equal(b.ws.readyState, WebSocket.OPEN, 'the relay cut b as the circuit opened');
     a.ws.close();
     b.ws.close();

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
 import { connectedClient, exchange } from '../helpers/relay-harness.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const main = fileURLToPath(new URL('../../src-main/cli/main.ts', import.meta.url));
 
@@ -37,12 +38,10 @@ test('a relay serving a few idle nodes and circuits compiles nothing with TurboF
   const exited = new Promise((resolve) => relay.once('exit', resolve));
   const clients: RelayClient[] = [];
   try {
-    const deadline = Date.now() + 60_000;
-    let m: RegExpExecArray | null = null;
-    while (!(m = /relay listening on (wss:\/\/\S+) fingerprint ([0-9a-f]{64})/.exec(out))) {
-      assert.ok(Date.now() < deadline && relay.exitCode === null, `relay did not start: ${err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const listening = () => /relay listening on (wss:\/\/\S+) fingerprint ([0-9a-f]{64})/.exec(out);
+    await until('the relay to start', () => listening() ?? relay.exitCode !== null, 60_000);
+    const m = listening();
+    assert.ok(m, `relay did not start: ${err}`);
     const [, url, fingerprint] = m;
     const served = out.length;
     for (let i = 0; i < NODES; i++) {
@@ -54,7 +53,7 @@ test('a relay serving a few idle nodes and circuits compiles nothing with TurboF
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i + 1 < NODES; i += 2) await exchange(clients[i]!, clients[i + 1]!);
-      await new Promise((r) => setTimeout(r, ROUND_GAP_MS));
+      await sleep(ROUND_GAP_MS, 'rounds spread over time, as nodes make them');
     }
     const compiled = out
       .slice(served)

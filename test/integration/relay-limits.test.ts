@@ -9,6 +9,7 @@ import { isClawError, type ClawError } from '../../src-main/core/errors.js';
 import { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
 import { connectedClient, exchange, RawClient, startTestRelay, within } from '../helpers/relay-harness.js';
+import { sleep } from '../helpers/wait.js';
 
 test('connectionsPerIp: the extra connection is refused until one closes', async () => {
   const relay = await startTestRelay({ limits: { connectionsPerIp: 3 } });
@@ -71,7 +72,7 @@ test('authAttemptsPerMinute: a burst beyond the limit is refused, then the bucke
     // The burst, plus what refilled while the loop ran.
     assert.ok(admitted >= 120 && admitted < 130, `admitted ${admitted}`);
     assert.match(await relay.metricsText(), /auth_failures_total\{reason="auth_rate_limited"\} 1/);
-    await new Promise((r) => setTimeout(r, 1100));
+    await sleep(1100, 'the auth rate limit refills over time');
     const a = await connectedClient(relay.url, await testIdentity('rate-a'));
     const b = await connectedClient(relay.url, await testIdentity('rate-b'));
     await exchange(a, b);

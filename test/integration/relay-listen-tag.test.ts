@@ -18,10 +18,10 @@ import {
   nextIncoming,
   RawClient,
   startTestRelay,
-  until,
   within,
   WAIT_MS,
 } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 let strict: RelayServer;
 let joiner: RelayClient;

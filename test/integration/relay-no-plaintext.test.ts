@@ -11,18 +11,10 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort } from './forward-helpers.js';
 import { join } from 'node:path';
-import {
-  agentCall,
-  cli,
-  startProcess,
-  startRelay,
-  stopAll,
-  tempHome,
-  waitFor,
-  nodeId,
-} from '../helpers/processes.js';
+import { agentCall, cli, startProcess, startRelay, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { freePort } from '../helpers/ports.js';
+import { until, sleep } from '../helpers/wait.js';
 
 /** tcpdump, installed through apt when running as root and missing; why not, otherwise. */
 function tcpdumpUnavailable(): string | undefined {
@@ -72,7 +64,7 @@ test(
     );
     let dumpErr = '';
     dump.stderr.setEncoding('utf8').on('data', (c: string) => (dumpErr += c));
-    await waitFor('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
+    await until('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
     try {
       await startRelay(relayPort);
       const url = `ws://127.0.0.1:${relayPort}`;
@@ -86,7 +78,7 @@ test(
       const fb = (await nodeId(homeB)).fingerprint;
       await cli(['peers', 'add', fb, '--name', 'b', '--home', homeA]);
       await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]);
-      await waitFor(
+      await until(
         'relay link',
         async () => (await agentCall(homeA, 'peers.list', {}))[0]?.path === 'relay',
         15_000,
@@ -122,7 +114,7 @@ test(
       assert.ok(body.includes(socksMarker), 'the download went through');
       http.close();
     } finally {
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500, 'the capture takes in the last packets; it says nothing when');
       dump.kill('SIGINT');
       await new Promise((r) => dump.once('exit', r));
     }

@@ -14,6 +14,7 @@ import { RelayClient } from '../../src-main/transport/relay-client.js';
 import { RELAY_CLIENT_CIPHERS } from '../../src-main/transport/relay-session.js';
 import { testIdentity } from '../helpers/identities.js';
 import { catchClientHello, connectedClient, startTestRelay, within } from '../helpers/relay-harness.js';
+import { sleep } from '../helpers/wait.js';
 
 let relay: RelayServer;
 let relayCert: Identity;
@@ -74,7 +75,7 @@ test("a node registers and stays without the relay reading its sockets' addresse
       pinnedFingerprint: relayCert.fingerprint,
     });
     // Past the acceptor's deadline (authTimeoutMs): the upgrade was found by its socket and kept.
-    await new Promise((r) => setTimeout(r, 1_700));
+    await sleep(1_700, "past the acceptor's deadline: the upgraded connection must be kept");
     assert.equal(client.state, 'connected');
     assert.equal(relay.stats().nodes, 1);
     // Before: the acceptor keyed connections by their 4-tuple, read on the TCP socket and again on the

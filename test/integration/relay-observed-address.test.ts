@@ -19,7 +19,8 @@ import {
 import type { RelayServer } from '../../src-main/relay/server.js';
 import { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
-import { connectedClient, RawClient, startTestRelay, until, within } from '../helpers/relay-harness.js';
+import { connectedClient, RawClient, startTestRelay, within } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 let relay: RelayServer;
 before(async () => {

@@ -14,9 +14,9 @@ import {
   nextFrame,
   nextIncoming,
   startTestRelay,
-  until,
   within,
 } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 let relay: RelayServer;
 before(async () => {

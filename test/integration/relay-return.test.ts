@@ -15,11 +15,11 @@ import {
   startRelayAgent,
   stopAll,
   tempHome,
-  waitFor,
   type Proc,
   nodeId,
 } from '../helpers/processes.js';
 import { controlConnection } from '../helpers/control-connection.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -56,8 +56,8 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
   const relay = await startRelay();
   // Relay only: neither side dials direct links.
   const { homeA, homeB, a, b } = await pairOverRelay(relay.url, false);
-  await waitFor('a→b over the relay', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 15_000);
-  await waitFor('b→a over the relay', async () => (await peerOf(homeB, 'a'))?.path === 'relay', 15_000);
+  await until('a→b over the relay', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 15_000);
+  await until('b→a over the relay', async () => (await peerOf(homeB, 'a'))?.path === 'relay', 15_000);
 
   // Killed by its PID: no goodbye to anyone.
   relay.proc.child.kill('SIGKILL');
@@ -69,7 +69,7 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
     [homeA, 'b'],
     [homeB, 'a'],
   ] as const) {
-    const p = await waitFor(
+    const p = await until(
       `${name} waiting for the relay`,
       async () => {
         const peer = await peerOf(home, name);
@@ -81,7 +81,10 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
     assert.equal(p.stateHint, undefined);
   }
   // Still so at the end of the outage, when every backoff has grown.
-  await new Promise((r) => setTimeout(r, Math.max(0, DOWN_MS - (Date.now() - downAt))));
+  await sleep(
+    Math.max(0, DOWN_MS - (Date.now() - downAt)),
+    'to the end of the outage, when every backoff has grown',
+  );
   assert.match((await peerOf(homeA, 'b'))?.stateDetail ?? '', waiting);
 
   // Watched over the control socket: a CLI per poll takes longer than the deadline's margin.
@@ -93,7 +96,7 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
   const linkedAfter = async (c: typeof ca, name: string): Promise<number> => {
     while (!(await online(c, name))) {
       if (Date.now() - backAt > 30_000) throw new Error(`${name} not linked 30 s after the relay returned`);
-      await new Promise((r) => setTimeout(r, 25));
+      await sleep(25, 'a poll that measures when the link came back');
     }
     return Date.now() - backAt;
   };
@@ -109,7 +112,7 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
   );
   // Each agent says so in its log.
   for (const agent of [a, b]) {
-    await waitFor(
+    await until(
       'the relay-back notice',
       () => /relay ws:\/\/127\.0\.0\.1:\d+ back after \d+\.\d s/.test(agent.stderr()),
       5_000,
@@ -121,9 +124,9 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
 test('a peer whose agent was killed on a direct link is "not running", its port refused', async () => {
   const relay = await startRelay();
   const { homeA, b } = await pairOverRelay(relay.url, true);
-  await waitFor('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 15_000);
+  await until('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 15_000);
   b.child.kill('SIGKILL');
-  const p = await waitFor(
+  const p = await until(
     'b explained as not running',
     async () => {
       const peer = await peerOf(homeA, 'b');

@@ -8,16 +8,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { get } from 'node:https';
-import {
-  cli,
-  cliJson,
-  peerOf,
-  startProcess,
-  stopAll,
-  tempHome,
-  waitFor,
-  nodeId,
-} from '../helpers/processes.js';
+import { cli, cliJson, peerOf, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -48,8 +40,8 @@ test('a relay link moves onto a splice; a forward and a terminal run through it'
   const idB = await nodeId(homeB);
   assert.equal((await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA])).code, 0);
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeB])).code, 0);
-  await waitFor('b online over the relay', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 20_000);
-  await waitFor(
+  await until('b online over the relay', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 20_000);
+  await until(
     'the relay to pipe one splice',
     async () => /^clawbridge_relay_splices 1$/m.test(await metrics(Number(port))),
     10_000,

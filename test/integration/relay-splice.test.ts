@@ -22,16 +22,10 @@ import type { RelayServer } from '../../src-main/relay/server.js';
 import type { RelayLimits } from '../../src-main/protocol/relay-limits.js';
 import { generateIdentity } from '../../src-main/crypto/identity.js';
 import { isClawError } from '../../src-main/core/errors.js';
-import {
-  connectedClient,
-  nextIncoming,
-  startTestRelay,
-  until,
-  within,
-  WAIT_MS,
-} from '../helpers/relay-harness.js';
+import { connectedClient, nextIncoming, startTestRelay, within, WAIT_MS } from '../helpers/relay-harness.js';
 import { helloNaming } from '../helpers/client-hello.js';
 import { testIdentity } from '../helpers/identities.js';
+import { until, sleep } from '../helpers/wait.js';
 
 /** How long a test waits to be sure something does NOT happen, in ms. */
 const QUIET_MS = 300;
@@ -99,7 +93,7 @@ async function joinUnpiped(relay: RelayServer, token: Uint8Array): Promise<[Sock
   const x = await join(relay, token);
   const y = await join(relay, token);
   x.write('should not pass');
-  await new Promise((r) => setTimeout(r, QUIET_MS));
+  await sleep(QUIET_MS, 'nothing may pass within this window');
   assert.equal(y.got(), '');
   assert.equal(relay.stats().splices, 0);
   return [x, y];
@@ -427,7 +421,7 @@ test('a node may have circuitsPerNode splices piping at once, even once their ci
         await until(`splice ${i} to pipe`, () => y.got() === `pipe ${i}`);
         circuit.close(); // the pipe goes on without its circuit
       } else {
-        await new Promise((r) => setTimeout(r, QUIET_MS));
+        await sleep(QUIET_MS, 'nothing may pass within this window');
         assert.equal(y.got(), '', 'a third splice is refused');
       }
     }

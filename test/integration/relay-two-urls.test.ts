@@ -18,10 +18,11 @@ import {
   startProcess,
   stopAll,
   tempHome,
-  waitFor,
-  type Proc,
   nodeId,
+  startAgent,
+  type AgentOptions,
 } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 const forwarders: Server[] = [];
 after(async () => {
@@ -45,22 +46,15 @@ async function forwarder(host: string, port: number, to: number): Promise<void> 
 }
 
 /** An agent with no direct path, on the relay `url` pinned to `fingerprint`, or on none. */
-function startAgent(home: string, name: string, url?: string, fingerprint?: string): Proc {
-  return startProcess(
-    [
-      'agent',
-      '--home',
-      home,
-      '--name',
-      name,
-      ...(url ? ['--relay', url, '--relay-fingerprint', fingerprint!] : []),
-      '--no-direct',
-      '--ui-listen',
-      '127.0.0.1:0',
-    ],
+function agentOn(name: string, url?: string, fingerprint?: string): AgentOptions {
+  return {
+    name,
+    ...(url ? { relay: url, args: ['--relay-fingerprint', fingerprint!] } : {}),
+    listen: false,
+    ui: true,
     // Short, so an on-demand client would come and go within the test if one were started.
-    { [RELAY_IDLE_ENV]: '3000' },
-  );
+    env: { [RELAY_IDLE_ENV]: '3000' },
+  };
 }
 
 const REPLACED = /another connection with this node's identity replaced this one/;
@@ -81,32 +75,30 @@ test('one relay under two URLs is one relay: no second connection, no false "run
   const homeB = tempHome('u2b');
   const idA = await nodeId(homeA);
   const idB = await nodeId(homeB);
-  let a = startAgent(homeA, 'a', urlA, fingerprint);
-  const b = startAgent(homeB, 'b', urlB, fingerprint);
-  await a.waitForLine(/agent a running/);
-  await b.waitForLine(/agent b running/);
+  const [firstA, b] = await Promise.all([
+    startAgent(homeA, agentOn('a', urlA, fingerprint)),
+    startAgent(homeB, agentOn('b', urlB, fingerprint)),
+  ]);
+  let a = firstA;
   assert.equal((await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA])).code, 0);
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeB])).code, 0);
   const logs = () => `\n--- a ---\n${a.stderr()}\n--- b ---\n${b.stderr()}`;
-  await waitFor(
-    'a and b linked over the relay',
-    async () => (await peerOf(homeA, 'b'))?.online,
-    20_000,
-  ).catch((err: Error) => assert.fail(err.message + logs()));
+  await until('a and b linked over the relay', async () => (await peerOf(homeA, 'b'))?.online, 20_000).catch(
+    (err: Error) => assert.fail(err.message + logs()),
+  );
   // Each has learned the other's home relay, under the other URL.
-  await waitFor('hellos exchanged', async () => (await peerOf(homeB, 'a'))?.online, 10_000);
+  await until('hellos exchanged', async () => (await peerOf(homeB, 'a'))?.online, 10_000);
 
   // A restarts: while it is away B finds it gone from the relay, and when it is back each side dials
   // the other's home relay — the same relay under another URL.
   await a.stop();
-  await new Promise((r) => setTimeout(r, 2_000));
+  await until('b to find a gone', async () => (await peerOf(homeB, 'a'))?.online === false, 20_000);
   const bBefore = b.stderr().length;
-  a = startAgent(homeA, 'a', urlA, fingerprint);
-  await a.waitForLine(/agent a running/);
-  await waitFor('b back on a', async () => (await peerOf(homeA, 'b'))?.online, 30_000).catch((err: Error) =>
+  a = await startAgent(homeA, agentOn('a', urlA, fingerprint));
+  await until('b back on a', async () => (await peerOf(homeA, 'b'))?.online, 30_000).catch((err: Error) =>
     assert.fail(err.message + logs()),
   );
-  await waitFor('a back on b', async () => (await peerOf(homeB, 'a'))?.online, 30_000);
+  await until('a back on b', async () => (await peerOf(homeB, 'a'))?.online, 30_000);
 
   // Watch a while: each node stays on its one relay connection, and the link stays up.
   const deadline = Date.now() + 12_000;
@@ -120,7 +112,7 @@ test('one relay under two URLs is one relay: no second connection, no false "run
       for (const r of s.relays) seen[name].add(`${r.url}${r.onDemand ? ' (on demand)' : ''}`);
       for (const r of s.relays) assert.doesNotMatch(r.error ?? '', REPLACED, `${name}: ${r.url}${logs()}`);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500, 'a sample every half second');
   }
   assert.deepEqual([...seen.a], [urlA], `a uses only ${urlA}${logs()}`);
   assert.deepEqual([...seen.b], [urlB], `b uses only ${urlB}${logs()}`);
@@ -151,10 +143,10 @@ test("a node with no relay of its own is not warned about its peer's relay, and 
   const homeC = tempHome('odc');
   const idA = await nodeId(homeA);
   const idC = await nodeId(homeC);
-  const a = startAgent(homeA, 'a', url, fingerprint);
-  const c = startAgent(homeC, 'c');
-  await a.waitForLine(/agent a running/);
-  await c.waitForLine(/agent c running/);
+  const [a, c] = await Promise.all([
+    startAgent(homeA, agentOn('a', url, fingerprint)),
+    startAgent(homeC, agentOn('c')),
+  ]);
   const logs = () => `\n--- a ---\n${a.stderr()}\n--- c ---\n${c.stderr()}`;
   assert.equal((await cli(['peers', 'add', idC.fingerprint, '--name', 'c', '--home', homeA])).code, 0);
   const added = await cli([
@@ -171,19 +163,17 @@ test("a node with no relay of its own is not warned about its peer's relay, and 
     homeC,
   ]);
   assert.equal(added.code, 0, added.stderr);
-  await waitFor(
-    'c reaches a on its home relay',
-    async () => (await peerOf(homeC, 'a'))?.online,
-    20_000,
-  ).catch((err: Error) => assert.fail(err.message + logs()));
+  await until('c reaches a on its home relay', async () => (await peerOf(homeC, 'a'))?.online, 20_000).catch(
+    (err: Error) => assert.fail(err.message + logs()),
+  );
   const shown = await cli(['status', '--home', homeC]);
   assert.match(shown.stdout, new RegExp(`^relay: +${url.replace(/\./g, '\\.')} +connected .*on demand`, 'm'));
 
   // The relay goes away for a while: C keeps trying to reach A there, and says nothing about a relay
   // its user never added (A's user, who did add it, is told).
   await relay.stop();
-  await waitFor('c sees a offline', async () => (await peerOf(homeC, 'a'))?.online === false, 20_000);
-  await new Promise((r) => setTimeout(r, 6_000));
+  await until('c sees a offline', async () => (await peerOf(homeC, 'a'))?.online === false, 20_000);
+  await sleep(6_000, 'C keeps trying meanwhile, and must say nothing of that relay');
   assert.match(a.stderr(), /relay wss:\/\/127\.0\.0\.1:\d+ is unreachable/, logs());
   assert.doesNotMatch(c.stderr(), /relay wss:\/\/127\.0\.0\.1:\d+/, logs());
   const down = await cli(['status', '--home', homeC]);
@@ -191,7 +181,7 @@ test("a node with no relay of its own is not warned about its peer's relay, and 
 
   relay = start();
   await relay.waitForLine(/^relay listening on/m);
-  await waitFor('c back on a', async () => (await peerOf(homeC, 'a'))?.online, 40_000);
+  await until('c back on a', async () => (await peerOf(homeC, 'a'))?.online, 40_000);
   assert.doesNotMatch(c.stderr(), /relay wss:\/\/127\.0\.0\.1:\d+/, logs());
 
   await Promise.all([a.stop(), c.stop()]);

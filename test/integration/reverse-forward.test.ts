@@ -10,12 +10,11 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import type { ForwardInfo } from '../../src-main/api/contract.js';
-import { cli, cliJson, stopAll, tempHome, waitFor, nodeId } from '../helpers/processes.js';
+import { cli, cliJson, stopAll, tempHome, nodeId } from '../helpers/processes.js';
 import {
   curl,
   curlUnavailable,
   fileServer,
-  freePort,
   ok,
   portFree,
   startAgent,
@@ -23,6 +22,8 @@ import {
   startRelay,
   waitForPath,
 } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -85,7 +86,7 @@ test('over a direct link: refusals, download, port taken, off', { skip, timeout:
   assert.equal(got.code, 0, got.stderr);
   assert.equal(got.bytes, file.size);
   assert.equal(got.sha256, file.sha256);
-  const listed = await waitFor(
+  const listed = await until(
     'counters',
     async () => {
       const f = await forwardOf(pair.homeA, 'rev');
@@ -116,13 +117,13 @@ test('over a direct link: refusals, download, port taken, off', { skip, timeout:
 
   // Off: B's port is free again (nothing stays bound there).
   await ok(['forward', 'disable', 'rev', '--home', pair.homeA]);
-  await waitFor('port free on b', () => portFree(port), 10_000);
+  await until('port free on b', () => portFree(port), 10_000);
   assert.equal((await forwardOf(pair.homeA, 'rev'))?.state, 'off');
 
   // Taken on B: error with why, and listening again once it is free (the backoff schedule).
   const blocker = await block(port);
   await ok(['forward', 'enable', 'rev', '--home', pair.homeA]);
-  const failing = await waitFor(
+  const failing = await until(
     'error state',
     async () => {
       const f = await forwardOf(pair.homeA, 'rev');
@@ -135,7 +136,7 @@ test('over a direct link: refusals, download, port taken, off', { skip, timeout:
     /b refused to listen on 127\.0\.0\.1:\d+: b cannot listen: .*already in use/,
   );
   await new Promise<void>((r) => blocker.close(() => r()));
-  await waitFor(
+  await until(
     'listening again',
     async () => (await forwardOf(pair.homeA, 'rev'))?.state === 'listening',
     20_000,
@@ -144,7 +145,7 @@ test('over a direct link: refusals, download, port taken, off', { skip, timeout:
   assert.equal(again.sha256, file.sha256);
 
   await ok(['forward', 'rm', 'rev', '--home', pair.homeA]);
-  await waitFor('port free after rm', () => portFree(port), 10_000);
+  await until('port free after rm', () => portFree(port), 10_000);
 });
 
 test('over a relay-only link, and back after the peer restarts', { skip, timeout: 180_000 }, async () => {
@@ -153,8 +154,8 @@ test('over a relay-only link, and back after the peer restarts', { skip, timeout
   const relay = await startRelay();
   const homeA = tempHome('ra');
   const homeB = tempHome('rb');
-  await startAgent(homeA, 'a', ['--relay', relay.url, '--listen', '127.0.0.1:0']);
-  let b = await startAgent(homeB, 'b', ['--relay', relay.url, '--no-direct']);
+  await startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0' });
+  let b = await startAgent(homeB, { name: 'b', relay: relay.url, listen: false });
   const fa = (await nodeId(homeA)).fingerprint;
   const fb = (await nodeId(homeB)).fingerprint;
   await ok(['peers', 'add', fb, '--name', 'b', '--home', homeA]);
@@ -169,13 +170,9 @@ test('over a relay-only link, and back after the peer restarts', { skip, timeout
 
   // B goes away and comes back: A asks again by itself.
   await b.stop();
-  await waitFor('waiting for b', async () => (await forwardOf(homeA, 'rev'))?.state === 'error', 20_000);
-  b = await startAgent(homeB, 'b', ['--relay', relay.url, '--no-direct']);
-  await waitFor(
-    'listening again',
-    async () => (await forwardOf(homeA, 'rev'))?.state === 'listening',
-    40_000,
-  );
+  await until('waiting for b', async () => (await forwardOf(homeA, 'rev'))?.state === 'error', 20_000);
+  b = await startAgent(homeB, { name: 'b', relay: relay.url, listen: false });
+  await until('listening again', async () => (await forwardOf(homeA, 'rev'))?.state === 'listening', 40_000);
   const again = await curl([`http://127.0.0.1:${port}/file`]);
   assert.equal(again.sha256, file.sha256);
 });

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { controlConnection } from '../helpers/control-connection.js';
 import { cli, stopAll, waitFor } from '../helpers/processes.js';
-import { freePort, ok, startPair } from './forward-helpers.js';
+import { ok, startPair } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
 
 after(stopAll);
 

@@ -12,9 +12,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { ConnectionInfo, ForwardInfo } from '../../src-main/api/contract.js';
-import { cli, cliJson, stopAll, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, stopAll } from '../helpers/processes.js';
 import { digA, startDnsmasq } from '../helpers/dnsmasq.js';
 import { startPair } from './terminal-setup.js';
+import { freeUdpPort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -30,13 +32,6 @@ async function udpEcho(): Promise<{ socket: UdpSocket; port: number }> {
   const socket = await bound();
   socket.on('message', (msg, rinfo) => socket.send(msg, rinfo.port, rinfo.address));
   return { socket, port: socket.address().port };
-}
-
-async function freeUdpPort(): Promise<number> {
-  const s = await bound();
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 async function udpPortFree(port: number): Promise<boolean> {
@@ -208,7 +203,7 @@ test('reverse UDP forwards over a relay-only link', { timeout: 180_000 }, async 
     const onB = await freeUdpPort();
     const r = await reverseUdp(pair.homeA, String(onB), `127.0.0.1:${dnsPort}`, 'rdns');
     assert.equal(r.code, 0, r.stderr);
-    const answer = await waitFor('a DNS answer through the reverse forward', () => digA(onB), 20_000);
+    const answer = await until('a DNS answer through the reverse forward', () => digA(onB), 20_000);
     assert.equal(answer, '10.4.5.6');
   });
 
@@ -231,11 +226,11 @@ test('reverse UDP forwards over a relay-only link', { timeout: 180_000 }, async 
   await t.test('switched off, b frees its port; on again, it carries datagrams', async () => {
     const off = await cli(['forward', 'disable', 'ru', '--home', pair.homeA]);
     assert.equal(off.code, 0, off.stderr);
-    await waitFor('port free on b', () => udpPortFree(port), 10_000);
+    await until('port free on b', () => udpPortFree(port), 10_000);
     assert.equal((await forwardOf(pair.homeA, 'ru'))?.state, 'off');
     const on = await cli(['forward', 'enable', 'ru', '--home', pair.homeA]);
     assert.equal(on.code, 0, on.stderr);
-    await waitFor(
+    await until(
       'listening again',
       async () => (await forwardOf(pair.homeA, 'ru'))?.state === 'listening',
       20_000,
@@ -248,6 +243,6 @@ test('reverse UDP forwards over a relay-only link', { timeout: 180_000 }, async 
     }
     const rm = await cli(['forward', 'rm', 'ru', '--home', pair.homeA]);
     assert.equal(rm.code, 0, rm.stderr);
-    await waitFor('port free after rm', () => udpPortFree(port), 10_000);
+    await until('port free after rm', () => udpPortFree(port), 10_000);
   });
 });

@@ -23,9 +23,10 @@ import { dialDirect } from '../../src-main/transport/direct.js';
 import { secureCircuit } from '../../src-main/transport/e2e-link.js';
 import { streamCircuit } from '../../src-main/transport/stream-circuit.js';
 import { MAX_HOP_PIPES_PER_PREDECESSOR } from '../../src-main/routes/hop-service.js';
-import { freePort } from './forward-helpers.js';
-import { cli, peerOf, stopAll, waitFor } from '../helpers/processes.js';
+import { cli, peerOf, stopAll } from '../helpers/processes.js';
 import { addPeer, ok, online, startLoopbackNode, type LoopbackNode } from '../helpers/loopback-nodes.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -191,7 +192,7 @@ test("a route's own user reads why its last peer refused it, with that peer name
   await addPeer(c, b, 'terminal', true);
   await ok(['peers', 'route', 'c3', '--via', 'b3', '--home', a.home]);
   // c does not know a: the route's end refuses it, after the handshake that proves who a is.
-  const refused = await waitFor(
+  const refused = await until(
     'a told why c3 refused',
     async () => {
       const p = await peerOf(a.home, 'c3');

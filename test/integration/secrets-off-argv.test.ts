@@ -8,7 +8,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentCall, cli, startProcess, stopAll, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import { agentCall, cli, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -48,7 +49,7 @@ async function connectedAgent(relayUrl: string, flags: string[]): Promise<{ proc
     '--no-ui',
   ]);
   await proc.waitForLine(/agent \S+ running/);
-  await waitFor(
+  await until(
     'the agent on its relay',
     async () => (await agentCall(home, 'status', {})).relays[0]?.connected,
     15_000,
@@ -73,7 +74,7 @@ test(
     await agent.proc.stop();
     const again = startProcess(['agent', '--home', agent.home, '--no-direct', '--no-ui']);
     await again.waitForLine(/agent \S+ running/);
-    await waitFor(
+    await until(
       'back on its relay with the saved token',
       async () => (await agentCall(agent.home, 'status', {})).relays[0]?.connected,
       15_000,
@@ -84,7 +85,7 @@ test(
     const home = tempHome('toknone');
     const none = startProcess(['agent', '--home', home, '--relay', relay.url, '--no-direct', '--no-ui']);
     await none.waitForLine(/agent \S+ running/);
-    await waitFor('the refusal', () => /requires an access token/.test(none.stderr()), 15_000);
+    await until('the refusal', () => /requires an access token/.test(none.stderr()), 15_000);
     await none.stop();
     await relay.proc.stop();
 
@@ -99,7 +100,7 @@ test(
 test('the old --token and --relay-token still work, and say other users can read them', async () => {
   const token = `old-${Math.random().toString(36).slice(2)}`;
   const relay = await relayWith(['--token', token]);
-  await waitFor('the relay warning', () => relay.proc.stderr().length > 0, 5_000);
+  await until('the relay warning', () => relay.proc.stderr().length > 0, 5_000);
   assert.equal(
     relay.proc.stderr(),
     'clawbridge: --token is on the command line, where other users of this machine can read it (ps); pass it with --token-file FILE or the CLAWBRIDGE_RELAY_TOKEN environment variable instead\n',

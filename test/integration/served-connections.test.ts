@@ -14,9 +14,11 @@ import { connect, createServer, type Socket } from 'node:net';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
 import { controlConnection } from '../helpers/control-connection.js';
-import { CLI, cli, cliJson, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, cli, cliJson, stopAll } from '../helpers/processes.js';
 import { addPeer, online, routeVia, startLoopbackNode } from '../helpers/loopback-nodes.js';
-import { fileServer, freePort, ok } from './forward-helpers.js';
+import { fileServer, ok } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -86,7 +88,7 @@ test(
       downloaded += chunk.length;
       if (holdBack && downloaded > 256 * 1024) download.pause();
     });
-    await waitFor(
+    await until(
       'b listening for a',
       async () => {
         const r = await cli(['forward', 'list', '--json', '--home', a.home]);
@@ -95,7 +97,7 @@ test(
       20_000,
     );
     download.write('GET /file HTTP/1.1\r\nHost: x\r\n\r\n');
-    await waitFor('the download started', () => downloaded > 256 * 1024, 20_000);
+    await until('the download started', () => downloaded > 256 * 1024, 20_000);
 
     // A UDP forward that b exits, to an echo server: one flow.
     const udpEcho = createSocket('udp4');
@@ -122,7 +124,7 @@ test(
     after(() => udpClient.close());
     let udpBack = 0;
     udpClient.on('message', () => udpBack++);
-    await waitFor(
+    await until(
       'a datagram back through the UDP forward',
       () => {
         udpClient.send('udp hello', udpPort, '127.0.0.1');
@@ -155,7 +157,7 @@ test(
     let echoed = '';
     tcp.setEncoding('utf8').on('data', (t: string) => (echoed += t));
     tcp.write('tcp hello');
-    await waitFor('the TCP forward echoes', () => echoed.includes('tcp hello'), 15_000);
+    await until('the TCP forward echoes', () => echoed.includes('tcp hello'), 15_000);
 
     // A terminal on b running cat.
     const term = spawn(process.execPath, [CLI, 'term', 'b', '--home', a.home, '--', 'cat'], {
@@ -165,11 +167,11 @@ test(
     term.stdout.setEncoding('utf8').on('data', (t: string) => (termOut += t));
     const termExit = new Promise<number | null>((r) => term.on('close', (code) => r(code)));
     term.stdin.write('term hello\n');
-    await waitFor('terminal echo', () => termOut.includes('term hello'), 20_000);
+    await until('terminal echo', () => termOut.includes('term hello'), 20_000);
 
     // On b, each while it runs: its kind, a as the peer, bytes moved.
     const kinds = ['reverse-served', 'udp-exit', 'chain-hop', 'terminal-served', 'tcp-exit'] as const;
-    const running = await waitFor(
+    const running = await until(
       'b lists all five with bytes',
       async () => {
         const onB = await list(b.home);
@@ -203,7 +205,7 @@ test(
           ms <= ENDED_WITHIN_MS,
           `${what} still listed ${ms} ms after the deny: ${JSON.stringify(all)}`,
         );
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20, 'a poll that measures how long the listing took to change');
       }
     };
     await ok(['peers', 'deny', 'a', 'listen', '--home', b.home]);
@@ -221,7 +223,7 @@ test(
     // The client was cut, not just unlisted: reading on, it meets the reset.
     holdBack = false;
     download.resume();
-    await waitFor('the reverse download cut', () => downloadClosed.closedAt() !== undefined, 10_000);
+    await until('the reverse download cut', () => downloadClosed.closedAt() !== undefined, 10_000);
 
     // `peers deny a forward`: the TCP exit and the UDP flow end within 1 s; the terminal and hop stay.
     await ok(['peers', 'deny', 'a', 'forward', '--home', b.home]);
@@ -235,7 +237,7 @@ test(
       afterForward.all.some((x) => x.kind === 'terminal-served') &&
         afterForward.all.some((x) => x.kind === 'chain-hop'),
     );
-    await waitFor('the TCP forward client cut', () => tcpClosed.closedAt() !== undefined, 5_000);
+    await until('the TCP forward client cut', () => tcpClosed.closedAt() !== undefined, 5_000);
     console.log(
       `# ended after the deny returned: listen ${afterListen.ms} ms, forward ${afterForward.ms} ms`,
     );
@@ -244,10 +246,10 @@ test(
     term.stdin.end();
     assert.equal(await termExit, 0);
     await ok(['peers', 'deny', 'a', 'relay', '--home', b.home]);
-    await waitFor('nothing of a served on b', async () => (await list(b.home)).length === 0, 10_000);
+    await until('nothing of a served on b', async () => (await list(b.home)).length === 0, 10_000);
 
     // b's log: one summary for each, with bytes and duration; those a denial ended say who took what.
-    const summaries = await waitFor(
+    const summaries = await until(
       'a summary of each in the log on b',
       async () => {
         const events = await cliJson<AuditEvent[]>(['log', '--home', b.home]);

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -52,7 +53,7 @@ test('a save cut short by the disk fails, says so, and config.json stays whole',
     /cannot save the settings to .*config\.json \(EFBIG\): .*nothing was changed/,
   );
   // And the agent lives on (SIGXFSZ used to end it right after its reply).
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300, 'the agent must live on past its reply');
   assert.equal(agent.child.exitCode, null, `the agent exited: ${agent.stderr()}`);
   assert.equal((await cli(['status', '--home', home])).code, 0);
   assert.deepEqual(

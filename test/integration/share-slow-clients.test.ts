@@ -15,7 +15,8 @@ import { SHARE_HEADERS_MS } from '../../src-main/share/share-connections.js';
 import { MAX_REVERSE_CONNECTIONS_PER_FORWARD } from '../../src-main/forwards/reverse-forwards.js';
 import { cli, stopAll, tempHome, waitFor } from '../helpers/processes.js';
 import { addPeer, online, startLoopbackNode } from '../helpers/loopback-nodes.js';
-import { freePort } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
+import { sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -142,7 +143,7 @@ test(
       times.push(`${got.ms} ms (${holding} slow)`);
       assert.ok(got.ms <= ANSWERED_WITHIN_MS, `a real request took ${got.ms} ms: ${times.join(', ')}`);
       assert.ok(holding >= MAX_REVERSE_CONNECTIONS_PER_FORWARD / 2, `only ${holding} slow clients open`);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500, "real requests come at a person's pace among the slow clients");
     }
     console.log(`# real requests: ${times.join(', ')}`);
     flood.stop();

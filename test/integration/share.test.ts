@@ -15,9 +15,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ShareInfo } from '../../src-main/api/contract-share.js';
-import { agentCall, cli, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
 import { addPeer, ok, online, startLoopbackNode } from '../helpers/loopback-nodes.js';
-import { curlUnavailable, freePort, portFree } from './forward-helpers.js';
+import { curlUnavailable, portFree } from './forward-helpers.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -201,7 +203,7 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
     stdio: 'ignore',
   });
   try {
-    await waitFor(
+    await until(
       'the download in connections',
       async () => {
         const list = await agentCall(a.home, 'connections.list', {});
@@ -214,7 +216,7 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
   } finally {
     slow.kill('SIGKILL');
   }
-  await waitFor(
+  await until(
     'the download ended',
     async () => !(await agentCall(a.home, 'connections.list', {})).some((c) => c.kind === 'share'),
     20_000,
@@ -227,7 +229,7 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
   }
 
   // Listed, with its URL; its connections and downloads in the audit log on both sides.
-  const info = await waitFor(
+  const info = await until(
     'share listed',
     async () => {
       const s = await shareOf(a.home, 'docs');
@@ -240,7 +242,7 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
   assert.ok(info.bytesSent >= big.length, `bytesSent ${info.bytesSent}`);
   // On A: one line per connection, saying how many requests it carried (not one per request), and
   // each refused request with its path and status.
-  const auditA = await waitFor(
+  const auditA = await until(
     'a audit',
     async () => {
       const { events } = await agentCall(a.home, 'audit.list', {});
@@ -264,7 +266,7 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
   assert.equal(traversal.outcome, 'refused');
   assert.match(traversal.what, /^share docs: GET \/\.\.\/secret\.txt → 404$/);
   assert.deepEqual(traversal.peer, { name: 'b', fingerprint: b.fingerprint });
-  await waitFor(
+  await until(
     'b audit',
     async () => {
       const { events } = await agentCall(b.home, 'audit.list', {});
@@ -308,17 +310,17 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
 
   // A's agent restarts: the share comes back by itself.
   await ok(['stop', '--home', a.home]);
-  await waitFor('b stops listening', () => portFree(port), 30_000);
+  await until('b stops listening', () => portFree(port), 30_000);
   const again = startProcess(['agent', '--home', a.home, '--name', 'a', '--listen', a.address, '--no-ui']);
   await again.waitForLine(/agent a running/, 30_000);
-  await waitFor('share back', async () => (await shareOf(a.home, 'docs'))?.state === 'listening', 60_000);
+  await until('share back', async () => (await shareOf(a.home, 'docs'))?.state === 'listening', 60_000);
   const after = await curl([`${base}/big.bin`]);
   assert.equal(sha256(after.body), sha256(big));
 
   // Stopped: B's port is free, and nothing answers there.
   const stopped = await ok(['share', 'stop', 'docs', '--home', a.home]);
   assert.match(stopped, /stopped share docs/);
-  await waitFor('port free on b', () => portFree(port), 20_000);
+  await until('port free on b', () => portFree(port), 20_000);
   assert.equal(await shareOf(a.home, 'docs'), undefined);
   assert.notEqual((await curl(['--max-time', '5', `${base}/small.bin`])).code, 0);
 });

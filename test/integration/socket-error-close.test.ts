@@ -14,6 +14,7 @@ import { secureCircuit } from '../../src-main/transport/e2e-link.js';
 import type { Link } from '../../src-main/transport/link.js';
 import { testIdentity } from '../helpers/identities.js';
 import { connectedClient, nextIncoming, startTestRelay, WAIT_MS } from '../helpers/relay-harness.js';
+import { until } from '../helpers/wait.js';
 
 /** Generous bound for "at once" on a loaded machine; the measured value is printed. */
 const PROMPT_MS = 1_000;
@@ -68,12 +69,14 @@ async function transferring(la: Link, lb: Link): Promise<{ ma: Mux; mb: Mux; up:
     if (!up.destroyed) up.once('drain', more);
   };
   more();
-  const deadline = Date.now() + WAIT_MS;
-  while (!down || down.bytesIn < 1024 * 1024) {
-    if (Date.now() > deadline) throw new Error('the transfer did not start');
-    down?.resume();
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  down = await until(
+    'the transfer to start',
+    () => {
+      down?.resume();
+      return down && down.bytesIn >= 1024 * 1024 && down;
+    },
+    WAIT_MS,
+  );
   down.on('error', () => undefined);
   return { ma, mb, up };
 }
@@ -119,7 +122,7 @@ test('a direct link whose socket is reset closes at once on both ends', async ()
     address: `127.0.0.1:${proxy.port}`,
     expectedPeer: ib.fingerprint,
   });
-  while (accepted.length === 0) await new Promise((r) => setTimeout(r, 5));
+  await until('accepted.length !== 0', () => accepted.length !== 0);
   const { ma, mb } = await transferring(la, accepted[0]!);
   await expectPromptClose('direct', ma, mb, () => proxy.resetAll());
   assert.equal(la.closed, true, 'the link itself is closed');

@@ -10,7 +10,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { netnsUnavailable } from '../helpers/netns.js';
-import { cli, peerOf, waitFor } from '../helpers/processes.js';
+import { cli, peerOf } from '../helpers/processes.js';
 import {
   clientScript,
   endWorld,
@@ -22,6 +22,7 @@ import {
   serverScript,
   startWorld,
 } from './stream-resume-world.js';
+import { until } from '../helpers/wait.js';
 
 const SIZE = Number(process.env.RESUME_REVERSE_TEST_MIB ?? 64) * MIB;
 /** Client read rate: the whole download takes ~8 s, so the cut at half is well inside it. */
@@ -42,7 +43,7 @@ test(
     const listenPort = 7626;
     // The file server is on a's side; b listens for a, and its clients download from a's server.
     const server = nodeIn(inA, serverScript(serverPort, SIZE));
-    await waitFor('the file server', () => server.lines.includes('up'), 10_000);
+    await until('the file server', () => server.lines.includes('up'), 10_000);
     const added = await cli([
       'forward',
       'add',
@@ -63,7 +64,7 @@ test(
     const want = expectedHash(SIZE);
     try {
       const client = nodeIn(inB, clientScript(listenPort, READ_RATE));
-      await waitFor(
+      await until(
         'half of the download',
         () => progressOf(client) >= SIZE / 2 || client.lines.some((l) => /^(done|error)/.test(l)),
         60_000,
@@ -73,7 +74,7 @@ test(
       const cut = performance.now();
       process.kill(freezer.pid!, 'SIGSTOP');
       console.log(`cut at ${Math.round(progressOf(client) / MIB)} MiB of ${SIZE / MIB}`);
-      const end = await waitFor(
+      const end = await until(
         'the download to end',
         () => client.lines.find((l) => /^(done|error)/.test(l)),
         120_000,

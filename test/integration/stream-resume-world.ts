@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createNetnsPair, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { cli, peerOf, startProcess, stopAll, tempHome, waitFor, nodeId } from '../helpers/processes.js';
+import { cli, peerOf, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 export const MIB = 1024 * 1024;
 const KEY = '000102030405060708090a0b0c0d0e0f';
@@ -162,8 +163,8 @@ export async function startWorld(tag: string): Promise<ResumeWorld> {
   ]) {
     assert.equal(r.code, 0, r.stderr);
   }
-  await waitFor('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 40_000);
-  await waitFor(
+  await until('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 40_000);
+  await until(
     'a relay link to b beside direct',
     () => /"peer":"b","path":"relay"[^\n]*"msg":"link up"/.test(a.stderr()),
     40_000,

@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { netnsUnavailable } from '../helpers/netns.js';
-import { CLI, cli, peerOf, waitFor } from '../helpers/processes.js';
+import { CLI, cli, peerOf } from '../helpers/processes.js';
 import {
   clientScript,
   endWorld,
@@ -25,6 +25,7 @@ import {
   serverScript,
   startWorld,
 } from './stream-resume-world.js';
+import { until } from '../helpers/wait.js';
 
 const SIZE = Number(process.env.RESUME_TEST_MIB ?? 200) * MIB;
 /** Client read rate: the whole download takes ~10 s, so the cut at half is well inside it. */
@@ -43,7 +44,7 @@ test(
     const serverPort = 7624;
     const forwardPort = 7625;
     const server = nodeIn(inB, serverScript(serverPort, SIZE));
-    await waitFor('the file server', () => server.lines.includes('up'), 10_000);
+    await until('the file server', () => server.lines.includes('up'), 10_000);
     const added = await cli([
       'forward',
       'add',
@@ -81,10 +82,10 @@ test(
 
     const want = expectedHash(SIZE);
     try {
-      await waitFor('echoes over direct', () => echoedAt.size >= 3, 20_000);
+      await until('echoes over direct', () => echoedAt.size >= 3, 20_000);
       const client = nodeIn(inA, clientScript(forwardPort, READ_RATE));
       const progress = () => progressOf(client);
-      await waitFor(
+      await until(
         'half of the download',
         () => progress() >= SIZE / 2 || client.lines.some((l) => /^(done|error)/.test(l)),
         60_000,
@@ -96,7 +97,7 @@ test(
       process.kill(freezer.pid!, 'SIGSTOP');
       console.log(`cut at ${Math.round(progress() / MIB)} MiB of ${SIZE / MIB}`);
 
-      const echoed = await waitFor(
+      const echoed = await until(
         'a keystroke typed after the cut to echo',
         () => {
           const later = [...echoedAt.keys()].filter((n) => n >= firstAfterCut);
@@ -105,7 +106,7 @@ test(
         30_000,
       );
       console.log(`first echo after the cut: ${Math.round(echoed - cut)} ms`);
-      const end = await waitFor(
+      const end = await until(
         'the download to end',
         () => client.lines.find((l) => /^(done|error)/.test(l)),
         120_000,

@@ -6,8 +6,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { CLI, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, startProcess, stopAll } from '../helpers/processes.js';
 import { startPair } from './terminal-setup.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -31,11 +32,11 @@ test(
     try {
       // The marker lives only in this shell's memory: seeing it again proves it is the same shell.
       child.stdin.write('MARK=kept$((6*7)); echo "set-$MARK"\n');
-      await waitFor('the shell to take the marker', () => stdout.includes('set-kept42'), 20_000);
+      await until('the shell to take the marker', () => stdout.includes('set-kept42'), 20_000);
 
       process.kill(a.child.pid!, 'SIGKILL');
       await a.stop();
-      await waitFor(
+      await until(
         'term to say it waits for its agent',
         () => stderr.includes('local agent stopped; waiting for it to come back (up to 60 s)…'),
         10_000,
@@ -46,8 +47,8 @@ test(
 
       a = startProcess(['agent', '--home', pair.homeA, '--name', 'a', '--listen', '127.0.0.1:0']);
       await a.waitForLine(/agent a running/);
-      await waitFor('term to carry on', () => stderr.includes('local agent is back'), 30_000);
-      await waitFor('the same shell to answer', () => stdout.includes('again-kept42'), 20_000);
+      await until('term to carry on', () => stderr.includes('local agent is back'), 30_000);
+      await until('the same shell to answer', () => stdout.includes('again-kept42'), 20_000);
 
       child.stdin.write('exit 7\n');
       let timer: NodeJS.Timeout | undefined;

@@ -6,8 +6,9 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cliJson, stopAll, waitFor } from '../helpers/processes.js';
+import { cliJson, stopAll } from '../helpers/processes.js';
 import { startPair, term } from './terminal-setup.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -30,7 +31,7 @@ test('commands that ended leave no session on the serving node', async () => {
   assert.equal(r.code, 3, r.stderr);
   assert.equal(r.stdout, 'out\n');
   // Well inside the 60 s a lost stream is kept for.
-  await waitFor(
+  await until(
     'b to forget the ended sessions',
     async () => (await served(pair.homeB)).length === 0,
     5_000,

@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLI, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, stopAll } from '../helpers/processes.js';
 import { SIGPIPE_STATUS } from '../../src-main/cli/output-errors.js';
 import { startPair } from './terminal-setup.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -77,13 +78,13 @@ test(
     const pair = await startPair({ relayOnly: false });
     try {
       const s = termOnPipes(pair.homeA, 'stty raw -echo; printf READY; exec cat');
-      await waitFor('the remote cat', () => Promise.resolve(s.seen().includes('READY')), 20_000);
+      await until('the remote cat', () => Promise.resolve(s.seen().includes('READY')), 20_000);
       s.writer.write('a');
-      await waitFor('the first key back', () => Promise.resolve(s.seen().includes('READYa')), 10_000);
+      await until('the first key back', () => Promise.resolve(s.seen().includes('READYa')), 10_000);
       process.kill(s.term.pid!, 'SIGSTOP');
       try {
         s.writer.write('bc');
-        await waitFor(
+        await until(
           'keys back with term stopped',
           () => Promise.resolve(s.seen().includes('READYabc')),
           10_000,
@@ -96,7 +97,7 @@ test(
 
       // A line and then the end of the input: the shell runs the line and ends at the Ctrl-D.
       const shell = termOnPipes(pair.homeA, 'printf "%s\\n" READY; exec sh');
-      await waitFor('the remote shell', () => Promise.resolve(shell.seen().includes('READY')), 20_000);
+      await until('the remote shell', () => Promise.resolve(shell.seen().includes('READY')), 20_000);
       shell.writer.write('echo $((6 * 7))\n');
       shell.writer.destroy();
       assert.equal(await shell.exit(), 0, shell.stderr());
@@ -114,7 +115,7 @@ test(
     const pair = await startPair({ relayOnly: false });
     try {
       const s = termOnPipes(pair.homeA, 'printf READY; exec yes');
-      await waitFor('output flowing', () => Promise.resolve(s.seen().includes('READY')), 20_000);
+      await until('output flowing', () => Promise.resolve(s.seen().includes('READY')), 20_000);
       s.reader.destroy();
       assert.equal(await s.exit(), SIGPIPE_STATUS);
       assert.equal(s.stderr(), '', 'nothing said, as for `yes | head -1`');
@@ -123,7 +124,7 @@ test(
       // writes fail (during the session or while the agent flushes the last output), and term still
       // ends with 141, as it would writing them itself.
       const short = termOnPipes(pair.homeA, 'printf READY; sleep 1; yes | head -c 300000');
-      await waitFor('output flowing', () => Promise.resolve(short.seen().includes('READY')), 20_000);
+      await until('output flowing', () => Promise.resolve(short.seen().includes('READY')), 20_000);
       short.reader.destroy();
       assert.equal(await short.exit(), SIGPIPE_STATUS);
     } finally {

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { spawn as spawnPty, type IPty } from 'node-pty';
 import { netnsUnavailable } from '../helpers/netns.js';
-import { CLI, cli, peerOf, waitFor } from '../helpers/processes.js';
+import { CLI, cli, peerOf } from '../helpers/processes.js';
 import {
   clientScript,
   endWorld,
@@ -28,6 +28,7 @@ import {
   startWorld,
   type ResumeWorld,
 } from './stream-resume-world.js';
+import { until } from '../helpers/wait.js';
 
 after(endWorld);
 
@@ -70,7 +71,7 @@ class PtyTerm {
   }
 
   async ready(): Promise<void> {
-    await waitFor('the remote cat', () => this.seen.includes('READY'), 20_000);
+    await until('the remote cat', () => this.seen.includes('READY'), 20_000);
   }
 
   /** Types `tok-N` and Enter every TYPE_EVERY_MS until stop(). */
@@ -90,7 +91,7 @@ class PtyTerm {
     const before = this.echoedAt.size;
     process.kill(this.pty.pid, 'SIGSTOP');
     try {
-      await waitFor('keys to echo with term stopped', () => this.echoedAt.size >= before + 2, 10_000);
+      await until('keys to echo with term stopped', () => this.echoedAt.size >= before + 2, 10_000);
     } finally {
       process.kill(this.pty.pid, 'SIGCONT');
     }
@@ -119,7 +120,7 @@ async function cutUnderTyping(
   try {
     await term.ready();
     term.type();
-    await waitFor('echoes over direct', () => term.echoedAt.size >= 3, 20_000);
+    await until('echoes over direct', () => term.echoedAt.size >= 3, 20_000);
     await term.echoesWhileStopped();
     await during();
     assert.equal((await peerOf(world.homeA, 'b'))?.path, 'direct', 'the session runs on the direct path');
@@ -133,14 +134,14 @@ async function cutUnderTyping(
     const cut = performance.now();
     const first = term.next;
     process.kill(world.freezer.pid!, 'SIGSTOP');
-    const echoed = await waitFor(
+    const echoed = await until(
       `tok-${first}, the first key typed after the cut, to echo`,
       () => term.echoedAt.get(first),
       20_000,
     );
     // The keys typed into the dead path and those typed while it resumed: each arrived, once.
     const later = first + 10;
-    await waitFor('the keys after it', () => (term.echoes.get(later) ?? 0) >= 2, 10_000);
+    await until('the keys after it', () => (term.echoes.get(later) ?? 0) >= 2, 10_000);
     for (let n = first; n <= later; n++) {
       assert.equal(term.echoes.get(n), 2, `tok-${n} echoed by the PTY and printed by cat, each once`);
     }
@@ -172,7 +173,7 @@ function connectionsThroughForward(world: ResumeWorld): number {
 /** Lets the frozen forward go on and waits for a's link to b to be direct again. */
 async function thaw(world: ResumeWorld): Promise<void> {
   process.kill(world.freezer.pid!, 'SIGCONT');
-  await waitFor('b direct again', async () => (await peerOf(world.homeA, 'b'))?.path === 'direct', 90_000);
+  await until('b direct again', async () => (await peerOf(world.homeA, 'b'))?.path === 'direct', 90_000);
 }
 
 test(
@@ -203,7 +204,7 @@ test(
       try {
         await term.ready();
         term.type();
-        await waitFor('keys to echo', () => term.echoedAt.size >= 2, 20_000);
+        await until('keys to echo', () => term.echoedAt.size >= 2, 20_000);
         assert.equal((await peerOf(world.homeA, 'b'))?.path, 'relay', 'it runs over the relay');
       } catch (err) {
         const shown = JSON.stringify(term.shown().slice(-1500));
@@ -219,7 +220,7 @@ test(
       const serverPort = 7624;
       const forwardPort = 7625;
       const server = nodeIn(world.inB, serverScript(serverPort, DOWNLOAD_BYTES));
-      await waitFor('the file server', () => server.lines.includes('up'), 10_000);
+      await until('the file server', () => server.lines.includes('up'), 10_000);
       const added = await cli([
         'forward',
         'add',
@@ -238,14 +239,14 @@ test(
       let client: ReturnType<typeof nodeIn> | undefined;
       const { firstEchoMs } = await cutUnderTyping(world, async () => {
         client = nodeIn(world.inA, clientScript(forwardPort, DOWNLOAD_RATE));
-        await waitFor('the download under way', () => progressOf(client!) >= 8 * MIB, 30_000);
+        await until('the download under way', () => progressOf(client!) >= 8 * MIB, 30_000);
       });
       console.log(`first echo after the cut, download running: ${Math.round(firstEchoMs)} ms`);
       assert.ok(
         firstEchoMs <= FIRST_ECHO_DEADLINE_MS,
         `first echo ${Math.round(firstEchoMs)} ms after the cut`,
       );
-      const end = await waitFor(
+      const end = await until(
         'the download to end',
         () => client!.lines.find((l) => /^(done|error)/.test(l)),
         120_000,

@@ -8,8 +8,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { CLI, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, startProcess, stopAll } from '../helpers/processes.js';
 import { sessionHostPid, startPair, term } from './terminal-setup.js';
+import { until, sleep as pause } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -46,7 +47,7 @@ test(
     try {
       // The marker lives only in this shell's memory: seeing it again proves it is the same shell.
       child.stdin.write('MARK=kept$((6*7)); sleep 300 & echo "pids-$$-$!-$MARK"\n');
-      await waitFor('the shell to start the sleep', () => /pids-\d+-\d+-kept42/.test(stdout), 20_000);
+      await until('the shell to start the sleep', () => /pids-\d+-\d+-kept42/.test(stdout), 20_000);
       const [, shell, sleep] = /pids-(\d+)-(\d+)-kept42/.exec(stdout)!.map(Number) as [
         number,
         number,
@@ -60,7 +61,7 @@ test(
       process.kill(b.child.pid!, 'SIGKILL');
       await b.stop();
       // Long enough for anything that would end with the agent to have ended.
-      await new Promise((r) => setTimeout(r, 1_000));
+      await pause(1_000, 'anything that would end with the agent has ended by then');
       assert.ok(alive(host), 'the session host outlives the agent');
       assert.ok(alive(shell), 'the shell outlives the agent');
       assert.ok(alive(sleep), 'the sleep outlives the agent');
@@ -79,7 +80,7 @@ test(
       ]);
       await b.waitForLine(/agent b running/);
       child.stdin.write('echo "again-$MARK-$$"\n');
-      await waitFor('the same shell to answer', () => stdout.includes(`again-kept42-${shell}`), 40_000);
+      await until('the same shell to answer', () => stdout.includes(`again-kept42-${shell}`), 40_000);
       assert.ok(alive(sleep), 'the sleep still runs');
       assert.equal(parentOf(shell), host, 'the new agent adopted the same host');
 
@@ -94,7 +95,7 @@ test(
       assert.equal(code, 7, stderr);
       // The agent stops on purpose: the host hangs up and exits once its sessions are gone.
       await b.stop();
-      await waitFor('the session host to exit', () => !alive(host), 10_000);
+      await until('the session host to exit', () => !alive(host), 10_000);
     } finally {
       child.kill('SIGKILL');
       if (sleepPid && alive(sleepPid)) process.kill(sleepPid, 'SIGKILL');
@@ -123,7 +124,7 @@ test(
     // The program outlives a killed host (nothing hangs it up): this test ends it itself.
     let sleepPid = 0;
     try {
-      await waitFor('the session to start', () => /up-\d+/.test(stdout), 20_000);
+      await until('the session to start', () => /up-\d+/.test(stdout), 20_000);
       sleepPid = Number(/up-(\d+)/.exec(stdout)![1]);
       const host = sessionHostPid(pair.homeB);
       assert.ok(host, 'b runs a session host');

@@ -7,9 +7,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn as spawnPty } from 'node-pty';
-import { CLI, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, stopAll } from '../helpers/processes.js';
 import { LEFT_BY_ESCAPE_STATUS } from '../../src-main/cli/term-command.js';
 import { startPair } from './terminal-setup.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -42,7 +43,7 @@ async function catSession(homeA: string, extra: string[] = []) {
   let seen = '';
   pty.onData((d) => (seen += d));
   const exited = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
-  await waitFor('the remote cat', () => Promise.resolve(seen.includes('READY')), 20_000);
+  await until('the remote cat', () => Promise.resolve(seen.includes('READY')), 20_000);
   /** Its exit status; a term still running after `ms` is killed and fails the test with what it showed. */
   const exit = (ms = 15_000) =>
     new Promise<number>((resolve, reject) => {
@@ -67,7 +68,7 @@ test(
       const s = await catSession(pair.homeA);
       s.pty.write('~~x\r');
       // The remote terminal echoes the line, then cat prints it: one ~ each time.
-      await waitFor('the line back', () => Promise.resolve(/~x\r\n~x\r\n/.test(s.seen())), 10_000);
+      await until('the line back', () => Promise.resolve(/~x\r\n~x\r\n/.test(s.seen())), 10_000);
       assert.ok(!s.seen().includes('~~'), JSON.stringify(s.seen()));
       s.pty.write('~.');
       assert.equal(await s.exit(), LEFT_BY_ESCAPE_STATUS);
@@ -81,7 +82,7 @@ test(
 
       const plain = await catSession(pair.homeA, ['--no-escape']);
       plain.pty.write('~.\r');
-      await waitFor(
+      await until(
         '~. echoed by the remote',
         () => Promise.resolve(/~\.\r\n~\.\r\n/.test(plain.seen())),
         10_000,
@@ -113,10 +114,10 @@ test(
       const s = await catSession(pair.homeA);
       // The handoff follows the first output: once a key echoes, the agent has the terminal.
       s.pty.write('a');
-      await waitFor('the first key back', () => Promise.resolve(s.seen().includes('READYa')), 10_000);
+      await until('the first key back', () => Promise.resolve(s.seen().includes('READYa')), 10_000);
       await whileStopped(s, async () => {
         s.pty.write('bc');
-        await waitFor(
+        await until(
           'keys back with term stopped',
           () => Promise.resolve(s.seen().includes('READYabc')),
           10_000,
@@ -129,16 +130,16 @@ test(
 
       const kept = await catSession(pair.homeA, ['--no-direct']);
       kept.pty.write('a');
-      await waitFor('the first key back', () => Promise.resolve(kept.seen().includes('READYa')), 10_000);
+      await until('the first key back', () => Promise.resolve(kept.seen().includes('READYa')), 10_000);
       await whileStopped(kept, async () => {
         kept.pty.write('b');
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500, 'nothing may pass while it is stopped');
         assert.ok(
           !kept.seen().includes('READYab'),
           'term does the I/O itself: nothing passes while it is stopped',
         );
       });
-      await waitFor(
+      await until(
         'the key back once term runs',
         () => Promise.resolve(kept.seen().includes('READYab')),
         10_000,

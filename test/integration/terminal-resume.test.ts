@@ -6,10 +6,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { CLI, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, startProcess, stopAll } from '../helpers/processes.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { sessionHostPid, startPair, startRelay } from './terminal-setup.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -36,11 +37,11 @@ test('a session survives a relay restart with every byte exactly once', { skip }
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   try {
-    await waitFor('the counter to run', () => stdout.includes('\n20\n'), 20_000);
+    await until('the counter to run', () => stdout.includes('\n20\n'), 20_000);
     await pair.relay.proc.stop();
-    await waitFor('the CLI to say it reconnects', () => stderr.includes('reconnecting…'), 30_000);
+    await until('the CLI to say it reconnects', () => stderr.includes('reconnecting…'), 30_000);
     const printedWhileDown = stdout.length;
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000, 'the relay stays down a while');
     const relay = await startRelay(pair.relay.port);
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
@@ -82,14 +83,14 @@ test(
     try {
       // The session must be running before b dies: on a loaded machine `term` may still be opening it a
       // second after it started, and a link lost during the open fails the open (no session to resume).
-      await waitFor('the session to run', () => stdout.includes('ready'), 20_000);
+      await until('the session to run', () => stdout.includes('ready'), 20_000);
       // b dies without a word, its session host too (its sessions with it: a reboot, say), and comes
       // back under the same home. (An agent alone that dies leaves its sessions: term-session-host.test.ts.)
       const host = sessionHostPid(pair.homeB);
       assert.ok(host, 'b runs a session host');
       await pair.b.stop('SIGKILL');
       process.kill(host, 'SIGKILL');
-      await waitFor('the CLI to say it reconnects', () => stderr.includes('reconnecting…'), 30_000);
+      await until('the CLI to say it reconnects', () => stderr.includes('reconnecting…'), 30_000);
       const b = startProcess([
         'agent',
         '--home',

@@ -11,12 +11,12 @@ import {
   startProcess,
   startRelay,
   tempHome,
-  waitFor,
   type CliResult,
   type Proc,
   type RelayProc,
   nodeId,
 } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 export { peerOf };
 
@@ -80,10 +80,10 @@ export async function startPair(opts: { relayOnly: boolean; envB?: NodeJS.Proces
     const tail = (p: Proc) => p.stderr().split('\n').slice(-15).join('\n');
     throw new Error(`${(err as Error).message}\n--- a stderr ---\n${tail(a)}\n--- b stderr ---\n${tail(b)}`);
   };
-  await waitFor(`a→b over ${path}`, async () => (await peerOf(homeA, 'b'))?.path === path, 20_000).catch(
+  await until(`a→b over ${path}`, async () => (await peerOf(homeA, 'b'))?.path === path, 20_000).catch(
     withStderr,
   );
-  await waitFor(`b→a over ${path}`, async () => (await peerOf(homeB, 'a'))?.path === path, 20_000).catch(
+  await until(`b→a over ${path}`, async () => (await peerOf(homeB, 'a'))?.path === path, 20_000).catch(
     withStderr,
   );
   return { relay, a, b, homeA, homeB };

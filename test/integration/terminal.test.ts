@@ -8,8 +8,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CLI, cli, startProcess, stopAll, waitFor, type Proc } from '../helpers/processes.js';
+import { CLI, cli, startProcess, stopAll, type Proc } from '../helpers/processes.js';
 import { startPair, term, type Pair } from './terminal-setup.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -243,10 +244,10 @@ test(
       });
       assert.equal(exited, 1, `term still running after 10 s; stderr: ${p.stderr()}`);
       assert.match(p.stderr(), line);
-      await waitFor('the remote program to be gone', () => !alive(pid), 5_000);
+      await until('the remote program to be gone', () => !alive(pid), 5_000);
     };
     const linkedAgain = () =>
-      waitFor(
+      until(
         'a and b linked again',
         async () => (await cli(['ping', 'b', '--home', pair.homeA])).code === 0,
         20_000,

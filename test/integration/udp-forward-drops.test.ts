@@ -15,6 +15,7 @@ import type { ForwardInfo } from '../../src-main/api/contract.js';
 import { dropsOf, parseProcUdp } from '../../src-main/forwards/udp-kernel-drops.js';
 import { cli, cliJson, stopAll } from '../helpers/processes.js';
 import { startPair } from './terminal-setup.js';
+import { sleep, until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -87,8 +88,7 @@ test(
     after(() => sender.close());
     // One datagram first, so the flow is open before the flood.
     await flood(sender, port, 1, 0);
-    const deadline = Date.now() + 30_000;
-    while (received === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until('the first datagram through', () => received > 0, 30_000);
     assert.equal(received, 1, 'the first datagram went through');
 
     const pid = pair.a.child.pid!;
@@ -114,7 +114,7 @@ test(
         last = seen;
         still = Date.now();
       } else if (Date.now() - still > 10_000) break;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250, 'a poll that stops once the counts stop moving');
     }
     const sinkDrops = kernelDropsAt(sinkPort);
     const detail = JSON.stringify({ sent, received, sinkDrops, forward: info });

@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { ForwardInfo } from '../../src-main/api/contract.js';
-import { cli, cliJson, stopAll, waitFor } from '../helpers/processes.js';
+import { cli, cliJson, stopAll } from '../helpers/processes.js';
 import { digA, startDnsmasq } from '../helpers/dnsmasq.js';
 import { startPair } from './terminal-setup.js';
+import { freeUdpPort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -24,14 +26,6 @@ async function udpEcho(): Promise<{ socket: UdpSocket; port: number }> {
   const socket = await bound();
   socket.on('message', (msg, rinfo) => socket.send(msg, rinfo.port, rinfo.address));
   return { socket, port: socket.address().port };
-}
-
-/** A free UDP port on 127.0.0.1 (bound, read, released). */
-async function freeUdpPort(): Promise<number> {
-  const s = await bound();
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** Sends `d` and waits for one datagram back; retried a few times (UDP may lose the first ones). */
@@ -151,7 +145,7 @@ test('UDP forwards over a relay-only link', { timeout: 180_000 }, async (t) => {
       ...home,
     ]);
     assert.equal(r.code, 0, r.stderr);
-    const answer = await waitFor('a DNS answer through the forward', () => digA(fwdPort), 20_000);
+    const answer = await until('a DNS answer through the forward', () => digA(fwdPort), 20_000);
     assert.equal(answer, '10.1.2.3');
   });
 
@@ -177,7 +171,7 @@ test('UDP forwards over a relay-only link', { timeout: 180_000 }, async (t) => {
     const s = await bound();
     try {
       s.send(Buffer.from('x'), refusedPort, '127.0.0.1');
-      const f = await waitFor(
+      const f = await until(
         'the refusal in forward list',
         async () => {
           const info = await forwardInfo(pair.homeA, 'refused');

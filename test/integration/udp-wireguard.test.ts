@@ -14,17 +14,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  cli,
-  cliJson,
-  startProcess,
-  stopAll,
-  tempHome,
-  waitFor,
-  type Proc,
-  nodeId,
-} from '../helpers/processes.js';
+import { cli, cliJson, startProcess, stopAll, tempHome, type Proc, nodeId } from '../helpers/processes.js';
 import { peerOf } from './terminal-setup.js';
+import { until } from '../helpers/wait.js';
 
 /** Bytes downloaded through the tunnel (the issue's 50 MiB). */
 const DOWNLOAD_BYTES = 50 * 1024 * 1024;
@@ -139,7 +131,7 @@ test(
     ]) {
       assert.equal(r.code, 0, r.stderr);
     }
-    await waitFor('a→b over the relay', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 30_000);
+    await until('a→b over the relay', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 30_000);
 
     // WireGuard: wgA's peer is at the forward's port on n1's loopback; wgB listens on n2's loopback,
     // where b's exit sends, and learns its peer's endpoint (the exit's socket) from what arrives.
@@ -176,7 +168,7 @@ test(
         env: { ...process.env, WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1' },
       });
       children.push(wg);
-      await waitFor(
+      await until(
         `${dev} up`,
         () => {
           try {

@@ -14,18 +14,14 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { handOver, UI_OPEN_FILE } from '../../src-main/cli/ui-handoff.js';
 import { browserMissing, launchBrowser, uiUrl } from '../helpers/browser.js';
-import { CLI, startProcess, stopAll, tempHome, waitFor, type CliResult } from '../helpers/processes.js';
+import { CLI, stopAll, tempHome, type CliResult, startAgent } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 let browser: Browser | undefined;
 after(async () => {
   await browser?.close();
   await stopAll();
 });
-
-async function startAgent(home: string): Promise<void> {
-  const agent = startProcess(['agent', '--home', home, '--no-direct', '--ui-listen', '127.0.0.1:0']);
-  await agent.waitForLine(/^web UI on 127\.0\.0\.1:\d+ /m);
-}
 
 /** Every process's command line that holds `secret` (all of them are readable: that is the point). */
 function commandLinesWith(secret: string): string[] {
@@ -72,7 +68,7 @@ test(
   },
   async () => {
     const home = tempHome('ui-handoff');
-    await startAgent(home);
+    await startAgent(home, { listen: false, ui: true });
     const token = new URL(await uiUrl(home)).hash.replace('#token=', '');
     assert.match(token, /^[0-9a-f]{64}$/);
 
@@ -89,7 +85,7 @@ test(
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out.stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (out.stderr += c));
     const exited = new Promise<CliResult>((resolve) => child.on('exit', (code) => resolve({ code, ...out })));
-    const target = await waitFor(
+    const target = await until(
       'the opener to be started',
       () => existsSync(seen) && readFileSync(seen, 'utf8'),
       10_000,
@@ -130,7 +126,7 @@ test(
   { skip: browserMissing() ?? false },
   async () => {
     const home = tempHome('ui-handoff-file');
-    await startAgent(home);
+    await startAgent(home, { listen: false, ui: true });
     const url = await uiUrl(home);
     const token = new URL(url).hash.replace('#token=', '');
     const handoff = await handOver(url, home, 'file');

@@ -15,25 +15,11 @@ import {
   stopAll,
   tempHome,
   type CliResult,
-  type Proc,
+  startAgent,
 } from '../helpers/processes.js';
 import { apiSession, httpGet, openSocket, parseLink, whenClosed } from './web-ui-helpers.js';
 
 after(stopAll);
-
-async function startAgent(home: string, extra: string[] = []): Promise<{ agent: Proc; port: number }> {
-  const agent = startProcess([
-    'agent',
-    '--home',
-    home,
-    '--no-direct',
-    '--ui-listen',
-    '127.0.0.1:0',
-    ...extra,
-  ]);
-  const m = await agent.waitForLine(/^web UI on 127\.0\.0\.1:(\d+) /m);
-  return { agent, port: Number(m[1]) };
-}
 
 async function uiLink(home: string, ...flags: string[]): Promise<{ port: number; token: string }> {
   const r = await cli(['ui', '--home', home, '--no-open', '--json', ...flags]);
@@ -43,7 +29,7 @@ async function uiLink(home: string, ...flags: string[]): Promise<{ port: number;
 
 test('clawbridge ui prints the link with a 64-hex token kept 0600; the page and its refusals', async () => {
   const home = tempHome('webui');
-  const { port } = await startAgent(home);
+  const port = (await startAgent(home, { listen: false, ui: true })).uiPort!;
   const link = await uiLink(home);
   assert.equal(link.port, port);
   const tokenFile = join(home, 'ui-token');
@@ -73,7 +59,7 @@ test('clawbridge ui prints the link with a 64-hex token kept 0600; the page and 
 
 test('the API over WebSocket: token first, requests answered, errors replied, a new token ends old sessions', async () => {
   const home = tempHome('webui-ws');
-  const { port } = await startAgent(home, ['--name', 'webby']);
+  const port = (await startAgent(home, { name: 'webby', listen: false, ui: true })).uiPort!;
   const { token } = await uiLink(home);
 
   for (const wrong of [undefined, '0'.repeat(64)]) {
@@ -171,7 +157,7 @@ test(
   { skip: process.platform !== 'linux' },
   async () => {
     const home = tempHome('webui-open');
-    await startAgent(home);
+    await startAgent(home, { listen: false, ui: true });
     const { token } = await uiLink(home);
     const seen = join(home, 'opened-url');
     // The opener gets an address that hands the link over (cli/ui-handoff.ts), never the token: it

@@ -16,6 +16,7 @@ import { UNACKED_HIGH_WATER } from '../../src-main/terminal/sessions/terminal-fl
 import { cli, stopAll } from '../helpers/processes.js';
 import { startPair, type Pair } from './terminal-setup.js';
 import { messages, openSocket, parseLink, whenClosed } from './web-ui-helpers.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -58,14 +59,6 @@ function outputOf(frames: TerminalFrame[]): string {
   return Buffer.concat(frames.flatMap((f) => (f.type === 'data' ? [f.data] : []))).toString('utf8');
 }
 
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test(
   'a terminal over /api/stream: opened, output and exit as binary frames, input from the page',
   { timeout: 90_000 },
@@ -94,11 +87,11 @@ test(
     const t = await openTerminal(p.homeA, ['sh', '-c', `head -c ${total} /dev/zero | tr '\\0' x; exit 0`]);
     assert.equal(t.opened.type, 'opened', JSON.stringify(t.opened));
     await until('output', () => t.received() > 0, 20_000);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000, 'what was in flight when the window filled arrives');
     const stalled = t.received();
     // Unacknowledged output is bounded by the flow-control window, far below what the program writes.
     assert.ok(stalled <= 2 * UNACKED_HIGH_WATER, `received ${stalled} bytes without acknowledging any`);
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000, 'no output may arrive within this window');
     assert.equal(t.received(), stalled, 'nothing more arrives while the page does not acknowledge');
     // Now the page draws and acknowledges everything it got, as xterm's write callback would.
     const ack = setInterval(() => t.ws.send(encodeTerminalFrame({ type: 'ack', offset: t.received() })), 20);

@@ -26,6 +26,7 @@ import {
   readFirstMessage,
 } from '../../src-main/terminal/session-host/host-protocol.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { until } from '../helpers/wait.js';
 
 const BUNDLE = fileURLToPath(new URL('../../dist/app/electron/agent-process.js', import.meta.url));
 const HOST_BUNDLE = fileURLToPath(
@@ -108,19 +109,16 @@ test(
 
 /** Dials `path` until something answers, for up to WAIT_MS. */
 async function dialWhenUp(path: string): Promise<Socket> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    try {
-      return await new Promise<Socket>((resolve, reject) => {
+  return until(
+    `something answering on ${path}`,
+    () =>
+      new Promise<Socket>((resolve, reject) => {
         const s = connect(path);
         s.once('connect', () => resolve(s));
         s.once('error', reject);
-      });
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+      }),
+    { timeoutMs: WAIT_MS, everyMs: 50 },
+  );
 }
 
 test(

@@ -14,6 +14,7 @@ import { Mux, type StreamRequest } from '../../src-main/mux/mux.js';
 import { answerFinished, ResumableStream } from '../../src-main/mux/resumable-stream.js';
 import { createLinkPair, type MemoryLink } from '../helpers/link-pair.js';
 import { readAll } from '../unit/mux/mux-fixtures.js';
+import { sleep } from '../helpers/wait.js';
 
 interface World {
   link: MemoryLink;
@@ -100,7 +101,7 @@ test('a resumable stream arrives byte-exact both ways across random link cuts', 
         feed(opener, up.subarray(sentEarly + unsent.reduce((n, c) => n + c.length, 0)));
         feed(acceptor, down);
         for (const cut of cuts) {
-          await new Promise((r) => setTimeout(r, cut.afterMs));
+          await sleep(cut.afterMs, 'the generated moment of the cut');
           const old = current();
           worlds.push(connect(halves));
           if (cut.oneSided) {

@@ -21,7 +21,8 @@ import { DEFAULT_RELAY_LIMITS } from '../../src-main/protocol/relay-limits.js';
 import { uiProtocols } from '../../src-renderer/api/ui-protocols.js';
 import { testIdentity } from '../helpers/identities.js';
 import { startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
-import { connectedClient, exchange, RawClient, startTestRelay, until } from '../helpers/relay-harness.js';
+import { connectedClient, exchange, RawClient, startTestRelay } from '../helpers/relay-harness.js';
+import { until, sleep } from '../helpers/wait.js';
 
 /**
  * What "the owner still gets in" means here: an answer within this, in ms. A starved listener never
@@ -121,7 +122,7 @@ test('300 WebSockets that never send the token, reconnecting when closed, do not
       flood.stdout.once('data', () => resolve());
       flood.once('exit', (code) => reject(new Error(`the flood exited with ${code}`)));
     });
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500, 'the flood is under way before the owner comes');
     for (let i = 0; i < 3; i++) await ownerGetsIn('unauthenticated WebSocket flood');
   } finally {
     flood.stdin.end();
@@ -193,7 +194,7 @@ test('500 control-socket connections: at most the cap is held, memory stays boun
   } finally {
     for (const s of sockets) s.destroy();
   }
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200, "the destroyed sockets close on the agent's side");
   assert.ok((await ownerCli()) < OWNER_DEADLINE_MS, 'the CLI works again once the flood leaves');
 });
 

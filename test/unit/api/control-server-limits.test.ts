@@ -17,6 +17,7 @@ import type { ApiHandler } from '../../../src-main/api/contract.js';
 import { controlSocketPath } from '../../../src-main/home/home-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { within } from '../../helpers/relay-harness.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 const handler: ApiHandler = {
   call: (method) => Promise.resolve({ method } as never),
@@ -45,8 +46,16 @@ test('at most MAX_CONTROL_CONNECTIONS are open; one more is told why, and a free
   });
 
   held.pop()!.destroy();
-  await new Promise((r) => setTimeout(r, 50));
-  const client = await ControlClient.connect(path, home);
+  const client = await until('a connection admitted once one closed', async () => {
+    const c = await ControlClient.connect(path, home);
+    try {
+      await c.call('status', {});
+      return c;
+    } catch (err) {
+      c.close();
+      throw err;
+    }
+  });
   assert.deepEqual(await client.call('status', {}), { method: 'status' });
   client.close();
   for (const s of held) s.destroy();
@@ -70,7 +79,7 @@ test('a client whose unread replies pass MAX_REPLY_BACKLOG is disconnected', asy
       .map((l) => l + '\n')
       .join(''),
   );
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500, 'the server makes every reply while this side reads nothing, and nothing says when');
   let bytes = 0;
   const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
   s.on('data', (c: Buffer) => (bytes += c.length));

@@ -15,6 +15,7 @@ import { controlSocketPath } from '../../../src-main/home/home-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { hintOf } from '../../../src-main/core/errors.js';
 import { lineWithHint } from '../../../src-main/core/hint.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 const handler: ApiHandler = {
   call: (method, params) => Promise.resolve({ method, params } as never),
@@ -133,7 +134,7 @@ async function settled(read: () => number, quietMs = 400, maxMs = 15_000): Promi
   let last = read();
   let since = Date.now();
   while (Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50, 'one sample of a quiet-period check');
     const now = read();
     if (now !== last) [last, since] = [now, Date.now()];
     else if (Date.now() - since >= quietMs) break;
@@ -216,10 +217,10 @@ test('at most MAX_IN_FLIGHT_REQUESTS requests of one connection are handled at o
     Array.from({ length: total }, (_, i) => JSON.stringify({ id: i + 1, method: 'status', params: {} })),
   );
   assert.equal(await settled(() => calls, 200), MAX_IN_FLIGHT_REQUESTS);
-  while (calls < total || gate.length > 0) {
+  await until('every request called and let go', () => {
     gate.splice(0).forEach((release) => release());
-    await new Promise((r) => setTimeout(r, 10));
-  }
+    return calls >= total && gate.length === 0;
+  });
   const got = (await replies) as { id: number; ok: boolean }[];
   assert.equal(got.length, total);
   assert.ok(got.every((r) => r.ok));
@@ -249,7 +250,7 @@ test('a subscriber that never reads its events is disconnected, not buffered for
   s.on('error', () => undefined);
   s.pause(); // reads nothing
   s.write('"subscribe"\n');
-  while (!listener) await new Promise((r) => setTimeout(r, 10));
+  await until('the subscription to reach the events source', () => listener);
   const big = { blob: 'e'.repeat(64 * 1024) };
   let sent = 0;
   // 400 × 64 KiB = 25 MiB, three times the cap: the connection must be dropped well before.
@@ -314,7 +315,7 @@ test('replies and events of one tick leave in one write, in order (a burst of 1,
   client.onEvent((event, data) => {
     if (event === 'message.state') got.push((data as unknown as { i: number }).i);
   });
-  for (let i = 0; i < 100 && push === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  await until('push !== undefined', () => push !== undefined);
   // Counted on this process's sockets: the server's writes happen here.
   const proto = (await import('node:net')).Socket.prototype as unknown as {
     write: (...args: unknown[]) => boolean;
@@ -327,7 +328,7 @@ test('replies and events of one tick leave in one write, in order (a burst of 1,
   };
   try {
     await client.call('peers.list', {});
-    for (let i = 0; i < 200 && got.length < 1000; i++) await new Promise((r) => setTimeout(r, 10));
+    await until('got.length >= 1000', () => got.length >= 1000);
   } finally {
     proto.write = write;
   }
@@ -410,7 +411,7 @@ test('ControlClient.onEvent with messageStates batched: an agent that does not k
   const client = await ControlClient.connect(path, home);
   const events: string[] = [];
   client.onEvent((event) => void events.push(event), { messageStates: 'batched' });
-  for (let i = 0; i < 200 && events.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await until('events.length !== 0', () => events.length !== 0);
   assert.deepEqual(events, ['message.state']);
   assert.match(seen[0]!, /"method":"events.subscribe","params":\{"messageStates":"batched"\}/);
   assert.equal(seen[1], '"subscribe"');

@@ -19,6 +19,7 @@ import {
 import type { ApiHandler } from '../../../src-main/api/contract.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { sleep } from '../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'Unix sockets' : false;
 
@@ -94,7 +95,7 @@ test('a client that connects while the agent starts is answered once it serves',
   const client = await ControlClient.connect(path, home);
   let answered = false;
   const reply = client.call('status', {}).then((r) => ((answered = true), r));
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(50, 'nothing may answer within this window, before the agent serves');
   assert.equal(answered, false, 'nothing answers before the agent serves');
   claim.serve(handler);
   assert.deepEqual(await reply, { method: 'status' });

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emitter } from '../../../src-main/core/emitter.js';
-import { ApiEventHub, Coalescer, type Clock } from '../../../src-main/app/api/events.js';
+import { ApiEventHub, Coalescer } from '../../../src-main/app/api/events.js';
 import type {
   NoticeEvent,
   ApiEvents,
@@ -23,38 +23,10 @@ import type { MessageStatesEvent, OutboxMessage } from '../../../src-main/api/co
 import { messageStates } from '../../../src-main/messages/messages-api.js';
 import type { OutboxEntry } from '../../../src-main/messages/outbox.js';
 import type { Why } from '../../../src-main/messages/box-records.js';
-
-/** A clock whose time only moves when the test says so. */
-class FakeClock implements Clock {
-  time = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  now = () => this.time;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = this.nextId++;
-    this.timers.push({ at: this.time + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (handle: unknown) => {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  };
-  /** Moves time forward by `ms`, running due timers in order. */
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.time = next.at;
-      next.fn();
-    }
-    this.time = end;
-  }
-}
+import { fakeClock } from '../../helpers/fake-clock.js';
 
 test('coalescer: a burst of pokes fires once at once, then at most once per interval', () => {
-  const clock = new FakeClock();
+  const clock = fakeClock();
   const fired: number[] = [];
   const c = new Coalescer(
     () => fired.push(clock.now()),
@@ -83,7 +55,7 @@ test('coalescer: a burst of pokes fires once at once, then at most once per inte
 });
 
 test('coalescer: keeps ticking every interval while busy, stops when not', () => {
-  const clock = new FakeClock();
+  const clock = fakeClock();
   let busy = true;
   const fired: number[] = [];
   const c = new Coalescer(
@@ -148,7 +120,7 @@ const pendingInfo = (id: string): PendingInfo => ({
 });
 
 test('hub: a status on subscribing, one per interval under a storm of changes, each after its `changed`', () => {
-  const clock = new FakeClock();
+  const clock = fakeClock();
   const { agent, state, sources } = fakeSources();
   const hub = new ApiEventHub(sources, clock);
   const got: (keyof ApiEvents)[] = [];
@@ -169,7 +141,7 @@ test('hub: a status on subscribing, one per interval under a storm of changes, e
 });
 
 test('hub: every status has a higher seq, shared with the `changed` before it, which names what differs', () => {
-  const clock = new FakeClock();
+  const clock = fakeClock();
   const { agent, state, sources } = fakeSources();
   const hub = new ApiEventHub(sources, clock);
   const got: { event: string; data: unknown }[] = [];
@@ -198,7 +170,7 @@ test('hub: every status has a higher seq, shared with the `changed` before it, w
 });
 
 test('hub: pending.added once per new request; pairing, terminal and notice events pass through', () => {
-  const clock = new FakeClock();
+  const clock = fakeClock();
   const { agent, state, sources } = fakeSources();
   state.pending = [pendingInfo('old')];
   const hub = new ApiEventHub(sources, clock);
@@ -229,7 +201,7 @@ test('hub: pending.added once per new request; pairing, terminal and notice even
 });
 
 test('hub: busy forwards keep status events coming without changes', () => {
-  const clock = new FakeClock();
+  const clock = fakeClock();
   const { state, sources } = fakeSources();
   state.busy = true;
   const hub = new ApiEventHub(sources, clock);
@@ -240,7 +212,7 @@ test('hub: busy forwards keep status events coming without changes', () => {
 });
 
 test('hub: a connection that opens and closes between ticks still brings a status event', () => {
-  const clock = new FakeClock();
+  const clock = fakeClock();
   const { agent, sources } = fakeSources();
   const hub = new ApiEventHub(sources, clock);
   const got: string[] = [];
@@ -254,7 +226,7 @@ test('hub: a connection that opens and closes between ticks still brings a statu
 });
 
 test('hub: with the node state as a source, `changed` names settings only when a setting changed', () => {
-  const clock = new FakeClock();
+  const clock = fakeClock();
   const { agent, state, sources } = fakeSources();
   const settings = new Emitter<{ changed: [] }>();
   const hub = new ApiEventHub({ ...sources, onSettingsChanged: (l) => settings.on('changed', l) }, clock);
@@ -273,7 +245,7 @@ test('hub: with the node state as a source, `changed` names settings only when a
 });
 
 test('hub: audit lines written come as one `audit` event a second at most, with their count', () => {
-  const clock = new FakeClock();
+  const clock = fakeClock();
   const { sources } = fakeSources();
   const log = new Emitter<{ written: [number] }>();
   const hub = new ApiEventHub({ ...sources, onAudit: (l) => log.on('written', l) }, clock);
@@ -296,7 +268,7 @@ test('hub: audit lines written come as one `audit` event a second at most, with 
 });
 
 test('hub: outbox state changes go as message.state to plain subscribers and as message.states to batched ones; each source is followed only while someone takes it (ADR 0059)', () => {
-  const clock = new FakeClock();
+  const clock = fakeClock();
   const { sources } = fakeSources();
   const outbox = new Emitter<{ one: [OutboxMessage]; many: [MessageStatesEvent] }>();
   const following = { each: 0, batched: 0 };

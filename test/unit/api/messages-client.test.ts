@@ -16,6 +16,7 @@ import {
 import type { InboxMessage, MessageState, OutboxMessage } from '../../../src-main/api/contract-messages.js';
 import type { EventOptions } from '../../../src-main/api/contract.js';
 import { ClawError, isClawError } from '../../../src-main/core/errors.js';
+import { until } from '../../helpers/wait.js';
 
 const OFFICE = { name: 'office', fingerprint: 'ab'.repeat(32) };
 const LAPTOP = { name: 'laptop', fingerprint: 'cd'.repeat(32) };
@@ -318,7 +319,7 @@ test('listen: unread ones first, oldest first, then new ones; each once, acknowl
   agent.receive({ topic: 'jobs', text: 'three' });
   agent.receive({ topic: 'other', text: 'not mine either' });
   agent.receive({ topic: 'jobs', text: 'four' });
-  for (let i = 0; i < 100 && got.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+  await until('got.length >= 5', () => got.length >= 5);
   await listening.stop();
   assert.deepEqual(got, ['one', 'two', 'crossing', 'three', 'four']);
   // Acknowledged once handled, never before; the next is not held up waiting for an ack.
@@ -336,7 +337,7 @@ test('listen: an unread listing cut short by the agent is asked again after its 
   const got: string[] = [];
   const listening = new MessagesClient(agent.connection).listen({}, (m) => void got.push(m.text!));
   await listening.ready;
-  for (let i = 0; i < 100 && got.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+  await until('got.length >= 5', () => got.length >= 5);
   await listening.stop();
   assert.deepEqual(got, texts);
 });
@@ -349,7 +350,7 @@ test('listen --from: only that peer, matched by fingerprint whatever name the re
   await listening.ready;
   agent.receive({ from: LAPTOP, text: 'from laptop' });
   agent.receive({ from: OFFICE, text: 'from office' });
-  for (let i = 0; i < 100 && got.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  await until('got.length >= 1', () => got.length >= 1);
   await listening.stop();
   assert.deepEqual(got, ['from office']);
 });
@@ -420,7 +421,7 @@ test('serve: answers questions on its topic as replies, not replies; a failed an
   );
   await listening.ready;
   const q2 = agent.receive({ topic: 'upper', text: 'fail', from: LAPTOP });
-  for (let i = 0; i < 100 && answered.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  await until('answered.length >= 2', () => answered.length >= 2);
   await listening.stop();
   assert.deepEqual(answered, [q1.id, q2.id]);
   const replies = agent.calls.filter((c) => c.method === 'messages.send').map((c) => c.params);
@@ -552,7 +553,7 @@ test('message.states (batched changes by ID): a wait for 2,000 receipts counts t
     });
   };
   const waiting = client.waitFor(ids, 'delivered', 5000);
-  await new Promise((r) => setTimeout(r, 20));
+  await until('the client to follow events', () => agent.subscribedWith.length > 0);
   assert.deepEqual(agent.subscribedWith, [{ messageStates: 'batched' }]);
   change('sent', ids);
   for (let i = 0; i < ids.length; i += 500) {
@@ -565,7 +566,9 @@ test('message.states (batched changes by ID): a wait for 2,000 receipts counts t
 
   const [lone] = await client.sendAll('office', [{ text: 'no' }]);
   const refused = client.waitFor([lone!.id], 'delivered', 5000);
-  await new Promise((r) => setTimeout(r, 20));
+  await until('the waiter to list the message', () =>
+    agent.calls.some((c) => c.method === 'messages.outbox' && (c.params.ids as string[]).includes(lone!.id)),
+  );
   change('refused', [lone!.id], {
     code: 'PERMISSION_DENIED',
     reason: 'office does not allow this node message',

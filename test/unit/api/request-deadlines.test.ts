@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { enforceRequestDeadlines } from '../../../src-main/api/web-ui/request-deadlines.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 const HEADERS_MS = 300;
 const REQUEST_MS = 700;
@@ -62,7 +63,6 @@ async function open(port: number) {
 }
 
 const get = (port: number) => `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const answers = (text: string) => text.split('HTTP/1.1 200').length - 1;
 
 test('headers that never end are cut at the headers deadline', async () => {
@@ -79,7 +79,7 @@ test('a kept-alive connection has the headers deadline again after each answer',
   // Three whole requests, each within the deadline of the previous answer: all answered, none cut.
   for (let i = 0; i < 3; i++) {
     c.sock.write(get(port));
-    await sleep(HEADERS_MS / 2);
+    await sleep(HEADERS_MS / 2, 'each request half a headers deadline after the last answer');
   }
   assert.equal(answers(c.received()), 3);
   assert.equal(c.sock.destroyed, false);
@@ -97,11 +97,10 @@ test('a whole request answered slowly is not cut, and the connection carries the
   const port = await start();
   const c = await open(port);
   c.sock.write(`GET /slow HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
-  await sleep(REQUEST_MS + 500);
+  await sleep(REQUEST_MS + 500, 'past the request deadline while the slow answer is made');
   assert.equal(answers(c.received()), 1, 'the slow answer arrived');
   c.sock.write(get(port));
-  await sleep(HEADERS_MS / 2);
-  assert.equal(answers(c.received()), 2);
+  await until('the next answer', () => answers(c.received()) === 2);
   assert.equal(c.sock.destroyed, false);
   c.sock.destroy();
 });
@@ -124,7 +123,7 @@ test('an upgraded socket outlives both deadlines', async () => {
   c.sock.write(
     `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`,
   );
-  await sleep(REQUEST_MS + 200);
+  await sleep(REQUEST_MS + 200, 'past both deadlines: an upgraded socket is not cut');
   assert.equal(c.sock.destroyed, false);
   assert.match(c.received(), /101 Switching Protocols/);
   c.sock.destroy();

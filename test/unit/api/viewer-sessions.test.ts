@@ -21,8 +21,9 @@ import {
   type ViewerSessionsDeps,
 } from '../../../src-main/terminal/viewer-sessions.js';
 import { DETACHED_TERMINAL_IDLE_DEFAULT_MS } from '../../../src-main/state/settings.js';
-import { fakeClock } from '../forwards/fake-clock.js';
-import { PEER_A, TerminalHarness, until } from '../terminal/terminal-fixtures.js';
+import { PEER_A, TerminalHarness } from '../terminal/terminal-fixtures.js';
+import { until, sleep } from '../../helpers/wait.js';
+import { fakeClock } from '../../helpers/fake-clock.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
@@ -158,7 +159,7 @@ test(
         [{ id, state: 'connected', attached: false, path: 'direct' }],
       );
       // Output while nobody watches goes to the scrollback (and is consumed: the program goes on).
-      await new Promise((r) => setTimeout(r, 600));
+      await sleep(600, 'the program prints "two" 0.3 s on, with no viewer to see it arrive');
       const second = new MemoryViewer(true);
       const up = await vs.handlers['terminal.attach']!({ id, cols: 100, rows: 30 });
       assert.equal(up.result.state, 'connected');
@@ -198,7 +199,7 @@ test(
       const shown = first.received;
       assert.ok(shown > 0);
       await until('output while detached', () => (vs.list()[0]?.attached === false ? true : false));
-      await new Promise((r) => setTimeout(r, 600));
+      await sleep(600, 'the program prints "two" 0.3 s on, with no viewer to see it arrive');
       // No viewer ever saw an offset beyond the output: such an ask is refused, not served as empty.
       await assert.rejects(vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24, from: 1e9 }), {
         code: 'BAD_ARGUMENT',
@@ -228,7 +229,7 @@ test(
   { skip },
   async () => {
     const h = new TerminalHarness();
-    const clock = fakeClock();
+    const clock = fakeClock(1_000_000);
     const vs = sessions(h, { detachedIdleMs: () => DETACHED_TERMINAL_IDLE_DEFAULT_MS, timers: clock });
     const events: { state: string; message?: string }[] = [];
     vs.events.on('terminal', (e) =>
@@ -288,9 +289,9 @@ test('a window viewer that does not acknowledge output pauses the remote program
     const v = new MemoryViewer(true, false);
     await open(vs, ['sh', '-c', 'yes | head -c 3000000; exit 0'], v);
     await until('a first megabyte', () => v.received >= UNACKED_HIGH_WATER);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300, 'what was in flight when the window filled arrives');
     const stalled = v.received;
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300, 'nothing more may arrive within this window');
     assert.equal(v.received, stalled, 'no output while nothing is acknowledged');
     assert.ok(stalled < 3_000_000, `stalled at ${stalled}`);
     // Drawing resumes: acknowledge as it comes, and the program runs to its end.
@@ -334,9 +335,9 @@ test('a channel above its high-water mark stops the output until it drains', { s
     v.full = true;
     await open(vs, ['sh', '-c', 'yes | head -c 2000000; exit 0'], v);
     await until('some output', () => v.received > 0);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300, 'what was in flight when the channel filled arrives');
     const stalled = v.received;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200, 'nothing more may arrive within this window');
     assert.equal(v.received, stalled, 'nothing more is written while the channel is full');
     v.drain();
     await until('exit', () => v.closed, 20_000);

@@ -21,7 +21,7 @@ import {
 import { MAX_UNAUTHENTICATED_UI_SOCKETS } from '../../../src-main/api/web-ui/ws-session.js';
 import { uiProtocols } from '../../../src-renderer/api/ui-protocols.js';
 import { tempDir } from '../../helpers/temp-dir.js';
-import { until } from '../../helpers/relay-harness.js';
+import { until } from '../../helpers/wait.js';
 
 const handler: ApiHandler = {
   call: (method) => Promise.resolve({ method } as never),

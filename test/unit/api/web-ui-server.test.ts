@@ -10,6 +10,7 @@ import { MAX_UI_MESSAGE_BYTES, startWebUi, type WebUiServer } from '../../../src
 import { UI_TOKEN_FILE } from '../../../src-main/api/web-ui/ui-token.js';
 import { CLOSE_UNAUTHORIZED, UNAUTHORIZED_REASON } from '../../../src-main/api/web-ui/ws-session.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { until } from '../../helpers/wait.js';
 
 type Listener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
 const listeners = new Set<Listener>();
@@ -243,8 +244,9 @@ test('with the token: ready, requests answered, bad ones get error replies and t
     ok: true,
     result: { method: 'peers.list', params: {} },
   });
+  const subscribed = listeners.size;
   c.ws.send(JSON.stringify({ type: 'subscribe' }));
-  await new Promise((r) => setTimeout(r, 50));
+  await until('the page subscribed', () => listeners.size > subscribed);
   for (const l of listeners) l('changed', { seq: 3, domains: ['peers', 'settings'] });
   assert.deepEqual(await c.next(), {
     type: 'event',

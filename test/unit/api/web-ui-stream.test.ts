@@ -7,6 +7,7 @@ import type { StreamUpgradeHandlers } from '../../../src-main/api/stream-upgrade
 import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
 import { MAX_SEND_BACKLOG_BYTES } from '../../../src-main/api/web-ui/ws-session.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 type Listener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
 const listeners = new Set<Listener>();
@@ -20,11 +21,15 @@ const handler: ApiHandler = {
 
 const channels: ViewerChannel[] = [];
 const cancelled: string[] = [];
+const opening: string[] = [];
 /** An echo "terminal": whatever the viewer sends comes back; `slow` peers take 200 ms to open. */
 const streams: StreamUpgradeHandlers = {
   'terminal.open': async (params) => {
     if (params.peer === 'missing') throw Object.assign(new Error('no peer named missing'), {});
-    if (params.peer === 'slow') await new Promise((r) => setTimeout(r, 200));
+    if (params.peer === 'slow') {
+      opening.push(params.peer);
+      await sleep(200, 'a slow peer: its open is pending while the page goes');
+    }
     return {
       result: { id: '0123456789abcdef', path: 'direct', remote: `${params.peer}:7475`, pty: true },
       attach: (channel) => {
@@ -139,9 +144,9 @@ test('terminal stream: a viewer that leaves while the stream opens cancels it', 
   ws.send(
     JSON.stringify({ type: 'open', method: 'terminal.open', params: { peer: 'slow', cols: 80, rows: 24 } }),
   );
-  await new Promise((r) => setTimeout(r, 50));
+  await until('the slow open under way', () => opening.includes('slow'));
   ws.close();
-  await new Promise((r) => setTimeout(r, 300));
+  await until('the open cancelled', () => cancelled.length > 0);
   assert.deepEqual(cancelled, ['slow']);
 });
 
@@ -150,8 +155,9 @@ test('a subscribed page that does not read is dropped once 8 MiB are unsent', as
   const ws = await open(s, '/api');
   ws.send(JSON.stringify({ type: 'auth', token: s.token }));
   await nextMessage(ws);
+  const subscribed = listeners.size;
   ws.send(JSON.stringify({ type: 'subscribe' }));
-  await new Promise((r) => setTimeout(r, 50));
+  await until('the page subscribed', () => listeners.size > subscribed);
   // The page stops reading: its TCP socket is paused, so the kernel buffers fill and ours grow.
   (ws as unknown as { _socket: { pause(): void } })._socket.pause();
   const big = { blob: 'x'.repeat(256 * 1024) } as unknown as ApiEvents['changed'];

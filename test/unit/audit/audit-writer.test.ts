@@ -20,6 +20,7 @@ import { AuditWriter } from '../../../src-main/audit/audit-writer.js';
 import { parseAuditText } from '../../../src-main/audit/audit-reader.js';
 import type { AuditInput } from '../../../src-main/audit/audit-events.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 const peer = { name: 'laptop', fingerprint: 'b'.repeat(64) };
 
@@ -164,8 +165,7 @@ test(
     w.record(terminal(2));
     await w.flush();
     assert.equal(openOn(path), 1, 'one descriptor, kept between the two batches');
-    await new Promise((r) => setTimeout(r, 150));
-    assert.equal(openOn(path), 0, 'closed after the idle time');
+    await until('the log closed after the idle time', () => openOn(path) === 0);
     assert.equal(parseAuditText(readFileSync(path, 'utf8')).events.length, 2);
     await w.close();
   },
@@ -176,7 +176,7 @@ test('a log removed by hand while the node was quiet is created again by the nex
   const w = new AuditWriter({ path, idleCloseMs: 20, onProblem: assert.fail });
   w.record(terminal(1));
   await w.flush();
-  await new Promise((r) => setTimeout(r, 80));
+  await until('the log closed after the idle time', () => openOn(path) === 0);
   rmSync(path);
   w.record(terminal(2));
   await w.close();
@@ -190,8 +190,6 @@ test('a log removed by hand while the node was quiet is created again by the nex
 
 // Refusals (audit/audit-noise.ts, issue 52 F1): anyone can provoke them, so they are written apart and
 // in check — the first of a minute per peer in full, the rest counted in one line.
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function refusal(n: number, fingerprint = 'c'.repeat(64)): AuditInput {
   return {
@@ -228,7 +226,7 @@ test('a flood of refusals is written apart, the first few in full, then one line
     'the first five in full, the rest held back',
   );
   clock += 100;
-  await sleep(250); // the window is over: its count is written without another event
+  await sleep(250, 'the window is over: its count is written without another event');
   await w.flush();
   const events = parseAuditText(readFileSync(refusalsPath, 'utf8')).events;
   assert.equal(events.length, 6);

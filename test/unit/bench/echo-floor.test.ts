@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { echoFloorClient, ECHO_FLOORS } from '../../../bench/echo-floor.js';
+import { until } from '../../helpers/wait.js';
 
 /** PIDs of the processes whose command line names the floor's hop script. */
 function hopPids(): number[] {
@@ -34,10 +35,7 @@ describe('echo floors', () => {
     } finally {
       await term.close();
     }
-    const deadline = Date.now() + 5_000;
-    while (hopPids().some((p) => !before.has(p)) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until('the hop processes to end', () => !hopPids().some((p) => !before.has(p)), 5_000);
     assert.deepEqual(
       hopPids().filter((p) => !before.has(p)),
       [],

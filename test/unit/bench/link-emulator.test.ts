@@ -8,6 +8,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { after, before, test } from 'node:test';
 import { LinkEmulator } from '../../../bench/link-emulator.js';
 import { symmetricLink } from '../../../bench/link-shape.js';
+import { sleep } from '../../helpers/wait.js';
 
 const RTT_MS = 40;
 /** 8 Mbit/s: 1 MB/s. */
@@ -90,7 +91,7 @@ test('bytes queued at the bottleneck delay a key on the same path', async () => 
   bulk.on('data', () => undefined);
   bulk.write('D');
   // Let the download fill the 64 KiB queue (64 ms of the path at 1 MB/s).
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200, 'the emulated path fills its queue in emulated time; nothing reports it full');
   const key = await open();
   key.write('E');
   const t0 = performance.now();

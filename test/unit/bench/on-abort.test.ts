@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isAlive } from '../../helpers/process-alive.js';
+import { until } from '../../helpers/wait.js';
 
 const bench = fileURLToPath(new URL('../../../bench/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cb-on-abort-'));
@@ -52,8 +53,7 @@ await new Promise((r) => setTimeout(r, 100));`,
     assert.equal(code, 130);
     assert.ok(existsSync(pidFile));
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    const deadline = Date.now() + 3_000;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until('the launched sleep to end', () => !isAlive(pid), 3_000);
     assert.equal(isAlive(pid), false, 'the launched sleep outlived the run');
   });
 });

@@ -76,8 +76,7 @@ describe('bench client streams', () => {
 
   it('tcpStream rejects when nothing listens', async () => {
     const port = await listen(() => undefined);
-    servers.pop()!.close();
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise<void>((resolve) => servers.pop()!.close(() => resolve()));
     await assert.rejects(tcpStream(port), /ECONNREFUSED/);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { until } from '../../helpers/wait.js';
 
 const hook = fileURLToPath(new URL('../../helpers/loaded-packages.mjs', import.meta.url));
 const main = fileURLToPath(new URL('../../../src-main/cli/main.ts', import.meta.url));
@@ -34,10 +35,11 @@ test('`clawbridge relay` keeps the agent-only packages out (no zod, no conf: ADR
     relay.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
     const exited = new Promise((resolve) => relay.once('exit', resolve));
     // Bounded: a relay that never says it listens fails here rather than hanging the suite.
-    const deadline = Date.now() + 60_000;
-    while (!/relay listening on/.test(out) && Date.now() < deadline && relay.exitCode === null) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(
+      'the relay to say it listens',
+      () => /relay listening on/.test(out) || relay.exitCode !== null,
+      60_000,
+    );
     assert.match(out, /relay listening on/, err);
     relay.kill('SIGTERM');
     await exited;

@@ -15,6 +15,7 @@ import {
   TerminalFrameDecoder,
   type TerminalFrame,
 } from '../../../src-main/protocol/terminal-frames.js';
+import { sleep } from '../../helpers/wait.js';
 
 /** A connected loopback socket pair: [the agent's end, term's end]. */
 async function socketPair(): Promise<[Socket, Socket, () => void]> {
@@ -48,7 +49,7 @@ test('a DIRECT_START among the first bytes: term answers DIRECT_READY and reads 
     });
     // Typed once the agent reads the terminal: the agent's to read, not term's.
     keys.write('~.');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100, 'term must not act on the keys: nothing may come within this window');
     assert.deepEqual(
       frames.map((f) => f.type),
       ['direct-ready'],

@@ -10,9 +10,10 @@ import {
   MAX_LISTED_CONNECTIONS,
   type ConnectionOpening,
 } from '../../../src-main/connections/connection-table.js';
-import { ApiEventHub, type Clock } from '../../../src-main/app/api/events.js';
+import { ApiEventHub } from '../../../src-main/app/api/events.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import type { ApiEvents, ConnectionsEvent } from '../../../src-main/api/contract.js';
+import { fakeClock } from '../../helpers/fake-clock.js';
 
 const peer = { name: 'office', fingerprint: 'a'.repeat(64) };
 
@@ -120,35 +121,6 @@ test('changed fires on open and end, and once per quiet spell of moving bytes', 
   a.end();
   assert.equal(changes, 4);
 });
-
-/** A clock whose time only moves when the test says so. */
-function fakeClock(): Clock & { advance(ms: number): void } {
-  let time = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let nextId = 1;
-  return {
-    now: () => time,
-    setTimeout: (fn, ms) => {
-      timers.push({ at: time + ms, fn, id: nextId });
-      return nextId++;
-    },
-    clearTimeout: (handle) => {
-      timers = timers.filter((t) => t.id !== handle);
-    },
-    advance(ms) {
-      const end = time + ms;
-      for (;;) {
-        timers.sort((x, y) => x.at - y.at);
-        const next = timers[0];
-        if (!next || next.at > end) break;
-        timers.shift();
-        time = next.at;
-        next.fn();
-      }
-      time = end;
-    },
-  };
-}
 
 test('the hub sends the connections on subscribing, on open and end, and every 250 ms while bytes move', () => {
   const clock = fakeClock();

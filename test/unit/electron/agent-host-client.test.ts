@@ -14,6 +14,7 @@ import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
 import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 import { connectAgentClient } from '../../../src-main/electron/agent-client.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { until } from '../../helpers/wait.js';
 
 const STATUS = { status: { name: 'desk' } } as unknown as StatusEvent;
 
@@ -66,12 +67,12 @@ test('events, refusals and a terminal stream through the control socket', async 
     client.onEvent((event) => first.push(event));
     // Subscribed on the request connection: the change this call causes is not missed.
     await client.call('forward.add', { local: '8080', via: 'b', remote: '127.0.0.1:80' });
-    await waitUntil(() => first.includes('changed'));
+    await until("first.includes('changed')", () => first.includes('changed'));
     assert.deepEqual([...first].sort(), ['changed', 'status']);
 
     const later: [string, unknown][] = [];
     client.onEvent((event, data) => later.push([event, data]));
-    await waitUntil(() => later.length === 1);
+    await until('later.length === 1', () => later.length === 1);
     assert.deepEqual(later, [['status', STATUS]]);
 
     await assert.rejects(
@@ -93,7 +94,9 @@ test('events, refusals and a terminal stream through the control socket', async 
     stream.channel.onData((b) => got.push(Buffer.from(b)));
     stream.channel.resume();
     stream.channel.write(Buffer.from('typed'));
-    await waitUntil(() => Buffer.concat(got).toString().includes('echo:typed'));
+    await until("Buffer.concat(got).toString().includes('echo:typed')", () =>
+      Buffer.concat(got).toString().includes('echo:typed'),
+    );
     assert.ok(Buffer.concat(got).toString().startsWith('hello'), 'the first bytes came with the reply');
     assert.equal(opened[0]?.viewerAcks, true, 'the agent waits for the window to acknowledge output');
     assert.equal(stream.channel.viewerAcks, true);
@@ -103,8 +106,3 @@ test('events, refusals and a terminal stream through the control socket', async 
     await server.close();
   }
 });
-
-async function waitUntil(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(check(), 'condition not met within 3 s');
-}

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { RESTART_DELAYS, restartDelayMs } from '../../../src-main/electron/agent-restart.js';
 import { startAgentHost, type AgentChildProcess } from '../../../src-main/electron/agent-host.js';
 import type { AgentHostState } from '../../../src-main/electron/agent-connection.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 test('restart delays: 1, 2, 4, 8, 16, 30, 30 s', () => {
   assert.deepEqual(
@@ -60,11 +61,9 @@ function memoryHost(fork: () => MemoryChild, extra: { startTimeoutMs?: number } 
   return { conn, children, states };
 }
 
-const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 test('main sends the start message with the identity; an agent that fails is restarted with its reason', async () => {
   const { conn, children, states } = memoryHost(() => new MemoryChild());
-  await settle(5);
+  await until('the start message', () => children[0]?.sent.length);
   assert.deepEqual(children[0]!.sent, [
     { type: 'start', home: '/home/me/.config/Clawbridge', identity: { certPem: 'CERT', keyPem: 'KEY' } },
   ]);
@@ -78,8 +77,7 @@ test('main sends the start message with the identity; an agent that fails is res
   const restarting = states.at(-1);
   assert.ok(restarting?.kind === 'restarting');
   assert.equal(restarting.reason, 'identity key must be ECDSA P-256');
-  await settle(60);
-  assert.equal(children.length, 2, 'started again after the delay');
+  await until('started again after the delay', () => children.length === 2);
   await conn.stop();
   assert.equal(conn.hostState().kind, 'stopped');
   assert.deepEqual(children[1]!.sent.at(-1), { type: 'stop' }, 'not running yet: told to stop over the port');
@@ -94,11 +92,11 @@ test('a fork that throws and a process that never says running are retried with 
     },
     { startTimeoutMs: 30 },
   );
-  await settle(5);
+  await until('the first restart', () => states.some((s) => s.kind === 'restarting'));
   const first = states.find((s) => s.kind === 'restarting');
   assert.ok(first?.kind === 'restarting');
   assert.equal(first.reason, 'the agent process could not be started: ENOENT: /app/agent-process.js');
-  await settle(100);
+  await until('a second restart', () => states.filter((s) => s.kind === 'restarting').length > 1);
   assert.equal(children[0]!.killed, true, 'the silent process was ended');
   const second = states.filter((s) => s.kind === 'restarting')[1];
   assert.ok(second?.kind === 'restarting');
@@ -108,10 +106,10 @@ test('a fork that throws and a process that never says running are retried with 
 
 test('an agent that says it is stopping (clawbridge stop) is not started again by itself, only by start()', async () => {
   const { conn, children } = memoryHost(() => new MemoryChild());
-  await settle(5);
+  await until('the first fork', () => children.length === 1);
   children[0]!.emit('message', { type: 'stopping' });
   children[0]!.emit('exit', 0);
-  await settle(60);
+  await sleep(60, 'longer than the restart delay: nothing may start it again');
   assert.equal(children.length, 1);
   assert.equal(conn.hostState().kind, 'stopped');
   await assert.rejects(
@@ -119,18 +117,17 @@ test('an agent that says it is stopping (clawbridge stop) is not started again b
     /the agent has stopped; start it from the tray menu \(Start agent\)/,
   );
   conn.start();
-  await settle(5);
-  assert.equal(children.length, 2, 'Start agent forks a new agent process');
+  await until('Start agent forks a new agent process', () => children.length === 2);
   await conn.stop();
 });
 
 test('an agent that cannot start because its settings are invalid is not restarted: stopped with the reason, until start()', async () => {
   const { conn, children, states } = memoryHost(() => new MemoryChild());
-  await settle(5);
+  await until('the first fork', () => children.length === 1);
   const reason = `settings in /home/me/.config/Clawbridge/config.json are invalid: ${'x'.repeat(150)}`;
   children[0]!.emit('message', { type: 'failed', code: 'CONFIG_INVALID', reason });
   children[0]!.emit('exit', 1);
-  await settle(150);
+  await sleep(150, 'several restart delays: nothing may start it again');
   assert.equal(children.length, 1, 'not started again: retrying cannot fix a bad config.json');
   assert.equal(
     states.some((s) => s.kind === 'restarting'),
@@ -144,8 +141,7 @@ test('an agent that cannot start because its settings are invalid is not restart
       err.message.endsWith('start it from the tray menu (Start agent)'),
   );
   conn.start();
-  await settle(5);
-  assert.equal(children.length, 2, 'Start agent tries again');
+  await until('Start agent tries again', () => children.length === 2);
   assert.equal(conn.hostState().kind, 'starting');
   await conn.stop();
 });

@@ -17,21 +17,19 @@ import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import type { SessionHostAgentReport } from '../../helpers/session-host-agent-child.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { isAlive } from '../../helpers/process-alive.js';
+import { until } from '../../helpers/wait.js';
 
 const AGENT = fileURLToPath(new URL('../../helpers/session-host-agent-child.ts', import.meta.url));
 const HOST = fileURLToPath(new URL('../../../src-main/electron/session-host-process.ts', import.meta.url));
 const FAST = { firstMs: 300, maxMs: 2_000, stableAfterMs: 60_000 };
 
 async function reportOf(home: string, notPid?: number, timeoutMs = 30_000): Promise<SessionHostAgentReport> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const f of readdirSync(home).filter((n) => /^report-\d+\.json$/.test(n))) {
-      const r = JSON.parse(readFileSync(join(home, f), 'utf8')) as SessionHostAgentReport;
-      if (r.pid !== notPid) return r;
-    }
-    if (Date.now() > deadline) throw new Error(`no agent report in ${home} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const report = () =>
+    readdirSync(home)
+      .filter((n) => /^report-\d+\.json$/.test(n))
+      .map((f) => JSON.parse(readFileSync(join(home, f), 'utf8')) as SessionHostAgentReport)
+      .find((r) => r.pid !== notPid);
+  return until(`an agent report in ${home}`, report, timeoutMs);
 }
 
 test(

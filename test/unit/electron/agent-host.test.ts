@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeState } from '../../../src-main/state/node-state.js';
@@ -17,6 +17,8 @@ import type { AgentConnection, AgentHostState } from '../../../src-main/electron
 import { AGENT_LOG_FILE } from '../../../src-main/electron/log-file.js';
 import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { freePort } from '../../helpers/ports.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 const ENTRY = fileURLToPath(new URL('../../../src-main/electron/agent-process.ts', import.meta.url));
 
@@ -66,16 +68,6 @@ function stateWhere(
       clearTimeout(timer);
       off();
       resolve(s);
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
     });
   });
 }
@@ -135,20 +127,12 @@ test(
         states.map((s) => s.kind),
         ['running', 'restarting', 'starting', 'running', 'restarting', 'starting', 'running'],
       );
-      await waitUntil(() => events.includes('status'), 10_000, 'a status event after the restart');
+      await until('a status event after the restart', () => events.includes('status'), 10_000);
     } finally {
       await conn.stop();
     }
   },
 );
-
-async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`no ${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test(
   "stop() (Quit) frees a forward's port and ends the agent process within 5 s",
@@ -175,7 +159,7 @@ test(
     assert.equal(await accepts(port), false, 'the port is free after Quit');
     await assert.rejects(conn.call('status', {}), /the agent has stopped/);
     // Stopped on purpose: nothing starts it again.
-    await new Promise((r) => setTimeout(r, FAST.firstMs * 2));
+    await sleep(FAST.firstMs * 2, 'twice the restart delay: nothing may start it again');
     assert.equal(fake.forked.length, 1);
   },
 );
@@ -189,7 +173,7 @@ test(
       await stateWhere(conn, (s) => s.kind === 'running');
       await conn.call('agent.stop', {});
       await stateWhere(conn, (s) => s.kind === 'stopped');
-      await new Promise((r) => setTimeout(r, FAST.firstMs * 2));
+      await sleep(FAST.firstMs * 2, 'twice the restart delay: nothing may start it again');
       assert.equal(fake.forked.length, 1, 'not restarted by itself');
       await assert.rejects(conn.call('status', {}), /start it from the tray menu \(Start agent\)/);
       const before = states.length;
@@ -205,7 +189,7 @@ test(
     }
     const forks = fake.forked.length;
     conn.start();
-    await new Promise((r) => setTimeout(r, FAST.firstMs * 2));
+    await sleep(FAST.firstMs * 2, 'twice the restart delay: start() after Quit must start nothing');
     assert.equal(conn.hostState().kind, 'stopped', 'after Quit, start() does nothing');
     assert.equal(fake.forked.length, forks);
   },
@@ -250,14 +234,12 @@ test(
 
 /** Resolves once `path` holds text that matches, within `timeoutMs` (polled every 50 ms). */
 async function fileMatches(path: string, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-    if (pattern.test(text)) return text;
-    if (Date.now() > until)
-      throw new Error(`${path} does not match ${String(pattern)}: ${JSON.stringify(text)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const read = () => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+  return until(`${path} to match ${String(pattern)}`, () => pattern.test(read()) && read(), timeoutMs).catch(
+    (err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(read())}`);
+    },
+  );
 }
 
 test(

@@ -12,6 +12,7 @@ import { desktopPreferences } from '../../../src-main/electron/preferences.js';
 import { HIDDEN_FLAG } from '../../../src-main/electron/login-item.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { FakeConnection, FakeNotification, FakeWindow, fakeElectron } from './fake-electron.js';
+import { until } from '../../helpers/wait.js';
 
 const joined = {
   name: 'laptop',
@@ -51,7 +52,7 @@ test('the tray app shows it, and clicking it opens Peers', async () => {
   await startShell(fake.electron, options);
   FakeNotification.all = [];
   connection.emit('device.joined', joined);
-  await new Promise((r) => setTimeout(r, 20));
+  await until('a notification', () => FakeNotification.all.length > 0);
   assert.deepEqual(
     FakeNotification.all.map((n) => n.options.title),
     ['laptop joined your devices'],

@@ -10,6 +10,7 @@ import { registerApiIpc, type ApiIpc } from '../../../src-main/electron/api-ipc.
 import { MAX_PENDING_INPUT_BYTES } from '../../../src-main/electron/api-ipc-stream.js';
 import { fakeElectronIpc, type FakePage } from '../../helpers/fake-electron-ipc.js';
 import { fakeAgent } from '../../helpers/fake-electron-agent.js';
+import { until } from '../../helpers/wait.js';
 
 const PAGE = 'file:///opt/Clawbridge/resources/app.asar/dist/renderer/index.html';
 
@@ -27,11 +28,6 @@ function setup() {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(check(), `never: ${what}`);
-}
 
 test('a request from the app page reaches the agent and its answer comes back in an envelope', async () => {
   const { fake, agent } = setup();
@@ -136,18 +132,18 @@ test('events go to each subscribed page until it unsubscribes or goes away; app 
   const seen = { one: [] as string[], two: [] as string[] };
   const offOne = one.bridge.subscribe((event) => seen.one.push(event));
   two.bridge.subscribe((event) => seen.two.push(event));
-  await until(() => agent.listenerCount() === 2, 'both pages subscribed');
+  await until('both pages subscribed', () => agent.listenerCount() === 2);
 
   agent.emit('changed', { seq: 1, domains: ['settings'] });
   ipc.broadcast('app.navigate', { view: 'approvals' });
-  await until(() => seen.one.length === 2 && seen.two.length === 2, 'events delivered');
+  await until('events delivered', () => seen.one.length === 2 && seen.two.length === 2);
   assert.deepEqual(seen.one, ['changed', 'app.navigate']);
   assert.deepEqual(seen.two, ['changed', 'app.navigate']);
   assert.throws(() => ipc.broadcast('changed' as never, {} as never), /app events start with 'app\.'/);
 
   // The host's state reaches the window too: calls fail while the agent restarts, and it says why.
   agent.setHostState({ kind: 'restarting', reason: 'the agent process ended unexpectedly', retryAt: 1 });
-  await until(() => seen.one.length === 3 && seen.two.length === 3, 'host state delivered');
+  await until('host state delivered', () => seen.one.length === 3 && seen.two.length === 3);
   assert.deepEqual(one.received.at(-1), [
     'clawbridge:event',
     'app.host',
@@ -156,7 +152,7 @@ test('events go to each subscribed page until it unsubscribes or goes away; app 
   seen.one.pop();
 
   offOne();
-  await until(() => agent.listenerCount() === 1, 'page one unsubscribed');
+  await until('page one unsubscribed', () => agent.listenerCount() === 1);
   two.webContents.destroy();
   assert.equal(agent.listenerCount(), 0, 'a closed window holds no subscription');
   agent.emit('changed', { seq: 1, domains: ['settings'] });
@@ -168,7 +164,7 @@ test('events go to each subscribed page until it unsubscribes or goes away; app 
   const foreign = fake.loadPage('https://evil.example/');
   const told: [string, unknown][] = [];
   foreign.bridge.subscribe((event, data) => told.push([event, data]));
-  await until(() => told.length === 1, 'refusal delivered');
+  await until('refusal delivered', () => told.length === 1);
   assert.equal(told[0]![0], 'app.refused');
   assert.match(JSON.stringify(told[0]![1]), /IPC_REJECTED.*not the app's page/);
   assert.equal(agent.listenerCount(), 0);
@@ -188,7 +184,7 @@ test('a terminal stream carries bytes both ways over the MessagePort, and either
   channel.onMessage((bytes) => got.push(Buffer.from(bytes).toString()));
   end.toPage(Buffer.from('hello from the agent'));
   channel.send(new TextEncoder().encode('typed'));
-  await until(() => got.length === 1 && end.fromPage.length === 1, 'bytes both ways');
+  await until('bytes both ways', () => got.length === 1 && end.fromPage.length === 1);
   assert.deepEqual(got, ['hello from the agent']);
   assert.equal(Buffer.from(end.fromPage[0]!).toString(), 'typed');
 
@@ -196,12 +192,12 @@ test('a terminal stream carries bytes both ways over the MessagePort, and either
   let closed = false;
   channel.onClose(() => (closed = true));
   end.end();
-  await until(() => closed, 'the page saw the close');
+  await until('the page saw the close', () => closed);
 
   // The page closes a second stream: the agent's channel closes.
   const second = await transport.openStream('terminal.open', { peer: 'b', cols: 80, rows: 24 });
   second.channel.close();
-  await until(() => agent.streams[1]!.closed, "the agent's channel closed");
+  await until("the agent's channel closed", () => agent.streams[1]!.closed);
 });
 
 test('input the agent cannot take is bounded: past MAX_PENDING_INPUT_BYTES the stream ends', async () => {
@@ -220,7 +216,7 @@ test('input the agent cannot take is bounded: past MAX_PENDING_INPUT_BYTES the s
   const chunk = new Uint8Array(64 * 1024);
   for (let sent = 0; sent <= MAX_PENDING_INPUT_BYTES + chunk.length; sent += chunk.length)
     channel.send(chunk);
-  await until(() => end.closed && closed, 'the stream ended on both sides');
+  await until('the stream ended on both sides', () => end.closed && closed);
   // Everything up to the limit was passed on; nothing after it.
   const passed = end.fromPage.reduce((n, b) => n + b.byteLength, 0);
   assert.ok(passed <= MAX_PENDING_INPUT_BYTES + 2 * chunk.length, `${passed} bytes passed`);
@@ -241,7 +237,7 @@ test('dispose removes every handler', () => {
 test("the window's connection state follows the agent's host: restarting, then connected again", async () => {
   const { fake, agent } = setup();
   const transport = new IpcTransport(fake.loadPage(PAGE).bridge);
-  await until(() => agent.listenerCount() === 1, 'the transport subscribed');
+  await until('the transport subscribed', () => agent.listenerCount() === 1);
   const seen: string[] = [];
   transport.onState((s) => seen.push(s.kind === 'reconnecting' ? `reconnecting: ${s.reason}` : s.kind));
   agent.setHostState({
@@ -249,13 +245,13 @@ test("the window's connection state follows the agent's host: restarting, then c
     reason: 'the agent process ended unexpectedly',
     retryAt: Date.now() + 1_000,
   });
-  await until(() => seen.length === 1, 'restarting seen');
+  await until('restarting seen', () => seen.length === 1);
   const state = transport.state;
   assert.ok(state.kind === 'reconnecting' && state.retryInMs > 0 && state.retryInMs <= 1_000);
   agent.setHostState({ kind: 'starting' });
   agent.setHostState({ kind: 'running' });
-  await until(() => seen.length === 3, 'running seen');
+  await until('running seen', () => seen.length === 3);
   assert.deepEqual(seen, ['reconnecting: the agent process ended unexpectedly', 'connecting', 'connected']);
   transport.close();
-  await until(() => agent.listenerCount() === 0, 'the transport unsubscribed');
+  await until('the transport unsubscribed', () => agent.listenerCount() === 0);
 });

@@ -13,6 +13,7 @@ import { desktopPreferences } from '../../../src-main/electron/preferences.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { FakeConnection, FakeNotification, FakeTray, FakeWindow, fakeElectron } from './fake-electron.js';
 import { forward, peer, pending, relay, statusEvent } from './status-fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 const RENDERER = '/app/dist/renderer/index.html';
 const INVITE = 'clawbridge://join?invite=K7QX-M2RT-9WZA&relay=wss%3A%2F%2Frelay.example';
@@ -66,18 +67,6 @@ function setup(options: Partial<ShellOptions> = {}, home = tempDir('shell-')) {
 /** Lets queued callbacks (a tray render, a settings read) run; bounded to a few turns of the loop. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** The value once `read` stops failing (the file is written in the background), within 2 s. */
-async function eventually<T>(read: () => Promise<T>): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await read();
-    } catch (err) {
-      if (i >= 40) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 test('a second instance quits at once and creates no tray', async () => {
@@ -383,7 +372,7 @@ test('closing the window hides it and the app stays; it reopens where it was', a
   s.tray().click('Open Clawbridge');
   assert.equal(win.visible, true);
   assert.equal(FakeWindow.all.length, 1);
-  const saved = await eventually(async () => {
+  const saved = await until('the window saved in preferences.json', async () => {
     const prefs = JSON.parse(await readFile(join(s.home, 'preferences.json'), 'utf8')) as {
       window?: unknown;
     };
@@ -423,8 +412,7 @@ test('Quit exits within 5 s even when the agent never stops', async () => {
   s.connection.stopHangs = true;
   const began = Date.now();
   s.tray().click('Quit');
-  const deadline = Date.now() + 6_000;
-  while (!s.app.exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await until('the app to exit', () => s.app.exited, 6_000);
   assert.equal(s.app.exitCode, 0);
   assert.ok(Date.now() - began <= 5_500, `exited after ${Date.now() - began} ms`);
   assert.equal(s.connection.stopped, true);

@@ -30,17 +30,11 @@ import {
   type Feed,
 } from '../../helpers/update-feed.js';
 import { FakeConnection, FakeTray, fakeElectron } from './fake-electron.js';
+import { until } from '../../helpers/wait.js';
 
-/** Polls `read` until it returns a value (not undefined) or `timeoutMs` passes. */
-async function until<T>(what: string, read: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Polls `read` until it returns a value, for up to 15 s. */
+const polled = <T>(what: string, read: () => T | undefined, timeoutMs = 15_000): Promise<T> =>
+  until<T>(what, () => read(), timeoutMs);
 
 /** The shell with Electron faked, an installed AppImage of 1.0.0, and the real updater on `feed`. */
 async function appWithFeed(feed: Feed, choice: UpdateChoice = { mode: 'automatic', channel: 'stable' }) {
@@ -110,22 +104,22 @@ test('a newer version on the feed is downloaded, its SHA-512 checked, and the re
     // The window hears it, and the tray's first lines say it (rendered on the next turn).
     assert.deepEqual(app.lastStatus()?.state, status.state);
     const line = 'Update ready — restart to update (v1.1.0)';
-    await until('the tray line', () => (app.tray().labels().includes(line) ? true : undefined));
+    await polled('the tray line', () => (app.tray().labels().includes(line) ? true : undefined));
     assert.match(app.tray().tooltip, /Update ready — restart to update \(v1\.1\.0\)/);
     // Nothing is installed before the user restarts.
     assert.equal(readFileSync(app.installed.appImage, 'utf8'), appImageLike('old 1.0.0').toString());
 
     app.tray().click(line);
     // The agent is handed over, not stopped: served shells stay in the session host.
-    await until('the hand-over', () => app.connection.stopOptions);
+    await polled('the hand-over', () => app.connection.stopOptions);
     assert.deepEqual(app.connection.stopOptions, { keepSessions: true });
     // electron-updater replaces the AppImage with the verified file, starts it, and quits this one.
-    const started = await until('the new version to start', () =>
+    const started = await polled('the new version to start', () =>
       existsSync(app.installed.marker) ? readFileSync(app.installed.marker, 'utf8') : undefined,
     );
     assert.equal(started, 'new 1.1.0');
     assert.deepEqual(readFileSync(app.installed.appImage), update);
-    await until('the app to exit', () => (app.fake.app.exited ? true : undefined));
+    await polled('the app to exit', () => (app.fake.app.exited ? true : undefined));
     assert.equal(app.fake.app.exitCode, 0);
     assert.equal(app.installed.adapter.quits, 1);
   } finally {
@@ -148,7 +142,7 @@ test('a file that does not match the SHA-512 its feed gives is refused with a cl
     );
     assert.deepEqual(feed.downloads(), ['/Clawbridge-1.1.0.AppImage'], 'it was downloaded, then refused');
     assert.equal(status.last?.outcome, 'found');
-    await until('the tray line', () =>
+    await polled('the tray line', () =>
       app.tray().labels().includes('Update refused — see Settings…') ? true : undefined,
     );
     assert.ok(
@@ -211,8 +205,8 @@ test("'off' makes no request at all: not at start, not hours later, not on Check
     const on = await appWithFeed(feed, { mode: 'automatic', channel: 'stable' });
     t.mock.timers.tick(FIRST_CHECK_DELAY_MS);
     t.mock.timers.reset();
-    await until('the first check', () => (feed.requests.length > 0 ? true : undefined));
-    await until('the download', () => (on.updates.status().state.phase === 'ready' ? true : undefined));
+    await polled('the first check', () => (feed.requests.length > 0 ? true : undefined));
+    await polled('the download', () => (on.updates.status().state.phase === 'ready' ? true : undefined));
     // Every request came from the automatic app: the one that is off made none.
     assert.ok(feed.requests.every((p) => p === '/latest-linux.yml' || p === '/Clawbridge-1.1.0.AppImage'));
     assert.equal(feed.requests.filter((p) => p.endsWith('.yml')).length, 1);

@@ -19,28 +19,22 @@ import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import type { SessionHostAgentReport } from '../../helpers/session-host-agent-child.js';
 import { isAlive } from '../../helpers/process-alive.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { until } from '../../helpers/wait.js';
 
 const AGENT = fileURLToPath(new URL('../../../src-main/electron/agent-process.ts', import.meta.url));
 const STAND_IN = fileURLToPath(new URL('../../helpers/session-host-agent-child.ts', import.meta.url));
 const HOST = fileURLToPath(new URL('../../../src-main/electron/session-host-process.ts', import.meta.url));
 const FAST = { firstMs: 300, maxMs: 2_000, stableAfterMs: 60_000 };
 
-async function until<T>(
+/** Polls `read` until it returns a value, for up to 30 s (processes start here). */
+const polled = <T>(
   what: string,
   read: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 30_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+): Promise<T> => until<T>(what, async () => await read(), timeoutMs);
 
 function reportOf(home: string, notPid?: number): Promise<SessionHostAgentReport> {
-  return until('an agent report', () => {
+  return polled('an agent report', () => {
     for (const f of readdirSync(home).filter((n) => /^report-\d+\.json$/.test(n))) {
       const r = JSON.parse(readFileSync(join(home, f), 'utf8')) as SessionHostAgentReport;
       if (r.pid !== notPid) return r;
@@ -68,7 +62,7 @@ function accepts(port: number): Promise<boolean> {
 }
 
 const running = (conn: AgentConnection) =>
-  until('the agent to run', () => (conn.hostState().kind === 'running' ? true : undefined));
+  polled('the agent to run', () => (conn.hostState().kind === 'running' ? true : undefined));
 
 test(
   'a restart to update leaves the served session in the session host, and the next version adopts it without a second host',
@@ -130,14 +124,14 @@ test(
     try {
       await running(old);
       await old.call('proxy.add', { kind: 'socks', local: `127.0.0.1:${port}`, name: 'socks' });
-      await until('the proxy to listen', async () => ((await accepts(port)) ? true : undefined));
+      await polled('the proxy to listen', async () => ((await accepts(port)) ? true : undefined));
 
       await old.stop({ keepSessions: true });
       assert.equal(await accepts(port), false, 'the port was freed with the old agent');
 
       next = startAgentHost(fakeUtilityProcess().electron, { home, entry: AGENT, restartDelays: FAST });
       await running(next);
-      await until('the proxy to listen again', async () => ((await accepts(port)) ? true : undefined));
+      await polled('the proxy to listen again', async () => ((await accepts(port)) ? true : undefined));
       const proxies = await next.call('proxy.list', {});
       assert.deepEqual(
         proxies.map((p) => [p.name, p.local, p.state]),

@@ -35,6 +35,7 @@ import {
 } from '../../../src-main/protocol/file-frames.js';
 import { encodeLengthPrefixed } from '../../../src-main/protocol/length-prefixed.js';
 import { duplexPair } from '../../helpers/duplex-pair.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 const PEER = { fingerprint: 'ab'.repeat(32), name: 'a' };
 const ID = '0123456789abcdef0123456789abcdef';
@@ -171,7 +172,7 @@ test('an offer seen before is answered with what staging holds; the rest complet
   await first.next('want');
   first.channel.send({ type: 'data', index: 1, offset: 0, bytes: body.subarray(0, 100_000) });
   // The path dies; a new stream offers the same transfer.
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await until('the first 100 000 bytes taken', () => first.session.view.bytesDone >= 100_000);
   first.pair.cut(new Error('link died'));
   await first.session.settled;
   const second = connect(r);
@@ -247,10 +248,10 @@ test('the files service ends a refused transfer’s connection with the refusal�
   const got: FileFrame[] = [];
   const sender = new FileChannel(pair.a, (f) => void (f.type !== 'data-parts' && got.push(f)));
   sender.send({ type: 'offer', id: ID, entries: [{ path: '../x', kind: 'dir' }], more: false });
-  for (let i = 0; i < 200 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  await until('got.length !== 0', () => got.length !== 0);
   assert.equal(got[0]?.type, 'refuse');
   pair.cut(new Error('transfer attempt over'));
-  for (let i = 0; i < 200 && ended.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  await until('ended.length !== 0', () => ended.length !== 0);
   assert.match(String(ended[0]), /"\.\.\/x" has a '\.\.' component: refused, nothing was written/);
   await files.part.stop?.();
 });
@@ -436,7 +437,7 @@ test('a file hashed while sent, cut before its DIGEST or after it: the next stre
   first.channel.send({ type: 'digest', index: 0, sha256: sha(a) });
   await first.next('verified');
   first.channel.send({ type: 'data', index: 1, offset: 0, bytes: b });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await until('file 1 taken', () => first.session.view.bytesDone >= a.length + b.length);
   first.pair.cut(new Error('link died'));
   await first.session.settled;
   const marks = readFileSync(join(store.stagingDir(PEER.fingerprint, ID), 'verified'), 'utf8');
@@ -473,12 +474,9 @@ test('a big file’s frames are written as they arrive, not held back for a bigg
   s.channel.send({ type: 'data', index: 0, offset: 0, bytes: big.subarray(0, 262_144) });
   // Written while its bytes are still in the CPU's cache (ADR 0067): on disk before the next frame.
   const file = join(store.stagingDir(PEER.fingerprint, ID), 'd', '0');
-  let size = 0;
-  for (const deadline = Date.now() + 10_000; size < 262_144 && Date.now() < deadline;) {
-    size = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
-    if (size < 262_144) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.equal(size, 262_144, 'the first frame is on disk while the stream waits for the next');
+  const size = () => statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  await until('the first frame on disk', () => size() >= 262_144);
+  assert.equal(size(), 262_144, 'the first frame is on disk while the stream waits for the next');
   for (let at = 262_144; at < big.length; at += 262_144)
     s.channel.send({ type: 'data', index: 0, offset: at, bytes: big.subarray(at, at + 262_144) });
   assert.equal((await s.next('complete')).type, 'complete');
@@ -523,12 +521,8 @@ test('frames that arrive while a big file’s write is under way go in one write
     for (let at = 0; at < big.length; at += FRAME)
       s.channel.send({ type: 'data', index: 0, offset: at, bytes: big.subarray(at, at + FRAME) });
     // While the first write is held the session reads on until 4 MiB are written or waiting, then stops.
-    for (
-      const deadline = Date.now() + 10_000;
-      s.session.view.bytesDone < 16 * FRAME && Date.now() < deadline;
-    )
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until('4 MiB written or waiting', () => s.session.view.bytesDone >= 16 * FRAME);
+    await sleep(50, 'reading must stop there: nothing more may be taken within this window');
     assert.equal(s.session.view.bytesDone, 16 * FRAME, 'reading stops at 4 MiB written or waiting');
     assert.deepEqual(calls, [{ at: 0, bytes: FRAME }], 'the first frame is written at once, alone');
     letGo!();

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { FileSender, type FilePeers } from '../../../src-main/files/file-sender.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 const PEER = 'cd'.repeat(32);
 const ID = '0123456789abcdef0123456789abcdef';
@@ -55,12 +56,12 @@ test('a saved transfer carried on at start waits for the peers to be loaded inst
   try {
     await sender.start();
     const t = sender.transfers.get(ID)!;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50, 'the peers are not loaded yet: the transfer must not fail meanwhile');
     assert.notEqual(t.view.state, 'failed', t.view.why);
     // The peers are loaded (links.start()): the transfer goes on to open its stream.
     loaded = true;
     for (const l of [...listeners]) l();
-    for (let i = 0; i < 100 && opened === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until('opened !== 0', () => opened !== 0);
     assert.ok(opened > 0, 'the transfer opened a stream once its peer was known');
     assert.notEqual(t.view.state, 'failed', t.view.why);
   } finally {

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { ReadAhead, type ReadFrame, type SendJob } from '../../../src-main/files/read-ahead.js';
 import { decodeFileFrame, MAX_DATA_BYTES } from '../../../src-main/protocol/file-frames.js';
 import { LengthPrefixedDecoder } from '../../../src-main/protocol/length-prefixed.js';
+import { until } from '../../helpers/wait.js';
 
 /**
  * How many of this process's descriptors are open on files under `dir`: only those, since the grouped
@@ -104,7 +105,7 @@ test('several small files are opened and read before the first frame is taken; a
     while (await reads.next()) n++;
     assert.equal(n, 200);
     await reads.dispose();
-    for (let i = 0; i < 50 && openFds(dir) > before; i++) await new Promise((r) => setTimeout(r, 10));
+    await until('openFds(dir) <= before', () => openFds(dir) <= before);
     assert.equal(openFds(dir), before, 'every file closed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -133,7 +134,7 @@ test('a file that got shorter than the walk saw is an error naming it; stopping 
     };
     await assert.rejects(drain(), new RegExp(`${a} got shorter while it was sent`));
     await reads.dispose();
-    for (let i = 0; i < 50 && openFds(dir) > before; i++) await new Promise((r) => setTimeout(r, 10));
+    await until('openFds(dir) <= before', () => openFds(dir) <= before);
     assert.equal(openFds(dir), before, 'every file closed');
     const missing = new ReadAhead(
       [{ index: 0, source: join(dir, 'gone'), from: 0, size: 5 }],

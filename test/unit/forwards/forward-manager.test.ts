@@ -13,11 +13,12 @@ import { isClawError } from '../../../src-main/core/errors.js';
 import { localAddress } from '../../../src-main/forwards/forward-api.js';
 import { ForwardManager } from '../../../src-main/forwards/forward-manager.js';
 import type { RetryTimers } from '../../../src-main/forwards/retry-schedule.js';
-import { fakeClock } from './fake-clock.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { closedPort, echoServer, memoryExit, memoryLogger, RawClient, type ExitOptions } from './fixtures.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import type { NoticeEvent } from '../../../src-main/api/contract.js';
+import { fakeClock } from '../../helpers/fake-clock.js';
+import { until } from '../../helpers/wait.js';
 
 const echo = await echoServer(' bye');
 const cleanups: (() => unknown)[] = [];
@@ -68,22 +69,26 @@ test('a TCP forward carries bytes, counts them, lists in the documented shape, a
   assert.equal((await client.read(5)).toString(), 'hello');
   client.end();
   assert.equal((await client.readToEnd()).toString(), ' bye');
-  await new Promise((r) => setTimeout(r, 20));
-  assert.deepEqual(manager.forwards(), [
-    {
-      name: 'web',
-      direction: 'local',
-      local: info!.local,
-      via: 'b',
-      viaFingerprint: null,
-      remote: `127.0.0.1:${echo.port}`,
-      state: 'listening',
-      open: 0,
-      connections: 1,
-      bytesIn: 9,
-      bytesOut: 5,
-    },
-  ]);
+  const assertForwards = () =>
+    assert.deepEqual(manager.forwards(), [
+      {
+        name: 'web',
+        direction: 'local',
+        local: info!.local,
+        via: 'b',
+        viaFingerprint: null,
+        remote: `127.0.0.1:${echo.port}`,
+        state: 'listening',
+        open: 0,
+        connections: 1,
+        bytesIn: 9,
+        bytesOut: 5,
+      },
+    ]);
+  await until("the forward's counts after the connection", () => {
+    assertForwards();
+    return true;
+  });
   // Added on port 0, it is saved with the port it got: the same address after a restart.
   assert.deepEqual(agent.state.get().forwards, [
     {
@@ -311,7 +316,7 @@ test('a saved forward whose port was taken retries with backoff and comes up by 
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
   cleanups.push(() => blocker.listening && blocker.close());
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const second = await setup(first.home, {}, clock);
   await second.manager.restore();
   const web = () => second.manager.forwards()[0]!;
@@ -323,19 +328,15 @@ test('a saved forward whose port was taken retries with backoff and comes up by 
   // Still taken: the waits grow 1, 2, 4 s; retryAt follows, and the listed error, which a tray
   // label or notification keeps showing between status events, names no countdown that goes stale.
   assert.equal(await clock.runNext(), 1000);
-  await waitFor(() => web().retryAt === new Date(clock.now() + 2000).toISOString());
+  await until('retryAt 2 s on', () => web().retryAt === new Date(clock.now() + 2000).toISOString());
   assert.equal(web().error, stillTaken);
   assert.equal(await clock.runNext(), 2000);
-  await waitFor(() => web().retryAt === new Date(clock.now() + 4000).toISOString());
+  await until('retryAt 4 s on', () => web().retryAt === new Date(clock.now() + 4000).toISOString());
   assert.equal(web().error, stillTaken);
 
   await new Promise<void>((r) => blocker.close(() => r()));
   assert.equal(await clock.runNext(), 4000);
-  await waitFor(
-    () => web().state === 'listening',
-    3000,
-    () => JSON.stringify(web()),
-  );
+  await until("web().state === 'listening'", () => web().state === 'listening', 3000);
   assert.equal(web().error, undefined);
   assert.equal(web().retryAt, undefined);
   assert.equal(clock.pending(), 0, 'no retry left once it listens');
@@ -360,7 +361,7 @@ test('a retrying forward that is switched off or removed stops retrying', async 
   await Promise.all(
     blockers.map((b, i) => new Promise<void>((r) => b.listen([p1, p2][i], '127.0.0.1', () => r()))),
   );
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const second = await setup(first.home, {}, clock);
   await second.manager.restore();
   assert.equal(clock.pending(), 2);
@@ -374,14 +375,6 @@ test('a retrying forward that is switched off or removed stops retrying', async 
   assert.equal(await portFree(p1), true);
   assert.equal(await portFree(p2), true);
 });
-
-async function waitFor(cond: () => boolean, ms = 3000, show = () => ''): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${String(cond)} ${show()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('a save that fails changes nothing: no unsaved forward runs, a removed one stays, a switch stays', async () => {
   const backing = memoryBacking();

@@ -10,6 +10,7 @@ import {
   MAX_FORWARD_CONNECTIONS,
   MAX_FORWARD_CONNECTIONS_PER_SOURCE,
 } from '../../../src-main/forwards/listener.js';
+import { until } from '../../helpers/wait.js';
 
 /** Connects from `localAddress`; resolves with whether the listener kept the connection for 200 ms. */
 function kept(port: number, localAddress: string, open: Socket[]): Promise<boolean> {
@@ -42,8 +43,7 @@ test('a listener holds at most its cap per source and in total; the ones open ke
   assert.equal(served.length, 4, 'the handler never saw the refused ones');
   // A connection that ends gives its slot back (here the handler, which never read it, ends it).
   served[0]!.destroy();
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(await kept(port, '127.0.0.2', open), true);
+  await until('the slot given back', () => kept(port, '127.0.0.2', open));
   for (const s of open) s.destroy();
   await l.close();
 });
@@ -59,8 +59,9 @@ test('the default caps apply without options', async () => {
       open.push(s);
     });
   for (let i = 0; i < MAX_FORWARD_CONNECTIONS_PER_SOURCE + 20; i++) await connectOne();
-  await new Promise((r) => setTimeout(r, 300));
-  const alive = open.filter((s) => !s.destroyed && s.readyState === 'open').length;
+  const aliveNow = () => open.filter((s) => !s.destroyed && s.readyState === 'open').length;
+  await until('the connections over the cap closed', () => aliveNow() <= MAX_FORWARD_CONNECTIONS_PER_SOURCE);
+  const alive = aliveNow();
   assert.equal(alive, MAX_FORWARD_CONNECTIONS_PER_SOURCE);
   for (const s of open) s.destroy();
   await l.close();

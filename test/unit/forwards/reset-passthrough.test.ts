@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { handleTcpForwardConnection } from '../../../src-main/forwards/tcp-forward.js';
 import { frontEnd, memoryExit } from './fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 const cleanups: (() => unknown)[] = [];
 after(() => cleanups.forEach((c) => c()));
@@ -57,7 +58,6 @@ test('the client resets: the target gets its bytes, then a reset', async () => {
   const client = connect(port, '127.0.0.1');
   client.on('error', () => undefined);
   client.write('abc', () => setTimeout(() => client.resetAndDestroy(), 100));
-  await new Promise((r) => setTimeout(r, 400));
-  assert.ok(seen, 'the target was reached');
+  await until('the target reached', () => seen);
   assert.deepEqual(await seen, { got: 'abc', how: 'ECONNRESET' });
 });

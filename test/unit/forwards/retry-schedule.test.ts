@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RetrySchedule, retryDelayMs } from '../../../src-main/forwards/retry-schedule.js';
-import { fakeClock } from './fake-clock.js';
+import { fakeClock } from '../../helpers/fake-clock.js';
 
 test('delays: 1 s, 2 s, 4 s, 8 s, 16 s, then 30 s at most', () => {
   assert.deepEqual(
@@ -15,7 +15,7 @@ test('delays: 1 s, 2 s, 4 s, 8 s, 16 s, then 30 s at most', () => {
 });
 
 test('retries on the schedule until an attempt succeeds, with retryAt the next attempt', async () => {
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   let calls = 0;
   const schedule = new RetrySchedule(() => Promise.resolve(++calls === 7), clock);
   assert.equal(schedule.next(), 1000);
@@ -29,7 +29,7 @@ test('retries on the schedule until an attempt succeeds, with retryAt the next a
 });
 
 test('an attempt that throws counts as failed; cancel stops the schedule', async () => {
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   let calls = 0;
   const schedule = new RetrySchedule(() => {
     calls++;

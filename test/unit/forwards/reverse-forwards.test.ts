@@ -24,6 +24,8 @@ import { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
 import { muxPair } from '../mux/mux-fixtures.js';
 import { memoryLogger } from './fixtures.js';
 import { client, roundTrip, udpEcho } from './udp-fixtures.js';
+import { freePort } from '../../helpers/ports.js';
+import { until } from '../../helpers/wait.js';
 
 const FA = 'a'.repeat(64);
 const FB = 'b'.repeat(64);
@@ -31,15 +33,6 @@ const FB = 'b'.repeat(64);
 const echo = createServer((s) => s.pipe(s));
 await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
 after(() => echo.close());
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function entry(fingerprint: string, name: string): ReadonlyPeerEntry {
   return {
@@ -178,8 +171,8 @@ test('B listens for A; bytes reach A’s target; taking listen away closes B’s
   assert.equal(info.bytesOut, 4);
 
   revoke();
-  await new Promise((r) => setTimeout(r, 50));
-  assert.ok(await portFree(port), "B's port is free once listen is taken away");
+  await until("B's port free once listen is taken away", () => portFree(port));
+  await until('A to hear the forward ended', () => reverse.info(record, 'b').state !== 'listening');
   const after = reverse.info(record, 'b');
   assert.equal(after.state, 'error');
   await stop();
@@ -222,7 +215,7 @@ test('a reverse connection survives its link dying mid-download, byte-exact on t
   assert.ok(Buffer.concat(chunks).equals(body), 'every byte arrived once, in order');
   client.destroy();
   file.close();
-  await new Promise((r) => setTimeout(r, 50));
+  await until("A to keep the finished half's count only", () => resumes.size === 1);
   assert.equal(resumes.size, 1, "A keeps the finished half's count only");
   await stop();
 });
@@ -311,20 +304,16 @@ test('reverse UDP: whole datagrams both ways, a flow per client, counted and lis
 
     // `connections close` cuts that one flow only; the other goes on.
     connections.close(listed[0]!.id);
-    for (let i = 0; i < 100 && reverse.info(record, 'b').open > 1; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until('that flow cut', () => reverse.info(record, 'b').open <= 1);
     assert.equal(reverse.info(record, 'b').open, 1);
     assert.equal(connections.list().filter((c) => c.kind === 'reverse-udp').length, 1);
     assert.equal((await roundTrip(two, port, Buffer.from('still'))).toString(), 'still');
 
     // Taking `listen` away on B closes its UDP port at once; A's flows end with it.
     revoke();
-    for (let i = 0; i < 100 && !(await udpPortFree(port)); i++) await new Promise((r) => setTimeout(r, 20));
+    await until('the UDP port free again', () => udpPortFree(port));
     assert.ok(await udpPortFree(port), "B's UDP port is free once listen is taken away");
-    for (let i = 0; i < 150 && reverse.info(record, 'b').open > 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until("A's flows ended", () => reverse.info(record, 'b').open === 0);
     assert.equal(reverse.info(record, 'b').open, 0);
     assert.equal(connections.list().filter((c) => c.kind === 'reverse-udp').length, 0);
     assert.equal(reverse.info(record, 'b').state, 'error');

@@ -12,6 +12,7 @@ import { ServiceRegistry } from '../../../src-main/services/services.js';
 import { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { muxPair, readAll } from '../mux/mux-fixtures.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 const ID = '0123456789abcdef0123456789abcdef';
 
@@ -73,20 +74,20 @@ test('an offset beyond what was sent ends the stream with a reason; the owner ma
   half.write(Buffer.alloc(1000, 7));
   // The link dies: both halves wait, detached.
   first.a.fail(new ClawError('LINK_CLOSED', 'path died'));
-  await new Promise((r) => setTimeout(r, 20));
+  await until('the half detached', () => half.detached);
   assert.ok(half.detached && !half.destroyed);
   const second = world(resumes, 'fp-a');
   // Claims 5000 bytes of a stream that sent 1000: the acceptor ends the stream, saying why.
   const carrier: MuxStream = await second.ma.open('stream-resume', { id: ID, delivered: 5000 });
   carrier.on('error', () => undefined);
-  while (!half.destroyed) await new Promise((r) => setTimeout(r, 5));
+  await until('half.destroyed', () => half.destroyed);
   await new Promise((r) => setImmediate(r));
   const err = errors.at(-1);
   assert.ok(half.destroyed, 'destroyed');
   assert.ok(isClawError(err, 'STREAM_RESET'), String(err));
   assert.match(err.message, /cannot resume: the peer has received 5000 bytes/);
   // A finished or failed stream cannot be resumed again.
-  await new Promise((r) => setTimeout(r, 10));
+  await sleep(10, 'the acceptor drops the record after the reset; nothing on this side says when');
   await assert.rejects(
     second.ma.open('stream-resume', { id: ID, delivered: 0 }),
     (e) => refusalOf(e) === 'SESSION_GONE',
@@ -108,8 +109,7 @@ test('a half that finished cleanly answers a late resume with its count and FIN'
   opener.end(Buffer.from('hi'));
   assert.equal((await got).toString(), 'hi');
   assert.equal((await readAll(opener)).toString(), 'bye');
-  await new Promise((r) => setTimeout(r, 20));
-  assert.ok(half.destroyed && resumes.has('fp-a', ID), 'kept as a finished record');
+  await until('kept as a finished record', () => half.destroyed && resumes.has('fp-a', ID));
   const carrier = await first.ma.open('stream-resume', { id: ID, delivered: 3 });
   const rest = readAll(carrier);
   const acked = new Promise<number>((resolve) => carrier.once('acked', resolve));

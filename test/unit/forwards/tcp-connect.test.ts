@@ -12,8 +12,8 @@ import { ConnectStatus } from '../../../src-main/forwards/tcp-connect-protocol.j
 import type { Duplex } from 'node:stream';
 import { readAll } from '../mux/mux-fixtures.js';
 import { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
-import { until } from '../../helpers/relay-harness.js';
 import { closedPort, echoServer, memoryExit } from './fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 const echo = await echoServer(' bye');
 after(() => echo.server.close());

@@ -12,6 +12,7 @@ import { ConnectionTable } from '../../../src-main/connections/connection-table.
 import { handleTcpForwardConnection } from '../../../src-main/forwards/tcp-forward.js';
 import { trackerFor } from '../../../src-main/forwards/track-peer.js';
 import { echoServer, frontEnd, memoryExit, RawClient } from './fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 const echo = await echoServer();
 const exit = memoryExit();
@@ -42,11 +43,6 @@ async function forward(table: ConnectionTable) {
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as { port: number }).port, counts: fe.counts };
-}
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 250 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(check(), what);
 }
 
 test('forward connections are listed with peer, ends and bytes; close cuts one only', async () => {

@@ -17,10 +17,9 @@ import {
 import { INITIAL_STREAM_WINDOW } from '../../../src-main/protocol/mux-frames.js';
 import { MAX_UDP_DATAGRAM_BYTES } from '../../../src-main/protocol/udp-frames.js';
 import { muxPair } from '../mux/mux-fixtures.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 const turn = () => new Promise((r) => setImmediate(r));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 test('datagrams sent in one turn, across frame blocks, come out whole and in order', async () => {
   // A PassThrough loops what the flow writes back to the flow's own reader.
   const stream = new PassThrough();
@@ -69,10 +68,10 @@ test('a flow over a mux stream grants UDP_FLOW_STREAM_WINDOW at once: a stalled 
       near.send(datagram);
       if (i % 100 === 99) await turn();
     }
-    await sleep(50);
+    await sleep(50, 'the far reader stalls: nothing may be dropped within this window');
     assert.equal(dropped, 0, 'nothing dropped while the far reader stalled');
     far.resume();
-    for (let i = 0; i < 100 && received < total; i++) await sleep(10);
+    await until('every datagram received', () => received >= total);
     assert.equal(received, total);
   } finally {
     pair.close();

@@ -15,6 +15,7 @@ import { listenUdp, type UdpListener } from '../../../src-main/forwards/udp-forw
 import { encodeUdpFrame } from '../../../src-main/protocol/udp-frames.js';
 import { memoryLogger } from './fixtures.js';
 import { client, roundTrip, udpEcho, udpExit } from './udp-fixtures.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 function counters() {
   const c = { in: 0, out: 0, dropped: 0, flows: 0, opened: 0 };
@@ -55,8 +56,6 @@ async function forward(
   });
   return { listener, port: Number(listener.address.split(':').pop()), problems, c, lines: logged.lines };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('datagrams of 0, 1, 1200 and 65,507 bytes come back whole through the exit', async () => {
   const exit = udpExit();
@@ -111,7 +110,7 @@ test('a destination outside forwardTo is refused: the datagram is dropped and th
   const s = await client();
   try {
     s.send(Buffer.from('x'), f.port, '127.0.0.1');
-    for (let i = 0; i < 100 && f.problems.length === 0; i++) await sleep(20);
+    await until('a problem reported', () => f.problems.length > 0);
     assert.match(f.problems[0] ?? '', /b does not allow forwards from a to 127\.0\.0\.1:\d+ \(UDP\)/);
     assert.equal(f.c.dropped, 1);
     assert.equal(f.listener.flows, 0);
@@ -131,7 +130,7 @@ test('an idle flow ends on both sides; the next datagram opens a new one', async
   try {
     await roundTrip(s, f.port, Buffer.from('one'));
     assert.equal(exit.open.size, 1);
-    for (let i = 0; i < 200 && (f.listener.flows > 0 || exit.open.size > 0); i++) await sleep(20);
+    await until('the flows ended on both ends', () => f.listener.flows === 0 && exit.open.size === 0);
     assert.equal(f.listener.flows, 0);
     assert.equal(exit.open.size, 0);
     assert.equal((await roundTrip(s, f.port, Buffer.from('two'))).toString(), 'two');
@@ -181,7 +180,7 @@ test('a new client takes the place of a flow idle 1 s; the exit never holds more
     await roundTrip(b, f.port, Buffer.from('b'));
     // Both busy a moment ago: a new client is still dropped.
     await assert.rejects(roundTrip(c, f.port, Buffer.from('c'), 300), /no reply/);
-    await sleep(1_100);
+    await sleep(1_100, 'a idle for over a second: the idle flow may now be replaced');
     // b stays busy; a has been idle over a second: c takes its place.
     await roundTrip(b, f.port, Buffer.from('b2'));
     assert.equal((await roundTrip(c, f.port, Buffer.from('c2'))).toString(), 'c2');
@@ -244,7 +243,10 @@ test("a flow the exit's owner no longer allows ends, and the forward says why", 
     // The exit's owner takes `forward` away: its registry ends the flow (services/services.ts).
     exit.deny();
     const reason = `b no longer allows forwards from a; the connection to 127.0.0.1:${echo.port} is closed`;
-    for (let i = 0; i < 100 && (f.problems.length === 0 || f.listener.flows > 0); i++) await sleep(20);
+    await until(
+      'a problem reported and the flow ended',
+      () => f.problems.length > 0 && f.listener.flows === 0,
+    );
     assert.deepEqual(f.problems, [reason]);
     assert.equal(f.listener.flows, 0);
   } finally {

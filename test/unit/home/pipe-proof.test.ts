@@ -34,6 +34,7 @@ import {
 } from '../../../src-main/terminal/session-host/host-protocol.js';
 import { pino } from 'pino';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { sleep } from '../../helpers/wait.js';
 
 const calls: string[] = [];
 const handler: ApiHandler = {
@@ -153,7 +154,7 @@ test('a server without the key (a squatter on the name) gets only the random hel
   await new Promise<void>((r) => squatter.listen(path, r));
   try {
     await assert.rejects(connectControlSocket(path, home, true), /another user's process may hold/);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50, 'one line and nothing after it: no second line may arrive within this window');
     assert.equal(received.join('').split('\n').filter(Boolean).length, 1);
     assert.match(received.join(''), /^clawbridge-pipe 1 [0-9a-f]{64}\n$/);
   } finally {

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LINK_DEAD_AFTER_MS, LINK_HEARTBEAT_MS } from '../../../src-main/links/peer-link-set.js';
 import { muxPair } from '../mux/mux-fixtures.js';
+import { sleep } from '../../helpers/wait.js';
 
 test('an idle link is found dead in under 45 s (DESIGN §5), after more than two missed beats', () => {
   assert.ok(LINK_DEAD_AFTER_MS < 45_000, `dead after ${LINK_DEAD_AFTER_MS} ms`);
@@ -25,7 +26,7 @@ test('a link between this version and one that beats three times as often stays 
     [now, now],
   ].map(([a, b]) => ({ a: a!, b: b!, p: muxPair({ a, b }) }));
   // Four of the slower beats, idle: each side's bound passes at least once.
-  await new Promise((r) => setTimeout(r, 4 * (LINK_HEARTBEAT_MS / scale)));
+  await sleep(4 * (LINK_HEARTBEAT_MS / scale), 'idle links must outlive four of the slower beats');
   for (const { a, b, p } of pairs) {
     const what = `${a.heartbeatMs} ms beats against ${b.heartbeatMs} ms`;
     assert.equal(p.ma.closed, false, what);

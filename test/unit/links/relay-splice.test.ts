@@ -21,6 +21,7 @@ import {
   SPLICE_SERVICE,
 } from '../../../src-main/links/relay-splice.js';
 import { testIdentity } from '../../helpers/identities.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 const PEER = 'ab'.repeat(32);
 
@@ -77,8 +78,6 @@ async function splicer(now = () => Date.now()) {
   );
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 50));
-
 test('the opener starts only when the peer lists splice and the relay takes the offer', async () => {
   const s = await splicer();
   const noFeature = circuitLink('ws://127.0.0.1:1', true);
@@ -89,7 +88,7 @@ test('the opener starts only when the peer lists splice and the relay takes the 
   s.onPeerHello(notOpener.link, m1.mux, [FEATURE_SPLICE]);
   const relayCannot = circuitLink('ws://127.0.0.1:1', true, false);
   s.onPeerHello(relayCannot.link, m1.mux, [FEATURE_SPLICE]);
-  await settle();
+  await until('the relay asked', () => relayCannot.offers.length === 1);
   assert.deepEqual(m1.opened, [], 'no splice stream was opened');
   assert.equal(relayCannot.offers.length, 1, 'the relay was asked, and said no');
   assert.equal(noFeature.offers.length + notOpener.offers.length, 0);
@@ -100,7 +99,7 @@ test('the opener offers a fresh token to the relay and sends the same one to the
   const { link, offers } = circuitLink(await deadRelayUrl(), true);
   const m = fakeMux();
   s.onPeerHello(link, m.mux, [FEATURE_SPLICE]);
-  await settle();
+  await until('the splice stream opened', () => m.opened.length === 1);
   assert.equal(offers.length, 1);
   assert.match(offers[0]!, /^[0-9a-f]{64}$/);
   assert.deepEqual(m.opened, [{ service: SPLICE_SERVICE, args: { token: offers[0] } }]);
@@ -114,24 +113,24 @@ test('a relay where a splice failed is left alone for a while, then tried again'
   const url = await deadRelayUrl();
   const first = circuitLink(url, true);
   s.onPeerHello(first.link, fakeMux().mux, [FEATURE_SPLICE]);
-  await settle();
+  await sleep(50, 'the splice to the dead relay fails in the background, and nothing reports it');
   assert.equal(first.offers.length, 1);
   const second = circuitLink(url, true);
   const m2 = fakeMux();
   s.onPeerHello(second.link, m2.mux, [FEATURE_SPLICE]);
-  await settle();
+  await sleep(50, 'resting: no offer may come within this window');
   assert.deepEqual(m2.opened, [], 'resting');
   assert.equal(second.offers.length, 0);
   const other = circuitLink(await deadRelayUrl(), true);
   const m3 = fakeMux();
   s.onPeerHello(other.link, m3.mux, [FEATURE_SPLICE]);
-  await settle();
+  await until('another relay tried', () => m3.opened.length === 1);
   assert.equal(m3.opened.length, 1, 'another relay is still tried');
   now += SPLICE_RETRY_AFTER_MS;
   const later = circuitLink(url, true);
   const m4 = fakeMux();
   s.onPeerHello(later.link, m4.mux, [FEATURE_SPLICE]);
-  await settle();
+  await until('tried again after the rest', () => m4.opened.length === 1);
   assert.equal(m4.opened.length, 1, 'tried again after the rest');
 });
 

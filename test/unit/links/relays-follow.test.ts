@@ -13,7 +13,8 @@ import { Relays } from '../../../src-main/relay-clients/relays.js';
 import type { RelayServer } from '../../../src-main/relay/server.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { memoryState } from '../../helpers/memory-state.js';
-import { startTestRelay, until } from '../../helpers/relay-harness.js';
+import { startTestRelay } from '../../helpers/relay-harness.js';
+import { until } from '../../helpers/wait.js';
 
 const servers: RelayServer[] = [];
 const parts: Relays[] = [];

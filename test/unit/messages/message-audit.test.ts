@@ -7,6 +7,7 @@ import { Outbox } from '../../../src-main/messages/outbox.js';
 import { Inbox } from '../../../src-main/messages/inbox.js';
 import { UuidV7Generator } from '../../../src-main/core/uuid-v7.js';
 import { MemoryDisk } from '../../helpers/memory-log-folder.js';
+import { sleep } from '../../helpers/wait.js';
 
 const B = 'b'.repeat(64);
 const C = 'c'.repeat(64);
@@ -32,7 +33,7 @@ test('200 messages refused at once are one line with a count; expiries per peer;
   await outbox.delivered(B, [toB[0]!.id]);
   await outbox.refusePending(B, { code: 'PERMISSION_DENIED', reason: 'b does not allow messages from a' });
   await outbox.refuse(C, toC.id, { code: 'EXPIRED', reason: 'the message expired before it arrived' });
-  await new Promise((r) => setTimeout(r, MESSAGE_AUDIT_GATHER_MS + 50));
+  await sleep(MESSAGE_AUDIT_GATHER_MS + 50, 'the audit writes what it gathered once its window is over');
   stop();
   assert.deepEqual(
     lines.map((l) => [
@@ -97,7 +98,7 @@ test('quota: INBOX_FULL is a refusal line here, and a waiting line on the sender
     code: 'INBOX_FULL',
     reason: 'the inbox holds as much from this peer as it takes',
   });
-  await new Promise((r) => setTimeout(r, MESSAGE_AUDIT_GATHER_MS + 50));
+  await sleep(MESSAGE_AUDIT_GATHER_MS + 50, 'the audit writes what it gathered once its window is over');
   stop();
   assert.deepEqual(
     lines.map((l) => [l.kind, l.reason?.split(':')[0], 'change' in l ? l.change : undefined]),

@@ -7,6 +7,7 @@ import { Outbox, type OutboxOptions } from '../../../src-main/messages/outbox.js
 import { LAZY_FLUSH_MS } from '../../../src-main/messages/record-log.js';
 import { MAX_MESSAGE_BODY_BYTES } from '../../../src-main/protocol/message-frames.js';
 import { MemoryDisk } from '../../helpers/memory-log-folder.js';
+import { until } from '../../helpers/wait.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -128,7 +129,7 @@ test("receipts: only from the message's own peer; states only move forward; refu
   await o2.delivered(A, [n1.id]);
   await o2.refuse(A, n2.id, { code: 'PERMISSION_DENIED', reason: 'no' });
   // The two state records go on their own after LAZY_FLUSH_MS (bounded wait: 5 s).
-  for (let i = 0; i < 500 && o2.stats.records < 4; i++) await new Promise((r) => setTimeout(r, 10));
+  await until('o2.stats.records >= 4', () => o2.stats.records >= 4);
   assert.ok(o2.stats.records >= 4 && LAZY_FLUSH_MS > 0);
   c2.crash(() => 0);
   assert.deepEqual(

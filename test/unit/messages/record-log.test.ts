@@ -21,6 +21,7 @@ import { isClawError } from '../../../src-main/core/errors.js';
 import { diskLogFolder, type LogFolder } from '../../../src-main/messages/log-files.js';
 import { LAZY_FLUSH_MS, RecordLog, RECORD_HEADER_BYTES } from '../../../src-main/messages/record-log.js';
 import { MemoryDisk } from '../../helpers/memory-log-folder.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 async function openAll(folder: LogFolder, name = 'x.log') {
   const seen: { payload: string; offset: number }[] = [];
@@ -261,10 +262,10 @@ test('lazy records start no flush: they ride with the next one, or go within LAZ
   await log.append(Buffer.from('message'));
   assert.equal(disk.syncs, before + 1, 'one flush for all three');
   log.appendLazy(Buffer.from('receipt-3'));
-  await new Promise((r) => setTimeout(r, LAZY_FLUSH_MS / 2));
+  await sleep(LAZY_FLUSH_MS / 2, 'half the lazy-flush time: a lone lazy record must wait');
   assert.equal(disk.syncs, before + 1, 'alone, it waits');
   // …and goes on its own (within LAZY_FLUSH_MS on an idle machine; the bound here is generous).
-  for (let i = 0; i < 500 && disk.syncs === before + 1; i++) await new Promise((r) => setTimeout(r, 10));
+  await until('the lazy flush on its own', () => disk.syncs !== before + 1);
   assert.equal(disk.syncs, before + 2, 'alone, it went on its own');
   log.appendLazy(Buffer.from('receipt-4'));
   await log.close();

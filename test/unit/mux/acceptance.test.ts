@@ -22,6 +22,7 @@ import {
 } from '../../../src-main/protocol/mux-frames.js';
 import { createLinkPair } from '../../helpers/link-pair.js';
 import { readAll } from './mux-fixtures.js';
+import { sleep } from '../../helpers/wait.js';
 
 const STREAMS = 100;
 const BYTES_PER_STREAM = 1024 * 1024;
@@ -43,8 +44,6 @@ function prng(seed: number): () => number {
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 test(
   '100 streams × 1 MiB, random chunks, one slow reader: exact bytes, bounded buffers',
   { timeout: 30_000 },
@@ -101,7 +100,7 @@ test(
         // Paused mode: a few KiB every millisecond or two, far slower than the sender.
         for (let turns = 0; !ended; turns++) {
           assert.ok(turns < 20_000, `slow reader stuck ${ctx}`);
-          await sleep(1 + Math.floor(rand() * 2));
+          await sleep(1 + Math.floor(rand() * 2), 'the slow reader: a pause between reads');
           maxReadable = Math.max(maxReadable, r.readableLength);
           const want = Math.min(r.readableLength, 1 + Math.floor(rand() * 8192));
           const c = want > 0 ? r.read(want) : r.read();

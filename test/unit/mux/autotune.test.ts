@@ -17,10 +17,9 @@ import {
 import { createLinkPair, type LinkPairOptions } from '../../helpers/link-pair.js';
 import type { MuxOptions } from '../../../src-main/mux/types.js';
 import { readAll } from './mux-fixtures.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 const W = INITIAL_STREAM_WINDOW;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** One stream from `a` to `b`; the tap on `b` checks buffered ≤ advertised window at every DATA. */
 async function transfer(opts: {
   link: LinkPairOptions;
@@ -54,7 +53,7 @@ async function transfer(opts: {
   const s = await ma.open('bulk', {});
   const body = Buffer.alloc(opts.bytes, 7);
   s.end(body);
-  while (!r) await sleep(1);
+  r = await until('the stream accepted', () => r);
   await opts.read(r, (n) => (consumed += n));
   r.end();
   await readAll(s);
@@ -90,7 +89,7 @@ test('auto-tuning: a slow reader keeps the initial window and buffers at most th
       let ended = false;
       r.once('end', () => (ended = true));
       for (let turns = 0; !ended && turns < 5_000; turns++) {
-        await sleep(1);
+        await sleep(1, 'the slow reader: a pause between reads');
         const c = r.read(4096) ?? r.read();
         if (c) consumed(c.length);
       }
@@ -119,12 +118,12 @@ test('auto-tuning: a fast reader that stops buffers at most its grown window', a
         total += c.length;
       };
       r.on('data', onData);
-      for (let i = 0; i < 5_000 && r.receiveWindowSize < 4 * W; i++) await sleep(1);
+      await until('the window grown to 4 W', () => r.receiveWindowSize >= 4 * W);
       r.off('data', onData);
       r.pause();
       grownTo = r.receiveWindowSize;
       // Stalled: the sender fills what the window allows, then stops.
-      await sleep(100);
+      await sleep(100, 'stalled: the sender fills what the window allows, then must stop');
       const stalled = r.readableLength;
       assert.ok(stalled <= r.receiveWindowSize, `stalled reader holds ${stalled} > ${r.receiveWindowSize}`);
       assert.ok(stalled > W, `the grown window was used (${stalled})`);

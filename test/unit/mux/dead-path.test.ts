@@ -10,7 +10,8 @@ import { isClawError } from '../../../src-main/core/errors.js';
 import { RTO_CAP_MS, RTO_FLOOR_MS } from '../../../src-main/mux/constants.js';
 import { Heartbeat } from '../../../src-main/mux/heartbeat.js';
 import type { MuxStream } from '../../../src-main/mux/mux.js';
-import { closeOf, muxPair, waitFor } from './mux-fixtures.js';
+import { closeOf, muxPair } from './mux-fixtures.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 /** Heartbeats as on a real link but shorter, so the idle verdict comes within the test's patience. */
 const LIVENESS = { heartbeatMs: 1_000, deadAfterMs: 7_000 };
@@ -32,8 +33,6 @@ function keepWriting(stream: MuxStream): void {
   more();
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 test('mid-transfer, a dead path closes the link within an RTO; an idle link waits for its heartbeat timeout', async () => {
   const busy = muxPair({ a: LIVENESS, b: FAR });
   const idle = muxPair({ a: LIVENESS, b: FAR });
@@ -45,7 +44,7 @@ test('mid-transfer, a dead path closes the link within an RTO; an idle link wait
   down.on('error', () => undefined);
   down.resume();
   keepWriting(up);
-  await waitFor(() => down.bytesIn > 4 * 1024 * 1024, 'the transfer to be under way');
+  await until('the transfer to be under way', () => down.bytesIn > 4 * 1024 * 1024);
 
   const busyClosed = closeOf(busy.ma, 20_000);
   const idleClosed = closeOf(idle.ma, 20_000);
@@ -62,7 +61,10 @@ test('mid-transfer, a dead path closes the link within an RTO; an idle link wait
   assert.ok(busyMs >= RTO_FLOOR_MS - 50, `not before the RTO floor (${busyMs} ms)`);
 
   // The idle link saw the same silence for longer than the busy one needed, and more: still up.
-  await sleep(Math.max(0, DEADLINE_MS - (performance.now() - cut)));
+  await sleep(
+    Math.max(0, DEADLINE_MS - (performance.now() - cut)),
+    'the idle link must outlive the deadline the busy one was judged by',
+  );
   assert.equal(idle.ma.closed, false, 'an idle link is not judged by the RTO');
   const idleEnd = await idleClosed;
   const idleMs = performance.now() - cut;
@@ -87,8 +89,8 @@ test('credit sent on a dead path (the receiving side reads on) closes the link w
   // b sends a full window that a does not read yet; then the path dies and a reads: its WINDOW frames
   // (credit) go out and nothing comes back.
   sender.write(Buffer.alloc(256 * 1024));
-  await waitFor(() => s.readableLength >= 200 * 1024, 'the window to arrive');
-  await sleep(LIVENESS.heartbeatMs * 2); // an idle spell: heartbeats answered, nothing outstanding
+  await until('the window to arrive', () => s.readableLength >= 200 * 1024);
+  await sleep(LIVENESS.heartbeatMs * 2, 'an idle spell: heartbeats answered, nothing outstanding'); // an idle spell: heartbeats answered, nothing outstanding
   const closed = closeOf(p.ma, 20_000);
   p.a.blackhole();
   const cut = performance.now();
@@ -129,13 +131,16 @@ test('a live peer whose reader stalls mid-transfer is not declared dead: it answ
   const down = p.accepted[0]!;
   down.on('error', () => undefined);
   down.resume();
-  await waitFor(() => down.bytesIn > 1024 * 1024, 'the transfer to be under way');
+  await until('the transfer to be under way', () => down.bytesIn > 1024 * 1024);
   down.pause(); // credit stops coming back; the sender runs out and waits
-  await sleep(RTO_CAP_MS + 1_500);
+  await sleep(
+    RTO_CAP_MS + 1_500,
+    'past the RTO cap with credit withheld: a waiting sender must not judge the link',
+  );
   assert.equal(p.ma.closed, false, 'the sender still trusts the link');
   const before = down.bytesIn;
   down.resume();
-  await waitFor(() => down.bytesIn > before + 1024 * 1024, 'the transfer to go on');
+  await until('the transfer to go on', () => down.bytesIn > before + 1024 * 1024);
   p.close();
 });
 
@@ -158,7 +163,7 @@ test('a side receiving DATA that has sent nothing for a while answers with a PIN
   hb.sent();
   dataFrame();
   assert.equal(pings.length, 0, 'it just said something: no ping');
-  await sleep(300);
+  await sleep(300, '300 ms of silence while data arrives');
   dataFrame();
   assert.equal(pings.length, 1, 'silent for 300 ms while data arrives: one ping');
   hb.sent(); // the ping itself went out
@@ -183,18 +188,18 @@ test('a wait answered within a quarter of the RTO sends no PING; one that is not
   });
   // A keystroke goes out and its echo comes back 20 ms later: nothing more is said.
   hb.awaitReply();
-  await sleep(20);
+  await sleep(20, 'the echo comes 20 ms later');
   hb.received();
-  await sleep(200);
+  await sleep(200, 'nothing may be sent for an answered wait within this window');
   assert.deepEqual(pings, [], 'an answered wait costs no PING');
   // Now a send that nothing answers: the PING goes at a quarter of the 400 ms RTO, the verdict at 400.
   const waitStart = performance.now() - start;
   hb.awaitReply();
-  await sleep(60);
+  await sleep(60, 'not before a quarter of the RTO');
   assert.deepEqual(pings, [], 'not before a quarter of the RTO');
-  await waitFor(() => pings.length === 1, 'the probe PING');
+  await until('the probe PING', () => pings.length === 1);
   assert.ok(pings[0]! - waitStart >= 95, `probe ${Math.round(pings[0]! - waitStart)} ms into the wait`);
-  await waitFor(() => dead, 'the dead verdict after the RTO');
+  await until('the dead verdict after the RTO', () => dead);
   assert.equal(pings.length, 1, 'one PING per wait');
   hb.stop(new Error('test over'));
 });
@@ -215,14 +220,14 @@ test('one DATA frame after a quiet spell is not answered with a PING; DATA arriv
     hb.dataReceived();
   };
   hb.sent();
-  await sleep(300);
+  await sleep(300, '300 ms of silence both ways');
   dataFrame(); // a keystroke after 300 ms of silence both ways
   assert.equal(pings.length, 0, 'a lone frame after a quiet spell: no ping ahead of what it causes');
   hb.sent(); // its echo went back
-  await sleep(300);
+  await sleep(300, '300 ms more with data arriving');
   dataFrame();
   assert.equal(pings.length, 0);
-  await sleep(300);
+  await sleep(300, '300 ms more with data arriving');
   dataFrame(); // DATA for 300 ms with nothing said: now the sender needs to hear it arrives
   assert.equal(pings.length, 1);
   hb.stop(new Error('test over'));

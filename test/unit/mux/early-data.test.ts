@@ -7,7 +7,8 @@ import { EARLY_DATA_BYTES } from '../../../src-main/mux/early-data.js';
 import { Mux, type MuxStream, type StreamRequest } from '../../../src-main/mux/mux.js';
 import { FrameType, INITIAL_STREAM_WINDOW, MAX_DATA_PAYLOAD } from '../../../src-main/protocol/mux-frames.js';
 import { createLinkPair } from '../../helpers/link-pair.js';
-import { closeOf, RawPeer, readAll, settle, waitFor } from './mux-fixtures.js';
+import { closeOf, RawPeer, readAll, settle } from './mux-fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 /** A mux on `a` (opener) and one on `b` that hands each request to the test instead of answering. */
 function heldPair() {
@@ -24,7 +25,7 @@ test('early bytes go before the ACCEPT, are held, and reach the service first on
   source.write('GET / HTTP/1.1\r\n\r\n');
   const framesBefore = a.stats.framesSent;
   const opening = ma.open('echo', null, { early: source });
-  await waitFor(() => requests.length === 1, 'the OPEN arrived');
+  await until('the OPEN arrived', () => requests.length === 1);
   await settle(3);
   assert.equal(a.stats.framesSent - framesBefore >= 2, true, 'OPEN and DATA went before any answer');
   source.write('more'); // still unanswered: goes early too
@@ -45,7 +46,7 @@ test('a REJECT drops the held bytes; the opener sees the refusal and gets its by
   const source = new PassThrough();
   source.write('secret request');
   const opening = ma.open('echo', null, { early: source });
-  await waitFor(() => requests.length === 1, 'the OPEN arrived');
+  await until('the OPEN arrived', () => requests.length === 1);
   await settle(3);
   requests[0]!.reject('PERMISSION_DENIED', 'no');
   await assert.rejects(
@@ -55,7 +56,7 @@ test('a REJECT drops the held bytes; the opener sees the refusal and gets its by
   assert.equal(String(source.read()), 'secret request', 'the early bytes are back in the source');
   // The link is fine: a later stream opens and carries bytes.
   const next = ma.open('echo', null);
-  await waitFor(() => requests.length === 2, 'second OPEN');
+  await until('second OPEN', () => requests.length === 2);
   const r = requests[1]!.accept();
   (await next).end('x');
   assert.equal((await readAll(r)).toString(), 'x');
@@ -69,7 +70,7 @@ test('the opener sends at most EARLY_DATA_BYTES before the ACCEPT; the rest foll
   const payload = Buffer.alloc(EARLY_DATA_BYTES + 10_000, 7);
   source.write(payload);
   const opening = ma.open('echo', null, { early: source });
-  await waitFor(() => requests.length === 1, 'the OPEN arrived');
+  await until('the OPEN arrived', () => requests.length === 1);
   await settle(3);
   assert.equal(source.readableLength, 10_000, 'what did not fit stays in the source');
   const r = requests[0]!.accept();

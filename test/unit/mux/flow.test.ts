@@ -12,7 +12,8 @@ import {
 } from '../../../src-main/protocol/mux-frames.js';
 import type { MemoryLink } from '../../helpers/link-pair.js';
 import { createLinkPair } from '../../helpers/link-pair.js';
-import { muxPair, readAll, settle, waitFor } from './mux-fixtures.js';
+import { muxPair, readAll, settle } from './mux-fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 const WINDOW = INITIAL_STREAM_WINDOW;
 const HALF = WINDOW / CREDIT_RETURN_DIVISOR;
@@ -152,10 +153,10 @@ test('fairness: a keystroke is not stuck behind a bulk transfer (round robin per
   const bulkFrames = () =>
     toB.order.filter((f) => f.type === FrameType.Data && f.streamId === bulk.id).length;
   bulk.write(Buffer.alloc(8 * 1024 * 1024)); // one huge chunk: a FIFO scheduler would send all of it first
-  await waitFor(() => bulkFrames() >= 10, 'bulk under way');
+  await until('bulk under way', () => bulkFrames() >= 10);
   const atKeystroke = bulkFrames();
   shell.write('ls\n');
-  await waitFor(() => (p.accepted[1]?.bytesIn ?? 0) === 3, 'keystroke delivered');
+  await until('keystroke delivered', () => (p.accepted[1]?.bytesIn ?? 0) === 3);
   const overtaken = toB.order.findIndex((f) => f.type === FrameType.Data && f.streamId === shell.id);
   const bulkBefore = toB.order
     .slice(0, overtaken)

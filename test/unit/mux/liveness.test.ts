@@ -5,7 +5,8 @@ import { Mux } from '../../../src-main/mux/mux.js';
 import { Heartbeat } from '../../../src-main/mux/heartbeat.js';
 import { decodeFrame, FrameType } from '../../../src-main/protocol/mux-frames.js';
 import { createLinkPair } from '../../helpers/link-pair.js';
-import { closeOf, errorOf, muxPair, readAll, waitFor } from './mux-fixtures.js';
+import { closeOf, errorOf, muxPair, readAll } from './mux-fixtures.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 test('ping() measures the round trip with sub-millisecond resolution and emits rtt', async () => {
   const p = muxPair({ link: { latencyMs: 15 } });
@@ -44,7 +45,7 @@ test('heartbeats keep an idle link alive and report rtt', async () => {
   const p = muxPair({ a: beat, b: beat });
   let rtts = 0;
   p.ma.on('rtt', () => rtts++);
-  await new Promise((r) => setTimeout(r, 2_600)); // five dead-after periods of idleness
+  await sleep(2_600, 'five dead-after periods of idleness');
   assert.equal(p.ma.closed, false);
   assert.equal(p.mb.closed, false);
   assert.ok(rtts >= 5, `only ${rtts} heartbeat rtts`);
@@ -68,7 +69,7 @@ test('an idle link settles on one side pinging: about one PING per beat between 
   p.mb.on('rtt', () => rtts++);
   const ms = 1_000;
   const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, ms));
+  await sleep(ms, 'a second of beats, counted');
   const beats = (performance.now() - t0) / beat.heartbeatMs;
   assert.equal(p.ma.closed || p.mb.closed, false);
   // Each side pinging every beat (before) sent ~2 per beat in all; one side pinging, and the other
@@ -109,7 +110,7 @@ test('a link failure fails every unfinished stream with the link reason; nothing
   const s2 = await p.ma.open('b', {});
   const [r1, r2] = p.accepted;
   s1.write('half a message');
-  await waitFor(() => r1!.bytesIn === 14, 'data arrives');
+  await until('data arrives', () => r1!.bytesIn === 14);
   const errors = [s1, s2, r1!, r2!].map((s) => errorOf(s));
   const ends: string[] = [];
   for (const s of [s1, s2, r1!, r2!]) s.on('end', () => ends.push(String(s.id)));
@@ -136,7 +137,7 @@ test('a stream finished in both directions survives a later link close', async (
   const r = p.accepted[0]!;
   s.end('done');
   r.end('done too');
-  await waitFor(() => p.ma.streamCount === 0 && p.mb.streamCount === 0, 'both FINs exchanged');
+  await until('both FINs exchanged', () => p.ma.streamCount === 0 && p.mb.streamCount === 0);
   let failed = false;
   s.on('error', () => (failed = true));
   p.ma.close('bye');
@@ -205,10 +206,10 @@ test('heartbeats started apart beat in one wake-up: one shared timer per interva
   const first = heartbeat('first');
   first.start();
   // Half an interval later: with a timer each, the two would beat half an interval apart.
-  await new Promise((r) => setTimeout(r, opts.intervalMs / 2));
+  await sleep(opts.intervalMs / 2, 'half an interval between the two starts');
   const second = heartbeat('second');
   second.start();
-  await new Promise((r) => setTimeout(r, opts.intervalMs * 8));
+  await sleep(opts.intervalMs * 8, 'eight intervals of beats, counted');
   first.stop(new Error('done'));
   second.stop(new Error('done'));
   assert.ok(sentIn.second.length >= 2, `the second heartbeat pinged ${sentIn.second.length} times`);

@@ -77,15 +77,6 @@ export function closeOf(mux: Mux, timeoutMs = 5000): Promise<{ error: Error | un
   });
 }
 
-/** Polls `predicate` on every macrotask turn until true; rejects after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`waitFor: ${what} not reached in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
-
 /** Lets queued link deliveries and their consequences settle (a few macrotask turns). */
 export async function settle(turns = 10): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));

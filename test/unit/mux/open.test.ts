@@ -5,7 +5,8 @@ import { Mux, type MuxStream, type StreamRequest } from '../../../src-main/mux/m
 import { MAX_INBOUND_STREAMS } from '../../../src-main/mux/constants.js';
 import { FrameType } from '../../../src-main/protocol/mux-frames.js';
 import { createLinkPair } from '../../helpers/link-pair.js';
-import { muxPair, RawPeer, readAll, settle, waitFor } from './mux-fixtures.js';
+import { muxPair, RawPeer, readAll, settle } from './mux-fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 test('accepted stream carries service, args and bytes both ways', async () => {
   const p = muxPair();
@@ -25,7 +26,7 @@ test('accepted stream carries service, args and bytes both ways', async () => {
   assert.equal(s.bytesIn, 4);
   assert.equal(r.bytesIn, 4);
   assert.equal(r.bytesOut, 4);
-  await waitFor(() => p.ma.streamCount === 0 && p.mb.streamCount === 0, 'streams forgotten after both FINs');
+  await until('streams forgotten after both FINs', () => p.ma.streamCount === 0 && p.mb.streamCount === 0);
   p.close();
 });
 
@@ -86,8 +87,7 @@ test('async accept works; an open that times out is cancelled and a late accept(
   requests[0]!.reject('CANCELLED', 'too late'); // harmless no-op
 
   const later = p.ma.open('later', 2);
-  await waitFor(() => requests.length === 2, 'second request');
-  await new Promise((r) => setTimeout(r, 10));
+  await until('second request', () => requests.length === 2);
   const r = requests[1]!.accept();
   assert.throws(
     () => requests[1]!.accept(),
@@ -150,7 +150,7 @@ test(`OPENs beyond ${MAX_INBOUND_STREAMS} waiting or open streams are rejected, 
   for (let i = 0; i <= MAX_INBOUND_STREAMS; i++) {
     raw.send({ type: FrameType.Open, streamId: 1 + 2 * i, service: 'x', args: i });
   }
-  await waitFor(() => raw.ofType(FrameType.Reject).length === 1, 'one reject');
+  await until('one reject', () => raw.ofType(FrameType.Reject).length === 1);
   assert.equal(held.length, MAX_INBOUND_STREAMS);
   const [rej] = raw.ofType(FrameType.Reject);
   assert.equal(rej!.streamId, 1 + 2 * MAX_INBOUND_STREAMS);
@@ -158,7 +158,7 @@ test(`OPENs beyond ${MAX_INBOUND_STREAMS} waiting or open streams are rejected, 
   // Answering one frees a slot.
   held[0]!.reject('UNSPECIFIED', 'done');
   raw.send({ type: FrameType.Open, streamId: 3 + 2 * MAX_INBOUND_STREAMS, service: 'x', args: 'again' });
-  await waitFor(() => held.length === MAX_INBOUND_STREAMS + 1, 'slot reused');
+  await until('slot reused', () => held.length === MAX_INBOUND_STREAMS + 1);
   assert.equal(mb.closed, false);
   mb.close();
 });

@@ -10,8 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { PACE_MIN_RTT_MS } from '../../../src-main/mux/flight.js';
 import { muxPair, readAll } from './mux-fixtures.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { until } from '../../helpers/wait.js';
 
 test('a bulk transfer on a path the pacer holds runs to its end byte-exact', async () => {
   // 20 ms each way: a 40 ms path, paced. The receiver grants 8 MiB at once, so credit does not hold
@@ -24,8 +23,8 @@ test('a bulk transfer on a path the pacer holds runs to its end byte-exact', asy
     const body = randomBytes(16 * 1024 * 1024);
     const s = await pair.ma.open('bulk', {});
     s.end(body);
-    while (!pair.accepted[0]) await sleep(1);
-    const got = await readAll(pair.accepted[0], 30_000);
+    const accepted = await until('the stream accepted', () => pair.accepted[0]);
+    const got = await readAll(accepted, 30_000);
     assert.equal(got.length, body.length);
     assert.ok(got.equals(body), 'the bytes arrived as sent');
   } finally {

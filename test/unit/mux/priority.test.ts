@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isInteractive, SMALL_STREAM_BYTES } from '../../../src-main/mux/priority.js';
 import { muxPair } from './mux-fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 test('terminal and control streams are interactive; others only for their first bytes', () => {
   assert.equal(isInteractive('terminal', 10 * SMALL_STREAM_BYTES), true);
@@ -29,7 +30,10 @@ test('a key on a terminal overtakes the DATA of busy bulk streams', async () => 
     for (const s of bulkPeers) s.on('data', (c: Buffer) => (bulkReceived += c.length));
     // Past their interactive first bytes, every bulk stream has a window's worth queued.
     for (const s of bulk) s.write(Buffer.alloc(SMALL_STREAM_BYTES));
-    await new Promise((r) => setTimeout(r, 50));
+    await until(
+      'the interactive first bytes through',
+      () => bulkReceived >= bulk.length * SMALL_STREAM_BYTES,
+    );
     for (const s of bulk) s.write(Buffer.alloc(256 * 1024));
     const before = bulkReceived;
     const keyArrived = new Promise<number>((resolve) =>

@@ -9,7 +9,8 @@ import { Mux, type MuxStream } from '../../../src-main/mux/mux.js';
 import { LANE_STREAM_BIT } from '../../../src-main/mux/stream-ids.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src-main/protocol/mux-frames.js';
 import { createLinkPair, type LinkPairOptions } from '../../helpers/link-pair.js';
-import { closeOf, muxPair, settle, waitFor } from './mux-fixtures.js';
+import { closeOf, muxPair, settle } from './mux-fixtures.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 /** Waits for `promise` at most 5 s (the link pair's timers do not keep the process alive). */
 async function within<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -90,7 +91,7 @@ test('a key on a lane terminal arrives before bulk bytes the main connection too
     );
     terminal.write('x');
     assert.equal(await bulkBeforeKey, 0);
-    await waitFor(() => bulkReceived === 128 * 1024, 'the bulk bytes');
+    await until('the bulk bytes', () => bulkReceived === 128 * 1024);
   } finally {
     p.close();
   }
@@ -139,7 +140,7 @@ test('OPENs of the two spaces may cross: each space only has to rise', async () 
   a.send(open(1));
   a.send(open(5));
   lane.a.send(open(LANE_STREAM_BIT + 5));
-  await waitFor(() => opened.length === 4, 'four streams');
+  await until('four streams', () => opened.length === 4);
   assert.equal(mux.closed, false);
   const closed = closeOf(mux);
   lane.a.send(open(LANE_STREAM_BIT + 5));
@@ -210,7 +211,7 @@ test('a terminal opened while the lane is ending goes on the main connection', a
   quietErrors(p.accepted);
   try {
     p.lane.b.close('going');
-    await waitFor(() => p.lane.a.closed, 'the lane to end');
+    await until('the lane to end', () => p.lane.a.closed);
     const terminal = (await p.ma.open('terminal', {})).on('error', () => undefined);
     assert.ok(terminal.id < LANE_STREAM_BIT, `terminal got ID ${terminal.id}`);
   } finally {
@@ -221,7 +222,7 @@ test('a terminal opened while the lane is ending goes on the main connection', a
 test('a lane that keeps answering keeps an otherwise idle link up', async () => {
   const p = lanedPair({}, {}, { heartbeatMs: 20, deadAfterMs: 150 });
   try {
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400, 'well past the dead-after: the answering lane must keep the link up');
     assert.equal(p.ma.closed, false);
     assert.equal(p.mb.closed, false);
   } finally {

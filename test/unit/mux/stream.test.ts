@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { FrameType } from '../../../src-main/protocol/mux-frames.js';
-import { errorOf, muxPair, readAll, settle, waitFor } from './mux-fixtures.js';
+import { errorOf, muxPair, readAll, settle } from './mux-fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 test('half-close from the opener: the acceptor sees end and can still write back', async () => {
   const p = muxPair();
@@ -29,7 +30,7 @@ test('half-close from the acceptor: the opener sees end and can still write', as
   s.write('still ');
   s.end('talking');
   assert.equal((await readAll(r)).toString(), 'still talking');
-  await waitFor(() => p.ma.streamCount === 0 && p.mb.streamCount === 0, 'both sides forget the stream');
+  await until('both sides forget the stream', () => p.ma.streamCount === 0 && p.mb.streamCount === 0);
   p.close();
 });
 
@@ -44,7 +45,7 @@ test('destroy(err) resets the stream: the peer fails with STREAM_RESET and the r
   const err = await failed;
   assert.ok(isClawError(err, 'STREAM_RESET'));
   assert.equal(err.message, 'terminal stream 1 was reset by the peer: user pressed ctrl-c');
-  await waitFor(() => p.mb.streamCount === 0, 'peer forgets the reset stream');
+  await until('peer forgets the reset stream', () => p.mb.streamCount === 0);
   assert.equal(p.ma.streamCount, 0);
   // The link is unaffected.
   const again = await p.ma.open('terminal', {});

@@ -24,7 +24,8 @@ import type { RelayServer } from '../../../src-main/relay/server.js';
 import type { Circuit } from '../../../src-main/transport/circuit.js';
 import type { Link } from '../../../src-main/transport/link.js';
 import { testIdentity } from '../../helpers/identities.js';
-import { connectedClient, startTestRelay, until, WAIT_MS } from '../../helpers/relay-harness.js';
+import { connectedClient, startTestRelay, WAIT_MS } from '../../helpers/relay-harness.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 /** Idle time used here, in ms: short, but well above a circuit's setup on loopback. */
 const IDLE_MS = 300;
@@ -55,8 +56,6 @@ function newSet(identity: Identity, onIncoming: (c: Circuit) => void = (c) => c.
   return set;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 test('an acquired relay with no circuit is dropped after the idle time; a saved one stays', async () => {
   const r1 = await relay();
   const r2 = await relay();
@@ -73,7 +72,7 @@ test('an acquired relay with no circuit is dropped after the idle time; a saved 
   await until('the on-demand relay to connect', () => onDemand.state === 'connected');
   await until('the idle on-demand relay to be dropped', () => !set.has(r2.url), IDLE_MS + WAIT_MS);
   assert.equal(onDemand.state, 'disconnected', 'its connection was closed');
-  await sleep(IDLE_MS * 2);
+  await sleep(IDLE_MS * 2, 'twice the idle time: a saved relay must stay');
   assert.equal(set.has(r1.url), true, 'a saved relay is never dropped');
 });
 
@@ -84,7 +83,7 @@ test('an on-demand relay is kept while a circuit runs through it, then dropped w
   const set = newSet(await testIdentity('set-b'));
   const client = set.acquire(r.url);
   const circuit = await client.openCircuit(peer.nodeId, WAIT_MS);
-  await sleep(IDLE_MS * 3);
+  await sleep(IDLE_MS * 3, 'three idle times: an open circuit must keep the relay');
   assert.equal(set.has(r.url), true, 'an open circuit keeps the relay');
   assert.equal(client.state, 'connected');
   circuit.close('done');
@@ -102,13 +101,13 @@ test('incoming circuits count too, and saving an on-demand relay keeps it for go
   await until('connected', () => client.state === 'connected');
   const opened = await peer.openCircuit(identity.fingerprint, WAIT_MS);
   await until('the circuit to arrive', () => incoming.length === 1);
-  await sleep(IDLE_MS * 3);
+  await sleep(IDLE_MS * 3, 'three idle times: an incoming circuit must keep the relay');
   assert.equal(set.has(r.url), true, 'an incoming circuit keeps the relay');
   opened.close('done');
   set.add(r.url); // the user saves it meanwhile
   assert.equal(set.isOnDemand(r.url), false);
   assert.equal(set.list()[0], client, 'the same client, not a second connection');
-  await sleep(IDLE_MS * 3);
+  await sleep(IDLE_MS * 3, 'three idle times: a saved relay must stay');
   assert.equal(set.has(r.url), true, 'a saved relay is not dropped when idle');
 });
 
@@ -177,7 +176,7 @@ test('an on-demand relay that cannot connect with its pin starts over with the p
   const wrong = (await testIdentity('set-wrong-pin')).fingerprint;
   // A bad invite's pin, then (or no pin, then) the one the user saved: the second acquire must use it.
   const first = set.acquire(server.url, wrong);
-  await sleep(200);
+  await sleep(200, 'the bad pin must not connect within this window');
   assert.notEqual(first.state, 'connected');
   const second = set.acquire(server.url, cert.fingerprint);
   assert.notEqual(second, first, 'a new client, with the new pin');
@@ -229,7 +228,7 @@ test('one relay under two URLs, pinned to one certificate, is one member: its cl
   set.add(r.other, r.pin);
   assert.equal(set.list().length, 1);
   await until('connected', () => saved.state === 'connected');
-  await sleep(300);
+  await sleep(300, 'nothing may knock it off within this window');
   assert.equal(saved.state, 'connected', 'not knocked off by a second connection');
   assert.deepEqual(errors, []);
   // Without a pin nothing says it is the same relay: a peer's URL is a relay of its own.

@@ -12,6 +12,7 @@ import { RelayCloseCode } from '../../../src-main/protocol/relay-close-codes.js'
 import { OVER_LIMIT_PER_IP } from '../../../src-main/relay/ip-limits.js';
 import type { RelayServer, RelayServerOptions } from '../../../src-main/relay/server.js';
 import { RawClient, startTestRelay, within } from '../../helpers/relay-harness.js';
+import { sleep } from '../../helpers/wait.js';
 
 /** The start of a WebSocket upgrade request, without the blank line that would end it. */
 const PARTIAL_UPGRADE = 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n';
@@ -36,7 +37,7 @@ async function hold(relay: RelayServer, first: string | Buffer): Promise<Held> {
   return Object.assign(socket, { closedAt: closed });
 }
 
-const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
+const settle = () => sleep(SETTLE_MS, 'the relay takes the connection in; nothing on this side says when');
 
 async function relayFor(tls: boolean, opts: Partial<RelayServerOptions>): Promise<RelayServer> {
   const id = tls ? await generateIdentity() : undefined;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IpLimiter, OVER_LIMIT_PER_IP, type IpRefusal } from '../../../src-main/relay/ip-limits.js';
+import { fakeClock } from '../../helpers/fake-clock.js';
 
 /** An IpLimiter with 8 splices per address unless told. */
 function limiter(
@@ -24,14 +25,8 @@ function admit(ips: IpLimiter, ip: string): IpRefusal | undefined {
   return 'AUTH_RATE_LIMITED';
 }
 
-/** A clock the test moves by hand. */
-function fakeClock() {
-  let now = 1_000_000;
-  return { now: () => now, advance: (ms: number) => (now += ms) };
-}
-
 test('connectionsPerIp: admits up to the limit, refuses the next, admits again after a release', () => {
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const ips = limiter(2, 100, clock.now);
   assert.equal(admit(ips, '1.1.1.1'), undefined);
   assert.equal(admit(ips, '1.1.1.1'), undefined);
@@ -42,7 +37,7 @@ test('connectionsPerIp: admits up to the limit, refuses the next, admits again a
 });
 
 test('authAttemptsPerMinute: a burst of the limit, then one attempt per (60 s / limit)', () => {
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const ips = limiter(1000, 6, clock.now);
   for (let i = 0; i < 6; i++) {
     assert.equal(admit(ips, '1.1.1.1'), undefined);
@@ -64,7 +59,7 @@ test('authAttemptsPerMinute: a burst of the limit, then one attempt per (60 s / 
 });
 
 test('sweep forgets idle addresses with a full bucket and keeps the rest', () => {
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const ips = limiter(10, 60, clock.now);
   admit(ips, '1.1.1.1');
   admit(ips, '2.2.2.2');
@@ -82,7 +77,7 @@ test('sweep forgets idle addresses with a full bucket and keeps the rest', () =>
 });
 
 test('attempts that are not connections (GET /metrics with a token) share the bucket', () => {
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const ips = limiter(10, 3, clock.now);
   assert.equal(ips.canAttempt('1.1.1.1'), true);
   assert.equal(admit(ips, '1.1.1.1'), undefined);
@@ -97,7 +92,7 @@ test('attempts that are not connections (GET /metrics with a token) share the bu
 });
 
 test('an IPv4-mapped IPv6 address is the same client as plain IPv4', () => {
-  const ips = limiter(1, 100, fakeClock().now);
+  const ips = limiter(1, 100, fakeClock(1_000_000).now);
   assert.equal(admit(ips, '::ffff:10.0.0.1'), undefined);
   assert.equal(admit(ips, '10.0.0.1'), 'TOO_MANY_CONNECTIONS');
   ips.release('10.0.0.1', 'connection');
@@ -105,7 +100,7 @@ test('an IPv4-mapped IPv6 address is the same client as plain IPv4', () => {
 });
 
 test('IPv6 clients count by /64: fresh addresses of one block share its connections and attempts', () => {
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const ips = limiter(2, 3, clock.now);
   assert.equal(admit(ips, '2001:db8:aa:1::1'), undefined);
   assert.equal(admit(ips, '2001:db8:aa:1::2'), undefined);
@@ -118,7 +113,7 @@ test('IPv6 clients count by /64: fresh addresses of one block share its connecti
 });
 
 test('beyond connectionsPerIp a few more are let in (to be told why), then connections are refused at accept', () => {
-  const ips = limiter(2, 100, fakeClock().now);
+  const ips = limiter(2, 100, fakeClock(1_000_000).now);
   assert.equal(ips.accept('1.1.1.1'), 'connection');
   assert.equal(ips.accept('1.1.1.1'), 'connection');
   for (let i = 0; i < OVER_LIMIT_PER_IP; i++) assert.equal(ips.accept('1.1.1.1'), 'over-limit');
@@ -131,7 +126,7 @@ test('beyond connectionsPerIp a few more are let in (to be told why), then conne
 });
 
 test('splicesPerIp: a connection moves to the splice budget, which has its own limit', () => {
-  const ips = limiter(2, 100, fakeClock().now, 2);
+  const ips = limiter(2, 100, fakeClock(1_000_000).now, 2);
   for (let i = 0; i < 2; i++) {
     assert.equal(ips.accept('1.1.1.1'), 'connection');
     assert.equal(ips.toSplice('1.1.1.1', 'connection'), true);

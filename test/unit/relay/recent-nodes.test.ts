@@ -2,11 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_RECENT_NODES, RECENT_NODE_TTL_MS, RecentNodes } from '../../../src-main/relay/recent-nodes.js';
-
-function fakeClock() {
-  let now = 1_000_000;
-  return { now: () => now, advance: (ms: number) => (now += ms) };
-}
+import { fakeClock } from '../../helpers/fake-clock.js';
 
 test('defaults: a day, at most 100 000 entries', () => {
   assert.equal(RECENT_NODE_TTL_MS, 24 * 60 * 60 * 1000);
@@ -14,7 +10,7 @@ test('defaults: a day, at most 100 000 entries', () => {
 });
 
 test('a node ID is remembered for the TTL after its last authentication', () => {
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const recent = new RecentNodes(clock.now, 1_000, 10);
   recent.add('a');
   assert.equal(recent.has('a'), true);
@@ -29,7 +25,7 @@ test('a node ID is remembered for the TTL after its last authentication', () => 
 });
 
 test('expired entries go when new ones arrive, without any lookup', () => {
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const recent = new RecentNodes(clock.now, 1_000, 10);
   for (const id of ['a', 'b', 'c']) recent.add(id);
   clock.advance(1_000);
@@ -38,7 +34,7 @@ test('expired entries go when new ones arrive, without any lookup', () => {
 });
 
 test('over the cap, the least recently seen ID goes first', () => {
-  const clock = fakeClock();
+  const clock = fakeClock(1_000_000);
   const recent = new RecentNodes(clock.now, 1_000_000, 3);
   for (const id of ['a', 'b', 'c']) {
     recent.add(id);

@@ -18,6 +18,7 @@ import {
   ACK_EVERY_BYTES,
   TerminalSession,
 } from '../../../src-renderer/features/terminals/terminal-session.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 function setup() {
   const pending: (() => void)[] = [];
@@ -45,11 +46,11 @@ test('no ACK before the screen drew the output; one ACK shortly after', async ()
   channel.push(data('hello'));
   channel.push(data(' world'));
   assert.deepEqual(drawn, ['hello', ' world']);
-  await new Promise((r) => setTimeout(r, ACK_DELAY_MS * 2));
+  await sleep(ACK_DELAY_MS * 2, 'twice the ACK delay: no ACK may go before the screen drew');
   assert.deepEqual(acks(), [], 'nothing drawn yet');
   pending.shift()!();
   pending.shift()!();
-  await new Promise((r) => setTimeout(r, ACK_DELAY_MS * 2));
+  await until('the ACK', () => acks().length > 0);
   assert.deepEqual(acks(), [{ type: 'ack', offset: 11 }]);
 });
 
@@ -115,7 +116,7 @@ test('a program’s stderr (a session on pipes) is drawn like its output, and co
   assert.deepEqual(drawn, ['out ', 'oops']);
   pending.shift()!();
   pending.shift()!();
-  await new Promise((r) => setTimeout(r, ACK_DELAY_MS * 2));
+  await until('the ACK', () => acks().length > 0);
   assert.deepEqual(acks(), [{ type: 'ack', offset: 8 }]);
 });
 

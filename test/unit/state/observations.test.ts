@@ -16,6 +16,7 @@ import {
   observationsFile,
   OBSERVATIONS_FILE,
 } from '../../../src-main/state/observations.js';
+import { until } from '../../helpers/wait.js';
 
 const fp = 'a'.repeat(64);
 
@@ -62,7 +63,7 @@ test('the file is written once per burst, without the owner file, and read back'
   );
   for (let i = 0; i < 50; i++) obs.worked(fp, `127.0.0.1:${1000 + (i % 3)}`);
   assert.equal(existsSync(join(home, OBSERVATIONS_FILE)), false, 'nothing written within the burst');
-  await new Promise((r) => setTimeout(r, 60));
+  await until('the burst written', () => existsSync(join(home, OBSERVATIONS_FILE)));
   const again = new Observations(observationsFile(home, (l) => warnings.push(l)));
   assert.equal(again.addresses(fp).length, 3);
   assert.equal(existsSync(join(home, 'config.json')), false);

@@ -14,16 +14,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { openDirectPipes } from '../../../src-main/terminal/direct-pipes.js';
+import { until } from '../../helpers/wait.js';
 
 const skip = process.platform === 'linux' ? false : 'Linux names another process’s pipes under /proc';
-
-async function until(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** `sleep`'s stdin and stdout are pipes from and to the two `cat`s, which relay our sockets. */
 async function sleeperOnPipes() {
@@ -83,10 +76,11 @@ test(
       io.onOutputError((err) => failures.push(err.code));
       s.sh.stdout.destroy();
       // The last `cat` reads until its output fails, then goes: the pipe has no reader left.
-      for (let i = 0; i < 50 && failures.length === 0; i++) {
+      await until('the output to fail', () => {
+        if (failures.length > 0) return true;
         io.write(Buffer.from('x'.repeat(1024)));
-        await new Promise((r) => setTimeout(r, 20));
-      }
+        return false;
+      });
       assert.deepEqual(failures, ['EPIPE']);
       assert.equal(io.outputFailure()?.code, 'EPIPE');
       assert.equal(io.write(Buffer.from('more')), true, 'taken, and dropped');

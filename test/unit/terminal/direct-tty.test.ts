@@ -10,6 +10,7 @@ import { spawn as spawnPty } from 'node-pty';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { openDirectTty } from '../../../src-main/terminal/direct-tty.js';
 import { cliTerminalOf } from '../../../src-main/api/stream-upgrade.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'POSIX terminals' : false;
 
@@ -19,14 +20,6 @@ function idlePty() {
   let seen = '';
   pty.onData((d) => (seen += d));
   return { pty, path: (pty as unknown as { ptsName: string }).ptsName, seen: () => seen };
-}
-
-async function until(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 test('output written goes to the terminal, and what is typed there arrives as input', { skip }, async () => {
@@ -85,7 +78,7 @@ test('opening and closing a terminal a hundred times leaves no file open', { ski
   try {
     const open = () => readdirSync('/proc/self/fd').length;
     openDirectTty(t.path).close();
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50, 'streams close their files on a later turn, which nothing announces');
     const before = open();
     for (let i = 0; i < 100; i++) openDirectTty(t.path).close();
     // Streams close their files on a later turn.

@@ -18,6 +18,7 @@ import {
   type TerminalFrame,
 } from '../../../src-main/protocol/terminal-frames.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { sleep } from '../../helpers/wait.js';
 
 const api: ApiHandler = {
   call: (method, params) => Promise.resolve({ method, params } as never),
@@ -96,7 +97,7 @@ test('terminal.open: ok reply, then frames both ways on the same socket', async 
     });
     const all = frames(socket, rest);
     socket.write(encodeTerminalFrame({ type: 'data', data: Buffer.from('hi') }));
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50, 'two writes the far end reads apart, not one');
     socket.write(encodeTerminalFrame({ type: 'resize', cols: 42, rows: 1 }));
     const got = (await all).map((f) => (f.type === 'data' ? Buffer.from(f.data).toString() : f));
     assert.deepEqual(JSON.parse(JSON.stringify(got)), [

@@ -16,17 +16,9 @@ import { serveTerminal } from '../../../src-main/terminal/terminal-service.js';
 import { TerminalClient, type TerminalStreamOpener } from '../../../src-main/terminal/terminal-client.js';
 import { argsForPeer } from '../../../src-main/terminal/viewer-bridge.js';
 import { createLinkPair, type MemoryLink } from '../../helpers/link-pair.js';
+import { until } from '../../helpers/wait.js';
 
 export const PEER_A = 'a'.repeat(64);
-
-/** Polls `check` every 5 ms until true; rejects after `timeoutMs`. */
-export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 export interface PathOptions {
   /** Milliseconds of silence after which each side declares the link dead. */
@@ -76,10 +68,7 @@ export class TerminalHarness {
         }
       },
       whenReachable: async (maxMs) => {
-        const deadline = Date.now() + maxMs;
-        while ((!this.clientMux || this.clientMux.closed) && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 5));
-        }
+        await until('a link', () => this.clientMux && !this.clientMux.closed, maxMs).catch(() => undefined);
       },
     };
     this.services.register(TERMINAL_SERVICE, {

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { UNACKED_HIGH_WATER } from '../../../src-main/terminal/sessions/terminal-flow.js';
-import { TerminalHarness, until, Viewer } from './terminal-fixtures.js';
+import { TerminalHarness, Viewer } from './terminal-fixtures.js';
+import { until, sleep } from '../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
@@ -63,7 +64,7 @@ test('a session survives a broken path: every counter line exactly once, in orde
     await until('some output', () => v.text.includes('\r\n20\r\n'));
     h.breakLink();
     await until('reconnecting', () => v.statuses.includes('reconnecting'));
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150, 'the link stays down a while before it comes back');
     h.connect();
     await until('the command to finish', () => v.done);
     assert.deepEqual(v.statuses, ['reconnecting', 'resumed']);
@@ -175,12 +176,12 @@ test(
       await client.start({ command: ['sh', '-c', 'head -c 20000000 /dev/zero'], cols: 80, rows: 24 });
       client.resumeOutput();
       await until('output to stall', () => v.bytes >= UNACKED_HIGH_WATER / 2);
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300, 'what was in flight when the window filled arrives');
       const stalled = v.bytes;
       const [session] = h.sessions.list();
       // Produced output is bounded by the unacknowledged window plus a read or two.
       assert.ok(session!.outputBytes <= UNACKED_HIGH_WATER + 256 * 1024, `produced ${session!.outputBytes}`);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200, 'no output may arrive within this window');
       assert.equal(v.bytes, stalled, 'no output while the viewer holds back');
       v.release();
       await until('the command to finish', () => v.done, 30_000);

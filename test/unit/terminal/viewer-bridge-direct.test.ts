@@ -17,6 +17,7 @@ import {
   TerminalFrameDecoder,
   type TerminalFrame,
 } from '../../../src-main/protocol/terminal-frames.js';
+import { sleep } from '../../helpers/wait.js';
 
 function fakeChannel() {
   const frames: TerminalFrame[] = [];
@@ -98,7 +99,6 @@ function started(escapes = true) {
   return { c, t, s, bridge };
 }
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const kinds = (frames: TerminalFrame[]) => frames.map((f) => f.type);
 
 test('the handoff: DIRECT_START, the CLI keeps the I/O until DIRECT_READY, then the terminal has it', async () => {
@@ -123,7 +123,7 @@ test('the handoff: DIRECT_START, the CLI keeps the I/O until DIRECT_READY, then 
   assert.deepEqual(kinds(c.frames), ['direct-start', 'data']);
   // One note per burst, a little later: how far the agent wrote, and the last byte.
   bridge.output(Buffer.from('more\n'));
-  await wait(DIRECT_WRITTEN_NOTE_MS + 30);
+  await sleep(DIRECT_WRITTEN_NOTE_MS + 30, 'one note per burst, a little later');
   assert.deepEqual(c.frames.at(-1), { type: 'direct-written', offset: 'aftermore\n'.length, last: 0x0a });
   assert.equal(kinds(c.frames).filter((k) => k === 'direct-written').length, 1);
 });
@@ -132,7 +132,7 @@ test('a second DIRECT_READY is a protocol error that ends the session for the vi
   const { c } = started();
   c.send({ type: 'direct-ready' });
   c.send({ type: 'direct-ready' });
-  await wait(0);
+  await sleep(0, 'a turn of the event loop: the bridge answers on the next');
   const last = c.frames.at(-1);
   assert.equal(last?.type, 'error');
   assert.match(last?.type === 'error' ? last.message : '', /unexpected DIRECT_READY/);
@@ -166,7 +166,7 @@ test('the end: the offset, then the EXIT frame, once the output reached the term
   c.send({ type: 'direct-ready' });
   bridge.output(Buffer.from('bye'));
   bridge.end({ type: 'exit', status: { code: 3 } });
-  await wait(0);
+  await sleep(0, 'a turn of the event loop: the bridge answers on the next');
   assert.deepEqual(c.frames.slice(-2), [
     { type: 'direct-written', offset: 3, last: 'e'.charCodeAt(0) },
     { type: 'exit', status: { code: 3 } },
@@ -215,7 +215,7 @@ test('a write that fails while the last output is flushed: DIRECT_FAILED goes be
   bridge.end({ type: 'exit', status: { code: 0 } });
   // The reader went away during the flush (the bridge is already over: the failure is read at the end).
   t.fail('EPIPE');
-  await wait(0);
+  await sleep(0, 'a turn of the event loop: the bridge answers on the next');
   assert.deepEqual(c.frames.slice(-2), [
     { type: 'direct-failed', code: 'EPIPE' },
     { type: 'exit', status: { code: 0 } },

@@ -7,7 +7,8 @@ import { Mux, type MuxStream } from '../../../src-main/mux/mux.js';
 import type { Link, PathKind, PiecesLink } from '../../../src-main/transport/link.js';
 import { SWITCH_MARKER, UpgradableLink } from '../../../src-main/transport/upgradable-link.js';
 import { createLinkPair, type LinkPairOptions, type MemoryLink } from '../../helpers/link-pair.js';
-import { readAll, settle, waitFor } from '../mux/mux-fixtures.js';
+import { readAll, settle } from '../mux/mux-fixtures.js';
+import { until } from '../../helpers/wait.js';
 
 type Arrival = { frame: Uint8Array } | { close: Error | undefined };
 type EndEvents = { frame: [Uint8Array]; drain: []; close: [Error | undefined] };
@@ -391,7 +392,7 @@ test('a send refused by the old transport is followed by a drain even when the u
   assert.equal(w.A.send(Buffer.alloc(4096, 1)), false, 'the old transport is congested');
   w.A.upgrade(w.newA);
   w.B.upgrade(w.newB);
-  await waitFor(() => w.oldPair.a.stats.queuedBytes === 0, 'the old transport flushed');
+  await until('the old transport flushed', () => w.oldPair.a.stats.queuedBytes === 0);
   await settle();
   // A caller that saw false waits for onDrain before sending more; it must come.
   assert.ok(drains > 0, 'no drain after a refused send: a Mux blocked on the old transport never resumes');
@@ -611,7 +612,7 @@ test('a Mux over UpgradableLinks: a stream opened before the upgrade carries eve
   const m = muxes(w);
   t.after(m.close);
   const s = await m.ma.open('echo', { n: 1 });
-  await waitFor(() => m.accepted.length === 1, 'stream accepted');
+  await until('stream accepted', () => m.accepted.length === 1);
   const r = m.accepted[0]!;
   const up = new Writer(s, 0);
   const down = new Writer(r, 1);
@@ -643,7 +644,7 @@ test('a Mux over UpgradableLinks: a stream opened before the upgrade carries eve
 
   // A stream opened after the move works too, and the muxes never noticed anything.
   const s2 = await m.ma.open('echo', { n: 2 });
-  await waitFor(() => m.accepted.length === 2, 'second stream accepted');
+  await until('second stream accepted', () => m.accepted.length === 2);
   const got2 = readAll(m.accepted[1]!);
   s2.end('after the move');
   assert.equal((await got2).toString(), 'after the move');
@@ -657,11 +658,11 @@ test('a Mux whose bulk data is blocked by the old transport’s backpressure res
   const m = muxes(w);
   t.after(m.close);
   const s = await m.ma.open('bulk', {});
-  await waitFor(() => m.accepted.length === 1, 'stream accepted');
+  await until('stream accepted', () => m.accepted.length === 1);
   const got = readAll(m.accepted[0]!, 5000);
   const up = new Writer(s, 0);
   up.write(8, 32 * 1024);
-  await waitFor(() => w.oldPair.a.stats.refusals > 0, 'the old transport refused a DATA frame');
+  await until('the old transport refused a DATA frame', () => w.oldPair.a.stats.refusals > 0);
   assert.ok(w.oldPair.a.stats.queuedBytes > 0, 'the old transport has not drained yet');
   w.A.upgrade(w.newA);
   w.B.upgrade(w.newB);

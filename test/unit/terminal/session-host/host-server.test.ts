@@ -31,7 +31,7 @@ import {
   type HostRequest,
 } from '../../../../src-main/terminal/session-host/host-protocol.js';
 import { startSessionHost } from '../../../../src-main/terminal/session-host/host-server.js';
-import { until } from '../terminal-fixtures.js';
+import { until, sleep } from '../../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'Unix socket paths' : false;
 const FP = 'cd'.repeat(32);
@@ -112,7 +112,7 @@ test(
 
       // The agent dies: its end closes without the client's FIN. The session must wait, not hang up.
       first.socket.destroy();
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200, 'the session must wait: none may end within this window');
       assert.equal(gone.length, 0, 'no session ended');
       assert.equal(idle, 0);
 

@@ -8,8 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { TerminalHarness, until, Viewer } from '../terminal-fixtures.js';
+import { TerminalHarness, Viewer } from '../terminal-fixtures.js';
 import { isAlive } from '../../../helpers/process-alive.js';
+import { until, sleep } from '../../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
@@ -144,7 +145,7 @@ test(
       const { client, v } = await onPipes(h, ['sleep', '30']);
       client.resumeOutput();
       client.write(Buffer.alloc(256 * 1024, 0x61));
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100, 'the input reaches the session end before the link breaks; nothing says when');
       h.breakLink();
       h.connect();
       await until('the session to fail', () => v.done, 10_000);

@@ -13,6 +13,7 @@ import {
   terminalEnv,
   withPtyModes,
 } from '../../../../src-main/terminal/sessions/pty-session.js';
+import { sleep } from '../../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
@@ -169,7 +170,7 @@ test(
         pty.hangup();
         await exited;
         // What was in flight at the hang-up finishes on the thread pool after it.
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20, 'what was in flight finishes on the thread pool, which nothing announces');
       }
     } finally {
       console.error = error;
@@ -208,14 +209,14 @@ test(
     const chunks: Buffer[] = [];
     pty.onData((c) => chunks.push(c));
     const exited = new Promise<ExitStatus>((resolve) => pty.onExit(resolve));
-    await new Promise((r) => setTimeout(r, 100)); // stty has run
+    await sleep(100, 'stty has run: the shell says nothing when');
     for (let b = 0; b < bursts; b++) {
       for (let off = 0; off < burstBytes; off += 512) {
         pty.write(input.subarray(b * burstBytes + off, b * burstBytes + off + 512));
         // Every other piece a turn passes, so the reader frees room while a queue is still held.
         if (off % 1024 === 0) await new Promise((r) => setImmediate(r));
       }
-      await new Promise((r) => setTimeout(r, 60));
+      await sleep(60, 'a pause between bursts');
     }
     assert.deepEqual(await exited, { code: 0 });
     const expected = createHash('sha256').update(input).digest('hex');
