@@ -16,7 +16,10 @@
  * a 1 GiB curl download from a share beside python's http.server behind a reverse forward; `--only share`;
  * under `share` in --json), then the files section (bench/files-section.ts: `file send` beside scp, scp -r
  * and tar | ssh, on loopback and long-fat; `--only files`, `--quick` for smaller sizes; under `files` in
- * --json). The last line is the run's wall time.
+ * --json), then the NAT-lab section (bench/nat-lab.ts: time to `direct` per pair of namespaced NATs, a
+ * forward over a punched path beside raw TCP through the same NATs; `--only nat`, alone `npm run
+ * bench:nat`; skipped with the reason without root or its tools; under `nat` in --json). The last line
+ * is the run's wall time.
  */
 import { cpus, loadavg } from 'node:os';
 import { osCpuTimes, percent, settle, SETTLED_BUSY_SHARE } from './settle.js';
@@ -35,6 +38,7 @@ import { formatMessagesSection, messagesJson } from './messages-report.js';
 import { measureMessages, MESSAGE_ROWS, type MessageRow } from './messages-section.js';
 import { formatShareSection, measureShare, shareJson } from './share-section.js';
 import { filesJson, filesSizes, formatFilesSection, measureFiles } from './files-section.js';
+import { formatNatSection, measureNatLab, natJson, natSectionUnavailable } from './nat-lab.js';
 import { measureRelayMemory } from './relay-memory.js';
 import { prepareBareRelay, prepareRelay } from './relay-paths.js';
 import { measureRendererJs } from './renderer-size.js';
@@ -57,7 +61,7 @@ const json = process.argv.includes('--json');
 const only = parseOnly(process.argv.slice(2));
 const profile = parseProfile(process.argv.slice(2));
 /** Rows and lines that are not rows of the table but can be selected with --only. */
-const OTHER_NAMES = ['renderer-js', 'relay-memory', 'messages', ...MESSAGE_ROWS, 'share', 'files'];
+const OTHER_NAMES = ['renderer-js', 'relay-memory', 'messages', ...MESSAGE_ROWS, 'share', 'files', 'nat'];
 /** A messages row is measured when `messages` or its own name is asked for (`msg` asks for all three). */
 const messageRowWanted = (row: MessageRow) => selects(only, 'messages') || selects(only, row);
 const runStarted = performance.now();
@@ -179,6 +183,28 @@ async function filesSection(cores: number): Promise<Record<string, unknown> | nu
     const line = `files section not available: ${(err as Error).message}`;
     if (json) log(line);
     else process.stdout.write(`\n${line}\n`);
+    return null;
+  }
+}
+
+/**
+ * The NAT-lab section (bench/nat-lab.ts), printed as it ends (stderr with --json); its `--json` object.
+ * Without root, nft or miniupnpd it prints why it was skipped.
+ */
+async function natSection(): Promise<Record<string, unknown> | null> {
+  const why = natSectionUnavailable();
+  const print = (text: string) => (json ? log(text) : process.stdout.write(`\n${text}\n`));
+  if (why) {
+    print(`NAT lab skipped: ${why}`);
+    return null;
+  }
+  await quiet(SECTION_SETTLE_MAX_MS);
+  try {
+    const figures = await measureNatLab(log);
+    print(formatNatSection(figures));
+    return natJson(figures);
+  } catch (err) {
+    print(`NAT lab not available: ${(err as Error).message}`);
     return null;
   }
 }
@@ -333,6 +359,13 @@ async function main(): Promise<void> {
     files = (await filesSection(cores)) ?? undefined;
     parts.push(['files', (performance.now() - f0) / 1000]);
   }
+  // The NAT lab (ADR 0081): time to direct per NAT pair, a forward over a punched path beside raw TCP.
+  let nat: Record<string, unknown> | undefined;
+  if (selects(only, 'nat')) {
+    const n0 = performance.now();
+    nat = (await natSection()) ?? undefined;
+    parts.push(['nat', (performance.now() - n0) / 1000]);
+  }
   // With --only, the loopback table is partial and the sections do not run.
   const sections = only === null ? await profileSections(PROFILES, cores, results) : [];
   parts.push(...sections.map((s) => [s.name, s.seconds] as const));
@@ -342,6 +375,7 @@ async function main(): Promise<void> {
       ...(messages ? { messages } : {}),
       ...(share ? { share } : {}),
       ...(files ? { files } : {}),
+      ...(nat ? { nat } : {}),
     };
     process.stdout.write(`${jsonReport(results, lines, extra)}\n`);
   }

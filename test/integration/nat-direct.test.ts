@@ -8,18 +8,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { PeerInfo } from '../../src-main/api/contract.js';
-import { createNatLab, natLabUnavailable, type NatLab } from '../helpers/nat-lab.js';
 import {
-  agentCall,
-  cli,
-  nodeId,
-  startProcess,
-  stopAll,
-  tempHome,
-  waitFor,
-  type Proc,
-} from '../helpers/processes.js';
+  befriend as befriendNodes,
+  directWithin as directWithinNodes,
+  natNode,
+  peerOn as peerOnNodes,
+  startNatAgent,
+  startNatRelay,
+  type NatNode,
+} from '../helpers/nat-agents.js';
+import { createNatLab, natLabUnavailable, type NatLab } from '../helpers/nat-lab.js';
+import { agentCall, cli, stopAll, waitFor } from '../helpers/processes.js';
 
 const skip = natLabUnavailable({ upnp: true });
 let lab: NatLab;
@@ -40,29 +39,13 @@ const SPECS = [
   { nat: 'preserve', upnp: true },
 ] as const;
 
-interface Node {
-  home: string;
-  fingerprint: string;
-  name: string;
-  proc?: Proc;
-}
-const nodes: Node[] = [];
+const nodes: NatNode[] = [];
 
 before(async () => {
   if (skip) return;
   lab = await createNatLab(SPECS.map((s) => ({ ...s })));
-  const relay = startProcess(
-    ['relay', '--listen', `${lab.internet.addrs[0]}:0`, '--no-tls', '--home', tempHome('nat-relay')],
-    {},
-    lab.exec(lab.internet.ns),
-  );
-  relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
-  for (const [i] of SPECS.entries()) {
-    const home = tempHome(`nat-node-${i}`);
-    const name = `n${i}`;
-    const { fingerprint } = await nodeId(home);
-    nodes.push({ home, fingerprint, name });
-  }
+  relayUrl = await startNatRelay(lab);
+  for (const [i] of SPECS.entries()) nodes.push(await natNode(`nat-node-${i}`, `n${i}`));
 });
 
 after(async () => {
@@ -72,59 +55,15 @@ after(async () => {
 });
 
 /** Each of the pair adds the other by fingerprint alone (the agents run: the time counts from here). */
-async function befriend(i: number, j: number): Promise<void> {
-  for (const [a, b] of [
-    [i, j],
-    [j, i],
-  ] as const) {
-    const r = await cli([
-      'peers',
-      'add',
-      nodes[b]!.fingerprint,
-      '--name',
-      nodes[b]!.name,
-      '--home',
-      nodes[a]!.home,
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-  }
-}
+const befriend = (i: number, j: number) => befriendNodes(nodes[i]!, nodes[j]!);
 
 async function startAgent(i: number, extra: string[] = []): Promise<void> {
-  const n = nodes[i]!;
-  if (n.proc) return;
-  n.proc = startProcess(
-    [
-      'agent',
-      '--home',
-      n.home,
-      '--name',
-      n.name,
-      '--relay',
-      relayUrl,
-      '--listen',
-      '0.0.0.0:7475',
-      '--no-ui',
-      ...extra,
-    ],
-    {},
-    lab.exec(lab.homes[i]!.host.ns),
-  );
-  await n.proc.waitForLine(new RegExp(`agent ${n.name} running`));
+  await startNatAgent(lab, lab.homes[i]!.host.ns, nodes[i]!, relayUrl, extra);
 }
 
-const peerOn = async (i: number, j: number): Promise<PeerInfo | undefined> =>
-  (await agentCall(nodes[i]!.home, 'peers.list', {})).find((p) => p.fingerprint === nodes[j]!.fingerprint);
+const peerOn = (i: number, j: number) => peerOnNodes(nodes[i]!, nodes[j]!);
 
-async function directWithin(i: number, j: number, ms: number): Promise<number> {
-  const started = Date.now();
-  await waitFor(
-    `${nodes[i]!.name} and ${nodes[j]!.name} direct`,
-    async () => (await peerOn(i, j))?.path === 'direct' && (await peerOn(j, i))?.path === 'direct',
-    ms,
-  );
-  return Date.now() - started;
-}
+const directWithin = (i: number, j: number, ms: number) => directWithinNodes(nodes[i]!, nodes[j]!, ms);
 
 test(
   'two port-preserving home NATs link directly by a simultaneous open',
