@@ -56,6 +56,9 @@ interface NatCase {
   transfer?: boolean;
 }
 
+/** A home uplink for the throttled download, in Mbit/s: what the pair's users have, not a veth's speed. */
+const HOME_UPLINK_MBIT = 200;
+
 const CASES: NatCase[] = [
   { name: 'home | home', a: { nat: 'preserve' }, b: { nat: 'preserve' }, expect: 'direct', transfer: true },
   { name: 'double NAT | home', a: { nat: 'preserve', cgn: true }, b: { nat: 'preserve' }, expect: 'direct' },
@@ -67,6 +70,13 @@ const CASES: NatCase[] = [
     expect: 'direct',
   },
   { name: 'symmetric | symmetric', a: { nat: 'random' }, b: { nat: 'random' }, expect: 'relay' },
+  {
+    name: `home | home, ${HOME_UPLINK_MBIT} Mbit/s uplinks`,
+    a: { nat: 'preserve', wanMbit: HOME_UPLINK_MBIT },
+    b: { nat: 'preserve', wanMbit: HOME_UPLINK_MBIT },
+    expect: 'direct',
+    transfer: true,
+  },
 ];
 
 export interface NatCaseResult {
@@ -80,6 +90,8 @@ export interface NatCaseResult {
 }
 
 export interface NatTransfer {
+  /** Which case it was measured in. */
+  label: string;
   bytes: number;
   /** MB/s (10^6 bytes/s) of each counted download, in the order measured. */
   forward: number[];
@@ -88,7 +100,7 @@ export interface NatTransfer {
 
 export interface NatFigures {
   cases: NatCaseResult[];
-  transfer: NatTransfer | null;
+  transfers: NatTransfer[];
   notes: string[];
 }
 
@@ -151,7 +163,7 @@ async function measureTransfer(
   x: NatNode,
   y: NatNode,
   log: (line: string) => void,
-): Promise<NatTransfer> {
+): Promise<Omit<NatTransfer, 'label'>> {
   const [homeA, homeB] = lab.homes as [NatLab['homes'][number], NatLab['homes'][number]];
   const [cmd, ...pre] = lab.exec(homeB.host.ns);
   const server = launch(cmd!, [
@@ -214,11 +226,11 @@ async function measureTransfer(
       x.home,
     ]);
     if (added.code !== 0) throw new Error(`forward add failed: ${added.stderr.trim()}`);
-    const turns: Array<[keyof Omit<NatTransfer, 'bytes'>, () => Promise<number>]> = [
+    const turns: Array<['raw' | 'forward', () => Promise<number>]> = [
       ['raw', () => fetchIn(lab, homeA.host.ns, homeB.publicAddr, SERVER_PORT)],
       ['forward', () => fetchIn(lab, homeA.host.ns, '127.0.0.1', FORWARD_PORT)],
     ];
-    const result: NatTransfer = { bytes: NAT_BYTES, forward: [], raw: [] };
+    const result: Omit<NatTransfer, 'label'> = { bytes: NAT_BYTES, forward: [], raw: [] };
     // One uncounted download each first (the forward's stream window and both paths' TCP start-up).
     for (let turn = 0; turn <= NAT_TURNS; turn++) {
       for (const [name, fetch] of turn % 2 ? turns : [...turns].reverse()) {
@@ -240,7 +252,7 @@ async function measureTransfer(
 export async function measureNatLab(log: (line: string) => void): Promise<NatFigures> {
   const why = natSectionUnavailable();
   if (why) throw new Error(why);
-  const figures: NatFigures = { cases: [], transfer: null, notes: [] };
+  const figures: NatFigures = { cases: [], transfers: [], notes: [] };
   for (const c of CASES) {
     log(`nat: ${c.name}…`);
     let lab: NatLab | undefined;
@@ -260,7 +272,7 @@ export async function measureNatLab(log: (line: string) => void): Promise<NatFig
       if (c.transfer) {
         if (watched.directMs === null)
           figures.notes.push(`${c.name} did not reach direct: no forward / raw TCP figure`);
-        else figures.transfer = await measureTransfer(lab, x, y, log);
+        else figures.transfers.push({ ...(await measureTransfer(lab, x, y, log)), label: c.name });
       }
     } catch (err) {
       figures.cases.push({ name: c.name, expect: c.expect, directMs: null, error: (err as Error).message });
@@ -295,13 +307,12 @@ export function formatNatSection(f: NatFigures): string {
             : `  MISS (direct ≤ ${TARGET_DIRECT_MS / 1000} s)`;
     lines.push(`  ${c.name.padEnd(width)}  ${got}${verdict}`);
   }
-  const t = f.transfer;
-  if (t) {
+  for (const t of f.transfers) {
     const fwd = median(t.forward);
     const raw = median(t.raw);
     const mib = t.bytes / 1024 / 1024;
     lines.push(
-      `  ${mib} MiB home → home, medians of ${t.raw.length} turns each: forward over the punched path ${fwd?.toFixed(1)} MB/s, raw TCP through the same NATs ${raw?.toFixed(1)} MB/s`,
+      `  ${mib} MiB, ${t.label}, medians of ${t.raw.length} turns each: forward over the punched path ${fwd?.toFixed(1)} MB/s, raw TCP through the same NATs ${raw?.toFixed(1)} MB/s`,
     );
     if (fwd !== null && raw !== null) {
       const ratio = fwd / raw;
@@ -316,12 +327,13 @@ export function formatNatSection(f: NatFigures): string {
 
 /** The section's `--json` object. */
 export function natJson(f: NatFigures): Record<string, unknown> {
-  const fwd = f.transfer ? median(f.transfer.forward) : null;
-  const raw = f.transfer ? median(f.transfer.raw) : null;
   return {
     cases: f.cases,
-    transfer: f.transfer,
-    forwardOverRaw: fwd !== null && raw !== null ? fwd / raw : null,
+    transfers: f.transfers.map((t) => {
+      const fwd = median(t.forward);
+      const raw = median(t.raw);
+      return { ...t, forwardOverRaw: fwd !== null && raw !== null ? fwd / raw : null };
+    }),
   };
 }
 

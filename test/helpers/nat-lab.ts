@@ -38,6 +38,11 @@ export interface HomeSpec {
   upnp?: boolean;
   /** Put a port-preserving carrier NAT between the home router and the internet. */
   cgn?: boolean;
+  /**
+   * The home's uplink, in Mbit/s: a token bucket (tc `tbf`) on what the router sends to the internet,
+   * as a home connection's upload is. Unset: the veth's own speed (no link of the kind a home has).
+   */
+  wanMbit?: number;
 }
 
 export interface LabRouter {
@@ -259,6 +264,19 @@ export async function createNatLab(homes: HomeSpec[]): Promise<NatLab> {
       sh('ip', ['-n', h, 'route', 'add', 'default', 'via', router.lanAddr]);
       forwarding(r);
       sh('ip', ['netns', 'exec', r, 'nft', '-f', '-'], routerRules(router, spec.nat));
+      if (spec.wanMbit !== undefined) {
+        sh(
+          'ip',
+          ['netns', 'exec', r, 'tc', 'qdisc', 'add', 'dev', router.wanIf, 'root', 'tbf'].concat([
+            'rate',
+            `${spec.wanMbit}mbit`,
+            'burst',
+            '256kb',
+            'latency',
+            '50ms',
+          ]),
+        );
+      }
       const home: LabHome = {
         spec,
         host: { ns: h, addr: `192.168.${k}.2` },
