@@ -309,13 +309,14 @@ export class OutgoingTransfer {
    * The receiver cancelled: as final as the owner's own cancel (nothing is saved to carry on; the same
    * files sent again are a new transfer).
    */
-  private cancelledByPeer(why: string): void {
+  private async cancelledByPeer(why: string): Promise<void> {
     this.cancelled = why;
-    this.set('cancelled', why);
     this.contents = undefined;
     this.saved.entries = [];
     this.saved.sources = [];
-    void rm(this.file, { force: true });
+    // Gone from the disk before anyone hears it ended: nothing is left to carry on.
+    await rm(this.file, { force: true }).catch(() => undefined);
+    this.set('cancelled', why);
   }
 
   private async fail(why: string): Promise<void> {
