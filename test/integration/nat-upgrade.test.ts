@@ -11,7 +11,9 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { createNatLab, natLabUnavailable, type NatLab } from '../helpers/nat-lab.js';
-import { cli, nodeId, peerOf, startProcess, tempHome, waitFor, type Proc } from '../helpers/processes.js';
+import { cli, peerOf } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+import { befriend, natNode, startNatAgent, startNatRelay } from '../helpers/nat-agents.js';
 import {
   clientScript,
   endWorld,
@@ -51,51 +53,14 @@ test(
     lab = await createNatLab([{ nat: 'preserve' }, { nat: 'preserve' }]);
     const [homeA, homeB] = lab.homes as [NatLab['homes'][number], NatLab['homes'][number]];
     const unblock = blockDirect(homeA, homeB.publicAddr);
-    const relay = startProcess(
-      ['relay', '--listen', `${lab.internet.addrs[0]}:0`, '--no-tls', '--home', tempHome('nat-up-relay')],
-      {},
-      lab.exec(lab.internet.ns),
-    );
-    const relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
-    const nodes = await Promise.all(
-      ['a', 'b'].map(async (name) => {
-        const home = tempHome(`nat-up-${name}`);
-        return { name, home, fingerprint: (await nodeId(home)).fingerprint };
-      }),
-    );
-    const [a, b] = nodes as [(typeof nodes)[number], (typeof nodes)[number]];
-    const procs: Proc[] = [];
-    for (const [n, h] of [
-      [a, homeA],
-      [b, homeB],
-    ] as const) {
-      const proc = startProcess(
-        [
-          'agent',
-          '--home',
-          n.home,
-          '--name',
-          n.name,
-          '--relay',
-          relayUrl,
-          '--listen',
-          '0.0.0.0:7475',
-          '--no-ui',
-        ],
-        {},
-        lab.exec(h.host.ns),
-      );
-      await proc.waitForLine(new RegExp(`agent ${n.name} running`));
-      procs.push(proc);
-    }
-    for (const [x, y] of [
-      [a, b],
-      [b, a],
-    ] as const) {
-      const r = await cli(['peers', 'add', y.fingerprint, '--name', y.name, '--home', x.home]);
-      assert.equal(r.code, 0, r.stderr);
-    }
-    await waitFor(
+    const relayUrl = await startNatRelay(lab, 'nat-up-relay');
+    const [a, b] = await Promise.all([natNode('nat-up-a', 'a'), natNode('nat-up-b', 'b')]);
+    await Promise.all([
+      startNatAgent(lab, homeA.host.ns, a, relayUrl),
+      startNatAgent(lab, homeB.host.ns, b, relayUrl),
+    ]);
+    await befriend(a, b);
+    await until(
       'a and b linked through the relay',
       async () => (await peerOf(a.home, 'b'))?.path === 'relay',
       15_000,
@@ -104,7 +69,7 @@ test(
     const serverPort = 7624;
     const forwardPort = 7625;
     const server = nodeIn(lab.exec(homeB.host.ns), serverScript(serverPort, SIZE));
-    await waitFor('the file server', () => server.lines.includes('up'), 10_000);
+    await until('the file server', () => server.lines.includes('up'), 10_000);
     const added = await cli([
       'forward',
       'add',
@@ -124,7 +89,7 @@ test(
     const want = expectedHash(SIZE);
     const client = nodeIn(lab.exec(homeA.host.ns), clientScript(forwardPort, READ_RATE));
     const progress = () => progressOf(client);
-    await waitFor(
+    await until(
       'a tenth of the download',
       () => progress() >= SIZE / 10 || client.lines.some((l) => /^(done|error)/.test(l)),
       60_000,
@@ -137,14 +102,14 @@ test(
       const [ab, ba] = await Promise.all([peerOf(a.home, 'b'), peerOf(b.home, 'a')]);
       return ab?.links?.join() === 'direct' && ba?.links?.join() === 'direct' && ab.path === 'direct';
     };
-    await waitFor('a and b direct, with no relay link left on either side', bothDirectAlone, 30_000);
+    await until('a and b direct, with no relay link left on either side', bothDirectAlone, 30_000);
     const movedAt = progress();
     console.log(
       `direct alone ${Math.round(performance.now() - lifted)} ms after the block was lifted, at ${Math.round(movedAt / MIB)} MiB of ${SIZE / MIB}`,
     );
     assert.ok(movedAt < SIZE, 'the move landed while the download was running');
 
-    const end = await waitFor(
+    const end = await until(
       'the download to end',
       () => client.lines.find((l) => /^(done|error)/.test(l)),
       120_000,
