@@ -12,8 +12,7 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { API_IPC_CHANNELS } from './api-ipc-channels.js';
-import type { IpcInvokeEvent } from './api-ipc.js';
-import { checkSender } from './ipc-validate.js';
+import { badArgument, checkedHandler, type InvokeIpcMain } from './checked-ipc.js';
 
 export type PickKind = 'files' | 'folder';
 
@@ -27,16 +26,10 @@ export interface FilesDesktop {
   openPath(path: string): Promise<string>;
 }
 
-type Envelope =
-  | { ok: true; result: unknown }
-  | { ok: false; error: { code: 'IPC_REJECTED' | 'BAD_ARGUMENT' | 'SERVICE_FAILED'; message: string } };
+/** The part of Electron's ipcMain these channels use. */
+export type FilesIpcMain = InvokeIpcMain;
 
-export interface FilesIpcMain {
-  handle(channel: string, listener: (event: IpcInvokeEvent, ...args: unknown[]) => unknown): void;
-  removeHandler(channel: string): void;
-}
-
-const bad = (message: string): Envelope => ({ ok: false, error: { code: 'BAD_ARGUMENT', message } });
+const bad = badArgument;
 
 /** The open dialog's options for a kind: several files, or several folders (one dialog cannot do both on Linux and Windows). */
 export function pickOptions(kind: PickKind): {
@@ -65,24 +58,7 @@ export function registerFilesIpc(
   desktop: FilesDesktop,
   log: (line: string) => void = (line) => console.error(line),
 ): () => void {
-  const handle = (
-    channel: string,
-    arity: number,
-    handler: (args: unknown[]) => Promise<Envelope> | Envelope,
-  ) =>
-    ipcMain.handle(channel, async (event, ...args): Promise<Envelope> => {
-      const sender = checkSender(event.senderFrame, trustedUrl);
-      if (!sender.ok) {
-        log(`IPC refused on ${channel}: ${sender.reason}`);
-        return { ok: false, error: { code: 'IPC_REJECTED', message: `IPC refused: ${sender.reason}` } };
-      }
-      if (args.length !== arity) return bad(`${channel} takes ${arity} arguments, got ${args.length}`);
-      try {
-        return await handler(args);
-      } catch (err) {
-        return { ok: false, error: { code: 'SERVICE_FAILED', message: errorMessage(err) } };
-      }
-    });
+  const handle = checkedHandler(ipcMain, trustedUrl, log);
 
   handle(API_IPC_CHANNELS.pickFiles, 1, async ([kind]) => {
     if (kind !== 'files' && kind !== 'folder') return bad("pick what: 'files' or 'folder'");

@@ -5,22 +5,14 @@
  * channel: the top frame of the app's own page (ipc-validate.ts), the exact number of arguments, and
  * the choice against its schema; main pushes each change as `app.update` over the page's subscription.
  */
-import { errorMessage } from '../core/errors.js';
 import { describeZodError } from '../core/zod-error.js';
 import { API_IPC_CHANNELS } from './api-ipc-channels.js';
-import type { IpcInvokeEvent } from './api-ipc.js';
-import { checkSender } from './ipc-validate.js';
+import { badArgument, checkedHandler, type InvokeIpcMain } from './checked-ipc.js';
 import type { UpdateController } from './update-controller.js';
 import { updateChoice } from './update-policy.js';
 
-type Envelope =
-  | { ok: true; result: unknown }
-  | { ok: false; error: { code: 'IPC_REJECTED' | 'BAD_ARGUMENT' | 'SERVICE_FAILED'; message: string } };
-
-export interface UpdatesIpcMain {
-  handle(channel: string, listener: (event: IpcInvokeEvent, ...args: unknown[]) => unknown): void;
-  removeHandler(channel: string): void;
-}
+/** The part of Electron's ipcMain these channels use. */
+export type UpdatesIpcMain = InvokeIpcMain;
 
 const CHANNELS = [
   API_IPC_CHANNELS.updateStatus,
@@ -30,7 +22,7 @@ const CHANNELS = [
   API_IPC_CHANNELS.updateRestart,
 ] as const;
 
-const bad = (message: string): Envelope => ({ ok: false, error: { code: 'BAD_ARGUMENT', message } });
+const bad = badArgument;
 
 /** Registers the update channels for pages loaded from `trustedUrl`; returns what removes them. */
 export function registerUpdatesIpc(
@@ -39,24 +31,7 @@ export function registerUpdatesIpc(
   updates: UpdateController,
   log: (line: string) => void = (line) => console.error(line),
 ): () => void {
-  const handle = (
-    channel: string,
-    arity: number,
-    handler: (args: unknown[]) => Promise<Envelope> | Envelope,
-  ) =>
-    ipcMain.handle(channel, async (event, ...args): Promise<Envelope> => {
-      const sender = checkSender(event.senderFrame, trustedUrl);
-      if (!sender.ok) {
-        log(`IPC refused on ${channel}: ${sender.reason}`);
-        return { ok: false, error: { code: 'IPC_REJECTED', message: `IPC refused: ${sender.reason}` } };
-      }
-      if (args.length !== arity) return bad(`${channel} takes ${arity} arguments, got ${args.length}`);
-      try {
-        return await handler(args);
-      } catch (err) {
-        return { ok: false, error: { code: 'SERVICE_FAILED', message: errorMessage(err) } };
-      }
-    });
+  const handle = checkedHandler(ipcMain, trustedUrl, log);
 
   handle(API_IPC_CHANNELS.updateStatus, 0, () => ({ ok: true, result: updates.status() }));
   handle(API_IPC_CHANNELS.updateChoose, 1, ([choice]) => {
