@@ -16,7 +16,8 @@ import {
   uiUrl,
   type UiPage,
 } from '../helpers/browser.js';
-import { agentCall, startRelay, startRelayAgent, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { agentCall, startRelay, startRelayAgent, stopAll, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -55,17 +56,13 @@ test(
     await screenshotThemes(page, 'settings-port-mapping-on');
 
     await toggle.click();
-    await waitFor(
-      'settings.get says port mapping is off',
-      async () => (await portMapping()) === false,
-      10_000,
-    );
-    await waitFor('the switch shows off', async () => !(await toggle.isChecked()), 10_000);
+    await until('settings.get says port mapping is off', async () => (await portMapping()) === false, 10_000);
+    await until('the switch shows off', async () => !(await toggle.isChecked()), 10_000);
     await screenshotThemes(page, 'settings-port-mapping-off');
 
     await toggle.click();
-    await waitFor('settings.get says port mapping is on', async () => (await portMapping()) === true, 10_000);
-    await waitFor('the switch shows on', () => toggle.isChecked(), 10_000);
+    await until('settings.get says port mapping is on', async () => (await portMapping()) === true, 10_000);
+    await until('the switch shows on', () => toggle.isChecked(), 10_000);
     assert.deepEqual(ui.errors, []);
   },
 );

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import type { NatLab } from './nat-lab.js';
-import { agentCall, cli, nodeId, startProcess, tempHome, waitFor, type Proc } from './processes.js';
+import { agentCall, cli, nodeId, startProcess, tempHome, type Proc } from './processes.js';
+import { until } from './wait.js';
 
 /** The port every lab agent's direct listener takes inside its own host namespace. */
 export const NAT_AGENT_PORT = 7475;
@@ -82,7 +83,7 @@ export const peerOn = async (a: NatNode, b: NatNode): Promise<PeerInfo | undefin
 /** Waits (at most `ms`) until both sides say `direct`; the ms it took from the call. */
 export async function directWithin(a: NatNode, b: NatNode, ms: number): Promise<number> {
   const started = Date.now();
-  await waitFor(
+  await until(
     `${a.name} and ${b.name} direct`,
     async () => (await peerOn(a, b))?.path === 'direct' && (await peerOn(b, a))?.path === 'direct',
     ms,

@@ -192,12 +192,6 @@ export async function peerOf(home: string, name: string): Promise<PeerInfo | und
   return (await agentCall(home, 'peers.list', {})).find((p) => p.name === name);
 }
 
-/**
- * Older name of `until` (test/helpers/wait.ts), kept so branches written against it still compile.
- * @deprecated import `until` from './wait.js'.
- */
-export const waitFor = until;
-
 export interface AgentOptions {
   /** `--name`; without it the agent keeps the name its home has (or its default). */
   name?: string;

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransferInfo } from '../../src-main/api/contract-files.js';
-import { cli, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { cli, startProcess, stopAll } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
 import { until } from '../helpers/wait.js';
 
@@ -69,7 +69,7 @@ test(
     const sent = ((await a.api.call('files.transfers', {})) as TransferInfo[]).find((x) => x.id === t.id);
     assert.equal(sent?.state, 'cancelled');
     assert.deepEqual(files(b, 'inbox'), [], "b's inbox");
-    await waitFor('b’s staging to be emptied', () => files(b, 'staging').length === 0, 30_000);
+    await until('b’s staging to be emptied', () => files(b, 'staging').length === 0, 30_000);
     assert.deepEqual(JSON.parse((await cli(['file', 'list', '--json', '--home', b.home])).stdout), []);
   },
 );
@@ -88,7 +88,7 @@ test(
     a.proc.child.kill('SIGKILL');
     await run.stop('SIGKILL');
     await aExited;
-    await waitFor(
+    await until(
       'b to see the stream gone',
       async () =>
         ((await b.api.call('files.transfers', {})) as TransferInfo[]).find((x) => x.id === t.id)?.state !==
@@ -102,7 +102,7 @@ test(
     await new Promise((r) => b.proc.child.once('exit', r));
     b = await startNode('b', { node: b });
     const back = await startNode('a', { node: a });
-    const told = await waitFor(
+    const told = await until(
       'a to hear that b cancelled',
       async () => {
         const x = ((await back.api.call('files.transfers', {})) as TransferInfo[]).find((y) => y.id === t.id);

@@ -14,7 +14,7 @@ import { createWriteStream, mkdtempSync, readdirSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FilesUsage, TransferInfo } from '../../src-main/api/contract-files.js';
-import { CLI, cli, startProcess, stopAll, waitFor } from '../helpers/processes.js';
+import { CLI, cli, startProcess, stopAll } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
 import { until } from '../helpers/wait.js';
 
@@ -214,7 +214,7 @@ test(
     assert.doesNotMatch(output, /sent 1 file/);
     const onA = (await transfers(a)).find((t) => t.id === moving.id);
     assert.equal(onA?.state, 'cancelled');
-    await waitFor(
+    await until(
       "b's side cancelled and its staging emptied",
       async () => {
         const t = (await transfers(b)).find((x) => x.id === moving.id);
@@ -237,7 +237,7 @@ test(
     a.proc.child.kill('SIGKILL');
     await first.stop('SIGKILL');
     await aExited;
-    const stopped = await waitFor(
+    const stopped = await until(
       "b's transfer to stop",
       async () => (await transfers(b)).find((t) => t.id === moving.id && t.state === 'failed'),
       30_000,

@@ -29,7 +29,8 @@ import {
   type MessageFrameMsg,
 } from '../../src-main/protocol/message-frames.js';
 import { testIdentity } from '../helpers/identities.js';
-import { stopAll, waitFor } from '../helpers/processes.js';
+import { stopAll } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 import { rawPeer, type RawPeer } from '../helpers/raw-peer.js';
 import { inbox, startNode, type MessageNode } from './message-helpers.js';
 
@@ -90,7 +91,7 @@ function msg(topic: string, text: string, id = ids.next()): MessageFrameMsg {
 async function untilStalled(progress: () => number, total: number, what: string): Promise<number> {
   let last = -1;
   let sameSince = Date.now();
-  return waitFor(
+  return until(
     what,
     () => {
       const now = progress();
@@ -141,7 +142,7 @@ test(
 test('300,000 refused messages leave inbox.log under 5 MB', { timeout: 600_000 }, async () => {
   const r = await peer('refused');
   const s = await messageStream(r.mux);
-  await waitFor('HELLO', () => s.frames.some((f) => f.type === 'hello'), 10_000);
+  await until('HELLO', () => s.frames.some((f) => f.type === 'hello'), 10_000);
   const answers = () => {
     let n = 0;
     for (const f of s.frames) {
@@ -160,7 +161,7 @@ test('300,000 refused messages leave inbox.log under 5 MB', { timeout: 600_000 }
     for (let j = i; j < Math.min(total, i + batch); j++) frames.push(msg(`t${j}`, 'x'));
     if (!s.send(frames)) await new Promise((resolve) => s.stream.once('drain', resolve));
   }
-  await waitFor(`answers to ${total} messages`, () => answers() >= total, 500_000);
+  await until(`answers to ${total} messages`, () => answers() >= total, 500_000);
   assert.equal(refusals(), refused);
   const codes = new Set(s.frames.flatMap((f) => (f.type === 'refused' ? [f.code] : [])));
   assert.deepEqual([...codes], ['TOO_MANY_TOPICS']);
@@ -179,9 +180,9 @@ test(
     const b = await messageStream((await peer('forger')).mux);
     const id = ids.next();
     a.send([msg('orders', 'from the honest peer', id)]);
-    await waitFor('DELIVERED to the honest peer', () => a.frames.some((f) => f.type === 'delivered'), 10_000);
+    await until('DELIVERED to the honest peer', () => a.frames.some((f) => f.type === 'delivered'), 10_000);
     b.send([msg('orders', 'forged', id), msg('other', 'forged again', id), msg('third', 'and again', id)]);
-    await waitFor(
+    await until(
       'DELIVERED to the forger',
       () =>
         b.frames.filter((f) => f.type === 'delivered').flatMap((f) => (f.type === 'delivered' ? f.ids : []))

@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import { ownHello } from '../../src-main/links/control-service.js';
 import { FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../../src-main/protocol/terminal-frames.js';
 import { testIdentity } from '../helpers/identities.js';
-import { cli, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 import { rawPeer } from '../helpers/raw-peer.js';
 
 after(() => stopAll());
@@ -45,7 +46,7 @@ async function openArgsSeenBy(
     // stdin is not a terminal here, so term asks for pipes where the peer takes them (ADR 0038).
     const term = await cli(['term', 'old', '--home', home, '--', 'true']);
     assert.notEqual(term.code, 0, 'the peer refused the terminal, as it said it would');
-    return await waitFor('the terminal OPEN', () => seen[0], 10_000);
+    return await until('the terminal OPEN', () => seen[0], 10_000);
   } finally {
     peer.close();
   }

@@ -13,7 +13,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OutboxMessage } from '../../src-main/api/contract-messages.js';
 import { isAlive } from '../helpers/process-alive.js';
-import { startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 import { addPeer, online, outbox, send, startNode, type MessageNode } from './message-helpers.js';
 
 after(stopAll);
@@ -48,7 +49,7 @@ test(
         sent.push(await send(a, { peer: 'b', text: texts[i], topic: 'restart' }));
     };
     await sendRange(0, 20);
-    await waitFor('some printed before the restart', () => printed(listen.stdout()).length >= 5, 20_000);
+    await until('some printed before the restart', () => printed(listen.stdout()).length >= 5, 20_000);
     // Sent while the agent stops, while it is away and while it starts again.
     const stopping = b.proc.stop('SIGTERM');
     await sendRange(20, 30);
@@ -60,7 +61,7 @@ test(
     assert.equal(listen.child.exitCode, null, `listen exited: ${listen.stderr()}`);
     // Every one read: printed, and its receipt back at the sender.
     let states: OutboxMessage[] = [];
-    await waitFor(
+    await until(
       'all 50 read',
       async () => {
         states = await outbox(a, { ids: sent.map((m) => m.id) });
@@ -110,7 +111,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       '--home',
       a.home,
     ]);
-    const child = await waitFor(
+    const child = await until(
       'the command to start its child',
       () => {
         try {
@@ -123,7 +124,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     );
     assert.ok(isAlive(child));
     await serve.stop(signal);
-    await waitFor(`the command's child ${child} to end`, () => !isAlive(child), 10_000);
+    await until(`the command's child ${child} to end`, () => !isAlive(child), 10_000);
     await ask.stop('SIGTERM');
   });
 }

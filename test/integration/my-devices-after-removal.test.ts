@@ -17,8 +17,8 @@ import {
   startLoopbackNode,
   type LoopbackNode,
 } from '../helpers/loopback-nodes.js';
-import { agentCall, stopAll, waitFor } from '../helpers/processes.js';
-import { sleep } from '../helpers/wait.js';
+import { agentCall, stopAll } from '../helpers/processes.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -30,7 +30,7 @@ const WITHIN_MS = 20_000;
 const peers = (n: LoopbackNode): Promise<PeerInfo[]> => agentCall(n.home, 'peers.list', {});
 
 async function mineOnline(at: LoopbackNode, peer: LoopbackNode): Promise<PeerInfo> {
-  return waitFor(
+  return until(
     `${peer.name} online and mine on ${at.name}`,
     async () =>
       (await peers(at)).find((p) => p.fingerprint === peer.fingerprint && p.mine && p.state === 'online'),
@@ -50,7 +50,7 @@ for (let run = 1; run <= RUNS; run++) {
     await mineOnline(x, z);
     const removed = await ok(['peers', 'rm', 'z', '--home', x.home]);
     assert.match(removed, /removed z/);
-    await waitFor(
+    await until(
       'z gone from y',
       async () => !(await peers(y)).some((p) => p.fingerprint === z.fingerprint),
       WITHIN_MS,

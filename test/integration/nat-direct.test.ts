@@ -18,7 +18,8 @@ import {
   type NatNode,
 } from '../helpers/nat-agents.js';
 import { createNatLab, natLabUnavailable, type NatLab } from '../helpers/nat-lab.js';
-import { agentCall, cli, stopAll, waitFor } from '../helpers/processes.js';
+import { agentCall, cli, stopAll } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 const skip = natLabUnavailable({ upnp: true });
 let lab: NatLab;
@@ -89,7 +90,7 @@ test(
   async () => {
     await Promise.all([startAgent(2), startAgent(3)]);
     await befriend(2, 3);
-    const peer = await waitFor(
+    const peer = await until(
       'the pair relayed with a reason from the NATs',
       async () => {
         const p = await peerOn(2, 3);
@@ -182,7 +183,7 @@ test('with port mapping switched off, the router hears nothing', { skip, timeout
   await startAgent(6, ['--no-port-mapping']);
   // Linked to a peer through the relay: everything a mapping would have been asked for by now was not.
   await befriend(6, 1);
-  await waitFor('n6 linked', async () => (await peerOn(6, 1))?.state === 'online', 10_000);
+  await until('n6 linked', async () => (await peerOn(6, 1))?.state === 'online', 10_000);
   const status = await agentCall(nodes[6]!.home, 'status', {});
   assert.equal(status.nat?.mapping.state, 'off');
   const text = await cli(['status', '--home', nodes[6]!.home]);

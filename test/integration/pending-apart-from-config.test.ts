@@ -10,16 +10,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { PendingInfo } from '../../src-main/api/contract.js';
-import {
-  cli,
-  cliJson,
-  nodeId,
-  peerOf,
-  startProcess,
-  stopAll,
-  tempHome,
-  waitFor,
-} from '../helpers/processes.js';
+import { cli, cliJson, nodeId, peerOf, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -65,7 +57,7 @@ test(
       homeD,
     ]);
     assert.equal(add.code, 0, add.stderr);
-    const listed = await waitFor(
+    const listed = await until(
       'D pending on A',
       async () =>
         (await cliJson<PendingInfo[]>(['pending', '--json', '--home', homeA])).find(
@@ -82,7 +74,7 @@ test(
     assert.equal(await a.stop(), 0);
     a = agentA();
     await a.waitForLine(/agent a running/);
-    const kept = await waitFor(
+    const kept = await until(
       'D still pending after the restart',
       async () =>
         (await cliJson<PendingInfo[]>(['pending', '--json', '--home', homeA])).find(
@@ -97,6 +89,6 @@ test(
     const saved = JSON.parse(readFileSync(config, 'utf8')) as { peers: { fingerprint: string }[] };
     assert.ok(saved.peers.some((p) => p.fingerprint === idD.fingerprint));
     assert.deepEqual(await cliJson<PendingInfo[]>(['pending', '--json', '--home', homeA]), []);
-    await waitFor('A–D link', async () => (await peerOf(homeA, 'd'))?.online, 30_000);
+    await until('A–D link', async () => (await peerOf(homeA, 'd'))?.online, 30_000);
   },
 );

@@ -6,7 +6,8 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cli, nodeId, startProcess, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, nodeId, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 /** An agent on `url` only: no direct links, no web UI. */
 async function relayOnlyAgent(home: string, name: string, url: string): Promise<void> {
@@ -33,7 +34,7 @@ test(
     const url = (await relay.waitForLine(/^relay listening on (ws:\/\/127\.0\.0\.1:\d+)$/m))[1]!;
     const [homeA, homeB] = [tempHome('per-ip-a'), tempHome('per-ip-b')];
     await relayOnlyAgent(homeA, 'a', url);
-    await waitFor(
+    await until(
       'a on the relay',
       async () => (await cli(['status', '--home', homeA])).stdout.includes('connected'),
       20_000,
@@ -45,7 +46,7 @@ test(
     assert.equal((await cli(['peers', 'add', a.fingerprint, '--name', 'a', '--home', homeB])).code, 0);
 
     const refusal = /relay ws:\/\/127\.0\.0\.1:\d+: too many connections from this address/;
-    const peers = await waitFor(
+    const peers = await until(
       "b's peers gives the relay's refusal",
       async () => {
         const r = await cli(['peers', '--home', homeB]);

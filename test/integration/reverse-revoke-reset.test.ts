@@ -8,7 +8,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { controlConnection } from '../helpers/control-connection.js';
-import { cli, stopAll, waitFor } from '../helpers/processes.js';
+import { cli, stopAll } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 import { ok, startPair } from './forward-helpers.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -68,18 +69,18 @@ test('peers deny a listen resets the reverse connection its client reads', { tim
     ended ??= 'closed';
     endedAt = Date.now();
   });
-  await waitFor('bytes flowing to the client', () => received > 4 * 1024 * 1024, 20_000);
+  await until('bytes flowing to the client', () => received > 4 * 1024 * 1024, 20_000);
 
   const api = await controlConnection(pair.homeB);
   after(() => api.close());
   await api.call('peers.deny', { peer: 'a', permission: 'listen' });
   const denied = Date.now();
   const atDeny = received;
-  await waitFor('the client cut', () => endedAt > 0, 10_000);
+  await until('the client cut', () => endedAt > 0, 10_000);
   const ms = endedAt - denied;
   console.log(`# client cut ${ms} ms after the deny, ${received - atDeny} bytes after it`);
   assert.equal(ended, 'reset', 'a revoked connection ends with a reset, not a clean end');
   assert.ok(ms <= CUT_WITHIN_MS, `the client was still open ${ms} ms after the deny`);
-  await waitFor('a’s target cut too', () => targetCut !== undefined, 5_000);
+  await until('a’s target cut too', () => targetCut !== undefined, 5_000);
   assert.equal(targetCut, 'ECONNRESET', 'a resets its target too');
 });

@@ -13,10 +13,10 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { SHARE_HEADERS_MS } from '../../src-main/share/share-connections.js';
 import { MAX_REVERSE_CONNECTIONS_PER_FORWARD } from '../../src-main/forwards/reverse-forwards.js';
-import { cli, stopAll, tempHome, waitFor } from '../helpers/processes.js';
+import { cli, stopAll, tempHome } from '../helpers/processes.js';
 import { addPeer, online, startLoopbackNode } from '../helpers/loopback-nodes.js';
 import { freePort } from '../helpers/ports.js';
-import { sleep } from '../helpers/wait.js';
+import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -130,7 +130,7 @@ test(
     await flood.start();
     // b has taken them all in: those past the cap made room by ending older ones, and the rest hold
     // every place there is.
-    await waitFor('b took the flood in', () => flood.open <= MAX_REVERSE_CONNECTIONS_PER_FORWARD, 10_000);
+    await until('b took the flood in', () => flood.open <= MAX_REVERSE_CONNECTIONS_PER_FORWARD, 10_000);
 
     // Real requests while they trickle, before their header deadline ends them: each answered in
     // full within 1 s.
@@ -156,7 +156,7 @@ test(
     lone.write('GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     const drip = setInterval(() => !lone.destroyed && lone.write('X-Drip: y\r\n'), 1_000);
     after(() => clearInterval(drip));
-    await waitFor(
+    await until(
       'the lone slow client cut',
       () => lone.destroyed || lone.readableEnded,
       SHARE_HEADERS_MS + 10_000,

@@ -16,16 +16,8 @@ import type { RelayClient } from '../../src-main/transport/relay-client.js';
 import { secureCircuit } from '../../src-main/transport/e2e-link.js';
 import { generateIdentity } from '../../src-main/crypto/identity.js';
 import { connectedClient } from '../helpers/relay-harness.js';
-import {
-  agentCall,
-  cli,
-  peerOf,
-  startProcess,
-  stopAll,
-  tempHome,
-  waitFor,
-  type Proc,
-} from '../helpers/processes.js';
+import { agentCall, cli, peerOf, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 /** How long the agent is given to end a stream after what the peer did, in ms. */
 const END_WITHIN_MS = 5_000;
@@ -61,7 +53,7 @@ before(async () => {
     '--no-ui',
   ]);
   await agent.waitForLine(/agent a running/, 30_000);
-  const status = await waitFor(
+  const status = await until(
     'a on the relay',
     async () => {
       const s = await agentCall(home, 'status', {});
@@ -92,7 +84,7 @@ after(async () => {
  */
 async function relayLink(): Promise<Mux> {
   for (const m of muxes.splice(0)) m.close('next attack');
-  await waitFor('the last link gone', async () => (await peerOf(home, 'h'))?.links?.length === 0, 10_000);
+  await until('the last link gone', async () => (await peerOf(home, 'h'))?.links?.length === 0, 10_000);
   const circuit = await relay.openCircuit(agentFp, 10_000);
   const link = await secureCircuit(circuit, { identity, expectedPeer: agentFp });
   const mux = new Mux(link, {
@@ -167,7 +159,7 @@ test('a flood of candidates and punch offers: the agent answers, and answers few
   const offer = JSON.stringify({ t: 'connect', port: 40_000 });
   for (let i = 0; i < 2_000; i++) stream.write(`${candidates}\n${offer}\n${JSON.stringify({ t: 'sync' })}\n`);
   await agentAnswers('a flood of candidates and offers');
-  await waitFor('the agent to hear the flood', () => answers.length > 0, 10_000);
+  await until('the agent to hear the flood', () => answers.length > 0, 10_000);
   await agentAnswers('a flood of candidates and offers, read');
   const offers = answers.filter((l) => l.includes('"connect"')).length;
   assert.ok(offers <= 10, `answered ${offers} of 2000 punch offers`);
