@@ -48,10 +48,11 @@ const STATE_TEXT: Record<TransferInfo['state'], string> = {
   cancelled: 'cancelled',
 };
 
-/** `sending`, `waiting: b is offline`, `failed: …`. */
+/** `sending`, `waiting: b is offline`, `failed: …`; a reason that names the state already stands alone. */
 export function stateText(t: TransferInfo): string {
   const base = STATE_TEXT[t.state];
-  return t.why && t.state !== 'done' ? `${base}: ${t.why}` : base;
+  if (!t.why || t.state === 'done') return base;
+  return t.why.startsWith(base) ? t.why : `${base}: ${t.why}`;
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   pathsProblem,
   percent,
   progressText,
+  stateText,
 } from '../../../src-renderer/features/files/files-text.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 27, 10, 0, s)).toISOString();
@@ -174,4 +175,17 @@ test("the view's words: progress, names, a refusal without files, typed paths", 
   assert.equal(pathsProblem([]), 'Name at least one file or folder.');
   assert.match(pathsProblem(['/ok', 'rel/x']) ?? '', /“rel\/x” is not a full path/);
   assert.equal(pathsProblem(['/ok', 'C:\\Users\\me']), null);
+});
+
+test('a state and its reason: a reason that already names the state is not said twice', () => {
+  assert.equal(
+    stateText(transfer(1, { state: 'cancelled', why: 'cancelled by the owner' })),
+    'cancelled by the owner',
+  );
+  assert.equal(
+    stateText(transfer(2, { state: 'cancelled', why: 'b cancelled the transfer' })),
+    'cancelled: b cancelled the transfer',
+  );
+  assert.equal(stateText(transfer(3, { state: 'failed', why: 'b is gone' })), 'failed: b is gone');
+  assert.equal(stateText(transfer(4, { state: 'done', why: 'ignored' })), 'done, every file verified');
 });
