@@ -20,7 +20,9 @@ function optimized(
 ): { before: boolean; waited?: boolean; waitedBaseline?: boolean; after: boolean } {
   const r = spawnSync(
     process.execPath,
-    ['--allow-natives-syntax', ...nodeArgs, '--import', 'tsx', script, mode],
+    // Optimized on the main thread when marked, not on a background thread: on a loaded machine a
+    // compile job queued behind other processes would otherwise still be pending when the child looks.
+    ['--allow-natives-syntax', '--no-concurrent-recompilation', ...nodeArgs, '--import', 'tsx', script, mode],
     {
       encoding: 'utf8',
       env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },
