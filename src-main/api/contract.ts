@@ -267,6 +267,12 @@ const methodParams = {
     z.object({ url: relayUrl, timeoutMs: z.number().int().min(100).max(30_000).optional() }).strict(),
   /** The terminal sessions this node has open on its peers (agent-owned; see terminal.attach). */
   'terminal.list': () => z.object({}).strict(),
+  /**
+   * Writes what the next run needs to take up the sessions this node has open on its peers and leaves
+   * them running: the desktop app asks it before it ends the agent to install an update
+   * (terminal/terminal-handover.ts). The caller ends the agent next.
+   */
+  'terminal.handOver': () => z.object({}).strict(),
   /** Hangs up a session this node has open on a peer (its program gets a hang-up), or forgets an ended one. */
   'terminal.close': () =>
     z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits') }).strict(),
@@ -664,6 +670,7 @@ export interface MethodResults
   'relay.probe': RelayProbeResult;
   'terminal.list': TerminalInfo[];
   'terminal.close': { id: string };
+  'terminal.handOver': { terminals: number };
   'agent.stop': { name: string };
   'connections.list': ConnectionInfo[];
   'connections.close': ConnectionInfo;

@@ -39,3 +39,43 @@ export function endAgentProcess(
   // Cleared at the exit rather than unref'd: it must fire even when nothing else keeps Node running.
   return exited.finally(() => clearTimeout(deadline));
 }
+
+/**
+ * How long a restart to update waits for the agent to write its terminals' hand-over, in ms (3 s: it
+ * writes one small file). Past it the process is ended all the same: the window's terminals then come
+ * back as the peer still has them, found by the tabs of a page that stayed open, or not at all.
+ */
+export const HAND_OVER_TIMEOUT_MS = 3_000;
+
+/**
+ * A restart to install an update (docs/adr/0077-desktop-updates.md, 0082): the agent writes what the
+ * next version needs to take up the terminals it has open on peers (`terminal.handOver`), then its
+ * process is ended the way a crash ends it — not `agent.stop`, whose `closeAll … bye` would hang up
+ * every session, served or opened. Resolves once the process exited.
+ */
+export async function handOverAgentProcess(
+  { proc, exited }: AgentRun,
+  client: AgentClient | undefined,
+  log: (line: string) => void,
+  timeoutMs = HAND_OVER_TIMEOUT_MS,
+): Promise<void> {
+  if (client) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log(`agent: no terminal hand-over within ${timeoutMs / 1000} s; ending it without one`);
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([
+      client.call('terminal.handOver', {}).then(
+        (r) => log(`agent: ${r.terminals} terminal(s) handed over to the next version`),
+        (err: unknown) => log(`agent: the terminal hand-over failed (${errorMessage(err)})`),
+      ),
+      late,
+    ]);
+    clearTimeout(timer);
+  }
+  proc.kill();
+  return exited;
+}

@@ -15,7 +15,7 @@ import type { ApiEvents, MethodName, MethodParams, MethodResults } from '../api/
 import { agentToHostMessage, type HostToAgentMessage } from './agent-process-messages.js';
 import { connectAgentClient, type AgentClient } from './agent-client.js';
 import type { AgentConnection, AgentHostState } from './agent-connection.js';
-import { endAgentProcess } from './agent-host-stop.js';
+import { endAgentProcess, handOverAgentProcess } from './agent-host-stop.js';
 import {
   afterExit,
   clientOf,
@@ -292,11 +292,11 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
     const client = clientOf(cur);
     set(client ? { state: 'quitting', run: cur.run, client } : { state: 'quitting', run: cur.run });
     if (keepSessions) {
-      // Not agent.stop: its closeAll … bye would hang up every served shell. Ended like a crash, the
-      // agent leaves them in the session host, which waits its resume window for the next agent
-      // (docs/adr/0022-session-host.md); message and file stores are durable across exactly this.
-      cur.run.proc.kill();
-      return cur.run.exited;
+      // Not agent.stop: its closeAll … bye would hang up every session. Ended like a crash, the agent
+      // leaves served shells in the session host, which waits its resume window for the next agent
+      // (docs/adr/0022-session-host.md), and hands over the terminals it has open on peers (0082);
+      // message and file stores are durable across exactly this.
+      return handOverAgentProcess(cur.run, client, log);
     }
     return endAgentProcess(cur.run, client, stopTimeoutMs, log).then(endHosts);
   };

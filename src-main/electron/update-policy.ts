@@ -255,29 +255,46 @@ export function updateTrayLabel(state: UpdatePhase): string | null {
   }
 }
 
-/** What is running that a restart would interrupt: the window's terminals and the file transfers. */
+/**
+ * What is running that a restart would interrupt: the terminals this device has open on peers (the
+ * window's), the shells peers have open on this device, and the file transfers.
+ */
 export interface RunningWork {
   terminals: number;
+  served: number;
   transfers: number;
 }
 
 export type RestartVerdict = { now: true } | { now: false; why: string };
 
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /**
- * Whether a restart to update may happen now. Never on its own while a terminal or a transfer runs:
- * the user is asked, and `confirmed` means they said yes knowing what runs. Served shells live in the
- * session host and wait for the restarted agent; a transfer resumes after it; but a person typing in a
- * terminal should not see it pause without having chosen to.
+ * Whether a restart to update may happen now. Never on its own while anything runs: the user is
+ * asked, and `confirmed` means they said yes knowing what runs. The window's terminals are handed to
+ * the next version and transfers resume after it (docs/adr/0082-terminals-across-an-update.md), but a
+ * person typing in one should not see it pause without having chosen to. Shells peers have open here
+ * end with the restart: the session host is the app's child, which Electron ends with it.
  */
 export function restartVerdict(work: RunningWork, confirmed: boolean): RestartVerdict {
   if (confirmed) return { now: true };
+  const sentences: string[] = [];
   const parts: string[] = [];
-  if (work.terminals > 0) parts.push(`${work.terminals} terminal${work.terminals === 1 ? '' : 's'}`);
-  if (work.transfers > 0) parts.push(`${work.transfers} file transfer${work.transfers === 1 ? '' : 's'}`);
-  if (parts.length === 0) return { now: true };
-  const verb = work.terminals + work.transfers === 1 ? 'is' : 'are';
-  return {
-    now: false,
-    why: `${parts.join(' and ')} ${verb} running: they pause for the restart and carry on after it`,
-  };
+  if (work.terminals > 0) parts.push(counted(work.terminals, 'terminal'));
+  if (work.transfers > 0) parts.push(counted(work.transfers, 'file transfer'));
+  if (parts.length > 0) {
+    const one = work.terminals + work.transfers === 1;
+    const then = one
+      ? 'is running: it pauses for the restart and carries on after it'
+      : 'are running: they pause for the restart and carry on after it';
+    sentences.push(`${parts.join(' and ')} ${then}`);
+  }
+  if (work.served > 0) {
+    const them = work.served === 1 ? 'it ends' : 'they end';
+    sentences.push(
+      `${counted(work.served, 'shell')} ${work.served === 1 ? 'is' : 'are'} open here from other devices: ${them} with the restart`,
+    );
+  }
+  if (sentences.length === 0) return { now: true };
+  return { now: false, why: sentences.join('; ') };
 }

@@ -1,6 +1,6 @@
 /**
  * What a restart to update would interrupt (update-policy.ts restartVerdict): the terminals this node
- * serves or opened, and the file transfers still moving, as the agent lists them. An agent that does
+ * opened on peers, those it serves, and the file transfers still moving, as the agent lists them. An agent that does
  * not answer runs nothing a restart could interrupt.
  */
 import type { ApiHandler } from '../api/contract.js';
@@ -14,7 +14,8 @@ export async function runningWork(agent: Pick<ApiHandler, 'call'>): Promise<Runn
     agent.call('files.transfers', {}).catch(() => []),
   ]);
   return {
-    terminals: connections.filter((c) => c.kind === 'terminal-served' || c.kind === 'terminal-opened').length,
+    terminals: connections.filter((c) => c.kind === 'terminal-opened').length,
+    served: connections.filter((c) => c.kind === 'terminal-served').length,
     transfers: transfers.filter((t) => MOVING.has(t.state)).length,
   };
 }

@@ -146,6 +146,11 @@ export class TerminalClient {
     return this.onPipes;
   }
 
+  /** The window size last asked for (a take-up after a restart asks for it again). */
+  get size(): { cols: number; rows: number } {
+    return { cols: this.cols, rows: this.rows };
+  }
+
   /** Output bytes received from the peer so far. */
   get bytesReceived(): number {
     return this.received;

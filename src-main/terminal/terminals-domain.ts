@@ -11,6 +11,8 @@ import { controlSocketPath } from '../home/home-dir.js';
 import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../home/pipe-proof.js';
 import type { DomainContext, DomainDescription } from '../links/domain.js';
 import { SessionHostClient, sessionHostSocketPath } from './session-host/host-client.js';
+import { SCROLLBACK_BYTES, MAX_OWNED_SESSIONS } from './viewer-sessions.js';
+import { takeHandOver, writeHandOver } from './terminal-handover.js';
 import { createTerminals, type Terminals } from './terminal-service.js';
 
 /** The session host's client for this home, or undefined when sessions live in the agent. */
@@ -46,7 +48,19 @@ export const terminalsDomain: DomainDescription = {
     const running = (): Terminals | undefined => (ctx.stopping() ? undefined : terminals);
     return {
       parts: {
-        afterNode: [{ name: 'terminals', start: () => terminals.start(), stop: () => terminals.stop() }],
+        afterNode: [
+          {
+            name: 'terminals',
+            start: async () => {
+              await terminals.start();
+              // The sessions the previous run handed over (a restart to install an update).
+              const warn = (line: string) => ctx.log.warn(line);
+              const limits = { maxTerminals: MAX_OWNED_SESSIONS, maxScrollback: SCROLLBACK_BYTES };
+              terminals.viewers.takeUp(takeHandOver(ctx.home, limits, warn));
+            },
+            stop: () => terminals.stop(),
+          },
+        ],
       },
       handlers: {
         'terminal.list': () => running()?.viewers.list() ?? [],
@@ -55,6 +69,14 @@ export const terminalsDomain: DomainDescription = {
           if (!t)
             throw new ClawError('INTERNAL', 'terminals are not running in this agent; restart the agent');
           return t.viewers.close(p.id);
+        },
+        'terminal.handOver': () => {
+          const t = running();
+          if (!t) throw new ClawError('INTERNAL', 'terminals are not running in this agent');
+          const handed = t.viewers.handOver();
+          writeHandOver(ctx.home, handed);
+          ctx.log.info({ terminals: handed.length }, 'terminals handed over to the next run');
+          return { terminals: handed.length };
         },
       },
       upgrades: terminals.upgrades,

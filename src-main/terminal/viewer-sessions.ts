@@ -20,6 +20,7 @@ import { openDirectTty } from './direct-tty.js';
 import { fitText, type ExitStatus } from '../protocol/terminal-frames.js';
 import { ReplayBuffer } from './sessions/replay-buffer.js';
 import { TerminalClient, type NewSessionRequest, type TerminalStreamOpener } from './terminal-client.js';
+import type { HandedOverTerminal } from './terminal-handover.js';
 import { ViewerBridge, type BridgedSession, type DirectTerminal } from './viewer-bridge.js';
 import type { ConnectionHandle } from '../connections/connection-table.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
@@ -69,7 +70,6 @@ export interface ViewerSessionsDeps {
 
 class OwnedSession {
   readonly id = randomBytes(8).toString('hex');
-  readonly startedAt = isoTime();
   readonly scrollback: ReplayBuffer;
   state: TerminalSessionState = 'connected';
   exit: ExitStatus | undefined;
@@ -86,8 +86,11 @@ class OwnedSession {
     readonly peer: string,
     readonly peerName: string,
     readonly client: TerminalClient,
+    /** What it runs, as the connection list says it. */
+    readonly command: string,
     /** The peer's output offset the session starts at here (not 0 when taken up after a restart). */
     from = 0,
+    readonly startedAt = isoTime(),
   ) {
     this.scrollback = new ReplayBuffer(SCROLLBACK_BYTES, from);
   }
@@ -200,21 +203,15 @@ export class ViewerSessions {
     } else {
       await client.start(request);
     }
-    const s = new OwnedSession(fingerprint, opener.peerName, client, offset ?? 0);
+    const s = new OwnedSession(
+      fingerprint,
+      opener.peerName,
+      client,
+      describeCommand(request.command),
+      offset ?? 0,
+    );
     this.sessions.set(s.id, s);
-    s.listed = this.deps.connections?.open({
-      kind: 'terminal-opened',
-      peer: { name: opener.peerName, fingerprint },
-      from: 'this node',
-      to: describeCommand(request.command),
-      close: (reason) => this.hangUp(s, reason),
-      ending: 'the session is hung up',
-      peerGone: (reason) => this.peerGone(s, reason),
-      // The path this node's stream took, not the peer's active one (a route shows as the route).
-      ...(client.path ? { via: { path: client.path, address: client.remote } } : {}),
-      // A session taken up again (`term` after its agent restarted): its start is in the log already.
-      ...(resume !== undefined ? { resumed: true } : {}),
-    });
+    this.listConnection(s, resume !== undefined);
     this.wire(s);
     this.emit(s);
     return {
@@ -228,6 +225,100 @@ export class ViewerSessions {
       attach: (channel) => this.connect(s, channel),
       cancel: () => this.close(s.id),
     };
+  }
+
+  /** Lists `s` in the node's connection table; `resumed`: its start is in the log already. */
+  private listConnection(s: OwnedSession, resumed: boolean): void {
+    s.listed = this.deps.connections?.open({
+      kind: 'terminal-opened',
+      peer: { name: s.peerName, fingerprint: s.peer },
+      from: 'this node',
+      to: s.command,
+      close: (reason) => this.hangUp(s, reason),
+      ending: 'the session is hung up',
+      peerGone: (reason) => this.peerGone(s, reason),
+      // The path this node's stream took, not the peer's active one (a route shows as the route).
+      ...(s.client.path ? { via: { path: s.client.path, address: s.client.remote } } : {}),
+      // A session taken up again (`term` after its agent restarted): its start is in the log already.
+      ...(resumed ? { resumed: true } : {}),
+    });
+  }
+
+  /**
+   * What the next run of the agent needs to take each running session up again (terminal-handover.ts):
+   * the sessions that outlive their viewer (the window's), with the output they hold. The sessions go
+   * on here; the caller ends this process next, without hanging them up.
+   */
+  handOver(): HandedOverTerminal[] {
+    const out: HandedOverTerminal[] = [];
+    for (const s of this.sessions.values()) {
+      const session = s.client.id;
+      if (s.ended || !s.keepAlive || session === undefined) continue;
+      const { cols, rows } = s.client.size;
+      out.push({
+        peer: s.peer,
+        peerName: s.peerName,
+        session,
+        from: s.scrollback.start,
+        scrollback: s.scrollback.since(s.scrollback.start) ?? Buffer.alloc(0),
+        cols,
+        rows,
+        pipes: s.client.pipes,
+        command: s.command,
+        startedAt: s.startedAt,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Lists each terminal a previous run handed over again, with its output, and takes its session up on
+   * the peer in the background (reconnecting until then; failed, saying why, when the peer no longer
+   * has it or is gone from this node). A viewer may attach at once.
+   */
+  takeUp(terminals: readonly HandedOverTerminal[]): void {
+    for (const t of terminals) {
+      if (this.sessions.size >= MAX_OWNED_SESSIONS) return;
+      let opener: TerminalStreamOpener;
+      try {
+        opener = this.deps.opener(t.peer).opener;
+      } catch (err) {
+        this.deps.log.info(
+          { peer: t.peerName, err: errorMessage(err) },
+          'handed-over terminal not taken up: its peer is gone',
+        );
+        continue;
+      }
+      const client = new TerminalClient(opener, { resumeMs: this.deps.resumeMs(), log: this.deps.log });
+      const s = new OwnedSession(t.peer, t.peerName, client, t.command, t.from, t.startedAt);
+      s.scrollback.append(t.scrollback);
+      s.keepAlive = true;
+      s.state = 'reconnecting';
+      s.message = 'taking the session up again after the app restarted';
+      this.sessions.set(s.id, s);
+      this.wire(s);
+      this.listConnection(s, true);
+      this.emit(s);
+      // Nobody draws the output until a viewer attaches: it goes to the scrollback.
+      client.resumeOutput();
+      this.startIdle(s);
+      client.resume(t.session, s.scrollback.end, { cols: t.cols, rows: t.rows, pipes: t.pipes }).then(
+        () => {
+          if (s.state !== 'reconnecting' || this.sessions.get(s.id) !== s) return;
+          s.state = 'connected';
+          s.message = undefined;
+          this.emit(s);
+        },
+        (err: unknown) => {
+          // A failure the client said itself ('failed') has ended the session already.
+          if (s.ended || this.sessions.get(s.id) !== s) return;
+          s.state = 'failed';
+          s.message = fitText(errorMessage(err));
+          s.viewer?.end({ type: 'error', message: s.message });
+          this.ended(s);
+        },
+      );
+    }
   }
 
   // async: an unknown id is a rejected promise, like every other refusal of a streaming method.

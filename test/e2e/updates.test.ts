@@ -78,7 +78,10 @@ const STAND_IN = `(initial, token) => {
         asked.push(['restart', confirmed]);
         const { terminals, transfers } = window.__updates.busy;
         if (!confirmed && terminals + transfers > 0)
-          return ok({ now: false, why: '1 terminal is running: they pause for the restart and carry on after it' });
+          return ok({
+            now: false,
+            why: '1 terminal is running: it pauses for the restart and carries on after it; 1 shell is open here from other devices: it ends with the restart',
+          });
         return ok({ now: true });
       },
     },
@@ -208,8 +211,9 @@ test(
       await notice.getByRole('button', { name: 'Restart to update' }).click();
       await notice
         .getByRole('alert')
-        .getByText('1 terminal is running: they pause for the restart and carry on after it.')
+        .getByText('1 terminal is running: it pauses for the restart and carries on after it; 1 shell is open here from other devices: it ends with the restart.')
         .waitFor();
+      await screenshotThemes(page, 'update-restart-asks');
       await notice.getByRole('button', { name: 'Restart anyway' }).click();
       assert.deepEqual(await asked(page), [
         ['restart', false],

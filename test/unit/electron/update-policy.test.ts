@@ -89,12 +89,21 @@ test('the tray line: restart when ready, Settings when found or refused, nothing
 });
 
 test('a restart waits for the user while terminals or transfers run', () => {
-  assert.deepEqual(restartVerdict({ terminals: 0, transfers: 0 }, false), { now: true });
-  assert.deepEqual(restartVerdict({ terminals: 2, transfers: 1 }, false), {
+  assert.deepEqual(restartVerdict({ terminals: 0, served: 0, transfers: 0 }, false), { now: true });
+  assert.deepEqual(restartVerdict({ terminals: 2, served: 0, transfers: 1 }, false), {
     now: false,
     why: '2 terminals and 1 file transfer are running: they pause for the restart and carry on after it',
   });
-  assert.deepEqual(restartVerdict({ terminals: 2, transfers: 1 }, true), { now: true });
+  // Shells peers have open here are said apart: they end with the restart.
+  assert.deepEqual(restartVerdict({ terminals: 1, served: 1, transfers: 0 }, false), {
+    now: false,
+    why: '1 terminal is running: it pauses for the restart and carries on after it; 1 shell is open here from other devices: it ends with the restart',
+  });
+  assert.deepEqual(restartVerdict({ terminals: 0, served: 2, transfers: 0 }, false), {
+    now: false,
+    why: '2 shells are open here from other devices: they end with the restart',
+  });
+  assert.deepEqual(restartVerdict({ terminals: 2, served: 3, transfers: 1 }, true), { now: true });
 });
 
 test('how each build takes an update: in place, only a link, or none', () => {
@@ -200,7 +209,7 @@ test('the controller: first check after start, offline backoff, and the restart 
       : err('ENOTFOUND'),
   );
   const handedOver: string[] = [];
-  let work = { terminals: 1, transfers: 0 };
+  let work = { terminals: 1, served: 0, transfers: 0 };
   const c = updateController({
     current: '1.0.0',
     support: { kind: 'in-place' },
@@ -241,7 +250,7 @@ test('the controller: first check after start, offline backoff, and the restart 
   assert.ok(!(feed.requests as string[]).includes('install'));
   assert.equal((await c.restart(false)).now, false, 'a terminal runs');
   assert.deepEqual(handedOver, []);
-  work = { terminals: 0, transfers: 0 };
+  work = { terminals: 0, served: 0, transfers: 0 };
   assert.deepEqual(await c.restart(false), { now: true });
   assert.deepEqual(handedOver, ['hand-over']);
   assert.equal(feed.requests.at(-1), 'install');
@@ -257,7 +266,7 @@ test('notify mode and a build that only notifies download nothing; a fleet choic
     prefs: memoryPrefs({ mode: 'notify', channel: 'stable' }),
     fleet: null,
     engine: () => notify.engine,
-    running: () => Promise.resolve({ terminals: 0, transfers: 0 }),
+    running: () => Promise.resolve({ terminals: 0, served: 0, transfers: 0 }),
     handOver: () => Promise.resolve(),
     log: () => undefined,
   });
@@ -272,7 +281,7 @@ test('notify mode and a build that only notifies download nothing; a fleet choic
     prefs: memoryPrefs({ mode: 'automatic', channel: 'stable' }),
     fleet: { mode: 'automatic', source: '/etc/clawbridge/updates.json' },
     engine: () => deb.engine,
-    running: () => Promise.resolve({ terminals: 0, transfers: 0 }),
+    running: () => Promise.resolve({ terminals: 0, served: 0, transfers: 0 }),
     handOver: () => Promise.resolve(),
     log: () => undefined,
   });
@@ -305,7 +314,7 @@ test('the update channels through the real preload: the choice is checked, other
     prefs,
     fleet: null,
     engine: () => feed.engine,
-    running: () => Promise.resolve({ terminals: 0, transfers: 0 }),
+    running: () => Promise.resolve({ terminals: 0, served: 0, transfers: 0 }),
     handOver: () => Promise.resolve(),
     log: () => undefined,
   });

@@ -4,9 +4,11 @@
  * the session host for the next version's agent to adopt, and the next version's agent brings the
  * proxies and forwards back on their ports. Electron's utilityProcess is faked over
  * child_process.fork (test/helpers/fake-electron-utility.ts) as in the other agent-host tests; "the
- * next version" is a second startAgentHost on the same home, as the relaunched app's main is.
+ * next version" is a second startAgentHost on the same home, as the relaunched app's main is. The
+ * terminals this node has open on a peer (the window's) are handed over and taken up by the next
+ * version's agent (docs/adr/0082-terminals-across-an-update.md).
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -18,6 +20,9 @@ import type { AgentConnection } from '../../../src-main/electron/agent-connectio
 import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import type { SessionHostAgentReport } from '../../helpers/session-host-agent-child.js';
 import { isAlive } from '../../helpers/process-alive.js';
+import { cli, nodeId, startAgent, stopAll, tempHome } from '../../helpers/processes.js';
+import { encodeTerminalFrame, TerminalFrameDecoder } from '../../../src-main/protocol/terminal-frames.js';
+import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/wait.js';
 
@@ -137,6 +142,83 @@ test(
         proxies.map((p) => [p.name, p.local, p.state]),
         [['socks', `127.0.0.1:${port}`, 'listening']],
       );
+    } finally {
+      await next?.stop();
+      await old.stop();
+    }
+  },
+);
+
+/** What a window's terminal shows of `channel`, acknowledging it as xterm's write callback does. */
+function screen(channel: ViewerChannel) {
+  const decoder = new TerminalFrameDecoder();
+  let text = '';
+  let shown = 0;
+  channel.onData((bytes) => {
+    for (const f of decoder.push(bytes)) {
+      if (f.type !== 'data') continue;
+      text += Buffer.from(f.data).toString();
+      shown += f.data.length;
+      channel.write(encodeTerminalFrame({ type: 'ack', offset: shown }));
+    }
+  });
+  channel.resume();
+  return {
+    text: () => text,
+    type: (s: string) => channel.write(encodeTerminalFrame({ type: 'data', data: Buffer.from(s) })),
+  };
+}
+
+after(stopAll);
+
+test(
+  "after a restart to update the window's terminal on a peer is listed again and types into the same shell",
+  { timeout: 90_000, skip: process.platform === 'win32' ? 'POSIX shell' : false },
+  async () => {
+    const home = tempDir('cb-update-term-');
+    NodeState.open(home).setOptions({
+      name: 'desk',
+      listen: '127.0.0.1:0',
+      lan: false,
+      ui: { listen: null, allowRemote: false },
+    });
+    const serverHome = tempHome('update-term-srv');
+    const server = await startAgent(serverHome, { name: 'srv', listen: '127.0.0.1:0' });
+    const options = { home, entry: AGENT, restartDelays: FAST };
+    const old = startAgentHost(fakeUtilityProcess().electron, options);
+    let next: AgentConnection | undefined;
+    try {
+      await running(old);
+      const desk = await nodeId(home);
+      await old.call('peers.add', { fingerprint: server.fingerprint, name: 'srv', address: server.listen! });
+      const added = await cli(['peers', 'add', desk.fingerprint, '--name', 'desk', '--home', serverHome]);
+      assert.equal(added.code, 0, added.stderr);
+      const opened = await polled('a terminal on srv', () =>
+        old
+          .openStream('terminal.open', { peer: 'srv', command: ['sh'], cols: 80, rows: 24 })
+          .catch(() => undefined),
+      );
+      const before = screen(opened.channel);
+      before.type('echo "pid:$$"\n');
+      const pid = await polled('the shell says its PID', () => /pid:(\d+)/.exec(before.text())?.[1]);
+
+      await old.stop({ keepSessions: true });
+      next = startAgentHost(fakeUtilityProcess().electron, options);
+      await running(next);
+      const listed = await polled('the terminal taken up again', async () => {
+        const all = await next!.call('terminal.list', {});
+        return all.length === 1 && all[0]!.state === 'connected' ? all[0] : undefined;
+      });
+      assert.equal(listed.peerName, 'srv');
+      const attached = await next.openStream('terminal.attach', { id: listed.id, cols: 80, rows: 24 });
+      const after = screen(attached.channel);
+      await polled(
+        'what it showed before the restart',
+        () => after.text().includes(`pid:${pid}`) || undefined,
+      );
+      after.type('echo "again:$$"\n');
+      await polled('the same shell answers', () => after.text().includes(`again:${pid}`) || undefined);
+      attached.channel.close();
     } finally {
       await next?.stop();
       await old.stop();
