@@ -47,7 +47,13 @@ import type { StateChange } from '../state/state-changes.js';
 import type { Refusal } from '../core/refusal-codes.js';
 import { readGrants, sameGrants, sendGrants } from '../trust/grants-channel.js';
 import { FEATURE_TRAVERSE, TRAVERSE_SERVICE } from './traverse-protocol.js';
-import { TraverseSession, type OwnCandidates } from './traversal.js';
+import {
+  MAX_PUNCHES_PER_PEER,
+  PUNCH_BUDGET_WINDOW_MS,
+  TraverseSession,
+  type OwnCandidates,
+} from './traversal.js';
+import { AttemptLimiter } from '../core/attempt-limiter.js';
 import { PunchedHandover } from './punched-handover.js';
 
 /**
@@ -120,6 +126,8 @@ export class PeerLinkSet {
   private readonly ownControl = new WeakMap<Mux, Duplex>();
   /** Relay links with a `traverse` session, or one being opened (traversal.ts). */
   private readonly traversals = new WeakSet<Mux>();
+  /** Simultaneous opens per peer, across its relay links (traversal.ts MAX_PUNCHES_PER_PEER). */
+  private readonly punches = new AttemptLimiter(MAX_PUNCHES_PER_PEER, PUNCH_BUDGET_WINDOW_MS);
   /** Closes the relay link once a punched direct link works, and rests the relay path meanwhile. */
   private readonly handover: PunchedHandover;
   private stopped = false;
@@ -488,6 +496,7 @@ export class PeerLinkSet {
       own: nat,
       state,
       directUp: () => entry.links.get('direct')?.confirmed === true,
+      mayPunch: () => this.punches.attempt(entry.fingerprint) === 0,
       attach: (l) => {
         this.handover.mark(l);
         this.attach(l);

@@ -14,6 +14,7 @@ import type { Identity } from '../crypto/identity.js';
 import type { Link } from '../transport/link.js';
 import { explainRelayed, type RelayedExplanation, type TraversalFacts } from '../transport/nat/nat-kind.js';
 import { securePunchedSocket } from '../transport/nat/punched-link.js';
+import { punchTargets } from '../transport/nat/punch-targets.js';
 import { simultaneousOpen } from '../transport/nat/simultaneous-open.js';
 import { decodeTraverse, encodeTraverse, TraverseLines, type TraverseMessage } from './traverse-protocol.js';
 
@@ -25,6 +26,13 @@ export const PUNCH_ANSWER_TIMEOUT_MS = 5_000;
 export const MAX_PUNCH_ATTEMPTS = 5;
 /** Punch offers one side answers per relay link: what a peer can make it spend is bounded. */
 const MAX_PUNCH_ANSWERS = 2 * MAX_PUNCH_ATTEMPTS;
+/**
+ * Simultaneous opens with one peer, offered or answered, within PUNCH_BUDGET_WINDOW_MS, across its
+ * relay links: a peer that links again and again gets no fresh budget with each link.
+ */
+export const MAX_PUNCHES_PER_PEER = 2 * MAX_PUNCH_ATTEMPTS;
+/** The window MAX_PUNCHES_PER_PEER counts over, in ms (10 min). */
+export const PUNCH_BUDGET_WINDOW_MS = 10 * 60 * 1000;
 /** Shortest wait between the coordinator's `sync` and its own connects, in ms (a LAN's RTT rounds to 0). */
 const MIN_HALF_RTT_MS = 1;
 
@@ -60,6 +68,11 @@ export interface TraversalDeps {
   state: TraversalState;
   /** The pair has a direct link up now. */
   directUp(): boolean;
+  /**
+   * Counts one simultaneous open with this peer against its budget (MAX_PUNCHES_PER_PEER per
+   * PUNCH_BUDGET_WINDOW_MS, across relay links); false when it is spent, and nothing is counted.
+   */
+  mayPunch(): boolean;
   /** Puts a punched direct link to work. */
   attach(link: Link): void;
   /** The peer's router maps this address for it: the direct path dials it. */
@@ -182,7 +195,7 @@ export class TraverseSession {
       !this.ended &&
       !this.deps.directUp() &&
       peer !== undefined &&
-      peer.hosts.length > 0 &&
+      punchTargets(peer.hosts).length > 0 &&
       this.deps.own.publicHosts().length > 0 &&
       (chance === 'simultaneous-open' || chance === 'unknown') &&
       this.deps.state.gaveUp === undefined
@@ -219,6 +232,11 @@ export class TraverseSession {
   private async offer(): Promise<void> {
     if (!this.canPunch()) return;
     const state = this.deps.state;
+    if (!this.deps.mayPunch()) {
+      state.gaveUp = `${MAX_PUNCHES_PER_PEER} simultaneous opens with this peer in ${PUNCH_BUDGET_WINDOW_MS / 60_000} min; the next relay link tries again`;
+      this.deps.changed();
+      return;
+    }
     this.punching = true;
     state.punchAttempts++;
     try {
@@ -253,6 +271,8 @@ export class TraverseSession {
   /** The answerer's side: a port of its own, then connects the moment `sync` arrives. */
   private async answer(peerPort: number): Promise<void> {
     if (this.punching || this.answers >= MAX_PUNCH_ANSWERS || this.deps.directUp()) return;
+    // Nothing to aim at (a peer that named only addresses no open may target), or its budget is spent.
+    if (punchTargets(this.deps.state.peer?.hosts ?? []).length === 0 || !this.deps.mayPunch()) return;
     this.answers++;
     this.punching = true;
     try {
@@ -270,7 +290,7 @@ export class TraverseSession {
   }
 
   private async connect(localPort: number, peerPort: number): Promise<void> {
-    const hosts = this.deps.state.peer?.hosts ?? [];
+    const hosts = punchTargets(this.deps.state.peer?.hosts ?? []);
     const socket = await simultaneousOpen({
       localPort,
       candidates: hosts.map((host) => ({ host, port: peerPort })),

@@ -2,7 +2,7 @@
  * The `traverse` stream (docs/protocol.md §Traverse) opened by a hostile peer: a trusted identity linked
  * to a real agent through a real relay (the stream is only served on relay links, and only the lower
  * fingerprint opens it) sends garbage, a line longer than the limit, a flood of candidates and punch
- * offers, or a half-close. The agent ends the stream (or ignores what it will not act on) and still
+ * offers aimed at the agent's loopback (none answered), or a half-close. The agent ends the stream (or ignores what it will not act on) and still
  * answers `status` after each; the flood leaves it answering too.
  */
 import assert from 'node:assert/strict';
@@ -144,7 +144,7 @@ test('a half-close ends the stream; the agent answers', async () => {
   await agentAnswers('a half-close');
 });
 
-test('a flood of candidates and punch offers: the agent answers, and answers few offers', async () => {
+test('a flood of candidates and punch offers aimed at loopback: the agent answers status, and no offer', async () => {
   const answers: string[] = [];
   const mux = await relayLink();
   const stream = await mux.open(TRAVERSE_SERVICE, {});
@@ -162,5 +162,6 @@ test('a flood of candidates and punch offers: the agent answers, and answers few
   await until('the agent to hear the flood', () => answers.length > 0, 10_000);
   await agentAnswers('a flood of candidates and offers, read');
   const offers = answers.filter((l) => l.includes('"connect"')).length;
-  assert.ok(offers <= 10, `answered ${offers} of 2000 punch offers`);
+  // A relay never sees a peer at this node's loopback: no open is aimed there (punch-targets.ts).
+  assert.equal(offers, 0, `answered ${offers} of 2000 punch offers aimed at 127.0.0.9`);
 });
