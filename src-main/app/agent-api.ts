@@ -39,7 +39,7 @@ import {
 import type { CodeIssuer } from '../pairing/pairing-issuer.js';
 import type { CodeJoiner } from '../pairing/pairing-joiner.js';
 import type { PairingProgress } from '../pairing/pairing-progress.js';
-import { ClawError } from '../core/errors.js';
+import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { getSettings, setSettings, type RestartSettings, type SettingsDeps } from './api/settings.js';
 import { probeRelay } from './api/relay-probe.js';
 import { ApiEventHub, type Clock, type ConnectionsSource, realClock } from './api/events.js';
@@ -92,6 +92,12 @@ export interface ApiDeps {
   audit?: AuditDeps;
   /** Shuts the agent down (`agent.stop`); called after the answer is on its way. */
   requestStop?: () => void;
+  /**
+   * Whether the agent is stopping: a call that fails inside then (a store closed under it) is answered
+   * NO_AGENT, as if it had come a moment later, so that clients which wait for the agent to come back
+   * (`msg listen`) do, instead of taking an internal error for a fault.
+   */
+  stopping?: () => boolean;
   /** The owner's devices (`peers.mine`, `peers.revoke`, `mine` when adding or approving: ADR 0056). */
   introductions?: Pick<Introductions, 'markMine' | 'revoke' | 'events'>;
 }
@@ -259,16 +265,29 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): Agent
   );
   return {
     call: <M extends MethodName>(method: M, params: MethodParams<M>) =>
-      Promise.resolve().then(() => {
-        const handler = handlers[method];
-        if (!handler) {
-          throw new ClawError(
-            'INTERNAL',
-            `${method} is not running in this agent (no domain answers it); restart the agent`,
-          );
-        }
-        return handler(params);
-      }),
+      Promise.resolve()
+        .then(() => {
+          const handler = handlers[method];
+          if (!handler) {
+            throw new ClawError(
+              'INTERNAL',
+              `${method} is not running in this agent (no domain answers it); restart the agent`,
+            );
+          }
+          return handler(params);
+        })
+        .catch((err: unknown) => {
+          if (deps.stopping?.() && isClawError(err, 'INTERNAL')) {
+            throw new ClawError(
+              'NO_AGENT',
+              `the agent stopped before ${method} finished (${errorMessage(err)})`,
+              {
+                cause: err,
+              },
+            );
+          }
+          throw err;
+        }),
     onEvent: (listener, options) => hub.subscribe(listener, options),
     answers: new Set(Object.keys(handlers) as MethodName[]),
   };

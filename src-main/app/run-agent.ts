@@ -198,6 +198,7 @@ async function startAgent(
     sessionHost: opts.sessionHost,
   });
   const api = createApiHandler({
+    stopping,
     identity,
     name: () => agent.name,
     log: logger,

@@ -13,6 +13,7 @@ import type { ShareInfo } from '../../src-main/api/contract-share.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { Emitter } from '../../src-main/core/emitter.js';
+import { ClawError, isClawError } from '../../src-main/core/errors.js';
 import type { DomainDescription } from '../../src-main/links/domain.js';
 import { stopAll, tempHome } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
@@ -140,4 +141,38 @@ test('the list in app/domains.ts and the node answer every method the contract l
   } finally {
     await running.stop();
   }
+});
+
+test('a call whose store closes under it while the agent stops is answered NO_AGENT, not INTERNAL', async () => {
+  const home = tempHome('domains-stopping');
+  // A store that fails what waits on it when it closes, as the message logs do (record-log.ts).
+  let failWaiting: ((err: Error) => void) | undefined;
+  const store: DomainDescription = {
+    name: 'closing-store',
+    create: () => ({
+      parts: {
+        beforeNode: [
+          {
+            name: 'store',
+            stop: () => failWaiting?.(new ClawError('INTERNAL', 'inbox.log is closed')),
+          },
+        ],
+      },
+      handlers: {
+        'share.list': () => new Promise<never>((_, reject) => (failWaiting = reject)),
+      },
+    }),
+  };
+  const running = await runAgent({ home, overrides, sessionHost: false, notice: () => {}, domains: [store] });
+  const answered = assert.rejects(running.api.call('share.list', {}), (err: unknown) => {
+    assert.ok(isClawError(err, 'NO_AGENT'), String(err));
+    assert.match(
+      (err as Error).message,
+      /the agent stopped before share\.list finished \(inbox\.log is closed\)/,
+    );
+    return true;
+  });
+  await until('the call to wait on the store', () => failWaiting !== undefined, 2000);
+  await running.stop();
+  await answered;
 });
