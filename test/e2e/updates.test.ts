@@ -211,7 +211,9 @@ test(
       await notice.getByRole('button', { name: 'Restart to update' }).click();
       await notice
         .getByRole('alert')
-        .getByText('1 terminal is running: it pauses for the restart and carries on after it; 1 shell is open here from other devices: it ends with the restart.')
+        .getByText(
+          '1 terminal is running: it pauses for the restart and carries on after it; 1 shell is open here from other devices: it ends with the restart.',
+        )
         .waitFor();
       await screenshotThemes(page, 'update-restart-asks');
       await notice.getByRole('button', { name: 'Restart anyway' }).click();

@@ -173,5 +173,12 @@ for (const [name, behaviour] of Object.entries(BEHAVIOURS)) {
     t.diagnostic(outcomes.join('; '));
     // A crash names its service in the agent's stderr, which the failure shows.
     await agentAnswers(`${name} on ${registered.join(', ')}\n${outcomes.join('\n')}`);
+    // A terminal whose session ended (its program exited, or the garbage broke the protocol) lets its
+    // stream go even when the peer never ends its side: no half-open stream is kept for good.
+    if (name !== 'silence')
+      assert.ok(
+        outcomes.includes(`${TERMINAL_SERVICE}: ended`),
+        `the terminal stream stayed open after ${name}: ${outcomes.join('; ')}`,
+      );
   });
 }

@@ -19,6 +19,7 @@ import { terminalOpenArgs } from '../../protocol/terminal-open-args.js';
 import { describeCommand } from '../sessions/listed-process.js';
 import { CLIENT_FIN, frameClientBytes } from './agent-data-stream.js';
 import { WholeFrames } from './whole-frames.js';
+import { CLOSE_GRACE_MS } from '../sessions/terminal-flow.js';
 import { encodeTerminalFrame, fitText } from '../../protocol/terminal-frames.js';
 import type { SessionHostClient } from './host-client.js';
 import { NO_SUCH_SESSION, type HostedSession } from './host-protocol.js';
@@ -214,10 +215,13 @@ export class HostedSessions {
     const unsplice = () => known?.splices.delete(end);
     stream.on('drain', () => socket.resume());
     socket.on('data', toPeer);
-    // The host ends the connection after EXIT or an ERROR frame: the peer's stream ends the same way.
+    // The host ends the connection after EXIT or an ERROR frame: the peer's stream ends the same way,
+    // and is let go if the peer does not end its side in time (as server-session.ts does).
     socket.on('end', () => {
       unsplice();
       stream.end();
+      const grace = setTimeout(() => stream.destroy(), CLOSE_GRACE_MS).unref();
+      stream.once('close', () => clearTimeout(grace));
     });
     socket.on('error', () => undefined);
     // The host went away without ending (it died): the peer sees its stream fail and tries to resume.

@@ -24,6 +24,7 @@ import {
 import type { Disposer } from '../../core/emitter.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import {
+  CLOSE_GRACE_MS,
   INPUT_DRAIN_POLL_MS,
   INPUT_HIGH_WATER,
   UNACKED_HIGH_WATER,
@@ -46,9 +47,6 @@ export interface TerminalProcess {
   resume(): void;
   hangup(): void;
 }
-
-/** How long a closed session's stream may wait for the client's side to close, in ms. */
-const CLOSE_GRACE_MS = 5_000;
 
 export interface ServerSessionOptions {
   id: string;

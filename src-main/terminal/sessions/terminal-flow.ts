@@ -42,3 +42,10 @@ export const INPUT_DRAIN_POLL_MS = 10;
 
 /** Pause between attempts to resume a session while its peer is unreachable, in ms (500). */
 export const RESUME_RETRY_MS = 500;
+
+/**
+ * How long a session's stream, ended from the serving side (the program exited, or the session was
+ * closed), may wait for the client to end its side, in ms (5 s): a client that never does (a hostile
+ * or stuck peer) does not keep the stream open for good.
+ */
+export const CLOSE_GRACE_MS = 5_000;
