@@ -12,13 +12,9 @@ import { connectControlSocket, ControlClient } from '../../src-main/api/control-
 import { requestStreamUpgrade } from '../../src-main/api/stream-upgrade.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { isClawError } from '../../src-main/core/errors.js';
-import {
-  encodeTerminalFrame,
-  TerminalFrameDecoder,
-  type TerminalFrame,
-} from '../../src-main/protocol/terminal-frames.js';
 import { stopAll } from '../helpers/processes.js';
 import { startPair } from './terminal-setup.js';
+import { socketPipe, watchTerminal } from '../helpers/terminal-viewer.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -26,26 +22,7 @@ after(stopAll);
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
 /** A raw viewer on an upgraded control socket: frames in, text out. */
-function viewer(socket: Socket, first: Buffer) {
-  const decoder = new TerminalFrameDecoder();
-  const frames: TerminalFrame[] = [...decoder.push(first)];
-  let closed = false;
-  socket.on('data', (c: Buffer) => frames.push(...decoder.push(c)));
-  socket.on('close', () => (closed = true));
-  socket.resume();
-  return {
-    frames,
-    get closed() {
-      return closed;
-    },
-    get text() {
-      return Buffer.concat(
-        frames.flatMap((f) => (f.type === 'data' ? [Buffer.from(f.data)] : [])),
-      ).toString();
-    },
-    type: (s: string) => socket.write(encodeTerminalFrame({ type: 'data', data: Buffer.from(s) })),
-  };
-}
+const viewer = (socket: Socket, first: Buffer) => watchTerminal(socketPipe(socket), first);
 
 test('open, list, attach from another connection, type, exit; close; bad ids', { skip }, async () => {
   const pair = await startPair({ relayOnly: false });

@@ -12,46 +12,18 @@ import type { Socket } from 'node:net';
 import { connectControlSocket, ControlClient } from '../../src-main/api/control-client.js';
 import { requestStreamUpgrade } from '../../src-main/api/stream-upgrade.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
-import {
-  encodeTerminalFrame,
-  TerminalFrameDecoder,
-  type TerminalFrame,
-} from '../../src-main/protocol/terminal-frames.js';
 import { handOverPath } from '../../src-main/terminal/terminal-handover.js';
 import { startProcess, stopAll } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 import { startPair } from './terminal-setup.js';
+import { socketPipe, watchTerminal } from '../helpers/terminal-viewer.js';
 
 after(stopAll);
 
 const skip = process.platform === 'win32' ? 'POSIX shell' : false;
 
 /** A window-like viewer on an upgraded control socket: acknowledges what it is shown, as the window does. */
-function viewer(socket: Socket, first: Buffer) {
-  const decoder = new TerminalFrameDecoder();
-  const frames: TerminalFrame[] = [];
-  let shown = 0;
-  const take = (chunk: Buffer) => {
-    for (const f of decoder.push(chunk)) {
-      frames.push(f);
-      if (f.type === 'data') {
-        shown += f.data.length;
-        socket.write(encodeTerminalFrame({ type: 'ack', offset: shown }));
-      }
-    }
-  };
-  take(first);
-  socket.on('data', take);
-  socket.resume();
-  return {
-    get text() {
-      return Buffer.concat(
-        frames.flatMap((f) => (f.type === 'data' ? [Buffer.from(f.data)] : [])),
-      ).toString();
-    },
-    type: (s: string) => socket.write(encodeTerminalFrame({ type: 'data', data: Buffer.from(s) })),
-  };
-}
+const viewer = (socket: Socket, first: Buffer) => watchTerminal(socketPipe(socket), first, true);
 
 test(
   'a handed-over terminal is listed again with its output and types into the same shell',

@@ -21,7 +21,7 @@ import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import type { SessionHostAgentReport } from '../../helpers/session-host-agent-child.js';
 import { isAlive } from '../../helpers/process-alive.js';
 import { cli, nodeId, startAgent, stopAll, tempHome } from '../../helpers/processes.js';
-import { encodeTerminalFrame, TerminalFrameDecoder } from '../../../src-main/protocol/terminal-frames.js';
+import { watchTerminal } from '../../helpers/terminal-viewer.js';
 import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/wait.js';
@@ -150,24 +150,18 @@ test(
 );
 
 /** What a window's terminal shows of `channel`, acknowledging it as xterm's write callback does. */
-function screen(channel: ViewerChannel) {
-  const decoder = new TerminalFrameDecoder();
-  let text = '';
-  let shown = 0;
-  channel.onData((bytes) => {
-    for (const f of decoder.push(bytes)) {
-      if (f.type !== 'data') continue;
-      text += Buffer.from(f.data).toString();
-      shown += f.data.length;
-      channel.write(encodeTerminalFrame({ type: 'ack', offset: shown }));
-    }
-  });
-  channel.resume();
-  return {
-    text: () => text,
-    type: (s: string) => channel.write(encodeTerminalFrame({ type: 'data', data: Buffer.from(s) })),
-  };
-}
+const screen = (channel: ViewerChannel) =>
+  watchTerminal(
+    {
+      write: (bytes) => channel.write(bytes),
+      onBytes: (listener) => {
+        channel.onData(listener);
+        channel.resume();
+      },
+    },
+    undefined,
+    true,
+  );
 
 after(stopAll);
 
@@ -200,7 +194,7 @@ test(
       );
       const before = screen(opened.channel);
       before.type('echo "pid:$$"\n');
-      const pid = await polled('the shell says its PID', () => /pid:(\d+)/.exec(before.text())?.[1]);
+      const pid = await polled('the shell says its PID', () => /pid:(\d+)/.exec(before.text)?.[1]);
 
       await old.stop({ keepSessions: true });
       next = startAgentHost(fakeUtilityProcess().electron, options);
@@ -212,12 +206,9 @@ test(
       assert.equal(listed.peerName, 'srv');
       const attached = await next.openStream('terminal.attach', { id: listed.id, cols: 80, rows: 24 });
       const after = screen(attached.channel);
-      await polled(
-        'what it showed before the restart',
-        () => after.text().includes(`pid:${pid}`) || undefined,
-      );
+      await polled('what it showed before the restart', () => after.text.includes(`pid:${pid}`) || undefined);
       after.type('echo "again:$$"\n');
-      await polled('the same shell answers', () => after.text().includes(`again:${pid}`) || undefined);
+      await polled('the same shell answers', () => after.text.includes(`again:${pid}`) || undefined);
       attached.channel.close();
     } finally {
       await next?.stop();

@@ -1,0 +1,75 @@
+/**
+ * A viewer of a terminal's frames (protocol/terminal-frames.ts) for tests: over an upgraded control
+ * socket or any ViewerChannel-like byte pipe. It keeps every frame, gives the output as text, types,
+ * and — with `acks`, as the window's xterm does once it drew the output — acknowledges what it was shown.
+ */
+import type { Socket } from 'node:net';
+import {
+  encodeTerminalFrame,
+  TerminalFrameDecoder,
+  type TerminalFrame,
+} from '../../src-main/protocol/terminal-frames.js';
+
+/** The byte pipe a viewer reads and writes: a net.Socket, or a ViewerChannel. */
+export interface ViewerPipe {
+  write(bytes: Uint8Array): unknown;
+  /** Calls `listener` with each chunk, from now on. */
+  onBytes(listener: (bytes: Uint8Array) => void): void;
+  onClosed?(listener: () => void): void;
+}
+
+export interface TestViewer {
+  readonly frames: TerminalFrame[];
+  readonly closed: boolean;
+  /** The output so far, as text. */
+  readonly text: string;
+  type(s: string): void;
+}
+
+/** Watches `pipe`, starting with `first` (bytes that came with the upgrade's reply). */
+export function watchTerminal(
+  pipe: ViewerPipe,
+  first: Uint8Array = new Uint8Array(),
+  acks = false,
+): TestViewer {
+  const decoder = new TerminalFrameDecoder();
+  const frames: TerminalFrame[] = [];
+  let shown = 0;
+  let closed = false;
+  const take = (bytes: Uint8Array) => {
+    for (const f of decoder.push(Buffer.from(bytes))) {
+      frames.push(f);
+      if (acks && f.type === 'data') {
+        shown += f.data.length;
+        pipe.write(encodeTerminalFrame({ type: 'ack', offset: shown }));
+      }
+    }
+  };
+  take(first);
+  pipe.onBytes(take);
+  pipe.onClosed?.(() => (closed = true));
+  return {
+    frames,
+    get closed() {
+      return closed;
+    },
+    get text() {
+      return Buffer.concat(
+        frames.flatMap((f) => (f.type === 'data' ? [Buffer.from(f.data)] : [])),
+      ).toString();
+    },
+    type: (s) => void pipe.write(encodeTerminalFrame({ type: 'data', data: Buffer.from(s) })),
+  };
+}
+
+/** A control socket after its upgrade, as a ViewerPipe (flowing from now on). */
+export function socketPipe(socket: Socket): ViewerPipe {
+  return {
+    write: (bytes) => socket.write(bytes),
+    onBytes: (listener) => {
+      socket.on('data', listener);
+      socket.resume();
+    },
+    onClosed: (listener) => void socket.on('close', listener),
+  };
+}
