@@ -48,9 +48,11 @@ export interface AgentConnection extends ApiHandler {
    * Quit: the agent stops its forwards (ports freed), tells terminal viewers and peers, closes links;
    * resolves once it is gone, ending it by force after at most 5 s.
    *
-   * `keepSessions` (a restart to install an update, docs/adr/0077-desktop-updates.md): the agent's
-   * process is ended the way a crash ends it, so it hangs up no served shell, and the session host is
-   * left running for the next version's agent to adopt; its ports are freed with the process.
+   * `keepSessions` (a restart to install an update, docs/adr/0077-desktop-updates.md, 0082): the agent
+   * first hands over the terminals it has open on peers (the next version's agent takes them up), then
+   * its process is ended the way a crash ends it, so it hangs up nothing; the session host is not told
+   * to end (Electron still ends it with the app, and its served shells with it); ports are freed with
+   * the process.
    */
   stop(options?: { keepSessions?: boolean }): Promise<void>;
 }

@@ -95,8 +95,9 @@ export interface SessionHostLauncher {
    */
   stop(waitMs?: number): Promise<void>;
   /**
-   * A restart to install an update: the hosts keep running, holding the served shells for the next
-   * version's agent (it adopts them over the private socket), and nothing is forked or ended any more.
+   * A restart to install an update: the hosts are not told to end and nothing is forked any more. A
+   * host still running when the next version's agent starts is adopted over the private socket; in a
+   * packed app Electron ends it with the main process, and its served shells with it (docs/adr/0082).
    */
   leave(): void;
   /** Hosts forked and not yet exited (tests). */

@@ -74,8 +74,8 @@ export interface UpdateControllerOptions {
   /** What a restart would interrupt now (the agent's terminals and transfers). */
   running: () => Promise<RunningWork>;
   /**
-   * Before the install: stop the agent without hanging up served shells and leave the session host
-   * running for the next version's agent (agent-host.ts stop with keepSessions).
+   * Before the install: the agent hands its terminals on peers to the next version and is ended
+   * without hanging anything up (agent-host.ts stop with keepSessions; docs/adr/0082).
    */
   handOver: () => Promise<void>;
   log: (line: string) => void;
