@@ -410,6 +410,12 @@ export class PeerLinkSet {
     decision.close?.mux.close('duplicate link');
     if (!decision.keep) return;
     log.info({ peer: entry.record.name, path: link.path, remote: link.remote }, 'link up');
+    // The peer came another way while a direct link is up here: it may have found the direct path dead
+    // and its close been lost on the way. A PING there shows a dead path within an RTO (heartbeat.ts)
+    // rather than after the idle timeout; a live one costs a PING and its PONG.
+    const direct = entry.links.get('direct');
+    if (link.path !== 'direct' && direct && direct.mux !== mux)
+      direct.mux.ping(LINK_HEARTBEAT_MS).catch(() => undefined);
     mux.on('rtt', (ms: number) => {
       if (entry.links.active?.mux === mux) entry.links.rttMs = ms;
     });

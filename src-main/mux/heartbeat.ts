@@ -204,6 +204,9 @@ export class Heartbeat {
       }, timeoutMs);
       this.pending.set(nonce, { start: performance.now(), resolve, reject, timer });
       this.opts.sendPing(nonce);
+      // A PING wants an answer as DATA does: unanswered within an RTO, the path is dead (a `ping` is
+      // often the first thing sent into a path that went dead while idle).
+      this.awaitReply();
     });
   }
 

@@ -6,12 +6,15 @@
  * stream moves onto it (it resumes from what the peer consumed, ADR 0023): the relay link is closed on
  * both sides while the download is still running, and the file arrives byte-exact (sha256).
  *
+ * Then the other way: the punched link's path goes dead (the drop rule again) while pings cross it,
+ * and the pair is back on the relay within seconds, the punched link let go.
+ *
  * Size: RESUME_TEST_MIB (default 200, the issue's figure).
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { createNatLab, natLabUnavailable, type NatLab } from '../helpers/nat-lab.js';
-import { cli, peerOf } from '../helpers/processes.js';
+import { agentCall, cli, peerOf } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 import { befriend, natNode, startNatAgent, startNatRelay } from '../helpers/nat-agents.js';
 import {
@@ -30,6 +33,8 @@ const READ_RATE = SIZE / 20;
 
 const skip = natLabUnavailable();
 let lab: NatLab | undefined;
+/** The pair the first test left direct, for the second. */
+let direct: { a: { home: string }; b: { home: string }; block: () => () => void } | undefined;
 
 after(async () => {
   await endWorld();
@@ -116,5 +121,37 @@ test(
     );
     assert.equal(end, `done ${SIZE} ${want}`, 'the whole file arrived, byte-exact');
     assert.ok(await bothDirectAlone(), 'still direct, and the relay was not redialed meanwhile');
+    direct = { a, b, block: () => blockDirect(homeA, homeB.publicAddr) };
+  },
+);
+
+test(
+  'when the punched path goes dead under traffic the pair is back on the relay within seconds',
+  { skip, timeout: 60_000 },
+  async (t) => {
+    if (!direct) return t.skip('the first test left no direct pair');
+    const { a, b } = direct;
+    direct.block();
+    const cut = performance.now();
+    // Pings cross the dead path: unanswered, they show it dead within a retransmission timeout.
+    const back = await until(
+      'a reaches b through the relay',
+      async () => {
+        const r = await agentCall(a.home, 'ping', { peer: 'b', timeoutMs: 2_000 }).catch(() => undefined);
+        return r?.path === 'relay' ? r : undefined;
+      },
+      30_000,
+    );
+    console.log(
+      `back on the relay ${Math.round(performance.now() - cut)} ms after the path went dead (rtt ${back.rttMs} ms)`,
+    );
+    await until(
+      'the punched link let go on both sides',
+      async () => {
+        const [ab, ba] = await Promise.all([peerOf(a.home, 'b'), peerOf(b.home, 'a')]);
+        return ab?.links?.join() === 'relay' && ba?.links?.join() === 'relay';
+      },
+      30_000,
+    );
   },
 );

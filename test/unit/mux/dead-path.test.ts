@@ -232,3 +232,20 @@ test('one DATA frame after a quiet spell is not answered with a PING; DATA arriv
   assert.equal(pings.length, 1);
   hb.stop(new Error('test over'));
 });
+
+test('a ping sent into an idle link whose path died finds it dead within an RTO, not the idle timeout', async () => {
+  const p = muxPair({ a: LIVENESS, b: FAR });
+  await p.ma.ping();
+  await sleep(LIVENESS.heartbeatMs * 2, 'an idle spell: heartbeats answered, nothing outstanding');
+  const closed = closeOf(p.ma, 20_000);
+  p.a.blackhole();
+  const cut = performance.now();
+  // What `clawbridge ping` does: the first thing sent into the dead path, with a long timeout.
+  const pinged = p.ma.ping(30_000).catch((err: unknown) => err);
+  const { error } = await closed;
+  const ms = performance.now() - cut;
+  assert.match(String(error?.message), /while data was outstanding/);
+  assert.ok(ms <= DEADLINE_MS, `declared dead after ${ms} ms (idle timeout ${LIVENESS.deadAfterMs} ms)`);
+  assert.ok(isClawError(await pinged, 'LINK_CLOSED'), 'the ping fails with the link');
+  p.close();
+});
