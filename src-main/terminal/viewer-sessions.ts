@@ -290,7 +290,7 @@ export class ViewerSessions {
         continue;
       }
       const client = new TerminalClient(opener, { resumeMs: this.deps.resumeMs(), log: this.deps.log });
-      const s = new OwnedSession(t.peer, t.peerName, client, t.command, t.from, t.startedAt);
+      const s = new OwnedSession(t.peer, opener.peerName, client, t.command, t.from, t.startedAt);
       s.scrollback.append(t.scrollback);
       s.keepAlive = true;
       s.state = 'reconnecting';
