@@ -30,8 +30,11 @@ import { until } from '../helpers/wait.js';
 
 /** Longest a peer's silence is waited out (past the members exchange's 5 s, the shortest deadline). */
 const SILENCE_MS = 7_000;
-/** Longest one stream is given to end after what the peer did, before the round moves on. */
-const END_WITHIN_MS = 10_000;
+/**
+ * Longest one stream is given to end after what the peer did, before the round moves on: past the
+ * 5 s a terminal stream ended from the serving side waits for the peer's end (CLOSE_GRACE_MS).
+ */
+const END_WITHIN_MS = 7_000;
 
 let home = '';
 let agent: Proc;
