@@ -23,6 +23,7 @@ import {
 } from './contract-messages.js';
 import { mineMethodParams, type MineEvents, type MineMethodResults } from './contract-mine.js';
 import { shareMethodParams, type ShareMethodResults } from './contract-share.js';
+import { terminalMethodParams, type TerminalMethodResults } from './contract-terminal.js';
 
 const peerRef = z.string().min(1).max(200);
 /** Most events one `audit.list` answers (the newest of those that match). */
@@ -265,17 +266,8 @@ const methodParams = {
   /** Dials a relay once and reports its TLS certificate, for the "trust this relay?" prompt. */
   'relay.probe': () =>
     z.object({ url: relayUrl, timeoutMs: z.number().int().min(100).max(30_000).optional() }).strict(),
-  /** The terminal sessions this node has open on its peers (agent-owned; see terminal.attach). */
-  'terminal.list': () => z.object({}).strict(),
-  /**
-   * Writes what the next run needs to take up the sessions this node has open on its peers and leaves
-   * them running: the desktop app asks it before it ends the agent to install an update
-   * (terminal/terminal-handover.ts). The caller ends the agent next.
-   */
-  'terminal.handOver': () => z.object({}).strict(),
-  /** Hangs up a session this node has open on a peer (its program gets a hang-up), or forgets an ended one. */
-  'terminal.close': () =>
-    z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'a terminal id is 16 hex digits') }).strict(),
+  /** terminal.list, .handOver, .close (contract-terminal.ts). */
+  ...terminalMethodParams,
   /** The connections this node carries right now (connections/connection-table.ts). */
   'connections.list': () => z.object({}).strict(),
   /** Cuts one live connection (and only it): a forward's sockets, a terminal session, a relay circuit. */
@@ -638,7 +630,12 @@ export interface UiUrlResult {
 
 /** Result type of each method. */
 export interface MethodResults
-  extends MessageMethodResults, ShareMethodResults, FileMethodResults, MineMethodResults {
+  extends
+    MessageMethodResults,
+    ShareMethodResults,
+    FileMethodResults,
+    MineMethodResults,
+    TerminalMethodResults {
   status: StatusResult;
   'peers.list': PeerInfo[];
   'peers.add': PeerInfo;
@@ -668,9 +665,6 @@ export interface MethodResults
   'settings.get': SettingsResult;
   'settings.set': SettingsSetResult;
   'relay.probe': RelayProbeResult;
-  'terminal.list': TerminalInfo[];
-  'terminal.close': { id: string };
-  'terminal.handOver': { terminals: number };
   'agent.stop': { name: string };
   'connections.list': ConnectionInfo[];
   'connections.close': ConnectionInfo;
@@ -778,7 +772,6 @@ import type {
   SettingsSetResult,
   StatusEvent,
   TerminalEvent,
-  TerminalInfo,
   ToggleResult,
 } from './contract-types.js';
 
