@@ -8,7 +8,7 @@ import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 
-/** How long `route` may take on macOS, in ms. */
+/** How long `route` may take on macOS and Windows, in ms. */
 const ROUTE_COMMAND_TIMEOUT_MS = 2_000;
 
 /** Linux's /proc/net/route: the default route's gateway, hex little-endian. */
@@ -31,21 +31,40 @@ export function defaultGatewayFromRouteGet(text: string): string | undefined {
 }
 
 /**
- * The default IPv4 gateway, or undefined when there is none or the platform is not read here.
- * TODO: Windows (`route print 0.0.0.0` or GetIpForwardTable); until then NAT-PMP is not tried there.
+ * Windows's `route print -4 0.0.0.0`: among the active default routes (destination and netmask 0.0.0.0,
+ * a gateway address, the interface's address and a metric), the gateway of the one with the lowest
+ * metric. The headings are in the system's language, so only the rows' shape is read; the persistent
+ * routes' rows have no interface column and are not the routes in use. "On-link" is no gateway.
  */
+export function defaultGatewayFromRoutePrint(text: string): string | undefined {
+  let best: { gateway: string; metric: number } | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*0\.0\.0\.0\s+0\.0\.0\.0\s+(\S+)\s+(\S+)\s+(\d+)\s*$/.exec(line);
+    if (!m || !isIPv4(m[1]!) || !isIPv4(m[2]!)) continue;
+    const metric = Number(m[3]);
+    if (!best || metric < best.metric) best = { gateway: m[1]!, metric };
+  }
+  return best?.gateway;
+}
+
+/** What `command args` printed, or '' when it failed or took too long. */
+function commandOutput(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve) =>
+    execFile(command, args, { timeout: ROUTE_COMMAND_TIMEOUT_MS, windowsHide: true }, (err, stdout) =>
+      resolve(err ? '' : stdout),
+    ),
+  );
+}
+
+/** The default IPv4 gateway, or undefined when there is none or the platform is not read here. */
 export async function defaultGateway(): Promise<string | undefined> {
   try {
     if (process.platform === 'linux')
       return defaultGatewayFromProcRoute(await readFile('/proc/net/route', 'utf8'));
-    if (process.platform === 'darwin') {
-      const out = await new Promise<string>((resolve) =>
-        execFile('route', ['-n', 'get', 'default'], { timeout: ROUTE_COMMAND_TIMEOUT_MS }, (err, stdout) =>
-          resolve(err ? '' : stdout),
-        ),
-      );
-      return defaultGatewayFromRouteGet(out);
-    }
+    if (process.platform === 'darwin')
+      return defaultGatewayFromRouteGet(await commandOutput('route', ['-n', 'get', 'default']));
+    if (process.platform === 'win32')
+      return defaultGatewayFromRoutePrint(await commandOutput('route', ['print', '-4', '0.0.0.0']));
   } catch {
     /* no route table to read: no gateway */
   }
