@@ -32,7 +32,7 @@ import {
   type OfferEntry,
 } from '../protocol/file-frames.js';
 import { FileChannel, type ChannelFrame } from './file-channel.js';
-import { KEPT_TRANSFERS, RateMeter, type TransferView } from './file-receiver.js';
+import { KEPT_TRANSFERS, RateMeter, type TransferView } from './transfer-view.js';
 import { offerBytes, type FileStore } from './file-store.js';
 import { frameBuffers, ReadAhead, type SendJob } from './read-ahead.js';
 import { shownSource, sourcePath } from './source-path.js';

@@ -16,7 +16,8 @@ import type { AuditSink } from '../audit/audit-writer.js';
 import type { Disposer } from '../core/emitter.js';
 import type { Why } from './box-records.js';
 import type { Inbox } from './inbox.js';
-import type { Outbox, OutboxEntry } from './outbox.js';
+import type { Outbox } from './outbox.js';
+import type { OutboxEntry } from './outbox-entry.js';
 
 /** How long outbox changes are gathered into one line, in ms: a refused stream refuses them all at once. */
 export const MESSAGE_AUDIT_GATHER_MS = 100;

@@ -9,7 +9,8 @@ import { ClawError } from '../core/errors.js';
 import { currentUid, privateDirProblem } from '../home/home-dir.js';
 import { Inbox, INBOX_FILE, type InboxLimits } from './inbox.js';
 import { diskLogFolder, LOG_FILE_MODE } from './log-files.js';
-import { Outbox, OUTBOX_FILE, type OutboxLimits } from './outbox.js';
+import { Outbox, OUTBOX_FILE } from './outbox.js';
+import type { OutboxLimits } from './outbox-table.js';
 import type { LogRecovery } from './record-log.js';
 
 /** The messages folder in the home. */

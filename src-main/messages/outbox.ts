@@ -15,131 +15,48 @@
  * again), `delivered`, `read`, `expired` (its TTL passed before a DELIVERED), `refused` (final, with
  * why). A record never moves a message back (box-records.ts `stateRank`).
  *
- * Bounds (a program that sends in a loop to a peer that is away for a week cannot fill the disk):
- * undelivered messages per peer at most 10,000 and 64 MiB — what the peer's inbox would take anyway —
- * and 256 MiB across all peers; past them `queue` fails with OUTBOX_FULL at once. Finished messages
- * are shown until their TTL has passed and a day since they finished, at most 10,000 and 64 MiB of
- * bodies per peer (the inbox's bounds for what it keeps of one sender), the oldest going first.
+ * Its parts: one message and the rules about it (outbox-entry.ts); the messages in memory, their
+ * tallies and bounds (outbox-table.ts); the early-send floor (outbox-floor.ts); rewriting the log
+ * (outbox-log.ts: replaying it, rewriting it). This module takes the calls, records each change and
+ * tells listeners.
  */
-import { isUtf8 } from 'node:buffer';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
-import { UuidV7Generator, uuidV7Problem, uuidV7Time } from '../core/uuid-v7.js';
-import {
-  DEFAULT_MESSAGE_TTL_MS,
-  DEFAULT_TOPIC,
-  MAX_MESSAGE_BODY_BYTES,
-  topicProblem,
-  ttlProblem,
-} from '../protocol/message-frames.js';
+import { UuidV7Generator, uuidV7Time } from '../core/uuid-v7.js';
+import { DEFAULT_MESSAGE_TTL_MS, DEFAULT_TOPIC } from '../protocol/message-frames.js';
 import {
   decodeOutboxRecord,
   encodeOutboxRecord,
   stateRank,
-  type MessageMeta,
   type OutboxRecord,
   type OutboxState,
   type Why,
 } from './box-records.js';
 import type { LogFolder } from './log-files.js';
+import {
+  FINISHED,
+  isPending,
+  metaOf,
+  newMessageProblem,
+  pooledCopy,
+  viewOf,
+  type Held,
+  type NewMessage,
+  type OutboxEntry,
+} from './outbox-entry.js';
+import { EarlySendFloor } from './outbox-floor.js';
+import { compactOutboxLog, replayOutboxRecord } from './outbox-log.js';
+import { DEFAULT_OUTBOX_LIMITS, OutboxTable, type OutboxLimits } from './outbox-table.js';
 import { RecordLog, type LogRecovery, type LogStats } from './record-log.js';
 
 /** The outbox's file in the messages folder. */
 export const OUTBOX_FILE = 'outbox.log';
-
-export interface OutboxLimits {
-  /** Undelivered messages per peer. */
-  pendingMessagesPerPeer: number;
-  /** Bytes of undelivered bodies per peer. */
-  pendingBytesPerPeer: number;
-  /** Bytes of undelivered bodies across all peers. */
-  pendingBytes: number;
-  /** Finished messages shown per peer (the oldest go first). */
-  finishedPerPeer: number;
-  /** Bytes of finished messages' bodies kept per peer (the oldest go first). */
-  finishedBytesPerPeer: number;
-  /** How long a finished message is shown at least, in ms. */
-  finishedKeepMs: number;
-}
-
-export const DEFAULT_OUTBOX_LIMITS: OutboxLimits = {
-  pendingMessagesPerPeer: 10_000,
-  pendingBytesPerPeer: 64 * 1024 * 1024,
-  pendingBytes: 256 * 1024 * 1024,
-  finishedPerPeer: 10_000,
-  finishedBytesPerPeer: 64 * 1024 * 1024,
-  finishedKeepMs: 24 * 3600_000,
-};
-
-/** One message as the outbox shows it. */
-export interface OutboxEntry extends MessageMeta {
-  /** The receiver's fingerprint. */
-  peer: string;
-  /** When it was queued, in ms since the epoch (its ID's time). */
-  sentAt: number;
-  expiresAt: number;
-  state: OutboxState;
-  why?: Why;
-  /** When it reached its state, in ms. */
-  stateAt: number;
-}
-
-/** What `queue` takes. */
-export interface NewMessage {
-  peer: string;
-  topic?: string;
-  body: Uint8Array;
-  /** The body is UTF-8 text (checked). */
-  text: boolean;
-  ttlMs?: number;
-  replyTo?: string;
-  error?: boolean;
-  /** `body` is this message's alone (nothing else holds or changes it): kept as it is, not copied. */
-  owned?: boolean;
-}
-
-interface Held extends OutboxEntry {
-  /**
-   * The body until it is durable, then its position in the log; undefined for a finished message an
-   * older release compacted without it.
-   */
-  body: Uint8Array | number | undefined;
-  /** The record that queued it is durable (queueMany holds and appends in one step). */
-  durable: boolean;
-  /**
-   * It may go on a link while its record is still being written: a durable floor covers its ID, so no
-   * later ID can repeat it whatever happens before its own record lands (ADR 0066).
-   */
-  early: boolean;
-  /** The body kept in memory after it became durable (BODY_CACHE_BYTES), so sending reads no file. */
-  cached?: Uint8Array;
-}
-
-/**
- * Bodies of undelivered messages kept in memory, in bytes (16 MiB): a message usually goes out right
- * after it was queued, and reading each body back from the log would cost a file read per message.
- * Past this budget (a peer away with a full outbox), bodies are read from the log when sent.
- */
-export const BODY_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Most messages one `queueMany` takes (a client's batch, `messages.sendMany`, is smaller): their
  * records go to the log in one group commit.
  */
 export const MAX_QUEUE_BATCH = 10_000;
-
-const FINISHED: ReadonlySet<OutboxState> = new Set(['delivered', 'read', 'expired', 'refused']);
-const isPending = (e: Held) => (e.durable || e.early) && (e.state === 'queued' || e.state === 'sent');
-const FINGERPRINT = /^[0-9a-f]{64}$/;
-
-/**
- * How far past the clock a floor record vouches for IDs, in ms (1 s): the first message after a quiet
- * second waits for its own record before it goes on a link, and writes a floor (in the same batch) that
- * lets every message of the next second go while its record is being written (ADR 0066). After a
- * restart IDs continue above the floor, so their time may run up to this far ahead until the clock
- * catches up.
- */
-export const EARLY_SEND_LEASE_MS = 1_000;
 
 export interface OutboxOptions {
   now?: () => number;
@@ -148,28 +65,16 @@ export interface OutboxOptions {
 }
 
 export class Outbox {
-  /** By ID, in ID order (= the order queued). */
-  private readonly entries = new Map<string, Held>();
-  private readonly limits: OutboxLimits;
+  /** The messages in memory, their tallies and bounds. */
+  private readonly table: OutboxTable;
+  /** By ID, in ID order (= the order queued): the table's, read here. */
+  private readonly entries: ReadonlyMap<string, Held>;
   private readonly now: () => number;
   private readonly ids: UuidV7Generator;
+  private readonly floor: EarlySendFloor;
   private compacting: Promise<void> | undefined;
   /** Log size at which compaction is next considered (once per MiB written, not per record). */
   private nextCompactCheck = 0;
-  /** Undelivered (queued or sent) messages and bytes per peer, and bytes across peers. */
-  private readonly waiting = new Map<string, { count: number; bytes: number }>();
-  private waitingBytes = 0;
-  /** Finished messages and their bytes per peer (what `finishedPerPeer` and `finishedBytesPerPeer` bound). */
-  private readonly finished = new Map<string, { count: number; bytes: number }>();
-  private cachedBytes = 0;
-  /**
-   * The highest ID a durable floor record vouches for ('' none: after a restart every new ID sorts
-   * above it), and the floor on its way to disk. A message whose ID is at or below `floorDurable` may
-   * go on a link before its own record is durable: were the record lost, no later message could
-   * reuse its ID or sort below it, so the receiver's mark never takes a new message for a repeat.
-   */
-  private floorDurable = '';
-  private floorWriting = '';
   /**
    * Messages that wait for their own records before they go on a link (no floor covered them): while
    * any does, later ones wait too, so messages reach the link in the order queued.
@@ -185,9 +90,11 @@ export class Outbox {
     private readonly log: RecordLog,
     options: OutboxOptions,
   ) {
-    this.limits = { ...DEFAULT_OUTBOX_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
+    this.table = new OutboxTable({ ...DEFAULT_OUTBOX_LIMITS, ...options.limits }, this.now);
+    this.entries = this.table.entries;
     this.ids = options.ids ?? new UuidV7Generator({ now: this.now });
+    this.floor = new EarlySendFloor(this.now);
   }
 
   /** Opens the outbox in `folder`, replaying its log (see record-log.ts for what recovery cuts). */
@@ -206,8 +113,10 @@ export class Outbox {
       }
     });
     const outbox = new Outbox(log, options);
-    for (const { record, bodyPos } of replayed) outbox.replay(record, bodyPos);
-    outbox.sweep();
+    for (const { record, bodyPos } of replayed) {
+      replayOutboxRecord(outbox.table, outbox.ids, outbox.floor, record, bodyPos);
+    }
+    outbox.table.sweep();
     return { outbox, recovery: { ...recovery, skipped } };
   }
 
@@ -258,15 +167,15 @@ export class Outbox {
     const helds: Held[] = [];
     let full: ClawError | undefined;
     for (const input of inputs) {
-      full = this.roomProblem(input.peer, input.body.length, inputs.length - helds.length);
+      full = this.table.roomProblem(input.peer, input.body.length, inputs.length - helds.length);
       if (full) break;
       helds.push(this.hold(input));
     }
     if (helds.length === 0) throw full!;
     const lastId = helds[helds.length - 1]!.id;
-    const early = lastId <= this.floorDurable && this.awaitingRecord === 0;
+    const early = lastId <= this.floor.durable && this.awaitingRecord === 0;
     if (!early) this.awaitingRecord += helds.length;
-    const recording = this.record(helds, !early && lastId > this.floorWriting ? lastId : undefined);
+    const recording = this.record(helds, !early && lastId > this.floor.writing ? lastId : undefined);
     // What the caller is answered: each message as it was queued, whatever the link did meanwhile.
     const views = helds.map(viewOf);
     const handOver = () =>
@@ -305,26 +214,6 @@ export class Outbox {
     return { queued, error };
   }
 
-  /**
-   * A floor record EARLY_SEND_LEASE_MS past the clock (or past `lastId`'s time, if the IDs run ahead
-   * of it), to go in the same batch as the entries it follows: once durable, the next second's
-   * messages may go on a link while their records are written.
-   */
-  private floorRecord(lastId: string): { payload: Uint8Array; done: (p: Promise<number>) => void } {
-    const id = lastIdOfMs(Math.max(this.now(), uuidV7Time(lastId)) + EARLY_SEND_LEASE_MS);
-    this.floorWriting = id;
-    return {
-      payload: encodeOutboxRecord({ kind: 'floor', meta: { id } }).payload,
-      done: (appended) =>
-        void appended.then(
-          () => {
-            if (id > this.floorDurable) this.floorDurable = id;
-          },
-          () => undefined, // the log is broken: every later append fails too, and nothing goes early
-        ),
-    };
-  }
-
   /** A new message's entry, in memory and counted, not yet recorded. */
   private hold(input: NewMessage): Held {
     const id = this.ids.next();
@@ -349,8 +238,7 @@ export class Outbox {
     };
     if (input.replyTo !== undefined) held.replyTo = input.replyTo;
     if (input.error) held.error = true;
-    this.entries.set(id, held);
-    this.tally(held, 1);
+    this.table.add(held);
     return held;
   }
 
@@ -362,7 +250,7 @@ export class Outbox {
     const encoded = helds.map((held) =>
       encodeOutboxRecord({ kind: 'entry', meta: metaOf(held), body: held.body as Uint8Array }),
     );
-    const floor = floorAbove === undefined ? undefined : this.floorRecord(floorAbove);
+    const floor = floorAbove === undefined ? undefined : this.floor.record(floorAbove);
     const appended = this.log.appendAll([
       ...encoded.map((e) => e.payload),
       ...(floor ? [floor.payload] : []),
@@ -377,13 +265,10 @@ export class Outbox {
       const offset = await appended;
       if (typeof held.body !== 'number' && this.entries.get(held.id) === held) {
         held.body = offset + bodyAt;
-        if (this.cachedBytes + held.size <= BODY_CACHE_BYTES && !FINISHED.has(held.state)) {
-          held.cached = body;
-          this.cachedBytes += held.size;
-        }
+        this.table.cache(held, body);
       }
     } catch (err) {
-      if (this.entries.get(held.id) === held) this.remove(held.id);
+      if (this.entries.get(held.id) === held) this.table.remove(held.id);
       throw err;
     }
   }
@@ -427,7 +312,7 @@ export class Outbox {
 
   /** How many of `peer`'s messages are still to deliver (queued or sent): O(1), for deciding to open a stream. */
   waitingCount(peer: string): number {
-    return this.waiting.get(peer)?.count ?? 0;
+    return this.table.waitingCount(peer);
   }
 
   /** The earliest time a message still to deliver expires, in ms (undefined: none waits). */
@@ -475,7 +360,7 @@ export class Outbox {
   markSent(peer: string, id: string): void {
     const e = this.entries.get(id);
     if (e?.peer !== peer || e.state !== 'queued') return;
-    this.setState(e, 'sent', this.now(), undefined);
+    this.table.setState(e, 'sent', this.now(), undefined);
     this.events.emit('changed', viewOf(e));
   }
 
@@ -483,7 +368,7 @@ export class Outbox {
   markWaiting(peer: string, id: string, why: Why): void {
     const e = this.entries.get(id);
     if (e?.peer !== peer || (e.state !== 'queued' && e.state !== 'sent')) return;
-    this.setState(e, 'queued', this.now(), why);
+    this.table.setState(e, 'queued', this.now(), why);
     this.events.emit('changed', viewOf(e));
   }
 
@@ -526,7 +411,7 @@ export class Outbox {
       }
     }
     for (const [peer, ids] of byPeer) await this.advance(peer, ids, 'expired', undefined);
-    this.sweep();
+    this.table.sweep();
     this.maybeCompact();
   }
 
@@ -534,7 +419,7 @@ export class Outbox {
   async delete(ids: readonly string[]): Promise<string[]> {
     const gone = ids.filter((id) => this.entries.get(id)?.durable);
     if (gone.length === 0) return [];
-    for (const id of gone) this.remove(id);
+    for (const id of gone) this.table.remove(id);
     await this.log.append(encodeOutboxRecord({ kind: 'delete', meta: { ids: gone } }).payload);
     this.nextCompactCheck = 0; // what was deleted may be most of the log: looked at now
     this.maybeCompact();
@@ -545,74 +430,6 @@ export class Outbox {
   async close(): Promise<void> {
     await this.compacting;
     await this.log.close();
-  }
-
-  /**
-   * Why one more message of `size` bytes to `peer` does not fit the bounds on top of what waits now
-   * (OUTBOX_FULL), or undefined when it fits. `left`: the messages of its batch from it on, named when
-   * more than one.
-   */
-  private roomProblem(peer: string, size: number, left: number): ClawError | undefined {
-    const mine = this.waiting.get(peer) ?? { count: 0, bytes: 0 };
-    const l = this.limits;
-    const full =
-      mine.count + 1 > l.pendingMessagesPerPeer
-        ? `${mine.count} messages to this peer are waiting (at most ${l.pendingMessagesPerPeer})`
-        : mine.bytes + size > l.pendingBytesPerPeer
-          ? `${mib(mine.bytes)} to this peer is waiting (at most ${mib(l.pendingBytesPerPeer)})`
-          : this.waitingBytes + size > l.pendingBytes
-            ? `${mib(this.waitingBytes)} is waiting to be delivered (at most ${mib(l.pendingBytes)})`
-            : undefined;
-    if (!full) return undefined;
-    const these = left > 1 ? ` (this message and the ${left - 1} after it were not queued)` : '';
-    return new ClawError(
-      'OUTBOX_FULL',
-      `outbox full: ${full}; wait until the peer is online, or delete messages from the outbox${these}`,
-    );
-  }
-
-  /** Counts `e` in (sign 1) or out of (−1) the tallies of its state: undelivered, or finished. */
-  private tally(e: Held, sign: 1 | -1): void {
-    if (FINISHED.has(e.state)) {
-      const f = this.finished.get(e.peer) ?? { count: 0, bytes: 0 };
-      f.count += sign;
-      f.bytes += sign * e.size;
-      if (f.count === 0) this.finished.delete(e.peer);
-      else this.finished.set(e.peer, f);
-      return;
-    }
-    if (e.state !== 'queued' && e.state !== 'sent') return;
-    const t = this.waiting.get(e.peer) ?? { count: 0, bytes: 0 };
-    t.count += sign;
-    t.bytes += sign * e.size;
-    this.waitingBytes += sign * e.size;
-    if (t.count === 0) this.waiting.delete(e.peer);
-    else this.waiting.set(e.peer, t);
-  }
-
-  /** Moves `e` to `state` (forward only), keeping the tallies. */
-  private setState(e: Held, state: OutboxState, at: number, why: Why | undefined): void {
-    if (FINISHED.has(state)) this.uncache(e);
-    this.tally(e, -1);
-    e.state = state;
-    e.stateAt = at;
-    if (why) e.why = why;
-    else delete e.why;
-    this.tally(e, 1);
-  }
-
-  private uncache(e: Held): void {
-    if (!e.cached) return;
-    this.cachedBytes -= e.size;
-    delete e.cached;
-  }
-
-  private remove(id: string): void {
-    const e = this.entries.get(id);
-    if (!e) return;
-    this.uncache(e);
-    this.tally(e, -1);
-    this.entries.delete(id);
   }
 
   private async advance(peer: string, ids: readonly string[], state: OutboxState, why?: Why): Promise<void> {
@@ -637,96 +454,11 @@ export class Outbox {
     await Promise.resolve();
     for (const e of moved) {
       if (this.entries.get(e.id) !== e || stateRank(state) <= stateRank(e.state)) continue;
-      this.setState(e, state, at, why);
+      this.table.setState(e, state, at, why);
       this.events.emit('changed', viewOf(e));
     }
-    if (FINISHED.has(state)) this.trimFinished(peer);
+    if (FINISHED.has(state)) this.table.trimFinished(peer);
     this.maybeCompact();
-  }
-
-  private replay(record: OutboxRecord, bodyPos: number | undefined): void {
-    switch (record.kind) {
-      case 'entry': {
-        const m = record.meta;
-        this.ids.observe(m.id);
-        const e = this.entries.get(m.id);
-        if (e) {
-          if (stateRank(m.state) > stateRank(e.state)) this.setState(e, m.state, m.at, m.why);
-          e.body ??= bodyPos;
-          return;
-        }
-        const sentAt = uuidV7Time(m.id);
-        const { at, ...rest } = m;
-        const held: Held = {
-          ...rest,
-          sentAt,
-          expiresAt: sentAt + m.ttlMs,
-          stateAt: at,
-          body: bodyPos,
-          durable: true,
-          early: false,
-        };
-        this.entries.set(m.id, held);
-        this.tally(held, 1);
-        return;
-      }
-      case 'state':
-        for (const id of record.meta.ids) {
-          const e = this.entries.get(id);
-          if (!e || stateRank(record.meta.state) <= stateRank(e.state)) continue;
-          this.setState(e, record.meta.state, record.meta.at, record.meta.why);
-        }
-        return;
-      case 'delete':
-        for (const id of record.meta.ids) this.remove(id);
-        return;
-      case 'floor':
-        this.ids.observe(record.meta.id);
-        if (record.meta.id > this.floorDurable) this.floorDurable = record.meta.id;
-    }
-  }
-
-  /**
-   * Past `peer`'s bounds of finished messages, lets its oldest go until a tenth is free again (so
-   * the next receipts do not each look over the outbox).
-   */
-  private trimFinished(peer: string): void {
-    const f = this.finished.get(peer);
-    const l = this.limits;
-    if (!f || (f.count <= l.finishedPerPeer && f.bytes <= l.finishedBytesPerPeer)) return;
-    const count = Math.floor(l.finishedPerPeer * 0.9);
-    const bytes = Math.floor(l.finishedBytesPerPeer * 0.9);
-    for (const e of this.entries.values()) {
-      if (f.count <= count && f.bytes <= bytes) break;
-      if (e.peer === peer && FINISHED.has(e.state)) this.remove(e.id);
-    }
-  }
-
-  /** Drops finished messages past their keep time, and the oldest past the count or bytes per peer. */
-  private sweep(): void {
-    const now = this.now();
-    const finishedPerPeer = new Map<string, Held[]>();
-    for (const e of this.entries.values()) {
-      if (!FINISHED.has(e.state)) continue;
-      if (now >= Math.max(e.expiresAt, e.stateAt + this.limits.finishedKeepMs)) {
-        this.remove(e.id);
-        continue;
-      }
-      const list = finishedPerPeer.get(e.peer) ?? [];
-      list.push(e);
-      finishedPerPeer.set(e.peer, list);
-    }
-    for (const list of finishedPerPeer.values()) {
-      let bytes = 0;
-      for (const e of list) bytes += e.size;
-      let drop = Math.max(0, list.length - this.limits.finishedPerPeer);
-      for (const e of list) {
-        if (drop === 0 && bytes <= this.limits.finishedBytesPerPeer) break;
-        this.remove(e.id);
-        bytes -= e.size;
-        if (drop > 0) drop--;
-      }
-    }
   }
 
   /**
@@ -747,101 +479,7 @@ export class Outbox {
       });
   }
 
-  private async compact(): Promise<void> {
-    this.sweep();
-    /** Per record written, the entry whose body it carries (undefined when it carries none). */
-    const targets: ({ e: Held; bodyAt: number } | undefined)[] = [];
-    await this.log.rewrite(this.liveRecords(targets), (offsets) => {
-      targets.forEach((t, i) => {
-        if (t) t.e.body = offsets[i]! + t.bodyAt;
-      });
-    });
+  private compact(): Promise<void> {
+    return compactOutboxLog(this.log, this.table, this.ids, this.floor);
   }
-
-  /** The records of what is durable now, read lazily while the log is paused (record-log.ts). */
-  private async *liveRecords(
-    targets: ({ e: Held; bodyAt: number } | undefined)[],
-  ): AsyncGenerator<Uint8Array> {
-    const entries = [...this.entries.values()];
-    // An ID no later message can repeat, even once every entry is gone.
-    targets.push(undefined);
-    // The lease of early sends too (ADR 0066): an ID sent before its record was durable stays covered.
-    const next = this.ids.next();
-    const floor = next > this.floorDurable ? next : this.floorDurable;
-    yield encodeOutboxRecord({ kind: 'floor', meta: { id: floor } }).payload;
-    for (const e of entries) {
-      // Not yet durable: its own record follows in the new file.
-      if (this.entries.get(e.id) !== e || !e.durable) continue;
-      const body =
-        e.body === undefined
-          ? undefined
-          : typeof e.body === 'number'
-            ? await this.log.read(e.body, e.size)
-            : e.body;
-      const { payload, bodyAt } = encodeOutboxRecord({
-        kind: 'entry',
-        meta: metaOf(e),
-        ...(body ? { body } : {}),
-      });
-      targets.push(body ? { e, bodyAt } : undefined);
-      yield payload;
-    }
-  }
-}
-
-/** Why `input` cannot be queued, or undefined. */
-function newMessageProblem(input: NewMessage): string | undefined {
-  const topic = input.topic ?? DEFAULT_TOPIC;
-  const ttlMs = input.ttlMs ?? DEFAULT_MESSAGE_TTL_MS;
-  return (
-    (!FINGERPRINT.test(input.peer)
-      ? 'the peer must be a fingerprint (64 lowercase hex characters)'
-      : undefined) ??
-    (input.body.length > MAX_MESSAGE_BODY_BYTES
-      ? `a message is at most 1 MiB (${MAX_MESSAGE_BODY_BYTES} bytes); this one is ${input.body.length} bytes: send it as a file instead`
-      : undefined) ??
-    topicProblem(topic) ??
-    ttlProblem(ttlMs) ??
-    (input.text && !isUtf8(input.body) ? 'a text message must be UTF-8; send it as bytes' : undefined) ??
-    (input.replyTo !== undefined ? uuidV7Problem(input.replyTo) : undefined) ??
-    (input.error && input.replyTo === undefined ? 'an error message must answer one (replyTo)' : undefined)
-  );
-}
-
-function metaOf(e: Held): MessageMeta & { peer: string; state: OutboxState; why?: Why; at: number } {
-  const meta: MessageMeta & { peer: string; state: OutboxState; why?: Why; at: number } = {
-    id: e.id,
-    topic: e.topic,
-    text: e.text,
-    ttlMs: e.ttlMs,
-    size: e.size,
-    peer: e.peer,
-    state: e.state === 'sent' ? 'queued' : e.state,
-    at: e.stateAt,
-  };
-  if (e.replyTo !== undefined) meta.replyTo = e.replyTo;
-  if (e.error) meta.error = true;
-  if (e.why && (e.state === 'refused' || e.state === 'expired')) meta.why = e.why;
-  return meta;
-}
-
-function viewOf(e: Held): OutboxEntry {
-  const { body: _body, durable: _durable, early: _early, cached: _cached, ...view } = e;
-  return view;
-}
-
-/** The last UUIDv7 of millisecond `ms` (every random bit set): the floor that covers all of it. */
-function lastIdOfMs(ms: number): string {
-  const t = Math.floor(ms).toString(16).padStart(12, '0');
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7fff-bfff-ffffffffffff`;
-}
-
-/** A copy of `bytes` (from Node's buffer pool when small: no ArrayBuffer of its own per message). */
-function pooledCopy(bytes: Uint8Array): Uint8Array {
-  const copy = Buffer.from(bytes);
-  return new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength);
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

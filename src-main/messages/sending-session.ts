@@ -19,7 +19,7 @@ import {
 } from '../protocol/message-frames.js';
 import type { Why } from './box-records.js';
 import { FrameChannel } from './frame-channel.js';
-import type { OutboxEntry } from './outbox.js';
+import type { OutboxEntry } from './outbox-entry.js';
 
 /** What a sending session needs of the outbox. */
 export interface SendingBox {

@@ -21,7 +21,7 @@ import type {
 } from '../../../src-main/api/contract.js';
 import type { MessageStatesEvent, OutboxMessage } from '../../../src-main/api/contract-messages.js';
 import { messageStates } from '../../../src-main/messages/messages-api.js';
-import type { OutboxEntry } from '../../../src-main/messages/outbox.js';
+import type { OutboxEntry } from '../../../src-main/messages/outbox-entry.js';
 import type { Why } from '../../../src-main/messages/box-records.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
 
