@@ -10,8 +10,8 @@ import type { OfferEntry } from '../protocol/file-frames.js';
 import type { FileStore } from './file-store.js';
 import { hashFile, limiter } from './tree-walk.js';
 
-/** Files moved from staging into the inbox's tree at once. */
-const PUBLISH_CONCURRENCY = 16;
+/** Staged files looked at (sized, and hashed when whole and not marked verified) at once on a resume. */
+const STAGED_READ_CONCURRENCY = 16;
 
 /** Where staging `dir` keeps the bytes of file `i`. */
 export function stagedFile(dir: string, i: number): string {
@@ -71,7 +71,7 @@ export async function readStaged(
     if (i) marks.set(Number(i), digest);
   }
   const marked = new Set(sameBoot ? marks.keys() : []);
-  const limit = limiter(PUBLISH_CONCURRENCY);
+  const limit = limiter(STAGED_READ_CONCURRENCY);
   await Promise.all(
     entries.map((e, i) =>
       e.kind !== 'file'
