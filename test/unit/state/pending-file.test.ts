@@ -38,9 +38,11 @@ test('a knock writes pending.json (0600) and never config.json; a restart reads 
   const before = { text: readFileSync(config, 'utf8'), mtime: statSync(config).mtimeMs };
   const changes: StateChange[] = [];
   state.subscribe((c) => changes.push(c));
-  const first = state.recordPending(request(1));
-  state.recordPending(request(1)); // the same node knocking again: a refresh
-  state.recordPending(request(2));
+  // Times of their own: a refresh in the same millisecond as the knock would change nothing.
+  const t = Date.now();
+  const first = state.recordPending(request(1), t);
+  state.recordPending(request(1), t + 1000); // the same node knocking again: a refresh
+  state.recordPending(request(2), t + 2000);
   assert.ok(!('refused' in first));
   assert.deepEqual(
     changes.map((c) => [c.kind, c.before === undefined]),
