@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ESLint } from 'eslint';
+import { layerMessages } from '../../helpers/layer-lint.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const ROOT_FILES = [
@@ -32,12 +32,8 @@ test('the composition root imports no domain folder', () => {
 });
 
 test('lint refuses a domain import in run-agent.ts and agent-api.ts, and allows it in app/domains.ts', async () => {
-  const eslint = new ESLint({ cwd: root });
-  const errorsOf = async (file: string, line: string) => {
-    const text = `${line}\nvoid createFiles;\n${readFileSync(`${root}/${file}`, 'utf8')}`;
-    const [result] = await eslint.lintText(text, { filePath: `${root}/${file}` });
-    return (result?.messages ?? []).filter((m) => m.ruleId === 'import-x/no-restricted-paths');
-  };
+  const errorsOf = (file: string, line: string) =>
+    layerMessages(file, `${line}\nvoid createFiles;\n${readFileSync(`${root}/${file}`, 'utf8')}`);
   const line = "import { createFiles } from '../files/file-service.js';";
   for (const file of ['src-main/app/run-agent.ts', 'src-main/app/agent-api.ts']) {
     const errors = await errorsOf(file, line);

@@ -7,17 +7,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ESLint } from 'eslint';
+import { layerMessages } from '../../helpers/layer-lint.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 async function layerErrors(file: string, importLine: string): Promise<string[]> {
-  const eslint = new ESLint({ cwd: root });
   const text = `${importLine}\nvoid startupOver;\n${readFileSync(`${root}/${file}`, 'utf8')}`;
-  const [result] = await eslint.lintText(text, { filePath: `${root}/${file}` });
-  return (result?.messages ?? [])
-    .filter((m) => m.ruleId === 'import-x/no-restricted-paths')
-    .map((m) => m.message);
+  return (await layerMessages(file, text)).map((m) => m.message);
 }
 
 test('an import of runtime/ from mux/ fails lint', async () => {
