@@ -27,6 +27,8 @@ class MemoryChild extends EventEmitter implements AgentChildProcess {
   killed = false;
   postMessage(message: unknown): void {
     this.sent.push(message);
+    // As the agent process does: told to stop before it runs, it exits (agent-process.ts).
+    if ((message as { type?: unknown }).type === 'stop') setImmediate(() => this.emit('exit', 0));
   }
   kill(): boolean {
     this.killed = true;
