@@ -15,6 +15,7 @@ import type { ApiHandler } from '../../../src-main/api/contract.js';
 import { connectControlSocket } from '../../../src-main/api/control-client.js';
 import { claimControlSocket } from '../../../src-main/api/control-server.js';
 import {
+  acceptPipeProof,
   ensurePipeKey,
   offerPipeProof,
   parseClientHello,
@@ -34,7 +35,7 @@ import {
 } from '../../../src-main/terminal/session-host/host-protocol.js';
 import { pino } from 'pino';
 import { tempDir } from '../../helpers/temp-dir.js';
-import { sleep } from '../../helpers/wait.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 const calls: string[] = [];
 const handler: ApiHandler = {
@@ -177,6 +178,27 @@ test('offerPipeProof gives up on a server that says nothing', async () => {
   }
 });
 
+test('a server gives up on a client that sends bytes but never a proof line, and reads none of them', async () => {
+  const home = tempDir('cb-pipeslow-');
+  const path = join(home, 'slow.sock');
+  const accepted: Promise<boolean>[] = [];
+  const server = createServer((socket) => void accepted.push(acceptPipeProof(socket, randomBytes(32), 100)));
+  await new Promise<void>((r) => server.listen(path, r));
+  try {
+    const { connect } = await import('node:net');
+    const s = connect(path);
+    s.on('error', () => undefined);
+    await new Promise((r) => s.once('connect', r));
+    s.write('no newline, and no proof');
+    const closed = new Promise((r) => s.once('close', r));
+    await until('the server to take the connection', () => accepted.length === 1);
+    assert.equal(await accepted[0], false);
+    await closed;
+  } finally {
+    server.close();
+  }
+});
+
 test("the session host's pipe: a host on a named pipe needs the home key and refuses to start without it", () => {
   const home = tempDir('cb-hostkey-');
   const key = ensurePipeKey(home);
@@ -206,10 +228,13 @@ test('with the proof on, the session host serves an agent holding the key and no
       proofKey: randomBytes(32),
     });
     await assert.rejects(stranger.adopt(false), /cannot prove it holds/);
-    // Without any proof: cut off before its request is read.
+    // Without any proof: cut off before its request is read. (The newline ends what the host reads as
+    // the proof line; without one it would wait for the line until PIPE_PROOF_TIMEOUT_MS.)
     const { connect } = await import('node:net');
     const raw = connect(socketPath);
-    raw.write(encodeHostMessage({ op: 'agent', v: HOST_PROTOCOL_VERSION }));
+    raw.write(
+      Buffer.concat([encodeHostMessage({ op: 'agent', v: HOST_PROTOCOL_VERSION }), Buffer.from('\n')]),
+    );
     const got: Buffer[] = [];
     raw.on('data', (c: Buffer) => got.push(c));
     await new Promise((r) => raw.once('close', r));
