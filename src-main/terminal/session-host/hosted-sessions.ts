@@ -42,6 +42,12 @@ interface Known {
 
 export class HostedSessions {
   private readonly known = new Map<string, Known>();
+  /**
+   * The adoption of the sessions an agent before this one left (start()). A peer's resume that arrives
+   * while it runs waits for it: the session is listed first, so the resume is logged as one and the
+   * listing is not made twice (once by the resume's admission, once by the adoption).
+   */
+  private adopted: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: HostedSessionsOptions) {
     opts.client.onGone((id) => {
@@ -60,8 +66,11 @@ export class HostedSessions {
    * host is started only for the first session: a node that serves no terminal runs none.
    */
   async start(): Promise<void> {
-    // Started under an agent before this one, which wrote their start: the log says they carry on.
-    for (const s of await this.opts.client.adopt(false)) this.track(s, { resumed: true });
+    this.adopted = (async () => {
+      // Started under an agent before this one, which wrote their start: the log says they carry on.
+      for (const s of await this.opts.client.adopt(false)) this.track(s, { resumed: true });
+    })();
+    await this.adopted;
   }
 
   /** Answers one `terminal` stream request (already past the permission check), admitted as `served`. */
@@ -97,6 +106,8 @@ export class HostedSessions {
     const args = parsed.data;
     const peer = req.peer.fingerprint;
     if ('resume' in args) {
+      // A failed adoption is logged where start() is called; the resume is still answered.
+      await this.adopted.catch(() => undefined);
       let attached: Awaited<ReturnType<SessionHostClient['attach']>>;
       try {
         const attach = {
