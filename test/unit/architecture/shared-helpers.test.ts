@@ -29,7 +29,7 @@ function testFiles(dir: string): string[] {
 }
 
 /** `file:line: name` for each helper of SHARED that `text` declares itself. */
-export function ownCopies(file: string, text: string): string[] {
+function ownCopies(file: string, text: string): string[] {
   const declared = new RegExp(`\\b(?:function\\*?|const|let|var)\\s+(${SHARED.join('|')})\\b`, 'g');
   return [...text.matchAll(declared)].map(
     (m) => `${file}:${text.slice(0, m.index).split('\n').length}: ${m[1]}`,
