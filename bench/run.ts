@@ -21,7 +21,9 @@
  * bench:nat`; skipped with the reason without root or its tools; under `nat` in --json). The last line
  * is the run's wall time.
  */
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { parseBaseline, type Baseline } from './baseline.js';
 import { osCpuTimes, percent, settle, SETTLED_BUSY_SHARE } from './settle.js';
 import { tuneGcForBulkTransfer } from '../src-main/runtime/gc-tuning.js';
 import { generateIdentity } from '../src-main/crypto/identity.js';
@@ -210,6 +212,16 @@ async function natSection(): Promise<Record<string, unknown> | null> {
 }
 
 /** The last line: the whole run's wall time and its parts, against the issue's 10 minutes. */
+/** The last release's figures (bench/baseline.json), or none with a line saying why. */
+function lastRelease(): Baseline | undefined {
+  try {
+    return parseBaseline(readFileSync(new URL('./baseline.json', import.meta.url), 'utf8'));
+  } catch (err) {
+    log(`no last-release column: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
 function printTotal(parts: ReadonlyArray<readonly [string, number]>, t0: number): void {
   const total = (performance.now() - t0) / 1000;
   const line = `bench took ${total.toFixed(0)} s in all (${parts.map(([n, s]) => `${n} ${s.toFixed(0)} s`).join(', ')}); load average now ${(loadavg()[0] ?? 0).toFixed(2)}`;
@@ -336,7 +348,7 @@ async function main(): Promise<void> {
   }
   parts.push(['loopback table', (performance.now() - started) / 1000]);
   if (json) for (const n of notes) log(`note: ${n}`);
-  else process.stdout.write(`${formatReport(results, lines, notes, sizes)}\n`);
+  else process.stdout.write(`${formatReport(results, lines, notes, sizes, lastRelease())}\n`);
   // Messages (issue 54 item 6): its own agent pair and mosquitto, after the loopback table.
   let messages: Record<string, unknown> | undefined;
   if (MESSAGE_ROWS.some(messageRowWanted)) {

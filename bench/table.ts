@@ -3,6 +3,7 @@
  * table, and the plain-text table. No I/O and no clocks here, so it is unit-tested
  * (test/unit/bench/table.test.ts) while the measurements themselves are not.
  */
+import { lastReleaseCells, NOISE_SHARE, type Baseline } from './baseline.js';
 
 /** Names of the rows, in the order they are printed. */
 export const ROW_NAMES = [
@@ -530,6 +531,7 @@ export function formatReport(
   lines: readonly TargetLine[],
   notes: readonly string[] = [],
   sizes: readonly SizeResult[] = [],
+  baseline?: Baseline,
 ): string {
   const rows = alignColumns([
     ['path', 'MB/s', 'p50 ms', 'p99 ms', 'setup ms'],
@@ -541,11 +543,13 @@ export function formatReport(
       formatNumber(r.setupMs),
     ]),
   ]);
+  // Beside the last release's figure when there is one (bench/baseline.ts): the change, WORSE flagged.
   const targets = alignColumns([
-    ['ratio', 'value', 'target', 'result'],
+    ['ratio', 'value', ...(baseline ? ['last release', 'change'] : []), 'target', 'result'],
     ...lines.map((l) => [
       l.key,
       l.value === null ? '-' : formatValue(l.value, l.unit),
+      ...(baseline ? lastReleaseCells(l, baseline, formatValue) : []),
       l.target || '-',
       l.pass === undefined ? (l.target ? 'n/a' : '') : l.pass ? 'PASS' : 'MISS',
     ]),
@@ -564,7 +568,14 @@ export function formatReport(
   // With --only, a run may have no ratio at all: no header for an empty list.
   if (lines.length > 0) out.push(...targets);
   else out.pop();
-  if (notes.length > 0) out.push('', ...notes.map((n) => `note: ${n}`));
+  const all =
+    baseline && lines.length > 0
+      ? [
+          ...notes,
+          `last release: ${baseline.release} (bench/baseline.json); WORSE: moved the wrong way for its target by more than ${NOISE_SHARE * 100} %`,
+        ]
+      : notes;
+  if (all.length > 0) out.push('', ...all.map((n) => `note: ${n}`));
   return out.join('\n');
 }
 

@@ -57,8 +57,8 @@ export const MAX_PAIR_CODE_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Parameter schemas, one per method, each made on the method's first call (paramsSchema): zod builds
- * every schema as objects and closures at once, and an agent that answers a handful of methods held
- * all ~600 of these for good (~0.8 MB of an idle agent's heap, ADR 0073).
+ * every schema as objects and closures at once, and an agent that answers a handful of methods held all
+ * of these for good (ADR 0073; what they cost: docs/design/loading-on-demand.md).
  */
 const methodParams = {
   status: () => z.object({}).strict(),

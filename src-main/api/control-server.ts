@@ -53,10 +53,10 @@ export const MAX_REPLY_BACKLOG = 8 * 1024 * 1024;
 
 /**
  * Control connections open at once. Each may hold a request line (up to MAX_CONTROL_LINE) and unsent
- * replies, a few MiB at worst: 500 uncapped connections once took the agent to 1.1 GB. A CLI command
- * uses one, the desktop app two or three, so 64 leaves room for scripts running many at once. Counted
- * in total only: every client of a Unix socket is this user, there is no source to tell apart. The
- * control socket has its own cap, separate from the web UI's, so a flood there never stops the CLI.
+ * replies, a few MiB at worst (what uncapped connections cost: docs/design/hot-path-costs.md). A CLI
+ * command uses one, the desktop app two or three, so 64 leaves room for scripts running many at once.
+ * Counted in total only: every client of a Unix socket is this user, there is no source to tell apart.
+ * The control socket has its own cap, separate from the web UI's, so a flood there never stops the CLI.
  */
 export const MAX_CONTROL_CONNECTIONS = 64;
 

@@ -16,7 +16,7 @@ export interface ErrorReply {
 
 /**
  * The ClawError for an error reply. The hint's schema (zod) is loaded here, on the error path only: a
- * CLI command that succeeds never pays the ~0.1 s zod takes to load.
+ * CLI command that succeeds never pays for loading zod (docs/design/loading-on-demand.md).
  */
 export async function errorFromReply(error: ErrorReply | undefined): Promise<ClawError> {
   const { parseHint } = await import('./reply-hint.js');

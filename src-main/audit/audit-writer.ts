@@ -4,15 +4,14 @@
  * in meanwhile (for AUDIT_BATCH_MS). Refusals go to a file of their own through the limits of
  * audit-noise.ts, so a flood of them is a few lines and a count, and never pushes the rest out. Each
  * file's queue is bounded (MAX_QUEUED_LINES): past it events are dropped and counted, and the count is
- * written as an `audit` event once there is room, so a flood costs memory it can spare and a gap in
- * the log is never silent. A write error (a full disk, a home made read-only) is told
- * once through `onProblem` and the node goes on; later writes are tried again.
+ * written as an `audit` event once there is room, so a flood costs memory it can spare and a gap in the
+ * log is never silent. A write error (a full disk, a home made read-only) is told once through
+ * `onProblem` and the node goes on; later writes are tried again.
  *
  * The file stays open while events keep coming and is closed once none came for AUDIT_IDLE_CLOSE_MS.
  * Both that and AUDIT_BATCH_MS are for short forwarded connections, one event each: opening, writing
- * and closing the file per event took each agent's CPU per connection from ~2.0 ms (log off) to
- * ~2.45 ms; one write per batch into a kept file brings it to ~2.15 ms (500 back-to-back connections
- * through a loopback forward, measured in the agents' /proc CPU times).
+ * and closing the file per event made the log a large share of each such connection's CPU; one write
+ * per batch into a kept file takes most of that back (the figures: docs/design/hot-path-costs.md).
  */
 import { open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -1,8 +1,9 @@
 /**
  * Which module registers each top-level command, so `clawbridge status` loads the few modules status
- * needs rather than the whole agent (a client command's start-up is most of its wall time: the
- * agent's modules cost ~0.3 s of parsing on every call). The help, `--version` and unknown commands
- * load them all. A unit test registers each module and checks this table against what it defines.
+ * needs rather than the whole agent (a client command's start-up is most of its wall time, and parsing
+ * the agent's modules was most of that: docs/design/loading-on-demand.md). The help, `--version` and
+ * unknown commands load them all. A unit test registers each module and checks this table against what
+ * it defines.
  */
 import type { Command } from 'commander';
 

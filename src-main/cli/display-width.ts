@@ -5,7 +5,10 @@
  */
 import { eastAsianWidth } from 'get-east-asian-width';
 
-/** Made on first need: creating one loads ICU's segmentation data (~25 ms), too much for every command. */
+/**
+ * Made on first need: creating one loads ICU's segmentation data, too much for every command
+ * (docs/design/loading-on-demand.md).
+ */
 let segmenter: Intl.Segmenter | undefined;
 /** Marks, format characters (zero-width joiners, direction marks) and controls: no column. */
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}\p{Cc}]/u;

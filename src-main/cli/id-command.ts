@@ -1,6 +1,7 @@
 /**
  * `clawbridge id`: this node's name and fingerprint. A module of its own (command-modules.ts), so it
- * loads the home and the identity and not the agent's modules, which took it ~0.8 s to parse.
+ * loads the home and the identity and not the agent's modules, whose parsing was most of its time
+ * (docs/design/loading-on-demand.md).
  */
 import type { Command } from 'commander';
 import { resolveHome } from '../home/home-dir.js';

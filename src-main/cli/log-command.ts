@@ -41,8 +41,17 @@ export function auditKindText(e: AuditEvent): string {
       return `messages ${e.change}`;
     case 'member':
       return `device ${e.change} by ${e.by.name}`;
-    default:
+    case 'port-mapping':
+      return `port mapping ${e.change}`;
+    case 'permission':
+    case 'refused':
+    case 'audit':
       return e.kind;
+    default: {
+      // Every kind is named above, so a new one (with a sub-kind to print) does not compile unnamed.
+      const unnamed: never = e;
+      return (unnamed as AuditEvent).kind;
+    }
   }
 }
 

@@ -309,8 +309,8 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     `relay listening on ${tls ? 'wss' : 'ws'}://${hostShown}:${server.port}${fingerprint ? ` fingerprint ${fingerprint}` : ''}`,
   );
   // Started: Sparkplug comes on (ADR 0062); TurboFan once the relay is busy with work that lasts (a
-  // burst of registrations is not), for an idle relay would keep ~4.5 MB for its first compile (ADR
-  // 0075, with ADR 0076's sustained check).
+  // burst of registrations is not), for an idle relay would keep what its first compile made for good
+  // (ADR 0075, with ADR 0076's sustained check; docs/design/loading-on-demand.md).
   startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS });
   const stop = (signal: NodeJS.Signals) => void server.close().finally(() => exitAfterStop(signal, 0));
   for (const signal of STOP_SIGNALS) process.once(signal, stop);

@@ -73,7 +73,7 @@ export function registerServerCommands(program: Command): void {
       checkUiFlags(opts);
       const home = resolveHome(opts.home);
       // The agent's modules load when it runs, not when the command is registered: `clawbridge --help`
-      // registers every command, and parsing the whole agent made it take ~1 s.
+      // registers every command, and parsing the whole agent made it slow (docs/design/loading-on-demand.md).
       const [{ runAgent }, { NodeState }, { settingsSchemas }] = await Promise.all([
         import('../app/run-agent.js'),
         import('../state/node-state.js'),
@@ -109,7 +109,8 @@ export function registerServerCommands(program: Command): void {
       running.agent.notices.events.on('notice', notice);
       // Started: Sparkplug and TurboFan come on once the agent has been busy for a while (ADR 0076):
       // an idle agent's trickle of heartbeats and link set-ups would make some function hot in the end,
-      // and TurboFan's first compile keeps ~4.5 MB, Sparkplug's code of it ~1 MB.
+      // and what TurboFan's first compile and Sparkplug's code make is kept for good
+      // (docs/design/loading-on-demand.md).
       startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS, sparkplugWhenBusy: true });
       // SIGHUP too: closing the terminal window the agent runs in sends it, and that is a stop as well
       // (the peers' sessions are told it stops instead of waiting out their resume window).
@@ -146,6 +147,6 @@ export function registerServerCommands(program: Command): void {
       '--connections-per-ip <n>',
       'connections from one IP address at once (default 32); more are closed with 4020 (many nodes behind one NAT need more)',
     )
-    // Loaded by `relay` alone: the relay server and its metrics (prom-client) cost `agent` ~0.1 s to parse.
+    // Loaded by `relay` alone: parsing the relay server and its metrics (prom-client) slowed `agent`'s start.
     .action(async (opts: RelayCliOptions) => (await import('./relay-command.js')).startRelayFromCli(opts));
 }

@@ -3,7 +3,8 @@
  * what to do in words; the hint is the command that does it, and each client renders it its own way:
  * the CLI as a shell command line (with the user's `--home` for a command meant for this node), the
  * window as code. No layer finds a command inside another layer's sentence. Its schema, for every
- * boundary that receives one, is in hint-schema.ts (apart: zod costs a CLI command ~0.1 s to load).
+ * boundary that receives one, is in hint-schema.ts (apart: loading zod slows a CLI command's start;
+ * docs/design/loading-on-demand.md).
  */
 import { shellWord } from './shell-word.js';
 /**

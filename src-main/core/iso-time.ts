@@ -1,9 +1,10 @@
 /**
  * Times as ISO 8601 text (`2026-11-27T15:38:39.365Z`), as `Date.prototype.toISOString` writes them,
  * without calling it (ADR 0073). V8's toISOString looks up the local time zone on its way, and the
- * first lookup brings ~640 KB of ICU's time-zone data into the process for good, where the UTC fields
- * read here need none of it: an idle agent that stamped one audit line held those pages for its life.
- * Whole seconds are remembered (a burst of messages or audit lines shares a few of them).
+ * first lookup brings ICU's time-zone data into the process for good, where the UTC fields read here
+ * need none of it: an idle agent that stamped one audit line held those pages for its life
+ * (docs/design/loading-on-demand.md). Whole seconds are remembered (a burst of messages or audit lines
+ * shares a few of them).
  */
 
 /** Last ms toISOString writes with a four-digit year (9999-12-31T23:59:59.999Z). */

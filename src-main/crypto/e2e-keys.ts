@@ -48,8 +48,9 @@ export function expandLabel(
 
 /*
  * HKDF-SHA256 (RFC 5869) on node:crypto's HMAC, not a JavaScript hash: a process's first link runs the
- * key schedule cold, where @noble/hashes took ~15 ms on each side of a relay link's set-up (profiled);
- * OpenSSL's HMAC takes microseconds from the first call. The known-answer vectors pin the result.
+ * key schedule cold, where a JavaScript hash (@noble/hashes) was a noticeable part of each side's
+ * set-up of a relay link and OpenSSL's HMAC is fast from the first call
+ * (docs/design/hot-path-costs.md). The known-answer vectors pin the result.
  */
 
 /** HKDF-Extract(salt, IKM) = HMAC-SHA256(salt, IKM). */

@@ -11,9 +11,9 @@ import { ClawError } from '../core/errors.js';
 import { fingerprintOfCert } from './signature.js';
 
 /**
- * @peculiar/x509, loaded on the first generation only: it and its ASN.1 schemas took ~0.3 s of
- * module loading (~0.4 s of CPU) on every start of a command that merely reads an identity
- * (`clawbridge id` took 1.1 s; the agent, the relay), and an identity is generated once per node.
+ * @peculiar/x509, loaded on the first generation only: loading it and its ASN.1 schemas was most of
+ * the start of a command that merely reads an identity (`clawbridge id`; the agent, the relay:
+ * docs/design/loading-on-demand.md), and an identity is generated once per node.
  */
 let x509Library: Promise<typeof X509> | undefined;
 function loadX509(): Promise<typeof X509> {

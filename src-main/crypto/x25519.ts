@@ -1,9 +1,9 @@
 /**
- * X25519 (RFC 7748) for the E2E handshake's ephemeral keys, on Node's OpenSSL: ~0.2 ms a handshake
- * where the pure-JavaScript curve took ~3 ms warm and ~90 ms on a process's first link (JIT), which
- * was most of a relay link's set-up time. Raw 32-byte keys in and out, as the handshake's messages
- * and known-answer vectors carry them; the DER prefixes are the fixed PKCS#8 / SPKI headers of an
- * X25519 key (RFC 8410).
+ * X25519 (RFC 7748) for the E2E handshake's ephemeral keys, on Node's OpenSSL: a pure-JavaScript curve
+ * was most of a relay link's set-up time, above all on a process's first link, before the JIT warms it
+ * (docs/design/hot-path-costs.md). Raw 32-byte keys in and out, as the handshake's messages and
+ * known-answer vectors carry them; the DER prefixes are the fixed PKCS#8 / SPKI headers of an X25519
+ * key (RFC 8410).
  */
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 

@@ -36,7 +36,7 @@ export const UDP_FLOW_QUEUE_TARGET_MS = 20;
  */
 export const UDP_FLOW_QUEUE_FLOOR_BYTES = 256 * 1024;
 /**
- * Most bytes one flow may have queued towards the stream (2 MiB, its stream window: ~35 ms at 60 MB/s);
+ * Most bytes one flow may have queued towards the stream (2 MiB, its stream window: 35 ms at 60 MB/s);
  * beyond, datagrams are dropped and counted (docs/security.md). The flows of one link together queue
  * at most the link's rate × UDP_FLOW_QUEUE_TARGET_MS above their floors, since their drains share it.
  */
@@ -60,7 +60,7 @@ export function udpFlowQueueLimit(bytesPerMs: number): number {
   );
 }
 /**
- * Receive window a flow's mux stream starts with, in bytes (2 MiB, ~35 ms of 50k datagrams/s of
+ * Receive window a flow's mux stream starts with, in bytes (2 MiB, 35 ms of 50k datagrams/s of
  * 1,200 bytes), granted at once on both ends instead of the 256 KiB every stream starts with. A UDP
  * sender is paced by its clients, so the window tuner, which grows a window only when the reader drains
  * half of it within two round trips, rarely sees it drain fast enough (60 MB/s fills 128 KiB in 2.2 ms);
@@ -86,7 +86,7 @@ export const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
  * got what was asked. Linux caps the size asked for at net.core.rmem_max (208 KiB on a stock system)
  * without an error, and reports twice what it set (the other half is its bookkeeping), so there the
  * buffer holds `reported` / 2. A forward whose buffer was capped drops (and counts) every datagram
- * that arrives while its event loop is busy for longer than that buffer lasts: 208 KiB is ~10 ms of a
+ * that arrives while its event loop is busy for longer than that buffer lasts: 208 KiB is 11 ms of a
  * WireGuard tunnel at 150 Mbit/s. Pure.
  */
 export function receiveBufferShortfall(

@@ -22,7 +22,7 @@ export const STREAM_WRITE_HIGH_WATER = MAX_DATA_PAYLOAD;
 /**
  * Largest receive window auto-tuning grows a stream to, in bytes (16 MiB, the protocol's
  * MAX_STREAM_WINDOW). Tuning stops once a window is 4 × the stream's bandwidth-delay product (at most
- * 16 × the BDP, growing fourfold), so 16 MiB serves at least ~4 MiB in flight: 330 Mbit/s at 100 ms,
+ * 16 × the BDP, growing fourfold), so 16 MiB serves at least 4 MiB in flight: 330 Mbit/s at 100 ms,
  * 3 Gbit/s at 10 ms. Only a reader that keeps up gets there (docs/design/windows.md §Growth).
  */
 export const MAX_AUTO_STREAM_WINDOW = MAX_STREAM_WINDOW;
@@ -45,13 +45,14 @@ export const WINDOW_GROWTH_RTTS = 2;
 /**
  * Shortest credit round trip auto-tuning assumes, in ms (1 ms). A WINDOW's round trip under load passes
  * through at least two busy event loops (three on a relay path), each turn of which handles a batch of
- * 64 KiB frames; an idle PING on loopback (~0.1 ms) underestimates it, and growth would stop early.
+ * 64 KiB frames; an idle PING on loopback, far under that, underestimates it, and growth would stop
+ * early.
  */
 export const MIN_CREDIT_RTT_MS = 1;
 
 /**
- * Round-trip samples (heartbeats, pings) whose minimum is the path's RTT for auto-tuning (4, ~20 s of
- * heartbeats). The minimum filters out samples inflated by queueing behind bulk data, as BBR's min-RTT
+ * Round-trip samples (heartbeats, pings) whose minimum is the path's RTT for auto-tuning (4: 20 s of
+ * heartbeats at one each 5 s). The minimum filters out samples inflated by queueing behind bulk data, as BBR's min-RTT
  * filter does, so a stream's own traffic does not talk its window up.
  */
 export const RTT_FILTER_SAMPLES = 4;

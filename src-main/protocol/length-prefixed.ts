@@ -43,10 +43,11 @@ export class LengthPrefixedDecoder {
   }
 
   /**
-   * The frames completed by `chunk`; one that arrived across several chunks comes back as the list of its pieces
-   * (views into those chunks, in order) instead of being copied into one buffer: a TLS socket hands
-   * out 16 KiB at a time, so a 64 KiB frame is four or five pieces, and copying them cost a receiving
-   * agent ~18 % of its CPU in a bulk transfer. A frame within one chunk is a list of one.
+   * The frames completed by `chunk`; one that arrived across several chunks comes back as the list of
+   * its pieces (views into those chunks, in order) instead of being copied into one buffer: a TLS
+   * socket hands out 16 KiB at a time, so a 64 KiB frame is four or five pieces, and copying them was a
+   * large share of a receiving agent's CPU in a bulk transfer (docs/design/hot-path-costs.md). A frame
+   * within one chunk is a list of one.
    * @throws ClawError('FRAME_TOO_LARGE') when a header announces more than maxFrame bytes.
    */
   pushPieces(chunk: Buffer): Buffer[][] {

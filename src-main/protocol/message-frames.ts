@@ -376,8 +376,8 @@ function decodeMsg(buf: Buffer): MessageFrameMsg {
   }
   if (frame.text && !isUtf8(body)) throw new MessageFrameError('a text message body is not UTF-8');
   // A copy: the frame may be a view of a receive buffer that is reused, and the body outlives it.
-  // From Node's buffer pool when small (a fresh ArrayBuffer per message cost ~2 µs more, and the
-  // garbage collector more work per message: ADR 0059).
+  // From Node's buffer pool when small (a fresh ArrayBuffer per message cost more time, and the
+  // garbage collector more work per message: ADR 0059, docs/design/hot-path-costs.md).
   const copy = Buffer.allocUnsafe(body.length);
   copy.set(body);
   frame.body = new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength);

@@ -28,8 +28,8 @@ export interface OwnRelayDeps {
 export async function startOwnRelay(agent: OwnRelayDeps, listen: string): Promise<RelayServer> {
   const { host, port } = parseHostPort(listen);
   const self = agent.identity.fingerprint;
-  // Loaded here, not at the top: the relay server and its metrics (prom-client) cost every agent start
-  // ~0.1 s of parsing, and only nodes that act as relays run it.
+  // Loaded here, not at the top: parsing the relay server and its metrics (prom-client) slowed every
+  // agent's start (docs/design/loading-on-demand.md), and only nodes that act as relays run it.
   const { startRelayServer } = await import('../relay/server.js');
   const server = await startRelayServer({
     host,

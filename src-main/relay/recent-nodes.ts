@@ -9,7 +9,7 @@
 export const RECENT_NODE_TTL_MS = 24 * 60 * 60 * 1000;
 /**
  * Most node IDs remembered, in entries. Each costs roughly 150 bytes (a 64-character key and a
- * timestamp in a Map), so the set stays below ~15 MiB even when full.
+ * timestamp in a Map), so the set stays below 15 MiB even when full.
  */
 export const MAX_RECENT_NODES = 100_000;
 

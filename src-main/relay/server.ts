@@ -126,9 +126,10 @@ const SHUTDOWN_GRACE_MS = 1_000;
 /** Upper bound of the sweep period (auth, idle and slow-consumer deadlines), in ms. */
 const MAX_SWEEP_MS = 1_000;
 /**
- * Registrations after which the relay collects once they stop (ADR 0054): each leaves ~6 KiB of garbage
- * (its TLS handshake, certificate parse and signature check) that an idle relay, whose heartbeats keep
- * the process from ever counting as quiet (runtime/idle-trim.ts), would otherwise hold indefinitely.
+ * Registrations after which the relay collects once they stop (ADR 0054): each leaves garbage (its TLS
+ * handshake, certificate parse and signature check; docs/design/relay-memory.md) that an idle relay,
+ * whose heartbeats keep the process from ever counting as quiet (runtime/idle-trim.ts), would otherwise
+ * hold indefinitely.
  */
 const TRIM_AFTER_REGISTRATIONS = 500;
 /** Heartbeat checks per pingIntervalMs: a quiet node is pinged, and a dead one cut, within this fraction of it. */

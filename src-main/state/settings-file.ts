@@ -33,8 +33,9 @@ function refuseDanglingLink(path: string): void {
 
 /**
  * The file as JSON: `{}` when there is none yet (a first start). The file is read here, not through
- * `conf`, which the agent used for this alone and which loaded ajv with it (~2.7 MB of heap for the
- * life of the process, ADR 0053); its writes already bypassed it (durable-file.ts).
+ * `conf`, which the agent used for this alone and which loaded ajv with it (heap held for the life of
+ * the process, ADR 0053; docs/design/loading-on-demand.md); its writes already bypassed it
+ * (durable-file.ts).
  */
 function readStore(path: string): unknown {
   let text: string;

@@ -45,8 +45,9 @@ export const DIRECT_DIAL_TIMEOUT_MS = 5000;
 export const MAX_PENDING_HANDSHAKES_PER_SOURCE = 16;
 /**
  * Most unauthenticated connections at once from all sources, in connections. Each holds a file
- * descriptor and TLS state (~45 KB: 1500 half-sent ClientHellos cost 68 MB), so 256 bound a flood to
- * ~12 MB and 256 fds, a quarter of the common 1024 soft fd limit, leaving room for links and terminals.
+ * descriptor and TLS state (what each holds: docs/design/hot-path-costs.md), so 256 bound a flood's
+ * memory and take 256 fds, a quarter of the common 1024 soft fd limit, leaving room for links and
+ * terminals.
  */
 export const MAX_PENDING_HANDSHAKES = 256;
 /**
@@ -77,9 +78,9 @@ export const tlsBase = { minVersion: 'TLSv1.3' as const, maxVersion: 'TLSv1.3' a
 
 /**
  * This node's TLS context per identity (by object), for either end of a handshake: building one parses
- * the certificate and key PEM, ~18 % of a dial's CPU, and an agent dials the same identity again on
- * every reconnect and to every peer (and accepts splices with it). A WeakMap: a replaced identity
- * object takes its context with it.
+ * the certificate and key PEM, a large share of a dial's CPU (docs/design/hot-path-costs.md), and an
+ * agent dials the same identity again on every reconnect and to every peer (and accepts splices with
+ * it). A WeakMap: a replaced identity object takes its context with it.
  */
 const identityContexts = new WeakMap<TlsIdentity, SecureContext>();
 

@@ -7,24 +7,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { PendingInfo } from '../../src-main/api/contract.js';
+import { freePort } from '../helpers/ports.js';
 import { cli, cliJson, nodeId, peerOf, startProcess, stopAll, tempHome } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test(
   'an unknown node knocking leaves config.json unchanged; its request survives a restart and is approved',

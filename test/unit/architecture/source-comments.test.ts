@@ -2,8 +2,9 @@
  * Source comments under src-main/ keep the reason and link the design note; tuning history stays out
  * of them (docs/design/README.md; STYLE: "comments that say why"). The runs behind a figure live in
  * bench/README.md §History and the ADRs, the figure that justifies a knob in its design note. So no
- * comment carries an issue number or a measured ratio (`0.93×`, `15×`, `1.2x`), and none reads as a run
- * log (`measured: …`, `in some full bench runs`, `run 19`).
+ * comment carries an issue number, a measured ratio (`0.93×`, `15×`, `1.2x`) or another measured figure
+ * (`~2.45 ms`, `~18 %` of the CPU, `took 1.1 s`), and none reads as a run log (`measured: …`, `in some
+ * full bench runs`, `run 19`, `profiled`).
  *
  * Comments are found with TypeScript's own parser (every token's leading and trailing comment ranges),
  * so `//` inside a string, a template or a regular expression is not read as one.
@@ -33,8 +34,26 @@ const RATIO = /(?<![\w@.])\d+(?:[.,]\d+)?\s?[×x](?![\w])/g;
  */
 const ARITHMETIC = /^\d+(?:[.,]\d+)? [×x] [\w(`~]/;
 
-/** Phrases that only a run log has: a measurement reported, a bench run named. */
-const RUN_LOG = [/\bmeasured:/gi, /\b(?:full (?:bench )?|bench )runs?\b/gi, /\brun \d+\b/gi];
+/** Phrases that only a run log has: a measurement reported, a bench run named, a profile read. */
+const RUN_LOG = [
+  /\bmeasured:/gi,
+  /\b(?:full (?:bench )?|bench )runs?\b/gi,
+  /\brun \d+\b/gi,
+  /\bprofiled\b/gi,
+];
+
+/** A number and a time, share or size unit after it: `2.45 ms`, `18 %`, `0.8 MB`, `1.1 GB`, `5 s`. */
+const FIGURE = String.raw`\d[\d,]*(?:\.\d+)?\s?(?:ns|µs|us|ms|s|min|%|[KMGT]i?B|[KMG]bit/s)(?!\w)`;
+
+/**
+ * A measured figure: an approximate one (`~2.45 ms`, `~18 %`, `~0.8 MB`), which only a measurement
+ * gives, or one a past run reported (`took 1.1 s`, `once took the agent to 1.1 GB`). A knob's value
+ * (`a 5 s deadline`, `at most 30 %`) and arithmetic on knobs (`2 MiB lasts 35 ms at 60 MB/s`) stay.
+ */
+const MEASURED_FIGURE = [
+  new RegExp(String.raw`~\s?${FIGURE}`, 'g'),
+  new RegExp(String.raw`\btook\b[^.;\n]{0,60}?(?<![\w.])${FIGURE}`, 'gi'),
+];
 
 /**
  * Comments that match a pattern above and report no measurement: the file, a piece of the comment's
@@ -107,6 +126,7 @@ function findings(comment: Comment): string[] {
     if (!ARITHMETIC.test(comment.text.slice(m.index))) report(m, 'a measured ratio');
   }
   for (const re of RUN_LOG) for (const m of comment.text.matchAll(re)) report(m, 'a run log');
+  for (const re of MEASURED_FIGURE) for (const m of comment.text.matchAll(re)) report(m, 'a measured figure');
   return out;
 }
 
@@ -125,6 +145,12 @@ test('the patterns tell measured ratios, issue numbers and run logs from arithme
     '// measured: +25 ms each 10 s\nconst a = 1;',
     '// 0.82 raw TCP in some full bench runs\nconst a = 1;',
     '// the latest full run (run 19)\nconst a = 1;',
+    '/** CPU per connection from ~2.0 ms (log off) to ~2.45 ms. */\nconst a = 1;',
+    '// copying them cost a receiving agent ~18 % of its CPU\nconst a = 1;',
+    "// ~0.8 MB of an idle agent's heap\nconst a = 1;",
+    '// `clawbridge id` took 1.1 s\nconst a = 1;',
+    '// 500 uncapped connections once took the agent to 1.1 GB\nconst a = 1;',
+    '// the JavaScript curve costs 3 ms warm (profiled)\nconst a = 1;',
   ];
   for (const s of flagged) assert.notDeepEqual(findingsIn(s), [], `flagged: ${s}`);
   const kept = [
@@ -135,6 +161,8 @@ test('the patterns tell measured ratios, issue numbers and run logs from arithme
     '// 4 × `pingIntervalMs` unless set\nconst a = 1;',
     '// nativeImage picks the `@2x` file; a 4xx reply; nonce 0x7f\nconst a = 1;',
     '// by at most 30 %; see ADR 0048 and docs/design/flight-and-pacing.md §Knobs\nconst a = 1;',
+    '// 2 MiB lasts 35 ms at 60 MB/s; a 5 s deadline; at most 30 % of the window\nconst a = 1;',
+    '// an idle agent held ~1,500 of them; it took the lock\nconst a = 1;',
     "const s = '// issue 56 in a string, 15× in a string';",
     'const t = `// 0.93× in a template ${1} and // issue 3`;',
     'const r = /\\/\\/ issue 4/;',

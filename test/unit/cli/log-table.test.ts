@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auditTable } from '../../../src-main/cli/log-command.js';
+import { auditEventSchema, type AuditEvent } from '../../../src-main/audit/audit-events.js';
+import { auditKindText, auditTable } from '../../../src-main/cli/log-command.js';
 
 const peer = { name: 'b', fingerprint: 'f288c004'.repeat(8) };
 
@@ -44,4 +45,49 @@ test('one readable line per event; nothing to show says so', () => {
     lines[2]!,
     /^2026-11-23 19:18:32\s+refused\s+b \(f288c004\)\s+-\s+terminal stream\s+-\s+refused: permission denied$/,
   );
+});
+
+test('a port mapping made and one removed read apart in the text, as they do in --json', () => {
+  const mapping = {
+    kind: 'port-mapping' as const,
+    time: '2026-11-23T19:18:31.000Z',
+    address: '203.0.113.7:7475',
+    what: 'upnp mapping of TCP port 7475 on the router at 192.168.1.1',
+    outcome: 'ok' as const,
+  };
+  const lines = auditTable([
+    { ...mapping, change: 'made' },
+    { ...mapping, change: 'removed' },
+  ]).split('\n');
+  assert.match(
+    lines[1]!,
+    /^2026-11-23 19:18:31\s+port mapping made\s+-\s+203\.0\.113\.7:7475\s+upnp mapping/,
+  );
+  assert.match(
+    lines[2]!,
+    /^2026-11-23 19:18:31\s+port mapping removed\s+-\s+203\.0\.113\.7:7475\s+upnp mapping/,
+  );
+});
+
+test('every sub-kind an event can carry shows in its EVENT text, so no two kinds of event read the same', () => {
+  // What happened, from the schema itself (each kind's `change`, `phase` or `decision`): a kind
+  // added there with a sub-kind that `log` does not print fails here. (`side`, a terminal's
+  // direction, shows in WHAT.)
+  const SUB_KINDS = ['change', 'phase', 'decision'];
+  const seen = new Map<string, string>();
+  for (const option of auditEventSchema().options) {
+    const shape = option.shape as Record<string, { options?: readonly string[] }>;
+    const kind = (shape.kind as unknown as { value: string }).value;
+    const subKinds = Object.entries(shape).filter(([field]) => SUB_KINDS.includes(field));
+    const values =
+      subKinds.length === 0 ? [{}] : subKinds.flatMap(([f, s]) => s.options!.map((v) => ({ [f]: v })));
+    for (const fields of values) {
+      const event = { kind, time: '2026-11-23T19:18:31.000Z', what: 'x', outcome: 'ok', by: peer, ...fields };
+      const text = auditKindText(event as unknown as AuditEvent);
+      const what = `${kind} ${JSON.stringify(fields)}`;
+      assert.ok(!seen.has(text), `${what} prints "${text}", as ${seen.get(text)} does`);
+      seen.set(text, what);
+    }
+  }
+  assert.ok(seen.size > 20, `found the kinds (${seen.size})`);
 });

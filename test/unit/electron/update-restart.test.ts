@@ -11,7 +11,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeState } from '../../../src-main/state/node-state.js';
@@ -20,6 +20,7 @@ import type { AgentConnection } from '../../../src-main/electron/agent-connectio
 import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import type { SessionHostAgentReport } from '../../helpers/session-host-agent-child.js';
 import { isAlive } from '../../helpers/process-alive.js';
+import { freePort } from '../../helpers/ports.js';
 import { cli, nodeId, startAgent, stopAll, tempHome } from '../../helpers/processes.js';
 import { watchTerminal } from '../../helpers/terminal-viewer.js';
 import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
@@ -45,16 +46,6 @@ function reportOf(home: string, notPid?: number): Promise<SessionHostAgentReport
       if (r.pid !== notPid) return r;
     }
     return undefined;
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
   });
 }
 
