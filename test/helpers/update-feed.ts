@@ -34,7 +34,12 @@ export const fakeElectronModule = {
       session: _s,
       redirect: _r,
       ...options
-    }: RequestOptions & { session?: unknown; redirect?: unknown }) => httpRequest(options),
+    }: RequestOptions & { session?: unknown; redirect?: unknown }) => {
+      // Tests never leave this machine, even when the code under test would send a request elsewhere.
+      if (!/^(127\.0\.0\.1|localhost|\[?::1\]?)$/.test(options.hostname ?? ''))
+        throw new Error(`test guard: ${String(options.hostname)} is not loopback; nothing was sent`);
+      return httpRequest(options);
+    },
   },
 };
 const electronPath = require.resolve('electron', { paths: [require.resolve('electron-updater')] });
