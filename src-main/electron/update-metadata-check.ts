@@ -7,7 +7,6 @@
  * nothing is downloaded. What the updater then parses, and checks the download's SHA-512 against, is
  * exactly the signed text. Every request must also be HTTPS (plain HTTP only to loopback, for tests).
  */
-import { updateMetadataProblem, signatureFileName } from '../crypto/update-metadata-signature.js';
 import { feedUrlProblem } from './update-policy.js';
 
 /** The code of a feed file whose signature does not verify (update-policy.ts failureKind: 'signature'). */
@@ -81,6 +80,9 @@ export function requireSignedMetadata(
       if (!isNotFound(err)) throw err;
       signature = null;
     }
+    // Ed25519 (@noble/curves) loads with the first check, not with the app: with updates off, never.
+    const { updateMetadataProblem, signatureFileName } =
+      await import('../crypto/update-metadata-signature.js');
     // The executor decodes the body as UTF-8: bytes that are not UTF-8 come back altered, and fail.
     const problem = updateMetadataProblem(
       fileName,
