@@ -43,6 +43,16 @@ function requestUrl(options: FeedRequestOptions): URL {
   return new URL(`${options.protocol ?? 'https:'}//${options.hostname ?? ''}${port}${options.path ?? '/'}`);
 }
 
+/** The file a URL names, decoded; a name that does not decode is kept as sent (and signs as that). */
+function lastSegment(url: URL): string {
+  const raw = url.pathname.split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 const isNotFound = (err: unknown) => (err as { statusCode?: unknown } | null)?.statusCode === 404;
 
 const wrapped = new WeakSet<FeedExecutor>();
@@ -64,8 +74,8 @@ export function requireSignedMetadata(
     const url = requestUrl(options);
     const insecure = feedUrlProblem(url.href);
     if (insecure) throw updateError(ERR_UPDATE_FEED_INSECURE, insecure);
-    const fileName = decodeURIComponent(url.pathname.split('/').pop() ?? '');
-    if (!fileName.endsWith('.yml')) return plain(options, cancellationToken, data);
+    const fileName = lastSegment(url);
+    if (!fileName.toLowerCase().endsWith('.yml')) return plain(options, cancellationToken, data);
     const signatureOptions: FeedRequestOptions = {
       ...options,
       headers: options.headers ? { ...options.headers } : options.headers,
