@@ -43,6 +43,7 @@ import { SESSION_HOST_PROCESS_FILE } from './session-host-launcher.js';
 import { updateController } from './update-controller.js';
 import { updaterEngine } from './update-engine.js';
 import { readFleetPolicy } from './update-fleet.js';
+import { UPDATE_SIGNING_KEYS } from './update-signing-keys.js';
 import { updateSupport } from './update-support.js';
 import { registerUpdatesIpc } from './updates-ipc.js';
 
@@ -155,7 +156,13 @@ startShell(
         prefs: preferences,
         fleet,
         engine: (choice) =>
-          updaterEngine(electronUpdater.autoUpdater, choice.channel, fleet?.feedUrl ?? null, log),
+          updaterEngine(
+            electronUpdater.autoUpdater,
+            choice.channel,
+            fleet?.feedUrl ?? null,
+            log,
+            UPDATE_SIGNING_KEYS,
+          ),
         running,
         handOver,
         log,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { describeZodError } from '../core/zod-error.js';
 import { errorMessage } from '../core/errors.js';
-import { UPDATE_CHANNELS, UPDATE_MODES, type UpdateChoice } from './update-policy.js';
+import { feedUrlProblem, UPDATE_CHANNELS, UPDATE_MODES, type UpdateChoice } from './update-policy.js';
 
 /** Longest policy file read, in bytes (4 KiB: it holds three short fields). */
 export const MAX_POLICY_BYTES = 4096;
@@ -22,13 +22,8 @@ export const UPDATES_ENV = 'CLAWBRIDGE_UPDATES';
 const feedUrl = z
   .string()
   .max(2048)
-  .refine((u) => {
-    try {
-      return ['https:', 'http:'].includes(new URL(u).protocol);
-    } catch {
-      return false;
-    }
-  }, 'feedUrl must be an https:// (or http://) URL');
+  // Plain HTTP would let anyone on the path answer for the feed (loopback aside, for tests).
+  .refine((u) => feedUrlProblem(u) === null, 'feedUrl must be an https:// URL');
 
 export const fleetPolicy = z
   .object({

@@ -60,8 +60,10 @@ export function nextCheckDelayMs(offlineFailures: number): number {
  * What a failure was, by its code (electron-updater's and Node's), never by its text:
  * - offline: no network or the feed did not answer — retried with backoff, nothing to fix;
  * - checksum: the file does not match the feed's SHA-512 — refused, nothing installed;
- * - signature: the OS or the updater could not verify the code signature — refused, nothing installed;
- * - feed: the feed said something that cannot be right (no valid version, no file for this system);
+ * - signature: the feed file's signature (docs/adr/0084-signed-update-metadata.md), or the code
+ *   signature the OS or the updater checks, does not verify — refused, nothing installed;
+ * - feed: the feed said something that cannot be right (no valid version, no file for this system),
+ *   or is not HTTPS;
  * - other: anything else, shown as it is.
  */
 export type UpdateFailureKind = 'offline' | 'checksum' | 'signature' | 'feed' | 'other';
@@ -103,11 +105,13 @@ export function failureKind(err: unknown): UpdateFailureKind {
   // update whose signature does not satisfy the running app's designated requirement.
   if (
     code === 'ERR_UPDATER_INVALID_SIGNATURE' ||
+    code === 'ERR_UPDATE_METADATA_SIGNATURE' ||
     /code signature|not signed by the application owner/i.test(messageOf(err))
   )
     return 'signature';
   if (
     code === 'ERR_UPDATER_INVALID_VERSION' ||
+    code === 'ERR_UPDATE_FEED_INSECURE' ||
     code === 'ERR_UPDATER_NO_FILES_PROVIDED' ||
     code === 'ERR_UPDATER_LATEST_VERSION_NOT_FOUND' ||
     code === 'ERR_UPDATER_INVALID_UPDATE_INFO' ||
@@ -127,6 +131,8 @@ export function failureText(err: unknown): string {
     case 'checksum':
       return `the downloaded update does not match the SHA-512 its feed gives, so it was refused and nothing was installed (${detail})`;
     case 'signature':
+      if (codeOf(err) === 'ERR_UPDATE_METADATA_SIGNATURE')
+        return `the update feed's metadata is not signed by this app's release key, so it was refused and nothing was installed (${detail})`;
       return `the update's code signature could not be verified, so it was refused and nothing was installed (${detail})`;
     case 'feed':
       return `the update feed's answer cannot be used (${detail}); nothing was downloaded`;
@@ -157,6 +163,26 @@ export function offerProblem(current: string, offered: unknown, channel: UpdateC
   if (compareVersions(offered, current) <= 0)
     return `the feed offers ${offered}, which is not newer than this app's ${current}`;
   return null;
+}
+
+/** Hosts a plain-HTTP feed may be on: this machine only (the tests' feeds). */
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * Why `url` may not be an update feed, or null: a feed is HTTPS, so nobody on the path can answer in
+ * its place (the metadata is signed as well, docs/adr/0084-signed-update-metadata.md); plain HTTP only
+ * to loopback, where there is no path.
+ */
+export function feedUrlProblem(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `the update feed '${capMessage(url, 80)}' is not a URL`;
+  }
+  if (parsed.protocol === 'https:') return null;
+  if (parsed.protocol === 'http:' && LOOPBACK_HOST.test(parsed.hostname)) return null;
+  return `the update feed ${capMessage(parsed.origin, 80)} is not HTTPS, so it is refused`;
 }
 
 /** SemVer precedence of two release versions (RELEASE_VERSION): negative, zero or positive. */

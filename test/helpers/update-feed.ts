@@ -6,10 +6,12 @@
  * (Node's http.request, which has the same request and response events), so its real code reads the
  * feed, downloads, checks the SHA-512 and installs. The 'electron' module is faked in require's cache:
  * `net` and `session` for the requests, `autoUpdater` for the signal it sends before quitting.
+ * The feed signs its `latest-linux.yml` as the release workflow does (`latest-linux.yml.sig`,
+ * docs/adr/0084-signed-update-metadata.md) with a key pair made for the test, unless told otherwise.
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type RequestOptions, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -17,6 +19,8 @@ import { basename, join } from 'node:path';
 import type { AppAdapter } from 'electron-updater/out/AppAdapter.js';
 import type * as ElectronUpdater from 'electron-updater';
 import type { AppImageUpdater as AppImageUpdaterType } from 'electron-updater';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { signUpdateMetadata, updatePublicKey } from '../../src-main/crypto/update-metadata-signature.js';
 
 const require = createRequire(import.meta.url);
 
@@ -30,7 +34,12 @@ export const fakeElectronModule = {
       session: _s,
       redirect: _r,
       ...options
-    }: RequestOptions & { session?: unknown; redirect?: unknown }) => httpRequest(options),
+    }: RequestOptions & { session?: unknown; redirect?: unknown }) => {
+      // Tests never leave this machine, even when the code under test would send a request elsewhere.
+      if (!/^(127\.0\.0\.1|localhost|\[?::1\]?)$/.test(options.hostname ?? ''))
+        throw new Error(`test guard: ${String(options.hostname)} is not loopback; nothing was sent`);
+      return httpRequest(options);
+    },
   },
 };
 const electronPath = require.resolve('electron', { paths: [require.resolve('electron-updater')] });
@@ -46,14 +55,41 @@ const { ElectronHttpExecutor } = require('electron-updater/out/electronHttpExecu
   ElectronHttpExecutor: new () => unknown;
 };
 
+/** A signing key made for one test: `seed` signs, `publicKey` (base64) is what the app is given. */
+export interface TestSigningKey {
+  seed: Uint8Array;
+  publicKey: string;
+}
+
+export function testSigningKey(): TestSigningKey {
+  const seed = ed25519.utils.randomSecretKey();
+  return { seed, publicKey: updatePublicKey(seed) };
+}
+
+/**
+ * How `offer` signs latest-linux.yml: with the feed's key (default), another key, not at all (no .sig
+ * file), or by a callback that writes the .sig text itself (over other bytes, a broken file…).
+ */
+export type OfferSigning =
+  'feed-key' | 'none' | { key: TestSigningKey } | { sig: (yml: Buffer, key: TestSigningKey) => string };
+
 export interface Feed {
   url: string;
+  /** The key the feed signs with; give its publicKey to the app under test. */
+  key: TestSigningKey;
   /** Every request path, in order. */
   requests: string[];
   /** Requests for files other than the feed's yml (the downloads). */
   downloads(): string[];
-  /** Writes latest-linux.yml offering `file` as `version`, with `sha512` (default: the file's own). */
-  offer(version: string, file: Buffer, options?: { sha512?: string; notes?: string; name?: string }): void;
+  /**
+   * Writes latest-linux.yml offering `file` as `version`, with `sha512` (default: the file's own), and
+   * its signature as `signing` says (default: the feed's key).
+   */
+  offer(
+    version: string,
+    file: Buffer,
+    options?: { sha512?: string; notes?: string; name?: string; signing?: OfferSigning },
+  ): void;
   close(): Promise<void>;
 }
 
@@ -66,6 +102,7 @@ export function appImageLike(text: string): Buffer {
 
 export async function startFeed(dir: string): Promise<Feed> {
   mkdirSync(dir, { recursive: true });
+  const key = testSigningKey();
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -83,14 +120,14 @@ export async function startFeed(dir: string): Promise<Feed> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   return {
     url,
+    key,
     requests,
-    downloads: () => requests.filter((p) => !p.endsWith('.yml')),
+    downloads: () => requests.filter((p) => !p.endsWith('.yml') && !p.endsWith('.yml.sig')),
     offer(version, file, options = {}) {
       const name = options.name ?? `Clawbridge-${version}.AppImage`;
       writeFileSync(join(dir, name), file);
       const sum = options.sha512 ?? sha512(file);
-      writeFileSync(
-        join(dir, 'latest-linux.yml'),
+      const yml = Buffer.from(
         [
           `version: ${version}`,
           'files:',
@@ -104,6 +141,18 @@ export async function startFeed(dir: string): Promise<Feed> {
           '',
         ].join('\n'),
       );
+      writeFileSync(join(dir, 'latest-linux.yml'), yml);
+      const signing = options.signing ?? 'feed-key';
+      const sigFile = join(dir, 'latest-linux.yml.sig');
+      rmSync(sigFile, { force: true });
+      if (signing === 'none') return;
+      const sig =
+        signing === 'feed-key'
+          ? signUpdateMetadata('latest-linux.yml', yml, key.seed)
+          : 'key' in signing
+            ? signUpdateMetadata('latest-linux.yml', yml, signing.key.seed)
+            : signing.sig(yml, key);
+      writeFileSync(sigFile, sig);
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -68,7 +68,9 @@ async function appWithFeed(feed: Feed, choice: UpdateChoice = { mode: 'automatic
         prefs,
         fleet: null,
         engine: (c) =>
-          updaterEngine(appImageUpdater(installed.adapter), c.channel, feed.url, (l) => logs.push(l)),
+          updaterEngine(appImageUpdater(installed.adapter), c.channel, feed.url, (l) => logs.push(l), [
+            feed.key.publicKey,
+          ]),
         running,
         handOver,
         log: (l) => logs.push(l),
@@ -208,7 +210,8 @@ test("'off' makes no request at all: not at start, not hours later, not on Check
     await polled('the first check', () => (feed.requests.length > 0 ? true : undefined));
     await polled('the download', () => (on.updates.status().state.phase === 'ready' ? true : undefined));
     // Every request came from the automatic app: the one that is off made none.
-    assert.ok(feed.requests.every((p) => p === '/latest-linux.yml' || p === '/Clawbridge-1.1.0.AppImage'));
+    const asked = ['/latest-linux.yml', '/latest-linux.yml.sig', '/Clawbridge-1.1.0.AppImage'];
+    assert.ok(feed.requests.every((p) => asked.includes(p)));
     assert.equal(feed.requests.filter((p) => p.endsWith('.yml')).length, 1);
     on.updates.dispose();
   } finally {

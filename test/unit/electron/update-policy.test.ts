@@ -54,6 +54,9 @@ test('failures are told apart by code: offline, checksum, signature, feed', () =
     'signature',
   );
   assert.equal(failureKind(err('ERR_UPDATER_INVALID_VERSION')), 'feed');
+  // The app's own checks (update-metadata-check.ts): an unsigned feed file, a feed that is not HTTPS.
+  assert.equal(failureKind(err('ERR_UPDATE_METADATA_SIGNATURE')), 'signature');
+  assert.equal(failureKind(err('ERR_UPDATE_FEED_INSECURE')), 'feed');
   assert.equal(failureKind(new Error('disk full')), 'other');
 });
 
@@ -158,8 +161,22 @@ test("a fleet's policy: the variable, the file, and a policy that does not read 
     ),
     { channel: 'stable', feedUrl: 'https://updates.example.org/cb/', source: '/etc/clawbridge/updates.json' },
   );
-  for (const bad of ['{"mode":"of"}', 'mode: off', '{"feedUrl":"file:///tmp/x"}', '{"mode":"off","x":1}'])
+  for (const bad of [
+    '{"mode":"of"}',
+    'mode: off',
+    '{"feedUrl":"file:///tmp/x"}',
+    '{"mode":"off","x":1}',
+    // Plain HTTP lets anyone on the path answer for the feed: refused, and updates are off.
+    '{"mode":"automatic","feedUrl":"http://updates.example.org/cb/"}',
+    '{"feedUrl":"http://10.0.0.5:8080/"}',
+  ])
     assert.equal(readFleetPolicy('linux', {}, log, file(bad))?.mode, 'off', bad);
+  // Loopback HTTP is no path anyone is on (a local mirror, the tests' feeds).
+  for (const local of ['http://127.0.0.1:8080/cb/', 'http://localhost:8080/', 'http://[::1]:8080/'])
+    assert.deepEqual(readFleetPolicy('linux', {}, log, file(JSON.stringify({ feedUrl: local }))), {
+      feedUrl: local,
+      source: '/etc/clawbridge/updates.json',
+    });
   assert.ok(logs.every((l) => /updates are off$/.test(l)));
 });
 

@@ -2,7 +2,8 @@
  * The release workflow publishes what the updater reads (docs/adr/0077-desktop-updates.md): every
  * installer, the feed files (latest*.yml, beta*.yml) with their SHA-512s and the blockmaps for
  * differential downloads, and makes a tag with a pre-release part a GitHub pre-release (the beta
- * channel). Read as YAML, as GitHub reads it; that the files exist after a pack is electron-builder's
+ * channel), and signs every feed file before publishing it (docs/adr/0084-signed-update-metadata.md).
+ * Read as YAML, as GitHub reads it; that the files exist after a pack is electron-builder's
  * part (electron-builder.yml is checked in builder-config.test.ts).
  */
 import { test } from 'node:test';
@@ -81,4 +82,20 @@ test('a tag with a pre-release part becomes a GitHub pre-release (the beta chann
   const publish = workflow.jobs.release!.steps.find((s) => s.run?.includes('gh release create'))!;
   assert.match(publish.run!, /case "\$GITHUB_REF_NAME" in \*-\*\) prerelease=\(--prerelease\)/);
   assert.deepEqual(workflow.on.push.tags, ['v*']);
+});
+
+test('the feed files are signed with the signing secret before the release is published, in a job that builds nothing', () => {
+  const steps = workflow.jobs.release!.steps;
+  const signAt = steps.findIndex((s) => s.run?.includes('scripts/sign-update-metadata.ts installers'));
+  const downloadAt = steps.findIndex((s) => s.uses?.startsWith('actions/download-artifact'));
+  const publishAt = steps.findIndex((s) => s.run?.includes('gh release create'));
+  assert.ok(downloadAt >= 0 && signAt > downloadAt && publishAt > signAt, 'download, sign, publish');
+  assert.equal(steps[signAt]!.env!.UPDATE_SIGNING_KEY, '${{ secrets.UPDATE_SIGNING_KEY }}');
+  // The .sig files are published with everything else the job downloaded.
+  assert.match(steps[publishAt]!.run!, /gh release create "\$GITHUB_REF_NAME" installers\/\* /);
+  // The job that holds the key runs no package's install script, and the key reaches no other job.
+  assert.ok(steps.some((s) => s.run?.trim() === 'npm ci --ignore-scripts'));
+  assert.ok(!steps.some((s) => s.run?.includes('npm run')));
+  for (const step of workflow.jobs.installers!.steps)
+    assert.ok(!JSON.stringify(step).includes('UPDATE_SIGNING_KEY'), 'the build jobs never see the key');
 });
