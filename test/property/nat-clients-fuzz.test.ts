@@ -222,8 +222,9 @@ test('the finder against a router whose every answer is random settles in time, 
           });
           const gateways = await finder.find(AbortSignal.timeout(800));
           for (const g of gateways) {
-            const r = await g.map(7000, 3600, AbortSignal.timeout(800)).catch((err: unknown) => err);
-            assert.ok(r instanceof Error || (r.externalPort >= 1 && r.externalPort <= 65535), String(r));
+            const r: unknown = await g.map(7000, 3600, AbortSignal.timeout(800)).catch((err: unknown) => err);
+            const port = r instanceof Error ? undefined : (r as { externalPort: number }).externalPort;
+            assert.ok(r instanceof Error || (port! >= 1 && port! <= 65535), String(r));
           }
           await until('every connection to the router closed', () => igd.open() === 0, 5_000);
         } finally {

@@ -29,7 +29,7 @@ after(async () => {
 async function udpOn(host: string): Promise<Socket> {
   const s = createSocket('udp4');
   await new Promise<void>((r) => s.bind(0, host, r));
-  closers.push(() => s.close());
+  closers.push(() => void s.close());
   return s;
 }
 
