@@ -110,12 +110,17 @@ export function searchGateways(
     if (signal.aborted) return resolve();
     const socket = createSocket('udp4');
     const responders = new Set<string>();
+    let closed = false;
     const send = () => {
+      // A send on a closed socket throws at once: the search may have ended while binding.
+      if (closed) return;
       for (const target of IGD_SEARCH_TARGETS)
         socket.send(mSearch(target), to.port, to.address, () => undefined);
     };
     let resend: NodeJS.Timeout | undefined;
     const end = () => {
+      if (closed) return;
+      closed = true;
       clearTimeout(resend);
       signal.removeEventListener('abort', end);
       try {
@@ -140,6 +145,7 @@ export function searchGateways(
       onGateway(url, from.address);
     });
     socket.bind(0, () => {
+      if (closed) return;
       send();
       resend = setTimeout(send, SSDP_RESEND_MS);
     });
