@@ -204,6 +204,9 @@ test(
       assert.ok((await agentCall(a.home, 'status', {})).nat, 'status answered without nat');
       await sleep(500, 'sampling the agent while the hostile host floods');
     }
+    // Nothing of the agent's listens on the NAT-PMP client port, where any host or local user could aim.
+    const listening5350 = lab.run(lab.homes[0]!.host.ns, ['ss', '-Hulnp', 'sport', '=', ':5350']);
+    assert.doesNotMatch(listening5350, new RegExp(`pid=${pid},`), listening5350);
     const addresses = (await peerOn(b, a))?.addresses ?? [];
     assert.ok(
       !addresses.some((x) => x.from.includes('mapped') || x.address === '127.0.0.1:22'),
