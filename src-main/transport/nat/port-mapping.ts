@@ -10,7 +10,7 @@ import { notPublicReason } from './lan-address.js';
 import type { GatewayFinder, MappingGateway, MappingProtocol } from './mapping-gateways.js';
 import { systemTimers, type TimerHandle, type Timers } from './timers.js';
 
-/** The lease asked for, in seconds: an hour, what routers commonly grant and the library's default. */
+/** The lease asked for, in seconds: an hour, what routers commonly grant. */
 export const MAPPING_LEASE_SECONDS = 3600;
 /** How long discovery (SSDP answers, NAT-PMP's reply) may take, in ms. */
 export const MAPPING_DISCOVERY_TIMEOUT_MS = 3_000;
