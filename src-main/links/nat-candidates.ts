@@ -137,10 +137,14 @@ export class NatCandidates {
     return this.mapping?.status ?? { state: this.deps.portMapping() ? 'idle' : 'off' };
   }
 
-  /** The external `HOST:PORT` the router maps for the listener, while it does. */
+  /**
+   * The external `HOST:PORT` the router maps for the listener, while it does and while the address it
+   * reports is public (`unannounced` says why not): only that is told to peers.
+   */
   mappedAddress(): string | undefined {
     const m = this.mapping?.status;
-    return m?.state === 'mapped' ? formatHostPort(m.external.host, m.external.port) : undefined;
+    if (m?.state !== 'mapped' || m.unannounced !== undefined) return undefined;
+    return formatHostPort(m.external.host, m.external.port);
   }
 
   /** Public addresses relays see this node at: where a simultaneous open aims from the peer's side. */

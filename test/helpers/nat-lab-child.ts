@@ -8,9 +8,9 @@
  * - `simultaneous-open` {localPort, host, port, at, timeoutMs}: at wall-clock `at`, connects from
  *   localPort to host:port (retrying on refusal until timeoutMs), writes its localPort and resolves
  *   with what the other side wrote, or rejects;
- * - `library-map` {via: 'upnp' | 'pmp', gateway, internalHost, internalPort}: asks the router for a TCP
- *   mapping with the port-mapping library itself (no clawbridge code) and resolves with what it granted;
- *   `library-unmap` {internalPort} removes it;
+ * - `gateway-map` {via: 'upnp' | 'pmp', internalPort}: asks the router for a TCP mapping with the
+ *   port-mapping clients alone (mapping-gateways.ts, without PortMapping's lease and renewal) and
+ *   resolves with what it granted; `gateway-unmap` {internalPort} removes it;
  * - `port-mapping-start` {enabled, internalPort, protocols}: clawbridge's PortMapping for that port;
  *   resolves with its status once it is mapped, failed or off; `port-mapping-stop` {internalPort};
  * - `relay-observe` {url}: connects a RelayClient to the relay at url and resolves with what the relay
@@ -19,9 +19,12 @@
  *   writes its local port and resolves with what the other side wrote.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper';
 import { serveParent } from '../../bench/child.js';
-import { lanGatewayFinder, type MappingProtocol } from '../../src-main/transport/nat/mapping-gateways.js';
+import {
+  lanGatewayFinder,
+  type MappingGateway,
+  type MappingProtocol,
+} from '../../src-main/transport/nat/mapping-gateways.js';
 import { PortMapping, type PortMappingStatus } from '../../src-main/transport/nat/port-mapping.js';
 import { simultaneousOpen } from '../../src-main/transport/nat/simultaneous-open.js';
 import { testIdentity } from './identities.js';
@@ -29,7 +32,7 @@ import { connectedClient } from './relay-harness.js';
 import { sleep, until } from './wait.js';
 
 const servers: Server[] = [];
-const gateways = new Map<number, Gateway>();
+const gateways = new Map<number, { gateway: MappingGateway; externalPort: number }>();
 const mappings = new Map<number, PortMapping>();
 
 /** Resolves with the mapping's status once it is settled (not idle, not searching), within 15 s. */
@@ -40,16 +43,6 @@ async function settled(mapping: PortMapping): Promise<PortMappingStatus> {
     15_000,
   );
   return mapping.status;
-}
-
-async function libraryGateway(via: string, gatewayHost: string): Promise<Gateway> {
-  if (via === 'pmp') return pmpNat(gatewayHost, { autoRefresh: false });
-  for await (const g of upnpNat({ autoRefresh: false }).findGateways({
-    signal: AbortSignal.timeout(5_000),
-  })) {
-    return g;
-  }
-  throw new Error('no UPnP gateway answered');
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {
@@ -157,28 +150,26 @@ serveParent(
         }
         throw last instanceof Error ? last : new Error('simultaneous open failed');
       }
-      case 'library-map': {
-        const gateway = await libraryGateway(String(req.via), String(req.gateway));
+      case 'gateway-map': {
+        const protocols: MappingProtocol[] = [req.via === 'pmp' ? 'nat-pmp' : 'upnp'];
+        const [gateway] = await lanGatewayFinder({ protocols }).find(AbortSignal.timeout(5_000));
+        if (!gateway) throw new Error(`no ${protocols[0]} gateway answered`);
         const internalPort = Number(req.internalPort);
-        gateways.set(internalPort, gateway);
-        return gateway.map(internalPort, String(req.internalHost), {
-          protocol: 'tcp',
-          // The library's NAT-PMP path sends this number as seconds, its UPnP path as milliseconds.
-          ttl: req.via === 'pmp' ? 3600 : 3_600_000,
-          autoRefresh: false,
-          signal: AbortSignal.timeout(5_000),
-        });
+        const granted = await gateway.map(internalPort, 3600, AbortSignal.timeout(5_000));
+        gateways.set(internalPort, { gateway, externalPort: granted.externalPort });
+        return granted;
       }
-      case 'library-unmap': {
+      case 'gateway-unmap': {
         const internalPort = Number(req.internalPort);
-        await gateways.get(internalPort)?.unmap(internalPort, { signal: AbortSignal.timeout(5_000) });
+        const held = gateways.get(internalPort);
+        await held?.gateway.unmap(internalPort, held.externalPort, AbortSignal.timeout(5_000));
         return true;
       }
       case 'port-mapping-start': {
         const mapping = new PortMapping({
           enabled: Boolean(req.enabled),
           internalPort: Number(req.internalPort),
-          finder: lanGatewayFinder(req.protocols as MappingProtocol[]),
+          finder: lanGatewayFinder({ protocols: req.protocols as MappingProtocol[] }),
         });
         mappings.set(Number(req.internalPort), mapping);
         mapping.start();

@@ -4,7 +4,7 @@
  * port per destination, a carrier NAT in front keeps it; nothing unsolicited gets in; two hosts behind
  * port-preserving NATs (one of them double NAT) meet by a TCP simultaneous open, while a host behind a
  * NAT that changes ports cannot be met that way; and miniupnpd on a router grants a mapping, asked by
- * the port-mapping library alone, through which the internet reaches the host.
+ * the port-mapping clients alone (mapping-gateways.ts), through which the internet reaches the host.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -138,7 +138,7 @@ test(
 
 for (const via of ['upnp', 'pmp'] as const) {
   test(
-    `miniupnpd grants a ${via} mapping asked by the library; the internet reaches the host through it`,
+    `miniupnpd grants a ${via} mapping asked by our clients alone; the internet reaches the host through it`,
     { skip },
     async () => {
       const home = lab.homes[0]!;
@@ -147,10 +147,8 @@ for (const via of ['upnp', 'pmp'] as const) {
       const reach = () =>
         internet.request<boolean>('reach', { host: home.publicAddr, port: internalPort, timeoutMs: 1_500 });
       assert.equal(await reach(), false, 'reachable before the mapping');
-      const mapping = await hosts[0]!.request<{ externalHost: string; externalPort: number }>('library-map', {
+      const mapping = await hosts[0]!.request<{ externalHost: string; externalPort: number }>('gateway-map', {
         via,
-        gateway: home.router.lanAddr,
-        internalHost: home.host.addr,
         internalPort,
       });
       assert.equal(mapping.externalHost, home.publicAddr);
@@ -160,7 +158,7 @@ for (const via of ['upnp', 'pmp'] as const) {
         new RegExp(`dport ${internalPort} `),
       );
       assert.equal(await reach(), true, 'not reachable through the mapping');
-      await hosts[0]!.request('library-unmap', { internalPort });
+      await hosts[0]!.request('gateway-unmap', { internalPort });
       assert.equal(await reach(), false, 'still reachable after the unmap');
     },
   );

@@ -1,6 +1,6 @@
 /**
- * What NAT-PMP needs and the port-mapping library does not find itself: the default IPv4 gateway (where
- * NAT-PMP requests go) and this machine's address toward a host (the internal address a mapping points
+ * What the port-mapping clients need from this machine's routes: the default IPv4 gateway (where NAT-PMP
+ * requests go) and this machine's address toward a host (the internal address a mapping points
  * at: the one the router sees us by, not a loopback or a VPN's).
  */
 import { execFile } from 'node:child_process';

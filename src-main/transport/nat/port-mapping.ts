@@ -6,10 +6,11 @@
  * at all: no discovery, no request.
  */
 import type { ErrorCode } from '../../core/errors.js';
+import { notPublicReason } from './lan-address.js';
 import type { GatewayFinder, MappingGateway, MappingProtocol } from './mapping-gateways.js';
 import { systemTimers, type TimerHandle, type Timers } from './timers.js';
 
-/** The lease asked for, in seconds: an hour, what routers commonly grant and the library's default. */
+/** The lease asked for, in seconds: an hour, what routers commonly grant. */
 export const MAPPING_LEASE_SECONDS = 3600;
 /** How long discovery (SSDP answers, NAT-PMP's reply) may take, in ms. */
 export const MAPPING_DISCOVERY_TIMEOUT_MS = 3_000;
@@ -40,6 +41,11 @@ export type PortMappingStatus =
       expiresAt: number;
       /** The last renewal's failure, while the lease still runs. */
       renewError?: MappingError;
+      /**
+       * Why the external address is not told to peers, when the router reported one that is not a public
+       * unicast address (a router behind another NAT, or one that says anything it likes).
+       */
+      unannounced?: string;
     }
   | { state: 'failed'; error: MappingError; retryAt: number }
   | { state: 'stopped' };
@@ -63,8 +69,8 @@ function errorOf(err: unknown, what: string): MappingError {
 
 export class PortMapping {
   private current: PortMappingStatus;
-  /** The router holding the mapping, while `mapped`. */
-  private gateway: MappingGateway | undefined;
+  /** The router holding the mapping and the external port it granted, while `mapped`. */
+  private held: { gateway: MappingGateway; externalPort: number } | undefined;
   private timer: TimerHandle | undefined;
   /** Aborts whatever request is in flight, at stop. */
   private readonly abort = new AbortController();
@@ -95,12 +101,18 @@ export class PortMapping {
     this.timer = undefined;
     this.abort.abort();
     await this.inFlight;
-    const gateway = this.gateway;
-    this.gateway = undefined;
+    const held = this.held;
+    this.held = undefined;
     this.set({ state: 'stopped' });
-    if (!gateway) return;
+    if (!held) return;
+    const { gateway, externalPort } = held;
     try {
-      await gateway.unmap(this.options.internalPort, AbortSignal.timeout(MAPPING_REQUEST_TIMEOUT_MS));
+      // The port the router granted, which may not be the one asked.
+      await gateway.unmap(
+        this.options.internalPort,
+        externalPort,
+        AbortSignal.timeout(MAPPING_REQUEST_TIMEOUT_MS),
+      );
     } catch {
       // The lease ends it on the router: nothing more to do from here.
     } finally {
@@ -170,12 +182,10 @@ export class PortMapping {
       this.leaseSeconds,
       this.signal(MAPPING_REQUEST_TIMEOUT_MS),
     );
-    if (this.stopping) {
-      // Granted while stop() waited for this request: stop() removes it.
-      this.gateway = gateway;
-      return;
-    }
-    this.gateway = gateway;
+    this.held = { gateway, externalPort: granted.externalPort };
+    // Granted while stop() waited for this request: stop() removes it.
+    if (this.stopping) return;
+    const unannounced = notPublicReason(granted.externalHost);
     this.set({
       state: 'mapped',
       protocol: gateway.protocol,
@@ -183,12 +193,17 @@ export class PortMapping {
       internal: { host: granted.internalHost, port: this.options.internalPort },
       external: { host: granted.externalHost, port: granted.externalPort },
       expiresAt: this.timers.now() + this.leaseSeconds * 1000,
+      ...(unannounced
+        ? {
+            unannounced: `the router reports ${JSON.stringify(granted.externalHost)} as its address: ${unannounced}`,
+          }
+        : {}),
     });
     this.schedule((this.leaseSeconds * 1000) / 2, () => this.renew());
   }
 
   private async renew(): Promise<void> {
-    const gateway = this.gateway;
+    const gateway = this.held?.gateway;
     const before = this.current;
     if (!gateway || before.state !== 'mapped') return;
     try {
@@ -198,7 +213,7 @@ export class PortMapping {
       const left = before.expiresAt - this.timers.now();
       if (left <= 0) {
         // The lease ran out: the router dropped it; start over (the router, or the LAN, may be another).
-        this.gateway = undefined;
+        this.held = undefined;
         await gateway.close();
         this.set({
           state: 'failed',

@@ -46,11 +46,16 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 }
 
-/** A router's mapping table on the fake clock; `down` makes it stop answering. */
+/**
+ * A router's mapping table (by external port) on the fake clock; `down` makes it stop answering,
+ * `grant` picks the external port it gives for the one asked, `address` is what it reports as its own.
+ */
 class FakeRouter {
-  readonly table = new Map<number, { expiresAt: number }>();
+  readonly table = new Map<number, { expiresAt: number; internalPort: number }>();
   requests = 0;
   down = false;
+  grant = (asked: number) => asked;
+  address = '11.1.0.2';
   constructor(private readonly clock: FakeClock) {}
   live(port: number): boolean {
     const m = this.table.get(port);
@@ -64,14 +69,20 @@ class FakeRouter {
         await Promise.resolve();
         this.requests++;
         if (this.down) throw new Error('no answer');
-        this.table.set(port, { expiresAt: this.clock.now() + leaseSeconds * 1000 });
-        return { internalHost: '192.168.1.2', externalHost: '11.1.0.2', externalPort: port };
+        const externalPort = this.grant(port);
+        this.table.set(externalPort, {
+          expiresAt: this.clock.now() + leaseSeconds * 1000,
+          internalPort: port,
+        });
+        return { internalHost: '192.168.1.2', externalHost: this.address, externalPort };
       },
-      unmap: async (port) => {
+      unmap: async (internalPort, externalPort) => {
         await Promise.resolve();
         this.requests++;
         if (this.down) throw new Error('no answer');
-        this.table.delete(port);
+        // As DeletePortMapping: by external port; one held for another internal port is refused.
+        if (this.table.get(externalPort)?.internalPort !== internalPort) throw new Error('no such mapping');
+        this.table.delete(externalPort);
       },
       close: () => Promise.resolve(),
     };
@@ -189,4 +200,40 @@ test('stop during discovery leaves nothing on the router', async () => {
   await stopped;
   assert.equal(router.table.size, 0);
   assert.equal(mapping.status.state, 'stopped');
+});
+
+test('stop removes the mapping the router granted when it granted another external port', async () => {
+  const { router, mapping } = setup();
+  router.grant = () => 40_022;
+  mapping.start();
+  await settle();
+  const s = mapping.status;
+  assert.ok(s.state === 'mapped', JSON.stringify(s));
+  assert.deepEqual(s.external, { host: '11.1.0.2', port: 40_022 });
+  assert.ok(router.live(40_022));
+  await mapping.stop();
+  assert.deepEqual([...router.table.keys()], [], 'the granted mapping is left on the router');
+});
+
+for (const address of ['127.0.0.1', '192.168.0.1', '100.64.1.2', '0.0.0.0', '', 'not-an-address']) {
+  test(`a router reporting ${JSON.stringify(address)} as its address: mapped, and status says why it is not told`, async () => {
+    const { router, mapping } = setup();
+    router.address = address;
+    mapping.start();
+    await settle();
+    const s = mapping.status;
+    assert.ok(s.state === 'mapped', JSON.stringify(s));
+    assert.match(s.unannounced ?? '', /^the router reports .+: .+/);
+    assert.ok(s.unannounced?.includes(JSON.stringify(address)));
+    await mapping.stop();
+  });
+}
+
+test('a public address the router reports is announced (no reason given)', async () => {
+  const { mapping } = setup();
+  mapping.start();
+  await settle();
+  const s = mapping.status;
+  assert.ok(s.state === 'mapped' && s.unannounced === undefined, JSON.stringify(s));
+  await mapping.stop();
 });
