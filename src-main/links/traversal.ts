@@ -204,8 +204,8 @@ export class TraverseSession {
     if (state.gaveUp === undefined && this.timer === undefined && (state.roundAttempts ?? 0) === 0) {
       return this.judge();
     }
-    // A spent budget stands whatever changed: its own timer starts the round once it allows one.
-    if ((this.deps.budgetWaitMs?.() ?? 0) > 0) return;
+    // A spent budget stands whatever changed: the round starts once it allows one.
+    if ((this.deps.budgetWaitMs?.() ?? 0) > 0) return this.budgetSpent();
     state.gaveUp = undefined;
     state.nextTryAt = undefined;
     state.roundAttempts = 0;
@@ -307,7 +307,10 @@ export class TraverseSession {
   private giveUp(why: string, waitMs?: number): void {
     const state = this.deps.state;
     state.gaveUp = why;
-    const wait = waitMs ?? retryAfterGiveUpMs(state.roundsGivenUp ?? 1);
+    const wait = Math.max(
+      waitMs ?? retryAfterGiveUpMs(state.roundsGivenUp ?? 1),
+      this.deps.budgetWaitMs?.() ?? 0,
+    );
     state.nextTryAt = this.timers.now() + wait;
     this.clearTimer();
     this.timer = this.timers.setTimeout(() => {
@@ -315,6 +318,16 @@ export class TraverseSession {
       if (this.deps.inUse?.() === false) return this.giveUp(why, wait);
       this.startRound();
     }, wait);
+  }
+
+  /** Given up until the peer's budget allows an open again. */
+  private budgetSpent(): void {
+    const wait = this.deps.budgetWaitMs?.() ?? PUNCH_BUDGET_WINDOW_MS;
+    this.giveUp(
+      `${MAX_PUNCHES_PER_PEER} simultaneous opens with this peer in ${PUNCH_BUDGET_WINDOW_MS / 60_000} min (the most it may cost)`,
+      Math.max(1_000, wait),
+    );
+    this.deps.changed();
   }
 
   private waitFor(t: 'connect' | 'sync'): Promise<TraverseMessage> {
@@ -337,15 +350,7 @@ export class TraverseSession {
   private async offer(): Promise<void> {
     if (!this.canPunch()) return;
     const state = this.deps.state;
-    if (!this.deps.mayPunch()) {
-      const wait = this.deps.budgetWaitMs?.() ?? PUNCH_BUDGET_WINDOW_MS;
-      this.giveUp(
-        `${MAX_PUNCHES_PER_PEER} simultaneous opens with this peer in ${PUNCH_BUDGET_WINDOW_MS / 60_000} min (the most it may cost)`,
-        Math.max(1_000, wait),
-      );
-      this.deps.changed();
-      return;
-    }
+    if (!this.deps.mayPunch()) return this.budgetSpent();
     this.punching = true;
     state.punchAttempts++;
     state.roundAttempts = (state.roundAttempts ?? 0) + 1;
