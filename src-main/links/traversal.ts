@@ -12,17 +12,14 @@
  * cannot make this node dial without end. A round of opens that gave up is tried again later
  * (punch-rounds.ts), never left for good.
  */
-import { createServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { backoffDelayMs } from '../core/backoff.js';
 import { systemTimers, type TimerHandle, type Timers } from '../transport/nat/timers.js';
 import { errorMessage } from '../core/errors.js';
-import type { Identity } from '../crypto/identity.js';
-import type { Link } from '../transport/link.js';
-import { explainRelayed, type RelayedExplanation, type TraversalFacts } from '../transport/nat/nat-kind.js';
+import { explainRelayed } from '../transport/nat/nat-kind.js';
 import { securePunchedSocket } from '../transport/nat/punched-link.js';
 import { punchTargets, screenCandidates } from '../transport/nat/punch-targets.js';
-import { simultaneousOpen } from '../transport/nat/simultaneous-open.js';
+import { freePort, simultaneousOpen } from '../transport/nat/simultaneous-open.js';
 import {
   decodeTraverse,
   encodeTraverse,
@@ -50,77 +47,9 @@ export const PUNCH_BUDGET_WINDOW_MS = 10 * 60 * 1000;
 /** Shortest wait between the coordinator's `sync` and its own connects, in ms (a LAN's RTT rounds to 0). */
 const MIN_HALF_RTT_MS = 1;
 
-/** What one peer told of itself. */
-export interface PeerCandidates extends TraversalFacts {
-  mappedAddress: string | null;
-  hosts: string[];
-}
+import type { TraversalDeps } from './traversal-deps.js';
 
-/** What is known of a pair's traversal, for `peers`. */
-export interface TraversalState {
-  peer?: PeerCandidates;
-  explanation?: RelayedExplanation;
-  /** The last simultaneous open's failure, and how many were tried. */
-  punchError?: string;
-  punchAttempts: number;
-  /** Given up for now: the round's opens failed, or the budget is spent (nextTryAt says until when). */
-  gaveUp?: string;
-  /** When the next round starts on its own (ms since the epoch), while given up. */
-  nextTryAt?: number;
-  /** Rounds given up on this relay link so far. */
-  roundsGivenUp?: number;
-  /** Opens tried in the round under way. */
-  roundAttempts?: number;
-  /** Addresses the peer named that the target rules or the budget refused (punch-targets.ts). */
-  droppedCandidates?: number;
-}
-
-/** This node's candidates (nat-candidates.ts). */
-export interface OwnCandidates {
-  facts(): TraversalFacts;
-  mappedAddress(): string | undefined;
-  publicHosts(): string[];
-  onChanged(listener: () => void): () => void;
-}
-
-export interface TraversalDeps {
-  identity: Pick<Identity, 'fingerprint' | 'certPem' | 'keyPem'>;
-  peerId: string;
-  own: OwnCandidates;
-  state: TraversalState;
-  /** The pair has a direct link up now. */
-  directUp(): boolean;
-  /**
-   * Counts one simultaneous open with this peer against its budget (MAX_PUNCHES_PER_PEER per
-   * PUNCH_BUDGET_WINDOW_MS, across relay links); false when it is spent, and nothing is counted.
-   */
-  mayPunch(): boolean;
-  /** Milliseconds until the budget allows one again (0: now); absent: not known. */
-  budgetWaitMs?(): number;
-  /** Whether the pair is in use (streams on it): a round after a give-up waits for use. Absent: always. */
-  inUse?(): boolean;
-  /** The clock rounds and answers are timed by (tests give a fake). */
-  timers?: Timers;
-  /** Puts a punched direct link to work. */
-  attach(link: Link): void;
-  /** The peer's router maps this address for it: the direct path dials it. */
-  learnMapped(address: string): void;
-  changed(): void;
-  log: { debug(obj: object, msg: string): void; info(obj: object, msg: string): void };
-}
-
-/** A free local TCP port, as the kernel hands one out (it is bound again for the connects). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '0.0.0.0', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export type { OwnCandidates, PeerCandidates, TraversalDeps, TraversalState } from './traversal-deps.js';
 
 export class TraverseSession {
   private readonly lines = new TraverseLines();
